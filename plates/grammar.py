@@ -1,0 +1,80 @@
+"""The formats of Chinese licence plates (GA 36-2018), as pure functions of text.
+
+A reading that fits none of these formats is not a plate; the recognizer never offers it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+PROVINCES = "京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼"
+# Letters on plates: the Latin alphabet without I and O (they read as 1 and 0).
+LETTERS = "ABCDEFGHJKLMNPQRSTUVWXYZ"
+DIGITS = "0123456789"
+ALNUM = LETTERS + DIGITS
+SUFFIXES = "学挂警港澳领"
+SPECIAL_PREFIXES = "使"
+# Every character any format can hold: the recognizer's output alphabet.
+ALPHABET = PROVINCES + LETTERS + DIGITS + SUFFIXES + SPECIAL_PREFIXES
+
+_P = f"[{PROVINCES}]"
+_L = f"[{LETTERS}]"
+_A = f"[{ALNUM}]"
+# New-energy plates: the first serial character of a small car names its energy kind
+# (D/F originally, A-K since 2022 when D/F ran out); large vehicles carry it last.
+_NEV_KIND = "[A-HJK]"
+
+
+@dataclass(frozen=True, slots=True)
+class PlateFormat:
+    name: str
+    colours: tuple[str, ...]
+    pattern: re.Pattern[str]
+    rows: tuple[int, ...] = (1,)
+
+    def matches(self, text: str) -> bool:
+        return self.pattern.fullmatch(text) is not None
+
+
+def _fmt(name: str, colours: tuple[str, ...], regex: str, rows: tuple[int, ...] = (1,)) -> PlateFormat:
+    return PlateFormat(name, colours, re.compile(regex), rows)
+
+
+FORMATS: tuple[PlateFormat, ...] = (
+    _fmt("standard", ("blue", "yellow"), f"{_P}{_L}{_A}{{5}}", (1, 2)),
+    _fmt("new_energy_small", ("green",), f"{_P}{_L}{_NEV_KIND}{_A}[0-9]{{4}}"),
+    _fmt("new_energy_large", ("green",), f"{_P}{_L}[0-9]{{5}}{_NEV_KIND}"),
+    _fmt("coach", ("yellow",), f"{_P}{_L}{_A}{{4}}学"),
+    _fmt("trailer", ("yellow",), f"{_P}{_L}{_A}{{4}}挂", (1, 2)),
+    _fmt("police", ("white",), f"{_P}{_L}{_A}{{4}}警"),
+    _fmt("hong_kong", ("black",), f"粤Z{_A}{{4}}港"),
+    _fmt("macau", ("black",), f"粤Z{_A}{{4}}澳"),
+    _fmt("consulate", ("black",), f"{_P}{_L}{_A}{{4}}领"),
+    _fmt("embassy", ("black",), "使[0-9]{6}"),
+)
+
+_SEPARATORS = re.compile(r"[\s·•.\-_]")
+
+
+def normalize(text: str) -> str:
+    """Upper-case a plate and drop the separators people type (spaces, the middle dot)."""
+    return _SEPARATORS.sub("", text.strip()).upper()
+
+
+def formats_of(text: str) -> list[PlateFormat]:
+    """Every format the (normalized) text fits; empty when it is not a plate."""
+    return [f for f in FORMATS if f.matches(text)]
+
+
+def is_plate(text: str) -> bool:
+    return bool(formats_of(text))
+
+
+def colours_of(text: str) -> tuple[str, ...]:
+    """The plate colours a text can appear on, in format order, without repeats."""
+    seen: dict[str, None] = {}
+    for fmt in formats_of(text):
+        for colour in fmt.colours:
+            seen.setdefault(colour)
+    return tuple(seen)
