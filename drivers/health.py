@@ -1,0 +1,66 @@
+"""Each device's health: online or not, when it was last heard from, and what went wrong."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class DeviceHealth:
+    device: str
+    kind: str
+    lane: str
+    driver: str
+    online: bool = False
+    last_seen: float | None = None  # wall-clock seconds
+    last_error: str = ""
+    counters: Counter[str] = field(default_factory=Counter)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def seen(self) -> None:
+        with self._lock:
+            self.last_seen = time.time()
+        if not self.online:
+            self.set_online()
+
+    def set_online(self) -> None:
+        with self._lock:
+            changed = not self.online
+            self.online = True
+            self.last_error = ""
+            self.last_seen = time.time()
+        if changed:
+            log.info("device online device=%s lane=%s", self.device, self.lane)
+
+    def set_offline(self, error: str) -> None:
+        with self._lock:
+            changed = self.online or self.last_error != error
+            self.online = False
+            self.last_error = error
+            self.counters["offline"] += int(changed)
+        if changed:
+            log.warning("device offline device=%s lane=%s error=%s", self.device, self.lane, error)
+
+    def count(self, what: str, n: int = 1) -> None:
+        with self._lock:
+            self.counters[what] += n
+
+    def snapshot(self) -> dict[str, Any]:
+        with self._lock:
+            return {
+                "device": self.device,
+                "kind": self.kind,
+                "lane": self.lane,
+                "driver": self.driver,
+                "online": self.online,
+                "last_seen": self.last_seen,
+                "last_error": self.last_error,
+                "counters": dict(self.counters),
+            }

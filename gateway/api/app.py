@@ -1,0 +1,104 @@
+"""The HTTP API served by the gateway itself: health, recent events, device status."""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections.abc import Iterator
+from importlib.metadata import PackageNotFoundError, version
+from typing import Annotated, Any
+
+from fastapi import Depends, FastAPI, Query
+
+from gateway.api.errors import ApiError, install_error_handlers
+from gateway.privacy import mask_card, mask_name
+from gateway.runtime.gateway import Gateway
+from gateway.runtime.texts import reason_text
+
+try:
+    VERSION = version("estate-gateway")
+except PackageNotFoundError:  # running from a source tree
+    VERSION = "0+source"
+
+_EVENTS = """
+SELECT a.event_id, a.at, a.lane, a.device, a.kind, a.value, a.confidence, a.admitted, a.reason,
+       a.billing, a.flags, a.holder_kind, a.slot_id, v.plate, v.class,
+       coalesce(r.name, p.name) AS name, coalesce(r.building, p.host_building) AS building,
+       coalesce(r.unit, p.host_unit) AS unit, s.number AS slot
+FROM access_log a
+LEFT JOIN residents r ON a.holder_kind = 'resident' AND r.id = a.holder_id
+LEFT JOIN passes p ON a.holder_kind IN ('visitor', 'contractor') AND p.id = a.holder_id
+LEFT JOIN vehicles v ON v.id = a.vehicle_id
+LEFT JOIN slots s ON s.id = a.slot_id
+WHERE (:lane IS NULL OR a.lane = :lane)
+ORDER BY a.id DESC LIMIT :limit
+"""
+
+
+def create_app(gw: Gateway) -> FastAPI:
+    app = FastAPI(
+        title="Estate gateway",
+        version=VERSION,
+        description="Local API of an estate gate gateway: health, lane events, devices.",
+    )
+    install_error_handlers(app)
+    language = gw.site.config.site.language
+
+    def reader() -> Iterator[sqlite3.Connection]:
+        conn = sqlite3.connect(f"file:{gw.db_path}?mode=ro", uri=True, timeout=5)
+        try:
+            yield conn
+        finally:
+            conn.close()
+
+    Db = Annotated[sqlite3.Connection, Depends(reader)]
+
+    @app.get("/api/health", summary="Is the gateway working, and what does each device say")
+    def health(db: Db) -> dict[str, Any]:
+        pending = db.execute(
+            "SELECT count(*) FROM outbox WHERE sent_at IS NULL AND quarantined IS NULL"
+        ).fetchone()[0]
+        devices = [h.snapshot() for h in gw.devices.health]
+        ok = gw.alive() and all(d["online"] for d in devices) and gw.storage_failures == 0
+        lat = sorted(gw.latencies_ms)
+        return {
+            "status": "ok" if ok else "degraded",
+            "site": gw.site.config.site.id,
+            "version": VERSION,
+            "uptime_s": round(time.time() - gw.started_at, 1),
+            "decisions": gw.decisions,
+            "decision_p99_ms": round(lat[int(len(lat) * 0.99)], 2) if lat else None,
+            "queue": gw.backlog(),
+            "outbox_pending": pending,
+            "storage_failures": gw.storage_failures,
+            "devices": devices,
+        }
+
+    @app.get("/api/devices", summary="Each device: online, last seen, counters")
+    def devices() -> list[dict[str, Any]]:
+        return [h.snapshot() for h in gw.devices.health]
+
+    @app.get("/api/events", summary="Recent access decisions, newest first")
+    def events(
+        db: Db,
+        limit: Annotated[int, Query(ge=1, le=500)] = 50,
+        lane: Annotated[str | None, Query(max_length=40)] = None,
+    ) -> list[dict[str, Any]]:
+        if lane is not None and lane not in gw.site.lanes:
+            raise ApiError(404, "unknown_lane", f"no lane {lane!r}",
+                           f"use one of {sorted(gw.site.lanes)}")
+        db.row_factory = sqlite3.Row
+        rows = db.execute(_EVENTS, {"lane": lane, "limit": limit}).fetchall()
+        return [_event_json(dict(row), language) for row in rows]
+
+    return app
+
+
+def _event_json(row: dict[str, Any], language: str) -> dict[str, Any]:
+    row["admitted"] = bool(row["admitted"])
+    row["flags"] = [f for f in row["flags"].split(",") if f]
+    row["name"] = mask_name(row["name"] or "")
+    row["reason_text"] = reason_text(row["reason"], language)
+    if row["kind"] == "card":
+        row["value"] = mask_card(row["value"])
+    return row

@@ -1,0 +1,163 @@
+"""The `gateway` command: run, demo, check-config, import, export, bench."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from gateway.config import EX_CONFIG, ConfigError, SiteConfig, load_config
+from gateway.errors import GatewayError, ImportRejected, StorageError
+
+log = logging.getLogger("gateway")
+
+EX_DATAERR = 65
+SOURCE_ROOT = Path(__file__).resolve().parent.parent
+DEMO_CONFIG = SOURCE_ROOT / "config" / "demo.toml"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    from gateway.runtime.logsetup import setup_logging
+
+    setup_logging(args.log_level)
+    try:
+        return int(args.func(args) or 0)
+    except ConfigError as exc:
+        print(exc.render(), file=sys.stderr)
+        return EX_CONFIG
+    except StorageError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EX_CONFIG
+    except ImportRejected as exc:
+        print(f"import refused: {exc}", file=sys.stderr)
+        return EX_DATAERR
+    except GatewayError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="gateway", description="Estate gate and parking gateway.")
+    p.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
+    sub = p.add_subparsers(metavar="COMMAND")
+
+    def command(name: str, func: Callable[[argparse.Namespace], int], help: str) -> argparse.ArgumentParser:
+        sp = sub.add_parser(name, help=help, description=help)
+        sp.set_defaults(func=func)
+        return sp
+
+    sp = command("run", cmd_run, "run the gateway for a site (the systemd service runs this)")
+    sp.add_argument("-c", "--config", required=True, type=Path, help="site config file (TOML)")
+
+    sp = command("demo", cmd_demo, "run the demo site: simulated readers, cameras and barriers")
+    sp.add_argument("--data-dir", type=Path, help="where the demo keeps its database (default data/demo)")
+    sp.add_argument("--port", type=int, help="HTTP port (default 8080)")
+    sp.add_argument("--stop-after", type=float, help="stop after this many seconds")
+
+    sp = command("check-config", cmd_check_config, "validate site config files without starting anything")
+    sp.add_argument("files", nargs="+", type=Path)
+
+    sp = command("import", cmd_import, "import residents, vehicles, cards, slots from CSV (all or nothing)")
+    sp.add_argument("-c", "--config", required=True, type=Path)
+    sp.add_argument("files", nargs="+", type=Path, help="CSV files; their header says their kind")
+
+    sp = command("export", cmd_export, "export residents, vehicles, cards, slots as CSV files")
+    sp.add_argument("-c", "--config", required=True, type=Path)
+    sp.add_argument("out_dir", type=Path)
+
+    sp = command("bench", cmd_bench, "measure the gateway (prints figures; --json for one JSON line)")
+    sp.add_argument("what", choices=["decide"])
+    sp.add_argument("--json", action="store_true", help="print one JSON object as the last line")
+    sp.add_argument("--residents", type=int, default=100_000)
+    sp.add_argument("--credentials", type=int, default=200_000, help="cards plus plates")
+    sp.add_argument("--slots", type=int, default=50_000)
+    sp.add_argument("--decisions", type=int, default=20_000)
+    sp.add_argument("--work-dir", type=Path, help="keep the generated data here")
+    return p
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    started = time.perf_counter()
+    cfg = load_config(args.config)
+    from gateway.runtime.gateway import Gateway
+    from gateway.runtime.serve import serve
+
+    serve(Gateway(cfg), started)
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    started = time.perf_counter()
+    cfg = load_config(DEMO_CONFIG)
+    updates = {}
+    if args.data_dir:
+        updates["site"] = cfg.site.model_copy(update={"data_dir": args.data_dir.resolve()})
+    if args.port:
+        updates["http"] = cfg.http.model_copy(update={"port": args.port})
+    cfg = cfg.model_copy(update=updates)
+    from gateway.demo.run import run_demo
+
+    run_demo(cfg, started, args.stop_after)
+    return 0
+
+
+def cmd_check_config(args: argparse.Namespace) -> int:
+    status = 0
+    for path in args.files:
+        try:
+            cfg = load_config(path)
+        except ConfigError as exc:
+            print(exc.render(), file=sys.stderr)
+            status = EX_CONFIG
+            continue
+        print(f"{path}: ok ({_summary(cfg)})")
+    return status
+
+
+def _summary(cfg: SiteConfig) -> str:
+    return (f"site {cfg.site.id}, {len(cfg.gates)} gates, {len(cfg.lanes)} lanes, "
+            f"{len(cfg.devices)} devices, {len(cfg.zones)} zones")
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    cfg = load_config(args.config)
+    from gateway.store.admin import import_csv
+
+    started = time.perf_counter()
+    counts = import_csv(cfg, args.files)
+    took = time.perf_counter() - started
+    print(f"imported {_counts(counts)} in {took:.1f} s")
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    cfg = load_config(args.config)
+    from gateway.store.admin import export_csv
+
+    counts = export_csv(cfg, args.out_dir)
+    print(f"exported {_counts(counts)} to {args.out_dir}")
+    return 0
+
+
+def _counts(counts: dict[str, int]) -> str:
+    return ", ".join(f"{n} {kind}" for kind, n in counts.items())
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    from gateway.bench.decide import bench_decide
+
+    return bench_decide(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

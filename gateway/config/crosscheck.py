@@ -1,0 +1,63 @@
+"""Checks across sections that one model alone cannot make."""
+
+from __future__ import annotations
+
+import difflib
+from collections import Counter
+from collections.abc import Iterable
+
+from gateway.config.models import SiteConfig
+from gateway.config.problems import Loc, Problem
+
+
+def cross_check(cfg: SiteConfig) -> list[Problem]:
+    problems: list[Problem] = []
+    problems += _unique("zones", (z.id for z in cfg.zones))
+    problems += _unique("gates", (g.id for g in cfg.gates))
+    problems += _unique("lanes", (lane.id for lane in cfg.lanes))
+    problems += _unique("devices", (d.id for d in cfg.devices))
+    gates = [g.id for g in cfg.gates]
+    zones = [z.id for z in cfg.zones]
+    lanes = [lane.id for lane in cfg.lanes]
+    for i, lane in enumerate(cfg.lanes):
+        problems += _reference(("lanes", i, "gate"), lane.gate, gates, "gate")
+        if lane.type == "vehicle" and lane.zone is None:
+            problems.append(
+                Problem(("lanes", i, "zone"), "a vehicle lane needs the zone it leads to",
+                        fix=f"add zone = one of {zones}" if zones else "add a [[zones]] table and name it here")
+            )
+        if lane.zone is not None:
+            problems += _reference(("lanes", i, "zone"), lane.zone, zones, "zone")
+    for i, device in enumerate(cfg.devices):
+        problems += _reference(("devices", i, "lane"), device.lane, lanes, "lane")
+    for i, period in enumerate(cfg.policy.closed_management):
+        if period.last_day < period.first_day:
+            problems.append(
+                Problem(("policy", "closed_management", i, "last_day"),
+                        "the period ends before it starts", str(period.last_day),
+                        fix=f"set last_day on or after {period.first_day}")
+            )
+    if cfg.mqtt.enabled and (cfg.mqtt.cert_file is None) != (cfg.mqtt.key_file is None):
+        problems.append(
+            Problem(("mqtt", "cert_file"), "a client certificate needs its key and the key its certificate",
+                    fix="set both cert_file and key_file, or neither")
+        )
+    return problems
+
+
+def _unique(section: str, ids: Iterable[str]) -> list[Problem]:
+    listed = list(ids)
+    counts = Counter(listed)
+    return [
+        Problem((section, listed.index(i, listed.index(i) + 1), "id"), f"id {i!r} is used twice", i,
+                fix="give each one its own id")
+        for i, n in counts.items() if n > 1
+    ]
+
+
+def _reference(path: Loc, value: str, known: list[str], what: str) -> list[Problem]:
+    if value in known:
+        return []
+    guess = difflib.get_close_matches(value, known, n=1)
+    hint = f"did you mean {guess[0]!r}? " if guess else ""
+    return [Problem(path, f"no {what} has this id", value, fix=f"{hint}known {what}s: {known}")]

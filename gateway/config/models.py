@@ -1,0 +1,226 @@
+"""The site config: one TOML file per site, validated at start-up by these models.
+
+Every field has a title and a description: `gateway check-config` and the config reference in
+docs/config.md are made from them.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from gateway.core.windows import Window
+
+Identifier = Annotated[
+    str,
+    Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,39}$", description="lower-case letters, digits, - and _"),
+]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _check_hours(values: list[str]) -> list[str]:
+    for text in values:
+        Window.parse(text)
+    return values
+
+
+class SiteInfo(Strict):
+    id: Identifier = Field(title="Site id", description="Names this gateway upstream (MQTT topics).")
+    name: str = Field(title="Site name", description="Shown to guards, e.g. 阳光花园北区.")
+    timezone: str = Field(
+        "Asia/Shanghai", title="Time zone", description="IANA name; opening hours are local time."
+    )
+    language: Literal["zh", "en"] = Field(
+        "zh", title="Language", description="Language of lane displays and guard pages."
+    )
+    data_dir: Path = Field(
+        Path("/var/lib/estate-gateway"),
+        title="Data directory",
+        description="Database, snapshots and secrets; relative paths are from the config file.",
+    )
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}; use an IANA name such as Asia/Shanghai") from exc
+        return value
+
+
+class ClosedManagement(Strict):
+    first_day: date = Field(title="First day", description="First day of the period (YYYY-MM-DD).")
+    last_day: date = Field(title="Last day", description="Last day of the period, inclusive.")
+    hours: list[str] = Field(
+        default_factory=list,
+        title="Daily hours",
+        description="HH:MM-HH:MM windows inside each day; empty means all day.",
+    )
+    temporary_vehicles: Literal["refuse", "admit"] = Field(
+        "refuse", title="Temporary vehicles", description="Whether unregistered cars may enter."
+    )
+    contractors: Literal["refuse", "admit"] = Field(
+        "refuse", title="Contractors", description="Whether contractor passes are honoured."
+    )
+    visitor_fields: list[Literal["id_number", "phone", "destination", "reason", "passengers"]] = (
+        Field(
+            default_factory=lambda: ["id_number", "phone", "destination", "reason"],
+            title="Visitor fields",
+            description="What a visitor must have registered to enter during the period.",
+        )
+    )
+
+    _hours = field_validator("hours")(_check_hours)
+
+
+class Policy(Strict):
+    no_slot: Literal["refuse", "temporary"] = Field(
+        "temporary",
+        title="Registered car with no slot",
+        description="refuse it, or admit it as a temporary (paying) car.",
+    )
+    shared_slot_second_car: Literal["refuse", "temporary"] = Field(
+        "temporary",
+        title="Second car of a shared slot (一位多车)",
+        description="When another car of the same slot is inside: refuse, or admit as temporary.",
+    )
+    unknown_vehicle: Literal["refuse", "temporary"] = Field(
+        "temporary",
+        title="Unregistered car",
+        description="refuse it, or admit it as a temporary car that pays by time.",
+    )
+    anti_passback: Literal["off", "soft", "hard"] = Field(
+        "soft",
+        title="Anti-passback",
+        description="A second entry with no exit between: off, soft (admit and flag), hard (refuse).",
+    )
+    closed_management: list[ClosedManagement] = Field(
+        default_factory=list,
+        title="Closed-management periods",
+        description="Periods when only residents and fully registered visitors enter.",
+    )
+
+
+class Capacity(Strict):
+    car: int = Field(0, ge=0, title="Cars", description="Spaces for cars, fixed slots included.")
+    motorcycle: int = Field(0, ge=0, title="Motorcycles", description="Spaces for motorcycles.")
+    bicycle: int = Field(0, ge=0, title="Bicycles", description="Spaces for bicycles.")
+
+
+class Zone(Strict):
+    id: Identifier = Field(title="Zone id", description="Referenced by lanes and slots.")
+    name: str = Field(title="Zone name", description="Shown to guards.")
+    capacity: Capacity = Field(title="Capacity", description="Spaces per vehicle class.")
+
+
+class Gate(Strict):
+    id: Identifier = Field(title="Gate id", description="Referenced by lanes.")
+    name: str = Field(title="Gate name", description="Shown to guards, e.g. 北门.")
+
+
+class Lane(Strict):
+    id: Identifier = Field(title="Lane id", description="Referenced by devices.")
+    gate: str = Field(title="Gate", description="The id of the gate this lane belongs to.")
+    name: str = Field("", title="Lane name", description="Shown to guards, e.g. 北门入口.")
+    direction: Literal["entrance", "exit"] = Field(
+        title="Direction", description="entrance or exit."
+    )
+    type: Literal["vehicle", "pedestrian"] = Field(title="Type", description="vehicle or pedestrian.")
+    zone: str | None = Field(
+        None, title="Zone", description="Parking zone a vehicle lane leads to (vehicle lanes only)."
+    )
+    hours: list[str] = Field(
+        default_factory=list,
+        title="Opening hours",
+        description="HH:MM-HH:MM windows when the lane opens for anyone; empty means always.",
+    )
+    pulse_seconds: float = Field(
+        1.0, gt=0, le=30, title="Relay pulse", description="How long the relay closes to open."
+    )
+
+    _hours = field_validator("hours")(_check_hours)
+
+
+class SimulatedDevice(Strict):
+    id: Identifier = Field(title="Device id", description="Unique on the site; named in health.")
+    lane: str = Field(title="Lane", description="The id of the lane the device serves.")
+    kind: Literal["reader", "camera", "relay", "display"] = Field(
+        title="Kind", description="reader, camera, relay or display."
+    )
+    driver: Literal["simulated"] = Field(
+        title="Driver", description="simulated: a stand-in that generates demo traffic."
+    )
+    per_minute: float = Field(
+        6.0,
+        ge=0,
+        le=6000,
+        title="Traffic per minute",
+        description="Simulated readers and cameras: presentations generated per minute.",
+    )
+    pulse_log: Path | None = Field(
+        None,
+        title="Pulse log",
+        description="Simulated relays: append every pulse to this file (for tests and demos).",
+    )
+
+
+Device = SimulatedDevice
+
+
+class Mqtt(Strict):
+    enabled: bool = Field(False, title="Enabled", description="Sync with the central server.")
+    host: str = Field("localhost", title="Broker host", description="Host name or IP address.")
+    port: int = Field(1883, ge=1, le=65535, title="Broker port", description="1883, or 8883 with TLS.")
+    topic_prefix: str = Field(
+        "estate", title="Topic prefix", description="Topics are PREFIX/SITE_ID/..."
+    )
+    username: str | None = Field(None, title="User name", description="Broker account, if any.")
+    password_file: Path | None = Field(
+        None,
+        title="Password file",
+        description="File holding the broker password (never put the password in this config).",
+    )
+    ca_file: Path | None = Field(None, title="CA file", description="Turns TLS on.")
+    cert_file: Path | None = Field(None, title="Client certificate", description="For mutual TLS.")
+    key_file: Path | None = Field(None, title="Client key", description="For mutual TLS.")
+
+
+class Http(Strict):
+    listen: str = Field(
+        "127.0.0.1", title="Listen address", description="0.0.0.0 to serve the guard tablet on the LAN."
+    )
+    port: int = Field(8080, ge=1, le=65535, title="Port", description="HTTP port for the API and pages.")
+
+
+class Storage(Strict):
+    sync: Literal["full", "normal"] = Field(
+        "full",
+        title="Durability",
+        description=(
+            "full: every decision is on disk before the gate opens, even across a power cut; "
+            "normal: survives a crash of the gateway but may lose the last decisions on power loss."
+        ),
+    )
+
+
+class SiteConfig(Strict):
+    site: SiteInfo = Field(title="Site", description="Who and where this gateway is.")
+    policy: Policy = Field(default_factory=Policy, title="Policy", description="Admission rules.")
+    zones: list[Zone] = Field(default_factory=list, title="Zones", description="Parking zones.")
+    gates: list[Gate] = Field(title="Gates", description="Entrances of the estate.")
+    lanes: list[Lane] = Field(title="Lanes", description="Lanes of the gates.")
+    devices: list[Device] = Field(
+        default_factory=list, title="Devices", description="Readers, cameras, relays, displays."
+    )
+    mqtt: Mqtt = Field(default_factory=Mqtt, title="MQTT", description="Link to the central server.")
+    http: Http = Field(default_factory=Http, title="HTTP", description="API and guard pages.")
+    storage: Storage = Field(default_factory=Storage, title="Storage", description="Database options.")

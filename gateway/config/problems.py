@@ -1,0 +1,163 @@
+"""Config problems: each with its path, the value found, what is wrong, the fix and the file's line."""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+Loc = tuple[str | int, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    path: Loc
+    message: str
+    value: Any = None
+    fix: str = ""
+    line: int | None = None
+
+    def render(self, filename: str) -> str:
+        where = f"{filename}:{self.line}" if self.line else filename
+        text = f"{where}: {dotted(self.path) or '(top level)'}: {self.message}"
+        if self.value is not None and not isinstance(self.value, dict | list):
+            text += f" (found {self.value!r})"
+        if self.fix:
+            text += f"\n    fix: {self.fix}"
+        return text
+
+
+class ConfigError(Exception):
+    """The config file cannot be used; `problems` says every reason at once."""
+
+    def __init__(self, filename: str, problems: Sequence[Problem]):
+        self.filename = filename
+        self.problems = list(problems)
+        super().__init__(self.render())
+
+    def render(self) -> str:
+        head = f"{len(self.problems)} problem(s) in {self.filename}:"
+        return "\n".join([head, *(p.render(self.filename) for p in self.problems)])
+
+
+def dotted(path: Loc) -> str:
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def from_validation(exc: ValidationError, root: type[BaseModel]) -> list[Problem]:
+    problems = []
+    for err in exc.errors():
+        path = tuple(p for p in err["loc"] if not _is_union_tag(p))
+        message = err["msg"].removeprefix("Value error, ")
+        fix = _fix_for(err, path, root)
+        value = None if err["type"] == "missing" else err.get("input")
+        problems.append(Problem(path, message, value, fix))
+    return problems
+
+
+def _is_union_tag(part: str | int) -> bool:
+    # pydantic puts the chosen member of a tagged union in the path ("simulated"); users never wrote it.
+    return isinstance(part, str) and part in _UNION_TAGS
+
+
+_UNION_TAGS: set[str] = set()
+
+
+def register_union_tags(*tags: str) -> None:
+    _UNION_TAGS.update(tags)
+
+
+def _fix_for(err: Any, path: Loc, root: type[BaseModel]) -> str:
+    kind = err["type"]
+    if kind == "extra_forbidden":
+        known = _fields_at(root, path[:-1])
+        guess = difflib.get_close_matches(str(path[-1]), known, n=1)
+        hint = f"did you mean {guess[0]!r}? " if guess else ""
+        return f"{hint}remove the key or use one of: {', '.join(sorted(known))}"
+    if kind == "missing":
+        return f"add {path[-1]!r} here"
+    if kind in ("literal_error", "enum"):
+        expected = err.get("ctx", {}).get("expected", "")
+        return f"use one of {expected}"
+    if kind == "string_pattern_mismatch":
+        return "use lower-case letters, digits, - and _ (for example north-in)"
+    if kind.startswith(("int_", "float_", "bool_", "date_")):
+        return "write the value without quotes, in the type the field takes"
+    return ""
+
+
+def _fields_at(root: type[BaseModel], path: Loc) -> list[str]:
+    model: Any = root
+    for part in path:
+        if isinstance(part, int):
+            continue
+        field = model.model_fields.get(part) if hasattr(model, "model_fields") else None
+        if field is None:
+            return []
+        model = _inner_model(field.annotation)
+        if model is None:
+            return []
+    return list(model.model_fields) if hasattr(model, "model_fields") else []
+
+
+def _inner_model(annotation: Any) -> Any:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in getattr(annotation, "__args__", ()):
+        found = _inner_model(arg)
+        if found is not None:
+            return found
+    return None
+
+
+_HEADER = re.compile(r"^\s*(\[\[?)\s*([^\]]+?)\s*\]\]?\s*(#.*)?$")
+_KEY = re.compile(r"^\s*([A-Za-z0-9_\-]+|\"[^\"]+\")\s*=")
+
+
+def line_index(text: str) -> dict[Loc, int]:
+    """Map each table and key path in a TOML text to its line number (1-based)."""
+    index: dict[Loc, int] = {}
+    counters: dict[tuple[str, ...], int] = {}
+    current: Loc = ()
+    for number, line in enumerate(text.splitlines(), start=1):
+        header = _HEADER.match(line)
+        if header:
+            names = tuple(n.strip().strip('"') for n in header.group(2).split("."))
+            if header.group(1) == "[[":
+                counters[names] = counters.get(names, -1) + 1
+            current = _with_indices(names, counters)
+            index.setdefault(current, number)
+            continue
+        key = _KEY.match(line)
+        if key:
+            index.setdefault(current + (key.group(1).strip('"'),), number)
+    return index
+
+
+def _with_indices(names: tuple[str, ...], counters: dict[tuple[str, ...], int]) -> Loc:
+    loc: list[str | int] = []
+    for i, name in enumerate(names):
+        loc.append(name)
+        prefix = names[: i + 1]
+        if prefix in counters:
+            loc.append(counters[prefix])
+    return tuple(loc)
+
+
+def with_lines(problems: list[Problem], index: dict[Loc, int]) -> list[Problem]:
+    placed = []
+    for p in problems:
+        path = p.path
+        line = None
+        while path and line is None:
+            line = index.get(path)
+            path = path[:-1]
+        placed.append(Problem(p.path, p.message, p.value, p.fix, line))
+    return placed

@@ -1,0 +1,40 @@
+"""The decision core: pure functions from a presented credential and the facts about it to a decision.
+
+Nothing here touches serial ports, cameras, SQLite, MQTT or HTTP; time comes in as a parameter.
+"""
+
+from gateway.core.decide import decide
+from gateway.core.model import (
+    Billing,
+    CredentialFacts,
+    Decision,
+    Facts,
+    Holder,
+    LaneRules,
+    Policy,
+    Presented,
+    Reason,
+    SlotFacts,
+    VehicleFacts,
+    ZoneFacts,
+)
+from gateway.core.windows import ClosedPeriod, Validity, Window
+
+__all__ = [
+    "Billing",
+    "ClosedPeriod",
+    "CredentialFacts",
+    "Decision",
+    "Facts",
+    "Holder",
+    "LaneRules",
+    "Policy",
+    "Presented",
+    "Reason",
+    "SlotFacts",
+    "Validity",
+    "VehicleFacts",
+    "Window",
+    "ZoneFacts",
+    "decide",
+]

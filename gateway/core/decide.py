@@ -1,0 +1,129 @@
+"""decide(): one presented credential plus the facts about it gives one decision with a reason."""
+
+from __future__ import annotations
+
+from gateway.core.model import (
+    Billing,
+    CredentialFacts,
+    Decision,
+    Facts,
+    Policy,
+    Presented,
+    Reason,
+)
+from gateway.core.windows import ClosedPeriod, within
+
+_HOLDER_REASON = {
+    "resident": Reason.RESIDENT,
+    "visitor": Reason.VISITOR,
+    "contractor": Reason.CONTRACTOR,
+}
+
+
+def decide(p: Presented, facts: Facts, policy: Policy) -> Decision:
+    lane = facts.lane
+    if not within(lane.hours, p.at):
+        return Decision(Reason.OUTSIDE_HOURS)
+    if p.kind == "plate" and lane.type != "vehicle":
+        return Decision(Reason.WRONG_LANE)
+    closed = policy.closed_period(p.at) if lane.direction == "entrance" else None
+    cred = facts.credential
+    if cred is None:
+        return _unknown(p, facts, policy, closed)
+    refused = _credential_refusal(cred, p, closed)
+    if refused is not None:
+        return Decision(refused)
+    if lane.direction == "exit":
+        return _exit(cred, facts)
+    flags: tuple[str, ...] = ()
+    if facts.inside:
+        if policy.anti_passback == "hard":
+            return Decision(Reason.ANTI_PASSBACK)
+        if policy.anti_passback == "soft":
+            flags = ("already_inside",)
+    if lane.type == "pedestrian":
+        return Decision(_HOLDER_REASON[cred.holder.kind], flags=flags)
+    return _vehicle_entry(cred, p, facts, policy, flags)
+
+
+def _unknown(p: Presented, facts: Facts, policy: Policy, closed: ClosedPeriod | None) -> Decision:
+    """A credential the store does not know: only a car may come in, as a temporary (paying) one."""
+    lane = facts.lane
+    if p.kind != "plate" or lane.type != "vehicle":
+        return Decision(Reason.UNKNOWN)
+    if lane.direction == "exit":
+        if facts.inside:
+            return Decision(Reason.TEMPORARY, Billing.TEMPORARY)
+        return Decision(Reason.UNKNOWN, flags=("no_entry_record",))
+    if closed is not None and not closed.admit_temporary_vehicles:
+        return Decision(Reason.CLOSED_MANAGEMENT)
+    if policy.unknown_vehicle == "refuse":
+        return Decision(Reason.UNKNOWN)
+    return _temporary(facts, ())
+
+
+def _credential_refusal(
+    cred: CredentialFacts, p: Presented, closed: ClosedPeriod | None
+) -> Reason | None:
+    holder = cred.holder
+    if cred.blocked or holder.blocked:
+        return Reason.BLOCKED
+    for validity in (cred.validity, holder.validity):
+        if validity.not_yet(p.at):
+            return Reason.NOT_YET_VALID
+        if validity.expired(p.at):
+            return Reason.EXPIRED
+        if not within(validity.windows, p.at):
+            return Reason.OUTSIDE_HOURS
+    if closed is None:
+        return None
+    if holder.kind == "contractor" and not closed.admit_contractors:
+        return Reason.CLOSED_MANAGEMENT
+    if holder.kind == "visitor" and not set(closed.visitor_fields) <= holder.registered_fields:
+        return Reason.CLOSED_MANAGEMENT
+    return None
+
+
+def _exit(cred: CredentialFacts, facts: Facts) -> Decision:
+    # Nobody is kept in: an exit without a recorded entry still opens, and is flagged for the guard.
+    flags = () if facts.inside else ("no_entry_record",)
+    return Decision(_HOLDER_REASON[cred.holder.kind], flags=flags)
+
+
+def _vehicle_entry(
+    cred: CredentialFacts,
+    p: Presented,
+    facts: Facts,
+    policy: Policy,
+    flags: tuple[str, ...],
+) -> Decision:
+    # A resident's car that has to pay is still a resident's: closed management lets it in.
+    if cred.holder.kind != "resident":
+        return _shared_space(facts, _HOLDER_REASON[cred.holder.kind], Billing.VISITOR, flags)
+    vehicle = cred.vehicle
+    slot = vehicle.slot if vehicle is not None else None
+    if slot is not None and slot.zone == facts.lane.zone:
+        if not slot.taken_by_other:
+            return Decision(Reason.RESIDENT, Billing.SLOT, slot.id, flags)
+        if policy.shared_slot_second_car == "refuse":
+            return Decision(Reason.SLOT_OCCUPIED, flags=flags)
+        return _temporary(facts, flags + ("shared_slot",))
+    if vehicle is not None and vehicle.monthly_until is not None:
+        if p.at < vehicle.monthly_until:
+            return _shared_space(facts, Reason.MONTHLY, Billing.MONTHLY, flags)
+        return _temporary(facts, flags + ("monthly_expired",))
+    if policy.no_slot == "refuse":
+        return Decision(Reason.NO_SLOT, flags=flags)
+    return _temporary(facts, flags + ("no_slot",))
+
+
+def _temporary(facts: Facts, flags: tuple[str, ...]) -> Decision:
+    return _shared_space(facts, Reason.TEMPORARY, Billing.TEMPORARY, flags)
+
+
+def _shared_space(
+    facts: Facts, reason: Reason, billing: Billing, flags: tuple[str, ...]
+) -> Decision:
+    if facts.zone is not None and facts.zone.full:
+        return Decision(Reason.ZONE_FULL, flags=flags)
+    return Decision(reason, billing, flags=flags)

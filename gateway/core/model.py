@@ -1,0 +1,166 @@
+"""The typed values that flow through the decision core."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Literal
+
+from gateway.core.windows import ClosedPeriod, Validity, Window
+
+CredentialKind = Literal["card", "plate", "qr", "guard"]
+HolderKind = Literal["resident", "visitor", "contractor"]
+Direction = Literal["entrance", "exit"]
+LaneType = Literal["vehicle", "pedestrian"]
+VehicleClass = Literal["car", "motorcycle", "bicycle"]
+
+
+class Reason(StrEnum):
+    """Why a decision came out as it did. The first five admit; the rest refuse."""
+
+    RESIDENT = "resident"
+    MONTHLY = "monthly"
+    VISITOR = "visitor"
+    CONTRACTOR = "contractor"
+    TEMPORARY = "temporary"
+    UNKNOWN = "unknown"
+    EXPIRED = "expired"
+    NOT_YET_VALID = "not_yet_valid"
+    BLOCKED = "blocked"
+    OUTSIDE_HOURS = "outside_hours"
+    NO_SLOT = "no_slot"
+    SLOT_OCCUPIED = "slot_occupied"
+    ZONE_FULL = "zone_full"
+    ANTI_PASSBACK = "anti_passback"
+    CLOSED_MANAGEMENT = "closed_management"
+    WRONG_LANE = "wrong_lane"
+    STORAGE_FAILED = "storage_failed"
+
+    @property
+    def admits(self) -> bool:
+        return self in _ADMITTING
+
+
+_ADMITTING = frozenset(
+    {Reason.RESIDENT, Reason.MONTHLY, Reason.VISITOR, Reason.CONTRACTOR, Reason.TEMPORARY}
+)
+
+
+class Billing(StrEnum):
+    """How a vehicle's stay is paid for: on its own slot, monthly, as a visitor, or by time."""
+
+    SLOT = "slot"
+    MONTHLY = "monthly"
+    VISITOR = "visitor"
+    TEMPORARY = "temporary"
+
+
+@dataclass(frozen=True, slots=True)
+class Presented:
+    """A credential shown at a lane: a card tapped, a plate read, a QR pass scanned."""
+
+    lane: str
+    kind: CredentialKind
+    value: str
+    confidence: float
+    at: datetime
+    device: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Holder:
+    kind: HolderKind
+    id: int
+    name_masked: str = ""
+    building: str = ""
+    unit: str = ""
+    blocked: bool = False
+    validity: Validity = Validity()
+    # Visitors: every field a closed-management period asks for was registered.
+    registered_fields: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True, slots=True)
+class SlotFacts:
+    id: int
+    zone: str
+    number: str
+    taken_by_other: bool  # another car assigned to this slot is inside and on it
+
+
+@dataclass(frozen=True, slots=True)
+class VehicleFacts:
+    id: int
+    plate: str
+    vehicle_class: VehicleClass = "car"
+    monthly_until: datetime | None = None
+    slot: SlotFacts | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CredentialFacts:
+    id: int
+    kind: CredentialKind
+    value: str
+    holder: Holder
+    blocked: bool = False
+    validity: Validity = Validity()
+    vehicle: VehicleFacts | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ZoneFacts:
+    """Shared (non-fixed) spaces of one vehicle class in a zone."""
+
+    id: str
+    vehicle_class: VehicleClass
+    shared_capacity: int
+    shared_occupied: int
+
+    @property
+    def full(self) -> bool:
+        return self.shared_occupied >= self.shared_capacity
+
+
+@dataclass(frozen=True, slots=True)
+class LaneRules:
+    id: str
+    direction: Direction
+    type: LaneType
+    zone: str | None = None
+    hours: tuple[Window, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Policy:
+    no_slot: Literal["refuse", "temporary"] = "refuse"
+    shared_slot_second_car: Literal["refuse", "temporary"] = "temporary"
+    unknown_vehicle: Literal["refuse", "temporary"] = "temporary"
+    anti_passback: Literal["off", "soft", "hard"] = "soft"
+    closed_periods: tuple[ClosedPeriod, ...] = ()
+
+    def closed_period(self, at: datetime) -> ClosedPeriod | None:
+        return next((p for p in self.closed_periods if p.active(at)), None)
+
+
+@dataclass(frozen=True, slots=True)
+class Facts:
+    """What the store knows about one presentation: the site state the decision needs."""
+
+    lane: LaneRules
+    credential: CredentialFacts | None = None
+    inside: bool = False  # the credential's subject (person or vehicle) is inside now
+    zone: ZoneFacts | None = None  # the lane's zone, for the presented vehicle's class
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    reason: Reason
+    billing: Billing | None = None
+    slot_id: int | None = None
+    flags: tuple[str, ...] = field(default=())
+
+    @property
+    def admitted(self) -> bool:
+        return self.reason.admits

@@ -1,0 +1,56 @@
+"""Demo traffic: what simulated readers and cameras present, drawn from the demo site's own data."""
+
+from __future__ import annotations
+
+import random
+import sqlite3
+import threading
+from contextlib import closing
+from pathlib import Path
+
+from drivers.simulated import Chooser
+from gateway.config.models import Device, SiteConfig
+from gateway.demo.seed import random_plate
+
+
+class DemoTraffic:
+    """Mostly registered cards and plates, some unknown ones; exits mostly cars that are inside."""
+
+    def __init__(self, db_path: Path, cfg: SiteConfig, seed: int = 11):
+        self._db_path = db_path
+        self._lanes = {lane.id: lane for lane in cfg.lanes}
+        self._rng = random.Random(seed)
+        self._lock = threading.Lock()
+        with closing(sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)) as conn:
+            self._cards = [r[0] for r in conn.execute(
+                "SELECT value FROM credentials WHERE kind = 'card' ORDER BY random() LIMIT 400")]
+            self._plates = [r[0] for r in conn.execute(
+                "SELECT value FROM credentials WHERE kind = 'plate' ORDER BY random() LIMIT 400")]
+
+    def chooser_for(self, device: Device) -> Chooser:
+        lane = self._lanes[device.lane]
+        if device.kind == "reader":
+            return self._card
+        if lane.direction == "exit":
+            return self._leaving
+        return self._arriving
+
+    def _card(self) -> tuple[str, str, float] | None:
+        with self._lock:
+            if self._cards and self._rng.random() < 0.9:
+                return "card", self._rng.choice(self._cards), 1.0
+            return "card", f"{self._rng.randrange(16**10):010X}", 1.0
+
+    def _arriving(self) -> tuple[str, str, float] | None:
+        with self._lock:
+            if self._plates and self._rng.random() < 0.75:
+                return "plate", self._rng.choice(self._plates), 0.97
+            return "plate", random_plate(self._rng, self._rng.choice("皖苏浙沪")), 0.93
+
+    def _leaving(self) -> tuple[str, str, float] | None:
+        with closing(sqlite3.connect(f"file:{self._db_path}?mode=ro", uri=True)) as conn:
+            row = conn.execute(
+                "SELECT plate FROM stays WHERE exited_at IS NULL AND plate IS NOT NULL "
+                "ORDER BY random() LIMIT 1"
+            ).fetchone()
+        return ("plate", row[0], 0.96) if row else None

@@ -1,0 +1,27 @@
+"""The gateway's errors: each says what went wrong and what the operator should do."""
+
+from __future__ import annotations
+
+
+class GatewayError(Exception):
+    def __init__(self, message: str, *, fix: str = ""):
+        self.message = message
+        self.fix = fix
+        super().__init__(f"{message}\n    fix: {fix}" if fix else message)
+
+
+class StorageError(GatewayError):
+    """The database cannot be opened, migrated or written."""
+
+
+class ImportRejected(GatewayError):
+    """A CSV import was refused; nothing of it was stored."""
+
+    def __init__(self, problems: list[str], total: int):
+        self.problems = problems
+        shown = "\n".join(problems[:50])
+        more = f"\n... and {total - 50} more" if total > 50 else ""
+        super().__init__(
+            f"{total} bad row(s); nothing was imported:\n{shown}{more}",
+            fix="correct these rows and import the files again",
+        )

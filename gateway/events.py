@@ -1,0 +1,102 @@
+"""AccessEvent: one decision as the rest of the gateway sees it (log, outbox, lanes, guard pages)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from typing import Any
+
+from gateway.core import Decision, Facts, Presented
+from gateway.ids import uuid7
+from gateway.store.lookup import subject_of
+
+PAYLOAD_VERSION = 1
+
+
+@dataclass(frozen=True, slots=True)
+class AccessEvent:
+    event_id: str
+    at: datetime
+    lane: str
+    device: str
+    kind: str
+    value: str
+    confidence: float
+    admitted: bool
+    reason: str
+    billing: str | None
+    flags: tuple[str, ...]
+    subject: str
+    holder_kind: str | None
+    holder_id: int | None
+    holder_name: str  # masked
+    building: str
+    unit: str
+    vehicle_id: int | None
+    vehicle_class: str
+    plate: str | None
+    slot_id: int | None
+    zone: str | None
+    snapshot: str | None = None
+
+    @classmethod
+    def of(
+        cls, p: Presented, facts: Facts, d: Decision, snapshot: str | None = None
+    ) -> AccessEvent:
+        cred = facts.credential
+        holder = cred.holder if cred else None
+        vehicle = cred.vehicle if cred else None
+        plate = vehicle.plate if vehicle else (p.value if p.kind == "plate" else None)
+        return cls(
+            event_id=uuid7(),
+            at=p.at,
+            lane=p.lane,
+            device=p.device,
+            kind=p.kind,
+            value=p.value,
+            confidence=p.confidence,
+            admitted=d.admitted,
+            reason=d.reason.value,
+            billing=d.billing.value if d.billing else None,
+            flags=d.flags,
+            subject=subject_of(p, cred),
+            holder_kind=holder.kind if holder else None,
+            holder_id=holder.id if holder else None,
+            holder_name=holder.name_masked if holder else "",
+            building=holder.building if holder else "",
+            unit=holder.unit if holder else "",
+            vehicle_id=vehicle.id if vehicle else None,
+            vehicle_class=vehicle.vehicle_class if vehicle else "car",
+            plate=plate,
+            slot_id=d.slot_id,
+            zone=facts.lane.zone,
+            snapshot=snapshot,
+        )
+
+    def as_json(self) -> dict[str, Any]:
+        """The event as the API and the guard pages show it (personal data already masked)."""
+        data = asdict(self)
+        data["at"] = self.at.isoformat()
+        data["flags"] = list(self.flags)
+        return data
+
+    def upstream(self) -> dict[str, Any]:
+        """The outbox payload: no names, no phone or ID numbers, only references."""
+        return {
+            "v": PAYLOAD_VERSION,
+            "type": "access",
+            "event_id": self.event_id,
+            "at": self.at.isoformat(),
+            "lane": self.lane,
+            "device": self.device,
+            "credential": {"kind": self.kind, "value": self.value, "confidence": self.confidence},
+            "admitted": self.admitted,
+            "reason": self.reason,
+            "billing": self.billing,
+            "flags": list(self.flags),
+            "holder": {"kind": self.holder_kind, "id": self.holder_id} if self.holder_kind else None,
+            "vehicle": {"id": self.vehicle_id, "plate": self.plate, "class": self.vehicle_class}
+            if self.plate
+            else None,
+            "slot_id": self.slot_id,
+        }

@@ -1,0 +1,171 @@
+"""The runtime: presentations in, decisions recorded, then gates opened and everyone told.
+
+One worker thread owns the write connection, so decisions are taken one at a time in arrival order:
+drivers -> queue -> lookup -> decide -> record (one transaction) -> relay, display, listeners.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import sqlite3
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from gateway.config.models import SiteConfig
+from gateway.core import Decision, Presented, Reason, decide
+from gateway.events import AccessEvent
+from gateway.privacy import Secrets, mask_card
+from gateway.runtime.devices import ChooserFor, Devices, build_devices
+from gateway.runtime.texts import display_lines
+from gateway.site import Site
+from gateway.store.database import DB_NAME, open_database
+from gateway.store.lookup import lookup
+from gateway.store.record import record
+
+log = logging.getLogger(__name__)
+
+Listener = Callable[[AccessEvent], None]
+
+
+@dataclass(frozen=True, slots=True)
+class _Job:
+    presented: Presented
+    received: float  # perf_counter when the driver handed it over
+
+
+class Gateway:
+    def __init__(self, cfg: SiteConfig, chooser_for: ChooserFor | None = None):
+        self.site = Site.from_config(cfg)
+        self.data_dir = cfg.site.data_dir
+        self.db_path = self.data_dir / DB_NAME
+        self.db = open_database(self.db_path, sync=cfg.storage.sync)
+        self.conn: sqlite3.Connection = self.db.conn
+        self.secrets = Secrets.load_or_create(self.data_dir)
+        self.devices: Devices = build_devices(cfg, chooser_for)
+        self._pulse_seconds = {lane.id: lane.pulse_seconds for lane in cfg.lanes}
+        self.started_at = time.time()
+        self.latencies_ms: deque[float] = deque(maxlen=10_000)
+        self.decisions = 0
+        self.storage_failures = 0
+        self._jobs: queue.Queue[_Job | None] = queue.Queue()  # unbounded: card reads are never dropped
+        self._listeners: list[Listener] = []
+        self._worker: threading.Thread | None = None
+        self._last_tick = time.monotonic()
+
+    @property
+    def snapshots_dir(self) -> Path:
+        return self.data_dir / "snapshots"
+
+    def subscribe(self, listener: Listener) -> None:
+        self._listeners.append(listener)
+
+    def start(self) -> None:
+        self._worker = threading.Thread(target=self._work, name="decisions", daemon=True)
+        self._worker.start()
+        for lane_id, lane in self.devices.lanes.items():
+            for source in lane.sources:
+                source.start(self._emitter(lane_id, source.health.device))
+        log.info(
+            "gateway started site=%s lanes=%d devices=%d db=%s",
+            self.site.config.site.id, len(self.site.lanes), len(self.devices.health), self.db_path,
+        )
+
+    def stop(self) -> None:
+        for source in self.devices.sources():
+            source.stop()
+        self._jobs.put(None)
+        if self._worker is not None:
+            self._worker.join(timeout=10)
+        for lane in self.devices.lanes.values():
+            for relay in lane.relays:
+                relay.close()
+        self.conn.close()
+        log.info("gateway stopped")
+
+    def alive(self) -> bool:
+        """For the watchdog: the worker thread runs and has looped in the last few seconds."""
+        worker_ok = self._worker is not None and self._worker.is_alive()
+        return worker_ok and time.monotonic() - self._last_tick < 5
+
+    def backlog(self) -> int:
+        return self._jobs.qsize()
+
+    def present(self, p: Presented) -> None:
+        """Hand a presentation to the decision worker (thread-safe, never blocks, never drops)."""
+        self._jobs.put(_Job(p, time.perf_counter()))
+
+    def _emitter(self, lane: str, device: str) -> Callable[[str, str, float], None]:
+        def emit(kind: str, value: str, confidence: float) -> None:
+            now = datetime.now(self.site.tz)
+            self.present(Presented(lane, kind, value, confidence, now, device))  # type: ignore[arg-type]
+
+        return emit
+
+    def _work(self) -> None:
+        while True:
+            try:
+                job = self._jobs.get(timeout=1.0)
+            except queue.Empty:
+                self._last_tick = time.monotonic()
+                continue
+            self._last_tick = time.monotonic()
+            if job is None:
+                return
+            try:
+                self.handle(job.presented, job.received)
+            except Exception:  # one bad presentation must never stop the lanes
+                log.exception("decision failed lane=%s kind=%s", job.presented.lane, job.presented.kind)
+
+    def handle(self, p: Presented, received: float | None = None) -> AccessEvent:
+        """Decide one presentation, record it durably, then act on it. Runs on the worker thread."""
+        received = time.perf_counter() if received is None else received
+        lane = self.site.lanes.get(p.lane)
+        if lane is None:
+            raise ValueError(f"unknown lane {p.lane!r}")
+        facts = lookup(self.conn, p, lane, self.site.capacity)
+        decision = decide(p, facts, self.site.policy)
+        ev = AccessEvent.of(p, facts, decision)
+        try:
+            record(self.conn, ev, lane.direction, lane.type)
+        except sqlite3.Error as exc:
+            # Never open a gate for a decision that is not on disk; the guard can still open by hand.
+            self.storage_failures += 1
+            log.error(
+                "cannot record decision, gate stays shut lane=%s error=%s "
+                "fix=free disk space in %s or check its permissions", p.lane, exc, self.data_dir,
+            )
+            ev = AccessEvent.of(p, facts, Decision(Reason.STORAGE_FAILED))
+        self.decisions += 1
+        self._act(ev)
+        self.latencies_ms.append((time.perf_counter() - received) * 1000)
+        log.info(
+            "decision lane=%s kind=%s value=%s admitted=%s reason=%s flags=%s",
+            ev.lane, ev.kind, ev.value if ev.kind == "plate" else mask_card(ev.value), ev.admitted, ev.reason, ",".join(ev.flags) or "-",
+        )
+        for listener in self._listeners:
+            try:
+                listener(ev)
+            except Exception:
+                log.exception("event listener failed")
+        return ev
+
+    def _act(self, ev: AccessEvent) -> None:
+        devices = self.devices.lanes[ev.lane]
+        if ev.admitted:
+            for relay in devices.relays:
+                try:
+                    relay.pulse(self._pulse_seconds[ev.lane], ev.event_id)
+                except Exception as exc:
+                    relay.health.set_offline(f"pulse failed: {exc}")
+        lines = display_lines(ev, self.site.config.site.language)
+        for display in devices.displays:
+            try:
+                display.show(lines)
+            except Exception as exc:
+                display.health.set_offline(f"show failed: {exc}")

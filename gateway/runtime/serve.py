@@ -1,0 +1,69 @@
+"""Running the gateway as a service: runtime + HTTP server in one process, systemd-aware."""
+
+from __future__ import annotations
+
+import logging
+import socket
+import threading
+import time
+
+import uvicorn
+
+from gateway.api.app import create_app
+from gateway.errors import GatewayError
+from gateway.runtime import systemd
+from gateway.runtime.gateway import Gateway
+
+log = logging.getLogger(__name__)
+
+
+def check_port_free(host: str, port: int) -> None:
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError as exc:
+            raise GatewayError(
+                f"cannot listen on {host}:{port}: {exc.strerror}",
+                fix="another program uses the port (an older gateway still running?): stop it, "
+                "or set another [http] port in the site config",
+            ) from exc
+
+
+def serve(gw: Gateway, started: float, stop_after: float | None = None) -> None:
+    """Start the lanes and the HTTP server; return when told to stop (SIGTERM, Ctrl-C)."""
+    http = gw.site.config.http
+    check_port_free(http.listen, http.port)
+    config = uvicorn.Config(
+        create_app(gw), host=http.listen, port=http.port, log_config=None, access_log=False,
+        lifespan="off",
+    )
+    server = uvicorn.Server(config)
+    gw.start()
+    threading.Thread(target=_announce, args=(gw, server, started), daemon=True).start()
+    if stop_after is not None:
+        threading.Timer(stop_after, lambda: setattr(server, "should_exit", True)).start()
+    try:
+        server.run()
+    finally:
+        systemd.notify("STOPPING=1")
+        gw.stop()
+
+
+def _announce(gw: Gateway, server: uvicorn.Server, started: float) -> None:
+    while not server.started:
+        if server.should_exit:
+            return
+        time.sleep(0.01)
+    http = gw.site.config.http
+    log.info(
+        "ready in %.2f s: http://%s:%d/api/health", time.perf_counter() - started, http.listen, http.port
+    )
+    systemd.notify("READY=1")
+    interval = systemd.watchdog_interval()
+    while interval is not None and not server.should_exit:
+        if gw.alive():
+            systemd.notify("WATCHDOG=1")
+        else:
+            log.error("decision worker is stuck; not feeding the watchdog so systemd restarts us")
+        time.sleep(interval)

@@ -1,0 +1,67 @@
+"""`gateway export`: the store's residents, vehicles, cards and slots as CSV files `import` reads back.
+
+Phone numbers leave only masked: the clear number is never stored, so it cannot be exported.
+"""
+
+from __future__ import annotations
+
+import csv
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import sqlite_utils
+
+QUERIES = {
+    "residents": """SELECT ref, building, unit, room, name, phone_masked, valid_from, valid_to,
+                           blocked FROM residents ORDER BY id""",
+    "vehicles": """SELECT v.plate, r.ref AS resident_ref, v.class, v.monthly_until, c.valid_from,
+                          c.valid_to, coalesce(c.blocked, 0) AS blocked
+                   FROM vehicles v JOIN residents r ON r.id = v.resident_id
+                   LEFT JOIN credentials c ON c.kind = 'plate' AND c.value = v.plate
+                   ORDER BY v.id""",
+    "cards": """SELECT c.value AS card, r.ref AS resident_ref, v.plate, c.valid_from, c.valid_to,
+                       replace(c.hours, ',', ';') AS hours, c.blocked
+                FROM credentials c JOIN residents r ON r.id = c.resident_id
+                LEFT JOIN vehicles v ON v.id = c.vehicle_id
+                WHERE c.kind = 'card' ORDER BY c.id""",
+    "slots": """SELECT s.zone, s.number, r.ref AS resident_ref,
+                       coalesce((SELECT group_concat(v.plate, ';') FROM slot_vehicles sv
+                                 JOIN vehicles v ON v.id = sv.vehicle_id
+                                 WHERE sv.slot_id = s.id), '') AS plates
+                FROM slots s LEFT JOIN residents r ON r.id = s.resident_id ORDER BY s.id""",
+}
+_TIMES = {"valid_from", "valid_to", "monthly_until"}
+
+
+def export_all(db: sqlite_utils.Database, out_dir: Path, tz: ZoneInfo) -> dict[str, int]:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    counts = {}
+    for kind, sql in QUERIES.items():
+        path = out_dir / f"{kind}.csv"
+        tmp = path.with_suffix(".csv.tmp")
+        n = 0
+        with open(tmp, "w", encoding="utf-8", newline="") as f:
+            writer: csv.DictWriter[str] | None = None
+            for row in db.query(sql):
+                if writer is None:
+                    writer = csv.DictWriter(f, fieldnames=list(row))
+                    writer.writeheader()
+                writer.writerow({k: _local(k, v, tz) for k, v in row.items()})
+                n += 1
+            if writer is None:
+                f.write(",".join(_columns(db, sql)) + "\n")
+        tmp.replace(path)  # a half-written export never sits under the real name
+        counts[kind] = n
+    return counts
+
+
+def _local(column: str, value: object, tz: ZoneInfo) -> object:
+    if column in _TIMES and isinstance(value, str) and value:
+        return datetime.fromisoformat(value).astimezone(tz).strftime("%Y-%m-%d %H:%M")
+    return "" if value is None else value
+
+
+def _columns(db: sqlite_utils.Database, sql: str) -> list[str]:
+    cursor = db.execute(sql + " LIMIT 0")
+    return [d[0] for d in cursor.description]

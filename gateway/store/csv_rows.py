@@ -1,0 +1,212 @@
+"""Validating CSV rows of residents, vehicles, cards and slots into typed records.
+
+Each parser is a pure function of one row; it returns a record or raises RowError with the column.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from gateway.core.windows import Window
+from gateway.timefmt import parse_local, to_db
+from plates.grammar import is_plate, normalize
+
+KINDS: dict[str, tuple[set[str], set[str]]] = {
+    # kind: (required columns, optional columns)
+    "residents": ({"ref", "building", "unit", "name"},
+                  {"room", "phone", "phone_masked", "valid_from", "valid_to", "blocked"}),
+    "vehicles": ({"plate", "resident_ref"},
+                 {"class", "monthly_until", "valid_from", "valid_to", "blocked"}),
+    "cards": ({"card", "resident_ref"}, {"plate", "valid_from", "valid_to", "hours", "blocked"}),
+    "slots": ({"zone", "number"}, {"resident_ref", "plates"}),
+}
+_CARD = re.compile(r"^[0-9A-Z:\-]{3,40}$")
+_TRUE = {"1", "yes", "y", "true", "是"}
+_FALSE = {"", "0", "no", "n", "false", "否"}
+_CLASSES = {"car", "motorcycle", "bicycle"}
+
+
+class RowError(ValueError):
+    def __init__(self, column: str, message: str):
+        self.column = column
+        super().__init__(message)
+
+
+def kind_of(header: list[str]) -> str | None:
+    """Which kind of file a header names: the kind whose required columns are all there."""
+    columns = set(header)
+    for kind in ("cards", "vehicles", "slots", "residents"):
+        required, optional = KINDS[kind]
+        if required <= columns and columns <= required | optional:
+            return kind
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class ResidentRow:
+    ref: str
+    building: str
+    unit: str
+    room: str
+    name: str
+    phone: str | None  # clear, only until it is masked and hashed on the way in
+    valid_from: str | None
+    valid_to: str | None
+    blocked: bool
+
+
+@dataclass(frozen=True, slots=True)
+class VehicleRow:
+    plate: str
+    resident_ref: str
+    vehicle_class: str
+    monthly_until: str | None
+    valid_from: str | None
+    valid_to: str | None
+    blocked: bool
+
+
+@dataclass(frozen=True, slots=True)
+class CardRow:
+    card: str
+    resident_ref: str
+    plate: str | None
+    valid_from: str | None
+    valid_to: str | None
+    hours: str
+    blocked: bool
+
+
+@dataclass(frozen=True, slots=True)
+class SlotRow:
+    zone: str
+    number: str
+    resident_ref: str | None
+    plates: tuple[str, ...]
+
+
+def _text(row: dict[str, str], column: str, *, required: bool = False, limit: int = 100) -> str:
+    value = (row.get(column) or "").strip()
+    if required and not value:
+        raise RowError(column, "is empty")
+    if len(value) > limit:
+        raise RowError(column, f"is longer than {limit} characters")
+    return value
+
+
+def _flag(row: dict[str, str], column: str) -> bool:
+    value = (row.get(column) or "").strip().lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise RowError(column, f"{value!r} is not yes/no (use 1 or 0)")
+
+
+def _when(row: dict[str, str], column: str, tz: ZoneInfo, *, end: bool = False) -> str | None:
+    value = (row.get(column) or "").strip()
+    if not value:
+        return None
+    try:
+        return to_db(parse_local(value, tz, end_of_day=end))
+    except ValueError as exc:
+        raise RowError(column, str(exc)) from None
+
+
+def _period(row: dict[str, str], tz: ZoneInfo) -> tuple[str | None, str | None]:
+    start = _when(row, "valid_from", tz)
+    end = _when(row, "valid_to", tz, end=True)
+    if start and end and end <= start:
+        raise RowError("valid_to", "is before valid_from")
+    return start, end
+
+
+def plate_value(text: str, column: str = "plate") -> str:
+    plate = normalize(text)
+    if not plate:
+        raise RowError(column, "is empty")
+    if not is_plate(plate):
+        raise RowError(column, f"{text!r} is not a Chinese licence plate (e.g. 皖A12345, 粤BD12345)")
+    return plate
+
+
+def card_value(text: str) -> str:
+    card = re.sub(r"\s", "", text).upper()
+    if not _CARD.match(card):
+        raise RowError("card", f"{text!r} is not a card number (3-40 of 0-9, A-Z, ':' and '-')")
+    return card
+
+
+def parse_resident(row: dict[str, str], tz: ZoneInfo) -> ResidentRow:
+    start, end = _period(row, tz)
+    phone = _text(row, "phone", limit=20) if "phone" in row else None
+    if phone and len(re.sub(r"\D", "", phone)) < 7:
+        raise RowError("phone", f"{phone!r} is not a phone number")
+    return ResidentRow(
+        ref=_text(row, "ref", required=True, limit=40),
+        building=_text(row, "building", required=True, limit=20),
+        unit=_text(row, "unit", required=True, limit=20),
+        room=_text(row, "room", limit=20),
+        name=_text(row, "name", required=True, limit=40),
+        phone=phone,
+        valid_from=start,
+        valid_to=end,
+        blocked=_flag(row, "blocked"),
+    )
+
+
+def parse_vehicle(row: dict[str, str], tz: ZoneInfo) -> VehicleRow:
+    vclass = _text(row, "class").lower() or "car"
+    if vclass not in _CLASSES:
+        raise RowError("class", f"{vclass!r} is not one of car, motorcycle, bicycle")
+    start, end = _period(row, tz)
+    return VehicleRow(
+        plate=plate_value(_text(row, "plate", required=True)),
+        resident_ref=_text(row, "resident_ref", required=True, limit=40),
+        vehicle_class=vclass,
+        monthly_until=_when(row, "monthly_until", tz, end=True),
+        valid_from=start,
+        valid_to=end,
+        blocked=_flag(row, "blocked"),
+    )
+
+
+def parse_card(row: dict[str, str], tz: ZoneInfo) -> CardRow:
+    hours = [h.strip() for h in _text(row, "hours").split(";") if h.strip()]
+    try:
+        for h in hours:
+            Window.parse(h)
+    except ValueError as exc:
+        raise RowError("hours", str(exc)) from None
+    plate = _text(row, "plate")
+    start, end = _period(row, tz)
+    return CardRow(
+        card=card_value(_text(row, "card", required=True)),
+        resident_ref=_text(row, "resident_ref", required=True, limit=40),
+        plate=plate_value(plate) if plate else None,
+        valid_from=start,
+        valid_to=end,
+        hours=",".join(hours),
+        blocked=_flag(row, "blocked"),
+    )
+
+
+def parse_slot(row: dict[str, str], tz: ZoneInfo) -> SlotRow:
+    del tz
+    plates = tuple(plate_value(p, "plates") for p in _text(row, "plates", limit=200).split(";") if p.strip())
+    return SlotRow(
+        zone=_text(row, "zone", required=True, limit=40),
+        number=_text(row, "number", required=True, limit=20),
+        resident_ref=_text(row, "resident_ref", limit=40) or None,
+        plates=plates,
+    )
+
+
+PARSERS = {
+    "residents": parse_resident,
+    "vehicles": parse_vehicle,
+    "cards": parse_card,
+    "slots": parse_slot,
+}

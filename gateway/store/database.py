@@ -1,0 +1,79 @@
+"""Opening the SQLite database: WAL, durability, foreign keys, migrations, and readable errors."""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from pathlib import Path
+from typing import Literal
+
+import sqlite_utils
+
+from gateway.errors import StorageError
+from gateway.store.schema import MIGRATIONS, SCHEMA_VERSION
+
+log = logging.getLogger(__name__)
+
+DB_NAME = "gateway.db"
+
+
+def open_database(
+    path: Path, *, sync: Literal["full", "normal"] = "full", migrate: bool = True
+) -> sqlite_utils.Database:
+    """The database at `path`, created and migrated to this version's schema if needed."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=10)
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute(f"PRAGMA synchronous={sync.upper()}")
+        conn.execute("PRAGMA foreign_keys=ON")
+        conn.execute("PRAGMA busy_timeout=10000")
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+    except sqlite3.DatabaseError as exc:
+        raise StorageError(
+            f"cannot open the database {path}: {exc}",
+            fix="check that the data directory is writable by the gateway user and the file is "
+            "an estate-gateway database (restore it from a backup if it is damaged)",
+        ) from exc
+    if version > SCHEMA_VERSION:
+        conn.close()
+        raise StorageError(
+            f"the database {path} has schema version {version}, written by a newer gateway; "
+            f"this one knows up to version {SCHEMA_VERSION}",
+            fix="upgrade estate-gateway, or restore the backup made before the newer version ran",
+        )
+    if migrate and version < SCHEMA_VERSION:
+        _migrate(conn, version, path)
+    return sqlite_utils.Database(conn)
+
+
+def _migrate(conn: sqlite3.Connection, version: int, path: Path) -> None:
+    for number in range(version, SCHEMA_VERSION):
+        log.info("migrating database %s to schema version %d", path, number + 1)
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            for statement in _statements(MIGRATIONS[number]):
+                conn.execute(statement)
+            conn.execute(f"PRAGMA user_version={number + 1}")
+            conn.execute("COMMIT")
+        except sqlite3.Error as exc:
+            conn.execute("ROLLBACK")
+            raise StorageError(
+                f"migrating {path} to schema version {number + 1} failed: {exc}",
+                fix="nothing was changed; free disk space or fix permissions and start again",
+            ) from exc
+
+
+def _statements(script: str) -> list[str]:
+    """Split a migration into statements, keeping trigger bodies whole."""
+    statements, buffer = [], ""
+    for line in script.splitlines(keepends=True):
+        if line.strip().startswith("--"):
+            continue
+        buffer += line
+        if sqlite3.complete_statement(buffer):
+            statements.append(buffer.strip())
+            buffer = ""
+    if buffer.strip():
+        statements.append(buffer.strip())
+    return statements

@@ -1,0 +1,156 @@
+"""What the store knows about one presented credential: the Facts the decision core needs."""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import Any
+
+from gateway.core import (
+    CredentialFacts,
+    Facts,
+    Holder,
+    LaneRules,
+    Presented,
+    SlotFacts,
+    Validity,
+    VehicleFacts,
+    Window,
+    ZoneFacts,
+)
+from gateway.privacy import mask_name
+from gateway.timefmt import from_db
+
+_CREDENTIAL = """
+SELECT id, kind, value, resident_id, pass_id, vehicle_id, valid_from, valid_to, hours, blocked
+FROM credentials WHERE kind = ? AND value = ?
+"""
+_RESIDENT = """
+SELECT id, name, building, unit, blocked, valid_from, valid_to FROM residents WHERE id = ?
+"""
+_PASS = """
+SELECT id, kind, name, host_building, host_unit, blocked, valid_from, valid_to, hours,
+       registered_fields, checked_out_at
+FROM passes WHERE id = ?
+"""
+_VEHICLE = "SELECT id, plate, class, monthly_until FROM vehicles WHERE id = ?"
+_SLOT = """
+SELECT s.id, s.zone, s.number FROM slot_vehicles sv JOIN slots s ON s.id = sv.slot_id
+WHERE sv.vehicle_id = ? ORDER BY (s.zone = ?) DESC, s.id LIMIT 1
+"""
+_SLOT_TAKEN = """
+SELECT 1 FROM stays WHERE exited_at IS NULL AND slot_id = ? AND subject != ? LIMIT 1
+"""
+_STAY_OPEN = "SELECT 1 FROM stays WHERE exited_at IS NULL AND subject = ? LIMIT 1"
+_PRESENT = "SELECT inside FROM presence WHERE subject = ?"
+_SHARED_OCCUPIED = """
+SELECT count(*) FROM stays WHERE exited_at IS NULL AND slot_id IS NULL AND zone = ? AND class = ?
+"""
+_FIXED = "SELECT fixed FROM zone_slots WHERE zone = ?"
+
+
+def subject_of(p: Presented, cred: CredentialFacts | None) -> str:
+    """Who or what a presentation is about: the vehicle, the person, or an unknown plate."""
+    if cred is None:
+        return f"{p.kind}:{p.value}"
+    if cred.vehicle is not None:
+        return f"vehicle:{cred.vehicle.id}"
+    return f"{cred.holder.kind}:{cred.holder.id}"
+
+
+def lookup(
+    conn: sqlite3.Connection,
+    p: Presented,
+    lane: LaneRules,
+    capacity: dict[tuple[str, str], int],
+) -> Facts:
+    cred = _credential(conn, p, lane)
+    subject = subject_of(p, cred)
+    if lane.type == "vehicle":
+        inside = conn.execute(_STAY_OPEN, (subject,)).fetchone() is not None
+        vclass = cred.vehicle.vehicle_class if cred and cred.vehicle else "car"
+        zone = _zone(conn, lane.zone, vclass, capacity) if lane.zone else None
+    else:
+        row = conn.execute(_PRESENT, (subject,)).fetchone()
+        inside = bool(row and row[0])
+        zone = None
+    return Facts(lane=lane, credential=cred, inside=inside, zone=zone)
+
+
+def _credential(conn: sqlite3.Connection, p: Presented, lane: LaneRules) -> CredentialFacts | None:
+    row = conn.execute(_CREDENTIAL, (p.kind, p.value)).fetchone()
+    if row is None:
+        return None
+    cid, kind, value, resident_id, pass_id, vehicle_id, vfrom, vto, hours, blocked = row
+    holder = _resident(conn, resident_id) if resident_id is not None else _pass(conn, pass_id)
+    vehicle = _vehicle(conn, vehicle_id, lane.zone) if vehicle_id is not None else None
+    return CredentialFacts(
+        id=cid,
+        kind=kind,
+        value=value,
+        holder=holder,
+        blocked=bool(blocked),
+        validity=_validity(vfrom, vto, hours),
+        vehicle=vehicle,
+    )
+
+
+def _resident(conn: sqlite3.Connection, rid: int) -> Holder:
+    rid, name, building, unit, blocked, vfrom, vto = conn.execute(_RESIDENT, (rid,)).fetchone()
+    return Holder(
+        kind="resident",
+        id=rid,
+        name_masked=mask_name(name),
+        building=building,
+        unit=unit,
+        blocked=bool(blocked),
+        validity=_validity(vfrom, vto, ""),
+    )
+
+
+def _pass(conn: sqlite3.Connection, pid: int) -> Holder:
+    row: Any = conn.execute(_PASS, (pid,)).fetchone()
+    pid, kind, name, building, unit, blocked, vfrom, vto, hours, fields, checked_out = row
+    # A visitor who has checked out cannot come back in on the same pass.
+    vto = min(vto, checked_out) if checked_out else vto
+    return Holder(
+        kind=kind,
+        id=pid,
+        name_masked=mask_name(name),
+        building=building,
+        unit=unit,
+        blocked=bool(blocked),
+        validity=_validity(vfrom, vto, hours),
+        registered_fields=frozenset(f for f in fields.split(",") if f),
+    )
+
+
+def _vehicle(conn: sqlite3.Connection, vid: int, lane_zone: str | None) -> VehicleFacts:
+    vid, plate, vclass, monthly = conn.execute(_VEHICLE, (vid,)).fetchone()
+    slot = None
+    row = conn.execute(_SLOT, (vid, lane_zone)).fetchone()
+    if row is not None:
+        sid, zone, number = row
+        taken = conn.execute(_SLOT_TAKEN, (sid, f"vehicle:{vid}")).fetchone() is not None
+        slot = SlotFacts(id=sid, zone=zone, number=number, taken_by_other=taken)
+    return VehicleFacts(
+        id=vid, plate=plate, vehicle_class=vclass, monthly_until=from_db(monthly), slot=slot
+    )
+
+
+def _zone(
+    conn: sqlite3.Connection, zone: str, vclass: str, capacity: dict[tuple[str, str], int]
+) -> ZoneFacts:
+    total = capacity.get((zone, vclass), 0)
+    fixed = 0
+    if vclass == "car":  # fixed slots are car slots
+        row = conn.execute(_FIXED, (zone,)).fetchone()
+        fixed = row[0] if row else 0
+    occupied = conn.execute(_SHARED_OCCUPIED, (zone, vclass)).fetchone()[0]
+    return ZoneFacts(
+        id=zone, vehicle_class=vclass, shared_capacity=max(total - fixed, 0), shared_occupied=occupied
+    )
+
+
+def _validity(vfrom: str | None, vto: str | None, hours: str) -> Validity:
+    windows = tuple(Window.parse(h) for h in hours.split(",") if h.strip())
+    return Validity(valid_from=from_db(vfrom), valid_to=from_db(vto), windows=windows)

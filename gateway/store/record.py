@@ -1,0 +1,67 @@
+"""Recording a decision: the access log row, the outbox row and the stay change commit together."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+
+from gateway.events import AccessEvent
+from gateway.timefmt import to_db
+
+_LOG = """
+INSERT INTO access_log (event_id, at, lane, device, kind, value, confidence, admitted, reason,
+                        billing, flags, holder_kind, holder_id, vehicle_id, slot_id, snapshot)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+"""
+_OUTBOX = "INSERT INTO outbox (event_id, topic, payload, created_at) VALUES (?, ?, ?, ?)"
+_CLOSE_STAY = """
+UPDATE stays SET exited_at = ?, exit_event = ?, closed_by = ?
+WHERE subject = ? AND exited_at IS NULL
+"""
+_OPEN_STAY = """
+INSERT INTO stays (subject, plate, vehicle_id, class, zone, slot_id, billing, entered_at, entry_event)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+"""
+_PRESENCE = """
+INSERT INTO presence (subject, inside, lane, at) VALUES (?, ?, ?, ?)
+ON CONFLICT (subject) DO UPDATE SET inside = excluded.inside, lane = excluded.lane, at = excluded.at
+"""
+
+
+def record(conn: sqlite3.Connection, ev: AccessEvent, direction: str, lane_type: str) -> None:
+    """One transaction: when it returns, the decision is on disk; if it raises, nothing is."""
+    at = to_db(ev.at)
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        conn.execute(
+            _LOG,
+            (ev.event_id, at, ev.lane, ev.device, ev.kind, ev.value, ev.confidence,
+             int(ev.admitted), ev.reason, ev.billing, ",".join(ev.flags), ev.holder_kind,
+             ev.holder_id, ev.vehicle_id, ev.slot_id, ev.snapshot),
+        )
+        conn.execute(
+            _OUTBOX,
+            (ev.event_id, "access", json.dumps(ev.upstream(), ensure_ascii=False), at),
+        )
+        if ev.admitted:
+            _move(conn, ev, at, direction, lane_type)
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+
+
+def _move(conn: sqlite3.Connection, ev: AccessEvent, at: str, direction: str, lane_type: str) -> None:
+    if lane_type == "pedestrian":
+        conn.execute(_PRESENCE, (ev.subject, int(direction == "entrance"), ev.lane, at))
+        return
+    if direction == "exit":
+        conn.execute(_CLOSE_STAY, (at, ev.event_id, "exit", ev.subject))
+        return
+    # An entry while the car is still recorded inside means its exit was missed: close that stay.
+    conn.execute(_CLOSE_STAY, (at, None, "reentry", ev.subject))
+    conn.execute(
+        _OPEN_STAY,
+        (ev.subject, ev.plate, ev.vehicle_id, ev.vehicle_class, ev.zone, ev.slot_id, ev.billing,
+         at, ev.event_id),
+    )

@@ -1,0 +1,188 @@
+"""Schema migrations. Each step runs once, in order, in one transaction; PRAGMA user_version counts them.
+
+Never edit a step that has shipped: add a new one.
+"""
+
+from __future__ import annotations
+
+MIGRATIONS: list[str] = [
+    # 1: the first schema
+    """
+    CREATE TABLE residents (
+        id INTEGER PRIMARY KEY,
+        ref TEXT NOT NULL UNIQUE,
+        building TEXT NOT NULL,
+        unit TEXT NOT NULL,
+        room TEXT NOT NULL DEFAULT '',
+        name TEXT NOT NULL,
+        phone_masked TEXT NOT NULL DEFAULT '',
+        phone_hash TEXT NOT NULL DEFAULT '',
+        valid_from TEXT,
+        valid_to TEXT,
+        blocked INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE INDEX residents_unit ON residents(building, unit);
+    CREATE INDEX residents_phone ON residents(phone_hash) WHERE phone_hash != '';
+
+    CREATE TABLE vehicles (
+        id INTEGER PRIMARY KEY,
+        plate TEXT NOT NULL UNIQUE,
+        class TEXT NOT NULL DEFAULT 'car' CHECK (class IN ('car', 'motorcycle', 'bicycle')),
+        resident_id INTEGER NOT NULL REFERENCES residents(id) ON DELETE CASCADE,
+        monthly_until TEXT
+    );
+    CREATE INDEX vehicles_resident ON vehicles(resident_id);
+
+    CREATE TABLE passes (
+        id INTEGER PRIMARY KEY,
+        kind TEXT NOT NULL CHECK (kind IN ('visitor', 'contractor')),
+        name TEXT NOT NULL,
+        phone_masked TEXT NOT NULL DEFAULT '',
+        phone_hash TEXT NOT NULL DEFAULT '',
+        id_masked TEXT NOT NULL DEFAULT '',
+        id_hash TEXT NOT NULL DEFAULT '',
+        host_building TEXT NOT NULL DEFAULT '',
+        host_unit TEXT NOT NULL DEFAULT '',
+        company TEXT NOT NULL DEFAULT '',
+        destination TEXT NOT NULL DEFAULT '',
+        reason TEXT NOT NULL DEFAULT '',
+        passengers INTEGER NOT NULL DEFAULT 1,
+        plate TEXT,
+        valid_from TEXT NOT NULL,
+        valid_to TEXT NOT NULL,
+        hours TEXT NOT NULL DEFAULT '',
+        registered_fields TEXT NOT NULL DEFAULT '',
+        blocked INTEGER NOT NULL DEFAULT 0,
+        created_at TEXT NOT NULL,
+        created_by TEXT NOT NULL DEFAULT '',
+        checked_out_at TEXT
+    );
+    CREATE INDEX passes_phone ON passes(phone_hash) WHERE phone_hash != '';
+    CREATE INDEX passes_id ON passes(id_hash) WHERE id_hash != '';
+    CREATE INDEX passes_valid ON passes(valid_to);
+
+    CREATE TABLE credentials (
+        id INTEGER PRIMARY KEY,
+        kind TEXT NOT NULL CHECK (kind IN ('card', 'plate', 'qr')),
+        value TEXT NOT NULL,
+        resident_id INTEGER REFERENCES residents(id) ON DELETE CASCADE,
+        pass_id INTEGER REFERENCES passes(id) ON DELETE CASCADE,
+        vehicle_id INTEGER REFERENCES vehicles(id) ON DELETE SET NULL,
+        valid_from TEXT,
+        valid_to TEXT,
+        hours TEXT NOT NULL DEFAULT '',
+        blocked INTEGER NOT NULL DEFAULT 0,
+        UNIQUE (kind, value),
+        CHECK ((resident_id IS NULL) != (pass_id IS NULL))
+    );
+    CREATE INDEX credentials_resident ON credentials(resident_id);
+    CREATE INDEX credentials_vehicle ON credentials(vehicle_id);
+    CREATE INDEX credentials_pass ON credentials(pass_id);
+
+    CREATE TABLE slots (
+        id INTEGER PRIMARY KEY,
+        zone TEXT NOT NULL,
+        number TEXT NOT NULL,
+        resident_id INTEGER REFERENCES residents(id) ON DELETE SET NULL,
+        UNIQUE (zone, number)
+    );
+    CREATE TABLE slot_vehicles (
+        slot_id INTEGER NOT NULL REFERENCES slots(id) ON DELETE CASCADE,
+        vehicle_id INTEGER NOT NULL REFERENCES vehicles(id) ON DELETE CASCADE,
+        PRIMARY KEY (slot_id, vehicle_id)
+    ) WITHOUT ROWID;
+    CREATE INDEX slot_vehicles_vehicle ON slot_vehicles(vehicle_id);
+
+    -- Fixed slots per zone, kept by triggers so a decision never counts 50,000 rows.
+    CREATE TABLE zone_slots (zone TEXT PRIMARY KEY, fixed INTEGER NOT NULL);
+    CREATE TRIGGER slots_counted AFTER INSERT ON slots BEGIN
+        INSERT INTO zone_slots (zone, fixed) VALUES (NEW.zone, 1)
+        ON CONFLICT (zone) DO UPDATE SET fixed = fixed + 1;
+    END;
+    CREATE TRIGGER slots_uncounted AFTER DELETE ON slots BEGIN
+        UPDATE zone_slots SET fixed = fixed - 1 WHERE zone = OLD.zone;
+    END;
+
+    -- A vehicle inside the estate; exited_at is NULL while it is in.
+    CREATE TABLE stays (
+        id INTEGER PRIMARY KEY,
+        subject TEXT NOT NULL,
+        plate TEXT,
+        vehicle_id INTEGER,
+        class TEXT NOT NULL DEFAULT 'car',
+        zone TEXT,
+        slot_id INTEGER,
+        billing TEXT,
+        entered_at TEXT NOT NULL,
+        entry_event TEXT,
+        exited_at TEXT,
+        exit_event TEXT,
+        closed_by TEXT
+    );
+    CREATE INDEX stays_open_subject ON stays(subject) WHERE exited_at IS NULL;
+    CREATE INDEX stays_open_shared ON stays(zone, class) WHERE exited_at IS NULL AND slot_id IS NULL;
+    CREATE INDEX stays_open_slot ON stays(slot_id) WHERE exited_at IS NULL;
+
+    -- People on foot: inside or not, for anti-passback at pedestrian lanes.
+    CREATE TABLE presence (
+        subject TEXT PRIMARY KEY,
+        inside INTEGER NOT NULL,
+        lane TEXT NOT NULL,
+        at TEXT NOT NULL
+    ) WITHOUT ROWID;
+
+    CREATE TABLE access_log (
+        id INTEGER PRIMARY KEY,
+        event_id TEXT NOT NULL UNIQUE,
+        at TEXT NOT NULL,
+        lane TEXT NOT NULL,
+        device TEXT NOT NULL DEFAULT '',
+        kind TEXT NOT NULL,
+        value TEXT NOT NULL,
+        confidence REAL NOT NULL,
+        admitted INTEGER NOT NULL,
+        reason TEXT NOT NULL,
+        billing TEXT,
+        flags TEXT NOT NULL DEFAULT '',
+        holder_kind TEXT,
+        holder_id INTEGER,
+        vehicle_id INTEGER,
+        slot_id INTEGER,
+        snapshot TEXT
+    );
+    CREATE INDEX access_log_at ON access_log(at);
+    CREATE INDEX access_log_lane ON access_log(lane, id);
+    CREATE TRIGGER access_log_no_update BEFORE UPDATE ON access_log BEGIN
+        SELECT RAISE(ABORT, 'access_log is append-only');
+    END;
+
+    CREATE TABLE outbox (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        event_id TEXT NOT NULL UNIQUE,
+        topic TEXT NOT NULL,
+        payload TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        sent_at TEXT,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        quarantined TEXT
+    );
+    CREATE INDEX outbox_pending ON outbox(seq) WHERE sent_at IS NULL AND quarantined IS NULL;
+
+    CREATE TABLE audit (
+        id INTEGER PRIMARY KEY,
+        at TEXT NOT NULL,
+        actor TEXT NOT NULL,
+        action TEXT NOT NULL,
+        target TEXT NOT NULL DEFAULT '',
+        detail TEXT NOT NULL DEFAULT ''
+    );
+    CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit BEGIN
+        SELECT RAISE(ABORT, 'audit is append-only');
+    END;
+    CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit BEGIN
+        SELECT RAISE(ABORT, 'audit is append-only');
+    END;
+    """,
+]
+
+SCHEMA_VERSION = len(MIGRATIONS)
