@@ -6,6 +6,7 @@ import logging
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,6 +24,8 @@ class DeviceHealth:
     last_error: str = ""
     counters: Counter[str] = field(default_factory=Counter)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    # Called with (health, online) when the device goes online or offline; the runtime raises alarms.
+    on_change: Callable[[DeviceHealth, bool], None] | None = field(default=None, repr=False)
 
     def seen(self) -> None:
         with self._lock:
@@ -38,15 +41,22 @@ class DeviceHealth:
             self.last_seen = time.time()
         if changed:
             log.info("device online device=%s lane=%s", self.device, self.lane)
+            self._changed(True)
 
     def set_offline(self, error: str) -> None:
         with self._lock:
-            changed = self.online or self.last_error != error
+            changed = self.online or not self.last_error
             self.online = False
             self.last_error = error
             self.counters["offline"] += int(changed)
         if changed:
+            # A repeated fault is logged once, at WARNING; the alarm stays open until it clears.
             log.warning("device offline device=%s lane=%s error=%s", self.device, self.lane, error)
+            self._changed(False)
+
+    def _changed(self, online: bool) -> None:
+        if self.on_change is not None:
+            self.on_change(self, online)
 
     def count(self, what: str, n: int = 1) -> None:
         with self._lock:

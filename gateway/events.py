@@ -10,8 +10,6 @@ from gateway.core import Decision, Facts, Presented
 from gateway.ids import uuid7
 from gateway.store.lookup import subject_of
 
-PAYLOAD_VERSION = 1
-
 
 @dataclass(frozen=True, slots=True)
 class AccessEvent:
@@ -83,9 +81,6 @@ class AccessEvent:
     def upstream(self) -> dict[str, Any]:
         """The outbox payload: no names, no phone or ID numbers, only references."""
         return {
-            "v": PAYLOAD_VERSION,
-            "type": "access",
-            "event_id": self.event_id,
             "at": self.at.isoformat(),
             "lane": self.lane,
             "device": self.device,

@@ -13,30 +13,47 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any, TypeVar
+
+from drivers.health import DeviceHealth
 
 from gateway.config.models import SiteConfig
-from gateway.core import Decision, Presented, Reason, decide
+from gateway.core import Decision, Facts, Presented, Reason, decide
 from gateway.events import AccessEvent
 from gateway.privacy import Secrets, mask_card
 from gateway.runtime.devices import ChooserFor, Devices, build_devices
 from gateway.runtime.texts import display_lines
 from gateway.site import Site
+from gateway.store.alarms import clear_alarm, raise_alarm
 from gateway.store.database import DB_NAME, open_database
 from gateway.store.lookup import lookup
-from gateway.store.record import record
+from gateway.store.record import write_event
 
 log = logging.getLogger(__name__)
 
 Listener = Callable[[AccessEvent], None]
+T = TypeVar("T")
+
+# Decisions waiting together share one commit; more than this and the first ones would wait too long.
+MAX_BATCH = 64
 
 
 @dataclass(frozen=True, slots=True)
 class _Job:
     presented: Presented
     received: float  # perf_counter when the driver handed it over
+
+
+@dataclass(frozen=True, slots=True)
+class _Task:
+    """Any other write (alarms, guard actions, sync): run on the worker, which owns the connection."""
+
+    run: Callable[[sqlite3.Connection], Any]
+    future: Future[Any]
 
 
 class Gateway:
@@ -48,12 +65,14 @@ class Gateway:
         self.conn: sqlite3.Connection = self.db.conn
         self.secrets = Secrets.load_or_create(self.data_dir)
         self.devices: Devices = build_devices(cfg, chooser_for)
+        for health in self.devices.health:
+            health.on_change = self._device_changed
         self._pulse_seconds = {lane.id: lane.pulse_seconds for lane in cfg.lanes}
         self.started_at = time.time()
         self.latencies_ms: deque[float] = deque(maxlen=10_000)
         self.decisions = 0
         self.storage_failures = 0
-        self._jobs: queue.Queue[_Job | None] = queue.Queue()  # unbounded: card reads are never dropped
+        self._jobs: queue.Queue[_Job | _Task | None] = queue.Queue()  # unbounded: card reads are never dropped
         self._listeners: list[Listener] = []
         self._worker: threading.Thread | None = None
         self._last_tick = time.monotonic()
@@ -100,60 +119,125 @@ class Gateway:
         """Hand a presentation to the decision worker (thread-safe, never blocks, never drops)."""
         self._jobs.put(_Job(p, time.perf_counter()))
 
+    def on_worker(self, run: Callable[[sqlite3.Connection], T]) -> Future[T]:
+        """Run `run(connection)` on the decision worker, in turn with decisions (thread-safe)."""
+        future: Future[T] = Future()
+        self._jobs.put(_Task(run, future))
+        return future
+
+    def now(self) -> datetime:
+        return datetime.now(self.site.tz)
+
+    def _device_changed(self, health: DeviceHealth, online: bool) -> None:
+        source, at = health.device, self.now()
+        if online:
+            self.on_worker(lambda conn: clear_alarm(conn, "device_offline", source, at))
+        else:
+            message = f"{health.kind} {source} on lane {health.lane} offline: {health.last_error}"
+            self.on_worker(lambda conn: raise_alarm(conn, "device_offline", source, message, at))
+
     def _emitter(self, lane: str, device: str) -> Callable[[str, str, float], None]:
         def emit(kind: str, value: str, confidence: float) -> None:
-            now = datetime.now(self.site.tz)
-            self.present(Presented(lane, kind, value, confidence, now, device))  # type: ignore[arg-type]
+            self.present(Presented(lane, kind, value, confidence, self.now(), device))  # type: ignore[arg-type]
 
         return emit
 
     def _work(self) -> None:
+        held: list[_Job | _Task | None] = []  # what ended the last batch, taken before the queue
         while True:
             try:
-                job = self._jobs.get(timeout=1.0)
+                job = held.pop() if held else self._jobs.get(timeout=1.0)
             except queue.Empty:
                 self._last_tick = time.monotonic()
                 continue
             self._last_tick = time.monotonic()
             if job is None:
                 return
+            if isinstance(job, _Task):
+                self._run_task(job)
+                continue
+            batch = self._gather(job, held)
             try:
-                self.handle(job.presented, job.received)
+                self.decide_batch(batch)
             except Exception:  # one bad presentation must never stop the lanes
-                log.exception("decision failed lane=%s kind=%s", job.presented.lane, job.presented.kind)
+                log.exception("decisions failed lanes=%s", {j.presented.lane for j in batch})
+
+    def _gather(self, first: _Job, held: list[_Job | _Task | None]) -> list[_Job]:
+        """Presentations already waiting join one transaction (group commit), up to MAX_BATCH."""
+        batch = [first]
+        while len(batch) < MAX_BATCH:
+            try:
+                job = self._jobs.get_nowait()
+            except queue.Empty:
+                break
+            if not isinstance(job, _Job):
+                held.append(job)  # a task or the stop marker keeps its turn after this batch
+                break
+            batch.append(job)
+        return batch
+
+    def _run_task(self, task: _Task) -> None:
+        if not task.future.set_running_or_notify_cancel():
+            return
+        try:
+            task.future.set_result(task.run(self.conn))
+        except BaseException as exc:
+            log.exception("task on the decision worker failed")
+            task.future.set_exception(exc)
 
     def handle(self, p: Presented, received: float | None = None) -> AccessEvent:
-        """Decide one presentation, record it durably, then act on it. Runs on the worker thread."""
-        received = time.perf_counter() if received is None else received
+        """Decide one presentation now, record it durably, then act on it (worker thread only)."""
+        job = _Job(p, time.perf_counter() if received is None else received)
+        return self.decide_batch([job])[0]
+
+    def decide_batch(self, jobs: list[_Job]) -> list[AccessEvent]:
+        """Decide each in order, commit them all in one transaction, then open gates and tell."""
+        events: list[tuple[AccessEvent, _Job]] = []
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            for job in jobs:
+                events.append((self._decide_one(job.presented), job))
+            self.conn.execute("COMMIT")
+        except sqlite3.Error as exc:
+            self.conn.execute("ROLLBACK")
+            # Never open a gate for a decision that is not on disk; the guard can still open by hand.
+            self.storage_failures += len(jobs)
+            log.error(
+                "cannot record %d decision(s), gates stay shut error=%s "
+                "fix=free disk space in %s or check its permissions", len(jobs), exc, self.data_dir,
+            )
+            events = [(self._failed(job.presented), job) for job in jobs]
+        for ev, job in events:
+            self._after(ev, job.received)
+        return [ev for ev, _ in events]
+
+    def _decide_one(self, p: Presented) -> AccessEvent:
         lane = self.site.lanes.get(p.lane)
         if lane is None:
             raise ValueError(f"unknown lane {p.lane!r}")
         facts = lookup(self.conn, p, lane, self.site.capacity)
-        decision = decide(p, facts, self.site.policy)
-        ev = AccessEvent.of(p, facts, decision)
-        try:
-            record(self.conn, ev, lane.direction, lane.type)
-        except sqlite3.Error as exc:
-            # Never open a gate for a decision that is not on disk; the guard can still open by hand.
-            self.storage_failures += 1
-            log.error(
-                "cannot record decision, gate stays shut lane=%s error=%s "
-                "fix=free disk space in %s or check its permissions", p.lane, exc, self.data_dir,
-            )
-            ev = AccessEvent.of(p, facts, Decision(Reason.STORAGE_FAILED))
+        ev = AccessEvent.of(p, facts, decide(p, facts, self.site.policy))
+        write_event(self.conn, ev, lane.direction, lane.type)
+        return ev
+
+    def _failed(self, p: Presented) -> AccessEvent:
+        lane = self.site.lanes[p.lane]
+        return AccessEvent.of(p, Facts(lane=lane), Decision(Reason.STORAGE_FAILED))
+
+    def _after(self, ev: AccessEvent, received: float) -> None:
         self.decisions += 1
         self._act(ev)
         self.latencies_ms.append((time.perf_counter() - received) * 1000)
         log.info(
             "decision lane=%s kind=%s value=%s admitted=%s reason=%s flags=%s",
-            ev.lane, ev.kind, ev.value if ev.kind == "plate" else mask_card(ev.value), ev.admitted, ev.reason, ",".join(ev.flags) or "-",
+            ev.lane, ev.kind, ev.value if ev.kind == "plate" else mask_card(ev.value),
+            ev.admitted, ev.reason, ",".join(ev.flags) or "-",
         )
         for listener in self._listeners:
             try:
                 listener(ev)
             except Exception:
                 log.exception("event listener failed")
-        return ev
 
     def _act(self, ev: AccessEvent) -> None:
         devices = self.devices.lanes[ev.lane]

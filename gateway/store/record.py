@@ -1,11 +1,15 @@
-"""Recording a decision: the access log row, the outbox row and the stay change commit together."""
+"""Recording a decision: the access log row, the outbox row and the stay change commit together.
+
+The runtime commits several decisions in one transaction when they queue up (group commit): one
+disk flush then covers them all, and none of their gates opens before it.
+"""
 
 from __future__ import annotations
 
-import json
 import sqlite3
 
 from gateway.events import AccessEvent
+from gateway.store.outbox import enqueue
 from gateway.timefmt import to_db
 
 _LOG = """
@@ -13,7 +17,6 @@ INSERT INTO access_log (event_id, at, lane, device, kind, value, confidence, adm
                         billing, flags, holder_kind, holder_id, vehicle_id, slot_id, snapshot)
 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 """
-_OUTBOX = "INSERT INTO outbox (event_id, topic, payload, created_at) VALUES (?, ?, ?, ?)"
 _CLOSE_STAY = """
 UPDATE stays SET exited_at = ?, exit_event = ?, closed_by = ?
 WHERE subject = ? AND exited_at IS NULL
@@ -30,25 +33,27 @@ ON CONFLICT (subject) DO UPDATE SET inside = excluded.inside, lane = excluded.la
 
 def record(conn: sqlite3.Connection, ev: AccessEvent, direction: str, lane_type: str) -> None:
     """One transaction: when it returns, the decision is on disk; if it raises, nothing is."""
-    at = to_db(ev.at)
     conn.execute("BEGIN IMMEDIATE")
     try:
-        conn.execute(
-            _LOG,
-            (ev.event_id, at, ev.lane, ev.device, ev.kind, ev.value, ev.confidence,
-             int(ev.admitted), ev.reason, ev.billing, ",".join(ev.flags), ev.holder_kind,
-             ev.holder_id, ev.vehicle_id, ev.slot_id, ev.snapshot),
-        )
-        conn.execute(
-            _OUTBOX,
-            (ev.event_id, "access", json.dumps(ev.upstream(), ensure_ascii=False), at),
-        )
-        if ev.admitted:
-            _move(conn, ev, at, direction, lane_type)
+        write_event(conn, ev, direction, lane_type)
         conn.execute("COMMIT")
     except BaseException:
         conn.execute("ROLLBACK")
         raise
+
+
+def write_event(conn: sqlite3.Connection, ev: AccessEvent, direction: str, lane_type: str) -> None:
+    """The log row, the outbox row and the stay change; the caller owns the transaction."""
+    at = to_db(ev.at)
+    conn.execute(
+            _LOG,
+            (ev.event_id, at, ev.lane, ev.device, ev.kind, ev.value, ev.confidence,
+             int(ev.admitted), ev.reason, ev.billing, ",".join(ev.flags), ev.holder_kind,
+             ev.holder_id, ev.vehicle_id, ev.slot_id, ev.snapshot),
+    )
+    enqueue(conn, "access", ev.upstream(), ev.at, ev.event_id)
+    if ev.admitted:
+        _move(conn, ev, at, direction, lane_type)
 
 
 def _move(conn: sqlite3.Connection, ev: AccessEvent, at: str, direction: str, lane_type: str) -> None:

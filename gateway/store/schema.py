@@ -168,6 +168,18 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX outbox_pending ON outbox(seq) WHERE sent_at IS NULL AND quarantined IS NULL;
 
+    CREATE TABLE alarms (
+        id INTEGER PRIMARY KEY,
+        kind TEXT NOT NULL,
+        source TEXT NOT NULL,
+        message TEXT NOT NULL,
+        raised_at TEXT NOT NULL,
+        cleared_at TEXT,
+        acknowledged_at TEXT,
+        acknowledged_by TEXT
+    );
+    CREATE UNIQUE INDEX alarms_open ON alarms(kind, source) WHERE cleared_at IS NULL;
+
     CREATE TABLE audit (
         id INTEGER PRIMARY KEY,
         at TEXT NOT NULL,

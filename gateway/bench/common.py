@@ -1,0 +1,129 @@
+"""Shared by the benchmarks: percentiles, printing figures, and a site config written for the run."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+BENCH_SITE = """
+[site]
+id = "bench"
+name = "基准小区"
+data_dir = "{data_dir}"
+
+[[zones]]
+id = "main"
+name = "车库"
+capacity = {{ car = 80000, motorcycle = 1000, bicycle = 1000 }}
+
+[[gates]]
+id = "main"
+name = "大门"
+
+[[lanes]]
+id = "car-in"
+gate = "main"
+direction = "entrance"
+type = "vehicle"
+zone = "main"
+
+[[lanes]]
+id = "car-out"
+gate = "main"
+direction = "exit"
+type = "vehicle"
+zone = "main"
+
+[[lanes]]
+id = "door"
+gate = "main"
+direction = "entrance"
+type = "pedestrian"
+
+[http]
+port = {port}
+"""
+
+
+def percentile(values: list[float], pct: float) -> float:
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    return ordered[min(len(ordered) - 1, int(len(ordered) * pct / 100))]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def write_bench_config(work: Path) -> Path:
+    path = work / "site.toml"
+    path.write_text(BENCH_SITE.format(data_dir=work / "data", port=free_port()), encoding="utf-8")
+    return path
+
+
+def report(figures: dict[str, Any], as_json: bool, notes: list[str] | None = None) -> None:
+    width = max(len(k) for k in figures)
+    for key, value in figures.items():
+        print(f"  {key:<{width}}  {value}")
+    for note in notes or []:
+        print(f"  note: {note}")
+    if as_json:
+        print(json.dumps(figures))
+
+
+def time_to_ready(config: Path, timeout: float = 30) -> tuple[float, int]:
+    """Start `gateway run` like systemd does; seconds until READY=1, and its resident memory then."""
+    sock_path = config.parent / "notify.sock"
+    sock_path.unlink(missing_ok=True)
+    with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as sock:
+        sock.bind(str(sock_path))
+        sock.settimeout(timeout)
+        env = {**os.environ, "NOTIFY_SOCKET": str(sock_path)}
+        started = time.perf_counter()
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "gateway.cli", "run", "-c", str(config)],
+            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+        try:
+            while True:
+                message = sock.recv(4096).decode()
+                if "READY=1" in message:
+                    ready = time.perf_counter() - started
+                    break
+            time.sleep(1.0)  # let the first requests and threads settle before reading memory
+            rss_kb = _rss_kb(proc.pid)
+        finally:
+            proc.terminate()
+            proc.wait(timeout=10)
+    return ready, rss_kb
+
+
+def _rss_kb(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return -1
+
+
+def fsync_p99_ms(work: Path, n: int = 300) -> float:
+    """How long this disk takes to flush a small write: the floor under any durable commit."""
+    path = work / "fsync.probe"
+    times = []
+    with open(path, "wb") as f:
+        for _ in range(n):
+            f.write(b"x" * 512)
+            t = time.perf_counter()
+            f.flush()
+            os.fsync(f.fileno())
+            times.append((time.perf_counter() - t) * 1000)
+    path.unlink()
+    return percentile(times, 99)
