@@ -75,14 +75,15 @@ def _parser() -> argparse.ArgumentParser:
     sp.add_argument("-c", "--config", required=True, type=Path)
     sp.add_argument("out_dir", type=Path)
 
-    sp = command("bench", cmd_bench, "measure the gateway (prints figures; --json for one JSON line)")
-    sp.add_argument("what", choices=["decide"])
-    sp.add_argument("--json", action="store_true", help="print one JSON object as the last line")
-    sp.add_argument("--residents", type=int, default=100_000)
-    sp.add_argument("--credentials", type=int, default=200_000, help="cards plus plates")
-    sp.add_argument("--slots", type=int, default=50_000)
-    sp.add_argument("--decisions", type=int, default=20_000)
-    sp.add_argument("--work-dir", type=Path, help="keep the generated data here")
+    sp = sub.add_parser("bench", help="measure the gateway (prints figures; --json for one JSON line)")
+    benches = sp.add_subparsers(metavar="BENCH", required=True)
+    from gateway.bench import BENCHES
+
+    for name, (summary, add_arguments, run) in BENCHES.items():
+        bp = benches.add_parser(name, help=summary, description=summary)
+        bp.add_argument("--json", action="store_true", help="print one JSON object as the last line")
+        add_arguments(bp)
+        bp.set_defaults(func=run)
     return p
 
 
@@ -151,12 +152,6 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 def _counts(counts: dict[str, int]) -> str:
     return ", ".join(f"{n} {kind}" for kind, n in counts.items())
-
-
-def cmd_bench(args: argparse.Namespace) -> int:
-    from gateway.bench.decide import bench_decide
-
-    return bench_decide(args)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,28 @@
+"""`gateway bench NAME`: each benchmark prints its figures, and one JSON object last with --json.
+
+Each entry: name -> (summary, add_arguments(parser), run(args) -> exit status). Imports stay lazy
+so that `gateway --help` does not load what the benchmarks need.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+from typing import Any
+
+
+def _decide_args(p: argparse.ArgumentParser) -> None:
+    from gateway.bench.decide import add_arguments
+
+    add_arguments(p)
+
+
+def _decide(args: argparse.Namespace) -> int:
+    from gateway.bench.decide import bench_decide
+
+    return bench_decide(args)
+
+
+BENCHES: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Callable[[Any], int]]] = {
+    "decide": ("decisions, import, start-up and memory with a large site loaded", _decide_args, _decide),
+}

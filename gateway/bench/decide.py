@@ -24,6 +24,14 @@ from gateway.runtime.gateway import Gateway
 from gateway.store.admin import import_csv
 
 
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--residents", type=int, default=100_000)
+    p.add_argument("--credentials", type=int, default=200_000, help="cards plus plates")
+    p.add_argument("--slots", type=int, default=50_000)
+    p.add_argument("--decisions", type=int, default=20_000)
+    p.add_argument("--work-dir", type=Path, help="keep the generated data here")
+
+
 def bench_decide(args: argparse.Namespace) -> int:
     work = args.work_dir or Path(tempfile.mkdtemp(prefix="gateway-bench-"))
     work.mkdir(parents=True, exist_ok=True)

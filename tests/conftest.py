@@ -1,0 +1,95 @@
+"""Fixtures shared by the tests: a small site written as TOML, and a running gateway on a real SQLite file."""
+
+from __future__ import annotations
+
+import textwrap
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from gateway.config import SiteConfig, parse_config
+from gateway.runtime.gateway import Gateway
+
+SITE_TOML = """
+[site]
+id = "test-site"
+name = "测试小区"
+data_dir = "{data_dir}"
+
+[policy]
+no_slot = "{no_slot}"
+shared_slot_second_car = "{shared}"
+anti_passback = "{anti_passback}"
+
+[[zones]]
+id = "main"
+name = "车库"
+capacity = {{ car = {capacity}, motorcycle = 5, bicycle = 5 }}
+
+[[gates]]
+id = "north"
+name = "北门"
+
+[[lanes]]
+id = "car-in"
+gate = "north"
+direction = "entrance"
+type = "vehicle"
+zone = "main"
+
+[[lanes]]
+id = "car-out"
+gate = "north"
+direction = "exit"
+type = "vehicle"
+zone = "main"
+
+[[lanes]]
+id = "door"
+gate = "north"
+direction = "entrance"
+type = "pedestrian"
+
+[[devices]]
+id = "car-in-barrier"
+lane = "car-in"
+kind = "relay"
+driver = "simulated"
+{pulse_log}
+
+[[devices]]
+id = "door-lock"
+lane = "door"
+kind = "relay"
+driver = "simulated"
+
+[http]
+port = {port}
+"""
+
+
+def site_toml(data_dir: Path, **overrides: object) -> str:
+    values: dict[str, object] = {
+        "data_dir": data_dir, "no_slot": "refuse", "shared": "temporary", "anti_passback": "soft",
+        "capacity": 10, "pulse_log": "", "port": 8080,
+    }
+    values.update(overrides)
+    return textwrap.dedent(SITE_TOML.format(**values))
+
+
+@pytest.fixture
+def site_cfg(tmp_path: Path) -> SiteConfig:
+    return parse_config(site_toml(tmp_path / "data"), "site.toml")
+
+
+@pytest.fixture
+def gateway(site_cfg: SiteConfig) -> Iterator[Gateway]:
+    gw = Gateway(site_cfg)
+    yield gw
+    gw.conn.close()
+
+
+def write_csv(path: Path, text: str) -> Path:
+    path.write_text(textwrap.dedent(text).lstrip(), encoding="utf-8")
+    return path
