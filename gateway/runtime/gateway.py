@@ -30,6 +30,7 @@ from gateway.runtime.texts import display_lines
 from gateway.site import Site
 from gateway.store.alarms import clear_alarm, raise_alarm
 from gateway.store.database import DB_NAME, open_database
+from gateway.store.lanes import lane_modes, set_lane_mode, write_audit
 from gateway.store.lookup import lookup
 from gateway.store.record import write_event
 
@@ -68,6 +69,8 @@ class Gateway:
         for health in self.devices.health:
             health.on_change = self._device_changed
         self._pulse_seconds = {lane.id: lane.pulse_seconds for lane in cfg.lanes}
+        # Lanes a guard or the central server set open (barrier held) or closed (nobody admitted).
+        self.lane_modes: dict[str, str] = lane_modes(self.conn)
         self.started_at = time.time()
         self.latencies_ms: deque[float] = deque(maxlen=10_000)
         self.decisions = 0
@@ -87,6 +90,9 @@ class Gateway:
     def start(self) -> None:
         self._worker = threading.Thread(target=self._work, name="decisions", daemon=True)
         self._worker.start()
+        for lane_id, mode in self.lane_modes.items():
+            if mode == "open" and lane_id in self.devices.lanes:
+                self._hold(lane_id, True)
         for lane_id, lane in self.devices.lanes.items():
             for source in lane.sources:
                 source.start(self._emitter(lane_id, source.health.device))
@@ -216,7 +222,11 @@ class Gateway:
         if lane is None:
             raise ValueError(f"unknown lane {p.lane!r}")
         facts = lookup(self.conn, p, lane, self.site.capacity)
-        ev = AccessEvent.of(p, facts, decide(p, facts, self.site.policy))
+        if self.lane_modes.get(p.lane) == "closed":
+            decision = Decision(Reason.LANE_CLOSED)
+        else:
+            decision = decide(p, facts, self.site.policy)
+        ev = AccessEvent.of(p, facts, decision)
         write_event(self.conn, ev, lane.direction, lane.type)
         return ev
 
@@ -253,3 +263,70 @@ class Gateway:
                 display.show(lines)
             except Exception as exc:
                 display.health.set_offline(f"show failed: {exc}")
+
+    # Remote and guard actions on a lane: audited first, then done, in turn with decisions.
+
+    def open_lane(self, lane: str, actor: str, reason: str) -> Future[list[str]]:
+        """Write an audit row, then pulse the lane's relays. The result lists relay failures."""
+        self._known_lane(lane)
+
+        def run(conn: sqlite3.Connection) -> list[str]:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                audit_id = write_audit(conn, self.now(), actor, "open_lane", lane, reason)
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            log.info("lane opened lane=%s actor=%s reason=%s", lane, actor, reason)
+            return self._pulse(lane, f"audit:{audit_id}")
+
+        return self.on_worker(run)
+
+    def set_lane_mode(self, lane: str, mode: str, actor: str, reason: str) -> Future[list[str]]:
+        """normal, open (barrier held up) or closed (every presentation refused), kept across restarts."""
+        self._known_lane(lane)
+
+        def run(conn: sqlite3.Connection) -> list[str]:
+            at = self.now()
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                set_lane_mode(conn, lane, mode, at, actor)
+                write_audit(conn, at, actor, "set_lane_mode", lane, f"{mode}: {reason}")
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            was = self.lane_modes.pop(lane, "normal")
+            if mode != "normal":
+                self.lane_modes[lane] = mode
+            log.info("lane mode lane=%s mode=%s actor=%s reason=%s", lane, mode, actor, reason)
+            if mode == "open" or was == "open":
+                return self._hold(lane, mode == "open")
+            return []
+
+        return self.on_worker(run)
+
+    def _known_lane(self, lane: str) -> None:
+        if lane not in self.site.lanes:
+            raise ValueError(f"no lane {lane!r}; lanes: {sorted(self.site.lanes)}")
+
+    def _pulse(self, lane: str, ref: str) -> list[str]:
+        failures = []
+        for relay in self.devices.lanes[lane].relays:
+            try:
+                relay.pulse(self._pulse_seconds[lane], ref)
+            except Exception as exc:
+                relay.health.set_offline(f"pulse failed: {exc}")
+                failures.append(f"{relay.health.device}: {exc}")
+        return failures
+
+    def _hold(self, lane: str, hold: bool) -> list[str]:
+        failures = []
+        for relay in self.devices.lanes[lane].relays:
+            try:
+                relay.hold() if hold else relay.release()
+            except Exception as exc:
+                relay.health.set_offline(f"{'hold' if hold else 'release'} failed: {exc}")
+                failures.append(f"{relay.health.device}: {exc}")
+        return failures

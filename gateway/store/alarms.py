@@ -13,17 +13,23 @@ def raise_alarm(conn: sqlite3.Connection, kind: str, source: str, message: str, 
     """True if this raised a new alarm; an alarm already open for the kind and source stays one."""
     conn.execute("BEGIN IMMEDIATE")
     try:
-        cur = conn.execute(
-            "INSERT OR IGNORE INTO alarms (kind, source, message, raised_at) VALUES (?, ?, ?, ?)",
-            (kind, source, message, to_db(at)),
-        )
-        if cur.rowcount:
-            enqueue(conn, "alarm", {"at": at.isoformat(), "state": "raised", "kind": kind,
-                                    "source": source, "message": message}, at)
+        raised = write_alarm(conn, kind, source, message, at)
         conn.execute("COMMIT")
     except BaseException:
         conn.execute("ROLLBACK")
         raise
+    return raised
+
+
+def write_alarm(conn: sqlite3.Connection, kind: str, source: str, message: str, at: datetime) -> bool:
+    """raise_alarm inside a transaction the caller owns."""
+    cur = conn.execute(
+        "INSERT OR IGNORE INTO alarms (kind, source, message, raised_at) VALUES (?, ?, ?, ?)",
+        (kind, source, message, to_db(at)),
+    )
+    if cur.rowcount:
+        enqueue(conn, "alarm", {"at": at.isoformat(), "state": "raised", "kind": kind,
+                                "source": source, "message": message}, at)
     return bool(cur.rowcount)
 
 
