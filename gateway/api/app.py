@@ -6,14 +6,17 @@ import sqlite3
 import time
 from collections.abc import Iterator
 from importlib.metadata import PackageNotFoundError, version
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-from fastapi import Depends, FastAPI, Query
+from fastapi import Depends, FastAPI, Query, Request
 
 from gateway.api.errors import ApiError, install_error_handlers
 from gateway.privacy import mask_card, mask_name
 from gateway.runtime.gateway import Gateway
 from gateway.runtime.texts import reason_text
+
+if TYPE_CHECKING:
+    from gateway.sync.service import SyncService
 
 try:
     VERSION = version("estate-gateway")
@@ -35,7 +38,20 @@ ORDER BY a.id DESC LIMIT :limit
 """
 
 
-def create_app(gw: Gateway) -> FastAPI:
+def _reader(request: Request) -> Iterator[sqlite3.Connection]:
+    conn = sqlite3.connect(f"file:{request.app.state.db_path}?mode=ro", uri=True, timeout=5)
+    try:
+        yield conn
+    finally:
+        conn.close()
+
+
+# Module level: with postponed annotations FastAPI resolves `Db` from the module's globals, and an
+# alias local to create_app made it read `db` as a required query parameter.
+Db = Annotated[sqlite3.Connection, Depends(_reader)]
+
+
+def create_app(gw: Gateway, sync: SyncService | None = None) -> FastAPI:
     app = FastAPI(
         title="Estate gateway",
         version=VERSION,
@@ -44,22 +60,20 @@ def create_app(gw: Gateway) -> FastAPI:
     install_error_handlers(app)
     language = gw.site.config.site.language
 
-    def reader() -> Iterator[sqlite3.Connection]:
-        conn = sqlite3.connect(f"file:{gw.db_path}?mode=ro", uri=True, timeout=5)
-        try:
-            yield conn
-        finally:
-            conn.close()
-
-    Db = Annotated[sqlite3.Connection, Depends(reader)]
+    app.state.db_path = gw.db_path
 
     @app.get("/api/health", summary="Is the gateway working, and what does each device say")
     def health(db: Db) -> dict[str, Any]:
         pending = db.execute(
             "SELECT count(*) FROM outbox WHERE sent_at IS NULL AND quarantined IS NULL"
         ).fetchone()[0]
+        quarantined = db.execute(
+            "SELECT count(*) FROM outbox WHERE quarantined IS NOT NULL"
+        ).fetchone()[0]
         devices = [h.snapshot() for h in gw.devices.health]
-        ok = gw.alive() and all(d["online"] for d in devices) and gw.storage_failures == 0
+        mqtt = sync.status() if sync is not None else {"enabled": False, "state": "disabled"}
+        ok = (gw.alive() and all(d["online"] for d in devices) and gw.storage_failures == 0
+              and mqtt["state"] not in ("refused", "error"))
         lat = sorted(gw.latencies_ms)
         return {
             "status": "ok" if ok else "degraded",
@@ -70,6 +84,8 @@ def create_app(gw: Gateway) -> FastAPI:
             "decision_p99_ms": round(lat[int(len(lat) * 0.99)], 2) if lat else None,
             "queue": gw.backlog(),
             "outbox_pending": pending,
+            "outbox_quarantined": quarantined,
+            "mqtt": mqtt,
             "storage_failures": gw.storage_failures,
             "devices": devices,
         }

@@ -6,6 +6,7 @@ import logging
 import socket
 import threading
 import time
+from typing import TYPE_CHECKING
 
 import uvicorn
 
@@ -13,6 +14,9 @@ from gateway.api.app import create_app
 from gateway.errors import GatewayError
 from gateway.runtime import systemd
 from gateway.runtime.gateway import Gateway
+
+if TYPE_CHECKING:
+    from gateway.sync.service import SyncService
 
 log = logging.getLogger(__name__)
 
@@ -34,12 +38,15 @@ def serve(gw: Gateway, started: float, stop_after: float | None = None) -> None:
     """Start the lanes and the HTTP server; return when told to stop (SIGTERM, Ctrl-C)."""
     http = gw.site.config.http
     check_port_free(http.listen, http.port)
+    sync = sync_service(gw)
     config = uvicorn.Config(
-        create_app(gw), host=http.listen, port=http.port, log_config=None, access_log=False,
+        create_app(gw, sync), host=http.listen, port=http.port, log_config=None, access_log=False,
         lifespan="off",
     )
     server = uvicorn.Server(config)
     gw.start()
+    if sync is not None:
+        sync.start()
     threading.Thread(target=_announce, args=(gw, server, started), daemon=True).start()
     if stop_after is not None:
         threading.Timer(stop_after, lambda: setattr(server, "should_exit", True)).start()
@@ -47,7 +54,18 @@ def serve(gw: Gateway, started: float, stop_after: float | None = None) -> None:
         server.run()
     finally:
         systemd.notify("STOPPING=1")
+        if sync is not None:
+            sync.stop()
         gw.stop()
+
+
+def sync_service(gw: Gateway) -> SyncService | None:
+    """The link with the central server when [mqtt] enabled; the lanes never wait for it."""
+    if not gw.site.config.mqtt.enabled:
+        return None
+    from gateway.sync.service import SyncService
+
+    return SyncService(gw)
 
 
 def _announce(gw: Gateway, server: uvicorn.Server, started: float) -> None:
