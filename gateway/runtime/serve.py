@@ -6,6 +6,7 @@ import logging
 import socket
 import threading
 import time
+from types import FrameType
 from typing import TYPE_CHECKING
 
 import uvicorn
@@ -34,6 +35,16 @@ def check_port_free(host: str, port: int) -> None:
             ) from exc
 
 
+class _Server(uvicorn.Server):
+    """uvicorn (0.29 and later) raises SIGTERM again once it has shut down, which ended the process
+    before serve() stopped the lanes, the relays and the MQTT link (whose clean stop publishes the
+    retained 'offline, stopped' status). Forget the signal: serve() stops everything, then returns."""
+
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        super().handle_exit(sig, frame)
+        self._captured_signals.clear()
+
+
 def serve(gw: Gateway, started: float, stop_after: float | None = None) -> None:
     """Start the lanes and the HTTP server; return when told to stop (SIGTERM, Ctrl-C)."""
     http = gw.site.config.http
@@ -43,7 +54,7 @@ def serve(gw: Gateway, started: float, stop_after: float | None = None) -> None:
         create_app(gw, sync), host=http.listen, port=http.port, log_config=None, access_log=False,
         lifespan="off",
     )
-    server = uvicorn.Server(config)
+    server = _Server(config)
     gw.start()
     if sync is not None:
         sync.start()

@@ -166,6 +166,7 @@ class Subscriber:
                  tls: Tls | None = None):
         self.messages: list[tuple[str, bytes, bool]] = []
         self.connects = 0
+        self.dups: list[bool] = []
         self._lock = threading.Lock()
         self._topics = topics
         self._persistent = persistent
@@ -198,6 +199,7 @@ class Subscriber:
     def _on_message(self, client: Any, userdata: Any, msg: paho.MQTTMessage) -> None:
         with self._lock:
             self.messages.append((msg.topic, bytes(msg.payload), bool(msg.retain)))
+            self.dups.append(bool(msg.dup))
 
     def payloads(self, suffix: str = "") -> list[dict[str, Any]]:
         with self._lock:
