@@ -107,6 +107,7 @@ class Connection:
             manual_ack=settings.manual_ack,
         )
         client.connect_timeout = settings.connect_timeout
+        client.enable_logger(logging.getLogger("paho"))
         client.max_inflight_messages_set(settings.inflight)
         if settings.username is not None:
             client.username_pw_set(settings.username, settings.password)

@@ -26,7 +26,7 @@ from gateway.store.alarms import clear_alarm, raise_alarm, write_alarm
 from gateway.store.outbox import backlog, enqueue, mark_sent, pending, prune_sent, quarantine
 from gateway.sync.backoff import retry_delay
 from gateway.sync.client import Acked, Connected, Connection, Lost, Received, Refused, Settings
-from gateway.sync.errors import LinkError, LinkSetupError
+from gateway.sync.errors import LinkError, LinkSetupError, puback_text
 from gateway.sync.health import health_report
 from gateway.sync.topics import Topics
 from gateway.sync.uplink import Done, Quarantine, Uplink
@@ -83,6 +83,8 @@ class SyncLink:
         self._rng = rng or random.Random()
         self._reader: sqlite3.Connection | None = None
         self._retained: dict[str, bytes] = {}
+        self._retained_mids: dict[int, str] = {}  # mid -> retained topic, this connection
+        self._refused_topics: set[str] = set()  # retained topics the broker's ACL refuses
         self._marks: list[Done] = []
         self._marks_since = 0.0
         self._downlink: DownlinkHandler | None = None
@@ -220,10 +222,11 @@ class SyncLink:
         self.next_attempt_at = None
         self.uplink.start_session(max(1, ev.receive_maximum - 2), ev.max_packet_size)
         self._retained[self.topics.status] = self._status_payload("online")
+        self._retained_mids.clear()
         try:
             conn.subscribe(self.topics.downlink(), qos=1)
             for topic, payload in self._retained.items():
-                conn.publish(topic, payload, retain=True)
+                self._publish_retained(conn, topic, payload)
         except LinkError as exc:
             log.debug("connection went down while starting: %s", exc)
         self._set_state("connected")
@@ -269,8 +272,20 @@ class SyncLink:
                 return  # going down: Lost follows, and the row is still pending
             self.uplink.sent(mid, m)
 
+    def _publish_retained(self, conn: Connection, topic: str, payload: bytes) -> None:
+        if topic not in self._refused_topics:
+            self._retained_mids[conn.publish(topic, payload, retain=True)] = topic
+
     def _handle(self, ev: Any, conn: Connection) -> None:
-        if isinstance(ev, Acked):
+        if isinstance(ev, Acked) and ev.mid in self._retained_mids:
+            topic = self._retained_mids.pop(ev.mid)
+            if ev.refused:
+                # Not sent again by this process: a refused retained message would otherwise go
+                # out after every connect (and some brokers drop the connection over it).
+                self._refused_topics.add(topic)
+                log.error("the broker refuses %s: %s fix=let this gateway's account write it in "
+                          "the broker's ACL", topic, puback_text(ev.code))
+        elif isinstance(ev, Acked):
             outcome = self.uplink.acked(ev.mid, ev.code)
             if isinstance(outcome, Done):
                 if not self._marks:
@@ -287,7 +302,7 @@ class SyncLink:
         elif isinstance(ev, Retain):
             self._retained[ev.topic] = ev.payload
             try:
-                conn.publish(ev.topic, ev.payload, retain=True)
+                self._publish_retained(conn, ev.topic, ev.payload)
             except LinkError:
                 pass  # sent again after the next connect
         else:

@@ -83,11 +83,25 @@ def mqtt_section(port: int, **settings: object) -> str:
 
 
 @pytest.fixture
-def broker(tmp_path: Path) -> Iterator[Mosquitto]:
-    b = Mosquitto(tmp_path / "broker")
+def brokers(tmp_path: Path) -> Iterator[Callable[..., Mosquitto]]:
+    """Make brokers (not started) that are stopped after the test, whatever happens in it."""
+    made: list[Mosquitto] = []
+
+    def make(**kwargs: object) -> Mosquitto:
+        b = Mosquitto(tmp_path / f"broker{len(made)}", **kwargs)  # type: ignore[arg-type]
+        made.append(b)
+        return b
+
+    yield make
+    for b in made:
+        b.stop()
+
+
+@pytest.fixture
+def broker(brokers: Callable[..., Mosquitto]) -> Mosquitto:
+    b = brokers()
     b.start()
-    yield b
-    b.stop()
+    return b
 
 
 @pytest.fixture

@@ -52,8 +52,8 @@ class GatewayProcess:
 
 
 def test_ten_thousand_records_survive_broker_restarts_and_a_gateway_kill(
-        tmp_path: Path, sync_cfg: Callable[..., SiteConfig]) -> None:
-    broker = Mosquitto(tmp_path / "broker")
+        brokers: Callable[..., Mosquitto], tmp_path: Path, sync_cfg: Callable[..., SiteConfig]) -> None:
+    broker = brokers()
     broker.start()
     sub = Subscriber(broker, [f"estate/{SITE}/events/test", f"estate/{SITE}/status"],
                      client_id="central-test", persistent=True)
@@ -120,18 +120,8 @@ def test_ten_thousand_records_survive_broker_restarts_and_a_gateway_kill(
             seen.add(m["event_id"])
             first_seqs.append(m["seq"])
     duplicates = len(got) - len(seen)
-    # A redelivery by the broker carries the DUP flag; a resend by the gateway after a lost
-    # connection is a new PUBLISH and does not.
-    firsts: set[str] = set()
-    by_broker = 0
-    for (topic, payload, _), dup in zip(sub.messages, sub.dups, strict=True):
-        if topic.endswith("/events/test"):
-            event_id = json.loads(payload)["event_id"]
-            by_broker += int(event_id in firsts and dup)
-            firsts.add(event_id)
-    REPORT.append(f"kill test: {TOTAL} records, {len(got)} deliveries, {duplicates} duplicates "
-                  f"({duplicates - by_broker} sent again by the gateway, {by_broker} redelivered "
-                  f"by the broker)")
+    REPORT.append(f"kill test: {TOTAL} records, {len(got)} deliveries to the subscriber, "
+                  f"{duplicates} duplicates")
     assert seen == set(produced)
     assert first_seqs == sorted(first_seqs), "after dropping duplicates the seqs must be in order"
     seq_of = {m["event_id"]: m["seq"] for m in got}

@@ -36,8 +36,8 @@ def alarms(db: Path) -> list[tuple[str, str, str]]:
 
 
 def test_a_topic_the_acl_refuses_is_quarantined_and_the_rest_flows(
-        tmp_path: Path, sync_cfg: Callable[..., SiteConfig]) -> None:
-    broker = Mosquitto(tmp_path / "broker", users={"gw": "gw-pass", "central": "c-pass"},
+        brokers: Callable[..., Mosquitto], tmp_path: Path, sync_cfg: Callable[..., SiteConfig]) -> None:
+    broker = brokers(users={"gw": "gw-pass", "central": "c-pass"},
                        acl=GW_ACL)
     broker.start()
     (tmp_path / "pw").write_text("gw-pass\n")
@@ -79,10 +79,10 @@ def test_a_record_larger_than_allowed_is_quarantined_before_sending(
 
 
 def test_a_record_that_makes_the_broker_drop_the_connection_is_quarantined(
-        tmp_path: Path, sync_cfg: Callable[..., SiteConfig]) -> None:
+        brokers: Callable[..., Mosquitto], tmp_path: Path, sync_cfg: Callable[..., SiteConfig]) -> None:
     # mosquitto answers a message over message_size_limit with a PUBACK code paho cannot parse, and
     # paho closes the connection: every resend of that record would loop forever.
-    broker = Mosquitto(tmp_path / "broker", extra="message_size_limit 3000\n")
+    broker = brokers(extra="message_size_limit 3000\n")
     broker.start()
     sub = Subscriber(broker, [f"estate/{SITE}/events/test"])
     with running(sync_cfg(broker.port)) as (gw, service):
@@ -90,20 +90,23 @@ def test_a_record_that_makes_the_broker_drop_the_connection_is_quarantined(
         wait_for("the first records", lambda: len(sub.payloads()) >= 2)
         poison = produce(gw, 1, size=5000)[0]
         rest = produce(gw, 5)
-        wait_for("the records after the poison one", lambda: len(sub.payloads()) >= 7)
         wait_for("every row settled", lambda: unsent(gw) == 0)
+        wait_for("the records after the poison one",
+                 lambda: set(rest) <= {m["event_id"] for m in sub.payloads()})
         why = {event_id: q for _, event_id, _, q in outbox(gw)}[poison]
         dropped = service.link.attempts
     sub.close()
     broker.stop()
-    assert [m["event_id"] for m in sub.payloads()] == first + rest
+    # Records behind the poison one may have reached the broker before it dropped the connection:
+    # sent again, they arrive twice (at least once), still in order once duplicates are dropped.
+    assert list(dict.fromkeys(m["event_id"] for m in sub.payloads())) == first + rest
     assert why is not None and "closed the connection each of the 3 times" in why
     assert dropped == 0  # connected again afterwards
 
 
 def test_wrong_password_is_reported_and_retried_slowly(
-        tmp_path: Path, sync_cfg: Callable[..., SiteConfig]) -> None:
-    broker = Mosquitto(tmp_path / "broker", users={"gw": "right"})
+        brokers: Callable[..., Mosquitto], tmp_path: Path, sync_cfg: Callable[..., SiteConfig]) -> None:
+    broker = brokers(users={"gw": "right"})
     broker.start()
     (tmp_path / "pw").write_text("wrong\n")
     cfg = sync_cfg(broker.port, username="gw", password_file=tmp_path / "pw", auth_retry_s=120)
@@ -129,9 +132,10 @@ def test_missing_password_file_is_an_error_on_the_health_page(
     assert "cannot read [mqtt] password_file" in status["last_error"]
 
 
-def test_tls_with_client_certificates(tmp_path: Path, sync_cfg: Callable[..., SiteConfig]) -> None:
+def test_tls_with_client_certificates(brokers: Callable[..., Mosquitto], tmp_path: Path,
+                                     sync_cfg: Callable[..., SiteConfig]) -> None:
     tls = make_certs(tmp_path / "certs")
-    broker = Mosquitto(tmp_path / "broker", tls=tls, require_certificate=True)
+    broker = brokers(tls=tls, require_certificate=True)
     broker.start()
     sub = Subscriber(broker, [f"estate/{SITE}/events/test"], tls=tls)
     cfg = sync_cfg(broker.port, ca_file=tls.ca, cert_file=tls.client_cert, key_file=tls.client_key)
@@ -144,11 +148,11 @@ def test_tls_with_client_certificates(tmp_path: Path, sync_cfg: Callable[..., Si
     assert [m["event_id"] for m in sub.payloads()] == ids
 
 
-def test_tls_with_the_wrong_ca_is_reported(tmp_path: Path,
+def test_tls_with_the_wrong_ca_is_reported(brokers: Callable[..., Mosquitto], tmp_path: Path,
                                           sync_cfg: Callable[..., SiteConfig]) -> None:
     tls = make_certs(tmp_path / "certs")
     other = make_certs(tmp_path / "other")
-    broker = Mosquitto(tmp_path / "broker", tls=tls)
+    broker = brokers(tls=tls)
     broker.start()
     cfg = sync_cfg(broker.port, ca_file=other.ca)
     with running(cfg) as (gw, service):

@@ -56,8 +56,8 @@ def test_records_go_up_in_order_and_are_marked_sent(broker: Mosquitto,
 
 
 def test_backlog_waits_for_the_broker_and_goes_out_oldest_first(
-        tmp_path: Path, sync_cfg: Callable[..., SiteConfig]) -> None:
-    broker = Mosquitto(tmp_path / "broker", port=free_port())  # not started yet
+        brokers: Callable[..., Mosquitto], tmp_path: Path, sync_cfg: Callable[..., SiteConfig]) -> None:
+    broker = brokers(port=free_port())  # not started yet
     cfg = sync_cfg(broker.port)
     with running(cfg) as (gw, service):
         ids = produce(gw, 500)
