@@ -178,8 +178,9 @@ class Commands:
                         exc.code, exc.message)
             reply = {"id": exc.command_id, "name": exc.name, "ok": False, "code": exc.code,
                      "message": exc.message}
+            target = exc.name or ""
             self.gw.on_worker(lambda conn: self._record(conn, "command_refused", "unverified",
-                                                         exc.name or "", reply, now)).result()
+                                                         target, reply, now)).result()
             return reply
         self.accepted += 1
         try:

@@ -87,3 +87,19 @@ def parse_delta(data: bytes) -> Delta:
         raise DownlinkRejected("too_large", f"{len(upsert) + len(delete)} changes; a delta holds up "
                                f"to {MAX_DELTA_ENTRIES}, send a snapshot instead", version=version)
     return Delta(version, base, upsert, delete)
+
+
+# The central side's half: what a server (or a test) publishes.
+
+def encode_snapshot(version: int, entries: list[dict[str, Any]], per_part: int = 2000) -> list[bytes]:
+    """A snapshot as parts of at most `per_part` entries (keep each under the broker's limit)."""
+    chunks = [entries[i:i + per_part] for i in range(0, len(entries), per_part)] or [[]]
+    return [json.dumps({"v": SCHEMA_VERSION, "type": "snapshot", "version": version, "part": i + 1,
+                        "parts": len(chunks), "total": len(entries), "entries": chunk},
+                       ensure_ascii=False).encode() for i, chunk in enumerate(chunks)]
+
+
+def encode_delta(version: int, base: int, upsert: list[dict[str, Any]] | None = None,
+                 delete: list[dict[str, Any]] | None = None) -> bytes:
+    return json.dumps({"v": SCHEMA_VERSION, "type": "delta", "version": version, "base": base,
+                       "upsert": upsert or [], "delete": delete or []}, ensure_ascii=False).encode()

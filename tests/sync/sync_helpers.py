@@ -209,3 +209,22 @@ class Subscriber:
     def close(self) -> None:
         self.client.disconnect()
         self.client.loop_stop()
+
+
+class Central:
+    """The central server's side in a test: publishes snapshots, deltas and commands (QoS 1)."""
+
+    def __init__(self, broker: Mosquitto, site: str, prefix: str = "estate"):
+        self.base = f"{prefix}/{site}"
+        self.client = paho.Client(CallbackAPIVersion.VERSION2, client_id=f"central-{site}",
+                                  protocol=paho.MQTTv5)
+        self.client.connect("127.0.0.1", broker.port, 30)
+        self.client.loop_start()
+
+    def publish(self, what: str, payload: bytes) -> None:
+        info = self.client.publish(f"{self.base}/{what}", payload, qos=1)
+        info.wait_for_publish(timeout=10)
+
+    def close(self) -> None:
+        self.client.disconnect()
+        self.client.loop_stop()
