@@ -23,6 +23,20 @@ def _decide(args: argparse.Namespace) -> int:
     return bench_decide(args)
 
 
+def _sync_args(p: argparse.ArgumentParser) -> None:
+    from gateway.bench.sync import add_arguments
+
+    add_arguments(p)
+
+
+def _sync(args: argparse.Namespace) -> int:
+    from gateway.bench.sync import bench_sync
+
+    return bench_sync(args)
+
+
 BENCHES: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Callable[[Any], int]]] = {
     "decide": ("decisions, import, start-up and memory with a large site loaded", _decide_args, _decide),
+    "sync": ("MQTT: backlog drain to a local Mosquitto, a 100,000-entry snapshot applied while cards "
+             "are decided", _sync_args, _sync),
 }

@@ -274,8 +274,9 @@ class Mqtt(Strict):
         400,
         ge=10,
         le=100000,
-        title="Rows per apply step",
-        description="A large snapshot is applied in steps of this many rows, so the lanes never wait.",
+        title="Rows in the first apply step",
+        description="A large snapshot is applied in short steps so the lanes never wait; later "
+        "steps are sized to take about 3 ms each.",
     )
     outbox_quota_mb: float = Field(
         512.0,

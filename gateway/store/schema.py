@@ -198,15 +198,15 @@ MIGRATIONS: list[str] = [
     # 2: MQTT sync (issue 4): applied directory version, command nonces, lane modes, central refs
     """
     -- One row: the directory version the central server's snapshots and deltas have brought us to.
-    -- While a large snapshot is applied in steps, applying_* says how far it got, so that a restart
+    -- While a large snapshot is applied in steps, applying_* says how many of its rows are in, so that a restart
     -- finishes it (roll forward) from the staged copy instead of leaving half of it.
     CREATE TABLE sync_state (
         id INTEGER PRIMARY KEY CHECK (id = 1),
         applied_version INTEGER NOT NULL DEFAULT 0,
         applied_at TEXT,
         applying_version INTEGER,
-        applying_step INTEGER NOT NULL DEFAULT 0,
-        applying_steps INTEGER NOT NULL DEFAULT 0
+        applying_done INTEGER NOT NULL DEFAULT 0,
+        applying_total INTEGER NOT NULL DEFAULT 0
     );
     INSERT INTO sync_state (id) VALUES (1);
 

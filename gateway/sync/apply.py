@@ -6,7 +6,7 @@ must never wait on the staging file.
 
 A delta is applied in one transaction. A snapshot is applied in steps of a few hundred rows, each
 its own short transaction, so that a decision never waits longer than one step. sync_state records
-the step reached in the same transaction as the step: a restart carries on from there (roll
+how many rows are in, in the same transaction as the step: a restart carries on from there (roll
 forward), and applied_version changes only with the last step. While the steps run, a lane sees
 each entry either as it was or as the snapshot has it; never a half-written entry, and never a
 snapshot left half applied.
@@ -17,7 +17,6 @@ Upserts leave a row alone when nothing in it changed, so a daily full resync wri
 from __future__ import annotations
 
 import json
-import math
 import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
@@ -143,32 +142,31 @@ PHASES: list[tuple[str, str, list[str]]] = [
 ]
 
 
-@dataclass(frozen=True, slots=True)
-class Step:
-    phase: int
-    lo: int
-    hi: int
-
-
 class StaleApply(Exception):
     """The store is not at the version this apply expects (already applied, or moved on)."""
 
 
-def plan(counts: dict[str, int], step_rows: int) -> list[Step]:
-    steps = []
+def total_rows(counts: dict[str, int]) -> int:
+    return sum(counts.get(name, 0) for name, _, _ in PHASES)
+
+
+def _span(counts: dict[str, int], done: int, rows: int) -> tuple[int, int, int]:
+    """(phase, lo, hi): the next at most `rows` rows from position `done`, within one phase."""
+    start = 0
     for i, (name, _, _) in enumerate(PHASES):
         n = counts.get(name, 0)
-        for k in range(math.ceil(n / step_rows)):
-            steps.append(Step(i, k * step_rows, min(n, (k + 1) * step_rows)))
-    return steps
+        if done < start + n:
+            lo = done - start
+            return i, lo, min(n, lo + rows)
+        start += n
+    return len(PHASES), 0, 0
 
 
-def run_steps(conn: sqlite3.Connection, staging: Path, steps: list[Step], now: datetime) -> None:
-    """Run steps inside the caller's transaction (the staging file must be attached)."""
-    for step in steps:
-        params = {"lo": step.lo, "hi": step.hi, "now": to_db(now)}
-        for sql in PHASES[step.phase][2]:
-            conn.execute(sql, params)
+def run_rows(conn: sqlite3.Connection, phase: int, lo: int, hi: int, now: datetime) -> None:
+    """Copy rows lo..hi of one phase in, inside the caller's transaction (staging attached)."""
+    params = {"lo": lo, "hi": hi, "now": to_db(now)}
+    for sql in PHASES[phase][2]:
+        conn.execute(sql, params)
 
 
 class Attached:
@@ -189,14 +187,15 @@ class Attached:
 def apply_delta(conn: sqlite3.Connection, staging: Path, version: int, base: int,
                 counts: dict[str, int], now: datetime) -> None:
     """All of the delta in one transaction, only if the store is exactly at `base`."""
-    steps = plan(counts, 10**9)
     with Attached(conn, staging):
         conn.execute("BEGIN IMMEDIATE")
         try:
             applied = conn.execute("SELECT applied_version, applying_version FROM sync_state").fetchone()
             if applied != (base, None):
                 raise StaleApply(f"delta {version} is based on {base}, the store is at {applied[0]}")
-            run_steps(conn, staging, steps, now)
+            for phase, (name, _, _) in enumerate(PHASES):
+                if counts.get(name):
+                    run_rows(conn, phase, 0, counts[name], now)
             _finish(conn, "delta", version, counts, now)
             conn.execute("COMMIT")
         except BaseException:
@@ -204,37 +203,55 @@ def apply_delta(conn: sqlite3.Connection, staging: Path, version: int, base: int
             raise
 
 
-def apply_snapshot_step(conn: sqlite3.Connection, staging: Path, version: int, steps: list[Step],
-                        index: int, counts: dict[str, int], now: datetime) -> None:
-    """Step `index` of a snapshot, with its progress marker, in one short transaction."""
+def apply_snapshot_rows(conn: sqlite3.Connection, staging: Path, version: int,
+                        counts: dict[str, int], done: int, rows: int, now: datetime) -> int:
+    """The next `rows` rows of a snapshot from position `done`, with the progress marker, in one
+    short transaction; returns the new position. The last step sets applied_version.
+
+    Steps before the last commit without waiting for the disk (synchronous=NORMAL): WAL keeps
+    each one whole, and a power cut loses at most the last steps together with their marker, so
+    a restart redoes them. The last step, which says the version is in, waits for the disk.
+    """
+    total = total_rows(counts)
+    phase, lo, hi = _span(counts, done, rows)
+    new_done = done + (hi - lo)
+    last = new_done >= total
     with Attached(conn, staging):
-        conn.execute("BEGIN IMMEDIATE")
+        level = int(conn.execute("PRAGMA synchronous").fetchone()[0])
+        if not last:
+            conn.execute("PRAGMA synchronous=NORMAL")
         try:
-            applied, applying, at_step = conn.execute(
-                "SELECT applied_version, applying_version, applying_step FROM sync_state").fetchone()
-            if index == 0:  # a newer snapshot supersedes one left unfinished
-                if applied >= version:
-                    raise StaleApply(f"snapshot {version}: the store is already at {applied}")
-            elif applying != version or at_step != index:
-                raise StaleApply(f"snapshot {version} step {index}: the store is at "
-                                 f"{applying} step {at_step}")
-            if index < len(steps):
-                run_steps(conn, staging, [steps[index]], now)
-            if index + 1 >= len(steps):
-                _finish(conn, "snapshot", version, counts, now)
-            else:
-                conn.execute("UPDATE sync_state SET applying_version = ?, applying_step = ?, "
-                             "applying_steps = ?", (version, index + 1, len(steps)))
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                applied, applying, at = conn.execute(
+                    "SELECT applied_version, applying_version, applying_done FROM sync_state"
+                ).fetchone()
+                if done == 0:  # a newer snapshot supersedes one left unfinished
+                    if applied >= version:
+                        raise StaleApply(f"snapshot {version}: the store is already at {applied}")
+                elif applying != version or at != done:
+                    raise StaleApply(f"snapshot {version} at row {done}: the store says "
+                                     f"{applying} at row {at}")
+                if hi > lo:
+                    run_rows(conn, phase, lo, hi, now)
+                if last:
+                    _finish(conn, "snapshot", version, counts, now)
+                else:
+                    conn.execute("UPDATE sync_state SET applying_version = ?, applying_done = ?, "
+                                 "applying_total = ?", (version, new_done, total))
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+        finally:
+            conn.execute(f"PRAGMA synchronous={level}")
+    return new_done
 
 
 def _finish(conn: sqlite3.Connection, kind: str, version: int, counts: dict[str, int],
             now: datetime) -> None:
     conn.execute("UPDATE sync_state SET applied_version = ?, applied_at = ?, applying_version = NULL, "
-                 "applying_step = 0, applying_steps = 0", (version, to_db(now)))
+                 "applying_done = 0, applying_total = 0", (version, to_db(now)))
     write_audit(conn, now, "central", f"apply_{kind}", str(version), json.dumps(counts))
     enqueue(conn, "sync_applied", {"at": now.isoformat(), "kind": kind, "version": version,
                                    "counts": counts}, now)

@@ -19,7 +19,7 @@ from typing import Any
 
 from gateway.runtime.gateway import Gateway
 from gateway.store.outbox import enqueue
-from gateway.sync.apply import StaleApply, apply_delta, apply_snapshot_step, plan
+from gateway.sync.apply import StaleApply, apply_delta, apply_snapshot_rows, total_rows
 from gateway.sync.client import Received
 from gateway.sync.errors import DownlinkRejected
 from gateway.sync.messages import parse_delta, parse_snapshot_part
@@ -35,6 +35,9 @@ from gateway.sync.staging import (
 from gateway.sync.versions import Apply, Request, Versions
 
 log = logging.getLogger(__name__)
+
+# A snapshot step aims at this long on the decision worker: a card waits at most about one step.
+STEP_TARGET_MS = 3.0
 
 # Up to this many entries are staged on this thread; more go to a child process, whose Python
 # work cannot hold up the decision worker (the GIL).
@@ -55,6 +58,7 @@ class Directory:
         self.versions = Versions(applied, self.cfg.gap_wait_s, self.cfg.resync_interval_s)
         self._bodies: dict[int, bytes] = {}  # deltas held until the one before them is in
         self.applying: dict[str, int] | None = None
+        self.step_ms: list[float] = []  # how long each step of the last snapshot held the worker
         self.last_applied_at: str | None = None
         self.rejected = 0
         self._staging: sqlite3.Connection | None = None
@@ -178,19 +182,25 @@ class Directory:
         return follow
 
     def _apply_snapshot(self, version: int, meta: dict[str, Any], start: int) -> None:
-        steps = plan(meta["counts"], meta["step_rows"])
+        counts = meta["counts"]
+        total = total_rows(counts)
         self.versions.busy = True
         began = time.perf_counter()
-        total = max(1, len(steps))
+        self.step_ms = []
+        done, rows = start, self.cfg.apply_step_rows
         try:
-            for index in range(start, total):
-                self.applying = {"version": version, "step": index, "steps": total}
-                self.gw.on_worker(lambda conn, i=index: apply_snapshot_step(
-                    conn, self.staging_path, version, steps, i, meta["counts"],
+            while True:
+                self.applying = {"version": version, "done": done, "total": total}
+                done, took = self.gw.on_worker(lambda conn, d=done, r=rows: _timed(
+                    apply_snapshot_rows, conn, self.staging_path, version, counts, d, r,
                     self.gw.now())).result()
-                if self._stop.is_set() and index + 1 < total:
-                    log.info("snapshot %d paused at step %d of %d; a restart carries on",
-                             version, index + 1, total)
+                self.step_ms.append(took)
+                if done >= total:
+                    break
+                rows = _next_rows(rows, took)
+                if self._stop.is_set():
+                    log.info("snapshot %d paused at row %d of %d; a restart carries on",
+                             version, done, total)
                     return
         except StaleApply as exc:
             log.warning("directory: %s", exc)
@@ -199,8 +209,9 @@ class Directory:
             self._act(self.versions.rejected(version, time.monotonic()))
             return
         self.applying = None
-        log.info("snapshot %d applied in %.2f s, %d steps: %s", version,
-                 time.perf_counter() - began, total, meta["counts"])
+        log.info("snapshot %d applied in %.2f s, %d steps (longest %.1f ms): %s", version,
+                 time.perf_counter() - began, len(self.step_ms), max(self.step_ms, default=0),
+                 counts)
         self.last_applied_at = self.gw.now().isoformat()
         follow = self.versions.snapshot_done(version, time.monotonic())
         self._publish_state()
@@ -209,7 +220,7 @@ class Directory:
     def _resume(self) -> None:
         """A snapshot cut short by a restart is finished from the staged copy, or asked for again."""
         row = self.gw.conn.execute(
-            "SELECT applying_version, applying_step FROM sync_state").fetchone()
+            "SELECT applying_version, applying_done FROM sync_state").fetchone()
         version, step = row
         if version is None:
             return
@@ -217,7 +228,7 @@ class Directory:
         meta = read_meta(self._staging)
         if meta and meta["version"] == version and meta["kind"] == "snapshot" and \
                 meta["status"] == "staged":
-            log.info("snapshot %d: carrying on from step %d after a restart", version, step)
+            log.info("snapshot %d: carrying on from row %d after a restart", version, step)
             self._apply_snapshot(version, meta, start=step)
         else:
             log.warning("snapshot %d was cut short and its staged copy is gone; asking again", version)
@@ -278,3 +289,19 @@ class Directory:
             "at": self.gw.now().isoformat(), "applied_version": self.versions.applied,
             "applied_at": self.last_applied_at, "need_snapshot": self.versions.need_snapshot,
         })
+
+
+def _next_rows(rows: int, took_ms: float) -> int:
+    """Rows for the next step: steer each step towards STEP_TARGET_MS, a step's cost drifting
+    with the table a phase writes and with the machine."""
+    if took_ms <= 0:
+        return min(rows * 2, 5000)
+    wanted = rows * STEP_TARGET_MS / took_ms
+    return max(20, min(5000, int(min(wanted, rows * 2))))
+
+
+def _timed(fn: Any, *args: Any) -> tuple[Any, float]:
+    """fn's result and the milliseconds it held the worker."""
+    began = time.perf_counter()
+    result = fn(*args)
+    return result, (time.perf_counter() - began) * 1000

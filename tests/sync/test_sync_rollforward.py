@@ -11,7 +11,7 @@ from test_sync_downlink import card, resident
 
 from gateway.config import SiteConfig
 from gateway.runtime.gateway import Gateway
-from gateway.sync.apply import apply_snapshot_step, plan
+from gateway.sync.apply import apply_snapshot_rows
 from gateway.sync.messages import encode_snapshot
 from gateway.sync.staging import STAGING_NAME, StageJob, open_staging, save_part, stage
 
@@ -30,16 +30,15 @@ def test_an_interrupted_snapshot_is_finished_after_a_restart(
     conn.close()
     meta = stage(StageJob(staging, gw.db_path, gw.data_dir, "Asia/Shanghai", ("main",), 100,
                           "snapshot", 7))
-    steps = plan(meta["counts"], meta["step_rows"])
-    assert len(steps) == 10
     gw.start()
-    for i in range(4):  # four steps in, then the power goes
-        gw.on_worker(lambda c, i=i: apply_snapshot_step(c, staging, 7, steps, i, meta["counts"],
-                                                        gw.now())).result()
+    done = 0
+    for _ in range(4):  # four steps of 100 rows in, then the power goes
+        done = gw.on_worker(lambda c, d=done: apply_snapshot_rows(
+            c, staging, 7, meta["counts"], d, 100, gw.now())).result()
     gw.stop()
     with sqlite3.connect(gw.db_path) as check:
-        assert check.execute("SELECT applied_version, applying_version, applying_step "
-                             "FROM sync_state").fetchone() == (0, 7, 4)
+        assert check.execute("SELECT applied_version, applying_version, applying_done, "
+                             "applying_total FROM sync_state").fetchone() == (0, 7, 400, 1000)
         assert check.execute("SELECT count(*) FROM residents").fetchone()[0] == 400
 
     with running(cfg) as (gw2, service):

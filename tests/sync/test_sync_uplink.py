@@ -57,7 +57,12 @@ def test_records_go_up_in_order_and_are_marked_sent(broker: Mosquitto,
 
 def test_backlog_waits_for_the_broker_and_goes_out_oldest_first(
         brokers: Callable[..., Mosquitto], tmp_path: Path, sync_cfg: Callable[..., SiteConfig]) -> None:
-    broker = brokers(port=free_port())  # not started yet
+    broker = brokers()
+    broker.start()
+    # A persistent session made before the outage: the broker keeps what comes for it even
+    # before this subscriber is back.
+    sub = Subscriber(broker, [f"estate/{SITE}/events/#"], client_id="backlog", persistent=True)
+    broker.stop()
     cfg = sync_cfg(broker.port)
     with running(cfg) as (gw, service):
         ids = produce(gw, 500)
@@ -68,7 +73,6 @@ def test_backlog_waits_for_the_broker_and_goes_out_oldest_first(
         assert health["mqtt"]["state"] in ("offline", "connecting")
         assert "cannot connect" in health["mqtt"]["last_error"]
         broker.start()
-        sub = Subscriber(broker, [f"estate/{SITE}/events/#"])
         ids += produce(gw, 100)
         wait_for("all 600 records", lambda: len(sub.payloads()) >= 600)
         wait_for("every row marked sent", lambda: unsent(gw) == 0)
