@@ -89,7 +89,12 @@ class Received:
     mid: int
 
 
-LinkEvent = Connected | Refused | Lost | Acked | Received
+@dataclass(frozen=True, slots=True)
+class Subscribed:
+    mid: int
+
+
+LinkEvent = Connected | Refused | Lost | Acked | Received | Subscribed
 Sink = Callable[[Any], None]
 
 
@@ -124,6 +129,7 @@ class Connection:
         client.on_disconnect = self._on_disconnect
         client.on_publish = self._on_publish
         client.on_message = self._on_message
+        client.on_subscribe = self._on_subscribe
         self._client = client
         self._connected = False
         self._refused = False
@@ -204,3 +210,7 @@ class Connection:
     def _on_message(self, client: paho.Client, userdata: Any, message: paho.MQTTMessage) -> None:
         self._sink(Received(message.topic, bytes(message.payload), message.qos, bool(message.retain),
                             message.mid))
+
+    def _on_subscribe(self, client: paho.Client, userdata: Any, mid: int, reasons: Any,
+                      properties: Any) -> None:
+        self._sink(Subscribed(mid))
