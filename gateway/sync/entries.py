@@ -12,7 +12,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from gateway.core.windows import Window
-from gateway.privacy import Secrets, mask_id_number, mask_phone
+from gateway.privacy import Secrets, mask_id_number, mask_phone, normalize_number
 from gateway.store.csv_rows import (
     CardRow,
     ResidentRow,
@@ -50,6 +50,7 @@ KEYS: dict[str, tuple[str, ...]] = {
     "pass": ("ref",),
 }
 _REGISTERED = {"id_number", "phone", "destination", "reason", "passengers"}
+_PERSONAL = {"phone", "id_number"}
 
 
 class EntryError(ValueError):
@@ -116,6 +117,10 @@ def parse_entry(entry: Any, tz: ZoneInfo, secrets: Secrets) -> tuple[str, Row]:
             return kind, parse_card(row, tz)
         return kind, parse_slot(row, tz)
     except RowError as exc:
+        if exc.column in _PERSONAL:
+            # The error goes upstream in a sync_error reply: never with the number in it.
+            raise EntryError(f"{exc.column}: is not a valid {exc.column.replace('_', ' ')} "
+                             "(the value is not repeated here)") from None
         raise EntryError(f"{exc.column}: {exc}") from None
 
 
@@ -178,7 +183,11 @@ def _pass(entry: dict[str, Any], tz: ZoneInfo, secrets: Secrets) -> PassRow:
     if start is None or end is None:
         raise RowError("valid_to", "a pass needs valid_from and valid_to")
     phone = _text(row, "phone", limit=20)
+    if phone and len(normalize_number(phone)) < 7:
+        raise RowError("phone", "is not a phone number")
     id_number = _text(row, "id_number", limit=30)
+    if id_number and len(normalize_number(id_number)) < 6:
+        raise RowError("id_number", "is not an ID number")
     hours = [h.strip() for h in _text(row, "hours", limit=200).split(";") if h.strip()]
     for h in hours:
         try:

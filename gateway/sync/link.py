@@ -121,6 +121,10 @@ class SyncLink:
     def on_connect(self, hook: Callable[[], None]) -> None:
         self._on_connect_hooks.append(hook)
 
+    def retained(self, topic: str) -> bytes | None:
+        """The latest value set for a retained topic (sent, or to be sent on connect)."""
+        return self._retained.get(topic)
+
     def retain(self, topic: str, payload: dict[str, Any]) -> None:
         """Set a retained topic's value (thread-safe): status, sync state, health."""
         self._events.put(Retain(topic, json.dumps(payload, ensure_ascii=False).encode()))
@@ -412,9 +416,8 @@ class SyncLink:
 
     def check_quota(self) -> dict[str, Any]:
         """Raise the outbox alarm well before the quota; clear it once the backlog has drained."""
-        if self._reader is None:
-            return {}
-        self.backlog = backlog(self._reader)
+        with sqlite3.connect(f"file:{self.gw.db_path}?mode=ro", uri=True, timeout=10) as conn:
+            self.backlog = backlog(conn)
         used_mb = self.backlog["pending_bytes"] / 2**20
         quota = self.cfg.outbox_quota_mb
         at = self.gw.now()
