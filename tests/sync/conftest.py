@@ -21,7 +21,7 @@ SITE = "test-site"
 
 SITE_TOML = """
 [site]
-id = "test-site"
+id = "{site_id}"
 name = "测试小区"
 data_dir = "{data_dir}"
 
@@ -108,9 +108,10 @@ def broker(brokers: Callable[..., Mosquitto]) -> Mosquitto:
 def sync_cfg(tmp_path: Path) -> Callable[..., SiteConfig]:
     """A site config with [mqtt] pointing at `port`; keyword arguments go into [mqtt]."""
 
-    def make(port: int, **settings: object) -> SiteConfig:
-        (tmp_path / "data").mkdir(exist_ok=True)
-        text = SITE_TOML.format(data_dir=tmp_path / "data", http_port=free_port())
+    def make(port: int, site_id: str = SITE, **settings: object) -> SiteConfig:
+        data = tmp_path / ("data" if site_id == SITE else f"data-{site_id}")
+        data.mkdir(exist_ok=True)
+        text = SITE_TOML.format(data_dir=data, http_port=free_port(), site_id=site_id)
         text += "\n" + mqtt_section(port, **settings)
         return parse_config(text, "site.toml", base_dir=tmp_path)
 

@@ -159,6 +159,7 @@ def _toml(cfg: SiteConfig, tmp_path: Path) -> str:
     from conftest import SITE_TOML, mqtt_section
 
     m = cfg.mqtt
-    return SITE_TOML.format(data_dir=cfg.site.data_dir, http_port=cfg.http.port) + "\n" + \
+    return SITE_TOML.format(data_dir=cfg.site.data_dir, http_port=cfg.http.port, site_id=SITE) + \
+        "\n" + \
         mqtt_section(m.port, keepalive_s=m.keepalive_s)
 

@@ -17,9 +17,10 @@ from gateway.sync.sink import Sink, SinkOptions
 
 
 @contextmanager
-def sink(broker: Mosquitto, db: Path, client_id: str = "sink-1",
-         group: str | None = None) -> Iterator[Sink]:
-    s = Sink(SinkOptions("127.0.0.1", broker.port, "estate", db, client_id, group=group))
+def sink(broker: Mosquitto, db: Path, client_id: str = "sink-1", group: str | None = None,
+         username: str | None = None, password: str | None = None) -> Iterator[Sink]:
+    s = Sink(SinkOptions("127.0.0.1", broker.port, "estate", db, client_id, group=group,
+                         username=username, password=password))
     stop = threading.Event()
     thread = threading.Thread(target=s.run, args=(stop,), daemon=True)
     thread.start()
