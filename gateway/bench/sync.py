@@ -61,9 +61,11 @@ def bench_sync(args: argparse.Namespace) -> int:
 def _run(args: argparse.Namespace, work: Path, port: int) -> int:
     config = write_bench_config(work)
     with open(config, "a", encoding="utf-8") as f:
-        f.write(f'\n[mqtt]\nenabled = true\nhost = "127.0.0.1"\nport = {port}\n'
-                f"inflight = {args.inflight}\napply_step_rows = {args.step_rows}\n"
-                "health_interval_s = 3600\n")
+        f.write(
+            f'\n[mqtt]\nenabled = true\nhost = "127.0.0.1"\nport = {port}\n'
+            f"inflight = {args.inflight}\napply_step_rows = {args.step_rows}\n"
+            "health_interval_s = 3600\n"
+        )
     cfg = load_config(config)
     gw = Gateway(cfg)
     print(f"queueing {args.events} events in the outbox")
@@ -107,24 +109,38 @@ def _run(args: argparse.Namespace, work: Path, port: int) -> int:
         "apply_step_max_ms": round(max(steps), 2),
         "sync": cfg.storage.sync,
     }
-    report(figures, args.json, [
-        "drain: from the link connecting to the last outbox row marked sent (acknowledged by the "
-        "broker and committed), with a backlog already queued",
-        "paho_qos1_msgs_per_s: paho alone publishing the same number of QoS 1 messages, same window",
-        "card decisions include their durable commit; card_decision_idle_p99_ms is the same pace "
-        "with nothing applied (this disk's and machine's own floor)",
-        "apply: from the first snapshot part published to the version applied (transfer, checks, "
-        "staging in a child process, steps on the decision worker); the first apply is onto an "
-        "empty directory, the second changes 10 % of the entries",
-    ])
+    report(
+        figures,
+        args.json,
+        [
+            "drain: from the link connecting to the last outbox row marked sent (acknowledged "
+            "by the "
+            "broker and committed), with a backlog already queued",
+            "paho_qos1_msgs_per_s: paho alone publishing as many QoS 1 messages, same window",
+            "card decisions include their durable commit; card_decision_idle_p99_ms is the "
+            "same pace "
+            "with nothing applied (this disk's and machine's own floor)",
+            "apply: from the first snapshot part published to the version applied (transfer, "
+            "checks, "
+            "staging in a child process, steps on the decision worker); the first apply is onto an "
+            "empty directory, the second changes 10 % of the entries",
+        ],
+    )
     return 0
 
 
 def _fill_outbox(gw: Gateway, n: int) -> None:
     at = gw.now()
-    payload = {"at": at.isoformat(), "lane": "door", "device": "bench",
-               "credential": {"kind": "card", "value": "00000000", "confidence": 1.0},
-               "admitted": True, "reason": "resident", "billing": None, "flags": []}
+    payload = {
+        "at": at.isoformat(),
+        "lane": "door",
+        "device": "bench",
+        "credential": {"kind": "card", "value": "00000000", "confidence": 1.0},
+        "admitted": True,
+        "reason": "resident",
+        "billing": None,
+        "flags": [],
+    }
     conn = gw.conn
     for start in range(0, n, 10_000):
         conn.execute("BEGIN IMMEDIATE")
@@ -135,8 +151,12 @@ def _fill_outbox(gw: Gateway, n: int) -> None:
 
 def _pending(gw: Gateway) -> int:
     with sqlite3.connect(f"file:{gw.db_path}?mode=ro", uri=True) as conn:
-        return int(conn.execute("SELECT count(*) FROM outbox WHERE sent_at IS NULL "
-                                "AND quarantined IS NULL AND topic = 'access'").fetchone()[0])
+        return int(
+            conn.execute(
+                "SELECT count(*) FROM outbox WHERE sent_at IS NULL "
+                "AND quarantined IS NULL AND topic = 'access'"
+            ).fetchone()[0]
+        )
 
 
 def _drain(gw: Gateway, service: SyncService) -> float:
@@ -155,7 +175,9 @@ def _paho_baseline(port: int, n: int, window: int) -> float:
     client.max_inflight_messages_set(window)
     client.connect("127.0.0.1", port)
     client.loop_start()
-    body = b'{"v":1,"type":"access","event_id":"0190a0b0-1234-7abc-8def-0123456789ab","lane":"door"}'
+    body = (
+        b'{"v":1,"type":"access","event_id":"0190a0b0-1234-7abc-8def-0123456789ab","lane":"door"}'
+    )
     began = time.perf_counter()
     sent = done = 0
     while done < n:
@@ -178,20 +200,36 @@ def _snapshot_entries(n: int) -> list[dict[str, Any]]:
     plates: list[str] = []
     used: set[str] = set()
     for i in range(residents):
-        entries.append({"kind": "resident", "ref": f"R{i:06d}", "building": f"{i // 120 + 1}栋",
-                        "unit": f"{i % 4 + 1}单元", "room": f"{i % 30 + 101}", "name": "王芳"})
+        entries.append(
+            {
+                "kind": "resident",
+                "ref": f"R{i:06d}",
+                "building": f"{i // 120 + 1}栋",
+                "unit": f"{i % 4 + 1}单元",
+                "room": f"{i % 30 + 101}",
+                "name": "王芳",
+            }
+        )
     while len(plates) < n * 33 // 100:
         plate = random_plate(rng)
         if plate not in used:
             used.add(plate)
             plates.append(plate)
-            entries.append({"kind": "vehicle", "plate": plate,
-                            "resident": f"R{len(plates) % residents:06d}"})
+            entries.append(
+                {"kind": "vehicle", "plate": plate, "resident": f"R{len(plates) % residents:06d}"}
+            )
     for i in range(n * 30 // 100):
         entries.append({"kind": "card", "card": f"{i:010d}", "resident": f"R{i % residents:06d}"})
     for i in range(n - len(entries)):
-        entries.append({"kind": "slot", "zone": "main", "number": f"A-{i:05d}",
-                        "resident": f"R{i % residents:06d}", "plates": [plates[i % len(plates)]]})
+        entries.append(
+            {
+                "kind": "slot",
+                "zone": "main",
+                "number": f"A-{i:05d}",
+                "resident": f"R{i % residents:06d}",
+                "plates": [plates[i % len(plates)]],
+            }
+        )
     return entries
 
 
@@ -207,8 +245,14 @@ def _changed(entries: list[dict[str, Any]], share: float) -> list[dict[str, Any]
     return out
 
 
-def _paced_cards(gw: Gateway, cards: list[str], stop: threading.Event, seed: int,
-                 latencies: list[float], limit: int | None = None) -> None:
+def _paced_cards(
+    gw: Gateway,
+    cards: list[str],
+    stop: threading.Event,
+    seed: int,
+    latencies: list[float],
+    limit: int | None = None,
+) -> None:
     """Cards presented one at a time, 5 ms apart, as at a busy pedestrian gate."""
     done = threading.Semaphore(0)
     gw.subscribe(lambda ev: done.release())
@@ -227,17 +271,25 @@ def _idle(gw: Gateway, cards: list[str], n: int) -> list[float]:
     return latencies
 
 
-def _apply(gw: Gateway, service: SyncService, port: int, version: int,
-           entries: list[dict[str, Any]], cards: list[str]) -> tuple[float, list[float]]:
+def _apply(
+    gw: Gateway,
+    service: SyncService,
+    port: int,
+    version: int,
+    entries: list[dict[str, Any]],
+    cards: list[str],
+) -> tuple[float, list[float]]:
     parts = encode_snapshot(version, entries, per_part=2000)
-    central = paho.Client(CallbackAPIVersion.VERSION2, client_id="bench-central",
-                          protocol=paho.MQTTv5)
+    central = paho.Client(
+        CallbackAPIVersion.VERSION2, client_id="bench-central", protocol=paho.MQTTv5
+    )
     central.connect("127.0.0.1", port)
     central.loop_start()
     latencies: list[float] = []
     stop = threading.Event()
-    presenter = threading.Thread(target=_paced_cards, args=(gw, cards, stop, version, latencies),
-                                 daemon=True)
+    presenter = threading.Thread(
+        target=_paced_cards, args=(gw, cards, stop, version, latencies), daemon=True
+    )
     began = time.perf_counter()
     presenter.start()
     for body in parts:
@@ -262,11 +314,14 @@ class _Broker:
     def start(self) -> None:
         self.workdir.mkdir(parents=True, exist_ok=True)
         conf = self.workdir / "mosquitto.conf"
-        conf.write_text(f"listener {self.port} 127.0.0.1\nallow_anonymous true\n"
-                        f"user {pwd.getpwuid(os.geteuid()).pw_name}\npersistence false\n"
-                        "max_inflight_messages 1000\nmax_queued_messages 1000000\n")
-        self.proc = subprocess.Popen([self.binary, "-c", str(conf)], stdout=subprocess.DEVNULL,
-                                     stderr=subprocess.DEVNULL)
+        conf.write_text(
+            f"listener {self.port} 127.0.0.1\nallow_anonymous true\n"
+            f"user {pwd.getpwuid(os.geteuid()).pw_name}\npersistence false\n"
+            "max_inflight_messages 1000\nmax_queued_messages 1000000\n"
+        )
+        self.proc = subprocess.Popen(
+            [self.binary, "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
         for _ in range(500):
             try:
                 with socket.create_connection(("127.0.0.1", self.port), timeout=0.1):

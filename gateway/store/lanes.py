@@ -10,8 +10,14 @@ from gateway.timefmt import to_db
 LANE_MODES = ("normal", "open", "closed")
 
 
-def write_audit(conn: sqlite3.Connection, at: datetime, actor: str, action: str, target: str = "",
-                detail: str = "") -> int:
+def write_audit(
+    conn: sqlite3.Connection,
+    at: datetime,
+    actor: str,
+    action: str,
+    target: str = "",
+    detail: str = "",
+) -> int:
     """One audit row; the caller owns the transaction."""
     cur = conn.execute(
         "INSERT INTO audit (at, actor, action, target, detail) VALUES (?, ?, ?, ?, ?)",

@@ -1,1 +1,1 @@
-"""The link with the central server over MQTT: records up (store-and-forward), directory and commands down."""
+"""The link with the central server over MQTT: records up, directory and commands down."""

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
@@ -73,15 +72,15 @@ _VEHICLES = [
         monthly_until = excluded.monthly_until
     WHERE vehicles.class IS NOT excluded.class OR vehicles.resident_id IS NOT excluded.resident_id
        OR vehicles.monthly_until IS NOT excluded.monthly_until""",
-    f"""INSERT INTO credentials (kind, value, resident_id, pass_id, vehicle_id, valid_from, valid_to,
-                                hours, blocked)
+    f"""INSERT INTO credentials (kind, value, resident_id, pass_id, vehicle_id, valid_from,
+                                valid_to,                                 hours, blocked)
     SELECT 'plate', s.plate, v.resident_id, NULL, v.id, s.valid_from, s.valid_to, '', s.blocked
     FROM staging.s_vehicles s JOIN vehicles v ON v.plate = s.plate WHERE s.{R}
     {_CREDENTIAL_UPSERT}""",
 ]
 _CARDS = [
-    f"""INSERT INTO credentials (kind, value, resident_id, pass_id, vehicle_id, valid_from, valid_to,
-                                hours, blocked)
+    f"""INSERT INTO credentials (kind, value, resident_id, pass_id, vehicle_id, valid_from,
+                                valid_to,                                 hours, blocked)
     SELECT 'card', s.card, r.id, NULL, v.id, s.valid_from, s.valid_to, s.hours, s.blocked
     FROM staging.s_cards s JOIN residents r ON r.ref = s.resident_ref
     LEFT JOIN vehicles v ON v.plate = s.plate WHERE s.{R}
@@ -89,12 +88,14 @@ _CARDS = [
 ]
 _SLOTS = [
     f"""INSERT INTO slots (zone, number, resident_id)
-    SELECT s.zone, s.number, r.id FROM staging.s_slots s LEFT JOIN residents r ON r.ref = s.resident_ref
+    SELECT s.zone, s.number, r.id
+    FROM staging.s_slots s LEFT JOIN residents r ON r.ref = s.resident_ref
     WHERE s.{R}
     ON CONFLICT (zone, number) DO UPDATE SET resident_id = excluded.resident_id
     WHERE slots.resident_id IS NOT excluded.resident_id""",
     f"""DELETE FROM slot_vehicles WHERE slot_id IN (
-        SELECT sl.id FROM staging.s_slots s JOIN slots sl ON sl.zone = s.zone AND sl.number = s.number
+        SELECT sl.id FROM staging.s_slots s
+        JOIN slots sl ON sl.zone = s.zone AND sl.number = s.number
         WHERE s.{R})""",
     f"""INSERT OR IGNORE INTO slot_vehicles (slot_id, vehicle_id)
     SELECT sl.id, v.id FROM staging.s_slots s
@@ -102,9 +103,11 @@ _SLOTS = [
     JOIN slots sl ON sl.zone = s.zone AND sl.number = s.number
     JOIN vehicles v ON v.plate = p.plate WHERE s.{R}""",
 ]
-_PASS_COLS = ("kind, name, phone_masked, phone_hash, id_masked, id_hash, host_building, host_unit, "
-              "company, destination, reason, passengers, plate, valid_from, valid_to, hours, "
-              "registered_fields, blocked")
+_PASS_COLS = (
+    "kind, name, phone_masked, phone_hash, id_masked, id_hash, host_building, host_unit, "
+    "company, destination, reason, passengers, plate, valid_from, valid_to, hours, "
+    "registered_fields, blocked"
+)
 _PASSES = [
     f"""INSERT INTO passes (ref, {_PASS_COLS}, created_at, created_by)
     SELECT ref, {_PASS_COLS}, :now, 'central' FROM staging.s_passes WHERE {R}
@@ -112,8 +115,8 @@ _PASSES = [
         {", ".join(f"{c} = excluded.{c}" for c in _PASS_COLS.split(", "))}""",
     f"""DELETE FROM credentials WHERE pass_id IN (
         SELECT p.id FROM staging.s_passes s JOIN passes p ON p.ref = s.ref WHERE s.{R})""",
-    f"""INSERT INTO credentials (kind, value, resident_id, pass_id, vehicle_id, valid_from, valid_to,
-                                hours, blocked)
+    f"""INSERT INTO credentials (kind, value, resident_id, pass_id, vehicle_id, valid_from,
+                                valid_to,                                 hours, blocked)
     SELECT c.kind, c.value, NULL, p.id, NULL, NULL, NULL, '', 0
     FROM staging.s_passes s JOIN staging.s_pass_credentials c ON c.pass_n = s.n
     JOIN passes p ON p.ref = s.ref WHERE s.{R}
@@ -126,7 +129,8 @@ _DELETES = [
         SELECT sl.id FROM staging.s_deletes d JOIN slots sl ON sl.zone = d.k1 AND sl.number = d.k2
         WHERE d.{R} AND d.kind = 'slot')""",
     f"DELETE FROM credentials WHERE kind = 'card' AND value IN ({_D}'card')",
-    f"DELETE FROM credentials WHERE kind = 'plate' AND pass_id IS NULL AND value IN ({_D}'vehicle')",
+    f"DELETE FROM credentials WHERE kind = 'plate' AND pass_id IS NULL "
+    f"AND value IN ({_D}'vehicle')",
     f"DELETE FROM vehicles WHERE plate IN ({_D}'vehicle')",
     f"DELETE FROM residents WHERE ref IN ({_D}'resident')",
 ]
@@ -184,15 +188,25 @@ class Attached:
         self.conn.execute("DETACH DATABASE staging")
 
 
-def apply_delta(conn: sqlite3.Connection, staging: Path, version: int, base: int,
-                counts: dict[str, int], now: datetime) -> None:
+def apply_delta(
+    conn: sqlite3.Connection,
+    staging: Path,
+    version: int,
+    base: int,
+    counts: dict[str, int],
+    now: datetime,
+) -> None:
     """All of the delta in one transaction, only if the store is exactly at `base`."""
     with Attached(conn, staging):
         conn.execute("BEGIN IMMEDIATE")
         try:
-            applied = conn.execute("SELECT applied_version, applying_version FROM sync_state").fetchone()
+            applied = conn.execute(
+                "SELECT applied_version, applying_version FROM sync_state"
+            ).fetchone()
             if applied != (base, None):
-                raise StaleApply(f"delta {version} is based on {base}, the store is at {applied[0]}")
+                raise StaleApply(
+                    f"delta {version} is based on {base}, the store is at {applied[0]}"
+                )
             for phase, (name, _, _) in enumerate(PHASES):
                 if counts.get(name):
                     run_rows(conn, phase, 0, counts[name], now)
@@ -203,8 +217,15 @@ def apply_delta(conn: sqlite3.Connection, staging: Path, version: int, base: int
             raise
 
 
-def apply_snapshot_rows(conn: sqlite3.Connection, staging: Path, version: int,
-                        counts: dict[str, int], done: int, rows: int, now: datetime) -> int:
+def apply_snapshot_rows(
+    conn: sqlite3.Connection,
+    staging: Path,
+    version: int,
+    counts: dict[str, int],
+    done: int,
+    rows: int,
+    now: datetime,
+) -> int:
     """The next `rows` rows of a snapshot from position `done`, with the progress marker, in one
     short transaction; returns the new position. The last step sets applied_version.
 
@@ -230,15 +251,19 @@ def apply_snapshot_rows(conn: sqlite3.Connection, staging: Path, version: int,
                     if applied >= version:
                         raise StaleApply(f"snapshot {version}: the store is already at {applied}")
                 elif applying != version or at != done:
-                    raise StaleApply(f"snapshot {version} at row {done}: the store says "
-                                     f"{applying} at row {at}")
+                    raise StaleApply(
+                        f"snapshot {version} at row {done}: the store says {applying} at row {at}"
+                    )
                 if hi > lo:
                     run_rows(conn, phase, lo, hi, now)
                 if last:
                     _finish(conn, "snapshot", version, counts, now)
                 else:
-                    conn.execute("UPDATE sync_state SET applying_version = ?, applying_done = ?, "
-                                 "applying_total = ?", (version, new_done, total))
+                    conn.execute(
+                        "UPDATE sync_state SET applying_version = ?, applying_done = ?, "
+                        "applying_total = ?",
+                        (version, new_done, total),
+                    )
                 conn.execute("COMMIT")
             except BaseException:
                 conn.execute("ROLLBACK")
@@ -248,10 +273,18 @@ def apply_snapshot_rows(conn: sqlite3.Connection, staging: Path, version: int,
     return new_done
 
 
-def _finish(conn: sqlite3.Connection, kind: str, version: int, counts: dict[str, int],
-            now: datetime) -> None:
-    conn.execute("UPDATE sync_state SET applied_version = ?, applied_at = ?, applying_version = NULL, "
-                 "applying_done = 0, applying_total = 0", (version, to_db(now)))
+def _finish(
+    conn: sqlite3.Connection, kind: str, version: int, counts: dict[str, int], now: datetime
+) -> None:
+    conn.execute(
+        "UPDATE sync_state SET applied_version = ?, applied_at = ?, applying_version = NULL, "
+        "applying_done = 0, applying_total = 0",
+        (version, to_db(now)),
+    )
     write_audit(conn, now, "central", f"apply_{kind}", str(version), json.dumps(counts))
-    enqueue(conn, "sync_applied", {"at": now.isoformat(), "kind": kind, "version": version,
-                                   "counts": counts}, now)
+    enqueue(
+        conn,
+        "sync_applied",
+        {"at": now.isoformat(), "kind": kind, "version": version, "counts": counts},
+        now,
+    )

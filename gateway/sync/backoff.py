@@ -8,7 +8,8 @@ import random
 def retry_delay(failures: int, low: float, high: float, rng: random.Random) -> float:
     """Seconds before attempt failures+1: low, 2*low, 4*low ... up to high, each 50-100 % of that.
 
-    The jitter keeps a site's gateways from all reconnecting in the same second after a broker restart.
+    The jitter keeps a site's gateways from all reconnecting in the same second after a broker
+    restart.
     """
     if failures <= 0:
         return 0.0

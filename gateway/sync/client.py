@@ -140,11 +140,14 @@ class Connection:
         props.SessionExpiryInterval = self.settings.session_expiry
         s = self.settings
         try:
-            self._client.connect(s.host, s.port, s.keepalive, clean_start=s.clean_start, properties=props)
+            self._client.connect(
+                s.host, s.port, s.keepalive, clean_start=s.clean_start, properties=props
+            )
         except (ssl.SSLError, ssl.CertificateError) as exc:
             raise TlsFailed(
                 f"TLS with {s.broker} failed: {exc}",
-                fix="check ca_file (the CA that signed the broker's certificate), that the broker's "
+                fix="check ca_file (the CA that signed the broker's certificate), that the "
+                "broker's "
                 "certificate names the host in [mqtt] host, and the client certificate and key",
             ) from exc
         except (TimeoutError, OSError) as exc:
@@ -183,8 +186,9 @@ class Connection:
 
     # paho callbacks, on paho's network thread: translate and hand over, nothing else.
 
-    def _on_connect(self, client: paho.Client, userdata: Any, flags: Any, reason: Any,
-                    properties: Any) -> None:
+    def _on_connect(
+        self, client: paho.Client, userdata: Any, flags: Any, reason: Any, properties: Any
+    ) -> None:
         if reason.is_failure:
             self._refused = True
             self._sink(Refused(connack_error(int(reason.value), self.settings.broker)))
@@ -194,8 +198,9 @@ class Connection:
         max_packet = getattr(properties, "MaximumPacketSize", None) if properties else None
         self._sink(Connected(bool(flags.session_present), int(receive_maximum), max_packet))
 
-    def _on_disconnect(self, client: paho.Client, userdata: Any, flags: Any, reason: Any,
-                       properties: Any) -> None:
+    def _on_disconnect(
+        self, client: paho.Client, userdata: Any, flags: Any, reason: Any, properties: Any
+    ) -> None:
         was = self._connected
         self._connected = False
         if self._refused:
@@ -203,14 +208,23 @@ class Connection:
         text = str(reason) if reason is not None else "connection lost"
         self._sink(Lost(text if was else f"connection closed before the broker answered: {text}"))
 
-    def _on_publish(self, client: paho.Client, userdata: Any, mid: int, reason: Any,
-                    properties: Any) -> None:
+    def _on_publish(
+        self, client: paho.Client, userdata: Any, mid: int, reason: Any, properties: Any
+    ) -> None:
         self._sink(Acked(mid, int(reason.value) if reason is not None else 0))
 
     def _on_message(self, client: paho.Client, userdata: Any, message: paho.MQTTMessage) -> None:
-        self._sink(Received(message.topic, bytes(message.payload), message.qos, bool(message.retain),
-                            message.mid))
+        self._sink(
+            Received(
+                message.topic,
+                bytes(message.payload),
+                message.qos,
+                bool(message.retain),
+                message.mid,
+            )
+        )
 
-    def _on_subscribe(self, client: paho.Client, userdata: Any, mid: int, reasons: Any,
-                      properties: Any) -> None:
+    def _on_subscribe(
+        self, client: paho.Client, userdata: Any, mid: int, reasons: Any, properties: Any
+    ) -> None:
         self._sink(Subscribed(mid))

@@ -34,8 +34,9 @@ MIN_KEY_CHARS = 16
 
 
 class CommandRefused(Exception):
-    def __init__(self, code: str, message: str, command_id: str | None = None,
-                 name: str | None = None):
+    def __init__(
+        self, code: str, message: str, command_id: str | None = None, name: str | None = None
+    ):
         self.code = code
         self.message = message
         self.command_id = command_id
@@ -63,8 +64,9 @@ def sign(body: dict[str, Any], key: bytes) -> dict[str, Any]:
     return {**body, "sig": hmac.new(key, canonical(body), hashlib.sha256).hexdigest()}
 
 
-def verify(data: bytes, key: bytes | None, site: str, now: datetime, max_age_s: int,
-           skew_s: int) -> Command:
+def verify(
+    data: bytes, key: bytes | None, site: str, now: datetime, max_age_s: int, skew_s: int
+) -> Command:
     """The command, if it is well formed, signed with our key, for this site and alive now."""
     try:
         body = json.loads(data)
@@ -92,7 +94,9 @@ def verify(data: bytes, key: bytes | None, site: str, now: datetime, max_age_s: 
         raise refuse("bad_signature", "the signature does not match this gateway's key")
     # Signed by the holder of our key from here on; still check that it is for us and for now.
     if body.get("site") != site:
-        raise refuse("wrong_site", f"the command is for site {body.get('site')!r}, this is {site!r}")
+        raise refuse(
+            "wrong_site", f"the command is for site {body.get('site')!r}, this is {site!r}"
+        )
     issued, expires = _time(body, "issued_at", refuse), _time(body, "expires_at", refuse)
     if expires <= issued or expires - issued > timedelta(seconds=max_age_s):
         raise refuse("bad_lifetime", f"a command lives more than 0 and at most {max_age_s} s")
@@ -108,7 +112,9 @@ def verify(data: bytes, key: bytes | None, site: str, now: datetime, max_age_s: 
     if not isinstance(args, dict) or not all(isinstance(v, str) for v in args.values()):
         raise refuse("bad_args", "args must be an object of text values")
     if not required <= set(args) <= required | optional:
-        raise refuse("bad_args", f"{name} takes {sorted(required)} and optionally {sorted(optional)}")
+        raise refuse(
+            "bad_args", f"{name} takes {sorted(required)} and optionally {sorted(optional)}"
+        )
     actor = body.get("actor") if isinstance(body.get("actor"), str) else "central"
     return Command(cid, name, args, f"central:{actor}"[:80], issued, expires)
 
@@ -132,9 +138,12 @@ def read_key(path: Path) -> bytes | None:
         log.error("cannot read the command key %s: %s", path, exc.strerror)
         return None
     if len(text) < MIN_KEY_CHARS:
-        log.error("the command key in %s is shorter than %d characters; remote commands are refused "
-                  "fix: put a long random key there, e.g. head -c 32 /dev/urandom | base64", path,
-                  MIN_KEY_CHARS)
+        log.error(
+            "the command key in %s is shorter than %d characters; remote commands are refused "
+            "fix: put a long random key there, e.g. head -c 32 /dev/urandom | base64",
+            path,
+            MIN_KEY_CHARS,
+        )
         return None
     return text.encode()
 
@@ -169,32 +178,63 @@ class Commands:
         """Verify, record, do, reply; returns the reply."""
         now = self.gw.now()
         try:
-            cmd = verify(payload, read_key(self.key_path), self.gw.site.config.site.id, now,
-                         self.cfg.command_max_age_s, self.cfg.clock_skew_s)
+            cmd = verify(
+                payload,
+                read_key(self.key_path),
+                self.gw.site.config.site.id,
+                now,
+                self.cfg.command_max_age_s,
+                self.cfg.clock_skew_s,
+            )
             self.gw.on_worker(lambda conn: self._accept(conn, cmd, now)).result()
         except CommandRefused as exc:
             self.refused += 1
-            log.warning("remote command refused id=%s name=%s code=%s: %s", exc.command_id, exc.name,
-                        exc.code, exc.message)
-            reply = {"id": exc.command_id, "name": exc.name, "ok": False, "code": exc.code,
-                     "message": exc.message}
+            log.warning(
+                "remote command refused id=%s name=%s code=%s: %s",
+                exc.command_id,
+                exc.name,
+                exc.code,
+                exc.message,
+            )
+            reply: dict[str, Any] = {
+                "id": exc.command_id,
+                "name": exc.name,
+                "ok": False,
+                "code": exc.code,
+                "message": exc.message,
+            }
             target = exc.name or ""
-            self.gw.on_worker(lambda conn: self._record(conn, "command_refused", "unverified",
-                                                         target, reply, now)).result()
+            self.gw.on_worker(
+                lambda conn: self._record(conn, "command_refused", "unverified", target, reply, now)
+            ).result()
             return reply
         self.accepted += 1
         try:
             result = self._execute(cmd)
-            reply = {"id": cmd.id, "name": cmd.name, "ok": not result.get("failures"),
-                     "result": result}
+            reply = {
+                "id": cmd.id,
+                "name": cmd.name,
+                "ok": not result.get("failures"),
+                "result": result,
+            }
             if result.get("failures"):
                 reply["code"] = "device_failed"
         except ValueError as exc:
-            reply = {"id": cmd.id, "name": cmd.name, "ok": False, "code": "bad_args",
-                     "message": str(exc)}
-        self.gw.on_worker(lambda conn: self._record(conn, "command_done", cmd.actor, cmd.name,
-                                                     reply, self.gw.now())).result()
-        log.info("remote command id=%s name=%s args=%s ok=%s", cmd.id, cmd.name, cmd.args, reply["ok"])
+            reply = {
+                "id": cmd.id,
+                "name": cmd.name,
+                "ok": False,
+                "code": "bad_args",
+                "message": str(exc),
+            }
+        self.gw.on_worker(
+            lambda conn: self._record(
+                conn, "command_done", cmd.actor, cmd.name, reply, self.gw.now()
+            )
+        ).result()
+        log.info(
+            "remote command id=%s name=%s args=%s ok=%s", cmd.id, cmd.name, cmd.args, reply["ok"]
+        )
         return reply
 
     def _accept(self, conn: sqlite3.Connection, cmd: Command, now: datetime) -> None:
@@ -203,13 +243,22 @@ class Commands:
         try:
             keep = cmd.expires_at + timedelta(seconds=self.cfg.clock_skew_s)
             try:
-                conn.execute("INSERT INTO command_nonces (id, expires_at) VALUES (?, ?)",
-                             (cmd.id, to_db(keep)))
+                conn.execute(
+                    "INSERT INTO command_nonces (id, expires_at) VALUES (?, ?)",
+                    (cmd.id, to_db(keep)),
+                )
             except sqlite3.IntegrityError:
-                raise CommandRefused("replayed", f"command {cmd.id} was already received",
-                                     cmd.id, cmd.name) from None
-            write_audit(conn, now, cmd.actor, "command_accepted", cmd.name,
-                        json.dumps({"id": cmd.id, "args": cmd.args}, ensure_ascii=False))
+                raise CommandRefused(
+                    "replayed", f"command {cmd.id} was already received", cmd.id, cmd.name
+                ) from None
+            write_audit(
+                conn,
+                now,
+                cmd.actor,
+                "command_accepted",
+                cmd.name,
+                json.dumps({"id": cmd.id, "args": cmd.args}, ensure_ascii=False),
+            )
             conn.execute("COMMIT")
         except BaseException:
             conn.execute("ROLLBACK")
@@ -230,8 +279,14 @@ class Commands:
         return {"resync": "requested"}
 
     @staticmethod
-    def _record(conn: sqlite3.Connection, action: str, actor: str, target: str,
-                reply: dict[str, Any], now: datetime) -> None:
+    def _record(
+        conn: sqlite3.Connection,
+        action: str,
+        actor: str,
+        target: str,
+        reply: dict[str, Any],
+        now: datetime,
+    ) -> None:
         conn.execute("BEGIN IMMEDIATE")
         try:
             write_audit(conn, now, actor, action, target, json.dumps(reply, ensure_ascii=False))

@@ -14,6 +14,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import asdict
 from typing import Any
 
@@ -81,9 +82,13 @@ class Directory:
         self._queue.put(("resync", reason))
 
     def status(self) -> dict[str, Any]:
-        return {"applied_version": self.versions.applied, "applying": self.applying,
-                "need_snapshot": self.versions.need_snapshot,
-                "held_deltas": len(self.versions.held), "rejected": self.rejected}
+        return {
+            "applied_version": self.versions.applied,
+            "applying": self.applying,
+            "need_snapshot": self.versions.need_snapshot,
+            "held_deltas": len(self.versions.held),
+            "rejected": self.rejected,
+        }
 
     # -- the thread ------------------------------------------------------------------------------
 
@@ -122,16 +127,24 @@ class Directory:
             self._reject("snapshot", exc)
             return
         if part.version <= self.versions.applied:
-            log.info("snapshot %d ignored: version %d is applied", part.version, self.versions.applied)
+            log.info(
+                "snapshot %d ignored: version %d is applied", part.version, self.versions.applied
+            )
             return
         assert self._staging is not None
         if not save_part(self._staging, part.version, part.part, part.parts, part.total, payload):
             return
         meta = self._stage("snapshot", part.version, part.total)
         if meta["status"] != "staged":
-            self._reject("snapshot", DownlinkRejected(
-                "invalid", f"snapshot {part.version} refused, nothing of it applied",
-                version=part.version, problems=meta["problems"]))
+            self._reject(
+                "snapshot",
+                DownlinkRejected(
+                    "invalid",
+                    f"snapshot {part.version} refused, nothing of it applied",
+                    version=part.version,
+                    problems=meta["problems"],
+                ),
+            )
             return
         self._apply_snapshot(part.version, meta, start=0)
 
@@ -165,14 +178,27 @@ class Directory:
         delta = parse_delta(body)
         meta = self._stage("delta", action.version, len(delta.upsert) + len(delta.delete))
         if meta["status"] != "staged":
-            self._reject("delta", DownlinkRejected(
-                "invalid", f"delta {action.version} refused, nothing of it applied",
-                version=action.version, problems=meta["problems"]))
+            self._reject(
+                "delta",
+                DownlinkRejected(
+                    "invalid",
+                    f"delta {action.version} refused, nothing of it applied",
+                    version=action.version,
+                    problems=meta["problems"],
+                ),
+            )
             return self.versions.rejected(action.version, now)
         try:
-            self.gw.on_worker(lambda conn: apply_delta(
-                conn, self.staging_path, action.version, action.base, meta["counts"],
-                self.gw.now())).result()
+            self.gw.on_worker(
+                lambda conn: apply_delta(
+                    conn,
+                    self.staging_path,
+                    action.version,
+                    action.base,
+                    meta["counts"],
+                    self.gw.now(),
+                )
+            ).result()
         except StaleApply as exc:
             log.warning("directory: %s", exc)
             return self.versions.rejected(action.version, now)
@@ -198,9 +224,7 @@ class Directory:
         try:
             while True:
                 self.applying = {"version": version, "done": done, "total": total}
-                done, took = self.gw.on_worker(lambda conn, d=done, r=rows: _timed(
-                    apply_snapshot_rows, conn, self.staging_path, version, counts, d, r,
-                    self.gw.now())).result()
+                done, took = self.gw.on_worker(self._step(version, counts, done, rows)).result()
                 self.step_ms.append(took)
                 if done >= total:
                     break
@@ -209,8 +233,12 @@ class Directory:
                     self._checkpoint()
                     checkpointed = time.monotonic()
                 if self._stop.is_set():
-                    log.info("snapshot %d paused at row %d of %d; a restart carries on",
-                             version, done, total)
+                    log.info(
+                        "snapshot %d paused at row %d of %d; a restart carries on",
+                        version,
+                        done,
+                        total,
+                    )
                     return
         except StaleApply as exc:
             log.warning("directory: %s", exc)
@@ -219,57 +247,108 @@ class Directory:
             self._act(self.versions.rejected(version, time.monotonic()))
             return
         finally:
-            self.gw.on_worker(lambda conn: conn.execute(
-                f"PRAGMA wal_autocheckpoint={autocheckpoint}"))
+            self.gw.on_worker(
+                lambda conn: conn.execute(f"PRAGMA wal_autocheckpoint={autocheckpoint}")
+            )
             self._checkpoint()
         self.applying = None
-        log.info("snapshot %d applied in %.2f s, %d steps (longest %.1f ms): %s", version,
-                 time.perf_counter() - began, len(self.step_ms), max(self.step_ms, default=0),
-                 counts)
+        log.info(
+            "snapshot %d applied in %.2f s, %d steps (longest %.1f ms): %s",
+            version,
+            time.perf_counter() - began,
+            len(self.step_ms),
+            max(self.step_ms, default=0),
+            counts,
+        )
         self.last_applied_at = self.gw.now().isoformat()
         follow = self.versions.snapshot_done(version, time.monotonic())
         self._publish_state()
         self._act(follow)
+
+    def _step(
+        self, version: int, counts: dict[str, int], done: int, rows: int
+    ) -> Callable[[sqlite3.Connection], tuple[int, float]]:
+        def run(conn: sqlite3.Connection) -> tuple[int, float]:
+            return _timed(
+                apply_snapshot_rows,
+                conn,
+                self.staging_path,
+                version,
+                counts,
+                done,
+                rows,
+                self.gw.now(),
+            )
+
+        return run
 
     def _checkpoint(self) -> None:
         with sqlite3.connect(self.gw.db_path, timeout=1) as conn:
             conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
 
     def _resume(self) -> None:
-        """A snapshot cut short by a restart is finished from the staged copy, or asked for again."""
+        """A snapshot cut short by a restart is finished from its staged copy, or asked for."""
         row = self.gw.conn.execute(
-            "SELECT applying_version, applying_done FROM sync_state").fetchone()
+            "SELECT applying_version, applying_done FROM sync_state"
+        ).fetchone()
         version, step = row
         if version is None:
             return
         assert self._staging is not None
         meta = read_meta(self._staging)
-        if meta and meta["version"] == version and meta["kind"] == "snapshot" and \
-                meta["status"] == "staged":
+        if (
+            meta
+            and meta["version"] == version
+            and meta["kind"] == "snapshot"
+            and meta["status"] == "staged"
+        ):
             log.info("snapshot %d: carrying on from row %d after a restart", version, step)
             self._apply_snapshot(version, meta, start=step)
         else:
-            log.warning("snapshot %d was cut short and its staged copy is gone; asking again", version)
+            log.warning(
+                "snapshot %d was cut short and its staged copy is gone; asking again", version
+            )
             self._act(self.versions.resync(f"snapshot {version} was cut short", time.monotonic()))
 
     # -- pieces ----------------------------------------------------------------------------------
 
     def _stage(self, kind: str, version: int, entries: int) -> dict[str, Any]:
-        job = StageJob(self.staging_path, self.gw.db_path, self.gw.data_dir,
-                       self.gw.site.config.site.timezone, tuple(z.id for z in self.gw.site.config.zones),
-                       self.cfg.apply_step_rows, kind, version)
+        job = StageJob(
+            self.staging_path,
+            self.gw.db_path,
+            self.gw.data_dir,
+            self.gw.site.config.site.timezone,
+            tuple(z.id for z in self.gw.site.config.zones),
+            self.cfg.apply_step_rows,
+            kind,
+            version,
+        )
         if entries <= IN_PROCESS_ENTRIES:
             return stage(job)
-        raw = {k: (str(v) if k in ("staging", "main_db", "data_dir") else v)
-               for k, v in asdict(job).items()}
+        raw = {
+            k: (str(v) if k in ("staging", "main_db", "data_dir") else v)
+            for k, v in asdict(job).items()
+        }
         began = time.perf_counter()
-        done = subprocess.run([sys.executable, "-m", "gateway.sync.staging", json.dumps(raw)],
-                              capture_output=True, text=True, check=False)
+        done = subprocess.run(
+            [sys.executable, "-m", "gateway.sync.staging", json.dumps(raw)],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
         if done.returncode != 0:
             log.error("staging %s %d failed: %s", kind, version, done.stderr[-2000:])
-            return {"status": "rejected", "problems": ["the gateway could not stage it (see its log)"]}
-        log.info("%s %d staged in %.2f s (%d entries)", kind, version, time.perf_counter() - began,
-                 entries)
+            return {
+                "status": "rejected",
+                "problems": ["the gateway could not stage it (see its log)"],
+            }
+        log.info(
+            "%s %d staged in %.2f s (%d entries)",
+            kind,
+            version,
+            time.perf_counter() - began,
+            entries,
+        )
         assert self._staging is not None
         meta = read_meta(self._staging)
         assert meta is not None
@@ -277,10 +356,24 @@ class Directory:
 
     def _reject(self, kind: str, exc: DownlinkRejected) -> None:
         self.rejected += 1
-        log.warning("%s refused code=%s version=%s: %s %s", kind, exc.code, exc.version, exc.message,
-                    "; ".join(exc.problems[:5]))
-        self._outbox("sync_error", {"kind": kind, "version": exc.version, "code": exc.code,
-                                    "message": exc.message, "problems": exc.problems[:50]})
+        log.warning(
+            "%s refused code=%s version=%s: %s %s",
+            kind,
+            exc.code,
+            exc.version,
+            exc.message,
+            "; ".join(exc.problems[:5]),
+        )
+        self._outbox(
+            "sync_error",
+            {
+                "kind": kind,
+                "version": exc.version,
+                "code": exc.code,
+                "message": exc.message,
+                "problems": exc.problems[:50],
+            },
+        )
 
     def _request(self, reason: str) -> None:
         log.info("asking the central server for a snapshot: %s", reason)
@@ -302,11 +395,18 @@ class Directory:
         self.gw.on_worker(write)
 
     def _publish_state(self) -> None:
-        self._retain(self._topic_state, {
-            "v": 1, "type": "sync_state", "site": self.gw.site.config.site.id,
-            "at": self.gw.now().isoformat(), "applied_version": self.versions.applied,
-            "applied_at": self.last_applied_at, "need_snapshot": self.versions.need_snapshot,
-        })
+        self._retain(
+            self._topic_state,
+            {
+                "v": 1,
+                "type": "sync_state",
+                "site": self.gw.site.config.site.id,
+                "at": self.gw.now().isoformat(),
+                "applied_version": self.versions.applied,
+                "applied_at": self.last_applied_at,
+                "need_snapshot": self.versions.need_snapshot,
+            },
+        )
 
 
 def _next_rows(rows: int, took_ms: float) -> int:

@@ -1,4 +1,4 @@
-"""Directory entries pushed by the central server, validated into rows: pure functions of JSON values.
+"""Directory entries pushed by the central server, checked into rows: pure functions of JSON.
 
 Residents, vehicles, cards and slots take the same checks as a CSV import (one set of rules for a
 plate, a card number, a date); passes have their own. Clear phone and ID numbers are masked and
@@ -32,14 +32,34 @@ from gateway.store.csv_rows import (
 
 # The fields of each kind of entry: (required, optional). The entry's own "kind" comes on top.
 FIELDS: dict[str, tuple[set[str], set[str]]] = {
-    "resident": ({"ref", "building", "unit", "name"},
-                 {"room", "phone", "valid_from", "valid_to", "blocked"}),
-    "vehicle": ({"plate", "resident"}, {"class", "monthly_until", "valid_from", "valid_to", "blocked"}),
+    "resident": (
+        {"ref", "building", "unit", "name"},
+        {"room", "phone", "valid_from", "valid_to", "blocked"},
+    ),
+    "vehicle": (
+        {"plate", "resident"},
+        {"class", "monthly_until", "valid_from", "valid_to", "blocked"},
+    ),
     "card": ({"card", "resident"}, {"plate", "valid_from", "valid_to", "hours", "blocked"}),
     "slot": ({"zone", "number"}, {"resident", "plates"}),
-    "pass": ({"ref", "pass_kind", "name", "valid_from", "valid_to"},
-             {"phone", "id_number", "host_building", "host_unit", "company", "destination", "reason",
-              "passengers", "plate", "hours", "registered_fields", "blocked", "credentials"}),
+    "pass": (
+        {"ref", "pass_kind", "name", "valid_from", "valid_to"},
+        {
+            "phone",
+            "id_number",
+            "host_building",
+            "host_unit",
+            "company",
+            "destination",
+            "reason",
+            "passengers",
+            "plate",
+            "hours",
+            "registered_fields",
+            "blocked",
+            "credentials",
+        },
+    ),
 }
 # What identifies an entry of each kind, for deletes and duplicates.
 KEYS: dict[str, tuple[str, ...]] = {
@@ -103,8 +123,9 @@ def parse_entry(entry: Any, tz: ZoneInfo, secrets: Secrets) -> tuple[str, Row]:
     if missing := required - names:
         raise EntryError(f"missing {sorted(missing)}")
     if unknown := names - required - optional:
-        raise EntryError(f"unknown field(s) {sorted(unknown)}; {kind} takes "
-                         f"{sorted(required | optional)}")
+        raise EntryError(
+            f"unknown field(s) {sorted(unknown)}; {kind} takes {sorted(required | optional)}"
+        )
     try:
         if kind == "pass":
             return kind, _pass(entry, tz, secrets)
@@ -119,8 +140,10 @@ def parse_entry(entry: Any, tz: ZoneInfo, secrets: Secrets) -> tuple[str, Row]:
     except RowError as exc:
         if exc.column in _PERSONAL:
             # The error goes upstream in a sync_error reply: never with the number in it.
-            raise EntryError(f"{exc.column}: is not a valid {exc.column.replace('_', ' ')} "
-                             "(the value is not repeated here)") from None
+            raise EntryError(
+                f"{exc.column}: is not a valid {exc.column.replace('_', ' ')} "
+                "(the value is not repeated here)"
+            ) from None
         raise EntryError(f"{exc.column}: {exc}") from None
 
 
@@ -230,8 +253,11 @@ def _pass_credentials(value: Any) -> tuple[tuple[str, str], ...]:
         raise RowError("credentials", "must be a list of {kind, value}")
     out = []
     for item in value:
-        if not isinstance(item, dict) or set(item) != {"kind", "value"} or \
-                not isinstance(item["value"], str):
+        if (
+            not isinstance(item, dict)
+            or set(item) != {"kind", "value"}
+            or not isinstance(item["value"], str)
+        ):
             raise RowError("credentials", f"{item!r} is not {{kind, value}}")
         kind, text = item["kind"], item["value"]
         if kind == "card":

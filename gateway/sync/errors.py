@@ -37,8 +37,14 @@ class LinkSetupError(LinkError):
 class DownlinkRejected(GatewayError):
     """A message from the central server that is refused; `code` goes into the error reply."""
 
-    def __init__(self, code: str, message: str, *, version: int | None = None,
-                 problems: list[str] | None = None):
+    def __init__(
+        self,
+        code: str,
+        message: str,
+        *,
+        version: int | None = None,
+        problems: list[str] | None = None,
+    ):
         self.code = code
         self.version = version
         self.problems = problems or []
@@ -48,12 +54,17 @@ class DownlinkRejected(GatewayError):
 # CONNACK reason codes (MQTT 5, section 3.2.2.2) and what the installer should do about each.
 CONNACK_FIXES: dict[int, tuple[str, str]] = {
     0x80: ("unspecified error", "look at the broker's log"),
-    0x84: ("unsupported protocol version", "the broker must speak MQTT 5 (mosquitto 2, EMQX, HiveMQ, "
-           "VerneMQ all do)"),
+    0x84: (
+        "unsupported protocol version",
+        "the broker must speak MQTT 5 (mosquitto 2, EMQX, HiveMQ, VerneMQ all do)",
+    ),
     0x85: ("client identifier not valid", "set [mqtt] client_id to letters, digits, - and _"),
     0x86: ("bad user name or password", "check [mqtt] username and the password in password_file"),
-    0x87: ("not authorized", "check [mqtt] username, the password in password_file and the client "
-           "certificate, and that the broker's ACL lets this gateway connect"),
+    0x87: (
+        "not authorized",
+        "check [mqtt] username, the password in password_file and the client "
+        "certificate, and that the broker's ACL lets this gateway connect",
+    ),
     0x88: ("server unavailable", "the broker is starting or overloaded; the gateway retries"),
     0x89: ("server busy", "the broker is overloaded; the gateway retries"),
     0x8A: ("banned", "the broker has banned this client; ask the broker's administrator"),

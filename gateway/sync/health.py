@@ -21,8 +21,9 @@ def disk_report(data_dir: Path, db_path: Path) -> dict[str, float]:
     }
 
 
-def health_report(gw: Gateway, backlog: dict[str, Any], applied_version: int, version: str,
-                  now: datetime) -> dict[str, Any]:
+def health_report(
+    gw: Gateway, backlog: dict[str, Any], applied_version: int, version: str, now: datetime
+) -> dict[str, Any]:
     lat = sorted(gw.latencies_ms)
     return {
         "v": 1,

@@ -1,4 +1,4 @@
-"""The MQTT link of one gateway: connect with backoff, drain the outbox, report, take downlink messages.
+"""The MQTT link of one gateway: connect with backoff, drain the outbox, report, take downlink.
 
 One thread owns the link's state; paho's network thread only hands typed events over a queue
 (client.py). Writes to the database go through the gateway's worker, in turn with decisions.
@@ -6,6 +6,7 @@ One thread owns the link's state; paho's network thread only hands typed events 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import queue
@@ -76,7 +77,9 @@ class SyncLink:
         site = gw.site.config.site.id
         self.topics = Topics(self.cfg.topic_prefix, site)
         self.client_id = self.cfg.client_id or f"gw-{site}"
-        self.uplink = Uplink(self.topics, self._fetch, self.cfg.inflight, self.cfg.max_message_bytes)
+        self.uplink = Uplink(
+            self.topics, self._fetch, self.cfg.inflight, self.cfg.max_message_bytes
+        )
         self._events: queue.Queue[Any] = queue.Queue()
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
@@ -140,7 +143,8 @@ class SyncLink:
             "last_error": self.last_error,
             "last_error_at": _iso(self.last_error_at),
             "next_attempt_in_s": round(max(0.0, self.next_attempt_at - time.time()), 1)
-            if self.next_attempt_at and self.state != "connected" else None,
+            if self.next_attempt_at and self.state != "connected"
+            else None,
             "attempts": self.attempts,
             "sent": self.sent,
         }
@@ -160,8 +164,12 @@ class SyncLink:
                     failures = 0
                 else:
                     failures = 0 if outcome == "lost" else failures + 1
-                    delay = retry_delay(max(failures, 1), self.cfg.reconnect_min_s,
-                                        self.cfg.reconnect_max_s, self._rng)
+                    delay = retry_delay(
+                        max(failures, 1),
+                        self.cfg.reconnect_min_s,
+                        self.cfg.reconnect_max_s,
+                        self._rng,
+                    )
                 self.next_attempt_at = time.time() + delay
                 self._idle(delay)
         finally:
@@ -189,7 +197,9 @@ class SyncLink:
             if isinstance(first, Refused):
                 self._error("refused", first.error)
                 return "refused"
-            self._error("offline", LinkError(first.reason if first else "no answer from the broker"))
+            self._error(
+                "offline", LinkError(first.reason if first else "no answer from the broker")
+            )
             return "failed"
         self._connected(conn, first)
         try:
@@ -200,8 +210,11 @@ class SyncLink:
                 self._quarantine(poison)
             self._flush_marks(force=True)
             stopping = self._stopping.is_set()
-            conn.close(last=(self.topics.status, self._status_payload("offline", "stopped"))
-                       if stopping else None)
+            conn.close(
+                last=(self.topics.status, self._status_payload("offline", "stopped"))
+                if stopping
+                else None
+            )
 
     def _await_connack(self) -> Connected | Refused | Lost | None:
         deadline = time.monotonic() + self.cfg.keepalive_s + 10
@@ -217,10 +230,15 @@ class SyncLink:
 
     def _connected(self, conn: Connection, ev: Connected) -> None:
         if self.last_error is not None:
-            log.info("mqtt connected broker=%s after %d attempt(s)", conn.settings.broker, self.attempts)
+            log.info(
+                "mqtt connected broker=%s after %d attempt(s)", conn.settings.broker, self.attempts
+            )
         else:
-            log.info("mqtt connected broker=%s session_present=%s", conn.settings.broker,
-                     ev.session_present)
+            log.info(
+                "mqtt connected broker=%s session_present=%s",
+                conn.settings.broker,
+                ev.session_present,
+            )
         self._error_logged = None
         self.attempts = 0
         self.next_attempt_at = None
@@ -247,10 +265,16 @@ class SyncLink:
             for _ in range(1000):  # take what is waiting before going back to publishing
                 if ev is not None:
                     if isinstance(ev, Lost):
-                        log.warning("mqtt connection lost broker=%s reason=%s", conn.settings.broker,
-                                    ev.reason)
+                        log.warning(
+                            "mqtt connection lost broker=%s reason=%s",
+                            conn.settings.broker,
+                            ev.reason,
+                        )
                         self._set_state("offline")
-                        self.last_error, self.last_error_at = f"connection lost: {ev.reason}", time.time()
+                        self.last_error, self.last_error_at = (
+                            f"connection lost: {ev.reason}",
+                            time.time(),
+                        )
                         return "lost"
                     self._handle(ev, conn)
                 try:
@@ -287,8 +311,12 @@ class SyncLink:
                 # Not sent again by this process: a refused retained message would otherwise go
                 # out after every connect (and some brokers drop the connection over it).
                 self._refused_topics.add(topic)
-                log.error("the broker refuses %s: %s fix=let this gateway's account write it in "
-                          "the broker's ACL", topic, puback_text(ev.code))
+                log.error(
+                    "the broker refuses %s: %s fix=let this gateway's account write it in "
+                    "the broker's ACL",
+                    topic,
+                    puback_text(ev.code),
+                )
         elif isinstance(ev, Acked):
             outcome = self.uplink.acked(ev.mid, ev.code)
             if isinstance(outcome, Done):
@@ -305,10 +333,8 @@ class SyncLink:
                     log.exception("downlink message on %s not handled", ev.topic)
         elif isinstance(ev, Retain):
             self._retained[ev.topic] = ev.payload
-            try:
+            with contextlib.suppress(LinkError):  # if not now, after the next connect
                 self._publish_retained(conn, ev.topic, ev.payload)
-            except LinkError:
-                pass  # sent again after the next connect
         else:
             self._handle_local(ev)
 
@@ -359,8 +385,11 @@ class SyncLink:
     def _flush_marks(self, force: bool = False) -> None:
         if not self._marks:
             return
-        if not force and len(self._marks) < _MARK_BATCH and \
-                time.monotonic() - self._marks_since < _MARK_DELAY:
+        if (
+            not force
+            and len(self._marks) < _MARK_BATCH
+            and time.monotonic() - self._marks_since < _MARK_DELAY
+        ):
             return
         done, self._marks = self._marks, []
         rows = [(d.seq, d.attempts) for d in done]
@@ -390,19 +419,36 @@ class SyncLink:
                     event_id, record_type = row
                     if record_type != "outbox_quarantined":
                         # The central side learns why this seq will never arrive.
-                        enqueue(conn, "outbox_quarantined", {
-                            "at": at.isoformat(), "quarantined_seq": q.seq,
-                            "quarantined_event_id": event_id, "record_type": record_type,
-                            "reason": q.reason}, at)
-                    write_alarm(conn, "outbox_quarantine", record_type,
-                                f"{record_type} record seq {q.seq} set aside: {q.reason}", at)
+                        enqueue(
+                            conn,
+                            "outbox_quarantined",
+                            {
+                                "at": at.isoformat(),
+                                "quarantined_seq": q.seq,
+                                "quarantined_event_id": event_id,
+                                "record_type": record_type,
+                                "reason": q.reason,
+                            },
+                            at,
+                        )
+                    write_alarm(
+                        conn,
+                        "outbox_quarantine",
+                        record_type,
+                        f"{record_type} record seq {q.seq} set aside: {q.reason}",
+                        at,
+                    )
                 conn.execute("COMMIT")
             except BaseException:
                 conn.execute("ROLLBACK")
                 raise
 
-        log.error("outbox record quarantined seq=%d reason=%s fix=look at the broker's ACL and "
-                  "limits; the record is kept in the outbox with its reason", q.seq, q.reason)
+        log.error(
+            "outbox record quarantined seq=%d reason=%s fix=look at the broker's ACL and "
+            "limits; the record is kept in the outbox with its reason",
+            q.seq,
+            q.reason,
+        )
         self._after(self.gw.on_worker(write), [q.seq])
 
     def _after(self, future: Future[Any], seqs: list[int]) -> None:
@@ -422,9 +468,11 @@ class SyncLink:
         quota = self.cfg.outbox_quota_mb
         at = self.gw.now()
         if used_mb >= quota * self.cfg.outbox_alarm_percent / 100:
-            message = (f"{self.backlog['pending']} unsent records use {used_mb:.1f} MB, "
-                       f"{100 * used_mb / quota:.0f} % of the {quota:g} MB outbox quota; "
-                       "nothing is dropped: restore the link to the central server or free disk space")
+            message = (
+                f"{self.backlog['pending']} unsent records use {used_mb:.1f} MB, "
+                f"{100 * used_mb / quota:.0f} % of the {quota:g} MB outbox quota; "
+                "nothing is dropped: restore the link to the central server or free disk space"
+            )
             self.gw.on_worker(lambda conn: raise_alarm(conn, "outbox_quota", "outbox", message, at))
         elif used_mb < quota * self.cfg.outbox_alarm_percent / 200:
             self.gw.on_worker(lambda conn: clear_alarm(conn, "outbox_quota", "outbox", at))
@@ -468,19 +516,36 @@ class SyncLink:
         for name in ("ca_file", "cert_file", "key_file"):
             path = getattr(cfg, name)
             if path is not None and not path.is_file():
-                raise LinkSetupError(f"[mqtt] {name} {path} does not exist",
-                                     fix=f"put the file there or correct [mqtt] {name}")
+                raise LinkSetupError(
+                    f"[mqtt] {name} {path} does not exist",
+                    fix=f"put the file there or correct [mqtt] {name}",
+                )
         will = (self.topics.status, self._status_payload("offline", "connection lost"))
         return Settings(
-            host=cfg.host, port=cfg.port, client_id=self.client_id, username=cfg.username,
-            password=password, ca_file=cfg.ca_file, cert_file=cfg.cert_file, key_file=cfg.key_file,
-            keepalive=cfg.keepalive_s, session_expiry=cfg.session_expiry_s, clean_start=False,
-            inflight=cfg.inflight, will=will,
+            host=cfg.host,
+            port=cfg.port,
+            client_id=self.client_id,
+            username=cfg.username,
+            password=password,
+            ca_file=cfg.ca_file,
+            cert_file=cfg.cert_file,
+            key_file=cfg.key_file,
+            keepalive=cfg.keepalive_s,
+            session_expiry=cfg.session_expiry_s,
+            clean_start=False,
+            inflight=cfg.inflight,
+            will=will,
         )
 
     def _status_payload(self, state: str, reason: str = "") -> bytes:
-        body = {"v": 1, "type": "status", "site": self.topics.site, "state": state,
-                "at": self.gw.now().isoformat(), "version": VERSION}
+        body = {
+            "v": 1,
+            "type": "status",
+            "site": self.topics.site,
+            "state": state,
+            "at": self.gw.now().isoformat(),
+            "version": VERSION,
+        }
         if reason:
             body["reason"] = reason
         return json.dumps(body).encode()
@@ -507,9 +572,10 @@ def _read_secret(path: Path, name: str) -> str:
     try:
         return path.read_text(encoding="utf-8").strip()
     except OSError as exc:
-        raise LinkSetupError(f"cannot read [mqtt] {name} {path}: {exc.strerror}",
-                             fix="create the file, readable by the gateway user only (chmod 600)") \
-            from exc
+        raise LinkSetupError(
+            f"cannot read [mqtt] {name} {path}: {exc.strerror}",
+            fix="create the file, readable by the gateway user only (chmod 600)",
+        ) from exc
 
 
 def _iso(ts: float | None) -> str | None:

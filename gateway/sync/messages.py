@@ -43,22 +43,31 @@ def load(data: bytes, expected_type: str) -> dict[str, Any]:
         raise DownlinkRejected("malformed", "not a JSON object")
     version = body.get("version") if isinstance(body.get("version"), int) else None
     if body.get("v") != SCHEMA_VERSION:
-        raise DownlinkRejected("unsupported", f"schema v={body.get('v')!r}; this gateway reads "
-                               f"v={SCHEMA_VERSION}", version=version)
+        raise DownlinkRejected(
+            "unsupported",
+            f"schema v={body.get('v')!r}; this gateway reads v={SCHEMA_VERSION}",
+            version=version,
+        )
     if body.get("type") != expected_type:
-        raise DownlinkRejected("malformed", f"type {body.get('type')!r} on the {expected_type} "
-                               "topic", version=version)
+        raise DownlinkRejected(
+            "malformed", f"type {body.get('type')!r} on the {expected_type} topic", version=version
+        )
     return body
 
 
 def _int(body: dict[str, Any], name: str, low: int, high: int | None = None) -> int:
     value = body.get(name)
-    if not isinstance(value, int) or isinstance(value, bool) or value < low or \
-            (high is not None and value > high):
+    if (
+        not isinstance(value, int)
+        or isinstance(value, bool)
+        or value < low
+        or (high is not None and value > high)
+    ):
         bound = f"{low}..{high}" if high is not None else f">= {low}"
         version = body.get("version") if isinstance(body.get("version"), int) else None
-        raise DownlinkRejected("malformed", f"{name} {value!r} is not an integer {bound}",
-                               version=version)
+        raise DownlinkRejected(
+            "malformed", f"{name} {value!r} is not an integer {bound}", version=version
+        )
     return value
 
 
@@ -84,22 +93,54 @@ def parse_delta(data: bytes) -> Delta:
     base = _int(body, "base", 0, version - 1)
     upsert, delete = _list(body, "upsert"), _list(body, "delete")
     if len(upsert) + len(delete) > MAX_DELTA_ENTRIES:
-        raise DownlinkRejected("too_large", f"{len(upsert) + len(delete)} changes; a delta holds up "
-                               f"to {MAX_DELTA_ENTRIES}, send a snapshot instead", version=version)
+        raise DownlinkRejected(
+            "too_large",
+            f"{len(upsert) + len(delete)} changes; a delta holds up "
+            f"to {MAX_DELTA_ENTRIES}, send a snapshot instead",
+            version=version,
+        )
     return Delta(version, base, upsert, delete)
 
 
 # The central side's half: what a server (or a test) publishes.
 
-def encode_snapshot(version: int, entries: list[dict[str, Any]], per_part: int = 2000) -> list[bytes]:
+
+def encode_snapshot(
+    version: int, entries: list[dict[str, Any]], per_part: int = 2000
+) -> list[bytes]:
     """A snapshot as parts of at most `per_part` entries (keep each under the broker's limit)."""
-    chunks = [entries[i:i + per_part] for i in range(0, len(entries), per_part)] or [[]]
-    return [json.dumps({"v": SCHEMA_VERSION, "type": "snapshot", "version": version, "part": i + 1,
-                        "parts": len(chunks), "total": len(entries), "entries": chunk},
-                       ensure_ascii=False).encode() for i, chunk in enumerate(chunks)]
+    chunks = [entries[i : i + per_part] for i in range(0, len(entries), per_part)] or [[]]
+    return [
+        json.dumps(
+            {
+                "v": SCHEMA_VERSION,
+                "type": "snapshot",
+                "version": version,
+                "part": i + 1,
+                "parts": len(chunks),
+                "total": len(entries),
+                "entries": chunk,
+            },
+            ensure_ascii=False,
+        ).encode()
+        for i, chunk in enumerate(chunks)
+    ]
 
 
-def encode_delta(version: int, base: int, upsert: list[dict[str, Any]] | None = None,
-                 delete: list[dict[str, Any]] | None = None) -> bytes:
-    return json.dumps({"v": SCHEMA_VERSION, "type": "delta", "version": version, "base": base,
-                       "upsert": upsert or [], "delete": delete or []}, ensure_ascii=False).encode()
+def encode_delta(
+    version: int,
+    base: int,
+    upsert: list[dict[str, Any]] | None = None,
+    delete: list[dict[str, Any]] | None = None,
+) -> bytes:
+    return json.dumps(
+        {
+            "v": SCHEMA_VERSION,
+            "type": "delta",
+            "version": version,
+            "base": base,
+            "upsert": upsert or [],
+            "delete": delete or [],
+        },
+        ensure_ascii=False,
+    ).encode()

@@ -30,8 +30,11 @@ class SyncService:
         self.directory.stop()
 
     def status(self) -> dict[str, Any]:
-        return {**self.link.status(), "directory": self.directory.status(),
-                "commands": {"accepted": self.commands.accepted, "refused": self.commands.refused}}
+        return {
+            **self.link.status(),
+            "directory": self.directory.status(),
+            "commands": {"accepted": self.commands.accepted, "refused": self.commands.refused},
+        }
 
     def _retain(self, topic: str, payload: dict[str, Any]) -> None:
         self.link.retain(topic, payload)

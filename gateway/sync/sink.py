@@ -12,6 +12,7 @@ move to PostgreSQL or MySQL (INSERT ... ON CONFLICT DO NOTHING).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import queue
@@ -92,8 +93,9 @@ class SinkOptions:
 class Sink:
     def __init__(self, options: SinkOptions):
         self.o = options
-        self.db = sqlite3.connect(options.db, isolation_level=None, timeout=30,
-                                  check_same_thread=False)
+        self.db = sqlite3.connect(
+            options.db, isolation_level=None, timeout=30, check_same_thread=False
+        )
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.executescript(SCHEMA)
         self.stored = 0
@@ -106,26 +108,38 @@ class Sink:
         share = f"$share/{self.o.group}/" if self.o.group else ""
         # Retained messages never reach a shared subscription (MQTT 5, 4.8.2): every sink takes
         # the small retained topics itself and keeps only the latest.
-        return [f"{share}{self.o.prefix}/+/{t}" for t in _EVENT_TOPICS] + \
-            [f"{self.o.prefix}/+/{t}" for t in _STATE_TOPICS]
+        return [f"{share}{self.o.prefix}/+/{t}" for t in _EVENT_TOPICS] + [
+            f"{self.o.prefix}/+/{t}" for t in _STATE_TOPICS
+        ]
 
     def run(self, stop: threading.Event) -> None:
         failures = 0
         while not stop.is_set():
             settings = Settings(
-                host=self.o.host, port=self.o.port, client_id=self.o.client_id,
-                username=self.o.username, password=self.o.password, ca_file=self.o.ca_file,
-                cert_file=self.o.cert_file, key_file=self.o.key_file,
-                session_expiry=self.o.session_expiry, clean_start=False, manual_ack=True)
+                host=self.o.host,
+                port=self.o.port,
+                client_id=self.o.client_id,
+                username=self.o.username,
+                password=self.o.password,
+                ca_file=self.o.ca_file,
+                cert_file=self.o.cert_file,
+                key_file=self.o.key_file,
+                session_expiry=self.o.session_expiry,
+                clean_start=False,
+                manual_ack=True,
+            )
             while not self._events.empty():  # left from the last connection, unacknowledged:
-                self._events.get_nowait()    # the broker sends those again
+                self._events.get_nowait()  # the broker sends those again
             conn = Connection(settings, self._events.put)
             try:
                 conn.open()
                 first = self._events.get(timeout=30)
                 if not isinstance(first, Connected):
-                    raise LinkError(first.error.message if isinstance(first, Refused)
-                                    else "no answer from the broker")
+                    raise LinkError(
+                        first.error.message
+                        if isinstance(first, Refused)
+                        else "no answer from the broker"
+                    )
                 failures = 0
                 log.info("central-sink connected to %s as %s", settings.broker, self.o.client_id)
                 conn.subscribe(self.filters(), qos=1)
@@ -167,7 +181,7 @@ class Sink:
             self._store(batch, conn)
 
     def _store(self, batch: list[Received], conn: Connection) -> None:
-        """One transaction for the batch, then the acknowledgements: never an ack before a commit."""
+        """One transaction for the batch, then the acknowledgements: no ack before its commit."""
         now = datetime.now(UTC).isoformat(timespec="milliseconds")
         self.db.execute("BEGIN IMMEDIATE")
         try:
@@ -185,7 +199,7 @@ class Sink:
         site = site_of(self.o.prefix, msg.topic)
         if site is None:
             return
-        rest = msg.topic[len(self.o.prefix) + len(site) + 2:]
+        rest = msg.topic[len(self.o.prefix) + len(site) + 2 :]
         try:
             body = json.loads(msg.payload)
         except (ValueError, UnicodeDecodeError):
@@ -194,19 +208,32 @@ class Sink:
         self.db.execute("INSERT OR IGNORE INTO sites (site) VALUES (?)", (site,))
         if rest in _STATE_TOPICS:
             column = _STATE_TOPICS[rest]
-            self.db.execute(f"UPDATE sites SET {column} = ?, {column}_at = ? WHERE site = ?",
-                            (msg.payload.decode(), now, site))
+            self.db.execute(
+                f"UPDATE sites SET {column} = ?, {column}_at = ? WHERE site = ?",
+                (msg.payload.decode(), now, site),
+            )
             return
-        if not isinstance(body, dict) or not isinstance(body.get("seq"), int) or \
-                not isinstance(body.get("event_id"), str):
+        if (
+            not isinstance(body, dict)
+            or not isinstance(body.get("seq"), int)
+            or not isinstance(body.get("event_id"), str)
+        ):
             log.warning("central-sink: %s carries no seq and event_id", msg.topic)
             return
         seq = body["seq"]
         cur = self.db.execute(
             "INSERT INTO events (event_id, site, seq, type, topic, payload, received_at) "
             "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (event_id) DO NOTHING",
-            (body["event_id"], site, seq, str(body.get("type", "")), msg.topic,
-             msg.payload.decode(), now))
+            (
+                body["event_id"],
+                site,
+                seq,
+                str(body.get("type", "")),
+                msg.topic,
+                msg.payload.decode(),
+                now,
+            ),
+        )
         if cur.rowcount == 0:
             self.duplicates += 1
             self.db.execute("UPDATE sites SET duplicates = duplicates + 1 WHERE site = ?", (site,))
@@ -214,7 +241,9 @@ class Sink:
         self.stored += 1
         self.db.execute(
             "UPDATE sites SET events = events + 1, out_of_order = out_of_order + (? < max_seq), "
-            "max_seq = max(max_seq, ?) WHERE site = ?", (seq, seq, site))
+            "max_seq = max(max_seq, ?) WHERE site = ?",
+            (seq, seq, site),
+        )
 
 
 def run_sink(args: Any) -> int:
@@ -222,19 +251,26 @@ def run_sink(args: Any) -> int:
     import signal
 
     password = args.password_file.read_text().strip() if args.password_file else None
-    options = SinkOptions(host=args.host, port=args.port, prefix=args.prefix, db=args.db,
-                          client_id=args.client_id, group=args.group, username=args.username,
-                          password=password, ca_file=args.ca_file, cert_file=args.cert_file,
-                          key_file=args.key_file)
+    options = SinkOptions(
+        host=args.host,
+        port=args.port,
+        prefix=args.prefix,
+        db=args.db,
+        client_id=args.client_id,
+        group=args.group,
+        username=args.username,
+        password=password,
+        ca_file=args.ca_file,
+        cert_file=args.cert_file,
+        key_file=args.key_file,
+    )
     sink = Sink(options)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     if args.stop_after is not None:
         threading.Timer(args.stop_after, stop.set).start()
     log.info("central-sink writing %s/+/events into %s", args.prefix, args.db)
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         sink.run(stop)
-    except KeyboardInterrupt:
-        pass
     log.info("central-sink stopped: %d events stored, %d duplicates", sink.stored, sink.duplicates)
     return 0

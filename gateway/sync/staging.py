@@ -64,8 +64,16 @@ CREATE TABLE IF NOT EXISTS s_pass_credentials (pass_n INTEGER, kind TEXT, value 
 CREATE INDEX IF NOT EXISTS s_pass_credentials_pass ON s_pass_credentials(pass_n);
 CREATE TABLE IF NOT EXISTS s_deletes (n INTEGER PRIMARY KEY, kind TEXT, k1 TEXT, k2 TEXT);
 """
-TABLES = ("s_residents", "s_vehicles", "s_cards", "s_slots", "s_slot_plates", "s_passes",
-          "s_pass_credentials", "s_deletes")
+TABLES = (
+    "s_residents",
+    "s_vehicles",
+    "s_cards",
+    "s_slots",
+    "s_slot_plates",
+    "s_passes",
+    "s_pass_credentials",
+    "s_deletes",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,9 +102,14 @@ class Staged:
         getattr(self, {"pass": "passes"}.get(kind, kind + "s")).append(row)
 
     def counts(self) -> dict[str, int]:
-        return {"residents": len(self.residents), "vehicles": len(self.vehicles),
-                "cards": len(self.cards), "slots": len(self.slots), "passes": len(self.passes),
-                "deletes": len(self.deletes)}
+        return {
+            "residents": len(self.residents),
+            "vehicles": len(self.vehicles),
+            "cards": len(self.cards),
+            "slots": len(self.slots),
+            "passes": len(self.passes),
+            "deletes": len(self.deletes),
+        }
 
 
 def open_staging(path: Path) -> sqlite3.Connection:
@@ -107,16 +120,20 @@ def open_staging(path: Path) -> sqlite3.Connection:
     return conn
 
 
-def save_part(conn: sqlite3.Connection, version: int, part: int, parts: int, total: int,
-              body: bytes) -> bool:
+def save_part(
+    conn: sqlite3.Connection, version: int, part: int, parts: int, total: int, body: bytes
+) -> bool:
     """Keep one received part; True once every part of that version is here."""
     conn.execute("BEGIN IMMEDIATE")
     conn.execute("DELETE FROM parts WHERE version != ?", (version,))
-    conn.execute("INSERT OR REPLACE INTO parts VALUES (?, ?, ?, ?, ?, ?)",
-                 (version, part, parts, total, "snapshot", body))
+    conn.execute(
+        "INSERT OR REPLACE INTO parts VALUES (?, ?, ?, ?, ?, ?)",
+        (version, part, parts, total, "snapshot", body),
+    )
     conn.execute("COMMIT")
-    have = conn.execute("SELECT count(*) FROM parts WHERE version = ? AND parts = ?",
-                        (version, parts)).fetchone()[0]
+    have = conn.execute(
+        "SELECT count(*) FROM parts WHERE version = ? AND parts = ?", (version, parts)
+    ).fetchone()[0]
     return bool(have == parts)
 
 
@@ -128,14 +145,21 @@ def save_delta(conn: sqlite3.Connection, version: int, body: bytes) -> None:
 
 
 def read_meta(conn: sqlite3.Connection) -> dict[str, Any] | None:
-    row = conn.execute("SELECT version, kind, base, status, step_rows, counts, problems FROM meta "
-                       "WHERE id = 1").fetchone()
+    row = conn.execute(
+        "SELECT version, kind, base, status, step_rows, counts, problems FROM meta WHERE id = 1"
+    ).fetchone()
     if row is None:
         return None
     version, kind, base, status, step_rows, counts, problems = row
-    return {"version": version, "kind": kind, "base": base, "status": status,
-            "step_rows": step_rows, "counts": json.loads(counts or "{}"),
-            "problems": json.loads(problems or "[]")}
+    return {
+        "version": version,
+        "kind": kind,
+        "base": base,
+        "status": status,
+        "step_rows": step_rows,
+        "counts": json.loads(counts or "{}"),
+        "problems": json.loads(problems or "[]"),
+    }
 
 
 def stage(job: StageJob) -> dict[str, Any]:
@@ -180,8 +204,11 @@ def _read(conn: sqlite3.Connection, job: StageJob, problems: list[str]) -> Stage
             entries += part.entries
             total = part.total
         if total != len(entries):
-            raise DownlinkRejected("incomplete", f"snapshot {job.version} says {total} entries, its "
-                                   f"parts hold {len(entries)}", version=job.version)
+            raise DownlinkRejected(
+                "incomplete",
+                f"snapshot {job.version} says {total} entries, its parts hold {len(entries)}",
+                version=job.version,
+            )
         deletes: list[Any] = []
     else:
         delta = parse_delta(bodies[0])
@@ -206,7 +233,9 @@ def _read(conn: sqlite3.Connection, job: StageJob, problems: list[str]) -> Stage
             _problem(problems, f"delete {i}: {exc}")
             continue
         if kind_key in seen:
-            _problem(problems, f"delete {i}: {kind_key[0]} {'/'.join(kind_key[1])} is also upserted")
+            _problem(
+                problems, f"delete {i}: {kind_key[0]} {'/'.join(kind_key[1])} is also upserted"
+            )
         staged.deletes.append(kind_key)
     return staged
 
@@ -218,9 +247,10 @@ def _problem(problems: list[str], text: str) -> None:
         problems.append("... and more")
 
 
-def _check_references(staged: Staged, main: sqlite3.Connection, job: StageJob,
-                      snapshot: bool) -> list[str]:
-    """Every resident, plate and zone an entry names exists in it (snapshot) or in it and the store."""
+def _check_references(
+    staged: Staged, main: sqlite3.Connection, job: StageJob, snapshot: bool
+) -> list[str]:
+    """Every resident, plate and zone an entry names is in it (snapshot) or in it and the store."""
     deleted = defaultdict(set)
     for kind, key in staged.deletes:
         deleted[kind].add(key[0])
@@ -236,13 +266,15 @@ def _check_references(staged: Staged, main: sqlite3.Connection, job: StageJob,
         return main.execute(sql, (value,)).fetchone() is not None
 
     def resident(value: str | None, where: str) -> None:
-        if value is not None and not known("resident", value, refs,
-                                           "SELECT 1 FROM residents WHERE ref = ?"):
+        if value is not None and not known(
+            "resident", value, refs, "SELECT 1 FROM residents WHERE ref = ?"
+        ):
             _problem(problems, f"{where}: no resident {value!r}")
 
     def plate(value: str | None, where: str) -> None:
-        if value is not None and not known("vehicle", value, plates,
-                                           "SELECT 1 FROM vehicles WHERE plate = ?"):
+        if value is not None and not known(
+            "vehicle", value, plates, "SELECT 1 FROM vehicles WHERE plate = ?"
+        ):
             _problem(problems, f"{where}: no vehicle {value!r}")
 
     for v in staged.vehicles:
@@ -252,8 +284,11 @@ def _check_references(staged: Staged, main: sqlite3.Connection, job: StageJob,
         plate(c.plate, f"card {c.card}")
     for s in staged.slots:
         if s.zone not in job.zones:
-            _problem(problems, f"slot {s.zone}/{s.number}: no zone {s.zone!r} in the site config "
-                     f"(zones: {list(job.zones)})")
+            _problem(
+                problems,
+                f"slot {s.zone}/{s.number}: no zone {s.zone!r} in the site config "
+                f"(zones: {list(job.zones)})",
+            )
         resident(s.resident_ref, f"slot {s.zone}/{s.number}")
         for p in s.plates:
             plate(p, f"slot {s.zone}/{s.number}")
@@ -261,11 +296,13 @@ def _check_references(staged: Staged, main: sqlite3.Connection, job: StageJob,
     # let the later entry take it silently.
     owners: dict[tuple[str, str], str] = {("card", c.card): f"card {c.card}" for c in staged.cards}
     owners.update({("plate", v.plate): f"vehicle {v.plate}" for v in staged.vehicles})
-    for p in staged.passes:
-        for cred in p.credentials:
+    for pass_row in staged.passes:
+        for cred in pass_row.credentials:
             if cred in owners:
-                _problem(problems, f"pass {p.ref}: {cred[0]} {cred[1]} is also {owners[cred]}")
-            owners[cred] = f"pass {p.ref}"
+                _problem(
+                    problems, f"pass {pass_row.ref}: {cred[0]} {cred[1]} is also {owners[cred]}"
+                )
+            owners[cred] = f"pass {pass_row.ref}"
     return problems
 
 
@@ -274,22 +311,37 @@ def _removed(staged: Staged, main: sqlite3.Connection) -> list[tuple[str, tuple[
 
     Passes registered at the booth (no central ref) are not the centre's to remove.
     """
+
     def minus(sql: str, keep: Iterable[tuple[str, ...]]) -> list[tuple[str, ...]]:
         wanted = set(keep)
         return sorted(tuple(r) for r in main.execute(sql) if tuple(r) not in wanted)
 
     out: list[tuple[str, tuple[str, ...]]] = []
-    out += [("pass", k) for k in minus("SELECT ref FROM passes WHERE ref IS NOT NULL",
-                                       ((p.ref,) for p in staged.passes))]
-    out += [("slot", k) for k in minus("SELECT zone, number FROM slots",
-                                       ((s.zone, s.number) for s in staged.slots))]
-    out += [("card", k) for k in minus(
-        "SELECT value FROM credentials WHERE kind = 'card' AND resident_id IS NOT NULL",
-        ((c.card,) for c in staged.cards))]
-    out += [("vehicle", k) for k in minus("SELECT plate FROM vehicles",
-                                          ((v.plate,) for v in staged.vehicles))]
-    out += [("resident", k) for k in minus("SELECT ref FROM residents",
-                                           ((r.ref,) for r in staged.residents))]
+    out += [
+        ("pass", k)
+        for k in minus(
+            "SELECT ref FROM passes WHERE ref IS NOT NULL", ((p.ref,) for p in staged.passes)
+        )
+    ]
+    out += [
+        ("slot", k)
+        for k in minus("SELECT zone, number FROM slots", ((s.zone, s.number) for s in staged.slots))
+    ]
+    out += [
+        ("card", k)
+        for k in minus(
+            "SELECT value FROM credentials WHERE kind = 'card' AND resident_id IS NOT NULL",
+            ((c.card,) for c in staged.cards),
+        )
+    ]
+    out += [
+        ("vehicle", k)
+        for k in minus("SELECT plate FROM vehicles", ((v.plate,) for v in staged.vehicles))
+    ]
+    out += [
+        ("resident", k)
+        for k in minus("SELECT ref FROM residents", ((r.ref,) for r in staged.residents))
+    ]
     return out
 
 
@@ -301,10 +353,18 @@ def _write(conn: sqlite3.Connection, job: StageJob, staged: Staged, problems: li
         if not problems:
             _insert(conn, staged, Secrets.load_or_create(job.data_dir))
         conn.execute(
-            "INSERT OR REPLACE INTO meta (id, version, kind, base, status, step_rows, counts, problems)"
+            "INSERT OR REPLACE INTO meta "
+            "(id, version, kind, base, status, step_rows, counts, problems)"
             " VALUES (1, ?, ?, ?, ?, ?, ?, ?)",
-            (job.version, job.kind, staged.base, "rejected" if problems else "staged",
-             job.step_rows, json.dumps(staged.counts()), json.dumps(problems, ensure_ascii=False)),
+            (
+                job.version,
+                job.kind,
+                staged.base,
+                "rejected" if problems else "staged",
+                job.step_rows,
+                json.dumps(staged.counts()),
+                json.dumps(problems, ensure_ascii=False),
+            ),
         )
         conn.execute("COMMIT")
     except BaseException:
@@ -315,44 +375,113 @@ def _write(conn: sqlite3.Connection, job: StageJob, staged: Staged, problems: li
 def _insert(conn: sqlite3.Connection, staged: Staged, secrets: Secrets) -> None:
     conn.executemany(
         "INSERT INTO s_residents VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        ((n, r.ref, r.building, r.unit, r.room, r.name,
-          mask_phone(r.phone) if r.phone else "", secrets.digest("phone", r.phone) if r.phone else "",
-          int(r.phone is not None), r.valid_from, r.valid_to, int(r.blocked))
-         for n, r in enumerate(staged.residents)))
+        (
+            (
+                n,
+                r.ref,
+                r.building,
+                r.unit,
+                r.room,
+                r.name,
+                mask_phone(r.phone) if r.phone else "",
+                secrets.digest("phone", r.phone) if r.phone else "",
+                int(r.phone is not None),
+                r.valid_from,
+                r.valid_to,
+                int(r.blocked),
+            )
+            for n, r in enumerate(staged.residents)
+        ),
+    )
     conn.executemany(
         "INSERT INTO s_vehicles VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        ((n, v.plate, v.resident_ref, v.vehicle_class, v.monthly_until, v.valid_from, v.valid_to,
-          int(v.blocked)) for n, v in enumerate(staged.vehicles)))
+        (
+            (
+                n,
+                v.plate,
+                v.resident_ref,
+                v.vehicle_class,
+                v.monthly_until,
+                v.valid_from,
+                v.valid_to,
+                int(v.blocked),
+            )
+            for n, v in enumerate(staged.vehicles)
+        ),
+    )
     conn.executemany(
         "INSERT INTO s_cards VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        ((n, c.card, c.resident_ref, c.plate, c.valid_from, c.valid_to, c.hours, int(c.blocked))
-         for n, c in enumerate(staged.cards)))
-    conn.executemany("INSERT INTO s_slots VALUES (?, ?, ?, ?)",
-                     ((n, s.zone, s.number, s.resident_ref) for n, s in enumerate(staged.slots)))
-    conn.executemany("INSERT INTO s_slot_plates VALUES (?, ?)",
-                     ((n, p) for n, s in enumerate(staged.slots) for p in s.plates))
+        (
+            (n, c.card, c.resident_ref, c.plate, c.valid_from, c.valid_to, c.hours, int(c.blocked))
+            for n, c in enumerate(staged.cards)
+        ),
+    )
+    conn.executemany(
+        "INSERT INTO s_slots VALUES (?, ?, ?, ?)",
+        ((n, s.zone, s.number, s.resident_ref) for n, s in enumerate(staged.slots)),
+    )
+    conn.executemany(
+        "INSERT INTO s_slot_plates VALUES (?, ?)",
+        ((n, p) for n, s in enumerate(staged.slots) for p in s.plates),
+    )
     conn.executemany(
         "INSERT INTO s_passes VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        ((n, p.ref, p.kind, p.name, p.phone_masked, p.phone_hash, p.id_masked, p.id_hash,
-          p.host_building, p.host_unit, p.company, p.destination, p.reason, p.passengers, p.plate,
-          p.valid_from, p.valid_to, p.hours, p.registered_fields, int(p.blocked))
-         for n, p in enumerate(staged.passes)))
-    conn.executemany("INSERT INTO s_pass_credentials VALUES (?, ?, ?)",
-                     ((n, kind, value) for n, p in enumerate(staged.passes)
-                      for kind, value in p.credentials))
+        (
+            (
+                n,
+                p.ref,
+                p.kind,
+                p.name,
+                p.phone_masked,
+                p.phone_hash,
+                p.id_masked,
+                p.id_hash,
+                p.host_building,
+                p.host_unit,
+                p.company,
+                p.destination,
+                p.reason,
+                p.passengers,
+                p.plate,
+                p.valid_from,
+                p.valid_to,
+                p.hours,
+                p.registered_fields,
+                int(p.blocked),
+            )
+            for n, p in enumerate(staged.passes)
+        ),
+    )
+    conn.executemany(
+        "INSERT INTO s_pass_credentials VALUES (?, ?, ?)",
+        ((n, kind, value) for n, p in enumerate(staged.passes) for kind, value in p.credentials),
+    )
     ordered = sorted(staged.deletes, key=lambda d: DELETE_ORDER.index(d[0]))
-    conn.executemany("INSERT INTO s_deletes VALUES (?, ?, ?, ?)",
-                     ((n, kind, key[0], key[1] if len(key) > 1 else None)
-                      for n, (kind, key) in enumerate(ordered)))
+    conn.executemany(
+        "INSERT INTO s_deletes VALUES (?, ?, ?, ?)",
+        (
+            (n, kind, key[0], key[1] if len(key) > 1 else None)
+            for n, (kind, key) in enumerate(ordered)
+        ),
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(description="stage a received snapshot or delta (run by the gateway)")
+    p = argparse.ArgumentParser(
+        description="stage a received snapshot or delta (run by the gateway)"
+    )
     p.add_argument("job", help="the StageJob as JSON")
     args = p.parse_args(argv)
     raw = json.loads(args.job)
-    job = StageJob(**{**raw, "staging": Path(raw["staging"]), "main_db": Path(raw["main_db"]),
-                      "data_dir": Path(raw["data_dir"]), "zones": tuple(raw["zones"])})
+    job = StageJob(
+        **{
+            **raw,
+            "staging": Path(raw["staging"]),
+            "main_db": Path(raw["main_db"]),
+            "data_dir": Path(raw["data_dir"]),
+            "zones": tuple(raw["zones"]),
+        }
+    )
     meta = stage(job)
     print(json.dumps({"status": meta["status"], "counts": meta["counts"]}))
     return 0

@@ -1,4 +1,4 @@
-"""The topic layout: PREFIX/SITE/... for everything one gateway sends and receives (docs/mqtt.md)."""
+"""The topic layout: PREFIX/SITE/... for all one gateway sends and receives (docs/mqtt.md)."""
 
 from __future__ import annotations
 
@@ -81,5 +81,5 @@ def site_of(prefix: str, topic: str) -> str | None:
     head = prefix + "/"
     if not topic.startswith(head):
         return None
-    site, _, rest = topic[len(head):].partition("/")
+    site, _, rest = topic[len(head) :].partition("/")
     return site if site and rest else None

@@ -56,7 +56,7 @@ def body_of(seq: int, site: str, payload: str) -> bytes:
     The outbox writes payloads with json.dumps of a dict, so each one is a JSON object: splicing
     two keys in costs far less than parsing and dumping it again at 5,000 records a second.
     """
-    return ('{"seq":%d,"site":%s,' % (seq, json.dumps(site)) + payload[1:]).encode()
+    return ('{"seq":' + str(seq) + ',"site":' + json.dumps(site) + "," + payload[1:]).encode()
 
 
 class Uplink:
@@ -114,8 +114,13 @@ class Uplink:
                 continue
             body = body_of(seq, self.topics.site, payload)
             if len(body) + len(topic.encode()) > self.max_bytes:
-                bad.append(Quarantine(seq, f"too large: {len(body)} bytes, the limit is "
-                                           f"{self.max_bytes} (max_message_bytes or the broker's)"))
+                bad.append(
+                    Quarantine(
+                        seq,
+                        f"too large: {len(body)} bytes, the limit is "
+                        f"{self.max_bytes} (max_message_bytes or the broker's)",
+                    )
+                )
                 continue
             out.append(Message(seq, event_id, topic, body))
         for q in bad:
@@ -164,8 +169,11 @@ class Uplink:
             # Next time send that row alone, so that a closed connection says which row did it.
             self.probing = True
             if self._blame[head] >= POISON_LIMIT:
-                poison = Quarantine(head, f"the broker closed the connection each of the "
-                                          f"{POISON_LIMIT} times this record was sent")
+                poison = Quarantine(
+                    head,
+                    f"the broker closed the connection each of the "
+                    f"{POISON_LIMIT} times this record was sent",
+                )
                 self.settling.add(head)
                 del self._blame[head]
                 self.probing = False

@@ -1,4 +1,4 @@
-"""Fixtures of the sync tests: a broker of the test's own, and a gateway with its MQTT link running."""
+"""Fixtures of the sync tests: a broker of the test's own, a gateway with its MQTT link running."""
 
 from __future__ import annotations
 
@@ -67,8 +67,13 @@ port = {http_port}
 
 def mqtt_section(port: int, **settings: object) -> str:
     values: dict[str, object] = {
-        "enabled": True, "host": "127.0.0.1", "port": port, "reconnect_min_s": 0.05,
-        "reconnect_max_s": 0.5, "gap_wait_s": 0.3, "health_interval_s": 3600,
+        "enabled": True,
+        "host": "127.0.0.1",
+        "port": port,
+        "reconnect_min_s": 0.05,
+        "reconnect_max_s": 0.5,
+        "gap_wait_s": 0.3,
+        "health_interval_s": 3600,
     }
     values.update(settings)
     lines = ["[mqtt]"]

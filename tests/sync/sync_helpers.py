@@ -31,8 +31,10 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def wait_for(what: str, check: Callable[[], Any], timeout: float = 30.0, every: float = 0.02) -> Any:
-    """Poll until check() is truthy. The timeout only bounds a hang; it asserts nothing about speed."""
+def wait_for(
+    what: str, check: Callable[[], Any], timeout: float = 30.0, every: float = 0.02
+) -> Any:
+    """Poll until check() is truthy. The timeout only bounds a hang; it asserts no speed."""
     deadline = time.monotonic() + timeout
     while True:
         value = check()
@@ -59,18 +61,61 @@ def make_certs(out: Path, host: str = "127.0.0.1") -> Tls:
     def run(*args: str) -> None:
         subprocess.run(["openssl", *args], check=True, capture_output=True, cwd=out)
 
-    run("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=test-ca",
-        "-keyout", "ca.key", "-out", "ca.crt")
+    run(
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-days",
+        "2",
+        "-subj",
+        "/CN=test-ca",
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.crt",
+    )
     for name, cn in (("server", host), ("client", "gw-test-site")):
-        run("req", "-newkey", "rsa:2048", "-nodes", "-subj", f"/CN={cn}", "-keyout", f"{name}.key",
-            "-out", f"{name}.csr")
+        run(
+            "req",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-subj",
+            f"/CN={cn}",
+            "-keyout",
+            f"{name}.key",
+            "-out",
+            f"{name}.csr",
+        )
         ext = out / f"{name}.ext"
         san = f"subjectAltName=IP:{host}" if name == "server" else "extendedKeyUsage=clientAuth"
         ext.write_text(san + "\n")
-        run("x509", "-req", "-in", f"{name}.csr", "-CA", "ca.crt", "-CAkey", "ca.key",
-            "-CAcreateserial", "-days", "2", "-out", f"{name}.crt", "-extfile", ext.name)
-    return Tls(out / "ca.crt", out / "server.crt", out / "server.key", out / "client.crt",
-               out / "client.key")
+        run(
+            "x509",
+            "-req",
+            "-in",
+            f"{name}.csr",
+            "-CA",
+            "ca.crt",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-days",
+            "2",
+            "-out",
+            f"{name}.crt",
+            "-extfile",
+            ext.name,
+        )
+    return Tls(
+        out / "ca.crt",
+        out / "server.crt",
+        out / "server.key",
+        out / "client.crt",
+        out / "client.key",
+    )
 
 
 @dataclass
@@ -89,8 +134,9 @@ class Mosquitto:
     def __post_init__(self) -> None:
         self.workdir.mkdir(parents=True, exist_ok=True)
         if not Path(MOSQUITTO).exists():
-            raise AssertionError("mosquitto is not installed: run scripts/system-deps "
-                                 "(Debian package mosquitto)")
+            raise AssertionError(
+                "mosquitto is not installed: run scripts/system-deps (Debian package mosquitto)"
+            )
 
     @property
     def log_path(self) -> Path:
@@ -99,20 +145,31 @@ class Mosquitto:
     def write_config(self) -> Path:
         # As root, mosquitto drops to the 'mosquitto' user, which cannot read the test's files.
         user = pwd.getpwuid(os.geteuid()).pw_name
-        lines = [f"listener {self.port} 127.0.0.1", f"user {user}",
-                 "persistence true", f"persistence_location {self.workdir}/",
-                 "log_dest stderr", "log_type error", "log_type warning", "log_type notice",
-                 "log_type information", "max_inflight_messages 100",
-                 # Not 0 (unlimited): mosquitto 2.0.11 then drops the connection after it refuses
-                 # a QoS 1 publish with its ACL.
-                 "max_queued_messages 1000000"]
+        lines = [
+            f"listener {self.port} 127.0.0.1",
+            f"user {user}",
+            "persistence true",
+            f"persistence_location {self.workdir}/",
+            "log_dest stderr",
+            "log_type error",
+            "log_type warning",
+            "log_type notice",
+            "log_type information",
+            "max_inflight_messages 100",
+            # Not 0 (unlimited): mosquitto 2.0.11 then drops the connection after it refuses
+            # a QoS 1 publish with its ACL.
+            "max_queued_messages 1000000",
+        ]
         if self.users is not None:
             pw = self.workdir / "passwd"
             pw.write_text("")
             pw.chmod(0o600)
             for name, password in self.users.items():
-                subprocess.run([MOSQUITTO_PASSWD, "-b", str(pw), name, password], check=True,
-                               capture_output=True)
+                subprocess.run(
+                    [MOSQUITTO_PASSWD, "-b", str(pw), name, password],
+                    check=True,
+                    capture_output=True,
+                )
             lines += ["allow_anonymous false", f"password_file {pw}"]
         else:
             lines.append("allow_anonymous true")
@@ -121,8 +178,11 @@ class Mosquitto:
             acl.write_text(self.acl)
             lines.append(f"acl_file {acl}")
         if self.tls is not None:
-            lines += [f"cafile {self.tls.ca}", f"certfile {self.tls.server_cert}",
-                      f"keyfile {self.tls.server_key}"]
+            lines += [
+                f"cafile {self.tls.ca}",
+                f"certfile {self.tls.server_cert}",
+                f"keyfile {self.tls.server_key}",
+            ]
             if self.require_certificate:
                 lines.append("require_certificate true")
         path = self.workdir / "mosquitto.conf"
@@ -131,8 +191,8 @@ class Mosquitto:
 
     def start(self) -> None:
         conf = self.write_config()
-        log = open(self.log_path, "ab")
-        self.proc = subprocess.Popen([MOSQUITTO, "-c", str(conf)], stdout=log, stderr=log)
+        with open(self.log_path, "ab") as log:  # the child keeps its own copy of the descriptor
+            self.proc = subprocess.Popen([MOSQUITTO, "-c", str(conf)], stdout=log, stderr=log)
         deadline = time.monotonic() + 10
         while True:
             if self.proc.poll() is not None:
@@ -164,29 +224,40 @@ class Mosquitto:
 class Subscriber:
     """A test-side MQTT 5 client that records every message it gets, in order of arrival."""
 
-    def __init__(self, broker: Mosquitto, topics: list[str], *, client_id: str = "test-sub",
-                 persistent: bool = False, username: str | None = None, password: str | None = None,
-                 tls: Tls | None = None):
+    def __init__(
+        self,
+        broker: Mosquitto,
+        topics: list[str],
+        *,
+        client_id: str = "test-sub",
+        persistent: bool = False,
+        username: str | None = None,
+        password: str | None = None,
+        tls: Tls | None = None,
+    ):
         self.messages: list[tuple[str, bytes, bool]] = []
         self.connects = 0
         self._lock = threading.Lock()
         self._topics = topics
         self._persistent = persistent
-        self.client = paho.Client(CallbackAPIVersion.VERSION2, client_id=client_id,
-                                  protocol=paho.MQTTv5)
+        self.client = paho.Client(
+            CallbackAPIVersion.VERSION2, client_id=client_id, protocol=paho.MQTTv5
+        )
         if username:
             self.client.username_pw_set(username, password)
         if tls is not None:
-            self.client.tls_set(ca_certs=str(tls.ca), certfile=str(tls.client_cert),
-                                keyfile=str(tls.client_key))
+            self.client.tls_set(
+                ca_certs=str(tls.ca), certfile=str(tls.client_cert), keyfile=str(tls.client_key)
+            )
         self.client.on_connect = self._on_connect
         self.client.on_subscribe = self._on_subscribe
         self.client.on_message = self._on_message
         self.client.reconnect_delay_set(0.05, 0.2)
         props = Properties(PacketTypes.CONNECT)
         props.SessionExpiryInterval = 3600 if persistent else 0
-        self.client.connect("127.0.0.1", broker.port, 30, clean_start=not persistent,
-                            properties=props)
+        self.client.connect(
+            "127.0.0.1", broker.port, 30, clean_start=not persistent, properties=props
+        )
         self.client.loop_start()
         wait_for("the subscriber to subscribe", lambda: self.connects > 0, 10)
 
@@ -216,8 +287,9 @@ class Central:
 
     def __init__(self, broker: Mosquitto, site: str, prefix: str = "estate"):
         self.base = f"{prefix}/{site}"
-        self.client = paho.Client(CallbackAPIVersion.VERSION2, client_id=f"central-{site}",
-                                  protocol=paho.MQTTv5)
+        self.client = paho.Client(
+            CallbackAPIVersion.VERSION2, client_id=f"central-{site}", protocol=paho.MQTTv5
+        )
         self.client.connect("127.0.0.1", broker.port, 30)
         self.client.loop_start()
 

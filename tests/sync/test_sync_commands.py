@@ -22,14 +22,29 @@ TZ = ZoneInfo("Asia/Shanghai")
 NOW = datetime(2024, 5, 1, 10, 0, tzinfo=TZ)
 
 
-def command(name: str = "open_lane", args: dict[str, str] | None = None, *, site: str = SITE,
-            issued: datetime | None = None, life: int = 60, key: bytes | None = KEY,
-            **extra: Any) -> dict[str, Any]:
+def command(
+    name: str = "open_lane",
+    args: dict[str, str] | None = None,
+    *,
+    site: str = SITE,
+    issued: datetime | None = None,
+    life: int = 60,
+    key: bytes | None = KEY,
+    **extra: Any,
+) -> dict[str, Any]:
     issued = issued or datetime.now(TZ)
-    body = {"v": 1, "type": "command", "id": str(uuid.uuid4()), "site": site, "name": name,
-            "args": args if args is not None else {"lane": "car-in", "reason": "visitor at gate"},
-            "actor": "zhang", "issued_at": issued.isoformat(),
-            "expires_at": (issued + timedelta(seconds=life)).isoformat(), **extra}
+    body = {
+        "v": 1,
+        "type": "command",
+        "id": str(uuid.uuid4()),
+        "site": site,
+        "name": name,
+        "args": args if args is not None else {"lane": "car-in", "reason": "visitor at gate"},
+        "actor": "zhang",
+        "issued_at": issued.isoformat(),
+        "expires_at": (issued + timedelta(seconds=life)).isoformat(),
+        **extra,
+    }
     return sign(body, key) if key is not None else body
 
 
@@ -45,28 +60,34 @@ def test_a_signed_command_verifies() -> None:
     assert (cmd.name, cmd.args["lane"], cmd.actor) == ("open_lane", "car-in", "central:zhang")
 
 
-@pytest.mark.parametrize(("body", "key", "now", "code"), [
-    (b"{not json", KEY, NOW, "malformed"),
-    (command(issued=NOW, key=None), KEY, NOW, "unsigned"),
-    (command(issued=NOW), None, NOW, "no_key"),
-    (command(issued=NOW, key=b"x" * 32), KEY, NOW, "bad_signature"),
-    ({**command(issued=NOW), "args": {"lane": "door"}}, KEY, NOW, "bad_signature"),  # tampered
-    (command(issued=NOW, site="other-site"), KEY, NOW, "wrong_site"),
-    (command(issued=NOW), KEY, NOW + timedelta(seconds=60 + 61), "expired"),
-    (command(issued=NOW + timedelta(seconds=120)), KEY, NOW, "not_yet_valid"),
-    (command(issued=NOW, life=3600), KEY, NOW, "bad_lifetime"),
-    (command("reboot", {}, issued=NOW), KEY, NOW, "unknown_command"),
-    (command("open_lane", {"gate": "x"}, issued=NOW), KEY, NOW, "bad_args"),
-])
-def test_refused_commands(body: dict[str, Any] | bytes, key: bytes | None, now: datetime,
-                          code: str) -> None:
+@pytest.mark.parametrize(
+    ("body", "key", "now", "code"),
+    [
+        (b"{not json", KEY, NOW, "malformed"),
+        (command(issued=NOW, key=None), KEY, NOW, "unsigned"),
+        (command(issued=NOW), None, NOW, "no_key"),
+        (command(issued=NOW, key=b"x" * 32), KEY, NOW, "bad_signature"),
+        ({**command(issued=NOW), "args": {"lane": "door"}}, KEY, NOW, "bad_signature"),  # tampered
+        (command(issued=NOW, site="other-site"), KEY, NOW, "wrong_site"),
+        (command(issued=NOW), KEY, NOW + timedelta(seconds=60 + 61), "expired"),
+        (command(issued=NOW + timedelta(seconds=120)), KEY, NOW, "not_yet_valid"),
+        (command(issued=NOW, life=3600), KEY, NOW, "bad_lifetime"),
+        (command("reboot", {}, issued=NOW), KEY, NOW, "unknown_command"),
+        (command("open_lane", {"gate": "x"}, issued=NOW), KEY, NOW, "bad_args"),
+    ],
+)
+def test_refused_commands(
+    body: dict[str, Any] | bytes, key: bytes | None, now: datetime, code: str
+) -> None:
     assert refusal(body, key, now) == code
 
 
 def test_within_the_clock_skew_a_command_still_counts() -> None:
     late = NOW + timedelta(seconds=60 + 59)
-    assert verify(json.dumps(command(issued=NOW)).encode(), KEY, SITE, late, 300, 60).name == \
-        "open_lane"
+    assert (
+        verify(json.dumps(command(issued=NOW)).encode(), KEY, SITE, late, 300, 60).name
+        == "open_lane"
+    )
 
 
 @pytest.fixture
@@ -81,8 +102,10 @@ def send(site: Site, body: dict[str, Any] | bytes) -> dict[str, Any]:
     data = body if isinstance(body, bytes) else json.dumps(body).encode()
     before = len(site.upstream("/cmd/reply"))
     site.central.publish("cmd", data)
-    return wait_for("the reply", lambda: len(site.upstream("/cmd/reply")) > before and
-                    site.upstream("/cmd/reply")[before])
+    return wait_for(
+        "the reply",
+        lambda: len(site.upstream("/cmd/reply")) > before and site.upstream("/cmd/reply")[before],
+    )
 
 
 def pulses(site: Site) -> list[str]:
@@ -96,9 +119,11 @@ def test_open_a_gate_is_audited_then_done_and_answered(site: Site) -> None:
     assert reply["id"] == body["id"] and reply["ok"] is True and reply["result"]["lane"] == "car-in"
     (pulse,) = pulses(site)
     audit = site.rows("SELECT id, actor, action, target FROM audit ORDER BY id")
-    assert [a[1:] for a in audit] == [("central:zhang", "command_accepted", "open_lane"),
-                                     ("central:zhang", "open_lane", "car-in"),
-                                     ("central:zhang", "command_done", "open_lane")]
+    assert [a[1:] for a in audit] == [
+        ("central:zhang", "command_accepted", "open_lane"),
+        ("central:zhang", "open_lane", "car-in"),
+        ("central:zhang", "command_done", "open_lane"),
+    ]
     assert pulse.endswith(f"audit:{audit[1][0]}")  # the pulse names the audit row behind it
 
 
@@ -120,8 +145,13 @@ def test_an_unsigned_or_forged_command_is_refused_and_audited(site: Site) -> Non
 
 def test_set_a_lane_closed_then_normal(site: Site) -> None:
     assert site.card_reason("C0001") == "unknown"
-    site.snapshot(1, [{"kind": "resident", "ref": "R1", "building": "1", "unit": "1", "name": "甲"},
-                      {"kind": "card", "card": "C0001", "resident": "R1"}])
+    site.snapshot(
+        1,
+        [
+            {"kind": "resident", "ref": "R1", "building": "1", "unit": "1", "name": "甲"},
+            {"kind": "card", "card": "C0001", "resident": "R1"},
+        ],
+    )
     site.wait_applied(1)
     reply = send(site, command("set_lane_mode", {"lane": "door", "mode": "closed"}))
     assert reply["ok"] is True
@@ -132,8 +162,9 @@ def test_set_a_lane_closed_then_normal(site: Site) -> None:
     assert bad["ok"] is False and bad["code"] == "bad_args"
 
 
-def test_a_lane_held_open_stays_open_across_a_restart(broker: Mosquitto,
-                                                       sync_cfg: Callable[..., SiteConfig]) -> None:
+def test_a_lane_held_open_stays_open_across_a_restart(
+    broker: Mosquitto, sync_cfg: Callable[..., SiteConfig]
+) -> None:
     cfg = sync_cfg(broker.port)
     (cfg.site.data_dir / "command.key").write_text(KEY.decode())
     with _site(broker, cfg) as site:

@@ -26,8 +26,14 @@ TZ = ZoneInfo("Asia/Shanghai")
 
 
 def resident(ref: str, **more: Any) -> dict[str, Any]:
-    return {"kind": "resident", "ref": ref, "building": "1", "unit": "2", "name": f"住户{ref}",
-            **more}
+    return {
+        "kind": "resident",
+        "ref": ref,
+        "building": "1",
+        "unit": "2",
+        "name": f"住户{ref}",
+        **more,
+    }
 
 
 def card(number: str, ref: str, **more: Any) -> dict[str, Any]:
@@ -40,13 +46,32 @@ def vehicle(plate: str, ref: str, **more: Any) -> dict[str, Any]:
 
 def directory_v1() -> list[dict[str, Any]]:
     return [
-        resident("R1", phone="13812345678"), resident("R2"), resident("R3"),
-        vehicle("粤B12345", "R1"), vehicle("粤BD12345", "R2", **{"class": "car"}),
-        card("C0001", "R1"), card("C0002", "R2", plate="粤BD12345"), card("C0003", "R3"),
-        {"kind": "slot", "zone": "main", "number": "A-001", "resident": "R1", "plates": ["粤B12345"]},
-        {"kind": "pass", "ref": "P1", "pass_kind": "visitor", "name": "李四", "phone": "13900000000",
-         "id_number": "110101199001011234", "valid_from": "2020-01-01", "valid_to": "2099-01-01",
-         "credentials": [{"kind": "qr", "value": "QR-P1-ABCDEF"}]},
+        resident("R1", phone="13812345678"),
+        resident("R2"),
+        resident("R3"),
+        vehicle("粤B12345", "R1"),
+        vehicle("粤BD12345", "R2", **{"class": "car"}),
+        card("C0001", "R1"),
+        card("C0002", "R2", plate="粤BD12345"),
+        card("C0003", "R3"),
+        {
+            "kind": "slot",
+            "zone": "main",
+            "number": "A-001",
+            "resident": "R1",
+            "plates": ["粤B12345"],
+        },
+        {
+            "kind": "pass",
+            "ref": "P1",
+            "pass_kind": "visitor",
+            "name": "李四",
+            "phone": "13900000000",
+            "id_number": "110101199001011234",
+            "valid_from": "2020-01-01",
+            "valid_to": "2099-01-01",
+            "credentials": [{"kind": "qr", "value": "QR-P1-ABCDEF"}],
+        },
     ]
 
 
@@ -61,15 +86,24 @@ class Site:
         return int(self.gw.conn.execute("SELECT applied_version FROM sync_state").fetchone()[0])
 
     def wait_applied(self, version: int) -> None:
-        wait_for(f"version {version} applied", lambda: self.service.directory.versions.applied
-                 == version and self.applied() == version)
+        wait_for(
+            f"version {version} applied",
+            lambda: (
+                self.service.directory.versions.applied == version and self.applied() == version
+            ),
+        )
 
     def snapshot(self, version: int, entries: list[dict[str, Any]], per_part: int = 4) -> None:
         for part in encode_snapshot(version, entries, per_part):
             self.central.publish("sync/snapshot", part)
 
-    def delta(self, version: int, base: int, upsert: list[Any] | None = None,
-              delete: list[Any] | None = None) -> None:
+    def delta(
+        self,
+        version: int,
+        base: int,
+        upsert: list[Any] | None = None,
+        delete: list[Any] | None = None,
+    ) -> None:
         self.central.publish("sync/delta", encode_delta(version, base, upsert, delete))
 
     def card_reason(self, number: str) -> str:
@@ -85,9 +119,13 @@ class Site:
 
     def applied_events(self, count: int) -> list[tuple[str, int]]:
         """The first `count` sync_applied records as they arrive upstream (through the outbox)."""
-        got = wait_for(f"{count} sync_applied records",
-                       lambda: len(self.upstream("/events/sync_applied")) >= count and
-                       self.upstream("/events/sync_applied"))
+        got = wait_for(
+            f"{count} sync_applied records",
+            lambda: (
+                len(self.upstream("/events/sync_applied")) >= count
+                and self.upstream("/events/sync_applied")
+            ),
+        )
         return [(e["kind"], e["version"]) for e in got]
 
 
@@ -99,9 +137,11 @@ def site(broker: Mosquitto, sync_cfg: Callable[..., SiteConfig]) -> Iterator[Sit
 
 @contextmanager
 def _site(broker: Mosquitto, cfg: SiteConfig) -> Iterator[Site]:
-    sub = Subscriber(broker, [f"estate/{SITE}/sync/#", f"estate/{SITE}/events/#",
-                              f"estate/{SITE}/cmd/reply"],
-                     client_id="central-watch")
+    sub = Subscriber(
+        broker,
+        [f"estate/{SITE}/sync/#", f"estate/{SITE}/events/#", f"estate/{SITE}/cmd/reply"],
+        client_id="central-watch",
+    )
     central = Central(broker, SITE)
     try:
         with running(cfg) as (gw, service):
@@ -119,14 +159,17 @@ def test_a_snapshot_then_deltas_in_order(site: Site) -> None:
     assert site.card_reason("C0001") == "resident"
     assert site.rows("SELECT phone_masked FROM residents WHERE ref = 'R1'") == [("138****5678",)]
     assert site.rows("SELECT id_masked, id_hash != '' FROM passes WHERE ref = 'P1'") == [
-        ("**************1234", 1)]
+        ("**************1234", 1)
+    ]
     site.delta(2, 1, upsert=[card("C0004", "R3")], delete=[{"kind": "card", "card": "C0001"}])
     site.delta(3, 2, upsert=[resident("R3", blocked=True)])
     site.wait_applied(3)
     assert site.card_reason("C0001") == "unknown"
     assert site.card_reason("C0004") == "blocked"
-    state = wait_for("the retained sync state",
-                     lambda: [s for s in site.upstream("/sync/state") if s["applied_version"] == 3])
+    state = wait_for(
+        "the retained sync state",
+        lambda: [s for s in site.upstream("/sync/state") if s["applied_version"] == 3],
+    )
     assert state[-1]["need_snapshot"] is False
     assert site.applied_events(3) == [("snapshot", 1), ("delta", 2), ("delta", 3)]
 
@@ -149,8 +192,10 @@ def test_deltas_out_of_order_are_applied_in_version_order(site: Site) -> None:
     site.delta(3, 2, delete=[{"kind": "card", "card": "C0004"}])  # would remove C0004 if last
     site.delta(2, 1, upsert=[card("C0004", "R2")])
     site.wait_applied(4)
-    assert site.rows("SELECT r.ref FROM credentials c JOIN residents r ON r.id = c.resident_id "
-                     "WHERE c.value = 'C0004'") == [("R1",)]
+    assert site.rows(
+        "SELECT r.ref FROM credentials c JOIN residents r ON r.id = c.resident_id "
+        "WHERE c.value = 'C0004'"
+    ) == [("R1",)]
     assert [v for _, v in site.applied_events(4)] == [1, 2, 3, 4]
     assert site.upstream("/sync/request") == []
 
@@ -173,8 +218,9 @@ def test_a_corrupt_delta_in_the_middle_is_refused_and_mended_by_a_snapshot(site:
     site.wait_applied(1)
     site.delta(2, 1, upsert=[card("C0002", "R3")])
     # Delta 3: a bad plate in the middle of good changes. None of them may be applied.
-    site.delta(3, 2, upsert=[card("C0005", "R1"), vehicle("NOT-A-PLATE", "R1"),
-                             card("C0006", "R1")])
+    site.delta(
+        3, 2, upsert=[card("C0005", "R1"), vehicle("NOT-A-PLATE", "R1"), card("C0006", "R1")]
+    )
     site.delta(4, 3, upsert=[card("C0007", "R1")])
     error = wait_for("the error reply", lambda: site.upstream("/sync/error"))[0]
     request = wait_for("a snapshot request", lambda: site.upstream("/sync/request"))[0]
@@ -192,24 +238,35 @@ def test_a_snapshot_with_one_bad_entry_is_refused_whole(site: Site) -> None:
     site.snapshot(1, directory_v1())
     site.wait_applied(1)
     bad = [e for e in directory_v1() if e.get("card") != "C0003"] + [
-        card("C0100", "R1"), card("C0101", "NO-SUCH-RESIDENT"), card("C0102", "R2")]
+        card("C0100", "R1"),
+        card("C0101", "NO-SUCH-RESIDENT"),
+        card("C0102", "R2"),
+    ]
     site.snapshot(2, bad)
     error = wait_for("the error reply", lambda: site.upstream("/sync/error"))[0]
-    assert error["version"] == 2 and "card C0101: no resident 'NO-SUCH-RESIDENT'" in error["problems"]
+    assert (
+        error["version"] == 2 and "card C0101: no resident 'NO-SUCH-RESIDENT'" in error["problems"]
+    )
     assert site.applied() == 1
     assert site.card_reason("C0100") == "unknown" and site.card_reason("C0003") == "resident"
 
 
 def test_malformed_downlink_never_stalls_the_gateway(site: Site) -> None:
-    for topic, payload in [("sync/snapshot", b"\xff\xfe not json"), ("sync/delta", b"[1, 2]"),
-                           ("sync/delta", b'{"v": 9, "type": "delta"}'), ("cmd", b"{"),
-                           ("sync/snapshot", json.dumps({"v": 1, "type": "snapshot"}).encode())]:
+    for topic, payload in [
+        ("sync/snapshot", b"\xff\xfe not json"),
+        ("sync/delta", b"[1, 2]"),
+        ("sync/delta", b'{"v": 9, "type": "delta"}'),
+        ("cmd", b"{"),
+        ("sync/snapshot", json.dumps({"v": 1, "type": "snapshot"}).encode()),
+    ]:
         site.central.publish(topic, payload)
     site.snapshot(1, directory_v1())
     site.wait_applied(1)
     assert site.card_reason("C0001") == "resident"
-    errors = wait_for("four error replies", lambda: len(site.upstream("/sync/error")) >= 4 and
-                      site.upstream("/sync/error"))
+    errors = wait_for(
+        "four error replies",
+        lambda: len(site.upstream("/sync/error")) >= 4 and site.upstream("/sync/error"),
+    )
     assert {e["code"] for e in errors} == {"malformed", "unsupported"}
     wait_for("the command refusal", lambda: site.upstream("/cmd/reply"))
     assert site.gw.alive()
@@ -219,11 +276,16 @@ def test_a_snapshot_removes_what_it_no_longer_lists_and_keeps_booth_passes(site:
     site.snapshot(1, directory_v1())
     site.wait_applied(1)
     now = datetime.now(TZ).isoformat()
-    site.gw.on_worker(lambda conn: conn.execute(
-        "INSERT INTO passes (kind, name, valid_from, valid_to, created_at) "
-        "VALUES ('visitor', '王五', ?, '2099-01-01', ?)", (now, now))).result()
-    keep = [e for e in directory_v1() if e.get("ref") not in ("R3", "P1") and
-            e.get("card") != "C0003"]
+    site.gw.on_worker(
+        lambda conn: conn.execute(
+            "INSERT INTO passes (kind, name, valid_from, valid_to, created_at) "
+            "VALUES ('visitor', '王五', ?, '2099-01-01', ?)",
+            (now, now),
+        )
+    ).result()
+    keep = [
+        e for e in directory_v1() if e.get("ref") not in ("R3", "P1") and e.get("card") != "C0003"
+    ]
     site.snapshot(2, keep)
     site.wait_applied(2)
     assert site.rows("SELECT ref FROM residents ORDER BY ref") == [("R1",), ("R2",)]
@@ -232,7 +294,8 @@ def test_a_snapshot_removes_what_it_no_longer_lists_and_keeps_booth_passes(site:
 
 
 def test_a_large_snapshot_is_staged_by_a_child_process_and_applied_in_steps(
-        broker: Mosquitto, sync_cfg: Callable[..., SiteConfig]) -> None:
+    broker: Mosquitto, sync_cfg: Callable[..., SiteConfig]
+) -> None:
     n = 3000
     entries = [resident(f"R{i}") for i in range(n)] + [card(f"K{i:06d}", f"R{i}") for i in range(n)]
     with _site(broker, sync_cfg(broker.port, apply_step_rows=500)) as site:

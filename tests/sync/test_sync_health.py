@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
+import pytest
 from conftest import SITE, running
 from sync_helpers import Mosquitto, Subscriber, free_port, wait_for
-from test_sync_downlink import Site, _site, site  # noqa: F401  (fixture)
+from test_sync_downlink import Site, _site
 from test_sync_uplink import produce, unsent
 
 from gateway.config import SiteConfig
@@ -21,7 +22,8 @@ def open_alarms(db: object) -> list[tuple[str, str]]:
 
 
 def test_health_is_sent_retained_with_devices_backlog_disk_and_uptime(
-        broker: Mosquitto, sync_cfg: Callable[..., SiteConfig]) -> None:
+    broker: Mosquitto, sync_cfg: Callable[..., SiteConfig]
+) -> None:
     with running(sync_cfg(broker.port, health_interval_s=0.2)) as (_, service):
         wait_for("the link", lambda: service.link.state == "connected")
         wait_for("a health report", lambda: service.link.retained(f"estate/{SITE}/health"))
@@ -36,7 +38,8 @@ def test_health_is_sent_retained_with_devices_backlog_disk_and_uptime(
 
 
 def test_the_outbox_quota_alarm_rises_before_the_quota_and_nothing_is_dropped(
-        brokers: Callable[..., Mosquitto], sync_cfg: Callable[..., SiteConfig]) -> None:
+    brokers: Callable[..., Mosquitto], sync_cfg: Callable[..., SiteConfig]
+) -> None:
     broker = brokers()  # started later: the link is down while records pile up
     cfg = sync_cfg(broker.port, outbox_quota_mb=0.1, outbox_alarm_percent=50)
     with running(cfg) as (gw, service):
@@ -47,16 +50,38 @@ def test_the_outbox_quota_alarm_rises_before_the_quota_and_nothing_is_dropped(
         broker.start()
         wait_for("the backlog drained", lambda: unsent(gw) == 0)
         service.link.check_quota()
-        wait_for("the alarm cleared", lambda: ("outbox_quota", "outbox") not in
-                 open_alarms(gw.db_path))
+        wait_for(
+            "the alarm cleared", lambda: ("outbox_quota", "outbox") not in open_alarms(gw.db_path)
+        )
     assert backlog["pending"] >= 200 and backlog["quarantined"] == 0  # the alarm itself too
 
 
+@pytest.fixture
+def site(broker: Mosquitto, sync_cfg: Callable[..., SiteConfig]) -> Iterator[Site]:
+    with _site(broker, sync_cfg(broker.port)) as s:
+        yield s
+
+
 def test_error_replies_never_repeat_a_phone_or_id_number(site: Site) -> None:
-    bad = [{"kind": "resident", "ref": "R1", "building": "1", "unit": "1", "name": "甲",
-            "phone": "12-34"},
-           {"kind": "pass", "ref": "P1", "pass_kind": "visitor", "name": "乙",
-            "id_number": "1234", "valid_from": "2024-01-01", "valid_to": "2099-01-01"}]
+    bad = [
+        {
+            "kind": "resident",
+            "ref": "R1",
+            "building": "1",
+            "unit": "1",
+            "name": "甲",
+            "phone": "12-34",
+        },
+        {
+            "kind": "pass",
+            "ref": "P1",
+            "pass_kind": "visitor",
+            "name": "乙",
+            "id_number": "1234",
+            "valid_from": "2024-01-01",
+            "valid_to": "2099-01-01",
+        },
+    ]
     for part in encode_snapshot(1, bad):
         site.central.publish("sync/snapshot", part)
     error = wait_for("the error reply", lambda: site.upstream("/sync/error"))[0]
@@ -66,7 +91,8 @@ def test_error_replies_never_repeat_a_phone_or_id_number(site: Site) -> None:
 
 
 def test_no_broker_configured_port_still_lets_the_lanes_work(
-        sync_cfg: Callable[..., SiteConfig]) -> None:
+    sync_cfg: Callable[..., SiteConfig],
+) -> None:
     from datetime import datetime
     from zoneinfo import ZoneInfo
 
@@ -77,6 +103,3 @@ def test_no_broker_configured_port_still_lets_the_lanes_work(
         ev = gw.on_worker(lambda conn: gw.handle(p)).result(timeout=10)
         wait_for("the link to give up for now", lambda: service.link.last_error)
     assert ev.reason == "unknown" and unsent(gw) == 1
-
-
-

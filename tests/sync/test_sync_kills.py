@@ -31,14 +31,18 @@ TOTAL = 10_000
 class GatewayProcess:
     def __init__(self, config: Path, workdir: Path):
         self.config = config
-        self.log = open(workdir / "gateway.log", "ab")
+        self.log_path = workdir / "gateway.log"
         self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "gateway.cli", "run", "-c", str(self.config)],
-            stdout=self.log, stderr=self.log, env=env)
+        with open(self.log_path, "ab") as log:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "gateway.cli", "run", "-c", str(self.config)],
+                stdout=log,
+                stderr=log,
+                env=env,
+            )
 
     def kill(self) -> None:
         assert self.proc is not None
@@ -52,11 +56,16 @@ class GatewayProcess:
 
 
 def test_ten_thousand_records_survive_broker_restarts_and_a_gateway_kill(
-        brokers: Callable[..., Mosquitto], tmp_path: Path, sync_cfg: Callable[..., SiteConfig]) -> None:
+    brokers: Callable[..., Mosquitto], tmp_path: Path, sync_cfg: Callable[..., SiteConfig]
+) -> None:
     broker = brokers()
     broker.start()
-    sub = Subscriber(broker, [f"estate/{SITE}/events/test", f"estate/{SITE}/status"],
-                     client_id="central-test", persistent=True)
+    sub = Subscriber(
+        broker,
+        [f"estate/{SITE}/events/test", f"estate/{SITE}/status"],
+        client_id="central-test",
+        persistent=True,
+    )
     cfg = sync_cfg(broker.port, keepalive_s=5)
     config = tmp_path / "site.toml"
     config.write_text(_toml(cfg, tmp_path))
@@ -70,8 +79,7 @@ def test_ten_thousand_records_survive_broker_restarts_and_a_gateway_kill(
         for start in range(0, n, 100):
             producer.execute("BEGIN IMMEDIATE")
             for i in range(start, min(n, start + 100)):
-                produced.append(enqueue(producer, "test", {"n": len(produced), "i": i},
-                                        _now()))
+                produced.append(enqueue(producer, "test", {"n": len(produced), "i": i}, _now()))
             producer.execute("COMMIT")
 
     def received() -> int:
@@ -87,24 +95,28 @@ def test_ten_thousand_records_survive_broker_restarts_and_a_gateway_kill(
         _wait_ready(cfg.http.port)
         produce(2500)
         midway(300)
-        broker.stop()                    # 1st broker stop, records in flight
+        broker.stop()  # 1st broker stop, records in flight
         produce(1500)
         broker.start()
         produce(2000)
         midway(300)
-        gateway.kill()                   # SIGKILL while draining
+        gateway.kill()  # SIGKILL while draining
         produce(1500)
         gateway.start()
         _wait_ready(cfg.http.port)
         produce(1500)
         midway(300)
-        broker.stop()                    # 2nd broker stop, records in flight
+        broker.stop()  # 2nd broker stop, records in flight
         produce(1000)
         broker.start()
         assert len(produced) == TOTAL
         wanted = set(produced)
-        wait_for("every event id at the subscriber",
-                 lambda: wanted <= {m["event_id"] for m in sub.payloads("/events/test")}, 120, 0.2)
+        wait_for(
+            "every event id at the subscriber",
+            lambda: wanted <= {m["event_id"] for m in sub.payloads("/events/test")},
+            120,
+            0.2,
+        )
         wait_for("the outbox drained", lambda: _unsent(db_path) == 0, 30, 0.1)
     finally:
         gateway.stop()
@@ -120,8 +132,10 @@ def test_ten_thousand_records_survive_broker_restarts_and_a_gateway_kill(
             seen.add(m["event_id"])
             first_seqs.append(m["seq"])
     duplicates = len(got) - len(seen)
-    REPORT.append(f"kill test: {TOTAL} records, {len(got)} deliveries to the subscriber, "
-                  f"{duplicates} duplicates")
+    REPORT.append(
+        f"kill test: {TOTAL} records, {len(got)} deliveries to the subscriber, "
+        f"{duplicates} duplicates"
+    )
     assert seen == set(produced)
     assert first_seqs == sorted(first_seqs), "after dropping duplicates the seqs must be in order"
     seq_of = {m["event_id"]: m["seq"] for m in got}
@@ -140,8 +154,11 @@ def _now():  # type: ignore[no-untyped-def]
 
 def _unsent(db_path: Path) -> int:
     with sqlite3.connect(db_path, timeout=30) as conn:
-        return int(conn.execute(
-            "SELECT count(*) FROM outbox WHERE sent_at IS NULL AND quarantined IS NULL").fetchone()[0])
+        return int(
+            conn.execute(
+                "SELECT count(*) FROM outbox WHERE sent_at IS NULL AND quarantined IS NULL"
+            ).fetchone()[0]
+        )
 
 
 def _wait_ready(port: int) -> None:
@@ -159,7 +176,8 @@ def _toml(cfg: SiteConfig, tmp_path: Path) -> str:
     from conftest import SITE_TOML, mqtt_section
 
     m = cfg.mqtt
-    return SITE_TOML.format(data_dir=cfg.site.data_dir, http_port=cfg.http.port, site_id=SITE) + \
-        "\n" + \
-        mqtt_section(m.port, keepalive_s=m.keepalive_s)
-
+    return (
+        SITE_TOML.format(data_dir=cfg.site.data_dir, http_port=cfg.http.port, site_id=SITE)
+        + "\n"
+        + mqtt_section(m.port, keepalive_s=m.keepalive_s)
+    )

@@ -1,4 +1,4 @@
-"""What the broker refuses: a topic its ACL forbids, a record too large, wrong credentials, bad TLS."""
+"""What the broker refuses: a topic its ACL forbids, too large a record, bad credentials, TLS."""
 
 from __future__ import annotations
 
@@ -32,13 +32,14 @@ topic read estate/#
 def alarms(db: Path) -> list[tuple[str, str, str]]:
     with sqlite3.connect(db) as conn:
         return conn.execute(
-            "SELECT kind, source, message FROM alarms WHERE cleared_at IS NULL").fetchall()
+            "SELECT kind, source, message FROM alarms WHERE cleared_at IS NULL"
+        ).fetchall()
 
 
 def test_a_topic_the_acl_refuses_is_quarantined_and_the_rest_flows(
-        brokers: Callable[..., Mosquitto], tmp_path: Path, sync_cfg: Callable[..., SiteConfig]) -> None:
-    broker = brokers(users={"gw": "gw-pass", "central": "c-pass"},
-                       acl=GW_ACL)
+    brokers: Callable[..., Mosquitto], tmp_path: Path, sync_cfg: Callable[..., SiteConfig]
+) -> None:
+    broker = brokers(users={"gw": "gw-pass", "central": "c-pass"}, acl=GW_ACL)
     broker.start()
     (tmp_path / "pw").write_text("gw-pass\n")
     sub = Subscriber(broker, [f"estate/{SITE}/events/#"], username="central", password="c-pass")
@@ -47,8 +48,10 @@ def test_a_topic_the_acl_refuses_is_quarantined_and_the_rest_flows(
         before = produce(gw, 3)
         forbidden = produce(gw, 1, "forbidden")[0]
         after = produce(gw, 3)
-        wait_for("six records and a quarantine notice",
-                 lambda: len(sub.payloads("/test")) >= 6 and sub.payloads("/outbox_quarantined"))
+        wait_for(
+            "six records and a quarantine notice",
+            lambda: len(sub.payloads("/test")) >= 6 and sub.payloads("/outbox_quarantined"),
+        )
         wait_for("the row set aside", lambda: unsent(gw) == 0)
         rows = {event_id: (sent, why) for _, event_id, sent, why in outbox(gw)}
         health = TestClient(create_app(gw, service)).get("/api/health").json()
@@ -64,7 +67,8 @@ def test_a_topic_the_acl_refuses_is_quarantined_and_the_rest_flows(
 
 
 def test_a_record_larger_than_allowed_is_quarantined_before_sending(
-        broker: Mosquitto, sync_cfg: Callable[..., SiteConfig]) -> None:
+    broker: Mosquitto, sync_cfg: Callable[..., SiteConfig]
+) -> None:
     sub = Subscriber(broker, [f"estate/{SITE}/events/test"])
     with running(sync_cfg(broker.port, max_message_bytes=2048)) as (gw, _):
         small = produce(gw, 2)
@@ -79,7 +83,8 @@ def test_a_record_larger_than_allowed_is_quarantined_before_sending(
 
 
 def test_a_record_that_makes_the_broker_drop_the_connection_is_quarantined(
-        brokers: Callable[..., Mosquitto], tmp_path: Path, sync_cfg: Callable[..., SiteConfig]) -> None:
+    brokers: Callable[..., Mosquitto], tmp_path: Path, sync_cfg: Callable[..., SiteConfig]
+) -> None:
     # mosquitto answers a message over message_size_limit with a PUBACK code paho cannot parse, and
     # paho closes the connection: every resend of that record would loop forever.
     broker = brokers(extra="message_size_limit 3000\n")
@@ -91,8 +96,10 @@ def test_a_record_that_makes_the_broker_drop_the_connection_is_quarantined(
         poison = produce(gw, 1, size=5000)[0]
         rest = produce(gw, 5)
         wait_for("every row settled", lambda: unsent(gw) == 0)
-        wait_for("the records after the poison one",
-                 lambda: set(rest) <= {m["event_id"] for m in sub.payloads()})
+        wait_for(
+            "the records after the poison one",
+            lambda: set(rest) <= {m["event_id"] for m in sub.payloads()},
+        )
         why = {event_id: q for _, event_id, _, q in outbox(gw)}[poison]
         dropped = service.link.attempts
     sub.close()
@@ -105,7 +112,8 @@ def test_a_record_that_makes_the_broker_drop_the_connection_is_quarantined(
 
 
 def test_wrong_password_is_reported_and_retried_slowly(
-        brokers: Callable[..., Mosquitto], tmp_path: Path, sync_cfg: Callable[..., SiteConfig]) -> None:
+    brokers: Callable[..., Mosquitto], tmp_path: Path, sync_cfg: Callable[..., SiteConfig]
+) -> None:
     broker = brokers(users={"gw": "right"})
     broker.start()
     (tmp_path / "pw").write_text("wrong\n")
@@ -124,7 +132,8 @@ def test_wrong_password_is_reported_and_retried_slowly(
 
 
 def test_missing_password_file_is_an_error_on_the_health_page(
-        broker: Mosquitto, tmp_path: Path, sync_cfg: Callable[..., SiteConfig]) -> None:
+    broker: Mosquitto, tmp_path: Path, sync_cfg: Callable[..., SiteConfig]
+) -> None:
     cfg = sync_cfg(broker.port, username="gw", password_file=tmp_path / "nope")
     with running(cfg) as (_, service):
         wait_for("the setup error", lambda: service.link.state == "error")
@@ -132,8 +141,9 @@ def test_missing_password_file_is_an_error_on_the_health_page(
     assert "cannot read [mqtt] password_file" in status["last_error"]
 
 
-def test_tls_with_client_certificates(brokers: Callable[..., Mosquitto], tmp_path: Path,
-                                     sync_cfg: Callable[..., SiteConfig]) -> None:
+def test_tls_with_client_certificates(
+    brokers: Callable[..., Mosquitto], tmp_path: Path, sync_cfg: Callable[..., SiteConfig]
+) -> None:
     tls = make_certs(tmp_path / "certs")
     broker = brokers(tls=tls, require_certificate=True)
     broker.start()
@@ -148,8 +158,9 @@ def test_tls_with_client_certificates(brokers: Callable[..., Mosquitto], tmp_pat
     assert [m["event_id"] for m in sub.payloads()] == ids
 
 
-def test_tls_with_the_wrong_ca_is_reported(brokers: Callable[..., Mosquitto], tmp_path: Path,
-                                          sync_cfg: Callable[..., SiteConfig]) -> None:
+def test_tls_with_the_wrong_ca_is_reported(
+    brokers: Callable[..., Mosquitto], tmp_path: Path, sync_cfg: Callable[..., SiteConfig]
+) -> None:
     tls = make_certs(tmp_path / "certs")
     other = make_certs(tmp_path / "other")
     broker = brokers(tls=tls)

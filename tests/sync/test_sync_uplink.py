@@ -1,4 +1,4 @@
-"""Records go up: oldest first, marked sent only when acknowledged, kept while the broker is away."""
+"""Records go up: oldest first, marked sent only when acknowledged, kept while the broker is out."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 
 from conftest import SITE, running
 from fastapi.testclient import TestClient
-from sync_helpers import Mosquitto, Subscriber, free_port, wait_for
+from sync_helpers import Mosquitto, Subscriber, wait_for
 
 from gateway.api.app import create_app
 from gateway.config import SiteConfig
@@ -40,8 +40,9 @@ def unsent(gw: Gateway) -> int:
     return len(outbox(gw, "sent_at IS NULL AND quarantined IS NULL"))
 
 
-def test_records_go_up_in_order_and_are_marked_sent(broker: Mosquitto,
-                                                     sync_cfg: Callable[..., SiteConfig]) -> None:
+def test_records_go_up_in_order_and_are_marked_sent(
+    broker: Mosquitto, sync_cfg: Callable[..., SiteConfig]
+) -> None:
     sub = Subscriber(broker, [f"estate/{SITE}/events/#"])
     with running(sync_cfg(broker.port)) as (gw, _):
         ids = produce(gw, 300)
@@ -56,7 +57,8 @@ def test_records_go_up_in_order_and_are_marked_sent(broker: Mosquitto,
 
 
 def test_backlog_waits_for_the_broker_and_goes_out_oldest_first(
-        brokers: Callable[..., Mosquitto], tmp_path: Path, sync_cfg: Callable[..., SiteConfig]) -> None:
+    brokers: Callable[..., Mosquitto], tmp_path: Path, sync_cfg: Callable[..., SiteConfig]
+) -> None:
     broker = brokers()
     broker.start()
     # A persistent session made before the outage: the broker keeps what comes for it even
@@ -85,7 +87,8 @@ def test_backlog_waits_for_the_broker_and_goes_out_oldest_first(
 
 
 def test_status_is_retained_online_then_offline_on_a_clean_stop(
-        broker: Mosquitto, sync_cfg: Callable[..., SiteConfig]) -> None:
+    broker: Mosquitto, sync_cfg: Callable[..., SiteConfig]
+) -> None:
     with running(sync_cfg(broker.port)) as (_, service):
         wait_for("the link to connect", lambda: service.link.state == "connected")
         sub = Subscriber(broker, [f"estate/{SITE}/status"], client_id="status-1")
@@ -96,5 +99,11 @@ def test_status_is_retained_online_then_offline_on_a_clean_stop(
     late.close()
     assert online[0][2] is True and json.loads(online[0][1])["state"] == "online"
     assert offline[0][2] is True and json.loads(offline[0][1]) | {"at": None} == {
-        "v": 1, "type": "status", "site": SITE, "state": "offline", "reason": "stopped",
-        "at": None, "version": json.loads(offline[0][1])["version"]}
+        "v": 1,
+        "type": "status",
+        "site": SITE,
+        "state": "offline",
+        "reason": "stopped",
+        "at": None,
+        "version": json.loads(offline[0][1])["version"],
+    }

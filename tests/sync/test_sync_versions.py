@@ -31,9 +31,9 @@ def test_a_gap_asks_for_a_snapshot_once_the_wait_is_over() -> None:
     assert v.tick(now=39.9) == []
     (request,) = v.tick(now=40)
     assert isinstance(request, Request) and "gap: at 1" in request.reason
-    assert v.tick(now=41) == []                     # not again at once
+    assert v.tick(now=41) == []  # not again at once
     assert isinstance(v.tick(now=40 + 300)[0], Request)  # but again after the resync interval
-    assert v.snapshot_done(5, now=400) == []       # the held delta 4 is older: dropped
+    assert v.snapshot_done(5, now=400) == []  # the held delta 4 is older: dropped
     assert v.need_snapshot is False and v.held == {}
 
 
@@ -41,8 +41,8 @@ def test_a_snapshot_lets_the_deltas_based_on_it_follow() -> None:
     v = fresh()
     v.delta(8, 7, now=0)
     v.busy = True
-    assert v.delta(7, 6, now=0) == []               # no apply while a snapshot is applied
-    assert v.tick(now=1000) == []                   # and no gap timer either
+    assert v.delta(7, 6, now=0) == []  # no apply while a snapshot is applied
+    assert v.tick(now=1000) == []  # and no gap timer either
     assert v.snapshot_done(6, now=1000) == [Apply(7, 6)]
     assert v.applied_to(7, now=1000) == [Apply(8, 7)]
 
