@@ -186,7 +186,9 @@ class Commands:
                 self.cfg.command_max_age_s,
                 self.cfg.clock_skew_s,
             )
-            self.gw.on_worker(lambda conn: self._accept(conn, cmd, now)).result()
+            replayed = self.gw.on_worker(lambda conn: self._accept(conn, cmd, now)).result()
+            if replayed is not None:
+                raise replayed
         except CommandRefused as exc:
             self.refused += 1
             log.warning(
@@ -237,7 +239,9 @@ class Commands:
         )
         return reply
 
-    def _accept(self, conn: sqlite3.Connection, cmd: Command, now: datetime) -> None:
+    def _accept(
+        self, conn: sqlite3.Connection, cmd: Command, now: datetime
+    ) -> CommandRefused | None:
         """The id is used once: recorded with the audit row, or refused as a replay."""
         conn.execute("BEGIN IMMEDIATE")
         try:
@@ -248,9 +252,10 @@ class Commands:
                     (cmd.id, to_db(keep)),
                 )
             except sqlite3.IntegrityError:
-                raise CommandRefused(
+                conn.execute("ROLLBACK")
+                return CommandRefused(
                     "replayed", f"command {cmd.id} was already received", cmd.id, cmd.name
-                ) from None
+                )
             write_audit(
                 conn,
                 now,
@@ -263,6 +268,7 @@ class Commands:
         except BaseException:
             conn.execute("ROLLBACK")
             raise
+        return None
 
     def _execute(self, cmd: Command) -> dict[str, Any]:
         reason = cmd.args.get("reason", "")

@@ -6,6 +6,7 @@ neither the MQTT link nor the lanes wait for it. Remote commands do not queue be
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import queue
@@ -56,7 +57,7 @@ class Directory:
         self._queue: queue.Queue[tuple[str, Any]] = queue.Queue()
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
-        applied = gw.conn.execute("SELECT applied_version FROM sync_state").fetchone()[0]
+        applied = self._sync_state()[0]
         self.versions = Versions(applied, self.cfg.gap_wait_s, self.cfg.resync_interval_s)
         self._bodies: dict[int, bytes] = {}  # deltas held until the one before them is in
         self.applying: dict[str, int] | None = None
@@ -189,7 +190,7 @@ class Directory:
             )
             return self.versions.rejected(action.version, now)
         try:
-            self.gw.on_worker(
+            self._worker(
                 lambda conn: apply_delta(
                     conn,
                     self.staging_path,
@@ -198,7 +199,7 @@ class Directory:
                     meta["counts"],
                     self.gw.now(),
                 )
-            ).result()
+            )
         except StaleApply as exc:
             log.warning("directory: %s", exc)
             return self.versions.rejected(action.version, now)
@@ -224,7 +225,7 @@ class Directory:
         try:
             while True:
                 self.applying = {"version": version, "done": done, "total": total}
-                done, took = self.gw.on_worker(self._step(version, counts, done, rows)).result()
+                done, took = self._worker(self._step(version, counts, done, rows))
                 self.step_ms.append(took)
                 if done >= total:
                     break
@@ -265,6 +266,13 @@ class Directory:
         self._publish_state()
         self._act(follow)
 
+    def _worker(self, run: Callable[[sqlite3.Connection], Any]) -> Any:
+        """run on the decision worker; a StaleApply is an answer, not a fault for its log."""
+        result = self.gw.on_worker(lambda conn: _stale_as_value(run, conn)).result()
+        if isinstance(result, StaleApply):
+            raise result
+        return result
+
     def _step(
         self, version: int, counts: dict[str, int], done: int, rows: int
     ) -> Callable[[sqlite3.Connection], tuple[int, float]]:
@@ -283,15 +291,21 @@ class Directory:
         return run
 
     def _checkpoint(self) -> None:
-        with sqlite3.connect(self.gw.db_path, timeout=1) as conn:
+        with contextlib.closing(sqlite3.connect(self.gw.db_path, timeout=1)) as conn:
             conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+
+    def _sync_state(self) -> tuple[int, int | None, int]:
+        """(applied_version, applying_version, applying_done), read on a connection of our own."""
+        uri = f"file:{self.gw.db_path}?mode=ro"
+        with contextlib.closing(sqlite3.connect(uri, uri=True, timeout=10)) as conn:
+            row = conn.execute(
+                "SELECT applied_version, applying_version, applying_done FROM sync_state"
+            ).fetchone()
+        return int(row[0]), row[1], int(row[2])
 
     def _resume(self) -> None:
         """A snapshot cut short by a restart is finished from its staged copy, or asked for."""
-        row = self.gw.conn.execute(
-            "SELECT applying_version, applying_done FROM sync_state"
-        ).fetchone()
-        version, step = row
+        _, version, step = self._sync_state()
         if version is None:
             return
         assert self._staging is not None
@@ -429,3 +443,10 @@ def _autocheckpoint_off(conn: sqlite3.Connection) -> int:
     pages = int(conn.execute("PRAGMA wal_autocheckpoint").fetchone()[0])
     conn.execute("PRAGMA wal_autocheckpoint=0")
     return pages
+
+
+def _stale_as_value(run: Callable[[sqlite3.Connection], Any], conn: sqlite3.Connection) -> Any:
+    try:
+        return run(conn)
+    except StaleApply as exc:
+        return exc
