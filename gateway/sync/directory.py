@@ -28,6 +28,7 @@ from gateway.sync.messages import parse_delta, parse_snapshot_part
 from gateway.sync.staging import (
     STAGING_NAME,
     StageJob,
+    drop_parts,
     open_staging,
     read_meta,
     save_delta,
@@ -136,6 +137,8 @@ class Directory:
         if not save_part(self._staging, part.version, part.part, part.parts, part.total, payload):
             return
         meta = self._stage("snapshot", part.version, part.total)
+        # Staged or refused, its parts have served: the same version sent again starts afresh.
+        drop_parts(self._staging, part.version)
         if meta["status"] != "staged":
             self._reject(
                 "snapshot",
@@ -241,8 +244,11 @@ class Directory:
                         total,
                     )
                     return
-        except StaleApply as exc:
-            log.warning("directory: %s", exc)
+        except Exception as exc:  # StaleApply, or the disk: the marker keeps what is in
+            if isinstance(exc, StaleApply):
+                log.warning("directory: %s", exc)
+            else:
+                log.exception("snapshot %d stopped at row %d of %d", version, done, total)
             self.applying = None
             self.versions.busy = False
             self._act(self.versions.rejected(version, time.monotonic()))

@@ -123,7 +123,14 @@ def open_staging(path: Path) -> sqlite3.Connection:
 def save_part(
     conn: sqlite3.Connection, version: int, part: int, parts: int, total: int, body: bytes
 ) -> bool:
-    """Keep one received part; True once every part of that version is here."""
+    """Keep one received part; True once every part of that version is here.
+
+    Parts of a newer snapshot replace those of an older one; a late part of an older one is
+    dropped.
+    """
+    newest = conn.execute("SELECT max(version) FROM parts").fetchone()[0]
+    if newest is not None and newest > version:
+        return False
     conn.execute("BEGIN IMMEDIATE")
     conn.execute("DELETE FROM parts WHERE version != ?", (version,))
     conn.execute(
@@ -135,6 +142,10 @@ def save_part(
         "SELECT count(*) FROM parts WHERE version = ? AND parts = ?", (version, parts)
     ).fetchone()[0]
     return bool(have == parts)
+
+
+def drop_parts(conn: sqlite3.Connection, version: int) -> None:
+    conn.execute("DELETE FROM parts WHERE version <= ?", (version,))
 
 
 def save_delta(conn: sqlite3.Connection, version: int, body: bytes) -> None:

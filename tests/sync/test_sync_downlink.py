@@ -308,3 +308,12 @@ def test_a_large_snapshot_is_staged_by_a_child_process_and_applied_in_steps(
         assert site.rows("SELECT count(*) FROM credentials WHERE kind = 'card'") == [(n // 2,)]
         audit = site.rows("SELECT action, target FROM audit WHERE action LIKE 'apply_%'")
     assert audit == [("apply_snapshot", "1"), ("apply_snapshot", "2")]
+
+
+def test_a_refused_snapshot_sent_again_corrected_is_applied(site: Site) -> None:
+    bad = directory_v1() + [card("C0101", "NO-SUCH-RESIDENT")]
+    site.snapshot(1, bad, per_part=3)
+    wait_for("the error reply", lambda: site.upstream("/sync/error"))
+    site.snapshot(1, directory_v1() + [card("C0101", "R2")], per_part=3)
+    site.wait_applied(1)
+    assert site.card_reason("C0101") == "resident"
