@@ -161,6 +161,8 @@ class Directory:
             return
         self._bodies[delta.version] = payload
         self._act(self.versions.delta(delta.version, delta.base, now))
+        waiting = set(self.versions.held.values())
+        self._bodies = {v: b for v, b in self._bodies.items() if v in waiting}
 
     def _act(self, actions: list[Any]) -> None:
         while actions:

@@ -103,3 +103,25 @@ def test_no_broker_configured_port_still_lets_the_lanes_work(
         ev = gw.on_worker(lambda conn: gw.handle(p)).result(timeout=10)
         wait_for("the link to give up for now", lambda: service.link.last_error)
     assert ev.reason == "unknown" and unsent(gw) == 1
+
+
+def test_sent_rows_are_kept_for_a_while_then_pruned_and_unsent_ones_never(
+    sync_cfg: Callable[..., SiteConfig],
+) -> None:
+    from datetime import timedelta
+
+    from gateway.runtime.gateway import Gateway
+    from gateway.store.outbox import enqueue, mark_sent, prune_sent
+
+    gw = Gateway(sync_cfg(free_port()))
+    now = gw.now()
+    conn = gw.conn
+    old = [enqueue(conn, "test", {"n": i}, now) for i in range(3)]
+    recent = enqueue(conn, "test", {"n": 3}, now)
+    unsent_id = enqueue(conn, "test", {"n": 4}, now)
+    mark_sent(conn, [(1, 1), (2, 1), (3, 1)], now - timedelta(days=8))
+    mark_sent(conn, [(4, 1)], now)
+    assert prune_sent(conn, now - timedelta(days=7)) == 3
+    left = [r[0] for r in conn.execute("SELECT event_id FROM outbox ORDER BY seq")]
+    conn.close()
+    assert left == [recent, unsent_id] and not set(old) & set(left)
