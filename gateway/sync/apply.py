@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import time
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
@@ -217,7 +219,7 @@ def apply_delta(
             raise
 
 
-def apply_snapshot_rows(
+def apply_snapshot_steps(
     conn: sqlite3.Connection,
     staging: Path,
     version: int,
@@ -225,9 +227,41 @@ def apply_snapshot_rows(
     done: int,
     rows: int,
     now: datetime,
+    more: Callable[[], bool],
+    size: Callable[[int, float], int],
+) -> tuple[int, int, list[float]]:
+    """Steps of a snapshot from position `done`, each its own short transaction, for as long as
+    `more()` says nothing waits for the worker. Returns (position, rows for the next step, the
+    milliseconds each step took); `size(rows, ms)` sizes each next step.
+
+    The staging file stays attached for this one call (nothing else writes it meanwhile).
+    """
+    steps: list[float] = []
+    with Attached(conn, staging):
+        level = int(conn.execute("PRAGMA synchronous").fetchone()[0])
+        try:
+            while True:
+                began = time.perf_counter()
+                done = _step(conn, version, counts, done, rows, now, level)
+                took = (time.perf_counter() - began) * 1000
+                steps.append(took)
+                rows = size(rows, took)
+                if done >= total_rows(counts) or not more():
+                    return done, rows, steps
+        finally:
+            conn.execute(f"PRAGMA synchronous={level}")
+
+
+def _step(
+    conn: sqlite3.Connection,
+    version: int,
+    counts: dict[str, int],
+    done: int,
+    rows: int,
+    now: datetime,
+    level: int,
 ) -> int:
-    """The next `rows` rows of a snapshot from position `done`, with the progress marker, in one
-    short transaction; returns the new position. The last step sets applied_version.
+    """The next `rows` rows from position `done`, with the progress marker, in one transaction.
 
     Steps before the last commit without waiting for the disk (synchronous=NORMAL): WAL keeps
     each one whole, and a power cut loses at most the last steps together with their marker, so
@@ -237,39 +271,32 @@ def apply_snapshot_rows(
     phase, lo, hi = _span(counts, done, rows)
     new_done = done + (hi - lo)
     last = new_done >= total
-    with Attached(conn, staging):
-        level = int(conn.execute("PRAGMA synchronous").fetchone()[0])
-        if not last:
-            conn.execute("PRAGMA synchronous=NORMAL")
-        try:
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                applied, applying, at = conn.execute(
-                    "SELECT applied_version, applying_version, applying_done FROM sync_state"
-                ).fetchone()
-                if done == 0:  # a newer snapshot supersedes one left unfinished
-                    if applied >= version:
-                        raise StaleApply(f"snapshot {version}: the store is already at {applied}")
-                elif applying != version or at != done:
-                    raise StaleApply(
-                        f"snapshot {version} at row {done}: the store says {applying} at row {at}"
-                    )
-                if hi > lo:
-                    run_rows(conn, phase, lo, hi, now)
-                if last:
-                    _finish(conn, "snapshot", version, counts, now)
-                else:
-                    conn.execute(
-                        "UPDATE sync_state SET applying_version = ?, applying_done = ?, "
-                        "applying_total = ?",
-                        (version, new_done, total),
-                    )
-                conn.execute("COMMIT")
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-        finally:
-            conn.execute(f"PRAGMA synchronous={level}")
+    conn.execute(f"PRAGMA synchronous={level if last else 1}")
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        applied, applying, at = conn.execute(
+            "SELECT applied_version, applying_version, applying_done FROM sync_state"
+        ).fetchone()
+        if done == 0:  # a newer snapshot supersedes one left unfinished
+            if applied >= version:
+                raise StaleApply(f"snapshot {version}: the store is already at {applied}")
+        elif applying != version or at != done:
+            raise StaleApply(
+                f"snapshot {version} at row {done}: the store says {applying} at row {at}"
+            )
+        if hi > lo:
+            run_rows(conn, phase, lo, hi, now)
+        if last:
+            _finish(conn, "snapshot", version, counts, now)
+        else:
+            conn.execute(
+                "UPDATE sync_state SET applying_version = ?, applying_done = ?, applying_total = ?",
+                (version, new_done, total),
+            )
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
     return new_done
 
 

@@ -21,7 +21,7 @@ from typing import Any
 
 from gateway.runtime.gateway import Gateway
 from gateway.store.outbox import enqueue
-from gateway.sync.apply import StaleApply, apply_delta, apply_snapshot_rows, total_rows
+from gateway.sync.apply import StaleApply, apply_delta, apply_snapshot_steps, total_rows
 from gateway.sync.client import Received
 from gateway.sync.errors import DownlinkRejected
 from gateway.sync.messages import parse_delta, parse_snapshot_part
@@ -42,6 +42,7 @@ log = logging.getLogger(__name__)
 # A snapshot step aims at this long on the decision worker: a card waits at most about one step.
 STEP_TARGET_MS = 2.0
 CHECKPOINT_EVERY_S = 0.5
+TASK_S = 0.05  # longest run of back-to-back steps on the worker while nothing else waits
 
 # Up to this many entries are staged on this thread; more go to a child process, whose Python
 # work cannot hold up the decision worker (the GIL).
@@ -230,11 +231,10 @@ class Directory:
         try:
             while True:
                 self.applying = {"version": version, "done": done, "total": total}
-                done, took = self._worker(self._step(version, counts, done, rows))
-                self.step_ms.append(took)
+                done, rows, took = self._worker(self._steps(version, counts, done, rows))
+                self.step_ms += took
                 if done >= total:
                     break
-                rows = _next_rows(rows, took)
                 if time.monotonic() - checkpointed > CHECKPOINT_EVERY_S:
                     self._checkpoint()
                     checkpointed = time.monotonic()
@@ -281,12 +281,19 @@ class Directory:
             raise result
         return result
 
-    def _step(
+    def _steps(
         self, version: int, counts: dict[str, int], done: int, rows: int
-    ) -> Callable[[sqlite3.Connection], tuple[int, float]]:
-        def run(conn: sqlite3.Connection) -> tuple[int, float]:
-            return _timed(
-                apply_snapshot_rows,
+    ) -> Callable[[sqlite3.Connection], tuple[int, int, list[float]]]:
+        """Steps on the worker while no decision waits, for at most TASK_S: a card that arrives
+        waits for one step (about STEP_TARGET_MS), never for the whole task."""
+
+        def run(conn: sqlite3.Connection) -> tuple[int, int, list[float]]:
+            began = time.perf_counter()
+
+            def more() -> bool:
+                return self.gw.backlog() == 0 and time.perf_counter() - began < TASK_S
+
+            return apply_snapshot_steps(
                 conn,
                 self.staging_path,
                 version,
@@ -294,6 +301,8 @@ class Directory:
                 done,
                 rows,
                 self.gw.now(),
+                more,
+                _next_rows,
             )
 
         return run
@@ -438,13 +447,6 @@ def _next_rows(rows: int, took_ms: float) -> int:
         return min(rows * 2, 5000)
     wanted = rows * STEP_TARGET_MS / took_ms
     return max(20, min(5000, int(min(wanted, rows * 2))))
-
-
-def _timed(fn: Any, *args: Any) -> tuple[Any, float]:
-    """fn's result and the milliseconds it held the worker."""
-    began = time.perf_counter()
-    result = fn(*args)
-    return result, (time.perf_counter() - began) * 1000
 
 
 def _autocheckpoint_off(conn: sqlite3.Connection) -> int:

@@ -11,7 +11,7 @@ from test_sync_downlink import card, resident
 
 from gateway.config import SiteConfig
 from gateway.runtime.gateway import Gateway
-from gateway.sync.apply import apply_snapshot_rows
+from gateway.sync.apply import apply_snapshot_steps
 from gateway.sync.messages import encode_snapshot
 from gateway.sync.staging import STAGING_NAME, StageJob, open_staging, save_part, stage
 
@@ -37,7 +37,9 @@ def test_an_interrupted_snapshot_is_finished_after_a_restart(
     done = 0
     for _ in range(4):  # four steps of 100 rows in, then the power goes
         done = gw.on_worker(
-            lambda c, d=done: apply_snapshot_rows(c, staging, 7, meta["counts"], d, 100, gw.now())
+            lambda c, d=done: apply_snapshot_steps(
+                c, staging, 7, meta["counts"], d, 100, gw.now(), lambda: False, lambda r, _: r
+            )[0]
         ).result()
     gw.stop()
     with sqlite3.connect(gw.db_path) as check:
