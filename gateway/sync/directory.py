@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import os
 import queue
 import sqlite3
 import subprocess
@@ -17,6 +18,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import asdict
+from pathlib import Path
 from typing import Any
 
 from gateway.runtime.gateway import Gateway
@@ -228,6 +230,7 @@ class Directory:
         # passively (never blocking a writer), between steps.
         autocheckpoint = self.gw.on_worker(_autocheckpoint_off).result()
         checkpointed = time.monotonic()
+        flusher = _WalFlusher(self.gw.db_path)
         try:
             while True:
                 self.applying = {"version": version, "done": done, "total": total}
@@ -256,6 +259,7 @@ class Directory:
             self._act(self.versions.rejected(version, time.monotonic()))
             return
         finally:
+            flusher.stop()
             self.gw.on_worker(
                 lambda conn: conn.execute(f"PRAGMA wal_autocheckpoint={autocheckpoint}")
             )
@@ -460,3 +464,36 @@ def _stale_as_value(run: Callable[[sqlite3.Connection], Any], conn: sqlite3.Conn
         return run(conn)
     except StaleApply as exc:
         return exc
+
+
+class _WalFlusher:
+    """Flushes the WAL to disk every few milliseconds while a snapshot is applied.
+
+    Steps commit without waiting for the disk; the next decision's commit, which does wait, would
+    otherwise flush all the steps' writes since the last one and pay for them. Flushing them in
+    the background, overlapped with the steps' own work, leaves a decision its own few pages.
+    """
+
+    def __init__(self, db_path: Path, every_s: float = 0.01):
+        self._stop = threading.Event()
+        self._path = Path(f"{db_path}-wal")
+        self._every = every_s
+        self._thread = threading.Thread(target=self._run, name="wal-flush", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            fd = os.open(self._path, os.O_RDONLY)
+        except OSError:
+            return
+        try:
+            while not self._stop.wait(self._every):
+                os.fsync(fd)
+        except OSError as exc:
+            log.debug("WAL flush stopped: %s", exc)
+        finally:
+            os.close(fd)
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(5)
