@@ -185,7 +185,15 @@ def test_the_same_delta_twice_is_applied_once(site: Site) -> None:
     assert site.applied_events(3) == [("snapshot", 1), ("delta", 2), ("delta", 3)]
 
 
-def test_deltas_out_of_order_are_applied_in_version_order(site: Site) -> None:
+@pytest.fixture
+def patient_site(broker: Mosquitto, sync_cfg: Callable[..., SiteConfig]) -> Iterator[Site]:
+    """A site whose gap wait outlasts any slowness of the test machine."""
+    with _site(broker, sync_cfg(broker.port, gap_wait_s=600)) as s:
+        yield s
+
+
+def test_deltas_out_of_order_are_applied_in_version_order(patient_site: Site) -> None:
+    site = patient_site
     site.snapshot(1, directory_v1())
     site.wait_applied(1)
     site.delta(4, 3, upsert=[card("C0004", "R1")])
