@@ -21,7 +21,14 @@ def open_database(
     path: Path, *, sync: Literal["full", "normal"] = "full", migrate: bool = True
 ) -> sqlite_utils.Database:
     """The database at `path`, created and migrated to this version's schema if needed."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise StorageError(
+            f"cannot create the data directory {path.parent}: {exc.strerror}",
+            fix="set site.data_dir to a directory the gateway user may write "
+            "(under systemd: /var/lib/estate-gateway)",
+        ) from exc
     try:
         conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=10)
         conn.execute("PRAGMA journal_mode=WAL")
