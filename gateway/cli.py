@@ -90,10 +90,9 @@ def _parser() -> argparse.ArgumentParser:
 def cmd_run(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     cfg = load_config(args.config)
-    from gateway.runtime.gateway import Gateway
-    from gateway.runtime.serve import serve
+    from gateway.demo.run import run_site
 
-    serve(Gateway(cfg), started)
+    run_site(cfg, started)
     return 0
 
 

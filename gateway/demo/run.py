@@ -29,8 +29,13 @@ def seed_if_empty(cfg: SiteConfig) -> None:
     log.info("demo data seeded: %s", ", ".join(f"{n} {k}" for k, n in counts.items()))
 
 
-def run_demo(cfg: SiteConfig, started: float, stop_after: float | None = None) -> None:
-    seed_if_empty(cfg)
+def run_site(cfg: SiteConfig, started: float, stop_after: float | None = None) -> None:
+    """Run a site; its simulated readers and cameras (if any) present the site's own credentials."""
     traffic = DemoTraffic(cfg.site.data_dir / DB_NAME, cfg)
     gw = Gateway(cfg, chooser_for=traffic.chooser_for)
     serve(gw, started, stop_after)
+
+
+def run_demo(cfg: SiteConfig, started: float, stop_after: float | None = None) -> None:
+    seed_if_empty(cfg)
+    run_site(cfg, started, stop_after)

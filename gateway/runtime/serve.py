@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import signal
 import socket
 import threading
 import time
@@ -43,6 +44,10 @@ def serve(gw: Gateway, started: float, stop_after: float | None = None) -> None:
     threading.Thread(target=_announce, args=(gw, server, started), daemon=True).start()
     if stop_after is not None:
         threading.Timer(stop_after, lambda: setattr(server, "should_exit", True)).start()
+    # uvicorn re-raises the stop signal to the handler it found once it has shut down; with these
+    # the process then ends normally (exit 0), the way systemd expects a clean stop.
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: None)
     try:
         server.run()
     finally:
