@@ -98,3 +98,11 @@ def test_data_dir_is_relative_to_the_config_file(tmp_path: Path) -> None:
     path.parent.mkdir()
     path.write_text(site_toml(Path("state")), encoding="utf-8")
     assert load_config(path).site.data_dir == tmp_path / "etc" / "state"
+
+
+def test_config_reference_in_docs_is_current() -> None:
+    from gateway.config.reference import render
+
+    docs = CONFIG_DIR.parent / "docs" / "config.md"
+    assert docs.read_text(encoding="utf-8") == render(), (
+        "docs/config.md is out of date: python -m gateway.config.reference > docs/config.md")
