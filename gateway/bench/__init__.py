@@ -24,5 +24,9 @@ def _decide(args: argparse.Namespace) -> int:
 
 
 BENCHES: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Callable[[Any], int]]] = {
-    "decide": ("decisions, import, start-up and memory with a large site loaded", _decide_args, _decide),
+    "decide": (
+        "decisions, import, start-up and memory with a large site loaded",
+        _decide_args,
+        _decide,
+    ),
 }

@@ -91,7 +91,9 @@ def time_to_ready(config: Path, timeout: float = 30) -> tuple[float, int]:
         started = time.perf_counter()
         proc = subprocess.Popen(
             [sys.executable, "-m", "gateway.cli", "run", "-c", str(config)],
-            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         try:
             while True:

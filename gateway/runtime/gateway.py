@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from drivers.health import DeviceHealth
-
 from gateway.config.models import SiteConfig
 from gateway.core import Decision, Facts, Presented, Reason, decide
 from gateway.events import AccessEvent
@@ -72,7 +71,9 @@ class Gateway:
         self.latencies_ms: deque[float] = deque(maxlen=10_000)
         self.decisions = 0
         self.storage_failures = 0
-        self._jobs: queue.Queue[_Job | _Task | None] = queue.Queue()  # unbounded: card reads are never dropped
+        self._jobs: queue.Queue[_Job | _Task | None] = (
+            queue.Queue()
+        )  # unbounded: card reads are never dropped
         self._listeners: list[Listener] = []
         self._worker: threading.Thread | None = None
         self._last_tick = time.monotonic()
@@ -92,7 +93,10 @@ class Gateway:
                 source.start(self._emitter(lane_id, source.health.device))
         log.info(
             "gateway started site=%s lanes=%d devices=%d db=%s",
-            self.site.config.site.id, len(self.site.lanes), len(self.devices.health), self.db_path,
+            self.site.config.site.id,
+            len(self.site.lanes),
+            len(self.devices.health),
+            self.db_path,
         )
 
     def stop(self) -> None:
@@ -204,7 +208,10 @@ class Gateway:
             self.storage_failures += len(jobs)
             log.error(
                 "cannot record %d decision(s), gates stay shut error=%s "
-                "fix=free disk space in %s or check its permissions", len(jobs), exc, self.data_dir,
+                "fix=free disk space in %s or check its permissions",
+                len(jobs),
+                exc,
+                self.data_dir,
             )
             events = [(self._failed(job.presented), job) for job in jobs]
         for ev, job in events:
@@ -230,8 +237,12 @@ class Gateway:
         self.latencies_ms.append((time.perf_counter() - received) * 1000)
         log.info(
             "decision lane=%s kind=%s value=%s admitted=%s reason=%s flags=%s",
-            ev.lane, ev.kind, ev.value if ev.kind == "plate" else mask_card(ev.value),
-            ev.admitted, ev.reason, ",".join(ev.flags) or "-",
+            ev.lane,
+            ev.kind,
+            ev.value if ev.kind == "plate" else mask_card(ev.value),
+            ev.admitted,
+            ev.reason,
+            ",".join(ev.flags) or "-",
         )
         for listener in self._listeners:
             try:

@@ -36,7 +36,11 @@ def serve(gw: Gateway, started: float, stop_after: float | None = None) -> None:
     http = gw.site.config.http
     check_port_free(http.listen, http.port)
     config = uvicorn.Config(
-        create_app(gw), host=http.listen, port=http.port, log_config=None, access_log=False,
+        create_app(gw),
+        host=http.listen,
+        port=http.port,
+        log_config=None,
+        access_log=False,
         lifespan="off",
     )
     server = uvicorn.Server(config)
@@ -62,7 +66,10 @@ def _announce(gw: Gateway, server: uvicorn.Server, started: float) -> None:
         time.sleep(0.01)
     http = gw.site.config.http
     log.info(
-        "ready in %.2f s: http://%s:%d/api/health", time.perf_counter() - started, http.listen, http.port
+        "ready in %.2f s: http://%s:%d/api/health",
+        time.perf_counter() - started,
+        http.listen,
+        http.port,
     )
     systemd.notify("READY=1")
     interval = systemd.watchdog_interval()

@@ -18,8 +18,18 @@ def raise_alarm(conn: sqlite3.Connection, kind: str, source: str, message: str, 
             (kind, source, message, to_db(at)),
         )
         if cur.rowcount:
-            enqueue(conn, "alarm", {"at": at.isoformat(), "state": "raised", "kind": kind,
-                                    "source": source, "message": message}, at)
+            enqueue(
+                conn,
+                "alarm",
+                {
+                    "at": at.isoformat(),
+                    "state": "raised",
+                    "kind": kind,
+                    "source": source,
+                    "message": message,
+                },
+                at,
+            )
         conn.execute("COMMIT")
     except BaseException:
         conn.execute("ROLLBACK")
@@ -35,8 +45,12 @@ def clear_alarm(conn: sqlite3.Connection, kind: str, source: str, at: datetime) 
             (to_db(at), kind, source),
         )
         if cur.rowcount:
-            enqueue(conn, "alarm", {"at": at.isoformat(), "state": "cleared", "kind": kind,
-                                    "source": source}, at)
+            enqueue(
+                conn,
+                "alarm",
+                {"at": at.isoformat(), "state": "cleared", "kind": kind, "source": source},
+                at,
+            )
         conn.execute("COMMIT")
     except BaseException:
         conn.execute("ROLLBACK")

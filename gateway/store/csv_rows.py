@@ -15,10 +15,14 @@ from plates.grammar import is_plate, normalize
 
 KINDS: dict[str, tuple[set[str], set[str]]] = {
     # kind: (required columns, optional columns)
-    "residents": ({"ref", "building", "unit", "name"},
-                  {"room", "phone", "phone_masked", "valid_from", "valid_to", "blocked"}),
-    "vehicles": ({"plate", "resident_ref"},
-                 {"class", "monthly_until", "valid_from", "valid_to", "blocked"}),
+    "residents": (
+        {"ref", "building", "unit", "name"},
+        {"room", "phone", "phone_masked", "valid_from", "valid_to", "blocked"},
+    ),
+    "vehicles": (
+        {"plate", "resident_ref"},
+        {"class", "monthly_until", "valid_from", "valid_to", "blocked"},
+    ),
     "cards": ({"card", "resident_ref"}, {"plate", "valid_from", "valid_to", "hours", "blocked"}),
     "slots": ({"zone", "number"}, {"resident_ref", "plates"}),
 }
