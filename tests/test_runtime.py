@@ -226,3 +226,16 @@ def test_unknown_lane_is_an_error_not_a_decision(tmp_path: Path, lane: str) -> N
     gw = make_gateway(tmp_path)
     with pytest.raises(ValueError, match="unknown lane"):
         show(gw, lane, "card", "AAAA0001")
+
+
+def test_values_no_credential_can_have_are_counted_not_decided(tmp_path: Path) -> None:
+    gw = make_gateway(tmp_path)
+    assert not gw.present(Presented("car-in", "plate", "皖A1234I", 0.9, gw.now(), "cam"))
+    assert not gw.present(Presented("door", "barcode", "123", 1.0, gw.now(), "x"))  # type: ignore[arg-type]
+    assert not gw.present(Presented("door", "card", "no!", 1.0, gw.now(), "x"))
+    assert gw.rejected == 3 and gw.backlog() == 0
+    assert gw.present(Presented("car-in", "plate", "皖a·11111", 0.9, gw.now(), "cam"))  # normalized
+    gw.start()
+    gw.on_worker(lambda conn: None).result(5)
+    gw.stop()
+    assert _read(gw, "SELECT value, reason FROM access_log") == [("皖A11111", "resident")]

@@ -14,7 +14,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
@@ -22,6 +22,7 @@ from typing import Any, TypeVar
 from drivers.health import DeviceHealth
 from gateway.config.models import SiteConfig
 from gateway.core import Decision, Facts, Presented, Reason, decide
+from gateway.core.credentials import BadCredential, canonical
 from gateway.events import AccessEvent
 from gateway.privacy import Secrets, mask_card
 from gateway.runtime.devices import ChooserFor, Devices, build_devices
@@ -71,6 +72,7 @@ class Gateway:
         self.latencies_ms: deque[float] = deque(maxlen=10_000)
         self.decisions = 0
         self.storage_failures = 0
+        self.rejected = 0  # presentations with values no credential can have
         self._jobs: queue.Queue[_Job | _Task | None] = (
             queue.Queue()
         )  # unbounded: card reads are never dropped
@@ -119,9 +121,28 @@ class Gateway:
     def backlog(self) -> int:
         return self._jobs.qsize()
 
-    def present(self, p: Presented) -> None:
-        """Hand a presentation to the decision worker (thread-safe, never blocks, never drops)."""
+    def present(self, p: Presented) -> bool:
+        """Hand a presentation to the decision worker (thread-safe, never blocks, never drops).
+
+        A value no credential can have (a bad frame a driver let through, an unknown kind) is
+        logged and counted instead, and False returned.
+        """
+        try:
+            value = canonical(p.kind, p.value)
+        except BadCredential as exc:
+            self.rejected += 1
+            log.warning(
+                "presentation ignored lane=%s device=%s: %s; fix: check the device's "
+                "driver and format settings",
+                p.lane,
+                p.device or "-",
+                exc,
+            )
+            return False
+        if value != p.value:
+            p = replace(p, value=value)
         self._jobs.put(_Job(p, time.perf_counter()))
+        return True
 
     def on_worker(self, run: Callable[[sqlite3.Connection], T]) -> Future[T]:
         """Run `run(connection)` on the decision worker, in turn with decisions (thread-safe)."""
