@@ -48,6 +48,9 @@ type = "pedestrian"
 
 [http]
 port = {port}
+
+[storage]
+sync = "{sync}"
 """
 
 
@@ -64,9 +67,10 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def write_bench_config(work: Path) -> Path:
+def write_bench_config(work: Path, sync: str = "full") -> Path:
     path = work / "site.toml"
-    path.write_text(BENCH_SITE.format(data_dir=work / "data", port=free_port()), encoding="utf-8")
+    text = BENCH_SITE.format(data_dir=work / "data", port=free_port(), sync=sync)
+    path.write_text(text, encoding="utf-8")
     return path
 
 

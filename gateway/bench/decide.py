@@ -30,6 +30,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--slots", type=int, default=50_000)
     p.add_argument("--decisions", type=int, default=20_000)
     p.add_argument("--work-dir", type=Path, help="keep the generated data here")
+    p.add_argument(
+        "--sync",
+        choices=["full", "normal"],
+        default="full",
+        help="the site's storage.sync: full (power-cut safe) or normal (crash safe)",
+    )
 
 
 def bench_decide(args: argparse.Namespace) -> int:
@@ -43,7 +49,7 @@ def bench_decide(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace, work: Path) -> int:
-    config = write_bench_config(work)
+    config = write_bench_config(work, args.sync)
     cfg = load_config(config)
     plates_expected = int(args.residents * 1.1)  # the generator gives one resident in ten two cars
     cards = max(args.credentials - plates_expected, 0)

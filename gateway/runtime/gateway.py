@@ -40,6 +40,7 @@ T = TypeVar("T")
 
 # Decisions waiting together share one commit; more than this and the first ones would wait too long.
 MAX_BATCH = 64
+CHECKPOINT_EVERY_S = 1.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +79,8 @@ class Gateway:
         )  # unbounded: card reads are never dropped
         self._listeners: list[Listener] = []
         self._worker: threading.Thread | None = None
+        self._checkpointer: threading.Thread | None = None
+        self._stopping = threading.Event()
         self._last_tick = time.monotonic()
 
     @property
@@ -88,6 +91,11 @@ class Gateway:
         self._listeners.append(listener)
 
     def start(self) -> None:
+        # Checkpoints (copying the WAL into the database, with its own disk flushes) run on a
+        # thread of their own, so that no decision's commit ever waits for one.
+        self.conn.execute("PRAGMA wal_autocheckpoint=0")
+        self._checkpointer = threading.Thread(target=self._checkpoint, name="checkpoint", daemon=True)
+        self._checkpointer.start()
         self._worker = threading.Thread(target=self._work, name="decisions", daemon=True)
         self._worker.start()
         for lane_id, lane in self.devices.lanes.items():
@@ -107,11 +115,26 @@ class Gateway:
         self._jobs.put(None)
         if self._worker is not None:
             self._worker.join(timeout=10)
+        self._stopping.set()
+        if self._checkpointer is not None:
+            self._checkpointer.join(timeout=10)
         for lane in self.devices.lanes.values():
             for relay in lane.relays:
                 relay.close()
         self.conn.close()
         log.info("gateway stopped")
+
+    def _checkpoint(self) -> None:
+        conn = sqlite3.connect(self.db_path, timeout=10)
+        try:
+            while not self._stopping.wait(CHECKPOINT_EVERY_S):
+                try:
+                    conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+                except sqlite3.Error as exc:
+                    log.warning("checkpoint failed: %s", exc)
+            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        finally:
+            conn.close()
 
     def alive(self) -> bool:
         """For the watchdog: the worker thread runs and has looped in the last few seconds."""
