@@ -26,6 +26,7 @@ from gateway.store.csv_rows import (
     VehicleRow,
     kind_of,
 )
+from gateway.store.database import transaction
 
 
 @dataclass
@@ -135,13 +136,8 @@ def import_files(
         problems = check_references(conn, batch, zones)
     if problems:
         raise ImportRejected(problems, len(problems))
-    conn.execute("BEGIN IMMEDIATE")
-    try:
+    with transaction(conn):
         _write(conn, batch, secrets)
-        conn.execute("COMMIT")
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
     return batch.counts()
 
 

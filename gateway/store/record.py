@@ -9,6 +9,7 @@ from __future__ import annotations
 import sqlite3
 
 from gateway.events import AccessEvent
+from gateway.store.database import transaction
 from gateway.store.outbox import enqueue
 from gateway.timefmt import to_db
 
@@ -33,13 +34,8 @@ ON CONFLICT (subject) DO UPDATE SET inside = excluded.inside, lane = excluded.la
 
 def record(conn: sqlite3.Connection, ev: AccessEvent, direction: str, lane_type: str) -> None:
     """One transaction: when it returns, the decision is on disk; if it raises, nothing is."""
-    conn.execute("BEGIN IMMEDIATE")
-    try:
+    with transaction(conn):
         write_event(conn, ev, direction, lane_type)
-        conn.execute("COMMIT")
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
 
 
 def write_event(conn: sqlite3.Connection, ev: AccessEvent, direction: str, lane_type: str) -> None:
