@@ -52,9 +52,12 @@ def _unknown(p: Presented, facts: Facts, policy: Policy, closed: ClosedPeriod | 
     if p.kind != "plate" or lane.type != "vehicle":
         return Decision(Reason.UNKNOWN)
     if lane.direction == "exit":
-        if facts.inside:
-            return Decision(Reason.TEMPORARY, Billing.TEMPORARY)
-        return Decision(Reason.UNKNOWN, flags=("no_entry_record",))
+        flags: tuple[str, ...] = () if facts.inside else ("no_entry_record",)
+        if facts.fee_due > 0:
+            return Decision(Reason.PAYMENT_DUE, Billing.TEMPORARY, flags=flags, fee_fen=facts.fee_due)
+        if not facts.inside and policy.exit_without_entry == "guard":
+            return Decision(Reason.UNKNOWN, flags=flags)
+        return Decision(Reason.TEMPORARY, Billing.TEMPORARY, flags=flags)
     if closed is not None and not closed.admit_temporary_vehicles:
         return Decision(Reason.CLOSED_MANAGEMENT)
     if policy.unknown_vehicle == "refuse":
@@ -84,7 +87,10 @@ def _credential_refusal(cred: CredentialFacts, p: Presented, closed: ClosedPerio
 
 def _exit(cred: CredentialFacts, facts: Facts) -> Decision:
     # Nobody is kept in: an exit without a recorded entry still opens, and is flagged for the guard.
+    # A car that owes a fee (a visitor's, or a resident's second car of a shared slot) pays first.
     flags = () if facts.inside else ("no_entry_record",)
+    if facts.fee_due > 0:
+        return Decision(Reason.PAYMENT_DUE, flags=flags, fee_fen=facts.fee_due)
     return Decision(_HOLDER_REASON[cred.holder.kind], flags=flags)
 
 
