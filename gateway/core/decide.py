@@ -35,12 +35,9 @@ def decide(p: Presented, facts: Facts, policy: Policy) -> Decision:
         return Decision(refused)
     if lane.direction == "exit":
         return _exit(cred, facts)
-    flags: tuple[str, ...] = ()
-    if facts.inside:
-        if policy.anti_passback == "hard":
-            return Decision(Reason.ANTI_PASSBACK)
-        if policy.anti_passback == "soft":
-            flags = ("already_inside",)
+    flags = _passback(facts, policy)
+    if flags is None:
+        return Decision(Reason.ANTI_PASSBACK)
     if lane.type == "pedestrian":
         return Decision(_HOLDER_REASON[cred.holder.kind], flags=flags)
     return _vehicle_entry(cred, p, facts, policy, flags)
@@ -62,7 +59,17 @@ def _unknown(p: Presented, facts: Facts, policy: Policy, closed: ClosedPeriod | 
         return Decision(Reason.CLOSED_MANAGEMENT)
     if policy.unknown_vehicle == "refuse":
         return Decision(Reason.UNKNOWN)
-    return _temporary(facts, ())
+    entry_flags = _passback(facts, policy)
+    if entry_flags is None:
+        return Decision(Reason.ANTI_PASSBACK)
+    return _temporary(facts, entry_flags)
+
+
+def _passback(facts: Facts, policy: Policy) -> tuple[str, ...] | None:
+    """An entry while recorded inside: None to refuse (hard), or the flags to admit it with."""
+    if not facts.inside or policy.anti_passback == "off":
+        return ()
+    return None if policy.anti_passback == "hard" else ("already_inside",)
 
 
 def _credential_refusal(cred: CredentialFacts, p: Presented, closed: ClosedPeriod | None) -> Reason | None:

@@ -79,7 +79,9 @@ class ParkingDesk:
             return facts, Before(reentered=open_stay(conn, subject))
         return facts, None
 
-    def settle(self, conn: sqlite3.Connection, ev: AccessEvent, lane: LaneRules, before: Before | None) -> None:
+    def settle(
+        self, conn: sqlite3.Connection, ev: AccessEvent, lane: LaneRules, before: Before | None
+    ) -> None:
         if before is None or not ev.admitted:
             return
         if before.account is not None:
@@ -112,7 +114,9 @@ class ParkingDesk:
             subject, vclass, unregistered = self._who(conn, p, lane)
             held = pending_at(conn, lane.id, plate, at)
             fee_until = held or at
-            account = owed(conn, self.rules, subject, fee_until, vehicle_class=vclass, unregistered=unregistered)
+            account = owed(
+                conn, self.rules, subject, fee_until, vehicle_class=vclass, unregistered=unregistered
+            )
             _check_amount(account, amount_fen)
             stay = account.stay
             record_payment(
@@ -134,7 +138,13 @@ class ParkingDesk:
         return prepare
 
     def prepay(
-        self, conn: sqlite3.Connection, plate: str, amount_fen: int, method: str, receipt: str, actor: str,
+        self,
+        conn: sqlite3.Connection,
+        plate: str,
+        amount_fen: int,
+        method: str,
+        receipt: str,
+        actor: str,
         at: datetime,
     ) -> dict[str, Any]:
         """Paying ahead at the booth: the car then has the grace period to leave."""
@@ -163,15 +173,21 @@ class ParkingDesk:
             tz=self.site.tz,
         )
         leave_by = at + self.rules.grace
-        return {"plate": plate, "amount_fen": amount_fen, "receipt": receipt, "leave_by": leave_by.isoformat()}
+        return {
+            "plate": plate,
+            "amount_fen": amount_fen,
+            "receipt": receipt,
+            "leave_by": leave_by.isoformat(),
+        }
 
     def quote(self, conn: sqlite3.Connection, plate: str, at: datetime) -> dict[str, Any]:
         """What a car owes now (read-only: runs on any connection)."""
         plate = _plate(plate)
         p = Presented(_BOOTH.id, "plate", plate, 1.0, at, "quote")
         subject, vclass, unregistered = self._who(conn, p, _BOOTH)
-        return quote_json(owed(conn, self.rules, subject, at, vehicle_class=vclass, unregistered=unregistered),
-                          plate, at)
+        return quote_json(
+            owed(conn, self.rules, subject, at, vehicle_class=vclass, unregistered=unregistered), plate, at
+        )
 
     def lane_quote(self, conn: sqlite3.Connection, lane_id: str, at: datetime) -> dict[str, Any] | None:
         """The car held at an exit lane for payment, and what it owes (as of when it was read there)."""
@@ -201,17 +217,23 @@ class ParkingDesk:
         """The host unit confirms its visitor (业主确认): the stay gets the visitor free time."""
         stay = stay_by_id(conn, stay_id)
         if stay is None or conn.execute("SELECT exited_at FROM stays WHERE id = ?", (stay_id,)).fetchone()[0]:
-            raise ParkingError(f"no car is inside on stay {stay_id}", fix="pick a stay from the open stays list")
+            raise ParkingError(
+                f"no car is inside on stay {stay_id}", fix="pick a stay from the open stays list"
+            )
         if not is_billable(stay.billing):
             raise ParkingError(f"stay {stay_id} does not pay ({stay.billing})", fix="nothing to validate")
         known = conn.execute(
             "SELECT 1 FROM residents WHERE building = ? AND unit = ? LIMIT 1", (building, unit)
         ).fetchone()
         if not known:
-            raise ParkingError(f"no resident lives in {building} {unit}", fix="give the host's building and unit")
+            raise ParkingError(
+                f"no resident lives in {building} {unit}", fix="give the host's building and unit"
+            )
         if stay.subject.startswith(("visitor:", "contractor:")):
             pass_id = int(stay.subject.split(":", 1)[1])
-            host = conn.execute("SELECT host_building, host_unit FROM passes WHERE id = ?", (pass_id,)).fetchone()
+            host = conn.execute(
+                "SELECT host_building, host_unit FROM passes WHERE id = ?", (pass_id,)
+            ).fetchone()
             if host and tuple(host) != (building, unit):
                 raise ParkingError(
                     f"the visitor was registered for {host[0]} {host[1]}, not {building} {unit}",
@@ -235,7 +257,9 @@ class ParkingDesk:
             "SELECT plate, zone, class, slot_id, exited_at FROM stays WHERE id = ?", (stay_id,)
         ).fetchone()
         if row is None or row[4] is not None:
-            raise ParkingError(f"no car is inside on stay {stay_id}", fix="pick a stay from the open stays list")
+            raise ParkingError(
+                f"no car is inside on stay {stay_id}", fix="pick a stay from the open stays list"
+            )
         plate, zone, vclass, slot_id, _ = row
         conn.execute(
             "UPDATE stays SET exited_at = ?, closed_by = 'admin' WHERE id = ? AND exited_at IS NULL",
@@ -246,8 +270,16 @@ class ParkingDesk:
         enqueue(
             conn,
             "stay",
-            {"at": at.isoformat(), "change": "closed_by_admin", "stay_id": stay_id, "plate": plate,
-             "zone": zone, "class": vclass, "reason": reason, "actor": actor},
+            {
+                "at": at.isoformat(),
+                "change": "closed_by_admin",
+                "stay_id": stay_id,
+                "plate": plate,
+                "zone": zone,
+                "class": vclass,
+                "reason": reason,
+                "actor": actor,
+            },
             at,
         )
         return {"stay_id": stay_id, "plate": plate, "handover_to": moved}
@@ -257,7 +289,9 @@ class ParkingDesk:
     def _exit_lane(self, lane_id: str) -> LaneRules:
         lane = self.site.lanes.get(lane_id)
         if lane is None or lane.direction != "exit" or lane.type != "vehicle":
-            exits = sorted(k for k, v in self.site.lanes.items() if v.direction == "exit" and v.type == "vehicle")
+            exits = sorted(
+                k for k, v in self.site.lanes.items() if v.direction == "exit" and v.type == "vehicle"
+            )
             raise ParkingError(f"{lane_id!r} is not a vehicle exit lane", fix=f"use one of {exits}")
         return lane
 

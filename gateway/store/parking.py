@@ -236,8 +236,8 @@ def record_payment(
         receipt = f"{local:%Y%m%d}-{n + 1:04d}"
     try:
         conn.execute(
-            "INSERT INTO payments (subject, plate, stay_id, lane, at, fee_until, amount_fen, method, receipt, "
-            "actor) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO payments (subject, plate, stay_id, lane, at, fee_until, amount_fen, method, "
+            "receipt, actor) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (subject, plate, stay_id, lane, to_db(at), to_db(fee_until), amount_fen, method, receipt, actor),
         )
     except sqlite3.IntegrityError as exc:
