@@ -24,6 +24,7 @@ from gateway.config.models import SiteConfig
 from gateway.core import Decision, Facts, Presented, Reason, decide
 from gateway.core.credentials import BadCredential, canonical
 from gateway.events import AccessEvent
+from gateway.parking.operations import Operations, worker_of
 from gateway.parking.service import ParkingDesk
 from gateway.privacy import Secrets, mask_card
 from gateway.runtime.devices import ChooserFor, Devices, build_devices
@@ -84,6 +85,10 @@ class Gateway:
         self._checkpointer: threading.Thread | None = None
         self._stopping = threading.Event()
         self._last_tick = time.monotonic()
+        # Daily reports, patrol rounds, retention and the disk guard; its writes come to the worker.
+        self.operations = Operations(
+            self.site, self.db_path, self.data_dir, worker_of(self.on_worker), self.now()
+        )
 
     @property
     def snapshots_dir(self) -> Path:
@@ -103,6 +108,7 @@ class Gateway:
         for lane_id, lane in self.devices.lanes.items():
             for source in lane.sources:
                 source.start(self._emitter(lane_id, source.health.device))
+        self.operations.start(self.now)
         log.info(
             "gateway started site=%s lanes=%d devices=%d db=%s",
             self.site.config.site.id,
@@ -112,6 +118,7 @@ class Gateway:
         )
 
     def stop(self) -> None:
+        self.operations.stop()
         for source in self.devices.sources():
             source.stop()
         self._jobs.put(None)
