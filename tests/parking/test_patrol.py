@@ -33,8 +33,14 @@ def test_rounds_every_two_hours_from_22_to_06() -> None:
 
 
 def test_rounds_for_a_window_inside_one_day_and_weekdays() -> None:
-    day = RouteSpec("day", "", ("cp-a",), Window.parse("08:00-12:00", frozenset({0})), timedelta(hours=2),
-                    timedelta(minutes=30))
+    day = RouteSpec(
+        "day",
+        "",
+        ("cp-a",),
+        Window.parse("08:00-12:00", frozenset({0})),
+        timedelta(hours=2),
+        timedelta(minutes=30),
+    )
     due = due_times(day, at(3, 0), at(5, 0), TZ)  # 3 March 2025 is a Monday
     assert [d.strftime("%d %H:%M") for d in due] == ["03 08:00", "03 10:00"]
 
