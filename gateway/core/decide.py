@@ -20,6 +20,12 @@ _HOLDER_REASON = {
 }
 
 
+_BILLING_REASON: dict[Billing | None, Reason] = {
+    Billing.MONTHLY: Reason.MONTHLY,
+    Billing.TEMPORARY: Reason.TEMPORARY,
+}
+
+
 def decide(p: Presented, facts: Facts, policy: Policy) -> Decision:
     lane = facts.lane
     if not within(lane.hours, p.at):
@@ -97,8 +103,12 @@ def _exit(cred: CredentialFacts, facts: Facts) -> Decision:
     # A car that owes a fee (a visitor's, or a resident's second car of a shared slot) pays first.
     flags = () if facts.inside else ("no_entry_record",)
     if facts.fee_due > 0:
-        return Decision(Reason.PAYMENT_DUE, flags=flags, fee_fen=facts.fee_due)
-    return Decision(_HOLDER_REASON[cred.holder.kind], flags=flags)
+        return Decision(Reason.PAYMENT_DUE, facts.stay_billing, flags=flags, fee_fen=facts.fee_due)
+    reason = _HOLDER_REASON[cred.holder.kind]
+    # A resident's car leaves as what it came in as: monthly, or temporary (a shared slot's second car).
+    if cred.holder.kind == "resident":
+        reason = _BILLING_REASON.get(facts.stay_billing, reason)
+    return Decision(reason, facts.stay_billing, flags=flags)
 
 
 def _vehicle_entry(

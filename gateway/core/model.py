@@ -153,6 +153,7 @@ class Facts:
     inside: bool = False  # the credential's subject (person or vehicle) is inside now
     zone: ZoneFacts | None = None  # the lane's zone, for the presented vehicle's class
     fee_due: int = 0  # fen still to pay before leaving (exit lanes; worked out by the store's fee desk)
+    stay_billing: Billing | None = None  # exit lanes: how the stay now ending was billed
 
 
 @dataclass(frozen=True, slots=True)

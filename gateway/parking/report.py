@@ -166,8 +166,15 @@ def _parking(conn: sqlite3.Connection, s: str, e: str) -> dict[str, Any]:
         "AND json_extract(payload, '$.change') = 'handover'",
         (s, e),
     ).fetchone()[0]
-    corrections = conn.execute(
-        "SELECT count(*) FROM audit WHERE at >= ? AND at < ? AND action LIKE 'stay.%'", (s, e)
+    audited = dict(
+        conn.execute(
+            "SELECT action, count(*) FROM audit WHERE at >= ? AND at < ? AND action LIKE 'stay.%' GROUP BY 1",
+            (s, e),
+        ).fetchall()
+    )
+    pending = conn.execute(
+        "SELECT coalesce(sum(amount_fen), 0) FROM payments WHERE at >= ? AND at < ? AND charge_id IS NULL",
+        (s, e),
     ).fetchone()[0]
     return {
         "temporary_stays_closed": closed,
@@ -178,8 +185,10 @@ def _parking(conn: sqlite3.Connection, s: str, e: str) -> dict[str, Any]:
         "revenue_fen": sum(by_method.values()),
         "payments": payments,
         "revenue_by_method_fen": by_method,
+        "paid_ahead_not_left_fen": pending,
         "handovers": handovers,
-        "admin_corrections": corrections,
+        "host_validations": audited.get("stay.validate", 0),
+        "admin_corrections": audited.get("stay.close", 0),
     }
 
 

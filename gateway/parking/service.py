@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from gateway.core import Facts, LaneRules, Presented
+from gateway.core import Billing, Facts, LaneRules, Presented
 from gateway.core.credentials import BadCredential, canonical
 from gateway.events import AccessEvent
 from gateway.parking.book import Rules, StayFacts
@@ -74,7 +74,9 @@ class ParkingDesk:
         if lane.direction == "exit":
             vclass = cred.vehicle.vehicle_class if cred and cred.vehicle else "car"
             account = owed(conn, self.rules, subject, p.at, vehicle_class=vclass, unregistered=cred is None)
-            return replace(facts, fee_due=account.quote.due_fen), Before(account=account)
+            billing = Billing(account.stay.billing) if account.stay and account.stay.billing else None
+            facts = replace(facts, fee_due=account.quote.due_fen, stay_billing=billing)
+            return facts, Before(account=account)
         if facts.inside:
             return facts, Before(reentered=open_stay(conn, subject))
         return facts, None
