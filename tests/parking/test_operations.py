@@ -230,3 +230,36 @@ def test_report_day_is_24_hours_from_the_report_hour(make_gw: Callable[..., Gate
     assert built == (["2025-03-03"] if hour == 0 else ["2025-03-02", "2025-03-03"])
     first = json.loads(gw.conn.execute("SELECT body FROM daily_reports ORDER BY day").fetchone()[0])
     assert first["vehicles"]["entries"]["total"] == 1
+
+
+CLOSED = """
+[[policy.closed_management]]
+first_day = 2025-03-03
+last_day = 2025-03-09
+hours = ["07:00-21:00"]
+temporary_vehicles = "refuse"
+"""
+
+
+def test_closed_management_summary_counts_both_ways_inside_the_hours(make_gw: Callable[..., Gateway]) -> None:
+    gw = make_gw(extra=CLOSED)
+    day = T0.replace(hour=0)
+    show(gw, "car-in", "苏E00001", day + 6 * H)  # before the hours: not counted
+    assert show(gw, "car-in", "苏E00002", day + 8 * H).reason == "closed_management"
+    show(gw, "car-in", "皖B33333", day + 9 * H)
+    show(gw, "car-out", "皖B33333", day + 10 * H)
+    show(gw, "car-out", "苏E00001", day + 6 * H + 20 * M)  # leaves before 07:00, free
+    add_visitor(gw, "浙A99999")  # registered at 09:00 (T0)
+    ops(gw, started=day).reports(day + 24 * H)
+    body = json.loads(gw.conn.execute("SELECT body FROM daily_reports").fetchone()[0])
+    cm = body["closed_management"]
+    assert cm["periods"] == ["2025-03-03..2025-03-09 07:00-21:00"]
+    assert (cm["vehicles_in"], cm["vehicles_out"], cm["vehicles_turned_away"]) == (1, 1, 1)
+    assert cm["visitors_registered"] == 1
+
+
+def test_no_closed_management_summary_outside_a_period(gw: Gateway) -> None:
+    show(gw, "car-in", "苏E00001", T0)
+    ops(gw, started=T0).reports(T0 + 24 * H)
+    body = json.loads(gw.conn.execute("SELECT body FROM daily_reports").fetchone()[0])
+    assert body["closed_management"] is None
