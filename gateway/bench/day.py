@@ -68,13 +68,17 @@ def _run(args: argparse.Namespace, work: Path) -> int:
             }
         )
     if args.report_movements:
+        # A larger estate of the same kind: slots, visitors and unregistered cars scaled together
+        # (a little over, since a bigger car park turns fewer cars away when full).
         per_slot = int(figures["day_movements"]) / args.slots  # type: ignore[call-overload]
-        slots = max(args.slots, round(args.report_movements / per_slot * 1.02))
+        scale = max(1.0, args.report_movements / per_slot / args.slots * 1.1)
+        slots = round(args.slots * scale)
         print(f"simulating a {slots}-slot day for the report (set-up, not timed)")
         big = simulate_day(
             work / "big",
             slots=slots,
-            visitors=args.visitors * slots // args.slots,
+            visitors=round(args.visitors * scale),
+            temporaries=round(160 * scale),
             seed=args.seed,
             sync="normal",
         )
