@@ -51,6 +51,7 @@ class ParkingError(GatewayError):
 class Owed:
     """A car's account at one moment: its open stay, what it owes, and the rows that would settle it."""
 
+    subject: str
     stay: StayFacts | None
     quote: Quote
     payment_ids: tuple[int, ...]
@@ -108,7 +109,7 @@ def owed(
         vehicle_class=vehicle_class,
         unregistered=unregistered,
     )
-    return Owed(stay, q, tuple(r[0] for r in pay_rows), tuple(r[0] for r in carried))
+    return Owed(subject, stay, q, tuple(r[0] for r in pay_rows), tuple(r[0] for r in carried))
 
 
 def settle_exit(
@@ -139,7 +140,7 @@ def carry_reentry(
     charge = stay_charge(stay, rules, at)
     if charge is None or charge.amount_fen == 0:
         return None
-    account = Owed(stay, Quote(charge.amount_fen, charge, 0, 0), (), ())
+    account = Owed(stay.subject, stay, Quote(charge.amount_fen, charge, 0, 0), (), ())
     return _write_charge(conn, stay, account, charge, "reentry", event_id, at, settled=False)
 
 
@@ -154,13 +155,14 @@ def _write_charge(
     *,
     settled: bool,
 ) -> int:
-    subject = stay.subject if stay else account_subject(account)
+    subject = account.subject
+    plate = stay.plate if stay else _plate_of(subject)
     cur = conn.execute(
         _CHARGE,
         (
             stay.id if stay else None,
             subject,
-            stay.plate if stay else _plate_of(subject),
+            plate,
             stay.vehicle_class if stay else "car",
             stay.billing if stay else "temporary",
             kind,
@@ -173,11 +175,26 @@ def _write_charge(
             to_db(at) if settled else None,
         ),
     )
-    return int(cur.lastrowid or 0)
-
-
-def account_subject(account: Owed) -> str:
-    return account.stay.subject if account.stay else ""
+    charge_id = int(cur.lastrowid or 0)
+    enqueue(
+        conn,
+        "charge",
+        {
+            "at": at.isoformat(),
+            "charge_id": charge_id,
+            "kind": kind,
+            "plate": plate,
+            "stay_id": stay.id if stay else None,
+            "amount_fen": charge.amount_fen,
+            "tariff_version": charge.tariff_version,
+            "started_at": charge.started_at.isoformat() if charge.started_at else None,
+            "ended_at": charge.ended_at.isoformat(),
+            "settled": settled,
+            "event_id": event_id,
+        },
+        at,
+    )
+    return charge_id
 
 
 def _plate_of(subject: str) -> str | None:
