@@ -23,6 +23,7 @@ from gateway.config import SiteConfig, load_config
 from gateway.core import Presented
 from gateway.demo.seed import random_plate, write_site_csvs
 from gateway.events import AccessEvent
+from gateway.ids import uuid7
 from gateway.parking.operations import Operations
 from gateway.runtime.gateway import Gateway
 from gateway.store.admin import import_csv
@@ -371,9 +372,9 @@ class _Sim:
 
     def tap(self, checkpoint: str, at: datetime) -> None:
         self.gw.conn.execute(
-            "INSERT INTO patrol_taps (at, device, lane, card, checkpoint) "
-            "VALUES (?, ?, 'east-door', 'G001', ?)",
-            (to_db(at), checkpoint, checkpoint),
+            "INSERT INTO patrol_taps (tap_id, at, checkpoint, lane, card) "
+            "VALUES (?, ?, ?, 'east-door', 'G001')",
+            (uuid7(), to_db(at), checkpoint),
         )
 
     def _check(self) -> None:

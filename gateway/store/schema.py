@@ -197,7 +197,7 @@ MIGRATIONS: list[str] = [
     """,
     # parking and estate operations (issue 6): charges and payments, host validations, the handover
     # of a shared slot, daily reports, patrol rounds, and patrol taps where the drivers' migration
-    # has not made them (same columns as theirs that this reads: at, checkpoint, lane, card).
+    # has not made them (the same table as theirs; it is only read here: at, checkpoint).
     """
     ALTER TABLE stays ADD COLUMN billed_until TEXT;
     CREATE INDEX stays_entered ON stays(entered_at);
@@ -260,12 +260,13 @@ MIGRATIONS: list[str] = [
 
     CREATE TABLE IF NOT EXISTS patrol_taps (
         id INTEGER PRIMARY KEY,
+        tap_id TEXT NOT NULL UNIQUE,
         at TEXT NOT NULL,
-        device TEXT NOT NULL DEFAULT '',
-        lane TEXT NOT NULL DEFAULT '',
-        card TEXT NOT NULL,
-        checkpoint TEXT NOT NULL
+        checkpoint TEXT NOT NULL,
+        lane TEXT NOT NULL,
+        card TEXT NOT NULL
     );
+    CREATE INDEX IF NOT EXISTS patrol_taps_checkpoint ON patrol_taps(checkpoint, at);
     CREATE INDEX IF NOT EXISTS patrol_taps_at ON patrol_taps(at);
 
     CREATE TABLE patrol_rounds (

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from gateway.ids import uuid7
 from gateway.parking.operations import Operations
 from gateway.parking.report import report_csv
 from gateway.runtime.gateway import Gateway
@@ -54,8 +55,8 @@ def ops(gw: Gateway, started: datetime = T0) -> Operations:
 
 def tap(gw: Gateway, at: datetime, checkpoint: str) -> None:
     gw.conn.execute(
-        "INSERT INTO patrol_taps (at, device, lane, card, checkpoint) VALUES (?, ?, 'door', 'G0001', ?)",
-        (to_db(at), checkpoint, checkpoint),
+        "INSERT INTO patrol_taps (tap_id, at, checkpoint, lane, card) VALUES (?, ?, ?, 'door', 'G0001')",
+        (uuid7(), to_db(at), checkpoint),
     )
 
 
