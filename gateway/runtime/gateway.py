@@ -331,7 +331,7 @@ class Gateway:
                     relay.pulse(self._pulse_seconds[ev.lane], ev.event_id)
                 except Exception as exc:
                     relay.health.set_offline(f"pulse failed: {exc}")
-        lines = display_lines(ev, self.site.config.site.language)
+        lines = display_lines(ev, self.site.config.site.language, self.site.lanes[ev.lane].direction)
         for display in devices.displays:
             try:
                 display.show(lines)

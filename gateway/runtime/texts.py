@@ -32,9 +32,12 @@ def reason_text(reason: str, language: str = "zh") -> str:
     return zh if language == "zh" else en
 
 
-def display_lines(ev: AccessEvent, language: str = "zh") -> list[str]:
+def display_lines(ev: AccessEvent, language: str = "zh", direction: str = "entrance") -> list[str]:
     """What the lane display tells the driver or walker, e.g. 欢迎回家 / 皖A12345."""
     who = ev.plate or ""
+    if ev.admitted and direction == "exit":
+        first = "一路平安" if language == "zh" else "Goodbye"
+        return [first, who] if who else [first]
     if ev.reason == "payment_due":
         zh = language == "zh"
         kind = {"resident": "", "visitor": "访客 "}.get(ev.holder_kind or "", "临时车 ") if zh else ""

@@ -37,6 +37,7 @@ def test_temporary_car_pays_at_the_exit_then_the_barrier_opens(gw: Gateway) -> N
         pay(gw, "苏E12345", 500, T0 + 2 * H + M)
     out = pay(gw, "苏E12345", 700, T0 + 2 * H + M, method="qr")
     assert out.admitted and out.reason == "temporary" and out.device == "guard:guard1"
+    assert display.shown[-1] == ["一路平安", "苏E12345"]
     charge = gw.conn.execute(
         "SELECT amount_fen, tariff_version, kind, settled_at IS NOT NULL FROM charges"
     ).fetchall()
