@@ -23,10 +23,27 @@ def _decide(args: argparse.Namespace) -> int:
     return bench_decide(args)
 
 
+def _day_args(p: argparse.ArgumentParser) -> None:
+    from gateway.bench.day import add_arguments
+
+    add_arguments(p)
+
+
+def _day(args: argparse.Namespace) -> int:
+    from gateway.bench.day import bench_day
+
+    return bench_day(args)
+
+
 BENCHES: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Callable[[Any], int]]] = {
     "decide": (
         "decisions, import, start-up and memory with a large site loaded",
         _decide_args,
         _decide,
+    ),
+    "day": (
+        "a simulated day at a 1,000-slot estate, and the daily report of a 20,000-movement day",
+        _day_args,
+        _day,
     ),
 }

@@ -24,6 +24,8 @@ from gateway.config.models import SiteConfig
 from gateway.core import Decision, Facts, Presented, Reason, decide
 from gateway.core.credentials import BadCredential, canonical
 from gateway.events import AccessEvent
+from gateway.parking.operations import Operations, worker_of
+from gateway.parking.service import ParkingDesk
 from gateway.privacy import Secrets, mask_card
 from gateway.runtime.devices import ChooserFor, Devices, build_devices
 from gateway.runtime.texts import display_lines
@@ -66,6 +68,7 @@ class Gateway:
         self.conn: sqlite3.Connection = self.db.conn
         self.secrets = Secrets.load_or_create(self.data_dir)
         self.devices: Devices = build_devices(cfg, chooser_for)
+        self.parking = ParkingDesk(self.site)
         for health in self.devices.health:
             health.on_change = self._device_changed
         self._pulse_seconds = {lane.id: lane.pulse_seconds for lane in cfg.lanes}
@@ -82,6 +85,10 @@ class Gateway:
         self._checkpointer: threading.Thread | None = None
         self._stopping = threading.Event()
         self._last_tick = time.monotonic()
+        # Daily reports, patrol rounds, retention and the disk guard; its writes come to the worker.
+        self.operations = Operations(
+            self.site, self.db_path, self.data_dir, worker_of(self.on_worker), self.now()
+        )
 
     @property
     def snapshots_dir(self) -> Path:
@@ -101,6 +108,7 @@ class Gateway:
         for lane_id, lane in self.devices.lanes.items():
             for source in lane.sources:
                 source.start(self._emitter(lane_id, source.health.device))
+        self.operations.start(self.now)
         log.info(
             "gateway started site=%s lanes=%d devices=%d db=%s",
             self.site.config.site.id,
@@ -110,6 +118,7 @@ class Gateway:
         )
 
     def stop(self) -> None:
+        self.operations.stop()
         for source in self.devices.sources():
             source.stop()
         self._jobs.put(None)
@@ -267,8 +276,28 @@ class Gateway:
         if lane is None:
             raise ValueError(f"unknown lane {p.lane!r}")
         facts = lookup(self.conn, p, lane, self.site.capacity)
+        facts, before = self.parking.prepare(self.conn, p, lane, facts)  # the fee owed at an exit
         ev = AccessEvent.of(p, facts, decide(p, facts, self.site.policy))
         write_event(self.conn, ev, lane.direction, lane.type)
+        self.parking.settle(self.conn, ev, lane, before)  # charge, payments, shared-slot handover
+        return ev
+
+    def decide_after(self, prepare: Callable[[sqlite3.Connection], Presented]) -> Future[AccessEvent]:
+        """On the worker, in one transaction: `prepare` writes (a guard's payment) and names a
+        presentation, which is then decided and recorded; the gate acts after the commit."""
+        return self.on_worker(lambda conn: self.decide_now(prepare))
+
+    def decide_now(self, prepare: Callable[[sqlite3.Connection], Presented]) -> AccessEvent:
+        """decide_after() on the calling thread (worker thread only, like handle())."""
+        received = time.perf_counter()
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            ev = self._decide_one(prepare(self.conn))
+            self.conn.execute("COMMIT")
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        self._after(ev, received)
         return ev
 
     def _failed(self, p: Presented) -> AccessEvent:
@@ -302,7 +331,7 @@ class Gateway:
                     relay.pulse(self._pulse_seconds[ev.lane], ev.event_id)
                 except Exception as exc:
                     relay.health.set_offline(f"pulse failed: {exc}")
-        lines = display_lines(ev, self.site.config.site.language)
+        lines = display_lines(ev, self.site.config.site.language, self.site.lanes[ev.lane].direction)
         for display in devices.displays:
             try:
                 display.show(lines)
