@@ -11,6 +11,7 @@ from typing import Annotated, Any
 from fastapi import Depends, FastAPI, Query
 
 from gateway.api.errors import ApiError, install_error_handlers
+from gateway.api.guard import install_guard_app
 from gateway.privacy import mask_card, mask_name
 from gateway.runtime.gateway import Gateway
 from gateway.runtime.texts import reason_text
@@ -39,9 +40,13 @@ def create_app(gw: Gateway) -> FastAPI:
     app = FastAPI(
         title="Estate gateway",
         version=VERSION,
-        description="Local API of an estate gate gateway: health, lane events, devices.",
+        description="Local API of an estate gate gateway: health, lane events, devices, and the "
+        "guard booth app (visitors, passes, lookup, lanes opened by hand, alarms, audit). "
+        "Log in with POST /api/session (cookie; send X-CSRF-Token on changes) or send an API token "
+        "as Authorization: Bearer.",
     )
     install_error_handlers(app)
+    app.state.gateway = gw
     language = gw.site.config.site.language
 
     def reader() -> Iterator[sqlite3.Connection]:
@@ -91,6 +96,7 @@ def create_app(gw: Gateway) -> FastAPI:
         rows = db.execute(_EVENTS, {"lane": lane, "limit": limit}).fetchall()
         return [_event_json(dict(row), language) for row in rows]
 
+    install_guard_app(app, gw)
     return app
 
 
@@ -99,6 +105,6 @@ def _event_json(row: dict[str, Any], language: str) -> dict[str, Any]:
     row["flags"] = [f for f in row["flags"].split(",") if f]
     row["name"] = mask_name(row["name"] or "")
     row["reason_text"] = reason_text(row["reason"], language)
-    if row["kind"] == "card":
+    if row["kind"] in ("card", "qr"):
         row["value"] = mask_card(row["value"])
     return row
