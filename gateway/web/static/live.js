@@ -39,7 +39,7 @@
     }
     box.append(node("div", ev.kind === "plate" ? "plate" : "plate card-no", credential(ev)));
     box.append(node("div", "verdict", verdict(ev)));
-    box.append(node("div", "who-line", holder(ev)));
+    if (ev.holder_kind) box.append(node("div", "who-line", holder(ev)));
     const flags = ev.flags.map((f) => T("flag." + f)).join(" · ");
     box.append(node("div", "time", time(ev.at) + (flags ? " · " + flags : "")));
   }
