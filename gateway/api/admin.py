@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 
 from gateway.accounts.passwords import hash_password, password_problem, username_problem
 from gateway.api.auth import Admin
-from gateway.api.deps import App, Db, local, write
+from gateway.api.deps import App, Db, Id, local, write
 from gateway.api.errors import ApiError
 from gateway.store import accounts as store
 
@@ -85,7 +85,7 @@ def add_account(body: AccountIn, who: Admin, app: App) -> AccountOut:
 
 @router.patch("/api/accounts/{account_id}", summary="Change an account: role, name, password, "
               "disabled (admin)", response_model=AccountOut)
-def change_account(account_id: int, body: AccountChange, who: Admin, app: App, db: Db) -> AccountOut:
+def change_account(account_id: Id, body: AccountChange, who: Admin, app: App, db: Db) -> AccountOut:
     gw = app.gw
     target = store.get_account(db, account_id)
     hashed = _password(target.username, body.password) if body.password is not None else None
@@ -115,6 +115,6 @@ def add_token(body: TokenIn, who: Admin, app: App) -> TokenOut:
 
 
 @router.delete("/api/tokens/{token_id}", summary="Revoke an API token (admin)", status_code=204)
-def revoke_token(token_id: int, who: Admin, app: App) -> None:
+def revoke_token(token_id: Id, who: Admin, app: App) -> None:
     gw = app.gw
     write(gw, lambda c: store.revoke_token(c, gw.now(), who.name, token_id))

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from importlib.metadata import PackageNotFoundError, version
 from typing import Annotated, Any
 
-from fastapi import Depends, FastAPI, Query
+from fastapi import Depends, FastAPI, Query, Request
 
 from gateway.api.errors import ApiError, install_error_handlers
 from gateway.api.guard import install_guard_app
@@ -36,6 +36,19 @@ ORDER BY a.id DESC LIMIT :limit
 """
 
 
+def read_db(request: Request) -> Iterator[sqlite3.Connection]:
+    """A read-only connection per request; the decision worker alone writes."""
+    gw: Gateway = request.app.state.gateway
+    conn = sqlite3.connect(f"file:{gw.db_path}?mode=ro", uri=True, timeout=5)
+    try:
+        yield conn
+    finally:
+        conn.close()
+
+
+Db = Annotated[sqlite3.Connection, Depends(read_db)]
+
+
 def create_app(gw: Gateway) -> FastAPI:
     app = FastAPI(
         title="Estate gateway",
@@ -45,18 +58,9 @@ def create_app(gw: Gateway) -> FastAPI:
         "Log in with POST /api/session (cookie; send X-CSRF-Token on changes) or send an API token "
         "as Authorization: Bearer.",
     )
-    install_error_handlers(app)
     app.state.gateway = gw
+    install_error_handlers(app)
     language = gw.site.config.site.language
-
-    def reader() -> Iterator[sqlite3.Connection]:
-        conn = sqlite3.connect(f"file:{gw.db_path}?mode=ro", uri=True, timeout=5)
-        try:
-            yield conn
-        finally:
-            conn.close()
-
-    Db = Annotated[sqlite3.Connection, Depends(reader)]
 
     @app.get("/api/health", summary="Is the gateway working, and what does each device say")
     def health(db: Db) -> dict[str, Any]:

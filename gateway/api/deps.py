@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, TypeVar
 
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Request
 
 from gateway.accounts.ratelimit import LoginLimiter
 from gateway.api.hub import Hub
@@ -17,6 +17,10 @@ from gateway.timefmt import from_db
 
 T = TypeVar("T")
 WRITE_TIMEOUT_S = 15.0
+MAX_ID = 2**63 - 1  # SQLite's largest INTEGER: a bigger id is a 422, not an overflow
+
+# A row id in a path, e.g. /api/passes/{pass_id}.
+Id = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 
 @dataclass

@@ -11,7 +11,7 @@ from fastapi.responses import Response as RawResponse
 from pydantic import BaseModel, Field
 
 from gateway.api.auth import Admin, Principal, User
-from gateway.api.deps import App, Db, GuardApp, aware, local, write
+from gateway.api.deps import App, Db, GuardApp, Id, aware, local, write
 from gateway.api.errors import ApiError
 from gateway.core.windows import Window
 from gateway.errors import Refused
@@ -225,13 +225,13 @@ def list_contractors(who: User, app: App, db: Db, current: bool = True,
 
 
 @router.get("/api/passes/{pass_id}", summary="One pass, with its QR token", response_model=PassOut)
-def get_pass(pass_id: int, who: User, app: App, db: Db) -> PassOut:
+def get_pass(pass_id: Id, who: User, app: App, db: Db) -> PassOut:
     return pass_out(app.gw, store.get_pass(db, pass_id), with_qr=True)
 
 
 @router.get("/api/passes/{pass_id}/qr.svg", summary="The pass's QR code", response_class=RawResponse,
             responses={200: {"content": {"image/svg+xml": {}}}})
-def pass_qr(pass_id: int, who: User, db: Db) -> Response:
+def pass_qr(pass_id: Id, who: User, db: Db) -> Response:
     row = store.get_pass(db, pass_id)
     return Response(qr_svg(row["qr"] or ""), media_type="image/svg+xml",
                     headers={"Cache-Control": "private, no-store"})
@@ -245,7 +245,7 @@ def check_pass(body: TokenIn, who: User, app: App, db: Db) -> PassOut:
 
 @router.post("/api/passes/{pass_id}/checkout", summary="Check out: the pass admits nobody any more",
              response_model=PassOut)
-def check_out(pass_id: int, who: User, app: App, db: Db) -> PassOut:
+def check_out(pass_id: Id, who: User, app: App, db: Db) -> PassOut:
     gw = app.gw
     if store.get_pass(db, pass_id)["kind"] == "contractor" and not who.is_admin:
         raise ApiError(403, "admin_only", "only an admin ends a contractor pass",

@@ -9,13 +9,14 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
 from gateway.api.auth import Admin, Principal, User
-from gateway.api.deps import App, Db, GuardApp, aware, write
+from gateway.api.deps import MAX_ID, App, Db, GuardApp, Id, aware, write
 from gateway.api.errors import ApiError
 from gateway.core.windows import Window
 from gateway.store import registry as store
 from gateway.store.csv_rows import RowError, card_value, plate_value
 
 router = APIRouter(tags=["registry"])
+RowId = Annotated[int, Field(ge=1, le=MAX_ID)]
 
 
 class BlockIn(BaseModel):
@@ -49,15 +50,15 @@ class ResidentIn(BaseModel):
 
 class VehicleIn(BaseModel):
     plate: str = Field(min_length=1, max_length=16)
-    resident_id: int
+    resident_id: RowId
     vehicle_class: Literal["car", "motorcycle", "bicycle"] = "car"
     monthly_until: datetime | None = None
 
 
 class CardIn(BaseModel):
     card: str = Field(min_length=1, max_length=40)
-    resident_id: int
-    vehicle_id: int | None = None
+    resident_id: RowId
+    vehicle_id: RowId | None = None
     valid_from: datetime | None = None
     valid_to: datetime | None = None
     hours: list[str] = Field(default_factory=list, max_length=4)
@@ -66,7 +67,7 @@ class CardIn(BaseModel):
 class SlotIn(BaseModel):
     zone: str = Field(min_length=1, max_length=40)
     number: str = Field(min_length=1, max_length=20)
-    resident_id: int | None = None
+    resident_id: RowId | None = None
     plates: list[str] = Field(default_factory=list, max_length=4)
 
 
@@ -112,18 +113,18 @@ def unblock(body: BlockIn, who: Admin, app: App) -> Blocked:
 
 @router.post("/api/credentials/{credential_id}/block", summary="Block a credential found by "
              "lookup (audited)", response_model=Blocked)
-def block_id(credential_id: int, body: ReasonIn, who: User, app: App) -> Blocked:
+def block_id(credential_id: Id, body: ReasonIn, who: User, app: App) -> Blocked:
     return _set_blocked(app, who, credential_id, True, body.reason)
 
 
 @router.post("/api/credentials/{credential_id}/unblock", summary="Unblock a credential (admin)",
              response_model=Blocked)
-def unblock_id(credential_id: int, body: ReasonIn, who: Admin, app: App) -> Blocked:
+def unblock_id(credential_id: Id, body: ReasonIn, who: Admin, app: App) -> Blocked:
     return _set_blocked(app, who, credential_id, False, body.reason)
 
 
 @router.get("/api/residents/{resident_id}", summary="One resident with vehicles, cards and slots")
-def resident(resident_id: int, who: User, db: Db) -> dict[str, Any]:
+def resident(resident_id: Id, who: User, db: Db) -> dict[str, Any]:
     found = store.resident_detail(db, resident_id)
     return found if who.is_admin else store.masked(found)
 
@@ -143,7 +144,7 @@ def upsert_resident(body: ResidentIn, who: Admin, app: App) -> Created:
 
 @router.delete("/api/residents/{resident_id}", summary="Remove a resident with their cards and "
                "vehicles (admin)", status_code=204)
-def delete_resident(resident_id: int, who: Admin, app: App) -> None:
+def delete_resident(resident_id: Id, who: Admin, app: App) -> None:
     gw = app.gw
     write(gw, lambda c: store.delete_resident(c, gw.now(), who.name, resident_id))
 
@@ -160,7 +161,7 @@ def add_vehicle(body: VehicleIn, who: Admin, app: App) -> Created:
 
 @router.delete("/api/vehicles/{vehicle_id}", summary="Remove a vehicle and its plate (admin)",
                status_code=204)
-def delete_vehicle(vehicle_id: int, who: Admin, app: App) -> None:
+def delete_vehicle(vehicle_id: Id, who: Admin, app: App) -> None:
     gw = app.gw
     write(gw, lambda c: store.delete_vehicle(c, gw.now(), who.name, vehicle_id))
 
@@ -182,7 +183,7 @@ def add_card(body: CardIn, who: Admin, app: App) -> Created:
 
 @router.delete("/api/credentials/{credential_id}", summary="Remove a card or pass credential (admin)",
                status_code=204)
-def delete_credential(credential_id: int, who: Admin, app: App) -> None:
+def delete_credential(credential_id: Id, who: Admin, app: App) -> None:
     gw = app.gw
     write(gw, lambda c: store.delete_credential(c, gw.now(), who.name, credential_id))
 
@@ -201,6 +202,6 @@ def add_slot(body: SlotIn, who: Admin, app: App) -> Created:
 
 
 @router.delete("/api/slots/{slot_id}", summary="Remove a slot (admin)", status_code=204)
-def delete_slot(slot_id: int, who: Admin, app: App) -> None:
+def delete_slot(slot_id: Id, who: Admin, app: App) -> None:
     gw = app.gw
     write(gw, lambda c: store.delete_slot(c, gw.now(), who.name, slot_id))

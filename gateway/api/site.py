@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
 from gateway.api.auth import User
-from gateway.api.deps import App, Db, local, write
+from gateway.api.deps import App, Db, Id, local, write
 from gateway.store.alarms import acknowledge_alarm, recent_alarms
 from gateway.store.audit import recent_audit
 from gateway.store.occupancy import occupancy, people_inside
@@ -38,7 +38,7 @@ def get_alarms(who: User, app: App, db: Db, all: bool = False,
 
 
 @router.post("/api/alarms/{alarm_id}/acknowledge", summary="Acknowledge an alarm (audited)")
-def acknowledge(alarm_id: int, body: Ack, who: User, app: App) -> dict[str, Any]:
+def acknowledge(alarm_id: Id, body: Ack, who: User, app: App) -> dict[str, Any]:
     gw = app.gw
     done = write(gw, lambda c: acknowledge_alarm(c, alarm_id, gw.now(), who.name, body.note.strip()))
     app.hub.publish("alarms", {"changed": alarm_id})

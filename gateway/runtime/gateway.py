@@ -22,7 +22,7 @@ from typing import Any, TypeVar
 from drivers.health import DeviceHealth
 from gateway.config.models import SiteConfig
 from gateway.core import Decision, Facts, Presented, Reason, decide
-from gateway.errors import NotFound, Refused
+from gateway.errors import GatewayError, NotFound, Refused
 from gateway.events import AccessEvent
 from gateway.privacy import Secrets, mask_card
 from gateway.runtime.devices import ChooserFor, Devices, build_devices
@@ -229,6 +229,8 @@ class Gateway:
             return
         try:
             task.future.set_result(task.run(self.conn))
+        except GatewayError as exc:  # refused for a reason the caller reports (not found, ...)
+            task.future.set_exception(exc)
         except BaseException as exc:
             log.exception("task on the decision worker failed")
             task.future.set_exception(exc)

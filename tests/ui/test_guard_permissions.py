@@ -87,3 +87,8 @@ def test_reads_of_personal_data_need_a_login(client: TestClient) -> None:
                  "/api/alarms", "/api/occupancy", "/api/live/recent", "/api/live/stream",
                  "/api/passes/1", "/api/residents/1", "/api/lanes"):
         assert client.get(path).status_code == 401, path
+
+
+def test_health_stays_open_for_monitoring(client: TestClient) -> None:
+    r = client.get("/api/health")
+    assert r.status_code == 200 and r.json()["status"] in ("ok", "degraded")
