@@ -39,7 +39,9 @@ ORDER BY a.id DESC LIMIT :limit
 def read_db(request: Request) -> Iterator[sqlite3.Connection]:
     """A read-only connection per request; the decision worker alone writes."""
     gw: Gateway = request.app.state.gateway
-    conn = sqlite3.connect(f"file:{gw.db_path}?mode=ro", uri=True, timeout=5)
+    # Opened on one threadpool thread, used on another by the endpoint: one at a time, so safe.
+    conn = sqlite3.connect(f"file:{gw.db_path}?mode=ro", uri=True, timeout=5,
+                           check_same_thread=False)
     try:
         yield conn
     finally:

@@ -23,6 +23,20 @@ def _decide(args: argparse.Namespace) -> int:
     return bench_decide(args)
 
 
+def _ui_args(p: argparse.ArgumentParser) -> None:
+    from gateway.bench.ui import add_arguments
+
+    add_arguments(p)
+
+
+def _ui(args: argparse.Namespace) -> int:
+    from gateway.bench.ui import bench_ui
+
+    return bench_ui(args)
+
+
 BENCHES: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Callable[[Any], int]]] = {
     "decide": ("decisions, import, start-up and memory with a large site loaded", _decide_args, _decide),
+    "ui": ("guard pages: a decision on the wire to shown on 20 connected pages; live page weight",
+           _ui_args, _ui),
 }

@@ -100,3 +100,19 @@ def test_a_page_that_reconnects_gets_what_it_missed(client: TestClient, site: Si
     with sqlite3.connect(site.gw.db_path) as conn:
         after = recent_events(site.gw, conn, None, 50, str(first["event_id"]))
     assert [e["event_id"] for e in after] == [second["event_id"]]
+
+
+def test_many_pages_at_once_each_get_their_answer(live_url: str, site: Site) -> None:
+    # A request's read connection is opened on one thread and used on another under load.
+    results: list[int] = []
+
+    def ask() -> None:
+        r = httpx.get(f"{live_url}/api/live/recent?limit=5", headers=bearer(site.guard_token))
+        results.append(r.status_code)
+
+    threads = [threading.Thread(target=ask) for _ in range(24)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(10)
+    assert results == [200] * 24
