@@ -17,22 +17,34 @@ from gateway.store.database import DB_NAME, open_database
 
 
 def add_arguments(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    user = sub.add_parser("user", help="guard and admin accounts of the guard pages",
-                          description="Guard and admin accounts. The first admin is made here.")
+    user = sub.add_parser(
+        "user",
+        help="guard and admin accounts of the guard pages",
+        description="Guard and admin accounts. The first admin is made here.",
+    )
     users = user.add_subparsers(metavar="ACTION", required=True)
 
     add = users.add_parser("add", help="add an account (prompts for its password)")
     add.add_argument("-c", "--config", required=True, help="site config file (TOML)")
     add.add_argument("username")
     role = add.add_mutually_exclusive_group()
-    role.add_argument("--admin", action="store_const", dest="role", const="admin",
-                      help="an admin: manages accounts, residents, cards and contractor passes")
-    role.add_argument("--guard", action="store_const", dest="role", const="guard",
-                      help="a guard (the default)")
+    role.add_argument(
+        "--admin",
+        action="store_const",
+        dest="role",
+        const="admin",
+        help="an admin: manages accounts, residents, cards and contractor passes",
+    )
+    role.add_argument(
+        "--guard", action="store_const", dest="role", const="guard", help="a guard (the default)"
+    )
     add.add_argument("--display-name", default="", help="shown in the audit trail, e.g. 张师傅")
     add.add_argument("--language", choices=["zh", "en"], help="the account's page language")
-    add.add_argument("--password-stdin", action="store_true",
-                     help="read the password from standard input (for scripts)")
+    add.add_argument(
+        "--password-stdin",
+        action="store_true",
+        help="read the password from standard input (for scripts)",
+    )
     add.set_defaults(func=cmd_user_add, role="guard")
 
     passwd = users.add_parser("passwd", help="set an account's password (ends its sessions)")
@@ -45,8 +57,11 @@ def add_arguments(sub: argparse._SubParsersAction) -> None:  # type: ignore[type
     listing.add_argument("-c", "--config", required=True)
     listing.set_defaults(func=cmd_user_list)
 
-    token = sub.add_parser("token", help="API tokens for machine clients",
-                           description="API tokens for machine clients; shown once when made.")
+    token = sub.add_parser(
+        "token",
+        help="API tokens for machine clients",
+        description="API tokens for machine clients; shown once when made.",
+    )
     tokens = token.add_subparsers(metavar="ACTION", required=True)
     tadd = tokens.add_parser("add", help="make a token and print it once")
     tadd.add_argument("-c", "--config", required=True)
@@ -90,11 +105,21 @@ def cmd_user_add(args: argparse.Namespace) -> int:
     conn = db.conn  # type: ignore[attr-defined]
     try:
         if store.find_account(conn, args.username) is not None:
-            raise GatewayError(f"the user name {args.username!r} is taken",
-                               fix=f"use `gateway user passwd -c {args.config} {args.username}`")
+            raise GatewayError(
+                f"the user name {args.username!r} is taken",
+                fix=f"use `gateway user passwd -c {args.config} {args.username}`",
+            )
         hashed = hash_password(_password(args.username, args.password_stdin))
-        store.create_account(conn, datetime.now(tz), _actor(), args.username, args.display_name,
-                             args.role, hashed, args.language)
+        store.create_account(
+            conn,
+            datetime.now(tz),
+            _actor(),
+            args.username,
+            args.display_name,
+            args.role,
+            hashed,
+            args.language,
+        )
     finally:
         conn.close()
     print(f"added {args.role} {args.username}; log in on the guard page with this password")
@@ -107,8 +132,10 @@ def cmd_user_passwd(args: argparse.Namespace) -> int:
     try:
         account = store.find_account(conn, args.username)
         if account is None:
-            raise GatewayError(f"no account {args.username!r}",
-                               fix=f"list them with `gateway user list -c {args.config}`")
+            raise GatewayError(
+                f"no account {args.username!r}",
+                fix=f"list them with `gateway user list -c {args.config}`",
+            )
         hashed = hash_password(_password(args.username, args.password_stdin))
         store.update_account(conn, datetime.now(tz), _actor(), account.id, password_hash=hashed)
     finally:
@@ -125,8 +152,10 @@ def cmd_user_list(args: argparse.Namespace) -> int:
     finally:
         conn.close()
     if not accounts:
-        print(f"no accounts yet: add the first admin with "
-              f"`gateway user add -c {args.config} --admin NAME`")
+        print(
+            f"no accounts yet: add the first admin with "
+            f"`gateway user add -c {args.config} --admin NAME`"
+        )
     for a in accounts:
         state = " (disabled)" if a.disabled else ""
         print(f"{a.username:<20} {a.role:<6} {a.display_name}{state}")

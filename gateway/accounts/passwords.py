@@ -30,7 +30,10 @@ def password_problem(username: str, password: str) -> str | None:
 
 def username_problem(username: str) -> str | None:
     if not USERNAME.match(username):
-        return "user names are 2-32 of A-Z, a-z, 0-9, '.', '_' and '-', starting with a letter or digit"
+        return (
+            "user names are 2-32 of A-Z, a-z, 0-9, '.', '_' and '-', "
+            "starting with a letter or digit"
+        )
     return None
 
 

@@ -21,8 +21,12 @@ class LoginLimiter:
     # A tablet shared by a shift may mistype a few times; a guesser on the LAN gets 10 tries in
     # 5 minutes per address and 5 per user name (so guessing one account from many addresses is
     # slow too).
-    def __init__(self, per_address: Limit = Limit(10, 300.0), per_user: Limit = Limit(5, 300.0),
-                 max_keys: int = 10_000):
+    def __init__(
+        self,
+        per_address: Limit = Limit(10, 300.0),
+        per_user: Limit = Limit(5, 300.0),
+        max_keys: int = 10_000,
+    ):
         self._limits = {"addr": per_address, "user": per_user}
         self._failures: dict[tuple[str, str], deque[float]] = {}
         self._max_keys = max_keys

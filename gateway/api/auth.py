@@ -25,8 +25,9 @@ CSRF_HEADER = "x-csrf-token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 _bearer = HTTPBearer(auto_error=False, description="An API token (egw_...) made by an admin")
-_cookie = APIKeyCookie(name=SESSION_COOKIE, auto_error=False,
-                       description="The session cookie the login page sets")
+_cookie = APIKeyCookie(
+    name=SESSION_COOKIE, auto_error=False, description="The session cookie the login page sets"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,8 +45,9 @@ class Principal:
         return self.role == "admin"
 
 
-def identify(request: Request, db: sqlite3.Connection, token: str | None,
-             session: str | None) -> Principal | None:
+def identify(
+    request: Request, db: sqlite3.Connection, token: str | None, session: str | None
+) -> Principal | None:
     gw = guard_app(request).gw
     now = gw.now()
     default_language = gw.site.config.site.language
@@ -53,22 +55,36 @@ def identify(request: Request, db: sqlite3.Connection, token: str | None,
         found = token_role(db, token, now)
         if found is None:
             # A wrong token is an error, never a fall back to the cookie.
-            raise ApiError(401, "bad_token", "the API token is unknown, revoked or expired",
-                           "ask an admin for a new token (admin page, API tokens)")
+            raise ApiError(
+                401,
+                "bad_token",
+                "the API token is unknown, revoked or expired",
+                "ask an admin for a new token (admin page, API tokens)",
+            )
         name, role = found
         return Principal(f"token:{name}", name, role, "token", language=default_language)
     if session:
         live = session_account(db, session, now)
         if live is not None:
             account, csrf = live
-            return Principal(account.username, account.shown_name, account.role, "session",
-                             account.id, csrf, account.language or default_language)
+            return Principal(
+                account.username,
+                account.shown_name,
+                account.role,
+                "session",
+                account.id,
+                csrf,
+                account.language or default_language,
+            )
     return None
 
 
-def current(request: Request, db: Db,
-            bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-            session: Annotated[str | None, Depends(_cookie)]) -> Principal | None:
+def current(
+    request: Request,
+    db: Db,
+    bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    session: Annotated[str | None, Depends(_cookie)],
+) -> Principal | None:
     return identify(request, db, bearer.credentials if bearer else None, session)
 
 
@@ -86,22 +102,33 @@ def same_origin(request: Request) -> bool:
     return origin.split("://", 1)[-1] == host
 
 
-def user(request: Request,
-         who: Annotated[Principal | None, Depends(current)]) -> Principal:
+def user(request: Request, who: Annotated[Principal | None, Depends(current)]) -> Principal:
     if who is None:
-        raise ApiError(401, "login_required", "log in first",
-                       "log in on the guard page, or send an API token as Authorization: Bearer")
+        raise ApiError(
+            401,
+            "login_required",
+            "log in first",
+            "log in on the guard page, or send an API token as Authorization: Bearer",
+        )
     needs_csrf = request.method not in SAFE_METHODS and who.via == "session"
     if needs_csrf and not (same_origin(request) and _csrf_ok(request, who)):
-        raise ApiError(403, "csrf", "the request is missing this session's CSRF token",
-                           "reload the page and try again (pages send it as X-CSRF-Token)")
+        raise ApiError(
+            403,
+            "csrf",
+            "the request is missing this session's CSRF token",
+            "reload the page and try again (pages send it as X-CSRF-Token)",
+        )
     return who
 
 
 def admin(who: Annotated[Principal, Depends(user)]) -> Principal:
     if not who.is_admin:
-        raise ApiError(403, "admin_only", "only an admin may do this",
-                       "ask the estate's admin; guards can look up but not manage")
+        raise ApiError(
+            403,
+            "admin_only",
+            "only an admin may do this",
+            "ask the estate's admin; guards can look up but not manage",
+        )
     return who
 
 

@@ -41,8 +41,12 @@ def read_db(request: Request) -> Iterator[sqlite3.Connection]:
     """A read-only connection per request; the decision worker alone writes."""
     # FastAPI may open it on one threadpool thread and use it on another; one request uses it
     # at a time, so that is safe (sqlite3 would otherwise refuse).
-    conn = sqlite3.connect(f"file:{guard_app(request).gw.db_path}?mode=ro", uri=True, timeout=5,
-                           check_same_thread=False)
+    conn = sqlite3.connect(
+        f"file:{guard_app(request).gw.db_path}?mode=ro",
+        uri=True,
+        timeout=5,
+        check_same_thread=False,
+    )
     try:
         yield conn
     finally:

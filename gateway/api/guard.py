@@ -26,9 +26,11 @@ from gateway.runtime.gateway import Gateway
 log = logging.getLogger(__name__)
 
 # Every script, style and image comes from the gateway itself; nothing inline runs.
-CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-       "connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; "
-       "form-action 'self'")
+CSP = (
+    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+    "connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; "
+    "form-action 'self'"
+)
 _HEADERS = [
     (b"x-content-type-options", b"nosniff"),
     (b"referrer-policy", b"same-origin"),
@@ -55,7 +57,7 @@ class SecurityHeaders:
                 if not docs:
                     headers.append((b"content-security-policy", CSP.encode()))
                 if path.startswith("/static/"):
-                    # Pages name static files with their content hash (?v=), so tablets may keep them.
+                    # Pages name static files with their content hash (?v=): tablets keep them.
                     headers.append((b"cache-control", b"public, max-age=604800, immutable"))
                 message["headers"] = headers
             await send(message)
@@ -65,8 +67,11 @@ class SecurityHeaders:
 
 def _open_alarms(gw: Gateway) -> int:
     with closing(sqlite3.connect(f"file:{gw.db_path}?mode=ro", uri=True, timeout=2)) as conn:
-        return int(conn.execute("SELECT count(*) FROM alarms WHERE cleared_at IS NULL "
-                                "AND acknowledged_at IS NULL").fetchone()[0])
+        return int(
+            conn.execute(
+                "SELECT count(*) FROM alarms WHERE cleared_at IS NULL AND acknowledged_at IS NULL"
+            ).fetchone()[0]
+        )
 
 
 def install_guard_app(app: FastAPI, gw: Gateway) -> GuardApp:
@@ -91,9 +96,14 @@ def install_guard_app(app: FastAPI, gw: Gateway) -> GuardApp:
     @app.exception_handler(FutureTimeout)
     async def _busy(_: Request, exc: FutureTimeout) -> Response:
         log.error("a change waited too long for the decision worker")
-        return JSONResponse(error_body("busy", "the gateway is busy and did not save this",
-                                       "try again in a moment; if it persists, check the gateway log"),
-                            status_code=503)
+        return JSONResponse(
+            error_body(
+                "busy",
+                "the gateway is busy and did not save this",
+                "try again in a moment; if it persists, check the gateway log",
+            ),
+            status_code=503,
+        )
 
     app.add_middleware(SecurityHeaders)
     return guard

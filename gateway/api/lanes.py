@@ -11,14 +11,15 @@ from fastapi import APIRouter, Header, Query
 from fastapi.responses import FileResponse, StreamingResponse
 from pydantic import BaseModel, Field
 
-from gateway.api.auth import User
+from gateway.api.auth import Principal, User
 from gateway.api.deps import App, Db, GuardApp
 from gateway.api.errors import ApiError
 from gateway.api.hub import sse
+from gateway.api.shapes import ERRORS
 from gateway.api.views import recent
 from gateway.runtime.gateway import Gateway
 
-router = APIRouter(tags=["lanes"])
+router = APIRouter(tags=["lanes"], responses=ERRORS)
 KEEPALIVE_S = 15.0
 
 
@@ -42,8 +43,15 @@ def lanes_status(gw: Gateway) -> dict[str, Any]:
         mine = [d for d in devices if d["lane"] == lane.id]
         lanes[lane.id] = {
             "online": all(d["online"] for d in mine),
-            "devices": [{"device": d["device"], "kind": d["kind"], "online": d["online"],
-                         "error": d["last_error"]} for d in mine],
+            "devices": [
+                {
+                    "device": d["device"],
+                    "kind": d["kind"],
+                    "online": d["online"],
+                    "error": d["last_error"],
+                }
+                for d in mine
+            ],
             "held_by": gw.held.get(lane.id),
         }
     return {"lanes": lanes}
@@ -53,9 +61,16 @@ def lane_list(gw: Gateway) -> list[dict[str, Any]]:
     gates = {g.id: g.name for g in gw.site.config.gates}
     status = lanes_status(gw)["lanes"]
     return [
-        {"id": lane.id, "name": lane.name or lane.id, "gate": lane.gate,
-         "gate_name": gates.get(lane.gate, lane.gate), "direction": lane.direction,
-         "type": lane.type, "zone": lane.zone, **status[lane.id]}
+        {
+            "id": lane.id,
+            "name": lane.name or lane.id,
+            "gate": lane.gate,
+            "gate_name": gates.get(lane.gate, lane.gate),
+            "direction": lane.direction,
+            "type": lane.type,
+            "zone": lane.zone,
+            **status[lane.id],
+        }
         for lane in gw.site.config.lanes
     ]
 
@@ -67,12 +82,16 @@ def get_lanes(who: User, app: App) -> list[dict[str, Any]]:
 
 @router.get("/api/live/recent", summary="Recent lane events as the guard pages show them")
 def live_recent(
-    who: User, app: App, db: Db,
+    who: User,
+    app: App,
+    db: Db,
     lane: Annotated[str | None, Query(max_length=40)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> list[dict[str, Any]]:
     if lane is not None and lane not in app.gw.site.lanes:
-        raise ApiError(404, "unknown_lane", f"no lane {lane!r}", f"use one of {sorted(app.gw.site.lanes)}")
+        raise ApiError(
+            404, "unknown_lane", f"no lane {lane!r}", f"use one of {sorted(app.gw.site.lanes)}"
+        )
     return recent(app.gw, db, lane, limit)
 
 
@@ -84,14 +103,19 @@ def live_recent(
     responses={200: {"content": {"text/event-stream": {}}}},
 )
 async def live_stream(
-    who: User, app: App, db: Db,
+    who: User,
+    app: App,
+    db: Db,
     last_event_id: Annotated[str | None, Header(max_length=64)] = None,
 ) -> StreamingResponse:
     # Events decided while the page was reconnecting are sent first (EventSource sends
     # Last-Event-ID by itself); the page then carries on with the live ones.
     missed = recent(app.gw, db, None, 200, last_event_id) if last_event_id else []
-    return StreamingResponse(_events(app, missed), media_type="text/event-stream",
-                             headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
+    return StreamingResponse(
+        _events(app, missed),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
+    )
 
 
 async def _events(app: GuardApp, missed: list[dict[str, Any]]) -> AsyncIterator[str]:
@@ -110,37 +134,58 @@ async def _events(app: GuardApp, missed: list[dict[str, Any]]) -> AsyncIterator[
         app.hub.disconnect(queue)
 
 
-def _act(app: GuardApp, who: User, lane: str, action: str, reason: str) -> LaneActionDone:
+Action = Literal["open", "hold", "release"]
+
+
+def _act(app: GuardApp, who: Principal, lane: str, action: Action, reason: str) -> LaneActionDone:
     gw = app.gw
     drive = {"open": gw.open_lane, "hold": gw.hold_lane, "release": gw.release_lane}[action]
     drive(lane, who.name, reason)
-    done = LaneActionDone(lane=lane, action=action, by=who.shown_name, reason=reason.strip(),  # type: ignore[arg-type]
-                          relays=len(gw.devices.lanes[lane].relays))
+    done = LaneActionDone(
+        lane=lane,
+        action=action,
+        by=who.shown_name,
+        reason=reason.strip(),
+        relays=len(gw.devices.lanes[lane].relays),
+    )
     app.hub.publish("action", {**done.model_dump(), "at": gw.now().isoformat(timespec="seconds")})
     app.hub.publish("status", lanes_status(gw))
     return done
 
 
-@router.post("/api/lanes/{lane}/open", summary="Open a lane once by hand (reason required, audited)",
-             response_model=LaneActionDone)
+@router.post(
+    "/api/lanes/{lane}/open",
+    summary="Open a lane once by hand (reason required, audited)",
+    response_model=LaneActionDone,
+)
 def open_lane(lane: str, body: LaneAction, who: User, app: App) -> LaneActionDone:
     return _act(app, who, lane, "open", body.reason)
 
 
-@router.post("/api/lanes/{lane}/hold", summary="Hold a lane open until released (audited)",
-             response_model=LaneActionDone)
+@router.post(
+    "/api/lanes/{lane}/hold",
+    summary="Hold a lane open until released (audited)",
+    response_model=LaneActionDone,
+)
 def hold_lane(lane: str, body: LaneAction, who: User, app: App) -> LaneActionDone:
     return _act(app, who, lane, "hold", body.reason)
 
 
-@router.post("/api/lanes/{lane}/release", summary="Release a held lane (audited)",
-             response_model=LaneActionDone)
+@router.post(
+    "/api/lanes/{lane}/release",
+    summary="Release a held lane (audited)",
+    response_model=LaneActionDone,
+)
 def release_lane(lane: str, body: LaneAction, who: User, app: App) -> LaneActionDone:
     return _act(app, who, lane, "release", body.reason)
 
 
-@router.get("/api/snapshots/{path:path}", summary="A plate snapshot image",
-            response_class=FileResponse, responses={200: {"content": {"image/jpeg": {}}}})
+@router.get(
+    "/api/snapshots/{path:path}",
+    summary="A plate snapshot image",
+    response_class=FileResponse,
+    responses={200: {"content": {"image/jpeg": {}}}},
+)
 def snapshot(path: str, who: User, app: App) -> FileResponse:
     base = app.gw.snapshots_dir.resolve()
     target = (base / path).resolve()

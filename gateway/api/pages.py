@@ -40,7 +40,7 @@ router = APIRouter(include_in_schema=False)
 
 
 def _static_version() -> str:
-    """Changes when any static file does, so tablets never run yesterday's script with today's page."""
+    """Changes with any static file: a tablet never runs yesterday's script with today's page."""
     digest = hashlib.sha256()
     for path in sorted(STATIC_DIR.rglob("*")):
         if path.is_file():
@@ -64,19 +64,44 @@ def page_user(request: Request, db: sqlite3.Connection) -> Principal:
 
 
 def _alarm_count(db: sqlite3.Connection) -> int:
-    return int(db.execute("SELECT count(*) FROM alarms WHERE cleared_at IS NULL "
-                          "AND acknowledged_at IS NULL").fetchone()[0])
+    return int(
+        db.execute(
+            "SELECT count(*) FROM alarms WHERE cleared_at IS NULL AND acknowledged_at IS NULL"
+        ).fetchone()[0]
+    )
 
 
-def render(request: Request, db: sqlite3.Connection, who: Principal, name: str, active: str,
-           boot: dict[str, Any] | None = None, **context: Any) -> HTMLResponse:
+def render(
+    request: Request,
+    db: sqlite3.Connection,
+    who: Principal,
+    name: str,
+    active: str,
+    boot: dict[str, Any] | None = None,
+    **context: Any,
+) -> HTMLResponse:
     gw = guard_app(request).gw
-    page_boot = {"csrf": who.csrf, "lang": who.language, "texts": js_texts(who.language), **(boot or {})}
-    return templates.TemplateResponse(request, name, {
-        "t": translator(who.language), "who": who, "active": active, "site": gw.site.config.site,
-        "boot": page_boot, "static_version": STATIC_VERSION, "alarm_count": _alarm_count(db),
-        **context,
-    }, headers={"Cache-Control": "no-store"})
+    page_boot = {
+        "csrf": who.csrf,
+        "lang": who.language,
+        "texts": js_texts(who.language),
+        **(boot or {}),
+    }
+    return templates.TemplateResponse(
+        request,
+        name,
+        {
+            "t": translator(who.language),
+            "who": who,
+            "active": active,
+            "site": gw.site.config.site,
+            "boot": page_boot,
+            "static_version": STATIC_VERSION,
+            "alarm_count": _alarm_count(db),
+            **context,
+        },
+        headers={"Cache-Control": "no-store"},
+    )
 
 
 def _safe_next(path: str) -> str:
@@ -84,34 +109,61 @@ def _safe_next(path: str) -> str:
 
 
 @router.get("/login")
-def login_page(request: Request, db: Db, next: Annotated[str, Query(max_length=200)] = "/",
-               error: Annotated[str | None, Query(max_length=20)] = None,
-               lang: Annotated[str | None, Query(max_length=2)] = None) -> Response:
+def login_page(
+    request: Request,
+    db: Db,
+    next: Annotated[str, Query(max_length=200)] = "/",
+    error: Annotated[str | None, Query(max_length=20)] = None,
+    lang: Annotated[str | None, Query(max_length=2)] = None,
+) -> Response:
     if identify(request, db, None, request.cookies.get(SESSION_COOKIE)) is not None:
         return RedirectResponse(_safe_next(next), status_code=303)
     gw = guard_app(request).gw
     language = lang if lang in ("zh", "en") else gw.site.config.site.language
     csrf = secrets.token_urlsafe(24)
-    response = templates.TemplateResponse(request, "login.html", {
-        "t": translator(language), "language": language, "site": gw.site.config.site,
-        "csrf": csrf, "next": _safe_next(next), "static_version": STATIC_VERSION,
-        "error": error if error in ("failed", "too_many", "expired") else None,
-    }, headers={"Cache-Control": "no-store"})
-    response.set_cookie(LOGIN_COOKIE, csrf, max_age=3600, path="/login", httponly=True,
-                        samesite="strict", secure=gw.site.config.http.tls)
+    response = templates.TemplateResponse(
+        request,
+        "login.html",
+        {
+            "t": translator(language),
+            "language": language,
+            "site": gw.site.config.site,
+            "csrf": csrf,
+            "next": _safe_next(next),
+            "static_version": STATIC_VERSION,
+            "error": error if error in ("failed", "too_many", "expired") else None,
+        },
+        headers={"Cache-Control": "no-store"},
+    )
+    response.set_cookie(
+        LOGIN_COOKIE,
+        csrf,
+        max_age=3600,
+        path="/login",
+        httponly=True,
+        samesite="strict",
+        secure=gw.site.config.http.tls,
+    )
     return response
 
 
 @router.post("/login")
-def login_form(request: Request, db: Db, username: Annotated[str, Form(max_length=64)],
-               password: Annotated[str, Form(max_length=256)],
-               csrf: Annotated[str, Form(max_length=100)],
-               next: Annotated[str, Form(max_length=200)] = "/") -> Response:
+def login_form(
+    request: Request,
+    db: Db,
+    username: Annotated[str, Form(max_length=64)],
+    password: Annotated[str, Form(max_length=256)],
+    csrf: Annotated[str, Form(max_length=100)],
+    next: Annotated[str, Form(max_length=200)] = "/",
+) -> Response:
     app = guard_app(request)
     target = _safe_next(next)
     expected = request.cookies.get(LOGIN_COOKIE, "")
-    if not expected or not hmac.compare_digest(expected.encode(), csrf.encode()) \
-            or not same_origin(request):
+    if (
+        not expected
+        or not hmac.compare_digest(expected.encode(), csrf.encode())
+        or not same_origin(request)
+    ):
         return RedirectResponse(f"/login?error=expired&next={target}", status_code=303)
     try:
         _, token, _ = log_in(app, db, client_address(request), username, password)
@@ -142,8 +194,15 @@ def live_page(request: Request, db: Db) -> Response:
     gw = guard_app(request).gw
     lanes = lane_list(gw)
     events = {lane["id"]: recent(gw, db, lane["id"], 8) for lane in lanes}
-    return render(request, db, who, "live.html", "live", lanes=lanes,
-                  boot={"lanes": lanes, "events": events, "status": lanes_status(gw)})
+    return render(
+        request,
+        db,
+        who,
+        "live.html",
+        "live",
+        lanes=lanes,
+        boot={"lanes": lanes, "events": events, "status": lanes_status(gw)},
+    )
 
 
 @router.get("/visitors", response_class=HTMLResponse)
@@ -151,8 +210,11 @@ def visitors_page(request: Request, db: Db) -> Response:
     who = page_user(request, db)
     gw = guard_app(request).gw
     now = gw.now()
-    rules = {"required": sorted(required_fields(
-        gw, now, now + timedelta(hours=gw.site.config.visitors.default_hours)))}
+    rules = {
+        "required": sorted(
+            required_fields(gw, now, now + timedelta(hours=gw.site.config.visitors.default_hours))
+        )
+    }
     passes = [pass_out(gw, r) for r in pass_store.list_passes(db, "visitor", now, True, 200)]
     return render(request, db, who, "visitors.html", "visitors", rules=rules, passes=passes)
 
@@ -161,7 +223,9 @@ def visitors_page(request: Request, db: Db) -> Response:
 def contractors_page(request: Request, db: Db) -> Response:
     who = page_user(request, db)
     gw = guard_app(request).gw
-    passes = [pass_out(gw, r) for r in pass_store.list_passes(db, "contractor", gw.now(), True, 200)]
+    passes = [
+        pass_out(gw, r) for r in pass_store.list_passes(db, "contractor", gw.now(), True, 200)
+    ]
     return render(request, db, who, "contractors.html", "contractors", passes=passes)
 
 
@@ -188,8 +252,15 @@ def occupancy_page(request: Request, db: Db) -> Response:
     who = page_user(request, db)
     gw = guard_app(request).gw
     names = {z.id: z.name for z in gw.site.config.zones}
-    return render(request, db, who, "occupancy.html", "occupancy",
-                  zones=occupancy(db, gw.site.capacity, names), people_inside=people_inside(db))
+    return render(
+        request,
+        db,
+        who,
+        "occupancy.html",
+        "occupancy",
+        zones=occupancy(db, gw.site.capacity, names),
+        people_inside=people_inside(db),
+    )
 
 
 @router.get("/alarms", response_class=HTMLResponse)
@@ -200,13 +271,18 @@ def alarms_page(request: Request, db: Db, all: bool = False) -> Response:
     for row in alarms:
         row["raised_at"] = local(gw, row["raised_at"])  # type: ignore[arg-type]
     known = {k for k in TEXTS if k.startswith("alarm.")}
-    return render(request, db, who, "alarms.html", "alarms", alarms=alarms, show_all=all,
-                  known_alarms=known)
+    return render(
+        request, db, who, "alarms.html", "alarms", alarms=alarms, show_all=all, known_alarms=known
+    )
 
 
 @router.get("/audit", response_class=HTMLResponse)
-def audit_page(request: Request, db: Db, actor: Annotated[str | None, Query(max_length=64)] = None,
-               action: Annotated[str | None, Query(max_length=40)] = None) -> Response:
+def audit_page(
+    request: Request,
+    db: Db,
+    actor: Annotated[str | None, Query(max_length=64)] = None,
+    action: Annotated[str | None, Query(max_length=40)] = None,
+) -> Response:
     who = page_user(request, db)
     gw = guard_app(request).gw
     rows = recent_audit(db, 300, actor or None, action or None)
@@ -225,5 +301,13 @@ def admin_page(request: Request, db: Db) -> Response:
     for row in tokens:
         for key in ("created_at", "expires_at", "revoked_at"):
             row[key] = local(gw, row[key])
-    return render(request, db, who, "admin.html", "admin", accounts=list_accounts(db),
-                  tokens=tokens, zones=gw.site.config.zones)
+    return render(
+        request,
+        db,
+        who,
+        "admin.html",
+        "admin",
+        accounts=list_accounts(db),
+        tokens=tokens,
+        zones=gw.site.config.zones,
+    )

@@ -65,12 +65,19 @@ def from_event(gw: Gateway, ev: AccessEvent) -> dict[str, Any]:
     }
 
 
-def recent(gw: Gateway, conn: sqlite3.Connection, lane: str | None = None, limit: int = 50,
-           after_event: str | None = None) -> list[dict[str, Any]]:
+def recent(
+    gw: Gateway,
+    conn: sqlite3.Connection,
+    lane: str | None = None,
+    limit: int = 50,
+    after_event: str | None = None,
+) -> list[dict[str, Any]]:
     """Newest first; with `after_event`, only what came after it (a page catching up)."""
     after = 0
     if after_event:
-        row = conn.execute("SELECT id FROM access_log WHERE event_id = ?", (after_event,)).fetchone()
+        row = conn.execute(
+            "SELECT id FROM access_log WHERE event_id = ?", (after_event,)
+        ).fetchone()
         after = row[0] if row else 0
     conn.row_factory = sqlite3.Row
     try:

@@ -1,4 +1,4 @@
-"""`gateway bench ui`: how fast a decision reaches the guard's screen, and what the live page weighs.
+"""`gateway bench ui`: how fast a decision reaches the guard's screen; what the live page weighs.
 
 A small site is seeded and served on a real socket. Pages connect: real headless Chromium pages
 (the Debian `chromium`, driven by Playwright) where they are installed, and plain event-stream
@@ -10,6 +10,7 @@ handing the credential over to the page showing it: decision, durable commit, pu
 from __future__ import annotations
 
 import argparse
+import contextlib
 import random
 import re
 import shutil
@@ -36,17 +37,29 @@ from gateway.store.accounts import create_account, create_session
 from gateway.store.admin import import_csv
 
 CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--no-first-run", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+]
 _ASSET = re.compile(r'(?:href|src)="(/static/[^"]+)"')
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--pages", type=int, default=20, help="pages connected to the live stream")
-    p.add_argument("--browser-pages", type=int, default=None,
-                   help="how many of them are real Chromium pages (default: all, if installed)")
+    p.add_argument(
+        "--browser-pages",
+        type=int,
+        default=None,
+        help="how many of them are real Chromium pages (default: all, if installed)",
+    )
     p.add_argument("--events", type=int, default=200, help="presentations to time")
     p.add_argument("--gap-ms", type=float, default=50.0, help="time between presentations")
+    p.add_argument("--residents", type=int, default=2000, help="residents (with cards) on the site")
     p.add_argument("--work-dir", type=Path, help="keep the generated site here")
 
 
@@ -62,8 +75,18 @@ def bench_ui(args: argparse.Namespace) -> int:
 
 @contextmanager
 def served(gw: Gateway) -> Iterator[str]:
-    server = uvicorn.Server(uvicorn.Config(create_app(gw), host="127.0.0.1", port=0,
-                                           log_config=None, lifespan="off", access_log=False))
+    # Live streams never end by themselves: on the way out they get half a second, then are cut.
+    server = uvicorn.Server(
+        uvicorn.Config(
+            create_app(gw),
+            host="127.0.0.1",
+            port=0,
+            log_config=None,
+            lifespan="off",
+            access_log=False,
+            timeout_graceful_shutdown=0.5,
+        )
+    )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     while not server.started:
@@ -98,15 +121,20 @@ def _bytes(response: httpx.Response) -> int:
 
 def _run(args: argparse.Namespace, work: Path) -> int:
     cfg = load_config(write_bench_config(work))
-    paths = write_site_csvs(work / "csv", residents=2000, cards=2000, slots=1500)
+    n = max(args.residents, args.events + 30)
+    paths = write_site_csvs(work / "csv", residents=n, cards=n, slots=n * 3 // 4)
     import_csv(cfg, list(paths.values()))
     gw = Gateway(cfg)
     gw.start()
     hashed = hash_password(f"bench-{random.random()}")
     cookie = gw.on_worker(lambda c: _session(c, gw, hashed)).result(timeout=30)
-    cards = [r[0] for r in gw.conn.execute(
-        "SELECT value FROM credentials WHERE kind = 'card' ORDER BY random() LIMIT ?",
-        (args.events + 30,))]
+    cards = [
+        r[0]
+        for r in gw.conn.execute(
+            "SELECT value FROM credentials WHERE kind = 'card' ORDER BY random() LIMIT ?",
+            (args.events + 30,),
+        )
+    ]
     rng = random.Random(5)
     notes: list[str] = []
     try:
@@ -116,15 +144,21 @@ def _run(args: argparse.Namespace, work: Path) -> int:
             figures = _timed(args, gw, url, cookie, cards[24:], rng, notes)
     finally:
         gw.stop()
-    figures.update({
-        "live_page_first_load_bytes": load["bytes"],
-        "live_page_first_load_kb": round(load["bytes"] / 1024, 1),
-        "live_page_requests": load["requests"],
-    })
-    notes.append("shown = from the driver handing a credential over to a page having it on screen "
-                 "(decision, durable commit, push over server-sent events, render)")
-    notes.append("first load = the live page's HTML, script, style and icon, headers included, "
-                 "uncompressed; fonts are the tablet's own (no web font is sent)")
+    figures.update(
+        {
+            "live_page_first_load_bytes": load["bytes"],
+            "live_page_first_load_kb": round(load["bytes"] / 1024, 1),
+            "live_page_requests": load["requests"],
+        }
+    )
+    notes.append(
+        "shown = from the driver handing a credential over to a page having it on screen "
+        "(decision, durable commit, push over server-sent events, render)"
+    )
+    notes.append(
+        "first load = the live page's HTML, script, style and icon, headers included, "
+        "uncompressed; fonts are the tablet's own (no web font is sent)"
+    )
     report(figures, args.json, notes)
     return 0
 
@@ -149,8 +183,15 @@ def _present(gw: Gateway, items: list[tuple[str, str, str]], gap_s: float) -> di
     return sent
 
 
-def _timed(args: argparse.Namespace, gw: Gateway, url: str, cookie: str, cards: list[str],
-           rng: random.Random, notes: list[str]) -> dict[str, Any]:
+def _timed(
+    args: argparse.Namespace,
+    gw: Gateway,
+    url: str,
+    cookie: str,
+    cards: list[str],
+    rng: random.Random,
+    notes: list[str],
+) -> dict[str, Any]:
     browser_pages = args.browser_pages if args.browser_pages is not None else args.pages
     pw = None
     if browser_pages > 0:
@@ -166,6 +207,7 @@ def _timed(args: argparse.Namespace, gw: Gateway, url: str, cookie: str, cards: 
             else:
                 pw = sync_playwright().start()
     browser_pages = min(browser_pages, args.pages)
+    shown: list[dict[str, float]] = []
     streams = [_Stream(url, cookie) for _ in range(args.pages - browser_pages)]
     decided: dict[str, str] = {}  # event id -> presented value
     gw.subscribe(lambda ev: _note(decided, ev))
@@ -178,22 +220,38 @@ def _timed(args: argparse.Namespace, gw: Gateway, url: str, cookie: str, cards: 
         items = []
         for i in range(args.events):
             if i % 2:
-                items.append(("door", "card", cards[i % len(cards)] if i < len(cards) else f"{i:010X}"))
+                items.append(
+                    ("door", "card", cards[i % len(cards)] if i < len(cards) else f"{i:010X}")
+                )
             else:
                 items.append(("car-in", "plate", random_plate(rng, "京")))
         sent = _present(gw, items, args.gap_ms / 1000)
-        time.sleep(1.5)  # the last events reach every page
-        shown = [page.evaluate("window.__shown") for page in pages]
+        deadline = time.monotonic() + 3.0  # the last events reach every page, or count as not shown
+        while time.monotonic() < deadline:
+            shown = [page.evaluate("window.__shown") for page in pages]
+            if all(len(seen) >= len(items) for seen in shown) and all(
+                len(s.seen) >= len(items) for s in streams
+            ):
+                break
+            time.sleep(0.1)
     finally:
         for s in streams:
             s.stop()
         if pw is not None:
             pw.stop()
     by_event = {eid: sent[value] for eid, value in decided.items() if value in sent}
-    page_ms = [(at / 1000 - by_event[eid]) * 1000 for seen in shown for eid, at in seen.items()
-               if eid in by_event]
-    stream_ms = [(at - by_event[eid]) * 1000 for s in streams for eid, at in s.seen.items()
-                 if eid in by_event]
+    page_ms = [
+        (at / 1000 - by_event[eid]) * 1000
+        for seen in shown
+        for eid, at in seen.items()
+        if eid in by_event
+    ]
+    stream_ms = [
+        (at - by_event[eid]) * 1000
+        for s in streams
+        for eid, at in s.seen.items()
+        if eid in by_event
+    ]
     expected = len(by_event) * args.pages
     got = len(page_ms) + len(stream_ms)
     all_ms = page_ms + stream_ms
@@ -244,13 +302,21 @@ class _Stream:
         self._thread.start()
 
     def stop(self) -> None:
+        """Stop noting; the thread ends when the server closes the stream."""
         self._stop.set()
-        self._thread.join(timeout=5)
 
     def _run(self) -> None:
+        with contextlib.suppress(httpx.HTTPError):  # the server cut the stream at the end
+            self._read()
+
+    def _read(self) -> None:
         cookies = {"egw_session": self._cookie}
-        with httpx.stream("GET", f"{self._url}/api/live/stream", cookies=cookies,
-                          timeout=httpx.Timeout(5, read=None)) as r:
+        with httpx.stream(
+            "GET",
+            f"{self._url}/api/live/stream",
+            cookies=cookies,
+            timeout=httpx.Timeout(5, read=None),
+        ) as r:
             event_id = ""
             for line in r.iter_lines():
                 if self._stop.is_set():

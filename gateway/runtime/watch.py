@@ -44,8 +44,10 @@ class AlarmWatch:
             reads.popleft()
         if len(reads) < self._rules.repeated_unknown_plate:
             return
-        message = (f"unregistered plate {ev.value} read {len(reads)} times within "
-                   f"{self._rules.repeated_minutes:g} min (last at lane {ev.lane})")
+        message = (
+            f"unregistered plate {ev.value} read {len(reads)} times within "
+            f"{self._rules.repeated_minutes:g} min (last at lane {ev.lane})"
+        )
         reads.clear()
         gw, plate = self._gw, ev.value
         gw.on_worker(lambda c: raise_alarm(c, "repeated_unknown_plate", plate, message, gw.now()))
@@ -60,9 +62,11 @@ class AlarmWatch:
         """Raise the backlog alarm above the threshold; clear it once below half of it again."""
         gw = self._gw
         with closing(sqlite3.connect(f"file:{gw.db_path}?mode=ro", uri=True, timeout=5)) as conn:
-            pending = int(conn.execute(
-                "SELECT count(*) FROM outbox WHERE sent_at IS NULL AND quarantined IS NULL"
-            ).fetchone()[0])
+            pending = int(
+                conn.execute(
+                    "SELECT count(*) FROM outbox WHERE sent_at IS NULL AND quarantined IS NULL"
+                ).fetchone()[0]
+            )
         limit = self._rules.outbox_backlog
         if pending > limit:
             message = f"{pending} records wait to go upstream (alarm above {limit})"

@@ -36,11 +36,19 @@ class Account:
         return self.display_name or self.username
 
     def public(self) -> dict[str, Any]:
-        return {"id": self.id, "username": self.username, "display_name": self.display_name,
-                "role": self.role, "language": self.language, "disabled": self.disabled}
+        return {
+            "id": self.id,
+            "username": self.username,
+            "display_name": self.display_name,
+            "role": self.role,
+            "language": self.language,
+            "disabled": self.disabled,
+        }
 
 
-_ACCOUNT = "SELECT id, username, display_name, role, language, disabled, password_hash FROM accounts"
+_ACCOUNT = (
+    "SELECT id, username, display_name, role, language, disabled, password_hash FROM accounts"
+)
 
 
 def _account(row: Any) -> Account | None:
@@ -70,18 +78,29 @@ def list_accounts(conn: sqlite3.Connection) -> list[Account]:
 
 
 def count_admins(conn: sqlite3.Connection) -> int:
-    return int(conn.execute(
-        "SELECT count(*) FROM accounts WHERE role = 'admin' AND disabled = 0").fetchone()[0])
+    return int(
+        conn.execute(
+            "SELECT count(*) FROM accounts WHERE role = 'admin' AND disabled = 0"
+        ).fetchone()[0]
+    )
 
 
-def create_account(conn: sqlite3.Connection, at: datetime, actor: str, username: str,
-                   display_name: str, role: Role, password_hash: str,
-                   language: str | None = None) -> int:
+def create_account(
+    conn: sqlite3.Connection,
+    at: datetime,
+    actor: str,
+    username: str,
+    display_name: str,
+    role: Role,
+    password_hash: str,
+    language: str | None = None,
+) -> int:
     with transaction(conn):
         if find_account(conn, username) is not None:
             raise Conflict(f"the user name {username!r} is taken", fix="choose another user name")
         cur = conn.execute(
-            "INSERT INTO accounts (username, display_name, role, password_hash, language, created_at, "
+            "INSERT INTO accounts (username, display_name, role, password_hash, language, "
+            "created_at, "
             "created_by) VALUES (?, ?, ?, ?, ?, ?, ?)",
             (username, display_name, role, password_hash, language, to_db(at), actor),
         )
@@ -89,10 +108,18 @@ def create_account(conn: sqlite3.Connection, at: datetime, actor: str, username:
     return int(cur.lastrowid or 0)
 
 
-def update_account(conn: sqlite3.Connection, at: datetime, actor: str, account_id: int, *,
-                   role: Role | None = None, disabled: bool | None = None,
-                   display_name: str | None = None, password_hash: str | None = None,
-                   language: str | None = None) -> Account:
+def update_account(
+    conn: sqlite3.Connection,
+    at: datetime,
+    actor: str,
+    account_id: int,
+    *,
+    role: Role | None = None,
+    disabled: bool | None = None,
+    display_name: str | None = None,
+    password_hash: str | None = None,
+    language: str | None = None,
+) -> Account:
     """Change an account; disabling it or changing its password or role ends its sessions."""
     with transaction(conn):
         before = get_account(conn, account_id)
@@ -114,18 +141,27 @@ def update_account(conn: sqlite3.Connection, at: datetime, actor: str, account_i
             (*changes.values(), account_id),
         )
         if before.role == "admin" and not before.disabled and count_admins(conn) == 0:
-            raise Refused("this is the last admin account",
-                          fix="make another account admin first, so that someone can still manage")
+            raise Refused(
+                "this is the last admin account",
+                fix="make another account admin first, so that someone can still manage",
+            )
         if {"role", "disabled", "password_hash"} & changes.keys():
             conn.execute("DELETE FROM sessions WHERE account_id = ?", (account_id,))
         shown = {k: ("(changed)" if k == "password_hash" else v) for k, v in changes.items()}
-        audit(conn, at, actor, "account.update", before.username,
-              ", ".join(f"{k.removesuffix('_hash')}={v}" for k, v in shown.items()))
+        audit(
+            conn,
+            at,
+            actor,
+            "account.update",
+            before.username,
+            ", ".join(f"{k.removesuffix('_hash')}={v}" for k, v in shown.items()),
+        )
     return get_account(conn, account_id)
 
 
-def create_session(conn: sqlite3.Connection, at: datetime, account: Account,
-                   hours: float) -> tuple[str, str]:
+def create_session(
+    conn: sqlite3.Connection, at: datetime, account: Account, hours: float
+) -> tuple[str, str]:
     """A new login: (cookie token, CSRF token). Expired sessions are swept at the same time."""
     token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(24)
     with transaction(conn):
@@ -139,7 +175,9 @@ def create_session(conn: sqlite3.Connection, at: datetime, account: Account,
     return token, csrf
 
 
-def session_account(conn: sqlite3.Connection, token: str, now: datetime) -> tuple[Account, str] | None:
+def session_account(
+    conn: sqlite3.Connection, token: str, now: datetime
+) -> tuple[Account, str] | None:
     """The account and CSRF token of a live session cookie, or None."""
     row = conn.execute(
         "SELECT account_id, csrf FROM sessions WHERE token_hash = ? AND expires_at > ?",
@@ -159,8 +197,14 @@ def end_session(conn: sqlite3.Connection, at: datetime, token: str, username: st
         audit(conn, at, username, "session.logout", username)
 
 
-def create_token(conn: sqlite3.Connection, at: datetime, actor: str, name: str, role: Role,
-                 expires_at: datetime | None) -> tuple[int, str]:
+def create_token(
+    conn: sqlite3.Connection,
+    at: datetime,
+    actor: str,
+    name: str,
+    role: Role,
+    expires_at: datetime | None,
+) -> tuple[int, str]:
     """A new API token for a machine client; the token itself is returned once, never stored."""
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     with transaction(conn):
@@ -169,7 +213,14 @@ def create_token(conn: sqlite3.Connection, at: datetime, actor: str, name: str, 
         cur = conn.execute(
             "INSERT INTO api_tokens (name, role, token_hash, created_at, created_by, expires_at) "
             "VALUES (?, ?, ?, ?, ?, ?)",
-            (name, role, digest(token), to_db(at), actor, to_db(expires_at) if expires_at else None),
+            (
+                name,
+                role,
+                digest(token),
+                to_db(at),
+                actor,
+                to_db(expires_at) if expires_at else None,
+            ),
         )
         audit(conn, at, actor, "token.create", name, f"role={role}")
     return int(cur.lastrowid or 0), token
@@ -190,7 +241,8 @@ def token_role(conn: sqlite3.Connection, token: str, now: datetime) -> tuple[str
 def list_tokens(conn: sqlite3.Connection) -> list[dict[str, Any]]:
     cur = conn.execute(
         "SELECT id, name, role, created_at, created_by, expires_at, revoked_at FROM api_tokens "
-        "ORDER BY id DESC")
+        "ORDER BY id DESC"
+    )
     names = [d[0] for d in cur.description]
     return [dict(zip(names, row, strict=True)) for row in cur]
 
@@ -200,6 +252,8 @@ def revoke_token(conn: sqlite3.Connection, at: datetime, actor: str, token_id: i
         row = conn.execute("SELECT name FROM api_tokens WHERE id = ?", (token_id,)).fetchone()
         if row is None:
             raise NotFound(f"no API token {token_id}", fix="list tokens on the admin page")
-        conn.execute("UPDATE api_tokens SET revoked_at = coalesce(revoked_at, ?) WHERE id = ?",
-                     (to_db(at), token_id))
+        conn.execute(
+            "UPDATE api_tokens SET revoked_at = coalesce(revoked_at, ?) WHERE id = ?",
+            (to_db(at), token_id),
+        )
         audit(conn, at, actor, "token.revoke", row[0])

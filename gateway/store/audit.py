@@ -23,8 +23,14 @@ def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
         raise
 
 
-def audit(conn: sqlite3.Connection, at: datetime, actor: str, action: str, target: str = "",
-          detail: str = "") -> int:
+def audit(
+    conn: sqlite3.Connection,
+    at: datetime,
+    actor: str,
+    action: str,
+    target: str = "",
+    detail: str = "",
+) -> int:
     """Append one audit row; the caller owns the transaction. Never put phone or ID numbers here."""
     cur = conn.execute(
         "INSERT INTO audit (at, actor, action, target, detail) VALUES (?, ?, ?, ?, ?)",
@@ -33,8 +39,13 @@ def audit(conn: sqlite3.Connection, at: datetime, actor: str, action: str, targe
     return int(cur.lastrowid or 0)
 
 
-def recent_audit(conn: sqlite3.Connection, limit: int = 100, actor: str | None = None,
-                 action: str | None = None, target: str | None = None) -> list[dict[str, Any]]:
+def recent_audit(
+    conn: sqlite3.Connection,
+    limit: int = 100,
+    actor: str | None = None,
+    action: str | None = None,
+    target: str | None = None,
+) -> list[dict[str, Any]]:
     cur = conn.execute(
         """SELECT id, at, actor, action, target, detail FROM audit
            WHERE (:actor IS NULL OR actor = :actor)

@@ -11,8 +11,9 @@ FROM stays WHERE exited_at IS NULL GROUP BY zone, class
 """
 
 
-def occupancy(conn: sqlite3.Connection, capacity: dict[tuple[str, str], int],
-              names: dict[str, str]) -> list[dict[str, Any]]:
+def occupancy(
+    conn: sqlite3.Connection, capacity: dict[tuple[str, str], int], names: dict[str, str]
+) -> list[dict[str, Any]]:
     """One row per zone and vehicle class: spaces, fixed slots, inside, shared spaces free."""
     inside = {(z, c): (n, s or 0) for z, c, n, s in conn.execute(_INSIDE)}
     fixed = dict(conn.execute("SELECT zone, fixed FROM zone_slots"))
@@ -24,12 +25,20 @@ def occupancy(conn: sqlite3.Connection, capacity: dict[tuple[str, str], int],
         shared_used = count - on_slots
         if not spaces and not count:
             continue
-        rows.append({
-            "zone": zone, "zone_name": names.get(zone, zone), "class": vclass,
-            "capacity": spaces, "fixed_slots": fixed_slots, "inside": count,
-            "on_fixed_slots": on_slots, "shared_capacity": shared, "shared_occupied": shared_used,
-            "shared_free": max(shared - shared_used, 0),
-        })
+        rows.append(
+            {
+                "zone": zone,
+                "zone_name": names.get(zone, zone),
+                "class": vclass,
+                "capacity": spaces,
+                "fixed_slots": fixed_slots,
+                "inside": count,
+                "on_fixed_slots": on_slots,
+                "shared_capacity": shared,
+                "shared_occupied": shared_used,
+                "shared_free": max(shared - shared_used, 0),
+            }
+        )
     return rows
 
 

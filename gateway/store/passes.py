@@ -44,8 +44,10 @@ class NewPass:
 
     def registered_fields(self) -> frozenset[str]:
         given = {
-            "id_number": bool(self.id_number), "phone": bool(self.phone),
-            "destination": bool(self.destination), "reason": bool(self.reason),
+            "id_number": bool(self.id_number),
+            "phone": bool(self.phone),
+            "destination": bool(self.destination),
+            "reason": bool(self.reason),
             "passengers": self.passengers is not None,
         }
         return frozenset(f for f, ok in given.items() if ok)
@@ -57,8 +59,9 @@ _COLUMNS = """p.id, p.kind, p.name, p.phone_masked, p.id_masked, p.host_building
     (SELECT value FROM credentials c WHERE c.pass_id = p.id AND c.kind = 'qr') AS qr"""
 
 
-def create_pass(conn: sqlite3.Connection, keys: Secrets, p: NewPass, at: datetime,
-                actor: str) -> int:
+def create_pass(
+    conn: sqlite3.Connection, keys: Secrets, p: NewPass, at: datetime, actor: str
+) -> int:
     """Store the pass, its QR and plate credentials, the upstream record and the audit row."""
     with transaction(conn):
         cur = conn.execute(
@@ -66,14 +69,27 @@ def create_pass(conn: sqlite3.Connection, keys: Secrets, p: NewPass, at: datetim
                    host_building, host_unit, company, destination, reason, passengers, plate,
                    valid_from, valid_to, hours, registered_fields, created_at, created_by)
                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
-            (p.kind, p.name, mask_phone(p.phone) if p.phone else "",
-             keys.digest("phone", p.phone) if p.phone else "",
-             mask_id_number(p.id_number) if p.id_number else "",
-             keys.digest("id_number", p.id_number) if p.id_number else "",
-             p.host_building, p.host_unit, p.company, p.destination, p.reason,
-             p.passengers if p.passengers is not None else 1, p.plate, to_db(p.valid_from),
-             to_db(p.valid_to), ",".join(p.hours), ",".join(sorted(p.registered_fields())),
-             to_db(at), actor),
+            (
+                p.kind,
+                p.name,
+                mask_phone(p.phone) if p.phone else "",
+                keys.digest("phone", p.phone) if p.phone else "",
+                mask_id_number(p.id_number) if p.id_number else "",
+                keys.digest("id_number", p.id_number) if p.id_number else "",
+                p.host_building,
+                p.host_unit,
+                p.company,
+                p.destination,
+                p.reason,
+                p.passengers if p.passengers is not None else 1,
+                p.plate,
+                to_db(p.valid_from),
+                to_db(p.valid_to),
+                ",".join(p.hours),
+                ",".join(sorted(p.registered_fields())),
+                to_db(at),
+                actor,
+            ),
         )
         pass_id = int(cur.lastrowid or 0)
         window = (to_db(p.valid_from), to_db(p.valid_to), ",".join(p.hours))
@@ -86,31 +102,44 @@ def create_pass(conn: sqlite3.Connection, keys: Secrets, p: NewPass, at: datetim
             _plate_credential(conn, pass_id, p.plate, window)
         row = _get(conn, pass_id)
         enqueue(conn, "pass", {"op": "created", "pass": upstream(row)}, at)
-        audit(conn, at, actor, f"{p.kind}.register", f"pass:{pass_id}",
-              f"{mask_name(p.name)} {p.host_building}{p.host_unit} plate={p.plate or '-'}")
+        audit(
+            conn,
+            at,
+            actor,
+            f"{p.kind}.register",
+            f"pass:{pass_id}",
+            f"{mask_name(p.name)} {p.host_building}{p.host_unit} plate={p.plate or '-'}",
+        )
     return pass_id
 
 
-def _plate_credential(conn: sqlite3.Connection, pass_id: int, plate: str,
-                      window: tuple[str, str, str]) -> None:
+def _plate_credential(
+    conn: sqlite3.Connection, pass_id: int, plate: str, window: tuple[str, str, str]
+) -> None:
     row = conn.execute(
-        "SELECT id, resident_id, blocked FROM credentials WHERE kind = 'plate' AND value = ?", (plate,)
+        "SELECT id, resident_id, blocked FROM credentials WHERE kind = 'plate' AND value = ?",
+        (plate,),
     ).fetchone()
     if row is None:
         conn.execute(
             "INSERT INTO credentials (kind, value, pass_id, valid_from, valid_to, hours) "
-            "VALUES ('plate', ?, ?, ?, ?, ?)", (plate, pass_id, *window))
+            "VALUES ('plate', ?, ?, ?, ?, ?)",
+            (plate, pass_id, *window),
+        )
         return
     cid, resident_id, blocked = row
     if resident_id is not None:
-        raise Conflict(f"{plate} is a registered resident's vehicle",
-                       fix="it is admitted without a pass; register the visitor without the plate")
+        raise Conflict(
+            f"{plate} is a registered resident's vehicle",
+            fix="it is admitted without a pass; register the visitor without the plate",
+        )
     if blocked:
         raise Refused(f"{plate} is blocked", fix="an admin can unblock it on the lookup page")
     # The plate came before on an older pass: it now follows the new one.
     conn.execute(
         "UPDATE credentials SET pass_id = ?, valid_from = ?, valid_to = ?, hours = ? WHERE id = ?",
-        (pass_id, *window, cid))
+        (pass_id, *window, cid),
+    )
 
 
 def check_out(conn: sqlite3.Connection, pass_id: int, at: datetime, actor: str) -> dict[str, Any]:
@@ -122,7 +151,9 @@ def check_out(conn: sqlite3.Connection, pass_id: int, at: datetime, actor: str) 
         conn.execute("UPDATE passes SET checked_out_at = ? WHERE id = ?", (to_db(at), pass_id))
         row = _get(conn, pass_id)
         enqueue(conn, "pass", {"op": "checked_out", "pass": upstream(row)}, at)
-        audit(conn, at, actor, f"{row['kind']}.check_out", f"pass:{pass_id}", mask_name(row["name"]))
+        audit(
+            conn, at, actor, f"{row['kind']}.check_out", f"pass:{pass_id}", mask_name(row["name"])
+        )
     return row
 
 
@@ -143,12 +174,15 @@ def pass_by_token(conn: sqlite3.Connection, token: str) -> dict[str, Any]:
         "SELECT pass_id FROM credentials WHERE kind = 'qr' AND value = ?", (token.strip(),)
     ).fetchone()
     if row is None or row[0] is None:
-        raise NotFound("no pass has this QR code", fix="check the code, or look the visitor up by phone")
+        raise NotFound(
+            "no pass has this QR code", fix="check the code, or look the visitor up by phone"
+        )
     return _get(conn, row[0])
 
 
-def list_passes(conn: sqlite3.Connection, kind: PassKind, now: datetime, current: bool,
-                limit: int) -> list[dict[str, Any]]:
+def list_passes(
+    conn: sqlite3.Connection, kind: PassKind, now: datetime, current: bool, limit: int
+) -> list[dict[str, Any]]:
     """Newest first; `current`: passes not checked out whose window has not ended."""
     cur = conn.execute(
         f"""SELECT {_COLUMNS} FROM passes p WHERE p.kind = :kind
@@ -159,8 +193,9 @@ def list_passes(conn: sqlite3.Connection, kind: PassKind, now: datetime, current
     return _dicts(cur)
 
 
-def find_returning(conn: sqlite3.Connection, keys: Secrets, phone: str,
-                   id_number: str) -> dict[str, Any] | None:
+def find_returning(
+    conn: sqlite3.Connection, keys: Secrets, phone: str, id_number: str
+) -> dict[str, Any] | None:
     """The latest pass of a visitor who came before, found by the keyed hash of phone or ID."""
     hashes = []
     if phone:
@@ -170,7 +205,8 @@ def find_returning(conn: sqlite3.Connection, keys: Secrets, phone: str,
     for column, value in hashes:
         cur = conn.execute(
             f"SELECT {_COLUMNS} FROM passes p WHERE p.{column} = ? ORDER BY p.id DESC LIMIT 1",
-            (value,))
+            (value,),
+        )
         rows = _dicts(cur)
         if rows:
             return rows[0]
@@ -195,13 +231,23 @@ def state_of(row: dict[str, Any], now: datetime) -> str:
 def upstream(row: dict[str, Any]) -> dict[str, Any]:
     """A pass as the central server gets it: masked name, phone and ID; no hashes, no QR token."""
     return {
-        "id": row["id"], "kind": row["kind"], "name": mask_name(row["name"]),
-        "phone": row["phone_masked"], "id_number": row["id_masked"],
-        "host_building": row["host_building"], "host_unit": row["host_unit"],
-        "company": row["company"], "destination": row["destination"], "reason": row["reason"],
-        "passengers": row["passengers"], "plate": row["plate"],
-        "valid_from": row["valid_from"], "valid_to": row["valid_to"], "hours": row["hours"],
-        "registered_fields": row["registered_fields"], "created_by": row["created_by"],
+        "id": row["id"],
+        "kind": row["kind"],
+        "name": mask_name(row["name"]),
+        "phone": row["phone_masked"],
+        "id_number": row["id_masked"],
+        "host_building": row["host_building"],
+        "host_unit": row["host_unit"],
+        "company": row["company"],
+        "destination": row["destination"],
+        "reason": row["reason"],
+        "passengers": row["passengers"],
+        "plate": row["plate"],
+        "valid_from": row["valid_from"],
+        "valid_to": row["valid_to"],
+        "hours": row["hours"],
+        "registered_fields": row["registered_fields"],
+        "created_by": row["created_by"],
         "checked_out_at": row["checked_out_at"],
     }
 

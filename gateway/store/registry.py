@@ -18,11 +18,14 @@ from gateway.store.outbox import enqueue
 from gateway.timefmt import to_db
 from plates.grammar import is_plate, normalize
 
-_RESIDENT = """SELECT id, ref, building, unit, room, name, phone_masked, valid_from, valid_to, blocked
+_RESIDENT = """
+SELECT id, ref, building, unit, room, name, phone_masked, valid_from, valid_to, blocked
 FROM residents"""
 
 
-def search(conn: sqlite3.Connection, keys: Secrets, q: str, limit: int = 20) -> list[dict[str, Any]]:
+def search(
+    conn: sqlite3.Connection, keys: Secrets, q: str, limit: int = 20
+) -> list[dict[str, Any]]:
     """Residents a guard's query names: plate, card number, phone, name, ref, or building/unit."""
     q = q.strip()
     ids: list[int] = []
@@ -34,17 +37,28 @@ def search(conn: sqlite3.Connection, keys: Secrets, q: str, limit: int = 20) -> 
 
     plate = normalize(q)
     if is_plate(plate):
-        add("SELECT resident_id FROM credentials WHERE kind = 'plate' AND value = ? "
-            "AND resident_id IS NOT NULL", plate)
-    add("SELECT resident_id FROM credentials WHERE kind = 'card' AND value = ? "
-        "AND resident_id IS NOT NULL", re.sub(r"\s", "", q).upper())
+        add(
+            "SELECT resident_id FROM credentials WHERE kind = 'plate' AND value = ? "
+            "AND resident_id IS NOT NULL",
+            plate,
+        )
+    add(
+        "SELECT resident_id FROM credentials WHERE kind = 'card' AND value = ? "
+        "AND resident_id IS NOT NULL",
+        re.sub(r"\s", "", q).upper(),
+    )
     if len(normalize_number(q)) >= 7 and re.fullmatch(r"[\d\s+-]+", q):
         add("SELECT id FROM residents WHERE phone_hash = ?", keys.digest("phone", q))
     add("SELECT id FROM residents WHERE ref = ?", q)
     if q:
         like = f"%{q}%"
-        add("SELECT id FROM residents WHERE name LIKE ? OR building || unit || room LIKE ? "
-            "ORDER BY id LIMIT ?", like, like, limit)
+        add(
+            "SELECT id FROM residents WHERE name LIKE ? OR building || unit || room LIKE ? "
+            "ORDER BY id LIMIT ?",
+            like,
+            like,
+            limit,
+        )
     return [resident_detail(conn, rid) for rid in ids[:limit]]
 
 
@@ -55,32 +69,52 @@ def resident_detail(conn: sqlite3.Connection, rid: int) -> dict[str, Any]:
         raise NotFound(f"no resident {rid}", fix="search for the resident on the lookup page")
     resident = rows[0]
     resident["blocked"] = bool(resident["blocked"])
-    resident["vehicles"] = _dicts(conn.execute(
-        "SELECT id, plate, class, monthly_until FROM vehicles WHERE resident_id = ? ORDER BY id",
-        (rid,)))
+    resident["vehicles"] = _dicts(
+        conn.execute(
+            "SELECT id, plate, class, monthly_until FROM vehicles WHERE resident_id = ? "
+            "ORDER BY id",
+            (rid,),
+        )
+    )
     resident["credentials"] = [
         {**c, "blocked": bool(c["blocked"])}
-        for c in _dicts(conn.execute(
-            "SELECT id, kind, value, vehicle_id, valid_from, valid_to, hours, blocked "
-            "FROM credentials WHERE resident_id = ? ORDER BY kind, id", (rid,)))
+        for c in _dicts(
+            conn.execute(
+                "SELECT id, kind, value, vehicle_id, valid_from, valid_to, hours, blocked "
+                "FROM credentials WHERE resident_id = ? ORDER BY kind, id",
+                (rid,),
+            )
+        )
     ]
-    resident["slots"] = _dicts(conn.execute(
-        """SELECT s.id, s.zone, s.number,
+    resident["slots"] = _dicts(
+        conn.execute(
+            """SELECT s.id, s.zone, s.number,
                   (SELECT group_concat(v.plate, ' ') FROM slot_vehicles sv
                    JOIN vehicles v ON v.id = sv.vehicle_id WHERE sv.slot_id = s.id) AS plates
-           FROM slots s WHERE s.resident_id = ? ORDER BY s.id""", (rid,)))
+           FROM slots s WHERE s.resident_id = ? ORDER BY s.id""",
+            (rid,),
+        )
+    )
     return resident
 
 
 def masked(resident: dict[str, Any]) -> dict[str, Any]:
     """What a guard sees: the name masked, card numbers with their last four characters only."""
-    creds = [{**c, "value": mask_card(c["value"]) if c["kind"] == "card" else c["value"]}
-             for c in resident["credentials"]]
+    creds = [
+        {**c, "value": mask_card(c["value"]) if c["kind"] == "card" else c["value"]}
+        for c in resident["credentials"]
+    ]
     return {**resident, "name": mask_name(resident["name"]), "credentials": creds}
 
 
-def set_blocked(conn: sqlite3.Connection, at: datetime, actor: str, credential: int | tuple[str, str],
-                blocked: bool, reason: str) -> dict[str, Any]:
+def set_blocked(
+    conn: sqlite3.Connection,
+    at: datetime,
+    actor: str,
+    credential: int | tuple[str, str],
+    blocked: bool,
+    reason: str,
+) -> dict[str, Any]:
     """Block (or unblock) a card or plate at once: the next presentation is refused.
 
     `credential` is its id, or (kind, value) as typed at the booth.
@@ -94,35 +128,61 @@ def set_blocked(conn: sqlite3.Connection, at: datetime, actor: str, credential: 
             row = conn.execute(sql + "kind = ? AND value = ?", credential).fetchone()
             wanted = f"{credential[0]} {_shown(*credential)}"
         if row is None:
-            raise NotFound(f"no {wanted} is registered",
-                           fix="an unknown card is refused already; check the number")
+            raise NotFound(
+                f"no {wanted} is registered",
+                fix="an unknown card is refused already; check the number",
+            )
         kind, value = row[3], row[4]
         conn.execute("UPDATE credentials SET blocked = ? WHERE id = ?", (int(blocked), row[0]))
         action = "block" if blocked else "unblock"
-        enqueue(conn, "registry", {"op": action, "entity": "credential", "id": row[0],
-                                   "kind": kind, "value": value, "at": at.isoformat()}, at)
+        enqueue(
+            conn,
+            "registry",
+            {
+                "op": action,
+                "entity": "credential",
+                "id": row[0],
+                "kind": kind,
+                "value": value,
+                "at": at.isoformat(),
+            },
+            at,
+        )
         audit(conn, at, actor, f"credential.{action}", f"{kind}:{_shown(kind, value)}", reason)
-    return {"id": row[0], "kind": kind, "blocked": blocked,
-            "holder": "resident" if row[1] is not None else "pass"}
+    return {
+        "id": row[0],
+        "kind": kind,
+        "blocked": blocked,
+        "holder": "resident" if row[1] is not None else "pass",
+    }
 
 
-def upsert_resident(conn: sqlite3.Connection, keys: Secrets, at: datetime, actor: str,
-                    data: dict[str, Any]) -> int:
+def upsert_resident(
+    conn: sqlite3.Connection, keys: Secrets, at: datetime, actor: str, data: dict[str, Any]
+) -> int:
     """Add a resident, or change the one with this ref (phone kept masked plus its keyed hash)."""
     phone = data.pop("phone", None)
-    values = {**data, "valid_from": _db(data.get("valid_from")), "valid_to": _db(data.get("valid_to")),
-              "blocked": int(bool(data.get("blocked")))}
+    values = {
+        **data,
+        "valid_from": _db(data.get("valid_from")),
+        "valid_to": _db(data.get("valid_to")),
+        "blocked": int(bool(data.get("blocked"))),
+    }
     if phone is not None:
         values["phone_masked"] = mask_phone(phone) if phone else ""
         values["phone_hash"] = keys.digest("phone", phone) if phone else ""
     columns = list(values)
     with transaction(conn):
         conn.execute(
-            f"INSERT INTO residents ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))}) "
+            f"INSERT INTO residents ({', '.join(columns)}) "
+            f"VALUES ({', '.join('?' * len(columns))}) "
             f"ON CONFLICT (ref) DO UPDATE SET "
             + ", ".join(f"{c} = excluded.{c}" for c in columns if c != "ref"),
-            tuple(values.values()))
-        rid = int(conn.execute("SELECT id FROM residents WHERE ref = ?", (data["ref"],)).fetchone()[0])
+            tuple(values.values()),
+        )
+        rid = int(
+            conn.execute("SELECT id FROM residents WHERE ref = ?", (data["ref"],)).fetchone()[0]
+        )
         _changed(conn, at, actor, "upsert", "resident", rid, data["ref"])
     return rid
 
@@ -133,26 +193,42 @@ def delete_resident(conn: sqlite3.Connection, at: datetime, actor: str, rid: int
         if row is None:
             raise NotFound(f"no resident {rid}", fix="search for the resident on the lookup page")
         # The resident's plate credentials go with the vehicles; cards cascade with the resident.
-        conn.execute("DELETE FROM credentials WHERE kind = 'plate' AND value IN "
-                     "(SELECT plate FROM vehicles WHERE resident_id = ?)", (rid,))
+        conn.execute(
+            "DELETE FROM credentials WHERE kind = 'plate' AND value IN "
+            "(SELECT plate FROM vehicles WHERE resident_id = ?)",
+            (rid,),
+        )
         conn.execute("DELETE FROM residents WHERE id = ?", (rid,))
         _changed(conn, at, actor, "delete", "resident", rid, row[0])
 
 
-def add_vehicle(conn: sqlite3.Connection, at: datetime, actor: str, plate: str, resident_id: int,
-                vehicle_class: str, monthly_until: datetime | None) -> int:
+def add_vehicle(
+    conn: sqlite3.Connection,
+    at: datetime,
+    actor: str,
+    plate: str,
+    resident_id: int,
+    vehicle_class: str,
+    monthly_until: datetime | None,
+) -> int:
     with transaction(conn):
         _resident_exists(conn, resident_id)
         if conn.execute("SELECT 1 FROM vehicles WHERE plate = ?", (plate,)).fetchone():
-            raise Conflict(f"{plate} is registered already", fix="look it up and change that vehicle")
+            raise Conflict(
+                f"{plate} is registered already", fix="look it up and change that vehicle"
+            )
         cur = conn.execute(
             "INSERT INTO vehicles (plate, class, resident_id, monthly_until) VALUES (?, ?, ?, ?)",
-            (plate, vehicle_class, resident_id, _db(monthly_until)))
+            (plate, vehicle_class, resident_id, _db(monthly_until)),
+        )
         vid = int(cur.lastrowid or 0)
         # A plate that came on a visitor pass now belongs to the resident's car.
         conn.execute("DELETE FROM credentials WHERE kind = 'plate' AND value = ?", (plate,))
-        conn.execute("INSERT INTO credentials (kind, value, resident_id, vehicle_id) "
-                     "VALUES ('plate', ?, ?, ?)", (plate, resident_id, vid))
+        conn.execute(
+            "INSERT INTO credentials (kind, value, resident_id, vehicle_id) "
+            "VALUES ('plate', ?, ?, ?)",
+            (plate, resident_id, vid),
+        )
         _changed(conn, at, actor, "add", "vehicle", vid, plate)
     return vid
 
@@ -167,24 +243,41 @@ def delete_vehicle(conn: sqlite3.Connection, at: datetime, actor: str, vid: int)
         _changed(conn, at, actor, "delete", "vehicle", vid, row[0])
 
 
-def add_card(conn: sqlite3.Connection, at: datetime, actor: str, card: str, resident_id: int,
-             vehicle_id: int | None, valid_from: datetime | None, valid_to: datetime | None,
-             hours: str) -> int:
+def add_card(
+    conn: sqlite3.Connection,
+    at: datetime,
+    actor: str,
+    card: str,
+    resident_id: int,
+    vehicle_id: int | None,
+    valid_from: datetime | None,
+    valid_to: datetime | None,
+    hours: str,
+) -> int:
     with transaction(conn):
         _resident_exists(conn, resident_id)
-        if vehicle_id is not None and not conn.execute(
+        if (
+            vehicle_id is not None
+            and not conn.execute(
                 "SELECT 1 FROM vehicles WHERE id = ? AND resident_id = ?", (vehicle_id, resident_id)
+            ).fetchone()
+        ):
+            raise NotFound(
+                f"resident {resident_id} has no vehicle {vehicle_id}",
+                fix="add the vehicle first, or leave it out",
+            )
+        if conn.execute(
+            "SELECT 1 FROM credentials WHERE kind = 'card' AND value = ?", (card,)
         ).fetchone():
-            raise NotFound(f"resident {resident_id} has no vehicle {vehicle_id}",
-                           fix="add the vehicle first, or leave it out")
-        if conn.execute("SELECT 1 FROM credentials WHERE kind = 'card' AND value = ?",
-                        (card,)).fetchone():
-            raise Conflict(f"card {mask_card(card)} is registered already",
-                           fix="delete the old card first if it moves to another resident")
+            raise Conflict(
+                f"card {mask_card(card)} is registered already",
+                fix="delete the old card first if it moves to another resident",
+            )
         cur = conn.execute(
             "INSERT INTO credentials (kind, value, resident_id, vehicle_id, valid_from, valid_to, "
             "hours) VALUES ('card', ?, ?, ?, ?, ?, ?)",
-            (card, resident_id, vehicle_id, _db(valid_from), _db(valid_to), hours))
+            (card, resident_id, vehicle_id, _db(valid_from), _db(valid_to), hours),
+        )
         cid = int(cur.lastrowid or 0)
         _changed(conn, at, actor, "add", "card", cid, mask_card(card))
     return cid
@@ -192,31 +285,47 @@ def add_card(conn: sqlite3.Connection, at: datetime, actor: str, card: str, resi
 
 def delete_credential(conn: sqlite3.Connection, at: datetime, actor: str, cid: int) -> None:
     with transaction(conn):
-        row = conn.execute("SELECT kind, value, vehicle_id FROM credentials WHERE id = ?",
-                           (cid,)).fetchone()
+        row = conn.execute(
+            "SELECT kind, value, vehicle_id FROM credentials WHERE id = ?", (cid,)
+        ).fetchone()
         if row is None:
             raise NotFound(f"no credential {cid}", fix="search for the resident on the lookup page")
         if row[0] == "plate" and row[2] is not None:
-            raise Conflict("a vehicle's plate goes with the vehicle", fix="delete the vehicle instead")
+            raise Conflict(
+                "a vehicle's plate goes with the vehicle", fix="delete the vehicle instead"
+            )
         conn.execute("DELETE FROM credentials WHERE id = ?", (cid,))
         _changed(conn, at, actor, "delete", row[0], cid, _shown(row[0], row[1]))
 
 
-def add_slot(conn: sqlite3.Connection, at: datetime, actor: str, zone: str, number: str,
-             resident_id: int | None, plates: list[str]) -> int:
+def add_slot(
+    conn: sqlite3.Connection,
+    at: datetime,
+    actor: str,
+    zone: str,
+    number: str,
+    resident_id: int | None,
+    plates: list[str],
+) -> int:
     with transaction(conn):
         if resident_id is not None:
             _resident_exists(conn, resident_id)
-        if conn.execute("SELECT 1 FROM slots WHERE zone = ? AND number = ?", (zone, number)).fetchone():
+        if conn.execute(
+            "SELECT 1 FROM slots WHERE zone = ? AND number = ?", (zone, number)
+        ).fetchone():
             raise Conflict(f"slot {zone}/{number} exists", fix="delete it first to reassign it")
-        cur = conn.execute("INSERT INTO slots (zone, number, resident_id) VALUES (?, ?, ?)",
-                           (zone, number, resident_id))
+        cur = conn.execute(
+            "INSERT INTO slots (zone, number, resident_id) VALUES (?, ?, ?)",
+            (zone, number, resident_id),
+        )
         sid = int(cur.lastrowid or 0)
         for plate in plates:
             row = conn.execute("SELECT id FROM vehicles WHERE plate = ?", (plate,)).fetchone()
             if row is None:
                 raise NotFound(f"no vehicle {plate}", fix="add the vehicle first")
-            conn.execute("INSERT INTO slot_vehicles (slot_id, vehicle_id) VALUES (?, ?)", (sid, row[0]))
+            conn.execute(
+                "INSERT INTO slot_vehicles (slot_id, vehicle_id) VALUES (?, ?)", (sid, row[0])
+            )
         _changed(conn, at, actor, "add", "slot", sid, f"{zone}/{number}")
     return sid
 
@@ -235,8 +344,9 @@ def _resident_exists(conn: sqlite3.Connection, rid: int) -> None:
         raise NotFound(f"no resident {rid}", fix="search for the resident on the lookup page")
 
 
-def _changed(conn: sqlite3.Connection, at: datetime, actor: str, op: str, entity: str, key: int,
-             label: str) -> None:
+def _changed(
+    conn: sqlite3.Connection, at: datetime, actor: str, op: str, entity: str, key: int, label: str
+) -> None:
     enqueue(conn, "registry", {"op": op, "entity": entity, "id": key, "at": at.isoformat()}, at)
     audit(conn, at, actor, f"{entity}.{op}", f"{entity}:{key}", label)
 

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 import uvicorn
+from conftest import site_toml  # tests/conftest.py, the shared fixtures
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
@@ -25,7 +26,6 @@ from gateway.config.models import Device
 from gateway.runtime.gateway import Gateway
 from gateway.store import registry
 from gateway.store.accounts import create_account, create_token
-from conftest import site_toml  # tests/conftest.py, the shared fixtures
 
 ADMIN = ("admin", "admin-pass-123")
 GUARD = ("guard1", "guard-pass-123")
@@ -95,9 +95,20 @@ def seed(gw: Gateway) -> tuple[str, str, int, int]:
         create_account(conn, now, "test", GUARD[0], "张师傅", "guard", password_hash(GUARD[1]))
         _, admin_token = create_token(conn, now, "test", "admin-bot", "admin", None)
         _, guard_token = create_token(conn, now, "test", "guard-bot", "guard", None)
-        rid = registry.upsert_resident(conn, gw.secrets, now, "test", {
-            "ref": "R1", "building": "3栋", "unit": "2单元", "room": "301", "name": "张三丰",
-            "phone": PHONE})
+        rid = registry.upsert_resident(
+            conn,
+            gw.secrets,
+            now,
+            "test",
+            {
+                "ref": "R1",
+                "building": "3栋",
+                "unit": "2单元",
+                "room": "301",
+                "name": "张三丰",
+                "phone": PHONE,
+            },
+        )
         vid = registry.add_vehicle(conn, now, "test", PLATE, rid, "car", None)
         registry.add_card(conn, now, "test", CARD, rid, None, None, None, "")
         registry.add_slot(conn, now, "test", "main", "B001", rid, [PLATE])
@@ -151,8 +162,17 @@ class LiveServer:
     """The app on a real socket (uvicorn in a thread), for the browser and the live stream."""
 
     def __init__(self, app: FastAPI):
-        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_config=None,
-                                                    lifespan="off", access_log=False))
+        self.server = uvicorn.Server(
+            uvicorn.Config(
+                app,
+                host="127.0.0.1",
+                port=0,
+                log_config=None,
+                lifespan="off",
+                access_log=False,
+                timeout_graceful_shutdown=0.5,  # live streams are cut, not waited for
+            )
+        )
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 
     def __enter__(self) -> str:
@@ -183,7 +203,9 @@ def wait_for(predicate, timeout: float = 5.0) -> None:  # type: ignore[no-untype
         time.sleep(0.02)
 
 
-def decided(site: Site, device: str, kind: str, value: str, timeout: float = 5.0) -> dict[str, object]:
+def decided(
+    site: Site, device: str, kind: str, value: str, timeout: float = 5.0
+) -> dict[str, object]:
     """Show a credential on a simulated device; the decision the gateway recorded for it."""
     with sqlite3.connect(f"file:{site.gw.db_path}?mode=ro", uri=True) as conn:
         last = conn.execute("SELECT coalesce(max(id), 0) FROM access_log").fetchone()[0]
@@ -192,8 +214,9 @@ def decided(site: Site, device: str, kind: str, value: str, timeout: float = 5.0
     while time.monotonic() < deadline:
         with sqlite3.connect(f"file:{site.gw.db_path}?mode=ro", uri=True) as conn:
             conn.row_factory = sqlite3.Row
-            row = conn.execute("SELECT * FROM access_log WHERE id > ? AND value = ? ORDER BY id",
-                               (last, value)).fetchone()
+            row = conn.execute(
+                "SELECT * FROM access_log WHERE id > ? AND value = ? ORDER BY id", (last, value)
+            ).fetchone()
         if row is not None:
             return dict(row)
         time.sleep(0.02)

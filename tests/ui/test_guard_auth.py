@@ -24,8 +24,9 @@ def test_login_sets_a_strict_httponly_session_cookie(client: TestClient) -> None
 
 def test_the_cookie_is_secure_when_tls_is_on(tmp_path: Path) -> None:
     cfg = make_config(tmp_path / "data")
-    tls = cfg.http.model_copy(update={"tls_cert_file": Path("/etc/gw/cert.pem"),
-                                      "tls_key_file": Path("/etc/gw/key.pem")})
+    tls = cfg.http.model_copy(
+        update={"tls_cert_file": Path("/etc/gw/cert.pem"), "tls_key_file": Path("/etc/gw/key.pem")}
+    )
     tls_site = start_site(cfg.model_copy(update={"http": tls}))
     try:
         with TestClient(create_app(tls_site.gw)) as c:
@@ -45,21 +46,28 @@ def test_wrong_password_and_unknown_user_get_the_same_answer(client: TestClient)
 
 def test_passwords_are_stored_as_argon2id(site: Site) -> None:
     with sqlite3.connect(site.gw.db_path) as conn:
-        stored = conn.execute("SELECT password_hash FROM accounts WHERE username = ?",
-                              (GUARD[0],)).fetchone()[0]
+        stored = conn.execute(
+            "SELECT password_hash FROM accounts WHERE username = ?", (GUARD[0],)
+        ).fetchone()[0]
     assert stored.startswith("$argon2id$") and GUARD[1] not in stored
 
 
 def test_logins_are_rate_limited(client: TestClient) -> None:
     for _ in range(5):
-        assert client.post("/api/session", json={"username": GUARD[0], "password": "x" * 9}
-                           ).status_code == 401
+        assert (
+            client.post(
+                "/api/session", json={"username": GUARD[0], "password": "x" * 9}
+            ).status_code
+            == 401
+        )
     r = client.post("/api/session", json={"username": GUARD[0], "password": GUARD[1]})
     assert r.status_code == 429 and int(r.headers["retry-after"]) > 0
     assert r.json()["error"]["code"] == "too_many_attempts"
     # Another account from the same address still may log in (the per-address limit is higher).
-    assert client.post("/api/session", json={"username": ADMIN[0], "password": ADMIN[1]}
-                       ).status_code == 200
+    assert (
+        client.post("/api/session", json={"username": ADMIN[0], "password": ADMIN[1]}).status_code
+        == 200
+    )
 
 
 def test_login_limiter_rules() -> None:
@@ -81,8 +89,10 @@ def test_changes_with_a_cookie_need_the_csrf_token(client: TestClient) -> None:
     csrf = log_in(client, GUARD)
     body = {"reason": "测试"}
     assert client.post("/api/lanes/door/open", json=body).status_code == 403
-    assert client.post("/api/lanes/door/open", json=body, headers={"X-CSRF-Token": "x"}
-                       ).status_code == 403
+    assert (
+        client.post("/api/lanes/door/open", json=body, headers={"X-CSRF-Token": "x"}).status_code
+        == 403
+    )
     foreign = {**csrf, "Origin": "http://evil.example"}
     assert client.post("/api/lanes/door/open", json=body, headers=foreign).status_code == 403
     assert client.post("/api/lanes/door/open", json=body, headers=csrf).status_code == 200
@@ -97,14 +107,19 @@ def test_logout_ends_the_session(client: TestClient) -> None:
 
 
 def test_api_tokens_need_no_csrf_and_bad_ones_are_refused(client: TestClient, site: Site) -> None:
-    r = client.post("/api/lanes/door/open", json={"reason": "bot"}, headers=bearer(site.guard_token))
+    r = client.post(
+        "/api/lanes/door/open", json={"reason": "bot"}, headers=bearer(site.guard_token)
+    )
     assert r.status_code == 200 and r.json()["by"] == "guard-bot"
     assert client.get("/api/me", headers=bearer("egw_wrong")).json()["error"]["code"] == "bad_token"
-    token = client.post("/api/tokens", json={"name": "short", "role": "guard"},
-                        headers=bearer(site.admin_token)).json()
+    token = client.post(
+        "/api/tokens", json={"name": "short", "role": "guard"}, headers=bearer(site.admin_token)
+    ).json()
     assert client.get("/api/me", headers=bearer(token["token"])).status_code == 200
-    assert client.delete(f"/api/tokens/{token['id']}", headers=bearer(site.admin_token)
-                         ).status_code == 204
+    assert (
+        client.delete(f"/api/tokens/{token['id']}", headers=bearer(site.admin_token)).status_code
+        == 204
+    )
     assert client.get("/api/me", headers=bearer(token["token"])).status_code == 401
     with sqlite3.connect(site.gw.db_path) as conn:
         stored = [r[0] for r in conn.execute("SELECT token_hash FROM api_tokens")]
@@ -113,24 +128,41 @@ def test_api_tokens_need_no_csrf_and_bad_ones_are_refused(client: TestClient, si
 
 def test_admin_manages_accounts_and_sessions_end(client: TestClient, site: Site) -> None:
     admin = bearer(site.admin_token)
-    made = client.post("/api/accounts", json={"username": "night", "password": "night-shift-1",
-                                              "display_name": "夜班"}, headers=admin)
+    made = client.post(
+        "/api/accounts",
+        json={"username": "night", "password": "night-shift-1", "display_name": "夜班"},
+        headers=admin,
+    )
     assert made.status_code == 201 and made.json()["role"] == "guard"
-    assert client.post("/api/accounts", json={"username": "weak", "password": "short"},
-                       headers=admin).json()["error"]["code"] == "weak_password"
-    assert client.post("/api/accounts", json={"username": "night", "password": "night-shift-2"},
-                       headers=admin).status_code == 409
+    assert (
+        client.post(
+            "/api/accounts", json={"username": "weak", "password": "short"}, headers=admin
+        ).json()["error"]["code"]
+        == "weak_password"
+    )
+    assert (
+        client.post(
+            "/api/accounts", json={"username": "night", "password": "night-shift-2"}, headers=admin
+        ).status_code
+        == 409
+    )
     log_in(client, ("night", "night-shift-1"))
     assert client.get("/api/me").status_code == 200
     client.patch(f"/api/accounts/{made.json()['id']}", json={"disabled": True}, headers=admin)
     assert client.get("/api/me").status_code == 401  # disabling ends its sessions
-    assert client.post("/api/session", json={"username": "night", "password": "night-shift-1"}
-                       ).status_code == 401
+    assert (
+        client.post(
+            "/api/session", json={"username": "night", "password": "night-shift-1"}
+        ).status_code
+        == 401
+    )
 
 
 def test_the_last_admin_cannot_be_demoted(client: TestClient, site: Site) -> None:
     admin = bearer(site.admin_token)
-    me = next(a for a in client.get("/api/accounts", headers=admin).json() if a["username"] == "admin")
+    me = next(
+        a for a in client.get("/api/accounts", headers=admin).json() if a["username"] == "admin"
+    )
     r = client.patch(f"/api/accounts/{me['id']}", json={"role": "guard"}, headers=admin)
     assert r.status_code == 422 and "last admin" in r.json()["error"]["message"]
 
@@ -140,14 +172,20 @@ def test_own_password_and_language(client: TestClient) -> None:
     assert client.post("/api/me/language", json={"language": "en"}, headers=csrf).status_code == 204
     assert client.get("/api/me").json()["language"] == "en"
     assert "Live lanes" in client.get("/").text
-    bad = client.post("/api/me/password", json={"current": "wrong", "new": "new-pass-456"},
-                      headers=csrf)
+    bad = client.post(
+        "/api/me/password", json={"current": "wrong", "new": "new-pass-456"}, headers=csrf
+    )
     assert bad.status_code == 403
-    ok = client.post("/api/me/password", json={"current": GUARD[1], "new": "new-pass-456"},
-                     headers=csrf)
+    ok = client.post(
+        "/api/me/password", json={"current": GUARD[1], "new": "new-pass-456"}, headers=csrf
+    )
     assert ok.status_code == 204
-    assert client.post("/api/session", json={"username": GUARD[0], "password": "new-pass-456"}
-                       ).status_code == 200
+    assert (
+        client.post(
+            "/api/session", json={"username": GUARD[0], "password": "new-pass-456"}
+        ).status_code
+        == 200
+    )
 
 
 def test_form_login_checks_its_csrf_cookie_and_redirects(client: TestClient) -> None:
@@ -157,10 +195,15 @@ def test_form_login_checks_its_csrf_cookie_and_redirects(client: TestClient) -> 
     form = {"username": GUARD[0], "password": GUARD[1], "csrf": csrf, "next": "/visitors"}
     forged = client.post("/login", data={**form, "csrf": "forged"}, follow_redirects=False)
     assert forged.headers["location"].startswith("/login?error=expired")
-    outside = client.post("/login", data={**form, "next": "//evil.example/"}, follow_redirects=False)
+    outside = client.post(
+        "/login", data={**form, "next": "//evil.example/"}, follow_redirects=False
+    )
     assert outside.status_code == 303 and outside.headers["location"] == "/"  # never off-site
     assert client.get("/visitors").status_code == 200
-    assert client.get("/login?next=/visitors", follow_redirects=False).headers["location"] == "/visitors"
+    assert (
+        client.get("/login?next=/visitors", follow_redirects=False).headers["location"]
+        == "/visitors"
+    )
 
 
 def test_pages_send_anonymous_users_to_the_login_page(client: TestClient) -> None:

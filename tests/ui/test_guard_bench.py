@@ -10,8 +10,26 @@ from gateway.cli import main
 
 
 def test_bench_ui_reports_latency_and_page_weight(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["--log-level", "WARNING", "bench", "ui", "--pages", "3", "--browser-pages", "1",
-                 "--events", "12", "--gap-ms", "20", "--json"]) == 0
+    assert (
+        main(
+            [
+                "--log-level",
+                "WARNING",
+                "bench",
+                "ui",
+                "--pages",
+                "3",
+                "--browser-pages",
+                "1",
+                "--events",
+                "12",
+                "--gap-ms",
+                "20",
+                "--json",
+            ]
+        )
+        == 0
+    )
     last = capsys.readouterr().out.strip().splitlines()[-1]
     figures = json.loads(last)
     assert figures["pages_connected"] == 3 and figures["events"] == 12

@@ -1,4 +1,4 @@
-"""The guard pages in a real headless Chromium (the Debian `chromium` package, driven by Playwright).
+"""The guard pages in a real headless Chromium (Debian's `chromium`, driven by Playwright).
 
 Screenshots at both tablet sizes are kept in artifacts/ui/ for people to look at.
 """
@@ -22,11 +22,19 @@ CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts" / "ui"
 PORTRAIT = {"width": 800, "height": 1280}
 LANDSCAPE = {"width": 1280, "height": 800}
-LAUNCH_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-               "--disable-component-update", "--no-first-run", "--disable-sync"]
+LAUNCH_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+]
 
-pytestmark = pytest.mark.skipif(not CHROMIUM.exists(),
-                                reason="needs the Debian chromium package (scripts/system-deps)")
+pytestmark = pytest.mark.skipif(
+    not CHROMIUM.exists(), reason="needs the Debian chromium package (scripts/system-deps)"
+)
 
 
 @pytest.fixture(scope="module")
@@ -66,11 +74,14 @@ def page_at(browser: object, url: str, size: dict[str, int]):  # type: ignore[no
 def shot(page, name: str) -> None:  # type: ignore[no-untyped-def]
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     size = page.viewport_size
-    page.screenshot(path=str(ARTIFACTS / f"{name}-{size['width']}x{size['height']}.png"), full_page=False)
+    page.screenshot(
+        path=str(ARTIFACTS / f"{name}-{size['width']}x{size['height']}.png"), full_page=False
+    )
 
 
 def test_a_card_on_a_simulated_reader_is_on_the_live_page_within_a_second(
-        browser_site: tuple[Site, str], browser: object) -> None:
+    browser_site: tuple[Site, str], browser: object
+) -> None:
     site, url = browser_site
     page = page_at(browser, url, PORTRAIT)
     page.wait_for_function("document.querySelector('#lane-door [data-status]').textContent !== ''")
@@ -90,8 +101,9 @@ def test_a_card_on_a_simulated_reader_is_on_the_live_page_within_a_second(
     assert page.errors == []
 
 
-def test_register_a_visitor_and_see_the_plate_admitted(browser_site: tuple[Site, str],
-                                                       browser: object) -> None:
+def test_register_a_visitor_and_see_the_plate_admitted(
+    browser_site: tuple[Site, str], browser: object
+) -> None:
     site, url = browser_site
     page = page_at(browser, url, LANDSCAPE)
     page.click("#nav-visitors")
@@ -121,8 +133,9 @@ def test_register_a_visitor_and_see_the_plate_admitted(browser_site: tuple[Site,
     assert page.errors == []
 
 
-def test_open_by_hand_with_a_reason_appears_in_the_audit(browser_site: tuple[Site, str],
-                                                         browser: object) -> None:
+def test_open_by_hand_with_a_reason_appears_in_the_audit(
+    browser_site: tuple[Site, str], browser: object
+) -> None:
     site, url = browser_site
     page = page_at(browser, url, PORTRAIT)
     page.click("#lane-door [data-lane-action=open]")
@@ -139,12 +152,16 @@ def test_open_by_hand_with_a_reason_appears_in_the_audit(browser_site: tuple[Sit
     assert "guard1" in row.inner_text() and "业主未带卡 3栋" in row.inner_text()
     shot(page, "audit")
     with sqlite3.connect(site.gw.db_path) as conn:
-        assert conn.execute("SELECT actor FROM audit WHERE action = 'lane.open'").fetchone()[0] == GUARD[0]
+        assert (
+            conn.execute("SELECT actor FROM audit WHERE action = 'lane.open'").fetchone()[0]
+            == GUARD[0]
+        )
     assert page.errors == []
 
 
-def test_the_pages_switch_to_english_and_block_a_card(browser_site: tuple[Site, str],
-                                                      browser: object) -> None:
+def test_the_pages_switch_to_english_and_block_a_card(
+    browser_site: tuple[Site, str], browser: object
+) -> None:
     site, url = browser_site
     page = page_at(browser, url, LANDSCAPE)
     page.click("[data-lang=en]")
@@ -161,5 +178,7 @@ def test_the_pages_switch_to_english_and_block_a_card(browser_site: tuple[Site, 
     page.click("[data-lang=zh]")
     page.wait_for_selector("#nav-live >> text=实时通道")
     with sqlite3.connect(site.gw.db_path) as conn:
-        assert conn.execute("SELECT blocked FROM credentials WHERE value = ?", (CARD,)).fetchone()[0]
+        assert conn.execute("SELECT blocked FROM credentials WHERE value = ?", (CARD,)).fetchone()[
+            0
+        ]
     assert page.errors == []

@@ -7,11 +7,11 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-
 from conftest import site_toml
+
 from gateway.cli import main
-from gateway.demo.run import demo_login
 from gateway.config import parse_config
+from gateway.demo.run import demo_login
 
 
 @pytest.fixture
@@ -28,12 +28,14 @@ def run(monkeypatch: pytest.MonkeyPatch, argv: list[str], stdin: str = "") -> in
 
 def accounts(config: Path) -> list[tuple[str, str, str]]:
     with sqlite3.connect(config.parent / "data" / "gateway.db") as conn:
-        return conn.execute("SELECT username, role, substr(password_hash, 1, 10) FROM accounts"
-                            ).fetchall()
+        return conn.execute(
+            "SELECT username, role, substr(password_hash, 1, 10) FROM accounts"
+        ).fetchall()
 
 
-def test_user_add_makes_the_first_admin(config: Path, monkeypatch: pytest.MonkeyPatch,
-                                        capsys: pytest.CaptureFixture[str]) -> None:
+def test_user_add_makes_the_first_admin(
+    config: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     argv = ["user", "add", "-c", str(config), "--admin", "boss", "--password-stdin"]
     assert run(monkeypatch, argv, "short\n") == 1
     assert "at least 8" in capsys.readouterr().err
@@ -45,8 +47,9 @@ def test_user_add_makes_the_first_admin(config: Path, monkeypatch: pytest.Monkey
     assert "boss" in capsys.readouterr().out
 
 
-def test_token_add_prints_the_token_once(config: Path, monkeypatch: pytest.MonkeyPatch,
-                                         capsys: pytest.CaptureFixture[str]) -> None:
+def test_token_add_prints_the_token_once(
+    config: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert run(monkeypatch, ["token", "add", "-c", str(config), "bridge", "--role", "guard"]) == 0
     token = capsys.readouterr().out.strip().splitlines()[-1]
     assert token.startswith("egw_")

@@ -16,23 +16,32 @@ from ui.conftest import CARD, Site, bearer, decided
 
 def audit_rows(site: Site, action: str) -> list[tuple[str, str, str]]:
     with sqlite3.connect(site.gw.db_path) as conn:
-        return conn.execute("SELECT actor, target, detail FROM audit WHERE action = ?",
-                            (action,)).fetchall()
+        return conn.execute(
+            "SELECT actor, target, detail FROM audit WHERE action = ?", (action,)
+        ).fetchall()
 
 
-def test_open_by_hand_is_audited_with_the_guards_name_then_pulses(client: TestClient,
-                                                                    site: Site) -> None:
+def test_open_by_hand_is_audited_with_the_guards_name_then_pulses(
+    client: TestClient, site: Site
+) -> None:
     relay = site.gw.devices.lanes["door"].relays[0]
     assert isinstance(relay, SimulatedRelay)
-    r = client.post("/api/lanes/door/open", json={"reason": "业主未带卡"},
-                    headers=bearer(site.guard_token))
+    r = client.post(
+        "/api/lanes/door/open", json={"reason": "业主未带卡"}, headers=bearer(site.guard_token)
+    )
     assert r.status_code == 200 and r.json() == {
-        "lane": "door", "action": "open", "by": "guard-bot", "reason": "业主未带卡", "relays": 1}
+        "lane": "door",
+        "action": "open",
+        "by": "guard-bot",
+        "reason": "业主未带卡",
+        "relays": 1,
+    }
     assert audit_rows(site, "lane.open") == [("token:guard-bot", "door", "业主未带卡")]
     assert len(relay.pulses) == 1
     with sqlite3.connect(site.gw.db_path) as conn:
-        upstream = json.loads(conn.execute(
-            "SELECT payload FROM outbox WHERE topic = 'lane_action'").fetchone()[0])
+        upstream = json.loads(
+            conn.execute("SELECT payload FROM outbox WHERE topic = 'lane_action'").fetchone()[0]
+        )
     assert upstream["action"] == "open" and upstream["actor"] == "token:guard-bot"
 
 
@@ -47,7 +56,9 @@ def test_hold_and_release(client: TestClient, site: Site) -> None:
     client.post("/api/lanes/car-in/release", json={"reason": "已通过"}, headers=guard)
     assert not relay.held and site.gw.held == {}
     assert [r[2] for r in audit_rows(site, "lane.hold") + audit_rows(site, "lane.release")] == [
-        "消防车", "已通过"]
+        "消防车",
+        "已通过",
+    ]
 
 
 def test_a_reason_and_a_known_lane_are_needed(client: TestClient, site: Site) -> None:

@@ -16,8 +16,16 @@ from ui.conftest import PLATE, Site, bearer, decided, make_config, start_site
 
 VISITOR_PHONE = "13800138000"
 VISITOR_ID = "11010519491231002X"
-VISITOR = {"name": "李四", "phone": VISITOR_PHONE, "id_number": VISITOR_ID, "host_building": "3栋",
-           "host_unit": "2单元", "reason": "探亲", "passengers": 2, "plate": "苏E·88888"}
+VISITOR = {
+    "name": "李四",
+    "phone": VISITOR_PHONE,
+    "id_number": VISITOR_ID,
+    "host_building": "3栋",
+    "host_unit": "2单元",
+    "reason": "探亲",
+    "passengers": 2,
+    "plate": "苏E·88888",
+}
 
 
 def register(client: TestClient, site: Site, **changes: object) -> dict[str, object]:
@@ -37,15 +45,18 @@ def test_a_visitor_pass_keeps_phone_and_id_masked(client: TestClient, site: Site
     assert VISITOR_PHONE.encode() not in stored and VISITOR_ID.encode() not in stored
     with sqlite3.connect(site.gw.db_path) as conn:
         payload = conn.execute("SELECT payload FROM outbox WHERE topic = 'pass'").fetchone()[0]
-        audit = conn.execute("SELECT actor, action FROM audit WHERE target = ?",
-                             (f"pass:{p['id']}",)).fetchone()
+        audit = conn.execute(
+            "SELECT actor, action FROM audit WHERE target = ?", (f"pass:{p['id']}",)
+        ).fetchone()
     upstream = json.loads(payload)["pass"]
     assert VISITOR_PHONE not in payload and VISITOR_ID not in payload and "李四" not in payload
     assert upstream["phone"] == "138****8000" and upstream["name"] == "李*"
     assert audit == ("token:guard-bot", "visitor.register")
 
 
-def test_the_visitors_plate_and_qr_are_admitted_until_check_out(client: TestClient, site: Site) -> None:
+def test_the_visitors_plate_and_qr_are_admitted_until_check_out(
+    client: TestClient, site: Site
+) -> None:
     p = register(client, site)
     car = decided(site, "car-in-camera", "plate", "苏E88888")
     assert car["admitted"] == 1 and car["reason"] == "visitor" and car["billing"] == "visitor"
@@ -62,7 +73,9 @@ def test_the_visitors_plate_and_qr_are_admitted_until_check_out(client: TestClie
 def test_a_returning_visitor_is_found_by_phone_or_id(client: TestClient, site: Site) -> None:
     register(client, site)
     guard = bearer(site.guard_token)
-    by_phone = client.post("/api/visitors/find", json={"phone": "138 0013 8000"}, headers=guard).json()
+    by_phone = client.post(
+        "/api/visitors/find", json={"phone": "138 0013 8000"}, headers=guard
+    ).json()
     assert by_phone["found"] and by_phone["name"] == "李四" and by_phone["plate"] == "苏E88888"
     by_id = client.post("/api/visitors/find", json={"id_number": VISITOR_ID.lower()}, headers=guard)
     assert by_id.json()["found"] and by_id.json()["host_building"] == "3栋"
@@ -71,8 +84,9 @@ def test_a_returning_visitor_is_found_by_phone_or_id(client: TestClient, site: S
     # The plate moves to the visitor's new pass; the old one no longer carries it.
     second = register(client, site)
     with sqlite3.connect(site.gw.db_path) as conn:
-        holder = conn.execute("SELECT pass_id FROM credentials WHERE kind = 'plate' AND value = ?",
-                              ("苏E88888",)).fetchone()[0]
+        holder = conn.execute(
+            "SELECT pass_id FROM credentials WHERE kind = 'plate' AND value = ?", ("苏E88888",)
+        ).fetchone()[0]
     assert holder == second["id"]
 
 
@@ -87,7 +101,9 @@ def test_registration_checks_what_the_guard_typed(client: TestClient, site: Site
     assert "id_number" in error(id_number="110105194912310021")["message"]
     assert "plate" in error(plate="ABC")["message"]
     assert "phone" in error(phone="12")["message"]
-    assert "valid_to" in error(valid_from="2030-01-02T10:00", valid_to="2030-01-01T10:00")["message"]
+    assert (
+        "valid_to" in error(valid_from="2030-01-02T10:00", valid_to="2030-01-01T10:00")["message"]
+    )
     assert "at most" in error(valid_to=(site.gw.now() + timedelta(days=30)).isoformat())["message"]
     resident_car = error(plate=PLATE)
     assert resident_car["code"] == "conflict" and resident_car["fix"]
@@ -103,38 +119,60 @@ def test_closed_management_asks_for_its_fields(tmp_path: Path) -> None:
         with TestClient(create_app(site.gw)) as client:
             guard = bearer(site.guard_token)
             rules = client.get("/api/visitors/rules", headers=guard).json()
-            assert rules["closed_now"] and rules["required"] == ["destination", "id_number",
-                                                                  "phone", "reason"]
-            short = client.post("/api/visitors", json={"name": "王五", "plate": "浙A11111"},
-                                headers=guard)
+            assert rules["closed_now"] and rules["required"] == [
+                "destination",
+                "id_number",
+                "phone",
+                "reason",
+            ]
+            short = client.post(
+                "/api/visitors", json={"name": "王五", "plate": "浙A11111"}, headers=guard
+            )
             assert short.status_code == 422 and "destination" in short.json()["error"]["message"]
-            full = client.post("/api/visitors", json={**VISITOR, "destination": "3栋301"},
-                               headers=guard)
+            full = client.post(
+                "/api/visitors", json={**VISITOR, "destination": "3栋301"}, headers=guard
+            )
             assert full.status_code == 201
             assert decided(site, "car-in-camera", "plate", "苏E88888")["reason"] == "visitor"
             # An unregistered car is kept out during the period.
-            assert decided(site, "car-in-camera", "plate", "浙A99999")["reason"] == "closed_management"
+            assert (
+                decided(site, "car-in-camera", "plate", "浙A99999")["reason"] == "closed_management"
+            )
     finally:
         site.gw.stop()
 
 
 def test_contractor_passes_are_issued_by_admins(client: TestClient, site: Site) -> None:
-    body = {"name": "赵装修", "company": "好家装饰", "phone": "13711112222", "host_building": "5栋",
-            "host_unit": "1单元", "plate": "皖A8F123", "hours": ["00:00-23:59"],
-            "valid_to": (site.gw.now() + timedelta(days=60)).date().isoformat() + "T23:59:59"}
-    assert client.post("/api/contractors", json=body, headers=bearer(site.guard_token)
-                       ).status_code == 403
+    body = {
+        "name": "赵装修",
+        "company": "好家装饰",
+        "phone": "13711112222",
+        "host_building": "5栋",
+        "host_unit": "1单元",
+        "plate": "皖A8F123",
+        "hours": ["00:00-23:59"],
+        "valid_to": (site.gw.now() + timedelta(days=60)).date().isoformat() + "T23:59:59",
+    }
+    assert (
+        client.post("/api/contractors", json=body, headers=bearer(site.guard_token)).status_code
+        == 403
+    )
     r = client.post("/api/contractors", json=body, headers=bearer(site.admin_token))
     assert r.status_code == 201, r.text
     p = r.json()
-    assert p["kind"] == "contractor" and p["hours"] == ["00:00-23:59"] and p["company"] == "好家装饰"
+    assert (
+        p["kind"] == "contractor" and p["hours"] == ["00:00-23:59"] and p["company"] == "好家装饰"
+    )
     assert decided(site, "car-in-camera", "plate", "皖A8F123")["reason"] == "contractor"
     listed = client.get("/api/contractors", headers=bearer(site.guard_token)).json()
     assert [c["id"] for c in listed] == [p["id"]]
-    assert client.post(f"/api/passes/{p['id']}/checkout", headers=bearer(site.guard_token)
-                       ).status_code == 403
-    bad_hours = client.post("/api/contractors", json={**body, "hours": ["8-18"]},
-                            headers=bearer(site.admin_token))
+    assert (
+        client.post(f"/api/passes/{p['id']}/checkout", headers=bearer(site.guard_token)).status_code
+        == 403
+    )
+    bad_hours = client.post(
+        "/api/contractors", json={**body, "hours": ["8-18"]}, headers=bearer(site.admin_token)
+    )
     assert bad_hours.status_code == 422
 
 
@@ -144,7 +182,9 @@ def test_a_pass_is_checked_by_its_qr_and_printed(client: TestClient, site: Site)
     checked = client.post("/api/passes/check", json={"token": p["qr"]}, headers=guard)
     assert checked.status_code == 200 and checked.json()["id"] == p["id"]
     assert checked.json()["qr"] is None  # a check does not hand the token out again
-    assert client.post("/api/passes/check", json={"token": "nope"}, headers=guard).status_code == 404
+    assert (
+        client.post("/api/passes/check", json={"token": "nope"}, headers=guard).status_code == 404
+    )
     svg = client.get(f"/api/passes/{p['id']}/qr.svg", headers=guard)
     assert svg.headers["content-type"].startswith("image/svg+xml") and b"<svg" in svg.content
     listed = client.get("/api/visitors", headers=guard).json()
