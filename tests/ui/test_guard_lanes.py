@@ -11,7 +11,8 @@ from fastapi.testclient import TestClient
 
 from drivers.simulated import SimulatedRelay
 from gateway.api.views import recent as recent_events
-from ui.conftest import CARD, Site, bearer, decided
+from gateway.api.views import snapshot_url
+from ui.conftest import CARD, Site, bearer, decided, wait_for
 
 
 def audit_rows(site: Site, action: str) -> list[tuple[str, str, str]]:
@@ -127,3 +128,29 @@ def test_many_pages_at_once_each_get_their_answer(live_url: str, site: Site) -> 
     for t in threads:
         t.join(10)
     assert results == [200] * 24
+
+
+def test_device_state_per_lane_and_its_alarm(client: TestClient, site: Site) -> None:
+    reader = next(h for h in site.gw.devices.health if h.device == "door-reader")
+    reader.set_offline("no answer on /dev/ttyUSB0")
+    guard = bearer(site.guard_token)
+    lanes = {lane["id"]: lane for lane in client.get("/api/lanes", headers=guard).json()}
+    assert lanes["door"]["online"] is False and lanes["car-in"]["online"] is True
+    devices = {d["device"]: d for d in lanes["door"]["devices"]}
+    assert devices["door-reader"]["error"] == "no answer on /dev/ttyUSB0"
+    assert devices["door-lock"]["online"] is True
+    wait_for(lambda: len(client.get("/api/alarms", headers=guard).json()) == 1)
+    assert client.get("/api/alarms", headers=guard).json()[0]["kind"] == "device_offline"
+
+
+def test_snapshots_are_served_from_their_folder_only(client: TestClient, site: Site) -> None:
+    folder = site.gw.snapshots_dir / "2026-11-20"
+    folder.mkdir(parents=True)
+    (folder / "car.jpg").write_bytes(b"\xff\xd8jpeg")
+    guard = bearer(site.guard_token)
+    assert client.get("/api/snapshots/2026-11-20/car.jpg", headers=guard).content == b"\xff\xd8jpeg"
+    assert client.get("/api/snapshots/2026-11-20/car.jpg").status_code == 401
+    for path in ("../gateway.db", "..%2Fgateway.db", "2026-11-20/../../secret.key"):
+        assert client.get(f"/api/snapshots/{path}", headers=guard).status_code == 404, path
+    assert snapshot_url(site.gw, str(folder / "car.jpg")) == "/api/snapshots/2026-11-20/car.jpg"
+    assert snapshot_url(site.gw, "/etc/passwd") is None

@@ -55,7 +55,8 @@ ADMIN_READS = {("GET", "/api/accounts"), ("GET", "/api/tokens")}
 
 
 def changes(app: FastAPI) -> set[tuple[str, str]]:
-    return {(m, r.path) for r in app.routes if isinstance(r, APIRoute) for m in (r.methods or set()) & CHANGES}
+    routes = [r for r in app.routes if isinstance(r, APIRoute)]
+    return {(m, r.path) for r in routes for m in (r.methods or set()) & CHANGES}
 
 
 def concrete(path: str) -> str:
