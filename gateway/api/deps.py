@@ -37,16 +37,17 @@ def guard_app(request: Request) -> GuardApp:
     return app
 
 
-def read_db(request: Request) -> Iterator[sqlite3.Connection]:
-    """A read-only connection per request; the decision worker alone writes."""
+def read_only(gw: Gateway) -> sqlite3.Connection:
     # FastAPI may open it on one threadpool thread and use it on another; one request uses it
     # at a time, so that is safe (sqlite3 would otherwise refuse).
-    conn = sqlite3.connect(
-        f"file:{guard_app(request).gw.db_path}?mode=ro",
-        uri=True,
-        timeout=5,
-        check_same_thread=False,
+    return sqlite3.connect(
+        f"file:{gw.db_path}?mode=ro", uri=True, timeout=5, check_same_thread=False
     )
+
+
+def read_db(request: Request) -> Iterator[sqlite3.Connection]:
+    """A read-only connection per request; the decision worker alone writes."""
+    conn = read_only(guard_app(request).gw)
     try:
         yield conn
     finally:

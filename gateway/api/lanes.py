@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from contextlib import closing
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Header, Query
+from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import FileResponse, StreamingResponse
 from pydantic import BaseModel, Field
 
-from gateway.api.auth import Principal, User
-from gateway.api.deps import App, Db, GuardApp
+from gateway.api.auth import SESSION_COOKIE, Principal, User, identify
+from gateway.api.deps import App, Db, GuardApp, read_only
 from gateway.api.errors import ApiError
 from gateway.api.hub import sse
 from gateway.api.shapes import ERRORS
@@ -103,6 +104,7 @@ def live_recent(
     responses={200: {"content": {"text/event-stream": {}}}},
 )
 async def live_stream(
+    request: Request,
     who: User,
     app: App,
     db: Db,
@@ -111,14 +113,27 @@ async def live_stream(
     # Events decided while the page was reconnecting are sent first (EventSource sends
     # Last-Event-ID by itself); the page then carries on with the live ones.
     missed = recent(app.gw, db, None, 200, last_event_id) if last_event_id else []
+    token = request.headers.get("authorization", "").removeprefix("Bearer ").strip() or None
+    cookie = request.cookies.get(SESSION_COOKIE)
+
+    def still_allowed() -> bool:
+        # A stream outlives its request: a logout, an expired session or a revoked token ends it.
+        with closing(read_only(app.gw)) as conn:
+            try:
+                return identify(request, conn, token, None if token else cookie) is not None
+            except ApiError:
+                return False
+
     return StreamingResponse(
-        _events(app, missed),
+        _events(app, missed, still_allowed),
         media_type="text/event-stream",
         headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
     )
 
 
-async def _events(app: GuardApp, missed: list[dict[str, Any]]) -> AsyncIterator[str]:
+async def _events(
+    app: GuardApp, missed: list[dict[str, Any]], still_allowed: Callable[[], bool]
+) -> AsyncIterator[str]:
     queue = app.hub.connect()
     try:
         yield "retry: 1000\n\n"
@@ -129,6 +144,8 @@ async def _events(app: GuardApp, missed: list[dict[str, Any]]) -> AsyncIterator[
             try:
                 yield await asyncio.wait_for(queue.get(), timeout=KEEPALIVE_S)
             except TimeoutError:
+                if not await asyncio.to_thread(still_allowed):
+                    return
                 yield ": keepalive\n\n"
     finally:
         app.hub.disconnect(queue)

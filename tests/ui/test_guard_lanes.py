@@ -7,6 +7,7 @@ import sqlite3
 import threading
 
 import httpx
+import pytest
 from fastapi.testclient import TestClient
 
 from drivers.simulated import SimulatedRelay
@@ -154,3 +155,29 @@ def test_snapshots_are_served_from_their_folder_only(client: TestClient, site: S
         assert client.get(f"/api/snapshots/{path}", headers=guard).status_code == 404, path
     assert snapshot_url(site.gw, str(folder / "car.jpg")) == "/api/snapshots/2026-11-20/car.jpg"
     assert snapshot_url(site.gw, "/etc/passwd") is None
+
+
+def test_a_stream_ends_when_its_token_is_revoked(
+    live_url: str, site: Site, client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("gateway.api.lanes.KEEPALIVE_S", 0.2)
+    made = client.post(
+        "/api/tokens", json={"name": "screen", "role": "guard"}, headers=bearer(site.admin_token)
+    ).json()
+    kept_alive, ended = threading.Event(), threading.Event()
+
+    def listen() -> None:
+        with httpx.stream(
+            "GET", f"{live_url}/api/live/stream", headers=bearer(made["token"]), timeout=10
+        ) as r:
+            keepalives = 0
+            for line in r.iter_lines():
+                keepalives += line.startswith(": keepalive")
+                if keepalives == 2:  # the token was checked again and still holds
+                    kept_alive.set()
+        ended.set()
+
+    threading.Thread(target=listen, daemon=True).start()
+    assert kept_alive.wait(10)
+    client.delete(f"/api/tokens/{made['id']}", headers=bearer(site.admin_token))
+    assert ended.wait(10)
