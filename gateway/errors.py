@@ -32,8 +32,8 @@ class NotFound(GatewayError):
 
 
 class Conflict(GatewayError):
-    """The change clashes with what is stored (a plate already on a resident's car, a name taken)."""
+    """The change clashes with what is stored (a resident's plate on a pass, a name taken)."""
 
 
 class Refused(GatewayError):
-    """The request is understood but a rule forbids it (a field closed management needs is missing)."""
+    """The request is understood but a rule forbids it (closed management needs a field)."""

@@ -206,14 +206,16 @@ class Http(Strict):
         "session cookie Secure.",
     )
     tls_key_file: Path | None = Field(
-        None, title="TLS key", description="PEM private key of tls_cert_file, readable by the gateway only."
+        None,
+        title="TLS key",
+        description="PEM private key of tls_cert_file, readable by the gateway only.",
     )
     session_hours: float = Field(
         12.0,
         gt=0,
         le=168,
         title="Session length",
-        description="Hours a guard stays logged in on a tablet (a shift); then the login page again.",
+        description="Hours a guard stays logged in on a tablet (a shift), then logs in again.",
     )
 
     @property
@@ -227,7 +229,8 @@ class Visitors(Strict):
         description="Hours a visitor pass is valid when the guard does not give an end time.",
     )
     visitor_max_days: int = Field(
-        7, ge=1, le=366, title="Longest visitor pass", description="Days; longer visitor passes are refused."
+        7, ge=1, le=366, title="Longest visitor pass",
+        description="Days; longer visitor passes are refused."
     )
     contractor_max_days: int = Field(
         366, ge=1, le=3660, title="Longest contractor pass",
@@ -277,4 +280,6 @@ class SiteConfig(Strict):
     visitors: Visitors = Field(
         default_factory=Visitors, title="Visitors", description="Visitor and contractor passes."
     )
-    alarms: Alarms = Field(default_factory=Alarms, title="Alarms", description="When alarms are raised.")
+    alarms: Alarms = Field(
+        default_factory=Alarms, title="Alarms", description="When alarms are raised."
+    )

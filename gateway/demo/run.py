@@ -44,10 +44,12 @@ def demo_login(cfg: SiteConfig) -> str:
                     "gateway user add -c config/demo.toml --admin NAME")
         password = secrets.token_urlsafe(9)
         now = datetime.now(ZoneInfo(cfg.site.timezone))
-        create_account(db.conn, now, "demo", "admin", "演示管理员", "admin", hash_password(password))
+        hashed = hash_password(password)
+        create_account(db.conn, now, "demo", "admin", "演示管理员", "admin", hashed)
     finally:
         db.conn.close()
-    return f"log in as admin with password {password} (shown this once; change it on the admin page)"
+    return (f"log in as admin with password {password} "
+            "(shown this once; change it on the admin page)")
 
 
 def run_demo(cfg: SiteConfig, started: float, stop_after: float | None = None) -> None:

@@ -151,7 +151,8 @@ class Gateway:
         if lane not in self.site.lanes:
             raise NotFound(f"no lane {lane!r}", fix=f"use one of {sorted(self.site.lanes)}")
         if not reason.strip():
-            raise Refused(f"a reason is needed to {action} a lane by hand", fix="say why, e.g. 救护车")
+            raise Refused(f"a reason is needed to {action} a lane by hand",
+                          fix="say why, e.g. 救护车")
         at = self.now()
 
         def write(conn: sqlite3.Connection) -> int:

@@ -79,11 +79,13 @@ def acknowledge_alarm(conn: sqlite3.Connection, alarm_id: int, at: datetime, act
         )
         enqueue(conn, "alarm", {"at": at.isoformat(), "state": "acknowledged", "kind": kind,
                                 "source": source, "by": actor}, at)
-        audit(conn, at, actor, "alarm.acknowledge", f"alarm:{alarm_id}", f"{kind} {source} {note}".strip())
+        audit(conn, at, actor, "alarm.acknowledge", f"alarm:{alarm_id}",
+              f"{kind} {source} {note}".strip())
     return {"id": alarm_id, "kind": kind, "source": source, "closed": closes or cleared is not None}
 
 
-def recent_alarms(conn: sqlite3.Connection, include_cleared: bool, limit: int = 200) -> list[dict[str, object]]:
+def recent_alarms(conn: sqlite3.Connection, include_cleared: bool,
+                  limit: int = 200) -> list[dict[str, object]]:
     cur = conn.execute(
         "SELECT id, kind, source, message, raised_at, cleared_at, acknowledged_at, acknowledged_by "
         "FROM alarms WHERE ? OR cleared_at IS NULL ORDER BY id DESC LIMIT ?",
