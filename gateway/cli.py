@@ -1,4 +1,4 @@
-"""The `gateway` command: run, demo, check-config, import, export, bench."""
+"""The `gateway` command: run, demo, check-config, import, export, user, token, bench."""
 
 from __future__ import annotations
 
@@ -75,6 +75,10 @@ def _parser() -> argparse.ArgumentParser:
     sp = command("export", cmd_export, "export residents, vehicles, cards, slots as CSV files")
     sp.add_argument("-c", "--config", required=True, type=Path)
     sp.add_argument("out_dir", type=Path)
+
+    from gateway.accounts.cli import add_arguments as add_account_commands
+
+    add_account_commands(sub)
 
     sp = sub.add_parser("bench", help="measure the gateway (prints figures; --json for one JSON line)")
     benches = sp.add_subparsers(metavar="BENCH", required=True)

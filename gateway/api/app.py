@@ -11,7 +11,8 @@ from typing import Annotated, Any
 from fastapi import Depends, FastAPI, Query, Request
 
 from gateway.api.errors import ApiError, install_error_handlers
-from gateway.api.parking import operator_token, parking_router
+from gateway.api.guard import install_guard_app
+from gateway.api.parking import parking_router
 from gateway.privacy import mask_card, mask_name
 from gateway.runtime.gateway import Gateway
 from gateway.runtime.texts import reason_text
@@ -39,7 +40,8 @@ ORDER BY a.id DESC LIMIT :limit
 def read_db(request: Request) -> Iterator[sqlite3.Connection]:
     """A read-only connection per request; the decision worker alone writes."""
     gw: Gateway = request.app.state.gateway
-    conn = sqlite3.connect(f"file:{gw.db_path}?mode=ro", uri=True, timeout=5)
+    # Opened on one threadpool thread, used on another by the endpoint: one at a time, so safe.
+    conn = sqlite3.connect(f"file:{gw.db_path}?mode=ro", uri=True, timeout=5, check_same_thread=False)
     try:
         yield conn
     finally:
@@ -53,10 +55,12 @@ def create_app(gw: Gateway) -> FastAPI:
     app = FastAPI(
         title="Estate gateway",
         version=VERSION,
-        description="Local API of an estate gate gateway: health, lane events, devices.",
+        description="Local API of an estate gate gateway: health, lane events, devices, and the "
+        "guard booth app (visitors, passes, lookup, lanes opened by hand, alarms, audit). "
+        "Log in with POST /api/session (cookie; send X-CSRF-Token on changes) or send an API token "
+        "as Authorization: Bearer.",
     )
     app.state.gateway = gw
-    app.state.operator_token = operator_token(gw.data_dir)
     install_error_handlers(app)
     app.include_router(parking_router(gw))
     language = gw.site.config.site.language
@@ -98,6 +102,7 @@ def create_app(gw: Gateway) -> FastAPI:
         rows = db.execute(_EVENTS, {"lane": lane, "limit": limit}).fetchall()
         return [_event_json(dict(row), language) for row in rows]
 
+    install_guard_app(app, gw)
     return app
 
 
@@ -106,6 +111,6 @@ def _event_json(row: dict[str, Any], language: str) -> dict[str, Any]:
     row["flags"] = [f for f in row["flags"].split(",") if f]
     row["name"] = mask_name(row["name"] or "")
     row["reason_text"] = reason_text(row["reason"], language)
-    if row["kind"] == "card":
+    if row["kind"] in ("card", "qr"):
         row["value"] = mask_card(row["value"])
     return row

@@ -6,21 +6,19 @@ public page: the published price table (明码标价) at /prices.
 
 from __future__ import annotations
 
-import hmac
 import html
 import json
-import os
-import secrets
 import sqlite3
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
-from pathlib import Path
 from typing import Annotated, Any, Literal, TypeVar
 
-from fastapi import APIRouter, Depends, Header, Query, Request
+from fastapi import APIRouter, Depends, Query
 from fastapi.responses import HTMLResponse, PlainTextResponse
 from pydantic import BaseModel, Field
 
+from gateway.api.auth import Admin, User
+from gateway.api.deps import Db, Id
 from gateway.api.errors import ApiError
 from gateway.parking.fees import tariff_at
 from gateway.parking.report import report_csv, report_period
@@ -30,41 +28,24 @@ from gateway.store.occupancy import occupancy, open_stays
 from gateway.store.parking import ParkingError
 
 T = TypeVar("T")
-TOKEN_FILE = "api-token"
 
 
-# ---- AUTH HOOK ---------------------------------------------------------------------------------
-# Until the guard web app's accounts are merged, every endpoint that changes something or shows
-# plates, money or reports asks for the operator token kept in the data directory (made on first
-# start, readable by the gateway user only):  Authorization: Bearer $(cat DATA_DIR/api-token)
-# At merge, replace require_operator with the guard app's session/role dependency; it returns the
-# name of whoever acts, which is written to payments and the audit log.
+# Who acts: a guard's session or an API token (gateway/api/auth.py); the name goes into payments
+# and the audit trail. A machine client (a payment kiosk's token) may name the guard it acts for.
+def _guard(who: User) -> str:
+    return who.name
 
 
-def operator_token(data_dir: Path) -> str:
-    path = data_dir / TOKEN_FILE
-    if not path.exists():
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as f:
-            f.write(secrets.token_urlsafe(24))
-    return path.read_text().strip()
+def _admin(who: Admin) -> str:
+    return who.name
 
 
-def require_operator(request: Request, authorization: Annotated[str | None, Header()] = None) -> str:
-    expected: str = request.app.state.operator_token
-    given = (authorization or "").removeprefix("Bearer ").strip()
-    if not given or not hmac.compare_digest(given.encode(), expected.encode()):
-        raise ApiError(
-            401,
-            "unauthorized",
-            "this needs the operator token",
-            f"send 'Authorization: Bearer <token>' with the token in {TOKEN_FILE} in the data directory",
-        )
-    return "operator"
+Operator = Annotated[str, Depends(_guard)]
+AdminOperator = Annotated[str, Depends(_admin)]
 
 
-Operator = Annotated[str, Depends(require_operator)]
-# ---- end of AUTH HOOK --------------------------------------------------------------------------
+def _actor(who: str, named: str) -> str:
+    return f"{who} for {named}" if named and named != who else who
 
 
 class Payment(BaseModel):
@@ -86,19 +67,6 @@ class Validation(BaseModel):
     building: str = Field(max_length=20, description="The host's building, e.g. 3栋.")
     unit: str = Field(max_length=20, description="The host's unit, e.g. 2单元.")
     actor: str = Field("", max_length=40)
-
-
-def read_db(request: Request) -> Iterator[sqlite3.Connection]:
-    """A read-only connection per request; the decision worker alone writes."""
-    gw: Gateway = request.app.state.gateway
-    conn = sqlite3.connect(f"file:{gw.db_path}?mode=ro", uri=True, timeout=5)
-    try:
-        yield conn
-    finally:
-        conn.close()
-
-
-Db = Annotated[sqlite3.Connection, Depends(read_db)]
 
 
 def parking_router(gw: Gateway) -> APIRouter:
@@ -141,13 +109,13 @@ def parking_router(gw: Gateway) -> APIRouter:
         return open_stays(db, plate, zone, limit)
 
     @router.post("/api/parking/stays/{stay_id}/close", summary="Admin correction: the car has left unseen")
-    def close_stay(stay_id: int, body: Closing, who: Operator) -> dict[str, Any]:
-        actor = body.actor or who
+    def close_stay(stay_id: Id, body: Closing, who: AdminOperator) -> dict[str, Any]:
+        actor = _actor(who, body.actor)
         return on_worker(lambda c: _tx(c, lambda: desk.close_stay(c, stay_id, body.reason, actor, gw.now())))
 
     @router.post("/api/parking/stays/{stay_id}/validate", summary="The host unit validates its visitor")
-    def validate(stay_id: int, body: Validation, who: Operator) -> dict[str, Any]:
-        actor = body.actor or who
+    def validate(stay_id: Id, body: Validation, who: Operator) -> dict[str, Any]:
+        actor = _actor(who, body.actor)
         return on_worker(
             lambda c: _tx(c, lambda: desk.validate(c, stay_id, body.building, body.unit, actor, gw.now()))
         )
@@ -163,7 +131,7 @@ def parking_router(gw: Gateway) -> APIRouter:
 
     @router.post("/api/parking/lanes/{lane}/pay", summary="The guard took the fee: record it and open")
     def pay(lane: str, body: Payment, who: Operator) -> dict[str, Any]:
-        actor = body.actor or who
+        actor = _actor(who, body.actor)
         prepare = refused(
             lambda: desk.pay_at_lane(
                 lane, body.plate, body.amount_fen, body.method, body.receipt, actor, gw.now()
@@ -177,7 +145,7 @@ def parking_router(gw: Gateway) -> APIRouter:
 
     @router.post("/api/parking/prepay", summary="Paying ahead at the booth (the grace period starts)")
     def prepay(body: Payment, who: Operator) -> dict[str, Any]:
-        actor = body.actor or who
+        actor = _actor(who, body.actor)
         return on_worker(
             lambda c: _tx(
                 c,

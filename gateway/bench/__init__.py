@@ -29,10 +29,22 @@ def _day_args(p: argparse.ArgumentParser) -> None:
     add_arguments(p)
 
 
+def _ui_args(p: argparse.ArgumentParser) -> None:
+    from gateway.bench.ui import add_arguments
+
+    add_arguments(p)
+
+
 def _day(args: argparse.Namespace) -> int:
     from gateway.bench.day import bench_day
 
     return bench_day(args)
+
+
+def _ui(args: argparse.Namespace) -> int:
+    from gateway.bench.ui import bench_ui
+
+    return bench_ui(args)
 
 
 BENCHES: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Callable[[Any], int]]] = {
@@ -45,5 +57,10 @@ BENCHES: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Callabl
         "a simulated day at a 1,000-slot estate, and the daily report of a 20,000-movement day",
         _day_args,
         _day,
+    ),
+    "ui": (
+        "guard pages: a decision on the wire to shown on 20 connected pages; live page weight",
+        _ui_args,
+        _ui,
     ),
 }

@@ -52,6 +52,14 @@ def cross_check(cfg: SiteConfig) -> list[Problem]:
                 fix="set both cert_file and key_file, or neither",
             )
         )
+    if (cfg.http.tls_cert_file is None) != (cfg.http.tls_key_file is None):
+        problems.append(
+            Problem(
+                ("http", "tls_cert_file"),
+                "HTTPS needs both the certificate and its key",
+                fix="set both tls_cert_file and tls_key_file, or neither",
+            )
+        )
     return problems
 
 

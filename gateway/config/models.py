@@ -212,6 +212,72 @@ class Http(Strict):
         description="0.0.0.0 to serve the guard tablet on the LAN.",
     )
     port: int = Field(8080, ge=1, le=65535, title="Port", description="HTTP port for the API and pages.")
+    tls_cert_file: Path | None = Field(
+        None,
+        title="TLS certificate",
+        description="PEM certificate (chain) file; with tls_key_file, serves HTTPS and marks the "
+        "session cookie Secure.",
+    )
+    tls_key_file: Path | None = Field(
+        None,
+        title="TLS key",
+        description="PEM private key of tls_cert_file, readable by the gateway only.",
+    )
+    session_hours: float = Field(
+        12.0,
+        gt=0,
+        le=168,
+        title="Session length",
+        description="Hours a guard stays logged in on a tablet (a shift), then logs in again.",
+    )
+
+    @property
+    def tls(self) -> bool:
+        return self.tls_cert_file is not None and self.tls_key_file is not None
+
+
+class Visitors(Strict):
+    default_hours: float = Field(
+        4.0,
+        gt=0,
+        le=168,
+        title="Visitor pass length",
+        description="Hours a visitor pass is valid when the guard does not give an end time.",
+    )
+    visitor_max_days: int = Field(
+        7, ge=1, le=366, title="Longest visitor pass", description="Days; longer visitor passes are refused."
+    )
+    contractor_max_days: int = Field(
+        366,
+        ge=1,
+        le=3660,
+        title="Longest contractor pass",
+        description="Days; renovation crews often need a few months.",
+    )
+
+
+class Alarms(Strict):
+    repeated_unknown_plate: int = Field(
+        3,
+        ge=2,
+        le=100,
+        title="Repeated unknown plate",
+        description="Raise an alarm when one unregistered plate is read this many times "
+        "within repeated_minutes (a car trying again and again, or a misread plate).",
+    )
+    repeated_minutes: float = Field(
+        10.0,
+        gt=0,
+        le=1440,
+        title="Repeated plate window",
+        description="Minutes within which repeated reads of one unknown plate count together.",
+    )
+    outbox_backlog: int = Field(
+        1000,
+        ge=1,
+        title="Outbox backlog",
+        description="Raise an alarm when more records than this wait to go upstream.",
+    )
 
 
 class Storage(Strict):
@@ -247,3 +313,7 @@ class SiteConfig(Strict):
         title="Retention",
         description="How long records are kept, and the disk guard.",
     )
+    visitors: Visitors = Field(
+        default_factory=Visitors, title="Visitors", description="Visitor and contractor passes."
+    )
+    alarms: Alarms = Field(default_factory=Alarms, title="Alarms", description="When alarms are raised.")

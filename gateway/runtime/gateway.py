@@ -23,6 +23,7 @@ from drivers.health import DeviceHealth
 from gateway.config.models import SiteConfig
 from gateway.core import Decision, Facts, Presented, Reason, decide
 from gateway.core.credentials import BadCredential, canonical
+from gateway.errors import GatewayError, NotFound, Refused
 from gateway.events import AccessEvent
 from gateway.parking.operations import Operations, worker_of
 from gateway.parking.service import ParkingDesk
@@ -31,8 +32,10 @@ from gateway.runtime.devices import ChooserFor, Devices, build_devices
 from gateway.runtime.texts import display_lines
 from gateway.site import Site
 from gateway.store.alarms import clear_alarm, raise_alarm
+from gateway.store.audit import audit, transaction
 from gateway.store.database import DB_NAME, open_database
 from gateway.store.lookup import lookup
+from gateway.store.outbox import enqueue
 from gateway.store.record import write_event
 
 log = logging.getLogger(__name__)
@@ -89,6 +92,7 @@ class Gateway:
         self.operations = Operations(
             self.site, self.db_path, self.data_dir, worker_of(self.on_worker), self.now()
         )
+        self.held: dict[str, str] = {}  # lane -> who holds it open by hand
 
     @property
     def snapshots_dir(self) -> Path:
@@ -185,6 +189,61 @@ class Gateway:
     def now(self) -> datetime:
         return datetime.now(self.site.tz)
 
+    def open_lane(self, lane: str, actor: str, reason: str) -> None:
+        """Open a lane by hand (a guard, a remote command): audited first, then its relays pulse."""
+        ref = self._audit_lane(lane, actor, "open", reason)
+        self._drive(lane, lambda relay: relay.pulse(self._pulse_seconds[lane], ref))
+
+    def hold_lane(self, lane: str, actor: str, reason: str) -> None:
+        """Keep a lane open (a convoy, an ambulance) until release_lane."""
+        self._audit_lane(lane, actor, "hold", reason)
+        self.held[lane] = actor
+        self._drive(lane, lambda relay: relay.hold())
+
+    def release_lane(self, lane: str, actor: str, reason: str) -> None:
+        self._audit_lane(lane, actor, "release", reason)
+        self.held.pop(lane, None)
+        self._drive(lane, lambda relay: relay.release())
+
+    def _audit_lane(self, lane: str, actor: str, action: str, reason: str) -> str:
+        if lane not in self.site.lanes:
+            raise NotFound(f"no lane {lane!r}", fix=f"use one of {sorted(self.site.lanes)}")
+        if not reason.strip():
+            raise Refused(f"a reason is needed to {action} a lane by hand", fix="say why, e.g. 救护车")
+        at = self.now()
+
+        def write(conn: sqlite3.Connection) -> int:
+            with transaction(conn):
+                audit_id = audit(conn, at, actor, f"lane.{action}", lane, reason.strip())
+                enqueue(
+                    conn,
+                    "lane_action",
+                    {
+                        "at": at.isoformat(),
+                        "lane": lane,
+                        "action": action,
+                        "actor": actor,
+                        "reason": reason.strip(),
+                    },
+                    at,
+                )
+            return audit_id
+
+        # Audited before any relay moves: a gate never opens by hand without its record on disk.
+        if threading.current_thread() is self._worker:
+            audit_id = write(self.conn)
+        else:
+            audit_id = self.on_worker(write).result(timeout=10)
+        log.info("lane %s by hand lane=%s actor=%s", action, lane, actor)
+        return f"audit:{audit_id}"
+
+    def _drive(self, lane: str, act: Callable[[Any], None]) -> None:
+        for relay in self.devices.lanes[lane].relays:
+            try:
+                act(relay)
+            except Exception as exc:
+                relay.health.set_offline(f"manual {lane}: {exc}")
+
     def _device_changed(self, health: DeviceHealth, online: bool) -> None:
         source, at = health.device, self.now()
         if online:
@@ -238,6 +297,8 @@ class Gateway:
             return
         try:
             task.future.set_result(task.run(self.conn))
+        except GatewayError as exc:  # refused for a reason the caller reports (not found, ...)
+            task.future.set_exception(exc)
         except BaseException as exc:
             log.exception("task on the decision worker failed")
             task.future.set_exception(exc)

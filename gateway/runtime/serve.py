@@ -14,6 +14,7 @@ from gateway.api.app import create_app
 from gateway.errors import GatewayError
 from gateway.runtime import systemd
 from gateway.runtime.gateway import Gateway
+from gateway.runtime.watch import AlarmWatch
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +38,7 @@ def serve(gw: Gateway, started: float, stop_after: float | None = None) -> None:
     """Start the lanes and the HTTP server; return when told to stop (SIGTERM, Ctrl-C)."""
     http = gw.site.config.http
     check_port_free(http.listen, http.port)
+    tls = {"ssl_certfile": str(http.tls_cert_file), "ssl_keyfile": str(http.tls_key_file)} if http.tls else {}
     config = uvicorn.Config(
         create_app(gw),
         host=http.listen,
@@ -44,9 +46,12 @@ def serve(gw: Gateway, started: float, stop_after: float | None = None) -> None:
         log_config=None,
         access_log=False,
         lifespan="off",
+        **tls,  # type: ignore[arg-type]
     )
     server = uvicorn.Server(config)
     gw.start()
+    watch = AlarmWatch(gw, gw.site.config.alarms)
+    watch.start()
     threading.Thread(target=_announce, args=(gw, server, started), daemon=True).start()
     if stop_after is not None:
         threading.Timer(stop_after, lambda: setattr(server, "should_exit", True)).start()
@@ -58,6 +63,7 @@ def serve(gw: Gateway, started: float, stop_after: float | None = None) -> None:
         server.run()
     finally:
         systemd.notify("STOPPING=1")
+        watch.stop()
         gw.stop()
 
 
@@ -68,8 +74,9 @@ def _announce(gw: Gateway, server: uvicorn.Server, started: float) -> None:
         time.sleep(0.01)
     http = gw.site.config.http
     log.info(
-        "ready in %.2f s: http://%s:%d/api/health",
+        "ready in %.2f s: %s://%s:%d/ (guard pages), /api/health",
         time.perf_counter() - started,
+        "https" if http.tls else "http",
         http.listen,
         http.port,
     )

@@ -19,7 +19,9 @@ ORDER BY s.entered_at DESC LIMIT :limit
 """
 
 
-def occupancy(conn: sqlite3.Connection, capacity: dict[tuple[str, str], int]) -> list[dict[str, Any]]:
+def occupancy(
+    conn: sqlite3.Connection, capacity: dict[tuple[str, str], int], names: dict[str, str] | None = None
+) -> list[dict[str, Any]]:
     """One row per zone and class: spaces, fixed slots, cars on slots, shared spaces used and free."""
     fixed = dict(conn.execute("SELECT zone, fixed FROM zone_slots").fetchall())
     inside = {(z, c): (n, on_slot) for z, c, n, on_slot in conn.execute(_INSIDE)}
@@ -37,6 +39,7 @@ def occupancy(conn: sqlite3.Connection, capacity: dict[tuple[str, str], int]) ->
             rows.append(
                 {
                     "zone": zone,
+                    "zone_name": (names or {}).get(zone, zone),
                     "class": vclass,
                     "capacity": total,
                     "fixed_slots": slots,
@@ -71,3 +74,7 @@ def open_stays(
         item["registered"] = bool(item["registered"])
         out.append(item)
     return out
+
+
+def people_inside(conn: sqlite3.Connection) -> int:
+    return int(conn.execute("SELECT count(*) FROM presence WHERE inside = 1").fetchone()[0])

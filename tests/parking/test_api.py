@@ -9,10 +9,10 @@ import pytest
 from fastapi.testclient import TestClient
 
 from gateway.api.app import create_app
-from gateway.api.parking import TOKEN_FILE
 from gateway.core import Presented
 from gateway.events import AccessEvent
 from gateway.runtime.gateway import Gateway
+from gateway.store.accounts import create_token
 
 H = timedelta(hours=1)
 
@@ -22,7 +22,7 @@ def running(make_gw: Callable[..., Gateway]) -> Iterator[tuple[Gateway, TestClie
     gw = make_gw()
     gw.start()
     client = TestClient(create_app(gw))
-    token = (gw.data_dir / TOKEN_FILE).read_text().strip()
+    _, token = gw.on_worker(lambda c: create_token(c, gw.now(), "test", "booth", "admin", None)).result()
     try:
         yield gw, client, {"Authorization": f"Bearer {token}"}
     finally:
@@ -34,11 +34,10 @@ def show(gw: Gateway, lane: str, plate: str, at: datetime) -> AccessEvent:
     return gw.on_worker(lambda _: gw.handle(p)).result(timeout=10)
 
 
-def test_token_file_is_private_and_state_changing_endpoints_need_it(
+def test_state_changing_endpoints_need_a_login_or_token(
     running: tuple[Gateway, TestClient, dict[str, str]],
 ) -> None:
     gw, client, auth = running
-    assert (gw.data_dir / TOKEN_FILE).stat().st_mode & 0o077 == 0
     body = {"plate": "苏E12345", "amount_fen": 500, "method": "cash"}
     for method, path in [
         ("post", "/api/parking/lanes/car-out/pay"),
@@ -47,7 +46,9 @@ def test_token_file_is_private_and_state_changing_endpoints_need_it(
         ("get", "/api/parking/reports"),
     ]:
         r = client.request(method, path, json=body, headers={"Authorization": "Bearer wrong"})
-        assert r.status_code == 401 and r.json()["error"]["code"] == "unauthorized"
+        assert r.status_code == 401 and r.json()["error"]["code"] == "bad_token"
+        r = client.request(method, path, json=body)
+        assert r.status_code == 401 and r.json()["error"]["code"] == "login_required"
     assert client.get("/api/parking/occupancy").status_code == 200  # counts only: public
 
 
@@ -86,7 +87,7 @@ def test_guard_takes_the_fee_shown_for_the_lane_and_the_barrier_opens(
     assert paid.status_code == 200 and paid.json()["admitted"] is True
     assert client.get("/api/parking/lanes/car-out/quote", headers=auth).json()["plate"] is None
     row = gw.conn.execute("SELECT receipt, actor, method FROM payments").fetchone()
-    assert row == ("WX-0001", "王保安", "qr")
+    assert row == ("WX-0001", "token:booth for 王保安", "qr")  # the token acts, naming its guard
     again = client.post(
         "/api/parking/lanes/car-out/pay",
         headers=auth,
