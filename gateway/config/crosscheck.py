@@ -6,6 +6,7 @@ import difflib
 from collections import Counter
 from collections.abc import Iterable
 
+from gateway.config.devicecheck import check_devices
 from gateway.config.models import SiteConfig
 from gateway.config.problems import Loc, Problem
 
@@ -37,6 +38,7 @@ def cross_check(cfg: SiteConfig) -> list[Problem]:
                         "the period ends before it starts", str(period.last_day),
                         fix=f"set last_day on or after {period.first_day}")
             )
+    problems += check_devices(cfg)
     if cfg.mqtt.enabled and (cfg.mqtt.cert_file is None) != (cfg.mqtt.key_file is None):
         problems.append(
             Problem(("mqtt", "cert_file"), "a client certificate needs its key and the key its certificate",
