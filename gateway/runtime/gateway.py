@@ -19,18 +19,22 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
+from drivers.cameras.snapshots import SnapshotWriter
 from drivers.health import DeviceHealth
 
 from gateway.config.models import SiteConfig
 from gateway.core import Decision, Facts, Presented, Reason, decide
 from gateway.events import AccessEvent
+from gateway.ids import uuid7
 from gateway.privacy import Secrets, mask_card
 from gateway.runtime.devices import ChooserFor, Devices, build_devices
+from gateway.runtime.lanes import LaneControl
 from gateway.runtime.texts import display_lines
 from gateway.site import Site
 from gateway.store.alarms import clear_alarm, raise_alarm
 from gateway.store.database import DB_NAME, open_database
 from gateway.store.lookup import lookup
+from gateway.store.patrol import record_tap
 from gateway.store.record import write_event
 
 log = logging.getLogger(__name__)
@@ -64,15 +68,15 @@ class Gateway:
         self.db = open_database(self.db_path, sync=cfg.storage.sync)
         self.conn: sqlite3.Connection = self.db.conn
         self.secrets = Secrets.load_or_create(self.data_dir)
-        self.devices: Devices = build_devices(cfg, chooser_for)
-        for health in self.devices.health:
-            health.on_change = self._device_changed
+        self._jobs: queue.Queue[_Job | _Task | None] = queue.Queue()  # unbounded: card reads are never dropped
+        self.devices: Devices = build_devices(cfg, chooser_for, on_change=self._device_changed)
+        self.lane_io = LaneControl(self.devices, self.on_worker, self.now, set(self.site.lanes))
+        self.snapshots = SnapshotWriter(self.data_dir) if self.devices.snapshot_quality else None
         self._pulse_seconds = {lane.id: lane.pulse_seconds for lane in cfg.lanes}
         self.started_at = time.time()
         self.latencies_ms: deque[float] = deque(maxlen=10_000)
         self.decisions = 0
         self.storage_failures = 0
-        self._jobs: queue.Queue[_Job | _Task | None] = queue.Queue()  # unbounded: card reads are never dropped
         self._listeners: list[Listener] = []
         self._worker: threading.Thread | None = None
         self._last_tick = time.monotonic()
@@ -87,6 +91,7 @@ class Gateway:
     def start(self) -> None:
         self._worker = threading.Thread(target=self._work, name="decisions", daemon=True)
         self._worker.start()
+        self.lane_io.start()
         for lane_id, lane in self.devices.lanes.items():
             for source in lane.sources:
                 source.start(self._emitter(lane_id, source.health.device))
@@ -101,9 +106,9 @@ class Gateway:
         self._jobs.put(None)
         if self._worker is not None:
             self._worker.join(timeout=10)
-        for lane in self.devices.lanes.values():
-            for relay in lane.relays:
-                relay.close()
+        self.devices.close()
+        if self.snapshots is not None:
+            self.snapshots.close()
         self.conn.close()
         log.info("gateway stopped")
 
@@ -136,11 +141,46 @@ class Gateway:
             message = f"{health.kind} {source} on lane {health.lane} offline: {health.last_error}"
             self.on_worker(lambda conn: raise_alarm(conn, "device_offline", source, message, at))
 
+    # Guard commands: audited, then carried out on the worker. The future fails if a relay did.
+    def open_once(self, lane: str, actor: str) -> Future[None]:
+        return self.lane_io.command(lane, actor, "open_once", self._pulse_seconds.get(lane, 1.0))
+
+    def hold_open(self, lane: str, actor: str) -> Future[None]:
+        return self.lane_io.command(lane, actor, "hold_open", 0)
+
+    def release(self, lane: str, actor: str) -> Future[None]:
+        return self.lane_io.command(lane, actor, "release", 0)
+
     def _emitter(self, lane: str, device: str) -> Callable[[str, str, float], None]:
+        if device in self.devices.patrol:
+            return self._patrol_tap(lane, device)
+
         def emit(kind: str, value: str, confidence: float) -> None:
-            self.present(Presented(lane, kind, value, confidence, self.now(), device))  # type: ignore[arg-type]
+            at = self.now()
+            snapshot = self._snapshot(lane, device)
+            self.present(Presented(lane, kind, value, confidence, at, device, snapshot))  # type: ignore[arg-type]
 
         return emit
+
+    def _patrol_tap(self, lane: str, device: str) -> Callable[[str, str, float], None]:
+        def tap(kind: str, value: str, confidence: float) -> None:
+            at = self.now()
+            log.info("patrol tap checkpoint=%s card=%s", device, mask_card(value))
+            self.on_worker(lambda conn: record_tap(conn, uuid7(), at, device, lane, value))
+
+        return tap
+
+    def _snapshot(self, lane: str, device: str) -> str | None:
+        """Name the JPEG of the lane now; it is written in the background (None: no fresh frame)."""
+        if self.snapshots is None:
+            return None
+        cameras = sorted(self.devices.lanes[lane].cameras, key=lambda c: c.health.device != device)
+        for camera in cameras:
+            quality = self.devices.snapshot_quality.get(camera.health.device)
+            frame = camera.snapshot_frame() if quality else None
+            if frame is not None:
+                return self.snapshots.submit(frame, camera.health.device, quality or 85)
+        return None
 
     def _work(self) -> None:
         held: list[_Job | _Task | None] = []  # what ended the last batch, taken before the queue
@@ -216,13 +256,13 @@ class Gateway:
         if lane is None:
             raise ValueError(f"unknown lane {p.lane!r}")
         facts = lookup(self.conn, p, lane, self.site.capacity)
-        ev = AccessEvent.of(p, facts, decide(p, facts, self.site.policy))
+        ev = AccessEvent.of(p, facts, decide(p, facts, self.site.policy), snapshot=p.snapshot)
         write_event(self.conn, ev, lane.direction, lane.type)
         return ev
 
     def _failed(self, p: Presented) -> AccessEvent:
         lane = self.site.lanes[p.lane]
-        return AccessEvent.of(p, Facts(lane=lane), Decision(Reason.STORAGE_FAILED))
+        return AccessEvent.of(p, Facts(lane=lane), Decision(Reason.STORAGE_FAILED), p.snapshot)
 
     def _after(self, ev: AccessEvent, received: float) -> None:
         self.decisions += 1
@@ -242,6 +282,7 @@ class Gateway:
     def _act(self, ev: AccessEvent) -> None:
         devices = self.devices.lanes[ev.lane]
         if ev.admitted:
+            self.lane_io.opening(ev.lane)  # before the pulse: the barrier's feedback may be quick
             for relay in devices.relays:
                 try:
                     relay.pulse(self._pulse_seconds[ev.lane], ev.event_id)

@@ -195,6 +195,23 @@ MIGRATIONS: list[str] = [
         SELECT RAISE(ABORT, 'audit is append-only');
     END;
     """,
+    # 2: patrol checkpoint taps (电子巡更): what a reader with role "patrol" records instead of an
+    # access request. The patrol schedule (rounds, missed rounds) is built on these.
+    """
+    CREATE TABLE patrol_taps (
+        id INTEGER PRIMARY KEY,
+        tap_id TEXT NOT NULL UNIQUE,
+        at TEXT NOT NULL,
+        checkpoint TEXT NOT NULL,
+        lane TEXT NOT NULL,
+        card TEXT NOT NULL
+    );
+    CREATE INDEX patrol_taps_checkpoint ON patrol_taps(checkpoint, at);
+    CREATE INDEX patrol_taps_at ON patrol_taps(at);
+    CREATE TRIGGER patrol_taps_no_update BEFORE UPDATE ON patrol_taps BEGIN
+        SELECT RAISE(ABORT, 'patrol_taps is append-only');
+    END;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
