@@ -1,9 +1,9 @@
 """Card reader wire formats: pure functions of bytes that never raise.
 
 Each scanner takes the bytes received so far and returns the cards found, the bytes to keep for
-the next call (an unfinished frame) and how many bad frames it threw away. A frame split over
-several reads is found once its last byte arrives; noise and broken frames are counted, never
-raised.
+the next call (an unfinished frame), how many bad frames it threw away and how many bytes of noise
+(bytes outside any frame) it skipped. A frame split over several reads is found once its last byte
+arrives; noise and broken frames are counted, never raised.
 
 Canonical card numbers (what the store keeps, what CSV imports must use):
 - EM4100: the 10 hex digits, upper case ("0A1B2C3D4E"), or with em4100_number = "decimal" the low
@@ -34,6 +34,7 @@ class Scan:
     cards: tuple[str, ...]
     rest: bytes
     bad: int
+    noise: int = 0
 
 
 Scanner = Callable[[bytes], Scan]
@@ -54,20 +55,20 @@ def scan_em4100(buf: bytes, number: Literal["hex", "decimal"] = "hex") -> Scan:
     """RDM6300-style frames: STX, 10 hex, 2 hex checksum, ETX (14 bytes), or with CR LF before
     the ETX as the ID-12 family sends (16 bytes)."""
     cards: list[str] = []
-    bad = 0
+    bad = noise = 0
     i = 0
     resync = False  # the bytes after a broken frame's STX were counted with it
     while True:
         start = buf.find(STX, i)
         end_of_noise = len(buf) if start < 0 else start
-        if not resync and any(b not in _BLANK for b in buf[i:end_of_noise]):
-            bad += 1
+        if not resync:
+            noise += sum(b not in _BLANK for b in buf[i:end_of_noise])
         resync = False
         if start < 0:
-            return Scan(tuple(cards), b"", bad)
+            return Scan(tuple(cards), b"", bad, noise)
         size = _em4100_size(buf, start)
         if size == 0:  # unfinished: keep it for the next read
-            return Scan(tuple(cards), buf[start:], bad)
+            return Scan(tuple(cards), buf[start:], bad, noise)
         if size < 0:
             bad += 1
             i = start + 1  # resynchronise on the next STX

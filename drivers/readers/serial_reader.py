@@ -2,7 +2,7 @@
 
 A vanished port (USB unplugged, cable cut on a USB adapter) puts the device offline, which raises
 an alarm; the reader then reopens the port with backoff by itself. Bad frames are counted in the
-device's health (`bad_frames`), never raised.
+device's health (`bad_frames`, `noise_bytes`), never raised.
 """
 
 from __future__ import annotations
@@ -87,6 +87,8 @@ class SerialReader:
             buf = found.rest
             if found.bad:
                 self.health.count("bad_frames", found.bad)
+            if found.noise:
+                self.health.count("noise_bytes", found.noise)
             for card in found.cards:
                 self.health.count("reads")
                 if self._debounce.accept(card, time.monotonic()):
