@@ -16,7 +16,7 @@ from drivers.health import DeviceHealth
 log = logging.getLogger(__name__)
 
 
-class PortError(Exception):
+class PortError(OSError):
     """A port that cannot be opened or used; the message names the port and the fix."""
 
 
