@@ -219,7 +219,10 @@ class OpenCvCamera:
         frame = self._newest
         if not self._consumers or frame is None or frame.seq == last_seq:
             return False
-        return self._read_mode == "continuous" or self._trigger_left > 0
+        if self._read_mode == "continuous":
+            return True
+        # Trigger mode: only frames taken after the loop asked; an older one shows no arriving car.
+        return self._trigger_left > 0 and frame.captured >= self._trigger_at
 
     def _read(self, frame: Frame, triggered: bool, emit: Emit) -> bool:
         emitted = False
