@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import queue
 import sqlite3
+import sys
 import threading
 import time
 from collections import deque
@@ -44,6 +45,7 @@ T = TypeVar("T")
 
 # Decisions waiting together share one commit; more than this and the first ones would wait too long.
 MAX_BATCH = 64
+SWITCH_INTERVAL_S = 0.001
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +91,9 @@ class Gateway:
         self._listeners.append(listener)
 
     def start(self) -> None:
+        # A reader thread woken by a card's last byte waits for the GIL up to this long while a
+        # camera or the HTTP server holds it; Python's default of 5 ms would be the whole budget.
+        sys.setswitchinterval(SWITCH_INTERVAL_S)
         self._worker = threading.Thread(target=self._work, name="decisions", daemon=True)
         self._worker.start()
         self.lane_io.start()
