@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import logging
 import os
@@ -37,7 +38,9 @@ class Backoff:
         self._next = self.first
 
 
-def open_port(path: str, baudrate: int, timeout: float | None = 0.2, **kwargs: Any) -> serial.Serial:
+def open_port(
+    path: str, baudrate: int, timeout: float | None = 0.2, **kwargs: Any
+) -> serial.Serial:
     """The port, opened exclusively; PortError with the fix when that cannot be done."""
     try:
         return serial.Serial(path, baudrate, timeout=timeout, write_timeout=1.0, exclusive=True,
@@ -92,7 +95,8 @@ class SerialLink:
         self._port: serial.Serial | None = None
         self._lock = threading.RLock()
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._watch, name=f"link-{health.device}", daemon=True)
+        self._thread = threading.Thread(target=self._watch, name=f"link-{health.device}",
+                                        daemon=True)
 
     def start(self) -> None:
         self._try_open()
@@ -143,10 +147,8 @@ class SerialLink:
     def _lost(self, why: str) -> None:
         with self._lock:
             if self._port is not None:
-                try:
+                with contextlib.suppress(serial.SerialException, OSError):
                     self._port.close()
-                except (serial.SerialException, OSError):
-                    pass
                 self._port = None
         self.health.set_offline(why)
 

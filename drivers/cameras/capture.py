@@ -76,7 +76,8 @@ class OpenCvCamera:
         name = self.health.device
         self._threads = [
             threading.Thread(target=self._capture, name=f"camera-{name}", daemon=True),
-            threading.Thread(target=self._consume, args=(emit,), name=f"frames-{name}", daemon=True),
+            threading.Thread(target=self._consume, args=(emit,), name=f"frames-{name}",
+                             daemon=True),
         ]
         for thread in self._threads:
             thread.start()

@@ -25,7 +25,8 @@ class VoicePrompt:
         self._pending: str | None = None
         self._running: subprocess.Popen[bytes] | None = None
         self._closed = False
-        self._thread = threading.Thread(target=self._run, name=f"voice-{health.device}", daemon=True)
+        self._thread = threading.Thread(target=self._run, name=f"voice-{health.device}",
+                                        daemon=True)
         self._thread.start()
         health.set_online()
 

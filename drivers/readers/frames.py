@@ -41,7 +41,7 @@ Scanner = Callable[[bytes], Scan]
 
 
 def em4100_checksum_ok(frame_hex: bytes) -> bool:
-    """10 data hex digits then 2 checksum hex digits: the checksum is the XOR of the 5 data bytes."""
+    """10 data hex digits, then 2 checksum hex digits: the XOR of the 5 data bytes."""
     if len(frame_hex) != 12 or not all(c in _HEX for c in frame_hex):
         return False
     values = bytes.fromhex(frame_hex.decode("ascii"))

@@ -7,6 +7,7 @@ device's health (`bad_frames`, `noise_bytes`), never raised.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
@@ -69,10 +70,8 @@ class SerialReader:
                 self.health.count("disconnects")
                 self.health.set_offline(explain(self.port, exc))
             finally:
-                try:
+                with contextlib.suppress(serial.SerialException, OSError):
                     port.close()
-                except (serial.SerialException, OSError):
-                    pass
             self._stop.wait(self._backoff.next())
 
     def _read(self, port: serial.Serial, emit: Emit) -> None:

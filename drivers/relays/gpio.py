@@ -19,7 +19,7 @@ MISSING = ("the gpio driver needs gpiozero: pip install 'estate-gateway[gpio]' "
 
 
 class GpioDevice:
-    """A relay on `pin` and/or inputs on other pins; a device that cannot get its pins is offline."""
+    """A relay on `pin` and/or inputs on other pins; without its pins the device is offline."""
 
     def __init__(
         self,

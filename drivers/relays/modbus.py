@@ -12,6 +12,7 @@ import logging
 import os
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from typing import Any
 
@@ -29,7 +30,9 @@ log = logging.getLogger(__name__)
 InputMap = list[tuple[LaneInput, int, bool]]
 
 
-def input_map(car_present: int | None, barrier_open: int | None, barrier_closed: int | None) -> InputMap:
+def input_map(
+    car_present: int | None, barrier_open: int | None, barrier_closed: int | None
+) -> InputMap:
     found: InputMap = []
     if car_present is not None:
         found.append(("car_present", car_present, False))
@@ -69,7 +72,8 @@ class ModbusBus:
 
     def start(self) -> None:
         if self._thread is None:
-            self._thread = threading.Thread(target=self._run, name=f"modbus-{self.port}", daemon=True)
+            self._thread = threading.Thread(target=self._run, name=f"modbus-{self.port}",
+                                            daemon=True)
             self._thread.start()
 
     def poke(self) -> None:
@@ -147,6 +151,9 @@ class ModbusModule:
         self._poll_s = poll_s
         self._control = PulseControl(self._want, health) if coil is not None else None
         self._sent: bool | None = None  # what the coil was last set to; None: not known
+        # Every on/off PulseControl asked for, in order: a pulse shorter than the bus is busy
+        # still closes the relay, rather than being merged away into "off".
+        self._changes: deque[bool] = deque()
         self._state: dict[LaneInput, bool] | None = None  # None until the first poll
         self._on_input: InputEmit | None = None
         self.next_poll = 0.0
@@ -180,6 +187,7 @@ class ModbusModule:
         return self._control
 
     def _want(self, on: bool) -> None:
+        self._changes.append(on)
         self._bus.poke()  # the bus thread writes it; pulse() does not wait for RS-485
 
     def connected(self) -> None:
@@ -189,11 +197,8 @@ class ModbusModule:
     def service(self, client: Any, now: float) -> None:
         """On the bus thread: bring the coil to the wanted state, and poll inputs when due."""
         try:
-            if self._control is not None and self._sent != self._control.wanted:
-                wanted = self._control.wanted
-                self._check(client.write_coil(self._coil, wanted, device_id=self._unit))
-                self._sent = wanted
-                self.health.count("coil_writes")
+            if self._control is not None:
+                self._write_coil(client)
             if self._inputs and now >= self.next_poll:
                 self._poll(client)
             elif not self._inputs and self._control is not None and now >= self.next_poll:
@@ -203,17 +208,35 @@ class ModbusModule:
         except ConnectionException:
             raise
         except ModbusException as exc:
+            self._sent = None  # not known now: written again once the module answers
+            self._changes.clear()
             self.health.count("errors")
-            self.health.set_offline(f"unit {self._unit} on {self._bus.port} does not answer: {exc}; "
-                                    "check its address (unit), wiring A/B and termination")
+            self.health.set_offline(
+                f"unit {self._unit} on {self._bus.port} does not answer: {exc}; "
+                "check its address (unit), wiring A/B and termination")
             self.next_poll = now + 1.0  # a silent module must not slow the others down
             return
         self.health.seen()
 
+    def _write_coil(self, client: Any) -> None:
+        assert self._control is not None
+        while True:
+            if self._changes:
+                target = self._changes.popleft()
+            elif self._sent != self._control.wanted:
+                target = self._control.wanted  # after a reconnect or a failed write
+            else:
+                return
+            if target != self._sent:
+                self._check(client.write_coil(self._coil, target, device_id=self._unit))
+                self._sent = target
+                self.health.count("coil_writes")
+
     def _poll(self, client: Any) -> None:
         low = min(address for _, address, _ in self._inputs)
         high = max(address for _, address, _ in self._inputs)
-        reply = self._check(client.read_discrete_inputs(low, count=high - low + 1, device_id=self._unit))
+        reply = self._check(
+            client.read_discrete_inputs(low, count=high - low + 1, device_id=self._unit))
         state: dict[LaneInput, bool] = {}
         for name, address, inverted in self._inputs:
             state[name] = bool(reply.bits[address - low]) != inverted

@@ -1,4 +1,4 @@
-"""Checks across devices: a serial port or a GPIO pin belongs to one device (ESPHome does the same)."""
+"""Checks across devices: a serial port or a GPIO pin belongs to one device (as in ESPHome)."""
 
 from __future__ import annotations
 

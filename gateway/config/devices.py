@@ -117,7 +117,9 @@ class LcusRelayDevice(_Serial):
     driver: Literal["lcus"] = Field(
         title="Driver", description="lcus: a CH340 USB relay board (LCUS-1/2/4/8) taking A0 frames."
     )
-    channel: int = Field(1, ge=1, le=8, title="Relay channel", description="Relay number on the board.")
+    channel: int = Field(
+        1, ge=1, le=8, title="Relay channel", description="Relay number on the board."
+    )
 
 
 class ModbusInputs(Strict):
@@ -130,7 +132,7 @@ class ModbusInputs(Strict):
     barrier_closed: ModbusAddress | None = Field(
         None,
         title="Barrier closed",
-        description="Discrete input: on while the barrier is down (if the barrier has no open contact).",
+        description="Discrete input: on while the barrier is down (when it has no open contact).",
     )
 
     @model_validator(mode="after")
@@ -162,7 +164,7 @@ class ModbusDevice(_Serial, _LaneInputs):
     stopbits: Literal[1, 2] = Field(1, title="Stop bits", description="1 or 2.")
     unit: int = Field(1, ge=1, le=247, title="Unit id", description="The module's Modbus address.")
     coil: ModbusAddress | None = Field(
-        None, title="Relay coil", description="Coil address (from 0) of the relay that opens the lane."
+        None, title="Relay coil", description="Coil address (from 0) of the relay opening the lane."
     )
     inputs: ModbusInputs = Field(
         default_factory=ModbusInputs, title="Inputs", description="Discrete inputs (from 0)."
@@ -234,7 +236,8 @@ def _check_kind(kind: str, output: int | None, inputs: Strict, output_key: str) 
     if kind == "sensor" and output is not None:
         raise ValueError(f"a sensor has no relay: remove {output_key}, or set kind = \"relay\"")
     if kind == "sensor" and all(v is None for v in inputs.model_dump().values()):
-        raise ValueError("a sensor needs at least one input: set inputs.car_present or a barrier contact")
+        raise ValueError(
+            "a sensor needs at least one input: set inputs.car_present or a barrier contact")
 
 
 class SerialDisplayDevice(_Serial):
@@ -258,7 +261,7 @@ class SerialDisplayDevice(_Serial):
 class VoiceDevice(_Device):
     kind: Literal["display"] = Field(title="Kind", description="display.")
     driver: Literal["voice"] = Field(
-        title="Driver", description="voice: a command that speaks the lane's message (a TTS player)."
+        title="Driver", description="voice: a command speaking the lane's message (a TTS player)."
     )
     command: list[str] = Field(
         min_length=1,
@@ -267,7 +270,7 @@ class VoiceDevice(_Device):
         'message, e.g. ["espeak-ng", "-v", "cmn", "{text}"].',
     )
     timeout_s: float = Field(
-        10.0, gt=0, le=120, title="Time limit", description="A prompt still running then is stopped."
+        10.0, gt=0, le=120, title="Time limit", description="A prompt running longer is stopped."
     )
 
     @field_validator("command")
@@ -320,7 +323,11 @@ class CameraDevice(_Device):
     )
     snapshot_quality: int = Field(85, ge=30, le=100, title="JPEG quality", description="30 to 100.")
     read_timeout_s: float = Field(
-        5.0, ge=1, le=60, title="Stream timeout", description="A stream silent this long has dropped."
+        5.0,
+        ge=1,
+        le=60,
+        title="Stream timeout",
+        description="A stream silent this long has dropped.",
     )
     reconnect_max_s: float = Field(
         5.0, gt=0, le=120, title="Longest reconnect wait", description="Backoff limit after a drop."
@@ -355,5 +362,7 @@ Device = Annotated[
     Field(discriminator="driver"),
 ]
 SerialDevice = SerialReaderDevice | LcusRelayDevice | ModbusDevice | SerialDisplayDevice
-DRIVERS = ("simulated", "serial-reader", "lcus", "modbus", "gpio", "serial-display", "voice", "opencv")
+DRIVERS = (
+    "simulated", "serial-reader", "lcus", "modbus", "gpio", "serial-display", "voice", "opencv"
+)
 register_union_tags(*DRIVERS)

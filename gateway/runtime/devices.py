@@ -91,7 +91,8 @@ def _serial_reader(device: Device, h: DeviceHealth, slot: LaneDevices, build: Bu
     from drivers.readers.serial_reader import SerialReader
 
     assert isinstance(device, cfgdev.SerialReaderDevice)
-    scan = scanner(device.format, device.em4100_number, device.wiegand_bits, device.wiegand_encoding)
+    scan = scanner(device.format, device.em4100_number, device.wiegand_bits,
+                   device.wiegand_encoding)
     slot.sources.append(SerialReader(
         h, device.port, device.baudrate, scan, debounce_s=device.debounce_s,
         reconnect_max_s=device.reconnect_max_s))
@@ -154,8 +155,9 @@ def _serial_display(device: Device, h: DeviceHealth, slot: LaneDevices, build: B
     from drivers.displays.serial_text import SerialTextDisplay
 
     assert isinstance(device, cfgdev.SerialDisplayDevice)
-    slot.displays.append(SerialTextDisplay(h, device.port, device.baudrate, device.encoding,
-                                           device.line_ending, device.width, device.reconnect_max_s))
+    slot.displays.append(SerialTextDisplay(
+        h, device.port, device.baudrate, device.encoding, device.line_ending, device.width,
+        device.reconnect_max_s))
 
 
 def _voice(device: Device, h: DeviceHealth, slot: LaneDevices, build: Build) -> None:
@@ -172,7 +174,8 @@ def _opencv(device: Device, h: DeviceHealth, slot: LaneDevices, build: Build) ->
     camera = OpenCvCamera(
         h, device.url, max_frame_age_s=device.max_frame_age_s, read_mode=device.read_mode,
         trigger_frames=device.trigger_frames, debounce_s=device.debounce_s,
-        read_timeout_s=device.read_timeout_s, reconnect_max_s=device.reconnect_max_s, fps=device.fps)
+        read_timeout_s=device.read_timeout_s, reconnect_max_s=device.reconnect_max_s,
+        fps=device.fps)
     h.details = lambda: {"frame_age_s": _rounded(camera.frame_age())}
     slot.sources.append(camera)
     slot.cameras.append(camera)

@@ -22,7 +22,6 @@ from typing import Any, TypeVar
 
 from drivers.cameras.snapshots import SnapshotWriter
 from drivers.health import DeviceHealth
-
 from gateway.config.models import SiteConfig
 from gateway.core import Decision, Facts, Presented, Reason, decide
 from gateway.events import AccessEvent

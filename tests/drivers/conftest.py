@@ -159,7 +159,7 @@ def mjpeg_camera() -> Iterator[MjpegCamera]:
 
 
 def write_video(path: Path, frames: int = 30, size: tuple[int, int] = (160, 120)) -> Path:
-    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), 25.0, size)
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter.fourcc(*"MJPG"), 25.0, size)
     assert writer.isOpened(), "OpenCV cannot write MJPG video here"
     for i in range(frames):
         writer.write(np.full((size[1], size[0], 3), (i * 8) % 256, np.uint8))

@@ -1,4 +1,4 @@
-"""Device config: every snippet in docs/hardware.md validates, and wrong wiring is caught with a fix."""
+"""Device config: each snippet in docs/hardware.md validates; wrong wiring is caught, with a fix."""
 
 from __future__ import annotations
 

@@ -13,7 +13,8 @@ from tests.drivers.conftest import PtyDevice, health, wait_for
 
 def test_display_bytes_are_gb_encoded_lines() -> None:
     assert display_bytes(["欢迎回家", "皖A12345"]) == "欢迎回家\r\n皖A12345\r\n".encode("gb18030")
-    assert display_bytes(["临时车 请缴费 10元"], "gb2312", "lf", width=3) == "临时车\n".encode("gb2312")
+    cut = display_bytes(["临时车 请缴费 10元"], "gb2312", "lf", width=3)
+    assert cut == "临时车\n".encode("gb2312")
     assert display_bytes(["ok 😀"], "gb2312", "cr") == b"ok ?\r"  # the display has no such glyph
     assert display_bytes(["a\r\nb"], "utf-8", "lf") == b"a  b\n"  # one message line stays one line
 
@@ -59,13 +60,17 @@ if sys.argv[2] == "long":
 """
 
 
+def speaker(said: Path) -> list[str]:
+    return [sys.executable, "-c", SPEAKER, str(said), "{text}"]
+
+
 def spoken(path: Path) -> list[str]:
     return path.read_text(encoding="utf-8").splitlines() if path.exists() else []
 
 
 def test_voice_prompt_runs_the_command_with_the_text(tmp_path: Path) -> None:
     said = tmp_path / "said.txt"
-    voice = VoicePrompt(health("voice", "display"), [sys.executable, "-c", SPEAKER, str(said), "{text}"])
+    voice = VoicePrompt(health("voice", "display"), speaker(said))
     try:
         voice.show(["临时车 请缴费", "10元"])
         wait_for(lambda: voice.health.counters["prompts"] == 1, "the prompt to finish")
@@ -76,7 +81,7 @@ def test_voice_prompt_runs_the_command_with_the_text(tmp_path: Path) -> None:
 
 def test_a_newer_prompt_cuts_the_one_still_speaking(tmp_path: Path) -> None:
     said = tmp_path / "said.txt"
-    voice = VoicePrompt(health("voice", "display"), [sys.executable, "-c", SPEAKER, str(said), "{text}"])
+    voice = VoicePrompt(health("voice", "display"), speaker(said))
     try:
         voice.show(["long"])
         wait_for(lambda: spoken(said) == ["long"], "the long prompt to start")

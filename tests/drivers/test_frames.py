@@ -207,10 +207,13 @@ def test_wiegand_never_reads_a_card_parity_rejects(line: bytes, bits: int, encod
 @settings(max_examples=200, deadline=None)
 @given(st.sampled_from([26, 34]), st.integers(0, 2**16 - 1), st.integers(0, 2**16 - 1),
        st.sampled_from(["hex", "decimal", "bits"]))
-def test_wiegand_reads_every_valid_frame(bits: int, facility: int, card: int, encoding: str) -> None:
+def test_wiegand_reads_every_valid_frame(
+    bits: int, facility: int, card: int, encoding: str
+) -> None:
     facility %= 2 ** (bits - 18)
     value = wiegand_frame(facility, card, bits)  # type: ignore[arg-type]
-    line = {"hex": f"{value:X}", "decimal": str(value), "bits": format(value, f"0{bits}b")}[encoding]
+    forms = {"hex": f"{value:X}", "decimal": str(value), "bits": format(value, f"0{bits}b")}
+    line = forms[encoding]
     expected = reference_wiegand(format(value, f"0{bits}b"), bits)
     assert expected is not None
     assert parse_wiegand_line(line.encode(), bits, encoding) == expected  # type: ignore[arg-type]

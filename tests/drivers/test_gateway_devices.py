@@ -49,8 +49,8 @@ def query(gw: Gateway, sql: str, *args: Any) -> list[tuple[Any, ...]]:
 
 
 def open_alarms(gw: Gateway, kind: str) -> list[str]:
-    return [r[0] for r in query(gw, "SELECT source FROM alarms WHERE kind = ? AND cleared_at IS NULL",
-                                kind)]
+    sql = "SELECT source FROM alarms WHERE kind = ? AND cleared_at IS NULL"
+    return [r[0] for r in query(gw, sql, kind)]
 
 
 @pytest.fixture

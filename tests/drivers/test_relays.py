@@ -1,4 +1,4 @@
-"""Relays: pulse/hold/release timing, an LCUS board on a real pty, and GPIO on gpiozero's mock pins."""
+"""Relays: pulse/hold/release timing, an LCUS board on a real pty, GPIO on gpiozero's mock pins."""
 
 from __future__ import annotations
 
