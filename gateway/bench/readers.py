@@ -223,8 +223,8 @@ def _run(args: argparse.Namespace, work: Path) -> int:
         f"recorded = committed (synchronous={cfg.storage.sync}), gate pulsed, listeners told",
         "recorded includes one disk flush per commit with sync=full: see disk_fsync_p99_ms",
         f"meanwhile the camera decodes {args.frame_size} MJPEG and a frame consumer reads it",
-        f"each unplug lasts {args.unplugged_s} s, so the reader's reconnect backoff is at its "
-        "longest when the port comes back",
+        f"each unplug lasts {args.unplugged_s} s or up to 2 s more, so the port comes back at "
+        "different points of the reader's backoff (longest wait: reconnect_max_s = 2 s)",
     ])
     return 0
 
@@ -255,7 +255,9 @@ def _time_unplugs(reader: _Pty, health: Any, decided: queue.Queue[tuple[float, A
         reader.unplug()
         _wait(lambda: not health.online)
         offline.append(time.perf_counter() - start)
-        time.sleep(args.unplugged_s)
+        # Unplugged for different lengths, so the replug falls at different points of the
+        # reader's backoff (its waits grow to 2 s): the max is then near the worst case.
+        time.sleep(args.unplugged_s + 2.0 * i / max(args.unplugs, 1))
         start = time.perf_counter()
         reader.plug()
         _wait(lambda: health.online)
