@@ -38,13 +38,10 @@ class Backoff:
         self._next = self.first
 
 
-def open_port(
-    path: str, baudrate: int, timeout: float | None = 0.2, **kwargs: Any
-) -> serial.Serial:
+def open_port(path: str, baudrate: int, timeout: float | None = 0.2, **kwargs: Any) -> serial.Serial:
     """The port, opened exclusively; PortError with the fix when that cannot be done."""
     try:
-        return serial.Serial(path, baudrate, timeout=timeout, write_timeout=1.0, exclusive=True,
-                             **kwargs)
+        return serial.Serial(path, baudrate, timeout=timeout, write_timeout=1.0, exclusive=True, **kwargs)
     except serial.SerialException as exc:
         raise PortError(explain(path, exc)) from exc
     except (OSError, ValueError) as exc:
@@ -55,14 +52,20 @@ def explain(path: str, exc: BaseException) -> str:
     code = getattr(exc, "errno", None)
     text = str(exc)
     if code == errno.ENOENT or "No such file" in text or not os.path.exists(path):
-        return (f"{path} is not there (unplugged?): check the cable and `ls -l /dev/serial/by-id`; "
-                "a by-id path stays the same when the adapter is replugged")
+        return (
+            f"{path} is not there (unplugged?): check the cable and `ls -l /dev/serial/by-id`; "
+            "a by-id path stays the same when the adapter is replugged"
+        )
     if code == errno.EACCES or "Permission denied" in text:
-        return (f"permission denied on {path}: add the gateway user to the dialout group "
-                "(sudo usermod -aG dialout estate-gateway) and restart the service")
+        return (
+            f"permission denied on {path}: add the gateway user to the dialout group "
+            "(sudo usermod -aG dialout estate-gateway) and restart the service"
+        )
     if code == errno.EBUSY or "exclusively lock" in text or "busy" in text.lower():
-        return (f"{path} is in use by another program: stop it (ModemManager and a second gateway "
-                "are the usual ones; `sudo fuser -v " + path + "` names it)")
+        return (
+            f"{path} is in use by another program: stop it (ModemManager and a second gateway "
+            "are the usual ones; `sudo fuser -v " + path + "` names it)"
+        )
     return f"{path}: {text}"
 
 
@@ -95,8 +98,7 @@ class SerialLink:
         self._port: serial.Serial | None = None
         self._lock = threading.RLock()
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._watch, name=f"link-{health.device}",
-                                        daemon=True)
+        self._thread = threading.Thread(target=self._watch, name=f"link-{health.device}", daemon=True)
 
     def start(self) -> None:
         self._try_open()

@@ -8,6 +8,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from gateway.config import EX_CONFIG, ConfigError, SiteConfig, load_config
 from gateway.errors import GatewayError, ImportRejected, StorageError
@@ -99,7 +100,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     cfg = load_config(DEMO_CONFIG)
-    updates = {}
+    updates: dict[str, Any] = {}
     if args.data_dir:
         updates["site"] = cfg.site.model_copy(update={"data_dir": args.data_dir.resolve()})
     if args.port:
@@ -125,8 +126,10 @@ def cmd_check_config(args: argparse.Namespace) -> int:
 
 
 def _summary(cfg: SiteConfig) -> str:
-    return (f"site {cfg.site.id}, {len(cfg.gates)} gates, {len(cfg.lanes)} lanes, "
-            f"{len(cfg.devices)} devices, {len(cfg.zones)} zones")
+    return (
+        f"site {cfg.site.id}, {len(cfg.gates)} gates, {len(cfg.lanes)} lanes, "
+        f"{len(cfg.devices)} devices, {len(cfg.zones)} zones"
+    )
 
 
 def cmd_import(args: argparse.Namespace) -> int:

@@ -38,9 +38,7 @@ class AccessEvent:
     snapshot: str | None = None
 
     @classmethod
-    def of(
-        cls, p: Presented, facts: Facts, d: Decision, snapshot: str | None = None
-    ) -> AccessEvent:
+    def of(cls, p: Presented, facts: Facts, d: Decision, snapshot: str | None = None) -> AccessEvent:
         cred = facts.credential
         holder = cred.holder if cred else None
         vehicle = cred.vehicle if cred else None

@@ -26,9 +26,11 @@ def problems_of(text: str) -> list[str]:
 
 
 def test_all_structural_errors_are_reported_at_once_with_lines(tmp_path: Path) -> None:
-    text = site_toml(tmp_path, anti_passback="sometimes").replace(
-        'direction = "exit"', 'direction = "exit"\nzoen = "main"'
-    ).replace("capacity = {", "capacity = { trucks = 3,")
+    text = (
+        site_toml(tmp_path, anti_passback="sometimes")
+        .replace('direction = "exit"', 'direction = "exit"\nzoen = "main"')
+        .replace("capacity = {", "capacity = { trucks = 3,")
+    )
     problems = problems_of(text)
     assert len(problems) == 3
     joined = "\n".join(problems)
@@ -43,32 +45,40 @@ def test_all_structural_errors_are_reported_at_once_with_lines(tmp_path: Path) -
 
 
 def test_cross_references_are_checked(tmp_path: Path) -> None:
-    text = site_toml(tmp_path).replace('zone = "main"', 'zone = "mian"', 1).replace(
-        'lane = "door"', 'lane = "dor"')
+    text = (
+        site_toml(tmp_path)
+        .replace('zone = "main"', 'zone = "mian"', 1)
+        .replace('lane = "door"', 'lane = "dor"')
+    )
     problems = "\n".join(problems_of(text))
     assert "no zone has this id (found 'mian')" in problems and "did you mean 'main'" in problems
     assert "no lane has this id (found 'dor')" in problems and "did you mean 'door'" in problems
 
 
 def test_duplicate_ids_and_vehicle_lane_without_zone(tmp_path: Path) -> None:
-    text = site_toml(tmp_path).replace('id = "car-out"', 'id = "car-in"').replace(
-        'zone = "main"\n\n[[lanes]]\nid = "car-in"', '\n[[lanes]]\nid = "car-in"')
+    text = (
+        site_toml(tmp_path)
+        .replace('id = "car-out"', 'id = "car-in"')
+        .replace('zone = "main"\n\n[[lanes]]\nid = "car-in"', '\n[[lanes]]\nid = "car-in"')
+    )
     problems = "\n".join(problems_of(text))
     assert "id 'car-in' is used twice" in problems
     assert "a vehicle lane needs the zone it leads to" in problems
 
 
 def test_bad_hours_and_time_zone(tmp_path: Path) -> None:
-    text = site_toml(tmp_path).replace(
-        'type = "pedestrian"', 'type = "pedestrian"\nhours = ["25:00-07:00"]'
-    ).replace('name = "测试小区"', 'name = "测试小区"\ntimezone = "Asia/Beijing"')
+    text = (
+        site_toml(tmp_path)
+        .replace('type = "pedestrian"', 'type = "pedestrian"\nhours = ["25:00-07:00"]')
+        .replace('name = "测试小区"', 'name = "测试小区"\ntimezone = "Asia/Beijing"')
+    )
     problems = "\n".join(problems_of(text))
     assert "25:00 is not a time of day" in problems
     assert "unknown time zone 'Asia/Beijing'" in problems
 
 
 def test_toml_syntax_error_names_the_line(tmp_path: Path) -> None:
-    problems = problems_of(site_toml(tmp_path).replace('name = "北门"', 'name = 北门'))
+    problems = problems_of(site_toml(tmp_path).replace('name = "北门"', "name = 北门"))
     assert "not valid TOML" in problems[0] and "line" in problems[0]
 
 
@@ -105,4 +115,5 @@ def test_config_reference_in_docs_is_current() -> None:
 
     docs = CONFIG_DIR.parent / "docs" / "config.md"
     assert docs.read_text(encoding="utf-8") == render(), (
-        "docs/config.md is out of date: python -m gateway.config.reference > docs/config.md")
+        "docs/config.md is out of date: python -m gateway.config.reference > docs/config.md"
+    )

@@ -21,26 +21,38 @@ def config(tmp_path: Path) -> Path:
 
 def good_files(tmp_path: Path) -> list[Path]:
     return [
-        write_csv(tmp_path / "people.csv", """
+        write_csv(
+            tmp_path / "people.csv",
+            """
             ref,building,unit,room,name,phone
             R1,3栋,2单元,301,张三,13812345678
             R2,5栋,1单元,102,李四,
-            """),
-        write_csv(tmp_path / "cars.csv", """
+            """,
+        ),
+        write_csv(
+            tmp_path / "cars.csv",
+            """
             plate,resident_ref,class,monthly_until
             皖A12345,R1,car,
             皖AD12345,R1,car,
             苏E8888学,R2,car,2027-06-30
-            """),
-        write_csv(tmp_path / "cards.csv", """
+            """,
+        ),
+        write_csv(
+            tmp_path / "cards.csv",
+            """
             card,resident_ref,plate,valid_to,hours,blocked
             0A1B2C3D4E,R1,皖A12345,,,0
             00112233,R2,,2027-01-31,07:00-21:00;22:00-23:00,no
-            """),
-        write_csv(tmp_path / "slots.csv", """
+            """,
+        ),
+        write_csv(
+            tmp_path / "slots.csv",
+            """
             zone,number,resident_ref,plates
             main,B001,R1,皖A12345;皖AD12345
-            """),
+            """,
+        ),
     ]
 
 
@@ -52,7 +64,9 @@ def table(config: Path, sql: str) -> list[tuple[object, ...]]:
         conn.close()
 
 
-def test_import_then_export_round_trips(config: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_import_then_export_round_trips(
+    config: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert main(["import", "-c", str(config), *map(str, good_files(tmp_path))]) == 0
     assert "imported 2 residents, 3 vehicles, 2 cards, 1 slots" in capsys.readouterr().out
     # The phone is kept masked plus a keyed hash; the clear number is nowhere in the database.
@@ -63,7 +77,8 @@ def test_import_then_export_round_trips(config: Path, tmp_path: Path, capsys: py
     assert main(["export", "-c", str(config), str(out)]) == 0
     with open(out / "slots.csv", encoding="utf-8") as f:
         assert list(csv.DictReader(f)) == [
-            {"zone": "main", "number": "B001", "resident_ref": "R1", "plates": "皖A12345;皖AD12345"}]
+            {"zone": "main", "number": "B001", "resident_ref": "R1", "plates": "皖A12345;皖AD12345"}
+        ]
     with open(out / "cards.csv", encoding="utf-8") as f:
         cards = {row["card"]: row for row in csv.DictReader(f)}
     assert cards["00112233"]["hours"] == "07:00-21:00;22:00-23:00"
@@ -79,17 +94,23 @@ def test_bad_rows_are_reported_by_line_and_nothing_is_imported(
     config: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     files = good_files(tmp_path)
-    write_csv(tmp_path / "cars.csv", """
+    write_csv(
+        tmp_path / "cars.csv",
+        """
         plate,resident_ref,class,monthly_until
         皖A12345,R1,car,
         皖A1234I,R1,car,
         苏E8888学,R9,truck,2027-13-01
         皖A12345,R2,car,
-        """)
-    write_csv(tmp_path / "slots.csv", """
+        """,
+    )
+    write_csv(
+        tmp_path / "slots.csv",
+        """
         zone,number,resident_ref,plates
         garage,B001,R1,
-        """)
+        """,
+    )
     assert main(["import", "-c", str(config), *map(str, files)]) == EX_DATAERR
     err = capsys.readouterr().err
     assert "nothing was imported" in err
@@ -99,12 +120,17 @@ def test_bad_rows_are_reported_by_line_and_nothing_is_imported(
     assert table(config, "SELECT count(*) FROM residents") == [(0,)]
 
 
-def test_unknown_references_are_reported(config: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_unknown_references_are_reported(
+    config: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     files = good_files(tmp_path)
-    write_csv(tmp_path / "slots.csv", """
+    write_csv(
+        tmp_path / "slots.csv",
+        """
         zone,number,resident_ref,plates
         garage,B001,R7,皖B99999
-        """)
+        """,
+    )
     assert main(["import", "-c", str(config), *map(str, files)]) == EX_DATAERR
     err = capsys.readouterr().err
     assert "slots.csv:2: zone: no zone in the site config with id 'garage'" in err
@@ -112,7 +138,9 @@ def test_unknown_references_are_reported(config: Path, tmp_path: Path, capsys: p
     assert "slots.csv:2: plates: no vehicle '皖B99999'" in err
 
 
-def test_unknown_file_kind_and_ragged_rows(config: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_unknown_file_kind_and_ragged_rows(
+    config: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     odd = write_csv(tmp_path / "odd.csv", "name,age\nA,3\n")
     ragged = write_csv(tmp_path / "r.csv", "ref,building,unit,name\nR1,1,1,张三,extra\n")
     assert main(["import", "-c", str(config), str(odd), str(ragged)]) == EX_DATAERR

@@ -35,7 +35,8 @@ per_minute = {per_minute}
 def write_site(tmp_path: Path, per_minute: int = 0, pulse_log: Path | None = None) -> Path:
     port = free_port()
     text = site_toml(tmp_path / "data", port=port).replace(
-        'id = "door-lock"', f'id = "door-lock"\n{f"pulse_log = {str(pulse_log)!r}" if pulse_log else ""}'
+        'id = "door-lock"',
+        f'id = "door-lock"\n{f"pulse_log = {str(pulse_log)!r}" if pulse_log else ""}',
     ) + READER.format(per_minute=per_minute)
     config = tmp_path / "site.toml"
     config.write_text(text, encoding="utf-8")
@@ -47,8 +48,9 @@ def write_site(tmp_path: Path, per_minute: int = 0, pulse_log: Path | None = Non
 
 
 def port_of(config: Path) -> int:
-    return int(next(line for line in config.read_text().splitlines() if line.startswith("port"))
-               .split("=")[1])
+    return int(
+        next(line for line in config.read_text().splitlines() if line.startswith("port")).split("=")[1]
+    )
 
 
 @pytest.fixture
@@ -64,7 +66,9 @@ def notify_socket(tmp_path: Path) -> Iterator[tuple[socket.socket, str]]:
 def start(config: Path, env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
         [sys.executable, "-m", "gateway.cli", "run", "-c", str(config)],
-        env={**os.environ, **(env or {})}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        env={**os.environ, **(env or {})},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
     )
 
 
@@ -93,7 +97,10 @@ def test_ready_watchdog_api_and_clean_stop(tmp_path: Path, notify_socket: tuple[
         health = httpx.get(f"{base}/api/health").json()
         assert health["status"] == "ok" and health["decisions"] >= 1
         assert {d["device"]: d["online"] for d in health["devices"]} == {
-            "car-in-barrier": True, "door-lock": True, "door-reader": True}
+            "car-in-barrier": True,
+            "door-lock": True,
+            "door-reader": True,
+        }
         bad = httpx.get(f"{base}/api/events?limit=0")
         assert bad.status_code == 422 and bad.json()["error"]["code"] == "invalid_request"
         lane = httpx.get(f"{base}/api/events?lane=nowhere")
@@ -140,8 +147,12 @@ def test_port_in_use_is_a_clear_error(tmp_path: Path) -> None:
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", port_of(config)))
         taken.listen()
-        proc = subprocess.run([sys.executable, "-m", "gateway.cli", "run", "-c", str(config)],
-                              capture_output=True, text=True, timeout=30)
+        proc = subprocess.run(
+            [sys.executable, "-m", "gateway.cli", "run", "-c", str(config)],
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
     assert proc.returncode == 1
     assert f"cannot listen on 127.0.0.1:{port_of(config)}" in proc.stderr
     assert "set another [http] port" in proc.stderr
@@ -152,9 +163,17 @@ def test_systemd_unit_verifies(tmp_path: Path) -> None:
     unit = (Path(__file__).parent.parent / "systemd" / "estate-gateway.service").read_text()
     gateway_bin = Path(sys.executable).parent / "gateway"
     assert gateway_bin.exists()
-    for needed in ("Type=notify", "WatchdogSec=", "Restart=on-failure", "RestartPreventExitStatus=78",
-                   "SupplementaryGroups=dialout", "ProtectSystem=strict",
-                   "ReadWritePaths=/var/lib/estate-gateway", "NoNewPrivileges=yes", "PrivateTmp=yes"):
+    for needed in (
+        "Type=notify",
+        "WatchdogSec=",
+        "Restart=on-failure",
+        "RestartPreventExitStatus=78",
+        "SupplementaryGroups=dialout",
+        "ProtectSystem=strict",
+        "ReadWritePaths=/var/lib/estate-gateway",
+        "NoNewPrivileges=yes",
+        "PrivateTmp=yes",
+    ):
         assert needed in unit
     path = tmp_path / "estate-gateway.service"
     path.write_text(unit.replace("/opt/estate-gateway/venv/bin/gateway", str(gateway_bin)))
@@ -166,9 +185,21 @@ def test_systemd_unit_verifies(tmp_path: Path) -> None:
 def test_demo_seeds_a_site_and_makes_decisions(tmp_path: Path) -> None:
     data = tmp_path / "demo"
     proc = subprocess.run(
-        [sys.executable, "-m", "gateway.cli", "demo", "--data-dir", str(data), "--port", str(free_port()),
-         "--stop-after", "6"],
-        capture_output=True, text=True, timeout=60,
+        [
+            sys.executable,
+            "-m",
+            "gateway.cli",
+            "demo",
+            "--data-dir",
+            str(data),
+            "--port",
+            str(free_port()),
+            "--stop-after",
+            "6",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "demo data seeded: 250 residents" in proc.stdout

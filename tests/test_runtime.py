@@ -22,26 +22,38 @@ def make_gateway(tmp_path: Path, **overrides: object) -> Gateway:
     tmp_path.mkdir(parents=True, exist_ok=True)
     cfg = parse_config(site_toml(tmp_path / "data", **overrides), "site.toml")
     files = [
-        write_csv(tmp_path / "r.csv", """
+        write_csv(
+            tmp_path / "r.csv",
+            """
             ref,building,unit,name
             R1,3栋,2单元,张三
             R2,5栋,1单元,李四
-            """),
-        write_csv(tmp_path / "v.csv", """
+            """,
+        ),
+        write_csv(
+            tmp_path / "v.csv",
+            """
             plate,resident_ref
             皖A11111,R1
             皖A22222,R1
             皖B33333,R2
-            """),
-        write_csv(tmp_path / "c.csv", """
+            """,
+        ),
+        write_csv(
+            tmp_path / "c.csv",
+            """
             card,resident_ref,blocked
             AAAA0001,R1,0
             AAAA0002,R2,1
-            """),
-        write_csv(tmp_path / "s.csv", """
+            """,
+        ),
+        write_csv(
+            tmp_path / "s.csv",
+            """
             zone,number,resident_ref,plates
             main,B001,R1,皖A11111;皖A22222
-            """),
+            """,
+        ),
     ]
     import_csv(cfg, files)
     return Gateway(cfg)
@@ -63,8 +75,9 @@ def test_card_decision_is_logged_with_its_outbox_row_before_the_lock_opens(tmp_p
     assert ev.admitted and ev.reason == "resident" and ev.holder_name == "张*"
     log = gw.conn.execute("SELECT event_id, admitted, reason FROM access_log").fetchall()
     assert log == [(ev.event_id, 1, "resident")]
-    topic, payload = gw.conn.execute("SELECT topic, payload FROM outbox WHERE event_id = ?",
-                                     (ev.event_id,)).fetchone()
+    topic, payload = gw.conn.execute(
+        "SELECT topic, payload FROM outbox WHERE event_id = ?", (ev.event_id,)
+    ).fetchone()
     body = json.loads(payload)
     assert topic == "access" and body["reason"] == "resident" and body["v"] == 1
     assert "张" not in payload  # no names upstream
@@ -84,9 +97,14 @@ def test_shared_slot_second_car_pays_and_stays_are_kept(tmp_path: Path) -> None:
     first = show(gw, "car-in", "plate", "皖A11111")
     assert (first.reason, first.billing, first.slot_id) == ("resident", "slot", 1)
     second = show(gw, "car-in", "plate", "皖A22222")
-    assert (second.reason, second.billing, second.flags) == ("temporary", "temporary", ("shared_slot",))
+    assert (second.reason, second.billing, second.flags) == (
+        "temporary",
+        "temporary",
+        ("shared_slot",),
+    )
     open_stays = gw.conn.execute(
-        "SELECT plate, slot_id, billing FROM stays WHERE exited_at IS NULL ORDER BY id").fetchall()
+        "SELECT plate, slot_id, billing FROM stays WHERE exited_at IS NULL ORDER BY id"
+    ).fetchall()
     assert open_stays == [("皖A11111", 1, "slot"), ("皖A22222", None, "temporary")]
     show(gw, "car-out", "plate", "皖A11111")
     assert gw.conn.execute("SELECT count(*) FROM stays WHERE exited_at IS NULL").fetchone()[0] == 1
@@ -155,7 +173,8 @@ def _read(gw: Gateway, sql: str) -> list[tuple[object, ...]]:
 def test_a_decision_that_cannot_be_stored_never_opens_the_gate(tmp_path: Path) -> None:
     gw = make_gateway(tmp_path)
     gw.conn.execute(
-        "CREATE TRIGGER full BEFORE INSERT ON access_log BEGIN SELECT RAISE(FAIL, 'database or disk is full'); END"
+        "CREATE TRIGGER full BEFORE INSERT ON access_log "
+        "BEGIN SELECT RAISE(FAIL, 'database or disk is full'); END"
     )
     ev = show(gw, "door", "card", "AAAA0001")
     assert ev.reason == "storage_failed" and not ev.admitted
@@ -177,8 +196,10 @@ def test_device_offline_raises_one_alarm_and_online_clears_it(tmp_path: Path) ->
     health.set_online()
     gw.on_worker(lambda conn: None).result(5)
     assert gw.conn.execute("SELECT cleared_at IS NOT NULL FROM alarms").fetchone() == (1,)
-    states = [json.loads(p)["state"] for (p,) in gw.conn.execute(
-        "SELECT payload FROM outbox WHERE topic = 'alarm' ORDER BY seq")]
+    states = [
+        json.loads(p)["state"]
+        for (p,) in gw.conn.execute("SELECT payload FROM outbox WHERE topic = 'alarm' ORDER BY seq")
+    ]
     assert states == ["raised", "cleared"]
     gw.stop()
 
@@ -189,7 +210,11 @@ def test_visitor_pass_validity_is_enforced_by_time(tmp_path: Path) -> None:
     gw.conn.execute(
         "INSERT INTO passes (kind, name, valid_from, valid_to, created_at) VALUES "
         "('visitor', '王五', ?, ?, ?)",
-        ((now - timedelta(hours=1)).isoformat(), (now + timedelta(hours=1)).isoformat(), now.isoformat()),
+        (
+            (now - timedelta(hours=1)).isoformat(),
+            (now + timedelta(hours=1)).isoformat(),
+            now.isoformat(),
+        ),
     )
     gw.conn.execute("INSERT INTO credentials (kind, value, pass_id) VALUES ('plate', '浙A99999', 1)")
     assert show(gw, "car-in", "plate", "浙A99999").reason == "visitor"
@@ -201,3 +226,16 @@ def test_unknown_lane_is_an_error_not_a_decision(tmp_path: Path, lane: str) -> N
     gw = make_gateway(tmp_path)
     with pytest.raises(ValueError, match="unknown lane"):
         show(gw, lane, "card", "AAAA0001")
+
+
+def test_values_no_credential_can_have_are_counted_not_decided(tmp_path: Path) -> None:
+    gw = make_gateway(tmp_path)
+    assert not gw.present(Presented("car-in", "plate", "皖A1234I", 0.9, gw.now(), "cam"))
+    assert not gw.present(Presented("door", "barcode", "123", 1.0, gw.now(), "x"))  # type: ignore[arg-type]
+    assert not gw.present(Presented("door", "card", "no!", 1.0, gw.now(), "x"))
+    assert gw.rejected == 3 and gw.backlog() == 0
+    assert gw.present(Presented("car-in", "plate", "皖a·11111", 0.9, gw.now(), "cam"))  # normalized
+    gw.start()
+    gw.on_worker(lambda conn: None).result(5)
+    gw.stop()
+    assert _read(gw, "SELECT value, reason FROM access_log") == [("皖A11111", "resident")]

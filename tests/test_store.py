@@ -21,8 +21,19 @@ def test_new_database_is_migrated_and_in_wal_mode(tmp_path: Path) -> None:
     conn = db.conn
     assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-    assert {"residents", "credentials", "vehicles", "slots", "slot_vehicles", "passes", "access_log",
-            "outbox", "stays", "alarms", "audit"} <= set(db.table_names())
+    assert {
+        "residents",
+        "credentials",
+        "vehicles",
+        "slots",
+        "slot_vehicles",
+        "passes",
+        "access_log",
+        "outbox",
+        "stays",
+        "alarms",
+        "audit",
+    } <= set(db.table_names())
     conn.close()
     again = open_database(tmp_path / "g.db")  # opening again migrates nothing and keeps data
     assert again.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
@@ -41,7 +52,9 @@ def test_database_from_a_newer_gateway_is_refused_untouched(tmp_path: Path) -> N
     assert path.read_bytes() == before
 
 
-def test_run_refuses_a_newer_database_with_exit_78(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_run_refuses_a_newer_database_with_exit_78(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     config = tmp_path / "site.toml"
     config.write_text(site_toml(tmp_path / "data"), encoding="utf-8")
     path = tmp_path / "data" / "gateway.db"
@@ -89,4 +102,6 @@ def test_personal_numbers_are_masked_and_hashed_with_the_site_key(tmp_path: Path
     assert mask_name("张三丰") == "张**"
     assert secrets.digest("phone", "13812345678") == secrets.digest("phone", "138-1234-5678")
     other = Secrets.load_or_create(tmp_path / "other") if (tmp_path / "other").mkdir() is None else None
-    assert other is not None and other.digest("phone", "13812345678") != secrets.digest("phone", "13812345678")
+    assert other is not None and other.digest("phone", "13812345678") != secrets.digest(
+        "phone", "13812345678"
+    )

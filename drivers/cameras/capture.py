@@ -76,8 +76,7 @@ class OpenCvCamera:
         name = self.health.device
         self._threads = [
             threading.Thread(target=self._capture, name=f"camera-{name}", daemon=True),
-            threading.Thread(target=self._consume, args=(emit,), name=f"frames-{name}",
-                             daemon=True),
+            threading.Thread(target=self._consume, args=(emit,), name=f"frames-{name}", daemon=True),
         ]
         for thread in self._threads:
             thread.start()
@@ -133,16 +132,22 @@ class OpenCvCamera:
                 continue  # a video file plays again from the start: not a fault
             if not self._stop.is_set():
                 self.health.count("drops")
-                self.health.set_offline(f"stream from {self._where()} dropped: it reconnects by "
-                                        "itself; if it stays offline check the camera's power, "
-                                        "network and url")
+                self.health.set_offline(
+                    f"stream from {self._where()} dropped: it reconnects by "
+                    "itself; if it stays offline check the camera's power, "
+                    "network and url"
+                )
                 self._stop.wait(self._backoff.next())
 
     def _open(self, source: str | int, backend: int) -> Any:
         params: list[int] = []
         if backend == cv2.CAP_FFMPEG:
-            params = [cv2.CAP_PROP_OPEN_TIMEOUT_MSEC, self._read_timeout_ms,
-                      cv2.CAP_PROP_READ_TIMEOUT_MSEC, self._read_timeout_ms]
+            params = [
+                cv2.CAP_PROP_OPEN_TIMEOUT_MSEC,
+                self._read_timeout_ms,
+                cv2.CAP_PROP_READ_TIMEOUT_MSEC,
+                self._read_timeout_ms,
+            ]
         try:
             cap = cv2.VideoCapture(source, backend, params)
         except cv2.error as exc:
@@ -150,8 +155,10 @@ class OpenCvCamera:
             return None
         if not cap.isOpened():
             cap.release()
-            self.health.set_offline(f"cannot open {self._where()}: check the url, that the camera "
-                                    "is on the network and its user name and password")
+            self.health.set_offline(
+                f"cannot open {self._where()}: check the url, that the camera "
+                "is on the network and its user name and password"
+            )
             return None
         if backend == cv2.CAP_V4L2:
             cap.set(cv2.CAP_PROP_BUFFERSIZE, 1)  # the driver's own queue would make frames old

@@ -36,8 +36,9 @@ class SnapshotWriter:
     def submit(self, frame: Frame, device: str, quality: int = 85) -> str | None:
         """The path (relative to the data directory) the JPEG will have, or None if skipped."""
         taken = datetime.fromtimestamp(frame.wall)
-        relative = (Path("snapshots") / f"{taken:%Y-%m-%d}" /
-                    f"{taken:%H%M%S-%f}-{device}-{next(self._ids)}.jpg")
+        relative = (
+            Path("snapshots") / f"{taken:%Y-%m-%d}" / f"{taken:%H%M%S-%f}-{device}-{next(self._ids)}.jpg"
+        )
         try:
             self._queue.put_nowait((frame, self.data_dir / relative, quality))
         except queue.Full:
@@ -74,6 +75,7 @@ class SnapshotWriter:
         except (OSError, cv2.error) as exc:
             self.failed += 1
             if not self._warned:  # once at WARNING, then quietly: a full disk says it every time
-                log.warning("cannot write snapshot %s: %s; fix: free disk space in %s",
-                            path, exc, self.data_dir)
+                log.warning(
+                    "cannot write snapshot %s: %s; fix: free disk space in %s", path, exc, self.data_dir
+                )
                 self._warned = True

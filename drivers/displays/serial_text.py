@@ -13,8 +13,9 @@ from drivers.serialport import SerialLink
 ENDINGS = {"crlf": b"\r\n", "lf": b"\n", "cr": b"\r"}
 
 
-def display_bytes(lines: list[str], encoding: str = "gb18030", line_ending: str = "crlf",
-                  width: int = 0) -> bytes:
+def display_bytes(
+    lines: list[str], encoding: str = "gb18030", line_ending: str = "crlf", width: int = 0
+) -> bytes:
     end = ENDINGS[line_ending]
     out = b""
     for line in lines:

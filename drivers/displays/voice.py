@@ -25,8 +25,7 @@ class VoicePrompt:
         self._pending: str | None = None
         self._running: subprocess.Popen[bytes] | None = None
         self._closed = False
-        self._thread = threading.Thread(target=self._run, name=f"voice-{health.device}",
-                                        daemon=True)
+        self._thread = threading.Thread(target=self._run, name=f"voice-{health.device}", daemon=True)
         self._thread.start()
         health.set_online()
 
@@ -59,12 +58,16 @@ class VoicePrompt:
                 text, self._pending = self._pending, None
                 try:
                     self._running = subprocess.Popen(
-                        self.argv(text), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                        stderr=subprocess.PIPE)
+                        self.argv(text),
+                        stdin=subprocess.DEVNULL,
+                        stdout=subprocess.DEVNULL,
+                        stderr=subprocess.PIPE,
+                    )
                 except OSError as exc:
                     self.health.set_offline(
                         f"cannot run {self._command[0]}: {exc.strerror}; install it "
-                        "(e.g. apt install espeak-ng) or fix the device's command")
+                        "(e.g. apt install espeak-ng) or fix the device's command"
+                    )
                     continue
                 proc = self._running
             self._finish(proc)
@@ -82,5 +85,6 @@ class VoicePrompt:
             self.health.set_online()
         elif proc.returncode > 0:  # negative: we stopped it for a newer prompt
             self.health.count("failures")
-            self.health.set_offline(f"{self._command[0]} exited {proc.returncode}: "
-                                    f"{err.decode(errors='replace').strip()[:200]}")
+            self.health.set_offline(
+                f"{self._command[0]} exited {proc.returncode}: {err.decode(errors='replace').strip()[:200]}"
+            )

@@ -223,6 +223,7 @@ def scanner(
     if format == "em4100":
         return partial(scan_em4100, number=em4100_number)
     if format == "wiegand":
-        return partial(scan_lines, parse=partial(
-            parse_wiegand_line, bits=wiegand_bits, encoding=wiegand_encoding))
+        return partial(
+            scan_lines, parse=partial(parse_wiegand_line, bits=wiegand_bits, encoding=wiegand_encoding)
+        )
     return partial(scan_lines, parse=parse_card_line)

@@ -26,8 +26,7 @@ class PulseControl:
         self._held = False
         self._until = 0.0  # monotonic time the current pulse ends
         self._closed = False
-        self._thread = threading.Thread(target=self._timer, name=f"relay-{health.device}",
-                                        daemon=True)
+        self._thread = threading.Thread(target=self._timer, name=f"relay-{health.device}", daemon=True)
         self._thread.start()
 
     @property
@@ -69,8 +68,7 @@ class PulseControl:
             try:
                 self._set(False)
             except Exception as exc:  # closing down: nothing to tell but the log
-                log.warning("relay not released on close device=%s error=%s",
-                            self.health.device, exc)
+                log.warning("relay not released on close device=%s error=%s", self.health.device, exc)
 
     def _set(self, on: bool) -> None:
         # The state changes first: if the write fails, a reconnect re-sends what is wanted.

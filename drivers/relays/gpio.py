@@ -14,8 +14,10 @@ from drivers.relays.control import PulseControl
 
 log = logging.getLogger(__name__)
 
-MISSING = ("the gpio driver needs gpiozero: pip install 'estate-gateway[gpio]' "
-           "(or apt install python3-gpiozero on Raspberry Pi OS)")
+MISSING = (
+    "the gpio driver needs gpiozero: pip install 'estate-gateway[gpio]' "
+    "(or apt install python3-gpiozero on Raspberry Pi OS)"
+)
 
 
 class GpioDevice:
@@ -45,16 +47,20 @@ class GpioDevice:
         try:
             if pin is not None:
                 self._output = gpiozero.DigitalOutputDevice(
-                    pin, active_high=active_high, initial_value=False, pin_factory=pin_factory)
+                    pin, active_high=active_high, initial_value=False, pin_factory=pin_factory
+                )
             for name, number, inverted in inputs or []:
                 device = gpiozero.DigitalInputDevice(
-                    number, pull_up=pull_up, bounce_time=bounce_s or None, pin_factory=pin_factory)
+                    number, pull_up=pull_up, bounce_time=bounce_s or None, pin_factory=pin_factory
+                )
                 device.when_activated = self._changed(name, not inverted)
                 device.when_deactivated = self._changed(name, inverted)
                 self._inputs.append(device)
         except gpiozero.GPIOZeroError as exc:
-            health.set_offline(f"cannot use the GPIO pins: {exc}; run on a Raspberry Pi with "
-                               "the gateway user in the gpio group")
+            health.set_offline(
+                f"cannot use the GPIO pins: {exc}; run on a Raspberry Pi with "
+                "the gateway user in the gpio group"
+            )
             return
         health.set_online()
 

@@ -18,13 +18,16 @@ def lcus_frame(channel: int, on: bool) -> bytes:
 
 class LcusRelay:
     def __init__(
-        self, health: DeviceHealth, port: str, channel: int = 1, baudrate: int = 9600,
+        self,
+        health: DeviceHealth,
+        port: str,
+        channel: int = 1,
+        baudrate: int = 9600,
         reconnect_max_s: float = 2.0,
     ):
         self.health = health
         self._channel = channel
-        self._link = SerialLink(health, port, baudrate, reconnect_max_s=reconnect_max_s,
-                                on_open=self._resend)
+        self._link = SerialLink(health, port, baudrate, reconnect_max_s=reconnect_max_s, on_open=self._resend)
         self._control = PulseControl(self._write, health)
         self._link.start()
 

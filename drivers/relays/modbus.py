@@ -30,9 +30,7 @@ log = logging.getLogger(__name__)
 InputMap = list[tuple[LaneInput, int, bool]]
 
 
-def input_map(
-    car_present: int | None, barrier_open: int | None, barrier_closed: int | None
-) -> InputMap:
+def input_map(car_present: int | None, barrier_open: int | None, barrier_closed: int | None) -> InputMap:
     found: InputMap = []
     if car_present is not None:
         found.append(("car_present", car_present, False))
@@ -57,7 +55,12 @@ class ModbusBus:
     ):
         self.port = port
         self._client = client_factory(
-            port, baudrate=baudrate, parity=parity, stopbits=stopbits, timeout=timeout_s, retries=0,
+            port,
+            baudrate=baudrate,
+            parity=parity,
+            stopbits=stopbits,
+            timeout=timeout_s,
+            retries=0,
             reconnect_delay=0,  # this class reconnects, with its own backoff
         )
         self._modules: list[ModbusModule] = []
@@ -72,8 +75,7 @@ class ModbusBus:
 
     def start(self) -> None:
         if self._thread is None:
-            self._thread = threading.Thread(target=self._run, name=f"modbus-{self.port}",
-                                            daemon=True)
+            self._thread = threading.Thread(target=self._run, name=f"modbus-{self.port}", daemon=True)
             self._thread.start()
 
     def poke(self) -> None:
@@ -213,7 +215,8 @@ class ModbusModule:
             self.health.count("errors")
             self.health.set_offline(
                 f"unit {self._unit} on {self._bus.port} does not answer: {exc}; "
-                "check its address (unit), wiring A/B and termination")
+                "check its address (unit), wiring A/B and termination"
+            )
             self.next_poll = now + 1.0  # a silent module must not slow the others down
             return
         self.health.seen()
@@ -235,8 +238,7 @@ class ModbusModule:
     def _poll(self, client: Any) -> None:
         low = min(address for _, address, _ in self._inputs)
         high = max(address for _, address, _ in self._inputs)
-        reply = self._check(
-            client.read_discrete_inputs(low, count=high - low + 1, device_id=self._unit))
+        reply = self._check(client.read_discrete_inputs(low, count=high - low + 1, device_id=self._unit))
         state: dict[LaneInput, bool] = {}
         for name, address, inverted in self._inputs:
             state[name] = bool(reply.bits[address - low]) != inverted

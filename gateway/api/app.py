@@ -90,8 +90,7 @@ def create_app(gw: Gateway) -> FastAPI:
         lane: Annotated[str | None, Query(max_length=40)] = None,
     ) -> list[dict[str, Any]]:
         if lane is not None and lane not in gw.site.lanes:
-            raise ApiError(404, "unknown_lane", f"no lane {lane!r}",
-                           f"use one of {sorted(gw.site.lanes)}")
+            raise ApiError(404, "unknown_lane", f"no lane {lane!r}", f"use one of {sorted(gw.site.lanes)}")
         db.row_factory = sqlite3.Row
         rows = db.execute(_EVENTS, {"lane": lane, "limit": limit}).fetchall()
         return [_event_json(dict(row), language) for row in rows]

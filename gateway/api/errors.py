@@ -34,7 +34,10 @@ def install_error_handlers(app: FastAPI) -> None:
         first = exc.errors()[0] if exc.errors() else {}
         where = ".".join(str(p) for p in first.get("loc", ()))
         return JSONResponse(
-            error_body("invalid_request", f"{where}: {first.get('msg', 'invalid request')}",
-                       "see the OpenAPI schema at /docs for the expected shape"),
+            error_body(
+                "invalid_request",
+                f"{where}: {first.get('msg', 'invalid request')}",
+                "see the OpenAPI schema at /docs for the expected shape",
+            ),
             status_code=422,
         )

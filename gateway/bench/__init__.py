@@ -36,7 +36,14 @@ def _readers(args: argparse.Namespace) -> int:
 
 
 BENCHES: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Callable[[Any], int]]] = {
-    "decide": ("decisions, import, start-up and memory with a large site loaded", _decide_args, _decide),
-    "readers": ("card wire-to-decision latency under camera load; reader unplug and reconnect",
-                _readers_args, _readers),
+    "decide": (
+        "decisions, import, start-up and memory with a large site loaded",
+        _decide_args,
+        _decide,
+    ),
+    "readers": (
+        "card wire-to-decision latency under camera load; reader unplug and reconnect",
+        _readers_args,
+        _readers,
+    ),
 }

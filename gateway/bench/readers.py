@@ -39,8 +39,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--frame-size", default="1280x720", help="camera frame size, WxH")
     p.add_argument("--unplugs", type=int, default=5, help="unplug/replug cycles to time")
     p.add_argument("--unplugged-s", type=float, default=3.0, help="how long each unplug lasts")
-    p.add_argument("--sync", choices=["full", "normal"], default="full",
-                   help="storage.sync of the bench site (full: an fsync per commit)")
+    p.add_argument(
+        "--sync",
+        choices=["full", "normal"],
+        default="full",
+        help="storage.sync of the bench site (full: an fsync per commit)",
+    )
     p.add_argument("--work-dir", type=Path, help="keep the generated data here")
 
 
@@ -91,8 +95,12 @@ def _serve_camera(fps: float, size: tuple[int, int], ready: multiprocessing.Queu
 def _camera_server(fps: float, size: tuple[int, int]) -> ThreadingHTTPServer:
     rng = np.random.default_rng(5)
     # Noise compresses badly, so each frame costs the decoder what a busy lane scene would.
-    jpegs = [cv2.imencode(".jpg", rng.integers(0, 255, (size[1], size[0], 3), np.uint8),
-                          [cv2.IMWRITE_JPEG_QUALITY, 80])[1].tobytes() for _ in range(10)]
+    jpegs = [
+        cv2.imencode(
+            ".jpg", rng.integers(0, 255, (size[1], size[0], 3), np.uint8), [cv2.IMWRITE_JPEG_QUALITY, 80]
+        )[1].tobytes()
+        for _ in range(10)
+    ]
 
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
@@ -103,8 +111,13 @@ def _camera_server(fps: float, size: tuple[int, int]) -> ThreadingHTTPServer:
             try:
                 for i in range(10**9):
                     jpeg = jpegs[i % len(jpegs)]
-                    self.wfile.write(b"--frame\r\nContent-Type: image/jpeg\r\nContent-Length: "
-                                     + str(len(jpeg)).encode() + b"\r\n\r\n" + jpeg + b"\r\n")
+                    self.wfile.write(
+                        b"--frame\r\nContent-Type: image/jpeg\r\nContent-Length: "
+                        + str(len(jpeg)).encode()
+                        + b"\r\n\r\n"
+                        + jpeg
+                        + b"\r\n"
+                    )
                     due += 1 / fps
                     time.sleep(max(0.0, due - time.monotonic()))
             except OSError:
@@ -145,9 +158,9 @@ class _TimedGateway(Gateway):
     presented_at = 0.0
     decided_at: dict[str, float] = {}
 
-    def present(self, p: Presented) -> None:
+    def present(self, p: Presented) -> bool:
         self.presented_at = time.perf_counter()
-        super().present(p)
+        return super().present(p)
 
     def _decide_one(self, p: Presented) -> AccessEvent:
         ev = super()._decide_one(p)  # looked up, decided and written, not yet committed
@@ -171,8 +184,7 @@ def _run(args: argparse.Namespace, work: Path) -> int:
     reader = _Pty(work / "ttyUSB-bench-reader")
     reader.plug()
     config = write_bench_config(work)
-    config.write_text(config.read_text(encoding="utf-8") + _devices_toml(reader.link, url),
-                      encoding="utf-8")
+    config.write_text(config.read_text(encoding="utf-8") + _devices_toml(reader.link, url), encoding="utf-8")
     cfg = load_config(config)
     cfg = cfg.model_copy(update={"storage": cfg.storage.model_copy(update={"sync": args.sync})})
     paths = write_site_csvs(work / "csv", residents=500, cards=1000, slots=400)
@@ -188,12 +200,17 @@ def _run(args: argparse.Namespace, work: Path) -> int:
     gw.start()
     try:
         _wait(lambda: health["door-reader"].online and camera.latest() is not None)
-        cards = [r[0] for r in gw.conn.execute(
-            "SELECT value FROM credentials WHERE kind = 'card' ORDER BY id LIMIT 1000")]
+        cards = [
+            r[0]
+            for r in gw.conn.execute(
+                "SELECT value FROM credentials WHERE kind = 'card' ORDER BY id LIMIT 1000"
+            )
+        ]
         frames_before, began = health["car-in-camera"].counters["frames"], time.perf_counter()
         timings = _time_cards(gw, reader, decided, cards, args.cards)
         camera_fps = (health["car-in-camera"].counters["frames"] - frames_before) / (
-            time.perf_counter() - began)
+            time.perf_counter() - began
+        )
         offline_s, online_s = _time_unplugs(reader, health["door-reader"], decided, cards, args)
     finally:
         gw.stop()
@@ -217,20 +234,25 @@ def _run(args: argparse.Namespace, work: Path) -> int:
         "replug_to_online_p50_s": round(percentile(online_s, 50), 3),
         "sync": cfg.storage.sync,
     }
-    report(figures, args.json, [
-        "from the frame's last byte written to the pty: presented = the reader driver hands the "
-        "card to the runtime; decision = looked up, decided and written in the transaction; "
-        f"recorded = committed (synchronous={cfg.storage.sync}), gate pulsed, listeners told",
-        "recorded includes one disk flush per commit with sync=full: see disk_fsync_p99_ms",
-        f"meanwhile the camera decodes {args.frame_size} MJPEG and a frame consumer reads it",
-        f"each unplug lasts {args.unplugged_s} s or up to 2 s more, so the port comes back at "
-        "different points of the reader's backoff (longest wait: reconnect_max_s = 2 s)",
-    ])
+    report(
+        figures,
+        args.json,
+        [
+            "from the frame's last byte written to the pty: presented = the reader driver hands the "
+            "card to the runtime; decision = looked up, decided and written in the transaction; "
+            f"recorded = committed (synchronous={cfg.storage.sync}), gate pulsed, listeners told",
+            "recorded includes one disk flush per commit with sync=full: see disk_fsync_p99_ms",
+            f"meanwhile the camera decodes {args.frame_size} MJPEG and a frame consumer reads it",
+            f"each unplug lasts {args.unplugged_s} s or up to 2 s more, so the port comes back at "
+            "different points of the reader's backoff (longest wait: reconnect_max_s = 2 s)",
+        ],
+    )
     return 0
 
 
-def _time_cards(gw: _TimedGateway, reader: _Pty, decided: queue.Queue[tuple[float, AccessEvent]],
-                cards: list[str], n: int) -> list[tuple[float, float, float]]:
+def _time_cards(
+    gw: _TimedGateway, reader: _Pty, decided: queue.Queue[tuple[float, AccessEvent]], cards: list[str], n: int
+) -> list[tuple[float, float, float]]:
     """(presented, decision, recorded) milliseconds after the last byte, for each card."""
     timings = []
     for i in range(n + 20):
@@ -241,14 +263,24 @@ def _time_cards(gw: _TimedGateway, reader: _Pty, decided: queue.Queue[tuple[floa
         os.write(reader.master, frame[-1:])
         at, ev = decided.get(timeout=10)
         if i >= 20:  # the first ones warm caches and connections
-            timings.append(((gw.presented_at - sent) * 1000,
-                            (gw.decided_at.pop(ev.event_id) - sent) * 1000, (at - sent) * 1000))
+            timings.append(
+                (
+                    (gw.presented_at - sent) * 1000,
+                    (gw.decided_at.pop(ev.event_id) - sent) * 1000,
+                    (at - sent) * 1000,
+                )
+            )
         time.sleep(0.01)
     return timings
 
 
-def _time_unplugs(reader: _Pty, health: Any, decided: queue.Queue[tuple[float, AccessEvent]],
-                  cards: list[str], args: argparse.Namespace) -> tuple[list[float], list[float]]:
+def _time_unplugs(
+    reader: _Pty,
+    health: Any,
+    decided: queue.Queue[tuple[float, AccessEvent]],
+    cards: list[str],
+    args: argparse.Namespace,
+) -> tuple[list[float], list[float]]:
     offline, online = [], []
     for i in range(args.unplugs):
         start = time.perf_counter()

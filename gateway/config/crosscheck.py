@@ -24,8 +24,11 @@ def cross_check(cfg: SiteConfig) -> list[Problem]:
         problems += _reference(("lanes", i, "gate"), lane.gate, gates, "gate")
         if lane.type == "vehicle" and lane.zone is None:
             problems.append(
-                Problem(("lanes", i, "zone"), "a vehicle lane needs the zone it leads to",
-                        fix=f"add zone = one of {zones}" if zones else "add a [[zones]] table and name it here")
+                Problem(
+                    ("lanes", i, "zone"),
+                    "a vehicle lane needs the zone it leads to",
+                    fix=f"add zone = one of {zones}" if zones else "add a [[zones]] table and name it here",
+                )
             )
         if lane.zone is not None:
             problems += _reference(("lanes", i, "zone"), lane.zone, zones, "zone")
@@ -34,15 +37,21 @@ def cross_check(cfg: SiteConfig) -> list[Problem]:
     for i, period in enumerate(cfg.policy.closed_management):
         if period.last_day < period.first_day:
             problems.append(
-                Problem(("policy", "closed_management", i, "last_day"),
-                        "the period ends before it starts", str(period.last_day),
-                        fix=f"set last_day on or after {period.first_day}")
+                Problem(
+                    ("policy", "closed_management", i, "last_day"),
+                    "the period ends before it starts",
+                    str(period.last_day),
+                    fix=f"set last_day on or after {period.first_day}",
+                )
             )
     problems += check_devices(cfg)
     if cfg.mqtt.enabled and (cfg.mqtt.cert_file is None) != (cfg.mqtt.key_file is None):
         problems.append(
-            Problem(("mqtt", "cert_file"), "a client certificate needs its key and the key its certificate",
-                    fix="set both cert_file and key_file, or neither")
+            Problem(
+                ("mqtt", "cert_file"),
+                "a client certificate needs its key and the key its certificate",
+                fix="set both cert_file and key_file, or neither",
+            )
         )
     return problems
 
@@ -51,9 +60,14 @@ def _unique(section: str, ids: Iterable[str]) -> list[Problem]:
     listed = list(ids)
     counts = Counter(listed)
     return [
-        Problem((section, listed.index(i, listed.index(i) + 1), "id"), f"id {i!r} is used twice", i,
-                fix="give each one its own id")
-        for i, n in counts.items() if n > 1
+        Problem(
+            (section, listed.index(i, listed.index(i) + 1), "id"),
+            f"id {i!r} is used twice",
+            i,
+            fix="give each one its own id",
+        )
+        for i, n in counts.items()
+        if n > 1
     ]
 
 

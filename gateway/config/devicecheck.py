@@ -35,12 +35,15 @@ def _serial_ports(cfg: SiteConfig) -> list[Problem]:
             problems += _modbus_bus(users)  # several modules on one RS-485 bus is how Modbus works
             continue
         for i, device in users[1:]:
-            problems.append(Problem(
-                ("devices", i, "port"), f"this serial port is also used by device {first.id!r}",
-                device.port,
-                fix="give each device its own port (a serial port opens for one program only); "
-                "only Modbus modules may share an RS-485 bus, each with its own unit id",
-            ))
+            problems.append(
+                Problem(
+                    ("devices", i, "port"),
+                    f"this serial port is also used by device {first.id!r}",
+                    device.port,
+                    fix="give each device its own port (a serial port opens for one program only); "
+                    "only Modbus modules may share an RS-485 bus, each with its own unit id",
+                )
+            )
     return problems
 
 
@@ -53,19 +56,26 @@ def _modbus_bus(users: list[tuple[int, _Serial]]) -> list[Problem]:
     for i, device in users:
         assert isinstance(device, ModbusDevice)
         if (device.baudrate, device.parity, device.stopbits) != line:
-            problems.append(Problem(
-                ("devices", i, "baudrate"),
-                f"one RS-485 bus has one line setting; device {first.id!r} on this port uses "
-                f"{first.baudrate} {first.parity} {first.stopbits}", device.baudrate,
-                fix="set the same baudrate, parity and stopbits on every module of the bus",
-            ))
+            problems.append(
+                Problem(
+                    ("devices", i, "baudrate"),
+                    f"one RS-485 bus has one line setting; device {first.id!r} on this port uses "
+                    f"{first.baudrate} {first.parity} {first.stopbits}",
+                    device.baudrate,
+                    fix="set the same baudrate, parity and stopbits on every module of the bus",
+                )
+            )
         if device.coil is not None:
             key = (device.unit, device.coil)
             if key in coils:
-                problems.append(Problem(
-                    ("devices", i, "coil"), f"unit {device.unit} coil {device.coil} already drives "
-                    f"device {coils[key]!r}", device.coil, fix="use another coil or unit",
-                ))
+                problems.append(
+                    Problem(
+                        ("devices", i, "coil"),
+                        f"unit {device.unit} coil {device.coil} already drives device {coils[key]!r}",
+                        device.coil,
+                        fix="use another coil or unit",
+                    )
+                )
             coils.setdefault(key, device.id)
     return problems
 
@@ -82,10 +92,14 @@ def _gpio_pins(cfg: SiteConfig) -> list[Problem]:
             if pin is None:
                 continue
             if pin in owners:
-                problems.append(Problem(
-                    ("devices", i, *key), f"GPIO{pin} is already used by {owners[pin]}", pin,
-                    fix="wire it to a free pin and give that pin's BCM number here",
-                ))
+                problems.append(
+                    Problem(
+                        ("devices", i, *key),
+                        f"GPIO{pin} is already used by {owners[pin]}",
+                        pin,
+                        fix="wire it to a free pin and give that pin's BCM number here",
+                    )
+                )
             else:
                 owners[pin] = f"device {device.id!r} ({'.'.join(key)})"
     return problems

@@ -117,9 +117,7 @@ class LcusRelayDevice(_Serial):
     driver: Literal["lcus"] = Field(
         title="Driver", description="lcus: a CH340 USB relay board (LCUS-1/2/4/8) taking A0 frames."
     )
-    channel: int = Field(
-        1, ge=1, le=8, title="Relay channel", description="Relay number on the board."
-    )
+    channel: int = Field(1, ge=1, le=8, title="Relay channel", description="Relay number on the board.")
 
 
 class ModbusInputs(Strict):
@@ -232,12 +230,11 @@ class GpioDevice(_LaneInputs):
 
 def _check_kind(kind: str, output: int | None, inputs: Strict, output_key: str) -> None:
     if kind == "relay" and output is None:
-        raise ValueError(f"a relay needs its {output_key}: set {output_key}, or kind = \"sensor\"")
+        raise ValueError(f'a relay needs its {output_key}: set {output_key}, or kind = "sensor"')
     if kind == "sensor" and output is not None:
-        raise ValueError(f"a sensor has no relay: remove {output_key}, or set kind = \"relay\"")
+        raise ValueError(f'a sensor has no relay: remove {output_key}, or set kind = "relay"')
     if kind == "sensor" and all(v is None for v in inputs.model_dump().values()):
-        raise ValueError(
-            "a sensor needs at least one input: set inputs.car_present or a barrier contact")
+        raise ValueError("a sensor needs at least one input: set inputs.car_present or a barrier contact")
 
 
 class SerialDisplayDevice(_Serial):
@@ -362,7 +359,5 @@ Device = Annotated[
     Field(discriminator="driver"),
 ]
 SerialDevice = SerialReaderDevice | LcusRelayDevice | ModbusDevice | SerialDisplayDevice
-DRIVERS = (
-    "simulated", "serial-reader", "lcus", "modbus", "gpio", "serial-display", "voice", "opencv"
-)
+DRIVERS = ("simulated", "serial-reader", "lcus", "modbus", "gpio", "serial-display", "voice", "opencv")
 register_union_tags(*DRIVERS)

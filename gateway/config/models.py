@@ -18,6 +18,9 @@ from gateway.core.windows import Window
 
 __all__ = ["Device", "SimulatedDevice", "SiteConfig"]
 
+VisitorField = Literal["id_number", "phone", "destination", "reason", "passengers"]
+DEFAULT_VISITOR_FIELDS: tuple[VisitorField, ...] = ("id_number", "phone", "destination", "reason")
+
 
 def _check_hours(values: list[str]) -> list[str]:
     for text in values:
@@ -66,12 +69,10 @@ class ClosedManagement(Strict):
     contractors: Literal["refuse", "admit"] = Field(
         "refuse", title="Contractors", description="Whether contractor passes are honoured."
     )
-    visitor_fields: list[Literal["id_number", "phone", "destination", "reason", "passengers"]] = (
-        Field(
-            default_factory=lambda: ["id_number", "phone", "destination", "reason"],
-            title="Visitor fields",
-            description="What a visitor must have registered to enter during the period.",
-        )
+    visitor_fields: list[VisitorField] = Field(
+        default_factory=lambda: list(DEFAULT_VISITOR_FIELDS),
+        title="Visitor fields",
+        description="What a visitor must have registered to enter during the period.",
     )
 
     _hours = field_validator("hours")(_check_hours)
@@ -126,9 +127,7 @@ class Lane(Strict):
     id: Identifier = Field(title="Lane id", description="Referenced by devices.")
     gate: str = Field(title="Gate", description="The id of the gate this lane belongs to.")
     name: str = Field("", title="Lane name", description="Shown to guards, e.g. 北门入口.")
-    direction: Literal["entrance", "exit"] = Field(
-        title="Direction", description="entrance or exit."
-    )
+    direction: Literal["entrance", "exit"] = Field(title="Direction", description="entrance or exit.")
     type: Literal["vehicle", "pedestrian"] = Field(title="Type", description="vehicle or pedestrian.")
     zone: str | None = Field(
         None, title="Zone", description="Parking zone a vehicle lane leads to (vehicle lanes only)."
@@ -149,9 +148,7 @@ class Mqtt(Strict):
     enabled: bool = Field(False, title="Enabled", description="Sync with the central server.")
     host: str = Field("localhost", title="Broker host", description="Host name or IP address.")
     port: int = Field(1883, ge=1, le=65535, title="Broker port", description="1883, or 8883 with TLS.")
-    topic_prefix: str = Field(
-        "estate", title="Topic prefix", description="Topics are PREFIX/SITE_ID/..."
-    )
+    topic_prefix: str = Field("estate", title="Topic prefix", description="Topics are PREFIX/SITE_ID/...")
     username: str | None = Field(None, title="User name", description="Broker account, if any.")
     password_file: Path | None = Field(
         None,
@@ -165,7 +162,9 @@ class Mqtt(Strict):
 
 class Http(Strict):
     listen: str = Field(
-        "127.0.0.1", title="Listen address", description="0.0.0.0 to serve the guard tablet on the LAN."
+        "127.0.0.1",
+        title="Listen address",
+        description="0.0.0.0 to serve the guard tablet on the LAN.",
     )
     port: int = Field(8080, ge=1, le=65535, title="Port", description="HTTP port for the API and pages.")
 

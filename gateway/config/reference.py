@@ -23,8 +23,7 @@ def render() -> str:
         "# Site config reference",
         "",
         "One TOML file per site. Check it with `gateway check-config FILE`; unknown keys are errors.",
-        "Generated from the models in `gateway/config/models.py` by "
-        "`python -m gateway.config.reference`.",
+        "Generated from the models in `gateway/config/models.py` by `python -m gateway.config.reference`.",
         "",
     ]
     _model(SiteConfig, "", out)
@@ -78,7 +77,9 @@ def _type(annotation: Any) -> str:
 
 def _default(field: Any) -> str:
     if field.default is PydanticUndefined:
-        return "[]" if field.default_factory is list else ("required" if field.default_factory is None else "…")
+        return (
+            "[]" if field.default_factory is list else ("required" if field.default_factory is None else "…")
+        )
     return f"`{field.default}`" if field.default is not None else "none"
 
 

@@ -62,9 +62,7 @@ def _unknown(p: Presented, facts: Facts, policy: Policy, closed: ClosedPeriod | 
     return _temporary(facts, ())
 
 
-def _credential_refusal(
-    cred: CredentialFacts, p: Presented, closed: ClosedPeriod | None
-) -> Reason | None:
+def _credential_refusal(cred: CredentialFacts, p: Presented, closed: ClosedPeriod | None) -> Reason | None:
     holder = cred.holder
     if cred.blocked or holder.blocked:
         return Reason.BLOCKED
@@ -121,9 +119,7 @@ def _temporary(facts: Facts, flags: tuple[str, ...]) -> Decision:
     return _shared_space(facts, Reason.TEMPORARY, Billing.TEMPORARY, flags)
 
 
-def _shared_space(
-    facts: Facts, reason: Reason, billing: Billing, flags: tuple[str, ...]
-) -> Decision:
+def _shared_space(facts: Facts, reason: Reason, billing: Billing, flags: tuple[str, ...]) -> Decision:
     if facts.zone is not None and facts.zone.full:
         return Decision(Reason.ZONE_FULL, flags=flags)
     return Decision(reason, billing, flags=flags)

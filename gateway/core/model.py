@@ -42,9 +42,7 @@ class Reason(StrEnum):
         return self in _ADMITTING
 
 
-_ADMITTING = frozenset(
-    {Reason.RESIDENT, Reason.MONTHLY, Reason.VISITOR, Reason.CONTRACTOR, Reason.TEMPORARY}
-)
+_ADMITTING = frozenset({Reason.RESIDENT, Reason.MONTHLY, Reason.VISITOR, Reason.CONTRACTOR, Reason.TEMPORARY})
 
 
 class Billing(StrEnum):

@@ -32,10 +32,18 @@ class DemoTraffic:
             return
         self._loaded = time.monotonic()
         with closing(sqlite3.connect(f"file:{self._db_path}?mode=ro", uri=True)) as conn:
-            self._cards = [r[0] for r in conn.execute(
-                "SELECT value FROM credentials WHERE kind = 'card' ORDER BY random() LIMIT 400")]
-            self._plates = [r[0] for r in conn.execute(
-                "SELECT value FROM credentials WHERE kind = 'plate' ORDER BY random() LIMIT 400")]
+            self._cards = [
+                r[0]
+                for r in conn.execute(
+                    "SELECT value FROM credentials WHERE kind = 'card' ORDER BY random() LIMIT 400"
+                )
+            ]
+            self._plates = [
+                r[0]
+                for r in conn.execute(
+                    "SELECT value FROM credentials WHERE kind = 'plate' ORDER BY random() LIMIT 400"
+                )
+            ]
 
     def chooser_for(self, device: Device) -> Chooser:
         lane = self._lanes[device.lane]

@@ -91,11 +91,17 @@ def _serial_reader(device: Device, h: DeviceHealth, slot: LaneDevices, build: Bu
     from drivers.readers.serial_reader import SerialReader
 
     assert isinstance(device, cfgdev.SerialReaderDevice)
-    scan = scanner(device.format, device.em4100_number, device.wiegand_bits,
-                   device.wiegand_encoding)
-    slot.sources.append(SerialReader(
-        h, device.port, device.baudrate, scan, debounce_s=device.debounce_s,
-        reconnect_max_s=device.reconnect_max_s))
+    scan = scanner(device.format, device.em4100_number, device.wiegand_bits, device.wiegand_encoding)
+    slot.sources.append(
+        SerialReader(
+            h,
+            device.port,
+            device.baudrate,
+            scan,
+            debounce_s=device.debounce_s,
+            reconnect_max_s=device.reconnect_max_s,
+        )
+    )
     if device.role == "patrol":
         build.devices.patrol.add(device.id)
 
@@ -104,8 +110,7 @@ def _lcus(device: Device, h: DeviceHealth, slot: LaneDevices, build: Build) -> N
     from drivers.relays.lcus import LcusRelay
 
     assert isinstance(device, cfgdev.LcusRelayDevice)
-    slot.relays.append(LcusRelay(h, device.port, device.channel, device.baudrate,
-                                 device.reconnect_max_s))
+    slot.relays.append(LcusRelay(h, device.port, device.channel, device.baudrate, device.reconnect_max_s))
 
 
 def _modbus(device: Device, h: DeviceHealth, slot: LaneDevices, build: Build) -> None:
@@ -115,14 +120,18 @@ def _modbus(device: Device, h: DeviceHealth, slot: LaneDevices, build: Build) ->
     key = os.path.realpath(device.port)
     bus = build.modbus_buses.get(key)
     if bus is None:  # modules on one RS-485 bus share its port (the config check allows it)
-        bus = ModbusBus(device.port, baudrate=device.baudrate, parity=device.parity,
-                        stopbits=device.stopbits, timeout_s=device.timeout_s,
-                        reconnect_max_s=device.reconnect_max_s)
+        bus = ModbusBus(
+            device.port,
+            baudrate=device.baudrate,
+            parity=device.parity,
+            stopbits=device.stopbits,
+            timeout_s=device.timeout_s,
+            reconnect_max_s=device.reconnect_max_s,
+        )
         build.modbus_buses[key] = bus
         build.devices.shared.append(bus.stop)
     assert isinstance(bus, ModbusBus)
-    inputs = input_map(device.inputs.car_present, device.inputs.barrier_open,
-                       device.inputs.barrier_closed)
+    inputs = input_map(device.inputs.car_present, device.inputs.barrier_open, device.inputs.barrier_closed)
     module = ModbusModule(bus, h, device.unit, device.coil, inputs, device.poll_s)
     _place(module, device.coil is not None, bool(inputs), device, slot, build)
 
@@ -131,18 +140,34 @@ def _gpio(device: Device, h: DeviceHealth, slot: LaneDevices, build: Build) -> N
     from drivers.relays.gpio import GpioDevice
 
     assert isinstance(device, cfgdev.GpioDevice)
-    inputs = [(name, pin, inverted) for name, pin, inverted in (
-        ("car_present", device.inputs.car_present, False),
-        ("barrier_open", device.inputs.barrier_open, False),
-        ("barrier_open", device.inputs.barrier_closed, True),
-    ) if pin is not None]
-    gpio = GpioDevice(h, device.pin, active_high=device.active_high, inputs=inputs,  # type: ignore[arg-type]
-                      pull_up=device.pull_up, bounce_s=device.bounce_s)
+    inputs = [
+        (name, pin, inverted)
+        for name, pin, inverted in (
+            ("car_present", device.inputs.car_present, False),
+            ("barrier_open", device.inputs.barrier_open, False),
+            ("barrier_open", device.inputs.barrier_closed, True),
+        )
+        if pin is not None
+    ]
+    gpio = GpioDevice(
+        h,
+        device.pin,
+        active_high=device.active_high,
+        inputs=inputs,  # type: ignore[arg-type]
+        pull_up=device.pull_up,
+        bounce_s=device.bounce_s,
+    )
     _place(gpio, device.pin is not None, bool(inputs), device, slot, build)
 
 
-def _place(obj: object, relay: bool, inputs: bool, device: cfgdev.ModbusDevice | cfgdev.GpioDevice,
-           slot: LaneDevices, build: Build) -> None:
+def _place(
+    obj: object,
+    relay: bool,
+    inputs: bool,
+    device: cfgdev.ModbusDevice | cfgdev.GpioDevice,
+    slot: LaneDevices,
+    build: Build,
+) -> None:
     if relay:
         slot.relays.append(obj)  # type: ignore[arg-type]
     if inputs:
@@ -155,9 +180,17 @@ def _serial_display(device: Device, h: DeviceHealth, slot: LaneDevices, build: B
     from drivers.displays.serial_text import SerialTextDisplay
 
     assert isinstance(device, cfgdev.SerialDisplayDevice)
-    slot.displays.append(SerialTextDisplay(
-        h, device.port, device.baudrate, device.encoding, device.line_ending, device.width,
-        device.reconnect_max_s))
+    slot.displays.append(
+        SerialTextDisplay(
+            h,
+            device.port,
+            device.baudrate,
+            device.encoding,
+            device.line_ending,
+            device.width,
+            device.reconnect_max_s,
+        )
+    )
 
 
 def _voice(device: Device, h: DeviceHealth, slot: LaneDevices, build: Build) -> None:
@@ -172,10 +205,16 @@ def _opencv(device: Device, h: DeviceHealth, slot: LaneDevices, build: Build) ->
 
     assert isinstance(device, cfgdev.CameraDevice)
     camera = OpenCvCamera(
-        h, device.url, max_frame_age_s=device.max_frame_age_s, read_mode=device.read_mode,
-        trigger_frames=device.trigger_frames, debounce_s=device.debounce_s,
-        read_timeout_s=device.read_timeout_s, reconnect_max_s=device.reconnect_max_s,
-        fps=device.fps)
+        h,
+        device.url,
+        max_frame_age_s=device.max_frame_age_s,
+        read_mode=device.read_mode,
+        trigger_frames=device.trigger_frames,
+        debounce_s=device.debounce_s,
+        read_timeout_s=device.read_timeout_s,
+        reconnect_max_s=device.reconnect_max_s,
+        fps=device.fps,
+    )
     h.details = lambda: {"frame_age_s": _rounded(camera.frame_age())}
     slot.sources.append(camera)
     slot.cameras.append(camera)
@@ -209,8 +248,9 @@ def build_devices(
     devices = Devices({lane.id: LaneDevices() for lane in cfg.lanes}, [])
     build = Build(cfg, devices, chooser_for)
     for device in cfg.devices:
-        h = DeviceHealth(device=device.id, kind=device.kind, lane=device.lane, driver=device.driver,
-                         on_change=on_change)
+        h = DeviceHealth(
+            device=device.id, kind=device.kind, lane=device.lane, driver=device.driver, on_change=on_change
+        )
         devices.health.append(h)
         FACTORIES[device.driver](device, h, devices.lanes[device.lane], build)
     return devices

@@ -15,7 +15,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
@@ -24,6 +24,7 @@ from drivers.cameras.snapshots import SnapshotWriter
 from drivers.health import DeviceHealth
 from gateway.config.models import SiteConfig
 from gateway.core import Decision, Facts, Presented, Reason, decide
+from gateway.core.credentials import BadCredential, canonical
 from gateway.events import AccessEvent
 from gateway.ids import uuid7
 from gateway.privacy import Secrets, mask_card
@@ -44,6 +45,7 @@ T = TypeVar("T")
 
 # Decisions waiting together share one commit; more than this and the first ones would wait too long.
 MAX_BATCH = 64
+CHECKPOINT_EVERY_S = 1.0
 SWITCH_INTERVAL_S = 0.001
 
 
@@ -69,7 +71,9 @@ class Gateway:
         self.db = open_database(self.db_path, sync=cfg.storage.sync)
         self.conn: sqlite3.Connection = self.db.conn
         self.secrets = Secrets.load_or_create(self.data_dir)
-        self._jobs: queue.Queue[_Job | _Task | None] = queue.Queue()  # unbounded: card reads are never dropped
+        # Unbounded: card reads are never dropped.
+        self._jobs: queue.Queue[_Job | _Task | None] = queue.Queue()
+        self._started = False  # device changes before start() are settled by start()
         self.devices: Devices = build_devices(cfg, chooser_for, on_change=self._device_changed)
         self.lane_io = LaneControl(self.devices, self.on_worker, self.now, set(self.site.lanes))
         self.snapshots = SnapshotWriter(self.data_dir) if self.devices.snapshot_quality else None
@@ -78,8 +82,11 @@ class Gateway:
         self.latencies_ms: deque[float] = deque(maxlen=10_000)
         self.decisions = 0
         self.storage_failures = 0
+        self.rejected = 0  # presentations with values no credential can have
         self._listeners: list[Listener] = []
         self._worker: threading.Thread | None = None
+        self._checkpointer: threading.Thread | None = None
+        self._stopping = threading.Event()
         self._last_tick = time.monotonic()
 
     @property
@@ -93,15 +100,25 @@ class Gateway:
         # A reader thread woken by a card's last byte waits for the GIL up to this long while a
         # camera or the HTTP server holds it; Python's default of 5 ms would be the whole budget.
         sys.setswitchinterval(SWITCH_INTERVAL_S)
+        # Checkpoints (copying the WAL into the database, with its own disk flushes) run on a
+        # thread of their own, so that no decision's commit ever waits for one.
+        self.conn.execute("PRAGMA wal_autocheckpoint=0")
+        self._checkpointer = threading.Thread(target=self._checkpoint, name="checkpoint", daemon=True)
+        self._checkpointer.start()
         self._worker = threading.Thread(target=self._work, name="decisions", daemon=True)
         self._worker.start()
+        self._started = True
+        self.on_worker(self._settle_device_alarms)
         self.lane_io.start()
         for lane_id, lane in self.devices.lanes.items():
             for source in lane.sources:
                 source.start(self._emitter(lane_id, source.health.device))
         log.info(
             "gateway started site=%s lanes=%d devices=%d db=%s",
-            self.site.config.site.id, len(self.site.lanes), len(self.devices.health), self.db_path,
+            self.site.config.site.id,
+            len(self.site.lanes),
+            len(self.devices.health),
+            self.db_path,
         )
 
     def stop(self) -> None:
@@ -110,11 +127,26 @@ class Gateway:
         self._jobs.put(None)
         if self._worker is not None:
             self._worker.join(timeout=10)
+        self._stopping.set()
+        if self._checkpointer is not None:
+            self._checkpointer.join(timeout=10)
         self.devices.close()
         if self.snapshots is not None:
             self.snapshots.close()
         self.conn.close()
         log.info("gateway stopped")
+
+    def _checkpoint(self) -> None:
+        conn = sqlite3.connect(self.db_path, timeout=10)
+        try:
+            while not self._stopping.wait(CHECKPOINT_EVERY_S):
+                try:
+                    conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+                except sqlite3.Error as exc:
+                    log.warning("checkpoint failed: %s", exc)
+            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        finally:
+            conn.close()
 
     def alive(self) -> bool:
         """For the watchdog: the worker thread runs and has looped in the last few seconds."""
@@ -124,9 +156,28 @@ class Gateway:
     def backlog(self) -> int:
         return self._jobs.qsize()
 
-    def present(self, p: Presented) -> None:
-        """Hand a presentation to the decision worker (thread-safe, never blocks, never drops)."""
+    def present(self, p: Presented) -> bool:
+        """Hand a presentation to the decision worker (thread-safe, never blocks, never drops).
+
+        A value no credential can have (a bad frame a driver let through, an unknown kind) is
+        logged and counted instead, and False returned.
+        """
+        try:
+            value = canonical(p.kind, p.value)
+        except BadCredential as exc:
+            self.rejected += 1
+            log.warning(
+                "presentation ignored lane=%s device=%s: %s; fix: check the device's "
+                "driver and format settings",
+                p.lane,
+                p.device or "-",
+                exc,
+            )
+            return False
+        if value != p.value:
+            p = replace(p, value=value)
         self._jobs.put(_Job(p, time.perf_counter()))
+        return True
 
     def on_worker(self, run: Callable[[sqlite3.Connection], T]) -> Future[T]:
         """Run `run(connection)` on the decision worker, in turn with decisions (thread-safe)."""
@@ -138,12 +189,24 @@ class Gateway:
         return datetime.now(self.site.tz)
 
     def _device_changed(self, health: DeviceHealth, online: bool) -> None:
+        if not self._started:
+            return  # start() settles every device's alarm at once
+        self.on_worker(lambda conn: self._device_alarm(conn, health, online))
+
+    def _device_alarm(self, conn: sqlite3.Connection, health: DeviceHealth, online: bool) -> None:
         source, at = health.device, self.now()
         if online:
-            self.on_worker(lambda conn: clear_alarm(conn, "device_offline", source, at))
+            clear_alarm(conn, "device_offline", source, at)
         else:
             message = f"{health.kind} {source} on lane {health.lane} offline: {health.last_error}"
-            self.on_worker(lambda conn: raise_alarm(conn, "device_offline", source, message, at))
+            raise_alarm(conn, "device_offline", source, message, at)
+
+    def _settle_device_alarms(self, conn: sqlite3.Connection) -> None:
+        """At start: a device that is back clears the alarm an earlier run left open; one that is
+        missing (a reader unplugged while the gateway was down) raises it now."""
+        for health in self.devices.health:
+            if health.online or health.last_error:
+                self._device_alarm(conn, health, health.online)
 
     # Guard commands: audited, then carried out on the worker. The future fails if a relay did.
     def open_once(self, lane: str, actor: str) -> Future[None]:
@@ -169,8 +232,14 @@ class Gateway:
     def _patrol_tap(self, lane: str, device: str) -> Callable[[str, str, float], None]:
         def tap(kind: str, value: str, confidence: float) -> None:
             at = self.now()
-            log.info("patrol tap checkpoint=%s card=%s", device, mask_card(value))
-            self.on_worker(lambda conn: record_tap(conn, uuid7(), at, device, lane, value))
+            try:
+                card = canonical("card", value)
+            except BadCredential as exc:
+                self.rejected += 1
+                log.warning("patrol tap ignored checkpoint=%s: %s", device, exc)
+                return
+            log.info("patrol tap checkpoint=%s card=%s", device, mask_card(card))
+            self.on_worker(lambda conn: record_tap(conn, uuid7(), at, device, lane, card))
 
         return tap
 
@@ -248,7 +317,10 @@ class Gateway:
             self.storage_failures += len(jobs)
             log.error(
                 "cannot record %d decision(s), gates stay shut error=%s "
-                "fix=free disk space in %s or check its permissions", len(jobs), exc, self.data_dir,
+                "fix=free disk space in %s or check its permissions",
+                len(jobs),
+                exc,
+                self.data_dir,
             )
             events = [(self._failed(job.presented), job) for job in jobs]
         for ev, job in events:
@@ -274,8 +346,12 @@ class Gateway:
         self.latencies_ms.append((time.perf_counter() - received) * 1000)
         log.info(
             "decision lane=%s kind=%s value=%s admitted=%s reason=%s flags=%s",
-            ev.lane, ev.kind, ev.value if ev.kind == "plate" else mask_card(ev.value),
-            ev.admitted, ev.reason, ",".join(ev.flags) or "-",
+            ev.lane,
+            ev.kind,
+            ev.value if ev.kind == "plate" else mask_card(ev.value),
+            ev.admitted,
+            ev.reason,
+            ",".join(ev.flags) or "-",
         )
         for listener in self._listeners:
             try:

@@ -54,7 +54,8 @@ class BarrierWatch:
         with self._lock:
             last = self._last.get(lane)
             expected = lane in self._held or (
-                last is not None and now - last <= self._grace.get(lane, self._default))
+                last is not None and now - last <= self._grace.get(lane, self._default)
+            )
             if not expected:
                 self._forced.add(lane)
             return not expected
@@ -71,8 +72,7 @@ Worker = Callable[[Callable[[Any], Any]], "Future[Any]"]
 
 
 class LaneControl:
-    def __init__(self, devices: Devices, on_worker: Worker, now: Callable[[], datetime],
-                 lanes: set[str]):
+    def __init__(self, devices: Devices, on_worker: Worker, now: Callable[[], datetime], lanes: set[str]):
         self.devices = devices
         self.barriers = BarrierWatch(devices.open_grace_s)
         self._on_worker = on_worker
@@ -103,8 +103,10 @@ class LaneControl:
     def barrier(self, lane: str, device: str, is_open: bool) -> None:
         at = self._now()
         if is_open and self.barriers.opened(lane, time.monotonic()):
-            message = (f"barrier on lane {lane} opened with no decision or guard command behind "
-                       f"it (reported by {device})")
+            message = (
+                f"barrier on lane {lane} opened with no decision or guard command behind "
+                f"it (reported by {device})"
+            )
             log.warning("forced open lane=%s device=%s", lane, device)
             self._on_worker(lambda conn: raise_alarm(conn, "forced_open", lane, message, at))
         elif not is_open and self.barriers.closed(lane):
@@ -143,11 +145,14 @@ class LaneControl:
                     failed.append(f"{relay.health.device}: {exc}")
             log.info("guard %s lane=%s actor=%s failed=%s", action, lane, actor, failed or "-")
             if failed:
-                raise GatewayError(f"{action} on lane {lane} failed: {'; '.join(failed)}",
-                                   fix="check the relay's cable and power; the device list "
-                                   "shows which one is offline")
+                raise GatewayError(
+                    f"{action} on lane {lane} failed: {'; '.join(failed)}",
+                    fix="check the relay's cable and power; the device list shows which one is offline",
+                )
             if not relays:
-                raise GatewayError(f"lane {lane} has no relay to {action.replace('_', ' ')}",
-                                   fix="add a relay device for this lane to the site config")
+                raise GatewayError(
+                    f"lane {lane} has no relay to {action.replace('_', ' ')}",
+                    fix="add a relay device for this lane to the site config",
+                )
 
         return self._on_worker(run)

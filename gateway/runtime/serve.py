@@ -17,6 +17,8 @@ from gateway.runtime.gateway import Gateway
 
 log = logging.getLogger(__name__)
 
+HEALTH_LOG_S = 300.0  # a summary of every device's state in the log every five minutes
+
 
 def check_port_free(host: str, port: int) -> None:
     with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as sock:
@@ -36,7 +38,11 @@ def serve(gw: Gateway, started: float, stop_after: float | None = None) -> None:
     http = gw.site.config.http
     check_port_free(http.listen, http.port)
     config = uvicorn.Config(
-        create_app(gw), host=http.listen, port=http.port, log_config=None, access_log=False,
+        create_app(gw),
+        host=http.listen,
+        port=http.port,
+        log_config=None,
+        access_log=False,
         lifespan="off",
     )
     server = uvicorn.Server(config)
@@ -62,13 +68,36 @@ def _announce(gw: Gateway, server: uvicorn.Server, started: float) -> None:
         time.sleep(0.01)
     http = gw.site.config.http
     log.info(
-        "ready in %.2f s: http://%s:%d/api/health", time.perf_counter() - started, http.listen, http.port
+        "ready in %.2f s: http://%s:%d/api/health",
+        time.perf_counter() - started,
+        http.listen,
+        http.port,
     )
     systemd.notify("READY=1")
-    interval = systemd.watchdog_interval()
-    while interval is not None and not server.should_exit:
-        if gw.alive():
-            systemd.notify("WATCHDOG=1")
-        else:
-            log.error("decision worker is stuck; not feeding the watchdog so systemd restarts us")
-        time.sleep(interval)
+    watchdog = systemd.watchdog_interval()
+    tick = min(watchdog or HEALTH_LOG_S, 5.0)
+    next_health = time.monotonic() + HEALTH_LOG_S
+    while not server.should_exit:
+        if watchdog is not None:
+            if gw.alive():
+                systemd.notify("WATCHDOG=1")
+            else:
+                log.error("decision worker is stuck; not feeding the watchdog so systemd restarts us")
+        if time.monotonic() >= next_health:
+            next_health += HEALTH_LOG_S
+            log_health(gw)
+        time.sleep(tick)
+
+
+def log_health(gw: Gateway) -> None:
+    devices = [h.snapshot() for h in gw.devices.health]
+    offline = [d["device"] for d in devices if not d["online"]]
+    log.info(
+        "health devices_online=%d/%d offline=%s decisions=%d queue=%d storage_failures=%d",
+        len(devices) - len(offline),
+        len(devices),
+        ",".join(offline) or "-",
+        gw.decisions,
+        gw.backlog(),
+        gw.storage_failures,
+    )

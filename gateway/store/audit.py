@@ -8,8 +8,9 @@ from datetime import datetime
 from gateway.timefmt import to_db
 
 
-def write_audit(conn: sqlite3.Connection, at: datetime, actor: str, action: str, target: str = "",
-                detail: str = "") -> None:
+def write_audit(
+    conn: sqlite3.Connection, at: datetime, actor: str, action: str, target: str = "", detail: str = ""
+) -> None:
     """One row in its own transaction."""
     conn.execute("BEGIN IMMEDIATE")
     try:

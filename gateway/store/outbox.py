@@ -13,8 +13,13 @@ from gateway.timefmt import to_db
 PAYLOAD_VERSION = 1
 
 
-def enqueue(conn: sqlite3.Connection, topic: str, payload: dict[str, Any], at: datetime,
-            event_id: str | None = None) -> str:
+def enqueue(
+    conn: sqlite3.Connection,
+    topic: str,
+    payload: dict[str, Any],
+    at: datetime,
+    event_id: str | None = None,
+) -> str:
     """Queue one upstream message; call inside the transaction that writes the record itself."""
     event_id = event_id or uuid7()
     body = {"v": PAYLOAD_VERSION, "type": topic, "event_id": event_id, **payload}

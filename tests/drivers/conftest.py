@@ -129,8 +129,13 @@ class MjpegCamera:
                     while not camera.cut.is_set():
                         jpeg = frame_jpeg(camera.sent)
                         camera.sent += 1
-                        self.wfile.write(b"--frame\r\nContent-Type: image/jpeg\r\nContent-Length: "
-                                         + str(len(jpeg)).encode() + b"\r\n\r\n" + jpeg + b"\r\n")
+                        self.wfile.write(
+                            b"--frame\r\nContent-Type: image/jpeg\r\nContent-Length: "
+                            + str(len(jpeg)).encode()
+                            + b"\r\n\r\n"
+                            + jpeg
+                            + b"\r\n"
+                        )
                         time.sleep(1 / camera.fps)
                 except (BrokenPipeError, ConnectionResetError):
                     pass
@@ -180,8 +185,11 @@ def no_leaked_threads() -> Iterator[None]:
     yield
     deadline = time.monotonic() + 5
     while True:
-        extra = [t for t in threading.enumerate() if t not in before and t.is_alive()
-                 and not t.name.startswith(("asyncio", "ThreadPoolExecutor"))]
+        extra = [
+            t
+            for t in threading.enumerate()
+            if t not in before and t.is_alive() and not t.name.startswith(("asyncio", "ThreadPoolExecutor"))
+        ]
         if not extra or time.monotonic() > deadline:
             break
         time.sleep(0.02)

@@ -55,8 +55,11 @@ def start_camera() -> Iterator[Callable[..., tuple[OpenCvCamera, Emitted]]]:
 def test_sources_for_each_kind_of_url() -> None:
     assert capture_source("usb:0") == (0, cv2.CAP_V4L2, False)
     assert capture_source("/dev/video2") == ("/dev/video2", cv2.CAP_V4L2, False)
-    assert capture_source("rtsp://admin:x@10.0.0.5/h264") == ("rtsp://admin:x@10.0.0.5/h264",
-                                                             cv2.CAP_FFMPEG, False)
+    assert capture_source("rtsp://admin:x@10.0.0.5/h264") == (
+        "rtsp://admin:x@10.0.0.5/h264",
+        cv2.CAP_FFMPEG,
+        False,
+    )
     assert capture_source("/srv/lane.mp4") == ("/srv/lane.mp4", cv2.CAP_FFMPEG, True)
 
 
@@ -113,8 +116,9 @@ def test_trigger_mode_reads_only_after_the_loop_asks(
     mjpeg_camera: MjpegCamera, start_camera: Callable[..., tuple[OpenCvCamera, Emitted]]
 ) -> None:
     read: list[int] = []
-    camera, _ = start_camera(mjpeg_camera.url, [lambda f: read.append(f.seq)],
-                             read_mode="trigger", trigger_frames=3)
+    camera, _ = start_camera(
+        mjpeg_camera.url, [lambda f: read.append(f.seq)], read_mode="trigger", trigger_frames=3
+    )
     wait_for(lambda: camera.health.counters["frames"] >= 5, "frames arriving")
     assert read == []
     asked_after = camera.latest()
@@ -146,7 +150,7 @@ def test_a_file_that_disappears_is_an_offline_camera(
 
 
 def test_a_camera_password_never_reaches_the_health_report(
-    start_camera: Callable[..., tuple[OpenCvCamera, Emitted]]
+    start_camera: Callable[..., tuple[OpenCvCamera, Emitted]],
 ) -> None:
     camera, _ = start_camera("rtsp://admin:s3cret@127.0.0.1:9/stream", read_timeout_s=1)
     wait_for(lambda: camera.health.last_error, "the failed open")

@@ -35,7 +35,9 @@ def test_hardware_page_snippets_validate(tmp_path: Path, snippet: str) -> None:
 
 
 def test_one_serial_port_for_two_devices_is_an_error_with_the_fix(tmp_path: Path) -> None:
-    found = problems(tmp_path, """
+    found = problems(
+        tmp_path,
+        """
 [[devices]]
 id = "door-reader"
 lane = "door"
@@ -50,7 +52,8 @@ lane = "door"
 kind = "relay"
 driver = "lcus"
 port = "/dev/ttyUSB0"
-""")
+""",
+    )
     assert len(found) == 1
     assert "devices[3].port: this serial port is also used by device 'door-reader'" in found[0]
     assert "fix: give each device its own port" in found[0]
@@ -98,11 +101,15 @@ inputs = { barrier_open = 22 }
     assert problems(tmp_path, devices) == [
         f"site.toml:{line}: devices[3].inputs.barrier_open: GPIO22 is already used by device "
         "'io-a' (inputs.car_present) (found 22)\n    fix: wire it to a free pin and give that "
-        "pin's BCM number here"]
+        "pin's BCM number here"
+    ]
 
 
 def test_driver_mistakes_are_explained_with_the_driver_s_own_keys(tmp_path: Path) -> None:
-    found = "\n".join(problems(tmp_path, """
+    found = "\n".join(
+        problems(
+            tmp_path,
+            """
 [[devices]]
 id = "a"
 lane = "door"
@@ -146,7 +153,9 @@ kind = "relay"
 driver = "gpio"
 pin = 40
 inputs = { barrier_open = 5, barrier_closed = 6 }
-"""))
+""",
+        )
+    )
     assert "devices[2].port: a serial port is a device path" in found
     assert "devices[2].baud: Extra inputs are not permitted" in found
     assert "did you mean 'baudrate'?" in found and "wiegand_bits" in found  # its own keys
@@ -160,7 +169,9 @@ inputs = { barrier_open = 5, barrier_closed = 6 }
 
 
 def test_modules_on_one_bus_share_one_connection(tmp_path: Path) -> None:
-    cfg = parse_config(site_toml(tmp_path) + """
+    cfg = parse_config(
+        site_toml(tmp_path)
+        + """
 [[devices]]
 id = "m1"
 lane = "car-in"
@@ -180,7 +191,9 @@ port = "/nonexistent/ttyUSB-bus"
 unit = 2
 inputs = { barrier_open = 0 }
 open_grace_s = 4
-""", "site.toml")
+""",
+        "site.toml",
+    )
     devices = build_devices(cfg)
     try:
         assert len(devices.shared) == 1  # one bus, one thread, one port

@@ -31,9 +31,7 @@ def test_serial_display_on_a_pty(pty_device: Callable[[str], PtyDevice]) -> None
         display.close()
 
 
-def test_serial_display_unplugged_fails_loudly_and_recovers(
-    pty_device: Callable[[str], PtyDevice]
-) -> None:
+def test_serial_display_unplugged_fails_loudly_and_recovers(pty_device: Callable[[str], PtyDevice]) -> None:
     panel = pty_device("ttyUSB-led")
     display = SerialTextDisplay(health("led", "display"), panel.path, reconnect_max_s=0.2)
     try:

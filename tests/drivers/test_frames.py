@@ -34,12 +34,15 @@ def test_em4100_id12_style_frame_with_crlf_before_etx() -> None:
     assert scan_em4100(b"\x0262E3086CED08\r\n\x03").cards == ("62E3086CED",)
 
 
-@pytest.mark.parametrize("broken", [
-    b"\x0262E3086CED09\x03",  # wrong checksum
-    b"\x0262E3086CED08\x04",  # wrong end byte
-    b"\x0262E3086CEG08\x03",  # not hex
-    b"\x0262E3086CED08\r\x03",  # CR without LF
-])
+@pytest.mark.parametrize(
+    "broken",
+    [
+        b"\x0262E3086CED09\x03",  # wrong checksum
+        b"\x0262E3086CED08\x04",  # wrong end byte
+        b"\x0262E3086CEG08\x03",  # not hex
+        b"\x0262E3086CED08\r\x03",  # CR without LF
+    ],
+)
 def test_em4100_broken_frames_are_counted_not_read(broken: bytes) -> None:
     found = scan_em4100(broken)
     assert found.cards == () and found.bad == 1 and found.rest == b""
@@ -73,14 +76,17 @@ def test_wiegand_34_keeps_the_16_bit_facility() -> None:
     assert parse_wiegand_line(f"{value:09x}".encode(), 34, "hex") == "04660:22136"
 
 
-@pytest.mark.parametrize("line", [
-    b"10000000100000000000000011",  # odd parity wrong
-    b"00000000100000000000000010",  # even parity wrong
-    b"1000000010000000000000001",  # 25 bits
-    b"4000000",  # more than 26 bits
-    b"12 34",
-    b"",
-])
+@pytest.mark.parametrize(
+    "line",
+    [
+        b"10000000100000000000000011",  # odd parity wrong
+        b"00000000100000000000000010",  # even parity wrong
+        b"1000000010000000000000001",  # 25 bits
+        b"4000000",  # more than 26 bits
+        b"12 34",
+        b"",
+    ],
+)
 def test_wiegand_bad_lines_give_nothing(line: bytes) -> None:
     encoding = "bits" if set(line) <= set(b"01") and line else "hex"
     assert parse_wiegand_line(line, 26, encoding) is None  # type: ignore[arg-type]
@@ -133,7 +139,8 @@ em_segment = st.one_of(
     card_hex.map(em4100_frame),
     card_hex.map(lambda c: em4100_frame(c, crlf=True)),
     st.tuples(card_hex, st.integers(0, 20), st.integers(0, 255)).map(
-        lambda t: _corrupt(em4100_frame(t[0]), t[1], t[2])),
+        lambda t: _corrupt(em4100_frame(t[0]), t[1], t[2])
+    ),
     st.tuples(card_hex, st.integers(1, 13)).map(lambda t: em4100_frame(t[0])[: t[1]]),
 )
 
@@ -205,11 +212,13 @@ def test_wiegand_never_reads_a_card_parity_rejects(line: bytes, bits: int, encod
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.sampled_from([26, 34]), st.integers(0, 2**16 - 1), st.integers(0, 2**16 - 1),
-       st.sampled_from(["hex", "decimal", "bits"]))
-def test_wiegand_reads_every_valid_frame(
-    bits: int, facility: int, card: int, encoding: str
-) -> None:
+@given(
+    st.sampled_from([26, 34]),
+    st.integers(0, 2**16 - 1),
+    st.integers(0, 2**16 - 1),
+    st.sampled_from(["hex", "decimal", "bits"]),
+)
+def test_wiegand_reads_every_valid_frame(bits: int, facility: int, card: int, encoding: str) -> None:
     facility %= 2 ** (bits - 18)
     value = wiegand_frame(facility, card, bits)  # type: ignore[arg-type]
     forms = {"hex": f"{value:X}", "decimal": str(value), "bits": format(value, f"0{bits}b")}

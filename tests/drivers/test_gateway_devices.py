@@ -28,23 +28,31 @@ from tests.drivers.conftest import MjpegCamera, PtyDevice, wait_for
 
 def start_gateway(tmp_path: Path, devices: str) -> Gateway:
     cfg = parse_config(site_toml(tmp_path / "data") + devices, "site.toml")
-    import_csv(cfg, [
-        write_csv(tmp_path / "r.csv", """
+    import_csv(
+        cfg,
+        [
+            write_csv(
+                tmp_path / "r.csv",
+                """
             ref,building,unit,name
             R1,3栋,2单元,张三
-            """),
-        write_csv(tmp_path / "c.csv", """
+            """,
+            ),
+            write_csv(
+                tmp_path / "c.csv",
+                """
             card,resident_ref
             0102030405,R1
-            """),
-    ])
+            """,
+            ),
+        ],
+    )
     return Gateway(cfg)
 
 
 def query(gw: Gateway, sql: str, *args: Any) -> list[tuple[Any, ...]]:
     """Read on the worker, after everything queued before it."""
-    future: Future[list[tuple[Any, ...]]] = gw.on_worker(
-        lambda conn: conn.execute(sql, args).fetchall())
+    future: Future[list[tuple[Any, ...]]] = gw.on_worker(lambda conn: conn.execute(sql, args).fetchall())
     return future.result(timeout=10)
 
 
@@ -99,7 +107,8 @@ def test_card_on_the_wire_opens_the_door_and_an_unplugged_reader_raises_an_alarm
     reader.write(em4100_frame("0102030405"))
     wait_for(lambda: query(gw, "SELECT device, reason FROM access_log"), "the decision")
     assert query(gw, "SELECT device, kind, value, admitted, reason FROM access_log") == [
-        ("door-reader", "card", "0102030405", 1, "resident")]
+        ("door-reader", "card", "0102030405", 1, "resident")
+    ]
     lock = gw.devices.lanes["door"].relays[0]
     assert isinstance(lock, SimulatedRelay) and len(lock.pulses) == 1
 
@@ -122,7 +131,8 @@ def test_a_patrol_checkpoint_records_taps_not_access_requests(
     reader.write(em4100_frame("0A0B0C0D0E") * 5)  # held on the reader: one tap
     wait_for(lambda: query(gw, "SELECT card FROM patrol_taps"), "the tap")
     assert query(gw, "SELECT checkpoint, lane, card FROM patrol_taps") == [
-        ("door-reader", "door", "0A0B0C0D0E")]
+        ("door-reader", "door", "0A0B0C0D0E")
+    ]
     assert query(gw, "SELECT count(*) FROM access_log") == [(0,)]
     payload = query(gw, "SELECT topic, payload FROM outbox")
     assert payload[0][0] == "patrol" and '"checkpoint": "door-reader"' in payload[0][1]
@@ -154,7 +164,9 @@ max_frame_age_s = 2.0
 
 
 def test_loop_detector_reads_the_plate_and_a_barrier_opened_by_hand_raises_forced_open(
-    tmp_path: Path, mock_pins: MockFactory, mjpeg_camera: MjpegCamera,
+    tmp_path: Path,
+    mock_pins: MockFactory,
+    mjpeg_camera: MjpegCamera,
     gateways: Callable[[Gateway], Gateway],
 ) -> None:
     gw = start_gateway(tmp_path, GPIO_IO + CAMERA.replace("URL", mjpeg_camera.url))
@@ -184,8 +196,7 @@ def test_loop_detector_reads_the_plate_and_a_barrier_opened_by_hand_raises_force
     gw.snapshots.flush()
     jpeg = cv2.imread(str(gw.data_dir / row[5]))
     assert jpeg is not None and jpeg.shape == (120, 160, 3)
-    barrier_relay = next(r for r in gw.devices.lanes["car-in"].relays
-                         if r.health.device == "car-in-io")
+    barrier_relay = next(r for r in gw.devices.lanes["car-in"].relays if r.health.device == "car-in-io")
     assert barrier_relay.health.counters["pulses"] == 1 and len(read) >= 1
 
     barrier.drive_low()  # now the barrier opens for the car that was let in
@@ -208,8 +219,10 @@ def test_guard_commands_are_audited_and_drive_the_relays(
     barrier.drive_high()
     gw.open_once("car-in", "保安 王").result(timeout=10)
     assert query(gw, "SELECT actor, action, target FROM audit ORDER BY id") == [
-        ("保安 王", "hold_open", "car-in"), ("保安 王", "release", "car-in"),
-        ("保安 王", "open_once", "car-in")]
+        ("保安 王", "hold_open", "car-in"),
+        ("保安 王", "release", "car-in"),
+        ("保安 王", "open_once", "car-in"),
+    ]
     assert open_alarms(gw, "forced_open") == []
 
     with pytest.raises(GatewayError, match="no lane 'car-inn'"):
@@ -223,14 +236,18 @@ def test_gateway_stop_releases_every_device(
     tmp_path: Path, pty_device: Callable[[str], PtyDevice], mock_pins: MockFactory
 ) -> None:
     board = pty_device("ttyUSB-relay")
-    gw = start_gateway(tmp_path, f"""
+    gw = start_gateway(
+        tmp_path,
+        f"""
 [[devices]]
 id = "door-relay"
 lane = "door"
 kind = "relay"
 driver = "lcus"
 port = "{board.path}"
-""" + GPIO_IO)
+"""
+        + GPIO_IO,
+    )
     gw.start()
     gw.hold_open("door", "保安 王").result(timeout=10)
     gw.hold_open("car-in", "保安 王").result(timeout=10)
@@ -239,3 +256,18 @@ port = "{board.path}"
     assert mock_pins.pin(17).state is False
     with pytest.raises(sqlite3.ProgrammingError):
         gw.conn.execute("SELECT 1")
+
+
+def test_start_settles_alarms_left_by_the_last_run_and_raises_for_missing_devices(
+    tmp_path: Path, gateways: Callable[[Gateway], Gateway]
+) -> None:
+    gw = start_gateway(tmp_path, reader_toml(str(tmp_path / "ttyUSB-never-plugged")))
+    gw.conn.execute(
+        "INSERT INTO alarms (kind, source, message, raised_at) "
+        "VALUES ('device_offline', 'door-lock', 'left open by the last run', '2026-01-01 00:00:00')"
+    )
+    assert gw.backlog() == 0  # nothing queued before start
+    gateways(gw)
+    wait_for(lambda: open_alarms(gw, "device_offline") == ["door-reader"], "the alarms settled")
+    message = query(gw, "SELECT message FROM alarms WHERE source = 'door-reader'")[0][0]
+    assert "not there (unplugged?)" in message

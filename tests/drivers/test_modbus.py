@@ -44,8 +44,9 @@ class Module:
             return states
         return [on for i, on in enumerate(states) if i == 0 or states[i - 1] != on]
 
-    async def action(self, function: int, start: int, address: int, count: int,
-                     registers: list[int], values: Any) -> None:
+    async def action(
+        self, function: int, start: int, address: int, count: int, registers: list[int], values: Any
+    ) -> None:
         with self.lock:
             if function == COILS and values is not None:
                 self.writes.append((address, bool(values[0])))
@@ -83,8 +84,12 @@ class Bus:
     def _serve(self) -> None:
         async def serve() -> None:
             self._server = ModbusSerialServer(
-                [m.device() for m in self.modules.values()], framer=FramerType.RTU,
-                port=os.ttyname(self._far_slave), baudrate=19200, ignore_missing_devices=True)
+                [m.device() for m in self.modules.values()],
+                framer=FramerType.RTU,
+                port=os.ttyname(self._far_slave),
+                baudrate=19200,
+                ignore_missing_devices=True,
+            )
             self._ready.set()
             await self._server.serve_forever()
 
@@ -130,15 +135,18 @@ def modbus_bus(rs485: Bus) -> Iterator[ModbusBus]:
     bus.stop()
 
 
-def test_relay_pulse_and_lane_inputs_through_a_real_rtu_server(
-    rs485: Bus, modbus_bus: ModbusBus
-) -> None:
+def test_relay_pulse_and_lane_inputs_through_a_real_rtu_server(rs485: Bus, modbus_bus: ModbusBus) -> None:
     module = rs485.modules[1]
     module.inputs[1] = True  # barrier down: its closed contact is made
     events: list[tuple[str, bool]] = []
-    gate = ModbusModule(modbus_bus, health("gate", "relay"), unit=1, coil=0,
-                        inputs=input_map(car_present=0, barrier_open=None, barrier_closed=1),
-                        poll_s=0.02)
+    gate = ModbusModule(
+        modbus_bus,
+        health("gate", "relay"),
+        unit=1,
+        coil=0,
+        inputs=input_map(car_present=0, barrier_open=None, barrier_closed=1),
+        poll_s=0.02,
+    )
     gate.watch(lambda name, active: events.append((name, active)))
     try:
         wait_for(lambda: gate.health.online, "the module to answer")
@@ -156,9 +164,7 @@ def test_relay_pulse_and_lane_inputs_through_a_real_rtu_server(
         gate.close()
 
 
-def test_modules_share_the_bus_and_a_silent_one_is_offline_alone(
-    rs485: Bus, modbus_bus: ModbusBus
-) -> None:
+def test_modules_share_the_bus_and_a_silent_one_is_offline_alone(rs485: Bus, modbus_bus: ModbusBus) -> None:
     first = ModbusModule(modbus_bus, health("gate-a", "relay"), 1, coil=2, inputs=[])
     second = ModbusModule(modbus_bus, health("gate-b", "relay"), 2, coil=3, inputs=[])
     missing = ModbusModule(modbus_bus, health("gate-c", "relay"), 9, coil=0, inputs=[])
@@ -186,8 +192,10 @@ def test_adapter_unplugged_and_back_resends_a_held_relay(rs485: Bus, modbus_bus:
         assert "unplugged" in gate.health.last_error
         rs485.adapter.plug()
         wait_for(lambda: gate.health.online, "the module back")
-        wait_for(lambda: set(rs485.modules[1].coil_writes(4, collapse=False)[written:]) == {True},
-                 "the held state written again after the replug")
+        wait_for(
+            lambda: set(rs485.modules[1].coil_writes(4, collapse=False)[written:]) == {True},
+            "the held state written again after the replug",
+        )
     finally:
         gate.close()
 

@@ -33,10 +33,17 @@ class Cards:
 def start_reader() -> Iterator[Callable[..., tuple[SerialReader, Cards]]]:
     started: list[SerialReader] = []
 
-    def start(device: PtyDevice, fmt: str = "em4100", debounce_s: float = 0.0,
-              **scan: object) -> tuple[SerialReader, Cards]:
-        reader = SerialReader(health(), device.path, 9600, scanner(fmt, **scan),  # type: ignore[arg-type]
-                              debounce_s=debounce_s, reconnect_max_s=0.2)
+    def start(
+        device: PtyDevice, fmt: str = "em4100", debounce_s: float = 0.0, **scan: object
+    ) -> tuple[SerialReader, Cards]:
+        reader = SerialReader(
+            health(),
+            device.path,
+            9600,
+            scanner(fmt, **scan),  # type: ignore[arg-type]
+            debounce_s=debounce_s,
+            reconnect_max_s=0.2,
+        )
         cards = Cards()
         reader.start(cards)
         started.append(reader)
@@ -143,9 +150,7 @@ def test_unplugged_reader_goes_offline_and_comes_back_by_itself(
     assert reader.health.counters["disconnects"] == 1
 
 
-def test_a_port_missing_at_start_is_offline_until_it_appears(
-    pty_device: Callable[[str], PtyDevice]
-) -> None:
+def test_a_port_missing_at_start_is_offline_until_it_appears(pty_device: Callable[[str], PtyDevice]) -> None:
     device = pty_device("ttyUSB-late")
     device.unplug()
     reader = SerialReader(health(), device.path, 9600, scanner("em4100"), reconnect_max_s=0.2)

@@ -52,9 +52,7 @@ def test_a_pulse_turns_on_once_then_off(control: tuple[PulseControl, Output]) ->
     wait_for(lambda: out.states == [True, False], "on then off")
 
 
-def test_a_held_relay_stays_on_through_pulses_until_released(
-    control: tuple[PulseControl, Output]
-) -> None:
+def test_a_held_relay_stays_on_through_pulses_until_released(control: tuple[PulseControl, Output]) -> None:
     pc, out = control
     pc.hold()
     pc.pulse(0.01)
@@ -102,7 +100,7 @@ def test_lcus_relay_on_a_pty(pty_device: Callable[[str], PtyDevice]) -> None:
 
 
 def test_lcus_relay_unplugged_goes_offline_and_resends_its_state_when_back(
-    pty_device: Callable[[str], PtyDevice]
+    pty_device: Callable[[str], PtyDevice],
 ) -> None:
     board = pty_device("ttyUSB-relay")
     relay = LcusRelay(health("relay", "relay"), board.path, channel=3, reconnect_max_s=0.2)
@@ -133,8 +131,11 @@ def mock_pins() -> Iterator[MockFactory]:
 def test_gpio_relay_and_inputs(mock_pins: MockFactory) -> None:
     events: list[tuple[str, bool]] = []
     device = GpioDevice(
-        health("gate", "relay"), 17, active_high=False,
-        inputs=[("car_present", 22, False), ("barrier_open", 23, True)], bounce_s=0,
+        health("gate", "relay"),
+        17,
+        active_high=False,
+        inputs=[("car_present", 22, False), ("barrier_open", 23, True)],
+        bounce_s=0,
     )
     mock_pins.pin(23).drive_low()  # the barrier is down: its closed contact is made
     device.watch(lambda name, active: events.append((name, active)))
@@ -150,14 +151,18 @@ def test_gpio_relay_and_inputs(mock_pins: MockFactory) -> None:
         mock_pins.pin(23).drive_low()
         mock_pins.pin(22).drive_high()
         wait_for(lambda: len(events) == 4, "four input changes")
-        assert events == [("car_present", True), ("barrier_open", True),
-                          ("barrier_open", False), ("car_present", False)]
+        assert events == [
+            ("car_present", True),
+            ("barrier_open", True),
+            ("barrier_open", False),
+            ("car_present", False),
+        ]
     finally:
         device.close()
 
 
 def test_gpio_without_gpiozero_is_an_offline_device_that_says_the_fix(
-    monkeypatch: pytest.MonkeyPatch
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setitem(sys.modules, "gpiozero", None)
     device = GpioDevice(health("gate", "relay"), 17)
