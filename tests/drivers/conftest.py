@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import select
-import socket
 import threading
 import time
 import tty
@@ -170,12 +169,6 @@ def write_video(path: Path, frames: int = 30, size: tuple[int, int] = (160, 120)
         writer.write(np.full((size[1], size[0], 3), (i * 8) % 256, np.uint8))
     writer.release()
     return path
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture(autouse=True)
