@@ -36,6 +36,7 @@ class AccessEvent:
     slot_id: int | None
     zone: str | None
     snapshot: str | None = None
+    fee_fen: int = 0  # fen the driver is asked to pay at an exit (reason payment_due)
 
     @classmethod
     def of(cls, p: Presented, facts: Facts, d: Decision, snapshot: str | None = None) -> AccessEvent:
@@ -67,6 +68,7 @@ class AccessEvent:
             slot_id=d.slot_id,
             zone=facts.lane.zone,
             snapshot=snapshot,
+            fee_fen=d.fee_fen,
         )
 
     def as_json(self) -> dict[str, Any]:
@@ -92,4 +94,5 @@ class AccessEvent:
             if self.plate
             else None,
             "slot_id": self.slot_id,
+            "fee_fen": self.fee_fen,
         }

@@ -11,6 +11,7 @@ from typing import Annotated, Any
 from fastapi import Depends, FastAPI, Query, Request
 
 from gateway.api.errors import ApiError, install_error_handlers
+from gateway.api.parking import operator_token, parking_router
 from gateway.privacy import mask_card, mask_name
 from gateway.runtime.gateway import Gateway
 from gateway.runtime.texts import reason_text
@@ -55,7 +56,9 @@ def create_app(gw: Gateway) -> FastAPI:
         description="Local API of an estate gate gateway: health, lane events, devices.",
     )
     app.state.gateway = gw
+    app.state.operator_token = operator_token(gw.data_dir)
     install_error_handlers(app)
+    app.include_router(parking_router(gw))
     language = gw.site.config.site.language
 
     @app.get("/api/health", summary="Is the gateway working, and what does each device say")

@@ -35,6 +35,18 @@ def _readers(args: argparse.Namespace) -> int:
     return bench_readers(args)
 
 
+def _day_args(p: argparse.ArgumentParser) -> None:
+    from gateway.bench.day import add_arguments
+
+    add_arguments(p)
+
+
+def _day(args: argparse.Namespace) -> int:
+    from gateway.bench.day import bench_day
+
+    return bench_day(args)
+
+
 BENCHES: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Callable[[Any], int]]] = {
     "decide": (
         "decisions, import, start-up and memory with a large site loaded",
@@ -45,5 +57,10 @@ BENCHES: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Callabl
         "card wire-to-decision latency under camera load; reader unplug and reconnect",
         _readers_args,
         _readers,
+    ),
+    "day": (
+        "a simulated day at a 1,000-slot estate, and the daily report of a 20,000-movement day",
+        _day_args,
+        _day,
     ),
 }

@@ -44,6 +44,7 @@ def cross_check(cfg: SiteConfig) -> list[Problem]:
                     fix=f"set last_day on or after {period.first_day}",
                 )
             )
+    problems += _parking(cfg)
     problems += check_devices(cfg)
     if cfg.mqtt.enabled and (cfg.mqtt.cert_file is None) != (cfg.mqtt.key_file is None):
         problems.append(
@@ -56,12 +57,13 @@ def cross_check(cfg: SiteConfig) -> list[Problem]:
     return problems
 
 
-def _unique(section: str, ids: Iterable[str]) -> list[Problem]:
+def _unique(section: str | tuple[str, ...], ids: Iterable[str]) -> list[Problem]:
     listed = list(ids)
     counts = Counter(listed)
+    where = (section,) if isinstance(section, str) else section
     return [
         Problem(
-            (section, listed.index(i, listed.index(i) + 1), "id"),
+            (*where, listed.index(i, listed.index(i) + 1), "id"),
             f"id {i!r} is used twice",
             i,
             fix="give each one its own id",
@@ -77,3 +79,24 @@ def _reference(path: Loc, value: str, known: list[str], what: str) -> list[Probl
     guess = difflib.get_close_matches(value, known, n=1)
     hint = f"did you mean {guess[0]!r}? " if guess else ""
     return [Problem(path, f"no {what} has this id", value, fix=f"{hint}known {what}s: {known}")]
+
+
+def _parking(cfg: SiteConfig) -> list[Problem]:
+    problems = _unique(("patrol", "routes"), (r.id for r in cfg.patrol.routes))
+    readers = [d.id for d in cfg.devices if d.kind == "reader"]
+    for i, route in enumerate(cfg.patrol.routes):
+        for j, checkpoint in enumerate(route.checkpoints):
+            problems += _reference(("patrol", "routes", i, "checkpoints", j), checkpoint, readers, "reader")
+    if cfg.policy.exit_without_entry == "charge":
+        rates = [t.car for t in cfg.parking.tariffs]
+        if not rates or any(r is None or r.daily_cap_fen is None for r in rates):
+            problems.append(
+                Problem(
+                    ("policy", "exit_without_entry"),
+                    "charge needs every tariff to price cars with a daily_cap_fen: that is what such "
+                    "a car pays",
+                    "charge",
+                    fix="add daily_cap_fen to each [parking.tariffs.car], or use guard or open",
+                )
+            )
+    return problems

@@ -19,7 +19,23 @@ _Serial = SerialReaderDevice | LcusRelayDevice | ModbusDevice | SerialDisplayDev
 
 
 def check_devices(cfg: SiteConfig) -> list[Problem]:
-    return _serial_ports(cfg) + _gpio_pins(cfg)
+    return _serial_ports(cfg) + _gpio_pins(cfg) + _checkpoints(cfg)
+
+
+def _checkpoints(cfg: SiteConfig) -> list[Problem]:
+    """A patrol route's checkpoint must be a reader that records taps, not one that opens a door."""
+    door_readers = {d.id for d in cfg.devices if isinstance(d, SerialReaderDevice) and d.role == "access"}
+    return [
+        Problem(
+            ("patrol", "routes", i, "checkpoints", j),
+            "this reader opens a door; its reads are access requests, never patrol taps",
+            checkpoint,
+            fix=f'set role = "patrol" on device {checkpoint!r}, or list a patrol reader here',
+        )
+        for i, route in enumerate(cfg.patrol.routes)
+        for j, checkpoint in enumerate(route.checkpoints)
+        if checkpoint in door_readers
+    ]
 
 
 def _serial_ports(cfg: SiteConfig) -> list[Problem]:

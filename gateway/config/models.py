@@ -14,6 +14,7 @@ from pydantic import Field, field_validator
 
 from gateway.config.common import Identifier, Strict
 from gateway.config.devices import Device, SimulatedDevice
+from gateway.config.parking import Parking, Patrol, Reports, Retention
 from gateway.core.windows import Window
 
 __all__ = ["Device", "SimulatedDevice", "SiteConfig"]
@@ -98,6 +99,18 @@ class Policy(Strict):
         "soft",
         title="Anti-passback",
         description="A second entry with no exit between: off, soft (admit and flag), hard (refuse).",
+    )
+    reentry: Literal["void", "charge"] = Field(
+        "void",
+        title="Stay left open by a missed exit",
+        description="When a car inside enters again (soft anti-passback): void closes the old stay "
+        "without a fee; charge bills it up to the new entry, payable at the car's next exit.",
+    )
+    exit_without_entry: Literal["open", "guard", "charge"] = Field(
+        "guard",
+        title="Unregistered car leaving with no entry record",
+        description="open: let it out (flagged); guard: keep the barrier shut for the guard; "
+        "charge: it pays the car tariff's daily cap (按一天收费). Registered cars always leave, flagged.",
     )
     closed_management: list[ClosedManagement] = Field(
         default_factory=list,
@@ -192,3 +205,13 @@ class SiteConfig(Strict):
     mqtt: Mqtt = Field(default_factory=Mqtt, title="MQTT", description="Link to the central server.")
     http: Http = Field(default_factory=Http, title="HTTP", description="API and guard pages.")
     storage: Storage = Field(default_factory=Storage, title="Storage", description="Database options.")
+    parking: Parking = Field(
+        default_factory=Parking, title="Parking", description="Tariffs and payment (明码标价)."
+    )
+    reports: Reports = Field(default_factory=Reports, title="Reports", description="The daily report.")
+    patrol: Patrol = Field(default_factory=Patrol, title="Patrol", description="Guard patrols (电子巡更).")
+    retention: Retention = Field(
+        default_factory=Retention,
+        title="Retention",
+        description="How long records are kept, and the disk guard.",
+    )

@@ -15,7 +15,7 @@ from pydantic_core import PydanticUndefined
 
 from gateway.config.models import SiteConfig
 
-SECTIONS_AS_ARRAYS = {"zones", "gates", "lanes", "devices", "closed_management"}
+SECTIONS_AS_ARRAYS = {"zones", "gates", "lanes", "devices", "closed_management", "tariffs", "routes"}
 
 
 def render() -> str:

@@ -27,6 +27,8 @@ from gateway.core import Decision, Facts, Presented, Reason, decide
 from gateway.core.credentials import BadCredential, canonical
 from gateway.events import AccessEvent
 from gateway.ids import uuid7
+from gateway.parking.operations import Operations, worker_of
+from gateway.parking.service import ParkingDesk
 from gateway.privacy import Secrets, mask_card
 from gateway.runtime.devices import ChooserFor, Devices, build_devices
 from gateway.runtime.lanes import LaneControl
@@ -75,6 +77,7 @@ class Gateway:
         self._jobs: queue.Queue[_Job | _Task | None] = queue.Queue()
         self._started = False  # device changes before start() are settled by start()
         self.devices: Devices = build_devices(cfg, chooser_for, on_change=self._device_changed)
+        self.parking = ParkingDesk(self.site)
         self.lane_io = LaneControl(self.devices, self.on_worker, self.now, set(self.site.lanes))
         self.snapshots = SnapshotWriter(self.data_dir) if self.devices.snapshot_quality else None
         self._pulse_seconds = {lane.id: lane.pulse_seconds for lane in cfg.lanes}
@@ -88,6 +91,10 @@ class Gateway:
         self._checkpointer: threading.Thread | None = None
         self._stopping = threading.Event()
         self._last_tick = time.monotonic()
+        # Daily reports, patrol rounds, retention and the disk guard; its writes come to the worker.
+        self.operations = Operations(
+            self.site, self.db_path, self.data_dir, worker_of(self.on_worker), self.now()
+        )
 
     @property
     def snapshots_dir(self) -> Path:
@@ -113,6 +120,7 @@ class Gateway:
         for lane_id, lane in self.devices.lanes.items():
             for source in lane.sources:
                 source.start(self._emitter(lane_id, source.health.device))
+        self.operations.start(self.now)
         log.info(
             "gateway started site=%s lanes=%d devices=%d db=%s",
             self.site.config.site.id,
@@ -122,6 +130,7 @@ class Gateway:
         )
 
     def stop(self) -> None:
+        self.operations.stop()
         for source in self.devices.sources():
             source.stop()
         self._jobs.put(None)
@@ -332,8 +341,28 @@ class Gateway:
         if lane is None:
             raise ValueError(f"unknown lane {p.lane!r}")
         facts = lookup(self.conn, p, lane, self.site.capacity)
+        facts, before = self.parking.prepare(self.conn, p, lane, facts)  # the fee owed at an exit
         ev = AccessEvent.of(p, facts, decide(p, facts, self.site.policy), snapshot=p.snapshot)
         write_event(self.conn, ev, lane.direction, lane.type)
+        self.parking.settle(self.conn, ev, lane, before)  # charge, payments, shared-slot handover
+        return ev
+
+    def decide_after(self, prepare: Callable[[sqlite3.Connection], Presented]) -> Future[AccessEvent]:
+        """On the worker, in one transaction: `prepare` writes (a guard's payment) and names a
+        presentation, which is then decided and recorded; the gate acts after the commit."""
+        return self.on_worker(lambda conn: self.decide_now(prepare))
+
+    def decide_now(self, prepare: Callable[[sqlite3.Connection], Presented]) -> AccessEvent:
+        """decide_after() on the calling thread (worker thread only, like handle())."""
+        received = time.perf_counter()
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            ev = self._decide_one(prepare(self.conn))
+            self.conn.execute("COMMIT")
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        self._after(ev, received)
         return ev
 
     def _failed(self, p: Presented) -> AccessEvent:
@@ -368,7 +397,7 @@ class Gateway:
                     relay.pulse(self._pulse_seconds[ev.lane], ev.event_id)
                 except Exception as exc:
                     relay.health.set_offline(f"pulse failed: {exc}")
-        lines = display_lines(ev, self.site.config.site.language)
+        lines = display_lines(ev, self.site.config.site.language, self.site.lanes[ev.lane].direction)
         for display in devices.displays:
             try:
                 display.show(lines)

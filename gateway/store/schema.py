@@ -195,10 +195,70 @@ MIGRATIONS: list[str] = [
         SELECT RAISE(ABORT, 'audit is append-only');
     END;
     """,
-    # 2: patrol checkpoint taps (电子巡更): what a reader with role "patrol" records instead of an
-    # access request. The patrol schedule (rounds, missed rounds) is built on these.
+    # parking and estate operations (issue 6): charges and payments, host validations, the handover
+    # of a shared slot, daily reports, patrol rounds, and patrol taps where the drivers' migration
+    # has not made them (the same table as theirs; it is only read here: at, checkpoint).
     """
-    CREATE TABLE patrol_taps (
+    ALTER TABLE stays ADD COLUMN billed_until TEXT;
+    CREATE INDEX stays_entered ON stays(entered_at);
+    CREATE INDEX stays_exited ON stays(exited_at) WHERE exited_at IS NOT NULL;
+
+    CREATE TABLE charges (
+        id INTEGER PRIMARY KEY,
+        stay_id INTEGER,
+        subject TEXT NOT NULL,
+        plate TEXT,
+        class TEXT NOT NULL,
+        billing TEXT,
+        kind TEXT NOT NULL CHECK (kind IN ('exit', 'reentry', 'no_entry')),
+        tariff_version TEXT NOT NULL,
+        started_at TEXT,
+        ended_at TEXT NOT NULL,
+        amount_fen INTEGER NOT NULL CHECK (amount_fen >= 0),
+        event_id TEXT,
+        at TEXT NOT NULL,
+        settled_at TEXT
+    );
+    CREATE INDEX charges_at ON charges(at);
+    CREATE INDEX charges_unsettled ON charges(subject) WHERE settled_at IS NULL;
+
+    CREATE TABLE payments (
+        id INTEGER PRIMARY KEY,
+        subject TEXT NOT NULL,
+        plate TEXT,
+        stay_id INTEGER,
+        lane TEXT NOT NULL DEFAULT '',
+        at TEXT NOT NULL,
+        fee_until TEXT NOT NULL,
+        amount_fen INTEGER NOT NULL CHECK (amount_fen > 0),
+        method TEXT NOT NULL CHECK (method IN ('cash', 'qr', 'monthly')),
+        receipt TEXT NOT NULL UNIQUE,
+        actor TEXT NOT NULL,
+        charge_id INTEGER REFERENCES charges(id)
+    );
+    CREATE INDEX payments_at ON payments(at);
+    CREATE INDEX payments_unallocated ON payments(subject) WHERE charge_id IS NULL;
+    CREATE TRIGGER payments_no_delete BEFORE DELETE ON payments BEGIN
+        SELECT RAISE(ABORT, 'payments are kept');
+    END;
+
+    CREATE TABLE validations (
+        stay_id INTEGER PRIMARY KEY,
+        building TEXT NOT NULL,
+        unit TEXT NOT NULL,
+        at TEXT NOT NULL,
+        actor TEXT NOT NULL
+    );
+
+    CREATE TABLE daily_reports (
+        day TEXT PRIMARY KEY,
+        period_start TEXT NOT NULL,
+        period_end TEXT NOT NULL,
+        built_at TEXT NOT NULL,
+        body TEXT NOT NULL
+    ) WITHOUT ROWID;
+
+    CREATE TABLE IF NOT EXISTS patrol_taps (
         id INTEGER PRIMARY KEY,
         tap_id TEXT NOT NULL UNIQUE,
         at TEXT NOT NULL,
@@ -206,9 +266,33 @@ MIGRATIONS: list[str] = [
         lane TEXT NOT NULL,
         card TEXT NOT NULL
     );
-    CREATE INDEX patrol_taps_checkpoint ON patrol_taps(checkpoint, at);
-    CREATE INDEX patrol_taps_at ON patrol_taps(at);
-    CREATE TRIGGER patrol_taps_no_update BEFORE UPDATE ON patrol_taps BEGIN
+    CREATE INDEX IF NOT EXISTS patrol_taps_checkpoint ON patrol_taps(checkpoint, at);
+    CREATE INDEX IF NOT EXISTS patrol_taps_at ON patrol_taps(at);
+
+    CREATE TABLE patrol_rounds (
+        route TEXT NOT NULL,
+        due_at TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('done', 'late', 'missed', 'overdue')),
+        finished_at TEXT,
+        missing TEXT NOT NULL DEFAULT '',
+        evaluated_at TEXT NOT NULL,
+        PRIMARY KEY (route, due_at)
+    ) WITHOUT ROWID;
+    """,
+    # 3: patrol checkpoint taps (电子巡更): what a reader with role "patrol" records instead of an
+    # access request (drivers, issue 3). Migration 2 may have made the same table already.
+    """
+    CREATE TABLE IF NOT EXISTS patrol_taps (
+        id INTEGER PRIMARY KEY,
+        tap_id TEXT NOT NULL UNIQUE,
+        at TEXT NOT NULL,
+        checkpoint TEXT NOT NULL,
+        lane TEXT NOT NULL,
+        card TEXT NOT NULL
+    );
+    CREATE INDEX IF NOT EXISTS patrol_taps_checkpoint ON patrol_taps(checkpoint, at);
+    CREATE INDEX IF NOT EXISTS patrol_taps_at ON patrol_taps(at);
+    CREATE TRIGGER IF NOT EXISTS patrol_taps_no_update BEFORE UPDATE ON patrol_taps BEGIN
         SELECT RAISE(ABORT, 'patrol_taps is append-only');
     END;
     """,

@@ -204,3 +204,31 @@ open_grace_s = 4
         assert devices.open_grace_s == {"car-in": 10.0, "car-out": 4.0}
     finally:
         devices.close()
+
+
+def test_a_patrol_route_through_a_door_reader_is_an_error(tmp_path: Path) -> None:
+    reader = """
+[[devices]]
+id = "{id}"
+lane = "door"
+kind = "reader"
+driver = "serial-reader"
+port = "/dev/ttyUSB{n}"
+format = "em4100"
+role = "{role}"
+"""
+    route = """
+[[patrol.routes]]
+id = "night"
+checkpoints = ["cp-gate", "door-reader"]
+hours = "22:00-06:00"
+"""
+    devices = reader.format(id="cp-gate", n=1, role="patrol") + reader.format(
+        id="door-reader", n=2, role="access"
+    )
+    found = problems(tmp_path, route + devices)
+    assert len(found) == 1
+    assert "patrol.routes[0].checkpoints[1]: this reader opens a door" in found[0]
+    assert """set role = "patrol" on device 'door-reader'""" in found[0]
+    ok = devices.replace('role = "access"', 'role = "patrol"')
+    assert parse_config(site_toml(tmp_path) + route + ok, "site.toml").patrol.routes[0].id == "night"
