@@ -23,6 +23,18 @@ def _decide(args: argparse.Namespace) -> int:
     return bench_decide(args)
 
 
+def _readers_args(p: argparse.ArgumentParser) -> None:
+    from gateway.bench.readers import add_arguments
+
+    add_arguments(p)
+
+
+def _readers(args: argparse.Namespace) -> int:
+    from gateway.bench.readers import bench_readers
+
+    return bench_readers(args)
+
+
 def _day_args(p: argparse.ArgumentParser) -> None:
     from gateway.bench.day import add_arguments
 
@@ -52,6 +64,11 @@ BENCHES: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Callabl
         "decisions, import, start-up and memory with a large site loaded",
         _decide_args,
         _decide,
+    ),
+    "readers": (
+        "card wire-to-decision latency under camera load; reader unplug and reconnect",
+        _readers_args,
+        _readers,
     ),
     "day": (
         "a simulated day at a 1,000-slot estate, and the daily report of a 20,000-movement day",

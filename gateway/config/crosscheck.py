@@ -6,6 +6,7 @@ import difflib
 from collections import Counter
 from collections.abc import Iterable
 
+from gateway.config.devicecheck import check_devices
 from gateway.config.models import SiteConfig
 from gateway.config.problems import Loc, Problem
 
@@ -44,6 +45,7 @@ def cross_check(cfg: SiteConfig) -> list[Problem]:
                 )
             )
     problems += _parking(cfg)
+    problems += check_devices(cfg)
     if cfg.mqtt.enabled and (cfg.mqtt.cert_file is None) != (cfg.mqtt.key_file is None):
         problems.append(
             Problem(

@@ -8,25 +8,19 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import Field, field_validator
 
+from gateway.config.common import Identifier, Strict
+from gateway.config.devices import Device, SimulatedDevice
 from gateway.config.parking import Parking, Patrol, Reports, Retention
 from gateway.core.windows import Window
 
-Identifier = Annotated[
-    str,
-    Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,39}$", description="lower-case letters, digits, - and _"),
-]
-
+__all__ = ["Device", "SimulatedDevice", "SiteConfig"]
 
 VisitorField = Literal["id_number", "phone", "destination", "reason", "passengers"]
 DEFAULT_VISITOR_FIELDS: tuple[VisitorField, ...] = ("id_number", "phone", "destination", "reason")
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 def _check_hours(values: list[str]) -> list[str]:
@@ -161,32 +155,6 @@ class Lane(Strict):
     )
 
     _hours = field_validator("hours")(_check_hours)
-
-
-class SimulatedDevice(Strict):
-    id: Identifier = Field(title="Device id", description="Unique on the site; named in health.")
-    lane: str = Field(title="Lane", description="The id of the lane the device serves.")
-    kind: Literal["reader", "camera", "relay", "display"] = Field(
-        title="Kind", description="reader, camera, relay or display."
-    )
-    driver: Literal["simulated"] = Field(
-        title="Driver", description="simulated: a stand-in that generates demo traffic."
-    )
-    per_minute: float = Field(
-        6.0,
-        ge=0,
-        le=6000,
-        title="Traffic per minute",
-        description="Simulated readers and cameras: presentations generated per minute.",
-    )
-    pulse_log: Path | None = Field(
-        None,
-        title="Pulse log",
-        description="Simulated relays: append every pulse to this file (for tests and demos).",
-    )
-
-
-Device = SimulatedDevice
 
 
 class Mqtt(Strict):

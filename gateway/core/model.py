@@ -65,6 +65,7 @@ class Presented:
     confidence: float
     at: datetime
     device: str = ""
+    snapshot: str | None = None  # JPEG of the lane at that moment, relative to the data directory
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import queue
 import sqlite3
+import sys
 import threading
 import time
 from collections import deque
@@ -19,16 +20,19 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
+from drivers.cameras.snapshots import SnapshotWriter
 from drivers.health import DeviceHealth
 from gateway.config.models import SiteConfig
 from gateway.core import Decision, Facts, Presented, Reason, decide
 from gateway.core.credentials import BadCredential, canonical
 from gateway.errors import GatewayError, NotFound, Refused
 from gateway.events import AccessEvent
+from gateway.ids import uuid7
 from gateway.parking.operations import Operations, worker_of
 from gateway.parking.service import ParkingDesk
 from gateway.privacy import Secrets, mask_card
 from gateway.runtime.devices import ChooserFor, Devices, build_devices
+from gateway.runtime.lanes import LaneControl
 from gateway.runtime.texts import display_lines
 from gateway.site import Site
 from gateway.store.alarms import clear_alarm, raise_alarm
@@ -36,6 +40,7 @@ from gateway.store.audit import audit, transaction
 from gateway.store.database import DB_NAME, open_database
 from gateway.store.lookup import lookup
 from gateway.store.outbox import enqueue
+from gateway.store.patrol import record_tap
 from gateway.store.record import write_event
 
 log = logging.getLogger(__name__)
@@ -46,6 +51,7 @@ T = TypeVar("T")
 # Decisions waiting together share one commit; more than this and the first ones would wait too long.
 MAX_BATCH = 64
 CHECKPOINT_EVERY_S = 1.0
+SWITCH_INTERVAL_S = 0.001
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,19 +76,19 @@ class Gateway:
         self.db = open_database(self.db_path, sync=cfg.storage.sync)
         self.conn: sqlite3.Connection = self.db.conn
         self.secrets = Secrets.load_or_create(self.data_dir)
-        self.devices: Devices = build_devices(cfg, chooser_for)
+        # Unbounded: card reads are never dropped.
+        self._jobs: queue.Queue[_Job | _Task | None] = queue.Queue()
+        self._started = False  # device changes before start() are settled by start()
+        self.devices: Devices = build_devices(cfg, chooser_for, on_change=self._device_changed)
         self.parking = ParkingDesk(self.site)
-        for health in self.devices.health:
-            health.on_change = self._device_changed
+        self.lane_io = LaneControl(self.devices, self.on_worker, self.now, set(self.site.lanes))
+        self.snapshots = SnapshotWriter(self.data_dir) if self.devices.snapshot_quality else None
         self._pulse_seconds = {lane.id: lane.pulse_seconds for lane in cfg.lanes}
         self.started_at = time.time()
         self.latencies_ms: deque[float] = deque(maxlen=10_000)
         self.decisions = 0
         self.storage_failures = 0
         self.rejected = 0  # presentations with values no credential can have
-        self._jobs: queue.Queue[_Job | _Task | None] = (
-            queue.Queue()
-        )  # unbounded: card reads are never dropped
         self._listeners: list[Listener] = []
         self._worker: threading.Thread | None = None
         self._checkpointer: threading.Thread | None = None
@@ -102,6 +108,9 @@ class Gateway:
         self._listeners.append(listener)
 
     def start(self) -> None:
+        # A reader thread woken by a card's last byte waits for the GIL up to this long while a
+        # camera or the HTTP server holds it; Python's default of 5 ms would be the whole budget.
+        sys.setswitchinterval(SWITCH_INTERVAL_S)
         # Checkpoints (copying the WAL into the database, with its own disk flushes) run on a
         # thread of their own, so that no decision's commit ever waits for one.
         self.conn.execute("PRAGMA wal_autocheckpoint=0")
@@ -109,6 +118,9 @@ class Gateway:
         self._checkpointer.start()
         self._worker = threading.Thread(target=self._work, name="decisions", daemon=True)
         self._worker.start()
+        self._started = True
+        self.on_worker(self._settle_device_alarms)
+        self.lane_io.start()
         for lane_id, lane in self.devices.lanes.items():
             for source in lane.sources:
                 source.start(self._emitter(lane_id, source.health.device))
@@ -131,9 +143,9 @@ class Gateway:
         self._stopping.set()
         if self._checkpointer is not None:
             self._checkpointer.join(timeout=10)
-        for lane in self.devices.lanes.values():
-            for relay in lane.relays:
-                relay.close()
+        self.devices.close()
+        if self.snapshots is not None:
+            self.snapshots.close()
         self.conn.close()
         log.info("gateway stopped")
 
@@ -189,21 +201,26 @@ class Gateway:
     def now(self) -> datetime:
         return datetime.now(self.site.tz)
 
+    # Lanes by hand (a guard's page, a remote command): audited and queued upstream first, then the
+    # relays move; the barrier watch is told, so the opening is not taken for a forced one.
     def open_lane(self, lane: str, actor: str, reason: str) -> None:
-        """Open a lane by hand (a guard, a remote command): audited first, then its relays pulse."""
+        """Open a lane once by hand."""
         ref = self._audit_lane(lane, actor, "open", reason)
-        self._drive(lane, lambda relay: relay.pulse(self._pulse_seconds[lane], ref))
+        self.lane_io.barriers.commanded(lane, time.monotonic())
+        self._drive(lane, "open", lambda relay: relay.pulse(self._pulse_seconds[lane], ref))
 
     def hold_lane(self, lane: str, actor: str, reason: str) -> None:
         """Keep a lane open (a convoy, an ambulance) until release_lane."""
         self._audit_lane(lane, actor, "hold", reason)
         self.held[lane] = actor
-        self._drive(lane, lambda relay: relay.hold())
+        self.lane_io.barriers.held(lane, True, time.monotonic())
+        self._drive(lane, "hold", lambda relay: relay.hold())
 
     def release_lane(self, lane: str, actor: str, reason: str) -> None:
         self._audit_lane(lane, actor, "release", reason)
         self.held.pop(lane, None)
-        self._drive(lane, lambda relay: relay.release())
+        self.lane_io.barriers.held(lane, False, time.monotonic())
+        self._drive(lane, "release", lambda relay: relay.release())
 
     def _audit_lane(self, lane: str, actor: str, action: str, reason: str) -> str:
         if lane not in self.site.lanes:
@@ -237,26 +254,82 @@ class Gateway:
         log.info("lane %s by hand lane=%s actor=%s", action, lane, actor)
         return f"audit:{audit_id}"
 
-    def _drive(self, lane: str, act: Callable[[Any], None]) -> None:
-        for relay in self.devices.lanes[lane].relays:
+    def _drive(self, lane: str, action: str, act: Callable[[Any], None]) -> None:
+        relays = self.devices.lanes[lane].relays
+        failed = []
+        for relay in relays:
             try:
                 act(relay)
             except Exception as exc:
-                relay.health.set_offline(f"manual {lane}: {exc}")
+                relay.health.set_offline(f"{action} by hand failed: {exc}")
+                failed.append(f"{relay.health.device}: {exc}")
+        if failed:
+            raise GatewayError(
+                f"{action} on lane {lane} failed: {'; '.join(failed)}",
+                fix="check the relay's cable and power; the device list shows which one is offline",
+            )
+        if not relays:
+            raise Refused(
+                f"lane {lane} has no relay to {action}",
+                fix="add a relay device for this lane to the site config",
+            )
 
     def _device_changed(self, health: DeviceHealth, online: bool) -> None:
+        if not self._started:
+            return  # start() settles every device's alarm at once
+        self.on_worker(lambda conn: self._device_alarm(conn, health, online))
+
+    def _device_alarm(self, conn: sqlite3.Connection, health: DeviceHealth, online: bool) -> None:
         source, at = health.device, self.now()
         if online:
-            self.on_worker(lambda conn: clear_alarm(conn, "device_offline", source, at))
+            clear_alarm(conn, "device_offline", source, at)
         else:
             message = f"{health.kind} {source} on lane {health.lane} offline: {health.last_error}"
-            self.on_worker(lambda conn: raise_alarm(conn, "device_offline", source, message, at))
+            raise_alarm(conn, "device_offline", source, message, at)
+
+    def _settle_device_alarms(self, conn: sqlite3.Connection) -> None:
+        """At start: a device that is back clears the alarm an earlier run left open; one that is
+        missing (a reader unplugged while the gateway was down) raises it now."""
+        for health in self.devices.health:
+            if health.online or health.last_error:
+                self._device_alarm(conn, health, health.online)
 
     def _emitter(self, lane: str, device: str) -> Callable[[str, str, float], None]:
+        if device in self.devices.patrol:
+            return self._patrol_tap(lane, device)
+
         def emit(kind: str, value: str, confidence: float) -> None:
-            self.present(Presented(lane, kind, value, confidence, self.now(), device))  # type: ignore[arg-type]
+            at = self.now()
+            snapshot = self._snapshot(lane, device)
+            self.present(Presented(lane, kind, value, confidence, at, device, snapshot))  # type: ignore[arg-type]
 
         return emit
+
+    def _patrol_tap(self, lane: str, device: str) -> Callable[[str, str, float], None]:
+        def tap(kind: str, value: str, confidence: float) -> None:
+            at = self.now()
+            try:
+                card = canonical("card", value)
+            except BadCredential as exc:
+                self.rejected += 1
+                log.warning("patrol tap ignored checkpoint=%s: %s", device, exc)
+                return
+            log.info("patrol tap checkpoint=%s card=%s", device, mask_card(card))
+            self.on_worker(lambda conn: record_tap(conn, uuid7(), at, device, lane, card))
+
+        return tap
+
+    def _snapshot(self, lane: str, device: str) -> str | None:
+        """Name the JPEG of the lane now; it is written in the background (None: no fresh frame)."""
+        if self.snapshots is None:
+            return None
+        cameras = sorted(self.devices.lanes[lane].cameras, key=lambda c: c.health.device != device)
+        for camera in cameras:
+            quality = self.devices.snapshot_quality.get(camera.health.device)
+            frame = camera.snapshot_frame() if quality else None
+            if frame is not None:
+                return self.snapshots.submit(frame, camera.health.device, quality or 85)
+        return None
 
     def _work(self) -> None:
         held: list[_Job | _Task | None] = []  # what ended the last batch, taken before the queue
@@ -338,7 +411,7 @@ class Gateway:
             raise ValueError(f"unknown lane {p.lane!r}")
         facts = lookup(self.conn, p, lane, self.site.capacity)
         facts, before = self.parking.prepare(self.conn, p, lane, facts)  # the fee owed at an exit
-        ev = AccessEvent.of(p, facts, decide(p, facts, self.site.policy))
+        ev = AccessEvent.of(p, facts, decide(p, facts, self.site.policy), snapshot=p.snapshot)
         write_event(self.conn, ev, lane.direction, lane.type)
         self.parking.settle(self.conn, ev, lane, before)  # charge, payments, shared-slot handover
         return ev
@@ -363,7 +436,7 @@ class Gateway:
 
     def _failed(self, p: Presented) -> AccessEvent:
         lane = self.site.lanes[p.lane]
-        return AccessEvent.of(p, Facts(lane=lane), Decision(Reason.STORAGE_FAILED))
+        return AccessEvent.of(p, Facts(lane=lane), Decision(Reason.STORAGE_FAILED), p.snapshot)
 
     def _after(self, ev: AccessEvent, received: float) -> None:
         self.decisions += 1
@@ -387,6 +460,7 @@ class Gateway:
     def _act(self, ev: AccessEvent) -> None:
         devices = self.devices.lanes[ev.lane]
         if ev.admitted:
+            self.lane_io.opening(ev.lane)  # before the pulse: the barrier's feedback may be quick
             for relay in devices.relays:
                 try:
                     relay.pulse(self._pulse_seconds[ev.lane], ev.event_id)

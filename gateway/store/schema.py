@@ -314,6 +314,23 @@ MIGRATIONS: list[str] = [
         revoked_at TEXT
     );
     """,
+    # patrol checkpoint taps (电子巡更): what a reader with role "patrol" records instead of an
+    # access request (drivers, issue 3). Migration 2 may have made the same table already.
+    """
+    CREATE TABLE IF NOT EXISTS patrol_taps (
+        id INTEGER PRIMARY KEY,
+        tap_id TEXT NOT NULL UNIQUE,
+        at TEXT NOT NULL,
+        checkpoint TEXT NOT NULL,
+        lane TEXT NOT NULL,
+        card TEXT NOT NULL
+    );
+    CREATE INDEX IF NOT EXISTS patrol_taps_checkpoint ON patrol_taps(checkpoint, at);
+    CREATE INDEX IF NOT EXISTS patrol_taps_at ON patrol_taps(at);
+    CREATE TRIGGER IF NOT EXISTS patrol_taps_no_update BEFORE UPDATE ON patrol_taps BEGIN
+        SELECT RAISE(ABORT, 'patrol_taps is append-only');
+    END;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
