@@ -46,10 +46,3 @@ def recent_audit(
     names = [d[0] for d in cur.description]
     return [dict(zip(names, row, strict=True)) for row in cur]
 
-
-def write_audit(
-    conn: sqlite3.Connection, at: datetime, actor: str, action: str, target: str = "", detail: str = ""
-) -> None:
-    """One audit row in its own transaction."""
-    with transaction(conn):
-        audit(conn, at, actor, action, target, detail)
