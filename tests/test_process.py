@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -19,7 +20,9 @@ import pytest
 
 from gateway.bench.common import free_port
 from gateway.config import parse_config
+from gateway.store.accounts import create_token
 from gateway.store.admin import import_csv
+from gateway.store.database import open_database
 from tests.conftest import site_toml, write_csv
 
 READER = """
@@ -45,6 +48,15 @@ def write_site(tmp_path: Path, per_minute: int = 0, pulse_log: Path | None = Non
     cards = "card,resident_ref\n" + "".join(f"C{i:06d},R{i % 50}\n" for i in range(200))
     import_csv(cfg, [write_csv(tmp_path / "r.csv", people), write_csv(tmp_path / "c.csv", cards)])
     return config
+
+
+def api_token(data_dir: Path) -> str:
+    conn = open_database(data_dir / "gateway.db").conn
+    try:
+        _, token = create_token(conn, datetime.now(UTC), "test", "monitor", "guard", None)
+    finally:
+        conn.close()
+    return token
 
 
 def port_of(config: Path) -> int:
@@ -82,6 +94,8 @@ def messages_until(sock: socket.socket, wanted: str) -> list[str]:
 def test_ready_watchdog_api_and_clean_stop(tmp_path: Path, notify_socket: tuple[socket.socket, str]) -> None:
     sock, path = notify_socket
     config = write_site(tmp_path, per_minute=600)
+    token = api_token(tmp_path / "data")
+    auth = {"Authorization": f"Bearer {token}"}
     proc = start(config, {"NOTIFY_SOCKET": path, "WATCHDOG_USEC": "400000"})
     try:
         messages_until(sock, "READY=1")
@@ -90,7 +104,7 @@ def test_ready_watchdog_api_and_clean_stop(tmp_path: Path, notify_socket: tuple[
         deadline = time.monotonic() + 15
         events: list[dict[str, object]] = []
         while not events and time.monotonic() < deadline:
-            events = httpx.get(f"{base}/api/events?limit=5").json()
+            events = httpx.get(f"{base}/api/events?limit=5", headers=auth).json()
             time.sleep(0.2)
         assert events and events[0]["lane"] == "door"
         assert str(events[0]["value"]).startswith("***")  # card numbers masked on the API
@@ -101,9 +115,10 @@ def test_ready_watchdog_api_and_clean_stop(tmp_path: Path, notify_socket: tuple[
             "door-lock": True,
             "door-reader": True,
         }
-        bad = httpx.get(f"{base}/api/events?limit=0")
+        assert httpx.get(f"{base}/api/events").status_code == 401  # decisions are for logged-in eyes
+        bad = httpx.get(f"{base}/api/events?limit=0", headers=auth)
         assert bad.status_code == 422 and bad.json()["error"]["code"] == "invalid_request"
-        lane = httpx.get(f"{base}/api/events?lane=nowhere")
+        lane = httpx.get(f"{base}/api/events?lane=nowhere", headers=auth)
         assert lane.status_code == 404 and "door" in lane.json()["error"]["fix"]
     finally:
         proc.send_signal(signal.SIGTERM)

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from collections.abc import Iterator
 from importlib.metadata import PackageNotFoundError, version
 from typing import Annotated, Any
 
-from fastapi import Depends, FastAPI, Query, Request
+from fastapi import FastAPI, Query
 
+from gateway.api.auth import User
+from gateway.api.deps import Db
 from gateway.api.errors import ApiError, install_error_handlers
 from gateway.api.guard import install_guard_app
 from gateway.api.parking import parking_router
@@ -37,18 +38,6 @@ ORDER BY a.id DESC LIMIT :limit
 """
 
 
-def read_db(request: Request) -> Iterator[sqlite3.Connection]:
-    """A read-only connection per request; the decision worker alone writes."""
-    gw: Gateway = request.app.state.gateway
-    # Opened on one threadpool thread, used on another by the endpoint: one at a time, so safe.
-    conn = sqlite3.connect(f"file:{gw.db_path}?mode=ro", uri=True, timeout=5, check_same_thread=False)
-    try:
-        yield conn
-    finally:
-        conn.close()
-
-
-Db = Annotated[sqlite3.Connection, Depends(read_db)]
 
 
 def create_app(gw: Gateway) -> FastAPI:
@@ -87,11 +76,12 @@ def create_app(gw: Gateway) -> FastAPI:
         }
 
     @app.get("/api/devices", summary="Each device: online, last seen, counters")
-    def devices() -> list[dict[str, Any]]:
+    def devices(who: User) -> list[dict[str, Any]]:
         return [h.snapshot() for h in gw.devices.health]
 
     @app.get("/api/events", summary="Recent access decisions, newest first")
     def events(
+        who: User,
         db: Db,
         limit: Annotated[int, Query(ge=1, le=500)] = 50,
         lane: Annotated[str | None, Query(max_length=40)] = None,
