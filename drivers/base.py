@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Protocol
+from typing import TYPE_CHECKING, Literal, Protocol
 
 from drivers.health import DeviceHealth
+
+if TYPE_CHECKING:
+    from drivers.cameras.frame import Frame, FrameConsumer
 
 # A source (card reader, camera) hands each credential it sees to the runtime through this:
 # kind ("card", "plate", "qr"), the normalized value, and a confidence from 0 to 1.
 Emit = Callable[[str, str, float], None]
+
+# Lane inputs: a loop detector says a car is over it, barrier feedback says the arm is up.
+LaneInput = Literal["car_present", "barrier_open"]
+# A sensor reports each change of an input: (input, active).
+InputEmit = Callable[[LaneInput, bool], None]
 
 
 class Source(Protocol):
@@ -45,3 +53,28 @@ class Display(Protocol):
     def show(self, lines: list[str]) -> None: ...
 
     def close(self) -> None: ...
+
+
+class Sensor(Protocol):
+    """Lane inputs (loop detector, barrier feedback); reports changes, not the state at start."""
+
+    health: DeviceHealth
+
+    def watch(self, on_input: InputEmit) -> None: ...
+
+    def stop(self) -> None: ...
+
+
+class Camera(Source, Protocol):
+    """A camera keeps its newest frame; consumers (a plate recognizer) read frames it hands them."""
+
+    def latest(self, max_age_s: float | None = None) -> Frame | None:
+        """The newest frame if it is younger than `max_age_s` (default: the configured limit)."""
+
+    def snapshot_frame(self) -> Frame | None:
+        """The frame to store with an event now: the one last read, else the newest fresh one."""
+
+    def request_read(self) -> None:
+        """A car has arrived: read the next fresh frames even if the plate was just seen."""
+
+    def attach(self, consumer: FrameConsumer) -> None: ...

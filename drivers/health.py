@@ -26,6 +26,8 @@ class DeviceHealth:
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     # Called with (health, online) when the device goes online or offline; the runtime raises alarms.
     on_change: Callable[[DeviceHealth, bool], None] | None = field(default=None, repr=False)
+    # Figures a driver adds to its health report, e.g. a camera's frame age.
+    details: Callable[[], dict[str, Any]] | None = field(default=None, repr=False)
 
     def seen(self) -> None:
         with self._lock:
@@ -63,8 +65,9 @@ class DeviceHealth:
             self.counters[what] += n
 
     def snapshot(self) -> dict[str, Any]:
+        extra = self.details() if self.details is not None else {}
         with self._lock:
-            return {
+            return extra | {
                 "device": self.device,
                 "kind": self.kind,
                 "lane": self.lane,

@@ -1,4 +1,4 @@
-"""The `gateway` command: run, demo, check-config, import, export, bench."""
+"""The `gateway` command: run, demo, check-config, import, export, user, token, bench."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from gateway.config import EX_CONFIG, ConfigError, SiteConfig, load_config
 from gateway.errors import GatewayError, ImportRejected, StorageError
@@ -76,8 +77,11 @@ def _parser() -> argparse.ArgumentParser:
     sp.add_argument("-c", "--config", required=True, type=Path)
     sp.add_argument("out_dir", type=Path)
 
-    sp = command("central-sink", cmd_central_sink,
-                 "reference consumer for the central side: every gateway's events into SQLite")
+    sp = command(
+        "central-sink",
+        cmd_central_sink,
+        "reference consumer for the central side: every gateway's events into SQLite",
+    )
     sp.add_argument("--host", default="localhost", help="broker host")
     sp.add_argument("--port", type=int, default=1883, help="broker port (8883 with TLS)")
     sp.add_argument("--prefix", default="estate", help="topic prefix of the gateways")
@@ -90,6 +94,10 @@ def _parser() -> argparse.ArgumentParser:
     sp.add_argument("--cert-file", type=Path)
     sp.add_argument("--key-file", type=Path)
     sp.add_argument("--stop-after", type=float, help="stop after this many seconds")
+
+    from gateway.accounts.cli import add_arguments as add_account_commands
+
+    add_account_commands(sub)
 
     sp = sub.add_parser("bench", help="measure the gateway (prints figures; --json for one JSON line)")
     benches = sp.add_subparsers(metavar="BENCH", required=True)
@@ -106,17 +114,16 @@ def _parser() -> argparse.ArgumentParser:
 def cmd_run(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     cfg = load_config(args.config)
-    from gateway.runtime.gateway import Gateway
-    from gateway.runtime.serve import serve
+    from gateway.demo.run import run_site
 
-    serve(Gateway(cfg), started)
+    run_site(cfg, started)
     return 0
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     cfg = load_config(DEMO_CONFIG)
-    updates = {}
+    updates: dict[str, Any] = {}
     if args.data_dir:
         updates["site"] = cfg.site.model_copy(update={"data_dir": args.data_dir.resolve()})
     if args.port:
@@ -142,8 +149,10 @@ def cmd_check_config(args: argparse.Namespace) -> int:
 
 
 def _summary(cfg: SiteConfig) -> str:
-    return (f"site {cfg.site.id}, {len(cfg.gates)} gates, {len(cfg.lanes)} lanes, "
-            f"{len(cfg.devices)} devices, {len(cfg.zones)} zones")
+    return (
+        f"site {cfg.site.id}, {len(cfg.gates)} gates, {len(cfg.lanes)} lanes, "
+        f"{len(cfg.devices)} devices, {len(cfg.zones)} zones"
+    )
 
 
 def cmd_import(args: argparse.Namespace) -> int:

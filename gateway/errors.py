@@ -25,3 +25,15 @@ class ImportRejected(GatewayError):
             f"{total} bad row(s); nothing was imported:\n{shown}{more}",
             fix="correct these rows and import the files again",
         )
+
+
+class NotFound(GatewayError):
+    """The resident, pass, lane or account named does not exist."""
+
+
+class Conflict(GatewayError):
+    """The change clashes with what is stored (a resident's plate on a pass, a name taken)."""
+
+
+class Refused(GatewayError):
+    """The request is understood but a rule forbids it (closed management needs a field)."""

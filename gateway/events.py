@@ -36,11 +36,10 @@ class AccessEvent:
     slot_id: int | None
     zone: str | None
     snapshot: str | None = None
+    fee_fen: int = 0  # fen the driver is asked to pay at an exit (reason payment_due)
 
     @classmethod
-    def of(
-        cls, p: Presented, facts: Facts, d: Decision, snapshot: str | None = None
-    ) -> AccessEvent:
+    def of(cls, p: Presented, facts: Facts, d: Decision, snapshot: str | None = None) -> AccessEvent:
         cred = facts.credential
         holder = cred.holder if cred else None
         vehicle = cred.vehicle if cred else None
@@ -69,6 +68,7 @@ class AccessEvent:
             slot_id=d.slot_id,
             zone=facts.lane.zone,
             snapshot=snapshot,
+            fee_fen=d.fee_fen,
         )
 
     def as_json(self) -> dict[str, Any]:
@@ -94,4 +94,5 @@ class AccessEvent:
             if self.plate
             else None,
             "slot_id": self.slot_id,
+            "fee_fen": self.fee_fen,
         }

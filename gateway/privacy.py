@@ -61,3 +61,19 @@ def mask_name(name: str) -> str:
 def mask_card(card: str) -> str:
     """Card numbers in logs and on screens keep their last four characters."""
     return "*" * max(len(card) - 4, 0) + card[-4:]
+
+
+_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+_ID_CHECK = "10X98765432"
+
+
+def id_number_problem(text: str) -> str | None:
+    """Why `text` is not a resident identity card number (GB 11643: 18 characters with a check
+    character), or None. The check character catches most typing mistakes at the booth."""
+    number = normalize_number(text)
+    if len(number) != 18 or not number[:17].isdigit():
+        return "an ID card number has 18 characters: 17 digits, then a digit or X"
+    expected = _ID_CHECK[sum(int(d) * w for d, w in zip(number, _ID_WEIGHTS, strict=False)) % 11]
+    if number[17] != expected:
+        return "the ID card number's last character does not match (a digit mistyped?)"
+    return None

@@ -46,6 +46,7 @@ class Site:
             shared_slot_second_car=pol.shared_slot_second_car,
             unknown_vehicle=pol.unknown_vehicle,
             anti_passback=pol.anti_passback,
+            exit_without_entry=pol.exit_without_entry,
             closed_periods=periods,
         )
         capacity = {

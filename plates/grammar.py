@@ -67,8 +67,12 @@ def formats_of(text: str) -> list[PlateFormat]:
     return [f for f in FORMATS if f.matches(text)]
 
 
+# All formats in one pattern: checking 100,000 plates of an import is one regex call each.
+_ANY_FORMAT = re.compile("|".join(f"(?:{f.pattern.pattern})" for f in FORMATS))
+
+
 def is_plate(text: str) -> bool:
-    return bool(formats_of(text))
+    return _ANY_FORMAT.fullmatch(text) is not None
 
 
 def colours_of(text: str) -> tuple[str, ...]:

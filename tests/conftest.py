@@ -71,8 +71,13 @@ port = {port}
 
 def site_toml(data_dir: Path, **overrides: object) -> str:
     values: dict[str, object] = {
-        "data_dir": data_dir, "no_slot": "refuse", "shared": "temporary", "anti_passback": "soft",
-        "capacity": 10, "pulse_log": "", "port": 8080,
+        "data_dir": data_dir,
+        "no_slot": "refuse",
+        "shared": "temporary",
+        "anti_passback": "soft",
+        "capacity": 10,
+        "pulse_log": "",
+        "port": 8080,
     }
     values.update(overrides)
     return textwrap.dedent(SITE_TOML.format(**values))

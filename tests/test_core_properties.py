@@ -51,10 +51,20 @@ holders = st.builds(
     blocked=st.booleans(),
     validity=validities,
 )
-slots = st.builds(SlotFacts, id=st.integers(1, 9), zone=st.sampled_from(["main", "other"]),
-                  number=st.just("B1"), taken_by_other=st.booleans())
-vehicles = st.builds(VehicleFacts, id=st.integers(1, 9), plate=st.just("皖A12345"),
-                     monthly_until=st.none() | moments, slot=st.none() | slots)
+slots = st.builds(
+    SlotFacts,
+    id=st.integers(1, 9),
+    zone=st.sampled_from(["main", "other"]),
+    number=st.just("B1"),
+    taken_by_other=st.booleans(),
+)
+vehicles = st.builds(
+    VehicleFacts,
+    id=st.integers(1, 9),
+    plate=st.just("皖A12345"),
+    monthly_until=st.none() | moments,
+    slot=st.none() | slots,
+)
 credentials = st.builds(
     CredentialFacts,
     id=st.integers(1, 9),
@@ -65,8 +75,13 @@ credentials = st.builds(
     validity=validities,
     vehicle=st.none() | vehicles,
 )
-zones = st.builds(ZoneFacts, id=st.just("main"), vehicle_class=st.just("car"),
-                  shared_capacity=st.integers(0, 5), shared_occupied=st.integers(0, 6))
+zones = st.builds(
+    ZoneFacts,
+    id=st.just("main"),
+    vehicle_class=st.just("car"),
+    shared_capacity=st.integers(0, 5),
+    shared_occupied=st.integers(0, 6),
+)
 policies = st.builds(
     Policy,
     no_slot=st.sampled_from(["refuse", "temporary"]),
@@ -136,8 +151,12 @@ def test_slot_billing_only_on_a_free_own_slot(s: tuple[Presented, Facts, Policy]
 @given(situations())
 def test_hard_anti_passback_never_admits_twice(s: tuple[Presented, Facts, Policy]) -> None:
     p, facts, policy = s
-    if policy.anti_passback == "hard" and facts.inside and facts.credential is not None \
-            and facts.lane.direction == "entrance":
+    if (
+        policy.anti_passback == "hard"
+        and facts.inside
+        and facts.credential is not None
+        and facts.lane.direction == "entrance"
+    ):
         assert not decide(p, facts, policy).admitted
 
 

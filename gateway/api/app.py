@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from collections.abc import Iterator
 from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Annotated, Any
 
-from fastapi import Depends, FastAPI, Query, Request
+from fastapi import FastAPI, Query
 
+from gateway.api.auth import User
+from gateway.api.deps import Db
 from gateway.api.errors import ApiError, install_error_handlers
+from gateway.api.guard import install_guard_app
+from gateway.api.parking import parking_router
 from gateway.privacy import mask_card, mask_name
 from gateway.runtime.gateway import Gateway
 from gateway.runtime.texts import reason_text
@@ -38,42 +41,34 @@ ORDER BY a.id DESC LIMIT :limit
 """
 
 
-def _reader(request: Request) -> Iterator[sqlite3.Connection]:
-    conn = sqlite3.connect(f"file:{request.app.state.db_path}?mode=ro", uri=True, timeout=5)
-    try:
-        yield conn
-    finally:
-        conn.close()
-
-
-# Module level: with postponed annotations FastAPI resolves `Db` from the module's globals, and an
-# alias local to create_app made it read `db` as a required query parameter.
-Db = Annotated[sqlite3.Connection, Depends(_reader)]
-
-
 def create_app(gw: Gateway, sync: SyncService | None = None) -> FastAPI:
     app = FastAPI(
         title="Estate gateway",
         version=VERSION,
-        description="Local API of an estate gate gateway: health, lane events, devices.",
+        description="Local API of an estate gate gateway: health, lane events, devices, and the "
+        "guard booth app (visitors, passes, lookup, lanes opened by hand, alarms, audit). "
+        "Log in with POST /api/session (cookie; send X-CSRF-Token on changes) or send an API token "
+        "as Authorization: Bearer.",
     )
+    app.state.gateway = gw
     install_error_handlers(app)
+    app.include_router(parking_router(gw))
     language = gw.site.config.site.language
-
-    app.state.db_path = gw.db_path
 
     @app.get("/api/health", summary="Is the gateway working, and what does each device say")
     def health(db: Db) -> dict[str, Any]:
         pending = db.execute(
             "SELECT count(*) FROM outbox WHERE sent_at IS NULL AND quarantined IS NULL"
         ).fetchone()[0]
-        quarantined = db.execute(
-            "SELECT count(*) FROM outbox WHERE quarantined IS NOT NULL"
-        ).fetchone()[0]
+        quarantined = db.execute("SELECT count(*) FROM outbox WHERE quarantined IS NOT NULL").fetchone()[0]
         devices = [h.snapshot() for h in gw.devices.health]
         mqtt = sync.status() if sync is not None else {"enabled": False, "state": "disabled"}
-        ok = (gw.alive() and all(d["online"] for d in devices) and gw.storage_failures == 0
-              and mqtt["state"] not in ("refused", "error"))
+        ok = (
+            gw.alive()
+            and all(d["online"] for d in devices)
+            and gw.storage_failures == 0
+            and mqtt["state"] not in ("refused", "error")
+        )
         lat = sorted(gw.latencies_ms)
         return {
             "status": "ok" if ok else "degraded",
@@ -91,22 +86,23 @@ def create_app(gw: Gateway, sync: SyncService | None = None) -> FastAPI:
         }
 
     @app.get("/api/devices", summary="Each device: online, last seen, counters")
-    def devices() -> list[dict[str, Any]]:
+    def devices(who: User) -> list[dict[str, Any]]:
         return [h.snapshot() for h in gw.devices.health]
 
     @app.get("/api/events", summary="Recent access decisions, newest first")
     def events(
+        who: User,
         db: Db,
         limit: Annotated[int, Query(ge=1, le=500)] = 50,
         lane: Annotated[str | None, Query(max_length=40)] = None,
     ) -> list[dict[str, Any]]:
         if lane is not None and lane not in gw.site.lanes:
-            raise ApiError(404, "unknown_lane", f"no lane {lane!r}",
-                           f"use one of {sorted(gw.site.lanes)}")
+            raise ApiError(404, "unknown_lane", f"no lane {lane!r}", f"use one of {sorted(gw.site.lanes)}")
         db.row_factory = sqlite3.Row
         rows = db.execute(_EVENTS, {"lane": lane, "limit": limit}).fetchall()
         return [_event_json(dict(row), language) for row in rows]
 
+    install_guard_app(app, gw)
     return app
 
 
@@ -115,6 +111,6 @@ def _event_json(row: dict[str, Any], language: str) -> dict[str, Any]:
     row["flags"] = [f for f in row["flags"].split(",") if f]
     row["name"] = mask_name(row["name"] or "")
     row["reason_text"] = reason_text(row["reason"], language)
-    if row["kind"] == "card":
+    if row["kind"] in ("card", "qr"):
         row["value"] = mask_card(row["value"])
     return row

@@ -7,10 +7,22 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
+from gateway.errors import Conflict, GatewayError, NotFound, Refused
+
+# Errors of the store and the runtime as HTTP statuses; anything else is a 500.
+_STATUS: dict[type[GatewayError], tuple[int, str]] = {
+    NotFound: (404, "not_found"),
+    Conflict: (409, "conflict"),
+    Refused: (422, "refused"),
+}
+
 
 class ApiError(Exception):
-    def __init__(self, status: int, code: str, message: str, fix: str = ""):
+    def __init__(
+        self, status: int, code: str, message: str, fix: str = "", headers: dict[str, str] | None = None
+    ):
         self.status, self.code, self.message, self.fix = status, code, message, fix
+        self.headers = headers
 
 
 def error_body(code: str, message: str, fix: str = "") -> dict[str, dict[str, str]]:
@@ -20,21 +32,35 @@ def error_body(code: str, message: str, fix: str = "") -> dict[str, dict[str, st
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
     async def _api_error(_: Request, exc: ApiError) -> JSONResponse:
-        return JSONResponse(error_body(exc.code, exc.message, exc.fix), status_code=exc.status)
+        return JSONResponse(
+            error_body(exc.code, exc.message, exc.fix), status_code=exc.status, headers=exc.headers
+        )
+
+    @app.exception_handler(GatewayError)
+    async def _gateway_error(_: Request, exc: GatewayError) -> JSONResponse:
+        status, code = _STATUS.get(type(exc), (500, "error"))
+        return JSONResponse(error_body(code, exc.message, exc.fix), status_code=status)
 
     @app.exception_handler(HTTPException)
     async def _http_error(_: Request, exc: HTTPException) -> JSONResponse:
         code = {404: "not_found", 405: "method_not_allowed", 401: "unauthorized"}.get(
             exc.status_code, "http_error"
         )
-        return JSONResponse(error_body(code, str(exc.detail)), status_code=exc.status_code)
+        return JSONResponse(
+            error_body(code, str(exc.detail)),
+            status_code=exc.status_code,
+            headers=getattr(exc, "headers", None),
+        )
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
         first = exc.errors()[0] if exc.errors() else {}
         where = ".".join(str(p) for p in first.get("loc", ()))
         return JSONResponse(
-            error_body("invalid_request", f"{where}: {first.get('msg', 'invalid request')}",
-                       "see the OpenAPI schema at /docs for the expected shape"),
+            error_body(
+                "invalid_request",
+                f"{where}: {first.get('msg', 'invalid request')}",
+                "see the OpenAPI schema at /docs for the expected shape",
+            ),
             status_code=422,
         )

@@ -23,6 +23,18 @@ def _decide(args: argparse.Namespace) -> int:
     return bench_decide(args)
 
 
+def _readers_args(p: argparse.ArgumentParser) -> None:
+    from gateway.bench.readers import add_arguments
+
+    add_arguments(p)
+
+
+def _readers(args: argparse.Namespace) -> int:
+    from gateway.bench.readers import bench_readers
+
+    return bench_readers(args)
+
+
 def _sync_args(p: argparse.ArgumentParser) -> None:
     from gateway.bench.sync import add_arguments
 
@@ -35,8 +47,54 @@ def _sync(args: argparse.Namespace) -> int:
     return bench_sync(args)
 
 
+def _day_args(p: argparse.ArgumentParser) -> None:
+    from gateway.bench.day import add_arguments
+
+    add_arguments(p)
+
+
+def _ui_args(p: argparse.ArgumentParser) -> None:
+    from gateway.bench.ui import add_arguments
+
+    add_arguments(p)
+
+
+def _day(args: argparse.Namespace) -> int:
+    from gateway.bench.day import bench_day
+
+    return bench_day(args)
+
+
+def _ui(args: argparse.Namespace) -> int:
+    from gateway.bench.ui import bench_ui
+
+    return bench_ui(args)
+
+
 BENCHES: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Callable[[Any], int]]] = {
-    "decide": ("decisions, import, start-up and memory with a large site loaded", _decide_args, _decide),
-    "sync": ("MQTT: backlog drain to a local Mosquitto, a 100,000-entry snapshot applied while cards "
-             "are decided", _sync_args, _sync),
+    "decide": (
+        "decisions, import, start-up and memory with a large site loaded",
+        _decide_args,
+        _decide,
+    ),
+    "readers": (
+        "card wire-to-decision latency under camera load; reader unplug and reconnect",
+        _readers_args,
+        _readers,
+    ),
+    "day": (
+        "a simulated day at a 1,000-slot estate, and the daily report of a 20,000-movement day",
+        _day_args,
+        _day,
+    ),
+    "sync": (
+        "MQTT: backlog drain to a local Mosquitto, a 100,000-entry snapshot applied while cards are decided",
+        _sync_args,
+        _sync,
+    ),
+    "ui": (
+        "guard pages: a decision on the wire to shown on 20 connected pages; live page weight",
+        _ui_args,
+        _ui,
+    ),
 }

@@ -48,6 +48,9 @@ type = "pedestrian"
 
 [http]
 port = {port}
+
+[storage]
+sync = "{sync}"
 """
 
 
@@ -64,9 +67,10 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def write_bench_config(work: Path) -> Path:
+def write_bench_config(work: Path, sync: str = "full") -> Path:
     path = work / "site.toml"
-    path.write_text(BENCH_SITE.format(data_dir=work / "data", port=free_port()), encoding="utf-8")
+    text = BENCH_SITE.format(data_dir=work / "data", port=free_port(), sync=sync)
+    path.write_text(text, encoding="utf-8")
     return path
 
 
@@ -91,7 +95,9 @@ def time_to_ready(config: Path, timeout: float = 30) -> tuple[float, int]:
         started = time.perf_counter()
         proc = subprocess.Popen(
             [sys.executable, "-m", "gateway.cli", "run", "-c", str(config)],
-            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         try:
             while True:

@@ -30,6 +30,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--slots", type=int, default=50_000)
     p.add_argument("--decisions", type=int, default=20_000)
     p.add_argument("--work-dir", type=Path, help="keep the generated data here")
+    p.add_argument(
+        "--sync",
+        choices=["full", "normal"],
+        default="full",
+        help="the site's storage.sync: full (power-cut safe) or normal (crash safe)",
+    )
 
 
 def bench_decide(args: argparse.Namespace) -> int:
@@ -43,12 +49,14 @@ def bench_decide(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace, work: Path) -> int:
-    config = write_bench_config(work)
+    config = write_bench_config(work, args.sync)
     cfg = load_config(config)
     plates_expected = int(args.residents * 1.1)  # the generator gives one resident in ten two cars
     cards = max(args.credentials - plates_expected, 0)
-    print(f"generating {args.residents} residents, ~{plates_expected} plates, {cards} cards, "
-          f"{args.slots} slots in {work}")
+    print(
+        f"generating {args.residents} residents, ~{plates_expected} plates, {cards} cards, "
+        f"{args.slots} slots in {work}"
+    )
     paths = write_site_csvs(work / "csv", args.residents, cards, args.slots)
     started = time.perf_counter()
     counts = import_csv(cfg, list(paths.values()))
@@ -67,8 +75,10 @@ def _run(args: argparse.Namespace, work: Path) -> int:
     card_ms = _paced(gw, done, [("door", "card", rng.choice(cards)) for _ in range(paced)])
     plate_ms = _paced(gw, done, _car_traffic(rng, plates, paced))
     # Throughput: a burst far above any gate's rate; decisions waiting together share a commit.
-    burst = [("door", "card", rng.choice(cards)) if i % 2 else ("car-in", "plate", rng.choice(plates))
-             for i in range(args.decisions)]
+    burst = [
+        ("door", "card", rng.choice(cards)) if i % 2 else ("car-in", "plate", rng.choice(plates))
+        for i in range(args.decisions)
+    ]
     began = time.perf_counter()
     for lane, kind, value in burst:
         gw.present(Presented(lane, kind, value, 1.0, gw.now(), "bench"))  # type: ignore[arg-type]
@@ -93,11 +103,15 @@ def _run(args: argparse.Namespace, work: Path) -> int:
         "rss_mb": round(rss_kb / 1024, 1),
         "sync": cfg.storage.sync,
     }
-    report(figures, args.json, [
-        "a decision's time runs from the driver handing it over to its gate opening, and includes "
-        f"the commit of its access-log, outbox and stay rows (synchronous={cfg.storage.sync})",
-        "disk_fsync_p99_ms is this disk's own flush time: no durable commit can be faster",
-    ])
+    report(
+        figures,
+        args.json,
+        [
+            "a decision's time runs from the driver handing it over to its gate opening, and includes "
+            f"the commit of its access-log, outbox and stay rows (synchronous={cfg.storage.sync})",
+            "disk_fsync_p99_ms is this disk's own flush time: no durable commit can be faster",
+        ],
+    )
     return 0
 
 
@@ -119,8 +133,9 @@ def _car_traffic(rng: random.Random, plates: list[str], n: int) -> list[tuple[st
     return out
 
 
-def _paced(gw: Gateway, done: threading.Semaphore, items: list[tuple[str, str, str]],
-           gap_s: float = 0.005) -> list[float]:
+def _paced(
+    gw: Gateway, done: threading.Semaphore, items: list[tuple[str, str, str]], gap_s: float = 0.005
+) -> list[float]:
     gw.latencies_ms.clear()
     for lane, kind, value in items:
         gw.present(Presented(lane, kind, value, 1.0, gw.now(), "bench"))  # type: ignore[arg-type]

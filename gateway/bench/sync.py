@@ -175,9 +175,7 @@ def _paho_baseline(port: int, n: int, window: int) -> float:
     client.max_inflight_messages_set(window)
     client.connect("127.0.0.1", port)
     client.loop_start()
-    body = (
-        b'{"v":1,"type":"access","event_id":"0190a0b0-1234-7abc-8def-0123456789ab","lane":"door"}'
-    )
+    body = b'{"v":1,"type":"access","event_id":"0190a0b0-1234-7abc-8def-0123456789ab","lane":"door"}'
     began = time.perf_counter()
     sent = done = 0
     while done < n:
@@ -215,9 +213,7 @@ def _snapshot_entries(n: int) -> list[dict[str, Any]]:
         if plate not in used:
             used.add(plate)
             plates.append(plate)
-            entries.append(
-                {"kind": "vehicle", "plate": plate, "resident": f"R{len(plates) % residents:06d}"}
-            )
+            entries.append({"kind": "vehicle", "plate": plate, "resident": f"R{len(plates) % residents:06d}"})
     for i in range(n * 30 // 100):
         entries.append({"kind": "card", "card": f"{i:010d}", "resident": f"R{i % residents:06d}"})
     for i in range(n - len(entries)):
@@ -280,16 +276,12 @@ def _apply(
     cards: list[str],
 ) -> tuple[float, list[float]]:
     parts = encode_snapshot(version, entries, per_part=2000)
-    central = paho.Client(
-        CallbackAPIVersion.VERSION2, client_id="bench-central", protocol=paho.MQTTv5
-    )
+    central = paho.Client(CallbackAPIVersion.VERSION2, client_id="bench-central", protocol=paho.MQTTv5)
     central.connect("127.0.0.1", port)
     central.loop_start()
     latencies: list[float] = []
     stop = threading.Event()
-    presenter = threading.Thread(
-        target=_paced_cards, args=(gw, cards, stop, version, latencies), daemon=True
-    )
+    presenter = threading.Thread(target=_paced_cards, args=(gw, cards, stop, version, latencies), daemon=True)
     began = time.perf_counter()
     presenter.start()
     for body in parts:

@@ -6,6 +6,7 @@ import difflib
 from collections import Counter
 from collections.abc import Iterable
 
+from gateway.config.devicecheck import check_devices
 from gateway.config.models import SiteConfig
 from gateway.config.problems import Loc, Problem
 
@@ -23,8 +24,11 @@ def cross_check(cfg: SiteConfig) -> list[Problem]:
         problems += _reference(("lanes", i, "gate"), lane.gate, gates, "gate")
         if lane.type == "vehicle" and lane.zone is None:
             problems.append(
-                Problem(("lanes", i, "zone"), "a vehicle lane needs the zone it leads to",
-                        fix=f"add zone = one of {zones}" if zones else "add a [[zones]] table and name it here")
+                Problem(
+                    ("lanes", i, "zone"),
+                    "a vehicle lane needs the zone it leads to",
+                    fix=f"add zone = one of {zones}" if zones else "add a [[zones]] table and name it here",
+                )
             )
         if lane.zone is not None:
             problems += _reference(("lanes", i, "zone"), lane.zone, zones, "zone")
@@ -33,25 +37,47 @@ def cross_check(cfg: SiteConfig) -> list[Problem]:
     for i, period in enumerate(cfg.policy.closed_management):
         if period.last_day < period.first_day:
             problems.append(
-                Problem(("policy", "closed_management", i, "last_day"),
-                        "the period ends before it starts", str(period.last_day),
-                        fix=f"set last_day on or after {period.first_day}")
+                Problem(
+                    ("policy", "closed_management", i, "last_day"),
+                    "the period ends before it starts",
+                    str(period.last_day),
+                    fix=f"set last_day on or after {period.first_day}",
+                )
             )
+    problems += _parking(cfg)
+    problems += check_devices(cfg)
     if cfg.mqtt.enabled and (cfg.mqtt.cert_file is None) != (cfg.mqtt.key_file is None):
         problems.append(
-            Problem(("mqtt", "cert_file"), "a client certificate needs its key and the key its certificate",
-                    fix="set both cert_file and key_file, or neither")
+            Problem(
+                ("mqtt", "cert_file"),
+                "a client certificate needs its key and the key its certificate",
+                fix="set both cert_file and key_file, or neither",
+            )
+        )
+    if (cfg.http.tls_cert_file is None) != (cfg.http.tls_key_file is None):
+        problems.append(
+            Problem(
+                ("http", "tls_cert_file"),
+                "HTTPS needs both the certificate and its key",
+                fix="set both tls_cert_file and tls_key_file, or neither",
+            )
         )
     return problems
 
 
-def _unique(section: str, ids: Iterable[str]) -> list[Problem]:
+def _unique(section: str | tuple[str, ...], ids: Iterable[str]) -> list[Problem]:
     listed = list(ids)
     counts = Counter(listed)
+    where = (section,) if isinstance(section, str) else section
     return [
-        Problem((section, listed.index(i, listed.index(i) + 1), "id"), f"id {i!r} is used twice", i,
-                fix="give each one its own id")
-        for i, n in counts.items() if n > 1
+        Problem(
+            (*where, listed.index(i, listed.index(i) + 1), "id"),
+            f"id {i!r} is used twice",
+            i,
+            fix="give each one its own id",
+        )
+        for i, n in counts.items()
+        if n > 1
     ]
 
 
@@ -61,3 +87,24 @@ def _reference(path: Loc, value: str, known: list[str], what: str) -> list[Probl
     guess = difflib.get_close_matches(value, known, n=1)
     hint = f"did you mean {guess[0]!r}? " if guess else ""
     return [Problem(path, f"no {what} has this id", value, fix=f"{hint}known {what}s: {known}")]
+
+
+def _parking(cfg: SiteConfig) -> list[Problem]:
+    problems = _unique(("patrol", "routes"), (r.id for r in cfg.patrol.routes))
+    readers = [d.id for d in cfg.devices if d.kind == "reader"]
+    for i, route in enumerate(cfg.patrol.routes):
+        for j, checkpoint in enumerate(route.checkpoints):
+            problems += _reference(("patrol", "routes", i, "checkpoints", j), checkpoint, readers, "reader")
+    if cfg.policy.exit_without_entry == "charge":
+        rates = [t.car for t in cfg.parking.tariffs]
+        if not rates or any(r is None or r.daily_cap_fen is None for r in rates):
+            problems.append(
+                Problem(
+                    ("policy", "exit_without_entry"),
+                    "charge needs every tariff to price cars with a daily_cap_fen: that is what such "
+                    "a car pays",
+                    "charge",
+                    fix="add daily_cap_fen to each [parking.tariffs.car], or use guard or open",
+                )
+            )
+    return problems

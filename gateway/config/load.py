@@ -21,11 +21,27 @@ def load_config(path: str | Path) -> SiteConfig:
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise ConfigError(name, [Problem((), "the file does not exist",
-                                         fix="give the path of a site config, e.g. config/demo.toml")]) from None
+        raise ConfigError(
+            name,
+            [
+                Problem(
+                    (),
+                    "the file does not exist",
+                    fix="give the path of a site config, e.g. config/demo.toml",
+                )
+            ],
+        ) from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(name, [Problem((), f"cannot read the file: {exc}",
-                                         fix="check its permissions and that it is UTF-8 text")]) from exc
+        raise ConfigError(
+            name,
+            [
+                Problem(
+                    (),
+                    f"cannot read the file: {exc}",
+                    fix="check its permissions and that it is UTF-8 text",
+                )
+            ],
+        ) from exc
     return parse_config(text, name, base_dir=path.resolve().parent)
 
 
@@ -33,8 +49,10 @@ def parse_config(text: str, name: str = "<config>", base_dir: Path | None = None
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(name, [Problem((), f"not valid TOML: {exc}",
-                                         fix="correct the syntax at the line shown")]) from exc
+        raise ConfigError(
+            name,
+            [Problem((), f"not valid TOML: {exc}", fix="correct the syntax at the line shown")],
+        ) from exc
     index = line_index(text)
     try:
         cfg = SiteConfig.model_validate(raw)

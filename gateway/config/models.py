@@ -8,20 +8,19 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
+from gateway.config.common import Identifier, Strict
+from gateway.config.devices import Device, SimulatedDevice
+from gateway.config.parking import Parking, Patrol, Reports, Retention
 from gateway.core.windows import Window
 
-Identifier = Annotated[
-    str,
-    Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,39}$", description="lower-case letters, digits, - and _"),
-]
+__all__ = ["Device", "SimulatedDevice", "SiteConfig"]
 
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+VisitorField = Literal["id_number", "phone", "destination", "reason", "passengers"]
+DEFAULT_VISITOR_FIELDS: tuple[VisitorField, ...] = ("id_number", "phone", "destination", "reason")
 
 
 def _check_hours(values: list[str]) -> list[str]:
@@ -71,12 +70,10 @@ class ClosedManagement(Strict):
     contractors: Literal["refuse", "admit"] = Field(
         "refuse", title="Contractors", description="Whether contractor passes are honoured."
     )
-    visitor_fields: list[Literal["id_number", "phone", "destination", "reason", "passengers"]] = (
-        Field(
-            default_factory=lambda: ["id_number", "phone", "destination", "reason"],
-            title="Visitor fields",
-            description="What a visitor must have registered to enter during the period.",
-        )
+    visitor_fields: list[VisitorField] = Field(
+        default_factory=lambda: list(DEFAULT_VISITOR_FIELDS),
+        title="Visitor fields",
+        description="What a visitor must have registered to enter during the period.",
     )
 
     _hours = field_validator("hours")(_check_hours)
@@ -102,6 +99,18 @@ class Policy(Strict):
         "soft",
         title="Anti-passback",
         description="A second entry with no exit between: off, soft (admit and flag), hard (refuse).",
+    )
+    reentry: Literal["void", "charge"] = Field(
+        "void",
+        title="Stay left open by a missed exit",
+        description="When a car inside enters again (soft anti-passback): void closes the old stay "
+        "without a fee; charge bills it up to the new entry, payable at the car's next exit.",
+    )
+    exit_without_entry: Literal["open", "guard", "charge"] = Field(
+        "guard",
+        title="Unregistered car leaving with no entry record",
+        description="open: let it out (flagged); guard: keep the barrier shut for the guard; "
+        "charge: it pays the car tariff's daily cap (按一天收费). Registered cars always leave, flagged.",
     )
     closed_management: list[ClosedManagement] = Field(
         default_factory=list,
@@ -131,9 +140,7 @@ class Lane(Strict):
     id: Identifier = Field(title="Lane id", description="Referenced by devices.")
     gate: str = Field(title="Gate", description="The id of the gate this lane belongs to.")
     name: str = Field("", title="Lane name", description="Shown to guards, e.g. 北门入口.")
-    direction: Literal["entrance", "exit"] = Field(
-        title="Direction", description="entrance or exit."
-    )
+    direction: Literal["entrance", "exit"] = Field(title="Direction", description="entrance or exit.")
     type: Literal["vehicle", "pedestrian"] = Field(title="Type", description="vehicle or pedestrian.")
     zone: str | None = Field(
         None, title="Zone", description="Parking zone a vehicle lane leads to (vehicle lanes only)."
@@ -148,32 +155,6 @@ class Lane(Strict):
     )
 
     _hours = field_validator("hours")(_check_hours)
-
-
-class SimulatedDevice(Strict):
-    id: Identifier = Field(title="Device id", description="Unique on the site; named in health.")
-    lane: str = Field(title="Lane", description="The id of the lane the device serves.")
-    kind: Literal["reader", "camera", "relay", "display"] = Field(
-        title="Kind", description="reader, camera, relay or display."
-    )
-    driver: Literal["simulated"] = Field(
-        title="Driver", description="simulated: a stand-in that generates demo traffic."
-    )
-    per_minute: float = Field(
-        6.0,
-        ge=0,
-        le=6000,
-        title="Traffic per minute",
-        description="Simulated readers and cameras: presentations generated per minute.",
-    )
-    pulse_log: Path | None = Field(
-        None,
-        title="Pulse log",
-        description="Simulated relays: append every pulse to this file (for tests and demos).",
-    )
-
-
-Device = SimulatedDevice
 
 
 class Mqtt(Strict):
@@ -306,9 +287,77 @@ class Mqtt(Strict):
 
 class Http(Strict):
     listen: str = Field(
-        "127.0.0.1", title="Listen address", description="0.0.0.0 to serve the guard tablet on the LAN."
+        "127.0.0.1",
+        title="Listen address",
+        description="0.0.0.0 to serve the guard tablet on the LAN.",
     )
     port: int = Field(8080, ge=1, le=65535, title="Port", description="HTTP port for the API and pages.")
+    tls_cert_file: Path | None = Field(
+        None,
+        title="TLS certificate",
+        description="PEM certificate (chain) file; with tls_key_file, serves HTTPS and marks the "
+        "session cookie Secure.",
+    )
+    tls_key_file: Path | None = Field(
+        None,
+        title="TLS key",
+        description="PEM private key of tls_cert_file, readable by the gateway only.",
+    )
+    session_hours: float = Field(
+        12.0,
+        gt=0,
+        le=168,
+        title="Session length",
+        description="Hours a guard stays logged in on a tablet (a shift), then logs in again.",
+    )
+
+    @property
+    def tls(self) -> bool:
+        return self.tls_cert_file is not None and self.tls_key_file is not None
+
+
+class Visitors(Strict):
+    default_hours: float = Field(
+        4.0,
+        gt=0,
+        le=168,
+        title="Visitor pass length",
+        description="Hours a visitor pass is valid when the guard does not give an end time.",
+    )
+    visitor_max_days: int = Field(
+        7, ge=1, le=366, title="Longest visitor pass", description="Days; longer visitor passes are refused."
+    )
+    contractor_max_days: int = Field(
+        366,
+        ge=1,
+        le=3660,
+        title="Longest contractor pass",
+        description="Days; renovation crews often need a few months.",
+    )
+
+
+class Alarms(Strict):
+    repeated_unknown_plate: int = Field(
+        3,
+        ge=2,
+        le=100,
+        title="Repeated unknown plate",
+        description="Raise an alarm when one unregistered plate is read this many times "
+        "within repeated_minutes (a car trying again and again, or a misread plate).",
+    )
+    repeated_minutes: float = Field(
+        10.0,
+        gt=0,
+        le=1440,
+        title="Repeated plate window",
+        description="Minutes within which repeated reads of one unknown plate count together.",
+    )
+    outbox_backlog: int = Field(
+        1000,
+        ge=1,
+        title="Outbox backlog",
+        description="Raise an alarm when more records than this wait to go upstream.",
+    )
 
 
 class Storage(Strict):
@@ -334,3 +383,17 @@ class SiteConfig(Strict):
     mqtt: Mqtt = Field(default_factory=Mqtt, title="MQTT", description="Link to the central server.")
     http: Http = Field(default_factory=Http, title="HTTP", description="API and guard pages.")
     storage: Storage = Field(default_factory=Storage, title="Storage", description="Database options.")
+    parking: Parking = Field(
+        default_factory=Parking, title="Parking", description="Tariffs and payment (明码标价)."
+    )
+    reports: Reports = Field(default_factory=Reports, title="Reports", description="The daily report.")
+    patrol: Patrol = Field(default_factory=Patrol, title="Patrol", description="Guard patrols (电子巡更).")
+    retention: Retention = Field(
+        default_factory=Retention,
+        title="Retention",
+        description="How long records are kept, and the disk guard.",
+    )
+    visitors: Visitors = Field(
+        default_factory=Visitors, title="Visitors", description="Visitor and contractor passes."
+    )
+    alarms: Alarms = Field(default_factory=Alarms, title="Alarms", description="When alarms are raised.")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import re
+import typing
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -54,10 +55,17 @@ def dotted(path: Loc) -> str:
 def from_validation(exc: ValidationError, root: type[BaseModel]) -> list[Problem]:
     problems = []
     for err in exc.errors():
-        path = tuple(p for p in err["loc"] if not _is_union_tag(p))
+        raw = tuple(err["loc"])
+        path = tuple(p for p in raw if not _is_union_tag(p))
         message = err["msg"].removeprefix("Value error, ")
-        fix = _fix_for(err, path, root)
+        fix = _fix_for(err, raw, root)
         value = None if err["type"] == "missing" else err.get("input")
+        if err["type"] in ("union_tag_invalid", "union_tag_not_found"):
+            # pydantic names the table; the user wrote (or forgot) its tag key, e.g. driver.
+            key = str(err.get("ctx", {}).get("discriminator", "")).strip("'")
+            path += (key,)
+            value = err.get("ctx", {}).get("tag")
+            message = f"unknown {key}" if value is not None else f"no {key} given"
         problems.append(Problem(path, message, value, fix))
     return problems
 
@@ -74,18 +82,26 @@ def register_union_tags(*tags: str) -> None:
     _UNION_TAGS.update(tags)
 
 
-def _fix_for(err: Any, path: Loc, root: type[BaseModel]) -> str:
+def _fix_for(err: Any, raw: Loc, root: type[BaseModel]) -> str:
     kind = err["type"]
     if kind == "extra_forbidden":
-        known = _fields_at(root, path[:-1])
-        guess = difflib.get_close_matches(str(path[-1]), known, n=1)
+        known = _fields_at(root, raw[:-1])
+        guess = difflib.get_close_matches(str(raw[-1]), known, n=1)
         hint = f"did you mean {guess[0]!r}? " if guess else ""
         return f"{hint}remove the key or use one of: {', '.join(sorted(known))}"
     if kind == "missing":
-        return f"add {path[-1]!r} here"
+        return f"add {raw[-1]!r} here"
     if kind in ("literal_error", "enum"):
         expected = err.get("ctx", {}).get("expected", "")
         return f"use one of {expected}"
+    if kind in ("union_tag_invalid", "union_tag_not_found"):
+        ctx = err.get("ctx", {})
+        key = str(ctx.get("discriminator", "")).strip("'")
+        tags = [t.strip().strip("'") for t in str(ctx.get("expected_tags", "")).split(",") if t.strip()]
+        tags = tags or sorted(_UNION_TAGS)
+        guess = difflib.get_close_matches(str(ctx.get("tag", "")), tags, n=1)
+        hint = f"did you mean {guess[0]!r}? " if guess else ""
+        return f"{hint}set {key} to one of: {', '.join(tags)}"
     if kind == "string_pattern_mismatch":
         return "use lower-case letters, digits, - and _ (for example north-in)"
     if kind.startswith(("int_", "float_", "bool_", "date_")):
@@ -94,27 +110,39 @@ def _fix_for(err: Any, path: Loc, root: type[BaseModel]) -> str:
 
 
 def _fields_at(root: type[BaseModel], path: Loc) -> list[str]:
-    model: Any = root
+    """The keys a table at `path` may have; a union member is picked by its tag in the path."""
+    models: list[Any] = [root]
     for part in path:
         if isinstance(part, int):
             continue
-        field = model.model_fields.get(part) if hasattr(model, "model_fields") else None
+        if _is_union_tag(part) and len(models) > 1:
+            models = [m for m in models if _has_tag(m, part)]
+            continue
+        if len(models) != 1:
+            return []
+        field = models[0].model_fields.get(part)
         if field is None:
             return []
-        model = _inner_model(field.annotation)
-        if model is None:
+        models = _inner_models(field.annotation)
+        if not models:
             return []
-    return list(model.model_fields) if hasattr(model, "model_fields") else []
+    return list(models[0].model_fields) if len(models) == 1 else []
 
 
-def _inner_model(annotation: Any) -> Any:
+def _inner_models(annotation: Any) -> list[Any]:
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return annotation
+        return [annotation]
+    found: list[Any] = []
     for arg in getattr(annotation, "__args__", ()):
-        found = _inner_model(arg)
-        if found is not None:
-            return found
-    return None
+        found += _inner_models(arg)
+    return found
+
+
+def _has_tag(model: Any, tag: str) -> bool:
+    return any(
+        typing.get_origin(f.annotation) is typing.Literal and tag in typing.get_args(f.annotation)
+        for f in model.model_fields.values()
+    )
 
 
 _HEADER = re.compile(r"^\s*(\[\[?)\s*([^\]]+?)\s*\]\]?\s*(#.*)?$")

@@ -20,6 +20,12 @@ _HOLDER_REASON = {
 }
 
 
+_BILLING_REASON: dict[Billing | None, Reason] = {
+    Billing.MONTHLY: Reason.MONTHLY,
+    Billing.TEMPORARY: Reason.TEMPORARY,
+}
+
+
 def decide(p: Presented, facts: Facts, policy: Policy) -> Decision:
     lane = facts.lane
     if not within(lane.hours, p.at):
@@ -35,12 +41,9 @@ def decide(p: Presented, facts: Facts, policy: Policy) -> Decision:
         return Decision(refused)
     if lane.direction == "exit":
         return _exit(cred, facts)
-    flags: tuple[str, ...] = ()
-    if facts.inside:
-        if policy.anti_passback == "hard":
-            return Decision(Reason.ANTI_PASSBACK)
-        if policy.anti_passback == "soft":
-            flags = ("already_inside",)
+    flags = _passback(facts, policy)
+    if flags is None:
+        return Decision(Reason.ANTI_PASSBACK)
     if lane.type == "pedestrian":
         return Decision(_HOLDER_REASON[cred.holder.kind], flags=flags)
     return _vehicle_entry(cred, p, facts, policy, flags)
@@ -52,19 +55,30 @@ def _unknown(p: Presented, facts: Facts, policy: Policy, closed: ClosedPeriod | 
     if p.kind != "plate" or lane.type != "vehicle":
         return Decision(Reason.UNKNOWN)
     if lane.direction == "exit":
-        if facts.inside:
-            return Decision(Reason.TEMPORARY, Billing.TEMPORARY)
-        return Decision(Reason.UNKNOWN, flags=("no_entry_record",))
+        flags: tuple[str, ...] = () if facts.inside else ("no_entry_record",)
+        if facts.fee_due > 0:
+            return Decision(Reason.PAYMENT_DUE, Billing.TEMPORARY, flags=flags, fee_fen=facts.fee_due)
+        if not facts.inside and policy.exit_without_entry == "guard":
+            return Decision(Reason.UNKNOWN, flags=flags)
+        return Decision(Reason.TEMPORARY, Billing.TEMPORARY, flags=flags)
     if closed is not None and not closed.admit_temporary_vehicles:
         return Decision(Reason.CLOSED_MANAGEMENT)
     if policy.unknown_vehicle == "refuse":
         return Decision(Reason.UNKNOWN)
-    return _temporary(facts, ())
+    entry_flags = _passback(facts, policy)
+    if entry_flags is None:
+        return Decision(Reason.ANTI_PASSBACK)
+    return _temporary(facts, entry_flags)
 
 
-def _credential_refusal(
-    cred: CredentialFacts, p: Presented, closed: ClosedPeriod | None
-) -> Reason | None:
+def _passback(facts: Facts, policy: Policy) -> tuple[str, ...] | None:
+    """An entry while recorded inside: None to refuse (hard), or the flags to admit it with."""
+    if not facts.inside or policy.anti_passback == "off":
+        return ()
+    return None if policy.anti_passback == "hard" else ("already_inside",)
+
+
+def _credential_refusal(cred: CredentialFacts, p: Presented, closed: ClosedPeriod | None) -> Reason | None:
     holder = cred.holder
     if cred.blocked or holder.blocked:
         return Reason.BLOCKED
@@ -86,8 +100,15 @@ def _credential_refusal(
 
 def _exit(cred: CredentialFacts, facts: Facts) -> Decision:
     # Nobody is kept in: an exit without a recorded entry still opens, and is flagged for the guard.
+    # A car that owes a fee (a visitor's, or a resident's second car of a shared slot) pays first.
     flags = () if facts.inside else ("no_entry_record",)
-    return Decision(_HOLDER_REASON[cred.holder.kind], flags=flags)
+    if facts.fee_due > 0:
+        return Decision(Reason.PAYMENT_DUE, facts.stay_billing, flags=flags, fee_fen=facts.fee_due)
+    reason = _HOLDER_REASON[cred.holder.kind]
+    # A resident's car leaves as what it came in as: monthly, or temporary (a shared slot's second car).
+    if cred.holder.kind == "resident":
+        reason = _BILLING_REASON.get(facts.stay_billing, reason)
+    return Decision(reason, facts.stay_billing, flags=flags)
 
 
 def _vehicle_entry(
@@ -121,9 +142,7 @@ def _temporary(facts: Facts, flags: tuple[str, ...]) -> Decision:
     return _shared_space(facts, Reason.TEMPORARY, Billing.TEMPORARY, flags)
 
 
-def _shared_space(
-    facts: Facts, reason: Reason, billing: Billing, flags: tuple[str, ...]
-) -> Decision:
+def _shared_space(facts: Facts, reason: Reason, billing: Billing, flags: tuple[str, ...]) -> Decision:
     if facts.zone is not None and facts.zone.full:
         return Decision(Reason.ZONE_FULL, flags=flags)
     return Decision(reason, billing, flags=flags)

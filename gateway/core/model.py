@@ -37,15 +37,14 @@ class Reason(StrEnum):
     WRONG_LANE = "wrong_lane"
     LANE_CLOSED = "lane_closed"
     STORAGE_FAILED = "storage_failed"
+    PAYMENT_DUE = "payment_due"  # the barrier stays shut until the fee is paid
 
     @property
     def admits(self) -> bool:
         return self in _ADMITTING
 
 
-_ADMITTING = frozenset(
-    {Reason.RESIDENT, Reason.MONTHLY, Reason.VISITOR, Reason.CONTRACTOR, Reason.TEMPORARY}
-)
+_ADMITTING = frozenset({Reason.RESIDENT, Reason.MONTHLY, Reason.VISITOR, Reason.CONTRACTOR, Reason.TEMPORARY})
 
 
 class Billing(StrEnum):
@@ -67,6 +66,7 @@ class Presented:
     confidence: float
     at: datetime
     device: str = ""
+    snapshot: str | None = None  # JPEG of the lane at that moment, relative to the data directory
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,6 +139,7 @@ class Policy:
     shared_slot_second_car: Literal["refuse", "temporary"] = "temporary"
     unknown_vehicle: Literal["refuse", "temporary"] = "temporary"
     anti_passback: Literal["off", "soft", "hard"] = "soft"
+    exit_without_entry: Literal["open", "guard", "charge"] = "guard"
     closed_periods: tuple[ClosedPeriod, ...] = ()
 
     def closed_period(self, at: datetime) -> ClosedPeriod | None:
@@ -153,6 +154,8 @@ class Facts:
     credential: CredentialFacts | None = None
     inside: bool = False  # the credential's subject (person or vehicle) is inside now
     zone: ZoneFacts | None = None  # the lane's zone, for the presented vehicle's class
+    fee_due: int = 0  # fen still to pay before leaving (exit lanes; worked out by the store's fee desk)
+    stay_billing: Billing | None = None  # exit lanes: how the stay now ending was billed
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,6 +164,7 @@ class Decision:
     billing: Billing | None = None
     slot_id: int | None = None
     flags: tuple[str, ...] = field(default=())
+    fee_fen: int = 0  # what the driver is asked to pay (payment_due)
 
     @property
     def admitted(self) -> bool:

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import logging
+import secrets
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
+from gateway.accounts.passwords import hash_password
 from gateway.config.models import SiteConfig
 from gateway.demo.seed import write_site_csvs
 from gateway.demo.traffic import DemoTraffic
 from gateway.runtime.gateway import Gateway
 from gateway.runtime.serve import serve
+from gateway.store.accounts import create_account, list_accounts
 from gateway.store.admin import import_csv
 from gateway.store.database import DB_NAME, open_database
 
@@ -29,8 +34,35 @@ def seed_if_empty(cfg: SiteConfig) -> None:
     log.info("demo data seeded: %s", ", ".join(f"{n} {k}" for k, n in counts.items()))
 
 
-def run_demo(cfg: SiteConfig, started: float, stop_after: float | None = None) -> None:
-    seed_if_empty(cfg)
+def demo_login(cfg: SiteConfig) -> str:
+    """How to log in to the demo's guard pages. On first start an admin is made with a random
+    password, printed this once; the demo never has a fixed password either."""
+    db = open_database(cfg.site.data_dir / DB_NAME)
+    try:
+        if list_accounts(db.conn):
+            return (
+                "log in with the account made when the demo first started, or add one: "
+                "gateway user add -c config/demo.toml --admin NAME"
+            )
+        password = secrets.token_urlsafe(9)
+        now = datetime.now(ZoneInfo(cfg.site.timezone))
+        hashed = hash_password(password)
+        create_account(db.conn, now, "demo", "admin", "演示管理员", "admin", hashed)
+    finally:
+        db.conn.close()
+    return f"log in as admin with password {password} (shown this once; change it on the admin page)"
+
+
+def run_site(cfg: SiteConfig, started: float, stop_after: float | None = None) -> None:
+    """Run a site; its simulated readers and cameras (if any) present the site's own credentials."""
     traffic = DemoTraffic(cfg.site.data_dir / DB_NAME, cfg)
     gw = Gateway(cfg, chooser_for=traffic.chooser_for)
     serve(gw, started, stop_after)
+
+
+def run_demo(cfg: SiteConfig, started: float, stop_after: float | None = None) -> None:
+    seed_if_empty(cfg)
+    how = demo_login(cfg)
+    http = cfg.http
+    print(f"\n  guard pages: http://{http.listen}:{http.port}/\n  {how}\n", flush=True)
+    run_site(cfg, started, stop_after)

@@ -15,8 +15,12 @@ ALNUM = LETTERS + "0123456789"
 
 def random_plate(rng: random.Random, province: str = "皖") -> str:
     if rng.random() < 0.15:  # a green new-energy plate
-        return province + rng.choice(LETTERS) + rng.choice("DF") + rng.choice(ALNUM) + "".join(
-            rng.choice("0123456789") for _ in range(4)
+        return (
+            province
+            + rng.choice(LETTERS)
+            + rng.choice("DF")
+            + rng.choice(ALNUM)
+            + "".join(rng.choice("0123456789") for _ in range(4))
         )
     return province + rng.choice(LETTERS) + "".join(rng.choice(ALNUM) for _ in range(5))
 
@@ -39,9 +43,20 @@ def write_site_csvs(
         w = csv.writer(f)
         w.writerow(["ref", "building", "unit", "room", "name", "phone"])
         for i in range(residents):
-            name = rng.choice(SURNAMES) + rng.choice(GIVEN) + (rng.choice(GIVEN) if rng.random() < 0.6 else "")
+            name = (
+                rng.choice(SURNAMES) + rng.choice(GIVEN) + (rng.choice(GIVEN) if rng.random() < 0.6 else "")
+            )
             phone = "1" + rng.choice("3589") + "".join(rng.choice("0123456789") for _ in range(9))
-            w.writerow([f"R{i:06d}", f"{i // 120 + 1}栋", f"{i % 4 + 1}单元", f"{i % 30 + 101}", name, phone])
+            w.writerow(
+                [
+                    f"R{i:06d}",
+                    f"{i // 120 + 1}栋",
+                    f"{i % 4 + 1}单元",
+                    f"{i % 30 + 101}",
+                    name,
+                    phone,
+                ]
+            )
     with open(paths["vehicles"], "w", newline="", encoding="utf-8") as f:
         w = csv.writer(f)
         w.writerow(["plate", "resident_ref", "class", "monthly_until"])
@@ -59,14 +74,24 @@ def write_site_csvs(
         w.writerow(["card", "resident_ref", "valid_to", "blocked"])
         for i in range(cards):
             valid_to = "2020-12-31" if i % 50 == 7 else ""
-            w.writerow([f"{0x0A00000000 + i * 7919:010X}", f"R{i % residents:06d}", valid_to,
-                        int(i % 97 == 5)])
+            w.writerow(
+                [
+                    f"{0x0A00000000 + i * 7919:010X}",
+                    f"R{i % residents:06d}",
+                    valid_to,
+                    int(i % 97 == 5),
+                ]
+            )
     with open(paths["slots"], "w", newline="", encoding="utf-8") as f:
         w = csv.writer(f)
         w.writerow(["zone", "number", "resident_ref", "plates"])
-        for i in range(min(slots, residents)):
+        written = 0
+        for i in range(residents):
+            if written == slots:
+                break
             if i % 7 == 3:  # monthly-rent cars park in the shared spaces
                 continue
             # Both cars of a two-car resident share the one slot (一位多车).
-            w.writerow([zone, f"B{i:05d}", f"R{i:06d}", ";".join(owned[i])])
+            w.writerow([zone, f"B{i:06d}", f"R{i:06d}", ";".join(owned[i])])
+            written += 1
     return paths

@@ -1,10 +1,11 @@
-"""Demo traffic: what simulated readers and cameras present, drawn from the demo site's own data."""
+"""Simulated traffic: what simulated readers and cameras present, drawn from the site's own data."""
 
 from __future__ import annotations
 
 import random
 import sqlite3
 import threading
+import time
 from contextlib import closing
 from pathlib import Path
 
@@ -21,11 +22,28 @@ class DemoTraffic:
         self._lanes = {lane.id: lane for lane in cfg.lanes}
         self._rng = random.Random(seed)
         self._lock = threading.Lock()
-        with closing(sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)) as conn:
-            self._cards = [r[0] for r in conn.execute(
-                "SELECT value FROM credentials WHERE kind = 'card' ORDER BY random() LIMIT 400")]
-            self._plates = [r[0] for r in conn.execute(
-                "SELECT value FROM credentials WHERE kind = 'plate' ORDER BY random() LIMIT 400")]
+        self._cards: list[str] = []
+        self._plates: list[str] = []
+        self._loaded = 0.0
+
+    def _refresh(self) -> None:
+        """Re-sample the site's cards and plates now and then, so imports show up in the traffic."""
+        if time.monotonic() - self._loaded < 60:
+            return
+        self._loaded = time.monotonic()
+        with closing(sqlite3.connect(f"file:{self._db_path}?mode=ro", uri=True)) as conn:
+            self._cards = [
+                r[0]
+                for r in conn.execute(
+                    "SELECT value FROM credentials WHERE kind = 'card' ORDER BY random() LIMIT 400"
+                )
+            ]
+            self._plates = [
+                r[0]
+                for r in conn.execute(
+                    "SELECT value FROM credentials WHERE kind = 'plate' ORDER BY random() LIMIT 400"
+                )
+            ]
 
     def chooser_for(self, device: Device) -> Chooser:
         lane = self._lanes[device.lane]
@@ -37,12 +55,14 @@ class DemoTraffic:
 
     def _card(self) -> tuple[str, str, float] | None:
         with self._lock:
+            self._refresh()
             if self._cards and self._rng.random() < 0.9:
                 return "card", self._rng.choice(self._cards), 1.0
             return "card", f"{self._rng.randrange(16**10):010X}", 1.0
 
     def _arriving(self) -> tuple[str, str, float] | None:
         with self._lock:
+            self._refresh()
             if self._plates and self._rng.random() < 0.75:
                 return "plate", self._rng.choice(self._plates), 0.97
             return "plate", random_plate(self._rng, self._rng.choice("皖苏浙沪")), 0.93

@@ -1,14 +1,19 @@
-"""Building each lane's devices from the config. New drivers register a factory here."""
+"""Building each lane's devices from the config. A new driver registers a factory in FACTORIES."""
 
 from __future__ import annotations
 
+import logging
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from drivers.base import Display, Relay, Source
+from drivers.base import Camera, Display, Relay, Sensor, Source
 from drivers.health import DeviceHealth
 from drivers.simulated import Chooser, SimulatedDisplay, SimulatedRelay, SimulatedSource
+from gateway.config import devices as cfgdev
 from gateway.config.models import Device, SiteConfig
+
+log = logging.getLogger(__name__)
 
 # A chooser for each simulated source, given the device and its lane; the demo supplies traffic.
 ChooserFor = Callable[[Device], Chooser]
@@ -19,33 +24,233 @@ class LaneDevices:
     sources: list[Source] = field(default_factory=list)
     relays: list[Relay] = field(default_factory=list)
     displays: list[Display] = field(default_factory=list)
+    sensors: list[Sensor] = field(default_factory=list)
+    cameras: list[Camera] = field(default_factory=list)  # also in sources
 
 
 @dataclass
 class Devices:
     lanes: dict[str, LaneDevices]
     health: list[DeviceHealth]
+    patrol: set[str] = field(default_factory=set)  # ids of readers that are patrol checkpoints
+    open_grace_s: dict[str, float] = field(default_factory=dict)  # per lane, from its sensors
+    snapshot_quality: dict[str, int] = field(default_factory=dict)  # cameras that store snapshots
+    shared: list[Callable[[], None]] = field(default_factory=list)  # stopped last (Modbus buses)
 
     def sources(self) -> list[Source]:
         return [s for lane in self.lanes.values() for s in lane.sources]
+
+    def close(self) -> None:
+        """Stop inputs, release relays, close displays, then what they share. Never raises."""
+        for lane in self.lanes.values():
+            steps: list[Callable[[], None]] = [s.stop for s in lane.sensors]
+            steps += [r.close for r in lane.relays] + [d.close for d in lane.displays]
+            for step in steps:
+                _quietly(step)
+        for step in self.shared:
+            _quietly(step)
+
+
+def _quietly(step: Callable[[], None]) -> None:
+    try:
+        step()
+    except Exception:
+        log.exception("closing a device failed")
+
+
+@dataclass
+class Build:
+    """What factories share while the site's devices are built."""
+
+    cfg: SiteConfig
+    devices: Devices
+    chooser_for: ChooserFor | None
+    modbus_buses: dict[str, object] = field(default_factory=dict)
+
+
+Factory = Callable[[Device, DeviceHealth, LaneDevices, Build], None]
 
 
 def _nothing() -> None:
     return None
 
 
-def build_devices(cfg: SiteConfig, chooser_for: ChooserFor | None = None) -> Devices:
-    lanes = {lane.id: LaneDevices() for lane in cfg.lanes}
-    health = []
+def _simulated(device: Device, h: DeviceHealth, slot: LaneDevices, build: Build) -> None:
+    assert isinstance(device, cfgdev.SimulatedDevice)
+    if device.kind in ("reader", "camera"):
+        choose = build.chooser_for(device) if build.chooser_for else _nothing
+        slot.sources.append(SimulatedSource(h, device.per_minute, choose))
+    elif device.kind == "relay":
+        slot.relays.append(SimulatedRelay(h, device.pulse_log))
+    else:
+        slot.displays.append(SimulatedDisplay(h))
+
+
+def _serial_reader(device: Device, h: DeviceHealth, slot: LaneDevices, build: Build) -> None:
+    from drivers.readers.frames import scanner
+    from drivers.readers.serial_reader import SerialReader
+
+    assert isinstance(device, cfgdev.SerialReaderDevice)
+    scan = scanner(device.format, device.em4100_number, device.wiegand_bits, device.wiegand_encoding)
+    slot.sources.append(
+        SerialReader(
+            h,
+            device.port,
+            device.baudrate,
+            scan,
+            debounce_s=device.debounce_s,
+            reconnect_max_s=device.reconnect_max_s,
+        )
+    )
+    if device.role == "patrol":
+        build.devices.patrol.add(device.id)
+
+
+def _lcus(device: Device, h: DeviceHealth, slot: LaneDevices, build: Build) -> None:
+    from drivers.relays.lcus import LcusRelay
+
+    assert isinstance(device, cfgdev.LcusRelayDevice)
+    slot.relays.append(LcusRelay(h, device.port, device.channel, device.baudrate, device.reconnect_max_s))
+
+
+def _modbus(device: Device, h: DeviceHealth, slot: LaneDevices, build: Build) -> None:
+    from drivers.relays.modbus import ModbusBus, ModbusModule, input_map
+
+    assert isinstance(device, cfgdev.ModbusDevice)
+    key = os.path.realpath(device.port)
+    bus = build.modbus_buses.get(key)
+    if bus is None:  # modules on one RS-485 bus share its port (the config check allows it)
+        bus = ModbusBus(
+            device.port,
+            baudrate=device.baudrate,
+            parity=device.parity,
+            stopbits=device.stopbits,
+            timeout_s=device.timeout_s,
+            reconnect_max_s=device.reconnect_max_s,
+        )
+        build.modbus_buses[key] = bus
+        build.devices.shared.append(bus.stop)
+    assert isinstance(bus, ModbusBus)
+    inputs = input_map(device.inputs.car_present, device.inputs.barrier_open, device.inputs.barrier_closed)
+    module = ModbusModule(bus, h, device.unit, device.coil, inputs, device.poll_s)
+    _place(module, device.coil is not None, bool(inputs), device, slot, build)
+
+
+def _gpio(device: Device, h: DeviceHealth, slot: LaneDevices, build: Build) -> None:
+    from drivers.relays.gpio import GpioDevice
+
+    assert isinstance(device, cfgdev.GpioDevice)
+    inputs = [
+        (name, pin, inverted)
+        for name, pin, inverted in (
+            ("car_present", device.inputs.car_present, False),
+            ("barrier_open", device.inputs.barrier_open, False),
+            ("barrier_open", device.inputs.barrier_closed, True),
+        )
+        if pin is not None
+    ]
+    gpio = GpioDevice(
+        h,
+        device.pin,
+        active_high=device.active_high,
+        inputs=inputs,  # type: ignore[arg-type]
+        pull_up=device.pull_up,
+        bounce_s=device.bounce_s,
+    )
+    _place(gpio, device.pin is not None, bool(inputs), device, slot, build)
+
+
+def _place(
+    obj: object,
+    relay: bool,
+    inputs: bool,
+    device: cfgdev.ModbusDevice | cfgdev.GpioDevice,
+    slot: LaneDevices,
+    build: Build,
+) -> None:
+    if relay:
+        slot.relays.append(obj)  # type: ignore[arg-type]
+    if inputs:
+        slot.sensors.append(obj)  # type: ignore[arg-type]
+        grace = build.devices.open_grace_s
+        grace[device.lane] = min(grace.get(device.lane, device.open_grace_s), device.open_grace_s)
+
+
+def _serial_display(device: Device, h: DeviceHealth, slot: LaneDevices, build: Build) -> None:
+    from drivers.displays.serial_text import SerialTextDisplay
+
+    assert isinstance(device, cfgdev.SerialDisplayDevice)
+    slot.displays.append(
+        SerialTextDisplay(
+            h,
+            device.port,
+            device.baudrate,
+            device.encoding,
+            device.line_ending,
+            device.width,
+            device.reconnect_max_s,
+        )
+    )
+
+
+def _voice(device: Device, h: DeviceHealth, slot: LaneDevices, build: Build) -> None:
+    from drivers.displays.voice import VoicePrompt
+
+    assert isinstance(device, cfgdev.VoiceDevice)
+    slot.displays.append(VoicePrompt(h, device.command, device.timeout_s))
+
+
+def _opencv(device: Device, h: DeviceHealth, slot: LaneDevices, build: Build) -> None:
+    from drivers.cameras.capture import OpenCvCamera
+
+    assert isinstance(device, cfgdev.CameraDevice)
+    camera = OpenCvCamera(
+        h,
+        device.url,
+        max_frame_age_s=device.max_frame_age_s,
+        read_mode=device.read_mode,
+        trigger_frames=device.trigger_frames,
+        debounce_s=device.debounce_s,
+        read_timeout_s=device.read_timeout_s,
+        reconnect_max_s=device.reconnect_max_s,
+        fps=device.fps,
+    )
+    h.details = lambda: {"frame_age_s": _rounded(camera.frame_age())}
+    slot.sources.append(camera)
+    slot.cameras.append(camera)
+    if device.snapshots:
+        build.devices.snapshot_quality[device.id] = device.snapshot_quality
+
+
+def _rounded(age: float | None) -> float | None:
+    return None if age is None else round(age, 3)
+
+
+FACTORIES: dict[str, Factory] = {
+    "simulated": _simulated,
+    "serial-reader": _serial_reader,
+    "lcus": _lcus,
+    "modbus": _modbus,
+    "gpio": _gpio,
+    "serial-display": _serial_display,
+    "voice": _voice,
+    "opencv": _opencv,
+}
+
+
+def build_devices(
+    cfg: SiteConfig,
+    chooser_for: ChooserFor | None = None,
+    on_change: Callable[[DeviceHealth, bool], None] | None = None,
+) -> Devices:
+    """Every configured device, built; `on_change` hears each going online or offline, from the
+    start (a reader unplugged while the gateway was down raises its alarm at once)."""
+    devices = Devices({lane.id: LaneDevices() for lane in cfg.lanes}, [])
+    build = Build(cfg, devices, chooser_for)
     for device in cfg.devices:
-        h = DeviceHealth(device=device.id, kind=device.kind, lane=device.lane, driver=device.driver)
-        health.append(h)
-        slot = lanes[device.lane]
-        if device.kind in ("reader", "camera"):
-            choose = chooser_for(device) if chooser_for else _nothing
-            slot.sources.append(SimulatedSource(h, device.per_minute, choose))
-        elif device.kind == "relay":
-            slot.relays.append(SimulatedRelay(h, device.pulse_log))
-        else:
-            slot.displays.append(SimulatedDisplay(h))
-    return Devices(lanes, health)
+        h = DeviceHealth(
+            device=device.id, kind=device.kind, lane=device.lane, driver=device.driver, on_change=on_change
+        )
+        devices.health.append(h)
+        FACTORIES[device.driver](device, h, devices.lanes[device.lane], build)
+    return devices

@@ -9,29 +9,39 @@ from __future__ import annotations
 import logging
 import queue
 import sqlite3
+import sys
 import threading
 import time
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
+from drivers.cameras.snapshots import SnapshotWriter
 from drivers.health import DeviceHealth
-
 from gateway.config.models import SiteConfig
 from gateway.core import Decision, Facts, Presented, Reason, decide
+from gateway.core.credentials import BadCredential, canonical
+from gateway.errors import GatewayError, NotFound, Refused
 from gateway.events import AccessEvent
+from gateway.ids import uuid7
+from gateway.parking.operations import Operations, worker_of
+from gateway.parking.service import ParkingDesk
 from gateway.privacy import Secrets, mask_card
 from gateway.runtime.devices import ChooserFor, Devices, build_devices
+from gateway.runtime.lanes import LaneControl
 from gateway.runtime.texts import display_lines
 from gateway.site import Site
 from gateway.store.alarms import clear_alarm, raise_alarm
+from gateway.store.audit import audit, transaction
 from gateway.store.database import DB_NAME, open_database
-from gateway.store.lanes import lane_modes, set_lane_mode, write_audit
+from gateway.store.lanes import LANE_MODES, lane_modes, set_lane_mode
 from gateway.store.lookup import lookup
+from gateway.store.outbox import enqueue
+from gateway.store.patrol import record_tap
 from gateway.store.record import write_event
 
 log = logging.getLogger(__name__)
@@ -41,6 +51,8 @@ T = TypeVar("T")
 
 # Decisions waiting together share one commit; more than this and the first ones would wait too long.
 MAX_BATCH = 64
+CHECKPOINT_EVERY_S = 1.0
+SWITCH_INTERVAL_S = 0.001
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,20 +77,31 @@ class Gateway:
         self.db = open_database(self.db_path, sync=cfg.storage.sync)
         self.conn: sqlite3.Connection = self.db.conn
         self.secrets = Secrets.load_or_create(self.data_dir)
-        self.devices: Devices = build_devices(cfg, chooser_for)
-        for health in self.devices.health:
-            health.on_change = self._device_changed
+        # Unbounded: card reads are never dropped.
+        self._jobs: queue.Queue[_Job | _Task | None] = queue.Queue()
+        self._started = False  # device changes before start() are settled by start()
+        self.devices: Devices = build_devices(cfg, chooser_for, on_change=self._device_changed)
+        self.parking = ParkingDesk(self.site)
+        self.lane_io = LaneControl(self.devices, self.on_worker, self.now, set(self.site.lanes))
+        self.snapshots = SnapshotWriter(self.data_dir) if self.devices.snapshot_quality else None
         self._pulse_seconds = {lane.id: lane.pulse_seconds for lane in cfg.lanes}
-        # Lanes a guard or the central server set open (barrier held) or closed (nobody admitted).
+        # Lanes a guard or the central server closed: nobody is admitted there until reopened.
         self.lane_modes: dict[str, str] = lane_modes(self.conn)
         self.started_at = time.time()
         self.latencies_ms: deque[float] = deque(maxlen=10_000)
         self.decisions = 0
         self.storage_failures = 0
-        self._jobs: queue.Queue[_Job | _Task | None] = queue.Queue()  # unbounded: card reads are never dropped
+        self.rejected = 0  # presentations with values no credential can have
         self._listeners: list[Listener] = []
         self._worker: threading.Thread | None = None
+        self._checkpointer: threading.Thread | None = None
+        self._stopping = threading.Event()
         self._last_tick = time.monotonic()
+        # Daily reports, patrol rounds, retention and the disk guard; its writes come to the worker.
+        self.operations = Operations(
+            self.site, self.db_path, self.data_dir, worker_of(self.on_worker), self.now()
+        )
+        self.held: dict[str, str] = {}  # lane -> who holds it open by hand
 
     @property
     def snapshots_dir(self) -> Path:
@@ -88,30 +111,58 @@ class Gateway:
         self._listeners.append(listener)
 
     def start(self) -> None:
+        # A reader thread woken by a card's last byte waits for the GIL up to this long while a
+        # camera or the HTTP server holds it; Python's default of 5 ms would be the whole budget.
+        sys.setswitchinterval(SWITCH_INTERVAL_S)
+        # Checkpoints (copying the WAL into the database, with its own disk flushes) run on a
+        # thread of their own, so that no decision's commit ever waits for one.
+        self.conn.execute("PRAGMA wal_autocheckpoint=0")
+        self._checkpointer = threading.Thread(target=self._checkpoint, name="checkpoint", daemon=True)
+        self._checkpointer.start()
         self._worker = threading.Thread(target=self._work, name="decisions", daemon=True)
         self._worker.start()
-        for lane_id, mode in self.lane_modes.items():
-            if mode == "open" and lane_id in self.devices.lanes:
-                self._hold(lane_id, True)
+        self._started = True
+        self.on_worker(self._settle_device_alarms)
+        self.lane_io.start()
         for lane_id, lane in self.devices.lanes.items():
             for source in lane.sources:
                 source.start(self._emitter(lane_id, source.health.device))
+        self.operations.start(self.now)
         log.info(
             "gateway started site=%s lanes=%d devices=%d db=%s",
-            self.site.config.site.id, len(self.site.lanes), len(self.devices.health), self.db_path,
+            self.site.config.site.id,
+            len(self.site.lanes),
+            len(self.devices.health),
+            self.db_path,
         )
 
     def stop(self) -> None:
+        self.operations.stop()
         for source in self.devices.sources():
             source.stop()
         self._jobs.put(None)
         if self._worker is not None:
             self._worker.join(timeout=10)
-        for lane in self.devices.lanes.values():
-            for relay in lane.relays:
-                relay.close()
+        self._stopping.set()
+        if self._checkpointer is not None:
+            self._checkpointer.join(timeout=10)
+        self.devices.close()
+        if self.snapshots is not None:
+            self.snapshots.close()
         self.conn.close()
         log.info("gateway stopped")
+
+    def _checkpoint(self) -> None:
+        conn = sqlite3.connect(self.db_path, timeout=10)
+        try:
+            while not self._stopping.wait(CHECKPOINT_EVERY_S):
+                try:
+                    conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+                except sqlite3.Error as exc:
+                    log.warning("checkpoint failed: %s", exc)
+            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        finally:
+            conn.close()
 
     def alive(self) -> bool:
         """For the watchdog: the worker thread runs and has looped in the last few seconds."""
@@ -121,9 +172,28 @@ class Gateway:
     def backlog(self) -> int:
         return self._jobs.qsize()
 
-    def present(self, p: Presented) -> None:
-        """Hand a presentation to the decision worker (thread-safe, never blocks, never drops)."""
+    def present(self, p: Presented) -> bool:
+        """Hand a presentation to the decision worker (thread-safe, never blocks, never drops).
+
+        A value no credential can have (a bad frame a driver let through, an unknown kind) is
+        logged and counted instead, and False returned.
+        """
+        try:
+            value = canonical(p.kind, p.value)
+        except BadCredential as exc:
+            self.rejected += 1
+            log.warning(
+                "presentation ignored lane=%s device=%s: %s; fix: check the device's "
+                "driver and format settings",
+                p.lane,
+                p.device or "-",
+                exc,
+            )
+            return False
+        if value != p.value:
+            p = replace(p, value=value)
         self._jobs.put(_Job(p, time.perf_counter()))
+        return True
 
     def on_worker(self, run: Callable[[sqlite3.Connection], T]) -> Future[T]:
         """Run `run(connection)` on the decision worker, in turn with decisions (thread-safe)."""
@@ -134,19 +204,165 @@ class Gateway:
     def now(self) -> datetime:
         return datetime.now(self.site.tz)
 
+    # Lanes by hand (a guard's page, a remote command): audited and queued upstream first, then the
+    # relays move; the barrier watch is told, so the opening is not taken for a forced one.
+    def open_lane(self, lane: str, actor: str, reason: str) -> None:
+        """Open a lane once by hand."""
+        ref = self._audit_lane(lane, actor, "open", reason)
+        self.lane_io.barriers.commanded(lane, time.monotonic())
+        self._drive(lane, "open", lambda relay: relay.pulse(self._pulse_seconds[lane], ref))
+
+    def hold_lane(self, lane: str, actor: str, reason: str) -> None:
+        """Keep a lane open (a convoy, an ambulance) until release_lane."""
+        self._audit_lane(lane, actor, "hold", reason)
+        self.held[lane] = actor
+        self.lane_io.barriers.held(lane, True, time.monotonic())
+        self._drive(lane, "hold", lambda relay: relay.hold())
+
+    def release_lane(self, lane: str, actor: str, reason: str) -> None:
+        self._audit_lane(lane, actor, "release", reason)
+        self.held.pop(lane, None)
+        self.lane_io.barriers.held(lane, False, time.monotonic())
+        self._drive(lane, "release", lambda relay: relay.release())
+
+    def set_lane_mode(self, lane: str, mode: str, actor: str, reason: str) -> None:
+        """normal; open (held open, as hold_lane); or closed: everyone at the lane is refused
+        (reason lane_closed) until it is set back to normal, across restarts too."""
+        if mode not in LANE_MODES:
+            raise Refused(
+                f"lane mode {mode!r} is not one of {list(LANE_MODES)}", fix="use normal, open or closed"
+            )
+        if mode == "open":
+            self.hold_lane(lane, actor, reason)
+            return
+        if lane in self.held:
+            self.release_lane(lane, actor, reason)
+        if mode == "normal" and self.lane_modes.get(lane) != "closed":
+            return
+        self._audit_lane(lane, actor, "close" if mode == "closed" else "reopen", reason)
+        at = self.now()
+
+        def write(conn: sqlite3.Connection) -> None:
+            with transaction(conn):
+                set_lane_mode(conn, lane, mode, at, actor)
+            if mode == "closed":
+                self.lane_modes[lane] = mode
+            else:
+                self.lane_modes.pop(lane, None)
+
+        if threading.current_thread() is self._worker:
+            write(self.conn)
+        else:
+            self.on_worker(write).result(timeout=10)
+
+    def _audit_lane(self, lane: str, actor: str, action: str, reason: str) -> str:
+        if lane not in self.site.lanes:
+            raise NotFound(f"no lane {lane!r}", fix=f"use one of {sorted(self.site.lanes)}")
+        if not reason.strip():
+            raise Refused(f"a reason is needed to {action} a lane by hand", fix="say why, e.g. 救护车")
+        at = self.now()
+
+        def write(conn: sqlite3.Connection) -> int:
+            with transaction(conn):
+                audit_id = audit(conn, at, actor, f"lane.{action}", lane, reason.strip())
+                enqueue(
+                    conn,
+                    "lane_action",
+                    {
+                        "at": at.isoformat(),
+                        "lane": lane,
+                        "action": action,
+                        "actor": actor,
+                        "reason": reason.strip(),
+                    },
+                    at,
+                )
+            return audit_id
+
+        # Audited before any relay moves: a gate never opens by hand without its record on disk.
+        if threading.current_thread() is self._worker:
+            audit_id = write(self.conn)
+        else:
+            audit_id = self.on_worker(write).result(timeout=10)
+        log.info("lane %s by hand lane=%s actor=%s", action, lane, actor)
+        return f"audit:{audit_id}"
+
+    def _drive(self, lane: str, action: str, act: Callable[[Any], None]) -> None:
+        relays = self.devices.lanes[lane].relays
+        failed = []
+        for relay in relays:
+            try:
+                act(relay)
+            except Exception as exc:
+                relay.health.set_offline(f"{action} by hand failed: {exc}")
+                failed.append(f"{relay.health.device}: {exc}")
+        if failed:
+            raise GatewayError(
+                f"{action} on lane {lane} failed: {'; '.join(failed)}",
+                fix="check the relay's cable and power; the device list shows which one is offline",
+            )
+        if not relays:
+            raise Refused(
+                f"lane {lane} has no relay to {action}",
+                fix="add a relay device for this lane to the site config",
+            )
+
     def _device_changed(self, health: DeviceHealth, online: bool) -> None:
+        if not self._started:
+            return  # start() settles every device's alarm at once
+        self.on_worker(lambda conn: self._device_alarm(conn, health, online))
+
+    def _device_alarm(self, conn: sqlite3.Connection, health: DeviceHealth, online: bool) -> None:
         source, at = health.device, self.now()
         if online:
-            self.on_worker(lambda conn: clear_alarm(conn, "device_offline", source, at))
+            clear_alarm(conn, "device_offline", source, at)
         else:
             message = f"{health.kind} {source} on lane {health.lane} offline: {health.last_error}"
-            self.on_worker(lambda conn: raise_alarm(conn, "device_offline", source, message, at))
+            raise_alarm(conn, "device_offline", source, message, at)
+
+    def _settle_device_alarms(self, conn: sqlite3.Connection) -> None:
+        """At start: a device that is back clears the alarm an earlier run left open; one that is
+        missing (a reader unplugged while the gateway was down) raises it now."""
+        for health in self.devices.health:
+            if health.online or health.last_error:
+                self._device_alarm(conn, health, health.online)
 
     def _emitter(self, lane: str, device: str) -> Callable[[str, str, float], None]:
+        if device in self.devices.patrol:
+            return self._patrol_tap(lane, device)
+
         def emit(kind: str, value: str, confidence: float) -> None:
-            self.present(Presented(lane, kind, value, confidence, self.now(), device))  # type: ignore[arg-type]
+            at = self.now()
+            snapshot = self._snapshot(lane, device)
+            self.present(Presented(lane, kind, value, confidence, at, device, snapshot))  # type: ignore[arg-type]
 
         return emit
+
+    def _patrol_tap(self, lane: str, device: str) -> Callable[[str, str, float], None]:
+        def tap(kind: str, value: str, confidence: float) -> None:
+            at = self.now()
+            try:
+                card = canonical("card", value)
+            except BadCredential as exc:
+                self.rejected += 1
+                log.warning("patrol tap ignored checkpoint=%s: %s", device, exc)
+                return
+            log.info("patrol tap checkpoint=%s card=%s", device, mask_card(card))
+            self.on_worker(lambda conn: record_tap(conn, uuid7(), at, device, lane, card))
+
+        return tap
+
+    def _snapshot(self, lane: str, device: str) -> str | None:
+        """Name the JPEG of the lane now; it is written in the background (None: no fresh frame)."""
+        if self.snapshots is None:
+            return None
+        cameras = sorted(self.devices.lanes[lane].cameras, key=lambda c: c.health.device != device)
+        for camera in cameras:
+            quality = self.devices.snapshot_quality.get(camera.health.device)
+            frame = camera.snapshot_frame() if quality else None
+            if frame is not None:
+                return self.snapshots.submit(frame, camera.health.device, quality or 85)
+        return None
 
     def _work(self) -> None:
         held: list[_Job | _Task | None] = []  # what ended the last batch, taken before the queue
@@ -187,6 +403,8 @@ class Gateway:
             return
         try:
             task.future.set_result(task.run(self.conn))
+        except GatewayError as exc:  # refused for a reason the caller reports (not found, ...)
+            task.future.set_exception(exc)
         except BaseException as exc:
             log.exception("task on the decision worker failed")
             task.future.set_exception(exc)
@@ -210,7 +428,10 @@ class Gateway:
             self.storage_failures += len(jobs)
             log.error(
                 "cannot record %d decision(s), gates stay shut error=%s "
-                "fix=free disk space in %s or check its permissions", len(jobs), exc, self.data_dir,
+                "fix=free disk space in %s or check its permissions",
+                len(jobs),
+                exc,
+                self.data_dir,
             )
             events = [(self._failed(job.presented), job) for job in jobs]
         for ev, job in events:
@@ -222,17 +443,37 @@ class Gateway:
         if lane is None:
             raise ValueError(f"unknown lane {p.lane!r}")
         facts = lookup(self.conn, p, lane, self.site.capacity)
-        if self.lane_modes.get(p.lane) == "closed":
+        facts, before = self.parking.prepare(self.conn, p, lane, facts)  # the fee owed at an exit
+        if self.lane_modes.get(p.lane) == "closed":  # closed by a guard or the central server
             decision = Decision(Reason.LANE_CLOSED)
         else:
             decision = decide(p, facts, self.site.policy)
-        ev = AccessEvent.of(p, facts, decision)
+        ev = AccessEvent.of(p, facts, decision, snapshot=p.snapshot)
         write_event(self.conn, ev, lane.direction, lane.type)
+        self.parking.settle(self.conn, ev, lane, before)  # charge, payments, shared-slot handover
+        return ev
+
+    def decide_after(self, prepare: Callable[[sqlite3.Connection], Presented]) -> Future[AccessEvent]:
+        """On the worker, in one transaction: `prepare` writes (a guard's payment) and names a
+        presentation, which is then decided and recorded; the gate acts after the commit."""
+        return self.on_worker(lambda conn: self.decide_now(prepare))
+
+    def decide_now(self, prepare: Callable[[sqlite3.Connection], Presented]) -> AccessEvent:
+        """decide_after() on the calling thread (worker thread only, like handle())."""
+        received = time.perf_counter()
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            ev = self._decide_one(prepare(self.conn))
+            self.conn.execute("COMMIT")
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        self._after(ev, received)
         return ev
 
     def _failed(self, p: Presented) -> AccessEvent:
         lane = self.site.lanes[p.lane]
-        return AccessEvent.of(p, Facts(lane=lane), Decision(Reason.STORAGE_FAILED))
+        return AccessEvent.of(p, Facts(lane=lane), Decision(Reason.STORAGE_FAILED), p.snapshot)
 
     def _after(self, ev: AccessEvent, received: float) -> None:
         self.decisions += 1
@@ -240,8 +481,12 @@ class Gateway:
         self.latencies_ms.append((time.perf_counter() - received) * 1000)
         log.info(
             "decision lane=%s kind=%s value=%s admitted=%s reason=%s flags=%s",
-            ev.lane, ev.kind, ev.value if ev.kind == "plate" else mask_card(ev.value),
-            ev.admitted, ev.reason, ",".join(ev.flags) or "-",
+            ev.lane,
+            ev.kind,
+            ev.value if ev.kind == "plate" else mask_card(ev.value),
+            ev.admitted,
+            ev.reason,
+            ",".join(ev.flags) or "-",
         )
         for listener in self._listeners:
             try:
@@ -252,81 +497,15 @@ class Gateway:
     def _act(self, ev: AccessEvent) -> None:
         devices = self.devices.lanes[ev.lane]
         if ev.admitted:
+            self.lane_io.opening(ev.lane)  # before the pulse: the barrier's feedback may be quick
             for relay in devices.relays:
                 try:
                     relay.pulse(self._pulse_seconds[ev.lane], ev.event_id)
                 except Exception as exc:
                     relay.health.set_offline(f"pulse failed: {exc}")
-        lines = display_lines(ev, self.site.config.site.language)
+        lines = display_lines(ev, self.site.config.site.language, self.site.lanes[ev.lane].direction)
         for display in devices.displays:
             try:
                 display.show(lines)
             except Exception as exc:
                 display.health.set_offline(f"show failed: {exc}")
-
-    # Remote and guard actions on a lane: audited first, then done, in turn with decisions.
-
-    def open_lane(self, lane: str, actor: str, reason: str) -> Future[list[str]]:
-        """Write an audit row, then pulse the lane's relays. The result lists relay failures."""
-        self._known_lane(lane)
-
-        def run(conn: sqlite3.Connection) -> list[str]:
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                audit_id = write_audit(conn, self.now(), actor, "open_lane", lane, reason)
-                conn.execute("COMMIT")
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            log.info("lane opened lane=%s actor=%s reason=%s", lane, actor, reason)
-            return self._pulse(lane, f"audit:{audit_id}")
-
-        return self.on_worker(run)
-
-    def set_lane_mode(self, lane: str, mode: str, actor: str, reason: str) -> Future[list[str]]:
-        """normal, open (barrier held up) or closed (every presentation refused), kept across restarts."""
-        self._known_lane(lane)
-
-        def run(conn: sqlite3.Connection) -> list[str]:
-            at = self.now()
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                set_lane_mode(conn, lane, mode, at, actor)
-                write_audit(conn, at, actor, "set_lane_mode", lane, f"{mode}: {reason}")
-                conn.execute("COMMIT")
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            was = self.lane_modes.pop(lane, "normal")
-            if mode != "normal":
-                self.lane_modes[lane] = mode
-            log.info("lane mode lane=%s mode=%s actor=%s reason=%s", lane, mode, actor, reason)
-            if mode == "open" or was == "open":
-                return self._hold(lane, mode == "open")
-            return []
-
-        return self.on_worker(run)
-
-    def _known_lane(self, lane: str) -> None:
-        if lane not in self.site.lanes:
-            raise ValueError(f"no lane {lane!r}; lanes: {sorted(self.site.lanes)}")
-
-    def _pulse(self, lane: str, ref: str) -> list[str]:
-        failures = []
-        for relay in self.devices.lanes[lane].relays:
-            try:
-                relay.pulse(self._pulse_seconds[lane], ref)
-            except Exception as exc:
-                relay.health.set_offline(f"pulse failed: {exc}")
-                failures.append(f"{relay.health.device}: {exc}")
-        return failures
-
-    def _hold(self, lane: str, hold: bool) -> list[str]:
-        failures = []
-        for relay in self.devices.lanes[lane].relays:
-            try:
-                relay.hold() if hold else relay.release()
-            except Exception as exc:
-                relay.health.set_offline(f"{'hold' if hold else 'release'} failed: {exc}")
-                failures.append(f"{relay.health.device}: {exc}")
-        return failures

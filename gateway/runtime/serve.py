@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import logging
+import signal
 import socket
 import threading
 import time
-from types import FrameType
 from typing import TYPE_CHECKING
 
 import uvicorn
@@ -15,11 +15,14 @@ from gateway.api.app import create_app
 from gateway.errors import GatewayError
 from gateway.runtime import systemd
 from gateway.runtime.gateway import Gateway
+from gateway.runtime.watch import AlarmWatch
 
 if TYPE_CHECKING:
     from gateway.sync.service import SyncService
 
 log = logging.getLogger(__name__)
+
+HEALTH_LOG_S = 300.0  # a summary of every device's state in the log every five minutes
 
 
 def check_port_free(host: str, port: int) -> None:
@@ -35,38 +38,41 @@ def check_port_free(host: str, port: int) -> None:
             ) from exc
 
 
-class _Server(uvicorn.Server):
-    """uvicorn (0.29 and later) raises SIGTERM again once it has shut down, which ended the process
-    before serve() stopped the lanes, the relays and the MQTT link (whose clean stop publishes the
-    retained 'offline, stopped' status). Forget the signal: serve() stops everything, then returns."""
-
-    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
-        super().handle_exit(sig, frame)
-        self._captured_signals.clear()
-
-
 def serve(gw: Gateway, started: float, stop_after: float | None = None) -> None:
     """Start the lanes and the HTTP server; return when told to stop (SIGTERM, Ctrl-C)."""
     http = gw.site.config.http
     check_port_free(http.listen, http.port)
+    tls = {"ssl_certfile": str(http.tls_cert_file), "ssl_keyfile": str(http.tls_key_file)} if http.tls else {}
     sync = sync_service(gw)
     config = uvicorn.Config(
-        create_app(gw, sync), host=http.listen, port=http.port, log_config=None, access_log=False,
+        create_app(gw, sync),
+        host=http.listen,
+        port=http.port,
+        log_config=None,
+        access_log=False,
         lifespan="off",
+        **tls,  # type: ignore[arg-type]
     )
-    server = _Server(config)
+    server = uvicorn.Server(config)
     gw.start()
+    watch = AlarmWatch(gw, gw.site.config.alarms)
+    watch.start()
     if sync is not None:
         sync.start()
     threading.Thread(target=_announce, args=(gw, server, started), daemon=True).start()
     if stop_after is not None:
         threading.Timer(stop_after, lambda: setattr(server, "should_exit", True)).start()
+    # uvicorn re-raises the stop signal to the handler it found once it has shut down; with these
+    # the process then ends normally (exit 0), the way systemd expects a clean stop.
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: None)
     try:
         server.run()
     finally:
         systemd.notify("STOPPING=1")
         if sync is not None:
             sync.stop()
+        watch.stop()
         gw.stop()
 
 
@@ -86,13 +92,37 @@ def _announce(gw: Gateway, server: uvicorn.Server, started: float) -> None:
         time.sleep(0.01)
     http = gw.site.config.http
     log.info(
-        "ready in %.2f s: http://%s:%d/api/health", time.perf_counter() - started, http.listen, http.port
+        "ready in %.2f s: %s://%s:%d/ (guard pages), /api/health",
+        time.perf_counter() - started,
+        "https" if http.tls else "http",
+        http.listen,
+        http.port,
     )
     systemd.notify("READY=1")
-    interval = systemd.watchdog_interval()
-    while interval is not None and not server.should_exit:
-        if gw.alive():
-            systemd.notify("WATCHDOG=1")
-        else:
-            log.error("decision worker is stuck; not feeding the watchdog so systemd restarts us")
-        time.sleep(interval)
+    watchdog = systemd.watchdog_interval()
+    tick = min(watchdog or HEALTH_LOG_S, 5.0)
+    next_health = time.monotonic() + HEALTH_LOG_S
+    while not server.should_exit:
+        if watchdog is not None:
+            if gw.alive():
+                systemd.notify("WATCHDOG=1")
+            else:
+                log.error("decision worker is stuck; not feeding the watchdog so systemd restarts us")
+        if time.monotonic() >= next_health:
+            next_health += HEALTH_LOG_S
+            log_health(gw)
+        time.sleep(tick)
+
+
+def log_health(gw: Gateway) -> None:
+    devices = [h.snapshot() for h in gw.devices.health]
+    offline = [d["device"] for d in devices if not d["online"]]
+    log.info(
+        "health devices_online=%d/%d offline=%s decisions=%d queue=%d storage_failures=%d",
+        len(devices) - len(offline),
+        len(devices),
+        ",".join(offline) or "-",
+        gw.decisions,
+        gw.backlog(),
+        gw.storage_failures,
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from gateway.events import AccessEvent
+from gateway.parking.fees import yuan
 
 REASONS: dict[str, tuple[str, str]] = {
     "resident": ("业主", "resident"),
@@ -23,6 +24,7 @@ REASONS: dict[str, tuple[str, str]] = {
     "wrong_lane": ("通道不符", "wrong lane"),
     "lane_closed": ("通道已关闭", "lane closed"),
     "storage_failed": ("系统故障 请联系保安", "storage failure: call the guard"),
+    "payment_due": ("请缴费", "payment due"),
 }
 
 
@@ -31,9 +33,17 @@ def reason_text(reason: str, language: str = "zh") -> str:
     return zh if language == "zh" else en
 
 
-def display_lines(ev: AccessEvent, language: str = "zh") -> list[str]:
+def display_lines(ev: AccessEvent, language: str = "zh", direction: str = "entrance") -> list[str]:
     """What the lane display tells the driver or walker, e.g. 欢迎回家 / 皖A12345."""
     who = ev.plate or ""
+    if ev.admitted and direction == "exit":
+        first = "一路平安" if language == "zh" else "Goodbye"
+        return [first, who] if who else [first]
+    if ev.reason == "payment_due":
+        zh = language == "zh"
+        kind = {"resident": "", "visitor": "访客 "}.get(ev.holder_kind or "", "临时车 ") if zh else ""
+        first = f"{kind}请缴费 {yuan(ev.fee_fen)}元" if zh else f"Please pay {yuan(ev.fee_fen)} yuan"
+        return [first, who] if who else [first]
     if ev.admitted:
         if ev.reason == "temporary":
             first = "临时车 请入场" if language == "zh" else "Temporary vehicle"

@@ -17,8 +17,9 @@ def import_csv(cfg: SiteConfig, files: list[Path]) -> dict[str, int]:
     db = open_database(data_dir / DB_NAME, sync=cfg.storage.sync)
     try:
         zones = {z.id for z in cfg.zones}
-        return import_files(db.conn, files, ZoneInfo(cfg.site.timezone), zones,
-                            Secrets.load_or_create(data_dir))
+        return import_files(
+            db.conn, files, ZoneInfo(cfg.site.timezone), zones, Secrets.load_or_create(data_dir)
+        )
     finally:
         db.conn.close()
 

@@ -26,6 +26,7 @@ from gateway.store.csv_rows import (
     VehicleRow,
     kind_of,
 )
+from gateway.store.database import transaction
 
 
 @dataclass
@@ -49,7 +50,7 @@ def read_files(paths: list[Path], tz: ZoneInfo) -> tuple[Batch, list[str]]:
 
 def _read_file(path: Path, tz: ZoneInfo, batch: Batch) -> list[str]:
     try:
-        f = open(path, encoding="utf-8-sig", newline="")
+        f = open(path, encoding="utf-8-sig", newline="")  # noqa: SIM115 - closed by the with below
     except OSError as exc:
         return [f"{path}: cannot open: {exc.strerror}"]
     problems = []
@@ -104,7 +105,9 @@ def check_references(conn: sqlite3.Connection, batch: Batch, zones: set[str]) ->
 
     def need(kind: str, key: str, column: str, value: str | None, known: set[str], what: str) -> None:
         if value is not None and value not in known:
-            problems.append(f"{batch.where[(kind, key)]}: {column}: no {what} {value!r} in the files or the store")
+            problems.append(
+                f"{batch.where[(kind, key)]}: {column}: no {what} {value!r} in the files or the store"
+            )
 
     for v in batch.vehicles:
         need("vehicles", v.plate, "resident_ref", v.resident_ref, refs, "resident")
@@ -133,13 +136,8 @@ def import_files(
         problems = check_references(conn, batch, zones)
     if problems:
         raise ImportRejected(problems, len(problems))
-    conn.execute("BEGIN IMMEDIATE")
-    try:
+    with transaction(conn):
         _write(conn, batch, secrets)
-        conn.execute("COMMIT")
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
     return batch.counts()
 
 
@@ -154,10 +152,19 @@ def _write(conn: sqlite3.Connection, batch: Batch, secrets: Secrets) -> None:
                phone_masked = CASE WHEN ?11 THEN excluded.phone_masked ELSE phone_masked END,
                phone_hash = CASE WHEN ?11 THEN excluded.phone_hash ELSE phone_hash END""",
         (
-            (r.ref, r.building, r.unit, r.room, r.name,
-             mask_phone(r.phone) if r.phone else "",
-             secrets.digest("phone", r.phone) if r.phone else "",
-             r.valid_from, r.valid_to, int(r.blocked), r.phone is not None)
+            (
+                r.ref,
+                r.building,
+                r.unit,
+                r.room,
+                r.name,
+                mask_phone(r.phone) if r.phone else "",
+                secrets.digest("phone", r.phone) if r.phone else "",
+                r.valid_from,
+                r.valid_to,
+                int(r.blocked),
+                r.phone is not None,
+            )
             for r in batch.residents
         ),
     )
@@ -169,16 +176,38 @@ def _write(conn: sqlite3.Connection, batch: Batch, secrets: Secrets) -> None:
         ((v.plate, v.vehicle_class, resident_id[v.resident_ref], v.monthly_until) for v in batch.vehicles),
     )
     vehicle_id = dict(conn.execute("SELECT plate, id FROM vehicles"))
-    _upsert_credentials(conn, (
-        ("plate", v.plate, resident_id[v.resident_ref], vehicle_id[v.plate], v.valid_from,
-         v.valid_to, "", int(v.blocked))
-        for v in batch.vehicles
-    ))
-    _upsert_credentials(conn, (
-        ("card", c.card, resident_id[c.resident_ref], vehicle_id[c.plate] if c.plate else None,
-         c.valid_from, c.valid_to, c.hours, int(c.blocked))
-        for c in batch.cards
-    ))
+    _upsert_credentials(
+        conn,
+        (
+            (
+                "plate",
+                v.plate,
+                resident_id[v.resident_ref],
+                vehicle_id[v.plate],
+                v.valid_from,
+                v.valid_to,
+                "",
+                int(v.blocked),
+            )
+            for v in batch.vehicles
+        ),
+    )
+    _upsert_credentials(
+        conn,
+        (
+            (
+                "card",
+                c.card,
+                resident_id[c.resident_ref],
+                vehicle_id[c.plate] if c.plate else None,
+                c.valid_from,
+                c.valid_to,
+                c.hours,
+                int(c.blocked),
+            )
+            for c in batch.cards
+        ),
+    )
     _write_slots(conn, batch.slots, resident_id, vehicle_id)
 
 
@@ -195,7 +224,9 @@ def _upsert_credentials(conn: sqlite3.Connection, rows: Any) -> None:
 
 
 def _write_slots(
-    conn: sqlite3.Connection, slots: list[SlotRow], resident_id: dict[str, int],
+    conn: sqlite3.Connection,
+    slots: list[SlotRow],
+    resident_id: dict[str, int],
     vehicle_id: dict[str, int],
 ) -> None:
     conn.executemany(

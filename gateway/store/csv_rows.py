@@ -9,20 +9,24 @@ import re
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
+from gateway.core.credentials import BadCredential, canonical
 from gateway.core.windows import Window
 from gateway.timefmt import parse_local, to_db
 from plates.grammar import is_plate, normalize
 
 KINDS: dict[str, tuple[set[str], set[str]]] = {
     # kind: (required columns, optional columns)
-    "residents": ({"ref", "building", "unit", "name"},
-                  {"room", "phone", "phone_masked", "valid_from", "valid_to", "blocked"}),
-    "vehicles": ({"plate", "resident_ref"},
-                 {"class", "monthly_until", "valid_from", "valid_to", "blocked"}),
+    "residents": (
+        {"ref", "building", "unit", "name"},
+        {"room", "phone", "phone_masked", "valid_from", "valid_to", "blocked"},
+    ),
+    "vehicles": (
+        {"plate", "resident_ref"},
+        {"class", "monthly_until", "valid_from", "valid_to", "blocked"},
+    ),
     "cards": ({"card", "resident_ref"}, {"plate", "valid_from", "valid_to", "hours", "blocked"}),
     "slots": ({"zone", "number"}, {"resident_ref", "plates"}),
 }
-_CARD = re.compile(r"^[0-9A-Z:\-]{3,40}$")
 _TRUE = {"1", "yes", "y", "true", "是"}
 _FALSE = {"", "0", "no", "n", "false", "否"}
 _CLASSES = {"car", "motorcycle", "bicycle"}
@@ -133,10 +137,10 @@ def plate_value(text: str, column: str = "plate") -> str:
 
 
 def card_value(text: str) -> str:
-    card = re.sub(r"\s", "", text).upper()
-    if not _CARD.match(card):
-        raise RowError("card", f"{text!r} is not a card number (3-40 of 0-9, A-Z, ':' and '-')")
-    return card
+    try:
+        return canonical("card", text)
+    except BadCredential as exc:
+        raise RowError("card", str(exc)) from None
 
 
 def parse_resident(row: dict[str, str], tz: ZoneInfo) -> ResidentRow:

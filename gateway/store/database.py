@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Literal
 
@@ -21,7 +23,14 @@ def open_database(
     path: Path, *, sync: Literal["full", "normal"] = "full", migrate: bool = True
 ) -> sqlite_utils.Database:
     """The database at `path`, created and migrated to this version's schema if needed."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise StorageError(
+            f"cannot create the data directory {path.parent}: {exc.strerror}",
+            fix="set site.data_dir to a directory the gateway user may write "
+            "(under systemd: /var/lib/estate-gateway)",
+        ) from exc
     try:
         conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=10)
         conn.execute("PRAGMA journal_mode=WAL")
@@ -45,6 +54,18 @@ def open_database(
     if migrate and version < SCHEMA_VERSION:
         _migrate(conn, version, path)
     return sqlite_utils.Database(conn)
+
+
+@contextmanager
+def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """BEGIN IMMEDIATE ... COMMIT, or ROLLBACK on any error: all of it is stored or none of it."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield conn
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
 
 
 def _migrate(conn: sqlite3.Connection, version: int, path: Path) -> None:

@@ -1,4 +1,4 @@
-"""Audit rows and lane modes: what a guard or the central server did to a lane, and when."""
+"""Lane modes: a lane closed by a guard or the central server stays closed across restarts."""
 
 from __future__ import annotations
 
@@ -10,23 +10,8 @@ from gateway.timefmt import to_db
 LANE_MODES = ("normal", "open", "closed")
 
 
-def write_audit(
-    conn: sqlite3.Connection,
-    at: datetime,
-    actor: str,
-    action: str,
-    target: str = "",
-    detail: str = "",
-) -> int:
-    """One audit row; the caller owns the transaction."""
-    cur = conn.execute(
-        "INSERT INTO audit (at, actor, action, target, detail) VALUES (?, ?, ?, ?, ?)",
-        (to_db(at), actor, action, target, detail),
-    )
-    return int(cur.lastrowid or 0)
-
-
 def set_lane_mode(conn: sqlite3.Connection, lane: str, mode: str, at: datetime, actor: str) -> None:
+    """Keep a lane's mode; normal removes the row. The caller owns the transaction."""
     if mode not in LANE_MODES:
         raise ValueError(f"unknown lane mode {mode!r}; use one of {LANE_MODES}")
     if mode == "normal":
@@ -41,4 +26,4 @@ def set_lane_mode(conn: sqlite3.Connection, lane: str, mode: str, at: datetime, 
 
 
 def lane_modes(conn: sqlite3.Connection) -> dict[str, str]:
-    return dict(conn.execute("SELECT lane, mode FROM lane_modes"))
+    return dict(conn.execute("SELECT lane, mode FROM lane_modes WHERE mode = 'closed'"))

@@ -132,9 +132,7 @@ def _vehicle(conn: sqlite3.Connection, vid: int, lane_zone: str | None) -> Vehic
         sid, zone, number = row
         taken = conn.execute(_SLOT_TAKEN, (sid, f"vehicle:{vid}")).fetchone() is not None
         slot = SlotFacts(id=sid, zone=zone, number=number, taken_by_other=taken)
-    return VehicleFacts(
-        id=vid, plate=plate, vehicle_class=vclass, monthly_until=from_db(monthly), slot=slot
-    )
+    return VehicleFacts(id=vid, plate=plate, vehicle_class=vclass, monthly_until=from_db(monthly), slot=slot)
 
 
 def _zone(
@@ -147,7 +145,10 @@ def _zone(
         fixed = row[0] if row else 0
     occupied = conn.execute(_SHARED_OCCUPIED, (zone, vclass)).fetchone()[0]
     return ZoneFacts(
-        id=zone, vehicle_class=vclass, shared_capacity=max(total - fixed, 0), shared_occupied=occupied
+        id=zone,
+        vehicle_class=vclass,  # type: ignore[arg-type]  # the schema's CHECK keeps it a VehicleClass
+        shared_capacity=max(total - fixed, 0),
+        shared_occupied=occupied,
     )
 
 

@@ -13,8 +13,13 @@ from gateway.timefmt import to_db
 PAYLOAD_VERSION = 1
 
 
-def enqueue(conn: sqlite3.Connection, topic: str, payload: dict[str, Any], at: datetime,
-            event_id: str | None = None) -> str:
+def enqueue(
+    conn: sqlite3.Connection,
+    topic: str,
+    payload: dict[str, Any],
+    at: datetime,
+    event_id: str | None = None,
+) -> str:
     """Queue one upstream message; call inside the transaction that writes the record itself."""
     event_id = event_id or uuid7()
     body = {"v": PAYLOAD_VERSION, "type": topic, "event_id": event_id, **payload}
@@ -70,8 +75,7 @@ def backlog(conn: sqlite3.Connection) -> dict[str, Any]:
         "WHERE sent_at IS NULL AND quarantined IS NULL"
     ).fetchone()
     quarantined = conn.execute("SELECT count(*) FROM outbox WHERE quarantined IS NOT NULL").fetchone()[0]
-    return {"pending": count, "pending_bytes": size, "oldest_pending_at": oldest,
-            "quarantined": quarantined}
+    return {"pending": count, "pending_bytes": size, "oldest_pending_at": oldest, "quarantined": quarantined}
 
 
 def prune_sent(conn: sqlite3.Connection, before: datetime, limit: int = 2000) -> int:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import sqlite3
 
 from gateway.events import AccessEvent
+from gateway.store.database import transaction
 from gateway.store.outbox import enqueue
 from gateway.timefmt import to_db
 
@@ -33,23 +34,33 @@ ON CONFLICT (subject) DO UPDATE SET inside = excluded.inside, lane = excluded.la
 
 def record(conn: sqlite3.Connection, ev: AccessEvent, direction: str, lane_type: str) -> None:
     """One transaction: when it returns, the decision is on disk; if it raises, nothing is."""
-    conn.execute("BEGIN IMMEDIATE")
-    try:
+    with transaction(conn):
         write_event(conn, ev, direction, lane_type)
-        conn.execute("COMMIT")
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
 
 
 def write_event(conn: sqlite3.Connection, ev: AccessEvent, direction: str, lane_type: str) -> None:
     """The log row, the outbox row and the stay change; the caller owns the transaction."""
     at = to_db(ev.at)
     conn.execute(
-            _LOG,
-            (ev.event_id, at, ev.lane, ev.device, ev.kind, ev.value, ev.confidence,
-             int(ev.admitted), ev.reason, ev.billing, ",".join(ev.flags), ev.holder_kind,
-             ev.holder_id, ev.vehicle_id, ev.slot_id, ev.snapshot),
+        _LOG,
+        (
+            ev.event_id,
+            at,
+            ev.lane,
+            ev.device,
+            ev.kind,
+            ev.value,
+            ev.confidence,
+            int(ev.admitted),
+            ev.reason,
+            ev.billing,
+            ",".join(ev.flags),
+            ev.holder_kind,
+            ev.holder_id,
+            ev.vehicle_id,
+            ev.slot_id,
+            ev.snapshot,
+        ),
     )
     enqueue(conn, "access", ev.upstream(), ev.at, ev.event_id)
     if ev.admitted:
@@ -67,6 +78,15 @@ def _move(conn: sqlite3.Connection, ev: AccessEvent, at: str, direction: str, la
     conn.execute(_CLOSE_STAY, (at, None, "reentry", ev.subject))
     conn.execute(
         _OPEN_STAY,
-        (ev.subject, ev.plate, ev.vehicle_id, ev.vehicle_class, ev.zone, ev.slot_id, ev.billing,
-         at, ev.event_id),
+        (
+            ev.subject,
+            ev.plate,
+            ev.vehicle_id,
+            ev.vehicle_class,
+            ev.zone,
+            ev.slot_id,
+            ev.billing,
+            at,
+            ev.event_id,
+        ),
     )

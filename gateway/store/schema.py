@@ -195,11 +195,147 @@ MIGRATIONS: list[str] = [
         SELECT RAISE(ABORT, 'audit is append-only');
     END;
     """,
-    # 2: MQTT sync (issue 4): applied directory version, command nonces, lane modes, central refs
+    # parking and estate operations (issue 6): charges and payments, host validations, the handover
+    # of a shared slot, daily reports, patrol rounds, and patrol taps where the drivers' migration
+    # has not made them (the same table as theirs; it is only read here: at, checkpoint).
+    """
+    ALTER TABLE stays ADD COLUMN billed_until TEXT;
+    CREATE INDEX stays_entered ON stays(entered_at);
+    CREATE INDEX stays_exited ON stays(exited_at) WHERE exited_at IS NOT NULL;
+
+    CREATE TABLE charges (
+        id INTEGER PRIMARY KEY,
+        stay_id INTEGER,
+        subject TEXT NOT NULL,
+        plate TEXT,
+        class TEXT NOT NULL,
+        billing TEXT,
+        kind TEXT NOT NULL CHECK (kind IN ('exit', 'reentry', 'no_entry')),
+        tariff_version TEXT NOT NULL,
+        started_at TEXT,
+        ended_at TEXT NOT NULL,
+        amount_fen INTEGER NOT NULL CHECK (amount_fen >= 0),
+        event_id TEXT,
+        at TEXT NOT NULL,
+        settled_at TEXT
+    );
+    CREATE INDEX charges_at ON charges(at);
+    CREATE INDEX charges_unsettled ON charges(subject) WHERE settled_at IS NULL;
+
+    CREATE TABLE payments (
+        id INTEGER PRIMARY KEY,
+        subject TEXT NOT NULL,
+        plate TEXT,
+        stay_id INTEGER,
+        lane TEXT NOT NULL DEFAULT '',
+        at TEXT NOT NULL,
+        fee_until TEXT NOT NULL,
+        amount_fen INTEGER NOT NULL CHECK (amount_fen > 0),
+        method TEXT NOT NULL CHECK (method IN ('cash', 'qr', 'monthly')),
+        receipt TEXT NOT NULL UNIQUE,
+        actor TEXT NOT NULL,
+        charge_id INTEGER REFERENCES charges(id)
+    );
+    CREATE INDEX payments_at ON payments(at);
+    CREATE INDEX payments_unallocated ON payments(subject) WHERE charge_id IS NULL;
+    CREATE TRIGGER payments_no_delete BEFORE DELETE ON payments BEGIN
+        SELECT RAISE(ABORT, 'payments are kept');
+    END;
+
+    CREATE TABLE validations (
+        stay_id INTEGER PRIMARY KEY,
+        building TEXT NOT NULL,
+        unit TEXT NOT NULL,
+        at TEXT NOT NULL,
+        actor TEXT NOT NULL
+    );
+
+    CREATE TABLE daily_reports (
+        day TEXT PRIMARY KEY,
+        period_start TEXT NOT NULL,
+        period_end TEXT NOT NULL,
+        built_at TEXT NOT NULL,
+        body TEXT NOT NULL
+    ) WITHOUT ROWID;
+
+    CREATE TABLE IF NOT EXISTS patrol_taps (
+        id INTEGER PRIMARY KEY,
+        tap_id TEXT NOT NULL UNIQUE,
+        at TEXT NOT NULL,
+        checkpoint TEXT NOT NULL,
+        lane TEXT NOT NULL,
+        card TEXT NOT NULL
+    );
+    CREATE INDEX IF NOT EXISTS patrol_taps_checkpoint ON patrol_taps(checkpoint, at);
+    CREATE INDEX IF NOT EXISTS patrol_taps_at ON patrol_taps(at);
+
+    CREATE TABLE patrol_rounds (
+        route TEXT NOT NULL,
+        due_at TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('done', 'late', 'missed', 'overdue')),
+        finished_at TEXT,
+        missing TEXT NOT NULL DEFAULT '',
+        evaluated_at TEXT NOT NULL,
+        PRIMARY KEY (route, due_at)
+    ) WITHOUT ROWID;
+    """,
+    # guard app: accounts, login sessions and API tokens. Sessions and tokens are stored as their
+    # SHA-256 only: a copied database gives nobody a live login.
+    """
+    CREATE TABLE accounts (
+        id INTEGER PRIMARY KEY,
+        username TEXT NOT NULL UNIQUE COLLATE NOCASE,
+        display_name TEXT NOT NULL DEFAULT '',
+        role TEXT NOT NULL CHECK (role IN ('guard', 'admin')),
+        password_hash TEXT NOT NULL,
+        language TEXT CHECK (language IN ('zh', 'en')),
+        disabled INTEGER NOT NULL DEFAULT 0,
+        created_at TEXT NOT NULL,
+        created_by TEXT NOT NULL DEFAULT ''
+    );
+
+    CREATE TABLE sessions (
+        token_hash TEXT PRIMARY KEY,
+        account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+        csrf TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        expires_at TEXT NOT NULL
+    ) WITHOUT ROWID;
+    CREATE INDEX sessions_account ON sessions(account_id);
+
+    CREATE TABLE api_tokens (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE,
+        role TEXT NOT NULL CHECK (role IN ('guard', 'admin')),
+        token_hash TEXT NOT NULL UNIQUE,
+        created_at TEXT NOT NULL,
+        created_by TEXT NOT NULL,
+        expires_at TEXT,
+        revoked_at TEXT
+    );
+    """,
+    # patrol checkpoint taps (电子巡更): what a reader with role "patrol" records instead of an
+    # access request (drivers, issue 3). Migration 2 may have made the same table already.
+    """
+    CREATE TABLE IF NOT EXISTS patrol_taps (
+        id INTEGER PRIMARY KEY,
+        tap_id TEXT NOT NULL UNIQUE,
+        at TEXT NOT NULL,
+        checkpoint TEXT NOT NULL,
+        lane TEXT NOT NULL,
+        card TEXT NOT NULL
+    );
+    CREATE INDEX IF NOT EXISTS patrol_taps_checkpoint ON patrol_taps(checkpoint, at);
+    CREATE INDEX IF NOT EXISTS patrol_taps_at ON patrol_taps(at);
+    CREATE TRIGGER IF NOT EXISTS patrol_taps_no_update BEFORE UPDATE ON patrol_taps BEGIN
+        SELECT RAISE(ABORT, 'patrol_taps is append-only');
+    END;
+    """,
+    # MQTT sync (issue 4): applied directory version, command nonces, lane modes, central refs
     """
     -- One row: the directory version the central server's snapshots and deltas have brought us to.
-    -- While a large snapshot is applied in steps, applying_* says how many of its rows are in, so that a restart
-    -- finishes it (roll forward) from the staged copy instead of leaving half of it.
+    -- While a large snapshot is applied in steps, applying_* says how many of its rows are in, so
+    -- that a restart finishes it (roll forward) from the staged copy instead of leaving half of it.
     CREATE TABLE sync_state (
         id INTEGER PRIMARY KEY CHECK (id = 1),
         applied_version INTEGER NOT NULL DEFAULT 0,

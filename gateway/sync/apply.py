@@ -23,7 +23,7 @@ from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
-from gateway.store.lanes import write_audit
+from gateway.store.audit import audit
 from gateway.store.outbox import enqueue
 from gateway.timefmt import to_db
 
@@ -131,8 +131,7 @@ _DELETES = [
         SELECT sl.id FROM staging.s_deletes d JOIN slots sl ON sl.zone = d.k1 AND sl.number = d.k2
         WHERE d.{R} AND d.kind = 'slot')""",
     f"DELETE FROM credentials WHERE kind = 'card' AND value IN ({_D}'card')",
-    f"DELETE FROM credentials WHERE kind = 'plate' AND pass_id IS NULL "
-    f"AND value IN ({_D}'vehicle')",
+    f"DELETE FROM credentials WHERE kind = 'plate' AND pass_id IS NULL AND value IN ({_D}'vehicle')",
     f"DELETE FROM vehicles WHERE plate IN ({_D}'vehicle')",
     f"DELETE FROM residents WHERE ref IN ({_D}'resident')",
 ]
@@ -202,13 +201,9 @@ def apply_delta(
     with Attached(conn, staging):
         conn.execute("BEGIN IMMEDIATE")
         try:
-            applied = conn.execute(
-                "SELECT applied_version, applying_version FROM sync_state"
-            ).fetchone()
+            applied = conn.execute("SELECT applied_version, applying_version FROM sync_state").fetchone()
             if applied != (base, None):
-                raise StaleApply(
-                    f"delta {version} is based on {base}, the store is at {applied[0]}"
-                )
+                raise StaleApply(f"delta {version} is based on {base}, the store is at {applied[0]}")
             for phase, (name, _, _) in enumerate(PHASES):
                 if counts.get(name):
                     run_rows(conn, phase, 0, counts[name], now)
@@ -281,9 +276,7 @@ def _step(
             if applied >= version:
                 raise StaleApply(f"snapshot {version}: the store is already at {applied}")
         elif applying != version or at != done:
-            raise StaleApply(
-                f"snapshot {version} at row {done}: the store says {applying} at row {at}"
-            )
+            raise StaleApply(f"snapshot {version} at row {done}: the store says {applying} at row {at}")
         if hi > lo:
             run_rows(conn, phase, lo, hi, now)
         if last:
@@ -300,15 +293,13 @@ def _step(
     return new_done
 
 
-def _finish(
-    conn: sqlite3.Connection, kind: str, version: int, counts: dict[str, int], now: datetime
-) -> None:
+def _finish(conn: sqlite3.Connection, kind: str, version: int, counts: dict[str, int], now: datetime) -> None:
     conn.execute(
         "UPDATE sync_state SET applied_version = ?, applied_at = ?, applying_version = NULL, "
         "applying_done = 0, applying_total = 0",
         (version, to_db(now)),
     )
-    write_audit(conn, now, "central", f"apply_{kind}", str(version), json.dumps(counts))
+    audit(conn, now, "central", f"sync.apply_{kind}", str(version), json.dumps(counts))
     enqueue(
         conn,
         "sync_applied",

@@ -140,9 +140,7 @@ class Connection:
         props.SessionExpiryInterval = self.settings.session_expiry
         s = self.settings
         try:
-            self._client.connect(
-                s.host, s.port, s.keepalive, clean_start=s.clean_start, properties=props
-            )
+            self._client.connect(s.host, s.port, s.keepalive, clean_start=s.clean_start, properties=props)
         except (ssl.SSLError, ssl.CertificateError) as exc:
             raise TlsFailed(
                 f"TLS with {s.broker} failed: {exc}",
@@ -208,9 +206,7 @@ class Connection:
         text = str(reason) if reason is not None else "connection lost"
         self._sink(Lost(text if was else f"connection closed before the broker answered: {text}"))
 
-    def _on_publish(
-        self, client: paho.Client, userdata: Any, mid: int, reason: Any, properties: Any
-    ) -> None:
+    def _on_publish(self, client: paho.Client, userdata: Any, mid: int, reason: Any, properties: Any) -> None:
         self._sink(Acked(mid, int(reason.value) if reason is not None else 0))
 
     def _on_message(self, client: paho.Client, userdata: Any, message: paho.MQTTMessage) -> None:

@@ -18,8 +18,9 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from gateway.errors import GatewayError, NotFound, Refused
 from gateway.runtime.gateway import Gateway
-from gateway.store.lanes import LANE_MODES, write_audit
+from gateway.store.audit import audit as write_audit
 from gateway.store.outbox import enqueue
 from gateway.timefmt import to_db
 
@@ -34,9 +35,7 @@ MIN_KEY_CHARS = 16
 
 
 class CommandRefused(Exception):
-    def __init__(
-        self, code: str, message: str, command_id: str | None = None, name: str | None = None
-    ):
+    def __init__(self, code: str, message: str, command_id: str | None = None, name: str | None = None):
         self.code = code
         self.message = message
         self.command_id = command_id
@@ -64,9 +63,7 @@ def sign(body: dict[str, Any], key: bytes) -> dict[str, Any]:
     return {**body, "sig": hmac.new(key, canonical(body), hashlib.sha256).hexdigest()}
 
 
-def verify(
-    data: bytes, key: bytes | None, site: str, now: datetime, max_age_s: int, skew_s: int
-) -> Command:
+def verify(data: bytes, key: bytes | None, site: str, now: datetime, max_age_s: int, skew_s: int) -> Command:
     """The command, if it is well formed, signed with our key, for this site and alive now."""
     try:
         body = json.loads(data)
@@ -94,9 +91,7 @@ def verify(
         raise refuse("bad_signature", "the signature does not match this gateway's key")
     # Signed by the holder of our key from here on; still check that it is for us and for now.
     if body.get("site") != site:
-        raise refuse(
-            "wrong_site", f"the command is for site {body.get('site')!r}, this is {site!r}"
-        )
+        raise refuse("wrong_site", f"the command is for site {body.get('site')!r}, this is {site!r}")
     issued, expires = _time(body, "issued_at", refuse), _time(body, "expires_at", refuse)
     if expires <= issued or expires - issued > timedelta(seconds=max_age_s):
         raise refuse("bad_lifetime", f"a command lives more than 0 and at most {max_age_s} s")
@@ -112,9 +107,7 @@ def verify(
     if not isinstance(args, dict) or not all(isinstance(v, str) for v in args.values()):
         raise refuse("bad_args", "args must be an object of text values")
     if not required <= set(args) <= required | optional:
-        raise refuse(
-            "bad_args", f"{name} takes {sorted(required)} and optionally {sorted(optional)}"
-        )
+        raise refuse("bad_args", f"{name} takes {sorted(required)} and optionally {sorted(optional)}")
     actor = body.get("actor") if isinstance(body.get("actor"), str) else "central"
     return Command(cid, name, args, f"central:{actor}"[:80], issued, expires)
 
@@ -212,36 +205,24 @@ class Commands:
             return reply
         self.accepted += 1
         try:
-            result = self._execute(cmd)
-            reply = {
-                "id": cmd.id,
-                "name": cmd.name,
-                "ok": not result.get("failures"),
-                "result": result,
-            }
-            if result.get("failures"):
-                reply["code"] = "device_failed"
-        except ValueError as exc:
+            reply = {"id": cmd.id, "name": cmd.name, "ok": True, "result": self._execute(cmd)}
+        except (NotFound, Refused) as exc:
+            reply = {"id": cmd.id, "name": cmd.name, "ok": False, "code": "bad_args", "message": exc.message}
+        except GatewayError as exc:
             reply = {
                 "id": cmd.id,
                 "name": cmd.name,
                 "ok": False,
-                "code": "bad_args",
-                "message": str(exc),
+                "code": "device_failed",
+                "message": exc.message,
             }
         self.gw.on_worker(
-            lambda conn: self._record(
-                conn, "command_done", cmd.actor, cmd.name, reply, self.gw.now()
-            )
+            lambda conn: self._record(conn, "command_done", cmd.actor, cmd.name, reply, self.gw.now())
         ).result()
-        log.info(
-            "remote command id=%s name=%s args=%s ok=%s", cmd.id, cmd.name, cmd.args, reply["ok"]
-        )
+        log.info("remote command id=%s name=%s args=%s ok=%s", cmd.id, cmd.name, cmd.args, reply["ok"])
         return reply
 
-    def _accept(
-        self, conn: sqlite3.Connection, cmd: Command, now: datetime
-    ) -> CommandRefused | None:
+    def _accept(self, conn: sqlite3.Connection, cmd: Command, now: datetime) -> CommandRefused | None:
         """The id is used once: recorded with the audit row, or refused as a replay."""
         conn.execute("BEGIN IMMEDIATE")
         try:
@@ -253,9 +234,7 @@ class Commands:
                 )
             except sqlite3.IntegrityError:
                 conn.execute("ROLLBACK")
-                return CommandRefused(
-                    "replayed", f"command {cmd.id} was already received", cmd.id, cmd.name
-                )
+                return CommandRefused("replayed", f"command {cmd.id} was already received", cmd.id, cmd.name)
             write_audit(
                 conn,
                 now,
@@ -271,17 +250,16 @@ class Commands:
         return None
 
     def _execute(self, cmd: Command) -> dict[str, Any]:
-        reason = cmd.args.get("reason", "")
+        """Raises NotFound or Refused (the command cannot be done) or GatewayError (a relay)."""
+        reason = cmd.args.get("reason", "").strip() or f"remote command {cmd.id}"
+        lane = cmd.args.get("lane", "")
         if cmd.name == "open_lane":
-            failures = self.gw.open_lane(cmd.args["lane"], cmd.actor, reason).result()
-            return {"lane": cmd.args["lane"], "failures": failures}
+            self.gw.open_lane(lane, cmd.actor, reason)
+            return {"lane": lane}
         if cmd.name == "set_lane_mode":
-            mode = cmd.args["mode"]
-            if mode not in LANE_MODES:
-                raise ValueError(f"mode {mode!r} is not one of {list(LANE_MODES)}")
-            failures = self.gw.set_lane_mode(cmd.args["lane"], mode, cmd.actor, reason).result()
-            return {"lane": cmd.args["lane"], "mode": mode, "failures": failures}
-        self._resync(reason or "requested by command")
+            self.gw.set_lane_mode(lane, cmd.args["mode"], cmd.actor, reason)
+            return {"lane": lane, "mode": cmd.args["mode"]}
+        self._resync(reason)
         return {"resync": "requested"}
 
     @staticmethod

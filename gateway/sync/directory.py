@@ -43,7 +43,6 @@ log = logging.getLogger(__name__)
 
 # A snapshot step aims at this long on the decision worker: a card waits at most about one step.
 STEP_TARGET_MS = 2.0
-CHECKPOINT_EVERY_S = 0.5
 TASK_S = 0.05  # longest run of back-to-back steps on the worker while nothing else waits
 
 # Up to this many entries are staged on this thread; more go to a child process, whose Python
@@ -132,9 +131,7 @@ class Directory:
             self._reject("snapshot", exc)
             return
         if part.version <= self.versions.applied:
-            log.info(
-                "snapshot %d ignored: version %d is applied", part.version, self.versions.applied
-            )
+            log.info("snapshot %d ignored: version %d is applied", part.version, self.versions.applied)
             return
         assert self._staging is not None
         if not save_part(self._staging, part.version, part.part, part.parts, part.total, payload):
@@ -224,12 +221,6 @@ class Directory:
         began = time.perf_counter()
         self.step_ms = []
         done, rows = start, self.cfg.apply_step_rows
-        # The steps write tens of megabytes of WAL. Left to itself, whichever commit crosses the
-        # WAL's size limit copies it into the database then and there: a decision, as often as
-        # not. During the apply the worker's connection does not checkpoint; this thread does,
-        # passively (never blocking a writer), between steps.
-        autocheckpoint = self.gw.on_worker(_autocheckpoint_off).result()
-        checkpointed = time.monotonic()
         flusher = _WalFlusher(self.gw.db_path)
         try:
             while True:
@@ -238,9 +229,6 @@ class Directory:
                 self.step_ms += took
                 if done >= total:
                     break
-                if time.monotonic() - checkpointed > CHECKPOINT_EVERY_S:
-                    self._checkpoint()
-                    checkpointed = time.monotonic()
                 if self._stop.is_set():
                     log.info(
                         "snapshot %d paused at row %d of %d; a restart carries on",
@@ -260,10 +248,6 @@ class Directory:
             return
         finally:
             flusher.stop()
-            self.gw.on_worker(
-                lambda conn: conn.execute(f"PRAGMA wal_autocheckpoint={autocheckpoint}")
-            )
-            self._checkpoint()
         self.applying = None
         log.info(
             "snapshot %d applied in %.2f s, %d steps (longest %.1f ms): %s",
@@ -311,10 +295,6 @@ class Directory:
 
         return run
 
-    def _checkpoint(self) -> None:
-        with contextlib.closing(sqlite3.connect(self.gw.db_path, timeout=1)) as conn:
-            conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
-
     def _sync_state(self) -> tuple[int, int | None, int]:
         """(applied_version, applying_version, applying_done), read on a connection of our own."""
         uri = f"file:{self.gw.db_path}?mode=ro"
@@ -331,18 +311,11 @@ class Directory:
             return
         assert self._staging is not None
         meta = read_meta(self._staging)
-        if (
-            meta
-            and meta["version"] == version
-            and meta["kind"] == "snapshot"
-            and meta["status"] == "staged"
-        ):
+        if meta and meta["version"] == version and meta["kind"] == "snapshot" and meta["status"] == "staged":
             log.info("snapshot %d: carrying on from row %d after a restart", version, step)
             self._apply_snapshot(version, meta, start=step)
         else:
-            log.warning(
-                "snapshot %d was cut short and its staged copy is gone; asking again", version
-            )
+            log.warning("snapshot %d was cut short and its staged copy is gone; asking again", version)
             self._act(self.versions.resync(f"snapshot {version} was cut short", time.monotonic()))
 
     # -- pieces ----------------------------------------------------------------------------------
@@ -360,10 +333,7 @@ class Directory:
         )
         if entries <= IN_PROCESS_ENTRIES:
             return stage(job)
-        raw = {
-            k: (str(v) if k in ("staging", "main_db", "data_dir") else v)
-            for k, v in asdict(job).items()
-        }
+        raw = {k: (str(v) if k in ("staging", "main_db", "data_dir") else v) for k, v in asdict(job).items()}
         began = time.perf_counter()
         done = subprocess.run(
             [sys.executable, "-m", "gateway.sync.staging", json.dumps(raw)],
@@ -453,19 +423,6 @@ def _next_rows(rows: int, took_ms: float) -> int:
     return max(20, min(5000, int(min(wanted, rows * 2))))
 
 
-def _autocheckpoint_off(conn: sqlite3.Connection) -> int:
-    pages = int(conn.execute("PRAGMA wal_autocheckpoint").fetchone()[0])
-    conn.execute("PRAGMA wal_autocheckpoint=0")
-    return pages
-
-
-def _stale_as_value(run: Callable[[sqlite3.Connection], Any], conn: sqlite3.Connection) -> Any:
-    try:
-        return run(conn)
-    except StaleApply as exc:
-        return exc
-
-
 class _WalFlusher:
     """Flushes the WAL to disk every few milliseconds while a snapshot is applied.
 
@@ -497,3 +454,10 @@ class _WalFlusher:
     def stop(self) -> None:
         self._stop.set()
         self._thread.join(5)
+
+
+def _stale_as_value(run: Callable[[sqlite3.Connection], Any], conn: sqlite3.Connection) -> Any:
+    try:
+        return run(conn)
+    except StaleApply as exc:
+        return exc

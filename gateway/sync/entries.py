@@ -123,9 +123,7 @@ def parse_entry(entry: Any, tz: ZoneInfo, secrets: Secrets) -> tuple[str, Row]:
     if missing := required - names:
         raise EntryError(f"missing {sorted(missing)}")
     if unknown := names - required - optional:
-        raise EntryError(
-            f"unknown field(s) {sorted(unknown)}; {kind} takes {sorted(required | optional)}"
-        )
+        raise EntryError(f"unknown field(s) {sorted(unknown)}; {kind} takes {sorted(required | optional)}")
     try:
         if kind == "pass":
             return kind, _pass(entry, tz, secrets)
@@ -253,11 +251,7 @@ def _pass_credentials(value: Any) -> tuple[tuple[str, str], ...]:
         raise RowError("credentials", "must be a list of {kind, value}")
     out = []
     for item in value:
-        if (
-            not isinstance(item, dict)
-            or set(item) != {"kind", "value"}
-            or not isinstance(item["value"], str)
-        ):
+        if not isinstance(item, dict) or set(item) != {"kind", "value"} or not isinstance(item["value"], str):
             raise RowError("credentials", f"{item!r} is not {{kind, value}}")
         kind, text = item["kind"], item["value"]
         if kind == "card":

@@ -77,9 +77,7 @@ class SyncLink:
         site = gw.site.config.site.id
         self.topics = Topics(self.cfg.topic_prefix, site)
         self.client_id = self.cfg.client_id or f"gw-{site}"
-        self.uplink = Uplink(
-            self.topics, self._fetch, self.cfg.inflight, self.cfg.max_message_bytes
-        )
+        self.uplink = Uplink(self.topics, self._fetch, self.cfg.inflight, self.cfg.max_message_bytes)
         self._events: queue.Queue[Any] = queue.Queue()
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
@@ -197,9 +195,7 @@ class SyncLink:
             if isinstance(first, Refused):
                 self._error("refused", first.error)
                 return "refused"
-            self._error(
-                "offline", LinkError(first.reason if first else "no answer from the broker")
-            )
+            self._error("offline", LinkError(first.reason if first else "no answer from the broker"))
             return "failed"
         self._connected(conn, first)
         try:
@@ -211,9 +207,7 @@ class SyncLink:
             self._flush_marks(force=True)
             stopping = self._stopping.is_set()
             conn.close(
-                last=(self.topics.status, self._status_payload("offline", "stopped"))
-                if stopping
-                else None
+                last=(self.topics.status, self._status_payload("offline", "stopped")) if stopping else None
             )
 
     def _await_connack(self) -> Connected | Refused | Lost | None:
@@ -230,9 +224,7 @@ class SyncLink:
 
     def _connected(self, conn: Connection, ev: Connected) -> None:
         if self.last_error is not None:
-            log.info(
-                "mqtt connected broker=%s after %d attempt(s)", conn.settings.broker, self.attempts
-            )
+            log.info("mqtt connected broker=%s after %d attempt(s)", conn.settings.broker, self.attempts)
         else:
             log.info(
                 "mqtt connected broker=%s session_present=%s",
@@ -312,8 +304,7 @@ class SyncLink:
                 # out after every connect (and some brokers drop the connection over it).
                 self._refused_topics.add(topic)
                 log.error(
-                    "the broker refuses %s: %s fix=let this gateway's account write it in "
-                    "the broker's ACL",
+                    "the broker refuses %s: %s fix=let this gateway's account write it in the broker's ACL",
                     topic,
                     puback_text(ev.code),
                 )

@@ -65,9 +65,7 @@ def _int(body: dict[str, Any], name: str, low: int, high: int | None = None) -> 
     ):
         bound = f"{low}..{high}" if high is not None else f">= {low}"
         version = body.get("version") if isinstance(body.get("version"), int) else None
-        raise DownlinkRejected(
-            "malformed", f"{name} {value!r} is not an integer {bound}", version=version
-        )
+        raise DownlinkRejected("malformed", f"{name} {value!r} is not an integer {bound}", version=version)
     return value
 
 
@@ -105,9 +103,7 @@ def parse_delta(data: bytes) -> Delta:
 # The central side's half: what a server (or a test) publishes.
 
 
-def encode_snapshot(
-    version: int, entries: list[dict[str, Any]], per_part: int = 2000
-) -> list[bytes]:
+def encode_snapshot(version: int, entries: list[dict[str, Any]], per_part: int = 2000) -> list[bytes]:
     """A snapshot as parts of at most `per_part` entries (keep each under the broker's limit)."""
     chunks = [entries[i : i + per_part] for i in range(0, len(entries), per_part)] or [[]]
     return [

@@ -93,9 +93,7 @@ class SinkOptions:
 class Sink:
     def __init__(self, options: SinkOptions):
         self.o = options
-        self.db = sqlite3.connect(
-            options.db, isolation_level=None, timeout=30, check_same_thread=False
-        )
+        self.db = sqlite3.connect(options.db, isolation_level=None, timeout=30, check_same_thread=False)
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.executescript(SCHEMA)
         self.stored = 0
@@ -136,9 +134,7 @@ class Sink:
                 first = self._events.get(timeout=30)
                 if not isinstance(first, Connected):
                     raise LinkError(
-                        first.error.message
-                        if isinstance(first, Refused)
-                        else "no answer from the broker"
+                        first.error.message if isinstance(first, Refused) else "no answer from the broker"
                     )
                 failures = 0
                 log.info("central-sink connected to %s as %s", settings.broker, self.o.client_id)

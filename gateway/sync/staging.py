@@ -120,9 +120,7 @@ def open_staging(path: Path) -> sqlite3.Connection:
     return conn
 
 
-def save_part(
-    conn: sqlite3.Connection, version: int, part: int, parts: int, total: int, body: bytes
-) -> bool:
+def save_part(conn: sqlite3.Connection, version: int, part: int, parts: int, total: int, body: bytes) -> bool:
     """Keep one received part; True once every part of that version is here.
 
     Parts of a newer snapshot replace those of an older one; a late part of an older one is
@@ -244,9 +242,7 @@ def _read(conn: sqlite3.Connection, job: StageJob, problems: list[str]) -> Stage
             _problem(problems, f"delete {i}: {exc}")
             continue
         if kind_key in seen:
-            _problem(
-                problems, f"delete {i}: {kind_key[0]} {'/'.join(kind_key[1])} is also upserted"
-            )
+            _problem(problems, f"delete {i}: {kind_key[0]} {'/'.join(kind_key[1])} is also upserted")
         staged.deletes.append(kind_key)
     return staged
 
@@ -258,9 +254,7 @@ def _problem(problems: list[str], text: str) -> None:
         problems.append("... and more")
 
 
-def _check_references(
-    staged: Staged, main: sqlite3.Connection, job: StageJob, snapshot: bool
-) -> list[str]:
+def _check_references(staged: Staged, main: sqlite3.Connection, job: StageJob, snapshot: bool) -> list[str]:
     """Every resident, plate and zone an entry names is in it (snapshot) or in it and the store."""
     deleted = defaultdict(set)
     for kind, key in staged.deletes:
@@ -277,9 +271,7 @@ def _check_references(
         return main.execute(sql, (value,)).fetchone() is not None
 
     def resident(value: str | None, where: str) -> None:
-        if value is not None and not known(
-            "resident", value, refs, "SELECT 1 FROM residents WHERE ref = ?"
-        ):
+        if value is not None and not known("resident", value, refs, "SELECT 1 FROM residents WHERE ref = ?"):
             _problem(problems, f"{where}: no resident {value!r}")
 
     def plate(value: str | None, where: str) -> None:
@@ -297,8 +289,7 @@ def _check_references(
         if s.zone not in job.zones:
             _problem(
                 problems,
-                f"slot {s.zone}/{s.number}: no zone {s.zone!r} in the site config "
-                f"(zones: {list(job.zones)})",
+                f"slot {s.zone}/{s.number}: no zone {s.zone!r} in the site config (zones: {list(job.zones)})",
             )
         resident(s.resident_ref, f"slot {s.zone}/{s.number}")
         for p in s.plates:
@@ -310,9 +301,7 @@ def _check_references(
     for pass_row in staged.passes:
         for cred in pass_row.credentials:
             if cred in owners:
-                _problem(
-                    problems, f"pass {pass_row.ref}: {cred[0]} {cred[1]} is also {owners[cred]}"
-                )
+                _problem(problems, f"pass {pass_row.ref}: {cred[0]} {cred[1]} is also {owners[cred]}")
             owners[cred] = f"pass {pass_row.ref}"
     return problems
 
@@ -330,9 +319,7 @@ def _removed(staged: Staged, main: sqlite3.Connection) -> list[tuple[str, tuple[
     out: list[tuple[str, tuple[str, ...]]] = []
     out += [
         ("pass", k)
-        for k in minus(
-            "SELECT ref FROM passes WHERE ref IS NOT NULL", ((p.ref,) for p in staged.passes)
-        )
+        for k in minus("SELECT ref FROM passes WHERE ref IS NOT NULL", ((p.ref,) for p in staged.passes))
     ]
     out += [
         ("slot", k)
@@ -346,13 +333,9 @@ def _removed(staged: Staged, main: sqlite3.Connection) -> list[tuple[str, tuple[
         )
     ]
     out += [
-        ("vehicle", k)
-        for k in minus("SELECT plate FROM vehicles", ((v.plate,) for v in staged.vehicles))
+        ("vehicle", k) for k in minus("SELECT plate FROM vehicles", ((v.plate,) for v in staged.vehicles))
     ]
-    out += [
-        ("resident", k)
-        for k in minus("SELECT ref FROM residents", ((r.ref,) for r in staged.residents))
-    ]
+    out += [("resident", k) for k in minus("SELECT ref FROM residents", ((r.ref,) for r in staged.residents))]
     return out
 
 
@@ -470,17 +453,12 @@ def _insert(conn: sqlite3.Connection, staged: Staged, secrets: Secrets) -> None:
     ordered = sorted(staged.deletes, key=lambda d: DELETE_ORDER.index(d[0]))
     conn.executemany(
         "INSERT INTO s_deletes VALUES (?, ?, ?, ?)",
-        (
-            (n, kind, key[0], key[1] if len(key) > 1 else None)
-            for n, (kind, key) in enumerate(ordered)
-        ),
+        ((n, kind, key[0], key[1] if len(key) > 1 else None) for n, (kind, key) in enumerate(ordered)),
     )
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(
-        description="stage a received snapshot or delta (run by the gateway)"
-    )
+    p = argparse.ArgumentParser(description="stage a received snapshot or delta (run by the gateway)")
     p.add_argument("job", help="the StageJob as JSON")
     args = p.parse_args(argv)
     raw = json.loads(args.job)

@@ -171,8 +171,7 @@ class Uplink:
             if self._blame[head] >= POISON_LIMIT:
                 poison = Quarantine(
                     head,
-                    f"the broker closed the connection each of the "
-                    f"{POISON_LIMIT} times this record was sent",
+                    f"the broker closed the connection each of the {POISON_LIMIT} times this record was sent",
                 )
                 self.settling.add(head)
                 del self._blame[head]

@@ -46,9 +46,7 @@ class Versions:
         if base == self.applied and not self.busy:
             return [Apply(version, base)]
         if base < self.applied:
-            return self._request(
-                f"delta {version} is based on {base}, below the applied {self.applied}", now
-            )
+            return self._request(f"delta {version} is based on {base}, below the applied {self.applied}", now)
         self.held[base] = version
         if self.waiting_since is None:
             self.waiting_since = now
@@ -81,16 +79,10 @@ class Versions:
     def tick(self, now: float) -> list[Action]:
         if self.busy:
             return []
-        if (
-            self.held
-            and self.waiting_since is not None
-            and now - self.waiting_since >= self.gap_wait
-        ):
+        if self.held and self.waiting_since is not None and now - self.waiting_since >= self.gap_wait:
             nxt = min(self.held)
             self.waiting_since = None
-            return self._request(
-                f"gap: at {self.applied}, the next delta waiting is based on {nxt}", now
-            )
+            return self._request(f"gap: at {self.applied}, the next delta waiting is based on {nxt}", now)
         if (
             self.need_snapshot
             and self.last_request is not None
@@ -105,11 +97,7 @@ class Versions:
 
     def _request(self, reason: str, now: float, force: bool = False) -> list[Action]:
         self.need_snapshot = True
-        if (
-            not force
-            and self.last_request is not None
-            and now - self.last_request < min(self.gap_wait, 5.0)
-        ):
+        if not force and self.last_request is not None and now - self.last_request < min(self.gap_wait, 5.0):
             return []  # asked a moment ago; the answer is on its way
         self.last_request = now
         return [Request(reason)]

@@ -31,9 +31,7 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def wait_for(
-    what: str, check: Callable[[], Any], timeout: float = 30.0, every: float = 0.02
-) -> Any:
+def wait_for(what: str, check: Callable[[], Any], timeout: float = 30.0, every: float = 0.02) -> Any:
     """Poll until check() is truthy. The timeout only bounds a hang; it asserts no speed."""
     deadline = time.monotonic() + timeout
     while True:
@@ -240,9 +238,7 @@ class Subscriber:
         self._lock = threading.Lock()
         self._topics = topics
         self._persistent = persistent
-        self.client = paho.Client(
-            CallbackAPIVersion.VERSION2, client_id=client_id, protocol=paho.MQTTv5
-        )
+        self.client = paho.Client(CallbackAPIVersion.VERSION2, client_id=client_id, protocol=paho.MQTTv5)
         if username:
             self.client.username_pw_set(username, password)
         if tls is not None:
@@ -255,9 +251,7 @@ class Subscriber:
         self.client.reconnect_delay_set(0.05, 0.2)
         props = Properties(PacketTypes.CONNECT)
         props.SessionExpiryInterval = 3600 if persistent else 0
-        self.client.connect(
-            "127.0.0.1", broker.port, 30, clean_start=not persistent, properties=props
-        )
+        self.client.connect("127.0.0.1", broker.port, 30, clean_start=not persistent, properties=props)
         self.client.loop_start()
         wait_for("the subscriber to subscribe", lambda: self.connects > 0, 10)
 

@@ -76,18 +76,13 @@ def test_a_signed_command_verifies() -> None:
         (command("open_lane", {"gate": "x"}, issued=NOW), KEY, NOW, "bad_args"),
     ],
 )
-def test_refused_commands(
-    body: dict[str, Any] | bytes, key: bytes | None, now: datetime, code: str
-) -> None:
+def test_refused_commands(body: dict[str, Any] | bytes, key: bytes | None, now: datetime, code: str) -> None:
     assert refusal(body, key, now) == code
 
 
 def test_within_the_clock_skew_a_command_still_counts() -> None:
     late = NOW + timedelta(seconds=60 + 59)
-    assert (
-        verify(json.dumps(command(issued=NOW)).encode(), KEY, SITE, late, 300, 60).name
-        == "open_lane"
-    )
+    assert verify(json.dumps(command(issued=NOW)).encode(), KEY, SITE, late, 300, 60).name == "open_lane"
 
 
 @pytest.fixture
@@ -121,7 +116,7 @@ def test_open_a_gate_is_audited_then_done_and_answered(site: Site) -> None:
     audit = site.rows("SELECT id, actor, action, target FROM audit ORDER BY id")
     assert [a[1:] for a in audit] == [
         ("central:zhang", "command_accepted", "open_lane"),
-        ("central:zhang", "open_lane", "car-in"),
+        ("central:zhang", "lane.open", "car-in"),
         ("central:zhang", "command_done", "open_lane"),
     ]
     assert pulse.endswith(f"audit:{audit[1][0]}")  # the pulse names the audit row behind it
@@ -162,19 +157,21 @@ def test_set_a_lane_closed_then_normal(site: Site) -> None:
     assert bad["ok"] is False and bad["code"] == "bad_args"
 
 
-def test_a_lane_held_open_stays_open_across_a_restart(
+def test_a_closed_lane_stays_closed_across_a_restart(
     broker: Mosquitto, sync_cfg: Callable[..., SiteConfig]
 ) -> None:
     cfg = sync_cfg(broker.port)
     (cfg.site.data_dir / "command.key").write_text(KEY.decode())
     with _site(broker, cfg) as site:
+        assert send(site, command("set_lane_mode", {"lane": "door", "mode": "closed"}))["ok"]
         assert send(site, command("set_lane_mode", {"lane": "car-in", "mode": "open"}))["ok"]
         relay = site.gw.devices.lanes["car-in"].relays[0]
         assert relay.held is True  # type: ignore[attr-defined]
     with _site(broker, cfg) as site:
-        relay = site.gw.devices.lanes["car-in"].relays[0]
-        assert relay.held is True  # type: ignore[attr-defined]
-        assert site.gw.lane_modes == {"car-in": "open"}
+        assert site.gw.lane_modes == {"door": "closed"}
+        assert site.card_reason("C0001") == "lane_closed"
+        assert send(site, command("set_lane_mode", {"lane": "door", "mode": "normal"}))["ok"]
+        assert site.card_reason("C0001") == "unknown"
 
 
 def test_a_resync_command_asks_for_a_snapshot(site: Site) -> None:

@@ -88,9 +88,7 @@ class Site:
     def wait_applied(self, version: int) -> None:
         wait_for(
             f"version {version} applied",
-            lambda: (
-                self.service.directory.versions.applied == version and self.applied() == version
-            ),
+            lambda: self.service.directory.versions.applied == version and self.applied() == version,
         )
 
     def snapshot(self, version: int, entries: list[dict[str, Any]], per_part: int = 4) -> None:
@@ -122,8 +120,7 @@ class Site:
         got = wait_for(
             f"{count} sync_applied records",
             lambda: (
-                len(self.upstream("/events/sync_applied")) >= count
-                and self.upstream("/events/sync_applied")
+                len(self.upstream("/events/sync_applied")) >= count and self.upstream("/events/sync_applied")
             ),
         )
         return [(e["kind"], e["version"]) for e in got]
@@ -201,8 +198,7 @@ def test_deltas_out_of_order_are_applied_in_version_order(patient_site: Site) ->
     site.delta(2, 1, upsert=[card("C0004", "R2")])
     site.wait_applied(4)
     assert site.rows(
-        "SELECT r.ref FROM credentials c JOIN residents r ON r.id = c.resident_id "
-        "WHERE c.value = 'C0004'"
+        "SELECT r.ref FROM credentials c JOIN residents r ON r.id = c.resident_id WHERE c.value = 'C0004'"
     ) == [("R1",)]
     assert [v for _, v in site.applied_events(4)] == [1, 2, 3, 4]
     assert site.upstream("/sync/request") == []
@@ -226,9 +222,7 @@ def test_a_corrupt_delta_in_the_middle_is_refused_and_mended_by_a_snapshot(site:
     site.wait_applied(1)
     site.delta(2, 1, upsert=[card("C0002", "R3")])
     # Delta 3: a bad plate in the middle of good changes. None of them may be applied.
-    site.delta(
-        3, 2, upsert=[card("C0005", "R1"), vehicle("NOT-A-PLATE", "R1"), card("C0006", "R1")]
-    )
+    site.delta(3, 2, upsert=[card("C0005", "R1"), vehicle("NOT-A-PLATE", "R1"), card("C0006", "R1")])
     site.delta(4, 3, upsert=[card("C0007", "R1")])
     error = wait_for("the error reply", lambda: site.upstream("/sync/error"))[0]
     request = wait_for("a snapshot request", lambda: site.upstream("/sync/request"))[0]
@@ -252,9 +246,7 @@ def test_a_snapshot_with_one_bad_entry_is_refused_whole(site: Site) -> None:
     ]
     site.snapshot(2, bad)
     error = wait_for("the error reply", lambda: site.upstream("/sync/error"))[0]
-    assert (
-        error["version"] == 2 and "card C0101: no resident 'NO-SUCH-RESIDENT'" in error["problems"]
-    )
+    assert error["version"] == 2 and "card C0101: no resident 'NO-SUCH-RESIDENT'" in error["problems"]
     assert site.applied() == 1
     assert site.card_reason("C0100") == "unknown" and site.card_reason("C0003") == "resident"
 
@@ -291,9 +283,7 @@ def test_a_snapshot_removes_what_it_no_longer_lists_and_keeps_booth_passes(site:
             (now, now),
         )
     ).result()
-    keep = [
-        e for e in directory_v1() if e.get("ref") not in ("R3", "P1") and e.get("card") != "C0003"
-    ]
+    keep = [e for e in directory_v1() if e.get("ref") not in ("R3", "P1") and e.get("card") != "C0003"]
     site.snapshot(2, keep)
     site.wait_applied(2)
     assert site.rows("SELECT ref FROM residents ORDER BY ref") == [("R1",), ("R2",)]
@@ -314,8 +304,8 @@ def test_a_large_snapshot_is_staged_by_a_child_process_and_applied_in_steps(
         site.snapshot(2, entries[:n] + [card(f"K{i:06d}", f"R{i}") for i in range(0, n, 2)])
         site.wait_applied(2)
         assert site.rows("SELECT count(*) FROM credentials WHERE kind = 'card'") == [(n // 2,)]
-        audit = site.rows("SELECT action, target FROM audit WHERE action LIKE 'apply_%'")
-    assert audit == [("apply_snapshot", "1"), ("apply_snapshot", "2")]
+        audit = site.rows("SELECT action, target FROM audit WHERE action LIKE 'sync.apply_%'")
+    assert audit == [("sync.apply_snapshot", "1"), ("sync.apply_snapshot", "2")]
 
 
 def test_a_refused_snapshot_sent_again_corrected_is_applied(site: Site) -> None:

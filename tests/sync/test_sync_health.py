@@ -50,9 +50,7 @@ def test_the_outbox_quota_alarm_rises_before_the_quota_and_nothing_is_dropped(
         broker.start()
         wait_for("the backlog drained", lambda: unsent(gw) == 0)
         service.link.check_quota()
-        wait_for(
-            "the alarm cleared", lambda: ("outbox_quota", "outbox") not in open_alarms(gw.db_path)
-        )
+        wait_for("the alarm cleared", lambda: ("outbox_quota", "outbox") not in open_alarms(gw.db_path))
     assert backlog["pending"] >= 200 and backlog["quarantined"] == 0  # the alarm itself too
 
 

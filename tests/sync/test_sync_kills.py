@@ -133,8 +133,7 @@ def test_ten_thousand_records_survive_broker_restarts_and_a_gateway_kill(
             first_seqs.append(m["seq"])
     duplicates = len(got) - len(seen)
     REPORT.append(
-        f"kill test: {TOTAL} records, {len(got)} deliveries to the subscriber, "
-        f"{duplicates} duplicates"
+        f"kill test: {TOTAL} records, {len(got)} deliveries to the subscriber, {duplicates} duplicates"
     )
     assert seen == set(produced)
     assert first_seqs == sorted(first_seqs), "after dropping duplicates the seqs must be in order"

@@ -31,9 +31,7 @@ topic read estate/#
 
 def alarms(db: Path) -> list[tuple[str, str, str]]:
     with sqlite3.connect(db) as conn:
-        return conn.execute(
-            "SELECT kind, source, message FROM alarms WHERE cleared_at IS NULL"
-        ).fetchall()
+        return conn.execute("SELECT kind, source, message FROM alarms WHERE cleared_at IS NULL").fetchall()
 
 
 def test_a_topic_the_acl_refuses_is_quarantined_and_the_rest_flows(

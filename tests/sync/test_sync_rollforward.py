@@ -20,9 +20,7 @@ def test_an_interrupted_snapshot_is_finished_after_a_restart(
     sync_cfg: Callable[..., SiteConfig],
 ) -> None:
     cfg = sync_cfg(free_port(), apply_step_rows=100)  # no broker: the link stays offline
-    entries = [resident(f"R{i}") for i in range(500)] + [
-        card(f"K{i:05d}", f"R{i}") for i in range(500)
-    ]
+    entries = [resident(f"R{i}") for i in range(500)] + [card(f"K{i:05d}", f"R{i}") for i in range(500)]
     gw = Gateway(cfg)
     staging = gw.data_dir / STAGING_NAME
     conn = open_staging(staging)
@@ -30,9 +28,7 @@ def test_an_interrupted_snapshot_is_finished_after_a_restart(
     for i, body in enumerate(parts):
         save_part(conn, 7, i + 1, len(parts), len(entries), body)
     conn.close()
-    meta = stage(
-        StageJob(staging, gw.db_path, gw.data_dir, "Asia/Shanghai", ("main",), 100, "snapshot", 7)
-    )
+    meta = stage(StageJob(staging, gw.db_path, gw.data_dir, "Asia/Shanghai", ("main",), 100, "snapshot", 7))
     gw.start()
     done = 0
     for _ in range(4):  # four steps of 100 rows in, then the power goes
@@ -44,8 +40,7 @@ def test_an_interrupted_snapshot_is_finished_after_a_restart(
     gw.stop()
     with sqlite3.connect(gw.db_path) as check:
         assert check.execute(
-            "SELECT applied_version, applying_version, applying_done, "
-            "applying_total FROM sync_state"
+            "SELECT applied_version, applying_version, applying_done, applying_total FROM sync_state"
         ).fetchone() == (0, 7, 400, 1000)
         assert check.execute("SELECT count(*) FROM residents").fetchone()[0] == 400
 

@@ -23,9 +23,7 @@ def refused_publish(broker: Mosquitto, user: str, password: str, topic: str) -> 
     """The PUBACK reason code a client logged in as `user` gets for a publish on `topic`."""
     codes: list[int] = []
     done = threading.Event()
-    client = paho.Client(
-        CallbackAPIVersion.VERSION2, client_id=f"{user}-probe", protocol=paho.MQTTv5
-    )
+    client = paho.Client(CallbackAPIVersion.VERSION2, client_id=f"{user}-probe", protocol=paho.MQTTv5)
     client.username_pw_set(user, password)
     client.on_publish = lambda c, u, mid, rc, p: (codes.append(int(rc.value)), done.set())
     client.connect("127.0.0.1", broker.port)
@@ -62,9 +60,7 @@ def test_two_gateways_each_confined_to_its_own_topics(
         assert refused_publish(broker, "site-a", "pa", "estate/site-a/events/access") < 0x80
     stored = query(db, "SELECT site, count(*) FROM events WHERE type = 'test' GROUP BY site")
     assert stored == [("site-a", 100), ("site-b", 100)]
-    assert sorted(
-        r[0] for r in query(db, "SELECT event_id FROM events WHERE type = 'test'")
-    ) == sorted(ids)
+    assert sorted(r[0] for r in query(db, "SELECT event_id FROM events WHERE type = 'test'")) == sorted(ids)
     # Shared consumers commit in their own order, so arrival order says nothing here; the seqs
     # in the table are what the central side checks: none missing.
     assert query(db, "SELECT site, missing FROM site_gaps ORDER BY site") == [

@@ -78,10 +78,7 @@ def test_a_resent_event_is_counted_not_stored_twice(
         wait_for("20 events", lambda: s.stored >= 20)
         wait_for(
             "the rows marked sent",
-            lambda: (
-                gw.conn.execute("SELECT count(*) FROM outbox WHERE sent_at IS NULL").fetchone()[0]
-                == 0
-            ),
+            lambda: gw.conn.execute("SELECT count(*) FROM outbox WHERE sent_at IS NULL").fetchone()[0] == 0,
         )
         # As after acknowledgements lost with a connection: the rows go out again after the
         # reconnect.
@@ -103,9 +100,7 @@ def test_a_shared_group_splits_the_load_and_loses_nothing(
     ):
         ids = produce(gw, 400)
         wait_for("400 events", lambda: a.stored + b.stored >= 400)
-    assert sorted(
-        r[0] for r in query(db, "SELECT event_id FROM events WHERE type = 'test'")
-    ) == sorted(ids)
+    assert sorted(r[0] for r in query(db, "SELECT event_id FROM events WHERE type = 'test'")) == sorted(ids)
     assert a.stored > 0 and b.stored > 0 and a.duplicates + b.duplicates == 0
 
 
@@ -119,13 +114,8 @@ def test_a_sink_that_was_down_gets_what_it_missed(
         ids = produce(gw, 50)  # the sink is down: its persistent session keeps them
         wait_for(
             "the outbox drained",
-            lambda: (
-                gw.conn.execute("SELECT count(*) FROM outbox WHERE sent_at IS NULL").fetchone()[0]
-                == 0
-            ),
+            lambda: gw.conn.execute("SELECT count(*) FROM outbox WHERE sent_at IS NULL").fetchone()[0] == 0,
         )
     with sink(broker, db) as s:
         wait_for("50 events", lambda: s.stored >= 50)
-    assert sorted(
-        r[0] for r in query(db, "SELECT event_id FROM events WHERE type = 'test'")
-    ) == sorted(ids)
+    assert sorted(r[0] for r in query(db, "SELECT event_id FROM events WHERE type = 'test'")) == sorted(ids)

@@ -1,0 +1,255 @@
+"""An OpenCV camera: RTSP, MJPEG over HTTP, USB (V4L2) or a video file.
+
+Two threads per camera. The capture thread reads as fast as the stream delivers and keeps only
+the newest frame, so nothing downstream ever works on a backlog; when the stream drops it goes
+offline (an alarm) and reconnects with backoff. The consumer thread hands the newest frame to the
+attached consumers (the plate recognizer) whenever it is free: frames that arrive while it is
+busy are skipped, never queued. Frames older than `max_frame_age_s` are neither read nor stored.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from typing import Any, Literal
+
+import cv2
+
+from drivers.base import Emit
+from drivers.cameras.frame import Frame, FrameConsumer
+from drivers.health import DeviceHealth
+from drivers.readers.debounce import Debouncer
+from drivers.serialport import Backoff
+
+log = logging.getLogger(__name__)
+
+# RTSP over TCP: UDP loses packets on busy estate networks and the frames come out smeared.
+os.environ.setdefault("OPENCV_FFMPEG_CAPTURE_OPTIONS", "rtsp_transport;tcp")
+
+
+def capture_source(url: str) -> tuple[str | int, int, bool]:
+    """What cv2.VideoCapture is given for a configured url: (source, backend, is a file)."""
+    if url.startswith("usb:"):
+        return int(url[4:]), cv2.CAP_V4L2, False
+    if url.startswith("/dev/video"):
+        return url, cv2.CAP_V4L2, False
+    return url, cv2.CAP_FFMPEG, url.startswith("/")
+
+
+class OpenCvCamera:
+    def __init__(
+        self,
+        health: DeviceHealth,
+        url: str,
+        *,
+        max_frame_age_s: float = 0.5,
+        read_mode: Literal["continuous", "trigger"] = "continuous",
+        trigger_frames: int = 10,
+        debounce_s: float = 10.0,
+        read_timeout_s: float = 5.0,
+        reconnect_max_s: float = 5.0,
+        fps: float | None = None,
+    ):
+        self.health = health
+        self.url = url
+        self.max_frame_age_s = max_frame_age_s
+        self._read_mode = read_mode
+        self._trigger_frames = trigger_frames
+        self._debounce = Debouncer(debounce_s)
+        self._read_timeout_ms = int(read_timeout_s * 1000)
+        self._backoff = Backoff(0.2, reconnect_max_s)
+        self._fps = fps
+        self._consumers: list[FrameConsumer] = []
+        self._cond = threading.Condition()
+        self._newest: Frame | None = None
+        self._consumed: tuple[Frame, float] | None = None  # the frame last read, and when
+        self._trigger_at = 0.0  # monotonic time of the last request_read()
+        self._trigger_left = 0
+        self._seq = 0
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+
+    # Source
+    def start(self, emit: Emit) -> None:
+        name = self.health.device
+        self._threads = [
+            threading.Thread(target=self._capture, name=f"camera-{name}", daemon=True),
+            threading.Thread(target=self._consume, args=(emit,), name=f"frames-{name}", daemon=True),
+        ]
+        for thread in self._threads:
+            thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        with self._cond:
+            self._cond.notify_all()
+        for thread in self._threads:
+            thread.join(timeout=2)
+
+    # Camera
+    def attach(self, consumer: FrameConsumer) -> None:
+        self._consumers.append(consumer)
+
+    def latest(self, max_age_s: float | None = None) -> Frame | None:
+        frame = self._newest
+        limit = self.max_frame_age_s if max_age_s is None else max_age_s
+        if frame is None or frame.age() > limit:
+            return None
+        return frame
+
+    def snapshot_frame(self) -> Frame | None:
+        consumed = self._consumed
+        if consumed is not None and time.monotonic() - consumed[1] <= self.max_frame_age_s:
+            return consumed[0]  # the frame a plate was just read from
+        return self.latest()
+
+    def request_read(self) -> None:
+        with self._cond:
+            self._trigger_at = time.monotonic()
+            self._trigger_left = self._trigger_frames
+            self._cond.notify_all()
+        self.health.count("triggers")
+
+    def frame_age(self) -> float | None:
+        frame = self._newest
+        return None if frame is None else frame.age()
+
+    # Capture thread
+    def _capture(self) -> None:
+        source, backend, is_file = capture_source(self.url)
+        while not self._stop.is_set():
+            cap = self._open(source, backend)
+            if cap is None:
+                self._stop.wait(self._backoff.next())
+                continue
+            try:
+                ended, frames = self._read_frames(cap, is_file)
+            finally:
+                cap.release()
+            if ended and is_file and frames:
+                continue  # a video file plays again from the start: not a fault
+            if not self._stop.is_set():
+                self.health.count("drops")
+                self.health.set_offline(
+                    f"stream from {self._where()} dropped: it reconnects by "
+                    "itself; if it stays offline check the camera's power, "
+                    "network and url"
+                )
+                self._stop.wait(self._backoff.next())
+
+    def _open(self, source: str | int, backend: int) -> Any:
+        params: list[int] = []
+        if backend == cv2.CAP_FFMPEG:
+            params = [
+                cv2.CAP_PROP_OPEN_TIMEOUT_MSEC,
+                self._read_timeout_ms,
+                cv2.CAP_PROP_READ_TIMEOUT_MSEC,
+                self._read_timeout_ms,
+            ]
+        try:
+            cap = cv2.VideoCapture(source, backend, params)
+        except cv2.error as exc:
+            self.health.set_offline(f"cannot open {self._where()}: {exc}")
+            return None
+        if not cap.isOpened():
+            cap.release()
+            self.health.set_offline(
+                f"cannot open {self._where()}: check the url, that the camera "
+                "is on the network and its user name and password"
+            )
+            return None
+        if backend == cv2.CAP_V4L2:
+            cap.set(cv2.CAP_PROP_BUFFERSIZE, 1)  # the driver's own queue would make frames old
+        return cap
+
+    def _read_frames(self, cap: Any, is_file: bool) -> tuple[bool, int]:
+        """Read until the stream ends (True) or we are stopped (False); and how many frames came."""
+        frames = 0
+        gap = 0.0
+        if is_file:
+            gap = 1.0 / (self._fps or cap.get(cv2.CAP_PROP_FPS) or 25.0)
+        due = time.monotonic()
+        while not self._stop.is_set():
+            ok, image = cap.read()
+            if not ok or image is None:
+                return True, frames
+            frames += 1
+            now = time.monotonic()
+            self._seq += 1
+            frame = Frame(image, self._seq, now, time.time())
+            with self._cond:
+                self._newest = frame
+                self._cond.notify_all()
+            if not self.health.online:
+                self._backoff.reset()
+            self.health.seen()
+            self.health.count("frames")
+            if gap:  # a file is played at its own pace, like a camera would deliver it
+                due += gap
+                self._stop.wait(max(0.0, due - time.monotonic()))
+        return False, frames
+
+    def _where(self) -> str:
+        # Never log a camera password: rtsp://user:secret@host/ -> rtsp://user:***@host/
+        head, sep, rest = self.url.partition("://")
+        if sep and "@" in rest:
+            auth, _, host = rest.partition("@")
+            return f"{head}://{auth.split(':')[0]}:***@{host}"
+        return self.url
+
+    # Consumer thread
+    def _consume(self, emit: Emit) -> None:
+        last_seq = 0
+        while not self._stop.is_set():
+            with self._cond:
+                while not self._stop.is_set() and not self._ready(last_seq):
+                    self._cond.wait(1.0)
+                if self._stop.is_set():
+                    return
+                frame = self._newest
+                assert frame is not None
+                triggered = self._trigger_left > 0 and frame.captured >= self._trigger_at
+                if triggered:
+                    self._trigger_left -= 1
+            if frame.seq > last_seq + 1:
+                self.health.count("frames_skipped", frame.seq - last_seq - 1)
+            last_seq = frame.seq
+            if frame.age() > self.max_frame_age_s:
+                self.health.count("stale")
+                continue
+            if self._read(frame, triggered, emit) and triggered:
+                with self._cond:
+                    self._trigger_left = 0  # the arriving car has been read
+
+    def _ready(self, last_seq: int) -> bool:
+        frame = self._newest
+        if not self._consumers or frame is None or frame.seq == last_seq:
+            return False
+        if self._read_mode == "continuous":
+            return True
+        # Trigger mode: only frames taken after the loop asked; an older one shows no arriving car.
+        return self._trigger_left > 0 and frame.captured >= self._trigger_at
+
+    def _read(self, frame: Frame, triggered: bool, emit: Emit) -> bool:
+        emitted = False
+        for consumer in self._consumers:
+            try:
+                readings = list(consumer(frame) or ())
+            except Exception:
+                self.health.count("consumer_errors")
+                log.exception("frame consumer failed camera=%s", self.health.device)
+                continue
+            self._consumed = (frame, time.monotonic())
+            for kind, value, confidence in readings:
+                now = time.monotonic()
+                if triggered:
+                    self._debounce.note(value, now)  # the loop says a car is here: read it again
+                elif not self._debounce.accept(value, now):
+                    self.health.count("repeats")
+                    continue
+                self.health.count("reads")
+                emit(kind, value, confidence)
+                emitted = True
+        return emitted

@@ -1,0 +1,90 @@
+"""Voice prompts through a configured command (a TTS player such as espeak-ng or a vendor tool).
+
+The command runs without a shell, with {text} replaced by the message, on the prompt's own
+thread so that a decision never waits for speech. A newer prompt stops one still speaking: the
+driver at the barrier needs the current message, not a queue of old ones.
+"""
+
+from __future__ import annotations
+
+import logging
+import subprocess
+import threading
+
+from drivers.health import DeviceHealth
+
+log = logging.getLogger(__name__)
+
+
+class VoicePrompt:
+    def __init__(self, health: DeviceHealth, command: list[str], timeout_s: float = 10.0):
+        self.health = health
+        self._command = command
+        self._timeout_s = timeout_s
+        self._cond = threading.Condition()
+        self._pending: str | None = None
+        self._running: subprocess.Popen[bytes] | None = None
+        self._closed = False
+        self._thread = threading.Thread(target=self._run, name=f"voice-{health.device}", daemon=True)
+        self._thread.start()
+        health.set_online()
+
+    def show(self, lines: list[str]) -> None:
+        text = " ".join(line for line in lines if line)
+        with self._cond:
+            self._pending = text
+            if self._running is not None and self._running.poll() is None:
+                self._running.terminate()
+            self._cond.notify()
+
+    def close(self) -> None:
+        with self._cond:
+            self._closed = True
+            if self._running is not None and self._running.poll() is None:
+                self._running.terminate()
+            self._cond.notify()
+        self._thread.join(timeout=3)
+
+    def argv(self, text: str) -> list[str]:
+        return [arg.replace("{text}", text) for arg in self._command]
+
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                while self._pending is None and not self._closed:
+                    self._cond.wait()
+                if self._closed or self._pending is None:
+                    return
+                text, self._pending = self._pending, None
+                try:
+                    self._running = subprocess.Popen(
+                        self.argv(text),
+                        stdin=subprocess.DEVNULL,
+                        stdout=subprocess.DEVNULL,
+                        stderr=subprocess.PIPE,
+                    )
+                except OSError as exc:
+                    self.health.set_offline(
+                        f"cannot run {self._command[0]}: {exc.strerror}; install it "
+                        "(e.g. apt install espeak-ng) or fix the device's command"
+                    )
+                    continue
+                proc = self._running
+            self._finish(proc)
+
+    def _finish(self, proc: subprocess.Popen[bytes]) -> None:
+        try:
+            _, err = proc.communicate(timeout=self._timeout_s)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.communicate()
+            self.health.count("timeouts")
+            return
+        if proc.returncode == 0:
+            self.health.count("prompts")
+            self.health.set_online()
+        elif proc.returncode > 0:  # negative: we stopped it for a newer prompt
+            self.health.count("failures")
+            self.health.set_offline(
+                f"{self._command[0]} exited {proc.returncode}: {err.decode(errors='replace').strip()[:200]}"
+            )

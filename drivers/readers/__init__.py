@@ -1,0 +1,1 @@
+"""Card readers: wire formats (pure parsers), debouncing, and the serial reader driver."""

@@ -1,0 +1,1 @@
+"""Relays and lane inputs: USB relay boards, Modbus RTU modules, Raspberry Pi GPIO."""

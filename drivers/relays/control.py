@@ -1,0 +1,93 @@
+"""Pulse, hold and release over one on/off output: the timing every relay driver shares.
+
+A driver supplies `output(on)`; this class decides when to call it. A pulse during a pulse
+extends it; a pulse while held changes nothing; release ends both. One timer thread per relay
+turns pulses off, so pulse() returns at once.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+
+from drivers.health import DeviceHealth
+
+log = logging.getLogger(__name__)
+
+
+class PulseControl:
+    def __init__(self, output: Callable[[bool], None], health: DeviceHealth):
+        self._output = output
+        self.health = health
+        self._cond = threading.Condition()
+        self._on = False
+        self._held = False
+        self._until = 0.0  # monotonic time the current pulse ends
+        self._closed = False
+        self._thread = threading.Thread(target=self._timer, name=f"relay-{health.device}", daemon=True)
+        self._thread.start()
+
+    @property
+    def wanted(self) -> bool:
+        """What the output should be now (a driver re-sends it after reconnecting)."""
+        return self._on
+
+    def pulse(self, seconds: float) -> None:
+        with self._cond:
+            self._until = max(self._until, time.monotonic() + seconds)
+            self.health.count("pulses")
+            self._cond.notify()  # before the write: if it fails, the timer still ends the pulse
+            if not self._on:
+                self._set(True)
+
+    def hold(self) -> None:
+        with self._cond:
+            self._held = True
+            self.health.count("holds")
+            if not self._on:
+                self._set(True)
+
+    def release(self) -> None:
+        with self._cond:
+            self._held = False
+            self._until = 0.0
+            self._cond.notify()
+            if self._on:
+                self._set(False)
+
+    def close(self) -> None:
+        with self._cond:
+            self._closed = True
+            self._held = False
+            self._until = 0.0
+            self._cond.notify()
+        self._thread.join(timeout=2)
+        if self._on:
+            try:
+                self._set(False)
+            except Exception as exc:  # closing down: nothing to tell but the log
+                log.warning("relay not released on close device=%s error=%s", self.health.device, exc)
+
+    def _set(self, on: bool) -> None:
+        # The state changes first: if the write fails, a reconnect re-sends what is wanted.
+        self._on = on
+        self._output(on)
+
+    def _timer(self) -> None:
+        with self._cond:
+            while not self._closed:
+                if not self._on or self._held or self._until == 0.0:
+                    self._cond.wait()
+                    continue
+                left = self._until - time.monotonic()
+                if left > 0:
+                    self._cond.wait(left)
+                    continue
+                self._until = 0.0
+                try:
+                    self._set(False)
+                except Exception as exc:
+                    # The port is gone; the driver re-sends "off" when it comes back.
+                    self.health.set_offline(f"release failed: {exc}")

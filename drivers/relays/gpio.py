@@ -1,0 +1,107 @@
+"""Raspberry Pi GPIO through gpiozero (the optional `gpio` extra): a relay pin and input pins.
+
+gpiozero is imported only when a gpio device is configured; tests use its MockFactory.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from drivers.base import InputEmit, LaneInput
+from drivers.health import DeviceHealth
+from drivers.relays.control import PulseControl
+
+log = logging.getLogger(__name__)
+
+MISSING = (
+    "the gpio driver needs gpiozero: pip install 'estate-gateway[gpio]' "
+    "(or apt install python3-gpiozero on Raspberry Pi OS)"
+)
+
+
+class GpioDevice:
+    """A relay on `pin` and/or inputs on other pins; without its pins the device is offline."""
+
+    def __init__(
+        self,
+        health: DeviceHealth,
+        pin: int | None,
+        *,
+        active_high: bool = True,
+        inputs: list[tuple[LaneInput, int, bool]] | None = None,
+        pull_up: bool = True,
+        bounce_s: float = 0.05,
+        pin_factory: Any = None,
+    ):
+        self.health = health
+        self._output: Any = None
+        self._inputs: list[Any] = []
+        self._on_input: InputEmit | None = None
+        self._control = PulseControl(self._set, health) if pin is not None else None
+        try:
+            import gpiozero
+        except ImportError:
+            health.set_offline(MISSING)
+            return
+        try:
+            if pin is not None:
+                self._output = gpiozero.DigitalOutputDevice(
+                    pin, active_high=active_high, initial_value=False, pin_factory=pin_factory
+                )
+            for name, number, inverted in inputs or []:
+                device = gpiozero.DigitalInputDevice(
+                    number, pull_up=pull_up, bounce_time=bounce_s or None, pin_factory=pin_factory
+                )
+                device.when_activated = self._changed(name, not inverted)
+                device.when_deactivated = self._changed(name, inverted)
+                self._inputs.append(device)
+        except gpiozero.GPIOZeroError as exc:
+            health.set_offline(
+                f"cannot use the GPIO pins: {exc}; run on a Raspberry Pi with "
+                "the gateway user in the gpio group"
+            )
+            return
+        health.set_online()
+
+    def _changed(self, name: LaneInput, active: bool) -> Any:
+        def report() -> None:
+            self.health.seen()
+            if self._on_input is not None:
+                self._on_input(name, active)
+
+        return report
+
+    def _set(self, on: bool) -> None:
+        if self._output is None:
+            raise RuntimeError(self.health.last_error or "no relay pin")
+        self._output.value = on
+
+    # Relay
+    def pulse(self, seconds: float, ref: str = "") -> None:
+        self._require_control().pulse(seconds)
+
+    def hold(self) -> None:
+        self._require_control().hold()
+
+    def release(self) -> None:
+        self._require_control().release()
+
+    def close(self) -> None:
+        if self._control is not None:
+            self._control.close()
+        for device in [self._output, *self._inputs]:
+            if device is not None:
+                device.close()
+
+    # Sensor
+    def watch(self, on_input: InputEmit) -> None:
+        self._on_input = on_input
+
+    def stop(self) -> None:
+        self._on_input = None
+
+    def _require_control(self) -> PulseControl:
+        if self._control is None:
+            raise RuntimeError(f"{self.health.device} has no relay pin configured")
+        return self._control

@@ -1,0 +1,256 @@
+"""Modbus RTU relay and input modules on RS-485, through pymodbus.
+
+Several modules may share one bus (one serial port): a ModbusBus owns the client and one thread,
+so requests never interleave and pulse() never waits for the bus. Each module syncs its relay coil
+to the state PulseControl wants (a failed write is retried when the module answers again) and
+polls its discrete inputs, reporting changes as lane inputs.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from typing import Any
+
+from pymodbus.client import ModbusSerialClient
+from pymodbus.exceptions import ConnectionException, ModbusException
+
+from drivers.base import InputEmit, LaneInput
+from drivers.health import DeviceHealth
+from drivers.relays.control import PulseControl
+from drivers.serialport import Backoff, explain
+
+log = logging.getLogger(__name__)
+
+# (input, discrete input address, inverted): barrier_closed is wired as barrier_open inverted.
+InputMap = list[tuple[LaneInput, int, bool]]
+
+
+def input_map(car_present: int | None, barrier_open: int | None, barrier_closed: int | None) -> InputMap:
+    found: InputMap = []
+    if car_present is not None:
+        found.append(("car_present", car_present, False))
+    if barrier_open is not None:
+        found.append(("barrier_open", barrier_open, False))
+    if barrier_closed is not None:
+        found.append(("barrier_open", barrier_closed, True))
+    return found
+
+
+class ModbusBus:
+    def __init__(
+        self,
+        port: str,
+        *,
+        baudrate: int = 9600,
+        parity: str = "N",
+        stopbits: int = 1,
+        timeout_s: float = 0.3,
+        reconnect_max_s: float = 2.0,
+        client_factory: Callable[..., Any] = ModbusSerialClient,
+    ):
+        self.port = port
+        self._client = client_factory(
+            port,
+            baudrate=baudrate,
+            parity=parity,
+            stopbits=stopbits,
+            timeout=timeout_s,
+            retries=0,
+            reconnect_delay=0,  # this class reconnects, with its own backoff
+        )
+        self._modules: list[ModbusModule] = []
+        self._backoff = Backoff(0.1, reconnect_max_s)
+        self._poke = threading.Event()
+        self._stop = threading.Event()
+        self._connected = False
+        self._thread: threading.Thread | None = None
+
+    def add(self, module: ModbusModule) -> None:
+        self._modules.append(module)
+
+    def start(self) -> None:
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name=f"modbus-{self.port}", daemon=True)
+            self._thread.start()
+
+    def poke(self) -> None:
+        self._poke.set()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._poke.set()
+        if self._thread is not None:
+            self._thread.join(timeout=3)
+            self._thread = None
+        self._client.close()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            if not self._connected and not self._connect():
+                self._stop.wait(self._backoff.next())
+                continue
+            wait = min((m.next_poll for m in self._modules), default=time.monotonic() + 1.0)
+            self._poke.wait(max(0.0, wait - time.monotonic()))
+            self._poke.clear()
+            if self._stop.is_set():
+                break
+            if not os.path.exists(self.port):
+                self._lost(f"{self.port} disappeared (unplugged?): check the RS-485 adapter")
+                continue
+            try:
+                for module in self._modules:
+                    module.service(self._client, time.monotonic())
+            except (ConnectionException, OSError) as exc:
+                self._lost(explain(self.port, exc))
+
+    def _connect(self) -> bool:
+        try:
+            ok = self._client.connect()
+        except (ModbusException, OSError) as exc:
+            ok, why = False, explain(self.port, exc)
+        else:
+            why = explain(self.port, OSError(f"cannot open {self.port}"))
+        if not ok:
+            for module in self._modules:
+                module.health.set_offline(why)
+            return False
+        self._connected = True
+        self._backoff.reset()
+        for module in self._modules:
+            module.connected()
+        return True
+
+    def _lost(self, why: str) -> None:
+        self._connected = False
+        self._client.close()
+        for module in self._modules:
+            module.health.count("disconnects")
+            module.health.set_offline(why)
+
+
+class ModbusModule:
+    """One module (unit id) on a bus: an optional relay coil and optional discrete inputs."""
+
+    def __init__(
+        self,
+        bus: ModbusBus,
+        health: DeviceHealth,
+        unit: int,
+        coil: int | None,
+        inputs: InputMap,
+        poll_s: float = 0.1,
+    ):
+        self.health = health
+        self._bus = bus
+        self._unit = unit
+        self._coil = coil
+        self._inputs = inputs
+        self._poll_s = poll_s
+        self._control = PulseControl(self._want, health) if coil is not None else None
+        self._sent: bool | None = None  # what the coil was last set to; None: not known
+        # Every on/off PulseControl asked for, in order: a pulse shorter than the bus is busy
+        # still closes the relay, rather than being merged away into "off".
+        self._changes: deque[bool] = deque()
+        self._state: dict[LaneInput, bool] | None = None  # None until the first poll
+        self._on_input: InputEmit | None = None
+        self.next_poll = 0.0
+        bus.add(self)
+        bus.start()
+
+    # Relay
+    def pulse(self, seconds: float, ref: str = "") -> None:
+        self._require_control().pulse(seconds)
+
+    def hold(self) -> None:
+        self._require_control().hold()
+
+    def release(self) -> None:
+        self._require_control().release()
+
+    def close(self) -> None:
+        if self._control is not None:
+            self._control.close()
+
+    # Sensor
+    def watch(self, on_input: InputEmit) -> None:
+        self._on_input = on_input
+
+    def stop(self) -> None:
+        self._on_input = None
+
+    def _require_control(self) -> PulseControl:
+        if self._control is None:
+            raise RuntimeError(f"{self.health.device} has no relay coil configured")
+        return self._control
+
+    def _want(self, on: bool) -> None:
+        self._changes.append(on)
+        self._bus.poke()  # the bus thread writes it; pulse() does not wait for RS-485
+
+    def connected(self) -> None:
+        self._sent = None  # a module may have restarted: write the coil again
+        self.next_poll = 0.0
+
+    def service(self, client: Any, now: float) -> None:
+        """On the bus thread: bring the coil to the wanted state, and poll inputs when due."""
+        try:
+            if self._control is not None:
+                self._write_coil(client)
+            if self._inputs and now >= self.next_poll:
+                self._poll(client)
+            elif not self._inputs and self._control is not None and now >= self.next_poll:
+                # A relay-only module is read back now and then, so a dead one shows offline.
+                self._check(client.read_coils(self._coil, count=1, device_id=self._unit))
+            self.next_poll = max(self.next_poll, now) + (self._poll_s if self._inputs else 1.0)
+        except ConnectionException:
+            raise
+        except ModbusException as exc:
+            self._sent = None  # not known now: written again once the module answers
+            self._changes.clear()
+            self.health.count("errors")
+            self.health.set_offline(
+                f"unit {self._unit} on {self._bus.port} does not answer: {exc}; "
+                "check its address (unit), wiring A/B and termination"
+            )
+            self.next_poll = now + 1.0  # a silent module must not slow the others down
+            return
+        self.health.seen()
+
+    def _write_coil(self, client: Any) -> None:
+        assert self._control is not None
+        while True:
+            if self._changes:
+                target = self._changes.popleft()
+            elif self._sent != self._control.wanted:
+                target = self._control.wanted  # after a reconnect or a failed write
+            else:
+                return
+            if target != self._sent:
+                self._check(client.write_coil(self._coil, target, device_id=self._unit))
+                self._sent = target
+                self.health.count("coil_writes")
+
+    def _poll(self, client: Any) -> None:
+        low = min(address for _, address, _ in self._inputs)
+        high = max(address for _, address, _ in self._inputs)
+        reply = self._check(client.read_discrete_inputs(low, count=high - low + 1, device_id=self._unit))
+        state: dict[LaneInput, bool] = {}
+        for name, address, inverted in self._inputs:
+            state[name] = bool(reply.bits[address - low]) != inverted
+        before, self._state = self._state, state
+        if before is None or self._on_input is None:
+            return
+        for name, active in state.items():
+            if before.get(name) != active:
+                self._on_input(name, active)
+
+    @staticmethod
+    def _check(reply: Any) -> Any:
+        if reply.isError():
+            raise ModbusException(f"error reply {reply}")
+        return reply

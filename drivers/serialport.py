@@ -1,0 +1,165 @@
+"""Serial ports: opening them with errors that say the fix, backoff, and a self-healing writer."""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import logging
+import os
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import serial
+
+from drivers.health import DeviceHealth
+
+log = logging.getLogger(__name__)
+
+
+class PortError(OSError):
+    """A port that cannot be opened or used; the message names the port and the fix."""
+
+
+class Backoff:
+    """Waits that double from `first` up to `most` seconds; reset() after a success."""
+
+    def __init__(self, first: float = 0.1, most: float = 2.0):
+        self.first = min(first, most)
+        self.most = most
+        self._next = self.first
+
+    def next(self) -> float:
+        wait = self._next
+        self._next = min(self._next * 2, self.most)
+        return wait
+
+    def reset(self) -> None:
+        self._next = self.first
+
+
+def open_port(path: str, baudrate: int, timeout: float | None = 0.2, **kwargs: Any) -> serial.Serial:
+    """The port, opened exclusively; PortError with the fix when that cannot be done."""
+    try:
+        return serial.Serial(path, baudrate, timeout=timeout, write_timeout=1.0, exclusive=True, **kwargs)
+    except serial.SerialException as exc:
+        raise PortError(explain(path, exc)) from exc
+    except (OSError, ValueError) as exc:
+        raise PortError(f"{path}: {exc}") from exc
+
+
+def explain(path: str, exc: BaseException) -> str:
+    code = getattr(exc, "errno", None)
+    text = str(exc)
+    if code == errno.ENOENT or "No such file" in text or not os.path.exists(path):
+        return (
+            f"{path} is not there (unplugged?): check the cable and `ls -l /dev/serial/by-id`; "
+            "a by-id path stays the same when the adapter is replugged"
+        )
+    if code == errno.EACCES or "Permission denied" in text:
+        return (
+            f"permission denied on {path}: add the gateway user to the dialout group "
+            "(sudo usermod -aG dialout estate-gateway) and restart the service"
+        )
+    if code == errno.EBUSY or "exclusively lock" in text or "busy" in text.lower():
+        return (
+            f"{path} is in use by another program: stop it (ModemManager and a second gateway "
+            "are the usual ones; `sudo fuser -v " + path + "` names it)"
+        )
+    return f"{path}: {text}"
+
+
+class SerialLink:
+    """A port the gateway writes to (relay boards, displays).
+
+    It is opened at once if it can be; while it cannot, a background thread retries with backoff,
+    and the device is offline (an alarm). A port that disappears is noticed within a second even
+    when nothing is written. `on_open` runs after every (re)open: a relay re-sends its state.
+    """
+
+    def __init__(
+        self,
+        health: DeviceHealth,
+        path: str,
+        baudrate: int,
+        *,
+        reconnect_max_s: float = 2.0,
+        on_open: Callable[[], None] | None = None,
+        check_every_s: float = 1.0,
+        **serial_kwargs: Any,
+    ):
+        self.health = health
+        self.path = path
+        self._baudrate = baudrate
+        self._serial_kwargs = serial_kwargs
+        self._on_open = on_open
+        self._check_every_s = check_every_s
+        self._backoff = Backoff(0.1, reconnect_max_s)
+        self._port: serial.Serial | None = None
+        self._lock = threading.RLock()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._watch, name=f"link-{health.device}", daemon=True)
+
+    def start(self) -> None:
+        self._try_open()
+        self._thread.start()
+
+    def write(self, data: bytes) -> None:
+        """Write and flush; PortError (device marked offline) if the port is not usable."""
+        with self._lock:
+            if self._port is None:
+                raise PortError(self.health.last_error or f"{self.path} is not open")
+            try:
+                self._port.write(data)
+                self._port.flush()
+            except (serial.SerialException, OSError) as exc:
+                self._lost(explain(self.path, exc))
+                raise PortError(self.health.last_error) from exc
+        self.health.seen()
+
+    def close(self) -> None:
+        self._stop.set()
+        with self._lock:
+            if self._port is not None:
+                self._port.close()
+                self._port = None
+        if self._thread.is_alive():
+            self._thread.join(timeout=2)
+
+    @property
+    def is_open(self) -> bool:
+        return self._port is not None
+
+    def _try_open(self) -> bool:
+        with self._lock:
+            try:
+                self._port = open_port(self.path, self._baudrate, **self._serial_kwargs)
+            except PortError as exc:
+                self.health.set_offline(str(exc))
+                return False
+            self._backoff.reset()
+            self.health.set_online()
+        if self._on_open is not None:
+            try:
+                self._on_open()
+            except PortError:
+                return False
+        return True
+
+    def _lost(self, why: str) -> None:
+        with self._lock:
+            if self._port is not None:
+                with contextlib.suppress(serial.SerialException, OSError):
+                    self._port.close()
+                self._port = None
+        self.health.set_offline(why)
+
+    def _watch(self) -> None:
+        wait = self._check_every_s
+        while not self._stop.wait(wait):
+            if self._port is None:
+                wait = self._backoff.next() if not self._try_open() else self._check_every_s
+                continue
+            wait = self._check_every_s
+            if not os.path.exists(self.path):
+                self._lost(f"{self.path} disappeared (unplugged?): check the cable")

@@ -1,0 +1,173 @@
+"""`gateway user ...` and `gateway token ...`: the first admin is made here, never by default."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import os
+import sys
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from gateway.accounts.passwords import hash_password, password_problem, username_problem
+from gateway.config import load_config
+from gateway.errors import GatewayError
+from gateway.store import accounts as store
+from gateway.store.database import DB_NAME, open_database
+
+
+def add_arguments(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    user = sub.add_parser(
+        "user",
+        help="guard and admin accounts of the guard pages",
+        description="Guard and admin accounts. The first admin is made here.",
+    )
+    users = user.add_subparsers(metavar="ACTION", required=True)
+
+    add = users.add_parser("add", help="add an account (prompts for its password)")
+    add.add_argument("-c", "--config", required=True, help="site config file (TOML)")
+    add.add_argument("username")
+    role = add.add_mutually_exclusive_group()
+    role.add_argument(
+        "--admin",
+        action="store_const",
+        dest="role",
+        const="admin",
+        help="an admin: manages accounts, residents, cards and contractor passes",
+    )
+    role.add_argument(
+        "--guard", action="store_const", dest="role", const="guard", help="a guard (the default)"
+    )
+    add.add_argument("--display-name", default="", help="shown in the audit trail, e.g. 张师傅")
+    add.add_argument("--language", choices=["zh", "en"], help="the account's page language")
+    add.add_argument(
+        "--password-stdin",
+        action="store_true",
+        help="read the password from standard input (for scripts)",
+    )
+    add.set_defaults(func=cmd_user_add, role="guard")
+
+    passwd = users.add_parser("passwd", help="set an account's password (ends its sessions)")
+    passwd.add_argument("-c", "--config", required=True)
+    passwd.add_argument("username")
+    passwd.add_argument("--password-stdin", action="store_true")
+    passwd.set_defaults(func=cmd_user_passwd)
+
+    listing = users.add_parser("list", help="list accounts")
+    listing.add_argument("-c", "--config", required=True)
+    listing.set_defaults(func=cmd_user_list)
+
+    token = sub.add_parser(
+        "token",
+        help="API tokens for machine clients",
+        description="API tokens for machine clients; shown once when made.",
+    )
+    tokens = token.add_subparsers(metavar="ACTION", required=True)
+    tadd = tokens.add_parser("add", help="make a token and print it once")
+    tadd.add_argument("-c", "--config", required=True)
+    tadd.add_argument("name")
+    tadd.add_argument("--role", choices=["guard", "admin"], default="guard")
+    tadd.add_argument("--days", type=int, help="expire after this many days (default: never)")
+    tadd.set_defaults(func=cmd_token_add)
+
+
+def _actor() -> str:
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):
+        return f"cli:uid{os.getuid()}"
+
+
+def _password(username: str, from_stdin: bool) -> str:
+    if from_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = getpass.getpass(f"password for {username}: ")
+        if getpass.getpass("again: ") != password:
+            raise GatewayError("the two passwords differ", fix="run the command again")
+    problem = password_problem(username, password)
+    if problem:
+        raise GatewayError(problem, fix="choose a longer password (a passphrase of a few words)")
+    return password
+
+
+def _open(config: str) -> tuple[object, ZoneInfo]:
+    cfg = load_config(config)
+    db = open_database(cfg.site.data_dir / DB_NAME, sync=cfg.storage.sync)
+    return db, ZoneInfo(cfg.site.timezone)
+
+
+def cmd_user_add(args: argparse.Namespace) -> int:
+    problem = username_problem(args.username)
+    if problem:
+        raise GatewayError(problem, fix="choose another user name")
+    db, tz = _open(args.config)
+    conn = db.conn  # type: ignore[attr-defined]
+    try:
+        if store.find_account(conn, args.username) is not None:
+            raise GatewayError(
+                f"the user name {args.username!r} is taken",
+                fix=f"use `gateway user passwd -c {args.config} {args.username}`",
+            )
+        hashed = hash_password(_password(args.username, args.password_stdin))
+        store.create_account(
+            conn,
+            datetime.now(tz),
+            _actor(),
+            args.username,
+            args.display_name,
+            args.role,
+            hashed,
+            args.language,
+        )
+    finally:
+        conn.close()
+    print(f"added {args.role} {args.username}; log in on the guard page with this password")
+    return 0
+
+
+def cmd_user_passwd(args: argparse.Namespace) -> int:
+    db, tz = _open(args.config)
+    conn = db.conn  # type: ignore[attr-defined]
+    try:
+        account = store.find_account(conn, args.username)
+        if account is None:
+            raise GatewayError(
+                f"no account {args.username!r}",
+                fix=f"list them with `gateway user list -c {args.config}`",
+            )
+        hashed = hash_password(_password(args.username, args.password_stdin))
+        store.update_account(conn, datetime.now(tz), _actor(), account.id, password_hash=hashed)
+    finally:
+        conn.close()
+    print(f"password of {args.username} changed; its sessions have ended")
+    return 0
+
+
+def cmd_user_list(args: argparse.Namespace) -> int:
+    db, _ = _open(args.config)
+    conn = db.conn  # type: ignore[attr-defined]
+    try:
+        accounts = store.list_accounts(conn)
+    finally:
+        conn.close()
+    if not accounts:
+        print(f"no accounts yet: add the first admin with `gateway user add -c {args.config} --admin NAME`")
+    for a in accounts:
+        state = " (disabled)" if a.disabled else ""
+        print(f"{a.username:<20} {a.role:<6} {a.display_name}{state}")
+    return 0
+
+
+def cmd_token_add(args: argparse.Namespace) -> int:
+    db, tz = _open(args.config)
+    conn = db.conn  # type: ignore[attr-defined]
+    now = datetime.now(tz)
+    try:
+        expires = now + timedelta(days=args.days) if args.days else None
+        _, token = store.create_token(conn, now, _actor(), args.name, args.role, expires)
+    finally:
+        conn.close()
+    print(f"API token {args.name} ({args.role}); store it now, it is not shown again:")
+    print(token)
+    return 0

@@ -1,0 +1,72 @@
+"""Login rate limiting: failed logins counted per client address and per user name.
+
+Time is a parameter, so the rules are tested without waiting. The counts live in memory: a
+restart forgets them, which costs a guesser nothing they could not get by waiting anyway.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import deque
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Limit:
+    failures: int  # this many failures within window_s ...
+    window_s: float  # ... and the key must wait until the oldest of them is window_s old
+
+
+class LoginLimiter:
+    # A tablet shared by a shift may mistype a few times; a guesser on the LAN gets 10 tries in
+    # 5 minutes per address and 5 per user name (so guessing one account from many addresses is
+    # slow too).
+    def __init__(
+        self,
+        per_address: Limit = Limit(10, 300.0),
+        per_user: Limit = Limit(5, 300.0),
+        max_keys: int = 10_000,
+    ):
+        self._limits = {"addr": per_address, "user": per_user}
+        self._failures: dict[tuple[str, str], deque[float]] = {}
+        self._max_keys = max_keys
+        self._lock = threading.Lock()
+
+    def retry_after(self, address: str, username: str, now: float) -> float:
+        """Seconds until a login from `address` for `username` may be tried; 0 when it may now."""
+        wait = 0.0
+        with self._lock:
+            for key in self._keys(address, username):
+                limit = self._limits[key[0]]
+                times = self._trimmed(key, now)
+                if len(times) >= limit.failures:
+                    wait = max(wait, times[-limit.failures] + limit.window_s - now)
+        return wait
+
+    def failed(self, address: str, username: str, now: float) -> None:
+        with self._lock:
+            if len(self._failures) >= self._max_keys:
+                self._forget_old(now)
+            for key in self._keys(address, username):
+                self._failures.setdefault(key, deque(maxlen=100)).append(now)
+
+    def succeeded(self, address: str, username: str) -> None:
+        with self._lock:
+            self._failures.pop(("user", username.lower()), None)
+
+    def _keys(self, address: str, username: str) -> list[tuple[str, str]]:
+        return [("addr", address), ("user", username.lower())]
+
+    def _trimmed(self, key: tuple[str, str], now: float) -> deque[float]:
+        times = self._failures.get(key, deque())
+        window = self._limits[key[0]].window_s
+        while times and times[0] <= now - window:
+            times.popleft()
+        return times
+
+    def _forget_old(self, now: float) -> None:
+        for key in list(self._failures):
+            if not self._trimmed(key, now):
+                del self._failures[key]
+        while len(self._failures) >= self._max_keys:  # still full: drop the oldest keys
+            del self._failures[next(iter(self._failures))]

@@ -1,0 +1,160 @@
+"""Accounts and API tokens: admins only."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any, Literal
+
+from fastapi import APIRouter
+from pydantic import BaseModel, Field
+
+from gateway.accounts.passwords import hash_password, password_problem, username_problem
+from gateway.api.auth import Admin
+from gateway.api.deps import App, Db, Id, local, write
+from gateway.api.errors import ApiError
+from gateway.api.shapes import ERRORS
+from gateway.store import accounts as store
+
+router = APIRouter(tags=["admin"], responses=ERRORS)
+Role = Literal["guard", "admin"]
+
+
+class AccountIn(BaseModel):
+    username: str = Field(min_length=2, max_length=32)
+    display_name: str = Field("", max_length=40, description="Shown in the audit trail, e.g. 张师傅.")
+    role: Role = "guard"
+    password: str = Field(min_length=1, max_length=256)
+    language: Literal["zh", "en"] | None = None
+
+
+class AccountChange(BaseModel):
+    display_name: str | None = Field(None, max_length=40)
+    role: Role | None = None
+    disabled: bool | None = None
+    password: str | None = Field(
+        None,
+        min_length=1,
+        max_length=256,
+        description="A new password; ends the account's sessions.",
+    )
+    language: Literal["zh", "en"] | None = None
+
+
+class AccountOut(BaseModel):
+    id: int
+    username: str
+    display_name: str
+    role: Role
+    language: Literal["zh", "en"] | None
+    disabled: bool
+
+
+class TokenIn(BaseModel):
+    name: str = Field(
+        min_length=2,
+        max_length=40,
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$",
+        description="Names the machine client in the audit trail.",
+    )
+    role: Role = "guard"
+    days: int | None = Field(None, ge=1, le=3650, description="Expires after; none: until revoked.")
+
+
+class TokenOut(BaseModel):
+    id: int
+    name: str
+    role: Role
+    token: str = Field(description="Shown once: store it in the client now.")
+
+
+def _password(username: str, password: str) -> str:
+    problem = password_problem(username, password)
+    if problem:
+        raise ApiError(422, "weak_password", problem, "choose a longer password")
+    return hash_password(password)
+
+
+@router.get("/api/accounts", summary="Accounts (admin)", response_model=list[AccountOut])
+def list_accounts(who: Admin, db: Db) -> list[AccountOut]:
+    return [AccountOut(**a.public()) for a in store.list_accounts(db)]
+
+
+@router.post(
+    "/api/accounts",
+    summary="Add a guard or admin account (admin)",
+    status_code=201,
+    response_model=AccountOut,
+)
+def add_account(body: AccountIn, who: Admin, app: App) -> AccountOut:
+    problem = username_problem(body.username)
+    if problem:
+        raise ApiError(422, "bad_username", problem, "choose another user name")
+    hashed, gw = _password(body.username, body.password), app.gw
+    aid = write(
+        gw,
+        lambda c: store.create_account(
+            c,
+            gw.now(),
+            who.name,
+            body.username,
+            body.display_name.strip(),
+            body.role,
+            hashed,
+            body.language,
+        ),
+    )
+    return AccountOut(**write(gw, lambda c: store.get_account(c, aid)).public())
+
+
+@router.patch(
+    "/api/accounts/{account_id}",
+    summary="Change an account: role, name, password, disabled (admin)",
+    response_model=AccountOut,
+)
+def change_account(account_id: Id, body: AccountChange, who: Admin, app: App, db: Db) -> AccountOut:
+    gw = app.gw
+    target = store.get_account(db, account_id)
+    hashed = _password(target.username, body.password) if body.password is not None else None
+    done = write(
+        gw,
+        lambda c: store.update_account(
+            c,
+            gw.now(),
+            who.name,
+            account_id,
+            role=body.role,
+            disabled=body.disabled,
+            display_name=body.display_name,
+            password_hash=hashed,
+            language=body.language,
+        ),
+    )
+    return AccountOut(**done.public())
+
+
+@router.get("/api/tokens", summary="API tokens for machine clients (admin)")
+def list_tokens(who: Admin, app: App, db: Db) -> list[dict[str, Any]]:
+    rows = store.list_tokens(db)
+    for row in rows:
+        for key in ("created_at", "expires_at", "revoked_at"):
+            row[key] = local(app.gw, row[key])
+    return rows
+
+
+@router.post(
+    "/api/tokens",
+    summary="Make an API token; it is shown once (admin)",
+    status_code=201,
+    response_model=TokenOut,
+)
+def add_token(body: TokenIn, who: Admin, app: App) -> TokenOut:
+    gw = app.gw
+    expires = gw.now() + timedelta(days=body.days) if body.days else None
+    tid, token = write(gw, lambda c: store.create_token(c, gw.now(), who.name, body.name, body.role, expires))
+    return TokenOut(id=tid, name=body.name, role=body.role, token=token)
+
+
+@router.delete("/api/tokens/{token_id}", summary="Revoke an API token (admin)", status_code=204)
+def revoke_token(token_id: Id, who: Admin, app: App) -> None:
+    gw = app.gw
+    write(gw, lambda c: store.revoke_token(c, gw.now(), who.name, token_id))

@@ -1,0 +1,72 @@
+"""What the guard app's routes share: the gateway, a read connection, and writes on the worker."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Annotated, TypeVar
+
+from fastapi import Depends, Path, Request
+
+from gateway.accounts.ratelimit import LoginLimiter
+from gateway.api.hub import Hub
+from gateway.runtime.gateway import Gateway
+from gateway.timefmt import from_db
+
+T = TypeVar("T")
+WRITE_TIMEOUT_S = 15.0
+MAX_ID = 2**63 - 1  # SQLite's largest INTEGER: a bigger id is a 422, not an overflow
+
+# A row id in a path, e.g. /api/passes/{pass_id}.
+Id = Annotated[int, Path(ge=1, le=MAX_ID)]
+
+
+@dataclass
+class GuardApp:
+    """Held in app.state.guard: one per app, made by create_app."""
+
+    gw: Gateway
+    hub: Hub
+    limiter: LoginLimiter
+
+
+def guard_app(request: Request) -> GuardApp:
+    app: GuardApp = request.app.state.guard
+    return app
+
+
+def read_only(gw: Gateway) -> sqlite3.Connection:
+    # FastAPI may open it on one threadpool thread and use it on another; one request uses it
+    # at a time, so that is safe (sqlite3 would otherwise refuse).
+    return sqlite3.connect(f"file:{gw.db_path}?mode=ro", uri=True, timeout=5, check_same_thread=False)
+
+
+def read_db(request: Request) -> Iterator[sqlite3.Connection]:
+    """A read-only connection per request; the decision worker alone writes."""
+    conn = read_only(guard_app(request).gw)
+    try:
+        yield conn
+    finally:
+        conn.close()
+
+
+Db = Annotated[sqlite3.Connection, Depends(read_db)]
+App = Annotated[GuardApp, Depends(guard_app)]
+
+
+def write(gw: Gateway, run: Callable[[sqlite3.Connection], T]) -> T:
+    """Run a change on the worker thread, in turn with decisions; errors come back here."""
+    return gw.on_worker(run).result(timeout=WRITE_TIMEOUT_S)
+
+
+def local(gw: Gateway, text: str | None) -> str | None:
+    """A stored UTC time as the site's local time, ISO 8601 with its offset."""
+    value = from_db(text)
+    return value.astimezone(gw.site.tz).isoformat(timespec="seconds") if value else None
+
+
+def aware(gw: Gateway, value: datetime) -> datetime:
+    """A time from a form: without a zone it is the site's local time."""
+    return value if value.tzinfo else value.replace(tzinfo=gw.site.tz)

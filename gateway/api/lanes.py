@@ -1,0 +1,209 @@
+"""Live lanes: recent events, the live stream (SSE), device state, and opening a lane by hand."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from contextlib import closing
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Header, Query, Request
+from fastapi.responses import FileResponse, StreamingResponse
+from pydantic import BaseModel, Field
+
+from gateway.api.auth import SESSION_COOKIE, Principal, User, identify
+from gateway.api.deps import App, Db, GuardApp, read_only
+from gateway.api.errors import ApiError
+from gateway.api.hub import sse
+from gateway.api.shapes import ERRORS
+from gateway.api.views import recent
+from gateway.runtime.gateway import Gateway
+
+router = APIRouter(tags=["lanes"], responses=ERRORS)
+KEEPALIVE_S = 15.0
+
+
+class LaneAction(BaseModel):
+    reason: str = Field(min_length=1, max_length=200, description="Why, in the guard's words.")
+
+
+class LaneActionDone(BaseModel):
+    lane: str
+    action: Literal["open", "hold", "release"]
+    by: str
+    reason: str
+    relays: int = Field(description="Relays driven; 0 means the lane has none configured.")
+
+
+def lanes_status(gw: Gateway) -> dict[str, Any]:
+    """Each lane's devices (online or not) and whether it is held open: what the pages show."""
+    devices = [h.snapshot() for h in gw.devices.health]
+    lanes = {}
+    for lane in gw.site.config.lanes:
+        mine = [d for d in devices if d["lane"] == lane.id]
+        lanes[lane.id] = {
+            "online": all(d["online"] for d in mine),
+            "devices": [
+                {
+                    "device": d["device"],
+                    "kind": d["kind"],
+                    "online": d["online"],
+                    "error": d["last_error"],
+                }
+                for d in mine
+            ],
+            "held_by": gw.held.get(lane.id),
+        }
+    return {"lanes": lanes}
+
+
+def lane_list(gw: Gateway) -> list[dict[str, Any]]:
+    gates = {g.id: g.name for g in gw.site.config.gates}
+    status = lanes_status(gw)["lanes"]
+    return [
+        {
+            "id": lane.id,
+            "name": lane.name or lane.id,
+            "gate": lane.gate,
+            "gate_name": gates.get(lane.gate, lane.gate),
+            "direction": lane.direction,
+            "type": lane.type,
+            "zone": lane.zone,
+            **status[lane.id],
+        }
+        for lane in gw.site.config.lanes
+    ]
+
+
+@router.get("/api/lanes", summary="Lanes with their devices' state and who holds them open")
+def get_lanes(who: User, app: App) -> list[dict[str, Any]]:
+    return lane_list(app.gw)
+
+
+@router.get("/api/live/recent", summary="Recent lane events as the guard pages show them")
+def live_recent(
+    who: User,
+    app: App,
+    db: Db,
+    lane: Annotated[str | None, Query(max_length=40)] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> list[dict[str, Any]]:
+    if lane is not None and lane not in app.gw.site.lanes:
+        raise ApiError(404, "unknown_lane", f"no lane {lane!r}", f"use one of {sorted(app.gw.site.lanes)}")
+    return recent(app.gw, db, lane, limit)
+
+
+@router.get(
+    "/api/live/stream",
+    summary="Server-sent events: `access` for each decision, `status` for devices, `action` for "
+    "lanes opened by hand, `resync` when the page fell behind",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"text/event-stream": {}}}},
+)
+async def live_stream(
+    request: Request,
+    who: User,
+    app: App,
+    db: Db,
+    last_event_id: Annotated[str | None, Header(max_length=64)] = None,
+) -> StreamingResponse:
+    # Events decided while the page was reconnecting are sent first (EventSource sends
+    # Last-Event-ID by itself); the page then carries on with the live ones.
+    missed = recent(app.gw, db, None, 200, last_event_id) if last_event_id else []
+    token = request.headers.get("authorization", "").removeprefix("Bearer ").strip() or None
+    cookie = request.cookies.get(SESSION_COOKIE)
+
+    def still_allowed() -> bool:
+        # A stream outlives its request: a logout, an expired session or a revoked token ends it.
+        with closing(read_only(app.gw)) as conn:
+            try:
+                return identify(request, conn, token, None if token else cookie) is not None
+            except ApiError:
+                return False
+
+    return StreamingResponse(
+        _events(app, missed, still_allowed),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
+    )
+
+
+async def _events(
+    app: GuardApp, missed: list[dict[str, Any]], still_allowed: Callable[[], bool]
+) -> AsyncIterator[str]:
+    queue = app.hub.connect()
+    try:
+        yield "retry: 1000\n\n"
+        yield sse("status", app.hub.status_now())
+        for event in reversed(missed):
+            yield sse("access", event, event["event_id"])
+        while True:
+            try:
+                yield await asyncio.wait_for(queue.get(), timeout=KEEPALIVE_S)
+            except TimeoutError:
+                if not await asyncio.to_thread(still_allowed):
+                    return
+                yield ": keepalive\n\n"
+    finally:
+        app.hub.disconnect(queue)
+
+
+Action = Literal["open", "hold", "release"]
+
+
+def _act(app: GuardApp, who: Principal, lane: str, action: Action, reason: str) -> LaneActionDone:
+    gw = app.gw
+    drive = {"open": gw.open_lane, "hold": gw.hold_lane, "release": gw.release_lane}[action]
+    drive(lane, who.name, reason)
+    done = LaneActionDone(
+        lane=lane,
+        action=action,
+        by=who.shown_name,
+        reason=reason.strip(),
+        relays=len(gw.devices.lanes[lane].relays),
+    )
+    app.hub.publish("action", {**done.model_dump(), "at": gw.now().isoformat(timespec="seconds")})
+    app.hub.publish("status", lanes_status(gw))
+    return done
+
+
+@router.post(
+    "/api/lanes/{lane}/open",
+    summary="Open a lane once by hand (reason required, audited)",
+    response_model=LaneActionDone,
+)
+def open_lane(lane: str, body: LaneAction, who: User, app: App) -> LaneActionDone:
+    return _act(app, who, lane, "open", body.reason)
+
+
+@router.post(
+    "/api/lanes/{lane}/hold",
+    summary="Hold a lane open until released (audited)",
+    response_model=LaneActionDone,
+)
+def hold_lane(lane: str, body: LaneAction, who: User, app: App) -> LaneActionDone:
+    return _act(app, who, lane, "hold", body.reason)
+
+
+@router.post(
+    "/api/lanes/{lane}/release",
+    summary="Release a held lane (audited)",
+    response_model=LaneActionDone,
+)
+def release_lane(lane: str, body: LaneAction, who: User, app: App) -> LaneActionDone:
+    return _act(app, who, lane, "release", body.reason)
+
+
+@router.get(
+    "/api/snapshots/{path:path}",
+    summary="A plate snapshot image",
+    response_class=FileResponse,
+    responses={200: {"content": {"image/jpeg": {}}}},
+)
+def snapshot(path: str, who: User, app: App) -> FileResponse:
+    base = app.gw.snapshots_dir.resolve()
+    target = (base / path).resolve()
+    if not target.is_relative_to(base) or not target.is_file():
+        raise ApiError(404, "not_found", "no such snapshot", "snapshots are kept for a week")
+    return FileResponse(Path(target), headers={"Cache-Control": "private, max-age=86400"})

@@ -1,0 +1,305 @@
+"""The guard pages: server-rendered HTML with a little JavaScript; login and logout forms."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import sqlite3
+from datetime import timedelta
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+from markupsafe import Markup
+
+from gateway.api.auth import SESSION_COOKIE, Principal, identify, same_origin
+from gateway.api.deps import Db, guard_app, local
+from gateway.api.errors import ApiError
+from gateway.api.lanes import lane_list, lanes_status
+from gateway.api.passes import pass_out, required_fields
+from gateway.api.session import client_address, log_in, set_session_cookie
+from gateway.api.views import recent
+from gateway.store import passes as pass_store
+from gateway.store import registry
+from gateway.store.accounts import end_session, list_accounts, list_tokens
+from gateway.store.alarms import recent_alarms
+from gateway.store.audit import recent_audit
+from gateway.store.occupancy import occupancy, people_inside
+from gateway.web.i18n import TEXTS, js_texts, translator
+from gateway.web.qr import qr_svg
+
+WEB_DIR = Path(__file__).resolve().parent.parent / "web"
+STATIC_DIR = WEB_DIR / "static"
+LOGIN_COOKIE = "egw_login"  # the login form's CSRF token (double submit), before any session
+
+templates = Jinja2Templates(directory=WEB_DIR / "templates")
+router = APIRouter(include_in_schema=False)
+
+
+def _static_version() -> str:
+    """Changes with any static file: a tablet never runs yesterday's script with today's page."""
+    digest = hashlib.sha256()
+    for path in sorted(STATIC_DIR.rglob("*")):
+        if path.is_file():
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:10]
+
+
+STATIC_VERSION = _static_version()
+
+
+class LoginRequired(Exception):
+    def __init__(self, next_path: str):
+        self.next_path = next_path
+
+
+def page_user(request: Request, db: sqlite3.Connection) -> Principal:
+    who = identify(request, db, None, request.cookies.get(SESSION_COOKIE))
+    if who is None:
+        raise LoginRequired(request.url.path)
+    return who
+
+
+def _alarm_count(db: sqlite3.Connection) -> int:
+    return int(
+        db.execute(
+            "SELECT count(*) FROM alarms WHERE cleared_at IS NULL AND acknowledged_at IS NULL"
+        ).fetchone()[0]
+    )
+
+
+def render(
+    request: Request,
+    db: sqlite3.Connection,
+    who: Principal,
+    name: str,
+    active: str,
+    boot: dict[str, Any] | None = None,
+    **context: Any,
+) -> HTMLResponse:
+    gw = guard_app(request).gw
+    page_boot = {
+        "csrf": who.csrf,
+        "lang": who.language,
+        "texts": js_texts(who.language),
+        **(boot or {}),
+    }
+    return templates.TemplateResponse(
+        request,
+        name,
+        {
+            "t": translator(who.language),
+            "who": who,
+            "active": active,
+            "site": gw.site.config.site,
+            "boot": page_boot,
+            "static_version": STATIC_VERSION,
+            "alarm_count": _alarm_count(db),
+            **context,
+        },
+        headers={"Cache-Control": "no-store"},
+    )
+
+
+def _safe_next(path: str) -> str:
+    return path if path.startswith("/") and not path.startswith("//") else "/"
+
+
+@router.get("/login")
+def login_page(
+    request: Request,
+    db: Db,
+    next: Annotated[str, Query(max_length=200)] = "/",
+    error: Annotated[str | None, Query(max_length=20)] = None,
+    lang: Annotated[str | None, Query(max_length=2)] = None,
+) -> Response:
+    if identify(request, db, None, request.cookies.get(SESSION_COOKIE)) is not None:
+        return RedirectResponse(_safe_next(next), status_code=303)
+    gw = guard_app(request).gw
+    language = lang if lang in ("zh", "en") else gw.site.config.site.language
+    csrf = secrets.token_urlsafe(24)
+    response = templates.TemplateResponse(
+        request,
+        "login.html",
+        {
+            "t": translator(language),
+            "language": language,
+            "site": gw.site.config.site,
+            "csrf": csrf,
+            "next": _safe_next(next),
+            "static_version": STATIC_VERSION,
+            "error": error if error in ("failed", "too_many", "expired") else None,
+        },
+        headers={"Cache-Control": "no-store"},
+    )
+    response.set_cookie(
+        LOGIN_COOKIE,
+        csrf,
+        max_age=3600,
+        path="/login",
+        httponly=True,
+        samesite="strict",
+        secure=gw.site.config.http.tls,
+    )
+    return response
+
+
+@router.post("/login")
+def login_form(
+    request: Request,
+    db: Db,
+    username: Annotated[str, Form(max_length=64)],
+    password: Annotated[str, Form(max_length=256)],
+    csrf: Annotated[str, Form(max_length=100)],
+    next: Annotated[str, Form(max_length=200)] = "/",
+) -> Response:
+    app = guard_app(request)
+    target = _safe_next(next)
+    expected = request.cookies.get(LOGIN_COOKIE, "")
+    if not expected or not hmac.compare_digest(expected.encode(), csrf.encode()) or not same_origin(request):
+        return RedirectResponse(f"/login?error=expired&next={target}", status_code=303)
+    try:
+        _, token, _ = log_in(app, db, client_address(request), username, password)
+    except ApiError as exc:
+        error = "too_many" if exc.status == 429 else "failed"
+        return RedirectResponse(f"/login?error={error}&next={target}", status_code=303)
+    response = RedirectResponse(target, status_code=303)
+    set_session_cookie(app, response, token)
+    response.delete_cookie(LOGIN_COOKIE, path="/login")
+    return response
+
+
+@router.post("/logout")
+def logout_form(request: Request, db: Db, csrf: Annotated[str, Form(max_length=100)]) -> Response:
+    token = request.cookies.get(SESSION_COOKIE)
+    who = identify(request, db, None, token)
+    if who is not None and token and hmac.compare_digest(who.csrf.encode(), csrf.encode()):
+        gw = guard_app(request).gw
+        gw.on_worker(lambda c: end_session(c, gw.now(), token, who.name)).result(timeout=15)
+    response = RedirectResponse("/login", status_code=303)
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
+@router.get("/", response_class=HTMLResponse)
+def live_page(request: Request, db: Db) -> Response:
+    who = page_user(request, db)
+    gw = guard_app(request).gw
+    lanes = lane_list(gw)
+    events = {lane["id"]: recent(gw, db, lane["id"], 8) for lane in lanes}
+    return render(
+        request,
+        db,
+        who,
+        "live.html",
+        "live",
+        lanes=lanes,
+        boot={"lanes": lanes, "events": events, "status": lanes_status(gw)},
+    )
+
+
+@router.get("/visitors", response_class=HTMLResponse)
+def visitors_page(request: Request, db: Db) -> Response:
+    who = page_user(request, db)
+    gw = guard_app(request).gw
+    now = gw.now()
+    rules = {
+        "required": sorted(
+            required_fields(gw, now, now + timedelta(hours=gw.site.config.visitors.default_hours))
+        )
+    }
+    passes = [pass_out(gw, r) for r in pass_store.list_passes(db, "visitor", now, True, 200)]
+    return render(request, db, who, "visitors.html", "visitors", rules=rules, passes=passes)
+
+
+@router.get("/contractors", response_class=HTMLResponse)
+def contractors_page(request: Request, db: Db) -> Response:
+    who = page_user(request, db)
+    gw = guard_app(request).gw
+    passes = [pass_out(gw, r) for r in pass_store.list_passes(db, "contractor", gw.now(), True, 200)]
+    return render(request, db, who, "contractors.html", "contractors", passes=passes)
+
+
+@router.get("/passes/{pass_id}", response_class=HTMLResponse)
+def pass_page(request: Request, db: Db, pass_id: int) -> Response:
+    who = page_user(request, db)
+    gw = guard_app(request).gw
+    p = pass_out(gw, pass_store.get_pass(db, pass_id), with_qr=True)
+    active = "contractors" if p.kind == "contractor" else "visitors"
+    return render(request, db, who, "pass.html", active, p=p, qr=Markup(qr_svg(p.qr or "")))
+
+
+@router.get("/lookup", response_class=HTMLResponse)
+def lookup_page(request: Request, db: Db, q: Annotated[str, Query(max_length=60)] = "") -> Response:
+    who = page_user(request, db)
+    gw = guard_app(request).gw
+    found = registry.search(db, gw.secrets, q) if q.strip() else []
+    results = found if who.is_admin else [registry.masked(r) for r in found]
+    return render(request, db, who, "lookup.html", "lookup", q=q, results=results)
+
+
+@router.get("/occupancy", response_class=HTMLResponse)
+def occupancy_page(request: Request, db: Db) -> Response:
+    who = page_user(request, db)
+    gw = guard_app(request).gw
+    names = {z.id: z.name for z in gw.site.config.zones}
+    return render(
+        request,
+        db,
+        who,
+        "occupancy.html",
+        "occupancy",
+        zones=occupancy(db, gw.site.capacity, names),
+        people_inside=people_inside(db),
+    )
+
+
+@router.get("/alarms", response_class=HTMLResponse)
+def alarms_page(request: Request, db: Db, all: bool = False) -> Response:
+    who = page_user(request, db)
+    gw = guard_app(request).gw
+    alarms = recent_alarms(db, all)
+    for row in alarms:
+        row["raised_at"] = local(gw, row["raised_at"])  # type: ignore[arg-type]
+    known = {k for k in TEXTS if k.startswith("alarm.")}
+    return render(request, db, who, "alarms.html", "alarms", alarms=alarms, show_all=all, known_alarms=known)
+
+
+@router.get("/audit", response_class=HTMLResponse)
+def audit_page(
+    request: Request,
+    db: Db,
+    actor: Annotated[str | None, Query(max_length=64)] = None,
+    action: Annotated[str | None, Query(max_length=40)] = None,
+) -> Response:
+    who = page_user(request, db)
+    gw = guard_app(request).gw
+    rows = recent_audit(db, 300, actor or None, action or None)
+    for row in rows:
+        row["at"] = local(gw, row["at"])
+    return render(request, db, who, "audit.html", "audit", rows=rows, actor=actor, action=action)
+
+
+@router.get("/admin", response_class=HTMLResponse)
+def admin_page(request: Request, db: Db) -> Response:
+    who = page_user(request, db)
+    if not who.is_admin:
+        return HTMLResponse(translator(who.language)("admin.only"), status_code=403)
+    gw = guard_app(request).gw
+    tokens = list_tokens(db)
+    for row in tokens:
+        for key in ("created_at", "expires_at", "revoked_at"):
+            row[key] = local(gw, row[key])
+    return render(
+        request,
+        db,
+        who,
+        "admin.html",
+        "admin",
+        accounts=list_accounts(db),
+        tokens=tokens,
+        zones=gw.site.config.zones,
+    )

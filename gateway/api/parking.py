@@ -1,0 +1,285 @@
+"""Parking over HTTP: occupancy, fees and payments at exit lanes, stays, daily reports, the price table.
+
+Plain JSON for the guard and admin pages (the guard web app renders them), and one server-rendered
+public page: the published price table (明码标价) at /prices.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import sqlite3
+from collections.abc import Callable
+from datetime import date, datetime, timedelta
+from typing import Annotated, Any, Literal, TypeVar
+
+from fastapi import APIRouter, Depends, Query
+from fastapi.responses import HTMLResponse, PlainTextResponse
+from pydantic import BaseModel, Field
+
+from gateway.api.auth import Admin, User
+from gateway.api.deps import Db, Id
+from gateway.api.errors import ApiError
+from gateway.parking.fees import tariff_at
+from gateway.parking.report import report_csv, report_period
+from gateway.parking.tariffs import CLASS_NAMES, CLASSES, price_lines
+from gateway.runtime.gateway import Gateway
+from gateway.store.occupancy import occupancy, open_stays
+from gateway.store.parking import ParkingError
+
+T = TypeVar("T")
+
+
+# Who acts: a guard's session or an API token (gateway/api/auth.py); the name goes into payments
+# and the audit trail. A machine client (a payment kiosk's token) may name the guard it acts for.
+def _guard(who: User) -> str:
+    return who.name
+
+
+def _admin(who: Admin) -> str:
+    return who.name
+
+
+Operator = Annotated[str, Depends(_guard)]
+AdminOperator = Annotated[str, Depends(_admin)]
+
+
+def _actor(who: str, named: str) -> str:
+    return f"{who} for {named}" if named and named != who else who
+
+
+class Payment(BaseModel):
+    plate: str = Field(max_length=12, description="The car's plate, e.g. 皖A12345.")
+    amount_fen: int = Field(gt=0, le=100_000_000, description="The fee taken, in fen; must be the fee due.")
+    method: Literal["cash", "qr", "monthly"] = Field(description="cash, qr (QR code payment) or monthly.")
+    receipt: str = Field("", max_length=40, description="Receipt number; made by the gateway if empty.")
+    actor: str = Field("", max_length=40, description="The guard who took it.")
+
+
+class Closing(BaseModel):
+    reason: str = Field(
+        min_length=2, max_length=200, description="Why: e.g. car left while the camera was down."
+    )
+    actor: str = Field("", max_length=40)
+
+
+class Validation(BaseModel):
+    building: str = Field(max_length=20, description="The host's building, e.g. 3栋.")
+    unit: str = Field(max_length=20, description="The host's unit, e.g. 2单元.")
+    actor: str = Field("", max_length=40)
+
+
+def parking_router(gw: Gateway) -> APIRouter:
+    router = APIRouter()
+    desk = gw.parking
+    language = gw.site.config.site.language
+
+    def on_worker(fn: Callable[[sqlite3.Connection], T]) -> T:
+        try:
+            return gw.on_worker(fn).result(timeout=30)
+        except ParkingError as exc:
+            raise ApiError(409, "refused", exc.message, exc.fix) from exc
+
+    def refused(fn: Callable[[], T]) -> T:
+        try:
+            return fn()
+        except ParkingError as exc:
+            raise ApiError(409, "refused", exc.message, exc.fix) from exc
+
+    @router.get("/api/parking/occupancy", summary="Cars inside and free spaces, per zone and vehicle class")
+    def get_occupancy(db: Db) -> list[dict[str, Any]]:
+        return occupancy(db, gw.site.capacity)
+
+    @router.get("/api/parking/prices", summary="The published tariffs (明码标价)")
+    def get_prices() -> dict[str, Any]:
+        return _prices(gw, gw.now(), language)
+
+    @router.get("/prices", response_class=HTMLResponse, summary="The public price table page")
+    def prices_page() -> str:
+        return _prices_html(_prices(gw, gw.now(), "zh"), gw.site.config.site.name)
+
+    @router.get("/api/parking/stays", summary="Cars recorded inside, newest first")
+    def get_stays(
+        db: Db,
+        _: Operator,
+        plate: Annotated[str | None, Query(max_length=12)] = None,
+        zone: Annotated[str | None, Query(max_length=40)] = None,
+        limit: Annotated[int, Query(ge=1, le=2000)] = 200,
+    ) -> list[dict[str, Any]]:
+        return open_stays(db, plate, zone, limit)
+
+    @router.post("/api/parking/stays/{stay_id}/close", summary="Admin correction: the car has left unseen")
+    def close_stay(stay_id: Id, body: Closing, who: AdminOperator) -> dict[str, Any]:
+        actor = _actor(who, body.actor)
+        return on_worker(lambda c: _tx(c, lambda: desk.close_stay(c, stay_id, body.reason, actor, gw.now())))
+
+    @router.post("/api/parking/stays/{stay_id}/validate", summary="The host unit validates its visitor")
+    def validate(stay_id: Id, body: Validation, who: Operator) -> dict[str, Any]:
+        actor = _actor(who, body.actor)
+        return on_worker(
+            lambda c: _tx(c, lambda: desk.validate(c, stay_id, body.building, body.unit, actor, gw.now()))
+        )
+
+    @router.get("/api/parking/quote", summary="What a car owes now")
+    def quote(db: Db, _: Operator, plate: Annotated[str, Query(max_length=12)]) -> dict[str, Any]:
+        return refused(lambda: desk.quote(db, plate, gw.now()))
+
+    @router.get("/api/parking/lanes/{lane}/quote", summary="The car held at an exit lane, and its fee")
+    def lane_quote(db: Db, _: Operator, lane: str) -> dict[str, Any]:
+        found = refused(lambda: desk.lane_quote(db, lane, gw.now()))
+        return found or {"lane": lane, "plate": None, "due_fen": 0}
+
+    @router.post("/api/parking/lanes/{lane}/pay", summary="The guard took the fee: record it and open")
+    def pay(lane: str, body: Payment, who: Operator) -> dict[str, Any]:
+        actor = _actor(who, body.actor)
+        prepare = refused(
+            lambda: desk.pay_at_lane(
+                lane, body.plate, body.amount_fen, body.method, body.receipt, actor, gw.now()
+            )
+        )
+        try:
+            ev = gw.decide_after(prepare).result(timeout=30)
+        except ParkingError as exc:
+            raise ApiError(409, "refused", exc.message, exc.fix) from exc
+        return ev.as_json()
+
+    @router.post("/api/parking/prepay", summary="Paying ahead at the booth (the grace period starts)")
+    def prepay(body: Payment, who: Operator) -> dict[str, Any]:
+        actor = _actor(who, body.actor)
+        return on_worker(
+            lambda c: _tx(
+                c,
+                lambda: desk.prepay(
+                    c, body.plate, body.amount_fen, body.method, body.receipt, actor, gw.now()
+                ),
+            )
+        )
+
+    @router.get("/api/parking/reports", summary="Daily reports built, newest first, with headline figures")
+    def reports(db: Db, _: Operator, limit: Annotated[int, Query(ge=1, le=400)] = 31) -> list[dict[str, Any]]:
+        rows = db.execute("SELECT day, built_at, body FROM daily_reports ORDER BY day DESC LIMIT ?", (limit,))
+        out = []
+        for day, built_at, body in rows:
+            b = json.loads(body)
+            out.append(
+                {
+                    "day": day,
+                    "built_at": built_at,
+                    "vehicle_entries": b["vehicles"]["entries"]["total"],
+                    "vehicle_exits": b["vehicles"]["exits"]["total"],
+                    "refusals": b["refusals"]["total"],
+                    "revenue_fen": b["parking"]["revenue_fen"],
+                    "patrol_missed": b["patrol"]["missed"],
+                }
+            )
+        return out
+
+    @router.get("/api/parking/reports/{day}.csv", response_class=PlainTextResponse, summary="A report as CSV")
+    def report_as_csv(db: Db, _: Operator, day: date) -> PlainTextResponse:
+        body = _report(db, day)
+        return PlainTextResponse(
+            report_csv(body),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="report-{day}.csv"'},
+        )
+
+    @router.get("/api/parking/reports/{day}", summary="A daily report")
+    def report(db: Db, _: Operator, day: date) -> dict[str, Any]:
+        return _report(db, day)
+
+    @router.post(
+        "/api/parking/reports/{day}/build", summary="Build (or rebuild) a report whose period has ended"
+    )
+    def build(_: Operator, day: date) -> dict[str, Any]:
+        now = gw.now()
+        end = report_period(day, gw.site.config.reports.hour, gw.site.tz)[1]
+        if end > now:
+            raise ApiError(
+                409,
+                "not_ended",
+                f"the report period of {day} ends at {end.isoformat()}",
+                "build it after the period has ended",
+            )
+        return gw.operations.build_report(day, now)
+
+    @router.get("/api/parking/patrols", summary="Patrol rounds recorded, newest first")
+    def patrols(db: Db, _: Operator, limit: Annotated[int, Query(ge=1, le=500)] = 50) -> list[dict[str, Any]]:
+        cur = db.execute(
+            "SELECT route, due_at, status, finished_at, missing FROM patrol_rounds "
+            "ORDER BY due_at DESC LIMIT ?",
+            (limit,),
+        )
+        return [
+            {
+                "route": r,
+                "due_at": d,
+                "status": s,
+                "finished_at": f,
+                "missing": [m for m in miss.split(",") if m],
+            }
+            for r, d, s, f, miss in cur
+        ]
+
+    return router
+
+
+def _tx(conn: sqlite3.Connection, fn: Callable[[], T]) -> T:
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        result = fn()
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+    return result
+
+
+def _report(db: sqlite3.Connection, day: date) -> dict[str, Any]:
+    row = db.execute("SELECT body FROM daily_reports WHERE day = ?", (day.isoformat(),)).fetchone()
+    if row is None:
+        raise ApiError(404, "no_report", f"no report for {day}", "reports are built when their period ends")
+    body: dict[str, Any] = json.loads(row[0])
+    return body
+
+
+def _prices(gw: Gateway, now: datetime, language: str) -> dict[str, Any]:
+    tariffs = gw.parking.rules.tariffs
+    current = tariff_at(tariffs, now.astimezone(gw.site.tz))
+    shown = [t for t in tariffs if t is current or t.effective_from > now.astimezone(gw.site.tz).date()]
+    grace = int(gw.parking.rules.grace / timedelta(minutes=1))
+    return {
+        "site": gw.site.config.site.name,
+        "grace_minutes": grace,
+        "tariffs": [
+            {
+                "version": t.version,
+                "effective_from": t.effective_from.isoformat(),
+                "current": t is current,
+                "classes": {c: price_lines(t.rate(c), language) for c in CLASSES},
+            }
+            for t in shown
+        ],
+    }
+
+
+def _prices_html(prices: dict[str, Any], site: str) -> str:
+    e = html.escape
+    parts = [
+        "<!doctype html><html lang='zh-CN'><head><meta charset='utf-8'>",
+        "<meta name='viewport' content='width=device-width, initial-scale=1'>",
+        f"<title>{e(site)} 停车收费标准</title>",
+        "<style>body{font-family:sans-serif;max-width:40em;margin:1em auto;padding:0 1em}"
+        "h2{border-bottom:1px solid #ccc}li{margin:.3em 0}</style></head><body>",
+        f"<h1>{e(site)} 停车收费标准（明码标价）</h1>",
+    ]
+    if not prices["tariffs"]:
+        parts.append("<p>本小区停车免费。</p>")
+    for t in prices["tariffs"]:
+        state = "现行标准" if t["current"] else "即将执行"
+        parts.append(f"<h2>{state}：{e(t['effective_from'])} 起执行（版本 {e(t['version'])}）</h2>")
+        for c, lines in t["classes"].items():
+            parts.append(f"<h3>{e(CLASS_NAMES[c][0])}</h3><ul>")
+            parts += [f"<li>{e(line)}</li>" for line in lines]
+            parts.append("</ul>")
+    parts.append(f"<p>缴费后请在 {prices['grace_minutes']} 分钟内离场，超时按标准补缴。</p></body></html>")
+    return "".join(parts)

@@ -1,0 +1,328 @@
+"""Visitor registration and contractor passes: create, list, check by QR, check out, find again."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query, Response
+from fastapi.responses import Response as RawResponse
+from pydantic import BaseModel, Field
+
+from gateway.api.auth import Admin, Principal, User
+from gateway.api.deps import App, Db, GuardApp, Id, aware, local, write
+from gateway.api.errors import ApiError
+from gateway.api.shapes import ERRORS
+from gateway.core.windows import Window
+from gateway.errors import Refused
+from gateway.privacy import id_number_problem, mask_name
+from gateway.runtime.gateway import Gateway
+from gateway.store import passes as store
+from gateway.store.csv_rows import RowError, plate_value
+from gateway.web.qr import qr_svg
+
+router = APIRouter(tags=["visitors"], responses=ERRORS)
+_PHONE = re.compile(r"^\+?[0-9][0-9 -]{5,18}[0-9]$")
+
+
+class VisitorIn(BaseModel):
+    name: str = Field(min_length=1, max_length=40)
+    phone: str = Field("", max_length=20, description="Stored masked plus a keyed hash only.")
+    id_number: str = Field("", max_length=20, description="Stored masked plus a keyed hash only.")
+    host_building: str = Field("", max_length=20)
+    host_unit: str = Field("", max_length=20)
+    destination: str = Field("", max_length=60)
+    reason: str = Field("", max_length=100)
+    passengers: int | None = Field(None, ge=1, le=60, description="People, driver included.")
+    plate: str = Field("", max_length=16, description="When driving: admitted for the pass's window.")
+    valid_from: datetime | None = Field(None, description="Default now; local time if no zone.")
+    valid_to: datetime | None = Field(None, description="Default: valid_from plus the site's visitor hours.")
+
+
+class ContractorIn(VisitorIn):
+    company: str = Field("", max_length=60)
+    valid_from: datetime | None = Field(None, description="Default now; local time if no zone.")
+    valid_to: datetime = Field(description="End of the work (a date at midnight is its start).")  # type: ignore[assignment]
+    hours: list[str] = Field(
+        default_factory=list,
+        max_length=4,
+        description="Daily HH:MM-HH:MM windows, e.g. 08:00-18:00; none: any time.",
+    )
+
+
+class PassOut(BaseModel):
+    id: int
+    kind: Literal["visitor", "contractor"]
+    name: str = Field(description="Masked.")
+    phone: str = Field(description="Masked.")
+    id_number: str = Field(description="Masked.")
+    host_building: str
+    host_unit: str
+    company: str
+    destination: str
+    reason: str
+    passengers: int
+    plate: str | None
+    valid_from: str | None
+    valid_to: str | None
+    hours: list[str]
+    registered_fields: list[str]
+    created_at: str | None
+    created_by: str
+    checked_out_at: str | None
+    state: Literal["active", "outside_hours", "upcoming", "expired", "checked_out", "blocked"]
+    qr: str | None = Field(None, description="The QR token; only on the pass itself.")
+
+
+class Rules(BaseModel):
+    required: list[str] = Field(description="Fields closed management asks for now.")
+    closed_now: bool
+    default_hours: float
+
+
+class TokenIn(BaseModel):
+    token: str = Field(min_length=4, max_length=100)
+
+
+class FindIn(BaseModel):
+    phone: str = Field("", max_length=20)
+    id_number: str = Field("", max_length=20)
+
+
+class Returning(BaseModel):
+    found: bool
+    name: str = ""
+    host_building: str = ""
+    host_unit: str = ""
+    destination: str = ""
+    plate: str | None = None
+    last_visit: str | None = None
+    visits_masked_phone: str = ""
+
+
+def pass_out(gw: Gateway, row: dict[str, Any], with_qr: bool = False) -> PassOut:
+    return PassOut(
+        id=row["id"],
+        kind=row["kind"],
+        name=mask_name(row["name"]),
+        phone=row["phone_masked"],
+        id_number=row["id_masked"],
+        host_building=row["host_building"],
+        host_unit=row["host_unit"],
+        company=row["company"],
+        destination=row["destination"],
+        reason=row["reason"],
+        passengers=row["passengers"],
+        plate=row["plate"],
+        valid_from=local(gw, row["valid_from"]),
+        valid_to=local(gw, row["valid_to"]),
+        hours=[h for h in row["hours"].split(",") if h],
+        registered_fields=[f for f in row["registered_fields"].split(",") if f],
+        created_at=local(gw, row["created_at"]),
+        created_by=row["created_by"],
+        checked_out_at=local(gw, row["checked_out_at"]),
+        state=store.state_of(row, gw.now()),  # type: ignore[arg-type]
+        qr=row["qr"] if with_qr else None,
+    )
+
+
+def required_fields(gw: Gateway, start: datetime, end: datetime) -> set[str]:
+    """What any closed-management period overlapping the pass's window asks visitors for."""
+    tz = gw.site.tz
+    first, last = start.astimezone(tz).date(), end.astimezone(tz).date()
+    needed: set[str] = set()
+    for period in gw.site.policy.closed_periods:
+        if period.first_day <= last and first <= period.last_day:
+            needed |= set(period.visitor_fields)
+    return needed
+
+
+def _new_pass(
+    gw: Gateway,
+    kind: Literal["visitor", "contractor"],
+    body: VisitorIn,
+    hours: tuple[str, ...] = (),
+    company: str = "",
+) -> store.NewPass:
+    problems = []
+    phone = body.phone.strip()
+    if phone and not _PHONE.match(phone):
+        problems.append(f"phone: {phone!r} is not a phone number")
+    id_number = body.id_number.strip()
+    if id_number and (problem := id_number_problem(id_number)):
+        problems.append(f"id_number: {problem}")
+    plate = None
+    if body.plate.strip():
+        try:
+            plate = plate_value(body.plate)
+        except RowError as exc:
+            problems.append(f"plate: {exc}")
+    for h in hours:
+        try:
+            Window.parse(h)
+        except ValueError as exc:
+            problems.append(f"hours: {exc}")
+    now = gw.now()
+    start = aware(gw, body.valid_from) if body.valid_from else now
+    limits = gw.site.config.visitors
+    end = aware(gw, body.valid_to) if body.valid_to else start + timedelta(hours=limits.default_hours)
+    longest = limits.visitor_max_days if kind == "visitor" else limits.contractor_max_days
+    if end <= start:
+        problems.append("valid_to: must be after valid_from")
+    elif end - start > timedelta(days=longest):
+        problems.append(f"valid_to: a {kind} pass lasts at most {longest} days")
+    elif end <= now:
+        problems.append("valid_to: is in the past")
+    if problems:
+        raise ApiError(422, "invalid_pass", "; ".join(problems), "correct the fields named")
+    new = store.NewPass(
+        kind=kind,
+        name=body.name.strip(),
+        valid_from=start,
+        valid_to=end,
+        phone=phone,
+        id_number=id_number,
+        host_building=body.host_building.strip(),
+        host_unit=body.host_unit.strip(),
+        company=company.strip(),
+        destination=body.destination.strip(),
+        reason=body.reason.strip(),
+        passengers=body.passengers,
+        plate=plate,
+        hours=hours,
+    )
+    if kind == "visitor":
+        missing = required_fields(gw, start, end) - new.registered_fields()
+        if missing:
+            raise Refused(
+                f"closed management needs: {', '.join(sorted(missing))}",
+                fix="ask the visitor for these and fill them in",
+            )
+    return new
+
+
+def _create(app: GuardApp, who: Principal, new: store.NewPass) -> PassOut:
+    gw = app.gw
+    pass_id = write(gw, lambda c: store.create_pass(c, gw.secrets, new, gw.now(), who.name))
+    row = write(gw, lambda c: store.get_pass(c, pass_id))
+    return pass_out(gw, row, with_qr=True)
+
+
+@router.get("/api/visitors/rules", summary="What visitor registration needs now", response_model=Rules)
+def visitor_rules(who: User, app: App) -> Rules:
+    gw = app.gw
+    now = gw.now()
+    hours = gw.site.config.visitors.default_hours
+    return Rules(
+        required=sorted(required_fields(gw, now, now + timedelta(hours=hours))),
+        closed_now=gw.site.policy.closed_period(now) is not None,
+        default_hours=hours,
+    )
+
+
+@router.post(
+    "/api/visitors",
+    summary="Register a visitor: a pass with a QR code, and the plate admitted for its window",
+    status_code=201,
+    response_model=PassOut,
+)
+def register_visitor(body: VisitorIn, who: User, app: App) -> PassOut:
+    return _create(app, who, _new_pass(app.gw, "visitor", body))
+
+
+@router.get("/api/visitors", summary="Visitor passes, newest first", response_model=list[PassOut])
+def list_visitors(
+    who: User,
+    app: App,
+    db: Db,
+    current: bool = True,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> list[PassOut]:
+    return [pass_out(app.gw, r) for r in store.list_passes(db, "visitor", app.gw.now(), current, limit)]
+
+
+@router.post(
+    "/api/visitors/find",
+    summary="A returning visitor, found by phone or ID number",
+    response_model=Returning,
+)
+def find_visitor(body: FindIn, who: User, app: App, db: Db) -> Returning:
+    if not body.phone.strip() and not body.id_number.strip():
+        raise ApiError(422, "nothing_to_find", "give a phone or an ID number", "type one of them")
+    row = store.find_returning(db, app.gw.secrets, body.phone.strip(), body.id_number.strip())
+    if row is None:
+        return Returning(found=False)
+    return Returning(
+        found=True,
+        name=row["name"],
+        host_building=row["host_building"],
+        host_unit=row["host_unit"],
+        destination=row["destination"],
+        plate=row["plate"],
+        last_visit=local(app.gw, row["created_at"]),
+        visits_masked_phone=row["phone_masked"],
+    )
+
+
+@router.post(
+    "/api/contractors",
+    summary="Issue a contractor pass (admin)",
+    status_code=201,
+    response_model=PassOut,
+)
+def register_contractor(body: ContractorIn, who: Admin, app: App) -> PassOut:
+    return _create(app, who, _new_pass(app.gw, "contractor", body, tuple(body.hours), body.company))
+
+
+@router.get("/api/contractors", summary="Contractor passes, newest first", response_model=list[PassOut])
+def list_contractors(
+    who: User,
+    app: App,
+    db: Db,
+    current: bool = True,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> list[PassOut]:
+    return [pass_out(app.gw, r) for r in store.list_passes(db, "contractor", app.gw.now(), current, limit)]
+
+
+@router.get("/api/passes/{pass_id}", summary="One pass, with its QR token", response_model=PassOut)
+def get_pass(pass_id: Id, who: User, app: App, db: Db) -> PassOut:
+    return pass_out(app.gw, store.get_pass(db, pass_id), with_qr=True)
+
+
+@router.get(
+    "/api/passes/{pass_id}/qr.svg",
+    summary="The pass's QR code",
+    response_class=RawResponse,
+    responses={200: {"content": {"image/svg+xml": {}}}},
+)
+def pass_qr(pass_id: Id, who: User, db: Db) -> Response:
+    row = store.get_pass(db, pass_id)
+    return Response(
+        qr_svg(row["qr"] or ""),
+        media_type="image/svg+xml",
+        headers={"Cache-Control": "private, no-store"},
+    )
+
+
+@router.post(
+    "/api/passes/check",
+    summary="Check a scanned or typed QR pass: is it valid now?",
+    response_model=PassOut,
+)
+def check_pass(body: TokenIn, who: User, app: App, db: Db) -> PassOut:
+    return pass_out(app.gw, store.pass_by_token(db, body.token))
+
+
+@router.post(
+    "/api/passes/{pass_id}/checkout",
+    summary="Check out: the pass admits nobody any more",
+    response_model=PassOut,
+)
+def check_out(pass_id: Id, who: User, app: App, db: Db) -> PassOut:
+    gw = app.gw
+    if store.get_pass(db, pass_id)["kind"] == "contractor" and not who.is_admin:
+        raise ApiError(403, "admin_only", "only an admin ends a contractor pass", "ask the estate's admin")
+    row = write(gw, lambda c: store.check_out(c, pass_id, gw.now(), who.name))
+    return pass_out(gw, row)

@@ -1,0 +1,267 @@
+"""Residents, vehicles, cards and slots: lookup for guards, blocking at once, changes by admins."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel, Field
+
+from gateway.api.auth import Admin, Principal, User
+from gateway.api.deps import MAX_ID, App, Db, GuardApp, Id, aware, write
+from gateway.api.errors import ApiError
+from gateway.api.shapes import ERRORS
+from gateway.core.windows import Window
+from gateway.store import registry as store
+from gateway.store.csv_rows import RowError, card_value, plate_value
+
+router = APIRouter(tags=["registry"], responses=ERRORS)
+RowId = Annotated[int, Field(ge=1, le=MAX_ID)]
+
+
+class BlockIn(BaseModel):
+    kind: Literal["card", "plate", "qr"]
+    value: str = Field(min_length=1, max_length=40, description="Card number or plate as typed.")
+    reason: str = Field(min_length=1, max_length=200)
+
+
+class ReasonIn(BaseModel):
+    reason: str = Field(min_length=1, max_length=200)
+
+
+class Blocked(BaseModel):
+    id: int
+    kind: str
+    blocked: bool
+    holder: Literal["resident", "pass"]
+
+
+class ResidentIn(BaseModel):
+    ref: str = Field(min_length=1, max_length=40, description="The property company's own key.")
+    building: str = Field(min_length=1, max_length=20)
+    unit: str = Field(min_length=1, max_length=20)
+    room: str = Field("", max_length=20)
+    name: str = Field(min_length=1, max_length=40)
+    phone: str | None = Field(None, max_length=20, description="Kept masked plus a keyed hash.")
+    valid_from: datetime | None = None
+    valid_to: datetime | None = None
+    blocked: bool = False
+
+
+class VehicleIn(BaseModel):
+    plate: str = Field(min_length=1, max_length=16)
+    resident_id: RowId
+    vehicle_class: Literal["car", "motorcycle", "bicycle"] = "car"
+    monthly_until: datetime | None = None
+
+
+class CardIn(BaseModel):
+    card: str = Field(min_length=1, max_length=40)
+    resident_id: RowId
+    vehicle_id: RowId | None = None
+    valid_from: datetime | None = None
+    valid_to: datetime | None = None
+    hours: list[str] = Field(default_factory=list, max_length=4)
+
+
+class SlotIn(BaseModel):
+    zone: str = Field(min_length=1, max_length=40)
+    number: str = Field(min_length=1, max_length=20)
+    resident_id: RowId | None = None
+    plates: list[str] = Field(default_factory=list, max_length=4)
+
+
+class Created(BaseModel):
+    id: int
+
+
+def _value(kind: str, text: str) -> str:
+    try:
+        return (
+            plate_value(text, "value")
+            if kind == "plate"
+            else card_value(text)
+            if kind == "card"
+            else text.strip()
+        )
+    except RowError as exc:
+        raise ApiError(422, "invalid_value", str(exc), "type the number again") from exc
+
+
+@router.get("/api/lookup", summary="Find residents by plate, card, phone, name, ref or building")
+def lookup(
+    who: User, app: App, db: Db, q: Annotated[str, Query(min_length=1, max_length=60)]
+) -> list[dict[str, Any]]:
+    found = store.search(db, app.gw.secrets, q)
+    return found if who.is_admin else [store.masked(r) for r in found]
+
+
+def _set_blocked(
+    app: GuardApp, who: Principal, credential: int | tuple[str, str], blocked: bool, reason: str
+) -> Blocked:
+    gw = app.gw
+    if not reason.strip():
+        raise ApiError(422, "reason_required", "say why", "e.g. 业主报失 (reported lost)")
+    return Blocked(
+        **write(
+            gw,
+            lambda c: store.set_blocked(c, gw.now(), who.name, credential, blocked, reason.strip()),
+        )
+    )
+
+
+@router.post(
+    "/api/credentials/block",
+    summary="Block a card, plate or QR pass at once (audited)",
+    response_model=Blocked,
+)
+def block(body: BlockIn, who: User, app: App) -> Blocked:
+    return _set_blocked(app, who, (body.kind, _value(body.kind, body.value)), True, body.reason)
+
+
+@router.post(
+    "/api/credentials/unblock",
+    summary="Unblock a card, plate or QR pass (admin)",
+    response_model=Blocked,
+)
+def unblock(body: BlockIn, who: Admin, app: App) -> Blocked:
+    return _set_blocked(app, who, (body.kind, _value(body.kind, body.value)), False, body.reason)
+
+
+@router.post(
+    "/api/credentials/{credential_id}/block",
+    summary="Block a credential found by lookup (audited)",
+    response_model=Blocked,
+)
+def block_id(credential_id: Id, body: ReasonIn, who: User, app: App) -> Blocked:
+    return _set_blocked(app, who, credential_id, True, body.reason)
+
+
+@router.post(
+    "/api/credentials/{credential_id}/unblock",
+    summary="Unblock a credential (admin)",
+    response_model=Blocked,
+)
+def unblock_id(credential_id: Id, body: ReasonIn, who: Admin, app: App) -> Blocked:
+    return _set_blocked(app, who, credential_id, False, body.reason)
+
+
+@router.get("/api/residents/{resident_id}", summary="One resident with vehicles, cards and slots")
+def resident(resident_id: Id, who: User, db: Db) -> dict[str, Any]:
+    found = store.resident_detail(db, resident_id)
+    return found if who.is_admin else store.masked(found)
+
+
+@router.post(
+    "/api/residents",
+    summary="Add a resident, or change the one with this ref (admin)",
+    response_model=Created,
+)
+def upsert_resident(body: ResidentIn, who: Admin, app: App) -> Created:
+    gw = app.gw
+    data = body.model_dump()
+    data["valid_from"] = aware(gw, body.valid_from) if body.valid_from else None
+    data["valid_to"] = aware(gw, body.valid_to) if body.valid_to else None
+    if body.phone is None:
+        data.pop("phone")
+    rid = write(gw, lambda c: store.upsert_resident(c, gw.secrets, gw.now(), who.name, data))
+    return Created(id=rid)
+
+
+@router.delete(
+    "/api/residents/{resident_id}",
+    summary="Remove a resident with their cards and vehicles (admin)",
+    status_code=204,
+)
+def delete_resident(resident_id: Id, who: Admin, app: App) -> None:
+    gw = app.gw
+    write(gw, lambda c: store.delete_resident(c, gw.now(), who.name, resident_id))
+
+
+@router.post(
+    "/api/vehicles",
+    summary="Register a resident's vehicle and its plate (admin)",
+    response_model=Created,
+)
+def add_vehicle(body: VehicleIn, who: Admin, app: App) -> Created:
+    gw, plate = app.gw, _value("plate", body.plate)
+    monthly = aware(gw, body.monthly_until) if body.monthly_until else None
+    vid = write(
+        gw,
+        lambda c: store.add_vehicle(
+            c, gw.now(), who.name, plate, body.resident_id, body.vehicle_class, monthly
+        ),
+    )
+    return Created(id=vid)
+
+
+@router.delete(
+    "/api/vehicles/{vehicle_id}", summary="Remove a vehicle and its plate (admin)", status_code=204
+)
+def delete_vehicle(vehicle_id: Id, who: Admin, app: App) -> None:
+    gw = app.gw
+    write(gw, lambda c: store.delete_vehicle(c, gw.now(), who.name, vehicle_id))
+
+
+@router.post("/api/cards", summary="Give a resident a card (admin)", response_model=Created)
+def add_card(body: CardIn, who: Admin, app: App) -> Created:
+    gw, card = app.gw, _value("card", body.card)
+    for h in body.hours:
+        try:
+            Window.parse(h)
+        except ValueError as exc:
+            raise ApiError(422, "invalid_hours", str(exc), "write hours as HH:MM-HH:MM") from exc
+    start = aware(gw, body.valid_from) if body.valid_from else None
+    end = aware(gw, body.valid_to) if body.valid_to else None
+    cid = write(
+        gw,
+        lambda c: store.add_card(
+            c,
+            gw.now(),
+            who.name,
+            card,
+            body.resident_id,
+            body.vehicle_id,
+            start,
+            end,
+            ",".join(body.hours),
+        ),
+    )
+    return Created(id=cid)
+
+
+@router.delete(
+    "/api/credentials/{credential_id}",
+    summary="Remove a card or pass credential (admin)",
+    status_code=204,
+)
+def delete_credential(credential_id: Id, who: Admin, app: App) -> None:
+    gw = app.gw
+    write(gw, lambda c: store.delete_credential(c, gw.now(), who.name, credential_id))
+
+
+@router.post(
+    "/api/slots",
+    summary="Add a fixed slot, its owner and the cars that use it (admin)",
+    response_model=Created,
+)
+def add_slot(body: SlotIn, who: Admin, app: App) -> Created:
+    gw = app.gw
+    zones = [z.id for z in gw.site.config.zones]
+    if body.zone not in zones:
+        raise ApiError(422, "unknown_zone", f"no zone {body.zone!r}", f"use one of {zones}")
+    plates = [_value("plate", p) for p in body.plates]
+    sid = write(
+        gw,
+        lambda c: store.add_slot(
+            c, gw.now(), who.name, body.zone, body.number.strip(), body.resident_id, plates
+        ),
+    )
+    return Created(id=sid)
+
+
+@router.delete("/api/slots/{slot_id}", summary="Remove a slot (admin)", status_code=204)
+def delete_slot(slot_id: Id, who: Admin, app: App) -> None:
+    gw = app.gw
+    write(gw, lambda c: store.delete_slot(c, gw.now(), who.name, slot_id))

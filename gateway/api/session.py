@@ -1,0 +1,178 @@
+"""Logging in and out, and what a logged-in user may change about themselves."""
+
+from __future__ import annotations
+
+import time
+from typing import Annotated, Literal, cast
+
+from fastapi import APIRouter, Cookie, Request, Response
+from pydantic import BaseModel, Field
+
+from gateway.accounts.passwords import (
+    burn_time,
+    hash_password,
+    needs_rehash,
+    password_problem,
+    verify_password,
+)
+from gateway.api.auth import SESSION_COOKIE, User
+from gateway.api.deps import App, Db, GuardApp, write
+from gateway.api.errors import ApiError
+from gateway.api.shapes import ERRORS
+from gateway.store.accounts import (
+    Account,
+    create_session,
+    end_session,
+    find_account,
+    update_account,
+)
+
+Language = Literal["zh", "en"]
+router = APIRouter(tags=["session"], responses=ERRORS)
+
+
+class Login(BaseModel):
+    username: str = Field(min_length=1, max_length=64)
+    password: str = Field(min_length=1, max_length=256)
+
+
+class Me(BaseModel):
+    username: str
+    display_name: str
+    role: Literal["guard", "admin"]
+    via: Literal["session", "token"]
+    language: Literal["zh", "en"]
+    csrf: str = Field("", description="Send as X-CSRF-Token with every change made with the cookie.")
+
+
+class PasswordChange(BaseModel):
+    current: str = Field(min_length=1, max_length=256)
+    new: str = Field(min_length=1, max_length=256)
+
+
+class LanguageChoice(BaseModel):
+    language: Literal["zh", "en"]
+
+
+def log_in(app: GuardApp, db: Db, address: str, username: str, password: str) -> tuple[Account, str, str]:
+    """Check the password (rate limited per address and user name); a new session on success."""
+    now = time.monotonic()
+    wait = app.limiter.retry_after(address, username, now)
+    if wait > 0:
+        raise ApiError(
+            429,
+            "too_many_attempts",
+            "too many failed logins",
+            f"wait {int(wait) + 1} seconds, then try again",
+            headers={"Retry-After": str(int(wait) + 1)},
+        )
+    account = find_account(db, username)
+    if account is None or account.disabled:
+        burn_time()
+        ok = False
+    else:
+        ok = verify_password(account.password_hash, password)
+    if not ok or account is None:
+        app.limiter.failed(address, username, now)
+        raise ApiError(
+            401,
+            "bad_login",
+            "wrong user name or password",
+            "check the keyboard language; an admin can reset the password",
+        )
+    app.limiter.succeeded(address, username)
+    gw = app.gw
+    if needs_rehash(account.password_hash):
+        fresh = hash_password(password)
+        write(
+            gw,
+            lambda c: update_account(c, gw.now(), account.username, account.id, password_hash=fresh),
+        )
+    hours = gw.site.config.http.session_hours
+    token, csrf = write(gw, lambda c: create_session(c, gw.now(), account, hours))
+    return account, token, csrf
+
+
+def set_session_cookie(app: GuardApp, response: Response, token: str) -> None:
+    http = app.gw.site.config.http
+    response.set_cookie(
+        SESSION_COOKIE,
+        token,
+        max_age=int(http.session_hours * 3600),
+        path="/",
+        httponly=True,
+        samesite="strict",
+        secure=http.tls,
+    )
+
+
+def client_address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+@router.post(
+    "/api/session",
+    summary="Log in: sets the session cookie, returns the CSRF token",
+    response_model=Me,
+)
+def login(body: Login, request: Request, response: Response, app: App, db: Db) -> Me:
+    account, token, csrf = log_in(app, db, client_address(request), body.username, body.password)
+    set_session_cookie(app, response, token)
+    language = account.language or app.gw.site.config.site.language
+    return Me(
+        username=account.username,
+        display_name=account.shown_name,
+        role=account.role,
+        via="session",
+        language=cast(Language, language),
+        csrf=csrf,
+    )
+
+
+@router.delete("/api/session", summary="Log out: ends this session", status_code=204)
+def logout(
+    who: User,
+    app: App,
+    response: Response,
+    session: Annotated[str | None, Cookie(alias=SESSION_COOKIE)] = None,
+) -> None:
+    if who.via == "session" and session:
+        write(app.gw, lambda c: end_session(c, app.gw.now(), session, who.name))
+    response.delete_cookie(SESSION_COOKIE, path="/")
+
+
+@router.get("/api/me", summary="Who is logged in", response_model=Me)
+def me(who: User) -> Me:
+    return Me(
+        username=who.name,
+        display_name=who.shown_name,
+        role=who.role,
+        via=who.via,
+        language=cast(Language, who.language),
+        csrf=who.csrf,
+    )
+
+
+@router.post("/api/me/password", summary="Change one's own password (ends other sessions)", status_code=204)
+def change_password(body: PasswordChange, who: User, app: App, db: Db) -> None:
+    if who.account_id is None:
+        raise ApiError(400, "not_an_account", "API tokens have no password", "")
+    account = find_account(db, who.name)
+    if account is None or not verify_password(account.password_hash, body.current):
+        raise ApiError(403, "bad_password", "the current password is wrong", "type it again")
+    problem = password_problem(account.username, body.new)
+    if problem:
+        raise ApiError(422, "weak_password", problem, "choose a longer password")
+    fresh = hash_password(body.new)
+    write(app.gw, lambda c: update_account(c, app.gw.now(), who.name, account.id, password_hash=fresh))
+
+
+@router.post("/api/me/language", summary="Choose the language of one's pages", status_code=204)
+def choose_language(body: LanguageChoice, who: User, app: App) -> None:
+    if who.account_id is None:
+        raise ApiError(400, "not_an_account", "API tokens have no language setting", "")
+    account_id = who.account_id
+    write(
+        app.gw,
+        lambda c: update_account(c, app.gw.now(), who.name, account_id, language=body.language),
+    )

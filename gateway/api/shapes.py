@@ -1,0 +1,26 @@
+"""The one error shape, as the OpenAPI schema documents it for every route."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+
+class ErrorDetail(BaseModel):
+    code: str = Field(description="Stable, for programs: login_required, csrf, admin_only, ...")
+    message: str = Field(description="What went wrong, for people.")
+    fix: str = Field(description="What to do about it.")
+
+
+class ErrorBody(BaseModel):
+    error: ErrorDetail
+
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"model": ErrorBody, "description": "Not logged in, or a bad API token"},
+    403: {"model": ErrorBody, "description": "No CSRF token with a cookie, or admins only"},
+    404: {"model": ErrorBody, "description": "No such thing"},
+    409: {"model": ErrorBody, "description": "Clashes with what is stored"},
+    422: {"model": ErrorBody, "description": "The request is not valid, or a rule refuses it"},
+}

@@ -1,0 +1,63 @@
+"""Occupancy by zone and vehicle class, alarms with acknowledge, and the audit trail."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel, Field
+
+from gateway.api.auth import User
+from gateway.api.deps import App, Db, Id, local, write
+from gateway.api.shapes import ERRORS
+from gateway.store.alarms import acknowledge_alarm, recent_alarms
+from gateway.store.audit import recent_audit
+from gateway.store.occupancy import occupancy, people_inside
+
+router = APIRouter(tags=["site"], responses=ERRORS)
+
+
+class Ack(BaseModel):
+    note: str = Field("", max_length=200, description="What the guard did about it.")
+
+
+@router.get("/api/occupancy", summary="Vehicles inside by zone and class; people inside")
+def get_occupancy(who: User, app: App, db: Db) -> dict[str, Any]:
+    cfg = app.gw.site.config
+    names = {z.id: z.name for z in cfg.zones}
+    return {"zones": occupancy(db, app.gw.site.capacity, names), "people_inside": people_inside(db)}
+
+
+@router.get("/api/alarms", summary="Open alarms (or all recent ones), newest first")
+def get_alarms(
+    who: User, app: App, db: Db, all: bool = False, limit: Annotated[int, Query(ge=1, le=500)] = 200
+) -> list[dict[str, Any]]:
+    rows = recent_alarms(db, all, limit)
+    for row in rows:
+        for key in ("raised_at", "cleared_at", "acknowledged_at"):
+            row[key] = local(app.gw, row[key])  # type: ignore[arg-type]
+    return rows
+
+
+@router.post("/api/alarms/{alarm_id}/acknowledge", summary="Acknowledge an alarm (audited)")
+def acknowledge(alarm_id: Id, body: Ack, who: User, app: App) -> dict[str, Any]:
+    gw = app.gw
+    done = write(gw, lambda c: acknowledge_alarm(c, alarm_id, gw.now(), who.name, body.note.strip()))
+    app.hub.publish("alarms", {"changed": alarm_id})
+    return done
+
+
+@router.get("/api/audit", summary="Who changed what and when, newest first")
+def get_audit(
+    who: User,
+    app: App,
+    db: Db,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    actor: Annotated[str | None, Query(max_length=64)] = None,
+    action: Annotated[str | None, Query(max_length=40)] = None,
+    target: Annotated[str | None, Query(max_length=64)] = None,
+) -> list[dict[str, Any]]:
+    rows = recent_audit(db, limit, actor, action, target)
+    for row in rows:
+        row["at"] = local(app.gw, row["at"])
+    return rows

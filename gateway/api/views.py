@@ -1,0 +1,107 @@
+"""Lane events as the guard pages show them: one shape for the first load and for live pushes."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from gateway.events import AccessEvent
+from gateway.privacy import mask_card, mask_name
+from gateway.runtime.gateway import Gateway
+from gateway.timefmt import from_db
+
+RECENT = """
+SELECT a.event_id, a.at, a.lane, a.kind, a.value, a.confidence, a.admitted, a.reason, a.billing,
+       a.flags, a.holder_kind, a.snapshot, v.plate, v.class,
+       coalesce(r.name, p.name) AS name, coalesce(r.building, p.host_building) AS building,
+       coalesce(r.unit, p.host_unit) AS unit, s.number AS slot
+FROM access_log a
+LEFT JOIN residents r ON a.holder_kind = 'resident' AND r.id = a.holder_id
+LEFT JOIN passes p ON a.holder_kind IN ('visitor', 'contractor') AND p.id = a.holder_id
+LEFT JOIN vehicles v ON v.id = a.vehicle_id
+LEFT JOIN slots s ON s.id = a.slot_id
+WHERE a.id > :after AND (:lane IS NULL OR a.lane = :lane)
+ORDER BY a.id DESC LIMIT :limit
+"""
+
+
+def shown_value(kind: str, value: str) -> str:
+    """Plates are shown whole (that is how a guard knows the car); card and QR numbers are not."""
+    return value if kind == "plate" else mask_card(value)
+
+
+def snapshot_url(gw: Gateway, snapshot: str | None) -> str | None:
+    if not snapshot:
+        return None
+    path = Path(snapshot)
+    if path.is_absolute():
+        try:
+            path = path.relative_to(gw.snapshots_dir)
+        except ValueError:
+            return None
+    return "/api/snapshots/" + quote(path.as_posix())
+
+
+def from_event(gw: Gateway, ev: AccessEvent) -> dict[str, Any]:
+    return {
+        "event_id": ev.event_id,
+        "at": ev.at.astimezone(gw.site.tz).isoformat(timespec="seconds"),
+        "lane": ev.lane,
+        "kind": ev.kind,
+        "value": shown_value(ev.kind, ev.value),
+        "plate": ev.plate,
+        "confidence": ev.confidence,
+        "admitted": ev.admitted,
+        "reason": ev.reason,
+        "billing": ev.billing,
+        "flags": list(ev.flags),
+        "holder_kind": ev.holder_kind,
+        "name": ev.holder_name,
+        "building": ev.building,
+        "unit": ev.unit,
+        "snapshot": snapshot_url(gw, ev.snapshot),
+    }
+
+
+def recent(
+    gw: Gateway,
+    conn: sqlite3.Connection,
+    lane: str | None = None,
+    limit: int = 50,
+    after_event: str | None = None,
+) -> list[dict[str, Any]]:
+    """Newest first; with `after_event`, only what came after it (a page catching up)."""
+    after = 0
+    if after_event:
+        row = conn.execute("SELECT id FROM access_log WHERE event_id = ?", (after_event,)).fetchone()
+        after = row[0] if row else 0
+    conn.row_factory = sqlite3.Row
+    try:
+        rows = conn.execute(RECENT, {"after": after, "lane": lane, "limit": limit}).fetchall()
+    finally:
+        conn.row_factory = None
+    return [_from_row(gw, dict(r)) for r in rows]
+
+
+def _from_row(gw: Gateway, row: dict[str, Any]) -> dict[str, Any]:
+    at = from_db(row["at"])
+    return {
+        "event_id": row["event_id"],
+        "at": at.astimezone(gw.site.tz).isoformat(timespec="seconds") if at else None,
+        "lane": row["lane"],
+        "kind": row["kind"],
+        "value": shown_value(row["kind"], row["value"]),
+        "plate": row["plate"] or (row["value"] if row["kind"] == "plate" else None),
+        "confidence": row["confidence"],
+        "admitted": bool(row["admitted"]),
+        "reason": row["reason"],
+        "billing": row["billing"],
+        "flags": [f for f in (row["flags"] or "").split(",") if f],
+        "holder_kind": row["holder_kind"],
+        "name": mask_name(row["name"] or ""),
+        "building": row["building"] or "",
+        "unit": row["unit"] or "",
+        "snapshot": snapshot_url(gw, row["snapshot"]),
+    }

@@ -1,0 +1,121 @@
+"""Checks across devices: a serial port or a GPIO pin belongs to one device (as in ESPHome)."""
+
+from __future__ import annotations
+
+import os
+from collections import defaultdict
+
+from gateway.config.devices import (
+    GpioDevice,
+    LcusRelayDevice,
+    ModbusDevice,
+    SerialDisplayDevice,
+    SerialReaderDevice,
+)
+from gateway.config.models import SiteConfig
+from gateway.config.problems import Problem
+
+_Serial = SerialReaderDevice | LcusRelayDevice | ModbusDevice | SerialDisplayDevice
+
+
+def check_devices(cfg: SiteConfig) -> list[Problem]:
+    return _serial_ports(cfg) + _gpio_pins(cfg) + _checkpoints(cfg)
+
+
+def _checkpoints(cfg: SiteConfig) -> list[Problem]:
+    """A patrol route's checkpoint must be a reader that records taps, not one that opens a door."""
+    door_readers = {d.id for d in cfg.devices if isinstance(d, SerialReaderDevice) and d.role == "access"}
+    return [
+        Problem(
+            ("patrol", "routes", i, "checkpoints", j),
+            "this reader opens a door; its reads are access requests, never patrol taps",
+            checkpoint,
+            fix=f'set role = "patrol" on device {checkpoint!r}, or list a patrol reader here',
+        )
+        for i, route in enumerate(cfg.patrol.routes)
+        for j, checkpoint in enumerate(route.checkpoints)
+        if checkpoint in door_readers
+    ]
+
+
+def _serial_ports(cfg: SiteConfig) -> list[Problem]:
+    by_port: dict[str, list[tuple[int, _Serial]]] = defaultdict(list)
+    for i, device in enumerate(cfg.devices):
+        if isinstance(device, _Serial):
+            # /dev/serial/by-id/... and /dev/ttyUSB0 may name the same adapter.
+            by_port[os.path.realpath(device.port)].append((i, device))
+    problems: list[Problem] = []
+    for users in by_port.values():
+        first = users[0][1]
+        if all(isinstance(d, ModbusDevice) for _, d in users):
+            problems += _modbus_bus(users)  # several modules on one RS-485 bus is how Modbus works
+            continue
+        for i, device in users[1:]:
+            problems.append(
+                Problem(
+                    ("devices", i, "port"),
+                    f"this serial port is also used by device {first.id!r}",
+                    device.port,
+                    fix="give each device its own port (a serial port opens for one program only); "
+                    "only Modbus modules may share an RS-485 bus, each with its own unit id",
+                )
+            )
+    return problems
+
+
+def _modbus_bus(users: list[tuple[int, _Serial]]) -> list[Problem]:
+    problems: list[Problem] = []
+    first = users[0][1]
+    assert isinstance(first, ModbusDevice)
+    line = (first.baudrate, first.parity, first.stopbits)
+    coils: dict[tuple[int, int], str] = {}
+    for i, device in users:
+        assert isinstance(device, ModbusDevice)
+        if (device.baudrate, device.parity, device.stopbits) != line:
+            problems.append(
+                Problem(
+                    ("devices", i, "baudrate"),
+                    f"one RS-485 bus has one line setting; device {first.id!r} on this port uses "
+                    f"{first.baudrate} {first.parity} {first.stopbits}",
+                    device.baudrate,
+                    fix="set the same baudrate, parity and stopbits on every module of the bus",
+                )
+            )
+        if device.coil is not None:
+            key = (device.unit, device.coil)
+            if key in coils:
+                problems.append(
+                    Problem(
+                        ("devices", i, "coil"),
+                        f"unit {device.unit} coil {device.coil} already drives device {coils[key]!r}",
+                        device.coil,
+                        fix="use another coil or unit",
+                    )
+                )
+            coils.setdefault(key, device.id)
+    return problems
+
+
+def _gpio_pins(cfg: SiteConfig) -> list[Problem]:
+    owners: dict[int, str] = {}
+    problems: list[Problem] = []
+    for i, device in enumerate(cfg.devices):
+        if not isinstance(device, GpioDevice):
+            continue
+        pins: list[tuple[tuple[str, ...], int | None]] = [(("pin",), device.pin)]
+        pins += [(("inputs", name), pin) for name, pin in device.inputs.model_dump().items()]
+        for key, pin in pins:
+            if pin is None:
+                continue
+            if pin in owners:
+                problems.append(
+                    Problem(
+                        ("devices", i, *key),
+                        f"GPIO{pin} is already used by {owners[pin]}",
+                        pin,
+                        fix="wire it to a free pin and give that pin's BCM number here",
+                    )
+                )
+            else:
+                owners[pin] = f"device {device.id!r} ({'.'.join(key)})"
+    return problems

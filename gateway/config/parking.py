@@ -1,0 +1,237 @@
+"""Config of parking and estate operations: tariffs, payments, reports, patrols, retention.
+
+Prices are integer fen (500 = 5元): money is never a float anywhere in the gateway.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from gateway.core.windows import Window
+
+Fen = Annotated[int, Field(ge=0, le=100_000_000)]
+CheckpointId = Annotated[
+    str,
+    Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,39}$", description="lower-case letters, digits, - and _"),
+]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _window(text: str) -> str:
+    Window.parse(text)
+    return text
+
+
+class NightRate(_Strict):
+    hours: str = Field(
+        title="Night hours", description="HH:MM-HH:MM, e.g. 22:00-07:00; periods that begin inside pay this."
+    )
+    period_fen: Fen = Field(title="Night price per period", description="Fen per period begun at night.")
+    cap_fen: Fen | None = Field(
+        None, title="Night cap", description="At most this many fen per night (e.g. 夜间每晚最高5元)."
+    )
+
+    _hours = field_validator("hours")(_window)
+
+
+class ClassRate(_Strict):
+    free_minutes: int = Field(
+        15, ge=0, le=1440, title="Free minutes", description="A stay this long or shorter pays nothing."
+    )
+    free_deducted: bool = Field(
+        False,
+        title="Free time deducted",
+        description="true: a longer stay pays only for the time past the free minutes; "
+        "false: a longer stay pays from its start.",
+    )
+    first_period_minutes: int = Field(
+        60, ge=0, le=1440, title="First period", description="Minutes of the first period (0: none)."
+    )
+    first_period_fen: Fen = Field(0, title="First period price", description="Fen for the first period.")
+    period_minutes: int = Field(
+        60, ge=1, le=1440, title="Period", description="Minutes of each later period; a period begun is paid."
+    )
+    period_fen: Fen = Field(title="Price per period", description="Fen per later period (daytime).")
+    daily_cap_fen: Fen | None = Field(
+        None, title="Daily cap", description="At most this many fen per 24 hours from entry."
+    )
+    night: NightRate | None = Field(None, title="Night rate", description="Another price at night.")
+    max_per_stay_fen: Fen | None = Field(
+        None, title="Maximum per stay", description="No stay pays more than this, however long."
+    )
+    visitor_free_minutes: int = Field(
+        0,
+        ge=0,
+        le=10080,
+        title="Visitor free time",
+        description="A visitor's stay validated by the host unit (业主确认) is free this long.",
+    )
+
+
+class Tariff(_Strict):
+    version: str = Field(
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$",
+        title="Version",
+        description="Stamped on every charge made under it, e.g. 2025-01.",
+    )
+    effective_from: date = Field(
+        title="Effective from", description="First day (from 00:00 local) the prices apply."
+    )
+    car: ClassRate | None = Field(None, title="Cars", description="Prices for cars; absent: cars park free.")
+    motorcycle: ClassRate | None = Field(
+        None, title="Motorcycles", description="Prices for motorcycles; absent: free."
+    )
+    bicycle: ClassRate | None = Field(
+        None, title="Bicycles", description="Prices for bicycles; absent: free."
+    )
+
+
+class Parking(_Strict):
+    tariffs: list[Tariff] = Field(
+        default_factory=list,
+        title="Tariffs",
+        description="Published price versions, oldest first; a stay pays the one in force when it began.",
+    )
+    grace_minutes: int = Field(
+        15,
+        ge=0,
+        le=240,
+        title="Grace after paying",
+        description="After paying at the booth or the lane, the car may leave within this many minutes "
+        "without paying more.",
+    )
+    monthly_reminder_days: int = Field(
+        7,
+        ge=0,
+        le=90,
+        title="Monthly expiry reminder",
+        description="Monthly vehicles whose period ends within this many days are listed in the daily "
+        "report and sent upstream.",
+    )
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Parking:
+        days = [t.effective_from for t in self.tariffs]
+        if days != sorted(days) or len(set(days)) != len(days):
+            raise ValueError(
+                "tariffs must be listed oldest first, each with its own effective_from "
+                f"(found {[str(d) for d in days]})"
+            )
+        versions = [t.version for t in self.tariffs]
+        if len(set(versions)) != len(versions):
+            raise ValueError(f"each tariff needs its own version (found {versions})")
+        return self
+
+
+class Reports(_Strict):
+    hour: int = Field(
+        0,
+        ge=0,
+        le=23,
+        title="Report hour",
+        description="The daily report covers 24 hours from this hour (local) and is built when they end.",
+    )
+    keep_days: int = Field(
+        400, ge=7, le=3650, title="Keep reports", description="Days that built reports are kept."
+    )
+
+
+class Route(_Strict):
+    id: CheckpointId = Field(title="Route id", description="Names the route in alarms and reports.")
+    name: str = Field("", title="Route name", description="Shown to guards, e.g. 夜间巡更.")
+    checkpoints: list[CheckpointId] = Field(
+        min_length=1,
+        title="Checkpoints",
+        description="Ids of the patrol readers (devices) a round must tap, in any order.",
+    )
+    hours: str = Field(
+        title="Hours",
+        description="HH:MM-HH:MM when rounds are due, e.g. 22:00-06:00 (may cross midnight).",
+    )
+    every_minutes: int = Field(
+        120, ge=10, le=1440, title="Interval", description="A round starts this often within the hours."
+    )
+    round_minutes: int = Field(
+        45,
+        ge=5,
+        le=1440,
+        title="Time for a round",
+        description="A round not finished this long after it is due is late (alarm); one not finished "
+        "before the next is due is missed (alarm).",
+    )
+
+    _hours = field_validator("hours")(_window)
+
+    @model_validator(mode="after")
+    def _fits(self) -> Route:
+        if self.round_minutes > self.every_minutes:
+            raise ValueError(
+                f"round_minutes ({self.round_minutes}) is longer than every_minutes ({self.every_minutes}): "
+                "a round would still be running when the next is due"
+            )
+        if len(set(self.checkpoints)) != len(self.checkpoints):
+            raise ValueError("a checkpoint is listed twice in the route")
+        return self
+
+
+class Patrol(_Strict):
+    routes: list[Route] = Field(
+        default_factory=list,
+        title="Patrol routes",
+        description="Rounds of checkpoints with their schedule (电子巡更).",
+    )
+
+
+class Retention(_Strict):
+    snapshots_days: int = Field(
+        7,
+        ge=1,
+        le=365,
+        title="Snapshots",
+        description="Days camera snapshots are kept (the plans ask a week).",
+    )
+    access_records_days: int = Field(
+        180,
+        ge=1,
+        le=3650,
+        title="Access records",
+        description="Days access records are kept after the central server confirmed it has them; "
+        "records not yet delivered are never deleted.",
+    )
+    visitors_days: int = Field(
+        30,
+        ge=1,
+        le=3650,
+        title="Visitors' personal data",
+        description="Days after a visitor or contractor pass ends that its personal data is deleted.",
+    )
+    prune_free_percent: float = Field(
+        15.0,
+        ge=1,
+        le=90,
+        title="Prune below free space",
+        description="When free disk space falls below this percentage, the oldest snapshots are deleted "
+        "until it is above again.",
+    )
+    alarm_free_percent: float = Field(
+        10.0,
+        ge=0.5,
+        le=90,
+        title="Alarm below free space",
+        description="Below this percentage of free disk space (after pruning) an alarm is raised.",
+    )
+
+    @model_validator(mode="after")
+    def _thresholds(self) -> Retention:
+        if self.alarm_free_percent > self.prune_free_percent:
+            raise ValueError(
+                "alarm_free_percent is above prune_free_percent: set the alarm lower, so that pruning "
+                "snapshots comes first"
+            )
+        return self

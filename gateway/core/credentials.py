@@ -1,0 +1,35 @@
+"""Credential values as the store keeps them: one canonical form per kind, checked at the edge."""
+
+from __future__ import annotations
+
+import re
+
+from plates.grammar import is_plate
+from plates.grammar import normalize as normalize_plate
+
+KINDS = ("card", "plate", "qr")
+_CARD = re.compile(r"^[0-9A-Z:\-]{3,40}$")
+_QR = re.compile(r"^[0-9A-Za-z_\-]{8,64}$")
+
+
+class BadCredential(ValueError):
+    """A presented value no credential of its kind can have; it is counted, never decided."""
+
+
+def canonical(kind: str, value: str) -> str:
+    """The stored form of a presented value, or BadCredential saying what is wrong with it."""
+    if kind == "card":
+        card = re.sub(r"\s", "", value).upper()
+        if not _CARD.match(card):
+            raise BadCredential(f"card {value!r} is not 3-40 of 0-9, A-Z, ':' and '-'")
+        return card
+    if kind == "plate":
+        plate = normalize_plate(value)
+        if not is_plate(plate):
+            raise BadCredential(f"{value!r} is not a Chinese licence plate")
+        return plate
+    if kind == "qr":
+        if not _QR.match(value.strip()):
+            raise BadCredential(f"QR value {value[:20]!r} is not a pass token of this gateway")
+        return value.strip()
+    raise BadCredential(f"unknown credential kind {kind!r} (known: {', '.join(KINDS)})")

@@ -1,0 +1,123 @@
+"""What a stay owes: the pure rules between the fee engine and the store.
+
+A stay is billable when it began as temporary or visitor parking. It is charged up to its end, or
+up to when its car moved onto its own slot (一位多车 handover), or, when the fee was paid at the booth
+or the lane and the car leaves within the grace period, up to the moment it was paid for.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Literal
+from zoneinfo import ZoneInfo
+
+from gateway.parking.fees import Tariff, stay_fee, tariff_at
+
+BILLABLE = ("temporary", "visitor")
+
+
+@dataclass(frozen=True, slots=True)
+class StayFacts:
+    id: int
+    subject: str
+    plate: str | None
+    vehicle_class: str
+    billing: str | None
+    entered_at: datetime
+    billed_until: datetime | None = None  # moved onto its slot then: billing stopped
+    validated: bool = False  # a visitor's stay confirmed by the host unit
+    slot_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Paid:
+    amount_fen: int
+    fee_until: datetime  # the fee was worked out up to this moment when it was paid
+
+
+@dataclass(frozen=True, slots=True)
+class Rules:
+    tariffs: tuple[Tariff, ...]
+    grace: timedelta
+    tz: ZoneInfo
+    reentry: Literal["void", "charge"] = "void"
+    exit_without_entry: Literal["open", "guard", "charge"] = "guard"
+
+
+@dataclass(frozen=True, slots=True)
+class Charge:
+    amount_fen: int
+    tariff_version: str
+    started_at: datetime | None
+    ended_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Quote:
+    """What a car owes now: this stay's fee, plus charges carried over, less what it has paid."""
+
+    due_fen: int
+    charge: Charge | None
+    carried_fen: int
+    paid_fen: int
+
+
+def fee_end(at: datetime, payments: list[Paid], grace: timedelta) -> datetime:
+    """Paid, and leaving within the grace period: the fee stops where it was paid up to."""
+    if payments:
+        last = max(p.fee_until for p in payments)
+        if at <= last + grace:
+            return min(last, at)
+    return at
+
+
+def stay_charge(stay: StayFacts, rules: Rules, end: datetime) -> Charge | None:
+    """The charge for a billable stay up to `end`; None for slot, monthly and unbilled stays."""
+    if stay.billing not in BILLABLE:
+        return None
+    entered = stay.entered_at.astimezone(rules.tz)
+    tariff = tariff_at(rules.tariffs, entered)
+    if stay.billed_until is not None:
+        end = min(end, stay.billed_until)
+    if tariff is None:
+        return Charge(0, "", entered, end)
+    rate = tariff.rate(stay.vehicle_class)
+    if rate is None:
+        return Charge(0, tariff.version, entered, end)
+    free = None
+    if stay.validated:
+        free = max(rate.free_minutes, rate.visitor_free_minutes)
+    return Charge(stay_fee(rate, entered, max(end, entered), free), tariff.version, entered, end)
+
+
+def no_entry_charge(vehicle_class: str, rules: Rules, at: datetime) -> Charge | None:
+    """An unregistered car leaving with no entry record, where the site charges it: a day's cap."""
+    if rules.exit_without_entry != "charge":
+        return None
+    tariff = tariff_at(rules.tariffs, at.astimezone(rules.tz))
+    rate = tariff.rate(vehicle_class) if tariff else None
+    if tariff is None or rate is None or rate.daily_cap_fen is None:
+        return None
+    return Charge(rate.daily_cap_fen, tariff.version, None, at)
+
+
+def quote(
+    stay: StayFacts | None,
+    payments: list[Paid],
+    carried_fen: int,
+    rules: Rules,
+    at: datetime,
+    *,
+    vehicle_class: str = "car",
+    unregistered: bool = False,
+) -> Quote:
+    if stay is not None:
+        charge = stay_charge(stay, rules, fee_end(at, payments, rules.grace))
+    elif unregistered:
+        charge = no_entry_charge(vehicle_class, rules, at)
+    else:
+        charge = None
+    paid = sum(p.amount_fen for p in payments)
+    owed = (charge.amount_fen if charge else 0) + carried_fen
+    return Quote(max(0, owed - paid), charge, carried_fen, paid)

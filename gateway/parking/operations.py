@@ -1,0 +1,308 @@
+"""The estate's clockwork: daily reports, patrol rounds, retention and the disk guard.
+
+A thread of its own wakes every TICK_S; whatever it writes goes through the decision worker
+(Gateway.on_worker), and whatever it only reads it reads on its own read-only connection, so that
+a report or a retention pass never holds up a lane for long.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+import sqlite3
+import threading
+from collections.abc import Callable
+from contextlib import closing
+from datetime import date, datetime, timedelta
+from functools import partial
+from pathlib import Path
+from typing import Any, TypeVar
+
+from gateway.config.models import SiteConfig
+from gateway.core.windows import Window
+from gateway.parking import retention as plan
+from gateway.parking.patrol import FINAL, RoundResult, RouteSpec, Tap, due_times, evaluate
+from gateway.parking.report import build_report, last_complete_day, store_report
+from gateway.site import Site
+from gateway.store import retention as prune
+from gateway.store.alarms import clear_alarm, raise_alarm
+from gateway.store.database import transaction
+from gateway.timefmt import from_db, to_db
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+Worker = Callable[[Callable[[sqlite3.Connection], T]], T]
+
+TICK_S = 30.0
+RETENTION_EVERY = timedelta(hours=1)
+BACKFILL_DAYS = 7  # reports missed while the gateway was off are built for up to a week back
+
+
+class Operations:
+    def __init__(
+        self,
+        site: Site,
+        db_path: Path,
+        data_dir: Path,
+        run_on_worker: Worker[Any],
+        started_at: datetime,
+    ):
+        self.site = site
+        self.cfg: SiteConfig = site.config
+        self.db_path = db_path
+        self.data_dir = data_dir
+        self.snapshots_dir = data_dir / "snapshots"
+        self._run = run_on_worker
+        self.started_at = started_at
+        self.routes = tuple(
+            RouteSpec(
+                id=r.id,
+                name=r.name,
+                checkpoints=tuple(r.checkpoints),
+                window=Window.parse(r.hours),
+                every=timedelta(minutes=r.every_minutes),
+                allowed=timedelta(minutes=r.round_minutes),
+            )
+            for r in self.cfg.patrol.routes
+        )
+        self._last_retention: datetime | None = None
+        self._warned: set[str] = set()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    # ---- the thread ----------------------------------------------------------------------------
+
+    def start(self, now: Callable[[], datetime]) -> None:
+        def loop() -> None:
+            while not self._stop.wait(TICK_S):
+                self.tick(now())
+
+        self._thread = threading.Thread(target=loop, name="operations", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=30)
+
+    def tick(self, now: datetime) -> None:
+        """One pass of everything that is due; a failing step is logged (once) and the rest still run."""
+        steps: list[tuple[str, Callable[[datetime], object]]] = [
+            ("reports", self.reports),
+            ("patrols", self.patrols),
+            ("disk", self.disk_guard),
+        ]
+        if self._last_retention is None or now - self._last_retention >= RETENTION_EVERY:
+            steps.append(("retention", self.retention))
+            self._last_retention = now
+        for name, step in steps:
+            try:
+                step(now)
+                self._warned.discard(name)
+            except Exception:
+                if name not in self._warned:  # a repeated fault is logged once, then quietly
+                    log.exception("operations step %s failed (will retry)", name)
+                    self._warned.add(name)
+
+    def _read(self) -> sqlite3.Connection:
+        return sqlite3.connect(f"file:{self.db_path}?mode=ro", uri=True, timeout=10)
+
+    # ---- daily reports -------------------------------------------------------------------------
+
+    def reports(self, now: datetime) -> list[str]:
+        """Build the reports whose period has ended and that are not built yet."""
+        hour = self.cfg.reports.hour
+        tz = self.site.tz
+        last = last_complete_day(now.astimezone(tz), hour)
+        with closing(self._read()) as conn:
+            first = conn.execute("SELECT min(at) FROM access_log").fetchone()[0]
+            if first is None:
+                return []
+            first_local = from_db(first).astimezone(tz)  # type: ignore[union-attr]
+            first_day = (first_local - timedelta(hours=hour)).date()
+            day = max(last - timedelta(days=BACKFILL_DAYS - 1), first_day)
+            built = {
+                r[0] for r in conn.execute("SELECT day FROM daily_reports WHERE day >= ?", (day.isoformat(),))
+            }
+            done = []
+            while day <= last:
+                if day.isoformat() not in built:
+                    self.build_report(day, now, conn)
+                    done.append(day.isoformat())
+                day += timedelta(days=1)
+        return done
+
+    def build_report(
+        self, day: date, now: datetime, conn: sqlite3.Connection | None = None
+    ) -> dict[str, Any]:
+        own = conn is None
+        conn = conn or self._read()
+        try:
+            body = build_report(
+                conn,
+                site_id=self.cfg.site.id,
+                lanes=self.site.lanes,
+                day=day,
+                hour=self.cfg.reports.hour,
+                tz=self.site.tz,
+                built_at=now,
+                closed_periods=self.site.policy.closed_periods,
+                reminder_days=self.cfg.parking.monthly_reminder_days,
+            )
+        finally:
+            if own:
+                conn.close()
+        self._run(lambda w: store_report(w, body, now))
+        log.info(
+            "daily report %s built: vehicles in=%d out=%d refusals=%d revenue_fen=%d",
+            body["day"],
+            body["vehicles"]["entries"]["total"],
+            body["vehicles"]["exits"]["total"],
+            body["refusals"]["total"],
+            body["parking"]["revenue_fen"],
+        )
+        return body
+
+    # ---- patrols -------------------------------------------------------------------------------
+
+    def patrols(self, now: datetime) -> list[RoundResult]:
+        if not self.routes:
+            return []
+        tz = self.site.tz
+        changed: list[tuple[RoundResult, str | None]] = []
+        with closing(self._read()) as conn:
+            for route in self.routes:
+                known = dict(
+                    conn.execute(
+                        "SELECT due_at, status FROM patrol_rounds WHERE route = ? AND due_at >= ?",
+                        (route.id, to_db(now - timedelta(days=2))),
+                    ).fetchall()
+                )
+                since = now - timedelta(days=1) if known else self.started_at
+                dues = [d for d in due_times(route, since, now, tz) if known.get(to_db(d)) not in FINAL]
+                if not dues:
+                    continue
+                taps = [
+                    Tap(from_db(t), c)  # type: ignore[arg-type]
+                    for t, c in conn.execute(
+                        "SELECT at, checkpoint FROM patrol_taps WHERE at >= ? AND at <= ?",
+                        (to_db(dues[0]), to_db(now)),
+                    )
+                ]
+                for due in dues:
+                    result = evaluate(route, due, taps, now)
+                    before = known.get(to_db(due))
+                    if result.status != "pending" and result.status != before:
+                        changed.append((result, before))
+        for result, before in changed:
+            self._run(partial(self._record_round, r=result, before=before, now=now))
+        return [r for r, _ in changed]
+
+    def _record_round(
+        self, conn: sqlite3.Connection, *, r: RoundResult, before: str | None, now: datetime
+    ) -> None:
+        with transaction(conn):
+            conn.execute(
+                "INSERT INTO patrol_rounds (route, due_at, status, finished_at, missing, evaluated_at) "
+                "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (route, due_at) DO UPDATE SET "
+                "status = excluded.status, finished_at = excluded.finished_at, "
+                "missing = excluded.missing, evaluated_at = excluded.evaluated_at",
+                (
+                    r.route,
+                    to_db(r.due),
+                    r.status,
+                    to_db(r.finished_at) if r.finished_at else None,
+                    ",".join(r.missing),
+                    to_db(now),
+                ),
+            )
+        route = next(x for x in self.routes if x.id == r.route)
+        due_local = r.due.astimezone(self.site.tz)
+        source = f"{r.route}@{due_local:%Y-%m-%d %H:%M}"
+        name = route.name or route.id
+        zh = self.cfg.site.language == "zh"
+        if r.status in ("overdue", "late") and before != "overdue":
+            late_by = int(route.allowed.total_seconds() // 60)
+            msg = (
+                f"巡更 {name} {due_local:%H:%M} 轮次超过{late_by}分钟未完成"
+                if zh
+                else f"patrol {name} round due {due_local:%H:%M} not finished within {late_by} minutes"
+            )
+            if r.missing:
+                msg += f"，未打卡: {'、'.join(r.missing)}" if zh else f"; not tapped: {', '.join(r.missing)}"
+            raise_alarm(conn, "patrol_late", source, msg, now)
+        if r.status == "missed":
+            msg = (
+                f"巡更 {name} {due_local:%H:%M} 轮次漏巡，未打卡: {'、'.join(r.missing)}"
+                if zh
+                else f"patrol {name} round due {due_local:%H:%M} missed; not tapped: {', '.join(r.missing)}"
+            )
+            raise_alarm(conn, "patrol_missed", source, msg, now)
+
+    # ---- retention and the disk guard ----------------------------------------------------------
+
+    def retention(self, now: datetime) -> dict[str, int]:
+        ret = self.cfg.retention
+        removed, failed = plan.remove(
+            plan.expired(plan.snapshot_files(self.snapshots_dir), now.timestamp(), ret.snapshots_days)
+        )
+        counts = {"snapshots": removed, "snapshots_failed": failed}
+        keep_access = now - timedelta(days=ret.access_records_days)
+        counts["access_records"] = self._batches(lambda w: prune.prune_access_records(w, keep_access))
+        counts["stays"] = self._batches(lambda w: prune.prune_closed_stays(w, keep_access))
+        counts["visitor_passes"] = self._batches(
+            lambda w: prune.prune_visitors(w, now - timedelta(days=ret.visitors_days))
+        )
+        oldest_report = (now.astimezone(self.site.tz) - timedelta(days=self.cfg.reports.keep_days)).date()
+        counts["reports"] = self._run(lambda w: prune.prune_reports(w, oldest_report.isoformat()))
+        if any(counts.values()):
+            log.info("retention %s", json.dumps(counts))
+        return counts
+
+    def _batches(self, step: Callable[[sqlite3.Connection], int]) -> int:
+        total = 0
+        while True:
+            n = self._run(step)  # each batch its own turn on the worker: lanes go in between
+            total += n
+            if n < prune.BATCH:
+                return total
+
+    def disk_guard(self, now: datetime, usage: Callable[[Path], Any] = shutil.disk_usage) -> plan.DiskPlan:
+        ret = self.cfg.retention
+        du = usage(self.data_dir)
+        files: list[plan.FileInfo] = []
+        if du.free < du.total * ret.prune_free_percent / 100:
+            files = plan.snapshot_files(self.snapshots_dir)
+        result = plan.disk_plan(files, du.total, du.free, ret.prune_free_percent, ret.alarm_free_percent)
+        if result.delete:
+            deleted, failed = plan.remove(result.delete)
+            log.warning(
+                "disk low (%.1f%% free): deleted the %d oldest snapshots (%d failed)",
+                100 * du.free / du.total,
+                deleted,
+                failed,
+            )
+        source = str(self.data_dir)
+        if result.alarm:
+            msg = (
+                f"数据盘剩余空间 {result.free_percent_after:.1f}%，已无可删除的抓拍图片"
+                if self.cfg.site.language == "zh"
+                else f"data disk {result.free_percent_after:.1f}% free with no snapshots left to prune"
+            )
+            self._run(lambda w: raise_alarm(w, "disk_low", source, msg, now))
+        elif result.free_percent_after >= ret.prune_free_percent:
+            self._run(lambda w: clear_alarm(w, "disk_low", source, now))
+        return result
+
+
+def worker_of(
+    on_worker: Callable[[Callable[[sqlite3.Connection], Any]], Any], timeout: float = 300
+) -> Worker[Any]:
+    """Run on the gateway's decision worker and wait for the result."""
+
+    def run(fn: Callable[[sqlite3.Connection], Any]) -> Any:
+        return on_worker(fn).result(timeout=timeout)
+
+    return run

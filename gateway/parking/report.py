@@ -1,0 +1,397 @@
+"""The daily report: what happened at the gates and in the car park in one report period.
+
+Built from the access log, stays, charges, payments, passes, alarms and patrol rounds on a read
+connection (one consistent snapshot), so that building it never holds up a lane; the caller stores
+it and queues it upstream on the worker (store_report).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import sqlite3
+from collections import Counter, defaultdict
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from gateway.core import ClosedPeriod, LaneRules
+from gateway.store.outbox import enqueue
+from gateway.timefmt import from_db, to_db
+
+KINDS = ("resident", "monthly", "visitor", "contractor", "temporary")
+CLASSES = ("car", "motorcycle", "bicycle")
+FLAGS = ("no_entry_record", "already_inside", "shared_slot", "monthly_expired", "no_slot")
+NOT_REFUSALS = ("payment_due",)  # a car held until it pays is not turned away
+
+_LOG = """
+SELECT a.lane, a.admitted, a.reason, coalesce(v.class, 'car'), a.flags, count(*)
+FROM access_log a LEFT JOIN vehicles v ON v.id = a.vehicle_id
+WHERE a.at >= ? AND a.at < ?
+GROUP BY 1, 2, 3, 4, 5
+"""
+
+
+def report_period(day: date, hour: int, tz: ZoneInfo) -> tuple[datetime, datetime]:
+    """The 24 hours the report for `day` covers: from `hour` on that day to `hour` the next (local)."""
+    start = datetime.combine(day, time(hour), tz)
+    end = datetime.combine(day + timedelta(days=1), time(hour), tz)
+    return start, end
+
+
+def last_complete_day(now: datetime, hour: int) -> date:
+    """The latest report day whose period has ended by `now` (local)."""
+    start_today = now.replace(hour=hour, minute=0, second=0, microsecond=0)
+    return (
+        (start_today - timedelta(days=1)).date()
+        if now >= start_today
+        else start_today.date() - timedelta(days=2)
+    )
+
+
+def build_report(
+    conn: sqlite3.Connection,
+    *,
+    site_id: str,
+    lanes: dict[str, LaneRules],
+    day: date,
+    hour: int,
+    tz: ZoneInfo,
+    built_at: datetime,
+    closed_periods: tuple[ClosedPeriod, ...] = (),
+    reminder_days: int = 7,
+) -> dict[str, Any]:
+    start, end = report_period(day, hour, tz)
+    s, e = to_db(start), to_db(end)
+    conn.execute("BEGIN")  # one snapshot for every figure (WAL readers never block the worker)
+    try:
+        body: dict[str, Any] = {
+            "site": site_id,
+            "day": day.isoformat(),
+            "period_start": start.isoformat(),
+            "period_end": end.isoformat(),
+            "built_at": built_at.isoformat(),
+        }
+        body.update(_traffic(conn, lanes, s, e))
+        body["visitors_registered"] = _visitors(conn, s, e)
+        body["parking"] = _parking(conn, s, e)
+        body["peak_occupancy"] = _peak(conn, s, e, tz)
+        body["devices"] = _devices(conn, s, e, start, end)
+        body["patrol"] = _patrol(conn, s, e)
+        body["monthly_expiring"] = _monthly(conn, e, to_db(end + timedelta(days=reminder_days)), tz)
+        body["closed_management"] = _closed(conn, lanes, s, e, start, end, closed_periods, tz)
+    finally:
+        conn.execute("COMMIT")
+    return body
+
+
+def _traffic(conn: sqlite3.Connection, lanes: dict[str, LaneRules], s: str, e: str) -> dict[str, Any]:
+    vehicles: dict[str, dict[str, Any]] = {
+        d: {"total": 0, "by_class": dict.fromkeys(CLASSES, 0), "by_kind": dict.fromkeys(KINDS, 0)}
+        for d in ("entries", "exits")
+    }
+    people: dict[str, dict[str, Any]] = {
+        d: {"total": 0, "by_kind": dict.fromkeys(KINDS, 0)} for d in ("entries", "exits")
+    }
+    refusals: Counter[str] = Counter()
+    flags: Counter[str] = Counter()
+    held = 0
+    for lane_id, admitted, reason, vclass, flag_text, n in conn.execute(_LOG, (s, e)):
+        lane = lanes.get(lane_id)
+        for flag in filter(None, flag_text.split(",")):
+            flags[flag] += n
+        if reason in NOT_REFUSALS:
+            held += n
+            continue
+        if not admitted:
+            refusals[reason] += n
+            continue
+        if lane is None:
+            continue
+        way = "entries" if lane.direction == "entrance" else "exits"
+        if lane.type == "vehicle":
+            bucket = vehicles[way]
+            bucket["by_class"][vclass] = bucket["by_class"].get(vclass, 0) + n
+        else:
+            bucket = people[way]
+        bucket["total"] += n
+        bucket["by_kind"][reason] = bucket["by_kind"].get(reason, 0) + n
+    return {
+        "vehicles": vehicles,
+        "people": people,
+        "refusals": {"total": sum(refusals.values()), "by_reason": dict(sorted(refusals.items()))},
+        "held_for_payment": held,
+        "flags": {f: flags.get(f, 0) for f in FLAGS},
+    }
+
+
+def _visitors(conn: sqlite3.Connection, s: str, e: str) -> dict[str, int]:
+    rows = dict(
+        conn.execute(
+            "SELECT kind, count(*) FROM passes WHERE created_at >= ? AND created_at < ? GROUP BY kind", (s, e)
+        ).fetchall()
+    )
+    return {"visitor": rows.get("visitor", 0), "contractor": rows.get("contractor", 0)}
+
+
+def _parking(conn: sqlite3.Connection, s: str, e: str) -> dict[str, Any]:
+    closed = conn.execute(
+        "SELECT count(*) FROM stays WHERE exited_at >= ? AND exited_at < ? "
+        "AND billing IN ('temporary', 'visitor')",
+        (s, e),
+    ).fetchone()[0]
+    charges = conn.execute(
+        "SELECT count(*), coalesce(sum(amount_fen), 0), "
+        "coalesce(sum(CASE WHEN settled_at IS NULL THEN amount_fen END), 0) "
+        "FROM charges WHERE at >= ? AND at < ?",
+        (s, e),
+    ).fetchone()
+    versions = [
+        r[0]
+        for r in conn.execute(
+            "SELECT DISTINCT tariff_version FROM charges WHERE at >= ? AND at < ? ORDER BY 1", (s, e)
+        )
+    ]
+    by_method = dict.fromkeys(("cash", "qr", "monthly"), 0)
+    payments = 0
+    for method, n, total in conn.execute(
+        "SELECT method, count(*), sum(amount_fen) FROM payments WHERE at >= ? AND at < ? GROUP BY method",
+        (s, e),
+    ):
+        by_method[method] = total
+        payments += n
+    handovers = conn.execute(
+        "SELECT count(*) FROM outbox WHERE topic = 'stay' AND created_at >= ? AND created_at < ? "
+        "AND json_extract(payload, '$.change') = 'handover'",
+        (s, e),
+    ).fetchone()[0]
+    audited = dict(
+        conn.execute(
+            "SELECT action, count(*) FROM audit WHERE at >= ? AND at < ? AND action LIKE 'stay.%' GROUP BY 1",
+            (s, e),
+        ).fetchall()
+    )
+    pending = conn.execute(
+        "SELECT coalesce(sum(amount_fen), 0) FROM payments WHERE at >= ? AND at < ? AND charge_id IS NULL",
+        (s, e),
+    ).fetchone()[0]
+    return {
+        "temporary_stays_closed": closed,
+        "charges": charges[0],
+        "charged_fen": charges[1],
+        "unpaid_fen": charges[2],
+        "tariff_versions": versions,
+        "revenue_fen": sum(by_method.values()),
+        "payments": payments,
+        "revenue_by_method_fen": by_method,
+        "paid_ahead_not_left_fen": pending,
+        "handovers": handovers,
+        "host_validations": audited.get("stay.validate", 0),
+        "admin_corrections": audited.get("stay.close", 0),
+    }
+
+
+def _peak(conn: sqlite3.Connection, s: str, e: str, tz: ZoneInfo) -> dict[str, Any]:
+    inside: Counter[tuple[str, str]] = Counter()
+    for zone, vclass, n in conn.execute(
+        "SELECT zone, class, count(*) FROM stays "
+        "WHERE entered_at < ? AND (exited_at IS NULL OR exited_at >= ?) GROUP BY 1, 2",
+        (s, s),
+    ):
+        inside[(zone or "", vclass)] = n
+    moves: list[tuple[str, int, tuple[str, str]]] = []
+    for at, zone, vclass in conn.execute(
+        "SELECT entered_at, zone, class FROM stays WHERE entered_at >= ? AND entered_at < ?", (s, e)
+    ):
+        moves.append((at, 1, (zone or "", vclass)))
+    for at, zone, vclass in conn.execute(
+        "SELECT exited_at, zone, class FROM stays WHERE exited_at >= ? AND exited_at < ?", (s, e)
+    ):
+        moves.append((at, -1, (zone or "", vclass)))
+    peak, peak_at = peak_of(sum(inside.values()), [(at, d) for at, d, _ in moves])
+    by_key = {}
+    for key in set(inside) | {k for _, _, k in moves}:
+        n, _ = peak_of(inside.get(key, 0), [(at, d) for at, d, k in moves if k == key])
+        by_key[key] = n
+    return {
+        "total": peak,
+        "at": datetime.fromisoformat(peak_at).astimezone(tz).isoformat() if peak_at else None,
+        "by_zone_class": [{"zone": z, "class": c, "peak": n} for (z, c), n in sorted(by_key.items())],
+    }
+
+
+def peak_of(start: int, moves: list[tuple[str, int]]) -> tuple[int, str | None]:
+    """Highest count reached from `start` through the moves (+1 in, -1 out) in time order.
+
+    At the same instant exits go first: a car leaving as another arrives never counts both.
+    """
+    peak, peak_at, now = start, None, start
+    for at, delta in sorted(moves, key=lambda m: (m[0], m[1])):
+        now += delta
+        if now > peak:
+            peak, peak_at = now, at
+    return peak, peak_at
+
+
+def _devices(conn: sqlite3.Connection, s: str, e: str, start: datetime, end: datetime) -> dict[str, Any]:
+    faults: Counter[str] = Counter()
+    down: defaultdict[str, float] = defaultdict(float)
+    by_kind: Counter[str] = Counter()
+    for kind, source, raised, cleared in conn.execute(
+        "SELECT kind, source, raised_at, cleared_at FROM alarms "
+        "WHERE raised_at < ? AND (cleared_at IS NULL OR cleared_at >= ?)",
+        (e, s),
+    ):
+        if raised >= s:
+            by_kind[kind] += 1
+        if kind != "device_offline":
+            continue
+        if raised >= s:
+            faults[source] += 1
+        began = max(from_db(raised), start)  # type: ignore[type-var]
+        ended = min(from_db(cleared), end) if cleared else end  # type: ignore[type-var]
+        down[source] += max((ended - began).total_seconds(), 0)  # type: ignore[operator]
+    devices = sorted(set(faults) | set(down))
+    return {
+        "faults": sum(faults.values()),
+        "downtime_s": round(sum(down.values())),
+        "by_device": [
+            {"device": d, "faults": faults.get(d, 0), "downtime_s": round(down.get(d, 0))} for d in devices
+        ],
+        "alarms_raised": dict(sorted(by_kind.items())),
+    }
+
+
+def _patrol(conn: sqlite3.Connection, s: str, e: str) -> dict[str, Any]:
+    totals: Counter[str] = Counter()
+    routes: dict[str, Counter[str]] = defaultdict(Counter)
+    for route, status, n in conn.execute(
+        "SELECT route, status, count(*) FROM patrol_rounds WHERE due_at >= ? AND due_at < ? GROUP BY 1, 2",
+        (s, e),
+    ):
+        totals[status] += n
+        routes[route][status] += n
+    done = totals["done"] + totals["late"]
+    return {
+        "rounds": sum(totals.values()),
+        "done": done,
+        "late": totals["late"],
+        "missed": totals["missed"] + totals["overdue"],
+        "by_route": {
+            r: {"done": c["done"] + c["late"], "late": c["late"], "missed": c["missed"] + c["overdue"]}
+            for r, c in sorted(routes.items())
+        },
+    }
+
+
+def _monthly(conn: sqlite3.Connection, e: str, horizon: str, tz: ZoneInfo) -> list[dict[str, str]]:
+    rows = conn.execute(
+        "SELECT plate, monthly_until FROM vehicles WHERE monthly_until >= ? AND monthly_until < ? "
+        "ORDER BY monthly_until, plate",
+        (e, horizon),
+    )
+    return [{"plate": plate, "until": from_db(until).astimezone(tz).isoformat()} for plate, until in rows]  # type: ignore[union-attr]
+
+
+def _closed(
+    conn: sqlite3.Connection,
+    lanes: dict[str, LaneRules],
+    s: str,
+    e: str,
+    start: datetime,
+    end: datetime,
+    periods: tuple[ClosedPeriod, ...],
+    tz: ZoneInfo,
+) -> dict[str, Any] | None:
+    """封闭式管理: people and vehicles registered both ways while a closed period was in force."""
+    days = {start.date(), (end - timedelta(microseconds=1)).date()}
+    active = [p for p in periods if any(p.first_day <= d <= p.last_day for d in days)]
+    if not active:
+        return None
+    counts: Counter[str] = Counter()
+    for at_text, lane_id, admitted, reason in conn.execute(
+        "SELECT at, lane, admitted, reason FROM access_log WHERE at >= ? AND at < ?", (s, e)
+    ):
+        at = datetime.fromisoformat(at_text).astimezone(tz)
+        if not any(p.active(at) for p in active):
+            continue
+        lane = lanes.get(lane_id)
+        if lane is None:
+            continue
+        who = "vehicles" if lane.type == "vehicle" else "people"
+        if admitted:
+            counts[f"{who}_{'in' if lane.direction == 'entrance' else 'out'}"] += 1
+        elif reason == "closed_management":
+            counts[f"{who}_turned_away"] += 1
+    registered: Counter[str] = Counter()
+    for created, kind in conn.execute(
+        "SELECT created_at, kind FROM passes WHERE created_at >= ? AND created_at < ?", (s, e)
+    ):
+        if any(p.active(datetime.fromisoformat(created).astimezone(tz)) for p in active):
+            registered[kind] += 1
+    keys = (
+        "people_in",
+        "people_out",
+        "vehicles_in",
+        "vehicles_out",
+        "people_turned_away",
+        "vehicles_turned_away",
+    )
+    return {
+        "periods": [
+            f"{p.first_day}..{p.last_day} {','.join(str(w) for w in p.windows) or 'all day'}" for p in active
+        ],
+        **{k: counts.get(k, 0) for k in keys},
+        "visitors_registered": registered.get("visitor", 0),
+        "contractors_registered": registered.get("contractor", 0),
+    }
+
+
+def store_report(conn: sqlite3.Connection, body: dict[str, Any], at: datetime) -> None:
+    """Keep the report (a rebuild replaces it) and queue it upstream, in one transaction (worker only)."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        conn.execute(
+            "INSERT INTO daily_reports (day, period_start, period_end, built_at, body) "
+            "VALUES (?, ?, ?, ?, ?) "
+            "ON CONFLICT (day) DO UPDATE SET built_at = excluded.built_at, body = excluded.body",
+            (
+                body["day"],
+                body["period_start"],
+                body["period_end"],
+                body["built_at"],
+                json.dumps(body, ensure_ascii=False),
+            ),
+        )
+        enqueue(conn, "report", {"report": body}, at)
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+
+
+def report_csv(body: dict[str, Any]) -> str:
+    """The report as two-column CSV (item, value): one row per figure, for a spreadsheet."""
+    out = io.StringIO()
+    w = csv.writer(out)
+    w.writerow(["item", "value"])
+    for key, value in _flatten(body, ""):
+        w.writerow([key, value])
+    return out.getvalue()
+
+
+def _flatten(value: Any, prefix: str) -> list[tuple[str, Any]]:
+    if isinstance(value, dict):
+        rows = []
+        for k, v in value.items():
+            rows += _flatten(v, f"{prefix}.{k}" if prefix else str(k))
+        return rows
+    if isinstance(value, list):
+        if all(not isinstance(v, dict | list) for v in value):
+            return [(prefix, ";".join(str(v) for v in value))]
+        rows = []
+        for i, v in enumerate(value):
+            rows += _flatten(v, f"{prefix}[{i}]")
+        return rows
+    return [(prefix, "" if value is None else value)]

@@ -1,0 +1,90 @@
+"""What retention deletes: snapshots past their age, and the oldest ones first when the disk fills.
+
+Pure planners over file listings and disk figures; gateway/store/retention.py deletes records and
+gateway/parking/operations.py runs both.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+SNAPSHOT_SUFFIXES = (".jpg", ".jpeg", ".png")
+
+
+@dataclass(frozen=True, slots=True)
+class FileInfo:
+    path: Path
+    mtime: float  # seconds since the epoch
+    size: int
+
+
+@dataclass(frozen=True, slots=True)
+class DiskPlan:
+    delete: tuple[Path, ...]
+    free_after: int
+    total: int
+    alarm: bool  # still below the alarm threshold after deleting
+
+    @property
+    def free_percent_after(self) -> float:
+        return 100.0 * self.free_after / self.total if self.total else 100.0
+
+
+def expired(files: Iterable[FileInfo], now: float, keep_days: int) -> list[Path]:
+    cutoff = now - keep_days * 86400
+    return [f.path for f in files if f.mtime < cutoff]
+
+
+def disk_plan(
+    files: Iterable[FileInfo], total: int, free: int, prune_percent: float, alarm_percent: float
+) -> DiskPlan:
+    """Delete the oldest snapshots until free space is back above prune_percent; alarm if it stays
+    below alarm_percent (nothing left to prune: the database or something else fills the disk)."""
+    target = total * prune_percent / 100
+    chosen: list[Path] = []
+    if free < target:
+        for f in sorted(files, key=lambda f: (f.mtime, str(f.path))):
+            if free >= target:
+                break
+            chosen.append(f.path)
+            free += f.size
+    return DiskPlan(tuple(chosen), free, total, free < total * alarm_percent / 100)
+
+
+def snapshot_files(root: Path) -> list[FileInfo]:
+    """Every snapshot image under root (sub-directories included); unreadable entries are skipped."""
+    found: list[FileInfo] = []
+    if not root.is_dir():
+        return found
+    stack = [root]
+    while stack:
+        folder = stack.pop()
+        try:
+            entries = list(os.scandir(folder))
+        except OSError:
+            continue
+        for entry in entries:
+            try:
+                if entry.is_dir(follow_symlinks=False):
+                    stack.append(Path(entry.path))
+                elif entry.is_file(follow_symlinks=False) and entry.name.lower().endswith(SNAPSHOT_SUFFIXES):
+                    st = entry.stat(follow_symlinks=False)
+                    found.append(FileInfo(Path(entry.path), st.st_mtime, st.st_size))
+            except OSError:
+                continue
+    return found
+
+
+def remove(paths: Iterable[Path]) -> tuple[int, int]:
+    """Delete files; (deleted, failed). A file already gone counts as deleted."""
+    done = failed = 0
+    for path in paths:
+        try:
+            path.unlink(missing_ok=True)
+            done += 1
+        except OSError:
+            failed += 1
+    return done, failed

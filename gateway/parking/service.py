@@ -1,0 +1,364 @@
+"""The parking desk: fees at exit lanes, payments, host validations and occupancy corrections.
+
+The decision worker calls prepare() before a vehicle decision (what the car owes goes into the facts)
+and settle() after its row is written (charge, payments applied, shared-slot handover), all in the
+decision's transaction. Guard and admin actions build on the same functions through
+Gateway.decide_after() and Gateway.on_worker().
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from typing import Any
+
+from gateway.core import Billing, Facts, LaneRules, Presented
+from gateway.core.credentials import BadCredential, canonical
+from gateway.events import AccessEvent
+from gateway.parking.book import Rules, StayFacts
+from gateway.parking.fees import yuan
+from gateway.parking.tariffs import tariffs_from_config
+from gateway.site import Site
+from gateway.store.lookup import lookup, subject_of
+from gateway.store.outbox import enqueue
+from gateway.store.parking import (
+    Owed,
+    ParkingError,
+    carry_reentry,
+    handover,
+    is_billable,
+    open_stay,
+    owed,
+    record_payment,
+    settle_exit,
+    stay_by_id,
+)
+from gateway.timefmt import to_db
+
+METHODS = ("cash", "qr", "monthly")
+# A car held at an exit for payment is the one the guard is paying for, for this long.
+PENDING_FOR = timedelta(minutes=30)
+_BOOTH = LaneRules("booth", "exit", "vehicle", None)
+
+
+@dataclass(frozen=True, slots=True)
+class Before:
+    """What a vehicle decision found before it was taken, for settle() to finish the job."""
+
+    account: Owed | None = None  # exits: the car's account
+    reentered: StayFacts | None = None  # entrances of a car recorded inside: the stay that closes
+
+
+class ParkingDesk:
+    def __init__(self, site: Site):
+        cfg = site.config
+        self.site = site
+        self.rules = Rules(
+            tariffs=tariffs_from_config(cfg.parking),
+            grace=timedelta(minutes=cfg.parking.grace_minutes),
+            tz=site.tz,
+            reentry=cfg.policy.reentry,
+            exit_without_entry=cfg.policy.exit_without_entry,
+        )
+
+    # ---- inside the decision's transaction --------------------------------------------------------
+
+    def prepare(
+        self, conn: sqlite3.Connection, p: Presented, lane: LaneRules, facts: Facts
+    ) -> tuple[Facts, Before | None]:
+        if lane.type != "vehicle":
+            return facts, None
+        cred = facts.credential
+        subject = subject_of(p, cred)
+        if lane.direction == "exit":
+            vclass = cred.vehicle.vehicle_class if cred and cred.vehicle else "car"
+            account = owed(conn, self.rules, subject, p.at, vehicle_class=vclass, unregistered=cred is None)
+            billing = Billing(account.stay.billing) if account.stay and account.stay.billing else None
+            facts = replace(facts, fee_due=account.quote.due_fen, stay_billing=billing)
+            return facts, Before(account=account)
+        if facts.inside:
+            return facts, Before(reentered=open_stay(conn, subject))
+        return facts, None
+
+    def settle(
+        self, conn: sqlite3.Connection, ev: AccessEvent, lane: LaneRules, before: Before | None
+    ) -> None:
+        if before is None or not ev.admitted:
+            return
+        if before.account is not None:
+            account = before.account
+            left = account.stay
+            settle_exit(conn, account, ev.event_id, ev.at, "exit" if left else "no_entry")
+            if left is not None and left.slot_id is not None:
+                handover(conn, left.slot_id, ev.at, "exit")
+            return
+        old = before.reentered
+        if old is None:
+            return
+        if self.rules.reentry == "charge" and is_billable(old.billing):
+            carry_reentry(conn, self.rules, old, ev.event_id, ev.at)
+        if old.slot_id is not None and ev.slot_id != old.slot_id:
+            handover(conn, old.slot_id, ev.at, "reentry")
+
+    # ---- guard actions: each returns what Gateway.decide_after() runs in one transaction ----------
+
+    def pay_at_lane(
+        self, lane_id: str, plate: str, amount_fen: int, method: str, receipt: str, actor: str, at: datetime
+    ) -> Any:
+        """The guard took the fee for the car at an exit lane: record it, then the car's exit opens."""
+        lane = self._exit_lane(lane_id)
+        plate = _plate(plate)
+        _method(method)
+
+        def prepare(conn: sqlite3.Connection) -> Presented:
+            p = Presented(lane.id, "plate", plate, 1.0, at, f"guard:{actor}")
+            subject, vclass, unregistered = self._who(conn, p, lane)
+            held = pending_at(conn, lane.id, plate, at)
+            fee_until = held or at
+            account = owed(
+                conn, self.rules, subject, fee_until, vehicle_class=vclass, unregistered=unregistered
+            )
+            _check_amount(account, amount_fen)
+            stay = account.stay
+            record_payment(
+                conn,
+                subject=subject,
+                plate=plate,
+                stay_id=stay.id if stay else None,
+                lane=lane.id,
+                at=at,
+                fee_until=fee_until,
+                amount_fen=amount_fen,
+                method=method,
+                receipt=receipt,
+                actor=actor,
+                tz=self.site.tz,
+            )
+            return p
+
+        return prepare
+
+    def prepay(
+        self,
+        conn: sqlite3.Connection,
+        plate: str,
+        amount_fen: int,
+        method: str,
+        receipt: str,
+        actor: str,
+        at: datetime,
+    ) -> dict[str, Any]:
+        """Paying ahead at the booth: the car then has the grace period to leave."""
+        plate = _plate(plate)
+        _method(method)
+        p = Presented(_BOOTH.id, "plate", plate, 1.0, at, f"guard:{actor}")
+        subject, vclass, _ = self._who(conn, p, _BOOTH)
+        account = owed(conn, self.rules, subject, at, vehicle_class=vclass)
+        if account.stay is None:
+            raise ParkingError(
+                f"{plate} is not recorded inside", fix="take the fee at the exit lane when the car leaves"
+            )
+        _check_amount(account, amount_fen)
+        receipt = record_payment(
+            conn,
+            subject=subject,
+            plate=plate,
+            stay_id=account.stay.id,
+            lane="booth",
+            at=at,
+            fee_until=at,
+            amount_fen=amount_fen,
+            method=method,
+            receipt=receipt,
+            actor=actor,
+            tz=self.site.tz,
+        )
+        leave_by = at + self.rules.grace
+        return {
+            "plate": plate,
+            "amount_fen": amount_fen,
+            "receipt": receipt,
+            "leave_by": leave_by.isoformat(),
+        }
+
+    def quote(self, conn: sqlite3.Connection, plate: str, at: datetime) -> dict[str, Any]:
+        """What a car owes now (read-only: runs on any connection)."""
+        plate = _plate(plate)
+        p = Presented(_BOOTH.id, "plate", plate, 1.0, at, "quote")
+        subject, vclass, unregistered = self._who(conn, p, _BOOTH)
+        return quote_json(
+            owed(conn, self.rules, subject, at, vehicle_class=vclass, unregistered=unregistered), plate, at
+        )
+
+    def lane_quote(self, conn: sqlite3.Connection, lane_id: str, at: datetime) -> dict[str, Any] | None:
+        """The car held at an exit lane for payment, and what it owes (as of when it was read there)."""
+        lane = self._exit_lane(lane_id)
+        row = conn.execute(
+            "SELECT value, at FROM access_log WHERE lane = ? AND reason = 'payment_due' AND at >= ? "
+            "ORDER BY id DESC LIMIT 1",
+            (lane.id, to_db(at - PENDING_FOR)),
+        ).fetchone()
+        if row is None:
+            return None
+        plate, held_at = row[0], datetime.fromisoformat(row[1])
+        later = conn.execute(
+            "SELECT 1 FROM access_log WHERE lane = ? AND value = ? AND at > ? AND admitted = 1 LIMIT 1",
+            (lane.id, plate, row[1]),
+        ).fetchone()
+        if later:
+            return None
+        p = Presented(lane.id, "plate", plate, 1.0, held_at, "quote")
+        subject, vclass, unregistered = self._who(conn, p, lane)
+        account = owed(conn, self.rules, subject, held_at, vehicle_class=vclass, unregistered=unregistered)
+        return {"lane": lane.id, **quote_json(account, plate, held_at)}
+
+    def validate(
+        self, conn: sqlite3.Connection, stay_id: int, building: str, unit: str, actor: str, at: datetime
+    ) -> dict[str, Any]:
+        """The host unit confirms its visitor (业主确认): the stay gets the visitor free time."""
+        stay = stay_by_id(conn, stay_id)
+        if stay is None or conn.execute("SELECT exited_at FROM stays WHERE id = ?", (stay_id,)).fetchone()[0]:
+            raise ParkingError(
+                f"no car is inside on stay {stay_id}", fix="pick a stay from the open stays list"
+            )
+        if not is_billable(stay.billing):
+            raise ParkingError(f"stay {stay_id} does not pay ({stay.billing})", fix="nothing to validate")
+        known = conn.execute(
+            "SELECT 1 FROM residents WHERE building = ? AND unit = ? LIMIT 1", (building, unit)
+        ).fetchone()
+        if not known:
+            raise ParkingError(
+                f"no resident lives in {building} {unit}", fix="give the host's building and unit"
+            )
+        if stay.subject.startswith(("visitor:", "contractor:")):
+            pass_id = int(stay.subject.split(":", 1)[1])
+            host = conn.execute(
+                "SELECT host_building, host_unit FROM passes WHERE id = ?", (pass_id,)
+            ).fetchone()
+            if host and tuple(host) != (building, unit):
+                raise ParkingError(
+                    f"the visitor was registered for {host[0]} {host[1]}, not {building} {unit}",
+                    fix="the host unit of the visitor's pass validates it",
+                )
+        try:
+            conn.execute(
+                "INSERT INTO validations (stay_id, building, unit, at, actor) VALUES (?, ?, ?, ?, ?)",
+                (stay_id, building, unit, to_db(at), actor),
+            )
+        except sqlite3.IntegrityError as exc:
+            raise ParkingError(f"stay {stay_id} is already validated", fix="nothing to do") from exc
+        audit(conn, at, actor, "stay.validate", f"stay:{stay_id}", f"{building} {unit}")
+        return {"stay_id": stay_id, "building": building, "unit": unit}
+
+    def close_stay(
+        self, conn: sqlite3.Connection, stay_id: int, reason: str, actor: str, at: datetime
+    ) -> dict[str, Any]:
+        """Admin correction: a car left unseen (camera down). Audited; a shared slot passes on."""
+        row = conn.execute(
+            "SELECT plate, zone, class, slot_id, exited_at FROM stays WHERE id = ?", (stay_id,)
+        ).fetchone()
+        if row is None or row[4] is not None:
+            raise ParkingError(
+                f"no car is inside on stay {stay_id}", fix="pick a stay from the open stays list"
+            )
+        plate, zone, vclass, slot_id, _ = row
+        conn.execute(
+            "UPDATE stays SET exited_at = ?, closed_by = 'admin' WHERE id = ? AND exited_at IS NULL",
+            (to_db(at), stay_id),
+        )
+        audit(conn, at, actor, "stay.close", f"stay:{stay_id}", f"{plate or ''}: {reason}")
+        moved = handover(conn, slot_id, at, "admin") if slot_id is not None else None
+        enqueue(
+            conn,
+            "stay",
+            {
+                "at": at.isoformat(),
+                "change": "closed_by_admin",
+                "stay_id": stay_id,
+                "plate": plate,
+                "zone": zone,
+                "class": vclass,
+                "reason": reason,
+                "actor": actor,
+            },
+            at,
+        )
+        return {"stay_id": stay_id, "plate": plate, "handover_to": moved}
+
+    # ---- helpers -------------------------------------------------------------------------------
+
+    def _exit_lane(self, lane_id: str) -> LaneRules:
+        lane = self.site.lanes.get(lane_id)
+        if lane is None or lane.direction != "exit" or lane.type != "vehicle":
+            exits = sorted(
+                k for k, v in self.site.lanes.items() if v.direction == "exit" and v.type == "vehicle"
+            )
+            raise ParkingError(f"{lane_id!r} is not a vehicle exit lane", fix=f"use one of {exits}")
+        return lane
+
+    def _who(self, conn: sqlite3.Connection, p: Presented, lane: LaneRules) -> tuple[str, str, bool]:
+        facts = lookup(conn, p, lane, {})
+        cred = facts.credential
+        vclass = cred.vehicle.vehicle_class if cred and cred.vehicle else "car"
+        return subject_of(p, cred), vclass, cred is None
+
+
+def pending_at(conn: sqlite3.Connection, lane: str, plate: str, at: datetime) -> datetime | None:
+    """When the car was last held at this lane for payment, if recently."""
+    row = conn.execute(
+        "SELECT at FROM access_log WHERE lane = ? AND value = ? AND reason = 'payment_due' AND at >= ? "
+        "ORDER BY id DESC LIMIT 1",
+        (lane, plate, to_db(at - PENDING_FOR)),
+    ).fetchone()
+    return datetime.fromisoformat(row[0]) if row else None
+
+
+def quote_json(account: Owed, plate: str, at: datetime) -> dict[str, Any]:
+    q, stay = account.quote, account.stay
+    charge = q.charge
+    return {
+        "plate": plate,
+        "at": at.isoformat(),
+        "stay_id": stay.id if stay else None,
+        "entered_at": stay.entered_at.isoformat() if stay else None,
+        "billing": stay.billing if stay else None,
+        "validated": stay.validated if stay else False,
+        "fee_fen": charge.amount_fen if charge else 0,
+        "carried_fen": q.carried_fen,
+        "paid_fen": q.paid_fen,
+        "due_fen": q.due_fen,
+        "due_text": f"{yuan(q.due_fen)}元",
+        "tariff_version": charge.tariff_version if charge else None,
+        "charged_until": charge.ended_at.isoformat() if charge else None,
+    }
+
+
+def audit(conn: sqlite3.Connection, at: datetime, actor: str, action: str, target: str, detail: str) -> None:
+    conn.execute(
+        "INSERT INTO audit (at, actor, action, target, detail) VALUES (?, ?, ?, ?, ?)",
+        (to_db(at), actor, action, target, detail),
+    )
+
+
+def _plate(value: str) -> str:
+    try:
+        return canonical("plate", value)
+    except BadCredential as exc:
+        raise ParkingError(str(exc), fix="type the plate as it is written, e.g. 皖A12345") from exc
+
+
+def _method(method: str) -> None:
+    if method not in METHODS:
+        raise ParkingError(f"unknown payment method {method!r}", fix=f"use one of {list(METHODS)}")
+
+
+def _check_amount(account: Owed, amount_fen: int) -> None:
+    due = account.quote.due_fen
+    if due == 0:
+        raise ParkingError("nothing is owed", fix="the car may leave: open the barrier")
+    if amount_fen != due:
+        raise ParkingError(
+            f"the fee is {yuan(due)}元 ({due} fen), not {yuan(amount_fen)}元",
+            fix="take the fee shown and confirm that amount",
+        )

@@ -1,0 +1,99 @@
+"""Tariffs from the site config, and the price table people read (明码标价)."""
+
+from __future__ import annotations
+
+from gateway.config.parking import ClassRate, Parking
+from gateway.core.windows import Window
+from gateway.parking.fees import NightRate, Rate, Tariff, yuan
+
+CLASSES = ("car", "motorcycle", "bicycle")
+CLASS_NAMES = {
+    "car": ("小型车", "Cars"),
+    "motorcycle": ("摩托车", "Motorcycles"),
+    "bicycle": ("自行车", "Bicycles"),
+}
+
+
+def tariffs_from_config(parking: Parking) -> tuple[Tariff, ...]:
+    return tuple(
+        Tariff(
+            version=t.version,
+            effective_from=t.effective_from,
+            rates={c: _rate(r) for c in CLASSES if (r := getattr(t, c)) is not None},
+        )
+        for t in parking.tariffs
+    )
+
+
+def _rate(r: ClassRate) -> Rate:
+    night = None
+    if r.night is not None:
+        night = NightRate(Window.parse(r.night.hours), r.night.period_fen, r.night.cap_fen)
+    return Rate(
+        free_minutes=r.free_minutes,
+        free_deducted=r.free_deducted,
+        first_period_minutes=r.first_period_minutes,
+        first_period_fen=r.first_period_fen,
+        period_minutes=r.period_minutes,
+        period_fen=r.period_fen,
+        daily_cap_fen=r.daily_cap_fen,
+        night=night,
+        max_per_stay_fen=r.max_per_stay_fen,
+        visitor_free_minutes=r.visitor_free_minutes,
+    )
+
+
+def price_lines(rate: Rate | None, language: str = "zh") -> list[str]:
+    """One class's prices in words, as the published price table shows them."""
+    zh = language == "zh"
+    if rate is None:
+        return ["免费" if zh else "Free"]
+    lines = []
+    if rate.free_minutes:
+        if zh:
+            rest = "超出部分计费" if rate.free_deducted else "超时从入场起计费"
+            lines.append(f"{rate.free_minutes}分钟内免费（{rest}）")
+        else:
+            rest = "time beyond is charged" if rate.free_deducted else "longer stays pay from entry"
+            lines.append(f"Free up to {rate.free_minutes} minutes ({rest})")
+    if rate.first_period_minutes:
+        lines.append(
+            f"首{rate.first_period_minutes}分钟 {yuan(rate.first_period_fen)}元"
+            if zh
+            else f"First {rate.first_period_minutes} minutes: {yuan(rate.first_period_fen)} yuan"
+        )
+    p = rate.period_minutes
+    lines.append(
+        f"之后每{p}分钟 {yuan(rate.period_fen)}元（不足{p}分钟按{p}分钟计）"
+        if zh
+        else f"Then each {rate.period_minutes} minutes begun: {yuan(rate.period_fen)} yuan"
+    )
+    if rate.night is not None:
+        n = rate.night
+        cap = ""
+        if n.cap_fen is not None:
+            cap = f"，每晚最高{yuan(n.cap_fen)}元" if zh else f", at most {yuan(n.cap_fen)} yuan a night"
+        lines.append(
+            f"夜间 {n.window} 每{rate.period_minutes}分钟 {yuan(n.period_fen)}元{cap}"
+            if zh
+            else f"Night {n.window}: {yuan(n.period_fen)} yuan per period{cap}"
+        )
+    if rate.daily_cap_fen is not None:
+        lines.append(
+            f"每24小时最高 {yuan(rate.daily_cap_fen)}元"
+            if zh
+            else f"At most {yuan(rate.daily_cap_fen)} yuan per 24 hours"
+        )
+    if rate.max_per_stay_fen is not None:
+        lines.append(
+            f"单次停车最高 {yuan(rate.max_per_stay_fen)}元"
+            if zh
+            else f"At most {yuan(rate.max_per_stay_fen)} yuan per stay"
+        )
+    if rate.visitor_free_minutes:
+        lines.append(
+            f"访客经业主确认 {rate.visitor_free_minutes}分钟内免费"
+            if zh
+            else f"Visitors validated by their host: free up to {rate.visitor_free_minutes} minutes"
+        )
+    return lines

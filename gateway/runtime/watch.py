@@ -1,0 +1,93 @@
+"""Alarms that no single decision raises: one unknown plate read again and again, and records
+piling up for upstream. Raised and cleared on the decision worker like every other write."""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from contextlib import closing
+
+from gateway.config.models import Alarms
+from gateway.events import AccessEvent
+from gateway.runtime.gateway import Gateway
+from gateway.store.alarms import clear_alarm, raise_alarm
+
+log = logging.getLogger(__name__)
+
+CHECK_EVERY_S = 10.0
+MAX_PLATES = 10_000  # plates remembered at once; a flood of misreads must not grow memory
+
+
+class AlarmWatch:
+    def __init__(self, gw: Gateway, rules: Alarms, clock: Callable[[], float] = time.monotonic):
+        self._gw = gw
+        self._rules = rules
+        self._clock = clock
+        self._reads: dict[str, deque[float]] = {}
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def on_event(self, ev: AccessEvent) -> None:
+        """A gateway listener (worker thread): count reads of plates nobody registered."""
+        if ev.kind != "plate" or ev.holder_kind is not None:
+            return
+        now, window = self._clock(), self._rules.repeated_minutes * 60
+        if len(self._reads) >= MAX_PLATES and ev.value not in self._reads:
+            self._forget(now - window)
+        reads = self._reads.setdefault(ev.value, deque())
+        reads.append(now)
+        while reads and reads[0] <= now - window:
+            reads.popleft()
+        if len(reads) < self._rules.repeated_unknown_plate:
+            return
+        message = (
+            f"unregistered plate {ev.value} read {len(reads)} times within "
+            f"{self._rules.repeated_minutes:g} min (last at lane {ev.lane})"
+        )
+        reads.clear()
+        gw, plate = self._gw, ev.value
+        gw.on_worker(lambda c: raise_alarm(c, "repeated_unknown_plate", plate, message, gw.now()))
+
+    def _forget(self, before: float) -> None:
+        for plate in [p for p, reads in self._reads.items() if not reads or reads[-1] <= before]:
+            del self._reads[plate]
+        while len(self._reads) >= MAX_PLATES:
+            del self._reads[next(iter(self._reads))]
+
+    def check_outbox(self) -> int:
+        """Raise the backlog alarm above the threshold; clear it once below half of it again."""
+        gw = self._gw
+        with closing(sqlite3.connect(f"file:{gw.db_path}?mode=ro", uri=True, timeout=5)) as conn:
+            pending = int(
+                conn.execute(
+                    "SELECT count(*) FROM outbox WHERE sent_at IS NULL AND quarantined IS NULL"
+                ).fetchone()[0]
+            )
+        limit = self._rules.outbox_backlog
+        if pending > limit:
+            message = f"{pending} records wait to go upstream (alarm above {limit})"
+            gw.on_worker(lambda c: raise_alarm(c, "outbox_backlog", "outbox", message, gw.now()))
+        elif pending <= limit // 2:
+            gw.on_worker(lambda c: clear_alarm(c, "outbox_backlog", "outbox", gw.now()))
+        return pending
+
+    def start(self) -> None:
+        self._gw.subscribe(self.on_event)
+        self._thread = threading.Thread(target=self._run, name="alarm-watch", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+    def _run(self) -> None:
+        while not self._stop.wait(CHECK_EVERY_S):
+            try:
+                self.check_outbox()
+            except Exception:  # a failed check must not end the watch
+                log.exception("outbox backlog check failed")

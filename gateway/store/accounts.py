@@ -1,0 +1,251 @@
+"""Accounts, login sessions and API tokens in the store.
+
+Session cookies and API tokens are random strings; only their SHA-256 is stored. They are long
+random values, so a fast hash is enough (the memory-hard KDF is for passwords people choose).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import sqlite3
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Literal
+
+from gateway.errors import Conflict, NotFound, Refused
+from gateway.store.audit import audit, transaction
+from gateway.timefmt import to_db
+
+Role = Literal["guard", "admin"]
+TOKEN_PREFIX = "egw_"
+
+
+@dataclass(frozen=True, slots=True)
+class Account:
+    id: int
+    username: str
+    display_name: str
+    role: Role
+    language: str | None
+    disabled: bool
+    password_hash: str
+
+    @property
+    def shown_name(self) -> str:
+        return self.display_name or self.username
+
+    def public(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "username": self.username,
+            "display_name": self.display_name,
+            "role": self.role,
+            "language": self.language,
+            "disabled": self.disabled,
+        }
+
+
+_ACCOUNT = "SELECT id, username, display_name, role, language, disabled, password_hash FROM accounts"
+
+
+def _account(row: Any) -> Account | None:
+    if row is None:
+        return None
+    aid, username, display_name, role, language, disabled, password_hash = row
+    return Account(aid, username, display_name, role, language, bool(disabled), password_hash)
+
+
+def digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def find_account(conn: sqlite3.Connection, username: str) -> Account | None:
+    return _account(conn.execute(f"{_ACCOUNT} WHERE username = ?", (username,)).fetchone())
+
+
+def get_account(conn: sqlite3.Connection, account_id: int) -> Account:
+    account = _account(conn.execute(f"{_ACCOUNT} WHERE id = ?", (account_id,)).fetchone())
+    if account is None:
+        raise NotFound(f"no account {account_id}", fix="list accounts on the admin page")
+    return account
+
+
+def list_accounts(conn: sqlite3.Connection) -> list[Account]:
+    return [a for a in map(_account, conn.execute(f"{_ACCOUNT} ORDER BY username")) if a]
+
+
+def count_admins(conn: sqlite3.Connection) -> int:
+    return int(
+        conn.execute("SELECT count(*) FROM accounts WHERE role = 'admin' AND disabled = 0").fetchone()[0]
+    )
+
+
+def create_account(
+    conn: sqlite3.Connection,
+    at: datetime,
+    actor: str,
+    username: str,
+    display_name: str,
+    role: Role,
+    password_hash: str,
+    language: str | None = None,
+) -> int:
+    with transaction(conn):
+        if find_account(conn, username) is not None:
+            raise Conflict(f"the user name {username!r} is taken", fix="choose another user name")
+        cur = conn.execute(
+            "INSERT INTO accounts (username, display_name, role, password_hash, language, "
+            "created_at, "
+            "created_by) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (username, display_name, role, password_hash, language, to_db(at), actor),
+        )
+        audit(conn, at, actor, "account.create", username, f"role={role}")
+    return int(cur.lastrowid or 0)
+
+
+def update_account(
+    conn: sqlite3.Connection,
+    at: datetime,
+    actor: str,
+    account_id: int,
+    *,
+    role: Role | None = None,
+    disabled: bool | None = None,
+    display_name: str | None = None,
+    password_hash: str | None = None,
+    language: str | None = None,
+) -> Account:
+    """Change an account; disabling it or changing its password or role ends its sessions."""
+    with transaction(conn):
+        before = get_account(conn, account_id)
+        changes: dict[str, Any] = {}
+        if role is not None and role != before.role:
+            changes["role"] = role
+        if disabled is not None and disabled != before.disabled:
+            changes["disabled"] = int(disabled)
+        if display_name is not None and display_name != before.display_name:
+            changes["display_name"] = display_name
+        if language is not None and language != before.language:
+            changes["language"] = language
+        if password_hash is not None:
+            changes["password_hash"] = password_hash
+        if not changes:
+            return before
+        conn.execute(
+            f"UPDATE accounts SET {', '.join(f'{k} = ?' for k in changes)} WHERE id = ?",
+            (*changes.values(), account_id),
+        )
+        if before.role == "admin" and not before.disabled and count_admins(conn) == 0:
+            raise Refused(
+                "this is the last admin account",
+                fix="make another account admin first, so that someone can still manage",
+            )
+        if {"role", "disabled", "password_hash"} & changes.keys():
+            conn.execute("DELETE FROM sessions WHERE account_id = ?", (account_id,))
+        shown = {k: ("(changed)" if k == "password_hash" else v) for k, v in changes.items()}
+        audit(
+            conn,
+            at,
+            actor,
+            "account.update",
+            before.username,
+            ", ".join(f"{k.removesuffix('_hash')}={v}" for k, v in shown.items()),
+        )
+    return get_account(conn, account_id)
+
+
+def create_session(conn: sqlite3.Connection, at: datetime, account: Account, hours: float) -> tuple[str, str]:
+    """A new login: (cookie token, CSRF token). Expired sessions are swept at the same time."""
+    token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(24)
+    with transaction(conn):
+        conn.execute("DELETE FROM sessions WHERE expires_at <= ?", (to_db(at),))
+        conn.execute(
+            "INSERT INTO sessions (token_hash, account_id, csrf, created_at, expires_at) "
+            "VALUES (?, ?, ?, ?, ?)",
+            (digest(token), account.id, csrf, to_db(at), to_db(at + timedelta(hours=hours))),
+        )
+        audit(conn, at, account.username, "session.login", account.username)
+    return token, csrf
+
+
+def session_account(conn: sqlite3.Connection, token: str, now: datetime) -> tuple[Account, str] | None:
+    """The account and CSRF token of a live session cookie, or None."""
+    row = conn.execute(
+        "SELECT account_id, csrf FROM sessions WHERE token_hash = ? AND expires_at > ?",
+        (digest(token), to_db(now)),
+    ).fetchone()
+    if row is None:
+        return None
+    account = _account(conn.execute(f"{_ACCOUNT} WHERE id = ?", (row[0],)).fetchone())
+    if account is None or account.disabled:
+        return None
+    return account, row[1]
+
+
+def end_session(conn: sqlite3.Connection, at: datetime, token: str, username: str) -> None:
+    with transaction(conn):
+        conn.execute("DELETE FROM sessions WHERE token_hash = ?", (digest(token),))
+        audit(conn, at, username, "session.logout", username)
+
+
+def create_token(
+    conn: sqlite3.Connection,
+    at: datetime,
+    actor: str,
+    name: str,
+    role: Role,
+    expires_at: datetime | None,
+) -> tuple[int, str]:
+    """A new API token for a machine client; the token itself is returned once, never stored."""
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    with transaction(conn):
+        if conn.execute("SELECT 1 FROM api_tokens WHERE name = ?", (name,)).fetchone():
+            raise Conflict(f"a token named {name!r} exists", fix="choose another name or revoke it")
+        cur = conn.execute(
+            "INSERT INTO api_tokens (name, role, token_hash, created_at, created_by, expires_at) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            (
+                name,
+                role,
+                digest(token),
+                to_db(at),
+                actor,
+                to_db(expires_at) if expires_at else None,
+            ),
+        )
+        audit(conn, at, actor, "token.create", name, f"role={role}")
+    return int(cur.lastrowid or 0), token
+
+
+def token_role(conn: sqlite3.Connection, token: str, now: datetime) -> tuple[str, Role] | None:
+    """(name, role) of a live API token, or None."""
+    if not token.startswith(TOKEN_PREFIX):
+        return None
+    row = conn.execute(
+        "SELECT name, role FROM api_tokens WHERE token_hash = ? AND revoked_at IS NULL "
+        "AND (expires_at IS NULL OR expires_at > ?)",
+        (digest(token), to_db(now)),
+    ).fetchone()
+    return (row[0], row[1]) if row else None
+
+
+def list_tokens(conn: sqlite3.Connection) -> list[dict[str, Any]]:
+    cur = conn.execute(
+        "SELECT id, name, role, created_at, created_by, expires_at, revoked_at FROM api_tokens "
+        "ORDER BY id DESC"
+    )
+    names = [d[0] for d in cur.description]
+    return [dict(zip(names, row, strict=True)) for row in cur]
+
+
+def revoke_token(conn: sqlite3.Connection, at: datetime, actor: str, token_id: int) -> None:
+    with transaction(conn):
+        row = conn.execute("SELECT name FROM api_tokens WHERE id = ?", (token_id,)).fetchone()
+        if row is None:
+            raise NotFound(f"no API token {token_id}", fix="list tokens on the admin page")
+        conn.execute(
+            "UPDATE api_tokens SET revoked_at = coalesce(revoked_at, ?) WHERE id = ?",
+            (to_db(at), token_id),
+        )
+        audit(conn, at, actor, "token.revoke", row[0])

@@ -1,0 +1,284 @@
+"""Stays, charges and payments in the store: what a car owes, and settling it in the exit's transaction.
+
+Every function here runs inside a transaction its caller owns (the decision worker's batch, or a
+guard's action on the worker), so that a payment, the exit it pays for, the charge and a shared
+slot's handover are stored together or not at all.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+from datetime import datetime
+
+from gateway.errors import GatewayError
+from gateway.ids import uuid7
+from gateway.parking.book import BILLABLE, Charge, Paid, Quote, Rules, StayFacts, quote, stay_charge
+from gateway.store.outbox import enqueue
+from gateway.timefmt import from_db, to_db
+
+_STAY = """
+SELECT s.id, s.subject, s.plate, s.class, s.billing, s.entered_at, s.billed_until, s.slot_id,
+       v.stay_id IS NOT NULL
+FROM stays s LEFT JOIN validations v ON v.stay_id = s.id
+"""
+_OPEN_STAY = _STAY + " WHERE s.subject = ? AND s.exited_at IS NULL ORDER BY s.id DESC LIMIT 1"
+_STAY_BY_ID = _STAY + " WHERE s.id = ?"
+_PAYMENTS = """
+SELECT id, amount_fen, fee_until FROM payments
+WHERE subject = ? AND charge_id IS NULL AND at >= ? ORDER BY id
+"""
+_CARRIED = "SELECT id, amount_fen FROM charges WHERE subject = ? AND settled_at IS NULL"
+_CHARGE = """
+INSERT INTO charges (stay_id, subject, plate, class, billing, kind, tariff_version, started_at, ended_at,
+                     amount_fen, event_id, at, settled_at)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+"""
+_HANDOVER_CANDIDATE = """
+SELECT s.id, s.subject, s.plate FROM stays s
+JOIN slot_vehicles sv ON sv.vehicle_id = s.vehicle_id AND sv.slot_id = :slot
+JOIN slots sl ON sl.id = sv.slot_id
+WHERE s.exited_at IS NULL AND s.slot_id IS NULL AND s.zone = sl.zone
+ORDER BY s.entered_at, s.id LIMIT 1
+"""
+
+
+class ParkingError(GatewayError):
+    """A guard or admin action on parking that cannot be done as asked (the message says why)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Owed:
+    """A car's account at one moment: its open stay, what it owes, and the rows that would settle it."""
+
+    subject: str
+    stay: StayFacts | None
+    quote: Quote
+    payment_ids: tuple[int, ...]
+    carried_ids: tuple[int, ...]
+
+
+def _stay(row: tuple[object, ...] | None) -> StayFacts | None:
+    if row is None:
+        return None
+    sid, subject, plate, vclass, billing, entered, billed_until, slot_id, validated = row
+    return StayFacts(
+        id=int(sid),  # type: ignore[call-overload]
+        subject=str(subject),
+        plate=plate,  # type: ignore[arg-type]
+        vehicle_class=str(vclass),
+        billing=billing,  # type: ignore[arg-type]
+        entered_at=from_db(entered),  # type: ignore[arg-type]
+        billed_until=from_db(billed_until),  # type: ignore[arg-type]
+        validated=bool(validated),
+        slot_id=slot_id,  # type: ignore[arg-type]
+    )
+
+
+def open_stay(conn: sqlite3.Connection, subject: str) -> StayFacts | None:
+    return _stay(conn.execute(_OPEN_STAY, (subject,)).fetchone())
+
+
+def stay_by_id(conn: sqlite3.Connection, stay_id: int) -> StayFacts | None:
+    return _stay(conn.execute(_STAY_BY_ID, (stay_id,)).fetchone())
+
+
+def owed(
+    conn: sqlite3.Connection,
+    rules: Rules,
+    subject: str,
+    at: datetime,
+    *,
+    vehicle_class: str = "car",
+    unregistered: bool = False,
+    stay: StayFacts | None = None,
+) -> Owed:
+    """What `subject` owes at `at`: its open stay's fee, charges carried over, less payments made for it."""
+    stay = stay or open_stay(conn, subject)
+    # Payments count for the stay they were made in; with no stay, only today's (a missed entry read).
+    since = stay.entered_at if stay else at.replace(hour=0, minute=0, second=0, microsecond=0)
+    pay_rows = conn.execute(_PAYMENTS, (subject, to_db(since))).fetchall()
+    carried = conn.execute(_CARRIED, (subject,)).fetchall()
+    paid = [Paid(amount, from_db(until)) for _, amount, until in pay_rows]  # type: ignore[arg-type]
+    q = quote(
+        stay,
+        paid,
+        sum(a for _, a in carried),
+        rules,
+        at,
+        vehicle_class=vehicle_class,
+        unregistered=unregistered,
+    )
+    return Owed(subject, stay, q, tuple(r[0] for r in pay_rows), tuple(r[0] for r in carried))
+
+
+def settle_exit(
+    conn: sqlite3.Connection, account: Owed, event_id: str, at: datetime, kind: str
+) -> int | None:
+    """The car has left: its charge is written with the tariff version, and what it paid is applied."""
+    stay, charge = account.stay, account.quote.charge
+    charge_id = None
+    if charge is not None:
+        charge_id = _write_charge(conn, stay, account, charge, kind, event_id, at, settled=True)
+    if account.carried_ids:
+        marks = ",".join("?" * len(account.carried_ids))
+        conn.execute(
+            f"UPDATE charges SET settled_at = ? WHERE id IN ({marks})", (to_db(at), *account.carried_ids)
+        )
+    if account.payment_ids and charge_id is not None:
+        marks = ",".join("?" * len(account.payment_ids))
+        conn.execute(
+            f"UPDATE payments SET charge_id = ? WHERE id IN ({marks})", (charge_id, *account.payment_ids)
+        )
+    return charge_id
+
+
+def carry_reentry(
+    conn: sqlite3.Connection, rules: Rules, stay: StayFacts, event_id: str, at: datetime
+) -> int | None:
+    """A car recorded inside came in again (its exit was missed): bill the old stay up to now, unpaid."""
+    charge = stay_charge(stay, rules, at)
+    if charge is None or charge.amount_fen == 0:
+        return None
+    account = Owed(stay.subject, stay, Quote(charge.amount_fen, charge, 0, 0), (), ())
+    return _write_charge(conn, stay, account, charge, "reentry", event_id, at, settled=False)
+
+
+def _write_charge(
+    conn: sqlite3.Connection,
+    stay: StayFacts | None,
+    account: Owed,
+    charge: Charge,
+    kind: str,
+    event_id: str,
+    at: datetime,
+    *,
+    settled: bool,
+) -> int:
+    subject = account.subject
+    plate = stay.plate if stay else _plate_of(subject)
+    cur = conn.execute(
+        _CHARGE,
+        (
+            stay.id if stay else None,
+            subject,
+            plate,
+            stay.vehicle_class if stay else "car",
+            stay.billing if stay else "temporary",
+            kind,
+            charge.tariff_version,
+            to_db(charge.started_at) if charge.started_at else None,
+            to_db(charge.ended_at),
+            charge.amount_fen,
+            event_id,
+            to_db(at),
+            to_db(at) if settled else None,
+        ),
+    )
+    charge_id = int(cur.lastrowid or 0)
+    enqueue(
+        conn,
+        "charge",
+        {
+            "at": at.isoformat(),
+            "charge_id": charge_id,
+            "kind": kind,
+            "plate": plate,
+            "stay_id": stay.id if stay else None,
+            "amount_fen": charge.amount_fen,
+            "tariff_version": charge.tariff_version,
+            "started_at": charge.started_at.isoformat() if charge.started_at else None,
+            "ended_at": charge.ended_at.isoformat(),
+            "settled": settled,
+            "event_id": event_id,
+        },
+        at,
+    )
+    return charge_id
+
+
+def _plate_of(subject: str) -> str | None:
+    return subject.removeprefix("plate:") if subject.startswith("plate:") else None
+
+
+def handover(conn: sqlite3.Connection, slot_id: int, at: datetime, cause: str) -> int | None:
+    """一位多车: the car on the slot has gone; another car of the slot still inside moves onto it now.
+
+    Its billing stops at this moment; it pays for the time before at its exit. Returns its stay id.
+    """
+    row = conn.execute(_HANDOVER_CANDIDATE, {"slot": slot_id}).fetchone()
+    if row is None:
+        return None
+    stay_id, subject, plate = row
+    conn.execute(
+        "UPDATE stays SET slot_id = ?, billed_until = coalesce(billed_until, ?) WHERE id = ?",
+        (slot_id, to_db(at), stay_id),
+    )
+    enqueue(
+        conn,
+        "stay",
+        {
+            "at": at.isoformat(),
+            "change": "handover",
+            "stay_id": stay_id,
+            "plate": plate,
+            "slot_id": slot_id,
+            "cause": cause,
+        },
+        at,
+    )
+    return int(stay_id)
+
+
+def record_payment(
+    conn: sqlite3.Connection,
+    *,
+    subject: str,
+    plate: str | None,
+    stay_id: int | None,
+    lane: str,
+    at: datetime,
+    fee_until: datetime,
+    amount_fen: int,
+    method: str,
+    receipt: str,
+    actor: str,
+    tz: object,
+) -> str:
+    """A payment the guard took (cash, QR code, monthly account); the receipt number is made if not given."""
+    if not receipt:
+        local = at.astimezone(tz)  # type: ignore[arg-type]
+        day = to_db(local.replace(hour=0, minute=0, second=0, microsecond=0))
+        n = conn.execute("SELECT count(*) FROM payments WHERE at >= ?", (day,)).fetchone()[0]
+        receipt = f"{local:%Y%m%d}-{n + 1:04d}"
+    try:
+        conn.execute(
+            "INSERT INTO payments (subject, plate, stay_id, lane, at, fee_until, amount_fen, method, "
+            "receipt, actor) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (subject, plate, stay_id, lane, to_db(at), to_db(fee_until), amount_fen, method, receipt, actor),
+        )
+    except sqlite3.IntegrityError as exc:
+        raise ParkingError(
+            f"receipt {receipt!r} is already used", fix="give the receipt's own number"
+        ) from exc
+    enqueue(
+        conn,
+        "payment",
+        {
+            "at": at.isoformat(),
+            "plate": plate,
+            "stay_id": stay_id,
+            "lane": lane,
+            "amount_fen": amount_fen,
+            "method": method,
+            "receipt": receipt,
+            "actor": actor,
+        },
+        at,
+        uuid7(),
+    )
+    return receipt
+
+
+def is_billable(billing: str | None) -> bool:
+    return billing in BILLABLE

@@ -1,0 +1,251 @@
+"""Visitor and contractor passes: registered at the booth, admitted by the decision core.
+
+A pass gets a `qr` credential (a random token printed as a QR code) and, when the visitor drives,
+a `plate` credential without a vehicle row: the core then admits the plate as a visitor for the
+pass's window (Billing.VISITOR). Phone and ID numbers are kept masked plus a keyed hash only.
+"""
+
+from __future__ import annotations
+
+import secrets as tokens
+import sqlite3
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal
+
+from gateway.core.windows import Validity, Window, within
+from gateway.errors import Conflict, NotFound, Refused
+from gateway.privacy import Secrets, mask_id_number, mask_name, mask_phone
+from gateway.store.audit import audit, transaction
+from gateway.store.outbox import enqueue
+from gateway.timefmt import from_db, to_db
+
+PassKind = Literal["visitor", "contractor"]
+# What a closed-management period may ask a visitor for (config: visitor_fields).
+FIELDS = ("id_number", "phone", "destination", "reason", "passengers")
+
+
+@dataclass(frozen=True, slots=True)
+class NewPass:
+    kind: PassKind
+    name: str
+    valid_from: datetime
+    valid_to: datetime
+    phone: str = ""
+    id_number: str = ""
+    host_building: str = ""
+    host_unit: str = ""
+    company: str = ""
+    destination: str = ""
+    reason: str = ""
+    passengers: int | None = None  # None: not asked
+    plate: str | None = None  # normalized
+    hours: tuple[str, ...] = ()
+
+    def registered_fields(self) -> frozenset[str]:
+        given = {
+            "id_number": bool(self.id_number),
+            "phone": bool(self.phone),
+            "destination": bool(self.destination),
+            "reason": bool(self.reason),
+            "passengers": self.passengers is not None,
+        }
+        return frozenset(f for f, ok in given.items() if ok)
+
+
+_COLUMNS = """p.id, p.kind, p.name, p.phone_masked, p.id_masked, p.host_building, p.host_unit,
+    p.company, p.destination, p.reason, p.passengers, p.plate, p.valid_from, p.valid_to, p.hours,
+    p.registered_fields, p.blocked, p.created_at, p.created_by, p.checked_out_at,
+    (SELECT value FROM credentials c WHERE c.pass_id = p.id AND c.kind = 'qr') AS qr"""
+
+
+def create_pass(conn: sqlite3.Connection, keys: Secrets, p: NewPass, at: datetime, actor: str) -> int:
+    """Store the pass, its QR and plate credentials, the upstream record and the audit row."""
+    with transaction(conn):
+        cur = conn.execute(
+            """INSERT INTO passes (kind, name, phone_masked, phone_hash, id_masked, id_hash,
+                   host_building, host_unit, company, destination, reason, passengers, plate,
+                   valid_from, valid_to, hours, registered_fields, created_at, created_by)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+            (
+                p.kind,
+                p.name,
+                mask_phone(p.phone) if p.phone else "",
+                keys.digest("phone", p.phone) if p.phone else "",
+                mask_id_number(p.id_number) if p.id_number else "",
+                keys.digest("id_number", p.id_number) if p.id_number else "",
+                p.host_building,
+                p.host_unit,
+                p.company,
+                p.destination,
+                p.reason,
+                p.passengers if p.passengers is not None else 1,
+                p.plate,
+                to_db(p.valid_from),
+                to_db(p.valid_to),
+                ",".join(p.hours),
+                ",".join(sorted(p.registered_fields())),
+                to_db(at),
+                actor,
+            ),
+        )
+        pass_id = int(cur.lastrowid or 0)
+        window = (to_db(p.valid_from), to_db(p.valid_to), ",".join(p.hours))
+        conn.execute(
+            "INSERT INTO credentials (kind, value, pass_id, valid_from, valid_to, hours) "
+            "VALUES ('qr', ?, ?, ?, ?, ?)",
+            (tokens.token_urlsafe(12), pass_id, *window),
+        )
+        if p.plate:
+            _plate_credential(conn, pass_id, p.plate, window)
+        row = _get(conn, pass_id)
+        enqueue(conn, "pass", {"op": "created", "pass": upstream(row)}, at)
+        audit(
+            conn,
+            at,
+            actor,
+            f"{p.kind}.register",
+            f"pass:{pass_id}",
+            f"{mask_name(p.name)} {p.host_building}{p.host_unit} plate={p.plate or '-'}",
+        )
+    return pass_id
+
+
+def _plate_credential(
+    conn: sqlite3.Connection, pass_id: int, plate: str, window: tuple[str, str, str]
+) -> None:
+    row = conn.execute(
+        "SELECT id, resident_id, blocked FROM credentials WHERE kind = 'plate' AND value = ?",
+        (plate,),
+    ).fetchone()
+    if row is None:
+        conn.execute(
+            "INSERT INTO credentials (kind, value, pass_id, valid_from, valid_to, hours) "
+            "VALUES ('plate', ?, ?, ?, ?, ?)",
+            (plate, pass_id, *window),
+        )
+        return
+    cid, resident_id, blocked = row
+    if resident_id is not None:
+        raise Conflict(
+            f"{plate} is a registered resident's vehicle",
+            fix="it is admitted without a pass; register the visitor without the plate",
+        )
+    if blocked:
+        raise Refused(f"{plate} is blocked", fix="an admin can unblock it on the lookup page")
+    # The plate came before on an older pass: it now follows the new one.
+    conn.execute(
+        "UPDATE credentials SET pass_id = ?, valid_from = ?, valid_to = ?, hours = ? WHERE id = ?",
+        (pass_id, *window, cid),
+    )
+
+
+def check_out(conn: sqlite3.Connection, pass_id: int, at: datetime, actor: str) -> dict[str, Any]:
+    """The visitor has left (or the contractor's work is over): the pass admits nobody any more."""
+    with transaction(conn):
+        row = _get(conn, pass_id)
+        if row["checked_out_at"]:
+            raise Conflict(f"pass {pass_id} was checked out already", fix="nothing to do")
+        conn.execute("UPDATE passes SET checked_out_at = ? WHERE id = ?", (to_db(at), pass_id))
+        row = _get(conn, pass_id)
+        enqueue(conn, "pass", {"op": "checked_out", "pass": upstream(row)}, at)
+        audit(conn, at, actor, f"{row['kind']}.check_out", f"pass:{pass_id}", mask_name(row["name"]))
+    return row
+
+
+def get_pass(conn: sqlite3.Connection, pass_id: int) -> dict[str, Any]:
+    return _get(conn, pass_id)
+
+
+def _get(conn: sqlite3.Connection, pass_id: int) -> dict[str, Any]:
+    cur = conn.execute(f"SELECT {_COLUMNS} FROM passes p WHERE p.id = ?", (pass_id,))
+    rows = _dicts(cur)
+    if not rows:
+        raise NotFound(f"no pass {pass_id}", fix="look the visitor up on the visitors page")
+    return rows[0]
+
+
+def pass_by_token(conn: sqlite3.Connection, token: str) -> dict[str, Any]:
+    row = conn.execute(
+        "SELECT pass_id FROM credentials WHERE kind = 'qr' AND value = ?", (token.strip(),)
+    ).fetchone()
+    if row is None or row[0] is None:
+        raise NotFound("no pass has this QR code", fix="check the code, or look the visitor up by phone")
+    return _get(conn, row[0])
+
+
+def list_passes(
+    conn: sqlite3.Connection, kind: PassKind, now: datetime, current: bool, limit: int
+) -> list[dict[str, Any]]:
+    """Newest first; `current`: passes not checked out whose window has not ended."""
+    cur = conn.execute(
+        f"""SELECT {_COLUMNS} FROM passes p WHERE p.kind = :kind
+            AND (NOT :current OR (p.checked_out_at IS NULL AND p.valid_to > :now))
+            ORDER BY p.id DESC LIMIT :limit""",
+        {"kind": kind, "current": current, "now": to_db(now), "limit": limit},
+    )
+    return _dicts(cur)
+
+
+def find_returning(
+    conn: sqlite3.Connection, keys: Secrets, phone: str, id_number: str
+) -> dict[str, Any] | None:
+    """The latest pass of a visitor who came before, found by the keyed hash of phone or ID."""
+    hashes = []
+    if phone:
+        hashes.append(("phone_hash", keys.digest("phone", phone)))
+    if id_number:
+        hashes.append(("id_hash", keys.digest("id_number", id_number)))
+    for column, value in hashes:
+        cur = conn.execute(
+            f"SELECT {_COLUMNS} FROM passes p WHERE p.{column} = ? ORDER BY p.id DESC LIMIT 1",
+            (value,),
+        )
+        rows = _dicts(cur)
+        if rows:
+            return rows[0]
+    return None
+
+
+def state_of(row: dict[str, Any], now: datetime) -> str:
+    """active, outside_hours, upcoming, expired, checked_out or blocked: what the guard is told."""
+    if row["checked_out_at"]:
+        return "checked_out"
+    if row["blocked"]:
+        return "blocked"
+    windows = tuple(Window.parse(h) for h in row["hours"].split(",") if h.strip())
+    validity = Validity(from_db(row["valid_from"]), from_db(row["valid_to"]), windows)
+    if validity.not_yet(now):
+        return "upcoming"
+    if validity.expired(now):
+        return "expired"
+    return "active" if within(windows, now) else "outside_hours"
+
+
+def upstream(row: dict[str, Any]) -> dict[str, Any]:
+    """A pass as the central server gets it: masked name, phone and ID; no hashes, no QR token."""
+    return {
+        "id": row["id"],
+        "kind": row["kind"],
+        "name": mask_name(row["name"]),
+        "phone": row["phone_masked"],
+        "id_number": row["id_masked"],
+        "host_building": row["host_building"],
+        "host_unit": row["host_unit"],
+        "company": row["company"],
+        "destination": row["destination"],
+        "reason": row["reason"],
+        "passengers": row["passengers"],
+        "plate": row["plate"],
+        "valid_from": row["valid_from"],
+        "valid_to": row["valid_to"],
+        "hours": row["hours"],
+        "registered_fields": row["registered_fields"],
+        "created_by": row["created_by"],
+        "checked_out_at": row["checked_out_at"],
+    }
+
+
+def _dicts(cur: sqlite3.Cursor) -> list[dict[str, Any]]:
+    names = [d[0] for d in cur.description]
+    return [dict(zip(names, row, strict=True)) for row in cur]

@@ -1,0 +1,345 @@
+"""Residents, vehicles, cards and slots: lookup for guards, changes by admins, blocking at once.
+
+Every change writes its audit row and its upstream record in the same transaction; the central
+server stays the owner of the register and reconciles local changes from the `registry` records.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from datetime import datetime
+from typing import Any
+
+from gateway.errors import Conflict, NotFound
+from gateway.privacy import Secrets, mask_card, mask_name, mask_phone, normalize_number
+from gateway.store.audit import audit, transaction
+from gateway.store.outbox import enqueue
+from gateway.timefmt import to_db
+from plates.grammar import is_plate, normalize
+
+_RESIDENT = """
+SELECT id, ref, building, unit, room, name, phone_masked, valid_from, valid_to, blocked
+FROM residents"""
+
+
+def search(conn: sqlite3.Connection, keys: Secrets, q: str, limit: int = 20) -> list[dict[str, Any]]:
+    """Residents a guard's query names: plate, card number, phone, name, ref, or building/unit."""
+    q = q.strip()
+    ids: list[int] = []
+
+    def add(sql: str, *args: Any) -> None:
+        for (rid,) in conn.execute(sql, args):
+            if rid not in ids:
+                ids.append(rid)
+
+    plate = normalize(q)
+    if is_plate(plate):
+        add(
+            "SELECT resident_id FROM credentials WHERE kind = 'plate' AND value = ? "
+            "AND resident_id IS NOT NULL",
+            plate,
+        )
+    add(
+        "SELECT resident_id FROM credentials WHERE kind = 'card' AND value = ? AND resident_id IS NOT NULL",
+        re.sub(r"\s", "", q).upper(),
+    )
+    if len(normalize_number(q)) >= 7 and re.fullmatch(r"[\d\s+-]+", q):
+        add("SELECT id FROM residents WHERE phone_hash = ?", keys.digest("phone", q))
+    add("SELECT id FROM residents WHERE ref = ?", q)
+    if q:
+        like = f"%{q}%"
+        add(
+            "SELECT id FROM residents WHERE name LIKE ? OR building || unit || room LIKE ? "
+            "ORDER BY id LIMIT ?",
+            like,
+            like,
+            limit,
+        )
+    return [resident_detail(conn, rid) for rid in ids[:limit]]
+
+
+def resident_detail(conn: sqlite3.Connection, rid: int) -> dict[str, Any]:
+    cur = conn.execute(f"{_RESIDENT} WHERE id = ?", (rid,))
+    rows = _dicts(cur)
+    if not rows:
+        raise NotFound(f"no resident {rid}", fix="search for the resident on the lookup page")
+    resident = rows[0]
+    resident["blocked"] = bool(resident["blocked"])
+    resident["vehicles"] = _dicts(
+        conn.execute(
+            "SELECT id, plate, class, monthly_until FROM vehicles WHERE resident_id = ? ORDER BY id",
+            (rid,),
+        )
+    )
+    resident["credentials"] = [
+        {**c, "blocked": bool(c["blocked"])}
+        for c in _dicts(
+            conn.execute(
+                "SELECT id, kind, value, vehicle_id, valid_from, valid_to, hours, blocked "
+                "FROM credentials WHERE resident_id = ? ORDER BY kind, id",
+                (rid,),
+            )
+        )
+    ]
+    resident["slots"] = _dicts(
+        conn.execute(
+            """SELECT s.id, s.zone, s.number,
+                  (SELECT group_concat(v.plate, ' ') FROM slot_vehicles sv
+                   JOIN vehicles v ON v.id = sv.vehicle_id WHERE sv.slot_id = s.id) AS plates
+           FROM slots s WHERE s.resident_id = ? ORDER BY s.id""",
+            (rid,),
+        )
+    )
+    return resident
+
+
+def masked(resident: dict[str, Any]) -> dict[str, Any]:
+    """What a guard sees: the name masked, card numbers with their last four characters only."""
+    creds = [
+        {**c, "value": mask_card(c["value"]) if c["kind"] == "card" else c["value"]}
+        for c in resident["credentials"]
+    ]
+    return {**resident, "name": mask_name(resident["name"]), "credentials": creds}
+
+
+def set_blocked(
+    conn: sqlite3.Connection,
+    at: datetime,
+    actor: str,
+    credential: int | tuple[str, str],
+    blocked: bool,
+    reason: str,
+) -> dict[str, Any]:
+    """Block (or unblock) a card or plate at once: the next presentation is refused.
+
+    `credential` is its id, or (kind, value) as typed at the booth.
+    """
+    with transaction(conn):
+        sql = "SELECT id, resident_id, pass_id, kind, value FROM credentials WHERE "
+        if isinstance(credential, int):
+            row = conn.execute(sql + "id = ?", (credential,)).fetchone()
+            wanted = f"credential {credential}"
+        else:
+            row = conn.execute(sql + "kind = ? AND value = ?", credential).fetchone()
+            wanted = f"{credential[0]} {_shown(*credential)}"
+        if row is None:
+            raise NotFound(
+                f"no {wanted} is registered",
+                fix="an unknown card is refused already; check the number",
+            )
+        kind, value = row[3], row[4]
+        conn.execute("UPDATE credentials SET blocked = ? WHERE id = ?", (int(blocked), row[0]))
+        action = "block" if blocked else "unblock"
+        enqueue(
+            conn,
+            "registry",
+            {
+                "op": action,
+                "entity": "credential",
+                "id": row[0],
+                "kind": kind,
+                "value": value,
+                "at": at.isoformat(),
+            },
+            at,
+        )
+        audit(conn, at, actor, f"credential.{action}", f"{kind}:{_shown(kind, value)}", reason)
+    return {
+        "id": row[0],
+        "kind": kind,
+        "blocked": blocked,
+        "holder": "resident" if row[1] is not None else "pass",
+    }
+
+
+def upsert_resident(
+    conn: sqlite3.Connection, keys: Secrets, at: datetime, actor: str, data: dict[str, Any]
+) -> int:
+    """Add a resident, or change the one with this ref (phone kept masked plus its keyed hash)."""
+    phone = data.pop("phone", None)
+    values = {
+        **data,
+        "valid_from": _db(data.get("valid_from")),
+        "valid_to": _db(data.get("valid_to")),
+        "blocked": int(bool(data.get("blocked"))),
+    }
+    if phone is not None:
+        values["phone_masked"] = mask_phone(phone) if phone else ""
+        values["phone_hash"] = keys.digest("phone", phone) if phone else ""
+    columns = list(values)
+    with transaction(conn):
+        conn.execute(
+            f"INSERT INTO residents ({', '.join(columns)}) "
+            f"VALUES ({', '.join('?' * len(columns))}) "
+            f"ON CONFLICT (ref) DO UPDATE SET "
+            + ", ".join(f"{c} = excluded.{c}" for c in columns if c != "ref"),
+            tuple(values.values()),
+        )
+        rid = int(conn.execute("SELECT id FROM residents WHERE ref = ?", (data["ref"],)).fetchone()[0])
+        _changed(conn, at, actor, "upsert", "resident", rid, data["ref"])
+    return rid
+
+
+def delete_resident(conn: sqlite3.Connection, at: datetime, actor: str, rid: int) -> None:
+    with transaction(conn):
+        row = conn.execute("SELECT ref FROM residents WHERE id = ?", (rid,)).fetchone()
+        if row is None:
+            raise NotFound(f"no resident {rid}", fix="search for the resident on the lookup page")
+        # The resident's plate credentials go with the vehicles; cards cascade with the resident.
+        conn.execute(
+            "DELETE FROM credentials WHERE kind = 'plate' AND value IN "
+            "(SELECT plate FROM vehicles WHERE resident_id = ?)",
+            (rid,),
+        )
+        conn.execute("DELETE FROM residents WHERE id = ?", (rid,))
+        _changed(conn, at, actor, "delete", "resident", rid, row[0])
+
+
+def add_vehicle(
+    conn: sqlite3.Connection,
+    at: datetime,
+    actor: str,
+    plate: str,
+    resident_id: int,
+    vehicle_class: str,
+    monthly_until: datetime | None,
+) -> int:
+    with transaction(conn):
+        _resident_exists(conn, resident_id)
+        if conn.execute("SELECT 1 FROM vehicles WHERE plate = ?", (plate,)).fetchone():
+            raise Conflict(f"{plate} is registered already", fix="look it up and change that vehicle")
+        cur = conn.execute(
+            "INSERT INTO vehicles (plate, class, resident_id, monthly_until) VALUES (?, ?, ?, ?)",
+            (plate, vehicle_class, resident_id, _db(monthly_until)),
+        )
+        vid = int(cur.lastrowid or 0)
+        # A plate that came on a visitor pass now belongs to the resident's car.
+        conn.execute("DELETE FROM credentials WHERE kind = 'plate' AND value = ?", (plate,))
+        conn.execute(
+            "INSERT INTO credentials (kind, value, resident_id, vehicle_id) VALUES ('plate', ?, ?, ?)",
+            (plate, resident_id, vid),
+        )
+        _changed(conn, at, actor, "add", "vehicle", vid, plate)
+    return vid
+
+
+def delete_vehicle(conn: sqlite3.Connection, at: datetime, actor: str, vid: int) -> None:
+    with transaction(conn):
+        row = conn.execute("SELECT plate FROM vehicles WHERE id = ?", (vid,)).fetchone()
+        if row is None:
+            raise NotFound(f"no vehicle {vid}", fix="search for the plate on the lookup page")
+        conn.execute("DELETE FROM credentials WHERE kind = 'plate' AND value = ?", (row[0],))
+        conn.execute("DELETE FROM vehicles WHERE id = ?", (vid,))
+        _changed(conn, at, actor, "delete", "vehicle", vid, row[0])
+
+
+def add_card(
+    conn: sqlite3.Connection,
+    at: datetime,
+    actor: str,
+    card: str,
+    resident_id: int,
+    vehicle_id: int | None,
+    valid_from: datetime | None,
+    valid_to: datetime | None,
+    hours: str,
+) -> int:
+    with transaction(conn):
+        _resident_exists(conn, resident_id)
+        if (
+            vehicle_id is not None
+            and not conn.execute(
+                "SELECT 1 FROM vehicles WHERE id = ? AND resident_id = ?", (vehicle_id, resident_id)
+            ).fetchone()
+        ):
+            raise NotFound(
+                f"resident {resident_id} has no vehicle {vehicle_id}",
+                fix="add the vehicle first, or leave it out",
+            )
+        if conn.execute("SELECT 1 FROM credentials WHERE kind = 'card' AND value = ?", (card,)).fetchone():
+            raise Conflict(
+                f"card {mask_card(card)} is registered already",
+                fix="delete the old card first if it moves to another resident",
+            )
+        cur = conn.execute(
+            "INSERT INTO credentials (kind, value, resident_id, vehicle_id, valid_from, valid_to, "
+            "hours) VALUES ('card', ?, ?, ?, ?, ?, ?)",
+            (card, resident_id, vehicle_id, _db(valid_from), _db(valid_to), hours),
+        )
+        cid = int(cur.lastrowid or 0)
+        _changed(conn, at, actor, "add", "card", cid, mask_card(card))
+    return cid
+
+
+def delete_credential(conn: sqlite3.Connection, at: datetime, actor: str, cid: int) -> None:
+    with transaction(conn):
+        row = conn.execute("SELECT kind, value, vehicle_id FROM credentials WHERE id = ?", (cid,)).fetchone()
+        if row is None:
+            raise NotFound(f"no credential {cid}", fix="search for the resident on the lookup page")
+        if row[0] == "plate" and row[2] is not None:
+            raise Conflict("a vehicle's plate goes with the vehicle", fix="delete the vehicle instead")
+        conn.execute("DELETE FROM credentials WHERE id = ?", (cid,))
+        _changed(conn, at, actor, "delete", row[0], cid, _shown(row[0], row[1]))
+
+
+def add_slot(
+    conn: sqlite3.Connection,
+    at: datetime,
+    actor: str,
+    zone: str,
+    number: str,
+    resident_id: int | None,
+    plates: list[str],
+) -> int:
+    with transaction(conn):
+        if resident_id is not None:
+            _resident_exists(conn, resident_id)
+        if conn.execute("SELECT 1 FROM slots WHERE zone = ? AND number = ?", (zone, number)).fetchone():
+            raise Conflict(f"slot {zone}/{number} exists", fix="delete it first to reassign it")
+        cur = conn.execute(
+            "INSERT INTO slots (zone, number, resident_id) VALUES (?, ?, ?)",
+            (zone, number, resident_id),
+        )
+        sid = int(cur.lastrowid or 0)
+        for plate in plates:
+            row = conn.execute("SELECT id FROM vehicles WHERE plate = ?", (plate,)).fetchone()
+            if row is None:
+                raise NotFound(f"no vehicle {plate}", fix="add the vehicle first")
+            conn.execute("INSERT INTO slot_vehicles (slot_id, vehicle_id) VALUES (?, ?)", (sid, row[0]))
+        _changed(conn, at, actor, "add", "slot", sid, f"{zone}/{number}")
+    return sid
+
+
+def delete_slot(conn: sqlite3.Connection, at: datetime, actor: str, sid: int) -> None:
+    with transaction(conn):
+        row = conn.execute("SELECT zone, number FROM slots WHERE id = ?", (sid,)).fetchone()
+        if row is None:
+            raise NotFound(f"no slot {sid}", fix="search for the resident on the lookup page")
+        conn.execute("DELETE FROM slots WHERE id = ?", (sid,))
+        _changed(conn, at, actor, "delete", "slot", sid, f"{row[0]}/{row[1]}")
+
+
+def _resident_exists(conn: sqlite3.Connection, rid: int) -> None:
+    if not conn.execute("SELECT 1 FROM residents WHERE id = ?", (rid,)).fetchone():
+        raise NotFound(f"no resident {rid}", fix="search for the resident on the lookup page")
+
+
+def _changed(
+    conn: sqlite3.Connection, at: datetime, actor: str, op: str, entity: str, key: int, label: str
+) -> None:
+    enqueue(conn, "registry", {"op": op, "entity": entity, "id": key, "at": at.isoformat()}, at)
+    audit(conn, at, actor, f"{entity}.{op}", f"{entity}:{key}", label)
+
+
+def _shown(kind: str, value: str) -> str:
+    return mask_card(value) if kind in ("card", "qr") else value
+
+
+def _db(value: datetime | None) -> str | None:
+    return to_db(value) if value is not None else None
+
+
+def _dicts(cur: sqlite3.Cursor) -> list[dict[str, Any]]:
+    names = [d[0] for d in cur.description]
+    return [dict(zip(names, row, strict=True)) for row in cur]

@@ -1,0 +1,135 @@
+// Guard pages: the small helpers every page shares. No framework, no build step.
+"use strict";
+const boot = JSON.parse(document.getElementById("boot").textContent);
+const T = (key) => boot.texts[key] || key;
+
+class ApiFailure extends Error {
+  constructor(error, status) { super(error.message); this.fix = error.fix || ""; this.code = error.code; this.status = status; }
+}
+
+async function api(method, url, body) {
+  const res = await fetch(url, {
+    method, credentials: "same-origin",
+    headers: { "Content-Type": "application/json", "X-CSRF-Token": boot.csrf },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  if (res.status === 401) { location.href = "/login?next=" + encodeURIComponent(location.pathname); }
+  if (res.status === 204) return null;
+  const data = await res.json().catch(() => null);
+  if (!res.ok) throw new ApiFailure((data && data.error) || { message: res.statusText }, res.status);
+  return data;
+}
+
+let toastTimer = 0;
+function toast(text, bad) {
+  const el = document.getElementById("toast");
+  el.textContent = text; el.className = bad ? "bad" : ""; el.hidden = false;
+  clearTimeout(toastTimer);
+  toastTimer = setTimeout(() => { el.hidden = true; }, bad ? 6000 : 2500);
+}
+function failed(err) { toast(T("common.error") + ": " + err.message + (err.fix ? " — " + err.fix : ""), true); }
+
+// A form's fields as JSON: empty fields are left out (the server's defaults apply), numbers are
+// numbers, data-list fields are lists, a date as an end is the end of that day.
+function formBody(form) {
+  const body = {};
+  for (const el of form.elements) {
+    if (!el.name || el.disabled) continue;
+    let v = el.type === "checkbox" ? el.checked : el.value.trim();
+    if (v === "") continue;
+    if (el.type === "number") v = Number(v);
+    else if (el.type === "date") v += el.name.endsWith("_to") || el.name.endsWith("_until") ? "T23:59:59" : "T00:00:00";
+    else if ("list" in el.dataset) v = v.split(/[\s,，]+/).filter(Boolean);
+    body[el.name] = v;
+  }
+  return body;
+}
+
+const thens = {
+  reload: () => location.reload(),
+  saved: (data, form) => { toast(T("common.saved") + (data && data.id ? " #" + data.id : "")); form.reset(); },
+  pass: (data) => { location.href = "/passes/" + data.id; },
+  relogin: () => { location.href = "/login"; },
+  token: (data) => {
+    const el = document.getElementById("token-once");
+    el.textContent = T("admin.token_once") + " " + data.token; el.hidden = false;
+  },
+  "pass-state": (data) => {
+    const el = document.getElementById("pass-state");
+    el.textContent = `#${data.id} ${data.name} ${data.host_building}${data.host_unit} ${data.plate || ""} → ${data.state}`;
+    el.className = "result pill " + (data.state === "active" ? "ok" : "bad"); el.hidden = false;
+  },
+};
+
+document.addEventListener("submit", async (e) => {
+  const form = e.target;
+  if (!form.dataset || !form.dataset.api) return;
+  e.preventDefault();
+  const button = form.querySelector("[type=submit]");
+  if (button) button.disabled = true;
+  try {
+    const data = await api(form.dataset.method || "POST", form.dataset.api, formBody(form));
+    (thens[form.dataset.then] || thens.saved)(data, form);
+  } catch (err) { failed(err); } finally { if (button) button.disabled = false; }
+});
+
+// The reason dialog: quick reasons for the common cases, or the guard's own words.
+function askReason(title) {
+  const dialog = document.getElementById("reason-dialog");
+  const input = document.getElementById("reason-input");
+  document.getElementById("reason-title").textContent = title;
+  input.value = "";
+  dialog.showModal();
+  input.focus();
+  return new Promise((resolve) => {
+    const done = (value) => { dialog.close(); cleanup(); resolve(value); };
+    const onSubmit = (e) => { e.preventDefault(); if (input.value.trim()) done(input.value.trim()); };
+    const onQuick = (e) => { if ("quick" in e.target.dataset) input.value = e.target.textContent; };
+    const onCancel = () => done(null);
+    const form = document.getElementById("reason-form");
+    const cancel = document.getElementById("reason-cancel");
+    function cleanup() {
+      form.removeEventListener("submit", onSubmit); form.removeEventListener("click", onQuick);
+      cancel.removeEventListener("click", onCancel); dialog.removeEventListener("cancel", onCancel);
+    }
+    form.addEventListener("submit", onSubmit); form.addEventListener("click", onQuick);
+    cancel.addEventListener("click", onCancel); dialog.addEventListener("cancel", onCancel);
+  });
+}
+
+document.addEventListener("click", async (e) => {
+  const el = e.target.closest("[data-post],[data-print],[data-lang],[data-find]");
+  if (!el) return;
+  if ("print" in el.dataset) { window.print(); return; }
+  if (el.dataset.lang) {
+    try { await api("POST", "/api/me/language", { language: el.dataset.lang }); location.reload(); } catch (err) { failed(err); }
+    return;
+  }
+  if (el.dataset.find) { findReturning(el.dataset.find); return; }
+  let body = el.dataset.body ? JSON.parse(el.dataset.body) : {};
+  if ("confirm" in el.dataset && !confirm(el.textContent.trim() + "?")) return;
+  if (el.dataset.ask) {
+    const answer = await askReason(el.dataset.ask);
+    if (answer === null) return;
+    body[el.dataset.askField || "reason"] = answer;
+  }
+  el.disabled = true;
+  try {
+    await api(el.dataset.method || "POST", el.dataset.post, el.dataset.method === "DELETE" ? undefined : body);
+    location.reload();
+  } catch (err) { failed(err); el.disabled = false; }
+});
+
+async function findReturning(field) {
+  const form = document.getElementById("visitor-form");
+  const value = form.elements[field].value.trim();
+  if (!value) return;
+  try {
+    const found = await api("POST", "/api/visitors/find", { [field]: value });
+    if (!found.found) { toast(T("visitor.not_found")); return; }
+    for (const name of ["name", "host_building", "host_unit", "destination", "plate"]) {
+      if (found[name] && !form.elements[name].value) form.elements[name].value = found[name];
+    }
+    toast(T("visitor.found"));
+  } catch (err) { failed(err); }
+}

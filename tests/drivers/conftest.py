@@ -1,0 +1,189 @@
+"""Real pseudo-terminals standing in for serial devices, an MJPEG camera served over HTTP, and a
+check that every test stops the threads its drivers started."""
+
+from __future__ import annotations
+
+import os
+import select
+import threading
+import time
+import tty
+from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+import pytest
+
+from drivers.health import DeviceHealth
+
+
+def wait_for(condition: Callable[[], Any], what: str, timeout: float = 10.0) -> Any:
+    """Poll until `condition()` is truthy; a generous limit, so this is no timing assertion."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"gave up waiting for {what}")
+        time.sleep(0.01)
+
+
+def health(device: str = "dev", kind: str = "reader", lane: str = "door") -> DeviceHealth:
+    return DeviceHealth(device=device, kind=kind, lane=lane, driver="test")
+
+
+class PtyDevice:
+    """The far end of a serial cable: a pty whose slave is reached through a symlink, like
+    /dev/serial/by-id/... Unplugging closes the pty and removes the link; plugging back makes a
+    new pty behind the same path."""
+
+    def __init__(self, link: Path):
+        self.path = str(link)
+        self._link = link
+        self.master = -1
+        self._slave = -1
+        self.plug()
+
+    def plug(self) -> None:
+        self.master, self._slave = os.openpty()
+        tty.setraw(self._slave)  # no echo, no CR/LF translation: bytes arrive as sent
+        self._link.unlink(missing_ok=True)
+        self._link.symlink_to(os.ttyname(self._slave))
+
+    def unplug(self) -> None:
+        self._link.unlink(missing_ok=True)
+        for fd in (self.master, self._slave):
+            if fd >= 0:
+                os.close(fd)
+        self.master = self._slave = -1
+
+    def write(self, data: bytes) -> None:
+        os.write(self.master, data)
+
+    def read(self, size: int, timeout: float = 10.0) -> bytes:
+        """Exactly `size` bytes the driver wrote, or fail."""
+        out = b""
+        deadline = time.monotonic() + timeout
+        while len(out) < size:
+            left = deadline - time.monotonic()
+            ready, _, _ = select.select([self.master], [], [], max(left, 0))
+            if not ready:
+                raise AssertionError(f"expected {size} bytes from the driver, got {out!r}")
+            out += os.read(self.master, size - len(out))
+        return out
+
+    def pending(self, wait: float = 0.05) -> bytes:
+        """What the driver has written and nobody read yet (nothing, if it wrote nothing)."""
+        out = b""
+        while select.select([self.master], [], [], wait)[0]:
+            out += os.read(self.master, 4096)
+        return out
+
+    def close(self) -> None:
+        self.unplug()
+
+
+@pytest.fixture
+def pty_device(tmp_path: Path) -> Iterator[Callable[[str], PtyDevice]]:
+    made: list[PtyDevice] = []
+
+    def make(name: str = "ttyUSB-reader") -> PtyDevice:
+        device = PtyDevice(tmp_path / name)
+        made.append(device)
+        return device
+
+    yield make
+    for device in made:
+        device.close()
+
+
+def frame_jpeg(value: int, size: tuple[int, int] = (160, 120)) -> bytes:
+    """A grey frame whose brightness says which frame it is."""
+    image = np.full((size[1], size[0], 3), value % 256, np.uint8)
+    return cv2.imencode(".jpg", image)[1].tobytes()
+
+
+class MjpegCamera:
+    """An IP camera's MJPEG stream (multipart/x-mixed-replace) served over real HTTP."""
+
+    def __init__(self, fps: float = 25.0):
+        self.fps = fps
+        self.cut = threading.Event()
+        self.sent = 0
+        camera = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                if camera.cut.is_set():
+                    self.send_error(503)
+                    return
+                self.send_response(200)
+                self.send_header("Content-Type", "multipart/x-mixed-replace; boundary=frame")
+                self.end_headers()
+                try:
+                    while not camera.cut.is_set():
+                        jpeg = frame_jpeg(camera.sent)
+                        camera.sent += 1
+                        self.wfile.write(
+                            b"--frame\r\nContent-Type: image/jpeg\r\nContent-Length: "
+                            + str(len(jpeg)).encode()
+                            + b"\r\n\r\n"
+                            + jpeg
+                            + b"\r\n"
+                        )
+                        time.sleep(1 / camera.fps)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass
+                self.close_connection = True
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/video.mjpg"
+        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self.cut.set()
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def mjpeg_camera() -> Iterator[MjpegCamera]:
+    camera = MjpegCamera()
+    yield camera
+    camera.stop()
+
+
+def write_video(path: Path, frames: int = 30, size: tuple[int, int] = (160, 120)) -> Path:
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter.fourcc(*"MJPG"), 25.0, size)
+    assert writer.isOpened(), "OpenCV cannot write MJPG video here"
+    for i in range(frames):
+        writer.write(np.full((size[1], size[0], 3), (i * 8) % 256, np.uint8))
+    writer.release()
+    return path
+
+
+@pytest.fixture(autouse=True)
+def no_leaked_threads() -> Iterator[None]:
+    """A driver that is stopped must stop its threads: fail the test that leaks one."""
+    before = set(threading.enumerate())
+    yield
+    deadline = time.monotonic() + 5
+    while True:
+        extra = [
+            t
+            for t in threading.enumerate()
+            if t not in before and t.is_alive() and not t.name.startswith(("asyncio", "ThreadPoolExecutor"))
+        ]
+        if not extra or time.monotonic() > deadline:
+            break
+        time.sleep(0.02)
+    assert not extra, f"threads left running: {[t.name for t in extra]}"

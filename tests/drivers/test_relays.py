@@ -1,0 +1,185 @@
+"""Relays: pulse/hold/release timing, an LCUS board on a real pty, GPIO on gpiozero's mock pins."""
+
+from __future__ import annotations
+
+import sys
+import threading
+from collections.abc import Callable, Iterator
+
+import pytest
+from gpiozero import Device as GpioBase
+from gpiozero.pins.mock import MockFactory
+
+from drivers.relays.control import PulseControl
+from drivers.relays.gpio import GpioDevice
+from drivers.relays.lcus import LcusRelay, lcus_frame
+from tests.drivers.conftest import PtyDevice, health, wait_for
+
+ON, OFF = bytes.fromhex("A00101A2"), bytes.fromhex("A00100A1")
+
+
+class Output:
+    def __init__(self) -> None:
+        self.states: list[bool] = []
+        self.lock = threading.Lock()
+
+    def __call__(self, on: bool) -> None:
+        with self.lock:
+            self.states.append(on)
+
+    def __getitem__(self, i: int) -> bool:
+        with self.lock:
+            return self.states[i]
+
+
+@pytest.fixture
+def control() -> Iterator[tuple[PulseControl, Output]]:
+    out = Output()
+    pc = PulseControl(out, health("relay", "relay"))
+    yield pc, out
+    pc.close()
+
+
+def test_lcus_frames_match_the_vendor_table() -> None:
+    assert lcus_frame(1, True) == ON and lcus_frame(1, False) == OFF
+    assert lcus_frame(2, True) == bytes.fromhex("A00201A3")
+
+
+def test_a_pulse_turns_on_once_then_off(control: tuple[PulseControl, Output]) -> None:
+    pc, out = control
+    pc.pulse(0.05)
+    pc.pulse(0.05)  # a second decision while open extends the pulse, no second "on"
+    wait_for(lambda: out.states == [True, False], "on then off")
+
+
+def test_a_held_relay_stays_on_through_pulses_until_released(control: tuple[PulseControl, Output]) -> None:
+    pc, out = control
+    pc.hold()
+    pc.pulse(0.01)
+    pc.hold()
+    assert out.states == [True]
+    # the timer has nothing to end while held; a pulse that ended meanwhile leaves it on
+    threading.Event().wait(0.05)
+    assert out.states == [True]
+    pc.release()
+    assert out.states == [True, False]
+
+
+def test_a_failing_output_does_not_leave_the_pulse_running() -> None:
+    calls: list[bool] = []
+
+    def broken(on: bool) -> None:
+        calls.append(on)
+        raise OSError("port gone")
+
+    pc = PulseControl(broken, health("relay", "relay"))
+    try:
+        with pytest.raises(OSError):
+            pc.pulse(0.02)
+        wait_for(lambda: calls == [True, False], "the release attempt")
+        assert not pc.wanted  # after a replug the driver re-sends "off", not "on"
+    finally:
+        pc.close()
+
+
+def test_lcus_relay_on_a_pty(pty_device: Callable[[str], PtyDevice]) -> None:
+    board = pty_device("ttyUSB-relay")
+    relay = LcusRelay(health("relay", "relay"), board.path, channel=1)
+    try:
+        assert relay.health.online
+        assert board.read(4) == OFF  # on open it says what it wants: released
+        relay.pulse(0.05)
+        assert board.read(8) == ON + OFF
+        relay.hold()
+        assert board.read(4) == ON
+        relay.release()
+        assert board.read(4) == OFF
+        assert board.pending() == b""
+    finally:
+        relay.close()
+
+
+def test_lcus_relay_unplugged_goes_offline_and_resends_its_state_when_back(
+    pty_device: Callable[[str], PtyDevice],
+) -> None:
+    board = pty_device("ttyUSB-relay")
+    relay = LcusRelay(health("relay", "relay"), board.path, channel=3, reconnect_max_s=0.2)
+    try:
+        board.read(4)
+        board.unplug()
+        wait_for(lambda: not relay.health.online, "the relay to notice it is gone")
+        with pytest.raises(OSError):
+            relay.hold()  # the guard is told it failed; the runtime marks it offline
+        board.plug()
+        wait_for(lambda: relay.health.online, "the relay to reopen")
+        assert board.read(4) == lcus_frame(3, True)  # it was held: still wanted on
+        relay.release()
+        assert board.read(4) == lcus_frame(3, False)
+    finally:
+        relay.close()
+
+
+@pytest.fixture
+def mock_pins() -> Iterator[MockFactory]:
+    factory = MockFactory()
+    GpioBase.pin_factory = factory
+    yield factory
+    factory.reset()
+    GpioBase.pin_factory = None
+
+
+def test_gpio_relay_and_inputs(mock_pins: MockFactory) -> None:
+    events: list[tuple[str, bool]] = []
+    device = GpioDevice(
+        health("gate", "relay"),
+        17,
+        active_high=False,
+        inputs=[("car_present", 22, False), ("barrier_open", 23, True)],
+        bounce_s=0,
+    )
+    mock_pins.pin(23).drive_low()  # the barrier is down: its closed contact is made
+    device.watch(lambda name, active: events.append((name, active)))
+    try:
+        assert device.health.online
+        relay_pin = mock_pins.pin(17)
+        assert relay_pin.state is True  # low-level trigger module: high is off
+        device.pulse(0.05)
+        assert relay_pin.state is False
+        wait_for(lambda: relay_pin.state is True, "the pulse to end")
+        mock_pins.pin(22).drive_low()  # the loop detector's contact closes to ground
+        mock_pins.pin(23).drive_high()  # the barrier-closed contact opens: the arm goes up
+        mock_pins.pin(23).drive_low()
+        mock_pins.pin(22).drive_high()
+        wait_for(lambda: len(events) == 4, "four input changes")
+        assert events == [
+            ("car_present", True),
+            ("barrier_open", True),
+            ("barrier_open", False),
+            ("car_present", False),
+        ]
+    finally:
+        device.close()
+
+
+def test_gpio_without_gpiozero_is_an_offline_device_that_says_the_fix(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setitem(sys.modules, "gpiozero", None)
+    device = GpioDevice(health("gate", "relay"), 17)
+    try:
+        assert not device.health.online
+        assert "pip install 'estate-gateway[gpio]'" in device.health.last_error
+        with pytest.raises(RuntimeError):
+            device.pulse(1.0)
+    finally:
+        device.close()
+
+
+@pytest.mark.filterwarnings("ignore:Falling back")
+def test_gpio_on_a_machine_without_pins_is_offline_not_a_crash() -> None:
+    GpioBase.pin_factory = None
+    device = GpioDevice(health("gate", "relay"), 17)
+    try:
+        assert not device.health.online and "GPIO" in device.health.last_error
+    finally:
+        device.close()

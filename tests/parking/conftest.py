@@ -1,0 +1,183 @@
+"""A small estate with a tariff, shared slots, monthly cars and a visitor, on a real SQLite file."""
+
+from __future__ import annotations
+
+import textwrap
+from collections.abc import Callable, Iterator
+from datetime import datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from gateway.config import SiteConfig, parse_config
+from gateway.core import Presented
+from gateway.events import AccessEvent
+from gateway.runtime.gateway import Gateway
+from gateway.store.admin import import_csv
+from gateway.timefmt import to_db
+from tests.conftest import write_csv
+
+TZ = ZoneInfo("Asia/Shanghai")
+T0 = datetime(2025, 3, 3, 9, 0, tzinfo=TZ)  # a Monday morning
+
+PARKING_TOML = """
+[site]
+id = "park-site"
+name = "停车测试小区"
+data_dir = "{data_dir}"
+
+[policy]
+no_slot = "temporary"
+shared_slot_second_car = "{shared}"
+anti_passback = "soft"
+reentry = "{reentry}"
+exit_without_entry = "{exit_without_entry}"
+
+[parking]
+grace_minutes = 15
+
+[[parking.tariffs]]
+version = "t1"
+effective_from = 2025-01-01
+
+[parking.tariffs.car]
+free_minutes = 30
+first_period_minutes = 60
+first_period_fen = 500
+period_minutes = 60
+period_fen = 200
+daily_cap_fen = 3000
+visitor_free_minutes = 120
+
+[[zones]]
+id = "main"
+name = "车库"
+capacity = {{ car = {capacity}, motorcycle = 5, bicycle = 5 }}
+
+[[gates]]
+id = "north"
+name = "北门"
+
+[[lanes]]
+id = "car-in"
+gate = "north"
+direction = "entrance"
+type = "vehicle"
+zone = "main"
+
+[[lanes]]
+id = "car-out"
+gate = "north"
+direction = "exit"
+type = "vehicle"
+zone = "main"
+
+[[lanes]]
+id = "door"
+gate = "north"
+direction = "entrance"
+type = "pedestrian"
+
+[[devices]]
+id = "car-out-display"
+lane = "car-out"
+kind = "display"
+driver = "simulated"
+
+{extra}
+"""
+
+
+def parking_config(data_dir: Path, **overrides: object) -> SiteConfig:
+    values: dict[str, object] = {
+        "data_dir": data_dir,
+        "reentry": "void",
+        "shared": "temporary",
+        "exit_without_entry": "guard",
+        "capacity": 6,
+        "extra": "",
+    }
+    values.update(overrides)
+    return parse_config(textwrap.dedent(PARKING_TOML.format(**values)), "site.toml")
+
+
+def seed(cfg: SiteConfig, tmp: Path) -> None:
+    """R1: two cars sharing slot B001 (一位多车); R2: one car on B002; R3: monthly car; R4: expired one."""
+    files = [
+        write_csv(
+            tmp / "r.csv",
+            """
+            ref,building,unit,name
+            R1,3栋,2单元,张三
+            R2,5栋,1单元,李四
+            R3,6栋,1单元,王五
+            R4,7栋,1单元,赵六
+            """,
+        ),
+        write_csv(
+            tmp / "v.csv",
+            """
+            plate,resident_ref,monthly_until
+            皖A11111,R1,
+            皖A22222,R1,
+            皖B33333,R2,
+            皖C44444,R3,2026-12-31
+            皖D55555,R4,2025-01-31
+            """,
+        ),
+        write_csv(
+            tmp / "s.csv",
+            """
+            zone,number,resident_ref,plates
+            main,B001,R1,皖A11111;皖A22222
+            main,B002,R2,皖B33333
+            """,
+        ),
+    ]
+    import_csv(cfg, files)
+
+
+def add_visitor(gw: Gateway, plate: str, building: str = "3栋", unit: str = "2单元") -> int:
+    conn = gw.conn
+    cur = conn.execute(
+        "INSERT INTO passes (kind, name, host_building, host_unit, plate, valid_from, valid_to, created_at) "
+        "VALUES ('visitor', '钱七', ?, ?, ?, ?, ?, ?)",
+        (building, unit, plate, to_db(T0 - timedelta(hours=1)), to_db(T0 + timedelta(days=1)), to_db(T0)),
+    )
+    pass_id = int(cur.lastrowid or 0)
+    conn.execute("INSERT INTO credentials (kind, value, pass_id) VALUES ('plate', ?, ?)", (plate, pass_id))
+    return pass_id
+
+
+@pytest.fixture
+def make_gw(tmp_path: Path) -> Iterator[Callable[..., Gateway]]:
+    made: list[Gateway] = []
+
+    def make(**overrides: object) -> Gateway:
+        d = tmp_path / f"site{len(made)}"
+        d.mkdir()
+        cfg = parking_config(d / "data", **overrides)
+        seed(cfg, d)
+        gw = Gateway(cfg)
+        made.append(gw)
+        return gw
+
+    yield make
+    for gw in made:
+        gw.conn.close()
+
+
+@pytest.fixture
+def gw(make_gw: Callable[..., Gateway]) -> Gateway:
+    return make_gw()
+
+
+def show(gw: Gateway, lane: str, plate: str, at: datetime) -> AccessEvent:
+    return gw.handle(Presented(lane, "plate", plate, 0.97, at, "cam"))
+
+
+def pay(
+    gw: Gateway, plate: str, amount: int, at: datetime, lane: str = "car-out", method: str = "cash"
+) -> AccessEvent:
+    return gw.decide_now(gw.parking.pay_at_lane(lane, plate, amount, method, "", "guard1", at))

@@ -1,0 +1,148 @@
+"""The parking HTTP endpoints on a running gateway: fees at the lane, payments, stays, reports, prices."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import datetime, timedelta
+
+import pytest
+from fastapi.testclient import TestClient
+
+from gateway.api.app import create_app
+from gateway.core import Presented
+from gateway.events import AccessEvent
+from gateway.runtime.gateway import Gateway
+from gateway.store.accounts import create_token
+
+H = timedelta(hours=1)
+
+
+@pytest.fixture
+def running(make_gw: Callable[..., Gateway]) -> Iterator[tuple[Gateway, TestClient, dict[str, str]]]:
+    gw = make_gw()
+    gw.start()
+    client = TestClient(create_app(gw))
+    _, token = gw.on_worker(lambda c: create_token(c, gw.now(), "test", "booth", "admin", None)).result()
+    try:
+        yield gw, client, {"Authorization": f"Bearer {token}"}
+    finally:
+        gw.stop()
+
+
+def show(gw: Gateway, lane: str, plate: str, at: datetime) -> AccessEvent:
+    p = Presented(lane, "plate", plate, 0.97, at, "cam")
+    return gw.on_worker(lambda _: gw.handle(p)).result(timeout=10)
+
+
+def test_state_changing_endpoints_need_a_login_or_token(
+    running: tuple[Gateway, TestClient, dict[str, str]],
+) -> None:
+    gw, client, auth = running
+    body = {"plate": "苏E12345", "amount_fen": 500, "method": "cash"}
+    for method, path in [
+        ("post", "/api/parking/lanes/car-out/pay"),
+        ("post", "/api/parking/prepay"),
+        ("get", "/api/parking/stays"),
+        ("get", "/api/parking/reports"),
+    ]:
+        r = client.request(method, path, json=body, headers={"Authorization": "Bearer wrong"})
+        assert r.status_code == 401 and r.json()["error"]["code"] == "bad_token"
+        r = client.request(method, path, json=body)
+        assert r.status_code == 401 and r.json()["error"]["code"] == "login_required"
+    assert client.get("/api/parking/occupancy").status_code == 200  # counts only: public
+
+
+def test_guard_takes_the_fee_shown_for_the_lane_and_the_barrier_opens(
+    running: tuple[Gateway, TestClient, dict[str, str]],
+) -> None:
+    gw, client, auth = running
+    now = gw.now()
+    show(gw, "car-in", "苏E12345", now - 2 * H)
+    held = show(gw, "car-out", "苏E12345", now - timedelta(minutes=1))
+    assert held.reason == "payment_due"
+    quote = client.get("/api/parking/lanes/car-out/quote", headers=auth).json()
+    assert (quote["plate"], quote["due_fen"], quote["due_text"], quote["tariff_version"]) == (
+        "苏E12345",
+        held.fee_fen,
+        f"{held.fee_fen // 100}元",
+        "t1",
+    )
+    wrong = client.post(
+        "/api/parking/lanes/car-out/pay",
+        headers=auth,
+        json={"plate": "苏E12345", "amount_fen": 100, "method": "cash"},
+    )
+    assert wrong.status_code == 409 and "fee is" in wrong.json()["error"]["message"]
+    paid = client.post(
+        "/api/parking/lanes/car-out/pay",
+        headers=auth,
+        json={
+            "plate": "苏E12345",
+            "amount_fen": held.fee_fen,
+            "method": "qr",
+            "receipt": "WX-0001",
+            "actor": "王保安",
+        },
+    )
+    assert paid.status_code == 200 and paid.json()["admitted"] is True
+    assert client.get("/api/parking/lanes/car-out/quote", headers=auth).json()["plate"] is None
+    row = gw.conn.execute("SELECT receipt, actor, method FROM payments").fetchone()
+    assert row == ("WX-0001", "token:booth for 王保安", "qr")  # the token acts, naming its guard
+    again = client.post(
+        "/api/parking/lanes/car-out/pay",
+        headers=auth,
+        json={"plate": "苏E12345", "amount_fen": 100, "method": "cash"},
+    )
+    assert again.status_code == 409 and again.json()["error"]["message"] == "nothing is owed"
+
+
+def test_booth_prepay_stays_and_admin_close(running: tuple[Gateway, TestClient, dict[str, str]]) -> None:
+    gw, client, auth = running
+    now = gw.now()
+    show(gw, "car-in", "苏E22222", now - 2 * H)
+    show(gw, "car-in", "皖B33333", now - H)
+    due = client.get("/api/parking/quote", params={"plate": "苏E22222"}, headers=auth).json()["due_fen"]
+    r = client.post(
+        "/api/parking/prepay", headers=auth, json={"plate": "苏E22222", "amount_fen": due, "method": "cash"}
+    )
+    assert r.status_code == 200 and r.json()["receipt"]
+    assert show(gw, "car-out", "苏E22222", gw.now()).admitted
+    stays = client.get("/api/parking/stays", headers=auth).json()
+    assert [s["plate"] for s in stays] == ["皖B33333"] and stays[0]["slot"] == "B002"
+    closed = client.post(
+        f"/api/parking/stays/{stays[0]['stay_id']}/close",
+        headers=auth,
+        json={"reason": "camera down", "actor": "admin"},
+    )
+    assert closed.status_code == 200
+    assert client.get("/api/parking/stays", headers=auth).json() == []
+    car = next(r for r in client.get("/api/parking/occupancy").json() if r["class"] == "car")
+    assert car["inside"] == 0
+    bad = client.post(
+        "/api/parking/prepay", headers=auth, json={"plate": "X", "amount_fen": 1, "method": "cash"}
+    )
+    assert bad.status_code == 409 and "plate" in bad.json()["error"]["message"]
+
+
+def test_reports_are_built_listed_and_exported(running: tuple[Gateway, TestClient, dict[str, str]]) -> None:
+    gw, client, auth = running
+    yesterday = (gw.now() - timedelta(days=1)).date()
+    future = client.post(f"/api/parking/reports/{gw.now().date()}/build", headers=auth)
+    assert future.status_code == 409
+    assert client.get(f"/api/parking/reports/{yesterday}", headers=auth).status_code == 404
+    built = client.post(f"/api/parking/reports/{yesterday}/build", headers=auth)
+    assert built.status_code == 200 and built.json()["day"] == yesterday.isoformat()
+    listed = client.get("/api/parking/reports", headers=auth).json()
+    assert [r["day"] for r in listed] == [yesterday.isoformat()]
+    csv = client.get(f"/api/parking/reports/{yesterday}.csv", headers=auth)
+    assert csv.headers["content-type"].startswith("text/csv")
+    assert "parking.revenue_fen,0" in csv.text
+
+
+def test_price_table_is_published(running: tuple[Gateway, TestClient, dict[str, str]]) -> None:
+    _, client, _ = running
+    page = client.get("/prices")
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    assert "停车收费标准" in page.text and "首60分钟 5元" in page.text and "每24小时最高 30元" in page.text
+    prices = client.get("/api/parking/prices").json()
+    assert prices["tariffs"][0]["version"] == "t1" and prices["grace_minutes"] == 15

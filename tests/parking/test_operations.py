@@ -1,0 +1,266 @@
+"""Reports, patrol alarms, retention and the disk guard, run the way the operations thread runs them."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+from collections import namedtuple
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from gateway.ids import uuid7
+from gateway.parking.operations import Operations
+from gateway.parking.report import report_csv
+from gateway.runtime.gateway import Gateway
+from gateway.store.alarms import clear_alarm, raise_alarm
+from gateway.timefmt import to_db
+from tests.parking.conftest import T0, TZ, add_visitor, pay, show
+
+H = timedelta(hours=1)
+M = timedelta(minutes=1)
+
+PATROL = """
+[[devices]]
+id = "cp-a"
+lane = "door"
+kind = "reader"
+driver = "simulated"
+per_minute = 0
+
+[[devices]]
+id = "cp-b"
+lane = "door"
+kind = "reader"
+driver = "simulated"
+per_minute = 0
+
+[[patrol.routes]]
+id = "night"
+name = "夜间巡更"
+checkpoints = ["cp-a", "cp-b"]
+hours = "22:00-02:00"
+every_minutes = 120
+round_minutes = 45
+"""
+
+
+def ops(gw: Gateway, started: datetime = T0) -> Operations:
+    return Operations(gw.site, gw.db_path, gw.data_dir, lambda fn: fn(gw.conn), started)
+
+
+def tap(gw: Gateway, at: datetime, checkpoint: str) -> None:
+    gw.conn.execute(
+        "INSERT INTO patrol_taps (tap_id, at, checkpoint, lane, card) VALUES (?, ?, ?, 'door', 'G0001')",
+        (uuid7(), to_db(at), checkpoint),
+    )
+
+
+def alarms(gw: Gateway) -> list[tuple[str, str]]:
+    return [tuple(r) for r in gw.conn.execute("SELECT kind, source FROM alarms ORDER BY id")]
+
+
+def test_late_and_missed_rounds_raise_one_alarm_each(make_gw: Callable[..., Gateway]) -> None:
+    gw = make_gw(extra=PATROL)
+    o = ops(gw)
+    night = T0.replace(hour=22)
+    tap(gw, night + 10 * M, "cp-a")
+    tap(gw, night + 30 * M, "cp-b")
+    tap(gw, night + 2 * H + 10 * M, "cp-a")  # the 00:00 round never reaches cp-b
+    assert [r.status for r in o.patrols(night + H)] == ["done"]
+    assert alarms(gw) == []
+    assert [r.status for r in o.patrols(night + 2 * H + 50 * M)] == ["overdue"]
+    assert alarms(gw) == [("patrol_late", "night@2025-03-04 00:00")]
+    message = gw.conn.execute("SELECT message FROM alarms").fetchone()[0]
+    assert "未打卡: cp-b" in message
+    assert [r.status for r in o.patrols(night + 4 * H)] == ["missed"]
+    assert o.patrols(night + 4 * H + 10 * M) == []  # final rounds are not looked at again
+    assert alarms(gw) == [
+        ("patrol_late", "night@2025-03-04 00:00"),
+        ("patrol_missed", "night@2025-03-04 00:00"),
+    ]
+    rounds = gw.conn.execute("SELECT status, missing FROM patrol_rounds ORDER BY due_at").fetchall()
+    assert rounds == [("done", ""), ("missed", "cp-b")]
+
+
+def test_a_round_finished_late_raises_the_late_alarm_even_if_never_seen_overdue(
+    make_gw: Callable[..., Gateway],
+) -> None:
+    gw = make_gw(extra=PATROL)
+    night = T0.replace(hour=22)
+    tap(gw, night + 10 * M, "cp-a")
+    tap(gw, night + 80 * M, "cp-b")
+    assert [r.status for r in ops(gw).patrols(night + 2 * H)] == ["late"]
+    assert alarms(gw) == [("patrol_late", "night@2025-03-03 22:00")]
+
+
+def test_daily_report_counts_traffic_refusals_revenue_peak_and_downtime(
+    make_gw: Callable[..., Gateway],
+) -> None:
+    gw = make_gw(capacity=4, extra=PATROL)
+    day = T0.replace(hour=0)
+    add_visitor(gw, "浙A99999")
+    show(gw, "car-in", "皖B33333", T0)  # resident, on its slot
+    show(gw, "car-in", "苏E00001", T0 + M)  # temporary
+    show(gw, "car-in", "苏E00002", T0 + 2 * M)  # temporary: the shared spaces are full now
+    show(gw, "car-in", "苏E00003", T0 + 3 * M)  # zone_full
+    show(gw, "car-in", "浙A99999", T0 + 4 * M)  # visitor, while the zone is full: refused
+    show(gw, "car-out", "苏E00001", T0 + 3 * H)  # held: 5 + 2 + 2 = 9元
+    pay(gw, "苏E00001", 900, T0 + 3 * H + M)
+    show(gw, "car-out", "皖B33333", T0 + 4 * H)
+    raise_alarm(gw.conn, "device_offline", "car-in-camera", "offline", T0 + 5 * H)
+    clear_alarm(gw.conn, "device_offline", "car-in-camera", T0 + 5 * H + 20 * M)
+    tap(gw, T0.replace(hour=22) + 5 * M, "cp-a")
+    tap(gw, T0.replace(hour=22) + 6 * M, "cp-b")
+    o = ops(gw, started=day)
+    o.patrols(day + 24 * H)
+    built = o.reports(day + 24 * H + 5 * M)
+    assert built == ["2025-03-03"]
+    body = json.loads(
+        gw.conn.execute("SELECT body FROM daily_reports WHERE day = '2025-03-03'").fetchone()[0]
+    )
+    v = body["vehicles"]
+    assert v["entries"]["total"] == 3 and v["entries"]["by_kind"]["temporary"] == 2
+    assert v["entries"]["by_kind"]["resident"] == 1 and v["entries"]["by_class"]["car"] == 3
+    assert v["exits"]["total"] == 2
+    assert body["refusals"] == {"total": 2, "by_reason": {"zone_full": 2}}
+    assert body["held_for_payment"] == 1
+    assert body["parking"]["revenue_fen"] == 900 == body["parking"]["charged_fen"]
+    assert body["parking"]["tariff_versions"] == ["t1"]
+    assert body["peak_occupancy"]["total"] == 3
+    assert body["devices"]["by_device"] == [{"device": "car-in-camera", "faults": 1, "downtime_s": 1200}]
+    # 00:00 (the night that began on the 2nd) was never walked; 22:00 was.
+    assert (body["patrol"]["rounds"], body["patrol"]["done"], body["patrol"]["missed"]) == (2, 1, 1)
+    assert body["visitors_registered"]["visitor"] == 1
+    assert [m["plate"] for m in body["monthly_expiring"]] == []
+    topics = [r[0] for r in gw.conn.execute("SELECT topic FROM outbox WHERE topic = 'report'")]
+    assert topics == ["report"]
+    rows = dict(csv.reader(io.StringIO(report_csv(body))))
+    assert rows["parking.revenue_fen"] == "900" and rows["refusals.by_reason.zone_full"] == "2"
+    assert o.reports(day + 24 * H + 10 * M) == []  # built once
+
+
+def test_monthly_cars_ending_soon_are_in_the_report(gw: Gateway) -> None:
+    gw.conn.execute(
+        "UPDATE vehicles SET monthly_until = ? WHERE plate = '皖C44444'", (to_db(T0 + 3 * 24 * H),)
+    )
+    show(gw, "car-in", "皖C44444", T0)
+    o = ops(gw, started=T0)
+    o.reports(T0 + 24 * H)
+    body = json.loads(gw.conn.execute("SELECT body FROM daily_reports").fetchone()[0])
+    assert [m["plate"] for m in body["monthly_expiring"]] == ["皖C44444"]
+
+
+def test_retention_deletes_access_records_only_after_delivery_was_confirmed(gw: Gateway) -> None:
+    old, recent = T0 - 400 * 24 * H, T0 - 10 * 24 * H
+    events = [show(gw, "car-in", f"苏E0000{i}", old + i * M) for i in range(4)]
+    fresh = show(gw, "car-in", "苏E00009", recent)
+    delivered = [events[0].event_id, events[1].event_id, fresh.event_id]
+    for event_id in delivered:
+        gw.conn.execute("UPDATE outbox SET sent_at = ? WHERE event_id = ?", (to_db(old + H), event_id))
+    gw.conn.execute("UPDATE outbox SET sent_at = ? WHERE event_id = ?", (to_db(recent + H), fresh.event_id))
+    counts = ops(gw).retention(T0)
+    assert counts["access_records"] == 2
+    left = {r[0] for r in gw.conn.execute("SELECT event_id FROM access_log")}
+    # Never delivered (events 2 and 3) stay however old; delivered but recent stays too.
+    assert left == {events[2].event_id, events[3].event_id, fresh.event_id}
+    assert (
+        gw.conn.execute("SELECT count(*) FROM outbox WHERE event_id IN (?, ?)", delivered[:2]).fetchone()[0]
+        == 0
+    )
+
+
+def test_retention_deletes_visitors_personal_data_after_its_own_period(gw: Gateway) -> None:
+    old = add_visitor(gw, "浙A11111")
+    kept = add_visitor(gw, "浙A22222")
+    gw.conn.execute("UPDATE passes SET valid_to = ? WHERE id = ?", (to_db(T0 - 40 * 24 * H), old))
+    gw.conn.execute("UPDATE passes SET valid_to = ? WHERE id = ?", (to_db(T0 - 10 * 24 * H), kept))
+    assert ops(gw).retention(T0)["visitor_passes"] == 1
+    assert [r[0] for r in gw.conn.execute("SELECT id FROM passes")] == [kept]
+    assert [r[0] for r in gw.conn.execute("SELECT value FROM credentials WHERE pass_id IS NOT NULL")] == [
+        "浙A22222"
+    ]
+
+
+def snapshots(gw: Gateway, ages_days: list[float], size: int = 1000) -> list[Path]:
+    folder = gw.data_dir / "snapshots" / "car-in"
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for i, age in enumerate(ages_days):
+        path = folder / f"snap{i}.jpg"
+        path.write_bytes(b"\xff" * size)
+        stamp = T0.timestamp() - age * 86400
+        os.utime(path, (stamp, stamp))
+        paths.append(path)
+    return paths
+
+
+def test_snapshots_are_kept_seven_days(gw: Gateway) -> None:
+    paths = snapshots(gw, [8, 7.5, 6, 0.5])
+    assert ops(gw).retention(T0)["snapshots"] == 2
+    assert [p.exists() for p in paths] == [False, False, True, True]
+
+
+Usage = namedtuple("Usage", "total used free")
+
+
+def test_disk_guard_prunes_the_oldest_snapshots_first_then_alarms(gw: Gateway) -> None:
+    paths = snapshots(gw, [1, 3, 2, 0.1], size=1000)  # oldest first: 1, 2, 0, 3
+    o = ops(gw)
+    result = o.disk_guard(T0, lambda _: Usage(100_000, 86_500, 13_500))  # 13.5% free, below 15%
+    assert result.delete == (paths[1], paths[2]) and not result.alarm
+    assert [p.exists() for p in paths] == [True, False, False, True]
+    assert alarms(gw) == []
+    result = o.disk_guard(T0, lambda _: Usage(100_000, 95_000, 5_000))  # 5% free: two files cannot fix it
+    assert result.alarm and not any(p.exists() for p in paths)
+    assert alarms(gw) == [("disk_low", str(gw.data_dir))]
+    o.disk_guard(T0 + H, lambda _: Usage(100_000, 50_000, 50_000))
+    assert gw.conn.execute("SELECT cleared_at IS NOT NULL FROM alarms").fetchone()[0] == 1
+
+
+@pytest.mark.parametrize("hour", [0, 8])
+def test_report_day_is_24_hours_from_the_report_hour(make_gw: Callable[..., Gateway], hour: int) -> None:
+    gw = make_gw(extra=f"[reports]\nhour = {hour}\n")
+    show(gw, "car-in", "苏E00001", T0.replace(hour=7))  # before 08:00: the previous report day at hour 8
+    o = ops(gw, started=T0)
+    built = o.reports(datetime(2025, 3, 4, 9, tzinfo=TZ))
+    assert built == (["2025-03-03"] if hour == 0 else ["2025-03-02", "2025-03-03"])
+    first = json.loads(gw.conn.execute("SELECT body FROM daily_reports ORDER BY day").fetchone()[0])
+    assert first["vehicles"]["entries"]["total"] == 1
+
+
+CLOSED = """
+[[policy.closed_management]]
+first_day = 2025-03-03
+last_day = 2025-03-09
+hours = ["07:00-21:00"]
+temporary_vehicles = "refuse"
+"""
+
+
+def test_closed_management_summary_counts_both_ways_inside_the_hours(make_gw: Callable[..., Gateway]) -> None:
+    gw = make_gw(extra=CLOSED)
+    day = T0.replace(hour=0)
+    show(gw, "car-in", "苏E00001", day + 6 * H)  # before the hours: not counted
+    assert show(gw, "car-in", "苏E00002", day + 8 * H).reason == "closed_management"
+    show(gw, "car-in", "皖B33333", day + 9 * H)
+    show(gw, "car-out", "皖B33333", day + 10 * H)
+    show(gw, "car-out", "苏E00001", day + 6 * H + 20 * M)  # leaves before 07:00, free
+    add_visitor(gw, "浙A99999")  # registered at 09:00 (T0)
+    ops(gw, started=day).reports(day + 24 * H)
+    body = json.loads(gw.conn.execute("SELECT body FROM daily_reports").fetchone()[0])
+    cm = body["closed_management"]
+    assert cm["periods"] == ["2025-03-03..2025-03-09 07:00-21:00"]
+    assert (cm["vehicles_in"], cm["vehicles_out"], cm["vehicles_turned_away"]) == (1, 1, 1)
+    assert cm["visitors_registered"] == 1
+
+
+def test_no_closed_management_summary_outside_a_period(gw: Gateway) -> None:
+    show(gw, "car-in", "苏E00001", T0)
+    ops(gw, started=T0).reports(T0 + 24 * H)
+    body = json.loads(gw.conn.execute("SELECT body FROM daily_reports").fetchone()[0])
+    assert body["closed_management"] is None

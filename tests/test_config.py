@@ -1,0 +1,119 @@
+"""Site config: every shipped file validates; a bad one names every problem with its line and fix."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from gateway.cli import main
+from gateway.config import EX_CONFIG, ConfigError, load_config, parse_config
+from tests.conftest import site_toml
+
+CONFIG_DIR = Path(__file__).resolve().parent.parent / "config"
+
+
+@pytest.mark.parametrize("path", sorted(CONFIG_DIR.glob("*.toml")), ids=lambda p: p.name)
+def test_every_shipped_config_is_valid(path: Path) -> None:
+    cfg = load_config(path)
+    assert cfg.lanes and cfg.gates
+
+
+def problems_of(text: str) -> list[str]:
+    with pytest.raises(ConfigError) as info:
+        parse_config(text, "site.toml")
+    return [p.render("site.toml") for p in info.value.problems]
+
+
+def test_all_structural_errors_are_reported_at_once_with_lines(tmp_path: Path) -> None:
+    text = (
+        site_toml(tmp_path, anti_passback="sometimes")
+        .replace('direction = "exit"', 'direction = "exit"\nzoen = "main"')
+        .replace("capacity = {", "capacity = { trucks = 3,")
+    )
+    problems = problems_of(text)
+    assert len(problems) == 3
+    joined = "\n".join(problems)
+    assert "policy.anti_passback" in joined and "'off', 'soft' or 'hard'" in joined
+    assert "lanes[1].zoen" in joined and "did you mean 'zone'" in joined
+    assert "zones[0].capacity.trucks" in joined
+    lines = text.splitlines()
+    for problem in problems:
+        number = int(problem.split(":")[1])
+        key = problem.split(": ")[1].split(".")[-1].split("[")[0]
+        assert key in lines[number - 1] or "capacity" in lines[number - 1]
+
+
+def test_cross_references_are_checked(tmp_path: Path) -> None:
+    text = (
+        site_toml(tmp_path)
+        .replace('zone = "main"', 'zone = "mian"', 1)
+        .replace('lane = "door"', 'lane = "dor"')
+    )
+    problems = "\n".join(problems_of(text))
+    assert "no zone has this id (found 'mian')" in problems and "did you mean 'main'" in problems
+    assert "no lane has this id (found 'dor')" in problems and "did you mean 'door'" in problems
+
+
+def test_duplicate_ids_and_vehicle_lane_without_zone(tmp_path: Path) -> None:
+    text = (
+        site_toml(tmp_path)
+        .replace('id = "car-out"', 'id = "car-in"')
+        .replace('zone = "main"\n\n[[lanes]]\nid = "car-in"', '\n[[lanes]]\nid = "car-in"')
+    )
+    problems = "\n".join(problems_of(text))
+    assert "id 'car-in' is used twice" in problems
+    assert "a vehicle lane needs the zone it leads to" in problems
+
+
+def test_bad_hours_and_time_zone(tmp_path: Path) -> None:
+    text = (
+        site_toml(tmp_path)
+        .replace('type = "pedestrian"', 'type = "pedestrian"\nhours = ["25:00-07:00"]')
+        .replace('name = "测试小区"', 'name = "测试小区"\ntimezone = "Asia/Beijing"')
+    )
+    problems = "\n".join(problems_of(text))
+    assert "25:00 is not a time of day" in problems
+    assert "unknown time zone 'Asia/Beijing'" in problems
+
+
+def test_toml_syntax_error_names_the_line(tmp_path: Path) -> None:
+    problems = problems_of(site_toml(tmp_path).replace('name = "北门"', "name = 北门"))
+    assert "not valid TOML" in problems[0] and "line" in problems[0]
+
+
+def test_check_config_command_exit_status(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    good = tmp_path / "good.toml"
+    good.write_text(site_toml(tmp_path / "data"), encoding="utf-8")
+    bad = tmp_path / "bad.toml"
+    bad.write_text(site_toml(tmp_path / "data", no_slot="maybe"), encoding="utf-8")
+    assert main(["check-config", str(good)]) == 0
+    assert "ok (site test-site, 1 gates, 3 lanes" in capsys.readouterr().out
+    assert main(["check-config", str(bad)]) == EX_CONFIG
+    err = capsys.readouterr().err
+    assert "bad.toml:" in err and "policy.no_slot" in err and "fix:" in err
+    assert main(["check-config", str(tmp_path / "missing.toml")]) == EX_CONFIG
+    assert "the file does not exist" in capsys.readouterr().err
+
+
+def test_run_with_a_bad_config_exits_78_before_touching_anything(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text(site_toml(tmp_path / "data", shared="sometimes"), encoding="utf-8")
+    assert main(["run", "-c", str(bad)]) == EX_CONFIG
+    assert not (tmp_path / "data").exists()
+
+
+def test_data_dir_is_relative_to_the_config_file(tmp_path: Path) -> None:
+    path = tmp_path / "etc" / "site.toml"
+    path.parent.mkdir()
+    path.write_text(site_toml(Path("state")), encoding="utf-8")
+    assert load_config(path).site.data_dir == tmp_path / "etc" / "state"
+
+
+def test_config_reference_in_docs_is_current() -> None:
+    from gateway.config.reference import render
+
+    docs = CONFIG_DIR.parent / "docs" / "config.md"
+    assert docs.read_text(encoding="utf-8") == render(), (
+        "docs/config.md is out of date: python -m gateway.config.reference > docs/config.md"
+    )

@@ -1,0 +1,107 @@
+"""The SQLite store: migrations, refusal of a newer schema, append-only log, masked personal data."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from gateway.cli import main
+from gateway.config import EX_CONFIG
+from gateway.errors import StorageError
+from gateway.privacy import Secrets, mask_id_number, mask_name, mask_phone
+from gateway.store.database import open_database
+from gateway.store.schema import SCHEMA_VERSION
+from tests.conftest import site_toml
+
+
+def test_new_database_is_migrated_and_in_wal_mode(tmp_path: Path) -> None:
+    db = open_database(tmp_path / "g.db")
+    conn = db.conn
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert {
+        "residents",
+        "credentials",
+        "vehicles",
+        "slots",
+        "slot_vehicles",
+        "passes",
+        "access_log",
+        "outbox",
+        "stays",
+        "alarms",
+        "audit",
+    } <= set(db.table_names())
+    conn.close()
+    again = open_database(tmp_path / "g.db")  # opening again migrates nothing and keeps data
+    assert again.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+
+
+def test_database_from_a_newer_gateway_is_refused_untouched(tmp_path: Path) -> None:
+    path = tmp_path / "g.db"
+    open_database(path).conn.close()
+    conn = sqlite3.connect(path)
+    conn.execute(f"PRAGMA user_version={SCHEMA_VERSION + 5}")
+    conn.close()
+    before = path.read_bytes()
+    with pytest.raises(StorageError) as info:
+        open_database(path)
+    assert "newer gateway" in str(info.value) and "upgrade estate-gateway" in str(info.value)
+    assert path.read_bytes() == before
+
+
+def test_run_refuses_a_newer_database_with_exit_78(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = tmp_path / "site.toml"
+    config.write_text(site_toml(tmp_path / "data"), encoding="utf-8")
+    path = tmp_path / "data" / "gateway.db"
+    open_database(path).conn.close()
+    conn = sqlite3.connect(path)
+    conn.execute(f"PRAGMA user_version={SCHEMA_VERSION + 1}")
+    conn.close()
+    assert main(["run", "-c", str(config)]) == EX_CONFIG
+    assert "newer gateway" in capsys.readouterr().err
+
+
+def test_not_a_database_file_gives_a_clear_error(tmp_path: Path) -> None:
+    path = tmp_path / "g.db"
+    path.write_bytes(b"this is not sqlite" * 100)
+    with pytest.raises(StorageError) as info:
+        open_database(path)
+    assert "cannot open the database" in str(info.value) and "restore it from a backup" in str(info.value)
+
+
+def test_unusable_data_dir_gives_a_clear_error(tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("not a directory")
+    with pytest.raises(StorageError) as info:
+        open_database(tmp_path / "file" / "data" / "g.db")
+    assert "cannot create the data directory" in str(info.value) and "data_dir" in str(info.value)
+
+
+def test_access_log_and_audit_are_append_only(tmp_path: Path) -> None:
+    conn = open_database(tmp_path / "g.db").conn
+    conn.execute(
+        "INSERT INTO access_log (event_id, at, lane, kind, value, confidence, admitted, reason) "
+        "VALUES ('e1', '2026-01-01', 'door', 'card', 'X', 1, 1, 'resident')"
+    )
+    conn.execute("INSERT INTO audit (at, actor, action) VALUES ('2026-01-01', 'admin', 'x')")
+    with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+        conn.execute("UPDATE access_log SET admitted = 0")
+    with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+        conn.execute("DELETE FROM audit")
+
+
+def test_personal_numbers_are_masked_and_hashed_with_the_site_key(tmp_path: Path) -> None:
+    secrets = Secrets.load_or_create(tmp_path)
+    assert (tmp_path / "secret.key").stat().st_mode & 0o077 == 0
+    assert mask_phone("138 1234 5678") == "138****5678"
+    assert mask_id_number("34010219900101123X") == "**************123X"
+    assert mask_name("张三丰") == "张**"
+    assert secrets.digest("phone", "13812345678") == secrets.digest("phone", "138-1234-5678")
+    other = Secrets.load_or_create(tmp_path / "other") if (tmp_path / "other").mkdir() is None else None
+    assert other is not None and other.digest("phone", "13812345678") != secrets.digest(
+        "phone", "13812345678"
+    )

@@ -1,0 +1,177 @@
+"""The guard pages in a real headless Chromium (Debian's `chromium`, driven by Playwright).
+
+Screenshots at both tablet sizes are kept in artifacts/ui/ for people to look at.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from gateway.api.app import create_app
+from tests.ui.conftest import CARD, GUARD, LiveServer, Site, make_config, start_site
+
+playwright = pytest.importorskip("playwright.sync_api")
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts" / "ui"
+PORTRAIT = {"width": 800, "height": 1280}
+LANDSCAPE = {"width": 1280, "height": 800}
+LAUNCH_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+]
+
+pytestmark = pytest.mark.skipif(
+    not CHROMIUM.exists(), reason="needs the Debian chromium package (scripts/system-deps)"
+)
+
+
+@pytest.fixture(scope="module")
+def browser_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Site, str]]:
+    site = start_site(make_config(tmp_path_factory.mktemp("browser") / "data"))
+    try:
+        with LiveServer(create_app(site.gw)) as url:
+            yield site, url
+    finally:
+        site.gw.stop()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    with playwright.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
+        yield b
+        b.close()
+
+
+def page_at(browser: object, url: str, size: dict[str, int]):  # type: ignore[no-untyped-def]
+    context = browser.new_context(viewport=size, locale="zh-CN")  # type: ignore[attr-defined]
+    page = context.new_page()
+    page.set_default_timeout(5000)
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.errors = errors
+    page.goto(f"{url}/")
+    page.fill("#username", GUARD[0])
+    page.fill("#password", GUARD[1])
+    page.click("#login-submit")
+    page.wait_for_selector("#lanes")
+    return page
+
+
+def shot(page, name: str) -> None:  # type: ignore[no-untyped-def]
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    size = page.viewport_size
+    page.screenshot(path=str(ARTIFACTS / f"{name}-{size['width']}x{size['height']}.png"), full_page=False)
+
+
+def test_a_card_on_a_simulated_reader_is_on_the_live_page_within_a_second(
+    browser_site: tuple[Site, str], browser: object
+) -> None:
+    site, url = browser_site
+    page = page_at(browser, url, PORTRAIT)
+    page.wait_for_function("document.querySelector('#lane-door [data-status]').textContent !== ''")
+    began = time.monotonic()
+    site.traffic.show("door-reader", "card", CARD)
+    page.wait_for_selector("#lane-door [data-latest].admitted >> text=张**", timeout=1000)
+    assert time.monotonic() - began <= 1.0
+    latest = page.inner_text("#lane-door [data-latest]")
+    assert "3D4E" in latest and "3栋2单元" in latest and "业主" in latest and CARD not in latest
+    # A refused card stands out: the panel turns red and the row is marked.
+    site.traffic.show("door-reader", "card", "C0FFEE01")
+    page.wait_for_selector("#lane-door [data-latest].refused >> text=未登记", timeout=1000)
+    assert "refused" in page.get_attribute("#lane-door [data-recent] li:first-child", "class")
+    shot(page, "live")
+    page.set_viewport_size(LANDSCAPE)
+    shot(page, "live")
+    assert page.errors == []
+
+
+def test_register_a_visitor_and_see_the_plate_admitted(
+    browser_site: tuple[Site, str], browser: object
+) -> None:
+    site, url = browser_site
+    page = page_at(browser, url, LANDSCAPE)
+    page.click("#nav-visitors")
+    page.fill("#f-name", "李四")
+    page.fill("#f-phone", "13800138000")
+    page.fill("#f-id", "11010519491231002X")
+    page.fill("#f-building", "3栋")
+    page.fill("#f-unit", "2单元")
+    page.fill("#f-reason", "探亲")
+    page.fill("#f-passengers", "2")
+    page.fill("#f-plate", "苏E88888")
+    shot(page, "visitors")
+    page.click("#visitor-submit")
+    page.wait_for_url(re.compile(r"/passes/\d+$"))
+    assert page.inner_text("#pass-plate") == "苏E88888"
+    assert page.locator("#pass-qr svg").count() == 1
+    assert "138" not in page.inner_text("#pass")  # no phone on the printed pass
+    shot(page, "pass")
+    page.click("#nav-live")
+    page.wait_for_selector("#lanes")
+    site.traffic.show("car-in-camera", "plate", "苏E88888")
+    page.wait_for_selector("#lane-car-in [data-latest].admitted >> text=苏E88888", timeout=3000)
+    assert "访客" in page.inner_text("#lane-car-in [data-latest]")
+    page.set_viewport_size(PORTRAIT)
+    page.click("#nav-visitors")
+    shot(page, "visitors")
+    assert page.errors == []
+
+
+def test_open_by_hand_with_a_reason_appears_in_the_audit(
+    browser_site: tuple[Site, str], browser: object
+) -> None:
+    site, url = browser_site
+    page = page_at(browser, url, PORTRAIT)
+    page.click("#lane-door [data-lane-action=open]")
+    page.wait_for_selector("#reason-dialog[open]")
+    shot(page, "open-dialog")
+    page.click("#reason-ok")  # no reason yet: the dialog stays open
+    assert page.is_visible("#reason-dialog")
+    page.fill("#reason-input", "业主未带卡 3栋")
+    page.click("#reason-ok")
+    page.wait_for_selector("#toast >> text=已执行")
+    page.wait_for_selector("#lane-door [data-recent] li.manual >> text=业主未带卡 3栋")
+    page.click("#nav-audit")
+    row = page.locator("#audit-list tr", has_text="lane.open").first
+    assert "guard1" in row.inner_text() and "业主未带卡 3栋" in row.inner_text()
+    shot(page, "audit")
+    with sqlite3.connect(site.gw.db_path) as conn:
+        assert conn.execute("SELECT actor FROM audit WHERE action = 'lane.open'").fetchone()[0] == GUARD[0]
+    assert page.errors == []
+
+
+def test_the_pages_switch_to_english_and_block_a_card(
+    browser_site: tuple[Site, str], browser: object
+) -> None:
+    site, url = browser_site
+    page = page_at(browser, url, LANDSCAPE)
+    page.click("[data-lang=en]")
+    page.wait_for_selector("#nav-live >> text=Live lanes")
+    page.click("#nav-lookup")
+    page.fill("#lookup-q", "张三")
+    page.press("#lookup-q", "Enter")
+    page.wait_for_selector("[data-resident]")
+    shot(page, "lookup")
+    page.click("[data-resident] tr:has-text('Card') button.danger")
+    page.fill("#reason-input", "reported lost")
+    page.click("#reason-ok")
+    page.wait_for_selector("[data-resident] tr.refused:has-text('Card')")
+    page.click("[data-lang=zh]")
+    page.wait_for_selector("#nav-live >> text=实时通道")
+    with sqlite3.connect(site.gw.db_path) as conn:
+        assert conn.execute("SELECT blocked FROM credentials WHERE value = ?", (CARD,)).fetchone()[0]
+    assert page.errors == []

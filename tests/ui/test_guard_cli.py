@@ -1,0 +1,65 @@
+"""The first admin comes from the CLI, never from a default password; tokens are shown once."""
+
+from __future__ import annotations
+
+import io
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from gateway.cli import main
+from gateway.config import parse_config
+from gateway.demo.run import demo_login
+from tests.conftest import site_toml
+
+
+@pytest.fixture
+def config(tmp_path: Path) -> Path:
+    path = tmp_path / "site.toml"
+    path.write_text(site_toml(tmp_path / "data"), encoding="utf-8")
+    return path
+
+
+def run(monkeypatch: pytest.MonkeyPatch, argv: list[str], stdin: str = "") -> int:
+    monkeypatch.setattr("sys.stdin", io.StringIO(stdin))
+    return main(argv)
+
+
+def accounts(config: Path) -> list[tuple[str, str, str]]:
+    with sqlite3.connect(config.parent / "data" / "gateway.db") as conn:
+        return conn.execute("SELECT username, role, substr(password_hash, 1, 10) FROM accounts").fetchall()
+
+
+def test_user_add_makes_the_first_admin(
+    config: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = ["user", "add", "-c", str(config), "--admin", "boss", "--password-stdin"]
+    assert run(monkeypatch, argv, "short\n") == 1
+    assert "at least 8" in capsys.readouterr().err
+    assert run(monkeypatch, argv, "a long passphrase\n") == 0
+    assert accounts(config) == [("boss", "admin", "$argon2id$")]
+    assert run(monkeypatch, argv, "another passphrase\n") == 1
+    assert "taken" in capsys.readouterr().err
+    assert run(monkeypatch, ["user", "list", "-c", str(config)]) == 0
+    assert "boss" in capsys.readouterr().out
+
+
+def test_token_add_prints_the_token_once(
+    config: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run(monkeypatch, ["token", "add", "-c", str(config), "bridge", "--role", "guard"]) == 0
+    token = capsys.readouterr().out.strip().splitlines()[-1]
+    assert token.startswith("egw_")
+    with sqlite3.connect(config.parent / "data" / "gateway.db") as conn:
+        assert token not in str(conn.execute("SELECT * FROM api_tokens").fetchall())
+
+
+def test_the_demo_makes_an_admin_with_a_password_shown_once(tmp_path: Path) -> None:
+    cfg = parse_config(site_toml(tmp_path / "data"), "site.toml")
+    first = demo_login(cfg)
+    assert "log in as admin with password" in first
+    password = first.split("password ")[1].split(" ")[0]
+    assert len(password) >= 12
+    second = demo_login(cfg)
+    assert password not in second and "gateway user add" in second

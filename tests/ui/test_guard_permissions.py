@@ -1,0 +1,106 @@
+"""Every state-changing endpoint refuses an anonymous request, and a guard where an admin is needed.
+
+The routes are read from the app itself, and each must be listed below: a new endpoint that nobody
+classified fails this test instead of slipping through unguarded.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from fastapi import FastAPI
+from fastapi.routing import APIRoute
+from fastapi.testclient import TestClient
+
+from tests.ui.conftest import Site, bearer
+
+CHANGES = {"POST", "PUT", "PATCH", "DELETE"}
+# Changes anyone may ask for: logging in (rate limited), and the login and logout forms (their own
+# CSRF tokens, tested in test_guard_auth).
+OPEN = {("POST", "/api/session"), ("POST", "/login"), ("POST", "/logout")}
+ADMIN_ONLY = {
+    ("POST", "/api/contractors"),
+    ("POST", "/api/credentials/unblock"),
+    ("POST", "/api/credentials/{credential_id}/unblock"),
+    ("DELETE", "/api/credentials/{credential_id}"),
+    ("POST", "/api/residents"),
+    ("DELETE", "/api/residents/{resident_id}"),
+    ("POST", "/api/vehicles"),
+    ("DELETE", "/api/vehicles/{vehicle_id}"),
+    ("POST", "/api/cards"),
+    ("POST", "/api/slots"),
+    ("DELETE", "/api/slots/{slot_id}"),
+    ("POST", "/api/accounts"),
+    ("PATCH", "/api/accounts/{account_id}"),
+    ("POST", "/api/tokens"),
+    ("DELETE", "/api/tokens/{token_id}"),
+}
+GUARD_MAY = {
+    ("DELETE", "/api/session"),
+    ("POST", "/api/me/password"),
+    ("POST", "/api/me/language"),
+    ("POST", "/api/lanes/{lane}/open"),
+    ("POST", "/api/lanes/{lane}/hold"),
+    ("POST", "/api/lanes/{lane}/release"),
+    ("POST", "/api/visitors"),
+    ("POST", "/api/visitors/find"),
+    ("POST", "/api/passes/check"),
+    ("POST", "/api/passes/{pass_id}/checkout"),
+    ("POST", "/api/credentials/block"),
+    ("POST", "/api/credentials/{credential_id}/block"),
+    ("POST", "/api/alarms/{alarm_id}/acknowledge"),
+}
+ADMIN_READS = {("GET", "/api/accounts"), ("GET", "/api/tokens")}
+
+
+def changes(app: FastAPI) -> set[tuple[str, str]]:
+    routes = [r for r in app.routes if isinstance(r, APIRoute)]
+    return {(m, r.path) for r in routes for m in (r.methods or set()) & CHANGES}
+
+
+def concrete(path: str) -> str:
+    return re.sub(r"\{lane\}", "door", re.sub(r"\{\w+\}", "1", path))
+
+
+def test_every_change_is_classified(app: FastAPI) -> None:
+    unclassified = changes(app) - OPEN - ADMIN_ONLY - GUARD_MAY
+    assert not unclassified, f"classify these endpoints in this test: {sorted(unclassified)}"
+
+
+def test_anonymous_changes_are_refused(app: FastAPI, client: TestClient) -> None:
+    for method, path in sorted(changes(app) - OPEN):
+        r = client.request(method, concrete(path), json={})
+        assert r.status_code == 401, (method, path, r.status_code, r.text)
+        assert r.json()["error"]["code"] == "login_required"
+
+
+@pytest.mark.parametrize("method,path", sorted(ADMIN_ONLY | ADMIN_READS))
+def test_guards_are_refused_where_an_admin_is_needed(
+    client: TestClient, site: Site, method: str, path: str
+) -> None:
+    r = client.request(method, concrete(path), json={}, headers=bearer(site.guard_token))
+    assert r.status_code == 403, r.text
+    assert r.json()["error"]["code"] == "admin_only"
+
+
+def test_reads_of_personal_data_need_a_login(client: TestClient) -> None:
+    for path in (
+        "/api/visitors",
+        "/api/contractors",
+        "/api/lookup?q=3",
+        "/api/audit",
+        "/api/alarms",
+        "/api/occupancy",
+        "/api/live/recent",
+        "/api/live/stream",
+        "/api/passes/1",
+        "/api/residents/1",
+        "/api/lanes",
+    ):
+        assert client.get(path).status_code == 401, path
+
+
+def test_health_stays_open_for_monitoring(client: TestClient) -> None:
+    r = client.get("/api/health")
+    assert r.status_code == 200 and r.json()["status"] in ("ok", "degraded")

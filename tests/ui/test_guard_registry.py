@@ -1,0 +1,138 @@
+"""Lookup for guards, blocking at once, and residents, vehicles, cards and slots kept by admins."""
+
+from __future__ import annotations
+
+import sqlite3
+
+from fastapi.testclient import TestClient
+
+from tests.ui.conftest import CARD, PHONE, PLATE, Site, bearer, decided
+
+
+def test_guards_find_residents_by_plate_card_phone_or_name(client: TestClient, site: Site) -> None:
+    guard = bearer(site.guard_token)
+    for q in (PLATE, "皖a·12345", CARD.lower(), PHONE, "张三", "R1", "3栋2单元"):
+        found = client.get("/api/lookup", params={"q": q}, headers=guard).json()
+        assert [r["id"] for r in found] == [site.resident_id], q
+    resident = client.get("/api/lookup", params={"q": PLATE}, headers=guard).json()[0]
+    assert resident["name"] == "张**" and resident["phone_masked"] == "139****5678"
+    card = next(c for c in resident["credentials"] if c["kind"] == "card")
+    assert card["value"] == "******3D4E"
+    assert resident["slots"][0]["number"] == "B001" and resident["vehicles"][0]["plate"] == PLATE
+    full = client.get("/api/lookup", params={"q": PLATE}, headers=bearer(site.admin_token)).json()[0]
+    assert full["name"] == "张三丰" and CARD in [c["value"] for c in full["credentials"]]
+    assert client.get("/api/lookup", params={"q": "无此人"}, headers=guard).json() == []
+
+
+def test_a_guard_blocks_a_card_at_once_and_only_an_admin_unblocks(client: TestClient, site: Site) -> None:
+    guard, admin = bearer(site.guard_token), bearer(site.admin_token)
+    assert decided(site, "door-reader", "card", CARD)["reason"] == "resident"
+    r = client.post(
+        "/api/credentials/block",
+        json={"kind": "card", "value": CARD.lower(), "reason": "业主报失"},
+        headers=guard,
+    )
+    assert r.status_code == 200 and r.json()["blocked"] is True
+    assert decided(site, "door-reader", "card", CARD)["reason"] == "blocked"
+    body = {"kind": "card", "value": CARD, "reason": "找到了"}
+    assert client.post("/api/credentials/unblock", json=body, headers=guard).status_code == 403
+    assert client.post("/api/credentials/unblock", json=body, headers=admin).status_code == 200
+    assert decided(site, "door-reader", "card", CARD)["reason"] == "resident"
+    with sqlite3.connect(site.gw.db_path) as conn:
+        rows = conn.execute(
+            "SELECT actor, action, target, detail FROM audit WHERE action LIKE 'credential.%' ORDER BY id"
+        ).fetchall()
+    assert rows == [
+        ("token:guard-bot", "credential.block", "card:******3D4E", "业主报失"),
+        ("token:admin-bot", "credential.unblock", "card:******3D4E", "找到了"),
+    ]
+
+
+def test_a_plate_is_blocked_by_its_id_from_lookup(client: TestClient, site: Site) -> None:
+    guard = bearer(site.guard_token)
+    resident = client.get("/api/lookup", params={"q": PLATE}, headers=guard).json()[0]
+    plate = next(c for c in resident["credentials"] if c["kind"] == "plate")
+    r = client.post(f"/api/credentials/{plate['id']}/block", json={"reason": "欠费"}, headers=guard)
+    assert r.status_code == 200
+    assert decided(site, "car-in-camera", "plate", PLATE)["reason"] == "blocked"
+    missing = client.post(
+        "/api/credentials/block",
+        json={"kind": "card", "value": "ABCDEF99", "reason": "x"},
+        headers=guard,
+    )
+    assert missing.status_code == 404 and missing.json()["error"]["fix"]
+
+
+def test_admins_keep_the_register(client: TestClient, site: Site) -> None:
+    admin = bearer(site.admin_token)
+    rid = client.post(
+        "/api/residents",
+        json={
+            "ref": "R2",
+            "building": "5栋",
+            "unit": "1单元",
+            "name": "王芳",
+            "phone": "13700001111",
+        },
+        headers=admin,
+    ).json()["id"]
+    vid = client.post("/api/vehicles", json={"plate": "皖AD12345", "resident_id": rid}, headers=admin).json()[
+        "id"
+    ]
+    cid = client.post(
+        "/api/cards",
+        json={"card": "77665544", "resident_id": rid, "hours": ["06:00-23:00"]},
+        headers=admin,
+    ).json()["id"]
+    sid = client.post(
+        "/api/slots",
+        json={"zone": "main", "number": "B002", "resident_id": rid, "plates": ["皖AD12345"]},
+        headers=admin,
+    ).json()["id"]
+    detail = client.get(f"/api/residents/{rid}", headers=admin).json()
+    assert detail["phone_masked"] == "137****1111"
+    assert {c["kind"] for c in detail["credentials"]} == {"card", "plate"}
+    assert detail["slots"][0]["plates"] == "皖AD12345"
+    assert decided(site, "car-in-camera", "plate", "皖AD12345")["billing"] == "slot"
+    # Changing the resident keeps the phone unless a new one is given.
+    client.post(
+        "/api/residents",
+        json={"ref": "R2", "building": "5栋", "unit": "2单元", "name": "王芳"},
+        headers=admin,
+    )
+    assert client.get(f"/api/residents/{rid}", headers=admin).json()["unit"] == "2单元"
+    assert (
+        client.post(
+            "/api/vehicles", json={"plate": "皖AD12345", "resident_id": rid}, headers=admin
+        ).status_code
+        == 409
+    )
+    assert (
+        client.post("/api/slots", json={"zone": "nowhere", "number": "1"}, headers=admin).status_code == 422
+    )
+    for path in (
+        f"/api/slots/{sid}",
+        f"/api/credentials/{cid}",
+        f"/api/vehicles/{vid}",
+        f"/api/residents/{rid}",
+    ):
+        assert client.delete(path, headers=admin).status_code == 204, path
+    assert client.get(f"/api/residents/{rid}", headers=admin).status_code == 404
+    assert decided(site, "car-in-camera", "plate", "皖AD12345")["holder_kind"] is None
+    with sqlite3.connect(site.gw.db_path) as conn:
+        actions = [
+            r[0] for r in conn.execute("SELECT action FROM audit WHERE actor = 'token:admin-bot' ORDER BY id")
+        ]
+        upstream = conn.execute("SELECT count(*) FROM outbox WHERE topic = 'registry'").fetchone()[0]
+    assert actions == [
+        "resident.upsert",
+        "vehicle.add",
+        "card.add",
+        "slot.add",
+        "resident.upsert",
+        "slot.delete",
+        "card.delete",
+        "vehicle.delete",
+        "resident.delete",
+    ]
+    assert upstream >= len(actions)
