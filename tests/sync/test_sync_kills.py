@@ -118,6 +118,8 @@ def test_ten_thousand_records_survive_broker_restarts_and_a_gateway_kill(
             0.2,
         )
         wait_for("the outbox drained", lambda: _unsent(db_path) == 0, 30, 0.1)
+        gateway.stop()
+        wait_for("the clean stop's status", lambda: b'"stopped"' in sub.messages[-1][1])
     finally:
         gateway.stop()
         sub.close()

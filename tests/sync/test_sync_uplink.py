@@ -91,6 +91,9 @@ def test_status_is_retained_online_then_offline_on_a_clean_stop(
 ) -> None:
     with running(sync_cfg(broker.port)) as (_, service):
         wait_for("the link to connect", lambda: service.link.state == "connected")
+        first = Subscriber(broker, [f"estate/{SITE}/status"], client_id="status-0")
+        wait_for("the online status at the broker", lambda: first.messages)  # live or retained
+        first.close()
         sub = Subscriber(broker, [f"estate/{SITE}/status"], client_id="status-1")
         online = wait_for("retained online status", lambda: sub.messages)
         sub.close()
