@@ -177,21 +177,26 @@ def _csv_row(entry: dict[str, Any]) -> dict[str, str]:
     """JSON values as the CSV parsers read them: text, "1"/"0", lists joined by ';'."""
     row: dict[str, str] = {}
     for name, value in entry.items():
+        kind = type(value)
+        if kind is str:  # nearly every value: the fast path of 100,000-entry snapshots
+            row["resident_ref" if name == "resident" else name] = value
+            continue
         if name == "kind":
             continue
         column = "resident_ref" if name == "resident" else name
         if value is None:
             row[column] = ""
-        elif isinstance(value, bool):
+        elif kind is bool:
             row[column] = "1" if value else "0"
-        elif isinstance(value, list):
-            if not all(isinstance(v, str) for v in value):
+        elif kind is list:
+            if not all(type(v) is str for v in value):
                 raise RowError(name, "must be a list of text")
             row[column] = ";".join(value)
-        elif isinstance(value, str | int) and not isinstance(value, bool):
+        elif kind is int:
             row[column] = str(value)
         else:
             raise RowError(name, f"{value!r} is not text")
+    row.pop("kind", None)
     return row
 
 
