@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import socket
 import sys
 import time
 from collections.abc import Callable
@@ -75,6 +76,24 @@ def _parser() -> argparse.ArgumentParser:
     sp = command("export", cmd_export, "export residents, vehicles, cards, slots as CSV files")
     sp.add_argument("-c", "--config", required=True, type=Path)
     sp.add_argument("out_dir", type=Path)
+
+    sp = command(
+        "central-sink",
+        cmd_central_sink,
+        "reference consumer for the central side: every gateway's events into SQLite",
+    )
+    sp.add_argument("--host", default="localhost", help="broker host")
+    sp.add_argument("--port", type=int, default=1883, help="broker port (8883 with TLS)")
+    sp.add_argument("--prefix", default="estate", help="topic prefix of the gateways")
+    sp.add_argument("--db", type=Path, required=True, help="SQLite file to write events into")
+    sp.add_argument("--client-id", default=f"central-sink-{socket.gethostname()}"[:64])
+    sp.add_argument("--group", help="shared-subscription group: sinks in one group share the load")
+    sp.add_argument("--username")
+    sp.add_argument("--password-file", type=Path, help="file holding the broker password")
+    sp.add_argument("--ca-file", type=Path, help="CA certificate: turns TLS on")
+    sp.add_argument("--cert-file", type=Path)
+    sp.add_argument("--key-file", type=Path)
+    sp.add_argument("--stop-after", type=float, help="stop after this many seconds")
 
     from gateway.accounts.cli import add_arguments as add_account_commands
 
@@ -154,6 +173,12 @@ def cmd_export(args: argparse.Namespace) -> int:
     counts = export_csv(cfg, args.out_dir)
     print(f"exported {_counts(counts)} to {args.out_dir}")
     return 0
+
+
+def cmd_central_sink(args: argparse.Namespace) -> int:
+    from gateway.sync.sink import run_sink
+
+    return run_sink(args)
 
 
 def _counts(counts: dict[str, int]) -> str:

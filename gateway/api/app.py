@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 import time
 from importlib.metadata import PackageNotFoundError, version
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import FastAPI, Query
 
@@ -17,6 +17,9 @@ from gateway.api.parking import parking_router
 from gateway.privacy import mask_card, mask_name
 from gateway.runtime.gateway import Gateway
 from gateway.runtime.texts import reason_text
+
+if TYPE_CHECKING:
+    from gateway.sync.service import SyncService
 
 try:
     VERSION = version("estate-gateway")
@@ -38,9 +41,7 @@ ORDER BY a.id DESC LIMIT :limit
 """
 
 
-
-
-def create_app(gw: Gateway) -> FastAPI:
+def create_app(gw: Gateway, sync: SyncService | None = None) -> FastAPI:
     app = FastAPI(
         title="Estate gateway",
         version=VERSION,
@@ -59,8 +60,15 @@ def create_app(gw: Gateway) -> FastAPI:
         pending = db.execute(
             "SELECT count(*) FROM outbox WHERE sent_at IS NULL AND quarantined IS NULL"
         ).fetchone()[0]
+        quarantined = db.execute("SELECT count(*) FROM outbox WHERE quarantined IS NOT NULL").fetchone()[0]
         devices = [h.snapshot() for h in gw.devices.health]
-        ok = gw.alive() and all(d["online"] for d in devices) and gw.storage_failures == 0
+        mqtt = sync.status() if sync is not None else {"enabled": False, "state": "disabled"}
+        ok = (
+            gw.alive()
+            and all(d["online"] for d in devices)
+            and gw.storage_failures == 0
+            and mqtt["state"] not in ("refused", "error")
+        )
         lat = sorted(gw.latencies_ms)
         return {
             "status": "ok" if ok else "degraded",
@@ -71,6 +79,8 @@ def create_app(gw: Gateway) -> FastAPI:
             "decision_p99_ms": round(lat[int(len(lat) * 0.99)], 2) if lat else None,
             "queue": gw.backlog(),
             "outbox_pending": pending,
+            "outbox_quarantined": quarantined,
+            "mqtt": mqtt,
             "storage_failures": gw.storage_failures,
             "devices": devices,
         }

@@ -35,6 +35,18 @@ def _readers(args: argparse.Namespace) -> int:
     return bench_readers(args)
 
 
+def _sync_args(p: argparse.ArgumentParser) -> None:
+    from gateway.bench.sync import add_arguments
+
+    add_arguments(p)
+
+
+def _sync(args: argparse.Namespace) -> int:
+    from gateway.bench.sync import bench_sync
+
+    return bench_sync(args)
+
+
 def _day_args(p: argparse.ArgumentParser) -> None:
     from gateway.bench.day import add_arguments
 
@@ -74,6 +86,11 @@ BENCHES: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Callabl
         "a simulated day at a 1,000-slot estate, and the daily report of a 20,000-movement day",
         _day_args,
         _day,
+    ),
+    "sync": (
+        "MQTT: backlog drain to a local Mosquitto, a 100,000-entry snapshot applied while cards are decided",
+        _sync_args,
+        _sync,
     ),
     "ui": (
         "guard pages: a decision on the wire to shown on 20 connected pages; live page weight",

@@ -8,7 +8,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from gateway.config.crosscheck import cross_check
-from gateway.config.models import SiteConfig
+from gateway.config.models import Mqtt, SiteConfig
 from gateway.config.problems import ConfigError, Problem, from_validation, line_index, with_lines
 
 EX_CONFIG = 78  # sysexits.h: systemd's RestartPreventExitStatus stops a restart loop on it
@@ -64,4 +64,17 @@ def parse_config(text: str, name: str = "<config>", base_dir: Path | None = None
     if base_dir is not None and not cfg.site.data_dir.is_absolute():
         site = cfg.site.model_copy(update={"data_dir": (base_dir / cfg.site.data_dir).resolve()})
         cfg = cfg.model_copy(update={"site": site})
+    if base_dir is not None:
+        cfg = cfg.model_copy(update={"mqtt": _absolute_files(cfg.mqtt, base_dir)})
     return cfg
+
+
+def _absolute_files(mqtt: Mqtt, base_dir: Path) -> Mqtt:
+    """Key, certificate and password files named relative to the config file, like data_dir."""
+    names = ("password_file", "ca_file", "cert_file", "key_file", "command_key_file")
+    update = {
+        name: (base_dir / path).resolve()
+        for name in names
+        if (path := getattr(mqtt, name)) is not None and not path.is_absolute()
+    }
+    return mqtt.model_copy(update=update) if update else mqtt

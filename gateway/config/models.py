@@ -10,7 +10,7 @@ from datetime import date
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from gateway.config.common import Identifier, Strict
 from gateway.config.devices import Device, SimulatedDevice
@@ -161,7 +161,18 @@ class Mqtt(Strict):
     enabled: bool = Field(False, title="Enabled", description="Sync with the central server.")
     host: str = Field("localhost", title="Broker host", description="Host name or IP address.")
     port: int = Field(1883, ge=1, le=65535, title="Broker port", description="1883, or 8883 with TLS.")
-    topic_prefix: str = Field("estate", title="Topic prefix", description="Topics are PREFIX/SITE_ID/...")
+    topic_prefix: str = Field(
+        "estate",
+        pattern=r"^[A-Za-z0-9_-]+(/[A-Za-z0-9_-]+)*$",
+        title="Topic prefix",
+        description="Topics are PREFIX/SITE_ID/...; letters, digits, - and _, levels split by /.",
+    )
+    client_id: str | None = Field(
+        None,
+        pattern=r"^[A-Za-z0-9_-]{1,64}$",
+        title="Client id",
+        description="MQTT client id; gw-SITE_ID when not set. Must be unique on the broker.",
+    )
     username: str | None = Field(None, title="User name", description="Broker account, if any.")
     password_file: Path | None = Field(
         None,
@@ -171,6 +182,107 @@ class Mqtt(Strict):
     ca_file: Path | None = Field(None, title="CA file", description="Turns TLS on.")
     cert_file: Path | None = Field(None, title="Client certificate", description="For mutual TLS.")
     key_file: Path | None = Field(None, title="Client key", description="For mutual TLS.")
+    keepalive_s: int = Field(
+        30, ge=5, le=1200, title="Keep-alive", description="Seconds between pings when idle."
+    )
+    session_expiry_s: int = Field(
+        86400,
+        ge=0,
+        le=4294967295,
+        title="Session expiry",
+        description="How long the broker keeps downlink messages for this gateway while it is offline.",
+    )
+    inflight: int = Field(
+        100,
+        ge=1,
+        le=1000,
+        title="Messages in flight",
+        description="QoS 1 messages sent and not yet acknowledged (capped by the broker's own limit).",
+    )
+    max_message_bytes: int = Field(
+        262144,
+        ge=1024,
+        title="Largest upstream message",
+        description="A record larger than this (or than the broker accepts) is quarantined, not sent.",
+    )
+    reconnect_min_s: float = Field(
+        1.0, gt=0, le=60, title="First reconnect delay", description="Doubles after each failure."
+    )
+    reconnect_max_s: float = Field(
+        60.0, gt=0, le=3600, title="Longest reconnect delay", description="Cap of the doubling."
+    )
+    auth_retry_s: float = Field(
+        300.0,
+        gt=0,
+        le=86400,
+        title="Retry after refusal",
+        description="Wait after the broker refuses our credentials: no tight loop against a broker.",
+    )
+    health_interval_s: float = Field(
+        60.0, gt=0, le=3600, title="Health interval", description="Seconds between health reports."
+    )
+    command_key_file: Path | None = Field(
+        None,
+        title="Command key file",
+        description="Shared key that signs remote commands (DATA_DIR/command.key when not set); "
+        "without it remote commands are refused.",
+    )
+    command_max_age_s: int = Field(
+        300,
+        ge=10,
+        le=86400,
+        title="Command lifetime",
+        description="A command whose expiry is further than this from its issue time is refused.",
+    )
+    clock_skew_s: int = Field(
+        60, ge=0, le=3600, title="Clock skew", description="Tolerated clock difference with the centre."
+    )
+    gap_wait_s: float = Field(
+        30.0,
+        gt=0,
+        le=3600,
+        title="Gap wait",
+        description="How long an early delta waits for the missing one before a snapshot is asked for.",
+    )
+    resync_interval_s: float = Field(
+        300.0,
+        gt=0,
+        le=86400,
+        title="Resync interval",
+        description="While a snapshot is needed and none comes, ask again this often.",
+    )
+    apply_step_rows: int = Field(
+        400,
+        ge=10,
+        le=100000,
+        title="Rows in the first apply step",
+        description="A large snapshot is applied in short steps so the lanes never wait; later "
+        "steps are sized to take about 3 ms each.",
+    )
+    outbox_quota_mb: float = Field(
+        512.0,
+        gt=0,
+        title="Outbox quota",
+        description="Unsent records above this raise an alarm; records are never dropped.",
+    )
+    outbox_alarm_percent: int = Field(
+        80,
+        ge=1,
+        le=100,
+        title="Outbox alarm level",
+        description="Per cent of the quota at which the outbox alarm is raised.",
+    )
+    keep_sent_days: float = Field(
+        7.0, ge=0, title="Keep sent records", description="Days a sent outbox row is kept for audit."
+    )
+
+    @model_validator(mode="after")
+    def _password_needs_user(self) -> Mqtt:
+        if self.password_file is not None and self.username is None:
+            raise ValueError("password_file is set but username is not; set the broker user name")
+        if self.reconnect_max_s < self.reconnect_min_s:
+            raise ValueError("reconnect_max_s is less than reconnect_min_s")
+        return self
 
 
 class Http(Strict):

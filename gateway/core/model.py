@@ -35,6 +35,7 @@ class Reason(StrEnum):
     ANTI_PASSBACK = "anti_passback"
     CLOSED_MANAGEMENT = "closed_management"
     WRONG_LANE = "wrong_lane"
+    LANE_CLOSED = "lane_closed"
     STORAGE_FAILED = "storage_failed"
     PAYMENT_DUE = "payment_due"  # the barrier stays shut until the fee is paid
 

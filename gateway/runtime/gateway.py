@@ -38,6 +38,7 @@ from gateway.site import Site
 from gateway.store.alarms import clear_alarm, raise_alarm
 from gateway.store.audit import audit, transaction
 from gateway.store.database import DB_NAME, open_database
+from gateway.store.lanes import LANE_MODES, lane_modes, set_lane_mode
 from gateway.store.lookup import lookup
 from gateway.store.outbox import enqueue
 from gateway.store.patrol import record_tap
@@ -84,6 +85,8 @@ class Gateway:
         self.lane_io = LaneControl(self.devices, self.on_worker, self.now, set(self.site.lanes))
         self.snapshots = SnapshotWriter(self.data_dir) if self.devices.snapshot_quality else None
         self._pulse_seconds = {lane.id: lane.pulse_seconds for lane in cfg.lanes}
+        # Lanes a guard or the central server closed: nobody is admitted there until reopened.
+        self.lane_modes: dict[str, str] = lane_modes(self.conn)
         self.started_at = time.time()
         self.latencies_ms: deque[float] = deque(maxlen=10_000)
         self.decisions = 0
@@ -221,6 +224,36 @@ class Gateway:
         self.held.pop(lane, None)
         self.lane_io.barriers.held(lane, False, time.monotonic())
         self._drive(lane, "release", lambda relay: relay.release())
+
+    def set_lane_mode(self, lane: str, mode: str, actor: str, reason: str) -> None:
+        """normal; open (held open, as hold_lane); or closed: everyone at the lane is refused
+        (reason lane_closed) until it is set back to normal, across restarts too."""
+        if mode not in LANE_MODES:
+            raise Refused(
+                f"lane mode {mode!r} is not one of {list(LANE_MODES)}", fix="use normal, open or closed"
+            )
+        if mode == "open":
+            self.hold_lane(lane, actor, reason)
+            return
+        if lane in self.held:
+            self.release_lane(lane, actor, reason)
+        if mode == "normal" and self.lane_modes.get(lane) != "closed":
+            return
+        self._audit_lane(lane, actor, "close" if mode == "closed" else "reopen", reason)
+        at = self.now()
+
+        def write(conn: sqlite3.Connection) -> None:
+            with transaction(conn):
+                set_lane_mode(conn, lane, mode, at, actor)
+            if mode == "closed":
+                self.lane_modes[lane] = mode
+            else:
+                self.lane_modes.pop(lane, None)
+
+        if threading.current_thread() is self._worker:
+            write(self.conn)
+        else:
+            self.on_worker(write).result(timeout=10)
 
     def _audit_lane(self, lane: str, actor: str, action: str, reason: str) -> str:
         if lane not in self.site.lanes:
@@ -411,7 +444,11 @@ class Gateway:
             raise ValueError(f"unknown lane {p.lane!r}")
         facts = lookup(self.conn, p, lane, self.site.capacity)
         facts, before = self.parking.prepare(self.conn, p, lane, facts)  # the fee owed at an exit
-        ev = AccessEvent.of(p, facts, decide(p, facts, self.site.policy), snapshot=p.snapshot)
+        if self.lane_modes.get(p.lane) == "closed":  # closed by a guard or the central server
+            decision = Decision(Reason.LANE_CLOSED)
+        else:
+            decision = decide(p, facts, self.site.policy)
+        ev = AccessEvent.of(p, facts, decision, snapshot=p.snapshot)
         write_event(self.conn, ev, lane.direction, lane.type)
         self.parking.settle(self.conn, ev, lane, before)  # charge, payments, shared-slot handover
         return ev

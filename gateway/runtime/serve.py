@@ -7,6 +7,7 @@ import signal
 import socket
 import threading
 import time
+from typing import TYPE_CHECKING
 
 import uvicorn
 
@@ -15,6 +16,9 @@ from gateway.errors import GatewayError
 from gateway.runtime import systemd
 from gateway.runtime.gateway import Gateway
 from gateway.runtime.watch import AlarmWatch
+
+if TYPE_CHECKING:
+    from gateway.sync.service import SyncService
 
 log = logging.getLogger(__name__)
 
@@ -39,8 +43,9 @@ def serve(gw: Gateway, started: float, stop_after: float | None = None) -> None:
     http = gw.site.config.http
     check_port_free(http.listen, http.port)
     tls = {"ssl_certfile": str(http.tls_cert_file), "ssl_keyfile": str(http.tls_key_file)} if http.tls else {}
+    sync = sync_service(gw)
     config = uvicorn.Config(
-        create_app(gw),
+        create_app(gw, sync),
         host=http.listen,
         port=http.port,
         log_config=None,
@@ -52,6 +57,8 @@ def serve(gw: Gateway, started: float, stop_after: float | None = None) -> None:
     gw.start()
     watch = AlarmWatch(gw, gw.site.config.alarms)
     watch.start()
+    if sync is not None:
+        sync.start()
     threading.Thread(target=_announce, args=(gw, server, started), daemon=True).start()
     if stop_after is not None:
         threading.Timer(stop_after, lambda: setattr(server, "should_exit", True)).start()
@@ -63,8 +70,19 @@ def serve(gw: Gateway, started: float, stop_after: float | None = None) -> None:
         server.run()
     finally:
         systemd.notify("STOPPING=1")
+        if sync is not None:
+            sync.stop()
         watch.stop()
         gw.stop()
+
+
+def sync_service(gw: Gateway) -> SyncService | None:
+    """The link with the central server when [mqtt] enabled; the lanes never wait for it."""
+    if not gw.site.config.mqtt.enabled:
+        return None
+    from gateway.sync.service import SyncService
+
+    return SyncService(gw)
 
 
 def _announce(gw: Gateway, server: uvicorn.Server, started: float) -> None:

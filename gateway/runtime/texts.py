@@ -22,6 +22,7 @@ REASONS: dict[str, tuple[str, str]] = {
     "anti_passback": ("重复进入", "already inside (anti-passback)"),
     "closed_management": ("封闭管理期间 禁止入内", "closed management in force"),
     "wrong_lane": ("通道不符", "wrong lane"),
+    "lane_closed": ("通道已关闭", "lane closed"),
     "storage_failed": ("系统故障 请联系保安", "storage failure: call the guard"),
     "payment_due": ("请缴费", "payment due"),
 }

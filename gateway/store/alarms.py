@@ -15,12 +15,18 @@ from gateway.timefmt import to_db
 def raise_alarm(conn: sqlite3.Connection, kind: str, source: str, message: str, at: datetime) -> bool:
     """True if this raised a new alarm; an alarm already open for the kind and source stays one."""
     with transaction(conn):
-        cur = conn.execute(
-            "INSERT OR IGNORE INTO alarms (kind, source, message, raised_at) VALUES (?, ?, ?, ?)",
-            (kind, source, message, to_db(at)),
-        )
-        if cur.rowcount:
-            _upstream(conn, "raised", kind, source, at, message)
+        raised = write_alarm(conn, kind, source, message, at)
+    return raised
+
+
+def write_alarm(conn: sqlite3.Connection, kind: str, source: str, message: str, at: datetime) -> bool:
+    """raise_alarm inside a transaction the caller owns (the MQTT link's quarantine does)."""
+    cur = conn.execute(
+        "INSERT OR IGNORE INTO alarms (kind, source, message, raised_at) VALUES (?, ?, ?, ?)",
+        (kind, source, message, to_db(at)),
+    )
+    if cur.rowcount:
+        _upstream(conn, "raised", kind, source, at, message)
     return bool(cur.rowcount)
 
 

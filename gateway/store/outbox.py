@@ -28,3 +28,61 @@ def enqueue(
         (event_id, topic, json.dumps(body, ensure_ascii=False), to_db(at)),
     )
     return event_id
+
+
+_PENDING = """
+SELECT seq, event_id, topic, payload FROM outbox
+WHERE sent_at IS NULL AND quarantined IS NULL AND seq > ? ORDER BY seq LIMIT ?
+"""
+
+
+def pending(conn: sqlite3.Connection, after_seq: int, limit: int) -> list[tuple[int, str, str, str]]:
+    """Unsent rows after `after_seq`, oldest first: (seq, event_id, type, payload)."""
+    return conn.execute(_PENDING, (after_seq, limit)).fetchall()
+
+
+def mark_sent(conn: sqlite3.Connection, sent: list[tuple[int, int]], at: datetime) -> None:
+    """Rows the broker acknowledged: (seq, attempts). The caller owns the transaction."""
+    when = to_db(at)
+    conn.executemany(
+        "UPDATE outbox SET sent_at = ?, attempts = attempts + ? WHERE seq = ? AND sent_at IS NULL",
+        ((when, attempts, seq) for seq, attempts in sent),
+    )
+
+
+def quarantine(conn: sqlite3.Connection, seq: int, reason: str, at: datetime) -> tuple[str, str] | None:
+    """Set a row aside with its reason so it no longer holds up the rows behind it.
+
+    Returns (event_id, type) of the row, or None if it was already sent or set aside.
+    """
+    row = conn.execute(
+        "SELECT event_id, topic FROM outbox WHERE seq = ? AND sent_at IS NULL AND quarantined IS NULL",
+        (seq,),
+    ).fetchone()
+    if row is None:
+        return None
+    conn.execute(
+        "UPDATE outbox SET quarantined = ?, quarantined_at = ?, attempts = attempts + 1 WHERE seq = ?",
+        (reason, to_db(at), seq),
+    )
+    return row[0], row[1]
+
+
+def backlog(conn: sqlite3.Connection) -> dict[str, Any]:
+    """What waits to go upstream: counts, bytes and the oldest unsent record's time."""
+    count, size, oldest = conn.execute(
+        "SELECT count(*), coalesce(sum(length(payload)), 0), min(created_at) FROM outbox "
+        "WHERE sent_at IS NULL AND quarantined IS NULL"
+    ).fetchone()
+    quarantined = conn.execute("SELECT count(*) FROM outbox WHERE quarantined IS NOT NULL").fetchone()[0]
+    return {"pending": count, "pending_bytes": size, "oldest_pending_at": oldest, "quarantined": quarantined}
+
+
+def prune_sent(conn: sqlite3.Connection, before: datetime, limit: int = 2000) -> int:
+    """Delete up to `limit` rows sent before `before` (kept that long for audit)."""
+    cur = conn.execute(
+        "DELETE FROM outbox WHERE seq IN (SELECT seq FROM outbox WHERE sent_at IS NOT NULL "
+        "AND sent_at < ? ORDER BY seq LIMIT ?)",
+        (to_db(before), limit),
+    )
+    return cur.rowcount

@@ -331,6 +331,45 @@ MIGRATIONS: list[str] = [
         SELECT RAISE(ABORT, 'patrol_taps is append-only');
     END;
     """,
+    # MQTT sync (issue 4): applied directory version, command nonces, lane modes, central refs
+    """
+    -- One row: the directory version the central server's snapshots and deltas have brought us to.
+    -- While a large snapshot is applied in steps, applying_* says how many of its rows are in, so
+    -- that a restart finishes it (roll forward) from the staged copy instead of leaving half of it.
+    CREATE TABLE sync_state (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        applied_version INTEGER NOT NULL DEFAULT 0,
+        applied_at TEXT,
+        applying_version INTEGER,
+        applying_done INTEGER NOT NULL DEFAULT 0,
+        applying_total INTEGER NOT NULL DEFAULT 0
+    );
+    INSERT INTO sync_state (id) VALUES (1);
+
+    -- Ids of remote commands already seen, kept until they expire: a replayed command is refused.
+    CREATE TABLE command_nonces (
+        id TEXT PRIMARY KEY,
+        expires_at TEXT NOT NULL
+    ) WITHOUT ROWID;
+    CREATE INDEX command_nonces_expiry ON command_nonces(expires_at);
+
+    -- A lane set open (barrier held up) or closed (nobody admitted) by a guard or the central server.
+    CREATE TABLE lane_modes (
+        lane TEXT PRIMARY KEY,
+        mode TEXT NOT NULL CHECK (mode IN ('normal', 'open', 'closed')),
+        set_at TEXT NOT NULL,
+        set_by TEXT NOT NULL
+    ) WITHOUT ROWID;
+
+    -- Passes pushed by the central server carry its reference; passes made at the booth have none.
+    ALTER TABLE passes ADD COLUMN ref TEXT;
+    CREATE UNIQUE INDEX passes_ref ON passes(ref) WHERE ref IS NOT NULL;
+    -- Deleting residents in bulk checks slots.resident_id (ON DELETE SET NULL): index it.
+    CREATE INDEX slots_resident ON slots(resident_id);
+
+    ALTER TABLE outbox ADD COLUMN quarantined_at TEXT;
+    CREATE INDEX outbox_quarantined ON outbox(seq) WHERE quarantined IS NOT NULL;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

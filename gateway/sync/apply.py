@@ -1,0 +1,308 @@
+"""Applying a staged snapshot or delta to the live tables, on the decision worker, in SQL only.
+
+The staging file is attached for the length of one step and detached after it: a BEGIN IMMEDIATE
+on a connection with an attached database takes that database's write lock too, and decisions
+must never wait on the staging file.
+
+A delta is applied in one transaction. A snapshot is applied in steps of a few hundred rows, each
+its own short transaction, so that a decision never waits longer than one step. sync_state records
+how many rows are in, in the same transaction as the step: a restart carries on from there (roll
+forward), and applied_version changes only with the last step. While the steps run, a lane sees
+each entry either as it was or as the snapshot has it; never a half-written entry, and never a
+snapshot left half applied.
+
+Upserts leave a row alone when nothing in it changed, so a daily full resync writes only what moved.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+
+from gateway.store.audit import audit
+from gateway.store.outbox import enqueue
+from gateway.timefmt import to_db
+
+R = "n >= :lo AND n < :hi"
+
+_RESIDENT_COLS = "building, unit, room, name, valid_from, valid_to, blocked"
+_RESIDENTS = [
+    f"""INSERT INTO residents (ref, {_RESIDENT_COLS}, phone_masked, phone_hash)
+    SELECT ref, {_RESIDENT_COLS}, phone_masked, phone_hash FROM staging.s_residents
+    WHERE {R} AND phone_given = 1
+    ON CONFLICT (ref) DO UPDATE SET building = excluded.building, unit = excluded.unit,
+        room = excluded.room, name = excluded.name, valid_from = excluded.valid_from,
+        valid_to = excluded.valid_to, blocked = excluded.blocked,
+        phone_masked = excluded.phone_masked, phone_hash = excluded.phone_hash
+    WHERE (residents.building, residents.unit, residents.room, residents.name,
+           residents.phone_masked, residents.phone_hash, residents.blocked)
+          IS NOT (excluded.building, excluded.unit, excluded.room, excluded.name,
+                  excluded.phone_masked, excluded.phone_hash, excluded.blocked)
+       OR residents.valid_from IS NOT excluded.valid_from
+       OR residents.valid_to IS NOT excluded.valid_to""",
+    # Without a phone in the entry the phone already stored stays (as with a CSV import).
+    f"""INSERT INTO residents (ref, {_RESIDENT_COLS})
+    SELECT ref, {_RESIDENT_COLS} FROM staging.s_residents WHERE {R} AND phone_given = 0
+    ON CONFLICT (ref) DO UPDATE SET building = excluded.building, unit = excluded.unit,
+        room = excluded.room, name = excluded.name, valid_from = excluded.valid_from,
+        valid_to = excluded.valid_to, blocked = excluded.blocked
+    WHERE (residents.building, residents.unit, residents.room, residents.name, residents.blocked)
+          IS NOT (excluded.building, excluded.unit, excluded.room, excluded.name, excluded.blocked)
+       OR residents.valid_from IS NOT excluded.valid_from
+       OR residents.valid_to IS NOT excluded.valid_to""",
+]
+_CREDENTIAL_UPSERT = """
+    ON CONFLICT (kind, value) DO UPDATE SET resident_id = excluded.resident_id,
+        pass_id = excluded.pass_id, vehicle_id = excluded.vehicle_id,
+        valid_from = excluded.valid_from, valid_to = excluded.valid_to, hours = excluded.hours,
+        blocked = excluded.blocked
+    WHERE credentials.resident_id IS NOT excluded.resident_id
+       OR credentials.pass_id IS NOT excluded.pass_id
+       OR credentials.vehicle_id IS NOT excluded.vehicle_id
+       OR credentials.valid_from IS NOT excluded.valid_from
+       OR credentials.valid_to IS NOT excluded.valid_to
+       OR credentials.hours IS NOT excluded.hours OR credentials.blocked IS NOT excluded.blocked"""
+_VEHICLES = [
+    f"""INSERT INTO vehicles (plate, class, resident_id, monthly_until)
+    SELECT s.plate, s.class, r.id, s.monthly_until
+    FROM staging.s_vehicles s JOIN residents r ON r.ref = s.resident_ref WHERE s.{R}
+    ON CONFLICT (plate) DO UPDATE SET class = excluded.class, resident_id = excluded.resident_id,
+        monthly_until = excluded.monthly_until
+    WHERE vehicles.class IS NOT excluded.class OR vehicles.resident_id IS NOT excluded.resident_id
+       OR vehicles.monthly_until IS NOT excluded.monthly_until""",
+    f"""INSERT INTO credentials (kind, value, resident_id, pass_id, vehicle_id, valid_from,
+                                valid_to,                                 hours, blocked)
+    SELECT 'plate', s.plate, v.resident_id, NULL, v.id, s.valid_from, s.valid_to, '', s.blocked
+    FROM staging.s_vehicles s JOIN vehicles v ON v.plate = s.plate WHERE s.{R}
+    {_CREDENTIAL_UPSERT}""",
+]
+_CARDS = [
+    f"""INSERT INTO credentials (kind, value, resident_id, pass_id, vehicle_id, valid_from,
+                                valid_to,                                 hours, blocked)
+    SELECT 'card', s.card, r.id, NULL, v.id, s.valid_from, s.valid_to, s.hours, s.blocked
+    FROM staging.s_cards s JOIN residents r ON r.ref = s.resident_ref
+    LEFT JOIN vehicles v ON v.plate = s.plate WHERE s.{R}
+    {_CREDENTIAL_UPSERT}""",
+]
+_SLOTS = [
+    f"""INSERT INTO slots (zone, number, resident_id)
+    SELECT s.zone, s.number, r.id
+    FROM staging.s_slots s LEFT JOIN residents r ON r.ref = s.resident_ref
+    WHERE s.{R}
+    ON CONFLICT (zone, number) DO UPDATE SET resident_id = excluded.resident_id
+    WHERE slots.resident_id IS NOT excluded.resident_id""",
+    f"""DELETE FROM slot_vehicles WHERE slot_id IN (
+        SELECT sl.id FROM staging.s_slots s
+        JOIN slots sl ON sl.zone = s.zone AND sl.number = s.number
+        WHERE s.{R})""",
+    f"""INSERT OR IGNORE INTO slot_vehicles (slot_id, vehicle_id)
+    SELECT sl.id, v.id FROM staging.s_slots s
+    JOIN staging.s_slot_plates p ON p.slot_n = s.n
+    JOIN slots sl ON sl.zone = s.zone AND sl.number = s.number
+    JOIN vehicles v ON v.plate = p.plate WHERE s.{R}""",
+]
+_PASS_COLS = (
+    "kind, name, phone_masked, phone_hash, id_masked, id_hash, host_building, host_unit, "
+    "company, destination, reason, passengers, plate, valid_from, valid_to, hours, "
+    "registered_fields, blocked"
+)
+_PASSES = [
+    f"""INSERT INTO passes (ref, {_PASS_COLS}, created_at, created_by)
+    SELECT ref, {_PASS_COLS}, :now, 'central' FROM staging.s_passes WHERE {R}
+    ON CONFLICT (ref) WHERE ref IS NOT NULL DO UPDATE SET
+        {", ".join(f"{c} = excluded.{c}" for c in _PASS_COLS.split(", "))}""",
+    f"""DELETE FROM credentials WHERE pass_id IN (
+        SELECT p.id FROM staging.s_passes s JOIN passes p ON p.ref = s.ref WHERE s.{R})""",
+    f"""INSERT INTO credentials (kind, value, resident_id, pass_id, vehicle_id, valid_from,
+                                valid_to,                                 hours, blocked)
+    SELECT c.kind, c.value, NULL, p.id, NULL, NULL, NULL, '', 0
+    FROM staging.s_passes s JOIN staging.s_pass_credentials c ON c.pass_n = s.n
+    JOIN passes p ON p.ref = s.ref WHERE s.{R}
+    {_CREDENTIAL_UPSERT}""",
+]
+_D = f"SELECT k1 FROM staging.s_deletes WHERE {R} AND kind = "
+_DELETES = [
+    f"DELETE FROM passes WHERE ref IN ({_D}'pass')",
+    f"""DELETE FROM slots WHERE id IN (
+        SELECT sl.id FROM staging.s_deletes d JOIN slots sl ON sl.zone = d.k1 AND sl.number = d.k2
+        WHERE d.{R} AND d.kind = 'slot')""",
+    f"DELETE FROM credentials WHERE kind = 'card' AND value IN ({_D}'card')",
+    f"DELETE FROM credentials WHERE kind = 'plate' AND pass_id IS NULL AND value IN ({_D}'vehicle')",
+    f"DELETE FROM vehicles WHERE plate IN ({_D}'vehicle')",
+    f"DELETE FROM residents WHERE ref IN ({_D}'resident')",
+]
+# Table in the staging file -> the statements that copy a range of its rows in. In this order:
+# who a row points at is always there before it.
+PHASES: list[tuple[str, str, list[str]]] = [
+    ("residents", "s_residents", _RESIDENTS),
+    ("vehicles", "s_vehicles", _VEHICLES),
+    ("cards", "s_cards", _CARDS),
+    ("slots", "s_slots", _SLOTS),
+    ("passes", "s_passes", _PASSES),
+    ("deletes", "s_deletes", _DELETES),
+]
+
+
+class StaleApply(Exception):
+    """The store is not at the version this apply expects (already applied, or moved on)."""
+
+
+def total_rows(counts: dict[str, int]) -> int:
+    return sum(counts.get(name, 0) for name, _, _ in PHASES)
+
+
+def _span(counts: dict[str, int], done: int, rows: int) -> tuple[int, int, int]:
+    """(phase, lo, hi): the next at most `rows` rows from position `done`, within one phase."""
+    start = 0
+    for i, (name, _, _) in enumerate(PHASES):
+        n = counts.get(name, 0)
+        if done < start + n:
+            lo = done - start
+            return i, lo, min(n, lo + rows)
+        start += n
+    return len(PHASES), 0, 0
+
+
+def run_rows(conn: sqlite3.Connection, phase: int, lo: int, hi: int, now: datetime) -> None:
+    """Copy rows lo..hi of one phase in, inside the caller's transaction (staging attached)."""
+    params = {"lo": lo, "hi": hi, "now": to_db(now)}
+    for sql in PHASES[phase][2]:
+        conn.execute(sql, params)
+
+
+class Attached:
+    """The staging file attached to the worker's connection for one step, never longer."""
+
+    def __init__(self, conn: sqlite3.Connection, staging: Path):
+        self.conn = conn
+        self.staging = staging
+
+    def __enter__(self) -> sqlite3.Connection:
+        self.conn.execute("ATTACH DATABASE ? AS staging", (str(self.staging),))
+        return self.conn
+
+    def __exit__(self, *exc: object) -> None:
+        self.conn.execute("DETACH DATABASE staging")
+
+
+def apply_delta(
+    conn: sqlite3.Connection,
+    staging: Path,
+    version: int,
+    base: int,
+    counts: dict[str, int],
+    now: datetime,
+) -> None:
+    """All of the delta in one transaction, only if the store is exactly at `base`."""
+    with Attached(conn, staging):
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            applied = conn.execute("SELECT applied_version, applying_version FROM sync_state").fetchone()
+            if applied != (base, None):
+                raise StaleApply(f"delta {version} is based on {base}, the store is at {applied[0]}")
+            for phase, (name, _, _) in enumerate(PHASES):
+                if counts.get(name):
+                    run_rows(conn, phase, 0, counts[name], now)
+            _finish(conn, "delta", version, counts, now)
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+
+
+def apply_snapshot_steps(
+    conn: sqlite3.Connection,
+    staging: Path,
+    version: int,
+    counts: dict[str, int],
+    done: int,
+    rows: int,
+    now: datetime,
+    more: Callable[[], bool],
+    size: Callable[[int, float], int],
+) -> tuple[int, int, list[float]]:
+    """Steps of a snapshot from position `done`, each its own short transaction, for as long as
+    `more()` says nothing waits for the worker. Returns (position, rows for the next step, the
+    milliseconds each step took); `size(rows, ms)` sizes each next step.
+
+    The staging file stays attached for this one call (nothing else writes it meanwhile).
+    """
+    steps: list[float] = []
+    with Attached(conn, staging):
+        level = int(conn.execute("PRAGMA synchronous").fetchone()[0])
+        try:
+            while True:
+                began = time.perf_counter()
+                done = _step(conn, version, counts, done, rows, now, level)
+                took = (time.perf_counter() - began) * 1000
+                steps.append(took)
+                rows = size(rows, took)
+                if done >= total_rows(counts) or not more():
+                    return done, rows, steps
+        finally:
+            conn.execute(f"PRAGMA synchronous={level}")
+
+
+def _step(
+    conn: sqlite3.Connection,
+    version: int,
+    counts: dict[str, int],
+    done: int,
+    rows: int,
+    now: datetime,
+    level: int,
+) -> int:
+    """The next `rows` rows from position `done`, with the progress marker, in one transaction.
+
+    Steps before the last commit without waiting for the disk (synchronous=NORMAL): WAL keeps
+    each one whole, and a power cut loses at most the last steps together with their marker, so
+    a restart redoes them. The last step, which says the version is in, waits for the disk.
+    """
+    total = total_rows(counts)
+    phase, lo, hi = _span(counts, done, rows)
+    new_done = done + (hi - lo)
+    last = new_done >= total
+    conn.execute(f"PRAGMA synchronous={level if last else 1}")
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        applied, applying, at = conn.execute(
+            "SELECT applied_version, applying_version, applying_done FROM sync_state"
+        ).fetchone()
+        if done == 0:  # a newer snapshot supersedes one left unfinished
+            if applied >= version:
+                raise StaleApply(f"snapshot {version}: the store is already at {applied}")
+        elif applying != version or at != done:
+            raise StaleApply(f"snapshot {version} at row {done}: the store says {applying} at row {at}")
+        if hi > lo:
+            run_rows(conn, phase, lo, hi, now)
+        if last:
+            _finish(conn, "snapshot", version, counts, now)
+        else:
+            conn.execute(
+                "UPDATE sync_state SET applying_version = ?, applying_done = ?, applying_total = ?",
+                (version, new_done, total),
+            )
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    return new_done
+
+
+def _finish(conn: sqlite3.Connection, kind: str, version: int, counts: dict[str, int], now: datetime) -> None:
+    conn.execute(
+        "UPDATE sync_state SET applied_version = ?, applied_at = ?, applying_version = NULL, "
+        "applying_done = 0, applying_total = 0",
+        (version, to_db(now)),
+    )
+    audit(conn, now, "central", f"sync.apply_{kind}", str(version), json.dumps(counts))
+    enqueue(
+        conn,
+        "sync_applied",
+        {"at": now.isoformat(), "kind": kind, "version": version, "counts": counts},
+        now,
+    )

@@ -1,0 +1,226 @@
+"""The paho boundary: one MQTT 5 connection, its callbacks turned into typed events.
+
+Each connection attempt uses a fresh paho client. paho keeps unacknowledged QoS 1 messages in memory
+and resends them after a reconnect; the outbox already does that durably, so a fresh client per
+connection keeps one source of truth and lets the uplink decide what goes out, in which order.
+"""
+
+from __future__ import annotations
+
+import logging
+import ssl
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import paho.mqtt.client as paho
+from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
+
+from gateway.sync.errors import (
+    BrokerRefused,
+    BrokerUnreachable,
+    LinkError,
+    TlsFailed,
+    connack_error,
+)
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    host: str
+    port: int
+    client_id: str
+    username: str | None = None
+    password: str | None = None
+    ca_file: Path | None = None
+    cert_file: Path | None = None
+    key_file: Path | None = None
+    keepalive: int = 30
+    session_expiry: int = 0
+    clean_start: bool = False
+    inflight: int = 100
+    will: tuple[str, bytes] | None = None  # retained, QoS 1
+    manual_ack: bool = False
+    connect_timeout: float = 5.0
+
+    @property
+    def broker(self) -> str:
+        return f"{'mqtts' if self.ca_file else 'mqtt'}://{self.host}:{self.port}"
+
+
+@dataclass(frozen=True, slots=True)
+class Connected:
+    session_present: bool
+    receive_maximum: int  # the broker's limit on QoS 1 messages in flight from us
+    max_packet_size: int | None  # the largest packet the broker accepts, if it says
+
+
+@dataclass(frozen=True, slots=True)
+class Refused:
+    error: BrokerRefused
+
+
+@dataclass(frozen=True, slots=True)
+class Lost:
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Acked:
+    mid: int
+    code: int  # PUBACK reason code: below 0x80 accepted, from 0x80 refused
+
+    @property
+    def refused(self) -> bool:
+        return self.code >= 0x80
+
+
+@dataclass(frozen=True, slots=True)
+class Received:
+    topic: str
+    payload: bytes
+    qos: int
+    retain: bool
+    mid: int
+
+
+@dataclass(frozen=True, slots=True)
+class Subscribed:
+    mid: int
+
+
+LinkEvent = Connected | Refused | Lost | Acked | Received | Subscribed
+Sink = Callable[[Any], None]
+
+
+class Connection:
+    """One connection to the broker. Events go to `sink` from paho's network thread."""
+
+    def __init__(self, settings: Settings, sink: Sink):
+        self.settings = settings
+        self._sink = sink
+        client = paho.Client(
+            CallbackAPIVersion.VERSION2,
+            client_id=settings.client_id,
+            protocol=paho.MQTTv5,
+            reconnect_on_failure=False,
+            manual_ack=settings.manual_ack,
+        )
+        client.connect_timeout = settings.connect_timeout
+        client.enable_logger(logging.getLogger("paho"))
+        client.max_inflight_messages_set(settings.inflight)
+        if settings.username is not None:
+            client.username_pw_set(settings.username, settings.password)
+        if settings.ca_file is not None:
+            client.tls_set(
+                ca_certs=str(settings.ca_file),
+                certfile=str(settings.cert_file) if settings.cert_file else None,
+                keyfile=str(settings.key_file) if settings.key_file else None,
+                cert_reqs=ssl.CERT_REQUIRED,
+            )
+        if settings.will is not None:
+            client.will_set(settings.will[0], settings.will[1], qos=1, retain=True)
+        client.on_connect = self._on_connect
+        client.on_disconnect = self._on_disconnect
+        client.on_publish = self._on_publish
+        client.on_message = self._on_message
+        client.on_subscribe = self._on_subscribe
+        self._client = client
+        self._connected = False
+        self._refused = False
+
+    def open(self) -> None:
+        """Connect (TCP, TLS, CONNECT); the broker's answer comes as Connected or Refused."""
+        props = Properties(PacketTypes.CONNECT)
+        props.SessionExpiryInterval = self.settings.session_expiry
+        s = self.settings
+        try:
+            self._client.connect(s.host, s.port, s.keepalive, clean_start=s.clean_start, properties=props)
+        except (ssl.SSLError, ssl.CertificateError) as exc:
+            raise TlsFailed(
+                f"TLS with {s.broker} failed: {exc}",
+                fix="check ca_file (the CA that signed the broker's certificate), that the "
+                "broker's "
+                "certificate names the host in [mqtt] host, and the client certificate and key",
+            ) from exc
+        except (TimeoutError, OSError) as exc:
+            raise BrokerUnreachable(
+                f"cannot connect to {s.broker}: {exc}",
+                fix="check [mqtt] host and port and that the broker runs; the gateway keeps "
+                "every record and retries",
+            ) from exc
+        self._client.loop_start()
+
+    def publish(self, topic: str, payload: bytes, qos: int = 1, retain: bool = False) -> int:
+        info = self._client.publish(topic, payload, qos=qos, retain=retain)
+        if info.rc != MQTTErrorCode.MQTT_ERR_SUCCESS:
+            raise LinkError(f"publish on {topic} not sent: {paho.error_string(info.rc)}")
+        return int(info.mid)
+
+    def subscribe(self, topics: list[str], qos: int = 1) -> None:
+        result, _ = self._client.subscribe([(t, qos) for t in topics])
+        if result != MQTTErrorCode.MQTT_ERR_SUCCESS:
+            raise LinkError(f"subscribe failed: {paho.error_string(result)}")
+
+    def ack(self, mid: int, qos: int) -> None:
+        """Acknowledge a received message (manual_ack): only once it is stored."""
+        self._client.ack(mid, qos)
+
+    def close(self, last: tuple[str, bytes] | None = None) -> None:
+        """Disconnect cleanly (no last will), after `last` (retained) if still connected."""
+        if self._connected and last is not None:
+            try:
+                info = self._client.publish(last[0], last[1], qos=1, retain=True)
+                info.wait_for_publish(timeout=2.0)
+            except (RuntimeError, ValueError) as exc:
+                log.debug("last message not sent: %s", exc)
+        self._client.disconnect()
+        self._client.loop_stop()
+
+    # paho callbacks, on paho's network thread: translate and hand over, nothing else.
+
+    def _on_connect(
+        self, client: paho.Client, userdata: Any, flags: Any, reason: Any, properties: Any
+    ) -> None:
+        if reason.is_failure:
+            self._refused = True
+            self._sink(Refused(connack_error(int(reason.value), self.settings.broker)))
+            return
+        self._connected = True
+        receive_maximum = getattr(properties, "ReceiveMaximum", 65535) if properties else 65535
+        max_packet = getattr(properties, "MaximumPacketSize", None) if properties else None
+        self._sink(Connected(bool(flags.session_present), int(receive_maximum), max_packet))
+
+    def _on_disconnect(
+        self, client: paho.Client, userdata: Any, flags: Any, reason: Any, properties: Any
+    ) -> None:
+        was = self._connected
+        self._connected = False
+        if self._refused:
+            return  # already reported as Refused
+        text = str(reason) if reason is not None else "connection lost"
+        self._sink(Lost(text if was else f"connection closed before the broker answered: {text}"))
+
+    def _on_publish(self, client: paho.Client, userdata: Any, mid: int, reason: Any, properties: Any) -> None:
+        self._sink(Acked(mid, int(reason.value) if reason is not None else 0))
+
+    def _on_message(self, client: paho.Client, userdata: Any, message: paho.MQTTMessage) -> None:
+        self._sink(
+            Received(
+                message.topic,
+                bytes(message.payload),
+                message.qos,
+                bool(message.retain),
+                message.mid,
+            )
+        )
+
+    def _on_subscribe(
+        self, client: paho.Client, userdata: Any, mid: int, reasons: Any, properties: Any
+    ) -> None:
+        self._sink(Subscribed(mid))

@@ -1,0 +1,281 @@
+"""Remote commands: signed by the central server with the gateway's own key, used once, audited.
+
+A command is a JSON object signed with HMAC-SHA256 over its canonical form (sorted keys, no spaces,
+UTF-8) without the "sig" field. It names the site it is for, an id used once, and a short life
+(issued_at .. expires_at): a captured command cannot be replayed, here or at another gateway.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+import sqlite3
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from gateway.errors import GatewayError, NotFound, Refused
+from gateway.runtime.gateway import Gateway
+from gateway.store.audit import audit as write_audit
+from gateway.store.outbox import enqueue
+from gateway.timefmt import to_db
+
+log = logging.getLogger(__name__)
+
+COMMANDS: dict[str, tuple[set[str], set[str]]] = {  # name: (required args, optional args)
+    "open_lane": ({"lane"}, {"reason"}),
+    "set_lane_mode": ({"lane", "mode"}, {"reason"}),
+    "resync": (set(), {"reason"}),
+}
+MIN_KEY_CHARS = 16
+
+
+class CommandRefused(Exception):
+    def __init__(self, code: str, message: str, command_id: str | None = None, name: str | None = None):
+        self.code = code
+        self.message = message
+        self.command_id = command_id
+        self.name = name
+        super().__init__(f"{code}: {message}")
+
+
+@dataclass(frozen=True, slots=True)
+class Command:
+    id: str
+    name: str
+    args: dict[str, str]
+    actor: str
+    issued_at: datetime
+    expires_at: datetime
+
+
+def canonical(body: dict[str, Any]) -> bytes:
+    unsigned = {k: v for k, v in body.items() if k != "sig"}
+    return json.dumps(unsigned, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def sign(body: dict[str, Any], key: bytes) -> dict[str, Any]:
+    """The body with its "sig": what the central server does before publishing a command."""
+    return {**body, "sig": hmac.new(key, canonical(body), hashlib.sha256).hexdigest()}
+
+
+def verify(data: bytes, key: bytes | None, site: str, now: datetime, max_age_s: int, skew_s: int) -> Command:
+    """The command, if it is well formed, signed with our key, for this site and alive now."""
+    try:
+        body = json.loads(data)
+    except (ValueError, UnicodeDecodeError):
+        raise CommandRefused("malformed", "not JSON") from None
+    if not isinstance(body, dict):
+        raise CommandRefused("malformed", "not a JSON object")
+    cid = body.get("id") if isinstance(body.get("id"), str) else None
+    name = body.get("name") if isinstance(body.get("name"), str) else None
+
+    def refuse(code: str, message: str) -> CommandRefused:
+        return CommandRefused(code, message, cid, name)
+
+    if body.get("v") != 1 or body.get("type") != "command":
+        raise refuse("malformed", "expected v=1 and type=command")
+    if cid is None or not 8 <= len(cid) <= 64:
+        raise refuse("malformed", "id must be text of 8 to 64 characters")
+    sig = body.get("sig")
+    if not isinstance(sig, str) or not sig:
+        raise refuse("unsigned", "the command carries no signature")
+    if key is None:
+        raise refuse("no_key", "this gateway has no command key; it accepts no remote command")
+    expected = hmac.new(key, canonical(body), hashlib.sha256).hexdigest()
+    if not hmac.compare_digest(expected, sig.lower()):
+        raise refuse("bad_signature", "the signature does not match this gateway's key")
+    # Signed by the holder of our key from here on; still check that it is for us and for now.
+    if body.get("site") != site:
+        raise refuse("wrong_site", f"the command is for site {body.get('site')!r}, this is {site!r}")
+    issued, expires = _time(body, "issued_at", refuse), _time(body, "expires_at", refuse)
+    if expires <= issued or expires - issued > timedelta(seconds=max_age_s):
+        raise refuse("bad_lifetime", f"a command lives more than 0 and at most {max_age_s} s")
+    skew = timedelta(seconds=skew_s)
+    if issued > now + skew:
+        raise refuse("not_yet_valid", f"issued at {issued.isoformat()}, in the future")
+    if now > expires + skew:
+        raise refuse("expired", f"expired at {expires.isoformat()}")
+    if name not in COMMANDS:
+        raise refuse("unknown_command", f"{name!r} is not one of {sorted(COMMANDS)}")
+    args = body.get("args", {})
+    required, optional = COMMANDS[name]
+    if not isinstance(args, dict) or not all(isinstance(v, str) for v in args.values()):
+        raise refuse("bad_args", "args must be an object of text values")
+    if not required <= set(args) <= required | optional:
+        raise refuse("bad_args", f"{name} takes {sorted(required)} and optionally {sorted(optional)}")
+    actor = body.get("actor") if isinstance(body.get("actor"), str) else "central"
+    return Command(cid, name, args, f"central:{actor}"[:80], issued, expires)
+
+
+def _time(body: dict[str, Any], name: str, refuse: Any) -> datetime:
+    try:
+        value = datetime.fromisoformat(body[name])
+    except (KeyError, TypeError, ValueError):
+        raise refuse("malformed", f"{name} is not an ISO 8601 time") from None
+    if value.tzinfo is None:
+        raise refuse("malformed", f"{name} has no time zone")
+    return value
+
+
+def read_key(path: Path) -> bytes | None:
+    try:
+        text = path.read_text(encoding="utf-8").strip()
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        log.error("cannot read the command key %s: %s", path, exc.strerror)
+        return None
+    if len(text) < MIN_KEY_CHARS:
+        log.error(
+            "the command key in %s is shorter than %d characters; remote commands are refused "
+            "fix: put a long random key there, e.g. head -c 32 /dev/urandom | base64",
+            path,
+            MIN_KEY_CHARS,
+        )
+        return None
+    return text.encode()
+
+
+class Commands:
+    """Verifies and runs remote commands one at a time, off the link and directory threads."""
+
+    def __init__(self, gw: Gateway, resync: Any):
+        self.gw = gw
+        self.cfg = gw.site.config.mqtt
+        self.key_path = self.cfg.command_key_file or gw.data_dir / "command.key"
+        self._resync = resync  # reason -> None
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="commands")
+        self.accepted = 0
+        self.refused = 0
+        if read_key(self.key_path) is None:
+            log.warning("no command key at %s: remote commands will be refused", self.key_path)
+
+    def receive(self, payload: bytes) -> None:
+        self._pool.submit(self._handle, payload)
+
+    def stop(self) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=False)
+
+    def _handle(self, payload: bytes) -> None:
+        try:
+            self.run(payload)
+        except Exception:
+            log.exception("command not handled")
+
+    def run(self, payload: bytes) -> dict[str, Any]:
+        """Verify, record, do, reply; returns the reply."""
+        now = self.gw.now()
+        try:
+            cmd = verify(
+                payload,
+                read_key(self.key_path),
+                self.gw.site.config.site.id,
+                now,
+                self.cfg.command_max_age_s,
+                self.cfg.clock_skew_s,
+            )
+            replayed = self.gw.on_worker(lambda conn: self._accept(conn, cmd, now)).result()
+            if replayed is not None:
+                raise replayed
+        except CommandRefused as exc:
+            self.refused += 1
+            log.warning(
+                "remote command refused id=%s name=%s code=%s: %s",
+                exc.command_id,
+                exc.name,
+                exc.code,
+                exc.message,
+            )
+            reply: dict[str, Any] = {
+                "id": exc.command_id,
+                "name": exc.name,
+                "ok": False,
+                "code": exc.code,
+                "message": exc.message,
+            }
+            target = exc.name or ""
+            self.gw.on_worker(
+                lambda conn: self._record(conn, "command_refused", "unverified", target, reply, now)
+            ).result()
+            return reply
+        self.accepted += 1
+        try:
+            reply = {"id": cmd.id, "name": cmd.name, "ok": True, "result": self._execute(cmd)}
+        except (NotFound, Refused) as exc:
+            reply = {"id": cmd.id, "name": cmd.name, "ok": False, "code": "bad_args", "message": exc.message}
+        except GatewayError as exc:
+            reply = {
+                "id": cmd.id,
+                "name": cmd.name,
+                "ok": False,
+                "code": "device_failed",
+                "message": exc.message,
+            }
+        self.gw.on_worker(
+            lambda conn: self._record(conn, "command_done", cmd.actor, cmd.name, reply, self.gw.now())
+        ).result()
+        log.info("remote command id=%s name=%s args=%s ok=%s", cmd.id, cmd.name, cmd.args, reply["ok"])
+        return reply
+
+    def _accept(self, conn: sqlite3.Connection, cmd: Command, now: datetime) -> CommandRefused | None:
+        """The id is used once: recorded with the audit row, or refused as a replay."""
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            keep = cmd.expires_at + timedelta(seconds=self.cfg.clock_skew_s)
+            try:
+                conn.execute(
+                    "INSERT INTO command_nonces (id, expires_at) VALUES (?, ?)",
+                    (cmd.id, to_db(keep)),
+                )
+            except sqlite3.IntegrityError:
+                conn.execute("ROLLBACK")
+                return CommandRefused("replayed", f"command {cmd.id} was already received", cmd.id, cmd.name)
+            write_audit(
+                conn,
+                now,
+                cmd.actor,
+                "command_accepted",
+                cmd.name,
+                json.dumps({"id": cmd.id, "args": cmd.args}, ensure_ascii=False),
+            )
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        return None
+
+    def _execute(self, cmd: Command) -> dict[str, Any]:
+        """Raises NotFound or Refused (the command cannot be done) or GatewayError (a relay)."""
+        reason = cmd.args.get("reason", "").strip() or f"remote command {cmd.id}"
+        lane = cmd.args.get("lane", "")
+        if cmd.name == "open_lane":
+            self.gw.open_lane(lane, cmd.actor, reason)
+            return {"lane": lane}
+        if cmd.name == "set_lane_mode":
+            self.gw.set_lane_mode(lane, cmd.args["mode"], cmd.actor, reason)
+            return {"lane": lane, "mode": cmd.args["mode"]}
+        self._resync(reason)
+        return {"resync": "requested"}
+
+    @staticmethod
+    def _record(
+        conn: sqlite3.Connection,
+        action: str,
+        actor: str,
+        target: str,
+        reply: dict[str, Any],
+        now: datetime,
+    ) -> None:
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            write_audit(conn, now, actor, action, target, json.dumps(reply, ensure_ascii=False))
+            enqueue(conn, "command_reply", {"at": now.isoformat(), **reply}, now)
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise

@@ -1,0 +1,463 @@
+"""The directory from the central server: snapshots and deltas received, staged, applied in order.
+
+Runs on a thread of its own: staging and applying a 100,000-entry snapshot takes seconds, and
+neither the MQTT link nor the lanes wait for it. Remote commands do not queue behind it either.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import queue
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from gateway.runtime.gateway import Gateway
+from gateway.store.outbox import enqueue
+from gateway.sync.apply import StaleApply, apply_delta, apply_snapshot_steps, total_rows
+from gateway.sync.client import Received
+from gateway.sync.errors import DownlinkRejected
+from gateway.sync.messages import parse_delta, parse_snapshot_part
+from gateway.sync.staging import (
+    STAGING_NAME,
+    StageJob,
+    drop_parts,
+    open_staging,
+    read_meta,
+    save_delta,
+    save_part,
+    stage,
+)
+from gateway.sync.versions import Apply, Request, Versions
+
+log = logging.getLogger(__name__)
+
+# A snapshot step aims at this long on the decision worker: a card waits at most about one step.
+STEP_TARGET_MS = 2.0
+TASK_S = 0.05  # longest run of back-to-back steps on the worker while nothing else waits
+
+# Up to this many entries are staged on this thread; more go to a child process, whose Python
+# work cannot hold up the decision worker (the GIL).
+IN_PROCESS_ENTRIES = 2000
+
+
+class Directory:
+    def __init__(self, gw: Gateway, retain: Any, topic_state: str):
+        self.gw = gw
+        self.cfg = gw.site.config.mqtt
+        self.staging_path = gw.data_dir / STAGING_NAME
+        self._retain = retain  # (topic, payload) -> None: the link's retained topics
+        self._topic_state = topic_state
+        self._queue: queue.Queue[tuple[str, Any]] = queue.Queue()
+        self._thread: threading.Thread | None = None
+        self._stop = threading.Event()
+        applied = self._sync_state()[0]
+        self.versions = Versions(applied, self.cfg.gap_wait_s, self.cfg.resync_interval_s)
+        self._bodies: dict[int, bytes] = {}  # deltas held until the one before them is in
+        self.applying: dict[str, int] | None = None
+        self.step_ms: list[float] = []  # how long each step of the last snapshot held the worker
+        self.last_applied_at: str | None = None
+        self.rejected = 0
+        self._staging: sqlite3.Connection | None = None
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="directory", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 30.0) -> None:
+        self._stop.set()
+        self._queue.put(("stop", None))
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    def receive(self, kind: str, ev: Received) -> None:
+        self._queue.put((kind, ev.payload))
+
+    def resync(self, reason: str) -> None:
+        self._queue.put(("resync", reason))
+
+    def status(self) -> dict[str, Any]:
+        return {
+            "applied_version": self.versions.applied,
+            "applying": self.applying,
+            "need_snapshot": self.versions.need_snapshot,
+            "held_deltas": len(self.versions.held),
+            "rejected": self.rejected,
+        }
+
+    # -- the thread ------------------------------------------------------------------------------
+
+    def _run(self) -> None:
+        self._staging = open_staging(self.staging_path)
+        try:
+            self._resume()
+            self._publish_state()
+            while not self._stop.is_set():
+                try:
+                    kind, item = self._queue.get(timeout=0.1)
+                except queue.Empty:
+                    kind, item = "tick", None
+                try:
+                    self._handle(kind, item)
+                except Exception:  # one bad message must never stop the directory
+                    log.exception("directory: %s not handled", kind)
+        finally:
+            self._staging.close()
+
+    def _handle(self, kind: str, item: Any) -> None:
+        now = time.monotonic()
+        if kind == "snapshot":
+            self._snapshot_part(item)
+        elif kind == "delta":
+            self._delta(item, now)
+        elif kind == "resync":
+            self._act(self.versions.resync(item, now))
+        elif kind == "tick":
+            self._act(self.versions.tick(now))
+
+    def _snapshot_part(self, payload: bytes) -> None:
+        try:
+            part = parse_snapshot_part(payload)
+        except DownlinkRejected as exc:
+            self._reject("snapshot", exc)
+            return
+        if part.version <= self.versions.applied:
+            log.info("snapshot %d ignored: version %d is applied", part.version, self.versions.applied)
+            return
+        assert self._staging is not None
+        if not save_part(self._staging, part.version, part.part, part.parts, part.total, payload):
+            return
+        meta = self._stage("snapshot", part.version, part.total)
+        # Staged or refused, its parts have served: the same version sent again starts afresh.
+        drop_parts(self._staging, part.version)
+        if meta["status"] != "staged":
+            self._reject(
+                "snapshot",
+                DownlinkRejected(
+                    "invalid",
+                    f"snapshot {part.version} refused, nothing of it applied",
+                    version=part.version,
+                    problems=meta["problems"],
+                ),
+            )
+            return
+        self._apply_snapshot(part.version, meta, start=0)
+
+    def _delta(self, payload: bytes, now: float) -> None:
+        try:
+            delta = parse_delta(payload)
+        except DownlinkRejected as exc:
+            self._reject("delta", exc)
+            self._act(self.versions.rejected(exc.version, now))
+            return
+        self._bodies[delta.version] = payload
+        self._act(self.versions.delta(delta.version, delta.base, now))
+        waiting = set(self.versions.held.values())
+        self._bodies = {v: b for v, b in self._bodies.items() if v in waiting}
+
+    def _act(self, actions: list[Any]) -> None:
+        while actions:
+            action = actions.pop(0)
+            if isinstance(action, Apply):
+                actions += self._apply_delta(action)
+            elif isinstance(action, Request):
+                self._request(action.reason)
+            else:
+                log.info("directory: %s", action.reason)
+
+    def _apply_delta(self, action: Apply) -> list[Any]:
+        now = time.monotonic()
+        body = self._bodies.pop(action.version, None)
+        if body is None:
+            return self.versions.rejected(action.version, now)
+        assert self._staging is not None
+        save_delta(self._staging, action.version, body)
+        delta = parse_delta(body)
+        meta = self._stage("delta", action.version, len(delta.upsert) + len(delta.delete))
+        if meta["status"] != "staged":
+            self._reject(
+                "delta",
+                DownlinkRejected(
+                    "invalid",
+                    f"delta {action.version} refused, nothing of it applied",
+                    version=action.version,
+                    problems=meta["problems"],
+                ),
+            )
+            return self.versions.rejected(action.version, now)
+        try:
+            self._worker(
+                lambda conn: apply_delta(
+                    conn,
+                    self.staging_path,
+                    action.version,
+                    action.base,
+                    meta["counts"],
+                    self.gw.now(),
+                )
+            )
+        except StaleApply as exc:
+            log.warning("directory: %s", exc)
+            return self.versions.rejected(action.version, now)
+        log.info("delta %d applied on %d: %s", action.version, action.base, meta["counts"])
+        self.last_applied_at = self.gw.now().isoformat()
+        follow = self.versions.applied_to(action.version, time.monotonic())
+        self._publish_state()
+        return follow
+
+    def _apply_snapshot(self, version: int, meta: dict[str, Any], start: int) -> None:
+        counts = meta["counts"]
+        total = total_rows(counts)
+        self.versions.busy = True
+        began = time.perf_counter()
+        self.step_ms = []
+        done, rows = start, self.cfg.apply_step_rows
+        flusher = _WalFlusher(self.gw.db_path)
+        try:
+            while True:
+                self.applying = {"version": version, "done": done, "total": total}
+                done, rows, took = self._worker(self._steps(version, counts, done, rows))
+                self.step_ms += took
+                if done >= total:
+                    break
+                if self._stop.is_set():
+                    log.info(
+                        "snapshot %d paused at row %d of %d; a restart carries on",
+                        version,
+                        done,
+                        total,
+                    )
+                    return
+        except Exception as exc:  # StaleApply, or the disk: the marker keeps what is in
+            if isinstance(exc, StaleApply):
+                log.warning("directory: %s", exc)
+            else:
+                log.exception("snapshot %d stopped at row %d of %d", version, done, total)
+            self.applying = None
+            self.versions.busy = False
+            self._act(self.versions.rejected(version, time.monotonic()))
+            return
+        finally:
+            flusher.stop()
+        self.applying = None
+        log.info(
+            "snapshot %d applied in %.2f s, %d steps (longest %.1f ms): %s",
+            version,
+            time.perf_counter() - began,
+            len(self.step_ms),
+            max(self.step_ms, default=0),
+            counts,
+        )
+        self.last_applied_at = self.gw.now().isoformat()
+        follow = self.versions.snapshot_done(version, time.monotonic())
+        self._publish_state()
+        self._act(follow)
+
+    def _worker(self, run: Callable[[sqlite3.Connection], Any]) -> Any:
+        """run on the decision worker; a StaleApply is an answer, not a fault for its log."""
+        result = self.gw.on_worker(lambda conn: _stale_as_value(run, conn)).result()
+        if isinstance(result, StaleApply):
+            raise result
+        return result
+
+    def _steps(
+        self, version: int, counts: dict[str, int], done: int, rows: int
+    ) -> Callable[[sqlite3.Connection], tuple[int, int, list[float]]]:
+        """Steps on the worker while no decision waits, for at most TASK_S: a card that arrives
+        waits for one step (about STEP_TARGET_MS), never for the whole task."""
+
+        def run(conn: sqlite3.Connection) -> tuple[int, int, list[float]]:
+            began = time.perf_counter()
+
+            def more() -> bool:
+                return self.gw.backlog() == 0 and time.perf_counter() - began < TASK_S
+
+            return apply_snapshot_steps(
+                conn,
+                self.staging_path,
+                version,
+                counts,
+                done,
+                rows,
+                self.gw.now(),
+                more,
+                _next_rows,
+            )
+
+        return run
+
+    def _sync_state(self) -> tuple[int, int | None, int]:
+        """(applied_version, applying_version, applying_done), read on a connection of our own."""
+        uri = f"file:{self.gw.db_path}?mode=ro"
+        with contextlib.closing(sqlite3.connect(uri, uri=True, timeout=10)) as conn:
+            row = conn.execute(
+                "SELECT applied_version, applying_version, applying_done FROM sync_state"
+            ).fetchone()
+        return int(row[0]), row[1], int(row[2])
+
+    def _resume(self) -> None:
+        """A snapshot cut short by a restart is finished from its staged copy, or asked for."""
+        _, version, step = self._sync_state()
+        if version is None:
+            return
+        assert self._staging is not None
+        meta = read_meta(self._staging)
+        if meta and meta["version"] == version and meta["kind"] == "snapshot" and meta["status"] == "staged":
+            log.info("snapshot %d: carrying on from row %d after a restart", version, step)
+            self._apply_snapshot(version, meta, start=step)
+        else:
+            log.warning("snapshot %d was cut short and its staged copy is gone; asking again", version)
+            self._act(self.versions.resync(f"snapshot {version} was cut short", time.monotonic()))
+
+    # -- pieces ----------------------------------------------------------------------------------
+
+    def _stage(self, kind: str, version: int, entries: int) -> dict[str, Any]:
+        job = StageJob(
+            self.staging_path,
+            self.gw.db_path,
+            self.gw.data_dir,
+            self.gw.site.config.site.timezone,
+            tuple(z.id for z in self.gw.site.config.zones),
+            self.cfg.apply_step_rows,
+            kind,
+            version,
+        )
+        if entries <= IN_PROCESS_ENTRIES:
+            return stage(job)
+        raw = {k: (str(v) if k in ("staging", "main_db", "data_dir") else v) for k, v in asdict(job).items()}
+        began = time.perf_counter()
+        done = subprocess.run(
+            [sys.executable, "-m", "gateway.sync.staging", json.dumps(raw)],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if done.returncode != 0:
+            log.error("staging %s %d failed: %s", kind, version, done.stderr[-2000:])
+            return {
+                "status": "rejected",
+                "problems": ["the gateway could not stage it (see its log)"],
+            }
+        log.info(
+            "%s %d staged in %.2f s (%d entries)",
+            kind,
+            version,
+            time.perf_counter() - began,
+            entries,
+        )
+        assert self._staging is not None
+        meta = read_meta(self._staging)
+        assert meta is not None
+        return meta
+
+    def _reject(self, kind: str, exc: DownlinkRejected) -> None:
+        self.rejected += 1
+        log.warning(
+            "%s refused code=%s version=%s: %s %s",
+            kind,
+            exc.code,
+            exc.version,
+            exc.message,
+            "; ".join(exc.problems[:5]),
+        )
+        self._outbox(
+            "sync_error",
+            {
+                "kind": kind,
+                "version": exc.version,
+                "code": exc.code,
+                "message": exc.message,
+                "problems": exc.problems[:50],
+            },
+        )
+
+    def _request(self, reason: str) -> None:
+        log.info("asking the central server for a snapshot: %s", reason)
+        self._outbox("sync_request", {"have_version": self.versions.applied, "reason": reason})
+        self._publish_state()
+
+    def _outbox(self, record_type: str, payload: dict[str, Any]) -> None:
+        at = self.gw.now()
+
+        def write(conn: sqlite3.Connection) -> None:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                enqueue(conn, record_type, {"at": at.isoformat(), **payload}, at)
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+
+        self.gw.on_worker(write)
+
+    def _publish_state(self) -> None:
+        self._retain(
+            self._topic_state,
+            {
+                "v": 1,
+                "type": "sync_state",
+                "site": self.gw.site.config.site.id,
+                "at": self.gw.now().isoformat(),
+                "applied_version": self.versions.applied,
+                "applied_at": self.last_applied_at,
+                "need_snapshot": self.versions.need_snapshot,
+            },
+        )
+
+
+def _next_rows(rows: int, took_ms: float) -> int:
+    """Rows for the next step: steer each step towards STEP_TARGET_MS, a step's cost drifting
+    with the table a phase writes and with the machine."""
+    if took_ms <= 0:
+        return min(rows * 2, 5000)
+    wanted = rows * STEP_TARGET_MS / took_ms
+    return max(20, min(5000, int(min(wanted, rows * 2))))
+
+
+class _WalFlusher:
+    """Flushes the WAL to disk every few milliseconds while a snapshot is applied.
+
+    Steps commit without waiting for the disk; the next decision's commit, which does wait, would
+    otherwise flush all the steps' writes since the last one and pay for them. Flushing them in
+    the background, overlapped with the steps' own work, leaves a decision its own few pages.
+    """
+
+    def __init__(self, db_path: Path, every_s: float = 0.01):
+        self._stop = threading.Event()
+        self._path = Path(f"{db_path}-wal")
+        self._every = every_s
+        self._thread = threading.Thread(target=self._run, name="wal-flush", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            fd = os.open(self._path, os.O_RDONLY)
+        except OSError:
+            return
+        try:
+            while not self._stop.wait(self._every):
+                os.fsync(fd)
+        except OSError as exc:
+            log.debug("WAL flush stopped: %s", exc)
+        finally:
+            os.close(fd)
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(5)
+
+
+def _stale_as_value(run: Callable[[sqlite3.Connection], Any], conn: sqlite3.Connection) -> Any:
+    try:
+        return run(conn)
+    except StaleApply as exc:
+        return exc

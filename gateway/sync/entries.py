@@ -1,0 +1,272 @@
+"""Directory entries pushed by the central server, checked into rows: pure functions of JSON.
+
+Residents, vehicles, cards and slots take the same checks as a CSV import (one set of rules for a
+plate, a card number, a date); passes have their own. Clear phone and ID numbers are masked and
+hashed here and go no further.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from gateway.core.windows import Window
+from gateway.privacy import Secrets, mask_id_number, mask_phone, normalize_number
+from gateway.store.csv_rows import (
+    CardRow,
+    ResidentRow,
+    RowError,
+    SlotRow,
+    VehicleRow,
+    _flag,
+    _period,
+    _text,
+    card_value,
+    parse_card,
+    parse_resident,
+    parse_slot,
+    parse_vehicle,
+    plate_value,
+)
+
+# The fields of each kind of entry: (required, optional). The entry's own "kind" comes on top.
+FIELDS: dict[str, tuple[set[str], set[str]]] = {
+    "resident": (
+        {"ref", "building", "unit", "name"},
+        {"room", "phone", "valid_from", "valid_to", "blocked"},
+    ),
+    "vehicle": (
+        {"plate", "resident"},
+        {"class", "monthly_until", "valid_from", "valid_to", "blocked"},
+    ),
+    "card": ({"card", "resident"}, {"plate", "valid_from", "valid_to", "hours", "blocked"}),
+    "slot": ({"zone", "number"}, {"resident", "plates"}),
+    "pass": (
+        {"ref", "pass_kind", "name", "valid_from", "valid_to"},
+        {
+            "phone",
+            "id_number",
+            "host_building",
+            "host_unit",
+            "company",
+            "destination",
+            "reason",
+            "passengers",
+            "plate",
+            "hours",
+            "registered_fields",
+            "blocked",
+            "credentials",
+        },
+    ),
+}
+# What identifies an entry of each kind, for deletes and duplicates.
+KEYS: dict[str, tuple[str, ...]] = {
+    "resident": ("ref",),
+    "vehicle": ("plate",),
+    "card": ("card",),
+    "slot": ("zone", "number"),
+    "pass": ("ref",),
+}
+_REGISTERED = {"id_number", "phone", "destination", "reason", "passengers"}
+_PERSONAL = {"phone", "id_number"}
+
+
+class EntryError(ValueError):
+    """One entry is wrong: `where` names it (kind and key, or its index)."""
+
+
+@dataclass(frozen=True, slots=True)
+class PassRow:
+    ref: str
+    kind: str
+    name: str
+    phone_masked: str
+    phone_hash: str
+    id_masked: str
+    id_hash: str
+    host_building: str
+    host_unit: str
+    company: str
+    destination: str
+    reason: str
+    passengers: int
+    plate: str | None
+    valid_from: str | None
+    valid_to: str | None
+    hours: str
+    registered_fields: str
+    blocked: bool
+    credentials: tuple[tuple[str, str], ...]  # (kind, value)
+
+
+Row = ResidentRow | VehicleRow | CardRow | SlotRow | PassRow
+
+
+def describe(entry: Any, index: int) -> str:
+    if isinstance(entry, dict) and entry.get("kind") in KEYS:
+        key = "/".join(str(entry.get(k, "?")) for k in KEYS[entry["kind"]])
+        return f"entry {index} ({entry['kind']} {key})"
+    return f"entry {index}"
+
+
+def parse_entry(entry: Any, tz: ZoneInfo, secrets: Secrets) -> tuple[str, Row]:
+    """(kind, row) of one entry; raises EntryError with a readable message."""
+    if not isinstance(entry, dict):
+        raise EntryError("is not a JSON object")
+    kind = entry.get("kind")
+    if kind not in FIELDS:
+        raise EntryError(f"kind {kind!r} is not one of {sorted(FIELDS)}")
+    required, optional = FIELDS[kind]
+    names = set(entry) - {"kind"}
+    if missing := required - names:
+        raise EntryError(f"missing {sorted(missing)}")
+    if unknown := names - required - optional:
+        raise EntryError(f"unknown field(s) {sorted(unknown)}; {kind} takes {sorted(required | optional)}")
+    try:
+        if kind == "pass":
+            return kind, _pass(entry, tz, secrets)
+        row = _csv_row(entry)
+        if kind == "resident":
+            return kind, parse_resident(row, tz)
+        if kind == "vehicle":
+            return kind, parse_vehicle(row, tz)
+        if kind == "card":
+            return kind, parse_card(row, tz)
+        return kind, parse_slot(row, tz)
+    except RowError as exc:
+        if exc.column in _PERSONAL:
+            # The error goes upstream in a sync_error reply: never with the number in it.
+            raise EntryError(
+                f"{exc.column}: is not a valid {exc.column.replace('_', ' ')} "
+                "(the value is not repeated here)"
+            ) from None
+        raise EntryError(f"{exc.column}: {exc}") from None
+
+
+def parse_key(entry: Any) -> tuple[str, tuple[str, ...]]:
+    """(kind, key) of a delete: {"kind": "card", "card": "..."}."""
+    if not isinstance(entry, dict) or entry.get("kind") not in KEYS:
+        raise EntryError(f"a delete names its kind ({sorted(KEYS)}) and key")
+    kind = entry["kind"]
+    names = KEYS[kind]
+    if set(entry) != {"kind", *names} or not all(isinstance(entry[n], str) for n in names):
+        raise EntryError(f"a {kind} delete has exactly the text field(s) {list(names)}")
+    try:
+        if kind == "vehicle":
+            return kind, (plate_value(entry["plate"]),)
+        if kind == "card":
+            return kind, (card_value(entry["card"]),)
+    except RowError as exc:
+        raise EntryError(str(exc)) from None
+    return kind, tuple(entry[n].strip() for n in names)
+
+
+def row_key(kind: str, row: Row) -> tuple[str, ...]:
+    if isinstance(row, ResidentRow | PassRow):
+        return (row.ref,)
+    if isinstance(row, VehicleRow):
+        return (row.plate,)
+    if isinstance(row, CardRow):
+        return (row.card,)
+    return (row.zone, row.number)
+
+
+def _csv_row(entry: dict[str, Any]) -> dict[str, str]:
+    """JSON values as the CSV parsers read them: text, "1"/"0", lists joined by ';'."""
+    row: dict[str, str] = {}
+    for name, value in entry.items():
+        kind = type(value)
+        if kind is str:  # nearly every value: the fast path of 100,000-entry snapshots
+            row["resident_ref" if name == "resident" else name] = value
+            continue
+        if name == "kind":
+            continue
+        column = "resident_ref" if name == "resident" else name
+        if value is None:
+            row[column] = ""
+        elif kind is bool:
+            row[column] = "1" if value else "0"
+        elif kind is list:
+            if not all(type(v) is str for v in value):
+                raise RowError(name, "must be a list of text")
+            row[column] = ";".join(value)
+        elif kind is int:
+            row[column] = str(value)
+        else:
+            raise RowError(name, f"{value!r} is not text")
+    row.pop("kind", None)
+    return row
+
+
+def _pass(entry: dict[str, Any], tz: ZoneInfo, secrets: Secrets) -> PassRow:
+    row = _csv_row({k: v for k, v in entry.items() if k not in ("credentials", "passengers")})
+    kind = _text(row, "pass_kind")
+    if kind not in ("visitor", "contractor"):
+        raise RowError("pass_kind", f"{kind!r} is not visitor or contractor")
+    start, end = _period(row, tz)
+    if start is None or end is None:
+        raise RowError("valid_to", "a pass needs valid_from and valid_to")
+    phone = _text(row, "phone", limit=20)
+    if phone and len(normalize_number(phone)) < 7:
+        raise RowError("phone", "is not a phone number")
+    id_number = _text(row, "id_number", limit=30)
+    if id_number and len(normalize_number(id_number)) < 6:
+        raise RowError("id_number", "is not an ID number")
+    hours = [h.strip() for h in _text(row, "hours", limit=200).split(";") if h.strip()]
+    for h in hours:
+        try:
+            Window.parse(h)
+        except ValueError as exc:
+            raise RowError("hours", str(exc)) from None
+    fields = [f for f in _text(row, "registered_fields", limit=200).split(";") if f]
+    if bad := set(fields) - _REGISTERED:
+        raise RowError("registered_fields", f"{sorted(bad)} not among {sorted(_REGISTERED)}")
+    passengers = entry.get("passengers", 1)
+    if not isinstance(passengers, int) or isinstance(passengers, bool) or not 1 <= passengers <= 60:
+        raise RowError("passengers", f"{passengers!r} is not a number of people from 1 to 60")
+    plate = _text(row, "plate")
+    return PassRow(
+        ref=_text(row, "ref", required=True, limit=40),
+        kind=kind,
+        name=_text(row, "name", required=True, limit=40),
+        phone_masked=mask_phone(phone) if phone else "",
+        phone_hash=secrets.digest("phone", phone) if phone else "",
+        id_masked=mask_id_number(id_number) if id_number else "",
+        id_hash=secrets.digest("id_number", id_number) if id_number else "",
+        host_building=_text(row, "host_building", limit=20),
+        host_unit=_text(row, "host_unit", limit=20),
+        company=_text(row, "company", limit=60),
+        destination=_text(row, "destination", limit=60),
+        reason=_text(row, "reason", limit=100),
+        passengers=passengers,
+        plate=plate_value(plate) if plate else None,
+        valid_from=start,
+        valid_to=end,
+        hours=",".join(hours),
+        registered_fields=",".join(fields),
+        blocked=_flag(row, "blocked"),
+        credentials=_pass_credentials(entry.get("credentials", [])),
+    )
+
+
+def _pass_credentials(value: Any) -> tuple[tuple[str, str], ...]:
+    if not isinstance(value, list):
+        raise RowError("credentials", "must be a list of {kind, value}")
+    out = []
+    for item in value:
+        if not isinstance(item, dict) or set(item) != {"kind", "value"} or not isinstance(item["value"], str):
+            raise RowError("credentials", f"{item!r} is not {{kind, value}}")
+        kind, text = item["kind"], item["value"]
+        if kind == "card":
+            out.append(("card", card_value(text)))
+        elif kind == "plate":
+            out.append(("plate", plate_value(text, "credentials")))
+        elif kind == "qr":
+            if not 4 <= len(text) <= 200:
+                raise RowError("credentials", "a QR value has 4 to 200 characters")
+            out.append(("qr", text))
+        else:
+            raise RowError("credentials", f"kind {kind!r} is not card, qr or plate")
+    return tuple(out)

@@ -1,0 +1,47 @@
+"""The periodic health report sent upstream (retained): devices, backlog, disk, uptime, versions."""
+
+from __future__ import annotations
+
+import shutil
+import time
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from gateway.runtime.gateway import Gateway
+
+
+def disk_report(data_dir: Path, db_path: Path) -> dict[str, float]:
+    usage = shutil.disk_usage(data_dir)
+    db_bytes = sum(p.stat().st_size for p in db_path.parent.glob(db_path.name + "*") if p.is_file())
+    return {
+        "free_mb": round(usage.free / 2**20, 1),
+        "total_mb": round(usage.total / 2**20, 1),
+        "db_mb": round(db_bytes / 2**20, 1),
+    }
+
+
+def health_report(
+    gw: Gateway, backlog: dict[str, Any], applied_version: int, version: str, now: datetime
+) -> dict[str, Any]:
+    lat = sorted(gw.latencies_ms)
+    return {
+        "v": 1,
+        "type": "health",
+        "site": gw.site.config.site.id,
+        "at": now.isoformat(),
+        "version": version,
+        "uptime_s": round(time.time() - gw.started_at, 1),
+        "worker_alive": gw.alive(),
+        "decisions": gw.decisions,
+        "decision_p99_ms": round(lat[int(len(lat) * 0.99)], 2) if lat else None,
+        "storage_failures": gw.storage_failures,
+        "devices": [
+            {k: d[k] for k in ("device", "kind", "lane", "online", "last_seen", "last_error")}
+            for d in (h.snapshot() for h in gw.devices.health)
+        ],
+        "backlog": backlog,
+        "disk": disk_report(gw.data_dir, gw.db_path),
+        "applied_version": applied_version,
+        "lane_modes": dict(gw.lane_modes),
+    }

@@ -1,0 +1,573 @@
+"""The MQTT link of one gateway: connect with backoff, drain the outbox, report, take downlink.
+
+One thread owns the link's state; paho's network thread only hands typed events over a queue
+(client.py). Writes to the database go through the gateway's worker, in turn with decisions.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import queue
+import random
+import sqlite3
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import Future
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any
+
+from gateway.runtime.gateway import Gateway
+from gateway.store.alarms import clear_alarm, raise_alarm, write_alarm
+from gateway.store.outbox import backlog, enqueue, mark_sent, pending, prune_sent, quarantine
+from gateway.sync.backoff import retry_delay
+from gateway.sync.client import Acked, Connected, Connection, Lost, Received, Refused, Settings
+from gateway.sync.errors import LinkError, LinkSetupError, puback_text
+from gateway.sync.health import health_report
+from gateway.sync.topics import Topics
+from gateway.sync.uplink import Done, Quarantine, Uplink
+from gateway.timefmt import to_db
+
+log = logging.getLogger(__name__)
+
+try:
+    VERSION = version("estate-gateway")
+except PackageNotFoundError:  # running from a source tree
+    VERSION = "0+source"
+
+_MARK_BATCH = 256  # acknowledged rows written as sent in one transaction
+_MARK_DELAY = 0.05  # seconds an acknowledgement may wait for others before it is written
+_POLL = 0.1  # seconds between looks for new outbox rows
+_QUOTA_EVERY = 30.0
+_PRUNE_EVERY = 600.0  # up to 2,000 sent rows each time
+
+
+@dataclass(frozen=True, slots=True)
+class Settled:
+    """Sent or quarantined marks committed for these rows."""
+
+    seqs: list[int]
+
+
+@dataclass(frozen=True, slots=True)
+class Retain:
+    """The latest value of a retained topic: sent now if connected, and again after each connect."""
+
+    topic: str
+    payload: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class Wake:
+    pass
+
+
+DownlinkHandler = Callable[[Received], None]
+
+
+class SyncLink:
+    def __init__(self, gw: Gateway, *, rng: random.Random | None = None):
+        self.gw = gw
+        self.cfg = gw.site.config.mqtt
+        site = gw.site.config.site.id
+        self.topics = Topics(self.cfg.topic_prefix, site)
+        self.client_id = self.cfg.client_id or f"gw-{site}"
+        self.uplink = Uplink(self.topics, self._fetch, self.cfg.inflight, self.cfg.max_message_bytes)
+        self._events: queue.Queue[Any] = queue.Queue()
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._rng = rng or random.Random()
+        self._reader: sqlite3.Connection | None = None
+        self._retained: dict[str, bytes] = {}
+        self._retained_mids: dict[int, str] = {}  # mid -> retained topic, this connection
+        self._refused_topics: set[str] = set()  # retained topics the broker's ACL refuses
+        self._marks: list[Done] = []
+        self._marks_since = 0.0
+        self._downlink: DownlinkHandler | None = None
+        self._on_connect_hooks: list[Callable[[], None]] = []
+        self._next: dict[str, float] = {}
+        # What /api/health shows; plain attributes, read from other threads.
+        self.state = "stopped"
+        self.state_since = time.time()
+        self.last_error: str | None = None
+        self.last_error_at: float | None = None
+        self.next_attempt_at: float | None = None
+        self.attempts = 0
+        self.sent = 0
+        self.quarantined = 0
+        self.backlog: dict[str, Any] = {}
+        self._error_logged: str | None = None
+
+    # -- the outside: start, stop, status, hooks for the downlink side ---------------------------
+
+    def start(self) -> None:
+        self.gw.subscribe(lambda ev: self._events.put(Wake()))
+        self._thread = threading.Thread(target=self._run, name="mqtt-link", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._stopping.set()
+        self._events.put(Wake())
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    def on_downlink(self, handler: DownlinkHandler) -> None:
+        self._downlink = handler
+
+    def on_connect(self, hook: Callable[[], None]) -> None:
+        self._on_connect_hooks.append(hook)
+
+    def retained(self, topic: str) -> bytes | None:
+        """The latest value set for a retained topic (sent, or to be sent on connect)."""
+        return self._retained.get(topic)
+
+    def retain(self, topic: str, payload: dict[str, Any]) -> None:
+        """Set a retained topic's value (thread-safe): status, sync state, health."""
+        self._events.put(Retain(topic, json.dumps(payload, ensure_ascii=False).encode()))
+
+    def status(self) -> dict[str, Any]:
+        return {
+            "enabled": True,
+            "state": self.state,
+            "since": _iso(self.state_since),
+            "broker": f"{self.cfg.host}:{self.cfg.port}",
+            "client_id": self.client_id,
+            "tls": self.cfg.ca_file is not None,
+            "last_error": self.last_error,
+            "last_error_at": _iso(self.last_error_at),
+            "next_attempt_in_s": round(max(0.0, self.next_attempt_at - time.time()), 1)
+            if self.next_attempt_at and self.state != "connected"
+            else None,
+            "attempts": self.attempts,
+            "sent": self.sent,
+        }
+
+    # -- the link thread -------------------------------------------------------------------------
+
+    def _run(self) -> None:
+        self._reader = sqlite3.connect(f"file:{self.gw.db_path}?mode=ro", uri=True, timeout=10)
+        failures = 0
+        try:
+            while not self._stopping.is_set():
+                outcome = self._session()
+                if outcome == "stopped":
+                    break
+                if outcome == "refused":
+                    delay = self.cfg.auth_retry_s * (0.75 + self._rng.random() / 4)
+                    failures = 0
+                else:
+                    failures = 0 if outcome == "lost" else failures + 1
+                    delay = retry_delay(
+                        max(failures, 1),
+                        self.cfg.reconnect_min_s,
+                        self.cfg.reconnect_max_s,
+                        self._rng,
+                    )
+                self.next_attempt_at = time.time() + delay
+                self._idle(delay)
+        finally:
+            self._set_state("stopped")
+            self._reader.close()
+
+    def _session(self) -> str:
+        """One connection from attempt to loss: 'stopped', 'refused', 'failed' or 'lost'."""
+        self.attempts += 1
+        try:
+            settings = self._settings()
+        except LinkSetupError as exc:
+            self._error("error", exc)
+            return "refused"
+        self._set_state("connecting")
+        conn = Connection(settings, self._events.put)
+        try:
+            conn.open()
+        except LinkError as exc:
+            self._error("offline", exc)
+            return "failed"
+        first = self._await_connack()
+        if not isinstance(first, Connected):
+            conn.close()
+            if isinstance(first, Refused):
+                self._error("refused", first.error)
+                return "refused"
+            self._error("offline", LinkError(first.reason if first else "no answer from the broker"))
+            return "failed"
+        self._connected(conn, first)
+        try:
+            return self._serve(conn)
+        finally:
+            poison = self.uplink.end_session()
+            if poison is not None:
+                self._quarantine(poison)
+            self._flush_marks(force=True)
+            stopping = self._stopping.is_set()
+            conn.close(
+                last=(self.topics.status, self._status_payload("offline", "stopped")) if stopping else None
+            )
+
+    def _await_connack(self) -> Connected | Refused | Lost | None:
+        deadline = time.monotonic() + self.cfg.keepalive_s + 10
+        while time.monotonic() < deadline and not self._stopping.is_set():
+            try:
+                ev = self._events.get(timeout=0.2)
+            except queue.Empty:
+                continue
+            if isinstance(ev, Connected | Refused | Lost):
+                return ev
+            self._handle_local(ev)
+        return None
+
+    def _connected(self, conn: Connection, ev: Connected) -> None:
+        if self.last_error is not None:
+            log.info("mqtt connected broker=%s after %d attempt(s)", conn.settings.broker, self.attempts)
+        else:
+            log.info(
+                "mqtt connected broker=%s session_present=%s",
+                conn.settings.broker,
+                ev.session_present,
+            )
+        self._error_logged = None
+        self.attempts = 0
+        self.next_attempt_at = None
+        self.uplink.start_session(max(1, ev.receive_maximum - 2), ev.max_packet_size)
+        self._retained[self.topics.status] = self._status_payload("online")
+        self._retained_mids.clear()
+        try:
+            conn.subscribe(self.topics.downlink(), qos=1)
+            for topic, payload in self._retained.items():
+                self._publish_retained(conn, topic, payload)
+        except LinkError as exc:
+            log.debug("connection went down while starting: %s", exc)
+        self._set_state("connected")
+        for hook in self._on_connect_hooks:
+            hook()
+
+    def _serve(self, conn: Connection) -> str:
+        while True:
+            self._publish_window(conn)
+            try:
+                ev = self._events.get(timeout=_MARK_DELAY if self._marks else _POLL)
+            except queue.Empty:
+                ev = None
+            for _ in range(1000):  # take what is waiting before going back to publishing
+                if ev is not None:
+                    if isinstance(ev, Lost):
+                        log.warning(
+                            "mqtt connection lost broker=%s reason=%s",
+                            conn.settings.broker,
+                            ev.reason,
+                        )
+                        self._set_state("offline")
+                        self.last_error, self.last_error_at = (
+                            f"connection lost: {ev.reason}",
+                            time.time(),
+                        )
+                        return "lost"
+                    self._handle(ev, conn)
+                try:
+                    ev = self._events.get_nowait()
+                except queue.Empty:
+                    break
+            self._flush_marks()
+            self._tick(conn)
+            if self._stopping.is_set():
+                return "stopped"
+
+    def _publish_window(self, conn: Connection) -> None:
+        room = self.uplink.room()
+        if room <= 0:
+            return
+        messages, bad = self.uplink.take(room)
+        for q in bad:
+            self._quarantine(q)
+        for m in messages:
+            try:
+                mid = conn.publish(m.topic, m.body)
+            except LinkError:
+                return  # going down: Lost follows, and the row is still pending
+            self.uplink.sent(mid, m)
+
+    def _publish_retained(self, conn: Connection, topic: str, payload: bytes) -> None:
+        if topic not in self._refused_topics:
+            self._retained_mids[conn.publish(topic, payload, retain=True)] = topic
+
+    def _handle(self, ev: Any, conn: Connection) -> None:
+        if isinstance(ev, Acked) and ev.mid in self._retained_mids:
+            topic = self._retained_mids.pop(ev.mid)
+            if ev.refused:
+                # Not sent again by this process: a refused retained message would otherwise go
+                # out after every connect (and some brokers drop the connection over it).
+                self._refused_topics.add(topic)
+                log.error(
+                    "the broker refuses %s: %s fix=let this gateway's account write it in the broker's ACL",
+                    topic,
+                    puback_text(ev.code),
+                )
+        elif isinstance(ev, Acked):
+            outcome = self.uplink.acked(ev.mid, ev.code)
+            if isinstance(outcome, Done):
+                if not self._marks:
+                    self._marks_since = time.monotonic()
+                self._marks.append(outcome)
+            elif isinstance(outcome, Quarantine):
+                self._quarantine(outcome)
+        elif isinstance(ev, Received):
+            if self._downlink is not None:
+                try:
+                    self._downlink(ev)
+                except Exception:  # a bad message must never take the link down
+                    log.exception("downlink message on %s not handled", ev.topic)
+        elif isinstance(ev, Retain):
+            self._retained[ev.topic] = ev.payload
+            with contextlib.suppress(LinkError):  # if not now, after the next connect
+                self._publish_retained(conn, ev.topic, ev.payload)
+        else:
+            self._handle_local(ev)
+
+    def _handle_local(self, ev: Any) -> None:
+        """Events that need no connection."""
+        if isinstance(ev, Settled):
+            self.uplink.settled(ev.seqs)
+        elif isinstance(ev, Retain):
+            self._retained[ev.topic] = ev.payload
+        elif isinstance(ev, Wake):
+            self.uplink.wake()
+        elif isinstance(ev, Received) and self._downlink is not None:
+            self._downlink(ev)
+
+    def _idle(self, delay: float) -> None:
+        """Wait before the next attempt, still settling marks and checking the outbox quota."""
+        until = time.monotonic() + delay
+        while not self._stopping.is_set():
+            left = until - time.monotonic()
+            if left <= 0:
+                return
+            try:
+                ev = self._events.get(timeout=min(left, 1.0))
+                self._handle_local(ev)
+            except queue.Empty:
+                pass
+            self._tick(None)
+
+    def _tick(self, conn: Connection | None) -> None:
+        now = time.monotonic()
+        if self._due("poll", _POLL, now):
+            self.uplink.wake()
+        if self._due("quota", min(_QUOTA_EVERY, self.cfg.health_interval_s), now):
+            self.check_quota()
+        if conn is not None and self._due("health", self.cfg.health_interval_s, now):
+            self.retain(self.topics.health, self.health())
+        if self._due("prune", _PRUNE_EVERY, now):
+            self._prune()
+
+    def _due(self, what: str, every: float, now: float) -> bool:
+        if now < self._next.get(what, 0.0):
+            return False
+        self._next[what] = now + every
+        return True
+
+    # -- writes, through the gateway's worker ----------------------------------------------------
+
+    def _flush_marks(self, force: bool = False) -> None:
+        if not self._marks:
+            return
+        if (
+            not force
+            and len(self._marks) < _MARK_BATCH
+            and time.monotonic() - self._marks_since < _MARK_DELAY
+        ):
+            return
+        done, self._marks = self._marks, []
+        rows = [(d.seq, d.attempts) for d in done]
+        at = self.gw.now()
+
+        def write(conn: sqlite3.Connection) -> None:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                mark_sent(conn, rows, at)
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+
+        self.sent += len(rows)
+        self._after(self.gw.on_worker(write), [seq for seq, _ in rows])
+
+    def _quarantine(self, q: Quarantine) -> None:
+        self.quarantined += 1
+        at = self.gw.now()
+
+        def write(conn: sqlite3.Connection) -> None:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                row = quarantine(conn, q.seq, q.reason, at)
+                if row is not None:
+                    event_id, record_type = row
+                    if record_type != "outbox_quarantined":
+                        # The central side learns why this seq will never arrive.
+                        enqueue(
+                            conn,
+                            "outbox_quarantined",
+                            {
+                                "at": at.isoformat(),
+                                "quarantined_seq": q.seq,
+                                "quarantined_event_id": event_id,
+                                "record_type": record_type,
+                                "reason": q.reason,
+                            },
+                            at,
+                        )
+                    write_alarm(
+                        conn,
+                        "outbox_quarantine",
+                        record_type,
+                        f"{record_type} record seq {q.seq} set aside: {q.reason}",
+                        at,
+                    )
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+
+        log.error(
+            "outbox record quarantined seq=%d reason=%s fix=look at the broker's ACL and "
+            "limits; the record is kept in the outbox with its reason",
+            q.seq,
+            q.reason,
+        )
+        self._after(self.gw.on_worker(write), [q.seq])
+
+    def _after(self, future: Future[Any], seqs: list[int]) -> None:
+        def done(f: Future[Any]) -> None:
+            if f.exception() is None:
+                self._events.put(Settled(seqs))
+            else:  # not written: the rows stay pending and go out again after a reconnect
+                log.error("outbox marks not written for %d row(s): %s", len(seqs), f.exception())
+
+        future.add_done_callback(done)
+
+    def check_quota(self) -> dict[str, Any]:
+        """Raise the outbox alarm well before the quota; clear it once the backlog has drained."""
+        with sqlite3.connect(f"file:{self.gw.db_path}?mode=ro", uri=True, timeout=10) as conn:
+            self.backlog = backlog(conn)
+        used_mb = self.backlog["pending_bytes"] / 2**20
+        quota = self.cfg.outbox_quota_mb
+        at = self.gw.now()
+        if used_mb >= quota * self.cfg.outbox_alarm_percent / 100:
+            message = (
+                f"{self.backlog['pending']} unsent records use {used_mb:.1f} MB, "
+                f"{100 * used_mb / quota:.0f} % of the {quota:g} MB outbox quota; "
+                "nothing is dropped: restore the link to the central server or free disk space"
+            )
+            self.gw.on_worker(lambda conn: raise_alarm(conn, "outbox_quota", "outbox", message, at))
+        elif used_mb < quota * self.cfg.outbox_alarm_percent / 200:
+            self.gw.on_worker(lambda conn: clear_alarm(conn, "outbox_quota", "outbox", at))
+        return self.backlog
+
+    def _prune(self) -> None:
+        now = self.gw.now()
+        before = now - timedelta(days=self.cfg.keep_sent_days)
+        expired = to_db(now - timedelta(seconds=self.cfg.clock_skew_s))
+
+        def run(conn: sqlite3.Connection) -> int:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                n = prune_sent(conn, before)
+                conn.execute("DELETE FROM command_nonces WHERE expires_at < ?", (expired,))
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            return n
+
+        self.gw.on_worker(run)
+
+    # -- pieces ----------------------------------------------------------------------------------
+
+    def _fetch(self, after: int, limit: int) -> list[tuple[int, str, str, str]]:
+        assert self._reader is not None
+        return pending(self._reader, after, limit)
+
+    def health(self) -> dict[str, Any]:
+        applied = 0
+        if self._reader is not None:
+            applied = self._reader.execute("SELECT applied_version FROM sync_state").fetchone()[0]
+        return health_report(self.gw, self.backlog, applied, VERSION, self.gw.now())
+
+    def _settings(self) -> Settings:
+        cfg = self.cfg
+        password = None
+        if cfg.password_file is not None:
+            password = _read_secret(cfg.password_file, "password_file")
+        for name in ("ca_file", "cert_file", "key_file"):
+            path = getattr(cfg, name)
+            if path is not None and not path.is_file():
+                raise LinkSetupError(
+                    f"[mqtt] {name} {path} does not exist",
+                    fix=f"put the file there or correct [mqtt] {name}",
+                )
+        will = (self.topics.status, self._status_payload("offline", "connection lost"))
+        return Settings(
+            host=cfg.host,
+            port=cfg.port,
+            client_id=self.client_id,
+            username=cfg.username,
+            password=password,
+            ca_file=cfg.ca_file,
+            cert_file=cfg.cert_file,
+            key_file=cfg.key_file,
+            keepalive=cfg.keepalive_s,
+            session_expiry=cfg.session_expiry_s,
+            clean_start=False,
+            inflight=cfg.inflight,
+            will=will,
+        )
+
+    def _status_payload(self, state: str, reason: str = "") -> bytes:
+        body = {
+            "v": 1,
+            "type": "status",
+            "site": self.topics.site,
+            "state": state,
+            "at": self.gw.now().isoformat(),
+            "version": VERSION,
+        }
+        if reason:
+            body["reason"] = reason
+        return json.dumps(body).encode()
+
+    def _set_state(self, state: str) -> None:
+        if state != self.state:
+            self.state = state
+            self.state_since = time.time()
+
+    def _error(self, state: str, exc: Exception) -> None:
+        self._set_state(state)
+        text = str(exc)
+        self.last_error, self.last_error_at = text.split("\n")[0], time.time()
+        # A repeated fault is logged once at WARNING (ERROR for a refusal), then quietly.
+        if text != self._error_logged:
+            level = logging.ERROR if state in ("refused", "error") else logging.WARNING
+            log.log(level, "mqtt link %s: %s", state, text)
+            self._error_logged = text
+        else:
+            log.debug("mqtt link %s: %s", state, text)
+
+
+def _read_secret(path: Path, name: str) -> str:
+    try:
+        return path.read_text(encoding="utf-8").strip()
+    except OSError as exc:
+        raise LinkSetupError(
+            f"cannot read [mqtt] {name} {path}: {exc.strerror}",
+            fix="create the file, readable by the gateway user only (chmod 600)",
+        ) from exc
+
+
+def _iso(ts: float | None) -> str | None:
+    return datetime.fromtimestamp(ts).astimezone().isoformat(timespec="seconds") if ts else None

@@ -1,0 +1,142 @@
+"""Downlink messages from the central server: JSON bytes to typed values, never an exception out.
+
+Each parser returns its value or raises DownlinkRejected with a code for the error reply; the
+entries themselves are checked when the snapshot or delta is staged (entries.py).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from gateway.sync.errors import DownlinkRejected
+
+SCHEMA_VERSION = 1
+MAX_PARTS = 10_000
+MAX_DELTA_ENTRIES = 5_000  # larger changes come as a snapshot, applied in steps
+
+
+@dataclass(frozen=True, slots=True)
+class SnapshotPart:
+    version: int
+    part: int  # 1-based
+    parts: int
+    total: int  # entries across all parts
+    entries: list[Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Delta:
+    version: int
+    base: int
+    upsert: list[Any]
+    delete: list[Any]
+
+
+def load(data: bytes, expected_type: str) -> dict[str, Any]:
+    try:
+        body = json.loads(data)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise DownlinkRejected("malformed", f"not JSON: {exc}") from None
+    if not isinstance(body, dict):
+        raise DownlinkRejected("malformed", "not a JSON object")
+    version = body.get("version") if isinstance(body.get("version"), int) else None
+    if body.get("v") != SCHEMA_VERSION:
+        raise DownlinkRejected(
+            "unsupported",
+            f"schema v={body.get('v')!r}; this gateway reads v={SCHEMA_VERSION}",
+            version=version,
+        )
+    if body.get("type") != expected_type:
+        raise DownlinkRejected(
+            "malformed", f"type {body.get('type')!r} on the {expected_type} topic", version=version
+        )
+    return body
+
+
+def _int(body: dict[str, Any], name: str, low: int, high: int | None = None) -> int:
+    value = body.get(name)
+    if (
+        not isinstance(value, int)
+        or isinstance(value, bool)
+        or value < low
+        or (high is not None and value > high)
+    ):
+        bound = f"{low}..{high}" if high is not None else f">= {low}"
+        version = body.get("version") if isinstance(body.get("version"), int) else None
+        raise DownlinkRejected("malformed", f"{name} {value!r} is not an integer {bound}", version=version)
+    return value
+
+
+def _list(body: dict[str, Any], name: str) -> list[Any]:
+    value = body.get(name, [])
+    if not isinstance(value, list):
+        raise DownlinkRejected("malformed", f"{name} is not a list", version=body.get("version"))
+    return value
+
+
+def parse_snapshot_part(data: bytes) -> SnapshotPart:
+    body = load(data, "snapshot")
+    version = _int(body, "version", 1)
+    parts = _int(body, "parts", 1, MAX_PARTS)
+    part = _int(body, "part", 1, parts)
+    total = _int(body, "total", 0)
+    return SnapshotPart(version, part, parts, total, _list(body, "entries"))
+
+
+def parse_delta(data: bytes) -> Delta:
+    body = load(data, "delta")
+    version = _int(body, "version", 1)
+    base = _int(body, "base", 0, version - 1)
+    upsert, delete = _list(body, "upsert"), _list(body, "delete")
+    if len(upsert) + len(delete) > MAX_DELTA_ENTRIES:
+        raise DownlinkRejected(
+            "too_large",
+            f"{len(upsert) + len(delete)} changes; a delta holds up "
+            f"to {MAX_DELTA_ENTRIES}, send a snapshot instead",
+            version=version,
+        )
+    return Delta(version, base, upsert, delete)
+
+
+# The central side's half: what a server (or a test) publishes.
+
+
+def encode_snapshot(version: int, entries: list[dict[str, Any]], per_part: int = 2000) -> list[bytes]:
+    """A snapshot as parts of at most `per_part` entries (keep each under the broker's limit)."""
+    chunks = [entries[i : i + per_part] for i in range(0, len(entries), per_part)] or [[]]
+    return [
+        json.dumps(
+            {
+                "v": SCHEMA_VERSION,
+                "type": "snapshot",
+                "version": version,
+                "part": i + 1,
+                "parts": len(chunks),
+                "total": len(entries),
+                "entries": chunk,
+            },
+            ensure_ascii=False,
+        ).encode()
+        for i, chunk in enumerate(chunks)
+    ]
+
+
+def encode_delta(
+    version: int,
+    base: int,
+    upsert: list[dict[str, Any]] | None = None,
+    delete: list[dict[str, Any]] | None = None,
+) -> bytes:
+    return json.dumps(
+        {
+            "v": SCHEMA_VERSION,
+            "type": "delta",
+            "version": version,
+            "base": base,
+            "upsert": upsert or [],
+            "delete": delete or [],
+        },
+        ensure_ascii=False,
+    ).encode()

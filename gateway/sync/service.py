@@ -1,0 +1,47 @@
+"""Everything the gateway does with the central server, started and stopped as one."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gateway.runtime.gateway import Gateway
+from gateway.sync.client import Received
+from gateway.sync.commands import Commands
+from gateway.sync.directory import Directory
+from gateway.sync.link import SyncLink
+
+
+class SyncService:
+    def __init__(self, gw: Gateway):
+        self.gw = gw
+        self.link = SyncLink(gw)
+        topics = self.link.topics
+        self.directory = Directory(gw, self._retain, topics.sync_state)
+        self.commands = Commands(gw, self.directory.resync)
+        self.link.on_downlink(self._downlink)
+
+    def start(self) -> None:
+        self.directory.start()
+        self.link.start()
+
+    def stop(self) -> None:
+        self.link.stop()
+        self.commands.stop()
+        self.directory.stop()
+
+    def status(self) -> dict[str, Any]:
+        return {
+            **self.link.status(),
+            "directory": self.directory.status(),
+            "commands": {"accepted": self.commands.accepted, "refused": self.commands.refused},
+        }
+
+    def _retain(self, topic: str, payload: dict[str, Any]) -> None:
+        self.link.retain(topic, payload)
+
+    def _downlink(self, ev: Received) -> None:
+        kind = self.link.topics.kind_of(ev.topic)
+        if kind == "command":
+            self.commands.receive(ev.payload)
+        elif kind is not None:
+            self.directory.receive(kind, ev)

@@ -1,0 +1,480 @@
+"""Staging a snapshot or delta: every entry checked and written to a database file of its own.
+
+Nothing here touches the live tables. A snapshot whose entries or references are wrong anywhere is
+rejected whole; one that passes is staged as rows the apply steps copy in (apply.py). Staging is
+the CPU-heavy part (JSON, plates, dates), so a large snapshot is staged by a child process
+(`python -m gateway.sync.staging`): the decision worker then never waits for this one's Python.
+
+The staging file sits next to the gateway database; it is the copy a restart finishes an
+interrupted apply from.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sqlite3
+import sys
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from gateway.privacy import Secrets, mask_phone
+from gateway.store.csv_rows import CardRow, ResidentRow, SlotRow, VehicleRow
+from gateway.sync.entries import EntryError, PassRow, describe, parse_entry, parse_key, row_key
+from gateway.sync.errors import DownlinkRejected
+from gateway.sync.messages import parse_delta, parse_snapshot_part
+
+STAGING_NAME = "sync-staging.db"
+MAX_PROBLEMS = 50
+# Deletes run in this order, so that nothing is deleted while something still points at it.
+DELETE_ORDER = ("pass", "slot", "card", "vehicle", "resident")
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS parts (
+    version INTEGER NOT NULL, part INTEGER NOT NULL, parts INTEGER NOT NULL, total INTEGER NOT NULL,
+    kind TEXT NOT NULL, body BLOB NOT NULL, PRIMARY KEY (version, part));
+CREATE TABLE IF NOT EXISTS deltas (version INTEGER PRIMARY KEY, body BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS meta (
+    id INTEGER PRIMARY KEY CHECK (id = 1), version INTEGER, kind TEXT, base INTEGER,
+    status TEXT, step_rows INTEGER, counts TEXT, problems TEXT);
+CREATE TABLE IF NOT EXISTS s_residents (
+    n INTEGER PRIMARY KEY, ref TEXT, building TEXT, unit TEXT, room TEXT, name TEXT,
+    phone_masked TEXT, phone_hash TEXT, phone_given INTEGER, valid_from TEXT, valid_to TEXT,
+    blocked INTEGER);
+CREATE TABLE IF NOT EXISTS s_vehicles (
+    n INTEGER PRIMARY KEY, plate TEXT, resident_ref TEXT, class TEXT, monthly_until TEXT,
+    valid_from TEXT, valid_to TEXT, blocked INTEGER);
+CREATE TABLE IF NOT EXISTS s_cards (
+    n INTEGER PRIMARY KEY, card TEXT, resident_ref TEXT, plate TEXT, valid_from TEXT, valid_to TEXT,
+    hours TEXT, blocked INTEGER);
+CREATE TABLE IF NOT EXISTS s_slots (
+    n INTEGER PRIMARY KEY, zone TEXT, number TEXT, resident_ref TEXT);
+CREATE TABLE IF NOT EXISTS s_slot_plates (slot_n INTEGER, plate TEXT);
+CREATE INDEX IF NOT EXISTS s_slot_plates_slot ON s_slot_plates(slot_n);
+CREATE TABLE IF NOT EXISTS s_passes (
+    n INTEGER PRIMARY KEY, ref TEXT, kind TEXT, name TEXT, phone_masked TEXT, phone_hash TEXT,
+    id_masked TEXT, id_hash TEXT, host_building TEXT, host_unit TEXT, company TEXT,
+    destination TEXT, reason TEXT, passengers INTEGER, plate TEXT, valid_from TEXT, valid_to TEXT,
+    hours TEXT, registered_fields TEXT, blocked INTEGER);
+CREATE TABLE IF NOT EXISTS s_pass_credentials (pass_n INTEGER, kind TEXT, value TEXT);
+CREATE INDEX IF NOT EXISTS s_pass_credentials_pass ON s_pass_credentials(pass_n);
+CREATE TABLE IF NOT EXISTS s_deletes (n INTEGER PRIMARY KEY, kind TEXT, k1 TEXT, k2 TEXT);
+"""
+TABLES = (
+    "s_residents",
+    "s_vehicles",
+    "s_cards",
+    "s_slots",
+    "s_slot_plates",
+    "s_passes",
+    "s_pass_credentials",
+    "s_deletes",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class StageJob:
+    staging: Path
+    main_db: Path
+    data_dir: Path
+    timezone: str
+    zones: tuple[str, ...]
+    step_rows: int
+    kind: str  # snapshot or delta
+    version: int
+
+
+@dataclass
+class Staged:
+    residents: list[ResidentRow] = field(default_factory=list)
+    vehicles: list[VehicleRow] = field(default_factory=list)
+    cards: list[CardRow] = field(default_factory=list)
+    slots: list[SlotRow] = field(default_factory=list)
+    passes: list[PassRow] = field(default_factory=list)
+    deletes: list[tuple[str, tuple[str, ...]]] = field(default_factory=list)
+    base: int | None = None
+
+    def add(self, kind: str, row: Any) -> None:
+        getattr(self, {"pass": "passes"}.get(kind, kind + "s")).append(row)
+
+    def counts(self) -> dict[str, int]:
+        return {
+            "residents": len(self.residents),
+            "vehicles": len(self.vehicles),
+            "cards": len(self.cards),
+            "slots": len(self.slots),
+            "passes": len(self.passes),
+            "deletes": len(self.deletes),
+        }
+
+
+def open_staging(path: Path) -> sqlite3.Connection:
+    conn = sqlite3.connect(path, isolation_level=None, timeout=30, check_same_thread=False)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=FULL")
+    conn.executescript(SCHEMA)
+    return conn
+
+
+def save_part(conn: sqlite3.Connection, version: int, part: int, parts: int, total: int, body: bytes) -> bool:
+    """Keep one received part; True once every part of that version is here.
+
+    Parts of a newer snapshot replace those of an older one; a late part of an older one is
+    dropped.
+    """
+    newest = conn.execute("SELECT max(version) FROM parts").fetchone()[0]
+    if newest is not None and newest > version:
+        return False
+    conn.execute("BEGIN IMMEDIATE")
+    conn.execute("DELETE FROM parts WHERE version != ?", (version,))
+    conn.execute(
+        "INSERT OR REPLACE INTO parts VALUES (?, ?, ?, ?, ?, ?)",
+        (version, part, parts, total, "snapshot", body),
+    )
+    conn.execute("COMMIT")
+    have = conn.execute(
+        "SELECT count(*) FROM parts WHERE version = ? AND parts = ?", (version, parts)
+    ).fetchone()[0]
+    return bool(have == parts)
+
+
+def drop_parts(conn: sqlite3.Connection, version: int) -> None:
+    conn.execute("DELETE FROM parts WHERE version <= ?", (version,))
+
+
+def save_delta(conn: sqlite3.Connection, version: int, body: bytes) -> None:
+    conn.execute("BEGIN IMMEDIATE")
+    conn.execute("DELETE FROM deltas")
+    conn.execute("INSERT INTO deltas VALUES (?, ?)", (version, body))
+    conn.execute("COMMIT")
+
+
+def read_meta(conn: sqlite3.Connection) -> dict[str, Any] | None:
+    row = conn.execute(
+        "SELECT version, kind, base, status, step_rows, counts, problems FROM meta WHERE id = 1"
+    ).fetchone()
+    if row is None:
+        return None
+    version, kind, base, status, step_rows, counts, problems = row
+    return {
+        "version": version,
+        "kind": kind,
+        "base": base,
+        "status": status,
+        "step_rows": step_rows,
+        "counts": json.loads(counts or "{}"),
+        "problems": json.loads(problems or "[]"),
+    }
+
+
+def stage(job: StageJob) -> dict[str, Any]:
+    """Check and stage the received parts of job.version; the result is also left in `meta`."""
+    conn = open_staging(job.staging)
+    main = sqlite3.connect(f"file:{job.main_db}?mode=ro", uri=True, timeout=30)
+    try:
+        problems: list[str] = []
+        try:
+            staged = _read(conn, job, problems)
+        except DownlinkRejected as exc:
+            staged, problems = Staged(), [str(exc)]
+        if not problems:
+            problems = _check_references(staged, main, job, snapshot=job.kind == "snapshot")
+        if not problems and job.kind == "snapshot":
+            staged.deletes = _removed(staged, main)
+        _write(conn, job, staged, problems)
+        meta = read_meta(conn)
+        assert meta is not None
+        return meta
+    finally:
+        main.close()
+        conn.close()
+
+
+def _read(conn: sqlite3.Connection, job: StageJob, problems: list[str]) -> Staged:
+    if job.kind == "snapshot":
+        sql = "SELECT body FROM parts WHERE version = ? AND kind = 'snapshot' ORDER BY part"
+    else:
+        sql = "SELECT body FROM deltas WHERE version = ?"
+    bodies = [b for (b,) in conn.execute(sql, (job.version,))]
+    if not bodies:
+        raise DownlinkRejected("incomplete", f"{job.kind} {job.version} is not in the staging file")
+    tz = ZoneInfo(job.timezone)
+    secrets = Secrets.load_or_create(job.data_dir)
+    staged = Staged()
+    if job.kind == "snapshot":
+        entries: list[Any] = []
+        total = None
+        for body in bodies:
+            part = parse_snapshot_part(body)
+            entries += part.entries
+            total = part.total
+        if total != len(entries):
+            raise DownlinkRejected(
+                "incomplete",
+                f"snapshot {job.version} says {total} entries, its parts hold {len(entries)}",
+                version=job.version,
+            )
+        deletes: list[Any] = []
+    else:
+        delta = parse_delta(bodies[0])
+        entries, deletes, staged.base = delta.upsert, delta.delete, delta.base
+    seen: dict[tuple[str, tuple[str, ...]], int] = {}
+    for i, entry in enumerate(entries):
+        try:
+            kind, row = parse_entry(entry, tz, secrets)
+        except EntryError as exc:
+            _problem(problems, f"{describe(entry, i)}: {exc}")
+            continue
+        key = (kind, row_key(kind, row))
+        if key in seen:
+            _problem(problems, f"{describe(entry, i)}: repeats entry {seen[key]}")
+            continue
+        seen[key] = i
+        staged.add(kind, row)
+    for i, entry in enumerate(deletes):
+        try:
+            kind_key = parse_key(entry)
+        except EntryError as exc:
+            _problem(problems, f"delete {i}: {exc}")
+            continue
+        if kind_key in seen:
+            _problem(problems, f"delete {i}: {kind_key[0]} {'/'.join(kind_key[1])} is also upserted")
+        staged.deletes.append(kind_key)
+    return staged
+
+
+def _problem(problems: list[str], text: str) -> None:
+    if len(problems) < MAX_PROBLEMS:
+        problems.append(text)
+    elif len(problems) == MAX_PROBLEMS:
+        problems.append("... and more")
+
+
+def _check_references(staged: Staged, main: sqlite3.Connection, job: StageJob, snapshot: bool) -> list[str]:
+    """Every resident, plate and zone an entry names is in it (snapshot) or in it and the store."""
+    deleted = defaultdict(set)
+    for kind, key in staged.deletes:
+        deleted[kind].add(key[0])
+    refs = {r.ref for r in staged.residents}
+    plates = {v.plate for v in staged.vehicles}
+    problems: list[str] = []
+
+    def known(kind: str, value: str, local: set[str], sql: str) -> bool:
+        if value in local:
+            return True
+        if snapshot or value in deleted[kind]:
+            return False
+        return main.execute(sql, (value,)).fetchone() is not None
+
+    def resident(value: str | None, where: str) -> None:
+        if value is not None and not known("resident", value, refs, "SELECT 1 FROM residents WHERE ref = ?"):
+            _problem(problems, f"{where}: no resident {value!r}")
+
+    def plate(value: str | None, where: str) -> None:
+        if value is not None and not known(
+            "vehicle", value, plates, "SELECT 1 FROM vehicles WHERE plate = ?"
+        ):
+            _problem(problems, f"{where}: no vehicle {value!r}")
+
+    for v in staged.vehicles:
+        resident(v.resident_ref, f"vehicle {v.plate}")
+    for c in staged.cards:
+        resident(c.resident_ref, f"card {c.card}")
+        plate(c.plate, f"card {c.card}")
+    for s in staged.slots:
+        if s.zone not in job.zones:
+            _problem(
+                problems,
+                f"slot {s.zone}/{s.number}: no zone {s.zone!r} in the site config (zones: {list(job.zones)})",
+            )
+        resident(s.resident_ref, f"slot {s.zone}/{s.number}")
+        for p in s.plates:
+            plate(p, f"slot {s.zone}/{s.number}")
+    # One card or plate belongs to one holder: the store's UNIQUE (kind, value) would otherwise
+    # let the later entry take it silently.
+    owners: dict[tuple[str, str], str] = {("card", c.card): f"card {c.card}" for c in staged.cards}
+    owners.update({("plate", v.plate): f"vehicle {v.plate}" for v in staged.vehicles})
+    for pass_row in staged.passes:
+        for cred in pass_row.credentials:
+            if cred in owners:
+                _problem(problems, f"pass {pass_row.ref}: {cred[0]} {cred[1]} is also {owners[cred]}")
+            owners[cred] = f"pass {pass_row.ref}"
+    return problems
+
+
+def _removed(staged: Staged, main: sqlite3.Connection) -> list[tuple[str, tuple[str, ...]]]:
+    """What the store holds from the centre and the snapshot no longer lists.
+
+    Passes registered at the booth (no central ref) are not the centre's to remove.
+    """
+
+    def minus(sql: str, keep: Iterable[tuple[str, ...]]) -> list[tuple[str, ...]]:
+        wanted = set(keep)
+        return sorted(tuple(r) for r in main.execute(sql) if tuple(r) not in wanted)
+
+    out: list[tuple[str, tuple[str, ...]]] = []
+    out += [
+        ("pass", k)
+        for k in minus("SELECT ref FROM passes WHERE ref IS NOT NULL", ((p.ref,) for p in staged.passes))
+    ]
+    out += [
+        ("slot", k)
+        for k in minus("SELECT zone, number FROM slots", ((s.zone, s.number) for s in staged.slots))
+    ]
+    out += [
+        ("card", k)
+        for k in minus(
+            "SELECT value FROM credentials WHERE kind = 'card' AND resident_id IS NOT NULL",
+            ((c.card,) for c in staged.cards),
+        )
+    ]
+    out += [
+        ("vehicle", k) for k in minus("SELECT plate FROM vehicles", ((v.plate,) for v in staged.vehicles))
+    ]
+    out += [("resident", k) for k in minus("SELECT ref FROM residents", ((r.ref,) for r in staged.residents))]
+    return out
+
+
+def _write(conn: sqlite3.Connection, job: StageJob, staged: Staged, problems: list[str]) -> None:
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        for table in TABLES:
+            conn.execute(f"DELETE FROM {table}")
+        if not problems:
+            _insert(conn, staged, Secrets.load_or_create(job.data_dir))
+        conn.execute(
+            "INSERT OR REPLACE INTO meta "
+            "(id, version, kind, base, status, step_rows, counts, problems)"
+            " VALUES (1, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                job.version,
+                job.kind,
+                staged.base,
+                "rejected" if problems else "staged",
+                job.step_rows,
+                json.dumps(staged.counts()),
+                json.dumps(problems, ensure_ascii=False),
+            ),
+        )
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+
+
+def _insert(conn: sqlite3.Connection, staged: Staged, secrets: Secrets) -> None:
+    conn.executemany(
+        "INSERT INTO s_residents VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            (
+                n,
+                r.ref,
+                r.building,
+                r.unit,
+                r.room,
+                r.name,
+                mask_phone(r.phone) if r.phone else "",
+                secrets.digest("phone", r.phone) if r.phone else "",
+                int(r.phone is not None),
+                r.valid_from,
+                r.valid_to,
+                int(r.blocked),
+            )
+            for n, r in enumerate(staged.residents)
+        ),
+    )
+    conn.executemany(
+        "INSERT INTO s_vehicles VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            (
+                n,
+                v.plate,
+                v.resident_ref,
+                v.vehicle_class,
+                v.monthly_until,
+                v.valid_from,
+                v.valid_to,
+                int(v.blocked),
+            )
+            for n, v in enumerate(staged.vehicles)
+        ),
+    )
+    conn.executemany(
+        "INSERT INTO s_cards VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            (n, c.card, c.resident_ref, c.plate, c.valid_from, c.valid_to, c.hours, int(c.blocked))
+            for n, c in enumerate(staged.cards)
+        ),
+    )
+    conn.executemany(
+        "INSERT INTO s_slots VALUES (?, ?, ?, ?)",
+        ((n, s.zone, s.number, s.resident_ref) for n, s in enumerate(staged.slots)),
+    )
+    conn.executemany(
+        "INSERT INTO s_slot_plates VALUES (?, ?)",
+        ((n, p) for n, s in enumerate(staged.slots) for p in s.plates),
+    )
+    conn.executemany(
+        "INSERT INTO s_passes VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            (
+                n,
+                p.ref,
+                p.kind,
+                p.name,
+                p.phone_masked,
+                p.phone_hash,
+                p.id_masked,
+                p.id_hash,
+                p.host_building,
+                p.host_unit,
+                p.company,
+                p.destination,
+                p.reason,
+                p.passengers,
+                p.plate,
+                p.valid_from,
+                p.valid_to,
+                p.hours,
+                p.registered_fields,
+                int(p.blocked),
+            )
+            for n, p in enumerate(staged.passes)
+        ),
+    )
+    conn.executemany(
+        "INSERT INTO s_pass_credentials VALUES (?, ?, ?)",
+        ((n, kind, value) for n, p in enumerate(staged.passes) for kind, value in p.credentials),
+    )
+    ordered = sorted(staged.deletes, key=lambda d: DELETE_ORDER.index(d[0]))
+    conn.executemany(
+        "INSERT INTO s_deletes VALUES (?, ?, ?, ?)",
+        ((n, kind, key[0], key[1] if len(key) > 1 else None) for n, (kind, key) in enumerate(ordered)),
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description="stage a received snapshot or delta (run by the gateway)")
+    p.add_argument("job", help="the StageJob as JSON")
+    args = p.parse_args(argv)
+    raw = json.loads(args.job)
+    job = StageJob(
+        **{
+            **raw,
+            "staging": Path(raw["staging"]),
+            "main_db": Path(raw["main_db"]),
+            "data_dir": Path(raw["data_dir"]),
+            "zones": tuple(raw["zones"]),
+        }
+    )
+    meta = stage(job)
+    print(json.dumps({"status": meta["status"], "counts": meta["counts"]}))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

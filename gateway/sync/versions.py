@@ -1,0 +1,103 @@
+"""Which delta to apply when, and when to ask for a snapshot: a pure state machine of versions.
+
+Time is a parameter (monotonic seconds), so the gap and resync rules are tested without waiting.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+MAX_HELD = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class Apply:
+    version: int
+    base: int
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Ignore:
+    reason: str
+
+
+Action = Apply | Request | Ignore
+
+
+@dataclass
+class Versions:
+    applied: int
+    gap_wait: float
+    resync_interval: float
+    held: dict[int, int] = field(default_factory=dict)  # base -> version of deltas waiting
+    waiting_since: float | None = None
+    need_snapshot: bool = False
+    last_request: float | None = None
+    busy: bool = False  # a snapshot is being applied: gaps are not timed meanwhile
+
+    def delta(self, version: int, base: int, now: float) -> list[Action]:
+        if version <= self.applied:
+            return [Ignore(f"delta {version} is already applied (at {self.applied})")]
+        if base == self.applied and not self.busy:
+            return [Apply(version, base)]
+        if base < self.applied:
+            return self._request(f"delta {version} is based on {base}, below the applied {self.applied}", now)
+        self.held[base] = version
+        if self.waiting_since is None:
+            self.waiting_since = now
+        if len(self.held) > MAX_HELD:
+            self.held.clear()
+            return self._request(f"more than {MAX_HELD} deltas wait for a missing one", now)
+        return []
+
+    def applied_to(self, version: int, now: float) -> list[Action]:
+        """A delta or snapshot is in: whatever waited on it can follow."""
+        self.applied = version
+        self.busy = False
+        self.held = {b: v for b, v in self.held.items() if v > version}
+        if version in self.held:
+            following = self.held.pop(version)
+            self.waiting_since = now if self.held else None
+            return [Apply(following, version)]
+        self.waiting_since = now if self.held else None
+        return []
+
+    def snapshot_done(self, version: int, now: float) -> list[Action]:
+        self.need_snapshot = False
+        return self.applied_to(version, now)
+
+    def rejected(self, version: int | None, now: float) -> list[Action]:
+        """A delta could not be used: the chain is broken, only a snapshot mends it."""
+        what = f"delta {version}" if version is not None else "a delta"
+        return self._request(f"{what} was rejected", now)
+
+    def tick(self, now: float) -> list[Action]:
+        if self.busy:
+            return []
+        if self.held and self.waiting_since is not None and now - self.waiting_since >= self.gap_wait:
+            nxt = min(self.held)
+            self.waiting_since = None
+            return self._request(f"gap: at {self.applied}, the next delta waiting is based on {nxt}", now)
+        if (
+            self.need_snapshot
+            and self.last_request is not None
+            and now - self.last_request >= self.resync_interval
+        ):
+            return self._request("still waiting for a snapshot", now)
+        return []
+
+    def resync(self, reason: str, now: float) -> list[Action]:
+        """Asked for by an operator or a command: always sent."""
+        return self._request(reason, now, force=True)
+
+    def _request(self, reason: str, now: float, force: bool = False) -> list[Action]:
+        self.need_snapshot = True
+        if not force and self.last_request is not None and now - self.last_request < min(self.gap_wait, 5.0):
+            return []  # asked a moment ago; the answer is on its way
+        self.last_request = now
+        return [Request(reason)]

@@ -1,0 +1,181 @@
+"""Remote commands: accepted only signed with the gateway's key, for this site, once, in time."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Callable, Iterator
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from conftest import SITE
+from sync_helpers import Mosquitto, wait_for
+from test_sync_downlink import Site, _site
+
+from gateway.config import SiteConfig
+from gateway.sync.commands import CommandRefused, sign, verify
+
+KEY = b"k" * 32
+TZ = ZoneInfo("Asia/Shanghai")
+NOW = datetime(2024, 5, 1, 10, 0, tzinfo=TZ)
+
+
+def command(
+    name: str = "open_lane",
+    args: dict[str, str] | None = None,
+    *,
+    site: str = SITE,
+    issued: datetime | None = None,
+    life: int = 60,
+    key: bytes | None = KEY,
+    **extra: Any,
+) -> dict[str, Any]:
+    issued = issued or datetime.now(TZ)
+    body = {
+        "v": 1,
+        "type": "command",
+        "id": str(uuid.uuid4()),
+        "site": site,
+        "name": name,
+        "args": args if args is not None else {"lane": "car-in", "reason": "visitor at gate"},
+        "actor": "zhang",
+        "issued_at": issued.isoformat(),
+        "expires_at": (issued + timedelta(seconds=life)).isoformat(),
+        **extra,
+    }
+    return sign(body, key) if key is not None else body
+
+
+def refusal(body: dict[str, Any] | bytes, key: bytes | None = KEY, now: datetime = NOW) -> str:
+    data = body if isinstance(body, bytes) else json.dumps(body).encode()
+    with pytest.raises(CommandRefused) as exc:
+        verify(data, key, SITE, now, max_age_s=300, skew_s=60)
+    return exc.value.code
+
+
+def test_a_signed_command_verifies() -> None:
+    cmd = verify(json.dumps(command(issued=NOW)).encode(), KEY, SITE, NOW, 300, 60)
+    assert (cmd.name, cmd.args["lane"], cmd.actor) == ("open_lane", "car-in", "central:zhang")
+
+
+@pytest.mark.parametrize(
+    ("body", "key", "now", "code"),
+    [
+        (b"{not json", KEY, NOW, "malformed"),
+        (command(issued=NOW, key=None), KEY, NOW, "unsigned"),
+        (command(issued=NOW), None, NOW, "no_key"),
+        (command(issued=NOW, key=b"x" * 32), KEY, NOW, "bad_signature"),
+        ({**command(issued=NOW), "args": {"lane": "door"}}, KEY, NOW, "bad_signature"),  # tampered
+        (command(issued=NOW, site="other-site"), KEY, NOW, "wrong_site"),
+        (command(issued=NOW), KEY, NOW + timedelta(seconds=60 + 61), "expired"),
+        (command(issued=NOW + timedelta(seconds=120)), KEY, NOW, "not_yet_valid"),
+        (command(issued=NOW, life=3600), KEY, NOW, "bad_lifetime"),
+        (command("reboot", {}, issued=NOW), KEY, NOW, "unknown_command"),
+        (command("open_lane", {"gate": "x"}, issued=NOW), KEY, NOW, "bad_args"),
+    ],
+)
+def test_refused_commands(body: dict[str, Any] | bytes, key: bytes | None, now: datetime, code: str) -> None:
+    assert refusal(body, key, now) == code
+
+
+def test_within_the_clock_skew_a_command_still_counts() -> None:
+    late = NOW + timedelta(seconds=60 + 59)
+    assert verify(json.dumps(command(issued=NOW)).encode(), KEY, SITE, late, 300, 60).name == "open_lane"
+
+
+@pytest.fixture
+def site(broker: Mosquitto, sync_cfg: Callable[..., SiteConfig]) -> Iterator[Site]:
+    cfg = sync_cfg(broker.port)
+    (cfg.site.data_dir / "command.key").write_text(KEY.decode() + "\n")
+    with _site(broker, cfg) as s:
+        yield s
+
+
+def send(site: Site, body: dict[str, Any] | bytes) -> dict[str, Any]:
+    data = body if isinstance(body, bytes) else json.dumps(body).encode()
+    before = len(site.upstream("/cmd/reply"))
+    site.central.publish("cmd", data)
+    return wait_for(
+        "the reply",
+        lambda: len(site.upstream("/cmd/reply")) > before and site.upstream("/cmd/reply")[before],
+    )
+
+
+def pulses(site: Site) -> list[str]:
+    log = site.gw.data_dir / "pulses.log"
+    return log.read_text().splitlines() if log.exists() else []
+
+
+def test_open_a_gate_is_audited_then_done_and_answered(site: Site) -> None:
+    body = command("open_lane", {"lane": "car-in", "reason": "访客 no QR"})
+    reply = send(site, body)
+    assert reply["id"] == body["id"] and reply["ok"] is True and reply["result"]["lane"] == "car-in"
+    (pulse,) = pulses(site)
+    audit = site.rows("SELECT id, actor, action, target FROM audit ORDER BY id")
+    assert [a[1:] for a in audit] == [
+        ("central:zhang", "command_accepted", "open_lane"),
+        ("central:zhang", "lane.open", "car-in"),
+        ("central:zhang", "command_done", "open_lane"),
+    ]
+    assert pulse.endswith(f"audit:{audit[1][0]}")  # the pulse names the audit row behind it
+
+
+def test_a_replayed_command_is_refused(site: Site) -> None:
+    body = command()
+    assert send(site, body)["ok"] is True
+    again = send(site, body)
+    assert again == {**again, "ok": False, "code": "replayed", "id": body["id"]}
+    assert len(pulses(site)) == 1
+
+
+def test_an_unsigned_or_forged_command_is_refused_and_audited(site: Site) -> None:
+    assert send(site, command(key=None))["code"] == "unsigned"
+    assert send(site, command(key=b"not the key" * 3))["code"] == "bad_signature"
+    assert pulses(site) == []
+    refused = site.rows("SELECT actor, action FROM audit")
+    assert refused == [("unverified", "command_refused")] * 2
+
+
+def test_set_a_lane_closed_then_normal(site: Site) -> None:
+    assert site.card_reason("C0001") == "unknown"
+    site.snapshot(
+        1,
+        [
+            {"kind": "resident", "ref": "R1", "building": "1", "unit": "1", "name": "甲"},
+            {"kind": "card", "card": "C0001", "resident": "R1"},
+        ],
+    )
+    site.wait_applied(1)
+    reply = send(site, command("set_lane_mode", {"lane": "door", "mode": "closed"}))
+    assert reply["ok"] is True
+    assert site.card_reason("C0001") == "lane_closed"
+    assert send(site, command("set_lane_mode", {"lane": "door", "mode": "normal"}))["ok"] is True
+    assert site.card_reason("C0001") == "resident"
+    bad = send(site, command("set_lane_mode", {"lane": "door", "mode": "party"}))
+    assert bad["ok"] is False and bad["code"] == "bad_args"
+
+
+def test_a_closed_lane_stays_closed_across_a_restart(
+    broker: Mosquitto, sync_cfg: Callable[..., SiteConfig]
+) -> None:
+    cfg = sync_cfg(broker.port)
+    (cfg.site.data_dir / "command.key").write_text(KEY.decode())
+    with _site(broker, cfg) as site:
+        assert send(site, command("set_lane_mode", {"lane": "door", "mode": "closed"}))["ok"]
+        assert send(site, command("set_lane_mode", {"lane": "car-in", "mode": "open"}))["ok"]
+        relay = site.gw.devices.lanes["car-in"].relays[0]
+        assert relay.held is True  # type: ignore[attr-defined]
+    with _site(broker, cfg) as site:
+        assert site.gw.lane_modes == {"door": "closed"}
+        assert site.card_reason("C0001") == "lane_closed"
+        assert send(site, command("set_lane_mode", {"lane": "door", "mode": "normal"}))["ok"]
+        assert site.card_reason("C0001") == "unknown"
+
+
+def test_a_resync_command_asks_for_a_snapshot(site: Site) -> None:
+    reply = send(site, command("resync", {"reason": "guard reported stale cards"}))
+    assert reply["ok"] is True
+    request = wait_for("the snapshot request", lambda: site.upstream("/sync/request"))[0]
+    assert request["reason"] == "guard reported stale cards"

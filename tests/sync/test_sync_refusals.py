@@ -1,0 +1,174 @@
+"""What the broker refuses: a topic its ACL forbids, too large a record, bad credentials, TLS."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Callable
+from pathlib import Path
+
+from conftest import SITE, running
+from fastapi.testclient import TestClient
+from sync_helpers import Mosquitto, Subscriber, make_certs, wait_for
+from test_sync_uplink import outbox, produce, unsent
+
+from gateway.api.app import create_app
+from gateway.config import SiteConfig
+
+GW_ACL = f"""user gw
+topic write estate/{SITE}/status
+topic write estate/{SITE}/health
+topic write estate/{SITE}/events/test
+topic write estate/{SITE}/events/alarm
+topic write estate/{SITE}/events/outbox_quarantined
+topic read estate/{SITE}/sync/#
+topic read estate/{SITE}/cmd
+
+user central
+topic read estate/#
+"""
+
+
+def alarms(db: Path) -> list[tuple[str, str, str]]:
+    with sqlite3.connect(db) as conn:
+        return conn.execute("SELECT kind, source, message FROM alarms WHERE cleared_at IS NULL").fetchall()
+
+
+def test_a_topic_the_acl_refuses_is_quarantined_and_the_rest_flows(
+    brokers: Callable[..., Mosquitto], tmp_path: Path, sync_cfg: Callable[..., SiteConfig]
+) -> None:
+    broker = brokers(users={"gw": "gw-pass", "central": "c-pass"}, acl=GW_ACL)
+    broker.start()
+    (tmp_path / "pw").write_text("gw-pass\n")
+    sub = Subscriber(broker, [f"estate/{SITE}/events/#"], username="central", password="c-pass")
+    cfg = sync_cfg(broker.port, username="gw", password_file=tmp_path / "pw")
+    with running(cfg) as (gw, service):
+        before = produce(gw, 3)
+        forbidden = produce(gw, 1, "forbidden")[0]
+        after = produce(gw, 3)
+        wait_for(
+            "six records and a quarantine notice",
+            lambda: len(sub.payloads("/test")) >= 6 and sub.payloads("/outbox_quarantined"),
+        )
+        wait_for("the row set aside", lambda: unsent(gw) == 0)
+        rows = {event_id: (sent, why) for _, event_id, sent, why in outbox(gw)}
+        health = TestClient(create_app(gw, service)).get("/api/health").json()
+        open_alarms = alarms(gw.db_path)
+    sub.close()
+    broker.stop()
+    assert [m["event_id"] for m in sub.payloads("/test")] == before + after
+    assert rows[forbidden][0] is None and "not authorized" in rows[forbidden][1]
+    notice = sub.payloads("/outbox_quarantined")[0]
+    assert notice["quarantined_event_id"] == forbidden and notice["record_type"] == "forbidden"
+    assert [(k, s) for k, s, _ in open_alarms] == [("outbox_quarantine", "forbidden")]
+    assert health["outbox_quarantined"] == 1 and health["outbox_pending"] == 0
+
+
+def test_a_record_larger_than_allowed_is_quarantined_before_sending(
+    broker: Mosquitto, sync_cfg: Callable[..., SiteConfig]
+) -> None:
+    sub = Subscriber(broker, [f"estate/{SITE}/events/test"])
+    with running(sync_cfg(broker.port, max_message_bytes=2048)) as (gw, _):
+        small = produce(gw, 2)
+        big = produce(gw, 1, size=4000)[0]
+        small += produce(gw, 2)
+        wait_for("the small records", lambda: len(sub.payloads()) >= 4)
+        wait_for("the big one set aside", lambda: unsent(gw) == 0)
+        why = {event_id: q for _, event_id, _, q in outbox(gw)}[big]
+    sub.close()
+    assert [m["event_id"] for m in sub.payloads()] == small
+    assert why is not None and why.startswith("too large")
+
+
+def test_a_record_that_makes_the_broker_drop_the_connection_is_quarantined(
+    brokers: Callable[..., Mosquitto], tmp_path: Path, sync_cfg: Callable[..., SiteConfig]
+) -> None:
+    # mosquitto answers a message over message_size_limit with a PUBACK code paho cannot parse, and
+    # paho closes the connection: every resend of that record would loop forever.
+    broker = brokers(extra="message_size_limit 3000\n")
+    broker.start()
+    sub = Subscriber(broker, [f"estate/{SITE}/events/test"])
+    with running(sync_cfg(broker.port)) as (gw, service):
+        first = produce(gw, 2)
+        wait_for("the first records", lambda: len(sub.payloads()) >= 2)
+        poison = produce(gw, 1, size=5000)[0]
+        rest = produce(gw, 5)
+        wait_for("every row settled", lambda: unsent(gw) == 0)
+        wait_for(
+            "the records after the poison one",
+            lambda: set(rest) <= {m["event_id"] for m in sub.payloads()},
+        )
+        why = {event_id: q for _, event_id, _, q in outbox(gw)}[poison]
+        dropped = service.link.attempts
+    sub.close()
+    broker.stop()
+    # Records behind the poison one may have reached the broker before it dropped the connection:
+    # sent again, they arrive twice (at least once), still in order once duplicates are dropped.
+    assert list(dict.fromkeys(m["event_id"] for m in sub.payloads())) == first + rest
+    assert why is not None and "closed the connection each of the 3 times" in why
+    assert dropped == 0  # connected again afterwards
+
+
+def test_wrong_password_is_reported_and_retried_slowly(
+    brokers: Callable[..., Mosquitto], tmp_path: Path, sync_cfg: Callable[..., SiteConfig]
+) -> None:
+    broker = brokers(users={"gw": "right"})
+    broker.start()
+    (tmp_path / "pw").write_text("wrong\n")
+    cfg = sync_cfg(broker.port, username="gw", password_file=tmp_path / "pw", auth_retry_s=120)
+    with running(cfg) as (gw, service):
+        wait_for("the refusal", lambda: service.link.state == "refused")
+        status = service.link.status()
+        health = TestClient(create_app(gw, service)).get("/api/health").json()
+    broker.stop()
+    assert "refused the connection: not authorized" in status["last_error"]
+    assert status["attempts"] == 1
+    # The next attempt is a couple of minutes away (auth_retry_s with jitter), not a tight loop.
+    assert status["next_attempt_in_s"] >= 0.75 * 120 - 5
+    assert health["status"] == "degraded" and health["mqtt"]["state"] == "refused"
+    assert "wrong" not in json.dumps(health)  # the password itself never shows
+
+
+def test_missing_password_file_is_an_error_on_the_health_page(
+    broker: Mosquitto, tmp_path: Path, sync_cfg: Callable[..., SiteConfig]
+) -> None:
+    cfg = sync_cfg(broker.port, username="gw", password_file=tmp_path / "nope")
+    with running(cfg) as (_, service):
+        wait_for("the setup error", lambda: service.link.state == "error")
+        status = service.link.status()
+    assert "cannot read [mqtt] password_file" in status["last_error"]
+
+
+def test_tls_with_client_certificates(
+    brokers: Callable[..., Mosquitto], tmp_path: Path, sync_cfg: Callable[..., SiteConfig]
+) -> None:
+    tls = make_certs(tmp_path / "certs")
+    broker = brokers(tls=tls, require_certificate=True)
+    broker.start()
+    sub = Subscriber(broker, [f"estate/{SITE}/events/test"], tls=tls)
+    cfg = sync_cfg(broker.port, ca_file=tls.ca, cert_file=tls.client_cert, key_file=tls.client_key)
+    with running(cfg) as (gw, service):
+        ids = produce(gw, 20)
+        wait_for("records over TLS", lambda: len(sub.payloads()) >= 20)
+        assert service.link.status()["tls"] is True
+    sub.close()
+    broker.stop()
+    assert [m["event_id"] for m in sub.payloads()] == ids
+
+
+def test_tls_with_the_wrong_ca_is_reported(
+    brokers: Callable[..., Mosquitto], tmp_path: Path, sync_cfg: Callable[..., SiteConfig]
+) -> None:
+    tls = make_certs(tmp_path / "certs")
+    other = make_certs(tmp_path / "other")
+    broker = brokers(tls=tls)
+    broker.start()
+    cfg = sync_cfg(broker.port, ca_file=other.ca)
+    with running(cfg) as (gw, service):
+        produce(gw, 3)
+        wait_for("the TLS failure", lambda: service.link.last_error)
+        status = service.link.status()
+        pending = unsent(gw)
+    broker.stop()
+    assert "certificate verify failed" in status["last_error"]
+    assert pending == 3

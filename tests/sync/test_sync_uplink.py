@@ -1,0 +1,112 @@
+"""Records go up: oldest first, marked sent only when acknowledged, kept while the broker is out."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Callable
+from pathlib import Path
+
+from conftest import SITE, running
+from fastapi.testclient import TestClient
+from sync_helpers import Mosquitto, Subscriber, wait_for
+
+from gateway.api.app import create_app
+from gateway.config import SiteConfig
+from gateway.runtime.gateway import Gateway
+from gateway.store.outbox import enqueue
+
+
+def produce(gw: Gateway, n: int, record_type: str = "test", size: int = 0) -> list[str]:
+    """n records queued through the worker, as the runtime queues its own."""
+
+    def write(conn: sqlite3.Connection) -> list[str]:
+        conn.execute("BEGIN IMMEDIATE")
+        ids = [enqueue(conn, record_type, {"n": i, "pad": "x" * size}, gw.now()) for i in range(n)]
+        conn.execute("COMMIT")
+        return ids
+
+    return gw.on_worker(write).result(timeout=10)
+
+
+def outbox(gw: Gateway, where: str = "1") -> list[tuple[int, str, str | None, str | None]]:
+    with sqlite3.connect(gw.db_path) as conn:
+        return conn.execute(
+            f"SELECT seq, event_id, sent_at, quarantined FROM outbox WHERE {where} ORDER BY seq"
+        ).fetchall()
+
+
+def unsent(gw: Gateway) -> int:
+    return len(outbox(gw, "sent_at IS NULL AND quarantined IS NULL"))
+
+
+def test_records_go_up_in_order_and_are_marked_sent(
+    broker: Mosquitto, sync_cfg: Callable[..., SiteConfig]
+) -> None:
+    sub = Subscriber(broker, [f"estate/{SITE}/events/#"])
+    with running(sync_cfg(broker.port)) as (gw, _):
+        ids = produce(gw, 300)
+        got = wait_for("300 records", lambda: len(sub.payloads()) >= 300 and sub.payloads())
+        wait_for("every row marked sent", lambda: unsent(gw) == 0)
+    sub.close()
+    assert [m["event_id"] for m in got] == ids
+    seqs = [m["seq"] for m in got]
+    assert seqs == sorted(seqs) and len(set(seqs)) == 300
+    assert all(m["site"] == SITE and m["v"] == 1 and m["type"] == "test" for m in got)
+    assert [row[0] for row in outbox(gw)] == seqs
+
+
+def test_backlog_waits_for_the_broker_and_goes_out_oldest_first(
+    brokers: Callable[..., Mosquitto], tmp_path: Path, sync_cfg: Callable[..., SiteConfig]
+) -> None:
+    broker = brokers()
+    broker.start()
+    # A persistent session made before the outage: the broker keeps what comes for it even
+    # before this subscriber is back.
+    sub = Subscriber(broker, [f"estate/{SITE}/events/#"], client_id="backlog", persistent=True)
+    broker.stop()
+    cfg = sync_cfg(broker.port)
+    with running(cfg) as (gw, service):
+        ids = produce(gw, 500)
+        wait_for("the link to fail", lambda: service.link.last_error is not None)
+        response = TestClient(create_app(gw, service)).get("/api/health")
+        health = response.json()
+        assert health["outbox_pending"] == 500
+        assert health["mqtt"]["state"] in ("offline", "connecting")
+        assert "cannot connect" in health["mqtt"]["last_error"]
+        broker.start()
+        ids += produce(gw, 100)
+        wait_for("all 600 records", lambda: len(sub.payloads()) >= 600)
+        wait_for("every row marked sent", lambda: unsent(gw) == 0)
+        health = TestClient(create_app(gw, service)).get("/api/health").json()
+    sub.close()
+    broker.stop()
+    got = [m["event_id"] for m in sub.payloads()]
+    assert got == ids
+    assert health["outbox_pending"] == 0 and health["mqtt"]["state"] == "connected"
+
+
+def test_status_is_retained_online_then_offline_on_a_clean_stop(
+    broker: Mosquitto, sync_cfg: Callable[..., SiteConfig]
+) -> None:
+    with running(sync_cfg(broker.port)) as (_, service):
+        wait_for("the link to connect", lambda: service.link.state == "connected")
+        first = Subscriber(broker, [f"estate/{SITE}/status"], client_id="status-0")
+        wait_for("the online status at the broker", lambda: first.messages)  # live or retained
+        first.close()
+        sub = Subscriber(broker, [f"estate/{SITE}/status"], client_id="status-1")
+        online = wait_for("retained online status", lambda: sub.messages)
+        sub.close()
+    late = Subscriber(broker, [f"estate/{SITE}/status"], client_id="status-2")
+    offline = wait_for("retained offline status", lambda: late.messages)
+    late.close()
+    assert online[0][2] is True and json.loads(online[0][1])["state"] == "online"
+    assert offline[0][2] is True and json.loads(offline[0][1]) | {"at": None} == {
+        "v": 1,
+        "type": "status",
+        "site": SITE,
+        "state": "offline",
+        "reason": "stopped",
+        "at": None,
+        "version": json.loads(offline[0][1])["version"],
+    }
