@@ -45,4 +45,3 @@ def recent_audit(
     )
     names = [d[0] for d in cur.description]
     return [dict(zip(names, row, strict=True)) for row in cur]
-

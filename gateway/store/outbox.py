@@ -79,10 +79,14 @@ def backlog(conn: sqlite3.Connection) -> dict[str, Any]:
 
 
 def prune_sent(conn: sqlite3.Connection, before: datetime, limit: int = 2000) -> int:
-    """Delete up to `limit` rows sent before `before` (kept that long for audit)."""
+    """Delete up to `limit` rows sent before `before` (kept that long for audit).
+
+    Access records' rows stay: their sent_at is the proof of delivery that retention needs before
+    it may delete the access record itself (gateway/store/retention.py deletes both together).
+    """
     cur = conn.execute(
         "DELETE FROM outbox WHERE seq IN (SELECT seq FROM outbox WHERE sent_at IS NOT NULL "
-        "AND sent_at < ? ORDER BY seq LIMIT ?)",
+        "AND sent_at < ? AND topic != 'access' ORDER BY seq LIMIT ?)",
         (to_db(before), limit),
     )
     return cur.rowcount

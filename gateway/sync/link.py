@@ -24,6 +24,7 @@ from typing import Any
 
 from gateway.runtime.gateway import Gateway
 from gateway.store.alarms import clear_alarm, raise_alarm, write_alarm
+from gateway.store.database import transaction
 from gateway.store.outbox import backlog, enqueue, mark_sent, pending, prune_sent, quarantine
 from gateway.sync.backoff import retry_delay
 from gateway.sync.client import Acked, Connected, Connection, Lost, Received, Refused, Settings
@@ -475,14 +476,9 @@ class SyncLink:
         expired = to_db(now - timedelta(seconds=self.cfg.clock_skew_s))
 
         def run(conn: sqlite3.Connection) -> int:
-            conn.execute("BEGIN IMMEDIATE")
-            try:
+            with transaction(conn):
                 n = prune_sent(conn, before)
                 conn.execute("DELETE FROM command_nonces WHERE expires_at < ?", (expired,))
-                conn.execute("COMMIT")
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
             return n
 
         self.gw.on_worker(run)

@@ -117,9 +117,10 @@ def test_sent_rows_are_kept_for_a_while_then_pruned_and_unsent_ones_never(
     old = [enqueue(conn, "test", {"n": i}, now) for i in range(3)]
     recent = enqueue(conn, "test", {"n": 3}, now)
     unsent_id = enqueue(conn, "test", {"n": 4}, now)
-    mark_sent(conn, [(1, 1), (2, 1), (3, 1)], now - timedelta(days=8))
+    access_id = enqueue(conn, "access", {"n": 5}, now)  # kept: retention deletes it with its record
+    mark_sent(conn, [(1, 1), (2, 1), (3, 1), (6, 1)], now - timedelta(days=8))
     mark_sent(conn, [(4, 1)], now)
     assert prune_sent(conn, now - timedelta(days=7)) == 3
     left = [r[0] for r in conn.execute("SELECT event_id FROM outbox ORDER BY seq")]
     conn.close()
-    assert left == [recent, unsent_id] and not set(old) & set(left)
+    assert left == [recent, unsent_id, access_id] and not set(old) & set(left)
