@@ -51,6 +51,7 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--batch", type=int, default=128)
     t.add_argument("--seed", type=int, default=7)
     t.add_argument("--threads", type=int, default=2)
+    t.add_argument("--minutes", type=float, help="time budget; the schedule ends on time")
     t.add_argument("--no-resume", action="store_true", help="ignore an existing checkpoint")
 
     s = sub.add_parser("synth", help="write rendered plates for inspection")

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import logging
-from pathlib import Path
-
 import json
+import logging
 import random
 import sys
+from pathlib import Path
 from typing import Any
 
 import cv2
@@ -160,7 +159,7 @@ def _train(args: argparse.Namespace) -> int:
     cfg = TrainConfig(out=Path(args.out), real=tuple(Path(r) for r in args.real),
                       cache=Path(args.cache), synth=args.synth, steps=args.steps,
                       batch=args.batch, seed=args.seed, threads=args.threads,
-                      resume=not args.no_resume)
+                      resume=not args.no_resume, minutes=args.minutes)
     train(cfg)
     return 0
 

@@ -62,8 +62,9 @@ def _quad_of(contour: np.ndarray) -> np.ndarray:
 
 
 def _from_mask(mask: np.ndarray, kernel: tuple[int, int], source: str, min_w: float,
-               edges_sum: np.ndarray) -> list[Candidate]:
-    closed = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, kernel))
+               edges_sum: np.ndarray, max_share: float) -> list[Candidate]:
+    rect = cv2.getStructuringElement(cv2.MORPH_RECT, kernel)
+    closed = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, rect)
     if source == "edges":
         closed = cv2.morphologyEx(closed, cv2.MORPH_OPEN, np.ones((3, 5), np.uint8))
     contours, _ = cv2.findContours(closed, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
@@ -71,7 +72,7 @@ def _from_mask(mask: np.ndarray, kernel: tuple[int, int], source: str, min_w: fl
     for c in contours:
         (_, _), (rw, rh), _ = cv2.minAreaRect(c)
         long, short = max(rw, rh), min(rw, rh)
-        if long < min_w or short < 6 or long > mask.shape[1] * 0.6:
+        if long < min_w or short < 6 or long > mask.shape[1] * max_share:
             continue
         aspect = long / short
         if not 1.6 <= aspect <= 7.0:
@@ -101,8 +102,11 @@ def _iou(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> float:
 
 
 def find_candidates(image: np.ndarray, roi: tuple[int, int, int, int] | None = None,
-                    limit: int = MAX_CANDIDATES) -> list[Candidate]:
-    """Plate-like regions of a BGR frame (inside roi = x, y, w, h when given)."""
+                    limit: int = MAX_CANDIDATES, max_share: float = 0.6) -> list[Candidate]:
+    """Plate-like regions of a BGR frame (inside roi = x, y, w, h when given).
+
+    max_share: the widest a plate may be, as a share of the image width (crops: up to 1).
+    """
     ox, oy = 0, 0
     if roi is not None:
         x, y, w, h = roi
@@ -120,8 +124,8 @@ def find_candidates(image: np.ndarray, roi: tuple[int, int, int, int] | None = N
     edges_sum = cv2.integral(edges, sdepth=cv2.CV_64F)
     cands: list[Candidate] = []
     for mask in _colour_masks(hsv):
-        cands += _from_mask(mask, (9, 3), "colour", min_w, edges_sum)
-    cands += _from_mask(edges, (15, 3), "edges", min_w, edges_sum)
+        cands += _from_mask(mask, (9, 3), "colour", min_w, edges_sum, max_share)
+    cands += _from_mask(edges, (15, 3), "edges", min_w, edges_sum, max_share)
     cands.sort(key=lambda c: -c.score)
     kept: list[Candidate] = []
     for c in cands:

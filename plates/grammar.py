@@ -37,7 +37,9 @@ class PlateFormat:
         return self.pattern.fullmatch(text) is not None
 
 
-def _fmt(name: str, colours: tuple[str, ...], regex: str, rows: tuple[int, ...] = (1,)) -> PlateFormat:
+def _fmt(
+    name: str, colours: tuple[str, ...], regex: str, rows: tuple[int, ...] = (1,)
+) -> PlateFormat:
     return PlateFormat(name, colours, re.compile(regex), rows)
 
 

@@ -38,6 +38,11 @@ def _inside(point: Point, polygon: Sequence[Point]) -> bool:
     return inside
 
 
+def _near(a: str, b: str) -> bool:
+    """Equal, or the same length and one character apart."""
+    return len(a) == len(b) and sum(x != y for x, y in zip(a, b, strict=True)) <= 1
+
+
 @dataclass
 class _Vote:
     support: float = 0.0
@@ -51,10 +56,13 @@ class LaneVoter:
     """Decides once per vehicle passage, as soon as the readings agree enough.
 
     roi: the lane region, as x, y, w, h or a polygon of frame points; readings whose box centre
-    is outside are ignored (a car parked beside the lane). decide_at: summed confidence one text
-    needs (one clear reading at 0.9 decides at once; three at 0.35 agree to decide). margin: how
-    far it must lead the runner-up. window_s: how long readings count. gone_after_s: a decided
-    plate not seen for this long has left, so it is decided afresh when it comes back.
+    is outside are ignored (a car parked beside the lane).
+    decide_at: summed confidence one text needs (one clear reading at 0.9 decides at once;
+    three at 0.35 agree to decide).
+    margin: the runner-up text must have less than (1 - margin) of the leader's support.
+    window_s: how long readings count.
+    gone_after_s: a decided plate not seen for this long has left, so it is decided afresh when
+    it comes back.
     repeat_after_s: a decided plate still standing in the lane (stopped at the barrier) is
     decided again after this long, so the gate can act on it again.
     """
@@ -89,8 +97,12 @@ class LaneVoter:
         """Feed one frame's readings; returns a decision at most once per passage."""
         fresh = [r for r in readings if r.confidence >= self.min_confidence and self._in_lane(r)]
         if self._held is not None:
-            if any(r.text == self._held for r in fresh):
+            # A reading one character off the held plate is the same car misread, not the
+            # next car: it must neither open the gate again nor let the held plate go.
+            same = [r for r in fresh if _near(r.text, self._held)]
+            if same:
                 self._held_seen = now
+                fresh = [r for r in fresh if not _near(r.text, self._held)]
             if now - self._held_seen > self.gone_after_s:
                 log.debug("plate %s left the lane", self._held)
                 self._held = None
@@ -99,7 +111,7 @@ class LaneVoter:
                 self._held = None
                 self._readings.clear()
         self._readings = [(t, r) for t, r in self._readings if now - t <= self.window_s]
-        self._readings += [(now, r) for r in fresh if r.text != self._held]
+        self._readings += [(now, r) for r in fresh]
         votes: dict[str, _Vote] = {}
         for _, r in self._readings:
             v = votes.setdefault(r.text, _Vote())
@@ -111,7 +123,9 @@ class LaneVoter:
         ranked = sorted(votes.items(), key=lambda kv: -kv[1].support)
         text, best = ranked[0]
         runner_up = ranked[1][1].support if len(ranked) > 1 else 0.0
-        if best.support < self.decide_at or best.support - runner_up < self.margin * self.decide_at:
+        # The runner-up must stay under (1 - margin) of the leader: alternating misreads never
+        # build a lead, however many frames they span.
+        if best.support < self.decide_at or runner_up >= (1.0 - self.margin) * best.support:
             return None
         self._held, self._held_since, self._held_seen = text, now, now
         self._readings = [(t, r) for t, r in self._readings if r.text != text]

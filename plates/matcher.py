@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 
 from plates.grammar import normalize
 
@@ -26,7 +26,7 @@ CONFUSABLE_GROUPS: tuple[str, ...] = (
 _GROUP_OF: dict[str, int] = {ch: i for i, g in enumerate(CONFUSABLE_GROUPS) for ch in g}
 
 
-class Policy(str, Enum):
+class Policy(StrEnum):
     EXACT = "exact"  # the lane default
     CONFUSABLE = "confusable"  # also one confusable character, when unambiguous
 

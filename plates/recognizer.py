@@ -89,7 +89,7 @@ class Recognizer:
         more: list[_Hypothesis] = []
         if w / max(h, 1) < TWO_ROW_MAX_ASPECT:
             more.append(_Hypothesis(to_input(stitch_rows(image_bgr)), image_bgr, whole, 2))
-        for cand in find_candidates(image_bgr, limit=2):
+        for cand in find_candidates(image_bgr, limit=2, max_share=1.0):
             if cand.box[2] >= 0.3 * w:
                 more += self._hypotheses(image_bgr, cand)
         found = self._best(self._read(more))

@@ -43,7 +43,8 @@ def _render_chunk(args: tuple[int, int]) -> tuple[np.ndarray, list[str]]:
 def build_cache(path: Path, n: int, seed: int, workers: int = 2) -> None:
     """Render n plates once (about 10 ms each) so training does not wait for the renderer."""
     chunk = 1000
-    jobs = [(seed * 100_003 + i, min(chunk, n - i * chunk)) for i in range((n + chunk - 1) // chunk)]
+    n_jobs = (n + chunk - 1) // chunk
+    jobs = [(seed * 100_003 + i, min(chunk, n - i * chunk)) for i in range(n_jobs)]
     parts: list[tuple[np.ndarray, list[str]]] = []
     with mp.get_context("fork").Pool(workers) as pool:
         for k, part in enumerate(pool.imap(_render_chunk, jobs), start=1):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 import random
 import time
 from dataclasses import dataclass
@@ -40,6 +41,7 @@ class TrainConfig:
     seed: int = 7
     threads: int = 2
     resume: bool = True
+    minutes: float | None = None  # time budget: the schedule ends at steps or minutes, first
 
 
 def _greedy(logits: torch.Tensor) -> list[str]:
@@ -104,23 +106,37 @@ def train(cfg: TrainConfig) -> None:
 
     model = PlateNet()
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=1e-4)
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=cfg.lr, total_steps=cfg.steps,
-                                                pct_start=0.08)
     ctc = nn.CTCLoss(blank=0, zero_infinity=True)
     ckpt = cfg.out.with_suffix(".pt")
-    step, best = 0, -1.0
+    step, best, spent_before = 0, -1.0, 0.0
     if cfg.resume and ckpt.is_file():
         state = torch.load(ckpt, weights_only=False)
         model.load_state_dict(state["model"])
         opt.load_state_dict(state["opt"])
-        sched.load_state_dict(state["sched"])
         step, best = state["step"], state["best"]
+        spent_before = state.get("minutes", 0.0)
         rng.setstate(state["rng"])
         log.info("resumed at step %d (best real val %.2f%%)", step, best)
     model.train()
     n_real = int(cfg.batch * cfg.real_share) if real_x else 0
     t0, losses = time.monotonic(), []
-    while step < cfg.steps:
+    def progress() -> float:
+        # On a shared CPU the speed varies: a time budget ends the schedule (and so anneals the
+        # learning rate) on time; without one the run is a fixed number of steps.
+        done = step / cfg.steps
+        if cfg.minutes:
+            done = max(done, (spent_before + (time.monotonic() - t0) / 60) / cfg.minutes)
+        return min(1.0, done)
+
+    def lr_at(p: float) -> float:
+        warm = 0.05
+        if p < warm:
+            return cfg.lr * (0.1 + 0.9 * p / warm)
+        return cfg.lr * (0.02 + 0.98 * 0.5 * (1 + math.cos(math.pi * (p - warm) / (1 - warm))))
+
+    while progress() < 1.0:
+        for group in opt.param_groups:
+            group["lr"] = lr_at(progress())
         idx = [rng.randrange(len(syn_x)) for _ in range(cfg.batch - n_real)]
         imgs = [photometric_light(syn_x[i], rng) if rng.random() < 0.5 else syn_x[i] for i in idx]
         texts = [syn_t[i] for i in idx]
@@ -139,14 +155,13 @@ def train(cfg: TrainConfig) -> None:
         loss.backward()
         nn.utils.clip_grad_norm_(model.parameters(), 5.0)
         opt.step()
-        sched.step()
         step += 1
         losses.append(loss.item())
         if step % 100 == 0:
             log.info("step %d loss %.4f lr %.5f %.1f min", step, float(np.mean(losses)),
-                     sched.get_last_lr()[0], (time.monotonic() - t0) / 60)
+                     opt.param_groups[0]["lr"], (time.monotonic() - t0) / 60)
             losses = []
-        if step % 1000 == 0 or step == cfg.steps:
+        if step % 500 == 0 or progress() >= 1.0:
             acc_s = _accuracy(model, val_sx, val_st)
             acc_r = _accuracy(model, val_rx, val_rt) if len(val_rt) else acc_s
             log.info("step %d val synthetic %.2f%% real %.2f%%", step, acc_s, acc_r)
@@ -155,7 +170,7 @@ def train(cfg: TrainConfig) -> None:
                 best = score
                 export_onnx(model, cfg.out)
                 log.info("exported %s (score %.2f)", cfg.out, score)
-            torch.save({"model": model.state_dict(), "opt": opt.state_dict(),
-                        "sched": sched.state_dict(), "step": step, "best": best,
-                        "rng": rng.getstate()}, ckpt)
+            torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "step": step,
+                        "best": best, "rng": rng.getstate(),
+                        "minutes": spent_before + (time.monotonic() - t0) / 60}, ckpt)
     log.info("done: %d steps in %.1f min", step, (time.monotonic() - t0) / 60)

@@ -14,7 +14,9 @@ from plates.grammar import ALPHABET
 N_CLASSES = len(ALPHABET) + 1  # index 0 is the CTC blank
 
 
-def _block(cin: int, cout: int, k: tuple[int, int] = (3, 3), pad: tuple[int, int] = (1, 1)) -> nn.Sequential:
+def _block(
+    cin: int, cout: int, k: tuple[int, int] = (3, 3), pad: tuple[int, int] = (1, 1)
+) -> nn.Sequential:
     return nn.Sequential(nn.Conv2d(cin, cout, k, padding=pad, bias=False), nn.BatchNorm2d(cout),
                          nn.ReLU(inplace=True))
 
