@@ -61,8 +61,14 @@ def _find(names: tuple[str, ...]) -> list[Path]:
     return [found[n] for n in names if n in found]
 
 
+def _only(fonts: list[Path]) -> list[Path]:
+    """PLATES_FONTS=name,name keeps only those font files (tests pin the fonts CI installs)."""
+    names = {n.strip() for n in os.environ.get("PLATES_FONTS", "").split(",") if n.strip()}
+    return [f for f in fonts if f.name in names] if names else fonts
+
+
 def cjk_fonts() -> list[Path]:
-    fonts = _find(CJK_NAMES)
+    fonts = _only(_find(CJK_NAMES))
     if not fonts:
         raise FontsMissing(
             "no Chinese font found for rendering plates; install one, e.g. "
@@ -73,7 +79,7 @@ def cjk_fonts() -> list[Path]:
 
 
 def latin_fonts() -> list[Path]:
-    fonts = _find(LATIN_NAMES)
+    fonts = _only(_find(LATIN_NAMES))
     if not fonts:
         raise FontsMissing(
             "no Latin font found for rendering plates; install `fonts-dejavu-core` or "

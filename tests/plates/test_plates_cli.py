@@ -8,12 +8,11 @@ from pathlib import Path
 
 import cv2
 import pytest
+from plate_images import clean_crop
 
 from plates.cli import main
 from plates.synth.scene import render_scene
 from plates.synth.texts import PlateSpec
-
-from .conftest import clean_crop
 
 CROPS = [PlateSpec("皖A12345", "blue", 1, "standard"),
          PlateSpec("京AD12345", "green", 1, "new_energy_small"),

@@ -9,6 +9,7 @@ import sys
 import cv2
 import numpy as np
 import pytest
+from plate_images import clean_crop
 
 from plates.grammar import is_plate
 from plates.model import DEFAULT_MODEL, PlateModel
@@ -16,8 +17,6 @@ from plates.recognizer import Recognizer
 from plates.rectify import INPUT_H, INPUT_W
 from plates.synth.scene import render_scene
 from plates.synth.texts import PlateSpec
-
-from .conftest import clean_crop
 
 SPECS = [
     PlateSpec("皖A12345", "blue", 1, "standard"),
