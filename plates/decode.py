@@ -30,6 +30,7 @@ def _patterns() -> list[tuple[str, ...]]:
 
 _PATTERNS = _patterns()
 _MAXLEN = max(len(p) for p in _PATTERNS)
+_MINLEN = min(len(p) for p in _PATTERNS)
 _LENGTHS = np.array([len(p) for p in _PATTERNS])
 
 
@@ -81,6 +82,10 @@ def decode(logp: np.ndarray) -> Decoded | None:
     fits = formats_of(text)
     if fits:
         return Decoded(text, float(np.prod(confs)), confs, fits[0].name)
+    # The search costs a few ms; a region whose best reading is nowhere near a plate's length
+    # (most detector candidates) is not worth it.
+    if not _MINLEN - 1 <= len(text) <= _MAXLEN + 1:
+        return None
     return constrained(logp)
 
 
