@@ -21,7 +21,7 @@ log = logging.getLogger(__name__)
 # Plates this close to 2:1 may be two-row plates; they are also read stitched into one row.
 TWO_ROW_MAX_ASPECT = 2.6
 # A crop read this confidently as a whole needs no search for the plate inside it.
-CROP_FAST_CONFIDENCE = 0.9
+CROP_FAST_CONFIDENCE = 0.85
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,7 +89,7 @@ class Recognizer:
         more: list[_Hypothesis] = []
         if w / max(h, 1) < TWO_ROW_MAX_ASPECT:
             more.append(_Hypothesis(to_input(stitch_rows(image_bgr)), image_bgr, whole, 2))
-        for cand in find_candidates(image_bgr, limit=2, max_share=1.0):
+        for cand in find_candidates(image_bgr, limit=1, max_share=1.0):
             if cand.box[2] >= 0.3 * w:
                 more += self._hypotheses(image_bgr, cand)
         found = self._best(self._read(more))
