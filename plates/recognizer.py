@@ -58,6 +58,15 @@ class Recognizer:
         quad = expand(cand.quad, 0.04, 0.12)
         plate = warp_quad(image, quad, INPUT_W * 2, INPUT_H * 2)
         hyps = [_Hypothesis(to_input(plate), plate, cand.box, 1)]
+        # The blob's corners are often off (glare, a bracket, a split blob); the upright box
+        # around it with loose margins, as the recognizer was trained to read, often is not.
+        x, y, w, h = cand.box
+        ih, iw = image.shape[:2]
+        x0, x1 = max(0, int(x - 0.12 * w)), min(iw, int(x + 1.12 * w))
+        y0, y1 = max(0, int(y - 0.2 * h)), min(ih, int(y + 1.2 * h))
+        if x1 - x0 > 8 and y1 - y0 > 4:
+            loose = image[y0:y1, x0:x1]
+            hyps.append(_Hypothesis(to_input(loose), loose, cand.box, 1))
         if cand.aspect < TWO_ROW_MAX_ASPECT:
             tight = warp_quad(image, expand(cand.quad, 0.02, 0.03), 220, 110)
             hyps.append(_Hypothesis(to_input(stitch_rows(tight)), tight, cand.box, 2))

@@ -43,9 +43,26 @@ def to_input(crop: np.ndarray) -> np.ndarray:
 
 
 def order_corners(pts: np.ndarray) -> np.ndarray:
-    """Four points in any order -> tl, tr, br, bl."""
+    """Four corners of a plate in any order -> tl, tr, br, bl.
+
+    Sorting by x + y breaks for plates turned by 20 degrees or more; instead go round the centre
+    and start where the edge to the next corner points most nearly to the right (the top edge,
+    the longer one, of a plate turned by less than 45 degrees).
+    """
     pts = pts.reshape(4, 2).astype(np.float32)
-    s = pts.sum(axis=1)
-    d = np.diff(pts, axis=1).ravel()
-    return np.array([pts[np.argmin(s)], pts[np.argmin(d)], pts[np.argmax(s)], pts[np.argmax(d)]],
-                    np.float32)
+    centre = pts.mean(axis=0)
+    angles = np.arctan2(pts[:, 1] - centre[1], pts[:, 0] - centre[0])
+    ring = pts[np.argsort(angles)]  # clockwise on screen (y grows downwards)
+    best, best_score = ring, -np.inf
+    for k in range(4):
+        cand = np.roll(ring, -k, axis=0)
+        top = cand[1] - cand[0]
+        side = cand[3] - cand[0]
+        length = float(np.linalg.norm(top))
+        if length == 0:
+            continue
+        # Rightward and long: the top edge of a plate, not its short side.
+        score = top[0] / length + 0.5 * length / max(float(np.linalg.norm(side)), 1e-3)
+        if score > best_score:
+            best, best_score = cand, score
+    return best.astype(np.float32)
