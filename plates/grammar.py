@@ -37,7 +37,9 @@ class PlateFormat:
         return self.pattern.fullmatch(text) is not None
 
 
-def _fmt(name: str, colours: tuple[str, ...], regex: str, rows: tuple[int, ...] = (1,)) -> PlateFormat:
+def _fmt(
+    name: str, colours: tuple[str, ...], regex: str, rows: tuple[int, ...] = (1,)
+) -> PlateFormat:
     return PlateFormat(name, colours, re.compile(regex), rows)
 
 
@@ -82,3 +84,20 @@ def colours_of(text: str) -> tuple[str, ...]:
         for colour in fmt.colours:
             seen.setdefault(colour)
     return tuple(seen)
+
+
+# The same formats as per-position character sets, for decoders that cannot run a regex over
+# probabilities. tests/plates/test_grammar.py checks that they agree with FORMATS.
+_NEV = "ABCDEFGHJK"
+SLOTS: dict[str, tuple[str, ...]] = {
+    "standard": (PROVINCES, LETTERS) + (ALNUM,) * 5,
+    "new_energy_small": (PROVINCES, LETTERS, _NEV, ALNUM) + (DIGITS,) * 4,
+    "new_energy_large": (PROVINCES, LETTERS) + (DIGITS,) * 5 + (_NEV,),
+    "coach": (PROVINCES, LETTERS) + (ALNUM,) * 4 + ("学",),
+    "trailer": (PROVINCES, LETTERS) + (ALNUM,) * 4 + ("挂",),
+    "police": (PROVINCES, LETTERS) + (ALNUM,) * 4 + ("警",),
+    "hong_kong": ("粤", "Z") + (ALNUM,) * 4 + ("港",),
+    "macau": ("粤", "Z") + (ALNUM,) * 4 + ("澳",),
+    "consulate": (PROVINCES, LETTERS) + (ALNUM,) * 4 + ("领",),
+    "embassy": ("使",) + (DIGITS,) * 6,
+}

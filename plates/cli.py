@@ -1,0 +1,78 @@
+"""`plates` command line: read, eval, eval-admissions, bench, train, synth."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+
+from plates import commands
+
+log = logging.getLogger(__name__)
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="plates", description="Chinese licence-plate recognition")
+    p.add_argument("-v", "--verbose", action="store_true", help="log progress at INFO level")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    r = sub.add_parser("read", help="read plates in images (full frames or crops)")
+    r.add_argument("images", nargs="+", help="image files")
+    r.add_argument("--crop", action="store_true", help="treat each image as one plate crop")
+    r.add_argument("--roi", help="region of interest x,y,w,h in frame pixels")
+    r.add_argument("--json", action="store_true", help="one JSON object per image")
+
+    e = sub.add_parser("eval", help="accuracy on a folder with labels.csv (file,plate,kind)")
+    e.add_argument("folder")
+    e.add_argument("--slowest", type=int, default=5, help="how many slowest images to list")
+    e.add_argument("--errors", type=int, default=20, help="how many misreads to list")
+    e.add_argument("--json", action="store_true", help="print a JSON summary as the last line")
+
+    a = sub.add_parser("eval-admissions",
+                       help="false admissions: unregistered look-alike plates read and matched")
+    a.add_argument("--registered", type=int, default=10_000)
+    a.add_argument("--impostors", type=int, default=10_000)
+    a.add_argument("--seed", type=int, default=11)
+    a.add_argument("--json", action="store_true")
+
+    b = sub.add_parser("bench", help="time per stage and memory")
+    b.add_argument("--frames", type=int, default=30)
+    b.add_argument("--threads", type=int, default=1, help="OpenCV threads (1 = one core)")
+    b.add_argument("--json", action="store_true")
+
+    t = sub.add_parser("train", help="train the recognizer (needs the train extra: torch, onnx)")
+    t.add_argument("--real", action="append", default=[],
+                   help="folder of real crops with labels.csv (repeatable); never the eval set")
+    t.add_argument("--out", default="plates/models/plate_rec.onnx")
+    t.add_argument("--cache", default="runs/synth_cache.npz")
+    t.add_argument("--synth", type=int, default=80_000, help="rendered plates in the cache")
+    t.add_argument("--steps", type=int, default=9_000)
+    t.add_argument("--batch", type=int, default=128)
+    t.add_argument("--seed", type=int, default=7)
+    t.add_argument("--threads", type=int, default=2)
+    t.add_argument("--minutes", type=float, help="time budget; the schedule ends on time")
+    t.add_argument("--no-resume", action="store_true", help="ignore an existing checkpoint")
+
+    s = sub.add_parser("synth", help="write rendered plates for inspection")
+    s.add_argument("out", help="folder to write PNGs and labels.csv into")
+    s.add_argument("-n", type=int, default=50)
+    s.add_argument("--seed", type=int, default=1)
+    s.add_argument("--clean", action="store_true", help="flat plates without camera effects")
+    s.add_argument("--scenes", action="store_true", help="plates placed in 1280x720 frames")
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        return commands.run(args)
+    except commands.UserError as exc:
+        print(f"plates {args.command}: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,168 @@
+"""The work behind each `plates` subcommand; cli.py only parses arguments."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import random
+import sys
+from pathlib import Path
+from typing import Any
+
+import cv2
+
+from plates.fonts import FontsMissing
+from plates.labels import LabelsError
+from plates.model import ModelError
+
+log = logging.getLogger(__name__)
+
+
+class UserError(Exception):
+    """Bad input from the command line; printed without a traceback."""
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        return _DISPATCH[args.command](args)
+    except (LabelsError, FontsMissing, ModelError) as exc:
+        raise UserError(str(exc)) from exc
+
+
+def _emit(summary: dict[str, Any], as_json: bool) -> None:
+    """Human lines, then (with --json) one JSON object as the last line."""
+    if as_json:
+        print(json.dumps(summary, ensure_ascii=False))
+    else:
+        for k, v in summary.items():
+            print(f"{k}: {v}")
+
+
+def _recognizer() -> Any:
+    from plates.recognizer import Recognizer
+
+    return Recognizer()
+
+
+def _parse_roi(text: str | None) -> tuple[int, int, int, int] | None:
+    if not text:
+        return None
+    try:
+        x, y, w, h = (int(v) for v in text.split(","))
+    except ValueError as exc:
+        raise UserError(f"--roi {text!r}: give four integers x,y,w,h") from exc
+    return x, y, w, h
+
+
+def _read(args: argparse.Namespace) -> int:
+    rec = _recognizer()
+    roi = _parse_roi(args.roi)
+    status = 0
+    for name in args.images:
+        image = cv2.imread(name, cv2.IMREAD_COLOR) if Path(name).is_file() else None
+        if image is None:
+            why = "no such file" if not Path(name).is_file() else "not an image OpenCV can read"
+            print(f"plates read: {name}: {why}; give JPEG or PNG files", file=sys.stderr)
+            status = 2
+            continue
+        if args.crop:
+            one = rec.read_crop(image)
+            readings = [one] if one else []
+        else:
+            readings = rec.read_frame(image, roi)
+            if not readings and roi is None:
+                one = rec.read_crop(image)  # a crop given without --crop
+                readings = [one] if one else []
+        if args.json:
+            print(json.dumps({"image": name, "readings": [r.to_dict() for r in readings]},
+                             ensure_ascii=False))
+        elif not readings:
+            print(f"{name}: no plate")
+        else:
+            for r in readings:
+                print(f"{name}: {r.text} {r.colour} {r.confidence:.3f} box={r.box}")
+    return status
+
+
+def _eval(args: argparse.Namespace) -> int:
+    from plates.evaluate import evaluate
+
+    result = evaluate(Path(args.folder), _recognizer())
+    summary = result.summary()
+    # The details go first, so that the summary stays the last line.
+    worst = sorted(result.times, reverse=True)[: args.slowest]
+    print("slowest: " + ", ".join(f"{n} {ms:.1f} ms" for ms, n in worst))
+    for name, truth, read, conf in result.errors[: args.errors]:
+        print(f"wrong: {name} truth {truth} read {read} conf {conf:.3f}")
+    if len(result.errors) > args.errors:
+        print(f"... {len(result.errors) - args.errors} more wrong")
+    for path in result.unreadable:
+        print(f"unreadable: {path}")
+    _emit(summary, args.json)
+    return 0
+
+
+def _admissions(args: argparse.Namespace) -> int:
+    from plates.admissions import run as run_admissions
+
+    res = run_admissions(_recognizer(), args.registered, args.impostors,
+                         min(2000, args.registered), args.seed)
+    _emit(res.summary(), args.json)
+    return 0
+
+
+def _bench(args: argparse.Namespace) -> int:
+    from plates.bench import run as run_bench
+
+    _emit(run_bench(args.frames, args.threads), args.json)
+    return 0
+
+
+def _synth(args: argparse.Namespace) -> int:
+    from plates.synth.augment import camera_crop
+    from plates.synth.render import render_plate
+    from plates.synth.scene import render_scene
+    from plates.synth.texts import random_spec
+
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    rng = random.Random(args.seed)
+    rows = ["file,plate,kind,colour"]
+    for i in range(args.n):
+        name = f"synth_{i:05d}.png"
+        if args.scenes:
+            image, _, spec, _ = render_scene(rng)
+            kind = "scene"
+        else:
+            spec = random_spec(rng)
+            image = render_plate(spec.text, spec.colour, spec.rows, spec.fmt, rng,
+                                 px_per_mm=rng.uniform(0.4, 1.5))
+            if not args.clean:
+                image = camera_crop(image, spec.rows, rng)
+            kind = "crop"
+        cv2.imwrite(str(out / name), image)
+        rows.append(f"{name},{spec.text},{kind},{spec.colour}")
+    (out / "labels.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    print(f"wrote {args.n} images and labels.csv to {out}")
+    return 0
+
+
+def _train(args: argparse.Namespace) -> int:
+    try:
+        from plates.train.loop import TrainConfig, train  # torch: training only
+    except ImportError as exc:
+        raise UserError(f"training needs the train extra ({exc}); "
+                        "run `pip install -e '.[train]'`") from exc
+    if not args.real:
+        log.warning("no --real folder given: training on rendered plates only")
+    cfg = TrainConfig(out=Path(args.out), real=tuple(Path(r) for r in args.real),
+                      cache=Path(args.cache), synth=args.synth, steps=args.steps,
+                      batch=args.batch, seed=args.seed, threads=args.threads,
+                      resume=not args.no_resume, minutes=args.minutes)
+    train(cfg)
+    return 0
+
+
+_DISPATCH = {"train": _train, "read": _read, "eval": _eval, "eval-admissions": _admissions,
+             "bench": _bench, "synth": _synth}

@@ -1,0 +1,177 @@
+"""CTC decoding constrained by the plate grammar.
+
+The network scores every character at each of T columns. Greedy decoding often already gives a
+valid plate; when it does not, a Viterbi search over the CTC alignment of each format (a fixed
+sequence of per-position character sets, grammar.SLOTS) finds the best plate that fits a format.
+Text that fits no format is never produced.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from plates.grammar import ALPHABET, SLOTS, formats_of
+
+_NEG = -1e9
+_N_CLASSES = len(ALPHABET) + 1
+
+
+def _patterns() -> list[tuple[str, ...]]:
+    """The formats' slot sequences, merging those that differ only in their last character
+    (standard, coach, trailer, police, consulate...): fewer patterns, same plates."""
+    merged: dict[tuple[str, ...], str] = {}
+    for slots in SLOTS.values():
+        key = slots[:-1]
+        merged[key] = "".join(dict.fromkeys(merged.get(key, "") + slots[-1]))
+    return [key + (last,) for key, last in merged.items()]
+
+
+_PATTERNS = _patterns()
+_MAXLEN = max(len(p) for p in _PATTERNS)
+_MINLEN = min(len(p) for p in _PATTERNS)
+_LENGTHS = np.array([len(p) for p in _PATTERNS])
+
+
+def _slot_masks() -> np.ndarray:
+    """F x L x C additive masks: 0 where a class may stand at a position, -inf elsewhere."""
+    mask = np.full((len(_PATTERNS), _MAXLEN, _N_CLASSES), _NEG, np.float32)
+    for f, pattern in enumerate(_PATTERNS):
+        for j, allowed in enumerate(pattern):
+            for ch in allowed:
+                mask[f, j, ALPHABET.index(ch) + 1] = 0.0
+    return mask
+
+
+_MASKS = _slot_masks()
+
+
+@dataclass(frozen=True, slots=True)
+class Decoded:
+    text: str
+    confidence: float  # product of the characters' peak probabilities
+    char_conf: tuple[float, ...]
+    fmt: str
+
+
+def log_softmax(logits: np.ndarray) -> np.ndarray:
+    """T x C logits -> log probabilities."""
+    z = logits - logits.max(axis=1, keepdims=True)
+    return z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+
+
+def greedy(logp: np.ndarray) -> tuple[str, tuple[float, ...]]:
+    best = logp.argmax(axis=1)
+    chars: list[str] = []
+    confs: list[float] = []
+    prev = 0
+    for t, k in enumerate(best):
+        if k != 0 and k != prev:
+            chars.append(ALPHABET[k - 1])
+            confs.append(float(np.exp(logp[t, k])))
+        elif k != 0 and k == prev:
+            confs[-1] = max(confs[-1], float(np.exp(logp[t, k])))
+        prev = k
+    return "".join(chars), tuple(confs)
+
+
+def decode(logp: np.ndarray) -> Decoded | None:
+    """Best plate for T x C log-probabilities, or None when nothing plausible is there."""
+    text, confs = greedy(logp)
+    fits = formats_of(text)
+    if fits:
+        return Decoded(text, float(np.prod(confs)), confs, fits[0].name)
+    # The search costs a few ms; a region whose best reading is nowhere near a plate's length
+    # (most detector candidates) is not worth it.
+    if not _MINLEN - 1 <= len(text) <= _MAXLEN + 1:
+        return None
+    return constrained(logp)
+
+
+def constrained(logp: np.ndarray) -> Decoded | None:
+    """Viterbi over the CTC alignments of every format at once (vectorized over formats)."""
+    n_t = logp.shape[0]
+    n_f, n_l, _ = _MASKS.shape
+    char = np.full((n_f, n_l, _N_CLASSES), _NEG, np.float32)  # in character j, class c
+    blank = np.full((n_f, n_l + 1), _NEG, np.float32)  # blank before character j (j = 0..L)
+    blank[:, 0] = 0.0
+    # Back-pointers: for char states 0 stay / 1 from blank / 2 from previous char (class kept);
+    # for blank states 0 stay / 1 from the character before it (class kept).
+    c_src = np.zeros((n_t, n_f, n_l, _N_CLASSES), np.int8)
+    c_prev = np.zeros((n_t, n_f, n_l, _N_CLASSES), np.int16)
+    b_src = np.zeros((n_t, n_f, n_l + 1), np.int8)
+    b_prev = np.zeros((n_t, n_f, n_l + 1), np.int16)
+    for t in range(n_t):
+        lp = logp[t]
+        # Best previous character other than c (a repeated class needs a blank between).
+        prev_char = np.concatenate([np.full((n_f, 1, _N_CLASSES), _NEG, np.float32),
+                                    char[:, :-1]], axis=1)
+        top1_i = prev_char.argmax(axis=2)
+        classes = np.arange(_N_CLASSES)
+        is_top = classes[None, None, :] == top1_i[..., None]
+        top2_i = np.where(is_top, _NEG, prev_char).argmax(axis=2)
+        top1 = np.take_along_axis(prev_char, top1_i[..., None], 2)
+        top2 = np.take_along_axis(prev_char, top2_i[..., None], 2)
+        other = np.where(is_top, top2, top1)
+        other_i = np.where(is_top, top2_i[..., None], top1_i[..., None])
+        from_blank = blank[:, :-1, None]
+        cands = np.stack([char, np.broadcast_to(from_blank, char.shape), other])
+        src = cands.argmax(axis=0)
+        new_char = np.take_along_axis(cands, src[None], 0)[0] + lp[None, None, :] + _MASKS
+        c_src[t], c_prev[t] = src, other_i
+        best_c_i = char.argmax(axis=2)
+        best_c = char.max(axis=2)
+        stay_b = blank[:, 1:]
+        bsrc = (best_c > stay_b).astype(np.int8)
+        new_blank = np.empty_like(blank)
+        new_blank[:, 0] = blank[:, 0] + lp[0]
+        new_blank[:, 1:] = np.maximum(stay_b, best_c) + lp[0]
+        b_src[t, :, 1:], b_prev[t, :, 1:] = bsrc, best_c_i
+        char, blank = np.maximum(new_char, _NEG), np.maximum(new_blank, _NEG)
+    scores = np.full(n_f, _NEG, np.float32)
+    ends: list[tuple[str, int, int]] = []
+    for f in range(n_f):
+        last = _LENGTHS[f] - 1
+        c_best = int(char[f, last].argmax())
+        if char[f, last, c_best] >= blank[f, last + 1]:
+            scores[f] = char[f, last, c_best]
+            ends.append(("c", last, c_best))
+        else:
+            scores[f] = blank[f, last + 1]
+            ends.append(("b", last + 1, 0))
+    f = int(scores.argmax())
+    if scores[f] <= _NEG / 2:
+        return None
+    chars, confs = _backtrack(logp, f, ends[f], c_src, c_prev, b_src, b_prev)
+    text = "".join(ALPHABET[c - 1] for c in chars)
+    fits = formats_of(text)
+    if not fits:
+        return None
+    return Decoded(text, float(np.prod(confs)), tuple(confs), fits[0].name)
+
+
+def _backtrack(logp: np.ndarray, f: int, end: tuple[str, int, int], c_src: np.ndarray,
+               c_prev: np.ndarray, b_src: np.ndarray, b_prev: np.ndarray
+               ) -> tuple[list[int], list[float]]:
+    kind, j, c = end
+    chars: list[int] = []
+    confs: list[float] = []
+    peak = 0.0
+    for t in range(logp.shape[0] - 1, -1, -1):
+        if kind == "c":
+            peak = max(peak, float(np.exp(logp[t, c])))
+            src = c_src[t, f, j, c]
+            if src == 0:
+                continue
+            chars.append(c)
+            confs.append(peak)
+            peak = 0.0
+            if src == 1:
+                kind = "b"
+            else:
+                c, j = int(c_prev[t, f, j, c]), j - 1
+        else:
+            if b_src[t, f, j] == 1:
+                kind, c, j = "c", int(b_prev[t, f, j]), j - 1
+    return chars[::-1], confs[::-1]

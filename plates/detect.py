@@ -1,0 +1,146 @@
+"""Plate candidates in a full frame: colour blobs and dense vertical-edge regions.
+
+Deliberately cheap (a few ms on a 1280x720 frame): it proposes regions, and the recognizer plus
+the grammar decide which of them are plates. Blue, yellow and green plates are found by colour;
+white and black ones, and plates whose colour the light has washed out, by their edges.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from plates.rectify import order_corners
+
+WORK_SIDE = 800  # frames are searched at most this wide; plates stay >= ~25 px wide
+MAX_CANDIDATES = 10
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    quad: np.ndarray  # 4 x 2 float32, tl tr br bl, frame pixels
+    score: float
+    source: str  # "colour" or "edges"
+
+    @property
+    def box(self) -> tuple[int, int, int, int]:
+        x0, y0 = self.quad.min(axis=0)
+        x1, y1 = self.quad.max(axis=0)
+        return int(x0), int(y0), int(round(x1 - x0)), int(round(y1 - y0))
+
+    @property
+    def aspect(self) -> float:
+        tl, tr, br, bl = self.quad
+        w = (np.linalg.norm(tr - tl) + np.linalg.norm(br - bl)) / 2
+        h = (np.linalg.norm(bl - tl) + np.linalg.norm(br - tr)) / 2
+        return float(w / max(h, 1e-3))
+
+
+def _colour_masks(hsv: np.ndarray) -> list[np.ndarray]:
+    blue = cv2.inRange(hsv, (98, 70, 35), (130, 255, 255))
+    yellow = cv2.inRange(hsv, (12, 100, 90), (34, 255, 255))
+    green = cv2.inRange(hsv, (38, 40, 50), (90, 255, 255))
+    return [blue, yellow, green]
+
+
+def _edge_mask(grey: np.ndarray) -> np.ndarray:
+    gx = cv2.Sobel(grey, cv2.CV_16S, 1, 0, ksize=3)
+    mag = cv2.convertScaleAbs(gx)
+    _, mask = cv2.threshold(mag, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
+    return mask
+
+
+def _quad_of(contour: np.ndarray) -> np.ndarray:
+    hull = cv2.convexHull(contour)
+    peri = cv2.arcLength(hull, True)
+    approx = cv2.approxPolyDP(hull, 0.05 * peri, True)
+    if len(approx) == 4:
+        return order_corners(approx.reshape(4, 2))
+    return order_corners(cv2.boxPoints(cv2.minAreaRect(contour)))
+
+
+def _from_mask(mask: np.ndarray, kernel: tuple[int, int], source: str, min_w: float,
+               edges_sum: np.ndarray, max_share: float) -> list[Candidate]:
+    rect = cv2.getStructuringElement(cv2.MORPH_RECT, kernel)
+    closed = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, rect)
+    if source == "edges":
+        closed = cv2.morphologyEx(closed, cv2.MORPH_OPEN, np.ones((3, 5), np.uint8))
+    contours, _ = cv2.findContours(closed, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    out = []
+    for c in contours:
+        (_, _), (rw, rh), _ = cv2.minAreaRect(c)
+        long, short = max(rw, rh), min(rw, rh)
+        if long < min_w or short < 6 or long > mask.shape[1] * max_share:
+            continue
+        aspect = long / short
+        if not 1.6 <= aspect <= 7.0:
+            continue
+        fill = cv2.contourArea(c) / max(rw * rh, 1.0)
+        if fill < 0.45:
+            continue
+        # Plates are about 3:1 (one row) or 2:1 (two rows); prefer those shapes.
+        shape = max(np.exp(-abs(np.log(aspect / 3.2))), np.exp(-abs(np.log(aspect / 2.0))))
+        # Characters make plates dense in vertical edges; smooth paint and sky are not.
+        x, y, w, h = cv2.boundingRect(c)
+        density = (edges_sum[y + h, x + w] - edges_sum[y, x + w] - edges_sum[y + h, x]
+                   + edges_sum[y, x]) / (255.0 * max(1, w * h))
+        texture = min(1.0, density / 0.2) * (1.0 if density < 0.7 else 0.5)
+        weight = 1.0 if source == "colour" else 0.6
+        out.append(Candidate(_quad_of(c), float(fill * shape * texture * weight), source))
+    return out
+
+
+def _iou(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> float:
+    ax, ay, aw, ah = a
+    bx, by, bw, bh = b
+    iw = max(0, min(ax + aw, bx + bw) - max(ax, bx))
+    ih = max(0, min(ay + ah, by + bh) - max(ay, by))
+    inter = iw * ih
+    return inter / max(1, aw * ah + bw * bh - inter)
+
+
+def find_candidates(image: np.ndarray, roi: tuple[int, int, int, int] | None = None,
+                    limit: int = MAX_CANDIDATES, max_share: float = 0.6) -> list[Candidate]:
+    """Plate-like regions of a BGR frame (inside roi = x, y, w, h when given).
+
+    max_share: the widest a plate may be, as a share of the image width (crops: up to 1).
+    """
+    ox, oy = 0, 0
+    if roi is not None:
+        x, y, w, h = roi
+        ox, oy = max(0, x), max(0, y)
+        image = image[oy : max(oy, y + h), ox : max(ox, x + w)]
+    if image.size == 0:
+        return []
+    scale = min(1.0, WORK_SIDE / max(image.shape[:2]))
+    small = cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA) \
+        if scale < 1.0 else image
+    min_w = 22.0
+    hsv = cv2.cvtColor(small, cv2.COLOR_BGR2HSV)
+    grey = cv2.cvtColor(small, cv2.COLOR_BGR2GRAY)
+    edges = _edge_mask(grey)
+    edges_sum = cv2.integral(edges, sdepth=cv2.CV_64F)
+    cands: list[Candidate] = []
+    for mask in _colour_masks(hsv):
+        cands += _from_mask(mask, (9, 3), "colour", min_w, edges_sum, max_share)
+    cands += _from_mask(edges, (15, 3), "edges", min_w, edges_sum, max_share)
+    cands.sort(key=lambda c: -c.score)
+    kept: list[Candidate] = []
+    for c in cands:
+        if all(_iou(c.box, k.box) < 0.5 for k in kept):
+            kept.append(c)
+        if len(kept) >= limit:
+            break
+    return [Candidate(c.quad / scale + np.array([ox, oy], np.float32), c.score, c.source)
+            for c in kept]
+
+
+def expand(quad: np.ndarray, mx: float, my: float) -> np.ndarray:
+    """Grow a tl-tr-br-bl quad by mx of its width on each side and my of its height."""
+    tl, tr, br, bl = quad.astype(np.float32)
+    right = ((tr - tl) + (br - bl)) / 2
+    down = ((bl - tl) + (br - tr)) / 2
+    return np.array([tl - right * mx - down * my, tr + right * mx - down * my,
+                     br + right * mx + down * my, bl - right * mx + down * my], np.float32)

@@ -1,0 +1,144 @@
+"""`plates eval`: accuracy on a labelled folder, split by colour, with the slowest images."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import cv2
+
+from plates.labels import Labelled, read_labels
+from plates.recognizer import Recognizer
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class _Tally:
+    n: int = 0
+    full: int = 0
+    chars_right: int = 0
+    chars: int = 0
+    detected: int = 0
+
+    def add(self, truth: str, read: str | None, detected: bool) -> None:
+        self.n += 1
+        self.full += read == truth
+        self.chars += len(truth)
+        self.chars_right += _chars_right(truth, read or "")
+        self.detected += detected
+
+    def pct(self, k: int, n: int) -> float:
+        return round(100.0 * k / n, 2) if n else 0.0
+
+
+def _chars_right(truth: str, read: str) -> int:
+    """Characters right, aligned by edit distance (a dropped character costs one, not all after)."""
+    n, m = len(truth), len(read)
+    d = [[0] * (m + 1) for _ in range(n + 1)]
+    for i in range(n + 1):
+        d[i][0] = i
+    for j in range(m + 1):
+        d[0][j] = j
+    for i in range(1, n + 1):
+        for j in range(1, m + 1):
+            d[i][j] = min(d[i - 1][j] + 1, d[i][j - 1] + 1,
+                          d[i - 1][j - 1] + (truth[i - 1] != read[j - 1]))
+    return max(0, n - d[n][m])
+
+
+@dataclass
+class EvalResult:
+    by_kind: dict[str, _Tally] = field(default_factory=lambda: defaultdict(_Tally))
+    by_colour: dict[tuple[str, str], _Tally] = field(default_factory=lambda: defaultdict(_Tally))
+    times: list[tuple[float, str]] = field(default_factory=list)
+    errors: list[tuple[str, str, str, float]] = field(default_factory=list)
+    unreadable: list[str] = field(default_factory=list)
+
+    def summary(self) -> dict[str, float | int]:
+        out: dict[str, float | int] = {}
+        for kind, t in sorted(self.by_kind.items()):
+            out[f"{kind}_images"] = t.n
+            out[f"{kind}_full_plate_accuracy_pct"] = t.pct(t.full, t.n)
+            out[f"{kind}_char_accuracy_pct"] = t.pct(t.chars_right, t.chars)
+            if kind == "scene":
+                out["scene_detection_recall_pct"] = t.pct(t.detected, t.n)
+        for (kind, col), t in sorted(self.by_colour.items()):
+            out[f"{kind}_{col}_full_plate_accuracy_pct"] = t.pct(t.full, t.n)
+        ms = sorted(t for t, _ in self.times)
+        if ms:
+            out["image_ms_p50"] = round(ms[len(ms) // 2], 2)
+            out["image_ms_max"] = round(ms[-1], 2)
+        out["unreadable_images"] = len(self.unreadable)
+        return out
+
+
+def _center_inside(box: tuple[int, int, int, int], bbox: tuple[int, int, int, int] | None) -> bool:
+    if bbox is None:
+        return True
+    x, y, w, h = box
+    cx, cy = x + w / 2, y + h / 2
+    bx, by, bw, bh = bbox
+    return bx <= cx <= bx + bw and by <= cy <= by + bh
+
+
+def evaluate(folder: Path, recognizer: Recognizer) -> EvalResult:
+    items = read_labels(folder)
+    result = EvalResult()
+    for item in items:
+        _one(item, recognizer, result)
+    return result
+
+
+def _one(item: Labelled, rec: Recognizer, result: EvalResult) -> None:
+    image = cv2.imread(str(item.path), cv2.IMREAD_COLOR)
+    if image is None:
+        log.warning("cannot read %s", item.path)
+        result.unreadable.append(str(item.path))
+        return
+    t0 = time.perf_counter()
+    if item.kind == "crop":
+        reading = rec.read_crop(image)
+        read, detected = (reading.text if reading else None), reading is not None
+        conf = reading.confidence if reading else 0.0
+    else:
+        readings = rec.read_frame(image)
+        # A scene counts as detected when any reading sits where the plate is (manifest bbox),
+        # or, without a bbox, when the plate was read at all.
+        bbox = _bbox_from_manifest(item)
+        hits = [r for r in readings if _center_inside(r.box, bbox)] if bbox else readings
+        detected = bool(hits) if bbox else any(r.text == item.plate for r in readings)
+        best = next((r for r in hits if r.text == item.plate), hits[0] if hits else None)
+        read, conf = (best.text, best.confidence) if best else (None, 0.0)
+    ms = (time.perf_counter() - t0) * 1000
+    result.times.append((ms, item.path.name))
+    colour = item.colour or "unknown"
+    for tally in (result.by_kind[item.kind], result.by_colour[(item.kind, colour)]):
+        tally.add(item.plate, read, detected)
+    if read != item.plate:
+        result.errors.append((item.path.name, item.plate, read or "-", conf))
+
+
+_MANIFEST_CACHE: dict[Path, dict[str, tuple[int, int, int, int]]] = {}
+
+
+def _bbox_from_manifest(item: Labelled) -> tuple[int, int, int, int] | None:
+    import csv
+    import re
+
+    folder = item.path.parent
+    if folder not in _MANIFEST_CACHE:
+        boxes: dict[str, tuple[int, int, int, int]] = {}
+        manifest = folder / "manifest.csv"
+        if manifest.is_file():
+            with manifest.open(encoding="utf-8-sig", newline="") as fh:
+                for row in csv.DictReader(fh):
+                    m = re.search(r"(\d+),(\d+),(\d+),(\d+)\s*$", row.get("note") or "")
+                    if m:
+                        x1, y1, x2, y2 = map(int, m.groups())
+                        boxes[row["file"]] = (x1, y1, x2 - x1, y2 - y1)
+        _MANIFEST_CACHE[folder] = boxes
+    return _MANIFEST_CACHE[folder].get(item.path.name)

@@ -1,0 +1,132 @@
+"""Combining the readings of one vehicle across frames into one decision per passage.
+
+Pure logic: the caller passes the time (seconds, monotonic) with every frame's readings, so tests
+replay recorded sequences exactly.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from plates.reading import Reading
+
+log = logging.getLogger(__name__)
+
+Point = tuple[float, float]
+
+
+@dataclass(frozen=True, slots=True)
+class LaneDecision:
+    text: str
+    colour: str
+    support: float  # summed confidence of the readings that agreed
+    frames: int  # readings that agreed
+    at: float  # the time passed in with the deciding frame
+    box: tuple[int, int, int, int]  # box of the deciding reading
+
+
+def _inside(point: Point, polygon: Sequence[Point]) -> bool:
+    x, y = point
+    inside = False
+    n = len(polygon)
+    for i in range(n):
+        (x1, y1), (x2, y2) = polygon[i], polygon[(i + 1) % n]
+        if (y1 > y) != (y2 > y) and x < (x2 - x1) * (y - y1) / (y2 - y1) + x1:
+            inside = not inside
+    return inside
+
+
+def _near(a: str, b: str) -> bool:
+    """Equal, or the same length and one character apart."""
+    return len(a) == len(b) and sum(x != y for x, y in zip(a, b, strict=True)) <= 1
+
+
+@dataclass
+class _Vote:
+    support: float = 0.0
+    frames: int = 0
+    colour: str = ""
+    box: tuple[int, int, int, int] = (0, 0, 0, 0)
+
+
+@dataclass
+class LaneVoter:
+    """Decides once per vehicle passage, as soon as the readings agree enough.
+
+    roi: the lane region, as x, y, w, h or a polygon of frame points; readings whose box centre
+    is outside are ignored (a car parked beside the lane).
+    decide_at: summed confidence one text needs (one clear reading at 0.9 decides at once;
+    three at 0.35 agree to decide).
+    margin: the runner-up text must have less than (1 - margin) of the leader's support.
+    window_s: how long readings count.
+    gone_after_s: a decided plate not seen for this long has left, so it is decided afresh when
+    it comes back.
+    repeat_after_s: a decided plate still standing in the lane (stopped at the barrier) is
+    decided again after this long, so the gate can act on it again.
+    """
+
+    roi: tuple[int, int, int, int] | Sequence[Point] | None = None
+    decide_at: float = 0.9
+    margin: float = 0.5
+    window_s: float = 4.0
+    gone_after_s: float = 3.0
+    repeat_after_s: float = 15.0
+    min_confidence: float = 0.2
+    _readings: list[tuple[float, Reading]] = field(default_factory=list, repr=False)
+    _held: str | None = field(default=None, repr=False)
+    _held_since: float = field(default=0.0, repr=False)
+    _held_seen: float = field(default=0.0, repr=False)
+
+    def _in_lane(self, r: Reading) -> bool:
+        if self.roi is None:
+            return True
+        x, y, w, h = r.box
+        centre = (x + w / 2, y + h / 2)
+        if len(self.roi) == 4 and all(isinstance(v, (int, float)) for v in self.roi):
+            rx, ry, rw, rh = self.roi  # type: ignore[misc]
+            return rx <= centre[0] <= rx + rw and ry <= centre[1] <= ry + rh
+        return _inside(centre, self.roi)  # type: ignore[arg-type]
+
+    def reset(self) -> None:
+        self._readings.clear()
+        self._held = None
+
+    def add(self, readings: Iterable[Reading], now: float) -> LaneDecision | None:
+        """Feed one frame's readings; returns a decision at most once per passage."""
+        fresh = [r for r in readings if r.confidence >= self.min_confidence and self._in_lane(r)]
+        if self._held is not None:
+            # A reading one character off the held plate is the same car misread, not the
+            # next car: it must neither open the gate again nor let the held plate go.
+            same = [r for r in fresh if _near(r.text, self._held)]
+            if same:
+                self._held_seen = now
+                fresh = [r for r in fresh if not _near(r.text, self._held)]
+            if now - self._held_seen > self.gone_after_s:
+                log.debug("plate %s left the lane", self._held)
+                self._held = None
+            elif now - self._held_since >= self.repeat_after_s:
+                log.debug("plate %s still in the lane: deciding again", self._held)
+                self._held = None
+                self._readings.clear()
+        self._readings = [(t, r) for t, r in self._readings if now - t <= self.window_s]
+        self._readings += [(now, r) for r in fresh]
+        votes: dict[str, _Vote] = {}
+        for _, r in self._readings:
+            v = votes.setdefault(r.text, _Vote())
+            v.support += r.confidence
+            v.frames += 1
+            v.colour, v.box = r.colour, r.box
+        if not votes:
+            return None
+        ranked = sorted(votes.items(), key=lambda kv: -kv[1].support)
+        text, best = ranked[0]
+        runner_up = ranked[1][1].support if len(ranked) > 1 else 0.0
+        # The runner-up must stay under (1 - margin) of the leader: alternating misreads never
+        # build a lead, however many frames they span.
+        if best.support < self.decide_at or runner_up >= (1.0 - self.margin) * best.support:
+            return None
+        self._held, self._held_since, self._held_seen = text, now, now
+        self._readings = [(t, r) for t, r in self._readings if r.text != text]
+        return LaneDecision(text, best.colour, best.support, best.frames, now, best.box)

@@ -1,0 +1,57 @@
+"""Random plate texts that fit the grammar, with the colour and row layout each can carry."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+
+from plates.grammar import ALNUM, DIGITS, LETTERS, PROVINCES, SLOTS
+
+# Real plates mostly come from the few provinces the cameras see; the rest still need to be read.
+_COMMON = "皖浙沪京苏粤鲁豫川湘冀"
+
+
+@dataclass(frozen=True, slots=True)
+class PlateSpec:
+    text: str
+    colour: str  # blue, yellow, green, white, black
+    rows: int  # 1 or 2
+    fmt: str
+
+
+# (format, colour, rows, weight): the mix the generator draws from.
+_MIX: tuple[tuple[str, str, int, float], ...] = (
+    ("standard", "blue", 1, 0.34),
+    ("standard", "yellow", 1, 0.10),
+    ("standard", "yellow", 2, 0.10),
+    ("new_energy_small", "green", 1, 0.14),
+    ("new_energy_large", "green", 1, 0.05),
+    ("coach", "yellow", 1, 0.04),
+    ("trailer", "yellow", 2, 0.03),
+    ("trailer", "yellow", 1, 0.02),
+    ("police", "white", 1, 0.06),
+    ("standard", "white", 1, 0.02),
+    ("hong_kong", "black", 1, 0.03),
+    ("macau", "black", 1, 0.02),
+    ("consulate", "black", 1, 0.02),
+    ("embassy", "black", 1, 0.01),
+    ("standard", "black", 1, 0.02),
+)
+
+
+def _slot_char(rng: random.Random, allowed: str, index: int) -> str:
+    if allowed == PROVINCES and rng.random() < 0.5:
+        return rng.choice(_COMMON)
+    if allowed == ALNUM and index >= 2:
+        # Serials are mostly digits on real plates; letters still need plenty of examples.
+        return rng.choice(DIGITS) if rng.random() < 0.55 else rng.choice(LETTERS)
+    return rng.choice(allowed)
+
+
+def text_for(fmt: str, rng: random.Random) -> str:
+    return "".join(_slot_char(rng, allowed, i) for i, allowed in enumerate(SLOTS[fmt]))
+
+
+def random_spec(rng: random.Random) -> PlateSpec:
+    fmt, colour, rows, _ = rng.choices(_MIX, weights=[m[3] for m in _MIX])[0]
+    return PlateSpec(text_for(fmt, rng), colour, rows, fmt)

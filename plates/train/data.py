@@ -1,0 +1,105 @@
+"""Training data: a cache of rendered plates, and the real crops with light augmentation."""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing as mp
+import random
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from plates.grammar import ALPHABET
+from plates.labels import read_labels
+from plates.rectify import INPUT_H, INPUT_W, to_input
+
+log = logging.getLogger(__name__)
+_INDEX = {c: i + 1 for i, c in enumerate(ALPHABET)}  # 0 is the CTC blank
+
+
+def encode(text: str) -> list[int]:
+    return [_INDEX[c] for c in text]
+
+
+def _render_chunk(args: tuple[int, int]) -> tuple[np.ndarray, list[str]]:
+    from plates.synth.augment import camera_crop
+    from plates.synth.render import render_plate
+    from plates.synth.texts import random_spec
+
+    seed, n = args
+    rng = random.Random(seed)
+    images = np.empty((n, INPUT_H, INPUT_W, 3), np.uint8)
+    texts = []
+    for i in range(n):
+        spec = random_spec(rng)
+        plate = render_plate(spec.text, spec.colour, spec.rows, spec.fmt, rng,
+                             px_per_mm=rng.uniform(0.3, 0.8))
+        images[i] = to_input(camera_crop(plate, spec.rows, rng))
+        texts.append(spec.text)
+    return images, texts
+
+
+def build_cache(path: Path, n: int, seed: int, workers: int = 2) -> None:
+    """Render n plates once (about 10 ms each) so training does not wait for the renderer."""
+    chunk = 1000
+    n_jobs = (n + chunk - 1) // chunk
+    jobs = [(seed * 100_003 + i, min(chunk, n - i * chunk)) for i in range(n_jobs)]
+    parts: list[tuple[np.ndarray, list[str]]] = []
+    with mp.get_context("fork").Pool(workers) as pool:
+        for k, part in enumerate(pool.imap(_render_chunk, jobs), start=1):
+            parts.append(part)
+            log.info("rendered %d/%d", min(k * chunk, n), n)
+    images = np.concatenate([p[0] for p in parts])
+    texts = np.array([t for p in parts for t in p[1]])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    np.savez(path, images=images, texts=texts)
+
+
+def load_cache(path: Path) -> tuple[np.ndarray, list[str]]:
+    with np.load(path) as z:
+        return z["images"], [str(t) for t in z["texts"]]
+
+
+def guard_training_folder(folder: Path) -> None:
+    # The evaluation set and the sealed set must never leak into training.
+    parts = {p.lower() for p in Path(folder).resolve().parts}
+    if "eval" in parts or "sealed" in parts:
+        raise SystemExit(f"refusing to train on {folder}: evaluation data is for measuring only")
+
+
+def load_real(folders: list[Path]) -> tuple[list[np.ndarray], list[str]]:
+    images, texts = [], []
+    for folder in folders:
+        guard_training_folder(folder)
+        for item in read_labels(folder):
+            if item.kind != "crop":
+                continue
+            img = cv2.imread(str(item.path), cv2.IMREAD_COLOR)
+            if img is None:
+                log.warning("skipping unreadable %s", item.path)
+                continue
+            images.append(img)
+            texts.append(item.plate)
+    return images, texts
+
+
+def jitter_real(img: np.ndarray, rng: random.Random) -> np.ndarray:
+    """Light augmentation of a real crop: framing, small rotation, light, blur, IR-grey."""
+    h, w = img.shape[:2]
+    src = np.array([[0, 0], [w, 0], [w, h], [0, h]], np.float32)
+    d = np.array([[rng.uniform(-0.03, 0.03) * w, rng.uniform(-0.08, 0.08) * h] for _ in range(4)],
+                 np.float32)
+    m = cv2.getPerspectiveTransform(src + d, np.array([[0, 0], [w, 0], [w, h], [0, h]], np.float32))
+    out = cv2.warpPerspective(img, m, (w, h), borderMode=cv2.BORDER_REPLICATE)
+    out = to_input(out).astype(np.float32)
+    return photometric_light(out, rng)
+
+
+def photometric_light(img: np.ndarray, rng: random.Random) -> np.ndarray:
+    img = img.astype(np.float32) * rng.uniform(0.6, 1.3) + rng.uniform(-35, 35)
+    if rng.random() < 0.1:
+        img = np.repeat(img.mean(axis=2, keepdims=True), 3, axis=2)
+    if rng.random() < 0.2:
+        img = cv2.GaussianBlur(img, (3, 3), 0)
+    return np.clip(img, 0, 255).astype(np.uint8)

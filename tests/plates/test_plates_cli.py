@@ -1,0 +1,96 @@
+"""The commands on fixture folders written by the tests."""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+
+import cv2
+import pytest
+from plate_images import clean_crop
+
+from plates.cli import main
+from plates.synth.scene import render_scene
+from plates.synth.texts import PlateSpec
+
+CROPS = [PlateSpec("皖A12345", "blue", 1, "standard"),
+         PlateSpec("京AD12345", "green", 1, "new_energy_small"),
+         PlateSpec("苏E5S1T8", "yellow", 1, "standard")]
+
+
+def _fixture(folder: Path) -> None:
+    rows = ["file,plate,kind"]
+    for i, spec in enumerate(CROPS):
+        cv2.imwrite(str(folder / f"c{i}.jpg"), clean_crop(spec, seed=i))
+        rows.append(f"c{i}.jpg,{spec.text},crop")
+    frame, _, spec, _ = render_scene(random.Random(1), 1280, 720,
+                                     spec=PlateSpec("沪C55K88", "blue", 1, "standard"),
+                                     plate_w=170)
+    cv2.imwrite(str(folder / "s0.jpg"), frame)
+    rows.append(f"s0.jpg,{spec.text},scene")
+    (folder / "labels.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+
+
+def test_eval_prints_figures_as_last_json_line(tmp_path: Path,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    _fixture(tmp_path)
+    assert main(["eval", str(tmp_path), "--json"]) == 0
+    last = capsys.readouterr().out.strip().splitlines()[-1]
+    summary = json.loads(last)
+    assert summary["crop_images"] == 3 and summary["scene_images"] == 1
+    assert summary["crop_full_plate_accuracy_pct"] == 100.0
+    assert summary["scene_full_plate_accuracy_pct"] == 100.0
+    assert summary["scene_detection_recall_pct"] == 100.0
+    assert summary["crop_char_accuracy_pct"] == 100.0
+
+
+def test_eval_counts_a_wrong_label(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    _fixture(tmp_path)
+    labels = tmp_path / "labels.csv"
+    labels.write_text(labels.read_text(encoding="utf-8").replace("皖A12345", "皖A12346"),
+                      encoding="utf-8")
+    assert main(["eval", str(tmp_path), "--json"]) == 0
+    out = capsys.readouterr().out.strip().splitlines()
+    summary = json.loads(out[-1])
+    assert summary["crop_full_plate_accuracy_pct"] == pytest.approx(66.67)
+    assert summary["crop_char_accuracy_pct"] == pytest.approx(95.45)  # 21 of 22 characters
+    assert any("wrong: c0.jpg truth 皖A12346 read 皖A12345" in line for line in out)
+
+
+def test_eval_without_labels_says_what_to_do(tmp_path: Path,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["eval", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert "labels.csv is missing" in err and "file,plate,kind" in err
+    assert main(["eval", str(tmp_path / "nope")]) == 2
+    assert "not a folder" in capsys.readouterr().err
+
+
+def test_eval_reports_unreadable_images(tmp_path: Path,
+                                        capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "bad.jpg").write_bytes(b"not a jpeg")
+    (tmp_path / "labels.csv").write_text("file,plate,kind\nbad.jpg,皖A12345,crop\n",
+                                         encoding="utf-8")
+    assert main(["eval", str(tmp_path), "--json"]) == 0
+    out = capsys.readouterr().out
+    assert "unreadable:" in out
+    assert json.loads(out.strip().splitlines()[-1])["unreadable_images"] == 1
+
+
+def test_read_json_and_bad_paths(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "plate.png"
+    cv2.imwrite(str(path), clean_crop(CROPS[0], seed=3))
+    assert main(["read", str(path), "--json"]) == 0
+    got = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert got["readings"][0]["text"] == "皖A12345"
+    assert set(got["readings"][0]) >= {"text", "colour", "confidence", "box"}
+    assert main(["read", str(tmp_path / "missing.jpg")]) == 2
+    assert "no such file" in capsys.readouterr().err
+
+
+def test_synth_writes_images_and_labels(tmp_path: Path) -> None:
+    assert main(["synth", str(tmp_path), "-n", "6", "--seed", "3"]) == 0
+    lines = (tmp_path / "labels.csv").read_text(encoding="utf-8").splitlines()
+    assert lines[0] == "file,plate,kind,colour" and len(lines) == 7
+    assert all(cv2.imread(str(tmp_path / line.split(",")[0])) is not None for line in lines[1:])

@@ -1,0 +1,74 @@
+from __future__ import annotations
+
+import random
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from plates.grammar import (
+    ALPHABET,
+    FORMATS,
+    SLOTS,
+    colours_of,
+    formats_of,
+    is_plate,
+    normalize,
+)
+from plates.synth.texts import text_for
+
+
+@pytest.mark.parametrize(
+    ("text", "formats"),
+    [
+        ("皖A12345", ["standard"]),
+        ("京AD12345", ["new_energy_small"]),
+        ("沪B12345F", ["new_energy_large"]),
+        ("粤B1234学", ["coach"]),
+        ("苏E1234挂", ["trailer"]),
+        ("浙A1234警", ["police"]),
+        ("粤Z1234港", ["hong_kong"]),
+        ("粤Z1234澳", ["macau"]),
+        ("使123456", ["embassy"]),
+        ("皖AI2345", []),  # no I on plates
+        ("皖A1234", []),  # too short
+        ("AA12345", []),  # no province
+        ("京AD1234A", []),  # small new-energy plates end in digits
+        ("", []),
+    ],
+)
+def test_formats_table(text: str, formats: list[str]) -> None:
+    assert [f.name for f in formats_of(text)] == formats
+    assert is_plate(text) == bool(formats)
+
+
+@pytest.mark.parametrize(("raw", "norm"), [("皖A·12345", "皖A12345"), (" 京a 123-45 ", "京A12345")])
+def test_normalize(raw: str, norm: str) -> None:
+    assert normalize(raw) == norm
+
+
+def test_colours_follow_formats() -> None:
+    assert colours_of("皖A12345") == ("blue", "yellow")
+    assert colours_of("京AD12345") == ("green",)
+    assert colours_of("nonsense") == ()
+
+
+def test_slots_cover_every_format() -> None:
+    assert set(SLOTS) == {f.name for f in FORMATS}
+    assert all(c in ALPHABET for slots in SLOTS.values() for s in slots for c in s)
+
+
+@given(st.sampled_from(sorted(SLOTS)), st.integers(0, 2**32))
+def test_slot_samples_fit_their_regex(name: str, seed: int) -> None:
+    text = text_for(name, random.Random(seed))
+    assert name in [f.name for f in formats_of(text)]
+
+
+@given(st.text(alphabet=ALPHABET + "IO", max_size=9))
+def test_any_text_fits_regex_iff_slots(text: str) -> None:
+    by_slots = {
+        n
+        for n, slots in SLOTS.items()
+        if len(text) == len(slots) and all(c in s for c, s in zip(text, slots, strict=True))
+    }
+    assert by_slots == {f.name for f in formats_of(text)}

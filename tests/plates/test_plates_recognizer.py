@@ -1,0 +1,87 @@
+"""The shipped model loads through cv2.dnn and reads plates rendered by the generator."""
+
+from __future__ import annotations
+
+import random
+import subprocess
+import sys
+
+import cv2
+import numpy as np
+import pytest
+from plate_images import clean_crop
+
+from plates.grammar import is_plate
+from plates.model import DEFAULT_MODEL, PlateModel
+from plates.recognizer import Recognizer
+from plates.rectify import INPUT_H, INPUT_W
+from plates.synth.scene import render_scene
+from plates.synth.texts import PlateSpec
+
+SPECS = [
+    PlateSpec("皖A12345", "blue", 1, "standard"),
+    PlateSpec("沪B8D0Q2", "blue", 1, "standard"),
+    PlateSpec("京AD12345", "green", 1, "new_energy_small"),
+    PlateSpec("粤B12345F", "green", 1, "new_energy_large"),
+    PlateSpec("苏E5S1T8", "yellow", 1, "standard"),
+    PlateSpec("浙A1234警", "white", 1, "police"),
+    PlateSpec("粤Z1234港", "black", 1, "hong_kong"),
+    PlateSpec("鲁C2Z8B0", "yellow", 2, "standard"),
+]
+
+
+def test_model_is_small_and_loads_with_opencv_dnn() -> None:
+    assert DEFAULT_MODEL.stat().st_size <= 5 * 1024 * 1024
+    net = cv2.dnn.readNetFromONNX(str(DEFAULT_MODEL))
+    net.setInput(cv2.dnn.blobFromImage(np.zeros((INPUT_H, INPUT_W, 3), np.uint8), 1 / 255))
+    out = net.forward()
+    assert out.shape[0] == 1 and out.shape[2] == 1 and out.shape[3] >= 16
+    assert PlateModel().logits([np.zeros((INPUT_H, INPUT_W, 3), np.uint8)] * 3).shape[0] == 3
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=[s.text for s in SPECS])
+def test_reads_rendered_plates(recognizer: Recognizer, spec: PlateSpec) -> None:
+    reading = recognizer.read_crop(clean_crop(spec, seed=1))
+    assert reading is not None
+    assert (reading.text, reading.colour) == (spec.text, spec.colour)
+    assert 0.5 <= reading.confidence <= 1.0
+
+
+def test_reads_a_plate_in_a_full_frame(recognizer: Recognizer) -> None:
+    spec = PlateSpec("皖A7K258", "blue", 1, "standard")
+    frame, _, _, (x, y, w, h) = render_scene(random.Random(2), 1280, 720, spec=spec, plate_w=160)
+    readings = recognizer.read_frame(frame)
+    assert [r.text for r in readings][:1] == [spec.text]
+    rx, ry, rw, rh = readings[0].box
+    assert abs(rx + rw / 2 - (x + w / 2)) < w / 4 and abs(ry + rh / 2 - (y + h / 2)) < h
+    # The same frame with a region of interest elsewhere: nothing.
+    assert recognizer.read_frame(frame, roi=(0, 0, 200, 200)) == []
+
+
+def test_empty_frame_has_no_plates(recognizer: Recognizer) -> None:
+    grey = np.full((720, 1280, 3), 128, np.uint8)
+    assert recognizer.read_frame(grey) == []
+    assert recognizer.read_crop(grey[:40, :120]) is None
+
+
+def test_every_reading_fits_the_grammar(recognizer: Recognizer) -> None:
+    rng = np.random.default_rng(0)
+    for _ in range(10):  # noise must never come out as text that is not a plate
+        noise = rng.integers(0, 255, (48, 150, 3), dtype=np.uint8)
+        r = recognizer.read_crop(noise)
+        assert r is None or is_plate(r.text)
+
+
+def test_grey_and_bad_images(recognizer: Recognizer) -> None:
+    crop = clean_crop(SPECS[0], seed=2)
+    r = recognizer.read_crop(cv2.cvtColor(crop, cv2.COLOR_BGR2GRAY))  # infra-red cameras
+    assert r is not None and r.text == SPECS[0].text
+    with pytest.raises(ValueError):
+        recognizer.read_crop(np.zeros((0, 0, 3), np.uint8))
+
+
+def test_runtime_never_imports_torch() -> None:
+    code = ("import sys, numpy as np, plates; r = plates.Recognizer(); "
+            "r.read_frame(np.zeros((720, 1280, 3), np.uint8)); "
+            "assert 'torch' not in sys.modules, 'torch imported'")
+    subprocess.run([sys.executable, "-c", code], check=True)
