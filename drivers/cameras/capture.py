@@ -13,6 +13,7 @@ import logging
 import os
 import threading
 import time
+from collections.abc import Callable
 from typing import Any, Literal
 
 import cv2
@@ -62,6 +63,7 @@ class OpenCvCamera:
         self._backoff = Backoff(0.2, reconnect_max_s)
         self._fps = fps
         self._consumers: list[FrameConsumer] = []
+        self._annotate: Callable[[Frame], Frame] | None = None
         self._cond = threading.Condition()
         self._newest: Frame | None = None
         self._consumed: tuple[Frame, float] | None = None  # the frame last read, and when
@@ -89,8 +91,11 @@ class OpenCvCamera:
             thread.join(timeout=2)
 
     # Camera
-    def attach(self, consumer: FrameConsumer) -> None:
+    def attach(self, consumer: FrameConsumer, annotate: Callable[[Frame], Frame] | None = None) -> None:
+        """Add a reader of frames; `annotate` marks what it found on the frame kept as a snapshot."""
         self._consumers.append(consumer)
+        if annotate is not None:
+            self._annotate = annotate
 
     def latest(self, max_age_s: float | None = None) -> Frame | None:
         frame = self._newest
@@ -102,7 +107,8 @@ class OpenCvCamera:
     def snapshot_frame(self) -> Frame | None:
         consumed = self._consumed
         if consumed is not None and time.monotonic() - consumed[1] <= self.max_frame_age_s:
-            return consumed[0]  # the frame a plate was just read from
+            frame = consumed[0]  # the frame a plate was just read from
+            return self._annotate(frame) if self._annotate is not None else frame
         return self.latest()
 
     def request_read(self) -> None:

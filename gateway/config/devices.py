@@ -319,6 +319,20 @@ class CameraDevice(_Device):
         True, title="Snapshots", description="Store a JPEG with each event on the camera's lane."
     )
     snapshot_quality: int = Field(85, ge=30, le=100, title="JPEG quality", description="30 to 100.")
+    plates: bool = Field(
+        True,
+        title="Read plates",
+        description="Run the plate recognizer on this camera's frames (vehicle lanes only).",
+    )
+    roi: list[tuple[int, int]] | None = Field(
+        None,
+        title="Lane region",
+        description="The lane in the picture, as a polygon of [x, y] frame points, e.g. "
+        "[[300, 200], [1000, 200], [1200, 700], [100, 700]]: plates outside (a car parked beside "
+        "the lane) are ignored. None: the whole frame.",
+        min_length=3,
+        max_length=32,
+    )
     read_timeout_s: float = Field(
         5.0,
         ge=1,

@@ -153,6 +153,13 @@ class Lane(Strict):
     pulse_seconds: float = Field(
         1.0, gt=0, le=30, title="Relay pulse", description="How long the relay closes to open."
     )
+    plate_match: Literal["exact", "confusable"] = Field(
+        "exact",
+        title="Plate matching",
+        description="exact: a read plate opens only for the same registered plate; confusable: "
+        "also for the one registered plate a single look-alike character away (0/D/Q, 8/B, 2/Z, "
+        "5/S, 1/T, 津/沪...), never when two are that close.",
+    )
 
     _hours = field_validator("hours")(_check_hours)
 

@@ -67,6 +67,10 @@ class Build:
     chooser_for: ChooserFor | None
     modbus_buses: dict[str, object] = field(default_factory=dict)
 
+    @property
+    def lane_types(self) -> dict[str, str]:
+        return {lane.id: lane.type for lane in self.cfg.lanes}
+
 
 Factory = Callable[[Device, DeviceHealth, LaneDevices, Build], None]
 
@@ -216,6 +220,11 @@ def _opencv(device: Device, h: DeviceHealth, slot: LaneDevices, build: Build) ->
         fps=device.fps,
     )
     h.details = lambda: {"frame_age_s": _rounded(camera.frame_age())}
+    if device.plates and build.lane_types.get(device.lane) == "vehicle":
+        from gateway.runtime.plate_reading import PlateReader
+
+        reader = PlateReader(device.roi)  # one recognizer per camera: cameras read in parallel
+        camera.attach(reader, reader.annotate)
     slot.sources.append(camera)
     slot.cameras.append(camera)
     if device.snapshots:

@@ -33,6 +33,7 @@ from gateway.parking.service import ParkingDesk
 from gateway.privacy import Secrets, mask_card
 from gateway.runtime.devices import ChooserFor, Devices, build_devices
 from gateway.runtime.lanes import LaneControl
+from gateway.runtime.plate_match import RegisteredPlates
 from gateway.runtime.texts import display_lines
 from gateway.site import Site
 from gateway.store.alarms import clear_alarm, raise_alarm
@@ -85,6 +86,10 @@ class Gateway:
         self.lane_io = LaneControl(self.devices, self.on_worker, self.now, set(self.site.lanes))
         self.snapshots = SnapshotWriter(self.data_dir) if self.devices.snapshot_quality else None
         self._pulse_seconds = {lane.id: lane.pulse_seconds for lane in cfg.lanes}
+        self._plate_match = {lane.id: lane.plate_match for lane in cfg.lanes}
+        self._lookalikes = (
+            RegisteredPlates(self.db_path) if "confusable" in self._plate_match.values() else None
+        )
         # Lanes a guard or the central server closed: nobody is admitted there until reopened.
         self.lane_modes: dict[str, str] = lane_modes(self.conn)
         self.started_at = time.time()
@@ -443,11 +448,24 @@ class Gateway:
         if lane is None:
             raise ValueError(f"unknown lane {p.lane!r}")
         facts = lookup(self.conn, p, lane, self.site.capacity)
+        read_as = None
+        if (
+            facts.credential is None
+            and p.kind == "plate"
+            and self._lookalikes is not None
+            and self._plate_match.get(p.lane) == "confusable"
+        ):
+            matched = self._lookalikes.resolve(p.value)
+            if matched is not None:  # one registered plate a look-alike character away
+                read_as, p = p.value, replace(p, value=matched)
+                facts = lookup(self.conn, p, lane, self.site.capacity)
         facts, before = self.parking.prepare(self.conn, p, lane, facts)  # the fee owed at an exit
         if self.lane_modes.get(p.lane) == "closed":  # closed by a guard or the central server
             decision = Decision(Reason.LANE_CLOSED)
         else:
             decision = decide(p, facts, self.site.policy)
+        if read_as is not None:
+            decision = replace(decision, flags=(*decision.flags, "lookalike", f"read:{read_as}"))
         ev = AccessEvent.of(p, facts, decision, snapshot=p.snapshot)
         write_event(self.conn, ev, lane.direction, lane.type)
         self.parking.settle(self.conn, ev, lane, before)  # charge, payments, shared-slot handover

@@ -10,11 +10,11 @@ from plates.synth.render import render_plate
 from plates.synth.texts import PlateSpec
 
 
-def clean_crop(spec: PlateSpec, seed: int = 0, px_per_mm: float = 0.5, margin: float = 0.08
-               ) -> np.ndarray:
+def clean_crop(spec: PlateSpec, seed: int = 0, px_per_mm: float = 0.5, margin: float = 0.08) -> np.ndarray:
     """A rendered plate with a little grey surround, as a detector would crop it."""
-    plate = render_plate(spec.text, spec.colour, spec.rows, spec.fmt, random.Random(seed),
-                         px_per_mm=px_per_mm)
+    plate = render_plate(
+        spec.text, spec.colour, spec.rows, spec.fmt, random.Random(seed), px_per_mm=px_per_mm
+    )
     h, w = plate.shape[:2]
     my, mx = int(h * margin), int(w * margin / 2)
     return np.pad(plate, ((my, my), (mx, mx), (0, 0)), constant_values=110)

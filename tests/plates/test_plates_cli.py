@@ -14,9 +14,11 @@ from plates.cli import main
 from plates.synth.scene import render_scene
 from plates.synth.texts import PlateSpec
 
-CROPS = [PlateSpec("皖A12345", "blue", 1, "standard"),
-         PlateSpec("京AD12345", "green", 1, "new_energy_small"),
-         PlateSpec("苏E5S1T8", "yellow", 1, "standard")]
+CROPS = [
+    PlateSpec("皖A12345", "blue", 1, "standard"),
+    PlateSpec("京AD12345", "green", 1, "new_energy_small"),
+    PlateSpec("苏E5S1T8", "yellow", 1, "standard"),
+]
 
 
 def _fixture(folder: Path) -> None:
@@ -24,16 +26,15 @@ def _fixture(folder: Path) -> None:
     for i, spec in enumerate(CROPS):
         cv2.imwrite(str(folder / f"c{i}.jpg"), clean_crop(spec, seed=i))
         rows.append(f"c{i}.jpg,{spec.text},crop")
-    frame, _, spec, _ = render_scene(random.Random(1), 1280, 720,
-                                     spec=PlateSpec("沪C55K88", "blue", 1, "standard"),
-                                     plate_w=170)
+    frame, _, spec, _ = render_scene(
+        random.Random(1), 1280, 720, spec=PlateSpec("沪C55K88", "blue", 1, "standard"), plate_w=170
+    )
     cv2.imwrite(str(folder / "s0.jpg"), frame)
     rows.append(f"s0.jpg,{spec.text},scene")
     (folder / "labels.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
 
 
-def test_eval_prints_figures_as_last_json_line(tmp_path: Path,
-                                               capsys: pytest.CaptureFixture[str]) -> None:
+def test_eval_prints_figures_as_last_json_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     _fixture(tmp_path)
     assert main(["eval", str(tmp_path), "--json"]) == 0
     last = capsys.readouterr().out.strip().splitlines()[-1]
@@ -48,8 +49,7 @@ def test_eval_prints_figures_as_last_json_line(tmp_path: Path,
 def test_eval_counts_a_wrong_label(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     _fixture(tmp_path)
     labels = tmp_path / "labels.csv"
-    labels.write_text(labels.read_text(encoding="utf-8").replace("皖A12345", "皖A12346"),
-                      encoding="utf-8")
+    labels.write_text(labels.read_text(encoding="utf-8").replace("皖A12345", "皖A12346"), encoding="utf-8")
     assert main(["eval", str(tmp_path), "--json"]) == 0
     out = capsys.readouterr().out.strip().splitlines()
     summary = json.loads(out[-1])
@@ -58,8 +58,7 @@ def test_eval_counts_a_wrong_label(tmp_path: Path, capsys: pytest.CaptureFixture
     assert any("wrong: c0.jpg truth 皖A12346 read 皖A12345" in line for line in out)
 
 
-def test_eval_without_labels_says_what_to_do(tmp_path: Path,
-                                             capsys: pytest.CaptureFixture[str]) -> None:
+def test_eval_without_labels_says_what_to_do(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["eval", str(tmp_path)]) == 2
     err = capsys.readouterr().err
     assert "labels.csv is missing" in err and "file,plate,kind" in err
@@ -67,11 +66,9 @@ def test_eval_without_labels_says_what_to_do(tmp_path: Path,
     assert "not a folder" in capsys.readouterr().err
 
 
-def test_eval_reports_unreadable_images(tmp_path: Path,
-                                        capsys: pytest.CaptureFixture[str]) -> None:
+def test_eval_reports_unreadable_images(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     (tmp_path / "bad.jpg").write_bytes(b"not a jpeg")
-    (tmp_path / "labels.csv").write_text("file,plate,kind\nbad.jpg,皖A12345,crop\n",
-                                         encoding="utf-8")
+    (tmp_path / "labels.csv").write_text("file,plate,kind\nbad.jpg,皖A12345,crop\n", encoding="utf-8")
     assert main(["eval", str(tmp_path), "--json"]) == 0
     out = capsys.readouterr().out
     assert "unreadable:" in out

@@ -82,25 +82,30 @@ def test_car_that_leaves_and_comes_back_is_decided_again() -> None:
 
 def test_next_car_is_decided_while_the_first_is_held() -> None:
     voter = LaneVoter()
-    frames = [(0.0, [r("皖A12345", 0.95)]), (0.1, [r("皖A12345", 0.95)]),
-              (0.2, [r("沪C55555", 0.95)]), (0.3, [r("沪C55555", 0.95)])]
+    frames = [
+        (0.0, [r("皖A12345", 0.95)]),
+        (0.1, [r("皖A12345", 0.95)]),
+        (0.2, [r("沪C55555", 0.95)]),
+        (0.3, [r("沪C55555", 0.95)]),
+    ]
     assert decisions(voter, frames) == ["皖A12345", "沪C55555"]
 
 
 @pytest.mark.parametrize("n_noise", [0, 3])
-def test_recorded_frames_open_the_gate_once(tmp_path: Path, recognizer: Recognizer,
-                                            n_noise: int) -> None:
+def test_recorded_frames_open_the_gate_once(tmp_path: Path, recognizer: Recognizer, n_noise: int) -> None:
     """A car approaching: frames rendered, written to disk, read back, recognized, voted."""
     spec = PlateSpec("皖A7K258", "blue", 1, "standard")
     rng = random.Random(4)
     for i in range(12):
         # The plate grows as the car approaches the camera.
-        frame, _, _, _ = render_scene(rng, 1280, 720, spec=spec, plate_w=110 + 10 * i,
-                                      centre=(640, 360 + 8 * i))
+        frame, _, _, _ = render_scene(
+            rng, 1280, 720, spec=spec, plate_w=110 + 10 * i, centre=(640, 360 + 8 * i)
+        )
         cv2.imwrite(str(tmp_path / f"frame_{i:03d}.jpg"), frame)
     for i in range(n_noise):  # a parked car outside the lane, seen the whole time
-        frame, _, _, _ = render_scene(rng, 1280, 720, spec=PlateSpec("京B99999", "blue", 1,
-                                      "standard"), plate_w=150, centre=(150, 150))
+        frame, _, _, _ = render_scene(
+            rng, 1280, 720, spec=PlateSpec("京B99999", "blue", 1, "standard"), plate_w=150, centre=(150, 150)
+        )
         cv2.imwrite(str(tmp_path / f"parked_{i:03d}.jpg"), frame)
     voter = LaneVoter(roi=(300, 250, 700, 470))
     decided = []
@@ -113,6 +118,10 @@ def test_recorded_frames_open_the_gate_once(tmp_path: Path, recognizer: Recogniz
 
 
 def test_a_misread_of_the_held_plate_is_not_a_new_car() -> None:
-    frames = [(0.0, [r("皖A12345", 0.95)]), (0.1, [r("皖A1234S", 0.95)]),
-              (0.2, [r("皖A12345", 0.95)]), (0.3, [r("沪C55555", 0.95)])]
+    frames = [
+        (0.0, [r("皖A12345", 0.95)]),
+        (0.1, [r("皖A1234S", 0.95)]),
+        (0.2, [r("皖A12345", 0.95)]),
+        (0.3, [r("沪C55555", 0.95)]),
+    ]
     assert decisions(LaneVoter(), frames) == ["皖A12345", "沪C55555"]

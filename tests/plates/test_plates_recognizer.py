@@ -81,7 +81,9 @@ def test_grey_and_bad_images(recognizer: Recognizer) -> None:
 
 
 def test_runtime_never_imports_torch() -> None:
-    code = ("import sys, numpy as np, plates; r = plates.Recognizer(); "
-            "r.read_frame(np.zeros((720, 1280, 3), np.uint8)); "
-            "assert 'torch' not in sys.modules, 'torch imported'")
+    code = (
+        "import sys, numpy as np, plates; r = plates.Recognizer(); "
+        "r.read_frame(np.zeros((720, 1280, 3), np.uint8)); "
+        "assert 'torch' not in sys.modules, 'torch imported'"
+    )
     subprocess.run([sys.executable, "-c", code], check=True)

@@ -1,0 +1,62 @@
+"""Plates at a vehicle lane: a camera's frames in, one plate presentation per passing vehicle out.
+
+The recognizer reads every plate in the lane's region of each frame; the lane voter combines one
+vehicle's readings across frames and decides once, as soon as they agree enough. The frame the
+decision came from is kept with the plate's box drawn on it, for the event's snapshot.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Sequence
+
+import cv2
+import numpy as np
+
+from drivers.cameras.frame import Frame
+from plates.lane import LaneVoter
+from plates.recognizer import Recognizer
+
+log = logging.getLogger(__name__)
+
+Point = tuple[int, int]
+
+
+class PlateReader:
+    """A FrameConsumer for OpenCvCamera.attach(): frames -> [("plate", text, confidence)]."""
+
+    def __init__(self, roi: Sequence[Point] | None = None, recognizer: Recognizer | None = None):
+        self._recognizer = recognizer or Recognizer()
+        self._roi = [tuple(p) for p in roi] if roi else None
+        self._search = _bounds(self._roi) if self._roi else None
+        self._voter = LaneVoter(roi=self._roi)
+        self._lock = threading.Lock()
+        self._marked: tuple[int, tuple[int, int, int, int]] | None = None
+
+    def __call__(self, frame: Frame) -> list[tuple[str, str, float]]:
+        readings = self._recognizer.read_frame(frame.image, self._search)
+        with self._lock:
+            decision = self._voter.add(readings, frame.captured)
+            if decision is None:
+                return []
+            self._marked = (frame.seq, decision.box)
+        confidence = min(1.0, decision.support / max(decision.frames, 1))
+        log.debug("plate decided %s frames=%d support=%.2f", decision.text, decision.frames, decision.support)
+        return [("plate", decision.text, round(confidence, 3))]
+
+    def annotate(self, frame: Frame) -> Frame:
+        """The frame with the decided plate's box drawn, if the decision came from this frame."""
+        with self._lock:
+            marked = self._marked
+        if marked is None or marked[0] != frame.seq:
+            return frame
+        x, y, w, h = marked[1]
+        image: np.ndarray = frame.image.copy()
+        cv2.rectangle(image, (x, y), (x + w, y + h), (0, 0, 255), max(2, image.shape[1] // 400))
+        return Frame(image, frame.seq, frame.captured, frame.wall)
+
+
+def _bounds(points: Sequence[Point]) -> tuple[int, int, int, int]:
+    xs, ys = [p[0] for p in points], [p[1] for p in points]
+    return min(xs), min(ys), max(xs) - min(xs), max(ys) - min(ys)
