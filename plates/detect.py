@@ -33,9 +33,9 @@ class Candidate:
     @property
     def aspect(self) -> float:
         tl, tr, br, bl = self.quad
-        w = (np.linalg.norm(tr - tl) + np.linalg.norm(br - bl)) / 2
-        h = (np.linalg.norm(bl - tl) + np.linalg.norm(br - tr)) / 2
-        return float(w / max(h, 1e-3))
+        w = float(np.linalg.norm(tr - tl) + np.linalg.norm(br - bl)) / 2
+        h = float(np.linalg.norm(bl - tl) + np.linalg.norm(br - tr)) / 2
+        return w / max(h, 1e-3)
 
 
 def _colour_masks(hsv: np.ndarray) -> list[np.ndarray]:

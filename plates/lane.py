@@ -84,10 +84,11 @@ class LaneVoter:
             return True
         x, y, w, h = r.box
         centre = (x + w / 2, y + h / 2)
-        if len(self.roi) == 4 and all(isinstance(v, (int, float)) for v in self.roi):
-            rx, ry, rw, rh = self.roi  # type: ignore[misc]
+        roi = list(self.roi)
+        if len(roi) == 4 and all(isinstance(v, (int, float)) for v in roi):
+            rx, ry, rw, rh = (float(v) for v in roi)  # type: ignore[arg-type]
             return rx <= centre[0] <= rx + rw and ry <= centre[1] <= ry + rh
-        return _inside(centre, self.roi)  # type: ignore[arg-type]
+        return _inside(centre, roi)  # type: ignore[arg-type]
 
     def reset(self) -> None:
         self._readings.clear()

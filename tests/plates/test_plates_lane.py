@@ -75,7 +75,7 @@ def test_car_stopped_at_the_barrier_is_decided_again() -> None:
 def test_car_that_leaves_and_comes_back_is_decided_again() -> None:
     voter = LaneVoter(gone_after_s=3.0)
     first = [(0.1 * i, [r("皖A12345", 0.98)]) for i in range(10)]
-    gap = [(1.0 + 0.5 * i, []) for i in range(10)]  # 5 s with nothing in the lane
+    gap: list[tuple[float, list[Reading]]] = [(1.0 + 0.5 * i, []) for i in range(10)]  # 5 s with nothing in the lane
     back = [(7.0 + 0.1 * i, [r("皖A12345", 0.98)]) for i in range(10)]
     assert decisions(voter, first + gap + back) == ["皖A12345", "皖A12345"]
 
@@ -105,7 +105,9 @@ def test_recorded_frames_open_the_gate_once(tmp_path: Path, recognizer: Recogniz
     voter = LaneVoter(roi=(300, 250, 700, 470))
     decided = []
     for n, path in enumerate(sorted(tmp_path.glob("*.jpg"))):
-        readings = recognizer.read_frame(cv2.imread(str(path)))
+        recorded = cv2.imread(str(path))
+        assert recorded is not None
+        readings = recognizer.read_frame(recorded)
         d = voter.add(readings, now=0.1 * n)
         if d is not None:
             decided.append(d.text)
