@@ -75,7 +75,8 @@ def test_car_stopped_at_the_barrier_is_decided_again() -> None:
 def test_car_that_leaves_and_comes_back_is_decided_again() -> None:
     voter = LaneVoter(gone_after_s=3.0)
     first = [(0.1 * i, [r("皖A12345", 0.98)]) for i in range(10)]
-    gap: list[tuple[float, list[Reading]]] = [(1.0 + 0.5 * i, []) for i in range(10)]  # 5 s with nothing in the lane
+    # 5 s with nothing in the lane
+    gap: list[tuple[float, list[Reading]]] = [(1.0 + 0.5 * i, []) for i in range(10)]
     back = [(7.0 + 0.1 * i, [r("皖A12345", 0.98)]) for i in range(10)]
     assert decisions(voter, first + gap + back) == ["皖A12345", "皖A12345"]
 
