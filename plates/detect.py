@@ -15,7 +15,7 @@ import numpy as np
 from plates.rectify import order_corners
 
 WORK_SIDE = 800  # frames are searched at most this wide; plates stay >= ~25 px wide
-MAX_CANDIDATES = 10
+MAX_CANDIDATES = 14
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,9 +33,9 @@ class Candidate:
     @property
     def aspect(self) -> float:
         tl, tr, br, bl = self.quad
-        w = (np.linalg.norm(tr - tl) + np.linalg.norm(br - bl)) / 2
-        h = (np.linalg.norm(bl - tl) + np.linalg.norm(br - tr)) / 2
-        return float(w / max(h, 1e-3))
+        w = float(np.linalg.norm(tr - tl) + np.linalg.norm(br - bl)) / 2
+        h = float(np.linalg.norm(bl - tl) + np.linalg.norm(br - tr)) / 2
+        return w / max(h, 1e-3)
 
 
 def _colour_masks(hsv: np.ndarray) -> list[np.ndarray]:
@@ -124,7 +124,7 @@ def find_candidates(image: np.ndarray, roi: tuple[int, int, int, int] | None = N
     edges_sum = cv2.integral(edges, sdepth=cv2.CV_64F)
     cands: list[Candidate] = []
     for mask in _colour_masks(hsv):
-        cands += _from_mask(mask, (9, 3), "colour", min_w, edges_sum, max_share)
+        cands += _from_mask(mask, (15, 3), "colour", min_w, edges_sum, max_share)
     cands += _from_mask(edges, (15, 3), "edges", min_w, edges_sum, max_share)
     cands.sort(key=lambda c: -c.score)
     kept: list[Candidate] = []

@@ -55,6 +55,7 @@ class EvalResult:
     by_kind: dict[str, _Tally] = field(default_factory=lambda: defaultdict(_Tally))
     by_colour: dict[tuple[str, str], _Tally] = field(default_factory=lambda: defaultdict(_Tally))
     times: list[tuple[float, str]] = field(default_factory=list)
+    kind_times: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
     errors: list[tuple[str, str, str, float]] = field(default_factory=list)
     unreadable: list[str] = field(default_factory=list)
 
@@ -68,10 +69,10 @@ class EvalResult:
                 out["scene_detection_recall_pct"] = t.pct(t.detected, t.n)
         for (kind, col), t in sorted(self.by_colour.items()):
             out[f"{kind}_{col}_full_plate_accuracy_pct"] = t.pct(t.full, t.n)
-        ms = sorted(t for t, _ in self.times)
-        if ms:
-            out["image_ms_p50"] = round(ms[len(ms) // 2], 2)
-            out["image_ms_max"] = round(ms[-1], 2)
+        for kind, times in sorted(self.kind_times.items()):
+            ms = sorted(times)
+            out[f"{kind}_read_ms_p50"] = round(ms[len(ms) // 2], 2)
+            out[f"{kind}_read_ms_max"] = round(ms[-1], 2)
         out["unreadable_images"] = len(self.unreadable)
         return out
 
@@ -115,6 +116,7 @@ def _one(item: Labelled, rec: Recognizer, result: EvalResult) -> None:
         read, conf = (best.text, best.confidence) if best else (None, 0.0)
     ms = (time.perf_counter() - t0) * 1000
     result.times.append((ms, item.path.name))
+    result.kind_times[item.kind].append(ms)
     colour = item.colour or "unknown"
     for tally in (result.by_kind[item.kind], result.by_colour[(item.kind, colour)]):
         tally.add(item.plate, read, detected)

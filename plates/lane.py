@@ -57,7 +57,7 @@ class LaneVoter:
 
     roi: the lane region, as x, y, w, h or a polygon of frame points; readings whose box centre
     is outside are ignored (a car parked beside the lane).
-    decide_at: summed confidence one text needs (one clear reading at 0.9 decides at once;
+    decide_at: summed confidence one text needs (one clear reading at 0.96 decides at once;
     three at 0.35 agree to decide).
     margin: the runner-up text must have less than (1 - margin) of the leader's support.
     window_s: how long readings count.
@@ -68,7 +68,7 @@ class LaneVoter:
     """
 
     roi: tuple[int, int, int, int] | Sequence[Point] | None = None
-    decide_at: float = 0.9
+    decide_at: float = 0.96
     margin: float = 0.5
     window_s: float = 4.0
     gone_after_s: float = 3.0
@@ -84,10 +84,11 @@ class LaneVoter:
             return True
         x, y, w, h = r.box
         centre = (x + w / 2, y + h / 2)
-        if len(self.roi) == 4 and all(isinstance(v, (int, float)) for v in self.roi):
-            rx, ry, rw, rh = self.roi  # type: ignore[misc]
+        roi = list(self.roi)
+        if len(roi) == 4 and all(isinstance(v, (int, float)) for v in roi):
+            rx, ry, rw, rh = (float(v) for v in roi)  # type: ignore[arg-type]
             return rx <= centre[0] <= rx + rw and ry <= centre[1] <= ry + rh
-        return _inside(centre, self.roi)  # type: ignore[arg-type]
+        return _inside(centre, roi)  # type: ignore[arg-type]
 
     def reset(self) -> None:
         self._readings.clear()

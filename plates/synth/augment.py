@@ -36,9 +36,9 @@ def _dirt(plate: np.ndarray, rng: random.Random) -> np.ndarray:
         centre = (rng.randint(0, w - 1), rng.randint(0, h - 1))
         axes = (rng.randint(2, max(3, w // 6)), rng.randint(2, max(3, h // 3)))
         cv2.ellipse(mask, centre, axes, rng.uniform(0, 180), 0, 360, 1.0, -1)
-        mask = cv2.GaussianBlur(mask, (0, 0), max(1.0, axes[1] / 2))[..., None]
+        soft = cv2.GaussianBlur(mask, (0, 0), max(1.0, axes[1] / 2))[..., None]
         colour = np.array([rng.randint(40, 120)] * 3, np.float32)
-        out = out * (1 - mask * rng.uniform(0.2, 0.6)) + colour * mask * rng.uniform(0.2, 0.6)
+        out = out * (1 - soft * rng.uniform(0.2, 0.6)) + colour * soft * rng.uniform(0.2, 0.6)
     return out
 
 
@@ -48,8 +48,8 @@ def _glare(img: np.ndarray, rng: random.Random) -> np.ndarray:
     cv2.ellipse(mask, (rng.randint(0, w), rng.randint(0, h)),
                 (rng.randint(w // 8 + 1, w // 2 + 2), rng.randint(h // 4 + 1, h + 2)),
                 rng.uniform(0, 180), 0, 360, 1.0, -1)
-    mask = cv2.GaussianBlur(mask, (0, 0), max(2.0, h / 4))[..., None]
-    return img + mask * rng.uniform(60, 200)
+    soft = cv2.GaussianBlur(mask, (0, 0), max(2.0, h / 4))[..., None]
+    return img + soft * rng.uniform(60, 200)
 
 
 def place(plate: np.ndarray, rng: random.Random, loose: bool) -> np.ndarray:

@@ -68,25 +68,26 @@ def test_readings_outside_the_lane_are_ignored() -> None:
 
 def test_car_stopped_at_the_barrier_is_decided_again() -> None:
     voter = LaneVoter(repeat_after_s=10.0)
-    frames = [(0.5 * i, [r("皖A12345", 0.95)]) for i in range(45)]  # 22 s standing in view
+    frames = [(0.5 * i, [r("皖A12345", 0.98)]) for i in range(45)]  # 22 s standing in view
     assert decisions(voter, frames) == ["皖A12345", "皖A12345", "皖A12345"]
 
 
 def test_car_that_leaves_and_comes_back_is_decided_again() -> None:
     voter = LaneVoter(gone_after_s=3.0)
-    first = [(0.1 * i, [r("皖A12345", 0.95)]) for i in range(10)]
-    gap = [(1.0 + 0.5 * i, []) for i in range(10)]  # 5 s with nothing in the lane
-    back = [(7.0 + 0.1 * i, [r("皖A12345", 0.95)]) for i in range(10)]
+    first = [(0.1 * i, [r("皖A12345", 0.98)]) for i in range(10)]
+    # 5 s with nothing in the lane
+    gap: list[tuple[float, list[Reading]]] = [(1.0 + 0.5 * i, []) for i in range(10)]
+    back = [(7.0 + 0.1 * i, [r("皖A12345", 0.98)]) for i in range(10)]
     assert decisions(voter, first + gap + back) == ["皖A12345", "皖A12345"]
 
 
 def test_next_car_is_decided_while_the_first_is_held() -> None:
     voter = LaneVoter()
     frames = [
-        (0.0, [r("皖A12345", 0.95)]),
-        (0.1, [r("皖A12345", 0.95)]),
-        (0.2, [r("沪C55555", 0.95)]),
-        (0.3, [r("沪C55555", 0.95)]),
+        (0.0, [r("皖A12345", 0.98)]),
+        (0.1, [r("皖A12345", 0.98)]),
+        (0.2, [r("沪C55555", 0.98)]),
+        (0.3, [r("沪C55555", 0.98)]),
     ]
     assert decisions(voter, frames) == ["皖A12345", "沪C55555"]
 
@@ -110,7 +111,9 @@ def test_recorded_frames_open_the_gate_once(tmp_path: Path, recognizer: Recogniz
     voter = LaneVoter(roi=(300, 250, 700, 470))
     decided = []
     for n, path in enumerate(sorted(tmp_path.glob("*.jpg"))):
-        readings = recognizer.read_frame(cv2.imread(str(path)))
+        recorded = cv2.imread(str(path))
+        assert recorded is not None
+        readings = recognizer.read_frame(recorded)
         d = voter.add(readings, now=0.1 * n)
         if d is not None:
             decided.append(d.text)
@@ -119,9 +122,9 @@ def test_recorded_frames_open_the_gate_once(tmp_path: Path, recognizer: Recogniz
 
 def test_a_misread_of_the_held_plate_is_not_a_new_car() -> None:
     frames = [
-        (0.0, [r("皖A12345", 0.95)]),
-        (0.1, [r("皖A1234S", 0.95)]),
-        (0.2, [r("皖A12345", 0.95)]),
-        (0.3, [r("沪C55555", 0.95)]),
+        (0.0, [r("皖A12345", 0.98)]),
+        (0.1, [r("皖A1234S", 0.98)]),
+        (0.2, [r("皖A12345", 0.98)]),
+        (0.3, [r("沪C55555", 0.98)]),
     ]
     assert decisions(LaneVoter(), frames) == ["皖A12345", "沪C55555"]
