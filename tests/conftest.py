@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import textwrap
 from collections.abc import Iterator
 from pathlib import Path
@@ -10,6 +11,10 @@ import pytest
 
 from gateway.config import SiteConfig, parse_config
 from gateway.runtime.gateway import Gateway
+
+# Plates rendered by tests use exactly these fonts (scripts/system-deps installs them), so the
+# images, and what the recognizer makes of them, are the same on every machine.
+os.environ.setdefault("PLATES_FONTS", "wqy-zenhei.ttc,DejaVuSansCondensed-Bold.ttf")
 
 SITE_TOML = """
 [site]
