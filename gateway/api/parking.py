@@ -24,6 +24,7 @@ from gateway.parking.fees import tariff_at
 from gateway.parking.report import report_csv, report_period
 from gateway.parking.tariffs import CLASS_NAMES, CLASSES, price_lines
 from gateway.runtime.gateway import Gateway
+from gateway.store.database import transaction
 from gateway.store.occupancy import occupancy, open_stays
 from gateway.store.parking import ParkingError
 
@@ -224,14 +225,8 @@ def parking_router(gw: Gateway) -> APIRouter:
 
 
 def _tx(conn: sqlite3.Connection, fn: Callable[[], T]) -> T:
-    conn.execute("BEGIN IMMEDIATE")
-    try:
-        result = fn()
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
-    conn.execute("COMMIT")
-    return result
+    with transaction(conn):
+        return fn()
 
 
 def _report(db: sqlite3.Connection, day: date) -> dict[str, Any]:

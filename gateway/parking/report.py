@@ -17,6 +17,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from gateway.core import ClosedPeriod, LaneRules
+from gateway.store.database import transaction
 from gateway.store.outbox import enqueue
 from gateway.timefmt import from_db, to_db
 
@@ -350,8 +351,7 @@ def _closed(
 
 def store_report(conn: sqlite3.Connection, body: dict[str, Any], at: datetime) -> None:
     """Keep the report (a rebuild replaces it) and queue it upstream, in one transaction (worker only)."""
-    conn.execute("BEGIN IMMEDIATE")
-    try:
+    with transaction(conn):
         conn.execute(
             "INSERT INTO daily_reports (day, period_start, period_end, built_at, body) "
             "VALUES (?, ?, ?, ?, ?) "
@@ -365,10 +365,6 @@ def store_report(conn: sqlite3.Connection, body: dict[str, Any], at: datetime) -
             ),
         )
         enqueue(conn, "report", {"report": body}, at)
-        conn.execute("COMMIT")
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
 
 
 def report_csv(body: dict[str, Any]) -> str:

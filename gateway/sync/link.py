@@ -388,13 +388,8 @@ class SyncLink:
         at = self.gw.now()
 
         def write(conn: sqlite3.Connection) -> None:
-            conn.execute("BEGIN IMMEDIATE")
-            try:
+            with transaction(conn):
                 mark_sent(conn, rows, at)
-                conn.execute("COMMIT")
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
 
         self.sent += len(rows)
         self._after(self.gw.on_worker(write), [seq for seq, _ in rows])
@@ -404,8 +399,7 @@ class SyncLink:
         at = self.gw.now()
 
         def write(conn: sqlite3.Connection) -> None:
-            conn.execute("BEGIN IMMEDIATE")
-            try:
+            with transaction(conn):
                 row = quarantine(conn, q.seq, q.reason, at)
                 if row is not None:
                     event_id, record_type = row
@@ -430,10 +424,6 @@ class SyncLink:
                         f"{record_type} record seq {q.seq} set aside: {q.reason}",
                         at,
                     )
-                conn.execute("COMMIT")
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
 
         log.error(
             "outbox record quarantined seq=%d reason=%s fix=look at the broker's ACL and "
