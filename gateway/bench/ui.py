@@ -84,7 +84,7 @@ def served(gw: Gateway) -> Iterator[str]:
             log_config=None,
             lifespan="off",
             access_log=False,
-            timeout_graceful_shutdown=0.5,
+            timeout_graceful_shutdown=1,
         )
     )
     thread = threading.Thread(target=server.run, daemon=True)

@@ -28,7 +28,7 @@ class PlateReader:
 
     def __init__(self, roi: Sequence[Point] | None = None, recognizer: Recognizer | None = None):
         self._recognizer = recognizer or Recognizer()
-        self._roi = [tuple(p) for p in roi] if roi else None
+        self._roi: list[tuple[int, int]] | None = [(int(p[0]), int(p[1])) for p in roi] if roi else None
         self._search = _bounds(self._roi) if self._roi else None
         self._voter = LaneVoter(roi=self._roi)
         self._lock = threading.Lock()
