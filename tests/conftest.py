@@ -16,22 +16,8 @@ from gateway.runtime.gateway import Gateway
 # images, and what the recognizer makes of them, are the same on every machine.
 os.environ.setdefault("PLATES_FONTS", "wqy-zenhei.ttc,DejaVuSansCondensed-Bold.ttf")
 
-SITE_TOML = """
-[site]
-id = "test-site"
-name = "测试小区"
-data_dir = "{data_dir}"
-
-[policy]
-no_slot = "{no_slot}"
-shared_slot_second_car = "{shared}"
-anti_passback = "{anti_passback}"
-
-[[zones]]
-id = "main"
-name = "车库"
-capacity = {{ car = {capacity}, motorcycle = 5, bicycle = 5 }}
-
+# The test site's north gate: a car entrance and exit into zone "main", and a pedestrian door.
+GATE_AND_LANES = """
 [[gates]]
 id = "north"
 name = "北门"
@@ -55,7 +41,28 @@ id = "door"
 gate = "north"
 direction = "entrance"
 type = "pedestrian"
+"""
 
+SITE_TOML = (
+    """
+[site]
+id = "test-site"
+name = "测试小区"
+data_dir = "{data_dir}"
+
+[policy]
+no_slot = "{no_slot}"
+shared_slot_second_car = "{shared}"
+anti_passback = "{anti_passback}"
+
+[[zones]]
+id = "main"
+name = "车库"
+capacity = {{ car = {capacity}, motorcycle = 5, bicycle = 5 }}
+
+"""
+    + GATE_AND_LANES
+    + """
 [[devices]]
 id = "car-in-barrier"
 lane = "car-in"
@@ -72,6 +79,7 @@ driver = "simulated"
 [http]
 port = {port}
 """
+)
 
 
 def site_toml(data_dir: Path, **overrides: object) -> str:

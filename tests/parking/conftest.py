@@ -16,12 +16,13 @@ from gateway.events import AccessEvent
 from gateway.runtime.gateway import Gateway
 from gateway.store.admin import import_csv
 from gateway.timefmt import to_db
-from tests.conftest import write_csv
+from tests.conftest import GATE_AND_LANES, write_csv
 
 TZ = ZoneInfo("Asia/Shanghai")
 T0 = datetime(2025, 3, 3, 9, 0, tzinfo=TZ)  # a Monday morning
 
-PARKING_TOML = """
+PARKING_TOML = (
+    """
 [site]
 id = "park-site"
 name = "停车测试小区"
@@ -55,30 +56,9 @@ id = "main"
 name = "车库"
 capacity = {{ car = {capacity}, motorcycle = 5, bicycle = 5 }}
 
-[[gates]]
-id = "north"
-name = "北门"
-
-[[lanes]]
-id = "car-in"
-gate = "north"
-direction = "entrance"
-type = "vehicle"
-zone = "main"
-
-[[lanes]]
-id = "car-out"
-gate = "north"
-direction = "exit"
-type = "vehicle"
-zone = "main"
-
-[[lanes]]
-id = "door"
-gate = "north"
-direction = "entrance"
-type = "pedestrian"
-
+"""
+    + GATE_AND_LANES
+    + """
 [[devices]]
 id = "car-out-display"
 lane = "car-out"
@@ -87,6 +67,7 @@ driver = "simulated"
 
 {extra}
 """
+)
 
 
 def parking_config(data_dir: Path, **overrides: object) -> SiteConfig:
