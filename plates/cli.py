@@ -45,8 +45,13 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--real", action="append", default=[],
                    help="folder of real crops with labels.csv (repeatable); never the eval set")
     t.add_argument("--out", default="plates/models/plate_rec.onnx")
-    t.add_argument("--cache", default="runs/synth_cache.npz")
-    t.add_argument("--synth", type=int, default=80_000, help="rendered plates in the cache")
+    t.add_argument("--cache", action="append", default=[],
+                   help="rendered-plate cache (repeatable; rendered on first use with seed + its "
+                        "position; default runs/synth_cache.npz)")
+    t.add_argument("--synth", type=int, default=80_000, help="rendered plates in each cache")
+    t.add_argument("--init", help="start from this checkpoint's weights (fine-tuning), fresh schedule")
+    t.add_argument("--lr", type=float, default=2e-3, help="peak learning rate")
+    t.add_argument("--real-share", type=float, default=0.3, help="share of real crops per batch")
     t.add_argument("--steps", type=int, default=9_000)
     t.add_argument("--batch", type=int, default=128)
     t.add_argument("--seed", type=int, default=7)

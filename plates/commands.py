@@ -157,9 +157,11 @@ def _train(args: argparse.Namespace) -> int:
     if not args.real:
         log.warning("no --real folder given: training on rendered plates only")
     cfg = TrainConfig(out=Path(args.out), real=tuple(Path(r) for r in args.real),
-                      cache=Path(args.cache), synth=args.synth, steps=args.steps,
-                      batch=args.batch, seed=args.seed, threads=args.threads,
-                      resume=not args.no_resume, minutes=args.minutes)
+                      caches=tuple(Path(c) for c in args.cache or ["runs/synth_cache.npz"]),
+                      synth=args.synth, steps=args.steps, batch=args.batch, seed=args.seed,
+                      threads=args.threads, resume=not args.no_resume, minutes=args.minutes,
+                      init=Path(args.init) if args.init else None, lr=args.lr,
+                      real_share=args.real_share)
     train(cfg)
     return 0
 

@@ -35,6 +35,8 @@ _INK: dict[str, tuple[int, int, int]] = {
 }
 _RED = (30, 30, 200)
 _GLYPH_H = 96
+# Extra stroke width for Chinese glyphs, in pixels of the 96-px glyph, drawn at random.
+CJK_BOLD = (0, 3, 5, 7)
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,14 +52,20 @@ def _is_latin(ch: str) -> bool:
 
 
 @cache
-def _glyph(ch: str, font: Path) -> np.ndarray:
-    """The ink of one character, cropped to its bounding box, as float32 in [0, 1]."""
+def _glyph(ch: str, font: Path, bold: int = 0) -> np.ndarray:
+    """The ink of one character, cropped to its bounding box, as float32 in [0, 1].
+
+    bold thickens the strokes by that many pixels (of the 96-px glyph): the plate typeface's
+    Chinese characters are heavier than any system font's.
+    """
     from PIL import Image, ImageDraw, ImageFont  # Pillow is only needed to render
 
     pil_font = ImageFont.truetype(str(font), _GLYPH_H)
     canvas = Image.new("L", (_GLYPH_H * 2, _GLYPH_H * 2), 0)
     ImageDraw.Draw(canvas).text((_GLYPH_H // 2, _GLYPH_H // 4), ch, fill=255, font=pil_font)
     ink = np.asarray(canvas, dtype=np.float32) / 255.0
+    if bold:
+        ink = cv2.dilate(ink, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (bold, bold)))
     ys, xs = np.nonzero(ink > 0.1)
     if len(xs) == 0:
         raise ValueError(f"font {font.name} has no glyph for {ch!r}")
@@ -116,8 +124,9 @@ def render_plate(
     cjk = rng.choice(cjk_fonts())
     xstretch = rng.uniform(0.75, 1.25)
     weight = rng.choice((0, 0, 0, 1, 2))
+    cjk_bold = rng.choice(CJK_BOLD)
     for i, (ch, cell) in enumerate(zip(text, cells, strict=True)):
-        glyph = _glyph(ch, latin if _is_latin(ch) else cjk)
+        glyph = _glyph(ch, latin) if _is_latin(ch) else _glyph(ch, cjk, cjk_bold)
         cw, ch_px = cell.w * px_per_mm, cell.h * px_per_mm
         gh = ch_px
         gw = min(cw, glyph.shape[1] * gh / glyph.shape[0] * xstretch)

@@ -85,15 +85,30 @@ def load_real(folders: list[Path]) -> tuple[list[np.ndarray], list[str]]:
 
 
 def jitter_real(img: np.ndarray, rng: random.Random) -> np.ndarray:
-    """Light augmentation of a real crop: framing, small rotation, light, blur, IR-grey."""
+    """Augmentation of a real crop: framing, rotation, perspective, tint, resolution, JPEG."""
     h, w = img.shape[:2]
     src = np.array([[0, 0], [w, 0], [w, h], [0, h]], np.float32)
-    d = np.array([[rng.uniform(-0.03, 0.03) * w, rng.uniform(-0.08, 0.08) * h] for _ in range(4)],
+    d = np.array([[rng.uniform(-0.05, 0.05) * w, rng.uniform(-0.12, 0.12) * h] for _ in range(4)],
                  np.float32)
-    m = cv2.getPerspectiveTransform(src + d, np.array([[0, 0], [w, 0], [w, h], [0, h]], np.float32))
+    m = cv2.getPerspectiveTransform(src + d, src)
+    turn = cv2.getRotationMatrix2D((w / 2, h / 2), rng.uniform(-5, 5), 1.0)
+    m = np.vstack([turn, [0, 0, 1]]).astype(np.float64) @ m
     out = cv2.warpPerspective(img, m, (w, h), borderMode=cv2.BORDER_REPLICATE)
-    out = to_input(out).astype(np.float32)
-    return photometric_light(out, rng)
+    if rng.random() < 0.3:  # white balance and saturation differ from camera to camera
+        hsv = cv2.cvtColor(out, cv2.COLOR_BGR2HSV).astype(np.int16)
+        hsv[..., 0] = (hsv[..., 0] + rng.randint(-6, 6)) % 180
+        hsv[..., 1] = np.clip(hsv[..., 1] * rng.uniform(0.6, 1.3), 0, 255)
+        out = cv2.cvtColor(hsv.astype(np.uint8), cv2.COLOR_HSV2BGR)
+    out = to_input(out)
+    if rng.random() < 0.25:  # a smaller plate, seen from further away
+        small_w = rng.randint(40, INPUT_W - 8)
+        small = cv2.resize(out, (small_w, max(8, small_w * INPUT_H // INPUT_W)),
+                           interpolation=cv2.INTER_AREA)
+        out = cv2.resize(small, (INPUT_W, INPUT_H), interpolation=cv2.INTER_LINEAR)
+    if rng.random() < 0.3:
+        ok, buf = cv2.imencode(".jpg", out, [cv2.IMWRITE_JPEG_QUALITY, rng.randint(30, 80)])
+        out = cv2.imdecode(buf, cv2.IMREAD_COLOR) if ok else out
+    return photometric_light(out.astype(np.float32), rng)
 
 
 def photometric_light(img: np.ndarray, rng: random.Random) -> np.ndarray:

@@ -32,7 +32,7 @@ log = logging.getLogger(__name__)
 class TrainConfig:
     out: Path
     real: tuple[Path, ...]
-    cache: Path
+    caches: tuple[Path, ...]
     synth: int = 80_000
     steps: int = 10_000
     batch: int = 128
@@ -42,6 +42,7 @@ class TrainConfig:
     threads: int = 2
     resume: bool = True
     minutes: float | None = None  # time budget: the schedule ends at steps or minutes, first
+    init: Path | None = None  # fine-tune: start from this checkpoint's weights
 
 
 def _greedy(logits: torch.Tensor) -> list[str]:
@@ -81,14 +82,25 @@ def export_onnx(model: nn.Module, path: Path) -> None:
     model.train()
 
 
+def _load_caches(cfg: TrainConfig) -> tuple[np.ndarray, list[str]]:
+    """Every cache, rendered first where missing (cache i with seed + i); the first cache's
+    head is the rendered validation slice."""
+    images, texts = [], []
+    for i, path in enumerate(cfg.caches):
+        if not path.is_file():
+            log.info("rendering %d synthetic plates into %s", cfg.synth, path)
+            build_cache(path, cfg.synth, cfg.seed + i, workers=cfg.threads)
+        x, t = load_cache(path)
+        images.append(x)
+        texts += t
+    return np.concatenate(images), texts
+
+
 def train(cfg: TrainConfig) -> None:
     torch.set_num_threads(cfg.threads)
     torch.manual_seed(cfg.seed)
     rng = random.Random(cfg.seed)
-    if not cfg.cache.is_file():
-        log.info("rendering %d synthetic plates into %s", cfg.synth, cfg.cache)
-        build_cache(cfg.cache, cfg.synth, cfg.seed, workers=cfg.threads)
-    syn_x, syn_t = load_cache(cfg.cache)
+    syn_x, syn_t = _load_caches(cfg)
     real_x, real_t = load_real(list(cfg.real))
     log.info("synthetic %d, real %d", len(syn_x), len(real_x))
     # Hold out some of each for validation: a slice of the cache, a seeded sample of real crops.
@@ -105,6 +117,9 @@ def train(cfg: TrainConfig) -> None:
     real_t = [real_t[i] for i in order[n_rval:]]
 
     model = PlateNet()
+    if cfg.init:
+        model.load_state_dict(torch.load(cfg.init, weights_only=False)["model"])
+        log.info("starting from the weights of %s", cfg.init)
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=1e-4)
     ctc = nn.CTCLoss(blank=0, zero_infinity=True)
     ckpt = cfg.out.with_suffix(".pt")
