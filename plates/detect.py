@@ -16,6 +16,8 @@ from plates.rectify import order_corners
 
 WORK_SIDE = 800  # frames are searched at most this wide; plates stay >= ~25 px wide
 MAX_CANDIDATES = 14
+# Candidates overlapping a better one by more than this are the same region, framed alike.
+NMS_IOU = 0.7
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,7 +44,11 @@ def _colour_masks(hsv: np.ndarray) -> list[np.ndarray]:
     blue = cv2.inRange(hsv, (98, 70, 35), (130, 255, 255))
     yellow = cv2.inRange(hsv, (12, 100, 90), (34, 255, 255))
     green = cv2.inRange(hsv, (38, 40, 50), (90, 255, 255))
-    return [blue, yellow, green]
+    # The broad masks run a plate into a dark car of the same hue; a plate is brighter than the
+    # paint around it. New-energy plates are a pale, barely saturated green.
+    bright_blue = cv2.inRange(hsv, (100, 100, 90), (125, 255, 255))
+    pale_green = cv2.inRange(hsv, (35, 20, 130), (90, 170, 255))
+    return [blue, yellow, green, bright_blue, pale_green]
 
 
 def _edge_mask(grey: np.ndarray) -> np.ndarray:
@@ -102,7 +108,7 @@ def _iou(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> float:
 
 
 def find_candidates(image: np.ndarray, roi: tuple[int, int, int, int] | None = None,
-                    limit: int = MAX_CANDIDATES, max_share: float = 0.6) -> list[Candidate]:
+                    limit: int = MAX_CANDIDATES, max_share: float = 0.8) -> list[Candidate]:
     """Plate-like regions of a BGR frame (inside roi = x, y, w, h when given).
 
     max_share: the widest a plate may be, as a share of the image width (crops: up to 1).
@@ -129,7 +135,7 @@ def find_candidates(image: np.ndarray, roi: tuple[int, int, int, int] | None = N
     cands.sort(key=lambda c: -c.score)
     kept: list[Candidate] = []
     for c in cands:
-        if all(_iou(c.box, k.box) < 0.5 for k in kept):
+        if all(_iou(c.box, k.box) < NMS_IOU for k in kept):
             kept.append(c)
         if len(kept) >= limit:
             break
@@ -144,3 +150,60 @@ def expand(quad: np.ndarray, mx: float, my: float) -> np.ndarray:
     down = ((bl - tl) + (br - tr)) / 2
     return np.array([tl - right * mx - down * my, tr + right * mx - down * my,
                      br + right * mx + down * my, bl - right * mx + down * my], np.float32)
+
+
+def tighten(image: np.ndarray, box: tuple[int, int, int, int]) -> tuple[int, int, int, int] | None:
+    """The plate's own box inside a loose candidate box, from its background colour.
+
+    Edge candidates run into bumper and grille, and colour blobs into paint of the same hue;
+    inside the candidate, the columns and rows mostly in the plate's colour are the plate.
+    None when no plate colour dominates (white and black plates: the box stays as found).
+    """
+    x, y, w, h = box
+    ih, iw = image.shape[:2]
+    x0, x1 = max(0, int(x - 0.1 * w)), min(iw, int(x + 1.1 * w))
+    y0, y1 = max(0, int(y - 0.3 * h)), min(ih, int(y + 1.3 * h))
+    region = image[y0:y1, x0:x1]
+    if region.shape[0] < 6 or region.shape[1] < 12:
+        return None
+    step = max(1, region.shape[1] // 160)  # a 160-px-wide view is plenty for a profile
+    hsv = cv2.cvtColor(region[::step, ::step], cv2.COLOR_BGR2HSV)
+    masks = [m > 0 for m in _plate_colour_masks(hsv)]
+    mask = max(masks, key=lambda m: int(m.sum()))
+    if mask.mean() < 0.15:
+        return None
+    cols = _longest_run(mask.mean(axis=0) >= 0.3)
+    if cols is None:
+        return None
+    rows = _longest_run(mask[:, cols[0] : cols[1]].mean(axis=1) >= 0.3)
+    if rows is None:
+        return None
+    bx, bw = x0 + cols[0] * step, (cols[1] - cols[0]) * step
+    by, bh = y0 + rows[0] * step, (rows[1] - rows[0]) * step
+    if bw < 16 or bh < 6 or not 1.5 <= bw / bh <= 7.0:
+        return None
+    return bx, by, bw, bh
+
+
+def _plate_colour_masks(hsv: np.ndarray) -> list[np.ndarray]:
+    blue = cv2.inRange(hsv, (98, 80, 60), (128, 255, 255))
+    yellow = cv2.inRange(hsv, (12, 100, 90), (34, 255, 255))
+    green = cv2.inRange(hsv, (35, 20, 100), (90, 255, 255))
+    return [blue, yellow, green]
+
+
+def _longest_run(flags: np.ndarray) -> tuple[int, int] | None:
+    """Start and end (exclusive) of the longest run of True, allowing 1-sample gaps."""
+    best, start, gap = None, None, 0
+    for i, f in enumerate(list(flags) + [False, False]):
+        if f:
+            start = i if start is None else start
+            gap = 0
+        elif start is not None:
+            gap += 1
+            if gap > 1:
+                end = i - gap + 1
+                if best is None or end - start > best[1] - best[0]:
+                    best = (start, end)
+                start, gap = None, 0
+    return best

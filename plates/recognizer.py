@@ -11,7 +11,7 @@ import numpy as np
 
 from plates import colour
 from plates.decode import Decoded, decode, log_softmax
-from plates.detect import Candidate, expand, find_candidates
+from plates.detect import Candidate, expand, find_candidates, tighten
 from plates.model import PlateModel
 from plates.reading import Reading
 from plates.rectify import INPUT_H, INPUT_W, stitch_rows, to_input, warp_quad
@@ -22,6 +22,10 @@ log = logging.getLogger(__name__)
 TWO_ROW_MAX_ASPECT = 2.6
 # A crop read this confidently as a whole needs no search for the plate inside it.
 CROP_FAST_CONFIDENCE = 0.85
+# A frame candidate whose first look reads at least PROMISING (as some plate, however unsure)
+# gets closer looks, unless it already reads CONFIDENT.
+PROMISING = 0.005
+CONFIDENT = 0.97
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,31 +58,43 @@ class Recognizer:
     def _to_reading(self, h: _Hypothesis, d: Decoded) -> Reading:
         return Reading(d.text, colour.classify(h.plate, d.text), d.confidence, h.box, h.rows, d.fmt)
 
-    def _hypotheses(self, image: np.ndarray, cand: Candidate) -> list[_Hypothesis]:
+    def _first_looks(self, image: np.ndarray, cand: Candidate) -> list[_Hypothesis]:
+        """The cheap looks every candidate gets: its upright box with loose margins, the
+        framing the recognizer was trained on, and, for a two-row shape, its rows stitched."""
+        looks = [_loose(image, cand.box, 0.08, 0.15)]
+        if cand.aspect < TWO_ROW_MAX_ASPECT:
+            two = warp_quad(image, expand(cand.quad, 0.02, 0.03), 220, 110)
+            looks.append(_Hypothesis(to_input(stitch_rows(two)), two, cand.box, 2))
+        return looks
+
+    def _closer_looks(self, image: np.ndarray, cand: Candidate) -> list[_Hypothesis]:
+        """More ways to frame a candidate that looked like a plate at first sight: the blob's
+        corners warped upright, wider margins, the box tightened to the plate's colour."""
         quad = expand(cand.quad, 0.04, 0.12)
         plate = warp_quad(image, quad, INPUT_W * 2, INPUT_H * 2)
-        hyps = [_Hypothesis(to_input(plate), plate, cand.box, 1)]
-        # The blob's corners are often off (glare, a bracket, a split blob); the upright box
-        # around it with loose margins, as the recognizer was trained to read, often is not.
-        x, y, w, h = cand.box
-        ih, iw = image.shape[:2]
-        x0, x1 = max(0, int(x - 0.12 * w)), min(iw, int(x + 1.12 * w))
-        y0, y1 = max(0, int(y - 0.2 * h)), min(ih, int(y + 1.2 * h))
-        if x1 - x0 > 8 and y1 - y0 > 4:
-            loose = image[y0:y1, x0:x1]
-            hyps.append(_Hypothesis(to_input(loose), loose, cand.box, 1))
-        if cand.aspect < TWO_ROW_MAX_ASPECT:
-            tight = warp_quad(image, expand(cand.quad, 0.02, 0.03), 220, 110)
-            hyps.append(_Hypothesis(to_input(stitch_rows(tight)), tight, cand.box, 2))
+        hyps = [_Hypothesis(to_input(plate), plate, cand.box, 1), _loose(image, cand.box, 0.15, 0.25)]
+        tight = tighten(image, cand.box)
+        if tight is not None and (_overlap(tight, cand.box) < 0.9
+                                  or abs(tight[2] - cand.box[2]) > 0.1 * cand.box[2]):
+            hyps.append(_loose(image, tight, 0.08, 0.15))
         return hyps
 
     def read_frame(self, image_bgr: np.ndarray,
                    roi: tuple[int, int, int, int] | None = None) -> list[Reading]:
-        """Every plate in a frame (inside roi = x, y, w, h when given), most confident first."""
+        """Every plate in a frame (inside roi = x, y, w, h when given), most confident first.
+
+        Two stages keep busy frames cheap: every candidate gets one look, and only those that
+        read as something plate-like, but not yet confidently, get the closer looks.
+        """
         image_bgr = _check(image_bgr)
-        hyps = [h for c in find_candidates(image_bgr, roi) for h in self._hypotheses(image_bgr, c)]
-        readings = [self._to_reading(h, d) for h, d in self._read(hyps)
-                    if d.confidence >= self.min_confidence]
+        cands = find_candidates(image_bgr, roi)
+        pairs = self._read([h for c in cands for h in self._first_looks(image_bgr, c)])
+        seen: dict[tuple[int, int, int, int], float] = {}
+        for h, d in pairs:
+            seen[h.box] = max(seen.get(h.box, 0.0), d.confidence)
+        doubtful = [c for c in cands if PROMISING <= seen.get(c.box, 0.0) < CONFIDENT]
+        pairs += self._read([h for c in doubtful for h in self._closer_looks(image_bgr, c)])
+        readings = [self._to_reading(h, d) for h, d in pairs if d.confidence >= self.min_confidence]
         readings.sort(key=lambda r: -r.confidence)
         kept: list[Reading] = []
         for r in readings:  # one reading per plate: the single- and two-row reads overlap
@@ -100,7 +116,7 @@ class Recognizer:
             more.append(_Hypothesis(to_input(stitch_rows(image_bgr)), image_bgr, whole, 2))
         for cand in find_candidates(image_bgr, limit=1, max_share=1.0):
             if cand.box[2] >= 0.3 * w:
-                more += self._hypotheses(image_bgr, cand)
+                more += self._first_looks(image_bgr, cand) + self._closer_looks(image_bgr, cand)
         found = self._best(self._read(more))
         if found is not None and (best is None or found.confidence > best.confidence):
             best = found
@@ -113,6 +129,16 @@ class Recognizer:
             return None
         h, d = max(pairs, key=lambda p: p[1].confidence)
         return self._to_reading(h, d)
+
+
+def _loose(image: np.ndarray, box: tuple[int, int, int, int], mx: float = 0.12,
+           my: float = 0.2) -> _Hypothesis:
+    x, y, w, h = box
+    ih, iw = image.shape[:2]
+    x0, x1 = max(0, int(x - mx * w)), min(iw, max(int(x + (1 + mx) * w), int(x - mx * w) + 2))
+    y0, y1 = max(0, int(y - my * h)), min(ih, max(int(y + (1 + my) * h), int(y - my * h) + 2))
+    crop = image[y0:y1, x0:x1]
+    return _Hypothesis(to_input(crop), crop, box, 1)
 
 
 def _check(image: np.ndarray) -> np.ndarray:

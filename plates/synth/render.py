@@ -65,7 +65,8 @@ def _glyph(ch: str, font: Path, bold: int = 0) -> np.ndarray:
     ImageDraw.Draw(canvas).text((_GLYPH_H // 2, _GLYPH_H // 4), ch, fill=255, font=pil_font)
     ink = np.asarray(canvas, dtype=np.float32) / 255.0
     if bold:
-        ink = cv2.dilate(ink, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (bold, bold)))
+        ink = np.asarray(cv2.dilate(ink, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (bold, bold))),
+                         np.float32)
     ys, xs = np.nonzero(ink > 0.1)
     if len(xs) == 0:
         raise ValueError(f"font {font.name} has no glyph for {ch!r}")

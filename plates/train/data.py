@@ -107,7 +107,8 @@ def jitter_real(img: np.ndarray, rng: random.Random) -> np.ndarray:
         out = cv2.resize(small, (INPUT_W, INPUT_H), interpolation=cv2.INTER_LINEAR)
     if rng.random() < 0.3:
         ok, buf = cv2.imencode(".jpg", out, [cv2.IMWRITE_JPEG_QUALITY, rng.randint(30, 80)])
-        out = cv2.imdecode(buf, cv2.IMREAD_COLOR) if ok else out
+        decoded = cv2.imdecode(buf, cv2.IMREAD_COLOR) if ok else None
+        out = out if decoded is None else decoded
     return photometric_light(out.astype(np.float32), rng)
 
 
