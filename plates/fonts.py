@@ -38,6 +38,12 @@ LATIN_NAMES = (
     "DejaVuSans-Bold.ttf",
 )
 
+# Lighter faces: the new-energy plates' typeface is much thinner than the blue plates'.
+LATIN_THIN_NAMES = (
+    "LiberationSansNarrow-Regular.ttf",
+    "DejaVuSansCondensed.ttf",
+)
+
 
 class FontsMissing(RuntimeError):
     """No usable font: the message says which package to install."""
@@ -86,3 +92,8 @@ def latin_fonts() -> list[Path]:
             "`fonts-liberation`"
         )
     return fonts
+
+
+def latin_thin_fonts() -> list[Path]:
+    """Light Latin faces where installed; the regular ones otherwise."""
+    return _only(_find(LATIN_THIN_NAMES)) or latin_fonts()

@@ -15,7 +15,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from plates.fonts import cjk_fonts, latin_fonts
+from plates.fonts import cjk_fonts, latin_fonts, latin_thin_fonts
 from plates.grammar import DIGITS, LETTERS
 
 # Background (BGR) and ink colours per plate colour.
@@ -121,11 +121,12 @@ def render_plate(
         t = max(1, round(1.5 * px_per_mm))
         m = max(1, round(rng.uniform(2.0, 4.5) * px_per_mm))
         cv2.rectangle(img, (m, m), (w - 1 - m, h - 1 - m), ink.tolist(), t, cv2.LINE_AA)
-    latin = rng.choice(latin_fonts())
+    thin = rng.random() < (0.7 if colour == "green" else 0.1)
+    latin = rng.choice(latin_thin_fonts() if thin else latin_fonts())
     cjk = rng.choice(cjk_fonts())
     xstretch = rng.uniform(0.75, 1.25)
-    weight = rng.choice((0, 0, 0, 1, 2))
-    cjk_bold = rng.choice(CJK_BOLD)
+    weight = 0 if thin else rng.choice((0, 0, 0, 1, 2))
+    cjk_bold = 0 if thin else rng.choice(CJK_BOLD)
     for i, (ch, cell) in enumerate(zip(text, cells, strict=True)):
         glyph = _glyph(ch, latin) if _is_latin(ch) else _glyph(ch, cjk, cjk_bold)
         cw, ch_px = cell.w * px_per_mm, cell.h * px_per_mm
@@ -144,7 +145,7 @@ def render_plate(
         region = img[y0 : y0 + gh_i, x0 : x0 + gw_i]
         a = g[..., None]
         img[y0 : y0 + gh_i, x0 : x0 + gw_i] = region * (1 - a) + colour_ink * a
-    if rows == 1:
+    if rows == 1 and len(text) < 8:  # new-energy plates have a gap, no dot
         # The separator dot between the issuing-office letter and the serial.
         gap_x = (cells[1].x + cells[1].w + cells[2].x) / 2 * px_per_mm
         r = max(1, round(5 * px_per_mm))

@@ -21,10 +21,10 @@ class PlateSpec:
 
 # (format, colour, rows, weight): the mix the generator draws from.
 _MIX: tuple[tuple[str, str, int, float], ...] = (
-    ("standard", "blue", 1, 0.34),
+    ("standard", "blue", 1, 0.30),
     ("standard", "yellow", 1, 0.10),
     ("standard", "yellow", 2, 0.10),
-    ("new_energy_small", "green", 1, 0.14),
+    ("new_energy_small", "green", 1, 0.18),
     ("new_energy_large", "green", 1, 0.05),
     ("coach", "yellow", 1, 0.04),
     ("trailer", "yellow", 2, 0.03),
