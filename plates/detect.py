@@ -15,7 +15,7 @@ import numpy as np
 from plates.rectify import order_corners
 
 WORK_SIDE = 800  # frames are searched at most this wide; plates stay >= ~25 px wide
-MAX_CANDIDATES = 14
+MAX_CANDIDATES = 10
 # Candidates overlapping a better one by more than this are the same region, framed alike.
 NMS_IOU = 0.7
 
@@ -24,7 +24,7 @@ NMS_IOU = 0.7
 class Candidate:
     quad: np.ndarray  # 4 x 2 float32, tl tr br bl, frame pixels
     score: float
-    source: str  # "colour" or "edges"
+    source: str  # "colour", "edges" or "tightened" (an edge region cut to the plate colour)
 
     @property
     def box(self) -> tuple[int, int, int, int]:
@@ -81,20 +81,41 @@ def _from_mask(mask: np.ndarray, kernel: tuple[int, int], source: str, min_w: fl
         if long < min_w or short < 6 or long > mask.shape[1] * max_share:
             continue
         aspect = long / short
-        if not 1.6 <= aspect <= 7.0:
+        bx, by, bw, bh = cv2.boundingRect(c)
+        if not 1.6 <= aspect <= 7.0 or bw < 1.2 * bh:  # plates lie roughly level
             continue
         fill = cv2.contourArea(c) / max(rw * rh, 1.0)
         if fill < 0.45:
             continue
-        # Plates are about 3:1 (one row) or 2:1 (two rows); prefer those shapes.
-        shape = max(np.exp(-abs(np.log(aspect / 3.2))), np.exp(-abs(np.log(aspect / 2.0))))
-        # Characters make plates dense in vertical edges; smooth paint and sky are not.
-        x, y, w, h = cv2.boundingRect(c)
-        density = (edges_sum[y + h, x + w] - edges_sum[y, x + w] - edges_sum[y + h, x]
-                   + edges_sum[y, x]) / (255.0 * max(1, w * h))
-        texture = min(1.0, density / 0.2) * (1.0 if density < 0.7 else 0.5)
         weight = 1.0 if source == "colour" else 0.6
-        out.append(Candidate(_quad_of(c), float(fill * shape * texture * weight), source))
+        score = _score(aspect, (bx, by, bw, bh), edges_sum) * fill * weight
+        out.append(Candidate(_quad_of(c), score, source))
+    return out
+
+
+def _score(aspect: float, box: tuple[int, int, int, int], edges_sum: np.ndarray) -> float:
+    # Plates are about 3:1 (one row) or 2:1 (two rows); prefer those shapes.
+    shape = max(np.exp(-abs(np.log(aspect / 3.2))), np.exp(-abs(np.log(aspect / 2.0))))
+    # Characters make plates dense in vertical edges; smooth paint and sky are not.
+    x, y, w, h = box
+    density = (edges_sum[y + h, x + w] - edges_sum[y, x + w] - edges_sum[y + h, x]
+               + edges_sum[y, x]) / (255.0 * max(1, w * h))
+    texture = min(1.0, density / 0.2) * (1.0 if density < 0.7 else 0.5)
+    return float(shape * texture)
+
+
+def _tightened(small: np.ndarray, cands: list[Candidate], edges_sum: np.ndarray,
+               n: int) -> list[Candidate]:
+    """Edge regions cut down to the plate colour inside them (bumper and grille trimmed off):
+    the trimmed box has the plate's shape and ranks as it should."""
+    out = []
+    for c in cands[:n]:
+        box = tighten(small, c.box)
+        if box is None or _iou(box, c.box) > 0.8:
+            continue
+        x, y, w, h = box
+        quad = np.array([[x, y], [x + w, y], [x + w, y + h], [x, y + h]], np.float32)
+        out.append(Candidate(quad, 0.9 * _score(w / h, box, edges_sum), "tightened"))
     return out
 
 
@@ -108,10 +129,13 @@ def _iou(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> float:
 
 
 def find_candidates(image: np.ndarray, roi: tuple[int, int, int, int] | None = None,
-                    limit: int = MAX_CANDIDATES, max_share: float = 0.8) -> list[Candidate]:
+                    limit: int = MAX_CANDIDATES, max_share: float = 0.8,
+                    trim: bool = True) -> list[Candidate]:
     """Plate-like regions of a BGR frame (inside roi = x, y, w, h when given).
 
     max_share: the widest a plate may be, as a share of the image width (crops: up to 1).
+    trim: also propose edge regions cut down to the plate colour inside them (frames; a crop
+    is already framed around its plate).
     """
     ox, oy = 0, 0
     if roi is not None:
@@ -131,7 +155,9 @@ def find_candidates(image: np.ndarray, roi: tuple[int, int, int, int] | None = N
     cands: list[Candidate] = []
     for mask in _colour_masks(hsv):
         cands += _from_mask(mask, (15, 3), "colour", min_w, edges_sum, max_share)
-    cands += _from_mask(edges, (15, 3), "edges", min_w, edges_sum, max_share)
+    edge_cands = sorted(_from_mask(edges, (15, 3), "edges", min_w, edges_sum, max_share),
+                        key=lambda c: -c.score)
+    cands += edge_cands + (_tightened(small, edge_cands, edges_sum, limit) if trim else [])
     cands.sort(key=lambda c: -c.score)
     kept: list[Candidate] = []
     for c in cands:
@@ -172,15 +198,23 @@ def tighten(image: np.ndarray, box: tuple[int, int, int, int]) -> tuple[int, int
     mask = max(masks, key=lambda m: int(m.sum()))
     if mask.mean() < 0.15:
         return None
-    cols = _longest_run(mask.mean(axis=0) >= 0.3)
+    # Paint of the plate's hue is darker than the plate: keep the bright part of the colour.
+    values = hsv[..., 2][mask].reshape(-1, 1)
+    cut, _ = cv2.threshold(values, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
+    bright = mask & (hsv[..., 2] > cut)
+    if bright.sum() >= 0.4 * mask.sum() and values.max() - values.min() > 60:
+        mask = bright
+    # A white glyph column is mostly not plate-coloured: bridge gaps of up to a glyph's width.
+    cols = _longest_run(mask.mean(axis=0) >= 0.3, max_gap=max(1, mask.shape[1] // 14))
     if cols is None:
         return None
     rows = _longest_run(mask[:, cols[0] : cols[1]].mean(axis=1) >= 0.3)
     if rows is None:
         return None
-    bx, bw = x0 + cols[0] * step, (cols[1] - cols[0]) * step
-    by, bh = y0 + rows[0] * step, (rows[1] - rows[0]) * step
-    if bw < 16 or bh < 6 or not 1.5 <= bw / bh <= 7.0:
+    bx, by = x0 + cols[0] * step, y0 + rows[0] * step
+    bw = min((cols[1] - cols[0]) * step, iw - bx)
+    bh = min((rows[1] - rows[0]) * step, ih - by)
+    if bw < 22 or bh < 7 or not 1.5 <= bw / bh <= 7.0:
         return None
     return bx, by, bw, bh
 
@@ -192,16 +226,16 @@ def _plate_colour_masks(hsv: np.ndarray) -> list[np.ndarray]:
     return [blue, yellow, green]
 
 
-def _longest_run(flags: np.ndarray) -> tuple[int, int] | None:
-    """Start and end (exclusive) of the longest run of True, allowing 1-sample gaps."""
+def _longest_run(flags: np.ndarray, max_gap: int = 1) -> tuple[int, int] | None:
+    """Start and end (exclusive) of the longest run of True, bridging gaps up to max_gap."""
     best, start, gap = None, None, 0
-    for i, f in enumerate(list(flags) + [False, False]):
+    for i, f in enumerate(list(flags) + [False] * (max_gap + 1)):
         if f:
             start = i if start is None else start
             gap = 0
         elif start is not None:
             gap += 1
-            if gap > 1:
+            if gap > max_gap:
                 end = i - gap + 1
                 if best is None or end - start > best[1] - best[0]:
                     best = (start, end)

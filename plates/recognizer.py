@@ -63,16 +63,13 @@ class Recognizer:
         framing the recognizer was trained on, and, for a two-row shape, its rows stitched."""
         looks = [_loose(image, cand.box, 0.08, 0.15)]
         if cand.aspect < TWO_ROW_MAX_ASPECT:
-            two = warp_quad(image, expand(cand.quad, 0.02, 0.03), 220, 110)
-            looks.append(_Hypothesis(to_input(stitch_rows(two)), two, cand.box, 2))
+            looks.append(_two_rows(image, cand))
         return looks
 
     def _closer_looks(self, image: np.ndarray, cand: Candidate) -> list[_Hypothesis]:
         """More ways to frame a candidate that looked like a plate at first sight: the blob's
         corners warped upright, wider margins, the box tightened to the plate's colour."""
-        quad = expand(cand.quad, 0.04, 0.12)
-        plate = warp_quad(image, quad, INPUT_W * 2, INPUT_H * 2)
-        hyps = [_Hypothesis(to_input(plate), plate, cand.box, 1), _loose(image, cand.box, 0.15, 0.25)]
+        hyps = [_warped(image, cand), _loose(image, cand.box, 0.15, 0.25)]
         tight = tighten(image, cand.box)
         if tight is not None and (_overlap(tight, cand.box) < 0.9
                                   or abs(tight[2] - cand.box[2]) > 0.1 * cand.box[2]):
@@ -114,9 +111,11 @@ class Recognizer:
         more: list[_Hypothesis] = []
         if w / max(h, 1) < TWO_ROW_MAX_ASPECT:
             more.append(_Hypothesis(to_input(stitch_rows(image_bgr)), image_bgr, whole, 2))
-        for cand in find_candidates(image_bgr, limit=1, max_share=1.0):
+        for cand in find_candidates(image_bgr, limit=1, max_share=1.0, trim=False):
             if cand.box[2] >= 0.3 * w:
-                more += self._first_looks(image_bgr, cand) + self._closer_looks(image_bgr, cand)
+                more += [_warped(image_bgr, cand), _loose(image_bgr, cand.box)]
+                if cand.aspect < TWO_ROW_MAX_ASPECT:
+                    more.append(_two_rows(image_bgr, cand))
         found = self._best(self._read(more))
         if found is not None and (best is None or found.confidence > best.confidence):
             best = found
@@ -129,6 +128,18 @@ class Recognizer:
             return None
         h, d = max(pairs, key=lambda p: p[1].confidence)
         return self._to_reading(h, d)
+
+
+def _warped(image: np.ndarray, cand: Candidate) -> _Hypothesis:
+    """The candidate's corners warped upright, with a small margin."""
+    plate = warp_quad(image, expand(cand.quad, 0.04, 0.12), INPUT_W * 2, INPUT_H * 2)
+    return _Hypothesis(to_input(plate), plate, cand.box, 1)
+
+
+def _two_rows(image: np.ndarray, cand: Candidate) -> _Hypothesis:
+    """A two-row plate's rows laid side by side, as the one-line recognizer reads them."""
+    plate = warp_quad(image, expand(cand.quad, 0.02, 0.03), 220, 110)
+    return _Hypothesis(to_input(stitch_rows(plate)), plate, cand.box, 2)
 
 
 def _loose(image: np.ndarray, box: tuple[int, int, int, int], mx: float = 0.12,
