@@ -28,6 +28,8 @@ def _parser() -> argparse.ArgumentParser:
     e.add_argument("--slowest", type=int, default=5, help="how many slowest images to list")
     e.add_argument("--errors", type=int, default=20, help="how many misreads to list")
     e.add_argument("--json", action="store_true", help="print a JSON summary as the last line")
+    e.add_argument("--threads", type=int, default=1,
+                   help="OpenCV threads for the timings (1 = one core, as the targets are set)")
 
     a = sub.add_parser("eval-admissions",
                        help="false admissions: unregistered look-alike plates read and matched")

@@ -86,8 +86,11 @@ def _read(args: argparse.Namespace) -> int:
 
 
 def _eval(args: argparse.Namespace) -> int:
+    import cv2
+
     from plates.evaluate import evaluate
 
+    cv2.setNumThreads(args.threads)
     result = evaluate(Path(args.folder), _recognizer())
     summary = result.summary()
     # The details go first, so that the summary stays the last line.

@@ -72,6 +72,7 @@ class EvalResult:
         for kind, times in sorted(self.kind_times.items()):
             ms = sorted(times)
             out[f"{kind}_read_ms_p50"] = round(ms[len(ms) // 2], 2)
+            out[f"{kind}_read_ms_p90"] = round(ms[min(len(ms) - 1, len(ms) * 9 // 10)], 2)
             out[f"{kind}_read_ms_max"] = round(ms[-1], 2)
         out["unreadable_images"] = len(self.unreadable)
         return out
