@@ -54,6 +54,8 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--init", help="start from this checkpoint's weights (fine-tuning), fresh schedule")
     t.add_argument("--lr", type=float, default=2e-3, help="peak learning rate")
     t.add_argument("--real-share", type=float, default=0.3, help="share of real crops per batch")
+    t.add_argument("--transplant", type=float, default=0.3,
+                   help="share of real crops shown with another province's glyph drawn in")
     t.add_argument("--steps", type=int, default=9_000)
     t.add_argument("--batch", type=int, default=128)
     t.add_argument("--seed", type=int, default=7)

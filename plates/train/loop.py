@@ -24,6 +24,7 @@ from plates.train.data import (
     photometric_light,
 )
 from plates.train.net import PlateNet
+from plates.train.transplant import locate_provinces, transplant
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +44,7 @@ class TrainConfig:
     resume: bool = True
     minutes: float | None = None  # time budget: the schedule ends at steps or minutes, first
     init: Path | None = None  # fine-tune: start from this checkpoint's weights
+    transplant: float = 0.3  # share of real crops shown with another province's glyph
 
 
 def _greedy(logits: torch.Tensor) -> list[str]:
@@ -115,6 +117,7 @@ def train(cfg: TrainConfig) -> None:
     val_rt = [real_t[i] for i in order[:n_rval]]
     real_x = [real_x[i] for i in order[n_rval:]]
     real_t = [real_t[i] for i in order[n_rval:]]
+    glyph_boxes = locate_provinces(real_x, real_t) if cfg.transplant and real_x else []
 
     model = PlateNet()
     if cfg.init:
@@ -157,8 +160,12 @@ def train(cfg: TrainConfig) -> None:
         texts = [syn_t[i] for i in idx]
         for _ in range(n_real):
             j = rng.randrange(len(real_x))
-            imgs.append(jitter_real(real_x[j], rng))
-            texts.append(real_t[j])
+            img, text = real_x[j], real_t[j]
+            box = glyph_boxes[j] if glyph_boxes else None
+            if box is not None and rng.random() < cfg.transplant:
+                img, text = transplant(img, text, box, rng)
+            imgs.append(jitter_real(img, rng))
+            texts.append(text)
         x = _to_tensor(np.stack(imgs))
         targets = torch.tensor([k for t in texts for k in encode(t)], dtype=torch.long)
         lengths = torch.tensor([len(t) for t in texts], dtype=torch.long)
