@@ -77,7 +77,7 @@ def transplant(img: np.ndarray, text: str, box: GlyphBox,
                rng: random.Random) -> tuple[np.ndarray, str]:
     """The crop with a random province drawn over its own, and the new text."""
     from plates.fonts import cjk_fonts
-    from plates.synth.render import CJK_BOLD, _glyph
+    from plates.synth.render import _glyph
 
     h, w = img.shape[:2]
     x0, x1 = round(box.x0 * w), round(box.x1 * w)
@@ -89,11 +89,13 @@ def transplant(img: np.ndarray, text: str, box: GlyphBox,
     ink = region[grey >= np.percentile(grey, 85)].mean(axis=0)
     paper = region[grey <= np.percentile(grey, 35)].mean(axis=0)
     province = rng.choice(PROVINCES)
-    glyph = _glyph(province, rng.choice(cjk_fonts()), rng.choice(CJK_BOLD[1:]))
+    if float(ink.mean() - paper.mean()) < 40:  # too dark or washed out to tell ink from paper
+        return img, text
+    glyph = _glyph(province, rng.choice(cjk_fonts()), rng.choice((0, 2, 4)))
     gw, gh = x1 - x0, y1 - y0
     alpha = cv2.resize(glyph, (gw, gh), interpolation=cv2.INTER_AREA)
     sharp = max(0.4, min(2.0, w / 120))
-    alpha = cv2.GaussianBlur(alpha, (0, 0), sharp * 0.6)[..., None]
+    alpha = cv2.GaussianBlur(alpha, (0, 0), sharp * 0.4)[..., None]
     # Plain paper first (the old glyph gone), with the crop's own grain, then the new ink.
     grain = np.random.default_rng(rng.randint(0, 2**31)).normal(0, 4, region.shape)
     out = img.astype(np.float32)
