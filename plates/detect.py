@@ -201,9 +201,9 @@ def tighten(image: np.ndarray, box: tuple[int, int, int, int]) -> tuple[int, int
     # Paint of the plate's hue is darker than the plate: keep the bright part of the colour.
     values = hsv[..., 2][mask].reshape(-1, 1)
     cut, _ = cv2.threshold(values, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
-    bright = mask & (hsv[..., 2] > cut)
-    if bright.sum() >= 0.4 * mask.sum() and values.max() - values.min() > 60:
-        mask = bright
+    lit = values[:, 0] > cut
+    if 0.08 <= lit.mean() < 1.0 and values[lit].mean() - values[~lit].mean() > 50:
+        mask = mask & (hsv[..., 2] > cut)
     # A white glyph column is mostly not plate-coloured: bridge gaps of up to a glyph's width.
     cols = _longest_run(mask.mean(axis=0) >= 0.3, max_gap=max(1, mask.shape[1] // 14))
     if cols is None:

@@ -1,0 +1,64 @@
+"""Detection in full frames: plates in paint of their own hue, level shapes only, several cars."""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+from plate_images import clean_crop
+
+from plates.detect import find_candidates, tighten
+from plates.recognizer import Recognizer
+from plates.synth.render import render_plate
+from plates.synth.scene import render_scene
+from plates.synth.texts import PlateSpec
+
+BLUE = PlateSpec("皖A6H268", "blue", 1, "standard")
+
+
+def _on_dark_blue_car(spec: PlateSpec) -> tuple[np.ndarray, tuple[int, int, int, int]]:
+    """A blue plate on a dark blue car: a colour mask runs the plate into the paint."""
+    frame = np.zeros((300, 600, 3), np.uint8)
+    frame[:] = (95, 35, 10)  # dark blue paint, the plate's hue
+    plate = render_plate(spec.text, spec.colour, spec.rows, spec.fmt, random.Random(3), px_per_mm=0.4)
+    h, w = plate.shape[:2]
+    x, y = 220, 130
+    frame[y : y + h, x : x + w] = plate
+    return frame, (x, y, w, h)
+
+
+def test_tighten_trims_a_loose_box_to_the_plate() -> None:
+    frame, (x, y, w, h) = _on_dark_blue_car(BLUE)
+    loose = (x - 60, y - 8, w + 120, h + 16)  # an edge region that took in bumper and paint
+    bx, by, bw, bh = tighten(frame, loose) or (0, 0, 0, 0)
+    assert abs(bx - x) <= 0.08 * w and abs(bw - w) <= 0.12 * w
+    assert abs(by - y) <= 0.25 * h and abs(bh - h) <= 0.35 * h
+
+
+def test_tighten_leaves_white_and_black_plates_alone() -> None:
+    white = clean_crop(PlateSpec("浙A1234警", "white", 1, "police"), seed=1)
+    h, w = white.shape[:2]
+    assert tighten(white, (0, 0, w, h)) is None
+
+
+def test_a_plate_on_a_car_of_its_own_colour_is_read(recognizer: Recognizer) -> None:
+    frame, _ = _on_dark_blue_car(BLUE)
+    assert [r.text for r in recognizer.read_frame(frame)][:1] == [BLUE.text]
+
+
+def test_upright_bars_are_not_plates() -> None:
+    frame = np.full((400, 600, 3), 128, np.uint8)
+    frame[100:300, 100:150] = (190, 70, 15)  # plate blue, but standing: a pillar, a sign post
+    boxes = [c.box for c in find_candidates(frame)]
+    assert all(w >= h for _, _, w, h in boxes)
+
+
+def test_two_cars_in_one_frame_are_both_read(recognizer: Recognizer) -> None:
+    left_spec = PlateSpec("皖A7K258", "blue", 1, "standard")
+    right_spec = PlateSpec("鲁C2Z8B0", "yellow", 2, "standard")
+    left, *_ = render_scene(random.Random(4), 640, 720, spec=left_spec, plate_w=150)
+    right, *_ = render_scene(random.Random(5), 640, 720, spec=right_spec, plate_w=130)
+    readings = recognizer.read_frame(np.hstack([left, right]))
+    assert {r.text for r in readings} >= {left_spec.text, right_spec.text}
+    two_row = next(r for r in readings if r.text == right_spec.text)
+    assert two_row.rows == 2 and two_row.box[0] >= 640
