@@ -6,6 +6,7 @@ import random
 import resource
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -41,10 +42,10 @@ def rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def run(frames: int, threads: int) -> dict[str, float]:
+def run(frames: int, threads: int, model: Path | None = None) -> dict[str, float]:
     cv2.setNumThreads(threads)
     rng = random.Random(5)
-    rec = Recognizer()
+    rec = Recognizer(model)
     rss_model = rss_mb()
     scenes = [render_scene(rng, 1280, 720) for _ in range(max(3, frames // 3))]
     crop = scenes[0][1]

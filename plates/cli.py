@@ -15,6 +15,7 @@ log = logging.getLogger(__name__)
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="plates", description="Chinese licence-plate recognition")
     p.add_argument("-v", "--verbose", action="store_true", help="log progress at INFO level")
+    p.add_argument("--model", help="ONNX model to use instead of the shipped one (comparing runs)")
     sub = p.add_subparsers(dest="command", required=True)
 
     r = sub.add_parser("read", help="read plates in images (full frames or crops)")

@@ -39,10 +39,10 @@ def _emit(summary: dict[str, Any], as_json: bool) -> None:
             print(f"{k}: {v}")
 
 
-def _recognizer() -> Any:
+def _recognizer(args: argparse.Namespace) -> Any:
     from plates.recognizer import Recognizer
 
-    return Recognizer()
+    return Recognizer(Path(args.model) if args.model else None)
 
 
 def _parse_roi(text: str | None) -> tuple[int, int, int, int] | None:
@@ -56,7 +56,7 @@ def _parse_roi(text: str | None) -> tuple[int, int, int, int] | None:
 
 
 def _read(args: argparse.Namespace) -> int:
-    rec = _recognizer()
+    rec = _recognizer(args)
     roi = _parse_roi(args.roi)
     status = 0
     for name in args.images:
@@ -91,7 +91,7 @@ def _eval(args: argparse.Namespace) -> int:
     from plates.evaluate import evaluate
 
     cv2.setNumThreads(args.threads)
-    result = evaluate(Path(args.folder), _recognizer())
+    result = evaluate(Path(args.folder), _recognizer(args))
     summary = result.summary()
     # The details go first, so that the summary stays the last line.
     worst = sorted(result.times, reverse=True)[: args.slowest]
@@ -109,7 +109,7 @@ def _eval(args: argparse.Namespace) -> int:
 def _admissions(args: argparse.Namespace) -> int:
     from plates.admissions import run as run_admissions
 
-    res = run_admissions(_recognizer(), args.registered, args.impostors,
+    res = run_admissions(_recognizer(args), args.registered, args.impostors,
                          min(2000, args.registered), args.seed)
     _emit(res.summary(), args.json)
     return 0
@@ -118,7 +118,7 @@ def _admissions(args: argparse.Namespace) -> int:
 def _bench(args: argparse.Namespace) -> int:
     from plates.bench import run as run_bench
 
-    _emit(run_bench(args.frames, args.threads), args.json)
+    _emit(run_bench(args.frames, args.threads, Path(args.model) if args.model else None), args.json)
     return 0
 
 
