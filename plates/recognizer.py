@@ -111,7 +111,7 @@ class Recognizer:
         more: list[_Hypothesis] = []
         if w / max(h, 1) < TWO_ROW_MAX_ASPECT:
             more.append(_Hypothesis(to_input(stitch_rows(image_bgr)), image_bgr, whole, 2))
-        for cand in find_candidates(image_bgr, limit=1, max_share=1.0, trim=False):
+        for cand in find_candidates(image_bgr, limit=3, max_share=1.0):
             if cand.box[2] >= 0.3 * w:
                 more += [_warped(image_bgr, cand), _loose(image_bgr, cand.box)]
                 if cand.aspect < TWO_ROW_MAX_ASPECT:
