@@ -76,8 +76,12 @@ def greedy(logp: np.ndarray) -> tuple[str, tuple[float, ...]]:
     return "".join(chars), tuple(confs)
 
 
-def decode(logp: np.ndarray) -> Decoded | None:
-    """Best plate for T x C log-probabilities, or None when nothing plausible is there."""
+def decode(logp: np.ndarray, floor: float = 0.0) -> Decoded | None:
+    """Best plate for T x C log-probabilities, or None when nothing plausible is there.
+
+    floor: the caller has no use for a reading less confident than this, which lets the
+    grammar search be skipped where it cannot reach it.
+    """
     text, confs = greedy(logp)
     fits = formats_of(text)
     if fits:
@@ -86,7 +90,16 @@ def decode(logp: np.ndarray) -> Decoded | None:
     # (most detector candidates) is not worth it.
     if not _MINLEN - 1 <= len(text) <= _MAXLEN + 1:
         return None
+    if floor > 0 and _ceiling(logp) < floor:
+        return None
     return constrained(logp)
+
+
+def _ceiling(logp: np.ndarray) -> float:
+    """An upper bound on the confidence of any reading: each of its (at least _MINLEN)
+    characters peaks in a column of its own, at no more than that column's best character."""
+    best = np.exp(logp[:, 1:].max(axis=1))
+    return float(np.prod(np.sort(best)[-_MINLEN:]))
 
 
 def constrained(logp: np.ndarray) -> Decoded | None:

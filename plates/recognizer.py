@@ -44,13 +44,14 @@ class Recognizer:
         self.model = PlateModel(model_path, backend)
         self.min_confidence = min_confidence
 
-    def _read(self, hyps: list[_Hypothesis]) -> list[tuple[_Hypothesis, Decoded]]:
+    def _read(self, hyps: list[_Hypothesis], floor: float) -> list[tuple[_Hypothesis, Decoded]]:
+        """Each hypothesis read; those with no reading that could reach floor are dropped."""
         if not hyps:
             return []
         logits = self.model.logits([h.image for h in hyps])
         out = []
         for h, lg in zip(hyps, logits, strict=True):
-            d = decode(log_softmax(lg))
+            d = decode(log_softmax(lg), floor)
             if d is not None:
                 out.append((h, d))
         return out
@@ -85,12 +86,13 @@ class Recognizer:
         """
         image_bgr = _check(image_bgr)
         cands = find_candidates(image_bgr, roi)
-        pairs = self._read([h for c in cands for h in self._first_looks(image_bgr, c)])
+        pairs = self._read([h for c in cands for h in self._first_looks(image_bgr, c)], PROMISING)
         seen: dict[tuple[int, int, int, int], float] = {}
         for h, d in pairs:
             seen[h.box] = max(seen.get(h.box, 0.0), d.confidence)
         doubtful = [c for c in cands if PROMISING <= seen.get(c.box, 0.0) < CONFIDENT]
-        pairs += self._read([h for c in doubtful for h in self._closer_looks(image_bgr, c)])
+        pairs += self._read([h for c in doubtful for h in self._closer_looks(image_bgr, c)],
+                            self.min_confidence)
         readings = [self._to_reading(h, d) for h, d in pairs if d.confidence >= self.min_confidence]
         readings.sort(key=lambda r: -r.confidence)
         kept: list[Reading] = []
@@ -105,7 +107,7 @@ class Recognizer:
         h, w = image_bgr.shape[:2]
         whole = (0, 0, w, h)
         hyps = [_Hypothesis(to_input(image_bgr), image_bgr, whole, 1)]
-        best = self._best(self._read(hyps))
+        best = self._best(self._read(hyps, self.min_confidence))
         if best is not None and best.confidence >= CROP_FAST_CONFIDENCE:
             return best
         more: list[_Hypothesis] = []
@@ -116,7 +118,7 @@ class Recognizer:
                 more += [_warped(image_bgr, cand), _loose(image_bgr, cand.box)]
                 if cand.aspect < TWO_ROW_MAX_ASPECT:
                     more.append(_two_rows(image_bgr, cand))
-        found = self._best(self._read(more))
+        found = self._best(self._read(more, self.min_confidence))
         if found is not None and (best is None or found.confidence > best.confidence):
             best = found
         if best is None or best.confidence < self.min_confidence:
