@@ -39,10 +39,15 @@ def _emit(summary: dict[str, Any], as_json: bool) -> None:
             print(f"{k}: {v}")
 
 
+def _model(args: argparse.Namespace) -> Path | None:
+    """The model to use: --model when given, else the shipped one."""
+    return Path(args.model) if args.model else None
+
+
 def _recognizer(args: argparse.Namespace) -> Any:
     from plates.recognizer import Recognizer
 
-    return Recognizer(Path(args.model) if args.model else None)
+    return Recognizer(_model(args))
 
 
 def _parse_roi(text: str | None) -> tuple[int, int, int, int] | None:
@@ -118,7 +123,7 @@ def _admissions(args: argparse.Namespace) -> int:
 def _bench(args: argparse.Namespace) -> int:
     from plates.bench import run as run_bench
 
-    _emit(run_bench(args.frames, args.threads, Path(args.model) if args.model else None), args.json)
+    _emit(run_bench(args.frames, args.threads, _model(args)), args.json)
     return 0
 
 

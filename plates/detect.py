@@ -119,13 +119,36 @@ def _tightened(small: np.ndarray, cands: list[Candidate], edges_sum: np.ndarray,
     return out
 
 
-def _iou(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> float:
+Box = tuple[int, int, int, int]  # x, y, w, h
+
+
+def _intersection(a: Box, b: Box) -> int:
     ax, ay, aw, ah = a
     bx, by, bw, bh = b
     iw = max(0, min(ax + aw, bx + bw) - max(ax, bx))
     ih = max(0, min(ay + ah, by + bh) - max(ay, by))
-    inter = iw * ih
-    return inter / max(1, aw * ah + bw * bh - inter)
+    return iw * ih
+
+
+def _iou(a: Box, b: Box) -> float:
+    inter = _intersection(a, b)
+    return inter / max(1, a[2] * a[3] + b[2] * b[3] - inter)
+
+
+def overlap(a: Box, b: Box) -> float:
+    """How much of the smaller box the two share (1.0: one inside the other)."""
+    return _intersection(a, b) / max(1, min(a[2] * a[3], b[2] * b[3]))
+
+
+def grown(box: Box, mx: float, my: float, shape: tuple[int, ...]) -> tuple[int, int, int, int]:
+    """x0, y0, x1, y1 of box grown by mx of its width each side and my of its height above and
+    below, clipped to an image of that shape, at least 2 px each way."""
+    x, y, w, h = box
+    ih, iw = shape[:2]
+    x0, y0 = max(0, int(x - mx * w)), max(0, int(y - my * h))
+    x1 = min(iw, max(int(x + (1 + mx) * w), x0 + 2))
+    y1 = min(ih, max(int(y + (1 + my) * h), y0 + 2))
+    return x0, y0, x1, y1
 
 
 def find_candidates(image: np.ndarray, roi: tuple[int, int, int, int] | None = None,
@@ -187,10 +210,8 @@ def tighten(image: np.ndarray, box: tuple[int, int, int, int]) -> tuple[int, int
     inside the candidate, the columns and rows mostly in the plate's colour are the plate.
     None when no plate colour dominates (white and black plates: the box stays as found).
     """
-    x, y, w, h = box
     ih, iw = image.shape[:2]
-    x0, x1 = max(0, int(x - 0.1 * w)), min(iw, int(x + 1.1 * w))
-    y0, y1 = max(0, int(y - 0.3 * h)), min(ih, int(y + 1.3 * h))
+    x0, y0, x1, y1 = grown(box, 0.1, 0.3, image.shape)
     region = image[y0:y1, x0:x1]
     if region.shape[0] < 6 or region.shape[1] < 12:
         return None

@@ -11,7 +11,7 @@ import numpy as np
 
 from plates import colour
 from plates.decode import Decoded, decode, log_softmax
-from plates.detect import Candidate, expand, find_candidates, tighten
+from plates.detect import Candidate, expand, find_candidates, grown, overlap, tighten
 from plates.model import PlateModel
 from plates.reading import Reading
 from plates.rectify import INPUT_H, INPUT_W, stitch_rows, to_input, warp_quad
@@ -72,7 +72,7 @@ class Recognizer:
         corners warped upright, wider margins, the box tightened to the plate's colour."""
         hyps = [_warped(image, cand), _loose(image, cand.box, 0.15, 0.25)]
         tight = tighten(image, cand.box)
-        if tight is not None and (_overlap(tight, cand.box) < 0.9
+        if tight is not None and (overlap(tight, cand.box) < 0.9
                                   or abs(tight[2] - cand.box[2]) > 0.1 * cand.box[2]):
             hyps.append(_loose(image, tight, 0.08, 0.15))
         return hyps
@@ -97,7 +97,7 @@ class Recognizer:
         readings.sort(key=lambda r: -r.confidence)
         kept: list[Reading] = []
         for r in readings:  # one reading per plate: the single- and two-row reads overlap
-            if all(_overlap(r.box, k.box) < 0.3 for k in kept):
+            if all(overlap(r.box, k.box) < 0.3 for k in kept):
                 kept.append(r)
         return kept
 
@@ -146,10 +146,8 @@ def _two_rows(image: np.ndarray, cand: Candidate) -> _Hypothesis:
 
 def _loose(image: np.ndarray, box: tuple[int, int, int, int], mx: float = 0.12,
            my: float = 0.2) -> _Hypothesis:
-    x, y, w, h = box
-    ih, iw = image.shape[:2]
-    x0, x1 = max(0, int(x - mx * w)), min(iw, max(int(x + (1 + mx) * w), int(x - mx * w) + 2))
-    y0, y1 = max(0, int(y - my * h)), min(ih, max(int(y + (1 + my) * h), int(y - my * h) + 2))
+    """The upright box with margins of mx of its width and my of its height."""
+    x0, y0, x1, y1 = grown(box, mx, my, image.shape)
     crop = image[y0:y1, x0:x1]
     return _Hypothesis(to_input(crop), crop, box, 1)
 
@@ -162,11 +160,3 @@ def _check(image: np.ndarray) -> np.ndarray:
     if image.shape[2] == 4:
         return cv2.cvtColor(image, cv2.COLOR_BGRA2BGR)
     return image
-
-
-def _overlap(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> float:
-    ax, ay, aw, ah = a
-    bx, by, bw, bh = b
-    iw = max(0, min(ax + aw, bx + bw) - max(ax, bx))
-    ih = max(0, min(ay + ah, by + bh) - max(ay, by))
-    return iw * ih / max(1, min(aw * ah, bw * bh))

@@ -70,3 +70,8 @@ def local(gw: Gateway, text: str | None) -> str | None:
 def aware(gw: Gateway, value: datetime) -> datetime:
     """A time from a form: without a zone it is the site's local time."""
     return value if value.tzinfo else value.replace(tzinfo=gw.site.tz)
+
+
+def aware_or_none(gw: Gateway, value: datetime | None) -> datetime | None:
+    """`aware` for an optional form field."""
+    return aware(gw, value) if value else None

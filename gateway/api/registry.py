@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
 from gateway.api.auth import Admin, Principal, User
-from gateway.api.deps import MAX_ID, App, Db, GuardApp, Id, aware, write
+from gateway.api.deps import MAX_ID, App, Db, GuardApp, Id, aware_or_none, write
 from gateway.api.errors import ApiError
 from gateway.api.shapes import ERRORS
 from gateway.core.windows import Window
@@ -161,8 +161,8 @@ def resident(resident_id: Id, who: User, db: Db) -> dict[str, Any]:
 def upsert_resident(body: ResidentIn, who: Admin, app: App) -> Created:
     gw = app.gw
     data = body.model_dump()
-    data["valid_from"] = aware(gw, body.valid_from) if body.valid_from else None
-    data["valid_to"] = aware(gw, body.valid_to) if body.valid_to else None
+    data["valid_from"] = aware_or_none(gw, body.valid_from)
+    data["valid_to"] = aware_or_none(gw, body.valid_to)
     if body.phone is None:
         data.pop("phone")
     rid = write(gw, lambda c: store.upsert_resident(c, gw.secrets, gw.now(), who.name, data))
@@ -186,7 +186,7 @@ def delete_resident(resident_id: Id, who: Admin, app: App) -> None:
 )
 def add_vehicle(body: VehicleIn, who: Admin, app: App) -> Created:
     gw, plate = app.gw, _value("plate", body.plate)
-    monthly = aware(gw, body.monthly_until) if body.monthly_until else None
+    monthly = aware_or_none(gw, body.monthly_until)
     vid = write(
         gw,
         lambda c: store.add_vehicle(
@@ -212,8 +212,8 @@ def add_card(body: CardIn, who: Admin, app: App) -> Created:
             Window.parse(h)
         except ValueError as exc:
             raise ApiError(422, "invalid_hours", str(exc), "write hours as HH:MM-HH:MM") from exc
-    start = aware(gw, body.valid_from) if body.valid_from else None
-    end = aware(gw, body.valid_to) if body.valid_to else None
+    start = aware_or_none(gw, body.valid_from)
+    end = aware_or_none(gw, body.valid_to)
     cid = write(
         gw,
         lambda c: store.add_card(
