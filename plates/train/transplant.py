@@ -150,9 +150,9 @@ def transplant(img: np.ndarray, text: str, box: GlyphBox,
     alpha[y0 - ey0 : y1 - ey0, x0 - ex0 : x1 - ex0] = cv2.resize(
         glyph, (x1 - x0, y1 - y0), interpolation=cv2.INTER_AREA)
     blur = rng.uniform(0.25, 0.6) * max(1.0, (y1 - y0) / 16)  # the camera's blur, to scale
-    alpha = cv2.GaussianBlur(alpha, (0, 0), blur)[..., None]
+    soft = cv2.GaussianBlur(alpha, (0, 0), blur)[..., None]
     # Plain paper first (the old glyph gone), with the crop's own grain, then the new ink.
     grain = np.random.default_rng(rng.randint(0, 2**31)).normal(0, 4, region.shape)
     out = img.astype(np.float32)
-    out[ey0:ey1, ex0:ex1] = (paper + grain) * (1 - alpha) + ink * alpha
+    out[ey0:ey1, ex0:ex1] = (paper + grain) * (1 - soft) + ink * soft
     return np.clip(out, 0, 255).astype(np.uint8), province + text[1:]
