@@ -20,11 +20,16 @@ MAX_CANDIDATES = 8
 NMS_IOU = 0.7
 
 
+Box = tuple[int, int, int, int]  # x, y, w, h
+
+
 @dataclass(frozen=True, slots=True)
 class Candidate:
     quad: np.ndarray  # 4 x 2 float32, tl tr br bl, frame pixels
     score: float
-    source: str  # "colour", "edges" or "tightened" (an edge region cut to the plate colour)
+    # "colour", "green" (a new-energy green blob: the plate's white top may lie above it),
+    # "edges" or "tightened" (an edge region cut to the plate colour)
+    source: str
 
     @property
     def box(self) -> tuple[int, int, int, int]:
@@ -40,7 +45,8 @@ class Candidate:
         return w / max(h, 1e-3)
 
 
-def _colour_masks(hsv: np.ndarray) -> list[np.ndarray]:
+def _colour_masks(hsv: np.ndarray) -> list[tuple[np.ndarray, bool]]:
+    """Masks of plate colours, each with whether its plates fade towards white at the top."""
     blue = cv2.inRange(hsv, (98, 70, 35), (130, 255, 255))
     yellow = cv2.inRange(hsv, (12, 100, 90), (34, 255, 255))
     green = cv2.inRange(hsv, (38, 40, 50), (90, 255, 255))
@@ -48,7 +54,7 @@ def _colour_masks(hsv: np.ndarray) -> list[np.ndarray]:
     # paint around it. New-energy plates are a pale, barely saturated green.
     bright_blue = cv2.inRange(hsv, (100, 100, 90), (125, 255, 255))
     pale_green = cv2.inRange(hsv, (35, 20, 130), (90, 170, 255))
-    return [blue, yellow, green, bright_blue, pale_green]
+    return [(blue, False), (yellow, False), (green, True), (bright_blue, False), (pale_green, True)]
 
 
 def _edge_mask(grey: np.ndarray) -> np.ndarray:
@@ -68,7 +74,9 @@ def _quad_of(contour: np.ndarray) -> np.ndarray:
 
 
 def _from_mask(mask: np.ndarray, kernel: tuple[int, int], source: str, min_w: float,
-               edges_sum: np.ndarray, max_share: float) -> list[Candidate]:
+               edges_sum: np.ndarray, max_share: float, fades_up: bool = False) -> list[Candidate]:
+    """fades_up: the plates of this mask's colour fade to white at the top (new-energy green):
+    their candidates are marked "green", for the recognizer to look above them too."""
     rect = cv2.getStructuringElement(cv2.MORPH_RECT, kernel)
     closed = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, rect)
     if source == "edges":
@@ -82,14 +90,15 @@ def _from_mask(mask: np.ndarray, kernel: tuple[int, int], source: str, min_w: fl
             continue
         aspect = long / short
         bx, by, bw, bh = cv2.boundingRect(c)
-        if not 1.6 <= aspect <= 7.0 or bw < 1.2 * bh:  # plates lie roughly level
+        # Plates lie roughly level; a green blob may be only the lower part of its plate.
+        if not 1.6 <= aspect <= (10.0 if fades_up else 7.0) or bw < 1.2 * bh:
             continue
         fill = cv2.contourArea(c) / max(rw * rh, 1.0)
         if fill < 0.45:
             continue
         weight = 1.0 if source == "colour" else 0.6
         score = _score(aspect, (bx, by, bw, bh), edges_sum) * fill * weight
-        out.append(Candidate(_quad_of(c), score, source))
+        out.append(Candidate(_quad_of(c), score, "green" if fades_up else source))
     return out
 
 
@@ -117,9 +126,6 @@ def _tightened(small: np.ndarray, cands: list[Candidate], edges_sum: np.ndarray,
         quad = np.array([[x, y], [x + w, y], [x + w, y + h], [x, y + h]], np.float32)
         out.append(Candidate(quad, 0.9 * _score(w / h, box, edges_sum), "tightened"))
     return out
-
-
-Box = tuple[int, int, int, int]  # x, y, w, h
 
 
 def _intersection(a: Box, b: Box) -> int:
@@ -178,15 +184,16 @@ def find_candidates(image: np.ndarray, roi: tuple[int, int, int, int] | None = N
     edges = _edge_mask(grey)
     edges_sum = cv2.integral(edges, sdepth=cv2.CV_64F)
     cands: list[Candidate] = []
-    for mask in _colour_masks(hsv):
-        cands += _from_mask(mask, (15, 3), "colour", min_w, edges_sum, max_share)
+    for mask, fades_up in _colour_masks(hsv):
+        cands += _from_mask(mask, (15, 3), "colour", min_w, edges_sum, max_share, fades_up)
     edge_cands = sorted(_from_mask(edges, (15, 3), "edges", min_w, edges_sum, max_share),
                         key=lambda c: -c.score)
     cands += edge_cands + (_tightened(small, edge_cands, edges_sum, limit) if trim else [])
     cands.sort(key=lambda c: -c.score)
     kept: list[Candidate] = []
     for c in cands:
-        if all(_iou(c.box, k.box) < NMS_IOU for k in kept):
+        # A green blob stays beside a region that overlaps it: the recognizer looks above it.
+        if c.source == "green" or all(_iou(c.box, k.box) < NMS_IOU for k in kept):
             kept.append(c)
         if len(kept) >= limit:
             break

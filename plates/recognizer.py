@@ -69,8 +69,11 @@ class Recognizer:
 
     def _closer_looks(self, image: np.ndarray, cand: Candidate) -> list[_Hypothesis]:
         """More ways to frame a candidate that looked like a plate at first sight: the blob's
-        corners warped upright, wider margins, the box tightened to the plate's colour."""
+        corners warped upright, wider margins, the box tightened to the plate's colour, and for
+        a green blob the box twice as tall upwards."""
         hyps = [_warped(image, cand), _loose(image, cand.box, 0.15, 0.25)]
+        if cand.source == "green":
+            hyps.append(_loose(image, faded_top(cand.box), 0.04, 0.0))
         tight = tighten(image, cand.box)
         if tight is not None and (overlap(tight, cand.box) < 0.9
                                   or abs(tight[2] - cand.box[2]) > 0.1 * cand.box[2]):
@@ -130,6 +133,15 @@ class Recognizer:
             return None
         h, d = max(pairs, key=lambda p: p[1].confidence)
         return self._to_reading(h, d)
+
+
+def faded_top(box: tuple[int, int, int, int]) -> tuple[int, int, int, int]:
+    """A green blob's box grown upwards to take in its plate's top, which fades to white on
+    new-energy plates and escapes the colour mask: twice as tall, and at least a 3:1 plate.
+    (No margin below: the blob is the bottom of the plate, or already reaches past it.)"""
+    x, y, w, h = box
+    tall = max(2 * h, round(w / 3.0))
+    return x, y + h - tall, w, tall
 
 
 def _warped(image: np.ndarray, cand: Candidate) -> _Hypothesis:

@@ -62,3 +62,29 @@ def test_two_cars_in_one_frame_are_both_read(recognizer: Recognizer) -> None:
     assert {r.text for r in readings} >= {left_spec.text, right_spec.text}
     two_row = next(r for r in readings if r.text == right_spec.text)
     assert two_row.rows == 2 and two_row.box[0] >= 640
+
+
+def _faded_green_plate_on_silver_car(spec: PlateSpec) -> tuple[np.ndarray, tuple[int, int, int, int]]:
+    """A new-energy plate whose upper part has faded to near white, as the real gradient plates
+    look in sun: only its lower part is green enough for a colour mask."""
+    frame = np.full((300, 600, 3), (172, 170, 168), np.uint8)  # silver paint
+    plate = render_plate(spec.text, spec.colour, spec.rows, spec.fmt, random.Random(3),
+                         px_per_mm=0.4).astype(np.float32)
+    h, w = plate.shape[:2]
+    fade = np.clip(1.5 - np.arange(h) / (0.5 * h), 0.0, 1.0)[:, None, None] * 0.98
+    paper = plate.min(axis=2, keepdims=True) > 60  # the plate's ground, not the black ink
+    plate = np.where(paper, plate * (1 - fade) + 245 * fade, plate)
+    x, y = 200, 120
+    frame[y : y + h, x : x + w] = plate.astype(np.uint8)
+    return frame, (x, y, w, h)
+
+
+def test_a_green_plate_faded_white_at_the_top_is_read_whole(recognizer: Recognizer) -> None:
+    spec = PlateSpec("皖AD11166", "green", 1, "new_energy_small")
+    frame, (x, y, w, h) = _faded_green_plate_on_silver_car(spec)
+    greens = [c.box for c in find_candidates(frame) if c.source == "green"]
+    assert greens and all(by > y + 0.3 * h for _, by, _, _ in greens)  # the mask saw the bottom
+    readings = recognizer.read_frame(frame)
+    assert [r.text for r in readings][:1] == [spec.text]
+    bx, by, bw, bh = readings[0].box
+    assert by <= y + 0.15 * h  # the reading's box reaches the plate's faded top
