@@ -45,8 +45,9 @@ class Candidate:
         return w / max(h, 1e-3)
 
 
-def _colour_masks(hsv: np.ndarray) -> list[tuple[np.ndarray, bool]]:
-    """Masks of plate colours, each with whether its plates fade towards white at the top."""
+def _colour_masks(hsv: np.ndarray) -> list[tuple[np.ndarray, str]]:
+    """Masks of plate colours, each with the source its candidates get: "green" for the colour
+    of new-energy plates, which fade towards white at the top, "colour" for the rest."""
     blue = cv2.inRange(hsv, (98, 70, 35), (130, 255, 255))
     yellow = cv2.inRange(hsv, (12, 100, 90), (34, 255, 255))
     green = cv2.inRange(hsv, (38, 40, 50), (90, 255, 255))
@@ -54,7 +55,8 @@ def _colour_masks(hsv: np.ndarray) -> list[tuple[np.ndarray, bool]]:
     # paint around it. New-energy plates are a pale, barely saturated green.
     bright_blue = cv2.inRange(hsv, (100, 100, 90), (125, 255, 255))
     pale_green = cv2.inRange(hsv, (35, 20, 130), (90, 170, 255))
-    return [(blue, False), (yellow, False), (green, True), (bright_blue, False), (pale_green, True)]
+    return [(blue, "colour"), (yellow, "colour"), (green, "green"), (bright_blue, "colour"),
+            (pale_green, "green")]
 
 
 def _edge_mask(grey: np.ndarray) -> np.ndarray:
@@ -74,9 +76,9 @@ def _quad_of(contour: np.ndarray) -> np.ndarray:
 
 
 def _from_mask(mask: np.ndarray, kernel: tuple[int, int], source: str, min_w: float,
-               edges_sum: np.ndarray, max_share: float, fades_up: bool = False) -> list[Candidate]:
-    """fades_up: the plates of this mask's colour fade to white at the top (new-energy green):
-    their candidates are marked "green", for the recognizer to look above them too."""
+               edges_sum: np.ndarray, max_share: float) -> list[Candidate]:
+    """source "green": the plates of this mask's colour fade to white at the top (new-energy
+    green), so a blob may be only their lower part; the recognizer looks above it too."""
     rect = cv2.getStructuringElement(cv2.MORPH_RECT, kernel)
     closed = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, rect)
     if source == "edges":
@@ -91,14 +93,14 @@ def _from_mask(mask: np.ndarray, kernel: tuple[int, int], source: str, min_w: fl
         aspect = long / short
         bx, by, bw, bh = cv2.boundingRect(c)
         # Plates lie roughly level; a green blob may be only the lower part of its plate.
-        if not 1.6 <= aspect <= (10.0 if fades_up else 7.0) or bw < 1.2 * bh:
+        if not 1.6 <= aspect <= (10.0 if source == "green" else 7.0) or bw < 1.2 * bh:
             continue
         fill = cv2.contourArea(c) / max(rw * rh, 1.0)
         if fill < 0.45:
             continue
-        weight = 1.0 if source == "colour" else 0.6
+        weight = 0.6 if source == "edges" else 1.0
         score = _score(aspect, (bx, by, bw, bh), edges_sum) * fill * weight
-        out.append(Candidate(_quad_of(c), score, "green" if fades_up else source))
+        out.append(Candidate(_quad_of(c), score, source))
     return out
 
 
@@ -157,6 +159,15 @@ def grown(box: Box, mx: float, my: float, shape: tuple[int, ...]) -> tuple[int, 
     return x0, y0, x1, y1
 
 
+def faded_top(box: Box) -> Box:
+    """A green blob's box grown upwards to take in its plate's top, which fades to white on
+    new-energy plates and escapes the colour mask: twice as tall, and at least a 3:1 plate.
+    (No margin below: the blob is the bottom of the plate, or already reaches past it.)"""
+    x, y, w, h = box
+    tall = max(2 * h, round(w / 3.0))
+    return x, y + h - tall, w, tall
+
+
 def find_candidates(image: np.ndarray, roi: tuple[int, int, int, int] | None = None,
                     limit: int = MAX_CANDIDATES, max_share: float = 0.8,
                     trim: bool = True) -> list[Candidate]:
@@ -184,8 +195,8 @@ def find_candidates(image: np.ndarray, roi: tuple[int, int, int, int] | None = N
     edges = _edge_mask(grey)
     edges_sum = cv2.integral(edges, sdepth=cv2.CV_64F)
     cands: list[Candidate] = []
-    for mask, fades_up in _colour_masks(hsv):
-        cands += _from_mask(mask, (15, 3), "colour", min_w, edges_sum, max_share, fades_up)
+    for mask, source in _colour_masks(hsv):
+        cands += _from_mask(mask, (15, 3), source, min_w, edges_sum, max_share)
     edge_cands = sorted(_from_mask(edges, (15, 3), "edges", min_w, edges_sum, max_share),
                         key=lambda c: -c.score)
     cands += edge_cands + (_tightened(small, edge_cands, edges_sum, limit) if trim else [])

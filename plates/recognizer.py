@@ -11,7 +11,7 @@ import numpy as np
 
 from plates import colour
 from plates.decode import Decoded, decode, log_softmax
-from plates.detect import Candidate, expand, find_candidates, grown, overlap, tighten
+from plates.detect import Candidate, expand, faded_top, find_candidates, grown, overlap, tighten
 from plates.model import PlateModel
 from plates.reading import Reading
 from plates.rectify import INPUT_H, INPUT_W, stitch_rows, to_input, warp_quad
@@ -133,15 +133,6 @@ class Recognizer:
             return None
         h, d = max(pairs, key=lambda p: p[1].confidence)
         return self._to_reading(h, d)
-
-
-def faded_top(box: tuple[int, int, int, int]) -> tuple[int, int, int, int]:
-    """A green blob's box grown upwards to take in its plate's top, which fades to white on
-    new-energy plates and escapes the colour mask: twice as tall, and at least a 3:1 plate.
-    (No margin below: the blob is the bottom of the plate, or already reaches past it.)"""
-    x, y, w, h = box
-    tall = max(2 * h, round(w / 3.0))
-    return x, y + h - tall, w, tall
 
 
 def _warped(image: np.ndarray, cand: Candidate) -> _Hypothesis:
