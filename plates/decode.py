@@ -2,49 +2,57 @@
 
 The network scores every character at each of T columns. Greedy decoding often already gives a
 valid plate; when it does not, a Viterbi search over the CTC alignment of each format (a fixed
-sequence of per-position character sets, grammar.SLOTS) finds the best plate that fits a format.
+sequence of per-position character sets, grammar.slot_variants) finds the best plate that fits a
+format.
 Text that fits no format is never produced.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
 
-from plates.grammar import ALPHABET, SLOTS, formats_of
+from plates.grammar import ALPHABET, SLOTS, formats_of, over_letter_cap, slot_variants
 
 _NEG = -1e9
 _N_CLASSES = len(ALPHABET) + 1
 
 
-def _patterns() -> list[tuple[str, ...]]:
-    """The formats' slot sequences, merging those that differ only in their last character
-    (standard, coach, trailer, police, consulate...): fewer patterns, same plates."""
+def _merged(sequences: Iterable[tuple[str, ...]]) -> list[tuple[str, ...]]:
+    """Slot sequences, merging those that differ only in their last character (standard,
+    coach, trailer, police, consulate...): fewer patterns, same plates."""
     merged: dict[tuple[str, ...], str] = {}
-    for slots in SLOTS.values():
+    for slots in sequences:
         key = slots[:-1]
         merged[key] = "".join(dict.fromkeys(merged.get(key, "") + slots[-1]))
     return [key + (last,) for key, last in merged.items()]
 
 
-_PATTERNS = _patterns()
-_MAXLEN = max(len(p) for p in _PATTERNS)
-_MINLEN = min(len(p) for p in _PATTERNS)
-_LENGTHS = np.array([len(p) for p in _PATTERNS])
+@dataclass(frozen=True, slots=True)
+class _Patterns:
+    """Slot sequences as F x L x C additive masks: 0 where a class may stand, -inf elsewhere."""
+
+    masks: np.ndarray
+    lengths: np.ndarray
+
+    @classmethod
+    def of(cls, sequences: list[tuple[str, ...]]) -> _Patterns:
+        mask = np.full((len(sequences), _MAXLEN, _N_CLASSES), _NEG, np.float32)
+        for f, pattern in enumerate(sequences):
+            for j, allowed in enumerate(pattern):
+                for ch in allowed:
+                    mask[f, j, ALPHABET.index(ch) + 1] = 0.0
+        return cls(mask, np.array([len(p) for p in sequences]))
 
 
-def _slot_masks() -> np.ndarray:
-    """F x L x C additive masks: 0 where a class may stand at a position, -inf elsewhere."""
-    mask = np.full((len(_PATTERNS), _MAXLEN, _N_CLASSES), _NEG, np.float32)
-    for f, pattern in enumerate(_PATTERNS):
-        for j, allowed in enumerate(pattern):
-            for ch in allowed:
-                mask[f, j, ALPHABET.index(ch) + 1] = 0.0
-    return mask
-
-
-_MASKS = _slot_masks()
+_MAXLEN = max(len(p) for p in SLOTS.values())
+_MINLEN = min(len(p) for p in SLOTS.values())
+# Per-position sets alone (5 patterns) are searched first; their best plate breaks the cap on a
+# serial's letters only now and then, and only then are the capped variants (19) searched.
+_PLAIN = _Patterns.of(_merged(SLOTS.values()))
+_CAPPED = _Patterns.of(_merged(v for name in SLOTS for v in slot_variants(name)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,13 +94,42 @@ def decode(logp: np.ndarray, floor: float = 0.0) -> Decoded | None:
     fits = formats_of(text)
     if fits:
         return Decoded(text, float(np.prod(confs)), confs, fits[0].name)
+    if over_letter_cap(text):
+        # Only the cap on the serial's letters is broken. The best path of all fits the
+        # per-position sets, so their search would find this same text: go to the capped one.
+        return _capped(logp, (text, confs), floor)
     # The search costs a few ms; a region whose best reading is nowhere near a plate's length
     # (most detector candidates) is not worth it.
     if not _MINLEN - 1 <= len(text) <= _MAXLEN + 1:
         return None
     if floor > 0 and _ceiling(logp) < floor:
         return None
-    return constrained(logp)
+    return constrained(logp, floor)
+
+
+def constrained(logp: np.ndarray, floor: float = 0.0) -> Decoded | None:
+    """The best reading that fits a format, or None when no alignment fits one."""
+    found = _search(logp, _PLAIN)
+    if found is None or formats_of(found[0]):
+        return _decoded(found)
+    return _capped(logp, found, floor)
+
+
+def _capped(logp: np.ndarray, over: tuple[str, tuple[float, ...]], floor: float) -> Decoded | None:
+    """The best reading within the cap on a serial's letters, given the best one (over) that
+    breaks it: the capped search trades letters for digits the network liked less, so a
+    reading already under floor would only fall further, and that search is skipped."""
+    if float(np.prod(over[1])) < floor:
+        return None
+    return _decoded(_search(logp, _CAPPED))
+
+
+def _decoded(found: tuple[str, tuple[float, ...]] | None) -> Decoded | None:
+    if found is None:
+        return None
+    text, confs = found
+    fits = formats_of(text)
+    return Decoded(text, float(np.prod(confs)), confs, fits[0].name) if fits else None
 
 
 def _ceiling(logp: np.ndarray) -> float:
@@ -102,10 +139,11 @@ def _ceiling(logp: np.ndarray) -> float:
     return float(np.prod(np.sort(best)[-_MINLEN:]))
 
 
-def constrained(logp: np.ndarray) -> Decoded | None:
-    """Viterbi over the CTC alignments of every format at once (vectorized over formats)."""
+def _search(logp: np.ndarray, patterns: _Patterns) -> tuple[str, tuple[float, ...]] | None:
+    """Viterbi over the CTC alignments of every pattern at once (vectorized over patterns):
+    the best path's text and its characters' peak probabilities, None when no path fits."""
     n_t = logp.shape[0]
-    n_f, n_l, _ = _MASKS.shape
+    n_f, n_l, _ = patterns.masks.shape
     char = np.full((n_f, n_l, _N_CLASSES), _NEG, np.float32)  # in character j, class c
     blank = np.full((n_f, n_l + 1), _NEG, np.float32)  # blank before character j (j = 0..L)
     blank[:, 0] = 0.0
@@ -131,7 +169,7 @@ def constrained(logp: np.ndarray) -> Decoded | None:
         from_blank = blank[:, :-1, None]
         cands = np.stack([char, np.broadcast_to(from_blank, char.shape), other])
         src = cands.argmax(axis=0)
-        new_char = np.take_along_axis(cands, src[None], 0)[0] + lp[None, None, :] + _MASKS
+        new_char = np.take_along_axis(cands, src[None], 0)[0] + lp[None, None, :] + patterns.masks
         c_src[t], c_prev[t] = src, other_i
         best_c_i = char.argmax(axis=2)
         best_c = char.max(axis=2)
@@ -145,7 +183,7 @@ def constrained(logp: np.ndarray) -> Decoded | None:
     scores = np.full(n_f, _NEG, np.float32)
     ends: list[tuple[str, int, int]] = []
     for f in range(n_f):
-        last = _LENGTHS[f] - 1
+        last = patterns.lengths[f] - 1
         c_best = int(char[f, last].argmax())
         if char[f, last, c_best] >= blank[f, last + 1]:
             scores[f] = char[f, last, c_best]
@@ -157,11 +195,7 @@ def constrained(logp: np.ndarray) -> Decoded | None:
     if scores[f] <= _NEG / 2:
         return None
     chars, confs = _backtrack(logp, f, ends[f], c_src, c_prev, b_src, b_prev)
-    text = "".join(ALPHABET[c - 1] for c in chars)
-    fits = formats_of(text)
-    if not fits:
-        return None
-    return Decoded(text, float(np.prod(confs)), tuple(confs), fits[0].name)
+    return "".join(ALPHABET[c - 1] for c in chars), tuple(confs)
 
 
 def _backtrack(logp: np.ndarray, f: int, end: tuple[str, int, int], c_src: np.ndarray,

@@ -18,6 +18,11 @@ WORK_SIDE = 800  # frames are searched at most this wide; plates stay >= ~25 px 
 MAX_CANDIDATES = 8
 # Candidates overlapping a better one by more than this are the same region, framed alike.
 NMS_IOU = 0.7
+# Plates this close to 2:1 may be two-row plates; the recognizer also reads them stitched into
+# one row.
+TWO_ROW_MAX_ASPECT = 2.6
+# A two-row plate's top row stands this many bottom-row heights above it (GA 36: 60 mm over 110).
+TOP_ROW_REACH = 0.9
 
 
 Box = tuple[int, int, int, int]  # x, y, w, h
@@ -43,6 +48,10 @@ class Candidate:
         w = float(np.linalg.norm(tr - tl) + np.linalg.norm(br - bl)) / 2
         h = float(np.linalg.norm(bl - tl) + np.linalg.norm(br - tr)) / 2
         return w / max(h, 1e-3)
+
+    @property
+    def may_be_two_rows(self) -> bool:
+        return self.aspect < TWO_ROW_MAX_ASPECT
 
 
 def _colour_masks(hsv: np.ndarray) -> list[tuple[np.ndarray, str]]:
@@ -204,7 +213,10 @@ def find_candidates(image: np.ndarray, roi: tuple[int, int, int, int] | None = N
     kept: list[Candidate] = []
     for c in cands:
         # A green blob stays beside a region that overlaps it: the recognizer looks above it.
-        if c.source == "green" or all(_iou(c.box, k.box) < NMS_IOU for k in kept):
+        # So does a two-row shape beside a one-row one: a two-row plate's bottom row alone is
+        # a one-row shape, and often the one with the denser edges.
+        if c.source == "green" or all(_iou(c.box, k.box) < NMS_IOU
+                                      or k.may_be_two_rows != c.may_be_two_rows for k in kept):
             kept.append(c)
         if len(kept) >= limit:
             break
@@ -230,6 +242,8 @@ def tighten(image: np.ndarray, box: tuple[int, int, int, int]) -> tuple[int, int
     """
     ih, iw = image.shape[:2]
     x0, y0, x1, y1 = grown(box, 0.1, 0.3, image.shape)
+    # Far further up: the box may hold only a two-row plate's bottom row (its dense big glyphs).
+    y0 = max(0, int(box[1] - TOP_ROW_REACH * box[3]))
     region = image[y0:y1, x0:x1]
     if region.shape[0] < 6 or region.shape[1] < 12:
         return None

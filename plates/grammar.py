@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from itertools import combinations
 
 PROVINCES = "京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼"
 # Letters on plates: the Latin alphabet without I and O (they read as 1 and 0).
@@ -24,6 +25,10 @@ _A = f"[{ALNUM}]"
 # New-energy plates: the first serial character of a small car names its energy kind
 # (D/F originally, A-K since 2022 when D/F ran out); large vehicles carry it last.
 _NEV_KIND = "[A-HJK]"
+# A serial (everything after the office letter) holds at most two letters: the allocation rules
+# cap it there, and none of the 2,629 real plates in ../shared/plates has more.
+MAX_SERIAL_LETTERS = 2
+_SERIAL_CAP = f"(?!(?:[^A-Z]*[A-Z]){{{MAX_SERIAL_LETTERS + 1}}})"
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,16 +48,21 @@ def _fmt(
     return PlateFormat(name, colours, re.compile(regex), rows)
 
 
+def _office(province: str = _P) -> str:
+    """The registration office (province, letter), then the cap on the serial's letters."""
+    return f"{province}{_L}{_SERIAL_CAP}"
+
+
 FORMATS: tuple[PlateFormat, ...] = (
-    _fmt("standard", ("blue", "yellow"), f"{_P}{_L}{_A}{{5}}", (1, 2)),
-    _fmt("new_energy_small", ("green",), f"{_P}{_L}{_NEV_KIND}{_A}[0-9]{{4}}"),
-    _fmt("new_energy_large", ("green",), f"{_P}{_L}[0-9]{{5}}{_NEV_KIND}"),
-    _fmt("coach", ("yellow",), f"{_P}{_L}{_A}{{4}}学"),
-    _fmt("trailer", ("yellow",), f"{_P}{_L}{_A}{{4}}挂", (1, 2)),
-    _fmt("police", ("white",), f"{_P}{_L}{_A}{{4}}警"),
-    _fmt("hong_kong", ("black",), f"粤Z{_A}{{4}}港"),
-    _fmt("macau", ("black",), f"粤Z{_A}{{4}}澳"),
-    _fmt("consulate", ("black",), f"{_P}{_L}{_A}{{4}}领"),
+    _fmt("standard", ("blue", "yellow"), f"{_office()}{_A}{{5}}", (1, 2)),
+    _fmt("new_energy_small", ("green",), f"{_office()}{_NEV_KIND}{_A}[0-9]{{4}}"),
+    _fmt("new_energy_large", ("green",), f"{_office()}[0-9]{{5}}{_NEV_KIND}"),
+    _fmt("coach", ("yellow",), f"{_office()}{_A}{{4}}学"),
+    _fmt("trailer", ("yellow",), f"{_office()}{_A}{{4}}挂", (1, 2)),
+    _fmt("police", ("white",), f"{_office()}{_A}{{4}}警"),
+    _fmt("hong_kong", ("black",), f"粤Z{_SERIAL_CAP}{_A}{{4}}港"),
+    _fmt("macau", ("black",), f"粤Z{_SERIAL_CAP}{_A}{{4}}澳"),
+    _fmt("consulate", ("black",), f"{_office()}{_A}{{4}}领"),
     _fmt("embassy", ("black",), "使[0-9]{6}"),
 )
 
@@ -87,7 +97,8 @@ def colours_of(text: str) -> tuple[str, ...]:
 
 
 # The same formats as per-position character sets, for decoders that cannot run a regex over
-# probabilities. tests/plates/test_grammar.py checks that they agree with FORMATS.
+# probabilities; slot_variants adds the cap on the serial's letters.
+# tests/plates/test_plates_grammar.py checks that they agree with FORMATS.
 _NEV = "ABCDEFGHJK"
 SLOTS: dict[str, tuple[str, ...]] = {
     "standard": (PROVINCES, LETTERS) + (ALNUM,) * 5,
@@ -101,3 +112,27 @@ SLOTS: dict[str, tuple[str, ...]] = {
     "consulate": (PROVINCES, LETTERS) + (ALNUM,) * 4 + ("领",),
     "embassy": ("使",) + (DIGITS,) * 6,
 }
+
+
+def slot_variants(name: str) -> list[tuple[str, ...]]:
+    """SLOTS[name] split so that each variant lets at most MAX_SERIAL_LETTERS serial positions
+    hold a letter (the others keep only their non-letters): together they hold exactly the
+    format's plates, and each is a plain per-position sequence again."""
+    slots = SLOTS[name]
+    open_ = [i for i in range(2, len(slots)) if any(c in LETTERS for c in slots[i])]
+    if len(open_) <= MAX_SERIAL_LETTERS:
+        return [slots]
+    variants: dict[tuple[str, ...], None] = {}
+    for chosen in combinations(open_, MAX_SERIAL_LETTERS):
+        variant = tuple(s if i in chosen or i not in open_ else "".join(c for c in s if c not in LETTERS)
+                        for i, s in enumerate(slots))
+        if all(variant):  # a letters-only position must be among the chosen
+            variants.setdefault(variant)
+    return list(variants)
+
+
+def over_letter_cap(text: str) -> bool:
+    """Text that would be a plate but for more than MAX_SERIAL_LETTERS letters in its serial."""
+    return not is_plate(text) and any(
+        len(text) == len(slots) and all(c in allowed for c, allowed in zip(text, slots, strict=True))
+        for slots in SLOTS.values())

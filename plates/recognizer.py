@@ -11,15 +11,22 @@ import numpy as np
 
 from plates import colour
 from plates.decode import Decoded, decode, log_softmax
-from plates.detect import Candidate, expand, faded_top, find_candidates, grown, overlap, tighten
+from plates.detect import (
+    TWO_ROW_MAX_ASPECT,
+    Candidate,
+    expand,
+    faded_top,
+    find_candidates,
+    grown,
+    overlap,
+    tighten,
+)
 from plates.model import PlateModel
 from plates.reading import Reading
 from plates.rectify import INPUT_H, INPUT_W, stitch_rows, to_input, warp_quad
 
 log = logging.getLogger(__name__)
 
-# Plates this close to 2:1 may be two-row plates; they are also read stitched into one row.
-TWO_ROW_MAX_ASPECT = 2.6
 # A crop read this confidently as a whole needs no search for the plate inside it.
 CROP_FAST_CONFIDENCE = 0.85
 # A frame candidate whose first look reads at least PROMISING (as some plate, however unsure)
@@ -63,7 +70,7 @@ class Recognizer:
         """The cheap looks every candidate gets: its upright box with loose margins, the
         framing the recognizer was trained on, and, for a two-row shape, its rows stitched."""
         looks = [_loose(image, cand.box, 0.08, 0.15)]
-        if cand.aspect < TWO_ROW_MAX_ASPECT:
+        if cand.may_be_two_rows:
             looks.append(_two_rows(image, cand))
         return looks
 
@@ -119,7 +126,7 @@ class Recognizer:
         for cand in find_candidates(image_bgr, limit=3, max_share=1.0):
             if cand.box[2] >= 0.3 * w:
                 more += [_warped(image_bgr, cand), _loose(image_bgr, cand.box)]
-                if cand.aspect < TWO_ROW_MAX_ASPECT:
+                if cand.may_be_two_rows:
                     more.append(_two_rows(image_bgr, cand))
         found = self._best(self._read(more, self.min_confidence))
         if found is not None and (best is None or found.confidence > best.confidence):

@@ -102,6 +102,7 @@ def test_bad_rows_are_reported_by_line_and_nothing_is_imported(
         皖A1234I,R1,car,
         苏E8888学,R9,truck,2027-13-01
         皖A12345,R2,car,
+        皖AMZ21D,R1,car,
         """,
     )
     write_csv(
@@ -117,6 +118,7 @@ def test_bad_rows_are_reported_by_line_and_nothing_is_imported(
     assert "cars.csv:3: plate: '皖A1234I' is not a Chinese licence plate" in err
     assert "cars.csv:4: class: 'truck' is not one of car, motorcycle, bicycle" in err
     assert "cars.csv:5: 皖A12345 repeats line 2" in err
+    assert "cars.csv:6: plate: '皖AMZ21D' has more than 2 letters after the office letter" in err
     assert table(config, "SELECT count(*) FROM residents") == [(0,)]
 
 

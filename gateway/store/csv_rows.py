@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 from gateway.core.credentials import BadCredential, canonical
 from gateway.core.windows import Window
 from gateway.timefmt import parse_local, to_db
-from plates.grammar import is_plate, normalize
+from plates.grammar import MAX_SERIAL_LETTERS, is_plate, normalize, over_letter_cap
 
 KINDS: dict[str, tuple[set[str], set[str]]] = {
     # kind: (required columns, optional columns)
@@ -131,6 +131,9 @@ def plate_value(text: str, column: str = "plate") -> str:
     plate = normalize(text)
     if not plate:
         raise RowError(column, "is empty")
+    if over_letter_cap(plate):
+        raise RowError(column, f"{text!r} has more than {MAX_SERIAL_LETTERS} letters after the office "
+                               "letter, which no plate has: check it against the car")
     if not is_plate(plate):
         raise RowError(column, f"{text!r} is not a Chinese licence plate (e.g. 皖A12345, 粤BD12345)")
     return plate

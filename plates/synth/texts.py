@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
-from plates.grammar import ALNUM, DIGITS, LETTERS, PROVINCES, SLOTS
+from plates.grammar import ALNUM, DIGITS, LETTERS, PROVINCES, slot_variants
 
 # Real plates mostly come from the few provinces the cameras see; the rest still need to be read.
 _COMMON = "皖浙沪京苏粤鲁豫川湘冀"
@@ -43,13 +43,15 @@ def _slot_char(rng: random.Random, allowed: str, index: int) -> str:
     if allowed == PROVINCES and rng.random() < 0.5:
         return rng.choice(_COMMON)
     if allowed == ALNUM and index >= 2:
-        # Serials are mostly digits on real plates; letters still need plenty of examples.
-        return rng.choice(DIGITS) if rng.random() < 0.55 else rng.choice(LETTERS)
+        # At most two serial positions may hold a letter (grammar.MAX_SERIAL_LETTERS); real
+        # serials have 1.5 letters on average, and letters need plenty of examples.
+        return rng.choice(DIGITS) if rng.random() < 0.3 else rng.choice(LETTERS)
     return rng.choice(allowed)
 
 
 def text_for(fmt: str, rng: random.Random) -> str:
-    return "".join(_slot_char(rng, allowed, i) for i, allowed in enumerate(SLOTS[fmt]))
+    slots = rng.choice(slot_variants(fmt))
+    return "".join(_slot_char(rng, allowed, i) for i, allowed in enumerate(slots))
 
 
 def random_spec(rng: random.Random) -> PlateSpec:

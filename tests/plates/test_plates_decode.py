@@ -59,3 +59,28 @@ def test_all_blank_gives_no_confident_plate() -> None:
     lg[:, 0] = 8.0
     d = constrained(log_softmax(lg))
     assert d is None or d.confidence < 1e-6
+
+
+def _with_runner_up(text: str, index: int, runner_up: str, lead: float) -> np.ndarray:
+    """Peaked logits where character `index` has a close second choice."""
+    lg = peaked(text)
+    t = 1 + index * 2
+    lg[t, ALPHABET.index(runner_up) + 1] = 10.0 - lead
+    return lg
+
+
+def test_a_third_serial_letter_gives_way_to_the_best_digit() -> None:
+    # The network's best, 皖AMZ21D, has three letters in its serial: no plate has. The last
+    # character's runner-up 0 is much closer than Z's or M's best digit.
+    lg = _with_runner_up("皖AMZ21D", 6, "0", lead=0.5)
+    lg[1 + 2 * 2, ALPHABET.index("3") + 1] = 6.0  # M's best digit, far behind
+    d = decode(log_softmax(lg))
+    assert d is not None and d.text == "皖AMZ210"
+    assert d.confidence < 0.5  # the network liked D better: the reading says so
+
+
+def test_the_capped_search_is_skipped_under_the_callers_floor() -> None:
+    lg = _with_runner_up("皖AMZ21D", 6, "0", lead=0.5)
+    assert decode(log_softmax(lg), floor=0.9) is None
+    assert constrained(log_softmax(lg), floor=0.9) is None
+    assert constrained(log_softmax(lg)) is not None

@@ -88,3 +88,27 @@ def test_a_green_plate_faded_white_at_the_top_is_read_whole(recognizer: Recogniz
     assert [r.text for r in readings][:1] == [spec.text]
     bx, by, bw, bh = readings[0].box
     assert by <= y + 0.15 * h  # the reading's box reaches the plate's faded top
+
+
+def test_two_row_plates_are_read_whole_where_their_bottom_row_looks_like_a_plate(
+        recognizer: Recognizer) -> None:
+    # The big glyphs of a two-row plate's bottom row make the densest edge region, a one-row
+    # shape: it used to crowd out the whole plate's blob, or to be trimmed to itself alone.
+    # These scenes were each missed that way.
+    spec = PlateSpec("京Y325S8", "yellow", 2, "standard")
+    for seed in (1, 8, 27, 33, 37, 39):
+        frame, *_ = render_scene(random.Random(seed), 1280, 720, spec=spec, plate_w=200)
+        readings = recognizer.read_frame(frame)
+        assert [(r.text, r.rows) for r in readings][:1] == [(spec.text, 2)], seed
+
+
+def test_a_two_row_plate_on_paint_of_its_own_hue_is_trimmed_with_its_top_row() -> None:
+    frame = np.full((360, 640, 3), 128, np.uint8)
+    frame[60:330, 60:580] = (110, 190, 200)  # khaki: the yellow mask runs plate and car together
+    plate = render_plate("辽H1468T", "yellow", 2, "standard", random.Random(0), px_per_mm=0.45)
+    h, w = plate.shape[:2]
+    x, y = 240, 200
+    frame[y : y + h, x : x + w] = plate
+    bottom_row = (x, y + int(0.42 * h), w, int(0.5 * h))  # what the edge mask finds
+    bx, by, bw, bh = tighten(frame, bottom_row) or (0, 0, 0, 0)
+    assert by <= y + 0.1 * h and bh >= 0.85 * h  # the top row is in

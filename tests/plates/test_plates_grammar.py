@@ -14,6 +14,7 @@ from plates.grammar import (
     formats_of,
     is_plate,
     normalize,
+    slot_variants,
 )
 from plates.synth.texts import text_for
 
@@ -34,6 +35,12 @@ from plates.synth.texts import text_for
         ("皖A1234", []),  # too short
         ("AA12345", []),  # no province
         ("京AD1234A", []),  # small new-energy plates end in digits
+        ("皖AMZ21D", []),  # three letters in the serial: at most two
+        ("皖AMZ210", ["standard"]),
+        ("京ADA2345", ["new_energy_small"]),
+        ("粤ZAB12港", ["hong_kong"]),
+        ("粤ZABC2港", []),
+        ("浙AAB1C警", []),
         ("", []),
     ],
 )
@@ -64,11 +71,26 @@ def test_slot_samples_fit_their_regex(name: str, seed: int) -> None:
     assert name in [f.name for f in formats_of(text)]
 
 
-@given(st.text(alphabet=ALPHABET + "IO", max_size=9))
-def test_any_text_fits_regex_iff_slots(text: str) -> None:
-    by_slots = {
-        n
-        for n, slots in SLOTS.items()
-        if len(text) == len(slots) and all(c in s for c, s in zip(text, slots, strict=True))
-    }
+def _fits_slots(text: str, slots: tuple[str, ...]) -> bool:
+    return len(text) == len(slots) and all(c in s for c, s in zip(text, slots, strict=True))
+
+
+# Random text seldom has a plate's shape: half the examples are plates with 0-5 characters changed.
+_PLATE_LIKE = st.builds(
+    lambda name, seed, changes: "".join(
+        c if i not in changes else random.Random(seed + i).choice(ALPHABET)
+        for i, c in enumerate(text_for(name, random.Random(seed)))),
+    st.sampled_from(sorted(SLOTS)), st.integers(0, 2**32), st.sets(st.integers(0, 7), max_size=5))
+
+
+@given(st.one_of(st.text(alphabet=ALPHABET + "IO", max_size=9), _PLATE_LIKE))
+def test_any_text_fits_regex_iff_slot_variants(text: str) -> None:
+    by_slots = {n for n in SLOTS if any(_fits_slots(text, v) for v in slot_variants(n))}
     assert by_slots == {f.name for f in formats_of(text)}
+
+
+@given(st.sampled_from(sorted(SLOTS)), st.integers(0, 2**32))
+def test_no_serial_holds_more_than_two_letters(name: str, seed: int) -> None:
+    text = text_for(name, random.Random(seed))
+    assert sum(c.isascii() and c.isalpha() for c in text[2:]) <= 2
+    assert not is_plate(text[:2] + "ABC" + text[5:])
