@@ -26,6 +26,8 @@ TOP_ROW_REACH = 0.9
 
 
 Box = tuple[int, int, int, int]  # x, y, w, h
+# Plate yellow in OpenCV's HSV (lower and upper bounds).
+_YELLOW = ((12, 100, 90), (34, 255, 255))
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,7 +60,7 @@ def _colour_masks(hsv: np.ndarray) -> list[tuple[np.ndarray, str]]:
     """Masks of plate colours, each with the source its candidates get: "green" for the colour
     of new-energy plates, which fade towards white at the top, "colour" for the rest."""
     blue = cv2.inRange(hsv, (98, 70, 35), (130, 255, 255))
-    yellow = cv2.inRange(hsv, (12, 100, 90), (34, 255, 255))
+    yellow = cv2.inRange(hsv, *_YELLOW)
     green = cv2.inRange(hsv, (38, 40, 50), (90, 255, 255))
     # The broad masks run a plate into a dark car of the same hue; a plate is brighter than the
     # paint around it. New-energy plates are a pale, barely saturated green.
@@ -177,6 +179,21 @@ def faded_top(box: Box) -> Box:
     return x, y + h - tall, w, tall
 
 
+def yellow_left(image: np.ndarray, box: Box) -> Box | None:
+    """A green blob's box grown to the left over a large new-energy plate's yellow part (its
+    left 27 %: province and letter), which the green mask does not see; None when the strip
+    to the left of the blob is not mostly plate yellow."""
+    x, y, w, h = box
+    extra = round(w * 0.27 / 0.73)
+    strip = image[max(0, y) : max(0, y + h), max(0, x - extra) : max(0, x)]
+    if strip.size == 0:
+        return None
+    yellow = cv2.inRange(cv2.cvtColor(strip, cv2.COLOR_BGR2HSV), *_YELLOW)
+    if yellow.mean() < 0.4 * 255:
+        return None
+    return x - extra, y, w + extra, h
+
+
 def find_candidates(image: np.ndarray, roi: tuple[int, int, int, int] | None = None,
                     limit: int = MAX_CANDIDATES, max_share: float = 0.8,
                     trim: bool = True) -> list[Candidate]:
@@ -276,7 +293,7 @@ def tighten(image: np.ndarray, box: tuple[int, int, int, int]) -> tuple[int, int
 
 def _plate_colour_masks(hsv: np.ndarray) -> list[np.ndarray]:
     blue = cv2.inRange(hsv, (98, 80, 60), (128, 255, 255))
-    yellow = cv2.inRange(hsv, (12, 100, 90), (34, 255, 255))
+    yellow = cv2.inRange(hsv, *_YELLOW)
     green = cv2.inRange(hsv, (35, 20, 100), (90, 255, 255))
     return [blue, yellow, green]
 

@@ -20,6 +20,7 @@ from plates.detect import (
     grown,
     overlap,
     tighten,
+    yellow_left,
 )
 from plates.model import PlateModel
 from plates.reading import Reading
@@ -77,10 +78,14 @@ class Recognizer:
     def _closer_looks(self, image: np.ndarray, cand: Candidate) -> list[_Hypothesis]:
         """More ways to frame a candidate that looked like a plate at first sight: the blob's
         corners warped upright, wider margins, the box tightened to the plate's colour, and for
-        a green blob the box twice as tall upwards."""
+        a green blob the box twice as tall upwards, and grown left over a large new-energy
+        plate's yellow part."""
         hyps = [_warped(image, cand), _loose(image, cand.box, 0.15, 0.25)]
         if cand.source == "green":
             hyps.append(_loose(image, faded_top(cand.box), 0.04, 0.0))
+            wider = yellow_left(image, cand.box)
+            if wider is not None:
+                hyps.append(_loose(image, wider, 0.04, 0.15))
         tight = tighten(image, cand.box)
         if tight is not None and (overlap(tight, cand.box) < 0.9
                                   or abs(tight[2] - cand.box[2]) > 0.1 * cand.box[2]):

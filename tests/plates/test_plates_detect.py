@@ -112,3 +112,18 @@ def test_a_two_row_plate_on_paint_of_its_own_hue_is_trimmed_with_its_top_row() -
     bottom_row = (x, y + int(0.42 * h), w, int(0.5 * h))  # what the edge mask finds
     bx, by, bw, bh = tighten(frame, bottom_row) or (0, 0, 0, 0)
     assert by <= y + 0.1 * h and bh >= 0.85 * h  # the top row is in
+
+
+def test_a_large_new_energy_plate_is_read_with_its_yellow_part(recognizer: Recognizer) -> None:
+    # Province and letter stand on the yellow left part, which the green mask does not see.
+    spec = PlateSpec("青Y45314F", "green", 1, "new_energy_large")
+    frame = np.full((360, 640, 3), (170, 85, 85), np.uint8)  # a blue-violet car
+    plate = render_plate(spec.text, spec.colour, spec.rows, spec.fmt, random.Random(0), px_per_mm=0.45)
+    h, w = plate.shape[:2]
+    x, y = 200, 180
+    frame[y : y + h, x : x + w] = plate
+    greens = [c.box for c in find_candidates(frame) if c.source == "green"]
+    assert greens and all(gx > x + 0.2 * w for gx, _, _, _ in greens)  # the mask saw the green part
+    readings = recognizer.read_frame(frame)
+    assert [r.text for r in readings][:1] == [spec.text]
+    assert readings[0].box[0] <= x + 0.05 * w
