@@ -32,19 +32,27 @@ def _merged(sequences: Iterable[tuple[str, ...]]) -> list[tuple[str, ...]]:
 
 @dataclass(frozen=True, slots=True)
 class _Patterns:
-    """Slot sequences as F x L x C additive masks: 0 where a class may stand, -inf elsewhere."""
+    """Slot sequences with each position's allowed classes listed compactly (at most 38 of the
+    74): classes[f, j, k] is the k-th class allowed at position j of pattern f, and pad is 0 there,
+    -inf where a position has fewer classes (or the pattern is shorter). prev_classes is classes
+    shifted one position on (what the character before may have been)."""
 
-    masks: np.ndarray
+    classes: np.ndarray  # F x L x K class ids
+    pad: np.ndarray  # F x L x K additive mask
+    prev_classes: np.ndarray
     lengths: np.ndarray
 
     @classmethod
     def of(cls, sequences: list[tuple[str, ...]]) -> _Patterns:
-        mask = np.full((len(sequences), _MAXLEN, _N_CLASSES), _NEG, np.float32)
+        width = max(len(allowed) for pattern in sequences for allowed in pattern)
+        classes = np.zeros((len(sequences), _MAXLEN, width), np.int64)
+        pad = np.full(classes.shape, _NEG, np.float32)
         for f, pattern in enumerate(sequences):
             for j, allowed in enumerate(pattern):
-                for ch in allowed:
-                    mask[f, j, ALPHABET.index(ch) + 1] = 0.0
-        return cls(mask, np.array([len(p) for p in sequences]))
+                classes[f, j, : len(allowed)] = [ALPHABET.index(ch) + 1 for ch in allowed]
+                pad[f, j, : len(allowed)] = 0.0
+        prev = np.concatenate([np.full_like(classes[:, :1], -1), classes[:, :-1]], axis=1)
+        return cls(classes, pad, prev, np.array([len(p) for p in sequences]))
 
 
 _MAXLEN = max(len(p) for p in SLOTS.values())
@@ -143,72 +151,76 @@ def _search(logp: np.ndarray, patterns: _Patterns) -> tuple[str, tuple[float, ..
     """Viterbi over the CTC alignments of every pattern at once (vectorized over patterns):
     the best path's text and its characters' peak probabilities, None when no path fits."""
     n_t = logp.shape[0]
-    n_f, n_l, _ = patterns.masks.shape
-    char = np.full((n_f, n_l, _N_CLASSES), _NEG, np.float32)  # in character j, class c
+    n_f, n_l, n_k = patterns.classes.shape
+    char = np.full((n_f, n_l, n_k), _NEG, np.float32)  # in character j, its k-th class
     blank = np.full((n_f, n_l + 1), _NEG, np.float32)  # blank before character j (j = 0..L)
     blank[:, 0] = 0.0
-    # Back-pointers: for char states 0 stay / 1 from blank / 2 from previous char (class kept);
-    # for blank states 0 stay / 1 from the character before it (class kept).
-    c_src = np.zeros((n_t, n_f, n_l, _N_CLASSES), np.int8)
-    c_prev = np.zeros((n_t, n_f, n_l, _N_CLASSES), np.int16)
+    # Back-pointers: for char states 0 stay / 1 from blank / 2 from previous char (its k kept);
+    # for blank states 0 stay / 1 from the character before it (its k kept).
+    c_src = np.zeros((n_t, n_f, n_l, n_k), np.int8)
+    c_prev = np.zeros((n_t, n_f, n_l, n_k), np.int16)
     b_src = np.zeros((n_t, n_f, n_l + 1), np.int8)
     b_prev = np.zeros((n_t, n_f, n_l + 1), np.int16)
+    ks = np.arange(n_k)
+    first = np.full((n_f, 1, n_k), _NEG, np.float32)
     for t in range(n_t):
         lp = logp[t]
-        # Best previous character other than c (a repeated class needs a blank between).
-        prev_char = np.concatenate([np.full((n_f, 1, _N_CLASSES), _NEG, np.float32),
-                                    char[:, :-1]], axis=1)
-        top1_i = prev_char.argmax(axis=2)
-        classes = np.arange(_N_CLASSES)
-        is_top = classes[None, None, :] == top1_i[..., None]
-        top2_i = np.where(is_top, _NEG, prev_char).argmax(axis=2)
-        top1 = np.take_along_axis(prev_char, top1_i[..., None], 2)
-        top2 = np.take_along_axis(prev_char, top2_i[..., None], 2)
+        # Best previous character other than this class (a repeat needs a blank between).
+        prev_char = np.concatenate([first, char[:, :-1]], axis=1)
+        top1_k = prev_char.argmax(axis=2)[..., None]
+        is_top = patterns.classes == np.take_along_axis(patterns.prev_classes, top1_k, 2)
+        top2_k = np.where(ks == top1_k, _NEG, prev_char).argmax(axis=2)[..., None]
+        top1 = np.take_along_axis(prev_char, top1_k, 2)
+        top2 = np.take_along_axis(prev_char, top2_k, 2)
         other = np.where(is_top, top2, top1)
-        other_i = np.where(is_top, top2_i[..., None], top1_i[..., None])
+        other_k = np.where(is_top, top2_k, top1_k)
         from_blank = blank[:, :-1, None]
         cands = np.stack([char, np.broadcast_to(from_blank, char.shape), other])
         src = cands.argmax(axis=0)
-        new_char = np.take_along_axis(cands, src[None], 0)[0] + lp[None, None, :] + patterns.masks
-        c_src[t], c_prev[t] = src, other_i
-        best_c_i = char.argmax(axis=2)
-        best_c = char.max(axis=2)
+        new_char = (np.take_along_axis(cands, src[None], 0)[0] + lp[patterns.classes]
+                    + patterns.pad)
+        c_src[t], c_prev[t] = src, other_k
+        best_c_k = char.argmax(axis=2)
+        best_c = np.take_along_axis(char, best_c_k[..., None], 2)[..., 0]
         stay_b = blank[:, 1:]
         bsrc = (best_c > stay_b).astype(np.int8)
         new_blank = np.empty_like(blank)
         new_blank[:, 0] = blank[:, 0] + lp[0]
         new_blank[:, 1:] = np.maximum(stay_b, best_c) + lp[0]
-        b_src[t, :, 1:], b_prev[t, :, 1:] = bsrc, best_c_i
+        b_src[t, :, 1:], b_prev[t, :, 1:] = bsrc, best_c_k
         char, blank = np.maximum(new_char, _NEG), np.maximum(new_blank, _NEG)
     scores = np.full(n_f, _NEG, np.float32)
     ends: list[tuple[str, int, int]] = []
     for f in range(n_f):
         last = patterns.lengths[f] - 1
-        c_best = int(char[f, last].argmax())
-        if char[f, last, c_best] >= blank[f, last + 1]:
-            scores[f] = char[f, last, c_best]
-            ends.append(("c", last, c_best))
+        k_best = int(char[f, last].argmax())
+        if char[f, last, k_best] >= blank[f, last + 1]:
+            scores[f] = char[f, last, k_best]
+            ends.append(("c", last, k_best))
         else:
             scores[f] = blank[f, last + 1]
             ends.append(("b", last + 1, 0))
     f = int(scores.argmax())
     if scores[f] <= _NEG / 2:
         return None
-    chars, confs = _backtrack(logp, f, ends[f], c_src, c_prev, b_src, b_prev)
+    chars, confs = _backtrack(logp, patterns.classes[f], ends[f], c_src[:, f], c_prev[:, f],
+                              b_src[:, f], b_prev[:, f])
     return "".join(ALPHABET[c - 1] for c in chars), tuple(confs)
 
 
-def _backtrack(logp: np.ndarray, f: int, end: tuple[str, int, int], c_src: np.ndarray,
-               c_prev: np.ndarray, b_src: np.ndarray, b_prev: np.ndarray
+def _backtrack(logp: np.ndarray, classes: np.ndarray, end: tuple[str, int, int],
+               c_src: np.ndarray, c_prev: np.ndarray, b_src: np.ndarray, b_prev: np.ndarray
                ) -> tuple[list[int], list[float]]:
-    kind, j, c = end
+    """One pattern's best path, back from its end: its classes and their peak probabilities."""
+    kind, j, k = end
     chars: list[int] = []
     confs: list[float] = []
     peak = 0.0
     for t in range(logp.shape[0] - 1, -1, -1):
         if kind == "c":
+            c = int(classes[j, k])
             peak = max(peak, float(np.exp(logp[t, c])))
-            src = c_src[t, f, j, c]
+            src = c_src[t, j, k]
             if src == 0:
                 continue
             chars.append(c)
@@ -217,8 +229,8 @@ def _backtrack(logp: np.ndarray, f: int, end: tuple[str, int, int], c_src: np.nd
             if src == 1:
                 kind = "b"
             else:
-                c, j = int(c_prev[t, f, j, c]), j - 1
+                k, j = int(c_prev[t, j, k]), j - 1
         else:
-            if b_src[t, f, j] == 1:
-                kind, c, j = "c", int(b_prev[t, f, j]), j - 1
+            if b_src[t, j] == 1:
+                kind, k, j = "c", int(b_prev[t, j]), j - 1
     return chars[::-1], confs[::-1]
