@@ -25,8 +25,9 @@ _A = f"[{ALNUM}]"
 # New-energy plates: the first serial character of a small car names its energy kind
 # (D/F originally, A-K since 2022 when D/F ran out); large vehicles carry it last.
 _NEV_KIND = "[A-HJK]"
-# A serial (everything after the office letter) holds at most two letters: the allocation rules
-# cap it there, and none of the 2,629 real plates in ../shared/plates has more.
+# A serial (everything after the office letter) holds at most two letters: the number allocation
+# rules, as we understand them, cap it there, and none of the 2,629 real plates in
+# ../shared/plates has more. Raise it here if a real plate ever shows otherwise.
 MAX_SERIAL_LETTERS = 2
 _SERIAL_CAP = f"(?!(?:[^A-Z]*[A-Z]){{{MAX_SERIAL_LETTERS + 1}}})"
 
