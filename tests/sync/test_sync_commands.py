@@ -94,13 +94,18 @@ def site(broker: Mosquitto, sync_cfg: Callable[..., SiteConfig]) -> Iterator[Sit
 
 
 def send(site: Site, body: dict[str, Any] | bytes) -> dict[str, Any]:
+    """Publish a command and return the reply to it. A restarted gateway may still deliver
+    replies its outbox held from before, so the reply is matched by the command's id."""
     data = body if isinstance(body, bytes) else json.dumps(body).encode()
+    wanted = None if isinstance(body, bytes) else body.get("id")
     before = len(site.upstream("/cmd/reply"))
     site.central.publish("cmd", data)
-    return wait_for(
-        "the reply",
-        lambda: len(site.upstream("/cmd/reply")) > before and site.upstream("/cmd/reply")[before],
-    )
+
+    def reply() -> dict[str, Any] | None:
+        new = site.upstream("/cmd/reply")[before:]
+        return next((r for r in new if wanted is None or r.get("id") == wanted), None)
+
+    return wait_for("the reply to this command", reply)
 
 
 def pulses(site: Site) -> list[str]:
