@@ -17,7 +17,6 @@ import numpy as np
 from plates.grammar import ALPHABET, SLOTS, formats_of, over_letter_cap, slot_variants
 
 _NEG = -1e9
-_N_CLASSES = len(ALPHABET) + 1
 
 
 def _merged(sequences: Iterable[tuple[str, ...]]) -> list[tuple[str, ...]]:

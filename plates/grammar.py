@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cache
 from itertools import combinations
 
 PROVINCES = "京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼"
@@ -49,21 +50,20 @@ def _fmt(
     return PlateFormat(name, colours, re.compile(regex), rows)
 
 
-def _office(province: str = _P) -> str:
-    """The registration office (province, letter), then the cap on the serial's letters."""
-    return f"{province}{_L}{_SERIAL_CAP}"
+# The registration office (province, letter), then the cap on the serial's letters.
+_OFFICE = f"{_P}{_L}{_SERIAL_CAP}"
 
 
 FORMATS: tuple[PlateFormat, ...] = (
-    _fmt("standard", ("blue", "yellow"), f"{_office()}{_A}{{5}}", (1, 2)),
-    _fmt("new_energy_small", ("green",), f"{_office()}{_NEV_KIND}{_A}[0-9]{{4}}"),
-    _fmt("new_energy_large", ("green",), f"{_office()}[0-9]{{5}}{_NEV_KIND}"),
-    _fmt("coach", ("yellow",), f"{_office()}{_A}{{4}}学"),
-    _fmt("trailer", ("yellow",), f"{_office()}{_A}{{4}}挂", (1, 2)),
-    _fmt("police", ("white",), f"{_office()}{_A}{{4}}警"),
+    _fmt("standard", ("blue", "yellow"), f"{_OFFICE}{_A}{{5}}", (1, 2)),
+    _fmt("new_energy_small", ("green",), f"{_OFFICE}{_NEV_KIND}{_A}[0-9]{{4}}"),
+    _fmt("new_energy_large", ("green",), f"{_OFFICE}[0-9]{{5}}{_NEV_KIND}"),
+    _fmt("coach", ("yellow",), f"{_OFFICE}{_A}{{4}}学"),
+    _fmt("trailer", ("yellow",), f"{_OFFICE}{_A}{{4}}挂", (1, 2)),
+    _fmt("police", ("white",), f"{_OFFICE}{_A}{{4}}警"),
     _fmt("hong_kong", ("black",), f"粤Z{_SERIAL_CAP}{_A}{{4}}港"),
     _fmt("macau", ("black",), f"粤Z{_SERIAL_CAP}{_A}{{4}}澳"),
-    _fmt("consulate", ("black",), f"{_office()}{_A}{{4}}领"),
+    _fmt("consulate", ("black",), f"{_OFFICE}{_A}{{4}}领"),
     _fmt("embassy", ("black",), "使[0-9]{6}"),
 )
 
@@ -115,21 +115,22 @@ SLOTS: dict[str, tuple[str, ...]] = {
 }
 
 
-def slot_variants(name: str) -> list[tuple[str, ...]]:
+@cache
+def slot_variants(name: str) -> tuple[tuple[str, ...], ...]:
     """SLOTS[name] split so that each variant lets at most MAX_SERIAL_LETTERS serial positions
     hold a letter (the others keep only their non-letters): together they hold exactly the
     format's plates, and each is a plain per-position sequence again."""
     slots = SLOTS[name]
     open_ = [i for i in range(2, len(slots)) if any(c in LETTERS for c in slots[i])]
     if len(open_) <= MAX_SERIAL_LETTERS:
-        return [slots]
+        return (slots,)
     variants: dict[tuple[str, ...], None] = {}
     for chosen in combinations(open_, MAX_SERIAL_LETTERS):
         variant = tuple(s if i in chosen or i not in open_ else "".join(c for c in s if c not in LETTERS)
                         for i, s in enumerate(slots))
         if all(variant):  # a letters-only position must be among the chosen
             variants.setdefault(variant)
-    return list(variants)
+    return tuple(variants)
 
 
 def over_letter_cap(text: str) -> bool:

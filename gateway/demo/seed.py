@@ -6,7 +6,7 @@ import csv
 import random
 from pathlib import Path
 
-from plates.grammar import slot_variants
+from plates.synth.texts import text_for
 
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘"
 GIVEN = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平刚桂英华建国志红梅文"
@@ -15,7 +15,7 @@ GIVEN = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平�
 def random_plate(rng: random.Random, province: str = "皖") -> str:
     """A blue plate, or now and then a green new-energy one, that fits the plate grammar."""
     fmt = "new_energy_small" if rng.random() < 0.15 else "standard"
-    return province + "".join(rng.choice(allowed) for allowed in rng.choice(slot_variants(fmt))[1:])
+    return province + text_for(fmt, rng)[1:]
 
 
 def write_site_csvs(
