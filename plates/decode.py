@@ -98,9 +98,9 @@ def decode(logp: np.ndarray, floor: float = 0.0) -> Decoded | None:
     grammar search be skipped where it cannot reach it.
     """
     text, confs = greedy(logp)
-    fits = formats_of(text)
-    if fits:
-        return Decoded(text, float(np.prod(confs)), confs, fits[0].name)
+    plate = _decoded((text, confs))
+    if plate is not None:
+        return plate
     if over_letter_cap(text):
         # Only the cap on the serial's letters is broken. The best path of all fits the
         # per-position sets, so their search would find this same text: go to the capped one.
@@ -132,6 +132,7 @@ def _capped(logp: np.ndarray, over: tuple[str, tuple[float, ...]], floor: float)
 
 
 def _decoded(found: tuple[str, tuple[float, ...]] | None) -> Decoded | None:
+    """The text with its characters' probabilities as a Decoded plate; None if it is no plate."""
     if found is None:
         return None
     text, confs = found

@@ -39,7 +39,7 @@ class Candidate:
     source: str
 
     @property
-    def box(self) -> tuple[int, int, int, int]:
+    def box(self) -> Box:
         x0, y0 = self.quad.min(axis=0)
         x1, y1 = self.quad.max(axis=0)
         return int(x0), int(y0), int(round(x1 - x0)), int(round(y1 - y0))
@@ -115,7 +115,7 @@ def _from_mask(mask: np.ndarray, kernel: tuple[int, int], source: str, min_w: fl
     return out
 
 
-def _score(aspect: float, box: tuple[int, int, int, int], edges_sum: np.ndarray) -> float:
+def _score(aspect: float, box: Box, edges_sum: np.ndarray) -> float:
     # Plates are about 3:1 (one row) or 2:1 (two rows); prefer those shapes.
     shape = max(np.exp(-abs(np.log(aspect / 3.2))), np.exp(-abs(np.log(aspect / 2.0))))
     # Characters make plates dense in vertical edges; smooth paint and sky are not.
@@ -194,7 +194,7 @@ def yellow_left(image: np.ndarray, box: Box) -> Box | None:
     return x - extra, y, w + extra, h
 
 
-def find_candidates(image: np.ndarray, roi: tuple[int, int, int, int] | None = None,
+def find_candidates(image: np.ndarray, roi: Box | None = None,
                     limit: int = MAX_CANDIDATES, max_share: float = 0.8,
                     trim: bool = True) -> list[Candidate]:
     """Plate-like regions of a BGR frame (inside roi = x, y, w, h when given).
@@ -250,7 +250,7 @@ def expand(quad: np.ndarray, mx: float, my: float) -> np.ndarray:
                      br + right * mx + down * my, bl - right * mx + down * my], np.float32)
 
 
-def tighten(image: np.ndarray, box: tuple[int, int, int, int]) -> tuple[int, int, int, int] | None:
+def tighten(image: np.ndarray, box: Box) -> Box | None:
     """The plate's own box inside a loose candidate box, from its background colour.
 
     Edge candidates run into bumper and grille, and colour blobs into paint of the same hue;

@@ -13,6 +13,7 @@ from plates import colour
 from plates.decode import Decoded, decode, log_softmax
 from plates.detect import (
     TWO_ROW_MAX_ASPECT,
+    Box,
     Candidate,
     expand,
     faded_top,
@@ -40,7 +41,7 @@ CONFIDENT = 0.97
 class _Hypothesis:
     image: np.ndarray  # recognizer input
     plate: np.ndarray  # rectified plate (for colour)
-    box: tuple[int, int, int, int]
+    box: Box
     rows: int
 
 
@@ -93,7 +94,7 @@ class Recognizer:
         return hyps
 
     def read_frame(self, image_bgr: np.ndarray,
-                   roi: tuple[int, int, int, int] | None = None) -> list[Reading]:
+                   roi: Box | None = None) -> list[Reading]:
         """Every plate in a frame (inside roi = x, y, w, h when given), most confident first.
 
         Two stages keep busy frames cheap: every candidate gets one look, and only those that
@@ -102,7 +103,7 @@ class Recognizer:
         image_bgr = _check(image_bgr)
         cands = find_candidates(image_bgr, roi)
         pairs = self._read([h for c in cands for h in self._first_looks(image_bgr, c)], PROMISING)
-        seen: dict[tuple[int, int, int, int], float] = {}
+        seen: dict[Box, float] = {}
         for h, d in pairs:
             seen[h.box] = max(seen.get(h.box, 0.0), d.confidence)
         doubtful = [c for c in cands if PROMISING <= seen.get(c.box, 0.0) < CONFIDENT]
@@ -159,7 +160,7 @@ def _two_rows(image: np.ndarray, cand: Candidate) -> _Hypothesis:
     return _Hypothesis(to_input(stitch_rows(plate)), plate, cand.box, 2)
 
 
-def _loose(image: np.ndarray, box: tuple[int, int, int, int], mx: float = 0.12,
+def _loose(image: np.ndarray, box: Box, mx: float = 0.12,
            my: float = 0.2) -> _Hypothesis:
     """The upright box with margins of mx of its width and my of its height."""
     x0, y0, x1, y1 = grown(box, mx, my, image.shape)
