@@ -57,9 +57,6 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--real-share", type=float, default=0.3, help="share of real crops per batch")
     t.add_argument("--transplant", type=float, default=0.3,
                    help="share of real crops shown with another province's glyph drawn in")
-    t.add_argument("--province-from", choices=("all", "rendered"), default="all",
-                   help="rendered: real crops do not teach their own province (their province is "
-                        "learnt from rendered plates and transplanted glyphs only)")
     t.add_argument("--steps", type=int, default=9_000)
     t.add_argument("--batch", type=int, default=128)
     t.add_argument("--seed", type=int, default=7)

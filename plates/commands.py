@@ -169,8 +169,7 @@ def _train(args: argparse.Namespace) -> int:
                       synth=args.synth, steps=args.steps, batch=args.batch, seed=args.seed,
                       threads=args.threads, resume=not args.no_resume, minutes=args.minutes,
                       init=Path(args.init) if args.init else None, lr=args.lr,
-                      real_share=args.real_share, transplant=args.transplant,
-                      province_from=args.province_from)
+                      real_share=args.real_share, transplant=args.transplant)
     train(cfg)
     return 0
 

@@ -24,8 +24,7 @@ from plates.train.data import (
     photometric_light,
 )
 from plates.train.net import PlateNet
-from plates.train.province import blind_texts, province_blind
-from plates.train.transplant import locate_provinces, transplant, transplanted_set
+from plates.train.transplant import locate_provinces, transplant
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +45,6 @@ class TrainConfig:
     minutes: float | None = None  # time budget: the schedule ends at steps or minutes, first
     init: Path | None = None  # fine-tune: start from this checkpoint's weights
     transplant: float = 0.3  # share of real crops shown with another province's glyph
-    province_from: str = "all"  # "rendered": real crops do not teach their own province
 
 
 def _greedy(logits: torch.Tensor) -> list[str]:
@@ -100,19 +98,6 @@ def _load_caches(cfg: TrainConfig) -> tuple[np.ndarray, list[str]]:
     return np.concatenate(images), texts
 
 
-def _transplanted_val(images: list[np.ndarray], texts: list[str],
-                      seed: int) -> tuple[np.ndarray, list[str]]:
-    """The held-out real crops with other provinces drawn in (inputs, texts): the real held-out
-    crops are 90 % from four provinces, so a score on them alone rewards reading every real
-    photo as one of those."""
-    from plates.rectify import to_input
-
-    boxes = locate_provinces(images, texts) if images else []
-    x, t = transplanted_set(images, texts, boxes, seed)
-    log.info("validation: %d held-out real crops with other provinces drawn in", len(t))
-    return (np.stack([to_input(i) for i in x]) if x else np.zeros((0, INPUT_H, INPUT_W, 3), np.uint8)), t
-
-
 def train(cfg: TrainConfig) -> None:
     torch.set_num_threads(cfg.threads)
     torch.manual_seed(cfg.seed)
@@ -130,7 +115,6 @@ def train(cfg: TrainConfig) -> None:
 
     val_rx = np.stack([to_input(real_x[i]) for i in order[:n_rval]]) if n_rval else syn_x[:0]
     val_rt = [real_t[i] for i in order[:n_rval]]
-    val_tx, val_tt = _transplanted_val([real_x[i] for i in order[:n_rval]], val_rt, cfg.seed)
     real_x = [real_x[i] for i in order[n_rval:]]
     real_t = [real_t[i] for i in order[n_rval:]]
     glyph_boxes = locate_provinces(real_x, real_t) if cfg.transplant and real_x else []
@@ -174,22 +158,19 @@ def train(cfg: TrainConfig) -> None:
         idx = [rng.randrange(len(syn_x)) for _ in range(cfg.batch - n_real)]
         imgs = [photometric_light(syn_x[i], rng) if rng.random() < 0.5 else syn_x[i] for i in idx]
         texts = [syn_t[i] for i in idx]
-        blind = [False] * len(idx)
         for _ in range(n_real):
             j = rng.randrange(len(real_x))
             img, text = real_x[j], real_t[j]
             box = glyph_boxes[j] if glyph_boxes else None
             if box is not None and rng.random() < cfg.transplant:
                 img, text = transplant(img, text, box, rng)
-            blind.append(cfg.province_from == "rendered" and text == real_t[j])
             imgs.append(jitter_real(img, rng))
             texts.append(text)
         x = _to_tensor(np.stack(imgs))
-        texts = blind_texts(texts, blind)
         targets = torch.tensor([k for t in texts for k in encode(t)], dtype=torch.long)
         lengths = torch.tensor([len(t) for t in texts], dtype=torch.long)
         logits = model(x).squeeze(2).permute(2, 0, 1)  # T x N x C
-        logp = province_blind(logits.log_softmax(2), blind)
+        logp = logits.log_softmax(2)
         in_len = torch.full((len(texts),), logp.shape[0], dtype=torch.long)
         loss = ctc(logp, targets, in_len, lengths)
         opt.zero_grad()
@@ -205,10 +186,8 @@ def train(cfg: TrainConfig) -> None:
         if step % 500 == 0 or progress() >= 1.0:
             acc_s = _accuracy(model, val_sx, val_st)
             acc_r = _accuracy(model, val_rx, val_rt) if len(val_rt) else acc_s
-            acc_t = _accuracy(model, val_tx, val_tt) if len(val_tt) else acc_r
-            log.info("step %d val synthetic %.2f%% real %.2f%% real, other provinces %.2f%%",
-                     step, acc_s, acc_r, acc_t)
-            score = acc_r + acc_s + acc_t
+            log.info("step %d val synthetic %.2f%% real %.2f%%", step, acc_s, acc_r)
+            score = acc_r + acc_s
             if score > best:
                 best = score
                 export_onnx(model, cfg.out)

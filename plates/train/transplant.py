@@ -156,21 +156,3 @@ def transplant(img: np.ndarray, text: str, box: GlyphBox,
     out = img.astype(np.float32)
     out[ey0:ey1, ex0:ex1] = (paper + grain) * (1 - soft) + ink * soft
     return np.clip(out, 0, 255).astype(np.uint8), province + text[1:]
-
-
-def transplanted_set(images: list[np.ndarray], texts: list[str], boxes: list[GlyphBox | None],
-                     seed: int, per_crop: int = 3) -> tuple[list[np.ndarray], list[str]]:
-    """A fixed, seeded set of real crops each shown with `per_crop` other provinces drawn in:
-    real-looking plates of every province, for a validation score that does not reward reading
-    every real photo as one of the provinces the real crops come from."""
-    rng = random.Random(seed)
-    out_x, out_t = [], []
-    for img, text, box in zip(images, texts, boxes, strict=True):
-        if box is None:
-            continue
-        for _ in range(per_crop):
-            new, new_text = transplant(img, text, box, rng)
-            if new_text != text:
-                out_x.append(new)
-                out_t.append(new_text)
-    return out_x, out_t

@@ -10,13 +10,7 @@ from plates.decode import log_softmax
 from plates.grammar import ALPHABET, PROVINCES
 from plates.recognizer import Recognizer
 from plates.synth.render import render_plate
-from plates.train.transplant import (
-    GlyphBox,
-    province_cell,
-    second_char_centre,
-    transplant,
-    transplanted_set,
-)
+from plates.train.transplant import GlyphBox, province_cell, second_char_centre, transplant
 
 # Where the province sits on a flat one-row plate (cell 15.5-60.5 mm of 440, rows 25-115 of 140).
 PROVINCE_CELL = GlyphBox(0.03, 0.145, 0.15, 0.85)
@@ -66,14 +60,3 @@ def test_no_cell_when_the_province_is_cut_off() -> None:
     w = plate.shape[1]
     cut = plate[:, int(0.1 * w) :]  # the province glyph mostly outside the crop
     assert province_cell(cut, (95 / 440 - 0.1) / 0.9) is None
-
-
-def test_transplanted_validation_set_is_fixed_by_its_seed_and_skips_unlocated_crops() -> None:
-    plate = render_plate("皖A6H268", "blue", 1, "standard", random.Random(1), px_per_mm=0.5)
-    images, texts = [plate, plate], ["皖A6H268", "皖A6H268"]
-    boxes: list[GlyphBox | None] = [PROVINCE_CELL, None]  # the second crop's glyph was not found
-    x, t = transplanted_set(images, texts, boxes, seed=5, per_crop=4)
-    again_x, again_t = transplanted_set(images, texts, boxes, seed=5, per_crop=4)
-    assert 1 <= len(t) <= 4 and t == again_t
-    assert all(np.array_equal(a, b) for a, b in zip(x, again_x, strict=True))
-    assert all(p[0] != "皖" and p[1:] == "A6H268" for p in t)  # another province, same serial
