@@ -169,7 +169,8 @@ def _train(args: argparse.Namespace) -> int:
                       synth=args.synth, steps=args.steps, batch=args.batch, seed=args.seed,
                       threads=args.threads, resume=not args.no_resume, minutes=args.minutes,
                       init=Path(args.init) if args.init else None, lr=args.lr,
-                      real_share=args.real_share, transplant=args.transplant)
+                      real_share=args.real_share, transplant=args.transplant,
+                      unseen_weight=args.unseen_weight)
     train(cfg)
     return 0
 

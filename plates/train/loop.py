@@ -13,7 +13,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from plates.grammar import ALPHABET
+from plates.grammar import ALPHABET, PROVINCES
 from plates.rectify import INPUT_H, INPUT_W
 from plates.train.data import (
     build_cache,
@@ -45,6 +45,7 @@ class TrainConfig:
     minutes: float | None = None  # time budget: the schedule ends at steps or minutes, first
     init: Path | None = None  # fine-tune: start from this checkpoint's weights
     transplant: float = 0.3  # share of real crops shown with another province's glyph
+    unseen_weight: float = 1.0  # how much more often provinces with no real crop are drawn
 
 
 def _greedy(logits: torch.Tensor) -> list[str]:
@@ -118,6 +119,12 @@ def train(cfg: TrainConfig) -> None:
     real_x = [real_x[i] for i in order[n_rval:]]
     real_t = [real_t[i] for i in order[n_rval:]]
     glyph_boxes = locate_provinces(real_x, real_t) if cfg.transplant and real_x else []
+    # Provinces no real crop shows are taught by rendered glyphs alone: draw them more often.
+    unseen = set(PROVINCES) - {t[0] for t in real_t}
+    repeat = max(1, round(cfg.unseen_weight))
+    pool = "".join(p * (repeat if p in unseen else 1) for p in PROVINCES)
+    cum_weights = np.cumsum([cfg.unseen_weight if t[0] in unseen else 1.0 for t in syn_t]).tolist()
+    log.info("%d provinces have no real crop; drawn %.1f times as often", len(unseen), cfg.unseen_weight)
 
     model = PlateNet()
     if cfg.init:
@@ -155,7 +162,10 @@ def train(cfg: TrainConfig) -> None:
     while progress() < 1.0:
         for group in opt.param_groups:
             group["lr"] = lr_at(progress())
-        idx = [rng.randrange(len(syn_x)) for _ in range(cfg.batch - n_real)]
+        if cfg.unseen_weight == 1.0:  # (the draws of the runs before the weight existed)
+            idx = [rng.randrange(len(syn_x)) for _ in range(cfg.batch - n_real)]
+        else:
+            idx = rng.choices(range(len(syn_x)), cum_weights=cum_weights, k=cfg.batch - n_real)
         imgs = [photometric_light(syn_x[i], rng) if rng.random() < 0.5 else syn_x[i] for i in idx]
         texts = [syn_t[i] for i in idx]
         for _ in range(n_real):
@@ -163,7 +173,7 @@ def train(cfg: TrainConfig) -> None:
             img, text = real_x[j], real_t[j]
             box = glyph_boxes[j] if glyph_boxes else None
             if box is not None and rng.random() < cfg.transplant:
-                img, text = transplant(img, text, box, rng)
+                img, text = transplant(img, text, box, rng, pool)
             imgs.append(jitter_real(img, rng))
             texts.append(text)
         x = _to_tensor(np.stack(imgs))

@@ -123,9 +123,9 @@ def _ink_edge(inked: np.ndarray, start: int, step: int, limit: int, char_h: floa
     return edge
 
 
-def transplant(img: np.ndarray, text: str, box: GlyphBox,
-               rng: random.Random) -> tuple[np.ndarray, str]:
-    """The crop with a random province drawn over its own, and the new text."""
+def transplant(img: np.ndarray, text: str, box: GlyphBox, rng: random.Random,
+               pool: str = PROVINCES) -> tuple[np.ndarray, str]:
+    """The crop with a province drawn from pool drawn over its own, and the new text."""
     from plates.fonts import cjk_fonts
     from plates.synth.render import CJK_BOLD, _glyph
 
@@ -144,7 +144,7 @@ def transplant(img: np.ndarray, text: str, box: GlyphBox,
     paper = region[grey <= np.percentile(grey, 40)].mean(axis=0)
     if float(ink.mean() - paper.mean()) < 40:  # too dark or washed out to tell ink from paper
         return img, text
-    province = rng.choice(PROVINCES)
+    province = rng.choice(pool)
     glyph = _glyph(province, rng.choice(cjk_fonts()), rng.choice(CJK_BOLD))
     alpha = np.zeros(region.shape[:2], np.float32)
     alpha[y0 - ey0 : y1 - ey0, x0 - ex0 : x1 - ex0] = cv2.resize(

@@ -60,3 +60,10 @@ def test_no_cell_when_the_province_is_cut_off() -> None:
     w = plate.shape[1]
     cut = plate[:, int(0.1 * w) :]  # the province glyph mostly outside the crop
     assert province_cell(cut, (95 / 440 - 0.1) / 0.9) is None
+
+
+def test_transplant_draws_its_province_from_the_pool_it_is_given() -> None:
+    plate = render_plate("皖A6H268", "blue", 1, "standard", random.Random(1), px_per_mm=0.5)
+    drawn = {transplant(plate, "皖A6H268", PROVINCE_CELL, random.Random(seed), pool="豫苏")[1][0]
+             for seed in range(12)}
+    assert drawn == {"豫", "苏"}
