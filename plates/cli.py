@@ -57,7 +57,7 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--real-share", type=float, default=0.3, help="share of real crops per batch")
     t.add_argument("--transplant", type=float, default=0.3,
                    help="share of real crops shown with another province's glyph drawn in")
-    t.add_argument("--unseen-weight", type=float, default=1.0,
+    t.add_argument("--unseen-weight", type=int, default=1,
                    help="how many times as often provinces with no real crop are drawn (rendered "
                         "plates and transplanted glyphs)")
     t.add_argument("--steps", type=int, default=9_000)

@@ -45,7 +45,7 @@ class TrainConfig:
     minutes: float | None = None  # time budget: the schedule ends at steps or minutes, first
     init: Path | None = None  # fine-tune: start from this checkpoint's weights
     transplant: float = 0.3  # share of real crops shown with another province's glyph
-    unseen_weight: float = 1.0  # how much more often provinces with no real crop are drawn
+    unseen_weight: int = 1  # how many times as often provinces with no real crop are drawn
 
 
 def _greedy(logits: torch.Tensor) -> list[str]:
@@ -99,6 +99,20 @@ def _load_caches(cfg: TrainConfig) -> tuple[np.ndarray, list[str]]:
     return np.concatenate(images), texts
 
 
+def _unseen_draws(weight: int, real_texts: list[str],
+                  syn_texts: list[str]) -> tuple[str, list[float] | None]:
+    """Provinces no real crop shows are taught by rendered glyphs alone; drawn `weight` times as
+    often: the province pool for transplants and the cumulative weights of the rendered plates
+    (None at weight 1: plain uniform draws)."""
+    if weight <= 1:
+        return PROVINCES, None
+    unseen = set(PROVINCES) - {t[0] for t in real_texts}
+    log.info("%d provinces have no real crop; drawn %d times as often", len(unseen), weight)
+    pool = "".join(p * (weight if p in unseen else 1) for p in PROVINCES)
+    cum_weights = np.cumsum([weight if t[0] in unseen else 1 for t in syn_texts]).tolist()
+    return pool, cum_weights
+
+
 def train(cfg: TrainConfig) -> None:
     torch.set_num_threads(cfg.threads)
     torch.manual_seed(cfg.seed)
@@ -119,12 +133,7 @@ def train(cfg: TrainConfig) -> None:
     real_x = [real_x[i] for i in order[n_rval:]]
     real_t = [real_t[i] for i in order[n_rval:]]
     glyph_boxes = locate_provinces(real_x, real_t) if cfg.transplant and real_x else []
-    # Provinces no real crop shows are taught by rendered glyphs alone: draw them more often.
-    unseen = set(PROVINCES) - {t[0] for t in real_t}
-    repeat = max(1, round(cfg.unseen_weight))
-    pool = "".join(p * (repeat if p in unseen else 1) for p in PROVINCES)
-    cum_weights = np.cumsum([cfg.unseen_weight if t[0] in unseen else 1.0 for t in syn_t]).tolist()
-    log.info("%d provinces have no real crop; drawn %.1f times as often", len(unseen), cfg.unseen_weight)
+    pool, cum_weights = _unseen_draws(cfg.unseen_weight, real_t, syn_t)
 
     model = PlateNet()
     if cfg.init:
@@ -162,7 +171,7 @@ def train(cfg: TrainConfig) -> None:
     while progress() < 1.0:
         for group in opt.param_groups:
             group["lr"] = lr_at(progress())
-        if cfg.unseen_weight == 1.0:  # (the draws of the runs before the weight existed)
+        if cum_weights is None:  # (the draws of the runs before the weight existed)
             idx = [rng.randrange(len(syn_x)) for _ in range(cfg.batch - n_real)]
         else:
             idx = rng.choices(range(len(syn_x)), cum_weights=cum_weights, k=cfg.batch - n_real)
