@@ -259,7 +259,7 @@ def tighten(image: np.ndarray, box: Box) -> Box | None:
     """
     ih, iw = image.shape[:2]
     x0, y0, x1, y1 = grown(box, 0.1, 0.3, image.shape)
-    # Far further up: the box may hold only a two-row plate's bottom row (its dense big glyphs).
+    # Much further up: the box may hold only a two-row plate's bottom row (its dense big glyphs).
     y0 = max(0, int(box[1] - TOP_ROW_REACH * box[3]))
     region = image[y0:y1, x0:x1]
     if region.shape[0] < 6 or region.shape[1] < 12:
