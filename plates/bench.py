@@ -42,10 +42,11 @@ def rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def run(frames: int, threads: int, model: Path | None = None) -> dict[str, float]:
+def run(frames: int, threads: int, model: Path | None = None,
+        backend: str = "opencv") -> dict[str, float | str]:
     cv2.setNumThreads(threads)
     rng = random.Random(5)
-    rec = Recognizer(model)
+    rec = Recognizer(model, backend=backend)
     rss_model = rss_mb()
     scenes = [render_scene(rng, 1280, 720) for _ in range(max(3, frames // 3))]
     crop = scenes[0][1]
@@ -61,6 +62,7 @@ def run(frames: int, threads: int, model: Path | None = None) -> dict[str, float
     dec = _ms(lambda: decode(log_softmax(logits)), frames * 3)
     crop_t = _ms(lambda: rec.read_crop(crop), frames * 3)
     return {
+        "backend": backend,
         "opencv_threads": threads,
         "detect_ms_p50": _p(detect, 0.5),
         "recognizer_forward_ms_p50": _p(net, 0.5),

@@ -8,6 +8,7 @@ import sys
 from collections.abc import Sequence
 
 from plates import commands
+from plates.model import BACKENDS
 
 log = logging.getLogger(__name__)
 
@@ -16,6 +17,8 @@ def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="plates", description="Chinese licence-plate recognition")
     p.add_argument("-v", "--verbose", action="store_true", help="log progress at INFO level")
     p.add_argument("--model", help="ONNX model to use instead of the shipped one (comparing runs)")
+    p.add_argument("--backend", choices=BACKENDS, default="opencv",
+                   help="what runs the model: opencv (always there) or onnxruntime (the fast extra)")
     sub = p.add_subparsers(dest="command", required=True)
 
     r = sub.add_parser("read", help="read plates in images (full frames or crops)")

@@ -47,7 +47,7 @@ def _model(args: argparse.Namespace) -> Path | None:
 def _recognizer(args: argparse.Namespace) -> Any:
     from plates.recognizer import Recognizer
 
-    return Recognizer(_model(args))
+    return Recognizer(_model(args), backend=args.backend)
 
 
 def _parse_roi(text: str | None) -> tuple[int, int, int, int] | None:
@@ -123,7 +123,7 @@ def _admissions(args: argparse.Namespace) -> int:
 def _bench(args: argparse.Namespace) -> int:
     from plates.bench import run as run_bench
 
-    _emit(run_bench(args.frames, args.threads, _model(args)), args.json)
+    _emit(run_bench(args.frames, args.threads, _model(args), args.backend), args.json)
     return 0
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
@@ -11,6 +12,9 @@ import numpy as np
 log = logging.getLogger(__name__)
 
 DEFAULT_MODEL = Path(__file__).parent / "models" / "plate_rec.onnx"
+# OpenCV's DNN module is always there; onnxruntime (the `fast` extra) runs this network about
+# three times as fast on one core (docs/plates.md).
+BACKENDS = ("opencv", "onnxruntime")
 
 
 class ModelError(RuntimeError):
@@ -27,30 +31,44 @@ class PlateModel:
                              "`plates train` to produce one")
         self.backend = backend
         if backend == "onnxruntime":
-            try:
-                import onnxruntime as ort  # optional, faster on some boards
-            except ImportError as exc:
-                raise ModelError("backend onnxruntime needs `pip install onnxruntime`") from exc
-            opts = ort.SessionOptions()
-            opts.intra_op_num_threads = 1
-            self._sess = ort.InferenceSession(str(self.path), opts,
-                                              providers=["CPUExecutionProvider"])
+            self._sess, self._batch = _ort_session(self.path)
         elif backend == "opencv":
             try:
                 self._net = cv2.dnn.readNetFromONNX(str(self.path))
             except cv2.error as exc:
                 raise ModelError(f"OpenCV cannot load {self.path}: {exc}") from exc
         else:
-            raise ModelError(f"unknown backend {backend!r}; use opencv or onnxruntime")
+            raise ModelError(f"unknown plate model backend {backend!r}; use one of {', '.join(BACKENDS)}")
 
     def logits(self, images: list[np.ndarray]) -> np.ndarray:
         if not images:
             return np.zeros((0, 0, 0), np.float32)
         blob = cv2.dnn.blobFromImages(images, scalefactor=1.0 / 255.0)
         if self.backend == "onnxruntime":
-            out = self._sess.run(None, {"image": blob})[0]
+            step = self._batch or len(blob)  # a model exported for one image at a time
+            out = np.concatenate([self._sess.run(None, {"image": blob[i : i + step]})[0]
+                                  for i in range(0, len(blob), step)])
         else:
             self._net.setInput(blob)
             out = self._net.forward()
         # N x C x 1 x T -> N x T x C
         return np.ascontiguousarray(out[:, :, 0, :].transpose(0, 2, 1))
+
+
+def _ort_session(path: Path) -> tuple[Any, int | None]:
+    """An onnxruntime session on one core, and the batch size the file fixes (None: any)."""
+    try:
+        import onnxruntime as ort
+    except ImportError as exc:
+        raise ModelError("the onnxruntime backend needs onnxruntime: run "
+                         "`pip install 'estate-gateway[fast]'`, or use the opencv backend") from exc
+    opts = ort.SessionOptions()
+    opts.intra_op_num_threads = 1  # one core, as the speed targets are set; cameras read in parallel
+    opts.inter_op_num_threads = 1
+    opts.log_severity_level = 3
+    try:
+        sess = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
+    except Exception as exc:  # onnxruntime raises its own exception types for a bad file
+        raise ModelError(f"onnxruntime cannot load {path}: {exc}") from exc
+    batch = sess.get_inputs()[0].shape[0]
+    return sess, batch if isinstance(batch, int) else None

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 from collections import defaultdict
 
 from gateway.config.devices import (
+    CameraDevice,
     GpioDevice,
     LcusRelayDevice,
     ModbusDevice,
@@ -19,7 +21,23 @@ _Serial = SerialReaderDevice | LcusRelayDevice | ModbusDevice | SerialDisplayDev
 
 
 def check_devices(cfg: SiteConfig) -> list[Problem]:
-    return _serial_ports(cfg) + _gpio_pins(cfg) + _checkpoints(cfg)
+    return _serial_ports(cfg) + _gpio_pins(cfg) + _checkpoints(cfg) + _plate_backends(cfg)
+
+
+def _plate_backends(cfg: SiteConfig) -> list[Problem]:
+    """A camera asking for onnxruntime on a box without it would fail at start, not at check."""
+    if importlib.util.find_spec("onnxruntime") is not None:
+        return []
+    return [
+        Problem(
+            ("devices", i, "plate_backend"),
+            "onnxruntime is not installed on this box",
+            device.plate_backend,
+            fix="run `pip install 'estate-gateway[fast]'`, or set plate_backend = \"opencv\"",
+        )
+        for i, device in enumerate(cfg.devices)
+        if isinstance(device, CameraDevice) and device.plates and device.plate_backend == "onnxruntime"
+    ]
 
 
 def _checkpoints(cfg: SiteConfig) -> list[Problem]:

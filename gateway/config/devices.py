@@ -324,6 +324,12 @@ class CameraDevice(_Device):
         title="Read plates",
         description="Run the plate recognizer on this camera's frames (vehicle lanes only).",
     )
+    plate_backend: Literal["opencv", "onnxruntime"] = Field(
+        "opencv",
+        title="Plate model runtime",
+        description="opencv: OpenCV's DNN module, always installed; onnxruntime: about three times "
+        "as fast per plate, needs the fast extra (pip install 'estate-gateway[fast]').",
+    )
     roi: list[tuple[int, int]] | None = Field(
         None,
         title="Lane region",

@@ -222,8 +222,10 @@ def _opencv(device: Device, h: DeviceHealth, slot: LaneDevices, build: Build) ->
     h.details = lambda: {"frame_age_s": _rounded(camera.frame_age())}
     if device.plates and build.lane_types.get(device.lane) == "vehicle":
         from gateway.runtime.plate_reading import PlateReader
+        from plates.recognizer import Recognizer
 
-        reader = PlateReader(device.roi)  # one recognizer per camera: cameras read in parallel
+        # One recognizer per camera: cameras read in parallel.
+        reader = PlateReader(device.roi, Recognizer(backend=device.plate_backend))
         camera.attach(reader, reader.annotate)
     slot.sources.append(camera)
     slot.cameras.append(camera)

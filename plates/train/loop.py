@@ -80,8 +80,10 @@ def export_onnx(model: nn.Module, path: Path) -> None:
     model.eval()
     path.parent.mkdir(parents=True, exist_ok=True)
     dummy = torch.zeros(1, 3, INPUT_H, INPUT_W)
+    # Any batch size: the recognizer reads all of a frame's candidates in one run.
     torch.onnx.export(model, (dummy,), str(path), input_names=["image"], output_names=["logits"],
-                      opset_version=13, dynamo=False)
+                      dynamic_axes={"image": {0: "n"}, "logits": {0: "n"}}, opset_version=13,
+                      dynamo=False)
     model.train()
 
 

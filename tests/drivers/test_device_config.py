@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import re
 from pathlib import Path
 
@@ -232,3 +233,28 @@ hours = "22:00-06:00"
     assert """set role = "patrol" on device 'door-reader'""" in found[0]
     ok = devices.replace('role = "access"', 'role = "patrol"')
     assert parse_config(site_toml(tmp_path) + route + ok, "site.toml").patrol.routes[0].id == "night"
+
+
+CAMERA_ON_ONNXRUNTIME = """
+[[devices]]
+id = "gate-cam"
+lane = "car-in"
+kind = "camera"
+driver = "opencv"
+url = "rtsp://192.168.1.64/stream1"
+plate_backend = "onnxruntime"
+"""
+
+
+def test_faster_plate_runtime_is_checked_before_the_gateway_starts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cfg = parse_config(site_toml(tmp_path) + CAMERA_ON_ONNXRUNTIME, "site.toml")
+    assert [d.plate_backend for d in cfg.devices if d.id == "gate-cam"] == ["onnxruntime"]
+    real_find_spec = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name == "onnxruntime" else real_find_spec(name, *a))
+    found = problems(tmp_path, CAMERA_ON_ONNXRUNTIME)
+    assert len(found) == 1
+    assert "plate_backend: onnxruntime is not installed on this box" in found[0]
+    assert "fix: run `pip install 'estate-gateway[fast]'`" in found[0]

@@ -12,7 +12,7 @@ import pytest
 from plate_images import clean_crop
 
 from plates.grammar import is_plate
-from plates.model import DEFAULT_MODEL, PlateModel
+from plates.model import DEFAULT_MODEL, ModelError, PlateModel
 from plates.recognizer import Recognizer
 from plates.rectify import INPUT_H, INPUT_W
 from plates.synth.scene import render_scene
@@ -87,3 +87,40 @@ def test_runtime_never_imports_torch() -> None:
         "assert 'torch' not in sys.modules, 'torch imported'"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_onnxruntime_reads_a_frame_like_opencv(recognizer: Recognizer) -> None:
+    """The faster runtime gives the same readings, with every candidate of a frame in one run."""
+    spec = PlateSpec("皖A7K258", "blue", 1, "standard")
+    frame, _, _, _ = render_scene(random.Random(2), 1280, 720, spec=spec, plate_w=160)
+    fast = Recognizer(backend="onnxruntime")
+    got = fast.read_frame(frame)
+    want = recognizer.read_frame(frame)
+    assert [r.text for r in got] == [r.text for r in want] and got[0].text == spec.text
+    assert abs(got[0].confidence - want[0].confidence) < 1e-3
+    crops = [cv2.resize(clean_crop(s, seed=3), (INPUT_W, INPUT_H)) for s in SPECS]
+    assert np.abs(fast.model.logits(crops) - recognizer.model.logits(crops)).max() < 1e-3
+
+
+def test_onnxruntime_runs_a_model_exported_for_one_image_at_a_time() -> None:
+    model = PlateModel(backend="onnxruntime")
+    crops = [cv2.resize(clean_crop(s, seed=4), (INPUT_W, INPUT_H)) for s in SPECS[:3]]
+    batched = model.logits(crops)
+    session, sizes = model._sess, []
+
+    class Recording:  # the session, noting how many images each run is given
+        def run(self, outputs: object, feed: dict[str, np.ndarray]) -> object:
+            sizes.append(len(feed["image"]))
+            return session.run(outputs, feed)
+
+    model._sess, model._batch = Recording(), 1  # as a file exported before any batch size was allowed
+    assert np.allclose(model.logits(crops), batched, atol=1e-5)
+    assert sizes == [1, 1, 1]
+
+
+def test_unknown_or_missing_runtime_says_what_to_do(monkeypatch: pytest.MonkeyPatch) -> None:
+    with pytest.raises(ModelError, match="use one of opencv, onnxruntime"):
+        PlateModel(backend="tensorrt")
+    monkeypatch.setitem(sys.modules, "onnxruntime", None)  # as on a box without the fast extra
+    with pytest.raises(ModelError, match=r"pip install 'estate-gateway\[fast\]'"):
+        PlateModel(backend="onnxruntime")
