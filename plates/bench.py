@@ -43,7 +43,7 @@ def rss_mb() -> float:
 
 
 def run(frames: int, threads: int, model: Path | None = None,
-        backend: str = "opencv") -> dict[str, float | str]:
+        backend: str = "auto") -> dict[str, float | str]:
     cv2.setNumThreads(threads)
     rng = random.Random(5)
     rec = Recognizer(model, backend=backend)
@@ -62,7 +62,7 @@ def run(frames: int, threads: int, model: Path | None = None,
     dec = _ms(lambda: decode(log_softmax(logits)), frames * 3)
     crop_t = _ms(lambda: rec.read_crop(crop), frames * 3)
     return {
-        "backend": backend,
+        "backend": rec.model.backend,
         "opencv_threads": threads,
         "detect_ms_p50": _p(detect, 0.5),
         "recognizer_forward_ms_p50": _p(net, 0.5),

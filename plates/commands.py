@@ -96,8 +96,9 @@ def _eval(args: argparse.Namespace) -> int:
     from plates.evaluate import evaluate
 
     cv2.setNumThreads(args.threads)
-    result = evaluate(Path(args.folder), _recognizer(args))
-    summary = result.summary()
+    rec = _recognizer(args)
+    result = evaluate(Path(args.folder), rec)
+    summary = {"backend": rec.model.backend, **result.summary()}
     # The details go first, so that the summary stays the last line.
     worst = sorted(result.times, reverse=True)[: args.slowest]
     print("slowest: " + ", ".join(f"{n} {ms:.1f} ms" for ms, n in worst))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 from pathlib import Path
 from typing import Any
@@ -13,8 +14,15 @@ log = logging.getLogger(__name__)
 
 DEFAULT_MODEL = Path(__file__).parent / "models" / "plate_rec.onnx"
 # OpenCV's DNN module is always there; onnxruntime (the `fast` extra) runs this network about
-# three times as fast on one core (docs/plates.md).
-BACKENDS = ("opencv", "onnxruntime")
+# three times as fast on one core (docs/plates.md). "auto" takes onnxruntime where it is installed.
+BACKENDS = ("auto", "opencv", "onnxruntime")
+
+
+def resolve_backend(backend: str) -> str:
+    """The runtime a backend setting means on this box."""
+    if backend == "auto":
+        return "onnxruntime" if importlib.util.find_spec("onnxruntime") is not None else "opencv"
+    return backend
 
 
 class ModelError(RuntimeError):
@@ -24,12 +32,13 @@ class ModelError(RuntimeError):
 class PlateModel:
     """Batches of INPUT_H x INPUT_W BGR crops -> N x T x C logits."""
 
-    def __init__(self, path: Path | None = None, backend: str = "opencv") -> None:
+    def __init__(self, path: Path | None = None, backend: str = "auto") -> None:
         self.path = Path(path) if path else DEFAULT_MODEL
         if not self.path.is_file():
             raise ModelError(f"model file {self.path} not found; reinstall the package or run "
                              "`plates train` to produce one")
-        self.backend = backend
+        self.backend = backend = resolve_backend(backend)
+        log.info("plate model %s on %s", self.path.name, backend)
         if backend == "onnxruntime":
             self._sess, self._batch = _ort_session(self.path)
         elif backend == "opencv":

@@ -49,7 +49,7 @@ class Recognizer:
     """Reads Chinese plates. `min_confidence` drops readings the lane should not act on."""
 
     def __init__(self, model_path: Path | None = None, min_confidence: float = 0.5,
-                 backend: str = "opencv") -> None:
+                 backend: str = "auto") -> None:
         self.model = PlateModel(model_path, backend)
         self.min_confidence = min_confidence
 

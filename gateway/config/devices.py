@@ -324,11 +324,12 @@ class CameraDevice(_Device):
         title="Read plates",
         description="Run the plate recognizer on this camera's frames (vehicle lanes only).",
     )
-    plate_backend: Literal["opencv", "onnxruntime"] = Field(
-        "opencv",
+    plate_backend: Literal["auto", "opencv", "onnxruntime"] = Field(
+        "auto",
         title="Plate model runtime",
         description="opencv: OpenCV's DNN module, always installed; onnxruntime: about three times "
-        "as fast per plate, needs the fast extra (pip install 'estate-gateway[fast]').",
+        "as fast per plate, needs the fast extra (pip install 'estate-gateway[fast]'); auto: "
+        "onnxruntime where it is installed, else opencv. Both read alike.",
     )
     roi: list[tuple[int, int]] | None = Field(
         None,

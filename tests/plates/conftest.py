@@ -15,4 +15,6 @@ os.environ.setdefault("PLATES_FONTS", "wqy-zenhei.ttc,DejaVuSansCondensed-Bold.t
 
 @pytest.fixture(scope="session")
 def recognizer() -> Recognizer:
-    return Recognizer()
+    """On OpenCV's DNN module, the runtime every box has (test_plates_recognizer checks that
+    onnxruntime, the default where installed, reads alike)."""
+    return Recognizer(backend="opencv")

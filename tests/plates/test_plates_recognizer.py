@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import random
 import subprocess
 import sys
@@ -94,6 +95,7 @@ def test_onnxruntime_reads_a_frame_like_opencv(recognizer: Recognizer) -> None:
     spec = PlateSpec("皖A7K258", "blue", 1, "standard")
     frame, _, _, _ = render_scene(random.Random(2), 1280, 720, spec=spec, plate_w=160)
     fast = Recognizer(backend="onnxruntime")
+    assert recognizer.model.backend == "opencv"
     got = fast.read_frame(frame)
     want = recognizer.read_frame(frame)
     assert [r.text for r in got] == [r.text for r in want] and got[0].text == spec.text
@@ -119,8 +121,17 @@ def test_onnxruntime_runs_a_model_exported_for_one_image_at_a_time() -> None:
 
 
 def test_unknown_or_missing_runtime_says_what_to_do(monkeypatch: pytest.MonkeyPatch) -> None:
-    with pytest.raises(ModelError, match="use one of opencv, onnxruntime"):
+    with pytest.raises(ModelError, match="use one of auto, opencv, onnxruntime"):
         PlateModel(backend="tensorrt")
     monkeypatch.setitem(sys.modules, "onnxruntime", None)  # as on a box without the fast extra
     with pytest.raises(ModelError, match=r"pip install 'estate-gateway\[fast\]'"):
         PlateModel(backend="onnxruntime")
+
+
+def test_auto_takes_onnxruntime_where_installed_else_opencv(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert PlateModel().backend == "onnxruntime"  # the tests install the fast extra's runtime
+    real_find_spec = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name == "onnxruntime" else real_find_spec(name, *a))
+    assert PlateModel().backend == "opencv"
+    assert Recognizer().read_crop(clean_crop(SPECS[0], seed=1)).text == SPECS[0].text
