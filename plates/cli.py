@@ -64,6 +64,9 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--unseen-weight", type=int, default=1,
                    help="how many times as often provinces with no real crop are drawn (rendered "
                         "plates and transplanted glyphs)")
+    t.add_argument("--balance-provinces", type=float, default=0.0, metavar="TAU",
+                   help="take the training draws' province prior out of the model (logit "
+                        "adjustment of strength TAU, 1 = the whole prior; 0 = off)")
     t.add_argument("--steps", type=int, default=9_000)
     t.add_argument("--batch", type=int, default=128)
     t.add_argument("--seed", type=int, default=7)

@@ -10,7 +10,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from plates.grammar import ALPHABET
+from plates.grammar import ALPHABET, PROVINCES
 from plates.labels import read_labels
 from plates.rectify import INPUT_H, INPUT_W, to_input
 
@@ -20,6 +20,19 @@ _INDEX = {c: i + 1 for i, c in enumerate(ALPHABET)}  # 0 is the CTC blank
 
 def encode(text: str) -> list[int]:
     return [_INDEX[c] for c in text]
+
+
+def province_offsets(counts: dict[str, int], tau: float) -> np.ndarray:
+    """Per-class logit offsets that take the training draws' province prior out of the model
+    (logit adjustment, Menon et al. 2021): tau * log(share / uniform share) on each province's
+    class, 0 on every other class (blank included). Added to the logits in the loss only, so the
+    exported model scores provinces as if each were drawn equally often: the real crops' 皖 (half
+    of them) no longer wins where the glyph is unclear. counts: provinces seen so far."""
+    shares = np.array([counts.get(p, 0) + 1.0 for p in PROVINCES])  # +1: none is impossible
+    shares /= shares.sum()
+    offsets = np.zeros(len(ALPHABET) + 1, np.float32)
+    offsets[[_INDEX[p] for p in PROVINCES]] = tau * np.log(shares * len(PROVINCES))
+    return offsets
 
 
 def _render_chunk(args: tuple[int, int]) -> tuple[np.ndarray, list[str]]:

@@ -22,6 +22,7 @@ from plates.train.data import (
     load_cache,
     load_real,
     photometric_light,
+    province_offsets,
 )
 from plates.train.net import PlateNet
 from plates.train.transplant import locate_provinces, transplant
@@ -46,6 +47,7 @@ class TrainConfig:
     init: Path | None = None  # fine-tune: start from this checkpoint's weights
     transplant: float = 0.3  # share of real crops shown with another province's glyph
     unseen_weight: int = 1  # how many times as often provinces with no real crop are drawn
+    balance_provinces: float = 0.0  # strength of the logit adjustment for the province prior
 
 
 def _greedy(logits: torch.Tensor) -> list[str]:
@@ -156,6 +158,7 @@ def train(cfg: TrainConfig) -> None:
     model.train()
     n_real = int(cfg.batch * cfg.real_share) if real_x else 0
     t0, losses = time.monotonic(), []
+    drawn: dict[str, int] = {}  # provinces of the plates trained on so far
     def progress() -> float:
         # On a shared CPU the speed varies: a time budget ends the schedule (and so anneals the
         # learning rate) on time; without one the run is a fixed number of steps.
@@ -191,6 +194,10 @@ def train(cfg: TrainConfig) -> None:
         targets = torch.tensor([k for t in texts for k in encode(t)], dtype=torch.long)
         lengths = torch.tensor([len(t) for t in texts], dtype=torch.long)
         logits = model(x).squeeze(2).permute(2, 0, 1)  # T x N x C
+        if cfg.balance_provinces:
+            for t in texts:
+                drawn[t[0]] = drawn.get(t[0], 0) + 1
+            logits = logits + torch.from_numpy(province_offsets(drawn, cfg.balance_provinces))
         logp = logits.log_softmax(2)
         in_len = torch.full((len(texts),), logp.shape[0], dtype=torch.long)
         loss = ctc(logp, targets, in_len, lengths)
