@@ -46,6 +46,17 @@ def test_eval_prints_figures_as_last_json_line(tmp_path: Path, capsys: pytest.Ca
     assert summary["crop_char_accuracy_pct"] == 100.0
 
 
+@pytest.mark.parametrize("backend", ["opencv", "onnxruntime"])
+def test_eval_on_either_runtime_names_it_and_reads_alike(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], backend: str
+) -> None:
+    _fixture(tmp_path)
+    assert main(["--backend", backend, "eval", str(tmp_path), "--json"]) == 0
+    summary = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert summary["backend"] == backend
+    assert summary["crop_full_plate_accuracy_pct"] == summary["scene_full_plate_accuracy_pct"] == 100.0
+
+
 def test_eval_counts_a_wrong_label(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     _fixture(tmp_path)
     labels = tmp_path / "labels.csv"

@@ -6,6 +6,7 @@ import importlib.util
 import random
 import subprocess
 import sys
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -135,3 +136,13 @@ def test_auto_takes_onnxruntime_where_installed_else_opencv(monkeypatch: pytest.
                         lambda name, *a: None if name == "onnxruntime" else real_find_spec(name, *a))
     assert PlateModel().backend == "opencv"
     assert Recognizer().read_crop(clean_crop(SPECS[0], seed=1)).text == SPECS[0].text
+
+
+@pytest.mark.parametrize("backend", ["opencv", "onnxruntime"])
+def test_a_missing_or_broken_model_file_is_a_clear_error(tmp_path: Path, backend: str) -> None:
+    with pytest.raises(ModelError, match="not found; reinstall the package or run `plates train`"):
+        PlateModel(tmp_path / "none.onnx", backend)
+    broken = tmp_path / "broken.onnx"
+    broken.write_bytes(DEFAULT_MODEL.read_bytes()[:5000])  # a copy cut short
+    with pytest.raises(ModelError, match="cannot load .*broken.onnx"):
+        PlateModel(broken, backend)
