@@ -34,7 +34,8 @@ def _parser() -> argparse.ArgumentParser:
     e.add_argument("--errors", type=int, default=20, help="how many misreads to list")
     e.add_argument("--json", action="store_true", help="print a JSON summary as the last line")
     e.add_argument("--threads", type=int, default=1,
-                   help="OpenCV threads for the timings (1 = one core, as the targets are set)")
+                   help="OpenCV threads for the timings (1 = one core, as the targets are set; "
+                        "onnxruntime always runs the model on one)")
 
     a = sub.add_parser("eval-admissions",
                        help="false admissions: unregistered look-alike plates read and matched")
@@ -45,7 +46,8 @@ def _parser() -> argparse.ArgumentParser:
 
     b = sub.add_parser("bench", help="time per stage and memory")
     b.add_argument("--frames", type=int, default=30)
-    b.add_argument("--threads", type=int, default=1, help="OpenCV threads (1 = one core)")
+    b.add_argument("--threads", type=int, default=1,
+                   help="OpenCV threads (1 = one core; onnxruntime always runs the model on one)")
     b.add_argument("--json", action="store_true")
 
     t = sub.add_parser("train", help="train the recognizer (needs the train extra: torch, onnx)")
