@@ -1,9 +1,8 @@
 """Draw a clean, flat plate (GA 36-2018 layout) from text, colour and row count.
 
 Glyphs are rendered once per font with Pillow and stretched into the character cells, which is
-how the narrow plate typeface looks; Chinese glyphs then get their squeezed upright strokes
-thickened back to the width of their level ones, as on real plates. Several fonts are mixed so
-the recognizer does not learn one font's quirks.
+how the narrow plate typeface looks; several fonts are mixed so the recognizer does not learn
+one font's quirks.
 """
 
 from __future__ import annotations
@@ -36,10 +35,8 @@ _INK: dict[str, tuple[int, int, int]] = {
 }
 _RED = (30, 30, 200)
 _GLYPH_H = 96
-# Stroke width of the plate typeface's Chinese characters, in pixels of a 96-px tall glyph,
-# drawn at random: heavier than any system font's, and the same across and down.
-CJK_STROKES = (6, 8, 10)
-CJK_THIN_STROKE = 5  # new-energy plates' lighter typeface
+# Extra stroke width for Chinese glyphs, in pixels of the 96-px glyph, drawn at random.
+CJK_BOLD = (0, 3, 5, 7)
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,55 +52,25 @@ def _is_latin(ch: str) -> bool:
 
 
 @cache
-def _glyph(ch: str, font: Path) -> np.ndarray:
-    """The ink of one character, cropped to its bounding box, as float32 in [0, 1]."""
+def _glyph(ch: str, font: Path, bold: int = 0) -> np.ndarray:
+    """The ink of one character, cropped to its bounding box, as float32 in [0, 1].
+
+    bold thickens the strokes by that many pixels (of the 96-px glyph): the plate typeface's
+    Chinese characters are heavier than any system font's.
+    """
     from PIL import Image, ImageDraw, ImageFont  # Pillow is only needed to render
 
     pil_font = ImageFont.truetype(str(font), _GLYPH_H)
     canvas = Image.new("L", (_GLYPH_H * 2, _GLYPH_H * 2), 0)
     ImageDraw.Draw(canvas).text((_GLYPH_H // 2, _GLYPH_H // 4), ch, fill=255, font=pil_font)
     ink = np.asarray(canvas, dtype=np.float32) / 255.0
+    if bold:
+        ink = np.asarray(cv2.dilate(ink, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (bold, bold))),
+                         np.float32)
     ys, xs = np.nonzero(ink > 0.1)
     if len(xs) == 0:
         raise ValueError(f"font {font.name} has no glyph for {ch!r}")
     return ink[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1]
-
-
-def _median_run(line: np.ndarray) -> float:
-    """The median length of the inked runs along one row or column of a glyph."""
-    ink = np.concatenate([[0], (line > 0.5).astype(np.int8), [0]])
-    edges = np.flatnonzero(np.diff(ink))
-    return float(np.median(edges[1::2] - edges[::2])) if edges.size else 1.0
-
-
-@cache
-def _stroke_widths(font: Path) -> tuple[float, float]:
-    """A font's upright and level stroke widths at _GLYPH_H, in pixels: those of 田, crossed
-    a third of the way in (clear of its middle strokes)."""
-    ink = _glyph("田", font)
-    h, w = ink.shape
-    return _median_run(ink[h // 3]), _median_run(ink[:, w // 3])
-
-
-@cache
-def cjk_glyph(ch: str, font: Path, stroke: int, aspect: float) -> np.ndarray:
-    """A Chinese glyph fitted to a cell of width/height `aspect`, _GLYPH_H px tall, its strokes
-    then thickened to at least `stroke` px, and as wide across as down.
-
-    The plate typeface is drawn for its tall, narrow cells and its strokes are even. A system
-    font's square glyph squeezed into such a cell keeps its horizontal strokes but its vertical
-    ones come out at half width, and the recognizer learns a shape real plates do not have;
-    the thinner direction is thickened to match."""
-    raw = _glyph(ch, font)
-    h, w = _GLYPH_H, max(1, round(_GLYPH_H * aspect))
-    upright, level = _stroke_widths(font)
-    across, down = upright * w / raw.shape[1], level * h / raw.shape[0]  # once fitted
-    goal = max(stroke, across, down)
-    ink = cv2.resize(raw, (w, h), interpolation=cv2.INTER_AREA)
-    kw, kh = round(goal - across) + 1, round(goal - down) + 1
-    if kw > 1 or kh > 1:
-        ink = cv2.dilate(ink, np.ones((kh, kw), np.uint8))
-    return np.asarray(ink, np.float32)
 
 
 def fonts_for(ch: str) -> list[Path]:
@@ -159,10 +126,10 @@ def render_plate(
     cjk = rng.choice(cjk_fonts())
     xstretch = rng.uniform(0.75, 1.25)
     weight = 0 if thin else rng.choice((0, 0, 0, 1, 2))
-    stroke = CJK_THIN_STROKE if thin else rng.choice(CJK_STROKES)
+    cjk_bold = 0 if thin else rng.choice(CJK_BOLD)
     for i, (ch, cell) in enumerate(zip(text, cells, strict=True)):
+        glyph = _glyph(ch, latin) if _is_latin(ch) else _glyph(ch, cjk, cjk_bold)
         cw, ch_px = cell.w * px_per_mm, cell.h * px_per_mm
-        glyph = _glyph(ch, latin) if _is_latin(ch) else cjk_glyph(ch, cjk, stroke, cell.w / cell.h)
         gh = ch_px
         gw = min(cw, glyph.shape[1] * gh / glyph.shape[0] * xstretch)
         if not _is_latin(ch):

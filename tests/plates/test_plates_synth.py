@@ -11,7 +11,7 @@ from plates.fonts import cjk_fonts, latin_fonts
 from plates.grammar import SLOTS, is_plate
 from plates.rectify import stitch_rows, to_input
 from plates.synth.augment import camera_crop
-from plates.synth.render import cjk_glyph, render_plate
+from plates.synth.render import render_plate
 from plates.synth.texts import _MIX, random_spec, text_for
 
 
@@ -44,23 +44,3 @@ def test_stitched_two_row_plate_is_one_wide_row() -> None:
     plate = render_plate("鲁C2Z8B0", "yellow", 2, "standard", random.Random(0))
     row = stitch_rows(plate)
     assert row.shape[1] / row.shape[0] > 3.0
-
-
-def _runs(line: np.ndarray) -> list[int]:
-    """Lengths of the inked runs along one row or column of a glyph."""
-    ink = np.concatenate([[0], (line > 0.5).astype(np.int8), [0]])
-    edges = np.flatnonzero(np.diff(ink))
-    return (edges[1::2] - edges[::2]).tolist()
-
-
-@pytest.mark.parametrize("font", cjk_fonts(), ids=lambda f: f.name)
-def test_chinese_strokes_stay_even_in_the_narrow_cell(font) -> None:
-    # The plate typeface's strokes are as wide down as across; a square system glyph squeezed
-    # into the 45 x 90 mm cell would have vertical strokes half as wide as its horizontal ones.
-    stroke = 9
-    uprights = cjk_glyph("川", font, stroke, 45 / 90)
-    bars = cjk_glyph("三", font, stroke, 45 / 90)
-    across = _runs(uprights[uprights.shape[0] // 2])
-    down = _runs(bars[:, bars.shape[1] // 2])
-    assert len(across) == 3 and len(down) == 3
-    assert all(stroke - 3 <= w <= stroke + 4 for w in across + down), (across, down)
