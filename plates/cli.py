@@ -12,6 +12,9 @@ from plates.model import BACKENDS
 
 log = logging.getLogger(__name__)
 
+_THREADS_HELP = ("OpenCV threads for the timings (1 = one core, as the targets are set; "
+                 "onnxruntime always runs the model on one)")
+
 
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="plates", description="Chinese licence-plate recognition")
@@ -33,9 +36,7 @@ def _parser() -> argparse.ArgumentParser:
     e.add_argument("--slowest", type=int, default=5, help="how many slowest images to list")
     e.add_argument("--errors", type=int, default=20, help="how many misreads to list")
     e.add_argument("--json", action="store_true", help="print a JSON summary as the last line")
-    e.add_argument("--threads", type=int, default=1,
-                   help="OpenCV threads for the timings (1 = one core, as the targets are set; "
-                        "onnxruntime always runs the model on one)")
+    e.add_argument("--threads", type=int, default=1, help=_THREADS_HELP)
 
     a = sub.add_parser("eval-admissions",
                        help="false admissions: unregistered look-alike plates read and matched")
@@ -46,8 +47,7 @@ def _parser() -> argparse.ArgumentParser:
 
     b = sub.add_parser("bench", help="time per stage and memory")
     b.add_argument("--frames", type=int, default=30)
-    b.add_argument("--threads", type=int, default=1,
-                   help="OpenCV threads (1 = one core; onnxruntime always runs the model on one)")
+    b.add_argument("--threads", type=int, default=1, help=_THREADS_HELP)
     b.add_argument("--json", action="store_true")
 
     t = sub.add_parser("train", help="train the recognizer (needs the train extra: torch, onnx)")

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import textwrap
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,18 @@ from gateway.runtime.gateway import Gateway
 # Plates rendered by tests use exactly these fonts (scripts/system-deps installs them), so the
 # images, and what the recognizer makes of them, are the same on every machine.
 os.environ.setdefault("PLATES_FONTS", "wqy-zenhei.ttc,DejaVuSansCondensed-Bold.ttf")
+
+@pytest.fixture
+def hide_onnxruntime(monkeypatch: pytest.MonkeyPatch) -> Callable[[], None]:
+    """Call it to make the box look as if the fast extra (onnxruntime) were not installed."""
+    real_find_spec = importlib.util.find_spec
+
+    def hide() -> None:
+        monkeypatch.setattr(importlib.util, "find_spec",
+                            lambda name, *a: None if name == "onnxruntime" else real_find_spec(name, *a))
+
+    return hide
+
 
 # The test site's north gate: a car entrance and exit into zone "main", and a pedestrian door.
 GATE_AND_LANES = """

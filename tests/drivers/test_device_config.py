@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import importlib.util
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -247,13 +247,11 @@ plate_backend = "onnxruntime"
 
 
 def test_faster_plate_runtime_is_checked_before_the_gateway_starts(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, hide_onnxruntime: Callable[[], None]
 ) -> None:
     cfg = parse_config(site_toml(tmp_path) + CAMERA_ON_ONNXRUNTIME, "site.toml")
     assert [d.plate_backend for d in cfg.devices if d.id == "gate-cam"] == ["onnxruntime"]
-    real_find_spec = importlib.util.find_spec
-    monkeypatch.setattr(importlib.util, "find_spec",
-                        lambda name, *a: None if name == "onnxruntime" else real_find_spec(name, *a))
+    hide_onnxruntime()
     found = problems(tmp_path, CAMERA_ON_ONNXRUNTIME)
     assert len(found) == 1
     assert "plate_backend: onnxruntime is not installed on this box" in found[0]

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import importlib.util
 import random
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import cv2
@@ -129,11 +129,9 @@ def test_unknown_or_missing_runtime_says_what_to_do(monkeypatch: pytest.MonkeyPa
         PlateModel(backend="onnxruntime")
 
 
-def test_auto_takes_onnxruntime_where_installed_else_opencv(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_auto_takes_onnxruntime_where_installed_else_opencv(hide_onnxruntime: Callable[[], None]) -> None:
     assert PlateModel().backend == "onnxruntime"  # the tests install the fast extra's runtime
-    real_find_spec = importlib.util.find_spec
-    monkeypatch.setattr(importlib.util, "find_spec",
-                        lambda name, *a: None if name == "onnxruntime" else real_find_spec(name, *a))
+    hide_onnxruntime()
     assert PlateModel().backend == "opencv"
     assert Recognizer().read_crop(clean_crop(SPECS[0], seed=1)).text == SPECS[0].text
 
