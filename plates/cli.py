@@ -1,4 +1,4 @@
-"""`plates` command line: read, eval, eval-admissions, bench, train, synth."""
+"""`plates` command line: read, eval, eval-admissions, bench, train, soup, synth."""
 
 from __future__ import annotations
 
@@ -75,6 +75,11 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--threads", type=int, default=2)
     t.add_argument("--minutes", type=float, help="time budget; the schedule ends on time")
     t.add_argument("--no-resume", action="store_true", help="ignore an existing checkpoint")
+
+    u = sub.add_parser("soup", help="average the weights of fine-tunes of one checkpoint into "
+                                    "one model (needs the train extra)")
+    u.add_argument("checkpoints", nargs="+", help="the .pt files `plates train` wrote")
+    u.add_argument("--out", required=True, help="ONNX file to write (its .pt beside it)")
 
     s = sub.add_parser("synth", help="write rendered plates for inspection")
     s.add_argument("out", help="folder to write PNGs and labels.csv into")

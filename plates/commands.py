@@ -176,5 +176,19 @@ def _train(args: argparse.Namespace) -> int:
     return 0
 
 
-_DISPATCH = {"train": _train, "read": _read, "eval": _eval, "eval-admissions": _admissions,
+def _soup(args: argparse.Namespace) -> int:
+    from plates.train.soup import SoupError, make_soup
+
+    try:
+        make_soup([Path(c) for c in args.checkpoints], Path(args.out))
+    except SoupError as exc:
+        raise UserError(str(exc)) from exc
+    except ImportError as exc:  # torch: training only
+        raise UserError(f"a soup needs the train extra ({exc}); "
+                        "run `pip install -e '.[train]'`") from exc
+    print(f"wrote {args.out}: the mean of {len(args.checkpoints)} checkpoints")
+    return 0
+
+
+_DISPATCH = {"train": _train, "soup": _soup, "read": _read, "eval": _eval, "eval-admissions": _admissions,
              "bench": _bench, "synth": _synth}

@@ -32,8 +32,15 @@ def decisions(voter: LaneVoter, frames: list[tuple[float, list[Reading]]]) -> li
 
 
 def test_one_clear_frame_decides_at_once_and_only_once() -> None:
-    frames = [(0.1 * i, [r("皖A12345", 0.97)]) for i in range(30)]
+    frames = [(0.1 * i, [r("皖A12345", 0.99)]) for i in range(30)]
     assert decisions(LaneVoter(), frames) == ["皖A12345"]
+
+
+def test_a_reading_under_the_single_frame_threshold_waits_for_a_second() -> None:
+    voter = LaneVoter()
+    assert voter.add([r("皖A12345", 0.97)], now=0.0) is None
+    d = voter.add([r("皖A12345", 0.97)], now=0.1)
+    assert d is not None and d.frames == 2
 
 
 def test_weak_readings_add_up() -> None:
@@ -68,26 +75,26 @@ def test_readings_outside_the_lane_are_ignored() -> None:
 
 def test_car_stopped_at_the_barrier_is_decided_again() -> None:
     voter = LaneVoter(repeat_after_s=10.0)
-    frames = [(0.5 * i, [r("皖A12345", 0.98)]) for i in range(45)]  # 22 s standing in view
+    frames = [(0.5 * i, [r("皖A12345", 0.99)]) for i in range(45)]  # 22 s standing in view
     assert decisions(voter, frames) == ["皖A12345", "皖A12345", "皖A12345"]
 
 
 def test_car_that_leaves_and_comes_back_is_decided_again() -> None:
     voter = LaneVoter(gone_after_s=3.0)
-    first = [(0.1 * i, [r("皖A12345", 0.98)]) for i in range(10)]
+    first = [(0.1 * i, [r("皖A12345", 0.99)]) for i in range(10)]
     # 5 s with nothing in the lane
     gap: list[tuple[float, list[Reading]]] = [(1.0 + 0.5 * i, []) for i in range(10)]
-    back = [(7.0 + 0.1 * i, [r("皖A12345", 0.98)]) for i in range(10)]
+    back = [(7.0 + 0.1 * i, [r("皖A12345", 0.99)]) for i in range(10)]
     assert decisions(voter, first + gap + back) == ["皖A12345", "皖A12345"]
 
 
 def test_next_car_is_decided_while_the_first_is_held() -> None:
     voter = LaneVoter()
     frames = [
-        (0.0, [r("皖A12345", 0.98)]),
-        (0.1, [r("皖A12345", 0.98)]),
-        (0.2, [r("沪C55555", 0.98)]),
-        (0.3, [r("沪C55555", 0.98)]),
+        (0.0, [r("皖A12345", 0.99)]),
+        (0.1, [r("皖A12345", 0.99)]),
+        (0.2, [r("沪C55555", 0.99)]),
+        (0.3, [r("沪C55555", 0.99)]),
     ]
     assert decisions(voter, frames) == ["皖A12345", "沪C55555"]
 
@@ -122,9 +129,9 @@ def test_recorded_frames_open_the_gate_once(tmp_path: Path, recognizer: Recogniz
 
 def test_a_misread_of_the_held_plate_is_not_a_new_car() -> None:
     frames = [
-        (0.0, [r("皖A12345", 0.98)]),
-        (0.1, [r("皖A1234S", 0.98)]),
-        (0.2, [r("皖A12345", 0.98)]),
-        (0.3, [r("沪C55555", 0.98)]),
+        (0.0, [r("皖A12345", 0.99)]),
+        (0.1, [r("皖A1234S", 0.99)]),
+        (0.2, [r("皖A12345", 0.99)]),
+        (0.3, [r("沪C55555", 0.99)]),
     ]
     assert decisions(LaneVoter(), frames) == ["皖A12345", "沪C55555"]
