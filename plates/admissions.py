@@ -65,9 +65,13 @@ def impostor_of(text: str, rng: random.Random) -> str | None:
 
 
 def run(rec: Recognizer, n_registered: int, n_impostors: int, n_registered_tried: int,
-        seed: int) -> AdmissionsResult:
+        seed: int, decide_at: float | None = None) -> AdmissionsResult:
+    """decide_at: the lane's single-frame threshold (None: the LaneVoter default)."""
     from plates.synth.augment import camera_crop
     from plates.synth.render import render_plate
+
+    def lane() -> LaneVoter:
+        return LaneVoter() if decide_at is None else LaneVoter(decide_at=decide_at)
 
     rng = random.Random(seed)
     specs: dict[str, PlateSpec] = {}
@@ -91,7 +95,7 @@ def run(rec: Recognizer, n_registered: int, n_impostors: int, n_registered_tried
     def first_frame(spec: PlateSpec) -> bool:
         # A fresh lane sees one frame: admitted if the voter decides on it and it matches.
         r = reading(spec)
-        decision = LaneVoter().add([r] if r else [], now=0.0)
+        decision = lane().add([r] if r else [], now=0.0)
         return decision is not None and matcher.match(decision.text).admitted
 
     read_any = fa_exact = fa_conf = misread = 0
@@ -103,7 +107,7 @@ def run(rec: Recognizer, n_registered: int, n_impostors: int, n_registered_tried
         read_any += 1
         if matcher.match(text, Policy.EXACT).admitted:
             misread += 1
-            decided = LaneVoter().add([r], now=0.0) is not None
+            decided = lane().add([r], now=0.0) is not None
             fa_exact += decided
             log.warning("impostor %s read as registered %s (confidence %.3f, lane %s)",
                         spec.text, text, r.confidence, "admits" if decided else "waits")

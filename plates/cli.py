@@ -43,6 +43,8 @@ def _parser() -> argparse.ArgumentParser:
     a.add_argument("--registered", type=int, default=10_000)
     a.add_argument("--impostors", type=int, default=10_000)
     a.add_argument("--seed", type=int, default=11)
+    a.add_argument("--decide-at", type=float, metavar="CONF",
+                   help="the lane's single-frame threshold to measure (default: the lane's own)")
     a.add_argument("--json", action="store_true")
 
     b = sub.add_parser("bench", help="time per stage and memory")

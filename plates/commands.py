@@ -116,7 +116,7 @@ def _admissions(args: argparse.Namespace) -> int:
     from plates.admissions import run as run_admissions
 
     res = run_admissions(_recognizer(args), args.registered, args.impostors,
-                         min(2000, args.registered), args.seed)
+                         min(2000, args.registered), args.seed, args.decide_at)
     _emit(res.summary(), args.json)
     return 0
 

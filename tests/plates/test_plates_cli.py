@@ -102,3 +102,20 @@ def test_synth_writes_images_and_labels(tmp_path: Path) -> None:
     lines = (tmp_path / "labels.csv").read_text(encoding="utf-8").splitlines()
     assert lines[0] == "file,plate,kind,colour" and len(lines) == 7
     assert all(cv2.imread(str(tmp_path / line.split(",")[0])) is not None for line in lines[1:])
+
+
+def test_eval_admissions_reports_both_sides_of_the_lane_threshold(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """A small sample: registered cars get in on their first frame at the lane's threshold, and
+    none does where one frame can never reach it; impostors never exceed what was read."""
+    small = ["eval-admissions", "--registered", "40", "--impostors", "40", "--seed", "3", "--json"]
+    assert main(small) == 0
+    lane_default = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert lane_default["registered_plates"] == 40 and lane_default["impostor_images"] == 40
+    assert lane_default["registered_first_frame_admitted_pct"] > 50
+    assert lane_default["false_admissions_default_policy"] <= (
+        lane_default["impostor_readings_equal_to_a_registered_plate"])
+    assert main([*small, "--decide-at", "1.5"]) == 0
+    unreachable = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert unreachable["registered_first_frame_admitted_pct"] == 0
+    assert unreachable["false_admissions_default_policy"] == 0
