@@ -219,9 +219,9 @@ def test_demo_seeds_a_site_and_makes_decisions(tmp_path: Path) -> None:
         timeout=60,
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert "demo data seeded: 250 residents" in proc.stdout
-    assert "ready in" in proc.stdout
+    assert "demo data seeded: 250 residents" in proc.stdout, proc.stdout + proc.stderr
+    assert "ready in" in proc.stdout, proc.stdout + proc.stderr
     conn = sqlite3.connect(data / "gateway.db")
     decided = conn.execute("SELECT count(*), sum(admitted) FROM access_log").fetchone()
     conn.close()
-    assert decided[0] >= 1 and decided[1] >= 1
+    assert decided[0] >= 1 and decided[1] >= 1, (decided, proc.stdout[-3000:])
