@@ -190,5 +190,5 @@ def _soup(args: argparse.Namespace) -> int:
     return 0
 
 
-_DISPATCH = {"train": _train, "soup": _soup, "read": _read, "eval": _eval, "eval-admissions": _admissions,
-             "bench": _bench, "synth": _synth}
+_DISPATCH = {"read": _read, "eval": _eval, "eval-admissions": _admissions, "bench": _bench,
+             "train": _train, "soup": _soup, "synth": _synth}

@@ -17,6 +17,7 @@ from gateway.runtime.gateway import Gateway
 # images, and what the recognizer makes of them, are the same on every machine.
 os.environ.setdefault("PLATES_FONTS", "wqy-zenhei.ttc,DejaVuSansCondensed-Bold.ttf")
 
+
 @pytest.fixture
 def hide_onnxruntime(monkeypatch: pytest.MonkeyPatch) -> Callable[[], None]:
     """Call it to make the box look as if the fast extra (onnxruntime) were not installed."""

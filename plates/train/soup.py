@@ -52,9 +52,9 @@ def make_soup(checkpoints: Sequence[Path], out: Path) -> None:
     from plates.train.loop import export_onnx
     from plates.train.net import PlateNet
 
-    states = [torch.load(path, weights_only=False)["model"] for path in checkpoints]
-    mean = average(states, [str(p) for p in checkpoints])
+    names = [str(path) for path in checkpoints]
+    mean = average([torch.load(path, weights_only=False)["model"] for path in checkpoints], names)
     model = PlateNet()
     model.load_state_dict(mean)
     export_onnx(model, out)
-    torch.save({"model": mean, "members": [str(p) for p in checkpoints]}, out.with_suffix(".pt"))
+    torch.save({"model": mean, "members": names}, out.with_suffix(".pt"))
