@@ -37,6 +37,10 @@ def _parser() -> argparse.ArgumentParser:
     e.add_argument("--errors", type=int, default=20, help="how many misreads to list")
     e.add_argument("--json", action="store_true", help="print a JSON summary as the last line")
     e.add_argument("--threads", type=int, default=1, help=_THREADS_HELP)
+    e.add_argument("--loose", type=float, default=0.0, metavar="MARGIN",
+                   help="frame each crop loosely first, on car paint with MARGIN of its width "
+                        "at the sides and twice MARGIN of its height above and below (0.1-0.25 "
+                        "as cameras that detect plates themselves crop them)")
 
     a = sub.add_parser("eval-admissions",
                        help="false admissions: unregistered look-alike plates read and matched")

@@ -29,8 +29,11 @@ from plates.rectify import INPUT_H, INPUT_W, stitch_rows, to_input, warp_quad
 
 log = logging.getLogger(__name__)
 
-# A crop read this confidently as a whole needs no search for the plate inside it.
-CROP_FAST_CONFIDENCE = 0.85
+# A crop read this confidently as a whole needs no search for the plate inside it. Only a
+# near-certain whole look may skip it: a real plate in a loose crop (10-25 % margins) is often
+# read as a whole with a wrong province at 0.9-0.99, and right once found and framed the way
+# the real training crops are.
+CROP_FAST_CONFIDENCE = 0.998
 # A frame candidate whose first look reads at least PROMISING (as some plate, however unsure)
 # gets closer looks, unless it already reads CONFIDENT.
 PROMISING = 0.005

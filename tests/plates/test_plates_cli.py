@@ -11,6 +11,7 @@ import pytest
 from plate_images import clean_crop
 
 from plates.cli import main
+from plates.evaluate import framed_loosely
 from plates.synth.scene import render_scene
 from plates.synth.texts import PlateSpec
 
@@ -55,6 +56,25 @@ def test_eval_on_either_runtime_names_it_and_reads_alike(
     summary = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert summary["backend"] == backend
     assert summary["crop_full_plate_accuracy_pct"] == summary["scene_full_plate_accuracy_pct"] == 100.0
+
+
+def test_eval_can_frame_the_crops_loosely_first(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    _fixture(tmp_path)
+    assert main(["eval", str(tmp_path), "--loose", "0.25", "--json"]) == 0
+    summary = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert summary["crop_full_plate_accuracy_pct"] == summary["scene_full_plate_accuracy_pct"] == 100.0
+    assert main(["eval", str(tmp_path), "--loose", "-0.1"]) == 2
+    assert "give a margin from 0 to 2" in capsys.readouterr().err
+
+
+def test_a_loosely_framed_crop_has_the_plate_whole_in_its_middle() -> None:
+    crop = clean_crop(CROPS[0], seed=0)
+    h, w = crop.shape[:2]
+    loose = framed_loosely(crop, 0.25, seed=3)
+    mx, my = round(w * 0.25), round(h * 0.5)
+    assert loose.shape == (h + 2 * my, w + 2 * mx, 3)
+    assert (loose[my : my + h, mx : mx + w] == crop).all()
+    assert (framed_loosely(crop, 0.25, seed=3) == loose).all()  # the same figures every run
 
 
 def test_eval_counts_a_wrong_label(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

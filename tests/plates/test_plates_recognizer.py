@@ -17,6 +17,7 @@ from plates.grammar import is_plate
 from plates.model import DEFAULT_MODEL, ModelError, PlateModel
 from plates.recognizer import Recognizer
 from plates.rectify import INPUT_H, INPUT_W
+from plates.synth.render import render_plate
 from plates.synth.scene import render_scene
 from plates.synth.texts import PlateSpec
 
@@ -47,6 +48,30 @@ def test_reads_rendered_plates(recognizer: Recognizer, spec: PlateSpec) -> None:
     assert reading is not None
     assert (reading.text, reading.colour) == (spec.text, spec.colour)
     assert 0.5 <= reading.confidence <= 1.0
+
+
+# Plates on a car's paint with wide margins (a quarter of the plate's width at the sides, half
+# its height above and below), as a camera that does its own detection crops them. Read as a
+# whole, each crop gives a wrong province at 0.90-0.996.
+LOOSE = [
+    (PlateSpec("晋X25899B", "green", 1, "new_energy_large"), 4, (108, 136, 145)),
+    (PlateSpec("贵J1U7U9", "black", 1, "standard"), 81, (111, 165, 233)),
+    (PlateSpec("青W1T949", "yellow", 1, "standard"), 99, (147, 165, 210)),
+]
+
+
+@pytest.mark.parametrize(("spec", "seed", "paint"), LOOSE, ids=[c[0].text for c in LOOSE])
+def test_a_loose_crop_is_read_from_the_plate_found_inside_it(
+    recognizer: Recognizer, spec: PlateSpec, seed: int, paint: tuple[int, int, int]
+) -> None:
+    plate = render_plate(spec.text, spec.colour, spec.rows, spec.fmt, random.Random(seed))
+    h, w = plate.shape[:2]
+    crop = np.empty((2 * h, w * 3 // 2, 3), np.uint8)
+    crop[:] = paint
+    crop[h // 2 : h // 2 + h, w // 4 : w // 4 + w] = plate
+    reading = recognizer.read_crop(crop)
+    assert reading is not None and reading.text == spec.text
+    assert reading.box[2] < 0.9 * crop.shape[1]  # the plate found inside, not the whole crop
 
 
 def test_reads_a_plate_in_a_full_frame(recognizer: Recognizer) -> None:
