@@ -137,7 +137,10 @@ class Recognizer:
                 more += [_warped(image_bgr, cand), _loose(image_bgr, cand.box)]
                 if cand.may_be_two_rows:
                     more.append(_two_rows(image_bgr, cand))
-        found = self._best(self._read(more, self.min_confidence))
+        # Only a reading surer than the whole look's can change the answer; the floor lets the
+        # grammar search skip the looks that cannot reach it.
+        floor = max(self.min_confidence, best.confidence if best else 0.0)
+        found = self._best(self._read(more, floor))
         if found is not None and (best is None or found.confidence > best.confidence):
             best = found
         if best is None or best.confidence < self.min_confidence:
