@@ -72,6 +72,10 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--unseen-weight", type=int, default=1,
                    help="how many times as often provinces with no real crop are drawn (rendered "
                         "plates and transplanted glyphs)")
+    t.add_argument("--real-loose", type=float, default=0.0,
+                   help="share of real crops framed with wide margins on rendered car paint first "
+                        "(the real crops are all tight; cameras that detect plates themselves "
+                        "crop loosely)")
     t.add_argument("--balance-provinces", type=float, default=0.0, metavar="TAU",
                    help="take the training draws' province prior out of the model (logit "
                         "adjustment of strength TAU, 1 = the whole prior; 0 = off)")

@@ -174,7 +174,8 @@ def _train(args: argparse.Namespace) -> int:
                       threads=args.threads, resume=not args.no_resume, minutes=args.minutes,
                       init=Path(args.init) if args.init else None, lr=args.lr,
                       real_share=args.real_share, transplant=args.transplant,
-                      unseen_weight=args.unseen_weight, balance_provinces=args.balance_provinces)
+                      unseen_weight=args.unseen_weight, balance_provinces=args.balance_provinces,
+                      real_loose=args.real_loose)
     train(cfg)
     return 0
 

@@ -14,7 +14,8 @@ import numpy as np
 from plates.rectify import stitch_rows
 
 
-def _background(h: int, w: int, rng: random.Random) -> np.ndarray:
+def car_background(h: int, w: int, rng: random.Random) -> np.ndarray:
+    """Paint of a random colour with a light gradient, bumper and grille lines, and noise."""
     base = np.array([rng.randint(0, 255) for _ in range(3)], np.float32)
     img = np.empty((h, w, 3), np.float32)
     img[:] = base
@@ -57,7 +58,7 @@ def place(plate: np.ndarray, rng: random.Random, loose: bool) -> np.ndarray:
     ph, pw = plate.shape[:2]
     pad_x, pad_y = int(pw * 0.45), int(ph * 1.2)
     ch, cw = ph + 2 * pad_y, pw + 2 * pad_x
-    scene = _background(ch, cw, rng)
+    scene = car_background(ch, cw, rng)
     src = np.array([[0, 0], [pw, 0], [pw, ph], [0, ph]], np.float32)
     dst = src + np.array([pad_x, pad_y], np.float32)
     # Perspective: each corner moves independently; rotation about the centre.

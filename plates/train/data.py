@@ -13,6 +13,7 @@ import numpy as np
 from plates.grammar import ALPHABET, PROVINCES
 from plates.labels import read_labels
 from plates.rectify import INPUT_H, INPUT_W, to_input
+from plates.synth.augment import car_background
 
 log = logging.getLogger(__name__)
 _INDEX = {c: i + 1 for i, c in enumerate(ALPHABET)}  # 0 is the CTC blank
@@ -97,8 +98,25 @@ def load_real(folders: list[Path]) -> tuple[list[np.ndarray], list[str]]:
     return images, texts
 
 
-def jitter_real(img: np.ndarray, rng: random.Random) -> np.ndarray:
-    """Augmentation of a real crop: framing, rotation, perspective, tint, resolution, JPEG."""
+def framed_loosely(img: np.ndarray, rng: random.Random) -> np.ndarray:
+    """A tight real crop framed as a camera's own detector frames plates: margins of 3-25 % of
+    its width at the sides and 5-60 % of its height above and below (as the rendered plates'
+    loose crops), on rendered car paint."""
+    h, w = img.shape[:2]
+    left, right = (round(rng.uniform(0.03, 0.25) * w) for _ in range(2))
+    top, bottom = (round(rng.uniform(0.05, 0.6) * h) for _ in range(2))
+    out = car_background(h + top + bottom, w + left + right, rng)
+    out[top : top + h, left : left + w] = img
+    return np.clip(out, 0, 255).astype(np.uint8)
+
+
+def jitter_real(img: np.ndarray, rng: random.Random, loose: bool = False) -> np.ndarray:
+    """Augmentation of a real crop: framing, rotation, perspective, tint, resolution, JPEG.
+
+    loose: framed with wide margins first (framed_loosely).
+    """
+    if loose:
+        img = framed_loosely(img, rng)
     h, w = img.shape[:2]
     src = np.array([[0, 0], [w, 0], [w, h], [0, h]], np.float32)
     d = np.array([[rng.uniform(-0.05, 0.05) * w, rng.uniform(-0.12, 0.12) * h] for _ in range(4)],

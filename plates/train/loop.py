@@ -48,6 +48,7 @@ class TrainConfig:
     transplant: float = 0.3  # share of real crops shown with another province's glyph
     unseen_weight: int = 1  # how many times as often provinces with no real crop are drawn
     balance_provinces: float = 0.0  # strength of the logit adjustment for the province prior
+    real_loose: float = 0.0  # share of real crops framed with wide margins first
 
 
 def _greedy(logits: torch.Tensor) -> list[str]:
@@ -188,7 +189,8 @@ def train(cfg: TrainConfig) -> None:
             box = glyph_boxes[j] if glyph_boxes else None
             if box is not None and rng.random() < cfg.transplant:
                 img, text = transplant(img, text, box, rng, pool)
-            imgs.append(jitter_real(img, rng))
+            loose = cfg.real_loose > 0 and rng.random() < cfg.real_loose
+            imgs.append(jitter_real(img, rng, loose))
             texts.append(text)
         x = _to_tensor(np.stack(imgs))
         targets = torch.tensor([k for t in texts for k in encode(t)], dtype=torch.long)
