@@ -134,7 +134,9 @@ class Recognizer:
             more.append(_Hypothesis(to_input(stitch_rows(image_bgr)), image_bgr, whole, 2))
         for cand in find_candidates(image_bgr, limit=3, max_share=1.0):
             if cand.box[2] >= 0.3 * w:
-                more += [_warped(image_bgr, cand), _loose(image_bgr, cand.box)]
+                more.append(_warped(image_bgr, cand))
+                if cand.box[2] < 0.9 * w:  # a box nearly the crop's width, with margins, is the crop
+                    more.append(_loose(image_bgr, cand.box))
                 if cand.may_be_two_rows:
                     more.append(_two_rows(image_bgr, cand))
         # Only a reading surer than the whole look's can change the answer; the floor lets the
