@@ -98,7 +98,7 @@ def load_real(folders: list[Path]) -> tuple[list[np.ndarray], list[str]]:
     return images, texts
 
 
-def framed_loosely(img: np.ndarray, rng: random.Random) -> np.ndarray:
+def with_random_margins(img: np.ndarray, rng: random.Random) -> np.ndarray:
     """A tight real crop framed as a camera's own detector frames plates: margins of 3-25 % of
     its width at the sides and 5-60 % of its height above and below (as the rendered plates'
     loose crops), on rendered car paint."""
@@ -113,10 +113,10 @@ def framed_loosely(img: np.ndarray, rng: random.Random) -> np.ndarray:
 def jitter_real(img: np.ndarray, rng: random.Random, loose: bool = False) -> np.ndarray:
     """Augmentation of a real crop: framing, rotation, perspective, tint, resolution, JPEG.
 
-    loose: framed with wide margins first (framed_loosely).
+    loose: framed with wide margins first (with_random_margins).
     """
     if loose:
-        img = framed_loosely(img, rng)
+        img = with_random_margins(img, rng)
     h, w = img.shape[:2]
     src = np.array([[0, 0], [w, 0], [w, h], [0, h]], np.float32)
     d = np.array([[rng.uniform(-0.05, 0.05) * w, rng.uniform(-0.12, 0.12) * h] for _ in range(4)],

@@ -10,7 +10,7 @@ from plate_images import clean_crop
 
 from plates.rectify import INPUT_H, INPUT_W
 from plates.synth.texts import PlateSpec
-from plates.train.data import framed_loosely, jitter_real
+from plates.train.data import with_random_margins, jitter_real
 
 CROP = clean_crop(PlateSpec("皖A12345", "blue", 1, "standard"), seed=1, margin=0.0)
 
@@ -18,7 +18,7 @@ CROP = clean_crop(PlateSpec("皖A12345", "blue", 1, "standard"), seed=1, margin=
 def test_a_crop_framed_loosely_sits_whole_inside_margins_like_a_cameras() -> None:
     h, w = CROP.shape[:2]
     for seed in range(20):
-        framed = framed_loosely(CROP, random.Random(seed))
+        framed = with_random_margins(CROP, random.Random(seed))
         fh, fw = framed.shape[:2]
         assert w * 1.06 - 2 <= fw <= w * 1.5 + 2  # 3-25 % of the width at each side
         assert h * 1.1 - 2 <= fh <= h * 2.2 + 2  # 5-60 % of the height above and below
