@@ -10,7 +10,7 @@ from plate_images import clean_crop
 
 from plates.rectify import INPUT_H, INPUT_W
 from plates.synth.texts import PlateSpec
-from plates.train.data import with_random_margins, jitter_real
+from plates.train.data import jitter_real, with_random_margins
 
 CROP = clean_crop(PlateSpec("皖A12345", "blue", 1, "standard"), seed=1, margin=0.0)
 
