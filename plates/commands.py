@@ -95,11 +95,11 @@ def _eval(args: argparse.Namespace) -> int:
 
     from plates.evaluate import evaluate
 
-    cv2.setNumThreads(args.threads)
-    rec = _recognizer(args)
     if not 0.0 <= args.loose <= 2.0:
         raise UserError(f"--loose {args.loose}: give a margin from 0 to 2 (0.25 is a quarter "
                         "of the crop's width at each side)")
+    cv2.setNumThreads(args.threads)
+    rec = _recognizer(args)
     result = evaluate(Path(args.folder), rec, args.loose)
     summary = {"backend": rec.model.backend, **result.summary()}
     # The details go first, so that the summary stays the last line.
