@@ -67,8 +67,7 @@ def impostor_of(text: str, rng: random.Random) -> str | None:
 def run(rec: Recognizer, n_registered: int, n_impostors: int, n_registered_tried: int,
         seed: int, decide_at: float | None = None) -> AdmissionsResult:
     """decide_at: the lane's single-frame threshold (None: the LaneVoter default)."""
-    from plates.synth.augment import camera_crop
-    from plates.synth.render import render_plate
+    from plates.synth.augment import rendered_camera_crop
 
     def lane() -> LaneVoter:
         return LaneVoter() if decide_at is None else LaneVoter(decide_at=decide_at)
@@ -88,9 +87,7 @@ def run(rec: Recognizer, n_registered: int, n_impostors: int, n_registered_tried
             impostors.append(PlateSpec(text, base.colour, base.rows, formats_of(text)[0].name))
 
     def reading(spec: PlateSpec) -> Reading | None:
-        plate = render_plate(spec.text, spec.colour, spec.rows, spec.fmt, rng,
-                             px_per_mm=rng.uniform(0.3, 0.8))
-        return rec.read_crop(camera_crop(plate, spec.rows, rng))
+        return rec.read_crop(rendered_camera_crop(spec, rng))
 
     def first_frame(spec: PlateSpec) -> bool:
         # A fresh lane sees one frame: admitted if the voter decides on it and it matches.

@@ -45,16 +45,10 @@ def rss_mb() -> float:
 def _camera_crops(rng: random.Random, n: int) -> list[np.ndarray]:
     """Rendered plates cropped as cameras and lane ROIs crop them, tight and loose alike: a
     loose one, or one read with less than near certainty, is searched for the plate inside it."""
-    from plates.synth.augment import camera_crop
-    from plates.synth.render import render_plate
+    from plates.synth.augment import rendered_camera_crop
     from plates.synth.texts import random_spec
 
-    out = []
-    for _ in range(n):
-        s = random_spec(rng)
-        plate = render_plate(s.text, s.colour, s.rows, s.fmt, rng, px_per_mm=rng.uniform(0.3, 0.8))
-        out.append(camera_crop(plate, s.rows, rng))
-    return out
+    return [rendered_camera_crop(random_spec(rng), rng) for _ in range(n)]
 
 
 def run(frames: int, threads: int, model: Path | None = None,

@@ -12,6 +12,8 @@ import cv2
 import numpy as np
 
 from plates.rectify import stitch_rows
+from plates.synth.render import render_plate
+from plates.synth.texts import PlateSpec
 
 
 def car_background(h: int, w: int, rng: random.Random) -> np.ndarray:
@@ -126,6 +128,14 @@ def photometric(img: np.ndarray, rng: random.Random) -> np.ndarray:
         if ok:
             out = cv2.imdecode(buf, cv2.IMREAD_COLOR)
     return out
+
+
+def rendered_camera_crop(spec: PlateSpec, rng: random.Random) -> np.ndarray:
+    """spec's plate rendered 130-350 px wide (0.3-0.8 px/mm) and cropped as a camera would:
+    what training, the admissions sample and the bench read."""
+    plate = render_plate(spec.text, spec.colour, spec.rows, spec.fmt, rng,
+                         px_per_mm=rng.uniform(0.3, 0.8))
+    return camera_crop(plate, spec.rows, rng)
 
 
 def camera_crop(plate: np.ndarray, rows: int, rng: random.Random) -> np.ndarray:

@@ -52,7 +52,7 @@ def _is_latin(ch: str) -> bool:
 
 
 @cache
-def _glyph(ch: str, font: Path, bold: int = 0) -> np.ndarray:
+def glyph_ink(ch: str, font: Path, bold: int = 0) -> np.ndarray:
     """The ink of one character, cropped to its bounding box, as float32 in [0, 1].
 
     bold thickens the strokes by that many pixels (of the 96-px glyph): the plate typeface's
@@ -128,7 +128,7 @@ def render_plate(
     weight = 0 if thin else rng.choice((0, 0, 0, 1, 2))
     cjk_bold = 0 if thin else rng.choice(CJK_BOLD)
     for i, (ch, cell) in enumerate(zip(text, cells, strict=True)):
-        glyph = _glyph(ch, latin) if _is_latin(ch) else _glyph(ch, cjk, cjk_bold)
+        glyph = glyph_ink(ch, latin) if _is_latin(ch) else glyph_ink(ch, cjk, cjk_bold)
         cw, ch_px = cell.w * px_per_mm, cell.h * px_per_mm
         gh = ch_px
         gw = min(cw, glyph.shape[1] * gh / glyph.shape[0] * xstretch)

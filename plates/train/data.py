@@ -37,8 +37,7 @@ def province_offsets(counts: dict[str, int], tau: float) -> np.ndarray:
 
 
 def _render_chunk(args: tuple[int, int]) -> tuple[np.ndarray, list[str]]:
-    from plates.synth.augment import camera_crop
-    from plates.synth.render import render_plate
+    from plates.synth.augment import rendered_camera_crop
     from plates.synth.texts import random_spec
 
     seed, n = args
@@ -47,9 +46,7 @@ def _render_chunk(args: tuple[int, int]) -> tuple[np.ndarray, list[str]]:
     texts = []
     for i in range(n):
         spec = random_spec(rng)
-        plate = render_plate(spec.text, spec.colour, spec.rows, spec.fmt, rng,
-                             px_per_mm=rng.uniform(0.3, 0.8))
-        images[i] = to_input(camera_crop(plate, spec.rows, rng))
+        images[i] = to_input(rendered_camera_crop(spec, rng))
         texts.append(spec.text)
     return images, texts
 

@@ -127,7 +127,7 @@ def transplant(img: np.ndarray, text: str, box: GlyphBox, rng: random.Random,
                pool: str = PROVINCES) -> tuple[np.ndarray, str]:
     """The crop with a province drawn from pool drawn over its own, and the new text."""
     from plates.fonts import cjk_fonts
-    from plates.synth.render import CJK_BOLD, _glyph
+    from plates.synth.render import CJK_BOLD, glyph_ink
 
     h, w = img.shape[:2]
     x0, x1 = round(box.x0 * w), round(box.x1 * w)
@@ -145,7 +145,7 @@ def transplant(img: np.ndarray, text: str, box: GlyphBox, rng: random.Random,
     if float(ink.mean() - paper.mean()) < 40:  # too dark or washed out to tell ink from paper
         return img, text
     province = rng.choice(pool)
-    glyph = _glyph(province, rng.choice(cjk_fonts()), rng.choice(CJK_BOLD))
+    glyph = glyph_ink(province, rng.choice(cjk_fonts()), rng.choice(CJK_BOLD))
     alpha = np.zeros(region.shape[:2], np.float32)
     alpha[y0 - ey0 : y1 - ey0, x0 - ex0 : x1 - ex0] = cv2.resize(
         glyph, (x1 - x0, y1 - y0), interpolation=cv2.INTER_AREA)
