@@ -41,6 +41,9 @@ def _parser() -> argparse.ArgumentParser:
                    help="frame each crop loosely first, on car paint with MARGIN of its width "
                         "at the sides and twice MARGIN of its height above and below (0.1-0.25 "
                         "as cameras that detect plates themselves crop them)")
+    e.add_argument("--slant", type=float, default=0.0, metavar="CUT",
+                   help="show each crop at an angle first: one end CUT of its height shorter "
+                        "at the top and at the bottom (0.2: the far end 60 %% as tall)")
 
     a = sub.add_parser("eval-admissions",
                        help="false admissions: unregistered look-alike plates read and matched")

@@ -98,9 +98,12 @@ def _eval(args: argparse.Namespace) -> int:
     if not 0.0 <= args.loose <= 2.0:
         raise UserError(f"--loose {args.loose}: give a margin from 0 to 2 (0.25 is a quarter "
                         "of the crop's width at each side)")
+    if not 0.0 <= args.slant < 0.5:
+        raise UserError(f"--slant {args.slant}: give a cut from 0 to below 0.5 (0.2 makes the "
+                        "far end 60 % as tall as the near one)")
     cv2.setNumThreads(args.threads)
     rec = _recognizer(args)
-    result = evaluate(Path(args.folder), rec, args.loose)
+    result = evaluate(Path(args.folder), rec, args.loose, args.slant)
     summary = {"backend": rec.model.backend, **result.summary()}
     # The details go first, so that the summary stays the last line.
     worst = sorted(result.times, reverse=True)[: args.slowest]

@@ -23,6 +23,9 @@ NMS_IOU = 0.7
 TWO_ROW_MAX_ASPECT = 2.6
 # A two-row plate's top row stands this many bottom-row heights above it (GA 36: 60 mm over 110).
 TOP_ROW_REACH = 0.9
+# A blob whose one end is this many times as tall as the other is a plate seen at an angle.
+# Chosen on held-out crops: below it the simplified hull frames plates as well.
+SLANTED_ENDS = 1.3
 
 
 Box = tuple[int, int, int, int]  # x, y, w, h
@@ -78,12 +81,39 @@ def _edge_mask(grey: np.ndarray) -> np.ndarray:
 
 
 def _quad_of(contour: np.ndarray) -> np.ndarray:
+    """The blob's four corners.
+
+    A plate seen at an angle (the car turned away from the camera) is a trapezoid, its near end
+    taller than its far one. The hull's points furthest out along each diagonal of the blob's
+    minimum-area rectangle follow its slanted edges; the rectangle would frame the far end with
+    paint, and the hull simplified to four points is often skewed by a ragged edge. So where
+    those points make one end SLANTED_ENDS times as tall as the other, they are the corners;
+    otherwise the hull's four corners where it simplifies to four, else the rectangle's.
+    """
     hull = cv2.convexHull(contour)
-    peri = cv2.arcLength(hull, True)
-    approx = cv2.approxPolyDP(hull, 0.05 * peri, True)
+    rect = cv2.minAreaRect(contour)
+    far = order_corners(_diagonal_extremes(hull.reshape(-1, 2).astype(np.float32), rect))
+    left = float(np.linalg.norm(far[3] - far[0]))
+    right = float(np.linalg.norm(far[2] - far[1]))
+    if max(left, right) >= SLANTED_ENDS * max(min(left, right), 1.0):
+        return far
+    approx = cv2.approxPolyDP(hull, 0.05 * cv2.arcLength(hull, True), True)
     if len(approx) == 4:
         return order_corners(approx.reshape(4, 2))
-    return order_corners(cv2.boxPoints(cv2.minAreaRect(contour)))
+    return order_corners(cv2.boxPoints(rect))
+
+
+def _diagonal_extremes(points: np.ndarray, rect: tuple) -> np.ndarray:
+    """The points furthest towards each corner of rect, in its own axes scaled to a unit square."""
+    (cx, cy), (rw, rh), angle = rect
+    if rw < rh:  # u along the long side
+        rw, rh, angle = rh, rw, angle + 90
+    t = np.deg2rad(angle)
+    dx, dy = points[:, 0] - cx, points[:, 1] - cy
+    u = (dx * np.cos(t) + dy * np.sin(t)) / max(rw, 1.0)
+    v = (dy * np.cos(t) - dx * np.sin(t)) / max(rh, 1.0)
+    return np.array([points[np.argmax(su * u + sv * v)]
+                     for su, sv in ((-1, -1), (1, -1), (1, 1), (-1, 1))], np.float32)
 
 
 def _from_mask(mask: np.ndarray, kernel: tuple[int, int], source: str, min_w: float,

@@ -94,36 +94,56 @@ _PAINTS = ((60, 60, 60), (170, 170, 170), (30, 30, 150), (20, 20, 20), (225, 225
            (120, 60, 20))
 
 
-def framed_loosely(crop: np.ndarray, margin: float, seed: int) -> np.ndarray:
+def framed_loosely(crop: np.ndarray, margin: float, seed: int, slant: float = 0.0) -> np.ndarray:
     """A tight crop as a camera doing its own detection frames it: on car paint, with margin of
-    its width at each side and twice margin of its height above and below."""
+    its width at each side and twice margin of its height above and below.
+
+    slant > 0: the plate is also seen at an angle, the car turned away from the camera: one end
+    (left or right, by seed) is slant of the plate's height shorter at the top and at the
+    bottom, with paint showing around it.
+    """
     rng = np.random.default_rng(seed)
     h, w = crop.shape[:2]
     mx, my = round(w * margin), round(h * 2 * margin)
     paint = np.array(_PAINTS[int(rng.integers(len(_PAINTS)))], np.float32)
     out = paint + rng.normal(0.0, 8.0, (h + 2 * my, w + 2 * mx, 3)).astype(np.float32)
     out = np.clip(out, 0, 255).astype(np.uint8)
-    out[my : my + h, mx : mx + w] = crop
+    if not slant:
+        out[my : my + h, mx : mx + w] = crop
+        return out
+    far_left = bool(rng.integers(2))
+    cut = slant * h
+    left, right = (cut, 0.0) if far_left else (0.0, cut)
+    corners = np.array([[mx, my + left], [mx + w, my + right], [mx + w, my + h - right],
+                        [mx, my + h - left]], np.float32)
+    square = np.array([[0, 0], [w, 0], [w, h], [0, h]], np.float32)
+    m = cv2.getPerspectiveTransform(square, corners)
+    size = (out.shape[1], out.shape[0])
+    inside = cv2.warpPerspective(np.full((h, w), 255, np.uint8), m, size) > 127
+    out[inside] = cv2.warpPerspective(crop, m, size)[inside]
     return out
 
 
-def evaluate(folder: Path, recognizer: Recognizer, loose: float = 0.0) -> EvalResult:
-    """loose > 0: every crop is first framed loosely with that margin (see framed_loosely)."""
+def evaluate(folder: Path, recognizer: Recognizer, loose: float = 0.0,
+             slant: float = 0.0) -> EvalResult:
+    """loose, slant > 0: every crop is first framed loosely with that margin, or seen at that
+    angle (see framed_loosely)."""
     items = read_labels(folder)
     result = EvalResult()
     for item in items:
-        _one(item, recognizer, result, loose)
+        _one(item, recognizer, result, loose, slant)
     return result
 
 
-def _one(item: Labelled, rec: Recognizer, result: EvalResult, loose: float) -> None:
+def _one(item: Labelled, rec: Recognizer, result: EvalResult, loose: float,
+         slant: float) -> None:
     image = cv2.imread(str(item.path), cv2.IMREAD_COLOR)
     if image is None:
         log.warning("cannot read %s", item.path)
         result.unreadable.append(str(item.path))
         return
-    if loose and item.kind == "crop":
-        image = framed_loosely(image, loose, zlib.crc32(item.path.name.encode()))
+    if (loose or slant) and item.kind == "crop":
+        image = framed_loosely(image, loose, zlib.crc32(item.path.name.encode()), slant)
     t0 = time.perf_counter()
     if item.kind == "crop":
         reading = rec.read_crop(image)

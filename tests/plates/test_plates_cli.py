@@ -7,6 +7,7 @@ import random
 from pathlib import Path
 
 import cv2
+import numpy as np
 import pytest
 from plate_images import clean_crop
 
@@ -75,6 +76,30 @@ def test_a_loosely_framed_crop_has_the_plate_whole_in_its_middle() -> None:
     assert loose.shape == (h + 2 * my, w + 2 * mx, 3)
     assert (loose[my : my + h, mx : mx + w] == crop).all()
     assert (framed_loosely(crop, 0.25, seed=3) == loose).all()  # the same figures every run
+
+
+def test_eval_can_show_the_crops_at_an_angle_first(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _fixture(tmp_path)
+    assert main(["eval", str(tmp_path), "--loose", "0.1", "--slant", "0.2", "--json"]) == 0
+    summary = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert summary["crop_full_plate_accuracy_pct"] == summary["scene_full_plate_accuracy_pct"] == 100.0
+    assert main(["eval", str(tmp_path), "--slant", "0.5"]) == 2
+    assert "give a cut from 0 to below 0.5" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3, 4])
+def test_a_crop_at_an_angle_has_one_end_shorter_by_the_cut_at_top_and_bottom(seed: int) -> None:
+    crop = np.zeros((40, 120, 3), np.uint8)
+    crop[:] = (0, 255, 0)  # a colour no paint has
+    angled = framed_loosely(crop, 0.1, seed=seed, slant=0.2)
+    mx, my = 12, 8
+    assert angled.shape == (40 + 2 * my, 120 + 2 * mx, 3)
+    plate = (angled == (0, 255, 0)).all(axis=2)
+    ends = sorted(int(plate[:, x].sum()) for x in (mx + 1, mx + 118))
+    assert abs(ends[0] - 0.6 * 40) <= 2 and abs(ends[1] - 40) <= 2
+    assert not plate[:my].any() and not plate[my + 40 :].any()
 
 
 def test_eval_counts_a_wrong_label(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import random
 
+import cv2
 import numpy as np
+import pytest
 from plate_images import clean_crop
 
 from plates.detect import find_candidates, tighten
@@ -25,6 +27,45 @@ def _on_dark_blue_car(spec: PlateSpec) -> tuple[np.ndarray, tuple[int, int, int,
     x, y = 220, 130
     frame[y : y + h, x : x + w] = plate
     return frame, (x, y, w, h)
+
+
+def _seen_at_an_angle(spec: PlateSpec, seed: int,
+                     paint: tuple[int, int, int]) -> tuple[np.ndarray, np.ndarray]:
+    """A plate whose left edge is half as tall as its right one (the car turned away from the
+    camera), framed loosely on the car's paint; and its corners, tl tr br bl."""
+    plate = render_plate(spec.text, spec.colour, spec.rows, spec.fmt, random.Random(seed))
+    h, w = plate.shape[:2]
+    py, px = int(h * 0.6), int(w * 0.25)
+    crop = np.empty((h + 2 * py, w + 2 * px, 3), np.uint8)
+    crop[:] = paint
+    corners = np.float32([[px, py + h / 4], [px + w, py], [px + w, py + h], [px, py + h * 3 / 4]])
+    m = cv2.getPerspectiveTransform(np.float32([[0, 0], [w, 0], [w, h], [0, h]]), corners)
+    size = (crop.shape[1], crop.shape[0])
+    inside = cv2.warpPerspective(np.full((h, w), 255, np.uint8), m, size) > 127
+    crop[inside] = cv2.warpPerspective(plate, m, size)[inside]
+    return crop, corners
+
+
+# Before the detector followed a slanted plate's edges, it framed each of these with a rectangle
+# or a skewed quad, a corner off by 0.16-0.31 of the plate's height, and the crop read with a
+# wrong province.
+SLANTED = [
+    (PlateSpec("湘CK426E", "blue", 1, "standard"), 1, (140, 140, 140)),
+    (PlateSpec("湘CJ3645", "blue", 1, "standard"), 33, (140, 140, 140)),
+    (PlateSpec("鄂Z89675", "blue", 1, "standard"), 90, (20, 20, 20)),
+]
+
+
+@pytest.mark.parametrize(("spec", "seed", "paint"), SLANTED, ids=[c[0].text for c in SLANTED])
+def test_a_plate_seen_at_an_angle_is_framed_by_its_own_corners(
+    recognizer: Recognizer, spec: PlateSpec, seed: int, paint: tuple[int, int, int]
+) -> None:
+    crop, corners = _seen_at_an_angle(spec, seed, paint)
+    height = corners[2, 1] - corners[1, 1]
+    quads = [c.quad for c in find_candidates(crop, limit=3, max_share=1.0)]
+    assert min(float(np.abs(q - corners).max()) for q in quads) <= 0.1 * height
+    reading = recognizer.read_crop(crop)
+    assert reading is not None and reading.text == spec.text
 
 
 def test_tighten_trims_a_loose_box_to_the_plate() -> None:
