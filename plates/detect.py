@@ -92,11 +92,10 @@ def _quad_of(contour: np.ndarray) -> np.ndarray:
     """
     hull = cv2.convexHull(contour)
     rect = cv2.minAreaRect(contour)
-    far = order_corners(_diagonal_extremes(hull.reshape(-1, 2).astype(np.float32), rect))
-    left = float(np.linalg.norm(far[3] - far[0]))
-    right = float(np.linalg.norm(far[2] - far[1]))
-    if max(left, right) >= SLANTED_ENDS * max(min(left, right), 1.0):
-        return far
+    far = _diagonal_extremes(hull.reshape(-1, 2).astype(np.float32), rect)
+    ends = np.linalg.norm(far[[3, 2]] - far[[0, 1]], axis=1)  # along the rectangle's long side
+    if ends.max() >= SLANTED_ENDS * max(float(ends.min()), 1.0):
+        return order_corners(far)
     approx = cv2.approxPolyDP(hull, 0.05 * cv2.arcLength(hull, True), True)
     if len(approx) == 4:
         return order_corners(approx.reshape(4, 2))
