@@ -80,8 +80,8 @@ def _edge_mask(grey: np.ndarray) -> np.ndarray:
     return mask
 
 
-def _quad_of(contour: np.ndarray) -> np.ndarray:
-    """The blob's four corners.
+def _quad_of(contour: np.ndarray, rect: tuple) -> np.ndarray:
+    """The blob's four corners (rect: its minimum-area rectangle).
 
     A plate seen at an angle (the car turned away from the camera) is a trapezoid, its near end
     taller than its far one. The hull's points furthest out along each diagonal of the blob's
@@ -91,7 +91,6 @@ def _quad_of(contour: np.ndarray) -> np.ndarray:
     otherwise the hull's four corners where it simplifies to four, else the rectangle's.
     """
     hull = cv2.convexHull(contour)
-    rect = cv2.minAreaRect(contour)
     far = _diagonal_extremes(hull.reshape(-1, 2).astype(np.float32), rect)
     ends = np.linalg.norm(far[[3, 2]] - far[[0, 1]], axis=1)  # along the rectangle's long side
     if ends.max() >= SLANTED_ENDS * max(float(ends.min()), 1.0):
@@ -119,14 +118,15 @@ def _from_mask(mask: np.ndarray, kernel: tuple[int, int], source: str, min_w: fl
                edges_sum: np.ndarray, max_share: float) -> list[Candidate]:
     """source "green": the plates of this mask's colour fade to white at the top (new-energy
     green), so a blob may be only their lower part; the recognizer looks above it too."""
-    rect = cv2.getStructuringElement(cv2.MORPH_RECT, kernel)
-    closed = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, rect)
+    closer = cv2.getStructuringElement(cv2.MORPH_RECT, kernel)
+    closed = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, closer)
     if source == "edges":
         closed = cv2.morphologyEx(closed, cv2.MORPH_OPEN, np.ones((3, 5), np.uint8))
     contours, _ = cv2.findContours(closed, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
     out = []
     for c in contours:
-        (_, _), (rw, rh), _ = cv2.minAreaRect(c)
+        rect = cv2.minAreaRect(c)
+        (_, _), (rw, rh), _ = rect
         long, short = max(rw, rh), min(rw, rh)
         if long < min_w or short < 6 or long > mask.shape[1] * max_share:
             continue
@@ -140,7 +140,7 @@ def _from_mask(mask: np.ndarray, kernel: tuple[int, int], source: str, min_w: fl
             continue
         weight = 0.6 if source == "edges" else 1.0
         score = _score(aspect, (bx, by, bw, bh), edges_sum) * fill * weight
-        out.append(Candidate(_quad_of(c), score, source))
+        out.append(Candidate(_quad_of(c, rect), score, source))
     return out
 
 

@@ -14,6 +14,7 @@ import numpy as np
 
 from plates.labels import Labelled, read_labels
 from plates.recognizer import Recognizer
+from plates.rectify import paste_into_quad
 
 log = logging.getLogger(__name__)
 
@@ -116,11 +117,7 @@ def framed_loosely(crop: np.ndarray, margin: float, seed: int, slant: float = 0.
     left, right = (cut, 0.0) if far_left else (0.0, cut)
     corners = np.array([[mx, my + left], [mx + w, my + right], [mx + w, my + h - right],
                         [mx, my + h - left]], np.float32)
-    square = np.array([[0, 0], [w, 0], [w, h], [0, h]], np.float32)
-    m = cv2.getPerspectiveTransform(square, corners)
-    size = (out.shape[1], out.shape[0])
-    inside = cv2.warpPerspective(np.full((h, w), 255, np.uint8), m, size) > 127
-    out[inside] = cv2.warpPerspective(crop, m, size)[inside]
+    paste_into_quad(out, crop, corners)
     return out
 
 

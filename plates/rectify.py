@@ -19,6 +19,17 @@ def warp_quad(image: np.ndarray, quad: np.ndarray, out_w: int, out_h: int) -> np
                                borderMode=cv2.BORDER_REPLICATE)
 
 
+def paste_into_quad(canvas: np.ndarray, image: np.ndarray, quad: np.ndarray) -> None:
+    """Draw image onto canvas, in place, warped so that its corners land on quad (tl, tr, br,
+    bl): the inverse of warp_quad, as a plate seen at an angle looks."""
+    h, w = image.shape[:2]
+    square = np.array([[0, 0], [w, 0], [w, h], [0, h]], np.float32)
+    m = cv2.getPerspectiveTransform(square, quad.astype(np.float32))
+    size = (canvas.shape[1], canvas.shape[0])
+    inside = cv2.warpPerspective(np.full((h, w), 255, np.uint8), m, size) > 127
+    canvas[inside] = cv2.warpPerspective(image, m, size)[inside]
+
+
 def stitch_rows(plate: np.ndarray, split: float = TWO_ROW_SPLIT) -> np.ndarray:
     """Lay a two-row plate out as one row: the top row's middle beside the bottom row.
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import random
 
-import cv2
 import numpy as np
 import pytest
 from plate_images import clean_crop
 
 from plates.detect import find_candidates, tighten
 from plates.recognizer import Recognizer
+from plates.rectify import paste_into_quad
 from plates.synth.render import render_plate
 from plates.synth.scene import render_scene
 from plates.synth.texts import PlateSpec
@@ -39,10 +39,7 @@ def _seen_at_an_angle(spec: PlateSpec, seed: int,
     crop = np.empty((h + 2 * py, w + 2 * px, 3), np.uint8)
     crop[:] = paint
     corners = np.float32([[px, py + h / 4], [px + w, py], [px + w, py + h], [px, py + h * 3 / 4]])
-    m = cv2.getPerspectiveTransform(np.float32([[0, 0], [w, 0], [w, h], [0, h]]), corners)
-    size = (crop.shape[1], crop.shape[0])
-    inside = cv2.warpPerspective(np.full((h, w), 255, np.uint8), m, size) > 127
-    crop[inside] = cv2.warpPerspective(plate, m, size)[inside]
+    paste_into_quad(crop, plate, corners)
     return crop, corners
 
 
