@@ -197,5 +197,23 @@ def _soup(args: argparse.Namespace) -> int:
     return 0
 
 
+def _quantize(args: argparse.Namespace) -> int:
+    from plates.train.quantize import QuantizeError, calibration_inputs, quantize
+
+    source, out = Path(args.source), Path(args.out)
+    if not source.is_file():
+        raise UserError(f"{source} not found; give the float model `plates train` or "
+                        "`plates soup` wrote")
+    if args.crops < 1:
+        raise UserError(f"--crops {args.crops}: give at least 1 (200 is plenty)")
+    try:
+        inputs = calibration_inputs(source, [Path(r) for r in args.real], args.crops, args.seed)
+        quantize(source, out, inputs)
+    except QuantizeError as exc:
+        raise UserError(str(exc)) from exc
+    print(f"wrote {out}: int8, calibrated on {len(inputs)} recognizer inputs")
+    return 0
+
+
 _DISPATCH = {"read": _read, "eval": _eval, "eval-admissions": _admissions, "bench": _bench,
-             "train": _train, "soup": _soup, "synth": _synth}
+             "train": _train, "soup": _soup, "quantize": _quantize, "synth": _synth}
