@@ -28,19 +28,6 @@ class QuantizeError(ValueError):
     """Input the quantizer cannot use; the message says what to give instead."""
 
 
-class _Recording:
-    """A PlateModel that keeps every recognizer input it is given."""
-
-    def __init__(self, model: object) -> None:
-        self.model = model
-        self.backend = getattr(model, "backend", "")
-        self.inputs: list[np.ndarray] = []
-
-    def logits(self, images: list[np.ndarray]) -> np.ndarray:
-        self.inputs.extend(images)
-        return self.model.logits(images)  # type: ignore[attr-defined]
-
-
 def calibration_inputs(model: Path, real: Sequence[Path], crops: int, seed: int) -> list[np.ndarray]:
     """The recognizer inputs made while model reads `crops` real crops (from the labels.csv
     folders in real) in each framing, as many rendered camera crops, and a few rendered frames."""
@@ -48,6 +35,7 @@ def calibration_inputs(model: Path, real: Sequence[Path], crops: int, seed: int)
 
     from plates.evaluate import framed_loosely
     from plates.labels import read_labels
+    from plates.model import PlateModel
     from plates.recognizer import Recognizer
     from plates.synth.augment import rendered_camera_crop
     from plates.synth.scene import render_scene
@@ -57,10 +45,18 @@ def calibration_inputs(model: Path, real: Sequence[Path], crops: int, seed: int)
     if not paths:
         raise QuantizeError("no crops to calibrate on: give --real with a folder of plate "
                             "crops and their labels.csv (as `plates train` takes)")
+    seen: list[np.ndarray] = []
+
+    class Recording(PlateModel):
+        """The model, keeping every input the recognizer gives it."""
+
+        def logits(self, images: list[np.ndarray]) -> np.ndarray:
+            seen.extend(images)
+            return super().logits(images)
+
     rng = random.Random(seed)
     rec = Recognizer(model)
-    recording = _Recording(rec.model)
-    rec.model = recording  # type: ignore[assignment]
+    rec.model = Recording(model)
     for i, path in enumerate(rng.sample(paths, min(crops, len(paths)))):
         crop = cv2.imread(str(path), cv2.IMREAD_COLOR)
         if crop is None:
@@ -73,7 +69,7 @@ def calibration_inputs(model: Path, real: Sequence[Path], crops: int, seed: int)
         rec.read_crop(rendered_camera_crop(random_spec(rng), rng))
     for _ in range(max(1, crops * RENDERED_SCENES_PER_100_CROPS // 100)):
         rec.read_frame(render_scene(rng, 1280, 720)[0])
-    return recording.inputs
+    return seen
 
 
 def quantize(source: Path, out: Path, inputs: Sequence[np.ndarray]) -> None:
