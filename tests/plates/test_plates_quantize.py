@@ -9,21 +9,11 @@ import numpy as np
 import onnx
 import pytest
 from onnx import helper, numpy_helper
-from plate_images import clean_crop
+from plate_images import SPECS, clean_crop
 
 from plates.cli import main
 from plates.model import DEFAULT_MODEL
 from plates.recognizer import Recognizer
-from plates.synth.texts import PlateSpec
-
-SPECS = [
-    PlateSpec("皖A12345", "blue", 1, "standard"),
-    PlateSpec("京AD12345", "green", 1, "new_energy_small"),
-    PlateSpec("苏E5S1T8", "yellow", 1, "standard"),
-    PlateSpec("浙A1234警", "white", 1, "police"),
-    PlateSpec("粤Z1234港", "black", 1, "hong_kong"),
-    PlateSpec("鲁C2Z8B0", "yellow", 2, "standard"),
-]
 
 
 def _float_copy(quantized: Path, out: Path) -> None:
@@ -78,7 +68,7 @@ def test_the_quantized_model_reads_plates_as_the_float_one_does(
         float_model: Path, tmp_path: Path) -> None:
     out = tmp_path / "int8.onnx"
     code = main(["quantize", str(float_model), "--out", str(out),
-                 "--real", str(_crops_folder(tmp_path / "real")), "--crops", "6"])
+                 "--real", str(_crops_folder(tmp_path / "real")), "--crops", str(len(SPECS))])
     assert code == 0
     assert out.stat().st_size < 0.4 * float_model.stat().st_size
     crops = [clean_crop(spec, seed=40 + i, px_per_mm=0.6) for i, spec in enumerate(SPECS)]

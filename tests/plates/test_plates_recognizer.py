@@ -11,7 +11,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-from plate_images import clean_crop
+from plate_images import SPECS, clean_crop
 
 from plates.grammar import is_plate
 from plates.model import DEFAULT_MODEL, ModelError, PlateModel
@@ -20,17 +20,6 @@ from plates.rectify import INPUT_H, INPUT_W
 from plates.synth.render import render_plate
 from plates.synth.scene import render_scene
 from plates.synth.texts import PlateSpec
-
-SPECS = [
-    PlateSpec("皖A12345", "blue", 1, "standard"),
-    PlateSpec("沪B8D0Q2", "blue", 1, "standard"),
-    PlateSpec("京AD12345", "green", 1, "new_energy_small"),
-    PlateSpec("粤B12345F", "green", 1, "new_energy_large"),
-    PlateSpec("苏E5S1T8", "yellow", 1, "standard"),
-    PlateSpec("浙A1234警", "white", 1, "police"),
-    PlateSpec("粤Z1234港", "black", 1, "hong_kong"),
-    PlateSpec("鲁C2Z8B0", "yellow", 2, "standard"),
-]
 
 
 def test_model_is_small_and_loads_with_opencv_dnn() -> None:
