@@ -29,8 +29,8 @@ def colour_scores(plate_bgr: np.ndarray) -> dict[str, float]:
 
 def classify(plate_bgr: np.ndarray, text: str) -> str:
     """The likeliest colour among those the text's format can have."""
-    scores = colour_scores(plate_bgr)
     allowed = colours_of(text) or COLOURS
     if len(allowed) == 1:
         return allowed[0]
+    scores = colour_scores(plate_bgr)
     return max(allowed, key=lambda c: scores[c])

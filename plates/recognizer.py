@@ -126,9 +126,9 @@ class Recognizer:
         h, w = image_bgr.shape[:2]
         whole = (0, 0, w, h)
         hyps = [_Hypothesis(to_input(image_bgr), image_bgr, whole, 1)]
-        best = self._best(self._read(hyps, self.min_confidence))
-        if best is not None and best.confidence >= CROP_FAST_CONFIDENCE:
-            return best
+        best = _best(self._read(hyps, self.min_confidence))
+        if best is not None and best[1].confidence >= CROP_FAST_CONFIDENCE:
+            return self._to_reading(*best)
         more: list[_Hypothesis] = []
         if w / max(h, 1) < TWO_ROW_MAX_ASPECT:
             more.append(_Hypothesis(to_input(stitch_rows(image_bgr)), image_bgr, whole, 2))
@@ -141,19 +141,18 @@ class Recognizer:
                     more.append(_two_rows(image_bgr, cand))
         # Only a reading surer than the whole look's can change the answer; the floor lets the
         # grammar search skip the looks that cannot reach it.
-        floor = max(self.min_confidence, best.confidence if best else 0.0)
-        found = self._best(self._read(more, floor))
-        if found is not None and (best is None or found.confidence > best.confidence):
+        floor = max(self.min_confidence, best[1].confidence if best else 0.0)
+        found = _best(self._read(more, floor))
+        if found is not None and (best is None or found[1].confidence > best[1].confidence):
             best = found
-        if best is None or best.confidence < self.min_confidence:
+        if best is None or best[1].confidence < self.min_confidence:
             return None
-        return best
+        return self._to_reading(*best)
 
-    def _best(self, pairs: list[tuple[_Hypothesis, Decoded]]) -> Reading | None:
-        if not pairs:
-            return None
-        h, d = max(pairs, key=lambda p: p[1].confidence)
-        return self._to_reading(h, d)
+
+def _best(pairs: list[tuple[_Hypothesis, Decoded]]) -> tuple[_Hypothesis, Decoded] | None:
+    """The most confident reading (its colour is measured only for the one returned)."""
+    return max(pairs, key=lambda p: p[1].confidence) if pairs else None
 
 
 def _warped(image: np.ndarray, cand: Candidate) -> _Hypothesis:
