@@ -11,6 +11,7 @@ looks are included), rendered camera crops and rendered frames.
 
 from __future__ import annotations
 
+import logging
 import random
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -77,6 +78,7 @@ def quantize(source: Path, out: Path, inputs: Sequence[np.ndarray]) -> None:
     import cv2
 
     try:
+        import onnx
         from onnxruntime.quantization import (
             CalibrationDataReader,
             QuantFormat,
@@ -97,12 +99,21 @@ def quantize(source: Path, out: Path, inputs: Sequence[np.ndarray]) -> None:
             batch = next(self.batches, None)
             return None if batch is None else {"image": batch}
 
-    import onnx
-
     graph = onnx.load(str(source)).graph
     outputs = {o.name for o in graph.output}
     classifier = [node.name for node in graph.node if outputs & set(node.output)]
     out.parent.mkdir(parents=True, exist_ok=True)
-    quantize_static(str(source), str(out), Reader(), quant_format=QuantFormat.QDQ,
-                    per_channel=True, weight_type=QuantType.QInt8,
-                    activation_type=QuantType.QUInt8, nodes_to_exclude=classifier)
+    root = logging.getLogger()
+    root.addFilter(_no_preprocessing_hint)
+    try:
+        quantize_static(str(source), str(out), Reader(), quant_format=QuantFormat.QDQ,
+                        per_channel=True, weight_type=QuantType.QInt8,
+                        activation_type=QuantType.QUInt8, nodes_to_exclude=classifier)
+    finally:
+        root.removeFilter(_no_preprocessing_hint)
+
+
+def _no_preprocessing_hint(record: logging.LogRecord) -> bool:
+    """Drops quantize_static's advice to pre-process the model first (shape inference and graph
+    optimization): the exported network is all convolutions with fixed shapes."""
+    return "pre-process" not in record.getMessage()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import cv2
@@ -92,4 +93,15 @@ def test_quantize_says_what_to_give(float_model: Path, tmp_path: Path,
     assert main(["quantize", str(float_model), "--out", str(out), "--real", str(tmp_path),
                  "--crops", "0"]) == 2
     assert "--crops 0: give at least 1" in capsys.readouterr().err
+    assert not out.exists()
+
+
+def test_quantize_without_the_train_extra_says_what_to_install(
+        float_model: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setitem(sys.modules, "onnxruntime.quantization", None)  # as without the extra
+    out = tmp_path / "int8.onnx"
+    assert main(["quantize", str(float_model), "--out", str(out),
+                 "--real", str(_crops_folder(tmp_path / "real")), "--crops", "1"]) == 2
+    assert "pip install -e '.[train]'" in capsys.readouterr().err
     assert not out.exists()
