@@ -224,13 +224,12 @@ def yellow_left(image: np.ndarray, box: Box) -> Box | None:
 
 
 def find_candidates(image: np.ndarray, roi: Box | None = None,
-                    limit: int = MAX_CANDIDATES, max_share: float = 0.8,
-                    trim: bool = True) -> list[Candidate]:
+                    limit: int = MAX_CANDIDATES, max_share: float = 0.8) -> list[Candidate]:
     """Plate-like regions of a BGR frame (inside roi = x, y, w, h when given).
 
     max_share: the widest a plate may be, as a share of the image width (crops: up to 1).
-    trim: also propose edge regions cut down to the plate colour inside them (frames; a crop
-    is already framed around its plate).
+    Edge regions are also proposed cut down to the plate colour inside them (bumper and grille
+    trimmed off), in crops as in frames.
     """
     ox, oy = 0, 0
     if roi is not None:
@@ -254,7 +253,7 @@ def find_candidates(image: np.ndarray, roi: Box | None = None,
         cands += _from_mask(mask, (15, 3), source, min_w, edges_sum, max_share)
     edge_cands = sorted(_from_mask(edges, (15, 3), "edges", min_w, edges_sum, max_share),
                         key=lambda c: -c.score)
-    cands += edge_cands + (_tightened(small, edge_cands, edges_sum, limit) if trim else [])
+    cands += edge_cands + _tightened(small, edge_cands, edges_sum, limit)
     cands.sort(key=lambda c: -c.score)
     kept: list[Candidate] = []
     for c in cands:
