@@ -44,6 +44,12 @@ def _parser() -> argparse.ArgumentParser:
     e.add_argument("--slant", type=float, default=0.0, metavar="CUT",
                    help="show each crop at an angle first: one end CUT of its height shorter "
                         "at the top and at the bottom (0.2: the far end 60 %% as tall)")
+    e.add_argument("--rotate", type=float, default=0.0, metavar="DEG",
+                   help="turn each crop by DEG degrees last (one way or the other, file by "
+                        "file), on a canvas grown to hold it all")
+    e.add_argument("--width", type=int, default=0, metavar="PX",
+                   help="scale each crop to PX pixels wide first, its aspect kept (cameras see "
+                        "plates 60-700 px wide)")
 
     a = sub.add_parser("eval-admissions",
                        help="false admissions: unregistered look-alike plates read and matched")

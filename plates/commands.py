@@ -93,7 +93,7 @@ def _read(args: argparse.Namespace) -> int:
 def _eval(args: argparse.Namespace) -> int:
     import cv2
 
-    from plates.evaluate import evaluate
+    from plates.evaluate import CropView, evaluate
 
     if not 0.0 <= args.loose <= 2.0:
         raise UserError(f"--loose {args.loose}: give a margin from 0 to 2 (0.25 is a quarter "
@@ -101,9 +101,16 @@ def _eval(args: argparse.Namespace) -> int:
     if not 0.0 <= args.slant < 0.5:
         raise UserError(f"--slant {args.slant}: give a cut from 0 to below 0.5 (0.2 makes the "
                         "far end 60 % as tall as the near one)")
+    if not 0.0 <= args.rotate <= 45.0:
+        raise UserError(f"--rotate {args.rotate}: give degrees from 0 to 45 (cameras mounted a "
+                        "little askew turn plates by 2-10)")
+    if args.width and not 20 <= args.width <= 4000:
+        raise UserError(f"--width {args.width}: give a plate width from 20 to 4000 pixels "
+                        "(cameras see plates 60-700 px wide)")
     cv2.setNumThreads(args.threads)
     rec = _recognizer(args)
-    result = evaluate(Path(args.folder), rec, args.loose, args.slant)
+    view = CropView(args.width, args.loose, args.slant, args.rotate)
+    result = evaluate(Path(args.folder), rec, view)
     summary = {"backend": rec.model.backend, **result.summary()}
     # The details go first, so that the summary stays the last line.
     worst = sorted(result.times, reverse=True)[: args.slowest]

@@ -121,26 +121,66 @@ def framed_loosely(crop: np.ndarray, margin: float, seed: int, slant: float = 0.
     return out
 
 
-def evaluate(folder: Path, recognizer: Recognizer, loose: float = 0.0,
-             slant: float = 0.0) -> EvalResult:
-    """loose, slant > 0: every crop is first framed loosely with that margin, or seen at that
-    angle (see framed_loosely)."""
+def scaled_to_width(crop: np.ndarray, width: int) -> np.ndarray:
+    """The crop scaled to width pixels, its aspect kept: a plate seen nearer or farther."""
+    h, w = crop.shape[:2]
+    f = width / w
+    return cv2.resize(crop, (width, max(1, round(h * f))),
+                      interpolation=cv2.INTER_AREA if f < 1 else cv2.INTER_CUBIC)
+
+
+def turned(crop: np.ndarray, degrees: float, seed: int) -> np.ndarray:
+    """The crop turned by degrees (one way or the other, by seed), as a camera mounted a little
+    askew sees it: on a canvas grown to hold all of it, the corners filled from its edges."""
+    h, w = crop.shape[:2]
+    angle = degrees if seed % 2 else -degrees
+    m = cv2.getRotationMatrix2D((w / 2, h / 2), angle, 1.0)
+    cos, sin = abs(m[0, 0]), abs(m[0, 1])
+    out_w, out_h = round(w * cos + h * sin), round(w * sin + h * cos)
+    m[0, 2] += (out_w - w) / 2
+    m[1, 2] += (out_h - h) / 2
+    return cv2.warpAffine(crop, m, (out_w, out_h), flags=cv2.INTER_LINEAR,
+                          borderMode=cv2.BORDER_REPLICATE)
+
+
+@dataclass(frozen=True, slots=True)
+class CropView:
+    """How each crop is shown before it is read: scaled to width (0: as it is), framed loosely
+    with a margin, seen at an angle (slant), turned by degrees (rotate), in that order."""
+
+    width: int = 0
+    loose: float = 0.0
+    slant: float = 0.0
+    rotate: float = 0.0
+
+    def apply(self, crop: np.ndarray, name: str) -> np.ndarray:
+        seed = zlib.crc32(name.encode())
+        if self.width:
+            crop = scaled_to_width(crop, self.width)
+        if self.loose or self.slant:
+            crop = framed_loosely(crop, self.loose, seed, self.slant)
+        if self.rotate:
+            crop = turned(crop, self.rotate, seed)
+        return crop
+
+
+def evaluate(folder: Path, recognizer: Recognizer, view: CropView = CropView()) -> EvalResult:
+    """Every image read; crops are first shown as view says (see CropView)."""
     items = read_labels(folder)
     result = EvalResult()
     for item in items:
-        _one(item, recognizer, result, loose, slant)
+        _one(item, recognizer, result, view)
     return result
 
 
-def _one(item: Labelled, rec: Recognizer, result: EvalResult, loose: float,
-         slant: float) -> None:
+def _one(item: Labelled, rec: Recognizer, result: EvalResult, view: CropView) -> None:
     image = cv2.imread(str(item.path), cv2.IMREAD_COLOR)
     if image is None:
         log.warning("cannot read %s", item.path)
         result.unreadable.append(str(item.path))
         return
-    if (loose or slant) and item.kind == "crop":
-        image = framed_loosely(image, loose, zlib.crc32(item.path.name.encode()), slant)
+    if item.kind == "crop":
+        image = view.apply(image, item.path.name)
     t0 = time.perf_counter()
     if item.kind == "crop":
         reading = rec.read_crop(image)

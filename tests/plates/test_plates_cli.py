@@ -12,7 +12,7 @@ import pytest
 from plate_images import clean_crop
 
 from plates.cli import main
-from plates.evaluate import framed_loosely
+from plates.evaluate import CropView, framed_loosely, turned
 from plates.synth.scene import render_scene
 from plates.synth.texts import PlateSpec
 
@@ -100,6 +100,46 @@ def test_a_crop_at_an_angle_has_one_end_shorter_by_the_cut_at_top_and_bottom(see
     ends = sorted(int(plate[:, x].sum()) for x in (mx + 1, mx + 118))
     assert abs(ends[0] - 0.6 * 40) <= 2 and abs(ends[1] - 40) <= 2
     assert not plate[:my].any() and not plate[my + 40 :].any()
+
+
+def test_eval_can_scale_and_turn_the_crops_first(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _fixture(tmp_path)
+    assert main(["eval", str(tmp_path), "--width", "160", "--loose", "0.1", "--rotate", "6",
+                 "--json"]) == 0
+    summary = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert summary["crop_full_plate_accuracy_pct"] == 100.0
+    assert main(["eval", str(tmp_path), "--rotate", "60"]) == 2
+    assert "give degrees from 0 to 45" in capsys.readouterr().err
+    assert main(["eval", str(tmp_path), "--width", "5"]) == 2
+    assert "give a plate width from 20 to 4000" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_a_turned_crop_leans_one_way_or_the_other_on_a_canvas_that_holds_it(seed: int) -> None:
+    crop = np.zeros((40, 120, 3), np.uint8)
+    crop[:, :60] = (0, 255, 0)  # left half green, right half red: which way it turned shows
+    crop[:, 60:] = (0, 0, 255)
+    out = turned(crop, 10.0, seed)
+    h, w = out.shape[:2]
+    assert abs(w - 125) <= 1 and abs(h - 60) <= 1  # 120 cos 10 + 40 sin 10, 120 sin 10 + 40 cos 10
+    red = out[..., 2] > 128
+    upper, lower = (int(np.argmax(red[y])) for y in (h // 2 - 10, h // 2 + 10))
+    # Where green meets red: turned counter-clockwise (odd seed), that line leans left at the top.
+    assert abs(upper - lower) >= 3
+    assert (upper < lower) == bool(seed % 2)
+    assert (turned(crop, 10.0, seed) == out).all()  # the same figures every run
+
+
+def test_crops_are_scaled_then_framed_then_turned() -> None:
+    crop = np.full((24, 94, 3), 200, np.uint8)
+    view = CropView(width=188, loose=0.1, rotate=5)
+    out = view.apply(crop, "c0.jpg")
+    fh, fw = 48 + 2 * round(48 * 0.2), 188 + 2 * round(188 * 0.1)  # scaled to 188 x 48, framed
+    t = np.radians(5)
+    assert out.shape[:2] == (round(fw * np.sin(t) + fh * np.cos(t)), round(fw * np.cos(t) + fh * np.sin(t)))
+    assert (CropView().apply(crop, "c0.jpg") == crop).all()
 
 
 def test_eval_counts_a_wrong_label(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
