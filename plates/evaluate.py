@@ -14,7 +14,7 @@ import numpy as np
 
 from plates.labels import Labelled, read_labels
 from plates.recognizer import Recognizer
-from plates.rectify import paste_into_quad
+from plates.rectify import paste_into_quad, rotated_whole
 
 log = logging.getLogger(__name__)
 
@@ -132,15 +132,7 @@ def scaled_to_width(crop: np.ndarray, width: int) -> np.ndarray:
 def turned(crop: np.ndarray, degrees: float, seed: int) -> np.ndarray:
     """The crop turned by degrees (one way or the other, by seed), as a camera mounted a little
     askew sees it: on a canvas grown to hold all of it, the corners filled from its edges."""
-    h, w = crop.shape[:2]
-    angle = degrees if seed % 2 else -degrees
-    m = cv2.getRotationMatrix2D((w / 2, h / 2), angle, 1.0)
-    cos, sin = abs(m[0, 0]), abs(m[0, 1])
-    out_w, out_h = round(w * cos + h * sin), round(w * sin + h * cos)
-    m[0, 2] += (out_w - w) / 2
-    m[1, 2] += (out_h - h) / 2
-    return cv2.warpAffine(crop, m, (out_w, out_h), flags=cv2.INTER_LINEAR,
-                          borderMode=cv2.BORDER_REPLICATE)
+    return rotated_whole(crop, degrees if seed % 2 else -degrees)
 
 
 @dataclass(frozen=True, slots=True)
