@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import cv2
@@ -34,6 +34,12 @@ log = logging.getLogger(__name__)
 # read as a whole with a wrong province at 0.9-0.99, and right once found and framed the way
 # the real training crops are.
 CROP_FAST_CONFIDENCE = 0.998
+# Crops wider than this are read shrunk to it. The plate in a loose crop is then still 270-330
+# px wide, more than the recognizer's input (96 px) and its closest look (192 px) need, and as
+# wide as the widest plates the detector finds in frames. Read in full, a 700-px loose crop was
+# often cut into characters by the detector's fixed-size closing, and cost as much per pixel to
+# search as a frame (docs/plates.md, *Large crops*).
+CROP_WORK_W = 400
 # A frame candidate whose first look reads at least PROMISING (as some plate, however unsure)
 # gets closer looks, unless it already reads CONFIDENT.
 PROMISING = 0.005
@@ -121,8 +127,23 @@ class Recognizer:
         return kept
 
     def read_crop(self, image_bgr: np.ndarray) -> Reading | None:
-        """The plate in a crop framed by a camera or a lane ROI (loose margins are fine)."""
+        """The plate in a crop framed by a camera or a lane ROI (loose margins are fine); its
+        box is in the crop's pixels."""
         image_bgr = _check(image_bgr)
+        scale = min(1.0, CROP_WORK_W / image_bgr.shape[1])
+        if scale == 1.0:
+            return self._read_crop(image_bgr)
+        small = cv2.resize(image_bgr, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+        reading = self._read_crop(small)
+        if reading is None:
+            return None
+        x, y, w, h = reading.box
+        x0, y0 = round(x / scale), round(y / scale)
+        x1 = min(image_bgr.shape[1], round((x + w) / scale))
+        y1 = min(image_bgr.shape[0], round((y + h) / scale))
+        return replace(reading, box=(x0, y0, x1 - x0, y1 - y0))
+
+    def _read_crop(self, image_bgr: np.ndarray) -> Reading | None:
         h, w = image_bgr.shape[:2]
         whole = (0, 0, w, h)
         hyps = [_Hypothesis(to_input(image_bgr), image_bgr, whole, 1)]

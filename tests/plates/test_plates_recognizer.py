@@ -15,7 +15,7 @@ from plate_images import SPECS, clean_crop
 
 from plates.grammar import is_plate
 from plates.model import DEFAULT_MODEL, ModelError, PlateModel
-from plates.recognizer import Recognizer
+from plates.recognizer import CROP_WORK_W, Recognizer
 from plates.rectify import INPUT_H, INPUT_W
 from plates.synth.render import render_plate
 from plates.synth.scene import render_scene
@@ -60,6 +60,27 @@ def test_a_loose_crop_is_read_from_the_plate_found_inside_it(
     crop[h // 2 : h // 2 + h, w // 4 : w // 4 + w] = plate
     reading = recognizer.read_crop(crop)
     assert reading is not None and reading.text == spec.text
+
+
+@pytest.mark.parametrize("spec", SPECS[:5], ids=[s.text for s in SPECS[:5]])
+def test_a_large_crop_reads_as_the_same_crop_shrunk_to_the_work_width(
+    recognizer: Recognizer, spec: PlateSpec
+) -> None:
+    """A camera's 700-px crop holds no more than the recognizer needs: it is read at
+    CROP_WORK_W wide (a large loose crop read in full used to lose plates the detector cut
+    into characters), and its box comes back in the crop's own pixels."""
+    plate = render_plate(spec.text, spec.colour, spec.rows, spec.fmt, random.Random(3), px_per_mm=1.6)
+    h, w = plate.shape[:2]
+    crop = np.full((2 * h, w * 3 // 2, 3), (120, 110, 100), np.uint8)
+    crop[h // 2 : h // 2 + h, w // 4 : w // 4 + w] = plate
+    scale = CROP_WORK_W / crop.shape[1]
+    small = cv2.resize(crop, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    big, shrunk = recognizer.read_crop(crop), recognizer.read_crop(small)
+    assert big is not None and shrunk is not None and big.text == spec.text
+    assert big.confidence == shrunk.confidence
+    x, y, bw, bh = big.box
+    assert x + bw <= crop.shape[1] and y + bh <= crop.shape[0]
+    assert abs(bw - shrunk.box[2] / scale) <= 2 / scale
 
 
 def test_reads_a_plate_in_a_full_frame(recognizer: Recognizer) -> None:
