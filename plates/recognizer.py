@@ -36,9 +36,9 @@ log = logging.getLogger(__name__)
 CROP_FAST_CONFIDENCE = 0.998
 # Crops wider than this are read shrunk to it. The plate in a loose crop is then still 270-330
 # px wide, more than the recognizer's input (96 px) and its closest look (192 px) need, and as
-# wide as the widest plates the detector finds in frames. Read in full, a 700-px loose crop was
-# often cut into characters by the detector's fixed-size closing, and cost as much per pixel to
-# search as a frame (docs/plates.md, *Large crops*).
+# wide as the widest plates the detector finds in frames. Read in full, a 700-px loose crop read
+# worse (likely cut into characters by the detector's closing, sized for frame plates), and cost
+# as much per pixel to search as a frame (docs/plates.md, *Large crops*).
 CROP_WORK_W = 400
 # A frame candidate whose first look reads at least PROMISING (as some plate, however unsure)
 # gets closer looks, unless it already reads CONFIDENT.
