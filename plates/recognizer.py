@@ -23,6 +23,7 @@ from plates.detect import (
     tighten,
     yellow_left,
 )
+from plates.level import box_back, levelled, tilt
 from plates.model import PlateModel
 from plates.reading import Reading
 from plates.rectify import INPUT_H, INPUT_W, stitch_rows, to_input, warp_quad
@@ -40,6 +41,9 @@ CROP_FAST_CONFIDENCE = 0.998
 # worse (likely cut into characters by the detector's closing, sized for frame plates), and cost
 # as much per pixel to search as a frame (docs/plates.md, *Large crops*).
 CROP_WORK_W = 400
+# A crop read less surely than this (or not at all) is read again turned level, if it is turned
+# (docs/plates.md, *Large crops and turned crops*); the surer of the two readings is kept.
+LEVEL_BELOW = 0.99
 # A frame candidate whose first look reads at least PROMISING (as some plate, however unsure)
 # gets closer looks, unless it already reads CONFIDENT.
 PROMISING = 0.005
@@ -144,6 +148,20 @@ class Recognizer:
         return replace(reading, box=(x0, y0, x1 - x0, y1 - y0))
 
     def _read_crop(self, image_bgr: np.ndarray) -> Reading | None:
+        reading = self._search_crop(image_bgr)
+        if reading is not None and reading.confidence >= LEVEL_BELOW:
+            return reading
+        degrees = tilt(image_bgr)
+        if degrees == 0:
+            return reading
+        upright, back = levelled(image_bgr, degrees)
+        again = self._search_crop(upright)
+        if again is None:
+            return reading
+        return _surer(reading, replace(again, box=box_back(again.box, back, image_bgr.shape)))
+
+    def _search_crop(self, image_bgr: np.ndarray) -> Reading | None:
+        """The crop read whole, and where that is not near-certain, the plates found in it."""
         h, w = image_bgr.shape[:2]
         whole = (0, 0, w, h)
         hyps = [_Hypothesis(to_input(image_bgr), image_bgr, whole, 1)]
@@ -169,6 +187,19 @@ class Recognizer:
         if best is None or best[1].confidence < self.min_confidence:
             return None
         return self._to_reading(*best)
+
+
+def _surer(first: Reading | None, second: Reading) -> Reading:
+    """The surer of two readings of one crop. Where they read different plates, the surer is
+    only as sure as the mean of its own confidence and the other's doubt: one look against
+    another is no ground for the lane to act on a single frame (docs/plates.md, *Turned
+    crops*)."""
+    if first is None:
+        return second
+    win, lose = (first, second) if first.confidence >= second.confidence else (second, first)
+    if win.text == lose.text:
+        return win
+    return replace(win, confidence=(win.confidence + 1.0 - lose.confidence) / 2)
 
 
 def _best(pairs: list[tuple[_Hypothesis, Decoded]]) -> tuple[_Hypothesis, Decoded] | None:
