@@ -40,10 +40,10 @@ CROP_FAST_CONFIDENCE = 0.998
 # Read larger, loose crops read worse (held-out real crops framed at 0.25, 140-500 px wide: 95.6 %
 # when shrunk only above 400 px, 98.9 % above 224; likely the detector's closing, sized for
 # frame plates, cuts a large plate into characters), and cost more to search (docs/plates.md,
-# *Large crops*).
+# *A smaller work width*).
 CROP_WORK_W = 224
 # A crop read less surely than this (or not at all) is read again turned level, if it is turned
-# (docs/plates.md, *Large crops and turned crops*); the surer of the two readings is kept.
+# (docs/plates.md, *Turned crops, read again level*); the surer of the two readings is kept.
 LEVEL_BELOW = 0.99
 # A frame candidate whose first look reads at least PROMISING (as some plate, however unsure)
 # gets closer looks, unless it already reads CONFIDENT.
@@ -196,8 +196,8 @@ class Recognizer:
 def _surer(first: Reading | None, second: Reading) -> Reading:
     """The surer of two readings of one crop. Where they read different plates, the surer is
     only as sure as the mean of its own confidence and the other's doubt: one look against
-    another is no ground for the lane to act on a single frame (docs/plates.md, *Turned
-    crops*)."""
+    another is no ground for the lane to act on a single frame (docs/plates.md, *Turned crops,
+    read again level*)."""
     if first is None:
         return second
     win, lose = (first, second) if first.confidence >= second.confidence else (second, first)
