@@ -12,10 +12,11 @@ import cv2
 import numpy as np
 
 from plates.detect import Box
-from plates.rectify import rotated_whole, whole_rotation
+from plates.rectify import whole_rotation
 
 _WIDTH = 128  # the crop is measured at this width
 _COARSE = np.arange(-10.0, 10.01, 2.0)
+_MIN_W, _MIN_H = 20, 8  # the smallest plate worth reading again, in pixels
 
 
 def _horizontal_edges(crop: np.ndarray) -> np.ndarray:
@@ -43,11 +44,28 @@ def tilt(crop: np.ndarray) -> float:
     return max(score, key=lambda a: score[a])
 
 
-def levelled(crop: np.ndarray, degrees: float) -> tuple[np.ndarray, np.ndarray]:
-    """(crop turned back by degrees on a canvas grown to hold it, the corners filled from its
-    edges; the 2 x 3 matrix that takes that image's points back into crop)."""
-    m, _ = whole_rotation(crop.shape[1], crop.shape[0], -degrees)
-    return rotated_whole(crop, -degrees), cv2.invertAffineTransform(m)
+def levelled(crop: np.ndarray, degrees: float) -> tuple[np.ndarray, np.ndarray] | None:
+    """(crop turned back by degrees and cut to the upright rectangle whose corners its edges
+    pass through; the 2 x 3 matrix that takes that image's points back into crop), or None
+    where that rectangle is smaller than a plate (_MIN_W x _MIN_H).
+
+    A camera's detector frames a turned plate with the upright box around it, so the plate's
+    corners touch the crop's edges, and turned level, that rectangle is the plate. A loose crop
+    keeps its plate and some of its margin."""
+    height, width = crop.shape[:2]
+    turn = np.radians(abs(degrees))
+    cos, sin = float(np.cos(turn)), float(np.sin(turn))
+    shrink = cos * cos - sin * sin
+    inner_w = (width * cos - height * sin) / shrink
+    inner_h = (height * cos - width * sin) / shrink
+    if inner_w < _MIN_W or inner_h < _MIN_H:
+        return None
+    m, (grown_w, grown_h) = whole_rotation(width, height, -degrees)
+    m[0, 2] -= (grown_w - inner_w) / 2
+    m[1, 2] -= (grown_h - inner_h) / 2
+    upright = cv2.warpAffine(crop, m, (round(inner_w), round(inner_h)), flags=cv2.INTER_LINEAR,
+                             borderMode=cv2.BORDER_REPLICATE)
+    return upright, cv2.invertAffineTransform(m)
 
 
 def box_back(box: Box, back: np.ndarray, shape: tuple[int, ...]) -> Box:

@@ -155,7 +155,10 @@ class Recognizer:
         degrees = tilt(image_bgr)
         if degrees == 0:
             return reading
-        upright, back = levelled(image_bgr, degrees)
+        level = levelled(image_bgr, degrees)
+        if level is None:
+            return reading
+        upright, back = level
         again = self._search_crop(upright)
         if again is None:
             return reading

@@ -43,12 +43,34 @@ def test_the_tilt_of_a_crop_is_measured_to_a_degree(spec: PlateSpec, degrees: fl
 def test_a_box_in_the_levelled_crop_is_mapped_back_onto_the_same_pixels(degrees: float) -> None:
     crop = np.zeros((120, 300, 3), np.uint8)
     crop[50:60, 200:210] = 255
-    upright, back = levelled(crop, degrees)
+    level = levelled(crop, degrees)
+    assert level is not None
+    upright, back = level
     ys, xs = np.nonzero(upright[:, :, 0] > 128)
     box = (int(xs.min()), int(ys.min()), int(xs.max() - xs.min() + 1), int(ys.max() - ys.min() + 1))
     x, y, w, h = box_back(box, back, crop.shape)
     assert x <= 200 and y <= 50 and x + w >= 210 and y + h >= 60  # covers the dot
     assert w <= 16 and h <= 16  # and little more
+
+
+@pytest.mark.parametrize("degrees", [-9.0, -4.0, 6.0])
+@pytest.mark.parametrize("spec", ONE_ROW[:3], ids=[s.text for s in ONE_ROW[:3]])
+def test_the_upright_box_around_a_turned_plate_is_levelled_to_the_plate(
+    spec: PlateSpec, degrees: float
+) -> None:
+    plate = clean_crop(spec, margin=0.0)
+    level = levelled(rotated_whole(plate, degrees), degrees)
+    assert level is not None
+    upright = level[0]
+    assert abs(upright.shape[0] - plate.shape[0]) <= 2 and abs(upright.shape[1] - plate.shape[1]) <= 2
+    h, w = min(upright.shape[0], plate.shape[0]), min(upright.shape[1], plate.shape[1])
+    inside = (slice(4, h - 4), slice(8, w - 8))
+    diff = np.abs(upright[:h, :w][inside].astype(int) - plate[:h, :w][inside].astype(int))
+    assert diff.mean() < 12  # the same picture, blurred a little by two turns
+
+
+def test_a_crop_too_flat_to_hold_a_plate_at_that_tilt_is_not_levelled() -> None:
+    assert levelled(np.zeros((20, 200, 3), np.uint8), 9.0) is None
 
 
 @pytest.mark.parametrize(("text", "seed", "degrees"), TURNED_MISREAD,
