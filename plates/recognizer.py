@@ -43,7 +43,8 @@ CROP_FAST_CONFIDENCE = 0.998
 # *A smaller work width*).
 CROP_WORK_W = 224
 # A crop read less surely than this (or not at all) is read again turned level, if it is turned
-# (docs/plates.md, *Turned crops, read again level*); the surer of the two readings is kept.
+# (docs/plates.md, *Turned crops, read again level*); the surer of the two readings is kept,
+# as sure as the two looks are of it together.
 LEVEL_BELOW = 0.99
 # A frame candidate whose first look reads at least PROMISING (as some plate, however unsure)
 # gets closer looks, unless it already reads CONFIDENT.
@@ -162,7 +163,7 @@ class Recognizer:
         again = self._search_crop(upright)
         if again is None:
             return reading
-        return _surer(reading, replace(again, box=box_back(again.box, back, image_bgr.shape)))
+        return _combined(reading, replace(again, box=box_back(again.box, back, image_bgr.shape)))
 
     def _search_crop(self, image_bgr: np.ndarray) -> Reading | None:
         """The crop read whole, and where that is not near-certain, the plates found in it."""
@@ -196,16 +197,19 @@ class Recognizer:
         return self._to_reading(*best)
 
 
-def _surer(first: Reading | None, second: Reading) -> Reading:
-    """The surer of two readings of one crop. Where they read different plates, the surer is
-    only as sure as the mean of its own confidence and the other's doubt: one look against
-    another is no ground for the lane to act on a single frame (docs/plates.md, *Turned crops,
-    read again level*)."""
-    if first is None:
-        return second
-    win, lose = (first, second) if first.confidence >= second.confidence else (second, first)
+def _combined(as_is: Reading | None, level: Reading) -> Reading:
+    """One reading from a crop's two looks, as it is and levelled: the more confident one, as
+    sure as the two looks are of its text together (docs/plates.md, *Turned crops, read again
+    level*). Where both read that plate, the mean of their confidences, but never less than the
+    look as it is; where the other read another plate, the mean of the kept one's confidence and
+    the other's doubt. A look as it is that read nothing leaves the levelled one as it is.
+
+    Taking the surer alone would make a second look a second chance to be confidently wrong."""
+    if as_is is None:
+        return level
+    win, lose = (as_is, level) if as_is.confidence >= level.confidence else (level, as_is)
     if win.text == lose.text:
-        return win
+        return replace(win, confidence=max(as_is.confidence, (win.confidence + lose.confidence) / 2))
     return replace(win, confidence=(win.confidence + 1.0 - lose.confidence) / 2)
 
 

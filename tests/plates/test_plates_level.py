@@ -22,6 +22,8 @@ BY_TEXT = {s.text: s for s in SPECS}
 # Rendered camera crops turned by 11 degrees that the recognizer reads wrong as they are (京E5S178
 # at 0.70, 苏E5S178 at 0.70, 粤Z1134警 at 0.56) and right once levelled.
 TURNED_MISREAD = [("苏E5S1T8", 24, -11.0), ("苏E5S1T8", 3, -11.0), ("粤Z1234港", 24, -11.0)]
+# Turned by 9 degrees, read right but unsurely as they are (0.66-0.85) and surely levelled.
+TURNED_UNSURE = [("苏E5S1T8", 20, -9.0), ("苏E5S1T8", 39, 9.0), ("粤B12345F", 28, 9.0)]
 
 
 def _turned_camera_crop(text: str, seed: int, degrees: float) -> np.ndarray:
@@ -97,6 +99,20 @@ def test_a_crop_read_differently_levelled_needs_a_second_frame_at_the_lane(
     assert lane.add([reading], now=0.0) is None
     decision = lane.add([reading], now=0.2)
     assert decision is not None and decision.text == text
+
+
+@pytest.mark.parametrize(("text", "seed", "degrees"), TURNED_UNSURE,
+                         ids=[f"{c[0]}-{c[1]}" for c in TURNED_UNSURE])
+def test_a_crop_read_alike_both_ways_is_surer_but_still_needs_a_second_frame(
+    recognizer: Recognizer, monkeypatch: pytest.MonkeyPatch, text: str, seed: int, degrees: float
+) -> None:
+    crop = _turned_camera_crop(text, seed, degrees)
+    reading = recognizer.read_crop(crop)
+    monkeypatch.setattr(recognizer_module, "LEVEL_BELOW", 0.0)
+    as_is = recognizer.read_crop(crop)
+    assert reading is not None and as_is is not None
+    assert reading.text == as_is.text == text
+    assert as_is.confidence < reading.confidence < LaneVoter().decide_at
 
 
 def test_a_crop_read_surely_as_it_is_is_not_measured_for_tilt(
