@@ -12,7 +12,6 @@ import cv2
 import numpy as np
 
 from plates.detect import Box
-from plates.rectify import whole_rotation
 
 _WIDTH = 128  # the crop is measured at this width
 _COARSE = np.arange(-10.0, 10.01, 2.0)
@@ -60,9 +59,9 @@ def levelled(crop: np.ndarray, degrees: float) -> tuple[np.ndarray, np.ndarray] 
     inner_h = (height * cos - width * sin) / shrink
     if inner_w < _MIN_W or inner_h < _MIN_H:
         return None
-    m, (grown_w, grown_h) = whole_rotation(width, height, -degrees)
-    m[0, 2] -= (grown_w - inner_w) / 2
-    m[1, 2] -= (grown_h - inner_h) / 2
+    m = cv2.getRotationMatrix2D((width / 2, height / 2), -degrees, 1.0)
+    m[0, 2] += (inner_w - width) / 2  # the crop's centre onto the rectangle's
+    m[1, 2] += (inner_h - height) / 2
     upright = cv2.warpAffine(crop, m, (round(inner_w), round(inner_h)), flags=cv2.INTER_LINEAR,
                              borderMode=cv2.BORDER_REPLICATE)
     return upright, cv2.invertAffineTransform(m)

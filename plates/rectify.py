@@ -30,22 +30,17 @@ def paste_into_quad(canvas: np.ndarray, image: np.ndarray, quad: np.ndarray) -> 
     canvas[inside] = cv2.warpPerspective(image, m, size)[inside]
 
 
-def whole_rotation(width: int, height: int, degrees: float) -> tuple[np.ndarray, tuple[int, int]]:
-    """(the 2 x 3 matrix that turns an image of that size counter-clockwise by degrees about
-    its centre onto a canvas grown to hold all of it; the canvas's width and height)."""
-    m = cv2.getRotationMatrix2D((width / 2, height / 2), degrees, 1.0)
-    cos, sin = abs(m[0, 0]), abs(m[0, 1])
-    out_w, out_h = round(width * cos + height * sin), round(width * sin + height * cos)
-    m[0, 2] += (out_w - width) / 2
-    m[1, 2] += (out_h - height) / 2
-    return m, (out_w, out_h)
-
-
 def rotated_whole(image: np.ndarray, degrees: float) -> np.ndarray:
     """image turned counter-clockwise by degrees on a canvas grown to hold all of it, the
     corners filled from its edges."""
-    m, size = whole_rotation(image.shape[1], image.shape[0], degrees)
-    return cv2.warpAffine(image, m, size, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    h, w = image.shape[:2]
+    m = cv2.getRotationMatrix2D((w / 2, h / 2), degrees, 1.0)
+    cos, sin = abs(m[0, 0]), abs(m[0, 1])
+    out_w, out_h = round(w * cos + h * sin), round(w * sin + h * cos)
+    m[0, 2] += (out_w - w) / 2
+    m[1, 2] += (out_h - h) / 2
+    return cv2.warpAffine(image, m, (out_w, out_h), flags=cv2.INTER_LINEAR,
+                          borderMode=cv2.BORDER_REPLICATE)
 
 
 def stitch_rows(plate: np.ndarray, split: float = TWO_ROW_SPLIT) -> np.ndarray:
