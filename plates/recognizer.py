@@ -42,11 +42,6 @@ CROP_FAST_CONFIDENCE = 0.998
 # frame plates, cuts a large plate into characters), and cost more to search (docs/plates.md,
 # *A smaller work width*).
 CROP_WORK_W = 224
-# Crops narrower than this are read scaled up to it, the width of the recognizer's closest look:
-# the detector, and the looks it frames, then see a small plate at the size they were made for
-# (held-out real crops of 60-px plates framed at 0.1: 95.6 % read as they are, 98.35 % scaled
-# up; docs/plates.md, *Small crops*).
-CROP_SMALL_W = 192
 # A crop read less surely than this (or not at all) is read again turned level, if it is turned
 # (docs/plates.md, *Turned crops, read again level*); the surer of the two readings is kept,
 # as sure as the two looks are of it together.
@@ -138,17 +133,14 @@ class Recognizer:
         return kept
 
     def read_crop(self, image_bgr: np.ndarray) -> Reading | None:
-        """The plate in a crop framed by a camera or a lane ROI (loose margins and a few degrees
-        of turn are fine), read scaled to CROP_SMALL_W-CROP_WORK_W px wide; its box is in the
-        crop's pixels."""
+        """The plate in a crop framed by a camera or a lane ROI (loose margins are fine); its
+        box is in the crop's pixels."""
         image_bgr = _check(image_bgr)
-        width = image_bgr.shape[1]
-        scale = CROP_WORK_W / width if width > CROP_WORK_W else max(1.0, CROP_SMALL_W / width)
+        scale = min(1.0, CROP_WORK_W / image_bgr.shape[1])
         if scale == 1.0:
             return self._read_crop(image_bgr)
-        resized = cv2.resize(image_bgr, None, fx=scale, fy=scale,
-                             interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC)
-        reading = self._read_crop(resized)
+        small = cv2.resize(image_bgr, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+        reading = self._read_crop(small)
         if reading is None:
             return None
         x, y, w, h = reading.box
