@@ -133,8 +133,8 @@ class Recognizer:
         return kept
 
     def read_crop(self, image_bgr: np.ndarray) -> Reading | None:
-        """The plate in a crop framed by a camera or a lane ROI (loose margins are fine); its
-        box is in the crop's pixels."""
+        """The plate in a crop framed by a camera or a lane ROI (loose margins and a few degrees
+        of turn are fine), read at most CROP_WORK_W px wide; its box is in the crop's pixels."""
         image_bgr = _check(image_bgr)
         scale = min(1.0, CROP_WORK_W / image_bgr.shape[1])
         if scale == 1.0:
