@@ -19,7 +19,7 @@ _MIN_W, _MIN_H = 20, 8  # the smallest plate worth reading again, in pixels
 
 
 def _horizontal_edges(crop: np.ndarray) -> np.ndarray:
-    grey = crop if crop.ndim == 2 else cv2.cvtColor(crop, cv2.COLOR_BGR2GRAY)
+    grey = cv2.cvtColor(crop, cv2.COLOR_BGR2GRAY)
     h, w = grey.shape
     small = cv2.resize(grey, (_WIDTH, max(8, round(h * _WIDTH / w))), interpolation=cv2.INTER_AREA)
     return np.abs(cv2.Sobel(small.astype(np.float32), cv2.CV_32F, 0, 1, ksize=3))
@@ -33,7 +33,7 @@ def _peakedness(edges: np.ndarray, degrees: float) -> float:
 
 
 def tilt(crop: np.ndarray) -> float:
-    """Degrees (-11 to 11, whole) the plate in crop is turned counter-clockwise; 0 where its
+    """Degrees (-11 to 11, whole) the plate in a BGR crop is turned counter-clockwise; 0 where its
     rows line up best as it is. Searched in steps of 2 degrees, then 1 either side."""
     edges = _horizontal_edges(crop)
     score = {float(a): _peakedness(edges, a) for a in _COARSE}

@@ -16,6 +16,12 @@ DEFAULT_MODEL = Path(__file__).parent / "models" / "plate_rec.onnx"
 # OpenCV's DNN module is always there; onnxruntime (the `fast` extra) runs this network about
 # three times as fast on one core (docs/plates.md). "auto" takes onnxruntime where it is installed.
 BACKENDS = ("auto", "opencv", "onnxruntime")
+INPUT_NAME = "image"  # the network's input, as `plates train` exports it
+
+
+def to_blob(images: list[np.ndarray]) -> np.ndarray:
+    """BGR recognizer inputs as the network takes them: N x 3 x H x W floats in [0, 1]."""
+    return cv2.dnn.blobFromImages(images, scalefactor=1.0 / 255.0)
 
 
 def resolve_backend(backend: str) -> str:
@@ -52,10 +58,10 @@ class PlateModel:
     def logits(self, images: list[np.ndarray]) -> np.ndarray:
         if not images:
             return np.zeros((0, 0, 0), np.float32)
-        blob = cv2.dnn.blobFromImages(images, scalefactor=1.0 / 255.0)
+        blob = to_blob(images)
         if self.backend == "onnxruntime":
             step = self._batch or len(blob)  # a model exported for one image at a time
-            out = np.concatenate([self._sess.run(None, {"image": blob[i : i + step]})[0]
+            out = np.concatenate([self._sess.run(None, {INPUT_NAME: blob[i : i + step]})[0]
                                   for i in range(0, len(blob), step)])
         else:
             self._net.setInput(blob)

@@ -14,6 +14,7 @@ import torch
 from torch import nn
 
 from plates.grammar import ALPHABET, PROVINCES
+from plates.model import INPUT_NAME
 from plates.rectify import INPUT_H, INPUT_W
 from plates.train.data import (
     build_cache,
@@ -84,8 +85,8 @@ def export_onnx(model: nn.Module, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     dummy = torch.zeros(1, 3, INPUT_H, INPUT_W)
     # Any batch size: the recognizer reads all of a frame's candidates in one run.
-    torch.onnx.export(model, (dummy,), str(path), input_names=["image"], output_names=["logits"],
-                      dynamic_axes={"image": {0: "n"}, "logits": {0: "n"}}, opset_version=13,
+    torch.onnx.export(model, (dummy,), str(path), input_names=[INPUT_NAME], output_names=["logits"],
+                      dynamic_axes={INPUT_NAME: {0: "n"}, "logits": {0: "n"}}, opset_version=13,
                       dynamo=False)
     model.train()
 

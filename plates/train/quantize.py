@@ -75,7 +75,7 @@ def calibration_inputs(model: Path, real: Sequence[Path], crops: int, seed: int)
 
 def quantize(source: Path, out: Path, inputs: Sequence[np.ndarray]) -> None:
     """Write out: source with int8 convolutions, activation ranges calibrated on inputs."""
-    import cv2
+    from plates.model import INPUT_NAME, to_blob
 
     try:
         import onnx
@@ -92,12 +92,11 @@ def quantize(source: Path, out: Path, inputs: Sequence[np.ndarray]) -> None:
     class Reader(CalibrationDataReader):  # type: ignore[misc]
         def __init__(self) -> None:
             self.batches: Iterator[np.ndarray] = (
-                cv2.dnn.blobFromImages(list(inputs[i : i + 64]), scalefactor=1.0 / 255.0)
-                for i in range(0, len(inputs), 64))
+                to_blob(list(inputs[i : i + 64])) for i in range(0, len(inputs), 64))
 
         def get_next(self) -> dict[str, np.ndarray] | None:
             batch = next(self.batches, None)
-            return None if batch is None else {"image": batch}
+            return None if batch is None else {INPUT_NAME: batch}
 
     graph = onnx.load(str(source)).graph
     outputs = {o.name for o in graph.output}
