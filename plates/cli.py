@@ -85,6 +85,10 @@ def _parser() -> argparse.ArgumentParser:
                    help="share of real crops framed with wide margins on rendered car paint first "
                         "(the real crops are all tight; cameras that detect plates themselves "
                         "crop loosely)")
+    t.add_argument("--real-angled", type=float, default=0.0,
+                   help="share of real crops seen from the side first: one end farther away, "
+                        "inside the upright box a detector draws (the real crops are all seen "
+                        "nearly face on)")
     t.add_argument("--balance-provinces", type=float, default=0.0, metavar="TAU",
                    help="take the training draws' province prior out of the model (logit "
                         "adjustment of strength TAU, 1 = the whole prior; 0 = off)")

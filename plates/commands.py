@@ -185,7 +185,7 @@ def _train(args: argparse.Namespace) -> int:
                       init=Path(args.init) if args.init else None, lr=args.lr,
                       real_share=args.real_share, transplant=args.transplant,
                       unseen_weight=args.unseen_weight, balance_provinces=args.balance_provinces,
-                      real_loose=args.real_loose)
+                      real_loose=args.real_loose, real_angled=args.real_angled)
     train(cfg)
     return 0
 

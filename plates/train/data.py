@@ -12,7 +12,7 @@ import numpy as np
 
 from plates.grammar import ALPHABET, PROVINCES
 from plates.labels import read_labels
-from plates.rectify import INPUT_H, INPUT_W, to_input
+from plates.rectify import INPUT_H, INPUT_W, paste_into_quad, to_input
 from plates.synth.augment import car_background
 
 log = logging.getLogger(__name__)
@@ -107,11 +107,35 @@ def with_random_margins(img: np.ndarray, rng: random.Random) -> np.ndarray:
     return np.clip(out, 0, 255).astype(np.uint8)
 
 
-def jitter_real(img: np.ndarray, rng: random.Random, loose: bool = False) -> np.ndarray:
+def seen_at_an_angle(img: np.ndarray, rng: random.Random) -> np.ndarray:
+    """A tight real crop as a side-mounted lane camera sees the plate: one end (left or right)
+    farther away, 5-25 % of the plate's height shorter at the top and at the bottom, inside the
+    upright box a detector draws around it (paint showing at the far end's corners) with small
+    margins. The real crops are all seen nearly face on."""
+    h, w = img.shape[:2]
+    cut = rng.uniform(0.05, 0.25) * h
+    left, right = (round(rng.uniform(0.0, 0.06) * w) for _ in range(2))
+    top, bottom = (round(rng.uniform(0.0, 0.15) * h) for _ in range(2))
+    out = car_background(h + top + bottom, w + left + right, rng)
+    out = np.clip(out, 0, 255).astype(np.uint8)
+    near, far = 0.0, cut
+    if rng.random() < 0.5:
+        near, far = far, near  # (cut on the left)
+    corners = np.array([[left, top + near], [left + w, top + far], [left + w, top + h - far],
+                        [left, top + h - near]], np.float32)
+    paste_into_quad(out, img, corners)
+    return out
+
+
+def jitter_real(img: np.ndarray, rng: random.Random, loose: bool = False,
+                angled: bool = False) -> np.ndarray:
     """Augmentation of a real crop: framing, rotation, perspective, tint, resolution, JPEG.
 
-    loose: framed with wide margins first (with_random_margins).
+    loose: framed with wide margins first (with_random_margins); angled: seen from the side
+    first (seen_at_an_angle).
     """
+    if angled:
+        img = seen_at_an_angle(img, rng)
     if loose:
         img = with_random_margins(img, rng)
     h, w = img.shape[:2]

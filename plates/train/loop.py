@@ -50,6 +50,7 @@ class TrainConfig:
     unseen_weight: int = 1  # how many times as often provinces with no real crop are drawn
     balance_provinces: float = 0.0  # strength of the logit adjustment for the province prior
     real_loose: float = 0.0  # share of real crops framed with wide margins first
+    real_angled: float = 0.0  # share of real crops seen from the side first
 
 
 def _greedy(logits: torch.Tensor) -> list[str]:
@@ -191,7 +192,8 @@ def train(cfg: TrainConfig) -> None:
             if box is not None and rng.random() < cfg.transplant:
                 img, text = transplant(img, text, box, rng, pool)
             loose = cfg.real_loose > 0 and rng.random() < cfg.real_loose
-            imgs.append(jitter_real(img, rng, loose))
+            angled = cfg.real_angled > 0 and rng.random() < cfg.real_angled
+            imgs.append(jitter_real(img, rng, loose, angled))
             texts.append(text)
         x = _to_tensor(np.stack(imgs))
         targets = torch.tensor([k for t in texts for k in encode(t)], dtype=torch.long)
