@@ -241,6 +241,9 @@ def _loose(image: np.ndarray, box: Box, mx: float = 0.12,
 def _check(image: np.ndarray) -> np.ndarray:
     if not isinstance(image, np.ndarray) or image.ndim not in (2, 3) or image.size == 0:
         raise ValueError("expected a non-empty BGR image as a numpy array")
+    if image.dtype != np.uint8:  # OpenCV's own message for this names none of it
+        raise ValueError(f"expected an 8-bit image (uint8), got {image.dtype}: scale it to 0-255 "
+                         "first, e.g. cv2.normalize(image, None, 0, 255, cv2.NORM_MINMAX, cv2.CV_8U)")
     if image.ndim == 2 or image.shape[2] == 1:  # infra-red cameras deliver grey frames
         return cv2.cvtColor(image, cv2.COLOR_GRAY2BGR)
     if image.shape[2] == 4:

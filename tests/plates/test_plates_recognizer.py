@@ -114,6 +114,12 @@ def test_grey_and_bad_images(recognizer: Recognizer) -> None:
     assert r is not None and r.text == SPECS[0].text
     with pytest.raises(ValueError):
         recognizer.read_crop(np.zeros((0, 0, 3), np.uint8))
+    for other in (crop.astype(np.uint16) * 257, crop.astype(np.float32) / 255):
+        # a 16-bit camera's frame, or one scaled to 0-1, is refused by name, not misread
+        with pytest.raises(ValueError, match=f"got {other.dtype}: scale it to 0-255"):
+            recognizer.read_crop(other)
+        with pytest.raises(ValueError, match="8-bit"):
+            recognizer.read_frame(other)
 
 
 def test_runtime_never_imports_torch() -> None:
