@@ -14,7 +14,7 @@ import numpy as np
 
 from plates.labels import Labelled, read_labels
 from plates.recognizer import Recognizer
-from plates.rectify import paste_into_quad, rotated_whole
+from plates.rectify import paste_into_quad, rotated_whole, side_view
 
 log = logging.getLogger(__name__)
 
@@ -115,9 +115,7 @@ def framed_loosely(crop: np.ndarray, margin: float, seed: int, slant: float = 0.
     far_left = bool(rng.integers(2))
     cut = slant * h
     left, right = (cut, 0.0) if far_left else (0.0, cut)
-    corners = np.array([[mx, my + left], [mx + w, my + right], [mx + w, my + h - right],
-                        [mx, my + h - left]], np.float32)
-    paste_into_quad(out, crop, corners)
+    paste_into_quad(out, crop, side_view(mx, my, w, h, left, right))
     return out
 
 

@@ -30,6 +30,14 @@ def paste_into_quad(canvas: np.ndarray, image: np.ndarray, quad: np.ndarray) -> 
     canvas[inside] = cv2.warpPerspective(image, m, size)[inside]
 
 
+def side_view(x: float, y: float, w: float, h: float, cut_left: float,
+              cut_right: float) -> np.ndarray:
+    """The corners (tl, tr, br, bl) of a w x h plate at (x, y) seen from one side: each end
+    cut_left or cut_right shorter at the top and at the bottom (for paste_into_quad)."""
+    return np.array([[x, y + cut_left], [x + w, y + cut_right], [x + w, y + h - cut_right],
+                     [x, y + h - cut_left]], np.float32)
+
+
 def rotated_whole(image: np.ndarray, degrees: float) -> np.ndarray:
     """image turned counter-clockwise by degrees on a canvas grown to hold all of it, the
     corners filled from its edges."""

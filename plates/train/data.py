@@ -12,7 +12,7 @@ import numpy as np
 
 from plates.grammar import ALPHABET, PROVINCES
 from plates.labels import read_labels
-from plates.rectify import INPUT_H, INPUT_W, paste_into_quad, to_input
+from plates.rectify import INPUT_H, INPUT_W, paste_into_quad, side_view, to_input
 from plates.synth.augment import car_background
 
 log = logging.getLogger(__name__)
@@ -118,12 +118,8 @@ def seen_at_an_angle(img: np.ndarray, rng: random.Random) -> np.ndarray:
     top, bottom = (round(rng.uniform(0.0, 0.15) * h) for _ in range(2))
     out = car_background(h + top + bottom, w + left + right, rng)
     out = np.clip(out, 0, 255).astype(np.uint8)
-    near, far = 0.0, cut
-    if rng.random() < 0.5:
-        near, far = far, near  # (cut on the left)
-    corners = np.array([[left, top + near], [left + w, top + far], [left + w, top + h - far],
-                        [left, top + h - near]], np.float32)
-    paste_into_quad(out, img, corners)
+    cut_left, cut_right = (cut, 0.0) if rng.random() < 0.5 else (0.0, cut)
+    paste_into_quad(out, img, side_view(left, top, w, h, cut_left, cut_right))
     return out
 
 
