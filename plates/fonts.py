@@ -27,6 +27,8 @@ CJK_NAMES = (
     "wqy-microhei.ttc",
     "NotoSansCJK-Bold.ttc",
     "NotoSansCJK-Regular.ttc",
+    "NotoSansCJK-Black.ttc",  # fonts-noto-cjk-extra: nearer the plate typeface's heavy strokes
+    "DroidSansFallbackFull.ttf",  # fonts-droid-fallback: another Hei design
     "NotoSansCJKsc-Bold.otf",
     "SourceHanSansSC-Bold.otf",
     "PingFang.ttc",
@@ -82,6 +84,28 @@ def cjk_fonts() -> list[Path]:
             "at a folder holding wqy-zenhei.ttc"
         )
     return fonts
+
+
+@cache
+def chinese_face(font: Path) -> int:
+    """The index of a font collection's Simplified Chinese face (0 where it has none).
+
+    Noto Sans CJK's .ttc holds the Japanese face first, and it draws 沪, 渝, 粤, 豫 and others in
+    their Japanese forms; plates use the mainland's.
+    """
+    from PIL import ImageFont  # Pillow is only needed to render
+
+    if font.suffix.lower() != ".ttc":
+        return 0
+    index = 0
+    while True:
+        try:
+            family = ImageFont.truetype(str(font), 12, index=index).getname()[0] or ""
+        except OSError:
+            return 0
+        if family.endswith(" SC"):
+            return index
+        index += 1
 
 
 def latin_fonts() -> list[Path]:

@@ -15,7 +15,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from plates.fonts import cjk_fonts, latin_fonts, latin_thin_fonts
+from plates.fonts import chinese_face, cjk_fonts, latin_fonts, latin_thin_fonts
 from plates.grammar import DIGITS, LETTERS
 
 # Background (BGR) and ink colours per plate colour.
@@ -60,7 +60,7 @@ def glyph_ink(ch: str, font: Path, bold: int = 0) -> np.ndarray:
     """
     from PIL import Image, ImageDraw, ImageFont  # Pillow is only needed to render
 
-    pil_font = ImageFont.truetype(str(font), _GLYPH_H)
+    pil_font = ImageFont.truetype(str(font), _GLYPH_H, index=chinese_face(font))
     canvas = Image.new("L", (_GLYPH_H * 2, _GLYPH_H * 2), 0)
     ImageDraw.Draw(canvas).text((_GLYPH_H // 2, _GLYPH_H // 4), ch, fill=255, font=pil_font)
     ink = np.asarray(canvas, dtype=np.float32) / 255.0
