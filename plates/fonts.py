@@ -27,8 +27,6 @@ CJK_NAMES = (
     "wqy-microhei.ttc",
     "NotoSansCJK-Bold.ttc",
     "NotoSansCJK-Regular.ttc",
-    "NotoSansCJK-Black.ttc",  # fonts-noto-cjk-extra: nearer the plate typeface's heavy strokes
-    "DroidSansFallbackFull.ttf",  # fonts-droid-fallback: another Hei design
     "NotoSansCJKsc-Bold.otf",
     "SourceHanSansSC-Bold.otf",
     "PingFang.ttc",
