@@ -33,15 +33,17 @@ def _face_ink(ch: str, font: Path, index: int) -> np.ndarray:
 def test_font_collections_draw_the_mainland_forms() -> None:
     # Noto Sans CJK's collection (scripts/system-deps installs it) starts with its Japanese face,
     # which draws 沪 with the Japanese 戸 on top; plates carry the mainland's 户.
-    noto = next(Path("/usr/share/fonts").rglob("NotoSansCJK-Regular.ttc"))
+    noto = next(Path("/usr/share/fonts").rglob("NotoSansCJK-Regular.ttc"), None)
+    assert noto, "install fonts-noto-cjk (scripts/system-deps does)"
     face = chinese_face(noto)
     assert ImageFont.truetype(str(noto), 12, index=face).getname()[0] == "Noto Sans CJK SC"
     drawn = glyph_ink("沪", noto)
     assert np.array_equal(drawn, _face_ink("沪", noto, face))
     japanese = _face_ink("沪", noto, 0)
     assert drawn.shape != japanese.shape or not np.array_equal(drawn, japanese)
-    wqy = next(Path("/usr/share/fonts").rglob("wqy-zenhei.ttc"))  # no SC face: its first
-    assert chinese_face(wqy) == 0
+    wqy = next(Path("/usr/share/fonts").rglob("wqy-zenhei.ttc"), None)
+    assert wqy, "install fonts-wqy-zenhei (scripts/system-deps does)"
+    assert chinese_face(wqy) == 0  # a collection with no Simplified Chinese face: its first
 
 
 @pytest.mark.parametrize(("fmt", "colour", "rows"), [(m[0], m[1], m[2]) for m in _MIX])
