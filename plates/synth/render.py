@@ -52,15 +52,17 @@ def _is_latin(ch: str) -> bool:
 
 
 @cache
-def glyph_ink(ch: str, font: Path, bold: int = 0) -> np.ndarray:
+def glyph_ink(ch: str, font: Path, bold: int = 0, face: int | None = None) -> np.ndarray:
     """The ink of one character, cropped to its bounding box, as float32 in [0, 1].
 
     bold thickens the strokes by that many pixels (of the 96-px glyph): the plate typeface's
-    Chinese characters are heavier than any system font's.
+    Chinese characters are heavier than any system font's. face picks a face of a font
+    collection; by default its Simplified Chinese one (chinese_face).
     """
     from PIL import Image, ImageDraw, ImageFont  # Pillow is only needed to render
 
-    pil_font = ImageFont.truetype(str(font), _GLYPH_H, index=chinese_face(font))
+    index = chinese_face(font) if face is None else face
+    pil_font = ImageFont.truetype(str(font), _GLYPH_H, index=index)
     canvas = Image.new("L", (_GLYPH_H * 2, _GLYPH_H * 2), 0)
     ImageDraw.Draw(canvas).text((_GLYPH_H // 2, _GLYPH_H // 4), ch, fill=255, font=pil_font)
     ink = np.asarray(canvas, dtype=np.float32) / 255.0

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import Image, ImageDraw, ImageFont
+from PIL import ImageFont
 
 from plates.fonts import chinese_face, cjk_fonts, latin_fonts
 from plates.grammar import SLOTS, is_plate
@@ -21,15 +21,6 @@ def test_fonts_are_found() -> None:
     assert cjk_fonts() and latin_fonts()
 
 
-def _face_ink(ch: str, font: Path, index: int) -> np.ndarray:
-    canvas = Image.new("L", (192, 192), 0)
-    pil_font = ImageFont.truetype(str(font), 96, index=index)
-    ImageDraw.Draw(canvas).text((48, 24), ch, fill=255, font=pil_font)
-    ink = np.asarray(canvas, dtype=np.float32) / 255.0
-    ys, xs = np.nonzero(ink > 0.1)
-    return ink[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1]
-
-
 def test_font_collections_draw_the_mainland_forms() -> None:
     # Noto Sans CJK's collection (scripts/system-deps installs it) starts with its Japanese face,
     # which draws 沪 with the Japanese 戸 on top; plates carry the mainland's 户.
@@ -38,8 +29,8 @@ def test_font_collections_draw_the_mainland_forms() -> None:
     face = chinese_face(noto)
     assert ImageFont.truetype(str(noto), 12, index=face).getname()[0] == "Noto Sans CJK SC"
     drawn = glyph_ink("沪", noto)
-    assert np.array_equal(drawn, _face_ink("沪", noto, face))
-    japanese = _face_ink("沪", noto, 0)
+    assert np.array_equal(drawn, glyph_ink("沪", noto, face=face))
+    japanese = glyph_ink("沪", noto, face=0)
     assert drawn.shape != japanese.shape or not np.array_equal(drawn, japanese)
     wqy = next(Path("/usr/share/fonts").rglob("wqy-zenhei.ttc"), None)
     assert wqy, "install fonts-wqy-zenhei (scripts/system-deps does)"
