@@ -13,6 +13,7 @@ import random
 from dataclasses import dataclass
 
 from plates.grammar import SLOTS, formats_of
+from plates.interval import wilson_pct
 from plates.lane import LaneVoter
 from plates.matcher import CONFUSABLE_GROUPS, PlateMatcher, Policy
 from plates.reading import Reading
@@ -39,6 +40,9 @@ class AdmissionsResult:
             "impostor_images": self.impostors,
             "impostors_read": self.impostors_read,
             "false_admissions_default_policy": self.false_admissions_exact,
+            # The highest rate per unregistered car that this count still fits, at 95 %.
+            "false_admission_rate_high95_pct": wilson_pct(
+                self.false_admissions_exact, max(1, self.impostors), places=4)[1],
             "impostor_readings_equal_to_a_registered_plate": self.misread_as_registered,
             "false_admissions_confusable_policy": self.false_admissions_confusable,
             "registered_first_frame_admitted_pct": round(

@@ -12,6 +12,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from plates.interval import wilson_pct
 from plates.labels import Labelled, read_labels
 from plates.recognizer import Recognizer
 from plates.rectify import paste_into_quad, rotated_whole, side_view
@@ -67,6 +68,10 @@ class EvalResult:
         for kind, t in sorted(self.by_kind.items()):
             out[f"{kind}_images"] = t.n
             out[f"{kind}_full_plate_accuracy_pct"] = t.pct(t.full, t.n)
+            if t.n:
+                low, high = wilson_pct(t.full, t.n)
+                out[f"{kind}_full_plate_accuracy_low95_pct"] = low
+                out[f"{kind}_full_plate_accuracy_high95_pct"] = high
             out[f"{kind}_char_accuracy_pct"] = t.pct(t.chars_right, t.chars)
             if kind == "scene":
                 out["scene_detection_recall_pct"] = t.pct(t.detected, t.n)

@@ -150,6 +150,9 @@ def test_eval_counts_a_wrong_label(tmp_path: Path, capsys: pytest.CaptureFixture
     out = capsys.readouterr().out.strip().splitlines()
     summary = json.loads(out[-1])
     assert summary["crop_full_plate_accuracy_pct"] == pytest.approx(66.67)
+    # 2 of 3 says little: the interval beside it spans most of the range.
+    assert (summary["crop_full_plate_accuracy_low95_pct"],
+            summary["crop_full_plate_accuracy_high95_pct"]) == (20.77, 93.85)
     assert summary["crop_char_accuracy_pct"] == pytest.approx(95.45)  # 21 of 22 characters
     assert any("wrong: c0.jpg truth 皖A12346 read 皖A12345" in line for line in out)
 
@@ -204,3 +207,5 @@ def test_eval_admissions_reports_both_sides_of_the_lane_threshold(
     unreachable = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert unreachable["registered_first_frame_admitted_pct"] == 0
     assert unreachable["false_admissions_default_policy"] == 0
+    # None of 40 let in still fits a rate of up to 8.8 % per unregistered car.
+    assert unreachable["false_admission_rate_high95_pct"] == pytest.approx(8.7622)
