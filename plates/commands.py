@@ -121,6 +121,8 @@ def _eval(args: argparse.Namespace) -> int:
         print(f"... {len(result.errors) - args.errors} more wrong")
     for path in result.unreadable:
         print(f"unreadable: {path}")
+    for line in result.province_lines():
+        print(line)
     _emit(summary, args.json)
     return 0
 

@@ -27,10 +27,12 @@ class _Tally:
     chars_right: int = 0
     chars: int = 0
     detected: int = 0
+    first_right: int = 0  # the province (or other first character) read right
 
     def add(self, truth: str, read: str | None, detected: bool) -> None:
         self.n += 1
         self.full += read == truth
+        self.first_right += (read or "")[:1] == truth[:1]
         self.chars += len(truth)
         self.chars_right += _chars_right(truth, read or "")
         self.detected += detected
@@ -58,6 +60,7 @@ def _chars_right(truth: str, read: str) -> int:
 class EvalResult:
     by_kind: dict[str, _Tally] = field(default_factory=lambda: defaultdict(_Tally))
     by_colour: dict[tuple[str, str], _Tally] = field(default_factory=lambda: defaultdict(_Tally))
+    by_province: dict[tuple[str, str], _Tally] = field(default_factory=lambda: defaultdict(_Tally))
     times: list[tuple[float, str]] = field(default_factory=list)
     kind_times: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
     errors: list[tuple[str, str, str, float]] = field(default_factory=list)
@@ -73,6 +76,7 @@ class EvalResult:
                 out[f"{kind}_full_plate_accuracy_low95_pct"] = low
                 out[f"{kind}_full_plate_accuracy_high95_pct"] = high
             out[f"{kind}_char_accuracy_pct"] = t.pct(t.chars_right, t.chars)
+            out[f"{kind}_province_accuracy_pct"] = t.pct(t.first_right, t.n)
             if kind == "scene":
                 out["scene_detection_recall_pct"] = t.pct(t.detected, t.n)
         for (kind, col), t in sorted(self.by_colour.items()):
@@ -84,6 +88,16 @@ class EvalResult:
             out[f"{kind}_read_ms_max"] = round(ms[-1], 2)
         out["unreadable_images"] = len(self.unreadable)
         return out
+
+    def province_lines(self) -> list[str]:
+        """Per kind, full-plate accuracy by the plate's first character, the commonest first."""
+        lines = []
+        for kind in sorted(self.by_kind):
+            rows = sorted(((t.n, p, t) for (k, p), t in self.by_province.items() if k == kind),
+                          key=lambda r: (-r[0], r[1]))
+            lines.append(f"{kind} by province: " + ", ".join(
+                f"{p} {t.pct(t.full, t.n)} % of {n}" for n, p, t in rows))
+        return lines
 
 
 def _center_inside(box: tuple[int, int, int, int], bbox: tuple[int, int, int, int] | None) -> bool:
@@ -194,7 +208,8 @@ def _one(item: Labelled, rec: Recognizer, result: EvalResult, view: CropView) ->
     result.times.append((ms, item.path.name))
     result.kind_times[item.kind].append(ms)
     colour = item.colour or "unknown"
-    for tally in (result.by_kind[item.kind], result.by_colour[(item.kind, colour)]):
+    for tally in (result.by_kind[item.kind], result.by_colour[(item.kind, colour)],
+                  result.by_province[(item.kind, item.plate[:1])]):
         tally.add(item.plate, read, detected)
     if read != item.plate:
         result.errors.append((item.path.name, item.plate, read or "-", conf))

@@ -157,6 +157,19 @@ def test_eval_counts_a_wrong_label(tmp_path: Path, capsys: pytest.CaptureFixture
     assert any("wrong: c0.jpg truth 皖A12346 read 皖A12345" in line for line in out)
 
 
+def test_eval_splits_accuracy_by_province(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    _fixture(tmp_path)
+    labels = tmp_path / "labels.csv"
+    labels.write_text(labels.read_text(encoding="utf-8").replace("皖A12345", "豫A12345"), encoding="utf-8")
+    assert main(["eval", str(tmp_path), "--json"]) == 0
+    out = capsys.readouterr().out.strip().splitlines()
+    summary = json.loads(out[-1])
+    assert summary["crop_province_accuracy_pct"] == pytest.approx(66.67)
+    assert summary["scene_province_accuracy_pct"] == 100.0
+    assert "crop by province: 京 100.0 % of 1, 苏 100.0 % of 1, 豫 0.0 % of 1" in out
+    assert "scene by province: 沪 100.0 % of 1" in out
+
+
 def test_eval_without_labels_says_what_to_do(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["eval", str(tmp_path)]) == 2
     err = capsys.readouterr().err
