@@ -142,12 +142,17 @@ def test_crops_are_scaled_then_framed_then_turned() -> None:
     assert (CropView().apply(crop, "c0.jpg") == crop).all()
 
 
+def _eval_with_label(folder: Path, label: str, capsys: pytest.CaptureFixture[str]) -> list[str]:
+    """plates eval's output on the fixture, with the crop of 皖A12345 labelled label instead."""
+    _fixture(folder)
+    labels = folder / "labels.csv"
+    labels.write_text(labels.read_text(encoding="utf-8").replace("皖A12345", label), encoding="utf-8")
+    assert main(["eval", str(folder), "--json"]) == 0
+    return capsys.readouterr().out.strip().splitlines()
+
+
 def test_eval_counts_a_wrong_label(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    _fixture(tmp_path)
-    labels = tmp_path / "labels.csv"
-    labels.write_text(labels.read_text(encoding="utf-8").replace("皖A12345", "皖A12346"), encoding="utf-8")
-    assert main(["eval", str(tmp_path), "--json"]) == 0
-    out = capsys.readouterr().out.strip().splitlines()
+    out = _eval_with_label(tmp_path, "皖A12346", capsys)
     summary = json.loads(out[-1])
     assert summary["crop_full_plate_accuracy_pct"] == pytest.approx(66.67)
     # 2 of 3 says little: the interval beside it spans most of the range.
@@ -158,11 +163,7 @@ def test_eval_counts_a_wrong_label(tmp_path: Path, capsys: pytest.CaptureFixture
 
 
 def test_eval_splits_accuracy_by_province(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    _fixture(tmp_path)
-    labels = tmp_path / "labels.csv"
-    labels.write_text(labels.read_text(encoding="utf-8").replace("皖A12345", "豫A12345"), encoding="utf-8")
-    assert main(["eval", str(tmp_path), "--json"]) == 0
-    out = capsys.readouterr().out.strip().splitlines()
+    out = _eval_with_label(tmp_path, "豫A12345", capsys)
     summary = json.loads(out[-1])
     assert summary["crop_province_accuracy_pct"] == pytest.approx(66.67)
     assert summary["scene_province_accuracy_pct"] == 100.0
