@@ -71,10 +71,9 @@ class EvalResult:
         for kind, t in sorted(self.by_kind.items()):
             out[f"{kind}_images"] = t.n
             out[f"{kind}_full_plate_accuracy_pct"] = t.pct(t.full, t.n)
-            if t.n:
-                low, high = wilson_pct(t.full, t.n)
-                out[f"{kind}_full_plate_accuracy_low95_pct"] = low
-                out[f"{kind}_full_plate_accuracy_high95_pct"] = high
+            low, high = wilson_pct(t.full, t.n)  # a kind is only tallied with an image in it
+            out[f"{kind}_full_plate_accuracy_low95_pct"] = low
+            out[f"{kind}_full_plate_accuracy_high95_pct"] = high
             out[f"{kind}_char_accuracy_pct"] = t.pct(t.chars_right, t.chars)
             out[f"{kind}_province_accuracy_pct"] = t.pct(t.first_right, t.n)
             if kind == "scene":
