@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
-import httpx
+import httpx2
 import pytest
 
 from gateway.bench.common import free_port
@@ -104,21 +104,21 @@ def test_ready_watchdog_api_and_clean_stop(tmp_path: Path, notify_socket: tuple[
         deadline = time.monotonic() + 15
         events: list[dict[str, object]] = []
         while not events and time.monotonic() < deadline:
-            events = httpx.get(f"{base}/api/events?limit=5", headers=auth).json()
+            events = httpx2.get(f"{base}/api/events?limit=5", headers=auth).json()
             time.sleep(0.2)
         assert events and events[0]["lane"] == "door"
         assert str(events[0]["value"]).startswith("***")  # card numbers masked on the API
-        health = httpx.get(f"{base}/api/health").json()
+        health = httpx2.get(f"{base}/api/health").json()
         assert health["status"] == "ok" and health["decisions"] >= 1
         assert {d["device"]: d["online"] for d in health["devices"]} == {
             "car-in-barrier": True,
             "door-lock": True,
             "door-reader": True,
         }
-        assert httpx.get(f"{base}/api/events").status_code == 401  # decisions are for logged-in eyes
-        bad = httpx.get(f"{base}/api/events?limit=0", headers=auth)
+        assert httpx2.get(f"{base}/api/events").status_code == 401  # decisions are for logged-in eyes
+        bad = httpx2.get(f"{base}/api/events?limit=0", headers=auth)
         assert bad.status_code == 422 and bad.json()["error"]["code"] == "invalid_request"
-        lane = httpx.get(f"{base}/api/events?lane=nowhere", headers=auth)
+        lane = httpx2.get(f"{base}/api/events?lane=nowhere", headers=auth)
         assert lane.status_code == 404 and "door" in lane.json()["error"]["fix"]
     finally:
         proc.send_signal(signal.SIGTERM)

@@ -22,7 +22,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import httpx
+import httpx2
 import uvicorn
 
 from gateway.accounts.passwords import hash_password
@@ -102,7 +102,7 @@ def served(gw: Gateway) -> Iterator[str]:
 
 def first_load(url: str, cookie: str) -> dict[str, int]:
     """Bytes a tablet transfers to show the live page the first time: HTML, script, style, icon."""
-    with httpx.Client(base_url=url, cookies={"egw_session": cookie}) as client:
+    with httpx2.Client(base_url=url, cookies={"egw_session": cookie}) as client:
         page = client.get("/")
         page.raise_for_status()
         total, assets = _bytes(page), 0
@@ -114,7 +114,7 @@ def first_load(url: str, cookie: str) -> dict[str, int]:
     return {"bytes": total, "requests": 1 + assets, "html_bytes": _bytes(page)}
 
 
-def _bytes(response: httpx.Response) -> int:
+def _bytes(response: httpx2.Response) -> int:
     head = sum(len(k) + len(v) + 4 for k, v in response.headers.raw) + 17  # status line, CRLFs
     return head + len(response.content)
 
@@ -298,16 +298,16 @@ class _Stream:
         self._stop.set()
 
     def _run(self) -> None:
-        with contextlib.suppress(httpx.HTTPError):  # the server cut the stream at the end
+        with contextlib.suppress(httpx2.HTTPError):  # the server cut the stream at the end
             self._read()
 
     def _read(self) -> None:
         cookies = {"egw_session": self._cookie}
-        with httpx.stream(
+        with httpx2.stream(
             "GET",
             f"{self._url}/api/live/stream",
             cookies=cookies,
-            timeout=httpx.Timeout(5, read=None),
+            timeout=httpx2.Timeout(5, read=None),
         ) as r:
             event_id = ""
             for line in r.iter_lines():

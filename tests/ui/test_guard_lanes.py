@@ -6,7 +6,7 @@ import json
 import sqlite3
 import threading
 
-import httpx
+import httpx2
 import pytest
 from fastapi.testclient import TestClient
 
@@ -75,7 +75,7 @@ def test_the_live_stream_pushes_each_decision(live_url: str, site: Site) -> None
 
     def listen() -> None:
         headers = bearer(site.guard_token)
-        with httpx.stream("GET", f"{live_url}/api/live/stream", headers=headers, timeout=10) as r:
+        with httpx2.stream("GET", f"{live_url}/api/live/stream", headers=headers, timeout=10) as r:
             assert r.headers["content-type"].startswith("text/event-stream")
             kind = ""
             for line in r.iter_lines():
@@ -114,7 +114,7 @@ def test_many_pages_at_once_each_get_their_answer(live_url: str, site: Site) -> 
     results: list[int] = []
 
     def ask() -> None:
-        r = httpx.get(f"{live_url}/api/live/recent?limit=5", headers=bearer(site.guard_token))
+        r = httpx2.get(f"{live_url}/api/live/recent?limit=5", headers=bearer(site.guard_token))
         results.append(r.status_code)
 
     threads = [threading.Thread(target=ask) for _ in range(24)]
@@ -161,7 +161,7 @@ def test_a_stream_ends_when_its_token_is_revoked(
     kept_alive, ended = threading.Event(), threading.Event()
 
     def listen() -> None:
-        with httpx.stream(
+        with httpx2.stream(
             "GET", f"{live_url}/api/live/stream", headers=bearer(made["token"]), timeout=10
         ) as r:
             keepalives = 0
