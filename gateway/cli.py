@@ -1,4 +1,4 @@
-"""The `gateway` command: run, demo, check-config, import, export, user, token, bench."""
+"""The `gateway` command: run, demo, check-config, import, export, export-plates, user, token, bench."""
 
 from __future__ import annotations
 
@@ -76,6 +76,15 @@ def _parser() -> argparse.ArgumentParser:
     sp = command("export", cmd_export, "export residents, vehicles, cards, slots as CSV files")
     sp.add_argument("-c", "--config", required=True, type=Path)
     sp.add_argument("out_dir", type=Path)
+
+    sp = command(
+        "export-plates",
+        cmd_export_plates,
+        "the site's own plate crops, labelled by the registered plate they matched, for training",
+    )
+    sp.add_argument("-c", "--config", required=True, type=Path)
+    sp.add_argument("out_dir", type=Path, help="a new (or empty) folder")
+    sp.add_argument("--since", help="from this date (YYYY-MM-DD, the site's time; default: all kept)")
 
     sp = command(
         "central-sink",
@@ -172,6 +181,35 @@ def cmd_export(args: argparse.Namespace) -> int:
 
     counts = export_csv(cfg, args.out_dir)
     print(f"exported {_counts(counts)} to {args.out_dir}")
+    return 0
+
+
+def cmd_export_plates(args: argparse.Namespace) -> int:
+    cfg = load_config(args.config)
+    from datetime import UTC, datetime
+    from zoneinfo import ZoneInfo
+
+    from gateway.accounts.cli import cli_actor
+    from gateway.store.database import DB_NAME, open_database
+    from gateway.store.plate_crops import export_plate_crops
+    from gateway.timefmt import parse_local
+
+    try:
+        since = parse_local(args.since, ZoneInfo(cfg.site.timezone)) if args.since else None
+    except ValueError as exc:
+        raise GatewayError(f"--since: {exc}", fix="give a date such as 2026-11-01") from exc
+    db = open_database(cfg.site.data_dir / DB_NAME, sync=cfg.storage.sync)
+    try:
+        now = datetime.now(UTC)
+        done = export_plate_crops(db.conn, cfg.site.data_dir, args.out_dir, since, cli_actor(), now)
+    finally:
+        db.conn.close()
+    print(
+        f"exported {done.exported} plate crops ({done.corrected} read as a look-alike of their plate) "
+        f"to {args.out_dir}; train on them with: plates train --real {args.out_dir}"
+    )
+    if done.missing:
+        print(f"{done.missing} matched events had no crop left (pruned with their snapshots, or older)")
     return 0
 
 

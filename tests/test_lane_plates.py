@@ -2,19 +2,27 @@
 
 from __future__ import annotations
 
+import csv
 import random
 import sqlite3
 import time
+from datetime import timedelta
 from pathlib import Path
 
 import cv2
 import numpy as np
 import pytest
 
+from drivers.cameras.snapshots import plate_crop_path
+from gateway.cli import main
 from gateway.config import parse_config
 from gateway.core import Presented
+from gateway.errors import Refused
 from gateway.runtime.gateway import Gateway
 from gateway.store.admin import import_csv
+from gateway.store.plate_crops import export_plate_crops
+from plates.labels import read_labels
+from plates.recognizer import Recognizer
 from plates.synth.scene import render_scene
 from plates.synth.texts import PlateSpec
 from tests.conftest import site_toml, write_csv
@@ -29,6 +37,7 @@ def registered_site(tmp_path: Path, camera: str = "", plate_match: str = "exact"
         )
         + camera
     )
+    (tmp_path / "site.toml").write_text(text, encoding="utf-8")  # for the `gateway` command
     cfg = parse_config(text, "site.toml")
     import_csv(
         cfg,
@@ -74,11 +83,28 @@ roi = {roi}
     rows = _rows(gw)
     assert [(r[0], r[1]) for r in rows] == [(PLATE, "resident")]
     snapshot = gw.data_dir / rows[0][2]
-    image = cv2.imread(str(snapshot))
-    assert image is not None and image.shape == (720, 1280, 3)
-    marked = image[max(y - 8, 0) : y + h + 8, max(x - 8, 0) : x + w + 8]
+    stored = _image(snapshot)
+    assert stored.shape == (720, 1280, 3)
+    marked = stored[max(y - 8, 0) : y + h + 8, max(x - 8, 0) : x + w + 8]
     reds = (marked[..., 2] > 180) & (marked[..., 1] < 80) & (marked[..., 0] < 80)
     assert reds.sum() > 2 * (w + h)  # the plate's box is drawn on the stored picture
+    crop = _image(snapshot.with_suffix(".plate.png"))  # and kept unmarked beside it
+    assert w <= crop.shape[1] <= 1.3 * w and h <= crop.shape[0] <= 1.5 * h
+    assert not ((crop[..., 2] > 180) & (crop[..., 1] < 80) & (crop[..., 0] < 80)).any()
+    reading = Recognizer().read_crop(crop)
+    assert reading is not None and reading.text == PLATE
+
+    out = tmp_path / "crops"
+    assert main(["export-plates", "-c", str(tmp_path / "site.toml"), str(out)]) == 0
+    [labelled] = read_labels(out)
+    assert (labelled.plate, labelled.kind) == (PLATE, "crop")
+    assert np.array_equal(_image(labelled.path), crop)
+
+
+def _image(path: Path) -> np.ndarray:
+    image = cv2.imread(str(path))
+    assert image is not None, f"{path} is missing or not an image"
+    return np.asarray(image)
 
 
 def _rows(gw: Gateway) -> list[tuple[str, str, str]]:
@@ -117,3 +143,46 @@ def test_a_reading_equally_close_to_two_registered_plates_matches_neither(tmp_pa
     ev = gw.handle(Presented("car-in", "plate", "皖C10345", 0.9, gw.now(), "cam"))  # 0 for D or Q?
     assert ev.reason == "temporary" and ev.plate == "皖C10345" and "lookalike" not in ev.flags
     gw.conn.close()
+
+
+def test_exported_crops_are_labelled_by_the_registered_plate_they_matched(tmp_path: Path) -> None:
+    gw = registered_site(tmp_path, plate_match="confusable")
+    shown = {}
+    # exact, a look-alike of 皖A7K258, not registered, exact (a car with no slot)
+    for n, read in enumerate([PLATE, "皖A7K25B", "皖Z99999", "皖B12Z45"]):
+        snapshot = f"snapshots/2026-11-21/car-{n}.jpg"
+        if n < 3:  # the last one's crop was pruned
+            shown[read] = np.full((30, 110, 3), 40 * n, np.uint8)
+            crop = plate_crop_path(gw.data_dir / snapshot)
+            crop.parent.mkdir(parents=True, exist_ok=True)
+            cv2.imwrite(str(crop), shown[read])
+        gw.handle(Presented("car-in", "plate", read, 0.9, gw.now(), "cam", snapshot))
+
+    out = tmp_path / "crops"
+    done = export_plate_crops(gw.conn, gw.data_dir, out, None, "cli:guard", gw.now())
+    assert (done.exported, done.corrected, done.missing) == (2, 1, 1)
+    labelled = read_labels(out)  # the form `plates train --real` and `plates eval` read
+    assert [lab.plate for lab in labelled] == [PLATE, PLATE]  # 皖A7K25B was the registered 皖A7K258
+    with (out / "labels.csv").open(encoding="utf-8") as fh:
+        assert [row["read"] for row in csv.DictReader(fh)] == [PLATE, "皖A7K25B"]
+    for lab, read in zip(labelled, [PLATE, "皖A7K25B"], strict=True):
+        assert np.array_equal(_image(lab.path), shown[read])
+    [(actor, action, target)] = gw.conn.execute("SELECT actor, action, target FROM audit").fetchall()
+    assert (actor, action, target) == ("cli:guard", "plates.export", str(out))
+
+    with pytest.raises(Refused, match="not an empty folder"):  # never mixed into an earlier export
+        export_plate_crops(gw.conn, gw.data_dir, out, None, "cli:guard", gw.now())
+    tomorrow = gw.now() + timedelta(days=1)
+    assert export_plate_crops(gw.conn, gw.data_dir, tmp_path / "new", tomorrow, "x", gw.now()).exported == 0
+    assert read_labels(tmp_path / "new") == []
+    gw.conn.close()
+
+
+def test_export_plates_says_what_to_give_for_a_bad_date(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    registered_site(tmp_path).conn.close()
+    site = str(tmp_path / "site.toml")
+    assert main(["export-plates", "-c", site, str(tmp_path / "o"), "--since", "1 Nov"]) == 1
+    assert "give a date such as 2026-11-01" in capsys.readouterr().err
+    assert not (tmp_path / "o").exists()

@@ -15,6 +15,9 @@ class Frame:
     seq: int  # counts frames since the camera started
     captured: float  # time.monotonic() when the frame arrived
     wall: float  # time.time() when the frame arrived
+    # The decided plate's region, unmarked, where a plate reader annotated this frame: stored
+    # beside the snapshot so that a site's own plates can become training crops.
+    plate: np.ndarray | None = None
 
     def age(self, now: float | None = None) -> float:
         return (time.monotonic() if now is None else now) - self.captured

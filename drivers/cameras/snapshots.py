@@ -1,5 +1,8 @@
 """Snapshots: JPEGs of the lane stored with the access events they belong to.
 
+Where a plate reader decided from the frame, the plate's unmarked region is written beside the
+JPEG as `<name>.plate.png` (see plate_crop_path); retention prunes both alike.
+
 The file name is chosen when the event is presented and written to the access log with it; the
 JPEG is encoded and written on this writer's thread, so a decision never waits for it. When the
 writer falls behind, a snapshot is skipped (and counted) rather than queued without bound.
@@ -15,6 +18,7 @@ from itertools import count
 from pathlib import Path
 
 import cv2
+import numpy as np
 
 from drivers.cameras.frame import Frame
 
@@ -67,10 +71,9 @@ class SnapshotWriter:
     def _write(self, frame: Frame, path: Path, quality: int) -> None:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            ok, jpeg = cv2.imencode(".jpg", frame.image, [cv2.IMWRITE_JPEG_QUALITY, quality])
-            if not ok:
-                raise OSError("JPEG encoding failed")
-            path.write_bytes(jpeg.tobytes())
+            _encode(path, ".jpg", frame.image, [cv2.IMWRITE_JPEG_QUALITY, quality])
+            if frame.plate is not None and frame.plate.size:  # lossless: it may become training data
+                _encode(plate_crop_path(path), ".png", frame.plate, [])
             self.written += 1
         except (OSError, cv2.error) as exc:
             self.failed += 1
@@ -79,3 +82,15 @@ class SnapshotWriter:
                     "cannot write snapshot %s: %s; fix: free disk space in %s", path, exc, self.data_dir
                 )
                 self._warned = True
+
+
+def plate_crop_path(snapshot: Path) -> Path:
+    """Where the unmarked plate crop of a snapshot is kept: beside it, pruned with it."""
+    return snapshot.with_suffix(".plate.png")
+
+
+def _encode(path: Path, ext: str, image: np.ndarray, params: list[int]) -> None:
+    ok, data = cv2.imencode(ext, image, params)
+    if not ok:
+        raise OSError(f"{ext[1:].upper()} encoding failed")
+    path.write_bytes(data.tobytes())

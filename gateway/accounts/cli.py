@@ -71,7 +71,8 @@ def add_arguments(sub: argparse._SubParsersAction) -> None:  # type: ignore[type
     tadd.set_defaults(func=cmd_token_add)
 
 
-def _actor() -> str:
+def cli_actor() -> str:
+    """Who runs a command on the box, for the audit trail."""
     try:
         return f"cli:{getpass.getuser()}"
     except (KeyError, OSError):
@@ -113,7 +114,7 @@ def cmd_user_add(args: argparse.Namespace) -> int:
         store.create_account(
             conn,
             datetime.now(tz),
-            _actor(),
+            cli_actor(),
             args.username,
             args.display_name,
             args.role,
@@ -137,7 +138,7 @@ def cmd_user_passwd(args: argparse.Namespace) -> int:
                 fix=f"list them with `gateway user list -c {args.config}`",
             )
         hashed = hash_password(_password(args.username, args.password_stdin))
-        store.update_account(conn, datetime.now(tz), _actor(), account.id, password_hash=hashed)
+        store.update_account(conn, datetime.now(tz), cli_actor(), account.id, password_hash=hashed)
     finally:
         conn.close()
     print(f"password of {args.username} changed; its sessions have ended")
@@ -165,7 +166,7 @@ def cmd_token_add(args: argparse.Namespace) -> int:
     now = datetime.now(tz)
     try:
         expires = now + timedelta(days=args.days) if args.days else None
-        _, token = store.create_token(conn, now, _actor(), args.name, args.role, expires)
+        _, token = store.create_token(conn, now, cli_actor(), args.name, args.role, expires)
     finally:
         conn.close()
     print(f"API token {args.name} ({args.role}); store it now, it is not shown again:")

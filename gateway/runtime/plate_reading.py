@@ -2,7 +2,8 @@
 
 The recognizer reads every plate in the lane's region of each frame; the lane voter combines one
 vehicle's readings across frames and decides once, as soon as they agree enough. The frame the
-decision came from is kept with the plate's box drawn on it, for the event's snapshot.
+decision came from is kept with the plate's box drawn on it, for the event's snapshot, and the
+plate's own region, unmarked, beside it (`gateway export-plates` makes training crops of those).
 """
 
 from __future__ import annotations
@@ -15,12 +16,16 @@ import cv2
 import numpy as np
 
 from drivers.cameras.frame import Frame
+from plates.detect import grown
 from plates.lane import LaneVoter
 from plates.recognizer import Recognizer
 
 log = logging.getLogger(__name__)
 
 Point = tuple[int, int]
+# The plate crop kept beside a snapshot: the box grown by these shares of its width (each side)
+# and height (above and below), as the recognizer's first look frames it.
+CROP_MARGIN_X, CROP_MARGIN_Y = 0.08, 0.15
 
 
 class PlateReader:
@@ -46,15 +51,18 @@ class PlateReader:
         return [("plate", decision.text, round(confidence, 3))]
 
     def annotate(self, frame: Frame) -> Frame:
-        """The frame with the decided plate's box drawn, if the decision came from this frame."""
+        """The frame with the decided plate's box drawn, if the decision came from this frame, and
+        the plate's region before drawing (with the margins the recognizer's first look takes)."""
         with self._lock:
             marked = self._marked
         if marked is None or marked[0] != frame.seq:
             return frame
         x, y, w, h = marked[1]
+        x0, y0, x1, y1 = grown(marked[1], CROP_MARGIN_X, CROP_MARGIN_Y, frame.image.shape)
+        plate = frame.image[y0:y1, x0:x1].copy()
         image: np.ndarray = frame.image.copy()
         cv2.rectangle(image, (x, y), (x + w, y + h), (0, 0, 255), max(2, image.shape[1] // 400))
-        return Frame(image, frame.seq, frame.captured, frame.wall)
+        return Frame(image, frame.seq, frame.captured, frame.wall, plate)
 
 
 def _bounds(points: Sequence[Point]) -> tuple[int, int, int, int]:
