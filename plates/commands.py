@@ -12,7 +12,7 @@ from typing import Any
 
 import cv2
 
-from plates.fonts import FontsMissing
+from plates.fonts import FontsMissing, rendering_fonts
 from plates.labels import LabelsError
 from plates.model import ModelError
 
@@ -132,7 +132,8 @@ def _admissions(args: argparse.Namespace) -> int:
 
     res = run_admissions(_recognizer(args), args.registered, args.impostors,
                          min(2000, args.registered), args.seed, args.decide_at)
-    _emit(res.summary(), args.json)
+    # The plates are rendered with every font installed; another font set draws another sample.
+    _emit({**res.summary(), "render_fonts": ",".join(rendering_fonts())}, args.json)
     return 0
 
 

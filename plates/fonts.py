@@ -119,3 +119,10 @@ def latin_fonts() -> list[Path]:
 def latin_thin_fonts() -> list[Path]:
     """Light Latin faces where installed; the regular ones otherwise."""
     return _only(_find(LATIN_THIN_NAMES)) or latin_fonts()
+
+
+def rendering_fonts() -> list[str]:
+    """The font files plates are drawn from here: figures measured on rendered plates depend on
+    them (`plates eval-admissions` prints them)."""
+    names = {f.name for f in [*cjk_fonts(), *latin_fonts(), *latin_thin_fonts()]}
+    return sorted(names)

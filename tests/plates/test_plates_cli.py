@@ -215,6 +215,8 @@ def test_eval_admissions_reports_both_sides_of_the_lane_threshold(
     lane_default = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert lane_default["registered_plates"] == 40 and lane_default["impostor_images"] == 40
     assert lane_default["registered_first_frame_admitted_pct"] > 50
+    # The fonts these tests pin (conftest): the figures depend on the fonts plates are drawn in.
+    assert lane_default["render_fonts"] == "DejaVuSansCondensed-Bold.ttf,wqy-zenhei.ttc"
     assert lane_default["false_admissions_default_policy"] <= (
         lane_default["impostor_readings_equal_to_a_registered_plate"])
     assert main([*small, "--decide-at", "1.5"]) == 0
