@@ -204,12 +204,16 @@ def cmd_export_plates(args: argparse.Namespace) -> int:
         done = export_plate_crops(db.conn, cfg.site.data_dir, args.out_dir, since, cli_actor(), now)
     finally:
         db.conn.close()
-    print(
-        f"exported {done.exported} plate crops ({done.corrected} read as a look-alike of their plate) "
-        f"to {args.out_dir}; train on them with: plates train --real {args.out_dir}"
-    )
+    print(f"exported {done.exported} plate crops ({done.corrected} read as a look-alike of their plate) "
+          f"to {args.out_dir}")
     if done.missing:
         print(f"{done.missing} matched events had no crop left (pruned with their snapshots, or older)")
+    if done.exported:
+        out = args.out_dir
+        print(f"measure the model on them with `plates eval {out}`; train with `plates train --real {out}`")
+    elif not done.missing:
+        print("no matched plate event has a snapshot: crops are kept for plates the gateway reads from "
+              "a camera with snapshots = true (simulated cameras have no frames)")
     return 0
 
 

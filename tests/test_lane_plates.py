@@ -178,11 +178,15 @@ def test_exported_crops_are_labelled_by_the_registered_plate_they_matched(tmp_pa
     gw.conn.close()
 
 
-def test_export_plates_says_what_to_give_for_a_bad_date(
+def test_export_plates_says_what_to_do_for_a_bad_date_and_when_nothing_has_a_crop(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    registered_site(tmp_path).conn.close()
+    gw = registered_site(tmp_path)
+    gw.handle(Presented("car-in", "plate", PLATE, 0.99, gw.now(), "cam"))  # a camera without snapshots
+    gw.conn.close()
     site = str(tmp_path / "site.toml")
     assert main(["export-plates", "-c", site, str(tmp_path / "o"), "--since", "1 Nov"]) == 1
     assert "give a date such as 2026-11-01" in capsys.readouterr().err
     assert not (tmp_path / "o").exists()
+    assert main(["export-plates", "-c", site, str(tmp_path / "o")]) == 0
+    assert "crops are kept for plates the gateway reads from a camera with snapshots" in capsys.readouterr().out
