@@ -189,4 +189,4 @@ def test_export_plates_says_what_to_do_for_a_bad_date_and_when_nothing_has_a_cro
     assert "give a date such as 2026-11-01" in capsys.readouterr().err
     assert not (tmp_path / "o").exists()
     assert main(["export-plates", "-c", site, str(tmp_path / "o")]) == 0
-    assert "crops are kept for plates the gateway reads from a camera with snapshots" in capsys.readouterr().out
+    assert "crops are kept for plates the gateway reads from a camera" in capsys.readouterr().out
