@@ -186,24 +186,17 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 def cmd_export_plates(args: argparse.Namespace) -> int:
     cfg = load_config(args.config)
-    from datetime import UTC, datetime
     from zoneinfo import ZoneInfo
 
     from gateway.accounts.cli import cli_actor
-    from gateway.store.database import DB_NAME, open_database
-    from gateway.store.plate_crops import export_plate_crops
+    from gateway.store.admin import export_plates
     from gateway.timefmt import parse_local
 
     try:
         since = parse_local(args.since, ZoneInfo(cfg.site.timezone)) if args.since else None
     except ValueError as exc:
         raise GatewayError(f"--since: {exc}", fix="give a date such as 2026-11-01") from exc
-    db = open_database(cfg.site.data_dir / DB_NAME, sync=cfg.storage.sync)
-    try:
-        now = datetime.now(UTC)
-        done = export_plate_crops(db.conn, cfg.site.data_dir, args.out_dir, since, cli_actor(), now)
-    finally:
-        db.conn.close()
+    done = export_plates(cfg, args.out_dir, since, cli_actor())
     print(f"exported {done.exported} plate crops ({done.corrected} read as a look-alike of their plate) "
           f"to {args.out_dir}")
     if done.missing:

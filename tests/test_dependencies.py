@@ -25,8 +25,12 @@ BOX_EXTRAS = ("fast", "gpio")  # chosen per site; their imports wait until a dev
 OPTIONAL_WITH_FALLBACK = {"playwright": "gateway bench ui reads the live stream without a browser"}
 
 
+def _canonical(dist: str) -> str:
+    return dist.lower().replace("_", "-")
+
+
 def _name(requirement: str) -> str:
-    return re.split(r"[<>=!~\[;( ]", requirement.strip(), maxsplit=1)[0].lower().replace("_", "-")
+    return _canonical(re.split(r"[<>=!~\[;( ]", requirement.strip(), maxsplit=1)[0])
 
 
 def _closure(names: list[str]) -> set[str]:
@@ -70,7 +74,7 @@ def _imports(source: Path) -> tuple[set[str], set[str]]:
 
 def _not_brought(names: set[str], installed: set[str], providers: Mapping[str, list[str]]) -> list[str]:
     def brought(name: str) -> bool:
-        return bool({d.lower().replace("_", "-") for d in providers.get(name, [name])} & installed)
+        return bool({_canonical(d) for d in providers.get(name, [name])} & installed)
 
     return sorted(n for n in names if not brought(n))
 
@@ -81,8 +85,9 @@ def _runtime_sources() -> list[Path]:
 
 
 def _missing(sources: list[Path]) -> dict[str, list[str]]:
-    plain = _closure(_requirements(None))
-    with_extras = _closure(_requirements(None) + [r for e in BOX_EXTRAS for r in _requirements(e)])
+    core = _requirements(None)
+    plain = _closure(core)
+    with_extras = _closure(core + [r for e in BOX_EXTRAS for r in _requirements(e)])
     providers = metadata.packages_distributions()
     missing = {}
     for source in sources:

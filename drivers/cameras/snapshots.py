@@ -72,7 +72,7 @@ class SnapshotWriter:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             _encode(path, ".jpg", frame.image, [cv2.IMWRITE_JPEG_QUALITY, quality])
-            if frame.plate is not None and frame.plate.size:  # lossless: it may become training data
+            if frame.plate is not None:  # lossless: it may become training data
                 _encode(plate_crop_path(path), ".png", frame.plate, [])
             self.written += 1
         except (OSError, cv2.error) as exc:
