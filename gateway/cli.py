@@ -80,7 +80,8 @@ def _parser() -> argparse.ArgumentParser:
     sp = command(
         "export-plates",
         cmd_export_plates,
-        "the site's own plate crops, labelled by the registered plate they matched, for training",
+        "the site's own plate crops, labelled by the registered plate they matched or a guard's "
+        "correction, for training",
     )
     sp.add_argument("-c", "--config", required=True, type=Path)
     sp.add_argument("out_dir", type=Path, help="a new (or empty) folder")
@@ -197,16 +198,16 @@ def cmd_export_plates(args: argparse.Namespace) -> int:
     except ValueError as exc:
         raise GatewayError(f"--since: {exc}", fix="give a date such as 2026-11-01") from exc
     done = export_plates(cfg, args.out_dir, since, cli_actor())
-    print(f"exported {done.exported} plate crops ({done.corrected} read as a look-alike of their plate) "
-          f"to {args.out_dir}")
+    print(f"exported {done.exported} plate crops ({done.corrected} misread, {done.by_guard} labelled by a "
+          f"guard's correction) to {args.out_dir}")
     if done.missing:
-        print(f"{done.missing} matched events had no crop left (pruned with their snapshots, or older)")
+        print(f"{done.missing} labelled events had no crop left (pruned with their snapshots, or older)")
     if done.exported:
         out = args.out_dir
         print(f"measure the model on them with `plates eval {out}`; train with `plates train --real {out}`")
     elif not done.missing:
-        print("no matched plate event has a snapshot: crops are kept for plates the gateway reads from "
-              "a camera with snapshots = true (simulated cameras have no frames)")
+        print("no matched or corrected plate event has a snapshot: crops are kept for plates the gateway "
+              "reads from a camera with snapshots = true (simulated cameras have no frames)")
     return 0
 
 

@@ -20,6 +20,7 @@ from gateway.core import Presented
 from gateway.errors import Refused
 from gateway.runtime.gateway import Gateway
 from gateway.store.admin import import_csv
+from gateway.store.corrections import correct_plate
 from gateway.store.plate_crops import export_plate_crops
 from plates.labels import read_labels
 from plates.recognizer import Recognizer
@@ -145,29 +146,36 @@ def test_a_reading_equally_close_to_two_registered_plates_matches_neither(tmp_pa
     gw.conn.close()
 
 
-def test_exported_crops_are_labelled_by_the_registered_plate_they_matched(tmp_path: Path) -> None:
+def test_exported_crops_are_labelled_by_the_registered_plate_or_a_guards_correction(tmp_path: Path) -> None:
     gw = registered_site(tmp_path, plate_match="confusable")
-    shown = {}
-    # exact, a look-alike of 皖A7K258, not registered, exact (a car with no slot)
-    for n, read in enumerate([PLATE, "皖A7K25B", "皖Z99999", "皖B12Z45"]):
+    shown, events = {}, {}
+    # exact, a look-alike of 皖A7K258, not registered (twice), exact (a car with no slot)
+    for n, read in enumerate([PLATE, "皖A7K25B", "皖Z99999", "皖Z88888", "皖B12Z45"]):
         snapshot = f"snapshots/2026-11-21/car-{n}.jpg"
-        if n < 3:  # the last one's crop was pruned
+        if n < 4:  # the last one's crop was pruned
             shown[read] = np.full((30, 110, 3), 40 * n, np.uint8)
             crop = plate_crop_path(gw.data_dir / snapshot)
             crop.parent.mkdir(parents=True, exist_ok=True)
             cv2.imwrite(str(crop), shown[read])
-        gw.handle(Presented("car-in", "plate", read, 0.9, gw.now(), "cam", snapshot))
+        events[read] = gw.handle(Presented("car-in", "plate", read, 0.9, gw.now(), "cam", snapshot)).event_id
+    # The guard saw that the first stranger was 豫Z99999 (an unregistered car: refused or temporary
+    # cars are labelled only this way); the second stranger was left as read, so it has no label.
+    correct_plate(gw.conn, events["皖Z99999"], "豫Z99999", "guard1", gw.now())
 
     out = tmp_path / "crops"
     done = export_plate_crops(gw.conn, gw.data_dir, out, None, "cli:guard", gw.now())
-    assert (done.exported, done.corrected, done.missing) == (2, 1, 1)
+    assert (done.exported, done.corrected, done.by_guard, done.missing) == (3, 2, 1, 1)
     labelled = read_labels(out)  # the form `plates train --real` and `plates eval` read
-    assert [lab.plate for lab in labelled] == [PLATE, PLATE]  # 皖A7K25B was the registered 皖A7K258
+    # 皖A7K25B was the registered 皖A7K258; 皖Z99999 was 豫Z99999 in the guard's eyes
+    assert [lab.plate for lab in labelled] == [PLATE, PLATE, "豫Z99999"]
     with (out / "labels.csv").open(encoding="utf-8") as fh:
-        assert [row["read"] for row in csv.DictReader(fh)] == [PLATE, "皖A7K25B"]
-    for lab, read in zip(labelled, [PLATE, "皖A7K25B"], strict=True):
+        table = [(row["read"], row["label"]) for row in csv.DictReader(fh)]
+    assert table == [(PLATE, "registered"), ("皖A7K25B", "registered"), ("皖Z99999", "guard")]
+    for lab, (read, _) in zip(labelled, table, strict=True):
         assert np.array_equal(_image(lab.path), shown[read])
-    [(actor, action, target)] = gw.conn.execute("SELECT actor, action, target FROM audit").fetchall()
+    [(actor, action, target)] = gw.conn.execute(
+        "SELECT actor, action, target FROM audit WHERE action = 'plates.export'"
+    ).fetchall()
     assert (actor, action, target) == ("cli:guard", "plates.export", str(out))
 
     with pytest.raises(Refused, match="not an empty folder"):  # never mixed into an earlier export

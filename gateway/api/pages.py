@@ -30,6 +30,7 @@ from gateway.store.audit import recent_audit
 from gateway.store.occupancy import occupancy, people_inside
 from gateway.web.i18n import TEXTS, js_texts, translator
 from gateway.web.qr import qr_svg
+from plates.grammar import PROVINCES
 
 WEB_DIR = Path(__file__).resolve().parent.parent / "web"
 STATIC_DIR = WEB_DIR / "static"
@@ -197,6 +198,7 @@ def live_page(request: Request, db: Db) -> Response:
         "live.html",
         "live",
         lanes=lanes,
+        provinces=PROVINCES,
         boot={"lanes": lanes, "events": events, "status": lanes_status(gw)},
     )
 

@@ -7,21 +7,27 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+from gateway.core import Holder
 from gateway.events import AccessEvent
 from gateway.privacy import mask_card, mask_name
 from gateway.runtime.gateway import Gateway
+from gateway.store.lookup import plate_holder
 from gateway.timefmt import from_db
 
 RECENT = """
 SELECT a.event_id, a.at, a.lane, a.kind, a.value, a.confidence, a.admitted, a.reason, a.billing,
        a.flags, a.holder_kind, a.snapshot, v.plate, v.class,
        coalesce(r.name, p.name) AS name, coalesce(r.building, p.host_building) AS building,
-       coalesce(r.unit, p.host_unit) AS unit, s.number AS slot
+       coalesce(r.unit, p.host_unit) AS unit, s.number AS slot,
+       c.plate AS corrected, c.actor AS corrected_by
 FROM access_log a
 LEFT JOIN residents r ON a.holder_kind = 'resident' AND r.id = a.holder_id
 LEFT JOIN passes p ON a.holder_kind IN ('visitor', 'contractor') AND p.id = a.holder_id
 LEFT JOIN vehicles v ON v.id = a.vehicle_id
 LEFT JOIN slots s ON s.id = a.slot_id
+LEFT JOIN plate_corrections c ON c.id = (
+    SELECT max(id) FROM plate_corrections WHERE event_id = a.event_id
+)
 WHERE a.id > :after AND (:lane IS NULL OR a.lane = :lane)
 ORDER BY a.id DESC LIMIT :limit
 """
@@ -62,6 +68,7 @@ def from_event(gw: Gateway, ev: AccessEvent) -> dict[str, Any]:
         "building": ev.building,
         "unit": ev.unit,
         "snapshot": snapshot_url(gw, ev.snapshot),
+        "corrected": None,
     }
 
 
@@ -82,7 +89,27 @@ def recent(
         rows = conn.execute(RECENT, {"after": after, "lane": lane, "limit": limit}).fetchall()
     finally:
         conn.row_factory = None
-    return [_from_row(gw, dict(r)) for r in rows]
+    events = [_from_row(gw, dict(r)) for r in rows]
+    for event, row in zip(events, rows, strict=True):
+        if row["corrected"]:
+            # A guard's correction of a misread plate: the plate the car carried, who said so, and
+            # who that plate is registered to (few events are corrected: looked up one by one).
+            holder = holder_shape(plate_holder(conn, row["corrected"]))
+            event["corrected"] = {"plate": row["corrected"], "by": row["corrected_by"], "holder": holder}
+    return events
+
+
+def holder_shape(holder: Holder | None) -> dict[str, Any] | None:
+    """Who a plate is registered to, as the guard pages show it (the name masked)."""
+    if holder is None:
+        return None
+    return {
+        "kind": holder.kind,
+        "name": holder.name_masked,
+        "building": holder.building,
+        "unit": holder.unit,
+        "blocked": holder.blocked,
+    }
 
 
 def _from_row(gw: Gateway, row: dict[str, Any]) -> dict[str, Any]:
@@ -104,4 +131,5 @@ def _from_row(gw: Gateway, row: dict[str, Any]) -> dict[str, Any]:
         "building": row["building"] or "",
         "unit": row["unit"] or "",
         "snapshot": snapshot_url(gw, row["snapshot"]),
+        "corrected": None,
     }

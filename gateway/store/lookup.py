@@ -94,6 +94,15 @@ def _credential(conn: sqlite3.Connection, p: Presented, lane: LaneRules) -> Cred
     )
 
 
+def plate_holder(conn: sqlite3.Connection, plate: str) -> Holder | None:
+    """Who a plate is registered to (a resident, or a visitor's or contractor's pass), if anyone."""
+    row = conn.execute(_CREDENTIAL, ("plate", plate)).fetchone()
+    if row is None:
+        return None
+    resident_id, pass_id = row[3], row[4]
+    return _resident(conn, resident_id) if resident_id is not None else _pass(conn, pass_id)
+
+
 def _resident(conn: sqlite3.Connection, rid: int) -> Holder:
     rid, name, building, unit, blocked, vfrom, vto = conn.execute(_RESIDENT, (rid,)).fetchone()
     return Holder(

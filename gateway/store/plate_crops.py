@@ -1,11 +1,14 @@
 """Training crops from a site's own plates: what `gateway export-plates` writes.
 
-A plate event whose reading matched a registered vehicle, exactly or (where the lane allows it)
-one look-alike away, carries a label worth training on: the registered plate. Its unmarked plate
-crop is kept beside the event's snapshot; this copies those crops into a folder with a
-`labels.csv` that `plates train --real` and `plates eval` read (`file,plate,kind`, then what the
-lane read, how sure it was, the lane and the time). Look-alike matches are the useful ones: they
-are the site's plates that the model misreads, labelled by the plate they turned out to be.
+Two kinds of plate event carry a label worth training on. One whose reading matched a registered
+vehicle, exactly or (where the lane allows it) one look-alike away, is labelled with the registered
+plate. One a guard corrected on the live page is labelled with the plate the guard typed, whatever
+the lane made of it: refused and temporary cars too, and a guard's word outranks a match. Each
+event's unmarked plate crop is kept beside its snapshot; this copies those crops into a folder with
+a `labels.csv` that `plates train --real` and `plates eval` read (`file,plate,kind`, then what the
+lane read, how sure it was, the lane, the time, and where the label came from). Look-alike matches
+and corrections are the useful ones: they are the site's plates that the model misreads, labelled
+by the plate they turned out to be.
 """
 
 from __future__ import annotations
@@ -20,16 +23,21 @@ from pathlib import Path
 from drivers.cameras.snapshots import plate_crop_path
 from gateway.errors import Refused, StorageError
 from gateway.store.audit import audit, transaction
+from gateway.store.corrections import lane_reading
 from gateway.timefmt import to_db
 
-COLUMNS = ("file", "plate", "kind", "read", "confidence", "lane", "at")
+COLUMNS = ("file", "plate", "kind", "read", "confidence", "lane", "at", "label")
 
-# Plate events matched to a vehicle that is still registered under the plate they matched (the
-# log keeps the matched plate as the value, and a look-alike's own reading as a `read:` flag).
-_MATCHED = """
-SELECT a.event_id, a.at, a.lane, a.value, a.flags, a.confidence, a.snapshot
-FROM access_log a JOIN vehicles v ON v.id = a.vehicle_id AND v.plate = a.value
+# Plate events a guard corrected (the newest correction is the label), or matched to a vehicle
+# still registered under the plate they matched (the log keeps the matched plate as the value,
+# and a look-alike's own reading as a `read:` flag).
+_LABELLED = """
+SELECT a.event_id, a.at, a.lane, a.value, a.flags, a.confidence, a.snapshot, c.plate, v.plate
+FROM access_log a
+LEFT JOIN plate_corrections c ON c.id = (SELECT max(id) FROM plate_corrections WHERE event_id = a.event_id)
+LEFT JOIN vehicles v ON v.id = a.vehicle_id AND v.plate = a.value
 WHERE a.kind = 'plate' AND a.snapshot IS NOT NULL AND a.at >= ?
+  AND (c.plate IS NOT NULL OR v.plate IS NOT NULL)
 ORDER BY a.id
 """
 
@@ -37,7 +45,8 @@ ORDER BY a.id
 @dataclass(frozen=True, slots=True)
 class CropExport:
     exported: int  # crops copied, with a row in labels.csv
-    corrected: int  # of them, read one look-alike away from the plate they are labelled with
+    corrected: int  # of them, read as another plate than the one they are labelled with
+    by_guard: int  # of them, labelled by a guard's correction
     missing: int  # matched events whose crop is gone (pruned, a full disk, or older than crops)
 
 
@@ -60,13 +69,14 @@ def _export(
     conn: sqlite3.Connection, data_dir: Path, out: Path, since: datetime | None, actor: str, now: datetime
 ) -> CropExport:
     out.mkdir(parents=True, exist_ok=True)
-    exported = corrected = missing = 0
+    exported = corrected = by_guard = missing = 0
     with (out / "labels.csv").open("w", encoding="utf-8", newline="") as fh:
         rows = csv.writer(fh)
         rows.writerow(COLUMNS)
-        matched = conn.execute(_MATCHED, (to_db(since) if since else "",))
-        for event_id, at, lane, plate, flags, confidence, snapshot in matched:
-            read = _as_read(plate, flags)
+        labelled = conn.execute(_LABELLED, (to_db(since) if since else "",))
+        for event_id, at, lane, value, flags, confidence, snapshot, guard_plate, registered in labelled:
+            read = lane_reading(value, flags)
+            plate = guard_plate or registered
             crop = plate_crop_path(data_dir / snapshot)
             name = f"{event_id}.png"
             try:
@@ -74,15 +84,15 @@ def _export(
             except FileNotFoundError:
                 missing += 1
                 continue
-            rows.writerow((name, plate, "crop", read, f"{confidence:.3f}", lane, at))
+            label = "guard" if guard_plate else "registered"
+            rows.writerow((name, plate, "crop", read, f"{confidence:.3f}", lane, at, label))
             exported += 1
             corrected += read != plate
+            by_guard += label == "guard"
     with transaction(conn):
-        detail = f"{exported} crops ({corrected} read as a look-alike) since {since or 'the first kept'}"
+        detail = (
+            f"{exported} crops ({corrected} misread, {by_guard} labelled by a guard) "
+            f"since {since or 'the first kept'}"
+        )
         audit(conn, now, actor, "plates.export", str(out), detail)
-    return CropExport(exported, corrected, missing)
-
-
-def _as_read(plate: str, flags: str) -> str:
-    """What the lane read: the matched plate, unless a look-alike match noted its own reading."""
-    return next((f[len("read:") :] for f in flags.split(",") if f.startswith("read:")), plate)
+    return CropExport(exported, corrected, by_guard, missing)

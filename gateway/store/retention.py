@@ -29,6 +29,7 @@ def prune_access_records(conn: sqlite3.Connection, delivered_before: datetime, b
         if rows:
             conn.executemany("DELETE FROM access_log WHERE id = ?", [(r[0],) for r in rows])
             conn.executemany("DELETE FROM outbox WHERE event_id = ?", [(r[1],) for r in rows])
+            conn.executemany("DELETE FROM plate_corrections WHERE event_id = ?", [(r[1],) for r in rows])
         # Other upstream messages (alarms, payments, reports) once delivered need no local copy.
         conn.execute(
             "DELETE FROM outbox WHERE seq IN (SELECT seq FROM outbox WHERE sent_at IS NOT NULL "

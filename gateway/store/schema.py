@@ -370,6 +370,19 @@ MIGRATIONS: list[str] = [
     ALTER TABLE outbox ADD COLUMN quarantined_at TEXT;
     CREATE INDEX outbox_quarantined ON outbox(seq) WHERE quarantined IS NOT NULL;
     """,
+    # plates (issue 7): a guard's correction of a plate the lane misread. The access record stays
+    # as decided (append-only); the newest correction of an event is the plate the car carried.
+    """
+    CREATE TABLE plate_corrections (
+        id INTEGER PRIMARY KEY,
+        event_id TEXT NOT NULL,
+        plate TEXT NOT NULL,
+        previous TEXT NOT NULL,
+        at TEXT NOT NULL,
+        actor TEXT NOT NULL
+    );
+    CREATE INDEX plate_corrections_event ON plate_corrections(event_id, id);
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -173,3 +173,33 @@ def test_the_pages_switch_to_english_and_block_a_card(
     with sqlite3.connect(site.gw.db_path) as conn:
         assert conn.execute("SELECT blocked FROM credentials WHERE value = ?", (CARD,)).fetchone()[0]
     assert page.errors == []
+
+
+def test_a_guard_corrects_a_misread_plate_on_the_live_page(
+    browser_site: tuple[Site, str], browser: object
+) -> None:
+    site, url = browser_site
+    page = page_at(browser, url, PORTRAIT)
+    site.traffic.show("car-in-camera", "plate", "渝A12345")  # the resident's 皖A12345, province misread
+    page.wait_for_selector("#lane-car-in [data-latest] >> text=渝A12345")
+    assert "临时车" in page.inner_text("#lane-car-in [data-latest]")  # let in as a stranger
+    page.click("#lane-car-in [data-latest] [data-correct]")
+    page.wait_for_selector("#plate-dialog[open]")
+    assert page.input_value("#plate-input") == "渝A12345"  # the reading, to change what is wrong
+    page.locator("#plate-dialog [data-province]", has_text="皖").click()  # the province keyboard
+    assert page.input_value("#plate-input") == "皖A12345"
+    shot(page, "correct-plate")
+    page.click("#plate-ok")
+    page.wait_for_selector("#toast >> text=已纠正")
+    latest = page.inner_text("#lane-car-in [data-latest]")
+    assert "皖A12345" in latest and "识别为 渝A12345" in latest and "业主 张** 3栋2单元" in latest
+    row = page.inner_text("#lane-car-in [data-recent] li:first-child")
+    assert "皖A12345 (识别为 渝A12345)" in row
+    shot(page, "corrected")
+    page.reload()  # the correction is stored, not only drawn
+    page.wait_for_selector("#lane-car-in [data-latest] >> text=识别为 渝A12345")
+    assert "业主 张**" in page.inner_text("#lane-car-in [data-latest]")
+    with sqlite3.connect(site.gw.db_path) as conn:
+        stored = conn.execute("SELECT plate, actor FROM plate_corrections").fetchall()
+    assert stored == [("皖A12345", GUARD[0])]
+    assert page.errors == []

@@ -43,6 +43,7 @@ GUARD_MAY = {
     ("POST", "/api/lanes/{lane}/open"),
     ("POST", "/api/lanes/{lane}/hold"),
     ("POST", "/api/lanes/{lane}/release"),
+    ("POST", "/api/events/{event_id}/plate"),
     ("POST", "/api/visitors"),
     ("POST", "/api/visitors/find"),
     ("POST", "/api/passes/check"),

@@ -21,10 +21,16 @@
     return el;
   };
   const time = (iso) => (iso ? iso.slice(11, 19) : "");
-  const credential = (ev) => (ev.kind === "plate" ? ev.plate || ev.value : `${T("ev." + ev.kind)} ${ev.value}`);
-  const holder = (ev) => (ev.holder_kind
-    ? `${T("holder." + ev.holder_kind)} ${ev.name} ${ev.building}${ev.unit}`.trim()
-    : T("ev.unknown_holder"));
+  const events = new Map();  // event id -> the event as shown, so that a correction can redraw it
+  const read = (ev) => ev.plate || ev.value;
+  const credential = (ev) => (ev.kind !== "plate" ? `${T("ev." + ev.kind)} ${ev.value}`
+    : ev.corrected ? `${ev.corrected.plate} (${T("fix.read")} ${read(ev)})` : read(ev));
+  const person = (kind, name, building, unit) => (kind
+    ? `${T("holder." + kind)} ${name} ${building}${unit}`.trim() : T("ev.unknown_holder"));
+  // After a guard's correction, the corrected plate's owner; before, the one the decision found.
+  const holder = (ev) => (ev.corrected
+    ? person(...(ev.corrected.holder ? ["kind", "name", "building", "unit"].map((k) => ev.corrected.holder[k]) : []))
+    : person(ev.holder_kind, ev.name, ev.building, ev.unit));
   const verdict = (ev) => `${T(ev.admitted ? "ev.admitted" : "ev.refused")} · ${T("why." + ev.reason)}`;
 
   function showLatest(lane, ev) {
@@ -37,11 +43,31 @@
       img.src = ev.snapshot; img.alt = ev.plate || ""; img.loading = "lazy";
       box.append(img);
     }
-    box.append(node("div", ev.kind === "plate" ? "plate" : "plate card-no", credential(ev)));
+    const plate = ev.kind === "plate";
+    box.append(node("div", plate ? "plate" : "plate card-no", plate && ev.corrected ? ev.corrected.plate : credential(ev)));
+    if (ev.corrected) box.append(node("div", "fixed", `${T("fix.read")} ${read(ev)} · ${T("fix.by")} ${ev.corrected.by}`));
     box.append(node("div", "verdict", verdict(ev)));
-    if (ev.holder_kind) box.append(node("div", "who-line", holder(ev)));
+    if (ev.holder_kind || ev.corrected) box.append(node("div", "who-line", holder(ev)));
     const flags = ev.flags.map((f) => T("flag." + f)).join(" · ");
     box.append(node("div", "time", time(ev.at) + (flags ? " · " + flags : "")));
+    if (plate) {
+      const fix = node("button", "chip fix", T("fix.button"));
+      fix.type = "button"; fix.dataset.correct = ev.event_id;
+      box.append(fix);
+    }
+  }
+
+  function rowText(ev) { return `${credential(ev)} ${holder(ev)}`; }
+
+  // A plate corrected here or on another tablet: redraw the event wherever it is shown.
+  function showCorrection(c) {
+    const ev = events.get(c.event_id);
+    if (!ev) return;
+    ev.corrected = { plate: c.plate, by: c.by, holder: c.holder };
+    const lane = lanes.get(ev.lane);
+    if (lane && lane.latest.dataset.event === ev.event_id) showLatest(lane, ev);
+    const li = lane && lane.recent.querySelector(`li[data-event="${ev.event_id}"] .v`);
+    if (li) li.textContent = rowText(ev);
   }
 
   function addRow(lane, li) {
@@ -53,13 +79,14 @@
     const lane = lanes.get(ev.lane);
     if (!lane || seen.has(ev.event_id)) return;
     seen.add(ev.event_id);
+    events.set(ev.event_id, ev);
     if (ev.event_id > lane.newest) {  // UUIDv7: text order is time order
       lane.newest = ev.event_id;
       showLatest(lane, ev);
     }
     const li = node("li", ev.admitted ? "" : "refused");
     li.dataset.event = ev.event_id;
-    li.append(node("span", "t", time(ev.at)), node("span", "v", `${credential(ev)} ${holder(ev)}`),
+    li.append(node("span", "t", time(ev.at)), node("span", "v", rowText(ev)),
       node("span", "r", verdict(ev)));
     addRow(lane, li);
     if (live) window.__shown[ev.event_id] = Date.now();
@@ -110,6 +137,7 @@
     source.addEventListener("access", (e) => show(JSON.parse(e.data), true));
     source.addEventListener("status", (e) => showStatus(JSON.parse(e.data)));
     source.addEventListener("action", (e) => showAction(JSON.parse(e.data)));
+    source.addEventListener("correction", (e) => showCorrection(JSON.parse(e.data)));
     source.addEventListener("resync", catchUp);
     source.addEventListener("error", () => {
       banner.hidden = false;
@@ -120,6 +148,48 @@
     });
   }
   connect();
+
+  // The correction dialog: the reading filled in, a province keyboard for the first character.
+  function askPlate(ev) {
+    const dialog = document.getElementById("plate-dialog");
+    const form = document.getElementById("plate-form");
+    const input = document.getElementById("plate-input");
+    document.getElementById("plate-read").textContent = read(ev);
+    input.value = ev.corrected ? ev.corrected.plate : read(ev);
+    dialog.showModal();
+    input.focus();
+    return new Promise((resolve) => {
+      const done = (value) => { dialog.close(); cleanup(); resolve(value); };
+      const onSubmit = (e) => { e.preventDefault(); if (input.value.trim()) done(input.value.trim()); };
+      const onProvince = (e) => {
+        if (!("province" in e.target.dataset)) return;
+        input.value = e.target.textContent + input.value.trim().replace(/^[^A-Za-z0-9]/, "");
+        input.focus();
+      };
+      const onCancel = () => done(null);
+      const cancel = document.getElementById("plate-cancel");
+      function cleanup() {
+        form.removeEventListener("submit", onSubmit); form.removeEventListener("click", onProvince);
+        cancel.removeEventListener("click", onCancel); dialog.removeEventListener("cancel", onCancel);
+      }
+      form.addEventListener("submit", onSubmit); form.addEventListener("click", onProvince);
+      cancel.addEventListener("click", onCancel); dialog.addEventListener("cancel", onCancel);
+    });
+  }
+
+  document.addEventListener("click", async (e) => {
+    const fix = e.target.closest("[data-correct]");
+    if (!fix) return;
+    const ev = events.get(fix.dataset.correct);
+    const plate = ev && await askPlate(ev);
+    if (!plate) return;
+    fix.disabled = true;
+    try {
+      const done = await api("POST", `/api/events/${ev.event_id}/plate`, { plate });
+      showCorrection(done);
+      toast(`${T("fix.done")}: ${done.plate} · ${holder(ev)}` + (done.stay_moved ? ` · ${T("fix.stay_moved")}` : ""));
+    } catch (err) { failed(err); fix.disabled = false; }
+  });
 
   document.addEventListener("click", async (e) => {
     const button = e.target.closest("[data-lane-action]");

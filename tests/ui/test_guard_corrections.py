@@ -1,0 +1,124 @@
+"""A guard corrects a plate the lane misread: audited, sent upstream, shown, and a temporary car's
+stay follows the corrected plate so that the car is found when it leaves."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from gateway.api.app import create_app
+from tests.ui.conftest import PLATE, Site, bearer, decided, make_config, start_site
+
+# A camera on the exit lane too, so that a corrected car can be seen leaving.
+EXIT_CAMERA = """
+[[devices]]
+id = "car-out-camera"
+lane = "car-out"
+kind = "camera"
+driver = "simulated"
+per_minute = 6000
+"""
+
+
+@pytest.fixture
+def both_ways(tmp_path: Path) -> Iterator[tuple[Site, TestClient]]:
+    site = start_site(make_config(tmp_path / "data", EXIT_CAMERA))
+    try:
+        with TestClient(create_app(site.gw)) as client:
+            yield site, client
+    finally:
+        site.gw.stop()
+
+
+def rows(site: Site, sql: str, *args: object) -> list[tuple[object, ...]]:
+    with sqlite3.connect(site.gw.db_path) as conn:
+        return conn.execute(sql, args).fetchall()
+
+
+def test_a_residents_car_let_in_as_a_stranger_is_corrected_to_its_owner(
+    both_ways: tuple[Site, TestClient],
+) -> None:
+    site, client = both_ways
+    guard = bearer(site.guard_token)
+    misread = decided(site, "car-in-camera", "plate", "皖A12346")  # the resident's 皖A12345, one digit off
+    assert misread["reason"] == "temporary"
+    r = client.post(f"/api/events/{misread['event_id']}/plate", json={"plate": " 皖a12345 "}, headers=guard)
+    assert r.status_code == 200, r.text
+    done = r.json()
+    assert done["read"] == done["previous"] == "皖A12346" and done["plate"] == PLATE
+    assert done["holder"] == {
+        "kind": "resident", "name": "张**", "building": "3栋", "unit": "2单元", "blocked": False,
+    }
+    # A registered car's stay is the decision core's (its slot, its billing): it is not moved.
+    assert done["stay_moved"] is False and done["by"] == "token:guard-bot"
+    assert rows(site, "SELECT actor, target, detail FROM audit WHERE action = 'plates.correct'") == [
+        ("token:guard-bot", misread["event_id"], "car-in: read 皖A12346, was 皖A12346, is 皖A12345")
+    ]
+    upstream = json.loads(rows(site, "SELECT payload FROM outbox WHERE topic = 'plate_correction'")[0][0])
+    assert upstream["access_event_id"] == misread["event_id"] and upstream["plate"] == PLATE
+    # The access record itself stays as decided; the guard pages show the correction beside it.
+    logged = rows(site, "SELECT value FROM access_log WHERE event_id = ?", misread["event_id"])
+    assert logged == [("皖A12346",)]
+    shown = client.get("/api/live/recent?lane=car-in", headers=guard).json()[0]
+    assert shown["plate"] == "皖A12346"
+    assert shown["corrected"] == {"plate": PLATE, "by": "token:guard-bot", "holder": done["holder"]}
+    # Saying the same again changes nothing; a mistyped correction is corrected again.
+    again = client.post(f"/api/events/{misread['event_id']}/plate", json={"plate": PLATE}, headers=guard)
+    assert again.status_code == 422 and "already" in again.json()["error"]["message"]
+    other = client.post(f"/api/events/{misread['event_id']}/plate", json={"plate": "皖A12347"}, headers=guard)
+    assert other.json()["previous"] == PLATE and other.json()["holder"] is None
+    shown = client.get("/api/live/recent?lane=car-in", headers=guard).json()[0]
+    assert shown["corrected"]["plate"] == "皖A12347"
+
+
+def test_a_temporary_cars_stay_follows_the_corrected_plate_and_it_can_leave(
+    both_ways: tuple[Site, TestClient],
+) -> None:
+    site, client = both_ways
+    guard = bearer(site.guard_token)
+    # Two strangers read with the wrong province on the way in; only one is corrected.
+    fixed = decided(site, "car-in-camera", "plate", "渝A5B123")
+    decided(site, "car-in-camera", "plate", "渝K7C456")
+    r = client.post(f"/api/events/{fixed['event_id']}/plate", json={"plate": "豫A5B123"}, headers=guard)
+    assert r.json()["stay_moved"] is True and r.json()["holder"] is None
+    assert rows(site, "SELECT subject, plate FROM stays WHERE entry_event = ?", fixed["event_id"]) == [
+        ("plate:豫A5B123", "豫A5B123")
+    ]
+    # Read right on the way out: the corrected car is found inside and leaves; the other one is
+    # an exit without an entry, which this site leaves to the guard.
+    out = decided(site, "car-out-camera", "plate", "豫A5B123")
+    assert out["admitted"] == 1 and out["reason"] == "temporary" and "no_entry_record" not in out["flags"]
+    assert rows(site, "SELECT exit_event FROM stays WHERE entry_event = ?", fixed["event_id"]) == [
+        (out["event_id"],)
+    ]
+    stranded = decided(site, "car-out-camera", "plate", "豫K7C456")
+    assert stranded["admitted"] == 0 and "no_entry_record" in stranded["flags"]
+
+
+def test_only_a_plate_reading_can_be_corrected_and_only_to_a_plate(
+    both_ways: tuple[Site, TestClient],
+) -> None:
+    site, client = both_ways
+    guard = bearer(site.guard_token)
+    card = decided(site, "door-reader", "card", "C0FFEE01")
+    plate = decided(site, "car-in-camera", "plate", "渝A5B123")
+    fixed = {"plate": "豫A5B123"}
+    not_a_plate = client.post(f"/api/events/{card['event_id']}/plate", json=fixed, headers=guard)
+    assert not_a_plate.status_code == 422 and "not a plate" in not_a_plate.json()["error"]["message"]
+    unknown = client.post("/api/events/0190-no-such-event/plate", json=fixed, headers=guard)
+    assert unknown.status_code == 404 and unknown.json()["error"]["fix"]
+    for typed in ("豫A5B12", "ABC1234", "豫AIO123"):  # short, no province, I and O are not on plates
+        bad = client.post(f"/api/events/{plate['event_id']}/plate", json={"plate": typed}, headers=guard)
+        assert bad.status_code == 422 and bad.json()["error"]["code"] == "invalid_plate", typed
+        assert "豫A12345" in bad.json()["error"]["fix"]
+    anonymous = client.post(f"/api/events/{plate['event_id']}/plate", json=fixed)
+    assert anonymous.status_code == 401
+    assert rows(site, "SELECT count(*) FROM plate_corrections") == [(0,)]
+    assert rows(site, "SELECT count(*) FROM audit WHERE action = 'plates.correct'") == [(0,)]
+    stay = rows(site, "SELECT subject FROM stays WHERE entry_event = ?", plate["event_id"])
+    assert stay == [("plate:渝A5B123",)]
