@@ -18,6 +18,7 @@ from gateway.parking.operations import Operations
 from gateway.parking.report import report_csv
 from gateway.runtime.gateway import Gateway
 from gateway.store.alarms import clear_alarm, raise_alarm
+from gateway.store.corrections import correct_plate
 from gateway.timefmt import to_db
 from tests.parking.conftest import T0, TZ, add_visitor, pay, show
 
@@ -160,6 +161,8 @@ def test_retention_deletes_access_records_only_after_delivery_was_confirmed(gw: 
     events = [show(gw, "car-in", f"苏E0000{i}", old + i * M) for i in range(4)]
     fresh = show(gw, "car-in", "苏E00009", recent)
     delivered = [events[0].event_id, events[1].event_id, fresh.event_id]
+    for ev in (events[0], events[2]):  # a guard's corrections go with the record they correct
+        correct_plate(gw.conn, ev.event_id, ev.value.replace("苏", "浙"), "guard1", old + H)
     for event_id in delivered:
         gw.conn.execute("UPDATE outbox SET sent_at = ? WHERE event_id = ?", (to_db(old + H), event_id))
     gw.conn.execute("UPDATE outbox SET sent_at = ? WHERE event_id = ?", (to_db(recent + H), fresh.event_id))
@@ -172,6 +175,8 @@ def test_retention_deletes_access_records_only_after_delivery_was_confirmed(gw: 
         gw.conn.execute("SELECT count(*) FROM outbox WHERE event_id IN (?, ?)", delivered[:2]).fetchone()[0]
         == 0
     )
+    corrected = [r[0] for r in gw.conn.execute("SELECT event_id FROM plate_corrections")]
+    assert corrected == [events[2].event_id]
 
 
 def test_retention_deletes_visitors_personal_data_after_its_own_period(gw: Gateway) -> None:
