@@ -146,3 +146,40 @@ def test_price_table_is_published(running: tuple[Gateway, TestClient, dict[str, 
     assert "停车收费标准" in page.text and "首60分钟 5元" in page.text and "每24小时最高 30元" in page.text
     prices = client.get("/api/parking/prices").json()
     assert prices["tariffs"][0]["version"] == "t1" and prices["grace_minutes"] == 15
+
+
+def test_a_plate_misread_at_the_entry_and_corrected_pays_its_whole_stay_at_the_exit(
+    running: tuple[Gateway, TestClient, dict[str, str]],
+) -> None:
+    gw, client, auth = running
+    now = gw.now()
+    entry = show(gw, "car-in", "渝E12345", now - 2 * H)  # 苏E12345, its province misread
+    fixed = client.post(f"/api/events/{entry.event_id}/plate", headers=auth, json={"plate": "苏E12345"})
+    assert fixed.status_code == 200 and fixed.json()["stay_moved"] is True
+    held = show(gw, "car-out", "苏E12345", now - timedelta(minutes=1))
+    assert held.reason == "payment_due" and "no_entry_record" not in held.flags
+    # The fee runs from the misread entry: the whole stay, as if it had been read right.
+    plain = show(gw, "car-in", "苏E99999", now - 2 * H)
+    assert plain.plate == "苏E99999"
+    assert held.fee_fen == show(gw, "car-out", "苏E99999", now - timedelta(minutes=1)).fee_fen > 0
+
+
+def test_a_plate_misread_at_the_exit_is_let_out_by_the_fee_for_the_corrected_plate(
+    running: tuple[Gateway, TestClient, dict[str, str]],
+) -> None:
+    gw, client, auth = running
+    now = gw.now()
+    show(gw, "car-in", "苏E12346", now - 2 * H)
+    misread = show(gw, "car-out", "渝E12346", now - timedelta(minutes=1))
+    assert not misread.admitted and "no_entry_record" in misread.flags
+    fixed = client.post(f"/api/events/{misread.event_id}/plate", headers=auth, json={"plate": "苏E12346"})
+    assert fixed.status_code == 200 and fixed.json()["stay_moved"] is False  # an exit moves no stay
+    due = client.get("/api/parking/quote", headers=auth, params={"plate": "苏E12346"}).json()["due_fen"]
+    paid = client.post(
+        "/api/parking/lanes/car-out/pay",
+        headers=auth,
+        json={"plate": "苏E12346", "amount_fen": due, "method": "cash"},
+    )
+    assert paid.status_code == 200 and paid.json()["admitted"] is True
+    open_stays = gw.conn.execute("SELECT count(*) FROM stays WHERE exited_at IS NULL").fetchone()[0]
+    assert open_stays == 0
