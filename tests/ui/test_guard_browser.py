@@ -10,10 +10,11 @@ import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx2
 import pytest
 
 from gateway.api.app import create_app
-from tests.ui.conftest import CARD, GUARD, LiveServer, Site, make_config, start_site
+from tests.ui.conftest import CARD, GUARD, LiveServer, Site, bearer, decided, make_config, start_site
 
 playwright = pytest.importorskip("playwright.sync_api")
 
@@ -54,8 +55,10 @@ def browser() -> Iterator[object]:
         b.close()
 
 
-def page_at(browser: object, url: str, size: dict[str, int]):  # type: ignore[no-untyped-def]
+def page_at(browser: object, url: str, size: dict[str, int], init_script: str = ""):  # type: ignore[no-untyped-def]
     context = browser.new_context(viewport=size, locale="zh-CN")  # type: ignore[attr-defined]
+    if init_script:
+        context.add_init_script(init_script)
     page = context.new_page()
     page.set_default_timeout(5000)
     errors: list[str] = []
@@ -203,3 +206,38 @@ def test_a_guard_corrects_a_misread_plate_on_the_live_page(
         stored = conn.execute("SELECT plate, actor FROM plate_corrections").fetchall()
     assert stored == [("皖A12345", GUARD[0])]
     assert page.errors == []
+
+
+def test_a_tablet_whose_stream_dropped_gets_the_corrections_made_meanwhile(
+    browser_site: tuple[Site, str], browser: object
+) -> None:
+    site, url = browser_site
+    page = page_at(browser, url, LANDSCAPE, init_script=KEEP_STREAMS)
+    misread = decided(site, "car-in-camera", "plate", "渝A54321")
+    page.wait_for_selector("#lane-car-in [data-latest] >> text=渝A54321")
+    # The stream drops (the booth's Wi-Fi, a proxy's timeout): the page shows it and reconnects.
+    drop = "() => { const s = window.__streams.at(-1); s.close(); s.dispatchEvent(new Event('error')); }"
+    page.evaluate(drop)
+    page.wait_for_selector("#reconnecting", state="visible")
+    # Meanwhile a guard on another tablet corrects the plate; this page is not connected to hear it.
+    fixed = httpx2.post(
+        f"{url}/api/events/{misread['event_id']}/plate",
+        json={"plate": "豫A54321"},
+        headers=bearer(site.guard_token),
+    )
+    assert fixed.status_code == 200
+    page.wait_for_selector("#reconnecting", state="hidden", timeout=10000)
+    page.wait_for_selector("#lane-car-in [data-latest] >> text=识别为 渝A54321")
+    assert "豫A54321" in page.inner_text("#lane-car-in [data-latest]")
+    assert page.evaluate("window.__streams.length") == 2
+    assert page.errors == []
+
+
+# Keeps the page's event streams where the test can reach them (the page's own script hides them).
+KEEP_STREAMS = """
+window.__streams = [];
+const PageEventSource = window.EventSource;
+window.EventSource = class extends PageEventSource {
+  constructor(...args) { super(...args); window.__streams.push(this); }
+};
+"""

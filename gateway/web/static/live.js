@@ -77,7 +77,15 @@
 
   function show(ev, live) {
     const lane = lanes.get(ev.lane);
-    if (!lane || seen.has(ev.event_id)) return;
+    if (!lane) return;
+    if (seen.has(ev.event_id)) {
+      // Caught up after a dropped stream or a resync: a correction made meanwhile comes with it.
+      const known = events.get(ev.event_id);
+      if (ev.corrected && (!known.corrected || known.corrected.plate !== ev.corrected.plate)) {
+        showCorrection({ event_id: ev.event_id, ...ev.corrected });
+      }
+      return;
+    }
     seen.add(ev.event_id);
     events.set(ev.event_id, ev);
     if (ev.event_id > lane.newest) {  // UUIDv7: text order is time order
@@ -130,10 +138,15 @@
   }
 
   let source = null;
+  let dropped = false;
   function connect() {
     source = new EventSource("/api/live/stream");
     const banner = document.getElementById("reconnecting");
-    source.addEventListener("open", () => { banner.hidden = true; });
+    source.addEventListener("open", () => {
+      banner.hidden = true;
+      // The stream replays the decisions missed (Last-Event-ID), not what changed about shown ones.
+      if (dropped) { dropped = false; catchUp(); }
+    });
     source.addEventListener("access", (e) => show(JSON.parse(e.data), true));
     source.addEventListener("status", (e) => showStatus(JSON.parse(e.data)));
     source.addEventListener("action", (e) => showAction(JSON.parse(e.data)));
@@ -141,6 +154,7 @@
     source.addEventListener("resync", catchUp);
     source.addEventListener("error", () => {
       banner.hidden = false;
+      dropped = true;
       if (source.readyState === EventSource.CLOSED) {
         // Not a dropped line but a refusal (logged out?): ask, then try again.
         api("GET", "/api/me").then(() => setTimeout(connect, 2000), () => setTimeout(connect, 5000));
