@@ -75,7 +75,8 @@ def correct_plate(
             "INSERT INTO plate_corrections (event_id, plate, previous, at, actor) VALUES (?, ?, ?, ?, ?)",
             (event_id, plate, previous, to_db(at), actor),
         )
-        detail = f"{lane}: read {read}, was {previous}, is {plate}" + (", stay moved" if stay_moved else "")
+        was = f", was {previous}" if latest else ""
+        detail = f"{lane}: read {read}{was}, is {plate}" + (", stay moved" if stay_moved else "")
         audit(conn, at, actor, "plates.correct", event_id, detail)
         enqueue(
             conn,

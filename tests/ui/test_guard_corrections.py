@@ -57,7 +57,7 @@ def test_a_residents_car_let_in_as_a_stranger_is_corrected_to_its_owner(
     # A registered car's stay is the decision core's (its slot, its billing): it is not moved.
     assert done["stay_moved"] is False and done["by"] == "token:guard-bot"
     assert rows(site, "SELECT actor, target, detail FROM audit WHERE action = 'plates.correct'") == [
-        ("token:guard-bot", misread["event_id"], "car-in: read 皖A12346, was 皖A12346, is 皖A12345")
+        ("token:guard-bot", misread["event_id"], "car-in: read 皖A12346, is 皖A12345")
     ]
     upstream = json.loads(rows(site, "SELECT payload FROM outbox WHERE topic = 'plate_correction'")[0][0])
     assert upstream["access_event_id"] == misread["event_id"] and upstream["plate"] == PLATE
@@ -72,6 +72,8 @@ def test_a_residents_car_let_in_as_a_stranger_is_corrected_to_its_owner(
     assert again.status_code == 422 and "already" in again.json()["error"]["message"]
     other = client.post(f"/api/events/{misread['event_id']}/plate", json={"plate": "皖A12347"}, headers=guard)
     assert other.json()["previous"] == PLATE and other.json()["holder"] is None
+    last = rows(site, "SELECT detail FROM audit WHERE action = 'plates.correct' ORDER BY id DESC LIMIT 1")
+    assert last == [("car-in: read 皖A12346, was 皖A12345, is 皖A12347",)]
     shown = client.get("/api/live/recent?lane=car-in", headers=guard).json()[0]
     assert shown["corrected"]["plate"] == "皖A12347"
 
