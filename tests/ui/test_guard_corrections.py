@@ -72,8 +72,10 @@ def test_a_residents_car_let_in_as_a_stranger_is_corrected_to_its_owner(
     assert again.status_code == 422 and "already" in again.json()["error"]["message"]
     other = client.post(f"/api/events/{misread['event_id']}/plate", json={"plate": "皖A12347"}, headers=guard)
     assert other.json()["previous"] == PLATE and other.json()["holder"] is None
+    # 皖A12347 is a stranger like the one the lane let in, so the stay now follows it.
+    assert other.json()["stay_moved"] is True
     last = rows(site, "SELECT detail FROM audit WHERE action = 'plates.correct' ORDER BY id DESC LIMIT 1")
-    assert last == [("car-in: read 皖A12346, was 皖A12345, is 皖A12347",)]
+    assert last == [("car-in: read 皖A12346, was 皖A12345, is 皖A12347, stay moved",)]
     shown = client.get("/api/live/recent?lane=car-in", headers=guard).json()[0]
     assert shown["corrected"]["plate"] == "皖A12347"
 
