@@ -73,27 +73,35 @@ document.addEventListener("submit", async (e) => {
   } catch (err) { failed(err); } finally { if (button) button.disabled = false; }
 });
 
-// The reason dialog: quick reasons for the common cases, or the guard's own words.
-function askReason(title) {
-  const dialog = document.getElementById("reason-dialog");
-  const input = document.getElementById("reason-input");
-  document.getElementById("reason-title").textContent = title;
-  input.value = "";
+// A dialog that asks for one line of text (its form's input, filled with `value`): resolves with
+// the text, or null when cancelled. `onClick(event, input)` handles taps inside it (quick picks).
+function askText(dialogId, value, onClick) {
+  const dialog = document.getElementById(dialogId);
+  const form = dialog.querySelector("form");
+  const input = form.querySelector("input");
+  const cancel = form.querySelector("[data-cancel]");
+  input.value = value;
   dialog.showModal();
   input.focus();
   return new Promise((resolve) => {
-    const done = (value) => { dialog.close(); cleanup(); resolve(value); };
+    const done = (text) => { dialog.close(); cleanup(); resolve(text); };
     const onSubmit = (e) => { e.preventDefault(); if (input.value.trim()) done(input.value.trim()); };
-    const onQuick = (e) => { if ("quick" in e.target.dataset) input.value = e.target.textContent; };
+    const onTap = (e) => onClick(e, input);
     const onCancel = () => done(null);
-    const form = document.getElementById("reason-form");
-    const cancel = document.getElementById("reason-cancel");
     function cleanup() {
-      form.removeEventListener("submit", onSubmit); form.removeEventListener("click", onQuick);
+      form.removeEventListener("submit", onSubmit); form.removeEventListener("click", onTap);
       cancel.removeEventListener("click", onCancel); dialog.removeEventListener("cancel", onCancel);
     }
-    form.addEventListener("submit", onSubmit); form.addEventListener("click", onQuick);
+    form.addEventListener("submit", onSubmit); form.addEventListener("click", onTap);
     cancel.addEventListener("click", onCancel); dialog.addEventListener("cancel", onCancel);
+  });
+}
+
+// The reason dialog: quick reasons for the common cases, or the guard's own words.
+function askReason(title) {
+  document.getElementById("reason-title").textContent = title;
+  return askText("reason-dialog", "", (e, input) => {
+    if ("quick" in e.target.dataset) input.value = e.target.textContent;
   });
 }
 

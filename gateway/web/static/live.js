@@ -165,29 +165,11 @@
 
   // The correction dialog: the reading filled in, a province keyboard for the first character.
   function askPlate(ev) {
-    const dialog = document.getElementById("plate-dialog");
-    const form = document.getElementById("plate-form");
-    const input = document.getElementById("plate-input");
     document.getElementById("plate-read").textContent = read(ev);
-    input.value = ev.corrected ? ev.corrected.plate : read(ev);
-    dialog.showModal();
-    input.focus();
-    return new Promise((resolve) => {
-      const done = (value) => { dialog.close(); cleanup(); resolve(value); };
-      const onSubmit = (e) => { e.preventDefault(); if (input.value.trim()) done(input.value.trim()); };
-      const onProvince = (e) => {
-        if (!("province" in e.target.dataset)) return;
-        input.value = e.target.textContent + input.value.trim().replace(/^[^A-Za-z0-9]/, "");
-        input.focus();
-      };
-      const onCancel = () => done(null);
-      const cancel = document.getElementById("plate-cancel");
-      function cleanup() {
-        form.removeEventListener("submit", onSubmit); form.removeEventListener("click", onProvince);
-        cancel.removeEventListener("click", onCancel); dialog.removeEventListener("cancel", onCancel);
-      }
-      form.addEventListener("submit", onSubmit); form.addEventListener("click", onProvince);
-      cancel.addEventListener("click", onCancel); dialog.addEventListener("cancel", onCancel);
+    return askText("plate-dialog", ev.corrected ? ev.corrected.plate : read(ev), (e, input) => {
+      if (!("province" in e.target.dataset)) return;
+      input.value = e.target.textContent + input.value.trim().replace(/^[^A-Za-z0-9]/, "");
+      input.focus();
     });
   }
 
