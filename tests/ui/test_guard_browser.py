@@ -202,9 +202,19 @@ def test_a_guard_corrects_a_misread_plate_on_the_live_page(
     page.reload()  # the correction is stored, not only drawn
     page.wait_for_selector("#lane-car-in [data-latest] >> text=识别为 渝A12345")
     assert "业主 张**" in page.inner_text("#lane-car-in [data-latest]")
+    # Another car comes; an earlier reading is corrected from its row in the list.
+    site.traffic.show("car-in-camera", "plate", "浙B7Z123")
+    page.wait_for_selector("#lane-car-in [data-latest] >> text=浙B7Z123")
+    page.click("#lane-car-in [data-recent] li:nth-child(2)")
+    page.wait_for_selector("#plate-dialog[open]")
+    assert page.input_value("#plate-input") == "皖A12345"  # the plate as corrected so far
+    page.fill("#plate-input", "皖A12845")
+    page.click("#plate-ok")
+    page.wait_for_selector("#lane-car-in [data-recent] li:nth-child(2) >> text=皖A12845 (识别为 渝A12345)")
+    assert "浙B7Z123" in page.inner_text("#lane-car-in [data-latest]")  # the newest car stays shown
     with sqlite3.connect(site.gw.db_path) as conn:
-        stored = conn.execute("SELECT plate, actor FROM plate_corrections").fetchall()
-    assert stored == [("皖A12345", GUARD[0])]
+        stored = conn.execute("SELECT plate, actor FROM plate_corrections ORDER BY id").fetchall()
+    assert stored == [("皖A12345", GUARD[0]), ("皖A12845", GUARD[0])]
     assert page.errors == []
 
 

@@ -67,6 +67,8 @@ def test_a_residents_car_let_in_as_a_stranger_is_corrected_to_its_owner(
     shown = client.get("/api/live/recent?lane=car-in", headers=guard).json()[0]
     assert shown["plate"] == "皖A12346"
     assert shown["corrected"] == {"plate": PLATE, "by": "token:guard-bot", "holder": done["holder"]}
+    logged_api = client.get("/api/events?lane=car-in", headers=guard).json()[0]  # for machine clients
+    assert (logged_api["value"], logged_api["corrected_plate"]) == ("皖A12346", PLATE)
     # Saying the same again changes nothing; a mistyped correction is corrected again.
     again = client.post(f"/api/events/{misread['event_id']}/plate", json={"plate": PLATE}, headers=guard)
     assert again.status_code == 422 and "already" in again.json()["error"]["message"]

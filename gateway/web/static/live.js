@@ -94,6 +94,7 @@
     }
     const li = node("li", ev.admitted ? "" : "refused");
     li.dataset.event = ev.event_id;
+    if (ev.kind === "plate") { li.dataset.correct = ev.event_id; li.title = T("fix.button"); }
     li.append(node("span", "t", time(ev.at)), node("span", "v", rowText(ev)),
       node("span", "r", verdict(ev)));
     addRow(lane, li);
