@@ -139,6 +139,16 @@ def test_lookalike_plates_match_only_where_the_lane_allows_and_only_one_plate_is
     gw.conn.close()
 
 
+def test_a_plate_a_guard_typed_is_taken_as_typed_even_where_look_alikes_match(tmp_path: Path) -> None:
+    gw = registered_site(tmp_path, plate_match="confusable")
+    read = gw.handle(Presented("car-in", "plate", "皖A7K25B", 0.9, gw.now(), "cam"))
+    typed = gw.handle(Presented("car-in", "plate", "皖A7K25B", 1.0, gw.now(), "guard:guard1"))
+    assert (read.reason, read.plate) == ("resident", PLATE)  # a camera's B may be an 8
+    assert (typed.reason, typed.plate) == ("temporary", "皖A7K25B")  # a guard's B is a B
+    assert "lookalike" not in typed.flags
+    gw.conn.close()
+
+
 def test_a_reading_equally_close_to_two_registered_plates_matches_neither(tmp_path: Path) -> None:
     gw = registered_site(tmp_path, plate_match="confusable")
     ev = gw.handle(Presented("car-in", "plate", "皖C10345", 0.9, gw.now(), "cam"))  # 0 for D or Q?

@@ -1,17 +1,22 @@
-"""Correcting a plate the lane misread: the guard types the plate on the car (audited)."""
+"""Plates a guard types: a correction of a plate the lane misread, and a plate the camera did not
+read, which the lane then decides as if it had been read (both audited)."""
 
 from __future__ import annotations
 
+import sqlite3
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path
 from pydantic import BaseModel, Field
 
 from gateway.api.auth import User
-from gateway.api.deps import App, write
+from gateway.api.deps import WRITE_TIMEOUT_S, App, write
 from gateway.api.errors import ApiError
 from gateway.api.shapes import ERRORS
-from gateway.api.views import holder_shape
+from gateway.api.views import from_event, holder_shape
+from gateway.core import Presented
+from gateway.runtime.gateway import TYPED_BY
+from gateway.store.audit import audit
 from gateway.store.corrections import Correction, correct_plate
 from gateway.store.csv_rows import RowError, plate_value
 
@@ -47,11 +52,7 @@ class CorrectionDone(BaseModel):
     response_model=CorrectionDone,
 )
 def correct(event_id: EventId, body: PlateIn, who: User, app: App) -> CorrectionDone:
-    try:
-        plate = plate_value(body.plate, "plate")
-    except RowError as exc:
-        fix = "type the plate as it is on the car, e.g. 豫A12345"
-        raise ApiError(422, "invalid_plate", str(exc), fix) from exc
+    plate = _typed(body.plate)
     gw = app.gw
     at = gw.now()
     done: Correction = write(gw, lambda conn: correct_plate(conn, event_id, plate, who.name, at))
@@ -68,3 +69,34 @@ def correct(event_id: EventId, body: PlateIn, who: User, app: App) -> Correction
     )
     app.hub.publish("correction", out.model_dump())
     return out
+
+
+@router.post(
+    "/api/lanes/{lane}/plate",
+    summary="A plate the camera did not read, typed by the guard: the lane decides it as a read one "
+    "(audited; it opens only if the car may come in or go out)",
+)
+def type_plate(lane: str, body: PlateIn, who: User, app: App) -> dict[str, Any]:
+    gw = app.gw
+    rules = gw.site.lanes.get(lane)
+    if rules is None:
+        raise ApiError(404, "unknown_lane", f"no lane {lane!r}", f"use one of {sorted(gw.site.lanes)}")
+    if rules.type != "vehicle":
+        raise ApiError(422, "not_a_vehicle_lane", f"{lane} is a lane for people", "type plates at a car lane")
+    plate = _typed(body.plate)
+    at = gw.now()
+
+    def prepare(conn: sqlite3.Connection) -> Presented:
+        # Committed with the decision: who typed which plate is on disk before any barrier moves.
+        audit(conn, at, who.name, "lane.plate", lane, f"typed {plate}")
+        return Presented(lane, "plate", plate, 1.0, at, f"{TYPED_BY}{who.name}")
+
+    return from_event(gw, gw.decide_after(prepare).result(timeout=WRITE_TIMEOUT_S))
+
+
+def _typed(text: str) -> str:
+    try:
+        return plate_value(text, "plate")
+    except RowError as exc:
+        fix = "type the plate as it is on the car, e.g. 豫A12345"
+        raise ApiError(422, "invalid_plate", str(exc), fix) from exc

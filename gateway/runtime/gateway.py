@@ -54,6 +54,8 @@ T = TypeVar("T")
 MAX_BATCH = 64
 CHECKPOINT_EVERY_S = 1.0
 SWITCH_INTERVAL_S = 0.001
+# The device of a plate a guard typed (a car the camera did not read, a payment at the booth).
+TYPED_BY = "guard:"
 
 
 @dataclass(frozen=True, slots=True)
@@ -454,6 +456,7 @@ class Gateway:
             and p.kind == "plate"
             and self._lookalikes is not None
             and self._plate_match.get(p.lane) == "confusable"
+            and not p.device.startswith(TYPED_BY)  # a guard typed what is on the car: no guessing
         ):
             matched = self._lookalikes.resolve(p.value)
             if matched is not None:  # one registered plate a look-alike character away

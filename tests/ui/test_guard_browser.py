@@ -14,6 +14,7 @@ import httpx2
 import pytest
 
 from gateway.api.app import create_app
+from gateway.core import Presented
 from tests.ui.conftest import CARD, GUARD, LiveServer, Site, bearer, decided, make_config, start_site
 
 playwright = pytest.importorskip("playwright.sync_api")
@@ -79,6 +80,15 @@ def shot(page, name: str) -> None:  # type: ignore[no-untyped-def]
     page.screenshot(path=str(ARTIFACTS / f"{name}-{size['width']}x{size['height']}.png"), full_page=False)
 
 
+def clipped_buttons(page) -> list[str]:  # type: ignore[no-untyped-def]
+    """The lane buttons whose words do not fit them, or that stick out of their lane."""
+    return page.evaluate(
+        "[...document.querySelectorAll('.actions .action')].filter((b) => b.scrollWidth > b.clientWidth"
+        " || b.getBoundingClientRect().right > b.closest('.lane').getBoundingClientRect().right)"
+        ".map((b) => b.textContent)"
+    )
+
+
 def test_a_card_on_a_simulated_reader_is_on_the_live_page(
     browser_site: tuple[Site, str], browser: object
 ) -> None:
@@ -95,6 +105,7 @@ def test_a_card_on_a_simulated_reader_is_on_the_live_page(
     page.wait_for_selector("#lane-door [data-latest].refused >> text=未登记")
     assert "refused" in page.get_attribute("#lane-door [data-recent] li:first-child", "class")
     shot(page, "live")
+    assert clipped_buttons(page) == []
     page.set_viewport_size(LANDSCAPE)
     shot(page, "live")
     assert page.errors == []
@@ -162,6 +173,10 @@ def test_the_pages_switch_to_english_and_block_a_card(
     page = page_at(browser, url, LANDSCAPE)
     page.click("[data-lang=en]")
     page.wait_for_selector("#nav-live >> text=Live lanes")
+    page.set_viewport_size(PORTRAIT)  # four lane buttons in English on a narrow lane
+    assert clipped_buttons(page) == []
+    shot(page, "live-en")
+    page.set_viewport_size(LANDSCAPE)
     page.click("#nav-lookup")
     page.fill("#lookup-q", "张三")
     page.press("#lookup-q", "Enter")
@@ -251,3 +266,37 @@ window.EventSource = class extends PageEventSource {
   constructor(...args) { super(...args); window.__streams.push(this); }
 };
 """
+
+
+def test_a_guard_types_a_plate_the_camera_missed_and_corrects_a_refused_exit(
+    browser_site: tuple[Site, str], browser: object
+) -> None:
+    site, url = browser_site
+    page = page_at(browser, url, PORTRAIT)
+    # A car whose plate the camera could not read: the guard types it at the entrance.
+    page.click("#lane-car-in [data-type-plate]")
+    page.wait_for_selector("#plate-dialog[open]")
+    assert page.is_hidden("#plate-read-line") and page.is_hidden("#plate-decide")
+    page.locator("#plate-dialog [data-province]", has_text="苏").click()
+    page.type("#plate-input", "E5B123")
+    assert page.input_value("#plate-input") == "苏E5B123"
+    page.click("#plate-ok")
+    page.wait_for_selector("#toast >> text=苏E5B123 · 放行")
+    page.wait_for_selector("#lane-car-in [data-latest] >> text=苏E5B123")
+    # On its way out the camera reads 渝 for 苏: no entry on record, so the barrier stays shut.
+    site.gw.present(Presented("car-out", "plate", "渝E5B123", 0.99, site.gw.now(), "cam"))
+    page.wait_for_selector("#lane-car-out [data-latest].refused >> text=渝E5B123")
+    page.click("#lane-car-out [data-latest] [data-correct]")
+    page.wait_for_selector("#plate-dialog[open]")
+    assert page.is_visible("#plate-decide")  # refused: the corrected plate can be decided again
+    page.locator("#plate-dialog [data-province]", has_text="苏").click()
+    shot(page, "correct-and-decide")
+    page.click("#plate-decide")
+    page.wait_for_selector("#lane-car-out [data-latest].admitted >> text=苏E5B123")
+    with sqlite3.connect(site.gw.db_path) as conn:
+        open_stays = conn.execute(
+            "SELECT count(*) FROM stays WHERE plate = '苏E5B123' AND exited_at IS NULL"
+        ).fetchone()[0]
+        typed = conn.execute("SELECT detail FROM audit WHERE action = 'lane.plate' ORDER BY id").fetchall()
+    assert open_stays == 0 and typed == [("typed 苏E5B123",), ("typed 苏E5B123",)]
+    assert page.errors == []

@@ -1,5 +1,6 @@
 """A guard corrects a plate the lane misread: audited, sent upstream, shown, and a temporary car's
-stay follows the corrected plate so that the car is found when it leaves."""
+stay follows the corrected plate so that the car is found when it leaves. A plate the camera did
+not read is typed by the guard and decided like a read one."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
+from drivers.simulated import SimulatedRelay
 from gateway.api.app import create_app
 from tests.ui.conftest import PLATE, Site, bearer, decided, make_config, start_site
 
@@ -128,3 +130,43 @@ def test_only_a_plate_reading_can_be_corrected_and_only_to_a_plate(
     assert rows(site, "SELECT count(*) FROM audit WHERE action = 'plates.correct'") == [(0,)]
     stay = rows(site, "SELECT subject FROM stays WHERE entry_event = ?", plate["event_id"])
     assert stay == [("plate:渝A5B123",)]
+
+
+def test_a_plate_the_camera_did_not_read_is_typed_and_decided_like_a_read_one(
+    both_ways: tuple[Site, TestClient],
+) -> None:
+    site, client = both_ways
+    guard = bearer(site.guard_token)
+    barrier = site.gw.devices.lanes["car-in"].relays[0]
+    assert isinstance(barrier, SimulatedRelay)
+    # The resident's car, its plate too dirty to read: the guard types it and the lane decides.
+    r = client.post("/api/lanes/car-in/plate", json={"plate": "皖a12345"}, headers=guard)
+    assert r.status_code == 200, r.text
+    ev = r.json()
+    assert (ev["admitted"], ev["reason"], ev["plate"], ev["name"]) == (True, "resident", PLATE, "张**")
+    assert len(barrier.pulses) == 1
+    assert rows(site, "SELECT device FROM access_log WHERE event_id = ?", ev["event_id"]) == [
+        ("guard:token:guard-bot",)
+    ]
+    assert rows(site, "SELECT actor, target, detail FROM audit WHERE action = 'lane.plate'") == [
+        ("token:guard-bot", "car-in", "typed 皖A12345")
+    ]
+    # A stranger typed in comes in as a temporary car, and its stay is found when it is read leaving.
+    stranger = client.post("/api/lanes/car-in/plate", json={"plate": "豫A5B123"}, headers=guard).json()
+    assert (stranger["admitted"], stranger["reason"]) == (True, "temporary")
+    out = decided(site, "car-out-camera", "plate", "豫A5B123")
+    assert out["admitted"] == 1 and "no_entry_record" not in out["flags"]
+
+
+def test_a_typed_plate_is_refused_where_it_makes_no_sense(both_ways: tuple[Site, TestClient]) -> None:
+    site, client = both_ways
+    guard = bearer(site.guard_token)
+    door = client.post("/api/lanes/door/plate", json={"plate": PLATE}, headers=guard)
+    assert door.status_code == 422 and door.json()["error"]["code"] == "not_a_vehicle_lane"
+    moon = client.post("/api/lanes/moon/plate", json={"plate": PLATE}, headers=guard)
+    assert moon.status_code == 404 and "car-in" in moon.json()["error"]["fix"]
+    bad = client.post("/api/lanes/car-in/plate", json={"plate": "皖A1234"}, headers=guard)
+    assert bad.status_code == 422 and bad.json()["error"]["code"] == "invalid_plate"
+    assert client.post("/api/lanes/car-in/plate", json={"plate": PLATE}).status_code == 401
+    assert rows(site, "SELECT count(*) FROM access_log") == [(0,)]
+    assert rows(site, "SELECT count(*) FROM audit WHERE action = 'lane.plate'") == [(0,)]

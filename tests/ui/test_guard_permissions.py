@@ -44,6 +44,7 @@ GUARD_MAY = {
     ("POST", "/api/lanes/{lane}/hold"),
     ("POST", "/api/lanes/{lane}/release"),
     ("POST", "/api/events/{event_id}/plate"),
+    ("POST", "/api/lanes/{lane}/plate"),
     ("POST", "/api/visitors"),
     ("POST", "/api/visitors/find"),
     ("POST", "/api/passes/check"),

@@ -74,7 +74,8 @@ document.addEventListener("submit", async (e) => {
 });
 
 // A dialog that asks for one line of text (its form's input, filled with `value`): resolves with
-// the text, or null when cancelled. `onClick(event, input)` handles taps inside it (quick picks).
+// {text, choice} (choice: the value of the submit button pressed, "" for the default one), or
+// null when cancelled. `onClick(event, input)` handles taps inside it (quick picks).
 function askText(dialogId, value, onClick) {
   const dialog = document.getElementById(dialogId);
   const form = dialog.querySelector("form");
@@ -84,8 +85,11 @@ function askText(dialogId, value, onClick) {
   dialog.showModal();
   input.focus();
   return new Promise((resolve) => {
-    const done = (text) => { dialog.close(); cleanup(); resolve(text); };
-    const onSubmit = (e) => { e.preventDefault(); if (input.value.trim()) done(input.value.trim()); };
+    const done = (answer) => { dialog.close(); cleanup(); resolve(answer); };
+    const onSubmit = (e) => {
+      e.preventDefault();
+      if (input.value.trim()) done({ text: input.value.trim(), choice: (e.submitter && e.submitter.value) || "" });
+    };
     const onTap = (e) => onClick(e, input);
     const onCancel = () => done(null);
     function cleanup() {
@@ -102,7 +106,7 @@ function askReason(title) {
   document.getElementById("reason-title").textContent = title;
   return askText("reason-dialog", "", (e, input) => {
     if ("quick" in e.target.dataset) input.value = e.target.textContent;
-  });
+  }).then((answer) => answer && answer.text);
 }
 
 document.addEventListener("click", async (e) => {

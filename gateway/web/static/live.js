@@ -139,14 +139,14 @@
   }
 
   let source = null;
-  let dropped = false;
   function connect() {
     source = new EventSource("/api/live/stream");
     const banner = document.getElementById("reconnecting");
     source.addEventListener("open", () => {
       banner.hidden = true;
-      // The stream replays the decisions missed (Last-Event-ID), not what changed about shown ones.
-      if (dropped) { dropped = false; catchUp(); }
+      // What was decided between the page being drawn and the stream opening, and on a reconnect
+      // what changed about decisions already shown (corrections): the stream carries neither.
+      catchUp();
     });
     source.addEventListener("access", (e) => show(JSON.parse(e.data), true));
     source.addEventListener("status", (e) => showStatus(JSON.parse(e.data)));
@@ -155,7 +155,6 @@
     source.addEventListener("resync", catchUp);
     source.addEventListener("error", () => {
       banner.hidden = false;
-      dropped = true;
       if (source.readyState === EventSource.CLOSED) {
         // Not a dropped line but a refusal (logged out?): ask, then try again.
         api("GET", "/api/me").then(() => setTimeout(connect, 2000), () => setTimeout(connect, 5000));
@@ -164,28 +163,53 @@
   }
   connect();
 
-  // The correction dialog: the reading filled in, a province keyboard for the first character.
-  function askPlate(ev) {
-    document.getElementById("plate-read").textContent = read(ev);
-    return askText("plate-dialog", ev.corrected ? ev.corrected.plate : read(ev), (e, input) => {
+  // The plate dialog, with a province keyboard for the first character: a correction (the reading
+  // filled in; for a refused car, "correct and decide again" too), or a plate the camera missed.
+  function askPlate({ title, reading, value, decide }) {
+    document.getElementById("plate-title").textContent = title;
+    document.getElementById("plate-read-line").hidden = !reading;
+    document.getElementById("plate-read").textContent = reading || "";
+    document.getElementById("plate-decide").hidden = !decide;
+    return askText("plate-dialog", value, (e, input) => {
       if (!("province" in e.target.dataset)) return;
       input.value = e.target.textContent + input.value.trim().replace(/^[^A-Za-z0-9]/, "");
       input.focus();
     });
   }
 
+  // A typed plate goes to the lane, which decides it as a read one (and opens only if it may).
+  async function decideTyped(laneId, plate) {
+    const ev = await api("POST", `/api/lanes/${laneId}/plate`, { plate });
+    toast(`${ev.plate || ev.value} · ${verdict(ev)}`, !ev.admitted);
+  }
+
   document.addEventListener("click", async (e) => {
     const fix = e.target.closest("[data-correct]");
     if (!fix) return;
     const ev = events.get(fix.dataset.correct);
-    const plate = ev && await askPlate(ev);
-    if (!plate) return;
+    if (!ev) return;
+    const answer = await askPlate({
+      title: T("fix.title"), reading: read(ev), value: ev.corrected ? ev.corrected.plate : read(ev),
+      decide: !ev.admitted && lanes.get(ev.lane).info.type === "vehicle",
+    });
+    if (!answer) return;
     fix.disabled = true;
     try {
-      const done = await api("POST", `/api/events/${ev.event_id}/plate`, { plate });
+      const done = await api("POST", `/api/events/${ev.event_id}/plate`, { plate: answer.text });
       showCorrection(done);
-      toast(`${T("fix.done")}: ${done.plate} · ${holder(ev)}` + (done.stay_moved ? ` · ${T("fix.stay_moved")}` : ""));
+      if (answer.choice === "decide") await decideTyped(ev.lane, done.plate);
+      else toast(`${T("fix.done")}: ${done.plate} · ${holder(ev)}` + (done.stay_moved ? ` · ${T("fix.stay_moved")}` : ""));
     } catch (err) { failed(err); fix.disabled = false; }
+  });
+
+  document.addEventListener("click", async (e) => {
+    const button = e.target.closest("[data-type-plate]");
+    if (!button) return;
+    const answer = await askPlate({ title: T("typed.title"), reading: null, value: "", decide: false });
+    if (!answer) return;
+    button.disabled = true;
+    try { await decideTyped(button.closest("[data-lane]").dataset.lane, answer.text); }
+    catch (err) { failed(err); } finally { button.disabled = false; }
   });
 
   document.addEventListener("click", async (e) => {
