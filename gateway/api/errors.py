@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import logging
+import sqlite3
+
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
 from gateway.errors import Conflict, GatewayError, NotFound, Refused
+
+log = logging.getLogger(__name__)
 
 # Errors of the store and the runtime as HTTP statuses; anything else is a 500.
 _STATUS: dict[type[GatewayError], tuple[int, str]] = {
@@ -40,6 +45,19 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _gateway_error(_: Request, exc: GatewayError) -> JSONResponse:
         status, code = _STATUS.get(type(exc), (500, "error"))
         return JSONResponse(error_body(code, exc.message, exc.fix), status_code=status)
+
+    @app.exception_handler(sqlite3.Error)
+    async def _storage_error(_: Request, exc: sqlite3.Error) -> JSONResponse:
+        # A change is one transaction: when it cannot be written, none of it was (a full disk).
+        log.error("a change could not be stored: %s", exc)
+        return JSONResponse(
+            error_body(
+                "storage_failed",
+                f"the gateway could not store this, and nothing of it was changed: {exc}",
+                "free disk space in the data directory or check its permissions, then try again",
+            ),
+            status_code=503,
+        )
 
     @app.exception_handler(HTTPException)
     async def _http_error(_: Request, exc: HTTPException) -> JSONResponse:

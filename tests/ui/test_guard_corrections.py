@@ -170,3 +170,30 @@ def test_a_typed_plate_is_refused_where_it_makes_no_sense(both_ways: tuple[Site,
     assert client.post("/api/lanes/car-in/plate", json={"plate": PLATE}).status_code == 401
     assert rows(site, "SELECT count(*) FROM access_log") == [(0,)]
     assert rows(site, "SELECT count(*) FROM audit WHERE action = 'lane.plate'") == [(0,)]
+
+
+def test_a_full_disk_stores_nothing_opens_nothing_and_says_what_to_do(
+    both_ways: tuple[Site, TestClient],
+) -> None:
+    site, client = both_ways
+    guard = bearer(site.guard_token)
+    misread = decided(site, "car-in-camera", "plate", "渝A5B123")
+    barrier = site.gw.devices.lanes["car-in"].relays[0]
+    assert isinstance(barrier, SimulatedRelay)
+    pulses = len(barrier.pulses)
+    with sqlite3.connect(site.gw.db_path) as conn:
+        for table in ("plate_corrections", "access_log"):
+            conn.execute(
+                f"CREATE TRIGGER full_{table} BEFORE INSERT ON {table} "
+                "BEGIN SELECT RAISE(FAIL, 'database or disk is full'); END"
+            )
+    fixed = client.post(f"/api/events/{misread['event_id']}/plate", json={"plate": "豫A5B123"}, headers=guard)
+    typed = client.post("/api/lanes/car-in/plate", json={"plate": PLATE}, headers=guard)
+    for r in (fixed, typed):
+        assert r.status_code == 503 and r.json()["error"]["code"] == "storage_failed"
+        assert "free disk space" in r.json()["error"]["fix"]
+    assert len(barrier.pulses) == pulses  # the resident's typed plate opened nothing
+    assert rows(site, "SELECT count(*) FROM audit WHERE action IN ('plates.correct', 'lane.plate')") == [(0,)]
+    assert rows(site, "SELECT subject FROM stays WHERE entry_event = ?", misread["event_id"]) == [
+        ("plate:渝A5B123",)
+    ]
