@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 import sqlite3
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import httpx2
@@ -38,9 +39,28 @@ pytestmark = pytest.mark.skipif(
 )
 
 
+# Temporary cars pay: the first half hour free, then 5元 for the first hour and 2元 an hour.
+TARIFF = """
+[parking]
+grace_minutes = 15
+
+[[parking.tariffs]]
+version = "t1"
+effective_from = 2025-01-01
+
+[parking.tariffs.car]
+free_minutes = 30
+first_period_minutes = 60
+first_period_fen = 500
+period_minutes = 60
+period_fen = 200
+daily_cap_fen = 3000
+"""
+
+
 @pytest.fixture(scope="module")
 def browser_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Site, str]]:
-    site = start_site(make_config(tmp_path_factory.mktemp("browser") / "data"))
+    site = start_site(make_config(tmp_path_factory.mktemp("browser") / "data", TARIFF))
     try:
         with LiveServer(create_app(site.gw)) as url:
             yield site, url
@@ -107,6 +127,7 @@ def test_a_card_on_a_simulated_reader_is_on_the_live_page(
     shot(page, "live")
     assert clipped_buttons(page) == []
     page.set_viewport_size(LANDSCAPE)
+    assert clipped_buttons(page) == []
     shot(page, "live")
     assert page.errors == []
 
@@ -173,7 +194,8 @@ def test_the_pages_switch_to_english_and_block_a_card(
     page = page_at(browser, url, LANDSCAPE)
     page.click("[data-lang=en]")
     page.wait_for_selector("#nav-live >> text=Live lanes")
-    page.set_viewport_size(PORTRAIT)  # four lane buttons in English on a narrow lane
+    assert clipped_buttons(page) == []  # four lane buttons in English on a narrow lane
+    page.set_viewport_size(PORTRAIT)
     assert clipped_buttons(page) == []
     shot(page, "live-en")
     page.set_viewport_size(LANDSCAPE)
@@ -299,4 +321,30 @@ def test_a_guard_types_a_plate_the_camera_missed_and_corrects_a_refused_exit(
         ).fetchone()[0]
         typed = conn.execute("SELECT detail FROM audit WHERE action = 'lane.plate' ORDER BY id").fetchall()
     assert open_stays == 0 and typed == [("typed 苏E5B123",), ("typed 苏E5B123",)]
+    assert page.errors == []
+
+
+def test_a_car_held_at_the_exit_pays_the_fee_shown_and_goes(
+    browser_site: tuple[Site, str], browser: object
+) -> None:
+    site, url = browser_site
+    page = page_at(browser, url, LANDSCAPE)
+    now = site.gw.now()
+    site.gw.present(Presented("car-in", "plate", "鲁B12345", 0.99, now - timedelta(hours=2), "cam"))
+    site.gw.present(Presented("car-out", "plate", "鲁B12345", 0.99, now, "cam"))
+    page.wait_for_selector("#lane-car-out [data-latest].refused >> text=鲁B12345")
+    due = httpx2.get(f"{url}/api/parking/lanes/car-out/quote", headers=bearer(site.guard_token)).json()
+    assert due["plate"] == "鲁B12345" and due["due_fen"] == 700  # 2 h: 5元 + 2元, the first 30 min free
+    page.click("#lane-car-out [data-latest] [data-pay]")
+    page.wait_for_selector("#pay-dialog[open]")
+    assert page.inner_text("#pay-summary") == "鲁B12345 · 7元"
+    shot(page, "pay")
+    page.click("#pay-cash")
+    page.wait_for_selector("#toast >> text=已收费 7元")
+    page.wait_for_selector("#lane-car-out [data-latest].admitted >> text=鲁B12345")
+    with sqlite3.connect(site.gw.db_path) as conn:
+        paid = conn.execute("SELECT plate, amount_fen, method, actor FROM payments").fetchall()
+        inside = conn.execute("SELECT count(*) FROM stays WHERE plate = '鲁B12345' AND exited_at IS NULL")
+        assert inside.fetchone()[0] == 0
+    assert paid == [("鲁B12345", 700, "cash", GUARD[0])]
     assert page.errors == []

@@ -73,10 +73,11 @@ document.addEventListener("submit", async (e) => {
   } catch (err) { failed(err); } finally { if (button) button.disabled = false; }
 });
 
-// A dialog that asks for one line of text (its form's input, filled with `value`): resolves with
-// {text, choice} (choice: the value of the submit button pressed, "" for the default one), or
-// null when cancelled. `onClick(event, input)` handles taps inside it (quick picks).
-function askText(dialogId, value, onClick) {
+// A dialog that asks for one line of text (its form's input, filled with `value`; it may be left
+// empty only when `optional`): resolves with {text, choice} (choice: the value of the submit button
+// pressed, "" for one without), or null when cancelled. `onClick(event, input)` handles taps
+// inside it (quick picks).
+function askText(dialogId, value, onClick, optional = false) {
   const dialog = document.getElementById(dialogId);
   const form = dialog.querySelector("form");
   const input = form.querySelector("input");
@@ -88,7 +89,9 @@ function askText(dialogId, value, onClick) {
     const done = (answer) => { dialog.close(); cleanup(); resolve(answer); };
     const onSubmit = (e) => {
       e.preventDefault();
-      if (input.value.trim()) done({ text: input.value.trim(), choice: (e.submitter && e.submitter.value) || "" });
+      if (optional || input.value.trim()) {
+        done({ text: input.value.trim(), choice: (e.submitter && e.submitter.value) || "" });
+      }
     };
     const onTap = (e) => onClick(e, input);
     const onCancel = () => done(null);

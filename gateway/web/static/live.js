@@ -55,6 +55,11 @@
       fix.type = "button"; fix.dataset.correct = ev.event_id;
       box.append(fix);
     }
+    if (ev.reason === "payment_due") {
+      const pay = node("button", "primary fix", T("pay.button"));
+      pay.type = "button"; pay.dataset.pay = ev.lane;
+      box.append(pay);
+    }
   }
 
   function rowText(ev) { return `${credential(ev)} ${holder(ev)}`; }
@@ -200,6 +205,26 @@
       if (answer.choice === "decide") await decideTyped(ev.lane, done.plate);
       else toast(`${T("fix.done")}: ${done.plate} · ${holder(ev)}` + (done.stay_moved ? ` · ${T("fix.stay_moved")}` : ""));
     } catch (err) { failed(err); fix.disabled = false; }
+  });
+
+  // A car held at an exit to pay: the fee the gateway works out, taken in cash or by QR, then the
+  // payment, the exit and the stay's close are stored together and the barrier opens.
+  async function takeFee(laneId) {
+    const quote = await api("GET", `/api/parking/lanes/${laneId}/quote`);
+    if (!quote.plate || !quote.due_fen) { toast(T("pay.nothing")); return; }
+    document.getElementById("pay-summary").textContent = `${quote.plate} · ${quote.due_text}`;
+    const answer = await askText("pay-dialog", "", () => {}, true);
+    if (!answer) return;
+    const body = { plate: quote.plate, amount_fen: quote.due_fen, method: answer.choice, receipt: answer.text };
+    const ev = await api("POST", `/api/parking/lanes/${laneId}/pay`, body);
+    toast(`${T("pay.done")} ${quote.due_text} · ${ev.plate || ev.value} · ${verdict(ev)}`);
+  }
+
+  document.addEventListener("click", async (e) => {
+    const pay = e.target.closest("[data-pay]");
+    if (!pay) return;
+    pay.disabled = true;
+    try { await takeFee(pay.dataset.pay); } catch (err) { failed(err); } finally { pay.disabled = false; }
   });
 
   document.addEventListener("click", async (e) => {
