@@ -84,6 +84,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "flag.shared_slot": ("一位多车", "shared slot"),
     "flag.no_slot": ("无车位", "no slot"),
     "flag.monthly_expired": ("月租过期", "monthly expired"),
+    "flag.lookalike": ("近似匹配", "look-alike match"),
     "holder.resident": ("业主", "Resident"),
     "holder.visitor": ("访客", "Visitor"),
     "holder.contractor": ("施工", "Contractor"),
@@ -264,6 +265,7 @@ JS_KEYS = (
     "flag.shared_slot",
     "flag.no_slot",
     "flag.monthly_expired",
+    "flag.lookalike",
     "admin.token_once",
 )
 

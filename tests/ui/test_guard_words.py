@@ -30,3 +30,13 @@ def test_reasons_read_in_both_languages() -> None:
     for reason, (zh, en) in REASONS.items():
         assert translator("zh")(f"why.{reason}") == zh
         assert translator("en")(f"why.{reason}") == en
+
+
+def test_every_flag_a_decision_can_carry_has_words_on_the_pages() -> None:
+    gateway = TEMPLATES.parents[1]
+    core = (gateway / "core" / "decide.py").read_text(encoding="utf-8")
+    runtime = (gateway / "runtime" / "gateway.py").read_text(encoding="utf-8")
+    flags = set(re.findall(r'\("([a-z_]+)",\)', core))  # flags + ("shared_slot",) and the like
+    flags |= set(re.findall(r'flags=\(\*decision\.flags, "([a-z_]+)"', runtime))  # "lookalike"
+    assert {"no_entry_record", "already_inside", "shared_slot", "lookalike"} <= flags
+    assert {f for f in flags if f"flag.{f}" not in TEXTS or f"flag.{f}" not in JS_KEYS} == set()

@@ -31,6 +31,8 @@
   const holder = (ev) => (ev.corrected
     ? person(...(ev.corrected.holder ? ["kind", "name", "building", "unit"].map((k) => ev.corrected.holder[k]) : []))
     : person(ev.holder_kind, ev.name, ev.building, ev.unit));
+  // A look-alike match keeps what the camera read as a flag "read:<plate>".
+  const flagText = (f) => (f.startsWith("read:") ? `${T("fix.read")} ${f.slice(5)}` : T("flag." + f));
   const verdict = (ev) => `${T(ev.admitted ? "ev.admitted" : "ev.refused")} · ${T("why." + ev.reason)}`;
 
   function showLatest(lane, ev) {
@@ -48,7 +50,7 @@
     if (ev.corrected) box.append(node("div", "fixed", `${T("fix.read")} ${read(ev)} · ${T("fix.by")} ${ev.corrected.by}`));
     box.append(node("div", "verdict", verdict(ev)));
     if (ev.holder_kind || ev.corrected) box.append(node("div", "who-line", holder(ev)));
-    const flags = ev.flags.map((f) => T("flag." + f)).join(" · ");
+    const flags = ev.flags.map(flagText).join(" · ");
     box.append(node("div", "time", time(ev.at) + (flags ? " · " + flags : "")));
     if (plate) {
       const fix = node("button", "chip fix", T("fix.button"));
