@@ -21,7 +21,7 @@ from gateway.api.errors import ApiError
 from gateway.api.lanes import lane_list, lanes_status
 from gateway.api.passes import pass_out, required_fields
 from gateway.api.session import client_address, log_in, set_session_cookie
-from gateway.api.views import recent
+from gateway.api.views import plate_log, recent
 from gateway.store import passes as pass_store
 from gateway.store import registry
 from gateway.store.accounts import end_session, list_accounts, list_tokens
@@ -200,6 +200,35 @@ def live_page(request: Request, db: Db) -> Response:
         lanes=lanes,
         provinces=PROVINCES,
         boot={"lanes": lanes, "events": events, "status": lanes_status(gw)},
+    )
+
+
+@router.get("/plates", response_class=HTMLResponse)
+def plates_page(
+    request: Request,
+    db: Db,
+    lane: Annotated[str | None, Query(max_length=40)] = None,
+    refused: bool = False,
+    before: Annotated[int | None, Query(ge=1)] = None,
+) -> Response:
+    """Plate readings, newest first: each can be checked against its snapshot and corrected."""
+    who = page_user(request, db)
+    gw = guard_app(request).gw
+    plate_lanes = {lane.id: lane.name or lane.id for lane in gw.site.config.lanes if lane.type == "vehicle"}
+    chosen = lane if lane in plate_lanes else None
+    rows = plate_log(gw, db, chosen, refused, before)
+    return render(
+        request,
+        db,
+        who,
+        "plates.html",
+        "plates",
+        rows=rows,
+        plate_lanes=plate_lanes,
+        lane=chosen,
+        refused=refused,
+        older=rows[-1]["id"] if len(rows) == 50 else None,
+        provinces=PROVINCES,
     )
 
 

@@ -133,3 +133,39 @@ def _from_row(gw: Gateway, row: dict[str, Any]) -> dict[str, Any]:
         "snapshot": snapshot_url(gw, row["snapshot"]),
         "corrected": None,
     }
+
+
+PLATE_LOG = """
+SELECT a.id, a.event_id, a.at, a.lane, a.value, a.flags, a.confidence, a.admitted, a.reason,
+       a.snapshot, c.plate AS corrected, c.actor AS corrected_by
+FROM access_log a
+LEFT JOIN plate_corrections c ON c.id = (
+    SELECT max(id) FROM plate_corrections WHERE event_id = a.event_id
+)
+WHERE a.kind = 'plate' AND a.id < :before AND (:lane IS NULL OR a.lane = :lane)
+  AND (:refused = 0 OR a.admitted = 0)
+ORDER BY a.id DESC LIMIT :limit
+"""
+
+
+def plate_log(
+    gw: Gateway,
+    conn: sqlite3.Connection,
+    lane: str | None,
+    refused_only: bool,
+    before: int | None,
+    limit: int = 50,
+) -> list[dict[str, Any]]:
+    """Plate readings newest first (older than row `before`), for checking and correcting later."""
+    args = {"before": before or 2**63 - 1, "lane": lane, "refused": int(refused_only), "limit": limit}
+    conn.row_factory = sqlite3.Row
+    try:
+        rows = [dict(r) for r in conn.execute(PLATE_LOG, args)]
+    finally:
+        conn.row_factory = None
+    for row in rows:
+        at = from_db(row["at"])
+        row["at"] = at.astimezone(gw.site.tz).isoformat(timespec="seconds") if at else ""
+        row["snapshot"] = snapshot_url(gw, row["snapshot"])
+        row["flags"] = [f for f in (row["flags"] or "").split(",") if f]
+    return rows

@@ -348,3 +348,28 @@ def test_a_car_held_at_the_exit_pays_the_fee_shown_and_goes(
         assert inside.fetchone()[0] == 0
     assert paid == [("鲁B12345", 700, "cash", GUARD[0])]
     assert page.errors == []
+
+
+def test_a_reading_nobody_noticed_is_corrected_later_on_the_plate_log(
+    browser_site: tuple[Site, str], browser: object
+) -> None:
+    site, url = browser_site
+    misread = decided(site, "car-in-camera", "plate", "琼D7A080")  # a 豫 plate let in as 琼, unnoticed
+    page = page_at(browser, url, PORTRAIT)
+    page.click("#nav-plates")
+    row = f"#plate-list tr[data-event='{misread['event_id']}']"
+    page.wait_for_selector(row)
+    page.click(f"{row} [data-correct]")
+    page.wait_for_selector("#plate-dialog[open]")
+    assert page.input_value("#plate-input") == "琼D7A080" and page.is_hidden("#plate-decide")
+    page.locator("#plate-dialog [data-province]", has_text="豫").click()
+    page.click("#plate-ok")
+    page.wait_for_selector(f"{row} >> text=豫D7A080 (识别为 琼D7A080 · 纠正人 guard1)")
+    shot(page, "plate-log")
+    assert clipped_buttons(page) == []
+    with sqlite3.connect(site.gw.db_path) as conn:
+        stored = conn.execute(
+            "SELECT plate FROM plate_corrections WHERE event_id = ?", (misread["event_id"],)
+        ).fetchall()
+    assert stored == [("豫D7A080",)]
+    assert page.errors == []

@@ -5,6 +5,7 @@ not read is typed by the guard and decided like a read one."""
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,7 +15,8 @@ from fastapi.testclient import TestClient
 
 from drivers.simulated import SimulatedRelay
 from gateway.api.app import create_app
-from tests.ui.conftest import PLATE, Site, bearer, decided, make_config, start_site
+from gateway.core import Presented
+from tests.ui.conftest import CARD, GUARD, PLATE, Site, bearer, decided, log_in, make_config, start_site
 
 # A camera on the exit lane too, so that a corrected car can be seen leaving.
 EXIT_CAMERA = """
@@ -197,3 +199,32 @@ def test_a_full_disk_stores_nothing_opens_nothing_and_says_what_to_do(
     assert rows(site, "SELECT subject FROM stays WHERE entry_event = ?", misread["event_id"]) == [
         ("plate:渝A5B123",)
     ]
+
+
+def test_the_plate_log_lists_readings_to_check_and_shows_corrections(
+    both_ways: tuple[Site, TestClient],
+) -> None:
+    site, client = both_ways
+    csrf = log_in(client, GUARD)
+    decided(site, "door-reader", "card", CARD)  # not a plate: not in the log
+    stranger = decided(site, "car-in-camera", "plate", "渝A5B123")
+    refused = decided(site, "car-out-camera", "plate", "渝K7C456")  # leaving with no entry on record
+    page = client.get("/plates")
+    assert page.status_code == 200
+    shown = re.findall(r'data-event="([^"]+)"', page.text)
+    assert shown == [refused["event_id"], stranger["event_id"]]  # newest first, plates only
+    only_refused = client.get("/plates", params={"refused": "true"}).text
+    assert re.findall(r'data-event="([^"]+)"', only_refused) == [refused["event_id"]]
+    events = re.compile(r'data-event="([^"]+)"')
+    assert events.findall(client.get("/plates?lane=car-in").text) == [stranger["event_id"]]
+    client.post(f"/api/events/{stranger['event_id']}/plate", json={"plate": "豫A5B123"}, headers=csrf)
+    assert "豫A5B123 <small" in client.get("/plates").text and "guard1" in client.get("/plates").text
+    # Fifty to a page; the link to older ones carries on from the last row shown.
+    for n in range(50):
+        car = Presented("car-in", "plate", f"苏E{n:05d}", 0.99, site.gw.now(), "cam")
+        site.gw.on_worker(lambda _, car=car: site.gw.handle(car)).result(timeout=10)
+    first = client.get("/plates").text
+    older = re.search(r'href="/plates\?before=(\d+)"', first)
+    assert older is not None and len(re.findall(r'data-event="', first)) == 50
+    rest = re.findall(r'data-event="([^"]+)"', client.get(f"/plates?before={older.group(1)}").text)
+    assert rest == [refused["event_id"], stranger["event_id"]]

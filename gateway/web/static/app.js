@@ -104,6 +104,21 @@ function askText(dialogId, value, onClick, optional = false) {
   });
 }
 
+// The plate dialog (_plate_dialog.html), with a province keyboard for the first character: a
+// correction (the reading filled in; for a refused car, "correct and decide again" too), or a
+// plate the camera missed.
+function askPlate({ title, reading, value, decide }) {
+  document.getElementById("plate-title").textContent = title;
+  document.getElementById("plate-read-line").hidden = !reading;
+  document.getElementById("plate-read").textContent = reading || "";
+  document.getElementById("plate-decide").hidden = !decide;
+  return askText("plate-dialog", value, (e, input) => {
+    if (!("province" in e.target.dataset)) return;
+    input.value = e.target.textContent + input.value.trim().replace(/^[^A-Za-z0-9]/, "");
+    input.focus();
+  });
+}
+
 // The reason dialog: quick reasons for the common cases, or the guard's own words.
 function askReason(title) {
   document.getElementById("reason-title").textContent = title;

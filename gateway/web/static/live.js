@@ -170,20 +170,6 @@
   }
   connect();
 
-  // The plate dialog, with a province keyboard for the first character: a correction (the reading
-  // filled in; for a refused car, "correct and decide again" too), or a plate the camera missed.
-  function askPlate({ title, reading, value, decide }) {
-    document.getElementById("plate-title").textContent = title;
-    document.getElementById("plate-read-line").hidden = !reading;
-    document.getElementById("plate-read").textContent = reading || "";
-    document.getElementById("plate-decide").hidden = !decide;
-    return askText("plate-dialog", value, (e, input) => {
-      if (!("province" in e.target.dataset)) return;
-      input.value = e.target.textContent + input.value.trim().replace(/^[^A-Za-z0-9]/, "");
-      input.focus();
-    });
-  }
-
   // A typed plate goes to the lane, which decides it as a read one (and opens only if it may).
   async function decideTyped(laneId, plate) {
     const ev = await api("POST", `/api/lanes/${laneId}/plate`, { plate });
