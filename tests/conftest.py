@@ -57,6 +57,26 @@ direction = "entrance"
 type = "pedestrian"
 """
 
+# The tariff the tests charge by: the first half hour free, then 5元 for the first hour and 2元 an
+# hour after it, at most 30元 a day; a visitor's first two hours free.
+TARIFF_TOML = """
+[parking]
+grace_minutes = 15
+
+[[parking.tariffs]]
+version = "t1"
+effective_from = 2025-01-01
+
+[parking.tariffs.car]
+free_minutes = 30
+first_period_minutes = 60
+first_period_fen = 500
+period_minutes = 60
+period_fen = 200
+daily_cap_fen = 3000
+visitor_free_minutes = 120
+"""
+
 SITE_TOML = (
     """
 [site]

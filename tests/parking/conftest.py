@@ -16,7 +16,7 @@ from gateway.events import AccessEvent
 from gateway.runtime.gateway import Gateway
 from gateway.store.admin import import_csv
 from gateway.timefmt import to_db
-from tests.conftest import GATE_AND_LANES, write_csv
+from tests.conftest import GATE_AND_LANES, TARIFF_TOML, write_csv
 
 TZ = ZoneInfo("Asia/Shanghai")
 T0 = datetime(2025, 3, 3, 9, 0, tzinfo=TZ)  # a Monday morning
@@ -34,23 +34,9 @@ shared_slot_second_car = "{shared}"
 anti_passback = "soft"
 reentry = "{reentry}"
 exit_without_entry = "{exit_without_entry}"
-
-[parking]
-grace_minutes = 15
-
-[[parking.tariffs]]
-version = "t1"
-effective_from = 2025-01-01
-
-[parking.tariffs.car]
-free_minutes = 30
-first_period_minutes = 60
-first_period_fen = 500
-period_minutes = 60
-period_fen = 200
-daily_cap_fen = 3000
-visitor_free_minutes = 120
-
+"""
+    + TARIFF_TOML
+    + """
 [[zones]]
 id = "main"
 name = "车库"

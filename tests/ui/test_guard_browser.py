@@ -16,6 +16,7 @@ import pytest
 
 from gateway.api.app import create_app
 from gateway.core import Presented
+from tests.conftest import TARIFF_TOML
 from tests.ui.conftest import CARD, GUARD, LiveServer, Site, bearer, decided, make_config, start_site
 
 playwright = pytest.importorskip("playwright.sync_api")
@@ -39,28 +40,9 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-# Temporary cars pay: the first half hour free, then 5元 for the first hour and 2元 an hour.
-TARIFF = """
-[parking]
-grace_minutes = 15
-
-[[parking.tariffs]]
-version = "t1"
-effective_from = 2025-01-01
-
-[parking.tariffs.car]
-free_minutes = 30
-first_period_minutes = 60
-first_period_fen = 500
-period_minutes = 60
-period_fen = 200
-daily_cap_fen = 3000
-"""
-
-
 @pytest.fixture(scope="module")
 def browser_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Site, str]]:
-    site = start_site(make_config(tmp_path_factory.mktemp("browser") / "data", TARIFF))
+    site = start_site(make_config(tmp_path_factory.mktemp("browser") / "data", TARIFF_TOML))
     try:
         with LiveServer(create_app(site.gw)) as url:
             yield site, url
