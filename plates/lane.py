@@ -96,6 +96,12 @@ class LaneVoter:
         self._readings.clear()
         self._held = None
 
+    def hold(self, text: str, now: float) -> None:
+        """`text` was decided another way (a guard typed the plate the camera could not read):
+        treat it as decided here too, so the car is not decided again as the camera reads it."""
+        self._held, self._held_since, self._held_seen = text, now, now
+        self._readings = [(t, r) for t, r in self._readings if not _near(r.text, text)]
+
     def add(self, readings: Iterable[Reading], now: float) -> LaneDecision | None:
         """Feed one frame's readings; returns a decision at most once per passage."""
         fresh = [r for r in readings if r.confidence >= self.min_confidence and self._in_lane(r)]

@@ -13,12 +13,14 @@ import cv2
 import numpy as np
 import pytest
 
+from drivers.cameras.frame import Frame
 from drivers.cameras.snapshots import plate_crop_path
 from gateway.cli import main
 from gateway.config import parse_config
 from gateway.core import Presented
 from gateway.errors import Refused
 from gateway.runtime.gateway import Gateway
+from gateway.runtime.plate_reading import PlateReader
 from gateway.store.admin import import_csv
 from gateway.store.corrections import correct_plate
 from gateway.store.plate_crops import export_plate_crops
@@ -146,6 +148,20 @@ def test_a_plate_a_guard_typed_is_taken_as_typed_even_where_look_alikes_match(tm
     assert (read.reason, read.plate) == ("resident", PLATE)  # a camera's B may be an 8
     assert (typed.reason, typed.plate) == ("temporary", "皖A7K25B")  # a guard's B is a B
     assert "lookalike" not in typed.flags
+    gw.conn.close()
+
+
+def test_a_typed_plate_holds_the_lanes_cameras_so_they_do_not_decide_the_car_again(tmp_path: Path) -> None:
+    gw = registered_site(tmp_path)
+    entrance, exit_lane = PlateReader(), PlateReader()  # the lanes' plate cameras' readers
+    gw.devices.lanes["car-in"].plate_readers.append(entrance)
+    gw.devices.lanes["car-out"].plate_readers.append(exit_lane)
+    gw.handle(Presented("car-in", "plate", PLATE, 1.0, gw.now(), "guard:guard1"))  # typed by the guard
+    spec = PlateSpec(PLATE, "blue", 1, "standard")
+    image = render_scene(random.Random(2), 1280, 720, spec=spec, plate_w=160)[0]
+    frame = Frame(image, 1, time.monotonic(), time.time())  # the car, readable a moment later
+    assert entrance(frame) == []  # no second decision for the car the guard let in
+    assert [text for _, text, _ in exit_lane(frame)] == [PLATE]  # another lane's camera was not told
     gw.conn.close()
 
 

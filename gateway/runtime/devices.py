@@ -6,6 +6,7 @@ import logging
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from drivers.base import Camera, Display, Relay, Sensor, Source
 from drivers.health import DeviceHealth
@@ -19,6 +20,12 @@ log = logging.getLogger(__name__)
 ChooserFor = Callable[[Device], Chooser]
 
 
+class PlateHolder(Protocol):
+    """A plate camera's reader (gateway/runtime/plate_reading.py), told of plates decided without it."""
+
+    def hold(self, text: str) -> None: ...
+
+
 @dataclass
 class LaneDevices:
     sources: list[Source] = field(default_factory=list)
@@ -26,6 +33,7 @@ class LaneDevices:
     displays: list[Display] = field(default_factory=list)
     sensors: list[Sensor] = field(default_factory=list)
     cameras: list[Camera] = field(default_factory=list)  # also in sources
+    plate_readers: list[PlateHolder] = field(default_factory=list)  # one per plate camera
 
 
 @dataclass
@@ -227,6 +235,7 @@ def _opencv(device: Device, h: DeviceHealth, slot: LaneDevices, build: Build) ->
         # One recognizer per camera: cameras read in parallel.
         reader = PlateReader(device.roi, Recognizer(backend=device.plate_backend))
         camera.attach(reader, reader.annotate)
+        slot.plate_readers.append(reader)
     slot.sources.append(camera)
     slot.cameras.append(camera)
     if device.snapshots:

@@ -517,6 +517,11 @@ class Gateway:
 
     def _act(self, ev: AccessEvent) -> None:
         devices = self.devices.lanes[ev.lane]
+        if ev.kind == "plate" and ev.device.startswith(TYPED_BY):
+            # The guard typed it (the camera could not read it, or a fee was taken): the lane's
+            # cameras must not decide the same car again when they read it a moment later.
+            for reader in devices.plate_readers:
+                reader.hold(ev.value)
         if ev.admitted:
             self.lane_io.opening(ev.lane)  # before the pulse: the barrier's feedback may be quick
             for relay in devices.relays:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Sequence
 
 import cv2
@@ -49,6 +50,11 @@ class PlateReader:
         confidence = min(1.0, decision.support / max(decision.frames, 1))
         log.debug("plate decided %s frames=%d support=%.2f", decision.text, decision.frames, decision.support)
         return [("plate", decision.text, round(confidence, 3))]
+
+    def hold(self, text: str) -> None:
+        """A plate decided without this camera (a guard typed it): do not decide it again."""
+        with self._lock:
+            self._voter.hold(text, time.monotonic())
 
     def annotate(self, frame: Frame) -> Frame:
         """The frame with the decided plate's box drawn, if the decision came from this frame, and

@@ -135,3 +135,15 @@ def test_a_misread_of_the_held_plate_is_not_a_new_car() -> None:
         (0.3, [r("沪C55555", 0.99)]),
     ]
     assert decisions(LaneVoter(), frames) == ["皖A12345", "沪C55555"]
+
+
+def test_a_plate_decided_elsewhere_is_held_until_the_car_has_gone() -> None:
+    # A guard typed the plate the camera could not read; a moment later the camera reads it.
+    voter = LaneVoter()
+    voter.hold("皖A12345", now=0.0)
+    still_there = [(0.1 * i, [r("皖A12345", 0.99)]) for i in range(1, 20)]
+    assert decisions(voter, still_there) == []
+    misread = [(2.0, [r("皖A1234S", 0.99)])]  # one character off: the same car
+    assert decisions(voter, misread) == []
+    # It leaves (not seen for gone_after_s) and comes back: a new passage.
+    assert decisions(voter, [(6.0, []), (6.1, [r("皖A12345", 0.99)])]) == ["皖A12345"]
