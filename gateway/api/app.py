@@ -30,14 +30,13 @@ _EVENTS = """
 SELECT a.event_id, a.at, a.lane, a.device, a.kind, a.value, a.confidence, a.admitted, a.reason,
        a.billing, a.flags, a.holder_kind, a.slot_id, v.plate, v.class,
        coalesce(r.name, p.name) AS name, coalesce(r.building, p.host_building) AS building,
-       coalesce(r.unit, p.host_unit) AS unit, s.number AS slot,
-       (SELECT c.plate FROM plate_corrections c WHERE c.event_id = a.event_id
-        ORDER BY c.id DESC LIMIT 1) AS corrected_plate
+       coalesce(r.unit, p.host_unit) AS unit, s.number AS slot, c.plate AS corrected_plate
 FROM access_log a
 LEFT JOIN residents r ON a.holder_kind = 'resident' AND r.id = a.holder_id
 LEFT JOIN passes p ON a.holder_kind IN ('visitor', 'contractor') AND p.id = a.holder_id
 LEFT JOIN vehicles v ON v.id = a.vehicle_id
 LEFT JOIN slots s ON s.id = a.slot_id
+LEFT JOIN latest_plate_corrections c ON c.event_id = a.event_id
 WHERE (:lane IS NULL OR a.lane = :lane)
 ORDER BY a.id DESC LIMIT :limit
 """

@@ -14,8 +14,7 @@ from gateway.api.deps import WRITE_TIMEOUT_S, App, write
 from gateway.api.errors import ApiError
 from gateway.api.shapes import ERRORS
 from gateway.api.views import from_event, holder_shape
-from gateway.core import Presented
-from gateway.runtime.gateway import TYPED_BY
+from gateway.core import TYPED_BY, Presented
 from gateway.store.audit import audit
 from gateway.store.corrections import Correction, correct_plate
 from gateway.store.csv_rows import RowError, plate_value

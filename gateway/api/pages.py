@@ -21,7 +21,7 @@ from gateway.api.errors import ApiError
 from gateway.api.lanes import lane_list, lanes_status
 from gateway.api.passes import pass_out, required_fields
 from gateway.api.session import client_address, log_in, set_session_cookie
-from gateway.api.views import plate_log, recent
+from gateway.api.views import recent, row_id
 from gateway.store import passes as pass_store
 from gateway.store import registry
 from gateway.store.accounts import end_session, list_accounts, list_tokens
@@ -203,6 +203,9 @@ def live_page(request: Request, db: Db) -> Response:
     )
 
 
+PLATE_LOG_PAGE = 50  # plate readings to a page of the plate log
+
+
 @router.get("/plates", response_class=HTMLResponse)
 def plates_page(
     request: Request,
@@ -216,7 +219,8 @@ def plates_page(
     gw = guard_app(request).gw
     plate_lanes = {lane.id: lane.name or lane.id for lane in gw.site.config.lanes if lane.type == "vehicle"}
     chosen = lane if lane in plate_lanes else None
-    rows = plate_log(gw, db, chosen, refused, before)
+    rows = recent(gw, db, chosen, PLATE_LOG_PAGE, before=before, kind="plate", refused_only=refused)
+    older = row_id(db, rows[-1]["event_id"]) if len(rows) == PLATE_LOG_PAGE else None
     return render(
         request,
         db,
@@ -227,7 +231,7 @@ def plates_page(
         plate_lanes=plate_lanes,
         lane=chosen,
         refused=refused,
-        older=rows[-1]["id"] if len(rows) == 50 else None,
+        older=older,
         provinces=PROVINCES,
     )
 

@@ -25,10 +25,9 @@ LEFT JOIN residents r ON a.holder_kind = 'resident' AND r.id = a.holder_id
 LEFT JOIN passes p ON a.holder_kind IN ('visitor', 'contractor') AND p.id = a.holder_id
 LEFT JOIN vehicles v ON v.id = a.vehicle_id
 LEFT JOIN slots s ON s.id = a.slot_id
-LEFT JOIN plate_corrections c ON c.id = (
-    SELECT max(id) FROM plate_corrections WHERE event_id = a.event_id
-)
-WHERE a.id > :after AND (:lane IS NULL OR a.lane = :lane)
+LEFT JOIN latest_plate_corrections c ON c.event_id = a.event_id
+WHERE a.id > :after AND a.id < :before AND (:lane IS NULL OR a.lane = :lane)
+  AND (:kind IS NULL OR a.kind = :kind) AND (:refused = 0 OR a.admitted = 0)
 ORDER BY a.id DESC LIMIT :limit
 """
 
@@ -78,15 +77,25 @@ def recent(
     lane: str | None = None,
     limit: int = 50,
     after_event: str | None = None,
+    *,
+    before: int | None = None,
+    kind: str | None = None,
+    refused_only: bool = False,
 ) -> list[dict[str, Any]]:
-    """Newest first; with `after_event`, only what came after it (a page catching up)."""
-    after = 0
-    if after_event:
-        row = conn.execute("SELECT id FROM access_log WHERE event_id = ?", (after_event,)).fetchone()
-        after = row[0] if row else 0
+    """Newest first; with `after_event`, only what came after it (a page catching up); with
+    `before` (a row id, see row_id), only what came before it (the plate log's older page)."""
+    after = (row_id(conn, after_event) or 0) if after_event else 0
+    args = {
+        "after": after,
+        "before": before or 2**63 - 1,
+        "lane": lane,
+        "kind": kind,
+        "refused": int(refused_only),
+        "limit": limit,
+    }
     conn.row_factory = sqlite3.Row
     try:
-        rows = conn.execute(RECENT, {"after": after, "lane": lane, "limit": limit}).fetchall()
+        rows = conn.execute(RECENT, args).fetchall()
     finally:
         conn.row_factory = None
     events = [_from_row(gw, dict(r)) for r in rows]
@@ -97,6 +106,12 @@ def recent(
             holder = holder_shape(plate_holder(conn, row["corrected"]))
             event["corrected"] = {"plate": row["corrected"], "by": row["corrected_by"], "holder": holder}
     return events
+
+
+def row_id(conn: sqlite3.Connection, event_id: str) -> int | None:
+    """The access record's row id: where a page of events starts or ends."""
+    row = conn.execute("SELECT id FROM access_log WHERE event_id = ?", (event_id,)).fetchone()
+    return int(row[0]) if row else None
 
 
 def holder_shape(holder: Holder | None) -> dict[str, Any] | None:
@@ -134,38 +149,3 @@ def _from_row(gw: Gateway, row: dict[str, Any]) -> dict[str, Any]:
         "corrected": None,
     }
 
-
-PLATE_LOG = """
-SELECT a.id, a.event_id, a.at, a.lane, a.value, a.flags, a.confidence, a.admitted, a.reason,
-       a.snapshot, c.plate AS corrected, c.actor AS corrected_by
-FROM access_log a
-LEFT JOIN plate_corrections c ON c.id = (
-    SELECT max(id) FROM plate_corrections WHERE event_id = a.event_id
-)
-WHERE a.kind = 'plate' AND a.id < :before AND (:lane IS NULL OR a.lane = :lane)
-  AND (:refused = 0 OR a.admitted = 0)
-ORDER BY a.id DESC LIMIT :limit
-"""
-
-
-def plate_log(
-    gw: Gateway,
-    conn: sqlite3.Connection,
-    lane: str | None,
-    refused_only: bool,
-    before: int | None,
-    limit: int = 50,
-) -> list[dict[str, Any]]:
-    """Plate readings newest first (older than row `before`), for checking and correcting later."""
-    args = {"before": before or 2**63 - 1, "lane": lane, "refused": int(refused_only), "limit": limit}
-    conn.row_factory = sqlite3.Row
-    try:
-        rows = [dict(r) for r in conn.execute(PLATE_LOG, args)]
-    finally:
-        conn.row_factory = None
-    for row in rows:
-        at = from_db(row["at"])
-        row["at"] = at.astimezone(gw.site.tz).isoformat(timespec="seconds") if at else ""
-        row["snapshot"] = snapshot_url(gw, row["snapshot"])
-        row["flags"] = [f for f in (row["flags"] or "").split(",") if f]
-    return rows

@@ -5,6 +5,7 @@ Nothing here touches serial ports, cameras, SQLite, MQTT or HTTP; time comes in 
 
 from gateway.core.decide import decide
 from gateway.core.model import (
+    TYPED_BY,
     Billing,
     CredentialFacts,
     Decision,
@@ -32,6 +33,7 @@ __all__ = [
     "Presented",
     "Reason",
     "SlotFacts",
+    "TYPED_BY",
     "Validity",
     "VehicleFacts",
     "Window",

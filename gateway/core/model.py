@@ -69,6 +69,11 @@ class Presented:
     snapshot: str | None = None  # JPEG of the lane at that moment, relative to the data directory
 
 
+# The device of a plate a guard typed (a car the camera could not read, a fee taken at the lane):
+# never matched to a look-alike, and the lane's cameras are told it so they do not decide it again.
+TYPED_BY = "guard:"
+
+
 @dataclass(frozen=True, slots=True)
 class Holder:
     kind: HolderKind

@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from gateway.core import Billing, Facts, LaneRules, Presented
+from gateway.core import TYPED_BY, Billing, Facts, LaneRules, Presented
 from gateway.core.credentials import BadCredential, canonical
 from gateway.events import AccessEvent
 from gateway.parking.book import Rules, StayFacts
@@ -112,7 +112,7 @@ class ParkingDesk:
         _method(method)
 
         def prepare(conn: sqlite3.Connection) -> Presented:
-            p = Presented(lane.id, "plate", plate, 1.0, at, f"guard:{actor}")
+            p = Presented(lane.id, "plate", plate, 1.0, at, f"{TYPED_BY}{actor}")
             subject, vclass, unregistered = self._who(conn, p, lane)
             held = pending_at(conn, lane.id, plate, at)
             fee_until = held or at
@@ -152,7 +152,7 @@ class ParkingDesk:
         """Paying ahead at the booth: the car then has the grace period to leave."""
         plate = _plate(plate)
         _method(method)
-        p = Presented(_BOOTH.id, "plate", plate, 1.0, at, f"guard:{actor}")
+        p = Presented(_BOOTH.id, "plate", plate, 1.0, at, f"{TYPED_BY}{actor}")
         subject, vclass, _ = self._who(conn, p, _BOOTH)
         account = owed(conn, self.rules, subject, at, vehicle_class=vclass)
         if account.stay is None:

@@ -23,7 +23,7 @@ from typing import Any, TypeVar
 from drivers.cameras.snapshots import SnapshotWriter
 from drivers.health import DeviceHealth
 from gateway.config.models import SiteConfig
-from gateway.core import Decision, Facts, Presented, Reason, decide
+from gateway.core import TYPED_BY, Decision, Facts, Presented, Reason, decide
 from gateway.core.credentials import BadCredential, canonical
 from gateway.errors import GatewayError, NotFound, Refused
 from gateway.events import AccessEvent
@@ -54,8 +54,6 @@ T = TypeVar("T")
 MAX_BATCH = 64
 CHECKPOINT_EVERY_S = 1.0
 SWITCH_INTERVAL_S = 0.001
-# The device of a plate a guard typed (a car the camera did not read, a payment at the booth).
-TYPED_BY = "guard:"
 
 
 @dataclass(frozen=True, slots=True)

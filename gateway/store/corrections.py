@@ -16,17 +16,13 @@ from datetime import datetime
 from gateway.core import Holder
 from gateway.errors import NotFound, Refused
 from gateway.store.audit import audit, transaction
-from gateway.store.lookup import plate_holder
+from gateway.store.lookup import plate_holder, stay_open
 from gateway.store.outbox import enqueue
 from gateway.timefmt import to_db
 
-# The newest correction of each event (a guard who mistyped corrects again; the last one holds).
-LATEST = """
-SELECT c.plate, c.actor, c.at FROM plate_corrections c WHERE c.event_id = ? ORDER BY c.id DESC LIMIT 1
-"""
+_LATEST = "SELECT plate FROM latest_plate_corrections WHERE event_id = ?"
 _EVENT = "SELECT lane, kind, value, flags FROM access_log WHERE event_id = ?"
 _ENTRY_STAY = "SELECT id, subject FROM stays WHERE entry_event = ? AND exited_at IS NULL"
-_STAY_OPEN = "SELECT 1 FROM stays WHERE subject = ? AND exited_at IS NULL LIMIT 1"
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,7 +58,7 @@ def correct_plate(
                 f"record {event_id} is a {kind}, not a plate", fix="only plate readings can be corrected"
             )
         read = lane_reading(value, flags)
-        latest = conn.execute(LATEST, (event_id,)).fetchone()
+        latest = conn.execute(_LATEST, (event_id,)).fetchone()
         previous = latest[0] if latest else read
         if plate == previous:
             raise Refused(
@@ -100,10 +96,10 @@ def _move_stay(conn: sqlite3.Connection, event_id: str, plate: str, holder: Hold
     """A stay opened under an unknown plate (a temporary car) moves onto the corrected plate when
     that plate is unknown too and not inside already. A registered car's stay is the decision
     core's business (its slot, its billing), so it is left as decided; so is any other."""
-    row = conn.execute(_ENTRY_STAY, (event_id,)).fetchone()
-    if row is None or not row[1].startswith("plate:") or holder is not None:
+    if holder is not None:
         return False
-    if conn.execute(_STAY_OPEN, (f"plate:{plate}",)).fetchone() is not None:
+    row = conn.execute(_ENTRY_STAY, (event_id,)).fetchone()
+    if row is None or not row[1].startswith("plate:") or stay_open(conn, f"plate:{plate}"):
         return False
     conn.execute("UPDATE stays SET subject = ?, plate = ? WHERE id = ?", (f"plate:{plate}", plate, row[0]))
     return True

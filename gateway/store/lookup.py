@@ -66,7 +66,7 @@ def lookup(
     cred = _credential(conn, p, lane)
     subject = subject_of(p, cred)
     if lane.type == "vehicle":
-        inside = conn.execute(_STAY_OPEN, (subject,)).fetchone() is not None
+        inside = stay_open(conn, subject)
         vclass = cred.vehicle.vehicle_class if cred and cred.vehicle else "car"
         zone = _zone(conn, lane.zone, vclass, capacity) if lane.zone else None
     else:
@@ -92,6 +92,11 @@ def _credential(conn: sqlite3.Connection, p: Presented, lane: LaneRules) -> Cred
         validity=_validity(vfrom, vto, hours),
         vehicle=vehicle,
     )
+
+
+def stay_open(conn: sqlite3.Connection, subject: str) -> bool:
+    """The subject (a vehicle, or an unknown plate) is recorded inside."""
+    return conn.execute(_STAY_OPEN, (subject,)).fetchone() is not None
 
 
 def plate_holder(conn: sqlite3.Connection, plate: str) -> Holder | None:

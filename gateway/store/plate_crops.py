@@ -34,7 +34,7 @@ COLUMNS = ("file", "plate", "kind", "read", "confidence", "lane", "at", "label")
 _LABELLED = """
 SELECT a.event_id, a.at, a.lane, a.value, a.flags, a.confidence, a.snapshot, c.plate, v.plate
 FROM access_log a
-LEFT JOIN plate_corrections c ON c.id = (SELECT max(id) FROM plate_corrections WHERE event_id = a.event_id)
+LEFT JOIN latest_plate_corrections c ON c.event_id = a.event_id
 LEFT JOIN vehicles v ON v.id = a.vehicle_id AND v.plate = a.value
 WHERE a.kind = 'plate' AND a.snapshot IS NOT NULL AND a.at >= ?
   AND (c.plate IS NOT NULL OR v.plate IS NOT NULL)

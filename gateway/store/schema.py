@@ -382,6 +382,10 @@ MIGRATIONS: list[str] = [
         actor TEXT NOT NULL
     );
     CREATE INDEX plate_corrections_event ON plate_corrections(event_id, id);
+    -- The correction that holds for each event: its newest (a mistyped one is corrected again).
+    CREATE VIEW latest_plate_corrections AS
+        SELECT c.* FROM plate_corrections c
+        WHERE c.id = (SELECT max(id) FROM plate_corrections WHERE event_id = c.event_id);
     """,
 ]
 
