@@ -429,3 +429,23 @@ def test_visitor_with_full_registration_enters_during_closed_management() -> Non
     )
     d = decide(presented(DOOR), Facts(DOOR, card(registered)), Policy(closed_periods=(period,)))
     assert d.reason == Reason.VISITOR
+
+
+OVERNIGHT = ClosedPeriod(date(2026, 11, 1), date(2026, 11, 30), (Window.parse("21:00-07:00"),))
+
+
+@pytest.mark.parametrize(
+    ("at", "active"),
+    [
+        (datetime(2026, 11, 1, 2, 0, tzinfo=TZ), False),  # the night of 31 Oct, before the period
+        (datetime(2026, 11, 1, 21, 0, tzinfo=TZ), True),  # its first night begins
+        (datetime(2026, 11, 15, 3, 0, tzinfo=TZ), True),
+        (datetime(2026, 11, 15, 12, 0, tzinfo=TZ), False),  # daytime is outside its hours
+        (datetime(2026, 12, 1, 2, 0, tzinfo=TZ), True),  # its last night runs to the morning
+        (datetime(2026, 12, 1, 7, 0, tzinfo=TZ), False),
+        (datetime(2026, 12, 1, 21, 0, tzinfo=TZ), False),
+    ],
+    ids=["before-first-night", "first-night", "mid-night", "midday", "last-night", "last-morning", "after"],
+)
+def test_overnight_closed_period_counts_a_night_for_the_day_it_began(at: datetime, active: bool) -> None:
+    assert OVERNIGHT.active(at) is active

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 
 ALL_DAYS = frozenset(range(7))  # Monday = 0, as datetime.weekday() counts
 _HOURS = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
@@ -31,16 +31,27 @@ class Window:
                 raise ValueError(f"hours {text!r}: {h:02d}:{mi:02d} is not a time of day")
         return cls(time(h1, m1), time(h2, m2), weekdays)
 
+    @property
+    def crosses_midnight(self) -> bool:
+        return self.end <= self.start
+
     def contains(self, at: datetime) -> bool:
+        return self.day_of(at) is not None
+
+    def day_of(self, at: datetime) -> date | None:
+        """The day whose hours `at` falls in, or None. The part of a window after midnight
+        belongs to the day it began on (02:00 in 22:00-06:00 belongs to yesterday)."""
         t = at.time().replace(tzinfo=None)
-        if self.start < self.end:
-            return at.weekday() in self.weekdays and self.start <= t < self.end
-        # Crossing midnight: the part after midnight belongs to the previous day's window.
-        if t >= self.start:
-            return at.weekday() in self.weekdays
-        if t < self.end:
-            return (at.weekday() - 1) % 7 in self.weekdays
-        return False
+        day = at.date()
+        if not self.crosses_midnight:
+            inside = self.start <= t < self.end
+        elif t >= self.start:
+            inside = True
+        elif t < self.end:
+            inside, day = True, day - timedelta(days=1)
+        else:
+            inside = False
+        return day if inside and day.weekday() in self.weekdays else None
 
     def __str__(self) -> str:
         return f"{self.start:%H:%M}-{self.end:%H:%M}"
@@ -76,4 +87,15 @@ class ClosedPeriod:
     visitor_fields: tuple[str, ...] = field(default=())
 
     def active(self, at: datetime) -> bool:
-        return self.first_day <= at.date() <= self.last_day and within(self.windows, at)
+        """Within the period's hours on one of its days. Overnight hours count for the day they
+        began: 21:00-07:00 from 1 to 30 Nov runs from 21:00 on 1 Nov to 07:00 on 1 Dec."""
+        if not self.windows:
+            return self.first_day <= at.date() <= self.last_day
+        days = (w.day_of(at) for w in self.windows)
+        return any(d is not None and self.first_day <= d <= self.last_day for d in days)
+
+    def touches(self, first: date, last: date) -> bool:
+        """Whether it can be active on some day from `first` to `last` (the morning after its
+        last day too, when its hours run past midnight)."""
+        runs_to = self.last_day + timedelta(days=1 if any(w.crosses_midnight for w in self.windows) else 0)
+        return self.first_day <= last and first <= runs_to

@@ -306,8 +306,7 @@ def _closed(
     tz: ZoneInfo,
 ) -> dict[str, Any] | None:
     """封闭式管理: people and vehicles registered both ways while a closed period was in force."""
-    days = {start.date(), (end - timedelta(microseconds=1)).date()}
-    active = [p for p in periods if any(p.first_day <= d <= p.last_day for d in days)]
+    active = [p for p in periods if p.touches(start.date(), (end - timedelta(microseconds=1)).date())]
     if not active:
         return None
     counts: Counter[str] = Counter()

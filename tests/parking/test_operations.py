@@ -264,6 +264,21 @@ def test_closed_management_summary_counts_both_ways_inside_the_hours(make_gw: Ca
     assert cm["visitors_registered"] == 1
 
 
+def test_closed_management_overnight_counts_the_morning_after_its_last_day(
+    make_gw: Callable[..., Gateway],
+) -> None:
+    night = CLOSED.replace("07:00-21:00", "21:00-07:00").replace("2025-03-09", "2025-03-03")
+    gw = make_gw(extra=night)
+    day = T0.replace(hour=0)
+    assert show(gw, "car-in", "苏E00001", day + 2 * H).reason != "closed_management"  # the night before
+    assert show(gw, "car-in", "苏E00002", day + 26 * H).reason == "closed_management"  # 02:00 after the last day
+    assert show(gw, "car-in", "苏E00003", day + 31 * H).reason != "closed_management"  # 07:00: over
+    ops(gw, started=day).reports(day + 48 * H)
+    rows = gw.conn.execute("SELECT day, body FROM daily_reports ORDER BY day").fetchall()
+    bodies = {d: json.loads(b)["closed_management"] for d, b in rows}
+    assert bodies["2025-03-04"]["vehicles_turned_away"] == 1
+
+
 def test_no_closed_management_summary_outside_a_period(gw: Gateway) -> None:
     show(gw, "car-in", "苏E00001", T0)
     ops(gw, started=T0).reports(T0 + 24 * H)
