@@ -271,7 +271,7 @@ def test_closed_management_overnight_counts_the_morning_after_its_last_day(
     gw = make_gw(extra=night)
     day = T0.replace(hour=0)
     assert show(gw, "car-in", "苏E00001", day + 2 * H).reason != "closed_management"  # the night before
-    assert show(gw, "car-in", "苏E00002", day + 26 * H).reason == "closed_management"  # 02:00 after the last day
+    assert show(gw, "car-in", "苏E00002", day + 26 * H).reason == "closed_management"  # 02:00, last night
     assert show(gw, "car-in", "苏E00003", day + 31 * H).reason != "closed_management"  # 07:00: over
     ops(gw, started=day).reports(day + 48 * H)
     rows = gw.conn.execute("SELECT day, body FROM daily_reports ORDER BY day").fetchall()
