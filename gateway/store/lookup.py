@@ -43,7 +43,8 @@ SELECT 1 FROM stays WHERE exited_at IS NULL AND slot_id = ? AND subject != ? LIM
 _STAY_OPEN = "SELECT 1 FROM stays WHERE exited_at IS NULL AND subject = ? LIMIT 1"
 _PRESENT = "SELECT inside FROM presence WHERE subject = ?"
 _SHARED_OCCUPIED = """
-SELECT count(*) FROM stays WHERE exited_at IS NULL AND slot_id IS NULL AND zone = ? AND class = ?
+SELECT count(*) FROM stays
+WHERE exited_at IS NULL AND slot_id IS NULL AND zone = ? AND class = ? AND subject != ?
 """
 _FIXED = "SELECT fixed FROM zone_slots WHERE zone = ?"
 
@@ -68,7 +69,7 @@ def lookup(
     if lane.type == "vehicle":
         inside = stay_open(conn, subject)
         vclass = cred.vehicle.vehicle_class if cred and cred.vehicle else "car"
-        zone = _zone(conn, lane.zone, vclass, capacity) if lane.zone else None
+        zone = _zone(conn, lane.zone, vclass, subject, capacity) if lane.zone else None
     else:
         row = conn.execute(_PRESENT, (subject,)).fetchone()
         inside = bool(row and row[0])
@@ -150,14 +151,16 @@ def _vehicle(conn: sqlite3.Connection, vid: int, lane_zone: str | None) -> Vehic
 
 
 def _zone(
-    conn: sqlite3.Connection, zone: str, vclass: str, capacity: dict[tuple[str, str], int]
+    conn: sqlite3.Connection, zone: str, vclass: str, subject: str, capacity: dict[tuple[str, str], int]
 ) -> ZoneFacts:
+    """The shared spaces other cars hold: a car recorded inside whose exit was missed comes back
+    into the space its own old stay holds (that stay is closed as it re-enters)."""
     total = capacity.get((zone, vclass), 0)
     fixed = 0
     if vclass == "car":  # fixed slots are car slots
         row = conn.execute(_FIXED, (zone,)).fetchone()
         fixed = row[0] if row else 0
-    occupied = conn.execute(_SHARED_OCCUPIED, (zone, vclass)).fetchone()[0]
+    occupied = conn.execute(_SHARED_OCCUPIED, (zone, vclass, subject)).fetchone()[0]
     return ZoneFacts(
         id=zone,
         vehicle_class=vclass,  # type: ignore[arg-type]  # the schema's CHECK keeps it a VehicleClass

@@ -115,6 +115,19 @@ def test_full_zone_refuses_temporary_cars_but_not_a_car_with_a_free_slot(
     assert shared(gw) == 2
 
 
+@pytest.mark.parametrize("plate", ["苏E00001", "皖C44444"], ids=["temporary", "monthly"])
+def test_a_car_whose_exit_was_missed_comes_back_into_its_own_space_of_a_full_zone(
+    make_gw: Callable[..., Gateway], plate: str
+) -> None:
+    gw = make_gw(capacity=3)  # 2 fixed slots, 1 shared space
+    assert show(gw, "car-in", plate, T0).admitted
+    assert show(gw, "car-in", "苏E00002", T0 + M).reason == "zone_full"
+    again = show(gw, "car-in", plate, T0 + 3 * H)  # its exit read was missed
+    assert again.admitted and "already_inside" in again.flags
+    assert shared(gw) == 1
+    assert show(gw, "car-in", "苏E00002", T0 + 3 * H + M).reason == "zone_full"
+
+
 def test_monthly_car_parks_free_and_an_expired_one_pays_as_temporary(gw: Gateway) -> None:
     assert show(gw, "car-in", "皖C44444", T0).reason == "monthly"
     assert show(gw, "car-out", "皖C44444", T0 + 5 * H).admitted
