@@ -34,6 +34,7 @@ class StayFacts:
 class Paid:
     amount_fen: int
     fee_until: datetime  # the fee was worked out up to this moment when it was paid
+    paid_at: datetime  # when the money was taken: the grace period to leave starts here
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,11 +65,13 @@ class Quote:
 
 
 def fee_end(at: datetime, payments: list[Paid], grace: timedelta) -> datetime:
-    """Paid, and leaving within the grace period: the fee stops where it was paid up to."""
+    """Paid, and leaving within the grace period after paying: the fee stops where it was paid up
+    to (for a fee taken at the lane, the moment the car was held there, however long the guard
+    took to confirm it)."""
     if payments:
-        last = max(p.fee_until for p in payments)
-        if at <= last + grace:
-            return min(last, at)
+        last = max(payments, key=lambda p: p.fee_until)
+        if at <= last.paid_at + grace:
+            return min(last.fee_until, at)
     return at
 
 

@@ -25,7 +25,7 @@ FROM stays s LEFT JOIN validations v ON v.stay_id = s.id
 _OPEN_STAY = _STAY + " WHERE s.subject = ? AND s.exited_at IS NULL ORDER BY s.id DESC LIMIT 1"
 _STAY_BY_ID = _STAY + " WHERE s.id = ?"
 _PAYMENTS = """
-SELECT id, amount_fen, fee_until FROM payments
+SELECT id, amount_fen, fee_until, at FROM payments
 WHERE subject = ? AND charge_id IS NULL AND at >= ? ORDER BY id
 """
 _CARRIED = "SELECT id, amount_fen FROM charges WHERE subject = ? AND settled_at IS NULL"
@@ -96,10 +96,14 @@ def owed(
     """What `subject` owes at `at`: its open stay's fee, charges carried over, less payments made for it."""
     stay = stay or open_stay(conn, subject)
     # Payments count for the stay they were made in; with no stay, only today's (a missed entry read).
-    since = stay.entered_at if stay else at.replace(hour=0, minute=0, second=0, microsecond=0)
+    midnight = at.astimezone(rules.tz).replace(hour=0, minute=0, second=0, microsecond=0)
+    since = stay.entered_at if stay else midnight
     pay_rows = conn.execute(_PAYMENTS, (subject, to_db(since))).fetchall()
     carried = conn.execute(_CARRIED, (subject,)).fetchall()
-    paid = [Paid(amount, from_db(until)) for _, amount, until in pay_rows]  # type: ignore[arg-type]
+    paid = [
+        Paid(amount, from_db(until), from_db(paid_at))  # type: ignore[arg-type]
+        for _, amount, until, paid_at in pay_rows
+    ]
     q = quote(
         stay,
         paid,

@@ -51,6 +51,18 @@ def test_temporary_car_pays_at_the_exit_then_the_barrier_opens(gw: Gateway) -> N
     assert topics == ["payment", "charge"]
 
 
+def test_a_fee_taken_at_the_lane_long_after_the_car_was_held_still_opens(gw: Gateway) -> None:
+    """The fee stops when the car was held, and the grace period starts when the money is taken:
+    a guard busy for 20 minutes (longer than the 15 of grace) does not owe the driver more."""
+    show(gw, "car-in", "苏E12345", T0)
+    held = show(gw, "car-out", "苏E12345", T0 + 2 * H - 5 * M)
+    assert (held.reason, held.fee_fen) == ("payment_due", 700)
+    assert gw.parking.lane_quote(gw.conn, "car-out", T0 + 2 * H + 15 * M)["due_fen"] == 700
+    out = pay(gw, "苏E12345", 700, T0 + 2 * H + 15 * M)
+    assert out.admitted and out.fee_fen == 0
+    assert open_stays(gw) == []
+
+
 def test_a_short_stay_leaves_free_and_its_zero_charge_is_recorded(gw: Gateway) -> None:
     show(gw, "car-in", "苏E12345", T0)
     out = show(gw, "car-out", "苏E12345", T0 + 30 * M)
