@@ -194,8 +194,13 @@ class SyncLink:
         if not isinstance(first, Connected):
             conn.close()
             if isinstance(first, Refused):
-                self._error("refused", first.error)
-                return "refused"
+                # Only credentials wait auth_retry_s; a broker that is starting or busy, or limits
+                # the rate of connections, takes the normal backoff.
+                if first.error.credentials:
+                    self._error("refused", first.error)
+                    return "refused"
+                self._error("offline", first.error)
+                return "failed"
             self._error("offline", LinkError(first.reason if first else "no answer from the broker"))
             return "failed"
         self._connected(conn, first)

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import socket
 import sqlite3
-from collections.abc import Callable
+import threading
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import pytest
 from conftest import SITE, running
 from fastapi.testclient import TestClient
-from sync_helpers import Mosquitto, Subscriber, make_certs, wait_for
+from sync_helpers import Mosquitto, Subscriber, free_port, make_certs, wait_for
 from test_sync_uplink import outbox, produce, unsent
 
 from gateway.api.app import create_app
@@ -127,6 +132,57 @@ def test_wrong_password_is_reported_and_retried_slowly(
     assert status["next_attempt_in_s"] >= 0.75 * 120 - 5
     assert health["status"] == "degraded" and health["mqtt"]["state"] == "refused"
     assert "wrong" not in json.dumps(health)  # the password itself never shows
+
+
+@contextlib.contextmanager
+def refusing_broker(code: int) -> Iterator[tuple[int, list[float]]]:
+    """A fake broker that answers every CONNECT with CONNACK `code`: mosquitto never sends 0x88
+    or 0x89, which EMQX and HiveMQ send while a node starts or is overloaded."""
+    srv = socket.create_server(("127.0.0.1", free_port()))
+    srv.settimeout(0.1)
+    attempts: list[float] = []
+    stop = threading.Event()
+
+    def serve() -> None:
+        while not stop.is_set():
+            try:
+                c, _ = srv.accept()
+            except TimeoutError:
+                continue
+            with c:
+                attempts.append(time.monotonic())
+                c.settimeout(2)
+                with contextlib.suppress(OSError):
+                    c.recv(4096)  # CONNECT
+                    c.sendall(bytes([0x20, 3, 0, code, 0]))  # CONNACK: flags, reason, no properties
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        yield srv.getsockname()[1], attempts
+    finally:
+        stop.set()
+        thread.join()
+        srv.close()
+
+
+@pytest.mark.parametrize("code", [0x88, 0x89, 0x9F], ids=["unavailable", "busy", "rate"])
+def test_a_busy_broker_is_retried_with_the_normal_backoff(
+    code: int, sync_cfg: Callable[..., SiteConfig]
+) -> None:
+    with refusing_broker(code) as (port, attempts):
+        cfg = sync_cfg(port, auth_retry_s=120)
+        with running(cfg) as (gw, service):
+            # With auth_retry_s the second attempt would be 90 s or more away.
+            wait_for("three attempts", lambda: len(attempts) >= 3, 20)
+            states: set[str] = set()
+            for _ in range(50):
+                states.add(service.link.state)
+                time.sleep(0.01)
+            health = TestClient(create_app(gw, service)).get("/api/health").json()
+    assert states <= {"offline", "connecting"}
+    assert "refused the connection" in health["mqtt"]["last_error"]
+    assert health["status"] == "ok"
 
 
 def test_missing_password_file_is_an_error_on_the_health_page(
