@@ -122,11 +122,27 @@ def test_outside_lane_hours_nobody_passes(s: tuple[Presented, Facts, Policy]) ->
 
 
 @given(situations())
-def test_credential_outside_validity_never_admitted(s: tuple[Presented, Facts, Policy]) -> None:
+def test_credential_outside_validity_never_comes_in(s: tuple[Presented, Facts, Policy]) -> None:
     p, facts, policy = s
     cred = facts.credential
-    if cred is not None and (cred.validity.expired(p.at) or cred.holder.validity.expired(p.at)):
+    entering = facts.lane.direction == "entrance"
+    if entering and cred is not None and (cred.validity.expired(p.at) or cred.holder.validity.expired(p.at)):
         assert not decide(p, facts, policy).admitted
+
+
+@given(situations())
+def test_a_known_credential_always_leaves_unless_blocked_or_owing(s: tuple[Presented, Facts, Policy]) -> None:
+    """Nobody is kept in: an expired pass, a card outside its hours, a car with no entry record
+    all open the exit. Only a block, the lane's own hours or a fee still due keep it shut."""
+    p, facts, policy = s
+    cred = facts.credential
+    if facts.lane.direction != "exit" or cred is None or cred.blocked or cred.holder.blocked:
+        return
+    if facts.fee_due > 0 or (facts.lane.hours and not any(w.contains(p.at) for w in facts.lane.hours)):
+        return
+    if p.kind == "plate" and facts.lane.type != "vehicle":
+        return
+    assert decide(p, facts, policy).admitted
 
 
 @given(situations())

@@ -111,6 +111,22 @@ CASES = [
         (),
     ),
     (
+        "expired card still lets its holder out",
+        presented(DOOR_OUT),
+        Facts(DOOR_OUT, card(validity=Validity(valid_to=NOON - timedelta(days=1))), inside=True),
+        Policy(),
+        Reason.RESIDENT,
+        (),
+    ),
+    (
+        "blocked card stays shut at the exit",
+        presented(DOOR_OUT),
+        Facts(DOOR_OUT, card(Holder("resident", 1, blocked=True)), inside=True),
+        Policy(),
+        Reason.BLOCKED,
+        (),
+    ),
+    (
         "card not yet valid",
         presented(DOOR),
         Facts(DOOR, card(validity=Validity(valid_from=NOON + timedelta(days=1)))),

@@ -36,11 +36,13 @@ def decide(p: Presented, facts: Facts, policy: Policy) -> Decision:
     cred = facts.credential
     if cred is None:
         return _unknown(p, facts, policy, closed)
+    if cred.blocked or cred.holder.blocked:
+        return Decision(Reason.BLOCKED)
+    if lane.direction == "exit":
+        return _exit(cred, facts)
     refused = _credential_refusal(cred, p, closed)
     if refused is not None:
         return Decision(refused)
-    if lane.direction == "exit":
-        return _exit(cred, facts)
     flags = _passback(facts, policy)
     if flags is None:
         return Decision(Reason.ANTI_PASSBACK)
@@ -79,9 +81,9 @@ def _passback(facts: Facts, policy: Policy) -> tuple[str, ...] | None:
 
 
 def _credential_refusal(cred: CredentialFacts, p: Presented, closed: ClosedPeriod | None) -> Reason | None:
+    """Why a credential may not come in now. Exits do not ask: a pass that ran out while its
+    visitor was inside, or a card outside its hours, still lets its holder leave (and pay)."""
     holder = cred.holder
-    if cred.blocked or holder.blocked:
-        return Reason.BLOCKED
     for validity in (cred.validity, holder.validity):
         if validity.not_yet(p.at):
             return Reason.NOT_YET_VALID

@@ -163,6 +163,16 @@ def test_visitor_validated_by_the_host_unit_parks_two_hours_free(gw: Gateway) ->
     assert unvalidated.reason == "payment_due" and unvalidated.fee_fen == 700
 
 
+def test_a_visitor_whose_pass_ran_out_while_parked_pays_and_leaves(gw: Gateway) -> None:
+    add_visitor(gw, "苏E99999")  # valid for a day from an hour before T0
+    assert show(gw, "car-in", "苏E99999", T0).reason == "visitor"
+    held = show(gw, "car-out", "苏E99999", T0 + 25 * H)
+    assert held.reason == "payment_due" and held.fee_fen > 0
+    out = pay(gw, "苏E99999", held.fee_fen, T0 + 25 * H + M)
+    assert out.admitted and out.reason == "visitor"
+    assert open_stays(gw) == []
+
+
 @pytest.mark.parametrize(
     ("rule", "reason", "fee"),
     [("guard", "unknown", 0), ("open", "temporary", 0), ("charge", "payment_due", 3000)],
