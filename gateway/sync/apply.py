@@ -130,7 +130,8 @@ _DELETES = [
     f"""DELETE FROM slots WHERE id IN (
         SELECT sl.id FROM staging.s_deletes d JOIN slots sl ON sl.zone = d.k1 AND sl.number = d.k2
         WHERE d.{R} AND d.kind = 'slot')""",
-    f"DELETE FROM credentials WHERE kind = 'card' AND value IN ({_D}'card')",
+    # A card or plate the same snapshot or delta gave to a pass is the pass's now: it stays.
+    f"DELETE FROM credentials WHERE kind = 'card' AND pass_id IS NULL AND value IN ({_D}'card')",
     f"DELETE FROM credentials WHERE kind = 'plate' AND pass_id IS NULL AND value IN ({_D}'vehicle')",
     f"DELETE FROM vehicles WHERE plate IN ({_D}'vehicle')",
     f"DELETE FROM residents WHERE ref IN ({_D}'resident')",

@@ -44,6 +44,18 @@ def vehicle(plate: str, ref: str, **more: Any) -> dict[str, Any]:
     return {"kind": "vehicle", "plate": plate, "resident": ref, **more}
 
 
+def visitor(ref: str, *credentials: tuple[str, str]) -> dict[str, Any]:
+    return {
+        "kind": "pass",
+        "ref": ref,
+        "pass_kind": "visitor",
+        "name": "李四",
+        "valid_from": "2020-01-01",
+        "valid_to": "2099-01-01",
+        "credentials": [{"kind": kind, "value": value} for kind, value in credentials],
+    }
+
+
 def directory_v1() -> list[dict[str, Any]]:
     return [
         resident("R1", phone="13812345678"),
@@ -315,3 +327,24 @@ def test_a_refused_snapshot_sent_again_corrected_is_applied(site: Site) -> None:
     site.snapshot(1, directory_v1() + [card("C0101", "R2")], per_part=3)
     site.wait_applied(1)
     assert site.card_reason("C0101") == "resident"
+
+
+def test_a_card_given_to_a_pass_stays_with_the_pass(site: Site) -> None:
+    site.snapshot(1, [resident("R1"), card("C0777", "R1"), card("C0888", "R1")])
+    site.wait_applied(1)
+    # Snapshot 2 hands C0777 from R1 to visitor pass P9; delta 3 does the same with C0888.
+    site.snapshot(2, [resident("R1"), card("C0888", "R1"), visitor("P9", ("card", "C0777"))])
+    site.wait_applied(2)
+    assert site.card_reason("C0777") == "visitor"
+    site.delta(
+        3,
+        2,
+        upsert=[visitor("P9", ("card", "C0777"), ("card", "C0888"))],
+        delete=[{"kind": "card", "card": "C0888"}],
+    )
+    site.wait_applied(3)
+    assert site.rows(
+        "SELECT c.value, p.ref FROM credentials c JOIN passes p ON p.id = c.pass_id ORDER BY c.value"
+    ) == [("C0777", "P9"), ("C0888", "P9")]
+    assert site.rows("SELECT count(*) FROM credentials WHERE resident_id IS NOT NULL") == [(0,)]
+    assert site.card_reason("C0777") == site.card_reason("C0888") == "visitor"
