@@ -33,7 +33,7 @@ class LaneActionDone(BaseModel):
     action: Literal["open", "hold", "release"]
     by: str
     reason: str
-    relays: int = Field(description="Relays driven; 0 means the lane has none configured.")
+    relays: int = Field(description="Relays driven; a lane without one is refused (422).")
 
 
 def lanes_status(gw: Gateway) -> dict[str, Any]:

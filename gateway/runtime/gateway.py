@@ -210,25 +210,31 @@ class Gateway:
         return datetime.now(self.site.tz)
 
     # Lanes by hand (a guard's page, a remote command): audited and queued upstream first, then the
-    # relays move; the barrier watch is told, so the opening is not taken for a forced one.
+    # relays move; the barrier watch is told, so the opening is not taken for a forced one. The lane
+    # counts as held only once its relays hold it: a failed hold must not switch off forced-open
+    # alarms. A relay that fails is audited and sent upstream as `<action>_failed`.
     def open_lane(self, lane: str, actor: str, reason: str) -> None:
         """Open a lane once by hand."""
-        ref = self._audit_lane(lane, actor, "open", reason)
+        self._check_lane(lane, "open", reason)
+        ref = self._record_lane(lane, actor, "open", reason)
         self.lane_io.barriers.commanded(lane, time.monotonic())
-        self._drive(lane, "open", lambda relay: relay.pulse(self._pulse_seconds[lane], ref))
+        self._drive(lane, actor, "open", lambda relay: relay.pulse(self._pulse_seconds[lane], ref))
 
     def hold_lane(self, lane: str, actor: str, reason: str) -> None:
         """Keep a lane open (a convoy, an ambulance) until release_lane."""
-        self._audit_lane(lane, actor, "hold", reason)
+        self._check_lane(lane, "hold", reason)
+        self._record_lane(lane, actor, "hold", reason)
+        self.lane_io.barriers.commanded(lane, time.monotonic())
+        self._drive(lane, actor, "hold", lambda relay: relay.hold())
         self.held[lane] = actor
         self.lane_io.barriers.held(lane, True, time.monotonic())
-        self._drive(lane, "hold", lambda relay: relay.hold())
 
     def release_lane(self, lane: str, actor: str, reason: str) -> None:
-        self._audit_lane(lane, actor, "release", reason)
+        self._check_lane(lane, "release", reason)
+        self._record_lane(lane, actor, "release", reason)
+        self._drive(lane, actor, "release", lambda relay: relay.release())
         self.held.pop(lane, None)
         self.lane_io.barriers.held(lane, False, time.monotonic())
-        self._drive(lane, "release", lambda relay: relay.release())
 
     def set_lane_mode(self, lane: str, mode: str, actor: str, reason: str) -> None:
         """normal; open (held open, as hold_lane); or closed: everyone at the lane is refused
@@ -244,7 +250,9 @@ class Gateway:
             self.release_lane(lane, actor, reason)
         if mode == "normal" and self.lane_modes.get(lane) != "closed":
             return
-        self._audit_lane(lane, actor, "close" if mode == "closed" else "reopen", reason)
+        action = "close" if mode == "closed" else "reopen"
+        self._check_lane(lane, action, reason, needs_relay=False)
+        self._record_lane(lane, actor, action, reason)
         at = self.now()
 
         def write(conn: sqlite3.Connection) -> None:
@@ -260,28 +268,34 @@ class Gateway:
         else:
             self.on_worker(write).result(timeout=10)
 
-    def _audit_lane(self, lane: str, actor: str, action: str, reason: str) -> str:
+    def _check_lane(self, lane: str, action: str, reason: str, needs_relay: bool = True) -> None:
         if lane not in self.site.lanes:
             raise NotFound(f"no lane {lane!r}", fix=f"use one of {sorted(self.site.lanes)}")
         if not reason.strip():
             raise Refused(f"a reason is needed to {action} a lane by hand", fix="say why, e.g. 救护车")
+        if needs_relay and not self.devices.lanes[lane].relays:
+            raise Refused(
+                f"lane {lane} has no relay to {action}",
+                fix="add a relay device for this lane to the site config",
+            )
+
+    def _record_lane(self, lane: str, actor: str, action: str, reason: str, error: str = "") -> str:
+        """The audit row and the upstream `lane_action` record, in one transaction."""
         at = self.now()
+        record = {
+            "at": at.isoformat(),
+            "lane": lane,
+            "action": action,
+            "actor": actor,
+            "reason": reason.strip(),
+        }
+        if error:
+            record["error"] = error
 
         def write(conn: sqlite3.Connection) -> int:
             with transaction(conn):
-                audit_id = audit(conn, at, actor, f"lane.{action}", lane, reason.strip())
-                enqueue(
-                    conn,
-                    "lane_action",
-                    {
-                        "at": at.isoformat(),
-                        "lane": lane,
-                        "action": action,
-                        "actor": actor,
-                        "reason": reason.strip(),
-                    },
-                    at,
-                )
+                audit_id = audit(conn, at, actor, f"lane.{action}", lane, error or reason.strip())
+                enqueue(conn, "lane_action", record, at)
             return audit_id
 
         # Audited before any relay moves: a gate never opens by hand without its record on disk.
@@ -292,24 +306,19 @@ class Gateway:
         log.info("lane %s by hand lane=%s actor=%s", action, lane, actor)
         return f"audit:{audit_id}"
 
-    def _drive(self, lane: str, action: str, act: Callable[[Any], None]) -> None:
-        relays = self.devices.lanes[lane].relays
+    def _drive(self, lane: str, actor: str, action: str, act: Callable[[Any], None]) -> None:
         failed = []
-        for relay in relays:
+        for relay in self.devices.lanes[lane].relays:
             try:
                 act(relay)
             except Exception as exc:
                 relay.health.set_offline(f"{action} by hand failed: {exc}")
                 failed.append(f"{relay.health.device}: {exc}")
         if failed:
+            error = f"{action} on lane {lane} failed: {'; '.join(failed)}"
+            self._record_lane(lane, actor, f"{action}_failed", "", error)
             raise GatewayError(
-                f"{action} on lane {lane} failed: {'; '.join(failed)}",
-                fix="check the relay's cable and power; the device list shows which one is offline",
-            )
-        if not relays:
-            raise Refused(
-                f"lane {lane} has no relay to {action}",
-                fix="add a relay device for this lane to the site config",
+                error, fix="check the relay's cable and power; the device list shows which one is offline"
             )
 
     def _device_changed(self, health: DeviceHealth, online: bool) -> None:

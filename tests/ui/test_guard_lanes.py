@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
+import time
 
 import httpx2
 import pytest
@@ -67,6 +68,44 @@ def test_a_reason_and_a_known_lane_are_needed(client: TestClient, site: Site) ->
     unknown = client.post("/api/lanes/moon/open", json={"reason": "x"}, headers=guard)
     assert unknown.status_code == 404 and "door" in unknown.json()["error"]["fix"]
     assert relay.pulses == [] and audit_rows(site, "lane.open") == []
+
+
+def lane_actions(site: Site) -> list[str]:
+    with sqlite3.connect(site.gw.db_path) as conn:
+        rows = conn.execute("SELECT payload FROM outbox WHERE topic = 'lane_action' ORDER BY seq").fetchall()
+    return [json.loads(r[0])["action"] for r in rows]
+
+
+def test_a_lane_without_a_relay_is_refused_before_anything_is_written(client: TestClient, site: Site) -> None:
+    guard = bearer(site.guard_token)
+    for action in ("open", "hold"):
+        r = client.post(f"/api/lanes/car-out/{action}", json={"reason": "消防车"}, headers=guard)
+        assert r.status_code == 422 and "no relay" in r.json()["error"]["message"]
+    lanes = {lane["id"]: lane for lane in client.get("/api/lanes", headers=guard).json()}
+    assert lanes["car-out"]["held_by"] is None and site.gw.held == {}
+    assert audit_rows(site, "lane.hold") == [] and audit_rows(site, "lane.open") == []
+    assert lane_actions(site) == []
+    # Not taken for held: a barrier forced up later still raises the alarm.
+    assert site.gw.lane_io.barriers.opened("car-out", time.monotonic() + 3600)
+
+
+def test_a_hold_whose_relay_fails_is_not_held_and_says_it_failed(
+    client: TestClient, site: Site, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    relay = site.gw.devices.lanes["car-in"].relays[0]
+
+    def broken() -> None:
+        raise OSError("no answer on /dev/ttyUSB0")
+
+    monkeypatch.setattr(relay, "hold", broken)
+    r = client.post("/api/lanes/car-in/hold", json={"reason": "车队"}, headers=bearer(site.guard_token))
+    assert r.status_code == 500 and "no answer" in r.json()["error"]["message"]
+    assert site.gw.held == {}
+    assert [row[2] for row in audit_rows(site, "lane.hold_failed")] == [
+        f"hold on lane car-in failed: {relay.health.device}: no answer on /dev/ttyUSB0"
+    ]
+    assert lane_actions(site) == ["hold", "hold_failed"]
+    assert site.gw.lane_io.barriers.opened("car-in", time.monotonic() + 3600)
 
 
 def test_the_live_stream_pushes_each_decision(live_url: str, site: Site) -> None:
