@@ -9,6 +9,7 @@ import time
 
 import httpx2
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from drivers.simulated import SimulatedRelay
@@ -214,3 +215,39 @@ def test_a_stream_ends_when_its_token_is_revoked(
     assert kept_alive.wait(10)
     client.delete(f"/api/tokens/{made['id']}", headers=bearer(site.admin_token))
     assert ended.wait(10)
+
+
+def test_a_busy_stream_ends_when_its_token_is_revoked(
+    app: FastAPI, live_url: str, site: Site, client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Messages every 50 ms never let the stream sit idle for KEEPALIVE_S; the check runs anyway.
+    monkeypatch.setattr("gateway.api.lanes.KEEPALIVE_S", 0.2)
+    made = client.post(
+        "/api/tokens", json={"name": "screen", "role": "guard"}, headers=bearer(site.admin_token)
+    ).json()
+    hub = app.state.guard.hub
+    flowing, ended = threading.Event(), threading.Event()
+
+    def listen() -> None:
+        with httpx2.stream(
+            "GET", f"{live_url}/api/live/stream", headers=bearer(made["token"]), timeout=10
+        ) as r:
+            actions = 0
+            for line in r.iter_lines():
+                actions += line == "event: action"
+                if actions == 10:  # well past KEEPALIVE_S: checked and still allowed
+                    flowing.set()
+        ended.set()
+
+    threading.Thread(target=listen, daemon=True).start()
+    deadline = time.monotonic() + 10
+    while not flowing.is_set() and time.monotonic() < deadline:
+        hub.publish("action", {"lane": "door", "action": "open", "by": "x", "reason": "busy"})
+        time.sleep(0.05)
+    assert flowing.is_set()
+    client.delete(f"/api/tokens/{made['id']}", headers=bearer(site.admin_token))
+    deadline = time.monotonic() + 3
+    while not ended.is_set() and time.monotonic() < deadline:
+        hub.publish("action", {"lane": "door", "action": "open", "by": "x", "reason": "busy"})
+        time.sleep(0.05)
+    assert ended.is_set(), "a revoked token still receives the stream while the site is busy"
