@@ -11,6 +11,7 @@ import hashlib
 import hmac
 import json
 import logging
+import re
 import sqlite3
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -32,6 +33,7 @@ COMMANDS: dict[str, tuple[set[str], set[str]]] = {  # name: (required args, opti
     "resync": (set(), {"reason"}),
 }
 MIN_KEY_CHARS = 16
+_SIG = re.compile(r"[0-9a-fA-F]{64}")
 
 
 class CommandRefused(Exception):
@@ -86,6 +88,10 @@ def verify(data: bytes, key: bytes | None, site: str, now: datetime, max_age_s: 
         raise refuse("unsigned", "the command carries no signature")
     if key is None:
         raise refuse("no_key", "this gateway has no command key; it accepts no remote command")
+    if not _SIG.fullmatch(sig):  # checked first: compare_digest raises on non-ASCII text
+        raise refuse(
+            "bad_signature", "sig must be 64 hex characters: the HMAC-SHA256 that docs/mqtt.md describes"
+        )
     expected = hmac.new(key, canonical(body), hashlib.sha256).hexdigest()
     if not hmac.compare_digest(expected, sig.lower()):
         raise refuse("bad_signature", "the signature does not match this gateway's key")

@@ -68,6 +68,8 @@ def test_a_signed_command_verifies() -> None:
         (command(issued=NOW), None, NOW, "no_key"),
         (command(issued=NOW, key=b"x" * 32), KEY, NOW, "bad_signature"),
         ({**command(issued=NOW), "args": {"lane": "door"}}, KEY, NOW, "bad_signature"),  # tampered
+        ({**command(issued=NOW), "sig": "é" * 64}, KEY, NOW, "bad_signature"),
+        ({**command(issued=NOW), "sig": "0" * 63}, KEY, NOW, "bad_signature"),
         (command(issued=NOW, site="other-site"), KEY, NOW, "wrong_site"),
         (command(issued=NOW), KEY, NOW + timedelta(seconds=60 + 61), "expired"),
         (command(issued=NOW + timedelta(seconds=120)), KEY, NOW, "not_yet_valid"),
@@ -138,9 +140,10 @@ def test_a_replayed_command_is_refused(site: Site) -> None:
 def test_an_unsigned_or_forged_command_is_refused_and_audited(site: Site) -> None:
     assert send(site, command(key=None))["code"] == "unsigned"
     assert send(site, command(key=b"not the key" * 3))["code"] == "bad_signature"
+    assert send(site, {**command(), "sig": "签名" * 32})["code"] == "bad_signature"
     assert pulses(site) == []
     refused = site.rows("SELECT actor, action FROM audit")
-    assert refused == [("unverified", "command_refused")] * 2
+    assert refused == [("unverified", "command_refused")] * 3
 
 
 def test_set_a_lane_closed_then_normal(site: Site) -> None:
