@@ -65,6 +65,9 @@ class LaneVoter:
     it comes back.
     repeat_after_s: a decided plate still standing in the lane (stopped at the barrier) is
     decided again after this long, so the gate can act on it again.
+    rearm_after_s: when the lane's loop detector says a car has arrived (`rearm`), a plate
+    decided at least this long ago is decided afresh at once. One decided moments before, as
+    the car drove onto the loop, is not decided twice.
     """
 
     roi: tuple[int, int, int, int] | Sequence[Point] | None = None
@@ -75,6 +78,7 @@ class LaneVoter:
     window_s: float = 4.0
     gone_after_s: float = 3.0
     repeat_after_s: float = 15.0
+    rearm_after_s: float = 3.0
     min_confidence: float = 0.2
     _readings: list[tuple[float, Reading]] = field(default_factory=list, repr=False)
     _held: str | None = field(default=None, repr=False)
@@ -95,6 +99,13 @@ class LaneVoter:
     def reset(self) -> None:
         self._readings.clear()
         self._held = None
+
+    def rearm(self, now: float) -> None:
+        """A car has arrived on the lane's loop: the held plate, decided long enough ago, is a car
+        that stopped at the barrier (or came back), and its next readings decide again."""
+        if self._held is not None and now - self._held_since >= self.rearm_after_s:
+            log.debug("plate %s: the loop says a car is here, deciding again", self._held)
+            self.reset()
 
     def hold(self, text: str, now: float) -> None:
         """`text` was decided another way (a guard typed the plate the camera could not read):

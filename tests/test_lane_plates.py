@@ -13,8 +13,10 @@ import cv2
 import numpy as np
 import pytest
 
+from drivers.cameras.capture import OpenCvCamera
 from drivers.cameras.frame import Frame
 from drivers.cameras.snapshots import plate_crop_path
+from drivers.health import DeviceHealth
 from gateway.cli import main
 from gateway.config import parse_config
 from gateway.core import Presented
@@ -25,6 +27,7 @@ from gateway.store.admin import import_csv
 from gateway.store.corrections import correct_plate
 from gateway.store.plate_crops import export_plate_crops
 from plates.labels import read_labels
+from plates.lane import LaneVoter
 from plates.recognizer import Recognizer
 from plates.synth.scene import render_scene
 from plates.synth.texts import PlateSpec
@@ -102,6 +105,39 @@ roi = {roi}
     [labelled] = read_labels(out)
     assert (labelled.plate, labelled.kind) == (PLATE, "crop")
     assert np.array_equal(_image(labelled.path), crop)
+
+
+def test_a_car_standing_at_the_barrier_is_read_again_when_the_loop_says_a_car_arrived(tmp_path: Path) -> None:
+    """The camera decided the car as it came; it stands at the barrier (refused, say, or the
+    barrier closed before it moved). The loop detector's next 'car present' reads it afresh,
+    through the real camera driver, the real plate reader and the shipped model."""
+    spec = PlateSpec(PLATE, "blue", 1, "standard")
+    frame = render_scene(random.Random(2), 1280, 720, spec=spec, plate_w=160)[0]
+    video = tmp_path / "standing.avi"
+    writer = cv2.VideoWriter(str(video), cv2.VideoWriter.fourcc(*"MJPG"), 25.0, (1280, 720))
+    for _ in range(50):
+        writer.write(frame)
+    writer.release()
+    reader = PlateReader()
+    health = DeviceHealth("car-in-camera", "camera", "car-in", "opencv")
+    camera = OpenCvCamera(health, str(video), debounce_s=60)
+    camera.attach(reader, reader.annotate)
+    emitted: list[str] = []
+    camera.start(lambda kind, value, confidence: emitted.append(value))
+    try:
+        deadline = time.monotonic() + 30
+        while not emitted and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert emitted == [PLATE]
+        time.sleep(LaneVoter.rearm_after_s + 0.5)
+        assert emitted == [PLATE]  # standing in view is not a new car
+        camera.request_read()  # the loop: a car has arrived
+        deadline = time.monotonic() + 10
+        while len(emitted) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert emitted == [PLATE, PLATE]
+    finally:
+        camera.stop()
 
 
 def _image(path: Path) -> np.ndarray:

@@ -112,6 +112,12 @@ class OpenCvCamera:
         return self.latest()
 
     def request_read(self) -> None:
+        """The lane's loop detector says a car has arrived: read the next fresh frames, even a
+        plate seen a moment ago. Consumers that hold decided plates (`rearm()`) let them go."""
+        for consumer in self._consumers:
+            rearm = getattr(consumer, "rearm", None)
+            if callable(rearm):
+                rearm()
         with self._cond:
             self._trigger_at = time.monotonic()
             self._trigger_left = self._trigger_frames

@@ -51,6 +51,12 @@ class PlateReader:
         log.debug("plate decided %s frames=%d support=%.2f", decision.text, decision.frames, decision.support)
         return [("plate", decision.text, round(confidence, 3))]
 
+    def rearm(self) -> None:
+        """The lane's loop says a car has arrived (OpenCvCamera.request_read): a plate decided a
+        while ago and still standing there is decided again."""
+        with self._lock:
+            self._voter.rearm(time.monotonic())
+
     def hold(self, text: str) -> None:
         """A plate decided without this camera (a guard typed it): do not decide it again."""
         with self._lock:

@@ -79,6 +79,16 @@ def test_car_stopped_at_the_barrier_is_decided_again() -> None:
     assert decisions(voter, frames) == ["皖A12345", "皖A12345", "皖A12345"]
 
 
+def test_the_loop_rearms_a_car_standing_at_the_barrier_but_not_one_just_decided() -> None:
+    voter = LaneVoter()
+    assert decisions(voter, [(0.1 * i, [r("皖A12345", 0.99)]) for i in range(10)]) == ["皖A12345"]
+    voter.rearm(now=1.0)  # the car drives onto the loop a second after it was decided
+    standing = [(1.0 + 0.1 * i, [r("皖A12345", 0.99)]) for i in range(40)]  # and stands in view
+    assert decisions(voter, standing) == []
+    voter.rearm(now=5.0)  # the loop says a car has arrived (it backed off and came on again)
+    assert decisions(voter, [(5.0 + 0.1 * i, [r("皖A12345", 0.99)]) for i in range(10)]) == ["皖A12345"]
+
+
 def test_car_that_leaves_and_comes_back_is_decided_again() -> None:
     voter = LaneVoter(gone_after_s=3.0)
     first = [(0.1 * i, [r("皖A12345", 0.99)]) for i in range(10)]
