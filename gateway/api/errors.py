@@ -46,9 +46,24 @@ def install_error_handlers(app: FastAPI) -> None:
         status, code = _STATUS.get(type(exc), (500, "error"))
         return JSONResponse(error_body(code, exc.message, exc.fix), status_code=status)
 
+    @app.exception_handler(sqlite3.IntegrityError)
+    async def _clash(_: Request, exc: sqlite3.IntegrityError) -> JSONResponse:
+        # A constraint the store did not check first: the request clashes with a stored row.
+        log.warning("a change clashes with what is stored: %s", exc)
+        return JSONResponse(
+            error_body(
+                "conflict",
+                f"this clashes with what is stored, and nothing of it was changed: {exc}",
+                "look for a duplicate (the same plate, card or number given twice, or already "
+                "registered) and send it once",
+            ),
+            status_code=409,
+        )
+
     @app.exception_handler(sqlite3.Error)
     async def _storage_error(_: Request, exc: sqlite3.Error) -> JSONResponse:
-        # A change is one transaction: when it cannot be written, none of it was (a full disk).
+        # A change is one transaction: when it cannot be written, none of it was (a full disk,
+        # a read-only data directory).
         log.error("a change could not be stored: %s", exc)
         return JSONResponse(
             error_body(

@@ -302,7 +302,7 @@ def add_slot(
             (zone, number, resident_id),
         )
         sid = int(cur.lastrowid or 0)
-        for plate in plates:
+        for plate in dict.fromkeys(plates):  # a plate listed twice uses the slot once
             row = conn.execute("SELECT id FROM vehicles WHERE plate = ?", (plate,)).fetchone()
             if row is None:
                 raise NotFound(f"no vehicle {plate}", fix="add the vehicle first")

@@ -136,3 +136,29 @@ def test_admins_keep_the_register(client: TestClient, site: Site) -> None:
         "resident.delete",
     ]
     assert upstream >= len(actions)
+
+
+def test_a_plate_listed_twice_uses_the_slot_once(client: TestClient, site: Site) -> None:
+    r = client.post(
+        "/api/slots",
+        json={"zone": "main", "number": "B009", "resident_id": site.resident_id, "plates": [PLATE, PLATE]},
+        headers=bearer(site.admin_token),
+    )
+    assert r.status_code == 200, r.text
+    with sqlite3.connect(site.gw.db_path) as conn:
+        used = conn.execute("SELECT count(*) FROM slot_vehicles WHERE slot_id = ?", (r.json()["id"],))
+        assert used.fetchone() == (1,)
+
+
+def test_a_clash_the_store_did_not_check_is_a_conflict_not_a_full_disk(
+    client: TestClient, site: Site
+) -> None:
+    with sqlite3.connect(site.gw.db_path) as conn:
+        conn.execute(
+            "CREATE TRIGGER clash BEFORE INSERT ON slots "
+            "BEGIN SELECT RAISE(ABORT, 'UNIQUE constraint failed: slots.number'); END"
+        )
+    r = client.post("/api/slots", json={"zone": "main", "number": "B010"}, headers=bearer(site.admin_token))
+    assert r.status_code == 409 and r.json()["error"]["code"] == "conflict"
+    assert "UNIQUE constraint failed" in r.json()["error"]["message"]
+    assert "duplicate" in r.json()["error"]["fix"] and "disk" not in r.json()["error"]["fix"]
