@@ -387,6 +387,38 @@ MIGRATIONS: list[str] = [
         SELECT c.* FROM plate_corrections c
         WHERE c.id = (SELECT max(id) FROM plate_corrections WHERE event_id = c.event_id);
     """,
+    # parking: a car's stay follows its plate when the plate is registered, moved to another pass
+    # or unregistered while the car is inside. Stays are keyed by who the plate belongs to
+    # (gateway.store.lookup.subject_of: vehicle:N, visitor:N, contractor:N, or plate:X for a
+    # stranger); without this, a car registered while parked left free as no_entry_record and
+    # its old stay held a shared space for good. Every path that writes credentials (the API,
+    # CSV import, the central server's snapshots and deltas) goes through these triggers.
+    """
+    CREATE INDEX stays_open_plate ON stays(plate) WHERE exited_at IS NULL;
+    CREATE TRIGGER stays_follow_plate_added AFTER INSERT ON credentials WHEN NEW.kind = 'plate'
+    BEGIN
+        UPDATE stays SET subject = CASE
+            WHEN NEW.vehicle_id IS NOT NULL THEN 'vehicle:' || NEW.vehicle_id
+            WHEN NEW.pass_id IS NOT NULL
+                THEN (SELECT kind FROM passes WHERE id = NEW.pass_id) || ':' || NEW.pass_id
+            ELSE 'resident:' || NEW.resident_id END
+        WHERE plate = NEW.value AND exited_at IS NULL;
+    END;
+    CREATE TRIGGER stays_follow_plate_moved
+    AFTER UPDATE OF value, resident_id, pass_id, vehicle_id ON credentials WHEN NEW.kind = 'plate'
+    BEGIN
+        UPDATE stays SET subject = CASE
+            WHEN NEW.vehicle_id IS NOT NULL THEN 'vehicle:' || NEW.vehicle_id
+            WHEN NEW.pass_id IS NOT NULL
+                THEN (SELECT kind FROM passes WHERE id = NEW.pass_id) || ':' || NEW.pass_id
+            ELSE 'resident:' || NEW.resident_id END
+        WHERE plate = NEW.value AND exited_at IS NULL;
+    END;
+    CREATE TRIGGER stays_follow_plate_removed AFTER DELETE ON credentials WHEN OLD.kind = 'plate'
+    BEGIN
+        UPDATE stays SET subject = 'plate:' || OLD.value WHERE plate = OLD.value AND exited_at IS NULL;
+    END;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -11,6 +11,7 @@ from drivers.simulated import SimulatedDisplay
 from gateway.runtime.gateway import Gateway
 from gateway.store.occupancy import occupancy
 from gateway.store.parking import ParkingError
+from gateway.store.passes import NewPass, create_pass
 from tests.parking.conftest import T0, add_visitor, pay, show
 
 H = timedelta(hours=1)
@@ -171,6 +172,29 @@ def test_a_visitor_whose_pass_ran_out_while_parked_pays_and_leaves(gw: Gateway) 
     out = pay(gw, "苏E99999", held.fee_fen, T0 + 25 * H + M)
     assert out.admitted and out.reason == "visitor"
     assert open_stays(gw) == []
+
+
+def test_a_car_registered_while_parked_is_found_when_it_leaves_and_pays_for_its_stay(gw: Gateway) -> None:
+    assert show(gw, "car-in", "苏E99999", T0).reason == "temporary"
+    add_visitor(gw, "苏E99999")  # the guard registers the driver as a visitor while the car is inside
+    held = show(gw, "car-out", "苏E99999", T0 + 5 * H)
+    assert (held.reason, held.flags, held.fee_fen) == ("payment_due", (), 1300)  # 5 h, as it came in
+    assert pay(gw, "苏E99999", 1300, T0 + 5 * H + M).admitted
+    assert open_stays(gw) == []
+
+
+def test_a_visitors_stay_follows_the_plate_to_a_new_pass_and_back_to_a_stranger(gw: Gateway) -> None:
+    add_visitor(gw, "苏E99999")
+    assert show(gw, "car-in", "苏E99999", T0).reason == "visitor"
+    visit = NewPass(
+        "visitor", "钱七", T0 + 3 * H, T0 + 8 * H, host_building="3栋", host_unit="2单元", plate="苏E99999"
+    )
+    second = create_pass(gw.conn, gw.secrets, visit, T0 + 3 * H, "guard1")  # the visit goes on
+    assert gw.conn.execute("SELECT subject FROM stays").fetchall() == [(f"visitor:{second}",)]
+    gw.conn.execute("DELETE FROM credentials WHERE pass_id = ?", (second,))  # and it is struck off
+    assert gw.conn.execute("SELECT subject FROM stays").fetchall() == [("plate:苏E99999",)]
+    held = show(gw, "car-out", "苏E99999", T0 + 5 * H)
+    assert held.reason == "payment_due" and "no_entry_record" not in held.flags
 
 
 @pytest.mark.parametrize(
