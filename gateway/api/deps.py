@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Annotated, TypeVar
 
 from fastapi import Depends, Path, Request
+from pydantic import AfterValidator
 
 from gateway.accounts.ratelimit import LoginLimiter
 from gateway.api.hub import Hub
@@ -21,6 +22,20 @@ MAX_ID = 2**63 - 1  # SQLite's largest INTEGER: a bigger id is a 422, not an ove
 
 # A row id in a path, e.g. /api/passes/{pass_id}.
 Id = Annotated[int, Path(ge=1, le=MAX_ID)]
+
+FIRST_YEAR, LAST_YEAR = 2000, 2200
+
+
+def _in_range(value: datetime) -> datetime:
+    # Python's datetimes end at 9999-12-31: one near there overflows when hours are added or it is
+    # converted to UTC. No pass, card or resident needs a date outside these years.
+    if not FIRST_YEAR <= value.year <= LAST_YEAR:
+        raise ValueError(f"must be between the years {FIRST_YEAR} and {LAST_YEAR}")
+    return value
+
+
+# A date and time in a request body, e.g. a pass's valid_to.
+When = Annotated[datetime, AfterValidator(_in_range)]
 
 
 @dataclass

@@ -74,6 +74,20 @@ def install_error_handlers(app: FastAPI) -> None:
             status_code=503,
         )
 
+    @app.exception_handler(OverflowError)
+    async def _out_of_range(request: Request, exc: OverflowError) -> JSONResponse:
+        # A date at the end of Python's calendar (a report for 9999-12-31) that no bound on the
+        # request caught: the request is out of range, the gateway is not at fault.
+        log.warning("out of range: %s %s: %s", request.method, request.url.path, exc)
+        return JSONResponse(
+            error_body(
+                "invalid_request",
+                f"a date or number in the request is out of range: {exc}",
+                "use a date between the years 2000 and 2200",
+            ),
+            status_code=422,
+        )
+
     @app.exception_handler(HTTPException)
     async def _http_error(_: Request, exc: HTTPException) -> JSONResponse:
         code = {404: "not_found", 405: "method_not_allowed", 401: "unauthorized"}.get(

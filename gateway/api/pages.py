@@ -16,7 +16,7 @@ from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
 
 from gateway.api.auth import SESSION_COOKIE, Principal, identify, same_origin
-from gateway.api.deps import Db, guard_app, local
+from gateway.api.deps import MAX_ID, Db, Id, guard_app, local
 from gateway.api.errors import ApiError
 from gateway.api.lanes import lane_list, lanes_status
 from gateway.api.passes import pass_out, required_fields
@@ -212,7 +212,7 @@ def plates_page(
     db: Db,
     lane: Annotated[str | None, Query(max_length=40)] = None,
     refused: bool = False,
-    before: Annotated[int | None, Query(ge=1)] = None,
+    before: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
 ) -> Response:
     """Plate readings, newest first: each can be checked against its snapshot and corrected."""
     who = page_user(request, db)
@@ -259,7 +259,7 @@ def contractors_page(request: Request, db: Db) -> Response:
 
 
 @router.get("/passes/{pass_id}", response_class=HTMLResponse)
-def pass_page(request: Request, db: Db, pass_id: int) -> Response:
+def pass_page(request: Request, db: Db, pass_id: Id) -> Response:
     who = page_user(request, db)
     gw = guard_app(request).gw
     p = pass_out(gw, pass_store.get_pass(db, pass_id), with_qr=True)

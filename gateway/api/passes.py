@@ -11,7 +11,7 @@ from fastapi.responses import Response as RawResponse
 from pydantic import BaseModel, Field
 
 from gateway.api.auth import Admin, Principal, User
-from gateway.api.deps import App, Db, GuardApp, Id, aware, local, write
+from gateway.api.deps import App, Db, GuardApp, Id, When, aware, local, write
 from gateway.api.errors import ApiError
 from gateway.api.shapes import ERRORS
 from gateway.core.windows import Window
@@ -36,14 +36,14 @@ class VisitorIn(BaseModel):
     reason: str = Field("", max_length=100)
     passengers: int | None = Field(None, ge=1, le=60, description="People, driver included.")
     plate: str = Field("", max_length=16, description="When driving: admitted for the pass's window.")
-    valid_from: datetime | None = Field(None, description="Default now; local time if no zone.")
-    valid_to: datetime | None = Field(None, description="Default: valid_from plus the site's visitor hours.")
+    valid_from: When | None = Field(None, description="Default now; local time if no zone.")
+    valid_to: When | None = Field(None, description="Default: valid_from plus the site's visitor hours.")
 
 
 class ContractorIn(VisitorIn):
     company: str = Field("", max_length=60)
-    valid_from: datetime | None = Field(None, description="Default now; local time if no zone.")
-    valid_to: datetime = Field(description="End of the work (a date at midnight is its start).")  # type: ignore[assignment]
+    valid_from: When | None = Field(None, description="Default now; local time if no zone.")
+    valid_to: When = Field(description="End of the work (a date at midnight is its start).")  # type: ignore[assignment]
     hours: list[str] = Field(
         default_factory=list,
         max_length=4,

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
 from gateway.api.auth import Admin, Principal, User
-from gateway.api.deps import MAX_ID, App, Db, GuardApp, Id, aware_or_none, write
+from gateway.api.deps import MAX_ID, App, Db, GuardApp, Id, When, aware_or_none, write
 from gateway.api.errors import ApiError
 from gateway.api.shapes import ERRORS
 from gateway.core.windows import Window
@@ -44,8 +43,8 @@ class ResidentIn(BaseModel):
     room: str = Field("", max_length=20)
     name: str = Field(min_length=1, max_length=40)
     phone: str | None = Field(None, max_length=20, description="Kept masked plus a keyed hash.")
-    valid_from: datetime | None = None
-    valid_to: datetime | None = None
+    valid_from: When | None = None
+    valid_to: When | None = None
     blocked: bool = False
 
 
@@ -53,15 +52,15 @@ class VehicleIn(BaseModel):
     plate: str = Field(min_length=1, max_length=16)
     resident_id: RowId
     vehicle_class: Literal["car", "motorcycle", "bicycle"] = "car"
-    monthly_until: datetime | None = None
+    monthly_until: When | None = None
 
 
 class CardIn(BaseModel):
     card: str = Field(min_length=1, max_length=40)
     resident_id: RowId
     vehicle_id: RowId | None = None
-    valid_from: datetime | None = None
-    valid_to: datetime | None = None
+    valid_from: When | None = None
+    valid_to: When | None = None
     hours: list[str] = Field(default_factory=list, max_length=4)
 
 

@@ -7,12 +7,17 @@ pytest plugin does not run on pytest 9 yet.
 
 from __future__ import annotations
 
+from typing import Any
+
+import pytest
 import schemathesis
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import not_a_server_error
 
 from gateway.api.app import create_app
-from tests.ui.conftest import Site, bearer
+from tests.ui.conftest import GUARD, Site, bearer, log_in
 
 EXAMPLES = 20
 # The live stream never ends by design; test_guard_lanes reads it over a real socket.
@@ -45,3 +50,45 @@ def test_no_operation_answers_with_a_server_error(site: Site) -> None:
             failures.append(f"{tried[-1]}: {exc}")
     assert len(tried) > 40
     assert not failures, "\n\n".join(failures)
+
+
+# Values at the edge of what Python holds, which random cases rarely hit: each was once a 500.
+FAR = "9999-12-31T23:00:00"
+EDGES: list[tuple[str, str, str, dict[str, Any] | None]] = [
+    ("admin", "POST", "/api/visitors", {"name": "李四", "valid_from": FAR}),
+    ("admin", "POST", "/api/contractors", {"name": "李四", "valid_to": FAR}),
+    (
+        "admin",
+        "POST",
+        "/api/residents",
+        {"ref": "R9", "building": "1", "unit": "1", "name": "王", "valid_to": f"{FAR}-05:00"},
+    ),
+    (
+        "admin",
+        "POST",
+        "/api/vehicles",
+        {"plate": "皖A54321", "resident_id": 1, "monthly_until": f"{FAR}-05:00"},
+    ),
+    (
+        "admin",
+        "POST",
+        "/api/cards",
+        {"card": "99887766", "resident_id": 1, "valid_from": "0001-01-01T00:00:00+05:00"},
+    ),
+    ("admin", "POST", "/api/parking/reports/9999-12-31/build", None),
+    ("page", "GET", "/passes/99999999999999999999", None),
+    ("page", "GET", "/plates?before=99999999999999999999", None),
+]
+
+
+@pytest.mark.parametrize("who,method,path,body", EDGES)
+def test_values_at_the_edge_are_a_422_in_the_one_error_shape(
+    app: FastAPI, site: Site, who: str, method: str, path: str, body: dict[str, Any] | None
+) -> None:
+    with TestClient(app, raise_server_exceptions=False) as client:
+        headers = bearer(site.admin_token) if who == "admin" else {}
+        if who == "page":
+            log_in(client, GUARD)
+        r = client.request(method, path, json=body, headers=headers)
+    assert r.status_code == 422, r.text
+    assert r.json()["error"]["code"] == "invalid_request" and r.json()["error"]["fix"]
