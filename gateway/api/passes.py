@@ -92,7 +92,8 @@ class FindIn(BaseModel):
 
 class Returning(BaseModel):
     found: bool
-    name: str = ""
+    name: str = Field("", description="Masked for guards (李*), as everywhere else; whole for admins.")
+    name_masked: bool = Field(False, description="The page then asks the guard to type the name.")
     host_building: str = ""
     host_unit: str = ""
     destination: str = ""
@@ -255,7 +256,8 @@ def find_visitor(body: FindIn, who: User, app: App, db: Db) -> Returning:
         return Returning(found=False)
     return Returning(
         found=True,
-        name=row["name"],
+        name=row["name"] if who.is_admin else mask_name(row["name"]),
+        name_masked=not who.is_admin,
         host_building=row["host_building"],
         host_unit=row["host_unit"],
         destination=row["destination"],

@@ -146,6 +146,28 @@ def test_register_a_visitor_and_see_the_plate_admitted(
     assert page.errors == []
 
 
+def test_a_guard_finds_a_returning_visitor_and_types_the_name(
+    browser_site: tuple[Site, str], browser: object
+) -> None:
+    site, url = browser_site
+    earlier = {"name": "欧阳娜娜", "phone": "13900001111", "host_building": "7栋", "host_unit": "1单元"}
+    r = httpx2.post(f"{url}/api/visitors", json=earlier, headers=bearer(site.guard_token))
+    assert r.status_code == 201, r.text
+    page = page_at(browser, url, LANDSCAPE)
+    page.click("#nav-visitors")
+    page.fill("#f-phone", "13900001111")
+    page.click("[data-find=phone]")
+    page.wait_for_function("document.getElementById('f-building').value === '7栋'")
+    assert page.input_value("#f-unit") == "1单元"
+    # Guards see names masked: the masked name is a hint, never filled in as the visitor's name.
+    assert page.input_value("#f-name") == "" and page.get_attribute("#f-name", "placeholder") == "欧***"
+    page.fill("#f-name", "欧阳娜娜")
+    page.click("#visitor-submit")
+    page.wait_for_url(re.compile(r"/passes/\d+$"))
+    assert "欧***" in page.inner_text("#pass")
+    assert page.errors == []
+
+
 def test_open_by_hand_with_a_reason_appears_in_the_audit(
     browser_site: tuple[Site, str], browser: object
 ) -> None:

@@ -72,7 +72,12 @@ def test_a_returning_visitor_is_found_by_phone_or_id(client: TestClient, site: S
     register(client, site)
     guard = bearer(site.guard_token)
     by_phone = client.post("/api/visitors/find", json={"phone": "138 0013 8000"}, headers=guard).json()
-    assert by_phone["found"] and by_phone["name"] == "李四" and by_phone["plate"] == "苏E88888"
+    assert by_phone["found"] and by_phone["plate"] == "苏E88888"
+    assert (by_phone["name"], by_phone["name_masked"]) == ("李*", True)  # guards see names masked
+    by_admin = client.post(
+        "/api/visitors/find", json={"phone": "138 0013 8000"}, headers=bearer(site.admin_token)
+    )
+    assert (by_admin.json()["name"], by_admin.json()["name_masked"]) == ("李四", False)
     by_id = client.post("/api/visitors/find", json={"id_number": VISITOR_ID.lower()}, headers=guard)
     assert by_id.json()["found"] and by_id.json()["host_building"] == "3栋"
     other = client.post("/api/visitors/find", json={"phone": "13800000000"}, headers=guard)

@@ -157,9 +157,13 @@ async function findReturning(field) {
   try {
     const found = await api("POST", "/api/visitors/find", { [field]: value });
     if (!found.found) { toast(T("visitor.not_found")); return; }
-    for (const name of ["name", "host_building", "host_unit", "destination", "plate"]) {
+    for (const name of ["host_building", "host_unit", "destination", "plate"]) {
       if (found[name] && !form.elements[name].value) form.elements[name].value = found[name];
     }
+    // A guard gets the name masked (李*): shown as a hint, the guard asks and types it.
+    const name = form.elements.name;
+    if (found.name_masked) name.placeholder = found.name;
+    else if (found.name && !name.value) name.value = found.name;
     toast(T("visitor.found"));
   } catch (err) { failed(err); }
 }
