@@ -11,6 +11,7 @@ import json
 import logging
 import os
 import queue
+import random
 import sqlite3
 import subprocess
 import sys
@@ -24,6 +25,7 @@ from typing import Any
 from gateway.runtime.gateway import Gateway
 from gateway.store.outbox import enqueue
 from gateway.sync.apply import StaleApply, apply_delta, apply_snapshot_steps, total_rows
+from gateway.sync.backoff import retry_delay
 from gateway.sync.client import Received
 from gateway.sync.errors import DownlinkRejected
 from gateway.sync.messages import parse_delta, parse_snapshot_part
@@ -49,6 +51,11 @@ TASK_S = 0.05  # longest run of back-to-back steps on the worker while nothing e
 # work cannot hold up the decision worker (the GIL).
 IN_PROCESS_ENTRIES = 2000
 
+# A snapshot step that fails (a full disk) is tried again from the staged copy after 1 s, doubling
+# up to a minute: a snapshot is finished, never left half applied.
+RETRY_MIN_S = 1.0
+RETRY_MAX_S = 60.0
+
 
 class Directory:
     def __init__(self, gw: Gateway, retain: Any, topic_state: str):
@@ -68,6 +75,9 @@ class Directory:
         self.last_applied_at: str | None = None
         self.rejected = 0
         self._staging: sqlite3.Connection | None = None
+        self._retry: tuple[int, float] | None = None  # (snapshot version, when) after a failed step
+        self._failures = 0
+        self._rng = random.Random()
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._run, name="directory", daemon=True)
@@ -121,6 +131,9 @@ class Directory:
             self._delta(item, now)
         elif kind == "resync":
             self._act(self.versions.resync(item, now))
+        elif kind == "tick" and self._retry is not None:
+            if now >= self._retry[1]:
+                self._carry_on(self._retry[0])
         elif kind == "tick":
             self._act(self.versions.tick(now))
 
@@ -157,7 +170,7 @@ class Directory:
             delta = parse_delta(payload)
         except DownlinkRejected as exc:
             self._reject("delta", exc)
-            self._act(self.versions.rejected(exc.version, now))
+            self._act(self.versions.rejected("delta", exc.version, now))
             return
         self._bodies[delta.version] = payload
         self._act(self.versions.delta(delta.version, delta.base, now))
@@ -178,7 +191,7 @@ class Directory:
         now = time.monotonic()
         body = self._bodies.pop(action.version, None)
         if body is None:
-            return self.versions.rejected(action.version, now)
+            return self.versions.rejected("delta", action.version, now)
         assert self._staging is not None
         save_delta(self._staging, action.version, body)
         delta = parse_delta(body)
@@ -193,7 +206,7 @@ class Directory:
                     problems=meta["problems"],
                 ),
             )
-            return self.versions.rejected(action.version, now)
+            return self.versions.rejected("delta", action.version, now)
         try:
             self._worker(
                 lambda conn: apply_delta(
@@ -207,7 +220,7 @@ class Directory:
             )
         except StaleApply as exc:
             log.warning("directory: %s", exc)
-            return self.versions.rejected(action.version, now)
+            return self.versions.rejected("delta", action.version, now)
         log.info("delta %d applied on %d: %s", action.version, action.base, meta["counts"])
         self.last_applied_at = self.gw.now().isoformat()
         follow = self.versions.applied_to(action.version, time.monotonic())
@@ -217,7 +230,8 @@ class Directory:
     def _apply_snapshot(self, version: int, meta: dict[str, Any], start: int) -> None:
         counts = meta["counts"]
         total = total_rows(counts)
-        self.versions.busy = True
+        self.versions.busy = True  # deltas wait until the snapshot is in
+        self._retry = None
         began = time.perf_counter()
         self.step_ms = []
         done, rows = start, self.cfg.apply_step_rows
@@ -237,18 +251,31 @@ class Directory:
                         total,
                     )
                     return
-        except Exception as exc:  # StaleApply, or the disk: the marker keeps what is in
-            if isinstance(exc, StaleApply):
-                log.warning("directory: %s", exc)
-            else:
-                log.exception("snapshot %d stopped at row %d of %d", version, done, total)
+        except StaleApply as exc:
+            log.warning("directory: %s", exc)
             self.applying = None
             self.versions.busy = False
-            self._act(self.versions.rejected(version, time.monotonic()))
+            self._act(self.versions.rejected("snapshot", version, time.monotonic()))
+            return
+        except Exception as exc:  # the disk, most likely: the steps in stay in, the rest follows
+            self._failures += 1
+            delay = retry_delay(self._failures, RETRY_MIN_S, RETRY_MAX_S, self._rng)
+            self._retry = (version, time.monotonic() + delay)
+            log.error(
+                "snapshot %d stopped after row %d of %d: %s; carrying on from its staged copy in "
+                "%.1f s (fix: free disk space if the disk is full)",
+                version,
+                done,
+                total,
+                exc,
+                delay,
+                exc_info=self._failures == 1,
+            )
             return
         finally:
             flusher.stop()
         self.applying = None
+        self._failures = 0
         log.info(
             "snapshot %d applied in %.2f s, %d steps (longest %.1f ms): %s",
             version,
@@ -306,17 +333,27 @@ class Directory:
 
     def _resume(self) -> None:
         """A snapshot cut short by a restart is finished from its staged copy, or asked for."""
-        _, version, step = self._sync_state()
-        if version is None:
-            return
+        version = self._sync_state()[1]
+        if version is not None:
+            self._carry_on(version)
+
+    def _carry_on(self, version: int) -> None:
+        """Finish snapshot `version` from the step the store reached, from its staged copy; ask
+        for the snapshot again only if that copy is gone."""
+        self._retry = None
+        _, applying, step = self._sync_state()
+        start = step if applying == version else 0  # 0: its first step never went in
         assert self._staging is not None
         meta = read_meta(self._staging)
         if meta and meta["version"] == version and meta["kind"] == "snapshot" and meta["status"] == "staged":
-            log.info("snapshot %d: carrying on from row %d after a restart", version, step)
-            self._apply_snapshot(version, meta, start=step)
-        else:
-            log.warning("snapshot %d was cut short and its staged copy is gone; asking again", version)
-            self._act(self.versions.resync(f"snapshot {version} was cut short", time.monotonic()))
+            log.info("snapshot %d: carrying on from row %d", version, start)
+            self._apply_snapshot(version, meta, start=start)
+            return
+        log.warning("snapshot %d was cut short and its staged copy is gone; asking again", version)
+        self.applying = None
+        self.versions.busy = False
+        reason = f"snapshot {version} was cut short and its staged copy is gone"
+        self._act(self.versions.resync(reason, time.monotonic()))
 
     # -- pieces ----------------------------------------------------------------------------------
 

@@ -71,9 +71,9 @@ class Versions:
         self.need_snapshot = False
         return self.applied_to(version, now)
 
-    def rejected(self, version: int | None, now: float) -> list[Action]:
-        """A delta could not be used: the chain is broken, only a snapshot mends it."""
-        what = f"delta {version}" if version is not None else "a delta"
+    def rejected(self, kind: str, version: int | None, now: float) -> list[Action]:
+        """A delta or snapshot could not be used: the chain is broken, only a snapshot mends it."""
+        what = f"{kind} {version}" if version is not None else f"a {kind}"
         return self._request(f"{what} was rejected", now)
 
     def tick(self, now: float) -> list[Action]:

@@ -55,6 +55,7 @@ def test_old_and_overlapping_deltas() -> None:
 
 def test_a_rejected_delta_asks_at_once_but_not_twice_in_a_row() -> None:
     v = fresh()
-    assert isinstance(v.rejected(2, now=0)[0], Request)
-    assert v.rejected(3, now=1) == []
+    assert v.rejected("delta", 2, now=0) == [Request("delta 2 was rejected")]
+    assert v.rejected("snapshot", 3, now=1) == []
+    assert v.rejected("snapshot", 4, now=10) == [Request("snapshot 4 was rejected")]
     assert isinstance(v.resync("requested by command", now=2)[0], Request)  # forced
