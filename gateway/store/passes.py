@@ -53,9 +53,12 @@ class NewPass:
         return frozenset(f for f, ok in given.items() if ok)
 
 
+# A pass counts as blocked when its QR is: that is what a guard blocks (kind "qr") at the booth.
 _COLUMNS = """p.id, p.kind, p.name, p.phone_masked, p.id_masked, p.host_building, p.host_unit,
     p.company, p.destination, p.reason, p.passengers, p.plate, p.valid_from, p.valid_to, p.hours,
-    p.registered_fields, p.blocked, p.created_at, p.created_by, p.checked_out_at,
+    p.registered_fields, p.created_at, p.created_by, p.checked_out_at,
+    (p.blocked OR EXISTS (SELECT 1 FROM credentials c
+        WHERE c.pass_id = p.id AND c.kind = 'qr' AND c.blocked)) AS blocked,
     (SELECT value FROM credentials c WHERE c.pass_id = p.id AND c.kind = 'qr') AS qr"""
 
 

@@ -172,3 +172,21 @@ def test_a_pass_is_checked_by_its_qr_and_printed(client: TestClient, site: Site)
     assert svg.headers["content-type"].startswith("image/svg+xml") and b"<svg" in svg.content
     listed = client.get("/api/visitors", headers=guard).json()
     assert [v["id"] for v in listed] == [p["id"]] and listed[0]["qr"] is None
+
+
+def test_a_pass_whose_qr_is_blocked_shows_blocked(client: TestClient, site: Site) -> None:
+    p = register(client, site)
+    guard, admin = bearer(site.guard_token), bearer(site.admin_token)
+    qr = {"kind": "qr", "value": p["qr"], "reason": "二维码丢失"}
+    assert client.post("/api/credentials/block", json=qr, headers=guard).status_code == 200
+
+    def states() -> list[str]:
+        checked = client.post("/api/passes/check", json={"token": p["qr"]}, headers=guard).json()
+        shown = client.get(f"/api/passes/{p['id']}", headers=guard).json()
+        listed = next(v for v in client.get("/api/visitors", headers=guard).json() if v["id"] == p["id"])
+        return [checked["state"], shown["state"], listed["state"]]
+
+    assert states() == ["blocked"] * 3
+    assert decided(site, "door-reader", "qr", str(p["qr"]))["reason"] == "blocked"
+    assert client.post("/api/credentials/unblock", json=qr, headers=admin).status_code == 200
+    assert states() == ["active"] * 3
