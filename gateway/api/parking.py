@@ -79,13 +79,13 @@ def parking_router(gw: Gateway) -> APIRouter:
         try:
             return gw.on_worker(fn).result(timeout=30)
         except ParkingError as exc:
-            raise ApiError(409, "refused", exc.message, exc.fix) from exc
+            raise ApiError(exc.status, exc.code, exc.message, exc.fix) from exc
 
     def refused(fn: Callable[[], T]) -> T:
         try:
             return fn()
         except ParkingError as exc:
-            raise ApiError(409, "refused", exc.message, exc.fix) from exc
+            raise ApiError(exc.status, exc.code, exc.message, exc.fix) from exc
 
     @router.get("/api/parking/occupancy", summary="Cars inside and free spaces, per zone and vehicle class")
     def get_occupancy(db: Db) -> list[dict[str, Any]]:
@@ -141,7 +141,7 @@ def parking_router(gw: Gateway) -> APIRouter:
         try:
             ev = gw.decide_after(prepare).result(timeout=30)
         except ParkingError as exc:
-            raise ApiError(409, "refused", exc.message, exc.fix) from exc
+            raise ApiError(exc.status, exc.code, exc.message, exc.fix) from exc
         return ev.as_json()
 
     @router.post("/api/parking/prepay", summary="Paying ahead at the booth (the grace period starts)")
@@ -191,7 +191,7 @@ def parking_router(gw: Gateway) -> APIRouter:
     @router.post(
         "/api/parking/reports/{day}/build", summary="Build (or rebuild) a report whose period has ended"
     )
-    def build(_: Operator, day: date) -> dict[str, Any]:
+    def build(who: Operator, day: date) -> dict[str, Any]:
         now = gw.now()
         end = report_period(day, gw.site.config.reports.hour, gw.site.tz)[1]
         if end > now:
@@ -201,7 +201,7 @@ def parking_router(gw: Gateway) -> APIRouter:
                 f"the report period of {day} ends at {end.isoformat()}",
                 "build it after the period has ended",
             )
-        return gw.operations.build_report(day, now)
+        return gw.operations.build_report(day, now, actor=who)
 
     @router.get("/api/parking/patrols", summary="Patrol rounds recorded, newest first")
     def patrols(db: Db, _: Operator, limit: Annotated[int, Query(ge=1, le=500)] = 50) -> list[dict[str, Any]]:

@@ -135,8 +135,9 @@ class Operations:
         return done
 
     def build_report(
-        self, day: date, now: datetime, conn: sqlite3.Connection | None = None
+        self, day: date, now: datetime, conn: sqlite3.Connection | None = None, actor: str = ""
     ) -> dict[str, Any]:
+        """Build and store the day's report; `actor`, for one built by hand, is audited with it."""
         own = conn is None
         conn = conn or self._read()
         try:
@@ -154,7 +155,7 @@ class Operations:
         finally:
             if own:
                 conn.close()
-        self._run(lambda w: store_report(w, body, now))
+        self._run(lambda w: store_report(w, body, now, actor))
         log.info(
             "daily report %s built: vehicles in=%d out=%d refusals=%d revenue_fen=%d",
             body["day"],

@@ -17,6 +17,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from gateway.core import ClosedPeriod, LaneRules
+from gateway.store.audit import audit
 from gateway.store.database import transaction
 from gateway.store.outbox import enqueue
 from gateway.timefmt import from_db, to_db
@@ -348,9 +349,12 @@ def _closed(
     }
 
 
-def store_report(conn: sqlite3.Connection, body: dict[str, Any], at: datetime) -> None:
-    """Keep the report (a rebuild replaces it) and queue it upstream, in one transaction (worker only)."""
+def store_report(conn: sqlite3.Connection, body: dict[str, Any], at: datetime, actor: str = "") -> None:
+    """Keep the report (a rebuild replaces it) and queue it upstream, in one transaction (worker
+    only); a report built by hand is audited with the name of who asked."""
     with transaction(conn):
+        if actor:
+            audit(conn, at, actor, "report.build", f"day:{body['day']}")
         conn.execute(
             "INSERT INTO daily_reports (day, period_start, period_end, built_at, body) "
             "VALUES (?, ?, ?, ?, ?) "

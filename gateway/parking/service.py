@@ -218,7 +218,9 @@ class ParkingDesk:
     ) -> dict[str, Any]:
         """The host unit confirms its visitor (业主确认): the stay gets the visitor free time."""
         stay = stay_by_id(conn, stay_id)
-        if stay is None or conn.execute("SELECT exited_at FROM stays WHERE id = ?", (stay_id,)).fetchone()[0]:
+        if stay is None:
+            raise _no_stay(stay_id)
+        if conn.execute("SELECT exited_at FROM stays WHERE id = ?", (stay_id,)).fetchone()[0]:
             raise ParkingError(
                 f"no car is inside on stay {stay_id}", fix="pick a stay from the open stays list"
             )
@@ -258,7 +260,9 @@ class ParkingDesk:
         row = conn.execute(
             "SELECT plate, zone, class, slot_id, exited_at FROM stays WHERE id = ?", (stay_id,)
         ).fetchone()
-        if row is None or row[4] is not None:
+        if row is None:
+            raise _no_stay(stay_id)
+        if row[4] is not None:
             raise ParkingError(
                 f"no car is inside on stay {stay_id}", fix="pick a stay from the open stays list"
             )
@@ -294,7 +298,10 @@ class ParkingDesk:
             exits = sorted(
                 k for k, v in self.site.lanes.items() if v.direction == "exit" and v.type == "vehicle"
             )
-            raise ParkingError(f"{lane_id!r} is not a vehicle exit lane", fix=f"use one of {exits}")
+            status, code = (404, "unknown_lane") if lane is None else (422, "wrong_lane")
+            raise ParkingError(
+                f"{lane_id!r} is not a vehicle exit lane", fix=f"use one of {exits}", status=status, code=code
+            )
         return lane
 
     def _who(self, conn: sqlite3.Connection, p: Presented, lane: LaneRules) -> tuple[str, str, bool]:
@@ -341,16 +348,32 @@ def audit(conn: sqlite3.Connection, at: datetime, actor: str, action: str, targe
     )
 
 
+def _no_stay(stay_id: int) -> ParkingError:
+    return ParkingError(
+        f"there is no stay {stay_id}",
+        fix="pick a stay from the open stays list (GET /api/parking/stays)",
+        status=404,
+        code="not_found",
+    )
+
+
 def _plate(value: str) -> str:
     try:
         return canonical("plate", value)
     except BadCredential as exc:
-        raise ParkingError(str(exc), fix="type the plate as it is written, e.g. 皖A12345") from exc
+        raise ParkingError(
+            str(exc), fix="type the plate as it is written, e.g. 皖A12345", status=422, code="invalid_plate"
+        ) from exc
 
 
 def _method(method: str) -> None:
     if method not in METHODS:
-        raise ParkingError(f"unknown payment method {method!r}", fix=f"use one of {list(METHODS)}")
+        raise ParkingError(
+            f"unknown payment method {method!r}",
+            fix=f"use one of {list(METHODS)}",
+            status=422,
+            code="bad_method",
+        )
 
 
 def _check_amount(account: Owed, amount_fen: int) -> None:

@@ -14,6 +14,7 @@ from datetime import datetime
 from gateway.errors import GatewayError
 from gateway.ids import uuid7
 from gateway.parking.book import BILLABLE, Charge, Paid, Quote, Rules, StayFacts, quote, stay_charge
+from gateway.store.audit import audit
 from gateway.store.outbox import enqueue
 from gateway.timefmt import from_db, to_db
 
@@ -44,7 +45,13 @@ ORDER BY s.entered_at, s.id LIMIT 1
 
 
 class ParkingError(GatewayError):
-    """A guard or admin action on parking that cannot be done as asked (the message says why)."""
+    """A guard or admin action on parking that cannot be done as asked (the message says why).
+    `status` and `code` say what kind of failure it is to an HTTP client: 409 `refused` (the
+    state does not allow it), 404 (no such lane or stay) or 422 (a value that cannot be right)."""
+
+    def __init__(self, message: str, *, fix: str = "", status: int = 409, code: str = "refused"):
+        super().__init__(message, fix=fix)
+        self.status, self.code = status, code
 
 
 @dataclass(frozen=True, slots=True)
@@ -265,6 +272,7 @@ def record_payment(
         raise ParkingError(
             f"receipt {receipt!r} is already used", fix="give the receipt's own number"
         ) from exc
+    audit(conn, at, actor, "payment.take", f"plate:{plate}", f"{amount_fen} fen {method} {receipt} at {lane}")
     enqueue(
         conn,
         "payment",

@@ -121,7 +121,49 @@ def test_booth_prepay_stays_and_admin_close(running: tuple[Gateway, TestClient, 
     bad = client.post(
         "/api/parking/prepay", headers=auth, json={"plate": "X", "amount_fen": 1, "method": "cash"}
     )
-    assert bad.status_code == 409 and "plate" in bad.json()["error"]["message"]
+    assert bad.status_code == 422 and bad.json()["error"]["code"] == "invalid_plate"
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "status", "code"),
+    [
+        ("get", "/api/parking/lanes/moon/quote", None, 404, "unknown_lane"),
+        ("get", "/api/parking/lanes/car-in/quote", None, 422, "wrong_lane"),  # an entrance
+        ("get", "/api/parking/quote?plate=xx", None, 422, "invalid_plate"),
+        ("post", "/api/parking/stays/5/validate", {"building": "3栋", "unit": "2单元"}, 404, "not_found"),
+        ("post", "/api/parking/stays/5/close", {"reason": "camera down"}, 404, "not_found"),
+        ("post", "/api/parking/prepay", {"plate": "苏E12345", "amount_fen": 1, "method": "cash"}, 409, "refused"),
+    ],
+    ids=["unknown-lane", "entrance-lane", "bad-plate", "no-stay-validate", "no-stay-close", "not-inside"],
+)
+def test_parking_errors_say_what_kind_of_mistake(
+    running: tuple[Gateway, TestClient, dict[str, str]],
+    method: str,
+    path: str,
+    body: dict[str, object] | None,
+    status: int,
+    code: str,
+) -> None:
+    _, client, auth = running
+    answer = client.request(method.upper(), path, headers=auth, json=body)
+    assert (answer.status_code, answer.json()["error"]["code"]) == (status, code)
+    assert answer.json()["error"]["fix"]
+
+
+def test_payments_and_report_builds_are_audited(running: tuple[Gateway, TestClient, dict[str, str]]) -> None:
+    gw, client, auth = running
+    now = gw.now()
+    gw.handle(Presented("car-in", "plate", "苏E12345", 0.99, now - timedelta(hours=3), "cam"))
+    due = client.get("/api/parking/quote?plate=苏E12345", headers=auth).json()["due_fen"]
+    paid = client.post(
+        "/api/parking/prepay", headers=auth, json={"plate": "苏E12345", "amount_fen": due, "method": "qr"}
+    )
+    assert paid.status_code == 200
+    yesterday = (now - timedelta(days=1)).date()
+    assert client.post(f"/api/parking/reports/{yesterday}/build", headers=auth).status_code == 200
+    rows = gw.conn.execute("SELECT action, target, detail FROM audit ORDER BY id").fetchall()
+    assert ("payment.take", "plate:苏E12345", f"{due} fen qr {paid.json()['receipt']} at booth") in rows
+    assert ("report.build", f"day:{yesterday}", "") in rows
 
 
 def test_reports_are_built_listed_and_exported(running: tuple[Gateway, TestClient, dict[str, str]]) -> None:
