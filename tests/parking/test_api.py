@@ -124,6 +124,9 @@ def test_booth_prepay_stays_and_admin_close(running: tuple[Gateway, TestClient, 
     assert bad.status_code == 422 and bad.json()["error"]["code"] == "invalid_plate"
 
 
+NOT_INSIDE = {"plate": "苏E12345", "amount_fen": 1, "method": "qr"}
+
+
 @pytest.mark.parametrize(
     ("method", "path", "body", "status", "code"),
     [
@@ -132,7 +135,7 @@ def test_booth_prepay_stays_and_admin_close(running: tuple[Gateway, TestClient, 
         ("get", "/api/parking/quote?plate=xx", None, 422, "invalid_plate"),
         ("post", "/api/parking/stays/5/validate", {"building": "3栋", "unit": "2单元"}, 404, "not_found"),
         ("post", "/api/parking/stays/5/close", {"reason": "camera down"}, 404, "not_found"),
-        ("post", "/api/parking/prepay", {"plate": "苏E1234", "amount_fen": 1, "method": "qr"}, 409, "refused"),
+        ("post", "/api/parking/prepay", NOT_INSIDE, 409, "refused"),
     ],
     ids=["unknown-lane", "entrance-lane", "bad-plate", "no-stay-validate", "no-stay-close", "not-inside"],
 )
