@@ -177,11 +177,15 @@ def login_form(
 def logout_form(request: Request, db: Db, csrf: Annotated[str, Form(max_length=100)]) -> Response:
     token = request.cookies.get(SESSION_COOKIE)
     who = identify(request, db, None, token)
-    if who is not None and token and hmac.compare_digest(who.csrf.encode(), csrf.encode()):
+    if who is not None and token:
+        if not hmac.compare_digest(who.csrf.encode(), csrf.encode()) or not same_origin(request):
+            # Not this session's own page (a form on another site): the session and its cookie stay.
+            return RedirectResponse("/", status_code=303)
         gw = guard_app(request).gw
         gw.on_worker(lambda c: end_session(c, gw.now(), token, who.name)).result(timeout=15)
     response = RedirectResponse("/login", status_code=303)
-    response.delete_cookie(SESSION_COOKIE, path="/")
+    if token:  # ended just now, or no session any more
+        response.delete_cookie(SESSION_COOKIE, path="/")
     return response
 
 

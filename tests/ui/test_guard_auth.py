@@ -97,6 +97,21 @@ def test_logout_ends_the_session(client: TestClient) -> None:
     assert client.get("/api/me").status_code == 401
 
 
+def test_the_logout_form_ends_the_session_only_with_its_csrf_token(client: TestClient) -> None:
+    log_in(client, GUARD)
+    csrf = client.get("/api/me").json()["csrf"]
+    r = client.post("/logout", data={"csrf": "wrong"}, follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == "/"
+    assert "set-cookie" not in r.headers  # the cookie stays with the browser
+    assert client.get("/api/me").status_code == 200
+    cross_site = {"Origin": "http://evil.example"}
+    r = client.post("/logout", data={"csrf": csrf}, headers=cross_site, follow_redirects=False)
+    assert r.headers["location"] == "/" and client.get("/api/me").status_code == 200
+    r = client.post("/logout", data={"csrf": csrf}, follow_redirects=False)
+    assert r.headers["location"] == "/login" and 'egw_session=""' in r.headers["set-cookie"]
+    assert client.get("/api/me").status_code == 401
+
+
 def test_api_tokens_need_no_csrf_and_bad_ones_are_refused(client: TestClient, site: Site) -> None:
     r = client.post("/api/lanes/door/open", json={"reason": "bot"}, headers=bearer(site.guard_token))
     assert r.status_code == 200 and r.json()["by"] == "guard-bot"
