@@ -9,11 +9,12 @@ from pathlib import Path
 
 import pytest
 
+import gateway.runtime.gateway as gateway_module
 from drivers.simulated import SimulatedRelay
 from gateway.config import parse_config
 from gateway.core import Presented
 from gateway.events import AccessEvent
-from gateway.runtime.gateway import Gateway
+from gateway.runtime.gateway import Gateway, _Job
 from gateway.store.admin import import_csv
 from tests.conftest import site_toml, write_csv
 
@@ -182,6 +183,34 @@ def test_a_decision_that_cannot_be_stored_never_opens_the_gate(tmp_path: Path) -
     assert gw.conn.execute("SELECT count(*) FROM outbox").fetchone()[0] == 0
     gw.conn.execute("DROP TRIGGER full")
     assert show(gw, "door", "card", "AAAA0001").admitted  # the lane works again once it can store
+
+
+def test_a_fault_deciding_one_presentation_shuts_only_its_gate_and_the_lanes_go_on(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    gw = make_gateway(tmp_path)
+    real_lookup = gateway_module.lookup
+
+    def lookup(conn, p, lane, capacity):  # type: ignore[no-untyped-def]  # a bug, for one card only
+        if p.value == "BADBAD01":
+            raise RuntimeError("a bug")
+        return real_lookup(conn, p, lane, capacity)
+
+    monkeypatch.setattr(gateway_module, "lookup", lookup)
+    now = gw.now()
+    cards = ("AAAA0001", "BADBAD01", "AAAA0001")
+    jobs = [_Job(Presented("door", "card", v, 1.0, now, "r"), 0.0) for v in cards]
+    events = gw.decide_batch(jobs)  # one transaction for the three, as the worker groups them
+    assert [ev.reason for ev in events] == ["resident", "storage_failed", "resident"]
+    assert len(relay(gw, "door").pulses) == 2 and not gw.conn.in_transaction
+    assert [r[0] for r in _read(gw, "SELECT value FROM access_log")] == ["AAAA0001", "AAAA0001"]
+    assert show(gw, "door", "card", "AAAA0001").admitted  # and the next one is decided as ever
+
+
+def test_a_presentation_for_a_lane_the_site_does_not_have_is_refused_at_the_door(tmp_path: Path) -> None:
+    gw = make_gateway(tmp_path)
+    assert not gw.present(Presented("nowhere", "card", "AAAA0001", 1.0, gw.now(), "x"))
+    assert gw.rejected == 1 and gw.backlog() == 0
 
 
 def test_device_offline_raises_one_alarm_and_online_clears_it(tmp_path: Path) -> None:

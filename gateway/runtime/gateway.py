@@ -184,6 +184,8 @@ class Gateway:
         logged and counted instead, and False returned.
         """
         try:
+            if p.lane not in self.site.lanes:
+                raise BadCredential(f"lane {p.lane!r} is not in the site config")
             value = canonical(p.kind, p.value)
         except BadCredential as exc:
             self.rejected += 1
@@ -434,10 +436,13 @@ class Gateway:
         self.conn.execute("BEGIN IMMEDIATE")
         try:
             for job in jobs:
-                events.append((self._decide_one(job.presented), job))
+                events.append((self._decide_alone(job.presented), job))
             self.conn.execute("COMMIT")
-        except sqlite3.Error as exc:
-            self.conn.execute("ROLLBACK")
+        except BaseException as exc:
+            if self.conn.in_transaction:  # never leave it open: every later decision would fail
+                self.conn.execute("ROLLBACK")
+            if not isinstance(exc, sqlite3.Error):
+                raise
             # Never open a gate for a decision that is not on disk; the guard can still open by hand.
             self.storage_failures += len(jobs)
             log.error(
@@ -451,6 +456,24 @@ class Gateway:
         for ev, job in events:
             self._after(ev, job.received)
         return [ev for ev, _ in events]
+
+    def _decide_alone(self, p: Presented) -> AccessEvent:
+        """One presentation of the batch, in a savepoint: a fault in deciding it that is not the
+        database's (a bug) undoes only its own writes, and only its gate stays shut."""
+        if p.lane not in self.site.lanes:
+            raise ValueError(f"unknown lane {p.lane!r}")
+        self.conn.execute("SAVEPOINT one")
+        try:
+            ev = self._decide_one(p)
+        except sqlite3.Error:
+            raise  # the disk or the database: the whole batch fails, as none of it can be stored
+        except Exception:
+            self.conn.execute("ROLLBACK TO one")
+            self.conn.execute("RELEASE one")
+            log.exception("deciding failed lane=%s kind=%s: the gate stays shut", p.lane, p.kind)
+            return self._failed(p)
+        self.conn.execute("RELEASE one")
+        return ev
 
     def _decide_one(self, p: Presented) -> AccessEvent:
         lane = self.site.lanes.get(p.lane)
