@@ -103,10 +103,31 @@ class ModbusBus:
                 self._lost(f"{self.port} disappeared (unplugged?): check the RS-485 adapter")
                 continue
             try:
+                answered = False
                 for module in self._modules:
-                    module.service(self._client, time.monotonic())
+                    answered |= module.service(self._client, time.monotonic())
             except (ConnectionException, OSError) as exc:
                 self._lost(explain(self.port, exc))
+                # An adapter that opens but fails every request must not be reopened in a loop.
+                self._stop.wait(self._backoff.next())
+                continue
+            if answered:
+                self._backoff.reset()
+        if self._connected:
+            self._release_all()
+
+    def _release_all(self) -> None:
+        """On stop: write the relays' last wanted state (closed modules want "off"), so a barrier
+        held open does not stay up after the gateway stops."""
+        for module in self._modules:
+            try:
+                module.flush(self._client)
+            except (ModbusException, OSError) as exc:
+                log.warning(
+                    "relay not released on stop device=%s error=%s: check that the barrier is down",
+                    module.health.device,
+                    exc,
+                )
 
     def _connect(self) -> bool:
         try:
@@ -117,10 +138,9 @@ class ModbusBus:
             why = explain(self.port, OSError(f"cannot open {self.port}"))
         if not ok:
             for module in self._modules:
-                module.health.set_offline(why)
+                module.disconnected(why)
             return False
-        self._connected = True
-        self._backoff.reset()
+        self._connected = True  # the backoff is reset only once a module answers
         for module in self._modules:
             module.connected()
         return True
@@ -130,7 +150,7 @@ class ModbusBus:
         self._client.close()
         for module in self._modules:
             module.health.count("disconnects")
-            module.health.set_offline(why)
+            module.disconnected(why)
 
 
 class ModbusModule:
@@ -153,9 +173,10 @@ class ModbusModule:
         self._poll_s = poll_s
         self._control = PulseControl(self._want, health) if coil is not None else None
         self._sent: bool | None = None  # what the coil was last set to; None: not known
-        # Every on/off PulseControl asked for, in order: a pulse shorter than the bus is busy
-        # still closes the relay, rather than being merged away into "off".
+        # Every on/off PulseControl asked for while the bus is up, in order: a pulse shorter than
+        # the bus is busy still closes the relay, rather than being merged away into "off".
         self._changes: deque[bool] = deque()
+        self._silent = False  # the last request got no answer: retried at next_poll, not every pass
         self._state: dict[LaneInput, bool] | None = None  # None until the first poll
         self._on_input: InputEmit | None = None
         self.next_poll = 0.0
@@ -194,10 +215,20 @@ class ModbusModule:
 
     def connected(self) -> None:
         self._sent = None  # a module may have restarted: write the coil again
+        # Pulses asked for while the bus was down are over: write only the state wanted now.
+        self._changes.clear()
+        self._silent = False
         self.next_poll = 0.0
 
-    def service(self, client: Any, now: float) -> None:
-        """On the bus thread: bring the coil to the wanted state, and poll inputs when due."""
+    def disconnected(self, why: str) -> None:
+        self._changes.clear()  # not kept for later: see connected()
+        self.health.set_offline(why)
+
+    def service(self, client: Any, now: float) -> bool:
+        """On the bus thread: bring the coil to the wanted state, and poll inputs when due.
+        True if the module answered."""
+        if self._silent and now < self.next_poll and not self._changes:
+            return False  # each request to a silent unit costs a whole timeout on the shared bus
         try:
             if self._control is not None:
                 self._write_coil(client)
@@ -212,14 +243,22 @@ class ModbusModule:
         except ModbusException as exc:
             self._sent = None  # not known now: written again once the module answers
             self._changes.clear()
+            self._silent = True
             self.health.count("errors")
             self.health.set_offline(
                 f"unit {self._unit} on {self._bus.port} does not answer: {exc}; "
                 "check its address (unit), wiring A/B and termination"
             )
-            self.next_poll = now + 1.0  # a silent module must not slow the others down
-            return
+            self.next_poll = now + 1.0
+            return False
+        self._silent = False
         self.health.seen()
+        return True
+
+    def flush(self, client: Any) -> None:
+        """On the bus thread as it stops: write what the coil should be now."""
+        if self._control is not None:
+            self._write_coil(client)
 
     def _write_coil(self, client: Any) -> None:
         assert self._control is not None

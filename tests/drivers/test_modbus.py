@@ -200,6 +200,16 @@ def test_adapter_unplugged_and_back_resends_a_held_relay(rs485: Bus, modbus_bus:
         gate.close()
 
 
+def test_a_held_relay_is_released_when_the_gateway_stops(rs485: Bus, modbus_bus: ModbusBus) -> None:
+    gate = ModbusModule(modbus_bus, health("gate", "relay"), 1, coil=5, inputs=[])
+    wait_for(lambda: gate.health.online, "the module")
+    gate.hold()  # a guard holds the barrier open
+    wait_for(lambda: rs485.modules[1].coil_writes(5) == [False, True], "held open")
+    gate.close()  # what Devices.close() does on stop: the relays first, then the shared bus
+    modbus_bus.stop()
+    assert rs485.modules[1].coil_writes(5)[-1] is False, "the barrier stays up after the gateway stopped"
+
+
 def test_a_missing_adapter_path_is_offline_with_the_fix(tmp_path: Path) -> None:
     bus = ModbusBus(str(tmp_path / "ttyUSB-none"), reconnect_max_s=0.2)
     module = ModbusModule(bus, health("gate", "relay"), 1, coil=0, inputs=[])

@@ -1,0 +1,148 @@
+"""Modbus bus faults that pymodbus's server cannot be made to show: a fake client stands in for
+pymodbus at the hardware edge (an adapter that opens but fails, a unit that never answers), and
+the real ModbusBus thread drives it."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from pymodbus.exceptions import ConnectionException, ModbusIOException
+
+from drivers.relays.modbus import ModbusBus, ModbusModule, input_map
+from tests.drivers.conftest import health, wait_for
+
+TIMEOUT_S = 0.3  # the bus's default timeout_s: what a silent unit costs per request
+
+
+class Reply:
+    bits = [False] * 16
+
+    def isError(self) -> bool:  # noqa: N802 - pymodbus's name
+        return False
+
+
+class Client:
+    """What pymodbus's ModbusSerialClient does on a bus: `up` says whether the adapter opens,
+    `broken` makes every request fail as a failing serial write does, `silent` units time out."""
+
+    def __init__(self) -> None:
+        self.up = True
+        self.broken = False
+        self.silent: set[int] = set()
+        self.connects = 0
+        self.writes: list[tuple[int, bool]] = []  # (unit, state)
+        self.requests: dict[int, int] = {}  # unit: requests sent to it
+        self.lock = threading.Lock()
+
+    def factory(self, *args: object, **kwargs: object) -> Client:
+        return self
+
+    def connect(self) -> bool:
+        self.connects += 1
+        return self.up
+
+    def close(self) -> None:
+        pass
+
+    def _ask(self, unit: int) -> Reply:
+        with self.lock:
+            self.requests[unit] = self.requests.get(unit, 0) + 1
+        if self.broken:
+            raise ConnectionException("write failed: [Errno 5] Input/output error")
+        if unit in self.silent:
+            time.sleep(TIMEOUT_S)
+            raise ModbusIOException("no response received")
+        return Reply()
+
+    def write_coil(self, address: int, value: bool, device_id: int) -> Reply:
+        reply = self._ask(device_id)
+        with self.lock:
+            self.writes.append((device_id, value))
+        return reply
+
+    def read_coils(self, address: int, count: int, device_id: int) -> Reply:
+        return self._ask(device_id)
+
+    def read_discrete_inputs(self, address: int, count: int, device_id: int) -> Reply:
+        return self._ask(device_id)
+
+    def states(self, unit: int) -> list[bool]:
+        with self.lock:
+            return [on for u, on in self.writes if u == unit]
+
+
+@pytest.fixture
+def adapter(tmp_path: Path) -> str:
+    path = tmp_path / "ttyUSB-rs485"
+    path.write_text("")  # the bus checks the adapter's path is there
+    return str(path)
+
+
+def test_pulses_asked_for_while_the_bus_is_down_are_not_replayed(adapter: str) -> None:
+    client = Client()
+    client.up = False  # the adapter does not open
+    bus = ModbusBus(adapter, reconnect_max_s=0.1, client_factory=client.factory)
+    gate = ModbusModule(bus, health("gate", "relay"), 1, coil=0, inputs=[])
+    try:
+        wait_for(lambda: gate.health.last_error, "the bus to fail to open")
+        for _ in range(5):  # cars admitted meanwhile: each pulse is long over
+            gate.pulse(0.01)
+            time.sleep(0.03)
+        wait_for(lambda: gate._control is not None and not gate._control.wanted, "the pulses to end")
+        client.up = True
+        wait_for(lambda: gate.health.online, "the bus back")
+        time.sleep(0.3)
+        assert client.states(1) == [False]  # the state wanted now, not five stale openings
+    finally:
+        gate.close()
+        bus.stop()
+
+
+def test_a_silent_unit_costs_one_timeout_a_second_not_one_every_pass(adapter: str) -> None:
+    client = Client()
+    client.silent = {9}
+    bus = ModbusBus(adapter, timeout_s=TIMEOUT_S, client_factory=client.factory)
+    dead = ModbusModule(bus, health("gate-dead", "relay"), 9, coil=0, inputs=[])
+    gate = ModbusModule(
+        bus,
+        health("gate", "relay"),
+        1,
+        coil=2,
+        inputs=input_map(car_present=0, barrier_open=None, barrier_closed=None),
+        poll_s=0.05,
+    )
+    try:
+        wait_for(lambda: dead.health.last_error and gate.health.online, "the silent unit offline")
+        before = dict(client.requests)
+        time.sleep(3.0)
+        to_dead = client.requests[9] - before[9]
+        to_healthy = client.requests[1] - before[1]
+        # One retry a second for the silent unit; the healthy one keeps near its poll_s (60 in 3 s,
+        # less the 3 timeouts). Retrying the silent unit on every pass gave 10 and 10.
+        assert to_dead <= 5, f"{to_dead} requests to the silent unit in 3 s"
+        assert to_healthy >= 25, f"the healthy module was polled {to_healthy} times in 3 s"
+    finally:
+        dead.close()
+        gate.close()
+        bus.stop()
+
+
+def test_an_adapter_that_opens_but_fails_every_request_is_retried_with_backoff(adapter: str) -> None:
+    client = Client()
+    client.broken = True
+    bus = ModbusBus(adapter, reconnect_max_s=0.4, client_factory=client.factory)
+    gate = ModbusModule(bus, health("gate", "relay"), 1, coil=0, inputs=[])
+    try:
+        wait_for(lambda: gate.health.last_error, "the bus to fail")
+        before = client.connects
+        time.sleep(2.0)
+        # waits of 0.1, 0.2, 0.4, 0.4 ... s: about 6 reopens in 2 s (it reopened in a tight loop)
+        assert client.connects - before <= 10
+        client.broken = False
+        wait_for(lambda: gate.health.online, "the adapter working again")
+    finally:
+        gate.close()
+        bus.stop()
