@@ -74,7 +74,9 @@ class SerialLink:
 
     It is opened at once if it can be; while it cannot, a background thread retries with backoff,
     and the device is offline (an alarm). A port that disappears is noticed within a second even
-    when nothing is written. `on_open` runs after every (re)open: a relay re-sends its state.
+    when nothing is written. `on_open` runs after every (re)open: a relay re-sends its state. The
+    backoff is reset only by a write that went through, so a port that opens but fails every
+    write is retried with growing waits.
     """
 
     def __init__(
@@ -115,6 +117,7 @@ class SerialLink:
             except (serial.SerialException, OSError) as exc:
                 self._lost(explain(self.path, exc))
                 raise PortError(self.health.last_error) from exc
+        self._backoff.reset()  # only a write that went through proves the port works
         self.health.seen()
 
     def close(self) -> None:
@@ -137,13 +140,13 @@ class SerialLink:
             except PortError as exc:
                 self.health.set_offline(str(exc))
                 return False
-            self._backoff.reset()
-            self.health.set_online()
         if self._on_open is not None:
             try:
-                self._on_open()
+                self._on_open()  # online once its write went through, not merely opened
             except PortError:
                 return False
+        else:
+            self.health.set_online()
         return True
 
     def _lost(self, why: str) -> None:

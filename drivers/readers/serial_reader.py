@@ -22,6 +22,8 @@ from drivers.serialport import Backoff, PortError, explain, open_port
 
 log = logging.getLogger(__name__)
 
+STABLE_S = 5.0  # a port read this long without an error counts as working, even with no card shown
+
 
 class SerialReader:
     def __init__(
@@ -62,8 +64,6 @@ class SerialReader:
                 self.health.set_offline(str(exc))
                 self._stop.wait(self._backoff.next())
                 continue
-            self._backoff.reset()
-            self.health.set_online()
             try:
                 self._read(port, emit)
             except (serial.SerialException, OSError) as exc:
@@ -76,9 +76,17 @@ class SerialReader:
 
     def _read(self, port: serial.Serial, emit: Emit) -> None:
         buf = b""
+        opened = time.monotonic()
         while not self._stop.is_set():
             # Blocks until at least one byte (or the timeout): a frame's last byte is seen at once.
             data = port.read(port.in_waiting or 1)
+            # Online, and the backoff reset, only once reads work: a port that opens but fails
+            # every read (a second program on it, an adapter in a bad state) stays offline with
+            # waits that grow, instead of raising and clearing an alarm ten times a second.
+            if not self.health.online:
+                self.health.set_online()
+            if data or time.monotonic() - opened > STABLE_S:
+                self._backoff.reset()
             if not data:
                 continue
             self.health.seen()

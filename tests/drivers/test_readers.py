@@ -4,10 +4,13 @@ repeated while held, and the port vanishing and coming back."""
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Iterator
 
 import pytest
+import serial
 
+from drivers.readers import serial_reader
 from drivers.readers.frames import em4100_frame, scanner, wiegand_frame
 from drivers.readers.serial_reader import SerialReader
 from tests.drivers.conftest import PtyDevice, health, wait_for
@@ -165,3 +168,43 @@ def test_a_port_missing_at_start_is_offline_until_it_appears(pty_device: Callabl
         wait_for(lambda: cards.values() == ["0102030405"], "the card")
     finally:
         reader.stop()
+
+
+class _PortThatFailsReads:
+    """A port that opens but fails every read, as pyserial reports a second program on the same
+    port or an adapter in a bad state (a pty cannot be made to do this)."""
+
+    in_waiting = 0
+
+    def read(self, size: int) -> bytes:
+        raise serial.SerialException(
+            "device reports readiness to read but returned no data "
+            "(device disconnected or multiple access on port?)"
+        )
+
+    def close(self) -> None:
+        pass
+
+
+def test_a_port_that_opens_but_fails_reads_stays_offline_with_growing_waits(
+    pty_device: Callable[[str], PtyDevice], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    device = pty_device("ttyUSB-busy")
+    opens: list[float] = []
+
+    def open_port(*args: object, **kwargs: object) -> _PortThatFailsReads:
+        opens.append(time.monotonic())
+        return _PortThatFailsReads()
+
+    monkeypatch.setattr(serial_reader, "open_port", open_port)
+    reader = SerialReader(health(), device.path, 9600, scanner("em4100"), reconnect_max_s=1.0)
+    changes: list[bool] = []
+    reader.health.on_change = lambda h, online: changes.append(online)
+    reader.start(Cards())
+    try:
+        time.sleep(2.5)
+    finally:
+        reader.stop()
+    assert changes == [False]  # one alarm, not one raised and cleared ten times a second
+    assert "multiple access" in reader.health.last_error
+    assert len(opens) <= 6  # waits of 0.1, 0.2, 0.4, 0.8, 1 s (it reopened every 0.1 s)

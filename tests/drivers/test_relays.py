@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterator
 
 import pytest
 from gpiozero import Device as GpioBase
 from gpiozero.pins.mock import MockFactory
 
+from drivers import serialport
 from drivers.relays.control import PulseControl
 from drivers.relays.gpio import GpioDevice
 from drivers.relays.lcus import LcusRelay, lcus_frame
@@ -117,6 +120,51 @@ def test_lcus_relay_unplugged_goes_offline_and_resends_its_state_when_back(
         assert board.read(4) == lcus_frame(3, False)
     finally:
         relay.close()
+
+
+class _PortThatFailsWrites:
+    """A port that opens but fails every write (a CH340 in a bad state: EIO); a pty cannot."""
+
+    def __init__(self, fd: int):
+        self._fd = fd
+
+    def fileno(self) -> int:
+        return self._fd
+
+    def write(self, data: bytes) -> int:
+        raise OSError(5, "Input/output error")
+
+    def flush(self) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+def test_lcus_board_that_opens_but_fails_writes_stays_offline_with_growing_waits(
+    pty_device: Callable[[str], PtyDevice], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    board = pty_device("ttyUSB-relay")
+    fd = os.open(board.path, os.O_RDWR | os.O_NOCTTY)
+    opens: list[float] = []
+
+    def open_port(*args: object, **kwargs: object) -> _PortThatFailsWrites:
+        opens.append(time.monotonic())
+        return _PortThatFailsWrites(fd)
+
+    monkeypatch.setattr(serialport, "open_port", open_port)
+    relay_health = health("relay", "relay")
+    changes: list[bool] = []
+    relay_health.on_change = lambda h, online: changes.append(online)
+    relay = LcusRelay(relay_health, board.path, channel=1, reconnect_max_s=1.0)
+    try:
+        time.sleep(2.5)
+    finally:
+        relay.close()
+        os.close(fd)
+    assert changes == [False]  # one alarm, not one raised and cleared ten times a second
+    assert "Input/output error" in relay_health.last_error
+    assert len(opens) <= 6  # waits of 0.1, 0.2, 0.4, 0.8, 1 s (it reopened every 0.1 s)
 
 
 @pytest.fixture
