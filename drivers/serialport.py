@@ -73,10 +73,10 @@ class SerialLink:
     """A port the gateway writes to (relay boards, displays).
 
     It is opened at once if it can be; while it cannot, a background thread retries with backoff,
-    and the device is offline (an alarm). A port that disappears is noticed within a second even
-    when nothing is written. `on_open` runs after every (re)open: a relay re-sends its state. The
-    backoff is reset only by a write that went through, so a port that opens but fails every
-    write is retried with growing waits.
+    and the device is offline (an alarm). A port that disappears, or is unplugged and plugged back,
+    is noticed within a second even when nothing is written, and at the next write. `on_open` runs
+    after every (re)open: a relay re-sends its state. The backoff is reset only by a write that
+    went through, so a port that opens but fails every write is retried with growing waits.
     """
 
     def __init__(
@@ -109,6 +109,10 @@ class SerialLink:
     def write(self, data: bytes) -> None:
         """Write and flush; PortError (device marked offline) if the port is not usable."""
         with self._lock:
+            why = self._gone() if self._port is not None else None
+            if why:  # replugged since the last check: reopen (on_open re-sends the state), then write
+                self._lost(why)
+                self._try_open()
             if self._port is None:
                 raise PortError(self.health.last_error or f"{self.path} is not open")
             try:
@@ -149,6 +153,22 @@ class SerialLink:
             self.health.set_online()
         return True
 
+    def _gone(self) -> str | None:
+        """Why the open port is no longer the device at `path`; None while it still is.
+
+        An unplug and replug between two checks leaves the path in place, but while we hold the
+        old device open the kernel gives the new one another number (ttyUSB1 behind the same by-id
+        link), so comparing device numbers finds it; our fd is dead either way."""
+        assert self._port is not None
+        try:
+            if os.stat(self.path).st_rdev == os.fstat(self._port.fileno()).st_rdev:
+                return None
+        except FileNotFoundError:
+            return f"{self.path} disappeared (unplugged?): check the cable"
+        except OSError as exc:
+            return explain(self.path, exc)
+        return f"{self.path} was unplugged and plugged back: check the cable and its USB plug"
+
     def _lost(self, why: str) -> None:
         with self._lock:
             if self._port is not None:
@@ -164,5 +184,8 @@ class SerialLink:
                 wait = self._backoff.next() if not self._try_open() else self._check_every_s
                 continue
             wait = self._check_every_s
-            if not os.path.exists(self.path):
-                self._lost(f"{self.path} disappeared (unplugged?): check the cable")
+            with self._lock:
+                why = self._gone() if self._port is not None else None
+                if why:
+                    self._lost(why)
+                    wait = 0.0  # reopen at once: a board that came back must get its state again

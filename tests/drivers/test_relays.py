@@ -122,6 +122,37 @@ def test_lcus_relay_unplugged_goes_offline_and_resends_its_state_when_back(
         relay.close()
 
 
+def test_lcus_relay_replugged_between_two_checks_gets_its_state_again(
+    pty_device: Callable[[str], PtyDevice],
+) -> None:
+    board = pty_device("ttyUSB-relay")
+    relay = LcusRelay(health("relay", "relay"), board.path, channel=1, reconnect_max_s=0.2)
+    try:
+        assert board.read(4) == OFF
+        relay.hold()  # a guard holds the barrier open
+        assert board.read(4) == ON
+        board.unplug()  # a loose plug: gone and back well within the once-a-second check
+        board.plug()  # the board powers up with its relays off
+        assert board.read(4, timeout=3) == ON  # the held state, sent again
+        wait_for(lambda: relay.health.online, "the relay back online")
+        assert relay.health.counters["offline"] == 1  # the replug was seen, and cleared
+    finally:
+        relay.close()
+
+
+def test_lcus_pulse_right_after_a_quick_replug_opens(pty_device: Callable[[str], PtyDevice]) -> None:
+    board = pty_device("ttyUSB-relay")
+    relay = LcusRelay(health("relay", "relay"), board.path, channel=1, reconnect_max_s=0.2)
+    try:
+        assert board.read(4) == OFF
+        board.unplug()
+        board.plug()
+        relay.pulse(0.05)  # a car admitted before the next check: the write finds the new port
+        assert board.pending(wait=0.5).endswith(ON + OFF)
+    finally:
+        relay.close()
+
+
 class _PortThatFailsWrites:
     """A port that opens but fails every write (a CH340 in a bad state: EIO); a pty cannot."""
 
