@@ -46,6 +46,7 @@ _MARK_DELAY = 0.05  # seconds an acknowledgement may wait for others before it i
 _POLL = 0.1  # seconds between looks for new outbox rows
 _QUOTA_EVERY = 30.0
 _PRUNE_EVERY = 600.0  # up to 2,000 sent rows each time
+_REWRITE_AFTER = 5.0  # seconds before marks that could not be written (a full disk) are tried again
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +54,13 @@ class Settled:
     """Sent or quarantined marks committed for these rows."""
 
     seqs: list[int]
+
+
+@dataclass(frozen=True, slots=True)
+class Unwritten:
+    """Sent or quarantined marks whose write failed: `again` writes them once more."""
+
+    again: Callable[[], None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +97,7 @@ class SyncLink:
         self._refused_topics: set[str] = set()  # retained topics the broker's ACL refuses
         self._marks: list[Done] = []
         self._marks_since = 0.0
+        self._rewrites: list[tuple[float, Callable[[], None]]] = []  # (when, write again)
         self._downlink: DownlinkHandler | None = None
         self._on_connect_hooks: list[Callable[[], None]] = []
         self._next: dict[str, float] = {}
@@ -339,6 +348,8 @@ class SyncLink:
         """Events that need no connection."""
         if isinstance(ev, Settled):
             self.uplink.settled(ev.seqs)
+        elif isinstance(ev, Unwritten):
+            self._rewrites.append((time.monotonic() + _REWRITE_AFTER, ev.again))
         elif isinstance(ev, Retain):
             self._retained[ev.topic] = ev.payload
         elif isinstance(ev, Wake):
@@ -370,6 +381,11 @@ class SyncLink:
             self.retain(self.topics.health, self.health())
         if self._due("prune", _PRUNE_EVERY, now):
             self._prune()
+        due = [again for at, again in self._rewrites if at <= now]
+        if due:
+            self._rewrites = [(at, again) for at, again in self._rewrites if at > now]
+            for again in due:
+                again()
 
     def _due(self, what: str, every: float, now: float) -> bool:
         if now < self._next.get(what, 0.0):
@@ -389,18 +405,28 @@ class SyncLink:
         ):
             return
         done, self._marks = self._marks, []
-        rows = [(d.seq, d.attempts) for d in done]
+        self._write_marks([(d.seq, d.attempts) for d in done])
+
+    def _write_marks(self, rows: list[tuple[int, int]]) -> None:
         at = self.gw.now()
 
         def write(conn: sqlite3.Connection) -> None:
             with transaction(conn):
                 mark_sent(conn, rows, at)
+            self.sent += len(rows)
 
-        self.sent += len(rows)
-        self._after(self.gw.on_worker(write), [seq for seq, _ in rows])
+        self._after(self.gw.on_worker(write), [seq for seq, _ in rows], lambda: self._write_marks(rows))
 
     def _quarantine(self, q: Quarantine) -> None:
-        self.quarantined += 1
+        log.error(
+            "outbox record quarantined seq=%d reason=%s fix=look at the broker's ACL and "
+            "limits; the record is kept in the outbox with its reason",
+            q.seq,
+            q.reason,
+        )
+        self._write_quarantine(q)
+
+    def _write_quarantine(self, q: Quarantine) -> None:
         at = self.gw.now()
 
         def write(conn: sqlite3.Connection) -> None:
@@ -429,21 +455,23 @@ class SyncLink:
                         f"{record_type} record seq {q.seq} set aside: {q.reason}",
                         at,
                     )
+            self.quarantined += 1
 
-        log.error(
-            "outbox record quarantined seq=%d reason=%s fix=look at the broker's ACL and "
-            "limits; the record is kept in the outbox with its reason",
-            q.seq,
-            q.reason,
-        )
-        self._after(self.gw.on_worker(write), [q.seq])
+        self._after(self.gw.on_worker(write), [q.seq], lambda: self._write_quarantine(q))
 
-    def _after(self, future: Future[Any], seqs: list[int]) -> None:
+    def _after(self, future: Future[Any], seqs: list[int], again: Callable[[], None]) -> None:
         def done(f: Future[Any]) -> None:
             if f.exception() is None:
                 self._events.put(Settled(seqs))
-            else:  # not written: the rows stay pending and go out again after a reconnect
-                log.error("outbox marks not written for %d row(s): %s", len(seqs), f.exception())
+            else:  # the rows stay settling (not sent again) until their marks are written
+                log.error(
+                    "outbox marks not written for %d row(s): %s; trying again in %.0f s "
+                    "(fix: free disk space if the disk is full)",
+                    len(seqs),
+                    f.exception(),
+                    _REWRITE_AFTER,
+                )
+                self._events.put(Unwritten(again))
 
         future.add_done_callback(done)
 

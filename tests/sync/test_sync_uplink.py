@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 
+import pytest
 from conftest import SITE, running
 from fastapi.testclient import TestClient
 from sync_helpers import Mosquitto, Subscriber, wait_for
@@ -14,7 +16,9 @@ from sync_helpers import Mosquitto, Subscriber, wait_for
 from gateway.api.app import create_app
 from gateway.config import SiteConfig
 from gateway.runtime.gateway import Gateway
+from gateway.store import outbox as outbox_store
 from gateway.store.outbox import enqueue
+from gateway.sync import link
 
 
 def produce(gw: Gateway, n: int, record_type: str = "test", size: int = 0) -> list[str]:
@@ -110,3 +114,27 @@ def test_status_is_retained_online_then_offline_on_a_clean_stop(
         "at": None,
         "version": json.loads(offline[0][1])["version"],
     }
+
+
+def test_sent_marks_that_could_not_be_written_are_written_later(
+    broker: Mosquitto, sync_cfg: Callable[..., SiteConfig], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    failures: list[int] = []
+
+    def mark_sent_once_full(conn: sqlite3.Connection, sent: list[tuple[int, int]], at: datetime) -> None:
+        if not failures:
+            failures.append(len(sent))
+            raise sqlite3.OperationalError("database or disk is full")
+        outbox_store.mark_sent(conn, sent, at)
+
+    monkeypatch.setattr(link, "mark_sent", mark_sent_once_full)
+    monkeypatch.setattr(link, "_REWRITE_AFTER", 0.2)
+    sub = Subscriber(broker, [f"estate/{SITE}/events/#"])
+    with running(sync_cfg(broker.port)) as (gw, service):
+        produce(gw, 50)
+        wait_for("50 records", lambda: len(sub.payloads()) >= 50)
+        wait_for("every row marked sent", lambda: unsent(gw) == 0, 15)
+        wait_for("every row counted as sent", lambda: service.link.sent == 50)
+    sub.close()
+    assert failures
+    assert len(sub.payloads()) == 50  # the broker had them: written again, not sent again
