@@ -107,9 +107,9 @@ def _em4100_number(data: bytes, number: Literal["hex", "decimal"]) -> str:
     return text
 
 
-def split_lines(buf: bytes, max_line: int = MAX_LINE) -> tuple[list[bytes], bytes, int]:
-    """Complete lines (CR, LF or CR LF ended; blank ones dropped), the unfinished rest, and how
-    many over-long lines were thrown away."""
+def split_lines(buf: bytes, max_line: int = MAX_LINE) -> tuple[list[bytes], bytes, int, int]:
+    """Complete lines (CR, LF or CR LF ended; blank ones dropped), the unfinished rest, how many
+    over-long lines were thrown away and how many bytes of an unfinished over-long line were."""
     parts = re.split(rb"[\r\n]", buf)
     rest = parts.pop()
     too_long = 0
@@ -119,14 +119,15 @@ def split_lines(buf: bytes, max_line: int = MAX_LINE) -> tuple[list[bytes], byte
             too_long += 1
         elif part.strip():
             lines.append(part)
-    if len(rest) > max_line:  # a line that never ends is noise; do not let it grow
-        too_long += 1
-        rest = b""
-    return lines, rest, too_long
+    dropped = max(0, len(rest) - (max_line + 1))
+    # An unfinished over-long line is cut, not dropped: what stays is still over-long, so the rest
+    # of that line, when it comes, is thrown away with it (and counted once) rather than read as a
+    # line of its own. However the reads split it, it stays one bad line.
+    return lines, rest[: max_line + 1], too_long, dropped
 
 
 def scan_lines(buf: bytes, parse: Callable[[bytes], str | None]) -> Scan:
-    lines, rest, bad = split_lines(buf)
+    lines, rest, bad, dropped = split_lines(buf)
     cards = []
     for line in lines:
         card = parse(line)
@@ -134,7 +135,7 @@ def scan_lines(buf: bytes, parse: Callable[[bytes], str | None]) -> Scan:
             bad += 1
         else:
             cards.append(card)
-    return Scan(tuple(cards), rest, bad)
+    return Scan(tuple(cards), rest, bad, dropped)
 
 
 def parse_card_line(line: bytes) -> str | None:
