@@ -395,23 +395,23 @@ MIGRATIONS: list[str] = [
     # CSV import, the central server's snapshots and deltas) goes through these triggers.
     """
     CREATE INDEX stays_open_plate ON stays(plate) WHERE exited_at IS NULL;
+    -- Whose each registered plate is, as a stay's subject.
+    CREATE VIEW plate_subjects AS
+        SELECT c.value AS plate, CASE
+            WHEN c.vehicle_id IS NOT NULL THEN 'vehicle:' || c.vehicle_id
+            WHEN c.pass_id IS NOT NULL THEN p.kind || ':' || c.pass_id
+            ELSE 'resident:' || c.resident_id END AS subject
+        FROM credentials c LEFT JOIN passes p ON p.id = c.pass_id
+        WHERE c.kind = 'plate';
     CREATE TRIGGER stays_follow_plate_added AFTER INSERT ON credentials WHEN NEW.kind = 'plate'
     BEGIN
-        UPDATE stays SET subject = CASE
-            WHEN NEW.vehicle_id IS NOT NULL THEN 'vehicle:' || NEW.vehicle_id
-            WHEN NEW.pass_id IS NOT NULL
-                THEN (SELECT kind FROM passes WHERE id = NEW.pass_id) || ':' || NEW.pass_id
-            ELSE 'resident:' || NEW.resident_id END
+        UPDATE stays SET subject = (SELECT subject FROM plate_subjects WHERE plate = NEW.value)
         WHERE plate = NEW.value AND exited_at IS NULL;
     END;
     CREATE TRIGGER stays_follow_plate_moved
     AFTER UPDATE OF value, resident_id, pass_id, vehicle_id ON credentials WHEN NEW.kind = 'plate'
     BEGIN
-        UPDATE stays SET subject = CASE
-            WHEN NEW.vehicle_id IS NOT NULL THEN 'vehicle:' || NEW.vehicle_id
-            WHEN NEW.pass_id IS NOT NULL
-                THEN (SELECT kind FROM passes WHERE id = NEW.pass_id) || ':' || NEW.pass_id
-            ELSE 'resident:' || NEW.resident_id END
+        UPDATE stays SET subject = (SELECT subject FROM plate_subjects WHERE plate = NEW.value)
         WHERE plate = NEW.value AND exited_at IS NULL;
     END;
     CREATE TRIGGER stays_follow_plate_removed AFTER DELETE ON credentials WHEN OLD.kind = 'plate'
