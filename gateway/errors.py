@@ -4,6 +4,10 @@ from __future__ import annotations
 
 
 class GatewayError(Exception):
+    # What the error is to an HTTP client (gateway.api.errors answers with these).
+    http_status: int = 500
+    http_code: str = "error"
+
     def __init__(self, message: str, *, fix: str = ""):
         self.message = message
         self.fix = fix
@@ -30,10 +34,16 @@ class ImportRejected(GatewayError):
 class NotFound(GatewayError):
     """The resident, pass, lane or account named does not exist."""
 
+    http_status, http_code = 404, "not_found"
+
 
 class Conflict(GatewayError):
     """The change clashes with what is stored (a resident's plate on a pass, a name taken)."""
 
+    http_status, http_code = 409, "conflict"
+
 
 class Refused(GatewayError):
     """The request is understood but a rule forbids it (closed management needs a field)."""
+
+    http_status, http_code = 422, "refused"

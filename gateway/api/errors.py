@@ -10,17 +10,9 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
-from gateway.errors import Conflict, GatewayError, NotFound, Refused
+from gateway.errors import GatewayError
 
 log = logging.getLogger(__name__)
-
-# Errors of the store and the runtime as HTTP statuses; anything else is a 500.
-_STATUS: dict[type[GatewayError], tuple[int, str]] = {
-    NotFound: (404, "not_found"),
-    Conflict: (409, "conflict"),
-    Refused: (422, "refused"),
-}
-
 
 class ApiError(Exception):
     def __init__(
@@ -43,8 +35,8 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(GatewayError)
     async def _gateway_error(_: Request, exc: GatewayError) -> JSONResponse:
-        status, code = _STATUS.get(type(exc), (500, "error"))
-        return JSONResponse(error_body(code, exc.message, exc.fix), status_code=status)
+        # Errors of the store and the runtime carry their HTTP status (500 unless they say).
+        return JSONResponse(error_body(exc.http_code, exc.message, exc.fix), status_code=exc.http_status)
 
     @app.exception_handler(sqlite3.IntegrityError)
     async def _clash(_: Request, exc: sqlite3.IntegrityError) -> JSONResponse:

@@ -26,7 +26,6 @@ from gateway.parking.tariffs import CLASS_NAMES, CLASSES, price_lines
 from gateway.runtime.gateway import Gateway
 from gateway.store.database import transaction
 from gateway.store.occupancy import occupancy, open_stays
-from gateway.store.parking import ParkingError
 
 T = TypeVar("T")
 
@@ -75,17 +74,9 @@ def parking_router(gw: Gateway) -> APIRouter:
     desk = gw.parking
     language = gw.site.config.site.language
 
+    # A ParkingError raised here or on the worker answers with its own status (api/errors.py).
     def on_worker(fn: Callable[[sqlite3.Connection], T]) -> T:
-        try:
-            return gw.on_worker(fn).result(timeout=30)
-        except ParkingError as exc:
-            raise ApiError(exc.status, exc.code, exc.message, exc.fix) from exc
-
-    def refused(fn: Callable[[], T]) -> T:
-        try:
-            return fn()
-        except ParkingError as exc:
-            raise ApiError(exc.status, exc.code, exc.message, exc.fix) from exc
+        return gw.on_worker(fn).result(timeout=30)
 
     @router.get("/api/parking/occupancy", summary="Cars inside and free spaces, per zone and vehicle class")
     def get_occupancy(db: Db) -> list[dict[str, Any]]:
@@ -123,26 +114,20 @@ def parking_router(gw: Gateway) -> APIRouter:
 
     @router.get("/api/parking/quote", summary="What a car owes now")
     def quote(db: Db, _: Operator, plate: Annotated[str, Query(max_length=12)]) -> dict[str, Any]:
-        return refused(lambda: desk.quote(db, plate, gw.now()))
+        return desk.quote(db, plate, gw.now())
 
     @router.get("/api/parking/lanes/{lane}/quote", summary="The car held at an exit lane, and its fee")
     def lane_quote(db: Db, _: Operator, lane: str) -> dict[str, Any]:
-        found = refused(lambda: desk.lane_quote(db, lane, gw.now()))
+        found = desk.lane_quote(db, lane, gw.now())
         return found or {"lane": lane, "plate": None, "due_fen": 0}
 
     @router.post("/api/parking/lanes/{lane}/pay", summary="The guard took the fee: record it and open")
     def pay(lane: str, body: Payment, who: Operator) -> dict[str, Any]:
         actor = _actor(who, body.actor)
-        prepare = refused(
-            lambda: desk.pay_at_lane(
-                lane, body.plate, body.amount_fen, body.method, body.receipt, actor, gw.now()
-            )
+        prepare = desk.pay_at_lane(
+            lane, body.plate, body.amount_fen, body.method, body.receipt, actor, gw.now()
         )
-        try:
-            ev = gw.decide_after(prepare).result(timeout=30)
-        except ParkingError as exc:
-            raise ApiError(exc.status, exc.code, exc.message, exc.fix) from exc
-        return ev.as_json()
+        return gw.decide_after(prepare).result(timeout=30).as_json()
 
     @router.post("/api/parking/prepay", summary="Paying ahead at the booth (the grace period starts)")
     def prepay(body: Payment, who: Operator) -> dict[str, Any]:

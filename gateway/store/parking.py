@@ -46,12 +46,12 @@ ORDER BY s.entered_at, s.id LIMIT 1
 
 class ParkingError(GatewayError):
     """A guard or admin action on parking that cannot be done as asked (the message says why).
-    `status` and `code` say what kind of failure it is to an HTTP client: 409 `refused` (the
-    state does not allow it), 404 (no such lane or stay) or 422 (a value that cannot be right)."""
+    To an HTTP client it is 409 `refused` (the state does not allow it), or what the raiser says:
+    404 (no such lane or stay) or 422 (a value that cannot be right)."""
 
     def __init__(self, message: str, *, fix: str = "", status: int = 409, code: str = "refused"):
         super().__init__(message, fix=fix)
-        self.status, self.code = status, code
+        self.http_status, self.http_code = status, code
 
 
 @dataclass(frozen=True, slots=True)
