@@ -2,7 +2,9 @@
 
 Pure: no clock, no store. A stay is cut into 24-hour cycles from its start; each cycle is charged
 from scratch (first period, then per period, day or night price) and capped at the daily cap; the
-stay as a whole is capped at the maximum per stay. A period begun is a period charged (不足一个计费
+stay as a whole is capped at the maximum per stay. The night cap is per night, however the 24-hour
+cycles cut it (a car in at 23:00 pays one night's cap for 22:00-07:00 of its first night, not one
+in each cycle). A period begun is a period charged (不足一个计费
 周期按一个周期计).
 """
 
@@ -23,7 +25,7 @@ class NightRate:
 
     window: Window
     period_fen: int
-    cap_fen: int | None = None  # at most this per night (per cycle), e.g. 夜间每晚最高5元
+    cap_fen: int | None = None  # at most this per night, e.g. 夜间每晚最高5元
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,16 +89,19 @@ def stay_fee(rate: Rate, entered: datetime, ended: datetime, free_minutes: int |
         start += timedelta(minutes=free)
     tz = entered.tzinfo
     total = 0
+    per_night: dict[date, int] = {}  # what each night has cost so far, across cycles
     cycle = start
     while cycle < end:
-        total += _cycle_fee(rate, cycle, min(end - cycle, DAY), tz)
+        total += _cycle_fee(rate, cycle, min(end - cycle, DAY), tz, per_night)
         cycle += DAY
         if rate.max_per_stay_fen is not None and total >= rate.max_per_stay_fen:
             break
     return total if rate.max_per_stay_fen is None else min(total, rate.max_per_stay_fen)
 
 
-def _cycle_fee(rate: Rate, start: datetime, length: timedelta, tz: object) -> int:
+def _cycle_fee(
+    rate: Rate, start: datetime, length: timedelta, tz: object, per_night: dict[date, int]
+) -> int:
     fee = 0
     elapsed = timedelta(0)
     if rate.first_period_minutes > 0:
@@ -104,7 +109,6 @@ def _cycle_fee(rate: Rate, start: datetime, length: timedelta, tz: object) -> in
         elapsed = timedelta(minutes=rate.first_period_minutes)
     period = timedelta(minutes=rate.period_minutes)
     night = rate.night
-    per_night: dict[date, int] = {}
     while elapsed < length:
         begins = (start + elapsed).astimezone(tz)  # type: ignore[arg-type]
         if night is not None and night.window.contains(begins):

@@ -65,6 +65,16 @@ def test_motorcycles_pay_per_day_begun_and_bicycles_are_free() -> None:
     assert tariffs_from_config(load_config(EXAMPLE).parking)[0].rate("bicycle") is None
 
 
+def test_night_cap_is_per_night_even_where_a_24_hour_cycle_cuts_the_night() -> None:
+    # No daily cap, so only the night cap holds the night down. In at 02:00 on the 1st: the cycle
+    # restarts at 02:00 on the 2nd, inside the night that began at 22:00 on the 1st.
+    rate = Rate(period_fen=200, night=NightRate(Window.parse("22:00-07:00"), 100, 500))
+    fen = stay_fee(rate, at(1, 2), at(2, 8))
+    # night of the 28th (02:00-07:00): 5 x 1元 = 5元; 07:00-22:00: 15 x 2元 = 30元;
+    # night of the 1st (22:00-07:00, 9 hours across two cycles): capped at 5元 once; 07:00: 2元
+    assert fen == 500 + 3000 + 500 + 200
+
+
 def test_free_time_deducted_charges_only_what_is_past_it() -> None:
     rate = Rate(
         free_minutes=30, free_deducted=True, first_period_minutes=60, first_period_fen=500, period_fen=200
