@@ -145,7 +145,8 @@ def _parking(conn: sqlite3.Connection, s: str, e: str) -> dict[str, Any]:
     ).fetchone()[0]
     charges = conn.execute(
         "SELECT count(*), coalesce(sum(amount_fen), 0), "
-        "coalesce(sum(CASE WHEN settled_at IS NULL THEN amount_fen END), 0) "
+        "coalesce(sum(CASE WHEN settled_at IS NULL THEN amount_fen - coalesce("
+        "(SELECT sum(p.amount_fen) FROM payments p WHERE p.charge_id = charges.id), 0) END), 0) "
         "FROM charges WHERE at >= ? AND at < ?",
         (s, e),
     ).fetchone()

@@ -13,7 +13,7 @@ from datetime import datetime
 
 from gateway.errors import GatewayError
 from gateway.ids import uuid7
-from gateway.parking.book import BILLABLE, Charge, Paid, Quote, Rules, StayFacts, quote, stay_charge
+from gateway.parking.book import BILLABLE, Charge, Paid, Quote, Rules, StayFacts, quote
 from gateway.store.audit import audit
 from gateway.store.outbox import enqueue
 from gateway.timefmt import from_db, to_db
@@ -29,7 +29,12 @@ _PAYMENTS = """
 SELECT id, amount_fen, fee_until, at FROM payments
 WHERE subject = ? AND charge_id IS NULL AND at >= ? ORDER BY id
 """
-_CARRIED = "SELECT id, amount_fen FROM charges WHERE subject = ? AND settled_at IS NULL"
+# A charge carried to the next exit, less what was paid for it before it was carried (a booth
+# prepayment made during the stay whose exit was missed).
+_CARRIED = """
+SELECT c.id, c.amount_fen - coalesce((SELECT sum(p.amount_fen) FROM payments p WHERE p.charge_id = c.id), 0)
+FROM charges c WHERE c.subject = ? AND c.settled_at IS NULL
+"""
 _CHARGE = """
 INSERT INTO charges (stay_id, subject, plate, class, billing, kind, tariff_version, started_at, ended_at,
                      amount_fen, event_id, at, settled_at)
@@ -136,23 +141,31 @@ def settle_exit(
         conn.execute(
             f"UPDATE charges SET settled_at = ? WHERE id IN ({marks})", (to_db(at), *account.carried_ids)
         )
-    if account.payment_ids and charge_id is not None:
-        marks = ",".join("?" * len(account.payment_ids))
-        conn.execute(
-            f"UPDATE payments SET charge_id = ? WHERE id IN ({marks})", (charge_id, *account.payment_ids)
-        )
+    if charge_id is not None:
+        _link_payments(conn, account.payment_ids, charge_id)
     return charge_id
 
 
 def carry_reentry(
     conn: sqlite3.Connection, rules: Rules, stay: StayFacts, event_id: str, at: datetime
 ) -> int | None:
-    """A car recorded inside came in again (its exit was missed): bill the old stay up to now, unpaid."""
-    charge = stay_charge(stay, rules, at)
+    """A car recorded inside came in again (its exit was missed): bill the old stay up to now, unpaid.
+
+    What was paid during the old stay (at the booth) is linked to this charge and so taken off what
+    is carried to the next exit."""
+    account = owed(conn, rules, stay.subject, at, vehicle_class=stay.vehicle_class, stay=stay)
+    charge = account.quote.charge
     if charge is None or charge.amount_fen == 0:
         return None
-    account = Owed(stay.subject, stay, Quote(charge.amount_fen, charge, 0, 0), (), ())
-    return _write_charge(conn, stay, account, charge, "reentry", event_id, at, settled=False)
+    charge_id = _write_charge(conn, stay, account, charge, "reentry", event_id, at, settled=False)
+    _link_payments(conn, account.payment_ids, charge_id)
+    return charge_id
+
+
+def _link_payments(conn: sqlite3.Connection, payment_ids: tuple[int, ...], charge_id: int) -> None:
+    if payment_ids:
+        marks = ",".join("?" * len(payment_ids))
+        conn.execute(f"UPDATE payments SET charge_id = ? WHERE id IN ({marks})", (charge_id, *payment_ids))
 
 
 def _write_charge(

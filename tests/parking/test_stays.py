@@ -234,6 +234,22 @@ def test_reentry_charge_bills_the_stay_left_open_at_the_next_exit(make_gw: Calla
     assert total == gw.conn.execute("SELECT sum(amount_fen) FROM payments").fetchone()[0] == 1600
 
 
+def test_reentry_charge_takes_off_what_was_paid_ahead_at_the_booth(make_gw: Callable[..., Gateway]) -> None:
+    """Paid 7元 at the booth, then the exit read was missed: the stay carried to the next exit is
+    its fee less the 7元, and the day's report counts only the rest as unpaid."""
+    gw = make_gw(reentry="charge")
+    show(gw, "car-in", "苏E12345", T0)
+    gw.parking.prepay(gw.conn, "苏E12345", 700, "cash", "", "booth", T0 + 90 * M)
+    show(gw, "car-in", "苏E12345", T0 + 3 * H + 30 * M)  # left unseen, came back
+    assert gw.conn.execute("SELECT kind, amount_fen FROM charges").fetchall() == [("reentry", 1100)]
+    held = show(gw, "car-out", "苏E12345", T0 + 4 * H + 30 * M)
+    assert held.fee_fen == 500 + (1100 - 700)
+    pay(gw, "苏E12345", 900, T0 + 4 * H + 31 * M)
+    assert gw.conn.execute("SELECT count(*) FROM charges WHERE settled_at IS NULL").fetchone()[0] == 0
+    charged = gw.conn.execute("SELECT sum(amount_fen) FROM charges").fetchone()[0]
+    assert charged == gw.conn.execute("SELECT sum(amount_fen) FROM payments").fetchone()[0] == 1600
+
+
 def test_reentry_void_closes_the_old_stay_without_a_fee(gw: Gateway) -> None:
     show(gw, "car-in", "苏E12345", T0)
     show(gw, "car-in", "苏E12345", T0 + 5 * H)
