@@ -1,6 +1,8 @@
 """What a stay owes: the pure rules between the fee engine and the store.
 
-A stay is billable when it began as temporary or visitor parking. It is charged up to its end, or
+A stay is billable when it began as temporary or visitor parking, and a monthly car's stay from the
+moment its paid-up period (monthly_until, as it is now: a renewal pushed while the car is parked
+counts) ended. It is charged up to its end, or
 up to when its car moved onto its own slot (一位多车 handover), or, when the fee was paid at the booth
 or the lane and the car leaves within the grace period, up to the moment it was paid for.
 """
@@ -28,6 +30,7 @@ class StayFacts:
     billed_until: datetime | None = None  # moved onto its slot then: billing stopped
     validated: bool = False  # a visitor's stay confirmed by the host unit
     slot_id: int | None = None
+    monthly_until: datetime | None = None  # a monthly car's paid-up period, as the register has it now
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,10 +79,16 @@ def fee_end(at: datetime, payments: list[Paid], grace: timedelta) -> datetime:
 
 
 def stay_charge(stay: StayFacts, rules: Rules, end: datetime) -> Charge | None:
-    """The charge for a billable stay up to `end`; None for slot, monthly and unbilled stays."""
-    if stay.billing not in BILLABLE:
-        return None
+    """The charge for a billable stay up to `end`; None for slot and unbilled stays, and for a
+    monthly car's stay that ends within its paid-up period (past it, the time after it is charged
+    at the temporary rate, from the moment the period ended)."""
     entered = stay.entered_at.astimezone(rules.tz)
+    if stay.billing == "monthly":
+        if stay.monthly_until is None or end <= stay.monthly_until:
+            return None
+        entered = max(entered, stay.monthly_until.astimezone(rules.tz))
+    elif stay.billing not in BILLABLE:
+        return None
     tariff = tariff_at(rules.tariffs, entered)
     if stay.billed_until is not None:
         end = min(end, stay.billed_until)

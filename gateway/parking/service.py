@@ -96,7 +96,7 @@ class ParkingDesk:
         old = before.reentered
         if old is None:
             return
-        if self.rules.reentry == "charge" and is_billable(old.billing):
+        if self.rules.reentry == "charge":  # nothing is carried for a stay that owes nothing
             carry_reentry(conn, self.rules, old, ev.event_id, ev.at)
         if old.slot_id is not None and ev.slot_id != old.slot_id:
             handover(conn, old.slot_id, ev.at, "reentry")

@@ -41,7 +41,9 @@ def display_lines(ev: AccessEvent, language: str = "zh", direction: str = "entra
         return [first, who] if who else [first]
     if ev.reason == "payment_due":
         zh = language == "zh"
-        kind = {"resident": "", "visitor": "访客 "}.get(ev.holder_kind or "", "临时车 ") if zh else ""
+        kind = {"resident": "", "visitor": "访客 "}.get(ev.holder_kind or "", "临时车 ")
+        if ev.billing == "monthly":  # its paid-up period ended while it was parked
+            kind = "月租到期 "
         first = f"{kind}请缴费 {yuan(ev.fee_fen)}元" if zh else f"Please pay {yuan(ev.fee_fen)} yuan"
         return [first, who] if who else [first]
     if ev.admitted:

@@ -20,8 +20,8 @@ from gateway.timefmt import from_db, to_db
 
 _STAY = """
 SELECT s.id, s.subject, s.plate, s.class, s.billing, s.entered_at, s.billed_until, s.slot_id,
-       v.stay_id IS NOT NULL
-FROM stays s LEFT JOIN validations v ON v.stay_id = s.id
+       v.stay_id IS NOT NULL, vh.monthly_until
+FROM stays s LEFT JOIN validations v ON v.stay_id = s.id LEFT JOIN vehicles vh ON vh.id = s.vehicle_id
 """
 _OPEN_STAY = _STAY + " WHERE s.subject = ? AND s.exited_at IS NULL ORDER BY s.id DESC LIMIT 1"
 _STAY_BY_ID = _STAY + " WHERE s.id = ?"
@@ -73,7 +73,7 @@ class Owed:
 def _stay(row: tuple[object, ...] | None) -> StayFacts | None:
     if row is None:
         return None
-    sid, subject, plate, vclass, billing, entered, billed_until, slot_id, validated = row
+    sid, subject, plate, vclass, billing, entered, billed_until, slot_id, validated, monthly_until = row
     return StayFacts(
         id=int(sid),  # type: ignore[call-overload]
         subject=str(subject),
@@ -84,6 +84,7 @@ def _stay(row: tuple[object, ...] | None) -> StayFacts | None:
         billed_until=from_db(billed_until),  # type: ignore[arg-type]
         validated=bool(validated),
         slot_id=slot_id,  # type: ignore[arg-type]
+        monthly_until=from_db(monthly_until),  # type: ignore[arg-type]
     )
 
 

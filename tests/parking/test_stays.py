@@ -12,6 +12,7 @@ from gateway.runtime.gateway import Gateway
 from gateway.store.occupancy import occupancy
 from gateway.store.parking import ParkingError
 from gateway.store.passes import NewPass, create_pass
+from gateway.timefmt import to_db
 from tests.parking.conftest import T0, add_visitor, pay, show
 
 H = timedelta(hours=1)
@@ -148,6 +149,30 @@ def test_monthly_car_parks_free_and_an_expired_one_pays_as_temporary(gw: Gateway
     assert expired.reason == "temporary" and "monthly_expired" in expired.flags
     held = show(gw, "car-out", "皖D55555", T0 + 2 * H)
     assert held.reason == "payment_due" and held.fee_fen == 700
+
+
+def test_a_monthly_car_whose_period_ends_while_parked_pays_from_that_moment(gw: Gateway) -> None:
+    ends = T0 + 2 * H
+    gw.conn.execute("UPDATE vehicles SET monthly_until = ? WHERE plate = '皖C44444'", (to_db(ends),))
+    assert show(gw, "car-in", "皖C44444", T0).reason == "monthly"
+    held = show(gw, "car-out", "皖C44444", T0 + 4 * H)
+    assert (held.reason, held.billing, held.fee_fen) == ("payment_due", "monthly", 700)  # 2 hours
+    display = gw.devices.lanes["car-out"].displays[0]
+    assert isinstance(display, SimulatedDisplay)
+    assert display.shown[-1] == ["月租到期 请缴费 7元", "皖C44444"]
+    out = pay(gw, "皖C44444", 700, T0 + 4 * H + M)
+    assert out.admitted and out.reason == "monthly"  # it leaves as what it came in as
+    charge = gw.conn.execute("SELECT billing, started_at, amount_fen FROM charges").fetchone()
+    assert charge == ("monthly", to_db(ends), 700)
+
+
+def test_a_monthly_car_renewed_while_parked_leaves_free(gw: Gateway) -> None:
+    gw.conn.execute("UPDATE vehicles SET monthly_until = ? WHERE plate = '皖C44444'", (to_db(T0 + H),))
+    show(gw, "car-in", "皖C44444", T0)
+    renewed = T0 + 31 * 24 * H
+    gw.conn.execute("UPDATE vehicles SET monthly_until = ? WHERE plate = '皖C44444'", (to_db(renewed),))
+    out = show(gw, "car-out", "皖C44444", T0 + 5 * H)
+    assert out.admitted and out.reason == "monthly" and out.fee_fen == 0
 
 
 def test_visitor_validated_by_the_host_unit_parks_two_hours_free(gw: Gateway) -> None:
