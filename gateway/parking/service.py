@@ -226,6 +226,11 @@ class ParkingDesk:
             )
         if not is_billable(stay.billing):
             raise ParkingError(f"stay {stay_id} does not pay ({stay.billing})", fix="nothing to validate")
+        if stay.subject.startswith("vehicle:"):
+            raise ParkingError(
+                f"stay {stay_id} is a resident's own car ({stay.plate}), not a visitor's",
+                fix="a resident's second car pays as temporary; register a visitor's car as a visitor",
+            )
         known = conn.execute(
             "SELECT 1 FROM residents WHERE building = ? AND unit = ? LIMIT 1", (building, unit)
         ).fetchone()

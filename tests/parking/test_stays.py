@@ -151,6 +151,20 @@ def test_monthly_car_parks_free_and_an_expired_one_pays_as_temporary(gw: Gateway
     assert held.reason == "payment_due" and held.fee_fen == 700
 
 
+def test_a_residents_own_second_car_cannot_be_validated_as_a_visitor(gw: Gateway) -> None:
+    """一位多车: the second car of a slot pays as temporary; its own unit validating it as its
+    visitor would park it free."""
+    show(gw, "car-in", "皖A11111", T0)
+    assert "shared_slot" in show(gw, "car-in", "皖A22222", T0 + M).flags
+    stay = gw.conn.execute("SELECT id FROM stays WHERE plate = '皖A22222'").fetchone()[0]
+    with pytest.raises(ParkingError, match="resident's own car"):
+        gw.parking.validate(gw.conn, stay, "3栋", "2单元", "guard1", T0 + H)
+    # A stranger's car (temporary) can still be confirmed by the unit it visits.
+    show(gw, "car-in", "苏E12345", T0)
+    stranger = gw.conn.execute("SELECT id FROM stays WHERE plate = '苏E12345'").fetchone()[0]
+    assert gw.parking.validate(gw.conn, stranger, "3栋", "2单元", "guard1", T0 + H)["stay_id"] == stranger
+
+
 def test_a_monthly_car_whose_period_ends_while_parked_pays_from_that_moment(gw: Gateway) -> None:
     ends = T0 + 2 * H
     gw.conn.execute("UPDATE vehicles SET monthly_until = ? WHERE plate = '皖C44444'", (to_db(ends),))
