@@ -233,8 +233,8 @@
     if (reason === null) return;
     button.disabled = true;
     try {
-      const done = await api("POST", `/api/lanes/${laneId}/${button.dataset.laneAction}`, { reason });
-      toast(done.relays ? T("action.done") : T("lane.no_relay"), !done.relays);
+      await api("POST", `/api/lanes/${laneId}/${button.dataset.laneAction}`, { reason });
+      toast(T("action.done"));
     } catch (err) { failed(err); } finally { button.disabled = false; }
   });
 })();
