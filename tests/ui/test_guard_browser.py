@@ -76,6 +76,13 @@ def page_at(browser: object, url: str, size: dict[str, int], init_script: str = 
     return page
 
 
+def open_page(page, key: str) -> None:  # type: ignore[no-untyped-def]
+    """Follow a navigation link and wait until the new page has loaded, its scripts included: a
+    click on a button the page's script has not wired up yet would do nothing."""
+    with page.expect_navigation(wait_until="load"):
+        page.click(f"#nav-{key}")
+
+
 def shot(page, name: str) -> None:  # type: ignore[no-untyped-def]
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     size = page.viewport_size
@@ -119,7 +126,7 @@ def test_register_a_visitor_and_see_the_plate_admitted(
 ) -> None:
     site, url = browser_site
     page = page_at(browser, url, LANDSCAPE)
-    page.click("#nav-visitors")
+    open_page(page, "visitors")
     page.fill("#f-name", "李四")
     page.fill("#f-phone", "13800138000")
     page.fill("#f-id", "11010519491231002X")
@@ -135,13 +142,13 @@ def test_register_a_visitor_and_see_the_plate_admitted(
     assert page.locator("#pass-qr svg").count() == 1
     assert "138" not in page.inner_text("#pass")  # no phone on the printed pass
     shot(page, "pass")
-    page.click("#nav-live")
+    open_page(page, "live")
     page.wait_for_selector("#lanes")
     site.traffic.show("car-in-camera", "plate", "苏E88888")
     page.wait_for_selector("#lane-car-in [data-latest].admitted >> text=苏E88888", timeout=3000)
     assert "访客" in page.inner_text("#lane-car-in [data-latest]")
     page.set_viewport_size(PORTRAIT)
-    page.click("#nav-visitors")
+    open_page(page, "visitors")
     shot(page, "visitors")
     assert page.errors == []
 
@@ -154,7 +161,7 @@ def test_a_guard_finds_a_returning_visitor_and_types_the_name(
     r = httpx2.post(f"{url}/api/visitors", json=earlier, headers=bearer(site.guard_token))
     assert r.status_code == 201, r.text
     page = page_at(browser, url, LANDSCAPE)
-    page.click("#nav-visitors")
+    open_page(page, "visitors")
     page.fill("#f-phone", "13900001111")
     page.click("[data-find=phone]")
     page.wait_for_function("document.getElementById('f-building').value === '7栋'")
@@ -182,7 +189,7 @@ def test_open_by_hand_with_a_reason_appears_in_the_audit(
     page.click("#reason-ok")
     page.wait_for_selector("#toast >> text=已执行")
     page.wait_for_selector("#lane-door [data-recent] li.manual >> text=业主未带卡 3栋")
-    page.click("#nav-audit")
+    open_page(page, "audit")
     row = page.locator("#audit-list tr", has_text="lane.open").first
     assert "guard1" in row.inner_text() and "业主未带卡 3栋" in row.inner_text()
     shot(page, "audit")
@@ -203,7 +210,7 @@ def test_the_pages_switch_to_english_and_block_a_card(
     assert clipped_buttons(page) == []
     shot(page, "live-en")
     page.set_viewport_size(LANDSCAPE)
-    page.click("#nav-lookup")
+    open_page(page, "lookup")
     page.fill("#lookup-q", "张三")
     page.press("#lookup-q", "Enter")
     page.wait_for_selector("[data-resident]")
@@ -360,7 +367,7 @@ def test_a_reading_nobody_noticed_is_corrected_later_on_the_plate_log(
     site, url = browser_site
     misread = decided(site, "car-in-camera", "plate", "琼D7A080")  # a 豫 plate let in as 琼, unnoticed
     page = page_at(browser, url, PORTRAIT)
-    page.click("#nav-plates")
+    open_page(page, "plates")
     row = f"#plate-list tr[data-event='{misread['event_id']}']"
     page.wait_for_selector(row)
     page.click(f"{row} [data-correct]")
