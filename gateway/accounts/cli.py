@@ -67,7 +67,9 @@ def add_arguments(sub: argparse._SubParsersAction) -> None:  # type: ignore[type
     tadd.add_argument("-c", "--config", required=True)
     tadd.add_argument("name")
     tadd.add_argument("--role", choices=["guard", "admin"], default="guard")
-    tadd.add_argument("--days", type=int, help="expire after this many days (default: never)")
+    tadd.add_argument(
+        "--days", type=int, help="expire after this many days, 1 or more (leave it out: never expires)"
+    )
     tadd.set_defaults(func=cmd_token_add)
 
 
@@ -161,11 +163,16 @@ def cmd_user_list(args: argparse.Namespace) -> int:
 
 
 def cmd_token_add(args: argparse.Namespace) -> int:
+    if args.days is not None and args.days < 1:
+        raise GatewayError(
+            f"--days {args.days}: a token must last at least 1 day (this one would be refused at once)",
+            fix="give --days 1 or more, or leave --days out for a token that never expires",
+        )
     db, tz = _open(args.config)
     conn = db.conn  # type: ignore[attr-defined]
     now = datetime.now(tz)
     try:
-        expires = now + timedelta(days=args.days) if args.days else None
+        expires = now + timedelta(days=args.days) if args.days is not None else None
         _, token = store.create_token(conn, now, cli_actor(), args.name, args.role, expires)
     finally:
         conn.close()

@@ -55,6 +55,18 @@ def test_token_add_prints_the_token_once(
         assert token not in str(conn.execute("SELECT * FROM api_tokens").fetchall())
 
 
+@pytest.mark.parametrize("days", ["-1", "0"])
+def test_token_add_refuses_a_lifetime_under_one_day(
+    config: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], days: str
+) -> None:
+    # -1 printed a token that had expired yesterday; 0 silently meant "never expires".
+    assert run(monkeypatch, ["token", "add", "-c", str(config), "central", "--days", days]) == 1
+    out = capsys.readouterr()
+    assert "store it now" not in out.out
+    assert "fix: give --days 1 or more, or leave --days out" in out.err
+    assert run(monkeypatch, ["token", "add", "-c", str(config), "central", "--days", "1"]) == 0
+
+
 def test_the_demo_makes_an_admin_with_a_password_shown_once(tmp_path: Path) -> None:
     cfg = parse_config(site_toml(tmp_path / "data"), "site.toml")
     first = demo_login(cfg)
