@@ -116,6 +116,11 @@ class LaneVoter:
     def add(self, readings: Iterable[Reading], now: float) -> LaneDecision | None:
         """Feed one frame's readings; returns a decision at most once per passage."""
         fresh = [r for r in readings if r.confidence >= self.min_confidence and self._in_lane(r)]
+        if self._held is not None and now - self._held_seen > self.gone_after_s:
+            # Not seen for that long before this frame: it left, and a reading of it now is the
+            # car coming back, decided afresh.
+            log.debug("plate %s left the lane", self._held)
+            self._held = None
         if self._held is not None:
             # A reading one character off the held plate is the same car misread, not the
             # next car: it must neither open the gate again nor let the held plate go.
@@ -123,10 +128,7 @@ class LaneVoter:
             if same:
                 self._held_seen = now
                 fresh = [r for r in fresh if not _near(r.text, self._held)]
-            if now - self._held_seen > self.gone_after_s:
-                log.debug("plate %s left the lane", self._held)
-                self._held = None
-            elif now - self._held_since >= self.repeat_after_s:
+            if now - self._held_since >= self.repeat_after_s:
                 log.debug("plate %s still in the lane: deciding again", self._held)
                 self._held = None
                 self._readings.clear()
@@ -148,5 +150,6 @@ class LaneVoter:
         if best.support < self.decide_at or runner_up >= (1.0 - self.margin) * best.support:
             return None
         self._held, self._held_since, self._held_seen = text, now, now
-        self._readings = [(t, r) for t, r in self._readings if r.text != text]
+        # Its misreads (one character off) in the window are this car too, not a next one.
+        self._readings = [(t, r) for t, r in self._readings if not _near(r.text, text)]
         return LaneDecision(text, best.colour, best.support, best.frames, now, best.box)

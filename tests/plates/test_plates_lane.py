@@ -157,3 +157,22 @@ def test_a_plate_decided_elsewhere_is_held_until_the_car_has_gone() -> None:
     assert decisions(voter, misread) == []
     # It leaves (not seen for gone_after_s) and comes back: a new passage.
     assert decisions(voter, [(6.0, []), (6.1, [r("皖A12345", 0.99)])]) == ["皖A12345"]
+
+
+def test_misreads_left_in_the_window_are_not_decided_as_a_second_car() -> None:
+    """The last glyph read as 8 and B in turn: once 皖A12348 leads, it is decided, and the
+    皖A1234B readings still in the window (summed over the threshold) are the same car, not a
+    next one. On a lane matching look-alikes they would admit the same car twice."""
+    seq = ["皖A12348", "皖A1234B", "皖A12348", "皖A1234B", "皖A12348", "皖A12348", "皖A12348", None]
+    frames = [(0.1 * i, [r(text, 0.5)] if text else []) for i, text in enumerate(seq)]
+    assert decisions(LaneVoter(), frames) == ["皖A12348"]
+    one_off = [(0.0, [r("皖A12345", 0.9)]), (0.1, [r("皖A12346", 0.99)])]
+    one_off += [(0.2, [r("皖A12345", 0.9)]), (0.3, [r("皖A12345", 0.9)]), (0.4, []), (0.5, [])]
+    assert decisions(LaneVoter(), one_off) == ["皖A12345"]
+
+
+def test_a_car_seen_again_only_after_it_left_is_decided_again() -> None:
+    """A caller that feeds only frames with readings (a recorded sequence, a camera that was
+    stale while the car was away): the gap itself says the car left."""
+    frames = [(0.0, [r("皖A12345", 0.99)]), (8.0, [r("皖A12345", 0.99)])]
+    assert decisions(LaneVoter(), frames) == ["皖A12345", "皖A12345"]
