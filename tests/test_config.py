@@ -117,3 +117,24 @@ def test_config_reference_in_docs_is_current() -> None:
     assert docs.read_text(encoding="utf-8") == render(), (
         "docs/config.md is out of date: python -m gateway.config.reference > docs/config.md"
     )
+
+
+@pytest.mark.parametrize(
+    ("listen", "says"),
+    [("0.0.0.0:8080", "put the port in http.port"), ("http://0.0.0.0", "is a URL"), ("[::]", "no brackets")],
+)
+def test_http_listen_must_be_an_address(tmp_path: Path, listen: str, says: str) -> None:
+    # check-config used to pass these; the service then failed to bind and blamed another program.
+    text = site_toml(tmp_path).replace("[http]\n", f'[http]\nlisten = "{listen}"\n')
+    problems = "\n".join(problems_of(text))
+    assert "http.listen" in problems and says.split()[-1] in problems
+
+
+def test_an_address_the_box_does_not_have_is_not_blamed_on_another_program() -> None:
+    from gateway.errors import GatewayError
+    from gateway.runtime.serve import check_port_free
+
+    with pytest.raises(GatewayError) as err:
+        check_port_free("192.0.2.77", 18080)  # TEST-NET-1: never this box's address
+    assert "another program" not in err.value.fix
+    assert "set [http] listen to 0.0.0.0" in err.value.fix

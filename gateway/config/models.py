@@ -13,6 +13,7 @@ from typing import Literal
 from pydantic import Field, field_validator, model_validator
 
 from gateway.config.common import Identifier, Strict
+from gateway.config.addresses import check_listen
 from gateway.config.devices import Device, SimulatedDevice
 from gateway.config.parking import Parking, Patrol, Reports, Retention
 from gateway.core.windows import Window
@@ -296,7 +297,8 @@ class Http(Strict):
     listen: str = Field(
         "127.0.0.1",
         title="Listen address",
-        description="0.0.0.0 to serve the guard tablet on the LAN.",
+        description="An address of this box (an IP address or a host name, no port): 0.0.0.0 to "
+        "serve the guard tablet on the LAN, 127.0.0.1 for this box only.",
     )
     port: int = Field(8080, ge=1, le=65535, title="Port", description="HTTP port for the API and pages.")
     tls_cert_file: Path | None = Field(
@@ -317,6 +319,11 @@ class Http(Strict):
         title="Session length",
         description="Hours a guard stays logged in on a tablet (a shift), then logs in again.",
     )
+
+    @field_validator("listen")
+    @classmethod
+    def _listen_is_an_address(cls, value: str) -> str:
+        return check_listen(value)
 
     @property
     def tls(self) -> bool:

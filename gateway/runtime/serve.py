@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import logging
 import signal
 import socket
@@ -32,10 +33,25 @@ def check_port_free(host: str, port: int) -> None:
             sock.bind((host, port))
         except OSError as exc:
             raise GatewayError(
-                f"cannot listen on {host}:{port}: {exc.strerror}",
-                fix="another program uses the port (an older gateway still running?): stop it, "
-                "or set another [http] port in the site config",
+                f"cannot listen on {host} port {port}: {exc.strerror}", fix=_bind_fix(exc, host, port)
             ) from exc
+
+
+def _bind_fix(exc: OSError, host: str, port: int) -> str:
+    """What to do about a failed bind: it depends on why, not only on the port being taken."""
+    if exc.errno == errno.EADDRINUSE:
+        return (
+            "another program uses the port (an older gateway still running?): stop it, "
+            "or set another [http] port in the site config"
+        )
+    if exc.errno == errno.EACCES:
+        return f"port {port} is below 1024 and needs privileges: set [http] port to 1024 or more (e.g. 8080)"
+    if isinstance(exc, socket.gaierror) or exc.errno == errno.EADDRNOTAVAIL:
+        return (
+            f"this box has no address {host}: set [http] listen to 0.0.0.0 (all its addresses), "
+            "127.0.0.1, or one of the addresses `ip -brief address` shows"
+        )
+    return "check [http] listen and port in the site config"
 
 
 def serve(gw: Gateway, started: float, stop_after: float | None = None) -> None:
