@@ -162,3 +162,15 @@ def test_a_failure_while_writing_leaves_the_store_as_it_was(config: Path, tmp_pa
     with pytest.raises(Exception, match="disk full"):
         main(["import", "-c", str(config), str(update), str(new_slot)])
     assert table(config, "SELECT * FROM residents ORDER BY id") == before
+
+
+def test_export_to_a_path_that_is_not_a_folder_says_what_to_do(
+    config: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["import", "-c", str(config), *map(str, good_files(tmp_path))]) == 0
+    target = tmp_path / "backup"
+    target.write_text("not a folder")
+    assert main(["export", "-c", str(config), str(target)]) == 1  # was a FileExistsError traceback
+    err = capsys.readouterr().err
+    assert f"cannot write the export to {target}" in err and "fix: give a folder" in err
+    assert target.read_text() == "not a folder"

@@ -12,6 +12,8 @@ from zoneinfo import ZoneInfo
 
 import sqlite_utils
 
+from gateway.errors import GatewayError
+
 QUERIES = {
     "residents": """SELECT ref, building, unit, room, name, phone_masked, valid_from, valid_to,
                            blocked FROM residents ORDER BY id""",
@@ -35,12 +37,21 @@ _TIMES = {"valid_from", "valid_to", "monthly_until"}
 
 
 def export_all(db: sqlite_utils.Database, out_dir: Path, tz: ZoneInfo) -> dict[str, int]:
-    out_dir.mkdir(parents=True, exist_ok=True)
-    counts = {}
-    for kind, sql in QUERIES.items():
-        path = out_dir / f"{kind}.csv"
-        tmp = path.with_suffix(".csv.tmp")
-        n = 0
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        return {kind: _export(db, sql, out_dir / f"{kind}.csv", tz) for kind, sql in QUERIES.items()}
+    except OSError as exc:
+        raise GatewayError(  # exit 1: the folder given is wrong, not the gateway's own storage
+            f"cannot write the export to {out_dir}: {exc.strerror or exc}",
+            fix="give a folder (new, or one of yours) that the user running gateway may write, "
+            "on a disk with free space",
+        ) from exc
+
+
+def _export(db: sqlite_utils.Database, sql: str, path: Path, tz: ZoneInfo) -> int:
+    tmp = path.with_suffix(".csv.tmp")
+    n = 0
+    try:
         with open(tmp, "w", encoding="utf-8", newline="") as f:
             writer: csv.DictWriter[str] | None = None
             for row in db.query(sql):
@@ -52,8 +63,9 @@ def export_all(db: sqlite_utils.Database, out_dir: Path, tz: ZoneInfo) -> dict[s
             if writer is None:
                 f.write(",".join(_columns(db, sql)) + "\n")
         tmp.replace(path)  # a half-written export never sits under the real name
-        counts[kind] = n
-    return counts
+    finally:
+        tmp.unlink(missing_ok=True)
+    return n
 
 
 def _local(column: str, value: object, tz: ZoneInfo) -> object:
