@@ -138,6 +138,9 @@ class OpenCvCamera:
                 continue
             try:
                 ended, frames = self._read_frames(cap, is_file)
+            except Exception as exc:  # OpenCV raises from a broken stream: a drop, never the thread's end
+                log.warning("camera %s: reading %s failed: %s", self.health.device, self._where(), exc)
+                ended, frames = False, 0
             finally:
                 cap.release()
             if ended and is_file and frames:

@@ -149,6 +149,44 @@ def test_a_file_that_disappears_is_an_offline_camera(
     assert "cannot open" in camera.health.last_error
 
 
+def test_a_stream_whose_read_raises_is_reopened_and_reported_offline(
+    start_camera: Callable[..., tuple[OpenCvCamera, Emitted]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """OpenCV can raise from VideoCapture.read() on a broken stream instead of returning False.
+    That must be a drop like any other (offline, reopened), not the end of the capture thread
+    with the camera still shown online. The capture object is the hardware edge, faked here."""
+    opened: list[int] = []
+
+    class BreaksOnce:
+        def __init__(self, *args: Any) -> None:
+            opened.append(1)
+            self.first, self.reads = len(opened) == 1, 0
+
+        def isOpened(self) -> bool:  # noqa: N802 (OpenCV's name)
+            return True
+
+        def read(self) -> tuple[bool, np.ndarray]:
+            self.reads += 1
+            time.sleep(0.01)
+            if self.first and self.reads > 3:
+                raise cv2.error("corrupt stream")
+            return True, np.zeros((10, 10, 3), np.uint8)
+
+        def release(self) -> None:
+            pass
+
+        def set(self, *args: Any) -> bool:
+            return True
+
+        def get(self, *args: Any) -> float:
+            return 25.0
+
+    monkeypatch.setattr(cv2, "VideoCapture", BreaksOnce)
+    camera, _ = start_camera("rtsp://cam/stream")
+    wait_for(lambda: len(opened) >= 2, "the stream reopened after the read raised")
+    assert camera.health.counters["drops"] >= 1
+
+
 def test_a_camera_password_never_reaches_the_health_report(
     start_camera: Callable[..., tuple[OpenCvCamera, Emitted]],
 ) -> None:
