@@ -21,11 +21,13 @@ from gateway.cli import main
 from gateway.config import parse_config
 from gateway.core import Presented
 from gateway.errors import Refused
+from gateway.runtime import plate_match
 from gateway.runtime.gateway import Gateway
 from gateway.runtime.plate_reading import PlateReader
 from gateway.store.admin import import_csv
 from gateway.store.corrections import correct_plate
 from gateway.store.plate_crops import export_plate_crops
+from gateway.store.registry import add_vehicle, delete_vehicle
 from plates.labels import read_labels
 from plates.lane import LaneVoter
 from plates.recognizer import Recognizer
@@ -260,3 +262,22 @@ def test_export_plates_says_what_to_do_for_a_bad_date_and_when_nothing_has_a_cro
     assert not (tmp_path / "o").exists()
     assert main(["export-plates", "-c", site, str(tmp_path / "o")]) == 0
     assert "crops are kept for plates the gateway reads from a camera" in capsys.readouterr().out
+
+
+def test_a_plate_registered_in_place_of_another_is_matched_by_look_alike(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A resident changes car: the newest plate is struck off and another registered, which
+    SQLite may store under the same row id. The look-alike index must follow the plates
+    themselves, not their count and highest id."""
+    monkeypatch.setattr(plate_match, "REFRESH_S", 0.0)
+    gw = registered_site(tmp_path, plate_match="confusable")
+    gw.handle(Presented("car-in", "plate", "皖A7K25B", 0.9, gw.now(), "cam"))  # the index is built
+    old = gw.conn.execute("SELECT id, resident_id FROM vehicles WHERE plate = '皖C1Q345'").fetchone()
+    delete_vehicle(gw.conn, gw.now(), "admin", old[0])
+    add_vehicle(gw.conn, gw.now(), "admin", "皖D44448", old[1], "car", None)
+    ev = gw.handle(Presented("car-in", "plate", "皖D4444B", 0.9, gw.now(), "cam"))
+    assert (ev.reason, ev.plate) == ("no_slot", "皖D44448") and "lookalike" in ev.flags
+    gone = gw.handle(Presented("car-in", "plate", "皖C1Q34S", 0.9, gw.now(), "cam"))
+    assert gone.plate == "皖C1Q34S" and "lookalike" not in gone.flags  # struck off: no longer matched
+    gw.conn.close()

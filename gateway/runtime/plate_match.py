@@ -1,7 +1,8 @@
 """Registered plates for look-alike matching at lanes that allow it (plate_match = "confusable").
 
 Built only when some lane asks for it (the index costs memory), from a read-only connection, and
-rebuilt when the registered plates change (checked at most every REFRESH_S). Exact matching needs
+rebuilt when the registered plates change (checked at most every REFRESH_S, by their values: a
+plate deleted and another registered can reuse its row id, so counts and ids do not tell). Exact matching needs
 none of this: the store answers it directly, and a new registration counts at once.
 """
 
@@ -18,7 +19,7 @@ from plates.matcher import PlateMatcher, Policy
 log = logging.getLogger(__name__)
 
 REFRESH_S = 30.0
-_STATE = "SELECT count(*), coalesce(max(id), 0) FROM credentials WHERE kind = 'plate'"
+_PLATES = "SELECT value FROM credentials WHERE kind = 'plate' ORDER BY value"
 
 
 class RegisteredPlates:
@@ -26,7 +27,7 @@ class RegisteredPlates:
         self._db_path = db_path
         self._lock = threading.Lock()
         self._matcher: PlateMatcher | None = None
-        self._state: tuple[int, int] | None = None
+        self._plates: list[str] | None = None
         self._checked = 0.0
 
     def resolve(self, text: str) -> str | None:
@@ -47,11 +48,10 @@ class RegisteredPlates:
     def _refresh(self) -> None:
         conn = sqlite3.connect(f"file:{self._db_path}?mode=ro", uri=True, timeout=5)
         try:
-            state = conn.execute(_STATE).fetchone()
-            if state == self._state and self._matcher is not None:
-                return
-            plates = [r[0] for r in conn.execute("SELECT value FROM credentials WHERE kind = 'plate'")]
+            plates = [r[0] for r in conn.execute(_PLATES)]
         finally:
             conn.close()
-        self._matcher, self._state = PlateMatcher(plates), state
+        if plates == self._plates and self._matcher is not None:
+            return
+        self._matcher, self._plates = PlateMatcher(plates), plates
         log.info("look-alike plate index built plates=%d", len(plates))
