@@ -201,8 +201,10 @@ class Retention(_Strict):
         ge=1,
         le=3650,
         title="Access records",
-        description="Days access records are kept after the central server confirmed it has them; "
-        "records not yet delivered are never deleted.",
+        description="Days access records are kept. With [mqtt] on: counted from when the central "
+        "server confirmed it has them, and a record not yet delivered is never deleted. With MQTT off "
+        "(nothing to deliver to): counted from the record itself, and upstream messages queued before "
+        "then (never to be sent) go too.",
     )
     visitors_days: int = Field(
         30,

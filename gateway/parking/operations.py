@@ -251,7 +251,10 @@ class Operations:
         )
         counts = {"snapshots": removed, "snapshots_failed": failed}
         keep_access = now - timedelta(days=ret.access_records_days)
-        counts["access_records"] = self._batches(lambda w: prune.prune_access_records(w, keep_access))
+        upstream = self.cfg.mqtt.enabled  # without MQTT nothing is ever delivered: age alone decides
+        counts["access_records"] = self._batches(
+            lambda w: prune.prune_access_records(w, keep_access, upstream=upstream)
+        )
         counts["stays"] = self._batches(lambda w: prune.prune_closed_stays(w, keep_access))
         counts["visitor_passes"] = self._batches(
             lambda w: prune.prune_visitors(w, now - timedelta(days=ret.visitors_days))

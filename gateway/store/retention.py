@@ -1,7 +1,10 @@
 """Deleting records past their retention, in small batches on the worker (a lane never waits long).
 
-Access records go only once the central server has confirmed them (their outbox row's sent_at) and
-the retention period since has passed: a record never delivered is never deleted here.
+With MQTT on, access records go only once the central server has confirmed them (their outbox
+row's sent_at) and the retention period since has passed: a record never delivered is never deleted
+here. With MQTT off there is nowhere to deliver to, so an access record goes once it is older than
+the retention period, and with it every outbox row (of any kind) queued before that: nothing would
+ever send them, and a record kept past its retention is what the retention setting forbids.
 """
 
 from __future__ import annotations
@@ -19,21 +22,30 @@ SELECT a.id, a.event_id FROM access_log a JOIN outbox o ON o.event_id = a.event_
 WHERE o.sent_at IS NOT NULL AND o.sent_at < :cutoff AND a.at < :cutoff
 ORDER BY a.id LIMIT :batch
 """
+_OLD = "SELECT a.id, a.event_id FROM access_log a WHERE a.at < :cutoff ORDER BY a.id LIMIT :batch"
 
 
-def prune_access_records(conn: sqlite3.Connection, delivered_before: datetime, batch: int = BATCH) -> int:
-    """One batch of access records (with their outbox rows) delivered upstream before the cutoff."""
-    cutoff = to_db(delivered_before)
+def prune_access_records(
+    conn: sqlite3.Connection, cutoff_at: datetime, batch: int = BATCH, *, upstream: bool = True
+) -> int:
+    """One batch of access records (with their outbox rows) past the cutoff.
+
+    upstream: MQTT is on, so a record must also have been delivered before the cutoff.
+    """
+    cutoff = to_db(cutoff_at)
     with transaction(conn):
-        rows = conn.execute(_DELIVERED, {"cutoff": cutoff, "batch": batch}).fetchall()
+        sql = _DELIVERED if upstream else _OLD
+        rows = conn.execute(sql, {"cutoff": cutoff, "batch": batch}).fetchall()
         if rows:
             conn.executemany("DELETE FROM access_log WHERE id = ?", [(r[0],) for r in rows])
             conn.executemany("DELETE FROM outbox WHERE event_id = ?", [(r[1],) for r in rows])
             conn.executemany("DELETE FROM plate_corrections WHERE event_id = ?", [(r[1],) for r in rows])
-        # Other upstream messages (alarms, payments, reports) once delivered need no local copy.
+        # Other upstream messages (alarms, payments, reports) once delivered need no local copy;
+        # without MQTT none is ever delivered, and one queued before the cutoff has had its time.
+        done = "sent_at IS NOT NULL AND sent_at < ?" if upstream else "created_at < ?"
         conn.execute(
-            "DELETE FROM outbox WHERE seq IN (SELECT seq FROM outbox WHERE sent_at IS NOT NULL "
-            "AND sent_at < ? AND topic != 'access' LIMIT ?)",
+            f"DELETE FROM outbox WHERE seq IN (SELECT seq FROM outbox WHERE {done} "
+            "AND topic != 'access' LIMIT ?)",
             (cutoff, batch),
         )
     return len(rows)

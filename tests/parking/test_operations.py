@@ -156,7 +156,10 @@ def test_monthly_cars_ending_soon_are_in_the_report(gw: Gateway) -> None:
     assert [m["plate"] for m in body["monthly_expiring"]] == ["皖C44444"]
 
 
-def test_retention_deletes_access_records_only_after_delivery_was_confirmed(gw: Gateway) -> None:
+def test_retention_deletes_access_records_only_after_delivery_was_confirmed(
+    make_gw: Callable[..., Gateway],
+) -> None:
+    gw = make_gw(extra="[mqtt]\nenabled = true\n")  # a central server to deliver to
     old, recent = T0 - 400 * 24 * H, T0 - 10 * 24 * H
     events = [show(gw, "car-in", f"苏E0000{i}", old + i * M) for i in range(4)]
     fresh = show(gw, "car-in", "苏E00009", recent)
@@ -177,6 +180,30 @@ def test_retention_deletes_access_records_only_after_delivery_was_confirmed(gw: 
     )
     corrected = [r[0] for r in gw.conn.execute("SELECT event_id FROM plate_corrections")]
     assert corrected == [events[2].event_id]
+
+
+def test_without_mqtt_access_records_go_by_age_alone(gw: Gateway) -> None:
+    # No central server (the default): nothing is ever delivered, so "only once delivered" kept
+    # every record for good and ignored access_records_days. Their never-sent outbox rows go too.
+    assert not gw.site.config.mqtt.enabled
+    old, recent = T0 - 400 * 24 * H, T0 - 10 * 24 * H
+    for i in range(3):
+        show(gw, "car-in", f"苏E0000{i}", old + i * M)
+    fresh = show(gw, "car-in", "苏E00009", recent)
+    gw.conn.execute(
+        "INSERT INTO outbox (event_id, topic, payload, created_at) VALUES ('x', 'alarm', '{}', ?)",
+        (to_db(old),),
+    )
+    counts = ops(gw).retention(T0)
+    assert counts["access_records"] == 3
+    assert [r[0] for r in gw.conn.execute("SELECT event_id FROM access_log")] == [fresh.event_id]
+    assert [
+        r[0] for r in gw.conn.execute("SELECT event_id FROM outbox WHERE created_at < ?", (to_db(recent),))
+    ] == []
+    assert (
+        gw.conn.execute("SELECT count(*) FROM outbox WHERE event_id = ?", (fresh.event_id,)).fetchone()[0]
+        == 1
+    )
 
 
 def test_retention_deletes_visitors_personal_data_after_its_own_period(gw: Gateway) -> None:
