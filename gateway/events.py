@@ -63,7 +63,7 @@ class AccessEvent:
             building=holder.building if holder else "",
             unit=holder.unit if holder else "",
             vehicle_id=vehicle.id if vehicle else None,
-            vehicle_class=vehicle.vehicle_class if vehicle else "car",
+            vehicle_class=facts.vehicle_class,
             plate=plate,
             slot_id=d.slot_id,
             zone=facts.lane.zone,

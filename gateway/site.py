@@ -26,6 +26,7 @@ class Site:
                 type=lane.type,
                 zone=lane.zone,
                 hours=tuple(Window.parse(h) for h in lane.hours),
+                vehicle_class=lane.vehicle_class,
             )
             for lane in cfg.lanes
         }

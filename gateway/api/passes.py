@@ -26,6 +26,22 @@ router = APIRouter(tags=["visitors"], responses=ERRORS)
 _PHONE = re.compile(r"^\+?[0-9][0-9 -]{5,18}[0-9]$")
 
 
+VehicleClass = Literal["car", "motorcycle", "bicycle"]
+MAX_OCCUPANTS = 60
+
+
+class OccupantIn(BaseModel):
+    name: str = Field(min_length=1, max_length=40)
+    phone: str = Field("", max_length=20, description="Stored masked plus a keyed hash only.")
+    id_number: str = Field("", max_length=20, description="Stored masked plus a keyed hash only.")
+
+
+class OccupantOut(BaseModel):
+    name: str = Field(description="Masked.")
+    phone: str = Field(description="Masked.")
+    id_number: str = Field(description="Masked.")
+
+
 class VisitorIn(BaseModel):
     name: str = Field(min_length=1, max_length=40)
     phone: str = Field("", max_length=20, description="Stored masked plus a keyed hash only.")
@@ -34,8 +50,19 @@ class VisitorIn(BaseModel):
     host_unit: str = Field("", max_length=20)
     destination: str = Field("", max_length=60)
     reason: str = Field("", max_length=100)
-    passengers: int | None = Field(None, ge=1, le=60, description="People, driver included.")
+    passengers: int | None = Field(
+        None, ge=1, le=60, description="People, driver included; with occupants, their number."
+    )
     plate: str = Field("", max_length=16, description="When driving: admitted for the pass's window.")
+    vehicle_class: VehicleClass = Field(
+        "car", description="The vehicle's class: counted and billed as one (with a plate only)."
+    )
+    occupants: list[OccupantIn] = Field(
+        default_factory=list,
+        max_length=MAX_OCCUPANTS,
+        description="With a plate: the driver first, then everyone else in the vehicle (the visitor "
+        "too, when in it).",
+    )
     valid_from: When | None = Field(None, description="Default now; local time if no zone.")
     valid_to: When | None = Field(None, description="Default: valid_from plus the site's visitor hours.")
 
@@ -63,7 +90,9 @@ class PassOut(BaseModel):
     destination: str
     reason: str
     passengers: int
+    occupants: list[OccupantOut] = Field(description="The driver first; numbers masked.")
     plate: str | None
+    vehicle_class: VehicleClass
     valid_from: str | None
     valid_to: str | None
     hours: list[str]
@@ -115,7 +144,12 @@ def pass_out(gw: Gateway, row: dict[str, Any], with_qr: bool = False) -> PassOut
         destination=row["destination"],
         reason=row["reason"],
         passengers=row["passengers"],
+        occupants=[
+            OccupantOut(name=mask_name(o["name"]), phone=o["phone_masked"], id_number=o["id_masked"])
+            for o in row["occupants"]
+        ],
         plate=row["plate"],
+        vehicle_class=row["vehicle_class"],
         valid_from=local(gw, row["valid_from"]),
         valid_to=local(gw, row["valid_to"]),
         hours=[h for h in row["hours"].split(",") if h],
@@ -159,6 +193,17 @@ def _new_pass(
             plate = plate_value(body.plate)
         except RowError as exc:
             problems.append(f"plate: {exc}")
+    occupants = _occupants(body, plate, problems)
+    passengers = body.passengers
+    if occupants and passengers is None:
+        passengers = len(occupants)
+    elif occupants and passengers != len(occupants):
+        problems.append(
+            f"passengers: {passengers} people, but occupants lists {len(occupants)}; "
+            "list everyone in the vehicle, or leave passengers empty"
+        )
+    if body.vehicle_class != "car" and plate is None:
+        problems.append("vehicle_class: give the vehicle's plate too (a visitor on foot has no vehicle)")
     for h in hours:
         try:
             Window.parse(h)
@@ -189,9 +234,11 @@ def _new_pass(
         company=company.strip(),
         destination=body.destination.strip(),
         reason=body.reason.strip(),
-        passengers=body.passengers,
+        passengers=passengers,
         plate=plate,
         hours=hours,
+        vehicle_class=body.vehicle_class,
+        occupants=occupants,
     )
     if kind == "visitor":
         missing = required_fields(gw, start, end) - new.registered_fields()
@@ -201,6 +248,29 @@ def _new_pass(
                 fix="ask the visitor for these and fill them in",
             )
     return new
+
+
+def _occupants(body: VisitorIn, plate: str | None, problems: list[str]) -> tuple[store.Occupant, ...]:
+    """The people in the vehicle, checked like the visitor's own phone and ID; the driver first."""
+    if body.occupants and plate is None:
+        problems.append(
+            "occupants: only a visitor with a vehicle lists its occupants; give the plate, "
+            "or for people on foot set passengers"
+        )
+    people = []
+    for i, person in enumerate(body.occupants):
+        who = "driver" if i == 0 else f"occupant {i + 1}"
+        phone = person.phone.strip()
+        if phone and not _PHONE.match(phone):
+            problems.append(f"occupants[{i}] ({who}) phone: {phone!r} is not a phone number")
+        id_number = person.id_number.strip()
+        if id_number and (problem := id_number_problem(id_number)):
+            problems.append(f"occupants[{i}] ({who}) id_number: {problem}")
+        name = person.name.strip()
+        if not name:
+            problems.append(f"occupants[{i}] ({who}) name: is empty")
+        people.append(store.Occupant(name=name, phone=phone, id_number=id_number))
+    return tuple(people)
 
 
 def _create(app: GuardApp, who: Principal, new: store.NewPass) -> PassOut:

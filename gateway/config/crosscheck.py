@@ -32,6 +32,15 @@ def cross_check(cfg: SiteConfig) -> list[Problem]:
             )
         if lane.zone is not None:
             problems += _reference(("lanes", i, "zone"), lane.zone, zones, "zone")
+        if lane.type == "pedestrian" and lane.vehicle_class is not None:
+            problems.append(
+                Problem(
+                    ("lanes", i, "vehicle_class"),
+                    "a pedestrian lane has no vehicles",
+                    lane.vehicle_class,
+                    fix='remove vehicle_class, or make the lane type = "vehicle"',
+                )
+            )
     for i, device in enumerate(cfg.devices):
         problems += _reference(("devices", i, "lane"), device.lane, lanes, "lane")
     for i, period in enumerate(cfg.policy.closed_management):

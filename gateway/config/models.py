@@ -20,8 +20,22 @@ from gateway.core.windows import Window
 
 __all__ = ["Device", "SimulatedDevice", "SiteConfig"]
 
-VisitorField = Literal["id_number", "phone", "destination", "reason", "passengers"]
-DEFAULT_VISITOR_FIELDS: tuple[VisitorField, ...] = ("id_number", "phone", "destination", "reason")
+# What a closed-management period may ask a visitor for. `occupants`: a visitor with a vehicle lists
+# the driver and everyone in it (a visitor on foot has nobody to list).
+VisitorField = Literal[
+    "id_number", "phone", "destination", "reason", "host_building", "host_unit", "passengers", "occupants"
+]
+# REQUIREMENTS 9: ID number, phone, destination and reason, building and unit; for a vehicle also
+# the driver and everyone in it.
+DEFAULT_VISITOR_FIELDS: tuple[VisitorField, ...] = (
+    "id_number",
+    "phone",
+    "destination",
+    "reason",
+    "host_building",
+    "host_unit",
+    "occupants",
+)
 
 
 def _check_hours(values: list[str]) -> list[str]:
@@ -160,6 +174,13 @@ class Lane(Strict):
         description="exact: a read plate opens only for the same registered plate; confusable: "
         "also for the one registered plate a single look-alike character away (0/D/Q, 8/B, 2/Z, "
         "5/S, 1/T, 津/沪...), never when two are that close.",
+    )
+    vehicle_class: Literal["car", "motorcycle", "bicycle"] | None = Field(
+        None,
+        title="Vehicle class",
+        description="The class of an unregistered vehicle on this lane, e.g. motorcycle for a "
+        "motorcycle lane: counted and billed as such. Unset: car. Registered vehicles and "
+        "visitors' vehicles keep their own class (vehicle lanes only).",
     )
 
     _hours = field_validator("hours")(_check_hours)

@@ -18,6 +18,7 @@ from gateway.core.model import (
     SlotFacts,
     VehicleFacts,
     ZoneFacts,
+    vehicle_class_of,
 )
 from gateway.core.windows import ClosedPeriod, Validity, Window
 
@@ -39,4 +40,5 @@ __all__ = [
     "Window",
     "ZoneFacts",
     "decide",
+    "vehicle_class_of",
 ]

@@ -85,6 +85,8 @@ class Holder:
     validity: Validity = Validity()
     # Visitors: every field a closed-management period asks for was registered.
     registered_fields: frozenset[str] = frozenset()
+    # A pass's vehicle: the class the guard (or the central server) registered; None for residents.
+    vehicle_class: VehicleClass | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,6 +138,17 @@ class LaneRules:
     type: LaneType
     zone: str | None = None
     hours: tuple[Window, ...] = ()
+    vehicle_class: VehicleClass | None = None  # of an unregistered vehicle here (a motorcycle lane)
+
+
+def vehicle_class_of(cred: CredentialFacts | None, lane: LaneRules) -> VehicleClass:
+    """What a vehicle at a lane is counted and billed as: a registered vehicle keeps its own class,
+    a visitor's or contractor's the class on its pass; any other takes the lane's, else car."""
+    if cred is not None and cred.vehicle is not None:
+        return cred.vehicle.vehicle_class
+    if cred is not None and cred.holder.vehicle_class is not None:
+        return cred.holder.vehicle_class
+    return lane.vehicle_class or "car"
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,6 +174,10 @@ class Facts:
     zone: ZoneFacts | None = None  # the lane's zone, for the presented vehicle's class
     fee_due: int = 0  # fen still to pay before leaving (exit lanes; worked out by the store's fee desk)
     stay_billing: Billing | None = None  # exit lanes: how the stay now ending was billed
+
+    @property
+    def vehicle_class(self) -> VehicleClass:
+        return vehicle_class_of(self.credential, self.lane)
 
 
 @dataclass(frozen=True, slots=True)

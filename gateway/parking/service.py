@@ -72,7 +72,7 @@ class ParkingDesk:
         cred = facts.credential
         subject = subject_of(p, cred)
         if lane.direction == "exit":
-            vclass = cred.vehicle.vehicle_class if cred and cred.vehicle else "car"
+            vclass = facts.vehicle_class
             account = owed(conn, self.rules, subject, p.at, vehicle_class=vclass, unregistered=cred is None)
             billing = Billing(account.stay.billing) if account.stay and account.stay.billing else None
             facts = replace(facts, fee_due=account.quote.due_fen, stay_billing=billing)
@@ -312,8 +312,7 @@ class ParkingDesk:
     def _who(self, conn: sqlite3.Connection, p: Presented, lane: LaneRules) -> tuple[str, str, bool]:
         facts = lookup(conn, p, lane, {})
         cred = facts.credential
-        vclass = cred.vehicle.vehicle_class if cred and cred.vehicle else "car"
-        return subject_of(p, cred), vclass, cred is None
+        return subject_of(p, cred), facts.vehicle_class, cred is None
 
 
 def pending_at(conn: sqlite3.Connection, lane: str, plate: str, at: datetime) -> datetime | None:

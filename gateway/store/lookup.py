@@ -16,6 +16,7 @@ from gateway.core import (
     VehicleFacts,
     Window,
     ZoneFacts,
+    vehicle_class_of,
 )
 from gateway.privacy import mask_name
 from gateway.timefmt import from_db
@@ -29,7 +30,7 @@ SELECT id, name, building, unit, blocked, valid_from, valid_to FROM residents WH
 """
 _PASS = """
 SELECT id, kind, name, host_building, host_unit, blocked, valid_from, valid_to, hours,
-       registered_fields, checked_out_at
+       registered_fields, checked_out_at, vehicle_class
 FROM passes WHERE id = ?
 """
 _VEHICLE = "SELECT id, plate, class, monthly_until FROM vehicles WHERE id = ?"
@@ -68,7 +69,7 @@ def lookup(
     subject = subject_of(p, cred)
     if lane.type == "vehicle":
         inside = stay_open(conn, subject)
-        vclass = cred.vehicle.vehicle_class if cred and cred.vehicle else "car"
+        vclass = vehicle_class_of(cred, lane)
         zone = _zone(conn, lane.zone, vclass, subject, capacity) if lane.zone else None
     else:
         row = conn.execute(_PRESENT, (subject,)).fetchone()
@@ -124,7 +125,7 @@ def _resident(conn: sqlite3.Connection, rid: int) -> Holder:
 
 def _pass(conn: sqlite3.Connection, pid: int) -> Holder:
     row: Any = conn.execute(_PASS, (pid,)).fetchone()
-    pid, kind, name, building, unit, blocked, vfrom, vto, hours, fields, checked_out = row
+    pid, kind, name, building, unit, blocked, vfrom, vto, hours, fields, checked_out, vclass = row
     # A visitor who has checked out cannot come back in on the same pass.
     vto = min(vto, checked_out) if checked_out else vto
     return Holder(
@@ -136,6 +137,7 @@ def _pass(conn: sqlite3.Connection, pid: int) -> Holder:
         blocked=bool(blocked),
         validity=_validity(vfrom, vto, hours),
         registered_fields=frozenset(f for f in fields.split(",") if f),
+        vehicle_class=vclass,
     )
 
 

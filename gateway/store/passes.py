@@ -2,7 +2,9 @@
 
 A pass gets a `qr` credential (a random token printed as a QR code) and, when the visitor drives,
 a `plate` credential without a vehicle row: the core then admits the plate as a visitor for the
-pass's window (Billing.VISITOR). Phone and ID numbers are kept masked plus a keyed hash only.
+pass's window (Billing.VISITOR), counted and billed as the pass's vehicle class. The people in a
+visitor's vehicle (the driver first) are kept in pass_people. Phone and ID numbers, the visitor's
+and theirs, are kept masked plus a keyed hash only.
 """
 
 from __future__ import annotations
@@ -21,8 +23,27 @@ from gateway.store.outbox import enqueue
 from gateway.timefmt import from_db, to_db
 
 PassKind = Literal["visitor", "contractor"]
+VehicleClass = Literal["car", "motorcycle", "bicycle"]
 # What a closed-management period may ask a visitor for (config: visitor_fields).
-FIELDS = ("id_number", "phone", "destination", "reason", "passengers")
+FIELDS = (
+    "id_number",
+    "phone",
+    "destination",
+    "reason",
+    "host_building",
+    "host_unit",
+    "passengers",
+    "occupants",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Occupant:
+    """One person in a visitor's vehicle, as the guard typed them; stored masked and hashed."""
+
+    name: str
+    phone: str = ""
+    id_number: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +62,8 @@ class NewPass:
     passengers: int | None = None  # None: not asked
     plate: str | None = None  # normalized
     hours: tuple[str, ...] = ()
+    vehicle_class: VehicleClass = "car"
+    occupants: tuple[Occupant, ...] = ()  # the driver first
 
     def registered_fields(self) -> frozenset[str]:
         given = {
@@ -48,7 +71,11 @@ class NewPass:
             "phone": bool(self.phone),
             "destination": bool(self.destination),
             "reason": bool(self.reason),
+            "host_building": bool(self.host_building),
+            "host_unit": bool(self.host_unit),
             "passengers": self.passengers is not None,
+            # A visitor on foot has nobody to list; one with a vehicle lists at least the driver.
+            "occupants": self.plate is None or bool(self.occupants),
         }
         return frozenset(f for f, ok in given.items() if ok)
 
@@ -56,7 +83,7 @@ class NewPass:
 # A pass counts as blocked when its QR is: that is what a guard blocks (kind "qr") at the booth.
 _COLUMNS = """p.id, p.kind, p.name, p.phone_masked, p.id_masked, p.host_building, p.host_unit,
     p.company, p.destination, p.reason, p.passengers, p.plate, p.valid_from, p.valid_to, p.hours,
-    p.registered_fields, p.created_at, p.created_by, p.checked_out_at,
+    p.registered_fields, p.created_at, p.created_by, p.checked_out_at, p.vehicle_class,
     (p.blocked OR EXISTS (SELECT 1 FROM credentials c
         WHERE c.pass_id = p.id AND c.kind = 'qr' AND c.blocked)) AS blocked,
     (SELECT value FROM credentials c WHERE c.pass_id = p.id AND c.kind = 'qr') AS qr"""
@@ -68,8 +95,9 @@ def create_pass(conn: sqlite3.Connection, keys: Secrets, p: NewPass, at: datetim
         cur = conn.execute(
             """INSERT INTO passes (kind, name, phone_masked, phone_hash, id_masked, id_hash,
                    host_building, host_unit, company, destination, reason, passengers, plate,
-                   valid_from, valid_to, hours, registered_fields, created_at, created_by)
-               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                   valid_from, valid_to, hours, registered_fields, created_at, created_by,
+                   vehicle_class)
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
             (
                 p.kind,
                 p.name,
@@ -90,9 +118,11 @@ def create_pass(conn: sqlite3.Connection, keys: Secrets, p: NewPass, at: datetim
                 ",".join(sorted(p.registered_fields())),
                 to_db(at),
                 actor,
+                p.vehicle_class,
             ),
         )
         pass_id = int(cur.lastrowid or 0)
+        _store_people(conn, keys, pass_id, p.occupants)
         window = (to_db(p.valid_from), to_db(p.valid_to), ",".join(p.hours))
         conn.execute(
             "INSERT INTO credentials (kind, value, pass_id, valid_from, valid_to, hours) "
@@ -109,9 +139,31 @@ def create_pass(conn: sqlite3.Connection, keys: Secrets, p: NewPass, at: datetim
             actor,
             f"{p.kind}.register",
             f"pass:{pass_id}",
-            f"{mask_name(p.name)} {p.host_building}{p.host_unit} plate={p.plate or '-'}",
+            f"{mask_name(p.name)} {p.host_building}{p.host_unit} plate={p.plate or '-'}"
+            + (f" occupants={len(p.occupants)}" if p.occupants else ""),
         )
     return pass_id
+
+
+def _store_people(
+    conn: sqlite3.Connection, keys: Secrets, pass_id: int, people: tuple[Occupant, ...]
+) -> None:
+    conn.executemany(
+        """INSERT INTO pass_people (pass_id, position, name, phone_masked, phone_hash, id_masked, id_hash)
+           VALUES (?, ?, ?, ?, ?, ?, ?)""",
+        (
+            (
+                pass_id,
+                position,
+                o.name,
+                mask_phone(o.phone) if o.phone else "",
+                keys.digest("phone", o.phone) if o.phone else "",
+                mask_id_number(o.id_number) if o.id_number else "",
+                keys.digest("id_number", o.id_number) if o.id_number else "",
+            )
+            for position, o in enumerate(people)
+        ),
+    )
 
 
 def _plate_credential(
@@ -162,7 +214,7 @@ def get_pass(conn: sqlite3.Connection, pass_id: int) -> dict[str, Any]:
 
 def _get(conn: sqlite3.Connection, pass_id: int) -> dict[str, Any]:
     cur = conn.execute(f"SELECT {_COLUMNS} FROM passes p WHERE p.id = ?", (pass_id,))
-    rows = _dicts(cur)
+    rows = _with_people(conn, _dicts(cur))
     if not rows:
         raise NotFound(f"no pass {pass_id}", fix="look the visitor up on the visitors page")
     return rows[0]
@@ -187,7 +239,7 @@ def list_passes(
             ORDER BY p.id DESC LIMIT :limit""",
         {"kind": kind, "current": current, "now": to_db(now), "limit": limit},
     )
-    return _dicts(cur)
+    return _with_people(conn, _dicts(cur))
 
 
 def find_returning(
@@ -204,7 +256,7 @@ def find_returning(
             f"SELECT {_COLUMNS} FROM passes p WHERE p.{column} = ? ORDER BY p.id DESC LIMIT 1",
             (value,),
         )
-        rows = _dicts(cur)
+        rows = _with_people(conn, _dicts(cur))
         if rows:
             return rows[0]
     return None
@@ -239,7 +291,12 @@ def upstream(row: dict[str, Any]) -> dict[str, Any]:
         "destination": row["destination"],
         "reason": row["reason"],
         "passengers": row["passengers"],
+        "occupants": [
+            {"name": mask_name(o["name"]), "phone": o["phone_masked"], "id_number": o["id_masked"]}
+            for o in row["occupants"]
+        ],
         "plate": row["plate"],
+        "vehicle_class": row["vehicle_class"],
         "valid_from": row["valid_from"],
         "valid_to": row["valid_to"],
         "hours": row["hours"],
@@ -247,6 +304,18 @@ def upstream(row: dict[str, Any]) -> dict[str, Any]:
         "created_by": row["created_by"],
         "checked_out_at": row["checked_out_at"],
     }
+
+
+def _with_people(conn: sqlite3.Connection, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each pass row gets `occupants`: the people in its vehicle, the driver first (masked numbers)."""
+    for row in rows:
+        cur = conn.execute(
+            """SELECT name, phone_masked, id_masked FROM pass_people
+               WHERE pass_id = ? ORDER BY position""",
+            (row["id"],),
+        )
+        row["occupants"] = _dicts(cur)
+    return rows
 
 
 def _dicts(cur: sqlite3.Cursor) -> list[dict[str, Any]]:

@@ -419,6 +419,24 @@ MIGRATIONS: list[str] = [
         UPDATE stays SET subject = 'plate:' || OLD.value WHERE plate = OLD.value AND exited_at IS NULL;
     END;
     """,
+    # visitors (REQUIREMENTS 5 and 9): a pass's vehicle has a class (a visitor's motorcycle is
+    # counted and billed as one), and the driver and everyone in a visitor's vehicle are registered,
+    # each with phone and ID kept masked plus a keyed hash like the visitor's own. They go when
+    # the pass goes (retention, a central delete).
+    """
+    ALTER TABLE passes ADD COLUMN vehicle_class TEXT NOT NULL DEFAULT 'car'
+        CHECK (vehicle_class IN ('car', 'motorcycle', 'bicycle'));
+    CREATE TABLE pass_people (
+        pass_id INTEGER NOT NULL REFERENCES passes(id) ON DELETE CASCADE,
+        position INTEGER NOT NULL,  -- 0 is the driver
+        name TEXT NOT NULL,
+        phone_masked TEXT NOT NULL DEFAULT '',
+        phone_hash TEXT NOT NULL DEFAULT '',
+        id_masked TEXT NOT NULL DEFAULT '',
+        id_hash TEXT NOT NULL DEFAULT '',
+        PRIMARY KEY (pass_id, position)
+    ) WITHOUT ROWID;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

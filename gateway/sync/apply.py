@@ -111,10 +111,11 @@ _PASS_COLS = (
     "registered_fields, blocked"
 )
 _PASSES = [
-    f"""INSERT INTO passes (ref, {_PASS_COLS}, created_at, created_by)
-    SELECT ref, {_PASS_COLS}, :now, 'central' FROM staging.s_passes WHERE {R}
+    f"""INSERT INTO passes (ref, {_PASS_COLS}, created_at, created_by, vehicle_class)
+    SELECT ref, {_PASS_COLS}, :now, 'central', coalesce(vehicle_class, 'car')
+    FROM staging.s_passes WHERE {R}
     ON CONFLICT (ref) WHERE ref IS NOT NULL DO UPDATE SET
-        {", ".join(f"{c} = excluded.{c}" for c in _PASS_COLS.split(", "))}""",
+        {", ".join(f"{c} = excluded.{c}" for c in [*_PASS_COLS.split(", "), "vehicle_class"])}""",
     f"""DELETE FROM credentials WHERE pass_id IN (
         SELECT p.id FROM staging.s_passes s JOIN passes p ON p.ref = s.ref WHERE s.{R})""",
     f"""INSERT INTO credentials (kind, value, resident_id, pass_id, vehicle_id, valid_from,

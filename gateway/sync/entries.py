@@ -54,6 +54,7 @@ FIELDS: dict[str, tuple[set[str], set[str]]] = {
             "reason",
             "passengers",
             "plate",
+            "vehicle_class",
             "hours",
             "registered_fields",
             "blocked",
@@ -69,7 +70,17 @@ KEYS: dict[str, tuple[str, ...]] = {
     "slot": ("zone", "number"),
     "pass": ("ref",),
 }
-_REGISTERED = {"id_number", "phone", "destination", "reason", "passengers"}
+_REGISTERED = {
+    "id_number",
+    "phone",
+    "destination",
+    "reason",
+    "host_building",
+    "host_unit",
+    "passengers",
+    "occupants",
+}
+_VEHICLE_CLASSES = ("car", "motorcycle", "bicycle")
 _PERSONAL = {"phone", "id_number"}
 
 
@@ -99,6 +110,7 @@ class PassRow:
     registered_fields: str
     blocked: bool
     credentials: tuple[tuple[str, str], ...]  # (kind, value)
+    vehicle_class: str = "car"
 
 
 Row = ResidentRow | VehicleRow | CardRow | SlotRow | PassRow
@@ -227,6 +239,9 @@ def _pass(entry: dict[str, Any], tz: ZoneInfo, secrets: Secrets) -> PassRow:
     if not isinstance(passengers, int) or isinstance(passengers, bool) or not 1 <= passengers <= 60:
         raise RowError("passengers", f"{passengers!r} is not a number of people from 1 to 60")
     plate = _text(row, "plate")
+    vehicle_class = _text(row, "vehicle_class").lower() or "car"
+    if vehicle_class not in _VEHICLE_CLASSES:
+        raise RowError("vehicle_class", f"{vehicle_class!r} is not one of {', '.join(_VEHICLE_CLASSES)}")
     return PassRow(
         ref=_text(row, "ref", required=True, limit=40),
         kind=kind,
@@ -248,6 +263,7 @@ def _pass(entry: dict[str, Any], tz: ZoneInfo, secrets: Secrets) -> PassRow:
         registered_fields=",".join(fields),
         blocked=_flag(row, "blocked"),
         credentials=_pass_credentials(entry.get("credentials", [])),
+        vehicle_class=vehicle_class,
     )
 
 

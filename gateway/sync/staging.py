@@ -59,7 +59,7 @@ CREATE TABLE IF NOT EXISTS s_passes (
     n INTEGER PRIMARY KEY, ref TEXT, kind TEXT, name TEXT, phone_masked TEXT, phone_hash TEXT,
     id_masked TEXT, id_hash TEXT, host_building TEXT, host_unit TEXT, company TEXT,
     destination TEXT, reason TEXT, passengers INTEGER, plate TEXT, valid_from TEXT, valid_to TEXT,
-    hours TEXT, registered_fields TEXT, blocked INTEGER);
+    hours TEXT, registered_fields TEXT, blocked INTEGER, vehicle_class TEXT);
 CREATE TABLE IF NOT EXISTS s_pass_credentials (pass_n INTEGER, kind TEXT, value TEXT);
 CREATE INDEX IF NOT EXISTS s_pass_credentials_pass ON s_pass_credentials(pass_n);
 CREATE TABLE IF NOT EXISTS s_deletes (n INTEGER PRIMARY KEY, kind TEXT, k1 TEXT, k2 TEXT);
@@ -117,6 +117,10 @@ def open_staging(path: Path) -> sqlite3.Connection:
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA synchronous=FULL")
     conn.executescript(SCHEMA)
+    # A staging file from before passes had a vehicle class (an apply a restart finishes with it).
+    columns = {row[1] for row in conn.execute("PRAGMA table_info(s_passes)")}
+    if "vehicle_class" not in columns:
+        conn.execute("ALTER TABLE s_passes ADD COLUMN vehicle_class TEXT")
     return conn
 
 
@@ -419,7 +423,7 @@ def _insert(conn: sqlite3.Connection, staged: Staged, secrets: Secrets) -> None:
         ((n, p) for n, s in enumerate(staged.slots) for p in s.plates),
     )
     conn.executemany(
-        "INSERT INTO s_passes VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO s_passes VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
             (
                 n,
@@ -442,6 +446,7 @@ def _insert(conn: sqlite3.Connection, staged: Staged, secrets: Secrets) -> None:
                 p.hours,
                 p.registered_fields,
                 int(p.blocked),
+                p.vehicle_class,
             )
             for n, p in enumerate(staged.passes)
         ),

@@ -42,8 +42,54 @@ function formBody(form) {
     else if ("list" in el.dataset) v = v.split(/[\s,，]+/).filter(Boolean);
     body[el.name] = v;
   }
+  if (form.querySelector("[data-occupants]")) body.occupants = occupantsOf(form);
   return body;
 }
+
+// The people in a visitor's vehicle (visitors.html): a row each, the driver first. Their inputs
+// have no name (formBody would take them for the visitor's own): they are sent as `occupants`.
+function occupantsOf(form) {
+  return Array.from(form.querySelectorAll("[data-occupant-row]"), (row) => {
+    const person = {};
+    for (const el of row.querySelectorAll("[data-field]")) {
+      if (el.value.trim()) person[el.dataset.field] = el.value.trim();
+    }
+    return person;
+  });
+}
+
+// After a row is added or removed: the first is the driver, and the head count follows the list.
+function renumberOccupants(box) {
+  const rows = box.querySelectorAll("[data-occupant-row]");
+  rows.forEach((row, i) => {
+    row.querySelector(".occupant-role").textContent =
+      (i === 0 ? box.dataset.driver : box.dataset.passenger) + " " + (i + 1);
+  });
+  const count = box.closest("form").elements.passengers;
+  if (count && rows.length) count.value = rows.length;
+}
+
+document.addEventListener("click", (e) => {
+  const add = e.target.closest("[data-occupant-add]");
+  const remove = e.target.closest("[data-occupant-remove]");
+  if (!add && !remove) return;
+  const box = (add || remove).closest("[data-occupants]");
+  if (remove) {
+    remove.closest("[data-occupant-row]").remove();
+    renumberOccupants(box);
+    return;
+  }
+  const row = document.getElementById("occupant-row").content.firstElementChild.cloneNode(true);
+  if (add.dataset.occupantAdd === "visitor") {  // the visitor is in the vehicle: copy what was typed
+    const form = box.closest("form");
+    for (const field of ["name", "id_number", "phone"]) {
+      row.querySelector(`[data-field="${field}"]`).value = form.elements[field].value.trim();
+    }
+  }
+  box.querySelector("#occupant-rows").append(row);
+  renumberOccupants(box);
+  row.querySelector('[data-field="name"]').focus();
+});
 
 const thens = {
   reload: () => location.reload(),
