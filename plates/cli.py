@@ -16,6 +16,17 @@ _THREADS_HELP = ("OpenCV threads for the timings (1 = one core, as the targets a
                  "onnxruntime always runs the model on one)")
 
 
+def _count(text: str) -> int:
+    """A count of things to make or time: a whole number of at least 1."""
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"{n}: give 1 or more")
+    return n
+
+
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="plates", description="Chinese licence-plate recognition")
     p.add_argument("-v", "--verbose", action="store_true", help="log progress at INFO level")
@@ -53,15 +64,15 @@ def _parser() -> argparse.ArgumentParser:
 
     a = sub.add_parser("eval-admissions",
                        help="false admissions: unregistered look-alike plates read and matched")
-    a.add_argument("--registered", type=int, default=10_000)
-    a.add_argument("--impostors", type=int, default=10_000)
+    a.add_argument("--registered", type=_count, default=10_000)
+    a.add_argument("--impostors", type=_count, default=10_000)
     a.add_argument("--seed", type=int, default=11)
     a.add_argument("--decide-at", type=float, metavar="CONF",
                    help="the lane's single-frame threshold to measure (default: the lane's own)")
     a.add_argument("--json", action="store_true")
 
     b = sub.add_parser("bench", help="time per stage and memory")
-    b.add_argument("--frames", type=int, default=30)
+    b.add_argument("--frames", type=_count, default=30)
     b.add_argument("--threads", type=int, default=1, help=_THREADS_HELP)
     b.add_argument("--json", action="store_true")
 

@@ -111,6 +111,11 @@ def _eval(args: argparse.Namespace) -> int:
     rec = _recognizer(args)
     view = CropView(args.width, args.loose, args.slant, args.rotate)
     result = evaluate(Path(args.folder), rec, view)
+    if not result.by_kind:
+        for path in result.unreadable:
+            print(f"unreadable: {path}")
+        raise UserError(f"{args.folder}: labels.csv names no image that could be read, so there "
+                        "is nothing to measure; check that its file names are in that folder")
     summary = {"backend": rec.model.backend, **result.summary()}
     # The details go first, so that the summary stays the last line.
     worst = sorted(result.times, reverse=True)[: args.slowest]

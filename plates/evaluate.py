@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import time
 import zlib
 from collections import defaultdict
@@ -13,7 +14,7 @@ import cv2
 import numpy as np
 
 from plates.interval import wilson_pct
-from plates.labels import Labelled, read_labels
+from plates.labels import Labelled, manifest_rows, read_labels
 from plates.recognizer import Recognizer
 from plates.rectify import paste_into_quad, rotated_whole, side_view
 
@@ -215,22 +216,17 @@ def _one(item: Labelled, rec: Recognizer, result: EvalResult, view: CropView) ->
 
 
 _MANIFEST_CACHE: dict[Path, dict[str, tuple[int, int, int, int]]] = {}
+_BOX_NOTE = re.compile(r"(\d+),(\d+),(\d+),(\d+)\s*$")  # a manifest note ending in a plate's x1,y1,x2,y2
 
 
 def _bbox_from_manifest(item: Labelled) -> tuple[int, int, int, int] | None:
-    import csv
-    import re
-
     folder = item.path.parent
     if folder not in _MANIFEST_CACHE:
         boxes: dict[str, tuple[int, int, int, int]] = {}
-        manifest = folder / "manifest.csv"
-        if manifest.is_file():
-            with manifest.open(encoding="utf-8-sig", newline="") as fh:
-                for row in csv.DictReader(fh):
-                    m = re.search(r"(\d+),(\d+),(\d+),(\d+)\s*$", row.get("note") or "")
-                    if m:
-                        x1, y1, x2, y2 = map(int, m.groups())
-                        boxes[row["file"]] = (x1, y1, x2 - x1, y2 - y1)
+        for row in manifest_rows(folder):
+            m = _BOX_NOTE.search(row.get("note") or "")
+            if m and row.get("file"):
+                x1, y1, x2, y2 = map(int, m.groups())
+                boxes[row["file"]] = (x1, y1, x2 - x1, y2 - y1)
         _MANIFEST_CACHE[folder] = boxes
     return _MANIFEST_CACHE[folder].get(item.path.name)

@@ -6,6 +6,7 @@ A reading that fits none of these formats is not a plate; the recognizer never o
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from functools import cache
 from itertools import combinations
@@ -71,8 +72,10 @@ _SEPARATORS = re.compile(r"[\s·•.\-_]")
 
 
 def normalize(text: str) -> str:
-    """Upper-case a plate and drop the separators people type (spaces, the middle dot)."""
-    return _SEPARATORS.sub("", text.strip()).upper()
+    """Upper-case a plate and drop the separators people type (spaces, the middle dot); letters,
+    digits and separators typed full-width (a Chinese input method's 全角: Ａ１２, －) count as
+    their ASCII selves."""
+    return _SEPARATORS.sub("", unicodedata.normalize("NFKC", text).strip()).upper()
 
 
 def formats_of(text: str) -> list[PlateFormat]:

@@ -31,27 +31,42 @@ def read_labels(folder: Path) -> list[Labelled]:
                           "(kind is crop or scene)")
     colours = _manifest_colours(folder)
     out: list[Labelled] = []
-    with path.open(encoding="utf-8-sig", newline="") as fh:
-        reader = csv.DictReader(fh)
-        missing = {"file", "plate"} - set(reader.fieldnames or ())
-        if missing:
-            raise LabelsError(f"{path} lacks the column(s) {', '.join(sorted(missing))}; "
-                              "the header must be `file,plate,kind`")
-        for line, row in enumerate(reader, start=2):
-            name, plate = (row.get("file") or "").strip(), normalize(row.get("plate") or "")
-            if not name or not plate:
-                raise LabelsError(f"{path} line {line}: empty file or plate")
-            kind = (row.get("kind") or "crop").strip() or "crop"
-            if kind not in ("crop", "scene"):
-                raise LabelsError(f"{path} line {line}: kind {kind!r} must be crop or scene")
-            out.append(Labelled(folder / name, plate, kind,
-                                (row.get("colour") or colours.get(name, "")).strip()))
+    fields, rows = read_csv(path)
+    missing = {"file", "plate"} - set(fields)
+    if missing:
+        raise LabelsError(f"{path} lacks the column(s) {', '.join(sorted(missing))}; "
+                          "the header must be `file,plate,kind`")
+    for line, row in enumerate(rows, start=2):
+        name, plate = (row.get("file") or "").strip(), normalize(row.get("plate") or "")
+        if not name or not plate:
+            raise LabelsError(f"{path} line {line}: empty file or plate")
+        kind = (row.get("kind") or "crop").strip() or "crop"
+        if kind not in ("crop", "scene"):
+            raise LabelsError(f"{path} line {line}: kind {kind!r} must be crop or scene")
+        out.append(Labelled(folder / name, plate, kind,
+                            (row.get("colour") or colours.get(name, "")).strip()))
     return out
 
 
 def _manifest_colours(folder: Path) -> dict[str, str]:
+    rows = manifest_rows(folder)
+    return {r["file"]: r.get("colour") or "" for r in rows if r.get("file")}
+
+
+def manifest_rows(folder: Path) -> list[dict[str, str]]:
+    """The rows of the folder's optional `manifest.csv` (colours, boxes); none without one."""
     manifest = folder / "manifest.csv"
-    if not manifest.is_file():
-        return {}
-    with manifest.open(encoding="utf-8-sig", newline="") as fh:
-        return {r["file"]: r.get("colour", "") for r in csv.DictReader(fh) if r.get("file")}
+    return read_csv(manifest)[1] if manifest.is_file() else []
+
+
+def read_csv(path: Path) -> tuple[list[str], list[dict[str, str]]]:
+    """A CSV file's header and rows, as UTF-8 (with or without Excel's BOM)."""
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as fh:
+            reader = csv.DictReader(fh)
+            return list(reader.fieldnames or ()), list(reader)
+    except UnicodeDecodeError as exc:
+        raise LabelsError(
+            f"{path} is not UTF-8 (byte {exc.start}); save it as \"CSV UTF-8\" "
+            "(Excel: Save As, CSV UTF-8), or convert it: iconv -f GBK -t UTF-8"
+        ) from exc

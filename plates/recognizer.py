@@ -42,6 +42,7 @@ CROP_FAST_CONFIDENCE = 0.998
 # frame plates, cuts a large plate into characters), and cost more to search (docs/plates.md,
 # *A smaller work width*).
 CROP_WORK_W = 224
+MIN_CROP_H, MIN_CROP_W = 8, 16  # smaller (as read) holds no readable plate
 # A crop read less surely than this (or not at all) is read again turned level, if it is turned
 # (docs/plates.md, *Turned crops, read again level*); the surer of the two readings is kept,
 # as sure as the two looks are of it together.
@@ -136,7 +137,10 @@ class Recognizer:
         """The plate in a crop framed by a camera or a lane ROI (loose margins and a few degrees
         of turn are fine), read at most CROP_WORK_W px wide; its box is in the crop's pixels."""
         image_bgr = _check(image_bgr)
-        scale = min(1.0, CROP_WORK_W / image_bgr.shape[1])
+        h, w = image_bgr.shape[:2]
+        scale = min(1.0, CROP_WORK_W / w)
+        if h * scale < MIN_CROP_H or w * scale < MIN_CROP_W:
+            return None  # too few pixels to hold a plate anyone could read
         if scale == 1.0:
             return self._read_crop(image_bgr)
         small = cv2.resize(image_bgr, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)

@@ -179,13 +179,76 @@ def test_eval_without_labels_says_what_to_do(tmp_path: Path, capsys: pytest.Capt
     assert "not a folder" in capsys.readouterr().err
 
 
-def test_eval_reports_unreadable_images(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_eval_reports_unreadable_images_and_measures_the_rest(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     (tmp_path / "bad.jpg").write_bytes(b"not a jpeg")
-    (tmp_path / "labels.csv").write_text("file,plate,kind\nbad.jpg,皖A12345,crop\n", encoding="utf-8")
+    cv2.imwrite(str(tmp_path / "good.jpg"), clean_crop(CROPS[0], seed=3))
+    labels = "file,plate,kind\nbad.jpg,皖A12345,crop\ngood.jpg,皖A12345,crop\n"
+    (tmp_path / "labels.csv").write_text(labels, encoding="utf-8")
     assert main(["eval", str(tmp_path), "--json"]) == 0
     out = capsys.readouterr().out
     assert "unreadable:" in out
-    assert json.loads(out.strip().splitlines()[-1])["unreadable_images"] == 1
+    figures = json.loads(out.strip().splitlines()[-1])
+    assert figures["unreadable_images"] == 1 and figures["crop_images"] == 1
+
+
+@pytest.mark.parametrize("labels", ["file,plate,kind\nnope.jpg,皖A12345,crop\n", "file,plate,kind\n"])
+def test_eval_with_nothing_it_could_read_fails_and_says_why(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], labels: str
+) -> None:
+    """Every image missing (a wrong folder, renamed files) or no row at all: no figure is measured,
+    so it is not a success a script could take for one."""
+    (tmp_path / "labels.csv").write_text(labels, encoding="utf-8")
+    assert main(["eval", str(tmp_path), "--json"]) == 2
+    assert "nothing to measure" in capsys.readouterr().err
+
+
+def test_eval_on_csv_files_not_in_utf8_says_how_to_save_them(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Excel on a Chinese Windows saves CSV in GBK: a one-line message, not a traceback."""
+    cv2.imwrite(str(tmp_path / "a.jpg"), clean_crop(CROPS[0], seed=3))
+    labels = "file,plate,kind\na.jpg,皖A12345,crop\n"
+    (tmp_path / "labels.csv").write_bytes(labels.encode("gbk"))
+    assert main(["eval", str(tmp_path)]) == 2
+    assert "labels.csv is not UTF-8" in capsys.readouterr().err
+    (tmp_path / "labels.csv").write_text(labels, encoding="utf-8")
+    (tmp_path / "manifest.csv").write_bytes("file,colour\na.jpg,蓝\n".encode("gbk"))
+    assert main(["eval", str(tmp_path)]) == 2
+    assert "manifest.csv is not UTF-8" in capsys.readouterr().err
+
+
+def test_eval_takes_a_manifest_without_a_file_column(tmp_path: Path) -> None:
+    frame, _, spec, _ = render_scene(
+        random.Random(1), 1280, 720, spec=PlateSpec("沪C55K88", "blue", 1, "standard"), plate_w=170
+    )
+    cv2.imwrite(str(tmp_path / "s.jpg"), frame)
+    (tmp_path / "labels.csv").write_text(f"file,plate,kind\ns.jpg,{spec.text},scene\n", encoding="utf-8")
+    (tmp_path / "manifest.csv").write_text('name,note\ns.jpg,"box 10,20,110,50"\n', encoding="utf-8")
+    assert main(["eval", str(tmp_path)]) == 0
+
+
+@pytest.mark.parametrize("shape", [(1, 1, 3), (1, 1000, 3), (5, 40, 3)])
+def test_read_on_an_image_too_small_for_a_plate_finds_none(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], shape: tuple[int, int, int]
+) -> None:
+    path = tmp_path / "thin.png"
+    cv2.imwrite(str(path), np.zeros(shape, np.uint8))
+    assert main(["read", str(path), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out.strip().splitlines()[-1])["readings"] == []
+
+
+@pytest.mark.parametrize(
+    "argv", [["eval-admissions", "--registered", "0"], ["eval-admissions", "--impostors", "-3"],
+             ["bench", "--frames", "0"]]
+)
+def test_a_count_under_one_is_refused_with_a_usage_line(
+    argv: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(argv)
+    assert exited.value.code == 2 and "give 1 or more" in capsys.readouterr().err
 
 
 def test_read_json_and_bad_paths(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -49,7 +49,17 @@ def test_formats_table(text: str, formats: list[str]) -> None:
     assert is_plate(text) == bool(formats)
 
 
-@pytest.mark.parametrize(("raw", "norm"), [("皖A·12345", "皖A12345"), (" 京a 123-45 ", "京A12345")])
+@pytest.mark.parametrize(
+    ("raw", "norm"),
+    [
+        ("皖A·12345", "皖A12345"),
+        (" 京a 123-45 ", "京A12345"),
+        # typed with a Chinese input method in full-width mode (全角), as spreadsheets often hold
+        ("京Ａ１２３４５", "京A12345"),
+        ("粤Ｂ－１２３４５", "粤B12345"),
+        ("沪ａ．ＤＦ１２３", "沪ADF123"),
+    ],
+)
 def test_normalize(raw: str, norm: str) -> None:
     assert normalize(raw) == norm
 
