@@ -22,6 +22,7 @@ from gateway.core import (
     Window,
     ZoneFacts,
     decide,
+    vehicle_class_of,
 )
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -465,3 +466,27 @@ OVERNIGHT = ClosedPeriod(date(2026, 11, 1), date(2026, 11, 30), (Window.parse("2
 )
 def test_overnight_closed_period_counts_a_night_for_the_day_it_began(at: datetime, active: bool) -> None:
     assert OVERNIGHT.active(at) is active
+
+
+MOTO_IN = LaneRules("moto-in", "entrance", "vehicle", "main", vehicle_class="motorcycle")
+
+
+@pytest.mark.parametrize(
+    ("cred", "lane", "expected"),
+    [
+        (None, CAR_IN, "car"),  # a stranger on a car lane
+        (None, MOTO_IN, "motorcycle"),  # a stranger on a motorcycle lane
+        (car(), MOTO_IN, "car"),  # a registered car keeps its class on any lane
+        (
+            CredentialFacts(4, "plate", "浙A11111", Holder("visitor", 9, vehicle_class="bicycle")),
+            CAR_IN,
+            "bicycle",
+        ),  # a visitor's vehicle: the class on the pass
+        (card(), MOTO_IN, "motorcycle"),  # a resident's card, no vehicle: the lane's class
+    ],
+)
+def test_vehicle_class_registered_then_pass_then_lane(
+    cred: CredentialFacts | None, lane: LaneRules, expected: str
+) -> None:
+    assert vehicle_class_of(cred, lane) == expected
+    assert Facts(lane=lane, credential=cred).vehicle_class == expected
