@@ -300,7 +300,7 @@ def occupancy_page(request: Request, db: Db) -> Response:
 def alarms_page(request: Request, db: Db, all: bool = False) -> Response:
     who = page_user(request, db)
     gw = guard_app(request).gw
-    alarms = recent_alarms(db, all)
+    alarms = recent_alarms(db, all, language=who.language)
     for row in alarms:
         row["raised_at"] = local(gw, row["raised_at"])  # type: ignore[arg-type]
     known = {k for k in TEXTS if k.startswith("alarm.")}

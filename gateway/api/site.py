@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
@@ -28,11 +28,21 @@ def get_occupancy(who: User, app: App, db: Db) -> dict[str, Any]:
     return {"zones": occupancy(db, app.gw.site.capacity, names), "people_inside": people_inside(db)}
 
 
-@router.get("/api/alarms", summary="Open alarms (or all recent ones), newest first")
+@router.get(
+    "/api/alarms",
+    summary="Open alarms (or all recent ones), newest first",
+    description="`message` is in the caller's language (a token: the site's), `?lang=` overrides it; "
+    "`text` is the message's key and parameters.",
+)
 def get_alarms(
-    who: User, app: App, db: Db, all: bool = False, limit: Annotated[int, Query(ge=1, le=500)] = 200
+    who: User,
+    app: App,
+    db: Db,
+    all: bool = False,
+    limit: Annotated[int, Query(ge=1, le=500)] = 200,
+    lang: Literal["zh", "en"] | None = None,
 ) -> list[dict[str, Any]]:
-    rows = recent_alarms(db, all, limit)
+    rows = recent_alarms(db, all, limit, language=lang or who.language)
     for row in rows:
         for key in ("raised_at", "cleared_at", "acknowledged_at"):
             row[key] = local(app.gw, row[key])  # type: ignore[arg-type]

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from gateway.alarm_texts import AlarmText
 from gateway.config import SiteConfig, load_config
 from gateway.core import Presented
 from gateway.demo.seed import random_plate, write_site_csvs
@@ -33,6 +34,10 @@ from gateway.timefmt import to_db
 
 TZ = ZoneInfo("Asia/Shanghai")
 DAY = date(2025, 3, 3)
+OFFLINE = AlarmText(
+    "device_offline",
+    {"device_kind": "camera", "device": "north-in-camera", "lane": "north-in", "error": "no frames"},
+)
 
 SITE = """
 [site]
@@ -279,7 +284,7 @@ class _Sim:
                 self.leave_at(arrive + timedelta(minutes=rng.uniform(10, 480)), plate)
         self.add(
             self.at(14),
-            lambda: raise_alarm(conn, "device_offline", "north-in-camera", "offline", self.at(14)),
+            lambda: raise_alarm(conn, "device_offline", "north-in-camera", OFFLINE, self.at(14)),
         )
         self.add(self.at(14.4), lambda: clear_alarm(conn, "device_offline", "north-in-camera", self.at(14.4)))
         self.add(self.at(16), self.admin_corrects)

@@ -393,6 +393,22 @@ class Alarms(Strict):
         title="Outbox backlog",
         description="Raise an alarm when more records than this wait to go upstream.",
     )
+    repair_hours: float = Field(
+        24.0,
+        title="Repair deadline",
+        description="Hours a device may stay offline before its fault is overdue: the repair_overdue "
+        "alarm goes upstream and the daily report lists it (faults are repaired within a set time).",
+    )
+
+    @field_validator("repair_hours")
+    @classmethod
+    def _repair_hours_in_range(cls, value: float) -> float:
+        if not 0 < value <= 720:
+            raise ValueError(
+                f"repair_hours is {value:g}; write the hours a device fault may wait for repair, "
+                "more than 0 and at most 720 (30 days), for example 24"
+            )
+        return value
 
 
 class Storage(Strict):

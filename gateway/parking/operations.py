@@ -1,4 +1,4 @@
-"""The estate's clockwork: daily reports, patrol rounds, retention and the disk guard.
+"""The estate's clockwork: daily reports, patrol rounds, repair deadlines, retention and the disk guard.
 
 A thread of its own wakes every TICK_S; whatever it writes goes through the decision worker
 (Gateway.on_worker), and whatever it only reads it reads on its own read-only connection, so that
@@ -19,10 +19,12 @@ from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
+from gateway.alarm_texts import AlarmText
 from gateway.config.models import SiteConfig
 from gateway.core.windows import Window
 from gateway.parking import retention as plan
 from gateway.parking.patrol import FINAL, RoundResult, RouteSpec, Tap, due_times, evaluate
+from gateway.parking.repairs import Overdue, overdue_repairs
 from gateway.parking.report import build_report, last_complete_day, store_report
 from gateway.site import Site
 from gateway.store import retention as prune
@@ -92,6 +94,7 @@ class Operations:
         steps: list[tuple[str, Callable[[datetime], object]]] = [
             ("reports", self.reports),
             ("patrols", self.patrols),
+            ("repairs", self.repairs),
             ("disk", self.disk_guard),
         ]
         if self._last_retention is None or now - self._last_retention >= RETENTION_EVERY:
@@ -151,6 +154,7 @@ class Operations:
                 built_at=now,
                 closed_periods=self.site.policy.closed_periods,
                 reminder_days=self.cfg.parking.monthly_reminder_days,
+                repair_hours=self.cfg.alarms.repair_hours,
             )
         finally:
             if own:
@@ -222,33 +226,43 @@ class Operations:
         route = next(x for x in self.routes if x.id == r.route)
         due_local = r.due.astimezone(self.site.tz)
         source = f"{r.route}@{due_local:%Y-%m-%d %H:%M}"
-        name = route.name or route.id
-        zh = self.cfg.site.language == "zh"
+        words: dict[str, str | int | float | list[str]] = {
+            "route": route.name or route.id,
+            "due": f"{due_local:%H:%M}",
+            "missing": list(r.missing),
+        }
         if r.status in ("overdue", "late") and before != "overdue":
-            late_by = int(route.allowed.total_seconds() // 60)
-            msg = (
-                f"巡更 {name} {due_local:%H:%M} 轮次超过{late_by}分钟未完成"
-                if zh
-                else f"patrol {name} round due {due_local:%H:%M} not finished within {late_by} minutes"
-            )
-            if r.missing:
-                msg += f"，未打卡: {'、'.join(r.missing)}" if zh else f"; not tapped: {', '.join(r.missing)}"
-            raise_alarm(conn, "patrol_late", source, msg, now)
+            words["minutes"] = int(route.allowed.total_seconds() // 60)
+            key = "patrol_late.untapped" if r.missing else "patrol_late"
+            raise_alarm(conn, "patrol_late", source, AlarmText(key, words), now)
         if r.status == "missed":
-            msg = (
-                f"巡更 {name} {due_local:%H:%M} 轮次漏巡，未打卡: {'、'.join(r.missing)}"
-                if zh
-                else f"patrol {name} round due {due_local:%H:%M} missed; not tapped: {', '.join(r.missing)}"
-            )
-            raise_alarm(conn, "patrol_missed", source, msg, now)
+            raise_alarm(conn, "patrol_missed", source, AlarmText("patrol_missed", words), now)
+        if r.status in FINAL:  # done late, or missed (its own alarm says so): no longer late
+            clear_alarm(conn, "patrol_late", source, now)
+
+    # ---- repair deadlines ----------------------------------------------------------------------
+
+    def repairs(self, now: datetime) -> list[Overdue]:
+        """A device offline past [alarms] repair_hours raises repair_overdue; back online clears it."""
+        limit = timedelta(hours=self.cfg.alarms.repair_hours)
+        with closing(self._read()) as conn:
+            overdue, repaired = overdue_repairs(conn, now, limit)
+        for late in overdue:
+            hours = {"hours": late.age / timedelta(hours=1), "limit_hours": limit / timedelta(hours=1)}
+            text = AlarmText("repair_overdue", {"device": late.device, **hours})
+            self._run(partial(raise_alarm, kind="repair_overdue", source=late.device, text=text, at=now))
+        for device in repaired:
+            self._run(partial(clear_alarm, kind="repair_overdue", source=device, at=now))
+        return overdue
 
     # ---- retention and the disk guard ----------------------------------------------------------
 
     def retention(self, now: datetime) -> dict[str, int]:
         ret = self.cfg.retention
-        removed, failed = plan.remove(
-            plan.expired(plan.snapshot_files(self.snapshots_dir), now.timestamp(), ret.snapshots_days)
-        )
+        files = plan.snapshot_files(self.snapshots_dir)
+        removed, failed = plan.remove(plan.expired(files, now.timestamp(), ret.snapshots_days))
+        if plan.week_kept(files, now.timestamp(), ret.snapshots_days):
+            self._run(partial(clear_alarm, kind="retention_short", source=str(self.snapshots_dir), at=now))
         counts = {"snapshots": removed, "snapshots_failed": failed}
         keep_access = now - timedelta(days=ret.access_records_days)
         upstream = self.cfg.mqtt.enabled  # without MQTT nothing is ever delivered: age alone decides
@@ -288,14 +302,15 @@ class Operations:
                 deleted,
                 failed,
             )
+            kept = plan.days_kept(files, result.delete, now.timestamp())
+            if kept < ret.snapshots_days:  # REQUIREMENTS 7: footage is kept a week; the centre must know
+                text = AlarmText("retention_short", {"kept_days": kept, "days": ret.snapshots_days})
+                where = str(self.snapshots_dir)
+                self._run(partial(raise_alarm, kind="retention_short", source=where, text=text, at=now))
         source = str(self.data_dir)
         if result.alarm:
-            msg = (
-                f"数据盘剩余空间 {result.free_percent_after:.1f}%，已无可删除的抓拍图片"
-                if self.cfg.site.language == "zh"
-                else f"data disk {result.free_percent_after:.1f}% free with no snapshots left to prune"
-            )
-            self._run(lambda w: raise_alarm(w, "disk_low", source, msg, now))
+            text = AlarmText("disk_low", {"free_percent": result.free_percent_after})
+            self._run(lambda w: raise_alarm(w, "disk_low", source, text, now))
         elif result.free_percent_after >= ret.prune_free_percent:
             self._run(lambda w: clear_alarm(w, "disk_low", source, now))
         return result

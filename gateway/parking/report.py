@@ -17,6 +17,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from gateway.core import ClosedPeriod, LaneRules
+from gateway.parking.faults import device_faults
 from gateway.store.audit import audit
 from gateway.store.database import transaction
 from gateway.store.outbox import enqueue
@@ -63,6 +64,7 @@ def build_report(
     built_at: datetime,
     closed_periods: tuple[ClosedPeriod, ...] = (),
     reminder_days: int = 7,
+    repair_hours: float = 24,
 ) -> dict[str, Any]:
     start, end = report_period(day, hour, tz)
     s, e = to_db(start), to_db(end)
@@ -79,7 +81,7 @@ def build_report(
         body["visitors_registered"] = _visitors(conn, s, e)
         body["parking"] = _parking(conn, s, e)
         body["peak_occupancy"] = _peak(conn, s, e, tz)
-        body["devices"] = _devices(conn, s, e, start, end)
+        body["devices"] = device_faults(conn, s, e, start, end, repair_hours)
         body["patrol"] = _patrol(conn, s, e)
         body["monthly_expiring"] = _monthly(conn, e, to_db(end + timedelta(days=reminder_days)), tz)
         body["closed_management"] = _closed(conn, lanes, s, e, start, end, closed_periods, tz)
@@ -235,35 +237,6 @@ def peak_of(start: int, moves: list[tuple[str, int]]) -> tuple[int, str | None]:
         if now > peak:
             peak, peak_at = now, at
     return peak, peak_at
-
-
-def _devices(conn: sqlite3.Connection, s: str, e: str, start: datetime, end: datetime) -> dict[str, Any]:
-    faults: Counter[str] = Counter()
-    down: defaultdict[str, float] = defaultdict(float)
-    by_kind: Counter[str] = Counter()
-    for kind, source, raised, cleared in conn.execute(
-        "SELECT kind, source, raised_at, cleared_at FROM alarms "
-        "WHERE raised_at < ? AND (cleared_at IS NULL OR cleared_at >= ?)",
-        (e, s),
-    ):
-        if raised >= s:
-            by_kind[kind] += 1
-        if kind != "device_offline":
-            continue
-        if raised >= s:
-            faults[source] += 1
-        began = max(from_db(raised), start)  # type: ignore[type-var]
-        ended = min(from_db(cleared), end) if cleared else end  # type: ignore[type-var]
-        down[source] += max((ended - began).total_seconds(), 0)  # type: ignore[operator]
-    devices = sorted(set(faults) | set(down))
-    return {
-        "faults": sum(faults.values()),
-        "downtime_s": round(sum(down.values())),
-        "by_device": [
-            {"device": d, "faults": faults.get(d, 0), "downtime_s": round(down.get(d, 0))} for d in devices
-        ],
-        "alarms_raised": dict(sorted(by_kind.items())),
-    }
 
 
 def _patrol(conn: sqlite3.Connection, s: str, e: str) -> dict[str, Any]:

@@ -38,6 +38,19 @@ def expired(files: Iterable[FileInfo], now: float, keep_days: int) -> list[Path]
     return [f.path for f in files if f.mtime < cutoff]
 
 
+def days_kept(files: Iterable[FileInfo], deleted: Iterable[Path], now: float) -> float:
+    """How many days of snapshots are left once `deleted` are gone: back to the newest one deleted."""
+    gone = set(deleted)
+    newest = max((f.mtime for f in files if f.path in gone), default=None)
+    return float("inf") if newest is None else max(now - newest, 0.0) / 86400
+
+
+def week_kept(files: Iterable[FileInfo], now: float, keep_days: int) -> bool:
+    """True once a snapshot `keep_days` old is still on the disk: the retention asked is met."""
+    cutoff = now - keep_days * 86400
+    return any(f.mtime <= cutoff for f in files)
+
+
 def disk_plan(
     files: Iterable[FileInfo], total: int, free: int, prune_percent: float, alarm_percent: float
 ) -> DiskPlan:

@@ -22,6 +22,7 @@ from typing import Any, TypeVar
 
 from drivers.cameras.snapshots import SnapshotWriter
 from drivers.health import DeviceHealth
+from gateway.alarm_texts import AlarmText
 from gateway.config.models import SiteConfig
 from gateway.core import TYPED_BY, Decision, Facts, Presented, Reason, decide
 from gateway.core.credentials import BadCredential, canonical
@@ -332,9 +333,11 @@ class Gateway:
         source, at = health.device, self.now()
         if online:
             clear_alarm(conn, "device_offline", source, at)
+            clear_alarm(conn, "repair_overdue", source, at)  # repaired: the deadline is met or moot
         else:
-            message = f"{health.kind} {source} on lane {health.lane} offline: {health.last_error}"
-            raise_alarm(conn, "device_offline", source, message, at)
+            params = {"device_kind": health.kind, "device": source, "lane": health.lane}
+            text = AlarmText("device_offline", {**params, "error": health.last_error})
+            raise_alarm(conn, "device_offline", source, text, at)
 
     def _settle_device_alarms(self, conn: sqlite3.Connection) -> None:
         """At start: a device that is back clears the alarm an earlier run left open; one that is

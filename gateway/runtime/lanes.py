@@ -19,6 +19,7 @@ from datetime import datetime
 from typing import Any
 
 from drivers.base import InputEmit, LaneInput
+from gateway.alarm_texts import AlarmText
 from gateway.runtime.devices import Devices
 from gateway.store.alarms import clear_alarm, raise_alarm
 
@@ -101,12 +102,9 @@ class LaneControl:
     def barrier(self, lane: str, device: str, is_open: bool) -> None:
         at = self._now()
         if is_open and self.barriers.opened(lane, time.monotonic()):
-            message = (
-                f"barrier on lane {lane} opened with no decision or guard command behind "
-                f"it (reported by {device})"
-            )
+            text = AlarmText("forced_open", {"lane": lane, "device": device})
             log.warning("forced open lane=%s device=%s", lane, device)
-            self._on_worker(lambda conn: raise_alarm(conn, "forced_open", lane, message, at))
+            self._on_worker(lambda conn: raise_alarm(conn, "forced_open", lane, text, at))
         elif not is_open and self.barriers.closed(lane):
             self._on_worker(lambda conn: clear_alarm(conn, "forced_open", lane, at))
 

@@ -11,6 +11,7 @@ from collections import deque
 from collections.abc import Callable
 from contextlib import closing
 
+from gateway.alarm_texts import AlarmText
 from gateway.config.models import Alarms
 from gateway.events import AccessEvent
 from gateway.runtime.gateway import Gateway
@@ -44,13 +45,14 @@ class AlarmWatch:
             reads.popleft()
         if len(reads) < self._rules.repeated_unknown_plate:
             return
-        message = (
-            f"unregistered plate {ev.value} read {len(reads)} times within "
-            f"{self._rules.repeated_minutes:g} min (last at lane {ev.lane})"
+        minutes = self._rules.repeated_minutes
+        text = AlarmText(
+            "repeated_unknown_plate",
+            {"plate": ev.value, "count": len(reads), "minutes": minutes, "lane": ev.lane},
         )
         reads.clear()
         gw, plate = self._gw, ev.value
-        gw.on_worker(lambda c: raise_alarm(c, "repeated_unknown_plate", plate, message, gw.now()))
+        gw.on_worker(lambda c: raise_alarm(c, "repeated_unknown_plate", plate, text, gw.now()))
 
     def _forget(self, before: float) -> None:
         for plate in [p for p, reads in self._reads.items() if not reads or reads[-1] <= before]:
@@ -69,8 +71,8 @@ class AlarmWatch:
             )
         limit = self._rules.outbox_backlog
         if pending > limit:
-            message = f"{pending} records wait to go upstream (alarm above {limit})"
-            gw.on_worker(lambda c: raise_alarm(c, "outbox_backlog", "outbox", message, gw.now()))
+            text = AlarmText("outbox_backlog", {"pending": pending, "limit": limit})
+            gw.on_worker(lambda c: raise_alarm(c, "outbox_backlog", "outbox", text, gw.now()))
         elif pending <= limit // 2:
             gw.on_worker(lambda c: clear_alarm(c, "outbox_backlog", "outbox", gw.now()))
         return pending

@@ -1,10 +1,15 @@
-"""Alarms: raised once per kind and source until cleared, each change recorded and sent upstream."""
+"""Alarms: raised once per kind and source until cleared, each change recorded and sent upstream.
+
+An alarm's message is an AlarmText (gateway/alarm_texts.py), kept as its key and parameters and
+rendered in the reader's language.
+"""
 
 from __future__ import annotations
 
 import sqlite3
 from datetime import datetime
 
+from gateway.alarm_texts import AlarmText, from_stored, render_stored
 from gateway.errors import Conflict, NotFound
 from gateway.store.audit import audit
 from gateway.store.database import transaction
@@ -12,21 +17,21 @@ from gateway.store.outbox import enqueue
 from gateway.timefmt import to_db
 
 
-def raise_alarm(conn: sqlite3.Connection, kind: str, source: str, message: str, at: datetime) -> bool:
+def raise_alarm(conn: sqlite3.Connection, kind: str, source: str, text: AlarmText, at: datetime) -> bool:
     """True if this raised a new alarm; an alarm already open for the kind and source stays one."""
     with transaction(conn):
-        raised = write_alarm(conn, kind, source, message, at)
+        raised = write_alarm(conn, kind, source, text, at)
     return raised
 
 
-def write_alarm(conn: sqlite3.Connection, kind: str, source: str, message: str, at: datetime) -> bool:
+def write_alarm(conn: sqlite3.Connection, kind: str, source: str, text: AlarmText, at: datetime) -> bool:
     """raise_alarm inside a transaction the caller owns (the MQTT link's quarantine does)."""
     cur = conn.execute(
         "INSERT OR IGNORE INTO alarms (kind, source, message, raised_at) VALUES (?, ?, ?, ?)",
-        (kind, source, message, to_db(at)),
+        (kind, source, text.stored(), to_db(at)),
     )
     if cur.rowcount:
-        _upstream(conn, "raised", kind, source, at, message)
+        _upstream(conn, "raised", kind, source, at, text)
     return bool(cur.rowcount)
 
 
@@ -42,29 +47,55 @@ def clear_alarm(conn: sqlite3.Connection, kind: str, source: str, at: datetime) 
 
 
 def _upstream(
-    conn: sqlite3.Connection, state: str, kind: str, source: str, at: datetime, message: str = ""
+    conn: sqlite3.Connection, state: str, kind: str, source: str, at: datetime, text: AlarmText | None = None
 ) -> None:
-    payload = {"at": at.isoformat(), "state": state, "kind": kind, "source": source, "message": message}
+    payload: dict[str, object] = {"at": at.isoformat(), "state": state, "kind": kind, "source": source}
+    if text is None:
+        payload["message"] = ""
+    else:  # the centre reads Chinese first; the key and parameters let it render its own words
+        payload.update(
+            message=text.render("zh"),
+            message_en=text.render("en"),
+            text={"key": text.key, "params": text.params},
+        )
     enqueue(conn, "alarm", payload, at)
 
 
-def open_alarms(conn: sqlite3.Connection) -> list[dict[str, object]]:
+def open_alarms(conn: sqlite3.Connection, language: str = "zh") -> list[dict[str, object]]:
     cur = conn.execute(
         "SELECT id, kind, source, message, raised_at, acknowledged_at, acknowledged_by "
         "FROM alarms WHERE cleared_at IS NULL ORDER BY id DESC"
     )
+    return _rendered(cur, language)
+
+
+def _rendered(cur: sqlite3.Cursor, language: str) -> list[dict[str, object]]:
+    """Rows with the message in the reader's language and its key and parameters beside it."""
     names = [d[0] for d in cur.description]
-    return [dict(zip(names, row, strict=True)) for row in cur]
+    rows = []
+    for values in cur:
+        row: dict[str, object] = dict(zip(names, values, strict=True))
+        stored = str(row["message"])
+        text = from_stored(stored)
+        row["message"] = render_stored(stored, language)
+        row["text"] = None if text is None else {"key": text.key, "params": text.params}
+        rows.append(row)
+    return rows
 
 
 # Alarms about something that happened (not a state that lasts): acknowledging them closes them.
-EVENT_ALARMS = frozenset({"forced_open", "repeated_unknown_plate"})
+# A patrol round late or missed, or a record set aside, is over once the guard has dealt with it;
+# nothing else would ever clear them.
+EVENT_ALARMS = frozenset(
+    {"forced_open", "repeated_unknown_plate", "patrol_late", "patrol_missed", "outbox_quarantine"}
+)
 
 
 def acknowledge_alarm(
     conn: sqlite3.Connection, alarm_id: int, at: datetime, actor: str, note: str = ""
 ) -> dict[str, object]:
-    """The guard has seen it. A device offline stays open until the device is back."""
+    """The guard has seen it. An event alarm (EVENT_ALARMS) closes; a device offline stays open
+    until the device is back."""
     with transaction(conn):
         row = conn.execute(
             "SELECT kind, source, acknowledged_at, cleared_at FROM alarms WHERE id = ?", (alarm_id,)
@@ -86,17 +117,18 @@ def acknowledge_alarm(
             {"at": at.isoformat(), "state": "acknowledged", "kind": kind, "source": source, "by": actor},
             at,
         )
+        if closes:  # the centre closes it as it closes an alarm whose condition has ended
+            _upstream(conn, "cleared", kind, source, at)
         audit(conn, at, actor, "alarm.acknowledge", f"alarm:{alarm_id}", f"{kind} {source} {note}".strip())
     return {"id": alarm_id, "kind": kind, "source": source, "closed": closes or cleared is not None}
 
 
 def recent_alarms(
-    conn: sqlite3.Connection, include_cleared: bool, limit: int = 200
+    conn: sqlite3.Connection, include_cleared: bool, limit: int = 200, language: str = "zh"
 ) -> list[dict[str, object]]:
     cur = conn.execute(
         "SELECT id, kind, source, message, raised_at, cleared_at, acknowledged_at, acknowledged_by "
         "FROM alarms WHERE ? OR cleared_at IS NULL ORDER BY id DESC LIMIT ?",
         (include_cleared, limit),
     )
-    names = [d[0] for d in cur.description]
-    return [dict(zip(names, row, strict=True)) for row in cur]
+    return _rendered(cur, language)

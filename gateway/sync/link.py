@@ -22,6 +22,7 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
+from gateway.alarm_texts import AlarmText, Param
 from gateway.runtime.gateway import Gateway
 from gateway.store.alarms import clear_alarm, raise_alarm, write_alarm
 from gateway.store.database import transaction
@@ -448,12 +449,13 @@ class SyncLink:
                             },
                             at,
                         )
+                    words: dict[str, Param] = {
+                        "record_type": str(record_type),
+                        "seq": q.seq,
+                        "reason": q.reason,
+                    }
                     write_alarm(
-                        conn,
-                        "outbox_quarantine",
-                        record_type,
-                        f"{record_type} record seq {q.seq} set aside: {q.reason}",
-                        at,
+                        conn, "outbox_quarantine", record_type, AlarmText("outbox_quarantine", words), at
                     )
             self.quarantined += 1
 
@@ -483,12 +485,9 @@ class SyncLink:
         quota = self.cfg.outbox_quota_mb
         at = self.gw.now()
         if used_mb >= quota * self.cfg.outbox_alarm_percent / 100:
-            message = (
-                f"{self.backlog['pending']} unsent records use {used_mb:.1f} MB, "
-                f"{100 * used_mb / quota:.0f} % of the {quota:g} MB outbox quota; "
-                "nothing is dropped: restore the link to the central server or free disk space"
-            )
-            self.gw.on_worker(lambda conn: raise_alarm(conn, "outbox_quota", "outbox", message, at))
+            params = {"pending": self.backlog["pending"], "used_mb": used_mb, "quota_mb": quota}
+            text = AlarmText("outbox_quota", {**params, "percent": 100 * used_mb / quota})
+            self.gw.on_worker(lambda conn: raise_alarm(conn, "outbox_quota", "outbox", text, at))
         elif used_mb < quota * self.cfg.outbox_alarm_percent / 200:
             self.gw.on_worker(lambda conn: clear_alarm(conn, "outbox_quota", "outbox", at))
         return self.backlog

@@ -6,6 +6,7 @@ import sqlite3
 
 from fastapi.testclient import TestClient
 
+from gateway.alarm_texts import AlarmText
 from gateway.config.models import Alarms
 from gateway.runtime.watch import AlarmWatch
 from gateway.store.alarms import raise_alarm
@@ -33,8 +34,13 @@ def test_occupancy_by_zone_and_class(client: TestClient, site: Site) -> None:
 
 def test_alarms_are_acknowledged_with_the_guards_name(client: TestClient, site: Site) -> None:
     gw = site.gw
-    gw.on_worker(lambda c: raise_alarm(c, "device_offline", "door-reader", "no answer", gw.now())).result()
-    gw.on_worker(lambda c: raise_alarm(c, "forced_open", "door-lock", "door opened", gw.now())).result()
+    offline = AlarmText(
+        "device_offline",
+        {"device_kind": "reader", "device": "door-reader", "lane": "door", "error": "no answer"},
+    )
+    forced = AlarmText("forced_open", {"lane": "door", "device": "door-lock"})
+    gw.on_worker(lambda c: raise_alarm(c, "device_offline", "door-reader", offline, gw.now())).result()
+    gw.on_worker(lambda c: raise_alarm(c, "forced_open", "door-lock", forced, gw.now())).result()
     guard = bearer(site.guard_token)
     alarms = {a["kind"]: a for a in client.get("/api/alarms", headers=guard).json()}
     assert set(alarms) == {"device_offline", "forced_open"}
@@ -44,10 +50,10 @@ def test_alarms_are_acknowledged_with_the_guards_name(client: TestClient, site: 
         headers=guard,
     ).json()
     assert done["closed"] is True  # something that happened: acknowledged is dealt with
-    offline = client.post(
+    still = client.post(
         f"/api/alarms/{alarms['device_offline']['id']}/acknowledge", json={}, headers=guard
     ).json()
-    assert offline["closed"] is False  # a state: open until the device is back
+    assert still["closed"] is False  # a state: open until the device is back
     assert [a["kind"] for a in client.get("/api/alarms", headers=guard).json()] == ["device_offline"]
     assert (
         client.post(

@@ -1,0 +1,130 @@
+"""What an alarm says, in Chinese and in English.
+
+An alarm is stored as a text key and its parameters (JSON in `alarms.message`), not as a sentence
+frozen in one language: the alarms page and API render it in the reader's language, and the record
+sent upstream carries it in both. The English sentence is stored with it, so a row read straight
+from the database still says something, and an unknown key still renders.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+Param = str | int | float | list[str]
+
+MESSAGES: dict[str, tuple[str, str]] = {
+    "device_offline": (
+        "{device_kind} {device}（通道 {lane}）离线：{error}",
+        "{device_kind} {device} on lane {lane} offline: {error}",
+    ),
+    "forced_open": (
+        "通道 {lane} 的道闸在没有放行记录或保安指令时被打开（{device} 报告）",
+        "barrier on lane {lane} opened with no decision or guard command behind it (reported by {device})",
+    ),
+    "repeated_unknown_plate": (
+        "未登记车牌 {plate} 在 {minutes:g} 分钟内被识别 {count} 次（最近在通道 {lane}）",
+        "unregistered plate {plate} read {count} times within {minutes:g} min (last at lane {lane})",
+    ),
+    "outbox_backlog": (
+        "{pending} 条记录等待上传（超过 {limit} 条即报警）",
+        "{pending} records wait to go upstream (alarm above {limit})",
+    ),
+    "outbox_quota": (
+        "{pending} 条未上传记录占用 {used_mb:.1f} MB，达到上传队列配额 {quota_mb:g} MB 的 {percent:.0f}%；"
+        "记录不会丢弃：请恢复与中心服务器的连接或清理磁盘空间",
+        "{pending} unsent records use {used_mb:.1f} MB, {percent:.0f} % of the {quota_mb:g} MB outbox "
+        "quota; nothing is dropped: restore the link to the central server or free disk space",
+    ),
+    "outbox_quarantine": (
+        "{record_type} 记录（序号 {seq}）无法上传，已搁置：{reason}",
+        "{record_type} record seq {seq} set aside: {reason}",
+    ),
+    "patrol_late": (
+        "巡更 {route} {due} 轮次超过{minutes}分钟未完成",
+        "patrol {route} round due {due} not finished within {minutes} minutes",
+    ),
+    "patrol_late.untapped": (
+        "巡更 {route} {due} 轮次超过{minutes}分钟未完成，未打卡: {missing}",
+        "patrol {route} round due {due} not finished within {minutes} minutes; not tapped: {missing}",
+    ),
+    "patrol_missed": (
+        "巡更 {route} {due} 轮次漏巡，未打卡: {missing}",
+        "patrol {route} round due {due} missed; not tapped: {missing}",
+    ),
+    "disk_low": (
+        "数据盘剩余空间 {free_percent:.1f}%，已无可删除的抓拍图片",
+        "data disk {free_percent:.1f}% free with no snapshots left to prune",
+    ),
+    "retention_short": (
+        "磁盘空间不足，抓拍图片只保留了 {kept_days:.1f} 天（要求 {days} 天）：请换更大的存储卡、"
+        "减少抓拍的摄像机或降低抓拍画质",
+        "the disk is too small: snapshots are kept only {kept_days:.1f} days of the {days} asked; "
+        "fit a bigger card, take snapshots from fewer cameras or lower their quality",
+    ),
+    "repair_overdue": (
+        "{device} 已离线 {hours:.1f} 小时，超过 {limit_hours:g} 小时的维修时限：请尽快派人维修",
+        "{device} has been offline {hours:.1f} hours, past the {limit_hours:g}-hour repair limit: "
+        "send someone to repair it",
+    ),
+}
+
+# Parameters whose values are words themselves, translated when the message is rendered.
+TERMS: dict[str, dict[str, tuple[str, str]]] = {
+    "device_kind": {
+        "reader": ("读卡器", "reader"),
+        "camera": ("摄像机", "camera"),
+        "relay": ("继电器", "relay"),
+        "display": ("显示屏", "display"),
+    },
+}
+
+
+@dataclass(frozen=True, slots=True)
+class AlarmText:
+    key: str
+    params: dict[str, Param] = field(default_factory=dict)
+
+    def render(self, language: str) -> str:
+        pair = MESSAGES.get(self.key)
+        if pair is None:
+            raise KeyError(f"no alarm message {self.key!r}: add it to MESSAGES in gateway/alarm_texts.py")
+        zh = language == "zh"
+        values: dict[str, Any] = {}
+        for name, value in self.params.items():
+            if isinstance(value, list):
+                value = ("、" if zh else ", ").join(value)
+            elif name in TERMS and isinstance(value, str) and value in TERMS[name]:
+                value = TERMS[name][value][0 if zh else 1]
+            values[name] = value
+        return pair[0 if zh else 1].format(**values)
+
+    def stored(self) -> str:
+        """The JSON kept in alarms.message."""
+        body = {"text": self.key, "params": self.params, "en": self.render("en")}
+        return json.dumps(body, ensure_ascii=False, sort_keys=True)
+
+
+def from_stored(stored: str) -> AlarmText | None:
+    """The text of a stored alarm message; None for a plain sentence (an alarm from an older version)."""
+    try:
+        body = json.loads(stored)
+    except ValueError:
+        return None
+    if not isinstance(body, dict) or not isinstance(body.get("text"), str):
+        return None
+    params = body.get("params")
+    return AlarmText(body["text"], params if isinstance(params, dict) else {})
+
+
+def render_stored(stored: str, language: str) -> str:
+    """A stored alarm message in the reader's language; never fails on an odd row."""
+    text = from_stored(stored)
+    if text is None:
+        return stored
+    try:
+        return text.render(language)
+    except (KeyError, ValueError, IndexError, TypeError):
+        fallback = json.loads(stored).get("en")
+        return fallback if isinstance(fallback, str) else stored

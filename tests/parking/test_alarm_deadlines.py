@@ -1,0 +1,202 @@
+"""Alarms that end: patrol rounds dealt with, a week of footage kept again, faults repaired in time."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections import namedtuple
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from gateway.config import ConfigError, parse_config
+from gateway.parking.operations import Operations
+from gateway.runtime.gateway import Gateway
+from gateway.store.alarms import acknowledge_alarm, recent_alarms
+from gateway.timefmt import to_db
+from tests.conftest import site_toml
+from tests.parking.conftest import T0
+
+H = timedelta(hours=1)
+Usage = namedtuple("Usage", "total used free")
+
+PATROL = """
+[[devices]]
+id = "cp-a"
+lane = "door"
+kind = "reader"
+driver = "simulated"
+per_minute = 0
+
+[[patrol.routes]]
+id = "night"
+name = "夜间巡更"
+checkpoints = ["cp-a"]
+hours = "22:00-02:00"
+every_minutes = 120
+round_minutes = 45
+"""
+
+
+def ops(gw: Gateway) -> Operations:
+    return Operations(gw.site, gw.db_path, gw.data_dir, lambda fn: fn(gw.conn), T0)
+
+
+def open_kinds(gw: Gateway) -> list[str]:
+    return [str(a["kind"]) for a in recent_alarms(gw.conn, include_cleared=False)]
+
+
+def upstream(gw: Gateway) -> list[dict[str, object]]:
+    return [json.loads(p) for (p,) in gw.conn.execute("SELECT payload FROM outbox WHERE topic = 'alarm'")]
+
+
+# ---- REQUIREMENTS 11 and 7: a missed round is noticed, then dealt with ---------------------------
+
+
+def test_an_acknowledged_missed_round_leaves_the_open_alarms(make_gw: Callable[..., Gateway]) -> None:
+    gw = make_gw(extra=PATROL)
+    night = T0.replace(hour=22)
+    assert [r.status for r in ops(gw).patrols(night + 2 * H)] == ["missed"]
+    open_now = recent_alarms(gw.conn, include_cleared=False)
+    assert [a["kind"] for a in open_now] == ["patrol_missed"]
+    acknowledge_alarm(gw.conn, int(str(open_now[0]["id"])), night + 2 * H + 5 * H / 60, "guard1")
+    assert open_kinds(gw) == []
+    states = [(r["kind"], r["state"]) for r in upstream(gw)]
+    assert states == [
+        ("patrol_missed", "raised"),
+        ("patrol_missed", "acknowledged"),
+        ("patrol_missed", "cleared"),
+    ]
+
+
+# ---- REQUIREMENTS 7: camera footage is kept one week -------------------------------------------
+
+
+def snapshots(gw: Gateway, ages_days: list[float]) -> list[Path]:
+    folder = gw.data_dir / "snapshots" / "car-in"
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for i, age in enumerate(ages_days):
+        path = folder / f"snap{i}.jpg"
+        path.write_bytes(b"\xff" * 1000)
+        stamp = T0.timestamp() - age * 86400
+        os.utime(path, (stamp, stamp))
+        paths.append(path)
+    return paths
+
+
+def test_snapshots_deleted_before_their_week_raise_an_alarm_upstream(make_gw: Callable[..., Gateway]) -> None:
+    gw = make_gw()
+    snapshots(gw, [3, 2, 1, 0.1])
+    o = ops(gw)
+    result = o.disk_guard(T0, lambda _: Usage(100_000, 86_500, 13_500))  # 13.5 % free, below 15 %
+    assert len(result.delete) == 2  # the 3- and 2-day-old snapshots
+    assert open_kinds(gw) == ["retention_short"]
+    [raised] = upstream(gw)
+    assert raised["kind"] == "retention_short" and raised["state"] == "raised"
+    assert "只保留了 2.0 天（要求 7 天）" in str(raised["message"])
+    assert "kept only 2.0 days of the 7 asked" in str(raised["message_en"])
+    assert "bigger card" in str(raised["message_en"]) and "更大的存储卡" in str(raised["message"])
+    assert raised["text"] == {"key": "retention_short", "params": {"kept_days": 2.0, "days": 7}}
+
+
+def test_pruning_only_snapshots_past_their_week_raises_nothing(make_gw: Callable[..., Gateway]) -> None:
+    gw = make_gw()
+    snapshots(gw, [7.5, 7.2, 1, 0.1])
+    result = ops(gw).disk_guard(T0, lambda _: Usage(100_000, 86_500, 13_500))
+    assert len(result.delete) == 2 and open_kinds(gw) == []
+
+
+def test_the_short_retention_alarm_clears_once_a_week_is_kept_again(make_gw: Callable[..., Gateway]) -> None:
+    gw = make_gw()
+    snapshots(gw, [3, 2, 1, 0.1])
+    o = ops(gw)
+    o.disk_guard(T0, lambda _: Usage(100_000, 86_500, 13_500))
+    o.retention(T0 + H)  # the oldest snapshot left is a day old: still short
+    assert open_kinds(gw) == ["retention_short"]
+    o.retention(T0 + 6 * 24 * H + H)  # nothing pruned for six days: the oldest is a week old now
+    assert open_kinds(gw) == []
+    assert [r["state"] for r in upstream(gw)] == ["raised", "cleared"]
+
+
+# ---- REQUIREMENTS 8: faults are recorded and repaired within a set time --------------------------
+
+
+def test_a_device_offline_past_the_repair_deadline_raises_repair_overdue_until_it_is_back(
+    make_gw: Callable[..., Gateway],
+) -> None:
+    gw = make_gw(extra="[alarms]\nrepair_hours = 8\n")
+    health = gw.devices.health[0]
+    health.set_offline("no answer")
+    gw._device_alarm(gw.conn, health, False)
+    raised_at = str(gw.conn.execute("SELECT raised_at FROM alarms").fetchone()[0])
+    o = ops(gw)
+
+    def at(hours: float) -> datetime:
+        return gw.now() + hours * H
+
+    assert o.repairs(at(7.9)) == []
+    [late] = o.repairs(at(8.5))
+    assert late.device == health.device and raised_at.startswith(late.since.isoformat()[:16])
+    assert o.repairs(at(9)) == []  # raised once
+    assert sorted(open_kinds(gw)) == ["device_offline", "repair_overdue"]
+    overdue = [r for r in upstream(gw) if r["kind"] == "repair_overdue"]
+    assert [r["state"] for r in overdue] == ["raised"]
+    assert "超过 8 小时的维修时限" in str(overdue[0]["message"])
+    assert "past the 8-hour repair limit" in str(overdue[0]["message_en"])
+    health.set_online()
+    gw._device_alarm(gw.conn, health, True)  # repaired: both close
+    assert open_kinds(gw) == []
+
+
+def test_repair_overdue_clears_when_its_fault_is_gone_another_way(make_gw: Callable[..., Gateway]) -> None:
+    gw = make_gw(extra="[alarms]\nrepair_hours = 1\n")
+    health = gw.devices.health[0]
+    gw._device_alarm(gw.conn, health, False)
+    o = ops(gw)
+    assert len(o.repairs(gw.now() + 2 * H)) == 1
+    gw.conn.execute("UPDATE alarms SET cleared_at = raised_at WHERE kind = 'device_offline'")
+    o.repairs(gw.now() + 3 * H)
+    assert open_kinds(gw) == []
+
+
+def test_the_daily_report_lists_open_and_overdue_faults_with_their_age(
+    make_gw: Callable[..., Gateway],
+) -> None:
+    gw = make_gw(extra="[alarms]\nrepair_hours = 24\n")
+    day = T0.replace(hour=0)
+    gw.conn.executemany(
+        "INSERT INTO alarms (kind, source, message, raised_at, cleared_at) "
+        "VALUES ('device_offline', ?, '', ?, ?)",
+        [
+            ("car-in-camera", to_db(day - 2 * 24 * H), None),  # 72 h old at the day's end
+            ("door-reader", to_db(day + 20 * H), None),  # 4 h old
+            ("car-out-display", to_db(day - 30 * H), to_db(day + 2 * H)),  # 32 h to repair
+        ],
+    )
+    body = ops(gw).build_report(day.date(), day + 25 * H)
+    devices = body["devices"]
+    assert devices["repair_hours"] == 24
+    since = [(day - 2 * 24 * H).isoformat(), (day + 20 * H).isoformat()]
+    assert devices["open_faults"] == [
+        {"device": "car-in-camera", "since": since[0], "age_hours": 72.0, "overdue": True},
+        {"device": "door-reader", "since": since[1], "age_hours": 4.0, "overdue": False},
+    ]
+    assert devices["overdue_faults"] == 1 and devices["repaired_late"] == 1
+
+
+@pytest.mark.parametrize("hours", ["0", "-3", "1000"])
+def test_a_repair_deadline_out_of_range_is_a_config_error_that_says_what_to_write(
+    tmp_path: Path, hours: str
+) -> None:
+    toml = site_toml(tmp_path / "data") + f"\n[alarms]\nrepair_hours = {hours}\n"
+    with pytest.raises(ConfigError) as info:
+        parse_config(toml, "site.toml")
+    text = str(info.value)
+    assert "alarms.repair_hours" in text and "for example 24" in text
+
+
+def test_the_repair_deadline_is_a_day_unless_set(tmp_path: Path) -> None:
+    assert parse_config(site_toml(tmp_path / "data"), "site.toml").alarms.repair_hours == 24
