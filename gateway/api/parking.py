@@ -6,7 +6,6 @@ public page: the published price table (明码标价) at /prices.
 
 from __future__ import annotations
 
-import html
 import json
 import sqlite3
 from collections.abc import Callable
@@ -20,9 +19,10 @@ from pydantic import BaseModel, Field
 from gateway.api.auth import Admin, User
 from gateway.api.deps import Db, Id
 from gateway.api.errors import ApiError
+from gateway.api.prices_page import page_language, prices_html
 from gateway.parking.fees import tariff_at
 from gateway.parking.report import report_csv, report_period
-from gateway.parking.tariffs import CLASS_NAMES, CLASSES, price_lines
+from gateway.parking.tariffs import CLASSES, price_lines
 from gateway.runtime.gateway import Gateway
 from gateway.store.database import transaction
 from gateway.store.occupancy import occupancy, open_stays
@@ -82,13 +82,14 @@ def parking_router(gw: Gateway) -> APIRouter:
     def get_occupancy(db: Db) -> list[dict[str, Any]]:
         return occupancy(db, gw.site.capacity)
 
-    @router.get("/api/parking/prices", summary="The published tariffs (明码标价)")
-    def get_prices() -> dict[str, Any]:
-        return _prices(gw, gw.now(), language)
+    @router.get("/api/parking/prices", summary="The published tariffs (明码标价); ?lang=zh or en")
+    def get_prices(lang: Annotated[str | None, Query(max_length=2)] = None) -> dict[str, Any]:
+        return _prices(gw, gw.now(), page_language(lang, language))
 
-    @router.get("/prices", response_class=HTMLResponse, summary="The public price table page")
-    def prices_page() -> str:
-        return _prices_html(_prices(gw, gw.now(), "zh"), gw.site.config.site.name)
+    @router.get("/prices", response_class=HTMLResponse, summary="The public price table page; ?lang=zh or en")
+    def prices_page(lang: Annotated[str | None, Query(max_length=2)] = None) -> str:
+        shown = page_language(lang, language)
+        return prices_html(_prices(gw, gw.now(), shown), gw.site.config.site.name, shown)
 
     @router.get("/api/parking/stays", summary="Cars recorded inside, newest first")
     def get_stays(
@@ -240,26 +241,3 @@ def _prices(gw: Gateway, now: datetime, language: str) -> dict[str, Any]:
             for t in shown
         ],
     }
-
-
-def _prices_html(prices: dict[str, Any], site: str) -> str:
-    e = html.escape
-    parts = [
-        "<!doctype html><html lang='zh-CN'><head><meta charset='utf-8'>",
-        "<meta name='viewport' content='width=device-width, initial-scale=1'>",
-        f"<title>{e(site)} 停车收费标准</title>",
-        "<style>body{font-family:sans-serif;max-width:40em;margin:1em auto;padding:0 1em}"
-        "h2{border-bottom:1px solid #ccc}li{margin:.3em 0}</style></head><body>",
-        f"<h1>{e(site)} 停车收费标准（明码标价）</h1>",
-    ]
-    if not prices["tariffs"]:
-        parts.append("<p>本小区停车免费。</p>")
-    for t in prices["tariffs"]:
-        state = "现行标准" if t["current"] else "即将执行"
-        parts.append(f"<h2>{state}：{e(t['effective_from'])} 起执行（版本 {e(t['version'])}）</h2>")
-        for c, lines in t["classes"].items():
-            parts.append(f"<h3>{e(CLASS_NAMES[c][0])}</h3><ul>")
-            parts += [f"<li>{e(line)}</li>" for line in lines]
-            parts.append("</ul>")
-    parts.append(f"<p>缴费后请在 {prices['grace_minutes']} 分钟内离场，超时按标准补缴。</p></body></html>")
-    return "".join(parts)
