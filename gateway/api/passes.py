@@ -243,10 +243,10 @@ def _new_pass(
     if kind == "visitor":
         missing = required_fields(gw, start, end) - new.registered_fields()
         if missing:
-            raise Refused(
-                f"closed management needs: {', '.join(sorted(missing))}",
-                fix="ask the visitor for these and fill them in",
-            )
+            fix = "ask the visitor for these and fill them in"
+            if "occupants" in missing:
+                fix += " (occupants: the driver and everyone in the vehicle, the driver first)"
+            raise Refused(f"closed management needs: {', '.join(sorted(missing))}", fix=fix)
     return new
 
 
