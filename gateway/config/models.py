@@ -12,8 +12,8 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from gateway.config.common import Identifier, Strict
 from gateway.config.addresses import check_listen
+from gateway.config.common import Identifier, Strict
 from gateway.config.devices import Device, SimulatedDevice
 from gateway.config.parking import Parking, Patrol, Reports, Retention
 from gateway.core.windows import Window
