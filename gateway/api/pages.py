@@ -19,9 +19,11 @@ from gateway.api.auth import SESSION_COOKIE, Principal, identify, same_origin
 from gateway.api.deps import MAX_ID, Db, Id, guard_app, local
 from gateway.api.errors import ApiError
 from gateway.api.lanes import lane_list, lanes_status
+from gateway.api.materials import materials_view
 from gateway.api.passes import pass_out, required_fields
 from gateway.api.session import client_address, log_in, set_session_cookie
 from gateway.api.views import recent, row_id
+from gateway.store import materials as materials_store
 from gateway.store import passes as pass_store
 from gateway.store import registry
 from gateway.store.accounts import end_session, list_accounts, list_tokens
@@ -268,7 +270,10 @@ def pass_page(request: Request, db: Db, pass_id: Id) -> Response:
     gw = guard_app(request).gw
     p = pass_out(gw, pass_store.get_pass(db, pass_id), with_qr=True)
     active = "contractors" if p.kind == "contractor" else "visitors"
-    return render(request, db, who, "pass.html", active, p=p, qr=Markup(qr_svg(p.qr or "")))
+    materials = [materials_view(gw, m) for m in materials_store.list_materials(db, pass_id=pass_id)]
+    return render(
+        request, db, who, "pass.html", active, p=p, qr=Markup(qr_svg(p.qr or "")), materials=materials
+    )
 
 
 @router.get("/lookup", response_class=HTMLResponse)

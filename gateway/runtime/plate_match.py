@@ -2,8 +2,8 @@
 
 Built only when some lane asks for it (the index costs memory), from a read-only connection, and
 rebuilt when the registered plates change (checked at most every REFRESH_S, by their values: a
-plate deleted and another registered can reuse its row id, so counts and ids do not tell). Exact matching needs
-none of this: the store answers it directly, and a new registration counts at once.
+plate deleted and another registered can reuse its row id, so counts and ids do not tell). Exact
+matching needs none of this: the store answers it directly, and a new registration counts at once.
 """
 
 from __future__ import annotations

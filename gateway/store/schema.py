@@ -437,6 +437,23 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (pass_id, position)
     ) WITHOUT ROWID;
     """,
+    # materials leaving the estate (REQUIREMENTS 10, 物品放行): what a renovation crew or anyone
+    # carried out, for which unit, recorded by the guard at the gate and reported upstream so the
+    # property company tells the owner. The unit is copied, so the record outlives its pass.
+    """
+    CREATE TABLE materials_out (
+        id INTEGER PRIMARY KEY,
+        pass_id INTEGER REFERENCES passes(id) ON DELETE SET NULL,
+        host_building TEXT NOT NULL,
+        host_unit TEXT NOT NULL,
+        items TEXT NOT NULL,
+        plate TEXT,
+        at TEXT NOT NULL,
+        actor TEXT NOT NULL
+    );
+    CREATE INDEX materials_out_pass ON materials_out(pass_id);
+    CREATE INDEX materials_out_at ON materials_out(at);
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

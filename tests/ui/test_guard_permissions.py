@@ -50,6 +50,7 @@ GUARD_MAY = {
     ("POST", "/api/visitors/find"),
     ("POST", "/api/passes/check"),
     ("POST", "/api/passes/{pass_id}/checkout"),
+    ("POST", "/api/materials"),
     ("POST", "/api/credentials/block"),
     ("POST", "/api/credentials/{credential_id}/block"),
     ("POST", "/api/alarms/{alarm_id}/acknowledge"),

@@ -1,0 +1,90 @@
+"""Materials leaving the estate (物品放行): the guard records them, the owner is told upstream."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel, Field
+
+from gateway.api.auth import User
+from gateway.api.deps import MAX_ID, App, Db, local, write
+from gateway.api.errors import ApiError
+from gateway.api.shapes import ERRORS
+from gateway.runtime.gateway import Gateway
+from gateway.store import materials as store
+from gateway.store.csv_rows import RowError, plate_value
+
+router = APIRouter(tags=["visitors"], responses=ERRORS)
+
+
+class MaterialsIn(BaseModel):
+    items: str = Field(min_length=1, max_length=500, description="What is carried out, e.g. 旧橱柜 1 套.")
+    pass_id: int | None = Field(
+        None, ge=1, le=MAX_ID, description="The contractor's or visitor's pass; its unit is used."
+    )
+    host_building: str = Field("", max_length=20, description="Without a pass: the owner's building.")
+    host_unit: str = Field("", max_length=20, description="Without a pass: the owner's unit.")
+    plate: str = Field("", max_length=16, description="The vehicle it leaves in, if any.")
+
+
+class MaterialsOut(BaseModel):
+    id: int
+    pass_id: int | None
+    pass_kind: str | None
+    name: str | None = Field(description="The pass holder, masked.")
+    company: str | None
+    host_building: str
+    host_unit: str
+    items: str
+    plate: str | None
+    at: str = Field(description="Local time, ISO 8601 with its offset.")
+    actor: str
+
+
+def materials_view(gw: Gateway, row: dict[str, object]) -> MaterialsOut:
+    return MaterialsOut(**{**row, "at": local(gw, str(row["at"]))})
+
+
+@router.post(
+    "/api/materials",
+    summary="Record materials carried out of the estate; the owner of the unit is told upstream",
+    status_code=201,
+    response_model=MaterialsOut,
+)
+def materials_out(body: MaterialsIn, who: User, app: App) -> MaterialsOut:
+    plate = None
+    if body.plate.strip():
+        try:
+            plate = plate_value(body.plate)
+        except RowError as exc:
+            fix = "type the plate as on the car, e.g. 皖A12345"
+            raise ApiError(422, "invalid_plate", f"plate: {exc}", fix) from exc
+    gw = app.gw
+    row = write(
+        gw,
+        lambda c: store.record_materials_out(
+            c,
+            gw.now(),
+            who.name,
+            items=body.items,
+            pass_id=body.pass_id,
+            host_building=body.host_building.strip(),
+            host_unit=body.host_unit.strip(),
+            plate=plate,
+        ),
+    )
+    return materials_view(gw, row)
+
+
+@router.get(
+    "/api/materials", summary="Materials carried out, newest first", response_model=list[MaterialsOut]
+)
+def list_materials(
+    who: User,
+    app: App,
+    db: Db,
+    pass_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+) -> list[MaterialsOut]:
+    return [materials_view(app.gw, r) for r in store.list_materials(db, pass_id=pass_id, limit=limit)]

@@ -1,0 +1,109 @@
+"""Materials leaving the estate (物品放行, REQUIREMENTS 10): recorded at the gate, reported to the owner.
+
+A guard records what is carried out (a renovation crew's old fittings and tools, furniture), for
+which unit, with the contractor's or visitor's pass when there is one. The record, its audit row
+and an upstream `materials` message are written in one transaction: the property company's server
+tells the owner of that unit what left and when.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import datetime
+from typing import Any
+
+from gateway.errors import NotFound, Refused
+from gateway.privacy import mask_name
+from gateway.store.audit import audit, transaction
+from gateway.store.outbox import enqueue
+from gateway.timefmt import to_db
+
+_COLUMNS = (
+    "m.id, m.pass_id, m.host_building, m.host_unit, m.items, m.plate, m.at, m.actor, "
+    "p.kind, p.name, p.company"
+)
+
+
+def record_materials_out(
+    conn: sqlite3.Connection,
+    at: datetime,
+    actor: str,
+    *,
+    items: str,
+    pass_id: int | None = None,
+    host_building: str = "",
+    host_unit: str = "",
+    plate: str | None = None,
+) -> dict[str, Any]:
+    """Record materials carried out; the unit is the pass's when a pass is named."""
+    items = items.strip()
+    if not items:
+        raise Refused("say what is carried out", fix="list the items, e.g. 旧橱柜 1 套, 电钻 2 把")
+    with transaction(conn):
+        if pass_id is not None:
+            host = conn.execute(
+                "SELECT host_building, host_unit FROM passes WHERE id = ?", (pass_id,)
+            ).fetchone()
+            if host is None:
+                raise NotFound(f"no pass {pass_id}", fix="scan the pass's QR code or look it up")
+            given = (host_building, host_unit)
+            if any(given) and given != tuple(host):
+                raise Refused(
+                    f"pass {pass_id} is for {host[0]} {host[1]}, not {host_building} {host_unit}",
+                    fix="leave the unit out: the pass's own is used",
+                )
+            host_building, host_unit = host
+        else:
+            _check_unit(conn, host_building, host_unit)
+        cur = conn.execute(
+            "INSERT INTO materials_out (pass_id, host_building, host_unit, items, plate, at, actor) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (pass_id, host_building, host_unit, items, plate, to_db(at), actor),
+        )
+        row = _get(conn, int(cur.lastrowid or 0))
+        enqueue(conn, "materials", {"op": "out", "record": row}, at)
+        audit(conn, at, actor, "materials.out", f"unit:{host_building} {host_unit}", items)
+    return row
+
+
+def _check_unit(conn: sqlite3.Connection, building: str, unit: str) -> None:
+    """Without a pass, the unit is typed: it must be one where a resident lives (a typo would
+    report the materials to nobody)."""
+    if not building or not unit:
+        raise Refused("say for which unit the materials leave", fix="give the building and unit, or the pass")
+    known = conn.execute(
+        "SELECT 1 FROM residents WHERE building = ? AND unit = ? LIMIT 1", (building, unit)
+    ).fetchone()
+    if not known:
+        raise Refused(f"no resident lives in {building} {unit}", fix="give the owner's building and unit")
+
+
+def list_materials(
+    conn: sqlite3.Connection, *, pass_id: int | None = None, limit: int = 50
+) -> list[dict[str, Any]]:
+    """Newest first; only those carried out under one pass when `pass_id` is given."""
+    where = "WHERE m.pass_id = ?" if pass_id is not None else ""
+    args: tuple[Any, ...] = (pass_id, limit) if pass_id is not None else (limit,)
+    cur = conn.execute(
+        f"SELECT {_COLUMNS} FROM materials_out m LEFT JOIN passes p ON p.id = m.pass_id "
+        f"{where} ORDER BY m.id DESC LIMIT ?",
+        args,
+    )
+    return [_row(cur, r) for r in cur.fetchall()]
+
+
+def _get(conn: sqlite3.Connection, record_id: int) -> dict[str, Any]:
+    cur = conn.execute(
+        f"SELECT {_COLUMNS} FROM materials_out m LEFT JOIN passes p ON p.id = m.pass_id WHERE m.id = ?",
+        (record_id,),
+    )
+    return _row(cur, cur.fetchone())
+
+
+def _row(cur: sqlite3.Cursor, values: tuple[Any, ...]) -> dict[str, Any]:
+    names = [d[0] for d in cur.description]
+    row = dict(zip(names, values, strict=True))
+    row["pass_kind"] = row.pop("kind")
+    # The carrier's name is shown and sent masked, as visitors' names are everywhere but their pass.
+    row["name"] = mask_name(row["name"]) if row["name"] else None
+    return row
