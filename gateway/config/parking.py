@@ -204,7 +204,8 @@ class Retention(_Strict):
         description="Days access records are kept. With [mqtt] on: counted from when the central "
         "server confirmed it has them, and a record not yet delivered is never deleted. With MQTT off "
         "(nothing to deliver to): counted from the record itself, and upstream messages queued before "
-        "then (never to be sent) go too.",
+        "then (never to be sent) go too. Closed stays and records of materials carried out are kept "
+        "as long.",
     )
     visitors_days: int = Field(
         30,

@@ -270,6 +270,7 @@ class Operations:
             lambda w: prune.prune_access_records(w, keep_access, upstream=upstream)
         )
         counts["stays"] = self._batches(lambda w: prune.prune_closed_stays(w, keep_access))
+        counts["materials_out"] = self._batches(lambda w: prune.prune_materials(w, keep_access))
         counts["visitor_passes"] = self._batches(
             lambda w: prune.prune_visitors(w, now - timedelta(days=ret.visitors_days))
         )

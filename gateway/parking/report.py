@@ -79,6 +79,7 @@ def build_report(
         }
         body.update(_traffic(conn, lanes, s, e))
         body["visitors_registered"] = _visitors(conn, s, e)
+        body["materials_out"] = _materials(conn, s, e)
         body["parking"] = _parking(conn, s, e)
         body["peak_occupancy"] = _peak(conn, s, e, tz)
         body["devices"] = device_faults(conn, s, e, start, end, repair_hours)
@@ -137,6 +138,16 @@ def _visitors(conn: sqlite3.Connection, s: str, e: str) -> dict[str, int]:
         ).fetchall()
     )
     return {"visitor": rows.get("visitor", 0), "contractor": rows.get("contractor", 0)}
+
+
+def _materials(conn: sqlite3.Connection, s: str, e: str) -> list[dict[str, Any]]:
+    """Materials carried out, per unit (each record also went upstream on its own when made)."""
+    rows = conn.execute(
+        "SELECT host_building, host_unit, count(*) FROM materials_out WHERE at >= ? AND at < ? "
+        "GROUP BY 1, 2 ORDER BY 1, 2",
+        (s, e),
+    ).fetchall()
+    return [{"building": b, "unit": u, "records": n} for b, u, n in rows]
 
 
 def _parking(conn: sqlite3.Connection, s: str, e: str) -> dict[str, Any]:

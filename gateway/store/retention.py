@@ -63,6 +63,16 @@ def prune_closed_stays(conn: sqlite3.Connection, closed_before: datetime, batch:
     return len(ids)
 
 
+def prune_materials(conn: sqlite3.Connection, before: datetime, batch: int = BATCH) -> int:
+    """Records of materials carried out before the cutoff (kept as long as access records)."""
+    with transaction(conn):
+        ids = conn.execute(
+            "SELECT id FROM materials_out WHERE at < ? LIMIT ?", (to_db(before), batch)
+        ).fetchall()
+        conn.executemany("DELETE FROM materials_out WHERE id = ?", ids)
+    return len(ids)
+
+
 def prune_visitors(conn: sqlite3.Connection, ended_before: datetime, batch: int = BATCH) -> int:
     """Visitor and contractor passes (name, masked numbers and their hashes) ended before the cutoff;
     their QR and plate credentials go with them."""

@@ -20,6 +20,7 @@ from gateway.parking.report import report_csv
 from gateway.runtime.gateway import Gateway
 from gateway.store.alarms import clear_alarm, raise_alarm, recent_alarms
 from gateway.store.corrections import correct_plate
+from gateway.store.materials import record_materials_out
 from gateway.timefmt import to_db
 from tests.parking.conftest import T0, TZ, add_visitor, pay, show
 
@@ -133,6 +134,8 @@ def test_daily_report_counts_traffic_refusals_revenue_peak_and_downtime(
     show(gw, "car-out", "苏E00001", T0 + 3 * H)  # held: 5 + 2 + 2 = 9元
     pay(gw, "苏E00001", 900, T0 + 3 * H + M)
     show(gw, "car-out", "皖B33333", T0 + 4 * H)
+    unit = {"host_building": "3栋", "host_unit": "2单元"}
+    record_materials_out(gw.conn, T0 + 4 * H, "guard1", items="旧橱柜", **unit)
     raise_alarm(gw.conn, "device_offline", "car-in-camera", offline("car-in-camera"), T0 + 5 * H)
     clear_alarm(gw.conn, "device_offline", "car-in-camera", T0 + 5 * H + 20 * M)
     tap(gw, T0.replace(hour=22) + 5 * M, "cp-a")
@@ -157,6 +160,7 @@ def test_daily_report_counts_traffic_refusals_revenue_peak_and_downtime(
     # 00:00 (the night that began on the 2nd) was never walked; 22:00 was.
     assert (body["patrol"]["rounds"], body["patrol"]["done"], body["patrol"]["missed"]) == (2, 1, 1)
     assert body["visitors_registered"]["visitor"] == 1
+    assert body["materials_out"] == [{"building": "3栋", "unit": "2单元", "records": 1}]
     assert [m["plate"] for m in body["monthly_expiring"]] == []
     topics = [r[0] for r in gw.conn.execute("SELECT topic FROM outbox WHERE topic = 'report'")]
     assert topics == ["report"]
@@ -236,6 +240,17 @@ def test_retention_deletes_visitors_personal_data_after_its_own_period(gw: Gatew
     assert [r[0] for r in gw.conn.execute("SELECT value FROM credentials WHERE pass_id IS NOT NULL")] == [
         "浙A22222"
     ]
+
+
+def test_materials_records_go_with_the_access_records_and_outlive_their_pass(gw: Gateway) -> None:
+    visitor = add_visitor(gw, "浙A11111")
+    old = record_materials_out(gw.conn, T0 - 400 * 24 * H, "guard1", items="旧沙发", pass_id=visitor)
+    recent = record_materials_out(gw.conn, T0 - 40 * 24 * H, "guard1", items="木板", pass_id=visitor)
+    gw.conn.execute("UPDATE passes SET valid_to = ? WHERE id = ?", (to_db(T0 - 40 * 24 * H), visitor))
+    counts = ops(gw).retention(T0)
+    assert counts["materials_out"] == 1 and counts["visitor_passes"] == 1
+    left = gw.conn.execute("SELECT id, pass_id, host_building, host_unit FROM materials_out").fetchall()
+    assert left == [(recent["id"], None, "3栋", "2单元")] and old["id"] != recent["id"]
 
 
 def snapshots(gw: Gateway, ages_days: list[float], size: int = 1000) -> list[Path]:
