@@ -384,3 +384,23 @@ def test_a_reading_nobody_noticed_is_corrected_later_on_the_plate_log(
         ).fetchall()
     assert stored == [("豫D7A080",)]
     assert page.errors == []
+
+
+def test_a_guard_records_materials_leaving_on_the_pass_page(
+    browser_site: tuple[Site, str], browser: object
+) -> None:
+    site, url = browser_site
+    visitor = {"name": "欧阳娜娜", "phone": "13900001111", "host_building": "3栋", "host_unit": "2单元"}
+    r = httpx2.post(f"{url}/api/visitors", json=visitor, headers=bearer(site.guard_token))
+    assert r.status_code == 201, r.text
+    page = page_at(browser, url, PORTRAIT)
+    page.goto(f"{url}/passes/{r.json()['id']}", wait_until="load")
+    page.click("#materials-submit")  # nothing typed: the browser asks for the items first
+    assert page.locator("#materials-list").count() == 0
+    page.fill("#m-items", "旧电视 1 台")
+    page.click("#materials-submit")
+    page.wait_for_selector("#materials-list li >> text=旧电视 1 台")
+    shot(page, "materials")
+    with sqlite3.connect(site.gw.db_path) as conn:
+        assert conn.execute("SELECT host_unit, actor FROM materials_out").fetchall() == [("2单元", GUARD[0])]
+    assert page.errors == []
