@@ -71,7 +71,13 @@ def _parser() -> argparse.ArgumentParser:
 
     sp = command("import", cmd_import, "import residents, vehicles, cards, slots from CSV (all or nothing)")
     sp.add_argument("-c", "--config", required=True, type=Path)
-    sp.add_argument("files", nargs="+", type=Path, help="CSV files; their header says their kind")
+    sp.add_argument(
+        "files",
+        nargs="*",
+        type=Path,
+        help="CSV files; their header says their kind (none: only finish an import an earlier run "
+        "left unfinished)",
+    )
 
     sp = command("export", cmd_export, "export residents, vehicles, cards, slots as CSV files")
     sp.add_argument("-c", "--config", required=True, type=Path)
@@ -167,12 +173,16 @@ def _summary(cfg: SiteConfig) -> str:
 
 def cmd_import(args: argparse.Namespace) -> int:
     cfg = load_config(args.config)
+    from gateway.accounts.cli import cli_actor
     from gateway.store.admin import import_csv
 
     started = time.perf_counter()
-    counts = import_csv(cfg, args.files)
+    counts = import_csv(cfg, args.files, cli_actor())
     took = time.perf_counter() - started
-    print(f"imported {_counts(counts)} in {took:.1f} s")
+    if args.files:
+        print(f"imported {_counts(counts)} in {took:.1f} s")
+    else:
+        print("no files given: nothing more to import")
     return 0
 
 
@@ -198,16 +208,20 @@ def cmd_export_plates(args: argparse.Namespace) -> int:
     except ValueError as exc:
         raise GatewayError(f"--since: {exc}", fix="give a date such as 2026-11-01") from exc
     done = export_plates(cfg, args.out_dir, since, cli_actor())
-    print(f"exported {done.exported} plate crops ({done.corrected} misread, {done.by_guard} labelled by a "
-          f"guard's correction) to {args.out_dir}")
+    print(
+        f"exported {done.exported} plate crops ({done.corrected} misread, {done.by_guard} labelled by a "
+        f"guard's correction) to {args.out_dir}"
+    )
     if done.missing:
         print(f"{done.missing} labelled events had no crop left (pruned with their snapshots, or older)")
     if done.exported:
         out = args.out_dir
         print(f"measure the model on them with `plates eval {out}`; train with `plates train --real {out}`")
     elif not done.missing:
-        print("no matched or corrected plate event has a snapshot: crops are kept for plates the gateway "
-              "reads from a camera with snapshots = true (simulated cameras have no frames)")
+        print(
+            "no matched or corrected plate event has a snapshot: crops are kept for plates the gateway "
+            "reads from a camera with snapshots = true (simulated cameras have no frames)"
+        )
     return 0
 
 

@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 import csv
+import json
+import sqlite3
+import threading
+import time
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from gateway.cli import EX_DATAERR, main
+from gateway.config import EX_CONFIG, parse_config
+from gateway.store.admin import import_csv
 from gateway.store.database import open_database
+from gateway.store.registry import set_blocked
 from tests.conftest import site_toml, write_csv
 
 
@@ -151,7 +160,9 @@ def test_unknown_file_kind_and_ragged_rows(
     assert "r.csv:2: more fields than the header has columns" in err
 
 
-def test_a_failure_while_writing_leaves_the_store_as_it_was(config: Path, tmp_path: Path) -> None:
+def test_a_failure_while_writing_leaves_the_store_as_it_was(
+    config: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert main(["import", "-c", str(config), *map(str, good_files(tmp_path))]) == 0
     before = table(config, "SELECT * FROM residents ORDER BY id")
     conn = open_database(config.parent / "data" / "gateway.db").conn
@@ -159,9 +170,33 @@ def test_a_failure_while_writing_leaves_the_store_as_it_was(config: Path, tmp_pa
     conn.close()
     update = write_csv(tmp_path / "p2.csv", "ref,building,unit,name\nR1,9栋,9单元,张三\n")
     new_slot = write_csv(tmp_path / "s2.csv", "zone,number,resident_ref,plates\nmain,B002,R1,\n")
-    with pytest.raises(Exception, match="disk full"):
-        main(["import", "-c", str(config), str(update), str(new_slot)])
+    # A small import is one transaction: the failure leaves nothing of it, and says so (no traceback).
+    assert main(["import", "-c", str(config), str(update), str(new_slot)]) == EX_CONFIG
+    assert "disk full; nothing was imported" in capsys.readouterr().err
     assert table(config, "SELECT * FROM residents ORDER BY id") == before
+
+
+def test_an_import_while_the_database_is_busy_says_nothing_was_imported(
+    config: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def impatient(path: Path, **kwargs: Any) -> Any:  # the 10 s busy timeout, made short for the test
+        db = open_database(path, **kwargs)
+        db.conn.execute("PRAGMA busy_timeout=200")
+        return db
+
+    monkeypatch.setattr("gateway.store.admin.open_database", impatient)
+    open_database(config.parent / "data" / "gateway.db").conn.close()
+    holder = sqlite3.connect(config.parent / "data" / "gateway.db", isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")  # a long write elsewhere
+    try:
+        rc = main(["import", "-c", str(config), *map(str, good_files(tmp_path))])  # was a traceback
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert rc == EX_CONFIG
+    err = capsys.readouterr().err
+    assert "database is locked; nothing was imported" in err and "fix: if the database is busy" in err
+    assert main(["import", "-c", str(config), *map(str, good_files(tmp_path))]) == 0  # no leftover
 
 
 def test_export_to_a_path_that_is_not_a_folder_says_what_to_do(
@@ -174,3 +209,182 @@ def test_export_to_a_path_that_is_not_a_folder_says_what_to_do(
     err = capsys.readouterr().err
     assert f"cannot write the export to {target}" in err and "fix: give a folder" in err
     assert target.read_text() == "not a folder"
+
+
+def test_a_gbk_file_from_chinese_excel_is_read(config: Path, tmp_path: Path) -> None:
+    people = tmp_path / "people.csv"
+    # Excel on a Chinese Windows saves "CSV" as GBK: the usual file a property office sends.
+    people.write_bytes("ref,building,unit,name\nR1,3栋,2单元,张三\n".encode("gbk"))
+    assert main(["import", "-c", str(config), str(people)]) == 0  # was a UnicodeDecodeError traceback
+    assert table(config, "SELECT building, name FROM residents") == [("3栋", "张三")]
+
+
+def test_a_workbook_or_binary_file_is_refused_with_what_to_do(
+    config: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    book = tmp_path / "people.xlsx"
+    book.write_bytes(b"PK\x03\x04" + bytes(range(256)))
+    assert main(["import", "-c", str(config), str(book)]) == EX_DATAERR
+    assert "is an Excel workbook, not CSV; in Excel use Save As, CSV UTF-8" in capsys.readouterr().err
+
+
+def test_a_reimport_without_a_column_keeps_what_the_store_has(config: Path, tmp_path: Path) -> None:
+    assert main(["import", "-c", str(config), *map(str, good_files(tmp_path))]) == 0
+    conn = open_database(config.parent / "data" / "gateway.db").conn
+    set_blocked(conn, datetime.now(UTC), "guard1", ("card", "0A1B2C3D4E"), True, "card reported lost")
+    conn.close()
+    before = {
+        sql: table(config, sql)
+        for sql in (
+            "SELECT plate, class, monthly_until FROM vehicles ORDER BY plate",
+            "SELECT value, vehicle_id, valid_to, hours, blocked FROM credentials ORDER BY value",
+            "SELECT slot_id, vehicle_id FROM slot_vehicles ORDER BY 1, 2",
+            "SELECT ref, room, phone_masked FROM residents ORDER BY ref",
+        )
+    }
+    # Next week the office sends only the required columns (and re-assigns a slot by owner).
+    files = [
+        write_csv(tmp_path / "p2.csv", "ref,building,unit,name\nR1,3栋,2单元,张三\nR2,5栋,1单元,李四\n"),
+        write_csv(tmp_path / "v2.csv", "plate,resident_ref\n皖A12345,R1\n皖AD12345,R1\n苏E8888学,R2\n"),
+        write_csv(tmp_path / "c2.csv", "card,resident_ref\n0A1B2C3D4E,R1\n00112233,R2\n"),
+        write_csv(tmp_path / "s2.csv", "zone,number,resident_ref\nmain,B001,R1\n"),
+    ]
+    assert main(["import", "-c", str(config), *map(str, files)]) == 0
+    # The lost card stays blocked; monthly periods, card-car links, hours, slot cars, rooms stay.
+    for sql, rows in before.items():
+        assert table(config, sql) == rows, sql
+
+
+def test_an_empty_cell_clears_and_a_lifted_block_is_audited(config: Path, tmp_path: Path) -> None:
+    assert main(["import", "-c", str(config), *map(str, good_files(tmp_path))]) == 0
+    conn = open_database(config.parent / "data" / "gateway.db").conn
+    set_blocked(conn, datetime.now(UTC), "guard1", ("card", "0A1B2C3D4E"), True, "card reported lost")
+    conn.close()
+    cards = write_csv(tmp_path / "c2.csv", "card,resident_ref,plate,hours,blocked\n0A1B2C3D4E,R1,,,0\n")
+    assert main(["import", "-c", str(config), str(cards)]) == 0
+    assert table(config, "SELECT vehicle_id, hours, blocked FROM credentials WHERE value = '0A1B2C3D4E'") == [
+        (None, "", 0)
+    ]
+    assert table(config, "SELECT action, target FROM audit WHERE action = 'credential.unblock'") == [
+        ("credential.unblock", "card:******3D4E")
+    ]
+
+
+def test_an_import_is_audited_and_sent_upstream(config: Path, tmp_path: Path) -> None:
+    assert main(["import", "-c", str(config), *map(str, good_files(tmp_path))]) == 0
+    ((actor, target, detail),) = table(
+        config, "SELECT actor, target, detail FROM audit WHERE action = 'registry.import'"
+    )
+    assert actor.startswith("cli:") and target == "people.csv,cars.csv,cards.csv,slots.csv"
+    assert json.loads(detail)["counts"] == {"residents": 2, "vehicles": 3, "cards": 2, "slots": 1}
+    (payload,) = table(config, "SELECT payload FROM outbox WHERE topic = 'registry'")
+    assert json.loads(payload[0])["op"] == "import"
+
+
+def test_a_card_cannot_open_the_barrier_for_another_residents_car(
+    config: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    files = good_files(tmp_path)
+    write_csv(
+        tmp_path / "cards.csv", "card,resident_ref,plate\n0A1B2C3D4E,R1,皖A12345\n00112233,R2,皖A12345\n"
+    )
+    assert main(["import", "-c", str(config), *map(str, files)]) == EX_DATAERR
+    assert "cards.csv:3: plate: 皖A12345 is R1's vehicle, not R2's" in capsys.readouterr().err
+    # Nor by moving a card to another resident while its car link is kept.
+    assert main(["import", "-c", str(config), *map(str, good_files(tmp_path))]) == 0
+    moved = write_csv(tmp_path / "c3.csv", "card,resident_ref\n0A1B2C3D4E,R2\n")
+    assert main(["import", "-c", str(config), str(moved)]) == EX_DATAERR
+    assert "c3.csv:2: resident_ref: 皖A12345 is R1's vehicle, not R2's" in capsys.readouterr().err
+
+
+def test_the_same_key_in_two_files_is_reported(
+    config: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    a = write_csv(tmp_path / "building3.csv", "ref,building,unit,name\nR1,3栋,2单元,张三\n")
+    b = write_csv(tmp_path / "building5.csv", "ref,building,unit,name\nR1,5栋,1单元,李四\n")
+    assert main(["import", "-c", str(config), str(a), str(b)]) == EX_DATAERR  # was: 李四 silently won
+    assert f"building5.csv:2: R1 repeats {a}:2" in capsys.readouterr().err
+    assert table(config, "SELECT count(*) FROM residents") == [(0,)]
+
+
+def test_export_then_import_into_a_new_gateway_keeps_masked_phones(tmp_path: Path) -> None:
+    old, new = tmp_path / "old", tmp_path / "new"
+    for d in (old, new):
+        d.mkdir()
+        (d / "site.toml").write_text(site_toml(d / "data"), encoding="utf-8")
+    assert main(["import", "-c", str(old / "site.toml"), *map(str, good_files(tmp_path))]) == 0
+    out = tmp_path / "export"
+    assert main(["export", "-c", str(old / "site.toml"), str(out)]) == 0
+    assert main(["import", "-c", str(new / "site.toml"), *map(str, sorted(out.glob("*.csv")))]) == 0
+    # The masked number is shown again; the hash (to match a phone typed at the booth) cannot move.
+    assert table(new / "site.toml", "SELECT ref, phone_masked, phone_hash FROM residents ORDER BY ref") == [
+        ("R1", "138****5678", ""),
+        ("R2", "", ""),
+    ]
+    clear = write_csv(
+        tmp_path / "bad.csv", "ref,building,unit,name,phone_masked\nR1,3栋,2单元,张三,13812345678\n"
+    )
+    assert main(["import", "-c", str(new / "site.toml"), str(clear)]) == EX_DATAERR
+
+
+def test_a_large_import_does_not_hold_up_the_lanes(tmp_path: Path) -> None:
+    cfg = parse_config(site_toml(tmp_path / "data"), "site.toml")
+    n = 20_000  # one transaction held the write lock 0.5 s for this many, 8.4 s for 100,000
+    people = tmp_path / "r.csv"
+    cards = tmp_path / "c.csv"
+    people.write_text(
+        "ref,building,unit,name,phone\n"
+        + "".join(f"R{i},{i % 50}栋,{i % 6}单元,张{i},138{i:08d}\n" for i in range(n)),
+        encoding="utf-8",
+    )
+    cards.write_text("card,resident_ref\n" + "".join(f"{i:010X},R{i}\n" for i in range(n)), encoding="utf-8")
+    open_database(cfg.site.data_dir / "gateway.db").conn.close()
+    waits: list[float] = []
+    done = threading.Event()
+
+    def lane() -> None:  # what the decision worker does for each card: one short write transaction
+        conn = sqlite3.connect(cfg.site.data_dir / "gateway.db", isolation_level=None, timeout=30)
+        while not done.is_set():
+            t = time.perf_counter()
+            conn.execute("BEGIN IMMEDIATE")
+            conn.execute(
+                "INSERT INTO presence VALUES ('r', 1, 'door', 'x') ON CONFLICT DO UPDATE SET at = 'y'"
+            )
+            conn.execute("COMMIT")
+            waits.append(time.perf_counter() - t)
+            time.sleep(0.05)
+        conn.close()
+
+    th = threading.Thread(target=lane)
+    th.start()
+    try:
+        assert import_csv(cfg, [people, cards]) == {"residents": n, "vehicles": 0, "cards": n, "slots": 0}
+    finally:
+        done.set()
+        th.join()
+    assert max(waits) < 0.25, f"a lane write waited {max(waits):.2f} s behind the import"
+
+
+def test_an_import_stopped_half_way_is_finished_by_the_next_run(
+    config: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr("gateway.store.csv_steps.STEP_ROWS", 2)
+    monkeypatch.setattr("gateway.store.csv_steps.MAX_STEP_ROWS", 2)
+    steps = 0
+
+    def power_cut() -> None:  # after the second step is in
+        nonlocal steps
+        steps += 1
+        if steps == 2:
+            raise KeyboardInterrupt
+
+    cfg = parse_config(site_toml(tmp_path / "data"), "site.toml")
+    with pytest.raises(KeyboardInterrupt):
+        import_csv(cfg, good_files(tmp_path), pause=power_cut)
+    assert table(config, "SELECT count(*) FROM residents") == [(2,)]
+    assert table(config, "SELECT count(*) FROM slots") == [(0,)]  # half applied until...
+    assert main(["import", "-c", str(config)]) == 0  # ...the next run, with or without files
+    assert "finishing the import of people.csv, cars.csv, cards.csv, slots.csv" in capsys.readouterr().out
+    assert table(config, "SELECT count(*) FROM slot_vehicles") == [(2,)]
+    assert len(table(config, "SELECT id FROM audit WHERE action = 'registry.import'")) == 1
+    assert not (cfg.site.data_dir / "import-staging.db").exists()

@@ -180,7 +180,7 @@ def test_a_decision_that_cannot_be_stored_never_opens_the_gate(tmp_path: Path) -
     ev = show(gw, "door", "card", "AAAA0001")
     assert ev.reason == "storage_failed" and not ev.admitted
     assert relay(gw, "door").pulses == [] and gw.storage_failures == 1
-    assert gw.conn.execute("SELECT count(*) FROM outbox").fetchone()[0] == 0
+    assert gw.conn.execute("SELECT count(*) FROM outbox WHERE topic = 'access'").fetchone()[0] == 0
     gw.conn.execute("DROP TRIGGER full")
     assert show(gw, "door", "card", "AAAA0001").admitted  # the lane works again once it can store
 

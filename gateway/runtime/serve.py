@@ -33,7 +33,7 @@ def check_port_free(host: str, port: int) -> None:
             sock.bind((host, port))
         except OSError as exc:
             raise GatewayError(
-                f"cannot listen on {host} port {port}: {exc.strerror}", fix=_bind_fix(exc, host, port)
+                f"cannot listen on {host}:{port}: {exc.strerror}", fix=_bind_fix(exc, host, port)
             ) from exc
 
 

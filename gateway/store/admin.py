@@ -2,31 +2,127 @@
 
 from __future__ import annotations
 
+import fcntl
+import logging
+import sqlite3
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from gateway.config.models import SiteConfig
+from gateway.errors import GatewayError, ImportRejected, StorageError
+from gateway.ids import uuid7
 from gateway.privacy import Secrets
+from gateway.store import csv_steps
 from gateway.store.csv_export import export_all
-from gateway.store.csv_import import import_files
+from gateway.store.csv_import import check_references, read_files
 from gateway.store.database import DB_NAME, open_database
 
 if TYPE_CHECKING:
     from gateway.store.plate_crops import CropExport
 
+log = logging.getLogger(__name__)
 
-def import_csv(cfg: SiteConfig, files: list[Path]) -> dict[str, int]:
+
+def import_csv(
+    cfg: SiteConfig,
+    files: list[Path],
+    actor: str = "import",
+    pause: Callable[[], None] | None = None,
+) -> dict[str, int]:
+    """Check every file, then write them in short steps (csv_steps.py); an import an earlier run
+    left unfinished is finished first. Raises ImportRejected, StorageError, GatewayError."""
     data_dir = cfg.site.data_dir
     db = open_database(data_dir / DB_NAME, sync=cfg.storage.sync)
+    tz = ZoneInfo(cfg.site.timezone)
+    staging = data_dir / csv_steps.STAGING_NAME
     try:
-        zones = {z.id for z in cfg.zones}
-        return import_files(
-            db.conn, files, ZoneInfo(cfg.site.timezone), zones, Secrets.load_or_create(data_dir)
-        )
+        with _one_import_at_a_time(data_dir):
+            _finish_interrupted(db.conn, staging, tz, pause)
+            if not files:
+                return {}
+            batch, problems = read_files(files, tz)
+            if not problems:
+                problems = check_references(db.conn, batch, {z.id for z in cfg.zones})
+            if problems:
+                raise ImportRejected(problems, len(problems))
+            secrets = Secrets.load_or_create(data_dir)
+            meta: dict[str, Any] = {"import_id": uuid7(), "files": batch.files, "actor": actor}
+            meta["counts"] = batch.counts()
+            try:
+                rows = csv_steps.stage(staging, batch, secrets, meta["import_id"], actor)
+            except (OSError, sqlite3.Error) as exc:
+                csv_steps.remove(staging)
+                raise StorageError(
+                    f"cannot write the staging file {staging}: {exc}; nothing was imported",
+                    fix="free disk space in the data directory or check its permissions, then run it again",
+                ) from exc
+            _apply(db.conn, staging, meta, rows, tz, pause)
+            return batch.counts()
     finally:
         db.conn.close()
+
+
+def _apply(
+    conn: Any,
+    staging: Path,
+    meta: dict[str, Any],
+    rows: list[csv_steps.Staged],
+    tz: ZoneInfo,
+    pause: Callable[[], None] | None,
+) -> None:
+    try:
+        csv_steps.apply_steps(conn, meta, rows, lambda: datetime.now(tz), pause)
+    except csv_steps.Stopped as exc:
+        if exc.done == 0:
+            csv_steps.remove(staging)
+            raise StorageError(
+                f"the import could not be written: {exc.cause}; nothing was imported",
+                fix="if the database is busy (another import, a long write), run it again; "
+                "otherwise free disk space in the data directory or check its permissions",
+            ) from exc
+        raise StorageError(
+            f"the import stopped after {exc.done} of {len(rows)} rows: {exc.cause}; the checked rows are "
+            f"kept in {staging} to be written",
+            fix="free disk space or fix permissions, then run `gateway import -c CONFIG` again "
+            "(with or without files): it finishes this import first",
+        ) from exc
+    except KeyboardInterrupt:
+        log.warning(
+            "import interrupted; `gateway import -c CONFIG` finishes it (its rows are in %s)", staging
+        )
+        raise
+    csv_steps.remove(staging)
+
+
+def _finish_interrupted(conn: Any, staging: Path, tz: ZoneInfo, pause: Callable[[], None] | None) -> None:
+    found = csv_steps.read_staged(staging)
+    if found is None:
+        csv_steps.remove(staging)  # never got as far as its first step: nothing of it is in the store
+        return
+    meta, rows = found
+    log.warning(
+        "finishing the import of %s (%d rows) that an earlier run left unfinished",
+        ", ".join(meta["files"]),
+        len(rows),
+    )
+    _apply(conn, staging, meta, rows, tz, pause)
+
+
+@contextmanager
+def _one_import_at_a_time(data_dir: Path) -> Iterator[None]:
+    with open(data_dir / "import.lock", "a") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise GatewayError(
+                "another `gateway import` is running on this site",
+                fix="wait until it has finished, then run this one again",
+            ) from None
+        yield
 
 
 def export_csv(cfg: SiteConfig, out_dir: Path) -> dict[str, int]:

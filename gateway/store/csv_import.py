@@ -1,21 +1,22 @@
-"""`gateway import`: CSV files of residents, vehicles, cards and slots, all of them or nothing.
+"""`gateway import`: CSV files of residents, vehicles, cards and slots, checked whole before any write.
 
-Every row of every file is checked first; one bad row anywhere and nothing is written. Rows are
-upserted by their natural key (resident ref, plate, card number, zone + slot number).
+Every row of every file is checked first, against the files and the store; one bad row anywhere and
+nothing is written. Rows are upserted by their natural key (resident ref, plate, card number,
+zone + slot number). A column the file leaves out keeps what the store has; an empty cell clears it
+(see README, "CSV files"). Writing is csv_steps.py's: in short steps, so that lanes never wait long.
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
+import io
 import sqlite3
-from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from gateway.errors import ImportRejected
-from gateway.privacy import Secrets, mask_phone
 from gateway.store.csv_rows import (
     KINDS,
     PARSERS,
@@ -26,7 +27,6 @@ from gateway.store.csv_rows import (
     VehicleRow,
     kind_of,
 )
-from gateway.store.database import transaction
 
 
 @dataclass
@@ -36,213 +36,131 @@ class Batch:
     cards: list[CardRow] = field(default_factory=list)
     slots: list[SlotRow] = field(default_factory=list)
     where: dict[tuple[str, str], str] = field(default_factory=dict)  # (kind, key) -> "file:line"
+    # (kind, key) -> the optional columns its file has: only those are written over the store's.
+    given: dict[tuple[str, str], frozenset[str]] = field(default_factory=dict)
+    files: list[str] = field(default_factory=list)
 
     def counts(self) -> dict[str, int]:
         return {k: len(getattr(self, k)) for k in ("residents", "vehicles", "cards", "slots")}
 
 
 def read_files(paths: list[Path], tz: ZoneInfo) -> tuple[Batch, list[str]]:
-    batch, problems = Batch(), []
+    batch, problems = Batch(files=[p.name for p in paths]), []
     for path in paths:
         problems += _read_file(path, tz, batch)
     return batch, problems
 
 
+def decode(raw: bytes) -> str | None:
+    """The text of a CSV file: UTF-8 (with or without Excel's BOM), else GB18030, which is what
+    Excel on a Chinese Windows saves as "CSV" (GBK). None if it is neither."""
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            return codecs.decode(raw, encoding)
+        except UnicodeDecodeError:
+            continue
+    return None
+
+
 def _read_file(path: Path, tz: ZoneInfo, batch: Batch) -> list[str]:
     try:
-        f = open(path, encoding="utf-8-sig", newline="")  # noqa: SIM115 - closed by the with below
+        raw = path.read_bytes()
     except OSError as exc:
         return [f"{path}: cannot open: {exc.strerror}"]
+    if raw.startswith(b"PK\x03\x04"):
+        return [f"{path}: is an Excel workbook, not CSV; in Excel use Save As, CSV UTF-8"]
+    text = decode(raw)
+    if text is None:
+        return [f"{path}: unreadable (neither UTF-8 nor GBK text); save the file as CSV UTF-8"]
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    try:
+        return _read_rows(path, reader, tz, batch)
+    except csv.Error as exc:
+        return [f"{path}:{reader.line_num}: unreadable ({exc}); save the file as CSV UTF-8"]
+
+
+def _read_rows(path: Path, reader: csv.DictReader[str], tz: ZoneInfo, batch: Batch) -> list[str]:
+    header = [h.strip() for h in reader.fieldnames or []]
+    reader.fieldnames = header
+    kind = kind_of(header)
+    if kind is None:
+        expected = "; ".join(f"{k}: {','.join(sorted(r))}" for k, (r, _) in KINDS.items())
+        return [f"{path}:1: header {header} names no known file kind (required columns: {expected})"]
+    parse = PARSERS[kind]
+    given = frozenset(header) & KINDS[kind][1]
     problems = []
-    with f:
-        reader = csv.DictReader(f)
-        header = [h.strip() for h in reader.fieldnames or []]
-        reader.fieldnames = header
-        kind = kind_of(header)
-        if kind is None:
-            expected = "; ".join(f"{k}: {','.join(sorted(r))}" for k, (r, _) in KINDS.items())
-            return [f"{path}:1: header {header} names no known file kind (required columns: {expected})"]
-        parse = PARSERS[kind]
-        key_seen: dict[str, int] = {}
+    for row in reader:
+        line = reader.line_num
+        if None in row:
+            problems.append(f"{path}:{line}: more fields than the header has columns")
+            continue
         try:
-            for row in reader:
-                line = reader.line_num
-                if None in row:
-                    problems.append(f"{path}:{line}: more fields than the header has columns")
-                    continue
-                try:
-                    record: Any = parse(row, tz)
-                except RowError as exc:
-                    problems.append(f"{path}:{line}: {exc.column}: {exc}")
-                    continue
-                key = _key(kind, record)
-                if key in key_seen:
-                    problems.append(f"{path}:{line}: {key} repeats line {key_seen[key]}")
-                    continue
-                key_seen[key] = line
-                batch.where[(kind, key)] = f"{path}:{line}"
-                getattr(batch, kind).append(record)
-        except (csv.Error, UnicodeDecodeError) as exc:
-            problems.append(f"{path}:{reader.line_num}: unreadable ({exc}); save the file as UTF-8 CSV")
+            record: Any = parse(row, tz)
+        except RowError as exc:
+            problems.append(f"{path}:{line}: {exc.column}: {exc}")
+            continue
+        key = _key(kind, record)
+        seen = batch.where.get((kind, key))
+        if seen is not None:
+            first = seen.removeprefix(f"{path}:")
+            again = f"line {first}" if first != seen else seen
+            problems.append(f"{path}:{line}: {key} repeats {again}")
+            continue
+        batch.where[(kind, key)] = f"{path}:{line}"
+        batch.given[(kind, key)] = given
+        getattr(batch, kind).append(record)
     return problems
 
 
 def _key(kind: str, record: Any) -> str:
     if kind == "residents":
-        return record.ref
+        return str(record.ref)
     if kind == "vehicles":
-        return record.plate
+        return str(record.plate)
     if kind == "cards":
-        return record.card
+        return str(record.card)
     return f"{record.zone}/{record.number}"
 
 
 def check_references(conn: sqlite3.Connection, batch: Batch, zones: set[str]) -> list[str]:
-    """Every resident, plate and zone a row names exists in the files or already in the store."""
-    refs = {r.ref for r in batch.residents} | _existing(conn, "SELECT ref FROM residents")
-    plates = {v.plate for v in batch.vehicles} | _existing(conn, "SELECT plate FROM vehicles")
+    """Every resident, plate and zone a row names exists in the files or already in the store, and
+    a card opens the barrier only for a car of its own resident (as the API has it)."""
+    refs = {r.ref for r in batch.residents} | {row[0] for row in conn.execute("SELECT ref FROM residents")}
+    owner = dict(
+        conn.execute("SELECT v.plate, r.ref FROM vehicles v JOIN residents r ON r.id = v.resident_id")
+    )
+    owner.update({v.plate: v.resident_ref for v in batch.vehicles})
     problems = []
 
-    def need(kind: str, key: str, column: str, value: str | None, known: set[str], what: str) -> None:
+    def at(kind: str, key: str) -> str:
+        return batch.where[(kind, key)]
+
+    def need(kind: str, key: str, column: str, value: str | None, known: Any, what: str) -> None:
         if value is not None and value not in known:
-            problems.append(
-                f"{batch.where[(kind, key)]}: {column}: no {what} {value!r} in the files or the store"
-            )
+            problems.append(f"{at(kind, key)}: {column}: no {what} {value!r} in the files or the store")
 
     for v in batch.vehicles:
         need("vehicles", v.plate, "resident_ref", v.resident_ref, refs, "resident")
+    car_of_card = dict(
+        conn.execute(
+            "SELECT c.value, v.plate FROM credentials c JOIN vehicles v ON v.id = c.vehicle_id "
+            "WHERE c.kind = 'card'"
+        )
+    )
     for c in batch.cards:
         need("cards", c.card, "resident_ref", c.resident_ref, refs, "resident")
-        need("cards", c.card, "plate", c.plate, plates, "vehicle")
+        need("cards", c.card, "plate", c.plate, owner, "vehicle")
+        linked = c.plate if "plate" in batch.given[("cards", c.card)] else car_of_card.get(c.card)
+        if linked in owner and owner[linked] != c.resident_ref:
+            column = "plate" if linked == c.plate else "resident_ref"
+            problems.append(
+                f"{at('cards', c.card)}: {column}: {linked} is {owner[linked]}'s vehicle, not "
+                f"{c.resident_ref}'s: a card opens the barrier only for its own resident's car"
+            )
     for s in batch.slots:
         key = f"{s.zone}/{s.number}"
         need("slots", key, "zone", s.zone, zones, "zone in the site config with id")
         need("slots", key, "resident_ref", s.resident_ref, refs, "resident")
         for p in s.plates:
-            need("slots", key, "plates", p, plates, "vehicle")
+            need("slots", key, "plates", p, owner, "vehicle")
     return problems
-
-
-def _existing(conn: sqlite3.Connection, sql: str) -> set[str]:
-    return {row[0] for row in conn.execute(sql)}
-
-
-def import_files(
-    conn: sqlite3.Connection, paths: list[Path], tz: ZoneInfo, zones: set[str], secrets: Secrets
-) -> dict[str, int]:
-    """Validate every file, then write them all in one transaction. Raises ImportRejected."""
-    batch, problems = read_files(paths, tz)
-    if not problems:
-        problems = check_references(conn, batch, zones)
-    if problems:
-        raise ImportRejected(problems, len(problems))
-    with transaction(conn):
-        _write(conn, batch, secrets)
-    return batch.counts()
-
-
-def _write(conn: sqlite3.Connection, batch: Batch, secrets: Secrets) -> None:
-    conn.executemany(
-        """INSERT INTO residents (ref, building, unit, room, name, phone_masked, phone_hash,
-                                  valid_from, valid_to, blocked)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-           ON CONFLICT (ref) DO UPDATE SET building = excluded.building, unit = excluded.unit,
-               room = excluded.room, name = excluded.name, valid_from = excluded.valid_from,
-               valid_to = excluded.valid_to, blocked = excluded.blocked,
-               phone_masked = CASE WHEN ?11 THEN excluded.phone_masked ELSE phone_masked END,
-               phone_hash = CASE WHEN ?11 THEN excluded.phone_hash ELSE phone_hash END""",
-        (
-            (
-                r.ref,
-                r.building,
-                r.unit,
-                r.room,
-                r.name,
-                mask_phone(r.phone) if r.phone else "",
-                secrets.digest("phone", r.phone) if r.phone else "",
-                r.valid_from,
-                r.valid_to,
-                int(r.blocked),
-                r.phone is not None,
-            )
-            for r in batch.residents
-        ),
-    )
-    resident_id = dict(conn.execute("SELECT ref, id FROM residents"))
-    conn.executemany(
-        """INSERT INTO vehicles (plate, class, resident_id, monthly_until) VALUES (?, ?, ?, ?)
-           ON CONFLICT (plate) DO UPDATE SET class = excluded.class,
-               resident_id = excluded.resident_id, monthly_until = excluded.monthly_until""",
-        ((v.plate, v.vehicle_class, resident_id[v.resident_ref], v.monthly_until) for v in batch.vehicles),
-    )
-    vehicle_id = dict(conn.execute("SELECT plate, id FROM vehicles"))
-    _upsert_credentials(
-        conn,
-        (
-            (
-                "plate",
-                v.plate,
-                resident_id[v.resident_ref],
-                vehicle_id[v.plate],
-                v.valid_from,
-                v.valid_to,
-                "",
-                int(v.blocked),
-            )
-            for v in batch.vehicles
-        ),
-    )
-    _upsert_credentials(
-        conn,
-        (
-            (
-                "card",
-                c.card,
-                resident_id[c.resident_ref],
-                vehicle_id[c.plate] if c.plate else None,
-                c.valid_from,
-                c.valid_to,
-                c.hours,
-                int(c.blocked),
-            )
-            for c in batch.cards
-        ),
-    )
-    _write_slots(conn, batch.slots, resident_id, vehicle_id)
-
-
-def _upsert_credentials(conn: sqlite3.Connection, rows: Any) -> None:
-    conn.executemany(
-        """INSERT INTO credentials (kind, value, resident_id, vehicle_id, valid_from, valid_to,
-                                    hours, blocked)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-           ON CONFLICT (kind, value) DO UPDATE SET resident_id = excluded.resident_id,
-               pass_id = NULL, vehicle_id = excluded.vehicle_id, valid_from = excluded.valid_from,
-               valid_to = excluded.valid_to, hours = excluded.hours, blocked = excluded.blocked""",
-        rows,
-    )
-
-
-def _write_slots(
-    conn: sqlite3.Connection,
-    slots: list[SlotRow],
-    resident_id: dict[str, int],
-    vehicle_id: dict[str, int],
-) -> None:
-    conn.executemany(
-        """INSERT INTO slots (zone, number, resident_id) VALUES (?, ?, ?)
-           ON CONFLICT (zone, number) DO UPDATE SET resident_id = excluded.resident_id""",
-        ((s.zone, s.number, resident_id[s.resident_ref] if s.resident_ref else None) for s in slots),
-    )
-    if not slots:
-        return
-    slot_id = {(z, n): i for i, z, n in conn.execute("SELECT id, zone, number FROM slots")}
-    ids = [(slot_id[(s.zone, s.number)],) for s in slots]
-    conn.executemany("DELETE FROM slot_vehicles WHERE slot_id = ?", ids)
-    assigned: dict[int, list[int]] = defaultdict(list)
-    for s in slots:
-        assigned[slot_id[(s.zone, s.number)]] += [vehicle_id[p] for p in s.plates]
-    conn.executemany(
-        "INSERT OR IGNORE INTO slot_vehicles (slot_id, vehicle_id) VALUES (?, ?)",
-        ((sid, vid) for sid, vids in assigned.items() for vid in vids),
-    )

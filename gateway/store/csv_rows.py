@@ -30,6 +30,8 @@ KINDS: dict[str, tuple[set[str], set[str]]] = {
 _TRUE = {"1", "yes", "y", "true", "是"}
 _FALSE = {"", "0", "no", "n", "false", "否"}
 _CLASSES = {"car", "motorcycle", "bicycle"}
+# What mask_phone writes: the first three and last four digits, or stars and at most four digits.
+_MASKED_PHONE = re.compile(r"\d{3}\*{4}\d{4}|\*+\d{0,4}")
 
 
 class RowError(ValueError):
@@ -59,6 +61,9 @@ class ResidentRow:
     valid_from: str | None
     valid_to: str | None
     blocked: bool
+    # An export's masked phone (138****5678), read back when the row has no clear phone: a new box
+    # rebuilt from an export shows guards the same masked numbers (it cannot match them by hash).
+    phone_masked: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,8 +137,11 @@ def plate_value(text: str, column: str = "plate") -> str:
     if not plate:
         raise RowError(column, "is empty")
     if over_letter_cap(plate):
-        raise RowError(column, f"{text!r} has more than {MAX_SERIAL_LETTERS} letters after the office "
-                               "letter, which no plate has: check it against the car")
+        raise RowError(
+            column,
+            f"{text!r} has more than {MAX_SERIAL_LETTERS} letters after the office "
+            "letter, which no plate has: check it against the car",
+        )
     if not is_plate(plate):
         raise RowError(column, f"{text!r} is not a Chinese licence plate (e.g. 皖A12345, 粤BD12345)")
     return plate
@@ -151,6 +159,12 @@ def parse_resident(row: dict[str, str], tz: ZoneInfo) -> ResidentRow:
     phone = _text(row, "phone", limit=20) if "phone" in row else None
     if phone and len(re.sub(r"\D", "", phone)) < 7:
         raise RowError("phone", f"{phone!r} is not a phone number")
+    shown = _text(row, "phone_masked", limit=20) if "phone_masked" in row else None
+    if shown and not _MASKED_PHONE.fullmatch(shown):
+        raise RowError(
+            "phone_masked",
+            f"{shown!r} is not a masked number such as 138****5678 (a clear number goes in the phone column)",
+        )
     return ResidentRow(
         ref=_text(row, "ref", required=True, limit=40),
         building=_text(row, "building", required=True, limit=20),
@@ -161,6 +175,7 @@ def parse_resident(row: dict[str, str], tz: ZoneInfo) -> ResidentRow:
         valid_from=start,
         valid_to=end,
         blocked=_flag(row, "blocked"),
+        phone_masked=shown,
     )
 
 

@@ -303,7 +303,7 @@ def test_admin_closes_a_stay_with_an_audit_row_and_the_slot_passes_on(gw: Gatewa
     stay = gw.conn.execute("SELECT id FROM stays WHERE plate = '皖A11111'").fetchone()[0]
     result = gw.parking.close_stay(gw.conn, stay, "camera down, car seen leaving", "admin1", T0 + 2 * H)
     assert result["handover_to"] is not None
-    audit = gw.conn.execute("SELECT actor, action, detail FROM audit").fetchall()
+    audit = gw.conn.execute("SELECT actor, action, detail FROM audit WHERE action = 'stay.close'").fetchall()
     assert audit == [("admin1", "stay.close", "皖A11111: camera down, car seen leaving")]
     with pytest.raises(ParkingError, match="no car is inside"):
         gw.parking.close_stay(gw.conn, stay, "again", "admin1", T0 + 3 * H)
