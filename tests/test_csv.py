@@ -329,7 +329,7 @@ def test_export_then_import_into_a_new_gateway_keeps_masked_phones(tmp_path: Pat
 
 def test_a_large_import_does_not_hold_up_the_lanes(tmp_path: Path) -> None:
     cfg = parse_config(site_toml(tmp_path / "data"), "site.toml")
-    n = 20_000  # one transaction held the write lock 0.5 s for this many, 8.4 s for 100,000
+    n = 40_000  # one transaction held the write lock 1.1 s for this many, 8.4 s for 100,000
     people = tmp_path / "r.csv"
     cards = tmp_path / "c.csv"
     people.write_text(
@@ -362,7 +362,8 @@ def test_a_large_import_does_not_hold_up_the_lanes(tmp_path: Path) -> None:
     finally:
         done.set()
         th.join()
-    assert max(waits) < 0.25, f"a lane write waited {max(waits):.2f} s behind the import"
+    # Steps of about 8 ms: a lane waits some tens of ms (more on a box busy with other work).
+    assert max(waits) < 0.5, f"a lane write waited {max(waits):.2f} s behind the import"
 
 
 def test_an_import_stopped_half_way_is_finished_by_the_next_run(
