@@ -5,8 +5,10 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import numpy as np
+if TYPE_CHECKING:  # only frames from a camera carry an image: a site without one needs no numpy
+    import numpy as np
 
 
 @dataclass(frozen=True, slots=True, eq=False)

@@ -16,11 +16,15 @@ import threading
 from datetime import datetime
 from itertools import count
 from pathlib import Path
-
-import cv2
-import numpy as np
+from typing import TYPE_CHECKING
 
 from drivers.cameras.frame import Frame
+
+if TYPE_CHECKING:
+    import numpy as np
+
+# OpenCV is imported when the first snapshot is written, not with this module: the gateway
+# imports the writer at start-up, and a site without cameras should not carry OpenCV's ~25 MB.
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +73,8 @@ class SnapshotWriter:
                 self._queue.task_done()
 
     def _write(self, frame: Frame, path: Path, quality: int) -> None:
+        import cv2
+
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             _encode(path, ".jpg", frame.image, [cv2.IMWRITE_JPEG_QUALITY, quality])
@@ -90,6 +96,8 @@ def plate_crop_path(snapshot: Path) -> Path:
 
 
 def _encode(path: Path, ext: str, image: np.ndarray, params: list[int]) -> None:
+    import cv2
+
     ok, data = cv2.imencode(ext, image, params)
     if not ok:
         raise OSError(f"{ext[1:].upper()} encoding failed")

@@ -20,9 +20,6 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-import cv2
-import numpy as np
-
 from drivers.readers.frames import em4100_frame
 from gateway.bench.common import fsync_p99_ms, percentile, report, write_bench_config
 from gateway.config import load_config
@@ -93,6 +90,11 @@ def _serve_camera(fps: float, size: tuple[int, int], ready: multiprocessing.Queu
 
 
 def _camera_server(fps: float, size: tuple[int, int]) -> ThreadingHTTPServer:
+    # Imported here: `gateway run` builds the bench commands' arguments from this module too, and
+    # must not carry OpenCV for it.
+    import cv2
+    import numpy as np
+
     rng = np.random.default_rng(5)
     # Noise compresses badly, so each frame costs the decoder what a busy lane scene would.
     jpegs = [
