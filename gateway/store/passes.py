@@ -13,8 +13,9 @@ import secrets as tokens
 import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
+from gateway.config.models import VisitorField
 from gateway.core.windows import Validity, Window, within
 from gateway.errors import Conflict, NotFound, Refused
 from gateway.privacy import Secrets, mask_id_number, mask_name, mask_phone
@@ -25,16 +26,7 @@ from gateway.timefmt import from_db, to_db
 PassKind = Literal["visitor", "contractor"]
 VehicleClass = Literal["car", "motorcycle", "bicycle"]
 # What a closed-management period may ask a visitor for (config: visitor_fields).
-FIELDS = (
-    "id_number",
-    "phone",
-    "destination",
-    "reason",
-    "host_building",
-    "host_unit",
-    "passengers",
-    "occupants",
-)
+FIELDS: tuple[str, ...] = get_args(VisitorField)
 
 
 @dataclass(frozen=True, slots=True)

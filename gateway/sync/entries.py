@@ -29,6 +29,7 @@ from gateway.store.csv_rows import (
     parse_vehicle,
     plate_value,
 )
+from gateway.store.passes import FIELDS as VISITOR_FIELDS
 
 # The fields of each kind of entry: (required, optional). The entry's own "kind" comes on top.
 FIELDS: dict[str, tuple[set[str], set[str]]] = {
@@ -70,16 +71,7 @@ KEYS: dict[str, tuple[str, ...]] = {
     "slot": ("zone", "number"),
     "pass": ("ref",),
 }
-_REGISTERED = {
-    "id_number",
-    "phone",
-    "destination",
-    "reason",
-    "host_building",
-    "host_unit",
-    "passengers",
-    "occupants",
-}
+_REGISTERED = set(VISITOR_FIELDS)
 _VEHICLE_CLASSES = ("car", "motorcycle", "bicycle")
 _PERSONAL = {"phone", "id_number"}
 
