@@ -5,14 +5,13 @@ from __future__ import annotations
 import csv
 import json
 import sqlite3
-import threading
-import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from gateway.bench.import_lanes import lane_wait_during_import
 from gateway.cli import EX_DATAERR, main
 from gateway.config import EX_CONFIG, parse_config
 from gateway.store.admin import import_csv
@@ -330,40 +329,11 @@ def test_export_then_import_into_a_new_gateway_keeps_masked_phones(tmp_path: Pat
 def test_a_large_import_does_not_hold_up_the_lanes(tmp_path: Path) -> None:
     cfg = parse_config(site_toml(tmp_path / "data"), "site.toml")
     n = 40_000  # one transaction held the write lock 1.1 s for this many, 8.4 s for 100,000
-    people = tmp_path / "r.csv"
-    cards = tmp_path / "c.csv"
-    people.write_text(
-        "ref,building,unit,name,phone\n"
-        + "".join(f"R{i},{i % 50}栋,{i % 6}单元,张{i},138{i:08d}\n" for i in range(n)),
-        encoding="utf-8",
-    )
-    cards.write_text("card,resident_ref\n" + "".join(f"{i:010X},R{i}\n" for i in range(n)), encoding="utf-8")
-    open_database(cfg.site.data_dir / "gateway.db").conn.close()
-    waits: list[float] = []
-    done = threading.Event()
-
-    def lane() -> None:  # what the decision worker does for each card: one short write transaction
-        conn = sqlite3.connect(cfg.site.data_dir / "gateway.db", isolation_level=None, timeout=30)
-        while not done.is_set():
-            t = time.perf_counter()
-            conn.execute("BEGIN IMMEDIATE")
-            conn.execute(
-                "INSERT INTO presence VALUES ('r', 1, 'door', 'x') ON CONFLICT DO UPDATE SET at = 'y'"
-            )
-            conn.execute("COMMIT")
-            waits.append(time.perf_counter() - t)
-            time.sleep(0.05)
-        conn.close()
-
-    th = threading.Thread(target=lane)
-    th.start()
-    try:
-        assert import_csv(cfg, [people, cards]) == {"residents": n, "vehicles": 0, "cards": n, "slots": 0}
-    finally:
-        done.set()
-        th.join()
+    # A lane writes what the decision worker does for each card (one short write transaction).
+    result = lane_wait_during_import(cfg, tmp_path, n)
+    assert result.counts == {"residents": n, "vehicles": 0, "cards": n, "slots": 0}
     # Steps of about 8 ms: a lane waits some tens of ms (more on a box busy with other work).
-    assert max(waits) < 0.5, f"a lane write waited {max(waits):.2f} s behind the import"
+    assert result.max_wait_s < 0.5, f"a lane write waited {result.max_wait_s:.2f} s behind the import"
 
 
 def test_an_import_stopped_half_way_is_finished_by_the_next_run(

@@ -35,6 +35,18 @@ def _readers(args: argparse.Namespace) -> int:
     return bench_readers(args)
 
 
+def _import_args(p: argparse.ArgumentParser) -> None:
+    from gateway.bench.import_lanes import add_arguments
+
+    add_arguments(p)
+
+
+def _import(args: argparse.Namespace) -> int:
+    from gateway.bench.import_lanes import bench_import
+
+    return bench_import(args)
+
+
 def _sync_args(p: argparse.ArgumentParser) -> None:
     from gateway.bench.sync import add_arguments
 
@@ -76,6 +88,11 @@ BENCHES: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Callabl
         "decisions, import, start-up and memory with a large site loaded",
         _decide_args,
         _decide,
+    ),
+    "import": (
+        "a large `gateway import` while a lane writes: how long the lane waits",
+        _import_args,
+        _import,
     ),
     "readers": (
         "card wire-to-decision latency under camera load; reader unplug and reconnect",

@@ -21,6 +21,7 @@ from gateway.parking.faults import device_faults
 from gateway.store.audit import audit
 from gateway.store.database import transaction
 from gateway.store.outbox import enqueue
+from gateway.store.parking import CHARGE_OWED_SQL
 from gateway.timefmt import from_db, to_db
 
 KINDS = ("resident", "monthly", "visitor", "contractor", "temporary")
@@ -157,10 +158,9 @@ def _parking(conn: sqlite3.Connection, s: str, e: str) -> dict[str, Any]:
         (s, e),
     ).fetchone()[0]
     charges = conn.execute(
-        "SELECT count(*), coalesce(sum(amount_fen), 0), "
-        "coalesce(sum(CASE WHEN settled_at IS NULL THEN amount_fen - coalesce("
-        "(SELECT sum(p.amount_fen) FROM payments p WHERE p.charge_id = charges.id), 0) END), 0) "
-        "FROM charges WHERE at >= ? AND at < ?",
+        "SELECT count(*), coalesce(sum(c.amount_fen), 0), "
+        f"coalesce(sum(CASE WHEN c.settled_at IS NULL THEN {CHARGE_OWED_SQL} END), 0) "
+        "FROM charges c WHERE c.at >= ? AND c.at < ?",
         (s, e),
     ).fetchone()
     versions = [

@@ -179,8 +179,14 @@ def read_staged(path: Path) -> tuple[dict[str, Any], list[Staged]] | None:
     if meta is None:
         return None
     import_id, files, actor, counts, total = meta
-    info = {"import_id": import_id, "files": json.loads(files), "actor": actor, "counts": json.loads(counts)}
-    return {**info, "total": total}, [(k, g, json.loads(d)) for k, g, d in rows]
+    info = {
+        "import_id": import_id,
+        "files": json.loads(files),
+        "actor": actor,
+        "counts": json.loads(counts),
+        "total": total,
+    }
+    return info, [(k, g, json.loads(d)) for k, g, d in rows]
 
 
 def remove(path: Path) -> None:

@@ -18,9 +18,9 @@ from gateway.store.audit import audit, transaction
 from gateway.store.outbox import enqueue
 from gateway.timefmt import to_db
 
-_COLUMNS = (
-    "m.id, m.pass_id, m.host_building, m.host_unit, m.items, m.plate, m.at, m.actor, "
-    "p.kind, p.name, p.company"
+_SELECT = (
+    "SELECT m.id, m.pass_id, m.host_building, m.host_unit, m.items, m.plate, m.at, m.actor, "
+    "p.kind, p.name, p.company FROM materials_out m LEFT JOIN passes p ON p.id = m.pass_id"
 )
 
 
@@ -82,21 +82,15 @@ def list_materials(
     conn: sqlite3.Connection, *, pass_id: int | None = None, limit: int = 50
 ) -> list[dict[str, Any]]:
     """Newest first; only those carried out under one pass when `pass_id` is given."""
-    where = "WHERE m.pass_id = ?" if pass_id is not None else ""
-    args: tuple[Any, ...] = (pass_id, limit) if pass_id is not None else (limit,)
     cur = conn.execute(
-        f"SELECT {_COLUMNS} FROM materials_out m LEFT JOIN passes p ON p.id = m.pass_id "
-        f"{where} ORDER BY m.id DESC LIMIT ?",
-        args,
+        f"{_SELECT} WHERE :pass IS NULL OR m.pass_id = :pass ORDER BY m.id DESC LIMIT :limit",
+        {"pass": pass_id, "limit": limit},
     )
     return [_row(cur, r) for r in cur.fetchall()]
 
 
 def _get(conn: sqlite3.Connection, record_id: int) -> dict[str, Any]:
-    cur = conn.execute(
-        f"SELECT {_COLUMNS} FROM materials_out m LEFT JOIN passes p ON p.id = m.pass_id WHERE m.id = ?",
-        (record_id,),
-    )
+    cur = conn.execute(f"{_SELECT} WHERE m.id = ?", (record_id,))
     return _row(cur, cur.fetchone())
 
 

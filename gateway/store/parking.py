@@ -29,12 +29,12 @@ _PAYMENTS = """
 SELECT id, amount_fen, fee_until, at FROM payments
 WHERE subject = ? AND charge_id IS NULL AND at >= ? ORDER BY id
 """
-# A charge carried to the next exit, less what was paid for it before it was carried (a booth
-# prepayment made during the stay whose exit was missed).
-_CARRIED = """
-SELECT c.id, c.amount_fen - coalesce((SELECT sum(p.amount_fen) FROM payments p WHERE p.charge_id = c.id), 0)
-FROM charges c WHERE c.subject = ? AND c.settled_at IS NULL
-"""
+# What is still owed on a charge `c`: its amount less the payments linked to it. A charge carried
+# to the next exit may have had a booth prepayment made during the stay whose exit was missed.
+CHARGE_OWED_SQL = (
+    "c.amount_fen - coalesce((SELECT sum(p.amount_fen) FROM payments p WHERE p.charge_id = c.id), 0)"
+)
+_CARRIED = f"SELECT c.id, {CHARGE_OWED_SQL} FROM charges c WHERE c.subject = ? AND c.settled_at IS NULL"
 _CHARGE = """
 INSERT INTO charges (stay_id, subject, plate, class, billing, kind, tariff_version, started_at, ended_at,
                      amount_fen, event_id, at, settled_at)
