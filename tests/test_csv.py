@@ -359,3 +359,41 @@ def test_an_import_stopped_half_way_is_finished_by_the_next_run(
     assert table(config, "SELECT count(*) FROM slot_vehicles") == [(2,)]
     assert len(table(config, "SELECT id FROM audit WHERE action = 'registry.import'")) == 1
     assert not (cfg.site.data_dir / "import-staging.db").exists()
+
+
+def test_two_files_of_one_kind_each_write_only_their_own_columns(config: Path, tmp_path: Path) -> None:
+    assert main(["import", "-c", str(config), *map(str, good_files(tmp_path))]) == 0
+    # One building's office sends rooms and phones, the other only the required columns, in one run.
+    files = [
+        write_csv(tmp_path / "b3.csv", "ref,building,unit,name,room,phone\nR1,3栋,2单元,张三,999,\n"),
+        write_csv(tmp_path / "b5.csv", "ref,building,unit,name\nR2,5栋,1单元,李四改\nR3,5栋,2单元,王五\n"),
+        write_csv(tmp_path / "b3b.csv", "ref,building,unit,name,room\nR4,3栋,1单元,赵六,101\n"),
+    ]
+    assert main(["import", "-c", str(config), *map(str, files)]) == 0
+    assert table(config, "SELECT ref, name, room, phone_masked FROM residents ORDER BY ref") == [
+        ("R1", "张三", "999", ""),  # its file has room and an empty phone: both written
+        ("R2", "李四改", "102", ""),  # its file has neither: the room stays
+        ("R3", "王五", "", ""),
+        ("R4", "赵六", "101", ""),
+    ]
+
+
+def test_the_same_import_in_steps_of_one_row_stores_the_same(
+    config: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    one_step = tmp_path / "one"
+    one_step.mkdir()
+    (one_step / "site.toml").write_text(site_toml(one_step / "data"), encoding="utf-8")
+    assert main(["import", "-c", str(one_step / "site.toml"), *map(str, good_files(tmp_path))]) == 0
+    for name in ("STEP_ROWS", "MIN_STEP_ROWS", "MAX_STEP_ROWS"):
+        monkeypatch.setattr(f"gateway.store.csv_steps.{name}", 1)
+    assert main(["import", "-c", str(config), *map(str, good_files(tmp_path))]) == 0
+    for sql in (
+        "SELECT ref, building, unit, room, name, phone_masked, phone_hash != '' FROM residents ORDER BY ref",
+        "SELECT plate, class, monthly_until FROM vehicles ORDER BY plate",
+        "SELECT kind, value, valid_to, hours, blocked FROM credentials ORDER BY value",
+        "SELECT s.zone, s.number, v.plate FROM slot_vehicles sv JOIN slots s ON s.id = sv.slot_id "
+        "JOIN vehicles v ON v.id = sv.vehicle_id ORDER BY 1, 2, 3",
+    ):
+        assert table(config, sql) == table(one_step / "site.toml", sql), sql
+    assert len(table(config, "SELECT id FROM audit WHERE action = 'registry.import'")) == 1

@@ -11,7 +11,7 @@ from gateway.cli import main
 from gateway.config import EX_CONFIG
 from gateway.errors import StorageError
 from gateway.privacy import Secrets, mask_id_number, mask_name, mask_phone
-from gateway.store.database import open_database
+from gateway.store.database import begin_immediate, open_database
 from gateway.store.schema import SCHEMA_VERSION
 from tests.conftest import site_toml
 
@@ -105,3 +105,19 @@ def test_personal_numbers_are_masked_and_hashed_with_the_site_key(tmp_path: Path
     assert other is not None and other.digest("phone", "13812345678") != secrets.digest(
         "phone", "13812345678"
     )
+
+
+def test_a_writer_gives_up_after_the_busy_timeout_and_keeps_it(tmp_path: Path) -> None:
+    path = tmp_path / "gateway.db"
+    holder = open_database(path).conn
+    lane = open_database(path).conn
+    lane.execute("PRAGMA busy_timeout=50")
+    begin_immediate(holder)  # a long write elsewhere
+    with pytest.raises(sqlite3.OperationalError, match="database is locked"):
+        begin_immediate(lane)
+    assert lane.execute("PRAGMA busy_timeout").fetchone() == (50,)
+    assert not lane.in_transaction
+    holder.execute("COMMIT")
+    begin_immediate(lane)  # the lock is free again: taken at once
+    assert lane.in_transaction
+    lane.execute("COMMIT")

@@ -8,18 +8,19 @@ import held the lanes for seconds; the stepped import keeps a lane's longest wai
 from __future__ import annotations
 
 import argparse
+import multiprocessing
 import shutil
 import sqlite3
 import tempfile
-import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from gateway.bench.common import report, write_bench_config
 from gateway.config import SiteConfig, load_config
 from gateway.store.admin import import_csv
-from gateway.store.database import DB_NAME, open_database
+from gateway.store.database import DB_NAME, begin_immediate, open_database
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -44,31 +45,41 @@ def lane_wait_during_import(cfg: SiteConfig, folder: Path, n: int) -> LaneWait:
     cards.write_text("card,resident_ref\n" + "".join(f"{i:010X},R{i}\n" for i in range(n)), encoding="utf-8")
     db_path = cfg.site.data_dir / DB_NAME
     open_database(db_path).conn.close()
-    waits: list[float] = []
-    done = threading.Event()
-
-    def lane() -> None:
-        conn = sqlite3.connect(db_path, isolation_level=None, timeout=30)
-        while not done.is_set():
-            began = time.perf_counter()
-            conn.execute("BEGIN IMMEDIATE")
-            conn.execute(
-                "INSERT INTO presence VALUES ('x', 1, 'door', 'now') ON CONFLICT DO UPDATE SET at = 'now'"
-            )
-            conn.execute("COMMIT")
-            waits.append(time.perf_counter() - began)
-            time.sleep(0.05)
-        conn.close()
-
-    thread = threading.Thread(target=lane, name="bench-lane")
-    thread.start()
+    # The lane writes from its own process, as the gateway does: a thread here would also wait for
+    # this process's GIL while the import reads its files, which is not a wait for the database.
+    spawn = multiprocessing.get_context("spawn")
+    done, ready = spawn.Event(), spawn.Event()
+    results, sender = spawn.Pipe(duplex=False)
+    lane = spawn.Process(target=_lane, args=(db_path, done, ready, sender), name="bench-lane")
+    lane.start()
+    ready.wait(30)
     began = time.perf_counter()
     try:
         counts = import_csv(cfg, [people, cards])
     finally:
         done.set()
-        thread.join()
+        waits: list[float] = results.recv() if results.poll(30) else []
+        lane.join(30)
     return LaneWait(counts, time.perf_counter() - began, max(waits, default=0.0))
+
+
+def _lane(db_path: Path, done: Any, ready: Any, results: Any) -> None:
+    """Write every 50 ms, one short transaction each (what the decision worker does for each card),
+    until `done`; send back how long each waited and took."""
+    conn = sqlite3.connect(db_path, isolation_level=None, timeout=10)
+    waits: list[float] = []
+    ready.set()
+    while not done.is_set():
+        began = time.perf_counter()
+        begin_immediate(conn)  # as the decision worker asks for the lock
+        conn.execute(
+            "INSERT INTO presence VALUES ('x', 1, 'door', 'now') ON CONFLICT DO UPDATE SET at = 'now'"
+        )
+        conn.execute("COMMIT")
+        waits.append(time.perf_counter() - began)
+        time.sleep(0.05)
+    conn.close()
+    results.send(waits)
 
 
 def bench_import(args: argparse.Namespace) -> int:

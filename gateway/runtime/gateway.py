@@ -39,7 +39,7 @@ from gateway.runtime.texts import display_lines
 from gateway.site import Site
 from gateway.store.alarms import clear_alarm, raise_alarm
 from gateway.store.audit import audit, transaction
-from gateway.store.database import DB_NAME, open_database
+from gateway.store.database import DB_NAME, begin_immediate, open_database
 from gateway.store.lanes import LANE_MODES, lane_modes, set_lane_mode
 from gateway.store.lookup import lookup
 from gateway.store.outbox import enqueue
@@ -436,7 +436,7 @@ class Gateway:
     def decide_batch(self, jobs: list[_Job]) -> list[AccessEvent]:
         """Decide each in order, commit them all in one transaction, then open gates and tell."""
         events: list[tuple[AccessEvent, _Job]] = []
-        self.conn.execute("BEGIN IMMEDIATE")
+        begin_immediate(self.conn)
         try:
             for job in jobs:
                 events.append((self._decide_alone(job.presented), job))
@@ -515,7 +515,7 @@ class Gateway:
     def decide_now(self, prepare: Callable[[sqlite3.Connection], Presented]) -> AccessEvent:
         """decide_after() on the calling thread (worker thread only, like handle())."""
         received = time.perf_counter()
-        self.conn.execute("BEGIN IMMEDIATE")
+        begin_immediate(self.conn)
         try:
             ev = self._decide_one(prepare(self.conn))
             self.conn.execute("COMMIT")

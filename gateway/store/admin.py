@@ -16,7 +16,7 @@ from gateway.config.models import SiteConfig
 from gateway.errors import GatewayError, ImportRejected, StorageError
 from gateway.ids import uuid7
 from gateway.privacy import Secrets
-from gateway.store import csv_steps
+from gateway.store import csv_staging, csv_steps
 from gateway.store.csv_export import export_all
 from gateway.store.csv_import import check_references, read_files
 from gateway.store.database import DB_NAME, open_database
@@ -38,7 +38,7 @@ def import_csv(
     data_dir = cfg.site.data_dir
     db = open_database(data_dir / DB_NAME, sync=cfg.storage.sync)
     tz = ZoneInfo(cfg.site.timezone)
-    staging = data_dir / csv_steps.STAGING_NAME
+    staging = data_dir / csv_staging.STAGING_NAME
     try:
         with _one_import_at_a_time(data_dir):
             _finish_interrupted(db.conn, staging, tz, pause)
@@ -53,39 +53,33 @@ def import_csv(
             meta: dict[str, Any] = {"import_id": uuid7(), "files": batch.files, "actor": actor}
             meta["counts"] = batch.counts()
             try:
-                rows = csv_steps.stage(staging, batch, secrets, meta["import_id"], actor)
+                staged = csv_staging.stage(staging, batch, secrets, meta)
             except (OSError, sqlite3.Error) as exc:
-                csv_steps.remove(staging)
+                csv_staging.remove(staging)
                 raise StorageError(
                     f"cannot write the staging file {staging}: {exc}; nothing was imported",
                     fix="free disk space in the data directory or check its permissions, then run it again",
                 ) from exc
-            _apply(db.conn, staging, meta, rows, tz, pause)
+            _apply(db.conn, staged, tz, pause)
             return batch.counts()
     finally:
         db.conn.close()
 
 
-def _apply(
-    conn: Any,
-    staging: Path,
-    meta: dict[str, Any],
-    rows: list[csv_steps.Staged],
-    tz: ZoneInfo,
-    pause: Callable[[], None] | None,
-) -> None:
+def _apply(conn: Any, staged: csv_staging.Staged, tz: ZoneInfo, pause: Callable[[], None] | None) -> None:
+    staging = staged.path
     try:
-        csv_steps.apply_steps(conn, meta, rows, lambda: datetime.now(tz), pause)
+        csv_steps.apply_steps(conn, staged, lambda: datetime.now(tz), pause)
     except csv_steps.Stopped as exc:
         if exc.done == 0:
-            csv_steps.remove(staging)
+            csv_staging.remove(staging)
             raise StorageError(
                 f"the import could not be written: {exc.cause}; nothing was imported",
                 fix="if the database is busy (another import, a long write), run it again; "
                 "otherwise free disk space in the data directory or check its permissions",
             ) from exc
         raise StorageError(
-            f"the import stopped after {exc.done} of {len(rows)} rows: {exc.cause}; the checked rows are "
+            f"the import stopped after {exc.done} of {staged.total} rows: {exc.cause}; the checked rows are "
             f"kept in {staging} to be written",
             fix="free disk space or fix permissions, then run `gateway import -c CONFIG` again "
             "(with or without files): it finishes this import first",
@@ -95,21 +89,20 @@ def _apply(
             "import interrupted; `gateway import -c CONFIG` finishes it (its rows are in %s)", staging
         )
         raise
-    csv_steps.remove(staging)
+    csv_staging.remove(staging)
 
 
 def _finish_interrupted(conn: Any, staging: Path, tz: ZoneInfo, pause: Callable[[], None] | None) -> None:
-    found = csv_steps.read_staged(staging)
+    found = csv_staging.read_staged(staging)
     if found is None:
-        csv_steps.remove(staging)  # never got as far as its first step: nothing of it is in the store
+        csv_staging.remove(staging)  # never got as far as its first step: nothing of it is in the store
         return
-    meta, rows = found
     log.warning(
         "finishing the import of %s (%d rows) that an earlier run left unfinished",
-        ", ".join(meta["files"]),
-        len(rows),
+        ", ".join(found.meta["files"]),
+        found.total,
     )
-    _apply(conn, staging, meta, rows, tz, pause)
+    _apply(conn, found, tz, pause)
 
 
 @contextmanager

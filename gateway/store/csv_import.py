@@ -29,19 +29,39 @@ from gateway.store.csv_rows import (
 )
 
 
+@dataclass(frozen=True, slots=True)
+class FileRead:
+    """One file's rows in the batch: its kind, its optional columns (only those are written over the
+    store's values) and how many rows it gave, which follow the kind's rows from earlier files."""
+
+    path: Path
+    kind: str
+    given: frozenset[str]
+    count: int
+
+
 @dataclass
 class Batch:
     residents: list[ResidentRow] = field(default_factory=list)
     vehicles: list[VehicleRow] = field(default_factory=list)
     cards: list[CardRow] = field(default_factory=list)
     slots: list[SlotRow] = field(default_factory=list)
-    where: dict[tuple[str, str], str] = field(default_factory=dict)  # (kind, key) -> "file:line"
-    # (kind, key) -> the optional columns its file has: only those are written over the store's.
-    given: dict[tuple[str, str], frozenset[str]] = field(default_factory=dict)
+    # (kind, key) -> (index in `read`, line): where a row came from, named in a problem.
+    where: dict[tuple[str, str], tuple[int, int]] = field(default_factory=dict)
+    read: list[FileRead] = field(default_factory=list)
     files: list[str] = field(default_factory=list)
 
     def counts(self) -> dict[str, int]:
         return {k: len(getattr(self, k)) for k in ("residents", "vehicles", "cards", "slots")}
+
+    def at(self, kind: str, key: str) -> str:
+        """file:line of a row."""
+        index, line = self.where[(kind, key)]
+        return f"{self.read[index].path}:{line}"
+
+    def given(self, kind: str, key: str) -> frozenset[str]:
+        """The optional columns of the file a row came from."""
+        return self.read[self.where[(kind, key)][0]].given
 
 
 def read_files(paths: list[Path], tz: ZoneInfo) -> tuple[Batch, list[str]]:
@@ -72,47 +92,51 @@ def _read_file(path: Path, tz: ZoneInfo, batch: Batch) -> list[str]:
     text = decode(raw)
     if text is None:
         return [f"{path}: unreadable (neither UTF-8 nor GBK text); save the file as CSV UTF-8"]
-    reader = csv.DictReader(io.StringIO(text, newline=""))
+    reader = csv.reader(io.StringIO(text, newline=""))
     try:
         return _read_rows(path, reader, tz, batch)
     except csv.Error as exc:
         return [f"{path}:{reader.line_num}: unreadable ({exc}); save the file as CSV UTF-8"]
 
 
-def _read_rows(path: Path, reader: csv.DictReader[str], tz: ZoneInfo, batch: Batch) -> list[str]:
-    header = [h.strip() for h in reader.fieldnames or []]
-    reader.fieldnames = header
+def _read_rows(path: Path, reader: Any, tz: ZoneInfo, batch: Batch) -> list[str]:
+    header = [h.strip() for h in next(reader, [])]
     kind = kind_of(header)
     if kind is None:
         expected = "; ".join(f"{k}: {','.join(sorted(r))}" for k, (r, _) in KINDS.items())
         return [f"{path}:1: header {header} names no known file kind (required columns: {expected})"]
     parse = PARSERS[kind]
-    given = frozenset(header) & KINDS[kind][1]
+    index = len(batch.read)
+    records: list[Any] = getattr(batch, kind)
+    before, where, width = len(records), batch.where, len(header)
     problems = []
-    for row in reader:
+    for fields in reader:
+        if not fields:
+            continue  # a blank line
         line = reader.line_num
-        if None in row:
+        if len(fields) > width:
             problems.append(f"{path}:{line}: more fields than the header has columns")
             continue
         try:
-            record: Any = parse(row, tz)
+            record: Any = parse(dict(zip(header, fields, strict=False)), tz)  # a short row: cells left empty
         except RowError as exc:
             problems.append(f"{path}:{line}: {exc.column}: {exc}")
             continue
-        key = _key(kind, record)
-        seen = batch.where.get((kind, key))
+        key = record_key(kind, record)
+        seen = where.get((kind, key))
         if seen is not None:
-            first = seen.removeprefix(f"{path}:")
-            again = f"line {first}" if first != seen else seen
+            first = batch.read[seen[0]].path if seen[0] != index else None
+            again = f"line {seen[1]}" if first is None else f"{first}:{seen[1]}"
             problems.append(f"{path}:{line}: {key} repeats {again}")
             continue
-        batch.where[(kind, key)] = f"{path}:{line}"
-        batch.given[(kind, key)] = given
-        getattr(batch, kind).append(record)
+        where[(kind, key)] = (index, line)
+        records.append(record)
+    batch.read.append(FileRead(path, kind, frozenset(header) & KINDS[kind][1], len(records) - before))
     return problems
 
 
-def _key(kind: str, record: Any) -> str:
+def record_key(kind: str, record: Any) -> str:
+    """A row's natural key: resident ref, plate, card number, zone/number."""
     if kind == "residents":
         return str(record.ref)
     if kind == "vehicles":
@@ -132,8 +156,7 @@ def check_references(conn: sqlite3.Connection, batch: Batch, zones: set[str]) ->
     owner.update({v.plate: v.resident_ref for v in batch.vehicles})
     problems = []
 
-    def at(kind: str, key: str) -> str:
-        return batch.where[(kind, key)]
+    at = batch.at
 
     def need(kind: str, key: str, column: str, value: str | None, known: Any, what: str) -> None:
         if value is not None and value not in known:
@@ -150,7 +173,7 @@ def check_references(conn: sqlite3.Connection, batch: Batch, zones: set[str]) ->
     for c in batch.cards:
         need("cards", c.card, "resident_ref", c.resident_ref, refs, "resident")
         need("cards", c.card, "plate", c.plate, owner, "vehicle")
-        linked = c.plate if "plate" in batch.given[("cards", c.card)] else car_of_card.get(c.card)
+        linked = c.plate if "plate" in batch.given("cards", c.card) else car_of_card.get(c.card)
         if linked in owner and owner[linked] != c.resident_ref:
             column = "plate" if linked == c.plate else "resident_ref"
             problems.append(

@@ -2,196 +2,60 @@
 
 A lane's decision writes in one short transaction; an import of 100,000 rows in one transaction held
 the write lock for seconds, and past the 10 s busy timeout a card at the gate failed as
-storage_failed. So the checked rows go first to a staging file next to the database (phones already
-masked and hashed: no clear number is ever on disk), then into the store a few hundred rows per
-transaction, with a pause after each in which a waiting lane takes the lock.
+storage_failed. So the checked rows go first to a staging file next to the database (csv_staging.py).
+It is attached to the store's connection, and each step is a few SQL statements that write a range
+of its rows (upserts by key, references looked up in the store), followed by a pause in which a
+waiting lane takes the lock. Steps are sized to take about STEP_S each.
 
 All or nothing: nothing is written until every row of every file passed (csv_import.py). Once the
 first step is in, the import is carried to its end: the staging file keeps the checked rows until
 the last step is in, and if a step fails (disk full, power cut, the process killed) the next
 `gateway import` writes them again from the first and finishes it (roll forward, as the MQTT
-snapshots do). Every write is an upsert by key, so a row written twice stores the same thing. An
-import of up to STEP_ROWS rows is one transaction. While the steps run a lane sees each resident,
-car, card and slot either as it was or as the files have it.
+snapshots do). Every write is an upsert by key, so a row written twice stores the same thing. While
+the steps run a lane sees each resident, car, card and slot either as it was or as the files have it.
 """
 
 from __future__ import annotations
 
 import json
-import random
 import sqlite3
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from itertools import groupby
-from pathlib import Path
 from typing import Any
 
-from gateway.privacy import Secrets, mask_card, mask_phone
+from gateway.privacy import mask_card
 from gateway.store.audit import audit
-from gateway.store.csv_import import Batch
+from gateway.store.csv_staging import Run, Staged
+from gateway.store.database import begin_immediate
 from gateway.store.outbox import enqueue
 
-STAGING_NAME = "import-staging.db"
-STEP_ROWS = 250  # the first step; later ones are sized to take about STEP_S
-STEP_S = 0.008
-MAX_STEP_ROWS = 2000
-# Pause after each step, as long as the step took (at least PAUSE_MIN_S), jittered: a lane's busy
-# handler retries after 1, 2, 5, 10, 15, 20, 25 ms and so on, and a pause in step with those retries
-# could miss them all.
-PAUSE_MIN_S = 0.004
+STEP_ROWS = 500  # the first step; later ones are sized to take about STEP_S
+STEP_S = 0.015
+MIN_STEP_ROWS = 50
+MAX_STEP_ROWS = 20_000
+# The gap after each step. A lane asks for the write lock every millisecond (begin_immediate), so
+# a few ms let every waiting lane in before the next step.
+PAUSE_S = 0.003
+# The steps' pages are copied from the WAL into the database file this often, in a gap (a passive
+# checkpoint holds no lock a lane needs), rather than by SQLite in a step's commit.
+CHECKPOINT_S = 0.25
 
 
 @dataclass(frozen=True, slots=True)
-class Step:
-    """Who the import's audit rows name, and when."""
+class Part:
+    """Rows first..last of one run, written in one step; who the import's audit rows name, and when."""
 
+    run: Run
+    first: int
+    last: int
     at: datetime
     actor: str
 
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS meta (id INTEGER PRIMARY KEY CHECK (id = 1), import_id TEXT, files TEXT,
-    actor TEXT, counts TEXT, total INTEGER);
-CREATE TABLE IF NOT EXISTS rows (n INTEGER PRIMARY KEY, kind TEXT, given TEXT, data TEXT);
-"""
-
-
-def staged_rows(batch: Batch, secrets: Secrets) -> Iterator[tuple[str, str, dict[str, Any]]]:
-    """(kind, given columns, values) in the order they are written: who a row names comes first."""
-
-    def given(kind: str, key: str) -> str:
-        return ",".join(sorted(batch.given[(kind, key)]))
-
-    for r in batch.residents:
-        cols = batch.given[("residents", r.ref)]
-        if r.phone:  # a clear number: masked and hashed here, never staged
-            phone = ("set", mask_phone(r.phone), secrets.digest("phone", r.phone))
-        elif r.phone_masked:  # an export's masked number: shown, not matchable
-            phone = ("masked", r.phone_masked, "")
-        elif "phone" in cols or "phone_masked" in cols:  # an empty cell: no phone
-            phone = ("set", "", "")
-        else:
-            phone = ("keep", "", "")
-        yield (
-            "residents",
-            given("residents", r.ref),
-            {
-                "ref": r.ref,
-                "building": r.building,
-                "unit": r.unit,
-                "room": r.room,
-                "name": r.name,
-                "pmode": phone[0],
-                "phone_masked": phone[1],
-                "phone_hash": phone[2],
-                "valid_from": r.valid_from,
-                "valid_to": r.valid_to,
-                "blocked": int(r.blocked),
-            },
-        )
-    for v in batch.vehicles:
-        yield (
-            "vehicles",
-            given("vehicles", v.plate),
-            {
-                "plate": v.plate,
-                "resident_ref": v.resident_ref,
-                "class": v.vehicle_class,
-                "monthly_until": v.monthly_until,
-                "valid_from": v.valid_from,
-                "valid_to": v.valid_to,
-                "blocked": int(v.blocked),
-            },
-        )
-    for c in batch.cards:
-        yield (
-            "cards",
-            given("cards", c.card),
-            {
-                "card": c.card,
-                "resident_ref": c.resident_ref,
-                "plate": c.plate,
-                "valid_from": c.valid_from,
-                "valid_to": c.valid_to,
-                "hours": c.hours,
-                "blocked": int(c.blocked),
-            },
-        )
-    for s in batch.slots:
-        key = f"{s.zone}/{s.number}"
-        yield (
-            "slots",
-            given("slots", key),
-            {
-                "zone": s.zone,
-                "number": s.number,
-                "resident_ref": s.resident_ref,
-                "plates": list(s.plates),
-            },
-        )
-
-
-Staged = tuple[str, str, dict[str, Any]]  # kind, its file's optional columns, the values
-
-
-def stage(path: Path, batch: Batch, secrets: Secrets, import_id: str, actor: str) -> list[Staged]:
-    """Write the checked rows to a new staging file (the copy a later run finishes from)."""
-    rows = list(staged_rows(batch, secrets))
-    remove(path)
-    conn = sqlite3.connect(path, isolation_level=None)
-    try:
-        conn.executescript(_SCHEMA)
-        conn.execute("BEGIN")
-        conn.executemany(
-            "INSERT INTO rows (kind, given, data) VALUES (?, ?, ?)",
-            ((kind, given, json.dumps(data, ensure_ascii=False)) for kind, given, data in rows),
-        )
-        conn.execute(
-            "INSERT INTO meta VALUES (1, ?, ?, ?, ?, ?)",
-            (
-                import_id,
-                json.dumps(batch.files, ensure_ascii=False),
-                actor,
-                json.dumps(batch.counts()),
-                len(rows),
-            ),
-        )
-        conn.execute("COMMIT")
-    finally:
-        conn.close()
-    return rows
-
-
-def read_staged(path: Path) -> tuple[dict[str, Any], list[Staged]] | None:
-    """The import a staging file holds (not finished: the file goes once it is), or None."""
-    if not path.exists():
-        return None
-    conn = sqlite3.connect(path, isolation_level=None)
-    try:
-        meta = conn.execute("SELECT import_id, files, actor, counts, total FROM meta").fetchone()
-        rows = conn.execute("SELECT kind, given, data FROM rows ORDER BY n").fetchall()
-    except sqlite3.DatabaseError:
-        meta = None  # written only partly: it never got to its first step
-    finally:
-        conn.close()
-    if meta is None:
-        return None
-    import_id, files, actor, counts, total = meta
-    info = {
-        "import_id": import_id,
-        "files": json.loads(files),
-        "actor": actor,
-        "counts": json.loads(counts),
-        "total": total,
-    }
-    return info, [(k, g, json.loads(d)) for k, g, d in rows]
-
-
-def remove(path: Path) -> None:
-    for p in (path, path.with_name(path.name + "-journal")):
-        p.unlink(missing_ok=True)
+    @property
+    def span(self) -> tuple[int, int]:
+        return self.first, self.last
 
 
 class Stopped(Exception):
@@ -205,47 +69,84 @@ class Stopped(Exception):
 
 def apply_steps(
     conn: sqlite3.Connection,
-    meta: dict[str, Any],
-    rows: list[Staged],
+    staged: Staged,
     now: Callable[[], datetime],
     pause: Callable[[], None] | None = None,
 ) -> None:
-    """Write the staged rows in steps of about STEP_MS each, the audit row and the upstream record
+    """Write the staged rows in steps of about STEP_S each, the audit row and the upstream record
     with the last. Steps before the last commit without waiting for the disk (as snapshot steps
     do); the last one waits, and with it all before it. Raises Stopped."""
     level = int(conn.execute("PRAGMA synchronous").fetchone()[0])
-    done, size = 0, STEP_ROWS
+    autocheckpoint = int(conn.execute("PRAGMA wal_autocheckpoint").fetchone()[0])
+    conn.execute("PRAGMA wal_autocheckpoint=0")
     try:
-        while True:
-            chunk = rows[done : done + size]
-            last = done + len(chunk) >= len(rows)
-            conn.execute(f"PRAGMA synchronous={level if last else 1}")
+        conn.execute("ATTACH DATABASE ? AS st", (str(staged.path),))
+    except sqlite3.Error as exc:
+        raise Stopped(0, exc) from exc
+    done, sizer, checkpointed = 0, _Sizer(), time.monotonic()
+    try:
+        for spans, is_last in _steps(staged, sizer):
+            conn.execute(f"PRAGMA synchronous={level if is_last else 1}")
             began = time.perf_counter()
             try:
-                _step(conn, chunk, Step(now(), meta["actor"]), meta if last else None)
+                at = now()
+                parts = [Part(run, first, last, at, staged.meta["actor"]) for run, first, last in spans]
+                _step(conn, parts, staged.meta if is_last else None, at)
             except sqlite3.Error as exc:
                 raise Stopped(done, exc) from exc
-            done += len(chunk)
-            if last:
+            done += sum(p.last - p.first + 1 for p in parts)
+            if is_last:
                 return
-            took = time.perf_counter() - began
-            size = max(min(50, MAX_STEP_ROWS), min(MAX_STEP_ROWS, int(size * STEP_S / max(took, 1e-4))))
-            if pause is None:
-                time.sleep(max(took, PAUSE_MIN_S) * random.uniform(0.5, 1.5))
-            else:
+            sizer.took(time.perf_counter() - began)
+            gap_began = time.perf_counter()
+            if time.monotonic() - checkpointed >= CHECKPOINT_S:
+                conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+                checkpointed = time.monotonic()
+            if pause is not None:
                 pause()
+            else:
+                time.sleep(max(0.0, PAUSE_S - (time.perf_counter() - gap_began)))
     finally:
         conn.execute(f"PRAGMA synchronous={level}")
+        conn.execute(f"PRAGMA wal_autocheckpoint={autocheckpoint}")
+        conn.execute("DETACH DATABASE st")
 
 
-def _step(conn: sqlite3.Connection, rows: list[Staged], step: Step, meta: dict[str, Any] | None) -> None:
-    conn.execute("BEGIN IMMEDIATE")
+class _Sizer:
+    """How many rows the next step takes: as many as took about STEP_S in the last one."""
+
+    def __init__(self) -> None:
+        self.rows = STEP_ROWS
+
+    def took(self, seconds: float) -> None:
+        wanted = int(self.rows * STEP_S / max(seconds, 1e-4))
+        self.rows = min(MAX_STEP_ROWS, max(MIN_STEP_ROWS, wanted))
+
+
+def _steps(staged: Staged, sizer: _Sizer) -> Iterator[tuple[list[tuple[Run, int, int]], bool]]:
+    """Each step's parts (run, first, last), sizer.rows rows in all, and whether it is the last.
+    An import of no rows is one step with no parts (its audit record)."""
+    first = 1
+    while True:
+        last = min(staged.total, first + sizer.rows - 1)
+        spans = [
+            (r, max(first, r.first), min(last, r.last))
+            for r in staged.runs
+            if r.first <= last and r.last >= first
+        ]
+        yield spans, last >= staged.total
+        if last >= staged.total:
+            return
+        first = last + 1
+
+
+def _step(conn: sqlite3.Connection, parts: list[Part], meta: dict[str, Any] | None, at: datetime) -> None:
+    begin_immediate(conn)
     try:
-        for (kind, given), group in groupby(rows, key=lambda r: (r[0], r[1])):
-            cols = frozenset(given.split(",")) - {""}
-            WRITERS[kind](conn, cols, [values for _, _, values in group], step)
-        if meta is not None and not _finished(conn, meta["import_id"]):
-            _finish(conn, meta, step.at)
+        for part in parts:
+            WRITERS[part.run.kind](conn, part)
+        if meta is not None and not _finished(conn, str(meta["import_id"])):
+            _finish(conn, meta, at)
         conn.execute("COMMIT")
     except BaseException:
         conn.execute("ROLLBACK")
@@ -264,116 +165,135 @@ def _finished(conn: sqlite3.Connection, import_id: str) -> bool:
 def _finish(conn: sqlite3.Connection, meta: dict[str, Any], at: datetime) -> None:
     files = ",".join(meta["files"])
     detail = json.dumps({"import": meta["import_id"], "counts": meta["counts"]})
-    audit(conn, at, meta["actor"], "registry.import", files[:200], detail)
+    audit(conn, at, str(meta["actor"]), "registry.import", files[:200], detail)
     payload = {"op": "import", "entity": "batch", "id": meta["import_id"], "counts": meta["counts"]}
     enqueue(conn, "registry", {**payload, "at": at.isoformat()}, at)
 
 
-def _set(cols: frozenset[str], always: list[str], optional: dict[str, str]) -> str:
+def _set(part: Part, always: list[str], optional: dict[str, str]) -> str:
+    """The upsert's SET: the columns every file has, and the optional ones this run's files have."""
     parts = [f"{c} = excluded.{c}" for c in always]
-    parts += [expr for col, expr in optional.items() if col in cols]
+    parts += [expr for col, expr in optional.items() if col in part.run.given]
     return ", ".join(parts)
 
 
-Values = list[dict[str, Any]]
-
-
-def _residents(conn: sqlite3.Connection, cols: frozenset[str], rows: Values, step: Step) -> None:
-    if "blocked" in cols:
-        _audit_blocks(conn, step, "resident", "SELECT ref, blocked FROM residents WHERE ref IN", rows, "ref")
+def _residents(conn: sqlite3.Connection, part: Part) -> None:
+    if "blocked" in part.run.given:
+        _audit_blocks(
+            conn,
+            part,
+            "resident",
+            """SELECT x.ref, x.blocked FROM st.residents x JOIN residents r ON r.ref = x.ref
+               WHERE x.n BETWEEN ? AND ? AND r.blocked != x.blocked""",
+        )
     optional = {c: f"{c} = excluded.{c}" for c in ("room", "valid_from", "valid_to", "blocked")}
-    conn.executemany(
+    # A phone the file leaves out ('keep') stays; an export's masked number ('masked') keeps the
+    # stored hash only when it is the stored number.
+    conn.execute(
         f"""INSERT INTO residents (ref, building, unit, room, name, phone_masked, phone_hash,
                                    valid_from, valid_to, blocked)
-           VALUES (:ref, :building, :unit, :room, :name, :phone_masked, :phone_hash,
-                   :valid_from, :valid_to, :blocked)
-           ON CONFLICT (ref) DO UPDATE SET {_set(cols, ["building", "unit", "name"], optional)},
-               phone_masked = CASE :pmode WHEN 'keep' THEN phone_masked ELSE excluded.phone_masked END,
-               phone_hash = CASE :pmode WHEN 'keep' THEN phone_hash
-                   WHEN 'masked' THEN CASE WHEN excluded.phone_masked = phone_masked
-                                           THEN phone_hash ELSE '' END
-                   ELSE excluded.phone_hash END""",
-        rows,
+           SELECT x.ref, x.building, x.unit, x.room, x.name,
+                  CASE x.pmode WHEN 'keep' THEN coalesce(r.phone_masked, '') ELSE x.phone_masked END,
+                  CASE x.pmode WHEN 'keep' THEN coalesce(r.phone_hash, '')
+                      WHEN 'masked' THEN CASE WHEN x.phone_masked = r.phone_masked
+                                              THEN r.phone_hash ELSE '' END
+                      ELSE x.phone_hash END,
+                  x.valid_from, x.valid_to, x.blocked
+           FROM st.residents x LEFT JOIN residents r ON r.ref = x.ref
+           WHERE x.n BETWEEN ? AND ?
+           ON CONFLICT (ref) DO UPDATE SET {_set(part, ["building", "unit", "name"], optional)},
+               phone_masked = excluded.phone_masked, phone_hash = excluded.phone_hash""",
+        part.span,
     )
 
 
-def _vehicles(conn: sqlite3.Connection, cols: frozenset[str], rows: Values, step: Step) -> None:
+def _vehicles(conn: sqlite3.Connection, part: Part) -> None:
     optional = {c: f"{c} = excluded.{c}" for c in ("class", "monthly_until")}
-    conn.executemany(
+    conn.execute(
         f"""INSERT INTO vehicles (plate, class, resident_id, monthly_until)
-           VALUES (:plate, :class, (SELECT id FROM residents WHERE ref = :resident_ref), :monthly_until)
-           ON CONFLICT (plate) DO UPDATE SET {_set(cols, ["resident_id"], optional)}""",
-        rows,
+           SELECT x.plate, x.class, (SELECT id FROM residents WHERE ref = x.resident_ref), x.monthly_until
+           FROM st.vehicles x WHERE x.n BETWEEN ? AND ?
+           ON CONFLICT (plate) DO UPDATE SET {_set(part, ["resident_id"], optional)}""",
+        part.span,
     )
-    _credentials(conn, cols, "plate", [{**v, "value": v["plate"], "hours": ""} for v in rows], step)
+    _credentials(conn, part, "plate", "st.vehicles", "x.plate", "''")
 
 
-def _cards(conn: sqlite3.Connection, cols: frozenset[str], rows: Values, step: Step) -> None:
-    _credentials(conn, cols, "card", [{**v, "value": v["card"]} for v in rows], step)
+def _cards(conn: sqlite3.Connection, part: Part) -> None:
+    _credentials(conn, part, "card", "st.cards", "x.card", "x.hours")
 
 
-def _credentials(conn: sqlite3.Connection, cols: frozenset[str], kind: str, rows: Values, step: Step) -> None:
-    if "blocked" in cols:
-        sql = f"SELECT value, blocked FROM credentials WHERE kind = '{kind}' AND value IN"
-        _audit_blocks(conn, step, kind, sql, rows, "value")
+def _credentials(conn: sqlite3.Connection, part: Part, kind: str, table: str, value: str, hours: str) -> None:
+    if "blocked" in part.run.given:
+        _audit_blocks(
+            conn,
+            part,
+            kind,
+            f"""SELECT {value}, x.blocked FROM {table} x
+                JOIN credentials c ON c.kind = '{kind}' AND c.value = {value}
+                WHERE x.n BETWEEN ? AND ? AND c.blocked != x.blocked""",
+        )
     optional = {c: f"{c} = excluded.{c}" for c in ("valid_from", "valid_to", "hours", "blocked")}
     if kind == "card":
         optional["plate"] = "vehicle_id = excluded.vehicle_id"
-    conn.executemany(
+    conn.execute(
         f"""INSERT INTO credentials (kind, value, resident_id, vehicle_id, valid_from, valid_to,
                                     hours, blocked)
-           VALUES ('{kind}', :value, (SELECT id FROM residents WHERE ref = :resident_ref),
-                   (SELECT id FROM vehicles WHERE plate = :plate), :valid_from, :valid_to,
-                   :hours, :blocked)
-           ON CONFLICT (kind, value) DO UPDATE SET pass_id = NULL,
-               {_set(cols, ["resident_id"], optional)}""",
-        rows,
+           SELECT '{kind}', {value}, (SELECT id FROM residents WHERE ref = x.resident_ref),
+                  (SELECT id FROM vehicles WHERE plate = x.plate), x.valid_from, x.valid_to,
+                  {hours}, x.blocked
+           FROM {table} x WHERE x.n BETWEEN ? AND ?
+           ON CONFLICT (kind, value) DO UPDATE SET pass_id = NULL, {_set(part, ["resident_id"], optional)}""",
+        part.span,
     )
 
 
-def _audit_blocks(conn: sqlite3.Connection, step: Step, what: str, sql: str, rows: Values, key: str) -> None:
-    """A block the import sets or lifts (a lost card unblocked by a list) is on record one by one."""
-    wanted = {v[key]: v["blocked"] for v in rows}
-    marks = ",".join("?" * len(wanted))
-    for value, blocked in conn.execute(f"{sql} ({marks})", list(wanted)).fetchall():
-        if int(blocked) == wanted[value]:
-            continue
-        action = "block" if wanted[value] else "unblock"
+def _audit_blocks(conn: sqlite3.Connection, part: Part, what: str, changed: str) -> None:
+    """A block the import sets or lifts (a lost card unblocked by a list) is on record one by one.
+    `changed` selects (value, blocked as the file has it) where the store has it otherwise."""
+    for value, blocked in conn.execute(changed, part.span).fetchall():
+        action = "block" if blocked else "unblock"
         entity = "resident" if what == "resident" else "credential"
         target = f"resident:{value}" if what == "resident" else f"{what}:{_shown(what, value)}"
-        audit(conn, step.at, step.actor, f"{entity}.{action}", target, "by gateway import")
-        payload = {"op": action, "entity": entity, "kind": what, "value": value, "at": step.at.isoformat()}
-        enqueue(conn, "registry", payload, step.at)
+        audit(conn, part.at, part.actor, f"{entity}.{action}", target, "by gateway import")
+        payload = {"op": action, "entity": entity, "kind": what, "value": value, "at": part.at.isoformat()}
+        enqueue(conn, "registry", payload, part.at)
 
 
 def _shown(kind: str, value: str) -> str:
     return mask_card(value) if kind == "card" else value
 
 
-def _slots(conn: sqlite3.Connection, cols: frozenset[str], rows: Values, step: Step) -> None:
-    del step
-    owner = "DO UPDATE SET resident_id = excluded.resident_id" if "resident_ref" in cols else "DO NOTHING"
-    conn.executemany(
+def _slots(conn: sqlite3.Connection, part: Part) -> None:
+    keeps_owner = "resident_ref" not in part.run.given
+    owner = "DO NOTHING" if keeps_owner else "DO UPDATE SET resident_id = excluded.resident_id"
+    conn.execute(
         f"""INSERT INTO slots (zone, number, resident_id)
-           VALUES (:zone, :number, (SELECT id FROM residents WHERE ref = :resident_ref))
+           SELECT x.zone, x.number, (SELECT id FROM residents WHERE ref = x.resident_ref)
+           FROM st.slots x WHERE x.n BETWEEN ? AND ?
            ON CONFLICT (zone, number) {owner}""",
-        ({k: v[k] for k in ("zone", "number", "resident_ref")} for v in rows),
+        part.span,
     )
-    if "plates" not in cols:
+    if "plates" not in part.run.given:
         return  # the slots' cars stay as they are
-    for v in rows:
-        slot = conn.execute(
-            "SELECT id FROM slots WHERE zone = ? AND number = ?", (v["zone"], v["number"])
-        ).fetchone()[0]
-        conn.execute("DELETE FROM slot_vehicles WHERE slot_id = ?", (slot,))
-        conn.executemany(
-            "INSERT OR IGNORE INTO slot_vehicles (slot_id, vehicle_id) "
-            "SELECT ?, id FROM vehicles WHERE plate = ?",
-            ((slot, p) for p in v["plates"]),
-        )
+    conn.execute(
+        """DELETE FROM slot_vehicles WHERE slot_id IN (
+               SELECT s.id FROM st.slots x JOIN slots s ON s.zone = x.zone AND s.number = x.number
+               WHERE x.n BETWEEN ? AND ?)""",
+        part.span,
+    )
+    conn.execute(
+        """INSERT OR IGNORE INTO slot_vehicles (slot_id, vehicle_id)
+           SELECT s.id, v.id FROM st.slot_plates p
+           JOIN st.slots x ON x.n = p.n
+           JOIN slots s ON s.zone = x.zone AND s.number = x.number
+           JOIN vehicles v ON v.plate = p.plate
+           WHERE p.n BETWEEN ? AND ?""",
+        part.span,
+    )
 
 
-WRITERS: dict[str, Callable[[sqlite3.Connection, frozenset[str], Values, Step], None]] = {
+WRITERS: dict[str, Callable[[sqlite3.Connection, Part], None]] = {
     "residents": _residents,
     "vehicles": _vehicles,
     "cards": _cards,

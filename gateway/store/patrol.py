@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlite3
 from datetime import datetime
 
+from gateway.store.database import begin_immediate
 from gateway.store.outbox import enqueue
 from gateway.timefmt import to_db
 
@@ -13,7 +14,7 @@ def record_tap(
     conn: sqlite3.Connection, tap_id: str, at: datetime, checkpoint: str, lane: str, card: str
 ) -> None:
     """One transaction: the tap and its outbox row."""
-    conn.execute("BEGIN IMMEDIATE")
+    begin_immediate(conn)
     try:
         conn.execute(
             "INSERT INTO patrol_taps (tap_id, at, checkpoint, lane, card) VALUES (?, ?, ?, ?, ?)",

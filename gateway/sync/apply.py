@@ -24,6 +24,7 @@ from datetime import datetime
 from pathlib import Path
 
 from gateway.store.audit import audit
+from gateway.store.database import begin_immediate
 from gateway.store.outbox import enqueue
 from gateway.timefmt import to_db
 
@@ -201,7 +202,7 @@ def apply_delta(
 ) -> None:
     """All of the delta in one transaction, only if the store is exactly at `base`."""
     with Attached(conn, staging):
-        conn.execute("BEGIN IMMEDIATE")
+        begin_immediate(conn)
         try:
             applied = conn.execute("SELECT applied_version, applying_version FROM sync_state").fetchone()
             if applied != (base, None):
@@ -269,7 +270,7 @@ def _step(
     new_done = done + (hi - lo)
     last = new_done >= total
     conn.execute(f"PRAGMA synchronous={level if last else 1}")
-    conn.execute("BEGIN IMMEDIATE")
+    begin_immediate(conn)
     try:
         applied, applying, at = conn.execute(
             "SELECT applied_version, applying_version, applying_done FROM sync_state"

@@ -22,6 +22,7 @@ from typing import Any
 from gateway.errors import GatewayError, NotFound, Refused
 from gateway.runtime.gateway import Gateway
 from gateway.store.audit import audit as write_audit
+from gateway.store.database import begin_immediate
 from gateway.store.outbox import enqueue
 from gateway.timefmt import to_db
 
@@ -230,7 +231,7 @@ class Commands:
 
     def _accept(self, conn: sqlite3.Connection, cmd: Command, now: datetime) -> CommandRefused | None:
         """The id is used once: recorded with the audit row, or refused as a replay."""
-        conn.execute("BEGIN IMMEDIATE")
+        begin_immediate(conn)
         try:
             keep = cmd.expires_at + timedelta(seconds=self.cfg.clock_skew_s)
             try:
@@ -277,7 +278,7 @@ class Commands:
         reply: dict[str, Any],
         now: datetime,
     ) -> None:
-        conn.execute("BEGIN IMMEDIATE")
+        begin_immediate(conn)
         try:
             write_audit(conn, now, actor, action, target, json.dumps(reply, ensure_ascii=False))
             enqueue(conn, "command_reply", {"at": now.isoformat(), **reply}, now)

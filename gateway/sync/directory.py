@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from gateway.runtime.gateway import Gateway
+from gateway.store.database import begin_immediate
 from gateway.store.outbox import enqueue
 from gateway.sync.apply import StaleApply, apply_delta, apply_snapshot_steps, total_rows
 from gateway.sync.backoff import retry_delay
@@ -426,7 +427,7 @@ class Directory:
         at = self.gw.now()
 
         def write(conn: sqlite3.Connection) -> None:
-            conn.execute("BEGIN IMMEDIATE")
+            begin_immediate(conn)
             try:
                 enqueue(conn, record_type, {"at": at.isoformat(), **payload}, at)
                 conn.execute("COMMIT")

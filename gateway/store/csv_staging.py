@@ -1,0 +1,193 @@
+"""The staging file of a CSV import: its checked rows, typed, one table per kind.
+
+`gateway import` writes every checked row here first (phones already masked and hashed: no clear
+number is ever on disk), then csv_steps.py writes them into the store in SQL, a range of rows per
+step, with this file attached. Rows keep the order of their files; a run is a stretch of rows of one
+kind whose file had the same optional columns (only those are written over the store's values).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from itertools import islice
+from pathlib import Path
+from typing import Any
+
+from gateway.privacy import Secrets, mask_phone
+from gateway.store.csv_import import Batch
+from gateway.store.csv_rows import ResidentRow
+
+STAGING_NAME = "import-staging.db"
+KINDS = ("residents", "vehicles", "cards", "slots")  # the order they are written: who a row names first
+
+_SCHEMA = """
+CREATE TABLE meta (id INTEGER PRIMARY KEY CHECK (id = 1), import_id TEXT NOT NULL, files TEXT NOT NULL,
+    actor TEXT NOT NULL, counts TEXT NOT NULL, total INTEGER NOT NULL);
+CREATE TABLE runs (kind TEXT NOT NULL, given TEXT NOT NULL, first INTEGER NOT NULL, last INTEGER NOT NULL);
+CREATE TABLE residents (n INTEGER PRIMARY KEY, ref TEXT, building TEXT, unit TEXT, room TEXT, name TEXT,
+    pmode TEXT, phone_masked TEXT, phone_hash TEXT, valid_from TEXT, valid_to TEXT, blocked INTEGER);
+CREATE TABLE vehicles (n INTEGER PRIMARY KEY, plate TEXT, resident_ref TEXT, class TEXT,
+    monthly_until TEXT, valid_from TEXT, valid_to TEXT, blocked INTEGER);
+CREATE TABLE cards (n INTEGER PRIMARY KEY, card TEXT, resident_ref TEXT, plate TEXT, valid_from TEXT,
+    valid_to TEXT, hours TEXT, blocked INTEGER);
+CREATE TABLE slots (n INTEGER PRIMARY KEY, zone TEXT, number TEXT, resident_ref TEXT);
+CREATE TABLE slot_plates (n INTEGER NOT NULL, plate TEXT NOT NULL, PRIMARY KEY (n, plate)) WITHOUT ROWID;
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class Run:
+    """Rows first..last (inclusive) of one kind, from files with the same optional columns."""
+
+    kind: str
+    given: frozenset[str]
+    first: int
+    last: int
+
+
+@dataclass(frozen=True, slots=True)
+class Staged:
+    """An import written to its staging file and not yet finished in the store."""
+
+    path: Path
+    meta: dict[str, Any]  # import_id, files, actor, counts
+    runs: list[Run]
+    total: int
+
+
+def _phone(r: ResidentRow, given: frozenset[str], secrets: Secrets) -> tuple[str, str, str]:
+    """(what to do with the stored phone, the masked number, its hash)."""
+    if r.phone:  # a clear number: masked and hashed here, never staged
+        return ("set", mask_phone(r.phone), secrets.digest("phone", r.phone))
+    if r.phone_masked:  # an export's masked number: shown, not matchable
+        return ("masked", r.phone_masked, "")
+    if "phone" in given or "phone_masked" in given:  # an empty cell: no phone
+        return ("set", "", "")
+    return ("keep", "", "")
+
+
+def _residents(batch: Batch, secrets: Secrets) -> Iterator[tuple[Any, ...]]:
+    rows = iter(batch.residents)
+    for read in batch.read:
+        if read.kind != "residents":
+            continue
+        for r in islice(rows, read.count):
+            phone = _phone(r, read.given, secrets)
+            yield (
+                r.ref,
+                r.building,
+                r.unit,
+                r.room,
+                r.name,
+                *phone,
+                r.valid_from,
+                r.valid_to,
+                int(r.blocked),
+            )
+
+
+def _tables(batch: Batch, secrets: Secrets) -> dict[str, tuple[list[Any], Iterable[tuple[Any, ...]]]]:
+    """Per kind: its records (for their keys) and the staged values of each, in the same order."""
+    return {
+        "residents": (batch.residents, _residents(batch, secrets)),
+        "vehicles": (
+            batch.vehicles,
+            (
+                (v.plate, v.resident_ref, v.vehicle_class, v.monthly_until)
+                + (v.valid_from, v.valid_to, int(v.blocked))
+                for v in batch.vehicles
+            ),
+        ),
+        "cards": (
+            batch.cards,
+            (
+                (c.card, c.resident_ref, c.plate, c.valid_from, c.valid_to, c.hours, int(c.blocked))
+                for c in batch.cards
+            ),
+        ),
+        "slots": (batch.slots, ((s.zone, s.number, s.resident_ref) for s in batch.slots)),
+    }
+
+
+def _runs(batch: Batch) -> list[Run]:
+    """Each file's stretch of its kind's rows, numbered in the order of KINDS."""
+    runs: list[Run] = []
+    n = 1
+    for kind in KINDS:
+        for read in batch.read:
+            if read.kind == kind and read.count:
+                if runs and runs[-1].kind == kind and runs[-1].given == read.given:
+                    runs[-1] = Run(kind, read.given, runs[-1].first, n + read.count - 1)
+                else:
+                    runs.append(Run(kind, read.given, n, n + read.count - 1))
+                n += read.count
+    return runs
+
+
+def stage(path: Path, batch: Batch, secrets: Secrets, meta: dict[str, Any]) -> Staged:
+    """Write the checked rows to a new staging file (the copy a later run finishes from)."""
+    remove(path)
+    conn = sqlite3.connect(path, isolation_level=None)
+    n = 1
+    try:
+        conn.executescript(_SCHEMA)
+        conn.execute("BEGIN")
+        for kind, (records, values) in _tables(batch, secrets).items():
+            width = len(conn.execute(f"SELECT * FROM {kind} LIMIT 0").description)
+            marks = ",".join("?" * width)
+            numbered = ((n + i, *v) for i, v in enumerate(values))
+            conn.executemany(f"INSERT INTO {kind} VALUES ({marks})", numbered)
+            if kind == "slots":
+                conn.executemany(
+                    "INSERT OR IGNORE INTO slot_plates VALUES (?, ?)",
+                    ((n + i, p) for i, s in enumerate(batch.slots) for p in s.plates),
+                )
+            n += len(records)
+        runs = _runs(batch)
+        conn.executemany(
+            "INSERT INTO runs VALUES (?, ?, ?, ?)",
+            ((r.kind, ",".join(sorted(r.given)), r.first, r.last) for r in runs),
+        )
+        conn.execute(
+            "INSERT INTO meta VALUES (1, ?, ?, ?, ?, ?)",
+            (
+                meta["import_id"],
+                json.dumps(meta["files"], ensure_ascii=False),
+                meta["actor"],
+                json.dumps(meta["counts"]),
+                n - 1,
+            ),
+        )
+        conn.execute("COMMIT")
+    finally:
+        conn.close()
+    return Staged(path, meta, runs, n - 1)
+
+
+def read_staged(path: Path) -> Staged | None:
+    """The import a staging file holds (not finished: the file goes once it is), or None when there
+    is none or it was written only partly (it never got to its first step)."""
+    if not path.exists():
+        return None
+    conn = sqlite3.connect(path, isolation_level=None)
+    try:
+        found = conn.execute("SELECT import_id, files, actor, counts, total FROM meta").fetchone()
+        runs = conn.execute("SELECT kind, given, first, last FROM runs ORDER BY first").fetchall()
+    except sqlite3.DatabaseError:
+        found = None
+    finally:
+        conn.close()
+    if found is None:
+        return None
+    import_id, files, actor, counts, total = found
+    meta = {"import_id": import_id, "files": json.loads(files), "actor": actor, "counts": json.loads(counts)}
+    given = [Run(k, frozenset(g.split(",")) - {""}, first, last) for k, g, first, last in runs]
+    return Staged(path, meta, given, total)
+
+
+def remove(path: Path) -> None:
+    for p in (path, path.with_name(path.name + "-journal")):
+        p.unlink(missing_ok=True)
