@@ -136,15 +136,15 @@ def plate_value(text: str, column: str = "plate") -> str:
     plate = normalize(text)
     if not plate:
         raise RowError(column, "is empty")
+    if is_plate(plate):
+        return plate
     if over_letter_cap(plate):
         raise RowError(
             column,
             f"{text!r} has more than {MAX_SERIAL_LETTERS} letters after the office "
             "letter, which no plate has: check it against the car",
         )
-    if not is_plate(plate):
-        raise RowError(column, f"{text!r} is not a Chinese licence plate (e.g. 皖A12345, 粤BD12345)")
-    return plate
+    raise RowError(column, f"{text!r} is not a Chinese licence plate (e.g. 皖A12345, 粤BD12345)")
 
 
 def card_value(text: str) -> str:
