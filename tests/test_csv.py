@@ -398,3 +398,88 @@ def test_the_same_import_in_steps_of_one_row_stores_the_same(
     ):
         assert table(config, sql) == table(one_step / "site.toml", sql), sql
     assert len(table(config, "SELECT id FROM audit WHERE action = 'registry.import'")) == 1
+
+
+def test_an_import_left_unfinished_by_the_previous_version_is_finished(
+    config: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Until 2026-11-22 the staging file held one JSON row per record; an import it left half done,
+    # then an update of the gateway: the next run still finishes it.
+    data = config.parent / "data"
+    open_database(data / "gateway.db").conn.close()
+    old = sqlite3.connect(data / "import-staging.db")
+    old.executescript(
+        """CREATE TABLE meta (id INTEGER PRIMARY KEY CHECK (id = 1), import_id TEXT, files TEXT,
+               actor TEXT, counts TEXT, total INTEGER);
+           CREATE TABLE rows (n INTEGER PRIMARY KEY, kind TEXT, given TEXT, data TEXT);"""
+    )
+    rows = [
+        (
+            "residents",
+            "room",
+            {
+                "ref": "R1",
+                "building": "3栋",
+                "unit": "2单元",
+                "room": "301",
+                "name": "张三",
+                "pmode": "keep",
+                "phone_masked": "",
+                "phone_hash": "",
+                "valid_from": None,
+                "valid_to": None,
+                "blocked": 0,
+            },
+        ),
+        (
+            "vehicles",
+            "",
+            {
+                "plate": "皖A12345",
+                "resident_ref": "R1",
+                "class": "car",
+                "monthly_until": None,
+                "valid_from": None,
+                "valid_to": None,
+                "blocked": 0,
+            },
+        ),
+        (
+            "cards",
+            "hours",
+            {
+                "card": "0A1B2C3D4E",
+                "resident_ref": "R1",
+                "plate": None,
+                "valid_from": None,
+                "valid_to": None,
+                "hours": "07:00-21:00",
+                "blocked": 0,
+            },
+        ),
+        (
+            "slots",
+            "plates,resident_ref",
+            {"zone": "main", "number": "B001", "resident_ref": "R1", "plates": ["皖A12345"]},
+        ),
+    ]
+    old.executemany(
+        "INSERT INTO rows (kind, given, data) VALUES (?, ?, ?)",
+        [(k, g, json.dumps(d, ensure_ascii=False)) for k, g, d in rows],
+    )
+    counts = {"residents": 1, "vehicles": 1, "cards": 1, "slots": 1}
+    old.execute(
+        "INSERT INTO meta VALUES (1, 'old-import', '[\"a.csv\"]', 'office', ?, 4)", (json.dumps(counts),)
+    )
+    old.commit()
+    old.close()
+    assert main(["import", "-c", str(config)]) == 0
+    assert "finishing the import of a.csv (4 rows)" in capsys.readouterr().out
+    assert table(config, "SELECT ref, room FROM residents") == [("R1", "301")]
+    assert table(config, "SELECT value, hours FROM credentials ORDER BY kind") == [
+        ("0A1B2C3D4E", "07:00-21:00"),
+        ("皖A12345", ""),
+    ]
+    assert table(config, "SELECT count(*) FROM slot_vehicles") == [(1,)]
+    assert table(config, "SELECT actor FROM audit WHERE action = 'registry.import'") == [("office",)]
+    assert not (data / "import-staging.db").exists()

@@ -23,9 +23,11 @@ from gateway.store.csv_rows import ResidentRow
 STAGING_NAME = "import-staging.db"
 KINDS = ("residents", "vehicles", "cards", "slots")  # the order they are written: who a row names first
 
-_SCHEMA = """
+_META = """
 CREATE TABLE meta (id INTEGER PRIMARY KEY CHECK (id = 1), import_id TEXT NOT NULL, files TEXT NOT NULL,
     actor TEXT NOT NULL, counts TEXT NOT NULL, total INTEGER NOT NULL);
+"""
+_TABLES = """
 CREATE TABLE runs (kind TEXT NOT NULL, given TEXT NOT NULL, first INTEGER NOT NULL, last INTEGER NOT NULL);
 CREATE TABLE residents (n INTEGER PRIMARY KEY, ref TEXT, building TEXT, unit TEXT, room TEXT, name TEXT,
     pmode TEXT, phone_masked TEXT, phone_hash TEXT, valid_from TEXT, valid_to TEXT, blocked INTEGER);
@@ -133,7 +135,7 @@ def stage(path: Path, batch: Batch, secrets: Secrets, meta: dict[str, Any]) -> S
     conn = sqlite3.connect(path, isolation_level=None)
     n = 1
     try:
-        conn.executescript(_SCHEMA)
+        conn.executescript(_META + _TABLES)
         conn.execute("BEGIN")
         for kind, (records, values) in _tables(batch, secrets).items():
             width = len(conn.execute(f"SELECT * FROM {kind} LIMIT 0").description)
@@ -175,6 +177,8 @@ def read_staged(path: Path) -> Staged | None:
     conn = sqlite3.connect(path, isolation_level=None)
     try:
         found = conn.execute("SELECT import_id, files, actor, counts, total FROM meta").fetchone()
+        if found is not None and _has_table(conn, "rows") and not _has_table(conn, "runs"):
+            _upgrade_json_rows(conn)
         runs = conn.execute("SELECT kind, given, first, last FROM runs ORDER BY first").fetchall()
     except sqlite3.DatabaseError:
         found = None
@@ -186,6 +190,43 @@ def read_staged(path: Path) -> Staged | None:
     meta = {"import_id": import_id, "files": json.loads(files), "actor": actor, "counts": json.loads(counts)}
     given = [Run(k, frozenset(g.split(",")) - {""}, first, last) for k, g, first, last in runs]
     return Staged(path, meta, given, total)
+
+
+def _has_table(conn: sqlite3.Connection, name: str) -> bool:
+    return (
+        conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)).fetchone()
+        is not None
+    )
+
+
+def _upgrade_json_rows(conn: sqlite3.Connection) -> None:
+    """A staging file from before 2026-11-22 (an import it left unfinished, then the gateway was
+    updated): a table `rows` of (n, kind, given, JSON of the values), in the order of KINDS. The same
+    rows, typed, in one transaction."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        for statement in filter(str.strip, _TABLES.split(";")):
+            conn.execute(statement)
+        runs: list[tuple[str, str, int, int]] = []
+        for n, kind, given, data in conn.execute(
+            "SELECT n, kind, given, data FROM rows ORDER BY n"
+        ).fetchall():
+            values = json.loads(data)
+            columns = [d[0] for d in conn.execute(f"SELECT * FROM {kind} LIMIT 0").description][1:]
+            marks = ",".join("?" * (len(columns) + 1))
+            conn.execute(f"INSERT INTO {kind} VALUES ({marks})", (n, *(values[c] for c in columns)))
+            for plate in values.get("plates", []) if kind == "slots" else []:
+                conn.execute("INSERT OR IGNORE INTO slot_plates VALUES (?, ?)", (n, plate))
+            if runs and runs[-1][:2] == (kind, given) and runs[-1][3] == n - 1:
+                runs[-1] = (kind, given, runs[-1][2], n)
+            else:
+                runs.append((kind, given, n, n))
+        conn.executemany("INSERT INTO runs VALUES (?, ?, ?, ?)", runs)
+        conn.execute("DROP TABLE rows")
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
 
 
 def remove(path: Path) -> None:

@@ -77,12 +77,12 @@ def apply_steps(
     with the last. Steps before the last commit without waiting for the disk (as snapshot steps
     do); the last one waits, and with it all before it. Raises Stopped."""
     level = int(conn.execute("PRAGMA synchronous").fetchone()[0])
-    autocheckpoint = int(conn.execute("PRAGMA wal_autocheckpoint").fetchone()[0])
-    conn.execute("PRAGMA wal_autocheckpoint=0")
     try:
         conn.execute("ATTACH DATABASE ? AS st", (str(staged.path),))
     except sqlite3.Error as exc:
         raise Stopped(0, exc) from exc
+    autocheckpoint = int(conn.execute("PRAGMA wal_autocheckpoint").fetchone()[0])
+    conn.execute("PRAGMA wal_autocheckpoint=0")
     done, sizer, checkpointed = 0, _Sizer(), time.monotonic()
     try:
         for spans, is_last in _steps(staged, sizer):
