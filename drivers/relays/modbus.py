@@ -103,9 +103,7 @@ class ModbusBus:
                 self._lost(f"{self.port} disappeared (unplugged?): check the RS-485 adapter")
                 continue
             try:
-                answered = False
-                for module in self._modules:
-                    answered |= module.service(self._client, time.monotonic())
+                answered = self._service_all()
             except (ConnectionException, OSError) as exc:
                 self._lost(explain(self.port, exc))
                 # An adapter that opens but fails every request must not be reopened in a loop.
@@ -115,6 +113,18 @@ class ModbusBus:
                 self._backoff.reset()
         if self._connected:
             self._release_all()
+
+    def _service_all(self) -> bool:
+        """Service every module once, a module with a relay change waiting always next: a request
+        to a silent unit costs a whole timeout, and a barrier's pulse must not wait behind the
+        retries of the silent units listed before it (nor behind input polls). True if any answered."""
+        answered, due = False, list(self._modules)
+        while due:
+            module = next((m for m in self._modules if m.has_changes), due[0])
+            if module in due:
+                due.remove(module)
+            answered |= module.service(self._client, time.monotonic())
+        return answered
 
     def _release_all(self) -> None:
         """On stop: write the relays' last wanted state (closed modules want "off"), so a barrier
@@ -212,6 +222,11 @@ class ModbusModule:
     def _want(self, on: bool) -> None:
         self._changes.append(on)
         self._bus.poke()  # the bus thread writes it; pulse() does not wait for RS-485
+
+    @property
+    def has_changes(self) -> bool:
+        """A relay on/off is waiting to be written."""
+        return bool(self._changes)
 
     def connected(self) -> None:
         self._sent = None  # a module may have restarted: write the coil again

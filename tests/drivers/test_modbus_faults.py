@@ -35,6 +35,7 @@ class Client:
         self.connects = 0
         self.writes: list[tuple[int, bool]] = []  # (unit, state)
         self.requests: dict[int, int] = {}  # unit: requests sent to it
+        self.log: list[tuple[int, bool | None]] = []  # (unit, coil state written or None), as sent
         self.lock = threading.Lock()
 
     def factory(self, *args: object, **kwargs: object) -> Client:
@@ -47,9 +48,10 @@ class Client:
     def close(self) -> None:
         pass
 
-    def _ask(self, unit: int) -> Reply:
+    def _ask(self, unit: int, state: bool | None = None) -> Reply:
         with self.lock:
             self.requests[unit] = self.requests.get(unit, 0) + 1
+            self.log.append((unit, state))
         if self.broken:
             raise ConnectionException("write failed: [Errno 5] Input/output error")
         if unit in self.silent:
@@ -58,7 +60,7 @@ class Client:
         return Reply()
 
     def write_coil(self, address: int, value: bool, device_id: int) -> Reply:
-        reply = self._ask(device_id)
+        reply = self._ask(device_id, value)
         with self.lock:
             self.writes.append((device_id, value))
         return reply
@@ -146,3 +148,38 @@ def test_an_adapter_that_opens_but_fails_every_request_is_retried_with_backoff(a
     finally:
         gate.close()
         bus.stop()
+
+
+def test_a_pulse_goes_before_the_retries_of_silent_units(adapter: str) -> None:
+    client = Client()
+    client.silent = {7, 8, 9}
+    bus = ModbusBus(adapter, timeout_s=TIMEOUT_S, client_factory=client.factory)
+    dead = [ModbusModule(bus, health(f"gate-dead-{u}", "relay"), u, coil=0, inputs=[]) for u in (7, 8, 9)]
+    gate = ModbusModule(bus, health("gate", "relay"), 1, coil=0, inputs=[])
+    try:
+        wait_for(lambda: all(d.health.last_error for d in dead) and gate.health.online, "three silent units")
+        for _ in range(3):
+            _quiet(client, dead)
+            start = len(client.log)
+            for d in dead:
+                d.next_poll = 0.0  # all due for their once-a-second retry as the pulse comes
+            gate.pulse(0.05)
+            wait_for(lambda start=start: (1, True) in client.log[start:], "the gate's relay closed")
+            before = client.log[start : client.log.index((1, True), start)]
+            # Serviced in the order listed, the three retries went first: 0.9 s with the car waiting.
+            assert [u for u, _ in before if u in client.silent] == [], before
+    finally:
+        for module in (*dead, gate):
+            module.close()
+        bus.stop()
+
+
+def _quiet(client: Client, dead: list[ModbusModule]) -> None:
+    """Until no request to a silent unit is on the wire and none is due."""
+    while True:
+        for d in dead:
+            d.next_poll = float("inf")
+        seen = len(client.log)
+        time.sleep(TIMEOUT_S + 0.05)
+        if all(u not in client.silent for u, _ in client.log[seen:]):
+            return
