@@ -13,6 +13,7 @@ from pathlib import Path
 
 import httpx2
 import pytest
+from playwright.sync_api import expect
 
 from gateway.api.app import create_app
 from gateway.core import Presented
@@ -104,7 +105,9 @@ def test_a_card_on_a_simulated_reader_is_on_the_live_page(
     # How fast it gets there is gateway bench ui's figure (docs/guard-app.md), not a timed assert.
     site, url = browser_site
     page = page_at(browser, url, PORTRAIT)
-    page.wait_for_function("document.querySelector('#lane-door [data-status]').textContent !== ''")
+    # Locator assertions, not wait_for_function: polling a string predicate is an eval, which the
+    # pages' Content Security Policy refuses whenever the first check is not yet true.
+    expect(page.locator("#lane-door [data-status]")).not_to_have_text("")
     site.traffic.show("door-reader", "card", CARD)
     page.wait_for_selector("#lane-door [data-latest].admitted >> text=张**")
     latest = page.inner_text("#lane-door [data-latest]")
@@ -164,7 +167,7 @@ def test_a_guard_finds_a_returning_visitor_and_types_the_name(
     open_page(page, "visitors")
     page.fill("#f-phone", "13900001111")
     page.click("[data-find=phone]")
-    page.wait_for_function("document.getElementById('f-building').value === '7栋'")
+    expect(page.locator("#f-building")).to_have_value("7栋")
     assert page.input_value("#f-unit") == "1单元"
     # Guards see names masked: the masked name is a hint, never filled in as the visitor's name.
     assert page.input_value("#f-name") == "" and page.get_attribute("#f-name", "placeholder") == "欧***"
