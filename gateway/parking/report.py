@@ -311,11 +311,14 @@ def _closed(
         elif reason == "closed_management":
             counts[f"{who}_turned_away"] += 1
     registered: Counter[str] = Counter()
-    for created, kind in conn.execute(
-        "SELECT created_at, kind FROM passes WHERE created_at >= ? AND created_at < ?", (s, e)
+    for created, kind, people in conn.execute(
+        "SELECT created_at, kind, (SELECT count(*) FROM pass_people pp WHERE pp.pass_id = p.id) "
+        "FROM passes p WHERE created_at >= ? AND created_at < ?",
+        (s, e),
     ):
         if any(p.active(datetime.fromisoformat(created).astimezone(tz)) for p in active):
             registered[kind] += 1
+            registered["people_in_vehicles"] += people
     keys = (
         "people_in",
         "people_out",
@@ -331,6 +334,8 @@ def _closed(
         **{k: counts.get(k, 0) for k in keys},
         "visitors_registered": registered.get("visitor", 0),
         "contractors_registered": registered.get("contractor", 0),
+        # The drivers and everyone in the visitors' vehicles, registered with them (REQUIREMENTS 9).
+        "vehicle_occupants_registered": registered.get("people_in_vehicles", 0),
     }
 
 

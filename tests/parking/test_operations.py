@@ -320,13 +320,17 @@ def test_closed_management_summary_counts_both_ways_inside_the_hours(make_gw: Ca
     show(gw, "car-in", "皖B33333", day + 9 * H)
     show(gw, "car-out", "皖B33333", day + 10 * H)
     show(gw, "car-out", "苏E00001", day + 6 * H + 20 * M)  # leaves before 07:00, free
-    add_visitor(gw, "浙A99999")  # registered at 09:00 (T0)
+    pass_id = add_visitor(gw, "浙A99999")  # registered at 09:00 (T0), driver and a passenger in the car
+    gw.conn.executemany(
+        "INSERT INTO pass_people (pass_id, position, name) VALUES (?, ?, ?)",
+        [(pass_id, 0, "钱**"), (pass_id, 1, "孙**")],
+    )
     ops(gw, started=day).reports(day + 24 * H)
     body = json.loads(gw.conn.execute("SELECT body FROM daily_reports").fetchone()[0])
     cm = body["closed_management"]
     assert cm["periods"] == ["2025-03-03..2025-03-09 07:00-21:00"]
     assert (cm["vehicles_in"], cm["vehicles_out"], cm["vehicles_turned_away"]) == (1, 1, 1)
-    assert cm["visitors_registered"] == 1
+    assert (cm["visitors_registered"], cm["vehicle_occupants_registered"]) == (1, 2)
 
 
 def test_closed_management_overnight_counts_the_morning_after_its_last_day(
