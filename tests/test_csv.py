@@ -8,6 +8,7 @@ import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -15,6 +16,7 @@ from gateway.bench.import_lanes import lane_wait_during_import
 from gateway.cli import EX_DATAERR, main
 from gateway.config import EX_CONFIG, parse_config
 from gateway.store.admin import import_csv
+from gateway.store.csv_import import read_files
 from gateway.store.database import open_database
 from gateway.store.registry import set_blocked
 from tests.conftest import site_toml, write_csv
@@ -483,3 +485,99 @@ def test_an_import_left_unfinished_by_the_previous_version_is_finished(
     assert table(config, "SELECT count(*) FROM slot_vehicles") == [(1,)]
     assert table(config, "SELECT actor FROM audit WHERE action = 'registry.import'") == [("office",)]
     assert not (data / "import-staging.db").exists()
+
+
+def _old_staging_file(data: Path) -> None:
+    """A staging file as the version before 2026-11-22 left it: one JSON row per record."""
+    old = sqlite3.connect(data / "import-staging.db")
+    old.executescript(
+        """CREATE TABLE meta (id INTEGER PRIMARY KEY CHECK (id = 1), import_id TEXT, files TEXT,
+               actor TEXT, counts TEXT, total INTEGER);
+           CREATE TABLE rows (n INTEGER PRIMARY KEY, kind TEXT, given TEXT, data TEXT);"""
+    )
+    row = {"ref": "R1", "building": "3栋", "unit": "2单元", "room": "301", "name": "张三", "pmode": "keep"}
+    row |= {"phone_masked": "", "phone_hash": "", "valid_from": None, "valid_to": None, "blocked": 0}
+    old.execute(
+        "INSERT INTO rows (kind, given, data) VALUES ('residents', 'room', ?)",
+        (json.dumps(row, ensure_ascii=False),),
+    )
+    counts = {"residents": 1, "vehicles": 0, "cards": 0, "slots": 0}
+    old.execute(
+        "INSERT INTO meta VALUES (1, 'old-import', '[\"a.csv\"]', 'office', ?, 1)", (json.dumps(counts),)
+    )
+    old.commit()
+    old.close()
+
+
+def test_an_unfinished_import_that_cannot_be_read_now_is_kept(
+    config: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data = config.parent / "data"
+    open_database(data / "gateway.db").conn.close()
+    _old_staging_file(data)
+    monkeypatch.setattr("sqlite3.connect", lambda *a, **k: _connect(*a, **{**k, "timeout": 0.1}))
+    holder = _connect(data / "import-staging.db", isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")  # someone has it open in the sqlite3 shell: it cannot be typed now
+    try:
+        assert main(["import", "-c", str(config)]) == EX_CONFIG
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert "cannot read the unfinished import" in capsys.readouterr().err
+    assert (data / "import-staging.db").exists()  # was: taken for a file written only partly, deleted
+    monkeypatch.undo()
+    assert main(["import", "-c", str(config)]) == 0  # once it is free, the import is finished
+    assert table(config, "SELECT ref, room FROM residents") == [("R1", "301")]
+
+
+_connect = sqlite3.connect
+
+
+def test_a_repeat_of_a_row_in_a_file_that_stopped_part_way_names_that_file(tmp_path: Path) -> None:
+    ok = write_csv(tmp_path / "a.csv", "ref,building,unit,name\nR0,1栋,1单元,甲\n")
+    # b.csv: R1 on line 2 is read, then a field over the csv module's limit on line 3 stops the file.
+    broken = tmp_path / "b.csv"
+    broken.write_text(
+        "ref,building,unit,name\nR1,1栋,1单元,乙\nR2,1栋,1单元," + "x" * 140_000 + "\n", encoding="utf-8"
+    )
+    c = write_csv(tmp_path / "c.csv", "ref,building,unit,name\nR9,1栋,1单元,丙\nR1,2栋,2单元,丁\n")
+    _, problems = read_files([ok, broken, c], ZoneInfo("Asia/Shanghai"))
+    assert f"{c}:3: R1 repeats {broken}:2" in problems  # was: "repeats line 2", of the wrong file
+
+
+def test_a_busy_database_while_finishing_an_import_keeps_it(
+    config: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for name in ("STEP_ROWS", "MIN_STEP_ROWS", "MAX_STEP_ROWS"):
+        monkeypatch.setattr(f"gateway.store.csv_steps.{name}", 2)
+    steps = 0
+
+    def power_cut() -> None:
+        nonlocal steps
+        steps += 1
+        if steps == 2:
+            raise KeyboardInterrupt
+
+    cfg = parse_config(site_toml(tmp_path / "data"), "site.toml")
+    with pytest.raises(KeyboardInterrupt):
+        import_csv(cfg, good_files(tmp_path), pause=power_cut)
+    assert table(config, "SELECT count(*) FROM residents") == [(2,)]  # part of it is in
+
+    def impatient(path: Path, **kwargs: Any) -> Any:
+        db = open_database(path, **kwargs)
+        db.conn.execute("PRAGMA busy_timeout=200")
+        return db
+
+    monkeypatch.setattr("gateway.store.admin.open_database", impatient)
+    holder = _connect(config.parent / "data" / "gateway.db", isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")  # a long write elsewhere: the first step of the roll-forward fails
+    try:
+        assert main(["import", "-c", str(config)]) == EX_CONFIG
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    err = capsys.readouterr().err
+    assert "nothing was imported" not in err and "kept in" in err  # was: deleted, "nothing was imported"
+    monkeypatch.undo()
+    assert main(["import", "-c", str(config)]) == 0
+    assert table(config, "SELECT count(*) FROM slot_vehicles") == [(2,)]

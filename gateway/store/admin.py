@@ -66,23 +66,33 @@ def import_csv(
         db.conn.close()
 
 
-def _apply(conn: Any, staged: csv_staging.Staged, tz: ZoneInfo, pause: Callable[[], None] | None) -> None:
+def _apply(
+    conn: Any,
+    staged: csv_staging.Staged,
+    tz: ZoneInfo,
+    pause: Callable[[], None] | None,
+    resumed: bool = False,
+) -> None:
+    """Write a staged import; `resumed`: one an earlier run left unfinished, so part of it may be
+    in the store already, and its staging file is kept whatever fails."""
     staging = staged.path
     try:
         csv_steps.apply_steps(conn, staged, lambda: datetime.now(tz), pause)
     except csv_steps.Stopped as exc:
-        if exc.done == 0:
+        if exc.done == 0 and not resumed:
             csv_staging.remove(staging)
             raise StorageError(
                 f"the import could not be written: {exc.cause}; nothing was imported",
                 fix="if the database is busy (another import, a long write), run it again; "
                 "otherwise free disk space in the data directory or check its permissions",
             ) from exc
+        done = f"{exc.done} of {staged.total} rows" + (" this run" if resumed else "")
         raise StorageError(
-            f"the import stopped after {exc.done} of {staged.total} rows: {exc.cause}; the checked rows are "
-            f"kept in {staging} to be written",
-            fix="free disk space or fix permissions, then run `gateway import -c CONFIG` again "
-            "(with or without files): it finishes this import first",
+            f"the import stopped after {done}: {exc.cause}; the checked rows are kept in {staging} "
+            "to be written",
+            fix="if the database was busy, just run it again; otherwise free disk space or fix "
+            "permissions first. `gateway import -c CONFIG` (with or without files) finishes this "
+            "import before anything else",
         ) from exc
     except KeyboardInterrupt:
         log.warning(
@@ -93,7 +103,16 @@ def _apply(conn: Any, staged: csv_staging.Staged, tz: ZoneInfo, pause: Callable[
 
 
 def _finish_interrupted(conn: Any, staging: Path, tz: ZoneInfo, pause: Callable[[], None] | None) -> None:
-    found = csv_staging.read_staged(staging)
+    try:
+        found = csv_staging.read_staged(staging)
+    except sqlite3.Error as exc:
+        raise StorageError(
+            f"cannot read the unfinished import in {staging}: {exc}; it is kept, and nothing new "
+            "was imported",
+            fix="free disk space in the data directory and check that the file belongs to the gateway user "
+            "(not root, after a `sudo gateway import`) and that nothing else has it open, then run "
+            "`gateway import -c CONFIG` again: it finishes that import first",
+        ) from exc
     if found is None:
         csv_staging.remove(staging)  # never got as far as its first step: nothing of it is in the store
         return
@@ -102,7 +121,7 @@ def _finish_interrupted(conn: Any, staging: Path, tz: ZoneInfo, pause: Callable[
         ", ".join(found.meta["files"]),
         found.total,
     )
-    _apply(conn, found, tz, pause)
+    _apply(conn, found, tz, pause, resumed=True)
 
 
 @contextmanager

@@ -105,10 +105,21 @@ def _read_rows(path: Path, reader: Any, tz: ZoneInfo, batch: Batch) -> list[str]
     if kind is None:
         expected = "; ".join(f"{k}: {','.join(sorted(r))}" for k, (r, _) in KINDS.items())
         return [f"{path}:1: header {header} names no known file kind (required columns: {expected})"]
-    parse = PARSERS[kind]
-    index = len(batch.read)
+    index, given = len(batch.read), frozenset(header) & KINDS[kind][1]
+    batch.read.append(FileRead(path, kind, given, 0))  # its rows' `where` name it from here on
     records: list[Any] = getattr(batch, kind)
-    before, where, width = len(records), batch.where, len(header)
+    before = len(records)
+    try:
+        return _parse_rows(path, reader, header, tz, batch, index)
+    finally:  # also when the file stops part way (csv.Error): a later repeat names it
+        batch.read[index] = FileRead(path, kind, given, len(records) - before)
+
+
+def _parse_rows(
+    path: Path, reader: Any, header: list[str], tz: ZoneInfo, batch: Batch, index: int
+) -> list[str]:
+    kind = batch.read[index].kind
+    parse, records, where, width = PARSERS[kind], getattr(batch, kind), batch.where, len(header)
     problems = []
     for fields in reader:
         if not fields:
@@ -125,13 +136,12 @@ def _read_rows(path: Path, reader: Any, tz: ZoneInfo, batch: Batch) -> list[str]
         key = record_key(kind, record)
         seen = where.get((kind, key))
         if seen is not None:
-            first = batch.read[seen[0]].path if seen[0] != index else None
+            first = batch.read[seen[0]].path if seen[0] != index else None  # None: this file
             again = f"line {seen[1]}" if first is None else f"{first}:{seen[1]}"
             problems.append(f"{path}:{line}: {key} repeats {again}")
             continue
         where[(kind, key)] = (index, line)
         records.append(record)
-    batch.read.append(FileRead(path, kind, frozenset(header) & KINDS[kind][1], len(records) - before))
     return problems
 
 

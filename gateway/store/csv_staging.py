@@ -171,21 +171,23 @@ def stage(path: Path, batch: Batch, secrets: Secrets, meta: dict[str, Any]) -> S
 
 def read_staged(path: Path) -> Staged | None:
     """The import a staging file holds (not finished: the file goes once it is), or None when there
-    is none or it was written only partly (it never got to its first step)."""
+    is none or it was written only partly (it never got to its first step). Raises sqlite3.Error
+    when a whole one cannot be read (or typed, for a file of the version before): it is kept."""
     if not path.exists():
         return None
     conn = sqlite3.connect(path, isolation_level=None)
     try:
-        found = conn.execute("SELECT import_id, files, actor, counts, total FROM meta").fetchone()
-        if found is not None and _has_table(conn, "rows") and not _has_table(conn, "runs"):
+        try:
+            found = conn.execute("SELECT import_id, files, actor, counts, total FROM meta").fetchone()
+        except sqlite3.DatabaseError:
+            return None  # its tables were never all made, or it is not a staging file at all
+        if found is None:
+            return None  # the transaction that writes the rows and then the meta never committed
+        if _has_table(conn, "rows") and not _has_table(conn, "runs"):
             _upgrade_json_rows(conn)
         runs = conn.execute("SELECT kind, given, first, last FROM runs ORDER BY first").fetchall()
-    except sqlite3.DatabaseError:
-        found = None
     finally:
         conn.close()
-    if found is None:
-        return None
     import_id, files, actor, counts, total = found
     meta = {"import_id": import_id, "files": json.loads(files), "actor": actor, "counts": json.loads(counts)}
     given = [Run(k, frozenset(g.split(",")) - {""}, first, last) for k, g, first, last in runs]
