@@ -15,6 +15,7 @@ import pytest
 from gateway.bench.import_lanes import lane_wait_during_import
 from gateway.cli import EX_DATAERR, main
 from gateway.config import EX_CONFIG, parse_config
+from gateway.store import csv_staging
 from gateway.store.admin import import_csv
 from gateway.store.csv_import import read_files
 from gateway.store.database import open_database
@@ -581,3 +582,26 @@ def test_a_busy_database_while_finishing_an_import_keeps_it(
     monkeypatch.undo()
     assert main(["import", "-c", str(config)]) == 0
     assert table(config, "SELECT count(*) FROM slot_vehicles") == [(2,)]
+
+
+def test_an_import_stopped_after_its_last_step_is_not_recorded_twice(
+    config: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("STEP_ROWS", "MIN_STEP_ROWS", "MAX_STEP_ROWS"):
+        monkeypatch.setattr(f"gateway.store.csv_steps.{name}", 2)
+    real = csv_staging.remove
+
+    def killed(path: Path) -> None:
+        if path.exists():
+            raise KeyboardInterrupt  # between the last COMMIT and removing the staging file
+
+    monkeypatch.setattr(csv_staging, "remove", killed)
+    cfg = parse_config(site_toml(tmp_path / "data"), "site.toml")
+    with pytest.raises(KeyboardInterrupt):
+        import_csv(cfg, good_files(tmp_path), pause=lambda: None)
+    monkeypatch.setattr(csv_staging, "remove", real)
+    assert main(["import", "-c", str(config)]) == 0  # written again, as every row is an upsert...
+    # ...but the import is on record once, and sent upstream once.
+    assert len(table(config, "SELECT id FROM audit WHERE action = 'registry.import'")) == 1
+    assert len(table(config, "SELECT seq FROM outbox WHERE payload LIKE '%\"batch\"%'")) == 1
+    assert not (cfg.site.data_dir / "import-staging.db").exists()
