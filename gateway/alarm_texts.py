@@ -38,8 +38,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "quota; nothing is dropped: restore the link to the central server or free disk space",
     ),
     "outbox_quarantine": (
-        "{record_type} 记录（序号 {seq}）无法上传，已搁置：{reason}",
-        "{record_type} record seq {seq} set aside: {reason}",
+        "{record_type} 记录（序号 {seq}）无法上传，已搁置：{reason}。"
+        "排除原因后运行 gateway outbox --send-again {seq} 重新上传",
+        "{record_type} record seq {seq} set aside: {reason}; once the cause is fixed, "
+        "`gateway outbox --send-again {seq}` sends it again",
     ),
     "patrol_late": (
         "巡更 {route} {due} 轮次超过{minutes}分钟未完成",

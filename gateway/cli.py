@@ -1,4 +1,5 @@
-"""The `gateway` command: run, demo, check-config, import, export, export-plates, user, token, bench."""
+"""The `gateway` command: run, demo, check-config, import, export, export-plates, user, token, outbox,
+bench."""
 
 from __future__ import annotations
 
@@ -112,8 +113,10 @@ def _parser() -> argparse.ArgumentParser:
     sp.add_argument("--stop-after", type=float, help="stop after this many seconds")
 
     from gateway.accounts.cli import add_arguments as add_account_commands
+    from gateway.sync.outbox_cli import add_arguments as add_outbox_command
 
     add_account_commands(sub)
+    add_outbox_command(sub)
 
     sp = sub.add_parser("bench", help="measure the gateway (prints figures; --json for one JSON line)")
     benches = sp.add_subparsers(metavar="BENCH", required=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,7 @@ from gateway.config import EX_CONFIG
 from gateway.errors import StorageError
 from gateway.privacy import Secrets, mask_id_number, mask_name, mask_phone
 from gateway.store.database import begin_immediate, open_database
+from gateway.store.outbox import enqueue, quarantine
 from gateway.store.schema import SCHEMA_VERSION
 from tests.conftest import site_toml
 
@@ -121,3 +123,31 @@ def test_a_writer_gives_up_after_the_busy_timeout_and_keeps_it(tmp_path: Path) -
     begin_immediate(lane)  # the lock is free again: taken at once
     assert lane.in_transaction
     lane.execute("COMMIT")
+
+
+def test_gateway_outbox_lists_set_aside_records_and_sends_them_again(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = tmp_path / "site.toml"
+    config.write_text(site_toml(tmp_path / "data"), encoding="utf-8")
+    conn = open_database(tmp_path / "data" / "gateway.db").conn
+    at = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
+    for n in range(3):
+        enqueue(conn, "access", {"n": n}, at)
+    quarantine(conn, 2, "refused by the broker: not authorized", at)
+    conn.close()
+    assert main(["outbox", "-c", str(config)]) == 0
+    out = capsys.readouterr().out
+    assert "waiting to go upstream: 2" in out and "set aside (quarantined): 1" in out
+    assert "seq 2  access" in out and "not authorized" in out
+    assert main(["outbox", "-c", str(config), "--send-again", "7"]) == 1  # no such set-aside record
+    assert "not set aside: seq 7" in capsys.readouterr().err
+    assert main(["outbox", "-c", str(config), "--send-again", "all"]) == 0
+    assert "put back in line: 1 record(s), seq 2" in capsys.readouterr().out
+    conn = open_database(tmp_path / "data" / "gateway.db").conn
+    assert conn.execute(
+        "SELECT count(*) FROM outbox WHERE quarantined IS NULL AND sent_at IS NULL"
+    ).fetchone() == (3,)
+    assert conn.execute("SELECT action, target FROM audit WHERE action = 'outbox.send_again'").fetchall() == [
+        ("outbox.send_again", "2")
+    ]

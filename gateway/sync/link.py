@@ -45,6 +45,7 @@ except PackageNotFoundError:  # running from a source tree
 _MARK_BATCH = 256  # acknowledged rows written as sent in one transaction
 _MARK_DELAY = 0.05  # seconds an acknowledgement may wait for others before it is written
 _POLL = 0.1  # seconds between looks for new outbox rows
+_BEHIND_EVERY = 2.0  # seconds between looks for rows put back in line behind the cursor
 _QUOTA_EVERY = 30.0
 _PRUNE_EVERY = 600.0  # up to 2,000 sent rows each time
 _REWRITE_AFTER = 5.0  # seconds before marks that could not be written (a full disk) are tried again
@@ -382,6 +383,8 @@ class SyncLink:
             self.retain(self.topics.health, self.health())
         if self._due("prune", _PRUNE_EVERY, now):
             self._prune()
+        if self._due("behind", _BEHIND_EVERY, now):
+            self._look_behind()
         due = [again for at, again in self._rewrites if at <= now]
         if due:
             self._rewrites = [(at, again) for at, again in self._rewrites if at > now]
@@ -421,7 +424,8 @@ class SyncLink:
     def _quarantine(self, q: Quarantine) -> None:
         log.error(
             "outbox record quarantined seq=%d reason=%s fix=look at the broker's ACL and "
-            "limits; the record is kept in the outbox with its reason",
+            "limits; the record is kept in the outbox with its reason, and once the cause is fixed "
+            "`gateway outbox -c CONFIG --send-again SEQ` sends it again",
             q.seq,
             q.reason,
         )
@@ -506,6 +510,22 @@ class SyncLink:
         self.gw.on_worker(run)
 
     # -- pieces ----------------------------------------------------------------------------------
+
+    def _look_behind(self) -> None:
+        """Rows put back in line behind the cursor (`gateway outbox --send-again`, from any process)
+        are sent in their turn, without waiting for a reconnect."""
+        if self._reader is None:
+            return
+        cursor, held = self.uplink.behind()
+        rows = self._reader.execute(
+            "SELECT seq FROM outbox WHERE sent_at IS NULL AND quarantined IS NULL AND seq <= ? "
+            "ORDER BY seq LIMIT ?",
+            (cursor, len(held) + 1),
+        ).fetchall()
+        back = next((seq for (seq,) in rows if seq not in held), None)
+        if back is not None:
+            log.info("outbox records put back in line from seq=%d: sending them again", back)
+            self.uplink.rewind(back)
 
     def _fetch(self, after: int, limit: int) -> list[tuple[int, str, str, str]]:
         assert self._reader is not None

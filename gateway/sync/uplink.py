@@ -102,11 +102,12 @@ class Uplink:
         """Up to n messages to publish now, oldest first, and rows that can never be sent."""
         out: list[Message] = []
         bad: list[Quarantine] = []
+        flying = self._in_flight_seqs()  # after a rewind() the fetch may find them again
         while len(out) < n:
             if not self._buffer and not self._refill():
                 break
             seq, event_id, record_type, payload = self._buffer.popleft()
-            if seq in self.settling:
+            if seq in self.settling or seq in flying:
                 continue
             topic = self.topics.upstream(record_type)
             if topic is None:
@@ -126,6 +127,23 @@ class Uplink:
         for q in bad:
             self.settling.add(q.seq)
         return out, bad
+
+    def _in_flight_seqs(self) -> set[int]:
+        return {m.seq for m in self.in_flight.values()}
+
+    def behind(self) -> tuple[int, set[int]]:
+        """The cursor, and the rows at or before it this uplink holds (in flight, waiting for their
+        mark, fetched): a pending row at or before the cursor that is none of them was put back in
+        line (a quarantined record sent again) and is looked at with rewind()."""
+        held = self.settling | self._in_flight_seqs() | {row[0] for row in self._buffer}
+        return self._cursor, held
+
+    def rewind(self, seq: int) -> None:
+        """Fetch again from `seq` on."""
+        if seq <= self._cursor:
+            self._cursor = seq - 1
+            self._buffer.clear()
+            self._exhausted = False
 
     def _refill(self) -> bool:
         if self._exhausted:

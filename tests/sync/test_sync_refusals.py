@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import signal
 import socket
 import sqlite3
 import threading
@@ -19,6 +20,7 @@ from test_sync_uplink import outbox, produce, unsent
 
 from gateway.api.app import create_app
 from gateway.config import SiteConfig
+from gateway.store.outbox import send_again
 
 GW_ACL = f"""user gw
 topic write estate/{SITE}/status
@@ -228,3 +230,41 @@ def test_tls_with_the_wrong_ca_is_reported(
     broker.stop()
     assert "certificate verify failed" in status["last_error"]
     assert pending == 3
+
+
+def test_a_quarantined_record_is_sent_again_once_the_acl_allows_it(
+    brokers: Callable[..., Mosquitto], tmp_path: Path, sync_cfg: Callable[..., SiteConfig]
+) -> None:
+    broker = brokers(users={"gw": "gw-pass", "central": "c-pass"}, acl=GW_ACL)
+    broker.start()
+    (tmp_path / "pw").write_text("gw-pass\n")
+    sub = Subscriber(broker, [f"estate/{SITE}/events/#"], username="central", password="c-pass")
+    cfg = sync_cfg(broker.port, username="gw", password_file=tmp_path / "pw")
+    with running(cfg) as (gw, service):
+        before = produce(gw, 2)
+        refused = produce(gw, 1, "forbidden")[0]
+        after = produce(gw, 2)
+        wait_for("the refused record set aside", lambda: unsent(gw) == 0 and len(sub.payloads("/test")) >= 4)
+        connected_since = service.link.state_since
+        # The installer lets the gateway write that topic, and the broker reloads its ACL...
+        allowed = f"topic write estate/{SITE}/events/test\ntopic write estate/{SITE}/events/forbidden\n"
+        (broker.workdir / "acl").write_text(
+            GW_ACL.replace(f"topic write estate/{SITE}/events/test\n", allowed)
+        )
+        assert broker.proc is not None
+        broker.proc.send_signal(signal.SIGHUP)
+        time.sleep(0.5)
+        # ...then puts the record back in line from the command line (another process).
+        with sqlite3.connect(gw.db_path, isolation_level=None) as conn:
+            conn.execute("BEGIN IMMEDIATE")
+            seqs = send_again(conn, None, gw.now(), "cli:installer")
+            conn.execute("COMMIT")
+        assert seqs == [seq for seq, event_id, _, _ in outbox(gw) if event_id == refused]
+        wait_for("the record sent again", lambda: sub.payloads("/forbidden"))
+        wait_for("marked sent", lambda: outbox(gw, "sent_at IS NULL") == [])
+        reconnected = service.link.state_since != connected_since
+    sub.close()
+    broker.stop()
+    assert [m["event_id"] for m in sub.payloads("/forbidden")] == [refused]
+    assert not reconnected  # picked up behind the cursor, not by a new session
+    assert [m["event_id"] for m in sub.payloads("/test")] == before + after  # nothing else went twice

@@ -1,0 +1,78 @@
+"""`gateway outbox`: what waits to go upstream, what was set aside, and sending set-aside records again.
+
+A record the broker refuses for good (its ACL, its size limit, a connection it drops each time the
+record is sent) is quarantined so that the records behind it keep flowing (docs/mqtt.md). Once the
+cause is fixed, `--send-again` puts it back in line; a running gateway sends it within seconds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sqlite3
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from gateway.config import load_config
+from gateway.errors import GatewayError
+from gateway.store.database import DB_NAME, open_database, transaction
+from gateway.store.outbox import backlog, send_again, set_aside
+
+
+def add_arguments(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    summary = "records waiting to go upstream and those set aside; send set-aside ones again"
+    sp = sub.add_parser("outbox", help=summary, description=summary)
+    sp.add_argument("-c", "--config", required=True, help="site config file (TOML)")
+    sp.add_argument(
+        "--send-again",
+        nargs="+",
+        metavar="SEQ",
+        help="put these set-aside records (their seq, or `all`) back in line, once the cause is fixed",
+    )
+    sp.set_defaults(func=cmd_outbox)
+
+
+def cmd_outbox(args: argparse.Namespace) -> int:
+    cfg = load_config(args.config)
+    db = open_database(cfg.site.data_dir / DB_NAME, sync=cfg.storage.sync)
+    try:
+        if args.send_again:
+            return _send_again(db.conn, args.send_again, datetime.now(ZoneInfo(cfg.site.timezone)))
+        waiting = backlog(db.conn)
+        print(f"waiting to go upstream: {waiting['pending']} (oldest {waiting['oldest_pending_at'] or '-'})")
+        rows = set_aside(db.conn)
+        print(f"set aside (quarantined): {len(rows)}")
+        for seq, record_type, event_id, at, why in rows:
+            print(f"  seq {seq}  {record_type}  {event_id}  {at}  {why}")
+        if rows:
+            print("after fixing the cause: gateway outbox -c CONFIG --send-again all (or the seqs)")
+        return 0
+    finally:
+        db.conn.close()
+
+
+def _send_again(conn: sqlite3.Connection, wanted: list[str], at: datetime) -> int:
+    from gateway.accounts.cli import cli_actor
+
+    if wanted == ["all"]:
+        seqs = None
+    else:
+        try:
+            seqs = [int(s) for s in wanted]
+        except ValueError:
+            raise GatewayError(
+                f"--send-again takes seqs or `all`, not {' '.join(wanted)!r}",
+                fix="run `gateway outbox -c CONFIG` to see the set-aside records and their seqs",
+            ) from None
+    with transaction(conn) as c:
+        done = send_again(c, seqs, at, cli_actor())
+    missing = sorted(set(seqs or []) - set(done))
+    if done:
+        print(f"put back in line: {len(done)} record(s), seq {', '.join(map(str, done))}")
+    if missing:
+        raise GatewayError(
+            f"not set aside: seq {', '.join(map(str, missing))}",
+            fix="run `gateway outbox -c CONFIG` to see the set-aside records and their seqs",
+        )
+    if not done:
+        print("nothing was set aside")
+    return 0
