@@ -14,7 +14,7 @@ import pytest
 
 from gateway.bench.import_lanes import lane_wait_during_import
 from gateway.cli import EX_DATAERR, main
-from gateway.config import EX_CONFIG, parse_config
+from gateway.config import EX_CONFIG, SiteConfig, parse_config
 from gateway.store import csv_staging
 from gateway.store.admin import import_csv
 from gateway.store.csv_import import read_files
@@ -340,14 +340,13 @@ def test_a_large_import_does_not_hold_up_the_lanes(tmp_path: Path) -> None:
     assert result.max_wait_s < 0.5, f"a lane write waited {result.max_wait_s:.2f} s behind the import"
 
 
-def test_an_import_stopped_half_way_is_finished_by_the_next_run(
-    config: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
-    monkeypatch.setattr("gateway.store.csv_steps.STEP_ROWS", 2)
-    monkeypatch.setattr("gateway.store.csv_steps.MAX_STEP_ROWS", 2)
+def _stopped_after_two_steps(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> SiteConfig:
+    """good_files imported in steps of two rows, and the power cut after the second step is in."""
+    for name in ("STEP_ROWS", "MIN_STEP_ROWS", "MAX_STEP_ROWS"):
+        monkeypatch.setattr(f"gateway.store.csv_steps.{name}", 2)
     steps = 0
 
-    def power_cut() -> None:  # after the second step is in
+    def power_cut() -> None:
         nonlocal steps
         steps += 1
         if steps == 2:
@@ -356,6 +355,13 @@ def test_an_import_stopped_half_way_is_finished_by_the_next_run(
     cfg = parse_config(site_toml(tmp_path / "data"), "site.toml")
     with pytest.raises(KeyboardInterrupt):
         import_csv(cfg, good_files(tmp_path), pause=power_cut)
+    return cfg
+
+
+def test_an_import_stopped_half_way_is_finished_by_the_next_run(
+    config: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cfg = _stopped_after_two_steps(tmp_path, monkeypatch)
     assert table(config, "SELECT count(*) FROM residents") == [(2,)]
     assert table(config, "SELECT count(*) FROM slots") == [(0,)]  # half applied until...
     assert main(["import", "-c", str(config)]) == 0  # ...the next run, with or without files
@@ -549,19 +555,7 @@ def test_a_repeat_of_a_row_in_a_file_that_stopped_part_way_names_that_file(tmp_p
 def test_a_busy_database_while_finishing_an_import_keeps_it(
     config: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    for name in ("STEP_ROWS", "MIN_STEP_ROWS", "MAX_STEP_ROWS"):
-        monkeypatch.setattr(f"gateway.store.csv_steps.{name}", 2)
-    steps = 0
-
-    def power_cut() -> None:
-        nonlocal steps
-        steps += 1
-        if steps == 2:
-            raise KeyboardInterrupt
-
-    cfg = parse_config(site_toml(tmp_path / "data"), "site.toml")
-    with pytest.raises(KeyboardInterrupt):
-        import_csv(cfg, good_files(tmp_path), pause=power_cut)
+    _stopped_after_two_steps(tmp_path, monkeypatch)
     assert table(config, "SELECT count(*) FROM residents") == [(2,)]  # part of it is in
 
     def impatient(path: Path, **kwargs: Any) -> Any:

@@ -41,14 +41,21 @@ def alarms(db: Path) -> list[tuple[str, str, str]]:
         return conn.execute("SELECT kind, source, message FROM alarms WHERE cleared_at IS NULL").fetchall()
 
 
-def test_a_topic_the_acl_refuses_is_quarantined_and_the_rest_flows(
+def _behind_an_acl(
     brokers: Callable[..., Mosquitto], tmp_path: Path, sync_cfg: Callable[..., SiteConfig]
-) -> None:
+) -> tuple[Mosquitto, Subscriber, SiteConfig]:
+    """A broker whose ACL lets the gateway write only GW_ACL's topics, the central side subscribed."""
     broker = brokers(users={"gw": "gw-pass", "central": "c-pass"}, acl=GW_ACL)
     broker.start()
     (tmp_path / "pw").write_text("gw-pass\n")
     sub = Subscriber(broker, [f"estate/{SITE}/events/#"], username="central", password="c-pass")
-    cfg = sync_cfg(broker.port, username="gw", password_file=tmp_path / "pw")
+    return broker, sub, sync_cfg(broker.port, username="gw", password_file=tmp_path / "pw")
+
+
+def test_a_topic_the_acl_refuses_is_quarantined_and_the_rest_flows(
+    brokers: Callable[..., Mosquitto], tmp_path: Path, sync_cfg: Callable[..., SiteConfig]
+) -> None:
+    broker, sub, cfg = _behind_an_acl(brokers, tmp_path, sync_cfg)
     with running(cfg) as (gw, service):
         before = produce(gw, 3)
         forbidden = produce(gw, 1, "forbidden")[0]
@@ -235,11 +242,7 @@ def test_tls_with_the_wrong_ca_is_reported(
 def test_a_quarantined_record_is_sent_again_once_the_acl_allows_it(
     brokers: Callable[..., Mosquitto], tmp_path: Path, sync_cfg: Callable[..., SiteConfig]
 ) -> None:
-    broker = brokers(users={"gw": "gw-pass", "central": "c-pass"}, acl=GW_ACL)
-    broker.start()
-    (tmp_path / "pw").write_text("gw-pass\n")
-    sub = Subscriber(broker, [f"estate/{SITE}/events/#"], username="central", password="c-pass")
-    cfg = sync_cfg(broker.port, username="gw", password_file=tmp_path / "pw")
+    broker, sub, cfg = _behind_an_acl(brokers, tmp_path, sync_cfg)
     with running(cfg) as (gw, service):
         before = produce(gw, 2)
         refused = produce(gw, 1, "forbidden")[0]
