@@ -15,6 +15,7 @@ from gateway.api.errors import ApiError
 from gateway.api.shapes import ERRORS
 from gateway.api.views import from_event, holder_shape
 from gateway.core import TYPED_BY, Presented
+from gateway.core.model import VehicleClass
 from gateway.store.audit import audit
 from gateway.store.corrections import Correction, correct_plate
 from gateway.store.csv_rows import RowError, plate_value
@@ -25,6 +26,14 @@ EventId = Annotated[str, Path(min_length=1, max_length=64)]
 
 class PlateIn(BaseModel):
     plate: str = Field(min_length=1, max_length=16, description="The plate as it is on the car.")
+
+
+class TypedPlateIn(PlateIn):
+    vehicle_class: VehicleClass | None = Field(
+        None,
+        description="What the guard sees: an unregistered vehicle is counted and billed as this, not "
+        "as the lane's class (a registered one keeps its own).",
+    )
 
 
 class CorrectionDone(BaseModel):
@@ -75,7 +84,7 @@ def correct(event_id: EventId, body: PlateIn, who: User, app: App) -> Correction
     summary="A plate the camera did not read, typed by the guard: the lane decides it as a read one "
     "(audited; it opens only if the car may come in or go out)",
 )
-def type_plate(lane: str, body: PlateIn, who: User, app: App) -> dict[str, Any]:
+def type_plate(lane: str, body: TypedPlateIn, who: User, app: App) -> dict[str, Any]:
     gw = app.gw
     rules = gw.site.lanes.get(lane)
     if rules is None:
@@ -87,8 +96,10 @@ def type_plate(lane: str, body: PlateIn, who: User, app: App) -> dict[str, Any]:
 
     def prepare(conn: sqlite3.Connection) -> Presented:
         # Committed with the decision: who typed which plate is on disk before any barrier moves.
-        audit(conn, at, who.name, "lane.plate", lane, f"typed {plate}")
-        return Presented(lane, "plate", plate, 1.0, at, f"{TYPED_BY}{who.name}")
+        said = f" ({body.vehicle_class})" if body.vehicle_class else ""
+        audit(conn, at, who.name, "lane.plate", lane, f"typed {plate}{said}")
+        by = f"{TYPED_BY}{who.name}"
+        return Presented(lane, "plate", plate, 1.0, at, by, vehicle_class=body.vehicle_class)
 
     return from_event(gw, gw.decide_after(prepare).result(timeout=WRITE_TIMEOUT_S))
 

@@ -71,6 +71,7 @@ def lane_list(gw: Gateway) -> list[dict[str, Any]]:
             "direction": lane.direction,
             "type": lane.type,
             "zone": lane.zone,
+            "vehicle_class": lane.vehicle_class,
             **status[lane.id],
         }
         for lane in gw.site.config.lanes

@@ -67,6 +67,9 @@ class Presented:
     at: datetime
     device: str = ""
     snapshot: str | None = None  # JPEG of the lane at that moment, relative to the data directory
+    # What a guard who typed the plate saw: an unregistered vehicle is counted and billed as this
+    # rather than as the lane's class (a motorcycle at a car lane). A registered one keeps its own.
+    vehicle_class: VehicleClass | None = None
 
 
 # The device of a plate a guard typed (a car the camera could not read, a fee taken at the lane):

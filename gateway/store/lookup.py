@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from dataclasses import replace
 from typing import Any
 
 from gateway.core import (
@@ -67,6 +68,8 @@ def lookup(
 ) -> Facts:
     cred = _credential(conn, p, lane)
     subject = subject_of(p, cred)
+    if lane.type == "vehicle" and p.vehicle_class is not None:
+        lane = replace(lane, vehicle_class=p.vehicle_class)  # a guard typed the plate and said so
     if lane.type == "vehicle":
         inside = stay_open(conn, subject)
         vclass = vehicle_class_of(cred, lane)

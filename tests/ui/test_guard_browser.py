@@ -313,9 +313,11 @@ def test_a_guard_types_a_plate_the_camera_missed_and_corrects_a_refused_exit(
     page.click("#lane-car-in [data-type-plate]")
     page.wait_for_selector("#plate-dialog[open]")
     assert page.is_hidden("#plate-read-line") and page.is_hidden("#plate-decide")
+    assert page.input_value("#plate-class") == "car"  # the lane's class, until the guard says otherwise
     page.locator("#plate-dialog [data-province]", has_text="苏").click()
     page.type("#plate-input", "E5B123")
     assert page.input_value("#plate-input") == "苏E5B123"
+    page.select_option("#plate-class", "motorcycle")  # it is a motorcycle: counted and billed as one
     page.click("#plate-ok")
     page.wait_for_selector("#toast >> text=苏E5B123 · 放行")
     page.wait_for_selector("#lane-car-in [data-latest] >> text=苏E5B123")
@@ -325,16 +327,18 @@ def test_a_guard_types_a_plate_the_camera_missed_and_corrects_a_refused_exit(
     page.click("#lane-car-out [data-latest] [data-correct]")
     page.wait_for_selector("#plate-dialog[open]")
     assert page.is_visible("#plate-decide")  # refused: the corrected plate can be decided again
+    assert page.is_hidden("#plate-class-line")  # a correction: the vehicle is the one the lane saw
     page.locator("#plate-dialog [data-province]", has_text="苏").click()
     shot(page, "correct-and-decide")
     page.click("#plate-decide")
     page.wait_for_selector("#lane-car-out [data-latest].admitted >> text=苏E5B123")
     with sqlite3.connect(site.gw.db_path) as conn:
-        open_stays = conn.execute(
-            "SELECT count(*) FROM stays WHERE plate = '苏E5B123' AND exited_at IS NULL"
-        ).fetchone()[0]
+        stays = conn.execute(
+            "SELECT class, exited_at IS NOT NULL FROM stays WHERE plate = '苏E5B123'"
+        ).fetchall()
         typed = conn.execute("SELECT detail FROM audit WHERE action = 'lane.plate' ORDER BY id").fetchall()
-    assert open_stays == 0 and typed == [("typed 苏E5B123",), ("typed 苏E5B123",)]
+    assert stays == [("motorcycle", 1)]
+    assert typed == [("typed 苏E5B123 (motorcycle)",), ("typed 苏E5B123",)]
     assert page.errors == []
 
 

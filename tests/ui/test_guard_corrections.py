@@ -56,7 +56,11 @@ def test_a_residents_car_let_in_as_a_stranger_is_corrected_to_its_owner(
     done = r.json()
     assert done["read"] == done["previous"] == "皖A12346" and done["plate"] == PLATE
     assert done["holder"] == {
-        "kind": "resident", "name": "张**", "building": "3栋", "unit": "2单元", "blocked": False,
+        "kind": "resident",
+        "name": "张**",
+        "building": "3栋",
+        "unit": "2单元",
+        "blocked": False,
     }
     # A registered car's stay is the decision core's (its slot, its billing): it is not moved.
     assert done["stay_moved"] is False and done["by"] == "token:guard-bot"
@@ -158,6 +162,32 @@ def test_a_plate_the_camera_did_not_read_is_typed_and_decided_like_a_read_one(
     assert (stranger["admitted"], stranger["reason"]) == (True, "temporary")
     out = decided(site, "car-out-camera", "plate", "豫A5B123")
     assert out["admitted"] == 1 and "no_entry_record" not in out["flags"]
+
+
+def test_the_guard_says_a_typed_vehicle_is_a_motorcycle(both_ways: tuple[Site, TestClient]) -> None:
+    site, client = both_ways
+    guard = bearer(site.guard_token)
+    # A stranger's motorcycle at the car lane, its plate unread: counted and billed as a motorcycle.
+    typed = {"plate": "豫A5B123", "vehicle_class": "motorcycle"}
+    bike = client.post("/api/lanes/car-in/plate", json=typed, headers=guard).json()
+    assert (bike["admitted"], bike["reason"]) == (True, "temporary")
+    # The resident's registered car keeps its own class whatever is said.
+    car = client.post(
+        "/api/lanes/car-in/plate", json={"plate": PLATE, "vehicle_class": "bicycle"}, headers=guard
+    )
+    assert car.json()["reason"] == "resident"
+    assert rows(site, "SELECT plate, class FROM stays ORDER BY id") == [
+        ("豫A5B123", "motorcycle"),
+        (PLATE, "car"),
+    ]
+    assert rows(site, "SELECT detail FROM audit WHERE action = 'lane.plate' ORDER BY id") == [
+        ("typed 豫A5B123 (motorcycle)",),
+        ("typed 皖A12345 (bicycle)",),
+    ]
+    wrong = client.post(
+        "/api/lanes/car-in/plate", json={"plate": "豫A5B124", "vehicle_class": "truck"}, headers=guard
+    )
+    assert wrong.status_code == 422
 
 
 def test_a_typed_plate_is_refused_where_it_makes_no_sense(both_ways: tuple[Site, TestClient]) -> None:

@@ -152,17 +152,21 @@ function askText(dialogId, value, onClick, optional = false) {
 
 // The plate dialog (_plate_dialog.html), with a province keyboard for the first character: a
 // correction (the reading filled in; for a refused car, "correct and decide again" too), or a
-// plate the camera missed.
-function askPlate({ title, reading, value, decide }) {
+// plate the camera missed, with what kind of vehicle it is (`vehicleClass`, preselected; the answer
+// carries the guard's choice).
+function askPlate({ title, reading, value, decide, vehicleClass }) {
   document.getElementById("plate-title").textContent = title;
   document.getElementById("plate-read-line").hidden = !reading;
   document.getElementById("plate-read").textContent = reading || "";
   document.getElementById("plate-decide").hidden = !decide;
+  const kind = document.getElementById("plate-class");
+  document.getElementById("plate-class-line").hidden = !vehicleClass;
+  kind.value = vehicleClass || "car";
   return askText("plate-dialog", value, (e, input) => {
     if (!("province" in e.target.dataset)) return;
     input.value = e.target.textContent + input.value.trim().replace(/^[^A-Za-z0-9]/, "");
     input.focus();
-  });
+  }).then((answer) => answer && (vehicleClass ? { ...answer, vehicleClass: kind.value } : answer));
 }
 
 // The reason dialog: quick reasons for the common cases, or the guard's own words.

@@ -171,8 +171,9 @@
   connect();
 
   // A typed plate goes to the lane, which decides it as a read one (and opens only if it may).
-  async function decideTyped(laneId, plate) {
-    const ev = await api("POST", `/api/lanes/${laneId}/plate`, { plate });
+  async function decideTyped(laneId, plate, vehicleClass) {
+    const body = vehicleClass ? { plate, vehicle_class: vehicleClass } : { plate };
+    const ev = await api("POST", `/api/lanes/${laneId}/plate`, body);
     toast(`${ev.plate || ev.value} · ${verdict(ev)}`, !ev.admitted);
   }
 
@@ -218,10 +219,14 @@
   document.addEventListener("click", async (e) => {
     const button = e.target.closest("[data-type-plate]");
     if (!button) return;
-    const answer = await askPlate({ title: T("typed.title"), reading: null, value: "", decide: false });
+    const laneId = button.closest("[data-lane]").dataset.lane;
+    const answer = await askPlate({
+      title: T("typed.title"), reading: null, value: "", decide: false,
+      vehicleClass: lanes.get(laneId).info.vehicle_class || "car",
+    });
     if (!answer) return;
     button.disabled = true;
-    try { await decideTyped(button.closest("[data-lane]").dataset.lane, answer.text); }
+    try { await decideTyped(laneId, answer.text, answer.vehicleClass); }
     catch (err) { failed(err); } finally { button.disabled = false; }
   });
 
