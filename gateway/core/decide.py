@@ -125,15 +125,18 @@ def _vehicle_entry(
         return _shared_space(facts, _HOLDER_REASON[cred.holder.kind], Billing.VISITOR, flags)
     vehicle = cred.vehicle
     slot = vehicle.slot if vehicle is not None else None
+    monthly = vehicle is not None and vehicle.monthly_until is not None and p.at < vehicle.monthly_until
     if slot is not None and slot.zone == facts.lane.zone:
         if not slot.taken_by_other:
             return Decision(Reason.RESIDENT, Billing.SLOT, slot.id, flags)
+        if monthly:  # its paid-up period is what parking in the shared spaces costs: it is not billed again
+            return _shared_space(facts, Reason.MONTHLY, Billing.MONTHLY, flags + ("shared_slot",))
         if policy.shared_slot_second_car == "refuse":
             return Decision(Reason.SLOT_OCCUPIED, flags=flags)
         return _temporary(facts, flags + ("shared_slot",))
+    if monthly:
+        return _shared_space(facts, Reason.MONTHLY, Billing.MONTHLY, flags)
     if vehicle is not None and vehicle.monthly_until is not None:
-        if p.at < vehicle.monthly_until:
-            return _shared_space(facts, Reason.MONTHLY, Billing.MONTHLY, flags)
         return _temporary(facts, flags + ("monthly_expired",))
     if policy.no_slot == "refuse":
         return Decision(Reason.NO_SLOT, flags=flags)

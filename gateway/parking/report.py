@@ -21,7 +21,7 @@ from gateway.parking.faults import device_faults
 from gateway.store.audit import audit
 from gateway.store.database import transaction
 from gateway.store.outbox import enqueue
-from gateway.store.parking import CHARGE_OWED_SQL
+from gateway.store.parking import charge_owed_sql
 from gateway.timefmt import from_db, to_db
 
 KINDS = ("resident", "monthly", "visitor", "contractor", "temporary")
@@ -157,11 +157,14 @@ def _parking(conn: sqlite3.Connection, s: str, e: str) -> dict[str, Any]:
         "AND billing IN ('temporary', 'visitor')",
         (s, e),
     ).fetchone()[0]
+    # As things stood at the period's end, so that a report built later (rebuilt, or made up for
+    # days the gateway was off) says what the one sent at the time said.
     charges = conn.execute(
         "SELECT count(*), coalesce(sum(c.amount_fen), 0), "
-        f"coalesce(sum(CASE WHEN c.settled_at IS NULL THEN {CHARGE_OWED_SQL} END), 0) "
-        "FROM charges c WHERE c.at >= ? AND c.at < ?",
-        (s, e),
+        "coalesce(sum(CASE WHEN c.settled_at IS NULL OR c.settled_at >= :e "
+        f"THEN {charge_owed_sql(':e')} END), 0) "
+        "FROM charges c WHERE c.at >= :s AND c.at < :e",
+        {"s": s, "e": e},
     ).fetchone()
     versions = [
         r[0]
@@ -189,8 +192,9 @@ def _parking(conn: sqlite3.Connection, s: str, e: str) -> dict[str, Any]:
         ).fetchall()
     )
     pending = conn.execute(
-        "SELECT coalesce(sum(amount_fen), 0) FROM payments WHERE at >= ? AND at < ? AND charge_id IS NULL",
-        (s, e),
+        "SELECT coalesce(sum(p.amount_fen), 0) FROM payments p WHERE p.at >= :s AND p.at < :e "
+        "AND (p.charge_id IS NULL OR (SELECT c.at FROM charges c WHERE c.id = p.charge_id) >= :e)",
+        {"s": s, "e": e},
     ).fetchone()[0]
     return {
         "temporary_stays_closed": closed,

@@ -231,6 +231,19 @@ class ParkingDesk:
                 f"stay {stay_id} is a resident's own car ({stay.plate}), not a visitor's",
                 fix="a resident's second car pays as temporary; register a visitor's car as a visitor",
             )
+        paid = conn.execute(
+            "SELECT coalesce(sum(amount_fen), 0) FROM payments WHERE charge_id IS NULL AND "
+            "(stay_id = ? OR (stay_id IS NULL AND subject = ?))",
+            (stay_id, stay.subject),
+        ).fetchone()[0]
+        if paid:
+            # There is no refund: made free now, the money taken would stand against no charge.
+            raise ParkingError(
+                f"stay {stay_id} has paid {yuan(paid)} already; a paid stay cannot be made free",
+                fix="validate a visitor's stay before taking its fee at the booth",
+                status=409,
+                code="already_paid",
+            )
         known = conn.execute(
             "SELECT 1 FROM residents WHERE building = ? AND unit = ? LIMIT 1", (building, unit)
         ).fetchone()

@@ -29,12 +29,18 @@ _PAYMENTS = """
 SELECT id, amount_fen, fee_until, at FROM payments
 WHERE subject = ? AND charge_id IS NULL AND at >= ? ORDER BY id
 """
-# What is still owed on a charge `c`: its amount less the payments linked to it. A charge carried
-# to the next exit may have had a booth prepayment made during the stay whose exit was missed.
-CHARGE_OWED_SQL = (
-    "c.amount_fen - coalesce((SELECT sum(p.amount_fen) FROM payments p WHERE p.charge_id = c.id), 0)"
-)
-_CARRIED = f"SELECT c.id, {CHARGE_OWED_SQL} FROM charges c WHERE c.subject = ? AND c.settled_at IS NULL"
+
+
+def charge_owed_sql(paid_before: str = "") -> str:
+    """What is still owed on a charge `c`: its amount less the payments linked to it (those made
+    before `paid_before`, an SQL expression, if given). A charge carried to the next exit may have
+    had a booth prepayment made during the stay whose exit was missed."""
+    when = f" AND p.at < {paid_before}" if paid_before else ""
+    paid = f"SELECT sum(p.amount_fen) FROM payments p WHERE p.charge_id = c.id{when}"
+    return f"c.amount_fen - coalesce(({paid}), 0)"
+
+
+_CARRIED = f"SELECT c.id, {charge_owed_sql()} FROM charges c WHERE c.subject = ? AND c.settled_at IS NULL"
 _CHARGE = """
 INSERT INTO charges (stay_id, subject, plate, class, billing, kind, tariff_version, started_at, ended_at,
                      amount_fen, event_id, at, settled_at)
@@ -142,8 +148,12 @@ def settle_exit(
         conn.execute(
             f"UPDATE charges SET settled_at = ? WHERE id IN ({marks})", (to_db(at), *account.carried_ids)
         )
-    if charge_id is not None:
-        _link_payments(conn, account.payment_ids, charge_id)
+    # What it paid goes to the charge it paid: this exit's, else the oldest carried one it settled
+    # (a car now on its own slot paying a missed exit's charge). Unlinked, the report counted it
+    # as paid by a car not seen leaving.
+    paid_for = charge_id if charge_id is not None else min(account.carried_ids, default=None)
+    if paid_for is not None:
+        _link_payments(conn, account.payment_ids, paid_for)
     return charge_id
 
 

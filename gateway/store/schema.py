@@ -454,6 +454,48 @@ MIGRATIONS: list[str] = [
     CREATE INDEX materials_out_pass ON materials_out(pass_id);
     CREATE INDEX materials_out_at ON materials_out(at);
     """,
+    # money follows the stay: when a parked car's plate changes hands (a visit extended with a new
+    # pass, a stranger registered as a visitor, a plate struck off), what it paid at the booth and
+    # what it owes from a missed exit move with its stay to the new subject. Keyed by the old one,
+    # a prepaid car was asked to pay again at the exit, and a carried charge was never collected.
+    """
+    DROP TRIGGER stays_follow_plate_added;
+    DROP TRIGGER stays_follow_plate_moved;
+    DROP TRIGGER stays_follow_plate_removed;
+    CREATE TRIGGER stays_follow_plate_added AFTER INSERT ON credentials WHEN NEW.kind = 'plate'
+    BEGIN
+        UPDATE payments SET subject = (SELECT subject FROM plate_subjects WHERE plate = NEW.value)
+        WHERE charge_id IS NULL AND plate = NEW.value
+          AND subject IN (SELECT subject FROM stays WHERE plate = NEW.value AND exited_at IS NULL);
+        UPDATE charges SET subject = (SELECT subject FROM plate_subjects WHERE plate = NEW.value)
+        WHERE settled_at IS NULL AND plate = NEW.value
+          AND subject IN (SELECT subject FROM stays WHERE plate = NEW.value AND exited_at IS NULL);
+        UPDATE stays SET subject = (SELECT subject FROM plate_subjects WHERE plate = NEW.value)
+        WHERE plate = NEW.value AND exited_at IS NULL;
+    END;
+    CREATE TRIGGER stays_follow_plate_moved
+    AFTER UPDATE OF value, resident_id, pass_id, vehicle_id ON credentials WHEN NEW.kind = 'plate'
+    BEGIN
+        UPDATE payments SET subject = (SELECT subject FROM plate_subjects WHERE plate = NEW.value)
+        WHERE charge_id IS NULL AND plate = NEW.value
+          AND subject IN (SELECT subject FROM stays WHERE plate = NEW.value AND exited_at IS NULL);
+        UPDATE charges SET subject = (SELECT subject FROM plate_subjects WHERE plate = NEW.value)
+        WHERE settled_at IS NULL AND plate = NEW.value
+          AND subject IN (SELECT subject FROM stays WHERE plate = NEW.value AND exited_at IS NULL);
+        UPDATE stays SET subject = (SELECT subject FROM plate_subjects WHERE plate = NEW.value)
+        WHERE plate = NEW.value AND exited_at IS NULL;
+    END;
+    CREATE TRIGGER stays_follow_plate_removed AFTER DELETE ON credentials WHEN OLD.kind = 'plate'
+    BEGIN
+        UPDATE payments SET subject = 'plate:' || OLD.value
+        WHERE charge_id IS NULL AND plate = OLD.value
+          AND subject IN (SELECT subject FROM stays WHERE plate = OLD.value AND exited_at IS NULL);
+        UPDATE charges SET subject = 'plate:' || OLD.value
+        WHERE settled_at IS NULL AND plate = OLD.value
+          AND subject IN (SELECT subject FROM stays WHERE plate = OLD.value AND exited_at IS NULL);
+        UPDATE stays SET subject = 'plate:' || OLD.value WHERE plate = OLD.value AND exited_at IS NULL;
+    END;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -1,0 +1,123 @@
+"""Money at the edges, from a review of the fees, payments and report: a booth payment follows its stay
+to a new owner, a carried charge paid at the exit is linked, a day's report says the same whenever it
+is built, a paid stay is not made free, and a paid-up monthly car is not billed on a shared slot."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import timedelta
+
+import pytest
+
+from gateway.parking.operations import Operations
+from gateway.runtime.gateway import Gateway
+from gateway.store.parking import ParkingError
+from gateway.store.passes import NewPass, create_pass
+from tests.parking.conftest import T0, add_visitor, pay, show
+
+H = timedelta(hours=1)
+M = timedelta(minutes=1)
+
+
+def test_prepaid_visitor_is_not_charged_again_after_its_visit_is_extended(gw: Gateway) -> None:
+    """A visitor pays 7元 at the booth; the host then extends the visit with a new pass (the stay
+    follows the plate to it). Leaving within the grace period, the car owes nothing more."""
+    add_visitor(gw, "苏E99999")
+    assert show(gw, "car-in", "苏E99999", T0).reason == "visitor"
+    gw.parking.prepay(gw.conn, "苏E99999", 700, "cash", "", "booth", T0 + 90 * M)
+    visit = NewPass(
+        "visitor", "钱七", T0 + 90 * M, T0 + 8 * H, host_building="3栋", host_unit="2单元", plate="苏E99999"
+    )
+    create_pass(gw.conn, gw.secrets, visit, T0 + 91 * M, "guard1")
+    out = show(gw, "car-out", "苏E99999", T0 + 100 * M)  # within the 15 minutes of grace
+    assert (out.admitted, out.fee_fen) == (True, 0)
+
+
+def test_a_carried_charge_paid_at_the_exit_is_not_reported_as_paid_ahead(
+    make_gw: Callable[..., Gateway],
+) -> None:
+    """reentry = "charge": a shared slot's second car whose exit was missed is billed at its re-entry
+    (5元, up to the handover) and pays it at its next exit, parked on its own slot. The payment then
+    settles that charge: the report must not count it as paid ahead by a car not seen leaving."""
+    gw = make_gw(reentry="charge")
+    show(gw, "car-in", "皖A11111", T0)  # on slot B001
+    show(gw, "car-in", "皖A22222", T0 + H)  # second car: temporary, shared spaces
+    show(gw, "car-out", "皖A11111", T0 + 2 * H)  # 皖A22222 (exit missed later) moves onto the slot
+    back = show(gw, "car-in", "皖A22222", T0 + 5 * H)  # its exit was missed: re-entry
+    assert back.admitted and back.billing == "slot"
+    held = show(gw, "car-out", "皖A22222", T0 + 6 * H)
+    assert (held.reason, held.fee_fen) == ("payment_due", 500)
+    assert pay(gw, "皖A22222", 500, T0 + 6 * H + M).admitted
+    unlinked = gw.conn.execute("SELECT count(*) FROM payments WHERE charge_id IS NULL").fetchone()[0]
+    o = Operations(gw.site, gw.db_path, gw.data_dir, lambda fn: fn(gw.conn), T0)
+    o.build_report(T0.date(), T0 + 24 * H)
+    body = json.loads(gw.conn.execute("SELECT body FROM daily_reports").fetchone()[0])
+    p = body["parking"]
+    assert (p["revenue_fen"], p["charged_fen"], p["unpaid_fen"]) == (500, 500, 0)
+    assert p["paid_ahead_not_left_fen"] == 0, p
+    assert unlinked == 0
+
+
+def _report(gw: Gateway, at) -> dict:  # type: ignore[no-untyped-def]
+    o = Operations(gw.site, gw.db_path, gw.data_dir, lambda fn: fn(gw.conn), T0)
+    return o.build_report(T0.date(), at)["parking"]
+
+
+def test_a_days_money_figures_do_not_change_when_its_report_is_built_later(
+    make_gw: Callable[..., Gateway],
+) -> None:
+    """Report day 3 March (00:00-24:00). At 23:50 a car pays ahead at the booth and another car's missed
+    exit is billed at its re-entry (unpaid). Both are settled at 00:05 on the 4th. The report of the
+    3rd says the same whether it is built at 00:01 (as the operations thread does) or rebuilt at
+    00:30 (POST .../build, or a report backfilled after the gateway was off)."""
+    gw = make_gw(reentry="charge")
+    midnight = T0.replace(hour=0) + 24 * H
+    show(gw, "car-in", "苏E00001", T0)
+    show(gw, "car-in", "苏E00002", T0)
+    gw.parking.prepay(gw.conn, "苏E00001", 3000, "cash", "", "booth", midnight - 10 * M)
+    show(gw, "car-in", "苏E00002", midnight - 10 * M)  # its exit was missed: 30元 carried, unpaid
+    first = _report(gw, midnight + M)
+    assert (first["paid_ahead_not_left_fen"], first["unpaid_fen"]) == (3000, 3000)
+    assert show(gw, "car-out", "苏E00001", midnight + 4 * M).admitted  # within the grace period
+    held = show(gw, "car-out", "苏E00002", midnight + 5 * M)
+    pay(gw, "苏E00002", held.fee_fen, midnight + 5 * M)
+    again = _report(gw, midnight + 30 * M)
+    assert again == first
+
+
+def test_a_stay_paid_at_the_booth_cannot_then_be_validated_free(gw: Gateway) -> None:
+    """A visitor pays 7元 at the booth, then the host unit would validate the stay (2 hours free)."""
+    add_visitor(gw, "浙A99999")
+    show(gw, "car-in", "浙A99999", T0)
+    gw.parking.prepay(gw.conn, "浙A99999", 700, "cash", "", "booth", T0 + 90 * M)
+    stay = gw.conn.execute("SELECT id FROM stays WHERE plate = '浙A99999'").fetchone()[0]
+    with pytest.raises(ParkingError, match="has paid 7 already") as refused:
+        gw.parking.validate(gw.conn, stay, "3栋", "2单元", "guard1", T0 + 92 * M)
+    assert refused.value.http_code == "already_paid"
+    # There is no refund: free now, the 7元 taken would stand against no charge, and the day's
+    # revenue would no longer be its charges plus what cars not seen leaving paid ahead.
+    out = show(gw, "car-out", "浙A99999", T0 + 95 * M)
+    assert (out.admitted, out.fee_fen) == (True, 0)  # it paid for its stay at the booth
+    p = _report(gw, T0.replace(hour=0) + 24 * H + M)
+    assert p["revenue_fen"] == p["charged_fen"] + p["paid_ahead_not_left_fen"] == 700, p
+
+
+def test_a_paid_up_monthly_car_of_a_shared_slot_is_not_billed_by_time(gw: Gateway) -> None:
+    """皖A22222 shares slot B001 with 皖A11111 and has its own paid-up monthly period: while the slot
+    is taken it parks in the shared spaces as a monthly car, free. It was billed by time."""
+    gw.conn.execute(
+        "UPDATE vehicles SET monthly_until = '2026-12-31T16:00:00.000000+00:00' WHERE plate = '皖A22222'"
+    )
+    show(gw, "car-in", "皖A11111", T0)
+    second = show(gw, "car-in", "皖A22222", T0 + H)
+    out = show(gw, "car-out", "皖A22222", T0 + 4 * H)
+    assert (second.reason, out.fee_fen) == ("monthly", 0), (second.reason, second.flags, out.fee_fen)
+
+
+def test_prepaid_stranger_registered_as_a_visitor_while_parked_is_not_charged_again(gw: Gateway) -> None:
+    assert show(gw, "car-in", "苏E99999", T0).reason == "temporary"
+    gw.parking.prepay(gw.conn, "苏E99999", 700, "qr", "", "booth", T0 + 90 * M)
+    add_visitor(gw, "苏E99999")  # the guard registers the driver as a visitor (the stay follows the plate)
+    out = show(gw, "car-out", "苏E99999", T0 + 100 * M)
+    assert (out.admitted, out.fee_fen) == (True, 0)
