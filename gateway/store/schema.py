@@ -5,6 +5,20 @@ Never edit a step that has shipped: add a new one.
 
 from __future__ import annotations
 
+
+def _follow(plate: str, subject: str) -> str:
+    """A trigger's body in migration 10 (so, once shipped, never to be changed): the open stay of
+    `plate`, with its booth payments not yet applied and its charges not yet settled, moves to
+    `subject`."""
+    open_stay = f"SELECT subject FROM stays WHERE plate = {plate} AND exited_at IS NULL"
+    of_open_stay = f"plate = {plate} AND subject IN ({open_stay})"
+    return (
+        f"UPDATE payments SET subject = {subject} WHERE charge_id IS NULL AND {of_open_stay}; "
+        f"UPDATE charges SET subject = {subject} WHERE settled_at IS NULL AND {of_open_stay}; "
+        f"UPDATE stays SET subject = {subject} WHERE plate = {plate} AND exited_at IS NULL;"
+    )
+
+
 MIGRATIONS: list[str] = [
     # 1: the first schema
     """
@@ -458,43 +472,17 @@ MIGRATIONS: list[str] = [
     # pass, a stranger registered as a visitor, a plate struck off), what it paid at the booth and
     # what it owes from a missed exit move with its stay to the new subject. Keyed by the old one,
     # a prepaid car was asked to pay again at the exit, and a carried charge was never collected.
-    """
+    f"""
     DROP TRIGGER stays_follow_plate_added;
     DROP TRIGGER stays_follow_plate_moved;
     DROP TRIGGER stays_follow_plate_removed;
     CREATE TRIGGER stays_follow_plate_added AFTER INSERT ON credentials WHEN NEW.kind = 'plate'
-    BEGIN
-        UPDATE payments SET subject = (SELECT subject FROM plate_subjects WHERE plate = NEW.value)
-        WHERE charge_id IS NULL AND plate = NEW.value
-          AND subject IN (SELECT subject FROM stays WHERE plate = NEW.value AND exited_at IS NULL);
-        UPDATE charges SET subject = (SELECT subject FROM plate_subjects WHERE plate = NEW.value)
-        WHERE settled_at IS NULL AND plate = NEW.value
-          AND subject IN (SELECT subject FROM stays WHERE plate = NEW.value AND exited_at IS NULL);
-        UPDATE stays SET subject = (SELECT subject FROM plate_subjects WHERE plate = NEW.value)
-        WHERE plate = NEW.value AND exited_at IS NULL;
-    END;
+    BEGIN {_follow("NEW.value", "(SELECT subject FROM plate_subjects WHERE plate = NEW.value)")} END;
     CREATE TRIGGER stays_follow_plate_moved
     AFTER UPDATE OF value, resident_id, pass_id, vehicle_id ON credentials WHEN NEW.kind = 'plate'
-    BEGIN
-        UPDATE payments SET subject = (SELECT subject FROM plate_subjects WHERE plate = NEW.value)
-        WHERE charge_id IS NULL AND plate = NEW.value
-          AND subject IN (SELECT subject FROM stays WHERE plate = NEW.value AND exited_at IS NULL);
-        UPDATE charges SET subject = (SELECT subject FROM plate_subjects WHERE plate = NEW.value)
-        WHERE settled_at IS NULL AND plate = NEW.value
-          AND subject IN (SELECT subject FROM stays WHERE plate = NEW.value AND exited_at IS NULL);
-        UPDATE stays SET subject = (SELECT subject FROM plate_subjects WHERE plate = NEW.value)
-        WHERE plate = NEW.value AND exited_at IS NULL;
-    END;
+    BEGIN {_follow("NEW.value", "(SELECT subject FROM plate_subjects WHERE plate = NEW.value)")} END;
     CREATE TRIGGER stays_follow_plate_removed AFTER DELETE ON credentials WHEN OLD.kind = 'plate'
-    BEGIN
-        UPDATE payments SET subject = 'plate:' || OLD.value
-        WHERE charge_id IS NULL AND plate = OLD.value
-          AND subject IN (SELECT subject FROM stays WHERE plate = OLD.value AND exited_at IS NULL);
-        UPDATE charges SET subject = 'plate:' || OLD.value
-        WHERE settled_at IS NULL AND plate = OLD.value
-          AND subject IN (SELECT subject FROM stays WHERE plate = OLD.value AND exited_at IS NULL);
-        UPDATE stays SET subject = 'plate:' || OLD.value WHERE plate = OLD.value AND exited_at IS NULL;
-    END;
+    BEGIN {_follow("OLD.value", "'plate:' || OLD.value")} END;
     """,
 ]
 
