@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import logging
 import socket
+import sqlite3
 import sys
 import time
 from collections.abc import Callable
@@ -45,6 +46,14 @@ def main(argv: list[str] | None = None) -> int:
     except GatewayError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
+    except sqlite3.OperationalError as exc:  # past the busy timeout, a full disk: no traceback
+        print(
+            f"error: the site's database: {exc}; nothing was changed "
+            "(fix: if it is busy, with an import or a long write, run the command again; "
+            "otherwise free disk space in the data directory or check its permissions)",
+            file=sys.stderr,
+        )
+        return EX_CONFIG
     except KeyboardInterrupt:
         return 130
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -151,3 +152,32 @@ def test_gateway_outbox_lists_set_aside_records_and_sends_them_again(
     assert conn.execute("SELECT action, target FROM audit WHERE action = 'outbox.send_again'").fetchall() == [
         ("outbox.send_again", "2")
     ]
+
+
+def test_a_command_on_a_busy_database_says_so_without_a_traceback(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = tmp_path / "site.toml"
+    config.write_text(site_toml(tmp_path / "data"), encoding="utf-8")
+    db = open_database(tmp_path / "data" / "gateway.db").conn
+    at = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
+    enqueue(db, "access", {"n": 1}, at)
+    quarantine(db, 1, "refused by the broker: not authorized", at)
+    db.execute("PRAGMA busy_timeout=0")
+    begin_immediate(db)  # the gateway (or an import) writing, past the command's busy timeout
+    try:
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setattr("gateway.sync.outbox_cli.open_database", _impatient)
+            assert main(["outbox", "-c", str(config), "--send-again", "all"]) == EX_CONFIG  # was: a traceback
+    finally:
+        db.execute("ROLLBACK")
+        db.close()
+    err = capsys.readouterr().err
+    assert "database is locked" in err and "run the command again" in err
+
+
+def _impatient(path: Path, **kwargs: Any) -> Any:
+    """open_database, with a busy timeout of 0.2 s instead of 10 s."""
+    db = open_database(path, **kwargs)
+    db.conn.execute("PRAGMA busy_timeout=200")
+    return db

@@ -193,7 +193,8 @@ def _parking(conn: sqlite3.Connection, s: str, e: str) -> dict[str, Any]:
     )
     pending = conn.execute(
         "SELECT coalesce(sum(p.amount_fen), 0) FROM payments p WHERE p.at >= :s AND p.at < :e "
-        "AND (p.charge_id IS NULL OR (SELECT c.at FROM charges c WHERE c.id = p.charge_id) >= :e)",
+        "AND (p.charge_id IS NULL "
+        "OR coalesce(p.linked_at, (SELECT c.at FROM charges c WHERE c.id = p.charge_id)) >= :e)",
         {"s": s, "e": e},
     ).fetchone()[0]
     return {

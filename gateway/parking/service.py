@@ -112,9 +112,9 @@ class ParkingDesk:
         _method(method)
 
         def prepare(conn: sqlite3.Connection) -> Presented:
-            p = Presented(lane.id, "plate", plate, 1.0, at, f"{TYPED_BY}{actor}")
+            held, held_as = pending_at(conn, lane.id, plate, at)
+            p = Presented(lane.id, "plate", plate, 1.0, at, f"{TYPED_BY}{actor}", vehicle_class=held_as)
             subject, vclass, unregistered = self._who(conn, p, lane)
-            held = pending_at(conn, lane.id, plate, at)
             fee_until = held or at
             account = owed(
                 conn, self.rules, subject, fee_until, vehicle_class=vclass, unregistered=unregistered
@@ -195,20 +195,20 @@ class ParkingDesk:
         """The car held at an exit lane for payment, and what it owes (as of when it was read there)."""
         lane = self._exit_lane(lane_id)
         row = conn.execute(
-            "SELECT value, at FROM access_log WHERE lane = ? AND reason = 'payment_due' AND at >= ? "
+            "SELECT value, at, class FROM access_log WHERE lane = ? AND reason = 'payment_due' AND at >= ? "
             "ORDER BY id DESC LIMIT 1",
             (lane.id, to_db(at - PENDING_FOR)),
         ).fetchone()
         if row is None:
             return None
-        plate, held_at = row[0], datetime.fromisoformat(row[1])
+        plate, held_at, held_as = row[0], datetime.fromisoformat(row[1]), row[2]
         later = conn.execute(
             "SELECT 1 FROM access_log WHERE lane = ? AND value = ? AND at > ? AND admitted = 1 LIMIT 1",
             (lane.id, plate, row[1]),
         ).fetchone()
         if later:
             return None
-        p = Presented(lane.id, "plate", plate, 1.0, held_at, "quote")
+        p = Presented(lane.id, "plate", plate, 1.0, held_at, "quote", vehicle_class=held_as)
         subject, vclass, unregistered = self._who(conn, p, lane)
         account = owed(conn, self.rules, subject, held_at, vehicle_class=vclass, unregistered=unregistered)
         return {"lane": lane.id, **quote_json(account, plate, held_at)}
@@ -328,14 +328,15 @@ class ParkingDesk:
         return subject_of(p, cred), facts.vehicle_class, cred is None
 
 
-def pending_at(conn: sqlite3.Connection, lane: str, plate: str, at: datetime) -> datetime | None:
-    """When the car was last held at this lane for payment, if recently."""
+def pending_at(conn: sqlite3.Connection, lane: str, plate: str, at: datetime) -> tuple[datetime | None, Any]:
+    """When the car was last held at this lane for payment, if recently, and the class it was held
+    as (None before that was recorded)."""
     row = conn.execute(
-        "SELECT at FROM access_log WHERE lane = ? AND value = ? AND reason = 'payment_due' AND at >= ? "
-        "ORDER BY id DESC LIMIT 1",
+        "SELECT at, class FROM access_log WHERE lane = ? AND value = ? AND reason = 'payment_due' "
+        "AND at >= ? ORDER BY id DESC LIMIT 1",
         (lane, plate, to_db(at - PENDING_FOR)),
     ).fetchone()
-    return datetime.fromisoformat(row[0]) if row else None
+    return (datetime.fromisoformat(row[0]), row[1]) if row else (None, None)
 
 
 def quote_json(account: Owed, plate: str, at: datetime) -> dict[str, Any]:

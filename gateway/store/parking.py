@@ -31,11 +31,11 @@ WHERE subject = ? AND charge_id IS NULL AND at >= ? ORDER BY id
 """
 
 
-def charge_owed_sql(paid_before: str = "") -> str:
-    """What is still owed on a charge `c`: its amount less the payments linked to it (those made
-    before `paid_before`, an SQL expression, if given). A charge carried to the next exit may have
+def charge_owed_sql(linked_before: str = "") -> str:
+    """What is still owed on a charge `c`: its amount less the payments linked to it (those linked
+    before `linked_before`, an SQL expression, if given). A charge carried to the next exit may have
     had a booth prepayment made during the stay whose exit was missed."""
-    when = f" AND p.at < {paid_before}" if paid_before else ""
+    when = f" AND coalesce(p.linked_at, p.at) < {linked_before}" if linked_before else ""
     paid = f"SELECT sum(p.amount_fen) FROM payments p WHERE p.charge_id = c.id{when}"
     return f"c.amount_fen - coalesce(({paid}), 0)"
 
@@ -74,6 +74,7 @@ class Owed:
     quote: Quote
     payment_ids: tuple[int, ...]
     carried_ids: tuple[int, ...]
+    vehicle_class: str = "car"  # what it is billed as when it has no stay (its stay's class otherwise)
 
 
 def _stay(row: tuple[object, ...] | None) -> StayFacts | None:
@@ -132,7 +133,8 @@ def owed(
         vehicle_class=vehicle_class,
         unregistered=unregistered,
     )
-    return Owed(subject, stay, q, tuple(r[0] for r in pay_rows), tuple(r[0] for r in carried))
+    payment_ids, carried_ids = tuple(r[0] for r in pay_rows), tuple(r[0] for r in carried)
+    return Owed(subject, stay, q, payment_ids, carried_ids, vehicle_class)
 
 
 def settle_exit(
@@ -153,7 +155,7 @@ def settle_exit(
     # as paid by a car not seen leaving.
     paid_for = charge_id if charge_id is not None else min(account.carried_ids, default=None)
     if paid_for is not None:
-        _link_payments(conn, account.payment_ids, paid_for)
+        _link_payments(conn, account.payment_ids, paid_for, at)
     return charge_id
 
 
@@ -169,14 +171,19 @@ def carry_reentry(
     if charge is None or charge.amount_fen == 0:
         return None
     charge_id = _write_charge(conn, stay, account, charge, "reentry", event_id, at, settled=False)
-    _link_payments(conn, account.payment_ids, charge_id)
+    _link_payments(conn, account.payment_ids, charge_id, at)
     return charge_id
 
 
-def _link_payments(conn: sqlite3.Connection, payment_ids: tuple[int, ...], charge_id: int) -> None:
+def _link_payments(
+    conn: sqlite3.Connection, payment_ids: tuple[int, ...], charge_id: int, at: datetime
+) -> None:
     if payment_ids:
         marks = ",".join("?" * len(payment_ids))
-        conn.execute(f"UPDATE payments SET charge_id = ? WHERE id IN ({marks})", (charge_id, *payment_ids))
+        conn.execute(
+            f"UPDATE payments SET charge_id = ?, linked_at = ? WHERE id IN ({marks})",
+            (charge_id, to_db(at), *payment_ids),
+        )
 
 
 def _write_charge(
@@ -198,7 +205,7 @@ def _write_charge(
             stay.id if stay else None,
             subject,
             plate,
-            stay.vehicle_class if stay else "car",
+            stay.vehicle_class if stay else account.vehicle_class,
             stay.billing if stay else "temporary",
             kind,
             charge.tariff_version,

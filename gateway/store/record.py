@@ -15,8 +15,8 @@ from gateway.timefmt import to_db
 
 _LOG = """
 INSERT INTO access_log (event_id, at, lane, device, kind, value, confidence, admitted, reason,
-                        billing, flags, holder_kind, holder_id, vehicle_id, slot_id, snapshot)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        billing, flags, holder_kind, holder_id, vehicle_id, slot_id, snapshot, class)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 """
 _CLOSE_STAY = """
 UPDATE stays SET exited_at = ?, exit_event = ?, closed_by = ?
@@ -60,6 +60,7 @@ def write_event(conn: sqlite3.Connection, ev: AccessEvent, direction: str, lane_
             ev.vehicle_id,
             ev.slot_id,
             ev.snapshot,
+            ev.vehicle_class if lane_type == "vehicle" else None,
         ),
     )
     enqueue(conn, "access", ev.upstream(), ev.at, ev.event_id)

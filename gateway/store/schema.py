@@ -484,6 +484,14 @@ MIGRATIONS: list[str] = [
     CREATE TRIGGER stays_follow_plate_removed AFTER DELETE ON credentials WHEN OLD.kind = 'plate'
     BEGIN {_follow("OLD.value", "'plate:' || OLD.value")} END;
     """,
+    # when a payment was applied to a charge: a day's report is worked out as things stood at its
+    # end, and a booth payment may be linked to the charge it paid only at a later exit. And what a
+    # vehicle was counted as at a lane: a car held at an exit to pay is quoted as the class it was
+    # held as (a guard may have typed its plate and said it is a motorcycle).
+    """
+    ALTER TABLE payments ADD COLUMN linked_at TEXT;
+    ALTER TABLE access_log ADD COLUMN class TEXT;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -513,8 +513,10 @@ class SyncLink:
 
     def _look_behind(self) -> None:
         """Rows put back in line behind the cursor (`gateway outbox --send-again`, from any process)
-        are sent in their turn, without waiting for a reconnect."""
-        if self._reader is None:
+        are sent in their turn, without waiting for a reconnect. Not while offline: rows in flight
+        when the connection went are pending behind the cursor too, and a reconnect starts from the
+        first pending row anyway."""
+        if self._reader is None or self.state != "connected":
             return
         cursor, held = self.uplink.behind()
         rows = self._reader.execute(

@@ -10,6 +10,7 @@ from datetime import timedelta
 
 import pytest
 
+from gateway.core import TYPED_BY, Presented
 from gateway.parking.operations import Operations
 from gateway.runtime.gateway import Gateway
 from gateway.store.parking import ParkingError
@@ -121,3 +122,57 @@ def test_prepaid_stranger_registered_as_a_visitor_while_parked_is_not_charged_ag
     add_visitor(gw, "苏E99999")  # the guard registers the driver as a visitor (the stay follows the plate)
     out = show(gw, "car-out", "苏E99999", T0 + 100 * M)
     assert (out.admitted, out.fee_fen) == (True, 0)
+
+
+def test_a_carried_charge_prepaid_before_midnight_and_linked_at_its_exit_after_it(
+    make_gw: Callable[..., Gateway],
+) -> None:
+    gw = make_gw(reentry="charge")
+    midnight = T0.replace(hour=0) + 24 * H
+    show(gw, "car-in", "皖A11111", T0)  # on slot B001
+    show(gw, "car-in", "皖A22222", T0 + H)  # second car of the slot: temporary, shared spaces
+    show(gw, "car-out", "皖A11111", T0 + 2 * H)  # 皖A22222 moves onto the slot (handover)
+    back = show(gw, "car-in", "皖A22222", T0 + 5 * H)  # its exit was missed: 5元 carried
+    assert back.admitted and back.billing == "slot"
+    # 23:50: the driver pays the carried 5元 at the booth (the car is parked on its own slot).
+    gw.parking.prepay(gw.conn, "皖A22222", 500, "cash", "", "booth", midnight - 10 * M)
+    first = _report(gw, midnight + M)  # built at 00:01, as the operations thread does
+    # 00:05 the next day: it leaves; its payment is linked to the carried charge only now.
+    out = show(gw, "car-out", "皖A22222", midnight + 5 * M)
+    assert (out.admitted, out.fee_fen) == (True, 0)
+    again = _report(gw, midnight + 30 * M)  # rebuilt (POST .../build, or backfilled)
+    assert (again["paid_ahead_not_left_fen"], again["unpaid_fen"]) == (
+        first["paid_ahead_not_left_fen"],
+        first["unpaid_fen"],
+    ), (first, again)
+
+
+MOTO_TARIFF = """
+[parking.tariffs.motorcycle]
+free_minutes = 30
+first_period_minutes = 0
+period_minutes = 1440
+period_fen = 100
+daily_cap_fen = 500
+"""
+
+
+def test_typed_motorcycle_without_entry_is_quoted_and_charged_as_a_motorcycle(
+    make_gw: Callable[..., Gateway],
+) -> None:
+    gw = make_gw(exit_without_entry="charge", extra=MOTO_TARIFF)
+    at = T0 + timedelta(hours=2)
+
+    def typed(conn):  # type: ignore[no-untyped-def]  # as POST /api/lanes/car-out/plate does
+        return Presented(
+            "car-out", "plate", "苏E5B123", 1.0, at, f"{TYPED_BY}guard1", vehicle_class="motorcycle"
+        )
+
+    held = gw.decide_now(typed)
+    assert (held.reason, held.fee_fen) == ("payment_due", 500)  # the motorcycle's day cap
+    quote = gw.parking.lane_quote(gw.conn, "car-out", at + timedelta(seconds=30))
+    assert quote is not None
+    # The guard's "take the fee" dialog shows this amount and sends it to /pay.
+    assert quote["due_fen"] == held.fee_fen, quote  # was: the car's 30元 cap
+    assert pay(gw, "苏E5B123", 500, at + timedelta(minutes=1)).admitted
+    assert gw.conn.execute("SELECT class, amount_fen FROM charges").fetchall() == [("motorcycle", 500)]

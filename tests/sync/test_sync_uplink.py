@@ -138,3 +138,29 @@ def test_sent_marks_that_could_not_be_written_are_written_later(
     sub.close()
     assert failures
     assert len(sub.payloads()) == 50  # the broker had them: written again, not sent again
+
+
+def test_rows_in_flight_when_the_link_went_are_not_taken_for_rows_sent_again(
+    sync_cfg: Callable[..., SiteConfig], caplog: pytest.LogCaptureFixture
+) -> None:
+    gw = Gateway(sync_cfg(1883))  # not started: the link is driven by hand
+    try:
+        for n in range(3):
+            enqueue(gw.conn, "test", {"n": n}, gw.now())
+        sync = link.SyncLink(gw)
+        sync._reader = sqlite3.connect(f"file:{gw.db_path}?mode=ro", uri=True)
+        up = sync.uplink
+        up.start_session(100, None)
+        messages, _ = up.take(3)
+        for mid, m in enumerate(messages, 1):
+            up.sent(mid, m)
+        up.acked(1, 0)
+        gw.conn.execute("UPDATE outbox SET sent_at = '2025-01-01' WHERE seq = ?", (messages[0].seq,))
+        up.settled([messages[0].seq])
+        up.end_session()  # the connection drops with two in flight: pending behind the cursor now
+        with caplog.at_level("INFO", logger="gateway.sync.link"):
+            sync._tick(None)  # the idle loop while offline
+        sync._reader.close()
+    finally:
+        gw.conn.close()
+    assert "put back in line" not in caplog.text  # was logged after every outage, though nobody had
