@@ -126,43 +126,44 @@ def test_a_writer_gives_up_after_the_busy_timeout_and_keeps_it(tmp_path: Path) -
     lane.execute("COMMIT")
 
 
-def test_gateway_outbox_lists_set_aside_records_and_sends_them_again(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def _site_with_a_refused_record(tmp_path: Path, waiting: int) -> tuple[Path, sqlite3.Connection]:
+    """A site whose outbox holds `waiting` records and then one the broker refused (seq waiting + 1)."""
     config = tmp_path / "site.toml"
     config.write_text(site_toml(tmp_path / "data"), encoding="utf-8")
     conn = open_database(tmp_path / "data" / "gateway.db").conn
     at = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
-    for n in range(3):
+    for n in range(waiting + 1):
         enqueue(conn, "access", {"n": n}, at)
-    quarantine(conn, 2, "refused by the broker: not authorized", at)
+    quarantine(conn, waiting + 1, "refused by the broker: not authorized", at)
+    return config, conn
+
+
+def test_gateway_outbox_lists_set_aside_records_and_sends_them_again(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config, conn = _site_with_a_refused_record(tmp_path, waiting=2)
     conn.close()
     assert main(["outbox", "-c", str(config)]) == 0
     out = capsys.readouterr().out
     assert "waiting to go upstream: 2" in out and "set aside (quarantined): 1" in out
-    assert "seq 2  access" in out and "not authorized" in out
+    assert "seq 3  access" in out and "not authorized" in out
     assert main(["outbox", "-c", str(config), "--send-again", "7"]) == 1  # no such set-aside record
     assert "not set aside: seq 7" in capsys.readouterr().err
     assert main(["outbox", "-c", str(config), "--send-again", "all"]) == 0
-    assert "put back in line: 1 record(s), seq 2" in capsys.readouterr().out
+    assert "put back in line: 1 record(s), seq 3" in capsys.readouterr().out
     conn = open_database(tmp_path / "data" / "gateway.db").conn
     assert conn.execute(
         "SELECT count(*) FROM outbox WHERE quarantined IS NULL AND sent_at IS NULL"
     ).fetchone() == (3,)
     assert conn.execute("SELECT action, target FROM audit WHERE action = 'outbox.send_again'").fetchall() == [
-        ("outbox.send_again", "2")
+        ("outbox.send_again", "3")
     ]
 
 
 def test_a_command_on_a_busy_database_says_so_without_a_traceback(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    config = tmp_path / "site.toml"
-    config.write_text(site_toml(tmp_path / "data"), encoding="utf-8")
-    db = open_database(tmp_path / "data" / "gateway.db").conn
-    at = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
-    enqueue(db, "access", {"n": 1}, at)
-    quarantine(db, 1, "refused by the broker: not authorized", at)
+    config, db = _site_with_a_refused_record(tmp_path, waiting=0)
     db.execute("PRAGMA busy_timeout=0")
     begin_immediate(db)  # the gateway (or an import) writing, past the command's busy timeout
     try:
