@@ -6,6 +6,12 @@ Never edit a step that has shipped: add a new one.
 from __future__ import annotations
 
 
+def _parked(plate: str) -> str:
+    """Migration 10's trigger condition: the plate's car is inside. Nothing to move otherwise, and a
+    large import of plates (none of them parked) runs no statement for them."""
+    return f"EXISTS (SELECT 1 FROM stays WHERE plate = {plate} AND exited_at IS NULL)"
+
+
 def _follow(plate: str, subject: str) -> str:
     """A trigger's body in migration 10 (so, once shipped, never to be changed): the open stay of
     `plate`, with its booth payments not yet applied and its charges not yet settled, moves to
@@ -476,12 +482,15 @@ MIGRATIONS: list[str] = [
     DROP TRIGGER stays_follow_plate_added;
     DROP TRIGGER stays_follow_plate_moved;
     DROP TRIGGER stays_follow_plate_removed;
-    CREATE TRIGGER stays_follow_plate_added AFTER INSERT ON credentials WHEN NEW.kind = 'plate'
+    CREATE TRIGGER stays_follow_plate_added AFTER INSERT ON credentials
+    WHEN NEW.kind = 'plate' AND {_parked("NEW.value")}
     BEGIN {_follow("NEW.value", "(SELECT subject FROM plate_subjects WHERE plate = NEW.value)")} END;
     CREATE TRIGGER stays_follow_plate_moved
-    AFTER UPDATE OF value, resident_id, pass_id, vehicle_id ON credentials WHEN NEW.kind = 'plate'
+    AFTER UPDATE OF value, resident_id, pass_id, vehicle_id ON credentials
+    WHEN NEW.kind = 'plate' AND {_parked("NEW.value")}
     BEGIN {_follow("NEW.value", "(SELECT subject FROM plate_subjects WHERE plate = NEW.value)")} END;
-    CREATE TRIGGER stays_follow_plate_removed AFTER DELETE ON credentials WHEN OLD.kind = 'plate'
+    CREATE TRIGGER stays_follow_plate_removed AFTER DELETE ON credentials
+    WHEN OLD.kind = 'plate' AND {_parked("OLD.value")}
     BEGIN {_follow("OLD.value", "'plate:' || OLD.value")} END;
     """,
     # when a payment was applied to a charge: a day's report is worked out as things stood at its
