@@ -32,7 +32,7 @@ from gateway.store.database import begin_immediate
 from gateway.store.outbox import enqueue
 
 STEP_ROWS = 500  # the first step; later ones are sized to take about STEP_S
-STEP_S = 0.015
+STEP_S = 0.02  # a lane waits about one step: 20 ms is nothing at a gate; 15 ms left the import target thin
 MIN_STEP_ROWS = 50
 MAX_STEP_ROWS = 20_000
 # The gap after each step. A lane asks for the write lock every millisecond (begin_immediate), so
