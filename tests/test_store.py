@@ -13,9 +13,9 @@ from gateway.cli import main
 from gateway.config import EX_CONFIG
 from gateway.errors import StorageError
 from gateway.privacy import Secrets, mask_id_number, mask_name, mask_phone
-from gateway.store.database import begin_immediate, open_database
+from gateway.store.database import _statements, begin_immediate, open_database
 from gateway.store.outbox import enqueue, quarantine
-from gateway.store.schema import SCHEMA_VERSION
+from gateway.store.schema import MIGRATIONS, SCHEMA_VERSION
 from tests.conftest import site_toml
 
 
@@ -182,3 +182,32 @@ def _impatient(path: Path, **kwargs: Any) -> Any:
     db = open_database(path, **kwargs)
     db.conn.execute("PRAGMA busy_timeout=200")
     return db
+
+
+def test_money_a_moved_stay_left_behind_before_migration_10_follows_it(tmp_path: Path) -> None:
+    path = tmp_path / "gateway.db"
+    conn = sqlite3.connect(path, isolation_level=None)
+    for script in MIGRATIONS[:10]:  # a site's database at version 10, before the upgrade
+        for statement in _statements(script):
+            conn.execute(statement)
+    conn.execute("PRAGMA user_version=10")
+    at = "2025-03-03T01:00:00.000000+00:00"
+    # 苏E99999 came in as a stranger and paid 7元 at the booth; before migration 10 the guard then
+    # registered it as visitor 4, and its stay moved but the payment stayed under the stranger.
+    conn.execute(
+        "INSERT INTO stays (id, subject, plate, entered_at) VALUES (1, 'visitor:4', '苏E99999', ?)", (at,)
+    )
+    conn.execute(
+        "INSERT INTO payments (subject, plate, stay_id, at, fee_until, amount_fen, method, receipt, actor) "
+        "VALUES ('plate:苏E99999', '苏E99999', 1, ?, ?, 700, 'cash', 'r1', 'guard1')",
+        (at, at),
+    )
+    conn.execute(
+        "INSERT INTO charges (subject, plate, class, kind, tariff_version, ended_at, amount_fen, at) "
+        "VALUES ('plate:苏E99999', '苏E99999', 'car', 'reentry', 't1', ?, 500, ?)",
+        (at, at),
+    )
+    conn.close()
+    db = open_database(path).conn  # migrates to this version
+    assert db.execute("SELECT subject FROM payments").fetchall() == [("visitor:4",)]
+    assert db.execute("SELECT subject FROM charges").fetchall() == [("visitor:4",)]

@@ -497,9 +497,20 @@ MIGRATIONS: list[str] = [
     # end, and a booth payment may be linked to the charge it paid only at a later exit. And what a
     # vehicle was counted as at a lane: a car held at an exit to pay is quoted as the class it was
     # held as (a guard may have typed its plate and said it is a motorcycle).
+    # Also, once: money left behind by a stay that moved to a new holder before migration 10 (a
+    # booth payment made during a stay still open, a charge still owed by a car parked now) goes
+    # to the stay's holder now, as migration 10's triggers would have moved it.
     """
     ALTER TABLE payments ADD COLUMN linked_at TEXT;
     ALTER TABLE access_log ADD COLUMN class TEXT;
+    UPDATE payments SET subject = (SELECT s.subject FROM stays s WHERE s.id = payments.stay_id)
+    WHERE charge_id IS NULL AND stay_id IN (
+        SELECT s.id FROM stays s WHERE s.exited_at IS NULL AND s.subject != payments.subject);
+    UPDATE charges SET subject = (
+        SELECT s.subject FROM stays s WHERE s.plate = charges.plate AND s.exited_at IS NULL)
+    WHERE settled_at IS NULL AND plate IS NOT NULL AND EXISTS (
+        SELECT 1 FROM stays s WHERE s.plate = charges.plate AND s.exited_at IS NULL
+        AND s.subject != charges.subject);
     """,
 ]
 
