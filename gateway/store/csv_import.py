@@ -52,7 +52,7 @@ class Batch:
     files: list[str] = field(default_factory=list)
 
     def counts(self) -> dict[str, int]:
-        return {k: len(getattr(self, k)) for k in ("residents", "vehicles", "cards", "slots")}
+        return {k: len(getattr(self, k)) for k in KINDS}
 
     def at(self, kind: str, key: str) -> str:
         """file:line of a row."""

@@ -15,7 +15,8 @@ from gateway.timefmt import parse_local, to_db
 from plates.grammar import MAX_SERIAL_LETTERS, is_plate, normalize, over_letter_cap
 
 KINDS: dict[str, tuple[set[str], set[str]]] = {
-    # kind: (required columns, optional columns)
+    # kind: (required columns, optional columns), in the order an import writes them: a row names
+    # only rows of the kinds before its own (a car its resident, a slot its cars).
     "residents": (
         {"ref", "building", "unit", "name"},
         {"room", "phone", "phone_masked", "valid_from", "valid_to", "blocked"},

@@ -18,10 +18,9 @@ from typing import Any
 
 from gateway.privacy import Secrets, mask_phone
 from gateway.store.csv_import import Batch
-from gateway.store.csv_rows import ResidentRow
+from gateway.store.csv_rows import KINDS, ResidentRow
 
 STAGING_NAME = "import-staging.db"
-KINDS = ("residents", "vehicles", "cards", "slots")  # the order they are written: who a row names first
 
 _META = """
 CREATE TABLE meta (id INTEGER PRIMARY KEY CHECK (id = 1), import_id TEXT NOT NULL, files TEXT NOT NULL,
@@ -91,26 +90,20 @@ def _residents(batch: Batch, secrets: Secrets) -> Iterator[tuple[Any, ...]]:
             )
 
 
-def _tables(batch: Batch, secrets: Secrets) -> dict[str, tuple[list[Any], Iterable[tuple[Any, ...]]]]:
-    """Per kind: its records (for their keys) and the staged values of each, in the same order."""
+def _tables(batch: Batch, secrets: Secrets) -> dict[str, Iterable[tuple[Any, ...]]]:
+    """Per kind, in the order of KINDS: the staged values of its rows."""
     return {
-        "residents": (batch.residents, _residents(batch, secrets)),
+        "residents": _residents(batch, secrets),
         "vehicles": (
-            batch.vehicles,
-            (
-                (v.plate, v.resident_ref, v.vehicle_class, v.monthly_until)
-                + (v.valid_from, v.valid_to, int(v.blocked))
-                for v in batch.vehicles
-            ),
+            (v.plate, v.resident_ref, v.vehicle_class, v.monthly_until)
+            + (v.valid_from, v.valid_to, int(v.blocked))
+            for v in batch.vehicles
         ),
         "cards": (
-            batch.cards,
-            (
-                (c.card, c.resident_ref, c.plate, c.valid_from, c.valid_to, c.hours, int(c.blocked))
-                for c in batch.cards
-            ),
+            (c.card, c.resident_ref, c.plate, c.valid_from, c.valid_to, c.hours, int(c.blocked))
+            for c in batch.cards
         ),
-        "slots": (batch.slots, ((s.zone, s.number, s.resident_ref) for s in batch.slots)),
+        "slots": ((s.zone, s.number, s.resident_ref) for s in batch.slots),
     }
 
 
@@ -137,7 +130,8 @@ def stage(path: Path, batch: Batch, secrets: Secrets, meta: dict[str, Any]) -> S
     try:
         conn.executescript(_META + _TABLES)
         conn.execute("BEGIN")
-        for kind, (records, values) in _tables(batch, secrets).items():
+        counts = batch.counts()
+        for kind, values in _tables(batch, secrets).items():
             width = len(conn.execute(f"SELECT * FROM {kind} LIMIT 0").description)
             marks = ",".join("?" * width)
             numbered = ((n + i, *v) for i, v in enumerate(values))
@@ -147,7 +141,7 @@ def stage(path: Path, batch: Batch, secrets: Secrets, meta: dict[str, Any]) -> S
                     "INSERT OR IGNORE INTO slot_plates VALUES (?, ?)",
                     ((n + i, p) for i, s in enumerate(batch.slots) for p in s.plates),
                 )
-            n += len(records)
+            n += counts[kind]
         runs = _runs(batch)
         conn.executemany(
             "INSERT INTO runs VALUES (?, ?, ?, ?)",

@@ -28,7 +28,7 @@ from typing import Any
 from gateway.privacy import mask_card
 from gateway.store.audit import audit
 from gateway.store.csv_staging import Run, Staged
-from gateway.store.database import begin_immediate
+from gateway.store.database import transaction
 from gateway.store.outbox import enqueue
 
 STEP_ROWS = 500  # the first step; later ones are sized to take about STEP_S
@@ -141,16 +141,11 @@ def _steps(staged: Staged, sizer: _Sizer) -> Iterator[tuple[list[tuple[Run, int,
 
 
 def _step(conn: sqlite3.Connection, parts: list[Part], meta: dict[str, Any] | None, at: datetime) -> None:
-    begin_immediate(conn)
-    try:
+    with transaction(conn):
         for part in parts:
             WRITERS[part.run.kind](conn, part)
         if meta is not None and not _finished(conn, str(meta["import_id"])):
             _finish(conn, meta, at)
-        conn.execute("COMMIT")
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
 
 
 def _finished(conn: sqlite3.Connection, import_id: str) -> bool:
@@ -170,11 +165,12 @@ def _finish(conn: sqlite3.Connection, meta: dict[str, Any], at: datetime) -> Non
     enqueue(conn, "registry", {**payload, "at": at.isoformat()}, at)
 
 
-def _set(part: Part, always: list[str], optional: dict[str, str]) -> str:
-    """The upsert's SET: the columns every file has, and the optional ones this run's files have."""
-    parts = [f"{c} = excluded.{c}" for c in always]
-    parts += [expr for col, expr in optional.items() if col in part.run.given]
-    return ", ".join(parts)
+def _set(part: Part, always: list[str], optional: list[str], written_as: dict[str, str] | None = None) -> str:
+    """The upsert's SET: the columns every file has, and the optional ones this run's files have
+    (`written_as`: an optional file column stored in another column, e.g. a card's plate)."""
+    written_as = written_as or {}
+    given = [c for c in optional if c in part.run.given]
+    return ", ".join(f"{c} = excluded.{c}" for c in always + [written_as.get(c, c) for c in given])
 
 
 def _residents(conn: sqlite3.Connection, part: Part) -> None:
@@ -186,7 +182,7 @@ def _residents(conn: sqlite3.Connection, part: Part) -> None:
             """SELECT x.ref, x.blocked FROM st.residents x JOIN residents r ON r.ref = x.ref
                WHERE x.n BETWEEN ? AND ? AND r.blocked != x.blocked""",
         )
-    optional = {c: f"{c} = excluded.{c}" for c in ("room", "valid_from", "valid_to", "blocked")}
+    optional = ["room", "valid_from", "valid_to", "blocked"]
     # A phone the file leaves out ('keep') stays; an export's masked number ('masked') keeps the
     # stored hash only when it is the stored number.
     conn.execute(
@@ -208,7 +204,7 @@ def _residents(conn: sqlite3.Connection, part: Part) -> None:
 
 
 def _vehicles(conn: sqlite3.Connection, part: Part) -> None:
-    optional = {c: f"{c} = excluded.{c}" for c in ("class", "monthly_until")}
+    optional = ["class", "monthly_until"]
     conn.execute(
         f"""INSERT INTO vehicles (plate, class, resident_id, monthly_until)
            SELECT x.plate, x.class, (SELECT id FROM residents WHERE ref = x.resident_ref), x.monthly_until
@@ -233,9 +229,7 @@ def _credentials(conn: sqlite3.Connection, part: Part, kind: str, table: str, va
                 JOIN credentials c ON c.kind = '{kind}' AND c.value = {value}
                 WHERE x.n BETWEEN ? AND ? AND c.blocked != x.blocked""",
         )
-    optional = {c: f"{c} = excluded.{c}" for c in ("valid_from", "valid_to", "hours", "blocked")}
-    if kind == "card":
-        optional["plate"] = "vehicle_id = excluded.vehicle_id"
+    optional = ["valid_from", "valid_to", "hours", "blocked"] + (["plate"] if kind == "card" else [])
     conn.execute(
         f"""INSERT INTO credentials (kind, value, resident_id, vehicle_id, valid_from, valid_to,
                                     hours, blocked)
@@ -243,7 +237,8 @@ def _credentials(conn: sqlite3.Connection, part: Part, kind: str, table: str, va
                   (SELECT id FROM vehicles WHERE plate = x.plate), x.valid_from, x.valid_to,
                   {hours}, x.blocked
            FROM {table} x WHERE x.n BETWEEN ? AND ?
-           ON CONFLICT (kind, value) DO UPDATE SET pass_id = NULL, {_set(part, ["resident_id"], optional)}""",
+           ON CONFLICT (kind, value) DO UPDATE SET pass_id = NULL,
+               {_set(part, ["resident_id"], optional, {"plate": "vehicle_id"})}""",
         part.span,
     )
 
