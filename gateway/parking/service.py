@@ -15,6 +15,7 @@ from typing import Any
 
 from gateway.core import TYPED_BY, Billing, Facts, LaneRules, Presented
 from gateway.core.credentials import BadCredential, canonical
+from gateway.core.model import VehicleClass
 from gateway.events import AccessEvent
 from gateway.parking.book import Rules, StayFacts
 from gateway.parking.fees import yuan
@@ -112,10 +113,11 @@ class ParkingDesk:
         _method(method)
 
         def prepare(conn: sqlite3.Connection) -> Presented:
-            held, held_as = pending_at(conn, lane.id, plate, at)
+            held = held_at_lane(conn, lane.id, at, plate)
+            held_as = held.vehicle_class if held else None
             p = Presented(lane.id, "plate", plate, 1.0, at, f"{TYPED_BY}{actor}", vehicle_class=held_as)
             subject, vclass, unregistered = self._who(conn, p, lane)
-            fee_until = held or at
+            fee_until = held.at if held else at
             account = owed(
                 conn, self.rules, subject, fee_until, vehicle_class=vclass, unregistered=unregistered
             )
@@ -194,24 +196,19 @@ class ParkingDesk:
     def lane_quote(self, conn: sqlite3.Connection, lane_id: str, at: datetime) -> dict[str, Any] | None:
         """The car held at an exit lane for payment, and what it owes (as of when it was read there)."""
         lane = self._exit_lane(lane_id)
-        row = conn.execute(
-            "SELECT value, at, class FROM access_log WHERE lane = ? AND reason = 'payment_due' AND at >= ? "
-            "ORDER BY id DESC LIMIT 1",
-            (lane.id, to_db(at - PENDING_FOR)),
-        ).fetchone()
-        if row is None:
+        held = held_at_lane(conn, lane.id, at)
+        if held is None:
             return None
-        plate, held_at, held_as = row[0], datetime.fromisoformat(row[1]), row[2]
         later = conn.execute(
             "SELECT 1 FROM access_log WHERE lane = ? AND value = ? AND at > ? AND admitted = 1 LIMIT 1",
-            (lane.id, plate, row[1]),
+            (lane.id, held.plate, to_db(held.at)),
         ).fetchone()
         if later:
             return None
-        p = Presented(lane.id, "plate", plate, 1.0, held_at, "quote", vehicle_class=held_as)
+        p = Presented(lane.id, "plate", held.plate, 1.0, held.at, "quote", vehicle_class=held.vehicle_class)
         subject, vclass, unregistered = self._who(conn, p, lane)
-        account = owed(conn, self.rules, subject, held_at, vehicle_class=vclass, unregistered=unregistered)
-        return {"lane": lane.id, **quote_json(account, plate, held_at)}
+        account = owed(conn, self.rules, subject, held.at, vehicle_class=vclass, unregistered=unregistered)
+        return {"lane": lane.id, **quote_json(account, held.plate, held.at)}
 
     def validate(
         self, conn: sqlite3.Connection, stay_id: int, building: str, unit: str, actor: str, at: datetime
@@ -328,15 +325,25 @@ class ParkingDesk:
         return subject_of(p, cred), facts.vehicle_class, cred is None
 
 
-def pending_at(conn: sqlite3.Connection, lane: str, plate: str, at: datetime) -> tuple[datetime | None, Any]:
-    """When the car was last held at this lane for payment, if recently, and the class it was held
-    as (None before that was recorded)."""
+@dataclass(frozen=True, slots=True)
+class Held:
+    """A car held at an exit lane to pay: its plate, when, and the class it was held as (None for a
+    record from before that was kept)."""
+
+    plate: str
+    at: datetime
+    vehicle_class: VehicleClass | None
+
+
+def held_at_lane(conn: sqlite3.Connection, lane: str, at: datetime, plate: str | None = None) -> Held | None:
+    """The car last held at this lane for payment within PENDING_FOR of `at` (that plate, if given)."""
+    which, args = (" AND value = ?", [plate]) if plate else ("", [])
     row = conn.execute(
-        "SELECT at, class FROM access_log WHERE lane = ? AND value = ? AND reason = 'payment_due' "
-        "AND at >= ? ORDER BY id DESC LIMIT 1",
-        (lane, plate, to_db(at - PENDING_FOR)),
+        "SELECT value, at, class FROM access_log WHERE lane = ? AND reason = 'payment_due' "
+        f"AND at >= ?{which} ORDER BY id DESC LIMIT 1",
+        (lane, to_db(at - PENDING_FOR), *args),
     ).fetchone()
-    return (datetime.fromisoformat(row[0]), row[1]) if row else (None, None)
+    return Held(row[0], datetime.fromisoformat(row[1]), row[2]) if row else None
 
 
 def quote_json(account: Owed, plate: str, at: datetime) -> dict[str, Any]:

@@ -50,8 +50,8 @@ def import_csv(
             if problems:
                 raise ImportRejected(problems, len(problems))
             secrets = Secrets.load_or_create(data_dir)
-            meta: dict[str, Any] = {"import_id": uuid7(), "files": batch.files, "actor": actor}
-            meta["counts"] = batch.counts()
+            counts = batch.counts()
+            meta = {"import_id": uuid7(), "files": batch.files, "actor": actor, "counts": counts}
             try:
                 staged = csv_staging.stage(staging, batch, secrets, meta)
             except (OSError, sqlite3.Error) as exc:
@@ -61,7 +61,7 @@ def import_csv(
                     fix="free disk space in the data directory or check its permissions, then run it again",
                 ) from exc
             _apply(db.conn, staged, tz, pause)
-            return batch.counts()
+            return counts
     finally:
         db.conn.close()
 

@@ -50,6 +50,9 @@ def cmd_outbox(args: argparse.Namespace) -> int:
         db.conn.close()
 
 
+_SEE_SEQS = "run `gateway outbox -c CONFIG` to see the set-aside records and their seqs"
+
+
 def _send_again(conn: sqlite3.Connection, wanted: list[str], at: datetime) -> int:
     from gateway.accounts.cli import cli_actor
 
@@ -61,7 +64,7 @@ def _send_again(conn: sqlite3.Connection, wanted: list[str], at: datetime) -> in
         except ValueError:
             raise GatewayError(
                 f"--send-again takes seqs or `all`, not {' '.join(wanted)!r}",
-                fix="run `gateway outbox -c CONFIG` to see the set-aside records and their seqs",
+                fix=_SEE_SEQS,
             ) from None
     with transaction(conn) as c:
         done = send_again(c, seqs, at, cli_actor())
@@ -71,7 +74,7 @@ def _send_again(conn: sqlite3.Connection, wanted: list[str], at: datetime) -> in
     if missing:
         raise GatewayError(
             f"not set aside: seq {', '.join(map(str, missing))}",
-            fix="run `gateway outbox -c CONFIG` to see the set-aside records and their seqs",
+            fix=_SEE_SEQS,
         )
     if not done:
         print("nothing was set aside")
