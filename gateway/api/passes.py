@@ -173,6 +173,16 @@ def required_fields(gw: Gateway, start: datetime, end: datetime) -> set[str]:
     return needed
 
 
+def _number_problems(phone: str, id_number: str, whose: str) -> list[str]:
+    """What is wrong with a person's phone and ID number, each named after `whose`."""
+    problems = []
+    if phone and not _PHONE.match(phone):
+        problems.append(f"{whose}phone: {phone!r} is not a phone number")
+    if id_number and (problem := id_number_problem(id_number)):
+        problems.append(f"{whose}id_number: {problem}")
+    return problems
+
+
 def _new_pass(
     gw: Gateway,
     kind: Literal["visitor", "contractor"],
@@ -180,13 +190,8 @@ def _new_pass(
     hours: tuple[str, ...] = (),
     company: str = "",
 ) -> store.NewPass:
-    problems = []
-    phone = body.phone.strip()
-    if phone and not _PHONE.match(phone):
-        problems.append(f"phone: {phone!r} is not a phone number")
-    id_number = body.id_number.strip()
-    if id_number and (problem := id_number_problem(id_number)):
-        problems.append(f"id_number: {problem}")
+    phone, id_number = body.phone.strip(), body.id_number.strip()
+    problems = _number_problems(phone, id_number, "")
     plate = None
     if body.plate.strip():
         try:
@@ -260,12 +265,8 @@ def _occupants(body: VisitorIn, plate: str | None, problems: list[str]) -> tuple
     people = []
     for i, person in enumerate(body.occupants):
         who = "driver" if i == 0 else f"occupant {i + 1}"
-        phone = person.phone.strip()
-        if phone and not _PHONE.match(phone):
-            problems.append(f"occupants[{i}] ({who}) phone: {phone!r} is not a phone number")
-        id_number = person.id_number.strip()
-        if id_number and (problem := id_number_problem(id_number)):
-            problems.append(f"occupants[{i}] ({who}) id_number: {problem}")
+        phone, id_number = person.phone.strip(), person.id_number.strip()
+        problems += _number_problems(phone, id_number, f"occupants[{i}] ({who}) ")
         name = person.name.strip()
         if not name:
             problems.append(f"occupants[{i}] ({who}) name: is empty")
