@@ -42,6 +42,17 @@ def pending(conn: sqlite3.Connection, after_seq: int, limit: int) -> list[tuple[
     return conn.execute(_PENDING, (after_seq, limit)).fetchall()
 
 
+def first_pending_not_held(conn: sqlite3.Connection, cursor: int, held: set[int]) -> int | None:
+    """The first unsent row at or before `cursor` that is not among `held` (the rows an uplink has
+    in flight, waiting for their marks, or fetched): one put back in line behind it."""
+    rows = conn.execute(
+        "SELECT seq FROM outbox WHERE sent_at IS NULL AND quarantined IS NULL AND seq <= ? "
+        "ORDER BY seq LIMIT ?",
+        (cursor, len(held) + 1),
+    ).fetchall()
+    return next((seq for (seq,) in rows if seq not in held), None)
+
+
 def mark_sent(conn: sqlite3.Connection, sent: list[tuple[int, int]], at: datetime) -> None:
     """Rows the broker acknowledged: (seq, attempts). The caller owns the transaction."""
     when = to_db(at)

@@ -26,7 +26,15 @@ from gateway.alarm_texts import AlarmText, Param
 from gateway.runtime.gateway import Gateway
 from gateway.store.alarms import clear_alarm, raise_alarm, write_alarm
 from gateway.store.database import transaction
-from gateway.store.outbox import backlog, enqueue, mark_sent, pending, prune_sent, quarantine
+from gateway.store.outbox import (
+    backlog,
+    enqueue,
+    first_pending_not_held,
+    mark_sent,
+    pending,
+    prune_sent,
+    quarantine,
+)
 from gateway.sync.backoff import retry_delay
 from gateway.sync.client import Acked, Connected, Connection, Lost, Received, Refused, Settings
 from gateway.sync.errors import LinkError, LinkSetupError, puback_text
@@ -518,13 +526,7 @@ class SyncLink:
         first pending row anyway."""
         if self._reader is None or self.state != "connected":
             return
-        cursor, held = self.uplink.behind()
-        rows = self._reader.execute(
-            "SELECT seq FROM outbox WHERE sent_at IS NULL AND quarantined IS NULL AND seq <= ? "
-            "ORDER BY seq LIMIT ?",
-            (cursor, len(held) + 1),
-        ).fetchall()
-        back = next((seq for (seq,) in rows if seq not in held), None)
+        back = first_pending_not_held(self._reader, *self.uplink.behind())
         if back is not None:
             log.info("outbox records put back in line from seq=%d: sending them again", back)
             self.uplink.rewind(back)
