@@ -13,7 +13,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gateway.accounts.ratelimit import LoginLimiter
-from gateway.api import admin, corrections, lanes, materials, passes, registry, session, site
+from gateway.api import admin, corrections, lanes, materials, outbox, passes, registry, session, site
 from gateway.api.deps import GuardApp
 from gateway.api.errors import error_body
 from gateway.api.hub import Hub
@@ -84,7 +84,7 @@ def install_guard_app(app: FastAPI, gw: Gateway) -> GuardApp:
             hub.publish("access", from_event(gw, ev), ev.event_id)
 
     gw.subscribe(push)
-    for module in (session, lanes, corrections, passes, materials, registry, site, admin):
+    for module in (session, lanes, corrections, passes, materials, registry, site, admin, outbox):
         app.include_router(module.router)
     app.include_router(pages_router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

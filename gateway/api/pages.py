@@ -30,6 +30,7 @@ from gateway.store.accounts import end_session, list_accounts, list_tokens
 from gateway.store.alarms import recent_alarms
 from gateway.store.audit import recent_audit
 from gateway.store.occupancy import occupancy, people_inside
+from gateway.store.set_aside import set_aside
 from gateway.web.i18n import TEXTS, js_texts, translator
 from gateway.web.qr import qr_svg
 from plates.grammar import PROVINCES
@@ -309,7 +310,12 @@ def alarms_page(request: Request, db: Db, all: bool = False) -> Response:
     for row in alarms:
         row["raised_at"] = local(gw, row["raised_at"])  # type: ignore[arg-type]
     known = {k for k in TEXTS if k.startswith("alarm.")}
-    return render(request, db, who, "alarms.html", "alarms", alarms=alarms, show_all=all, known_alarms=known)
+    held = set_aside(db) if who.is_admin else []  # an admin sends them again from here
+    held_at = {row.seq: local(gw, row.set_aside_at or None) or "" for row in held}
+    return render(
+        request, db, who, "alarms.html", "alarms",
+        alarms=alarms, show_all=all, known_alarms=known, set_aside=held, set_aside_at=held_at,
+    )
 
 
 @router.get("/audit", response_class=HTMLResponse)

@@ -37,12 +37,17 @@ def write_alarm(conn: sqlite3.Connection, kind: str, source: str, text: AlarmTex
 
 def clear_alarm(conn: sqlite3.Connection, kind: str, source: str, at: datetime) -> bool:
     with transaction(conn):
-        cur = conn.execute(
-            "UPDATE alarms SET cleared_at = ? WHERE kind = ? AND source = ? AND cleared_at IS NULL",
-            (to_db(at), kind, source),
-        )
-        if cur.rowcount:
-            _upstream(conn, "cleared", kind, source, at)
+        return end_alarm(conn, kind, source, at)
+
+
+def end_alarm(conn: sqlite3.Connection, kind: str, source: str, at: datetime) -> bool:
+    """clear_alarm inside a transaction the caller owns (sending set-aside records again does)."""
+    cur = conn.execute(
+        "UPDATE alarms SET cleared_at = ? WHERE kind = ? AND source = ? AND cleared_at IS NULL",
+        (to_db(at), kind, source),
+    )
+    if cur.rowcount:
+        _upstream(conn, "cleared", kind, source, at)
     return bool(cur.rowcount)
 
 

@@ -8,7 +8,6 @@ from datetime import datetime
 from typing import Any
 
 from gateway.ids import uuid7
-from gateway.store.audit import audit
 from gateway.timefmt import to_db
 
 PAYLOAD_VERSION = 1
@@ -102,25 +101,3 @@ def prune_sent(conn: sqlite3.Connection, before: datetime, limit: int = 2000) ->
         (to_db(before), limit),
     )
     return cur.rowcount
-
-
-def set_aside(conn: sqlite3.Connection) -> list[tuple[int, str, str, str, str]]:
-    """Quarantined rows, oldest first: (seq, type, event_id, when set aside, why)."""
-    return conn.execute(
-        "SELECT seq, topic, event_id, coalesce(quarantined_at, ''), quarantined FROM outbox "
-        "WHERE quarantined IS NOT NULL ORDER BY seq"
-    ).fetchall()
-
-
-def send_again(conn: sqlite3.Connection, seqs: list[int] | None, at: datetime, actor: str) -> list[int]:
-    """Put quarantined rows (all of them when `seqs` is None) back in line, once the cause is fixed
-    (the broker's ACL, its size limit): the link sends them in their turn. Audited. The caller owns
-    the transaction. Returns the seqs put back; a seq that is not set aside is left alone."""
-    found = [seq for seq, *_ in set_aside(conn) if seqs is None or seq in seqs]
-    conn.executemany(
-        "UPDATE outbox SET quarantined = NULL, quarantined_at = NULL WHERE seq = ?", ((s,) for s in found)
-    )
-    if found:
-        shown = ",".join(map(str, found))
-        audit(conn, at, actor, "outbox.send_again", shown[:200], json.dumps({"seqs": found}))
-    return found

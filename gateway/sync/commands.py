@@ -22,8 +22,9 @@ from typing import Any
 from gateway.errors import GatewayError, NotFound, Refused
 from gateway.runtime.gateway import Gateway
 from gateway.store.audit import audit as write_audit
-from gateway.store.database import begin_immediate
+from gateway.store.database import begin_immediate, transaction
 from gateway.store.outbox import enqueue
+from gateway.store.set_aside import send_again
 from gateway.timefmt import to_db
 
 log = logging.getLogger(__name__)
@@ -32,6 +33,7 @@ COMMANDS: dict[str, tuple[set[str], set[str]]] = {  # name: (required args, opti
     "open_lane": ({"lane"}, {"reason"}),
     "set_lane_mode": ({"lane", "mode"}, {"reason"}),
     "resync": (set(), {"reason"}),
+    "send_again": ({"seqs"}, {"reason"}),
 }
 MIN_KEY_CHARS = 16
 _SIG = re.compile(r"[0-9a-fA-F]{64}")
@@ -127,6 +129,16 @@ def _time(body: dict[str, Any], name: str, refuse: Any) -> datetime:
     if value.tzinfo is None:
         raise refuse("malformed", f"{name} has no time zone")
     return value
+
+
+def _seqs(text: str) -> list[int]:
+    try:
+        seqs = [int(part) for part in text.split(",")]
+    except ValueError:
+        seqs = []
+    if not seqs or any(seq < 1 for seq in seqs):
+        raise Refused(f"seqs must be `all` or record seqs separated by commas, not {text[:40]!r}")
+    return seqs
 
 
 def read_key(path: Path) -> bytes | None:
@@ -266,8 +278,24 @@ class Commands:
         if cmd.name == "set_lane_mode":
             self.gw.set_lane_mode(lane, cmd.args["mode"], cmd.actor, reason)
             return {"lane": lane, "mode": cmd.args["mode"]}
+        if cmd.name == "send_again":
+            return self._send_again(cmd.args["seqs"], cmd.actor)
         self._resync(reason)
         return {"resync": "requested"}
+
+    def _send_again(self, wanted: str, actor: str) -> dict[str, Any]:
+        """Set-aside records put back in line: "all", or their seqs separated by commas."""
+        seqs = None if wanted.strip() == "all" else _seqs(wanted)
+
+        def run(conn: sqlite3.Connection) -> list[int]:
+            with transaction(conn):
+                return send_again(conn, seqs, self.gw.now(), actor)
+
+        done = self.gw.on_worker(run).result()
+        missing = sorted(set(seqs or []) - set(done))
+        if seqs and not done:
+            raise NotFound(f"not set aside: seq {', '.join(map(str, missing))}")
+        return {"sent_again": done, "not_set_aside": missing}
 
     @staticmethod
     def _record(

@@ -1,9 +1,5 @@
-"""`gateway outbox`: what waits to go upstream, what was set aside, and sending set-aside records again.
-
-A record the broker refuses for good (its ACL, its size limit, a connection it drops each time the
-record is sent) is quarantined so that the records behind it keep flowing (docs/mqtt.md). Once the
-cause is fixed, `--send-again` puts it back in line; a running gateway sends it within seconds.
-"""
+"""`gateway outbox`: what waits to go upstream, what was set aside, and sending set-aside records again
+(gateway/store/set_aside.py); a running gateway sends them within seconds."""
 
 from __future__ import annotations
 
@@ -15,7 +11,8 @@ from zoneinfo import ZoneInfo
 from gateway.config import load_config
 from gateway.errors import GatewayError
 from gateway.store.database import DB_NAME, open_database, transaction
-from gateway.store.outbox import backlog, send_again, set_aside
+from gateway.store.outbox import backlog
+from gateway.store.set_aside import send_again, set_aside
 
 
 def add_arguments(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -41,8 +38,8 @@ def cmd_outbox(args: argparse.Namespace) -> int:
         print(f"waiting to go upstream: {waiting['pending']} (oldest {waiting['oldest_pending_at'] or '-'})")
         rows = set_aside(db.conn)
         print(f"set aside (quarantined): {len(rows)}")
-        for seq, record_type, event_id, at, why in rows:
-            print(f"  seq {seq}  {record_type}  {event_id}  {at}  {why}")
+        for row in rows:
+            print(f"  seq {row.seq}  {row.record_type}  {row.event_id}  {row.set_aside_at}  {row.reason}")
         if rows:
             print("after fixing the cause: gateway outbox -c CONFIG --send-again all (or the seqs)")
         return 0

@@ -216,6 +216,19 @@ TEXTS: dict[str, tuple[str, str]] = {
     "alarm.disk_low": ("磁盘空间不足", "Disk nearly full"),
     "alarm.retention_short": ("录像保存不足", "Footage not kept long enough"),
     "alarm.repair_overdue": ("设备超时未修复", "Repair overdue"),
+    "upload.set_aside": ("搁置的上传记录", "Records set aside (not uploaded)"),
+    "upload.hint": (
+        "中心服务器拒收的记录已搁置，其余记录照常上传。请先排除原因（服务器的权限或大小限制），再重新上传；"
+        "仍被拒收的记录会再次搁置并报警。",
+        "The central server refused these for good; the records behind them still go up. Fix the cause "
+        "first (the broker's permissions or size limit), then send them again; a record still refused "
+        "is set aside again with a new alarm.",
+    ),
+    "upload.seq": ("序号", "Seq"),
+    "upload.type": ("类型", "Type"),
+    "upload.reason": ("原因", "Reason"),
+    "upload.send_again": ("重新上传", "Send again"),
+    "upload.send_all": ("全部重新上传", "Send all again"),
     "audit.title": ("操作记录", "Audit trail"),
     "audit.at": ("时间", "When"),
     "audit.actor": ("操作人", "Who"),

@@ -16,6 +16,7 @@ from test_sync_downlink import Site, _site
 
 from gateway.config import SiteConfig
 from gateway.sync.commands import CommandRefused, sign, verify
+from tests.set_aside_helpers import open_quarantine_alarms, set_aside_records
 
 KEY = b"k" * 32
 TZ = ZoneInfo("Asia/Shanghai")
@@ -187,3 +188,18 @@ def test_a_resync_command_asks_for_a_snapshot(site: Site) -> None:
     assert reply["ok"] is True
     request = wait_for("the snapshot request", lambda: site.upstream("/sync/request"))[0]
     assert request["reason"] == "guard reported stale cards"
+
+
+def test_records_set_aside_are_sent_again_by_the_central_server(site: Site) -> None:
+    """Once the central side has fixed what refused them (its ACL), it has them sent again."""
+    (seq,) = set_aside_records(site.gw, "refused_kind")
+    assert send(site, command("send_again", {"seqs": f"{seq + 100}"}))["code"] == "bad_args"
+    assert send(site, command("send_again", {"seqs": "3;4"}))["code"] == "bad_args"
+    reply = send(site, command("send_again", {"seqs": f"{seq},{seq + 100}"}))
+    assert reply["ok"] is True
+    assert reply["result"] == {"sent_again": [seq], "not_set_aside": [seq + 100]}
+    wait_for("the record sent again", lambda: site.upstream("/events/refused_kind"))
+    assert site.rows("SELECT actor, target FROM audit WHERE action = 'outbox.send_again'") == [
+        ("central:zhang", str(seq))
+    ]
+    assert open_quarantine_alarms(site.gw) == []

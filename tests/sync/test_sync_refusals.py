@@ -20,7 +20,7 @@ from test_sync_uplink import outbox, produce, unsent
 
 from gateway.api.app import create_app
 from gateway.config import SiteConfig
-from gateway.store.outbox import send_again
+from gateway.store.set_aside import send_again
 
 GW_ACL = f"""user gw
 topic write estate/{SITE}/status

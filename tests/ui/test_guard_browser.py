@@ -59,7 +59,9 @@ def browser() -> Iterator[object]:
         b.close()
 
 
-def page_at(browser: object, url: str, size: dict[str, int], init_script: str = ""):  # type: ignore[no-untyped-def]
+def page_at(  # type: ignore[no-untyped-def]
+    browser: object, url: str, size: dict[str, int], init_script: str = "", who: tuple[str, str] = GUARD
+):
     context = browser.new_context(viewport=size, locale="zh-CN")  # type: ignore[attr-defined]
     if init_script:
         context.add_init_script(init_script)
@@ -70,8 +72,8 @@ def page_at(browser: object, url: str, size: dict[str, int], init_script: str = 
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     page.errors = errors
     page.goto(f"{url}/")
-    page.fill("#username", GUARD[0])
-    page.fill("#password", GUARD[1])
+    page.fill("#username", who[0])
+    page.fill("#password", who[1])
     page.click("#login-submit")
     page.wait_for_selector("#lanes")
     return page

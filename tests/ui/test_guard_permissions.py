@@ -34,6 +34,7 @@ ADMIN_ONLY = {
     ("POST", "/api/accounts"),
     ("PATCH", "/api/accounts/{account_id}"),
     ("POST", "/api/tokens"),
+    ("POST", "/api/outbox/send-again"),
     ("DELETE", "/api/tokens/{token_id}"),
     ("POST", "/api/parking/stays/{stay_id}/close"),
 }
@@ -59,7 +60,7 @@ GUARD_MAY = {
     ("POST", "/api/parking/stays/{stay_id}/validate"),
     ("POST", "/api/parking/reports/{day}/build"),
 }
-ADMIN_READS = {("GET", "/api/accounts"), ("GET", "/api/tokens")}
+ADMIN_READS = {("GET", "/api/accounts"), ("GET", "/api/tokens"), ("GET", "/api/outbox")}
 
 
 def changes(app: FastAPI) -> set[tuple[str, str]]:
