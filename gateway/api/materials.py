@@ -21,10 +21,10 @@ router = APIRouter(tags=["visitors"], responses=ERRORS)
 class MaterialsIn(BaseModel):
     items: str = Field(min_length=1, max_length=500, description="What is carried out, e.g. 旧橱柜 1 套.")
     pass_id: int | None = Field(
-        None, ge=1, le=MAX_ID, description="The contractor's or visitor's pass; its unit is used."
+        None, ge=1, le=MAX_ID, description="The contractor's or visitor's pass; its unit if it has one."
     )
-    host_building: str = Field("", max_length=20, description="Without a pass: the owner's building.")
-    host_unit: str = Field("", max_length=20, description="Without a pass: the owner's unit.")
+    host_building: str = Field("", max_length=20, description="No pass or unit on it: the owner's building.")
+    host_unit: str = Field("", max_length=20, description="No pass or unit on it: the owner's unit.")
     plate: str = Field("", max_length=16, description="The vehicle it leaves in, if any.")
 
 

@@ -100,7 +100,9 @@ class PassOut(BaseModel):
     created_at: str | None
     created_by: str
     checked_out_at: str | None
-    state: Literal["active", "outside_hours", "upcoming", "expired", "checked_out", "blocked"]
+    state: Literal[
+        "active", "outside_hours", "upcoming", "expired", "checked_out", "blocked", "closed_management"
+    ]
     qr: str | None = Field(None, description="The QR token; only on the pass itself.")
 
 
@@ -132,6 +134,7 @@ class Returning(BaseModel):
 
 
 def pass_out(gw: Gateway, row: dict[str, Any], with_qr: bool = False) -> PassOut:
+    now = gw.now()
     return PassOut(
         id=row["id"],
         kind=row["kind"],
@@ -157,7 +160,7 @@ def pass_out(gw: Gateway, row: dict[str, Any], with_qr: bool = False) -> PassOut
         created_at=local(gw, row["created_at"]),
         created_by=row["created_by"],
         checked_out_at=local(gw, row["checked_out_at"]),
-        state=store.state_of(row, gw.now()),  # type: ignore[arg-type]
+        state=store.state_of(row, now, gw.site.policy.closed_period(now)),  # type: ignore[arg-type]
         qr=row["qr"] if with_qr else None,
     )
 
@@ -168,7 +171,7 @@ def required_fields(gw: Gateway, start: datetime, end: datetime) -> set[str]:
     first, last = start.astimezone(tz).date(), end.astimezone(tz).date()
     needed: set[str] = set()
     for period in gw.site.policy.closed_periods:
-        if period.first_day <= last and first <= period.last_day:
+        if period.touches(first, last):  # as the gate counts it: overnight hours run past its last day
             needed |= set(period.visitor_fields)
     return needed
 

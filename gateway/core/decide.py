@@ -91,11 +91,7 @@ def _credential_refusal(cred: CredentialFacts, p: Presented, closed: ClosedPerio
             return Reason.EXPIRED
         if not within(validity.windows, p.at):
             return Reason.OUTSIDE_HOURS
-    if closed is None:
-        return None
-    if holder.kind == "contractor" and not closed.admit_contractors:
-        return Reason.CLOSED_MANAGEMENT
-    if holder.kind == "visitor" and not set(closed.visitor_fields) <= holder.registered_fields:
+    if closed is not None and closed.keeps_out(holder.kind, holder.registered_fields):
         return Reason.CLOSED_MANAGEMENT
     return None
 

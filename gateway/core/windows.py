@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
@@ -99,3 +100,12 @@ class ClosedPeriod:
         last day too, when its hours run past midnight)."""
         runs_to = self.last_day + timedelta(days=1 if any(w.crosses_midnight for w in self.windows) else 0)
         return self.first_day <= last and first <= runs_to
+
+    def keeps_out(self, holder_kind: str, registered_fields: Collection[str]) -> bool:
+        """Whether the period keeps this pass holder out: a contractor unless contractors are
+        admitted, a visitor registered without every field the period asks for."""
+        if holder_kind == "contractor":
+            return not self.admit_contractors
+        if holder_kind == "visitor":
+            return not set(self.visitor_fields) <= set(registered_fields)
+        return False

@@ -29,8 +29,10 @@ CLASSES = ("car", "motorcycle", "bicycle")
 FLAGS = ("no_entry_record", "already_inside", "shared_slot", "monthly_expired", "no_slot")
 NOT_REFUSALS = ("payment_due",)  # a car held until it pays is not turned away
 
+# The class decided at the lane (a visitor's motorcycle, a typed plate's class); the vehicle's
+# registered class for rows written before migration 11 kept it.
 _LOG = """
-SELECT a.lane, a.admitted, a.reason, coalesce(v.class, 'car'), a.flags, count(*)
+SELECT a.lane, a.admitted, a.reason, coalesce(a.class, v.class, 'car'), a.flags, count(*)
 FROM access_log a LEFT JOIN vehicles v ON v.id = a.vehicle_id
 WHERE a.at >= ? AND a.at < ?
 GROUP BY 1, 2, 3, 4, 5

@@ -29,10 +29,14 @@ FROM credentials WHERE kind = ? AND value = ?
 _RESIDENT = """
 SELECT id, name, building, unit, blocked, valid_from, valid_to FROM residents WHERE id = ?
 """
-_PASS = """
-SELECT id, kind, name, host_building, host_unit, blocked, valid_from, valid_to, hours,
-       registered_fields, checked_out_at, vehicle_class
-FROM passes WHERE id = ?
+# A pass counts as blocked when its QR is: that is what a guard blocks (kind "qr") at the booth,
+# and then the pass's plate must not open the gate either.
+PASS_BLOCKED = """(p.blocked OR EXISTS (SELECT 1 FROM credentials c
+        WHERE c.pass_id = p.id AND c.kind = 'qr' AND c.blocked))"""
+_PASS = f"""
+SELECT p.id, p.kind, p.name, p.host_building, p.host_unit, {PASS_BLOCKED}, p.valid_from, p.valid_to,
+       p.hours, p.registered_fields, p.checked_out_at, p.vehicle_class
+FROM passes p WHERE p.id = ?
 """
 _VEHICLE = "SELECT id, plate, class, monthly_until FROM vehicles WHERE id = ?"
 _SLOT = """

@@ -35,7 +35,8 @@ def record_materials_out(
     host_unit: str = "",
     plate: str | None = None,
 ) -> dict[str, Any]:
-    """Record materials carried out; the unit is the pass's when a pass is named."""
+    """Record materials carried out; the unit is the pass's when a pass is named and has one,
+    else the one given, where a resident must live."""
     items = items.strip()
     if not items:
         raise Refused("say what is carried out", fix="list the items, e.g. 旧橱柜 1 套, 电钻 2 把")
@@ -47,12 +48,15 @@ def record_materials_out(
             if host is None:
                 raise NotFound(f"no pass {pass_id}", fix="scan the pass's QR code or look it up")
             given = (host_building, host_unit)
-            if any(given) and given != tuple(host):
+            if not all(host):  # a pass issued for no unit: the owner is named here, or nobody is told
+                _check_unit(conn, host_building, host_unit)
+            elif any(given) and given != tuple(host):
                 raise Refused(
                     f"pass {pass_id} is for {host[0]} {host[1]}, not {host_building} {host_unit}",
                     fix="leave the unit out: the pass's own is used",
                 )
-            host_building, host_unit = host
+            else:
+                host_building, host_unit = host
         else:
             _check_unit(conn, host_building, host_unit)
         cur = conn.execute(

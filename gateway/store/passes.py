@@ -16,10 +16,11 @@ from datetime import datetime
 from typing import Any, Literal, get_args
 
 from gateway.config.models import VisitorField
-from gateway.core.windows import Validity, Window, within
+from gateway.core.windows import ClosedPeriod, Validity, Window, within
 from gateway.errors import Conflict, NotFound, Refused
 from gateway.privacy import Secrets, mask_id_number, mask_name, mask_phone
 from gateway.store.audit import audit, transaction
+from gateway.store.lookup import PASS_BLOCKED
 from gateway.store.outbox import enqueue
 from gateway.timefmt import from_db, to_db
 
@@ -72,12 +73,10 @@ class NewPass:
         return frozenset(f for f, ok in given.items() if ok)
 
 
-# A pass counts as blocked when its QR is: that is what a guard blocks (kind "qr") at the booth.
-_COLUMNS = """p.id, p.kind, p.name, p.phone_masked, p.id_masked, p.host_building, p.host_unit,
+_COLUMNS = f"""p.id, p.kind, p.name, p.phone_masked, p.id_masked, p.host_building, p.host_unit,
     p.company, p.destination, p.reason, p.passengers, p.plate, p.valid_from, p.valid_to, p.hours,
     p.registered_fields, p.created_at, p.created_by, p.checked_out_at, p.vehicle_class,
-    (p.blocked OR EXISTS (SELECT 1 FROM credentials c
-        WHERE c.pass_id = p.id AND c.kind = 'qr' AND c.blocked)) AS blocked,
+    {PASS_BLOCKED} AS blocked,
     (SELECT value FROM credentials c WHERE c.pass_id = p.id AND c.kind = 'qr') AS qr"""
 
 
@@ -122,7 +121,7 @@ def create_pass(conn: sqlite3.Connection, keys: Secrets, p: NewPass, at: datetim
             (tokens.token_urlsafe(12), pass_id, *window),
         )
         if p.plate:
-            _plate_credential(conn, pass_id, p.plate, window)
+            _plate_credential(conn, pass_id, p.plate, window, at)
         row = _get(conn, pass_id)
         enqueue(conn, "pass", {"op": "created", "pass": upstream(row)}, at)
         audit(
@@ -159,10 +158,10 @@ def _store_people(
 
 
 def _plate_credential(
-    conn: sqlite3.Connection, pass_id: int, plate: str, window: tuple[str, str, str]
+    conn: sqlite3.Connection, pass_id: int, plate: str, window: tuple[str, str, str], at: datetime
 ) -> None:
     row = conn.execute(
-        "SELECT id, resident_id, blocked FROM credentials WHERE kind = 'plate' AND value = ?",
+        "SELECT id, resident_id, pass_id, blocked FROM credentials WHERE kind = 'plate' AND value = ?",
         (plate,),
     ).fetchone()
     if row is None:
@@ -172,7 +171,7 @@ def _plate_credential(
             (plate, pass_id, *window),
         )
         return
-    cid, resident_id, blocked = row
+    cid, resident_id, holder, blocked = row
     if resident_id is not None:
         raise Conflict(
             f"{plate} is a registered resident's vehicle",
@@ -180,11 +179,46 @@ def _plate_credential(
         )
     if blocked:
         raise Refused(f"{plate} is blocked", fix="an admin can unblock it on the lookup page")
-    # The plate came before on an older pass: it now follows the new one.
+    # A plate is on one pass at a time. A pass registered again for a visitor here now takes the
+    # plate over; one for a later visit must not take it from a pass still in use.
+    current = _current_pass(conn, holder, at)
+    if current is not None and window[0] > to_db(at):
+        raise Conflict(
+            f"{plate} is on pass {holder}, valid until {current}",
+            fix="register the later visit once that pass has ended or been checked out",
+        )
     conn.execute(
         "UPDATE credentials SET pass_id = ?, valid_from = ?, valid_to = ?, hours = ? WHERE id = ?",
         (pass_id, *window, cid),
     )
+
+
+def _current_pass(conn: sqlite3.Connection, pass_id: int | None, at: datetime) -> str | None:
+    """The stored end of a pass that is not over at `at` (not checked out, not expired)."""
+    row = conn.execute(
+        "SELECT valid_to FROM passes WHERE id = ? AND checked_out_at IS NULL AND valid_to > ?",
+        (pass_id, to_db(at)),
+    ).fetchone()
+    return None if row is None else str(row[0])
+
+
+def _plate_back(conn: sqlite3.Connection, pass_id: int, at: datetime) -> None:
+    """A pass checked out hands its plate back to the newest other pass of that plate still in
+    use (one registered by mistake over an earlier visitor's must not lock that visitor out)."""
+    other = conn.execute(
+        """SELECT o.id, o.valid_from, o.valid_to, o.hours FROM credentials c
+           JOIN passes p ON p.id = c.pass_id
+           JOIN passes o ON o.plate = p.plate AND o.id != p.id
+           WHERE c.kind = 'plate' AND c.pass_id = ? AND o.checked_out_at IS NULL AND o.valid_to > ?
+           ORDER BY o.id DESC LIMIT 1""",
+        (pass_id, to_db(at)),
+    ).fetchone()
+    if other is not None:
+        conn.execute(
+            "UPDATE credentials SET pass_id = ?, valid_from = ?, valid_to = ?, hours = ? "
+            "WHERE kind = 'plate' AND pass_id = ?",
+            (*other, pass_id),
+        )
 
 
 def check_out(conn: sqlite3.Connection, pass_id: int, at: datetime, actor: str) -> dict[str, Any]:
@@ -194,6 +228,7 @@ def check_out(conn: sqlite3.Connection, pass_id: int, at: datetime, actor: str) 
         if row["checked_out_at"]:
             raise Conflict(f"pass {pass_id} was checked out already", fix="nothing to do")
         conn.execute("UPDATE passes SET checked_out_at = ? WHERE id = ?", (to_db(at), pass_id))
+        _plate_back(conn, pass_id, at)
         row = _get(conn, pass_id)
         enqueue(conn, "pass", {"op": "checked_out", "pass": upstream(row)}, at)
         audit(conn, at, actor, f"{row['kind']}.check_out", f"pass:{pass_id}", mask_name(row["name"]))
@@ -254,8 +289,10 @@ def find_returning(
     return None
 
 
-def state_of(row: dict[str, Any], now: datetime) -> str:
-    """active, outside_hours, upcoming, expired, checked_out or blocked: what the guard is told."""
+def state_of(row: dict[str, Any], now: datetime, closed: ClosedPeriod | None = None) -> str:
+    """active, outside_hours, upcoming, expired, checked_out, blocked or closed_management (the
+    closed-management period in force now keeps the holder out): what the guard is told, as the
+    door would decide."""
     if row["checked_out_at"]:
         return "checked_out"
     if row["blocked"]:
@@ -266,7 +303,10 @@ def state_of(row: dict[str, Any], now: datetime) -> str:
         return "upcoming"
     if validity.expired(now):
         return "expired"
-    return "active" if within(windows, now) else "outside_hours"
+    if not within(windows, now):
+        return "outside_hours"
+    fields = [f for f in row["registered_fields"].split(",") if f]
+    return "closed_management" if closed is not None and closed.keeps_out(row["kind"], fields) else "active"
 
 
 def upstream(row: dict[str, Any]) -> dict[str, Any]:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from gateway.core.credentials import BadCredential, canonical
 from gateway.core.windows import Window
 from gateway.privacy import Secrets, mask_id_number, mask_phone, normalize_number
 from gateway.store.csv_rows import (
@@ -272,9 +273,12 @@ def _pass_credentials(value: Any) -> tuple[tuple[str, str], ...]:
         elif kind == "plate":
             out.append(("plate", plate_value(text, "credentials")))
         elif kind == "qr":
-            if not 4 <= len(text) <= 200:
-                raise RowError("credentials", "a QR value has 4 to 200 characters")
-            out.append(("qr", text))
+            try:  # what the door's scanner accepts, or no scan of it would ever open the door
+                out.append(("qr", canonical("qr", text)))
+            except BadCredential:
+                raise RowError(
+                    "credentials", "a QR value is 8 to 64 of 0-9, A-Z, a-z, '_' and '-' (what the door reads)"
+                ) from None
         else:
             raise RowError("credentials", f"kind {kind!r} is not card, qr or plate")
     return tuple(out)
