@@ -211,3 +211,59 @@ def test_money_a_moved_stay_left_behind_before_migration_10_follows_it(tmp_path:
     db = open_database(path).conn  # migrates to this version
     assert db.execute("SELECT subject FROM payments").fetchall() == [("visitor:4",)]
     assert db.execute("SELECT subject FROM charges").fetchall() == [("visitor:4",)]
+
+
+def test_ids_are_never_given_again_after_the_upgrade_that_keeps_every_row(tmp_path: Path) -> None:
+    path = tmp_path / "gateway.db"
+    conn = sqlite3.connect(path, isolation_level=None)
+    for script in MIGRATIONS[:11]:  # a site's database at version 11, before the upgrade
+        for statement in _statements(script):
+            conn.execute(statement)
+    conn.execute("PRAGMA user_version=11")
+    conn.execute("PRAGMA foreign_keys=ON")
+    at = "2025-03-03T01:00:00.000000+00:00"
+    for rid in (1, 2):
+        conn.execute(
+            "INSERT INTO residents (id, ref, building, unit, name) VALUES (?, ?, '3栋', '2单元', '张三')",
+            (rid, f"R{rid}"),
+        )
+    conn.execute("INSERT INTO vehicles (id, plate, resident_id) VALUES (1, '苏E12345', 2)")
+    conn.execute(
+        "INSERT INTO credentials (kind, value, resident_id, vehicle_id) VALUES ('plate', '苏E12345', 2, 1)"
+    )
+    conn.execute(
+        "INSERT INTO passes (id, kind, name, valid_from, valid_to, created_at, vehicle_class) "
+        "VALUES (5, 'visitor', '李四', ?, ?, ?, 'motorcycle')",
+        (at, at, at),
+    )
+    # Resident 3 and pass 7 were deleted before the upgrade; the log and presence still name them.
+    conn.execute(
+        "INSERT INTO access_log (event_id, at, lane, device, kind, value, confidence, admitted, reason, "
+        "holder_kind, holder_id) "
+        "VALUES ('e1', ?, 'door', 'r', 'card', 'C1', 1, 1, 'resident', 'resident', 3)",
+        (at,),
+    )
+    conn.execute("INSERT INTO presence VALUES ('visitor:7', 1, 'door', ?)", (at,))
+    conn.close()
+    db = open_database(path).conn  # migrates to this version
+    assert db.execute("SELECT id, ref FROM residents ORDER BY id").fetchall() == [(1, "R1"), (2, "R2")]
+    assert db.execute("SELECT id, vehicle_class FROM passes").fetchall() == [(5, "motorcycle")]
+    assert db.execute("SELECT count(*) FROM credentials").fetchone() == (1,)
+    assert db.execute("PRAGMA foreign_keys").fetchone() == (1,)
+    new_resident = db.execute(
+        "INSERT INTO residents (ref, building, unit, name) VALUES ('R9', '9栋', '1单元', '王五')"
+    ).lastrowid
+    new_pass = db.execute(
+        "INSERT INTO passes (kind, name, valid_from, valid_to, created_at) "
+        "VALUES ('visitor', '赵六', ?, ?, ?)",
+        (at, at, at),
+    ).lastrowid
+    assert (new_resident, new_pass) == (4, 8)  # above every id the log and presence have seen
+    db.execute("DELETE FROM residents WHERE id = 4")  # the newest, deleted: its id is not reused
+    again = db.execute(
+        "INSERT INTO residents (ref, building, unit, name) VALUES ('R10', '9栋', '1单元', '钱七')"
+    ).lastrowid
+    assert again == 5
+    db.execute("DELETE FROM residents WHERE id = 2")  # the foreign keys still cascade
+    assert db.execute("SELECT count(*) FROM vehicles").fetchone() == (0,)
+    assert db.execute("SELECT count(*) FROM credentials").fetchone() == (0,)

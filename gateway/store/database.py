@@ -96,20 +96,32 @@ def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
 
 
 def _migrate(conn: sqlite3.Connection, version: int, path: Path) -> None:
-    for number in range(version, SCHEMA_VERSION):
-        log.info("migrating database %s to schema version %d", path, number + 1)
-        try:
-            conn.execute("BEGIN IMMEDIATE")
-            for statement in _statements(MIGRATIONS[number]):
-                conn.execute(statement)
-            conn.execute(f"PRAGMA user_version={number + 1}")
-            conn.execute("COMMIT")
-        except sqlite3.Error as exc:
-            conn.execute("ROLLBACK")
-            raise StorageError(
-                f"migrating {path} to schema version {number + 1} failed: {exc}",
-                fix="nothing was changed; free disk space or fix permissions and start again",
-            ) from exc
+    # A migration may rebuild a table (SQLite's way to change a column): foreign keys are off
+    # meanwhile, so dropping the old table cascades to nothing, and checked before the commit.
+    # The legacy rename leaves other tables' triggers and views alone while it runs.
+    conn.execute("PRAGMA foreign_keys=OFF")
+    conn.execute("PRAGMA legacy_alter_table=ON")
+    try:
+        for number in range(version, SCHEMA_VERSION):
+            log.info("migrating database %s to schema version %d", path, number + 1)
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+                for statement in _statements(MIGRATIONS[number]):
+                    conn.execute(statement)
+                broken = conn.execute("PRAGMA foreign_key_check").fetchone()
+                if broken is not None:
+                    raise sqlite3.IntegrityError(f"a row of {broken[0]} names a missing {broken[2]} row")
+                conn.execute(f"PRAGMA user_version={number + 1}")
+                conn.execute("COMMIT")
+            except sqlite3.Error as exc:
+                conn.execute("ROLLBACK")
+                raise StorageError(
+                    f"migrating {path} to schema version {number + 1} failed: {exc}",
+                    fix="nothing was changed; free disk space or fix permissions and start again",
+                ) from exc
+    finally:
+        conn.execute("PRAGMA legacy_alter_table=OFF")
+        conn.execute("PRAGMA foreign_keys=ON")
 
 
 def _statements(script: str) -> list[str]:

@@ -75,15 +75,17 @@ def prune_materials(conn: sqlite3.Connection, before: datetime, batch: int = BAT
 
 def prune_visitors(conn: sqlite3.Connection, ended_before: datetime, batch: int = BATCH) -> int:
     """Visitor and contractor passes (name, masked numbers and their hashes) ended before the cutoff;
-    their QR and plate credentials go with them."""
+    their QR and plate credentials go with them, and so does where each holder was last seen
+    (presence)."""
     cutoff = to_db(ended_before)
     with transaction(conn):
-        ids = conn.execute(
-            "SELECT id FROM passes WHERE min(valid_to, coalesce(checked_out_at, valid_to)) < ? LIMIT ?",
+        rows = conn.execute(
+            "SELECT id, kind FROM passes WHERE min(valid_to, coalesce(checked_out_at, valid_to)) < ? LIMIT ?",
             (cutoff, batch),
         ).fetchall()
-        conn.executemany("DELETE FROM passes WHERE id = ?", ids)
-    return len(ids)
+        conn.executemany("DELETE FROM passes WHERE id = ?", ((pid,) for pid, _ in rows))
+        conn.executemany("DELETE FROM presence WHERE subject = ?", ((f"{kind}:{pid}",) for pid, kind in rows))
+    return len(rows)
 
 
 def prune_reports(conn: sqlite3.Connection, before_day: str) -> int:

@@ -25,6 +25,18 @@ def _follow(plate: str, subject: str) -> str:
     )
 
 
+def _highest(table: str, logged: str, subject_kinds: tuple[str, ...]) -> str:
+    """SQL for the highest id of `table` named anywhere: its rows, the access log (`logged`), and
+    the `kind:N` subjects of presence and stays."""
+    number = "CAST(substr(subject, instr(subject, ':') + 1) AS INTEGER)"
+    named = " OR ".join(f"subject LIKE '{kind}:%'" for kind in subject_kinds)
+    return f"""(SELECT coalesce(max(id), 0) FROM (
+        SELECT id FROM {table}
+        UNION ALL {logged}
+        UNION ALL SELECT {number} FROM presence WHERE {named}
+        UNION ALL SELECT {number} FROM stays WHERE {named}))"""
+
+
 MIGRATIONS: list[str] = [
     # 1: the first schema
     """
@@ -511,6 +523,98 @@ MIGRATIONS: list[str] = [
     WHERE settled_at IS NULL AND plate IS NOT NULL AND EXISTS (
         SELECT 1 FROM stays s WHERE s.plate = charges.plate AND s.exited_at IS NULL
         AND s.subject != charges.subject);
+    """,
+    # A resident's, vehicle's or pass's id is never given to another: the access log, presence
+    # (anti-passback) and stays name them by id, so an id reused after the newest row was deleted
+    # (SQLite reuses it without AUTOINCREMENT) showed a deleted resident's swipes under the next
+    # one and refused a new visitor as "already inside". The tables are rebuilt with
+    # AUTOINCREMENT (_migrate turns foreign keys off around it), and each one's sequence starts
+    # above every id the log, presence and stays have seen.
+    f"""
+    CREATE TABLE residents_new (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        ref TEXT NOT NULL UNIQUE,
+        building TEXT NOT NULL,
+        unit TEXT NOT NULL,
+        room TEXT NOT NULL DEFAULT '',
+        name TEXT NOT NULL,
+        phone_masked TEXT NOT NULL DEFAULT '',
+        phone_hash TEXT NOT NULL DEFAULT '',
+        valid_from TEXT,
+        valid_to TEXT,
+        blocked INTEGER NOT NULL DEFAULT 0
+    );
+    INSERT INTO residents_new SELECT id, ref, building, unit, room, name, phone_masked, phone_hash,
+        valid_from, valid_to, blocked FROM residents;
+    DROP TABLE residents;
+    ALTER TABLE residents_new RENAME TO residents;
+    CREATE INDEX residents_unit ON residents(building, unit);
+    CREATE INDEX residents_phone ON residents(phone_hash) WHERE phone_hash != '';
+
+    CREATE TABLE vehicles_new (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        plate TEXT NOT NULL UNIQUE,
+        class TEXT NOT NULL DEFAULT 'car' CHECK (class IN ('car', 'motorcycle', 'bicycle')),
+        resident_id INTEGER NOT NULL REFERENCES residents(id) ON DELETE CASCADE,
+        monthly_until TEXT
+    );
+    INSERT INTO vehicles_new SELECT id, plate, class, resident_id, monthly_until FROM vehicles;
+    DROP TABLE vehicles;
+    ALTER TABLE vehicles_new RENAME TO vehicles;
+    CREATE INDEX vehicles_resident ON vehicles(resident_id);
+
+    CREATE TABLE passes_new (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        kind TEXT NOT NULL CHECK (kind IN ('visitor', 'contractor')),
+        name TEXT NOT NULL,
+        phone_masked TEXT NOT NULL DEFAULT '',
+        phone_hash TEXT NOT NULL DEFAULT '',
+        id_masked TEXT NOT NULL DEFAULT '',
+        id_hash TEXT NOT NULL DEFAULT '',
+        host_building TEXT NOT NULL DEFAULT '',
+        host_unit TEXT NOT NULL DEFAULT '',
+        company TEXT NOT NULL DEFAULT '',
+        destination TEXT NOT NULL DEFAULT '',
+        reason TEXT NOT NULL DEFAULT '',
+        passengers INTEGER NOT NULL DEFAULT 1,
+        plate TEXT,
+        valid_from TEXT NOT NULL,
+        valid_to TEXT NOT NULL,
+        hours TEXT NOT NULL DEFAULT '',
+        registered_fields TEXT NOT NULL DEFAULT '',
+        blocked INTEGER NOT NULL DEFAULT 0,
+        created_at TEXT NOT NULL,
+        created_by TEXT NOT NULL DEFAULT '',
+        checked_out_at TEXT,
+        ref TEXT,
+        vehicle_class TEXT NOT NULL DEFAULT 'car' CHECK (vehicle_class IN ('car', 'motorcycle', 'bicycle'))
+    );
+    INSERT INTO passes_new SELECT id, kind, name, phone_masked, phone_hash, id_masked, id_hash,
+        host_building, host_unit, company, destination, reason, passengers, plate, valid_from,
+        valid_to, hours, registered_fields, blocked, created_at, created_by, checked_out_at, ref,
+        vehicle_class FROM passes;
+    DROP TABLE passes;
+    ALTER TABLE passes_new RENAME TO passes;
+    CREATE INDEX passes_phone ON passes(phone_hash) WHERE phone_hash != '';
+    CREATE INDEX passes_id ON passes(id_hash) WHERE id_hash != '';
+    CREATE INDEX passes_valid ON passes(valid_to);
+    CREATE UNIQUE INDEX passes_ref ON passes(ref) WHERE ref IS NOT NULL;
+
+    DELETE FROM sqlite_sequence WHERE name IN ('residents', 'vehicles', 'passes');
+    INSERT INTO sqlite_sequence (name, seq) VALUES
+        ('residents', {_highest(
+            "residents", "SELECT holder_id FROM access_log WHERE holder_kind = 'resident'", ("resident",)
+        )}),
+        ('vehicles', {_highest(
+            "vehicles",
+            "SELECT vehicle_id FROM access_log UNION ALL SELECT vehicle_id FROM stays",
+            ("vehicle",),
+        )}),
+        ('passes', {_highest(
+            "passes",
+            "SELECT holder_id FROM access_log WHERE holder_kind IN ('visitor', 'contractor')",
+            ("visitor", "contractor"),
+        )});
     """,
 ]
 
