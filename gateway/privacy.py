@@ -6,9 +6,13 @@ import hashlib
 import hmac
 import os
 import re
+import tempfile
 from pathlib import Path
 
+from gateway.errors import StorageError
+
 _NOT_DIGIT_OR_X = re.compile(r"[^0-9Xx]")
+KEY_BYTES = 32
 
 
 class Secrets:
@@ -21,28 +25,74 @@ class Secrets:
     def load_or_create(cls, data_dir: Path) -> Secrets:
         path = data_dir / "secret.key"
         if not path.exists():
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(fd, "wb") as f:
-                f.write(os.urandom(32))
-                f.flush()
-                os.fsync(f.fileno())
-        return cls(path.read_bytes())
+            _create_key(path)
+        key = path.read_bytes()
+        if len(key) < KEY_BYTES:
+            # Never made anew here: every phone and ID hash stored with the old key would stop
+            # matching, and returning visitors and phone searches would find no one.
+            raise StorageError(
+                f"{path} holds {len(key)} bytes, a site key has {KEY_BYTES}: it is damaged or was cut "
+                "short, and phone and ID numbers cannot be hashed with it",
+                fix=f"restore secret.key from a backup of {data_dir} (same owner, mode 600); only on "
+                "a gateway that has stored no phone or ID numbers yet, delete it and start again to "
+                "make a new key",
+            )
+        return cls(key)
 
     def digest(self, purpose: str, value: str) -> str:
         """A keyed hash: a returning visitor is found by it, the number cannot be read back."""
-        msg = f"{purpose}:{normalize_number(value)}".encode()
+        number = normalize_phone(value) if purpose == "phone" else normalize_number(value)
+        msg = f"{purpose}:{number}".encode()
         return hmac.new(self._key, msg, hashlib.sha256).hexdigest()
+
+
+def _create_key(path: Path) -> None:
+    """Write a new key whole or not at all: a power cut must not leave an empty secret.key."""
+    fd, tmp = tempfile.mkstemp(prefix=".secret.key.", dir=path.parent)  # mode 600
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(os.urandom(KEY_BYTES))
+            f.flush()
+            os.fsync(f.fileno())
+        try:
+            os.link(tmp, path)  # unlike a rename, never replaces a key another process just made
+        except FileExistsError:
+            pass  # `gateway import` and the service started together: the first key stands
+        except OSError:
+            os.replace(tmp, path)  # a file system without hard links
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    dir_fd = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)  # the new name survives a power cut too
+    finally:
+        os.close(dir_fd)
 
 
 def normalize_number(value: str) -> str:
     return _NOT_DIGIT_OR_X.sub("", value).upper()
 
 
+def normalize_phone(value: str) -> str:
+    """The digits of a phone number; a mainland mobile typed with its country code (+86, 0086 or 86)
+    loses it, so +86 138 0013 8000 and 13800138000 are the same person."""
+    digits = normalize_number(value)
+    for prefix in ("0086", "86"):
+        rest = digits.removeprefix(prefix)
+        if rest != digits and len(rest) == 11 and rest.startswith("1"):
+            return rest
+    return digits
+
+
 def mask_phone(phone: str) -> str:
-    digits = normalize_number(phone)
-    if len(digits) < 7:
-        return "*" * len(digits)
-    return f"{digits[:3]}****{digits[-4:]}"
+    """138****5678 for a mobile (11 digits or more); a shorter number, a landline such as 8765 4321,
+    keeps only its last four digits and never more than it hides: ****4321, ****210."""
+    digits = normalize_phone(phone)
+    if len(digits) >= 11:
+        return f"{digits[:3]}****{digits[-4:]}"
+    shown = min(4, max(len(digits) - 4, 0))
+    return "*" * (len(digits) - shown) + digits[len(digits) - shown :]
 
 
 def mask_id_number(id_number: str) -> str:

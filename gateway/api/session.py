@@ -57,15 +57,7 @@ class LanguageChoice(BaseModel):
 def log_in(app: GuardApp, db: Db, address: str, username: str, password: str) -> tuple[Account, str, str]:
     """Check the password (rate limited per address and user name); a new session on success."""
     now = time.monotonic()
-    wait = app.limiter.retry_after(address, username, now)
-    if wait > 0:
-        raise ApiError(
-            429,
-            "too_many_attempts",
-            "too many failed logins",
-            f"wait {int(wait) + 1} seconds, then try again",
-            headers={"Retry-After": str(int(wait) + 1)},
-        )
+    _not_too_many(app, address, username, now)
     account = find_account(db, username)
     if account is None or account.disabled:
         burn_time()
@@ -91,6 +83,19 @@ def log_in(app: GuardApp, db: Db, address: str, username: str, password: str) ->
     hours = gw.site.config.http.session_hours
     token, csrf = write(gw, lambda c: create_session(c, gw.now(), account, hours))
     return account, token, csrf
+
+
+def _not_too_many(app: GuardApp, address: str, username: str, now: float) -> None:
+    """429 while `username` or `address` has failed too often (at login or changing a password)."""
+    wait = app.limiter.retry_after(address, username, now)
+    if wait > 0:
+        raise ApiError(
+            429,
+            "too_many_attempts",
+            "too many failed logins",
+            f"wait {int(wait) + 1} seconds, then try again",
+            headers={"Retry-After": str(int(wait) + 1)},
+        )
 
 
 def set_session_cookie(app: GuardApp, response: Response, token: str) -> None:
@@ -154,12 +159,18 @@ def me(who: User) -> Me:
 
 
 @router.post("/api/me/password", summary="Change one's own password (ends other sessions)", status_code=204)
-def change_password(body: PasswordChange, who: User, app: App, db: Db) -> None:
+def change_password(body: PasswordChange, request: Request, who: User, app: App, db: Db) -> None:
     if who.account_id is None:
         raise ApiError(400, "not_an_account", "API tokens have no password", "")
+    # The current password is checked like a login, under the same limits: a session left open on
+    # the booth tablet must not let anyone guess it without end.
+    address, now = client_address(request), time.monotonic()
+    _not_too_many(app, address, who.name, now)
     account = find_account(db, who.name)
     if account is None or not verify_password(account.password_hash, body.current):
+        app.limiter.failed(address, who.name, now)
         raise ApiError(403, "bad_password", "the current password is wrong", "type it again")
+    app.limiter.succeeded(address, who.name)
     problem = password_problem(account.username, body.new)
     if problem:
         raise ApiError(422, "weak_password", problem, "choose a longer password")

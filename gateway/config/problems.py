@@ -11,6 +11,8 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from drivers.urls import redact_urls
+
 Loc = tuple[str | int, ...]
 
 
@@ -24,11 +26,13 @@ class Problem:
 
     def render(self, filename: str) -> str:
         where = f"{filename}:{self.line}" if self.line else filename
-        text = f"{where}: {dotted(self.path) or '(top level)'}: {self.message}"
+        text = f"{where}: {dotted(self.path) or '(top level)'}: {redact_urls(self.message)}"
         if self.value is not None and not isinstance(self.value, dict | list):
-            text += f" (found {self.value!r})"
+            # Printed to stderr and the journal: a camera url's password is not shown.
+            value = redact_urls(self.value) if isinstance(self.value, str) else self.value
+            text += f" (found {value!r})"
         if self.fix:
-            text += f"\n    fix: {self.fix}"
+            text += f"\n    fix: {redact_urls(self.fix)}"
         return text
 
 

@@ -1,0 +1,46 @@
+"""A config error shows the value found, but never a camera url's password: check-config and a
+failed start print to the terminal and the systemd journal."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from gateway.cli import main
+from gateway.config import EX_CONFIG, ConfigError, parse_config
+from gateway.config.problems import Problem
+from tests.conftest import site_toml
+
+CAMERA = """
+[[devices]]
+id = "car-in-camera"
+lane = "car-in"
+kind = "camera"
+driver = "opencv"
+url = "rstp://admin:Hik@S3cret:9@192.0.2.10:554/Streaming/Channels/101"
+"""
+
+
+def test_a_mistyped_camera_url_is_reported_without_its_password(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as err:
+        parse_config(site_toml(tmp_path / "data") + CAMERA, "site.toml")
+    text = err.value.render()
+    assert "devices[2].url" in text  # the site's third device
+    assert "'rstp://admin:***@192.0.2.10:554/Streaming/Channels/101'" in text  # the typo still shows
+    assert "S3cret" not in text
+
+
+def test_check_config_prints_no_camera_password(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    bad = tmp_path / "site.toml"
+    bad.write_text(site_toml(tmp_path / "data") + CAMERA, encoding="utf-8")
+    assert main(["check-config", str(bad)]) == EX_CONFIG
+    out = capsys.readouterr()
+    assert "rstp://admin:***@" in out.err
+    assert "S3cret" not in out.err + out.out
+
+
+def test_values_without_a_password_are_shown_as_they_are() -> None:
+    problem = Problem(("devices", 2, "url"), "bad url", "rtsp://192.0.2.10/ch1")
+    assert "(found 'rtsp://192.0.2.10/ch1')" in problem.render("site.toml")
+    assert "(found 3)" in Problem(("x",), "bad", 3).render("site.toml")
