@@ -200,9 +200,10 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 def cmd_export(args: argparse.Namespace) -> int:
     cfg = load_config(args.config)
+    from gateway.accounts.cli import cli_actor
     from gateway.store.admin import export_csv
 
-    counts = export_csv(cfg, args.out_dir)
+    counts = export_csv(cfg, args.out_dir, cli_actor())
     print(f"exported {_counts(counts)} to {args.out_dir}")
     return 0
 

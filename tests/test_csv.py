@@ -86,6 +86,8 @@ def test_import_then_export_round_trips(
     assert b"13812345678" not in raw
     out = tmp_path / "export"
     assert main(["export", "-c", str(config), str(out)]) == 0
+    exported = table(config, "SELECT action, target FROM audit WHERE action = 'registry.export'")
+    assert exported == [("registry.export", str(out))]  # who took a copy of the register is known
     with open(out / "slots.csv", encoding="utf-8") as f:
         assert list(csv.DictReader(f)) == [
             {"zone": "main", "number": "B001", "resident_ref": "R1", "plates": "皖A12345;皖AD12345"}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fcntl
+import json
 import logging
 import sqlite3
 from collections.abc import Callable, Iterator
@@ -17,9 +18,10 @@ from gateway.errors import GatewayError, ImportRejected, StorageError
 from gateway.ids import uuid7
 from gateway.privacy import Secrets
 from gateway.store import csv_staging, csv_steps
+from gateway.store.audit import audit
 from gateway.store.csv_export import export_all
 from gateway.store.csv_import import check_references, read_files
-from gateway.store.database import DB_NAME, open_database
+from gateway.store.database import DB_NAME, open_database, transaction
 
 if TYPE_CHECKING:
     from gateway.store.plate_crops import CropExport
@@ -137,10 +139,15 @@ def _one_import_at_a_time(data_dir: Path) -> Iterator[None]:
         yield
 
 
-def export_csv(cfg: SiteConfig, out_dir: Path) -> dict[str, int]:
+def export_csv(cfg: SiteConfig, out_dir: Path, actor: str) -> dict[str, int]:
+    """The register written as CSV files; who took a copy of it (names, cards, masked phones) is
+    audited, as a plate export is."""
     db = open_database(cfg.site.data_dir / DB_NAME, sync=cfg.storage.sync)
     try:
-        return export_all(db, out_dir, ZoneInfo(cfg.site.timezone))
+        counts = export_all(db, out_dir, ZoneInfo(cfg.site.timezone))
+        with transaction(db.conn) as conn:
+            audit(conn, datetime.now(UTC), actor, "registry.export", str(out_dir), json.dumps(counts))
+        return counts
     finally:
         db.conn.close()
 
