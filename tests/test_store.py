@@ -184,13 +184,19 @@ def _impatient(path: Path, **kwargs: Any) -> Any:
     return db
 
 
-def test_money_a_moved_stay_left_behind_before_migration_10_follows_it(tmp_path: Path) -> None:
-    path = tmp_path / "gateway.db"
+def database_at(path: Path, version: int) -> sqlite3.Connection:
+    """A database as a gateway of schema `version` left it (the upgrade runs on the next open)."""
     conn = sqlite3.connect(path, isolation_level=None)
-    for script in MIGRATIONS[:10]:  # a site's database at version 10, before the upgrade
+    for script in MIGRATIONS[:version]:
         for statement in _statements(script):
             conn.execute(statement)
-    conn.execute("PRAGMA user_version=10")
+    conn.execute(f"PRAGMA user_version={version}")
+    return conn
+
+
+def test_money_a_moved_stay_left_behind_before_migration_10_follows_it(tmp_path: Path) -> None:
+    path = tmp_path / "gateway.db"
+    conn = database_at(path, 10)  # a site's database before the upgrade
     at = "2025-03-03T01:00:00.000000+00:00"
     # 苏E99999 came in as a stranger and paid 7元 at the booth; before migration 10 the guard then
     # registered it as visitor 4, and its stay moved but the payment stayed under the stranger.
@@ -215,11 +221,7 @@ def test_money_a_moved_stay_left_behind_before_migration_10_follows_it(tmp_path:
 
 def test_ids_are_never_given_again_after_the_upgrade_that_keeps_every_row(tmp_path: Path) -> None:
     path = tmp_path / "gateway.db"
-    conn = sqlite3.connect(path, isolation_level=None)
-    for script in MIGRATIONS[:11]:  # a site's database at version 11, before the upgrade
-        for statement in _statements(script):
-            conn.execute(statement)
-    conn.execute("PRAGMA user_version=11")
+    conn = database_at(path, 11)  # a site's database before the upgrade
     conn.execute("PRAGMA foreign_keys=ON")
     at = "2025-03-03T01:00:00.000000+00:00"
     for rid in (1, 2):
