@@ -25,6 +25,9 @@ class LaneDecision:
     frames: int  # readings that agreed
     at: float  # the time passed in with the deciding frame
     box: tuple[int, int, int, int]  # box of the deciding reading
+    # The same car, still in the lane, decided again (it stood repeat_after_s, or the loop asked):
+    # not a new arrival.
+    again: bool = False
 
 
 def _inside(point: Point, polygon: Sequence[Point]) -> bool:
@@ -51,6 +54,16 @@ class _Vote:
     box: tuple[int, int, int, int] = (0, 0, 0, 0)
 
 
+@dataclass(slots=True)
+class _Held:
+    """A plate decided for a car still in the lane: further readings of it do not decide again."""
+
+    decided: float  # when it was last decided (or held)
+    seen: float  # when it was last read exactly
+    due: bool = False  # to be decided again: it stood repeat_after_s, or the loop asked
+    again: bool = False  # its last decision was a car that stayed, decided again
+
+
 @dataclass
 class LaneVoter:
     """Decides once per vehicle passage, as soon as the readings agree enough.
@@ -61,13 +74,19 @@ class LaneVoter:
     three at 0.35 agree to decide).
     margin: the runner-up text must have less than (1 - margin) of the leader's support.
     window_s: how long readings count.
-    gone_after_s: a decided plate not seen for this long has left, so it is decided afresh when
+    gone_after_s: a decided plate not read for this long has left, so it is decided afresh when
     it comes back.
     repeat_after_s: a decided plate still standing in the lane (stopped at the barrier) is
     decided again after this long, so the gate can act on it again.
     rearm_after_s: when the lane's loop detector says a car has arrived (`rearm`), a plate
     decided at least this long ago is decided afresh at once. One decided moments before, as
     the car drove onto the loop, is not decided twice.
+    misread_s: a reading one character off a decided plate is that car misread while the plate
+    itself was read within this long; after that it is another car (fleet cars carry
+    consecutive numbers).
+
+    Every decided plate in view is held on its own (a queue: the car at the barrier and the one
+    behind it), each with its own times.
     """
 
     roi: tuple[int, int, int, int] | Sequence[Point] | None = None
@@ -79,11 +98,10 @@ class LaneVoter:
     gone_after_s: float = 3.0
     repeat_after_s: float = 15.0
     rearm_after_s: float = 3.0
+    misread_s: float = 1.0
     min_confidence: float = 0.2
     _readings: list[tuple[float, Reading]] = field(default_factory=list, repr=False)
-    _held: str | None = field(default=None, repr=False)
-    _held_since: float = field(default=0.0, repr=False)
-    _held_seen: float = field(default=0.0, repr=False)
+    _held: dict[str, _Held] = field(default_factory=dict, repr=False)
 
     def _in_lane(self, r: Reading) -> bool:
         if self.roi is None:
@@ -98,42 +116,34 @@ class LaneVoter:
 
     def reset(self) -> None:
         self._readings.clear()
-        self._held = None
+        self._held.clear()
 
     def rearm(self, now: float) -> None:
-        """A car has arrived on the lane's loop: the held plate, decided long enough ago, is a car
+        """A car has arrived on the lane's loop: each held plate decided long enough ago is a car
         that stopped at the barrier (or came back), and its next readings decide again."""
-        if self._held is not None and now - self._held_since >= self.rearm_after_s:
-            log.debug("plate %s: the loop says a car is here, deciding again", self._held)
-            self.reset()
+        for text, held in self._held.items():
+            if not held.due and now - held.decided >= self.rearm_after_s:
+                log.debug("plate %s: the loop says a car is here, deciding again", text)
+                self._make_due(text, held)
 
     def hold(self, text: str, now: float) -> None:
         """`text` was decided another way (a guard typed the plate the camera could not read):
         treat it as decided here too, so the car is not decided again as the camera reads it."""
-        self._held, self._held_since, self._held_seen = text, now, now
-        self._readings = [(t, r) for t, r in self._readings if not _near(r.text, text)]
+        self._held[text] = _Held(decided=now, seen=now)
+        self._drop_readings_near(text)
+
+    def decided_again(self, text: str) -> bool:
+        """True while `text` is held and its last decision was the same car, still in the lane,
+        decided again (after repeat_after_s, or because the loop asked): not a new arrival."""
+        held = self._held.get(text)
+        return held is not None and held.again
 
     def add(self, readings: Iterable[Reading], now: float) -> LaneDecision | None:
         """Feed one frame's readings; returns a decision at most once per passage."""
         fresh = [r for r in readings if r.confidence >= self.min_confidence and self._in_lane(r)]
-        if self._held is not None and now - self._held_seen > self.gone_after_s:
-            # Not seen for that long before this frame: it left, and a reading of it now is the
-            # car coming back, decided afresh.
-            log.debug("plate %s left the lane", self._held)
-            self._held = None
-        if self._held is not None:
-            # A reading one character off the held plate is the same car misread, not the
-            # next car: it must neither open the gate again nor let the held plate go.
-            same = [r for r in fresh if _near(r.text, self._held)]
-            if same:
-                self._held_seen = now
-                fresh = [r for r in fresh if not _near(r.text, self._held)]
-            if now - self._held_since >= self.repeat_after_s:
-                log.debug("plate %s still in the lane: deciding again", self._held)
-                self._held = None
-                self._readings.clear()
+        self._update_held(fresh, now)
         self._readings = [(t, r) for t, r in self._readings if now - t <= self.window_s]
-        self._readings += [(now, r) for r in fresh]
+        self._readings += [(now, r) for r in fresh if self._votes(r, now)]
         votes: dict[str, _Vote] = {}
         for _, r in self._readings:
             v = votes.setdefault(r.text, _Vote())
@@ -149,7 +159,40 @@ class LaneVoter:
         # build a lead, however many frames they span.
         if best.support < self.decide_at or runner_up >= (1.0 - self.margin) * best.support:
             return None
-        self._held, self._held_since, self._held_seen = text, now, now
+        again = text in self._held  # only a held plate made due again gets here
+        self._held[text] = _Held(decided=now, seen=now, again=again)
         # Its misreads (one character off) in the window are this car too, not a next one.
+        self._drop_readings_near(text)
+        return LaneDecision(text, best.colour, best.support, best.frames, now, best.box, again)
+
+    def _update_held(self, fresh: list[Reading], now: float) -> None:
+        for text, held in list(self._held.items()):
+            if now - held.seen > self.gone_after_s:
+                # Not read for that long before this frame: it left, and a reading of it now is
+                # the car coming back, decided afresh.
+                log.debug("plate %s left the lane", text)
+                del self._held[text]
+            elif not held.due and now - held.decided >= self.repeat_after_s:
+                log.debug("plate %s still in the lane: deciding again", text)
+                self._make_due(text, held)
+        for r in fresh:
+            held_now = self._held.get(r.text)
+            if held_now is not None:
+                held_now.seen = now  # only an exact reading says the car is still here
+
+    def _votes(self, r: Reading, now: float) -> bool:
+        """Whether a reading counts towards a decision: not a held plate (unless it is due to be
+        decided again), nor a misread of a plate that is still being read."""
+        held = self._held.get(r.text)
+        if held is not None:
+            return held.due
+        return not any(
+            _near(r.text, text) and now - other.seen <= self.misread_s for text, other in self._held.items()
+        )
+
+    def _make_due(self, text: str, held: _Held) -> None:
+        held.due = True
+        self._drop_readings_near(text)
+
+    def _drop_readings_near(self, text: str) -> None:
         self._readings = [(t, r) for t, r in self._readings if not _near(r.text, text)]
-        return LaneDecision(text, best.colour, best.support, best.frames, now, best.box)

@@ -23,11 +23,18 @@ from drivers.cameras.frame import Frame, FrameConsumer
 from drivers.health import DeviceHealth
 from drivers.readers.debounce import Debouncer
 from drivers.serialport import Backoff
+from drivers.urls import redact_url, redact_urls
 
 log = logging.getLogger(__name__)
 
 # RTSP over TCP: UDP loses packets on busy estate networks and the frames come out smeared.
 os.environ.setdefault("OPENCV_FFMPEG_CAPTURE_OPTIONS", "rtsp_transport;tcp")
+
+# Trigger mode: a car on the loop whose plate was not readable in the trigger's frames (glare, a
+# tow bar, the angle as it stopped) is looked at again once a second until something is read,
+# for as long as a car plausibly waits at a barrier.
+TRIGGER_RETRY_S = 1.0
+TRIGGER_RETRY_FOR_S = 60.0
 
 
 def capture_source(url: str) -> tuple[str | int, int, bool]:
@@ -69,6 +76,8 @@ class OpenCvCamera:
         self._consumed: tuple[Frame, float] | None = None  # the frame last read, and when
         self._trigger_at = 0.0  # monotonic time of the last request_read()
         self._trigger_left = 0
+        self._retry_next = 0.0  # trigger mode: when the next frame is looked at again, and until when
+        self._retry_until = 0.0
         self._seq = 0
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
@@ -121,6 +130,8 @@ class OpenCvCamera:
         with self._cond:
             self._trigger_at = time.monotonic()
             self._trigger_left = self._trigger_frames
+            self._retry_next = self._trigger_at
+            self._retry_until = self._trigger_at + TRIGGER_RETRY_FOR_S
             self._cond.notify_all()
         self.health.count("triggers")
 
@@ -139,7 +150,12 @@ class OpenCvCamera:
             try:
                 ended, frames = self._read_frames(cap, is_file)
             except Exception as exc:  # OpenCV raises from a broken stream: a drop, never the thread's end
-                log.warning("camera %s: reading %s failed: %s", self.health.device, self._where(), exc)
+                log.warning(
+                    "camera %s: reading %s failed: %s",
+                    self.health.device,
+                    self._where(),
+                    redact_urls(str(exc)),
+                )
                 ended, frames = False, 0
             finally:
                 cap.release()
@@ -166,7 +182,7 @@ class OpenCvCamera:
         try:
             cap = cv2.VideoCapture(source, backend, params)
         except cv2.error as exc:
-            self.health.set_offline(f"cannot open {self._where()}: {exc}")
+            self.health.set_offline(f"cannot open {self._where()}: {redact_urls(str(exc))}")
             return None
         if not cap.isOpened():
             cap.release()
@@ -207,12 +223,8 @@ class OpenCvCamera:
         return False, frames
 
     def _where(self) -> str:
-        # Never log a camera password: rtsp://user:secret@host/ -> rtsp://user:***@host/
-        head, sep, rest = self.url.partition("://")
-        if sep and "@" in rest:
-            auth, _, host = rest.partition("@")
-            return f"{head}://{auth.split(':')[0]}:***@{host}"
-        return self.url
+        # Never show a camera password: it goes to the log and to the anonymous /api/health.
+        return redact_url(self.url)
 
     # Consumer thread
     def _consume(self, emit: Emit) -> None:
@@ -225,27 +237,45 @@ class OpenCvCamera:
                     return
                 frame = self._newest
                 assert frame is not None
-                triggered = self._trigger_left > 0 and frame.captured >= self._trigger_at
-                if triggered:
-                    self._trigger_left -= 1
             if frame.seq > last_seq + 1:
                 self.health.count("frames_skipped", frame.seq - last_seq - 1)
             last_seq = frame.seq
             if frame.age() > self.max_frame_age_s:
                 self.health.count("stale")
                 continue
-            if self._read(frame, triggered, emit) and triggered:
-                with self._cond:
-                    self._trigger_left = 0  # the arriving car has been read
+            self.consume_frame(frame, emit)
+
+    def consume_frame(self, frame: Frame, emit: Emit) -> bool:
+        """The consumer thread's step: hand a fresh frame to the consumers if it is to be read,
+        and emit what they report. True if anything was emitted."""
+        with self._cond:
+            if not self._wanted(frame):
+                return False
+            asked = self._trigger_left > 0 and frame.captured >= self._trigger_at
+            if asked:
+                self._trigger_left -= 1
+            self._retry_next = frame.captured + TRIGGER_RETRY_S
+        triggered = asked or self._read_mode == "trigger"
+        emitted = self._read(frame, triggered, emit)
+        if emitted and triggered:
+            with self._cond:
+                self._trigger_left = 0  # the arriving car has been read
+                self._retry_until = 0.0
+        return emitted
 
     def _ready(self, last_seq: int) -> bool:
         frame = self._newest
         if not self._consumers or frame is None or frame.seq == last_seq:
             return False
+        return self._wanted(frame)
+
+    def _wanted(self, frame: Frame) -> bool:
         if self._read_mode == "continuous":
             return True
         # Trigger mode: only frames taken after the loop asked; an older one shows no arriving car.
-        return self._trigger_left > 0 and frame.captured >= self._trigger_at
+        if self._trigger_left > 0 and frame.captured >= self._trigger_at:
+            return True
+        return self._retry_next <= frame.captured <= self._retry_until  # nothing read yet: again
 
     def _read(self, frame: Frame, triggered: bool, emit: Emit) -> bool:
         emitted = False
@@ -257,14 +287,21 @@ class OpenCvCamera:
                 log.exception("frame consumer failed camera=%s", self.health.device)
                 continue
             self._consumed = (frame, time.monotonic())
+            # A consumer that decides once per passage itself (the plate reader's lane voter) is
+            # not filtered again here: a second filter would swallow the decisions it means.
+            filtered = not getattr(consumer, "decides_passages", False)
             for kind, value, confidence in readings:
-                now = time.monotonic()
-                if triggered:
-                    self._debounce.note(value, now)  # the loop says a car is here: read it again
-                elif not self._debounce.accept(value, now):
+                if filtered and not self._fresh(value, triggered):
                     self.health.count("repeats")
                     continue
                 self.health.count("reads")
                 emit(kind, value, confidence)
                 emitted = True
         return emitted
+
+    def _fresh(self, value: str, triggered: bool) -> bool:
+        now = time.monotonic()
+        if triggered:
+            self._debounce.note(value, now)  # the loop says a car is here: read it again
+            return True
+        return self._debounce.accept(value, now)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sqlite3
-from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
@@ -38,14 +37,16 @@ def shown_value(kind: str, value: str) -> str:
 
 
 def snapshot_url(gw: Gateway, snapshot: str | None) -> str | None:
+    """The guard page's link to a stored snapshot. The access log keeps the path relative to the
+    data directory (`snapshots/<date>/<file>.jpg`, as SnapshotWriter names it); older rows may
+    hold an absolute path. Anything outside the snapshots folder gets no link."""
     if not snapshot:
         return None
-    path = Path(snapshot)
-    if path.is_absolute():
-        try:
-            path = path.relative_to(gw.snapshots_dir)
-        except ValueError:
-            return None
+    path = (gw.data_dir / snapshot).absolute()  # an absolute path stays as it is
+    try:
+        path = path.relative_to(gw.snapshots_dir.absolute())
+    except ValueError:
+        return None
     return "/api/snapshots/" + quote(path.as_posix())
 
 
@@ -148,4 +149,3 @@ def _from_row(gw: Gateway, row: dict[str, Any]) -> dict[str, Any]:
         "snapshot": snapshot_url(gw, row["snapshot"]),
         "corrected": None,
     }
-

@@ -1,4 +1,5 @@
-"""Checks across devices: a serial port or a GPIO pin belongs to one device (as in ESPHome)."""
+"""Checks across devices: a serial port, a GPIO pin or a USB camera belongs to one device (as in
+ESPHome)."""
 
 from __future__ import annotations
 
@@ -21,7 +22,34 @@ _Serial = SerialReaderDevice | LcusRelayDevice | ModbusDevice | SerialDisplayDev
 
 
 def check_devices(cfg: SiteConfig) -> list[Problem]:
-    return _serial_ports(cfg) + _gpio_pins(cfg) + _checkpoints(cfg) + _plate_backends(cfg)
+    return _serial_ports(cfg) + _usb_cameras(cfg) + _gpio_pins(cfg) + _checkpoints(cfg) + _plate_backends(cfg)
+
+
+def _usb_cameras(cfg: SiteConfig) -> list[Problem]:
+    """A V4L2 camera streams to one reader at a time: a second device on it never gets a frame."""
+    owners: dict[str, str] = {}
+    problems: list[Problem] = []
+    for i, device in enumerate(cfg.devices):
+        if not isinstance(device, CameraDevice):
+            continue
+        url = device.url
+        if url.startswith("usb:"):
+            url = f"/dev/video{int(url[4:])}"  # usb:0 is /dev/video0
+        elif not url.startswith("/dev/video"):
+            continue
+        node = os.path.realpath(url)
+        if node in owners:
+            problems.append(
+                Problem(
+                    ("devices", i, "url"),
+                    f"this USB camera is also used by device {owners[node]!r}",
+                    device.url,
+                    fix="a USB (V4L2) camera streams to one reader only: give each lane its own camera",
+                )
+            )
+        else:
+            owners[node] = device.id
+    return problems
 
 
 def _plate_backends(cfg: SiteConfig) -> list[Problem]:

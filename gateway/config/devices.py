@@ -302,7 +302,8 @@ class CameraDevice(_Device):
         "continuous",
         title="When frames are read",
         description="continuous: every newest frame goes to the recognizer; trigger: only after "
-        "the lane's loop detector sees a car. Either way a car at the loop asks for a fresh read.",
+        "the lane's loop detector sees a car (trigger_frames frames, then one a second until a plate "
+        "is read, for up to a minute). Either way a car at the loop asks for a fresh read.",
     )
     trigger_frames: int = Field(
         10, ge=1, le=200, title="Frames per trigger", description="Frames read after a trigger."
@@ -312,8 +313,9 @@ class CameraDevice(_Device):
         ge=0,
         le=600,
         title="Debounce window",
-        description="The same plate seen again before it has been away this long is one "
-        "presentation, unless the loop detector asked for the read.",
+        description="For a frame reader that reports every frame: the same value seen again before "
+        "it has been away this long is one presentation, unless the loop detector asked for the read. "
+        "Plates are not filtered by it: the lane voter decides them once per passage (docs/plates.md).",
     )
     snapshots: bool = Field(
         True, title="Snapshots", description="Store a JPEG with each event on the camera's lane."

@@ -32,6 +32,10 @@ CROP_MARGIN_X, CROP_MARGIN_Y = 0.08, 0.15
 class PlateReader:
     """A FrameConsumer for OpenCvCamera.attach(): frames -> [("plate", text, confidence)]."""
 
+    # Its lane voter already decides once per passage (and again for a car left standing, or when
+    # the loop asks): the camera presents each decision as it is, with no repeat filter of its own.
+    decides_passages = True
+
     def __init__(self, roi: Sequence[Point] | None = None, recognizer: Recognizer | None = None):
         self._recognizer = recognizer or Recognizer()
         self._roi: list[tuple[int, int]] | None = [(int(p[0]), int(p[1])) for p in roi] if roi else None
@@ -48,7 +52,13 @@ class PlateReader:
                 return []
             self._marked = (frame.seq, decision.box)
         confidence = min(1.0, decision.support / max(decision.frames, 1))
-        log.debug("plate decided %s frames=%d support=%.2f", decision.text, decision.frames, decision.support)
+        log.debug(
+            "plate decided %s frames=%d support=%.2f again=%s",
+            decision.text,
+            decision.frames,
+            decision.support,
+            decision.again,
+        )
         return [("plate", decision.text, round(confidence, 3))]
 
     def rearm(self) -> None:
@@ -61,6 +71,12 @@ class PlateReader:
         """A plate decided without this camera (a guard typed it): do not decide it again."""
         with self._lock:
             self._voter.hold(text, time.monotonic())
+
+    def decided_again(self, text: str) -> bool:
+        """True if the last decision of `text` was a car that stayed in the lane, decided again
+        (the repeat timer, or the loop asking): the same car, not one more arrival."""
+        with self._lock:
+            return self._voter.decided_again(text)
 
     def annotate(self, frame: Frame) -> Frame:
         """The frame with the decided plate's box drawn, if the decision came from this frame, and

@@ -1,5 +1,8 @@
 """Alarms that no single decision raises: one unknown plate read again and again, and records
-piling up for upstream. Raised and cleared on the decision worker like every other write."""
+piling up for upstream. Raised and cleared on the decision worker like every other write.
+
+A car left standing at a barrier is decided again now and then (the lane's repeat timer, the loop
+asking), so that the gate can act on it: those decisions are the same attempt, not new ones."""
 
 from __future__ import annotations
 
@@ -10,6 +13,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 from contextlib import closing
+from typing import Protocol, runtime_checkable
 
 from gateway.alarm_texts import AlarmText
 from gateway.config.models import Alarms
@@ -23,6 +27,13 @@ CHECK_EVERY_S = 10.0
 MAX_PLATES = 10_000  # plates remembered at once; a flood of misreads must not grow memory
 
 
+@runtime_checkable
+class StandingPlates(Protocol):
+    """A lane's plate reader (gateway/runtime/plate_reading.py): knows a car that stayed."""
+
+    def decided_again(self, text: str) -> bool: ...
+
+
 class AlarmWatch:
     def __init__(self, gw: Gateway, rules: Alarms, clock: Callable[[], float] = time.monotonic):
         self._gw = gw
@@ -34,7 +45,7 @@ class AlarmWatch:
 
     def on_event(self, ev: AccessEvent) -> None:
         """A gateway listener (worker thread): count reads of plates nobody registered."""
-        if ev.kind != "plate" or ev.holder_kind is not None:
+        if ev.kind != "plate" or ev.holder_kind is not None or self._still_standing(ev):
             return
         now, window = self._clock(), self._rules.repeated_minutes * 60
         if len(self._reads) >= MAX_PLATES and ev.value not in self._reads:
@@ -53,6 +64,11 @@ class AlarmWatch:
         reads.clear()
         gw, plate = self._gw, ev.value
         gw.on_worker(lambda c: raise_alarm(c, "repeated_unknown_plate", plate, text, gw.now()))
+
+    def _still_standing(self, ev: AccessEvent) -> bool:
+        lane = self._gw.devices.lanes.get(ev.lane)
+        readers = lane.plate_readers if lane is not None else []
+        return any(isinstance(r, StandingPlates) and r.decided_again(ev.value) for r in readers)
 
     def _forget(self, before: float) -> None:
         for plate in [p for p, reads in self._reads.items() if not reads or reads[-1] <= before]:

@@ -256,3 +256,25 @@ def test_faster_plate_runtime_is_checked_before_the_gateway_starts(
     assert len(found) == 1
     assert "plate_backend: onnxruntime is not installed on this box" in found[0]
     assert "fix: run `pip install 'estate-gateway[fast]'`" in found[0]
+
+
+def test_one_usb_camera_for_two_devices_is_an_error_with_the_fix(tmp_path: Path) -> None:
+    camera = """
+[[devices]]
+id = "{id}"
+lane = "{lane}"
+kind = "camera"
+driver = "opencv"
+url = "{url}"
+"""
+    found = problems(
+        tmp_path,
+        camera.format(id="in-camera", lane="car-in", url="usb:0")
+        + camera.format(id="out-camera", lane="car-out", url="/dev/video0"),
+    )
+    assert len(found) == 1
+    assert "devices[3].url: this USB camera is also used by device 'in-camera'" in found[0]
+    assert "fix: a USB (V4L2) camera streams to one reader only" in found[0]
+    two = camera.format(id="in-camera", lane="car-in", url="usb:0")
+    two += camera.format(id="out-camera", lane="car-out", url="usb:1")
+    assert len(parse_config(site_toml(tmp_path) + two, "site.toml").devices) > 2

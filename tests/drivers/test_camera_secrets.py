@@ -1,0 +1,50 @@
+"""A camera's password never shows: not in its health (read by the anonymous /api/health), not in
+the log. Camera passwords often hold '@' or ':'; FFmpeg ends the user information at the last '@'."""
+
+from __future__ import annotations
+
+import pytest
+
+from drivers.cameras.capture import OpenCvCamera
+from drivers.urls import redact_url, redact_urls
+from tests.drivers.conftest import health, wait_for
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("rtsp://admin:s3cret@192.0.2.10:554/ch1", "rtsp://admin:***@192.0.2.10:554/ch1"),
+        ("rtsp://admin:Adm1n@2024!@192.0.2.10:554/ch1", "rtsp://admin:***@192.0.2.10:554/ch1"),
+        ("rtsp://admin:a:b@c@192.0.2.10/ch1?x=1", "rtsp://admin:***@192.0.2.10/ch1?x=1"),
+        ("http://admin:p%40ss@192.0.2.10/video.mjpg", "http://admin:***@192.0.2.10/video.mjpg"),
+        ("rtsp://admin:p@ss@[fe80::1/ch1", "rtsp://admin:***@[fe80::1/ch1"),  # urlsplit refuses it
+        ("rtsp://192.0.2.10/ch1?user=a@b", "rtsp://192.0.2.10/ch1?user=a@b"),
+        ("rtsp://admin@192.0.2.10/ch1", "rtsp://admin@192.0.2.10/ch1"),
+        ("usb:0", "usb:0"),
+        ("/srv/video/gate.mp4", "/srv/video/gate.mp4"),
+    ],
+)
+def test_a_shown_url_keeps_the_user_and_hides_the_whole_password(url: str, shown: str) -> None:
+    assert redact_url(url) == shown
+
+
+def test_urls_inside_a_message_are_redacted() -> None:
+    text = "cannot open 'rtsp://admin:Adm1n@2024!@192.0.2.10/ch1': also http://u:x:y@h/v"
+    assert redact_urls(text) == "cannot open 'rtsp://admin:***@192.0.2.10/ch1': also http://u:***@h/v"
+
+
+def test_an_unreachable_camera_reports_its_url_without_a_password_holding_an_at() -> None:
+    # Nothing listens on port 9: the open fails at once, as for a camera that is switched off.
+    camera = OpenCvCamera(
+        health("cam", "camera", "car-in"),
+        "rtsp://admin:Adm1n@2024!@127.0.0.1:9/stream",
+        read_timeout_s=1,
+        reconnect_max_s=0.3,
+    )
+    camera.start(lambda kind, value, confidence: None)
+    try:
+        error = wait_for(lambda: camera.health.last_error, "the failed open")
+    finally:
+        camera.stop()
+    assert "rtsp://admin:***@127.0.0.1:9/stream" in error
+    assert "2024" not in error and "Adm1n" not in error

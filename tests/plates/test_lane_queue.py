@@ -1,0 +1,82 @@
+"""The lane voter with more than one car in view: a commute queue, fleet cars with consecutive
+numbers, and which decisions are a car that stayed rather than a new arrival."""
+
+from __future__ import annotations
+
+from plates.lane import LaneVoter
+from plates.reading import Reading
+
+AT_BARRIER = (600, 400, 120, 40)  # the car at the barrier
+BEHIND = (620, 200, 80, 28)  # the next car, queued behind it in the lane
+A, B = "皖A12345", "皖B67890"
+
+Frames = list[tuple[float, list[Reading]]]
+
+
+def r(text: str, conf: float = 0.99, box: tuple[int, int, int, int] = AT_BARRIER) -> Reading:
+    return Reading(text, "blue", conf, box)
+
+
+def decisions(voter: LaneVoter, frames: Frames) -> list[tuple[float, str]]:
+    out = []
+    for t, readings in frames:
+        d = voter.add(readings, now=t)
+        if d is not None:
+            out.append((round(t, 2), d.text))
+    return out
+
+
+def every(start: float, end: float, readings: list[Reading], step: float = 0.1) -> Frames:
+    return [(round(start + i * step, 2), readings) for i in range(round((end - start) / step))]
+
+
+def test_two_cars_queued_in_view_are_each_decided_once() -> None:
+    """Car A at the barrier, car B behind it, both readable: one decision each, not A, B, A, B..."""
+    frames = [(0.0, [r(A)])] + every(0.1, 20.0, [r(A), r(B, box=BEHIND)])
+    voter = LaneVoter(repeat_after_s=60.0)
+    assert [text for _, text in decisions(voter, frames)] == [A, B]
+
+
+def test_each_car_of_a_queue_is_decided_again_on_its_own_timer() -> None:
+    frames = [(0.0, [r(A)])] + every(0.1, 2.0, [r(A)]) + every(2.0, 17.5, [r(A), r(B, box=BEHIND)])
+    assert decisions(LaneVoter(), frames) == [(0.0, A), (2.0, B), (15.0, A), (17.0, B)]
+
+
+def test_the_queued_car_is_decided_again_when_it_reaches_the_loop() -> None:
+    """A is let in and drives off at 3 s; B, decided while it queued, rolls onto the loop at 4 s."""
+    voter = LaneVoter()
+    queue = [(0.0, [r(A)])] + every(0.1, 3.0, [r(A), r(B, box=BEHIND)]) + every(3.0, 4.0, [r(B)])
+    assert decisions(voter, queue) == [(0.0, A), (0.1, B)]
+    voter.rearm(now=4.0)
+    assert decisions(voter, every(4.0, 6.0, [r(B)])) == [(4.0, B)]
+
+
+def test_the_next_car_one_character_off_is_decided_once_the_first_is_no_longer_read() -> None:
+    """Fleet cars carry consecutive numbers: 皖A12346 right after 皖A12345 is the next car."""
+    frames = every(0.0, 1.0, [r("皖A12345")]) + every(1.0, 7.0, [r("皖A12346")])
+    got = decisions(LaneVoter(), frames)
+    assert [text for _, text in got] == ["皖A12345", "皖A12346"]
+    assert got[1][0] <= 2.0  # within misread_s (1 s) of the last reading of the first car
+
+
+def test_misreads_of_a_car_still_being_read_never_decide() -> None:
+    """A standing car read mostly right, now and then one character off, for a minute."""
+    frames = [(0.1 * i, [r("皖A1234S" if i % 3 == 2 else "皖A12345")]) for i in range(600)]
+    got = decisions(LaneVoter(repeat_after_s=120.0), frames)
+    assert got == [(0.0, "皖A12345")]
+
+
+def test_decisions_of_a_car_that_stayed_are_marked_as_such() -> None:
+    voter = LaneVoter()
+    marks = []
+    for t, readings in every(0.0, 20.0, [r(A)], step=0.5):  # standing without a loop
+        d = voter.add(readings, now=t)
+        if d is not None:
+            marks.append((t, d.again, voter.decided_again(A)))
+    assert marks == [(0.0, False, False), (15.0, True, True)]
+    voter.rearm(now=20.0)  # the loop: the car is still there
+    d = voter.add([r(A)], now=20.0)
+    assert d is not None and d.again
+    assert voter.add([], now=24.0) is None  # it leaves ...
+    back = voter.add([r(A)], now=25.0)  # ... and comes back: a new arrival
+    assert back is not None and not back.again and not voter.decided_again(A)

@@ -1,0 +1,194 @@
+"""Passages at a plate lane: the camera driver, the plate reader and its lane voter together, with a
+clock the test sets, and a recognizer that reports what the test says is in view (the only fake:
+where the model would be). One presentation per passage whatever the camera's settings."""
+
+from __future__ import annotations
+
+import sqlite3
+import types
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import drivers.cameras.capture as capture
+import drivers.cameras.frame as frame_module
+import gateway.runtime.plate_reading as plate_reading
+from drivers.cameras.capture import TRIGGER_RETRY_FOR_S, OpenCvCamera
+from drivers.cameras.frame import Frame
+from drivers.health import DeviceHealth
+from gateway.config import parse_config
+from gateway.config.models import Alarms
+from gateway.core import Presented
+from gateway.runtime.gateway import Gateway
+from gateway.runtime.plate_reading import PlateReader
+from gateway.runtime.watch import AlarmWatch
+from plates.reading import Reading
+from tests.conftest import site_toml
+
+AT_BARRIER = (600, 400, 120, 40)
+BEHIND = (620, 200, 80, 28)
+P = "皖A12345"
+START = 1000.0
+
+
+class Recognizer:
+    """Reports the plates the test puts in view, and counts the frames it was asked to read."""
+
+    def __init__(self) -> None:
+        self.in_view: list[Reading] = []
+        self.calls = 0
+
+    def read_frame(self, image: np.ndarray, roi: object = None) -> list[Reading]:
+        self.calls += 1
+        return list(self.in_view)
+
+
+class Lane:
+    """One plate camera at a lane; `at` is seconds since the test began."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch, **camera: object) -> None:
+        self.now = START
+        clock = types.SimpleNamespace(monotonic=lambda: self.now, time=lambda: 1.7e9 + self.now)
+        for module in (capture, plate_reading, frame_module):
+            monkeypatch.setattr(module, "time", clock)
+        self.recognizer = Recognizer()
+        self.reader = PlateReader(None, self.recognizer)  # type: ignore[arg-type]
+        health = DeviceHealth("car-out-camera", "camera", "car-out", "opencv")
+        self.camera = OpenCvCamera(health, "usb:0", **camera)  # type: ignore[arg-type]
+        self.camera.attach(self.reader, self.reader.annotate)
+        self.presented: list[tuple[float, str]] = []
+        self.on_present = lambda value: None
+        self._seq = 0
+        self._image = np.zeros((720, 1280, 3), np.uint8)
+
+    def _emit(self, kind: str, value: str, confidence: float) -> None:
+        self.presented.append((round(self.now - START, 2), value))
+        self.on_present(value)
+
+    def frames(self, start: float, end: float, in_view: list[str | Reading], step: float = 0.1) -> None:
+        """The camera delivers a frame every `step` seconds from `start` to before `end`."""
+        self.recognizer.in_view = [
+            p if isinstance(p, Reading) else Reading(p, "blue", 0.99, AT_BARRIER) for p in in_view
+        ]
+        for i in range(round((end - start) / step)):
+            self.now = START + start + i * step
+            self._seq += 1
+            self.camera.consume_frame(Frame(self._image, self._seq, self.now, 1.7e9 + self.now), self._emit)
+
+    def loop(self, at: float) -> None:
+        """The lane's loop detector: a car has arrived."""
+        self.now = START + at
+        self.camera.request_read()
+
+    def times(self, plate: str = P) -> list[float]:
+        return [t for t, value in self.presented if value == plate]
+
+
+def test_two_cars_queued_in_view_are_presented_once_each_even_with_no_debounce(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    lane = Lane(monkeypatch, debounce_s=0)
+    behind = Reading("皖B67890", "blue", 0.99, BEHIND)
+    lane.frames(0.0, 0.1, [P])
+    lane.frames(0.1, 5.0, [P, behind])
+    assert [value for _, value in lane.presented] == [P, "皖B67890"]
+
+
+def test_the_queued_car_is_read_when_it_reaches_the_loop(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Defaults. A at the barrier, B behind; A drives off at 3 s, B rolls onto the loop at 4 s."""
+    lane = Lane(monkeypatch)
+    behind = Reading("皖B67890", "blue", 0.99, BEHIND)
+    lane.frames(0.0, 0.1, [P])
+    lane.frames(0.1, 3.0, [P, behind])
+    lane.frames(3.0, 4.0, ["皖B67890"])
+    lane.loop(4.0)
+    lane.frames(4.0, 10.0, ["皖B67890"])
+    assert lane.times("皖B67890") == [0.1, 4.0]
+
+
+def test_a_car_that_comes_back_onto_the_loop_within_the_debounce_is_presented_again(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    lane = Lane(monkeypatch)  # debounce_s = 10
+    lane.frames(0.0, 1.0, [P])  # read at the barrier
+    lane.frames(1.0, 6.0, [])  # reversed out of view
+    lane.frames(6.0, 7.0, [P])  # back
+    lane.loop(7.0)  # on the loop: read as it came, a moment ago, so not decided twice
+    lane.frames(7.0, 14.0, [P])  # waiting at the barrier
+    assert lane.times() == [0.0, 6.0]
+
+
+@pytest.mark.parametrize("debounce_s", [10.0, 20.0, 600.0])
+def test_a_car_left_standing_without_a_loop_is_presented_again_whatever_the_debounce(
+    monkeypatch: pytest.MonkeyPatch, debounce_s: float
+) -> None:
+    lane = Lane(monkeypatch, debounce_s=debounce_s)
+    lane.frames(0.0, 50.0, [P], step=0.5)
+    assert len(lane.times()) == 4  # again every repeat_after_s (15 s), so the gate can act
+
+
+def test_trigger_mode_reads_a_car_on_the_loop_whose_plate_became_readable_later(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    lane = Lane(monkeypatch, read_mode="trigger", trigger_frames=8)
+    lane.frames(0.0, 1.0, [])  # no car: nothing is read
+    assert lane.recognizer.calls == 0
+    lane.loop(1.0)  # a car on the loop; glare hides its plate for the trigger's frames
+    lane.frames(1.0, 3.0, [])  # trigger frames 1.0-1.7, then one a second: 2.7, 3.7 ...
+    lane.frames(3.0, 30.0, [P])  # then it is readable, standing there
+    assert lane.times() == [3.7]
+    assert lane.recognizer.calls < 8 + 30  # a frame a second after the trigger's, not every frame
+
+
+def test_trigger_mode_stops_looking_again_after_a_while(monkeypatch: pytest.MonkeyPatch) -> None:
+    lane = Lane(monkeypatch, read_mode="trigger", trigger_frames=3)
+    lane.loop(0.0)  # a car whose plate is never read (a motorcycle, a trailer)
+    lane.frames(0.0, TRIGGER_RETRY_FOR_S + 1.0, [], step=0.5)
+    calls = lane.recognizer.calls
+    lane.frames(TRIGGER_RETRY_FOR_S + 1.0, TRIGGER_RETRY_FOR_S + 30.0, [P], step=0.5)
+    assert lane.recognizer.calls == calls and lane.presented == []
+
+
+@pytest.fixture
+def exit_lane(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):  # type: ignore[no-untyped-def]
+    """The exit camera's reader as the gateway's own; what it presents is decided and watched for
+    repeated unknown plates (3 within 10 minutes, the defaults)."""
+    lane = Lane(monkeypatch)
+    gw = Gateway(parse_config(site_toml(tmp_path / "data"), "site.toml"))
+    gw.devices.lanes["car-out"].plate_readers.append(lane.reader)
+    gw.start()
+    watch = AlarmWatch(gw, Alarms(), clock=lambda: lane.now)
+    gw.subscribe(watch.on_event)
+
+    def present(value: str) -> None:
+        p = Presented("car-out", "plate", value, 0.99, gw.now(), "car-out-camera")
+        assert not gw.on_worker(lambda c: gw.handle(p)).result(10).admitted  # nobody registered it
+
+    lane.on_present = present
+
+    def alarms() -> list[str]:
+        gw.on_worker(lambda c: None).result(10)  # what the watch raised is written by now
+        with sqlite3.connect(gw.db_path) as conn:
+            return [row[0] for row in conn.execute("SELECT kind FROM alarms")]
+
+    yield lane, alarms
+    gw.stop()
+
+
+def test_one_unregistered_car_waiting_at_the_exit_is_not_a_repeated_plate(exit_lane) -> None:  # type: ignore[no-untyped-def]
+    lane, alarms = exit_lane
+    lane.frames(0.0, 40.0, ["豫Z99999"], step=0.5)  # waits for the guard, no loop detector
+    lane.loop(40.0)  # it edges forward onto the loop
+    lane.frames(40.0, 45.0, ["豫Z99999"], step=0.5)
+    assert len(lane.times("豫Z99999")) == 4  # the gate was asked again and again
+    assert alarms() == []
+
+
+def test_an_unregistered_car_trying_again_and_again_raises_the_alarm(exit_lane) -> None:  # type: ignore[no-untyped-def]
+    lane, alarms = exit_lane
+    for start in (0.0, 60.0, 120.0):  # refused, turns round, comes back a minute later
+        lane.frames(start, start + 2.0, ["豫Z99999"])
+        lane.frames(start + 2.0, start + 10.0, [])
+    assert len(lane.times("豫Z99999")) == 3
+    assert alarms() == ["repeated_unknown_plate"]
