@@ -59,7 +59,7 @@ class _Held:
     """A plate decided for a car still in the lane: further readings of it do not decide again."""
 
     decided: float  # when it was last decided (or held)
-    seen: float  # when it was last read exactly
+    seen: float  # when it (or a misread of it, one character off) was last read
     due: bool = False  # to be decided again: it stood repeat_after_s, or the loop asked
     again: bool = False  # its last decision was a car that stayed, decided again
 
@@ -81,9 +81,9 @@ class LaneVoter:
     rearm_after_s: when the lane's loop detector says a car has arrived (`rearm`), a plate
     decided at least this long ago is decided afresh at once. One decided moments before, as
     the car drove onto the loop, is not decided twice.
-    misread_s: a reading one character off a decided plate is that car misread while the plate
-    itself was read within this long; after that it is another car (fleet cars carry
-    consecutive numbers).
+    A reading one character off a decided plate is that car misread, and keeps it in the lane,
+    until the plate is due to be decided again (the loop says a car has arrived, or
+    repeat_after_s): then it may be the next car (fleet cars carry consecutive numbers).
 
     Every decided plate in view is held on its own (a queue: the car at the barrier and the one
     behind it), each with its own times.
@@ -98,7 +98,6 @@ class LaneVoter:
     gone_after_s: float = 3.0
     repeat_after_s: float = 15.0
     rearm_after_s: float = 3.0
-    misread_s: float = 1.0
     min_confidence: float = 0.2
     _readings: list[tuple[float, Reading]] = field(default_factory=list, repr=False)
     _held: dict[str, _Held] = field(default_factory=dict, repr=False)
@@ -143,7 +142,7 @@ class LaneVoter:
         fresh = [r for r in readings if r.confidence >= self.min_confidence and self._in_lane(r)]
         self._update_held(fresh, now)
         self._readings = [(t, r) for t, r in self._readings if now - t <= self.window_s]
-        self._readings += [(now, r) for r in fresh if self._votes(r, now)]
+        self._readings += [(now, r) for r in fresh if self._votes(r)]
         votes: dict[str, _Vote] = {}
         for _, r in self._readings:
             v = votes.setdefault(r.text, _Vote())
@@ -175,20 +174,20 @@ class LaneVoter:
             elif not held.due and now - held.decided >= self.repeat_after_s:
                 log.debug("plate %s still in the lane: deciding again", text)
                 self._make_due(text, held)
-        for r in fresh:
-            held_now = self._held.get(r.text)
-            if held_now is not None:
-                held_now.seen = now  # only an exact reading says the car is still here
+        for r in fresh:  # a reading of a held plate, or one character off it, is that car still here
+            for text, held in self._held.items():
+                if r.text == text or _near(r.text, text):
+                    held.seen = now
 
-    def _votes(self, r: Reading, now: float) -> bool:
-        """Whether a reading counts towards a decision: not a held plate (unless it is due to be
-        decided again), nor a misread of a plate that is still being read."""
+    def _votes(self, r: Reading) -> bool:
+        """Whether a reading counts towards a decision: not a held plate, nor one character off
+        a held plate (that car misread), unless that plate is due to be decided again: then the
+        readings say which car is there now (the same one, or the next, a fleet car one
+        character off)."""
         held = self._held.get(r.text)
         if held is not None:
             return held.due
-        return not any(
-            _near(r.text, text) and now - other.seen <= self.misread_s for text, other in self._held.items()
-        )
+        return all(other.due for text, other in self._held.items() if _near(r.text, text))
 
     def _make_due(self, text: str, held: _Held) -> None:
         held.due = True

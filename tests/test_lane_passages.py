@@ -95,6 +95,15 @@ def test_two_cars_queued_in_view_are_presented_once_each_even_with_no_debounce(
     assert [value for _, value in lane.presented] == [P, "皖B67890"]
 
 
+def test_a_standing_car_misread_for_a_moment_is_presented_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Someone walks past: for 1.2 s the camera reads the last character wrong."""
+    lane = Lane(monkeypatch)
+    lane.frames(0.0, 5.0, [P])
+    lane.frames(5.0, 6.2, ["皖A1234S"])
+    lane.frames(6.2, 10.0, [P])
+    assert [value for _, value in lane.presented] == [P]
+
+
 def test_the_queued_car_is_read_when_it_reaches_the_loop(monkeypatch: pytest.MonkeyPatch) -> None:
     """Defaults. A at the barrier, B behind; A drives off at 3 s, B rolls onto the loop at 4 s."""
     lane = Lane(monkeypatch)

@@ -246,6 +246,12 @@ def test_ids_are_never_given_again_after_the_upgrade_that_keeps_every_row(tmp_pa
         (at,),
     )
     conn.execute("INSERT INTO presence VALUES ('visitor:7', 1, 'door', ?)", (at,))
+    # Pass 9, pruned too, left owing 5元: charges are kept for good.
+    conn.execute(
+        "INSERT INTO charges (subject, plate, class, kind, tariff_version, ended_at, amount_fen, at) "
+        "VALUES ('visitor:9', '苏E99999', 'car', 'exit', 't1', ?, 500, ?)",
+        (at, at),
+    )
     conn.close()
     db = open_database(path).conn  # migrates to this version
     assert db.execute("SELECT id, ref FROM residents ORDER BY id").fetchall() == [(1, "R1"), (2, "R2")]
@@ -260,7 +266,7 @@ def test_ids_are_never_given_again_after_the_upgrade_that_keeps_every_row(tmp_pa
         "VALUES ('visitor', '赵六', ?, ?, ?)",
         (at, at, at),
     ).lastrowid
-    assert (new_resident, new_pass) == (4, 8)  # above every id the log and presence have seen
+    assert (new_resident, new_pass) == (4, 10)  # above every id the log, presence and money name
     db.execute("DELETE FROM residents WHERE id = 4")  # the newest, deleted: its id is not reused
     again = db.execute(
         "INSERT INTO residents (ref, building, unit, name) VALUES ('R10', '9栋', '1单元', '钱七')"

@@ -75,6 +75,10 @@ class Validity:
     def expired(self, at: datetime) -> bool:
         return self.valid_to is not None and at >= self.valid_to
 
+    def covers(self, at: datetime) -> bool:
+        """Begun and not over at `at` (its daily hours aside)."""
+        return not self.not_yet(at) and not self.expired(at)
+
 
 @dataclass(frozen=True, slots=True)
 class ClosedPeriod:

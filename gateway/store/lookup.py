@@ -20,7 +20,7 @@ from gateway.core import (
     vehicle_class_of,
 )
 from gateway.privacy import mask_name
-from gateway.timefmt import from_db
+from gateway.timefmt import from_db, to_db
 
 _CREDENTIAL = """
 SELECT id, kind, value, resident_id, pass_id, vehicle_id, valid_from, valid_to, hours, blocked
@@ -37,6 +37,11 @@ _PASS = f"""
 SELECT p.id, p.kind, p.name, p.host_building, p.host_unit, {PASS_BLOCKED}, p.valid_from, p.valid_to,
        p.hours, p.registered_fields, p.checked_out_at, p.vehicle_class
 FROM passes p WHERE p.id = ?
+"""
+_PASS_OF_PLATE_NOW = """
+SELECT id, valid_from, valid_to, hours FROM passes
+WHERE plate = ? AND id != ? AND checked_out_at IS NULL AND valid_from <= ? AND valid_to > ?
+ORDER BY id DESC LIMIT 1
 """
 _VEHICLE = "SELECT id, plate, class, monthly_until FROM vehicles WHERE id = ?"
 _SLOT = """
@@ -91,6 +96,13 @@ def _credential(conn: sqlite3.Connection, p: Presented, lane: LaneRules) -> Cred
         return None
     cid, kind, value, resident_id, pass_id, vehicle_id, vfrom, vto, hours, blocked = row
     holder = _resident(conn, resident_id) if resident_id is not None else _pass(conn, pass_id)
+    if kind == "plate" and holder.kind != "resident" and not holder.validity.covers(p.at):
+        # The plate is on one pass at a time, the latest registered; if that one is over (or not
+        # begun), another pass of the plate valid now is the visit it comes for.
+        now = conn.execute(_PASS_OF_PLATE_NOW, (value, pass_id, to_db(p.at), to_db(p.at))).fetchone()
+        if now is not None:
+            pass_id, vfrom, vto, hours = now
+            holder = _pass(conn, pass_id)
     vehicle = _vehicle(conn, vehicle_id, lane.zone) if vehicle_id is not None else None
     return CredentialFacts(
         id=cid,

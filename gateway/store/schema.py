@@ -27,14 +27,18 @@ def _follow(plate: str, subject: str) -> str:
 
 def _highest(table: str, logged: str, subject_kinds: tuple[str, ...]) -> str:
     """SQL for the highest id of `table` named anywhere: its rows, the access log (`logged`), and
-    the `kind:N` subjects of presence and stays."""
+    the `kind:N` subjects of presence, stays, charges and payments (money is never pruned: a
+    charge still owed names its holder long after the pass is gone)."""
     number = "CAST(substr(subject, instr(subject, ':') + 1) AS INTEGER)"
     named = " OR ".join(f"subject LIKE '{kind}:%'" for kind in subject_kinds)
+    subjects = "\n".join(
+        f"        UNION ALL SELECT {number} FROM {t} WHERE {named}"
+        for t in ("presence", "stays", "charges", "payments")
+    )
     return f"""(SELECT coalesce(max(id), 0) FROM (
         SELECT id FROM {table}
         UNION ALL {logged}
-        UNION ALL SELECT {number} FROM presence WHERE {named}
-        UNION ALL SELECT {number} FROM stays WHERE {named}))"""
+{subjects}))"""
 
 
 MIGRATIONS: list[str] = [
@@ -529,7 +533,7 @@ MIGRATIONS: list[str] = [
     # (SQLite reuses it without AUTOINCREMENT) showed a deleted resident's swipes under the next
     # one and refused a new visitor as "already inside". The tables are rebuilt with
     # AUTOINCREMENT (_migrate turns foreign keys off around it), and each one's sequence starts
-    # above every id the log, presence and stays have seen.
+    # above every id the log, presence, stays, charges and payments name.
     f"""
     CREATE TABLE residents_new (
         id INTEGER PRIMARY KEY AUTOINCREMENT,

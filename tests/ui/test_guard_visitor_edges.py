@@ -15,7 +15,8 @@ from fastapi.testclient import TestClient
 
 from gateway.api.app import create_app
 from gateway.config.models import ClosedManagement
-from gateway.core import Decision, Presented
+from gateway.core import Presented
+from gateway.events import AccessEvent
 from gateway.parking.report import build_report
 from gateway.sync.entries import EntryError, parse_entry
 from tests.ui.conftest import ADMIN, Site, bearer, decided, log_in, make_config, start_site
@@ -24,7 +25,7 @@ TZ = ZoneInfo("Asia/Shanghai")
 VISITOR = {"name": "李四", "host_building": "3栋", "host_unit": "2单元"}
 
 
-def handle(site: Site, lane: str, kind: str, value: str, at: datetime) -> Decision:
+def handle(site: Site, lane: str, kind: str, value: str, at: datetime) -> AccessEvent:
     p = Presented(lane, kind, value, 1.0, at, "test")  # type: ignore[arg-type]
     return site.gw.on_worker(lambda c: site.gw.handle(p)).result(timeout=10)
 
@@ -171,3 +172,20 @@ def test_the_daily_summary_counts_a_visitors_motorcycle_as_a_motorcycle(
         )
     by_class = report["vehicles"]["entries"]["by_class"]
     assert (by_class["motorcycle"], by_class["car"]) == (1, 0)
+
+
+def test_tomorrows_pass_lets_its_car_in_after_an_unannounced_visit_today(
+    client: TestClient, site: Site
+) -> None:
+    """The host pre-registered tomorrow's visit; the car also came today, was registered for
+    today (that pass takes the plate) and left without a check-out."""
+    guard = bearer(site.guard_token)
+    body = {**VISITOR, "plate": "浙A77777"}
+    tomorrow = site.gw.now() + timedelta(days=1)
+    window = {"valid_from": tomorrow.isoformat(), "valid_to": (tomorrow + timedelta(hours=8)).isoformat()}
+    booked = client.post("/api/visitors", json={**body, **window}, headers=guard).json()
+    today = client.post("/api/visitors", json=body, headers=guard)
+    assert today.status_code == 201, today.text
+    car = handle(site, "car-in", "plate", "浙A77777", tomorrow + timedelta(hours=1))
+    assert (car.admitted, car.reason) == (True, "visitor")
+    assert car.holder_id == booked["id"]
