@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from gateway.config import EX_CONFIG, ConfigError, SiteConfig, load_config
-from gateway.errors import GatewayError, ImportRejected, StorageError
+from gateway.errors import GatewayError, ImportRejected, SetupError, StorageError
 
 log = logging.getLogger("gateway")
 
@@ -37,7 +37,7 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(exc.render(), file=sys.stderr)
         return EX_CONFIG
-    except StorageError as exc:
+    except (StorageError, SetupError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EX_CONFIG
     except ImportRejected as exc:

@@ -18,6 +18,11 @@ class StorageError(GatewayError):
     """The database cannot be opened, migrated or written."""
 
 
+class SetupError(GatewayError):
+    """The box is set up so that the gateway cannot run (a port below 1024, a certificate or key
+    it may not read): starting again would only fail again, so it stops (exit 78) until fixed."""
+
+
 class ImportRejected(GatewayError):
     """A CSV import was refused; nothing of it was stored."""
 

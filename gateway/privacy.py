@@ -24,9 +24,16 @@ class Secrets:
     @classmethod
     def load_or_create(cls, data_dir: Path) -> Secrets:
         path = data_dir / "secret.key"
-        if not path.exists():
-            _create_key(path)
-        key = path.read_bytes()
+        try:
+            if not path.exists():
+                _create_key(path)
+            key = path.read_bytes()
+        except OSError as exc:
+            raise StorageError(
+                f"cannot read or make the site key {path}: {exc.strerror}",
+                fix=f"give it to the gateway's user: chown estate-gateway:estate-gateway {path}; "
+                f"chmod 600 {path} (a key restored or made as root is not readable by the service)",
+            ) from exc
         if len(key) < KEY_BYTES:
             # Never made anew here: every phone and ID hash stored with the old key would stop
             # matching, and returning visitors and phone searches would find no one.

@@ -1,15 +1,18 @@
 """What retention deletes: snapshots past their age, and the oldest ones first when the disk fills.
 
-Pure planners over file listings and disk figures; gateway/store/retention.py deletes records and
-gateway/parking/operations.py runs both.
+Planners over file listings and disk figures, and `make_room`, which acts on one; the store's
+retention (gateway/store/retention.py) deletes records and gateway/parking/operations.py runs
+both. The gateway also makes room once as it starts: a database on a full disk cannot open.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+import shutil
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 SNAPSHOT_SUFFIXES = (".jpg", ".jpeg", ".png")
 
@@ -101,3 +104,27 @@ def remove(paths: Iterable[Path]) -> tuple[int, int]:
         except OSError:
             failed += 1
     return done, failed
+
+
+@dataclass(frozen=True, slots=True)
+class Room:
+    plan: DiskPlan
+    files: list[FileInfo]  # the snapshots looked at (none when the disk had room)
+    free_before: int
+    deleted: int
+    failed: int
+
+
+def make_room(
+    data_dir: Path,
+    snapshots_dir: Path,
+    prune_percent: float,
+    alarm_percent: float,
+    usage: Callable[[Path], Any] | None = None,
+) -> Room:
+    """Below prune_percent free, delete the oldest snapshots until it is back above it."""
+    du = (usage or shutil.disk_usage)(data_dir)
+    files = snapshot_files(snapshots_dir) if du.free < du.total * prune_percent / 100 else []
+    result = disk_plan(files, du.total, du.free, prune_percent, alarm_percent)
+    deleted, failed = remove(result.delete) if result.delete else (0, 0)
+    return Room(result, files, du.free, deleted, failed)

@@ -6,6 +6,7 @@ import errno
 import logging
 import signal
 import socket
+import ssl
 import threading
 import time
 from typing import TYPE_CHECKING
@@ -13,7 +14,8 @@ from typing import TYPE_CHECKING
 import uvicorn
 
 from gateway.api.app import create_app
-from gateway.errors import GatewayError
+from gateway.config.models import Http
+from gateway.errors import GatewayError, SetupError
 from gateway.runtime import systemd
 from gateway.runtime.gateway import Gateway
 from gateway.runtime.watch import AlarmWatch
@@ -32,9 +34,30 @@ def check_port_free(host: str, port: int) -> None:
         try:
             sock.bind((host, port))
         except OSError as exc:
-            raise GatewayError(
-                f"cannot listen on {host}:{port}: {exc.strerror}", fix=_bind_fix(exc, host, port)
-            ) from exc
+            # A port in use may be free again in a moment (an older gateway stopping): systemd
+            # starts it again. A port below 1024, or an address this box lacks, never will.
+            busy = exc.errno == errno.EADDRINUSE
+            error = GatewayError if busy else SetupError
+            message = f"cannot listen on {host}:{port}: {exc.strerror}"
+            raise error(message, fix=_bind_fix(exc, host, port)) from exc
+
+
+def check_tls_files(http: Http) -> None:
+    """The certificate and key load, or a setup error naming the file and what to do."""
+    if not http.tls:
+        return
+    try:
+        ssl.create_default_context(ssl.Purpose.CLIENT_AUTH).load_cert_chain(
+            str(http.tls_cert_file), str(http.tls_key_file)
+        )
+    except OSError as exc:  # ssl.SSLError is one too: not a certificate, or not its key
+        which = getattr(exc, "filename", None) or f"{http.tls_cert_file} or {http.tls_key_file}"
+        why = exc.strerror or str(exc)
+        raise SetupError(
+            f"[http] TLS: cannot load {which}: {why}",
+            fix="set [http] tls_cert_file and tls_key_file to a PEM certificate and its key that the "
+            "gateway's user may read (chown estate-gateway, chmod 640), or turn tls off",
+        ) from exc
 
 
 def _bind_fix(exc: OSError, host: str, port: int) -> str:
@@ -58,6 +81,7 @@ def serve(gw: Gateway, started: float, stop_after: float | None = None) -> None:
     """Start the lanes and the HTTP server; return when told to stop (SIGTERM, Ctrl-C)."""
     http = gw.site.config.http
     check_port_free(http.listen, http.port)
+    check_tls_files(http)
     tls = {"ssl_certfile": str(http.tls_cert_file), "ssl_keyfile": str(http.tls_key_file)} if http.tls else {}
     sync = sync_service(gw)
     config = uvicorn.Config(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import shutil
 import sqlite3
 import time
 from collections.abc import Iterator
@@ -12,7 +13,7 @@ from typing import Literal
 
 import sqlite_utils
 
-from gateway.errors import StorageError
+from gateway.errors import GatewayError, StorageError
 from gateway.store.schema import MIGRATIONS, SCHEMA_VERSION
 
 log = logging.getLogger(__name__)
@@ -41,6 +42,13 @@ def open_database(
         conn.execute("PRAGMA busy_timeout=10000")
         version = conn.execute("PRAGMA user_version").fetchone()[0]
     except sqlite3.DatabaseError as exc:
+        if _disk_full(path.parent):
+            # Not the database's fault: it opens once there is room. Exit 1, so systemd tries again.
+            raise GatewayError(
+                f"cannot open the database {path}: the data disk is full ({exc})",
+                fix=f"free space on the disk of {path.parent}; the gateway already deleted the "
+                "snapshots it may (the oldest first); do not replace the database",
+            ) from exc
         raise StorageError(
             f"cannot open the database {path}: {exc}",
             fix="check that the data directory is writable by the gateway user and the file is "
@@ -56,6 +64,14 @@ def open_database(
     if migrate and version < SCHEMA_VERSION:
         _migrate(conn, version, path)
     return sqlite_utils.Database(conn)
+
+
+def _disk_full(folder: Path, room: int = 1 << 20) -> bool:
+    """Less than `room` bytes left where the database lives (SQLite says "disk I/O error" then)."""
+    try:
+        return shutil.disk_usage(folder).free < room
+    except OSError:
+        return False
 
 
 def begin_immediate(conn: sqlite3.Connection) -> None:

@@ -1,0 +1,121 @@
+"""What an installer meets when the box is set up wrong: one clear line, and an exit status that
+tells systemd whether starting again can help (78: no, fix it first; 1: yes)."""
+
+from __future__ import annotations
+
+import configparser
+import errno
+import os
+import socket
+import subprocess
+import sys
+from collections import namedtuple
+from pathlib import Path
+
+import pytest
+
+from gateway.bench.common import free_port
+from gateway.cli import main
+from gateway.config import EX_CONFIG, parse_config
+from gateway.errors import GatewayError, StorageError
+from gateway.parking.retention import make_room
+from gateway.privacy import Secrets
+from gateway.store.database import open_database
+from tests.conftest import site_toml
+
+UNIT = Path(__file__).resolve().parents[1] / "systemd" / "estate-gateway.service"
+Usage = namedtuple("Usage", "total used free")
+
+
+def write_site(tmp_path: Path, http_extra: str = "") -> Path:
+    config = tmp_path / "site.toml"
+    config.write_text(site_toml(tmp_path / "data", port=free_port()) + http_extra, encoding="utf-8")
+    return config
+
+
+def test_a_bad_config_stops_the_service_instead_of_restarting_it_for_ever(tmp_path: Path) -> None:
+    unit = configparser.ConfigParser(strict=False, interpolation=None)
+    unit.read_string(UNIT.read_text())
+    service = unit["Service"]
+    assert "78" in service["RestartPreventExitStatus"].split()
+    # systemd applies RestartPreventExitStatus to the main process only: a config check that
+    # fails in ExecStartPre would be started again every RestartSec, for ever.
+    assert "ExecStartPre" not in service
+    bad = tmp_path / "bad.toml"
+    bad.write_text(site_toml(tmp_path / "data") + "\n[http]\nport = 'eighty'\n", encoding="utf-8")
+    assert main(["run", "-c", str(bad)]) == EX_CONFIG  # run checks the config itself
+
+
+def test_a_missing_tls_certificate_names_the_file_and_stops(tmp_path: Path) -> None:
+    config = write_site(tmp_path)
+    text = config.read_text().replace(
+        "[http]\n",
+        f'[http]\ntls_cert_file = "{tmp_path}/tls/cert.pem"\ntls_key_file = "{tmp_path}/tls/key.pem"\n',
+        1,
+    )
+    config.write_text(text)
+    done = subprocess.run(
+        [sys.executable, "-m", "gateway.cli", "run", "-c", str(config)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == EX_CONFIG, done.stderr[-500:]
+    assert "Traceback" not in done.stderr
+    assert "cert.pem" in done.stderr and "tls_cert_file" in done.stderr
+
+
+def test_a_port_below_1024_stops_and_says_so(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    config = write_site(tmp_path)
+
+    def refuse(self: socket.socket, address: object) -> None:  # as for a service without privileges
+        raise PermissionError(errno.EACCES, "Permission denied")
+
+    monkeypatch.setattr(socket.socket, "bind", refuse)
+    assert main(["run", "-c", str(config)]) == EX_CONFIG
+
+
+def test_a_site_key_the_service_may_not_read_is_a_clear_error(tmp_path: Path) -> None:
+    (tmp_path / "secret.key").mkdir()  # unreadable as a file, whoever runs the test
+    with pytest.raises(StorageError) as error:
+        Secrets.load_or_create(tmp_path)
+    assert "secret.key" in str(error.value) and "chown estate-gateway" in error.value.fix
+
+
+def test_a_full_data_disk_is_not_called_a_damaged_database(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "gateway.db").mkdir()  # SQLite cannot open it, as on a full disk
+    monkeypatch.setattr("gateway.store.database.shutil.disk_usage", lambda _: Usage(10**9, 10**9, 0))
+    with pytest.raises(GatewayError) as error:
+        open_database(tmp_path / "gateway.db")
+    assert not isinstance(error.value, StorageError)  # exit 1: systemd tries again once there is room
+    assert "disk is full" in str(error.value) and "do not replace the database" in error.value.fix
+
+
+def test_the_oldest_snapshots_make_room_for_the_gateway_to_start(tmp_path: Path) -> None:
+    day = tmp_path / "snapshots" / "2025-03-01"
+    day.mkdir(parents=True)
+    for i in range(10):
+        shot = day / f"{i}.jpg"
+        shot.write_bytes(b"x" * 1000)
+        os.utime(shot, (1_700_000_000 + i, 1_700_000_000 + i))
+    full = Usage(total=100_000, used=99_000, free=1_000)  # 1 % free; prune below 10 %, keep 10 %
+    room = make_room(tmp_path, tmp_path / "snapshots", 10, 5, usage=lambda _: full)
+    assert (room.deleted, room.failed) == (9, 0)
+    assert sorted(p.name for p in day.iterdir()) == ["9.jpg"]  # the newest is kept
+
+
+def test_the_gateway_makes_room_before_it_opens_its_database(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cfg = parse_config(site_toml(tmp_path / "data"), "site.toml")
+    shots = tmp_path / "data" / "snapshots" / "2025-03-01"
+    shots.mkdir(parents=True)
+    (shots / "old.jpg").write_bytes(b"x" * 1000)
+    monkeypatch.setattr("gateway.parking.retention.shutil.disk_usage", lambda _: Usage(100_000, 99_900, 100))
+    from gateway.runtime.gateway import Gateway
+
+    gw = Gateway(cfg)
+    gw.conn.close()
+    assert not (shots / "old.jpg").exists()
