@@ -13,7 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from gateway.config import EX_CONFIG, ConfigError, SiteConfig, load_config
+from gateway.config import EX_CONFIG, ConfigError, SiteConfig, filecheck, load_config
 from gateway.errors import GatewayError, ImportRejected, SetupError, StorageError
 
 log = logging.getLogger("gateway")
@@ -173,6 +173,8 @@ def cmd_check_config(args: argparse.Namespace) -> int:
             status = EX_CONFIG
             continue
         print(f"{path}: ok ({_summary(cfg)})")
+        for warning in filecheck.warnings(cfg):
+            print(f"  warning: {warning}")
     return status
 
 

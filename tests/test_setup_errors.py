@@ -119,3 +119,31 @@ def test_the_gateway_makes_room_before_it_opens_its_database(
     gw = Gateway(cfg)
     gw.conn.close()
     assert not (shots / "old.jpg").exists()
+
+
+def test_check_config_warns_of_what_this_box_lacks(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = write_site(tmp_path)
+    text = config.read_text().replace("port = ", "port = 80  # was ", 1)
+    text = text.replace(
+        "[http]\n", f'[http]\ntls_cert_file = "{tmp_path}/c.pem"\ntls_key_file = "{tmp_path}/k.pem"\n', 1
+    )
+    config.write_text(
+        text
+        + """
+[[devices]]
+id = "gate-reader"
+lane = "door"
+kind = "reader"
+driver = "serial-reader"
+port = "/dev/serial/by-id/usb-no-such-converter"
+format = "em4100"
+"""
+    )
+    assert main(["check-config", str(config)]) == 0  # a config written before the hardware is in
+    out = capsys.readouterr().out
+    assert "ok (" in out
+    assert "http.tls_cert_file" in out and "c.pem does not exist" in out
+    assert "usb-no-such-converter is not on this box" in out
+    assert "http.port: 80 is below 1024" in out

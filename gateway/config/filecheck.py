@@ -1,0 +1,40 @@
+"""What `gateway check-config` warns about: things the config names that this box lacks now.
+
+A config may be written before the hardware is plugged in or the certificates are copied over, so
+none of this makes the config bad: the gateway starts and marks a missing device offline. But an
+installer's one check before `systemctl start` should say so.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from gateway.config.models import SiteConfig
+
+
+def warnings(cfg: SiteConfig) -> list[str]:
+    found: list[str] = []
+    files: list[tuple[str, Path | None]] = [
+        ("mqtt.password_file", cfg.mqtt.password_file if cfg.mqtt.enabled else None),
+        ("mqtt.ca_file", cfg.mqtt.ca_file if cfg.mqtt.enabled else None),
+        ("mqtt.cert_file", cfg.mqtt.cert_file if cfg.mqtt.enabled else None),
+        ("mqtt.key_file", cfg.mqtt.key_file if cfg.mqtt.enabled else None),
+        ("http.tls_cert_file", cfg.http.tls_cert_file),
+        ("http.tls_key_file", cfg.http.tls_key_file),
+    ]
+    for name, path in files:
+        if path is not None and not path.exists():
+            found.append(f"{name}: {path} does not exist on this box (copy it there before starting)")
+    for i, device in enumerate(cfg.devices):
+        port = getattr(device, "port", None)
+        if isinstance(port, str) and port.startswith("/dev/") and not Path(port).exists():
+            found.append(
+                f"devices[{i}] {device.id}: {port} is not on this box now (plug it in, or check the "
+                "port: `ls /dev/serial/by-id/`); the gateway starts and shows it offline"
+            )
+    if cfg.http.port < 1024:
+        found.append(
+            f"http.port: {cfg.http.port} is below 1024, where the systemd service (no privileges) "
+            "cannot listen: use 1024 or more (e.g. 8080)"
+        )
+    return found
