@@ -6,7 +6,7 @@ from __future__ import annotations
 import sqlite3
 from typing import Annotated
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
 from gateway.api.auth import Admin
@@ -34,7 +34,10 @@ class OutboxOut(BaseModel):
     pending: int = Field(description="Records waiting to go upstream.")
     pending_bytes: int
     oldest_pending_at: str | None
-    set_aside: list[SetAsideOut] = Field(description="Records the broker refused for good, oldest first.")
+    set_aside: list[SetAsideOut] = Field(
+        description="Records the broker refused for good, oldest first (the first `limit`)."
+    )
+    set_aside_total: int = Field(description="How many are set aside in all.")
 
 
 class SendAgainIn(BaseModel):
@@ -52,7 +55,7 @@ class SendAgainOut(BaseModel):
 
 
 @router.get("/api/outbox", summary="Records waiting to go upstream and those set aside (admin)")
-def get_outbox(who: Admin, app: App, db: Db) -> OutboxOut:
+def get_outbox(who: Admin, app: App, db: Db, limit: Annotated[int, Query(ge=1, le=5000)] = 500) -> OutboxOut:
     waiting = backlog(db)
     return OutboxOut(
         pending=waiting["pending"],
@@ -66,8 +69,9 @@ def get_outbox(who: Admin, app: App, db: Db) -> OutboxOut:
                 set_aside_at=local(app.gw, row.set_aside_at or None),
                 reason=row.reason,
             )
-            for row in set_aside(db)
+            for row in set_aside(db, limit)
         ],
+        set_aside_total=waiting["quarantined"],
     )
 
 

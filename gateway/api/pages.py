@@ -30,7 +30,7 @@ from gateway.store.accounts import end_session, list_accounts, list_tokens
 from gateway.store.alarms import recent_alarms
 from gateway.store.audit import recent_audit
 from gateway.store.occupancy import occupancy, people_inside
-from gateway.store.set_aside import set_aside
+from gateway.store.set_aside import count_set_aside, set_aside
 from gateway.web.i18n import TEXTS, js_texts, translator
 from gateway.web.qr import qr_svg
 from plates.grammar import PROVINCES
@@ -302,6 +302,9 @@ def occupancy_page(request: Request, db: Db) -> Response:
     )
 
 
+SET_ASIDE_SHOWN = 100  # the oldest; "send all again" takes every one
+
+
 @router.get("/alarms", response_class=HTMLResponse)
 def alarms_page(request: Request, db: Db, all: bool = False) -> Response:
     who = page_user(request, db)
@@ -310,11 +313,12 @@ def alarms_page(request: Request, db: Db, all: bool = False) -> Response:
     for row in alarms:
         row["raised_at"] = local(gw, row["raised_at"])  # type: ignore[arg-type]
     known = {k for k in TEXTS if k.startswith("alarm.")}
-    held = set_aside(db) if who.is_admin else []  # an admin sends them again from here
+    held = set_aside(db, SET_ASIDE_SHOWN) if who.is_admin else []  # an admin sends them again here
     held_at = {row.seq: local(gw, row.set_aside_at or None) or "" for row in held}
     return render(
         request, db, who, "alarms.html", "alarms",
         alarms=alarms, show_all=all, known_alarms=known, set_aside=held, set_aside_at=held_at,
+        set_aside_total=count_set_aside(db) if held else 0,
     )
 
 

@@ -27,13 +27,18 @@ class SetAside:
     reason: str
 
 
-def set_aside(conn: sqlite3.Connection) -> list[SetAside]:
-    """Quarantined rows, oldest first."""
+def set_aside(conn: sqlite3.Connection, limit: int = -1) -> list[SetAside]:
+    """Quarantined rows, oldest first (the first `limit` of them; all by default)."""
     rows = conn.execute(
         "SELECT seq, topic, event_id, coalesce(quarantined_at, ''), quarantined FROM outbox "
-        "WHERE quarantined IS NOT NULL ORDER BY seq"
+        "WHERE quarantined IS NOT NULL ORDER BY seq LIMIT ?",
+        (limit,),
     ).fetchall()
     return [SetAside(*row) for row in rows]
+
+
+def count_set_aside(conn: sqlite3.Connection) -> int:
+    return int(conn.execute("SELECT count(*) FROM outbox WHERE quarantined IS NOT NULL").fetchone()[0])
 
 
 def send_again(conn: sqlite3.Connection, seqs: list[int] | None, at: datetime, actor: str) -> list[int]:
@@ -41,7 +46,8 @@ def send_again(conn: sqlite3.Connection, seqs: list[int] | None, at: datetime, a
     their turn. Audited. A record type left with nothing set aside has its "record set aside" alarm
     cleared (upstream too). The caller owns the transaction. Returns the seqs put back; a seq that
     is not set aside is left alone."""
-    found = [row for row in set_aside(conn) if seqs is None or row.seq in seqs]
+    wanted = None if seqs is None else set(seqs)
+    found = [row for row in set_aside(conn) if wanted is None or row.seq in wanted]
     conn.executemany(
         "UPDATE outbox SET quarantined = NULL, quarantined_at = NULL WHERE seq = ?",
         ((row.seq,) for row in found),

@@ -230,6 +230,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "upload.reason": ("原因", "Reason"),
     "upload.send_again": ("重新上传", "Send again"),
     "upload.send_all": ("全部重新上传", "Send all again"),
+    "upload.more": ("另有 {n} 条较新的搁置记录未列出", "{n} newer records set aside are not listed"),
     "audit.title": ("操作记录", "Audit trail"),
     "audit.at": ("时间", "When"),
     "audit.actor": ("操作人", "Who"),

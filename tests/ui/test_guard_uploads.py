@@ -60,3 +60,17 @@ def test_the_alarms_page_lists_them_for_admins_only(client: TestClient, site: Si
     log_in(client, GUARD)
     guard_page = client.get("/alarms").text
     assert "记录无法上传" in guard_page and 'id="set-aside"' not in guard_page
+
+
+def test_a_whole_record_type_set_aside_is_listed_in_part_and_sent_again_whole(
+    client: TestClient, site: Site
+) -> None:
+    """A broker ACL that refuses a whole topic sets aside every record of it: the page stays small."""
+    seqs = set_aside_records(site.gw, *["visitor_pass"] * 105)
+    admin = bearer(site.admin_token)
+    listed = client.get("/api/outbox?limit=10", headers=admin).json()
+    assert [r["seq"] for r in listed["set_aside"]] == seqs[:10] and listed["set_aside_total"] == 105
+    log_in(client, ADMIN)
+    page = client.get("/alarms").text
+    assert page.count("data-seq=") == 100 and "另有 5 条较新的搁置记录未列出" in page
+    assert client.post("/api/outbox/send-again", json={}, headers=admin).json()["sent_again"] == seqs
