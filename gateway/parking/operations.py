@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import json
 import logging
-import shutil
 import sqlite3
 import threading
+import time
 from collections.abc import Callable
 from contextlib import closing
 from datetime import date, datetime, timedelta
@@ -40,6 +40,7 @@ Worker = Callable[[Callable[[sqlite3.Connection], T]], T]
 TICK_S = 30.0
 RETENTION_EVERY = timedelta(hours=1)
 BACKFILL_DAYS = 7  # reports missed while the gateway was off are built for up to a week back
+CLOCK_STEP = timedelta(minutes=2)  # wall time gone this much further than monotonic time: NTP set it
 
 
 class Operations:
@@ -50,6 +51,7 @@ class Operations:
         data_dir: Path,
         run_on_worker: Worker[Any],
         started_at: datetime,
+        monotonic: Callable[[], float] = time.monotonic,
     ):
         self.site = site
         self.cfg: SiteConfig = site.config
@@ -58,6 +60,13 @@ class Operations:
         self.snapshots_dir = data_dir / "snapshots"
         self._run = run_on_worker
         self.started_at = started_at
+        # Elapsed time while this process runs, whatever the wall clock does: a Pi without a
+        # real-time clock boots with fake-hwclock's stale time and NTP steps it later.
+        self._monotonic = monotonic
+        self._started_mono = monotonic()
+        # The start on the clock as it is now: moved with every step of the clock that tick() sees.
+        self.running_since = started_at
+        self._seen = (started_at, self._started_mono)
         self.routes = tuple(
             RouteSpec(
                 id=r.id,
@@ -69,7 +78,7 @@ class Operations:
             )
             for r in self.cfg.patrol.routes
         )
-        self._last_retention: datetime | None = None
+        self._last_retention: float | None = None  # monotonic
         self._warned: set[str] = set()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -97,9 +106,12 @@ class Operations:
             ("repairs", self.repairs),
             ("disk", self.disk_guard),
         ]
-        if self._last_retention is None or now - self._last_retention >= RETENTION_EVERY:
+        mono = self._monotonic()
+        self._follow_clock(now, mono)
+        # on the monotonic clock: one set back must not stop retention until it catches up
+        if self._last_retention is None or mono - self._last_retention >= RETENTION_EVERY.total_seconds():
             steps.append(("retention", self.retention))
-            self._last_retention = now
+            self._last_retention = mono
         for name, step in steps:
             try:
                 step(now)
@@ -109,23 +121,44 @@ class Operations:
                     log.exception("operations step %s failed (will retry)", name)
                     self._warned.add(name)
 
+    def _follow_clock(self, now: datetime, mono: float) -> None:
+        """NTP stepped the wall clock (a Pi without a real-time clock boots with fake-hwclock's stale
+        time): move the start with it, so that the rounds due while the gateway was off stay unjudged."""
+        wall, at = self._seen
+        step = (now - wall) - timedelta(seconds=mono - at)
+        if abs(step) > CLOCK_STEP:
+            log.info(
+                "wall clock stepped by %s: the gateway has run since %s", step, self.running_since + step
+            )
+            self.running_since += step
+        self._seen = (now, mono)
+
     def _read(self) -> sqlite3.Connection:
         return sqlite3.connect(f"file:{self.db_path}?mode=ro", uri=True, timeout=10)
 
     # ---- daily reports -------------------------------------------------------------------------
 
+    def report_days(self, now: datetime) -> tuple[date, date]:
+        """The oldest report day retention keeps and the latest whose period has ended.
+
+        Retention and the backfill both count from here, so a day retention has deleted is never
+        built (and sent upstream) again.
+        """
+        last = last_complete_day(now.astimezone(self.site.tz), self.cfg.reports.hour)
+        return last - timedelta(days=self.cfg.reports.keep_days - 1), last
+
     def reports(self, now: datetime) -> list[str]:
         """Build the reports whose period has ended and that are not built yet."""
         hour = self.cfg.reports.hour
         tz = self.site.tz
-        last = last_complete_day(now.astimezone(tz), hour)
+        oldest, last = self.report_days(now)
         with closing(self._read()) as conn:
             first = conn.execute("SELECT min(at) FROM access_log").fetchone()[0]
             if first is None:
                 return []
             first_local = from_db(first).astimezone(tz)  # type: ignore[union-attr]
             first_day = (first_local - timedelta(hours=hour)).date()
-            day = max(last - timedelta(days=BACKFILL_DAYS - 1), first_day)
+            day = max(last - timedelta(days=BACKFILL_DAYS - 1), oldest, first_day)
             built = {
                 r[0] for r in conn.execute("SELECT day FROM daily_reports WHERE day >= ?", (day.isoformat(),))
             }
@@ -173,20 +206,35 @@ class Operations:
     # ---- patrols -------------------------------------------------------------------------------
 
     def patrols(self, now: datetime) -> list[RoundResult]:
+        """Judge the rounds that may have changed: those open now or just closed, and those on record
+        as overdue (across a restart, however long the gateway was off).
+
+        A round whose deadline (`round_minutes` after it is due) passed before this start of the
+        gateway, and that is not on record, is not judged: taps are recorded by the gateway, so
+        nobody could tap while it was off (or before the route existed), and after a night's outage
+        the centre would get every round of it as missed at once. The outage is what the centre
+        sees (the gateway's status). A round whose deadline is after the start is judged in full.
+        """
         if not self.routes:
             return []
         tz = self.site.tz
         changed: list[tuple[RoundResult, str | None]] = []
         with closing(self._read()) as conn:
             for route in self.routes:
+                # a round closes `every` after it is due: look back that far, plus a day for a slow tick
+                since = max(now - route.every - timedelta(days=1), self.running_since - route.allowed)
                 known = dict(
                     conn.execute(
-                        "SELECT due_at, status FROM patrol_rounds WHERE route = ? AND due_at >= ?",
-                        (route.id, to_db(now - timedelta(days=2))),
+                        "SELECT due_at, status FROM patrol_rounds WHERE route = ? "
+                        "AND (due_at >= ? OR status = 'overdue')",
+                        (route.id, to_db(since)),
                     ).fetchall()
                 )
-                since = now - timedelta(days=1) if known else self.started_at
-                dues = [d for d in due_times(route, since, now, tz) if known.get(to_db(d)) not in FINAL]
+                open_ = {
+                    datetime.fromisoformat(d).astimezone(tz) for d, st in known.items() if st not in FINAL
+                }
+                ran = {d for d in due_times(route, since, now, tz) if d + route.allowed > self.running_since}
+                dues = sorted(d for d in ran | open_ if known.get(to_db(d)) not in FINAL)
                 if not dues:
                     continue
                 taps = [
@@ -245,8 +293,10 @@ class Operations:
     def repairs(self, now: datetime) -> list[Overdue]:
         """A device offline past [alarms] repair_hours raises repair_overdue; back online clears it."""
         limit = timedelta(hours=self.cfg.alarms.repair_hours)
+        running = timedelta(seconds=self._monotonic() - self._started_mono)
+        since = min(self.started_at, self.running_since)  # a fault raised at boot has the boot's clock
         with closing(self._read()) as conn:
-            overdue, repaired = overdue_repairs(conn, now, limit)
+            overdue, repaired = overdue_repairs(conn, now, limit, since, running)
         for late in overdue:
             hours = {"hours": late.age / timedelta(hours=1), "limit_hours": limit / timedelta(hours=1)}
             text = AlarmText("repair_overdue", {"device": late.device, **hours})
@@ -274,7 +324,7 @@ class Operations:
         counts["visitor_passes"] = self._batches(
             lambda w: prune.prune_visitors(w, now - timedelta(days=ret.visitors_days))
         )
-        oldest_report = (now.astimezone(self.site.tz) - timedelta(days=self.cfg.reports.keep_days)).date()
+        oldest_report, _ = self.report_days(now)
         counts["reports"] = self._run(lambda w: prune.prune_reports(w, oldest_report.isoformat()))
         if any(counts.values()):
             log.info("retention %s", json.dumps(counts))
@@ -288,22 +338,20 @@ class Operations:
             if n < prune.BATCH:
                 return total
 
-    def disk_guard(self, now: datetime, usage: Callable[[Path], Any] = shutil.disk_usage) -> plan.DiskPlan:
+    def disk_guard(self, now: datetime, usage: Callable[[Path], Any] | None = None) -> plan.DiskPlan:
         ret = self.cfg.retention
-        du = usage(self.data_dir)
-        files: list[plan.FileInfo] = []
-        if du.free < du.total * ret.prune_free_percent / 100:
-            files = plan.snapshot_files(self.snapshots_dir)
-        result = plan.disk_plan(files, du.total, du.free, ret.prune_free_percent, ret.alarm_free_percent)
+        room = plan.make_room(
+            self.data_dir, self.snapshots_dir, ret.prune_free_percent, ret.alarm_free_percent, usage
+        )
+        result = room.plan
         if result.delete:
-            deleted, failed = plan.remove(result.delete)
             log.warning(
                 "disk low (%.1f%% free): deleted the %d oldest snapshots (%d failed)",
-                100 * du.free / du.total,
-                deleted,
-                failed,
+                100 * room.free_before / result.total,
+                room.deleted,
+                room.failed,
             )
-            kept = plan.days_kept(files, result.delete, now.timestamp())
+            kept = plan.days_kept(room.files, result.delete, now.timestamp())
             if kept < ret.snapshots_days:  # REQUIREMENTS 7: footage is kept a week; the centre must know
                 text = AlarmText("retention_short", {"kept_days": kept, "days": ret.snapshots_days})
                 where = str(self.snapshots_dir)

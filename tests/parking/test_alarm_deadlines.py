@@ -14,12 +14,14 @@ import pytest
 from gateway.config import ConfigError, parse_config
 from gateway.parking.operations import Operations
 from gateway.runtime.gateway import Gateway
-from gateway.store.alarms import acknowledge_alarm, recent_alarms
+from gateway.store.alarms import acknowledge_alarm, clear_alarm, raise_alarm, recent_alarms
 from gateway.timefmt import to_db
 from tests.conftest import site_toml
 from tests.parking.conftest import T0
+from tests.parking.test_operations import Steady, offline
 
 H = timedelta(hours=1)
+S = timedelta(seconds=1)
 Usage = namedtuple("Usage", "total used free")
 
 PATROL = """
@@ -40,8 +42,8 @@ round_minutes = 45
 """
 
 
-def ops(gw: Gateway) -> Operations:
-    return Operations(gw.site, gw.db_path, gw.data_dir, lambda fn: fn(gw.conn), T0)
+def ops(gw: Gateway, started: datetime = T0, steady: Steady | None = None) -> Operations:
+    return Operations(gw.site, gw.db_path, gw.data_dir, lambda fn: fn(gw.conn), started, steady or Steady())
 
 
 def open_kinds(gw: Gateway) -> list[str]:
@@ -132,9 +134,11 @@ def test_a_device_offline_past_the_repair_deadline_raises_repair_overdue_until_i
     health.set_offline("no answer")
     gw._device_alarm(gw.conn, health, False)
     raised_at = str(gw.conn.execute("SELECT raised_at FROM alarms").fetchone()[0])
-    o = ops(gw)
+    steady = Steady()
+    o = ops(gw, steady=steady)
 
     def at(hours: float) -> datetime:
+        steady.s = hours * 3600  # the gateway has run all along
         return gw.now() + hours * H
 
     assert o.repairs(at(7.9)) == []
@@ -155,9 +159,12 @@ def test_repair_overdue_clears_when_its_fault_is_gone_another_way(make_gw: Calla
     gw = make_gw(extra="[alarms]\nrepair_hours = 1\n")
     health = gw.devices.health[0]
     gw._device_alarm(gw.conn, health, False)
-    o = ops(gw)
+    steady = Steady()
+    o = ops(gw, steady=steady)
+    steady.s = 2 * 3600
     assert len(o.repairs(gw.now() + 2 * H)) == 1
     gw.conn.execute("UPDATE alarms SET cleared_at = raised_at WHERE kind = 'device_offline'")
+    steady.s = 3 * 3600
     o.repairs(gw.now() + 3 * H)
     assert open_kinds(gw) == []
 
@@ -168,12 +175,14 @@ def test_the_daily_report_lists_open_and_overdue_faults_with_their_age(
     gw = make_gw(extra="[alarms]\nrepair_hours = 24\n")
     day = T0.replace(hour=0)
     gw.conn.executemany(
-        "INSERT INTO alarms (kind, source, message, raised_at, cleared_at) "
-        "VALUES ('device_offline', ?, '', ?, ?)",
+        "INSERT INTO alarms (kind, source, message, raised_at, cleared_at) VALUES (?, ?, '', ?, ?)",
         [
-            ("car-in-camera", to_db(day - 2 * 24 * H), None),  # 72 h old at the day's end
-            ("door-reader", to_db(day + 20 * H), None),  # 4 h old
-            ("car-out-display", to_db(day - 30 * H), to_db(day + 2 * H)),  # 32 h to repair
+            ("device_offline", "car-in-camera", to_db(day - 2 * 24 * H), None),  # 72 h old at the day's end
+            ("device_offline", "door-reader", to_db(day + 20 * H), None),  # 4 h old
+            ("device_offline", "car-out-display", to_db(day - 30 * H), to_db(day + 2 * H)),  # 32 h to repair
+            # what the deadline watcher raised, 24 h into each fault
+            ("repair_overdue", "car-in-camera", to_db(day - 24 * H), None),
+            ("repair_overdue", "car-out-display", to_db(day - 6 * H), to_db(day + 2 * H)),
         ],
     )
     body = ops(gw).build_report(day.date(), day + 25 * H)
@@ -200,3 +209,26 @@ def test_a_repair_deadline_out_of_range_is_a_config_error_that_says_what_to_writ
 
 def test_the_repair_deadline_is_a_day_unless_set(tmp_path: Path) -> None:
     assert parse_config(site_toml(tmp_path / "data"), "site.toml").alarms.repair_hours == 24
+
+
+def test_a_short_fault_at_boot_is_not_overdue_when_ntp_then_sets_the_clock(
+    make_gw: Callable[..., Gateway],
+) -> None:
+    """A Pi without a real-time clock boots with fake-hwclock's time, three days back; the camera is
+    still starting, so it is recorded offline then. NTP sets the clock 20 s later; the camera is up
+    after 40 s. Neither the centre's alarms nor the daily report may call that a late repair."""
+    gw = make_gw(extra="[alarms]\nrepair_hours = 8\n")
+    boot = T0 - 3 * 24 * H
+    steady = Steady()
+    o = ops(gw, started=boot, steady=steady)
+    raise_alarm(gw.conn, "device_offline", "cam", offline("cam"), boot)
+    steady.s = 30
+    assert o.repairs(T0 + 10 * S) == []
+    clear_alarm(gw.conn, "device_offline", "cam", T0 + 20 * S)
+    assert [r["kind"] for r in upstream(gw)].count("repair_overdue") == 0
+    devices = o.build_report(T0.date(), T0 + 24 * H)["devices"]
+    assert (devices["repaired_late"], devices["overdue_faults"]) == (0, 0)
+    # A device that stays down from boot is overdue after 8 hours of running, whatever the clock said.
+    raise_alarm(gw.conn, "device_offline", "door", offline("door"), boot)
+    steady.s = 8.5 * 3600
+    assert [late.device for late in o.repairs(T0 + 8.5 * H)] == ["door"]

@@ -52,8 +52,20 @@ round_minutes = 45
 """
 
 
-def ops(gw: Gateway, started: datetime = T0) -> Operations:
-    return Operations(gw.site, gw.db_path, gw.data_dir, lambda fn: fn(gw.conn), started)
+class Steady:
+    """The monotonic clock of a gateway that has run `s` seconds (tests move it with the wall clock)."""
+
+    def __init__(self) -> None:
+        self.s = 0.0
+
+    def __call__(self) -> float:
+        return self.s
+
+
+def ops(gw: Gateway, started: datetime = T0, steady: Steady | None = None) -> Operations:
+    if steady is None:
+        return Operations(gw.site, gw.db_path, gw.data_dir, lambda fn: fn(gw.conn), started)
+    return Operations(gw.site, gw.db_path, gw.data_dir, lambda fn: fn(gw.conn), started, steady)
 
 
 def tap(gw: Gateway, at: datetime, checkpoint: str) -> None:
@@ -353,3 +365,88 @@ def test_no_closed_management_summary_outside_a_period(gw: Gateway) -> None:
     ops(gw, started=T0).reports(T0 + 24 * H)
     body = json.loads(gw.conn.execute("SELECT body FROM daily_reports").fetchone()[0])
     assert body["closed_management"] is None
+
+
+# ---- run as the operations thread runs them: the clock, restarts, retention ---------------------
+
+
+def report_days_sent(gw: Gateway) -> list[str]:
+    rows = gw.conn.execute("SELECT payload FROM outbox WHERE topic = 'report' ORDER BY seq")
+    return [json.loads(p)["report"]["day"] for (p,) in rows]
+
+
+def test_each_daily_report_goes_upstream_once_with_the_shortest_keep(make_gw: Callable[..., Gateway]) -> None:
+    """keep_days = 7 and a report hour: before that hour the backfill and retention must agree on the
+    oldest day kept, or that day is deleted and built and sent again every hour of the night."""
+    gw = make_gw(extra="[reports]\nhour = 6\nkeep_days = 7\n")
+    show(gw, "car-in", "苏E00001", T0 - 12 * 24 * H)
+    o = ops(gw)
+    o.reports(T0)
+    o.retention(T0)
+    night = T0.replace(hour=0, minute=10) + 24 * H
+    for k in range(8):  # reports, then retention, an hour apart, as the thread runs them
+        o.reports(night + k * H)
+        o.retention(night + k * H)
+    sent = report_days_sent(gw)
+    assert len(sent) == len(set(sent)) == 8, sent  # 2025-02-24 .. 2025-03-03, each once
+    kept = [d for (d,) in gw.conn.execute("SELECT day FROM daily_reports ORDER BY day")]
+    assert kept == sent[1:]  # the week up to the last day ended; the oldest went, and stays gone
+
+
+def test_a_once_a_night_round_nobody_walks_is_missed(make_gw: Callable[..., Gateway]) -> None:
+    route = PATROL.replace('"22:00-02:00"', '"22:00-23:00"').replace(
+        "every_minutes = 120", "every_minutes = 1440"
+    )
+    gw = make_gw(extra=route)
+    o = ops(gw)
+    due = T0.replace(hour=22)
+    assert [r.status for r in o.patrols(due + 50 * M)] == ["overdue"]
+    assert [r.status for r in o.patrols(due + 24 * H + 30 * M)] == ["missed"]  # a tick late: still judged
+    assert ("patrol_missed", "night@2025-03-03 22:00") in alarms(gw)
+
+
+def test_a_round_pending_across_a_restart_is_judged_by_the_next_run(make_gw: Callable[..., Gateway]) -> None:
+    """The route was added at 23:30 and the gateway restarted at 00:20 while the 00:00 round was open,
+    nothing on record yet: the new run still judges it."""
+    gw = make_gw(extra=PATROL)
+    night = T0.replace(hour=22)
+    first = ops(gw, started=night + 90 * M)
+    assert first.patrols(night + 90 * M) == []  # the 22:00 round's time was up before the route existed
+    tap(gw, night + 2 * H + 15 * M, "cp-a")
+    assert first.patrols(night + 2 * H + 15 * M) == []  # then the gateway restarts
+    second = ops(gw, started=night + 2 * H + 20 * M)
+    assert [r.status for r in second.patrols(night + 2 * H + 50 * M)] == ["overdue"]
+    assert [r.status for r in second.patrols(night + 4 * H + M)] == ["missed"]
+    assert alarms(gw) == [
+        ("patrol_late", "night@2025-03-04 00:00"),
+        ("patrol_missed", "night@2025-03-04 00:00"),
+    ]
+
+
+def test_rounds_due_while_the_gateway_was_off_are_not_all_reported_missed(
+    make_gw: Callable[..., Gateway],
+) -> None:
+    """A Pi without a real-time clock, off from 20:00 to 07:00, boots with fake-hwclock's 20:00 and
+    NTP sets the clock. Nobody could tap while it was off: no burst of missed rounds at 07:00. The
+    next night's rounds are judged as usual."""
+    gw = make_gw(extra=PATROL)
+    steady = Steady()
+    o = ops(gw, started=T0.replace(hour=20), steady=steady)  # the clock says 20:00 at boot
+    morning = T0.replace(hour=7) + 24 * H
+    steady.s = 30
+    o.tick(morning + 10 * M)  # the first tick, after NTP: the clock jumped 11 hours in 30 seconds
+    assert alarms(gw) == []
+    assert gw.conn.execute("SELECT count(*) FROM patrol_rounds").fetchone()[0] == 0
+    night = T0.replace(hour=22) + 24 * H
+    steady.s = (night - morning).total_seconds() + 4 * 3600
+    assert [r.status for r in o.patrols(night + 2 * H + M)] == ["missed"]  # the 22:00 round, next night
+
+
+def test_retention_keeps_running_after_the_clock_is_set_back(gw: Gateway) -> None:
+    steady = Steady()
+    o = ops(gw, steady=steady)
+    o.tick(T0)
+    old = snapshots(gw, [30])
+    steady.s = 3600 + 30  # an hour later, the clock was set back a day (a wrong RTC, corrected)
+    o.tick(T0 - 23 * H)
+    assert not old[0].exists()
