@@ -13,6 +13,8 @@ import json
 import logging
 import re
 import sqlite3
+import time
+from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -36,6 +38,10 @@ COMMANDS: dict[str, tuple[set[str], set[str]]] = {  # name: (required args, opti
     "send_again": ({"seqs"}, {"reason"}),
 }
 MIN_KEY_CHARS = 16
+# Refused commands recorded (audit row and reply) per minute at most: whoever can publish to the
+# command topic without our key (a broker ACL left open) must not fill the audit trail and the
+# outbox. The rest are counted, logged once a minute, and named in the next one recorded.
+REFUSALS_RECORDED_PER_MINUTE = 20
 _SIG = re.compile(r"[0-9a-fA-F]{64}")
 
 
@@ -171,6 +177,9 @@ class Commands:
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="commands")
         self.accepted = 0
         self.refused = 0
+        self.unrecorded = 0  # refusals past the per-minute limit, not yet named in a record
+        self._recorded: deque[float] = deque()  # monotonic times of the refusals recorded lately
+        self._clock = time.monotonic
         if read_key(self.key_path) is None:
             log.warning("no command key at %s: remote commands will be refused", self.key_path)
 
@@ -217,6 +226,11 @@ class Commands:
                 "code": exc.code,
                 "message": exc.message,
             }
+            if not self._may_record_refusal():
+                return reply
+            if self.unrecorded:
+                reply["refused_unrecorded_before"] = self.unrecorded
+                self.unrecorded = 0
             target = exc.name or ""
             self.gw.on_worker(
                 lambda conn: self._record(conn, "command_refused", "unverified", target, reply, now)
@@ -240,6 +254,22 @@ class Commands:
         ).result()
         log.info("remote command id=%s name=%s args=%s ok=%s", cmd.id, cmd.name, cmd.args, reply["ok"])
         return reply
+
+    def _may_record_refusal(self) -> bool:
+        now = self._clock()
+        while self._recorded and now - self._recorded[0] >= 60:
+            self._recorded.popleft()
+        if len(self._recorded) < REFUSALS_RECORDED_PER_MINUTE:
+            self._recorded.append(now)
+            return True
+        if self.unrecorded == 0:
+            log.warning(
+                "more than %d remote commands refused within a minute: the rest are counted, not "
+                "recorded (fix: check who may publish to the command topic in the broker's ACL)",
+                REFUSALS_RECORDED_PER_MINUTE,
+            )
+        self.unrecorded += 1
+        return False
 
     def _accept(self, conn: sqlite3.Connection, cmd: Command, now: datetime) -> CommandRefused | None:
         """The id is used once: recorded with the audit row, or refused as a replay."""

@@ -15,7 +15,7 @@ from sync_helpers import Mosquitto, wait_for
 from test_sync_downlink import Site, _site
 
 from gateway.config import SiteConfig
-from gateway.sync.commands import CommandRefused, sign, verify
+from gateway.sync.commands import REFUSALS_RECORDED_PER_MINUTE, CommandRefused, sign, verify
 from tests.set_aside_helpers import open_quarantine_alarms, set_aside_records
 
 KEY = b"k" * 32
@@ -203,3 +203,21 @@ def test_records_set_aside_are_sent_again_by_the_central_server(site: Site) -> N
         ("central:zhang", str(seq))
     ]
     assert open_quarantine_alarms(site.gw) == []
+
+
+def test_a_flood_of_forged_commands_does_not_fill_the_audit_trail(site: Site) -> None:
+    """Whoever can publish to the command topic without the key (an ACL left open) is refused, and
+    after 20 a minute no longer costs an audit row and an upstream reply each."""
+    commands = site.service.commands
+    clock = [1000.0]
+    commands._clock = lambda: clock[0]
+    for _ in range(REFUSALS_RECORDED_PER_MINUTE + 5):
+        site.central.publish("cmd", json.dumps(command(key=b"not the key" * 3)).encode())
+    wait_for("every forged command refused", lambda: commands.refused == REFUSALS_RECORDED_PER_MINUTE + 5)
+    assert site.rows("SELECT count(*) FROM audit WHERE action = 'command_refused'") == [
+        (REFUSALS_RECORDED_PER_MINUTE,)
+    ]
+    clock[0] += 61  # a minute later the next is recorded, naming the ones that were not
+    reply = send(site, command(key=b"not the key" * 3))
+    assert reply["code"] == "bad_signature" and reply["refused_unrecorded_before"] == 5
+    assert send(site, command())["ok"] is True  # the real central server is never held back
