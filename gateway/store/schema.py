@@ -603,6 +603,8 @@ MIGRATIONS: list[str] = [
     CREATE INDEX passes_id ON passes(id_hash) WHERE id_hash != '';
     CREATE INDEX passes_valid ON passes(valid_to);
     CREATE UNIQUE INDEX passes_ref ON passes(ref) WHERE ref IS NOT NULL;
+    -- A plate whose pass is over is looked up among its other passes (gateway/store/lookup.py).
+    CREATE INDEX passes_plate ON passes(plate) WHERE plate IS NOT NULL;
 
     DELETE FROM sqlite_sequence WHERE name IN ('residents', 'vehicles', 'passes');
     INSERT INTO sqlite_sequence (name, seq) VALUES
