@@ -147,3 +147,17 @@ format = "em4100"
     assert "http.tls_cert_file" in out and "c.pem does not exist" in out
     assert "usb-no-such-converter is not on this box" in out
     assert "http.port: 80 is below 1024" in out
+
+
+def test_an_address_not_up_yet_at_boot_is_tried_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After a power cut the switch or DHCP may come up after the gateway: systemd must retry."""
+    config = write_site(tmp_path)
+    config.write_text(config.read_text().replace("[http]\n", '[http]\nlisten = "192.168.1.10"\n', 1))
+
+    def not_yet(self: socket.socket, address: object) -> None:
+        raise OSError(errno.EADDRNOTAVAIL, "Cannot assign requested address")
+
+    monkeypatch.setattr(socket.socket, "bind", not_yet)
+    assert main(["run", "-c", str(config)]) == 1

@@ -34,10 +34,11 @@ def check_port_free(host: str, port: int) -> None:
         try:
             sock.bind((host, port))
         except OSError as exc:
-            # A port in use may be free again in a moment (an older gateway stopping): systemd
-            # starts it again. A port below 1024, or an address this box lacks, never will.
-            busy = exc.errno == errno.EADDRINUSE
-            error = GatewayError if busy else SetupError
+            # A port in use may be free again in a moment (an older gateway stopping), and an
+            # address may not be up yet (DHCP or the switch after a power cut): systemd starts it
+            # again. A port below 1024 never will.
+            passing = exc.errno in (errno.EADDRINUSE, errno.EADDRNOTAVAIL) or isinstance(exc, socket.gaierror)
+            error = GatewayError if passing else SetupError
             message = f"cannot listen on {host}:{port}: {exc.strerror}"
             raise error(message, fix=_bind_fix(exc, host, port)) from exc
 
