@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 from dataclasses import replace
+from datetime import datetime
 from typing import Any
 
 from gateway.core import (
@@ -37,6 +38,13 @@ _PASS = f"""
 SELECT p.id, p.kind, p.name, p.host_building, p.host_unit, {PASS_BLOCKED}, p.valid_from, p.valid_to,
        p.hours, p.registered_fields, p.checked_out_at, p.vehicle_class
 FROM passes p WHERE p.id = ?
+"""
+_PASS_OF_OPEN_STAY = """
+SELECT p.id, p.valid_from, p.valid_to, p.hours FROM stays s
+JOIN passes p ON p.id = CAST(substr(s.subject, instr(s.subject, ':') + 1) AS INTEGER)
+    AND s.subject = p.kind || ':' || p.id
+WHERE s.exited_at IS NULL AND s.plate = ? AND p.plate = ?
+LIMIT 1
 """
 _PASS_OF_PLATE_NOW = """
 SELECT id, valid_from, valid_to, hours FROM passes
@@ -96,12 +104,10 @@ def _credential(conn: sqlite3.Connection, p: Presented, lane: LaneRules) -> Cred
         return None
     cid, kind, value, resident_id, pass_id, vehicle_id, vfrom, vto, hours, blocked = row
     holder = _resident(conn, resident_id) if resident_id is not None else _pass(conn, pass_id)
-    if kind == "plate" and holder.kind != "resident" and not holder.validity.covers(p.at):
-        # The plate is on one pass at a time, the latest registered; if that one is over (or not
-        # begun), another pass of the plate valid now is the visit it comes for.
-        now = conn.execute(_PASS_OF_PLATE_NOW, (value, pass_id, to_db(p.at), to_db(p.at))).fetchone()
-        if now is not None:
-            pass_id, vfrom, vto, hours = now
+    if kind == "plate" and holder.kind != "resident":
+        visit = _visit_of_plate(conn, value, pass_id, holder.validity.covers(p.at), p.at)
+        if visit is not None:
+            pass_id, vfrom, vto, hours = visit
             holder = _pass(conn, pass_id)
     vehicle = _vehicle(conn, vehicle_id, lane.zone) if vehicle_id is not None else None
     return CredentialFacts(
@@ -113,6 +119,22 @@ def _credential(conn: sqlite3.Connection, p: Presented, lane: LaneRules) -> Cred
         validity=_validity(vfrom, vto, hours),
         vehicle=vehicle,
     )
+
+
+def _visit_of_plate(
+    conn: sqlite3.Connection, plate: str, pass_id: int, pass_covers_now: bool, at: datetime
+) -> tuple[int, str, str, str] | None:
+    """The pass a visitor's plate comes (or leaves) on, when it is not the pass the plate's
+    credential is on: a plate is on one pass at a time, the latest registered. A car inside
+    is on the visit it came in for (its stay's pass), so that it leaves as it came; otherwise,
+    when the credential's pass is over or not begun, another pass of the plate valid now."""
+    inside = conn.execute(_PASS_OF_OPEN_STAY, (plate, plate)).fetchone()
+    if inside is not None:
+        return None if inside[0] == pass_id else inside
+    if pass_covers_now:
+        return None
+    row = conn.execute(_PASS_OF_PLATE_NOW, (plate, pass_id, to_db(at), to_db(at))).fetchone()
+    return None if row is None else row
 
 
 def stay_open(conn: sqlite3.Connection, subject: str) -> bool:

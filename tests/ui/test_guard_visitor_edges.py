@@ -189,3 +189,41 @@ def test_tomorrows_pass_lets_its_car_in_after_an_unannounced_visit_today(
     car = handle(site, "car-in", "plate", "浙A77777", tomorrow + timedelta(hours=1))
     assert (car.admitted, car.reason) == (True, "visitor")
     assert car.holder_id == booked["id"]
+
+
+def open_stays(site: Site) -> list[tuple[str]]:
+    with sqlite3.connect(site.gw.db_path) as conn:
+        return conn.execute("SELECT subject FROM stays WHERE exited_at IS NULL").fetchall()
+
+
+def test_a_car_that_came_on_the_booked_pass_leaves_on_it_after_it_ended(
+    client: TestClient, site: Site
+) -> None:
+    guard = bearer(site.guard_token)
+    body = {**VISITOR, "plate": "浙A55555"}
+    tomorrow = site.gw.now() + timedelta(days=1)
+    window = {"valid_from": tomorrow.isoformat(), "valid_to": (tomorrow + timedelta(hours=8)).isoformat()}
+    booked = client.post("/api/visitors", json={**body, **window}, headers=guard).json()
+    assert client.post("/api/visitors", json=body, headers=guard).status_code == 201  # takes the plate
+    car_in = handle(site, "car-in", "plate", "浙A55555", tomorrow + timedelta(hours=1))
+    assert (car_in.admitted, car_in.holder_id) == (True, booked["id"])
+    car_out = handle(site, "car-out", "plate", "浙A55555", tomorrow + timedelta(hours=9))  # stayed late
+    assert car_out.admitted and "no_entry_record" not in car_out.flags
+    assert open_stays(site) == []
+
+
+def test_a_car_parked_overnight_on_todays_pass_leaves_on_it_while_the_booked_one_runs(
+    client: TestClient, site: Site
+) -> None:
+    guard = bearer(site.guard_token)
+    body = {**VISITOR, "plate": "浙A44444"}
+    tomorrow = site.gw.now() + timedelta(days=1)
+    window = {"valid_from": tomorrow.isoformat(), "valid_to": (tomorrow + timedelta(hours=8)).isoformat()}
+    assert client.post("/api/visitors", json={**body, **window}, headers=guard).status_code == 201
+    today = client.post("/api/visitors", json=body, headers=guard).json()
+    car_in = handle(site, "car-in", "plate", "浙A44444", site.gw.now())
+    assert (car_in.admitted, car_in.holder_id) == (True, today["id"])
+    car_out = handle(site, "car-out", "plate", "浙A44444", tomorrow + timedelta(hours=1))
+    assert (car_out.admitted, car_out.holder_id) == (True, today["id"])  # it pays for its own stay
+    assert "no_entry_record" not in car_out.flags
+    assert open_stays(site) == []
