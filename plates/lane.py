@@ -60,7 +60,9 @@ class _Held:
 
     decided: float  # when it was last decided (or held)
     seen: float  # when it (or a misread of it, one character off) was last read
+    exact: float  # when it was last read exactly
     due: bool = False  # to be decided again: it stood repeat_after_s, or the loop asked
+    looped: bool = False  # the loop has said a car arrived since it was decided
     again: bool = False  # its last decision was a car that stayed, decided again
 
 
@@ -81,9 +83,10 @@ class LaneVoter:
     rearm_after_s: when the lane's loop detector says a car has arrived (`rearm`), a plate
     decided at least this long ago is decided afresh at once. One decided moments before, as
     the car drove onto the loop, is not decided twice.
-    A reading one character off a decided plate is that car misread, and keeps it in the lane,
-    until the plate is due to be decided again (the loop says a car has arrived, or
-    repeat_after_s): then it may be the next car (fleet cars carry consecutive numbers).
+    misread_s: a reading one character off a decided plate is that car misread, and keeps it in
+    the lane, while the plate itself was read within this long, or until the loop says a car
+    has arrived or the plate is due again (repeat_after_s). After both, it may be the next car
+    (fleet cars carry consecutive numbers).
 
     Every decided plate in view is held on its own (a queue: the car at the barrier and the one
     behind it), each with its own times.
@@ -98,6 +101,7 @@ class LaneVoter:
     gone_after_s: float = 3.0
     repeat_after_s: float = 15.0
     rearm_after_s: float = 3.0
+    misread_s: float = 1.0
     min_confidence: float = 0.2
     _readings: list[tuple[float, Reading]] = field(default_factory=list, repr=False)
     _held: dict[str, _Held] = field(default_factory=dict, repr=False)
@@ -121,6 +125,7 @@ class LaneVoter:
         """A car has arrived on the lane's loop: each held plate decided long enough ago is a car
         that stopped at the barrier (or came back), and its next readings decide again."""
         for text, held in self._held.items():
+            held.looped = True
             if not held.due and now - held.decided >= self.rearm_after_s:
                 log.debug("plate %s: the loop says a car is here, deciding again", text)
                 self._make_due(text, held)
@@ -128,7 +133,7 @@ class LaneVoter:
     def hold(self, text: str, now: float) -> None:
         """`text` was decided another way (a guard typed the plate the camera could not read):
         treat it as decided here too, so the car is not decided again as the camera reads it."""
-        self._held[text] = _Held(decided=now, seen=now)
+        self._held[text] = _Held(decided=now, seen=now, exact=now)
         self._drop_readings_near(text)
 
     def decided_again(self, text: str) -> bool:
@@ -142,7 +147,7 @@ class LaneVoter:
         fresh = [r for r in readings if r.confidence >= self.min_confidence and self._in_lane(r)]
         self._update_held(fresh, now)
         self._readings = [(t, r) for t, r in self._readings if now - t <= self.window_s]
-        self._readings += [(now, r) for r in fresh if self._votes(r)]
+        self._readings += [(now, r) for r in fresh if self._votes(r, now)]
         votes: dict[str, _Vote] = {}
         for _, r in self._readings:
             v = votes.setdefault(r.text, _Vote())
@@ -159,7 +164,7 @@ class LaneVoter:
         if best.support < self.decide_at or runner_up >= (1.0 - self.margin) * best.support:
             return None
         again = text in self._held  # only a held plate made due again gets here
-        self._held[text] = _Held(decided=now, seen=now, again=again)
+        self._held[text] = _Held(decided=now, seen=now, exact=now, again=again)
         # Its misreads (one character off) in the window are this car too, not a next one.
         self._drop_readings_near(text)
         return LaneDecision(text, best.colour, best.support, best.frames, now, best.box, again)
@@ -176,18 +181,24 @@ class LaneVoter:
                 self._make_due(text, held)
         for r in fresh:  # a reading of a held plate, or one character off it, is that car still here
             for text, held in self._held.items():
-                if r.text == text or _near(r.text, text):
+                if r.text == text:
+                    held.seen = held.exact = now
+                elif _near(r.text, text):
                     held.seen = now
 
-    def _votes(self, r: Reading) -> bool:
-        """Whether a reading counts towards a decision: not a held plate, nor one character off
-        a held plate (that car misread), unless that plate is due to be decided again: then the
-        readings say which car is there now (the same one, or the next, a fleet car one
-        character off)."""
+    def _votes(self, r: Reading, now: float) -> bool:
+        """Whether a reading counts towards a decision: not a held plate (unless it is due to be
+        decided again), nor one character off a held plate: that car misread. Only once the
+        plate is due or the loop has said a car arrived, and the plate itself has not been read
+        for misread_s, may such a reading be the next car (a fleet car one character off)."""
         held = self._held.get(r.text)
         if held is not None:
             return held.due
-        return all(other.due for text, other in self._held.items() if _near(r.text, text))
+        return all(
+            (other.due or other.looped) and now - other.exact > self.misread_s
+            for text, other in self._held.items()
+            if _near(r.text, text)
+        )
 
     def _make_due(self, text: str, held: _Held) -> None:
         held.due = True

@@ -105,3 +105,27 @@ def test_decisions_of_a_car_that_stayed_are_marked_as_such() -> None:
     assert voter.add([], now=24.0) is None  # it leaves ...
     back = voter.add([r(A)], now=25.0)  # ... and comes back: a new arrival
     assert back is not None and not back.again and not voter.decided_again(A)
+
+
+def test_a_standing_car_misread_just_as_it_is_decided_again_is_not_another_car() -> None:
+    """At its 15 s repeat, someone walks past and for 0.3 s the last character reads wrong."""
+    frames = every(0.0, 15.0, [r(A)]) + every(15.0, 15.3, [r("皖A1234S")]) + every(15.3, 20.0, [r(A)])
+    assert "皖A1234S" not in [text for _, text in decisions(LaneVoter(), frames)]
+
+
+def test_a_standing_car_misread_just_as_the_loop_asks_is_not_another_car() -> None:
+    voter = LaneVoter(repeat_after_s=120.0)
+    assert decisions(voter, every(0.0, 5.0, [r(A)])) == [(0.0, A)]
+    voter.rearm(now=5.0)  # the car rolled forward on the loop
+    frames = every(5.0, 5.2, [r("皖A1234S")]) + every(5.2, 8.0, [r(A)])
+    assert "皖A1234S" not in [text for _, text in decisions(voter, frames)]
+
+
+def test_the_next_fleet_car_on_the_loop_moments_after_the_first_is_decided_within_a_second() -> None:
+    """皖A12345 is decided and drives off at 1 s; 皖A12346 rolls onto the loop at 1.5 s."""
+    voter = LaneVoter()
+    assert decisions(voter, every(0.0, 1.0, [r("皖A12345")])) == [(0.0, "皖A12345")]
+    got = decisions(voter, every(1.0, 1.5, [r("皖A12346")]))
+    voter.rearm(now=1.5)
+    got += decisions(voter, every(1.5, 14.0, [r("皖A12346")]))
+    assert [text for _, text in got] == ["皖A12346"] and got[0][0] <= 2.5
