@@ -9,6 +9,7 @@ import os
 import socket
 import subprocess
 import sys
+import time
 from collections import namedtuple
 from pathlib import Path
 
@@ -161,3 +162,33 @@ def test_an_address_not_up_yet_at_boot_is_tried_again(
 
     monkeypatch.setattr(socket.socket, "bind", not_yet)
     assert main(["run", "-c", str(config)]) == 1
+
+
+def test_footage_deleted_at_start_is_reported_to_the_centre(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Snapshots deleted to make room at start are footage lost, as when the disk guard deletes them."""
+    cfg = parse_config(site_toml(tmp_path / "data"), "site.toml")
+    day = tmp_path / "data" / "snapshots" / "d"
+    day.mkdir(parents=True)
+    now = time.time()
+    for i in range(10):  # a day's footage, an hour apart, the newest ten hours old
+        shot = day / f"{i}.jpg"
+        shot.write_bytes(b"x" * 1000)
+        os.utime(shot, (now - (20 - i) * 3600, now - (20 - i) * 3600))
+    monkeypatch.setattr(
+        "gateway.parking.retention.shutil.disk_usage", lambda _: Usage(100_000, 99_000, 1_000)
+    )
+    from gateway.runtime.gateway import Gateway
+
+    gw = Gateway(cfg)
+    try:
+        assert len(list(day.iterdir())) < 10
+        monkeypatch.setattr(
+            "gateway.parking.retention.shutil.disk_usage", lambda _: Usage(100_000, 10_000, 90_000)
+        )
+        gw.operations._run = lambda run: run(gw.conn)  # no worker thread here
+        gw.operations.disk_guard(gw.now())
+        assert [k for (k,) in gw.conn.execute("SELECT kind FROM alarms")] == ["retention_short"]
+    finally:
+        gw.conn.close()

@@ -52,8 +52,12 @@ class Operations:
         run_on_worker: Worker[Any],
         started_at: datetime,
         monotonic: Callable[[], float] = time.monotonic,
+        start_room: plan.Room | None = None,
     ):
         self.site = site
+        # Snapshots the gateway deleted as it started, for lack of room: the first disk guard
+        # reports them as its own (REQUIREMENTS 7: the centre must know footage was lost).
+        self._start_room = start_room
         self.cfg: SiteConfig = site.config
         self.db_path = db_path
         self.data_dir = data_dir
@@ -340,9 +344,11 @@ class Operations:
 
     def disk_guard(self, now: datetime, usage: Callable[[Path], Any] | None = None) -> plan.DiskPlan:
         ret = self.cfg.retention
-        room = plan.make_room(
-            self.data_dir, self.snapshots_dir, ret.prune_free_percent, ret.alarm_free_percent, usage
-        )
+        room, self._start_room = self._start_room, None
+        if room is None:
+            room = plan.make_room(
+                self.data_dir, self.snapshots_dir, ret.prune_free_percent, ret.alarm_free_percent, usage
+            )
         result = room.plan
         if result.delete:
             log.warning(

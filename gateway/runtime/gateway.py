@@ -30,7 +30,7 @@ from gateway.errors import GatewayError, NotFound, Refused
 from gateway.events import AccessEvent
 from gateway.ids import uuid7
 from gateway.parking.operations import Operations, worker_of
-from gateway.parking.retention import make_room
+from gateway.parking.retention import Room, make_room
 from gateway.parking.service import ParkingDesk
 from gateway.privacy import Secrets, mask_card
 from gateway.runtime.devices import ChooserFor, Devices, build_devices
@@ -72,20 +72,15 @@ class _Task:
     future: Future[Any]
 
 
-def _room_to_start(cfg: SiteConfig) -> None:
+def _room_to_start(cfg: SiteConfig) -> Room | None:
     """A data disk full of snapshots (the gateway was down, so its disk guard was) would keep the
-    database from opening: the oldest snapshots go first, as the disk guard would delete them."""
+    database from opening: the oldest snapshots go first, as the disk guard would delete them.
+    What went is reported by the first disk guard (a log line, and the alarm if footage was lost)."""
     ret, data_dir = cfg.retention, cfg.site.data_dir
     if not data_dir.is_dir():
-        return  # a new site: open_database makes it, or says why it cannot
+        return None  # a new site: open_database makes it, or says why it cannot
     room = make_room(data_dir, data_dir / "snapshots", ret.prune_free_percent, ret.alarm_free_percent)
-    if room.deleted or room.failed:
-        log.warning(
-            "disk low at start (%.1f%% free): deleted the %d oldest snapshots (%d failed)",
-            100 * room.free_before / room.plan.total,
-            room.deleted,
-            room.failed,
-        )
+    return room if room.plan.delete else None
 
 
 class Gateway:
@@ -93,7 +88,7 @@ class Gateway:
         self.site = Site.from_config(cfg)
         self.data_dir = cfg.site.data_dir
         self.db_path = self.data_dir / DB_NAME
-        _room_to_start(cfg)
+        start_room = _room_to_start(cfg)
         self.db = open_database(self.db_path, sync=cfg.storage.sync)
         self.conn: sqlite3.Connection = self.db.conn
         self.secrets = Secrets.load_or_create(self.data_dir)
@@ -122,8 +117,9 @@ class Gateway:
         self._stopping = threading.Event()
         self._last_tick = time.monotonic()
         # Daily reports, patrol rounds, retention and the disk guard; its writes come to the worker.
+        worker = worker_of(self.on_worker)
         self.operations = Operations(
-            self.site, self.db_path, self.data_dir, worker_of(self.on_worker), self.now()
+            self.site, self.db_path, self.data_dir, worker, self.now(), start_room=start_room
         )
         self.held: dict[str, str] = {}  # lane -> who holds it open by hand
 
