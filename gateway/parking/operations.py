@@ -43,6 +43,10 @@ BACKFILL_DAYS = 7  # reports missed while the gateway was off are built for up t
 CLOCK_STEP = timedelta(minutes=2)  # wall time gone this much further than monotonic time: NTP set it
 
 
+# A round whose deadline passed this long before the gateway started is still judged: the box was
+# off for a restart, not an outage, and the round was open (and maybe walked) while it was up.
+RESTART_GRACE = timedelta(minutes=15)
+
 class Operations:
     def __init__(
         self,
@@ -213,11 +217,12 @@ class Operations:
         """Judge the rounds that may have changed: those open now or just closed, and those on record
         as overdue (across a restart, however long the gateway was off).
 
-        A round whose deadline (`round_minutes` after it is due) passed before this start of the
-        gateway, and that is not on record, is not judged: taps are recorded by the gateway, so
-        nobody could tap while it was off (or before the route existed), and after a night's outage
-        the centre would get every round of it as missed at once. The outage is what the centre
-        sees (the gateway's status). A round whose deadline is after the start is judged in full.
+        A round whose deadline (`round_minutes` after it is due) passed more than RESTART_GRACE
+        before this start of the gateway, and that is not on record, is not judged: taps are
+        recorded by the gateway, so nobody could tap while it was off (or before the route
+        existed), and after a night's outage the centre would get every round of it as missed at
+        once. The outage is what the centre sees (the gateway's status). A round whose deadline
+        is later (a restart of a few minutes: an update, the watchdog) is judged in full.
         """
         if not self.routes:
             return []
@@ -226,7 +231,9 @@ class Operations:
         with closing(self._read()) as conn:
             for route in self.routes:
                 # a round closes `every` after it is due: look back that far, plus a day for a slow tick
-                since = max(now - route.every - timedelta(days=1), self.running_since - route.allowed)
+                since = max(
+                    now - route.every - timedelta(days=1), self.running_since - route.allowed - RESTART_GRACE
+                )
                 known = dict(
                     conn.execute(
                         "SELECT due_at, status FROM patrol_rounds WHERE route = ? "
@@ -237,7 +244,8 @@ class Operations:
                 open_ = {
                     datetime.fromisoformat(d).astimezone(tz) for d, st in known.items() if st not in FINAL
                 }
-                ran = {d for d in due_times(route, since, now, tz) if d + route.allowed > self.running_since}
+                up_since = self.running_since - RESTART_GRACE
+                ran = {d for d in due_times(route, since, now, tz) if d + route.allowed > up_since}
                 dues = sorted(d for d in ran | open_ if known.get(to_db(d)) not in FINAL)
                 if not dues:
                     continue

@@ -450,3 +450,38 @@ def test_retention_keeps_running_after_the_clock_is_set_back(gw: Gateway) -> Non
     steady.s = 3600 + 30  # an hour later, the clock was set back a day (a wrong RTC, corrected)
     o.tick(T0 - 23 * H)
     assert not old[0].exists()
+
+
+def test_a_round_whose_deadline_passes_during_a_two_minute_restart_is_still_judged(
+    make_gw: Callable[..., Gateway],
+) -> None:
+    """Round 00:00, 45 min to do it. Nobody taps. systemd restarts the gateway 00:44-00:46 (an
+    update, a watchdog restart). The round was open for 44 minutes with the gateway up: at 02:00
+    it is missed and the centre must hear of it (REQUIREMENTS 11)."""
+    gw = make_gw(extra=PATROL)
+    night = T0.replace(hour=22)
+    first = ops(gw, started=night - H)
+    first.patrols(night + 2 * H + 44 * M)  # the 22:00 round is missed; the 00:00 one still pending
+    pending = "SELECT count(*) FROM patrol_rounds WHERE due_at LIKE '%T16:00%'"
+    assert gw.conn.execute(pending).fetchone()[0] == 0
+    before = set(alarms(gw))
+    second = ops(gw, started=night + 2 * H + 46 * M)
+    second.patrols(night + 2 * H + 50 * M)
+    second.patrols(night + 4 * H + M)
+    new = set(alarms(gw)) - before
+    assert ("patrol_missed", "night@2025-03-04 00:00") in new, new
+
+
+def test_a_round_tapped_before_a_restart_and_finished_after_it_is_judged_late(
+    make_gw: Callable[..., Gateway],
+) -> None:
+    gw = make_gw(extra=PATROL)
+    night = T0.replace(hour=22)
+    first = ops(gw, started=night + 90 * M)
+    tap(gw, night + 2 * H + 10 * M, "cp-a")
+    assert first.patrols(night + 2 * H + 40 * M) == []
+    second = ops(gw, started=night + 2 * H + 50 * M)  # restarted 00:40-00:50, over the 00:45 deadline
+    tap(gw, night + 2 * H + 55 * M, "cp-b")
+    got = [r.status for r in second.patrols(night + 3 * H)]
+    assert got == ["late"], got
+
