@@ -2,11 +2,6 @@
 
 A fault is a device_offline alarm. Faults still open when the period ends are listed with their age
 and whether they are past `[alarms] repair_hours` (REQUIREMENTS 8: repaired within a set time).
-
-Past the deadline means what the deadline watcher (gateway/parking/repairs.py) decided: a
-repair_overdue alarm was raised for the device during the fault. The report then says what the
-centre was told, and a fault whose wall-clock times span a clock set by NTP after boot (40 seconds
-that read as days) is not counted late.
 """
 
 from __future__ import annotations
@@ -22,20 +17,12 @@ from gateway.timefmt import from_db
 def device_faults(
     conn: sqlite3.Connection, s: str, e: str, start: datetime, end: datetime, repair_hours: float
 ) -> dict[str, Any]:
+    limit = timedelta(hours=repair_hours)
     faults: Counter[str] = Counter()
     down: defaultdict[str, float] = defaultdict(float)
     by_kind: Counter[str] = Counter()
     still_open: list[dict[str, Any]] = []
     repaired_late = 0
-    overdue_at: defaultdict[str, list[str]] = defaultdict(list)
-    for source, raised in conn.execute(
-        "SELECT source, raised_at FROM alarms WHERE kind = 'repair_overdue' AND raised_at < ?", (e,)
-    ):
-        overdue_at[source].append(raised)
-
-    def went_overdue(source: str, raised: str, until: str) -> bool:
-        return any(raised <= at <= until for at in overdue_at[source])
-
     for kind, source, raised, cleared in conn.execute(
         "SELECT kind, source, raised_at, cleared_at FROM alarms "
         "WHERE raised_at < ? AND (cleared_at IS NULL OR cleared_at >= ?) ORDER BY raised_at, id",
@@ -59,10 +46,10 @@ def device_faults(
                     "device": source,
                     "since": raised_at.astimezone(start.tzinfo).isoformat(),
                     "age_hours": round(age / timedelta(hours=1), 1),
-                    "overdue": went_overdue(source, raised, e),
+                    "overdue": age >= limit,
                 }
             )
-        elif went_overdue(source, raised, cleared):
+        elif cleared_at - raised_at > limit:
             repaired_late += 1
     devices = sorted(set(faults) | set(down))
     return {

@@ -28,7 +28,7 @@ from gateway.parking.repairs import Overdue, overdue_repairs
 from gateway.parking.report import build_report, last_complete_day, store_report
 from gateway.site import Site
 from gateway.store import retention as prune
-from gateway.store.alarms import clear_alarm, raise_alarm
+from gateway.store.alarms import clear_alarm, raise_alarm, redate_alarms
 from gateway.store.database import transaction
 from gateway.timefmt import from_db, to_db
 
@@ -75,6 +75,8 @@ class Operations:
         # The start on the clock as it is now: moved with every step of the clock that tick() sees.
         self.running_since = started_at
         self._seen = (started_at, self._started_mono)
+        with closing(self._read()) as conn:  # the alarms raised from here on are this run's
+            self._first_alarm = int(conn.execute("SELECT coalesce(max(id), 0) + 1 FROM alarms").fetchone()[0])
         self.routes = tuple(
             RouteSpec(
                 id=r.id,
@@ -131,7 +133,9 @@ class Operations:
 
     def _follow_clock(self, now: datetime, mono: float) -> None:
         """NTP stepped the wall clock (a Pi without a real-time clock boots with fake-hwclock's stale
-        time): move the start with it, so that the rounds due while the gateway was off stay unjudged."""
+        time): move the start with it, so that the rounds due while the gateway was off stay
+        unjudged, and re-date the alarms this run raised on the old clock (a camera recorded offline
+        as it booted), so that their age, their repair deadline and the report's downtime are true."""
         wall, at = self._seen
         step = (now - wall) - timedelta(seconds=mono - at)
         if abs(step) > CLOCK_STEP:
@@ -139,6 +143,7 @@ class Operations:
                 "wall clock stepped by %s: the gateway has run since %s", step, self.running_since + step
             )
             self.running_since += step
+            self._run(partial(redate_alarms, from_id=self._first_alarm, step=step, now=now))
         self._seen = (now, mono)
 
     def _read(self) -> sqlite3.Connection:
@@ -305,10 +310,8 @@ class Operations:
     def repairs(self, now: datetime) -> list[Overdue]:
         """A device offline past [alarms] repair_hours raises repair_overdue; back online clears it."""
         limit = timedelta(hours=self.cfg.alarms.repair_hours)
-        running = timedelta(seconds=self._monotonic() - self._started_mono)
-        since = min(self.started_at, self.running_since)  # a fault raised at boot has the boot's clock
         with closing(self._read()) as conn:
-            overdue, repaired = overdue_repairs(conn, now, limit, since, running)
+            overdue, repaired = overdue_repairs(conn, now, limit)
         for late in overdue:
             hours = {"hours": late.age / timedelta(hours=1), "limit_hours": limit / timedelta(hours=1)}
             text = AlarmText("repair_overdue", {"device": late.device, **hours})

@@ -3,10 +3,10 @@
 A device fault is an open device_offline alarm; past `[alarms] repair_hours` it is overdue and
 raises repair_overdue, which clears when the device is back (or when the fault is gone otherwise).
 
-A fault raised while this gateway runs is no older than the time it has run (monotonic): a Pi
-without a real-time clock boots with fake-hwclock's stale time, so a camera still starting up is
-recorded offline days back until NTP sets the clock; its wall-clock age would make 40 seconds a
-repair days overdue. A fault from before the start is aged by the wall clock (the gateway was off).
+A fault's age is by the wall clock. One raised while the clock was stale (a Pi without a real-time
+clock boots with fake-hwclock's time, days back, until NTP sets it) is re-dated when the clock is
+set (Operations._follow_clock, gateway/store/alarms.py redate_alarms), so 40 seconds never read as
+days.
 """
 
 from __future__ import annotations
@@ -26,15 +26,10 @@ class Overdue:
 
 
 def overdue_repairs(
-    conn: sqlite3.Connection,
-    now: datetime,
-    limit: timedelta,
-    running_since: datetime | None = None,
-    running: timedelta | None = None,
+    conn: sqlite3.Connection, now: datetime, limit: timedelta
 ) -> tuple[list[Overdue], list[str]]:
     """Faults now past the limit with no repair_overdue alarm yet, and repair_overdue alarms whose
-    fault is no longer open (to clear). A fault raised at or after `running_since` (the start, on the
-    clock of the time) is at most `running` old (the monotonic time since)."""
+    fault is no longer open (to clear)."""
     faults = {
         source: from_db(raised)
         for source, raised in conn.execute(
@@ -48,11 +43,6 @@ def overdue_repairs(
         )
     }
 
-    def age(since: datetime) -> timedelta:
-        if running is not None and running_since is not None and since >= running_since:
-            return min(now - since, running)
-        return now - since
-
-    ages = [(device, since, age(since)) for device, since in sorted(faults.items()) if since is not None]
+    ages = [(device, since, now - since) for device, since in sorted(faults.items()) if since is not None]
     overdue = [Overdue(d, since, a) for d, since, a in ages if a >= limit and d not in raised]
     return overdue, sorted(raised - faults.keys())

@@ -7,14 +7,14 @@ rendered in the reader's language.
 from __future__ import annotations
 
 import sqlite3
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from gateway.alarm_texts import AlarmText, from_stored, render_stored
 from gateway.errors import Conflict, NotFound
 from gateway.store.audit import audit
 from gateway.store.database import transaction
 from gateway.store.outbox import enqueue
-from gateway.timefmt import to_db
+from gateway.timefmt import from_db, to_db
 
 
 def raise_alarm(conn: sqlite3.Connection, kind: str, source: str, text: AlarmText, at: datetime) -> bool:
@@ -137,3 +137,30 @@ def recent_alarms(
         (include_cleared, limit),
     )
     return _rendered(cur, language)
+
+
+def redate_alarms(conn: sqlite3.Connection, from_id: int, step: timedelta, now: datetime) -> int:
+    """Move by `step` the times of alarms from id `from_id` on that were written on a clock since
+    set right by `step` (a Pi's boot clock, until NTP): those before the old clock's `now - step`
+    when it was behind, those after `now` when it was ahead. Returns how many alarms changed."""
+
+    def on_old_clock(at: datetime) -> bool:
+        return at <= now - step if step > timedelta(0) else at > now
+
+    moved_rows = 0
+    with transaction(conn):
+        rows = conn.execute(
+            "SELECT id, raised_at, cleared_at, acknowledged_at FROM alarms WHERE id >= ?", (from_id,)
+        ).fetchall()
+        for alarm_id, *stored in rows:
+            times = [from_db(t) for t in stored]
+            moved = [
+                to_db(at + step) if at is not None and on_old_clock(at) else t for at, t in zip(times, stored, strict=True)
+            ]
+            if moved != stored:
+                moved_rows += 1
+                conn.execute(
+                    "UPDATE alarms SET raised_at = ?, cleared_at = ?, acknowledged_at = ? WHERE id = ?",
+                    (*moved, alarm_id),
+                )
+    return moved_rows

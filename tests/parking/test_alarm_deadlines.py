@@ -22,6 +22,7 @@ from tests.parking.test_operations import Steady, offline
 
 H = timedelta(hours=1)
 S = timedelta(seconds=1)
+M = timedelta(minutes=1)
 Usage = namedtuple("Usage", "total used free")
 
 PATROL = """
@@ -222,13 +223,61 @@ def test_a_short_fault_at_boot_is_not_overdue_when_ntp_then_sets_the_clock(
     steady = Steady()
     o = ops(gw, started=boot, steady=steady)
     raise_alarm(gw.conn, "device_offline", "cam", offline("cam"), boot)
+    raise_alarm(gw.conn, "device_offline", "door", offline("door"), boot + 5 * S)
     steady.s = 30
-    assert o.repairs(T0 + 10 * S) == []
+    o.tick(T0 + 10 * S)  # the next look, 30 s on, sees the clock set: the faults are re-dated
+    assert [a for a in open_kinds(gw) if a == "repair_overdue"] == []
     clear_alarm(gw.conn, "device_offline", "cam", T0 + 20 * S)
     assert [r["kind"] for r in upstream(gw)].count("repair_overdue") == 0
     devices = o.build_report(T0.date(), T0 + 24 * H)["devices"]
-    assert (devices["repaired_late"], devices["overdue_faults"]) == (0, 0)
-    # A device that stays down from boot is overdue after 8 hours of running, whatever the clock said.
-    raise_alarm(gw.conn, "device_offline", "door", offline("door"), boot)
-    steady.s = 8.5 * 3600
-    assert [late.device for late in o.repairs(T0 + 8.5 * H)] == ["door"]
+    assert devices["repaired_late"] == 0
+    # A device that stays down from boot is overdue 8 hours after it went down, on the true clock.
+    steady.s = 30 + 7.9 * 3600
+    assert o.repairs(T0 + 7.9 * H) == []
+    steady.s = 30 + 8.1 * 3600
+    assert [late.device for late in o.repairs(T0 + 8.1 * H)] == ["door"]
+
+
+def test_a_fault_from_before_a_power_cut_keeps_its_age_when_the_boot_clock_is_stale(
+    make_gw: Callable[..., Gateway],
+) -> None:
+    """Camera offline from 10:00; power cut at 10:30; fake-hwclock last saved 09:05, so the Pi boots
+    saying 09:05; NTP sets 20:00 a minute later. The fault is 10 hours old: past an 8-hour limit."""
+    gw = make_gw(extra="[alarms]\nrepair_hours = 8\n")
+    ten = T0.replace(hour=10)
+    raise_alarm(gw.conn, "device_offline", "cam", offline("cam"), ten)
+    steady = Steady()
+    after = ops(gw, started=ten - 55 * M, steady=steady)
+    steady.s = 60
+    after.tick(ten.replace(hour=20))
+    assert "repair_overdue" in open_kinds(gw)
+
+
+def test_a_stale_clock_fault_is_not_overdue_at_once_after_a_service_restart(
+    make_gw: Callable[..., Gateway],
+) -> None:
+    """Boot three days back, the camera recorded offline at boot, NTP sets the clock; the installer
+    fixes the camera's URL and restarts the service 5 minutes later: the fault is minutes old."""
+    gw = make_gw(extra="[alarms]\nrepair_hours = 8\n")
+    boot = T0 - 3 * 24 * H
+    steady = Steady()
+    first = ops(gw, started=boot, steady=steady)
+    raise_alarm(gw.conn, "device_offline", "cam", offline("cam"), boot + 10 * S)
+    steady.s = 30
+    first.tick(T0)  # NTP stepped the clock
+    second = ops(gw, started=T0 + 5 * M, steady=Steady())  # the service restarted
+    assert second.repairs(T0 + 6 * M) == []
+
+
+def test_the_report_of_a_day_the_deadline_passed_while_the_gateway_was_off_calls_it_overdue(
+    make_gw: Callable[..., Gateway],
+) -> None:
+    """A fault from 10:00 the day before, limit 24 h; the gateway was off all day and builds the
+    day's report when it starts again: the fault was past its deadline when the day ended."""
+    gw = make_gw(extra="[alarms]\nrepair_hours = 24\n")
+    day = T0.replace(hour=0)
+    raise_alarm(gw.conn, "device_offline", "cam", offline("cam"), day - 14 * H)
+    back = day + 36 * H
+    o = ops(gw, started=back)
+    faults = o.build_report(day.date(), back)["devices"]["open_faults"]
+    assert faults[0]["age_hours"] >= 24 and faults[0]["overdue"], faults
