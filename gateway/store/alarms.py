@@ -155,7 +155,8 @@ def redate_alarms(conn: sqlite3.Connection, from_id: int, step: timedelta, now: 
         for alarm_id, *stored in rows:
             times = [from_db(t) for t in stored]
             moved = [
-                to_db(at + step) if at is not None and on_old_clock(at) else t for at, t in zip(times, stored, strict=True)
+                to_db(at + step) if at is not None and on_old_clock(at) else t
+                for at, t in zip(times, stored, strict=True)
             ]
             if moved != stored:
                 moved_rows += 1

@@ -29,6 +29,7 @@ from gateway.sync.apply import StaleApply, apply_delta, apply_snapshot_steps, to
 from gateway.sync.backoff import retry_delay
 from gateway.sync.client import Received
 from gateway.sync.errors import DownlinkRejected
+from gateway.sync.inbox import INBOX_NAME, Inbox
 from gateway.sync.messages import parse_delta, parse_snapshot_part
 from gateway.sync.staging import (
     STAGING_NAME,
@@ -70,7 +71,10 @@ class Directory:
         self._stop = threading.Event()
         applied = self._sync_state()[0]
         self.versions = Versions(applied, self.cfg.gap_wait_s, self.cfg.resync_interval_s)
-        self._bodies: dict[int, bytes] = {}  # deltas held until the one before them is in
+        # Deltas held until the one before them is in, with their inbox ids.
+        self._bodies: dict[int, tuple[bytes, int | None]] = {}
+        self._inbox = Inbox(gw.data_dir / INBOX_NAME)
+        self._keep_failed = False
         self.applying: dict[str, int] | None = None
         self.step_ms: list[float] = []  # how long each step of the last snapshot held the worker
         self.last_applied_at: str | None = None
@@ -81,6 +85,15 @@ class Directory:
         self._rng = random.Random()
 
     def start(self) -> None:
+        # Before the link starts: what arrived before the last stop goes first, in its order.
+        left = self._inbox.waiting()
+        if left:
+            log.info(
+                "directory: taking up %d snapshot part(s) and delta(s) received before the last stop",
+                len(left),
+            )
+        for kept, kind, body in left:
+            self._queue.put((kind, (body, kept)))
         self._thread = threading.Thread(target=self._run, name="directory", daemon=True)
         self._thread.start()
 
@@ -89,9 +102,28 @@ class Directory:
         self._queue.put(("stop", None))
         if self._thread is not None:
             self._thread.join(timeout)
+        if self._thread is None or not self._thread.is_alive():
+            self._inbox.close()
 
     def receive(self, kind: str, ev: Received) -> None:
-        self._queue.put((kind, ev.payload))
+        """A snapshot part or delta, on paho's network thread before the broker is acknowledged:
+        kept on disk first, so that a stop or a kill while it waits here does not lose it."""
+        kept = None
+        try:
+            kept = self._inbox.keep(kind, ev.payload)
+            self._keep_failed = False
+        except sqlite3.Error as exc:  # kept in memory only, as a last resort
+            level = logging.DEBUG if self._keep_failed else logging.ERROR
+            log.log(
+                level,
+                "directory: a received %s could not be written to %s: %s; it waits in memory only "
+                "(fix: free disk space if the disk is full)",
+                kind,
+                INBOX_NAME,
+                exc,
+            )
+            self._keep_failed = True
+        self._queue.put((kind, (ev.payload, kept)))
 
     def resync(self, reason: str) -> None:
         self._queue.put(("resync", reason))
@@ -126,11 +158,23 @@ class Directory:
 
     def _handle(self, kind: str, item: Any) -> None:
         now = time.monotonic()
-        if kind == "snapshot":
-            self._snapshot_part(item)
-        elif kind == "delta":
-            self._delta(item, now)
-        elif kind == "resync":
+        if kind in ("snapshot", "delta"):
+            payload, kept = item
+            try:
+                if kind == "snapshot":
+                    self._snapshot_part(payload)
+                else:
+                    self._delta(payload, now, kept)
+            finally:
+                self._settle(kept)
+            return
+        try:
+            self._other(kind, item, now)
+        finally:
+            self._settle(None)
+
+    def _other(self, kind: str, item: Any, now: float) -> None:
+        if kind == "resync":
             self._act(self.versions.resync(item, now))
         elif kind == "tick" and self._retry is not None:
             if now >= self._retry[1]:
@@ -166,17 +210,28 @@ class Directory:
             return
         self._apply_snapshot(part.version, meta, start=0)
 
-    def _delta(self, payload: bytes, now: float) -> None:
+    def _delta(self, payload: bytes, now: float, kept: int | None) -> None:
         try:
             delta = parse_delta(payload)
         except DownlinkRejected as exc:
             self._reject("delta", exc)
             self._act(self.versions.rejected("delta", exc.version, now))
             return
-        self._bodies[delta.version] = payload
+        previous = self._bodies.get(delta.version)
+        if previous is not None and previous[1] is not None and previous[1] != kept:
+            self._inbox.done([previous[1]])  # the same delta sent again: one copy is enough
+        self._bodies[delta.version] = (payload, kept)
         self._act(self.versions.delta(delta.version, delta.base, now))
+
+    def _settle(self, kept: int | None) -> None:
+        """Done with the message just handled, unless it is a delta still held, and with every
+        held delta that no longer waits (applied, or passed by a snapshot): off the inbox."""
         waiting = set(self.versions.held.values())
+        done = [k for v, (_, k) in self._bodies.items() if v not in waiting and k is not None]
         self._bodies = {v: b for v, b in self._bodies.items() if v in waiting}
+        if kept is not None and kept not in {k for _, k in self._bodies.values()}:
+            done.append(kept)
+        self._inbox.done(done)
 
     def _act(self, actions: list[Any]) -> None:
         while actions:
@@ -190,9 +245,10 @@ class Directory:
 
     def _apply_delta(self, action: Apply) -> list[Any]:
         now = time.monotonic()
-        body = self._bodies.pop(action.version, None)
-        if body is None:
+        held = self._bodies.get(action.version)
+        if held is None:
             return self.versions.rejected("delta", action.version, now)
+        body = held[0]
         assert self._staging is not None
         save_delta(self._staging, action.version, body)
         delta = parse_delta(body)
@@ -334,9 +390,15 @@ class Directory:
 
     def _resume(self) -> None:
         """A snapshot cut short by a restart is finished from its staged copy, or asked for."""
-        version = self._sync_state()[1]
+        applied, version, _ = self._sync_state()
         if version is not None:
             self._carry_on(version)
+            return
+        # Staged, then stopped (a kill) before its first step went in: its parts are gone.
+        assert self._staging is not None
+        meta = read_meta(self._staging)
+        if meta and meta["kind"] == "snapshot" and meta["status"] == "staged" and meta["version"] > applied:
+            self._carry_on(meta["version"])
 
     def _carry_on(self, version: int) -> None:
         """Finish snapshot `version` from the step the store reached, from its staged copy; ask

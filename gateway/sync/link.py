@@ -1,7 +1,9 @@
 """The MQTT link of one gateway: connect with backoff, drain the outbox, report, take downlink.
 
 One thread owns the link's state; paho's network thread only hands typed events over a queue
-(client.py). Writes to the database go through the gateway's worker, in turn with decisions.
+(client.py), except for messages an arrival handler takes (snapshot parts and deltas): paho
+acknowledges a message when its callback returns, so those are written to disk on that thread
+first. Writes to the database go through the gateway's worker, in turn with decisions.
 """
 
 from __future__ import annotations
@@ -40,7 +42,7 @@ from gateway.sync.client import Acked, Connected, Connection, Lost, Received, Re
 from gateway.sync.errors import LinkError, LinkSetupError, puback_text
 from gateway.sync.health import health_report
 from gateway.sync.topics import Topics
-from gateway.sync.uplink import Done, Quarantine, Uplink
+from gateway.sync.uplink import POISON_LIMIT, Done, Quarantine, Uplink
 from gateway.timefmt import to_db
 
 log = logging.getLogger(__name__)
@@ -57,6 +59,9 @@ _BEHIND_EVERY = 2.0  # seconds between looks for rows put back in line behind th
 _QUOTA_EVERY = 30.0
 _PRUNE_EVERY = 600.0  # up to 2,000 sent rows each time
 _REWRITE_AFTER = 5.0  # seconds before marks that could not be written (a full disk) are tried again
+# A retained topic whose message made the broker close the connection POISON_LIMIT times in a row
+# is not sent for this long: the records behind it go up meanwhile.
+RETAINED_HOLD_S = 600.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +92,7 @@ class Wake:
 
 
 DownlinkHandler = Callable[[Received], None]
+ArrivalHandler = Callable[[Received], bool]
 
 
 class SyncLink:
@@ -104,11 +110,16 @@ class SyncLink:
         self._reader: sqlite3.Connection | None = None
         self._retained: dict[str, bytes] = {}
         self._retained_mids: dict[int, str] = {}  # mid -> retained topic, this connection
+        self._retained_due: dict[str, None] = {}  # retained topics to send on this connection
+        self._rows_wait = False  # after a connect, rows wait until the retained topics are through
         self._refused_topics: set[str] = set()  # retained topics the broker's ACL refuses
+        self._strikes: dict[str, int] = {}  # retained topic -> drops in a row while it was in flight
+        self._held_until: dict[str, float] = {}  # retained topic -> not sent before (monotonic)
         self._marks: list[Done] = []
         self._marks_since = 0.0
         self._rewrites: list[tuple[float, Callable[[], None]]] = []  # (when, write again)
         self._downlink: DownlinkHandler | None = None
+        self._arrival: ArrivalHandler | None = None
         self._on_connect_hooks: list[Callable[[], None]] = []
         self._next: dict[str, float] = {}
         # What /api/health shows; plain attributes, read from other threads.
@@ -138,6 +149,12 @@ class SyncLink:
 
     def on_downlink(self, handler: DownlinkHandler) -> None:
         self._downlink = handler
+
+    def on_arrival(self, handler: ArrivalHandler) -> None:
+        """`handler` runs on paho's network thread for each message received, before paho
+        acknowledges it to the broker; it returns True for a message it took (not passed on to
+        the downlink handler). It must be quick and must not raise."""
+        self._arrival = handler
 
     def on_connect(self, hook: Callable[[], None]) -> None:
         self._on_connect_hooks.append(hook)
@@ -181,6 +198,8 @@ class SyncLink:
                     delay = self.cfg.auth_retry_s * (0.75 + self._rng.random() / 4)
                     failures = 0
                 else:
+                    # "lost" is a connection that held (a minute, or a record went through);
+                    # one dropped soon after CONNACK backs off as a failed attempt does.
                     failures = 0 if outcome == "lost" else failures + 1
                     delay = retry_delay(
                         max(failures, 1),
@@ -188,6 +207,9 @@ class SyncLink:
                         self.cfg.reconnect_max_s,
                         self._rng,
                     )
+                log.debug(
+                    "mqtt link %s; next attempt in %.2f s (%d failed in a row)", outcome, delay, failures
+                )
                 self.next_attempt_at = time.time() + delay
                 self._idle(delay)
         finally:
@@ -195,7 +217,8 @@ class SyncLink:
             self._reader.close()
 
     def _session(self) -> str:
-        """One connection from attempt to loss: 'stopped', 'refused', 'failed' or 'lost'."""
+        """One connection from attempt to loss: 'stopped', 'refused', 'failed', 'dropped' (lost
+        before it held) or 'lost'."""
         self.attempts += 1
         try:
             settings = self._settings()
@@ -203,7 +226,7 @@ class SyncLink:
             self._error("error", exc)
             return "refused"
         self._set_state("connecting")
-        conn = Connection(settings, self._events.put)
+        conn = Connection(settings, self._from_paho)
         try:
             conn.open()
         except LinkError as exc:
@@ -223,10 +246,20 @@ class SyncLink:
             self._error("offline", LinkError(first.reason if first else "no answer from the broker"))
             return "failed"
         self._connected(conn, first)
+        began = time.monotonic()
+        outcome = "lost"
         try:
-            return self._serve(conn)
+            outcome = self._serve(conn)
         finally:
-            poison = self.uplink.end_session()
+            held = self.uplink.acks_in_session > 0 or time.monotonic() - began >= self.cfg.reconnect_max_s
+            # A retained message unacknowledged at the drop may be what the broker closed the
+            # connection over: it is blamed, not the outbox's oldest row.
+            unacked = list(self._retained_mids.values())
+            self._retained_mids.clear()
+            poison = self.uplink.end_session(blame=not unacked)
+            if outcome == "lost":
+                for topic in unacked:
+                    self._strike(topic)
             if poison is not None:
                 self._quarantine(poison)
             self._flush_marks(force=True)
@@ -234,6 +267,17 @@ class SyncLink:
             conn.close(
                 last=(self.topics.status, self._status_payload("offline", "stopped")) if stopping else None
             )
+        return "dropped" if outcome == "lost" and not held else outcome
+
+    def _from_paho(self, ev: Any) -> None:
+        """On paho's network thread: hand the event over, or to the arrival handler first."""
+        if isinstance(ev, Received) and self._arrival is not None:
+            try:
+                if self._arrival(ev):
+                    return
+            except Exception:  # never into paho: it would end its network thread
+                log.exception("downlink message on %s not kept on arrival", ev.topic)
+        self._events.put(ev)
 
     def _await_connack(self) -> Connected | Refused | Lost | None:
         deadline = time.monotonic() + self.cfg.keepalive_s + 10
@@ -262,10 +306,13 @@ class SyncLink:
         self.uplink.start_session(max(1, ev.receive_maximum - 2), ev.max_packet_size)
         self._retained[self.topics.status] = self._status_payload("online")
         self._retained_mids.clear()
+        # The retained topics go first, one at a time, and the rows only once they are through:
+        # a connection the broker closes then names the message that did it.
+        self._retained_due = dict.fromkeys([self.topics.status, *self._retained])
+        self._rows_wait = True
         try:
             conn.subscribe(self.topics.downlink(), qos=1)
-            for topic, payload in self._retained.items():
-                self._publish_retained(conn, topic, payload)
+            self._send_retained(conn)
         except LinkError as exc:
             log.debug("connection went down while starting: %s", exc)
         self._set_state("connected")
@@ -274,6 +321,8 @@ class SyncLink:
 
     def _serve(self, conn: Connection) -> str:
         while True:
+            with contextlib.suppress(LinkError):  # going down: Lost follows
+                self._send_retained(conn)
             self._publish_window(conn)
             try:
                 ev = self._events.get(timeout=_MARK_DELAY if self._marks else _POLL)
@@ -304,6 +353,8 @@ class SyncLink:
                 return "stopped"
 
     def _publish_window(self, conn: Connection) -> None:
+        if self._rows_wait:
+            return
         room = self.uplink.room()
         if room <= 0:
             return
@@ -317,13 +368,47 @@ class SyncLink:
                 return  # going down: Lost follows, and the row is still pending
             self.uplink.sent(mid, m)
 
-    def _publish_retained(self, conn: Connection, topic: str, payload: bytes) -> None:
-        if topic not in self._refused_topics:
-            self._retained_mids[conn.publish(topic, payload, retain=True)] = topic
+    def _send_retained(self, conn: Connection) -> None:
+        """The next retained topic due, once the one before it is acknowledged: at most one in
+        flight, so that a drop while one is unacknowledged can be put down to it."""
+        if self._retained_mids:
+            return
+        now = time.monotonic()
+        for topic in list(self._retained_due):
+            if topic in self._refused_topics:
+                del self._retained_due[topic]
+            elif self._held_until.get(topic, 0.0) <= now:
+                del self._retained_due[topic]
+                self._retained_mids[conn.publish(topic, self._retained[topic], retain=True)] = topic
+                return
+        self._rows_wait = False  # all through, or held back
+
+    def _strike(self, topic: str) -> None:
+        """The connection went while `topic` was unacknowledged: after POISON_LIMIT such drops in
+        a row, the broker is taken to refuse that message, and it is held back for a while."""
+        strikes = self._strikes.get(topic, 0) + 1
+        if strikes < POISON_LIMIT:
+            self._strikes[topic] = strikes
+            log.info("mqtt connection lost while %s was unacknowledged (%d in a row)", topic, strikes)
+            return
+        del self._strikes[topic]
+        self._held_until[topic] = time.monotonic() + RETAINED_HOLD_S
+        text = (
+            f"the broker closed the connection each of the {POISON_LIMIT} times {topic} was sent: "
+            f"not sent again for {RETAINED_HOLD_S / 60:.0f} min, the records go up meanwhile"
+        )
+        log.error(
+            "%s fix=raise the broker's message size limit (mosquitto message_size_limit, EMQX "
+            "max_packet_size) or let this gateway's account write %s in the broker's ACL",
+            text,
+            topic,
+        )
+        self.last_error, self.last_error_at = text, time.time()
 
     def _handle(self, ev: Any, conn: Connection) -> None:
         if isinstance(ev, Acked) and ev.mid in self._retained_mids:
             topic = self._retained_mids.pop(ev.mid)
+            self._strikes.pop(topic, None)
             if ev.refused:
                 # Not sent again by this process: a refused retained message would otherwise go
                 # out after every connect (and some brokers drop the connection over it).
@@ -349,8 +434,7 @@ class SyncLink:
                     log.exception("downlink message on %s not handled", ev.topic)
         elif isinstance(ev, Retain):
             self._retained[ev.topic] = ev.payload
-            with contextlib.suppress(LinkError):  # if not now, after the next connect
-                self._publish_retained(conn, ev.topic, ev.payload)
+            self._retained_due[ev.topic] = None  # sent in its turn; if not now, after the next connect
         else:
             self._handle_local(ev)
 

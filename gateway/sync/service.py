@@ -19,6 +19,7 @@ class SyncService:
         self.directory = Directory(gw, self._retain, topics.sync_state)
         self.commands = Commands(gw, self.directory.resync)
         self.link.on_downlink(self._downlink)
+        self.link.on_arrival(self._arrival)
 
     def start(self) -> None:
         self.directory.start()
@@ -38,6 +39,15 @@ class SyncService:
 
     def _retain(self, topic: str, payload: dict[str, Any]) -> None:
         self.link.retain(topic, payload)
+
+    def _arrival(self, ev: Received) -> bool:
+        """On paho's thread, before the broker is acknowledged: snapshot parts and deltas go to
+        the directory, which keeps them on disk until they are applied."""
+        kind = self.link.topics.kind_of(ev.topic)
+        if kind == "snapshot" or kind == "delta":
+            self.directory.receive(kind, ev)
+            return True
+        return False
 
     def _downlink(self, ev: Received) -> None:
         kind = self.link.topics.kind_of(ev.topic)

@@ -61,17 +61,63 @@ CREATE TABLE IF NOT EXISTS sites (
     health TEXT, health_at TEXT,
     sync_state TEXT, sync_state_at TEXT
 );
--- Seqs a site never delivered: quarantined ones are announced by an outbox_quarantined event.
-CREATE VIEW IF NOT EXISTS site_gaps AS
-SELECT s.site, s.max_seq - s.events - (
-    SELECT count(*) FROM events q WHERE q.site = s.site AND q.type = 'outbox_quarantined'
-    AND json_extract(q.payload, '$.quarantined_seq') <= s.max_seq) AS missing
-FROM sites s;
+-- Messages that could not be stored as events or state (not UTF-8 JSON, no seq or event id, a
+-- seq out of range): kept here and acknowledged, so that one of them never holds up the rest.
+CREATE TABLE IF NOT EXISTS rejected (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    site TEXT,
+    topic TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    payload BLOB NOT NULL,
+    received_at TEXT NOT NULL
+);
 """
+# Seqs from 1 to max_seq a site never delivered, not counting those an outbox_quarantined event
+# announced. Each seq counts once: a record set aside and later sent again (both present) does
+# not hide another one that is missing.
+SITE_GAPS = """CREATE VIEW site_gaps AS
+SELECT s.site, s.max_seq - (
+    SELECT count(*) FROM (
+        SELECT e.seq FROM events e WHERE e.site = s.site AND e.seq BETWEEN 1 AND s.max_seq
+        UNION
+        SELECT json_extract(q.payload, '$.quarantined_seq') FROM events q
+        WHERE q.site = s.site AND q.type = 'outbox_quarantined'
+        AND json_extract(q.payload, '$.quarantined_seq') BETWEEN 1 AND s.max_seq)) AS missing
+FROM sites s"""
 _EVENT_TOPICS = ("events/#", "cmd/reply", "sync/request", "sync/error")
 _STATE_TOPICS = {"status": "status", "health": "health", "sync/state": "sync_state"}
 _BATCH = 500
 _BATCH_WAIT = 0.05
+MAX_SEQ = 2**63 - 1  # a gateway's seqs are SQLite integers
+
+
+class Unusable(ValueError):
+    """A message that cannot be stored as an event or a state: why, in words."""
+
+
+def read_message(payload: bytes) -> tuple[str, Any]:
+    """The payload's text and its JSON. Strict UTF-8 (RFC 8259, 8.1): json.loads would also take
+    UTF-16 or UTF-32 bytes, which the text column then could not hold."""
+    try:
+        text = payload.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise Unusable(f"not UTF-8: {exc.reason} at byte {exc.start}") from exc
+    try:
+        return text, json.loads(text)
+    except (ValueError, RecursionError) as exc:
+        raise Unusable(f"not JSON: {str(exc)[:200]}") from exc
+
+
+def event_keys(body: Any) -> tuple[int, str]:
+    """The seq and event id of an event, checked."""
+    if not isinstance(body, dict):
+        raise Unusable("not a JSON object")
+    seq, event_id = body.get("seq"), body.get("event_id")
+    if not isinstance(seq, int) or isinstance(seq, bool) or not 1 <= seq <= MAX_SEQ:
+        raise Unusable(f"no seq from 1 to 2^63-1: {str(seq)[:40]}")
+    if not isinstance(event_id, str) or not 1 <= len(event_id) <= 200:
+        raise Unusable("no event_id (a string of 1 to 200 characters)")
+    return seq, event_id
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,11 +142,29 @@ class Sink:
         self.db = sqlite3.connect(options.db, isolation_level=None, timeout=30, check_same_thread=False)
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.executescript(SCHEMA)
+        self._make_view()
         self.stored = 0
         self.duplicates = 0
+        self.rejected = 0
+        self._warned: set[str | None] = set()  # sites whose rejected messages were logged
         self._events: queue.Queue[Any] = queue.Queue()
         self._rng = random.Random()
         self.ready = threading.Event()  # subscribed (for tests and --stop-after runs)
+
+    def _make_view(self) -> None:
+        """site_gaps as this version counts it, replacing an older one (whose count was wrong)."""
+        self.db.execute("BEGIN IMMEDIATE")  # sinks starting together on one database
+        try:
+            row = self.db.execute(
+                "SELECT sql FROM sqlite_master WHERE type = 'view' AND name = 'site_gaps'"
+            ).fetchone()
+            if row is None or row[0] != SITE_GAPS:
+                self.db.execute("DROP VIEW IF EXISTS site_gaps")
+                self.db.execute(SITE_GAPS)
+            self.db.execute("COMMIT")
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
 
     def filters(self) -> list[str]:
         share = f"$share/{self.o.group}/" if self.o.group else ""
@@ -143,6 +207,9 @@ class Sink:
             except (LinkError, queue.Empty) as exc:
                 failures += 1
                 log.warning("central-sink: %s", exc)
+            except Exception:  # the database: what was not acknowledged comes again after a reconnect
+                failures += 1
+                log.exception("central-sink: storing failed; reconnecting (fix: check the database's disk)")
             finally:
                 conn.close()
             stop.wait(retry_delay(max(failures, 1), 0.5, 30, self._rng))
@@ -177,12 +244,22 @@ class Sink:
             self._store(batch, conn)
 
     def _store(self, batch: list[Received], conn: Connection) -> None:
-        """One transaction for the batch, then the acknowledgements: no ack before its commit."""
+        """One transaction for the batch, then the acknowledgements: no ack before its commit.
+
+        Each message in a savepoint of its own: one that cannot be stored is rolled back alone,
+        kept in `rejected` and acknowledged with the rest."""
         now = datetime.now(UTC).isoformat(timespec="milliseconds")
         self.db.execute("BEGIN IMMEDIATE")
         try:
             for msg in batch:
-                self._one(msg, now)
+                self.db.execute("SAVEPOINT one")
+                try:
+                    self._one(msg, now)
+                except Exception as exc:
+                    self.db.execute("ROLLBACK TO one")
+                    why = str(exc) if isinstance(exc, Unusable) else f"not stored: {exc!r}"[:300]
+                    self._reject(msg, why, now)
+                self.db.execute("RELEASE one")
             self.db.execute("COMMIT")
         except BaseException:
             self.db.execute("ROLLBACK")
@@ -191,42 +268,49 @@ class Sink:
             if msg.qos > 0:
                 conn.ack(msg.mid, msg.qos)
 
+    def _reject(self, msg: Received, why: str, now: str) -> None:
+        site = site_of(self.o.prefix, msg.topic)
+        self.db.execute(
+            "INSERT INTO rejected (site, topic, reason, payload, received_at) VALUES (?, ?, ?, ?, ?)",
+            (site, msg.topic, why, msg.payload, now),
+        )
+        self.rejected += 1
+        # Once per site at WARNING: a gateway that sends nothing but bad messages must not flood.
+        level = logging.DEBUG if site in self._warned else logging.WARNING
+        self._warned.add(site)
+        log.log(
+            level,
+            "central-sink: message on %s kept in table rejected, not stored: %s "
+            "(fix: the sender must publish UTF-8 JSON with a seq and an event_id)",
+            msg.topic,
+            why,
+        )
+
     def _one(self, msg: Received, now: str) -> None:
         site = site_of(self.o.prefix, msg.topic)
         if site is None:
             return
         rest = msg.topic[len(self.o.prefix) + len(site) + 2 :]
-        try:
-            body = json.loads(msg.payload)
-        except (ValueError, UnicodeDecodeError):
-            log.warning("central-sink: not JSON on %s", msg.topic)
-            return
+        text, body = read_message(msg.payload)
         self.db.execute("INSERT OR IGNORE INTO sites (site) VALUES (?)", (site,))
         if rest in _STATE_TOPICS:
             column = _STATE_TOPICS[rest]
             self.db.execute(
                 f"UPDATE sites SET {column} = ?, {column}_at = ? WHERE site = ?",
-                (msg.payload.decode(), now, site),
+                (text, now, site),
             )
             return
-        if (
-            not isinstance(body, dict)
-            or not isinstance(body.get("seq"), int)
-            or not isinstance(body.get("event_id"), str)
-        ):
-            log.warning("central-sink: %s carries no seq and event_id", msg.topic)
-            return
-        seq = body["seq"]
+        seq, event_id = event_keys(body)
         cur = self.db.execute(
             "INSERT INTO events (event_id, site, seq, type, topic, payload, received_at) "
             "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (event_id) DO NOTHING",
             (
-                body["event_id"],
+                event_id,
                 site,
                 seq,
                 str(body.get("type", "")),
                 msg.topic,
-                msg.payload.decode(),
+                text,
                 now,
             ),
         )

@@ -174,14 +174,21 @@ class Uplink:
         self.probing = False
         return Done(seq, attempts)
 
+    @property
+    def acks_in_session(self) -> int:
+        """Rows the broker accepted on this connection."""
+        return self._acks_in_session
+
     def settled(self, seqs: list[int]) -> None:
         """Their sent or quarantined mark is committed: the database itself now skips them."""
         self.settling.difference_update(seqs)
 
-    def end_session(self) -> Quarantine | None:
-        """The connection is gone. Blame the oldest unacknowledged row if nothing got through."""
+    def end_session(self, blame: bool = True) -> Quarantine | None:
+        """The connection is gone. Blame the oldest unacknowledged row if nothing got through,
+        unless `blame` is False: something else unacknowledged (a retained message) may have
+        made the broker close it."""
         poison = None
-        if self.in_flight and self._acks_in_session == 0:
+        if blame and self.in_flight and self._acks_in_session == 0:
             head = min(m.seq for m in self.in_flight.values())
             self._blame[head] = self._blame.get(head, 0) + 1
             # Next time send that row alone, so that a closed connection says which row did it.
