@@ -94,13 +94,18 @@ def test_a_full_data_disk_is_not_called_a_damaged_database(
     assert "disk is full" in str(error.value) and "do not replace the database" in error.value.fix
 
 
-def test_the_oldest_snapshots_make_room_for_the_gateway_to_start(tmp_path: Path) -> None:
-    day = tmp_path / "snapshots" / "2025-03-01"
+def snapshots(day: Path, first: float, apart: float, count: int = 10) -> Path:
+    """`count` snapshots of 1,000 bytes in `day`, the oldest taken at `first`, `apart` seconds apart."""
     day.mkdir(parents=True)
-    for i in range(10):
+    for i in range(count):
         shot = day / f"{i}.jpg"
         shot.write_bytes(b"x" * 1000)
-        os.utime(shot, (1_700_000_000 + i, 1_700_000_000 + i))
+        os.utime(shot, (first + i * apart, first + i * apart))
+    return day
+
+
+def test_the_oldest_snapshots_make_room_for_the_gateway_to_start(tmp_path: Path) -> None:
+    day = snapshots(tmp_path / "snapshots" / "2025-03-01", first=1_700_000_000, apart=1)
     full = Usage(total=100_000, used=99_000, free=1_000)  # 1 % free; prune below 10 %, keep 10 %
     room = make_room(tmp_path, tmp_path / "snapshots", 10, 5, usage=lambda _: full)
     assert (room.deleted, room.failed) == (9, 0)
@@ -169,13 +174,7 @@ def test_footage_deleted_at_start_is_reported_to_the_centre(
 ) -> None:
     """Snapshots deleted to make room at start are footage lost, as when the disk guard deletes them."""
     cfg = parse_config(site_toml(tmp_path / "data"), "site.toml")
-    day = tmp_path / "data" / "snapshots" / "d"
-    day.mkdir(parents=True)
-    now = time.time()
-    for i in range(10):  # a day's footage, an hour apart, the newest ten hours old
-        shot = day / f"{i}.jpg"
-        shot.write_bytes(b"x" * 1000)
-        os.utime(shot, (now - (20 - i) * 3600, now - (20 - i) * 3600))
+    day = snapshots(tmp_path / "data" / "snapshots" / "d", first=time.time() - 20 * 3600, apart=3600)
     monkeypatch.setattr(
         "gateway.parking.retention.shutil.disk_usage", lambda _: Usage(100_000, 99_000, 1_000)
     )

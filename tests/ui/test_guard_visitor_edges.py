@@ -196,15 +196,25 @@ def open_stays(site: Site) -> list[tuple[str]]:
         return conn.execute("SELECT subject FROM stays WHERE exited_at IS NULL").fetchall()
 
 
+def book_tomorrow_and_come_today(
+    client: TestClient, site: Site, plate: str
+) -> tuple[datetime, dict[str, Any], dict[str, Any]]:
+    """A visit booked for tomorrow, and the car registered today too (today's pass takes the plate):
+    tomorrow, the booked pass and today's."""
+    guard = bearer(site.guard_token)
+    body = {**VISITOR, "plate": plate}
+    tomorrow = site.gw.now() + timedelta(days=1)
+    window = {"valid_from": tomorrow.isoformat(), "valid_to": (tomorrow + timedelta(hours=8)).isoformat()}
+    booked = client.post("/api/visitors", json={**body, **window}, headers=guard)
+    today = client.post("/api/visitors", json=body, headers=guard)
+    assert (booked.status_code, today.status_code) == (201, 201), today.text
+    return tomorrow, booked.json(), today.json()
+
+
 def test_a_car_that_came_on_the_booked_pass_leaves_on_it_after_it_ended(
     client: TestClient, site: Site
 ) -> None:
-    guard = bearer(site.guard_token)
-    body = {**VISITOR, "plate": "浙A55555"}
-    tomorrow = site.gw.now() + timedelta(days=1)
-    window = {"valid_from": tomorrow.isoformat(), "valid_to": (tomorrow + timedelta(hours=8)).isoformat()}
-    booked = client.post("/api/visitors", json={**body, **window}, headers=guard).json()
-    assert client.post("/api/visitors", json=body, headers=guard).status_code == 201  # takes the plate
+    tomorrow, booked, _ = book_tomorrow_and_come_today(client, site, "浙A55555")
     car_in = handle(site, "car-in", "plate", "浙A55555", tomorrow + timedelta(hours=1))
     assert (car_in.admitted, car_in.holder_id) == (True, booked["id"])
     car_out = handle(site, "car-out", "plate", "浙A55555", tomorrow + timedelta(hours=9))  # stayed late
@@ -215,12 +225,7 @@ def test_a_car_that_came_on_the_booked_pass_leaves_on_it_after_it_ended(
 def test_a_car_parked_overnight_on_todays_pass_leaves_on_it_while_the_booked_one_runs(
     client: TestClient, site: Site
 ) -> None:
-    guard = bearer(site.guard_token)
-    body = {**VISITOR, "plate": "浙A44444"}
-    tomorrow = site.gw.now() + timedelta(days=1)
-    window = {"valid_from": tomorrow.isoformat(), "valid_to": (tomorrow + timedelta(hours=8)).isoformat()}
-    assert client.post("/api/visitors", json={**body, **window}, headers=guard).status_code == 201
-    today = client.post("/api/visitors", json=body, headers=guard).json()
+    tomorrow, _, today = book_tomorrow_and_come_today(client, site, "浙A44444")
     car_in = handle(site, "car-in", "plate", "浙A44444", site.gw.now())
     assert (car_in.admitted, car_in.holder_id) == (True, today["id"])
     car_out = handle(site, "car-out", "plate", "浙A44444", tomorrow + timedelta(hours=1))
