@@ -1,9 +1,14 @@
-"""One error shape for the whole HTTP API: {"error": {"code", "message", "fix"}}."""
+"""One error shape for the whole HTTP API: {"error": {"code", "message", "fix"}}.
+
+An error about a form's fields adds "fields": the names of the fields at fault, so that a page names
+them in its own language (the message is English, for API clients and the log).
+"""
 
 from __future__ import annotations
 
 import logging
 import sqlite3
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -14,23 +19,38 @@ from gateway.errors import GatewayError
 
 log = logging.getLogger(__name__)
 
+
 class ApiError(Exception):
     def __init__(
-        self, status: int, code: str, message: str, fix: str = "", headers: dict[str, str] | None = None
+        self,
+        status: int,
+        code: str,
+        message: str,
+        fix: str = "",
+        headers: dict[str, str] | None = None,
+        fields: list[str] | None = None,
     ):
         self.status, self.code, self.message, self.fix = status, code, message, fix
         self.headers = headers
+        self.fields = fields
 
 
-def error_body(code: str, message: str, fix: str = "") -> dict[str, dict[str, str]]:
-    return {"error": {"code": code, "message": message, "fix": fix}}
+def error_body(
+    code: str, message: str, fix: str = "", fields: list[str] | None = None
+) -> dict[str, dict[str, Any]]:
+    error: dict[str, Any] = {"code": code, "message": message, "fix": fix}
+    if fields:
+        error["fields"] = fields
+    return {"error": error}
 
 
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
     async def _api_error(_: Request, exc: ApiError) -> JSONResponse:
         return JSONResponse(
-            error_body(exc.code, exc.message, exc.fix), status_code=exc.status, headers=exc.headers
+            error_body(exc.code, exc.message, exc.fix, exc.fields),
+            status_code=exc.status,
+            headers=exc.headers,
         )
 
     @app.exception_handler(GatewayError)

@@ -22,7 +22,14 @@ from gateway.api.views import recent
 from gateway.runtime.gateway import Gateway
 
 router = APIRouter(tags=["lanes"], responses=ERRORS)
+# A `ping` event at least this often: a page that hears nothing for two of them and a bit (a Wi-Fi
+# drop that closes no socket) knows the line is dead. A comment would not do: EventSource hides it.
 KEEPALIVE_S = 15.0
+
+
+def silence_limit_s() -> float:
+    """How long a live page waits without a message before it reconnects."""
+    return KEEPALIVE_S * 2 + 5
 
 
 class LaneAction(BaseModel):
@@ -145,7 +152,7 @@ async def _events(
             try:
                 message = await asyncio.wait_for(queue.get(), max(check_at - time.monotonic(), 0))
             except TimeoutError:
-                message = ": keepalive\n\n"
+                message = ": keepalive\n" + sse("ping", {})  # the comment for proxies and curl
             # On the clock, busy or idle: on a busy site the queue never times out.
             if time.monotonic() >= check_at:
                 if not await asyncio.to_thread(still_allowed):

@@ -9,6 +9,7 @@ import sqlite3
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -18,7 +19,7 @@ from markupsafe import Markup
 from gateway.api.auth import SESSION_COOKIE, Principal, identify, same_origin
 from gateway.api.deps import MAX_ID, Db, Id, guard_app, local
 from gateway.api.errors import ApiError
-from gateway.api.lanes import lane_list, lanes_status
+from gateway.api.lanes import lane_list, lanes_status, silence_limit_s
 from gateway.api.materials import materials_view
 from gateway.api.passes import pass_out, required_fields
 from gateway.api.session import client_address, log_in, set_session_cookie
@@ -63,7 +64,10 @@ class LoginRequired(Exception):
 def page_user(request: Request, db: sqlite3.Connection) -> Principal:
     who = identify(request, db, None, request.cookies.get(SESSION_COOKIE))
     if who is None:
-        raise LoginRequired(request.url.path)
+        # The query too (a lookup, a filter): the guard comes back to the same page. Quoted here,
+        # as the handler puts it in the login address as it is.
+        query = request.url.query
+        raise LoginRequired(quote(request.url.path + (f"?{query}" if query else ""), safe="/"))
     return who
 
 
@@ -119,6 +123,7 @@ def login_page(
     next: Annotated[str, Query(max_length=200)] = "/",
     error: Annotated[str | None, Query(max_length=20)] = None,
     lang: Annotated[str | None, Query(max_length=2)] = None,
+    user: Annotated[str, Query(max_length=64)] = "",
 ) -> Response:
     if identify(request, db, None, request.cookies.get(SESSION_COOKIE)) is not None:
         return RedirectResponse(_safe_next(next), status_code=303)
@@ -134,15 +139,17 @@ def login_page(
             "site": gw.site.config.site,
             "csrf": csrf,
             "next": _safe_next(next),
+            "user": user,
             "static_version": STATIC_VERSION,
             "error": error if error in ("failed", "too_many", "expired") else None,
         },
         headers={"Cache-Control": "no-store"},
     )
+    # A browser-session cookie: a login page left open overnight still logs in (it is no secret
+    # kept from the guard, only proof that the form came from this page).
     response.set_cookie(
         LOGIN_COOKIE,
         csrf,
-        max_age=3600,
         path="/login",
         httponly=True,
         samesite="strict",
@@ -162,14 +169,15 @@ def login_form(
 ) -> Response:
     app = guard_app(request)
     target = _safe_next(next)
+    again = urlencode({"next": target, "user": username})  # the page comes back filled in
     expected = request.cookies.get(LOGIN_COOKIE, "")
     if not expected or not hmac.compare_digest(expected.encode(), csrf.encode()) or not same_origin(request):
-        return RedirectResponse(f"/login?error=expired&next={target}", status_code=303)
+        return RedirectResponse(f"/login?error=expired&{again}", status_code=303)
     try:
         _, token, _ = log_in(app, db, client_address(request), username, password)
     except ApiError as exc:
         error = "too_many" if exc.status == 429 else "failed"
-        return RedirectResponse(f"/login?error={error}&next={target}", status_code=303)
+        return RedirectResponse(f"/login?error={error}&{again}", status_code=303)
     response = RedirectResponse(target, status_code=303)
     set_session_cookie(app, response, token)
     response.delete_cookie(LOGIN_COOKIE, path="/login")
@@ -206,7 +214,12 @@ def live_page(request: Request, db: Db) -> Response:
         "live",
         lanes=lanes,
         provinces=PROVINCES,
-        boot={"lanes": lanes, "events": events, "status": lanes_status(gw)},
+        boot={
+            "lanes": lanes,
+            "events": events,
+            "status": lanes_status(gw),
+            "silence_s": silence_limit_s(),
+        },
     )
 
 

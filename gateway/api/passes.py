@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import re
+import threading
+from collections import OrderedDict
 from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Header, Query, Response
 from fastapi.responses import Response as RawResponse
 from pydantic import BaseModel, Field
 
@@ -15,7 +17,6 @@ from gateway.api.deps import App, Db, GuardApp, Id, When, aware, local, write
 from gateway.api.errors import ApiError
 from gateway.api.shapes import ERRORS
 from gateway.core.windows import Window
-from gateway.errors import Refused
 from gateway.privacy import id_number_problem, mask_name
 from gateway.runtime.gateway import Gateway
 from gateway.store import passes as store
@@ -23,6 +24,11 @@ from gateway.store.csv_rows import RowError, plate_value
 from gateway.web.qr import qr_svg
 
 router = APIRouter(tags=["visitors"], responses=ERRORS)
+# Idempotency-Key -> the pass it made, per user, newest last; in memory: a repeat comes within seconds.
+_made: OrderedDict[tuple[str, str], int] = OrderedDict()
+_made_lock = threading.Lock()
+_MADE_KEPT = 500
+_FIELD = re.compile(r"[a-z_]+")
 _PHONE = re.compile(r"^\+?[0-9][0-9 -]{5,18}[0-9]$")
 
 
@@ -229,7 +235,9 @@ def _new_pass(
     elif end <= now:
         problems.append("valid_to: is in the past")
     if problems:
-        raise ApiError(422, "invalid_pass", "; ".join(problems), "correct the fields named")
+        raise ApiError(
+            422, "invalid_pass", "; ".join(problems), "correct the fields named", fields=_fields_of(problems)
+        )
     new = store.NewPass(
         kind=kind,
         name=body.name.strip(),
@@ -254,8 +262,21 @@ def _new_pass(
             fix = "ask the visitor for these and fill them in"
             if "occupants" in missing:
                 fix += " (occupants: the driver and everyone in the vehicle, the driver first)"
-            raise Refused(f"closed management needs: {', '.join(sorted(missing))}", fix=fix)
+            # Still the code a runtime refusal has ("refused"), with the fields for the page to name.
+            raise ApiError(
+                422,
+                "refused",
+                f"closed management needs: {', '.join(sorted(missing))}",
+                fix,
+                fields=sorted(missing),
+            )
     return new
+
+
+def _fields_of(problems: list[str]) -> list[str]:
+    """The fields named by `problems` (each begins with its field: "phone: ...", "occupants[0] ...")."""
+    fields = [m.group(0) for p in problems if (m := _FIELD.match(p))]
+    return list(dict.fromkeys(fields))
 
 
 def _occupants(body: VisitorIn, plate: str | None, problems: list[str]) -> tuple[store.Occupant, ...]:
@@ -302,8 +323,31 @@ def visitor_rules(who: User, app: App) -> Rules:
     status_code=201,
     response_model=PassOut,
 )
-def register_visitor(body: VisitorIn, who: User, app: App) -> PassOut:
-    return _create(app, who, _new_pass(app.gw, "visitor", body))
+def register_visitor(
+    body: VisitorIn,
+    who: User,
+    app: App,
+    idempotency_key: Annotated[
+        str | None,
+        Header(
+            max_length=64,
+            description="Made by the client for one registration: a repeat with the same key (a "
+            "second tap, a retry after a dropped reply) returns the pass already made.",
+        ),
+    ] = None,
+) -> PassOut:
+    if not idempotency_key:
+        return _create(app, who, _new_pass(app.gw, "visitor", body))
+    key = (who.name, idempotency_key)
+    with _made_lock:  # a second tap arrives while the first is still being stored
+        made = _made.get(key)
+        if made is None:
+            out = _create(app, who, _new_pass(app.gw, "visitor", body))
+            _made[key] = out.id
+            while len(_made) > _MADE_KEPT:
+                _made.popitem(last=False)
+            return out
+    return pass_out(app.gw, write(app.gw, lambda c: store.get_pass(c, made)), with_qr=True)
 
 
 @router.get("/api/visitors", summary="Visitor passes, newest first", response_model=list[PassOut])

@@ -11,6 +11,9 @@ class ErrorDetail(BaseModel):
     code: str = Field(description="Stable, for programs: login_required, csrf, admin_only, ...")
     message: str = Field(description="What went wrong, for people.")
     fix: str = Field(description="What to do about it.")
+    fields: list[str] | None = Field(
+        None, description="A form's fields at fault, when the error is about them (a page names them)."
+    )
 
 
 class ErrorBody(BaseModel):

@@ -34,6 +34,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "lane.online": ("设备在线", "Devices online"),
     "lane.offline": ("设备离线", "Device offline"),
     "lane.held": ("常开中", "Held open"),
+    "lane.unknown": ("状态未知（未连接网关）", "Status unknown (gateway not reached)"),
     "lane.entrance": ("入口", "Entrance"),
     "lane.exit": ("出口", "Exit"),
     "lane.vehicle": ("车行", "Vehicles"),
@@ -281,6 +282,58 @@ TEXTS: dict[str, tuple[str, str]] = {
     "common.error": ("操作失败", "Failed"),
     "common.saved": ("已保存", "Saved"),
     "common.yes": ("是", "yes"),
+    "form.restored": (
+        "已恢复登录前填写的内容；手机号、身份证号请重新输入",
+        "What was typed before logging in is back; type the phone and ID numbers again",
+    ),
+    # What the pages say for the API's error codes (their message is English, for API clients);
+    # ".fields": the same, followed by the fields the error names.
+    "err.invalid_pass": ("填写有误，请检查后重试", "Something typed is not valid; check and try again"),
+    "err.invalid_pass.fields": ("以下项目填写有误：", "Check these fields:"),
+    "err.refused": ("不允许此操作", "Not allowed"),
+    "err.refused.fields": ("封闭管理期间必须登记：", "Closed management: fill in"),
+    "err.invalid_plate": (
+        "车牌格式不对，请按车上的车牌填写（如 皖A12345，不含字母 I、O）",
+        "Not a valid plate: type it as it is on the car (e.g. 皖A12345; no I or O)",
+    ),
+    "err.invalid_request": (
+        "填写的内容格式不对，请检查后重试",
+        "Something typed is not valid; check and try again",
+    ),
+    "err.invalid_value": ("号码格式不对，请重新输入", "Not a valid number; type it again"),
+    "err.invalid_hours": ("时段格式不对，应如 08:00-18:00", "Not valid hours; write them like 08:00-18:00"),
+    "err.csrf": ("页面已过期，请刷新页面后重试", "The page expired; reload it and try again"),
+    "err.login_required": ("登录已过期，请重新登录", "Logged out; log in again"),
+    "err.bad_login": ("用户名或密码错误", "Wrong user name or password"),
+    "err.too_many_attempts": ("失败次数过多，请稍后再试", "Too many failed attempts; wait and try again"),
+    "err.admin_only": ("仅管理员可用", "Admins only"),
+    "err.not_found": ("没有找到该记录", "Not found"),
+    "err.conflict": (
+        "与已有记录冲突（同一车牌、卡号或号码已登记），未作任何修改",
+        "This clashes with what is stored (the same plate, card or number); nothing was changed",
+    ),
+    "err.storage_failed": (
+        "网关无法保存，未作任何修改，请联系管理员（磁盘已满？）",
+        "The gateway could not store this; nothing was changed. Tell the admin (disk full?)",
+    ),
+    "err.busy": ("网关繁忙，未保存，请稍后重试", "The gateway is busy and did not save this; try again"),
+    "err.network": (
+        "连接不上网关，未保存，请检查网络后重试",
+        "The gateway cannot be reached and nothing was saved; check the network and try again",
+    ),
+    "err.nothing_to_find": ("请输入手机号或身份证号", "Type a phone or an ID number"),
+    "err.reason_required": ("请填写原因", "Give a reason"),
+    "err.bad_password": ("当前密码不正确", "The current password is wrong"),
+    "err.weak_password": (
+        "密码太弱：至少8位，且不能与用户名相同",
+        "Password too weak: 8 characters or more, not the user name",
+    ),
+    "err.bad_username": ("用户名格式不对", "Not a valid user name"),
+    "err.unknown_lane": ("没有该通道", "No such lane"),
+    "err.not_a_vehicle_lane": ("该通道不是车行通道", "Not a vehicle lane"),
+    "err.unknown_zone": ("没有该区域", "No such zone"),
+    "err.not_an_account": ("API 令牌不能执行此操作", "Not for an API token"),
+    "err.other": ("操作未完成，请重试；仍不行请联系管理员", "Not done; try again, or tell the admin"),
     "common.no": ("否", "no"),
 }
 
@@ -326,7 +379,26 @@ JS_KEYS = (
     "flag.monthly_expired",
     "flag.lookalike",
     "admin.token_once",
+    "lane.unknown",
+    "form.restored",
+    # the fields an error names
+    "visitor.name",
+    "visitor.phone",
+    "visitor.id_number",
+    "visitor.host_building",
+    "visitor.host_unit",
+    "visitor.destination",
+    "visitor.reason",
+    "visitor.passengers",
+    "visitor.plate",
+    "visitor.vehicle_class",
+    "visitor.valid_from",
+    "visitor.valid_to",
+    "visitor.occupants",
+    "pass.hours",
+    "pass.company",
 )
+JS_PREFIXES = ("err.", "state.")  # every key of these
 
 
 def translator(language: str) -> Callable[[str], str]:
@@ -345,5 +417,6 @@ def translator(language: str) -> Callable[[str], str]:
 def js_texts(language: str) -> dict[str, str]:
     t = translator(language)
     texts = {key: t(key) for key in JS_KEYS}
+    texts.update({key: t(key) for key in TEXTS if key.startswith(JS_PREFIXES)})
     texts.update({f"why.{reason}": t(f"why.{reason}") for reason in REASONS})
     return texts

@@ -4,20 +4,87 @@ const boot = JSON.parse(document.getElementById("boot").textContent);
 const T = (key) => boot.texts[key] || key;
 
 class ApiFailure extends Error {
-  constructor(error, status) { super(error.message); this.fix = error.fix || ""; this.code = error.code; this.status = status; }
+  constructor(error, status) {
+    super(error.message);
+    this.fix = error.fix || ""; this.code = error.code; this.fields = error.fields || []; this.status = status;
+  }
 }
 
-async function api(method, url, body) {
-  const res = await fetch(url, {
-    method, credentials: "same-origin",
-    headers: { "Content-Type": "application/json", "X-CSRF-Token": boot.csrf },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  if (res.status === 401) { location.href = "/login?next=" + encodeURIComponent(location.pathname); }
+// `headers`: more request headers. A 401 (the session ended) keeps what was typed and goes to the
+// login, which comes back here; a 403 "csrf" (logged in again, on another tab) takes the new
+// session's token and tries once more.
+async function api(method, url, body, headers = {}, retried = false) {
+  let res;
+  try {
+    res = await fetch(url, {
+      method, credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-CSRF-Token": boot.csrf, ...headers },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+  } catch (err) {  // no answer at all: "Failed to fetch" is for developers
+    throw new ApiFailure({ code: "network", message: err.message }, 0);
+  }
+  if (res.status === 401) {
+    keepForms();
+    location.href = "/login?next=" + encodeURIComponent(location.pathname + location.search);
+    return new Promise(() => {});  // the page is leaving: nothing to show, nothing to re-enable
+  }
   if (res.status === 204) return null;
   const data = await res.json().catch(() => null);
-  if (!res.ok) throw new ApiFailure((data && data.error) || { message: res.statusText }, res.status);
+  const error = (data && data.error) || { message: res.statusText };
+  if (res.status === 403 && error.code === "csrf" && !retried && await freshCsrf()) {
+    return api(method, url, body, headers, true);
+  }
+  if (!res.ok) throw new ApiFailure(error, res.status);
   return data;
+}
+
+async function freshCsrf() {
+  try {
+    const me = await api("GET", "/api/me", undefined, {}, true);
+    if (!me || !me.csrf || me.csrf === boot.csrf) return false;
+    boot.csrf = me.csrf;
+    return true;
+  } catch (err) { return false; }
+}
+
+// What was typed, kept in this tab's sessionStorage while the guard logs in again. Phone and ID
+// numbers are left out: the gateway keeps them only masked or hashed, and a page should not leave
+// them in clear in the browser either; the guard types them again (the toast says so).
+const KEPT = "egw-form:";
+const NOT_KEPT = /(^|_)(id_number|phone|password|token|csrf)$/;
+function keepForms() {
+  const forms = {};
+  document.querySelectorAll("form[data-api]").forEach((form, i) => {
+    const values = {};
+    for (const el of form.elements) {
+      if (!el.name || NOT_KEPT.test(el.name) || ["password", "hidden", "file"].includes(el.type)) continue;
+      if (el.type === "checkbox") { if (el.checked !== el.defaultChecked) values[el.name] = el.checked; }
+      else if (el.value.trim() && el.value !== el.defaultValue) values[el.name] = el.value;
+    }
+    if (Object.keys(values).length) forms[i] = values;
+  });
+  try {
+    if (Object.keys(forms).length) sessionStorage.setItem(KEPT + location.pathname + location.search, JSON.stringify(forms));
+  } catch (err) { /* storage full or off: the login still comes back here */ }
+}
+
+function restoreForms() {
+  const key = KEPT + location.pathname + location.search;
+  let forms = null;
+  try { forms = JSON.parse(sessionStorage.getItem(key) || "null"); sessionStorage.removeItem(key); } catch (err) { return; }
+  if (!forms) return;
+  const all = document.querySelectorAll("form[data-api]");
+  for (const [i, values] of Object.entries(forms)) {
+    const form = all[Number(i)];
+    if (!form) continue;
+    for (const [name, value] of Object.entries(values)) {
+      const el = form.elements[name];
+      if (!el || !("value" in el)) continue;
+      if (el.type === "checkbox") el.checked = value; else el.value = value;
+    }
+  }
+  toast(T("form.restored"));
 }
 
 let toastTimer = 0;
@@ -27,7 +94,23 @@ function toast(text, bad) {
   clearTimeout(toastTimer);
   toastTimer = setTimeout(() => { el.hidden = true; }, bad ? 6000 : 2500);
 }
-function failed(err) { toast(T("common.error") + ": " + err.message + (err.fix ? " — " + err.fix : ""), true); }
+
+// An error in the page's language: the words for its code, and the fields it names as the form
+// labels them; the API's English message only where the page has no words for the code.
+function errorText(err) {
+  const words = boot.texts;
+  const fields = err.fields.map((f) => words["visitor." + f] || words["pass." + f] || f);
+  if (fields.length && words[`err.${err.code}.fields`]) {
+    return words[`err.${err.code}.fields`] + " " + fields.join(boot.lang === "zh" ? "、" : ", ");
+  }
+  if (words["err." + err.code]) return words["err." + err.code];
+  if (boot.lang !== "zh" && err.message) return err.message + (err.fix ? " — " + err.fix : "");
+  return T("err.other") + (err.code ? ` (${err.code})` : "");
+}
+function failed(err) {
+  if (!(err instanceof ApiFailure)) err = new ApiFailure({ message: String(err) }, 0);
+  toast(T("common.error") + ": " + errorText(err), true);
+}
 
 // A form's fields as JSON: empty fields are left out (the server's defaults apply), numbers are
 // numbers, data-list fields are lists, a date as an end is the end of that day.
@@ -102,7 +185,7 @@ const thens = {
   },
   "pass-state": (data) => {
     const el = document.getElementById("pass-state");
-    el.textContent = `#${data.id} ${data.name} ${data.host_building}${data.host_unit} ${data.plate || ""} → ${data.state}`;
+    el.textContent = `#${data.id} ${data.name} ${data.host_building}${data.host_unit} ${data.plate || ""} → ${T("state." + data.state)}`;
     el.className = "result pill " + (data.state === "active" ? "ok" : "bad"); el.hidden = false;
   },
 };
@@ -113,11 +196,19 @@ document.addEventListener("submit", async (e) => {
   e.preventDefault();
   const button = form.querySelector("[type=submit]");
   if (button) button.disabled = true;
+  // One key per registration, kept until it is made: a repeat (a retry after no answer) gets the
+  // pass already made rather than a second one.
+  if (!form.dataset.key) form.dataset.key = Date.now().toString(36) + Math.random().toString(36).slice(2);
   try {
-    const data = await api(form.dataset.method || "POST", form.dataset.api, formBody(form));
+    const data = await api(form.dataset.method || "POST", form.dataset.api, formBody(form),
+      { "Idempotency-Key": form.dataset.key });
+    delete form.dataset.key;
     (thens[form.dataset.then] || thens.saved)(data, form);
-  } catch (err) { failed(err); } finally { if (button) button.disabled = false; }
+    // A page that is being left keeps its button off: a tap while it loads would send it again.
+    if (button && !LEAVES.has(form.dataset.then)) button.disabled = false;
+  } catch (err) { failed(err); if (button) button.disabled = false; }
 });
+const LEAVES = new Set(["pass", "reload", "relogin"]);
 
 // A dialog that asks for one line of text (its form's input, filled with `value`; it may be left
 // empty only when `optional`): resolves with {text, choice} (choice: the value of the submit button
@@ -217,3 +308,5 @@ async function findReturning(field) {
     toast(T("visitor.found"));
   } catch (err) { failed(err); }
 }
+
+restoreForms();

@@ -145,25 +145,57 @@
     } catch (err) { failed(err); }
   }
 
+  // Lost touch with the gateway: no lane can be said to be online (the `status` event that comes
+  // with the next stream says again what each is).
+  function showUnknown() {
+    for (const lane of lanes.values()) {
+      lane.status.className = "pill unknown"; lane.status.textContent = T("lane.unknown");
+    }
+  }
+
+  // The gateway sends a `ping` every 15 s: a line that stays silent longer is dead even though no
+  // socket closed (a Wi-Fi drop sends no FIN), and EventSource would wait on it for ever.
+  const SILENCE_MS = (boot.silence_s || 35) * 1000;
   let source = null;
+  let watchdog = 0;
+  function heard() {
+    clearTimeout(watchdog);
+    watchdog = setTimeout(silent, SILENCE_MS);
+  }
+  function silent() {
+    source.close();
+    lost();
+    setTimeout(connect, 1000);
+  }
+  function lost() {
+    document.getElementById("reconnecting").hidden = false;
+    showUnknown();
+  }
+
   function connect() {
     source = new EventSource("/api/live/stream");
+    const mine = source;
     const banner = document.getElementById("reconnecting");
-    source.addEventListener("open", () => {
+    const on = (kind, handle) => source.addEventListener(kind, (e) => { if (mine === source) { heard(); handle(e); } });
+    heard();
+    on("open", () => {
       banner.hidden = true;
       // What was decided between the page being drawn and the stream opening, and on a reconnect
       // what changed about decisions already shown (corrections): the stream carries neither.
       catchUp();
     });
-    source.addEventListener("access", (e) => show(JSON.parse(e.data), true));
-    source.addEventListener("status", (e) => showStatus(JSON.parse(e.data)));
-    source.addEventListener("action", (e) => showAction(JSON.parse(e.data)));
-    source.addEventListener("correction", (e) => showCorrection(JSON.parse(e.data)));
-    source.addEventListener("resync", catchUp);
+    on("ping", () => {});
+    on("access", (e) => show(JSON.parse(e.data), true));
+    on("status", (e) => showStatus(JSON.parse(e.data)));
+    on("action", (e) => showAction(JSON.parse(e.data)));
+    on("correction", (e) => showCorrection(JSON.parse(e.data)));
+    on("resync", catchUp);
     source.addEventListener("error", () => {
-      banner.hidden = false;
+      if (mine !== source) return;
+      lost();
       if (source.readyState === EventSource.CLOSED) {
         // Not a dropped line but a refusal (logged out?): ask, then try again.
+        clearTimeout(watchdog);
         api("GET", "/api/me").then(() => setTimeout(connect, 2000), () => setTimeout(connect, 5000));
       }
     });
