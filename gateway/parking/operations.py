@@ -172,6 +172,11 @@ class Operations:
             first_local = from_db(first).astimezone(tz)  # type: ignore[union-attr]
             first_day = (first_local - timedelta(hours=hour)).date()
             day = max(last - timedelta(days=BACKFILL_DAYS - 1), oldest, first_day)
+            # Never older than the oldest report kept: a day retention deleted stays deleted, even
+            # when the clock goes back (a Pi booting with fake-hwclock's time before NTP sets it).
+            kept_from = conn.execute("SELECT min(day) FROM daily_reports").fetchone()[0]
+            if kept_from is not None:
+                day = max(day, date.fromisoformat(kept_from))
             built = {
                 r[0] for r in conn.execute("SELECT day FROM daily_reports WHERE day >= ?", (day.isoformat(),))
             }

@@ -485,3 +485,18 @@ def test_a_round_tapped_before_a_restart_and_finished_after_it_is_judged_late(
     got = [r.status for r in second.patrols(night + 3 * H)]
     assert got == ["late"], got
 
+
+def test_a_reboot_with_a_clock_an_hour_behind_sends_no_report_twice(make_gw: Callable[..., Gateway]) -> None:
+    gw = make_gw(extra="[reports]\nhour = 6\nkeep_days = 7\n")
+    show(gw, "car-in", "苏E00001", T0 - 12 * 24 * H)
+    morning = T0.replace(hour=6, minute=30)  # Monday 06:30: Sunday's report is due
+    o = ops(gw, started=morning - 24 * H)
+    for when in (morning - 24 * H, morning):  # the thread, one morning after another
+        o.reports(when)
+        o.retention(when)
+    # Power cut at 06:50; fake-hwclock last saved at 05:50, so the Pi boots saying 05:51.
+    stale = T0.replace(hour=5, minute=51)
+    again = ops(gw, started=stale, steady=Steady())
+    again.tick(stale)  # the first tick, before NTP
+    sent = report_days_sent(gw)
+    assert len(sent) == len(set(sent)), sorted(sent)
