@@ -43,6 +43,30 @@ BACKFILL_DAYS = 7  # reports missed while the gateway was off are built for up t
 CLOCK_STEP = timedelta(minutes=2)  # wall time gone this much further than monotonic time: NTP set it
 
 
+
+def first_alarm_of_boot(data_dir: Path, db_path: Path) -> int:
+    """The id of the first alarm written since the box booted (kept across restarts of the
+    service within one boot, by the kernel's boot id): those are the alarms a stale boot clock
+    may have dated wrong."""
+    marker = data_dir / "boot-alarms.json"
+    try:
+        boot = Path("/proc/sys/kernel/random/boot_id").read_text().strip()
+    except OSError:
+        boot = ""
+    try:
+        kept = json.loads(marker.read_text())
+        if boot and kept.get("boot") == boot:
+            return int(kept["first_alarm"])
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
+    with closing(sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=10)) as conn:
+        first = int(conn.execute("SELECT coalesce(max(id), 0) + 1 FROM alarms").fetchone()[0])
+    try:
+        marker.write_text(json.dumps({"boot": boot, "first_alarm": first}))
+    except OSError:
+        log.warning("cannot write %s: alarms re-dated after a clock step are this run's only", marker)
+    return first
+
 # A round whose deadline passed this long before the gateway started is still judged: the box was
 # off for a restart, not an outage, and the round was open (and maybe walked) while it was up.
 RESTART_GRACE = timedelta(minutes=15)
@@ -75,8 +99,8 @@ class Operations:
         # The start on the clock as it is now: moved with every step of the clock that tick() sees.
         self.running_since = started_at
         self._seen = (started_at, self._started_mono)
-        with closing(self._read()) as conn:  # the alarms raised from here on are this run's
-            self._first_alarm = int(conn.execute("SELECT coalesce(max(id), 0) + 1 FROM alarms").fetchone()[0])
+        self._first_alarm = first_alarm_of_boot(data_dir, db_path)
+        self._redates: list[tuple[timedelta, datetime]] = []  # clock steps whose alarms wait re-dating
         self.routes = tuple(
             RouteSpec(
                 id=r.id,
@@ -118,6 +142,7 @@ class Operations:
         ]
         mono = self._monotonic()
         self._follow_clock(now, mono)
+        steps.insert(0, ("redate", self._redate))
         # on the monotonic clock: one set back must not stop retention until it catches up
         if self._last_retention is None or mono - self._last_retention >= RETENTION_EVERY.total_seconds():
             steps.append(("retention", self.retention))
@@ -143,8 +168,14 @@ class Operations:
                 "wall clock stepped by %s: the gateway has run since %s", step, self.running_since + step
             )
             self.running_since += step
-            self._run(partial(redate_alarms, from_id=self._first_alarm, step=step, now=now))
+            self._redates.append((step, now))  # done by the guarded "redate" step, retried if it fails
         self._seen = (now, mono)
+
+    def _redate(self, now: datetime) -> None:
+        while self._redates:
+            step, at = self._redates[0]
+            self._run(partial(redate_alarms, from_id=self._first_alarm, step=step, now=at))
+            self._redates.pop(0)
 
     def _read(self) -> sqlite3.Connection:
         return sqlite3.connect(f"file:{self.db_path}?mode=ro", uri=True, timeout=10)

@@ -149,14 +149,21 @@ def redate_alarms(conn: sqlite3.Connection, from_id: int, step: timedelta, now: 
 
     moved_rows = 0
     with transaction(conn):
+        # This boot's alarms, and older ones cleared or acknowledged "before" they were raised:
+        # that can only be the old clock, after a fault from before a power cut came back.
         rows = conn.execute(
-            "SELECT id, raised_at, cleared_at, acknowledged_at FROM alarms WHERE id >= ?", (from_id,)
+            "SELECT id, raised_at, cleared_at, acknowledged_at FROM alarms WHERE id >= ? "
+            "OR cleared_at < raised_at OR acknowledged_at < raised_at",
+            (from_id,),
         ).fetchall()
         for alarm_id, *stored in rows:
             times = [from_db(t) for t in stored]
+            this_boot = alarm_id >= from_id
             moved = [
-                to_db(at + step) if at is not None and on_old_clock(at) else t
-                for at, t in zip(times, stored, strict=True)
+                to_db(at + step)
+                if at is not None and on_old_clock(at) and (this_boot or (i > 0 and at < times[0]))  # type: ignore[operator]
+                else t
+                for i, (at, t) in enumerate(zip(times, stored, strict=True))
             ]
             if moved != stored:
                 moved_rows += 1

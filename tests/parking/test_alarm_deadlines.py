@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 from collections import namedtuple
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -14,8 +15,8 @@ import pytest
 from gateway.config import ConfigError, parse_config
 from gateway.parking.operations import Operations
 from gateway.runtime.gateway import Gateway
-from gateway.store.alarms import acknowledge_alarm, clear_alarm, raise_alarm, recent_alarms
-from gateway.timefmt import to_db
+from gateway.store.alarms import acknowledge_alarm, clear_alarm, raise_alarm, recent_alarms, redate_alarms
+from gateway.timefmt import from_db, to_db
 from tests.conftest import site_toml
 from tests.parking.conftest import T0
 from tests.parking.test_operations import Steady, offline
@@ -281,3 +282,58 @@ def test_the_report_of_a_day_the_deadline_passed_while_the_gateway_was_off_calls
     o = ops(gw, started=back)
     faults = o.build_report(day.date(), back)["devices"]["open_faults"]
     assert faults[0]["age_hours"] >= 24 and faults[0]["overdue"], faults
+
+
+def test_a_fault_at_boot_is_re_dated_even_when_the_service_restarted_before_ntp(
+    make_gw: Callable[..., Gateway],
+) -> None:
+    """Boot three days back; a camera recorded offline at boot; the service restarts 20 s later,
+    still on the stale clock; NTP then sets the clock: the fault is a minute old, not three days."""
+    gw = make_gw(extra="[alarms]\nrepair_hours = 8\n")
+    boot = T0 - 72 * H
+    ops(gw, started=boot)
+    raise_alarm(gw.conn, "device_offline", "cam", offline("cam"), boot + 10 * S)
+    steady = Steady()
+    second = ops(gw, started=boot + 20 * S, steady=steady)  # the same boot: the kernel's boot id
+    steady.s = 40
+    second.tick(T0)
+    assert "repair_overdue" not in open_kinds(gw)
+
+
+def test_a_fault_from_before_a_power_cut_cleared_on_the_stale_clock_ends_after_it_began(
+    make_gw: Callable[..., Gateway],
+) -> None:
+    gw = make_gw(extra="[alarms]\nrepair_hours = 8\n")
+    ten = T0.replace(hour=10)
+    raise_alarm(gw.conn, "device_offline", "cam", offline("cam"), ten)  # then a power cut
+    steady = Steady()
+    o = ops(gw, started=ten - 55 * M, steady=steady)  # the Pi boots saying 09:05
+    clear_alarm(gw.conn, "device_offline", "cam", ten - 54 * M)  # the camera is back at once
+    steady.s = 60
+    o.tick(ten.replace(hour=20))  # NTP
+    raised, cleared = gw.conn.execute("SELECT raised_at, cleared_at FROM alarms").fetchone()
+    assert from_db(cleared) >= from_db(raised)  # type: ignore[operator]
+
+
+def test_a_re_dating_that_fails_is_retried_and_stops_nothing(make_gw: Callable[..., Gateway]) -> None:
+    gw = make_gw()
+    steady = Steady()
+    locked = [True]
+
+    def worker(run: Callable[[sqlite3.Connection], object]) -> object:
+        if getattr(run, "func", None) is redate_alarms and locked[0]:
+            raise sqlite3.OperationalError("database is locked")
+        return run(gw.conn)
+
+    o = Operations(gw.site, gw.db_path, gw.data_dir, worker, T0 - 72 * H, steady)
+    raise_alarm(gw.conn, "device_offline", "cam", offline("cam"), T0 - 72 * H + 10 * S)
+    built = []
+    o.reports = lambda now: built.append(now) or []  # type: ignore[method-assign]
+    steady.s = 30
+    o.tick(T0)  # the clock is set; re-dating fails this time
+    assert built == [T0]  # the other steps still ran
+    locked[0] = False
+    steady.s = 60
+    o.tick(T0 + 30 * S)  # retried
+    raised = from_db(gw.conn.execute("SELECT raised_at FROM alarms").fetchone()[0])
+    assert raised is not None and T0 - M < raised < T0
