@@ -91,6 +91,7 @@ def render(
     gw = guard_app(request).gw
     page_boot = {
         "csrf": who.csrf,
+        "user": who.name,
         "lang": who.language,
         "texts": js_texts(who.language),
         **(boot or {}),

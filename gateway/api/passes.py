@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 import threading
 from collections import OrderedDict
@@ -25,7 +26,7 @@ from gateway.web.qr import qr_svg
 
 router = APIRouter(tags=["visitors"], responses=ERRORS)
 # Idempotency-Key -> the pass it made, per user, newest last; in memory: a repeat comes within seconds.
-_made: OrderedDict[tuple[str, str], int] = OrderedDict()
+_made: OrderedDict[tuple[str, str], tuple[int, str]] = OrderedDict()  # -> (pass, body hash)
 _made_lock = threading.Lock()
 _MADE_KEPT = 500
 _FIELD = re.compile(r"[a-z_]+")
@@ -339,15 +340,24 @@ def register_visitor(
     if not idempotency_key:
         return _create(app, who, _new_pass(app.gw, "visitor", body))
     key = (who.name, idempotency_key)
+    asked = hashlib.sha256(body.model_dump_json().encode()).hexdigest()
     with _made_lock:  # a second tap arrives while the first is still being stored
         made = _made.get(key)
         if made is None:
             out = _create(app, who, _new_pass(app.gw, "visitor", body))
-            _made[key] = out.id
+            _made[key] = (out.id, asked)
             while len(_made) > _MADE_KEPT:
                 _made.popitem(last=False)
             return out
-    return pass_out(app.gw, write(app.gw, lambda c: store.get_pass(c, made)), with_qr=True)
+    pass_id, was = made
+    if was != asked:
+        raise ApiError(
+            422,
+            "idempotency_mismatch",
+            "this Idempotency-Key was used for another registration",
+            "send a new key for a changed registration (the page does this itself)",
+        )
+    return pass_out(app.gw, write(app.gw, lambda c: store.get_pass(c, pass_id)), with_qr=True)
 
 
 @router.get("/api/visitors", summary="Visitor passes, newest first", response_model=list[PassOut])

@@ -17,7 +17,7 @@ from fastapi.testclient import TestClient
 
 from gateway.api.app import create_app
 from gateway.config.models import ClosedManagement
-from tests.ui.conftest import GUARD, LiveServer, Site, bearer
+from tests.ui.conftest import ADMIN, GUARD, LiveServer, Site, bearer
 from tests.ui.test_guard_visitor_edges import TZ, closed_site
 
 pytest.importorskip("playwright.sync_api")
@@ -140,6 +140,31 @@ def test_a_repeated_idempotency_key_returns_the_same_pass(browser_site: SiteUrl)
         first, again = (client.post("/api/visitors", json=body, headers=headers) for _ in range(2))
     assert first.status_code == again.status_code == 201, again.text
     assert first.json()["id"] == again.json()["id"] and _passes_named(site, "重发") == 1
+    with httpx2.Client(base_url=url) as client:  # the same key for a corrected registration
+        changed = client.post("/api/visitors", json={**body, "name": "重发改"}, headers=headers)
+    assert changed.status_code == 422 and changed.json()["error"]["code"] == "idempotency_mismatch"
+    assert _passes_named(site, "重发改") == 0  # never silently answered with the first pass
+
+
+def test_what_one_guard_typed_is_not_filled_in_for_another(
+    browser_site: SiteUrl,  # noqa: F811
+    browser: Any,  # noqa: F811
+) -> None:
+    """A shared booth tablet: guard A's session ends mid-form; guard B logs in."""
+    site, url = browser_site
+    page = page_at(browser, url, PORTRAIT)
+    open_page(page, "visitors")
+    page.fill("#f-name", "王五")
+    page.fill("#f-destination", "501")
+    _end_guard_sessions(site)
+    page.click("#visitor-submit")
+    page.wait_for_url(re.compile(r"/login\?next=%2Fvisitors"))
+    page.fill("#username", ADMIN[0])
+    page.fill("#password", ADMIN[1])
+    page.click("#login-submit")
+    page.wait_for_url(re.compile(r"/visitors$"))
+    expect(page.locator("#visitor-form")).to_be_visible()
+    assert page.input_value("#f-name") == "" and page.input_value("#f-destination") == ""
 
 
 def test_session_ended_mid_form_keeps_what_was_typed_but_the_numbers(

@@ -65,15 +65,25 @@ function keepForms() {
     if (Object.keys(values).length) forms[i] = values;
   });
   try {
-    if (Object.keys(forms).length) sessionStorage.setItem(KEPT + location.pathname + location.search, JSON.stringify(forms));
+    // Whose, and when: only the same guard gets it back, and only soon after (a shared tablet).
+    const kept = { user: boot.user, at: Date.now(), forms };
+    if (Object.keys(forms).length) sessionStorage.setItem(KEPT + location.pathname + location.search, JSON.stringify(kept));
   } catch (err) { /* storage full or off: the login still comes back here */ }
+}
+const KEPT_FOR_MS = 15 * 60 * 1000;
+
+function forgetForms() {
+  try {
+    for (const key of Object.keys(sessionStorage)) if (key.startsWith(KEPT)) sessionStorage.removeItem(key);
+  } catch (err) { /* storage off: nothing was kept */ }
 }
 
 function restoreForms() {
   const key = KEPT + location.pathname + location.search;
-  let forms = null;
-  try { forms = JSON.parse(sessionStorage.getItem(key) || "null"); sessionStorage.removeItem(key); } catch (err) { return; }
-  if (!forms) return;
+  let kept = null;
+  try { kept = JSON.parse(sessionStorage.getItem(key) || "null"); sessionStorage.removeItem(key); } catch (err) { return; }
+  if (!kept || kept.user !== boot.user || !(Date.now() - kept.at < KEPT_FOR_MS)) return;
+  const forms = kept.forms || {};
   const all = document.querySelectorAll("form[data-api]");
   for (const [i, values] of Object.entries(forms)) {
     const form = all[Number(i)];
@@ -209,6 +219,10 @@ document.addEventListener("submit", async (e) => {
   } catch (err) { failed(err); if (button) button.disabled = false; }
 });
 const LEAVES = new Set(["pass", "reload", "relogin"]);
+// A form changed after a try is another registration: it gets a key of its own.
+document.addEventListener("input", (e) => { if (e.target.form) delete e.target.form.dataset.key; });
+// Logging out leaves nothing typed behind for the next guard on this tablet.
+document.getElementById("logout")?.addEventListener("click", forgetForms);
 
 // A dialog that asks for one line of text (its form's input, filled with `value`; it may be left
 // empty only when `optional`): resolves with {text, choice} (choice: the value of the submit button
