@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 from typing import Annotated
 
 from fastapi import APIRouter, Query
@@ -13,7 +12,6 @@ from gateway.api.auth import Admin
 from gateway.api.deps import MAX_ID, App, Db, local, write
 from gateway.api.errors import ApiError
 from gateway.api.shapes import ERRORS
-from gateway.store.database import transaction
 from gateway.store.outbox import backlog
 from gateway.store.set_aside import send_again, set_aside
 
@@ -83,12 +81,7 @@ def get_outbox(who: Admin, app: App, db: Db, limit: Annotated[int, Query(ge=1, l
 )
 def post_send_again(body: SendAgainIn, who: Admin, app: App) -> SendAgainOut:
     gw = app.gw
-
-    def run(conn: sqlite3.Connection) -> list[int]:
-        with transaction(conn):
-            return send_again(conn, body.seqs, gw.now(), who.name)
-
-    done = write(gw, run)
+    done = write(gw, lambda conn: send_again(conn, body.seqs, gw.now(), who.name))
     missing = sorted(set(body.seqs or []) - set(done))
     if body.seqs and not done:
         raise ApiError(

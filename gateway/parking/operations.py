@@ -91,14 +91,12 @@ class Operations:
         self.data_dir = data_dir
         self.snapshots_dir = data_dir / "snapshots"
         self._run = run_on_worker
-        self.started_at = started_at
         # Elapsed time while this process runs, whatever the wall clock does: a Pi without a
         # real-time clock boots with fake-hwclock's stale time and NTP steps it later.
         self._monotonic = monotonic
-        self._started_mono = monotonic()
         # The start on the clock as it is now: moved with every step of the clock that tick() sees.
         self.running_since = started_at
-        self._seen = (started_at, self._started_mono)
+        self._seen = (started_at, monotonic())  # the last wall and monotonic times tick() saw
         self._first_alarm = first_alarm_of_boot(data_dir, db_path)
         self._redates: list[tuple[timedelta, datetime]] = []  # clock steps whose alarms wait re-dating
         self.routes = tuple(

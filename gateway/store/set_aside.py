@@ -16,6 +16,7 @@ from datetime import datetime
 
 from gateway.store.alarms import end_alarm
 from gateway.store.audit import audit
+from gateway.store.database import transaction
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,19 +45,21 @@ def count_set_aside(conn: sqlite3.Connection) -> int:
 def send_again(conn: sqlite3.Connection, seqs: list[int] | None, at: datetime, actor: str) -> list[int]:
     """Put set-aside rows (all of them when `seqs` is None) back in line: the link sends them in
     their turn. Audited. A record type left with nothing set aside has its "record set aside" alarm
-    cleared (upstream too). The caller owns the transaction. Returns the seqs put back; a seq that
-    is not set aside is left alone."""
+    cleared (upstream too). One transaction. Returns the seqs put back; a seq that is not set
+    aside is left alone."""
     wanted = None if seqs is None else set(seqs)
-    found = [row for row in set_aside(conn) if wanted is None or row.seq in wanted]
-    conn.executemany(
-        "UPDATE outbox SET quarantined = NULL, quarantined_at = NULL WHERE seq = ?",
-        ((row.seq,) for row in found),
-    )
-    if not found:
-        return []
-    done = [row.seq for row in found]
-    audit(conn, at, actor, "outbox.send_again", ",".join(map(str, done))[:200], json.dumps({"seqs": done}))
-    still = {row.record_type for row in set_aside(conn)}
-    for record_type in sorted({row.record_type for row in found} - still):
-        end_alarm(conn, "outbox_quarantine", record_type, at)
+    with transaction(conn):
+        found = [row for row in set_aside(conn) if wanted is None or row.seq in wanted]
+        conn.executemany(
+            "UPDATE outbox SET quarantined = NULL, quarantined_at = NULL WHERE seq = ?",
+            ((row.seq,) for row in found),
+        )
+        if not found:
+            return []
+        done = [row.seq for row in found]
+        shown = ",".join(map(str, done))[:200]
+        audit(conn, at, actor, "outbox.send_again", shown, json.dumps({"seqs": done}))
+        still = {row.record_type for row in set_aside(conn)}
+        for record_type in sorted({row.record_type for row in found} - still):
+            end_alarm(conn, "outbox_quarantine", record_type, at)
     return done

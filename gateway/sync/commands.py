@@ -24,7 +24,7 @@ from typing import Any
 from gateway.errors import GatewayError, NotFound, Refused
 from gateway.runtime.gateway import Gateway
 from gateway.store.audit import audit as write_audit
-from gateway.store.database import begin_immediate, transaction
+from gateway.store.database import begin_immediate
 from gateway.store.outbox import enqueue
 from gateway.store.set_aside import send_again
 from gateway.timefmt import to_db
@@ -316,12 +316,7 @@ class Commands:
     def _send_again(self, wanted: str, actor: str) -> dict[str, Any]:
         """Set-aside records put back in line: "all", or their seqs separated by commas."""
         seqs = None if wanted.strip() == "all" else _seqs(wanted)
-
-        def run(conn: sqlite3.Connection) -> list[int]:
-            with transaction(conn):
-                return send_again(conn, seqs, self.gw.now(), actor)
-
-        done = self.gw.on_worker(run).result()
+        done = self.gw.on_worker(lambda conn: send_again(conn, seqs, self.gw.now(), actor)).result()
         missing = sorted(set(seqs or []) - set(done))
         if seqs and not done:
             raise NotFound(f"not set aside: seq {', '.join(map(str, missing))}")

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 from gateway.config import load_config
 from gateway.errors import GatewayError
-from gateway.store.database import DB_NAME, open_database, transaction
+from gateway.store.database import DB_NAME, open_database
 from gateway.store.outbox import backlog
 from gateway.store.set_aside import send_again, set_aside
 
@@ -63,8 +63,7 @@ def _send_again(conn: sqlite3.Connection, wanted: list[str], at: datetime) -> in
                 f"--send-again takes seqs or `all`, not {' '.join(wanted)!r}",
                 fix=_SEE_SEQS,
             ) from None
-    with transaction(conn) as c:
-        done = send_again(c, seqs, at, cli_actor())
+    done = send_again(conn, seqs, at, cli_actor())
     missing = sorted(set(seqs or []) - set(done))
     if done:
         print(f"put back in line: {len(done)} record(s), seq {', '.join(map(str, done))}")

@@ -72,11 +72,16 @@ def page_at(  # type: ignore[no-untyped-def]
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     page.errors = errors
     page.goto(f"{url}/")
+    sign_in(page, who)
+    page.wait_for_selector("#lanes")
+    return page
+
+
+def sign_in(page, who: tuple[str, str]) -> None:  # type: ignore[no-untyped-def]
+    """Fill the login form on `page` and send it."""
     page.fill("#username", who[0])
     page.fill("#password", who[1])
     page.click("#login-submit")
-    page.wait_for_selector("#lanes")
-    return page
 
 
 def open_page(page, key: str) -> None:  # type: ignore[no-untyped-def]

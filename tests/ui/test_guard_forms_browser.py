@@ -32,6 +32,7 @@ from tests.ui.test_guard_browser import (  # noqa: E402
     open_page,
     page_at,
     pytestmark,  # noqa: F401  (skipped without chromium)
+    sign_in,
 )
 
 SiteUrl = tuple[Site, str]
@@ -159,9 +160,7 @@ def test_what_one_guard_typed_is_not_filled_in_for_another(
     _end_guard_sessions(site)
     page.click("#visitor-submit")
     page.wait_for_url(re.compile(r"/login\?next=%2Fvisitors"))
-    page.fill("#username", ADMIN[0])
-    page.fill("#password", ADMIN[1])
-    page.click("#login-submit")
+    sign_in(page, ADMIN)
     page.wait_for_url(re.compile(r"/visitors$"))
     expect(page.locator("#visitor-form")).to_be_visible()
     assert page.input_value("#f-name") == "" and page.input_value("#f-destination") == ""
@@ -182,9 +181,7 @@ def test_session_ended_mid_form_keeps_what_was_typed_but_the_numbers(
     page.click("#visitor-submit")
     page.wait_for_url(re.compile(r"/login\?next=%2Fvisitors"))
     assert "13800138002" not in page.evaluate("JSON.stringify(sessionStorage)")
-    page.fill("#username", GUARD[0])
-    page.fill("#password", GUARD[1])
-    page.click("#login-submit")
+    sign_in(page, GUARD)
     page.wait_for_url(re.compile(r"/visitors$"))
     expect(page.locator("#toast")).to_contain_text("请重新输入")
     assert {sel: page.input_value(sel) for sel in typed} == typed
@@ -192,9 +189,7 @@ def test_session_ended_mid_form_keeps_what_was_typed_but_the_numbers(
     # A page opened with a query comes back with it.
     _end_guard_sessions(site)
     page.goto(f"{url}/lookup?q=3栋")
-    page.fill("#username", GUARD[0])
-    page.fill("#password", GUARD[1])
-    page.click("#login-submit")
+    sign_in(page, GUARD)
     page.wait_for_url(re.compile(r"/lookup\?q="))
     assert page.input_value("input[name=q]") == "3栋"
 
@@ -211,9 +206,7 @@ def test_after_logging_in_on_another_tab_the_old_tab_still_registers(
     _end_guard_sessions(site)  # overnight; the guard logged in again on a second tab
     other = page.context.new_page()
     other.goto(f"{url}/login")
-    other.fill("#username", GUARD[0])
-    other.fill("#password", GUARD[1])
-    other.click("#login-submit")
+    sign_in(other, GUARD)
     other.wait_for_selector("#lanes")
     page.bring_to_front()
     page.click("#visitor-submit")
@@ -233,9 +226,7 @@ def test_a_login_page_left_open_still_logs_in(
     (login,) = [c for c in context.cookies() if c["name"] == "egw_login"]
     assert login["expires"] == -1  # kept while the browser runs, not an hour
     context.clear_cookies()  # the browser was restarted: the form's token is gone
-    page.fill("#username", GUARD[0])
-    page.fill("#password", GUARD[1])
-    page.click("#login-submit")
+    sign_in(page, GUARD)
     expect(page.locator("#login-error")).to_have_text("页面已过期，请重新登录")
     assert page.input_value("#username") == GUARD[0]  # only the password to type again
     page.fill("#password", GUARD[1])
