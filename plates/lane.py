@@ -41,6 +41,11 @@ def _inside(point: Point, polygon: Sequence[Point]) -> bool:
     return inside
 
 
+def _overlap(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> bool:
+    """Whether two boxes (x, y, w, h) share any area: readings of one plate where it is."""
+    return a[0] < b[0] + b[2] and b[0] < a[0] + a[2] and a[1] < b[1] + b[3] and b[1] < a[1] + a[3]
+
+
 def _near(a: str, b: str) -> bool:
     """Equal, or the same length and one character apart."""
     return len(a) == len(b) and sum(x != y for x, y in zip(a, b, strict=True)) <= 1
@@ -74,7 +79,8 @@ class LaneVoter:
     is outside are ignored (a car parked beside the lane).
     decide_at: summed confidence one text needs (one clear reading at 0.985 decides at once;
     three at 0.35 agree to decide).
-    margin: the runner-up text must have less than (1 - margin) of the leader's support.
+    margin: a rival text (one character off the leader, or read where the leader is: the same
+    car misread) must have less than (1 - margin) of the leader's support.
     window_s: how long readings count.
     gone_after_s: a decided plate not read for this long has left, so it is decided afresh when
     it comes back.
@@ -156,18 +162,32 @@ class LaneVoter:
             v.colour, v.box = r.colour, r.box
         if not votes:
             return None
-        ranked = sorted(votes.items(), key=lambda kv: -kv[1].support)
-        text, best = ranked[0]
-        runner_up = ranked[1][1].support if len(ranked) > 1 else 0.0
-        # The runner-up must stay under (1 - margin) of the leader: alternating misreads never
-        # build a lead, however many frames they span.
-        if best.support < self.decide_at or runner_up >= (1.0 - self.margin) * best.support:
+        chosen = self._leader(votes)
+        if chosen is None:
             return None
+        text, best = chosen
         again = text in self._held  # only a held plate made due again gets here
         self._held[text] = _Held(decided=now, seen=now, exact=now, again=again)
         # Its misreads (one character off) in the window are this car too, not a next one.
         self._drop_readings_near(text)
         return LaneDecision(text, best.colour, best.support, best.frames, now, best.box, again)
+
+    def _leader(self, votes: dict[str, _Vote]) -> tuple[str, _Vote] | None:
+        """The best-supported text that has enough support and a clear lead over its rivals:
+        the other texts that may be this same car misread (one character off, or read where it
+        is). Alternating misreads never build a lead, however many frames they span; another
+        car's plate in view (the one queued behind) is no rival, so each car is decided."""
+        ranked = sorted(votes.items(), key=lambda kv: -kv[1].support)
+        for text, best in ranked:
+            if best.support < self.decide_at:
+                return None
+            rival = max(
+                (v.support for t, v in ranked if t != text and (_near(t, text) or _overlap(v.box, best.box))),
+                default=0.0,
+            )
+            if rival < (1.0 - self.margin) * best.support:
+                return text, best
+        return None
 
     def _update_held(self, fresh: list[Reading], now: float) -> None:
         for text, held in list(self._held.items()):

@@ -23,6 +23,7 @@ from gateway.core import Presented
 from gateway.runtime.gateway import Gateway
 from gateway.runtime.plate_reading import PlateReader
 from gateway.runtime.watch import AlarmWatch
+from plates.lane import LaneVoter
 from plates.reading import Reading
 from tests.conftest import site_toml
 
@@ -201,3 +202,38 @@ def test_an_unregistered_car_trying_again_and_again_raises_the_alarm(exit_lane) 
         lane.frames(start + 2.0, start + 10.0, [])
     assert len(lane.times("豫Z99999")) == 3
     assert alarms() == ["repeated_unknown_plate"]
+
+
+# A queue in view from the first frame (review, stop 31)
+QA, QB = "皖A12345", "皖B67890"
+
+
+def _decided_in(voter: LaneVoter, start: float, end: float, readings: list[Reading]) -> list[str]:
+    out = []
+    for i in range(round((end - start) / 0.1)):
+        d = voter.add(readings, now=start + i * 0.1)
+        if d is not None:
+            out.append(d.text)
+    return out
+
+
+def test_two_plates_seen_together_from_the_first_frame_are_each_decided() -> None:
+    """Car A at the barrier and car B queued behind it are both readable in the first frame the
+    lane reads (a camera reconnecting, trigger mode looking when the loop fires). Another car's
+    plate is no rival to this one's: each is decided once, the car at the barrier first."""
+    voter = LaneVoter()
+    both = [Reading(QA, "blue", 0.99, AT_BARRIER), Reading(QB, "blue", 0.97, BEHIND)]
+    assert _decided_in(voter, 0.0, 10.0, both) == [QA, QB]
+
+
+def test_trigger_mode_opens_for_the_car_on_the_loop_with_a_car_queued_behind(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The same through the camera driver and the gateway's PlateReader: in trigger mode the lane
+    reads only when the loop fires, and its first frame already shows the car behind."""
+    lane = Lane(monkeypatch, read_mode="trigger", trigger_frames=8)
+    lane.frames(0.0, 1.0, [])
+    lane.loop(1.0)
+    behind = Reading("皖B67890", "blue", 0.99, BEHIND)
+    lane.frames(1.0, 30.0, [P, behind])
+    assert P in [text for _, text in lane.presented], lane.presented
