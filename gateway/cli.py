@@ -157,9 +157,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
     if args.port:
         updates["http"] = cfg.http.model_copy(update={"port": args.port})
     cfg = cfg.model_copy(update=updates)
-    from gateway.demo.run import run_demo
+    from gateway.demo.run import own_config, run_demo
 
-    run_demo(cfg, started, args.stop_after)
+    config = str(own_config(cfg, DEMO_CONFIG)) if args.data_dir else ""
+    run_demo(cfg, started, args.stop_after, config)
     return 0
 
 

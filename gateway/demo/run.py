@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import secrets
 from datetime import datetime
 from pathlib import Path
@@ -34,15 +35,16 @@ def seed_if_empty(cfg: SiteConfig) -> None:
     log.info("demo data seeded: %s", ", ".join(f"{n} {k}" for k, n in counts.items()))
 
 
-def demo_login(cfg: SiteConfig) -> str:
+def demo_login(cfg: SiteConfig, config: str = "config/demo.toml") -> str:
     """How to log in to the demo's guard pages. On first start an admin is made with a random
-    password, printed this once; the demo never has a fixed password either."""
+    password, printed this once; the demo never has a fixed password either. config: the site
+    config that names the demo's data directory, for the command that adds an account."""
     db = open_database(cfg.site.data_dir / DB_NAME)
     try:
         if list_accounts(db.conn):
             return (
                 "log in with the account made when the demo first started, or add one: "
-                "gateway user add -c config/demo.toml --admin NAME"
+                f"gateway user add -c {config} --admin NAME"
             )
         password = secrets.token_urlsafe(9)
         now = datetime.now(ZoneInfo(cfg.site.timezone))
@@ -60,9 +62,20 @@ def run_site(cfg: SiteConfig, started: float, stop_after: float | None = None) -
     serve(gw, started, stop_after)
 
 
-def run_demo(cfg: SiteConfig, started: float, stop_after: float | None = None) -> None:
+def own_config(cfg: SiteConfig, source: Path) -> Path:
+    """The demo's config beside its database when it runs in a data directory of its own
+    (--data-dir), so commands such as `gateway user add -c` reach that database."""
+    text = source.read_text(encoding="utf-8")
+    path = Path(cfg.site.data_dir) / "demo.toml"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(re.sub(r'(?m)^data_dir = ".*"$', 'data_dir = "."', text, count=1), encoding="utf-8")
+    return path
+
+
+def run_demo(cfg: SiteConfig, started: float, stop_after: float | None = None, config: str = "") -> None:
+    """config: the config file to name in hints (default: config/demo.toml, the shipped one)."""
     seed_if_empty(cfg)
-    how = demo_login(cfg)
+    how = demo_login(cfg, config or "config/demo.toml")
     http = cfg.http
     print(f"\n  guard pages: http://{http.listen}:{http.port}/\n  {how}\n", flush=True)
     run_site(cfg, started, stop_after)

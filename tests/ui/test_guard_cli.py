@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from gateway.cli import main
-from gateway.config import parse_config
-from gateway.demo.run import demo_login
+from gateway.cli import DEMO_CONFIG, main
+from gateway.config import load_config, parse_config
+from gateway.demo.run import demo_login, own_config
 from tests.conftest import site_toml
 
 
@@ -75,3 +75,14 @@ def test_the_demo_makes_an_admin_with_a_password_shown_once(tmp_path: Path) -> N
     assert len(password) >= 12
     second = demo_login(cfg)
     assert password not in second and "gateway user add" in second
+
+
+def test_a_demo_in_its_own_data_dir_names_a_config_that_reaches_its_database(tmp_path: Path) -> None:
+    """`scripts/demo --data-dir DIR`: the second start's hint `gateway user add -c ...` used to
+    name config/demo.toml, whose data_dir is data/demo: the new admin could not log in."""
+    shipped = load_config(DEMO_CONFIG)
+    cfg = shipped.model_copy(update={"site": shipped.site.model_copy(update={"data_dir": tmp_path / "d"})})
+    config = own_config(cfg, DEMO_CONFIG)
+    assert load_config(config).site.data_dir.resolve() == (tmp_path / "d").resolve()
+    demo_login(cfg, str(config))
+    assert f"gateway user add -c {config} --admin NAME" in demo_login(cfg, str(config))
