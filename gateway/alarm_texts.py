@@ -79,6 +79,7 @@ TERMS: dict[str, dict[str, tuple[str, str]]] = {
         "camera": ("摄像机", "camera"),
         "relay": ("继电器", "relay"),
         "display": ("显示屏", "display"),
+        "sensor": ("传感器", "sensor"),  # a loop detector or barrier sensor on Modbus or GPIO
     },
 }
 

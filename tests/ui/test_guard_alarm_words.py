@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import get_args
 
 import pytest
 from fastapi.testclient import TestClient
 
+import gateway.config.devices as config_devices
 from gateway.alarm_texts import MESSAGES, AlarmText
 from gateway.api.app import create_app
 from gateway.store.alarms import raise_alarm
@@ -42,6 +44,26 @@ def test_every_alarm_kind_is_named_in_the_guards_language(
     assert raw == [], f"alarm kinds shown untranslated on the {language} alarms page: {raw}"
     index = 0 if language == "zh" else 1
     assert all(TEXTS[f"alarm.{k}"][index] in page for k in KINDS)
+
+
+def _device_kinds() -> set[str]:
+    """Every device kind a site config can name, from the config's device models."""
+    kinds: set[str] = set()
+    for model in vars(config_devices).values():
+        field = getattr(model, "model_fields", {}).get("kind")
+        if field is not None:
+            kinds.update(get_args(field.annotation))
+    return kinds
+
+
+def test_every_device_kind_a_config_can_name_has_words_in_both_languages() -> None:
+    """A Modbus loop detector (kind sensor) offline read "sensor car-in-loop（通道 car-in）离线" on
+    the Chinese page: its kind had no Chinese word."""
+    kinds = _device_kinds()
+    assert {"reader", "camera", "relay", "display", "sensor"} <= kinds
+    for kind in kinds:
+        zh = AlarmText("device_offline", {"device_kind": kind, "device": "d", "lane": "l", "error": "e"})
+        assert kind not in zh.render("zh"), f"device kind {kind!r} has no Chinese word"
 
 
 def test_a_device_offline_reads_in_chinese_on_the_chinese_page_and_in_english_on_the_english_one(
