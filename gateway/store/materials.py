@@ -40,6 +40,7 @@ def record_materials_out(
     items = items.strip()
     if not items:
         raise Refused("say what is carried out", fix="list the items, e.g. 旧橱柜 1 套, 电钻 2 把")
+    note = ""  # the pass's own unit, when the guard named the owner's instead
     with transaction(conn):
         if pass_id is not None:
             host = conn.execute(
@@ -48,8 +49,11 @@ def record_materials_out(
             if host is None:
                 raise NotFound(f"no pass {pass_id}", fix="scan the pass's QR code or look it up")
             given = (host_building, host_unit)
-            if not all(host):  # a pass issued for no unit: the owner is named here, or nobody is told
-                _check_unit(conn, host_building, host_unit)
+            if not all(host) or not _lives_in(conn, *host):
+                # A pass issued for no unit, or for one where nobody lives (a slip when it was
+                # issued): the owner is named here, or nobody is told.
+                _check_unit(conn, host_building, host_unit, on_pass=tuple(host))
+                note = f" (pass {pass_id} is for {host[0]} {host[1]})" if all(host) else ""
             elif any(given) and given != tuple(host):
                 raise Refused(
                     f"pass {pass_id} is for {host[0]} {host[1]}, not {host_building} {host_unit}",
@@ -66,20 +70,33 @@ def record_materials_out(
         )
         row = _get(conn, int(cur.lastrowid or 0))
         enqueue(conn, "materials", {"op": "out", "record": row}, at)
-        audit(conn, at, actor, "materials.out", f"unit:{host_building} {host_unit}", items)
+        audit(conn, at, actor, "materials.out", f"unit:{host_building} {host_unit}", items + note)
     return row
 
 
-def _check_unit(conn: sqlite3.Connection, building: str, unit: str) -> None:
-    """Without a pass, the unit is typed: it must be one where a resident lives (a typo would
-    report the materials to nobody)."""
+def _check_unit(
+    conn: sqlite3.Connection, building: str, unit: str, on_pass: tuple[str, str] = ("", "")
+) -> None:
+    """A typed unit (no pass, or a pass for no unit or for one where nobody lives) must be one
+    where a resident lives: a typo would report the materials to nobody."""
+    pass_unit = " ".join(on_pass).strip()
     if not building or not unit:
+        if pass_unit:
+            raise Refused(
+                f"no resident lives in {pass_unit}, the pass's unit",
+                fix="give the owner's building and unit",
+            )
         raise Refused("say for which unit the materials leave", fix="give the building and unit, or the pass")
-    known = conn.execute(
-        "SELECT 1 FROM residents WHERE building = ? AND unit = ? LIMIT 1", (building, unit)
-    ).fetchone()
-    if not known:
+    if not _lives_in(conn, building, unit):
         raise Refused(f"no resident lives in {building} {unit}", fix="give the owner's building and unit")
+
+
+def _lives_in(conn: sqlite3.Connection, building: str, unit: str) -> bool:
+    return bool(
+        conn.execute(
+            "SELECT 1 FROM residents WHERE building = ? AND unit = ? LIMIT 1", (building, unit)
+        ).fetchone()
+    )
 
 
 def list_materials(

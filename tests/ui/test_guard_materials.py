@@ -97,3 +97,30 @@ def test_the_pass_page_offers_the_record_and_lists_what_left(client: TestClient,
     assert r.status_code == 201, r.text
     page = client.get(f"/passes/{pass_id}").text
     assert 'id="materials-form"' in page and "废弃瓷砖 20 箱" in page and "物品出门登记" in page
+
+
+def test_a_pass_for_a_unit_nobody_lives_in_takes_the_owners_unit_from_the_guard(
+    client: TestClient, site: Site
+) -> None:
+    """A crew's pass issued for 3栋 9单元 by a slip (the owner lives in 3栋 2单元): materials were
+    recorded and sent for a unit where nobody lives, so no owner was told, and the guard who gave
+    the owner's unit was refused."""
+    valid_to = (site.gw.now() + timedelta(days=30)).date().isoformat() + "T23:59:59"
+    slip = {**CONTRACTOR, "host_unit": "9单元", "valid_to": valid_to}
+    made = client.post("/api/contractors", json=slip, headers=bearer(site.admin_token))
+    assert made.status_code == 201, made.text
+    guard = bearer(site.guard_token)
+    on_pass = {"pass_id": made.json()["id"], "items": "旧橱柜 1 套"}
+    r = client.post("/api/materials", json=on_pass, headers=guard)
+    assert r.status_code == 422, r.text
+    assert (
+        "no resident lives in 3栋 9单元, the pass's unit" in r.text and "owner's building and unit" in r.text
+    )
+    r = client.post(
+        "/api/materials", json={**on_pass, "host_building": "3栋", "host_unit": "2单元"}, headers=guard
+    )
+    assert r.status_code == 201, r.text
+    assert (r.json()["host_building"], r.json()["host_unit"]) == ("3栋", "2单元")
+    with sqlite3.connect(site.gw.db_path) as conn:
+        audit = conn.execute("SELECT target, detail FROM audit WHERE action = 'materials.out'").fetchall()
+    assert audit == [("unit:3栋 2单元", f"旧橱柜 1 套 (pass {made.json()['id']} is for 3栋 9单元)")]
