@@ -80,8 +80,9 @@ def _read(args: argparse.Namespace) -> int:
                 one = rec.read_crop(image)  # a crop given without --crop
                 readings = [one] if one else []
         if args.json:
-            print(json.dumps({"image": name, "readings": [r.to_dict() for r in readings]},
-                             ensure_ascii=False))
+            print(
+                json.dumps({"image": name, "readings": [r.to_dict() for r in readings]}, ensure_ascii=False)
+            )
         elif not readings:
             print(f"{name}: no plate")
         else:
@@ -96,17 +97,25 @@ def _eval(args: argparse.Namespace) -> int:
     from plates.evaluate import CropView, evaluate
 
     if not 0.0 <= args.loose <= 2.0:
-        raise UserError(f"--loose {args.loose}: give a margin from 0 to 2 (0.25 is a quarter "
-                        "of the crop's width at each side)")
+        raise UserError(
+            f"--loose {args.loose}: give a margin from 0 to 2 (0.25 is a quarter "
+            "of the crop's width at each side)"
+        )
     if not 0.0 <= args.slant < 0.5:
-        raise UserError(f"--slant {args.slant}: give a cut from 0 to below 0.5 (0.2 makes the "
-                        "far end 60 % as tall as the near one)")
+        raise UserError(
+            f"--slant {args.slant}: give a cut from 0 to below 0.5 (0.2 makes the "
+            "far end 60 % as tall as the near one)"
+        )
     if not 0.0 <= args.rotate <= 45.0:
-        raise UserError(f"--rotate {args.rotate}: give degrees from 0 to 45 (cameras mounted a "
-                        "little askew turn plates by 2-10)")
+        raise UserError(
+            f"--rotate {args.rotate}: give degrees from 0 to 45 (cameras mounted a "
+            "little askew turn plates by 2-10)"
+        )
     if args.width and not 20 <= args.width <= 4000:
-        raise UserError(f"--width {args.width}: give a plate width from 20 to 4000 pixels "
-                        "(cameras see plates 60-700 px wide)")
+        raise UserError(
+            f"--width {args.width}: give a plate width from 20 to 4000 pixels "
+            "(cameras see plates 60-700 px wide)"
+        )
     cv2.setNumThreads(args.threads)
     rec = _recognizer(args)
     view = CropView(args.width, args.loose, args.slant, args.rotate)
@@ -114,8 +123,10 @@ def _eval(args: argparse.Namespace) -> int:
     if not result.by_kind:
         for path in result.unreadable:
             print(f"unreadable: {path}")
-        raise UserError(f"{args.folder}: labels.csv names no image that could be read, so there "
-                        "is nothing to measure; check that its file names are in that folder")
+        raise UserError(
+            f"{args.folder}: labels.csv names no image that could be read, so there "
+            "is nothing to measure; check that its file names are in that folder"
+        )
     summary = {"backend": rec.model.backend, **result.summary()}
     # The details go first, so that the summary stays the last line.
     worst = sorted(result.times, reverse=True)[: args.slowest]
@@ -135,8 +146,14 @@ def _eval(args: argparse.Namespace) -> int:
 def _admissions(args: argparse.Namespace) -> int:
     from plates.admissions import run as run_admissions
 
-    res = run_admissions(_recognizer(args), args.registered, args.impostors,
-                         min(2000, args.registered), args.seed, args.decide_at)
+    res = run_admissions(
+        _recognizer(args),
+        args.registered,
+        args.impostors,
+        min(2000, args.registered),
+        args.seed,
+        args.decide_at,
+    )
     # The plates are rendered with every font installed; another font set draws another sample.
     _emit({**res.summary(), "render_fonts": ",".join(rendering_fonts())}, args.json)
     return 0
@@ -155,8 +172,7 @@ def _synth(args: argparse.Namespace) -> int:
     from plates.synth.scene import render_scene
     from plates.synth.texts import random_spec
 
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
+    out = _empty_folder(Path(args.out))
     rng = random.Random(args.seed)
     rows = ["file,plate,kind,colour"]
     for i in range(args.n):
@@ -166,34 +182,66 @@ def _synth(args: argparse.Namespace) -> int:
             kind = "scene"
         else:
             spec = random_spec(rng)
-            image = render_plate(spec.text, spec.colour, spec.rows, spec.fmt, rng,
-                                 px_per_mm=rng.uniform(0.4, 1.5))
+            image = render_plate(
+                spec.text, spec.colour, spec.rows, spec.fmt, rng, px_per_mm=rng.uniform(0.4, 1.5)
+            )
             if not args.clean:
                 image = camera_crop(image, spec.rows, rng)
             kind = "crop"
-        cv2.imwrite(str(out / name), image)
+        if not cv2.imwrite(str(out / name), image):
+            raise UserError(f"{out / name} could not be written; give a folder you can write to")
         rows.append(f"{name},{spec.text},{kind},{spec.colour}")
-    (out / "labels.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    try:
+        (out / "labels.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    except OSError as exc:
+        raise UserError(f"{out / 'labels.csv'}: {exc.strerror}; give a folder you can write to") from exc
     print(f"wrote {args.n} images and labels.csv to {out}")
     return 0
+
+
+def _empty_folder(out: Path) -> Path:
+    """The folder synth writes into, made if need be; never one whose labels.csv (someone's
+    hand-typed labels, an earlier run) or rendered plates it would replace."""
+    if out.is_dir() and ((out / "labels.csv").exists() or any(out.glob("synth_*.png"))):
+        raise UserError(
+            f"{out} already holds labels.csv or rendered plates, which this would "
+            "replace; give an empty or new folder"
+        )
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        why = "is a file" if out.exists() else f"cannot be made ({exc.strerror})"
+        raise UserError(f"{out} {why}; give an empty or new folder") from exc
+    return out
 
 
 def _train(args: argparse.Namespace) -> int:
     try:
         from plates.train.loop import TrainConfig, train  # torch: training only
     except ImportError as exc:
-        raise UserError(f"training needs the train extra ({exc}); "
-                        "run `pip install -e '.[train]'`") from exc
+        raise UserError(f"training needs the train extra ({exc}); run `pip install -e '.[train]'`") from exc
     if not args.real:
         log.warning("no --real folder given: training on rendered plates only")
-    cfg = TrainConfig(out=Path(args.out), real=tuple(Path(r) for r in args.real),
-                      caches=tuple(Path(c) for c in args.cache or ["runs/synth_cache.npz"]),
-                      synth=args.synth, steps=args.steps, batch=args.batch, seed=args.seed,
-                      threads=args.threads, resume=not args.no_resume, minutes=args.minutes,
-                      init=Path(args.init) if args.init else None, lr=args.lr,
-                      real_share=args.real_share, transplant=args.transplant,
-                      unseen_weight=args.unseen_weight, balance_provinces=args.balance_provinces,
-                      real_loose=args.real_loose, real_angled=args.real_angled)
+    cfg = TrainConfig(
+        out=Path(args.out),
+        real=tuple(Path(r) for r in args.real),
+        caches=tuple(Path(c) for c in args.cache or ["runs/synth_cache.npz"]),
+        synth=args.synth,
+        steps=args.steps,
+        batch=args.batch,
+        seed=args.seed,
+        threads=args.threads,
+        resume=not args.no_resume,
+        minutes=args.minutes,
+        init=Path(args.init) if args.init else None,
+        lr=args.lr,
+        real_share=args.real_share,
+        transplant=args.transplant,
+        unseen_weight=args.unseen_weight,
+        balance_provinces=args.balance_provinces,
+        real_loose=args.real_loose,
+        real_angled=args.real_angled,
+    )
     train(cfg)
     return 0
 
@@ -206,8 +254,7 @@ def _soup(args: argparse.Namespace) -> int:
     except SoupError as exc:
         raise UserError(str(exc)) from exc
     except ImportError as exc:  # torch: training only
-        raise UserError(f"a soup needs the train extra ({exc}); "
-                        "run `pip install -e '.[train]'`") from exc
+        raise UserError(f"a soup needs the train extra ({exc}); run `pip install -e '.[train]'`") from exc
     print(f"wrote {args.out}: the mean of {len(args.checkpoints)} checkpoints")
     return 0
 
@@ -217,8 +264,7 @@ def _quantize(args: argparse.Namespace) -> int:
 
     source, out = Path(args.source), Path(args.out)
     if not source.is_file():
-        raise UserError(f"{source} not found; give the float model `plates train` or "
-                        "`plates soup` wrote")
+        raise UserError(f"{source} not found; give the float model `plates train` or `plates soup` wrote")
     if args.crops < 1:
         raise UserError(f"--crops {args.crops}: give at least 1 (200 is plenty)")
     try:
@@ -230,5 +276,13 @@ def _quantize(args: argparse.Namespace) -> int:
     return 0
 
 
-_DISPATCH = {"read": _read, "eval": _eval, "eval-admissions": _admissions, "bench": _bench,
-             "train": _train, "soup": _soup, "quantize": _quantize, "synth": _synth}
+_DISPATCH = {
+    "read": _read,
+    "eval": _eval,
+    "eval-admissions": _admissions,
+    "bench": _bench,
+    "train": _train,
+    "soup": _soup,
+    "quantize": _quantize,
+    "synth": _synth,
+}

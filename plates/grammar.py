@@ -14,6 +14,11 @@ from itertools import combinations
 PROVINCES = "京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼"
 # Letters on plates: the Latin alphabet without I and O (they read as 1 and 0).
 LETTERS = "ABCDEFGHJKLMNPQRSTUVWXYZ"
+# The office letter (second character) may be O as well: 粤O is issued to Guangdong's
+# public-security organs, 京O to Beijing police cars on civil plates. ALPHABET leaves it out: the
+# model has never seen one, so the camera cannot read these plates until it is retrained, but
+# they can be registered, imported, typed by a guard and matched.
+OFFICE_LETTERS = LETTERS + "O"
 DIGITS = "0123456789"
 ALNUM = LETTERS + DIGITS
 SUFFIXES = "学挂警港澳领"
@@ -22,7 +27,6 @@ SPECIAL_PREFIXES = "使"
 ALPHABET = PROVINCES + LETTERS + DIGITS + SUFFIXES + SPECIAL_PREFIXES
 
 _P = f"[{PROVINCES}]"
-_L = f"[{LETTERS}]"
 _A = f"[{ALNUM}]"
 # New-energy plates: the first serial character of a small car names its energy kind
 # (D/F originally, A-K since 2022 when D/F ran out); large vehicles carry it last.
@@ -45,14 +49,12 @@ class PlateFormat:
         return self.pattern.fullmatch(text) is not None
 
 
-def _fmt(
-    name: str, colours: tuple[str, ...], regex: str, rows: tuple[int, ...] = (1,)
-) -> PlateFormat:
+def _fmt(name: str, colours: tuple[str, ...], regex: str, rows: tuple[int, ...] = (1,)) -> PlateFormat:
     return PlateFormat(name, colours, re.compile(regex), rows)
 
 
 # The registration office (province, letter), then the cap on the serial's letters.
-_OFFICE = f"{_P}{_L}{_SERIAL_CAP}"
+_OFFICE = f"{_P}[{OFFICE_LETTERS}]{_SERIAL_CAP}"
 
 
 FORMATS: tuple[PlateFormat, ...] = (
@@ -85,6 +87,7 @@ def formats_of(text: str) -> list[PlateFormat]:
 
 # All formats in one pattern: checking 100,000 plates of an import is one regex call each.
 _ANY_FORMAT = re.compile("|".join(f"(?:{f.pattern.pattern})" for f in FORMATS))
+_ANY_FORMAT_UNCAPPED = re.compile(_ANY_FORMAT.pattern.replace(_SERIAL_CAP, ""))
 
 
 def is_plate(text: str) -> bool:
@@ -101,8 +104,10 @@ def colours_of(text: str) -> tuple[str, ...]:
 
 
 # The same formats as per-position character sets, for decoders that cannot run a regex over
-# probabilities; slot_variants adds the cap on the serial's letters.
-# tests/plates/test_plates_grammar.py checks that they agree with FORMATS.
+# probabilities; slot_variants adds the cap on the serial's letters. They hold only what the
+# recognizer can read (characters of ALPHABET, so no office letter O): the decoder, the plate
+# renderer and the impostor generator draw from them.
+# tests/plates/test_plates_grammar.py checks that they agree with FORMATS on such text.
 _NEV = "ABCDEFGHJK"
 SLOTS: dict[str, tuple[str, ...]] = {
     "standard": (PROVINCES, LETTERS) + (ALNUM,) * 5,
@@ -129,8 +134,10 @@ def slot_variants(name: str) -> tuple[tuple[str, ...], ...]:
         return (slots,)
     variants: dict[tuple[str, ...], None] = {}
     for chosen in combinations(open_, MAX_SERIAL_LETTERS):
-        variant = tuple(s if i in chosen or i not in open_ else "".join(c for c in s if c not in LETTERS)
-                        for i, s in enumerate(slots))
+        variant = tuple(
+            s if i in chosen or i not in open_ else "".join(c for c in s if c not in LETTERS)
+            for i, s in enumerate(slots)
+        )
         if all(variant):  # a letters-only position must be among the chosen
             variants.setdefault(variant)
     return tuple(variants)
@@ -138,6 +145,4 @@ def slot_variants(name: str) -> tuple[tuple[str, ...], ...]:
 
 def over_letter_cap(text: str) -> bool:
     """Text that would be a plate but for more than MAX_SERIAL_LETTERS letters in its serial."""
-    return not is_plate(text) and any(
-        len(text) == len(slots) and all(c in allowed for c, allowed in zip(text, slots, strict=True))
-        for slots in SLOTS.values())
+    return not is_plate(text) and _ANY_FORMAT_UNCAPPED.fullmatch(text) is not None

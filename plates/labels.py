@@ -6,7 +6,7 @@ import csv
 from dataclasses import dataclass
 from pathlib import Path
 
-from plates.grammar import normalize
+from plates.grammar import is_plate, normalize
 
 
 class LabelsError(ValueError):
@@ -27,24 +27,33 @@ def read_labels(folder: Path) -> list[Labelled]:
         raise LabelsError(f"{folder} is not a folder; give the folder that holds labels.csv")
     path = folder / "labels.csv"
     if not path.is_file():
-        raise LabelsError(f"{path} is missing; write one with the header `file,plate,kind` "
-                          "(kind is crop or scene)")
+        raise LabelsError(
+            f"{path} is missing; write one with the header `file,plate,kind` (kind is crop or scene)"
+        )
     colours = _manifest_colours(folder)
     out: list[Labelled] = []
     fields, rows = read_csv(path)
     missing = {"file", "plate"} - set(fields)
     if missing:
-        raise LabelsError(f"{path} lacks the column(s) {', '.join(sorted(missing))}; "
-                          "the header must be `file,plate,kind`")
+        raise LabelsError(
+            f"{path} lacks the column(s) {', '.join(sorted(missing))}; the header must be `file,plate,kind`"
+        )
     for line, row in enumerate(rows, start=2):
         name, plate = (row.get("file") or "").strip(), normalize(row.get("plate") or "")
         if not name or not plate:
             raise LabelsError(f"{path} line {line}: empty file or plate")
+        if not is_plate(plate):
+            # Such a label could never be read right (the recognizer only offers plates): it
+            # would count as the model's misread, or be trained on.
+            raise LabelsError(
+                f"{path} line {line}: {plate!r} is not a plate; check it against "
+                "the image (the letter O for 0, I for 1, a character missing or "
+                "extra, at most two letters after the office letter)"
+            )
         kind = (row.get("kind") or "crop").strip() or "crop"
         if kind not in ("crop", "scene"):
             raise LabelsError(f"{path} line {line}: kind {kind!r} must be crop or scene")
-        out.append(Labelled(folder / name, plate, kind,
-                            (row.get("colour") or colours.get(name, "")).strip()))
+        out.append(Labelled(folder / name, plate, kind, (row.get("colour") or colours.get(name, "")).strip()))
     return out
 
 
@@ -67,6 +76,6 @@ def read_csv(path: Path) -> tuple[list[str], list[dict[str, str]]]:
             return list(reader.fieldnames or ()), list(reader)
     except UnicodeDecodeError as exc:
         raise LabelsError(
-            f"{path} is not UTF-8 (byte {exc.start}); save it as \"CSV UTF-8\" "
+            f'{path} is not UTF-8 (byte {exc.start}); save it as "CSV UTF-8" '
             "(Excel: Save As, CSV UTF-8), or convert it: iconv -f GBK -t UTF-8"
         ) from exc
