@@ -87,7 +87,7 @@ def load_real(folders: list[Path]) -> tuple[list[np.ndarray], list[str]]:
             if item.kind != "crop":
                 continue
             if not set(item.plate) <= _INDEX.keys():  # 粤O...: a plate, but no class of the model
-                log.warning("skipping %s: %s has characters the model has no output for", item.path, item.plate)
+                log.warning("skipping %s: no model output for a character of %s", item.path, item.plate)
                 continue
             img = cv2.imread(str(item.path), cv2.IMREAD_COLOR)
             if img is None:
