@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, TypeVar
 
 from fastapi import Depends, Path, Request
@@ -26,7 +26,10 @@ Id = Annotated[int, Path(ge=1, le=MAX_ID)]
 FIRST_YEAR, LAST_YEAR = 2000, 2200
 
 
-def _in_range(value: datetime) -> datetime:
+AnyDate = TypeVar("AnyDate", date, datetime)
+
+
+def _in_range(value: AnyDate) -> AnyDate:
     # Python's datetimes end at 9999-12-31: one near there overflows when hours are added or it is
     # converted to UTC. No pass, card or resident needs a date outside these years.
     if not FIRST_YEAR <= value.year <= LAST_YEAR:
@@ -36,6 +39,8 @@ def _in_range(value: datetime) -> datetime:
 
 # A date and time in a request body, e.g. a pass's valid_to.
 When = Annotated[datetime, AfterValidator(_in_range)]
+# A day in a path, e.g. /api/parking/reports/{day}.
+Day = Annotated[date, AfterValidator(_in_range)]
 
 
 @dataclass

@@ -42,6 +42,12 @@ class LaneActionDone(BaseModel):
     by: str
     reason: str
     relays: int = Field(description="Relays driven; a lane without one is refused (422).")
+    record_waits: bool = Field(
+        False,
+        description="The lane opened but its audit and upstream record could not be stored (a full "
+        "disk): it waits in memory and is written when storage takes writes again. Free disk space "
+        "in the data directory.",
+    )
 
 
 def lanes_status(gw: Gateway) -> dict[str, Any]:
@@ -169,13 +175,14 @@ Action = Literal["open", "hold", "release"]
 def _act(app: GuardApp, who: Principal, lane: str, action: Action, reason: str) -> LaneActionDone:
     gw = app.gw
     drive = {"open": gw.open_lane, "hold": gw.hold_lane, "release": gw.release_lane}[action]
-    drive(lane, who.name, reason)
+    recorded = drive(lane, who.name, reason)
     done = LaneActionDone(
         lane=lane,
         action=action,
         by=who.shown_name,
         reason=reason.strip(),
         relays=len(gw.devices.lanes[lane].relays),
+        record_waits=recorded is False,  # only an open returns whether its record is stored
     )
     app.hub.publish("action", {**done.model_dump(), "at": gw.now().isoformat(timespec="seconds")})
     app.hub.publish("status", lanes_status(gw))

@@ -17,11 +17,12 @@ from fastapi.responses import HTMLResponse, PlainTextResponse
 from pydantic import BaseModel, Field
 
 from gateway.api.auth import Admin, User
-from gateway.api.deps import Db, Id
+from gateway.api.deps import Day, Db, Id
 from gateway.api.errors import ApiError
 from gateway.api.prices_page import page_language, prices_html
 from gateway.parking.fees import tariff_at
 from gateway.parking.report import report_csv, report_period
+from gateway.parking.service import typed_plate
 from gateway.parking.tariffs import CLASSES, price_lines
 from gateway.runtime.gateway import Gateway
 from gateway.store.database import transaction
@@ -99,7 +100,7 @@ def parking_router(gw: Gateway) -> APIRouter:
         zone: Annotated[str | None, Query(max_length=40)] = None,
         limit: Annotated[int, Query(ge=1, le=2000)] = 200,
     ) -> list[dict[str, Any]]:
-        return open_stays(db, plate, zone, limit)
+        return open_stays(db, typed_plate(plate) if plate else None, zone, limit)
 
     @router.post("/api/parking/stays/{stay_id}/close", summary="Admin correction: the car has left unseen")
     def close_stay(stay_id: Id, body: Closing, who: AdminOperator) -> dict[str, Any]:
@@ -162,7 +163,7 @@ def parking_router(gw: Gateway) -> APIRouter:
         return out
 
     @router.get("/api/parking/reports/{day}.csv", response_class=PlainTextResponse, summary="A report as CSV")
-    def report_as_csv(db: Db, _: Operator, day: date) -> PlainTextResponse:
+    def report_as_csv(db: Db, _: Operator, day: Day) -> PlainTextResponse:
         body = _report(db, day)
         return PlainTextResponse(
             report_csv(body),
@@ -171,21 +172,32 @@ def parking_router(gw: Gateway) -> APIRouter:
         )
 
     @router.get("/api/parking/reports/{day}", summary="A daily report")
-    def report(db: Db, _: Operator, day: date) -> dict[str, Any]:
+    def report(db: Db, _: Operator, day: Day) -> dict[str, Any]:
         return _report(db, day)
 
     @router.post(
         "/api/parking/reports/{day}/build", summary="Build (or rebuild) a report whose period has ended"
     )
-    def build(who: Operator, day: date) -> dict[str, Any]:
+    def build(db: Db, who: Operator, day: Day) -> dict[str, Any]:
         now = gw.now()
-        end = report_period(day, gw.site.config.reports.hour, gw.site.tz)[1]
+        start, end = report_period(day, gw.site.config.reports.hour, gw.site.tz)
         if end > now:
             raise ApiError(
                 409,
                 "not_ended",
                 f"the report period of {day} ends at {end.isoformat()}",
                 "build it after the period has ended",
+            )
+        stored = db.execute("SELECT 1 FROM daily_reports WHERE day = ?", (day.isoformat(),)).fetchone()
+        if stored and start < gw.operations.records_kept_from(now):
+            days = gw.site.config.retention.access_records_days
+            raise ApiError(
+                409,
+                "records_deleted",
+                f"the access records of {day} are past retention.access_records_days ({days}) "
+                "and deleted: rebuilt, the kept report would become zeros",
+                f"use the report kept (GET /api/parking/reports/{day}); only days of the last {days} "
+                "can be rebuilt",
             )
         return gw.operations.build_report(day, now, actor=who)
 

@@ -5,6 +5,7 @@ Nothing here touches serial ports, cameras, SQLite, MQTT or HTTP; time comes in 
 
 from gateway.core.decide import decide
 from gateway.core.model import (
+    AGAIN,
     TYPED_BY,
     Billing,
     CredentialFacts,
@@ -23,6 +24,7 @@ from gateway.core.model import (
 from gateway.core.windows import ClosedPeriod, Validity, Window
 
 __all__ = [
+    "AGAIN",
     "Billing",
     "ClosedPeriod",
     "CredentialFacts",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from gateway.core.model import (
+    AGAIN,
     Billing,
     CredentialFacts,
     Decision,
@@ -20,7 +21,9 @@ _HOLDER_REASON = {
 }
 
 
+# What a car that came in on a stay billed so leaves as (a visitor's stay: as the pass it holds).
 _BILLING_REASON: dict[Billing | None, Reason] = {
+    Billing.SLOT: Reason.RESIDENT,
     Billing.MONTHLY: Reason.MONTHLY,
     Billing.TEMPORARY: Reason.TEMPORARY,
 }
@@ -28,6 +31,9 @@ _BILLING_REASON: dict[Billing | None, Reason] = {
 
 def decide(p: Presented, facts: Facts, policy: Policy) -> Decision:
     lane = facts.lane
+    again = _again(p, facts)
+    if again is not None:
+        return again
     if not within(lane.hours, p.at):
         return Decision(Reason.OUTSIDE_HOURS)
     if p.kind == "plate" and lane.type != "vehicle":
@@ -36,7 +42,8 @@ def decide(p: Presented, facts: Facts, policy: Policy) -> Decision:
     cred = facts.credential
     if cred is None:
         return _unknown(p, facts, policy, closed)
-    if cred.blocked or cred.holder.blocked:
+    vehicle_blocked = cred.vehicle is not None and cred.vehicle.blocked  # a card for a blocked car
+    if cred.blocked or cred.holder.blocked or vehicle_blocked:
         return Decision(Reason.BLOCKED)
     if lane.direction == "exit":
         return _exit(cred, facts)
@@ -49,6 +56,17 @@ def decide(p: Presented, facts: Facts, policy: Policy) -> Decision:
     if lane.type == "pedestrian":
         return Decision(_HOLDER_REASON[cred.holder.kind], flags=flags)
     return _vehicle_entry(cred, p, facts, policy, flags)
+
+
+def _again(p: Presented, facts: Facts) -> Decision | None:
+    """The same car decided again at the lane (it stood at the barrier, or reached the loop from a
+    queue). Let through before: let through again as it was, moving no stay and charging nothing
+    (flag "again": not one more passage). Refused before: decided afresh, as a guard may have
+    registered it or taken its fee since."""
+    previous = facts.previous_here
+    if not p.again or previous is None or not previous.admitted:
+        return None
+    return Decision(previous.reason, previous.billing, previous.slot_id, (AGAIN,))
 
 
 def _unknown(p: Presented, facts: Facts, policy: Policy, closed: ClosedPeriod | None) -> Decision:
@@ -84,7 +102,9 @@ def _credential_refusal(cred: CredentialFacts, p: Presented, closed: ClosedPerio
     """Why a credential may not come in now. Exits do not ask: a pass that ran out while its
     visitor was inside, or a card outside its hours, still lets its holder leave (and pay)."""
     holder = cred.holder
-    for validity in (cred.validity, holder.validity):
+    # A card for a car asks the car's own registration too (on its plate credential), as its plate would.
+    car = (cred.vehicle.validity,) if cred.vehicle is not None else ()
+    for validity in (cred.validity, holder.validity, *car):
         if validity.not_yet(p.at):
             return Reason.NOT_YET_VALID
         if validity.expired(p.at):
@@ -102,9 +122,14 @@ def _exit(cred: CredentialFacts, facts: Facts) -> Decision:
     flags = () if facts.inside else ("no_entry_record",)
     if facts.fee_due > 0:
         return Decision(Reason.PAYMENT_DUE, facts.stay_billing, flags=flags, fee_fen=facts.fee_due)
+    # A car leaves as what it came in as, whoever holds the plate now, so that the report's exits
+    # by kind match its entries: a shared slot's second car as temporary, a stranger registered
+    # as a visitor's while parked as temporary, a visitor's car as its pass (visitor, contractor).
     reason = _HOLDER_REASON[cred.holder.kind]
-    # A resident's car leaves as what it came in as: monthly, or temporary (a shared slot's second car).
-    if cred.holder.kind == "resident":
+    if facts.stay_billing == Billing.VISITOR:
+        if cred.holder.kind == "resident":
+            reason = Reason.VISITOR
+    else:
         reason = _BILLING_REASON.get(facts.stay_billing, reason)
     return Decision(reason, facts.stay_billing, flags=flags)
 

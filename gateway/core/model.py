@@ -70,11 +70,18 @@ class Presented:
     # What a guard who typed the plate saw: an unregistered vehicle is counted and billed as this
     # rather than as the lane's class (a motorcycle at a car lane). A registered one keeps its own.
     vehicle_class: VehicleClass | None = None
+    # The lane's plate reader decided the same car again while it is still there (it stood at the
+    # barrier, or reached the loop from a queue): one more look at the same car, not a new arrival.
+    again: bool = False
 
 
 # The device of a plate a guard typed (a car the camera could not read, a fee taken at the lane):
 # never matched to a look-alike, and the lane's cameras are told it so they do not decide it again.
 TYPED_BY = "guard:"
+
+# The flag of a decision for a car decided again while still at the lane (Presented.again) that was
+# let through before: the gate opens again, but it is no passage (no stay moves, nothing is counted).
+AGAIN = "again"
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,6 +114,9 @@ class VehicleFacts:
     vehicle_class: VehicleClass = "car"
     monthly_until: datetime | None = None
     slot: SlotFacts | None = None
+    # The car's own standing, kept on its plate credential: a card that opens for this car asks it too.
+    blocked: bool = False
+    validity: Validity = Validity()
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,6 +187,8 @@ class Facts:
     zone: ZoneFacts | None = None  # the lane's zone, for the presented vehicle's class
     fee_due: int = 0  # fen still to pay before leaving (exit lanes; worked out by the store's fee desk)
     stay_billing: Billing | None = None  # exit lanes: how the stay now ending was billed
+    # A car decided again (Presented.again): the last decision recorded for it at this lane.
+    previous_here: Decision | None = None
 
     @property
     def vehicle_class(self) -> VehicleClass:

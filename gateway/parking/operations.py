@@ -14,6 +14,7 @@ import threading
 import time
 from collections.abc import Callable
 from contextlib import closing
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import partial
 from pathlib import Path
@@ -30,6 +31,7 @@ from gateway.site import Site
 from gateway.store import retention as prune
 from gateway.store.alarms import clear_alarm, raise_alarm, redate_alarms
 from gateway.store.database import transaction
+from gateway.store.parking import redate_stays
 from gateway.timefmt import from_db, to_db
 
 log = logging.getLogger(__name__)
@@ -43,11 +45,17 @@ BACKFILL_DAYS = 7  # reports missed while the gateway was off are built for up t
 CLOCK_STEP = timedelta(minutes=2)  # wall time gone this much further than monotonic time: NTP set it
 
 
+@dataclass(frozen=True, slots=True)
+class BootStart:
+    """The ids of the first alarm and the first stay written since the box booted (kept across
+    restarts of the service within one boot, by the kernel's boot id): those are the rows a stale
+    boot clock may have dated wrong."""
 
-def first_alarm_of_boot(data_dir: Path, db_path: Path) -> int:
-    """The id of the first alarm written since the box booted (kept across restarts of the
-    service within one boot, by the kernel's boot id): those are the alarms a stale boot clock
-    may have dated wrong."""
+    alarm: int
+    stay: int
+
+
+def first_of_boot(data_dir: Path, db_path: Path) -> BootStart:
     marker = data_dir / "boot-alarms.json"
     try:
         boot = Path("/proc/sys/kernel/random/boot_id").read_text().strip()
@@ -56,20 +64,26 @@ def first_alarm_of_boot(data_dir: Path, db_path: Path) -> int:
     try:
         kept = json.loads(marker.read_text())
         if boot and kept.get("boot") == boot:
-            return int(kept["first_alarm"])
+            return BootStart(int(kept["first_alarm"]), int(kept["first_stay"]))
     except (OSError, ValueError, KeyError, TypeError):
         pass
     with closing(sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=10)) as conn:
-        first = int(conn.execute("SELECT coalesce(max(id), 0) + 1 FROM alarms").fetchone()[0])
+        first = BootStart(*(_next_id(conn, table) for table in ("alarms", "stays")))
     try:
-        marker.write_text(json.dumps({"boot": boot, "first_alarm": first}))
+        marker.write_text(json.dumps({"boot": boot, "first_alarm": first.alarm, "first_stay": first.stay}))
     except OSError:
-        log.warning("cannot write %s: alarms re-dated after a clock step are this run's only", marker)
+        log.warning("cannot write %s: rows re-dated after a clock step are this run's only", marker)
     return first
+
+
+def _next_id(conn: sqlite3.Connection, table: str) -> int:
+    return int(conn.execute(f"SELECT coalesce(max(id), 0) + 1 FROM {table}").fetchone()[0])
+
 
 # A round whose deadline passed this long before the gateway started is still judged: the box was
 # off for a restart, not an outage, and the round was open (and maybe walked) while it was up.
 RESTART_GRACE = timedelta(minutes=15)
+
 
 class Operations:
     def __init__(
@@ -97,8 +111,9 @@ class Operations:
         # The start on the clock as it is now: moved with every step of the clock that tick() sees.
         self.running_since = started_at
         self._seen = (started_at, monotonic())  # the last wall and monotonic times tick() saw
-        self._first_alarm = first_alarm_of_boot(data_dir, db_path)
-        self._redates: list[tuple[timedelta, datetime]] = []  # clock steps whose alarms wait re-dating
+        self._boot = first_of_boot(data_dir, db_path)
+        # Re-datings still to do after clock steps, in order: each is retried until it is done.
+        self._redates: list[Callable[[sqlite3.Connection], int]] = []
         self.routes = tuple(
             RouteSpec(
                 id=r.id,
@@ -157,8 +172,9 @@ class Operations:
     def _follow_clock(self, now: datetime, mono: float) -> None:
         """NTP stepped the wall clock (a Pi without a real-time clock boots with fake-hwclock's stale
         time): move the start with it, so that the rounds due while the gateway was off stay
-        unjudged, and re-date the alarms this run raised on the old clock (a camera recorded offline
-        as it booted), so that their age, their repair deadline and the report's downtime are true."""
+        unjudged, and re-date the alarms this boot raised on the old clock (a camera recorded offline
+        as it booted), so that their age, their repair deadline and the report's downtime are true,
+        and the stays of the cars it let in then, so that they pay for their real stay."""
         wall, at = self._seen
         step = (now - wall) - timedelta(seconds=mono - at)
         if abs(step) > CLOCK_STEP:
@@ -166,13 +182,14 @@ class Operations:
                 "wall clock stepped by %s: the gateway has run since %s", step, self.running_since + step
             )
             self.running_since += step
-            self._redates.append((step, now))  # done by the guarded "redate" step, retried if it fails
+            # done by the guarded "redate" step, each retried until it is done
+            self._redates.append(partial(redate_alarms, from_id=self._boot.alarm, step=step, now=now))
+            self._redates.append(partial(redate_stays, from_id=self._boot.stay, step=step, now=now))
         self._seen = (now, mono)
 
     def _redate(self, now: datetime) -> None:
         while self._redates:
-            step, at = self._redates[0]
-            self._run(partial(redate_alarms, from_id=self._first_alarm, step=step, now=at))
+            self._run(self._redates[0])
             self._redates.pop(0)
 
     def _read(self) -> sqlite3.Connection:
@@ -363,7 +380,7 @@ class Operations:
         if plan.week_kept(files, now.timestamp(), ret.snapshots_days):
             self._run(partial(clear_alarm, kind="retention_short", source=str(self.snapshots_dir), at=now))
         counts = {"snapshots": removed, "snapshots_failed": failed}
-        keep_access = now - timedelta(days=ret.access_records_days)
+        keep_access = self.records_kept_from(now)
         upstream = self.cfg.mqtt.enabled  # without MQTT nothing is ever delivered: age alone decides
         counts["access_records"] = self._batches(
             lambda w: prune.prune_access_records(w, keep_access, upstream=upstream)
@@ -378,6 +395,11 @@ class Operations:
         if any(counts.values()):
             log.info("retention %s", json.dumps(counts))
         return counts
+
+    def records_kept_from(self, now: datetime) -> datetime:
+        """Access records, closed stays and materials records older than this are deleted once
+        delivered: a report of a day before it can no longer be built from them."""
+        return now - timedelta(days=self.cfg.retention.access_records_days)
 
     def _batches(self, step: Callable[[sqlite3.Connection], int]) -> int:
         total = 0

@@ -21,7 +21,7 @@ from gateway.parking.faults import device_faults
 from gateway.store.audit import audit
 from gateway.store.database import transaction
 from gateway.store.outbox import enqueue
-from gateway.store.parking import charge_owed_sql
+from gateway.store.parking import charge_owed_sql, starts_hold_sql
 from gateway.timefmt import from_db, to_db
 
 KINDS = ("resident", "monthly", "visitor", "contractor", "temporary")
@@ -30,12 +30,21 @@ FLAGS = ("no_entry_record", "already_inside", "shared_slot", "monthly_expired", 
 NOT_REFUSALS = ("payment_due",)  # a car held until it pays is not turned away
 
 # The class decided at the lane (a visitor's motorcycle, a typed plate's class); the vehicle's
-# registered class for rows written before migration 11 kept it.
-_LOG = """
+# registered class for rows written before migration 11 kept it. A car decided again while still
+# at the lane (flag "again", gateway.core.AGAIN) is the same passage: it is not counted twice.
+_PASSAGE = "instr(',' || a.flags || ',', ',again,') = 0"
+_LOG = f"""
 SELECT a.lane, a.admitted, a.reason, coalesce(a.class, v.class, 'car'), a.flags, count(*)
 FROM access_log a LEFT JOIN vehicles v ON v.id = a.vehicle_id
-WHERE a.at >= ? AND a.at < ?
+WHERE a.at >= ? AND a.at < ? AND {_PASSAGE}
 GROUP BY 1, 2, 3, 4, 5
+"""
+
+# Cars held for payment: one per hold, however often the camera decided the car again while it
+# waited at the barrier (gateway/store/parking.py, HOLD_GAP).
+_HELD = f"""
+SELECT count(*) FROM access_log a
+WHERE a.at >= ? AND a.at < ? AND a.reason = 'payment_due' AND {starts_hold_sql("a")}
 """
 
 
@@ -104,13 +113,11 @@ def _traffic(conn: sqlite3.Connection, lanes: dict[str, LaneRules], s: str, e: s
     }
     refusals: Counter[str] = Counter()
     flags: Counter[str] = Counter()
-    held = 0
     for lane_id, admitted, reason, vclass, flag_text, n in conn.execute(_LOG, (s, e)):
         lane = lanes.get(lane_id)
         for flag in filter(None, flag_text.split(",")):
             flags[flag] += n
         if reason in NOT_REFUSALS:
-            held += n
             continue
         if not admitted:
             refusals[reason] += n
@@ -129,7 +136,7 @@ def _traffic(conn: sqlite3.Connection, lanes: dict[str, LaneRules], s: str, e: s
         "vehicles": vehicles,
         "people": people,
         "refusals": {"total": sum(refusals.values()), "by_reason": dict(sorted(refusals.items()))},
-        "held_for_payment": held,
+        "held_for_payment": conn.execute(_HELD, (s, e)).fetchone()[0],
         "flags": {f: flags.get(f, 0) for f in FLAGS},
     }
 
@@ -304,7 +311,8 @@ def _closed(
         return None
     counts: Counter[str] = Counter()
     for at_text, lane_id, admitted, reason in conn.execute(
-        "SELECT at, lane, admitted, reason FROM access_log WHERE at >= ? AND at < ?", (s, e)
+        f"SELECT at, lane, admitted, reason FROM access_log a WHERE at >= ? AND at < ? AND {_PASSAGE}",
+        (s, e),
     ):
         at = datetime.fromisoformat(at_text).astimezone(tz)
         if not any(p.active(at) for p in active):

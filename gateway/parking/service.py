@@ -27,15 +27,17 @@ from gateway.store.parking import (
     Owed,
     ParkingError,
     carry_reentry,
+    check_receipt,
     handover,
     is_billable,
     open_stay,
     owed,
     record_payment,
     settle_exit,
+    starts_hold_sql,
     stay_by_id,
 )
-from gateway.timefmt import to_db
+from gateway.timefmt import from_db, to_db
 
 METHODS = ("cash", "qr", "monthly")
 # A car held at an exit for payment is the one the guard is paying for, for this long.
@@ -85,7 +87,11 @@ class ParkingDesk:
     def settle(
         self, conn: sqlite3.Connection, ev: AccessEvent, lane: LaneRules, before: Before | None
     ) -> None:
-        if before is None or not ev.admitted:
+        if before is None:
+            return
+        if not ev.admitted:
+            if before.account is not None:
+                _no_fee_for_a_shut_barrier(conn, ev)
             return
         if before.account is not None:
             account = before.account
@@ -109,11 +115,19 @@ class ParkingDesk:
     ) -> Any:
         """The guard took the fee for the car at an exit lane: record it, then the car's exit opens."""
         lane = self._exit_lane(lane_id)
-        plate = _plate(plate)
+        plate = typed_plate(plate)
         _method(method)
 
         def prepare(conn: sqlite3.Connection) -> Presented:
+            check_receipt(conn, receipt, plate, amount_fen, self.site.tz)
             held = held_at_lane(conn, lane.id, at, plate)
+            if held is not None and held.let_out_at is not None:  # the guard's tablet sent it again
+                out = held.let_out_at.astimezone(self.site.tz)
+                raise ParkingError(
+                    "nothing is owed",
+                    fix=f"{plate} was let out at {out:%H:%M} after it was held here: take nothing again",
+                    code="already_paid",
+                )
             held_as = held.vehicle_class if held else None
             p = Presented(lane.id, "plate", plate, 1.0, at, f"{TYPED_BY}{actor}", vehicle_class=held_as)
             subject, vclass, unregistered = self._who(conn, p, lane)
@@ -152,10 +166,11 @@ class ParkingDesk:
         at: datetime,
     ) -> dict[str, Any]:
         """Paying ahead at the booth: the car then has the grace period to leave."""
-        plate = _plate(plate)
+        plate = typed_plate(plate)
         _method(method)
         p = Presented(_BOOTH.id, "plate", plate, 1.0, at, f"{TYPED_BY}{actor}")
         subject, vclass, _ = self._who(conn, p, _BOOTH)
+        check_receipt(conn, receipt, plate, amount_fen, self.site.tz)
         account = owed(conn, self.rules, subject, at, vehicle_class=vclass)
         if account.stay is None:
             raise ParkingError(
@@ -186,7 +201,7 @@ class ParkingDesk:
 
     def quote(self, conn: sqlite3.Connection, plate: str, at: datetime) -> dict[str, Any]:
         """What a car owes now (read-only: runs on any connection)."""
-        plate = _plate(plate)
+        plate = typed_plate(plate)
         p = Presented(_BOOTH.id, "plate", plate, 1.0, at, "quote")
         subject, vclass, unregistered = self._who(conn, p, _BOOTH)
         return quote_json(
@@ -197,13 +212,7 @@ class ParkingDesk:
         """The car held at an exit lane for payment, and what it owes (as of when it was read there)."""
         lane = self._exit_lane(lane_id)
         held = held_at_lane(conn, lane.id, at)
-        if held is None:
-            return None
-        later = conn.execute(
-            "SELECT 1 FROM access_log WHERE lane = ? AND value = ? AND at > ? AND admitted = 1 LIMIT 1",
-            (lane.id, held.plate, to_db(held.at)),
-        ).fetchone()
-        if later:
+        if held is None or held.let_out_at is not None:
             return None
         p = Presented(lane.id, "plate", held.plate, 1.0, held.at, "quote", vehicle_class=held.vehicle_class)
         subject, vclass, unregistered = self._who(conn, p, lane)
@@ -327,23 +336,54 @@ class ParkingDesk:
 
 @dataclass(frozen=True, slots=True)
 class Held:
-    """A car held at an exit lane to pay: its plate, when, and the class it was held as (None for a
-    record from before that was kept)."""
+    """A car held at an exit lane to pay: its plate, when its hold began (the camera decides a
+    standing car again and again: the fee runs to the first), the class it was held as (None for a
+    record from before that was kept), and when it was let out since, if it was."""
 
     plate: str
     at: datetime
     vehicle_class: VehicleClass | None
+    let_out_at: datetime | None = None
+
+
+_HOLD_BEGAN = f"""
+SELECT a.at, a.class FROM access_log a
+WHERE a.id <= ? AND a.lane = ? AND a.value = ? AND a.reason = 'payment_due' AND {starts_hold_sql("a")}
+ORDER BY a.id DESC LIMIT 1
+"""
 
 
 def held_at_lane(conn: sqlite3.Connection, lane: str, at: datetime, plate: str | None = None) -> Held | None:
     """The car last held at this lane for payment within PENDING_FOR of `at` (that plate, if given)."""
     which, args = (" AND value = ?", [plate]) if plate else ("", [])
-    row = conn.execute(
-        "SELECT value, at, class FROM access_log WHERE lane = ? AND reason = 'payment_due' "
+    last = conn.execute(
+        "SELECT id, value FROM access_log WHERE lane = ? AND reason = 'payment_due' "
         f"AND at >= ?{which} ORDER BY id DESC LIMIT 1",
         (lane, to_db(at - PENDING_FOR), *args),
     ).fetchone()
-    return Held(row[0], datetime.fromisoformat(row[1]), row[2]) if row else None
+    if last is None:
+        return None
+    last_id, held = last
+    began_at, held_as = conn.execute(_HOLD_BEGAN, (last_id, lane, held)).fetchone()
+    out = conn.execute(
+        "SELECT at FROM access_log WHERE id > ? AND value = ? AND admitted = 1 ORDER BY id LIMIT 1",
+        (last_id, held),
+    ).fetchone()
+    return Held(held, datetime.fromisoformat(began_at), held_as, from_db(out[0]) if out else None)
+
+
+def _no_fee_for_a_shut_barrier(conn: sqlite3.Connection, ev: AccessEvent) -> None:
+    """The fee a guard is taking at the lane (pay_at_lane's payment, at this decision's lane and
+    moment) for a car the exit still refuses (the lane closed, the car blocked) is undone with the
+    decision: no money is recorded for a barrier that stays shut."""
+    taken = conn.execute(
+        "SELECT 1 FROM payments WHERE at = ? AND lane = ? AND plate = ?", (to_db(ev.at), ev.lane, ev.value)
+    ).fetchone()
+    if taken:
+        raise ParkingError(
+            f"the exit refuses {ev.value} ({ev.reason}): its fee was not taken",
+            fix="reopen a closed lane, or deal with the block, then take the fee",
+        )
 
 
 def quote_json(account: Owed, plate: str, at: datetime) -> dict[str, Any]:
@@ -382,7 +422,8 @@ def _no_stay(stay_id: int) -> ParkingError:
     )
 
 
-def _plate(value: str) -> str:
+def typed_plate(value: str) -> str:
+    """A plate as a guard typed it (any case, spaces), as the store keeps it; 422 if it is none."""
     try:
         return canonical("plate", value)
     except BadCredential as exc:

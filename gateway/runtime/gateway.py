@@ -12,19 +12,19 @@ import sqlite3
 import sys
 import threading
 import time
-from collections import deque
+from collections import OrderedDict, deque
 from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar, runtime_checkable
 
 from drivers.cameras.snapshots import SnapshotWriter
 from drivers.health import DeviceHealth
 from gateway.alarm_texts import AlarmText
 from gateway.config.models import SiteConfig
-from gateway.core import TYPED_BY, Decision, Facts, Presented, Reason, decide
+from gateway.core import AGAIN, TYPED_BY, Billing, Decision, Facts, LaneRules, Presented, Reason, decide
 from gateway.core.credentials import BadCredential, canonical
 from gateway.errors import GatewayError, NotFound, Refused
 from gateway.events import AccessEvent
@@ -56,12 +56,71 @@ T = TypeVar("T")
 MAX_BATCH = 64
 CHECKPOINT_EVERY_S = 1.0
 SWITCH_INTERVAL_S = 0.001
+# Plates remembered with their last decision at each lane, for a car decided again while it is still
+# there; the lane voter forgets a car as soon as it has gone, so this covers every car in the lanes.
+REMEMBER_DECIDED = 4096
+# Hand opens whose record waits for storage (a full disk): at most this many, tried this often.
+MAX_UNRECORDED = 1000
+UNRECORDED_RETRY_S = 1.0
+# SQLite's primary result codes of a disk that takes no writes (full, failing, read-only, gone).
+_STORAGE_CODES = frozenset(
+    {sqlite3.SQLITE_FULL, sqlite3.SQLITE_IOERR, sqlite3.SQLITE_READONLY, sqlite3.SQLITE_CANTOPEN}
+)
+
+
+@runtime_checkable
+class StandingPlates(Protocol):
+    """A lane's plate reader (gateway/runtime/plate_reading.py): knows a car that stayed."""
+
+    def decided_again(self, text: str) -> bool: ...
 
 
 @dataclass(frozen=True, slots=True)
 class _Job:
     presented: Presented
     received: float  # perf_counter when the driver handed it over
+
+
+@dataclass(frozen=True, slots=True)
+class _Decided:
+    """The last decision recorded for a plate at a lane, and the plate it was taken for."""
+
+    decision: Decision
+    value: str  # a look-alike match's registered plate, else the plate as read
+
+
+@dataclass(frozen=True, slots=True)
+class _LaneRecord:
+    """A lane by hand: the audit row and the upstream `lane_action` record, written together."""
+
+    at: datetime
+    lane: str
+    action: str
+    actor: str
+    reason: str
+    error: str = ""
+
+    def write(self, conn: sqlite3.Connection) -> int:
+        record = {
+            "at": self.at.isoformat(),
+            "lane": self.lane,
+            "action": self.action,
+            "actor": self.actor,
+            "reason": self.reason,
+        }
+        if self.error:
+            record["error"] = self.error
+        with transaction(conn):
+            audit_id = audit(
+                conn, self.at, self.actor, f"lane.{self.action}", self.lane, self.error or self.reason
+            )
+            enqueue(conn, "lane_action", record, self.at)
+        return audit_id
+
+
+def _storage_failure(exc: sqlite3.Error) -> bool:
+    """The disk takes no writes, as opposed to a fault of the request or the schema."""
+    return (getattr(exc, "sqlite_errorcode", 0) & 0xFF) in _STORAGE_CODES
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,6 +181,10 @@ class Gateway:
             self.site, self.db_path, self.data_dir, worker, self.now(), start_room=start_room
         )
         self.held: dict[str, str] = {}  # lane -> who holds it open by hand
+        self._decided: OrderedDict[tuple[str, str], _Decided] = OrderedDict()  # (lane, plate read)
+        self._unrecorded: deque[_LaneRecord] = deque()  # hand opens waiting for storage, oldest first
+        self._unrecorded_lock = threading.Lock()  # kept by the HTTP threads, written by the worker
+        self._unrecorded_retry = 0.0
 
     @property
     def snapshots_dir(self) -> Path:
@@ -230,12 +293,15 @@ class Gateway:
     # relays move; the barrier watch is told, so the opening is not taken for a forced one. The lane
     # counts as held only once its relays hold it: a failed hold must not switch off forced-open
     # alarms. A relay that fails is audited and sent upstream as `<action>_failed`.
-    def open_lane(self, lane: str, actor: str, reason: str) -> None:
-        """Open a lane once by hand."""
+    def open_lane(self, lane: str, actor: str, reason: str) -> bool:
+        """Open a lane once by hand. On a disk that takes no writes it opens all the same (the guard
+        is signed in and means it: residents must not be locked out) and returns False: its record
+        waits in memory and is written, with this time, as soon as storage takes writes again."""
         self._check_lane(lane, "open", reason)
-        ref = self._record_lane(lane, actor, "open", reason)
+        ref = self._write_or_keep(_LaneRecord(self.now(), lane, "open", actor, reason.strip()))
         self.lane_io.barriers.commanded(lane, time.monotonic())
         self._drive(lane, actor, "open", lambda relay: relay.pulse(self._pulse_seconds[lane], ref))
+        return ref.startswith("audit:")
 
     def hold_lane(self, lane: str, actor: str, reason: str) -> None:
         """Keep a lane open (a convoy, an ambulance) until release_lane."""
@@ -297,31 +363,76 @@ class Gateway:
             )
 
     def _record_lane(self, lane: str, actor: str, action: str, reason: str, error: str = "") -> str:
-        """The audit row and the upstream `lane_action` record, in one transaction."""
-        at = self.now()
-        record = {
-            "at": at.isoformat(),
-            "lane": lane,
-            "action": action,
-            "actor": actor,
-            "reason": reason.strip(),
-        }
-        if error:
-            record["error"] = error
+        return self._write_lane(_LaneRecord(self.now(), lane, action, actor, reason.strip(), error))
 
-        def write(conn: sqlite3.Connection) -> int:
-            with transaction(conn):
-                audit_id = audit(conn, at, actor, f"lane.{action}", lane, error or reason.strip())
-                enqueue(conn, "lane_action", record, at)
-            return audit_id
-
-        # Audited before any relay moves: a gate never opens by hand without its record on disk.
+    def _write_lane(self, record: _LaneRecord) -> str:
+        # Audited before any relay moves: a gate never opens by hand without its record on disk,
+        # but for a single opening on a disk that takes no writes (open_lane).
         if threading.current_thread() is self._worker:
-            audit_id = write(self.conn)
+            audit_id = record.write(self.conn)
         else:
-            audit_id = self.on_worker(write).result(timeout=10)
-        log.info("lane %s by hand lane=%s actor=%s", action, lane, actor)
+            audit_id = self.on_worker(record.write).result(timeout=10)
+        log.info("lane %s by hand lane=%s actor=%s", record.action, record.lane, record.actor)
         return f"audit:{audit_id}"
+
+    def _write_or_keep(self, record: _LaneRecord) -> str:
+        """Written now, or kept in memory when the disk takes no writes (_write_unrecorded)."""
+        try:
+            return self._write_lane(record)
+        except sqlite3.Error as exc:
+            if not _storage_failure(exc):
+                raise
+            return self._keep_unrecorded(record, exc)
+
+    def _keep_unrecorded(self, record: _LaneRecord, exc: sqlite3.Error) -> str:
+        with self._unrecorded_lock:
+            lost = self._unrecorded.popleft() if len(self._unrecorded) >= MAX_UNRECORDED else None
+            self._unrecorded.append(record)
+        if lost is not None:
+            log.error(
+                "lane record lost (too many waiting) lane=%s actor=%s at=%s", lost.lane, lost.actor, lost.at
+            )
+        log.error(
+            "lane %s by hand not recorded lane=%s actor=%s reason=%s error=%s: the record waits in "
+            "memory until storage takes writes again fix=free disk space in %s or check its permissions",
+            record.action,
+            record.lane,
+            record.actor,
+            record.reason,
+            exc,
+            self.data_dir,
+        )
+        return f"unrecorded:{record.at.isoformat()}"
+
+    def unrecorded_opens(self) -> int:
+        """Lanes opened by hand whose audit row and upstream record still wait for storage."""
+        return len(self._unrecorded)
+
+    def _write_unrecorded(self) -> None:
+        """On the worker: the records that waited for storage, written once it takes writes again."""
+        if not self._unrecorded or time.monotonic() < self._unrecorded_retry:
+            return
+        while True:
+            with self._unrecorded_lock:
+                if not self._unrecorded:
+                    return
+                record = self._unrecorded[0]
+            try:
+                record.write(self.conn)
+            except sqlite3.Error as exc:
+                self._unrecorded_retry = time.monotonic() + UNRECORDED_RETRY_S
+                log.debug("lane records still waiting for storage: %s", exc)
+                return
+            with self._unrecorded_lock:
+                if self._unrecorded and self._unrecorded[0] is record:
+                    self._unrecorded.popleft()
+            log.warning(
+                "lane %s by hand recorded now that storage is back lane=%s actor=%s at=%s",
+                record.action,
+                record.lane,
+                record.actor,
+                record.at.isoformat(),
+            )
 
     def _drive(self, lane: str, actor: str, action: str, act: Callable[[Any], None]) -> None:
         failed = []
@@ -333,7 +444,7 @@ class Gateway:
                 failed.append(f"{relay.health.device}: {exc}")
         if failed:
             error = f"{action} on lane {lane} failed: {'; '.join(failed)}"
-            self._record_lane(lane, actor, f"{action}_failed", "", error)
+            self._write_or_keep(_LaneRecord(self.now(), lane, f"{action}_failed", actor, "", error))
             raise GatewayError(
                 error, fix="check the relay's cable and power; the device list shows which one is offline"
             )
@@ -367,9 +478,18 @@ class Gateway:
         def emit(kind: str, value: str, confidence: float) -> None:
             at = self.now()
             snapshot = self._snapshot(lane, device)
-            self.present(Presented(lane, kind, value, confidence, at, device, snapshot))  # type: ignore[arg-type]
+            # Asked on the camera's thread right after its reader decided, so it is that decision's.
+            again = kind == "plate" and self.standing(lane, value)
+            self.present(Presented(lane, kind, value, confidence, at, device, snapshot, again=again))  # type: ignore[arg-type]
 
         return emit
+
+    def standing(self, lane: str, plate: str) -> bool:
+        """A plate camera of the lane last decided this plate again: the same car, still there (it
+        stood at the barrier, or reached the loop from a queue), not one more arrival."""
+        devices = self.devices.lanes.get(lane)
+        readers = devices.plate_readers if devices is not None else []
+        return any(isinstance(r, StandingPlates) and r.decided_again(plate) for r in readers)
 
     def _patrol_tap(self, lane: str, device: str) -> Callable[[str, str, float], None]:
         def tap(kind: str, value: str, confidence: float) -> None:
@@ -404,18 +524,20 @@ class Gateway:
                 job = held.pop() if held else self._jobs.get(timeout=1.0)
             except queue.Empty:
                 self._last_tick = time.monotonic()
+                self._write_unrecorded()
                 continue
             self._last_tick = time.monotonic()
             if job is None:
                 return
             if isinstance(job, _Task):
                 self._run_task(job)
-                continue
-            batch = self._gather(job, held)
-            try:
-                self.decide_batch(batch)
-            except Exception:  # one bad presentation must never stop the lanes
-                log.exception("decisions failed lanes=%s", {j.presented.lane for j in batch})
+            else:
+                batch = self._gather(job, held)
+                try:
+                    self.decide_batch(batch)
+                except Exception:  # one bad presentation must never stop the lanes
+                    log.exception("decisions failed lanes=%s", {j.presented.lane for j in batch})
+            self._write_unrecorded()
 
     def _gather(self, first: _Job, held: list[_Job | _Task | None]) -> list[_Job]:
         """Presentations already waiting join one transaction (group commit), up to MAX_BATCH."""
@@ -471,6 +593,7 @@ class Gateway:
             )
             events = [(self._failed(job.presented), job) for job in jobs]
         for ev, job in events:
+            self._remember(job.presented.value, ev)
             self._after(ev, job.received)
         return [ev for ev, _ in events]
 
@@ -496,30 +619,62 @@ class Gateway:
         lane = self.site.lanes.get(p.lane)
         if lane is None:
             raise ValueError(f"unknown lane {p.lane!r}")
+        read = p.value
+        previous = self._decided.get((p.lane, read)) if p.again else None
+        if previous is not None and previous.decision.admitted:
+            # The same car let through here a moment ago: taken for what it was let through as.
+            p = replace(p, value=previous.value)
         facts = lookup(self.conn, p, lane, self.site.capacity)
-        read_as = None
-        if (
-            facts.credential is None
-            and p.kind == "plate"
-            and self._lookalikes is not None
-            and self._plate_match.get(p.lane) == "confusable"
-            and not p.device.startswith(TYPED_BY)  # a guard typed what is on the car: no guessing
-        ):
-            matched = self._lookalikes.resolve(p.value)
-            if matched is not None:  # one registered plate a look-alike character away
-                read_as, p = p.value, replace(p, value=matched)
-                facts = lookup(self.conn, p, lane, self.site.capacity)
+        if previous is None or not previous.decision.admitted:
+            p, facts = self._lookalike(p, lane, facts)
         facts, before = self.parking.prepare(self.conn, p, lane, facts)  # the fee owed at an exit
+        if previous is not None:
+            facts = replace(facts, previous_here=previous.decision)
         if self.lane_modes.get(p.lane) == "closed":  # closed by a guard or the central server
             decision = Decision(Reason.LANE_CLOSED)
         else:
             decision = decide(p, facts, self.site.policy)
-        if read_as is not None:
-            decision = replace(decision, flags=(*decision.flags, "lookalike", f"read:{read_as}"))
+        if p.value != read:
+            decision = replace(decision, flags=(*decision.flags, "lookalike", f"read:{read}"))
         ev = AccessEvent.of(p, facts, decision, snapshot=p.snapshot)
         write_event(self.conn, ev, lane.direction, lane.type)
-        self.parking.settle(self.conn, ev, lane, before)  # charge, payments, shared-slot handover
+        if AGAIN not in decision.flags:  # a car decided again was charged, if at all, the first time
+            self.parking.settle(self.conn, ev, lane, before)  # charge, payments, shared-slot handover
         return ev
+
+    def _lookalike(self, p: Presented, lane: LaneRules, facts: Facts) -> tuple[Presented, Facts]:
+        """At a lane that allows it, a plate nobody registered is read as the one registered plate a
+        look-alike character away. Never a plate a guard typed (what is on the car: no guessing), nor
+        one recorded inside as read (a stranger's car let in on its typed plate leaves as itself),
+        nor a match deleted since the look-alike index was built."""
+        if (
+            facts.credential is not None
+            or facts.inside
+            or p.kind != "plate"
+            or self._lookalikes is None
+            or self._plate_match.get(p.lane) != "confusable"
+            or p.device.startswith(TYPED_BY)
+        ):
+            return p, facts
+        matched = self._lookalikes.resolve(p.value)
+        if matched is None:
+            return p, facts
+        read_as = replace(p, value=matched)
+        found = lookup(self.conn, read_as, lane, self.site.capacity)
+        return (read_as, found) if found.credential is not None else (p, facts)
+
+    def _remember(self, read: str, ev: AccessEvent) -> None:
+        """The decision just recorded (or not: storage_failed) for a plate at its lane, for the car
+        decided again while it is still there. In memory only: after a restart the lane voter has
+        forgotten the car too, and decides it afresh."""
+        if ev.kind != "plate":
+            return
+        billing = Billing(ev.billing) if ev.billing else None
+        key = (ev.lane, read)
+        self._decided[key] = _Decided(Decision(Reason(ev.reason), billing, ev.slot_id), ev.value)
+        self._decided.move_to_end(key)
+        while len(self._decided) > REMEMBER_DECIDED:
+            self._decided.popitem(last=False)
 
     def decide_after(self, prepare: Callable[[sqlite3.Connection], Presented]) -> Future[AccessEvent]:
         """On the worker, in one transaction: `prepare` writes (a guard's payment) and names a
@@ -531,11 +686,13 @@ class Gateway:
         received = time.perf_counter()
         begin_immediate(self.conn)
         try:
-            ev = self._decide_one(prepare(self.conn))
+            p = prepare(self.conn)
+            ev = self._decide_one(p)
             self.conn.execute("COMMIT")
         except BaseException:
             self.conn.execute("ROLLBACK")
             raise
+        self._remember(p.value, ev)
         self._after(ev, received)
         return ev
 

@@ -74,7 +74,8 @@ class PlateReader:
 
     def decided_again(self, text: str) -> bool:
         """True if the last decision of `text` was a car that stayed in the lane, decided again
-        (the repeat timer, or the loop asking): the same car, not one more arrival."""
+        (the repeat timer, or the loop asking): the same car, not one more arrival. The gateway asks
+        as the decision is presented (Gateway.standing), and presents it with `again` set."""
         with self._lock:
             return self._voter.decided_again(text)
 

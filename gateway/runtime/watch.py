@@ -13,7 +13,6 @@ import time
 from collections import deque
 from collections.abc import Callable
 from contextlib import closing
-from typing import Protocol, runtime_checkable
 
 from gateway.alarm_texts import AlarmText
 from gateway.config.models import Alarms
@@ -27,13 +26,6 @@ CHECK_EVERY_S = 10.0
 MAX_PLATES = 10_000  # plates remembered at once; a flood of misreads must not grow memory
 
 
-@runtime_checkable
-class StandingPlates(Protocol):
-    """A lane's plate reader (gateway/runtime/plate_reading.py): knows a car that stayed."""
-
-    def decided_again(self, text: str) -> bool: ...
-
-
 class AlarmWatch:
     def __init__(self, gw: Gateway, rules: Alarms, clock: Callable[[], float] = time.monotonic):
         self._gw = gw
@@ -45,7 +37,7 @@ class AlarmWatch:
 
     def on_event(self, ev: AccessEvent) -> None:
         """A gateway listener (worker thread): count reads of plates nobody registered."""
-        if ev.kind != "plate" or ev.holder_kind is not None or self._still_standing(ev):
+        if ev.kind != "plate" or ev.holder_kind is not None or self._gw.standing(ev.lane, ev.value):
             return
         now, window = self._clock(), self._rules.repeated_minutes * 60
         if len(self._reads) >= MAX_PLATES and ev.value not in self._reads:
@@ -64,11 +56,6 @@ class AlarmWatch:
         reads.clear()
         gw, plate = self._gw, ev.value
         gw.on_worker(lambda c: raise_alarm(c, "repeated_unknown_plate", plate, text, gw.now()))
-
-    def _still_standing(self, ev: AccessEvent) -> bool:
-        lane = self._gw.devices.lanes.get(ev.lane)
-        readers = lane.plate_readers if lane is not None else []
-        return any(isinstance(r, StandingPlates) and r.decided_again(ev.value) for r in readers)
 
     def _forget(self, before: float) -> None:
         for plate in [p for p, reads in self._reads.items() if not reads or reads[-1] <= before]:

@@ -52,6 +52,11 @@ WHERE plate = ? AND id != ? AND checked_out_at IS NULL AND valid_from <= ? AND v
 ORDER BY id DESC LIMIT 1
 """
 _VEHICLE = "SELECT id, plate, class, monthly_until FROM vehicles WHERE id = ?"
+# A car's own block and registration period are on its plate credential (vehicles.csv, "Block now").
+_VEHICLE_PLATE = """
+SELECT blocked, valid_from, valid_to, hours FROM credentials WHERE kind = 'plate' AND vehicle_id = ?
+ORDER BY blocked DESC, id LIMIT 1
+"""
 _SLOT = """
 SELECT s.id, s.zone, s.number FROM slot_vehicles sv JOIN slots s ON s.id = sv.slot_id
 WHERE sv.vehicle_id = ? ORDER BY (s.zone = ?) DESC, s.id LIMIT 1
@@ -190,7 +195,16 @@ def _vehicle(conn: sqlite3.Connection, vid: int, lane_zone: str | None) -> Vehic
         sid, zone, number = row
         taken = conn.execute(_SLOT_TAKEN, (sid, f"vehicle:{vid}")).fetchone() is not None
         slot = SlotFacts(id=sid, zone=zone, number=number, taken_by_other=taken)
-    return VehicleFacts(id=vid, plate=plate, vehicle_class=vclass, monthly_until=from_db(monthly), slot=slot)
+    blocked, vfrom, vto, hours = conn.execute(_VEHICLE_PLATE, (vid,)).fetchone() or (0, None, None, "")
+    return VehicleFacts(
+        id=vid,
+        plate=plate,
+        vehicle_class=vclass,
+        monthly_until=from_db(monthly),
+        slot=slot,
+        blocked=bool(blocked),
+        validity=_validity(vfrom, vto, hours),
+    )
 
 
 def _zone(

@@ -2,19 +2,21 @@
 
 Every function here runs inside a transaction its caller owns (the decision worker's batch, or a
 guard's action on the worker), so that a payment, the exit it pays for, the charge and a shared
-slot's handover are stored together or not at all.
+slot's handover are stored together or not at all; redate_stays, the operations thread's, owns its own.
 """
 
 from __future__ import annotations
 
 import sqlite3
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta, tzinfo
 
 from gateway.errors import GatewayError
 from gateway.ids import uuid7
 from gateway.parking.book import BILLABLE, Charge, Paid, Quote, Rules, StayFacts, quote
+from gateway.parking.fees import yuan
 from gateway.store.audit import audit
+from gateway.store.database import transaction
 from gateway.store.outbox import enqueue
 from gateway.timefmt import from_db, to_db
 
@@ -53,6 +55,26 @@ JOIN slots sl ON sl.id = sv.slot_id
 WHERE s.exited_at IS NULL AND s.slot_id IS NULL AND s.zone = sl.zone
 ORDER BY s.entered_at, s.id LIMIT 1
 """
+
+
+# A car held at an exit to pay (payment_due) is decided again every few seconds while it stands at
+# the barrier (the camera's repeat timer, docs/plates.md): those decisions are one hold, and its fee
+# runs to the first. A hold ends at the plate's next admitted decision, or when the car has not
+# been held there for HOLD_GAP: it backed away from the barrier, and back at it, it is held anew.
+HOLD_GAP = timedelta(minutes=30)
+
+
+def starts_hold_sql(row: str) -> str:
+    """SQL: the payment_due row `row` of access_log is the first of its hold (see HOLD_GAP). It
+    looks back HOLD_GAP only, on the log's time index, so that a report or a payment at the lane
+    never reads a lane's whole history."""
+    since = f"strftime('%Y-%m-%dT%H:%M:%f', {row}.at, '-{HOLD_GAP.total_seconds():.0f} seconds')"
+    return (
+        "NOT EXISTS (SELECT 1 FROM access_log b INDEXED BY access_log_at "
+        f"WHERE b.at >= {since} AND b.at <= {row}.at AND b.id < {row}.id AND b.reason = 'payment_due' "
+        f"AND b.lane = {row}.lane AND b.value = {row}.value AND NOT EXISTS (SELECT 1 FROM access_log c "
+        f"WHERE c.id > b.id AND c.id < {row}.id AND c.value = b.value AND c.admitted = 1))"
+    )
 
 
 class ParkingError(GatewayError):
@@ -150,6 +172,14 @@ def settle_exit(
         conn.execute(
             f"UPDATE charges SET settled_at = ? WHERE id IN ({marks})", (to_db(at), *account.carried_ids)
         )
+        # They went upstream unsettled (carry_reentry): the central server hears that they are paid.
+        for row in conn.execute(
+            f"SELECT id, kind, plate, amount_fen FROM charges WHERE id IN ({marks}) ORDER BY id",
+            account.carried_ids,
+        ).fetchall():
+            carried = dict(zip(("charge_id", "kind", "plate", "amount_fen"), row, strict=True))
+            change = {"at": at.isoformat(), "change": "settled", **carried, "settled": True}
+            enqueue(conn, "charge", {**change, "access_event_id": event_id}, at)
     # What it paid goes to the charge it paid: this exit's, else the oldest carried one it settled
     # (a car now on its own slot paying a missed exit's charge). Unlinked, the report counted it
     # as paid by a car not seen leaving.
@@ -232,7 +262,9 @@ def _write_charge(
             "started_at": charge.started_at.isoformat() if charge.started_at else None,
             "ended_at": charge.ended_at.isoformat(),
             "settled": settled,
-            "event_id": event_id,
+            # Not "event_id": that is the message's own, and the central side drops a second
+            # message with the access record's as a duplicate.
+            "access_event_id": event_id,
         },
         at,
     )
@@ -300,9 +332,7 @@ def record_payment(
             (subject, plate, stay_id, lane, to_db(at), to_db(fee_until), amount_fen, method, receipt, actor),
         )
     except sqlite3.IntegrityError as exc:
-        raise ParkingError(
-            f"receipt {receipt!r} is already used", fix="give the receipt's own number"
-        ) from exc
+        raise _receipt_used(receipt) from exc
     audit(conn, at, actor, "payment.take", f"plate:{plate}", f"{amount_fen} fen {method} {receipt} at {lane}")
     enqueue(
         conn,
@@ -321,6 +351,59 @@ def record_payment(
         uuid7(),
     )
     return receipt
+
+
+def check_receipt(conn: sqlite3.Connection, receipt: str, plate: str, amount_fen: int, tz: tzinfo) -> None:
+    """Before anything else about a payment: a receipt number already recorded is either this
+    payment sent again (a tablet that lost the answer: it went through) or a typing mistake."""
+    if not receipt:
+        return
+    row = conn.execute("SELECT plate, amount_fen, at FROM payments WHERE receipt = ?", (receipt,)).fetchone()
+    if row is None:
+        return
+    if tuple(row[:2]) != (plate, amount_fen):
+        raise _receipt_used(receipt)
+    at = datetime.fromisoformat(row[2]).astimezone(tz)
+    raise ParkingError(
+        "nothing is owed",
+        fix=f"receipt {receipt} for {yuan(amount_fen)}元 went through at {at:%H:%M}: take nothing again",
+        code="already_paid",
+    )
+
+
+def _receipt_used(receipt: str) -> ParkingError:
+    return ParkingError(f"receipt {receipt!r} is already used", fix="give the receipt's own number")
+
+
+def written_on_old_clock(at: datetime, step: timedelta, now: datetime) -> bool:
+    """Whether `at` was written on a clock that was set right by `step` at `now` (a Pi's boot
+    clock, until NTP): before the old clock's `now - step` when it was behind, after `now` when
+    it was ahead."""
+    return at <= now - step if step > timedelta(0) else at > now
+
+
+def redate_stays(conn: sqlite3.Connection, from_id: int, step: timedelta, now: datetime) -> int:
+    """The cars inside on stays from id `from_id` on (this boot's) whose entry was dated on a
+    clock since set right by `step`: their entry and billing start move with it, so that they pay
+    for their real stay. The access log keeps the entry as the gate recorded it (append-only).
+    Returns how many stays changed."""
+    moved = 0
+    with transaction(conn):
+        rows = conn.execute(
+            "SELECT id, entered_at, billed_until FROM stays WHERE id >= ? AND exited_at IS NULL", (from_id,)
+        ).fetchall()
+        for stay_id, *stored in rows:
+            times = [from_db(t) for t in stored]
+            new = [
+                to_db(at + step) if at is not None and written_on_old_clock(at, step, now) else t
+                for at, t in zip(times, stored, strict=True)
+            ]
+            if new != stored:
+                moved += 1
+                conn.execute(
+                    "UPDATE stays SET entered_at = ?, billed_until = ? WHERE id = ?", (*new, stay_id)
+                )
+    return moved
 
 
 def is_billable(billing: str | None) -> bool:

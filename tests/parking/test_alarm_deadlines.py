@@ -18,7 +18,7 @@ from gateway.runtime.gateway import Gateway
 from gateway.store.alarms import acknowledge_alarm, clear_alarm, raise_alarm, recent_alarms, redate_alarms
 from gateway.timefmt import from_db, to_db
 from tests.conftest import site_toml
-from tests.parking.conftest import T0
+from tests.parking.conftest import T0, show
 from tests.parking.test_operations import Steady, offline
 
 H = timedelta(hours=1)
@@ -337,3 +337,26 @@ def test_a_re_dating_that_fails_is_retried_and_stops_nothing(make_gw: Callable[.
     o.tick(T0 + 30 * S)  # retried
     raised = from_db(gw.conn.execute("SELECT raised_at FROM alarms").fetchone()[0])
     assert raised is not None and T0 - M < raised < T0
+
+
+def test_a_car_that_came_in_while_the_pi_booted_on_a_stale_clock_pays_for_its_real_stay(
+    make_gw: Callable[..., Gateway],
+) -> None:
+    """The Pi boots on fake-hwclock's time, three days back, and a car drives in before NTP sets
+    the clock. It leaves an hour later and pays for an hour (7元), not three days' caps."""
+    gw = make_gw()
+    boot = T0 - 72 * H
+    show(gw, "car-in", "苏E00001", boot - H)  # parked before the power cut: its time is true
+    (gw.data_dir / "boot-alarms.json").write_text('{"boot": "the boot before"}')  # the Pi restarts
+    steady = Steady()
+    o = ops(gw, started=boot, steady=steady)
+    show(gw, "car-in", "苏E12345", boot + 10 * S)  # in at the gate as the Pi boots
+    steady.s = 30
+    o.tick(T0 + 20 * S)  # NTP has set the clock: the operations thread sees the step
+    held = show(gw, "car-out", "苏E12345", T0 + 20 * S + H)
+    assert (held.reason, held.fee_fen) == ("payment_due", 700)
+    entered = {p: from_db(at) for p, at in gw.conn.execute("SELECT plate, entered_at FROM stays")}
+    assert entered["苏E00001"] == boot - H
+    # The access log is append-only: the entry stays as the gate recorded it.
+    logged = gw.conn.execute("SELECT at FROM access_log WHERE value = '苏E12345' ORDER BY id").fetchone()[0]
+    assert from_db(logged) == boot + 10 * S

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 
 import pytest
@@ -15,11 +17,12 @@ from gateway.runtime.gateway import Gateway
 from gateway.store.accounts import create_token
 
 H = timedelta(hours=1)
+M = timedelta(minutes=1)
+S = timedelta(seconds=1)
 
 
-@pytest.fixture
-def running(make_gw: Callable[..., Gateway]) -> Iterator[tuple[Gateway, TestClient, dict[str, str]]]:
-    gw = make_gw()
+@contextmanager
+def serving(gw: Gateway) -> Iterator[tuple[Gateway, TestClient, dict[str, str]]]:
     gw.start()
     client = TestClient(create_app(gw))
     _, token = gw.on_worker(lambda c: create_token(c, gw.now(), "test", "booth", "admin", None)).result()
@@ -27,6 +30,12 @@ def running(make_gw: Callable[..., Gateway]) -> Iterator[tuple[Gateway, TestClie
         yield gw, client, {"Authorization": f"Bearer {token}"}
     finally:
         gw.stop()
+
+
+@pytest.fixture
+def running(make_gw: Callable[..., Gateway]) -> Iterator[tuple[Gateway, TestClient, dict[str, str]]]:
+    with serving(make_gw()) as served:
+        yield served
 
 
 def show(gw: Gateway, lane: str, plate: str, at: datetime) -> AccessEvent:
@@ -228,3 +237,104 @@ def test_a_plate_misread_at_the_exit_is_let_out_by_the_fee_for_the_corrected_pla
     assert paid.status_code == 200 and paid.json()["admitted"] is True
     open_stays = gw.conn.execute("SELECT count(*) FROM stays WHERE exited_at IS NULL").fetchone()[0]
     assert open_stays == 0
+
+
+def test_fee_at_the_lane_runs_to_when_the_car_was_held_not_to_the_cameras_repeats(
+    running: tuple[Gateway, TestClient, dict[str, str]],
+) -> None:
+    """The guard is busy for ten minutes while a car waits at the barrier, read again every 15 s.
+    The fee shown and taken is the one of the moment it was held (7元), not the next hour's."""
+    gw, client, auth = running
+    now = gw.now()
+    held_at = now - 11 * M
+    show(gw, "car-in", "苏E12345", held_at - 2 * H + 5 * M)  # 1 h 55 parked when held: 5 + 2 = 7元
+    held = show(gw, "car-out", "苏E12345", held_at)
+    assert (held.reason, held.fee_fen) == ("payment_due", 700)
+    t = held_at
+    while t < now - 15 * S:  # still standing at the barrier: the camera decides it again
+        t += 15 * S
+        show(gw, "car-out", "苏E12345", t)
+    quote = client.get("/api/parking/lanes/car-out/quote", headers=auth).json()
+    assert (quote["due_fen"], datetime.fromisoformat(quote["at"])) == (700, held_at)
+    paid = client.post(
+        "/api/parking/lanes/car-out/pay",
+        headers=auth,
+        json={"plate": "苏E12345", "amount_fen": 700, "method": "cash"},
+    )
+    assert paid.status_code == 200 and paid.json()["admitted"], paid.json()
+
+
+def test_a_retried_lane_payment_is_not_told_the_car_owes_a_days_cap(make_gw: Callable[..., Gateway]) -> None:
+    """The tablet loses the answer to "QR code taken" and sends it again. The car has paid and
+    left: the retry says it went through, not "the fee is 30元" (a day's cap, as for a car seen
+    leaving without an entry), which a guard would take from a driver who already paid."""
+    with serving(make_gw(exit_without_entry="charge")) as (gw, client, auth):
+        now = gw.now()
+        show(gw, "car-in", "苏E12345", now - 2 * H)
+        held = show(gw, "car-out", "苏E12345", now - M)
+        body = {"plate": "苏E12345", "amount_fen": held.fee_fen, "method": "qr", "receipt": "WX-778899"}
+        first = client.post("/api/parking/lanes/car-out/pay", headers=auth, json=body)
+        assert first.status_code == 200 and first.json()["admitted"]
+        retry = client.post("/api/parking/lanes/car-out/pay", headers=auth, json=body)
+        error = retry.json()["error"]
+        assert retry.status_code == 409 and error["code"] == "already_paid", error
+        assert error["message"] == "nothing is owed"
+        assert "WX-778899" in error["fix"], error
+        # The same without a receipt number: the car was let out after it was held here.
+        again = client.post("/api/parking/lanes/car-out/pay", headers=auth, json={**body, "receipt": ""})
+        assert again.status_code == 409 and again.json()["error"]["message"] == "nothing is owed"
+        assert gw.conn.execute("SELECT count(*) FROM payments").fetchone()[0] == 1
+
+
+def test_rebuilding_a_kept_report_after_retention_does_not_replace_its_figures_with_zeros(
+    running: tuple[Gateway, TestClient, dict[str, str]],
+) -> None:
+    """Reports are kept 400 days, access records 180. Rebuilt by hand after its records are
+    deleted, a report would become all zeros, stored and sent upstream: it is refused."""
+    gw, client, auth = running
+    now = gw.now()
+    day = (now - 200 * 24 * H).replace(hour=9, minute=0, second=0, microsecond=0)
+    show(gw, "car-in", "苏E12345", day)
+    show(gw, "car-out", "苏E12345", day + 20 * M)
+    show(gw, "car-in", "皖B33333", day + H)
+    assert gw.operations.build_report(day.date(), now)["vehicles"]["entries"]["total"] == 2
+    gw.operations.retention(now)  # the hourly pass: records older than 180 days go
+    rebuilt = client.post(f"/api/parking/reports/{day.date()}/build", headers=auth)
+    assert rebuilt.status_code == 409 and rebuilt.json()["error"]["code"] == "records_deleted"
+    stored = client.get(f"/api/parking/reports/{day.date()}", headers=auth).json()
+    assert stored["vehicles"]["entries"]["total"] == 2
+    # A day past retention with no report kept can still be built from what is left.
+    older = (day - 24 * H).date()
+    assert client.post(f"/api/parking/reports/{older}/build", headers=auth).status_code == 200
+
+
+def test_a_stay_is_found_by_its_plate_as_the_guard_types_it(
+    running: tuple[Gateway, TestClient, dict[str, str]],
+) -> None:
+    """The guard types the plate in lower case on the stays page, as on the quote page: the car is found."""
+    gw, client, auth = running
+    show(gw, "car-in", "苏E12345", gw.now() - H)
+    found = client.get("/api/parking/stays", headers=auth, params={"plate": "苏e12345 "}).json()
+    assert [s["plate"] for s in found] == ["苏E12345"]
+    quoted = client.get("/api/parking/quote", headers=auth, params={"plate": "苏e12345 "}).json()
+    assert quoted["stay_id"] == found[0]["stay_id"]
+    bad = client.get("/api/parking/stays", headers=auth, params={"plate": "12345"})
+    assert bad.status_code == 422 and bad.json()["error"]["code"] == "invalid_plate"
+
+
+def test_a_report_day_outside_the_years_2000_to_2200_is_refused(
+    running: tuple[Gateway, TestClient, dict[str, str]],
+) -> None:
+    """docs/guard-app.md: dates in a request lie in the years 2000 to 2200, else 422. A report
+    built for 1999-12-31 was stored and queued upstream to the property company."""
+    gw, client, auth = running
+    for day in ("1999-12-31", "2201-01-01"):
+        for r in (
+            client.post(f"/api/parking/reports/{day}/build", headers=auth),
+            client.get(f"/api/parking/reports/{day}", headers=auth),
+            client.get(f"/api/parking/reports/{day}.csv", headers=auth),
+        ):
+            assert (r.status_code, r.json()["error"]["code"]) == (422, "invalid_request"), r.text
+    with sqlite3.connect(gw.db_path) as conn:
+        assert conn.execute("SELECT count(*) FROM daily_reports").fetchone()[0] == 0
+        assert conn.execute("SELECT count(*) FROM outbox WHERE topic = 'report'").fetchone()[0] == 0

@@ -26,6 +26,7 @@ from tests.parking.conftest import T0, TZ, add_visitor, pay, show
 
 H = timedelta(hours=1)
 M = timedelta(minutes=1)
+S = timedelta(seconds=1)
 
 PATROL = """
 [[devices]]
@@ -179,6 +180,23 @@ def test_daily_report_counts_traffic_refusals_revenue_peak_and_downtime(
     rows = dict(csv.reader(io.StringIO(report_csv(body))))
     assert rows["parking.revenue_fen"] == "900" and rows["refusals.by_reason.zone_full"] == "2"
     assert o.reports(day + 24 * H + 10 * M) == []  # built once
+
+
+def test_a_car_waiting_at_the_barrier_is_one_car_held_for_payment_in_the_report(gw: Gateway) -> None:
+    """One car waits 5 minutes for the guard, decided again every 15 s: one car held, not 21.
+    Back at the barrier after it paid, left and came in again, it is held a second time."""
+    show(gw, "car-in", "苏E12345", T0)
+    t = T0 + 2 * H
+    show(gw, "car-out", "苏E12345", t)
+    for _ in range(20):
+        t += 15 * S
+        show(gw, "car-out", "苏E12345", t)
+    pay(gw, "苏E12345", 700, t + S)  # the fee of when it was held: 2 h, 5 + 2 = 7元
+    show(gw, "car-in", "苏E12345", t + 2 * M)
+    show(gw, "car-out", "苏E12345", t + 2 * M + 2 * H)
+    show(gw, "car-out", "苏E12345", t + 2 * M + 2 * H + 15 * S)
+    body = ops(gw).build_report(T0.date(), T0 + 2 * 24 * H)
+    assert body["held_for_payment"] == 2, body["held_for_payment"]
 
 
 def test_monthly_cars_ending_soon_are_in_the_report(gw: Gateway) -> None:

@@ -14,6 +14,7 @@ from gateway.store.parking import ParkingError
 from gateway.store.passes import NewPass, create_pass
 from gateway.timefmt import to_db
 from tests.parking.conftest import T0, add_visitor, pay, show
+from tests.parking.test_operations import ops
 
 H = timedelta(hours=1)
 M = timedelta(minutes=1)
@@ -63,6 +64,23 @@ def test_a_fee_taken_at_the_lane_long_after_the_car_was_held_still_opens(gw: Gat
     out = pay(gw, "苏E12345", 700, T0 + 2 * H + 15 * M)
     assert out.admitted and out.fee_fen == 0
     assert open_stays(gw) == []
+
+
+@pytest.mark.parametrize("refused", ["lane_closed", "blocked"])
+def test_no_fee_is_taken_for_a_car_the_exit_still_refuses(gw: Gateway, refused: str) -> None:
+    """The exit lane is closed (by a guard or the central server), or the car is blocked: the
+    guard taking its fee at the lane is told why, and no money is recorded for a shut barrier."""
+    show(gw, "car-in", "苏E12345", T0)
+    assert show(gw, "car-out", "苏E12345", T0 + 2 * H).fee_fen == 700
+    if refused == "lane_closed":
+        gw.lane_modes["car-out"] = "closed"
+    else:
+        add_visitor(gw, "苏E12345")
+        gw.conn.execute("UPDATE credentials SET blocked = 1 WHERE value = '苏E12345'")
+    with pytest.raises(ParkingError, match=f"the exit refuses 苏E12345 \\({refused}\\)"):
+        pay(gw, "苏E12345", 700, T0 + 2 * H + M)
+    assert gw.conn.execute("SELECT count(*) FROM payments").fetchone()[0] == 0
+    assert open_stays(gw) == [("苏E12345", None, "temporary")]
 
 
 def test_a_short_stay_leaves_free_and_its_zero_charge_is_recorded(gw: Gateway) -> None:
@@ -220,6 +238,18 @@ def test_a_car_registered_while_parked_is_found_when_it_leaves_and_pays_for_its_
     assert (held.reason, held.flags, held.fee_fen) == ("payment_due", (), 1300)  # 5 h, as it came in
     assert pay(gw, "苏E99999", 1300, T0 + 5 * H + M).admitted
     assert open_stays(gw) == []
+
+
+def test_a_stranger_registered_as_a_visitor_while_parked_leaves_as_it_came_in(gw: Gateway) -> None:
+    """Came in as temporary, registered as a visitor's while parked, paid as temporary: it leaves
+    as temporary, so the daily report's exits by kind match its entries."""
+    assert show(gw, "car-in", "苏E12345", T0).reason == "temporary"
+    add_visitor(gw, "苏E12345")
+    held = show(gw, "car-out", "苏E12345", T0 + 2 * H)
+    out = pay(gw, "苏E12345", held.fee_fen, T0 + 2 * H + M)
+    assert (out.admitted, out.reason, out.billing) == (True, "temporary", "temporary")
+    v = ops(gw).build_report(T0.date(), T0 + 2 * 24 * H)["vehicles"]
+    assert v["exits"]["by_kind"] == v["entries"]["by_kind"]
 
 
 def test_a_visitors_stay_follows_the_plate_to_a_new_pass_and_back_to_a_stranger(gw: Gateway) -> None:

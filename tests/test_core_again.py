@@ -1,0 +1,41 @@
+"""The decision core's rule for a car the lane decides again while it is still there (Presented.again):
+let through before, let through again as it was; refused before, decided afresh."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from gateway.core import AGAIN, Billing, Decision, Facts, LaneRules, Policy, Presented, Reason, decide
+
+TZ = ZoneInfo("Asia/Shanghai")
+NOON = datetime(2026, 11, 20, 12, 0, tzinfo=TZ)
+CAR_IN = LaneRules("car-in", "entrance", "vehicle", "main")
+CAR_OUT = LaneRules("car-out", "exit", "vehicle", "main")
+STRANGER = Presented("car-out", "plate", "苏E77777", 0.99, NOON, "car-out-camera", again=True)
+LET_OUT = Decision(Reason.TEMPORARY, Billing.TEMPORARY)
+HARD = Policy(anti_passback="hard", exit_without_entry="charge")
+
+
+def test_a_car_let_out_is_let_out_again_and_charged_nothing() -> None:
+    """Its stay was closed by the first decision: without the rule it would owe the day's cap."""
+    facts = Facts(CAR_OUT, fee_due=3000, previous_here=LET_OUT)
+    assert decide(STRANGER, facts, HARD) == Decision(Reason.TEMPORARY, Billing.TEMPORARY, flags=(AGAIN,))
+
+
+def test_a_car_let_in_is_let_in_again_with_its_slot() -> None:
+    came = Decision(Reason.RESIDENT, Billing.SLOT, 3, ("already_inside",))
+    p = replace(STRANGER, lane="car-in")
+    again = decide(p, Facts(CAR_IN, inside=True, previous_here=came), HARD)
+    assert again == Decision(Reason.RESIDENT, Billing.SLOT, 3, (AGAIN,))  # not anti_passback
+
+
+def test_a_car_refused_before_is_decided_afresh() -> None:
+    refused = Decision(Reason.UNKNOWN, flags=("no_entry_record",))
+    assert decide(STRANGER, Facts(CAR_OUT, fee_due=3000, previous_here=refused), HARD).reason == "payment_due"
+
+
+def test_a_new_arrival_is_decided_afresh_whatever_came_before() -> None:
+    p = replace(STRANGER, again=False)
+    assert decide(p, Facts(CAR_OUT, fee_due=3000, previous_here=LET_OUT), HARD).reason == "payment_due"

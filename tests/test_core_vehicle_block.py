@@ -1,0 +1,77 @@
+"""A car's own validity and block are on its plate credential (vehicles.csv `valid_to`, `blocked`;
+"Block now" on a plate). A resident's card whose `plate` is that car opens the barrier for that car:
+the car the plate camera refuses must not come in on the card either, for the same reason."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from gateway.config import parse_config
+from gateway.core import Presented
+from gateway.events import AccessEvent
+from gateway.runtime.gateway import Gateway
+from gateway.store.admin import import_csv
+from tests.conftest import site_toml, write_csv
+
+TZ = ZoneInfo("Asia/Shanghai")
+AT = datetime(2026, 11, 20, 9, 0, tzinfo=TZ)
+
+
+@pytest.fixture
+def gw(tmp_path: Path) -> Gateway:
+    cfg = parse_config(site_toml(tmp_path / "data"), "site.toml")
+    files = [
+        write_csv(tmp_path / "r.csv", "ref,building,unit,name\nR1,3栋,2单元,张三\n"),
+        # 皖A11111: its registration ended on 2026-10-31; 皖A22222: blocked; 皖A33333: in good standing
+        write_csv(
+            tmp_path / "v.csv",
+            "plate,resident_ref,valid_to,blocked\n皖A11111,R1,2026-10-31,0\n皖A22222,R1,,1\n皖A33333,R1,,0\n",
+        ),
+        write_csv(
+            tmp_path / "c.csv",
+            "card,resident_ref,plate\nCARD0001,R1,皖A11111\nCARD0002,R1,皖A22222\nCARD0003,R1,皖A33333\n",
+        ),
+        write_csv(
+            tmp_path / "s.csv", "zone,number,resident_ref,plates\nmain,B001,R1,皖A11111;皖A22222;皖A33333\n"
+        ),
+    ]
+    import_csv(cfg, files)
+    return Gateway(cfg)
+
+
+def _show(gw: Gateway, kind: str, value: str, lane: str = "car-in") -> AccessEvent:
+    return gw.handle(Presented(lane, kind, value, 1.0, AT, "test"))  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("plate", "card", "reason"),
+    [("皖A11111", "CARD0001", "expired"), ("皖A22222", "CARD0002", "blocked")],
+)
+def test_a_card_does_not_bring_in_a_car_its_plate_may_not(
+    gw: Gateway, plate: str, card: str, reason: str
+) -> None:
+    assert _show(gw, "plate", plate).reason == reason  # the camera refuses the car
+    ev = _show(gw, "card", card)
+    assert (ev.admitted, ev.reason) == (False, reason), f"came in on the card: {ev.reason} slot {ev.slot_id}"
+
+
+def test_a_card_still_brings_in_a_car_in_good_standing(gw: Gateway) -> None:
+    ev = _show(gw, "card", "CARD0003")
+    assert (ev.admitted, ev.reason, ev.subject) == (True, "resident", ev.subject)
+    assert ev.subject.startswith("vehicle:") and ev.slot_id is not None
+
+
+def test_a_blocked_car_is_refused_on_its_card_at_the_exit_too(gw: Gateway) -> None:
+    """As its plate is: blocked is blocked both ways (a guard who blocked it wants to know it is here)."""
+    assert _show(gw, "plate", "皖A22222", "car-out").reason == "blocked"
+    assert _show(gw, "card", "CARD0002", "car-out").reason == "blocked"
+
+
+def test_an_expired_car_still_leaves_on_its_card(gw: Gateway) -> None:
+    """Exits do not ask about validity: a registration that ran out while the car was inside lets it out."""
+    ev = gw.handle(Presented("car-out", "card", "CARD0001", 1.0, AT + timedelta(minutes=1), "test"))
+    assert ev.admitted, ev.reason
