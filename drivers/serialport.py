@@ -74,9 +74,11 @@ class SerialLink:
 
     It is opened at once if it can be; while it cannot, a background thread retries with backoff,
     and the device is offline (an alarm). A port that disappears, or is unplugged and plugged back,
-    is noticed within a second even when nothing is written, and at the next write. `on_open` runs
-    after every (re)open: a relay re-sends its state. The backoff is reset only by a write that
-    went through, so a port that opens but fails every write is retried with growing waits.
+    is noticed within a second even when nothing is written, and at the next write. A write while
+    the port is closed tries to open it first: a board plugged back is used at once, not at the
+    background thread's next retry (up to reconnect_max_s later). `on_open` runs after every
+    (re)open: a relay re-sends its state. The backoff is reset only by a write that went through,
+    so a port that opens but fails every write is retried with growing waits.
     """
 
     def __init__(
@@ -110,8 +112,9 @@ class SerialLink:
         """Write and flush; PortError (device marked offline) if the port is not usable."""
         with self._lock:
             why = self._gone() if self._port is not None else None
-            if why:  # replugged since the last check: reopen (on_open re-sends the state), then write
+            if why:  # replugged since the last check
                 self._lost(why)
+            if self._port is None:  # reopen (on_open re-sends the state), then write
                 self._try_open()
             if self._port is None:
                 raise PortError(self.health.last_error or f"{self.path} is not open")

@@ -17,7 +17,8 @@ def redact_url(url: str) -> str:
     """rtsp://admin:p@ss:1@host:554/x -> rtsp://admin:***@host:554/x.
 
     The user information ends at the authority's last '@' and the user name at its first ':', as
-    FFmpeg reads them, so a password holding '@' or ':' is hidden whole.
+    FFmpeg reads them, so a password holding '@' or ':' is hidden whole; one holding '/', '?' or
+    '#' too (see _authority).
     """
     try:
         netloc = urlsplit(url).netloc
@@ -34,9 +35,18 @@ def redact_url(url: str) -> str:
 
 
 def _authority(url: str) -> str:
-    """What FFmpeg takes as the authority: from '://' to the first '/', '?' or '#'."""
+    """What FFmpeg takes as the authority: from '://' to the first '/', '?' or '#'.
+
+    But a password may hold '/', '?' or '#' (Hikvision asks for a "special character"): FFmpeg
+    then cannot read it, and the url is still shown in the error. So an authority that starts
+    as `user:` with no '@' runs to the url's last '@': better a path hidden than a password shown.
+    """
     _, sep, rest = url.partition("://")
-    return re.split(r"[/?#]", rest, maxsplit=1)[0] if sep else ""
+    authority = re.split(r"[/?#]", rest, maxsplit=1)[0] if sep else ""
+    userinfo, at, after = rest.rpartition("@")
+    if "@" in authority or ":" not in authority or not at:
+        return authority
+    return f"{userinfo}@{re.split(r'[/?#]', after, maxsplit=1)[0]}"
 
 
 def redact_urls(text: str) -> str:

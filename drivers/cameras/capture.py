@@ -36,6 +36,12 @@ os.environ.setdefault("OPENCV_FFMPEG_CAPTURE_OPTIONS", "rtsp_transport;tcp")
 TRIGGER_RETRY_S = 1.0
 TRIGGER_RETRY_FOR_S = 60.0
 
+# A stream that has delivered frames this long is up: only then do the reconnect waits start again
+# from the shortest. After a stream that dropped sooner (a camera rebooting in a loop, an NVR that
+# cuts each session) the camera is online again only once one runs this long, so it stays offline
+# with growing waits instead of raising and clearing its alarm ten times a second.
+STABLE_S = 2.0
+
 
 def capture_source(url: str) -> tuple[str | int, int, bool]:
     """What cv2.VideoCapture is given for a configured url: (source, backend, is a file)."""
@@ -79,6 +85,7 @@ class OpenCvCamera:
         self._retry_next = 0.0  # trigger mode: when the next frame is looked at again, and until when
         self._retry_until = 0.0
         self._seq = 0
+        self._shaky = False  # the last stream dropped before it ran STABLE_S
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
 
@@ -147,8 +154,9 @@ class OpenCvCamera:
             if cap is None:
                 self._stop.wait(self._backoff.next())
                 continue
+            opened = time.monotonic()
             try:
-                ended, frames = self._read_frames(cap, is_file)
+                ended, frames = self._read_frames(cap, is_file, opened)
             except Exception as exc:  # OpenCV raises from a broken stream: a drop, never the thread's end
                 log.warning(
                     "camera %s: reading %s failed: %s",
@@ -162,6 +170,7 @@ class OpenCvCamera:
             if ended and is_file and frames:
                 continue  # a video file plays again from the start: not a fault
             if not self._stop.is_set():
+                self._shaky = time.monotonic() - opened < STABLE_S
                 self.health.count("drops")
                 self.health.set_offline(
                     f"stream from {self._where()} dropped: it reconnects by "
@@ -195,7 +204,7 @@ class OpenCvCamera:
             cap.set(cv2.CAP_PROP_BUFFERSIZE, 1)  # the driver's own queue would make frames old
         return cap
 
-    def _read_frames(self, cap: Any, is_file: bool) -> tuple[bool, int]:
+    def _read_frames(self, cap: Any, is_file: bool, opened: float) -> tuple[bool, int]:
         """Read until the stream ends (True) or we are stopped (False); and how many frames came."""
         frames = 0
         gap = 0.0
@@ -213,9 +222,11 @@ class OpenCvCamera:
             with self._cond:
                 self._newest = frame
                 self._cond.notify_all()
-            if not self.health.online:
+            if now - opened >= STABLE_S:
                 self._backoff.reset()
-            self.health.seen()
+                self._shaky = False
+            if not self._shaky:
+                self.health.seen()
             self.health.count("frames")
             if gap:  # a file is played at its own pace, like a camera would deliver it
                 due += gap

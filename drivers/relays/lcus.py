@@ -2,13 +2,19 @@
 
 Frame: A0, channel (1-8), state (1 on, 0 off), checksum (sum of the first three bytes, mod 256).
 Relay 1 on is A0 01 01 A2, off is A0 01 00 A1. The boards send nothing back.
+
+A board's channels may serve different lanes (an entrance and an exit barrier on one LCUS-2): an
+LcusBoard opens the port once, and each channel's LcusRelay writes through it.
 """
 
 from __future__ import annotations
 
+import contextlib
+from dataclasses import dataclass, field
+
 from drivers.health import DeviceHealth
 from drivers.relays.control import PulseControl
-from drivers.serialport import SerialLink
+from drivers.serialport import PortError, SerialLink
 
 
 def lcus_frame(channel: int, on: bool) -> bytes:
@@ -16,20 +22,69 @@ def lcus_frame(channel: int, on: bool) -> bytes:
     return head + bytes([sum(head) & 0xFF])
 
 
+@dataclass
+class _BoardHealth(DeviceHealth):
+    """The port's health, told to the device of every channel in use: they share one cable."""
+
+    channels: list[DeviceHealth] = field(default_factory=list)
+
+    def seen(self) -> None:
+        super().seen()
+        for channel in list(self.channels):
+            channel.seen()
+
+    def set_online(self) -> None:
+        super().set_online()
+        for channel in list(self.channels):
+            channel.set_online()
+
+    def set_offline(self, error: str) -> None:
+        super().set_offline(error)
+        for channel in list(self.channels):
+            channel.set_offline(error)
+
+
+class LcusBoard:
+    """One board on one port; the port opens with its first relay and closes with its last."""
+
+    def __init__(self, port: str, baudrate: int = 9600, reconnect_max_s: float = 2.0):
+        self.health = _BoardHealth(device=f"lcus:{port}", kind="relay", lane="", driver="lcus")
+        self._relays: list[LcusRelay] = []
+        self._link = SerialLink(
+            self.health, port, baudrate, reconnect_max_s=reconnect_max_s, on_open=self._resend
+        )
+
+    def add(self, relay: LcusRelay) -> None:
+        self._relays.append(relay)
+        self.health.channels.append(relay.health)
+        if len(self._relays) == 1:
+            self._link.start()  # opens the port and says what this relay wants
+            return
+        with contextlib.suppress(PortError):  # the link put every channel offline, and re-sends later
+            relay.resend()
+
+    def remove(self, relay: LcusRelay) -> None:
+        self._relays.remove(relay)
+        self.health.channels.remove(relay.health)
+        if not self._relays:
+            self._link.close()
+
+    def write(self, channel: int, on: bool) -> None:
+        self._link.write(lcus_frame(channel, on))
+
+    def _resend(self) -> None:
+        # After a replug the board starts with its relays off; say what each wants (released: off).
+        for relay in list(self._relays):
+            relay.resend()
+
+
 class LcusRelay:
-    def __init__(
-        self,
-        health: DeviceHealth,
-        port: str,
-        channel: int = 1,
-        baudrate: int = 9600,
-        reconnect_max_s: float = 2.0,
-    ):
+    def __init__(self, health: DeviceHealth, board: LcusBoard, channel: int = 1):
         self.health = health
+        self._board = board
         self._channel = channel
-        self._link = SerialLink(health, port, baudrate, reconnect_max_s=reconnect_max_s, on_open=self._resend)
         self._control = PulseControl(self._write, health)
-        self._link.start()
+        board.add(self)
 
     def pulse(self, seconds: float, ref: str = "") -> None:
         self._control.pulse(seconds)
@@ -42,11 +97,10 @@ class LcusRelay:
 
     def close(self) -> None:
         self._control.close()
-        self._link.close()
+        self._board.remove(self)
+
+    def resend(self) -> None:
+        self._write(self._control.wanted)
 
     def _write(self, on: bool) -> None:
-        self._link.write(lcus_frame(self._channel, on))
-
-    def _resend(self) -> None:
-        # After a replug the board starts with its relays off; say what we want (released: off).
-        self._write(self._control.wanted)
+        self._board.write(self._channel, on)

@@ -3,7 +3,8 @@
 Several modules may share one bus (one serial port): a ModbusBus owns the client and one thread,
 so requests never interleave and pulse() never waits for the bus. Each module syncs its relay coil
 to the state PulseControl wants (a failed write is retried when the module answers again) and
-polls its discrete inputs, reporting changes as lane inputs.
+polls its discrete inputs, reporting changes as lane inputs. Whatever one module answers, or
+fails to, puts that module offline and never stops the bus thread: the other barriers go on.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from collections.abc import Callable
 from typing import Any
 
 from pymodbus.client import ModbusSerialClient
-from pymodbus.exceptions import ConnectionException, ModbusException
+from pymodbus.exceptions import ConnectionException, ModbusException, ModbusIOException
 
 from drivers.base import InputEmit, LaneInput
 from drivers.health import DeviceHealth
@@ -29,6 +30,12 @@ log = logging.getLogger(__name__)
 # (input, discrete input address, inverted): barrier_closed is wired as barrier_open inverted.
 InputMap = list[tuple[LaneInput, int, bool]]
 
+READ_COILS, READ_INPUTS, WRITE_COIL = 1, 2, 5  # Modbus function codes
+# Inputs further apart than this are read in separate requests: Modbus allows 2000 in one, but a
+# long reply ties up the bus (2000 inputs take 0.26 s at 9600 baud) and reads addresses the
+# module may not have.
+READ_SPAN = 256
+
 
 def input_map(car_present: int | None, barrier_open: int | None, barrier_closed: int | None) -> InputMap:
     found: InputMap = []
@@ -39,6 +46,17 @@ def input_map(car_present: int | None, barrier_open: int | None, barrier_closed:
     if barrier_closed is not None:
         found.append(("barrier_open", barrier_closed, True))
     return found
+
+
+def read_spans(addresses: list[int], most: int = READ_SPAN) -> list[tuple[int, int]]:
+    """(first input, count) of each request reading `addresses`, none longer than `most`."""
+    spans: list[tuple[int, int]] = []
+    for address in sorted(set(addresses)):
+        if spans and address - spans[-1][0] < most:
+            spans[-1] = (spans[-1][0], address - spans[-1][0] + 1)
+        else:
+            spans.append((address, 1))
+    return spans
 
 
 class ModbusBus:
@@ -54,6 +72,7 @@ class ModbusBus:
         client_factory: Callable[..., Any] = ModbusSerialClient,
     ):
         self.port = port
+        self.timeout_s = timeout_s  # for modules that give none of their own
         self._client = client_factory(
             port,
             baudrate=baudrate,
@@ -123,16 +142,27 @@ class ModbusBus:
             module = next((m for m in self._modules if m.has_changes), due[0])
             if module in due:
                 due.remove(module)
+            self._wait_for(module)
             answered |= module.service(self._client, time.monotonic())
         return answered
+
+    def _wait_for(self, module: ModbusModule) -> None:
+        """Wait for this module's replies as long as its own timeout_s says. pymodbus reads the
+        timeout from the client's comm_params for each request, and its transaction manager from
+        its own copy of them: both are set."""
+        for holder in (self._client, getattr(self._client, "transaction", None)):
+            params = getattr(holder, "comm_params", None)
+            if params is not None:
+                params.timeout_connect = module.timeout_s or self.timeout_s
 
     def _release_all(self) -> None:
         """On stop: write the relays' last wanted state (closed modules want "off"), so a barrier
         held open does not stay up after the gateway stops."""
         for module in self._modules:
             try:
+                self._wait_for(module)
                 module.flush(self._client)
-            except (ModbusException, OSError) as exc:
+            except Exception as exc:  # one module's fault must not keep the others' barriers up
                 log.warning(
                     "relay not released on stop device=%s error=%s: check that the barrier is down",
                     module.health.device,
@@ -174,12 +204,15 @@ class ModbusModule:
         coil: int | None,
         inputs: InputMap,
         poll_s: float = 0.1,
+        timeout_s: float | None = None,
     ):
         self.health = health
+        self.timeout_s = timeout_s  # None: the bus's
         self._bus = bus
         self._unit = unit
         self._coil = coil
         self._inputs = inputs
+        self._reads = read_spans([address for _, address, _ in inputs])
         self._poll_s = poll_s
         self._control = PulseControl(self._want, health) if coil is not None else None
         self._sent: bool | None = None  # what the coil was last set to; None: not known
@@ -251,24 +284,38 @@ class ModbusModule:
                 self._poll(client)
             elif not self._inputs and self._control is not None and now >= self.next_poll:
                 # A relay-only module is read back now and then, so a dead one shows offline.
-                self._check(client.read_coils(self._coil, count=1, device_id=self._unit))
+                self._check(client.read_coils(self._coil, count=1, device_id=self._unit), READ_COILS)
             self.next_poll = max(self.next_poll, now) + (self._poll_s if self._inputs else 1.0)
-        except ConnectionException:
-            raise
-        except ModbusException as exc:
-            self._sent = None  # not known now: written again once the module answers
-            self._changes.clear()
-            self._silent = True
-            self.health.count("errors")
-            self.health.set_offline(
-                f"unit {self._unit} on {self._bus.port} does not answer: {exc}; "
-                "check its address (unit), wiring A/B and termination"
+        except (ConnectionException, OSError):
+            raise  # the adapter, not this module: the bus reconnects
+        except ModbusIOException as exc:
+            return self._failed(
+                now, f"does not answer: {exc}; check its address (unit), wiring A/B and termination"
             )
-            self.next_poll = now + 1.0
-            return False
+        except Exception as exc:  # a wrong reply, or a request pymodbus refuses: this module alone
+            return self._failed(
+                now,
+                f"gives a reply the gateway cannot use: {exc}; check its address (unit), its coil and "
+                "input addresses (the table in its manual), and the wiring A/B and termination",
+            )
         self._silent = False
         self.health.seen()
         return True
+
+    def _failed(self, now: float, why: str) -> bool:
+        self.health.count("errors")
+        self._sent = None  # not known now: written again once the module answers
+        self.next_poll = now + 1.0
+        if self._changes and not self._silent:
+            # It answered the request before: a relay change lost to noise on the line is sent
+            # again at once (it stays first in the queue), or the barrier's pulse is lost whole.
+            # A second failure in a row backs off like any silent module.
+            self._silent = True
+            return False
+        self._changes.clear()
+        self._silent = True
+        self.health.set_offline(f"unit {self._unit} on {self._bus.port} {why}")
+        return False
 
     def flush(self, client: Any) -> None:
         """On the bus thread as it stops: write what the coil should be now."""
@@ -279,23 +326,28 @@ class ModbusModule:
         assert self._control is not None
         while True:
             if self._changes:
-                target = self._changes.popleft()
+                target = self._changes[0]  # dropped once written: a failed write is retried
             elif self._sent != self._control.wanted:
                 target = self._control.wanted  # after a reconnect or a failed write
             else:
                 return
             if target != self._sent:
-                self._check(client.write_coil(self._coil, target, device_id=self._unit))
+                self._check(client.write_coil(self._coil, target, device_id=self._unit), WRITE_COIL)
                 self._sent = target
                 self.health.count("coil_writes")
+            if self._changes:
+                self._changes.popleft()
 
     def _poll(self, client: Any) -> None:
-        low = min(address for _, address, _ in self._inputs)
-        high = max(address for _, address, _ in self._inputs)
-        reply = self._check(client.read_discrete_inputs(low, count=high - low + 1, device_id=self._unit))
+        bits: dict[int, bool] = {}
+        for first, count in self._reads:
+            reply = self._check(
+                client.read_discrete_inputs(first, count=count, device_id=self._unit), READ_INPUTS, count
+            )
+            bits.update(zip(range(first, first + count), map(bool, reply.bits), strict=False))
         state: dict[LaneInput, bool] = {}
         for name, address, inverted in self._inputs:
-            state[name] = bool(reply.bits[address - low]) != inverted
+            state[name] = bits[address] != inverted
         before, self._state = self._state, state
         if before is None or self._on_input is None:
             return
@@ -304,7 +356,14 @@ class ModbusModule:
                 self._on_input(name, active)
 
     @staticmethod
-    def _check(reply: Any) -> Any:
+    def _check(reply: Any, function: int, bits: int = 0) -> Any:
+        """The reply, if it answers the request made; ModbusException if not."""
         if reply.isError():
             raise ModbusException(f"error reply {reply}")
+        if reply.function_code != function:
+            raise ModbusException(
+                f"a reply to function {reply.function_code} came to a function {function} request"
+            )
+        if bits and len(reply.bits) < bits:
+            raise ModbusException(f"the reply holds {len(reply.bits)} inputs, asked for {bits}")
         return reply

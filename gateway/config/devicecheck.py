@@ -1,5 +1,5 @@
 """Checks across devices: a serial port, a GPIO pin or a USB camera belongs to one device (as in
-ESPHome)."""
+ESPHome), but for the modules of one Modbus bus and the channels of one LCUS board."""
 
 from __future__ import annotations
 
@@ -96,6 +96,9 @@ def _serial_ports(cfg: SiteConfig) -> list[Problem]:
         if all(isinstance(d, ModbusDevice) for _, d in users):
             problems += _modbus_bus(users)  # several modules on one RS-485 bus is how Modbus works
             continue
+        if all(isinstance(d, LcusRelayDevice) for _, d in users):
+            problems += _lcus_board(users)  # an LCUS-2/4/8 board's channels may serve several lanes
+            continue
         for i, device in users[1:]:
             problems.append(
                 Problem(
@@ -103,30 +106,39 @@ def _serial_ports(cfg: SiteConfig) -> list[Problem]:
                     f"this serial port is also used by device {first.id!r}",
                     device.port,
                     fix="give each device its own port (a serial port opens for one program only); "
-                    "only Modbus modules may share an RS-485 bus, each with its own unit id",
+                    "only the modules of one Modbus bus (each its own unit id) and the channels of "
+                    "one LCUS board (each its own channel) share a port",
                 )
             )
     return problems
 
 
-def _modbus_bus(users: list[tuple[int, _Serial]]) -> list[Problem]:
-    problems: list[Problem] = []
+def _one_line(users: list[tuple[int, _Serial]], keys: tuple[str, ...], what: str, fix: str) -> list[Problem]:
+    """Devices sharing a port share its line settings: the first one listed sets them."""
     first = users[0][1]
-    assert isinstance(first, ModbusDevice)
-    line = (first.baudrate, first.parity, first.stopbits)
+    line = [getattr(first, key) for key in keys]
+    return [
+        Problem(
+            ("devices", i, keys[0]),
+            f"{what} has one line setting; device {first.id!r} on this port uses {' '.join(map(str, line))}",
+            getattr(device, keys[0]),
+            fix=fix,
+        )
+        for i, device in users
+        if [getattr(device, key) for key in keys] != line
+    ]
+
+
+def _modbus_bus(users: list[tuple[int, _Serial]]) -> list[Problem]:
+    problems = _one_line(
+        users,
+        ("baudrate", "parity", "stopbits"),
+        "one RS-485 bus",
+        "set the same baudrate, parity and stopbits on every module of the bus",
+    )
     coils: dict[tuple[int, int], str] = {}
     for i, device in users:
         assert isinstance(device, ModbusDevice)
-        if (device.baudrate, device.parity, device.stopbits) != line:
-            problems.append(
-                Problem(
-                    ("devices", i, "baudrate"),
-                    f"one RS-485 bus has one line setting; device {first.id!r} on this port uses "
-                    f"{first.baudrate} {first.parity} {first.stopbits}",
-                    device.baudrate,
-                    fix="set the same baudrate, parity and stopbits on every module of the bus",
-                )
-            )
         if device.coil is not None:
             key = (device.unit, device.coil)
             if key in coils:
@@ -139,6 +151,26 @@ def _modbus_bus(users: list[tuple[int, _Serial]]) -> list[Problem]:
                     )
                 )
             coils.setdefault(key, device.id)
+    return problems
+
+
+def _lcus_board(users: list[tuple[int, _Serial]]) -> list[Problem]:
+    problems = _one_line(
+        users, ("baudrate",), "one LCUS board", "set the same baudrate on every channel of the board"
+    )
+    channels: dict[int, str] = {}
+    for i, device in users:
+        assert isinstance(device, LcusRelayDevice)
+        owner = channels.setdefault(device.channel, device.id)
+        if owner != device.id:
+            problems.append(
+                Problem(
+                    ("devices", i, "channel"),
+                    f"channel {device.channel} of this board already drives device {owner!r}",
+                    device.channel,
+                    fix="wire the barrier to another channel of the board and set that channel here",
+                )
+            )
     return problems
 
 

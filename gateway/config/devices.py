@@ -117,7 +117,14 @@ class LcusRelayDevice(_Serial):
     driver: Literal["lcus"] = Field(
         title="Driver", description="lcus: a CH340 USB relay board (LCUS-1/2/4/8) taking A0 frames."
     )
-    channel: int = Field(1, ge=1, le=8, title="Relay channel", description="Relay number on the board.")
+    channel: int = Field(
+        1,
+        ge=1,
+        le=8,
+        title="Relay channel",
+        description="Relay number on the board. A board's other channels may drive other lanes' "
+        "barriers: give those devices the same port and baudrate, each its own channel.",
+    )
 
 
 class ModbusInputs(Strict):

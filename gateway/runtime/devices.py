@@ -73,7 +73,7 @@ class Build:
     cfg: SiteConfig
     devices: Devices
     chooser_for: ChooserFor | None
-    modbus_buses: dict[str, object] = field(default_factory=dict)
+    ports: dict[str, object] = field(default_factory=dict)  # by real path: a Modbus bus, an LCUS board
 
     @property
     def lane_types(self) -> dict[str, str]:
@@ -119,33 +119,51 @@ def _serial_reader(device: Device, h: DeviceHealth, slot: LaneDevices, build: Bu
 
 
 def _lcus(device: Device, h: DeviceHealth, slot: LaneDevices, build: Build) -> None:
-    from drivers.relays.lcus import LcusRelay
+    from drivers.relays.lcus import LcusBoard, LcusRelay
 
     assert isinstance(device, cfgdev.LcusRelayDevice)
-    slot.relays.append(LcusRelay(h, device.port, device.channel, device.baudrate, device.reconnect_max_s))
+    board = _on_port(build, device, lambda wait: LcusBoard(device.port, device.baudrate, wait))
+    assert isinstance(board, LcusBoard)
+    slot.relays.append(LcusRelay(h, board, device.channel))
 
 
 def _modbus(device: Device, h: DeviceHealth, slot: LaneDevices, build: Build) -> None:
     from drivers.relays.modbus import ModbusBus, ModbusModule, input_map
 
     assert isinstance(device, cfgdev.ModbusDevice)
-    key = os.path.realpath(device.port)
-    bus = build.modbus_buses.get(key)
-    if bus is None:  # modules on one RS-485 bus share its port (the config check allows it)
+
+    def new_bus(reconnect_max_s: float) -> ModbusBus:
         bus = ModbusBus(
             device.port,
             baudrate=device.baudrate,
             parity=device.parity,
             stopbits=device.stopbits,
             timeout_s=device.timeout_s,
-            reconnect_max_s=device.reconnect_max_s,
+            reconnect_max_s=reconnect_max_s,
         )
-        build.modbus_buses[key] = bus
         build.devices.shared.append(bus.stop)
+        return bus
+
+    bus = _on_port(build, device, new_bus)
     assert isinstance(bus, ModbusBus)
     inputs = input_map(device.inputs.car_present, device.inputs.barrier_open, device.inputs.barrier_closed)
-    module = ModbusModule(bus, h, device.unit, device.coil, inputs, device.poll_s)
+    module = ModbusModule(bus, h, device.unit, device.coil, inputs, device.poll_s, device.timeout_s)
     _place(module, device.coil is not None, bool(inputs), device, slot, build)
+
+
+def _on_port(build: Build, device: cfgdev.SerialDevice, make: Callable[[float], object]) -> object:
+    """What the devices on one port share (the config check allows a Modbus bus and an LCUS
+    board), made for the first of them. Each device's reconnect_max_s promises the longest wait
+    for its port: the port keeps the shortest."""
+    key = os.path.realpath(device.port)
+    if key not in build.ports:
+        users = [
+            d
+            for d in build.cfg.devices
+            if isinstance(d, cfgdev.SerialDevice) and os.path.realpath(d.port) == key
+        ]
+        build.ports[key] = make(min(d.reconnect_max_s for d in users))
+    return build.ports[key]
 
 
 def _gpio(device: Device, h: DeviceHealth, slot: LaneDevices, build: Build) -> None:

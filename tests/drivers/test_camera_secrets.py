@@ -3,6 +3,8 @@ the log. Camera passwords often hold '@' or ':'; FFmpeg ends the user informatio
 
 from __future__ import annotations
 
+import logging
+
 import pytest
 
 from drivers.cameras.capture import OpenCvCamera
@@ -20,6 +22,11 @@ from tests.drivers.conftest import health, wait_for
         ("rtsp://admin:p@ss@[fe80::1/ch1", "rtsp://admin:***@[fe80::1/ch1"),  # urlsplit refuses it
         ("rtsp://192.0.2.10/ch1?user=a@b", "rtsp://192.0.2.10/ch1?user=a@b"),
         ("rtsp://admin@192.0.2.10/ch1", "rtsp://admin@192.0.2.10/ch1"),
+        # '/', '?' and '#' end FFmpeg's authority, but a password may hold them all the same.
+        ("rtsp://admin:Gate/2024x@192.0.2.10/ch1", "rtsp://admin:***@192.0.2.10/ch1"),
+        ("rtsp://admin:Gate?2024x@192.0.2.10:554/ch1?a=1", "rtsp://admin:***@192.0.2.10:554/ch1?a=1"),
+        ("rtsp://admin:Gate#2024x@192.0.2.10", "rtsp://admin:***@192.0.2.10"),
+        ("rtsp://admin:G/a?t#e@2024x@192.0.2.10/ch1", "rtsp://admin:***@192.0.2.10/ch1"),
         ("usb:0", "usb:0"),
         ("/srv/video/gate.mp4", "/srv/video/gate.mp4"),
     ],
@@ -48,3 +55,25 @@ def test_an_unreachable_camera_reports_its_url_without_a_password_holding_an_at(
         camera.stop()
     assert "rtsp://admin:***@127.0.0.1:9/stream" in error
     assert "2024" not in error and "Adm1n" not in error
+
+
+@pytest.mark.parametrize("password", ["Gate/2024x", "Gate#2024x", "Gate?2024x"])
+def test_an_unreachable_camera_never_shows_a_password_holding_a_slash_or_hash(
+    password: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Hikvision asks for a "special character" in a password: '/', '#' or '?' must not end the
+    part that is hidden, or the rest of the password shows in /api/health and the log."""
+    caplog.set_level(logging.DEBUG)
+    camera = OpenCvCamera(
+        health("cam", "camera", "car-in"),
+        f"rtsp://admin:{password}@127.0.0.1:9/Streaming/Channels/102",
+        read_timeout_s=1,
+        reconnect_max_s=0.3,
+    )
+    camera.start(lambda kind, value, confidence: None)
+    try:
+        error = wait_for(lambda: camera.health.last_error, "the failed open")
+    finally:
+        camera.stop()
+    assert "rtsp://admin:***@127.0.0.1:9/Streaming/Channels/102" in error
+    assert "2024x" not in error and "2024x" not in caplog.text

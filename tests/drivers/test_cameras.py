@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,7 @@ import pytest
 from drivers.cameras.capture import OpenCvCamera, capture_source
 from drivers.cameras.frame import Frame
 from drivers.cameras.snapshots import SnapshotWriter
-from tests.drivers.conftest import MjpegCamera, health, wait_for, write_video
+from tests.drivers.conftest import MjpegCamera, frame_jpeg, health, wait_for, write_video
 
 
 class Emitted:
@@ -81,6 +82,57 @@ def test_mjpeg_stream_cut_and_restored(
     mjpeg_camera.cut.clear()
     wait_for(lambda: camera.health.online, "the camera to reconnect by itself")
     wait_for(lambda: (camera.latest() or frame).seq > seq, "new frames after the reconnect")
+
+
+@pytest.fixture
+def short_stream() -> Iterator[tuple[str, list[float]]]:
+    """An MJPEG url whose every session ends after a few frames (a camera rebooting in a loop, an
+    NVR cutting each session); the times it was connected to."""
+    connects: list[float] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            connects.append(time.monotonic())
+            self.send_response(200)
+            self.send_header("Content-Type", "multipart/x-mixed-replace; boundary=frame")
+            self.end_headers()
+            for i in range(5):
+                jpeg = frame_jpeg(len(connects) + i)
+                length = str(len(jpeg)).encode()
+                self.wfile.write(b"--frame\r\nContent-Type: image/jpeg\r\nContent-Length: " + length)
+                self.wfile.write(b"\r\n\r\n" + jpeg + b"\r\n")
+            self.close_connection = True
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/video.mjpg", connects
+    server.shutdown()
+    server.server_close()
+
+
+def test_a_stream_that_dies_after_a_few_frames_stays_offline_with_growing_waits(
+    short_stream: tuple[str, list[float]],
+) -> None:
+    """The guard sees one device_offline alarm for a camera whose stream keeps dying, not one raised
+    and cleared ten times a second; and the camera is asked again with growing waits."""
+    url, connects = short_stream
+    changes: list[bool] = []
+    h = health("cam", "camera", "car-in")
+    h.on_change = lambda _h, online: changes.append(online)  # the runtime raises and clears alarms here
+    camera = OpenCvCamera(h, url, read_timeout_s=1, reconnect_max_s=2.0)
+    camera.start(lambda kind, value, confidence: None)
+    try:
+        wait_for(lambda: connects, "the first connection")
+        time.sleep(6.0)
+    finally:
+        camera.stop()
+    assert changes == [True, False], "the alarm was raised and cleared again and again"
+    assert len(connects) <= 8, f"{len(connects)} reconnects in 6 s"  # waits of 0.2, 0.4, 0.8, 1.6, 2 s
 
 
 def test_a_slow_consumer_gets_the_newest_frame_not_a_backlog(

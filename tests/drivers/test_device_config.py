@@ -81,6 +81,46 @@ coil = 0
     assert "devices[3].coil: unit 1 coil 0 already drives device 'm1'" in found
 
 
+LCUS_CHANNEL = """
+[[devices]]
+id = "{id}"
+lane = "{lane}"
+kind = "relay"
+driver = "lcus"
+port = "/dev/ttyUSB0"
+channel = {channel}
+baudrate = {baud}
+"""
+
+
+def lcus(device: str, lane: str, channel: int, baud: int = 9600) -> str:
+    return LCUS_CHANNEL.format(id=device, lane=lane, channel=channel, baud=baud)
+
+
+def test_two_channels_of_one_lcus_board_drive_two_lanes(tmp_path: Path) -> None:
+    """docs/hardware.md lists LCUS-2/4/8 boards: an entrance and an exit barrier on the two channels
+    of one LCUS-2 (one USB port) is a valid site."""
+    cfg = parse_config(
+        site_toml(tmp_path) + lcus("entry-barrier", "car-in", 1) + lcus("exit-barrier", "car-out", 2),
+        "site.toml",
+    )
+    assert [d.id for d in cfg.devices if d.driver == "lcus"] == ["entry-barrier", "exit-barrier"]
+
+
+def test_one_lcus_channel_twice_or_two_speeds_on_one_board_is_an_error(tmp_path: Path) -> None:
+    found = "\n".join(
+        problems(
+            tmp_path,
+            lcus("entry-barrier", "car-in", 1)
+            + lcus("exit-barrier", "car-out", 1)
+            + lcus("door", "door", 2, 19200),
+        )
+    )
+    assert "devices[3].channel: channel 1 of this board already drives device 'entry-barrier'" in found
+    assert "fix: wire the barrier to another channel of the board and set that channel here" in found
+    assert "devices[4].baudrate: one LCUS board has one line setting" in found
+
+
 def test_a_gpio_pin_wired_twice(tmp_path: Path) -> None:
     devices = """
 [[devices]]

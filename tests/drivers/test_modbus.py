@@ -224,6 +224,9 @@ def test_a_missing_adapter_path_is_offline_with_the_fix(tmp_path: Path) -> None:
 class _Reply:
     bits = [False] * 16
 
+    def __init__(self, function_code: int):
+        self.function_code = function_code
+
     def isError(self) -> bool:  # noqa: N802 - pymodbus's name
         return False
 
@@ -249,10 +252,10 @@ def test_a_pulse_shorter_than_the_bus_is_busy_still_closes_the_relay() -> None:
     class Client:
         def write_coil(self, address: int, value: bool, device_id: int) -> _Reply:
             writes.append(value)
-            return _Reply()
+            return _Reply(5)
 
         def read_coils(self, address: int, count: int, device_id: int) -> _Reply:
-            return _Reply()
+            return _Reply(1)
 
     gate = ModbusModule(_BusyBus(), health("gate", "relay"), 1, coil=0, inputs=[])  # type: ignore[arg-type]
     try:

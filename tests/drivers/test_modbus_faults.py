@@ -20,6 +20,9 @@ TIMEOUT_S = 0.3  # the bus's default timeout_s: what a silent unit costs per req
 class Reply:
     bits = [False] * 16
 
+    def __init__(self, function_code: int):
+        self.function_code = function_code
+
     def isError(self) -> bool:  # noqa: N802 - pymodbus's name
         return False
 
@@ -48,7 +51,7 @@ class Client:
     def close(self) -> None:
         pass
 
-    def _ask(self, unit: int, state: bool | None = None) -> Reply:
+    def _ask(self, function: int, unit: int, state: bool | None = None) -> Reply:
         with self.lock:
             self.requests[unit] = self.requests.get(unit, 0) + 1
             self.log.append((unit, state))
@@ -57,19 +60,19 @@ class Client:
         if unit in self.silent:
             time.sleep(TIMEOUT_S)
             raise ModbusIOException("no response received")
-        return Reply()
+        return Reply(function)
 
     def write_coil(self, address: int, value: bool, device_id: int) -> Reply:
-        reply = self._ask(device_id, value)
+        reply = self._ask(5, device_id, value)
         with self.lock:
             self.writes.append((device_id, value))
         return reply
 
     def read_coils(self, address: int, count: int, device_id: int) -> Reply:
-        return self._ask(device_id)
+        return self._ask(1, device_id)
 
     def read_discrete_inputs(self, address: int, count: int, device_id: int) -> Reply:
-        return self._ask(device_id)
+        return self._ask(2, device_id)
 
     def states(self, unit: int) -> list[bool]:
         with self.lock:

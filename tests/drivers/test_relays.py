@@ -7,6 +7,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 from gpiozero import Device as GpioBase
@@ -15,7 +16,10 @@ from gpiozero.pins.mock import MockFactory
 from drivers import serialport
 from drivers.relays.control import PulseControl
 from drivers.relays.gpio import GpioDevice
-from drivers.relays.lcus import LcusRelay, lcus_frame
+from drivers.relays.lcus import LcusBoard, LcusRelay, lcus_frame
+from gateway.config import parse_config
+from gateway.runtime.devices import build_devices
+from tests.conftest import site_toml
 from tests.drivers.conftest import PtyDevice, health, wait_for
 
 ON, OFF = bytes.fromhex("A00101A2"), bytes.fromhex("A00100A1")
@@ -87,7 +91,7 @@ def test_a_failing_output_does_not_leave_the_pulse_running() -> None:
 
 def test_lcus_relay_on_a_pty(pty_device: Callable[[str], PtyDevice]) -> None:
     board = pty_device("ttyUSB-relay")
-    relay = LcusRelay(health("relay", "relay"), board.path, channel=1)
+    relay = LcusRelay(health("relay", "relay"), LcusBoard(board.path), channel=1)
     try:
         assert relay.health.online
         assert board.read(4) == OFF  # on open it says what it wants: released
@@ -106,7 +110,7 @@ def test_lcus_relay_unplugged_goes_offline_and_resends_its_state_when_back(
     pty_device: Callable[[str], PtyDevice],
 ) -> None:
     board = pty_device("ttyUSB-relay")
-    relay = LcusRelay(health("relay", "relay"), board.path, channel=3, reconnect_max_s=0.2)
+    relay = LcusRelay(health("relay", "relay"), LcusBoard(board.path, reconnect_max_s=0.2), channel=3)
     try:
         board.read(4)
         board.unplug()
@@ -126,7 +130,7 @@ def test_lcus_relay_replugged_between_two_checks_gets_its_state_again(
     pty_device: Callable[[str], PtyDevice],
 ) -> None:
     board = pty_device("ttyUSB-relay")
-    relay = LcusRelay(health("relay", "relay"), board.path, channel=1, reconnect_max_s=0.2)
+    relay = LcusRelay(health("relay", "relay"), LcusBoard(board.path, reconnect_max_s=0.2), channel=1)
     try:
         assert board.read(4) == OFF
         relay.hold()  # a guard holds the barrier open
@@ -142,7 +146,7 @@ def test_lcus_relay_replugged_between_two_checks_gets_its_state_again(
 
 def test_lcus_pulse_right_after_a_quick_replug_opens(pty_device: Callable[[str], PtyDevice]) -> None:
     board = pty_device("ttyUSB-relay")
-    relay = LcusRelay(health("relay", "relay"), board.path, channel=1, reconnect_max_s=0.2)
+    relay = LcusRelay(health("relay", "relay"), LcusBoard(board.path, reconnect_max_s=0.2), channel=1)
     try:
         assert board.read(4) == OFF
         board.unplug()
@@ -151,6 +155,68 @@ def test_lcus_pulse_right_after_a_quick_replug_opens(pty_device: Callable[[str],
         assert board.pending(wait=0.5).endswith(ON + OFF)
     finally:
         relay.close()
+
+
+def test_lcus_pulse_the_moment_the_board_is_back_opens(pty_device: Callable[[str], PtyDevice]) -> None:
+    """A board unplugged for a while is retried with growing waits: a car admitted the moment it
+    is plugged back gets its barrier opened, not a "port not open" error until the next retry."""
+    board = pty_device("ttyUSB-relay")
+    relay = LcusRelay(health("relay", "relay"), LcusBoard(board.path, reconnect_max_s=5.0), channel=1)
+    try:
+        assert board.read(4) == OFF
+        board.unplug()
+        wait_for(lambda: not relay.health.online, "the relay to notice it is gone")
+        time.sleep(1.0)  # the retries now wait 0.8 s, then 1.6 s
+        board.plug()
+        relay.pulse(0.05)
+        assert board.pending(wait=0.5).endswith(ON + OFF)
+        assert relay.health.online
+    finally:
+        relay.close()
+
+
+def test_two_channels_of_one_lcus_board_drive_two_lanes(
+    tmp_path: Path, pty_device: Callable[[str], PtyDevice]
+) -> None:
+    """An entrance and an exit barrier on channels 1 and 2 of one LCUS-2 board (one USB port): each
+    lane's pulse closes its own channel, and an unplug puts both offline and back."""
+    board = pty_device("ttyUSB-relay")
+    channel = """
+[[devices]]
+id = "{id}"
+lane = "{lane}"
+kind = "relay"
+driver = "lcus"
+port = "{port}"
+channel = {channel}
+reconnect_max_s = 0.2
+"""
+    devices = build_devices(
+        parse_config(
+            site_toml(tmp_path / "data")
+            + channel.format(id="entry-barrier", lane="car-in", port=board.path, channel=1)
+            + channel.format(id="exit-barrier", lane="car-out", port=board.path, channel=2),
+            "site.toml",
+        )
+    )
+    try:
+        entry = next(r for r in devices.lanes["car-in"].relays if r.health.device == "entry-barrier")
+        (exit_,) = devices.lanes["car-out"].relays
+        assert entry.health.online and exit_.health.online
+        assert board.read(8) == lcus_frame(1, False) + lcus_frame(2, False)  # each says: released
+        entry.pulse(0.05)
+        assert board.read(8) == lcus_frame(1, True) + lcus_frame(1, False)
+        exit_.pulse(0.05)
+        assert board.read(8) == lcus_frame(2, True) + lcus_frame(2, False)
+        exit_.hold()
+        assert board.read(4) == lcus_frame(2, True)
+        board.unplug()
+        wait_for(lambda: not entry.health.online and not exit_.health.online, "both channels offline")
+        board.plug()
+        wait_for(lambda: entry.health.online and exit_.health.online, "both channels back")
+        assert board.read(8) == lcus_frame(1, False) + lcus_frame(2, True)  # the held one stays open
+    finally:
+        devices.close()
 
 
 class _PortThatFailsWrites:
@@ -187,7 +253,7 @@ def test_lcus_board_that_opens_but_fails_writes_stays_offline_with_growing_waits
     relay_health = health("relay", "relay")
     changes: list[bool] = []
     relay_health.on_change = lambda h, online: changes.append(online)
-    relay = LcusRelay(relay_health, board.path, channel=1, reconnect_max_s=1.0)
+    relay = LcusRelay(relay_health, LcusBoard(board.path, reconnect_max_s=1.0), channel=1)
     try:
         time.sleep(2.5)
     finally:
