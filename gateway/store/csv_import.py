@@ -25,6 +25,7 @@ from gateway.store.csv_rows import (
     RowError,
     SlotRow,
     VehicleRow,
+    column_problems,
     kind_of,
 )
 
@@ -105,6 +106,8 @@ def _read_rows(path: Path, reader: Any, tz: ZoneInfo, batch: Batch) -> list[str]
     if kind is None:
         expected = "; ".join(f"{k}: {','.join(sorted(r))}" for k, (r, _) in KINDS.items())
         return [f"{path}:1: header {header} names no known file kind (required columns: {expected})"]
+    if problems := column_problems(header, kind):
+        return [f"{path}:1: {problem}" for problem in problems]
     index, given = len(batch.read), frozenset(header) & KINDS[kind][1]
     batch.read.append(FileRead(path, kind, given, 0))  # its rows' `where` name it from here on
     records: list[Any] = getattr(batch, kind)
@@ -160,9 +163,7 @@ def check_references(conn: sqlite3.Connection, batch: Batch, zones: set[str]) ->
     """Every resident, plate and zone a row names exists in the files or already in the store, and
     a card opens the barrier only for a car of its own resident (as the API has it)."""
     refs = {r.ref for r in batch.residents} | {row[0] for row in conn.execute("SELECT ref FROM residents")}
-    owner = dict(
-        conn.execute("SELECT v.plate, r.ref FROM vehicles v JOIN residents r ON r.id = v.resident_id")
-    )
+    owner = vehicle_owners(conn)
     owner.update({v.plate: v.resident_ref for v in batch.vehicles})
     problems = []
 
@@ -184,12 +185,10 @@ def check_references(conn: sqlite3.Connection, batch: Batch, zones: set[str]) ->
         need("cards", c.card, "resident_ref", c.resident_ref, refs, "resident")
         need("cards", c.card, "plate", c.plate, owner, "vehicle")
         linked = c.plate if "plate" in batch.given("cards", c.card) else car_of_card.get(c.card)
-        if linked in owner and owner[linked] != c.resident_ref:
+        not_its_own = card_car_problem(linked, c.resident_ref, owner)
+        if not_its_own:
             column = "plate" if linked == c.plate else "resident_ref"
-            problems.append(
-                f"{at('cards', c.card)}: {column}: {linked} is {owner[linked]}'s vehicle, not "
-                f"{c.resident_ref}'s: a card opens the barrier only for its own resident's car"
-            )
+            problems.append(f"{at('cards', c.card)}: {column}: {not_its_own}")
     for s in batch.slots:
         key = f"{s.zone}/{s.number}"
         need("slots", key, "zone", s.zone, zones, "zone in the site config with id")
@@ -197,3 +196,22 @@ def check_references(conn: sqlite3.Connection, batch: Batch, zones: set[str]) ->
         for p in s.plates:
             need("slots", key, "plates", p, owner, "vehicle")
     return problems
+
+
+def vehicle_owners(conn: sqlite3.Connection) -> dict[str, str]:
+    """plate -> its resident's ref, for the vehicles in the store."""
+    return dict(
+        conn.execute("SELECT v.plate, r.ref FROM vehicles v JOIN residents r ON r.id = v.resident_id")
+    )
+
+
+def card_car_problem(plate: str | None, resident_ref: str, owners: dict[str, str]) -> str | None:
+    """Why a card of `resident_ref` may not be tied to `plate`, or None: a card opens the barrier
+    only for a car of its own resident (the rule of a CSV import and of the central server's
+    directory alike). `owners`: plate -> resident ref."""
+    if plate is None or plate not in owners or owners[plate] == resident_ref:
+        return None
+    return (
+        f"{plate} is {owners[plate]}'s vehicle, not {resident_ref}'s: a card opens the barrier only "
+        "for its own resident's car"
+    )

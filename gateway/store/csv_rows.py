@@ -5,6 +5,7 @@ Each parser is a pure function of one row; it returns a record or raises RowErro
 
 from __future__ import annotations
 
+import difflib
 import re
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
@@ -42,13 +43,29 @@ class RowError(ValueError):
 
 
 def kind_of(header: list[str]) -> str | None:
-    """Which kind of file a header names: the kind whose required columns are all there."""
+    """Which kind of file a header names: of the kinds whose required columns are all there, the
+    one it has fewest other columns for (column_problems names those: a misspelt or extra one)."""
     columns = set(header)
-    for kind in ("cards", "vehicles", "slots", "residents"):
-        required, optional = KINDS[kind]
-        if required <= columns and columns <= required | optional:
-            return kind
-    return None
+    kinds = [kind for kind in ("cards", "vehicles", "slots", "residents") if KINDS[kind][0] <= columns]
+    return min(kinds, key=lambda kind: len(columns - KINDS[kind][0] - KINDS[kind][1]), default=None)
+
+
+def column_problems(header: list[str], kind: str) -> list[str]:
+    """What is wrong with each column of the header that a file of this kind does not have."""
+    required, optional = KINDS[kind]
+    known = sorted(required | optional)
+    problems = []
+    for number, column in enumerate(header, 1):
+        if column in known:
+            continue
+        guess = difflib.get_close_matches(column, known, n=1)
+        fix = f"did you mean {guess[0]!r}?" if guess else "delete it or rename it"
+        name = f"{column!r}" if column else "(no name)"
+        problems.append(
+            f"column {number} {name} is not a column of a {kind} file: {fix} (a {kind} file has "
+            f"{','.join(sorted(required))} and may have {','.join(sorted(optional))})"
+        )
+    return problems
 
 
 @dataclass(frozen=True, slots=True)

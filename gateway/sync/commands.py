@@ -3,6 +3,10 @@
 A command is a JSON object signed with HMAC-SHA256 over its canonical form (sorted keys, no spaces,
 UTF-8) without the "sig" field. It names the site it is for, an id used once, and a short life
 (issued_at .. expires_at): a captured command cannot be replayed, here or at another gateway.
+
+The broker forgets a command once paho has acknowledged it, so each is kept in the downlink inbox
+(inbox.py) from its arrival until it is answered; what a stop or a kill left there is taken up at
+the next start. Its id, kept with the audit row that accepts it, stops it from running twice.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from gateway.store.audit import audit as write_audit
 from gateway.store.database import begin_immediate
 from gateway.store.outbox import enqueue
 from gateway.store.set_aside import send_again
+from gateway.sync.inbox import Inbox
 from gateway.timefmt import to_db
 
 log = logging.getLogger(__name__)
@@ -78,7 +83,7 @@ def verify(data: bytes, key: bytes | None, site: str, now: datetime, max_age_s: 
     """The command, if it is well formed, signed with our key, for this site and alive now."""
     try:
         body = json.loads(data)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: nested too deep
         raise CommandRefused("malformed", "not JSON") from None
     if not isinstance(body, dict):
         raise CommandRefused("malformed", "not a JSON object")
@@ -101,7 +106,10 @@ def verify(data: bytes, key: bytes | None, site: str, now: datetime, max_age_s: 
         raise refuse(
             "bad_signature", "sig must be 64 hex characters: the HMAC-SHA256 that docs/mqtt.md describes"
         )
-    expected = hmac.new(key, canonical(body), hashlib.sha256).hexdigest()
+    try:
+        expected = hmac.new(key, canonical(body), hashlib.sha256).hexdigest()
+    except RecursionError:  # read just below the limit, written again just above it
+        raise refuse("malformed", "nested too deep") from None
     if not hmac.compare_digest(expected, sig.lower()):
         raise refuse("bad_signature", "the signature does not match this gateway's key")
     # Signed by the holder of our key from here on; still check that it is for us and for now.
@@ -169,11 +177,12 @@ def read_key(path: Path) -> bytes | None:
 class Commands:
     """Verifies and runs remote commands one at a time, off the link and directory threads."""
 
-    def __init__(self, gw: Gateway, resync: Any):
+    def __init__(self, gw: Gateway, resync: Any, inbox: Inbox):
         self.gw = gw
         self.cfg = gw.site.config.mqtt
         self.key_path = self.cfg.command_key_file or gw.data_dir / "command.key"
         self._resync = resync  # reason -> None
+        self._inbox = inbox
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="commands")
         self.accepted = 0
         self.refused = 0
@@ -183,21 +192,36 @@ class Commands:
         if read_key(self.key_path) is None:
             log.warning("no command key at %s: remote commands will be refused", self.key_path)
 
+    def start(self) -> None:
+        """Before the link starts: commands received before the last stop and not answered go
+        first, in their order."""
+        left = self._inbox.waiting(("command",))
+        if left:
+            log.info("taking up %d remote command(s) received before the last stop", len(left))
+        for kept, _, body in left:
+            self._pool.submit(self._handle, body, kept, True)
+
     def receive(self, payload: bytes) -> None:
-        self._pool.submit(self._handle, payload)
+        """On paho's network thread, before the broker is acknowledged: kept on disk first."""
+        self._pool.submit(self._handle, payload, self._inbox.keep("command", payload), False)
 
     def stop(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=False)
 
-    def _handle(self, payload: bytes) -> None:
+    def _handle(self, payload: bytes, kept: int | None, resumed: bool) -> None:
         try:
-            self.run(payload)
-        except Exception:
+            self.run(payload, resumed)
+            self._inbox.done([kept] if kept is not None else [])
+        except Exception:  # left in the inbox: the next start takes it up again
             log.exception("command not handled")
 
-    def run(self, payload: bytes) -> dict[str, Any]:
-        """Verify, record, do, reply; returns the reply."""
+    def run(self, payload: bytes, resumed: bool = False) -> dict[str, Any] | None:
+        """Verify, record, do, reply; returns the reply. `resumed`: taken up from the inbox at a
+        start; None if it was answered before that start (a stop between its reply and the
+        inbox letting go of it)."""
         now = self.gw.now()
+        if resumed and self._answered_before(payload):
+            return None
         try:
             cmd = verify(
                 payload,
@@ -207,7 +231,7 @@ class Commands:
                 self.cfg.command_max_age_s,
                 self.cfg.clock_skew_s,
             )
-            replayed = self.gw.on_worker(lambda conn: self._accept(conn, cmd, now)).result()
+            replayed = self.gw.on_worker(lambda conn: self._accept(conn, cmd, now, resumed)).result()
             if replayed is not None:
                 raise replayed
         except CommandRefused as exc:
@@ -271,8 +295,32 @@ class Commands:
         self.unrecorded += 1
         return False
 
-    def _accept(self, conn: sqlite3.Connection, cmd: Command, now: datetime) -> CommandRefused | None:
-        """The id is used once: recorded with the audit row, or refused as a replay."""
+    def _answered_before(self, payload: bytes) -> bool:
+        """Whether the reply to this command is recorded. Searched only for the few commands
+        taken up at a start: the audit table has no index to find a command's rows by."""
+        try:
+            cid = json.loads(payload).get("id")
+        except (ValueError, UnicodeDecodeError, RecursionError, AttributeError):
+            return False
+        if not isinstance(cid, str):
+            return False
+        quoted = json.dumps(cid, ensure_ascii=False)  # as the reply in the audit row has it
+        found = self.gw.on_worker(
+            lambda conn: conn.execute(
+                "SELECT 1 FROM audit WHERE action IN ('command_done', 'command_refused') "
+                "AND instr(detail, ?) > 0 LIMIT 1",
+                (f'"id": {quoted}',),
+            ).fetchone()
+        ).result()
+        if found:
+            log.info("remote command id=%s was answered before the last stop; not again", cid)
+        return found is not None
+
+    def _accept(
+        self, conn: sqlite3.Connection, cmd: Command, now: datetime, resumed: bool
+    ) -> CommandRefused | None:
+        """The id is used once: recorded with the audit row, or refused as a replay. `resumed`
+        and seen before: accepted before a stop that came before its reply."""
         begin_immediate(conn)
         try:
             keep = cmd.expires_at + timedelta(seconds=self.cfg.clock_skew_s)
@@ -283,7 +331,14 @@ class Commands:
                 )
             except sqlite3.IntegrityError:
                 conn.execute("ROLLBACK")
-                return CommandRefused("replayed", f"command {cmd.id} was already received", cmd.id, cmd.name)
+                message = f"command {cmd.id} was already received"
+                if resumed:
+                    message = (
+                        f"command {cmd.id} was accepted before the gateway stopped, which came "
+                        "before its reply: it is not run again, and whether it took effect is not "
+                        "known (fix: check the lane or the directory, and send a new command if needed)"
+                    )
+                return CommandRefused("replayed", message, cmd.id, cmd.name)
             write_audit(
                 conn,
                 now,

@@ -29,7 +29,7 @@ from gateway.sync.apply import StaleApply, apply_delta, apply_snapshot_steps, to
 from gateway.sync.backoff import retry_delay
 from gateway.sync.client import Received
 from gateway.sync.errors import DownlinkRejected
-from gateway.sync.inbox import INBOX_NAME, Inbox
+from gateway.sync.inbox import Inbox
 from gateway.sync.messages import parse_delta, parse_snapshot_part
 from gateway.sync.staging import (
     STAGING_NAME,
@@ -42,6 +42,7 @@ from gateway.sync.staging import (
     stage,
 )
 from gateway.sync.versions import Apply, Request, Versions
+from gateway.timefmt import from_db
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +61,7 @@ RETRY_MAX_S = 60.0
 
 
 class Directory:
-    def __init__(self, gw: Gateway, retain: Any, topic_state: str):
+    def __init__(self, gw: Gateway, retain: Any, topic_state: str, inbox: Inbox):
         self.gw = gw
         self.cfg = gw.site.config.mqtt
         self.staging_path = gw.data_dir / STAGING_NAME
@@ -69,15 +70,13 @@ class Directory:
         self._queue: queue.Queue[tuple[str, Any]] = queue.Queue()
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
-        applied = self._sync_state()[0]
+        applied, self.last_applied_at = self._applied()
         self.versions = Versions(applied, self.cfg.gap_wait_s, self.cfg.resync_interval_s)
         # Deltas held until the one before them is in, with their inbox ids.
         self._bodies: dict[int, tuple[bytes, int | None]] = {}
-        self._inbox = Inbox(gw.data_dir / INBOX_NAME)
-        self._keep_failed = False
+        self._inbox = inbox  # shared with the commands; closed by the service
         self.applying: dict[str, int] | None = None
         self.step_ms: list[float] = []  # how long each step of the last snapshot held the worker
-        self.last_applied_at: str | None = None
         self.rejected = 0
         self._staging: sqlite3.Connection | None = None
         self._retry: tuple[int, float] | None = None  # (snapshot version, when) after a failed step
@@ -86,7 +85,7 @@ class Directory:
 
     def start(self) -> None:
         # Before the link starts: what arrived before the last stop goes first, in its order.
-        left = self._inbox.waiting()
+        left = self._inbox.waiting(("snapshot", "delta"))
         if left:
             log.info(
                 "directory: taking up %d snapshot part(s) and delta(s) received before the last stop",
@@ -97,33 +96,18 @@ class Directory:
         self._thread = threading.Thread(target=self._run, name="directory", daemon=True)
         self._thread.start()
 
-    def stop(self, timeout: float = 30.0) -> None:
+    def stop(self, timeout: float = 30.0) -> bool:
+        """True once the thread has ended (done with the inbox)."""
         self._stop.set()
         self._queue.put(("stop", None))
         if self._thread is not None:
             self._thread.join(timeout)
-        if self._thread is None or not self._thread.is_alive():
-            self._inbox.close()
+        return self._thread is None or not self._thread.is_alive()
 
     def receive(self, kind: str, ev: Received) -> None:
         """A snapshot part or delta, on paho's network thread before the broker is acknowledged:
         kept on disk first, so that a stop or a kill while it waits here does not lose it."""
-        kept = None
-        try:
-            kept = self._inbox.keep(kind, ev.payload)
-            self._keep_failed = False
-        except sqlite3.Error as exc:  # kept in memory only, as a last resort
-            level = logging.DEBUG if self._keep_failed else logging.ERROR
-            log.log(
-                level,
-                "directory: a received %s could not be written to %s: %s; it waits in memory only "
-                "(fix: free disk space if the disk is full)",
-                kind,
-                INBOX_NAME,
-                exc,
-            )
-            self._keep_failed = True
-        self._queue.put((kind, (ev.payload, kept)))
+        self._queue.put((kind, (ev.payload, self._inbox.keep(kind, ev.payload))))
 
     def resync(self, reason: str) -> None:
         self._queue.put(("resync", reason))
@@ -198,15 +182,7 @@ class Directory:
         # Staged or refused, its parts have served: the same version sent again starts afresh.
         drop_parts(self._staging, part.version)
         if meta["status"] != "staged":
-            self._reject(
-                "snapshot",
-                DownlinkRejected(
-                    "invalid",
-                    f"snapshot {part.version} refused, nothing of it applied",
-                    version=part.version,
-                    problems=meta["problems"],
-                ),
-            )
+            self._reject("snapshot", _refused("snapshot", part.version, meta))
             return
         self._apply_snapshot(part.version, meta, start=0)
 
@@ -254,15 +230,7 @@ class Directory:
         delta = parse_delta(body)
         meta = self._stage("delta", action.version, len(delta.upsert) + len(delta.delete))
         if meta["status"] != "staged":
-            self._reject(
-                "delta",
-                DownlinkRejected(
-                    "invalid",
-                    f"delta {action.version} refused, nothing of it applied",
-                    version=action.version,
-                    problems=meta["problems"],
-                ),
-            )
+            self._reject("delta", _refused("delta", action.version, meta))
             return self.versions.rejected("delta", action.version, now)
         try:
             self._worker(
@@ -279,7 +247,7 @@ class Directory:
             log.warning("directory: %s", exc)
             return self.versions.rejected("delta", action.version, now)
         log.info("delta %d applied on %d: %s", action.version, action.base, meta["counts"])
-        self.last_applied_at = self.gw.now().isoformat()
+        self.last_applied_at = self._applied()[1]
         follow = self.versions.applied_to(action.version, time.monotonic())
         self._publish_state()
         return follow
@@ -341,7 +309,7 @@ class Directory:
             max(self.step_ms, default=0),
             counts,
         )
-        self.last_applied_at = self.gw.now().isoformat()
+        self.last_applied_at = self._applied()[1]
         follow = self.versions.snapshot_done(version, time.monotonic())
         self._publish_state()
         self._act(follow)
@@ -380,13 +348,22 @@ class Directory:
         return run
 
     def _sync_state(self) -> tuple[int, int | None, int]:
-        """(applied_version, applying_version, applying_done), read on a connection of our own."""
+        """(applied_version, applying_version, applying_done)."""
+        row = self._read_sync_state("applied_version, applying_version, applying_done")
+        return int(row[0]), row[1], int(row[2])
+
+    def _applied(self) -> tuple[int, str | None]:
+        """(applied_version, when it was applied in the site's time), as the store has them: the
+        same after a restart."""
+        version, at = self._read_sync_state("applied_version, applied_at")
+        when = from_db(at)
+        return int(version), when.astimezone(self.gw.site.tz).isoformat() if when else None
+
+    def _read_sync_state(self, columns: str) -> tuple[Any, ...]:
+        """On a connection of our own."""
         uri = f"file:{self.gw.db_path}?mode=ro"
         with contextlib.closing(sqlite3.connect(uri, uri=True, timeout=10)) as conn:
-            row = conn.execute(
-                "SELECT applied_version, applying_version, applying_done FROM sync_state"
-            ).fetchone()
-        return int(row[0]), row[1], int(row[2])
+            return tuple(conn.execute(f"SELECT {columns} FROM sync_state").fetchone())
 
     def _resume(self) -> None:
         """A snapshot cut short by a restart is finished from its staged copy, or asked for."""
@@ -512,6 +489,17 @@ class Directory:
                 "need_snapshot": self.versions.need_snapshot,
             },
         )
+
+
+def _refused(kind: str, version: int, meta: dict[str, Any]) -> DownlinkRejected:
+    """A snapshot or delta that staging refused: `incomplete` (its parts do not add up) or
+    `invalid` (entries or references wrong), with staging's problems."""
+    return DownlinkRejected(
+        meta.get("code") or "invalid",
+        f"{kind} {version} refused, nothing of it applied",
+        version=version,
+        problems=meta["problems"],
+    )
 
 
 def _next_rows(rows: int, took_ms: float) -> int:

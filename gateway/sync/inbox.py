@@ -1,11 +1,12 @@
-"""Snapshot parts and deltas kept on disk from their arrival until the directory is done with them.
+"""Snapshot parts, deltas and commands kept on disk from their arrival until they are done with.
 
 paho acknowledges a QoS 1 message (PUBACK) as soon as its on_message returns; from then on the
-broker forgets it. A part or delta waiting behind a snapshot that is being applied would otherwise
-live only in memory, and a stop, a restart or a kill would lose it with nothing asking for it
-again. So each one is written here, on paho's network thread, before on_message returns, and
-removed only once the directory has saved, applied, refused or dropped it; on start the directory
-takes up what is left, in the order it came.
+broker forgets it. A part or delta waiting behind a snapshot that is being applied, or a command
+waiting for the decision worker, would otherwise live only in memory, and a stop, a restart or a
+kill would lose it with nothing asking for it again. So each one is written here, on paho's
+network thread, before on_message returns, and removed only once the directory has saved,
+applied, refused or dropped it, or the command is answered; on start the directory and the
+commands take up what is left of theirs, in the order it came.
 
 A file of its own, not a table of the staging file: staging a large snapshot holds that file's
 write lock for a second or more, and paho's network thread must not wait on it.
@@ -13,9 +14,12 @@ write lock for a second or more, and paho's network thread must not wait on it.
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 import threading
 from pathlib import Path
+
+log = logging.getLogger(__name__)
 
 INBOX_NAME = "sync-inbox.db"
 
@@ -26,7 +30,7 @@ CREATE TABLE IF NOT EXISTS inbox (
 
 
 class Inbox:
-    """Thread-safe: kept on paho's thread, taken and done on the directory's."""
+    """Thread-safe: kept on paho's thread, taken and done on the directory's and the commands'."""
 
     def __init__(self, path: Path):
         self._lock = threading.Lock()
@@ -34,16 +38,34 @@ class Inbox:
         self._conn.execute("PRAGMA journal_mode=WAL")
         self._conn.execute("PRAGMA synchronous=FULL")  # on disk before the broker is acknowledged
         self._conn.executescript(_SCHEMA)
+        self._keep_failed = False
 
-    def keep(self, kind: str, body: bytes) -> int:
-        with self._lock:
-            cur = self._conn.execute("INSERT INTO inbox (kind, body) VALUES (?, ?)", (kind, body))
-            return int(cur.lastrowid or 0)
+    def keep(self, kind: str, body: bytes) -> int | None:
+        """Its id; None if it could not be written (it then waits in memory only)."""
+        try:
+            with self._lock:
+                cur = self._conn.execute("INSERT INTO inbox (kind, body) VALUES (?, ?)", (kind, body))
+        except sqlite3.Error as exc:
+            log.log(
+                logging.DEBUG if self._keep_failed else logging.ERROR,  # once, then quietly
+                "a received %s could not be written to %s: %s; it waits in memory only "
+                "(fix: free disk space if the disk is full)",
+                kind,
+                INBOX_NAME,
+                exc,
+            )
+            self._keep_failed = True
+            return None
+        self._keep_failed = False
+        return int(cur.lastrowid or 0)
 
-    def waiting(self) -> list[tuple[int, str, bytes]]:
-        """What arrived and was not done with, oldest first."""
+    def waiting(self, kinds: tuple[str, ...]) -> list[tuple[int, str, bytes]]:
+        """What of these kinds arrived and was not done with, oldest first."""
+        marks = ", ".join("?" * len(kinds))
         with self._lock:
-            rows = self._conn.execute("SELECT id, kind, body FROM inbox ORDER BY id").fetchall()
+            rows = self._conn.execute(
+                f"SELECT id, kind, body FROM inbox WHERE kind IN ({marks}) ORDER BY id", kinds
+            ).fetchall()
         return [(int(i), str(k), bytes(b)) for i, k, b in rows]
 
     def done(self, ids: list[int]) -> None:

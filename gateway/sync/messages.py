@@ -15,6 +15,8 @@ from gateway.sync.errors import DownlinkRejected
 SCHEMA_VERSION = 1
 MAX_PARTS = 10_000
 MAX_DELTA_ENTRIES = 5_000  # larger changes come as a snapshot, applied in steps
+# Versions and counts are stored as SQLite integers (64-bit signed): larger ones are malformed.
+MAX_INT = 2**63 - 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,11 +39,11 @@ class Delta:
 def load(data: bytes, expected_type: str) -> dict[str, Any]:
     try:
         body = json.loads(data)
-    except (ValueError, UnicodeDecodeError) as exc:
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:  # RecursionError: nested too deep
         raise DownlinkRejected("malformed", f"not JSON: {exc}") from None
     if not isinstance(body, dict):
         raise DownlinkRejected("malformed", "not a JSON object")
-    version = body.get("version") if isinstance(body.get("version"), int) else None
+    version = _version_of(body)
     if body.get("v") != SCHEMA_VERSION:
         raise DownlinkRejected(
             "unsupported",
@@ -55,24 +57,27 @@ def load(data: bytes, expected_type: str) -> dict[str, Any]:
     return body
 
 
-def _int(body: dict[str, Any], name: str, low: int, high: int | None = None) -> int:
+def _version_of(body: dict[str, Any]) -> int | None:
+    """The version an error reply names: the message's own, if it is one."""
+    version = body.get("version")
+    if isinstance(version, int) and not isinstance(version, bool) and 0 <= version <= MAX_INT:
+        return version
+    return None
+
+
+def _int(body: dict[str, Any], name: str, low: int, high: int = MAX_INT) -> int:
     value = body.get(name)
-    if (
-        not isinstance(value, int)
-        or isinstance(value, bool)
-        or value < low
-        or (high is not None and value > high)
-    ):
-        bound = f"{low}..{high}" if high is not None else f">= {low}"
-        version = body.get("version") if isinstance(body.get("version"), int) else None
-        raise DownlinkRejected("malformed", f"{name} {value!r} is not an integer {bound}", version=version)
+    if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
+        raise DownlinkRejected(
+            "malformed", f"{name} {value!r} is not an integer {low}..{high}", version=_version_of(body)
+        )
     return value
 
 
 def _list(body: dict[str, Any], name: str) -> list[Any]:
     value = body.get(name, [])
     if not isinstance(value, list):
-        raise DownlinkRejected("malformed", f"{name} is not a list", version=body.get("version"))
+        raise DownlinkRejected("malformed", f"{name} is not a list", version=_version_of(body))
     return value
 
 

@@ -8,6 +8,7 @@ from gateway.runtime.gateway import Gateway
 from gateway.sync.client import Received
 from gateway.sync.commands import Commands
 from gateway.sync.directory import Directory
+from gateway.sync.inbox import INBOX_NAME, Inbox
 from gateway.sync.link import SyncLink
 
 
@@ -16,19 +17,22 @@ class SyncService:
         self.gw = gw
         self.link = SyncLink(gw)
         topics = self.link.topics
-        self.directory = Directory(gw, self._retain, topics.sync_state)
-        self.commands = Commands(gw, self.directory.resync)
+        self.inbox = Inbox(gw.data_dir / INBOX_NAME)
+        self.directory = Directory(gw, self._retain, topics.sync_state, self.inbox)
+        self.commands = Commands(gw, self.directory.resync, self.inbox)
         self.link.on_downlink(self._downlink)
         self.link.on_arrival(self._arrival)
 
     def start(self) -> None:
         self.directory.start()
+        self.commands.start()
         self.link.start()
 
     def stop(self) -> None:
         self.link.stop()
         self.commands.stop()
-        self.directory.stop()
+        if self.directory.stop():  # else its thread may still write to the inbox
+            self.inbox.close()
 
     def status(self) -> dict[str, Any]:
         return {
@@ -42,10 +46,13 @@ class SyncService:
 
     def _arrival(self, ev: Received) -> bool:
         """On paho's thread, before the broker is acknowledged: snapshot parts and deltas go to
-        the directory, which keeps them on disk until they are applied."""
+        the directory, commands to the commands; each keeps them on disk until done with them."""
         kind = self.link.topics.kind_of(ev.topic)
         if kind == "snapshot" or kind == "delta":
             self.directory.receive(kind, ev)
+            return True
+        if kind == "command":
+            self.commands.receive(ev.payload)
             return True
         return False
 

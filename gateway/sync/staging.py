@@ -23,7 +23,9 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from gateway.privacy import Secrets, mask_phone
+from gateway.store.csv_import import card_car_problem, vehicle_owners
 from gateway.store.csv_rows import CardRow, ResidentRow, SlotRow, VehicleRow
+from gateway.store.database import transaction
 from gateway.sync.entries import EntryError, PassRow, describe, parse_entry, parse_key, row_key
 from gateway.sync.errors import DownlinkRejected
 from gateway.sync.messages import parse_delta, parse_snapshot_part
@@ -40,7 +42,7 @@ CREATE TABLE IF NOT EXISTS parts (
 CREATE TABLE IF NOT EXISTS deltas (version INTEGER PRIMARY KEY, body BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS meta (
     id INTEGER PRIMARY KEY CHECK (id = 1), version INTEGER, kind TEXT, base INTEGER,
-    status TEXT, step_rows INTEGER, counts TEXT, problems TEXT);
+    status TEXT, step_rows INTEGER, counts TEXT, problems TEXT, code TEXT);
 CREATE TABLE IF NOT EXISTS s_residents (
     n INTEGER PRIMARY KEY, ref TEXT, building TEXT, unit TEXT, room TEXT, name TEXT,
     phone_masked TEXT, phone_hash TEXT, phone_given INTEGER, valid_from TEXT, valid_to TEXT,
@@ -64,6 +66,9 @@ CREATE TABLE IF NOT EXISTS s_pass_credentials (pass_n INTEGER, kind TEXT, value 
 CREATE INDEX IF NOT EXISTS s_pass_credentials_pass ON s_pass_credentials(pass_n);
 CREATE TABLE IF NOT EXISTS s_deletes (n INTEGER PRIMARY KEY, kind TEXT, k1 TEXT, k2 TEXT);
 """
+# Columns added since the first staging files: (table, column, type). A staging file from before
+# them may hold an apply a restart finishes.
+ADDED_COLUMNS = (("s_passes", "vehicle_class", "TEXT"), ("meta", "code", "TEXT"))
 TABLES = (
     "s_residents",
     "s_vehicles",
@@ -117,10 +122,9 @@ def open_staging(path: Path) -> sqlite3.Connection:
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA synchronous=FULL")
     conn.executescript(SCHEMA)
-    # A staging file from before passes had a vehicle class (an apply a restart finishes with it).
-    columns = {row[1] for row in conn.execute("PRAGMA table_info(s_passes)")}
-    if "vehicle_class" not in columns:
-        conn.execute("ALTER TABLE s_passes ADD COLUMN vehicle_class TEXT")
+    for table, column, kind in ADDED_COLUMNS:
+        if column not in {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}:
+            conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
     return conn
 
 
@@ -128,18 +132,20 @@ def save_part(conn: sqlite3.Connection, version: int, part: int, parts: int, tot
     """Keep one received part; True once every part of that version is here.
 
     Parts of a newer snapshot replace those of an older one; a late part of an older one is
-    dropped.
+    dropped. A part split otherwise (other `parts` or `total`) than those kept of its version is
+    the start of that snapshot sent again: the kept ones, from the first sending, are dropped.
     """
     newest = conn.execute("SELECT max(version) FROM parts").fetchone()[0]
     if newest is not None and newest > version:
         return False
-    conn.execute("BEGIN IMMEDIATE")
-    conn.execute("DELETE FROM parts WHERE version != ?", (version,))
-    conn.execute(
-        "INSERT OR REPLACE INTO parts VALUES (?, ?, ?, ?, ?, ?)",
-        (version, part, parts, total, "snapshot", body),
-    )
-    conn.execute("COMMIT")
+    with transaction(conn):
+        conn.execute(
+            "DELETE FROM parts WHERE version != ? OR parts != ? OR total != ?", (version, parts, total)
+        )
+        conn.execute(
+            "INSERT OR REPLACE INTO parts VALUES (?, ?, ?, ?, ?, ?)",
+            (version, part, parts, total, "snapshot", body),
+        )
     have = conn.execute(
         "SELECT count(*) FROM parts WHERE version = ? AND parts = ?", (version, parts)
     ).fetchone()[0]
@@ -151,19 +157,18 @@ def drop_parts(conn: sqlite3.Connection, version: int) -> None:
 
 
 def save_delta(conn: sqlite3.Connection, version: int, body: bytes) -> None:
-    conn.execute("BEGIN IMMEDIATE")
-    conn.execute("DELETE FROM deltas")
-    conn.execute("INSERT INTO deltas VALUES (?, ?)", (version, body))
-    conn.execute("COMMIT")
+    with transaction(conn):
+        conn.execute("DELETE FROM deltas")
+        conn.execute("INSERT INTO deltas VALUES (?, ?)", (version, body))
 
 
 def read_meta(conn: sqlite3.Connection) -> dict[str, Any] | None:
     row = conn.execute(
-        "SELECT version, kind, base, status, step_rows, counts, problems FROM meta WHERE id = 1"
+        "SELECT version, kind, base, status, step_rows, counts, problems, code FROM meta WHERE id = 1"
     ).fetchone()
     if row is None:
         return None
-    version, kind, base, status, step_rows, counts, problems = row
+    version, kind, base, status, step_rows, counts, problems, code = row
     return {
         "version": version,
         "kind": kind,
@@ -172,6 +177,7 @@ def read_meta(conn: sqlite3.Connection) -> dict[str, Any] | None:
         "step_rows": step_rows,
         "counts": json.loads(counts or "{}"),
         "problems": json.loads(problems or "[]"),
+        "code": code,  # the error reply's code when rejected
     }
 
 
@@ -181,15 +187,16 @@ def stage(job: StageJob) -> dict[str, Any]:
     main = sqlite3.connect(f"file:{job.main_db}?mode=ro", uri=True, timeout=30)
     try:
         problems: list[str] = []
+        code = "invalid"
         try:
             staged = _read(conn, job, problems)
-        except DownlinkRejected as exc:
-            staged, problems = Staged(), [str(exc)]
+        except DownlinkRejected as exc:  # incomplete: the parts do not add up
+            staged, problems, code = Staged(), [str(exc)], exc.code
         if not problems:
             problems = _check_references(staged, main, job, snapshot=job.kind == "snapshot")
         if not problems and job.kind == "snapshot":
             staged.deletes = _removed(staged, main)
-        _write(conn, job, staged, problems)
+        _write(conn, job, staged, problems, code)
         meta = read_meta(conn)
         assert meta is not None
         return meta
@@ -259,12 +266,16 @@ def _problem(problems: list[str], text: str) -> None:
 
 
 def _check_references(staged: Staged, main: sqlite3.Connection, job: StageJob, snapshot: bool) -> list[str]:
-    """Every resident, plate and zone an entry names is in it (snapshot) or in it and the store."""
+    """Every resident, plate and zone an entry names is in it (snapshot) or in it and the store,
+    and a card opens the barrier only for its own resident's car (as a CSV import has it)."""
     deleted = defaultdict(set)
     for kind, key in staged.deletes:
         deleted[kind].add(key[0])
     refs = {r.ref for r in staged.residents}
     plates = {v.plate for v in staged.vehicles}
+    held: dict[str, str] = {} if snapshot else vehicle_owners(main)
+    car_owner = {p: ref for p, ref in held.items() if p not in deleted["vehicle"]}
+    car_owner.update({v.plate: v.resident_ref for v in staged.vehicles})
     problems: list[str] = []
 
     def known(kind: str, value: str, local: set[str], sql: str) -> bool:
@@ -289,6 +300,9 @@ def _check_references(staged: Staged, main: sqlite3.Connection, job: StageJob, s
     for c in staged.cards:
         resident(c.resident_ref, f"card {c.card}")
         plate(c.plate, f"card {c.card}")
+        not_its_own = card_car_problem(c.plate, c.resident_ref, car_owner)
+        if not_its_own:
+            _problem(problems, f"card {c.card}: {not_its_own}")
     for s in staged.slots:
         if s.zone not in job.zones:
             _problem(
@@ -343,17 +357,16 @@ def _removed(staged: Staged, main: sqlite3.Connection) -> list[tuple[str, tuple[
     return out
 
 
-def _write(conn: sqlite3.Connection, job: StageJob, staged: Staged, problems: list[str]) -> None:
-    conn.execute("BEGIN IMMEDIATE")
-    try:
+def _write(conn: sqlite3.Connection, job: StageJob, staged: Staged, problems: list[str], code: str) -> None:
+    with transaction(conn):
         for table in TABLES:
             conn.execute(f"DELETE FROM {table}")
         if not problems:
             _insert(conn, staged, Secrets.load_or_create(job.data_dir))
         conn.execute(
             "INSERT OR REPLACE INTO meta "
-            "(id, version, kind, base, status, step_rows, counts, problems)"
-            " VALUES (1, ?, ?, ?, ?, ?, ?, ?)",
+            "(id, version, kind, base, status, step_rows, counts, problems, code)"
+            " VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 job.version,
                 job.kind,
@@ -362,12 +375,9 @@ def _write(conn: sqlite3.Connection, job: StageJob, staged: Staged, problems: li
                 job.step_rows,
                 json.dumps(staged.counts()),
                 json.dumps(problems, ensure_ascii=False),
+                code if problems else None,
             ),
         )
-        conn.execute("COMMIT")
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
 
 
 def _insert(conn: sqlite3.Connection, staged: Staged, secrets: Secrets) -> None:

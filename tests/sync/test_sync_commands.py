@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -221,3 +223,20 @@ def test_a_flood_of_forged_commands_does_not_fill_the_audit_trail(site: Site) ->
     reply = send(site, command(key=b"not the key" * 3))
     assert reply["code"] == "bad_signature" and reply["refused_unrecorded_before"] == 5
     assert send(site, command())["ok"] is True  # the real central server is never held back
+
+
+def test_a_deeply_nested_command_is_answered(site: Site) -> None:
+    """JSON nested deeper than the parser goes is refused as malformed, audited and answered."""
+    reply = send(site, b"[" * 100_000 + b"]" * 100_000)
+    assert reply["ok"] is False and reply["code"] == "malformed"
+    assert site.rows("SELECT actor, action FROM audit") == [("unverified", "command_refused")]
+
+
+def test_the_open_lane_reply_is_the_one_documented(site: Site) -> None:
+    """docs/mqtt.md shows the central server's developers an open_lane reply: it is what comes.
+    A relay that fails makes the reply `device_failed`, so an accepted one lists no failures."""
+    docs = (Path(__file__).parents[2] / "docs" / "mqtt.md").read_text(encoding="utf-8")
+    found = re.search(r'"name": "open_lane", "ok": true,\s*"result": (\{[^}]*\})', docs)
+    assert found, "docs/mqtt.md no longer shows an open_lane reply"
+    reply = send(site, command("open_lane", {"lane": "car-in", "reason": "访客"}))
+    assert reply["ok"] is True and reply["result"] == json.loads(found.group(1))

@@ -1,21 +1,24 @@
-"""Snapshot parts and deltas the broker has handed over are not lost by a stop or a restart:
-kept on disk on arrival, taken up again when the gateway starts."""
+"""Snapshot parts, deltas and commands the broker has handed over are not lost by a stop, a
+restart or a kill: kept on disk on arrival, taken up again when the gateway starts."""
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import threading
+import time
 from collections.abc import Callable
 from datetime import datetime
 
 from conftest import SITE, running
-from sync_helpers import Central, Mosquitto, wait_for
+from sync_helpers import Central, Mosquitto, Subscriber, wait_for
+from test_sync_commands import KEY, command
 from test_sync_downlink import TZ, card, directory_v1
 
 from gateway.config import SiteConfig
 from gateway.core import Presented
 from gateway.runtime.gateway import Gateway
-from gateway.sync.inbox import INBOX_NAME
+from gateway.sync.inbox import INBOX_NAME, Inbox
 from gateway.sync.messages import encode_delta, encode_snapshot
 from gateway.sync.service import SyncService
 
@@ -25,9 +28,13 @@ def card_reason(gw: Gateway, number: str) -> str:
     return gw.on_worker(lambda conn: gw.handle(p)).result(timeout=10).reason
 
 
-def kept_deltas(gw: Gateway) -> int:
+def kept(gw: Gateway, kind: str) -> int:
     with sqlite3.connect(f"file:{gw.data_dir / INBOX_NAME}?mode=ro", uri=True) as conn:
-        return int(conn.execute("SELECT count(*) FROM inbox WHERE kind = 'delta'").fetchone()[0])
+        return int(conn.execute("SELECT count(*) FROM inbox WHERE kind = ?", (kind,)).fetchone()[0])
+
+
+def kept_deltas(gw: Gateway) -> int:
+    return kept(gw, "delta")
 
 
 def test_a_delta_waiting_behind_a_snapshot_is_applied_after_a_restart(
@@ -86,3 +93,77 @@ def test_a_delta_held_for_the_one_before_it_survives_a_restart(
     finally:
         central.close()
     assert reasons == ["resident", "resident"]
+
+
+def test_a_command_received_just_before_the_gateway_dies_is_still_answered(
+    broker: Mosquitto, sync_cfg: Callable[..., SiteConfig]
+) -> None:
+    """The broker forgets a command once the gateway has taken it (PUBACK): a command waiting
+    behind a busy worker when the gateway dies is run and answered, once, after the restart."""
+    cfg = sync_cfg(broker.port)
+    (cfg.site.data_dir / "command.key").write_text(KEY.decode() + "\n")
+    sub = Subscriber(broker, [f"estate/{SITE}/cmd/reply"], client_id="central-watch")
+    central = Central(broker, SITE)
+    release = threading.Event()
+    gw = Gateway(cfg)
+    service = SyncService(gw)
+    gw.start()
+    service.start()
+    body = command("resync", {"reason": "daily check"})
+    try:
+        wait_for("the link", lambda: service.link.state == "connected")
+        gw.on_worker(lambda conn: release.wait(120))  # the worker busy (a snapshot step, a burst)
+        central.publish("cmd", json.dumps(body).encode())
+        wait_for("the command handed over", lambda: len(service.commands._pool._threads) > 0)
+        time.sleep(0.5)  # well past paho's PUBACK
+        service.link.stop()  # the gateway dies here: no more MQTT, nothing more written
+        with running(cfg) as (gw2, service2):
+            replies = wait_for(
+                "the reply",
+                lambda: [r for r in sub.payloads("/cmd/reply") if r.get("id") == body["id"]],
+            )
+            time.sleep(1)  # room for a second reply, if one were coming
+            replies = [r for r in sub.payloads("/cmd/reply") if r.get("id") == body["id"]]
+            with sqlite3.connect(gw2.db_path) as db:
+                audited = db.execute(
+                    "SELECT action FROM audit WHERE detail LIKE ? ORDER BY id", (f"%{body['id']}%",)
+                ).fetchall()
+            wait_for("the command off the disk, done with", lambda: kept(gw2, "command") == 0)
+    finally:
+        release.set()
+        service.stop()
+        gw.stop()
+        central.close()
+        sub.close()
+    assert [r["ok"] for r in replies] == [True]
+    assert audited == [("command_accepted",), ("command_done",)]
+
+
+def test_a_command_answered_just_before_a_kill_is_not_answered_again(
+    broker: Mosquitto, sync_cfg: Callable[..., SiteConfig]
+) -> None:
+    """Killed between recording a command's answer and letting go of it in the inbox: the
+    restarted gateway finds the answer on record and neither runs nor answers it again."""
+    cfg = sync_cfg(broker.port)
+    (cfg.site.data_dir / "command.key").write_text(KEY.decode() + "\n")
+    sub = Subscriber(broker, [f"estate/{SITE}/cmd/reply"], client_id="central-watch")
+    central = Central(broker, SITE)
+    body = command("resync", {"reason": "daily check"})
+
+    def replies() -> list[dict[str, object]]:
+        return [r for r in sub.payloads("/cmd/reply") if r.get("id") == body["id"]]
+
+    try:
+        with running(cfg) as (gw, service):
+            wait_for("the link", lambda: service.link.state == "connected")
+            central.publish("cmd", json.dumps(body).encode())
+            wait_for("the reply", replies)
+        Inbox(gw.data_dir / INBOX_NAME).keep("command", json.dumps(body).encode())  # as if killed
+        with running(cfg) as (gw2, service2):
+            wait_for("the link", lambda: service2.link.state == "connected")
+            wait_for("the command off the disk, done with", lambda: kept(gw2, "command") == 0)
+            time.sleep(1)  # room for a second reply, if one were coming
+    finally:
+        central.close()
+        sub.close()
+    assert [r["ok"] for r in replies()] == [True]
