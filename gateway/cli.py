@@ -11,7 +11,6 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 from gateway.config import EX_CONFIG, ConfigError, SiteConfig, filecheck, load_config
 from gateway.errors import GatewayError, ImportRejected, SetupError, StorageError
@@ -19,8 +18,6 @@ from gateway.errors import GatewayError, ImportRejected, SetupError, StorageErro
 log = logging.getLogger("gateway")
 
 EX_DATAERR = 65
-SOURCE_ROOT = Path(__file__).resolve().parent.parent
-DEMO_CONFIG = SOURCE_ROOT / "config" / "demo.toml"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -72,7 +69,12 @@ def _parser() -> argparse.ArgumentParser:
     sp.add_argument("-c", "--config", required=True, type=Path, help="site config file (TOML)")
 
     sp = command("demo", cmd_demo, "run the demo site: simulated readers, cameras and barriers")
-    sp.add_argument("--data-dir", type=Path, help="where the demo keeps its database (default data/demo)")
+    sp.add_argument(
+        "--data-dir",
+        type=Path,
+        help="where the demo keeps its database and config (default: data/demo in a source checkout, "
+        "else ~/.local/share/estate-gateway/demo)",
+    )
     sp.add_argument("--port", type=int, help="HTTP port (default 8080)")
     sp.add_argument("--stop-after", type=float, help="stop after this many seconds")
 
@@ -150,17 +152,12 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def cmd_demo(args: argparse.Namespace) -> int:
     started = time.perf_counter()
-    cfg = load_config(DEMO_CONFIG)
-    updates: dict[str, Any] = {}
-    if args.data_dir:
-        updates["site"] = cfg.site.model_copy(update={"data_dir": args.data_dir.resolve()})
-    if args.port:
-        updates["http"] = cfg.http.model_copy(update={"port": args.port})
-    cfg = cfg.model_copy(update=updates)
-    from gateway.demo.run import own_config, run_demo
+    from gateway.demo.run import default_data_dir, own_config, run_demo
 
-    config = str(own_config(cfg, DEMO_CONFIG)) if args.data_dir else ""
-    run_demo(cfg, started, args.stop_after, config)
+    cfg = load_config(own_config(args.data_dir or default_data_dir()))
+    if args.port:
+        cfg = cfg.model_copy(update={"http": cfg.http.model_copy(update={"port": args.port})})
+    run_demo(cfg, started, args.stop_after)
     return 0
 
 

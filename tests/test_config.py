@@ -8,12 +8,13 @@ import pytest
 
 from gateway.cli import main
 from gateway.config import EX_CONFIG, ConfigError, load_config, parse_config
+from gateway.demo.run import SHIPPED_CONFIG
 from tests.conftest import site_toml
 
 CONFIG_DIR = Path(__file__).resolve().parent.parent / "config"
 
 
-@pytest.mark.parametrize("path", sorted(CONFIG_DIR.glob("*.toml")), ids=lambda p: p.name)
+@pytest.mark.parametrize("path", [*sorted(CONFIG_DIR.glob("*.toml")), SHIPPED_CONFIG], ids=lambda p: p.name)
 def test_every_shipped_config_is_valid(path: Path) -> None:
     cfg = load_config(path)
     assert cfg.lanes and cfg.gates
@@ -138,3 +139,31 @@ def test_an_address_the_box_does_not_have_is_not_blamed_on_another_program() -> 
         check_port_free("192.0.2.77", 18080)  # TEST-NET-1: never this box's address
     assert "another program" not in err.value.fix
     assert "set [http] listen to 0.0.0.0" in err.value.fix
+
+
+@pytest.mark.parametrize(
+    ("days", "says"),
+    [("inf", "a finite number"), ("nan", "a finite number"), ("1e12", "less than or equal to 3650")],
+)
+def test_keep_sent_days_must_be_a_number_of_days_the_gateway_can_count(
+    tmp_path: Path, days: str, says: str
+) -> None:
+    """`keep_sent_days = inf` passed check-config; the gateway then failed in timedelta(days=inf)."""
+    text = site_toml(tmp_path) + f"\n[mqtt]\nkeep_sent_days = {days}\n"
+    problems = "\n".join(problems_of(text))
+    assert "mqtt.keep_sent_days: Input should be " + says in problems, problems
+
+
+def test_check_config_warns_that_without_a_command_key_every_remote_command_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = tmp_path / "site.toml"
+    config.write_text(site_toml(Path("data")) + "\n[mqtt]\nenabled = true\n", encoding="utf-8")
+    key = tmp_path / "data" / "command.key"
+    assert main(["check-config", str(config)]) == 0
+    out = capsys.readouterr().out
+    assert f"warning: mqtt.command_key_file: no command key at {key}: every remote command" in out, out
+    key.parent.mkdir()
+    key.write_text("k" * 32)
+    assert main(["check-config", str(config)]) == 0
+    assert "command key" not in capsys.readouterr().out

@@ -164,6 +164,32 @@ def test_unknown_file_kind_and_ragged_rows(
     assert "r.csv:2: more fields than the header has columns" in err
 
 
+@pytest.mark.parametrize(
+    ("header", "says"),
+    [
+        (
+            "card,resident_ref,blocekd",
+            "column 3 'blocekd' is not a column of a cards file: did you mean 'blocked'?",
+        ),
+        (
+            "ref,building,unit,name,备注",
+            "column 5 '备注' is not a column of a residents file: delete it or rename it",
+        ),
+    ],
+)
+def test_a_misspelt_or_extra_column_is_named_in_the_error(
+    config: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], header: str, says: str
+) -> None:
+    """A weekly card list whose `blocked` column is misspelt, or an Excel sheet with an extra 备注
+    column, was refused with "names no known file kind" and the required columns it has."""
+    people = write_csv(tmp_path / "people.csv", "ref,building,unit,name\nR1,3,2,张三\n")
+    odd = write_csv(tmp_path / "odd.csv", f"{header}\n" + ",".join(["R1"] * len(header.split(","))) + "\n")
+    assert main(["import", "-c", str(config), str(people), str(odd)]) == EX_DATAERR
+    err = capsys.readouterr().err
+    assert f"odd.csv:1: {says} (a " in err and " file has " in err and " and may have " in err, err
+    assert "names no known file kind" not in err
+
+
 def test_a_failure_while_writing_leaves_the_store_as_it_was(
     config: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -213,6 +239,22 @@ def test_export_to_a_path_that_is_not_a_folder_says_what_to_do(
     err = capsys.readouterr().err
     assert f"cannot write the export to {target}" in err and "fix: give a folder" in err
     assert target.read_text() == "not a folder"
+
+
+def test_the_export_audit_row_says_where_the_copy_went(
+    config: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """README: an export is audited as "who took a copy of the register, and where". Given a
+    relative folder (`gateway export -c /etc/estate-gateway/site.toml backup`), the row said only
+    `backup`: no one could tell later which folder, on which stick, holds the residents' data."""
+    assert main(["import", "-c", str(config), *map(str, good_files(tmp_path))]) == 0
+    home = tmp_path / "home" / "admin"
+    home.mkdir(parents=True)
+    monkeypatch.chdir(home)
+    assert main(["export", "-c", str(config), "backup"]) == 0
+    assert main(["export-plates", "-c", str(config), "crops"]) == 0
+    targets = table(config, "SELECT action, target FROM audit WHERE action LIKE '%.export' ORDER BY id")
+    assert targets == [("registry.export", str(home / "backup")), ("plates.export", str(home / "crops"))]
 
 
 def test_a_gbk_file_from_chinese_excel_is_read(config: Path, tmp_path: Path) -> None:

@@ -9,7 +9,7 @@ import sys
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from gateway.accounts.passwords import hash_password, password_problem, username_problem
+from gateway.accounts.passwords import hash_password, password_refusal, username_problem
 from gateway.config import load_config
 from gateway.errors import GatewayError
 from gateway.store import accounts as store
@@ -88,9 +88,10 @@ def _password(username: str, from_stdin: bool) -> str:
         password = getpass.getpass(f"password for {username}: ")
         if getpass.getpass("again: ") != password:
             raise GatewayError("the two passwords differ", fix="run the command again")
-    problem = password_problem(username, password)
-    if problem:
-        raise GatewayError(problem, fix="choose a longer password (a passphrase of a few words)")
+    refusal = password_refusal(username, password)
+    if refusal:
+        problem, fix = refusal
+        raise GatewayError(problem, fix=fix)
     return password
 
 

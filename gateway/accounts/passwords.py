@@ -17,14 +17,25 @@ MAX_LENGTH = 128
 USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{1,31}$")
 
 
-def password_problem(username: str, password: str) -> str | None:
-    """Why a new password is refused, or None. Length is what matters; no composition rules."""
+def password_refusal(username: str, password: str) -> tuple[str, str] | None:
+    """Why a new password is refused and what to choose instead, or None. Length is what matters;
+    no composition rules."""
+    passphrase = "(a passphrase of a few words)"
     if len(password) < MIN_LENGTH:
-        return f"the password needs at least {MIN_LENGTH} characters"
+        return (
+            f"the password needs at least {MIN_LENGTH} characters",
+            f"choose a longer password {passphrase}",
+        )
     if len(password) > MAX_LENGTH:
-        return f"the password may have at most {MAX_LENGTH} characters"
+        return (
+            f"the password may have at most {MAX_LENGTH} characters",
+            f"choose a shorter password (a few words, at most {MAX_LENGTH} characters)",
+        )
     if password.strip().lower() == username.strip().lower():
-        return "the password must not be the user name"
+        return (
+            "the password must not be the user name",
+            f"choose a password other than the user name {passphrase}",
+        )
     return None
 
 

@@ -8,7 +8,7 @@ from typing import Any, Literal
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
-from gateway.accounts.passwords import hash_password, password_problem, username_problem
+from gateway.accounts.passwords import hash_password, password_refusal, username_problem
 from gateway.api.auth import Admin
 from gateway.api.deps import App, Db, Id, local, write
 from gateway.api.errors import ApiError
@@ -68,9 +68,9 @@ class TokenOut(BaseModel):
 
 
 def _password(username: str, password: str) -> str:
-    problem = password_problem(username, password)
-    if problem:
-        raise ApiError(422, "weak_password", problem, "choose a longer password")
+    refusal = password_refusal(username, password)
+    if refusal:
+        raise ApiError(422, "weak_password", *refusal)
     return hash_password(password)
 
 

@@ -12,7 +12,7 @@ from gateway.accounts.passwords import (
     burn_time,
     hash_password,
     needs_rehash,
-    password_problem,
+    password_refusal,
     verify_password,
 )
 from gateway.api.auth import SESSION_COOKIE, User
@@ -171,9 +171,9 @@ def change_password(body: PasswordChange, request: Request, who: User, app: App,
         app.limiter.failed(address, who.name, now)
         raise ApiError(403, "bad_password", "the current password is wrong", "type it again")
     app.limiter.succeeded(address, who.name)
-    problem = password_problem(account.username, body.new)
-    if problem:
-        raise ApiError(422, "weak_password", problem, "choose a longer password")
+    refusal = password_refusal(account.username, body.new)
+    if refusal:
+        raise ApiError(422, "weak_password", *refusal)
     fresh = hash_password(body.new)
     write(app.gw, lambda c: update_account(c, app.gw.now(), who.name, account.id, password_hash=fresh))
 

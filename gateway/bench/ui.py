@@ -14,6 +14,7 @@ import contextlib
 import random
 import re
 import shutil
+import socket
 import tempfile
 import threading
 import time
@@ -288,17 +289,23 @@ class _Stream:
         self.seen: dict[str, float] = {}
         self.ready = threading.Event()
         self._stop = threading.Event()
+        self._socket: socket.socket | None = None
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     def start(self) -> None:
         self._thread.start()
 
     def stop(self) -> None:
-        """Stop noting; the thread ends when the server closes the stream."""
+        """Stop noting and hang up, as a tablet closing the page does: left open, the stream was
+        cut when the server shut down, which logged a CancelledError traceback for each."""
         self._stop.set()
+        if self._socket is not None:
+            with contextlib.suppress(OSError):
+                self._socket.shutdown(socket.SHUT_RDWR)  # wakes the read blocked in the thread
+        self._thread.join(timeout=5)
 
     def _run(self) -> None:
-        with contextlib.suppress(httpx2.HTTPError):  # the server cut the stream at the end
+        with contextlib.suppress(httpx2.HTTPError):  # hung up by stop()
             self._read()
 
     def _read(self) -> None:
@@ -309,6 +316,7 @@ class _Stream:
             cookies=cookies,
             timeout=httpx2.Timeout(5, read=None),
         ) as r:
+            self._socket = r.extensions["network_stream"].get_extra_info("socket")
             event_id = ""
             for line in r.iter_lines():
                 if self._stop.is_set():

@@ -23,8 +23,15 @@ def warnings(cfg: SiteConfig) -> list[str]:
         ("http.tls_key_file", cfg.http.tls_key_file),
     ]
     for name, path in files:
-        if path is not None and not path.exists():
+        if path is not None and _missing(path):
             found.append(f"{name}: {path} does not exist on this box (copy it there before starting)")
+    key = cfg.mqtt.command_key_file or cfg.site.data_dir / "command.key"
+    if cfg.mqtt.enabled and _missing(key):
+        found.append(
+            f"mqtt.command_key_file: no command key at {key}: every remote command will be refused "
+            f"(no_key); make one: head -c 32 /dev/urandom | base64 > {key}; chmod 600 {key}; "
+            "and give the central server the same key (docs/mqtt.md, Keys)"
+        )
     for i, device in enumerate(cfg.devices):
         port = getattr(device, "port", None)
         if isinstance(port, str) and port.startswith("/dev/") and not Path(port).exists():
@@ -38,3 +45,10 @@ def warnings(cfg: SiteConfig) -> list[str]:
             "cannot listen: use 1024 or more (e.g. 8080)"
         )
     return found
+
+
+def _missing(path: Path) -> bool:
+    try:
+        return not path.exists()
+    except OSError:  # in a folder the checking user may not read, though the gateway's user may
+        return False

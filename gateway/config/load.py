@@ -4,18 +4,19 @@ from __future__ import annotations
 
 import tomllib
 from pathlib import Path
+from typing import Any
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from gateway.config.crosscheck import cross_check
-from gateway.config.models import Mqtt, SiteConfig
+from gateway.config.models import SiteConfig
 from gateway.config.problems import ConfigError, Problem, from_validation, line_index, with_lines
 
 EX_CONFIG = 78  # sysexits.h: systemd's RestartPreventExitStatus stops a restart loop on it
 
 
 def load_config(path: str | Path) -> SiteConfig:
-    """The validated config with data_dir made absolute; ConfigError lists every problem."""
+    """The validated config with the files it names made absolute; ConfigError lists every problem."""
     path = Path(path)
     name = str(path)
     try:
@@ -27,7 +28,7 @@ def load_config(path: str | Path) -> SiteConfig:
                 Problem(
                     (),
                     "the file does not exist",
-                    fix="give the path of a site config, e.g. config/demo.toml",
+                    fix="give the path of a site config, e.g. /etc/estate-gateway/site.toml",
                 )
             ],
         ) from None
@@ -61,20 +62,20 @@ def parse_config(text: str, name: str = "<config>", base_dir: Path | None = None
     problems = cross_check(cfg)
     if problems:
         raise ConfigError(name, with_lines(problems, index))
-    if base_dir is not None and not cfg.site.data_dir.is_absolute():
-        site = cfg.site.model_copy(update={"data_dir": (base_dir / cfg.site.data_dir).resolve()})
-        cfg = cfg.model_copy(update={"site": site})
-    if base_dir is not None:
-        cfg = cfg.model_copy(update={"mqtt": _absolute_files(cfg.mqtt, base_dir)})
-    return cfg
+    return cfg if base_dir is None else _beside(cfg, base_dir)
 
 
-def _absolute_files(mqtt: Mqtt, base_dir: Path) -> Mqtt:
-    """Key, certificate and password files named relative to the config file, like data_dir."""
-    names = ("password_file", "ca_file", "cert_file", "key_file", "command_key_file")
-    update = {
-        name: (base_dir / path).resolve()
-        for name in names
-        if (path := getattr(mqtt, name)) is not None and not path.is_absolute()
-    }
-    return mqtt.model_copy(update=update) if update else mqtt
+def _beside(value: Any, base_dir: Path) -> Any:
+    """Every file the config names (data_dir, the [mqtt] keys and certificates, the [http] TLS
+    files, a simulated relay's pulse_log, ...) made absolute from the config file's folder:
+    `gateway check-config site.toml` run beside it and the service systemd starts in / must read
+    the same files."""
+    if isinstance(value, Path):
+        return value if value.is_absolute() else (base_dir / value).resolve()
+    if isinstance(value, list):
+        return [_beside(item, base_dir) for item in value]
+    if isinstance(value, BaseModel):
+        update = {name: _beside(getattr(value, name), base_dir) for name in type(value).model_fields}
+        changed = {name: new for name, new in update.items() if new != getattr(value, name)}
+        return value.model_copy(update=changed) if changed else value
+    return value

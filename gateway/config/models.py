@@ -302,7 +302,12 @@ class Mqtt(Strict):
         description="Per cent of the quota at which the outbox alarm is raised.",
     )
     keep_sent_days: float = Field(
-        7.0, ge=0, title="Keep sent records", description="Days a sent outbox row is kept for audit."
+        7.0,
+        ge=0,
+        le=3650,  # ten years; inf or 1e12 would pass a bare ge=0 and overflow timedelta at run time
+        allow_inf_nan=False,
+        title="Keep sent records",
+        description="Days a sent outbox row is kept for audit.",
     )
 
     @model_validator(mode="after")
@@ -325,13 +330,14 @@ class Http(Strict):
     tls_cert_file: Path | None = Field(
         None,
         title="TLS certificate",
-        description="PEM certificate (chain) file; with tls_key_file, serves HTTPS and marks the "
-        "session cookie Secure.",
+        description="PEM certificate (chain) file (a relative path is from the config file's "
+        "folder); with tls_key_file, serves HTTPS and marks the session cookie Secure.",
     )
     tls_key_file: Path | None = Field(
         None,
         title="TLS key",
-        description="PEM private key of tls_cert_file, readable by the gateway only.",
+        description="PEM private key of tls_cert_file, readable by the gateway only; a relative "
+        "path is from the config file's folder.",
     )
     session_hours: float = Field(
         12.0,

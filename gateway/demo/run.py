@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import logging
-import re
+import os
 import secrets
+import shutil
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -21,6 +22,9 @@ from gateway.store.database import DB_NAME, open_database
 
 log = logging.getLogger(__name__)
 
+SHIPPED_CONFIG = Path(__file__).with_name("demo.toml")  # package data: an installed gateway has it
+CHECKOUT = Path(__file__).resolve().parents[2]
+
 
 def seed_if_empty(cfg: SiteConfig) -> None:
     db_path = cfg.site.data_dir / DB_NAME
@@ -35,16 +39,16 @@ def seed_if_empty(cfg: SiteConfig) -> None:
     log.info("demo data seeded: %s", ", ".join(f"{n} {k}" for k, n in counts.items()))
 
 
-def demo_login(cfg: SiteConfig, config: str = "config/demo.toml") -> str:
+def demo_login(cfg: SiteConfig) -> str:
     """How to log in to the demo's guard pages. On first start an admin is made with a random
-    password, printed this once; the demo never has a fixed password either. config: the site
-    config that names the demo's data directory, for the command that adds an account."""
+    password, printed this once; the demo never has a fixed password either. Later starts name the
+    command that adds an account, with the config beside the demo's database (own_config)."""
     db = open_database(cfg.site.data_dir / DB_NAME)
     try:
         if list_accounts(db.conn):
             return (
                 "log in with the account made when the demo first started, or add one: "
-                f"gateway user add -c {config} --admin NAME"
+                f"gateway user add -c {cfg.site.data_dir / SHIPPED_CONFIG.name} --admin NAME"
             )
         password = secrets.token_urlsafe(9)
         now = datetime.now(ZoneInfo(cfg.site.timezone))
@@ -62,20 +66,28 @@ def run_site(cfg: SiteConfig, started: float, stop_after: float | None = None) -
     serve(gw, started, stop_after)
 
 
-def own_config(cfg: SiteConfig, source: Path) -> Path:
-    """The demo's config beside its database when it runs in a data directory of its own
-    (--data-dir), so commands such as `gateway user add -c` reach that database."""
-    text = source.read_text(encoding="utf-8")
-    path = Path(cfg.site.data_dir) / "demo.toml"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(re.sub(r'(?m)^data_dir = ".*"$', 'data_dir = "."', text, count=1), encoding="utf-8")
-    return path
+def default_data_dir() -> Path:
+    """data/demo in a source checkout (scripts/demo, as the README says); installed, the user's
+    data folder: site-packages is no place for a database, and may not be writable."""
+    if (CHECKOUT / "scripts" / "demo").is_file():
+        return CHECKOUT / "data" / "demo"
+    xdg = os.environ.get("XDG_DATA_HOME", "")
+    base = Path(xdg) if os.path.isabs(xdg) else Path.home() / ".local" / "share"  # the XDG default
+    return base / "estate-gateway" / "demo"
 
 
-def run_demo(cfg: SiteConfig, started: float, stop_after: float | None = None, config: str = "") -> None:
-    """config: the config file to name in hints (default: config/demo.toml, the shipped one)."""
+def own_config(data_dir: Path) -> Path:
+    """The shipped demo config copied beside the demo's database (its data_dir is "."), so that
+    commands such as `gateway user add -c DATA_DIR/demo.toml` reach that database. Copied at each
+    start: the copy is always the running version's."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    return Path(shutil.copyfile(SHIPPED_CONFIG, data_dir / SHIPPED_CONFIG.name))
+
+
+def run_demo(cfg: SiteConfig, started: float, stop_after: float | None = None) -> None:
+    """cfg: read from own_config's copy."""
     seed_if_empty(cfg)
-    how = demo_login(cfg, config or "config/demo.toml")
+    how = demo_login(cfg)
     http = cfg.http
     print(f"\n  guard pages: http://{http.listen}:{http.port}/\n  {how}\n", flush=True)
     run_site(cfg, started, stop_after)

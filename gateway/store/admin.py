@@ -142,6 +142,7 @@ def _one_import_at_a_time(data_dir: Path) -> Iterator[None]:
 def export_csv(cfg: SiteConfig, out_dir: Path, actor: str) -> dict[str, int]:
     """The register written as CSV files; who took a copy of it (names, cards, masked phones) is
     audited, as a plate export is."""
+    out_dir = out_dir.resolve()  # the audit says where the copy went, not `backup` from somewhere
     db = open_database(cfg.site.data_dir / DB_NAME, sync=cfg.storage.sync)
     try:
         counts = export_all(db, out_dir, ZoneInfo(cfg.site.timezone))
@@ -157,6 +158,7 @@ def export_plates(cfg: SiteConfig, out_dir: Path, since: datetime | None, actor:
 
     db = open_database(cfg.site.data_dir / DB_NAME, sync=cfg.storage.sync)
     try:
-        return export_plate_crops(db.conn, cfg.site.data_dir, out_dir, since, actor, datetime.now(UTC))
+        out, now = out_dir.resolve(), datetime.now(UTC)  # audited as where the crops went, as above
+        return export_plate_crops(db.conn, cfg.site.data_dir, out, since, actor, now)
     finally:
         db.conn.close()

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from gateway.cli import DEMO_CONFIG, main
+from gateway.cli import main
 from gateway.config import load_config, parse_config
 from gateway.demo.run import demo_login, own_config
 from tests.conftest import site_toml
@@ -43,6 +43,23 @@ def test_user_add_makes_the_first_admin(
     assert "taken" in capsys.readouterr().err
     assert run(monkeypatch, ["user", "list", "-c", str(config)]) == 0
     assert "boss" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("password", "fix"),
+    [
+        ("Boss.Admin", "fix: choose a password other than the user name"),
+        ("x" * 129, "fix: choose a shorter password"),
+    ],
+)
+def test_user_add_says_what_password_to_choose_instead(
+    config: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], password: str, fix: str
+) -> None:
+    """A password equal to the user name (or too long) was refused with "choose a longer password"."""
+    argv = ["user", "add", "-c", str(config), "--admin", "boss.admin", "--password-stdin"]
+    assert run(monkeypatch, argv, password + "\n") == 1
+    err = capsys.readouterr().err
+    assert fix in err and "longer" not in err, err
 
 
 def test_token_add_prints_the_token_once(
@@ -80,9 +97,8 @@ def test_the_demo_makes_an_admin_with_a_password_shown_once(tmp_path: Path) -> N
 def test_a_demo_in_its_own_data_dir_names_a_config_that_reaches_its_database(tmp_path: Path) -> None:
     """`scripts/demo --data-dir DIR`: the second start's hint `gateway user add -c ...` used to
     name config/demo.toml, whose data_dir is data/demo: the new admin could not log in."""
-    shipped = load_config(DEMO_CONFIG)
-    cfg = shipped.model_copy(update={"site": shipped.site.model_copy(update={"data_dir": tmp_path / "d"})})
-    config = own_config(cfg, DEMO_CONFIG)
-    assert load_config(config).site.data_dir.resolve() == (tmp_path / "d").resolve()
-    demo_login(cfg, str(config))
-    assert f"gateway user add -c {config} --admin NAME" in demo_login(cfg, str(config))
+    config = own_config(tmp_path / "d")
+    cfg = load_config(config)
+    assert cfg.site.data_dir == (tmp_path / "d").resolve()
+    demo_login(cfg)
+    assert f"gateway user add -c {config} --admin NAME" in demo_login(cfg)
