@@ -15,6 +15,7 @@ from plates.reading import Reading
 log = logging.getLogger(__name__)
 
 Point = tuple[float, float]
+Box = tuple[int, int, int, int]  # x, y, w, h
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,8 +42,10 @@ def _inside(point: Point, polygon: Sequence[Point]) -> bool:
     return inside
 
 
-def _overlap(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> bool:
+def _overlap(a: Box | None, b: Box | None) -> bool:
     """Whether two boxes (x, y, w, h) share any area: readings of one plate where it is."""
+    if a is None or b is None:
+        return False
     return a[0] < b[0] + b[2] and b[0] < a[0] + a[2] and a[1] < b[1] + b[3] and b[1] < a[1] + a[3]
 
 
@@ -51,12 +54,20 @@ def _near(a: str, b: str) -> bool:
     return len(a) == len(b) and sum(x != y for x, y in zip(a, b, strict=True)) <= 1
 
 
+def _union(a: Box | None, b: Box) -> Box:
+    if a is None:
+        return b
+    x, y = min(a[0], b[0]), min(a[1], b[1])
+    return x, y, max(a[0] + a[2], b[0] + b[2]) - x, max(a[1] + a[3], b[1] + b[3]) - y
+
+
 @dataclass
 class _Vote:
     support: float = 0.0
     frames: int = 0
     colour: str = ""
-    box: tuple[int, int, int, int] = (0, 0, 0, 0)
+    box: Box = (0, 0, 0, 0)  # the latest reading's
+    span: Box | None = None  # every reading's box in the window: the track of a moving car
 
 
 @dataclass(slots=True)
@@ -159,7 +170,7 @@ class LaneVoter:
             v = votes.setdefault(r.text, _Vote())
             v.support += r.confidence
             v.frames += 1
-            v.colour, v.box = r.colour, r.box
+            v.colour, v.box, v.span = r.colour, r.box, _union(v.span, r.box)
         if not votes:
             return None
         chosen = self._leader(votes)
@@ -174,15 +185,20 @@ class LaneVoter:
 
     def _leader(self, votes: dict[str, _Vote]) -> tuple[str, _Vote] | None:
         """The best-supported text that has enough support and a clear lead over its rivals:
-        the other texts that may be this same car misread (one character off, or read where it
-        is). Alternating misreads never build a lead, however many frames they span; another
-        car's plate in view (the one queued behind) is no rival, so each car is decided."""
+        the other texts that may be this same car misread (one character off, or read along the
+        same track: their boxes in the window overlap, a moving car's too). Alternating misreads
+        never build a lead, however many frames they span; another car's plate in view (the one
+        queued behind) is no rival, so each car is decided."""
         ranked = sorted(votes.items(), key=lambda kv: -kv[1].support)
         for text, best in ranked:
             if best.support < self.decide_at:
                 return None
             rival = max(
-                (v.support for t, v in ranked if t != text and (_near(t, text) or _overlap(v.box, best.box))),
+                (
+                    v.support
+                    for t, v in ranked
+                    if t != text and (_near(t, text) or _overlap(v.span, best.span))
+                ),
                 default=0.0,
             )
             if rival < (1.0 - self.margin) * best.support:

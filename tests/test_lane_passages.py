@@ -237,3 +237,17 @@ def test_trigger_mode_opens_for_the_car_on_the_loop_with_a_car_queued_behind(
     behind = Reading("皖B67890", "blue", 0.99, BEHIND)
     lane.frames(1.0, 30.0, [P, behind])
     assert P in [text for _, text in lane.presented], lane.presented
+
+
+def test_alternating_misreads_of_a_moving_car_never_decide_a_plate() -> None:
+    """A car rolls to the barrier, its plate 50 px further down each frame (boxes 40 px high, so
+    no two readings' boxes overlap), read two ways turn about at 0.5: the misread two characters
+    off is the same car on the same track, a rival, and neither text builds a lead."""
+    voter = LaneVoter()
+    decided = []
+    for i in range(6):
+        text = "皖A1Z34S" if i % 2 == 0 else QA
+        d = voter.add([Reading(text, "blue", 0.5, (600, 100 + 50 * i, 120, 40))], i * 0.2)
+        if d is not None:
+            decided.append(d.text)
+    assert decided == []
