@@ -397,7 +397,7 @@ class Alarms(Strict):
         1000,
         ge=1,
         title="Outbox backlog",
-        description="Raise an alarm when more records than this wait to go upstream.",
+        description="Raise an alarm when more records than this wait to go upstream (with [mqtt] on).",
     )
     repair_hours: float = Field(
         24.0,

@@ -24,9 +24,9 @@ from gateway.alarm_texts import AlarmText
 from gateway.config.models import SiteConfig
 from gateway.core.windows import Window
 from gateway.parking import retention as plan
-from gateway.parking.patrol import FINAL, RoundResult, RouteSpec, Tap, due_times, evaluate
+from gateway.parking.patrol import FINAL, RoundResult, RouteSpec, Tap, due_times, evaluate, still_open
 from gateway.parking.repairs import Overdue, overdue_repairs
-from gateway.parking.report import build_report, last_complete_day, store_report
+from gateway.parking.report import build_report, last_complete_day, report_period, store_report
 from gateway.site import Site
 from gateway.store import retention as prune
 from gateway.store.alarms import clear_alarm, raise_alarm, redate_alarms
@@ -148,8 +148,8 @@ class Operations:
     def tick(self, now: datetime) -> None:
         """One pass of everything that is due; a failing step is logged (once) and the rest still run."""
         steps: list[tuple[str, Callable[[datetime], object]]] = [
+            ("patrols", self.patrols),  # first: a report counts the rounds as judged by now
             ("reports", self.reports),
-            ("patrols", self.patrols),
             ("repairs", self.repairs),
             ("disk", self.disk_guard),
         ]
@@ -228,11 +228,32 @@ class Operations:
             }
             done = []
             while day <= last:
+                if self._rounds_open(conn, day, now):
+                    break  # this day's report, and the later ones, wait for its last rounds
                 if day.isoformat() not in built:
                     self.build_report(day, now, conn)
                     done.append(day.isoformat())
                 day += timedelta(days=1)
         return done
+
+    def _rounds_open(self, conn: sqlite3.Connection, day: date, now: datetime) -> bool:
+        """A patrol round due in the day's report period may still change: it is not judged done,
+        late or missed yet, and its next round is not due. The report waits for it, so that each
+        round is counted in the period it was due in, as it was judged (up to `every_minutes`)."""
+        start, end = report_period(day, self.cfg.reports.hour, self.site.tz)
+        judged = {
+            (route, due)
+            for route, due in conn.execute(
+                "SELECT route, due_at FROM patrol_rounds WHERE due_at >= ? AND due_at < ? AND status IN "
+                f"({', '.join('?' * len(FINAL))})",
+                (to_db(start), to_db(end), *FINAL),
+            )
+        }
+        return any(
+            (route.id, to_db(due)) not in judged
+            for route in self.routes
+            for due in still_open(route, start, end, now, self.site.tz)
+        )
 
     def build_report(
         self, day: date, now: datetime, conn: sqlite3.Connection | None = None, actor: str = ""

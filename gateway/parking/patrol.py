@@ -67,6 +67,15 @@ def due_times(route: RouteSpec, start: datetime, end: datetime, tz: ZoneInfo) ->
     return out
 
 
+def still_open(
+    route: RouteSpec, start: datetime, end: datetime, now: datetime, tz: ZoneInfo
+) -> list[datetime]:
+    """The rounds due in [start, end) that may still change at `now`: their next round is not due."""
+    return [
+        due for due in due_times(route, max(start, now - route.every), end, tz) if now < due + route.every
+    ]
+
+
 def _add(at: datetime, delta: timedelta, tz: ZoneInfo) -> datetime:
     return (at.astimezone(UTC) + delta).astimezone(tz)
 

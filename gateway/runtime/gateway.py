@@ -34,16 +34,16 @@ from gateway.parking.retention import Room, make_room
 from gateway.parking.service import ParkingDesk
 from gateway.privacy import Secrets, mask_card
 from gateway.runtime.devices import ChooserFor, Devices, build_devices
+from gateway.runtime.hand_opens import HandOpens, LaneRecord
 from gateway.runtime.lanes import LaneControl
 from gateway.runtime.plate_match import RegisteredPlates
 from gateway.runtime.texts import display_lines
 from gateway.site import Site
-from gateway.store.alarms import clear_alarm, raise_alarm
-from gateway.store.audit import audit, transaction
+from gateway.store.alarms import DEVICE_ALARMS, UPLOAD_ALARMS, clear_alarm, clear_open_alarms, raise_alarm
+from gateway.store.audit import transaction
 from gateway.store.database import DB_NAME, begin_immediate, open_database
 from gateway.store.lanes import LANE_MODES, lane_modes, set_lane_mode
 from gateway.store.lookup import lookup
-from gateway.store.outbox import enqueue
 from gateway.store.patrol import record_tap
 from gateway.store.record import write_event
 
@@ -59,13 +59,6 @@ SWITCH_INTERVAL_S = 0.001
 # Plates remembered with their last decision at each lane, for a car decided again while it is still
 # there; the lane voter forgets a car as soon as it has gone, so this covers every car in the lanes.
 REMEMBER_DECIDED = 4096
-# Hand opens whose record waits for storage (a full disk): at most this many, tried this often.
-MAX_UNRECORDED = 1000
-UNRECORDED_RETRY_S = 1.0
-# SQLite's primary result codes of a disk that takes no writes (full, failing, read-only, gone).
-_STORAGE_CODES = frozenset(
-    {sqlite3.SQLITE_FULL, sqlite3.SQLITE_IOERR, sqlite3.SQLITE_READONLY, sqlite3.SQLITE_CANTOPEN}
-)
 
 
 @runtime_checkable
@@ -87,40 +80,6 @@ class _Decided:
 
     decision: Decision
     value: str  # a look-alike match's registered plate, else the plate as read
-
-
-@dataclass(frozen=True, slots=True)
-class _LaneRecord:
-    """A lane by hand: the audit row and the upstream `lane_action` record, written together."""
-
-    at: datetime
-    lane: str
-    action: str
-    actor: str
-    reason: str
-    error: str = ""
-
-    def write(self, conn: sqlite3.Connection) -> int:
-        record = {
-            "at": self.at.isoformat(),
-            "lane": self.lane,
-            "action": self.action,
-            "actor": self.actor,
-            "reason": self.reason,
-        }
-        if self.error:
-            record["error"] = self.error
-        with transaction(conn):
-            audit_id = audit(
-                conn, self.at, self.actor, f"lane.{self.action}", self.lane, self.error or self.reason
-            )
-            enqueue(conn, "lane_action", record, self.at)
-        return audit_id
-
-
-def _storage_failure(exc: sqlite3.Error) -> bool:
-    """The disk takes no writes, as opposed to a fault of the request or the schema."""
-    return (getattr(exc, "sqlite_errorcode", 0) & 0xFF) in _STORAGE_CODES
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,9 +141,7 @@ class Gateway:
         )
         self.held: dict[str, str] = {}  # lane -> who holds it open by hand
         self._decided: OrderedDict[tuple[str, str], _Decided] = OrderedDict()  # (lane, plate read)
-        self._unrecorded: deque[_LaneRecord] = deque()  # hand opens waiting for storage, oldest first
-        self._unrecorded_lock = threading.Lock()  # kept by the HTTP threads, written by the worker
-        self._unrecorded_retry = 0.0
+        self._hand_opens = HandOpens(self.data_dir)  # single opens whose record waits for storage
 
     @property
     def snapshots_dir(self) -> Path:
@@ -205,7 +162,7 @@ class Gateway:
         self._worker = threading.Thread(target=self._work, name="decisions", daemon=True)
         self._worker.start()
         self._started = True
-        self.on_worker(self._settle_device_alarms)
+        self.on_worker(self._settle_alarms)
         self.lane_io.start()
         for lane_id, lane in self.devices.lanes.items():
             for source in lane.sources:
@@ -298,7 +255,9 @@ class Gateway:
         is signed in and means it: residents must not be locked out) and returns False: its record
         waits in memory and is written, with this time, as soon as storage takes writes again."""
         self._check_lane(lane, "open", reason)
-        ref = self._write_or_keep(_LaneRecord(self.now(), lane, "open", actor, reason.strip()))
+        ref = self._hand_opens.write_or_keep(
+            LaneRecord(self.now(), lane, "open", actor, reason.strip()), self._write_lane
+        )
         self.lane_io.barriers.commanded(lane, time.monotonic())
         self._drive(lane, actor, "open", lambda relay: relay.pulse(self._pulse_seconds[lane], ref))
         return ref.startswith("audit:")
@@ -363,9 +322,9 @@ class Gateway:
             )
 
     def _record_lane(self, lane: str, actor: str, action: str, reason: str, error: str = "") -> str:
-        return self._write_lane(_LaneRecord(self.now(), lane, action, actor, reason.strip(), error))
+        return self._write_lane(LaneRecord(self.now(), lane, action, actor, reason.strip(), error))
 
-    def _write_lane(self, record: _LaneRecord) -> str:
+    def _write_lane(self, record: LaneRecord) -> str:
         # Audited before any relay moves: a gate never opens by hand without its record on disk,
         # but for a single opening on a disk that takes no writes (open_lane).
         if threading.current_thread() is self._worker:
@@ -375,64 +334,9 @@ class Gateway:
         log.info("lane %s by hand lane=%s actor=%s", record.action, record.lane, record.actor)
         return f"audit:{audit_id}"
 
-    def _write_or_keep(self, record: _LaneRecord) -> str:
-        """Written now, or kept in memory when the disk takes no writes (_write_unrecorded)."""
-        try:
-            return self._write_lane(record)
-        except sqlite3.Error as exc:
-            if not _storage_failure(exc):
-                raise
-            return self._keep_unrecorded(record, exc)
-
-    def _keep_unrecorded(self, record: _LaneRecord, exc: sqlite3.Error) -> str:
-        with self._unrecorded_lock:
-            lost = self._unrecorded.popleft() if len(self._unrecorded) >= MAX_UNRECORDED else None
-            self._unrecorded.append(record)
-        if lost is not None:
-            log.error(
-                "lane record lost (too many waiting) lane=%s actor=%s at=%s", lost.lane, lost.actor, lost.at
-            )
-        log.error(
-            "lane %s by hand not recorded lane=%s actor=%s reason=%s error=%s: the record waits in "
-            "memory until storage takes writes again fix=free disk space in %s or check its permissions",
-            record.action,
-            record.lane,
-            record.actor,
-            record.reason,
-            exc,
-            self.data_dir,
-        )
-        return f"unrecorded:{record.at.isoformat()}"
-
     def unrecorded_opens(self) -> int:
         """Lanes opened by hand whose audit row and upstream record still wait for storage."""
-        return len(self._unrecorded)
-
-    def _write_unrecorded(self) -> None:
-        """On the worker: the records that waited for storage, written once it takes writes again."""
-        if not self._unrecorded or time.monotonic() < self._unrecorded_retry:
-            return
-        while True:
-            with self._unrecorded_lock:
-                if not self._unrecorded:
-                    return
-                record = self._unrecorded[0]
-            try:
-                record.write(self.conn)
-            except sqlite3.Error as exc:
-                self._unrecorded_retry = time.monotonic() + UNRECORDED_RETRY_S
-                log.debug("lane records still waiting for storage: %s", exc)
-                return
-            with self._unrecorded_lock:
-                if self._unrecorded and self._unrecorded[0] is record:
-                    self._unrecorded.popleft()
-            log.warning(
-                "lane %s by hand recorded now that storage is back lane=%s actor=%s at=%s",
-                record.action,
-                record.lane,
-                record.actor,
-                record.at.isoformat(),
-            )
+        return self._hand_opens.waiting()
 
     def _drive(self, lane: str, actor: str, action: str, act: Callable[[Any], None]) -> None:
         failed = []
@@ -444,7 +348,8 @@ class Gateway:
                 failed.append(f"{relay.health.device}: {exc}")
         if failed:
             error = f"{action} on lane {lane} failed: {'; '.join(failed)}"
-            self._write_or_keep(_LaneRecord(self.now(), lane, f"{action}_failed", actor, "", error))
+            failure = LaneRecord(self.now(), lane, f"{action}_failed", actor, "", error)
+            self._hand_opens.write_or_keep(failure, self._write_lane)
             raise GatewayError(
                 error, fix="check the relay's cable and power; the device list shows which one is offline"
             )
@@ -464,12 +369,21 @@ class Gateway:
             text = AlarmText("device_offline", {**params, "error": health.last_error})
             raise_alarm(conn, "device_offline", source, text, at)
 
-    def _settle_device_alarms(self, conn: sqlite3.Connection) -> None:
+    def _settle_alarms(self, conn: sqlite3.Connection) -> None:
         """At start: a device that is back clears the alarm an earlier run left open; one that is
-        missing (a reader unplugged while the gateway was down) raises it now."""
+        missing (a reader unplugged while the gateway was down) raises it now. Alarms nothing could
+        clear under this config are cleared: those of a device taken out of it (a broken camera
+        replaced by one under a new id), and the upload alarms with MQTT off (nothing is sent, so
+        nothing is behind; the records stay queued for when it is turned on)."""
         for health in self.devices.health:
             if health.online or health.last_error:
                 self._device_alarm(conn, health, health.online)
+        configured = {health.device for health in self.devices.health}
+        for kind, source in clear_open_alarms(conn, DEVICE_ALARMS, self.now(), keep=configured):
+            log.info("alarm %s cleared: device %s is no longer in the site config", kind, source)
+        if not self.site.config.mqtt.enabled:
+            for kind, _ in clear_open_alarms(conn, UPLOAD_ALARMS, self.now()):
+                log.info("alarm %s cleared: MQTT is off, no record waits to go upstream", kind)
 
     def _emitter(self, lane: str, device: str) -> Callable[[str, str, float], None]:
         if device in self.devices.patrol:
@@ -524,7 +438,7 @@ class Gateway:
                 job = held.pop() if held else self._jobs.get(timeout=1.0)
             except queue.Empty:
                 self._last_tick = time.monotonic()
-                self._write_unrecorded()
+                self._hand_opens.write_waiting(self.conn)
                 continue
             self._last_tick = time.monotonic()
             if job is None:
@@ -537,7 +451,7 @@ class Gateway:
                     self.decide_batch(batch)
                 except Exception:  # one bad presentation must never stop the lanes
                     log.exception("decisions failed lanes=%s", {j.presented.lane for j in batch})
-            self._write_unrecorded()
+            self._hand_opens.write_waiting(self.conn)
 
     def _gather(self, first: _Job, held: list[_Job | _Task | None]) -> list[_Job]:
         """Presentations already waiting join one transaction (group commit), up to MAX_BATCH."""

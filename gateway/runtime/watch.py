@@ -1,5 +1,6 @@
 """Alarms that no single decision raises: one unknown plate read again and again, and records
-piling up for upstream. Raised and cleared on the decision worker like every other write.
+piling up for upstream (with [mqtt] on: without it nothing goes upstream, so nothing piles up).
+Raised and cleared on the decision worker like every other write.
 
 A car left standing at a barrier is decided again now and then (the lane's repeat timer, the loop
 asking), so that the gate can act on it: those decisions are the same attempt, not new ones."""
@@ -64,8 +65,13 @@ class AlarmWatch:
             del self._reads[next(iter(self._reads))]
 
     def check_outbox(self) -> int:
-        """Raise the backlog alarm above the threshold; clear it once below half of it again."""
+        """Raise the backlog alarm above the threshold; clear it once below half of it again.
+
+        With MQTT off nothing is sent, so nothing is behind: the rows queued meanwhile are kept for
+        when it is turned on, and raise no alarm (the start clears one left from before)."""
         gw = self._gw
+        if not gw.site.config.mqtt.enabled:
+            return 0
         with closing(sqlite3.connect(f"file:{gw.db_path}?mode=ro", uri=True, timeout=5)) as conn:
             pending = int(
                 conn.execute(
@@ -82,6 +88,8 @@ class AlarmWatch:
 
     def start(self) -> None:
         self._gw.subscribe(self.on_event)
+        if not self._gw.site.config.mqtt.enabled:
+            return  # no backlog to watch (check_outbox)
         self._thread = threading.Thread(target=self._run, name="alarm-watch", daemon=True)
         self._thread.start()
 

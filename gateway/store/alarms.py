@@ -7,6 +7,7 @@ rendered in the reader's language.
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Collection
 from datetime import datetime, timedelta
 
 from gateway.alarm_texts import AlarmText, from_stored, render_stored
@@ -49,6 +50,29 @@ def end_alarm(conn: sqlite3.Connection, kind: str, source: str, at: datetime) ->
     if cur.rowcount:
         _upstream(conn, "cleared", kind, source, at)
     return bool(cur.rowcount)
+
+
+# Alarms about one device, its id as the source: nothing reports on a device taken out of the site
+# config, so nothing but the start (Gateway._settle_alarms) would ever clear its alarms.
+DEVICE_ALARMS = ("device_offline", "repair_overdue")
+# Alarms about records waiting to go upstream: with MQTT off none waits to go anywhere.
+UPLOAD_ALARMS = ("outbox_backlog", "outbox_quota")
+
+
+def clear_open_alarms(
+    conn: sqlite3.Connection, kinds: Collection[str], at: datetime, keep: Collection[str] = ()
+) -> list[tuple[str, str]]:
+    """Clear (here and upstream, in one transaction) the open alarms of these kinds, but for those
+    whose source is in `keep`; returns the (kind, source) of each alarm cleared."""
+    with transaction(conn):
+        marks = ", ".join("?" * len(kinds))
+        rows = conn.execute(
+            f"SELECT kind, source FROM alarms WHERE cleared_at IS NULL AND kind IN ({marks})", tuple(kinds)
+        ).fetchall()
+        cleared = [(kind, source) for kind, source in rows if source not in keep]
+        for kind, source in cleared:
+            end_alarm(conn, kind, source, at)
+    return cleared
 
 
 def _upstream(

@@ -10,7 +10,6 @@ from gateway.alarm_texts import AlarmText
 from gateway.config.models import Alarms
 from gateway.runtime.watch import AlarmWatch
 from gateway.store.alarms import raise_alarm
-from gateway.store.outbox import enqueue
 from tests.ui.conftest import PLATE, Site, bearer, decided, wait_for
 
 
@@ -83,28 +82,6 @@ def test_one_unknown_plate_read_again_and_again_raises_an_alarm(site: Site) -> N
 
     wait_for(lambda: bool(raised()))
     assert raised() == [("repeated_unknown_plate", "苏A00001")]
-
-
-def test_an_upload_backlog_raises_and_clears_an_alarm(site: Site) -> None:
-    gw = site.gw
-    watch = AlarmWatch(gw, Alarms(outbox_backlog=10))
-    gw.on_worker(lambda c: [enqueue(c, "test", {}, gw.now()) for _ in range(20)]).result()
-    pending = watch.check_outbox()
-    assert pending > 10
-
-    def open_backlog() -> bool:
-        with sqlite3.connect(gw.db_path) as conn:
-            return (
-                conn.execute(
-                    "SELECT count(*) FROM alarms WHERE kind = 'outbox_backlog' AND cleared_at IS NULL"
-                ).fetchone()[0]
-                == 1
-            )
-
-    wait_for(open_backlog)
-    gw.on_worker(lambda c: c.execute("UPDATE outbox SET sent_at = 'x'")).result()
-    watch.check_outbox()
-    wait_for(lambda: not open_backlog())
 
 
 def test_audit_filters(client: TestClient, site: Site) -> None:

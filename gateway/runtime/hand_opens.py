@@ -1,0 +1,138 @@
+"""Lanes by hand: their record, and the records of single openings that wait for storage.
+
+A guard opens a lane once by hand even when the disk takes no writes (residents must not be locked
+out): the record of that opening waits here, in memory, and the decision worker writes it, with the
+time of the opening, as soon as storage takes writes again.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from gateway.store.audit import audit, transaction
+from gateway.store.outbox import enqueue
+
+log = logging.getLogger(__name__)
+
+# Hand opens whose record waits for storage (a full disk): at most this many, tried this often.
+MAX_UNRECORDED = 1000
+UNRECORDED_RETRY_S = 1.0
+# SQLite's primary result codes of a disk that takes no writes (full, failing, read-only, gone).
+_STORAGE_CODES = frozenset(
+    {sqlite3.SQLITE_FULL, sqlite3.SQLITE_IOERR, sqlite3.SQLITE_READONLY, sqlite3.SQLITE_CANTOPEN}
+)
+
+
+@dataclass(frozen=True, slots=True)
+class LaneRecord:
+    """A lane by hand: the audit row and the upstream `lane_action` record, written together."""
+
+    at: datetime
+    lane: str
+    action: str
+    actor: str
+    reason: str
+    error: str = ""
+
+    def write(self, conn: sqlite3.Connection) -> int:
+        record = {
+            "at": self.at.isoformat(),
+            "lane": self.lane,
+            "action": self.action,
+            "actor": self.actor,
+            "reason": self.reason,
+        }
+        if self.error:
+            record["error"] = self.error
+        with transaction(conn):
+            audit_id = audit(
+                conn, self.at, self.actor, f"lane.{self.action}", self.lane, self.error or self.reason
+            )
+            enqueue(conn, "lane_action", record, self.at)
+        return audit_id
+
+
+def storage_failure(exc: sqlite3.Error) -> bool:
+    """The disk takes no writes, as opposed to a fault of the request or the schema."""
+    return (getattr(exc, "sqlite_errorcode", 0) & 0xFF) in _STORAGE_CODES
+
+
+class HandOpens:
+    """The records kept in memory, oldest first. Kept by any thread (the HTTP server's, the MQTT
+    link's); written by the decision worker, which owns the connection (write_waiting)."""
+
+    def __init__(self, data_dir: Path, monotonic: Callable[[], float] = time.monotonic):
+        self._data_dir = data_dir  # named in the log line that says what to free
+        self._monotonic = monotonic
+        self._records: deque[LaneRecord] = deque()
+        self._lock = threading.Lock()
+        self._retry_at = 0.0
+
+    def waiting(self) -> int:
+        """Lanes opened by hand whose audit row and upstream record still wait for storage."""
+        return len(self._records)
+
+    def write_or_keep(self, record: LaneRecord, write: Callable[[LaneRecord], str]) -> str:
+        """`write(record)` now, or keep the record when the disk takes no writes; returns the
+        reference the relay pulse carries: write's, or `unrecorded:<time of the opening>`."""
+        try:
+            return write(record)
+        except sqlite3.Error as exc:
+            if not storage_failure(exc):
+                raise
+            self._keep(record, exc)
+            return f"unrecorded:{record.at.isoformat()}"
+
+    def _keep(self, record: LaneRecord, exc: sqlite3.Error) -> None:
+        with self._lock:
+            lost = self._records.popleft() if len(self._records) >= MAX_UNRECORDED else None
+            self._records.append(record)
+        if lost is not None:
+            log.error(
+                "lane record lost (too many waiting) lane=%s actor=%s at=%s", lost.lane, lost.actor, lost.at
+            )
+        log.error(
+            "lane %s by hand not recorded lane=%s actor=%s reason=%s error=%s: the record waits in "
+            "memory until storage takes writes again fix=free disk space in %s or check its permissions",
+            record.action,
+            record.lane,
+            record.actor,
+            record.reason,
+            exc,
+            self._data_dir,
+        )
+
+    def write_waiting(self, conn: sqlite3.Connection) -> None:
+        """On the worker: the records that waited, written in order once storage takes writes again
+        (tried at most every UNRECORDED_RETRY_S while it does not)."""
+        if not self._records or self._monotonic() < self._retry_at:
+            return
+        while True:
+            with self._lock:
+                if not self._records:
+                    return
+                record = self._records[0]
+            try:
+                record.write(conn)
+            except sqlite3.Error as exc:
+                self._retry_at = self._monotonic() + UNRECORDED_RETRY_S
+                log.debug("lane records still waiting for storage: %s", exc)
+                return
+            with self._lock:
+                if self._records and self._records[0] is record:
+                    self._records.popleft()
+            log.warning(
+                "lane %s by hand recorded now that storage is back lane=%s actor=%s at=%s",
+                record.action,
+                record.lane,
+                record.actor,
+                record.at.isoformat(),
+            )
