@@ -47,6 +47,10 @@ TEXTS: dict[str, tuple[str, str]] = {
     "action.confirm": ("确定", "Confirm"),
     "action.cancel": ("取消", "Cancel"),
     "action.done": ("已执行", "Done"),
+    "action.record_waits": (
+        "已开闸，但磁盘已满，记录暂存内存：请尽快清理数据目录的磁盘空间",
+        "Opened, but the disk is full and its record waits in memory: free disk space in the data directory",
+    ),
     "action.opened_by": ("手动操作", "By hand"),
     "reason.quick1": ("访客已登记", "Visitor registered"),
     "reason.quick2": ("业主未带卡", "Resident without card"),
@@ -365,6 +369,7 @@ JS_KEYS = (
     "lane.release",
     "live.reconnecting",
     "action.done",
+    "action.record_waits",
     "action.opened_by",
     "common.error",
     "common.saved",

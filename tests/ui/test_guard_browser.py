@@ -418,3 +418,21 @@ def test_a_guard_records_materials_leaving_on_the_pass_page(
     with sqlite3.connect(site.gw.db_path) as conn:
         assert conn.execute("SELECT host_unit, actor FROM materials_out").fetchall() == [("2单元", GUARD[0])]
     assert page.errors == []
+
+
+def test_open_by_hand_on_a_full_disk_says_its_record_waits(
+    browser_site: tuple[Site, str], browser: object
+) -> None:
+    """开闸 on a full disk still opens; the guard is told the record waits and to free disk space."""
+    from tests.ui.test_guard_open_disk_full import _fill_the_disk
+
+    site, url = browser_site
+    page = page_at(browser, url, PORTRAIT)
+    _fill_the_disk(site)
+    page.click("#lane-door [data-lane-action=open]")
+    page.wait_for_selector("#reason-dialog[open]")
+    page.fill("#reason-input", "业主刷卡 系统故障")
+    page.click("#reason-ok")
+    page.wait_for_selector("#toast.bad >> text=磁盘已满")
+    assert "清理数据目录的磁盘空间" in page.inner_text("#toast")
+    assert site.gw.unrecorded_opens() == 1

@@ -270,8 +270,10 @@
     if (reason === null) return;
     button.disabled = true;
     try {
-      await api("POST", `/api/lanes/${laneId}/${button.dataset.laneAction}`, { reason });
-      toast(T("action.done"));
+      const done = await api("POST", `/api/lanes/${laneId}/${button.dataset.laneAction}`, { reason });
+      // Opened on a full disk: the record waits in memory until the disk takes writes again.
+      if (done && done.record_waits) toast(T("action.record_waits"), true);
+      else toast(T("action.done"));
     } catch (err) { failed(err); } finally { button.disabled = false; }
   });
 })();
