@@ -4,10 +4,23 @@ let through before, let through again as it was; refused before, decided afresh.
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from gateway.core import AGAIN, Billing, Decision, Facts, LaneRules, Policy, Presented, Reason, decide
+from gateway.core import (
+    AGAIN,
+    Billing,
+    CredentialFacts,
+    Decision,
+    Facts,
+    Holder,
+    LaneRules,
+    Policy,
+    Presented,
+    Reason,
+    decide,
+)
+from gateway.core.windows import Validity
 
 TZ = ZoneInfo("Asia/Shanghai")
 NOON = datetime(2026, 11, 20, 12, 0, tzinfo=TZ)
@@ -39,3 +52,26 @@ def test_a_car_refused_before_is_decided_afresh() -> None:
 def test_a_new_arrival_is_decided_afresh_whatever_came_before() -> None:
     p = replace(STRANGER, again=False)
     assert decide(p, Facts(CAR_OUT, fee_due=3000, previous_here=LET_OUT), HARD).reason == "payment_due"
+
+
+def _pass(blocked: bool = False, valid_to: datetime | None = None) -> CredentialFacts:
+    holder = Holder("visitor", 7, blocked=blocked, validity=Validity(valid_to=valid_to))
+    return CredentialFacts(9, "plate", STRANGER.value, holder)
+
+
+def test_a_car_blocked_since_is_refused() -> None:
+    """A guard blocked the car (its pass's QR) while it stood at the barrier: the next look refuses."""
+    p = replace(STRANGER, lane="car-in")
+    came = Decision(Reason.VISITOR, Billing.VISITOR)
+    facts = Facts(CAR_IN, _pass(blocked=True), inside=True, previous_here=came)
+    assert decide(p, facts, HARD) == Decision(Reason.BLOCKED)
+
+
+def test_a_pass_that_ran_out_while_its_car_stood_at_the_barrier_still_lets_it_through() -> None:
+    """Only a guard's block is asked again: the clock running past the pass's end (or the lane's
+    hours, or into a closed-management period) while the car stands under the barrier it was let
+    through does not shut the barrier on it mid-passage."""
+    p = replace(STRANGER, lane="car-in")
+    came = Decision(Reason.VISITOR, Billing.VISITOR)
+    facts = Facts(CAR_IN, _pass(valid_to=NOON - timedelta(seconds=5)), inside=True, previous_here=came)
+    assert decide(p, facts, HARD) == Decision(Reason.VISITOR, Billing.VISITOR, flags=(AGAIN,))

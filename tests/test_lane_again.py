@@ -18,6 +18,7 @@ from gateway.events import AccessEvent
 from gateway.parking.report import build_report
 from gateway.runtime.gateway import Gateway
 from gateway.store.admin import import_csv
+from gateway.store.registry import set_blocked
 from plates.reading import Reading
 from tests.conftest import TARIFF_TOML, site_toml, write_csv
 from tests.test_lane_passages import BEHIND, Lane
@@ -130,3 +131,51 @@ def test_a_refused_car_decided_again_is_decided_afresh(tmp_path: Path) -> None:
         Presented("car-in", "plate", QUEUED, 0.99, at + timedelta(seconds=15), "cam", again=True)
     )
     assert later.reason == "temporary" and "again" not in later.flags  # no slot: a paying car
+
+
+def _resident_car(gw: Gateway, tmp_path: Path) -> None:
+    import_csv(
+        gw.site.config,
+        [
+            write_csv(tmp_path / "r.csv", "ref,building,unit,name\nR1,3栋,2单元,张三\n"),
+            write_csv(tmp_path / "v.csv", f"plate,resident_ref\n{FRONT},R1\n"),
+            write_csv(tmp_path / "s.csv", f"zone,number,resident_ref,plates\nmain,B001,R1,{FRONT}\n"),
+        ],
+    )
+
+
+def test_a_car_blocked_while_it_stands_at_the_barrier_is_not_let_in_again(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """The barrier opened for the car and it stopped under it; the guard sees it is the stolen car the
+    police called about and presses "Block now" (the next presentation is refused). The camera's
+    repeat decides the standing car again 15 s later: the barrier must not open for it again."""
+    gw = _gateway(tmp_path)
+    _resident_car(gw, tmp_path)
+    lane = Lane(monkeypatch)
+    gw.devices.lanes["car-in"].plate_readers.append(lane.reader)
+    emit = gw._emitter("car-in", "car-in-camera")
+    decided: list[AccessEvent] = []
+    monkeypatch.setattr(gw, "present", lambda p: decided.append(gw.handle(p)) or True)
+    lane.on_present = lambda value: emit("plate", value, 0.99)
+    lane.frames(0.0, 5.0, [FRONT])
+    assert [e.reason for e in decided] == ["resident"]
+    set_blocked(gw.conn, gw.now(), "guard", ("plate", FRONT), True, "公安协查")  # "Block now"
+    lane.frames(5.0, 17.0, [FRONT])  # still standing: decided again at 15 s
+    assert len(decided) == 2, lane.presented
+    assert (decided[1].admitted, decided[1].reason) == (False, "blocked"), decided[1].flags
+
+
+def test_a_car_blocked_since_it_was_let_out_is_refused_when_decided_again(tmp_path: Path) -> None:
+    """The same at the exit, as the camera's emitter presents the repeat (again=True): a block is the
+    guard's word, and it holds for the next look at the car, the same car or not."""
+    gw = _gateway(tmp_path)
+    _resident_car(gw, tmp_path)
+    at = gw.now()
+    assert gw.handle(Presented("car-in", "plate", FRONT, 0.99, at - timedelta(hours=1), "cam")).admitted
+    assert gw.handle(Presented("car-out", "plate", FRONT, 0.99, at, "car-out-camera")).admitted
+    set_blocked(gw.conn, at, "guard", ("plate", FRONT), True, "公安协查")
+    later = gw.handle(
+        Presented("car-out", "plate", FRONT, 0.99, at + timedelta(seconds=15), "car-out-camera", again=True)
+    )
+    assert (later.admitted, later.reason) == (False, "blocked"), later.flags

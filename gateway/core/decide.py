@@ -42,8 +42,7 @@ def decide(p: Presented, facts: Facts, policy: Policy) -> Decision:
     cred = facts.credential
     if cred is None:
         return _unknown(p, facts, policy, closed)
-    vehicle_blocked = cred.vehicle is not None and cred.vehicle.blocked  # a card for a blocked car
-    if cred.blocked or cred.holder.blocked or vehicle_blocked:
+    if _blocked(cred):
         return Decision(Reason.BLOCKED)
     if lane.direction == "exit":
         return _exit(cred, facts)
@@ -61,12 +60,23 @@ def decide(p: Presented, facts: Facts, policy: Policy) -> Decision:
 def _again(p: Presented, facts: Facts) -> Decision | None:
     """The same car decided again at the lane (it stood at the barrier, or reached the loop from a
     queue). Let through before: let through again as it was, moving no stay and charging nothing
-    (flag "again": not one more passage). Refused before: decided afresh, as a guard may have
-    registered it or taken its fee since."""
+    (flag "again": not one more passage), unless it was blocked since. Refused before: decided
+    afresh, as a guard may have registered it or taken its fee since."""
     previous = facts.previous_here
     if not p.again or previous is None or not previous.admitted:
         return None
+    # A block is a person's word that the next presentation is refused (a stolen car under the
+    # barrier). The rest that may have changed since is the clock's doing (a pass or registration
+    # that ran out, the lane's hours, a closed-management period that began): the passage was
+    # admitted in time, and the barrier does not shut on a car halfway through it.
+    if facts.credential is not None and _blocked(facts.credential):
+        return Decision(Reason.BLOCKED)
     return Decision(previous.reason, previous.billing, previous.slot_id, (AGAIN,))
+
+
+def _blocked(cred: CredentialFacts) -> bool:
+    """The card or plate, its holder (a pass whose QR was blocked), or the car a card opens for."""
+    return cred.blocked or cred.holder.blocked or (cred.vehicle is not None and cred.vehicle.blocked)
 
 
 def _unknown(p: Presented, facts: Facts, policy: Policy, closed: ClosedPeriod | None) -> Decision:

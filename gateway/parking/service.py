@@ -76,7 +76,8 @@ class ParkingDesk:
         subject = subject_of(p, cred)
         if lane.direction == "exit":
             vclass = facts.vehicle_class
-            account = owed(conn, self.rules, subject, p.at, vehicle_class=vclass, unregistered=cred is None)
+            until = fee_until(held_at_lane(conn, lane.id, p.at, p.value), p.at)
+            account = owed(conn, self.rules, subject, until, vehicle_class=vclass, unregistered=cred is None)
             billing = Billing(account.stay.billing) if account.stay and account.stay.billing else None
             facts = replace(facts, fee_due=account.quote.due_fen, stay_billing=billing)
             return facts, Before(account=account)
@@ -131,10 +132,8 @@ class ParkingDesk:
             held_as = held.vehicle_class if held else None
             p = Presented(lane.id, "plate", plate, 1.0, at, f"{TYPED_BY}{actor}", vehicle_class=held_as)
             subject, vclass, unregistered = self._who(conn, p, lane)
-            fee_until = held.at if held else at
-            account = owed(
-                conn, self.rules, subject, fee_until, vehicle_class=vclass, unregistered=unregistered
-            )
+            until = fee_until(held, at)
+            account = owed(conn, self.rules, subject, until, vehicle_class=vclass, unregistered=unregistered)
             _check_amount(account, amount_fen)
             stay = account.stay
             record_payment(
@@ -144,7 +143,7 @@ class ParkingDesk:
                 stay_id=stay.id if stay else None,
                 lane=lane.id,
                 at=at,
-                fee_until=fee_until,
+                fee_until=until,
                 amount_fen=amount_fen,
                 method=method,
                 receipt=receipt,
@@ -216,7 +215,8 @@ class ParkingDesk:
             return None
         p = Presented(lane.id, "plate", held.plate, 1.0, held.at, "quote", vehicle_class=held.vehicle_class)
         subject, vclass, unregistered = self._who(conn, p, lane)
-        account = owed(conn, self.rules, subject, held.at, vehicle_class=vclass, unregistered=unregistered)
+        until = fee_until(held, at)
+        account = owed(conn, self.rules, subject, until, vehicle_class=vclass, unregistered=unregistered)
         return {"lane": lane.id, **quote_json(account, held.plate, held.at)}
 
     def validate(
@@ -370,6 +370,13 @@ def held_at_lane(conn: sqlite3.Connection, lane: str, at: datetime, plate: str |
         (last_id, held),
     ).fetchone()
     return Held(held, datetime.fromisoformat(began_at), held_as, from_db(out[0]) if out else None)
+
+
+def fee_until(held: Held | None, at: datetime) -> datetime:
+    """Where the fee of a car at an exit lane at `at` ends: at the start of its hold there, while it
+    is held and not let out since (the camera decides a standing car again every few seconds, and
+    the display, the guard's quote and the fee taken must be one amount); else at `at`."""
+    return held.at if held is not None and held.let_out_at is None else at
 
 
 def _no_fee_for_a_shut_barrier(conn: sqlite3.Connection, ev: AccessEvent) -> None:

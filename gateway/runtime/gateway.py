@@ -6,6 +6,7 @@ drivers -> queue -> lookup -> decide -> record (one transaction) -> relay, displ
 
 from __future__ import annotations
 
+import itertools
 import logging
 import queue
 import sqlite3
@@ -80,6 +81,7 @@ class _Decided:
 
     decision: Decision
     value: str  # a look-alike match's registered plate, else the plate as read
+    seq: int  # which of two was decided later
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,6 +143,7 @@ class Gateway:
         )
         self.held: dict[str, str] = {}  # lane -> who holds it open by hand
         self._decided: OrderedDict[tuple[str, str], _Decided] = OrderedDict()  # (lane, plate read)
+        self._decided_seq = itertools.count()
         self._hand_opens = HandOpens(self.data_dir)  # single opens whose record waits for storage
 
     @property
@@ -182,7 +185,8 @@ class Gateway:
             source.stop()
         self._jobs.put(None)
         if self._worker is not None:
-            self._worker.join(timeout=10)
+            self._worker.join(timeout=10)  # its last job: the hand opens' records still waiting
+        self._hand_opens.write_at_stop(None)  # a worker that never ran or never finished: logged only
         self._stopping.set()
         if self._checkpointer is not None:
             self._checkpointer.join(timeout=10)
@@ -442,6 +446,7 @@ class Gateway:
                 continue
             self._last_tick = time.monotonic()
             if job is None:
+                self._hand_opens.write_at_stop(self.conn)
                 return
             if isinstance(job, _Task):
                 self._run_task(job)
@@ -534,7 +539,7 @@ class Gateway:
         if lane is None:
             raise ValueError(f"unknown lane {p.lane!r}")
         read = p.value
-        previous = self._decided.get((p.lane, read)) if p.again else None
+        previous = self._last_decided(p.lane, read) if p.again else None
         if previous is not None and previous.decision.admitted:
             # The same car let through here a moment ago: taken for what it was let through as.
             p = replace(p, value=previous.value)
@@ -577,6 +582,16 @@ class Gateway:
         found = lookup(self.conn, read_as, lane, self.site.capacity)
         return (read_as, found) if found.credential is not None else (p, facts)
 
+    def _last_decided(self, lane: str, read: str) -> _Decided | None:
+        """The last decision at the lane for the car read as `read`: its own, or a later one for
+        the registered plate it was taken for (a look-alike read whose fee the guard took at the
+        lane on that plate, the one the tablet shows: the barrier opened for this car)."""
+        mine = self._decided.get((lane, read))
+        if mine is None or mine.value == read:
+            return mine
+        typed = self._decided.get((lane, mine.value))
+        return typed if typed is not None and typed.seq > mine.seq else mine
+
     def _remember(self, read: str, ev: AccessEvent) -> None:
         """The decision just recorded (or not: storage_failed) for a plate at its lane, for the car
         decided again while it is still there. In memory only: after a restart the lane voter has
@@ -585,7 +600,8 @@ class Gateway:
             return
         billing = Billing(ev.billing) if ev.billing else None
         key = (ev.lane, read)
-        self._decided[key] = _Decided(Decision(Reason(ev.reason), billing, ev.slot_id), ev.value)
+        decision = Decision(Reason(ev.reason), billing, ev.slot_id)
+        self._decided[key] = _Decided(decision, ev.value, next(self._decided_seq))
         self._decided.move_to_end(key)
         while len(self._decided) > REMEMBER_DECIDED:
             self._decided.popitem(last=False)

@@ -2,7 +2,8 @@
 
 A guard opens a lane once by hand even when the disk takes no writes (residents must not be locked
 out): the record of that opening waits here, in memory, and the decision worker writes it, with the
-time of the opening, as soon as storage takes writes again.
+time of the opening, as soon as storage takes writes again, or at the latest when the gateway stops.
+One that still cannot be written then is only in the journal (logged at ERROR).
 """
 
 from __future__ import annotations
@@ -135,4 +136,26 @@ class HandOpens:
                 record.lane,
                 record.actor,
                 record.at.isoformat(),
+            )
+
+    def write_at_stop(self, conn: sqlite3.Connection | None) -> None:
+        """The gateway stops: the records that waited are written now, whatever the retry time (the
+        disk may have room since the last try), on `conn` (the worker's; None: no worker can write).
+        Those still waiting are lost with the process: the journal keeps them, at ERROR."""
+        if conn is not None:
+            self._retry_at = 0.0
+            self.write_waiting(conn)
+        with self._lock:
+            lost, self._records = self._records, deque()
+        for record in lost:
+            log.error(
+                "lane %s by hand never recorded (the gateway stopped while storage took no writes) "
+                "lane=%s actor=%s reason=%s at=%s: this line is its only record "
+                "fix=free disk space in %s before the gateway is stopped",
+                record.action,
+                record.lane,
+                record.actor,
+                record.reason,
+                record.at.isoformat(),
+                self._data_dir,
             )

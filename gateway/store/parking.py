@@ -382,28 +382,54 @@ def written_on_old_clock(at: datetime, step: timedelta, now: datetime) -> bool:
     return at <= now - step if step > timedelta(0) else at > now
 
 
+# What is dated on a stay's clock and moves with it: (table, the column naming the stay, its times).
+_STAY_TIMES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
+    ("stays", "id", ("entered_at", "billed_until")),
+    ("payments", "stay_id", ("at", "fee_until")),  # paid ahead at the booth: grace and fee run from it
+    ("validations", "stay_id", ("at",)),
+)
+
+
 def redate_stays(conn: sqlite3.Connection, from_id: int, step: timedelta, now: datetime) -> int:
     """The cars inside on stays from id `from_id` on (this boot's) whose entry was dated on a
     clock since set right by `step`: their entry and billing start move with it, so that they pay
-    for their real stay. The access log keeps the entry as the gate recorded it (append-only).
-    Returns how many stays changed."""
+    for their real stay, and so do the payments and the host's validation made during the stay on
+    that clock (a fee paid ahead at the booth still covers the car). The access log keeps the entry
+    as the gate recorded it (append-only). Returns how many stays changed."""
     moved = 0
     with transaction(conn):
-        rows = conn.execute(
-            "SELECT id, entered_at, billed_until FROM stays WHERE id >= ? AND exited_at IS NULL", (from_id,)
+        stays = conn.execute(
+            "SELECT id FROM stays WHERE id >= ? AND exited_at IS NULL", (from_id,)
         ).fetchall()
-        for stay_id, *stored in rows:
-            times = [from_db(t) for t in stored]
-            new = [
-                to_db(at + step) if at is not None and written_on_old_clock(at, step, now) else t
-                for at, t in zip(times, stored, strict=True)
-            ]
-            if new != stored:
-                moved += 1
-                conn.execute(
-                    "UPDATE stays SET entered_at = ?, billed_until = ? WHERE id = ?", (*new, stay_id)
-                )
+        for (stay_id,) in stays:
+            moved += any([_redate_rows(conn, *times, stay_id, step, now) for times in _STAY_TIMES])
     return moved
+
+
+def _redate_rows(
+    conn: sqlite3.Connection,
+    table: str,
+    of_stay: str,
+    columns: tuple[str, ...],
+    stay_id: int,
+    step: timedelta,
+    now: datetime,
+) -> bool:
+    """Move the times of `table`'s rows for the stay that were written on the old clock by `step`;
+    those written since the clock was set right stay as they are."""
+    changed = False
+    rows = conn.execute(f"SELECT rowid, {', '.join(columns)} FROM {table} WHERE {of_stay} = ?", (stay_id,))
+    for rowid, *stored in rows.fetchall():
+        times = [from_db(t) for t in stored]
+        new = [
+            to_db(at + step) if at is not None and written_on_old_clock(at, step, now) else t
+            for at, t in zip(times, stored, strict=True)
+        ]
+        if new != stored:
+            changed = True
+            sets = ", ".join(f"{column} = ?" for column in columns)
+            conn.execute(f"UPDATE {table} SET {sets} WHERE rowid = ?", (*new, rowid))
+    return changed
 
 
 def is_billable(billing: str | None) -> bool:

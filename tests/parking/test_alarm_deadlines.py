@@ -360,3 +360,24 @@ def test_a_car_that_came_in_while_the_pi_booted_on_a_stale_clock_pays_for_its_re
     # The access log is append-only: the entry stays as the gate recorded it.
     logged = gw.conn.execute("SELECT at FROM access_log WHERE value = '苏E12345' ORDER BY id").fetchone()[0]
     assert from_db(logged) == boot + 10 * S
+
+
+def test_a_fee_paid_ahead_on_the_stale_clock_still_counts_after_the_stay_is_re_dated(
+    make_gw: Callable[..., Gateway],
+) -> None:
+    """The Pi boots on fake-hwclock's time, three days back, with no network for an hour. A car drives
+    in, and an hour later its driver pays 5元 ahead at the booth. NTP then sets the clock; the car
+    leaves 5 minutes after paying, within the grace period: it owes nothing, and is not asked again."""
+    gw = make_gw()
+    boot = T0 - 72 * H
+    (gw.data_dir / "boot-alarms.json").write_text('{"boot": "the boot before"}')  # the Pi restarts
+    steady = Steady()
+    o = ops(gw, started=boot, steady=steady)
+    assert show(gw, "car-in", "苏E12345", boot + 10 * S).reason == "temporary"
+    assert gw.parking.prepay(gw.conn, "苏E12345", 500, "cash", "", "booth", boot + H)["amount_fen"] == 500
+    steady.s = 3600 + 60
+    o.tick(T0 + H + M)  # NTP has set the clock (3 days on): the operations thread sees the step
+    out = show(gw, "car-out", "苏E12345", T0 + H + 5 * M)
+    assert (out.admitted, out.fee_fen) == (True, 0), f"asked {out.fee_fen} fen again ({out.reason})"
+    paid = from_db(gw.conn.execute("SELECT at FROM payments").fetchone()[0])
+    assert paid == T0 + H  # on the true clock, for the report's day too

@@ -5,14 +5,19 @@ memory and are written, with the time of the opening, as soon as the disk has ro
 from __future__ import annotations
 
 import json
+import logging
 import sqlite3
 from datetime import datetime
+from pathlib import Path
 
+import pytest
 from fastapi.testclient import TestClient
 
+import gateway.runtime.hand_opens as hand_opens
 from drivers.simulated import SimulatedRelay
+from gateway.api.app import create_app
 from gateway.core import Presented
-from tests.ui.conftest import CARD, Site, bearer, wait_for
+from tests.ui.conftest import CARD, Site, bearer, make_config, start_site, wait_for
 
 
 def _fill_the_disk(site: Site) -> None:
@@ -91,3 +96,51 @@ def test_holding_a_lane_open_still_needs_its_record_stored(client: TestClient, s
     r = client.post("/api/lanes/car-in/hold", json={"reason": "消防车"}, headers=bearer(site.guard_token))
     assert r.status_code == 503 and r.json()["error"]["code"] == "storage_failed"
     assert not barrier.held
+
+
+def _opened_on_a_full_disk(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Site:
+    """A site whose guard opened the door by hand on a full disk; the worker's retries (once a
+    second) are put off, as if the service were stopped between two of them."""
+    monkeypatch.setattr(hand_opens, "UNRECORDED_RETRY_S", 3600.0)
+    site = start_site(make_config(tmp_path / "data"))
+    try:
+        with TestClient(create_app(site.gw)) as client:
+            _fill_the_disk(site)
+            r = client.post(
+                "/api/lanes/door/open", json={"reason": "救护车"}, headers=bearer(site.guard_token)
+            )
+        assert r.status_code == 200 and r.json()["record_waits"] is True
+        site.gw.on_worker(lambda c: None).result(timeout=5)  # the worker has tried once meanwhile
+        assert site.gw.unrecorded_opens() == 1
+    except BaseException:
+        site.gw.stop()
+        raise
+    return site
+
+
+def test_a_waiting_open_is_recorded_when_the_gateway_stops_after_the_disk_has_room(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The installer frees space and restarts the service (an upgrade, the watchdog) before the
+    worker's next retry: the guard's opening is on record all the same."""
+    site = _opened_on_a_full_disk(tmp_path, monkeypatch)
+    _free_the_disk(site)
+    site.gw.stop()
+    with sqlite3.connect(site.gw.db_path) as conn:
+        opens = conn.execute("SELECT actor, target, detail FROM audit WHERE action = 'lane.open'").fetchall()
+    assert opens == [("token:guard-bot", "door", "救护车")]
+
+
+def test_an_open_still_waiting_at_a_stop_on_a_full_disk_is_in_the_log(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Stopped while the disk is still full: the record cannot be written, so the journal has it
+    (lane, guard, reason and the time of the opening) at ERROR."""
+    site = _opened_on_a_full_disk(tmp_path, monkeypatch)
+    with caplog.at_level(logging.ERROR, logger="gateway.runtime.hand_opens"):
+        site.gw.stop()
+    lost = [r.getMessage() for r in caplog.records if "never recorded" in r.getMessage()]
+    assert len(lost) == 1, caplog.text
+    assert all(part in lost[0] for part in ("lane=door", "actor=token:guard-bot", "reason=救护车", "at=")), (
+        lost
+    )
