@@ -76,9 +76,10 @@ class SerialLink:
     and the device is offline (an alarm). A port that disappears, or is unplugged and plugged back,
     is noticed within a second even when nothing is written, and at the next write. A write while
     the port is closed tries to open it first: a board plugged back is used at once, not at the
-    background thread's next retry (up to reconnect_max_s later). `on_open` runs after every
-    (re)open: a relay re-sends its state. The backoff is reset only by a write that went through,
-    so a port that opens but fails every write is retried with growing waits.
+    background thread's next retry (up to reconnect_max_s later); the thread is woken, to check
+    every check_every_s again. `on_open` runs after every (re)open: a relay re-sends its state. The
+    backoff is reset only by a write that went through, so a port that opens but fails every write
+    is retried with growing waits. Once closed, the link stays closed: a late write fails.
     """
 
     def __init__(
@@ -102,6 +103,7 @@ class SerialLink:
         self._port: serial.Serial | None = None
         self._lock = threading.RLock()
         self._stop = threading.Event()
+        self._wake = threading.Event()  # the watch thread's wait ends early: stopped, or reopened
         self._thread = threading.Thread(target=self._watch, name=f"link-{health.device}", daemon=True)
 
     def start(self) -> None:
@@ -114,8 +116,10 @@ class SerialLink:
             why = self._gone() if self._port is not None else None
             if why:  # replugged since the last check
                 self._lost(why)
-            if self._port is None:  # reopen (on_open re-sends the state), then write
-                self._try_open()
+            if self._port is None and self._try_open():  # on_open re-sent the state; now write
+                self._wake.set()  # the watch may be in a long back-off: check every second again
+            if self._port is None and self._stop.is_set():
+                raise PortError(f"{self.path} is closed: the gateway is stopping")
             if self._port is None:
                 raise PortError(self.health.last_error or f"{self.path} is not open")
             try:
@@ -129,6 +133,7 @@ class SerialLink:
 
     def close(self) -> None:
         self._stop.set()
+        self._wake.set()
         with self._lock:
             if self._port is not None:
                 self._port.close()
@@ -141,7 +146,12 @@ class SerialLink:
         return self._port is not None
 
     def _try_open(self) -> bool:
+        """Open the port unless it is open or the link closed; True if it is open now. A write and
+        the watch thread may both find it closed: the second to get the lock must not open it
+        again, or the exclusive lock fails and raises a false "in use by another program"."""
         with self._lock:
+            if self._port is not None or self._stop.is_set():
+                return self._port is not None
             try:
                 self._port = open_port(self.path, self._baudrate, **self._serial_kwargs)
             except PortError as exc:
@@ -182,7 +192,11 @@ class SerialLink:
 
     def _watch(self) -> None:
         wait = self._check_every_s
-        while not self._stop.wait(wait):
+        while True:
+            self._wake.wait(wait)
+            self._wake.clear()
+            if self._stop.is_set():
+                return
             if self._port is None:
                 wait = self._backoff.next() if not self._try_open() else self._check_every_s
                 continue

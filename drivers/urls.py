@@ -8,9 +8,10 @@ from the drivers, never the other way round, so this lives here for both to use.
 from __future__ import annotations
 
 import re
-from urllib.parse import urlsplit
 
 _URL = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*://\S+")
+# An IP address and port: never a user name and password, which `user:` with no '@' may be.
+_IP_AND_PORT = re.compile(r"(\d{1,3}(\.\d{1,3}){3}|\[[0-9A-Fa-f:.]+\]):\d{1,5}")
 
 
 def redact_url(url: str) -> str:
@@ -20,33 +21,33 @@ def redact_url(url: str) -> str:
     FFmpeg reads them, so a password holding '@' or ':' is hidden whole; one holding '/', '?' or
     '#' too (see _authority).
     """
-    try:
-        netloc = urlsplit(url).netloc
-    except ValueError:  # a bad [IPv6] host
-        netloc = ""
-    if "@" not in netloc or netloc not in url:  # unparsed, or urlsplit dropped tabs or spaces
-        netloc = _authority(url)
-    userinfo, at, host = netloc.rpartition("@")
-    if not at:
-        return url
+    authority = _authority(url)
+    userinfo, at, host = authority.rpartition("@")
     user, colon, _ = userinfo.partition(":")
-    shown = f"{user}:***@{host}" if colon else netloc
-    return url.replace(netloc, shown, 1)
+    if not at or not colon:
+        return url
+    return url.replace(authority, f"{user}:***@{host}", 1)
 
 
 def _authority(url: str) -> str:
     """What FFmpeg takes as the authority: from '://' to the first '/', '?' or '#'.
 
     But a password may hold '/', '?' or '#' (Hikvision asks for a "special character"): FFmpeg
-    then cannot read it, and the url is still shown in the error. So an authority that starts
-    as `user:` with no '@' runs to the url's last '@': better a path hidden than a password shown.
+    then cannot read it, and the url is still shown in the error. So an authority whose user
+    information holds a ':' (a password begun: `user:pass`, or `user:pa@ss` cut at a later '/')
+    runs to the url's last '@' when there is one past it: better a path hidden than a password
+    shown. Only an IP address and port (rtsp://10.0.0.5:554/ch1?u=a@b) keep their path: a
+    hostname and port cannot be told from a user and a password that begins with digits.
     """
     _, sep, rest = url.partition("://")
-    authority = re.split(r"[/?#]", rest, maxsplit=1)[0] if sep else ""
-    userinfo, at, after = rest.rpartition("@")
-    if "@" in authority or ":" not in authority or not at:
+    if not sep:
+        return ""
+    authority = re.split(r"[/?#]", rest, maxsplit=1)[0]
+    userinfo = authority.rpartition("@")[0] if "@" in authority else authority
+    before, _, after = rest.rpartition("@")
+    if ":" not in userinfo or len(before) < len(authority) or _IP_AND_PORT.fullmatch(authority):
         return authority
-    return f"{userinfo}@{re.split(r'[/?#]', after, maxsplit=1)[0]}"
+    return f"{before}@{re.split(r'[/?#]', after, maxsplit=1)[0]}"
 
 
 def redact_urls(text: str) -> str:

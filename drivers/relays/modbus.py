@@ -2,9 +2,10 @@
 
 Several modules may share one bus (one serial port): a ModbusBus owns the client and one thread,
 so requests never interleave and pulse() never waits for the bus. Each module syncs its relay coil
-to the state PulseControl wants (a failed write is retried when the module answers again) and
-polls its discrete inputs, reporting changes as lane inputs. Whatever one module answers, or
-fails to, puts that module offline and never stops the bus thread: the other barriers go on.
+to the state PulseControl wants and polls its discrete inputs, reporting changes as lane inputs;
+ModbusBus._next says in which order (relay changes first, polls last). Whatever one module
+answers, or fails to, puts that module offline and never stops the bus thread: the other barriers
+go on.
 """
 
 from __future__ import annotations
@@ -134,17 +135,38 @@ class ModbusBus:
             self._release_all()
 
     def _service_all(self) -> bool:
-        """Service every module once, a module with a relay change waiting always next: a request
-        to a silent unit costs a whole timeout, and a barrier's pulse must not wait behind the
-        retries of the silent units listed before it (nor behind input polls). True if any answered."""
-        answered, due = False, list(self._modules)
-        while due:
-            module = next((m for m in self._modules if m.has_changes), due[0])
-            if module in due:
-                due.remove(module)
+        """One pass over the bus, in the order _next gives. True if any module answered."""
+        answered, failed = False, set[ModbusModule]()
+        now = time.monotonic()
+        due = [m for m in self._modules if m.next_poll <= now]
+        while (step := self._next(due, failed)) is not None:
+            module, poll = step
             self._wait_for(module)
-            answered |= module.service(self._client, time.monotonic())
+            if module.service(self._client, poll=poll):
+                answered = True
+            else:
+                failed.add(module)
+            if module in due and (poll or module in failed):
+                due.remove(module)  # polled, or not due again for a second
         return answered
+
+    def _next(self, due: list[ModbusModule], failed: set[ModbusModule]) -> tuple[ModbusModule, bool] | None:
+        """The next module to ask, and whether to poll it: the bus's one ordering rule.
+
+        A request to a silent unit costs a whole timeout_s, so a barrier's pulse must wait at most
+        for the one request already on the wire:
+        1. relay changes, of every module with one waiting (changes asked for during the pass too);
+        2. a change that just got no answer, sent once more after the other modules' changes (one
+           request lost to noise does not lose a pulse; a second failure drops it: _failed);
+        3. polls last (inputs, or a relay-only module's coil read back), of the modules due. A
+           module that did not answer is due again a second after its timeout ended, however long
+           its timeout_s: the others are polled in between.
+        """
+        waiting = [m for m in self._modules if m.has_changes]
+        if waiting:
+            fresh = [m for m in waiting if m not in failed]
+            return (fresh or waiting)[0], False
+        return (due[0], True) if due else None
 
     def _wait_for(self, module: ModbusModule) -> None:
         """Wait for this module's replies as long as its own timeout_s says. pymodbus reads the
@@ -219,7 +241,7 @@ class ModbusModule:
         # Every on/off PulseControl asked for while the bus is up, in order: a pulse shorter than
         # the bus is busy still closes the relay, rather than being merged away into "off".
         self._changes: deque[bool] = deque()
-        self._silent = False  # the last request got no answer: retried at next_poll, not every pass
+        self._silent = False  # the last request got no answer: a failing change is not sent again at once
         self._state: dict[LaneInput, bool] | None = None  # None until the first poll
         self._on_input: InputEmit | None = None
         self.next_poll = 0.0
@@ -272,44 +294,42 @@ class ModbusModule:
         self._changes.clear()  # not kept for later: see connected()
         self.health.set_offline(why)
 
-    def service(self, client: Any, now: float) -> bool:
-        """On the bus thread: bring the coil to the wanted state, and poll inputs when due.
-        True if the module answered."""
-        if self._silent and now < self.next_poll and not self._changes:
-            return False  # each request to a silent unit costs a whole timeout on the shared bus
+    def service(self, client: Any, *, poll: bool) -> bool:
+        """On the bus thread: write the relay changes waiting; with `poll`, also bring the coil to
+        the state wanted and read the inputs. True if the module answered. ModbusBus._next says
+        when each module is asked."""
+        now = time.monotonic()
         try:
             if self._control is not None:
                 self._write_coil(client)
-            if self._inputs and now >= self.next_poll:
-                self._poll(client)
-            elif not self._inputs and self._control is not None and now >= self.next_poll:
-                # A relay-only module is read back now and then, so a dead one shows offline.
-                self._check(client.read_coils(self._coil, count=1, device_id=self._unit), READ_COILS)
-            self.next_poll = max(self.next_poll, now) + (self._poll_s if self._inputs else 1.0)
+            if poll:
+                self._read(client)
+                self.next_poll = max(self.next_poll, now) + (self._poll_s if self._inputs else 1.0)
         except (ConnectionException, OSError):
             raise  # the adapter, not this module: the bus reconnects
         except ModbusIOException as exc:
             return self._failed(
-                now, f"does not answer: {exc}; check its address (unit), wiring A/B and termination"
+                f"does not answer: {exc}; check its address (unit), wiring A/B and termination"
             )
         except Exception as exc:  # a wrong reply, or a request pymodbus refuses: this module alone
             return self._failed(
-                now,
                 f"gives a reply the gateway cannot use: {exc}; check its address (unit), its coil and "
-                "input addresses (the table in its manual), and the wiring A/B and termination",
+                "input addresses (the table in its manual), and the wiring A/B and termination"
             )
         self._silent = False
         self.health.seen()
         return True
 
-    def _failed(self, now: float, why: str) -> bool:
+    def _failed(self, why: str) -> bool:
         self.health.count("errors")
         self._sent = None  # not known now: written again once the module answers
-        self.next_poll = now + 1.0
+        # Counted from now, after the timeout: with timeout_s >= 1 s, counted from the request the
+        # unit would be due again at once and asked on every pass.
+        self.next_poll = time.monotonic() + 1.0
         if self._changes and not self._silent:
             # It answered the request before: a relay change lost to noise on the line is sent
-            # again at once (it stays first in the queue), or the barrier's pulse is lost whole.
-            # A second failure in a row backs off like any silent module.
+            # again at once, after the other modules' changes (ModbusBus._next), or the barrier's
+            # pulse is lost whole. A second failure in a row backs off like any silent module.
             self._silent = True
             return False
         self._changes.clear()
@@ -337,6 +357,13 @@ class ModbusModule:
                 self.health.count("coil_writes")
             if self._changes:
                 self._changes.popleft()
+
+    def _read(self, client: Any) -> None:
+        if self._inputs:
+            self._poll(client)
+        elif self._control is not None:
+            # A relay-only module is read back now and then, so a dead one shows offline.
+            self._check(client.read_coils(self._coil, count=1, device_id=self._unit), READ_COILS)
 
     def _poll(self, client: Any) -> None:
         bits: dict[int, bool] = {}

@@ -45,7 +45,9 @@ class Modules:
         self.wrong_units: set[int] = set()  # answer a coil write with an input read's reply
         self.drop_coil_writes = 0  # the next N coil writes are lost on the wire (noise): no reply
         self.delay: dict[int, float] = {}  # unit: how long it takes to answer
-        self.coil_writes: list[tuple[int, int, bool]] = []  # (unit, coil, on)
+        self.off: set[int] = set()  # switched off, or wired to another bus: they never answer
+        self.heard: list[int] = []  # the unit of every request, answered or not
+        self.coil_writes: list[tuple[int, int, bool, float]] = []  # (unit, coil, on, when it came)
         self.input_reads: list[tuple[int, int, int]] = []  # (unit, first input, count)
         self.lock = threading.Lock()
         self._stop = threading.Event()
@@ -75,11 +77,14 @@ class Modules:
         address = int.from_bytes(request[2:4], "big")
         value = int.from_bytes(request[4:6], "big")
         with self.lock:
+            self.heard.append(unit)
+            if unit in self.off:
+                return None
             if function == WRITE_COIL:
                 if self.drop_coil_writes > 0:
                     self.drop_coil_writes -= 1
                     return None
-                self.coil_writes.append((unit, address, value == 0xFF00))
+                self.coil_writes.append((unit, address, value == 0xFF00, time.monotonic()))
                 if unit in self.wrong_units:
                     return bytes([unit, READ_INPUTS, 1, 0])
                 return request[:6]
@@ -92,7 +97,12 @@ class Modules:
 
     def writes(self, unit: int) -> list[bool]:
         with self.lock:
-            return [on for u, _, on in self.coil_writes if u == unit]
+            return [on for u, _, on, _ in self.coil_writes if u == unit]
+
+    def written_at(self, unit: int, on: bool) -> list[float]:
+        """When each write of `on` to the unit's coil reached it."""
+        with self.lock:
+            return [at for u, _, state, at in self.coil_writes if u == unit and state == on]
 
     def close(self) -> None:
         self._stop.set()

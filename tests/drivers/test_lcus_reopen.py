@@ -1,0 +1,131 @@
+"""An LCUS board that a pulse or hold reopens the moment it is back (SerialLink.write), next to the
+link's own thread that watches the port: one board, two lanes, on a real pty."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from drivers import serialport
+from drivers.relays.lcus import LcusBoard, LcusRelay, lcus_frame
+from drivers.serialport import PortError
+from gateway.config import parse_config
+from gateway.runtime.devices import Devices, build_devices
+from tests.conftest import site_toml
+from tests.drivers.conftest import PtyDevice, health, wait_for
+from tests.drivers.test_relays import OFF
+
+CHANNEL = """
+[[devices]]
+id = "{id}"
+lane = "{lane}"
+kind = "relay"
+driver = "lcus"
+port = "{port}"
+channel = {channel}
+reconnect_max_s = {wait}
+"""
+
+
+def two_lanes(tmp_path: Path, board: PtyDevice, wait: float) -> tuple[Devices, LcusRelay, LcusRelay]:
+    """An entrance barrier on channel 1 and an exit barrier on channel 2 of one board."""
+    devices = build_devices(
+        parse_config(
+            site_toml(tmp_path / "data")
+            + CHANNEL.format(id="entry-barrier", lane="car-in", port=board.path, channel=1, wait=wait)
+            + CHANNEL.format(id="exit-barrier", lane="car-out", port=board.path, channel=2, wait=wait),
+            "site.toml",
+        )
+    )
+    entry = next(r for r in devices.lanes["car-in"].relays if r.health.device == "entry-barrier")
+    exit_ = next(r for r in devices.lanes["car-out"].relays if r.health.device == "exit-barrier")
+    return devices, entry, exit_  # type: ignore[return-value]
+
+
+def last_state(frames: bytes, channel: int) -> bool | None:
+    """What the channel was last told in `frames` (None: nothing)."""
+    state = None
+    for i in range(0, len(frames) - 3, 4):
+        if frames[i : i + 4] in (lcus_frame(channel, True), lcus_frame(channel, False)):
+            state = frames[i : i + 4] == lcus_frame(channel, True)
+    return state
+
+
+def test_a_hold_the_moment_the_board_is_back_raises_no_in_use_alarm(
+    tmp_path: Path, pty_device: Callable[[str], PtyDevice], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A CH340 takes a moment to open. A guard's hold as the board comes back opens the port from
+    the lane's thread; the link's own thread, retrying meanwhile, must not open it a second time:
+    that open fails on the exclusive lock, and both barriers showed offline as "in use by another
+    program" (stop ModemManager...), a false alarm that stayed until the next write."""
+    real_open = serialport.open_port
+
+    def slow_open(path: str, *args: object, **kwargs: object) -> object:
+        port = real_open(path, *args, **kwargs)  # type: ignore[arg-type]
+        time.sleep(0.3)  # the USB adapter being set up
+        return port
+
+    board = pty_device("ttyUSB-relay")
+    devices, entry, exit_ = two_lanes(tmp_path, board, wait=0.1)
+    try:
+        wait_for(lambda: entry.health.online and exit_.health.online, "both channels online")
+        monkeypatch.setattr(serialport, "open_port", slow_open)
+        alarms: list[str] = []
+        exit_.health.on_change = lambda h, online: alarms.append("online" if online else h.last_error)
+        board.unplug()
+        wait_for(lambda: not entry.health.online, "the board missed")
+        time.sleep(0.5)  # the link retries every 0.1 s
+        board.plug()
+        entry.hold()
+        time.sleep(1.5)
+        assert last_state(board.pending(wait=0.2), 1) is True  # the hold went through
+        assert exit_.health.online, exit_.health.last_error
+        assert not [a for a in alarms if "in use by another program" in a], alarms
+    finally:
+        devices.close()
+
+
+def test_after_a_hold_reopened_the_board_a_replug_is_still_found_within_a_second(
+    tmp_path: Path, pty_device: Callable[[str], PtyDevice]
+) -> None:
+    """The board was away a while, so the link's retries wait long; a hold the moment it is back
+    reopens it. A loose plug a moment later resets the board's relays: the held exit barrier is
+    sent again within about a second (docs/hardware.md), not when the link's thread wakes from its
+    old wait, seconds later."""
+    board = pty_device("ttyUSB-relay")
+    devices, entry, exit_ = two_lanes(tmp_path, board, wait=10)
+    try:
+        wait_for(lambda: entry.health.online and exit_.health.online, "both channels online")
+        board.unplug()
+        wait_for(lambda: not entry.health.online, "the board missed")
+        # Retried after 0.1, 0.2, 0.4, 0.8, 1.6 and 3.2 s (6.3 s in all), the next 6.4 s later.
+        time.sleep(7.0)
+        board.plug()
+        exit_.hold()  # the write reopens the board
+        assert board.pending(wait=0.3).endswith(lcus_frame(2, True))
+        board.unplug()
+        board.plug()  # the board is back with its relays off
+        seen = board.pending(wait=2.0)
+        assert last_state(seen, 2) is True, f"the held exit was not sent again within 2 s: {seen.hex()}"
+    finally:
+        devices.close()
+
+
+def test_a_relay_write_after_the_board_closed_does_not_reopen_it(
+    pty_device: Callable[[str], PtyDevice],
+) -> None:
+    """A car admitted in the moment the gateway stops: its pulse comes after the board was closed.
+    It fails, saying why, and leaves the port free for the next start; it reopened the port, which
+    stayed open with no thread watching it, in the hands of a gateway that had stopped."""
+    board = pty_device("ttyUSB-relay")
+    lcus = LcusBoard(board.path, reconnect_max_s=0.2)
+    relay = LcusRelay(health("relay", "relay"), lcus, channel=1)
+    assert board.read(4) == OFF
+    relay.close()  # the last relay of the board: the port closes
+    with pytest.raises(PortError, match="closed"):
+        lcus.write(1, True)
+    assert board.pending() == b""
+    serialport.open_port(board.path, 9600).close()  # free: the next start opens it
