@@ -50,32 +50,17 @@ def test_urls_inside_a_message_are_redacted() -> None:
     assert redact_urls(text) == "cannot open 'rtsp://admin:***@192.0.2.10/ch1': also http://u:***@h/v"
 
 
-def test_an_unreachable_camera_reports_its_url_without_a_password_holding_an_at() -> None:
-    # Nothing listens on port 9: the open fails at once, as for a camera that is switched off.
-    camera = OpenCvCamera(
-        health("cam", "camera", "car-in"),
-        "rtsp://admin:Adm1n@2024!@127.0.0.1:9/stream",
-        read_timeout_s=1,
-        reconnect_max_s=0.3,
-    )
-    camera.start(lambda kind, value, confidence: None)
-    try:
-        error = wait_for(lambda: camera.health.last_error, "the failed open")
-    finally:
-        camera.stop()
-    assert "rtsp://admin:***@127.0.0.1:9/stream" in error
-    assert "2024" not in error and "Adm1n" not in error
-
-
 @pytest.mark.parametrize(
-    "password", ["Gate/2024x", "Gate#2024x", "Gate?2024x", "Gate@2024/x", "Gate@2024#x", "Gate@2024?x"]
+    "password",
+    ["Adm1n@2024!", "Gate/2024x", "Gate#2024x", "Gate?2024x", "Gate@2024/x", "Gate@2024#x", "Gate@2024?x"],
 )
-def test_an_unreachable_camera_never_shows_a_password_holding_a_slash_or_hash(
+def test_an_unreachable_camera_never_shows_its_password(
     password: str, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """Hikvision asks for a "special character" in a password: '/', '#' or '?' must not end the
-    part that is hidden, or the rest of the password shows in /api/health and the log; nor may an
-    '@' before them (Gate@2024/x showed as admin:***@2024/x@...)."""
+    """Nothing listens on port 9: the open fails at once, as for a camera that is switched off.
+    Hikvision asks for a "special character" in a password: an '@', '/', '#' or '?' must not end
+    the part that is hidden, or the rest of the password shows in /api/health and the log
+    (Gate@2024/x showed as admin:***@2024/x@...)."""
     caplog.set_level(logging.DEBUG)
     camera = OpenCvCamera(
         health("cam", "camera", "car-in"),

@@ -18,13 +18,11 @@ from pathlib import Path
 
 import pytest
 
-from drivers.relays.modbus import ModbusBus, ModbusModule, input_map
+from drivers.relays.modbus import READ_COILS, READ_INPUTS, WRITE_COIL, ModbusBus, ModbusModule, input_map
 from gateway.config import parse_config
 from gateway.runtime.devices import Devices, build_devices
 from tests.conftest import site_toml
 from tests.drivers.conftest import PtyDevice, health, wait_for
-
-READ_COILS, READ_INPUTS, WRITE_COIL = 1, 2, 5
 
 
 def crc16(data: bytes) -> bytes:
