@@ -212,7 +212,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     q.add_argument(
         "--crops",
-        type=int,
+        type=_count,
         default=200,
         help="real crops to calibrate on, each read in four framings, and as many rendered crops",
     )

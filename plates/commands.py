@@ -265,8 +265,6 @@ def _quantize(args: argparse.Namespace) -> int:
     source, out = Path(args.source), Path(args.out)
     if not source.is_file():
         raise UserError(f"{source} not found; give the float model `plates train` or `plates soup` wrote")
-    if args.crops < 1:
-        raise UserError(f"--crops {args.crops}: give at least 1 (200 is plenty)")
     try:
         inputs = calibration_inputs(source, [Path(r) for r in args.real], args.crops, args.seed)
         quantize(source, out, inputs)

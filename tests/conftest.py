@@ -12,6 +12,7 @@ import pytest
 
 from gateway.config import SiteConfig, parse_config
 from gateway.runtime.gateway import Gateway
+from gateway.store.admin import import_csv
 
 # Plates rendered by tests use exactly these fonts (scripts/system-deps installs them), so the
 # images, and what the recognizer makes of them, are the same on every machine.
@@ -24,8 +25,11 @@ def hide_onnxruntime(monkeypatch: pytest.MonkeyPatch) -> Callable[[], None]:
     real_find_spec = importlib.util.find_spec
 
     def hide() -> None:
-        monkeypatch.setattr(importlib.util, "find_spec",
-                            lambda name, *a: None if name == "onnxruntime" else real_find_spec(name, *a))
+        monkeypatch.setattr(
+            importlib.util,
+            "find_spec",
+            lambda name, *a: None if name == "onnxruntime" else real_find_spec(name, *a),
+        )
 
     return hide
 
@@ -145,3 +149,32 @@ def gateway(site_cfg: SiteConfig) -> Iterator[Gateway]:
 def write_csv(path: Path, text: str) -> Path:
     path.write_text(textwrap.dedent(text).lstrip(), encoding="utf-8")
     return path
+
+
+def registered_plates_site(
+    tmp_path: Path,
+    vehicles: str,
+    *,
+    slots: str = "",
+    plate_match: str = "exact",
+    lanes: tuple[str, ...] = ("car-in",),
+    extra: str = "",
+    **overrides: object,
+) -> Gateway:
+    """A gateway on the test site (site_toml(**overrides), then `extra`: a camera, a tariff), its
+    `lanes` matching plates by `plate_match`, with residents R1 (3栋 2单元 张三) and R2 (5栋 1单元 李四)
+    and their `vehicles` ("plate,resident_ref" lines) and `slots` ("zone,number,resident_ref,plates"
+    lines) imported. The site is also written to tmp_path/site.toml, for the `gateway` command."""
+    text = site_toml(tmp_path / "data", **overrides) + extra
+    for lane in lanes:
+        text = text.replace(f'id = "{lane}"\n', f'id = "{lane}"\nplate_match = "{plate_match}"\n', 1)
+    (tmp_path / "site.toml").write_text(text, encoding="utf-8")
+    cfg = parse_config(text, "site.toml")
+    files = [
+        write_csv(tmp_path / "r.csv", "ref,building,unit,name\nR1,3栋,2单元,张三\nR2,5栋,1单元,李四\n"),
+        write_csv(tmp_path / "v.csv", f"plate,resident_ref\n{vehicles}"),
+    ]
+    if slots:
+        files.append(write_csv(tmp_path / "s.csv", f"zone,number,resident_ref,plates\n{slots}"))
+    import_csv(cfg, files)
+    return Gateway(cfg)

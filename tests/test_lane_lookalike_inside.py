@@ -9,29 +9,18 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from gateway.config import parse_config
 from gateway.core import TYPED_BY, Presented
 from gateway.runtime.gateway import Gateway
-from gateway.store.admin import import_csv
-from tests.conftest import TARIFF_TOML, site_toml, write_csv
+from tests.conftest import TARIFF_TOML, registered_plates_site
 
 TZ = ZoneInfo("Asia/Shanghai")
 T0 = datetime(2026, 11, 20, 9, 0, tzinfo=TZ)
 
 
 def _gateway(tmp_path: Path) -> Gateway:
-    text = site_toml(tmp_path / "data") + TARIFF_TOML
-    for lane in ("car-in", "car-out"):
-        text = text.replace(f'id = "{lane}"\n', f'id = "{lane}"\nplate_match = "confusable"\n', 1)
-    cfg = parse_config(text, "site.toml")
-    import_csv(
-        cfg,
-        [
-            write_csv(tmp_path / "r.csv", "ref,building,unit,name\nR1,3栋,2单元,张三\n"),
-            write_csv(tmp_path / "v.csv", "plate,resident_ref\n苏E1234S,R1\n"),
-        ],
+    return registered_plates_site(
+        tmp_path, "苏E1234S,R1\n", plate_match="confusable", lanes=("car-in", "car-out"), extra=TARIFF_TOML
     )
-    return Gateway(cfg)
 
 
 def _open_stays(gw: Gateway) -> list[str]:

@@ -18,13 +18,11 @@ from drivers.cameras.frame import Frame
 from drivers.cameras.snapshots import plate_crop_path
 from drivers.health import DeviceHealth
 from gateway.cli import main
-from gateway.config import parse_config
 from gateway.core import Presented
 from gateway.errors import Refused
 from gateway.runtime import plate_match
 from gateway.runtime.gateway import Gateway
 from gateway.runtime.plate_reading import PlateReader
-from gateway.store.admin import import_csv
 from gateway.store.corrections import correct_plate
 from gateway.store.plate_crops import export_plate_crops
 from gateway.store.registry import add_vehicle, delete_vehicle
@@ -33,31 +31,19 @@ from plates.lane import LaneVoter
 from plates.recognizer import Recognizer
 from plates.synth.scene import render_scene
 from plates.synth.texts import PlateSpec
-from tests.conftest import site_toml, write_csv
+from tests.conftest import registered_plates_site
 
 PLATE = "皖A7K258"
 
 
 def registered_site(tmp_path: Path, camera: str = "", plate_match: str = "exact") -> Gateway:
-    text = (
-        site_toml(tmp_path / "data").replace(
-            'zone = "main"\n', f'zone = "main"\nplate_match = "{plate_match}"\n', 1
-        )
-        + camera
+    return registered_plates_site(
+        tmp_path,
+        f"{PLATE},R1\n皖B12Z45,R2\n皖C1D345,R2\n皖C1Q345,R2\n",
+        slots=f"main,B001,R1,{PLATE}\n",
+        plate_match=plate_match,
+        extra=camera,
     )
-    (tmp_path / "site.toml").write_text(text, encoding="utf-8")  # for the `gateway` command
-    cfg = parse_config(text, "site.toml")
-    import_csv(
-        cfg,
-        [
-            write_csv(tmp_path / "r.csv", "ref,building,unit,name\nR1,3栋,2单元,张三\nR2,5栋,1单元,李四\n"),
-            write_csv(
-                tmp_path / "v.csv", f"plate,resident_ref\n{PLATE},R1\n皖B12Z45,R2\n皖C1D345,R2\n皖C1Q345,R2\n"
-            ),
-            write_csv(tmp_path / "s.csv", f"zone,number,resident_ref,plates\nmain,B001,R1,{PLATE}\n"),
-        ],
-    )
-    return Gateway(cfg)
 
 
 def test_a_passing_car_is_read_from_the_stream_and_opens_the_barrier_once(tmp_path: Path) -> None:

@@ -174,15 +174,20 @@ Action = Literal["open", "hold", "release"]
 
 def _act(app: GuardApp, who: Principal, lane: str, action: Action, reason: str) -> LaneActionDone:
     gw = app.gw
-    drive = {"open": gw.open_lane, "hold": gw.hold_lane, "release": gw.release_lane}[action]
-    recorded = drive(lane, who.name, reason)
+    record_waits = False  # only a single open goes ahead while its record waits (a full disk)
+    if action == "open":
+        record_waits = not gw.open_lane(lane, who.name, reason)
+    elif action == "hold":
+        gw.hold_lane(lane, who.name, reason)
+    else:
+        gw.release_lane(lane, who.name, reason)
     done = LaneActionDone(
         lane=lane,
         action=action,
         by=who.shown_name,
         reason=reason.strip(),
         relays=len(gw.devices.lanes[lane].relays),
-        record_waits=recorded is False,  # only an open returns whether its record is stored
+        record_waits=record_waits,
     )
     app.hub.publish("action", {**done.model_dump(), "at": gw.now().isoformat(timespec="seconds")})
     app.hub.publish("status", lanes_status(gw))

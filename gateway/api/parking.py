@@ -180,7 +180,7 @@ def parking_router(gw: Gateway) -> APIRouter:
     )
     def build(db: Db, who: Operator, day: Day) -> dict[str, Any]:
         now = gw.now()
-        start, end = report_period(day, gw.site.config.reports.hour, gw.site.tz)
+        end = report_period(day, gw.site.config.reports.hour, gw.site.tz)[1]
         if end > now:
             raise ApiError(
                 409,
@@ -188,17 +188,7 @@ def parking_router(gw: Gateway) -> APIRouter:
                 f"the report period of {day} ends at {end.isoformat()}",
                 "build it after the period has ended",
             )
-        stored = db.execute("SELECT 1 FROM daily_reports WHERE day = ?", (day.isoformat(),)).fetchone()
-        if stored and start < gw.operations.records_kept_from(now):
-            days = gw.site.config.retention.access_records_days
-            raise ApiError(
-                409,
-                "records_deleted",
-                f"the access records of {day} are past retention.access_records_days ({days}) "
-                "and deleted: rebuilt, the kept report would become zeros",
-                f"use the report kept (GET /api/parking/reports/{day}); only days of the last {days} "
-                "can be rebuilt",
-            )
+        gw.operations.check_rebuild(db, day, now)
         return gw.operations.build_report(day, now, actor=who)
 
     @router.get("/api/parking/patrols", summary="Patrol rounds recorded, newest first")

@@ -6,6 +6,8 @@ from __future__ import annotations
 import importlib.util
 import os
 from collections import defaultdict
+from collections.abc import Hashable, Iterable
+from dataclasses import dataclass
 
 from gateway.config.devices import (
     CameraDevice,
@@ -16,7 +18,7 @@ from gateway.config.devices import (
     SerialReaderDevice,
 )
 from gateway.config.models import SiteConfig
-from gateway.config.problems import Problem
+from gateway.config.problems import Loc, Problem
 
 _Serial = SerialReaderDevice | LcusRelayDevice | ModbusDevice | SerialDisplayDevice
 
@@ -25,10 +27,33 @@ def check_devices(cfg: SiteConfig) -> list[Problem]:
     return _serial_ports(cfg) + _usb_cameras(cfg) + _gpio_pins(cfg) + _checkpoints(cfg) + _plate_backends(cfg)
 
 
+@dataclass(frozen=True, slots=True)
+class _Use:
+    """A device's use of something only one device may have: a camera, a coil, a channel, a pin."""
+
+    thing: Hashable
+    name: str  # the thing in a problem's words: "GPIO22"
+    owner: str  # this device in a later use's problem: "device 'entry-barrier'"
+    path: Loc  # the config key of the use
+    value: object
+
+
+def _used_once(uses: Iterable[_Use], verb: str, fix: str) -> list[Problem]:
+    """The first device listed keeps each thing; every later use of it is a problem that names
+    the first ("GPIO22 is already used by device 'x' (pin)")."""
+    owners: dict[Hashable, str] = {}
+    problems: list[Problem] = []
+    for use in uses:
+        if use.thing in owners:
+            problems.append(Problem(use.path, f"{use.name} {verb} {owners[use.thing]}", use.value, fix=fix))
+        else:
+            owners[use.thing] = use.owner
+    return problems
+
+
 def _usb_cameras(cfg: SiteConfig) -> list[Problem]:
     """A V4L2 camera streams to one reader at a time: a second device on it never gets a frame."""
-    owners: dict[str, str] = {}
-    problems: list[Problem] = []
+    uses = []
     for i, device in enumerate(cfg.devices):
         if not isinstance(device, CameraDevice):
             continue
@@ -38,18 +63,12 @@ def _usb_cameras(cfg: SiteConfig) -> list[Problem]:
         elif not url.startswith("/dev/video"):
             continue
         node = os.path.realpath(url)
-        if node in owners:
-            problems.append(
-                Problem(
-                    ("devices", i, "url"),
-                    f"this USB camera is also used by device {owners[node]!r}",
-                    device.url,
-                    fix="a USB (V4L2) camera streams to one reader only: give each lane its own camera",
-                )
-            )
-        else:
-            owners[node] = device.id
-    return problems
+        uses.append(_Use(node, "this USB camera", f"device {device.id!r}", ("devices", i, "url"), device.url))
+    return _used_once(
+        uses,
+        "is also used by",
+        fix="a USB (V4L2) camera streams to one reader only: give each lane its own camera",
+    )
 
 
 def _plate_backends(cfg: SiteConfig) -> list[Problem]:
@@ -136,64 +155,54 @@ def _modbus_bus(users: list[tuple[int, _Serial]]) -> list[Problem]:
         "one RS-485 bus",
         "set the same baudrate, parity and stopbits on every module of the bus",
     )
-    coils: dict[tuple[int, int], str] = {}
-    for i, device in users:
-        assert isinstance(device, ModbusDevice)
-        if device.coil is not None:
-            key = (device.unit, device.coil)
-            if key in coils:
-                problems.append(
-                    Problem(
-                        ("devices", i, "coil"),
-                        f"unit {device.unit} coil {device.coil} already drives device {coils[key]!r}",
-                        device.coil,
-                        fix="use another coil or unit",
-                    )
-                )
-            coils.setdefault(key, device.id)
-    return problems
+    coils = [
+        _Use(
+            (device.unit, device.coil),
+            f"unit {device.unit} coil {device.coil}",
+            f"device {device.id!r}",
+            ("devices", i, "coil"),
+            device.coil,
+        )
+        for i, device in users
+        if isinstance(device, ModbusDevice) and device.coil is not None
+    ]
+    return problems + _used_once(coils, "already drives", fix="use another coil or unit")
 
 
 def _lcus_board(users: list[tuple[int, _Serial]]) -> list[Problem]:
     problems = _one_line(
         users, ("baudrate",), "one LCUS board", "set the same baudrate on every channel of the board"
     )
-    channels: dict[int, str] = {}
-    for i, device in users:
-        assert isinstance(device, LcusRelayDevice)
-        owner = channels.setdefault(device.channel, device.id)
-        if owner != device.id:
-            problems.append(
-                Problem(
-                    ("devices", i, "channel"),
-                    f"channel {device.channel} of this board already drives device {owner!r}",
-                    device.channel,
-                    fix="wire the barrier to another channel of the board and set that channel here",
-                )
-            )
-    return problems
+    channels = [
+        _Use(
+            device.channel,
+            f"channel {device.channel} of this board",
+            f"device {device.id!r}",
+            ("devices", i, "channel"),
+            device.channel,
+        )
+        for i, device in users
+        if isinstance(device, LcusRelayDevice)
+    ]
+    return problems + _used_once(
+        channels,
+        "already drives",
+        fix="wire the barrier to another channel of the board and set that channel here",
+    )
 
 
 def _gpio_pins(cfg: SiteConfig) -> list[Problem]:
-    owners: dict[int, str] = {}
-    problems: list[Problem] = []
+    uses = []
     for i, device in enumerate(cfg.devices):
         if not isinstance(device, GpioDevice):
             continue
         pins: list[tuple[tuple[str, ...], int | None]] = [(("pin",), device.pin)]
         pins += [(("inputs", name), pin) for name, pin in device.inputs.model_dump().items()]
-        for key, pin in pins:
-            if pin is None:
-                continue
-            if pin in owners:
-                problems.append(
-                    Problem(
-                        ("devices", i, *key),
-                        f"GPIO{pin} is already used by {owners[pin]}",
-                        pin,
-                        fix="wire it to a free pin and give that pin's BCM number here",
-                    )
-                )
-            else:
-                owners[pin] = f"device {device.id!r} ({'.'.join(key)})"
-    return problems
+        uses += [
+            _Use(pin, f"GPIO{pin}", f"device {device.id!r} ({'.'.join(key)})", ("devices", i, *key), pin)
+            for key, pin in pins
+            if pin is not None
+        ]
+    return _used_once(
+        uses, "is already used by", fix="wire it to a free pin and give that pin's BCM number here"
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -82,6 +83,12 @@ TYPED_BY = "guard:"
 # The flag of a decision for a car decided again while still at the lane (Presented.again) that was
 # let through before: the gate opens again, but it is no passage (no stay moves, nothing is counted).
 AGAIN = "again"
+
+
+def is_passage(flags: Iterable[str]) -> bool:
+    """A decision with these flags is a car's own passage (or its attempt), to be recorded as one:
+    a stay moved, a fee settled, a count in the report. A car decided again (AGAIN) is not."""
+    return AGAIN not in flags
 
 
 @dataclass(frozen=True, slots=True)

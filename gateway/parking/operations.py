@@ -29,9 +29,10 @@ from gateway.parking.repairs import Overdue, overdue_repairs
 from gateway.parking.report import build_report, last_complete_day, report_period, store_report
 from gateway.site import Site
 from gateway.store import retention as prune
-from gateway.store.alarms import clear_alarm, raise_alarm, redate_alarms
+from gateway.store.alarms import clear_alarm, raise_alarm
 from gateway.store.database import transaction
-from gateway.store.parking import redate_stays
+from gateway.store.parking import ParkingError
+from gateway.store.redate import redate_alarms, redate_stays
 from gateway.timefmt import from_db, to_db
 
 log = logging.getLogger(__name__)
@@ -254,6 +255,21 @@ class Operations:
             for route in self.routes
             for due in still_open(route, start, end, now, self.site.tz)
         )
+
+    def check_rebuild(self, conn: sqlite3.Connection, day: date, now: datetime) -> None:
+        """A report kept for a day whose access records retention has deleted since is not built
+        again: rebuilt from what is left, it would become zeros (ParkingError, records_deleted)."""
+        start = report_period(day, self.cfg.reports.hour, self.site.tz)[0]
+        stored = conn.execute("SELECT 1 FROM daily_reports WHERE day = ?", (day.isoformat(),)).fetchone()
+        if stored and start < self.records_kept_from(now):
+            days = self.cfg.retention.access_records_days
+            raise ParkingError(
+                f"the access records of {day} are past retention.access_records_days ({days}) "
+                "and deleted: rebuilt, the kept report would become zeros",
+                fix=f"use the report kept (GET /api/parking/reports/{day}); only days of the last {days} "
+                "can be rebuilt",
+                code="records_deleted",
+            )
 
     def build_report(
         self, day: date, now: datetime, conn: sqlite3.Connection | None = None, actor: str = ""

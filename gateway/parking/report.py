@@ -16,7 +16,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from gateway.core import ClosedPeriod, LaneRules
+from gateway.core import AGAIN, ClosedPeriod, LaneRules
 from gateway.parking.faults import device_faults
 from gateway.store.audit import audit
 from gateway.store.database import transaction
@@ -30,9 +30,9 @@ FLAGS = ("no_entry_record", "already_inside", "shared_slot", "monthly_expired", 
 NOT_REFUSALS = ("payment_due",)  # a car held until it pays is not turned away
 
 # The class decided at the lane (a visitor's motorcycle, a typed plate's class); the vehicle's
-# registered class for rows written before migration 11 kept it. A car decided again while still
-# at the lane (flag "again", gateway.core.AGAIN) is the same passage: it is not counted twice.
-_PASSAGE = "instr(',' || a.flags || ',', ',again,') = 0"
+# registered class for rows written before migration 11 kept it. Only passages are counted
+# (gateway.core.model.is_passage): a car decided again while still at the lane is not counted twice.
+_PASSAGE = f"instr(',' || a.flags || ',', ',{AGAIN},') = 0"
 _LOG = f"""
 SELECT a.lane, a.admitted, a.reason, coalesce(a.class, v.class, 'car'), a.flags, count(*)
 FROM access_log a LEFT JOIN vehicles v ON v.id = a.vehicle_id

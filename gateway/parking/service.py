@@ -15,7 +15,6 @@ from typing import Any
 
 from gateway.core import TYPED_BY, Billing, Facts, LaneRules, Presented
 from gateway.core.credentials import BadCredential, canonical
-from gateway.core.model import VehicleClass
 from gateway.events import AccessEvent
 from gateway.parking.book import Rules, StayFacts
 from gateway.parking.fees import yuan
@@ -24,24 +23,23 @@ from gateway.site import Site
 from gateway.store.lookup import lookup, subject_of
 from gateway.store.outbox import enqueue
 from gateway.store.parking import (
+    Held,
     Owed,
     ParkingError,
     carry_reentry,
     check_receipt,
     handover,
+    held_at_lane,
     is_billable,
     open_stay,
     owed,
     record_payment,
     settle_exit,
-    starts_hold_sql,
     stay_by_id,
 )
-from gateway.timefmt import from_db, to_db
+from gateway.timefmt import to_db
 
 METHODS = ("cash", "qr", "monthly")
-# A car held at an exit for payment is the one the guard is paying for, for this long.
-PENDING_FOR = timedelta(minutes=30)
 _BOOTH = LaneRules("booth", "exit", "vehicle", None)
 
 
@@ -332,44 +330,6 @@ class ParkingDesk:
         facts = lookup(conn, p, lane, {})
         cred = facts.credential
         return subject_of(p, cred), facts.vehicle_class, cred is None
-
-
-@dataclass(frozen=True, slots=True)
-class Held:
-    """A car held at an exit lane to pay: its plate, when its hold began (the camera decides a
-    standing car again and again: the fee runs to the first), the class it was held as (None for a
-    record from before that was kept), and when it was let out since, if it was."""
-
-    plate: str
-    at: datetime
-    vehicle_class: VehicleClass | None
-    let_out_at: datetime | None = None
-
-
-_HOLD_BEGAN = f"""
-SELECT a.at, a.class FROM access_log a
-WHERE a.id <= ? AND a.lane = ? AND a.value = ? AND a.reason = 'payment_due' AND {starts_hold_sql("a")}
-ORDER BY a.id DESC LIMIT 1
-"""
-
-
-def held_at_lane(conn: sqlite3.Connection, lane: str, at: datetime, plate: str | None = None) -> Held | None:
-    """The car last held at this lane for payment within PENDING_FOR of `at` (that plate, if given)."""
-    which, args = (" AND value = ?", [plate]) if plate else ("", [])
-    last = conn.execute(
-        "SELECT id, value FROM access_log WHERE lane = ? AND reason = 'payment_due' "
-        f"AND at >= ?{which} ORDER BY id DESC LIMIT 1",
-        (lane, to_db(at - PENDING_FOR), *args),
-    ).fetchone()
-    if last is None:
-        return None
-    last_id, held = last
-    began_at, held_as = conn.execute(_HOLD_BEGAN, (last_id, lane, held)).fetchone()
-    out = conn.execute(
-        "SELECT at FROM access_log WHERE id > ? AND value = ? AND admitted = 1 ORDER BY id LIMIT 1",
-        (last_id, held),
-    ).fetchone()
-    return Held(held, datetime.fromisoformat(began_at), held_as, from_db(out[0]) if out else None)
 
 
 def fee_until(held: Held | None, at: datetime) -> datetime:

@@ -6,27 +6,27 @@ drivers -> queue -> lookup -> decide -> record (one transaction) -> relay, displ
 
 from __future__ import annotations
 
-import itertools
 import logging
 import queue
 import sqlite3
 import sys
 import threading
 import time
-from collections import OrderedDict, deque
+from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Protocol, TypeVar, runtime_checkable
+from typing import Any, TypeVar
 
 from drivers.cameras.snapshots import SnapshotWriter
 from drivers.health import DeviceHealth
 from gateway.alarm_texts import AlarmText
 from gateway.config.models import SiteConfig
-from gateway.core import AGAIN, TYPED_BY, Billing, Decision, Facts, LaneRules, Presented, Reason, decide
+from gateway.core import TYPED_BY, Decision, Facts, LaneRules, Presented, Reason, decide
 from gateway.core.credentials import BadCredential, canonical
+from gateway.core.model import is_passage
 from gateway.errors import GatewayError, NotFound, Refused
 from gateway.events import AccessEvent
 from gateway.ids import uuid7
@@ -34,8 +34,9 @@ from gateway.parking.operations import Operations, worker_of
 from gateway.parking.retention import Room, make_room
 from gateway.parking.service import ParkingDesk
 from gateway.privacy import Secrets, mask_card
+from gateway.runtime.again import DecidedAgain
 from gateway.runtime.devices import ChooserFor, Devices, build_devices
-from gateway.runtime.hand_opens import HandOpens, LaneRecord
+from gateway.runtime.hand_opens import LaneRecord, WaitingRecords
 from gateway.runtime.lanes import LaneControl
 from gateway.runtime.plate_match import RegisteredPlates
 from gateway.runtime.texts import display_lines
@@ -57,31 +58,12 @@ T = TypeVar("T")
 MAX_BATCH = 64
 CHECKPOINT_EVERY_S = 1.0
 SWITCH_INTERVAL_S = 0.001
-# Plates remembered with their last decision at each lane, for a car decided again while it is still
-# there; the lane voter forgets a car as soon as it has gone, so this covers every car in the lanes.
-REMEMBER_DECIDED = 4096
-
-
-@runtime_checkable
-class StandingPlates(Protocol):
-    """A lane's plate reader (gateway/runtime/plate_reading.py): knows a car that stayed."""
-
-    def decided_again(self, text: str) -> bool: ...
 
 
 @dataclass(frozen=True, slots=True)
 class _Job:
     presented: Presented
     received: float  # perf_counter when the driver handed it over
-
-
-@dataclass(frozen=True, slots=True)
-class _Decided:
-    """The last decision recorded for a plate at a lane, and the plate it was taken for."""
-
-    decision: Decision
-    value: str  # a look-alike match's registered plate, else the plate as read
-    seq: int  # which of two was decided later
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,9 +124,9 @@ class Gateway:
             self.site, self.db_path, self.data_dir, worker, self.now(), start_room=start_room
         )
         self.held: dict[str, str] = {}  # lane -> who holds it open by hand
-        self._decided: OrderedDict[tuple[str, str], _Decided] = OrderedDict()  # (lane, plate read)
-        self._decided_seq = itertools.count()
-        self._hand_opens = HandOpens(self.data_dir)  # single opens whose record waits for storage
+        self._again = DecidedAgain(self.devices)  # the same car decided again at a lane
+        # Lane records that wait for storage: single opens by hand, and relays that failed by hand.
+        self._waiting = WaitingRecords(self.data_dir)
 
     @property
     def snapshots_dir(self) -> Path:
@@ -185,8 +167,8 @@ class Gateway:
             source.stop()
         self._jobs.put(None)
         if self._worker is not None:
-            self._worker.join(timeout=10)  # its last job: the hand opens' records still waiting
-        self._hand_opens.write_at_stop(None)  # a worker that never ran or never finished: logged only
+            self._worker.join(timeout=10)  # its last job: the lane records still waiting
+        self._waiting.write_at_stop(None)  # a worker that never ran or never finished: logged only
         self._stopping.set()
         if self._checkpointer is not None:
             self._checkpointer.join(timeout=10)
@@ -253,13 +235,14 @@ class Gateway:
     # Lanes by hand (a guard's page, a remote command): audited and queued upstream first, then the
     # relays move; the barrier watch is told, so the opening is not taken for a forced one. The lane
     # counts as held only once its relays hold it: a failed hold must not switch off forced-open
-    # alarms. A relay that fails is audited and sent upstream as `<action>_failed`.
+    # alarms. A relay that fails is recorded as `<action>_failed` (audit and upstream), that record
+    # waiting in memory, as a single opening's does, while the disk takes no writes.
     def open_lane(self, lane: str, actor: str, reason: str) -> bool:
         """Open a lane once by hand. On a disk that takes no writes it opens all the same (the guard
         is signed in and means it: residents must not be locked out) and returns False: its record
         waits in memory and is written, with this time, as soon as storage takes writes again."""
         self._check_lane(lane, "open", reason)
-        ref = self._hand_opens.write_or_keep(
+        ref = self._waiting.write_or_keep(
             LaneRecord(self.now(), lane, "open", actor, reason.strip()), self._write_lane
         )
         self.lane_io.barriers.commanded(lane, time.monotonic())
@@ -325,12 +308,13 @@ class Gateway:
                 fix="add a relay device for this lane to the site config",
             )
 
-    def _record_lane(self, lane: str, actor: str, action: str, reason: str, error: str = "") -> str:
-        return self._write_lane(LaneRecord(self.now(), lane, action, actor, reason.strip(), error))
+    def _record_lane(self, lane: str, actor: str, action: str, reason: str) -> str:
+        return self._write_lane(LaneRecord(self.now(), lane, action, actor, reason.strip()))
 
     def _write_lane(self, record: LaneRecord) -> str:
         # Audited before any relay moves: a gate never opens by hand without its record on disk,
-        # but for a single opening on a disk that takes no writes (open_lane).
+        # but for a single opening on a disk that takes no writes (open_lane). A relay's failure is
+        # recorded after it moved, kept in memory too on such a disk (_drive).
         if threading.current_thread() is self._worker:
             audit_id = record.write(self.conn)
         else:
@@ -339,8 +323,9 @@ class Gateway:
         return f"audit:{audit_id}"
 
     def unrecorded_opens(self) -> int:
-        """Lanes opened by hand whose audit row and upstream record still wait for storage."""
-        return self._hand_opens.waiting()
+        """Lane records whose audit row and upstream record still wait for storage: single opens by
+        hand (open_lane), and relays that failed by hand (`<action>_failed`)."""
+        return self._waiting.waiting()
 
     def _drive(self, lane: str, actor: str, action: str, act: Callable[[Any], None]) -> None:
         failed = []
@@ -353,7 +338,7 @@ class Gateway:
         if failed:
             error = f"{action} on lane {lane} failed: {'; '.join(failed)}"
             failure = LaneRecord(self.now(), lane, f"{action}_failed", actor, "", error)
-            self._hand_opens.write_or_keep(failure, self._write_lane)
+            self._waiting.write_or_keep(failure, self._write_lane)
             raise GatewayError(
                 error, fix="check the relay's cable and power; the device list shows which one is offline"
             )
@@ -403,11 +388,8 @@ class Gateway:
         return emit
 
     def standing(self, lane: str, plate: str) -> bool:
-        """A plate camera of the lane last decided this plate again: the same car, still there (it
-        stood at the barrier, or reached the loop from a queue), not one more arrival."""
-        devices = self.devices.lanes.get(lane)
-        readers = devices.plate_readers if devices is not None else []
-        return any(isinstance(r, StandingPlates) and r.decided_again(plate) for r in readers)
+        """A plate camera of the lane last decided this plate again (DecidedAgain.standing)."""
+        return self._again.standing(lane, plate)
 
     def _patrol_tap(self, lane: str, device: str) -> Callable[[str, str, float], None]:
         def tap(kind: str, value: str, confidence: float) -> None:
@@ -442,11 +424,11 @@ class Gateway:
                 job = held.pop() if held else self._jobs.get(timeout=1.0)
             except queue.Empty:
                 self._last_tick = time.monotonic()
-                self._hand_opens.write_waiting(self.conn)
+                self._waiting.write_waiting(self.conn)
                 continue
             self._last_tick = time.monotonic()
             if job is None:
-                self._hand_opens.write_at_stop(self.conn)
+                self._waiting.write_at_stop(self.conn)
                 return
             if isinstance(job, _Task):
                 self._run_task(job)
@@ -456,7 +438,7 @@ class Gateway:
                     self.decide_batch(batch)
                 except Exception:  # one bad presentation must never stop the lanes
                     log.exception("decisions failed lanes=%s", {j.presented.lane for j in batch})
-            self._hand_opens.write_waiting(self.conn)
+            self._waiting.write_waiting(self.conn)
 
     def _gather(self, first: _Job, held: list[_Job | _Task | None]) -> list[_Job]:
         """Presentations already waiting join one transaction (group commit), up to MAX_BATCH."""
@@ -512,7 +494,7 @@ class Gateway:
             )
             events = [(self._failed(job.presented), job) for job in jobs]
         for ev, job in events:
-            self._remember(job.presented.value, ev)
+            self._again.remember(job.presented.value, ev)
             self._after(ev, job.received)
         return [ev for ev, _ in events]
 
@@ -539,7 +521,7 @@ class Gateway:
         if lane is None:
             raise ValueError(f"unknown lane {p.lane!r}")
         read = p.value
-        previous = self._last_decided(p.lane, read) if p.again else None
+        previous = self._again.last(p.lane, read) if p.again else None
         if previous is not None and previous.decision.admitted:
             # The same car let through here a moment ago: taken for what it was let through as.
             p = replace(p, value=previous.value)
@@ -557,7 +539,7 @@ class Gateway:
             decision = replace(decision, flags=(*decision.flags, "lookalike", f"read:{read}"))
         ev = AccessEvent.of(p, facts, decision, snapshot=p.snapshot)
         write_event(self.conn, ev, lane.direction, lane.type)
-        if AGAIN not in decision.flags:  # a car decided again was charged, if at all, the first time
+        if is_passage(decision.flags):  # a car decided again was charged, if at all, the first time
             self.parking.settle(self.conn, ev, lane, before)  # charge, payments, shared-slot handover
         return ev
 
@@ -582,30 +564,6 @@ class Gateway:
         found = lookup(self.conn, read_as, lane, self.site.capacity)
         return (read_as, found) if found.credential is not None else (p, facts)
 
-    def _last_decided(self, lane: str, read: str) -> _Decided | None:
-        """The last decision at the lane for the car read as `read`: its own, or a later one for
-        the registered plate it was taken for (a look-alike read whose fee the guard took at the
-        lane on that plate, the one the tablet shows: the barrier opened for this car)."""
-        mine = self._decided.get((lane, read))
-        if mine is None or mine.value == read:
-            return mine
-        typed = self._decided.get((lane, mine.value))
-        return typed if typed is not None and typed.seq > mine.seq else mine
-
-    def _remember(self, read: str, ev: AccessEvent) -> None:
-        """The decision just recorded (or not: storage_failed) for a plate at its lane, for the car
-        decided again while it is still there. In memory only: after a restart the lane voter has
-        forgotten the car too, and decides it afresh."""
-        if ev.kind != "plate":
-            return
-        billing = Billing(ev.billing) if ev.billing else None
-        key = (ev.lane, read)
-        decision = Decision(Reason(ev.reason), billing, ev.slot_id)
-        self._decided[key] = _Decided(decision, ev.value, next(self._decided_seq))
-        self._decided.move_to_end(key)
-        while len(self._decided) > REMEMBER_DECIDED:
-            self._decided.popitem(last=False)
-
     def decide_after(self, prepare: Callable[[sqlite3.Connection], Presented]) -> Future[AccessEvent]:
         """On the worker, in one transaction: `prepare` writes (a guard's payment) and names a
         presentation, which is then decided and recorded; the gate acts after the commit."""
@@ -622,7 +580,7 @@ class Gateway:
         except BaseException:
             self.conn.execute("ROLLBACK")
             raise
-        self._remember(p.value, ev)
+        self._again.remember(p.value, ev)
         self._after(ev, received)
         return ev
 

@@ -1,9 +1,11 @@
-"""Lanes by hand: their record, and the records of single openings that wait for storage.
+"""Lanes by hand: their record, and the records that wait for storage.
 
 A guard opens a lane once by hand even when the disk takes no writes (residents must not be locked
 out): the record of that opening waits here, in memory, and the decision worker writes it, with the
 time of the opening, as soon as storage takes writes again, or at the latest when the gateway stops.
-One that still cannot be written then is only in the journal (logged at ERROR).
+So does the record of a relay that failed to open, hold or release by hand (`<action>_failed`): the
+relay has already been driven, so its failure is kept rather than lost with the request. A record
+that still cannot be written at the stop is only in the journal (logged at ERROR).
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from gateway.store.outbox import enqueue
 
 log = logging.getLogger(__name__)
 
-# Hand opens whose record waits for storage (a full disk): at most this many, tried this often.
+# Lane records that wait for storage (a full disk): at most this many, tried this often.
 MAX_UNRECORDED = 1000
 UNRECORDED_RETRY_S = 1.0
 # SQLite's primary result codes of a disk that takes no writes (full, failing, read-only, gone).
@@ -66,9 +68,10 @@ def storage_failure(exc: sqlite3.Error) -> bool:
     return (getattr(exc, "sqlite_errorcode", 0) & 0xFF) in _STORAGE_CODES
 
 
-class HandOpens:
-    """The records kept in memory, oldest first. Kept by any thread (the HTTP server's, the MQTT
-    link's); written by the decision worker, which owns the connection (write_waiting)."""
+class WaitingRecords:
+    """The lane records kept in memory, oldest first (single opens, relay failures). Kept by any
+    thread (the HTTP server's, the MQTT link's); written by the decision worker, which owns the
+    connection (write_waiting)."""
 
     def __init__(self, data_dir: Path, monotonic: Callable[[], float] = time.monotonic):
         self._data_dir = data_dir  # named in the log line that says what to free
@@ -78,12 +81,12 @@ class HandOpens:
         self._retry_at = 0.0
 
     def waiting(self) -> int:
-        """Lanes opened by hand whose audit row and upstream record still wait for storage."""
+        """Lane records whose audit row and upstream record still wait for storage."""
         return len(self._records)
 
     def write_or_keep(self, record: LaneRecord, write: Callable[[LaneRecord], str]) -> str:
         """`write(record)` now, or keep the record when the disk takes no writes; returns the
-        reference the relay pulse carries: write's, or `unrecorded:<time of the opening>`."""
+        reference a relay pulse carries: write's, or `unrecorded:<time of the record>`."""
         try:
             return write(record)
         except sqlite3.Error as exc:

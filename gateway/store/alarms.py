@@ -8,14 +8,15 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Collection
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from gateway.alarm_texts import AlarmText, from_stored, render_stored
 from gateway.errors import Conflict, NotFound
 from gateway.store.audit import audit
 from gateway.store.database import transaction
 from gateway.store.outbox import enqueue
-from gateway.timefmt import from_db, to_db
+from gateway.store.redate import redate_alarms as redate_alarms  # re-exported for its callers here
+from gateway.timefmt import to_db
 
 
 def raise_alarm(conn: sqlite3.Connection, kind: str, source: str, text: AlarmText, at: datetime) -> bool:
@@ -161,38 +162,3 @@ def recent_alarms(
         (include_cleared, limit),
     )
     return _rendered(cur, language)
-
-
-def redate_alarms(conn: sqlite3.Connection, from_id: int, step: timedelta, now: datetime) -> int:
-    """Move by `step` the times of alarms from id `from_id` on that were written on a clock since
-    set right by `step` (a Pi's boot clock, until NTP): those before the old clock's `now - step`
-    when it was behind, those after `now` when it was ahead. Returns how many alarms changed."""
-
-    def on_old_clock(at: datetime) -> bool:
-        return at <= now - step if step > timedelta(0) else at > now
-
-    moved_rows = 0
-    with transaction(conn):
-        # This boot's alarms, and older ones cleared or acknowledged "before" they were raised:
-        # that can only be the old clock, after a fault from before a power cut came back.
-        rows = conn.execute(
-            "SELECT id, raised_at, cleared_at, acknowledged_at FROM alarms WHERE id >= ? "
-            "OR cleared_at < raised_at OR acknowledged_at < raised_at",
-            (from_id,),
-        ).fetchall()
-        for alarm_id, *stored in rows:
-            times = [from_db(t) for t in stored]
-            this_boot = alarm_id >= from_id
-            moved = [
-                to_db(at + step)
-                if at is not None and on_old_clock(at) and (this_boot or (i > 0 and at < times[0]))  # type: ignore[operator]
-                else t
-                for i, (at, t) in enumerate(zip(times, stored, strict=True))
-            ]
-            if moved != stored:
-                moved_rows += 1
-                conn.execute(
-                    "UPDATE alarms SET raised_at = ?, cleared_at = ?, acknowledged_at = ? WHERE id = ?",
-                    (*moved, alarm_id),
-                )
-    return moved_rows

@@ -2,7 +2,7 @@
 
 Every function here runs inside a transaction its caller owns (the decision worker's batch, or a
 guard's action on the worker), so that a payment, the exit it pays for, the charge and a shared
-slot's handover are stored together or not at all; redate_stays, the operations thread's, owns its own.
+slot's handover are stored together or not at all.
 """
 
 from __future__ import annotations
@@ -11,12 +11,12 @@ import sqlite3
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 
+from gateway.core.model import VehicleClass
 from gateway.errors import GatewayError
 from gateway.ids import uuid7
 from gateway.parking.book import BILLABLE, Charge, Paid, Quote, Rules, StayFacts, quote
 from gateway.parking.fees import yuan
 from gateway.store.audit import audit
-from gateway.store.database import transaction
 from gateway.store.outbox import enqueue
 from gateway.timefmt import from_db, to_db
 
@@ -59,9 +59,18 @@ ORDER BY s.entered_at, s.id LIMIT 1
 
 # A car held at an exit to pay (payment_due) is decided again every few seconds while it stands at
 # the barrier (the camera's repeat timer, docs/plates.md): those decisions are one hold, and its fee
-# runs to the first. A hold ends at the plate's next admitted decision, or when the car has not
-# been held there for HOLD_GAP: it backed away from the barrier, and back at it, it is held anew.
+# runs to the first. A hold ends at the plate's next admitted decision (_let_out_sql), or when the
+# car has not been held there for HOLD_GAP: it backed away from the barrier, and back at it, it is
+# held anew.
 HOLD_GAP = timedelta(minutes=30)
+# A car held at an exit for payment is the one the guard is paying for, for this long.
+PENDING_FOR = timedelta(minutes=30)
+
+
+def _let_out_sql(row: str, held_id: str, plate: str) -> str:
+    """SQL: access_log row `row` lets the plate `plate` out after its payment_due row `held_id`
+    (its next admitted decision, at any lane): the end of that hold."""
+    return f"{row}.id > {held_id} AND {row}.value = {plate} AND {row}.admitted = 1"
 
 
 def starts_hold_sql(row: str) -> str:
@@ -73,8 +82,44 @@ def starts_hold_sql(row: str) -> str:
         "NOT EXISTS (SELECT 1 FROM access_log b INDEXED BY access_log_at "
         f"WHERE b.at >= {since} AND b.at <= {row}.at AND b.id < {row}.id AND b.reason = 'payment_due' "
         f"AND b.lane = {row}.lane AND b.value = {row}.value AND NOT EXISTS (SELECT 1 FROM access_log c "
-        f"WHERE c.id > b.id AND c.id < {row}.id AND c.value = b.value AND c.admitted = 1))"
+        f"WHERE {_let_out_sql('c', 'b.id', 'b.value')} AND c.id < {row}.id))"
     )
+
+
+@dataclass(frozen=True, slots=True)
+class Held:
+    """A car held at an exit lane to pay: its plate, when its hold began (the camera decides a
+    standing car again and again: the fee runs to the first), the class it was held as (None for a
+    record from before that was kept), and when it was let out since, if it was."""
+
+    plate: str
+    at: datetime
+    vehicle_class: VehicleClass | None
+    let_out_at: datetime | None = None
+
+
+_HOLD_BEGAN = f"""
+SELECT a.at, a.class FROM access_log a
+WHERE a.id <= ? AND a.lane = ? AND a.value = ? AND a.reason = 'payment_due' AND {starts_hold_sql("a")}
+ORDER BY a.id DESC LIMIT 1
+"""
+_LET_OUT = f"SELECT c.at FROM access_log c WHERE {_let_out_sql('c', '?', '?')} ORDER BY c.id LIMIT 1"
+
+
+def held_at_lane(conn: sqlite3.Connection, lane: str, at: datetime, plate: str | None = None) -> Held | None:
+    """The car last held at this lane for payment within PENDING_FOR of `at` (that plate, if given)."""
+    which, args = (" AND value = ?", [plate]) if plate else ("", [])
+    last = conn.execute(
+        "SELECT id, value FROM access_log WHERE lane = ? AND reason = 'payment_due' "
+        f"AND at >= ?{which} ORDER BY id DESC LIMIT 1",
+        (lane, to_db(at - PENDING_FOR), *args),
+    ).fetchone()
+    if last is None:
+        return None
+    last_id, held = last
+    began_at, held_as = conn.execute(_HOLD_BEGAN, (last_id, lane, held)).fetchone()
+    out = conn.execute(_LET_OUT, (last_id, held)).fetchone()
+    return Held(held, datetime.fromisoformat(began_at), held_as, from_db(out[0]) if out else None)
 
 
 class ParkingError(GatewayError):
@@ -373,63 +418,6 @@ def check_receipt(conn: sqlite3.Connection, receipt: str, plate: str, amount_fen
 
 def _receipt_used(receipt: str) -> ParkingError:
     return ParkingError(f"receipt {receipt!r} is already used", fix="give the receipt's own number")
-
-
-def written_on_old_clock(at: datetime, step: timedelta, now: datetime) -> bool:
-    """Whether `at` was written on a clock that was set right by `step` at `now` (a Pi's boot
-    clock, until NTP): before the old clock's `now - step` when it was behind, after `now` when
-    it was ahead."""
-    return at <= now - step if step > timedelta(0) else at > now
-
-
-# What is dated on a stay's clock and moves with it: (table, the column naming the stay, its times).
-_STAY_TIMES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
-    ("stays", "id", ("entered_at", "billed_until")),
-    ("payments", "stay_id", ("at", "fee_until")),  # paid ahead at the booth: grace and fee run from it
-    ("validations", "stay_id", ("at",)),
-)
-
-
-def redate_stays(conn: sqlite3.Connection, from_id: int, step: timedelta, now: datetime) -> int:
-    """The cars inside on stays from id `from_id` on (this boot's) whose entry was dated on a
-    clock since set right by `step`: their entry and billing start move with it, so that they pay
-    for their real stay, and so do the payments and the host's validation made during the stay on
-    that clock (a fee paid ahead at the booth still covers the car). The access log keeps the entry
-    as the gate recorded it (append-only). Returns how many stays changed."""
-    moved = 0
-    with transaction(conn):
-        stays = conn.execute(
-            "SELECT id FROM stays WHERE id >= ? AND exited_at IS NULL", (from_id,)
-        ).fetchall()
-        for (stay_id,) in stays:
-            moved += any([_redate_rows(conn, *times, stay_id, step, now) for times in _STAY_TIMES])
-    return moved
-
-
-def _redate_rows(
-    conn: sqlite3.Connection,
-    table: str,
-    of_stay: str,
-    columns: tuple[str, ...],
-    stay_id: int,
-    step: timedelta,
-    now: datetime,
-) -> bool:
-    """Move the times of `table`'s rows for the stay that were written on the old clock by `step`;
-    those written since the clock was set right stay as they are."""
-    changed = False
-    rows = conn.execute(f"SELECT rowid, {', '.join(columns)} FROM {table} WHERE {of_stay} = ?", (stay_id,))
-    for rowid, *stored in rows.fetchall():
-        times = [from_db(t) for t in stored]
-        new = [
-            to_db(at + step) if at is not None and written_on_old_clock(at, step, now) else t
-            for at, t in zip(times, stored, strict=True)
-        ]
-        if new != stored:
-            changed = True
-            sets = ", ".join(f"{column} = ?" for column in columns)
-            conn.execute(f"UPDATE {table} SET {sets} WHERE rowid = ?", (*new, rowid))
-    return changed
 
 
 def is_billable(billing: str | None) -> bool:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sqlite3
 
-from gateway.core import AGAIN
+from gateway.core.model import is_passage
 from gateway.events import AccessEvent
 from gateway.store.database import transaction
 from gateway.store.outbox import enqueue
@@ -65,9 +65,9 @@ def write_event(conn: sqlite3.Connection, ev: AccessEvent, direction: str, lane_
         ),
     )
     enqueue(conn, "access", ev.upstream(), ev.at, ev.event_id)
-    # A car decided again while still at the lane (flag "again") opened the gate once more: its
-    # passage was recorded by the first decision, so no stay or presence changes.
-    if ev.admitted and AGAIN not in ev.flags:
+    # A car decided again while still at the lane opened the gate once more: its passage was
+    # recorded by the first decision, so no stay or presence changes.
+    if ev.admitted and is_passage(ev.flags):
         _move(conn, ev, at, direction, lane_type)
 
 

@@ -8,13 +8,11 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from gateway.config import parse_config
 from gateway.core import Presented
 from gateway.parking.report import build_report
 from gateway.runtime.gateway import Gateway
 from gateway.runtime.texts import display_lines
-from gateway.store.admin import import_csv
-from tests.conftest import TARIFF_TOML, site_toml, write_csv
+from tests.conftest import TARIFF_TOML, registered_plates_site
 from tests.parking.conftest import T0, pay, show
 
 H = timedelta(hours=1)
@@ -46,18 +44,14 @@ def test_the_lane_display_asks_the_fee_the_guard_takes_while_the_car_waits(
 
 def _lookalike_site(tmp_path: Path) -> Gateway:
     """plate_match = "confusable"; the resident's car 苏E1234S has no slot: it pays as temporary."""
-    text = site_toml(tmp_path / "data", no_slot="temporary") + TARIFF_TOML
-    for lane in ("car-in", "car-out"):
-        text = text.replace(f'id = "{lane}"\n', f'id = "{lane}"\nplate_match = "confusable"\n', 1)
-    cfg = parse_config(text, "site.toml")
-    import_csv(
-        cfg,
-        [
-            write_csv(tmp_path / "r.csv", "ref,building,unit,name\nR1,3栋,2单元,张三\n"),
-            write_csv(tmp_path / "v.csv", "plate,resident_ref\n苏E1234S,R1\n"),
-        ],
+    return registered_plates_site(
+        tmp_path,
+        "苏E1234S,R1\n",
+        plate_match="confusable",
+        lanes=("car-in", "car-out"),
+        extra=TARIFF_TOML,
+        no_slot="temporary",
     )
-    return Gateway(cfg)
 
 
 def test_a_lookalike_car_paid_at_the_lane_and_decided_again_is_not_a_second_exit(tmp_path: Path) -> None:

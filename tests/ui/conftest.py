@@ -219,3 +219,29 @@ def decided(site: Site, device: str, kind: str, value: str, timeout: float = 5.0
             return dict(row)
         time.sleep(0.02)
     raise AssertionError(f"no decision for {kind} {value} within {timeout} s")
+
+
+# Where a full disk is felt first: decisions, guards' actions and corrections, and their upstream records.
+_FILLED = ("access_log", "audit", "outbox", "plate_corrections")
+
+
+def fill_the_disk(site: Site) -> None:
+    """A full disk as SQLite reports it (SQLITE_FULL, an OperationalError): each insert into those
+    tables also writes a megabyte, and the worker's connection may not grow the file. (A trigger's
+    RAISE would be a constraint error, which the API answers with 409.)"""
+    with sqlite3.connect(site.gw.db_path) as conn:
+        conn.execute("CREATE TABLE ballast (b BLOB)")
+        for table in _FILLED:
+            conn.execute(
+                f"CREATE TRIGGER full_{table} BEFORE INSERT ON {table} "
+                "BEGIN INSERT INTO ballast VALUES (zeroblob(1000000)); END"
+            )
+    site.gw.on_worker(lambda c: c.execute("PRAGMA max_page_count = 1")).result(timeout=5)
+
+
+def free_the_disk(site: Site) -> None:
+    """The disk has room again (after fill_the_disk)."""
+    with sqlite3.connect(site.gw.db_path) as conn:
+        for table in _FILLED:
+            conn.execute(f"DROP TRIGGER full_{table}")
+    site.gw.on_worker(lambda c: c.execute("PRAGMA max_page_count = 1073741823")).result(timeout=5)

@@ -18,7 +18,17 @@ from playwright.sync_api import expect
 from gateway.api.app import create_app
 from gateway.core import Presented
 from tests.conftest import TARIFF_TOML
-from tests.ui.conftest import CARD, GUARD, LiveServer, Site, bearer, decided, make_config, start_site
+from tests.ui.conftest import (
+    CARD,
+    GUARD,
+    LiveServer,
+    Site,
+    bearer,
+    decided,
+    fill_the_disk,
+    make_config,
+    start_site,
+)
 
 playwright = pytest.importorskip("playwright.sync_api")
 
@@ -424,11 +434,9 @@ def test_open_by_hand_on_a_full_disk_says_its_record_waits(
     browser_site: tuple[Site, str], browser: object
 ) -> None:
     """开闸 on a full disk still opens; the guard is told the record waits and to free disk space."""
-    from tests.ui.test_guard_open_disk_full import _fill_the_disk
-
     site, url = browser_site
     page = page_at(browser, url, PORTRAIT)
-    _fill_the_disk(site)
+    fill_the_disk(site)
     page.click("#lane-door [data-lane-action=open]")
     page.wait_for_selector("#reason-dialog[open]")
     page.fill("#reason-input", "业主刷卡 系统故障")

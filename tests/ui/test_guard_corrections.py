@@ -16,7 +16,18 @@ from fastapi.testclient import TestClient
 from drivers.simulated import SimulatedRelay
 from gateway.api.app import create_app
 from gateway.core import Presented
-from tests.ui.conftest import CARD, GUARD, PLATE, Site, bearer, decided, log_in, make_config, start_site
+from tests.ui.conftest import (
+    CARD,
+    GUARD,
+    PLATE,
+    Site,
+    bearer,
+    decided,
+    fill_the_disk,
+    log_in,
+    make_config,
+    start_site,
+)
 
 # A camera on the exit lane too, so that a corrected car can be seen leaving.
 EXIT_CAMERA = """
@@ -213,17 +224,7 @@ def test_a_full_disk_stores_nothing_opens_nothing_and_says_what_to_do(
     barrier = site.gw.devices.lanes["car-in"].relays[0]
     assert isinstance(barrier, SimulatedRelay)
     pulses = len(barrier.pulses)
-    # A full disk as SQLite reports it (SQLITE_FULL, an OperationalError): each insert also writes
-    # a megabyte, and the worker's connection may not grow the file. (A trigger's RAISE would be a
-    # constraint error, which the API answers with 409.)
-    with sqlite3.connect(site.gw.db_path) as conn:
-        conn.execute("CREATE TABLE ballast (b BLOB)")
-        for table in ("plate_corrections", "access_log"):
-            conn.execute(
-                f"CREATE TRIGGER full_{table} BEFORE INSERT ON {table} "
-                "BEGIN INSERT INTO ballast VALUES (zeroblob(1000000)); END"
-            )
-    site.gw.on_worker(lambda c: c.execute("PRAGMA max_page_count = 1")).result(timeout=5)
+    fill_the_disk(site)
     fixed = client.post(f"/api/events/{misread['event_id']}/plate", json={"plate": "豫A5B123"}, headers=guard)
     typed = client.post("/api/lanes/car-in/plate", json={"plate": PLATE}, headers=guard)
     for r in (fixed, typed):

@@ -17,27 +17,16 @@ import gateway.runtime.hand_opens as hand_opens
 from drivers.simulated import SimulatedRelay
 from gateway.api.app import create_app
 from gateway.core import Presented
-from tests.ui.conftest import CARD, Site, bearer, make_config, start_site, wait_for
-
-
-def _fill_the_disk(site: Site) -> None:
-    # A full disk as SQLite reports it (SQLITE_FULL), as tests/ui/test_guard_corrections.py makes it:
-    # each insert also writes a megabyte and the worker's connection may not grow the file.
-    with sqlite3.connect(site.gw.db_path) as conn:
-        conn.execute("CREATE TABLE ballast (b BLOB)")
-        for table in ("access_log", "audit", "outbox"):
-            conn.execute(
-                f"CREATE TRIGGER full_{table} BEFORE INSERT ON {table} "
-                "BEGIN INSERT INTO ballast VALUES (zeroblob(1000000)); END"
-            )
-    site.gw.on_worker(lambda c: c.execute("PRAGMA max_page_count = 1")).result(timeout=5)
-
-
-def _free_the_disk(site: Site) -> None:
-    with sqlite3.connect(site.gw.db_path) as conn:
-        for table in ("access_log", "audit", "outbox"):
-            conn.execute(f"DROP TRIGGER full_{table}")
-    site.gw.on_worker(lambda c: c.execute("PRAGMA max_page_count = 1073741823")).result(timeout=5)
+from tests.ui.conftest import (
+    CARD,
+    Site,
+    bearer,
+    fill_the_disk,
+    free_the_disk,
+    make_config,
+    start_site,
+    wait_for,
+)
 
 
 def _rows(site: Site, sql: str) -> list[tuple[object, ...]]:
@@ -48,7 +37,7 @@ def _rows(site: Site, sql: str) -> list[tuple[object, ...]]:
 def test_guard_can_still_open_by_hand_when_the_disk_is_full(client: TestClient, site: Site) -> None:
     door = site.gw.devices.lanes["door"].relays[0]
     assert isinstance(door, SimulatedRelay)
-    _fill_the_disk(site)
+    fill_the_disk(site)
     gw = site.gw
     ev = gw.on_worker(
         lambda c: gw.handle(Presented("door", "card", CARD, 1.0, gw.now(), "door-reader"))
@@ -65,11 +54,11 @@ def test_guard_can_still_open_by_hand_when_the_disk_is_full(client: TestClient, 
 
 
 def test_the_open_is_recorded_once_the_disk_has_room_again(client: TestClient, site: Site) -> None:
-    _fill_the_disk(site)
+    fill_the_disk(site)
     before = site.gw.now()
     r = client.post("/api/lanes/door/open", json={"reason": "救护车"}, headers=bearer(site.guard_token))
     assert r.status_code == 200
-    _free_the_disk(site)
+    free_the_disk(site)
     wait_for(
         lambda: _rows(site, "SELECT count(*) FROM audit WHERE action = 'lane.open'") == [(1,)], timeout=10
     )
@@ -92,7 +81,7 @@ def test_holding_a_lane_open_still_needs_its_record_stored(client: TestClient, s
     """Only a single opening goes ahead unrecorded: a lane held open must be on record first."""
     barrier = site.gw.devices.lanes["car-in"].relays[0]
     assert isinstance(barrier, SimulatedRelay)
-    _fill_the_disk(site)
+    fill_the_disk(site)
     r = client.post("/api/lanes/car-in/hold", json={"reason": "消防车"}, headers=bearer(site.guard_token))
     assert r.status_code == 503 and r.json()["error"]["code"] == "storage_failed"
     assert not barrier.held
@@ -105,7 +94,7 @@ def _opened_on_a_full_disk(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> S
     site = start_site(make_config(tmp_path / "data"))
     try:
         with TestClient(create_app(site.gw)) as client:
-            _fill_the_disk(site)
+            fill_the_disk(site)
             r = client.post(
                 "/api/lanes/door/open", json={"reason": "救护车"}, headers=bearer(site.guard_token)
             )
@@ -124,7 +113,7 @@ def test_a_waiting_open_is_recorded_when_the_gateway_stops_after_the_disk_has_ro
     """The installer frees space and restarts the service (an upgrade, the watchdog) before the
     worker's next retry: the guard's opening is on record all the same."""
     site = _opened_on_a_full_disk(tmp_path, monkeypatch)
-    _free_the_disk(site)
+    free_the_disk(site)
     site.gw.stop()
     with sqlite3.connect(site.gw.db_path) as conn:
         opens = conn.execute("SELECT actor, target, detail FROM audit WHERE action = 'lane.open'").fetchall()
