@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -9,6 +10,8 @@ import pytest
 from gateway.cli import main
 from gateway.config import EX_CONFIG, ConfigError, load_config, parse_config
 from gateway.demo.run import SHIPPED_CONFIG
+from gateway.store.database import open_database
+from gateway.store.outbox import prune_sent
 from tests.conftest import site_toml
 
 CONFIG_DIR = Path(__file__).resolve().parent.parent / "config"
@@ -143,7 +146,7 @@ def test_an_address_the_box_does_not_have_is_not_blamed_on_another_program() -> 
 
 @pytest.mark.parametrize(
     ("days", "says"),
-    [("inf", "a finite number"), ("nan", "a finite number"), ("1e12", "less than or equal to 3650")],
+    [("inf", "a finite number"), ("nan", "a finite number"), ("1e12", "less than or equal to 36500")],
 )
 def test_keep_sent_days_must_be_a_number_of_days_the_gateway_can_count(
     tmp_path: Path, days: str, says: str
@@ -152,6 +155,18 @@ def test_keep_sent_days_must_be_a_number_of_days_the_gateway_can_count(
     text = site_toml(tmp_path) + f"\n[mqtt]\nkeep_sent_days = {days}\n"
     problems = "\n".join(problems_of(text))
     assert "mqtt.keep_sent_days: Input should be " + says in problems, problems
+
+
+def test_keep_sent_days_of_a_hundred_years_still_means_for_ever(tmp_path: Path) -> None:
+    """A config that kept sent records "for ever" (36500 days) worked before the limit came; it
+    was then refused at start (exit 78, which systemd does not restart). The prune still works."""
+    text = site_toml(tmp_path) + "\n[mqtt]\nkeep_sent_days = 36500\n"
+    cfg = parse_config(text, "site.toml")
+    db = open_database(tmp_path / "gateway.db")
+    try:  # what the link's prune does with it
+        assert prune_sent(db.conn, datetime.now(UTC) - timedelta(days=cfg.mqtt.keep_sent_days)) == 0
+    finally:
+        db.conn.close()
 
 
 def test_check_config_warns_that_without_a_command_key_every_remote_command_is_refused(

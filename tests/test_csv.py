@@ -343,6 +343,26 @@ def test_a_card_cannot_open_the_barrier_for_another_residents_car(
     assert "c3.csv:2: resident_ref: 皖A12345 is R1's vehicle, not R2's" in capsys.readouterr().err
 
 
+def test_a_car_cannot_move_away_from_a_card_that_names_it(
+    config: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """R1's card 0A1B2C3D4E names R1's car 皖A12345. An import giving the car to R2 alone went in,
+    and R1's card then brought R2's car in. The card moves or lets go of the car in the same import."""
+    assert main(["import", "-c", str(config), *map(str, good_files(tmp_path))]) == 0
+    moved = write_csv(tmp_path / "c4.csv", "plate,resident_ref\n皖A12345,R2\n")
+    assert main(["import", "-c", str(config), str(moved)]) == EX_DATAERR
+    assert "c4.csv:2: resident_ref: card 0A1B2C3D4E: 皖A12345 is R2's vehicle, not R1's" in (
+        capsys.readouterr().err
+    )
+    linked = """SELECT r.ref, vr.ref FROM credentials c JOIN residents r ON r.id = c.resident_id
+        JOIN vehicles v ON v.id = c.vehicle_id JOIN residents vr ON vr.id = v.resident_id
+        WHERE c.value = '0A1B2C3D4E'"""
+    assert table(config, linked) == [("R1", "R1")]
+    card_too = write_csv(tmp_path / "c5.csv", "card,resident_ref\n0A1B2C3D4E,R2\n")
+    assert main(["import", "-c", str(config), str(moved), str(card_too)]) == 0
+    assert table(config, linked) == [("R2", "R2")]
+
+
 def test_the_same_key_in_two_files_is_reported(
     config: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -304,7 +304,9 @@ class Mqtt(Strict):
     keep_sent_days: float = Field(
         7.0,
         ge=0,
-        le=3650,  # ten years; inf or 1e12 would pass a bare ge=0 and overflow timedelta at run time
+        # A hundred years (configs of before the limit wrote 36500 for "for ever"); inf or 1e12
+        # would pass a bare ge=0 and overflow timedelta at run time.
+        le=36500,
         allow_inf_nan=False,
         title="Keep sent records",
         description="Days a sent outbox row is kept for audit.",

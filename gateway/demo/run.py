@@ -14,6 +14,7 @@ from gateway.accounts.passwords import hash_password
 from gateway.config.models import SiteConfig
 from gateway.demo.seed import write_site_csvs
 from gateway.demo.traffic import DemoTraffic
+from gateway.errors import SetupError
 from gateway.runtime.gateway import Gateway
 from gateway.runtime.serve import serve
 from gateway.store.accounts import create_account, list_accounts
@@ -80,8 +81,14 @@ def own_config(data_dir: Path) -> Path:
     """The shipped demo config copied beside the demo's database (its data_dir is "."), so that
     commands such as `gateway user add -c DATA_DIR/demo.toml` reach that database. Copied at each
     start: the copy is always the running version's."""
-    data_dir.mkdir(parents=True, exist_ok=True)
-    return Path(shutil.copyfile(SHIPPED_CONFIG, data_dir / SHIPPED_CONFIG.name))
+    try:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        return Path(shutil.copyfile(SHIPPED_CONFIG, data_dir / SHIPPED_CONFIG.name))
+    except OSError as exc:
+        raise SetupError(
+            f"cannot write the demo's folder {data_dir}: {exc.strerror or exc} "
+            "(fix: give --data-dir a folder you may write to, e.g. --data-dir /tmp/demo)"
+        ) from exc
 
 
 def run_demo(cfg: SiteConfig, started: float, stop_after: float | None = None) -> None:

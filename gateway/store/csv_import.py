@@ -161,7 +161,8 @@ def record_key(kind: str, record: Any) -> str:
 
 def check_references(conn: sqlite3.Connection, batch: Batch, zones: set[str]) -> list[str]:
     """Every resident, plate and zone a row names exists in the files or already in the store, and
-    a card opens the barrier only for a car of its own resident (as the API has it)."""
+    a card opens the barrier only for a car of its own resident (as the API has it), a card in the
+    store too once the batch gives its car to another resident."""
     refs = {r.ref for r in batch.residents} | {row[0] for row in conn.execute("SELECT ref FROM residents")}
     owner = vehicle_owners(conn)
     owner.update({v.plate: v.resident_ref for v in batch.vehicles})
@@ -189,6 +190,9 @@ def check_references(conn: sqlite3.Connection, batch: Batch, zones: set[str]) ->
         if not_its_own:
             column = "plate" if linked == c.plate else "resident_ref"
             problems.append(f"{at('cards', c.card)}: {column}: {not_its_own}")
+    incoming = {v.plate: v.resident_ref for v in batch.vehicles}
+    for card, plate, why in cards_left_on_moved_cars(conn, incoming, {c.card for c in batch.cards}):
+        problems.append(f"{at('vehicles', plate)}: resident_ref: card {card}: {why}")
     for s in batch.slots:
         key = f"{s.zone}/{s.number}"
         need("slots", key, "zone", s.zone, zones, "zone in the site config with id")
@@ -203,6 +207,26 @@ def vehicle_owners(conn: sqlite3.Connection) -> dict[str, str]:
     return dict(
         conn.execute("SELECT v.plate, r.ref FROM vehicles v JOIN residents r ON r.id = v.resident_id")
     )
+
+
+def cards_left_on_moved_cars(
+    conn: sqlite3.Connection, incoming: dict[str, str], handled: set[str]
+) -> list[tuple[str, str, str]]:
+    """(card, plate, why) for each card in the store tied to a car that `incoming` (plate ->
+    resident ref, the batch's vehicles) gives to another resident, where the batch neither gives
+    that card again nor deletes it (`handled`): left as it is, it would open the barrier for
+    another resident's car. Asked per plate, so a small batch reads little of a large store."""
+    found = []
+    for plate in incoming:
+        for card, ref in conn.execute(
+            "SELECT c.value, r.ref FROM vehicles v JOIN credentials c ON c.vehicle_id = v.id "
+            "JOIN residents r ON r.id = c.resident_id WHERE v.plate = ? AND c.kind = 'card'",
+            (plate,),
+        ):
+            why = None if card in handled else card_car_problem(plate, ref, incoming)
+            if why:
+                found.append((card, plate, f"{why}; move the card or clear its plate in the same change"))
+    return found
 
 
 def card_car_problem(plate: str | None, resident_ref: str, owners: dict[str, str]) -> str | None:

@@ -6,7 +6,9 @@ UTF-8) without the "sig" field. It names the site it is for, an id used once, an
 
 The broker forgets a command once paho has acknowledged it, so each is kept in the downlink inbox
 (inbox.py) from its arrival until it is answered; what a stop or a kill left there is taken up at
-the next start. Its id, kept with the audit row that accepts it, stops it from running twice.
+the next start. Its id, kept with the audit row that accepts it, stops it from running twice;
+one accepted and cut short by a stop is answered `replayed` at the next start, even past its
+life, since whether it took effect is not known.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from gateway.store.database import begin_immediate
 from gateway.store.outbox import enqueue
 from gateway.store.set_aside import send_again
 from gateway.sync.inbox import Inbox
+from gateway.sync.messages import read_json
 from gateway.timefmt import to_db
 
 log = logging.getLogger(__name__)
@@ -47,7 +50,17 @@ MIN_KEY_CHARS = 16
 # command topic without our key (a broker ACL left open) must not fill the audit trail and the
 # outbox. The rest are counted, logged once a minute, and named in the next one recorded.
 REFUSALS_RECORDED_PER_MINUTE = 20
+# A command whose handling failed this many times (at as many starts: a bug, a broken database)
+# is answered `failed` and let go, rather than kept and failing again at every start.
+HANDLING_ATTEMPTS = 3
 _SIG = re.compile(r"[0-9a-fA-F]{64}")
+_ID = re.compile(r"[!-~]{8,64}")  # printable ASCII without spaces, as a UUID is
+# The audit rows a command leaves: accepted (then cut short if nothing follows), answered.
+_ANSWERED = ("command_done", "command_refused", "command_failed")
+_NOT_KNOWN = (
+    "whether it took effect is not known (fix: check the lane or the directory, and send a new "
+    "command if needed)"
+)
 
 
 class CommandRefused(Exception):
@@ -82,21 +95,20 @@ def sign(body: dict[str, Any], key: bytes) -> dict[str, Any]:
 def verify(data: bytes, key: bytes | None, site: str, now: datetime, max_age_s: int, skew_s: int) -> Command:
     """The command, if it is well formed, signed with our key, for this site and alive now."""
     try:
-        body = json.loads(data)
-    except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: nested too deep
-        raise CommandRefused("malformed", "not JSON") from None
+        body = read_json(data)
+    except ValueError as exc:
+        raise CommandRefused("malformed", str(exc)) from None
     if not isinstance(body, dict):
         raise CommandRefused("malformed", "not a JSON object")
-    cid = body.get("id") if isinstance(body.get("id"), str) else None
-    name = body.get("name") if isinstance(body.get("name"), str) else None
+    cid, name = _addressed(body)
 
     def refuse(code: str, message: str) -> CommandRefused:
         return CommandRefused(code, message, cid, name)
 
     if body.get("v") != 1 or body.get("type") != "command":
         raise refuse("malformed", "expected v=1 and type=command")
-    if cid is None or not 8 <= len(cid) <= 64:
-        raise refuse("malformed", "id must be text of 8 to 64 characters")
+    if cid is None:
+        raise refuse("malformed", "id must be 8 to 64 printable ASCII characters without spaces")
     sig = body.get("sig")
     if not isinstance(sig, str) or not sig:
         raise refuse("unsigned", "the command carries no signature")
@@ -135,6 +147,18 @@ def verify(data: bytes, key: bytes | None, site: str, now: datetime, max_age_s: 
     return Command(cid, name, args, f"central:{actor}"[:80], issued, expires)
 
 
+def _addressed(body: Any) -> tuple[str | None, str | None]:
+    """The id and name a reply names: the id only if it is one (read_json has made sure that
+    any text in the body can be stored)."""
+    if not isinstance(body, dict):
+        return None, None
+    cid, name = body.get("id"), body.get("name")
+    return (
+        cid if isinstance(cid, str) and _ID.fullmatch(cid) else None,
+        name if isinstance(name, str) else None,
+    )
+
+
 def _time(body: dict[str, Any], name: str, refuse: Any) -> datetime:
     try:
         value = datetime.fromisoformat(body[name])
@@ -153,6 +177,13 @@ def _seqs(text: str) -> list[int]:
     if not seqs or any(seq < 1 for seq in seqs):
         raise Refused(f"seqs must be `all` or record seqs separated by commas, not {text[:40]!r}")
     return seqs
+
+
+def _cut_short(cid: str) -> str:
+    return (
+        f"command {cid} was accepted before the gateway stopped, which came before its reply: it "
+        f"is not run again, and {_NOT_KNOWN}"
+    )
 
 
 def read_key(path: Path) -> bytes | None:
@@ -211,27 +242,62 @@ class Commands:
     def _handle(self, payload: bytes, kept: int | None, resumed: bool) -> None:
         try:
             self.run(payload, resumed)
-            self._inbox.done([kept] if kept is not None else [])
-        except Exception:  # left in the inbox: the next start takes it up again
-            log.exception("command not handled")
+        except Exception:  # left in the inbox: the next start takes it up again, a few times
+            failures = self._inbox.failed(kept) if kept is not None else HANDLING_ATTEMPTS
+            if failures < HANDLING_ATTEMPTS:
+                log.exception(
+                    "remote command not handled (failure %d of %d); tried again at the next start",
+                    failures,
+                    HANDLING_ATTEMPTS,
+                )
+                return
+            log.exception("remote command not handled, %d times: answered `failed`, let go", failures)
+            self._give_up(payload)
+        self._inbox.done([kept] if kept is not None else [])
+
+    def _give_up(self, payload: bytes) -> None:
+        try:
+            body: Any = read_json(payload)
+        except ValueError:
+            body = None
+        cid, name = _addressed(body)
+        reply = {
+            "id": cid,
+            "name": name,
+            "ok": False,
+            "code": "failed",
+            "message": f"the gateway failed to handle this command (its log says why) and does not "
+            f"try again; {_NOT_KNOWN}",
+        }
+        now = self.gw.now()
+        try:
+            self.gw.on_worker(
+                lambda conn: self._record(conn, "command_failed", "unverified", name or "", reply, now)
+            ).result()
+        except Exception:
+            log.exception("the `failed` answer to remote command id=%s could not be recorded", cid)
 
     def run(self, payload: bytes, resumed: bool = False) -> dict[str, Any] | None:
         """Verify, record, do, reply; returns the reply. `resumed`: taken up from the inbox at a
         start; None if it was answered before that start (a stop between its reply and the
         inbox letting go of it)."""
         now = self.gw.now()
-        if resumed and self._answered_before(payload):
+        before = self._recorded_before(payload) if resumed else {}
+        if before.keys() & set(_ANSWERED):
             return None
+        accepted = before.get("command_accepted")
         try:
             cmd = verify(
                 payload,
                 read_key(self.key_path),
                 self.gw.site.config.site.id,
-                now,
+                accepted or now,  # accepted, then cut short: checked as it was then, not rerun
                 self.cfg.command_max_age_s,
                 self.cfg.clock_skew_s,
             )
-            replayed = self.gw.on_worker(lambda conn: self._accept(conn, cmd, now, resumed)).result()
+            if accepted:
+                raise CommandRefused("replayed", _cut_short(cmd.id), cmd.id, cmd.name)
+            replayed = self.gw.on_worker(lambda conn: self._accept(conn, cmd, now)).result()
             if replayed is not None:
                 raise replayed
         except CommandRefused as exc:
@@ -250,7 +316,7 @@ class Commands:
                 "code": exc.code,
                 "message": exc.message,
             }
-            if not self._may_record_refusal():
+            if not accepted and not self._may_record_refusal():  # a signed one is never held back
                 return reply
             if self.unrecorded:
                 reply["refused_unrecorded_before"] = self.unrecorded
@@ -295,32 +361,30 @@ class Commands:
         self.unrecorded += 1
         return False
 
-    def _answered_before(self, payload: bytes) -> bool:
-        """Whether the reply to this command is recorded. Searched only for the few commands
-        taken up at a start: the audit table has no index to find a command's rows by."""
+    def _recorded_before(self, payload: bytes) -> dict[str, datetime]:
+        """What the audit table holds of this command: its actions (_ANSWERED and
+        command_accepted), each with its time. Searched only for the few commands taken up at a
+        start: the audit table has no index to find a command's rows by."""
         try:
-            cid = json.loads(payload).get("id")
-        except (ValueError, UnicodeDecodeError, RecursionError, AttributeError):
-            return False
-        if not isinstance(cid, str):
-            return False
-        quoted = json.dumps(cid, ensure_ascii=False)  # as the reply in the audit row has it
-        found = self.gw.on_worker(
+            cid, _ = _addressed(read_json(payload))
+        except ValueError:
+            return {}
+        if cid is None:
+            return {}
+        marks = ", ".join("?" * (len(_ANSWERED) + 1))
+        rows = self.gw.on_worker(
             lambda conn: conn.execute(
-                "SELECT 1 FROM audit WHERE action IN ('command_done', 'command_refused') "
-                "AND instr(detail, ?) > 0 LIMIT 1",
-                (f'"id": {quoted}',),
-            ).fetchone()
+                f"SELECT action, at FROM audit WHERE action IN ({marks}) AND instr(detail, ?) > 0",
+                (*_ANSWERED, "command_accepted", f'"id": {json.dumps(cid)}'),  # as its rows have it
+            ).fetchall()
         ).result()
-        if found:
+        before = {str(action): datetime.fromisoformat(at) for action, at in rows}
+        if before.keys() & set(_ANSWERED):
             log.info("remote command id=%s was answered before the last stop; not again", cid)
-        return found is not None
+        return before
 
-    def _accept(
-        self, conn: sqlite3.Connection, cmd: Command, now: datetime, resumed: bool
-    ) -> CommandRefused | None:
-        """The id is used once: recorded with the audit row, or refused as a replay. `resumed`
-        and seen before: accepted before a stop that came before its reply."""
+    def _accept(self, conn: sqlite3.Connection, cmd: Command, now: datetime) -> CommandRefused | None:
+        """The id is used once: recorded with the audit row, or refused as a replay."""
         begin_immediate(conn)
         try:
             keep = cmd.expires_at + timedelta(seconds=self.cfg.clock_skew_s)
@@ -331,14 +395,7 @@ class Commands:
                 )
             except sqlite3.IntegrityError:
                 conn.execute("ROLLBACK")
-                message = f"command {cmd.id} was already received"
-                if resumed:
-                    message = (
-                        f"command {cmd.id} was accepted before the gateway stopped, which came "
-                        "before its reply: it is not run again, and whether it took effect is not "
-                        "known (fix: check the lane or the directory, and send a new command if needed)"
-                    )
-                return CommandRefused("replayed", message, cmd.id, cmd.name)
+                return CommandRefused("replayed", f"command {cmd.id} was already received", cmd.id, cmd.name)
             write_audit(
                 conn,
                 now,

@@ -6,7 +6,8 @@ waiting for the decision worker, would otherwise live only in memory, and a stop
 kill would lose it with nothing asking for it again. So each one is written here, on paho's
 network thread, before on_message returns, and removed only once the directory has saved,
 applied, refused or dropped it, or the command is answered; on start the directory and the
-commands take up what is left of theirs, in the order it came.
+commands take up what is left of theirs, in the order it came. A command whose handling keeps
+failing is let go after a few starts (commands.HANDLING_ATTEMPTS): its failures are counted here.
 
 A file of its own, not a table of the staging file: staging a large snapshot holds that file's
 write lock for a second or more, and paho's network thread must not wait on it.
@@ -25,7 +26,8 @@ INBOX_NAME = "sync-inbox.db"
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS inbox (
-    id INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT NOT NULL, body BLOB NOT NULL);
+    id INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT NOT NULL, body BLOB NOT NULL,
+    failures INTEGER NOT NULL DEFAULT 0);
 """
 
 
@@ -38,6 +40,8 @@ class Inbox:
         self._conn.execute("PRAGMA journal_mode=WAL")
         self._conn.execute("PRAGMA synchronous=FULL")  # on disk before the broker is acknowledged
         self._conn.executescript(_SCHEMA)
+        if "failures" not in {row[1] for row in self._conn.execute("PRAGMA table_info(inbox)")}:
+            self._conn.execute("ALTER TABLE inbox ADD COLUMN failures INTEGER NOT NULL DEFAULT 0")
         self._keep_failed = False
 
     def keep(self, kind: str, body: bytes) -> int | None:
@@ -67,6 +71,19 @@ class Inbox:
                 f"SELECT id, kind, body FROM inbox WHERE kind IN ({marks}) ORDER BY id", kinds
             ).fetchall()
         return [(int(i), str(k), bytes(b)) for i, k, b in rows]
+
+    def failed(self, kept: int) -> int:
+        """Count one more failure to handle it; how many there have been, 0 if none could be
+        counted (the file cannot be written: it is then tried again, as before)."""
+        try:
+            with self._lock:
+                row = self._conn.execute(
+                    "UPDATE inbox SET failures = failures + 1 WHERE id = ? RETURNING failures", (kept,)
+                ).fetchone()
+        except sqlite3.Error as exc:
+            log.error("a failure could not be counted in %s: %s", INBOX_NAME, exc)
+            return 0
+        return int(row[0]) if row else 0
 
     def done(self, ids: list[int]) -> None:
         if not ids:

@@ -7,6 +7,7 @@ entries themselves are checked when the snapshot or delta is staged (entries.py)
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,6 +18,7 @@ MAX_PARTS = 10_000
 MAX_DELTA_ENTRIES = 5_000  # larger changes come as a snapshot, applied in steps
 # Versions and counts are stored as SQLite integers (64-bit signed): larger ones are malformed.
 MAX_INT = 2**63 - 1
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,11 +38,33 @@ class Delta:
     delete: list[Any]
 
 
+def read_json(data: bytes) -> Any:
+    """The JSON value of a downlink message, or ValueError saying why there is none. Only UTF-8
+    text (RFC 8259, 8.1): json.loads would also take UTF-16 bytes, raw surrogates and escaped lone
+    ones ("\\ud800"), none of which can be written as UTF-8, so SQLite could not store them."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"not UTF-8: {exc.reason} at byte {exc.start}") from None
+    try:
+        body = json.loads(text)
+    except (ValueError, RecursionError) as exc:  # RecursionError: nested too deep
+        raise ValueError(f"not JSON: {str(exc)[:200]}") from None
+    if _SURROGATE_ESCAPE.search(text):  # rare: only then is the whole of it checked
+        try:
+            json.dumps(body, ensure_ascii=False).encode()
+        except UnicodeEncodeError:
+            raise ValueError("holds a lone UTF-16 surrogate (such as \\ud800), which is not text") from None
+        except RecursionError:  # read just below the limit, written again just above it
+            raise ValueError("not JSON: nested too deep") from None
+    return body
+
+
 def load(data: bytes, expected_type: str) -> dict[str, Any]:
     try:
-        body = json.loads(data)
-    except (ValueError, UnicodeDecodeError, RecursionError) as exc:  # RecursionError: nested too deep
-        raise DownlinkRejected("malformed", f"not JSON: {exc}") from None
+        body = read_json(data)
+    except ValueError as exc:
+        raise DownlinkRejected("malformed", str(exc)) from None
     if not isinstance(body, dict):
         raise DownlinkRejected("malformed", "not a JSON object")
     version = _version_of(body)

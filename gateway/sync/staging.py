@@ -23,7 +23,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from gateway.privacy import Secrets, mask_phone
-from gateway.store.csv_import import card_car_problem, vehicle_owners
+from gateway.store.csv_import import card_car_problem, cards_left_on_moved_cars, vehicle_owners
 from gateway.store.csv_rows import CardRow, ResidentRow, SlotRow, VehicleRow
 from gateway.store.database import transaction
 from gateway.sync.entries import EntryError, PassRow, describe, parse_entry, parse_key, row_key
@@ -267,7 +267,8 @@ def _problem(problems: list[str], text: str) -> None:
 
 def _check_references(staged: Staged, main: sqlite3.Connection, job: StageJob, snapshot: bool) -> list[str]:
     """Every resident, plate and zone an entry names is in it (snapshot) or in it and the store,
-    and a card opens the barrier only for its own resident's car (as a CSV import has it)."""
+    and a card opens the barrier only for its own resident's car (as a CSV import has it), a card
+    in the store too once a delta gives its car to another resident."""
     deleted = defaultdict(set)
     for kind, key in staged.deletes:
         deleted[kind].add(key[0])
@@ -303,6 +304,11 @@ def _check_references(staged: Staged, main: sqlite3.Connection, job: StageJob, s
         not_its_own = card_car_problem(c.plate, c.resident_ref, car_owner)
         if not_its_own:
             _problem(problems, f"card {c.card}: {not_its_own}")
+    if not snapshot:  # a snapshot lists every card it keeps: none is left behind
+        incoming = {v.plate: v.resident_ref for v in staged.vehicles}
+        handled = {c.card for c in staged.cards} | deleted["card"]
+        for number, _, why in cards_left_on_moved_cars(main, incoming, handled):
+            _problem(problems, f"card {number}: {why}")
     for s in staged.slots:
         if s.zone not in job.zones:
             _problem(

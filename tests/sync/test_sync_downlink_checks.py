@@ -105,3 +105,36 @@ def test_a_card_for_another_residents_car_is_refused_as_by_a_csv_import(site: Si
         "resident's car"
     ]
     assert site.applied() == 3
+
+
+def test_a_delta_moving_a_car_away_from_a_card_that_names_it_is_refused(site: Site) -> None:
+    """R2's card C0002 names R2's car 粤BD12345. A delta gave that car to R3 and left the card as
+    it was: R2's card then brought R3's car in, and the daily snapshot of that same directory was
+    refused as invalid, every day. The card must move or let go of the car in the same delta."""
+    site.snapshot(1, directory_v1())
+    site.wait_applied(1)
+    site.delta(2, 1, upsert=[vehicle("粤BD12345", "R3")])
+    (error,) = wait_for("the error reply", lambda: site.upstream("/sync/error"), 15)
+    assert error["problems"] == [
+        "card C0002: 粤BD12345 is R3's vehicle, not R2's: a card opens the barrier only for its own "
+        "resident's car; move the card or clear its plate in the same change"
+    ]
+    site.delta(2, 1, upsert=[vehicle("粤BD12345", "R3"), card("C0002", "R2")])  # the card lets go
+    site.wait_applied(2)
+    after = [e for e in directory_v1() if e.get("plate") != "粤BD12345"]
+    site.snapshot(3, [*after, vehicle("粤BD12345", "R3"), card("C0002", "R2")])
+    site.wait_applied(3)
+    assert len(site.upstream("/sync/error")) == 1
+
+
+def test_a_lone_surrogate_in_an_entry_gets_an_error_reply(site: Site) -> None:
+    """A name holding the JSON escape of a lone UTF-16 surrogate ("\\ud800") cannot be stored:
+    staging failed on it with no error reply, and the delta was never refused nor applied."""
+    site.snapshot(1, directory_v1())
+    site.wait_applied(1)
+    bad = encode_delta(2, 1, [resident("R9", name="王\\ud800")]).replace(b"\\\\ud800", b"\\ud800")
+    site.central.publish("sync/delta", bad)
+    (error,) = wait_for("the error reply", lambda: site.upstream("/sync/error"), 15)
+    assert error["code"] == "malformed" and "surrogate" in error["message"], error
+    site.delta(2, 1, [resident("R9")])
+    site.wait_applied(2)

@@ -10,6 +10,7 @@ import time
 from collections.abc import Callable
 from datetime import datetime
 
+import pytest
 from conftest import SITE, running
 from sync_helpers import Central, Mosquitto, Subscriber, wait_for
 from test_sync_commands import KEY, command
@@ -18,6 +19,8 @@ from test_sync_downlink import TZ, card, directory_v1
 from gateway.config import SiteConfig
 from gateway.core import Presented
 from gateway.runtime.gateway import Gateway
+from gateway.sync import commands
+from gateway.sync.commands import verify
 from gateway.sync.inbox import INBOX_NAME, Inbox
 from gateway.sync.messages import encode_delta, encode_snapshot
 from gateway.sync.service import SyncService
@@ -167,3 +170,107 @@ def test_a_command_answered_just_before_a_kill_is_not_answered_again(
         central.close()
         sub.close()
     assert [r["ok"] for r in replies()] == [True]
+
+
+# A command no central server sent (it is not even signed) whose id holds a JSON escape of a lone
+# UTF-16 surrogate: json.loads takes it, but the text cannot be written as UTF-8.
+FORGED = b'{"v": 1, "type": "command", "id": "forged-\\ud800-0001", "name": "open_lane"}'
+
+
+def test_a_forged_command_that_cannot_be_stored_is_answered_and_not_kept(
+    broker: Mosquitto, sync_cfg: Callable[..., SiteConfig]
+) -> None:
+    """docs/mqtt.md: a malformed command gets its reply and changes nothing, and a command is kept
+    in sync-inbox.db only until it is answered. These were never answered and stayed there for
+    good, failing again at every start: a flood of them grew the inbox without bound."""
+    cfg = sync_cfg(broker.port)
+    (cfg.site.data_dir / "command.key").write_text(KEY.decode() + "\n")
+    sub = Subscriber(broker, [f"estate/{SITE}/cmd/reply"], client_id="central-watch")
+    central = Central(broker, SITE)
+    good = command("resync", {"reason": "after the forged ones"})
+    try:
+        with running(cfg) as (gw, service):
+            wait_for("the link", lambda: service.link.state == "connected")
+            for _ in range(5):
+                central.publish("cmd", FORGED)
+            central.publish("cmd", json.dumps(good).encode())
+            wait_for("the good command's reply", lambda: [r for r in sub.payloads("/cmd/reply") if r["id"]])
+            wait_for("the forged ones off the disk", lambda: kept(gw, "command") == 0)
+        with running(cfg) as (gw2, service2):
+            wait_for("the link", lambda: service2.link.state == "connected")
+            time.sleep(1)  # room for anything taken up again at the start
+            left_after_restart = kept(gw2, "command")
+        # At least once: a reply sent just before the stop may come again (the same event id).
+        replies = {r["event_id"]: r for r in sub.payloads("/cmd/reply") if r["id"] != good["id"]}
+    finally:
+        central.close()
+        sub.close()
+    assert left_after_restart == 0
+    assert [(r["id"], r["code"]) for r in replies.values()] == [(None, "malformed")] * 5
+
+
+def test_a_command_cut_short_is_answered_replayed_even_once_expired(
+    broker: Mosquitto, sync_cfg: Callable[..., SiteConfig]
+) -> None:
+    """docs/mqtt.md, Across a stop: a command accepted but cut short before its answer (the stop
+    came while its relay pulsed) is answered `replayed`, "whether it took effect is not known".
+    When the gateway came back after the command's life it was answered `expired`, which tells
+    the central server the barrier was not opened: it may have been."""
+    cfg = sync_cfg(broker.port, clock_skew_s=0)
+    (cfg.site.data_dir / "command.key").write_text(KEY.decode() + "\n")
+    sub = Subscriber(broker, [f"estate/{SITE}/cmd/reply"], client_id="central-watch")
+    body = command("open_lane", {"lane": "car-in", "reason": "visitor"}, life=2)
+    payload = json.dumps(body).encode()
+    try:
+        with running(cfg) as (gw, service):
+            # What the command's run had done when the stop came, in the middle of its pulse:
+            # accepted (its id and audit row), kept in the inbox, not answered.
+            cmd = verify(payload, KEY, SITE, gw.now(), 300, 0)
+            gw.on_worker(lambda conn: service.commands._accept(conn, cmd, gw.now())).result()
+            Inbox(gw.data_dir / INBOX_NAME).keep("command", payload)
+        time.sleep(3)  # the box reboots: the command's 2 s of life are over
+        with running(cfg) as (gw2, service2):
+            replies = wait_for(
+                "the reply", lambda: [r for r in sub.payloads("/cmd/reply") if r["id"] == body["id"]]
+            )
+            wait_for("the command off the disk, done with", lambda: kept(gw2, "command") == 0)
+    finally:
+        sub.close()
+    assert [r["code"] for r in replies] == ["replayed"]
+    assert "whether it took effect is not known" in replies[0]["message"]
+
+
+def test_a_command_that_fails_at_every_start_is_answered_failed_and_let_go(
+    broker: Mosquitto, sync_cfg: Callable[..., SiteConfig], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A command whose handling fails (a bug, a broken database) is tried again at the next
+    start, but not for ever: the third failure answers it `failed` and lets it go, so that it
+    neither goes unanswered nor fails again at every start."""
+    cfg = sync_cfg(broker.port)
+    (cfg.site.data_dir / "command.key").write_text(KEY.decode() + "\n")
+    sub = Subscriber(broker, [f"estate/{SITE}/cmd/reply"], client_id="central-watch")
+    body = command("resync", {"reason": "daily check"})
+
+    def broken(*args: object) -> None:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(commands, "verify", broken)
+    Inbox(cfg.site.data_dir / INBOX_NAME).keep("command", json.dumps(body).encode())
+    try:
+        for failed in ([1], [2]):  # what is kept after each start
+            with running(cfg) as (gw, service):
+                wait_for("the link", lambda: service.link.state == "connected")
+                wait_for(f"failures {failed} kept", lambda want=failed: failures(gw) == want)
+        with running(cfg) as (gw, service):
+            replies = wait_for(
+                "the reply", lambda: [r for r in sub.payloads("/cmd/reply") if r["id"] == body["id"]]
+            )
+            wait_for("the command let go", lambda: failures(gw) == [])
+    finally:
+        sub.close()
+    assert [(r["code"], r["name"]) for r in replies] == [("failed", "resync")]
+
+
+def failures(gw: Gateway) -> list[int]:
+    with sqlite3.connect(f"file:{gw.data_dir / INBOX_NAME}?mode=ro", uri=True) as conn:
+        return [int(n) for (n,) in conn.execute("SELECT failures FROM inbox WHERE kind = 'command'")]

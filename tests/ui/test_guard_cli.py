@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from gateway.cli import main
-from gateway.config import load_config, parse_config
+from gateway.config import EX_CONFIG, load_config, parse_config
 from gateway.demo.run import demo_login, own_config
 from tests.conftest import site_toml
 
@@ -102,3 +102,22 @@ def test_a_demo_in_its_own_data_dir_names_a_config_that_reaches_its_database(tmp
     assert cfg.site.data_dir == (tmp_path / "d").resolve()
     demo_login(cfg)
     assert f"gateway user add -c {config} --admin NAME" in demo_login(cfg)
+
+
+def test_a_demo_whose_folder_cannot_be_written_says_what_to_do(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`gateway demo` with a data folder (or a home) it may not write printed a PermissionError
+    traceback; it now says which folder and what to do, and exits as other setup errors do."""
+    under_a_file = tmp_path / "file"
+    under_a_file.write_text("")
+    assert run(monkeypatch, ["demo", "--data-dir", str(under_a_file / "d"), "--stop-after", "0"]) == EX_CONFIG
+    assert f"cannot write the demo's folder {under_a_file / 'd'}" in capsys.readouterr().err
+
+    def denied(source: Path, target: Path) -> None:
+        raise PermissionError(13, "Permission denied", str(target))
+
+    monkeypatch.setattr("gateway.demo.run.shutil.copyfile", denied)  # as root, chmod would not do
+    assert run(monkeypatch, ["demo", "--data-dir", str(tmp_path / "d"), "--stop-after", "0"]) == EX_CONFIG
+    err = capsys.readouterr().err
+    assert "Permission denied" in err and "fix: give --data-dir a folder you may write to" in err, err
