@@ -90,9 +90,10 @@ def test_quantize_says_what_to_give(float_model: Path, tmp_path: Path,
     assert "none.onnx not found; give the float model" in capsys.readouterr().err
     assert main(["quantize", str(float_model), "--out", str(out), "--real", str(tmp_path)]) == 2
     assert "labels.csv is missing" in capsys.readouterr().err
-    assert main(["quantize", str(float_model), "--out", str(out), "--real", str(tmp_path),
-                 "--crops", "0"]) == 2
-    assert "--crops 0: give at least 1" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as refused:  # a usage error, as every count under 1 is
+        main(["quantize", str(float_model), "--out", str(out), "--real", str(tmp_path), "--crops", "0"])
+    assert refused.value.code == 2
+    assert "--crops: 0: give 1 or more" in capsys.readouterr().err
     assert not out.exists()
 
 
