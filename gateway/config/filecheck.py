@@ -25,7 +25,7 @@ def warnings(cfg: SiteConfig) -> list[str]:
     for name, path in files:
         if path is not None and _missing(path):
             found.append(f"{name}: {path} does not exist on this box (copy it there before starting)")
-    key = cfg.mqtt.command_key_file or cfg.site.data_dir / "command.key"
+    key = cfg.command_key_path
     if cfg.mqtt.enabled and _missing(key):
         found.append(
             f"mqtt.command_key_file: no command key at {key}: every remote command will be refused "

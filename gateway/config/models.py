@@ -456,3 +456,9 @@ class SiteConfig(Strict):
         default_factory=Visitors, title="Visitors", description="Visitor and contractor passes."
     )
     alarms: Alarms = Field(default_factory=Alarms, title="Alarms", description="When alarms are raised.")
+
+    @property
+    def command_key_path(self) -> Path:
+        """Where the key that signs remote commands is read: [mqtt] command_key_file, else
+        DATA_DIR/command.key (docs/mqtt.md, Keys)."""
+        return self.mqtt.command_key_file or self.site.data_dir / "command.key"

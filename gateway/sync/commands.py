@@ -211,7 +211,7 @@ class Commands:
     def __init__(self, gw: Gateway, resync: Any, inbox: Inbox):
         self.gw = gw
         self.cfg = gw.site.config.mqtt
-        self.key_path = self.cfg.command_key_file or gw.data_dir / "command.key"
+        self.key_path = gw.site.config.command_key_path
         self._resync = resync  # reason -> None
         self._inbox = inbox
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="commands")

@@ -1,8 +1,8 @@
 """The MQTT link of one gateway: connect with backoff, drain the outbox, report, take downlink.
 
 One thread owns the link's state; paho's network thread only hands typed events over a queue
-(client.py), except for messages an arrival handler takes (snapshot parts and deltas): paho
-acknowledges a message when its callback returns, so those are written to disk on that thread
+(client.py), except for messages an arrival handler takes (snapshot parts, deltas and commands):
+paho acknowledges a message when its callback returns, so those are written to disk on that thread
 first. Writes to the database go through the gateway's worker, in turn with decisions.
 """
 

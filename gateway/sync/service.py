@@ -57,6 +57,8 @@ class SyncService:
         return False
 
     def _downlink(self, ev: Received) -> None:
+        """On the link's thread: a message _arrival did not take (it failed to keep it on disk),
+        handled all the same, from memory."""
         kind = self.link.topics.kind_of(ev.topic)
         if kind == "command":
             self.commands.receive(ev.payload)
