@@ -15,7 +15,7 @@ import pytest
 from gateway.bench.import_lanes import lane_wait_during_import
 from gateway.cli import EX_DATAERR, main
 from gateway.config import EX_CONFIG, SiteConfig, parse_config
-from gateway.store import csv_staging
+from gateway.store import csv_import, csv_staging
 from gateway.store.admin import import_csv
 from gateway.store.csv_import import read_files
 from gateway.store.database import open_database
@@ -343,11 +343,17 @@ def test_a_card_cannot_open_the_barrier_for_another_residents_car(
     assert "c3.csv:2: resident_ref: 皖A12345 is R1's vehicle, not R2's" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("per_plate_up_to", [1000, 0])  # a small batch asks per plate, a large one scans
 def test_a_car_cannot_move_away_from_a_card_that_names_it(
-    config: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    config: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    per_plate_up_to: int,
 ) -> None:
     """R1's card 0A1B2C3D4E names R1's car 皖A12345. An import giving the car to R2 alone went in,
     and R1's card then brought R2's car in. The card moves or lets go of the car in the same import."""
+    monkeypatch.setattr(csv_import, "_ASK_PER_PLATE_UP_TO", per_plate_up_to)
     assert main(["import", "-c", str(config), *map(str, good_files(tmp_path))]) == 0
     moved = write_csv(tmp_path / "c4.csv", "plate,resident_ref\n皖A12345,R2\n")
     assert main(["import", "-c", str(config), str(moved)]) == EX_DATAERR

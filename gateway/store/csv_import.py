@@ -209,23 +209,30 @@ def vehicle_owners(conn: sqlite3.Connection) -> dict[str, str]:
     )
 
 
+_ASK_PER_PLATE_UP_TO = 1000  # vehicles in a batch
+
+
 def cards_left_on_moved_cars(
     conn: sqlite3.Connection, incoming: dict[str, str], handled: set[str]
 ) -> list[tuple[str, str, str]]:
     """(card, plate, why) for each card in the store tied to a car that `incoming` (plate ->
     resident ref, the batch's vehicles) gives to another resident, where the batch neither gives
     that card again nor deletes it (`handled`): left as it is, it would open the barrier for
-    another resident's car. Asked per plate, so a small batch reads little of a large store."""
+    another resident's car. A small batch asks per plate, so it reads little of a large store; a
+    large one (an import of the whole register) reads the stored cards tied to cars once."""
+    tied = (
+        "SELECT c.value, v.plate, r.ref FROM vehicles v JOIN credentials c ON c.vehicle_id = v.id "
+        "JOIN residents r ON r.id = c.resident_id WHERE c.kind = 'card'"
+    )
+    if len(incoming) > _ASK_PER_PLATE_UP_TO:
+        rows = [row for row in conn.execute(tied) if row[1] in incoming]
+    else:
+        rows = [row for plate in incoming for row in conn.execute(f"{tied} AND v.plate = ?", (plate,))]
     found = []
-    for plate in incoming:
-        for card, ref in conn.execute(
-            "SELECT c.value, r.ref FROM vehicles v JOIN credentials c ON c.vehicle_id = v.id "
-            "JOIN residents r ON r.id = c.resident_id WHERE v.plate = ? AND c.kind = 'card'",
-            (plate,),
-        ):
-            why = None if card in handled else card_car_problem(plate, ref, incoming)
-            if why:
-                found.append((card, plate, f"{why}; move the card or clear its plate in the same change"))
+    for card, plate, ref in rows:
+        why = None if card in handled else card_car_problem(plate, ref, incoming)
+        if why:
+            found.append((card, plate, f"{why}; move the card or clear its plate in the same change"))
     return found
 
 
