@@ -18,6 +18,10 @@ import numpy as np
 import pytest
 
 from drivers.health import DeviceHealth
+from drivers.relays.lcus import LcusRelay
+from gateway.config import parse_config
+from gateway.runtime.devices import Devices, build_devices
+from tests.conftest import site_toml
 
 
 def wait_for(condition: Callable[[], Any], what: str, timeout: float = 10.0) -> Any:
@@ -187,3 +191,30 @@ def no_leaked_threads() -> Iterator[None]:
             break
         time.sleep(0.02)
     assert not extra, f"threads left running: {[t.name for t in extra]}"
+
+
+_LCUS_CHANNEL = """
+[[devices]]
+id = "{id}"
+lane = "{lane}"
+kind = "relay"
+driver = "lcus"
+port = "{port}"
+channel = {channel}
+reconnect_max_s = {wait}
+"""
+
+
+def lcus_two_lanes(tmp_path: Path, board: PtyDevice, wait: float) -> tuple[Devices, LcusRelay, LcusRelay]:
+    """An entrance barrier on channel 1 and an exit barrier on channel 2 of one board."""
+    devices = build_devices(
+        parse_config(
+            site_toml(tmp_path / "data")
+            + _LCUS_CHANNEL.format(id="entry-barrier", lane="car-in", port=board.path, channel=1, wait=wait)
+            + _LCUS_CHANNEL.format(id="exit-barrier", lane="car-out", port=board.path, channel=2, wait=wait),
+            "site.toml",
+        )
+    )
+    entry = next(r for r in devices.lanes["car-in"].relays if r.health.device == "entry-barrier")
+    exit_ = next(r for r in devices.lanes["car-out"].relays if r.health.device == "exit-barrier")
+    return devices, entry, exit_  # type: ignore[return-value]

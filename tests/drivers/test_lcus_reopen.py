@@ -12,37 +12,8 @@ import pytest
 from drivers import serialport
 from drivers.relays.lcus import LcusBoard, LcusRelay, lcus_frame
 from drivers.serialport import PortError
-from gateway.config import parse_config
-from gateway.runtime.devices import Devices, build_devices
-from tests.conftest import site_toml
-from tests.drivers.conftest import PtyDevice, health, wait_for
+from tests.drivers.conftest import PtyDevice, health, lcus_two_lanes, wait_for
 from tests.drivers.test_relays import OFF
-
-CHANNEL = """
-[[devices]]
-id = "{id}"
-lane = "{lane}"
-kind = "relay"
-driver = "lcus"
-port = "{port}"
-channel = {channel}
-reconnect_max_s = {wait}
-"""
-
-
-def two_lanes(tmp_path: Path, board: PtyDevice, wait: float) -> tuple[Devices, LcusRelay, LcusRelay]:
-    """An entrance barrier on channel 1 and an exit barrier on channel 2 of one board."""
-    devices = build_devices(
-        parse_config(
-            site_toml(tmp_path / "data")
-            + CHANNEL.format(id="entry-barrier", lane="car-in", port=board.path, channel=1, wait=wait)
-            + CHANNEL.format(id="exit-barrier", lane="car-out", port=board.path, channel=2, wait=wait),
-            "site.toml",
-        )
-    )
-    entry = next(r for r in devices.lanes["car-in"].relays if r.health.device == "entry-barrier")
-    exit_ = next(r for r in devices.lanes["car-out"].relays if r.health.device == "exit-barrier")
-    return devices, entry, exit_  # type: ignore[return-value]
 
 
 def last_state(frames: bytes, channel: int) -> bool | None:
@@ -69,7 +40,7 @@ def test_a_hold_the_moment_the_board_is_back_raises_no_in_use_alarm(
         return port
 
     board = pty_device("ttyUSB-relay")
-    devices, entry, exit_ = two_lanes(tmp_path, board, wait=0.1)
+    devices, entry, exit_ = lcus_two_lanes(tmp_path, board, wait=0.1)
     try:
         wait_for(lambda: entry.health.online and exit_.health.online, "both channels online")
         monkeypatch.setattr(serialport, "open_port", slow_open)
@@ -96,7 +67,7 @@ def test_after_a_hold_reopened_the_board_a_replug_is_still_found_within_a_second
     sent again within about a second (docs/hardware.md), not when the link's thread wakes from its
     old wait, seconds later."""
     board = pty_device("ttyUSB-relay")
-    devices, entry, exit_ = two_lanes(tmp_path, board, wait=10)
+    devices, entry, exit_ = lcus_two_lanes(tmp_path, board, wait=10)
     try:
         wait_for(lambda: entry.health.online and exit_.health.online, "both channels online")
         board.unplug()

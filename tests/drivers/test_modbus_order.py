@@ -35,6 +35,7 @@ def test_one_lost_on_still_opens_the_barrier_for_its_pulse_on_a_bus_with_one_mod
         closed = modules.written_at(1, False)[-1] - modules.written_at(1, True)[-1]
         # About 0.8 s: the pulse less one 0.2 s timeout. Retried a second later, 0.01 s.
         assert closed > 0.5, f"the relay was closed for {closed:.3f} s of a 1 s pulse"
+        assert gate.health.counters["errors"] == 1  # the lost request is counted
     finally:
         gate.close()
         bus.stop()

@@ -17,10 +17,7 @@ from drivers import serialport
 from drivers.relays.control import PulseControl
 from drivers.relays.gpio import GpioDevice
 from drivers.relays.lcus import LcusBoard, LcusRelay, lcus_frame
-from gateway.config import parse_config
-from gateway.runtime.devices import build_devices
-from tests.conftest import site_toml
-from tests.drivers.conftest import PtyDevice, health, wait_for
+from tests.drivers.conftest import PtyDevice, health, lcus_two_lanes, wait_for
 
 ON, OFF = bytes.fromhex("A00101A2"), bytes.fromhex("A00100A1")
 
@@ -181,27 +178,8 @@ def test_two_channels_of_one_lcus_board_drive_two_lanes(
     """An entrance and an exit barrier on channels 1 and 2 of one LCUS-2 board (one USB port): each
     lane's pulse closes its own channel, and an unplug puts both offline and back."""
     board = pty_device("ttyUSB-relay")
-    channel = """
-[[devices]]
-id = "{id}"
-lane = "{lane}"
-kind = "relay"
-driver = "lcus"
-port = "{port}"
-channel = {channel}
-reconnect_max_s = 0.2
-"""
-    devices = build_devices(
-        parse_config(
-            site_toml(tmp_path / "data")
-            + channel.format(id="entry-barrier", lane="car-in", port=board.path, channel=1)
-            + channel.format(id="exit-barrier", lane="car-out", port=board.path, channel=2),
-            "site.toml",
-        )
-    )
+    devices, entry, exit_ = lcus_two_lanes(tmp_path, board, wait=0.2)
     try:
-        entry = next(r for r in devices.lanes["car-in"].relays if r.health.device == "entry-barrier")
-        (exit_,) = devices.lanes["car-out"].relays
         assert entry.health.online and exit_.health.online
         assert board.read(8) == lcus_frame(1, False) + lcus_frame(2, False)  # each says: released
         entry.pulse(0.05)
