@@ -31,7 +31,8 @@ from gateway.store.accounts import end_session, list_accounts, list_tokens
 from gateway.store.alarms import recent_alarms
 from gateway.store.audit import recent_audit
 from gateway.store.occupancy import occupancy, people_inside
-from gateway.store.set_aside import count_set_aside, set_aside
+from gateway.store.outbox import count_set_aside
+from gateway.store.set_aside import set_aside
 from gateway.web.i18n import TEXTS, js_texts, translator
 from gateway.web.qr import qr_svg
 from plates.grammar import PROVINCES
@@ -330,8 +331,16 @@ def alarms_page(request: Request, db: Db, all: bool = False) -> Response:
     held = set_aside(db, SET_ASIDE_SHOWN) if who.is_admin else []  # an admin sends them again here
     held_at = {row.seq: local(gw, row.set_aside_at or None) or "" for row in held}
     return render(
-        request, db, who, "alarms.html", "alarms",
-        alarms=alarms, show_all=all, known_alarms=known, set_aside=held, set_aside_at=held_at,
+        request,
+        db,
+        who,
+        "alarms.html",
+        "alarms",
+        alarms=alarms,
+        show_all=all,
+        known_alarms=known,
+        set_aside=held,
+        set_aside_at=held_at,
         set_aside_total=count_set_aside(db) if held else 0,
     )
 

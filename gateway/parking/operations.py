@@ -148,15 +148,15 @@ class Operations:
 
     def tick(self, now: datetime) -> None:
         """One pass of everything that is due; a failing step is logged (once) and the rest still run."""
+        mono = self._monotonic()
+        self._follow_clock(now, mono)
         steps: list[tuple[str, Callable[[datetime], object]]] = [
-            ("patrols", self.patrols),  # first: a report counts the rounds as judged by now
+            ("redate", self._redate),
+            ("patrols", self.patrols),  # before reports: a report counts the rounds as judged by now
             ("reports", self.reports),
             ("repairs", self.repairs),
             ("disk", self.disk_guard),
         ]
-        mono = self._monotonic()
-        self._follow_clock(now, mono)
-        steps.insert(0, ("redate", self._redate))
         # on the monotonic clock: one set back must not stop retention until it catches up
         if self._last_retention is None or mono - self._last_retention >= RETENTION_EVERY.total_seconds():
             steps.append(("retention", self.retention))

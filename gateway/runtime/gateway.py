@@ -522,13 +522,15 @@ class Gateway:
             raise ValueError(f"unknown lane {p.lane!r}")
         read = p.value
         previous = self._again.last(p.lane, read) if p.again else None
-        if previous is not None and previous.decision.admitted:
+        taken = previous if previous is not None and previous.decision.admitted else None
+        if taken is not None:
             # The same car let through here a moment ago: taken for what it was let through as.
-            p = replace(p, value=previous.value)
+            p = replace(p, value=taken.value)
         facts = lookup(self.conn, p, lane, self.site.capacity)
-        if previous is None or not previous.decision.admitted:
+        before = None
+        if taken is None:  # let through again, it moves no stay and pays nothing: no fee to work out
             p, facts = self._lookalike(p, lane, facts)
-        facts, before = self.parking.prepare(self.conn, p, lane, facts)  # the fee owed at an exit
+            facts, before = self.parking.prepare(self.conn, p, lane, facts)  # the fee owed at an exit
         if previous is not None:
             facts = replace(facts, previous_here=previous.decision)
         if self.lane_modes.get(p.lane) == "closed":  # closed by a guard or the central server

@@ -15,7 +15,6 @@ from gateway.errors import Conflict, NotFound
 from gateway.store.audit import audit
 from gateway.store.database import transaction
 from gateway.store.outbox import enqueue
-from gateway.store.redate import redate_alarms as redate_alarms  # re-exported for its callers here
 from gateway.timefmt import to_db
 
 

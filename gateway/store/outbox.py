@@ -85,8 +85,17 @@ def backlog(conn: sqlite3.Connection) -> dict[str, Any]:
         "SELECT count(*), coalesce(sum(length(payload)), 0), min(created_at) FROM outbox "
         "WHERE sent_at IS NULL AND quarantined IS NULL"
     ).fetchone()
-    quarantined = conn.execute("SELECT count(*) FROM outbox WHERE quarantined IS NOT NULL").fetchone()[0]
-    return {"pending": count, "pending_bytes": size, "oldest_pending_at": oldest, "quarantined": quarantined}
+    return {
+        "pending": count,
+        "pending_bytes": size,
+        "oldest_pending_at": oldest,
+        "quarantined": count_set_aside(conn),
+    }
+
+
+def count_set_aside(conn: sqlite3.Connection) -> int:
+    """Records the broker refused for good, set aside (gateway/store/set_aside.py)."""
+    return int(conn.execute("SELECT count(*) FROM outbox WHERE quarantined IS NOT NULL").fetchone()[0])
 
 
 def prune_sent(conn: sqlite3.Connection, before: datetime, limit: int = 2000) -> int:

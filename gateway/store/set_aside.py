@@ -38,10 +38,6 @@ def set_aside(conn: sqlite3.Connection, limit: int = -1) -> list[SetAside]:
     return [SetAside(*row) for row in rows]
 
 
-def count_set_aside(conn: sqlite3.Connection) -> int:
-    return int(conn.execute("SELECT count(*) FROM outbox WHERE quarantined IS NOT NULL").fetchone()[0])
-
-
 def send_again(conn: sqlite3.Connection, seqs: list[int] | None, at: datetime, actor: str) -> list[int]:
     """Put set-aside rows (all of them when `seqs` is None) back in line: the link sends them in
     their turn. Audited. A record type left with nothing set aside has its "record set aside" alarm

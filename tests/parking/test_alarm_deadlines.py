@@ -15,7 +15,8 @@ import pytest
 from gateway.config import ConfigError, parse_config
 from gateway.parking.operations import Operations
 from gateway.runtime.gateway import Gateway
-from gateway.store.alarms import acknowledge_alarm, clear_alarm, raise_alarm, recent_alarms, redate_alarms
+from gateway.store.alarms import acknowledge_alarm, clear_alarm, raise_alarm, recent_alarms
+from gateway.store.redate import redate_alarms
 from gateway.timefmt import from_db, to_db
 from tests.conftest import site_toml
 from tests.parking.conftest import T0, show
