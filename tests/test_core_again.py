@@ -20,6 +20,7 @@ from gateway.core import (
     Reason,
     decide,
 )
+from gateway.core.model import REFUSED_AGAIN
 from gateway.core.windows import Validity
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -75,3 +76,20 @@ def test_a_pass_that_ran_out_while_its_car_stood_at_the_barrier_still_lets_it_th
     came = Decision(Reason.VISITOR, Billing.VISITOR)
     facts = Facts(CAR_IN, _pass(valid_to=NOON - timedelta(seconds=5)), inside=True, previous_here=came)
     assert decide(p, facts, HARD) == Decision(Reason.VISITOR, Billing.VISITOR, flags=(AGAIN,))
+
+
+def test_a_car_refused_again_for_the_same_reason_is_still_one_car_turned_away() -> None:
+    """Flagged "refused_again", so the daily report counts the car standing at the barrier once."""
+    refused = Decision(Reason.UNKNOWN, flags=("no_entry_record",))
+    facts = Facts(CAR_OUT, previous_here=refused)
+    assert decide(STRANGER, facts, Policy()) == Decision(
+        Reason.UNKNOWN, flags=("no_entry_record", REFUSED_AGAIN)
+    )
+    assert decide(replace(STRANGER, again=False), facts, Policy()).flags == (
+        "no_entry_record",
+    )  # a new arrival
+
+
+def test_a_car_refused_again_for_another_reason_is_a_new_refusal() -> None:
+    held = Decision(Reason.PAYMENT_DUE, Billing.TEMPORARY, fee_fen=3000)
+    assert decide(STRANGER, Facts(CAR_OUT, previous_here=held), Policy()).flags == ("no_entry_record",)

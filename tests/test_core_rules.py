@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -10,6 +11,7 @@ import pytest
 from gateway.core import (
     ClosedPeriod,
     CredentialFacts,
+    Decision,
     Facts,
     Holder,
     LaneRules,
@@ -490,3 +492,20 @@ def test_vehicle_class_registered_then_pass_then_lane(
 ) -> None:
     assert vehicle_class_of(cred, lane) == expected
     assert Facts(lane=lane, credential=cred).vehicle_class == expected
+
+
+def _motorcycle(slot: SlotFacts | None = None) -> CredentialFacts:
+    vehicle = VehicleFacts(8, "皖E12345", "motorcycle", None, slot)
+    return CredentialFacts(5, "plate", "皖E12345", RESIDENT, vehicle=vehicle)
+
+
+@pytest.mark.parametrize("slot", [None, FREE_SLOT], ids=["no-slot", "listed-on-a-car-slot"])
+def test_a_residents_motorcycle_parks_free_in_the_motorcycle_spaces_never_on_a_car_slot(
+    slot: SlotFacts | None,
+) -> None:
+    """Fixed slots are car slots: policy.no_slot is about cars, and a car slot is never a motorcycle's."""
+    moto_room = ZoneFacts("main", "motorcycle", shared_capacity=5, shared_occupied=1)
+    facts = Facts(MOTO_IN, _motorcycle(slot), zone=moto_room)
+    assert decide(presented(MOTO_IN, "plate"), facts, Policy(no_slot="refuse")) == Decision(Reason.RESIDENT)
+    full = replace(facts, zone=replace(moto_room, shared_occupied=5))
+    assert decide(presented(MOTO_IN, "plate"), full, Policy()).reason == Reason.ZONE_FULL

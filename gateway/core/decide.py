@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from gateway.core.model import (
     AGAIN,
+    REFUSED_AGAIN,
     Billing,
     CredentialFacts,
     Decision,
@@ -30,10 +33,14 @@ _BILLING_REASON: dict[Billing | None, Reason] = {
 
 
 def decide(p: Presented, facts: Facts, policy: Policy) -> Decision:
-    lane = facts.lane
     again = _again(p, facts)
     if again is not None:
         return again
+    return _refused_again(p, facts, _afresh(p, facts, policy))
+
+
+def _afresh(p: Presented, facts: Facts, policy: Policy) -> Decision:
+    lane = facts.lane
     if not within(lane.hours, p.at):
         return Decision(Reason.OUTSIDE_HOURS)
     if p.kind == "plate" and lane.type != "vehicle":
@@ -61,7 +68,7 @@ def _again(p: Presented, facts: Facts) -> Decision | None:
     """The same car decided again at the lane (it stood at the barrier, or reached the loop from a
     queue). Let through before: let through again as it was, moving no stay and charging nothing
     (flag "again": not one more passage), unless it was blocked since. Refused before: decided
-    afresh, as a guard may have registered it or taken its fee since."""
+    afresh, as a guard may have registered it or taken its fee since (_refused_again)."""
     previous = facts.previous_here
     if not p.again or previous is None or not previous.admitted:
         return None
@@ -72,6 +79,16 @@ def _again(p: Presented, facts: Facts) -> Decision | None:
     if facts.credential is not None and _blocked(facts.credential):
         return Decision(Reason.BLOCKED)
     return Decision(previous.reason, previous.billing, previous.slot_id, (AGAIN,))
+
+
+def _refused_again(p: Presented, facts: Facts, decision: Decision) -> Decision:
+    """A car refused before at the lane and refused again for the same reason while it still stands
+    there (a driver arguing with the guard) is still one car turned away: flag "refused_again", so
+    that the report counts it once."""
+    previous = facts.previous_here
+    if not p.again or previous is None or decision.admitted or decision.reason != previous.reason:
+        return decision
+    return replace(decision, flags=(*decision.flags, REFUSED_AGAIN))
 
 
 def _blocked(cred: CredentialFacts) -> bool:
@@ -155,7 +172,9 @@ def _vehicle_entry(
     if cred.holder.kind != "resident":
         return _shared_space(facts, _HOLDER_REASON[cred.holder.kind], Billing.VISITOR, flags)
     vehicle = cred.vehicle
-    slot = vehicle.slot if vehicle is not None else None
+    # Fixed slots are car slots: a resident's motorcycle or bicycle parks in its class's shared spaces.
+    car = facts.vehicle_class == "car"
+    slot = vehicle.slot if vehicle is not None and car else None
     monthly = vehicle is not None and vehicle.monthly_until is not None and p.at < vehicle.monthly_until
     if slot is not None and slot.zone == facts.lane.zone:
         if not slot.taken_by_other:
@@ -169,6 +188,8 @@ def _vehicle_entry(
         return _shared_space(facts, Reason.MONTHLY, Billing.MONTHLY, flags)
     if vehicle is not None and vehicle.monthly_until is not None:
         return _temporary(facts, flags + ("monthly_expired",))
+    if not car:  # it pays nothing, as a resident on foot does
+        return _shared_space(facts, Reason.RESIDENT, None, flags)
     if policy.no_slot == "refuse":
         return Decision(Reason.NO_SLOT, flags=flags)
     return _temporary(facts, flags + ("no_slot",))
@@ -178,7 +199,7 @@ def _temporary(facts: Facts, flags: tuple[str, ...]) -> Decision:
     return _shared_space(facts, Reason.TEMPORARY, Billing.TEMPORARY, flags)
 
 
-def _shared_space(facts: Facts, reason: Reason, billing: Billing, flags: tuple[str, ...]) -> Decision:
+def _shared_space(facts: Facts, reason: Reason, billing: Billing | None, flags: tuple[str, ...]) -> Decision:
     if facts.zone is not None and facts.zone.full:
         return Decision(Reason.ZONE_FULL, flags=flags)
     return Decision(reason, billing, flags=flags)

@@ -85,9 +85,18 @@ TYPED_BY = "guard:"
 AGAIN = "again"
 
 
+# The flag of a decision for a car decided again while still at the lane (Presented.again) that is
+# refused for the reason it was refused before: the same car still turned away, not one more refusal
+# (as a car held to pay is one hold, however often the camera decides it again).
+REFUSED_AGAIN = "refused_again"
+# A decision with one of these flags is one more look at a car the report has counted already.
+REPEATS = (AGAIN, REFUSED_AGAIN)
+
+
 def is_passage(flags: Iterable[str]) -> bool:
     """A decision with these flags is a car's own passage (or its attempt), to be recorded as one:
-    a stay moved, a fee settled, a count in the report. A car decided again (AGAIN) is not."""
+    a stay moved, a fee settled, a count in the report. A car decided again (AGAIN) is not. A car
+    refused again (REFUSED_AGAIN) is still an attempt, only the report does not count it (REPEATS)."""
     return AGAIN not in flags
 
 

@@ -16,7 +16,8 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from gateway.core import AGAIN, ClosedPeriod, LaneRules
+from gateway.core import ClosedPeriod, LaneRules
+from gateway.core.model import REPEATS
 from gateway.parking.faults import device_faults
 from gateway.store.audit import audit
 from gateway.store.database import transaction
@@ -30,13 +31,14 @@ FLAGS = ("no_entry_record", "already_inside", "shared_slot", "monthly_expired", 
 NOT_REFUSALS = ("payment_due",)  # a car held until it pays is not turned away
 
 # The class decided at the lane (a visitor's motorcycle, a typed plate's class); the vehicle's
-# registered class for rows written before migration 11 kept it. Only passages are counted
-# (gateway.core.model.is_passage): a car decided again while still at the lane is not counted twice.
-_PASSAGE = f"instr(',' || a.flags || ',', ',{AGAIN},') = 0"
+# registered class for rows written before migration 11 kept it. A car decided again while still
+# at the lane, let through or refused as before (gateway.core.model.REPEATS), is counted once: its
+# passage, or its refusal and its flags, are those of its first decision.
+_COUNTED = " AND ".join(f"instr(',' || a.flags || ',', ',{flag},') = 0" for flag in REPEATS)
 _LOG = f"""
 SELECT a.lane, a.admitted, a.reason, coalesce(a.class, v.class, 'car'), a.flags, count(*)
 FROM access_log a LEFT JOIN vehicles v ON v.id = a.vehicle_id
-WHERE a.at >= ? AND a.at < ? AND {_PASSAGE}
+WHERE a.at >= ? AND a.at < ? AND {_COUNTED}
 GROUP BY 1, 2, 3, 4, 5
 """
 
@@ -311,7 +313,7 @@ def _closed(
         return None
     counts: Counter[str] = Counter()
     for at_text, lane_id, admitted, reason in conn.execute(
-        f"SELECT at, lane, admitted, reason FROM access_log a WHERE at >= ? AND at < ? AND {_PASSAGE}",
+        f"SELECT at, lane, admitted, reason FROM access_log a WHERE at >= ? AND at < ? AND {_COUNTED}",
         (s, e),
     ):
         at = datetime.fromisoformat(at_text).astimezone(tz)

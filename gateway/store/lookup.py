@@ -57,12 +57,13 @@ _VEHICLE_PLATE = """
 SELECT blocked, valid_from, valid_to, hours FROM credentials WHERE kind = 'plate' AND vehicle_id = ?
 ORDER BY blocked DESC, id LIMIT 1
 """
+# A car's slot: one in the lane's zone, and of those one no other car is on (a family with two
+# slots listing both its cars on both parks both free), else the first.
 _SLOT = """
-SELECT s.id, s.zone, s.number FROM slot_vehicles sv JOIN slots s ON s.id = sv.slot_id
-WHERE sv.vehicle_id = ? ORDER BY (s.zone = ?) DESC, s.id LIMIT 1
-"""
-_SLOT_TAKEN = """
-SELECT 1 FROM stays WHERE exited_at IS NULL AND slot_id = ? AND subject != ? LIMIT 1
+SELECT s.id, s.zone, s.number, EXISTS (SELECT 1 FROM stays t
+    WHERE t.exited_at IS NULL AND t.slot_id = s.id AND t.subject != :subject) AS taken
+FROM slot_vehicles sv JOIN slots s ON s.id = sv.slot_id
+WHERE sv.vehicle_id = :vehicle ORDER BY (s.zone = :zone) DESC, taken, s.id LIMIT 1
 """
 _STAY_OPEN = "SELECT 1 FROM stays WHERE exited_at IS NULL AND subject = ? LIMIT 1"
 _PRESENT = "SELECT inside FROM presence WHERE subject = ?"
@@ -190,11 +191,11 @@ def _pass(conn: sqlite3.Connection, pid: int) -> Holder:
 def _vehicle(conn: sqlite3.Connection, vid: int, lane_zone: str | None) -> VehicleFacts:
     vid, plate, vclass, monthly = conn.execute(_VEHICLE, (vid,)).fetchone()
     slot = None
-    row = conn.execute(_SLOT, (vid, lane_zone)).fetchone()
-    if row is not None:
-        sid, zone, number = row
-        taken = conn.execute(_SLOT_TAKEN, (sid, f"vehicle:{vid}")).fetchone() is not None
-        slot = SlotFacts(id=sid, zone=zone, number=number, taken_by_other=taken)
+    if vclass == "car":  # fixed slots are car slots: a motorcycle listed on one is not parked on it
+        row = conn.execute(_SLOT, {"vehicle": vid, "zone": lane_zone, "subject": f"vehicle:{vid}"}).fetchone()
+        if row is not None:
+            sid, zone, number, taken = row
+            slot = SlotFacts(id=sid, zone=zone, number=number, taken_by_other=bool(taken))
     blocked, vfrom, vto, hours = conn.execute(_VEHICLE_PLATE, (vid,)).fetchone() or (0, None, None, "")
     return VehicleFacts(
         id=vid,

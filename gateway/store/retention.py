@@ -9,6 +9,7 @@ ever send them, and a record kept past its retention is what the retention setti
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from datetime import datetime
 
@@ -73,10 +74,23 @@ def prune_materials(conn: sqlite3.Connection, before: datetime, batch: int = BAT
     return len(ids)
 
 
+# A pass's messages to the central server (registered, checked out) hold its masked numbers too.
+_PASS_MESSAGES = (
+    "topic = 'pass' AND json_extract(payload, '$.pass.id') IN (SELECT value FROM json_each(:ids))"
+)
+# One never delivered still goes (the centre hears of the visit) but without what may not be kept.
+_SCRUB_PASS_MESSAGES = f"""
+UPDATE outbox SET payload = json_set(payload, '$.pass.phone', '', '$.pass.id_number', '',
+    '$.pass.occupants', json('[]'))
+WHERE sent_at IS NULL AND {_PASS_MESSAGES}
+"""
+
+
 def prune_visitors(conn: sqlite3.Connection, ended_before: datetime, batch: int = BATCH) -> int:
     """Visitor and contractor passes (name, masked numbers and their hashes) ended before the cutoff;
-    their QR and plate credentials go with them, and so does where each holder was last seen
-    (presence)."""
+    their QR and plate credentials go with them, and so do where each holder was last seen
+    (presence) and the pass's messages upstream: deleted once delivered, else stripped of the phone
+    and ID numbers and the occupants."""
     cutoff = to_db(ended_before)
     with transaction(conn):
         rows = conn.execute(
@@ -85,6 +99,10 @@ def prune_visitors(conn: sqlite3.Connection, ended_before: datetime, batch: int 
         ).fetchall()
         conn.executemany("DELETE FROM passes WHERE id = ?", ((pid,) for pid, _ in rows))
         conn.executemany("DELETE FROM presence WHERE subject = ?", ((f"{kind}:{pid}",) for pid, kind in rows))
+        if rows:
+            ids = {"ids": json.dumps([pid for pid, _ in rows])}
+            conn.execute(f"DELETE FROM outbox WHERE sent_at IS NOT NULL AND {_PASS_MESSAGES}", ids)
+            conn.execute(_SCRUB_PASS_MESSAGES, ids)
     return len(rows)
 
 
