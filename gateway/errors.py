@@ -8,9 +8,11 @@ class GatewayError(Exception):
     http_status: int = 500
     http_code: str = "error"
 
-    def __init__(self, message: str, *, fix: str = ""):
+    def __init__(self, message: str, *, fix: str = "", code: str = ""):
         self.message = message
         self.fix = fix
+        if code:  # narrower than the class's: a case the guard pages word on its own (already_done)
+            self.http_code = code
         super().__init__(f"{message}\n    fix: {fix}" if fix else message)
 
 

@@ -350,6 +350,7 @@ def _no_fee_for_a_shut_barrier(conn: sqlite3.Connection, ev: AccessEvent) -> Non
         raise ParkingError(
             f"the exit refuses {ev.value} ({ev.reason}): its fee was not taken",
             fix="reopen a closed lane, or deal with the block, then take the fee",
+            code="exit_refused",
         )
 
 
@@ -412,9 +413,10 @@ def _method(method: str) -> None:
 def _check_amount(account: Owed, amount_fen: int) -> None:
     due = account.quote.due_fen
     if due == 0:
-        raise ParkingError("nothing is owed", fix="the car may leave: open the barrier")
+        raise ParkingError("nothing is owed", fix="the car may leave: open the barrier", code="nothing_owed")
     if amount_fen != due:
         raise ParkingError(
             f"the fee is {yuan(due)}元 ({due} fen), not {yuan(amount_fen)}元",
             fix="take the fee shown and confirm that amount",
+            code="fee_changed",
         )

@@ -133,7 +133,9 @@ def acknowledge_alarm(
             raise NotFound(f"no alarm {alarm_id}", fix="see the open alarms on the alarms page")
         kind, source, acknowledged, cleared = row
         if acknowledged:
-            raise Conflict(f"alarm {alarm_id} was acknowledged already", fix="nothing to do")
+            raise Conflict(
+                f"alarm {alarm_id} was acknowledged already", fix="nothing to do", code="already_done"
+            )
         closes = kind in EVENT_ALARMS and cleared is None
         conn.execute(
             "UPDATE alarms SET acknowledged_at = ?, acknowledged_by = ?, "

@@ -30,7 +30,7 @@ class Correction:
     event_id: str
     lane: str
     read: str  # what the lane read
-    previous: str  # the plate before this correction: the reading, or an earlier correction
+    previous: str  # the plate before this correction: the one decided on, or an earlier correction
     plate: str  # the plate the car carries, as the guard typed it
     holder: Holder | None  # who that plate is registered to, if anyone
     stay_moved: bool  # a temporary car's open stay now stands under the corrected plate
@@ -59,11 +59,15 @@ def correct_plate(
             )
         read = lane_reading(value, flags)
         latest = conn.execute(_LATEST, (event_id,)).fetchone()
-        previous = latest[0] if latest else read
+        # The record stands under the plate decided on (a look-alike's match, not the camera's own
+        # reading), or its latest correction: a stranger taken for a resident is corrected to
+        # what the camera read, which is then the plate on the car.
+        previous = latest[0] if latest else value
         if plate == previous:
             raise Refused(
                 f"{plate} is already the plate of this record",
                 fix="type the plate as it is on the car (the reading is filled in: change what is wrong)",
+                code="same_plate",
             )
         holder = plate_holder(conn, plate)
         stay_moved = _move_stay(conn, event_id, plate, holder)
@@ -71,7 +75,7 @@ def correct_plate(
             "INSERT INTO plate_corrections (event_id, plate, previous, at, actor) VALUES (?, ?, ?, ?, ?)",
             (event_id, plate, previous, to_db(at), actor),
         )
-        was = f", was {previous}" if latest else ""
+        was = f", was {previous}" if previous != read else ""
         detail = f"{lane}: read {read}{was}, is {plate}" + (", stay moved" if stay_moved else "")
         audit(conn, at, actor, "plates.correct", event_id, detail)
         enqueue(

@@ -128,8 +128,8 @@ class ParkingError(GatewayError):
     404 (no such lane or stay) or 422 (a value that cannot be right)."""
 
     def __init__(self, message: str, *, fix: str = "", status: int = 409, code: str = "refused"):
-        super().__init__(message, fix=fix)
-        self.http_status, self.http_code = status, code
+        super().__init__(message, fix=fix, code=code)
+        self.http_status = status
 
 
 @dataclass(frozen=True, slots=True)
@@ -417,7 +417,9 @@ def check_receipt(conn: sqlite3.Connection, receipt: str, plate: str, amount_fen
 
 
 def _receipt_used(receipt: str) -> ParkingError:
-    return ParkingError(f"receipt {receipt!r} is already used", fix="give the receipt's own number")
+    return ParkingError(
+        f"receipt {receipt!r} is already used", fix="give the receipt's own number", code="receipt_used"
+    )
 
 
 def is_billable(billing: str | None) -> bool:

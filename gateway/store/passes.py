@@ -226,7 +226,9 @@ def check_out(conn: sqlite3.Connection, pass_id: int, at: datetime, actor: str) 
     with transaction(conn):
         row = _get(conn, pass_id)
         if row["checked_out_at"]:
-            raise Conflict(f"pass {pass_id} was checked out already", fix="nothing to do")
+            raise Conflict(
+                f"pass {pass_id} was checked out already", fix="nothing to do", code="already_done"
+            )
         conn.execute("UPDATE passes SET checked_out_at = ? WHERE id = ?", (to_db(at), pass_id))
         _plate_back(conn, pass_id, at)
         row = _get(conn, pass_id)

@@ -43,6 +43,10 @@ TEXTS: dict[str, tuple[str, str]] = {
     "lane.hold": ("常开", "Hold open"),
     "lane.release": ("恢复", "Release"),
     "lane.waiting": ("等待车辆或刷卡…", "Waiting for a car or a card…"),
+    "lane.no_relay": (
+        "该通道没有接道闸/门锁，不能手动开闸",
+        "No barrier or lock is wired to this lane: it cannot be opened from here",
+    ),
     "action.reason": ("原因（必填）", "Reason (required)"),
     "action.confirm": ("确定", "Confirm"),
     "action.cancel": ("取消", "Cancel"),
@@ -63,6 +67,11 @@ TEXTS: dict[str, tuple[str, str]] = {
     "ev.qr": ("二维码", "QR"),
     "ev.plate": ("车牌", "Plate"),
     "ev.unknown_holder": ("未登记", "Not registered"),
+    # The guard's own words for a reason whose REASONS words are for the driver at the lane.
+    "why.storage_failed": (
+        "未能记录（磁盘已满？）：可点开闸手动放行，请清理数据目录的磁盘空间",
+        "not recorded (disk full?): Open still lets them through; free disk space in the data directory",
+    ),
     "fix.button": ("纠正车牌", "Correct plate"),
     "fix.title": ("纠正车牌：按车上的车牌填写", "Correct the plate: type it as it is on the car"),
     "fix.read": ("识别为", "Read as"),
@@ -99,6 +108,11 @@ TEXTS: dict[str, tuple[str, str]] = {
     "pay.cash": ("现金已收", "Cash taken"),
     "pay.done": ("已收费", "Fee taken"),
     "pay.nothing": ("该通道没有待缴费的车", "No car is waiting to pay at this lane"),
+    "pay.unknown": (
+        "网关没有回应，不确定是否已收费：请刷新页面查看该车是否已放行，再决定是否收钱",
+        "No answer from the gateway: the fee may or may not be recorded. Reload the page and check "
+        "whether the car was let out before taking money again",
+    ),
     "flag.already_inside": ("重复入场", "already inside"),
     "flag.no_entry_record": ("无入场记录", "no entry record"),
     "flag.shared_slot": ("一位多车", "shared slot"),
@@ -106,6 +120,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "flag.monthly_expired": ("月租过期", "monthly expired"),
     "flag.lookalike": ("近似匹配", "look-alike match"),
     "flag.again": ("同车再次抬杆", "same car, opened again"),
+    "flag.refused_again": ("同车再次拒绝", "same car, refused again"),
     "holder.resident": ("业主", "Resident"),
     "holder.visitor": ("访客", "Visitor"),
     "holder.contractor": ("施工", "Contractor"),
@@ -295,7 +310,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     # ".fields": the same, followed by the fields the error names.
     "err.invalid_pass": ("填写有误，请检查后重试", "Something typed is not valid; check and try again"),
     "err.invalid_pass.fields": ("以下项目填写有误：", "Check these fields:"),
-    "err.refused": ("不允许此操作", "Not allowed"),
+    "err.refused": ("不允许此操作", "Not allowed"),  # the page adds the server's why (app.js)
     "err.refused.fields": ("封闭管理期间必须登记：", "Closed management: fill in"),
     "err.invalid_plate": (
         "车牌格式不对，请按车上的车牌填写（如 皖A12345，不含字母 I、O）",
@@ -326,6 +341,35 @@ TEXTS: dict[str, tuple[str, str]] = {
         "连接不上网关，未保存，请检查网络后重试",
         "The gateway cannot be reached and nothing was saved; check the network and try again",
     ),
+    "err.already_done": (
+        "已由他人处理（另一台平板），无需再操作",
+        "Already done (on another tablet): nothing to do",
+    ),
+    "err.already_paid": (
+        "该车已缴费（另一台平板已收，或已提交过），请勿再收",
+        "Paid already (on another tablet, or sent before): take nothing again",
+    ),
+    "err.nothing_owed": (
+        "该车现在无需缴费，可开闸放行",
+        "Nothing is owed now: the car may leave, open the barrier",
+    ),
+    "err.fee_changed": (
+        "应收金额已变化，请关闭后重新点收费放行",
+        "The fee has changed: close this and tap Take the fee again",
+    ),
+    "err.exit_refused": (
+        "出口仍不放行该车（通道已关闭或车辆被禁用），费用未收：请先开放通道或处理禁用，再收费",
+        "The exit still refuses this car (lane closed, or the car blocked), so the fee was not taken: "
+        "reopen the lane or deal with the block, then take the fee",
+    ),
+    "err.receipt_used": (
+        "该收据号已用过，请填写本次付款自己的收据号",
+        "That receipt number is used already: type this payment's own number",
+    ),
+    "err.same_plate": (
+        "记录已是该车牌，未作修改：请按车上的车牌填写",
+        "The record has this plate already; nothing changed: type the plate as it is on the car",
+    ),
     "err.nothing_to_find": ("请输入手机号或身份证号", "Type a phone or an ID number"),
     "err.reason_required": ("请填写原因", "Give a reason"),
     "err.bad_password": ("当前密码不正确", "The current password is wrong"),
@@ -354,6 +398,7 @@ JS_KEYS = (
     "pay.button",
     "pay.done",
     "pay.nothing",
+    "pay.unknown",
     "fix.title",
     "typed.title",
     "fix.read",
@@ -385,6 +430,7 @@ JS_KEYS = (
     "flag.monthly_expired",
     "flag.lookalike",
     "flag.again",
+    "flag.refused_again",
     "admin.token_once",
     "lane.unknown",
     "form.restored",

@@ -245,3 +245,9 @@ def free_the_disk(site: Site) -> None:
         for table in _FILLED:
             conn.execute(f"DROP TRIGGER full_{table}")
     site.gw.on_worker(lambda c: c.execute("PRAGMA max_page_count = 1073741823")).result(timeout=5)
+
+
+def script_errors(page) -> list[str]:  # type: ignore[no-untyped-def]
+    """A browser page's script errors (page_at collects them), less Chromium's console line for
+    each answer of 4xx or 5xx: a test that provokes a refusal expects that."""
+    return [e for e in page.errors if not e.startswith("Failed to load resource")]

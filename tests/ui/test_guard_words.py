@@ -8,7 +8,7 @@ import string
 from pathlib import Path
 
 from gateway.alarm_texts import MESSAGES
-from gateway.core.model import AGAIN
+from gateway.core.model import REPEATS
 from gateway.runtime.texts import REASONS
 from gateway.web.i18n import JS_KEYS, TEXTS, translator
 
@@ -31,7 +31,11 @@ def test_every_key_in_the_templates_and_scripts_is_translated() -> None:
 
 
 def test_reasons_read_in_both_languages() -> None:
+    """As the lane display words them, unless the pages give the guard words of his own (a full
+    disk: the display asks the driver to call the guard, who is told what to do)."""
+    assert "why.storage_failed" in TEXTS
     for reason, (zh, en) in REASONS.items():
+        zh, en = TEXTS.get(f"why.{reason}", (zh, en))
         assert translator("zh")(f"why.{reason}") == zh
         assert translator("en")(f"why.{reason}") == en
 
@@ -42,7 +46,7 @@ def test_every_flag_a_decision_can_carry_has_words_on_the_pages() -> None:
     runtime = (gateway / "runtime" / "gateway.py").read_text(encoding="utf-8")
     flags = set(re.findall(r'\("([a-z_]+)",\)', core))  # flags + ("shared_slot",) and the like
     flags |= set(re.findall(r'flags=\(\*decision\.flags, "([a-z_]+)"', runtime))  # "lookalike"
-    flags.add(AGAIN)  # a car decided again at the lane (a named flag of the model)
+    flags.update(REPEATS)  # a car decided again at the lane (named flags of the model)
     assert {"no_entry_record", "already_inside", "shared_slot", "lookalike"} <= flags
     assert {f for f in flags if f"flag.{f}" not in TEXTS or f"flag.{f}" not in JS_KEYS} == set()
 

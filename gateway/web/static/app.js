@@ -106,15 +106,20 @@ function toast(text, bad) {
 }
 
 // An error in the page's language: the words for its code, and the fields it names as the form
-// labels them; the API's English message only where the page has no words for the code.
+// labels them. Where the page has no words of its own, or only a heading (a rule refused it: which
+// rule only the gateway says), the API's English message and fix, which say what to do: better
+// than a "try again" that may take a fee twice.
+const HEADINGS = new Set(["refused"]);
 function errorText(err) {
   const words = boot.texts;
   const fields = err.fields.map((f) => words["visitor." + f] || words["pass." + f] || f);
   if (fields.length && words[`err.${err.code}.fields`]) {
     return words[`err.${err.code}.fields`] + " " + fields.join(boot.lang === "zh" ? "、" : ", ");
   }
-  if (words["err." + err.code]) return words["err." + err.code];
-  if (boot.lang !== "zh" && err.message) return err.message + (err.fix ? " — " + err.fix : "");
+  const own = words["err." + err.code];
+  const said = err.message ? err.message + (err.fix ? " — " + err.fix : "") : "";
+  if (own && !(HEADINGS.has(err.code) && said)) return own;
+  if (said) return own ? `${own}: ${said}` : said;
   return T("err.other") + (err.code ? ` (${err.code})` : "");
 }
 function failed(err) {
@@ -302,8 +307,24 @@ document.addEventListener("click", async (e) => {
   try {
     await api(el.dataset.method || "POST", el.dataset.post, el.dataset.method === "DELETE" ? undefined : body);
     location.reload();
-  } catch (err) { failed(err); el.disabled = false; }
+  } catch (err) {
+    // Done meanwhile on another tablet (an alarm acknowledged, a pass checked out): the page
+    // shows what is stored now, and says so.
+    if (err.code === "already_done") reloadSaying(errorText(err));
+    else { failed(err); el.disabled = false; }
+  }
 });
+
+const SAID = "egw-said";
+function reloadSaying(text) {
+  try { sessionStorage.setItem(SAID, text); } catch (err) { /* storage off: the page still shows what is stored */ }
+  location.reload();
+}
+function sayWhatWasSaid() {
+  let text = null;
+  try { text = sessionStorage.getItem(SAID); sessionStorage.removeItem(SAID); } catch (err) { return; }
+  if (text) toast(text);
+}
 
 async function findReturning(field) {
   const form = document.getElementById("visitor-form");
@@ -324,3 +345,4 @@ async function findReturning(field) {
 }
 
 restoreForms();
+sayWhatWasSaid();

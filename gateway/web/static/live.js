@@ -22,16 +22,17 @@
   };
   const time = (iso) => (iso ? iso.slice(11, 19) : "");
   const events = new Map();  // event id -> the event as shown, so that a correction can redraw it
-  const read = (ev) => ev.plate || ev.value;
+  const decided = (ev) => ev.plate || ev.value;  // the plate the lane took the car for
+  // What the camera read: a look-alike match keeps its own reading as a flag "read:<plate>".
+  const read = (ev) => (ev.flags.find((f) => f.startsWith("read:")) || "read:" + decided(ev)).slice(5);
   const credential = (ev) => (ev.kind !== "plate" ? `${T("ev." + ev.kind)} ${ev.value}`
-    : ev.corrected ? `${ev.corrected.plate} (${T("fix.read")} ${read(ev)})` : read(ev));
+    : ev.corrected ? `${ev.corrected.plate} (${T("fix.read")} ${read(ev)})` : decided(ev));
   const person = (kind, name, building, unit) => (kind
     ? `${T("holder." + kind)} ${name} ${building}${unit}`.trim() : T("ev.unknown_holder"));
   // After a guard's correction, the corrected plate's owner; before, the one the decision found.
   const holder = (ev) => (ev.corrected
     ? person(...(ev.corrected.holder ? ["kind", "name", "building", "unit"].map((k) => ev.corrected.holder[k]) : []))
     : person(ev.holder_kind, ev.name, ev.building, ev.unit));
-  // A look-alike match keeps what the camera read as a flag "read:<plate>".
   const flagText = (f) => (f.startsWith("read:") ? `${T("fix.read")} ${f.slice(5)}` : T("flag." + f));
   const verdict = (ev) => `${T(ev.admitted ? "ev.admitted" : "ev.refused")} · ${T("why." + ev.reason)}`;
 
@@ -237,7 +238,13 @@
     const answer = await askText("pay-dialog", "", () => {}, true);
     if (!answer) return;
     const body = { plate: quote.plate, amount_fen: quote.due_fen, method: answer.choice, receipt: answer.text };
-    const ev = await api("POST", `/api/parking/lanes/${laneId}/pay`, body);
+    let ev;
+    try { ev = await api("POST", `/api/parking/lanes/${laneId}/pay`, body); } catch (err) {
+      // Sent, and no answer back: the gateway may have taken the fee and let the car out.
+      if (err.code !== "network") throw err;
+      toast(T("pay.unknown"), true);
+      return;
+    }
     toast(`${T("pay.done")} ${quote.due_text} · ${ev.plate || ev.value} · ${verdict(ev)}`);
   }
 
