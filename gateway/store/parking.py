@@ -48,11 +48,13 @@ INSERT INTO charges (stay_id, subject, plate, class, billing, kind, tariff_versi
                      amount_fen, event_id, at, settled_at)
 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 """
+# The car of a slot parked in the shared spaces, moved onto the slot when its car leaves (fixed
+# slots are car slots: a motorcycle listed on the slot stays in its own spaces).
 _HANDOVER_CANDIDATE = """
 SELECT s.id, s.subject, s.plate FROM stays s
 JOIN slot_vehicles sv ON sv.vehicle_id = s.vehicle_id AND sv.slot_id = :slot
 JOIN slots sl ON sl.id = sv.slot_id
-WHERE s.exited_at IS NULL AND s.slot_id IS NULL AND s.zone = sl.zone
+WHERE s.exited_at IS NULL AND s.slot_id IS NULL AND s.zone = sl.zone AND s.class = 'car'
 ORDER BY s.entered_at, s.id LIMIT 1
 """
 

@@ -75,3 +75,19 @@ def test_a_family_with_two_slots_for_its_two_cars_parks_both_free(tmp_path: Path
     assert (second.reason, second.billing, second.flags) == ("resident", "slot", ()), second
     assert second.slot_id not in (None, first.slot_id)
     gw.conn.close()
+
+
+def test_a_motorcycle_listed_on_a_slot_is_not_handed_the_slot_when_the_car_leaves(tmp_path: Path) -> None:
+    """When a slot's car leaves, a second car of the slot parked in the shared spaces moves onto it
+    (handover). A motorcycle listed on the slot is not a second car: it stays in the motorcycle
+    spaces, and the slot is free for the car when it comes back."""
+    gw = _site(tmp_path, "皖A11111,R1\n皖E12345,R1\n", "main,B001,R1,皖A11111;皖E12345\n")
+    _as_motorcycle(gw, tmp_path)
+    assert show(gw, "car-in", "皖A11111", T0).slot_id is not None
+    assert show(gw, "moto-in", "皖E12345", T0 + H).admitted
+    assert show(gw, "car-out", "皖A11111", T0 + 2 * H).admitted
+    rows = {(r["zone"], r["class"]): r for r in occupancy(gw.conn, gw.site.capacity)}
+    assert rows[("main", "motorcycle")]["on_slots"] == 0, "the motorcycle was moved onto the car's slot"
+    back = show(gw, "car-in", "皖A11111", T0 + 3 * H)
+    assert (back.reason, back.billing) == ("resident", "slot"), back
+    gw.conn.close()
