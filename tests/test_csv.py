@@ -648,9 +648,11 @@ def test_a_busy_database_while_finishing_an_import_keeps_it(
     assert table(config, "SELECT count(*) FROM slot_vehicles") == [(2,)]
 
 
-def test_an_import_stopped_after_its_last_step_is_not_recorded_twice(
+def test_an_import_stopped_after_its_last_step_is_not_written_again_over_a_later_block(
     config: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """An import killed after its last step, before it removed its staging file, is finished: the
+    next run (days later, maybe) must not write it again over a card a guard blocked meanwhile."""
     for name in ("STEP_ROWS", "MIN_STEP_ROWS", "MAX_STEP_ROWS"):
         monkeypatch.setattr(f"gateway.store.csv_steps.{name}", 2)
     real = csv_staging.remove
@@ -664,8 +666,14 @@ def test_an_import_stopped_after_its_last_step_is_not_recorded_twice(
     with pytest.raises(KeyboardInterrupt):
         import_csv(cfg, good_files(tmp_path), pause=lambda: None)
     monkeypatch.setattr(csv_staging, "remove", real)
-    assert main(["import", "-c", str(config)]) == 0  # written again, as every row is an upsert...
-    # ...but the import is on record once, and sent upstream once.
+    db = open_database(cfg.site.data_dir / "gateway.db")  # R1 reports the card lost: blocked at once
+    set_blocked(db.conn, datetime.now(UTC), "guard1", ("card", "0A1B2C3D4E"), True, "丢失")
+    db.conn.close()
+
+    assert main(["import", "-c", str(config)]) == 0  # the next routine import
+    assert table(config, "SELECT blocked FROM credentials WHERE value = '0A1B2C3D4E'") == [(1,)]
+    assert table(config, "SELECT actor FROM audit WHERE action = 'credential.unblock'") == []
+    # The import is on record once, and sent upstream once.
     assert len(table(config, "SELECT id FROM audit WHERE action = 'registry.import'")) == 1
     assert len(table(config, "SELECT seq FROM outbox WHERE payload LIKE '%\"batch\"%'")) == 1
     assert not (cfg.site.data_dir / "import-staging.db").exists()

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sqlite3
 import threading
 import time
 from collections.abc import Callable
 from contextlib import closing
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from functools import partial
 from pathlib import Path
@@ -29,7 +30,7 @@ from gateway.parking.repairs import Overdue, overdue_repairs
 from gateway.parking.report import build_report, last_complete_day, report_period, store_report
 from gateway.site import Site
 from gateway.store import retention as prune
-from gateway.store.alarms import clear_alarm, raise_alarm
+from gateway.store.alarms import clear_alarm, end_alarm, raise_alarm, write_alarm
 from gateway.store.database import transaction
 from gateway.store.parking import ParkingError
 from gateway.store.redate import redate_alarms, redate_stays
@@ -50,31 +51,51 @@ CLOCK_STEP = timedelta(minutes=2)  # wall time gone this much further than monot
 class BootStart:
     """The ids of the first alarm and the first stay written since the box booted (kept across
     restarts of the service within one boot, by the kernel's boot id): those are the rows a stale
-    boot clock may have dated wrong."""
+    boot clock may have dated wrong. `clock`: when the box booted, on the wall clock those rows are
+    dated on (epoch seconds; None until a run keeps it), so that a step a run was killed before
+    re-dating is re-dated by the next run of the boot (the monotonic clock runs on across them)."""
 
+    boot: str
     alarm: int
     stay: int
+    clock: float | None = None
+
+
+BOOT_MARKER = "boot-alarms.json"
 
 
 def first_of_boot(data_dir: Path, db_path: Path) -> BootStart:
-    marker = data_dir / "boot-alarms.json"
     try:
         boot = Path("/proc/sys/kernel/random/boot_id").read_text().strip()
     except OSError:
         boot = ""
     try:
-        kept = json.loads(marker.read_text())
+        kept = json.loads((data_dir / BOOT_MARKER).read_text())
         if boot and kept.get("boot") == boot:
-            return BootStart(int(kept["first_alarm"]), int(kept["first_stay"]))
+            clock = kept.get("clock")
+            return BootStart(
+                boot,
+                int(kept["first_alarm"]),
+                int(kept["first_stay"]),
+                None if clock is None else float(clock),
+            )
     except (OSError, ValueError, KeyError, TypeError):
         pass
     with closing(sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=10)) as conn:
-        first = BootStart(*(_next_id(conn, table) for table in ("alarms", "stays")))
+        first = BootStart(boot, *(_next_id(conn, table) for table in ("alarms", "stays")))
+    keep_boot(data_dir, first)
+    return first
+
+
+def keep_boot(data_dir: Path, start: BootStart) -> None:
+    marker = data_dir / BOOT_MARKER
+    fields = {"boot": start.boot, "first_alarm": start.alarm, "first_stay": start.stay, "clock": start.clock}
     try:
-        marker.write_text(json.dumps({"boot": boot, "first_alarm": first.alarm, "first_stay": first.stay}))
+        written = marker.with_suffix(".tmp")  # replaced whole: a kill mid-write keeps the last one
+        written.write_text(json.dumps(fields))
+        os.replace(written, marker)
     except OSError:
         log.warning("cannot write %s: rows re-dated after a clock step are this run's only", marker)
-    return first
 
 
 def _next_id(conn: sqlite3.Connection, table: str) -> int:
@@ -134,6 +155,8 @@ class Operations:
     # ---- the thread ----------------------------------------------------------------------------
 
     def start(self, now: Callable[[], datetime]) -> None:
+        self._resume_clock(now())
+
         def loop() -> None:
             while not self._stop.wait(TICK_S):
                 self.tick(now())
@@ -183,15 +206,42 @@ class Operations:
                 "wall clock stepped by %s: the gateway has run since %s", step, self.running_since + step
             )
             self.running_since += step
-            # done by the guarded "redate" step, each retried until it is done
-            self._redates.append(partial(redate_alarms, from_id=self._boot.alarm, step=step, now=now))
-            self._redates.append(partial(redate_stays, from_id=self._boot.stay, step=step, now=now))
+            self._redate_later(step, now)
         self._seen = (now, mono)
+
+    def _resume_clock(self, now: datetime) -> None:
+        """A step of the wall clock since the last run of this boot kept its clock (the run was
+        killed before its next tick saw the step, or before its re-dating was done): this run
+        re-dates the boot's rows. Its own start is on the clock as it is now, so it stays."""
+        mono = self._monotonic()
+        self._seen = (now, mono)
+        if self._boot.clock is not None:
+            step = timedelta(seconds=now.timestamp() - mono - self._boot.clock)
+            if abs(step) > CLOCK_STEP:
+                log.info("wall clock stepped by %s since the last run of this boot kept it", step)
+                self._redate_later(step, now)
+        self._keep_clock()
+
+    def _redate_later(self, step: timedelta, now: datetime) -> None:
+        # done by the guarded "redate" step, each retried until it is done
+        self._redates.append(partial(redate_alarms, from_id=self._boot.alarm, step=step, now=now))
+        self._redates.append(partial(redate_stays, from_id=self._boot.stay, step=step, now=now))
 
     def _redate(self, now: datetime) -> None:
         while self._redates:
             self._run(self._redates[0])
             self._redates.pop(0)
+        self._keep_clock()
+
+    def _keep_clock(self) -> None:
+        """Keep the clock the boot's rows are dated on, once every step is re-dated; written when it
+        moved (a step), not every tick."""
+        wall, mono = self._seen
+        clock = wall.timestamp() - mono
+        if self._redates or (self._boot.clock is not None and abs(clock - self._boot.clock) < 1):
+            return
+        self._boot = replace(self._boot, clock=clock)
+        keep_boot(self.data_dir, self._boot)
 
     def _read(self) -> sqlite3.Connection:
         return sqlite3.connect(f"file:{self.db_path}?mode=ro", uri=True, timeout=10)
@@ -361,6 +411,16 @@ class Operations:
     def _record_round(
         self, conn: sqlite3.Connection, *, r: RoundResult, before: str | None, now: datetime
     ) -> None:
+        """The round and its alarms in one transaction: a round on record as final is never judged
+        again, so an alarm written apart from it and lost to a kill would never be raised."""
+        route = next(x for x in self.routes if x.id == r.route)
+        due_local = r.due.astimezone(self.site.tz)
+        source = f"{r.route}@{due_local:%Y-%m-%d %H:%M}"
+        words: dict[str, str | int | float | list[str]] = {
+            "route": route.name or route.id,
+            "due": f"{due_local:%H:%M}",
+            "missing": list(r.missing),
+        }
         with transaction(conn):
             conn.execute(
                 "INSERT INTO patrol_rounds (route, due_at, status, finished_at, missing, evaluated_at) "
@@ -376,22 +436,14 @@ class Operations:
                     to_db(now),
                 ),
             )
-        route = next(x for x in self.routes if x.id == r.route)
-        due_local = r.due.astimezone(self.site.tz)
-        source = f"{r.route}@{due_local:%Y-%m-%d %H:%M}"
-        words: dict[str, str | int | float | list[str]] = {
-            "route": route.name or route.id,
-            "due": f"{due_local:%H:%M}",
-            "missing": list(r.missing),
-        }
-        if r.status in ("overdue", "late") and before != "overdue":
-            words["minutes"] = int(route.allowed.total_seconds() // 60)
-            key = "patrol_late.untapped" if r.missing else "patrol_late"
-            raise_alarm(conn, "patrol_late", source, AlarmText(key, words), now)
-        if r.status == "missed":
-            raise_alarm(conn, "patrol_missed", source, AlarmText("patrol_missed", words), now)
-        if r.status in FINAL:  # done late, or missed (its own alarm says so): no longer late
-            clear_alarm(conn, "patrol_late", source, now)
+            if r.status in ("overdue", "late") and before != "overdue":
+                words["minutes"] = int(route.allowed.total_seconds() // 60)
+                key = "patrol_late.untapped" if r.missing else "patrol_late"
+                write_alarm(conn, "patrol_late", source, AlarmText(key, words), now)
+            if r.status == "missed":
+                write_alarm(conn, "patrol_missed", source, AlarmText("patrol_missed", words), now)
+            if r.status in FINAL:  # done late, or missed (its own alarm says so): no longer late
+                end_alarm(conn, "patrol_late", source, now)
 
     # ---- repair deadlines ----------------------------------------------------------------------
 

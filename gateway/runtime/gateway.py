@@ -15,6 +15,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
@@ -42,7 +43,6 @@ from gateway.runtime.plate_match import RegisteredPlates
 from gateway.runtime.texts import display_lines
 from gateway.site import Site
 from gateway.store.alarms import DEVICE_ALARMS, UPLOAD_ALARMS, clear_alarm, clear_open_alarms, raise_alarm
-from gateway.store.audit import transaction
 from gateway.store.database import DB_NAME, begin_immediate, open_database
 from gateway.store.lanes import LANE_MODES, lane_modes, set_lane_mode
 from gateway.store.lookup import lookup
@@ -56,6 +56,7 @@ T = TypeVar("T")
 
 # Decisions waiting together share one commit; more than this and the first ones would wait too long.
 MAX_BATCH = 64
+LANE_RECORD_WAIT_S = 10.0  # a lane held, released, closed by hand waits this long for its record
 CHECKPOINT_EVERY_S = 1.0
 SWITCH_INTERVAL_S = 0.001
 
@@ -238,13 +239,12 @@ class Gateway:
     # alarms. A relay that fails is recorded as `<action>_failed` (audit and upstream), that record
     # waiting in memory, as a single opening's does, while the disk takes no writes.
     def open_lane(self, lane: str, actor: str, reason: str) -> bool:
-        """Open a lane once by hand. On a disk that takes no writes it opens all the same (the guard
-        is signed in and means it: residents must not be locked out) and returns False: its record
-        waits in memory and is written, with this time, as soon as storage takes writes again."""
+        """Open a lane once by hand. On a disk that takes no writes, or a database another process
+        holds locked (past HAND_OPEN_WAIT_S), it opens all the same (the guard is signed in and
+        means it: residents must not be locked out) and returns False: its record waits in memory
+        and is written, with this time, as soon as storage takes writes again."""
         self._check_lane(lane, "open", reason)
-        ref = self._waiting.write_or_keep(
-            LaneRecord(self.now(), lane, "open", actor, reason.strip()), self._write_lane
-        )
+        ref = self._write_or_keep(LaneRecord(self.now(), lane, "open", actor, reason.strip()))
         self.lane_io.barriers.commanded(lane, time.monotonic())
         self._drive(lane, actor, "open", lambda relay: relay.pulse(self._pulse_seconds[lane], ref))
         return ref.startswith("audit:")
@@ -281,21 +281,19 @@ class Gateway:
             return
         action = "close" if mode == "closed" else "reopen"
         self._check_lane(lane, action, reason, needs_relay=False)
-        self._record_lane(lane, actor, action, reason)
-        at = self.now()
+        record = LaneRecord(self.now(), lane, action, actor, reason.strip())
 
-        def write(conn: sqlite3.Connection) -> None:
-            with transaction(conn):
-                set_lane_mode(conn, lane, mode, at, actor)
+        def write(conn: sqlite3.Connection) -> int:
+            # The mode with its record, in one transaction: written apart, a kill between them left
+            # a lane closed on record (here and upstream) that a card opened after the restart.
+            audit_id = record.write(conn, lambda c: set_lane_mode(c, lane, mode, record.at, actor))
             if mode == "closed":
                 self.lane_modes[lane] = mode
             else:
                 self.lane_modes.pop(lane, None)
+            return audit_id
 
-        if threading.current_thread() is self._worker:
-            write(self.conn)
-        else:
-            self.on_worker(write).result(timeout=10)
+        self._write_lane(record, write)
 
     def _check_lane(self, lane: str, action: str, reason: str, needs_relay: bool = True) -> None:
         if lane not in self.site.lanes:
@@ -311,16 +309,33 @@ class Gateway:
     def _record_lane(self, lane: str, actor: str, action: str, reason: str) -> str:
         return self._write_lane(LaneRecord(self.now(), lane, action, actor, reason.strip()))
 
-    def _write_lane(self, record: LaneRecord) -> str:
+    def _write_lane(
+        self, record: LaneRecord, write: Callable[[sqlite3.Connection], int] | None = None
+    ) -> str:
         # Audited before any relay moves: a gate never opens by hand without its record on disk,
-        # but for a single opening on a disk that takes no writes (open_lane). A relay's failure is
-        # recorded after it moved, kept in memory too on such a disk (_drive).
-        if threading.current_thread() is self._worker:
-            audit_id = record.write(self.conn)
-        else:
-            audit_id = self.on_worker(record.write).result(timeout=10)
+        # but for a single opening when storage takes no writes (open_lane). A relay's failure is
+        # recorded after it moved, kept in memory too then (_drive).
+        audit_id = _answer(self._on_worker_now(write or record.write), LANE_RECORD_WAIT_S)
         log.info("lane %s by hand lane=%s actor=%s", record.action, record.lane, record.actor)
         return f"audit:{audit_id}"
+
+    def _write_or_keep(self, record: LaneRecord) -> str:
+        """A record of what the relays do whether or not it can be written (WaitingRecords)."""
+        ref = self._waiting.write_or_keep(record, self._on_worker_now)
+        if ref.startswith("audit:"):
+            log.info("lane %s by hand lane=%s actor=%s", record.action, record.lane, record.actor)
+        return ref
+
+    def _on_worker_now(self, run: Callable[[sqlite3.Connection], T]) -> Future[T]:
+        """on_worker, or at once when called on the worker (a task queued there would wait for itself)."""
+        if threading.current_thread() is not self._worker:
+            return self.on_worker(run)
+        future: Future[T] = Future()
+        try:
+            future.set_result(run(self.conn))
+        except Exception as exc:
+            future.set_exception(exc)
+        return future
 
     def unrecorded_opens(self) -> int:
         """Lane records whose audit row and upstream record still wait for storage: single opens by
@@ -338,7 +353,7 @@ class Gateway:
         if failed:
             error = f"{action} on lane {lane} failed: {'; '.join(failed)}"
             failure = LaneRecord(self.now(), lane, f"{action}_failed", actor, "", error)
-            self._waiting.write_or_keep(failure, self._write_lane)
+            self._write_or_keep(failure)
             raise GatewayError(
                 error, fix="check the relay's cable and power; the device list shows which one is offline"
             )
@@ -629,3 +644,15 @@ class Gateway:
                 display.show(lines)
             except Exception as exc:
                 display.health.set_offline(f"show failed: {exc}")
+
+
+def _answer(future: Future[T], timeout_s: float) -> T:
+    """The result of a write on the worker. Past `timeout_s`, one not started yet is cancelled, so
+    that the busy answer ("did not save this") holds, and one under way is waited for (the busy
+    timeout bounds it)."""
+    try:
+        return future.result(timeout=timeout_s)
+    except FutureTimeout:
+        if future.cancel():
+            raise
+        return future.result()

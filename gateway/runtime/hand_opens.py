@@ -1,8 +1,10 @@
 """Lanes by hand: their record, and the records that wait for storage.
 
-A guard opens a lane once by hand even when the disk takes no writes (residents must not be locked
-out): the record of that opening waits here, in memory, and the decision worker writes it, with the
-time of the opening, as soon as storage takes writes again, or at the latest when the gateway stops.
+A guard opens a lane once by hand even when the disk takes no writes, or another process holds the
+database locked, or the decision worker does not get to the record within HAND_OPEN_WAIT_S
+(residents must not be locked out): the record of that opening waits here, in memory, and the
+decision worker writes it, with the time of the opening, as soon as storage takes writes again, or
+at the latest when the gateway stops.
 So does the record of a relay that failed to open, hold or release by hand (`<action>_failed`): the
 relay has already been driven, so its failure is kept rather than lost with the request. A record
 that still cannot be written at the stop is only in the journal (logged at ERROR).
@@ -16,6 +18,8 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
+from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -28,10 +32,23 @@ log = logging.getLogger(__name__)
 # Lane records that wait for storage (a full disk): at most this many, tried this often.
 MAX_UNRECORDED = 1000
 UNRECORDED_RETRY_S = 1.0
-# SQLite's primary result codes of a disk that takes no writes (full, failing, read-only, gone).
+# How long a guard's single opening waits for its record to be written before the barrier opens
+# all the same: the worker takes a record in milliseconds, unless it waits on the database (10 s
+# busy timeout, for each decision queued before it), and a guard at the gate should not.
+HAND_OPEN_WAIT_S = 2.0
+# SQLite's primary result codes of a disk that takes no writes (full, failing, read-only, gone),
+# and of a database another process holds locked past the busy timeout (an import suspended in a step).
 _STORAGE_CODES = frozenset(
-    {sqlite3.SQLITE_FULL, sqlite3.SQLITE_IOERR, sqlite3.SQLITE_READONLY, sqlite3.SQLITE_CANTOPEN}
+    {
+        sqlite3.SQLITE_FULL,
+        sqlite3.SQLITE_IOERR,
+        sqlite3.SQLITE_READONLY,
+        sqlite3.SQLITE_CANTOPEN,
+        sqlite3.SQLITE_BUSY,
+    }
 )
+
+Submit = Callable[[Callable[[sqlite3.Connection], str]], Future[str]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,7 +62,10 @@ class LaneRecord:
     reason: str
     error: str = ""
 
-    def write(self, conn: sqlite3.Connection) -> int:
+    def write(
+        self, conn: sqlite3.Connection, with_it: Callable[[sqlite3.Connection], None] | None = None
+    ) -> int:
+        """The audit row and the upstream record, and `with_it` (a lane's mode), in one transaction."""
         record = {
             "at": self.at.isoformat(),
             "lane": self.lane,
@@ -60,11 +80,51 @@ class LaneRecord:
                 conn, self.at, self.actor, f"lane.{self.action}", self.lane, self.error or self.reason
             )
             enqueue(conn, "lane_action", record, self.at)
+            if with_it is not None:
+                with_it(conn)
         return audit_id
 
 
+class _Handover:
+    """A record on its way to the worker while the lane waits to move: if the worker's write fails
+    after the lane went ahead without it, the record is kept, whatever the error (the opening
+    happened); before, an error that is no storage failure refuses the opening."""
+
+    def __init__(self, record: LaneRecord, waiting: WaitingRecords):
+        self._record = record
+        self._waiting = waiting
+        self._lock = threading.Lock()
+        self._gone_ahead = False
+        self._refused = False
+
+    @property
+    def unrecorded(self) -> str:
+        return f"unrecorded:{self._record.at.isoformat()}"
+
+    def write(self, conn: sqlite3.Connection) -> str:
+        try:
+            return f"audit:{self._record.write(conn)}"
+        except sqlite3.Error as exc:
+            with self._lock:
+                self._refused = not (self._gone_ahead or storage_failure(exc))
+            if self._refused:
+                raise
+            self._waiting.keep(self._record, exc)
+            return self.unrecorded
+
+    def go_ahead(self, future: Future[str]) -> str:
+        """The wait is over and the write under way: the lane moves now, unless the write has just
+        refused it (then its error is raised here too)."""
+        with self._lock:
+            self._gone_ahead = not self._refused
+        if self._gone_ahead and not future.done():
+            return self.unrecorded
+        return future.result()
+
+
 def storage_failure(exc: sqlite3.Error) -> bool:
-    """The disk takes no writes, as opposed to a fault of the request or the schema."""
+    """The disk takes no writes (or another process holds the database locked), as opposed to a
+    fault of the request or the schema."""
     return (getattr(exc, "sqlite_errorcode", 0) & 0xFF) in _STORAGE_CODES
 
 
@@ -84,18 +144,22 @@ class WaitingRecords:
         """Lane records whose audit row and upstream record still wait for storage."""
         return len(self._records)
 
-    def write_or_keep(self, record: LaneRecord, write: Callable[[LaneRecord], str]) -> str:
-        """`write(record)` now, or keep the record when the disk takes no writes; returns the
-        reference a relay pulse carries: write's, or `unrecorded:<time of the record>`."""
+    def write_or_keep(self, record: LaneRecord, submit: Submit, wait_s: float = HAND_OPEN_WAIT_S) -> str:
+        """Write the record on the decision worker (`submit`), or keep it when the disk takes no
+        writes or the worker has not written it within `wait_s`; returns the reference a relay
+        pulse carries: `audit:<id>`, or `unrecorded:<time of the record>`. Either way it is written
+        once: a task not started by then is cancelled, and one under way keeps it if it fails."""
+        handover = _Handover(record, self)
+        future = submit(handover.write)
         try:
-            return write(record)
-        except sqlite3.Error as exc:
-            if not storage_failure(exc):
-                raise
-            self._keep(record, exc)
-            return f"unrecorded:{record.at.isoformat()}"
+            return future.result(timeout=wait_s)
+        except FutureTimeout:
+            if future.cancel():
+                self.keep(record, f"the decision worker did not get to it in {wait_s:.0f} s")
+                return handover.unrecorded
+            return handover.go_ahead(future)
 
-    def _keep(self, record: LaneRecord, exc: sqlite3.Error) -> None:
+    def keep(self, record: LaneRecord, why: object) -> None:
         with self._lock:
             lost = self._records.popleft() if len(self._records) >= MAX_UNRECORDED else None
             self._records.append(record)
@@ -105,12 +169,13 @@ class WaitingRecords:
             )
         log.error(
             "lane %s by hand not recorded lane=%s actor=%s reason=%s error=%s: the record waits in "
-            "memory until storage takes writes again fix=free disk space in %s or check its permissions",
+            "memory until storage takes writes again fix=free disk space in %s or check its permissions; "
+            "if the database is locked, end what holds it (a `gateway import` stopped with Ctrl-Z: fg)",
             record.action,
             record.lane,
             record.actor,
             record.reason,
-            exc,
+            why,
             self._data_dir,
         )
 

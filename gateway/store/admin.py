@@ -118,6 +118,11 @@ def _finish_interrupted(conn: Any, staging: Path, tz: ZoneInfo, pause: Callable[
     if found is None:
         csv_staging.remove(staging)  # never got as far as its first step: nothing of it is in the store
         return
+    if csv_steps.finished(conn, str(found.meta["import_id"])):
+        # Its last step is in, and only the file was left: written again, it would undo every
+        # change made since (a card a guard blocked would open the gate again).
+        csv_staging.remove(staging)
+        return
     log.warning(
         "finishing the import of %s (%d rows) that an earlier run left unfinished",
         ", ".join(found.meta["files"]),

@@ -11,8 +11,10 @@ All or nothing: nothing is written until every row of every file passed (csv_imp
 first step is in, the import is carried to its end: the staging file keeps the checked rows until
 the last step is in, and if a step fails (disk full, power cut, the process killed) the next
 `gateway import` writes them again from the first and finishes it (roll forward, as the MQTT
-snapshots do). Every write is an upsert by key, so a row written twice stores the same thing. While
-the steps run a lane sees each resident, car, card and slot either as it was or as the files have it.
+snapshots do). Every write is an upsert by key, so a row written twice stores the same thing; but
+once the last step is in (its audit row says so) nothing of the import is written again, as that
+would undo the changes made since. While the steps run a lane sees each resident, car, card and
+slot either as it was or as the files have it.
 """
 
 from __future__ import annotations
@@ -144,13 +146,13 @@ def _step(conn: sqlite3.Connection, parts: list[Part], meta: dict[str, Any] | No
     with transaction(conn):
         for part in parts:
             WRITERS[part.run.kind](conn, part)
-        if meta is not None and not _finished(conn, str(meta["import_id"])):
+        if meta is not None:
             _finish(conn, meta, at)
 
 
-def _finished(conn: sqlite3.Connection, import_id: str) -> bool:
+def finished(conn: sqlite3.Connection, import_id: str) -> bool:
     """The last step is in already: an earlier run committed it but stopped before removing the
-    staging file."""
+    staging file (which must then not be written again)."""
     found = conn.execute(
         "SELECT 1 FROM audit WHERE action = 'registry.import' AND detail LIKE ?", (f'%"{import_id}"%',)
     ).fetchone()

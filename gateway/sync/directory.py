@@ -54,8 +54,9 @@ TASK_S = 0.05  # longest run of back-to-back steps on the worker while nothing e
 # work cannot hold up the decision worker (the GIL).
 IN_PROCESS_ENTRIES = 2000
 
-# A snapshot step that fails (a full disk) is tried again from the staged copy after 1 s, doubling
-# up to a minute: a snapshot is finished, never left half applied.
+# A snapshot step or a delta that fails (a full disk, the database locked by another writer) is
+# tried again (a snapshot from its staged copy) after 1 s, doubling up to a minute: a snapshot is
+# finished, never left half applied, and a delta is never dropped.
 RETRY_MIN_S = 1.0
 RETRY_MAX_S = 60.0
 
@@ -79,7 +80,8 @@ class Directory:
         self.step_ms: list[float] = []  # how long each step of the last snapshot held the worker
         self.rejected = 0
         self._staging: sqlite3.Connection | None = None
-        self._retry: tuple[int, float] | None = None  # (snapshot version, when) after a failed step
+        # (what to try again, when) after a snapshot step or a delta failed
+        self._retry: tuple[Callable[[], None], float] | None = None
         self._failures = 0
         self._rng = random.Random()
 
@@ -161,8 +163,10 @@ class Directory:
         if kind == "resync":
             self._act(self.versions.resync(item, now))
         elif kind == "tick" and self._retry is not None:
-            if now >= self._retry[1]:
-                self._carry_on(self._retry[0])
+            again, when = self._retry
+            if now >= when:
+                self._retry = None
+                again()
         elif kind == "tick":
             self._act(self.versions.tick(now))
 
@@ -224,33 +228,55 @@ class Directory:
         held = self._bodies.get(action.version)
         if held is None:
             return self.versions.rejected("delta", action.version, now)
-        body = held[0]
+        try:
+            counts = self._write_delta(action, held[0])
+        except DownlinkRejected as exc:
+            self._reject("delta", exc)
+            return self.versions.rejected("delta", action.version, now)
+        except StaleApply as exc:
+            log.warning("directory: %s", exc)
+            return self.versions.rejected("delta", action.version, now)
+        except Exception as exc:  # the disk, or a lock: held (so kept in the inbox) and tried again
+            self.versions.failed(action)
+            delay = self._failed()
+            self._retry = (lambda: self._try_again(action), time.monotonic() + delay)
+            log.error(
+                "delta %d could not be applied: %s; trying again in %.1f s (fix: free disk space if "
+                "the disk is full, or end whatever holds the database, such as a suspended import)",
+                action.version,
+                exc,
+                delay,
+                exc_info=self._failures == 1,
+            )
+            return []
+        self._failures = 0
+        log.info("delta %d applied on %d: %s", action.version, action.base, counts)
+        self.last_applied_at = self._applied()[1]
+        follow = self.versions.applied_to(action.version, time.monotonic())
+        self._publish_state()
+        return follow
+
+    def _write_delta(self, action: Apply, body: bytes) -> dict[str, int]:
+        """Stage the delta, then apply it in one transaction; its counts. Raises DownlinkRejected
+        when staging refuses it, StaleApply when the store is no longer at its base."""
         assert self._staging is not None
         save_delta(self._staging, action.version, body)
         delta = parse_delta(body)
         meta = self._stage("delta", action.version, len(delta.upsert) + len(delta.delete))
         if meta["status"] != "staged":
-            self._reject("delta", _refused("delta", action.version, meta))
-            return self.versions.rejected("delta", action.version, now)
-        try:
-            self._worker(
-                lambda conn: apply_delta(
-                    conn,
-                    self.staging_path,
-                    action.version,
-                    action.base,
-                    meta["counts"],
-                    self.gw.now(),
-                )
+            raise _refused("delta", action.version, meta)
+        counts: dict[str, int] = meta["counts"]
+        self._worker(
+            lambda conn: apply_delta(
+                conn, self.staging_path, action.version, action.base, counts, self.gw.now()
             )
-        except StaleApply as exc:
-            log.warning("directory: %s", exc)
-            return self.versions.rejected("delta", action.version, now)
-        log.info("delta %d applied on %d: %s", action.version, action.base, meta["counts"])
-        self.last_applied_at = self._applied()[1]
-        follow = self.versions.applied_to(action.version, time.monotonic())
-        self._publish_state()
-        return follow
+        )
+        return counts
+
+    def _try_again(self, action: Apply) -> None:
+        """A delta that failed, unless a copy sent again or a snapshot has brought the store past it."""
+        if action.version > self.versions.applied:
+            self._act([action])
 
     def _apply_snapshot(self, version: int, meta: dict[str, Any], start: int) -> None:
         counts = meta["counts"]
@@ -283,9 +309,8 @@ class Directory:
             self._act(self.versions.rejected("snapshot", version, time.monotonic()))
             return
         except Exception as exc:  # the disk, most likely: the steps in stay in, the rest follows
-            self._failures += 1
-            delay = retry_delay(self._failures, RETRY_MIN_S, RETRY_MAX_S, self._rng)
-            self._retry = (version, time.monotonic() + delay)
+            delay = self._failed()
+            self._retry = (lambda: self._carry_on(version), time.monotonic() + delay)
             log.error(
                 "snapshot %d stopped after row %d of %d: %s; carrying on from its staged copy in "
                 "%.1f s (fix: free disk space if the disk is full)",
@@ -313,6 +338,11 @@ class Directory:
         follow = self.versions.snapshot_done(version, time.monotonic())
         self._publish_state()
         self._act(follow)
+
+    def _failed(self) -> float:
+        """Seconds before trying again what just failed: 1 s, doubling up to a minute."""
+        self._failures += 1
+        return retry_delay(self._failures, RETRY_MIN_S, RETRY_MAX_S, self._rng)
 
     def _worker(self, run: Callable[[sqlite3.Connection], Any]) -> Any:
         """run on the decision worker; a StaleApply is an answer, not a fault for its log."""

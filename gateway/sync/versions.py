@@ -76,6 +76,11 @@ class Versions:
         what = f"{kind} {version}" if version is not None else f"a {kind}"
         return self._request(f"{what} was rejected", now)
 
+    def failed(self, action: Apply) -> None:
+        """The delta could not be written (a full disk, a lock): held on its base, as if it waited
+        for it, until it is tried again and in (or passed by a snapshot)."""
+        self.held[action.base] = action.version
+
     def tick(self, now: float) -> list[Action]:
         if self.busy:
             return []

@@ -1,12 +1,14 @@
-"""A full disk: decisions cannot be stored, so the gates stay shut (reason storage_failed), and the guard
-can still open by hand. The barrier opens at once; the open's audit row and upstream record wait in
-memory and are written, with the time of the opening, as soon as the disk has room again."""
+"""A full disk, or a database another process holds locked: decisions cannot be stored, so the gates
+stay shut (reason storage_failed), and the guard can still open by hand. The barrier opens at once;
+the open's audit row and upstream record wait in memory and are written, with the time of the
+opening, as soon as the disk has room again (the lock is let go)."""
 
 from __future__ import annotations
 
 import json
 import logging
 import sqlite3
+import time
 from datetime import datetime
 from pathlib import Path
 
@@ -51,6 +53,37 @@ def test_guard_can_still_open_by_hand_when_the_disk_is_full(client: TestClient, 
     assert len(door.pulses) == 1
     assert gw.unrecorded_opens() == 1
     assert _rows(site, "SELECT count(*) FROM audit WHERE action = 'lane.open'") == [(0,)]
+
+
+@pytest.mark.parametrize("card_first", [False, True], ids=["worker-idle", "worker-stuck-on-a-card"])
+def test_the_guard_can_open_by_hand_while_another_process_holds_the_database(
+    client: TestClient, site: Site, card_first: bool
+) -> None:
+    """A `gateway import` suspended with Ctrl-Z in a step holds the write lock: 开闸 still opens the
+    door within seconds, and its record is written once, when the lock is let go."""
+    door = site.gw.devices.lanes["door"].relays[0]
+    assert isinstance(door, SimulatedRelay)
+    other = sqlite3.connect(site.gw.db_path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    try:
+        if card_first:  # a resident's card, waiting on the lock, holds the worker
+            site.gw.present(Presented("door", "card", CARD, 1.0, site.gw.now(), "door-reader"))
+        began = time.monotonic()
+        r = client.post(
+            "/api/lanes/door/open", json={"reason": "业主刷卡 系统故障"}, headers=bearer(site.guard_token)
+        )
+        took = time.monotonic() - began
+        assert (r.status_code, len(door.pulses)) == (200, 1), r.text
+        assert r.json()["record_waits"] is True and took < 5
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    opens = "SELECT count(*) FROM audit WHERE action = 'lane.open'"
+    wait_for(lambda: _rows(site, opens) == [(1,)], timeout=15)
+    site.gw.on_worker(lambda c: None).result(timeout=15)  # whatever the worker had queued has run
+    wait_for(lambda: site.gw.unrecorded_opens() == 0, timeout=5)
+    assert _rows(site, opens) == [(1,)]
+    assert _rows(site, "SELECT count(*) FROM outbox WHERE topic = 'lane_action'") == [(1,)]
 
 
 def test_the_open_is_recorded_once_the_disk_has_room_again(client: TestClient, site: Site) -> None:
