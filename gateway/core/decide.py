@@ -33,6 +33,8 @@ _BILLING_REASON: dict[Billing | None, Reason] = {
 
 
 def decide(p: Presented, facts: Facts, policy: Policy) -> Decision:
+    if facts.lane_closed:  # before anything, a car let through a moment ago included
+        return _refused_again(p, facts, Decision(Reason.LANE_CLOSED))
     again = _again(p, facts)
     if again is not None:
         return again

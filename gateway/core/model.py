@@ -205,6 +205,7 @@ class Facts:
     stay_billing: Billing | None = None  # exit lanes: how the stay now ending was billed
     # A car decided again (Presented.again): the last decision recorded for it at this lane.
     previous_here: Decision | None = None
+    lane_closed: bool = False  # closed by a guard or the central server: everyone is refused
 
     @property
     def vehicle_class(self) -> VehicleClass:

@@ -546,12 +546,9 @@ class Gateway:
         if taken is None:  # let through again, it moves no stay and pays nothing: no fee to work out
             p, facts = self._lookalike(p, lane, facts)
             facts, before = self.parking.prepare(self.conn, p, lane, facts)  # the fee owed at an exit
-        if previous is not None:
-            facts = replace(facts, previous_here=previous.decision)
-        if self.lane_modes.get(p.lane) == "closed":  # closed by a guard or the central server
-            decision = Decision(Reason.LANE_CLOSED)
-        else:
-            decision = decide(p, facts, self.site.policy)
+        closed = self.lane_modes.get(p.lane) == "closed"
+        facts = replace(facts, previous_here=previous.decision if previous else None, lane_closed=closed)
+        decision = decide(p, facts, self.site.policy)
         if p.value != read:
             decision = replace(decision, flags=(*decision.flags, "lookalike", f"read:{read}"))
         ev = AccessEvent.of(p, facts, decision, snapshot=p.snapshot)

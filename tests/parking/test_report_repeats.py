@@ -73,3 +73,12 @@ def test_a_car_refused_for_another_reason_the_second_time_is_counted_again(
     gw.lane_modes["car-out"] = "closed"
     assert gw.handle(replace(first, at=first.at + 15 * S, again=True)).reason == "lane_closed"
     assert _report(gw)["refusals"] == {"total": 1, "by_reason": {"lane_closed": 1}}
+
+
+def test_a_car_left_standing_at_a_lane_the_guard_closed_is_one_refusal(make_gw: Callable[..., Gateway]) -> None:
+    """The guard closed the entrance (a lane mode, decided before the core's rules): a resident's car
+    waiting there a minute is still one car turned away."""
+    gw = make_gw()
+    gw.lane_modes["car-in"] = "closed"  # as set_lane_mode leaves it (no worker thread here)
+    assert _stands_a_minute(gw, "car-in", "皖A11111", DAY + 10 * H) == ["lane_closed"] * 5
+    assert _report(gw)["refusals"] == {"total": 1, "by_reason": {"lane_closed": 1}}
