@@ -599,8 +599,14 @@ class Gateway:
         return ev
 
     def _failed(self, p: Presented) -> AccessEvent:
+        """Refused storage_failed: nothing could be recorded. Whose card or plate it is still shows
+        (a full or locked database still reads), for the guard who may open by hand."""
         lane = self.site.lanes[p.lane]
-        return AccessEvent.of(p, Facts(lane=lane), Decision(Reason.STORAGE_FAILED), p.snapshot)
+        try:
+            facts = lookup(self.conn, p, lane, self.site.capacity)
+        except Exception:  # the database cannot even be read: the event names the credential only
+            facts = Facts(lane=lane)
+        return AccessEvent.of(p, facts, Decision(Reason.STORAGE_FAILED), p.snapshot)
 
     def _after(self, ev: AccessEvent, received: float) -> None:
         self.decisions += 1

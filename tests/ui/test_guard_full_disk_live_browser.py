@@ -27,7 +27,8 @@ def test_a_resident_refused_because_the_disk_is_full_tells_the_guard_what_to_do(
 ) -> None:
     """The disk is full: a resident's card is refused storage_failed. The guard's panel says the
     disk may be full, that 开闸 still lets the resident in, and to free space; not the lane
-    display's 系统故障 请联系保安 ("call the guard"), said to the guard himself."""
+    display's 系统故障 请联系保安 ("call the guard"), said to the guard himself; and whose card it
+    is, so the guard knows it is a resident to let in."""
     site, url = disk_site
     page = page_at(browser, url, PORTRAIT)
     fill_the_disk(site)
@@ -36,3 +37,4 @@ def test_a_resident_refused_because_the_disk_is_full_tells_the_guard_what_to_do(
     shown = page.inner_text("#lane-door [data-latest]")
     assert "请联系保安" not in shown, shown
     assert "磁盘已满" in shown and "开闸" in shown and "清理数据目录" in shown, shown
+    assert "业主" in shown, f"the guard is not shown whose card it is, to open by hand: {shown}"
