@@ -4,18 +4,23 @@ from __future__ import annotations
 
 import json
 import threading
+import time
+import types
 from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 
 import gateway.runtime.gateway as gateway_module
 from drivers.simulated import SimulatedRelay
+from gateway.api.app import create_app
 from gateway.config import parse_config
 from gateway.core import Presented
 from gateway.events import AccessEvent
 from gateway.runtime.gateway import Gateway, _Job
 from gateway.store.admin import import_csv
+from gateway.sync.health import health_report
 from tests.conftest import site_toml, write_csv
 
 
@@ -268,3 +273,29 @@ def test_values_no_credential_can_have_are_counted_not_decided(tmp_path: Path) -
     gw.on_worker(lambda conn: None).result(5)
     gw.stop()
     assert _read(gw, "SELECT value, reason FROM access_log") == [("皖A11111", "resident")]
+
+
+def test_uptime_after_ntp_sets_the_clock_is_the_time_since_the_start(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The gateway starts on fake-hwclock's time, three days behind; NTP sets the clock a minute
+    later. GET /api/health (and the `health` message upstream, docs/mqtt.md: uptime) says the
+    gateway has been up about a minute: the centre tells a reboot after a power cut by it."""
+    real = time.time()
+    stale_clock = types.SimpleNamespace(
+        time=lambda: real - 3 * 86400 - 60,  # the wall clock as the gateway starts, a minute ago
+        monotonic=lambda: time.monotonic() - 60,
+        perf_counter=time.perf_counter,
+        sleep=time.sleep,
+    )
+    monkeypatch.setattr(gateway_module, "time", stale_clock)
+    gw = Gateway(parse_config(site_toml(tmp_path / "data"), "site.toml"))
+    monkeypatch.setattr(gateway_module, "time", time)  # NTP has set the clock since
+    try:
+        with TestClient(create_app(gw)) as client:
+            health = client.get("/api/health").json()
+        upstream = health_report(gw, {}, 0, "test", gw.now())
+    finally:
+        gw.conn.close()
+    assert 60 <= health["uptime_s"] < 120, f"uptime_s = {health['uptime_s']} s"
+    assert 60 <= upstream["uptime_s"] < 120, f"uptime_s = {upstream['uptime_s']} s"

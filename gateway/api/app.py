@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sqlite3
-import time
 from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -75,7 +74,7 @@ def create_app(gw: Gateway, sync: SyncService | None = None) -> FastAPI:
             "status": "ok" if ok else "degraded",
             "site": gw.site.config.site.id,
             "version": VERSION,
-            "uptime_s": round(time.time() - gw.started_at, 1),
+            "uptime_s": round(gw.uptime_s(), 1),
             "decisions": gw.decisions,
             "decision_p99_ms": round(lat[int(len(lat) * 0.99)], 2) if lat else None,
             "queue": gw.backlog(),

@@ -24,6 +24,7 @@ from gateway.api.materials import materials_view
 from gateway.api.passes import pass_out, required_fields
 from gateway.api.session import client_address, log_in, set_session_cookie
 from gateway.api.views import recent, row_id
+from gateway.runtime.gateway import Gateway
 from gateway.store import materials as materials_store
 from gateway.store import passes as pass_store
 from gateway.store import registry
@@ -296,9 +297,21 @@ def pass_page(request: Request, db: Db, pass_id: Id) -> Response:
 def lookup_page(request: Request, db: Db, q: Annotated[str, Query(max_length=60)] = "") -> Response:
     who = page_user(request, db)
     gw = guard_app(request).gw
-    found = registry.search(db, gw.secrets, q) if q.strip() else []
+    found = [_local_times(gw, r) for r in registry.search(db, gw.secrets, q)] if q.strip() else []
     results = found if who.is_admin else [registry.masked(r) for r in found]
     return render(request, db, who, "lookup.html", "lookup", q=q, results=results)
+
+
+def _local_times(gw: Gateway, resident: dict[str, Any]) -> dict[str, Any]:
+    """A resident's times in the site's zone: the page shows their day, which for an end before
+    08:00 in China is the day before in UTC, as they are stored."""
+    valid = ("valid_from", "valid_to")
+    return {
+        **resident,
+        **{k: local(gw, resident[k]) for k in valid},
+        "credentials": [{**c, **{k: local(gw, c[k]) for k in valid}} for c in resident["credentials"]],
+        "vehicles": [{**v, "monthly_until": local(gw, v["monthly_until"])} for v in resident["vehicles"]],
+    }
 
 
 @router.get("/occupancy", response_class=HTMLResponse)

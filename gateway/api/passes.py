@@ -197,6 +197,7 @@ def _new_pass(
     gw: Gateway,
     kind: Literal["visitor", "contractor"],
     body: VisitorIn,
+    now: datetime,
     hours: tuple[str, ...] = (),
     company: str = "",
 ) -> store.NewPass:
@@ -224,7 +225,6 @@ def _new_pass(
             Window.parse(h)
         except ValueError as exc:
             problems.append(f"hours: {exc}")
-    now = gw.now()
     start = aware(gw, body.valid_from) if body.valid_from else now
     limits = gw.site.config.visitors
     end = aware(gw, body.valid_to) if body.valid_to else start + timedelta(hours=limits.default_hours)
@@ -299,9 +299,20 @@ def _occupants(body: VisitorIn, plate: str | None, problems: list[str]) -> tuple
     return tuple(people)
 
 
-def _create(app: GuardApp, who: Principal, new: store.NewPass) -> PassOut:
+def _create(
+    app: GuardApp,
+    who: Principal,
+    kind: Literal["visitor", "contractor"],
+    body: VisitorIn,
+    hours: tuple[str, ...] = (),
+    company: str = "",
+) -> PassOut:
     gw = app.gw
-    pass_id = write(gw, lambda c: store.create_pass(c, gw.secrets, new, gw.now(), who.name))
+    # One moment for the registration and a window left empty: re-dated together after NTP steps
+    # a stale boot clock (gateway/store/redate.py), while a time the guard typed stays as typed.
+    now = gw.now()
+    new = _new_pass(gw, kind, body, now, hours, company)
+    pass_id = write(gw, lambda c: store.create_pass(c, gw.secrets, new, now, who.name))
     row = write(gw, lambda c: store.get_pass(c, pass_id))
     return pass_out(gw, row, with_qr=True)
 
@@ -338,13 +349,13 @@ def register_visitor(
     ] = None,
 ) -> PassOut:
     if not idempotency_key:
-        return _create(app, who, _new_pass(app.gw, "visitor", body))
+        return _create(app, who, "visitor", body)
     key = (who.name, idempotency_key)
     asked = hashlib.sha256(body.model_dump_json().encode()).hexdigest()
     with _made_lock:  # a second tap arrives while the first is still being stored
         made = _made.get(key)
         if made is None:
-            out = _create(app, who, _new_pass(app.gw, "visitor", body))
+            out = _create(app, who, "visitor", body)
             _made[key] = (out.id, asked)
             while len(_made) > _MADE_KEPT:
                 _made.popitem(last=False)
@@ -402,7 +413,7 @@ def find_visitor(body: FindIn, who: User, app: App, db: Db) -> Returning:
     response_model=PassOut,
 )
 def register_contractor(body: ContractorIn, who: Admin, app: App) -> PassOut:
-    return _create(app, who, _new_pass(app.gw, "contractor", body, tuple(body.hours), body.company))
+    return _create(app, who, "contractor", body, tuple(body.hours), body.company)
 
 
 @router.get("/api/contractors", summary="Contractor passes, newest first", response_model=list[PassOut])

@@ -17,6 +17,11 @@ from zoneinfo import ZoneInfo
 from gateway.parking.fees import Tariff, stay_fee, tariff_at
 
 BILLABLE = ("temporary", "visitor")
+# A stay that ends "before" it began cannot be timed: the gateway's clock is behind its entry (a
+# Pi rebooted on fake-hwclock's stale time, before NTP sets it). It is charged as a day (按一天收费,
+# as a car with no entry record under exit_without_entry = "charge"): never let out free, and held
+# at the barrier, where the guard takes the fee or lets the car out by hand for what it owes.
+UNTIMED = timedelta(days=1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,7 +86,8 @@ def fee_end(at: datetime, payments: list[Paid], grace: timedelta) -> datetime:
 def stay_charge(stay: StayFacts, rules: Rules, end: datetime) -> Charge | None:
     """The charge for a billable stay up to `end`; None for slot and unbilled stays, and for a
     monthly car's stay that ends within its paid-up period (past it, the time after it is charged
-    at the temporary rate, from the moment the period ended)."""
+    at the temporary rate, from the moment the period ended). An `end` before the entry is a clock
+    behind it: charged as UNTIMED."""
     entered = stay.entered_at.astimezone(rules.tz)
     if stay.billing == "monthly":
         if stay.monthly_until is None or end <= stay.monthly_until:
@@ -90,8 +96,11 @@ def stay_charge(stay: StayFacts, rules: Rules, end: datetime) -> Charge | None:
     elif stay.billing not in BILLABLE:
         return None
     tariff = tariff_at(rules.tariffs, entered)
-    if stay.billed_until is not None:
-        end = min(end, stay.billed_until)
+    if stay.billed_until is not None:  # billing stopped then: known, whatever the clock says now
+        end = stay.billed_until if end < entered else min(end, stay.billed_until)
+    untimed = end < entered
+    if untimed:
+        end = entered  # never before it began
     if tariff is None:
         return Charge(0, "", entered, end)
     rate = tariff.rate(stay.vehicle_class)
@@ -100,7 +109,8 @@ def stay_charge(stay: StayFacts, rules: Rules, end: datetime) -> Charge | None:
     free = None
     if stay.validated:
         free = max(rate.free_minutes, rate.visitor_free_minutes)
-    return Charge(stay_fee(rate, entered, max(end, entered), free), tariff.version, entered, end)
+    fee = stay_fee(rate, entered, entered + UNTIMED if untimed else end, free)
+    return Charge(fee, tariff.version, entered, end)
 
 
 def no_entry_charge(vehicle_class: str, rules: Rules, at: datetime) -> Charge | None:

@@ -15,7 +15,7 @@ import threading
 import time
 from collections.abc import Callable
 from contextlib import closing
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 from functools import partial
 from pathlib import Path
@@ -33,7 +33,7 @@ from gateway.store import retention as prune
 from gateway.store.alarms import clear_alarm, end_alarm, raise_alarm, write_alarm
 from gateway.store.database import transaction
 from gateway.store.parking import ParkingError
-from gateway.store.redate import redate_alarms, redate_stays
+from gateway.store.redate import BOOT_TABLES, Boot, Step, redate, redated
 from gateway.timefmt import from_db, to_db
 
 log = logging.getLogger(__name__)
@@ -47,24 +47,12 @@ BACKFILL_DAYS = 7  # reports missed while the gateway was off are built for up t
 CLOCK_STEP = timedelta(minutes=2)  # wall time gone this much further than monotonic time: NTP set it
 
 
-@dataclass(frozen=True, slots=True)
-class BootStart:
-    """The ids of the first alarm and the first stay written since the box booted (kept across
-    restarts of the service within one boot, by the kernel's boot id): those are the rows a stale
-    boot clock may have dated wrong. `clock`: when the box booted, on the wall clock those rows are
-    dated on (epoch seconds; None until a run keeps it), so that a step a run was killed before
-    re-dating is re-dated by the next run of the boot (the monotonic clock runs on across them)."""
-
-    boot: str
-    alarm: int
-    stay: int
-    clock: float | None = None
-
-
 BOOT_MARKER = "boot-alarms.json"
 
 
-def first_of_boot(data_dir: Path, db_path: Path) -> BootStart:
+def first_of_boot(data_dir: Path, db_path: Path) -> Boot:
+    """This boot's first rows (Boot), kept across restarts of the service within one boot by the
+    kernel's boot id in BOOT_MARKER."""
     try:
         boot = Path("/proc/sys/kernel/random/boot_id").read_text().strip()
     except OSError:
@@ -73,23 +61,19 @@ def first_of_boot(data_dir: Path, db_path: Path) -> BootStart:
         kept = json.loads((data_dir / BOOT_MARKER).read_text())
         if boot and kept.get("boot") == boot:
             clock = kept.get("clock")
-            return BootStart(
-                boot,
-                int(kept["first_alarm"]),
-                int(kept["first_stay"]),
-                None if clock is None else float(clock),
-            )
+            ids = {table: int(kept["first"][table]) for table in BOOT_TABLES}
+            return Boot(boot, ids, None if clock is None else float(clock))
     except (OSError, ValueError, KeyError, TypeError):
         pass
     with closing(sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=10)) as conn:
-        first = BootStart(boot, *(_next_id(conn, table) for table in ("alarms", "stays")))
+        first = Boot(boot, {table: _next_id(conn, table) for table in BOOT_TABLES})
     keep_boot(data_dir, first)
     return first
 
 
-def keep_boot(data_dir: Path, start: BootStart) -> None:
+def keep_boot(data_dir: Path, start: Boot) -> None:
     marker = data_dir / BOOT_MARKER
-    fields = {"boot": start.boot, "first_alarm": start.alarm, "first_stay": start.stay, "clock": start.clock}
+    fields = {"boot": start.id, "first": start.first, "clock": start.clock}
     try:
         written = marker.with_suffix(".tmp")  # replaced whole: a kill mid-write keeps the last one
         written.write_text(json.dumps(fields))
@@ -134,8 +118,8 @@ class Operations:
         self.running_since = started_at
         self._seen = (started_at, monotonic())  # the last wall and monotonic times tick() saw
         self._boot = first_of_boot(data_dir, db_path)
-        # Re-datings still to do after clock steps, in order: each is retried until it is done.
-        self._redates: list[Callable[[sqlite3.Connection], int]] = []
+        # Steps of the clock still to re-date, in order: retried until they are done.
+        self._steps: list[Step] = []
         self.routes = tuple(
             RouteSpec(
                 id=r.id,
@@ -196,17 +180,19 @@ class Operations:
     def _follow_clock(self, now: datetime, mono: float) -> None:
         """NTP stepped the wall clock (a Pi without a real-time clock boots with fake-hwclock's stale
         time): move the start with it, so that the rounds due while the gateway was off stay
-        unjudged, and re-date the alarms this boot raised on the old clock (a camera recorded offline
-        as it booted), so that their age, their repair deadline and the report's downtime are true,
-        and the stays of the cars it let in then, so that they pay for their real stay."""
+        unjudged, and re-date what this boot wrote on the old clock (gateway/store/redate.py: a
+        camera recorded offline as it booted, the cars let in then, a visitor registered, a round
+        walked, a guard's login), so that ages, deadlines, fees and passes are true."""
         wall, at = self._seen
-        step = (now - wall) - timedelta(seconds=mono - at)
-        if abs(step) > CLOCK_STEP:
+        step = Step(wall.timestamp() - at, now.timestamp() - mono, now)
+        if abs(step.by) > CLOCK_STEP:
             log.info(
-                "wall clock stepped by %s: the gateway has run since %s", step, self.running_since + step
+                "wall clock stepped by %s: the gateway has run since %s",
+                step.by,
+                self.running_since + step.by,
             )
-            self.running_since += step
-            self._redate_later(step, now)
+            self.running_since += step.by
+            self._steps.append(step)
         self._seen = (now, mono)
 
     def _resume_clock(self, now: datetime) -> None:
@@ -215,22 +201,26 @@ class Operations:
         re-dates the boot's rows. Its own start is on the clock as it is now, so it stays."""
         mono = self._monotonic()
         self._seen = (now, mono)
+        with closing(self._read()) as conn:
+            self._boot = redated(conn, self._boot)
         if self._boot.clock is not None:
-            step = timedelta(seconds=now.timestamp() - mono - self._boot.clock)
-            if abs(step) > CLOCK_STEP:
-                log.info("wall clock stepped by %s since the last run of this boot kept it", step)
-                self._redate_later(step, now)
+            step = Step(self._boot.clock, now.timestamp() - mono, now)
+            if abs(step.by) > CLOCK_STEP:
+                log.info("wall clock stepped by %s since the last run of this boot kept it", step.by)
+                self._steps.append(step)
         self._keep_clock()
 
-    def _redate_later(self, step: timedelta, now: datetime) -> None:
-        # done by the guarded "redate" step, each retried until it is done
-        self._redates.append(partial(redate_alarms, from_id=self._boot.alarm, step=step, now=now))
-        self._redates.append(partial(redate_stays, from_id=self._boot.stay, step=step, now=now))
-
     def _redate(self, now: datetime) -> None:
-        while self._redates:
-            self._run(self._redates[0])
-            self._redates.pop(0)
+        """The steps seen, all in one transaction with their mark (the "redate" step: retried at the
+        next look until it is done), then the snapshot files written on the old clock."""
+        if self._steps:
+            steps = tuple(self._steps)
+            hours = timedelta(hours=self.cfg.visitors.default_hours)
+            self._boot = self._run(partial(redate, boot=self._boot, steps=steps, pass_hours=hours))
+            del self._steps[: len(steps)]
+            keep_boot(self.data_dir, self._boot)  # a kill before this: the next run reads the mark
+            for step in steps:  # at most once: a kill just before leaves them to be deleted sooner
+                plan.redate(plan.snapshot_files(self.snapshots_dir), step.of_boot, step.by)
         self._keep_clock()
 
     def _keep_clock(self) -> None:
@@ -238,7 +228,7 @@ class Operations:
         moved (a step), not every tick."""
         wall, mono = self._seen
         clock = wall.timestamp() - mono
-        if self._redates or (self._boot.clock is not None and abs(clock - self._boot.clock) < 1):
+        if self._steps or (self._boot.clock is not None and abs(clock - self._boot.clock) < 1):
             return
         self._boot = replace(self._boot, clock=clock)
         keep_boot(self.data_dir, self._boot)
@@ -392,13 +382,7 @@ class Operations:
                 dues = sorted(d for d in ran | open_ if known.get(to_db(d)) not in FINAL)
                 if not dues:
                     continue
-                taps = [
-                    Tap(from_db(t), c)  # type: ignore[arg-type]
-                    for t, c in conn.execute(
-                        "SELECT at, checkpoint FROM patrol_taps WHERE at >= ? AND at <= ?",
-                        (to_db(dues[0]), to_db(now)),
-                    )
-                ]
+                taps = self._taps(conn, dues[0], now)
                 for due in dues:
                     result = evaluate(route, due, taps, now)
                     before = known.get(to_db(due))
@@ -407,6 +391,18 @@ class Operations:
         for result, before in changed:
             self._run(partial(self._record_round, r=result, before=before, now=now))
         return [r for r, _ in changed]
+
+    def _taps(self, conn: sqlite3.Connection, since: datetime, now: datetime) -> list[Tap]:
+        """The taps from `since` to `now`, at their true time: those this boot wrote on a clock NTP
+        set right since are kept as recorded (append-only), and found by their id instead."""
+        first = self._boot.first["patrol_taps"]
+        old = max((off.last for off in self._boot.taps_off), default=first - 1)
+        rows = conn.execute(
+            "SELECT id, at, checkpoint FROM patrol_taps WHERE at >= ? AND at <= ? OR id BETWEEN ? AND ?",
+            (to_db(since), to_db(now), first, old),
+        )
+        taps = [Tap(self._boot.tap_time(tap_id, datetime.fromisoformat(at)), c) for tap_id, at, c in rows]
+        return [tap for tap in taps if since <= tap.at <= now]
 
     def _record_round(
         self, conn: sqlite3.Connection, *, r: RoundResult, before: str | None, now: datetime

@@ -11,6 +11,7 @@ import os
 import shutil
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +40,20 @@ class DiskPlan:
 def expired(files: Iterable[FileInfo], now: float, keep_days: int) -> list[Path]:
     cutoff = now - keep_days * 86400
     return [f.path for f in files if f.mtime < cutoff]
+
+
+def redate(files: Iterable[FileInfo], wrote: Callable[[datetime], bool], by: timedelta) -> int:
+    """Move by `by` the time of the files written on a clock since set right (`wrote`: a Pi's
+    stale boot clock, until NTP), so that they are kept for their true age. Returns how many moved."""
+    moved = 0
+    for f in files:
+        if wrote(datetime.fromtimestamp(f.mtime, UTC)):
+            try:
+                os.utime(f.path, (f.mtime + by.total_seconds(),) * 2)
+                moved += 1
+            except OSError:
+                continue  # gone since it was listed, or unwritable: judged by the time it has
+    return moved
 
 
 def days_kept(files: Iterable[FileInfo], deleted: Iterable[Path], now: float) -> float:

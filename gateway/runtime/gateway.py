@@ -109,7 +109,8 @@ class Gateway:
         )
         # Lanes a guard or the central server closed: nobody is admitted there until reopened.
         self.lane_modes: dict[str, str] = lane_modes(self.conn)
-        self.started_at = time.time()
+        # Uptime on the monotonic clock: a Pi boots on fake-hwclock's stale time and NTP steps it.
+        self._up_since = time.monotonic()
         self.latencies_ms: deque[float] = deque(maxlen=10_000)
         self.decisions = 0
         self.storage_failures = 0
@@ -232,6 +233,10 @@ class Gateway:
 
     def now(self) -> datetime:
         return datetime.now(self.site.tz)
+
+    def uptime_s(self) -> float:
+        """Seconds since the gateway started, however the wall clock stepped meanwhile."""
+        return time.monotonic() - self._up_since
 
     # Lanes by hand (a guard's page, a remote command): audited and queued upstream first, then the
     # relays move; the barrier watch is told, so the opening is not taken for a forced one. The lane

@@ -29,7 +29,7 @@ _OPEN_STAY = _STAY + " WHERE s.subject = ? AND s.exited_at IS NULL ORDER BY s.id
 _STAY_BY_ID = _STAY + " WHERE s.id = ?"
 _PAYMENTS = """
 SELECT id, amount_fen, fee_until, at FROM payments
-WHERE subject = ? AND charge_id IS NULL AND at >= ? ORDER BY id
+WHERE subject = ? AND charge_id IS NULL AND (stay_id = ? OR at >= ?) ORDER BY id
 """
 
 
@@ -184,10 +184,12 @@ def owed(
 ) -> Owed:
     """What `subject` owes at `at`: its open stay's fee, charges carried over, less payments made for it."""
     stay = stay or open_stay(conn, subject)
-    # Payments count for the stay they were made in; with no stay, only today's (a missed entry read).
+    # Payments count for the stay they were made in (also one dated before its entry by a clock
+    # behind it); with no stay, only today's (a missed entry read).
     midnight = at.astimezone(rules.tz).replace(hour=0, minute=0, second=0, microsecond=0)
     since = stay.entered_at if stay else midnight
-    pay_rows = conn.execute(_PAYMENTS, (subject, to_db(since))).fetchall()
+    stay_id = stay.id if stay else None
+    pay_rows = conn.execute(_PAYMENTS, (subject, stay_id, to_db(since))).fetchall()
     carried = conn.execute(_CARRIED, (subject,)).fetchall()
     paid = [
         Paid(amount, from_db(until), from_db(paid_at))  # type: ignore[arg-type]

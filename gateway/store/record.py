@@ -19,8 +19,10 @@ INSERT INTO access_log (event_id, at, lane, device, kind, value, confidence, adm
                         billing, flags, holder_kind, holder_id, vehicle_id, slot_id, snapshot, class)
 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 """
+# A stay never ends before it began: an exit dated before the entry is a clock behind it (a Pi
+# rebooted on fake-hwclock's stale time; the access log keeps the time the gate recorded).
 _CLOSE_STAY = """
-UPDATE stays SET exited_at = ?, exit_event = ?, closed_by = ?
+UPDATE stays SET exited_at = max(?, entered_at), exit_event = ?, closed_by = ?
 WHERE subject = ? AND exited_at IS NULL
 """
 _OPEN_STAY = """

@@ -1,46 +1,149 @@
 """Rows dated on a wrong clock, moved once NTP sets it right (a Pi has no real-time clock: it boots on
-fake-hwclock's stale time): the alarms raised and the stays begun on the old clock, so that their
-age, a repair deadline, the report's downtime and a car's fee are true. Each function owns its
-transaction (the operations thread's re-dating step, Operations._follow_clock)."""
+fake-hwclock's stale time): what this boot wrote on the old clock, so that an alarm's age, a repair
+deadline, the report's downtime, a car's fee, a visitor's pass, a patrol round and a guard's login
+are true. All of a step is moved in one transaction with the audit row that marks it done, by
+which a run restarted within the boot knows not to move it again (Operations._resume_clock).
+Patrol taps are append-only, as the reader recorded them: the mark says which were written on the
+old clock, and they are read at their true time (Boot.tap_time)."""
 
 from __future__ import annotations
 
+import json
 import sqlite3
-from collections.abc import Callable
-from datetime import datetime, timedelta
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
 from functools import partial
 
-from gateway.store.database import transaction
+from gateway.store.audit import audit, transaction
 from gateway.timefmt import from_db, to_db
 
+# The tables whose rows of this boot are known by id: the first id of each is kept as the box boots
+# (Operations, boot-alarms.json). The audit's is where this boot's re-dating marks begin.
+BOOT_TABLES = ("alarms", "stays", "passes", "patrol_taps", "audit")
+REDATED = "clock.redate"  # the audit action that marks a step re-dated
 
-def written_on_old_clock(at: datetime, step: timedelta, now: datetime) -> bool:
-    """Whether `at` was written on a clock that was set right by `step` at `now` (a Pi's boot
-    clock, until NTP): before the old clock's `now - step` when it was behind, after `now` when
-    it was ahead."""
-    return at <= now - step if step > timedelta(0) else at > now
+First = Mapping[str, int]
 
 
-def redate_alarms(conn: sqlite3.Connection, from_id: int, step: timedelta, now: datetime) -> int:
-    """Move by `step` the times of alarms from id `from_id` on that were written on a clock since
-    set right by `step` (written_on_old_clock). Returns how many alarms changed."""
-    moved_rows = 0
+@dataclass(frozen=True, slots=True)
+class TapsOff:
+    """This boot's patrol taps up to id `last` were written on a clock `by` behind the true one."""
+
+    last: int
+    by: timedelta
+
+
+@dataclass(frozen=True, slots=True)
+class Boot:
+    """This boot as its rows know it: the kernel's boot id; the first id of each of BOOT_TABLES
+    written since the box booted (the rows a stale boot clock may have dated wrong); when it booted
+    on the wall clock those rows are dated on (epoch seconds; None until a run keeps it); and its
+    patrol taps written on an old clock."""
+
+    id: str
+    first: dict[str, int]
+    clock: float | None = None
+    taps_off: tuple[TapsOff, ...] = ()
+
+    def tap_time(self, tap_id: int, at: datetime) -> datetime:
+        """When a tap was really made: its time as recorded, moved by the steps of the clock since."""
+        if tap_id < self.first["patrol_taps"]:
+            return at
+        return at + sum((off.by for off in self.taps_off if tap_id <= off.last), timedelta(0))
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """A step of the wall clock seen at `now`: when the box booted on the clock before it (`old`)
+    and after it (`new`), in seconds since the epoch (the wall clock less the monotonic one)."""
+
+    old: float
+    new: float
+    now: datetime
+
+    @property
+    def by(self) -> timedelta:
+        return timedelta(seconds=self.new - self.old)
+
+    @property
+    def booted(self) -> datetime:
+        """When the box booted, on the old clock: nothing of this boot is dated before it."""
+        return datetime.fromtimestamp(self.old, UTC)
+
+    def wrote(self, at: datetime) -> bool:
+        """Whether `at` was written on the old clock: before the old clock's `now` when it was
+        behind, after `now` when it was ahead."""
+        return at <= self.now - self.by if self.by > timedelta(0) else at > self.now
+
+    def of_boot(self, at: datetime) -> bool:
+        """Written on the old clock since the box booted (rows with no id to tell this boot's by)."""
+        return self.wrote(at) and (self.by < timedelta(0) or at >= self.booted)
+
+
+def redate(conn: sqlite3.Connection, boot: Boot, steps: Sequence[Step], pass_hours: timedelta) -> Boot:
+    """Move this boot's rows by `steps`, in order, and mark it done, all in one transaction: the
+    rows were dated on the clock `boot.clock`, and are now on the last step's. A pass whose window
+    the guard left empty got `pass_hours` from the clock. Returns the boot as its rows now know it."""
     with transaction(conn):
-        # This boot's alarms, and older ones cleared or acknowledged "before" they were raised:
-        # that can only be the old clock, after a fault from before a power cut came back.
-        rows = conn.execute(
-            "SELECT id, raised_at, cleared_at, acknowledged_at FROM alarms WHERE id >= ? "
-            "OR cleared_at < raised_at OR acknowledged_at < raised_at",
-            (from_id,),
-        ).fetchall()
-        for alarm_id, *stored in rows:
-            moved = _moved(stored, step, now, partial(_alarm_moves, alarm_id >= from_id, from_db(stored[0])))
-            if moved != stored:
-                moved_rows += 1
-                conn.execute(
-                    "UPDATE alarms SET raised_at = ?, cleared_at = ?, acknowledged_at = ? WHERE id = ?",
-                    (*moved, alarm_id),
-                )
+        moved = 0
+        for step in steps:
+            moved += sum(what(conn, boot.first, step) for what in _what_moves(pass_hours))
+            boot = replace(boot, taps_off=(*boot.taps_off, *_taps_off(conn, boot, step)))
+        mark = {
+            "from": boot.clock,
+            "to": steps[-1].new,
+            "by_s": sum(s.by.total_seconds() for s in steps),
+            "rows": moved,
+            "taps": [[off.last, off.by.total_seconds()] for off in boot.taps_off],
+        }
+        audit(conn, steps[-1].now, "gateway", REDATED, f"boot:{boot.id}", json.dumps(mark))
+    return replace(boot, clock=steps[-1].new)
+
+
+def redated(conn: sqlite3.Connection, boot: Boot) -> Boot:
+    """The boot as its re-datings left it: on the clock kept (boot-alarms.json), or the one a
+    re-dating moved its rows to since (its mark; the file not written after it, the run killed in
+    between), with the taps its marks found written on an old clock."""
+    marks = conn.execute(
+        "SELECT detail FROM audit WHERE id >= ? AND action = ? AND target = ? ORDER BY id",
+        (boot.first["audit"], REDATED, f"boot:{boot.id}"),
+    )
+    for (detail,) in marks:
+        mark = json.loads(detail)
+        if boot.clock is not None and mark["from"] is not None and abs(mark["from"] - boot.clock) < 1:
+            boot = replace(boot, clock=mark["to"])
+        taps = tuple(TapsOff(last, timedelta(seconds=by)) for last, by in mark["taps"])
+        boot = replace(boot, taps_off=taps)
+    return boot
+
+
+def _taps_off(conn: sqlite3.Connection, boot: Boot, step: Step) -> tuple[TapsOff, ...]:
+    """The taps of this boot written on the clock the step set right: up to the last one it wrote
+    (taps are written in id order)."""
+    rows = conn.execute("SELECT id, at FROM patrol_taps WHERE id >= ?", (boot.first["patrol_taps"],))
+    wrote = [tap_id for tap_id, at in rows if step.wrote(boot.tap_time(tap_id, datetime.fromisoformat(at)))]
+    return (TapsOff(max(wrote), step.by),) if wrote else ()
+
+
+def _alarms(conn: sqlite3.Connection, first: First, step: Step) -> int:
+    """This boot's alarms, and older ones cleared or acknowledged "before" they were raised: that can
+    only be the old clock, after a fault from before a power cut came back."""
+    rows = conn.execute(
+        "SELECT id, raised_at, cleared_at, acknowledged_at FROM alarms WHERE id >= ? "
+        "OR cleared_at < raised_at OR acknowledged_at < raised_at",
+        (first["alarms"],),
+    ).fetchall()
+    moved_rows = 0
+    for alarm_id, *stored in rows:
+        this_boot = alarm_id >= first["alarms"]
+        moved = _moved(stored, step, partial(_alarm_moves, this_boot, from_db(stored[0])))
+        if moved != stored:
+            moved_rows += 1
+            conn.execute(
+                "UPDATE alarms SET raised_at = ?, cleared_at = ?, acknowledged_at = ? WHERE id = ?",
+                (*moved, alarm_id),
+            )
     return moved_rows
 
 
@@ -58,39 +161,102 @@ _STAY_TIMES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
 )
 
 
-def redate_stays(conn: sqlite3.Connection, from_id: int, step: timedelta, now: datetime) -> int:
-    """The cars inside on stays from id `from_id` on (this boot's) whose entry was dated on a
-    clock since set right by `step`: their entry and billing start move with it, so that they pay
-    for their real stay, and so do the payments and the host's validation made during the stay on
-    that clock (a fee paid ahead at the booth still covers the car). The access log keeps the entry
-    as the gate recorded it (append-only). Returns how many stays changed."""
+def _stays(conn: sqlite3.Connection, first: First, step: Step) -> int:
+    """The cars inside on this boot's stays whose entry was dated on the old clock: their entry and
+    billing start move, so that they pay for their real stay, and so do the payments and the host's
+    validation made during the stay on that clock (a fee paid ahead at the booth still covers the
+    car). The access log keeps the entry as the gate recorded it (append-only)."""
+    stays = conn.execute(
+        "SELECT id FROM stays WHERE id >= ? AND exited_at IS NULL", (first["stays"],)
+    ).fetchall()
     moved = 0
-    with transaction(conn):
-        stays = conn.execute(
-            "SELECT id FROM stays WHERE id >= ? AND exited_at IS NULL", (from_id,)
-        ).fetchall()
-        for (stay_id,) in stays:
-            moved += any([_redate_rows(conn, *times, stay_id, step, now) for times in _STAY_TIMES])
+    for (stay_id,) in stays:
+        moved += any(
+            [
+                _move_rows(conn, table, f"{of_stay} = ?", (stay_id,), times, step)
+                for table, of_stay, times in _STAY_TIMES
+            ]
+        )
     return moved
 
 
-def _redate_rows(
+def _passes(conn: sqlite3.Connection, first: First, step: Step, pass_hours: timedelta) -> int:
+    """This boot's visitor and contractor passes registered on the old clock, and their QR and plate
+    credentials: the moment registered, and the window where it was taken from the clock (a start
+    the guard left empty is the moment registered; an end left empty is `pass_hours` after it). A
+    time the guard typed is a true one and stays."""
+    rows = conn.execute(
+        "SELECT id, created_at, valid_from, valid_to FROM passes WHERE id >= ?", (first["passes"],)
+    ).fetchall()
+    moved = 0
+    for pass_id, created_at, valid_from, valid_to in rows:
+        created = from_db(created_at)
+        if created is None or not step.wrote(created):
+            continue
+        start = created + step.by if valid_from == created_at else None
+        end = start + pass_hours if start is not None and from_db(valid_to) == created + pass_hours else None
+        new = (
+            to_db(created + step.by),
+            to_db(start) if start else valid_from,
+            to_db(end) if end else valid_to,
+        )
+        conn.execute(
+            "UPDATE passes SET created_at = ?, valid_from = ?, valid_to = ? WHERE id = ?", (*new, pass_id)
+        )
+        conn.execute(
+            "UPDATE credentials SET valid_from = ?, valid_to = ? "
+            "WHERE pass_id = ? AND valid_from = ? AND valid_to = ?",
+            (*new[1:], pass_id, valid_from, valid_to),
+        )
+        moved += 1
+    return moved
+
+
+def _what_moves(pass_hours: timedelta) -> tuple[Callable[[sqlite3.Connection, First, Step], int], ...]:
+    """Everything of this boot that is dated on the clock, in the order it is moved."""
+    return (
+        _alarms,
+        _stays,
+        partial(_passes, pass_hours=pass_hours),
+        _sessions,
+    )
+
+
+def _sessions(conn: sqlite3.Connection, first: First, step: Step) -> int:
+    """Guards' logins since the box booted on the old clock: their start and their end with it
+    (`http.session_hours` after it), so that NTP's step does not log a guard out. Sessions have no
+    id: those dated since the boot on the old clock are taken as this boot's."""
+    rows = conn.execute(
+        "SELECT token_hash, created_at, expires_at FROM sessions WHERE created_at >= ?", (to_db(step.booted),)
+    ).fetchall()
+    moved = 0
+    for token, *stored in rows:
+        created, expires = (from_db(t) for t in stored)
+        if created is not None and expires is not None and step.of_boot(created):
+            later = (to_db(created + step.by), to_db(expires + step.by))
+            conn.execute(
+                "UPDATE sessions SET created_at = ?, expires_at = ? WHERE token_hash = ?", (*later, token)
+            )
+            moved += 1
+    return moved
+
+
+def _move_rows(
     conn: sqlite3.Connection,
     table: str,
-    of_stay: str,
+    where: str,
+    args: tuple[object, ...],
     columns: tuple[str, ...],
-    stay_id: int,
-    step: timedelta,
-    now: datetime,
-) -> bool:
-    """Move the times of `table`'s rows for the stay that were written on the old clock by `step`;
-    those written since the clock was set right stay as they are."""
-    changed = False
-    rows = conn.execute(f"SELECT rowid, {', '.join(columns)} FROM {table} WHERE {of_stay} = ?", (stay_id,))
+    step: Step,
+) -> int:
+    """Move the times of `table`'s rows (`where`) that were written on the old clock by the step;
+    those written since the clock was set right stay as they are. Returns how many rows changed."""
+    changed = 0
+    rows = conn.execute(f"SELECT rowid, {', '.join(columns)} FROM {table} WHERE {where}", args)
     for rowid, *stored in rows.fetchall():
-        new = _moved(stored, step, now)
+        new = _moved(stored, step)
         if new != stored:
-            changed = True
+            changed += 1
             sets = ", ".join(f"{column} = ?" for column in columns)
             conn.execute(f"UPDATE {table} SET {sets} WHERE rowid = ?", (*new, rowid))
     return changed
@@ -98,14 +264,13 @@ def _redate_rows(
 
 def _moved(
     stored: list[str | None],
-    step: timedelta,
-    now: datetime,
+    step: Step,
     also: Callable[[int, datetime], bool] = lambda column, at: True,
 ) -> list[str | None]:
     """Stored times, those written on the old clock (and for which `also(column, time)` holds)
-    moved by `step`; the others, and NULLs, as they are."""
+    moved by the step; the others, and NULLs, as they are."""
     times = [from_db(t) for t in stored]
     return [
-        to_db(at + step) if at is not None and written_on_old_clock(at, step, now) and also(i, at) else t
+        to_db(at + step.by) if at is not None and step.wrote(at) and also(i, at) else t
         for i, (at, t) in enumerate(zip(times, stored, strict=True))
     ]

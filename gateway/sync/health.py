@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-import time
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -31,7 +30,7 @@ def health_report(
         "site": gw.site.config.site.id,
         "at": now.isoformat(),
         "version": version,
-        "uptime_s": round(time.time() - gw.started_at, 1),
+        "uptime_s": round(gw.uptime_s(), 1),
         "worker_alive": gw.alive(),
         "decisions": gw.decisions,
         "decision_p99_ms": round(lat[int(len(lat) * 0.99)], 2) if lat else None,

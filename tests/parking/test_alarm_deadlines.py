@@ -16,7 +16,7 @@ from gateway.config import ConfigError, parse_config
 from gateway.parking.operations import Operations
 from gateway.runtime.gateway import Gateway
 from gateway.store.alarms import acknowledge_alarm, clear_alarm, raise_alarm, recent_alarms
-from gateway.store.redate import redate_alarms
+from gateway.store.redate import redate
 from gateway.timefmt import from_db, to_db
 from tests.conftest import site_toml
 from tests.parking.conftest import T0, show
@@ -322,7 +322,7 @@ def test_a_re_dating_that_fails_is_retried_and_stops_nothing(make_gw: Callable[.
     locked = [True]
 
     def worker(run: Callable[[sqlite3.Connection], object]) -> object:
-        if getattr(run, "func", None) is redate_alarms and locked[0]:
+        if getattr(run, "func", None) is redate and locked[0]:
             raise sqlite3.OperationalError("database is locked")
         return run(gw.conn)
 

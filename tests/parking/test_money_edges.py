@@ -15,6 +15,7 @@ from gateway.parking.operations import Operations
 from gateway.runtime.gateway import Gateway
 from gateway.store.parking import ParkingError
 from gateway.store.passes import NewPass, create_pass
+from gateway.timefmt import from_db
 from tests.parking.conftest import T0, add_visitor, pay, show
 
 H = timedelta(hours=1)
@@ -195,3 +196,32 @@ def test_typed_motorcycle_without_entry_is_quoted_and_charged_as_a_motorcycle(
     assert quote["due_fen"] == held.fee_fen, quote  # was: the car's 30元 cap
     assert pay(gw, "苏E5B123", 500, at + timedelta(minutes=1)).admitted
     assert gw.conn.execute("SELECT class, amount_fen FROM charges").fetchall() == [("motorcycle", 500)]
+
+
+def test_a_car_leaving_on_a_clock_set_back_by_a_reboot_is_not_let_out_free(gw: Gateway) -> None:
+    """09:30 a stranger's car comes in (temporary: 30 minutes free, then 5元 the first hour), 09:20 a
+    resident's. Power blip at 10:35; fake-hwclock last saved at 09:05, so the Pi boots saying 09:05
+    and the router is still starting (no NTP). The stranger leaves at what is really 10:40, 70
+    minutes after it came in; the gateway's clock says 09:10, 20 minutes *before* its entry. The
+    clock cannot time its stay: it is not let out free, but held for a day's fee (the daily cap, as
+    a car with no entry record under exit_without_entry = "charge"). The resident's car leaves: its
+    stay ends at its entry, never before it began."""
+    assert show(gw, "car-in", "苏E77777", T0.replace(minute=30)).reason == "temporary"
+    assert show(gw, "car-in", "皖B33333", T0.replace(minute=20)).reason == "resident"
+    show(gw, "car-in", "苏E00001", T0.replace(hour=10, minute=30))  # the last record before the blip
+    out = show(gw, "car-out", "苏E77777", T0.replace(minute=10))  # the stale clock after the reboot
+    assert (out.admitted, out.reason, out.fee_fen) == (False, "payment_due", 3000)
+    assert show(gw, "car-out", "皖B33333", T0.replace(minute=12)).admitted
+    stays = "SELECT entered_at, exited_at FROM stays WHERE plate = '皖B33333'"
+    entered, exited = (from_db(t) for t in gw.conn.execute(stays).fetchone())
+    assert exited == entered == T0.replace(minute=20)
+
+
+def test_a_day_fee_taken_at_the_lane_while_the_clock_is_behind_lets_the_car_out(gw: Gateway) -> None:
+    """The car held for a day's fee on a clock behind its entry (above): the guard takes the fee at
+    the lane and the barrier opens. The payment belongs to the stay, whatever time the clock gave it."""
+    assert show(gw, "car-in", "苏E77777", T0.replace(minute=30)).reason == "temporary"
+    held = show(gw, "car-out", "苏E77777", T0.replace(minute=10))
+    assert (held.reason, held.fee_fen) == ("payment_due", 3000)
+    out = pay(gw, "苏E77777", 3000, T0.replace(minute=11))
+    assert (out.admitted, out.reason) == (True, "temporary"), out

@@ -6,7 +6,7 @@ import sqlite3
 
 from fastapi.testclient import TestClient
 
-from tests.ui.conftest import CARD, PHONE, PLATE, Site, bearer, decided
+from tests.ui.conftest import CARD, GUARD, PHONE, PLATE, Site, bearer, decided, log_in
 
 
 def test_guards_find_residents_by_plate_card_phone_or_name(client: TestClient, site: Site) -> None:
@@ -162,3 +162,30 @@ def test_a_clash_the_store_did_not_check_is_a_conflict_not_a_full_disk(
     assert r.status_code == 409 and r.json()["error"]["code"] == "conflict"
     assert "UNIQUE constraint failed" in r.json()["error"]["message"]
     assert "duplicate" in r.json()["error"]["fix"] and "disk" not in r.json()["error"]["fix"]
+
+
+def test_the_lookup_page_shows_the_local_day_a_card_and_a_monthly_period_end(
+    client: TestClient, site: Site
+) -> None:
+    """An admin gives a resident's second car a monthly period up to 10 March 07:00 and a card valid
+    to the same moment (local time, as the form and README's `YYYY-MM-DD HH:MM` take it). The guard
+    looks the resident up: the page says 10 March, the day the period ends in the estate's zone,
+    not 9 March (the UTC date of the stored time)."""
+    admin = bearer(site.admin_token)
+    r = client.post(
+        "/api/vehicles",
+        json={"plate": "皖A54321", "resident_id": site.resident_id, "monthly_until": "2025-03-10T07:00:00"},
+        headers=admin,
+    )
+    assert r.status_code == 200, r.text
+    r = client.post(
+        "/api/cards",
+        json={"card": "0A1B2C3D99", "resident_id": site.resident_id, "valid_to": "2025-03-10T07:00:00"},
+        headers=admin,
+    )
+    assert r.status_code == 200, r.text
+    log_in(client, GUARD)
+    page = client.get("/lookup", params={"q": "皖A54321"}).text
+    assert "→ 2025-03-09" not in page and page.count("→ 2025-03-10") == 2, [
+        line.strip() for line in page.splitlines() if "→" in line
+    ]
