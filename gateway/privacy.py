@@ -49,8 +49,19 @@ class Secrets:
     def digest(self, purpose: str, value: str) -> str:
         """A keyed hash: a returning visitor is found by it, the number cannot be read back."""
         number = normalize_phone(value) if purpose == "phone" else normalize_number(value)
-        msg = f"{purpose}:{number}".encode()
-        return hmac.new(self._key, msg, hashlib.sha256).hexdigest()
+        return self._hash(purpose, number)
+
+    def phone_digests(self, phone: str) -> list[str]:
+        """Every keyed hash `phone` may be stored under, to look it up with (IN): this version's,
+        and for a mainland mobile the two an older gateway stored when the number was typed with
+        its country code (it hashed every digit: +86 138 0013 8000 as 8613800138000). Those rows
+        stay as they are: the number to hash them anew is not stored."""
+        number = normalize_phone(phone)
+        forms = [number, f"86{number}", f"0086{number}"] if _mainland_mobile(number) else [number]
+        return [self._hash("phone", form) for form in forms]
+
+    def _hash(self, purpose: str, number: str) -> str:
+        return hmac.new(self._key, f"{purpose}:{number}".encode(), hashlib.sha256).hexdigest()
 
 
 def _create_key(path: Path) -> None:
@@ -87,9 +98,13 @@ def normalize_phone(value: str) -> str:
     digits = normalize_number(value)
     for prefix in ("0086", "86"):
         rest = digits.removeprefix(prefix)
-        if rest != digits and len(rest) == 11 and rest.startswith("1"):
+        if rest != digits and _mainland_mobile(rest):
             return rest
     return digits
+
+
+def _mainland_mobile(digits: str) -> bool:
+    return len(digits) == 11 and digits.startswith("1")
 
 
 def mask_phone(phone: str) -> str:

@@ -13,9 +13,9 @@ from gateway.cli import main
 from gateway.config import EX_CONFIG
 from gateway.errors import StorageError
 from gateway.privacy import Secrets, mask_id_number, mask_name, mask_phone
-from gateway.store.database import _statements, begin_immediate, open_database
+from gateway.store.database import _migrate, begin_immediate, open_database
 from gateway.store.outbox import enqueue, quarantine
-from gateway.store.schema import MIGRATIONS, SCHEMA_VERSION
+from gateway.store.schema import SCHEMA_VERSION
 from tests.conftest import site_toml
 
 
@@ -52,6 +52,7 @@ def test_database_from_a_newer_gateway_is_refused_untouched(tmp_path: Path) -> N
     with pytest.raises(StorageError) as info:
         open_database(path)
     assert "newer gateway" in str(info.value) and "upgrade estate-gateway" in str(info.value)
+    assert f"g.db.v{SCHEMA_VERSION}.bak" in str(info.value)  # the copy the newer one made
     assert path.read_bytes() == before
 
 
@@ -187,10 +188,7 @@ def _impatient(path: Path, **kwargs: Any) -> Any:
 def database_at(path: Path, version: int) -> sqlite3.Connection:
     """A database as a gateway of schema `version` left it (the upgrade runs on the next open)."""
     conn = sqlite3.connect(path, isolation_level=None)
-    for script in MIGRATIONS[:version]:
-        for statement in _statements(script):
-            conn.execute(statement)
-    conn.execute(f"PRAGMA user_version={version}")
+    _migrate(conn, 0, path, until=version)
     return conn
 
 

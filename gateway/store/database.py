@@ -2,24 +2,27 @@
 
 from __future__ import annotations
 
+import errno
 import logging
 import shutil
 import sqlite3
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager, suppress
 from pathlib import Path
 from typing import Literal
 
 import sqlite_utils
 
 from gateway.errors import GatewayError, StorageError
+from gateway.runtime import systemd
 from gateway.store.schema import MIGRATIONS, SCHEMA_VERSION
 
 log = logging.getLogger(__name__)
 
 DB_NAME = "gateway.db"
 POLL_S = 0.001  # how often a writer asks again for the write lock
+UPGRADE_TIMEOUT_US = 30 * 60 * 1_000_000  # how long systemd waits for a start that migrates
 
 
 def open_database(
@@ -42,7 +45,7 @@ def open_database(
         conn.execute("PRAGMA busy_timeout=10000")
         version = conn.execute("PRAGMA user_version").fetchone()[0]
     except sqlite3.DatabaseError as exc:
-        if _disk_full(path.parent):
+        if _is_full(exc, path.parent):
             # Not the database's fault: it opens once there is room. Exit 1, so systemd tries again.
             raise GatewayError(
                 f"cannot open the database {path}: the data disk is full ({exc})",
@@ -59,7 +62,8 @@ def open_database(
         raise StorageError(
             f"the database {path} has schema version {version}, written by a newer gateway; "
             f"this one knows up to version {SCHEMA_VERSION}",
-            fix="upgrade estate-gateway, or restore the backup made before the newer version ran",
+            fix="upgrade estate-gateway, or go back to the copy the newer one made before it migrated "
+            f"the database: {path.name}.v{SCHEMA_VERSION}.bak next to it (README, Upgrading)",
         )
     if migrate and version < SCHEMA_VERSION:
         _migrate(conn, version, path)
@@ -111,33 +115,121 @@ def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
     conn.execute("COMMIT")
 
 
-def _migrate(conn: sqlite3.Connection, version: int, path: Path) -> None:
+def _migrate(conn: sqlite3.Connection, version: int, path: Path, until: int = SCHEMA_VERSION) -> None:
+    """From schema `version` to `until` (tests stop early to make an older gateway's database), all
+    steps in one transaction: one that fails (a full disk, a power cut) leaves the database as the
+    older gateway left it, and that version still runs on it. One with data in it is copied first."""
     # A migration may rebuild a table (SQLite's way to change a column): foreign keys are off
     # meanwhile, so dropping the old table cascades to nothing, and checked before the commit.
     # The legacy rename leaves other tables' triggers and views alone while it runs.
     conn.execute("PRAGMA foreign_keys=OFF")
     conn.execute("PRAGMA legacy_alter_table=ON")
+    backup, number = None, version
     try:
-        for number in range(version, SCHEMA_VERSION):
+        conn.execute("BEGIN IMMEDIATE")
+        # Read again under the write lock: an import started with the service may have migrated it.
+        version = number = conn.execute("PRAGMA user_version").fetchone()[0]
+        if 0 < version < until:  # an upgrade (a new database is made in no time)
+            # The unit's TimeoutStartSec (60 s) would kill a long copy and migration, which then
+            # starts over at every restart and never ends.
+            systemd.notify(f"EXTEND_TIMEOUT_USEC={UPGRADE_TIMEOUT_US}\nSTATUS=upgrading the database")
+            backup = _back_up(path, version)
+        for number in range(version, until):
             log.info("migrating database %s to schema version %d", path, number + 1)
-            try:
-                conn.execute("BEGIN IMMEDIATE")
-                for statement in _statements(MIGRATIONS[number]):
-                    conn.execute(statement)
-                broken = conn.execute("PRAGMA foreign_key_check").fetchone()
-                if broken is not None:
-                    raise sqlite3.IntegrityError(f"a row of {broken[0]} names a missing {broken[2]} row")
-                conn.execute(f"PRAGMA user_version={number + 1}")
-                conn.execute("COMMIT")
-            except sqlite3.Error as exc:
+            for statement in _statements(MIGRATIONS[number]):
+                conn.execute(statement)
+            broken = conn.execute("PRAGMA foreign_key_check").fetchone()
+            if broken is not None:
+                raise sqlite3.IntegrityError(f"a row of {broken[0]} names a missing {broken[2]} row")
+        if version < until:
+            conn.execute(f"PRAGMA user_version={until}")
+        conn.execute("COMMIT")
+        if backup:
+            systemd.notify(f"STATUS=database upgraded from schema version {version} to {until}")
+    except BaseException as exc:
+        if conn.in_transaction:  # a full disk may have ended it already, and a ROLLBACK then fails
+            with suppress(sqlite3.Error):  # uncommitted, none of it is in the database anyway
                 conn.execute("ROLLBACK")
-                raise StorageError(
-                    f"migrating {path} to schema version {number + 1} failed: {exc}",
-                    fix="nothing was changed; free disk space or fix permissions and start again",
-                ) from exc
+        if isinstance(exc, sqlite3.Error):
+            raise _migration_failed(exc, path, version, number + 1, backup) from exc
+        raise
     finally:
         conn.execute("PRAGMA legacy_alter_table=OFF")
         conn.execute("PRAGMA foreign_keys=ON")
+
+
+def _migration_failed(
+    exc: sqlite3.Error, path: Path, version: int, step: int, backup: Path | None
+) -> GatewayError:
+    kept = f"nothing was changed: {path} is still at schema version {version}"
+    if backup:
+        kept += f", and the gateway version that ran before still runs on it (a copy: {backup})"
+    what = f"migrating the database {path} to schema version {SCHEMA_VERSION} stopped at step {step}"
+    if _is_full(exc, path.parent):
+        return _no_room(path, f"{what} ({exc})", kept)
+    return StorageError(
+        f"{what}: {exc}",
+        fix=f"{kept}; fix the data directory's permissions and start again, or go back to the "
+        "gateway version that ran before and report this error",
+    )
+
+
+def _back_up(path: Path, version: int) -> Path:
+    """A copy of the database as it is, next to it (gateway.db.v12.bak for schema version 12), made
+    before the first migration step: the way back to the version that ran before, should the new
+    one misbehave in service (the older gateway refuses a database a newer one has migrated).
+
+    Read on a connection of its own: the migrating one holds the write lock (nothing changes the
+    database meanwhile), and SQLite's backup waits for ever on a connection inside a transaction."""
+    backup = path.with_name(f"{path.name}.v{version}.bak")
+    part = path.with_name(f"{backup.name}.part")
+    what = f"copying the database {path} to {backup} before upgrading it"
+    try:
+        with closing(sqlite3.connect(path)) as source:
+            pages, page_size = (
+                source.execute(f"PRAGMA {p}").fetchone()[0] for p in ("page_count", "page_size")
+            )
+            # The copy, and as much again for the tables a step rebuilds and the transaction's
+            # journal: checked first, so a box short of room does not copy its database at each start.
+            need = 2 * pages * page_size + (1 << 20)
+            if _disk_full(path.parent, room=need):
+                raise _no_room(
+                    path,
+                    what,
+                    f"nothing was changed; the copy and the upgrade need {(need >> 20) + 1} MiB free",
+                )
+            with closing(sqlite3.connect(part)) as target:
+                source.backup(target)
+                target.execute("PRAGMA journal_mode=DELETE")  # one self-contained file, to copy back
+        part.replace(backup)  # whole or not at all: a copy cut short never takes a good one's name
+    except (OSError, sqlite3.Error) as exc:
+        part.unlink(missing_ok=True)
+        if _is_full(exc, path.parent):
+            raise _no_room(path, f"{what} ({exc})", "nothing was changed") from exc
+        raise StorageError(
+            f"{what}: {exc}",
+            fix=f"nothing was changed; let the gateway's user write the data directory {path.parent} "
+            "and start again",
+        ) from exc
+    log.info("copied database %s (schema version %d) to %s before upgrading it", path, version, backup)
+    return backup
+
+
+def _no_room(path: Path, what: str, kept: str) -> GatewayError:
+    """Not the database's fault: exit 1, not 78, so that systemd's next start, once there is room,
+    goes on (README)."""
+    return GatewayError(
+        f"{what}: the data disk is full",
+        fix=f"{kept}; free space on the disk of {path.parent} (old snapshots, old gateway.db.v*.bak "
+        "copies) and the gateway starts again; do not replace the database",
+    )
+
+
+def _is_full(exc: Exception, folder: Path) -> bool:
+    """The error is a full disk: SQLITE_FULL, ENOSPC, or next to no room left where the database
+    lives (SQLite may say only "disk I/O error")."""
+    full = getattr(exc, "sqlite_errorcode", 0) & 0xFF == sqlite3.SQLITE_FULL
+    return full or getattr(exc, "errno", None) == errno.ENOSPC or _disk_full(folder)
 
 
 def _statements(script: str) -> list[str]:

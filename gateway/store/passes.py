@@ -277,13 +277,16 @@ def find_returning(
     """The latest pass of a visitor who came before, found by the keyed hash of phone or ID."""
     hashes = []
     if phone:
-        hashes.append(("phone_hash", keys.digest("phone", phone)))
+        hashes.append(("phone_hash", keys.phone_digests(phone)))
     if id_number:
-        hashes.append(("id_hash", keys.digest("id_number", id_number)))
-    for column, value in hashes:
+        hashes.append(("id_hash", [keys.digest("id_number", id_number)]))
+    for column, values in hashes:
+        marks = ", ".join("?" * len(values))
+        # "!= ''" names the partial index's condition: without it SQLite reads every pass.
         cur = conn.execute(
-            f"SELECT {_COLUMNS} FROM passes p WHERE p.{column} = ? ORDER BY p.id DESC LIMIT 1",
-            (value,),
+            f"SELECT {_COLUMNS} FROM passes p WHERE p.{column} != '' AND p.{column} IN ({marks}) "
+            "ORDER BY p.id DESC LIMIT 1",
+            values,
         )
         rows = _with_people(conn, _dicts(cur))
         if rows:

@@ -45,7 +45,10 @@ def search(conn: sqlite3.Connection, keys: Secrets, q: str, limit: int = 20) -> 
         re.sub(r"\s", "", q).upper(),
     )
     if len(normalize_number(q)) >= 7 and re.fullmatch(r"[\d\s+-]+", q):
-        add("SELECT id FROM residents WHERE phone_hash = ?", keys.digest("phone", q))
+        digests = keys.phone_digests(q)
+        marks = ", ".join("?" * len(digests))
+        # "!= ''" names the partial index's condition: without it SQLite reads every resident.
+        add(f"SELECT id FROM residents WHERE phone_hash != '' AND phone_hash IN ({marks})", *digests)
     add("SELECT id FROM residents WHERE ref = ?", q)
     if q:
         like = f"%{q}%"

@@ -1,4 +1,5 @@
-"""Schema migrations. Each step runs once, in order, in one transaction; PRAGMA user_version counts them.
+"""Schema migrations. Each step runs once, in order (an upgrade's steps in one transaction); PRAGMA
+user_version counts them.
 
 Never edit a step that has shipped: add a new one.
 """
@@ -28,7 +29,10 @@ def _follow(plate: str, subject: str) -> str:
 def _highest(table: str, logged: str, subject_kinds: tuple[str, ...]) -> str:
     """SQL for the highest id of `table` named anywhere: its rows, the access log (`logged`), and
     the `kind:N` subjects of presence, stays, charges and payments (money is never pruned: a
-    charge still owed names its holder long after the pass is gone)."""
+    charge still owed names its holder long after the pass is gone).
+
+    Migrations 12 and 13 have shipped with it: a change here changes them (as one to this made
+    migration 12 differ between boxes), so a step needing another rule gets a helper of its own."""
     number = "CAST(substr(subject, instr(subject, ':') + 1) AS INTEGER)"
     named = " OR ".join(f"subject LIKE '{kind}:%'" for kind in subject_kinds)
     subjects = "\n".join(
@@ -40,6 +44,28 @@ def _highest(table: str, logged: str, subject_kinds: tuple[str, ...]) -> str:
         UNION ALL {logged}
 {subjects}))"""
 
+
+# Migration 13's: a mask as the old code wrote it (first three digits and last four), not a mobile's.
+_OLD_MASK = (
+    "phone_masked GLOB '[0-9][0-9][0-9][*][*][*][*][0-9][0-9][0-9][0-9]' AND phone_masked NOT GLOB '1*'"
+)
+# Migration 13's: each id sequence raised, where it lags, above every id named anywhere.
+_SEQUENCES_ABOVE_NAMED = "\n".join(
+    f"UPDATE sqlite_sequence SET seq = max(seq, {_highest(table, logged, kinds)}) WHERE name = '{table}';"
+    for table, logged, kinds in (
+        ("residents", "SELECT holder_id FROM access_log WHERE holder_kind = 'resident'", ("resident",)),
+        (
+            "vehicles",
+            "SELECT vehicle_id FROM access_log UNION ALL SELECT vehicle_id FROM stays",
+            ("vehicle",),
+        ),
+        (
+            "passes",
+            "SELECT holder_id FROM access_log WHERE holder_kind IN ('visitor', 'contractor')",
+            ("visitor", "contractor"),
+        ),
+    )
+)
 
 MIGRATIONS: list[str] = [
     # 1: the first schema
@@ -621,6 +647,24 @@ MIGRATIONS: list[str] = [
             "SELECT holder_id FROM access_log WHERE holder_kind IN ('visitor', 'contractor')",
             ("visitor", "contractor"),
         )});
+    """,
+    # For a box upgraded from an older gateway, what later fixes left behind (each statement does
+    # nothing where there is nothing to mend, so every box runs it):
+    # - The old code masked any number of seven digits or more as its first three and last four: a
+    #   landline showed seven of its eight digits (876****4321). The number's length is lost, so every
+    #   such mask but a mobile's (first digit 1) keeps its last four only, as a landline does now; a
+    #   mobile typed with +86 (861****8000) among them, whose own first digits were never stored.
+    # - Migration 12 was mended after it first shipped; a box that ran the first one lacks the mends:
+    #   its sequences stood above the log, presence and stays only, so a new pass could take the id
+    #   of a pruned one that still owed money (and was asked for it at the exit); and it lacks the
+    #   passes_plate index.
+    f"""
+    UPDATE residents SET phone_masked = '****' || substr(phone_masked, -4) WHERE {_OLD_MASK};
+    UPDATE passes SET phone_masked = '****' || substr(phone_masked, -4) WHERE {_OLD_MASK};
+    UPDATE pass_people SET phone_masked = '****' || substr(phone_masked, -4) WHERE {_OLD_MASK};
+
+    CREATE INDEX IF NOT EXISTS passes_plate ON passes(plate) WHERE plate IS NOT NULL;
+    {_SEQUENCES_ABOVE_NAMED}
     """,
 ]
 
