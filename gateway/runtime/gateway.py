@@ -278,6 +278,8 @@ class Gateway:
                 f"lane mode {mode!r} is not one of {list(LANE_MODES)}", fix="use normal, open or closed"
             )
         if mode == "open":
+            if self.lane_modes.get(lane) == "closed":  # held up, it is no longer closed: reopened first
+                self.set_lane_mode(lane, "normal", actor, reason)
             self.hold_lane(lane, actor, reason)
             return
         if lane in self.held:
