@@ -57,18 +57,35 @@ def first_of_boot(data_dir: Path, db_path: Path) -> Boot:
         boot = Path("/proc/sys/kernel/random/boot_id").read_text().strip()
     except OSError:
         boot = ""
+    kept_ids: dict[str, int] = {}
+    clock = None
     try:
         kept = json.loads((data_dir / BOOT_MARKER).read_text())
         if boot and kept.get("boot") == boot:
-            clock = kept.get("clock")
-            ids = {table: int(kept["first"][table]) for table in BOOT_TABLES}
-            return Boot(boot, ids, None if clock is None else float(clock))
-    except (OSError, ValueError, KeyError, TypeError):
+            clock = None if kept.get("clock") is None else float(kept["clock"])
+            kept_ids = _kept_ids(kept)
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
         pass
+    if set(kept_ids) >= set(BOOT_TABLES):
+        return Boot(boot, kept_ids, clock)
+    # A table the marker does not name (a new boot, or one an older version kept): from here on.
     with closing(sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=10)) as conn:
-        first = Boot(boot, {table: _next_id(conn, table) for table in BOOT_TABLES})
+        ids = {table: kept_ids.get(table) or _next_id(conn, table) for table in BOOT_TABLES}
+    first = Boot(boot, ids, clock)
     keep_boot(data_dir, first)
     return first
+
+
+# How versions before the one-list re-dating named the boot's first rows, kept through an upgrade
+# within the boot (the service restarted on the stale clock: its rows are still to be re-dated).
+_OLDER_MARKS = {"alarms": "first_alarm", "stays": "first_stay"}
+
+
+def _kept_ids(kept: dict[str, Any]) -> dict[str, int]:
+    named = kept.get("first")
+    ids = {t: int(v) for t, v in named.items() if t in BOOT_TABLES} if isinstance(named, dict) else {}
+    older = {t: int(kept[k]) for t, k in _OLDER_MARKS.items() if k in kept}
+    return older | ids
 
 
 def keep_boot(data_dir: Path, start: Boot) -> None:

@@ -4,8 +4,10 @@ re-dating is done; the next run of the same boot does it."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from pathlib import Path
 
 from gateway.runtime.gateway import Gateway
 from gateway.timefmt import from_db
@@ -58,3 +60,26 @@ def test_a_re_dating_done_before_a_restart_is_not_done_again(make_gw: Callable[.
     run_briefly(gw, T0 + 10 * S, steady)
     entered = from_db(gw.conn.execute("SELECT entered_at FROM stays").fetchone()[0])
     assert entered == T0 - 20 * S
+
+
+def test_an_upgrade_within_the_boot_keeps_the_older_versions_mark_of_the_boots_first_rows(
+    make_gw: Callable[..., Gateway],
+) -> None:
+    """The installer upgrades the gateway (a restart of the service, same boot) while the Pi is still
+    on its stale boot clock. The older version kept the boot's first rows as first_alarm/first_stay:
+    the car it let in is still this boot's, and is re-dated when NTP sets the clock."""
+    boot = Path("/proc/sys/kernel/random/boot_id").read_text().strip()
+    gw = make_gw()
+    (gw.data_dir / "boot-alarms.json").write_text(
+        json.dumps({"boot": boot, "first_alarm": 1, "first_stay": 1})
+    )
+    show(gw, "car-in", "苏E12345", BOOT + 10 * S)  # let in by the older version
+    steady = Steady()
+    steady.s = 60
+    upgraded = ops(gw, started=BOOT + 60 * S, steady=steady)
+    upgraded.start(lambda: BOOT + 60 * S)
+    upgraded.stop()
+    steady.s = 90
+    upgraded.tick(T0)  # NTP has set the clock
+    entered = from_db(gw.conn.execute("SELECT entered_at FROM stays").fetchone()[0])
+    assert T0 - 2 * 60 * S <= entered <= T0, f"the older version's car kept its stale entry {entered}"
