@@ -180,5 +180,6 @@ def test_check_config_warns_that_without_a_command_key_every_remote_command_is_r
     assert f"warning: mqtt.command_key_file: no command key at {key}: every remote command" in out, out
     key.parent.mkdir()
     key.write_text("k" * 32)
+    key.chmod(0o600)
     assert main(["check-config", str(config)]) == 0
     assert "command key" not in capsys.readouterr().out

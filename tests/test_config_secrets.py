@@ -44,3 +44,30 @@ def test_values_without_a_password_are_shown_as_they_are() -> None:
     problem = Problem(("devices", 2, "url"), "bad url", "rtsp://192.0.2.10/ch1")
     assert "(found 'rtsp://192.0.2.10/ch1')" in problem.render("site.toml")
     assert "(found 3)" in Problem(("x",), "bad", 3).render("site.toml")
+
+
+@pytest.mark.parametrize(
+    ("key", "mode", "says"),
+    [
+        ("k" * 32, 0o644, "is open to others than its owner (-rw-r--r--): whoever reads it can sign"),
+        ("k" * 32, 0o640, "is open to others than its owner (-rw-r-----)"),
+        ("short", 0o600, "is 5 characters, fewer than 16: every remote command will be refused"),
+    ],
+    ids=["open-to-all", "open-to-the-group", "too-short"],
+)
+def test_check_config_says_what_is_wrong_with_a_command_key_that_is_there(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], key: str, mode: int, says: str
+) -> None:
+    """Whoever can read the key can open the gates remotely; a key too short to use is not a
+    missing one: the installer is told which, and the fix (chmod 600, or a longer key)."""
+    config = tmp_path / "site.toml"
+    config.write_text(site_toml(Path("data")) + "\n[mqtt]\nenabled = true\n", encoding="utf-8")
+    path = tmp_path / "data" / "command.key"
+    path.parent.mkdir()
+    path.write_text(key)
+    path.chmod(mode)
+    assert main(["check-config", str(config)]) == 0
+    out = capsys.readouterr().out
+    assert f"warning: mqtt.command_key_file: the command key {'in ' if key == 'short' else ''}{path} " in out
+    assert says in out and "no command key" not in out, out
+    assert ("chmod 600" if mode != 0o600 else "head -c 32 /dev/urandom") in out

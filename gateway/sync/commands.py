@@ -8,7 +8,11 @@ The broker forgets a command once paho has acknowledged it, so each is kept in t
 (inbox.py) from its arrival until it is answered; what a stop or a kill left there is taken up at
 the next start. Its id, kept with the audit row that accepts it, stops it from running twice;
 one accepted and cut short by a stop is answered `replayed` at the next start, even past its
-life, since whether it took effect is not known.
+life or after the key changed, since whether it took effect is not known.
+
+Until a command is verified, its id and name are only what a stranger wrote: each is kept (in the
+reply, the audit row, the log) only if it is one an id or a command can be, so a forger can make
+them neither large nor many lines.
 """
 
 from __future__ import annotations
@@ -21,12 +25,14 @@ import re
 import sqlite3
 import time
 from collections import deque
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from gateway.config.filecheck import MIN_KEY_CHARS, command_key_problem
 from gateway.errors import GatewayError, NotFound, Refused
 from gateway.runtime.gateway import Gateway
 from gateway.store.audit import audit as write_audit
@@ -45,15 +51,23 @@ COMMANDS: dict[str, tuple[set[str], set[str]]] = {  # name: (required args, opti
     "resync": (set(), {"reason"}),
     "send_again": ({"seqs"}, {"reason"}),
 }
-MIN_KEY_CHARS = 16
 # Refused commands recorded (audit row and reply) per minute at most: whoever can publish to the
 # command topic without our key (a broker ACL left open) must not fill the audit trail and the
-# outbox. The rest are counted, logged once a minute, and named in the next one recorded.
+# outbox. The rest are counted, logged once a minute, and named in the next one recorded. Only
+# refusals that come before the signature is found good count: the central server's own commands
+# (signed, though refused as expired, say) are always answered.
 REFUSALS_RECORDED_PER_MINUTE = 20
+_UNVERIFIED = frozenset({"malformed", "unsigned", "no_key", "bad_signature"})
 # A command whose handling failed this many times (at as many starts: a bug, a broken database)
 # is answered `failed` and let go, rather than kept and failing again at every start.
 HANDLING_ATTEMPTS = 3
 _SIG = re.compile(r"[0-9a-fA-F]{64}")
+# A command_nonces row that no command id can be (ids hold no space): the latest expiry among the
+# ids forgotten, so that a command expiring no later is still refused after the clock steps back.
+_FORGOTTEN_UP_TO = "forgotten up to"
+# What the outbox and the uplink add around a reply's own fields (v, type, event_id, at, seq and
+# the site's key): a reply's room is max_message_bytes less this, the topic and the site id.
+_ENVELOPE_BYTES = 256
 _ID = re.compile(r"[!-~]{8,64}")  # printable ASCII without spaces, as a UUID is
 # The audit rows a command leaves: accepted (then cut short if nothing follows), answered.
 _ANSWERED = ("command_done", "command_refused", "command_failed")
@@ -135,8 +149,8 @@ def verify(data: bytes, key: bytes | None, site: str, now: datetime, max_age_s: 
         raise refuse("not_yet_valid", f"issued at {issued.isoformat()}, in the future")
     if now > expires + skew:
         raise refuse("expired", f"expired at {expires.isoformat()}")
-    if name not in COMMANDS:
-        raise refuse("unknown_command", f"{name!r} is not one of {sorted(COMMANDS)}")
+    if name is None:
+        raise refuse("unknown_command", f"{repr(body.get('name'))[:60]} is not one of {sorted(COMMANDS)}")
     args = body.get("args", {})
     required, optional = COMMANDS[name]
     if not isinstance(args, dict) or not all(isinstance(v, str) for v in args.values()):
@@ -148,15 +162,22 @@ def verify(data: bytes, key: bytes | None, site: str, now: datetime, max_age_s: 
 
 
 def _addressed(body: Any) -> tuple[str | None, str | None]:
-    """The id and name a reply names: the id only if it is one (read_json has made sure that
-    any text in the body can be stored)."""
+    """The id and name a reply names: the id only if it is one, the name only if it is one of
+    COMMANDS. Both come from whoever published, before any signature is checked."""
     if not isinstance(body, dict):
         return None, None
     cid, name = body.get("id"), body.get("name")
     return (
         cid if isinstance(cid, str) and _ID.fullmatch(cid) else None,
-        name if isinstance(name, str) else None,
+        name if isinstance(name, str) and name in COMMANDS else None,
     )
+
+
+def _address_of(payload: bytes) -> tuple[str | None, str | None]:
+    try:
+        return _addressed(read_json(payload))
+    except ValueError:
+        return None, None
 
 
 def _time(body: dict[str, Any], name: str, refuse: Any) -> datetime:
@@ -179,11 +200,71 @@ def _seqs(text: str) -> list[int]:
     return seqs
 
 
+def _ranges(seqs: list[int]) -> str:
+    """Seqs as runs, "1042-1050,1060": 40,000 records sent again are a few characters, not 300 kB."""
+    runs: list[list[int]] = []
+    for seq in sorted(seqs):
+        if runs and seq == runs[-1][1] + 1:
+            runs[-1][1] = seq
+        else:
+            runs.append([seq, seq])
+    return ",".join(str(a) if a == b else f"{a}-{b}" for a, b in runs)
+
+
+def _fitted(reply: dict[str, Any], room: int) -> dict[str, Any]:
+    """The reply, its longest texts (never its id) cut short until it fits in `room` bytes: one
+    over max_message_bytes would be set aside, and the central server left without an answer."""
+    fitted: dict[str, Any] = json.loads(json.dumps(reply))
+    while len(json.dumps(fitted, ensure_ascii=False).encode()) > room:
+        texts = [(where, key) for where, key in _texts(fitted) if where is not fitted or key != "id"]
+        where, key = max(texts, key=lambda place: len(place[0][place[1]]), default=(fitted, "id"))
+        if key == "id" or len(where[key]) <= 16:
+            break  # nothing left worth cutting: max_message_bytes is too small for any answer
+        where[key] = where[key][: len(where[key]) // 2] + "…"
+    return fitted
+
+
+def _texts(value: dict[str, Any]) -> Iterator[tuple[dict[str, Any], str]]:
+    """Where each text of a reply stands, nested ones too."""
+    for key, item in value.items():
+        if isinstance(item, str):
+            yield value, key
+        elif isinstance(item, dict):
+            yield from _texts(item)
+
+
 def _cut_short(cid: str) -> str:
     return (
         f"command {cid} was accepted before the gateway stopped, which came before its reply: it "
         f"is not run again, and {_NOT_KNOWN}"
     )
+
+
+def _forgotten(cid: str) -> str:
+    return (
+        f"command {cid} expires no later than commands whose ids were since forgotten: it may have "
+        "been received before, so it is not run (the gateway's clock was stepped back, or it came "
+        "late; fix: send a new command)"
+    )
+
+
+def forget_used_ids(conn: sqlite3.Connection, before: datetime) -> None:
+    """Forget the ids of commands expired before `before` (by this box's clock), within a
+    transaction. The latest expiry forgotten is kept: a command that expires no later is refused
+    as a replay even if NTP then steps the clock back behind it. It is a command's own expiry, set
+    by the central server, so a clock once set far ahead cannot refuse commands for months after."""
+    cut = to_db(before)
+    (latest,) = conn.execute(
+        "SELECT max(expires_at) FROM command_nonces WHERE expires_at < ? AND id != ?", (cut, _FORGOTTEN_UP_TO)
+    ).fetchone()
+    if latest is None:
+        return
+    conn.execute(
+        "INSERT INTO command_nonces (id, expires_at) VALUES (?, ?) "
+        "ON CONFLICT (id) DO UPDATE SET expires_at = max(expires_at, excluded.expires_at)",
+        (_FORGOTTEN_UP_TO, latest),
+    )
+    conn.execute("DELETE FROM command_nonces WHERE expires_at < ? AND id != ?", (cut, _FORGOTTEN_UP_TO))
 
 
 def read_key(path: Path) -> bytes | None:
@@ -220,8 +301,14 @@ class Commands:
         self.unrecorded = 0  # refusals past the per-minute limit, not yet named in a record
         self._recorded: deque[float] = deque()  # monotonic times of the refusals recorded lately
         self._clock = time.monotonic
-        if read_key(self.key_path) is None:
-            log.warning("no command key at %s: remote commands will be refused", self.key_path)
+        site = gw.site.config.site.id
+        topic = f"{self.cfg.topic_prefix}/{site}/cmd/reply"
+        self._reply_room = self.cfg.max_message_bytes - _ENVELOPE_BYTES - len(topic) - len(site)
+        problem = command_key_problem(self.key_path)
+        if problem is not None:
+            log.warning("%s", problem)
+        else:
+            read_key(self.key_path)  # says so if the gateway's user may not read it
 
     def start(self) -> None:
         """Before the link starts: commands received before the last stop and not answered go
@@ -282,33 +369,27 @@ class Commands:
         start; None if it was answered before that start (a stop between its reply and the
         inbox letting go of it)."""
         now = self.gw.now()
-        before = self._recorded_before(payload) if resumed else {}
-        if before.keys() & set(_ANSWERED):
+        cid, name = _address_of(payload)
+        before = self._recorded_before(cid) if resumed else set()
+        if before & set(_ANSWERED):
             return None
-        accepted = before.get("command_accepted")
+        accepted = "command_accepted" in before
         try:
+            if cid is not None and accepted:  # not verified again: the key may have changed since
+                raise CommandRefused("replayed", _cut_short(cid), cid, name)
             cmd = verify(
                 payload,
                 read_key(self.key_path),
                 self.gw.site.config.site.id,
-                accepted or now,  # accepted, then cut short: checked as it was then, not rerun
+                now,
                 self.cfg.command_max_age_s,
                 self.cfg.clock_skew_s,
             )
-            if accepted:
-                raise CommandRefused("replayed", _cut_short(cmd.id), cmd.id, cmd.name)
             replayed = self.gw.on_worker(lambda conn: self._accept(conn, cmd, now)).result()
             if replayed is not None:
                 raise replayed
         except CommandRefused as exc:
             self.refused += 1
-            log.warning(
-                "remote command refused id=%s name=%s code=%s: %s",
-                exc.command_id,
-                exc.name,
-                exc.code,
-                exc.message,
-            )
             reply: dict[str, Any] = {
                 "id": exc.command_id,
                 "name": exc.name,
@@ -316,8 +397,16 @@ class Commands:
                 "code": exc.code,
                 "message": exc.message,
             }
-            if not accepted and not self._may_record_refusal():  # a signed one is never held back
+            if exc.code in _UNVERIFIED and not self._may_record_refusal():
                 return reply
+            # %r: the id and name are checked, yet came from whoever published; one line an event.
+            log.warning(
+                "remote command refused id=%r name=%r code=%s: %r",
+                exc.command_id,
+                exc.name,
+                exc.code,
+                exc.message,
+            )
             if self.unrecorded:
                 reply["refused_unrecorded_before"] = self.unrecorded
                 self.unrecorded = 0
@@ -361,25 +450,21 @@ class Commands:
         self.unrecorded += 1
         return False
 
-    def _recorded_before(self, payload: bytes) -> dict[str, datetime]:
-        """What the audit table holds of this command: its actions (_ANSWERED and
-        command_accepted), each with its time. Searched only for the few commands taken up at a
-        start: the audit table has no index to find a command's rows by."""
-        try:
-            cid, _ = _addressed(read_json(payload))
-        except ValueError:
-            return {}
+    def _recorded_before(self, cid: str | None) -> set[str]:
+        """What the audit table holds of the command with this id: its actions (_ANSWERED and
+        command_accepted). Searched only for the few commands taken up at a start: the audit
+        table has no index to find a command's rows by."""
         if cid is None:
-            return {}
+            return set()
         marks = ", ".join("?" * (len(_ANSWERED) + 1))
         rows = self.gw.on_worker(
             lambda conn: conn.execute(
-                f"SELECT action, at FROM audit WHERE action IN ({marks}) AND instr(detail, ?) > 0",
+                f"SELECT DISTINCT action FROM audit WHERE action IN ({marks}) AND instr(detail, ?) > 0",
                 (*_ANSWERED, "command_accepted", f'"id": {json.dumps(cid)}'),  # as its rows have it
             ).fetchall()
         ).result()
-        before = {str(action): datetime.fromisoformat(at) for action, at in rows}
-        if before.keys() & set(_ANSWERED):
+        before = {str(action) for (action,) in rows}
+        if before & set(_ANSWERED):
             log.info("remote command id=%s was answered before the last stop; not again", cid)
         return before
 
@@ -388,6 +473,12 @@ class Commands:
         begin_immediate(conn)
         try:
             keep = cmd.expires_at + timedelta(seconds=self.cfg.clock_skew_s)
+            forgotten = conn.execute(
+                "SELECT expires_at FROM command_nonces WHERE id = ?", (_FORGOTTEN_UP_TO,)
+            ).fetchone()
+            if forgotten is not None and to_db(keep) <= forgotten[0]:
+                conn.execute("ROLLBACK")
+                return CommandRefused("replayed", _forgotten(cmd.id), cmd.id, cmd.name)
             try:
                 conn.execute(
                     "INSERT INTO command_nonces (id, expires_at) VALUES (?, ?)",
@@ -431,11 +522,11 @@ class Commands:
         done = self.gw.on_worker(lambda conn: send_again(conn, seqs, self.gw.now(), actor)).result()
         missing = sorted(set(seqs or []) - set(done))
         if seqs and not done:
-            raise NotFound(f"not set aside: seq {', '.join(map(str, missing))}")
-        return {"sent_again": done, "not_set_aside": missing}
+            raise NotFound(f"not set aside: seq {_ranges(missing)}")
+        return {"sent_again": _ranges(done), "sent_again_count": len(done), "not_set_aside": _ranges(missing)}
 
-    @staticmethod
     def _record(
+        self,
         conn: sqlite3.Connection,
         action: str,
         actor: str,
@@ -443,10 +534,11 @@ class Commands:
         reply: dict[str, Any],
         now: datetime,
     ) -> None:
+        """The reply as it is in the audit row (its start: the id first), cut to fit as it goes up."""
         begin_immediate(conn)
         try:
             write_audit(conn, now, actor, action, target, json.dumps(reply, ensure_ascii=False))
-            enqueue(conn, "command_reply", {"at": now.isoformat(), **reply}, now)
+            enqueue(conn, "command_reply", {"at": now.isoformat(), **_fitted(reply, self._reply_room)}, now)
             conn.execute("COMMIT")
         except BaseException:
             conn.execute("ROLLBACK")

@@ -39,11 +39,11 @@ from gateway.store.outbox import (
 )
 from gateway.sync.backoff import retry_delay
 from gateway.sync.client import Acked, Connected, Connection, Lost, Received, Refused, Settings
+from gateway.sync.commands import forget_used_ids
 from gateway.sync.errors import LinkError, LinkSetupError, puback_text
 from gateway.sync.health import health_report
 from gateway.sync.topics import Topics
 from gateway.sync.uplink import POISON_LIMIT, Done, Quarantine, Uplink
-from gateway.timefmt import to_db
 
 log = logging.getLogger(__name__)
 
@@ -591,12 +591,12 @@ class SyncLink:
     def _prune(self) -> None:
         now = self.gw.now()
         before = now - timedelta(days=self.cfg.keep_sent_days)
-        expired = to_db(now - timedelta(seconds=self.cfg.clock_skew_s))
+        expired = now - timedelta(seconds=self.cfg.clock_skew_s)
 
         def run(conn: sqlite3.Connection) -> int:
             with transaction(conn):
                 n = prune_sent(conn, before)
-                conn.execute("DELETE FROM command_nonces WHERE expires_at < ?", (expired,))
+                forget_used_ids(conn, expired)
             return n
 
         self.gw.on_worker(run)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import sqlite3
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
@@ -17,8 +18,11 @@ from sync_helpers import Mosquitto, wait_for
 from test_sync_downlink import Site, _site
 
 from gateway.config import SiteConfig
+from gateway.runtime.gateway import Gateway
+from gateway.store.database import transaction
+from gateway.store.outbox import enqueue, quarantine
 from gateway.sync.commands import REFUSALS_RECORDED_PER_MINUTE, CommandRefused, sign, verify
-from tests.set_aside_helpers import open_quarantine_alarms, set_aside_records
+from tests.set_aside_helpers import REASON, open_quarantine_alarms, set_aside_records
 
 KEY = b"k" * 32
 TZ = ZoneInfo("Asia/Shanghai")
@@ -199,12 +203,49 @@ def test_records_set_aside_are_sent_again_by_the_central_server(site: Site) -> N
     assert send(site, command("send_again", {"seqs": "3;4"}))["code"] == "bad_args"
     reply = send(site, command("send_again", {"seqs": f"{seq},{seq + 100}"}))
     assert reply["ok"] is True
-    assert reply["result"] == {"sent_again": [seq], "not_set_aside": [seq + 100]}
+    assert reply["result"] == {"sent_again": f"{seq}", "sent_again_count": 1, "not_set_aside": f"{seq + 100}"}
     wait_for("the record sent again", lambda: site.upstream("/events/refused_kind"))
     assert site.rows("SELECT actor, target FROM audit WHERE action = 'outbox.send_again'") == [
         ("central:zhang", str(seq))
     ]
     assert open_quarantine_alarms(site.gw) == []
+
+
+def set_aside_every(gw: Gateway, step: int, count: int) -> list[int]:
+    """`count` access records set aside as the link does it, one in every `step` recorded."""
+
+    def run(conn: sqlite3.Connection) -> list[int]:
+        with transaction(conn):
+            for n in range(count * step):
+                enqueue(conn, "access", {"n": n}, gw.now())
+            last = conn.execute("SELECT max(seq) FROM outbox").fetchone()[0]
+            seqs = list(range(last - count * step + 1, last + 1, step))
+            for seq in seqs:
+                quarantine(conn, seq, REASON, gw.now())
+        return seqs
+
+    return gw.on_worker(run).result(timeout=10)
+
+
+@pytest.mark.parametrize(("step", "sent_again"), [(1, "{first}-{last}"), (2, "{first},{second},")])
+def test_sending_again_a_backlog_larger_than_a_message_is_answered(
+    broker: Mosquitto, sync_cfg: Callable[..., SiteConfig], step: int, sent_again: str
+) -> None:
+    """After an ACL fixed, the central server has every record set aside sent again, and waits for
+    the answer on cmd/reply. A reply naming each seq would be larger than `max_message_bytes`, and
+    set aside itself: it is answered with a count and runs of seqs, cut short if they are still too
+    long (records set aside among others)."""
+    cfg = sync_cfg(broker.port, max_message_bytes=2048)
+    (cfg.site.data_dir / "command.key").write_text(KEY.decode())
+    with _site(broker, cfg) as site:
+        seqs = set_aside_every(site.gw, step, 600)  # a list of them alone is over 3,000 bytes
+        reply = send(site, command("send_again", {"seqs": "all", "reason": "ACL fixed"}))
+        result = reply["result"]
+        assert (reply["ok"], result["sent_again_count"]) == (True, 600)
+        wanted = sent_again.format(first=seqs[0], second=seqs[1], last=seqs[-1])
+        assert result["sent_again"].startswith(wanted)
+        wait_for("every record sent", lambda: len(site.upstream("/events/access")) == 600 * step)
+        assert site.rows("SELECT count(*) FROM outbox WHERE quarantined IS NOT NULL") == [(0,)]
 
 
 def test_a_flood_of_forged_commands_does_not_fill_the_audit_trail(site: Site) -> None:
