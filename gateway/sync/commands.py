@@ -25,7 +25,6 @@ import re
 import sqlite3
 import time
 from collections import deque
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -41,6 +40,7 @@ from gateway.store.outbox import enqueue
 from gateway.store.set_aside import send_again
 from gateway.sync.inbox import Inbox
 from gateway.sync.messages import read_json
+from gateway.sync.replies import fit, seq_runs
 from gateway.timefmt import to_db
 
 log = logging.getLogger(__name__)
@@ -198,39 +198,6 @@ def _seqs(text: str) -> list[int]:
     if not seqs or any(seq < 1 for seq in seqs):
         raise Refused(f"seqs must be `all` or record seqs separated by commas, not {text[:40]!r}")
     return seqs
-
-
-def _ranges(seqs: list[int]) -> str:
-    """Seqs as runs, "1042-1050,1060": 40,000 records sent again are a few characters, not 300 kB."""
-    runs: list[list[int]] = []
-    for seq in sorted(seqs):
-        if runs and seq == runs[-1][1] + 1:
-            runs[-1][1] = seq
-        else:
-            runs.append([seq, seq])
-    return ",".join(str(a) if a == b else f"{a}-{b}" for a, b in runs)
-
-
-def _fitted(reply: dict[str, Any], room: int) -> dict[str, Any]:
-    """The reply, its longest texts (never its id) cut short until it fits in `room` bytes: one
-    over max_message_bytes would be set aside, and the central server left without an answer."""
-    fitted: dict[str, Any] = json.loads(json.dumps(reply))
-    while len(json.dumps(fitted, ensure_ascii=False).encode()) > room:
-        texts = [(where, key) for where, key in _texts(fitted) if where is not fitted or key != "id"]
-        where, key = max(texts, key=lambda place: len(place[0][place[1]]), default=(fitted, "id"))
-        if key == "id" or len(where[key]) <= 16:
-            break  # nothing left worth cutting: max_message_bytes is too small for any answer
-        where[key] = where[key][: len(where[key]) // 2] + "…"
-    return fitted
-
-
-def _texts(value: dict[str, Any]) -> Iterator[tuple[dict[str, Any], str]]:
-    """Where each text of a reply stands, nested ones too."""
-    for key, item in value.items():
-        if isinstance(item, str):
-            yield value, key
-        elif isinstance(item, dict):
-            yield from _texts(item)
 
 
 def _cut_short(cid: str) -> str:
@@ -522,8 +489,12 @@ class Commands:
         done = self.gw.on_worker(lambda conn: send_again(conn, seqs, self.gw.now(), actor)).result()
         missing = sorted(set(seqs or []) - set(done))
         if seqs and not done:
-            raise NotFound(f"not set aside: seq {_ranges(missing)}")
-        return {"sent_again": _ranges(done), "sent_again_count": len(done), "not_set_aside": _ranges(missing)}
+            raise NotFound(f"not set aside: seq {seq_runs(missing)}")
+        return {
+            "sent_again": seq_runs(done),
+            "sent_again_count": len(done),
+            "not_set_aside": seq_runs(missing),
+        }
 
     def _record(
         self,
@@ -538,7 +509,7 @@ class Commands:
         begin_immediate(conn)
         try:
             write_audit(conn, now, actor, action, target, json.dumps(reply, ensure_ascii=False))
-            enqueue(conn, "command_reply", {"at": now.isoformat(), **_fitted(reply, self._reply_room)}, now)
+            enqueue(conn, "command_reply", {"at": now.isoformat(), **fit(reply, self._reply_room)}, now)
             conn.execute("COMMIT")
         except BaseException:
             conn.execute("ROLLBACK")
