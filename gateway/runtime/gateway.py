@@ -255,11 +255,20 @@ class Gateway:
         return ref.startswith("audit:")
 
     def hold_lane(self, lane: str, actor: str, reason: str) -> None:
-        """Keep a lane open (a convoy, an ambulance) until release_lane."""
+        """Keep a lane open (a convoy, an ambulance) until release_lane. A closed lane is reopened
+        first, on record (held up, it is not closed), and closed again if its barrier cannot be held."""
         self._check_lane(lane, "hold", reason)
-        self._record_lane(lane, actor, "hold", reason)
-        self.lane_io.barriers.commanded(lane, time.monotonic())
-        self._drive(lane, actor, "hold", lambda relay: relay.hold())
+        reopened = self.lane_modes.get(lane) == "closed"
+        if reopened:
+            self.set_lane_mode(lane, "normal", actor, reason)
+        try:
+            self._record_lane(lane, actor, "hold", reason)
+            self.lane_io.barriers.commanded(lane, time.monotonic())
+            self._drive(lane, actor, "hold", lambda relay: relay.hold())
+        except GatewayError:
+            if reopened:
+                self.set_lane_mode(lane, "closed", actor, f"{reason.strip()}: the barrier was not held up")
+            raise
         self.held[lane] = actor
         self.lane_io.barriers.held(lane, True, time.monotonic())
 
@@ -278,8 +287,6 @@ class Gateway:
                 f"lane mode {mode!r} is not one of {list(LANE_MODES)}", fix="use normal, open or closed"
             )
         if mode == "open":
-            if self.lane_modes.get(lane) == "closed":  # held up, it is no longer closed: reopened first
-                self.set_lane_mode(lane, "normal", actor, reason)
             self.hold_lane(lane, actor, reason)
             return
         if lane in self.held:

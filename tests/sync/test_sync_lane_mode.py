@@ -1,13 +1,18 @@
-"""The central server sets a lane's mode (set_lane_mode): the mode it is told is the mode the lane
-is in, here and after a restart."""
+"""The central server sets a lane's mode (set_lane_mode), or a guard holds a lane open: the mode it
+is told is the mode the lane is in, here and after a restart, and a refused or failed one changes
+nothing a card would notice."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 
 import pytest
 
 from gateway.config import SiteConfig
+from gateway.core import Presented
+from gateway.errors import GatewayError
+from gateway.runtime.gateway import Gateway
 from tests.sync.sync_helpers import Mosquitto
 from tests.sync.test_sync_commands import KEY, command, send
 from tests.sync.test_sync_downlink import Site, _site
@@ -35,3 +40,57 @@ def test_a_closed_lane_set_open_is_open_not_closed_with_its_barrier_up(site: Sit
         a for (a,) in site.gw.conn.execute("SELECT action FROM audit WHERE action LIKE 'lane.%' ORDER BY id")
     ]
     assert actions == ["lane.close", "lane.reopen", "lane.hold"], actions
+
+
+def _lane_actions(gw: Gateway) -> list[str]:
+    return [a for (a,) in gw.conn.execute("SELECT action FROM audit WHERE action LIKE 'lane.%' ORDER BY id")]
+
+
+def _refused_at(gw: Gateway, lane: str) -> str:
+    p = Presented(lane, "plate", "皖A12345", 1.0, datetime.now(UTC), "cam")
+    return gw.on_worker(lambda c: gw.handle(p)).result(5).reason
+
+
+def test_open_refused_on_a_closed_lane_with_no_relay_leaves_it_closed(site_cfg: SiteConfig) -> None:
+    """The centre closed car-out (no relay in this site), then asks to hold it open: refused, as a
+    lane with no relay is, before anything is written. The lane the centre closed is still closed."""
+    gw = Gateway(site_cfg)
+    gw.start()
+    try:
+        gw.set_lane_mode("car-out", "closed", "centre", "事故")
+        with pytest.raises(GatewayError):
+            gw.set_lane_mode("car-out", "open", "centre", "消防演习")
+        assert (gw.lane_modes, _lane_actions(gw)) == ({"car-out": "closed"}, ["lane.close"])
+        assert _refused_at(gw, "car-out") == "lane_closed"
+    finally:
+        gw.stop()
+
+
+def test_a_closed_lane_whose_barrier_cannot_be_held_up_stays_closed(
+    site_cfg: SiteConfig, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A guard holds open (常开) a lane the centre closed, and its relay fails: the barrier is down,
+    so the lane is closed again, on record, and the guard is told the hold failed."""
+    gw = Gateway(site_cfg)
+    gw.start()
+    try:
+        gw.set_lane_mode("car-in", "closed", "centre", "事故")
+
+        def fails() -> None:
+            raise OSError("relay board not answering")
+
+        for relay in gw.devices.lanes["car-in"].relays:
+            monkeypatch.setattr(relay, "hold", fails)
+        with pytest.raises(GatewayError, match="hold on lane car-in failed"):
+            gw.hold_lane("car-in", "guard1", "救护车")
+        assert gw.lane_modes == {"car-in": "closed"} and "car-in" not in gw.held
+        assert _lane_actions(gw) == [
+            "lane.close",
+            "lane.reopen",
+            "lane.hold",
+            "lane.hold_failed",
+            "lane.close",
+        ]
+        assert _refused_at(gw, "car-in") == "lane_closed"
+    finally:
+        gw.stop()
