@@ -22,14 +22,14 @@ from gateway.api.errors import ApiError
 from gateway.api.lanes import lane_list, lanes_status, silence_limit_s
 from gateway.api.materials import materials_view
 from gateway.api.passes import pass_out, required_fields
+from gateway.api.registry import resident_out
 from gateway.api.session import client_address, log_in, set_session_cookie
 from gateway.api.views import recent, row_id
-from gateway.runtime.gateway import Gateway
 from gateway.store import materials as materials_store
 from gateway.store import passes as pass_store
 from gateway.store import registry
 from gateway.store.accounts import end_session, list_accounts, list_tokens
-from gateway.store.alarms import recent_alarms
+from gateway.store.alarms import count_alarms, recent_alarms
 from gateway.store.audit import recent_audit
 from gateway.store.occupancy import occupancy, people_inside
 from gateway.store.outbox import count_set_aside
@@ -269,7 +269,7 @@ def visitors_page(request: Request, db: Db) -> Response:
             required_fields(gw, now, now + timedelta(hours=gw.site.config.visitors.default_hours))
         )
     }
-    passes = [pass_out(gw, r) for r in pass_store.list_passes(db, "visitor", now, True, 200)]
+    passes = [pass_out(gw, r) for r in pass_store.list_passes(db, "visitor", now, True, None)]
     return render(request, db, who, "visitors.html", "visitors", rules=rules, passes=passes)
 
 
@@ -277,7 +277,7 @@ def visitors_page(request: Request, db: Db) -> Response:
 def contractors_page(request: Request, db: Db) -> Response:
     who = page_user(request, db)
     gw = guard_app(request).gw
-    passes = [pass_out(gw, r) for r in pass_store.list_passes(db, "contractor", gw.now(), True, 200)]
+    passes = [pass_out(gw, r) for r in pass_store.list_passes(db, "contractor", gw.now(), True, None)]
     return render(request, db, who, "contractors.html", "contractors", passes=passes)
 
 
@@ -297,21 +297,9 @@ def pass_page(request: Request, db: Db, pass_id: Id) -> Response:
 def lookup_page(request: Request, db: Db, q: Annotated[str, Query(max_length=60)] = "") -> Response:
     who = page_user(request, db)
     gw = guard_app(request).gw
-    found = [_local_times(gw, r) for r in registry.search(db, gw.secrets, q)] if q.strip() else []
-    results = found if who.is_admin else [registry.masked(r) for r in found]
-    return render(request, db, who, "lookup.html", "lookup", q=q, results=results)
-
-
-def _local_times(gw: Gateway, resident: dict[str, Any]) -> dict[str, Any]:
-    """A resident's times in the site's zone: the page shows their day, which for an end before
-    08:00 in China is the day before in UTC, as they are stored."""
-    valid = ("valid_from", "valid_to")
-    return {
-        **resident,
-        **{k: local(gw, resident[k]) for k in valid},
-        "credentials": [{**c, **{k: local(gw, c[k]) for k in valid}} for c in resident["credentials"]],
-        "vehicles": [{**v, "monthly_until": local(gw, v["monthly_until"])} for v in resident["vehicles"]],
-    }
+    found = registry.search(db, gw.secrets, q) if q.strip() else registry.Found([], 0)
+    results = [resident_out(gw, who, r) for r in found.residents]
+    return render(request, db, who, "lookup.html", "lookup", q=q, results=results, total=found.total)
 
 
 @router.get("/occupancy", response_class=HTMLResponse)
@@ -350,6 +338,7 @@ def alarms_page(request: Request, db: Db, all: bool = False) -> Response:
         "alarms.html",
         "alarms",
         alarms=alarms,
+        alarm_total=count_alarms(db, all),
         show_all=all,
         known_alarms=known,
         set_aside=held,

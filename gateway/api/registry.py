@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, Field
 
 from gateway.api.auth import Admin, Principal, User
-from gateway.api.deps import MAX_ID, App, Db, GuardApp, Id, When, aware_or_none, write
+from gateway.api.deps import MAX_ID, App, Db, GuardApp, Id, When, aware_or_none, local, write
 from gateway.api.errors import ApiError
 from gateway.api.shapes import ERRORS
 from gateway.core.windows import Window
+from gateway.runtime.gateway import Gateway
 from gateway.store import registry as store
 from gateway.store.csv_rows import RowError, card_value, plate_value
 
@@ -88,12 +89,37 @@ def _value(kind: str, text: str) -> str:
         raise ApiError(422, "invalid_value", str(exc), "type the number again") from exc
 
 
-@router.get("/api/lookup", summary="Find residents by plate, card, phone, name, ref or building")
+def resident_out(gw: Gateway, who: Principal, resident: dict[str, Any]) -> dict[str, Any]:
+    """A resident as the caller may see them (masked for a guard), with times in the site's zone:
+    the day a card or a monthly period ends there, which for an end before 08:00 in China is the
+    day before in UTC, as they are stored."""
+    valid = ("valid_from", "valid_to")
+    shown = {
+        **resident,
+        **{k: local(gw, resident[k]) for k in valid},
+        "credentials": [{**c, **{k: local(gw, c[k]) for k in valid}} for c in resident["credentials"]],
+        "vehicles": [{**v, "monthly_until": local(gw, v["monthly_until"])} for v in resident["vehicles"]],
+    }
+    return shown if who.is_admin else store.masked(shown)
+
+
+@router.get(
+    "/api/lookup",
+    summary="Find residents by plate, card, phone, name, ref or building",
+    description="The first `limit` residents the query names (a whole building and unit, such as "
+    "3栋2单元, in full); the `X-Total-Count` header says how many it names in all.",
+)
 def lookup(
-    who: User, app: App, db: Db, q: Annotated[str, Query(min_length=1, max_length=60)]
+    who: User,
+    app: App,
+    db: Db,
+    response: Response,
+    q: Annotated[str, Query(min_length=1, max_length=60)],
+    limit: Annotated[int, Query(ge=1, le=500)] = 20,
 ) -> list[dict[str, Any]]:
-    found = store.search(db, app.gw.secrets, q)
-    return found if who.is_admin else [store.masked(r) for r in found]
+    found = store.search(db, app.gw.secrets, q, limit)
+    response.headers["X-Total-Count"] = str(found.total)
+    return [resident_out(app.gw, who, r) for r in found.residents]
 
 
 def _set_blocked(
@@ -147,9 +173,8 @@ def unblock_id(credential_id: Id, body: ReasonIn, who: Admin, app: App) -> Block
 
 
 @router.get("/api/residents/{resident_id}", summary="One resident with vehicles, cards and slots")
-def resident(resident_id: Id, who: User, db: Db) -> dict[str, Any]:
-    found = store.resident_detail(db, resident_id)
-    return found if who.is_admin else store.masked(found)
+def resident(resident_id: Id, who: User, app: App, db: Db) -> dict[str, Any]:
+    return resident_out(app.gw, who, store.resident_detail(db, resident_id))
 
 
 @router.post(

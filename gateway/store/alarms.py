@@ -157,9 +157,18 @@ def acknowledge_alarm(
 def recent_alarms(
     conn: sqlite3.Connection, include_cleared: bool, limit: int = 200, language: str = "zh"
 ) -> list[dict[str, object]]:
+    """Every open alarm, newest first, and with `include_cleared` the newest `limit` closed ones
+    among them: an open alarm left off a list would never be handled (REQUIREMENTS 7)."""
     cur = conn.execute(
         "SELECT id, kind, source, message, raised_at, cleared_at, acknowledged_at, acknowledged_by "
-        "FROM alarms WHERE ? OR cleared_at IS NULL ORDER BY id DESC LIMIT ?",
+        "FROM alarms WHERE cleared_at IS NULL OR id IN (SELECT id FROM alarms "
+        "WHERE ? AND cleared_at IS NOT NULL ORDER BY id DESC LIMIT ?) ORDER BY id DESC",
         (include_cleared, limit),
     )
     return _rendered(cur, language)
+
+
+def count_alarms(conn: sqlite3.Connection, include_cleared: bool) -> int:
+    """How many alarms recent_alarms would list without its limit."""
+    where = "" if include_cleared else " WHERE cleared_at IS NULL"
+    return int(conn.execute(f"SELECT count(*) FROM alarms{where}").fetchone()[0])

@@ -259,14 +259,16 @@ def pass_by_token(conn: sqlite3.Connection, token: str) -> dict[str, Any]:
 
 
 def list_passes(
-    conn: sqlite3.Connection, kind: PassKind, now: datetime, current: bool, limit: int
+    conn: sqlite3.Connection, kind: PassKind, now: datetime, current: bool, limit: int | None
 ) -> list[dict[str, Any]]:
-    """Newest first; `current`: passes not checked out whose window has not ended."""
+    """Newest first; `current`: passes not checked out whose window has not ended; `limit` None:
+    every one (the guard pages list every current pass: each may need checking out)."""
     cur = conn.execute(
         f"""SELECT {_COLUMNS} FROM passes p WHERE p.kind = :kind
             AND (NOT :current OR (p.checked_out_at IS NULL AND p.valid_to > :now))
             ORDER BY p.id DESC LIMIT :limit""",
-        {"kind": kind, "current": current, "now": to_db(now), "limit": limit},
+        # SQLite reads a negative LIMIT as none.
+        {"kind": kind, "current": current, "now": to_db(now), "limit": -1 if limit is None else limit},
     )
     return _with_people(conn, _dicts(cur))
 

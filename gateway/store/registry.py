@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -21,17 +22,28 @@ from plates.grammar import is_plate, normalize
 _RESIDENT = """
 SELECT id, ref, building, unit, room, name, phone_masked, valid_from, valid_to, blocked
 FROM residents"""
+UNIT_MAX = 300  # residents of one building and unit a lookup lists in full; past it, it says so
 
 
-def search(conn: sqlite3.Connection, keys: Secrets, q: str, limit: int = 20) -> list[dict[str, Any]]:
-    """Residents a guard's query names: plate, card number, phone, name, ref, or building/unit."""
+@dataclass(frozen=True, slots=True)
+class Found:
+    """The residents a lookup shows, and how many its query names in all (more when it was cut)."""
+
+    residents: list[dict[str, Any]]
+    total: int
+
+
+def search(conn: sqlite3.Connection, keys: Secrets, q: str, limit: int = 20) -> Found:
+    """Residents a guard's query names: plate, card number, phone, name, ref, or building/unit.
+
+    The first `limit` of them, but all of a building and unit typed whole (3栋2单元), up to
+    UNIT_MAX: a guard who looks a unit up wants all of it, and a unit rarely has ~100 residents."""
     q = q.strip()
-    ids: list[int] = []
+    ids: dict[int, None] = {}  # in the order found; a surname may name thousands
 
     def add(sql: str, *args: Any) -> None:
         for (rid,) in conn.execute(sql, args):
-            if rid not in ids:
-                ids.append(rid)
+            ids.setdefault(rid)
 
     plate = normalize(q)
     if is_plate(plate):
@@ -51,15 +63,17 @@ def search(conn: sqlite3.Connection, keys: Secrets, q: str, limit: int = 20) -> 
         add(f"SELECT id FROM residents WHERE phone_hash != '' AND phone_hash IN ({marks})", *digests)
     add("SELECT id FROM residents WHERE ref = ?", q)
     if q:
+        # A unit typed whole comes first and in full, before 13栋2单元's that "%3栋2单元%" finds too.
+        add("SELECT id FROM residents WHERE building || unit = ? ORDER BY id", q)
+        limit = max(limit, min(len(ids), UNIT_MAX))
         like = f"%{q}%"
+        # Every match's id (cheap), so the page can say how many it left out.
         add(
-            "SELECT id FROM residents WHERE name LIKE ? OR building || unit || room LIKE ? "
-            "ORDER BY id LIMIT ?",
+            "SELECT id FROM residents WHERE name LIKE ? OR building || unit || room LIKE ? ORDER BY id",
             like,
             like,
-            limit,
         )
-    return [resident_detail(conn, rid) for rid in ids[:limit]]
+    return Found([resident_detail(conn, rid) for rid in list(ids)[:limit]], len(ids))
 
 
 def resident_detail(conn: sqlite3.Connection, rid: int) -> dict[str, Any]:

@@ -8,6 +8,7 @@ from gateway.runtime.texts import REASONS
 
 TEXTS: dict[str, tuple[str, str]] = {
     "app.title": ("门岗", "Gate booth"),
+    "list.shown": ("显示前 {shown} 条，共 {total} 条", "Showing {shown} of {total}"),
     "nav.live": ("实时通道", "Live lanes"),
     "nav.plates": ("车牌记录", "Plate log"),
     "nav.visitors": ("访客登记", "Visitors"),
@@ -197,6 +198,10 @@ TEXTS: dict[str, tuple[str, str]] = {
     "lookup.q": ("车牌、卡号、手机号、姓名或楼栋", "Plate, card, phone, name or building"),
     "lookup.search": ("查询", "Search"),
     "lookup.none": ("没有找到", "Nothing found"),
+    "lookup.more": (
+        "显示前 {shown} 条，共 {total} 条；输入更多字（如房号）可缩小范围",
+        "Showing {shown} of {total}: type more (a room number) to narrow the search",
+    ),
     "lookup.block": ("立即禁用", "Block now"),
     "lookup.unblock": ("解除禁用", "Unblock"),
     "lookup.block_title": ("禁用卡或车牌", "Block a card or plate"),
@@ -251,7 +256,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "upload.reason": ("原因", "Reason"),
     "upload.send_again": ("重新上传", "Send again"),
     "upload.send_all": ("全部重新上传", "Send all again"),
-    "upload.more": ("另有 {n} 条较新的搁置记录未列出", "{n} newer records set aside are not listed"),
+    "upload.more": ("另有 {more} 条较新的搁置记录未列出", "{more} newer records set aside are not listed"),
     "audit.title": ("操作记录", "Audit trail"),
     "audit.at": ("时间", "When"),
     "audit.actor": ("操作人", "Who"),

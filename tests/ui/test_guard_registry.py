@@ -189,3 +189,29 @@ def test_the_lookup_page_shows_the_local_day_a_card_and_a_monthly_period_end(
     assert "→ 2025-03-09" not in page and page.count("→ 2025-03-10") == 2, [
         line.strip() for line in page.splitlines() if "→" in line
     ]
+
+
+def test_lookup_and_resident_api_give_times_in_the_site_zone(client: TestClient, site: Site) -> None:
+    """A card valid to 10 March 07:00 and a monthly period to the same moment, local time: /api/lookup
+    and /api/residents say 2025-03-10T07:00:00+08:00, as the lookup page shows them, not the stored
+    UTC time of the day before (2025-03-09T23:00:00+00:00)."""
+    admin = bearer(site.admin_token)
+    r = client.post(
+        "/api/vehicles",
+        json={"plate": "皖A54321", "resident_id": site.resident_id, "monthly_until": "2025-03-10T07:00:00"},
+        headers=admin,
+    )
+    assert r.status_code == 200, r.text
+    r = client.post(
+        "/api/cards",
+        json={"card": "0A1B2C3D99", "resident_id": site.resident_id, "valid_to": "2025-03-10T07:00:00"},
+        headers=admin,
+    )
+    assert r.status_code == 200, r.text
+    for who in (admin, bearer(site.guard_token)):
+        found = client.get("/api/lookup", params={"q": "皖A54321"}, headers=who).json()[0]
+        one = client.get(f"/api/residents/{site.resident_id}", headers=who).json()
+        for resident in (found, one):
+            car = next(v for v in resident["vehicles"] if v["plate"] == "皖A54321")
+            card = next(c for c in resident["credentials"] if c["valid_to"])
+            assert car["monthly_until"] == card["valid_to"] == "2025-03-10T07:00:00+08:00", resident
