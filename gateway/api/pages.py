@@ -6,7 +6,7 @@ import hashlib
 import hmac
 import secrets
 import sqlite3
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote, urlencode
@@ -43,6 +43,17 @@ STATIC_DIR = WEB_DIR / "static"
 LOGIN_COOKIE = "egw_login"  # the login form's CSRF token (double submit), before any session
 
 templates = Jinja2Templates(directory=WEB_DIR / "templates")
+
+
+def last_day(end: str) -> str:
+    """The last day an end time (local ISO) covers: an end at midnight is the day before's end (a
+    valid_to of 2026-12-31 "includes that whole day", so it is stored as 1 January 00:00)."""
+    moment = datetime.fromisoformat(end)
+    day = moment.date() - timedelta(days=1) if moment.time() == time(0) else moment.date()
+    return day.isoformat()
+
+
+templates.env.filters["last_day"] = last_day
 router = APIRouter(include_in_schema=False)
 
 

@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import sqlite3
+from datetime import datetime
+from pathlib import Path
 
 from fastapi.testclient import TestClient
 
+from gateway.core import Presented
+from gateway.store.admin import import_csv
+from tests.conftest import write_csv
 from tests.ui.conftest import CARD, GUARD, PHONE, PLATE, Site, bearer, decided, log_in
 
 
@@ -215,3 +220,21 @@ def test_lookup_and_resident_api_give_times_in_the_site_zone(client: TestClient,
             car = next(v for v in resident["vehicles"] if v["plate"] == "皖A54321")
             card = next(c for c in resident["credentials"] if c["valid_to"])
             assert car["monthly_until"] == card["valid_to"] == "2025-03-10T07:00:00+08:00", resident
+
+
+def test_a_bare_end_date_shows_as_the_last_day_it_covers(
+    client: TestClient, site: Site, tmp_path: Path
+) -> None:
+    """README: a `valid_to` (and `monthly_until`) date "includes that whole day": imported as
+    2026-12-31, it ends at 2027-01-01 00:00 local. The lookup page says 2026-12-31, the last day the
+    card opens and the car parks free, not 1 January, a day on which the card is refused."""
+    vehicles = write_csv(tmp_path / "v.csv", "plate,resident_ref,monthly_until\n皖A54321,R1,2026-12-31\n")
+    cards = write_csv(tmp_path / "c.csv", "card,resident_ref,valid_to\n0A1B2C3D99,R1,2026-12-31\n")
+    import_csv(site.gw.site.config, [vehicles, cards])
+    new_year = datetime(2027, 1, 1, 10, 0, tzinfo=site.gw.site.tz)
+    card = Presented("door", "card", "0A1B2C3D99", 1.0, new_year, "reader")
+    assert site.gw.on_worker(lambda c: site.gw.handle(card)).result(10).reason == "expired"
+    log_in(client, GUARD)
+    page = client.get("/lookup", params={"q": "皖A54321"}).text
+    shown = [line.strip() for line in page.splitlines() if "→" in line]
+    assert "→ 2027-01-01" not in page and page.count("→ 2026-12-31") == 2, shown
