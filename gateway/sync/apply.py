@@ -117,14 +117,22 @@ _PASSES = [
     FROM staging.s_passes WHERE {R}
     ON CONFLICT (ref) WHERE ref IS NOT NULL DO UPDATE SET
         {", ".join(f"{c} = excluded.{c}" for c in [*_PASS_COLS.split(", "), "vehicle_class"])}""",
+    # The pass's credentials the snapshot no longer names go; those it names stay as they are: a
+    # snapshot says which credentials a pass has, not that the booth blocked one (a lost printout).
     f"""DELETE FROM credentials WHERE pass_id IN (
-        SELECT p.id FROM staging.s_passes s JOIN passes p ON p.ref = s.ref WHERE s.{R})""",
+        SELECT p.id FROM staging.s_passes s JOIN passes p ON p.ref = s.ref WHERE s.{R})
+    AND NOT EXISTS (
+        SELECT 1 FROM staging.s_passes s JOIN staging.s_pass_credentials c ON c.pass_n = s.n
+        JOIN passes p ON p.ref = s.ref
+        WHERE p.id = credentials.pass_id AND c.kind = credentials.kind AND c.value = credentials.value)""",
     f"""INSERT INTO credentials (kind, value, resident_id, pass_id, vehicle_id, valid_from,
                                 valid_to,                                 hours, blocked)
     SELECT c.kind, c.value, NULL, p.id, NULL, NULL, NULL, '', 0
     FROM staging.s_passes s JOIN staging.s_pass_credentials c ON c.pass_n = s.n
     JOIN passes p ON p.ref = s.ref WHERE s.{R}
-    {_CREDENTIAL_UPSERT}""",
+    ON CONFLICT (kind, value) DO UPDATE SET resident_id = NULL, pass_id = excluded.pass_id,
+        vehicle_id = NULL, valid_from = NULL, valid_to = NULL, hours = '', blocked = 0
+    WHERE credentials.pass_id IS NOT excluded.pass_id""",
 ]
 _D = f"SELECT k1 FROM staging.s_deletes WHERE {R} AND kind = "
 _DELETES = [
