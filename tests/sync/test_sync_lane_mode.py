@@ -4,7 +4,6 @@ nothing a card would notice."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 
 import pytest
@@ -13,20 +12,11 @@ from gateway.config import SiteConfig
 from gateway.core import Presented
 from gateway.errors import GatewayError
 from gateway.runtime.gateway import Gateway
-from tests.sync.sync_helpers import Mosquitto
-from tests.sync.test_sync_commands import KEY, command, send
-from tests.sync.test_sync_downlink import Site, _site
+from tests.sync.test_sync_commands import command, send, site  # noqa: F401  (the fixture)
+from tests.sync.test_sync_downlink import Site
 
 
-@pytest.fixture
-def site(broker: Mosquitto, sync_cfg: Callable[..., SiteConfig]) -> Iterator[Site]:
-    cfg = sync_cfg(broker.port)
-    (cfg.site.data_dir / "command.key").write_text(KEY.decode() + "\n")
-    with _site(broker, cfg) as s:
-        yield s
-
-
-def test_a_closed_lane_set_open_is_open_not_closed_with_its_barrier_up(site: Site) -> None:
+def test_a_closed_lane_set_open_is_open_not_closed_with_its_barrier_up(site: Site) -> None:  # noqa: F811
     """Closed for an epidemic, then set open for a fire drill: the reply says open and the barrier is
     held up, so the lane is not also closed on record (cards refused lane_closed, health's mode, the
     mode after a restart). Its reopening is on record before the hold."""

@@ -8,6 +8,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -187,6 +188,17 @@ class LiveServer:
     def __exit__(self, *exc: object) -> None:
         self.server.should_exit = True
         self.thread.join(timeout=10)
+
+
+@contextmanager
+def served(cfg: SiteConfig) -> Iterator[tuple[Site, str]]:
+    """A site started from `cfg` and its app on a real socket (for a browser); stopped after."""
+    site = start_site(cfg)
+    try:
+        with LiveServer(create_app(site.gw)) as url:
+            yield site, url
+    finally:
+        site.gw.stop()
 
 
 @pytest.fixture

@@ -15,19 +15,17 @@ import httpx2
 import pytest
 from playwright.sync_api import expect
 
-from gateway.api.app import create_app
 from gateway.core import Presented
 from tests.conftest import TARIFF_TOML
 from tests.ui.conftest import (
     CARD,
     GUARD,
-    LiveServer,
     Site,
     bearer,
     decided,
     fill_the_disk,
     make_config,
-    start_site,
+    served,
 )
 
 playwright = pytest.importorskip("playwright.sync_api")
@@ -53,12 +51,8 @@ pytestmark = pytest.mark.skipif(
 
 @pytest.fixture(scope="module")
 def browser_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Site, str]]:
-    site = start_site(make_config(tmp_path_factory.mktemp("browser") / "data", TARIFF_TOML))
-    try:
-        with LiveServer(create_app(site.gw)) as url:
-            yield site, url
-    finally:
-        site.gw.stop()
+    with served(make_config(tmp_path_factory.mktemp("browser") / "data", TARIFF_TOML)) as served_site:
+        yield served_site
 
 
 @pytest.fixture(scope="module")

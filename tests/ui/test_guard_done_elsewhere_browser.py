@@ -8,20 +8,15 @@ import httpx2
 import pytest
 
 from gateway.alarm_texts import AlarmText
-from gateway.api.app import create_app
 from gateway.store.alarms import raise_alarm
-from tests.ui.conftest import LiveServer, Site, bearer, make_config, script_errors, start_site
+from tests.ui.conftest import Site, bearer, make_config, script_errors, served
 from tests.ui.test_guard_browser import LANDSCAPE, browser, open_page, page_at, pytestmark  # noqa: F401
 
 
 @pytest.fixture
 def two_tablets(tmp_path) -> Iterator[tuple[Site, str]]:  # type: ignore[no-untyped-def]
-    site = start_site(make_config(tmp_path / "data"))
-    try:
-        with LiveServer(create_app(site.gw)) as url:
-            yield site, url
-    finally:
-        site.gw.stop()
+    with served(make_config(tmp_path / "data")) as served_site:
+        yield served_site
 
 
 def test_an_alarm_acknowledged_on_another_tablet_is_not_called_a_duplicate_plate(

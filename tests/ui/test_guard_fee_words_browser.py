@@ -9,21 +9,16 @@ from datetime import timedelta
 import httpx2
 import pytest
 
-from gateway.api.app import create_app
 from gateway.core import Presented
 from tests.conftest import TARIFF_TOML
-from tests.ui.conftest import LiveServer, Site, bearer, make_config, script_errors, start_site
+from tests.ui.conftest import Site, bearer, make_config, script_errors, served
 from tests.ui.test_guard_browser import LANDSCAPE, browser, page_at, pytestmark  # noqa: F401
 
 
 @pytest.fixture
 def paying_site(tmp_path) -> Iterator[tuple[Site, str]]:  # type: ignore[no-untyped-def]
-    site = start_site(make_config(tmp_path / "data", TARIFF_TOML))
-    try:
-        with LiveServer(create_app(site.gw)) as url:
-            yield site, url
-    finally:
-        site.gw.stop()
+    with served(make_config(tmp_path / "data", TARIFF_TOML)) as served_site:
+        yield served_site
 
 
 def _held_to_pay(site: Site, url: str, chromium: object, plate: str, language: str = "zh"):  # type: ignore[no-untyped-def]

@@ -6,19 +6,14 @@ from collections.abc import Iterator
 
 import pytest
 
-from gateway.api.app import create_app
-from tests.ui.conftest import CARD, LiveServer, Site, fill_the_disk, make_config, start_site
+from tests.ui.conftest import CARD, Site, fill_the_disk, make_config, served
 from tests.ui.test_guard_browser import PORTRAIT, browser, page_at, pytestmark  # noqa: F401
 
 
 @pytest.fixture
 def disk_site(tmp_path) -> Iterator[tuple[Site, str]]:  # type: ignore[no-untyped-def]
-    site = start_site(make_config(tmp_path / "data"))
-    try:
-        with LiveServer(create_app(site.gw)) as url:
-            yield site, url
-    finally:
-        site.gw.stop()
+    with served(make_config(tmp_path / "data")) as served_site:
+        yield served_site
 
 
 def test_a_resident_refused_because_the_disk_is_full_tells_the_guard_what_to_do(

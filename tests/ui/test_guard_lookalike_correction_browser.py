@@ -7,10 +7,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from gateway.api.app import create_app
 from gateway.config import parse_config
 from tests.conftest import site_toml
-from tests.ui.conftest import DRIVEN, PLATE, LiveServer, Site, script_errors, start_site
+from tests.ui.conftest import DRIVEN, PLATE, Site, script_errors, served
 from tests.ui.test_guard_browser import PORTRAIT, browser, open_page, page_at, pytestmark  # noqa: F401
 
 STRANGER = "皖A1234S"  # one look-alike character (5/S) away from the resident's 皖A12345
@@ -20,12 +19,8 @@ STRANGER = "皖A1234S"  # one look-alike character (5/S) away from the resident'
 def lookalike_site(tmp_path) -> Iterator[tuple[Site, str]]:  # type: ignore[no-untyped-def]
     text = site_toml(tmp_path / "data") + DRIVEN
     text = text.replace('id = "car-in"\n', 'id = "car-in"\nplate_match = "confusable"\n', 1)
-    site = start_site(parse_config(text, "site.toml"))
-    try:
-        with LiveServer(create_app(site.gw)) as url:
-            yield site, url
-    finally:
-        site.gw.stop()
+    with served(parse_config(text, "site.toml")) as served_site:
+        yield served_site
 
 
 def test_a_stranger_taken_for_a_residents_look_alike_can_be_corrected_to_its_own_plate(

@@ -169,6 +169,18 @@ def test_a_clash_the_store_did_not_check_is_a_conflict_not_a_full_disk(
     assert "duplicate" in r.json()["error"]["fix"] and "disk" not in r.json()["error"]["fix"]
 
 
+def _second_car_and_card_to(client: TestClient, site: Site, end: str) -> dict[str, str]:
+    """An admin gives the resident a second car, monthly up to `end`, and a card valid to `end`
+    (local time, as the form and README's `YYYY-MM-DD HH:MM` take it); returns the admin's header."""
+    admin = bearer(site.admin_token)
+    car = {"plate": "皖A54321", "resident_id": site.resident_id, "monthly_until": end}
+    card = {"card": "0A1B2C3D99", "resident_id": site.resident_id, "valid_to": end}
+    for path, body in (("/api/vehicles", car), ("/api/cards", card)):
+        r = client.post(path, json=body, headers=admin)
+        assert r.status_code == 200, r.text
+    return admin
+
+
 def test_the_lookup_page_shows_the_local_day_a_card_and_a_monthly_period_end(
     client: TestClient, site: Site
 ) -> None:
@@ -176,19 +188,7 @@ def test_the_lookup_page_shows_the_local_day_a_card_and_a_monthly_period_end(
     to the same moment (local time, as the form and README's `YYYY-MM-DD HH:MM` take it). The guard
     looks the resident up: the page says 10 March, the day the period ends in the estate's zone,
     not 9 March (the UTC date of the stored time)."""
-    admin = bearer(site.admin_token)
-    r = client.post(
-        "/api/vehicles",
-        json={"plate": "皖A54321", "resident_id": site.resident_id, "monthly_until": "2025-03-10T07:00:00"},
-        headers=admin,
-    )
-    assert r.status_code == 200, r.text
-    r = client.post(
-        "/api/cards",
-        json={"card": "0A1B2C3D99", "resident_id": site.resident_id, "valid_to": "2025-03-10T07:00:00"},
-        headers=admin,
-    )
-    assert r.status_code == 200, r.text
+    _second_car_and_card_to(client, site, "2025-03-10T07:00:00")
     log_in(client, GUARD)
     page = client.get("/lookup", params={"q": "皖A54321"}).text
     assert "→ 2025-03-09" not in page and page.count("→ 2025-03-10") == 2, [
@@ -200,19 +200,7 @@ def test_lookup_and_resident_api_give_times_in_the_site_zone(client: TestClient,
     """A card valid to 10 March 07:00 and a monthly period to the same moment, local time: /api/lookup
     and /api/residents say 2025-03-10T07:00:00+08:00, as the lookup page shows them, not the stored
     UTC time of the day before (2025-03-09T23:00:00+00:00)."""
-    admin = bearer(site.admin_token)
-    r = client.post(
-        "/api/vehicles",
-        json={"plate": "皖A54321", "resident_id": site.resident_id, "monthly_until": "2025-03-10T07:00:00"},
-        headers=admin,
-    )
-    assert r.status_code == 200, r.text
-    r = client.post(
-        "/api/cards",
-        json={"card": "0A1B2C3D99", "resident_id": site.resident_id, "valid_to": "2025-03-10T07:00:00"},
-        headers=admin,
-    )
-    assert r.status_code == 200, r.text
+    admin = _second_car_and_card_to(client, site, "2025-03-10T07:00:00")
     for who in (admin, bearer(site.guard_token)):
         found = client.get("/api/lookup", params={"q": "皖A54321"}, headers=who).json()[0]
         one = client.get(f"/api/residents/{site.resident_id}", headers=who).json()
