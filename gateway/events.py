@@ -11,6 +11,12 @@ from gateway.ids import uuid7
 from gateway.store.lookup import subject_of
 
 
+def sent_value(kind: str, value: str) -> str | None:
+    """A credential's value as it goes upstream. A pass's QR token opens the door to whoever holds
+    it while the pass lasts, so it never leaves the gateway: records name the pass by its id."""
+    return None if kind == "qr" else value
+
+
 @dataclass(frozen=True, slots=True)
 class AccessEvent:
     event_id: str
@@ -56,7 +62,7 @@ class AccessEvent:
             reason=d.reason.value,
             billing=d.billing.value if d.billing else None,
             flags=d.flags,
-            subject=subject_of(p, cred),
+            subject=subject_of(p, cred, facts.lane.type),
             holder_kind=holder.kind if holder else None,
             holder_id=holder.id if holder else None,
             holder_name=holder.name_masked if holder else "",
@@ -84,7 +90,11 @@ class AccessEvent:
             "at": self.at.isoformat(),
             "lane": self.lane,
             "device": self.device,
-            "credential": {"kind": self.kind, "value": self.value, "confidence": self.confidence},
+            "credential": {
+                "kind": self.kind,
+                "value": sent_value(self.kind, self.value),
+                "confidence": self.confidence,
+            },
             "admitted": self.admitted,
             "reason": self.reason,
             "billing": self.billing,

@@ -1,6 +1,7 @@
 """A car's own validity and block are on its plate credential (vehicles.csv `valid_to`, `blocked`;
 "Block now" on a plate). A resident's card whose `plate` is that car opens the barrier for that car:
-the car the plate camera refuses must not come in on the card either, for the same reason."""
+the car the plate camera refuses must not come in on the card either, for the same reason. At the
+pedestrian door there is no car: the card is its resident's own, and the car's standing is not asked."""
 
 from __future__ import annotations
 
@@ -75,3 +76,13 @@ def test_an_expired_car_still_leaves_on_its_card(gw: Gateway) -> None:
     """Exits do not ask about validity: a registration that ran out while the car was inside lets it out."""
     ev = gw.handle(Presented("car-out", "card", "CARD0001", 1.0, AT + timedelta(minutes=1), "test"))
     assert ev.admitted, ev.reason
+
+
+@pytest.mark.parametrize("card", ["CARD0001", "CARD0002"])
+def test_a_resident_whose_car_is_blocked_or_expired_still_walks_in_through_the_door(
+    gw: Gateway, card: str
+) -> None:
+    """A stolen car blocked, or a car whose registration ended, keeps the car out; its owner, whose own
+    card and registration are in good standing, still opens the pedestrian door with that card."""
+    ev = _show(gw, "card", card, "door")
+    assert (ev.admitted, ev.reason) == (True, "resident")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import threading
 import time
 import types
@@ -299,3 +300,15 @@ def test_uptime_after_ntp_sets_the_clock_is_the_time_since_the_start(
         gw.conn.close()
     assert 60 <= health["uptime_s"] < 120, f"uptime_s = {health['uptime_s']} s"
     assert 60 <= upstream["uptime_s"] < 120, f"uptime_s = {upstream['uptime_s']} s"
+
+
+def test_a_card_value_refused_as_malformed_is_logged_masked(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A reader that sends a card number with a stray character: the log names the fault, and the
+    number by its last four characters only, as decisions are logged."""
+    gw = make_gateway(tmp_path)
+    with caplog.at_level(logging.WARNING, logger="gateway.runtime.gateway"):
+        assert not gw.present(Presented("door", "card", "0A1B2C3D99!", 1.0, gw.now(), "reader"))
+    assert "presentation ignored" in caplog.text
+    assert "0A1B2C3D99" not in caplog.text and "D99!" in caplog.text, caplog.text

@@ -73,7 +73,7 @@ def test_a_resident_imported_with_plus86_before_the_upgrade_is_found_by_phone(tm
     )
     keys = Secrets(KEY)
     for typed in ("+86 138 0013 8000", "13800138000"):
-        assert [r["ref"] for r in search(conn, keys, typed)] == ["R5"], typed
+        assert [r["ref"] for r in search(conn, keys, typed).residents] == ["R5"], typed
 
 
 def test_a_landline_stored_before_the_upgrade_shows_only_its_last_four_digits(tmp_path: Path) -> None:
@@ -224,3 +224,20 @@ def test_an_upgrade_under_systemd_asks_for_the_time_it_takes(
         systemd.setblocking(False)
         with pytest.raises(BlockingIOError):
             systemd.recv(4096)
+
+
+def test_a_person_kept_inside_under_their_car_by_an_older_gateway_is_not_counted_for_ever(
+    tmp_path: Path,
+) -> None:
+    """An older gateway kept a resident who walked in on the card that also names her car under the
+    car (vehicle:5); this one keeps people under themselves, so that row would never be closed and
+    the occupancy page would count a person on foot for ever. The upgrade drops such rows."""
+    path = tmp_path / "gateway.db"
+    old = database_at(path, 13)
+    old.executemany(
+        "INSERT INTO presence (subject, inside, lane, at) VALUES (?, 1, 'door', ?)",
+        [("vehicle:5", AT), ("resident:1", AT)],
+    )
+    old.close()
+    conn = open_database(path).conn
+    assert conn.execute("SELECT subject FROM presence").fetchall() == [("resident:1",)]

@@ -10,7 +10,8 @@ Canonical card numbers (what the store keeps, what CSV imports must use):
   32 bits as 10 decimal digits ("0186403150"), the number printed on most EM cards;
 - Wiegand 26: facility and card number in decimal, "FFF:CCCCC" ("012:34567");
 - Wiegand 34: "FFFFF:CCCCC" (16-bit facility);
-- line readers: the line as sent, upper case, without spaces.
+- line readers: the line as sent, upper case, without spaces;
+- QR scanners (format "qr"): a pass's token, the line as sent, case kept (tokens are case-sensitive).
 """
 
 from __future__ import annotations
@@ -26,15 +27,18 @@ _HEX = frozenset(b"0123456789ABCDEFabcdef")
 _BLANK = frozenset(b" \t\r\n\x00")
 # The same characters the store accepts for a card number (gateway/store/csv_rows.py).
 _CARD = re.compile(r"^[0-9A-Z:\-]{3,40}$")
+# The same characters the store accepts for a pass's QR token (gateway/core/credentials.py).
+_QR = re.compile(r"^[0-9A-Za-z_\-]{8,64}$")
 MAX_LINE = 64
 
 
 @dataclass(frozen=True, slots=True)
 class Scan:
-    cards: tuple[str, ...]
+    cards: tuple[str, ...]  # the values read: card numbers, or QR pass tokens (kind "qr")
     rest: bytes
     bad: int
     noise: int = 0
+    kind: Literal["card", "qr"] = "card"
 
 
 Scanner = Callable[[bytes], Scan]
@@ -126,7 +130,9 @@ def split_lines(buf: bytes, max_line: int = MAX_LINE) -> tuple[list[bytes], byte
     return lines, rest[: max_line + 1], too_long, dropped
 
 
-def scan_lines(buf: bytes, parse: Callable[[bytes], str | None]) -> Scan:
+def scan_lines(
+    buf: bytes, parse: Callable[[bytes], str | None], kind: Literal["card", "qr"] = "card"
+) -> Scan:
     lines, rest, bad, dropped = split_lines(buf)
     cards = []
     for line in lines:
@@ -135,7 +141,7 @@ def scan_lines(buf: bytes, parse: Callable[[bytes], str | None]) -> Scan:
             bad += 1
         else:
             cards.append(card)
-    return Scan(tuple(cards), rest, bad, dropped)
+    return Scan(tuple(cards), rest, bad, dropped, kind)
 
 
 def parse_card_line(line: bytes) -> str | None:
@@ -145,6 +151,15 @@ def parse_card_line(line: bytes) -> str | None:
     except UnicodeDecodeError:
         return None
     return text if _CARD.match(text) else None
+
+
+def parse_qr_line(line: bytes) -> str | None:
+    """A QR scanner's pass token as printed: 8 to 64 of 0-9, A-Z, a-z, '_' and '-', case kept."""
+    try:
+        text = line.decode("ascii").strip()
+    except UnicodeDecodeError:
+        return None
+    return text if _QR.match(text) else None
 
 
 WiegandBits = Literal[26, 34]
@@ -216,7 +231,7 @@ def em4100_frame(data_hex: str, crlf: bool = False) -> bytes:
 
 
 def scanner(
-    format: Literal["em4100", "wiegand", "line"],
+    format: Literal["em4100", "wiegand", "line", "qr"],
     em4100_number: Literal["hex", "decimal"] = "hex",
     wiegand_bits: WiegandBits = 26,
     wiegand_encoding: WiegandEncoding = "hex",
@@ -227,4 +242,6 @@ def scanner(
         return partial(
             scan_lines, parse=partial(parse_wiegand_line, bits=wiegand_bits, encoding=wiegand_encoding)
         )
+    if format == "qr":
+        return partial(scan_lines, parse=parse_qr_line, kind="qr")
     return partial(scan_lines, parse=parse_card_line)

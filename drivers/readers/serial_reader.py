@@ -1,4 +1,5 @@
-"""A card reader on a serial port: bytes in, debounced card numbers out, and it never gives up.
+"""A card reader or QR scanner on a serial port: bytes in, debounced credentials out, and it never
+gives up.
 
 A vanished port (USB unplugged, cable cut on a USB adapter) puts the device offline, which raises
 an alarm; the reader then reopens the port with backoff by itself. Bad frames are counted in the
@@ -99,6 +100,6 @@ class SerialReader:
             for card in found.cards:
                 self.health.count("reads")
                 if self._debounce.accept(card, time.monotonic()):
-                    emit("card", card, 1.0)
+                    emit(found.kind, card, 1.0)
                 else:
                     self.health.count("repeats")

@@ -74,12 +74,14 @@ class _Serial(_Device):
 class SerialReaderDevice(_Serial):
     kind: Literal["reader"] = Field(title="Kind", description="reader.")
     driver: Literal["serial-reader"] = Field(
-        title="Driver", description="serial-reader: a card reader on RS-232, RS-485 or USB serial."
+        title="Driver",
+        description="serial-reader: a card reader or QR scanner on RS-232, RS-485 or USB serial.",
     )
-    format: Literal["em4100", "wiegand", "line"] = Field(
+    format: Literal["em4100", "wiegand", "line", "qr"] = Field(
         title="Wire format",
         description="em4100: STX, 10 hex, 2 hex XOR checksum, ETX (RDM6300, ID-12); wiegand: a "
-        "Wiegand-to-serial converter, one frame per line; line: one card number per line.",
+        "Wiegand-to-serial converter, one frame per line; line: one card number per line; qr: a QR "
+        "scanner at a door, one visitor's or contractor's pass per line, read as printed.",
     )
     role: Literal["access", "patrol"] = Field(
         "access",
@@ -110,6 +112,15 @@ class SerialReaderDevice(_Serial):
         description="How the converter writes the whole frame, parity bits included: hex digits, "
         "decimal digits, or 0/1 characters.",
     )
+
+    @model_validator(mode="after")
+    def _patrol_reads_cards(self) -> SerialReaderDevice:
+        if self.role == "patrol" and self.format == "qr":
+            raise ValueError(
+                "a patrol checkpoint reads guards' cards, not QR passes: set its card format "
+                '(em4100, wiegand or line), or role = "access" for a QR scanner at a door'
+            )
+        return self
 
 
 class LcusRelayDevice(_Serial):

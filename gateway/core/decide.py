@@ -11,9 +11,11 @@ from gateway.core.model import (
     CredentialFacts,
     Decision,
     Facts,
+    LaneRules,
     Policy,
     Presented,
     Reason,
+    VehicleFacts,
 )
 from gateway.core.windows import ClosedPeriod, within
 
@@ -51,11 +53,11 @@ def _afresh(p: Presented, facts: Facts, policy: Policy) -> Decision:
     cred = facts.credential
     if cred is None:
         return _unknown(p, facts, policy, closed)
-    if _blocked(cred):
+    if _blocked(cred, lane):
         return Decision(Reason.BLOCKED)
     if lane.direction == "exit":
         return _exit(cred, facts)
-    refused = _credential_refusal(cred, p, closed)
+    refused = _credential_refusal(cred, lane, p, closed)
     if refused is not None:
         return Decision(refused)
     flags = _passback(facts, policy)
@@ -78,7 +80,7 @@ def _again(p: Presented, facts: Facts) -> Decision | None:
     # barrier). The rest that may have changed since is the clock's doing (a pass or registration
     # that ran out, the lane's hours, a closed-management period that began): the passage was
     # admitted in time, and the barrier does not shut on a car halfway through it.
-    if facts.credential is not None and _blocked(facts.credential):
+    if facts.credential is not None and _blocked(facts.credential, facts.lane):
         return Decision(Reason.BLOCKED)
     return Decision(previous.reason, previous.billing, previous.slot_id, (AGAIN,))
 
@@ -93,9 +95,16 @@ def _refused_again(p: Presented, facts: Facts, decision: Decision) -> Decision:
     return replace(decision, flags=(*decision.flags, REFUSED_AGAIN))
 
 
-def _blocked(cred: CredentialFacts) -> bool:
+def _car(cred: CredentialFacts, lane: LaneRules) -> VehicleFacts | None:
+    """The car a credential opens for at this lane. A card that names a car is its holder's own card
+    at a door: the car's block (a stolen car) and registration keep the car out, not the resident."""
+    return cred.vehicle if lane.type == "vehicle" else None
+
+
+def _blocked(cred: CredentialFacts, lane: LaneRules) -> bool:
     """The card or plate, its holder (a pass whose QR was blocked), or the car a card opens for."""
-    return cred.blocked or cred.holder.blocked or (cred.vehicle is not None and cred.vehicle.blocked)
+    car = _car(cred, lane)
+    return cred.blocked or cred.holder.blocked or (car is not None and car.blocked)
 
 
 def _unknown(p: Presented, facts: Facts, policy: Policy, closed: ClosedPeriod | None) -> Decision:
@@ -127,12 +136,15 @@ def _passback(facts: Facts, policy: Policy) -> tuple[str, ...] | None:
     return None if policy.anti_passback == "hard" else ("already_inside",)
 
 
-def _credential_refusal(cred: CredentialFacts, p: Presented, closed: ClosedPeriod | None) -> Reason | None:
+def _credential_refusal(
+    cred: CredentialFacts, lane: LaneRules, p: Presented, closed: ClosedPeriod | None
+) -> Reason | None:
     """Why a credential may not come in now. Exits do not ask: a pass that ran out while its
     visitor was inside, or a card outside its hours, still lets its holder leave (and pay)."""
     holder = cred.holder
     # A card for a car asks the car's own registration too (on its plate credential), as its plate would.
-    car = (cred.vehicle.validity,) if cred.vehicle is not None else ()
+    vehicle = _car(cred, lane)
+    car = (vehicle.validity,) if vehicle is not None else ()
     for validity in (cred.validity, holder.validity, *car):
         if validity.not_yet(p.at):
             return Reason.NOT_YET_VALID

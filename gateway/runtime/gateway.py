@@ -212,12 +212,14 @@ class Gateway:
             value = canonical(p.kind, p.value)
         except BadCredential as exc:
             self.rejected += 1
+            # A card number is logged by its last four characters, here as in decisions.
+            why = str(exc).replace(p.value, mask_card(p.value)) if p.kind == "card" and p.value else exc
             log.warning(
                 "presentation ignored lane=%s device=%s: %s; fix: check the device's "
                 "driver and format settings",
                 p.lane,
                 p.device or "-",
-                exc,
+                why,
             )
             return False
         if value != p.value:

@@ -20,6 +20,7 @@ from gateway.core import (
     ZoneFacts,
     vehicle_class_of,
 )
+from gateway.core.model import LaneType
 from gateway.privacy import mask_name
 from gateway.timefmt import from_db, to_db
 
@@ -74,11 +75,13 @@ WHERE exited_at IS NULL AND slot_id IS NULL AND zone = ? AND class = ? AND subje
 _FIXED = "SELECT fixed FROM zone_slots WHERE zone = ?"
 
 
-def subject_of(p: Presented, cred: CredentialFacts | None) -> str:
-    """Who or what a presentation is about: the vehicle, the person, or an unknown plate."""
+def subject_of(p: Presented, cred: CredentialFacts | None, lane_type: LaneType = "vehicle") -> str:
+    """Who or what a presentation is about: at a vehicle lane the vehicle (or an unknown plate), at
+    a door the person, whichever of their cards they used (one that also names their car included):
+    presence and anti-passback follow the person in and out."""
     if cred is None:
         return f"{p.kind}:{p.value}"
-    if cred.vehicle is not None:
+    if cred.vehicle is not None and lane_type == "vehicle":
         return f"vehicle:{cred.vehicle.id}"
     return f"{cred.holder.kind}:{cred.holder.id}"
 
@@ -90,7 +93,7 @@ def lookup(
     capacity: dict[tuple[str, str], int],
 ) -> Facts:
     cred = _credential(conn, p, lane)
-    subject = subject_of(p, cred)
+    subject = subject_of(p, cred, lane.type)
     if lane.type == "vehicle" and p.vehicle_class is not None:
         lane = replace(lane, vehicle_class=p.vehicle_class)  # a guard typed the plate and said so
     if lane.type == "vehicle":

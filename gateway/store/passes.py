@@ -22,6 +22,7 @@ from gateway.privacy import Secrets, mask_id_number, mask_name, mask_phone
 from gateway.store.audit import audit, transaction
 from gateway.store.lookup import PASS_BLOCKED
 from gateway.store.outbox import enqueue
+from gateway.store.record import gone_out
 from gateway.timefmt import from_db, to_db
 
 PassKind = Literal["visitor", "contractor"]
@@ -230,6 +231,7 @@ def check_out(conn: sqlite3.Connection, pass_id: int, at: datetime, actor: str) 
                 f"pass {pass_id} was checked out already", fix="nothing to do", code="already_done"
             )
         conn.execute("UPDATE passes SET checked_out_at = ? WHERE id = ?", (to_db(at), pass_id))
+        gone_out(conn, f"{row['kind']}:{pass_id}", at)
         _plate_back(conn, pass_id, at)
         row = _get(conn, pass_id)
         enqueue(conn, "pass", {"op": "checked_out", "pass": upstream(row)}, at)

@@ -7,6 +7,7 @@ disk flush then covers them all, and none of their gates opens before it.
 from __future__ import annotations
 
 import sqlite3
+from datetime import datetime
 
 from gateway.core.model import is_passage
 from gateway.events import AccessEvent
@@ -33,6 +34,7 @@ _PRESENCE = """
 INSERT INTO presence (subject, inside, lane, at) VALUES (?, ?, ?, ?)
 ON CONFLICT (subject) DO UPDATE SET inside = excluded.inside, lane = excluded.lane, at = excluded.at
 """
+_GONE = "UPDATE presence SET inside = 0, at = ? WHERE subject = ? AND inside = 1"
 
 
 def record(conn: sqlite3.Connection, ev: AccessEvent, direction: str, lane_type: str) -> None:
@@ -96,3 +98,9 @@ def _move(conn: sqlite3.Connection, ev: AccessEvent, at: str, direction: str, la
             ev.event_id,
         ),
     )
+
+
+def gone_out(conn: sqlite3.Connection, subject: str, at: datetime) -> None:
+    """The person is no longer inside on foot though no exit reader saw them go (a visitor checked
+    out at the booth): the people-inside count and anti-passback must not keep them in."""
+    conn.execute(_GONE, (to_db(at), subject))

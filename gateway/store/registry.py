@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from gateway.errors import Conflict, NotFound
+from gateway.events import sent_value
 from gateway.privacy import Secrets, mask_card, mask_name, mask_phone, normalize_number
 from gateway.store.audit import audit, transaction
 from gateway.store.outbox import enqueue
@@ -156,7 +157,8 @@ def set_blocked(
                 "entity": "credential",
                 "id": row[0],
                 "kind": kind,
-                "value": value,
+                "value": sent_value(kind, value),
+                "pass_id": row[2],
                 "at": at.isoformat(),
             },
             at,

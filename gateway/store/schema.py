@@ -666,6 +666,13 @@ MIGRATIONS: list[str] = [
     CREATE INDEX IF NOT EXISTS passes_plate ON passes(plate) WHERE plate IS NOT NULL;
     {_SEQUENCES_ABOVE_NAMED}
     """,
+    # People at the doors were kept in and out under their car when the card they used also named
+    # it (vehicle:N); they are kept under themselves now (resident:N, gateway/store/lookup.py
+    # subject_of). The rows under a car are left over: one still "inside" would count a person on
+    # foot for ever on the occupancy page. (Cars' own comings and goings are stays, not presence.)
+    """
+    DELETE FROM presence WHERE subject LIKE 'vehicle:%';
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

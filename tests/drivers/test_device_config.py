@@ -275,6 +275,26 @@ hours = "22:00-06:00"
     assert parse_config(site_toml(tmp_path) + route + ok, "site.toml").patrol.routes[0].id == "night"
 
 
+def test_a_qr_scanner_as_a_patrol_checkpoint_is_an_error_with_the_fix(tmp_path: Path) -> None:
+    """Patrol taps are guards' cards: a checkpoint set to read QR passes would record nothing."""
+    found = problems(
+        tmp_path,
+        """
+[[devices]]
+id = "cp-gate"
+lane = "door"
+kind = "reader"
+driver = "serial-reader"
+port = "/dev/ttyUSB1"
+format = "qr"
+role = "patrol"
+""",
+    )
+    assert len(found) == 1
+    assert "a patrol checkpoint reads guards' cards, not QR passes" in found[0]
+    assert 'or role = "access" for a QR scanner at a door' in found[0]
+
+
 CAMERA_ON_ONNXRUNTIME = """
 [[devices]]
 id = "gate-cam"

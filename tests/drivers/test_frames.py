@@ -17,6 +17,7 @@ from drivers.readers.frames import (
     parse_wiegand_line,
     scan_em4100,
     scan_lines,
+    scanner,
     wiegand_frame,
 )
 
@@ -95,6 +96,15 @@ def test_wiegand_bad_lines_give_nothing(line: bytes) -> None:
 def test_line_reader_cards_and_junk() -> None:
     found = scan_lines(b"0012345678\r\n\r\nab-12:cd\nnot a card!\r\n12", parse_card_line)
     assert found.cards == ("0012345678", "AB-12:CD") and found.bad == 1 and found.rest == b"12"
+
+
+def test_a_qr_scanner_reads_a_pass_token_as_printed_case_and_all() -> None:
+    """A pass's token (token_urlsafe) has letters of both cases, digits, '-' and '_': it is read as
+    it was printed, or the visitor at the door is turned away as unknown; a card line is not a token."""
+    found = scanner("qr")(b"-CsB_5jPwyK1dTdH\r\nAb-Cd_Ef12\n0A1B\nnot a token!\r\n")
+    assert found.kind == "qr"
+    assert (found.cards, found.bad) == (("-CsB_5jPwyK1dTdH", "Ab-Cd_Ef12"), 2)
+    assert scanner("line")(b"ab-12:cd\n").kind == "card"  # card readers are read as before
 
 
 def test_overlong_lines_are_dropped_and_counted() -> None:
