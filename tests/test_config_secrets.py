@@ -71,3 +71,23 @@ def test_check_config_says_what_is_wrong_with_a_command_key_that_is_there(
     assert f"warning: mqtt.command_key_file: the command key {'in ' if key == 'short' else ''}{path} " in out
     assert says in out and "no command key" not in out, out
     assert ("chmod 600" if mode != 0o600 else "head -c 32 /dev/urandom") in out
+
+
+RAW_KEY = bytes.fromhex("9f3c") + bytes(range(30))  # 0x9f: never the first byte of UTF-8 text
+
+
+def test_check_config_says_a_command_key_written_as_raw_bytes_is_not_text(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The docs' `head -c 32 /dev/urandom | base64 > command.key` without its `| base64` is an easy
+    slip: check-config says the key is not text and how to make it, rather than "ok"."""
+    config = tmp_path / "site.toml"
+    config.write_text(site_toml(Path("data")) + "\n[mqtt]\nenabled = true\n", encoding="utf-8")
+    path = tmp_path / "data" / "command.key"
+    path.parent.mkdir()
+    path.write_bytes(RAW_KEY)
+    path.chmod(0o600)
+    assert main(["check-config", str(config)]) == 0
+    out = capsys.readouterr().out
+    assert f"warning: mqtt.command_key_file: the command key in {path} is not text" in out, out
+    assert "| base64" in out

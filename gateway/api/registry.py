@@ -22,7 +22,7 @@ RowId = Annotated[int, Field(ge=1, le=MAX_ID)]
 
 class BlockIn(BaseModel):
     kind: Literal["card", "plate", "qr"]
-    value: str = Field(min_length=1, max_length=40, description="Card number or plate as typed.")
+    value: str = Field(min_length=1, max_length=64, description="Card number, plate or pass QR as typed.")
     reason: str = Field(min_length=1, max_length=200)
 
 

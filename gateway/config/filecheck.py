@@ -65,6 +65,8 @@ def command_key_problem(path: Path) -> str | None:
         mode = path.stat().st_mode
     except FileNotFoundError:
         return f"no command key at {path}: every remote command will be refused (no_key); make one: {make}"
+    except UnicodeDecodeError:
+        return f"the command key in {path} is not text: every remote command will be refused (no_key); {make}"
     except (OSError, ValueError):
         return None
     if len(text) < MIN_KEY_CHARS:

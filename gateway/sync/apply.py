@@ -117,8 +117,9 @@ _PASSES = [
     FROM staging.s_passes WHERE {R}
     ON CONFLICT (ref) WHERE ref IS NOT NULL DO UPDATE SET
         {", ".join(f"{c} = excluded.{c}" for c in [*_PASS_COLS.split(", "), "vehicle_class"])}""",
-    # The pass's credentials the snapshot no longer names go; those it names stay as they are: a
+    # The pass's credentials the snapshot no longer names go; those it names keep their block: a
     # snapshot says which credentials a pass has, not that the booth blocked one (a lost printout).
+    # They take the pass's window (a plate handed back by the booth carried the one it had then).
     f"""DELETE FROM credentials WHERE pass_id IN (
         SELECT p.id FROM staging.s_passes s JOIN passes p ON p.ref = s.ref WHERE s.{R})
     AND NOT EXISTS (
@@ -131,11 +132,17 @@ _PASSES = [
     FROM staging.s_passes s JOIN staging.s_pass_credentials c ON c.pass_n = s.n
     JOIN passes p ON p.ref = s.ref WHERE s.{R}
     ON CONFLICT (kind, value) DO UPDATE SET resident_id = NULL, pass_id = excluded.pass_id,
-        vehicle_id = NULL, valid_from = NULL, valid_to = NULL, hours = '', blocked = 0
-    WHERE credentials.pass_id IS NOT excluded.pass_id""",
+        vehicle_id = NULL, valid_from = NULL, valid_to = NULL, hours = '',
+        blocked = CASE WHEN credentials.pass_id IS excluded.pass_id THEN credentials.blocked ELSE 0 END
+    WHERE credentials.pass_id IS NOT excluded.pass_id OR credentials.valid_from IS NOT NULL
+       OR credentials.valid_to IS NOT NULL OR credentials.hours != ''""",
 ]
 _D = f"SELECT k1 FROM staging.s_deletes WHERE {R} AND kind = "
 _DELETES = [
+    # Where a withdrawn pass's holder was last seen goes with it: no reader knows its QR any more,
+    # and one left "inside" would be counted a person on foot for ever (as retention does).
+    f"""DELETE FROM presence WHERE subject IN (
+        SELECT kind || ':' || id FROM passes WHERE ref IN ({_D}'pass'))""",
     f"DELETE FROM passes WHERE ref IN ({_D}'pass')",
     f"""DELETE FROM slots WHERE id IN (
         SELECT sl.id FROM staging.s_deletes d JOIN slots sl ON sl.zone = d.k1 AND sl.number = d.k2

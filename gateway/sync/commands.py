@@ -242,6 +242,13 @@ def read_key(path: Path) -> bytes | None:
     except OSError as exc:
         log.error("cannot read the command key %s: %s", path, exc.strerror)
         return None
+    except UnicodeDecodeError:
+        log.error(
+            "the command key in %s is not text; remote commands are refused fix: make it with "
+            "head -c 32 /dev/urandom | base64 (the base64 is what makes it text)",
+            path,
+        )
+        return None
     if len(text) < MIN_KEY_CHARS:
         log.error(
             "the command key in %s is shorter than %d characters; remote commands are refused "

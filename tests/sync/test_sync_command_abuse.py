@@ -10,12 +10,15 @@ from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 
 import pytest
-from sync_helpers import Mosquitto, wait_for
+from sync_helpers import Mosquitto, free_port, wait_for
 from test_sync_commands import KEY, TZ, command, send
 from test_sync_downlink import Site, _site
 
 from gateway.config import SiteConfig
-from gateway.sync.commands import REFUSALS_RECORDED_PER_MINUTE
+from gateway.runtime.gateway import Gateway
+from gateway.runtime.serve import sync_service
+from gateway.sync.commands import REFUSALS_RECORDED_PER_MINUTE, read_key
+from tests.test_config_secrets import RAW_KEY
 
 FORGED_KEY = b"not the key" * 3
 
@@ -84,3 +87,19 @@ def test_a_forged_command_cannot_write_lines_into_the_log(
     assert send(site, command(name=fake, key=FORGED_KEY))["code"] == "bad_signature"
     lines = [r.getMessage() for r in caplog.records if r.name == "gateway.sync.commands"]
     assert lines and all("\n" not in line for line in lines), lines
+
+
+def test_a_command_key_that_is_not_text_refuses_commands_and_lets_the_gateway_start(
+    sync_cfg: Callable[..., SiteConfig],
+) -> None:
+    """A key written as raw bytes (no `| base64`): the sync link is built and commands are refused
+    (no_key, the log says how to make the key), rather than the whole gateway failing at start."""
+    cfg = sync_cfg(free_port())
+    cfg.command_key_path.write_bytes(RAW_KEY)
+    cfg.command_key_path.chmod(0o600)
+    gw = Gateway(cfg)
+    try:
+        assert sync_service(gw) is not None  # serve() builds the link before it starts the lanes
+        assert read_key(cfg.command_key_path) is None
+    finally:
+        gw.conn.close()
