@@ -48,7 +48,8 @@ class AccessEvent:
     def of(cls, p: Presented, facts: Facts, d: Decision, snapshot: str | None = None) -> AccessEvent:
         cred = facts.credential
         holder = cred.holder if cred else None
-        vehicle = cred.vehicle if cred else None
+        # A card that also names a car is, at a door, a person walking: no vehicle in or out.
+        vehicle = cred.vehicle if cred and facts.lane.type == "vehicle" else None
         plate = vehicle.plate if vehicle else (p.value if p.kind == "plate" else None)
         return cls(
             event_id=uuid7(),

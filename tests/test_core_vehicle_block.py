@@ -86,3 +86,11 @@ def test_a_resident_whose_car_is_blocked_or_expired_still_walks_in_through_the_d
     card and registration are in good standing, still opens the pedestrian door with that card."""
     ev = _show(gw, "card", card, "door")
     assert (ev.admitted, ev.reason) == (True, "resident")
+
+
+def test_a_card_that_names_a_car_at_the_door_is_a_person_walking_not_the_car(gw: Gateway) -> None:
+    """The resident walks through the door on the card that also opens the barrier for her car: the
+    record (here and upstream) is of her on foot, with no vehicle, so no car is counted in or out."""
+    ev = _show(gw, "card", "CARD0003", "door")
+    assert (ev.admitted, ev.vehicle_id, ev.plate) == (True, None, None), ev
+    assert ev.upstream()["vehicle"] is None
