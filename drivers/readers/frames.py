@@ -1,8 +1,9 @@
-"""Card reader wire formats: pure functions of bytes that never raise.
+"""Card reader and QR scanner wire formats: pure functions of bytes that never raise.
 
-Each scanner takes the bytes received so far and returns the cards found, the bytes to keep for
-the next call (an unfinished frame), how many bad frames it threw away and how many bytes of noise
-(bytes outside any frame) it skipped. A frame split over several reads is found once its last byte
+Each scanner takes the bytes received so far and returns the values found (card numbers, or the
+tokens a QR scanner read off visitors' passes), the bytes to keep for the next call (an unfinished
+frame), how many bad frames it threw away and how many bytes of noise (bytes outside any frame) it
+skipped. A frame split over several reads is found once its last byte
 arrives; noise and broken frames are counted, never raised.
 
 Canonical card numbers (what the store keeps, what CSV imports must use):
@@ -34,7 +35,7 @@ MAX_LINE = 64
 
 @dataclass(frozen=True, slots=True)
 class Scan:
-    cards: tuple[str, ...]  # the values read: card numbers, or QR pass tokens (kind "qr")
+    values: tuple[str, ...]  # the values read: card numbers, or QR pass tokens (kind "qr")
     rest: bytes
     bad: int
     noise: int = 0
@@ -58,7 +59,7 @@ def em4100_checksum_ok(frame_hex: bytes) -> bool:
 def scan_em4100(buf: bytes, number: Literal["hex", "decimal"] = "hex") -> Scan:
     """RDM6300-style frames: STX, 10 hex, 2 hex checksum, ETX (14 bytes), or with CR LF before
     the ETX as the ID-12 family sends (16 bytes)."""
-    cards: list[str] = []
+    values: list[str] = []
     bad = noise = 0
     i = 0
     resync = False  # the bytes after a broken frame's STX were counted with it
@@ -69,17 +70,17 @@ def scan_em4100(buf: bytes, number: Literal["hex", "decimal"] = "hex") -> Scan:
             noise += sum(b not in _BLANK for b in buf[i:end_of_noise])
         resync = False
         if start < 0:
-            return Scan(tuple(cards), b"", bad, noise)
+            return Scan(tuple(values), b"", bad, noise)
         size = _em4100_size(buf, start)
         if size == 0:  # unfinished: keep it for the next read
-            return Scan(tuple(cards), buf[start:], bad, noise)
+            return Scan(tuple(values), buf[start:], bad, noise)
         if size < 0:
             bad += 1
             i = start + 1  # resynchronise on the next STX
             resync = True
             continue
         data = buf[start + 1 : start + 11]
-        cards.append(_em4100_number(data, number))
+        values.append(_em4100_number(data, number))
         i = start + size
 
 
@@ -134,14 +135,14 @@ def scan_lines(
     buf: bytes, parse: Callable[[bytes], str | None], kind: Literal["card", "qr"] = "card"
 ) -> Scan:
     lines, rest, bad, dropped = split_lines(buf)
-    cards = []
+    values = []
     for line in lines:
-        card = parse(line)
-        if card is None:
+        value = parse(line)
+        if value is None:
             bad += 1
         else:
-            cards.append(card)
-    return Scan(tuple(cards), rest, bad, dropped, kind)
+            values.append(value)
+    return Scan(tuple(values), rest, bad, dropped, kind)
 
 
 def parse_card_line(line: bytes) -> str | None:

@@ -97,9 +97,9 @@ class SerialReader:
                 self.health.count("bad_frames", found.bad)
             if found.noise:
                 self.health.count("noise_bytes", found.noise)
-            for card in found.cards:
+            for value in found.values:
                 self.health.count("reads")
-                if self._debounce.accept(card, time.monotonic()):
-                    emit(found.kind, card, 1.0)
+                if self._debounce.accept(value, time.monotonic()):
+                    emit(found.kind, value, 1.0)
                 else:
                     self.health.count("repeats")

@@ -39,10 +39,18 @@ def get_alarms(
     app: App,
     db: Db,
     all: bool = False,
-    limit: Annotated[int, Query(ge=1, le=500)] = 200,
+    limit: Annotated[
+        int,
+        Query(
+            ge=1,
+            le=500,
+            description="With `all`, how many closed alarms at most; every open alarm is listed whatever "
+            "the limit.",
+        ),
+    ] = 200,
     lang: Literal["zh", "en"] | None = None,
 ) -> list[dict[str, Any]]:
-    rows = recent_alarms(db, all, limit, language=lang or who.language)
+    rows = recent_alarms(db, all, closed_limit=limit, language=lang or who.language)
     for row in rows:
         for key in ("raised_at", "cleared_at", "acknowledged_at"):
             row[key] = local(app.gw, row[key])  # type: ignore[arg-type]

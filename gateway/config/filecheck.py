@@ -7,12 +7,10 @@ installer's one check before `systemctl start` should say so.
 
 from __future__ import annotations
 
-import stat
 from pathlib import Path
 
 from gateway.config.models import SiteConfig
-
-MIN_KEY_CHARS = 16  # docs/mqtt.md, Keys
+from gateway.sync.command_key import key_problem
 
 
 def warnings(cfg: SiteConfig) -> list[str]:
@@ -28,9 +26,9 @@ def warnings(cfg: SiteConfig) -> list[str]:
     for name, path in files:
         if path is not None and _missing(path):
             found.append(f"{name}: {path} does not exist on this box (copy it there before starting)")
-    key_problem = command_key_problem(cfg.command_key_path) if cfg.mqtt.enabled else None
-    if key_problem is not None:
-        found.append(f"mqtt.command_key_file: {key_problem}")
+    problem = key_problem(cfg.command_key_path) if cfg.mqtt.enabled else None
+    if problem is not None:
+        found.append(f"mqtt.command_key_file: {problem}")
     for i, device in enumerate(cfg.devices):
         port = getattr(device, "port", None)
         if isinstance(port, str) and port.startswith("/dev/") and not Path(port).exists():
@@ -51,33 +49,3 @@ def _missing(path: Path) -> bool:
         return not path.exists()
     except OSError:  # in a folder the checking user may not read, though the gateway's user may
         return False
-
-
-def command_key_problem(path: Path) -> str | None:
-    """What is wrong with the key that signs remote commands, with the fix (said by check-config
-    and at start); None when it is fine, or when this user may not read it (the gateway's may)."""
-    make = (
-        f"head -c 32 /dev/urandom | base64 > {path}; chmod 600 {path}; and give the central server "
-        "the same key (docs/mqtt.md, Keys)"
-    )
-    try:
-        text = path.read_text(encoding="utf-8").strip()
-        mode = path.stat().st_mode
-    except FileNotFoundError:
-        return f"no command key at {path}: every remote command will be refused (no_key); make one: {make}"
-    except UnicodeDecodeError:
-        return f"the command key in {path} is not text: every remote command will be refused (no_key); {make}"
-    except (OSError, ValueError):
-        return None
-    if len(text) < MIN_KEY_CHARS:
-        return (
-            f"the command key in {path} is {len(text)} characters, fewer than {MIN_KEY_CHARS}: every "
-            f"remote command will be refused (no_key); make a longer one: {make}"
-        )
-    if mode & 0o077:
-        return (
-            f"the command key {path} is open to others than its owner ({stat.filemode(mode)}): whoever "
-            f"reads it can sign commands that open the gates; fix: chmod 600 {path}, owned by the "
-            "gateway's user"
-        )
-    return None

@@ -47,6 +47,8 @@ BACKFILL_DAYS = 7  # reports missed while the gateway was off are built for up t
 CLOCK_STEP = timedelta(minutes=2)  # wall time gone this much further than monotonic time: NTP set it
 
 
+# Named when it kept only the boot's first alarm; the name stays so that the marker an older
+# version wrote within this boot is still read (its rows are still to be re-dated).
 BOOT_MARKER = "boot-alarms.json"
 
 
@@ -88,9 +90,9 @@ def _kept_ids(kept: dict[str, Any]) -> dict[str, int]:
     return older | ids
 
 
-def keep_boot(data_dir: Path, start: Boot) -> None:
+def keep_boot(data_dir: Path, boot: Boot) -> None:
     marker = data_dir / BOOT_MARKER
-    fields = {"boot": start.id, "first": start.first, "clock": start.clock}
+    fields = {"boot": boot.id, "first": boot.first, "clock": boot.clock}
     try:
         written = marker.with_suffix(".tmp")  # replaced whole: a kill mid-write keeps the last one
         written.write_text(json.dumps(fields))
@@ -237,7 +239,7 @@ class Operations:
             del self._steps[: len(steps)]
             keep_boot(self.data_dir, self._boot)  # a kill before this: the next run reads the mark
             for step in steps:  # at most once: a kill just before leaves them to be deleted sooner
-                plan.redate(plan.snapshot_files(self.snapshots_dir), step.of_boot, step.by)
+                plan.redate_files(plan.snapshot_files(self.snapshots_dir), step.of_boot, step.by)
         self._keep_clock()
 
     def _keep_clock(self) -> None:

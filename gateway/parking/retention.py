@@ -1,4 +1,6 @@
-"""What retention deletes: snapshots past their age, and the oldest ones first when the disk fills.
+"""What retention deletes: snapshots past their age, and the oldest ones first when the disk fills;
+and the times of snapshots written on a stale boot clock, moved so that they are kept for their
+true age.
 
 Planners over file listings and disk figures, and `make_room`, which acts on one; the store's
 retention (gateway/store/retention.py) deletes records and gateway/parking/operations.py runs
@@ -42,7 +44,7 @@ def expired(files: Iterable[FileInfo], now: float, keep_days: int) -> list[Path]
     return [f.path for f in files if f.mtime < cutoff]
 
 
-def redate(files: Iterable[FileInfo], wrote: Callable[[datetime], bool], by: timedelta) -> int:
+def redate_files(files: Iterable[FileInfo], wrote: Callable[[datetime], bool], by: timedelta) -> int:
     """Move by `by` the time of the files written on a clock since set right (`wrote`: a Pi's
     stale boot clock, until NTP), so that they are kept for their true age. Returns how many moved."""
     moved = 0

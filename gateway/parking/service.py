@@ -71,7 +71,7 @@ class ParkingDesk:
         if lane.type != "vehicle":
             return facts, None
         cred = facts.credential
-        subject = subject_of(p, cred)
+        subject = subject_of(p, cred, "vehicle")
         if lane.direction == "exit":
             vclass = facts.vehicle_class
             until = fee_until(held_at_lane(conn, lane.id, p.at, p.value), p.at)
@@ -329,7 +329,7 @@ class ParkingDesk:
     def _who(self, conn: sqlite3.Connection, p: Presented, lane: LaneRules) -> tuple[str, str, bool]:
         facts = lookup(conn, p, lane, {})
         cred = facts.credential
-        return subject_of(p, cred), facts.vehicle_class, cred is None
+        return subject_of(p, cred, "vehicle"), facts.vehicle_class, cred is None
 
 
 def fee_until(held: Held | None, at: datetime) -> datetime:

@@ -155,15 +155,15 @@ def acknowledge_alarm(
 
 
 def recent_alarms(
-    conn: sqlite3.Connection, include_cleared: bool, limit: int = 200, language: str = "zh"
+    conn: sqlite3.Connection, include_cleared: bool, closed_limit: int = 200, language: str = "zh"
 ) -> list[dict[str, object]]:
-    """Every open alarm, newest first, and with `include_cleared` the newest `limit` closed ones
+    """Every open alarm, newest first, and with `include_cleared` the newest `closed_limit` closed ones
     among them: an open alarm left off a list would never be handled (REQUIREMENTS 7)."""
     cur = conn.execute(
         "SELECT id, kind, source, message, raised_at, cleared_at, acknowledged_at, acknowledged_by "
         "FROM alarms WHERE cleared_at IS NULL OR id IN (SELECT id FROM alarms "
         "WHERE ? AND cleared_at IS NOT NULL ORDER BY id DESC LIMIT ?) ORDER BY id DESC",
-        (include_cleared, limit),
+        (include_cleared, closed_limit),
     )
     return _rendered(cur, language)
 

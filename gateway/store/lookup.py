@@ -75,7 +75,12 @@ WHERE exited_at IS NULL AND slot_id IS NULL AND zone = ? AND class = ? AND subje
 _FIXED = "SELECT fixed FROM zone_slots WHERE zone = ?"
 
 
-def subject_of(p: Presented, cred: CredentialFacts | None, lane_type: LaneType = "vehicle") -> str:
+def holder_subject(kind: str, holder_id: int) -> str:
+    """A resident's or a pass holder's presence subject: visitor:12 (SQL spells it kind || ':' || id)."""
+    return f"{kind}:{holder_id}"
+
+
+def subject_of(p: Presented, cred: CredentialFacts | None, lane_type: LaneType) -> str:
     """Who or what a presentation is about: at a vehicle lane the vehicle (or an unknown plate), at
     a door the person, whichever of their cards they used (one that also names their car included):
     presence and anti-passback follow the person in and out."""
@@ -83,7 +88,7 @@ def subject_of(p: Presented, cred: CredentialFacts | None, lane_type: LaneType =
         return f"{p.kind}:{p.value}"
     if cred.vehicle is not None and lane_type == "vehicle":
         return f"vehicle:{cred.vehicle.id}"
-    return f"{cred.holder.kind}:{cred.holder.id}"
+    return holder_subject(cred.holder.kind, cred.holder.id)
 
 
 def lookup(

@@ -20,7 +20,8 @@ from gateway.core.windows import ClosedPeriod, Validity, Window, within
 from gateway.errors import Conflict, NotFound, Refused
 from gateway.privacy import Secrets, mask_id_number, mask_name, mask_phone
 from gateway.store.audit import audit, transaction
-from gateway.store.lookup import PASS_BLOCKED
+from gateway.store.hashes import hash_in
+from gateway.store.lookup import PASS_BLOCKED, holder_subject
 from gateway.store.outbox import enqueue
 from gateway.store.record import gone_out
 from gateway.timefmt import from_db, to_db
@@ -231,7 +232,7 @@ def check_out(conn: sqlite3.Connection, pass_id: int, at: datetime, actor: str) 
                 f"pass {pass_id} was checked out already", fix="nothing to do", code="already_done"
             )
         conn.execute("UPDATE passes SET checked_out_at = ? WHERE id = ?", (to_db(at), pass_id))
-        gone_out(conn, f"{row['kind']}:{pass_id}", at)
+        gone_out(conn, holder_subject(row["kind"], pass_id), at)
         _plate_back(conn, pass_id, at)
         row = _get(conn, pass_id)
         enqueue(conn, "pass", {"op": "checked_out", "pass": upstream(row)}, at)
@@ -285,10 +286,8 @@ def find_returning(
     if id_number:
         hashes.append(("id_hash", [keys.digest("id_number", id_number)]))
     for column, values in hashes:
-        marks = ", ".join("?" * len(values))
-        # "!= ''" names the partial index's condition: without it SQLite reads every pass.
         cur = conn.execute(
-            f"SELECT {_COLUMNS} FROM passes p WHERE p.{column} != '' AND p.{column} IN ({marks}) "
+            f"SELECT {_COLUMNS} FROM passes p WHERE {hash_in(f'p.{column}', len(values))} "
             "ORDER BY p.id DESC LIMIT 1",
             values,
         )

@@ -16,6 +16,7 @@ from gateway.errors import Conflict, NotFound
 from gateway.events import sent_value
 from gateway.privacy import Secrets, mask_card, mask_name, mask_phone, normalize_number
 from gateway.store.audit import audit, transaction
+from gateway.store.hashes import hash_in
 from gateway.store.outbox import enqueue
 from gateway.timefmt import to_db
 from plates.grammar import is_plate, normalize
@@ -59,9 +60,7 @@ def search(conn: sqlite3.Connection, keys: Secrets, q: str, limit: int = 20) -> 
     )
     if len(normalize_number(q)) >= 7 and re.fullmatch(r"[\d\s+-]+", q):
         digests = keys.phone_digests(q)
-        marks = ", ".join("?" * len(digests))
-        # "!= ''" names the partial index's condition: without it SQLite reads every resident.
-        add(f"SELECT id FROM residents WHERE phone_hash != '' AND phone_hash IN ({marks})", *digests)
+        add(f"SELECT id FROM residents WHERE {hash_in('phone_hash', len(digests))}", *digests)
     add("SELECT id FROM residents WHERE ref = ?", q)
     if q:
         # A unit typed whole comes first and in full, before 13栋2单元's that "%3栋2单元%" finds too.

@@ -1,4 +1,5 @@
-"""Deleting records past their retention, in small batches on the worker (a lane never waits long).
+"""Deleting records past their retention, in small batches on the worker (a lane never waits long);
+a pass's messages not yet delivered are kept, scrubbed of its phone and ID numbers and occupants.
 
 With MQTT on, access records go only once the central server has confirmed them (their outbox
 row's sent_at) and the retention period since has passed: a record never delivered is never deleted
@@ -14,6 +15,7 @@ import sqlite3
 from datetime import datetime
 
 from gateway.store.database import transaction
+from gateway.store.lookup import holder_subject
 from gateway.timefmt import to_db
 
 BATCH = 2000
@@ -98,7 +100,9 @@ def prune_visitors(conn: sqlite3.Connection, ended_before: datetime, batch: int 
             (cutoff, batch),
         ).fetchall()
         conn.executemany("DELETE FROM passes WHERE id = ?", ((pid,) for pid, _ in rows))
-        conn.executemany("DELETE FROM presence WHERE subject = ?", ((f"{kind}:{pid}",) for pid, kind in rows))
+        conn.executemany(
+            "DELETE FROM presence WHERE subject = ?", ((holder_subject(kind, pid),) for pid, kind in rows)
+        )
         if rows:
             ids = {"ids": json.dumps([pid for pid, _ in rows])}
             conn.execute(f"DELETE FROM outbox WHERE sent_at IS NOT NULL AND {_PASS_MESSAGES}", ids)

@@ -140,7 +140,8 @@ _PASSES = [
 _D = f"SELECT k1 FROM staging.s_deletes WHERE {R} AND kind = "
 _DELETES = [
     # Where a withdrawn pass's holder was last seen goes with it: no reader knows its QR any more,
-    # and one left "inside" would be counted a person on foot for ever (as retention does).
+    # and one left "inside" would be counted a person on foot for ever (as retention does). The
+    # subject is gateway.store.lookup.holder_subject's, spelled in SQL.
     f"""DELETE FROM presence WHERE subject IN (
         SELECT kind || ':' || id FROM passes WHERE ref IN ({_D}'pass'))""",
     f"DELETE FROM passes WHERE ref IN ({_D}'pass')",

@@ -28,19 +28,20 @@ from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
 
-from gateway.config.filecheck import MIN_KEY_CHARS, command_key_problem
 from gateway.errors import GatewayError, NotFound, Refused
 from gateway.runtime.gateway import Gateway
 from gateway.store.audit import audit as write_audit
 from gateway.store.database import begin_immediate
 from gateway.store.outbox import enqueue
 from gateway.store.set_aside import send_again
+from gateway.sync.command_key import read_key, warn_at_start
 from gateway.sync.inbox import Inbox
 from gateway.sync.messages import read_json
+from gateway.sync.nonces import forgotten_by, why_forgotten
 from gateway.sync.replies import fit, seq_runs
+from gateway.sync.topics import Topics
 from gateway.timefmt import to_db
 
 log = logging.getLogger(__name__)
@@ -62,9 +63,6 @@ _UNVERIFIED = frozenset({"malformed", "unsigned", "no_key", "bad_signature"})
 # is answered `failed` and let go, rather than kept and failing again at every start.
 HANDLING_ATTEMPTS = 3
 _SIG = re.compile(r"[0-9a-fA-F]{64}")
-# A command_nonces row that no command id can be (ids hold no space): the latest expiry among the
-# ids forgotten, so that a command expiring no later is still refused after the clock steps back.
-_FORGOTTEN_UP_TO = "forgotten up to"
 # What the outbox and the uplink add around a reply's own fields (v, type, event_id, at, seq and
 # the site's key): a reply's room is max_message_bytes less this, the topic and the site id.
 _ENVELOPE_BYTES = 256
@@ -207,59 +205,6 @@ def _cut_short(cid: str) -> str:
     )
 
 
-def _forgotten(cid: str) -> str:
-    return (
-        f"command {cid} expires no later than commands whose ids were since forgotten: it may have "
-        "been received before, so it is not run (the gateway's clock was stepped back, or it came "
-        "late; fix: send a new command)"
-    )
-
-
-def forget_used_ids(conn: sqlite3.Connection, before: datetime) -> None:
-    """Forget the ids of commands expired before `before` (by this box's clock), within a
-    transaction. The latest expiry forgotten is kept: a command that expires no later is refused
-    as a replay even if NTP then steps the clock back behind it. It is a command's own expiry, set
-    by the central server, so a clock once set far ahead cannot refuse commands for months after."""
-    cut = to_db(before)
-    (latest,) = conn.execute(
-        "SELECT max(expires_at) FROM command_nonces WHERE expires_at < ? AND id != ?", (cut, _FORGOTTEN_UP_TO)
-    ).fetchone()
-    if latest is None:
-        return
-    conn.execute(
-        "INSERT INTO command_nonces (id, expires_at) VALUES (?, ?) "
-        "ON CONFLICT (id) DO UPDATE SET expires_at = max(expires_at, excluded.expires_at)",
-        (_FORGOTTEN_UP_TO, latest),
-    )
-    conn.execute("DELETE FROM command_nonces WHERE expires_at < ? AND id != ?", (cut, _FORGOTTEN_UP_TO))
-
-
-def read_key(path: Path) -> bytes | None:
-    try:
-        text = path.read_text(encoding="utf-8").strip()
-    except FileNotFoundError:
-        return None
-    except OSError as exc:
-        log.error("cannot read the command key %s: %s", path, exc.strerror)
-        return None
-    except UnicodeDecodeError:
-        log.error(
-            "the command key in %s is not text; remote commands are refused fix: make it with "
-            "head -c 32 /dev/urandom | base64 (the base64 is what makes it text)",
-            path,
-        )
-        return None
-    if len(text) < MIN_KEY_CHARS:
-        log.error(
-            "the command key in %s is shorter than %d characters; remote commands are refused "
-            "fix: put a long random key there, e.g. head -c 32 /dev/urandom | base64",
-            path,
-            MIN_KEY_CHARS,
-        )
-        return None
-    return text.encode()
-
-
 class Commands:
     """Verifies and runs remote commands one at a time, off the link and directory threads."""
 
@@ -276,13 +221,10 @@ class Commands:
         self._recorded: deque[float] = deque()  # monotonic times of the refusals recorded lately
         self._clock = time.monotonic
         site = gw.site.config.site.id
-        topic = f"{self.cfg.topic_prefix}/{site}/cmd/reply"
+        topic = Topics(self.cfg.topic_prefix, site).upstream("command_reply")
+        assert topic is not None  # None only for a type that cannot be a topic level
         self._reply_room = self.cfg.max_message_bytes - _ENVELOPE_BYTES - len(topic) - len(site)
-        problem = command_key_problem(self.key_path)
-        if problem is not None:
-            log.warning("%s", problem)
-        else:
-            read_key(self.key_path)  # says so if the gateway's user may not read it
+        warn_at_start(self.key_path)
 
     def start(self) -> None:
         """Before the link starts: commands received before the last stop and not answered go
@@ -447,12 +389,9 @@ class Commands:
         begin_immediate(conn)
         try:
             keep = cmd.expires_at + timedelta(seconds=self.cfg.clock_skew_s)
-            forgotten = conn.execute(
-                "SELECT expires_at FROM command_nonces WHERE id = ?", (_FORGOTTEN_UP_TO,)
-            ).fetchone()
-            if forgotten is not None and to_db(keep) <= forgotten[0]:
+            if forgotten_by(conn, keep):
                 conn.execute("ROLLBACK")
-                return CommandRefused("replayed", _forgotten(cmd.id), cmd.id, cmd.name)
+                return CommandRefused("replayed", why_forgotten(cmd.id), cmd.id, cmd.name)
             try:
                 conn.execute(
                     "INSERT INTO command_nonces (id, expires_at) VALUES (?, ?)",

@@ -39,9 +39,9 @@ from gateway.store.outbox import (
 )
 from gateway.sync.backoff import retry_delay
 from gateway.sync.client import Acked, Connected, Connection, Lost, Received, Refused, Settings
-from gateway.sync.commands import forget_used_ids
 from gateway.sync.errors import LinkError, LinkSetupError, puback_text
 from gateway.sync.health import health_report
+from gateway.sync.nonces import forget_used_ids
 from gateway.sync.topics import Topics
 from gateway.sync.uplink import POISON_LIMIT, Done, Quarantine, Uplink
 

@@ -25,8 +25,8 @@ def test_the_documented_decimal_card_number_is_what_the_reader_stores() -> None:
     assert found, "the example moved; update the test"
     hex_digits, documented_decimal = found.groups()
     frame = em4100_frame(hex_digits)  # what an RDM6300 sends for that card
-    assert scan_em4100(frame, "hex").cards == (hex_digits,)
-    stored = scan_em4100(frame, "decimal").cards
+    assert scan_em4100(frame, "hex").values == (hex_digits,)
+    stored = scan_em4100(frame, "decimal").values
     assert stored == (documented_decimal,), (
         f"docs/hardware.md says card {hex_digits} is stored as {documented_decimal} with "
         f'em4100_number = "decimal"; the reader stores {stored[0]}'

@@ -26,13 +26,13 @@ RDM6300 = b"\x0262E3086CED08\x03"
 
 
 def test_em4100_known_frame_and_both_number_forms() -> None:
-    assert scan_em4100(RDM6300).cards == ("62E3086CED",)
-    assert scan_em4100(RDM6300, number="decimal").cards == (f"{0xE3086CED:010d}",)
+    assert scan_em4100(RDM6300).values == ("62E3086CED",)
+    assert scan_em4100(RDM6300, number="decimal").values == (f"{0xE3086CED:010d}",)
     assert em4100_frame("62E3086CED") == RDM6300
 
 
 def test_em4100_id12_style_frame_with_crlf_before_etx() -> None:
-    assert scan_em4100(b"\x0262E3086CED08\r\n\x03").cards == ("62E3086CED",)
+    assert scan_em4100(b"\x0262E3086CED08\r\n\x03").values == ("62E3086CED",)
 
 
 @pytest.mark.parametrize(
@@ -46,18 +46,18 @@ def test_em4100_id12_style_frame_with_crlf_before_etx() -> None:
 )
 def test_em4100_broken_frames_are_counted_not_read(broken: bytes) -> None:
     found = scan_em4100(broken)
-    assert found.cards == () and found.bad == 1 and found.rest == b""
+    assert found.values == () and found.bad == 1 and found.rest == b""
 
 
 def test_em4100_split_frame_waits_for_its_last_byte() -> None:
     first = scan_em4100(RDM6300[:9])
-    assert first.cards == () and first.rest == RDM6300[:9] and first.bad == 0
-    assert scan_em4100(first.rest + RDM6300[9:]).cards == ("62E3086CED",)
+    assert first.values == () and first.rest == RDM6300[:9] and first.bad == 0
+    assert scan_em4100(first.rest + RDM6300[9:]).values == ("62E3086CED",)
 
 
 def test_em4100_noise_and_a_cut_frame_before_a_good_one() -> None:
     found = scan_em4100(b"\xff\x00junk" + RDM6300[:6] + RDM6300 + b"\r\n")
-    assert found.cards == ("62E3086CED",)
+    assert found.values == ("62E3086CED",)
     assert found.bad == 1  # the cut frame
     assert found.noise == 5  # \xff and junk; NUL, CR and LF are line idle, not noise
 
@@ -95,7 +95,7 @@ def test_wiegand_bad_lines_give_nothing(line: bytes) -> None:
 
 def test_line_reader_cards_and_junk() -> None:
     found = scan_lines(b"0012345678\r\n\r\nab-12:cd\nnot a card!\r\n12", parse_card_line)
-    assert found.cards == ("0012345678", "AB-12:CD") and found.bad == 1 and found.rest == b"12"
+    assert found.values == ("0012345678", "AB-12:CD") and found.bad == 1 and found.rest == b"12"
 
 
 def test_a_qr_scanner_reads_a_pass_token_as_printed_case_and_all() -> None:
@@ -103,16 +103,16 @@ def test_a_qr_scanner_reads_a_pass_token_as_printed_case_and_all() -> None:
     it was printed, or the visitor at the door is turned away as unknown; a card line is not a token."""
     found = scanner("qr")(b"-CsB_5jPwyK1dTdH\r\nAb-Cd_Ef12\n0A1B\nnot a token!\r\n")
     assert found.kind == "qr"
-    assert (found.cards, found.bad) == (("-CsB_5jPwyK1dTdH", "Ab-Cd_Ef12"), 2)
+    assert (found.values, found.bad) == (("-CsB_5jPwyK1dTdH", "Ab-Cd_Ef12"), 2)
     assert scanner("line")(b"ab-12:cd\n").kind == "card"  # card readers are read as before
 
 
 def test_overlong_lines_are_dropped_and_counted() -> None:
     found = scan_lines(b"9" * 500, parse_card_line)
-    assert found.cards == () and found.bad == 0 and len(found.rest) == 65  # kept short, still too long
+    assert found.values == () and found.bad == 0 and len(found.rest) == 65  # kept short, still too long
     assert found.noise == 500 - 65
     found = scan_lines(found.rest + b"99\r\n", parse_card_line)
-    assert found.cards == () and found.bad == 1 and found.rest == b""  # counted once, when it ends
+    assert found.values == () and found.bad == 1 and found.rest == b""  # counted once, when it ends
 
 
 @pytest.mark.parametrize("cut", [1, 40, 64, 65, 70, 79])
@@ -120,7 +120,7 @@ def test_the_tail_of_an_overlong_line_is_not_read_as_a_card(cut: int) -> None:
     line = b"9" * 70 + b"0012345678\r\n"  # 80 characters: no card, however the reads split it
     first = scan_lines(line[:cut], parse_card_line)
     second = scan_lines(first.rest + line[cut:] + b"0A1B\r\n", parse_card_line)
-    assert first.cards + second.cards == ("0A1B",) and first.bad + second.bad == 1
+    assert first.values + second.values == ("0A1B",) and first.bad + second.bad == 1
 
 
 def test_debounce_window_slides_with_the_card_held() -> None:
@@ -173,14 +173,14 @@ def test_em4100_finds_exactly_the_valid_frames_however_the_bytes_are_split(
 ) -> None:
     data = b"".join(segments)
     whole = scan_em4100(data)
-    assert Counter(whole.cards) == reference_em4100(data)
+    assert Counter(whole.values) == reference_em4100(data)
     cards: list[str] = []
     rest, pos = b"", 0
     for cut in [*cuts, len(data)]:
         found = scan_em4100(rest + data[pos : pos + cut])
-        cards += found.cards
+        cards += found.values
         rest, pos = found.rest, pos + cut
-    cards += scan_em4100(rest + data[pos:]).cards
+    cards += scan_em4100(rest + data[pos:]).values
     assert Counter(cards) == reference_em4100(data)
 
 
@@ -188,7 +188,7 @@ def test_em4100_finds_exactly_the_valid_frames_however_the_bytes_are_split(
 @given(st.binary(max_size=300))
 def test_em4100_random_bytes(data: bytes) -> None:
     found = scan_em4100(data)
-    assert Counter(found.cards) == reference_em4100(data)
+    assert Counter(found.values) == reference_em4100(data)
     assert len(found.rest) < 16
 
 
@@ -254,13 +254,13 @@ def test_wiegand_reads_every_valid_frame(bits: int, facility: int, card: int, en
 def test_line_scanner_random_bytes_and_splits(data: bytes, cuts: list[int]) -> None:
     whole = scan_lines(data, parse_card_line)
     lines = [p.strip().upper() for p in re.split(rb"[\r\n]", data)[:-1]]
-    for card in whole.cards:
+    for card in whole.values:
         assert re.fullmatch(r"[0-9A-Z:\-]{3,40}", card) and card.encode() in lines
     cards: list[str] = []
     rest, pos = b"", 0
     for cut in cuts:
         found = scan_lines(rest + data[pos : pos + cut], parse_card_line)
-        cards += found.cards
+        cards += found.values
         rest, pos = found.rest, pos + cut
-    cards += scan_lines(rest + data[pos:], parse_card_line).cards
-    assert cards == list(whole.cards)  # over-long lines too: however the reads split them
+    cards += scan_lines(rest + data[pos:], parse_card_line).values
+    assert cards == list(whole.values)  # over-long lines too: however the reads split them

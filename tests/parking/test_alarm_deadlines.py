@@ -20,7 +20,7 @@ from gateway.store.redate import redate
 from gateway.timefmt import from_db, to_db
 from tests.conftest import site_toml
 from tests.parking.conftest import T0, show
-from tests.parking.test_operations import Steady, offline
+from tests.parking.test_operations import Steady, a_new_boot, offline
 
 H = timedelta(hours=1)
 S = timedelta(seconds=1)
@@ -348,7 +348,7 @@ def test_a_car_that_came_in_while_the_pi_booted_on_a_stale_clock_pays_for_its_re
     gw = make_gw()
     boot = T0 - 72 * H
     show(gw, "car-in", "苏E00001", boot - H)  # parked before the power cut: its time is true
-    (gw.data_dir / "boot-alarms.json").write_text('{"boot": "the boot before"}')  # the Pi restarts
+    a_new_boot(gw)  # the Pi restarts
     steady = Steady()
     o = ops(gw, started=boot, steady=steady)
     show(gw, "car-in", "苏E12345", boot + 10 * S)  # in at the gate as the Pi boots
@@ -371,7 +371,7 @@ def test_a_fee_paid_ahead_on_the_stale_clock_still_counts_after_the_stay_is_re_d
     leaves 5 minutes after paying, within the grace period: it owes nothing, and is not asked again."""
     gw = make_gw()
     boot = T0 - 72 * H
-    (gw.data_dir / "boot-alarms.json").write_text('{"boot": "the boot before"}')  # the Pi restarts
+    a_new_boot(gw)  # the Pi restarts
     steady = Steady()
     o = ops(gw, started=boot, steady=steady)
     assert show(gw, "car-in", "苏E12345", boot + 10 * S).reason == "temporary"

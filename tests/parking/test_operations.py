@@ -15,7 +15,7 @@ import pytest
 
 from gateway.alarm_texts import AlarmText
 from gateway.ids import uuid7
-from gateway.parking.operations import Operations
+from gateway.parking.operations import BOOT_MARKER, Operations
 from gateway.parking.report import report_csv
 from gateway.runtime.gateway import Gateway
 from gateway.store.alarms import clear_alarm, raise_alarm, recent_alarms
@@ -61,6 +61,11 @@ class Steady:
 
     def __call__(self) -> float:
         return self.s
+
+
+def a_new_boot(gw: Gateway) -> None:
+    """The Pi restarted: the boot marker names the boot before this one."""
+    (gw.data_dir / BOOT_MARKER).write_text('{"boot": "the boot before"}')
 
 
 def ops(gw: Gateway, started: datetime = T0, steady: Steady | None = None) -> Operations:

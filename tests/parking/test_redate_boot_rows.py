@@ -15,7 +15,7 @@ from gateway.store.alarms import raise_alarm
 from gateway.store.patrol import record_tap
 from gateway.timefmt import from_db
 from tests.parking.conftest import T0, show
-from tests.parking.test_operations import PATROL, Steady, alarms, offline, ops
+from tests.parking.test_operations import PATROL, Steady, a_new_boot, alarms, offline, ops
 
 H = timedelta(hours=1)
 M = timedelta(minutes=1)
@@ -62,7 +62,7 @@ def test_a_round_walked_before_ntp_set_the_clock_is_not_reported_missed(
     real_boot = night - 5 * M
     stale = night - H  # 21:00: the Pi's clock is 55 minutes behind
     behind = real_boot - stale
-    (gw.data_dir / "boot-alarms.json").write_text('{"boot": "the boot before"}')
+    a_new_boot(gw)
     steady = Steady()
     o = ops(gw, started=stale, steady=steady)
     o.tick(stale)
@@ -93,7 +93,7 @@ def test_a_round_begun_before_ntp_and_finished_after_a_restart_is_done(
     night = T0.replace(hour=22)
     real_boot = night - 5 * M
     stale = night - H
-    (gw.data_dir / "boot-alarms.json").write_text('{"boot": "the boot before"}')
+    a_new_boot(gw)
     steady = Steady()
     o = ops(gw, started=stale, steady=steady)
     o.tick(stale)
@@ -120,7 +120,7 @@ def test_a_second_small_step_after_a_large_one_moves_a_stay_by_both_once(
     the true time it came in, and a car that came in after the first step moves by the second only."""
     gw = make_gw()
     boot = T0 - 72 * H
-    (gw.data_dir / "boot-alarms.json").write_text('{"boot": "the boot before"}')
+    a_new_boot(gw)
     steady = Steady()
     o = ops(gw, started=boot, steady=steady)
     o.tick(boot)
@@ -146,7 +146,7 @@ def test_a_kill_after_the_re_dating_before_its_mark_is_kept_moves_nothing_twice(
     transaction) and moves nothing a second time."""
     gw = make_gw()
     stale = T0 - 3 * H  # what the clock says at boot; the box really boots at T0 - 2:05
-    (gw.data_dir / "boot-alarms.json").write_text('{"boot": "the boot before"}')
+    a_new_boot(gw)
     steady = Steady()
     o = ops(gw, started=stale, steady=steady)
     o.tick(stale)

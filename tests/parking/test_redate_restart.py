@@ -12,7 +12,7 @@ from pathlib import Path
 from gateway.runtime.gateway import Gateway
 from gateway.timefmt import from_db
 from tests.parking.conftest import T0, show
-from tests.parking.test_operations import Steady, ops
+from tests.parking.test_operations import Steady, a_new_boot, ops
 
 H = timedelta(hours=1)
 S = timedelta(seconds=1)
@@ -30,7 +30,7 @@ def test_a_car_in_on_the_stale_boot_clock_pays_for_its_real_stay_after_a_restart
     make_gw: Callable[..., Gateway],
 ) -> None:
     gw = make_gw()
-    (gw.data_dir / "boot-alarms.json").write_text('{"boot": "the boot before"}')  # the Pi restarts
+    a_new_boot(gw)  # the Pi restarts
     steady = Steady()  # the kernel's monotonic clock: it runs on across restarts of the service
     run_briefly(gw, BOOT, steady)
     show(gw, "car-in", "苏E12345", BOOT + 10 * S)  # in at the gate as the Pi boots
@@ -48,7 +48,7 @@ def test_a_car_in_on_the_stale_boot_clock_pays_for_its_real_stay_after_a_restart
 
 def test_a_re_dating_done_before_a_restart_is_not_done_again(make_gw: Callable[..., Gateway]) -> None:
     gw = make_gw()
-    (gw.data_dir / "boot-alarms.json").write_text('{"boot": "the boot before"}')
+    a_new_boot(gw)
     steady = Steady()
     first = ops(gw, started=BOOT, steady=steady)
     first.start(lambda: BOOT)

@@ -75,7 +75,9 @@ def test_a_car_refused_for_another_reason_the_second_time_is_counted_again(
     assert _report(gw)["refusals"] == {"total": 1, "by_reason": {"lane_closed": 1}}
 
 
-def test_a_car_left_standing_at_a_lane_the_guard_closed_is_one_refusal(make_gw: Callable[..., Gateway]) -> None:
+def test_a_car_left_standing_at_a_lane_the_guard_closed_is_one_refusal(
+    make_gw: Callable[..., Gateway],
+) -> None:
     """The guard closed the entrance (a lane mode, decided before the core's rules): a resident's car
     waiting there a minute is still one car turned away."""
     gw = make_gw()

@@ -11,13 +11,14 @@ from datetime import datetime, timedelta
 
 import pytest
 from sync_helpers import Mosquitto, free_port, wait_for
-from test_sync_commands import KEY, TZ, command, send
+from test_sync_commands import TZ, command, send, write_key
 from test_sync_downlink import Site, _site
 
 from gateway.config import SiteConfig
 from gateway.runtime.gateway import Gateway
 from gateway.runtime.serve import sync_service
-from gateway.sync.commands import REFUSALS_RECORDED_PER_MINUTE, read_key
+from gateway.sync.command_key import read_key
+from gateway.sync.commands import REFUSALS_RECORDED_PER_MINUTE
 from tests.test_config_secrets import RAW_KEY
 
 FORGED_KEY = b"not the key" * 3
@@ -26,9 +27,7 @@ FORGED_KEY = b"not the key" * 3
 @pytest.fixture
 def site(broker: Mosquitto, sync_cfg: Callable[..., SiteConfig]) -> Iterator[Site]:
     cfg = sync_cfg(broker.port)
-    key = cfg.site.data_dir / "command.key"
-    key.write_text(KEY.decode() + "\n")
-    key.chmod(0o600)  # else the start warns of it, among the warnings these tests count
+    write_key(cfg)
     with _site(broker, cfg) as s:
         yield s
 

@@ -11,7 +11,7 @@ from datetime import timedelta
 import pytest
 from conftest import SITE, running
 from sync_helpers import Mosquitto, Subscriber, wait_for
-from test_sync_commands import KEY, command, pulses, send
+from test_sync_commands import KEY, command, pulses, send, write_key
 from test_sync_downlink import _site
 
 from gateway.config import SiteConfig
@@ -31,7 +31,7 @@ def test_a_captured_command_does_not_open_again_after_ntp_steps_the_clock_back(
     real_now = Gateway.now
     monkeypatch.setattr(Gateway, "now", lambda self: real_now(self) + offset[0])
     cfg = sync_cfg(broker.port)
-    (cfg.site.data_dir / "command.key").write_text(KEY.decode())
+    write_key(cfg)
     body = command("open_lane", {"lane": "car-in", "reason": "访客"}, life=60)
     with _site(broker, cfg) as site:
         assert send(site, body)["ok"] is True
@@ -54,8 +54,7 @@ def test_a_command_cut_short_is_answered_replayed_after_a_key_rotation(
     (replacing the file takes effect at once): the answer must still be `replayed`, since
     `bad_signature` would tell the central server the barrier never opened."""
     cfg = sync_cfg(broker.port)
-    key_file = cfg.site.data_dir / "command.key"
-    key_file.write_text(KEY.decode() + "\n")
+    write_key(cfg)
     sub = Subscriber(broker, [f"estate/{SITE}/cmd/reply"], client_id="central-watch")
     body = command("open_lane", {"lane": "car-in", "reason": "visitor"})
     payload = json.dumps(body).encode()
@@ -64,7 +63,7 @@ def test_a_command_cut_short_is_answered_replayed_after_a_key_rotation(
             cmd = verify(payload, KEY, SITE, gw.now(), 300, 60)
             gw.on_worker(lambda conn: service.commands._accept(conn, cmd, gw.now())).result()
             Inbox(gw.data_dir / INBOX_NAME).keep("command", payload)
-        key_file.write_text("n" * 32 + "\n")  # the key rotated while the box was down
+        write_key(cfg, b"n" * 32)  # the key rotated while the box was down
         with running(cfg):
             mine = lambda: [r for r in sub.payloads("/cmd/reply") if r["id"] == body["id"]]  # noqa: E731
             wait_for("the reply", mine)

@@ -26,9 +26,7 @@ def test_a_closed_lane_set_open_is_open_not_closed_with_its_barrier_up(site: Sit
     assert reply["ok"] is True and reply["result"] == {"lane": "door", "mode": "open"}
     assert (site.gw.lane_modes, site.card_reason("C0001")) == ({}, "unknown")
     assert site.gw.held.get("door") is not None
-    actions = [
-        a for (a,) in site.gw.conn.execute("SELECT action FROM audit WHERE action LIKE 'lane.%' ORDER BY id")
-    ]
+    actions = _lane_actions(site.gw)
     assert actions == ["lane.close", "lane.reopen", "lane.hold"], actions
 
 

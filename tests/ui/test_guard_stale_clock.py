@@ -14,22 +14,13 @@ from fastapi.testclient import TestClient
 from gateway.api.app import create_app
 from gateway.core import Presented
 from gateway.parking.operations import Operations, worker_of
+from tests.parking.test_operations import Steady
 from tests.ui.conftest import GUARD, Site, bearer, log_in, make_config, start_site
 
 TZ = ZoneInfo("Asia/Shanghai")
 REAL = datetime(2025, 3, 10, 8, 0, tzinfo=TZ)  # what NTP says
 BOOT = REAL - timedelta(days=3)  # fake-hwclock's time of the last shutdown: the box was off 3 days
 M = timedelta(minutes=1)
-
-
-class Steady:
-    """The monotonic clock: seconds since the box booted, whatever the wall clock does."""
-
-    def __init__(self) -> None:
-        self.s = 0.0
-
-    def __call__(self) -> float:
-        return self.s
 
 
 class Clock:
