@@ -316,15 +316,25 @@ class Operations:
         )
 
     def check_rebuild(self, conn: sqlite3.Connection, day: date, now: datetime) -> None:
-        """A report kept for a day whose access records retention has deleted since is not built
-        again: rebuilt from what is left, it would become zeros (ParkingError, records_deleted)."""
+        """A report kept for a day whose records retention has deleted since (its access records,
+        or its visitors' passes, kept a shorter time) is not built again: rebuilt from what is left,
+        its figures would become zeros (ParkingError, records_deleted)."""
         start = report_period(day, self.cfg.reports.hour, self.site.tz)[0]
         stored = conn.execute("SELECT 1 FROM daily_reports WHERE day = ?", (day.isoformat(),)).fetchone()
-        if stored and start < self.records_kept_from(now):
-            days = self.cfg.retention.access_records_days
+        if not stored:
+            return
+        ret = self.cfg.retention
+        kept = (
+            ("access records", "access_records_days", ret.access_records_days),
+            ("visitors' passes", "visitors_days", ret.visitors_days),
+        )
+        # A pass goes visitors_days after it ended: one made that day is gone by then at the earliest.
+        gone = [f"{what} (retention.{key}, {d})" for what, key, d in kept if start < now - timedelta(days=d)]
+        if gone:
+            days = min(d for _, _, d in kept)
             raise ParkingError(
-                f"the access records of {day} are past retention.access_records_days ({days}) "
-                "and deleted: rebuilt, the kept report would become zeros",
+                f"the {' and '.join(gone)} of {day} are past retention and deleted: rebuilt, "
+                "the kept report would lose their figures",
                 fix=f"use the report kept (GET /api/parking/reports/{day}); only days of the last {days} "
                 "can be rebuilt",
                 code="records_deleted",
@@ -352,7 +362,7 @@ class Operations:
         finally:
             if own:
                 conn.close()
-        self._run(lambda w: store_report(w, body, now, actor))
+        self._run(lambda w: store_report(w, body, now, self.cfg.mqtt.max_message_bytes, actor))
         log.info(
             "daily report %s built: vehicles in=%d out=%d refusals=%d revenue_fen=%d",
             body["day"],

@@ -22,7 +22,7 @@ from gateway.parking.faults import device_faults
 from gateway.store.audit import audit
 from gateway.store.database import transaction
 from gateway.store.outbox import enqueue
-from gateway.store.parking import charge_owed_sql, starts_hold_sql
+from gateway.store.parking import HOLD_GAP, charge_owed_sql, starts_hold_sql
 from gateway.timefmt import from_db, to_db
 
 KINDS = ("resident", "monthly", "visitor", "contractor", "temporary")
@@ -35,12 +35,28 @@ NOT_REFUSALS = ("payment_due",)  # a car held until it pays is not turned away
 # at the lane, let through or refused as before (gateway.core.model.REPEATS), is counted once: its
 # passage, or its refusal and its flags, are those of its first decision.
 _COUNTED = " AND ".join(f"instr(',' || a.flags || ',', ',{flag},') = 0" for flag in REPEATS)
+# A car held at an exit to pay and let out once paid (the guard's fee at the lane) is decided
+# again then with the hold's flags: those are the hold's, counted with it, not a second time.
+_ENDS_HOLD = f"""a.admitted = 1 AND EXISTS (SELECT 1 FROM access_log b INDEXED BY access_log_at
+WHERE b.at >= strftime('%Y-%m-%dT%H:%M:%f', a.at, '-{HOLD_GAP.total_seconds():.0f} seconds')
+AND b.at <= a.at AND b.id < a.id AND b.lane = a.lane AND b.value = a.value AND b.reason = 'payment_due'
+AND NOT EXISTS (SELECT 1 FROM access_log c WHERE c.id > b.id AND c.id < a.id AND c.value = a.value
+AND c.admitted = 1))"""
 _LOG = f"""
-SELECT a.lane, a.admitted, a.reason, coalesce(a.class, v.class, 'car'), a.flags, count(*)
+SELECT a.lane, a.admitted, a.reason, coalesce(a.class, v.class, 'car'), a.flags, {_ENDS_HOLD}, count(*)
 FROM access_log a LEFT JOIN vehicles v ON v.id = a.vehicle_id
 WHERE a.at >= ? AND a.at < ? AND {_COUNTED}
-GROUP BY 1, 2, 3, 4, 5
+GROUP BY 1, 2, 3, 4, 5, 6
 """
+
+# A car refused on a misread plate that the guard corrected and that then came in under the
+# corrected plate at the same lane ("Correct and decide again", docs/guard-app.md) was never turned
+# away. Within CORRECTED_WITHIN of the correction: the car still at the barrier.
+CORRECTED_WITHIN = timedelta(minutes=30)
+_LET_IN_CORRECTED = f"""EXISTS (SELECT 1 FROM latest_plate_corrections pc JOIN access_log d
+ON d.lane = a.lane AND d.value = pc.plate AND d.admitted = 1 AND d.id > a.id AND d.at >= pc.at
+AND d.at <= strftime('%Y-%m-%dT%H:%M:%f', pc.at, '+{CORRECTED_WITHIN.total_seconds():.0f} seconds')
+WHERE pc.event_id = a.event_id)"""
 
 # Cars held for payment: one per hold, however often the camera decided the car again while it
 # waited at the barrier (gateway/store/parking.py, HOLD_GAP).
@@ -115,10 +131,11 @@ def _traffic(conn: sqlite3.Connection, lanes: dict[str, LaneRules], s: str, e: s
     }
     refusals: Counter[str] = Counter()
     flags: Counter[str] = Counter()
-    for lane_id, admitted, reason, vclass, flag_text, n in conn.execute(_LOG, (s, e)):
+    for lane_id, admitted, reason, vclass, flag_text, ends_hold, n in conn.execute(_LOG, (s, e)):
         lane = lanes.get(lane_id)
-        for flag in filter(None, flag_text.split(",")):
-            flags[flag] += n
+        if not ends_hold:
+            for flag in filter(None, flag_text.split(",")):
+                flags[flag] += n
         if reason in NOT_REFUSALS:
             continue
         if not admitted:
@@ -191,10 +208,10 @@ def _parking(conn: sqlite3.Connection, s: str, e: str) -> dict[str, Any]:
     ):
         by_method[method] = total
         payments += n
+    # A handover sets the stay's billed_until (only it does, once per stay): the stay is kept as
+    # long as the access records, where the `stay` message upstream is pruned a week after it went.
     handovers = conn.execute(
-        "SELECT count(*) FROM outbox WHERE topic = 'stay' AND created_at >= ? AND created_at < ? "
-        "AND json_extract(payload, '$.change') = 'handover'",
-        (s, e),
+        "SELECT count(*) FROM stays WHERE billed_until >= ? AND billed_until < ?", (s, e)
     ).fetchone()[0]
     audited = dict(
         conn.execute(
@@ -313,7 +330,8 @@ def _closed(
         return None
     counts: Counter[str] = Counter()
     for at_text, lane_id, admitted, reason in conn.execute(
-        f"SELECT at, lane, admitted, reason FROM access_log a WHERE at >= ? AND at < ? AND {_COUNTED}",
+        f"SELECT at, lane, admitted, reason FROM access_log a WHERE at >= ? AND at < ? AND {_COUNTED} "
+        f"AND (admitted = 1 OR NOT {_LET_IN_CORRECTED})",
         (s, e),
     ):
         at = datetime.fromisoformat(at_text).astimezone(tz)
@@ -356,9 +374,12 @@ def _closed(
     }
 
 
-def store_report(conn: sqlite3.Connection, body: dict[str, Any], at: datetime, actor: str = "") -> None:
-    """Keep the report (a rebuild replaces it) and queue it upstream, in one transaction (worker
-    only); a report built by hand is audited with the name of who asked."""
+def store_report(
+    conn: sqlite3.Connection, body: dict[str, Any], at: datetime, max_bytes: int, actor: str = ""
+) -> None:
+    """Keep the report (a rebuild replaces it) and queue it upstream cut to `max_bytes`
+    (upstream_report), in one transaction (worker only); a report built by hand is audited with
+    the name of who asked."""
     with transaction(conn):
         if actor:
             audit(conn, at, actor, "report.build", f"day:{body['day']}")
@@ -374,7 +395,34 @@ def store_report(conn: sqlite3.Connection, body: dict[str, Any], at: datetime, a
                 json.dumps(body, ensure_ascii=False),
             ),
         )
-        enqueue(conn, "report", {"report": body}, at)
+        enqueue(conn, "report", {"at": at.isoformat(), "report": upstream_report(body, max_bytes)}, at)
+
+
+# What the outbox and the uplink add around the report (v, type, event_id, at, seq, the site's key
+# and the topic), with room to spare.
+_ENVELOPE_BYTES = 1024
+
+
+def upstream_report(body: dict[str, Any], max_bytes: int) -> dict[str, Any]:
+    """The report as sent upstream: its monthly cars ending soon cut to the first that fit in one
+    message of `max_bytes`, with the count of all and how many were left out. A large estate at
+    month end lists thousands; over max_message_bytes the uplink would set the whole report aside.
+    The report kept here lists every one."""
+    expiring = body["monthly_expiring"]
+    cut = {**body, "monthly_expiring": [], "monthly_expiring_count": len(expiring)}
+    cut["monthly_expiring_more"] = len(expiring)
+    room = max_bytes - _ENVELOPE_BYTES - _size(cut)
+    for entry in expiring:
+        room -= _size(entry) + 2  # and the ", " between entries
+        if room < 0:
+            break
+        cut["monthly_expiring"].append(entry)
+    cut["monthly_expiring_more"] = len(expiring) - len(cut["monthly_expiring"])
+    return cut
+
+
+def _size(value: Any) -> int:
+    return len(json.dumps(value, ensure_ascii=False).encode())
 
 
 def report_csv(body: dict[str, Any]) -> str:

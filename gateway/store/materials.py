@@ -69,7 +69,7 @@ def record_materials_out(
             (pass_id, host_building, host_unit, items, plate, to_db(at), actor),
         )
         row = _get(conn, int(cur.lastrowid or 0))
-        enqueue(conn, "materials", {"op": "out", "record": row}, at)
+        enqueue(conn, "materials", {"op": "out", "at": at.isoformat(), "record": row}, at)
         audit(conn, at, actor, "materials.out", f"unit:{host_building} {host_unit}", items + note)
     return row
 

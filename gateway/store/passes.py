@@ -125,7 +125,7 @@ def create_pass(conn: sqlite3.Connection, keys: Secrets, p: NewPass, at: datetim
         if p.plate:
             _plate_credential(conn, pass_id, p.plate, window, at)
         row = _get(conn, pass_id)
-        enqueue(conn, "pass", {"op": "created", "pass": upstream(row)}, at)
+        enqueue(conn, "pass", {"op": "created", "at": at.isoformat(), "pass": upstream(row)}, at)
         audit(
             conn,
             at,
@@ -235,7 +235,7 @@ def check_out(conn: sqlite3.Connection, pass_id: int, at: datetime, actor: str) 
         gone_out(conn, holder_subject(row["kind"], pass_id), at)
         _plate_back(conn, pass_id, at)
         row = _get(conn, pass_id)
-        enqueue(conn, "pass", {"op": "checked_out", "pass": upstream(row)}, at)
+        enqueue(conn, "pass", {"op": "checked_out", "at": at.isoformat(), "pass": upstream(row)}, at)
         audit(conn, at, actor, f"{row['kind']}.check_out", f"pass:{pass_id}", mask_name(row["name"]))
     return row
 
