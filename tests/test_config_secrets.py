@@ -10,7 +10,10 @@ import pytest
 from gateway.cli import main
 from gateway.config import EX_CONFIG, ConfigError, parse_config
 from gateway.config.problems import Problem
+from gateway.sync.command_key import read_key
 from tests.conftest import site_toml
+
+KEY_TEXT = "q0Bf3l9dXyS5w2Zk8mN4rT7vY1aC6eH0"  # as `head -c 24 /dev/urandom | base64` makes one
 
 CAMERA = """
 [[devices]]
@@ -91,3 +94,27 @@ def test_check_config_says_a_command_key_written_as_raw_bytes_is_not_text(
     out = capsys.readouterr().out
     assert f"warning: mqtt.command_key_file: the command key in {path} is not text" in out, out
     assert "| base64" in out
+
+
+def test_check_config_says_a_command_key_that_is_a_folder_cannot_be_read(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`mkdir -p` of the wrong path, or a bind mount of a key not yet there, makes command.key a
+    folder: every command is refused (no_key), and check-config says so with the fix."""
+    config = tmp_path / "site.toml"
+    config.write_text(site_toml(Path("data")) + "\n[mqtt]\nenabled = true\n", encoding="utf-8")
+    path = tmp_path / "data" / "command.key"
+    path.mkdir(parents=True)
+    assert main(["check-config", str(config)]) == 0
+    out = capsys.readouterr().out
+    assert f"warning: mqtt.command_key_file: the command key {path} cannot be read" in out, out
+    assert read_key(path) is None
+
+
+def test_a_command_key_saved_with_a_byte_order_mark_is_the_key_without_it(tmp_path: Path) -> None:
+    """A key edited on Windows starts with a UTF-8 byte-order mark: the key is the text after it,
+    or no signature the central server makes would match."""
+    path = tmp_path / "command.key"
+    path.write_bytes("\ufeff".encode() + KEY_TEXT.encode() + b"\r\n")
+    path.chmod(0o600)
+    assert read_key(path) == KEY_TEXT.encode()

@@ -21,7 +21,8 @@ _Loaded = tuple[str, int] | OSError | ValueError
 def _load(path: Path) -> _Loaded:
     """The key's text and its file's mode, or why they could not be read."""
     try:
-        return path.read_text(encoding="utf-8").strip(), path.stat().st_mode
+        # utf-8-sig: a key edited on Windows starts with a byte-order mark no signature matches.
+        return path.read_text(encoding="utf-8-sig").strip(), path.stat().st_mode
     except (OSError, ValueError) as exc:
         return exc
 
@@ -56,7 +57,14 @@ def _problem(path: Path, loaded: _Loaded) -> str | None:
         return f"no command key at {path}: every remote command will be refused (no_key); make one: {make}"
     if isinstance(loaded, UnicodeDecodeError):
         return f"the command key in {path} is not text: every remote command will be refused (no_key); {make}"
-    if isinstance(loaded, (OSError, ValueError)):
+    if isinstance(loaded, PermissionError):
+        return None  # this user may not read it; the gateway's own user may
+    if isinstance(loaded, OSError):
+        return (
+            f"the command key {path} cannot be read ({loaded.strerror}): every remote command will be "
+            f"refused (no_key); make it a file: {make}"
+        )
+    if isinstance(loaded, ValueError):
         return None
     text, mode = loaded
     if len(text) < MIN_KEY_CHARS:
@@ -77,7 +85,15 @@ def _usable(path: Path, loaded: _Loaded) -> bytes | None:
     if isinstance(loaded, FileNotFoundError):
         return None
     if isinstance(loaded, OSError):
-        log.error("cannot read the command key %s: %s", path, loaded.strerror)
+        log.error(
+            "cannot read the command key %s: %s; remote commands are refused fix: make it a file "
+            "the gateway's user may read, e.g. %s > %s; chmod 600 %s",
+            path,
+            loaded.strerror,
+            _MAKE,
+            path,
+            path,
+        )
         return None
     if isinstance(loaded, UnicodeDecodeError):
         log.error(
