@@ -17,7 +17,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from gateway.core import ClosedPeriod, LaneRules
-from gateway.core.model import REPEATS
+from gateway.core.model import REFUSED_AGAIN, REPEATS
 from gateway.parking.faults import device_faults
 from gateway.store.audit import audit
 from gateway.store.database import transaction
@@ -51,12 +51,17 @@ GROUP BY 1, 2, 3, 4, 5, 6
 
 # A car refused on a misread plate that the guard corrected and that then came in under the
 # corrected plate at the same lane ("Correct and decide again", docs/guard-app.md) was never turned
-# away. Within CORRECTED_WITHIN of the correction: the car still at the barrier.
+# away. Within CORRECTED_WITHIN of the correction: the car still at the barrier. The record the
+# guard corrected may be the refusal or one of its repeats (refused_again: the camera decided the
+# standing car again, and the live panel showed that one last).
 CORRECTED_WITHIN = timedelta(minutes=30)
-_LET_IN_CORRECTED = f"""EXISTS (SELECT 1 FROM latest_plate_corrections pc JOIN access_log d
-ON d.lane = a.lane AND d.value = pc.plate AND d.admitted = 1 AND d.id > a.id AND d.at >= pc.at
+_LET_IN_CORRECTED = f"""EXISTS (SELECT 1 FROM access_log r
+JOIN latest_plate_corrections pc ON pc.event_id = r.event_id
+JOIN access_log d
+ON d.lane = a.lane AND d.value = pc.plate AND d.admitted = 1 AND d.id > r.id AND d.at >= pc.at
 AND d.at <= strftime('%Y-%m-%dT%H:%M:%f', pc.at, '+{CORRECTED_WITHIN.total_seconds():.0f} seconds')
-WHERE pc.event_id = a.event_id)"""
+WHERE r.lane = a.lane AND r.value = a.value AND r.id >= a.id AND r.admitted = 0
+AND (r.id = a.id OR instr(',' || r.flags || ',', ',{REFUSED_AGAIN},') > 0))"""
 
 # Cars held for payment: one per hold, however often the camera decided the car again while it
 # waited at the barrier (gateway/store/parking.py, HOLD_GAP).

@@ -295,3 +295,32 @@ def test_a_misread_car_the_guard_corrects_and_lets_in_is_not_a_vehicle_turned_aw
     cm = body["closed_management"]
     assert cm["vehicles_in"] == 1 and body["vehicles"]["entries"]["total"] == 1
     assert cm["vehicles_turned_away"] == 0, cm
+
+
+def test_a_misread_car_corrected_on_the_panel_after_a_camera_repeat_is_not_turned_away(
+    make_gw: Callable[..., Gateway],
+) -> None:
+    """The same as test_a_misread_car_the_guard_corrects_and_lets_in_is_not_a_vehicle_turned_away,
+    but the car stood at the barrier while the guard walked to the tablet: the camera decided it
+    again (refused_again, pushed to the live panel as the lane's latest decision), and the guard
+    corrects what the panel shows, the latest record, then types the plate. docs/parking.md: "a car
+    refused on a misread plate that the guard corrected and let in under the corrected plate at that
+    lane, within 30 minutes, is one vehicle in, not also one turned away"."""
+    gw = make_gw(extra=CLOSED)
+    clock = Clock(DAY + 10 * H)
+    with serving(gw, clock) as (client, auth):
+        misread = look(gw, "car-in", "plate", "皖B38333", clock())
+        assert (misread.admitted, misread.reason) == (False, "closed_management")
+        repeat = look(gw, "car-in", "plate", "皖B38333", clock() + 15 * S, again=True)
+        assert not repeat.admitted and "refused_again" in repeat.flags, repeat.flags
+        clock.at += 40 * S
+        # The panel's latest decision is the repeat: that is the record the guard corrects.
+        fixed = client.post(f"/api/events/{repeat.event_id}/plate", headers=auth, json={"plate": "皖B33333"})
+        assert fixed.status_code == 200, fixed.text
+        typed = client.post("/api/lanes/car-in/plate", headers=auth, json={"plate": "皖B33333"})
+        assert typed.status_code == 200 and typed.json()["admitted"], typed.text
+        clock.at = DAY + 25 * H
+        body = build(client, auth, "2025-03-03")
+    cm = body["closed_management"]
+    assert cm["vehicles_in"] == 1 and body["vehicles"]["entries"]["total"] == 1
+    assert cm["vehicles_turned_away"] == 0, cm
