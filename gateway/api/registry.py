@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Response
@@ -38,6 +39,9 @@ class Blocked(BaseModel):
 
 
 class ResidentIn(BaseModel):
+    """A field left out keeps what the store has (the admin form has no block or period fields);
+    null clears it. For a new resident a left-out field means its default: not blocked, no period."""
+
     ref: str = Field(min_length=1, max_length=40, description="The property company's own key.")
     building: str = Field(min_length=1, max_length=20)
     unit: str = Field(min_length=1, max_length=20)
@@ -46,7 +50,7 @@ class ResidentIn(BaseModel):
     phone: str | None = Field(None, max_length=20, description="Kept masked plus a keyed hash.")
     valid_from: When | None = None
     valid_to: When | None = None
-    blocked: bool = False
+    blocked: bool | None = None
 
 
 class VehicleIn(BaseModel):
@@ -54,6 +58,13 @@ class VehicleIn(BaseModel):
     resident_id: RowId
     vehicle_class: Literal["car", "motorcycle", "bicycle"] = "car"
     monthly_until: When | None = None
+
+
+class VehicleChange(BaseModel):
+    """A field left out is kept; monthly_until null ends the monthly period."""
+
+    vehicle_class: Literal["car", "motorcycle", "bicycle"] | None = None
+    monthly_until: When | None = Field(None, description="Paid up until (a renewal moves it on).")
 
 
 class CardIn(BaseModel):
@@ -87,6 +98,20 @@ def _value(kind: str, text: str) -> str:
         )
     except RowError as exc:
         raise ApiError(422, "invalid_value", str(exc), "type the number again") from exc
+
+
+def _period(gw: Gateway, start: When | None, end: When | None) -> tuple[datetime | None, datetime | None]:
+    """A validity period in the site's zone, refused before anything is written if it ends before
+    it begins (as a CSV import refuses the row): such a card or resident is refused at every door."""
+    begins, ends = aware_or_none(gw, start), aware_or_none(gw, end)
+    if begins and ends and ends <= begins:
+        raise ApiError(
+            422,
+            "invalid_period",
+            "valid_to must be after valid_from",
+            "check the dates: the period ends before it begins",
+        )
+    return begins, ends
 
 
 def resident_out(gw: Gateway, who: Principal, resident: dict[str, Any]) -> dict[str, Any]:
@@ -184,11 +209,13 @@ def resident(resident_id: Id, who: User, app: App, db: Db) -> dict[str, Any]:
 )
 def upsert_resident(body: ResidentIn, who: Admin, app: App) -> Created:
     gw = app.gw
-    data = body.model_dump()
-    data["valid_from"] = aware_or_none(gw, body.valid_from)
-    data["valid_to"] = aware_or_none(gw, body.valid_to)
+    data = body.model_dump(exclude_unset=True)
+    start, end = _period(gw, body.valid_from, body.valid_to)
+    data.update({k: v for k, v in (("valid_from", start), ("valid_to", end)) if k in data})
     if body.phone is None:
-        data.pop("phone")
+        data.pop("phone", None)
+    if data.get("blocked") is None:
+        data.pop("blocked", None)
     rid = write(gw, lambda c: store.upsert_resident(c, gw.secrets, gw.now(), who.name, data))
     return Created(id=rid)
 
@@ -220,6 +247,21 @@ def add_vehicle(body: VehicleIn, who: Admin, app: App) -> Created:
     return Created(id=vid)
 
 
+@router.patch(
+    "/api/vehicles/{vehicle_id}",
+    summary="Change a vehicle's class or renew its monthly period (admin)",
+    status_code=204,
+)
+def update_vehicle(vehicle_id: Id, body: VehicleChange, who: Admin, app: App) -> None:
+    gw = app.gw
+    changes: dict[str, Any] = {}
+    if body.vehicle_class is not None:
+        changes["class"] = body.vehicle_class
+    if "monthly_until" in body.model_fields_set:
+        changes["monthly_until"] = aware_or_none(gw, body.monthly_until)
+    write(gw, lambda c: store.update_vehicle(c, gw.now(), who.name, vehicle_id, changes))
+
+
 @router.delete(
     "/api/vehicles/{vehicle_id}", summary="Remove a vehicle and its plate (admin)", status_code=204
 )
@@ -236,8 +278,7 @@ def add_card(body: CardIn, who: Admin, app: App) -> Created:
             Window.parse(h)
         except ValueError as exc:
             raise ApiError(422, "invalid_hours", str(exc), "write hours as HH:MM-HH:MM") from exc
-    start = aware_or_none(gw, body.valid_from)
-    end = aware_or_none(gw, body.valid_to)
+    start, end = _period(gw, body.valid_from, body.valid_to)
     cid = write(
         gw,
         lambda c: store.add_card(

@@ -17,6 +17,7 @@ from gateway.events import sent_value
 from gateway.privacy import Secrets, mask_card, mask_name, mask_phone, normalize_number
 from gateway.store.audit import audit, transaction
 from gateway.store.hashes import hash_in
+from gateway.store.lookup import holder_subject
 from gateway.store.outbox import enqueue
 from gateway.timefmt import to_db
 from plates.grammar import is_plate, normalize
@@ -174,19 +175,20 @@ def set_blocked(
 def upsert_resident(
     conn: sqlite3.Connection, keys: Secrets, at: datetime, actor: str, data: dict[str, Any]
 ) -> int:
-    """Add a resident, or change the one with this ref (phone kept masked plus its keyed hash)."""
+    """Add a resident, or change the one with this ref (phone kept masked plus its keyed hash).
+
+    Only the columns in `data` are written: one left out keeps what the store has, so an edit on a
+    form without a block or period field neither lifts a block nor clears the end of a tenancy."""
     phone = data.pop("phone", None)
-    values = {
-        **data,
-        "valid_from": _db(data.get("valid_from")),
-        "valid_to": _db(data.get("valid_to")),
-        "blocked": int(bool(data.get("blocked"))),
-    }
+    values: dict[str, Any] = {**data, **{k: _db(data[k]) for k in ("valid_from", "valid_to") if k in data}}
+    if "blocked" in values:
+        values["blocked"] = int(bool(values["blocked"]))
     if phone is not None:
         values["phone_masked"] = mask_phone(phone) if phone else ""
         values["phone_hash"] = keys.digest("phone", phone) if phone else ""
     columns = list(values)
     with transaction(conn):
+        was = conn.execute("SELECT blocked FROM residents WHERE ref = ?", (data["ref"],)).fetchone()
         conn.execute(
             f"INSERT INTO residents ({', '.join(columns)}) "
             f"VALUES ({', '.join('?' * len(columns))}) "
@@ -195,7 +197,13 @@ def upsert_resident(
             tuple(values.values()),
         )
         rid = int(conn.execute("SELECT id FROM residents WHERE ref = ?", (data["ref"],)).fetchone()[0])
-        _changed(conn, at, actor, "upsert", "resident", rid, data["ref"])
+        _changed(conn, at, actor, "upsert", "resident", rid, data["ref"], ref=data["ref"])
+        if "blocked" in values and bool(values["blocked"]) != bool(was and was[0]):
+            action = "block" if values["blocked"] else "unblock"
+            # As a CSV import's block of a resident is on record and goes upstream.
+            audit(conn, at, actor, f"resident.{action}", f"resident:{data['ref']}", "by admin")
+            record = {"op": action, "entity": "resident", "kind": "resident", "value": data["ref"]}
+            enqueue(conn, "registry", {**record, "at": at.isoformat()}, at)
     return rid
 
 
@@ -211,7 +219,10 @@ def delete_resident(conn: sqlite3.Connection, at: datetime, actor: str, rid: int
             (rid,),
         )
         conn.execute("DELETE FROM residents WHERE id = ?", (rid,))
-        _changed(conn, at, actor, "delete", "resident", rid, row[0])
+        # With their cards gone no exit reader will see them leave: where they were last seen goes
+        # too, or they would be counted a person inside on foot for ever.
+        conn.execute("DELETE FROM presence WHERE subject = ?", (holder_subject("resident", rid),))
+        _changed(conn, at, actor, "delete", "resident", rid, row[0], ref=row[0])
 
 
 def add_vehicle(
@@ -226,7 +237,10 @@ def add_vehicle(
     with transaction(conn):
         _resident_exists(conn, resident_id)
         if conn.execute("SELECT 1 FROM vehicles WHERE plate = ?", (plate,)).fetchone():
-            raise Conflict(f"{plate} is registered already", fix="look it up and change that vehicle")
+            raise Conflict(
+                f"{plate} is registered already",
+                fix="look it up and change that vehicle (PATCH /api/vehicles/{id}), e.g. to renew it",
+            )
         cur = conn.execute(
             "INSERT INTO vehicles (plate, class, resident_id, monthly_until) VALUES (?, ?, ?, ?)",
             (plate, vehicle_class, resident_id, _db(monthly_until)),
@@ -238,8 +252,27 @@ def add_vehicle(
             "INSERT INTO credentials (kind, value, resident_id, vehicle_id) VALUES ('plate', ?, ?, ?)",
             (plate, resident_id, vid),
         )
-        _changed(conn, at, actor, "add", "vehicle", vid, plate)
+        _changed(conn, at, actor, "add", "vehicle", vid, plate, plate=plate, resident=_ref(conn, resident_id))
     return vid
+
+
+def update_vehicle(
+    conn: sqlite3.Connection, at: datetime, actor: str, vid: int, changes: dict[str, Any]
+) -> None:
+    """Change a vehicle's `class` or paid-up `monthly_until` (a renewal) in place: it keeps its
+    plate, cards and slot, which deleting and adding it again would not."""
+    values = {**changes, **{k: _db(changes[k]) for k in ("monthly_until",) if k in changes}}
+    with transaction(conn):
+        row = conn.execute("SELECT plate FROM vehicles WHERE id = ?", (vid,)).fetchone()
+        if row is None:
+            raise NotFound(f"no vehicle {vid}", fix="search for the plate on the lookup page")
+        if values:
+            conn.execute(
+                f"UPDATE vehicles SET {', '.join(f'{c} = ?' for c in values)} WHERE id = ?",
+                (*values.values(), vid),
+            )
+        sent = {k: v.isoformat() if isinstance(v, datetime) else v for k, v in changes.items()}
+        _changed(conn, at, actor, "update", "vehicle", vid, row[0], plate=row[0], **sent)
 
 
 def delete_vehicle(conn: sqlite3.Connection, at: datetime, actor: str, vid: int) -> None:
@@ -249,7 +282,7 @@ def delete_vehicle(conn: sqlite3.Connection, at: datetime, actor: str, vid: int)
             raise NotFound(f"no vehicle {vid}", fix="search for the plate on the lookup page")
         conn.execute("DELETE FROM credentials WHERE kind = 'plate' AND value = ?", (row[0],))
         conn.execute("DELETE FROM vehicles WHERE id = ?", (vid,))
-        _changed(conn, at, actor, "delete", "vehicle", vid, row[0])
+        _changed(conn, at, actor, "delete", "vehicle", vid, row[0], plate=row[0])
 
 
 def add_card(
@@ -286,7 +319,9 @@ def add_card(
             (card, resident_id, vehicle_id, _db(valid_from), _db(valid_to), hours),
         )
         cid = int(cur.lastrowid or 0)
-        _changed(conn, at, actor, "add", "card", cid, mask_card(card))
+        _changed(
+            conn, at, actor, "add", "card", cid, mask_card(card), card=card, resident=_ref(conn, resident_id)
+        )
     return cid
 
 
@@ -298,7 +333,9 @@ def delete_credential(conn: sqlite3.Connection, at: datetime, actor: str, cid: i
         if row[0] == "plate" and row[2] is not None:
             raise Conflict("a vehicle's plate goes with the vehicle", fix="delete the vehicle instead")
         conn.execute("DELETE FROM credentials WHERE id = ?", (cid,))
-        _changed(conn, at, actor, "delete", row[0], cid, _shown(row[0], row[1]))
+        _changed(
+            conn, at, actor, "delete", row[0], cid, _shown(row[0], row[1]), value=sent_value(row[0], row[1])
+        )
 
 
 def add_slot(
@@ -325,7 +362,7 @@ def add_slot(
             if row is None:
                 raise NotFound(f"no vehicle {plate}", fix="add the vehicle first")
             conn.execute("INSERT INTO slot_vehicles (slot_id, vehicle_id) VALUES (?, ?)", (sid, row[0]))
-        _changed(conn, at, actor, "add", "slot", sid, f"{zone}/{number}")
+        _changed(conn, at, actor, "add", "slot", sid, f"{zone}/{number}", zone=zone, number=number)
     return sid
 
 
@@ -334,8 +371,11 @@ def delete_slot(conn: sqlite3.Connection, at: datetime, actor: str, sid: int) ->
         row = conn.execute("SELECT zone, number FROM slots WHERE id = ?", (sid,)).fetchone()
         if row is None:
             raise NotFound(f"no slot {sid}", fix="search for the resident on the lookup page")
+        # A car parked on it is still in the garage: it takes one of the zone's shared spaces now,
+        # or the zone would take one car too many. Refusing would leave the admin nothing to do.
+        conn.execute("UPDATE stays SET slot_id = NULL WHERE slot_id = ? AND exited_at IS NULL", (sid,))
         conn.execute("DELETE FROM slots WHERE id = ?", (sid,))
-        _changed(conn, at, actor, "delete", "slot", sid, f"{row[0]}/{row[1]}")
+        _changed(conn, at, actor, "delete", "slot", sid, f"{row[0]}/{row[1]}", zone=row[0], number=row[1])
 
 
 def _resident_exists(conn: sqlite3.Connection, rid: int) -> None:
@@ -343,10 +383,25 @@ def _resident_exists(conn: sqlite3.Connection, rid: int) -> None:
         raise NotFound(f"no resident {rid}", fix="search for the resident on the lookup page")
 
 
+def _ref(conn: sqlite3.Connection, rid: int) -> str:
+    return str(conn.execute("SELECT ref FROM residents WHERE id = ?", (rid,)).fetchone()[0])
+
+
 def _changed(
-    conn: sqlite3.Connection, at: datetime, actor: str, op: str, entity: str, key: int, label: str
+    conn: sqlite3.Connection,
+    at: datetime,
+    actor: str,
+    op: str,
+    entity: str,
+    key: int,
+    label: str,
+    **names: Any,
 ) -> None:
-    enqueue(conn, "registry", {"op": op, "entity": entity, "id": key, "at": at.isoformat()}, at)
+    """Audit a change and send it upstream. `names` are the keys the centre knows the row by
+    (a resident's ref, a plate, a card number, a slot's zone and number) and what changed: the
+    local row id alone names nothing the centre holds."""
+    record = {"op": op, "entity": entity, "id": key, **names, "at": at.isoformat()}
+    enqueue(conn, "registry", record, at)
     audit(conn, at, actor, f"{entity}.{op}", f"{entity}:{key}", label)
 
 

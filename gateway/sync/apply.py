@@ -145,6 +145,10 @@ _DELETES = [
     f"""DELETE FROM presence WHERE subject IN (
         SELECT kind || ':' || id FROM passes WHERE ref IN ({_D}'pass'))""",
     f"DELETE FROM passes WHERE ref IN ({_D}'pass')",
+    # A car parked on a withdrawn slot takes a shared space (as gateway.store.registry.delete_slot).
+    f"""UPDATE stays SET slot_id = NULL WHERE exited_at IS NULL AND slot_id IN (
+        SELECT sl.id FROM staging.s_deletes d JOIN slots sl ON sl.zone = d.k1 AND sl.number = d.k2
+        WHERE d.{R} AND d.kind = 'slot')""",
     f"""DELETE FROM slots WHERE id IN (
         SELECT sl.id FROM staging.s_deletes d JOIN slots sl ON sl.zone = d.k1 AND sl.number = d.k2
         WHERE d.{R} AND d.kind = 'slot')""",
@@ -152,6 +156,9 @@ _DELETES = [
     f"DELETE FROM credentials WHERE kind = 'card' AND pass_id IS NULL AND value IN ({_D}'card')",
     f"DELETE FROM credentials WHERE kind = 'plate' AND pass_id IS NULL AND value IN ({_D}'vehicle')",
     f"DELETE FROM vehicles WHERE plate IN ({_D}'vehicle')",
+    # A withdrawn resident's presence likewise (holder_subject('resident', id)).
+    f"""DELETE FROM presence WHERE subject IN (
+        SELECT 'resident:' || id FROM residents WHERE ref IN ({_D}'resident'))""",
     f"DELETE FROM residents WHERE ref IN ({_D}'resident')",
 ]
 # Table in the staging file -> the statements that copy a range of its rows in. In this order:

@@ -327,6 +327,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     ),
     "err.invalid_value": ("号码格式不对，请重新输入", "Not a valid number; type it again"),
     "err.invalid_hours": ("时段格式不对，应如 08:00-18:00", "Not valid hours; write them like 08:00-18:00"),
+    "err.invalid_period": ("结束日期早于开始日期，请检查日期", "The period ends before it begins"),
     "err.csrf": ("页面已过期，请刷新页面后重试", "The page expired; reload it and try again"),
     "err.login_required": ("登录已过期，请重新登录", "Logged out; log in again"),
     "err.bad_login": ("用户名或密码错误", "Wrong user name or password"),

@@ -28,6 +28,7 @@ ADMIN_ONLY = {
     ("DELETE", "/api/residents/{resident_id}"),
     ("POST", "/api/vehicles"),
     ("DELETE", "/api/vehicles/{vehicle_id}"),
+    ("PATCH", "/api/vehicles/{vehicle_id}"),
     ("POST", "/api/cards"),
     ("POST", "/api/slots"),
     ("DELETE", "/api/slots/{slot_id}"),
