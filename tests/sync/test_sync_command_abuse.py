@@ -6,13 +6,13 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 import pytest
-from sync_helpers import Mosquitto, free_port, wait_for
-from test_sync_commands import TZ, command, send, write_key
-from test_sync_downlink import Site, _site
+from sync_helpers import free_port, wait_for
+from test_sync_commands import TZ, command, send, site, write_key  # noqa: F401  (site: a fixture)
+from test_sync_downlink import Site
 
 from gateway.config import SiteConfig
 from gateway.runtime.gateway import Gateway
@@ -24,20 +24,13 @@ from tests.test_config_secrets import RAW_KEY
 FORGED_KEY = b"not the key" * 3
 
 
-@pytest.fixture
-def site(broker: Mosquitto, sync_cfg: Callable[..., SiteConfig]) -> Iterator[Site]:
-    cfg = sync_cfg(broker.port)
-    write_key(cfg)
-    with _site(broker, cfg) as s:
-        yield s
-
-
 def warnings_logged(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
     return [r for r in caplog.records if r.name == "gateway.sync.commands" and r.levelno >= logging.WARNING]
 
 
 def test_a_flood_of_forged_commands_is_logged_once_a_minute(
-    site: Site, caplog: pytest.LogCaptureFixture
+    site: Site,  # noqa: F811
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     """Refusals past 20 in a minute are counted and logged once a minute: a flood of forged
     commands must not write one WARNING line each to journald."""
@@ -51,7 +44,7 @@ def test_a_flood_of_forged_commands_is_logged_once_a_minute(
     assert len(warnings_logged(caplog)) == REFUSALS_RECORDED_PER_MINUTE + 1
 
 
-def test_the_central_servers_own_commands_are_answered_during_a_flood(site: Site) -> None:
+def test_the_central_servers_own_commands_are_answered_during_a_flood(site: Site) -> None:  # noqa: F811
     """A command signed with the key but refused (it came after its expiry) is still answered
     while forged ones are held back: the central server learns why its command did nothing."""
     commands = site.service.commands
@@ -63,7 +56,7 @@ def test_the_central_servers_own_commands_are_answered_during_a_flood(site: Site
     assert send(site, late)["code"] == "expired"
 
 
-def test_a_forged_command_with_a_huge_name_costs_little(site: Site) -> None:
+def test_a_forged_command_with_a_huge_name_costs_little(site: Site) -> None:  # noqa: F811
     """A forged command whose `name` is 300 kB is refused, and what it leaves (audit row, reply)
     stays small: it sets no reply aside (an `outbox_quarantine` alarm for the guards) either."""
     site.central.publish("cmd", json.dumps(command(name="x" * 300_000, key=FORGED_KEY)).encode())
@@ -77,7 +70,8 @@ def test_a_forged_command_with_a_huge_name_costs_little(site: Site) -> None:
 
 
 def test_a_forged_command_cannot_write_lines_into_the_log(
-    site: Site, caplog: pytest.LogCaptureFixture
+    site: Site,  # noqa: F811
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     """The log is one line an event for journald: a forged command whose `name` holds a newline
     must not add a line of the forger's choosing (a fake "lane opened")."""

@@ -10,28 +10,9 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from gateway.core import Presented
-from gateway.runtime.gateway import Gateway
 from gateway.store.occupancy import people_inside
-from gateway.sync.apply import apply_snapshot_steps
-from gateway.sync.messages import encode_snapshot
-from gateway.sync.staging import STAGING_NAME, StageJob, open_staging, save_part, stage
+from tests.snapshot_helpers import apply_snapshot
 from tests.ui.conftest import CARD, PLATE, Site, bearer
-
-
-def apply_snapshot(gw: Gateway, version: int, entries: list[dict[str, Any]]) -> None:
-    """Stage and apply a full snapshot here (no broker), as the directory sync does."""
-    staging = gw.data_dir / STAGING_NAME
-    conn = open_staging(staging)
-    for i, body in enumerate(parts := encode_snapshot(version, entries, per_part=10)):
-        save_part(conn, version, i + 1, len(parts), len(entries), body)
-    conn.close()
-    job = StageJob(staging, gw.db_path, gw.data_dir, "Asia/Shanghai", ("main",), 100, "snapshot", version)
-    counts = stage(job)["counts"]
-    gw.on_worker(
-        lambda c: apply_snapshot_steps(
-            c, staging, version, counts, 0, 100, gw.now(), lambda: True, lambda r, _: r
-        )
-    ).result()
 
 
 def resident(ref: str, **more: Any) -> dict[str, Any]:
