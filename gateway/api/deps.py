@@ -5,11 +5,11 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
 from typing import Annotated, TypeVar
 
 from fastapi import Depends, Path, Request
-from pydantic import AfterValidator
+from pydantic import AfterValidator, BeforeValidator
 
 from gateway.accounts.ratelimit import LoginLimiter
 from gateway.api.hub import Hub
@@ -37,8 +37,21 @@ def _in_range(value: AnyDate) -> AnyDate:
     return value
 
 
-# A date and time in a request body, e.g. a pass's valid_to.
+def _whole_day(value: object) -> object:
+    # A bare date that ends a period includes that whole day, as in a CSV import (parse_local) and
+    # on the admin page: renewed "until 2026-12-31", a car is monthly all that day.
+    if isinstance(value, str) and len(value.strip()) == 10:
+        try:
+            return datetime.combine(date.fromisoformat(value.strip()) + timedelta(days=1), time(0))
+        except (ValueError, OverflowError):
+            return value  # pydantic says what is wrong with it
+    return value
+
+
+# A date and time in a request body, e.g. a pass's valid_from.
 When = Annotated[datetime, AfterValidator(_in_range)]
+# The end of a period in a request body (valid_to, monthly_until): a bare date is the whole day.
+End = Annotated[datetime, BeforeValidator(_whole_day), AfterValidator(_in_range)]
 # A day in a path, e.g. /api/parking/reports/{day}.
 Day = Annotated[date, AfterValidator(_in_range)]
 

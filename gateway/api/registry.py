@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, Field
 
 from gateway.api.auth import Admin, Principal, User
-from gateway.api.deps import MAX_ID, App, Db, GuardApp, Id, When, aware_or_none, local, write
+from gateway.api.deps import MAX_ID, App, Db, End, GuardApp, Id, When, aware_or_none, local, write
 from gateway.api.errors import ApiError
 from gateway.api.shapes import ERRORS
 from gateway.core.windows import Window
@@ -40,7 +39,8 @@ class Blocked(BaseModel):
 
 class ResidentIn(BaseModel):
     """A field left out keeps what the store has (the admin form has no block or period fields);
-    null clears it. For a new resident a left-out field means its default: not blocked, no period."""
+    null clears it, but a null `blocked` keeps the block as it is (lifting one is an explicit false).
+    For a new resident a left-out field means its default: not blocked, no period."""
 
     ref: str = Field(min_length=1, max_length=40, description="The property company's own key.")
     building: str = Field(min_length=1, max_length=20)
@@ -49,7 +49,7 @@ class ResidentIn(BaseModel):
     name: str = Field(min_length=1, max_length=40)
     phone: str | None = Field(None, max_length=20, description="Kept masked plus a keyed hash.")
     valid_from: When | None = None
-    valid_to: When | None = None
+    valid_to: End | None = None
     blocked: bool | None = None
 
 
@@ -57,14 +57,15 @@ class VehicleIn(BaseModel):
     plate: str = Field(min_length=1, max_length=16)
     resident_id: RowId
     vehicle_class: Literal["car", "motorcycle", "bicycle"] = "car"
-    monthly_until: When | None = None
+    monthly_until: End | None = None
 
 
 class VehicleChange(BaseModel):
-    """A field left out is kept; monthly_until null ends the monthly period."""
+    """A field left out is kept; monthly_until null ends the monthly period now (a car parked pays
+    from now on, and its next entry is a temporary one, as when a period runs out)."""
 
     vehicle_class: Literal["car", "motorcycle", "bicycle"] | None = None
-    monthly_until: When | None = Field(None, description="Paid up until (a renewal moves it on).")
+    monthly_until: End | None = Field(None, description="Paid up until (a renewal moves it on).")
 
 
 class CardIn(BaseModel):
@@ -72,7 +73,7 @@ class CardIn(BaseModel):
     resident_id: RowId
     vehicle_id: RowId | None = None
     valid_from: When | None = None
-    valid_to: When | None = None
+    valid_to: End | None = None
     hours: list[str] = Field(default_factory=list, max_length=4)
 
 
@@ -98,20 +99,6 @@ def _value(kind: str, text: str) -> str:
         )
     except RowError as exc:
         raise ApiError(422, "invalid_value", str(exc), "type the number again") from exc
-
-
-def _period(gw: Gateway, start: When | None, end: When | None) -> tuple[datetime | None, datetime | None]:
-    """A validity period in the site's zone, refused before anything is written if it ends before
-    it begins (as a CSV import refuses the row): such a card or resident is refused at every door."""
-    begins, ends = aware_or_none(gw, start), aware_or_none(gw, end)
-    if begins and ends and ends <= begins:
-        raise ApiError(
-            422,
-            "invalid_period",
-            "valid_to must be after valid_from",
-            "check the dates: the period ends before it begins",
-        )
-    return begins, ends
 
 
 def resident_out(gw: Gateway, who: Principal, resident: dict[str, Any]) -> dict[str, Any]:
@@ -209,11 +196,12 @@ def resident(resident_id: Id, who: User, app: App, db: Db) -> dict[str, Any]:
 )
 def upsert_resident(body: ResidentIn, who: Admin, app: App) -> Created:
     gw = app.gw
+    # Only what the request names is changed; the store refuses a period that, merged with the
+    # stored one, ends before it begins.
     data = body.model_dump(exclude_unset=True)
-    start, end = _period(gw, body.valid_from, body.valid_to)
-    data.update({k: v for k, v in (("valid_from", start), ("valid_to", end)) if k in data})
-    if body.phone is None:
-        data.pop("phone", None)
+    data.update({k: aware_or_none(gw, data[k]) for k in ("valid_from", "valid_to") if k in data})
+    if "phone" in data and data["phone"] is None:
+        data["phone"] = ""  # the store clears the masked phone and its hash
     if data.get("blocked") is None:
         data.pop("blocked", None)
     rid = write(gw, lambda c: store.upsert_resident(c, gw.secrets, gw.now(), who.name, data))
@@ -278,7 +266,7 @@ def add_card(body: CardIn, who: Admin, app: App) -> Created:
             Window.parse(h)
         except ValueError as exc:
             raise ApiError(422, "invalid_hours", str(exc), "write hours as HH:MM-HH:MM") from exc
-    start, end = _period(gw, body.valid_from, body.valid_to)
+    start, end = aware_or_none(gw, body.valid_from), aware_or_none(gw, body.valid_to)
     cid = write(
         gw,
         lambda c: store.add_card(

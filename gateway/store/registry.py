@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from gateway.errors import Conflict, NotFound
+from gateway.errors import Conflict, NotFound, Refused
 from gateway.events import sent_value
 from gateway.privacy import Secrets, mask_card, mask_name, mask_phone, normalize_number
 from gateway.store.audit import audit, transaction
@@ -188,7 +188,14 @@ def upsert_resident(
         values["phone_hash"] = keys.digest("phone", phone) if phone else ""
     columns = list(values)
     with transaction(conn):
-        was = conn.execute("SELECT blocked FROM residents WHERE ref = ?", (data["ref"],)).fetchone()
+        was = conn.execute(
+            "SELECT blocked, valid_from, valid_to FROM residents WHERE ref = ?", (data["ref"],)
+        ).fetchone()
+        # An edit may send one end of the period: the other is the stored one.
+        _check_period(
+            values.get("valid_from", was and was[1]),
+            values.get("valid_to", was and was[2]),
+        )
         conn.execute(
             f"INSERT INTO residents ({', '.join(columns)}) "
             f"VALUES ({', '.join('?' * len(columns))}) "
@@ -260,12 +267,21 @@ def update_vehicle(
     conn: sqlite3.Connection, at: datetime, actor: str, vid: int, changes: dict[str, Any]
 ) -> None:
     """Change a vehicle's `class` or paid-up `monthly_until` (a renewal) in place: it keeps its
-    plate, cards and slot, which deleting and adding it again would not."""
-    values = {**changes, **{k: _db(changes[k]) for k in ("monthly_until",) if k in changes}}
+    plate, cards and slot, which deleting and adding it again would not.
+
+    `monthly_until` None ends the period at `at`: a car parked pays at its exit for the time after
+    it, and enters next as a temporary car. NULL would be a car that was never monthly, and a
+    monthly stay with no end is billed nothing."""
     with transaction(conn):
-        row = conn.execute("SELECT plate FROM vehicles WHERE id = ?", (vid,)).fetchone()
+        row = conn.execute("SELECT plate, monthly_until FROM vehicles WHERE id = ?", (vid,)).fetchone()
         if row is None:
             raise NotFound(f"no vehicle {vid}", fix="search for the plate on the lookup page")
+        if "monthly_until" in changes and changes["monthly_until"] is None and row[1] is not None:
+            changes = {
+                **changes,
+                "monthly_until": min(datetime.fromisoformat(row[1]), at),
+            }  # an ended one stays ended
+        values = {**changes, **{k: _db(changes[k]) for k in ("monthly_until",) if k in changes}}
         if values:
             conn.execute(
                 f"UPDATE vehicles SET {', '.join(f'{c} = ?' for c in values)} WHERE id = ?",
@@ -308,6 +324,7 @@ def add_card(
                 f"resident {resident_id} has no vehicle {vehicle_id}",
                 fix="add the vehicle first, or leave it out",
             )
+        _check_period(_db(valid_from), _db(valid_to))
         if conn.execute("SELECT 1 FROM credentials WHERE kind = 'card' AND value = ?", (card,)).fetchone():
             raise Conflict(
                 f"card {mask_card(card)} is registered already",
@@ -376,6 +393,17 @@ def delete_slot(conn: sqlite3.Connection, at: datetime, actor: str, sid: int) ->
         conn.execute("UPDATE stays SET slot_id = NULL WHERE slot_id = ? AND exited_at IS NULL", (sid,))
         conn.execute("DELETE FROM slots WHERE id = ?", (sid,))
         _changed(conn, at, actor, "delete", "slot", sid, f"{row[0]}/{row[1]}", zone=row[0], number=row[1])
+
+
+def _check_period(valid_from: str | None, valid_to: str | None) -> None:
+    """Refuse a period that ends before it begins, as a CSV import refuses the row: such a card or
+    resident would be refused at every door with no hint why. (Stored UTC text sorts as time.)"""
+    if valid_from and valid_to and valid_to <= valid_from:
+        raise Refused(
+            "valid_to must be after valid_from",
+            fix="check the dates: the period ends before it begins",
+            code="invalid_period",
+        )
 
 
 def _resident_exists(conn: sqlite3.Connection, rid: int) -> None:

@@ -5,16 +5,22 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from pathlib import Path
 
+import pytest
 from fastapi.testclient import TestClient
 
+from gateway.api.app import create_app
 from gateway.core import Presented
-from tests.ui.conftest import CARD, PLATE, Site, bearer
+from tests.conftest import TARIFF_TOML
+from tests.ui.conftest import CARD, PLATE, Site, bearer, make_config, start_site
 
 
-def _decide(site: Site, lane: str, kind: str, value: str) -> tuple[bool, str]:
+def _decide(site: Site, lane: str, kind: str, value: str, at: datetime | None = None) -> tuple[bool, str]:
     gw = site.gw
-    p = Presented(lane, kind, value, 1.0, gw.now(), "test-dev")  # type: ignore[arg-type]
+    p = Presented(lane, kind, value, 1.0, at or gw.now(), "test-dev")  # type: ignore[arg-type]
     d = gw.on_worker(lambda c: gw.handle(p)).result(10)
     return d.admitted, d.reason
 
@@ -142,7 +148,8 @@ def test_an_admin_can_renew_a_monthly_car_as_the_refusal_says(client: TestClient
     r = client.patch(f"/api/vehicles/{site.vehicle_id}", json={"monthly_until": "2030-01-31"}, headers=admin)
     assert r.status_code == 204, r.text
     after = client.get(f"/api/residents/{site.resident_id}", headers=admin).json()
-    assert after["vehicles"][0]["monthly_until"].startswith("2030-01-31")
+    # Renewed until 2030-01-31, the whole of that day: it ends as 1 February begins.
+    assert after["vehicles"][0]["monthly_until"] == "2030-02-01T00:00:00+08:00"
     assert after["vehicles"][0]["class"] == "car" and after["slots"][0]["plates"] == PLATE
     with sqlite3.connect(site.gw.db_path) as conn:
         assert conn.execute("SELECT 1 FROM audit WHERE action = 'vehicle.update'").fetchone()
@@ -168,3 +175,112 @@ def test_a_card_whose_period_ends_before_it_begins_is_refused_as_an_import_refus
     )
     assert r.status_code == 422, f"{r.status_code}: an empty period was stored: {r.text}"
     assert r.json()["error"]["fix"]
+
+
+RESIDENT = {"ref": "R1", "building": "3栋", "unit": "2单元", "room": "301", "name": "张三丰"}
+
+
+def test_patch_monthly_until_bare_date_includes_that_whole_day(client: TestClient, site: Site) -> None:
+    """docs/guard-app.md renews a monthly car with PATCH {"monthly_until": "2026-12-31"}; as in a CSV
+    import and on the admin page, a bare date that ends a period includes that whole day. Renewed
+    'until today', the car must still get in today as monthly."""
+    admin = bearer(site.admin_token)
+    r = client.post(
+        "/api/vehicles", json={"plate": "皖A54321", "resident_id": site.resident_id}, headers=admin
+    )
+    assert r.status_code == 200, r.text
+    vid = r.json()["id"]
+    today = site.gw.now().astimezone(site.gw.site.tz).date().isoformat()
+    r = client.patch(f"/api/vehicles/{vid}", json={"monthly_until": today}, headers=admin)
+    assert r.status_code == 204, r.text
+    shown = client.get(f"/api/residents/{site.resident_id}", headers=admin).json()
+    until = next(v for v in shown["vehicles"] if v["id"] == vid)["monthly_until"]
+    assert _decide(site, "car-in", "plate", "皖A54321") == (True, "monthly"), f"stored {until}"
+
+
+def test_one_day_card_with_bare_dates_is_not_refused_as_ending_before_it_begins(
+    client: TestClient, site: Site
+) -> None:
+    """A cleaner's card for one day: valid_from = valid_to = the same date. A CSV import takes
+    that row (the valid_to date includes the whole day); the API must not refuse it 422
+    invalid_period, 'the period ends before it begins', which is not true."""
+    admin = bearer(site.admin_token)
+    r = client.post(
+        "/api/cards",
+        json={
+            "card": "55667788",
+            "resident_id": site.resident_id,
+            "valid_from": "2026-12-01",
+            "valid_to": "2026-12-01",
+        },
+        headers=admin,
+    )
+    assert r.status_code == 200, f"{r.status_code}: {r.text}"
+
+
+def test_resident_valid_to_alone_before_the_stored_valid_from_is_refused(
+    client: TestClient, site: Site
+) -> None:
+    """A resident's tenancy starts 2020-01-01 (stored); an admin sends only a new valid_to that is
+    before it. Stored, the period would be empty and their card would stop opening the door: it
+    is refused 422 invalid_period, and the stored period stays."""
+    admin = bearer(site.admin_token)
+    r = client.post("/api/residents", json={**RESIDENT, "valid_from": "2020-01-01T00:00:00"}, headers=admin)
+    assert r.status_code == 200, r.text
+    r = client.post("/api/residents", json={**RESIDENT, "valid_to": "2019-12-31T23:00:00"}, headers=admin)
+    after = client.get(f"/api/residents/{site.resident_id}", headers=admin).json()
+    door = _decide(site, "door", "card", CARD)
+    assert r.status_code == 422, (
+        f"{r.status_code}: stored {after['valid_from']} .. {after['valid_to']}; door {door}"
+    )
+    assert r.json()["error"]["code"] == "invalid_period" and after["valid_to"] is None
+
+
+def test_resident_phone_null_clears_the_phone(client: TestClient, site: Site) -> None:
+    """docs/guard-app.md: changing a resident keeps every field the request leaves out; `null`
+    clears a field. A resident asks for their phone number to be removed: phone null removes it,
+    masked and hashed (a lookup by the number no longer finds them)."""
+    admin = bearer(site.admin_token)
+    before = client.get(f"/api/residents/{site.resident_id}", headers=admin).json()
+    assert before["phone_masked"], before
+    r = client.post("/api/residents", json={**RESIDENT, "phone": None}, headers=admin)
+    assert r.status_code == 200, r.text
+    after = client.get(f"/api/residents/{site.resident_id}", headers=admin).json()
+    assert not after["phone_masked"], f"phone null kept {after['phone_masked']}"
+    with sqlite3.connect(site.gw.db_path) as conn:
+        (hashed,) = conn.execute("SELECT phone_hash FROM residents WHERE ref = 'R1'").fetchone()
+    assert not hashed
+
+
+@pytest.fixture
+def paying_site(tmp_path: Path) -> Iterator[Site]:
+    """The test site with the tests' tariff: there a stay past a monthly period costs something."""
+    s = start_site(make_config(tmp_path / "data", TARIFF_TOML))
+    yield s
+    s.gw.stop()
+
+
+def test_a_monthly_period_ended_by_patch_null_while_parked_is_not_a_free_stay(paying_site: Site) -> None:
+    """A monthly car (no slot) is parked; the admin ends its monthly period (cancelled, refunded)
+    with PATCH {"monthly_until": null}; four hours later it leaves. docs/parking.md: a monthly car
+    whose period ends while it is parked pays at its exit for the time after the period ended.
+    Its next entry is a temporary car's, as when a period runs out."""
+    site = paying_site
+    client = TestClient(create_app(site.gw))
+    admin = bearer(site.admin_token)
+    r = client.post(
+        "/api/vehicles",
+        json={"plate": "皖A54321", "resident_id": site.resident_id, "monthly_until": "2030-12-31T23:59:59"},
+        headers=admin,
+    )
+    assert r.status_code == 200, r.text
+    vid = r.json()["id"]
+    t0 = site.gw.now()
+    assert _decide(site, "car-in", "plate", "皖A54321", t0) == (True, "monthly")
+    r = client.patch(f"/api/vehicles/{vid}", json={"monthly_until": None}, headers=admin)
+    assert r.status_code == 204, r.text
+    later = t0 + timedelta(hours=4)
+    out = _decide(site, "car-out", "plate", "皖A54321", later)
+    assert out == (False, "payment_due"), f"left {out} after its monthly period was ended"
+    later += timedelta(minutes=1)
+    assert _decide(site, "car-in", "plate", "皖A54321", later) == (True, "temporary")
