@@ -118,3 +118,18 @@ def test_a_command_key_saved_with_a_byte_order_mark_is_the_key_without_it(tmp_pa
     path.write_bytes("\ufeff".encode() + KEY_TEXT.encode() + b"\r\n")
     path.chmod(0o600)
     assert read_key(path) == KEY_TEXT.encode()
+
+
+def test_check_config_warns_when_hard_anti_passback_has_no_exit_to_see_people_leave(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The site's door has an entry reader only: with hard anti-passback nobody is ever seen leaving,
+    so every resident's second entry would be refused. check-config says so, with the fix; the
+    vehicle lanes, which have an exit, are not named."""
+    config = tmp_path / "site.toml"
+    config.write_text(site_toml(Path("data"), anti_passback="hard"), encoding="utf-8")
+    assert main(["check-config", str(config)]) == 0
+    out = capsys.readouterr().out
+    assert "policy.anti_passback: hard, but no pedestrian lane is an exit" in out, out
+    assert "every second entry at door is refused" in out and 'anti_passback = "soft"' in out
+    assert "no vehicle lane" not in out

@@ -36,11 +36,30 @@ def warnings(cfg: SiteConfig) -> list[str]:
                 f"devices[{i}] {device.id}: {port} is not on this box now (plug it in, or check the "
                 "port: `ls /dev/serial/by-id/`); the gateway starts and shows it offline"
             )
+    found += _one_way_passback(cfg)
     if cfg.http.port < 1024:
         found.append(
             f"http.port: {cfg.http.port} is below 1024, where the systemd service (no privileges) "
             "cannot listen: use 1024 or more (e.g. 8080)"
         )
+    return found
+
+
+def _one_way_passback(cfg: SiteConfig) -> list[str]:
+    """Hard anti-passback refuses a second entry with no exit between: where people (or vehicles)
+    have entrances but no exit lane, nobody is ever seen leaving, so every second entry is refused."""
+    if cfg.policy.anti_passback != "hard":
+        return []
+    found = []
+    for kind in ("pedestrian", "vehicle"):
+        ways = {lane.direction for lane in cfg.lanes if lane.type == kind}
+        if ways == {"entrance"}:
+            entrances = ", ".join(lane.id for lane in cfg.lanes if lane.type == kind)
+            found.append(
+                f"policy.anti_passback: hard, but no {kind} lane is an exit: nobody is seen leaving, so "
+                f"every second entry at {entrances} is refused (anti_passback); add an exit reader "
+                'as a lane with direction = "exit", or set anti_passback = "soft" (admit and flag)'
+            )
     return found
 
 
