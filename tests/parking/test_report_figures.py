@@ -286,15 +286,8 @@ def test_a_misread_car_the_guard_corrects_and_lets_in_is_not_a_vehicle_turned_aw
         misread = look(gw, "car-in", "plate", "皖B38333", clock())
         assert (misread.admitted, misread.reason) == (False, "closed_management")
         clock.at += 20 * S
-        fixed = client.post(f"/api/events/{misread.event_id}/plate", headers=auth, json={"plate": "皖B33333"})
-        assert fixed.status_code == 200, fixed.text
-        typed = client.post("/api/lanes/car-in/plate", headers=auth, json={"plate": "皖B33333"})
-        assert typed.status_code == 200 and typed.json()["admitted"], typed.text
-        clock.at = DAY + 25 * H
-        body = build(client, auth, "2025-03-03")
-    cm = body["closed_management"]
-    assert cm["vehicles_in"] == 1 and body["vehicles"]["entries"]["total"] == 1
-    assert cm["vehicles_turned_away"] == 0, cm
+        body = _corrected_let_in_and_reported(client, auth, clock, misread.event_id)
+    _assert_one_in_none_turned_away(body)
 
 
 def test_a_misread_car_corrected_on_the_panel_after_a_camera_repeat_is_not_turned_away(
@@ -315,12 +308,22 @@ def test_a_misread_car_corrected_on_the_panel_after_a_camera_repeat_is_not_turne
         assert not repeat.admitted and "refused_again" in repeat.flags, repeat.flags
         clock.at += 40 * S
         # The panel's latest decision is the repeat: that is the record the guard corrects.
-        fixed = client.post(f"/api/events/{repeat.event_id}/plate", headers=auth, json={"plate": "皖B33333"})
-        assert fixed.status_code == 200, fixed.text
-        typed = client.post("/api/lanes/car-in/plate", headers=auth, json={"plate": "皖B33333"})
-        assert typed.status_code == 200 and typed.json()["admitted"], typed.text
-        clock.at = DAY + 25 * H
-        body = build(client, auth, "2025-03-03")
+        body = _corrected_let_in_and_reported(client, auth, clock, repeat.event_id)
+    _assert_one_in_none_turned_away(body)
+
+
+def _corrected_let_in_and_reported(client: Any, auth: Any, clock: Any, event_id: str) -> dict[str, Any]:
+    """The guard corrects the record to 皖B33333 and types it at car-in (the car comes in); the
+    next morning the day's report is built."""
+    fixed = client.post(f"/api/events/{event_id}/plate", headers=auth, json={"plate": "皖B33333"})
+    assert fixed.status_code == 200, fixed.text
+    typed = client.post("/api/lanes/car-in/plate", headers=auth, json={"plate": "皖B33333"})
+    assert typed.status_code == 200 and typed.json()["admitted"], typed.text
+    clock.at = DAY + 25 * H
+    return build(client, auth, "2025-03-03")
+
+
+def _assert_one_in_none_turned_away(body: dict[str, Any]) -> None:
     cm = body["closed_management"]
     assert cm["vehicles_in"] == 1 and body["vehicles"]["entries"]["total"] == 1
     assert cm["vehicles_turned_away"] == 0, cm

@@ -8,6 +8,7 @@ import sqlite3
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -156,23 +157,20 @@ def test_an_admin_can_renew_a_monthly_car_as_the_refusal_says(client: TestClient
     assert client.patch("/api/vehicles/999999", json={}, headers=admin).status_code == 404
 
 
+def _card_for(client: TestClient, site: Site, valid_from: str, valid_to: str) -> Any:
+    """An admin gives the resident card 55667788 for the period typed."""
+    period = {"valid_from": valid_from, "valid_to": valid_to}
+    card = {"card": "55667788", "resident_id": site.resident_id, **period}
+    return client.post("/api/cards", json=card, headers=bearer(site.admin_token))
+
+
 def test_a_card_whose_period_ends_before_it_begins_is_refused_as_an_import_refuses_it(
     client: TestClient, site: Site
 ) -> None:
     """An admin types the dates of a card the wrong way round (from 2026-12-31 to 2026-01-01). A
     CSV import refuses such a row ('valid_to is before valid_from'); the admin API takes it with
     200, and the resident's new card is refused at every door with no hint why."""
-    admin = bearer(site.admin_token)
-    r = client.post(
-        "/api/cards",
-        json={
-            "card": "55667788",
-            "resident_id": site.resident_id,
-            "valid_from": "2026-12-31T00:00:00",
-            "valid_to": "2026-01-01T23:59:59",
-        },
-        headers=admin,
-    )
+    r = _card_for(client, site, "2026-12-31T00:00:00", "2026-01-01T23:59:59")
     assert r.status_code == 422, f"{r.status_code}: an empty period was stored: {r.text}"
     assert r.json()["error"]["fix"]
 
@@ -204,17 +202,7 @@ def test_one_day_card_with_bare_dates_is_not_refused_as_ending_before_it_begins(
     """A cleaner's card for one day: valid_from = valid_to = the same date. A CSV import takes
     that row (the valid_to date includes the whole day); the API must not refuse it 422
     invalid_period, 'the period ends before it begins', which is not true."""
-    admin = bearer(site.admin_token)
-    r = client.post(
-        "/api/cards",
-        json={
-            "card": "55667788",
-            "resident_id": site.resident_id,
-            "valid_from": "2026-12-01",
-            "valid_to": "2026-12-01",
-        },
-        headers=admin,
-    )
+    r = _card_for(client, site, "2026-12-01", "2026-12-01")
     assert r.status_code == 200, f"{r.status_code}: {r.text}"
 
 
