@@ -23,6 +23,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "通道 {lane} 的道闸在没有放行记录或保安指令时被打开（{device} 报告）",
         "barrier on lane {lane} opened with no decision or guard command behind it (reported by {device})",
     ),
+    "held_open": (
+        "通道 {lane} 的道闸或门已打开 {seconds:g} 秒以上，没有放行记录或保安保持开启（{device} 报告）："
+        "请查看是否被撑开或卡住",
+        "barrier or door on lane {lane} open for more than {seconds:g} s with no decision or guard "
+        "holding it open (reported by {device}): check whether it is propped open or stuck",
+    ),
     "repeated_unknown_plate": (
         "未登记车牌 {plate} 在 {minutes:g} 分钟内被识别 {count} 次（最近在通道 {lane}）",
         "unregistered plate {plate} read {count} times within {minutes:g} min (last at lane {lane})",

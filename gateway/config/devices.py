@@ -170,6 +170,15 @@ class _LaneInputs(_Device):
         description="A barrier that opens later than this after the last decision or manual "
         "command on its lane raises a forced_open alarm.",
     )
+    held_open_s: float = Field(
+        120.0,
+        gt=0,
+        le=86400,
+        title="Held-open alarm",
+        description="A barrier or door still open this long after it opened, or after the last "
+        "decision or manual command on its lane, raises a held_open alarm (a door propped open, an "
+        "arm stuck up); it clears when it closes. A lane a guard holds open raises none.",
+    )
 
 
 class ModbusDevice(_Serial, _LaneInputs):

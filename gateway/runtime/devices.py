@@ -42,6 +42,7 @@ class Devices:
     health: list[DeviceHealth]
     patrol: set[str] = field(default_factory=set)  # ids of readers that are patrol checkpoints
     open_grace_s: dict[str, float] = field(default_factory=dict)  # per lane, from its sensors
+    held_open_s: dict[str, float] = field(default_factory=dict)  # per lane, from its sensors
     snapshot_quality: dict[str, int] = field(default_factory=dict)  # cameras that store snapshots
     shared: list[Callable[[], None]] = field(default_factory=list)  # stopped last (Modbus buses)
 
@@ -202,8 +203,12 @@ def _place(
         slot.relays.append(obj)  # type: ignore[arg-type]
     if inputs:
         slot.sensors.append(obj)  # type: ignore[arg-type]
-        grace = build.devices.open_grace_s
-        grace[device.lane] = min(grace.get(device.lane, device.open_grace_s), device.open_grace_s)
+        # A lane with two sensors keeps the shorter of each window.
+        for windows, seconds in (
+            (build.devices.open_grace_s, device.open_grace_s),
+            (build.devices.held_open_s, device.held_open_s),
+        ):
+            windows[device.lane] = min(windows.get(device.lane, seconds), seconds)
 
 
 def _serial_display(device: Device, h: DeviceHealth, slot: LaneDevices, build: Build) -> None:

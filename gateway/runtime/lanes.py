@@ -4,6 +4,9 @@
   barrier is read again, even if its plate was seen a moment ago).
 - A barrier that opens with no decision or guard command behind it in the last few seconds
   raises a `forced_open` alarm for the lane, cleared when the barrier closes again.
+- A barrier or door still open `held_open_s` after it opened, or after the last decision or
+  command on its lane, raises a `held_open` alarm (propped open, stuck up), also cleared when it
+  closes. A guard holding the lane open is the one case that needs no alarm.
 - Guard commands (open once, hold open, release) are written to the audit table first, then
   carried out, on the decision worker like every other write.
 """
@@ -21,11 +24,12 @@ from typing import Any
 from drivers.base import InputEmit, LaneInput
 from gateway.alarm_texts import AlarmText
 from gateway.runtime.devices import Devices
-from gateway.store.alarms import clear_alarm, raise_alarm
+from gateway.store.alarms import clear_alarm, clear_open_alarms, raise_alarm
 
 log = logging.getLogger(__name__)
 
 DEFAULT_GRACE_S = 10.0
+DEFAULT_HELD_OPEN_S = 120.0
 
 
 class BarrierWatch:
@@ -37,6 +41,7 @@ class BarrierWatch:
         self._last: dict[str, float] = {}
         self._held: set[str] = set()
         self._forced: set[str] = set()
+        self._open_since: dict[str, float] = {}
         self._lock = threading.Lock()
 
     def commanded(self, lane: str, now: float) -> None:
@@ -57,6 +62,7 @@ class BarrierWatch:
             )
             if not expected:
                 self._forced.add(lane)
+            self._open_since.setdefault(lane, now)
             return not expected
 
     def closed(self, lane: str) -> bool:
@@ -64,7 +70,20 @@ class BarrierWatch:
         with self._lock:
             was = lane in self._forced
             self._forced.discard(lane)
+            self._open_since.pop(lane, None)
             return was
+
+    def held_open_in(self, lane: str, now: float, limit_s: float) -> float | None:
+        """Seconds until the open barrier has been open `limit_s` with nothing behind it (<= 0: it
+        has), counted from its opening or the lane's last command, whichever is later; None once
+        it is closed. A lane a guard holds open is looked at again `limit_s` later."""
+        with self._lock:
+            since = self._open_since.get(lane)
+            if since is None:
+                return None
+            if lane in self._held:
+                return limit_s
+            return max(since, self._last.get(lane, since)) + limit_s - now
 
 
 Worker = Callable[[Callable[[Any], Any]], "Future[Any]"]
@@ -77,8 +96,15 @@ class LaneControl:
         self._on_worker = on_worker
         self._now = now
         self._lanes = lanes
+        self._held_open_timers: dict[str, threading.Timer] = {}
+        self._held_open_raised: set[str] = set()
+        self._timers_lock = threading.Lock()
+        self._stopped = False
 
     def start(self) -> None:
+        # A held_open alarm an earlier run left open is judged again from the barrier's input: the
+        # barrier may have closed while the gateway was down, and nothing else would clear it.
+        self._on_worker(lambda conn: clear_open_alarms(conn, ("held_open",), self._now()))
         for lane_id, lane in self.devices.lanes.items():
             for sensor in lane.sensors:
                 sensor.watch(self.input_handler(lane_id, sensor.health.device))
@@ -99,14 +125,59 @@ class LaneControl:
         for camera in self.devices.lanes[lane].cameras:
             camera.request_read()
 
+    def stop(self) -> None:
+        """No held-open check runs after this (the worker they write on is stopping)."""
+        with self._timers_lock:
+            self._stopped = True
+            for timer in self._held_open_timers.values():
+                timer.cancel()
+            self._held_open_timers.clear()
+
     def barrier(self, lane: str, device: str, is_open: bool) -> None:
         at = self._now()
-        if is_open and self.barriers.opened(lane, time.monotonic()):
-            text = AlarmText("forced_open", {"lane": lane, "device": device})
-            log.warning("forced open lane=%s device=%s", lane, device)
-            self._on_worker(lambda conn: raise_alarm(conn, "forced_open", lane, text, at))
-        elif not is_open and self.barriers.closed(lane):
+        if is_open:
+            if self.barriers.opened(lane, time.monotonic()):
+                text = AlarmText("forced_open", {"lane": lane, "device": device})
+                log.warning("forced open lane=%s device=%s", lane, device)
+                self._on_worker(lambda conn: raise_alarm(conn, "forced_open", lane, text, at))
+            self._check_held_open(lane, device)
+            return
+        self._watch_held_open(lane, None)
+        if self.barriers.closed(lane):
             self._on_worker(lambda conn: clear_alarm(conn, "forced_open", lane, at))
+        with self._timers_lock:  # a check running now either sees it closed or is cleared here
+            if lane in self._held_open_raised:
+                self._held_open_raised.discard(lane)
+                self._on_worker(lambda conn: clear_alarm(conn, "held_open", lane, at))
+
+    def _check_held_open(self, lane: str, device: str) -> None:
+        """On opening, then on a timer while the barrier stays open: raise held_open once it has
+        been open the lane's `held_open_s` with nothing behind it, else look again when it would."""
+        limit_s = self.devices.held_open_s.get(lane, DEFAULT_HELD_OPEN_S)
+        with self._timers_lock:
+            due_in = self.barriers.held_open_in(lane, time.monotonic(), limit_s)
+            if due_in is None or self._stopped or lane in self._held_open_raised:
+                return
+            if due_in <= 0:
+                self._held_open_raised.add(lane)
+                at = self._now()
+                text = AlarmText("held_open", {"lane": lane, "device": device, "seconds": limit_s})
+                log.warning("held open lane=%s device=%s for %.0f s", lane, device, limit_s)
+                self._on_worker(lambda conn: raise_alarm(conn, "held_open", lane, text, at))
+                return
+        timer = threading.Timer(due_in, self._check_held_open, (lane, device))
+        timer.daemon = True
+        self._watch_held_open(lane, timer)
+
+    def _watch_held_open(self, lane: str, timer: threading.Timer | None) -> None:
+        """Replace the lane's pending held-open check with `timer` (None: none)."""
+        with self._timers_lock:
+            old = self._held_open_timers.pop(lane, None)
+            if old is not None:
+                old.cancel()
+            if timer is not None and not self._stopped:
+                self._held_open_timers[lane] = timer
+                timer.start()
 
     def opening(self, lane: str) -> None:
         """A decision is about to open the lane (called before its relays are pulsed)."""

@@ -1,0 +1,103 @@
+"""A door propped open or a barrier arm stuck up: the monitoring centre hears of it (a held_open
+alarm), and not of a barrier a guard holds open for a convoy or one kept up by a queue of cars."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from gpiozero.pins.mock import MockFactory
+
+from gateway.runtime.gateway import Gateway
+from gateway.runtime.lanes import BarrierWatch
+from tests.drivers.conftest import wait_for
+from tests.drivers.test_gateway_devices import (  # noqa: F401 (fixtures)
+    gateways,
+    mock_pins,
+    open_alarms,
+    query,
+    start_gateway,
+)
+
+HELD_OPEN_S = 0.4
+GPIO_IO = f"""
+[[devices]]
+id = "car-in-io"
+lane = "car-in"
+kind = "relay"
+driver = "gpio"
+pin = 17
+inputs = {{ barrier_open = 6 }}
+bounce_s = 0
+held_open_s = {HELD_OPEN_S}
+"""
+
+
+def test_the_time_left_counts_from_the_opening_or_the_last_command_and_stops_at_closing() -> None:
+    watch = BarrierWatch({"car-in": 5.0})
+    assert watch.held_open_in("car-in", 0.0, 60.0) is None  # closed: nothing to watch
+    watch.commanded("car-in", 100.0)
+    watch.opened("car-in", 101.0)
+    assert watch.held_open_in("car-in", 131.0, 60.0) == 30.0
+    watch.commanded("car-in", 150.0)  # the next car in the queue keeps it up
+    assert watch.held_open_in("car-in", 200.0, 60.0) == 10.0
+    assert watch.held_open_in("car-in", 215.0, 60.0) == -5.0
+    watch.held("car-in", True, 215.0)  # a guard holds it: looked at again a whole window later
+    assert watch.held_open_in("car-in", 4000.0, 60.0) == 60.0
+    watch.closed("car-in")
+    assert watch.held_open_in("car-in", 4000.0, 60.0) is None
+
+
+def test_a_barrier_left_open_raises_held_open_and_its_closing_clears_it(
+    tmp_path: Path,
+    mock_pins: MockFactory,
+    gateways: Callable[[Gateway], Gateway],  # noqa: F811
+) -> None:
+    gw = gateways(start_gateway(tmp_path, GPIO_IO))
+    barrier = mock_pins.pin(6)
+    gw.open_lane("car-in", "保安 王", "救护车")
+    barrier.drive_low()  # up for the ambulance, and then it stays up
+    wait_for(lambda: open_alarms(gw, "held_open") == ["car-in"], "the held-open alarm")
+    assert open_alarms(gw, "forced_open") == []  # it was told to open
+    message = query(gw, "SELECT message FROM alarms WHERE kind = 'held_open'")[0][0]
+    assert f"open for more than {HELD_OPEN_S:g} s" in message and "propped open or stuck" in message
+
+    barrier.drive_high()
+    wait_for(lambda: open_alarms(gw, "held_open") == [], "the alarm cleared when it closed")
+    upstream = [json.loads(p) for (p,) in query(gw, "SELECT payload FROM outbox WHERE topic = 'alarm'")]
+    assert [(a["kind"], a["state"]) for a in upstream] == [("held_open", "raised"), ("held_open", "cleared")]
+
+
+def test_a_barrier_held_open_by_a_guard_raises_nothing_until_it_is_released(
+    tmp_path: Path,
+    mock_pins: MockFactory,
+    gateways: Callable[[Gateway], Gateway],  # noqa: F811
+) -> None:
+    gw = gateways(start_gateway(tmp_path, GPIO_IO))
+    barrier = mock_pins.pin(6)
+    gw.hold_lane("car-in", "保安 王", "车队")
+    barrier.drive_low()
+    time.sleep(HELD_OPEN_S * 3)  # held for the convoy: several windows pass
+    assert open_alarms(gw, "held_open") == []
+    gw.release_lane("car-in", "保安 王", "车队已过")  # released, but the arm stays up
+    wait_for(lambda: open_alarms(gw, "held_open") == ["car-in"], "the held-open alarm after release")
+
+
+def test_an_alarm_left_open_by_an_earlier_run_is_cleared_at_start(
+    tmp_path: Path,
+    mock_pins: MockFactory,
+    gateways: Callable[[Gateway], Gateway],  # noqa: F811
+) -> None:
+    gw = start_gateway(tmp_path, GPIO_IO)
+    gw.start()
+    try:
+        mock_pins.pin(6).drive_low()
+        wait_for(lambda: open_alarms(gw, "held_open") == ["car-in"], "the held-open alarm")
+    finally:
+        gw.stop()
+    mock_pins.pin(6).drive_high()  # closed while the gateway was down: no input reaches it
+
+    again = gateways(start_gateway(tmp_path, GPIO_IO))
+    wait_for(lambda: open_alarms(again, "held_open") == [], "the stale alarm cleared at start")
