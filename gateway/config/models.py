@@ -309,7 +309,9 @@ class Mqtt(Strict):
         le=36500,
         allow_inf_nan=False,
         title="Keep sent records",
-        description="Days a sent outbox row is kept for audit.",
+        description="Days a sent outbox row is kept for audit. An access record's row is kept as long "
+        "as the record instead (retention.access_records_days after the central server confirmed "
+        "it): its sent_at is the proof of delivery retention waits for.",
     )
 
     @model_validator(mode="after")

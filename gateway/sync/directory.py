@@ -34,6 +34,7 @@ from gateway.sync.messages import parse_delta, parse_snapshot_part
 from gateway.sync.staging import (
     STAGING_NAME,
     StageJob,
+    clear_staged,
     drop_parts,
     open_staging,
     read_meta,
@@ -60,6 +61,11 @@ IN_PROCESS_ENTRIES = 2000
 RETRY_MIN_S = 1.0
 RETRY_MAX_S = 60.0
 
+# A snapshot's parts come together; parts none of whose others has come for this long (since the
+# last one, or since the start for parts kept before it) are not completed, and they hold clear
+# phone and ID numbers: they are dropped and the snapshot asked for again.
+UNFINISHED_PARTS_S = 3600.0
+
 
 class Directory:
     def __init__(self, gw: Gateway, retain: Any, topic_state: str, inbox: Inbox):
@@ -84,6 +90,8 @@ class Directory:
         self._retry: tuple[Callable[[], None], float] | None = None
         self._failures = 0
         self._rng = random.Random()
+        # When the last part of an unfinished snapshot was kept (monotonic); None: none is.
+        self._parts_since: float | None = time.monotonic()
 
     def start(self) -> None:
         # Before the link starts: what arrived before the last stop goes first, in its order.
@@ -160,6 +168,8 @@ class Directory:
             self._settle(None)
 
     def _other(self, kind: str, item: Any, now: float) -> None:
+        if kind == "tick":
+            self._drop_unfinished(now)
         if kind == "resync":
             self._act(self.versions.resync(item, now))
         elif kind == "tick" and self._retry is not None:
@@ -181,10 +191,14 @@ class Directory:
             return
         assert self._staging is not None
         if not save_part(self._staging, part.version, part.part, part.parts, part.total, payload):
+            self._parts_since = time.monotonic()
             return
-        meta = self._stage("snapshot", part.version, part.total)
-        # Staged or refused, its parts have served: the same version sent again starts afresh.
-        drop_parts(self._staging, part.version)
+        try:
+            meta = self._stage("snapshot", part.version, part.total)
+        finally:
+            # Staged or refused, its parts have served: the same version sent again starts afresh.
+            drop_parts(self._staging, part.version)
+            self._parts_since = None
         if meta["status"] != "staged":
             self._reject("snapshot", _refused("snapshot", part.version, meta))
             return
@@ -261,16 +275,21 @@ class Directory:
         when staging refuses it, StaleApply when the store is no longer at its base."""
         assert self._staging is not None
         save_delta(self._staging, action.version, body)
-        delta = parse_delta(body)
-        meta = self._stage("delta", action.version, len(delta.upsert) + len(delta.delete))
-        if meta["status"] != "staged":
-            raise _refused("delta", action.version, meta)
-        counts: dict[str, int] = meta["counts"]
-        self._worker(
-            lambda conn: apply_delta(
-                conn, self.staging_path, action.version, action.base, counts, self.gw.now()
+        try:
+            delta = parse_delta(body)
+            meta = self._stage("delta", action.version, len(delta.upsert) + len(delta.delete))
+            if meta["status"] != "staged":
+                raise _refused("delta", action.version, meta)
+            counts: dict[str, int] = meta["counts"]
+            self._worker(
+                lambda conn: apply_delta(
+                    conn, self.staging_path, action.version, action.base, counts, self.gw.now()
+                )
             )
-        )
+        finally:
+            # In one transaction or not at all: no restart needs the staged copy (the inbox and
+            # memory keep the body until it is in, and a retry stages it afresh).
+            self._clear_staged()
         return counts
 
     def _try_again(self, action: Apply) -> None:
@@ -306,6 +325,7 @@ class Directory:
             log.warning("directory: %s", exc)
             self.applying = None
             self.versions.busy = False
+            self._clear_staged()
             self._act(self.versions.rejected("snapshot", version, time.monotonic()))
             return
         except Exception as exc:  # the disk, most likely: the steps in stay in, the rest follows
@@ -334,6 +354,7 @@ class Directory:
             max(self.step_ms, default=0),
             counts,
         )
+        self._clear_staged()
         self.last_applied_at = self._applied()[1]
         follow = self.versions.snapshot_done(version, time.monotonic())
         self._publish_state()
@@ -406,6 +427,10 @@ class Directory:
         meta = read_meta(self._staging)
         if meta and meta["kind"] == "snapshot" and meta["status"] == "staged" and meta["version"] > applied:
             self._carry_on(meta["version"])
+            return
+        # Nothing to finish: what is staged has served (a kill after an apply, or a file from
+        # before the staged copy was emptied after each one).
+        self._clear_staged()
 
     def _carry_on(self, version: int) -> None:
         """Finish snapshot `version` from the step the store reached, from its staged copy; ask
@@ -420,12 +445,42 @@ class Directory:
             self._apply_snapshot(version, meta, start=start)
             return
         log.warning("snapshot %d was cut short and its staged copy is gone; asking again", version)
+        self._clear_staged()
         self.applying = None
         self.versions.busy = False
         reason = f"snapshot {version} was cut short and its staged copy is gone"
         self._act(self.versions.resync(reason, time.monotonic()))
 
     # -- pieces ----------------------------------------------------------------------------------
+
+    def _drop_unfinished(self, now: float) -> None:
+        """The parts of a snapshot whose others have not come for UNFINISHED_PARTS_S go, and the
+        snapshot is asked for again."""
+        if self._parts_since is None or now - self._parts_since < UNFINISHED_PARTS_S:
+            return
+        self._parts_since = None
+        assert self._staging is not None
+        dropped = drop_parts(self._staging)
+        if dropped:
+            reason = (
+                f"snapshot {dropped[-1]} did not arrive whole: no part of it for "
+                f"{UNFINISHED_PARTS_S:.0f} s, the parts received are dropped"
+            )
+            log.warning("directory: %s", reason)
+            self._act(self.versions.resync(reason, now))
+
+    def _clear_staged(self) -> None:
+        """Empty the staged copy (an apply is over); a failure waits for the next apply or start."""
+        assert self._staging is not None
+        try:
+            clear_staged(self._staging)
+        except sqlite3.Error as exc:
+            log.warning(
+                "the staged copy in %s could not be emptied: %s; it is emptied after the next apply "
+                "or at the next start (fix: free disk space if the disk is full)",
+                STAGING_NAME,
+                exc,
+            )
 
     def _stage(self, kind: str, version: int, entries: int) -> dict[str, Any]:
         job = StageJob(
