@@ -23,12 +23,12 @@ ROOT = Path(__file__).resolve().parents[1]  # the checkout: the killed child imp
 KILLED_WHILE_CLOSING = """
 import os, signal, sys
 sys.path.insert(0, {root!r})
-import gateway.runtime.gateway
+import gateway.runtime.gateway, gateway.runtime.hand_lanes
 from gateway.config import parse_config
-gateway.runtime.gateway.set_lane_mode = lambda *a, **k: os.kill(os.getpid(), signal.SIGKILL)
+gateway.runtime.hand_lanes.set_lane_mode = lambda *a, **k: os.kill(os.getpid(), signal.SIGKILL)
 gw = gateway.runtime.gateway.Gateway(parse_config(open({config!r}, encoding="utf-8").read(), "site.toml"))
 gw.start()
-gw.set_lane_mode("door", "closed", "guard1", "疫情封闭")
+gw.by_hand.set_lane_mode("door", "closed", "guard1", "疫情封闭")
 """
 
 

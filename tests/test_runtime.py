@@ -19,7 +19,8 @@ from gateway.api.app import create_app
 from gateway.config import parse_config
 from gateway.core import Presented
 from gateway.events import AccessEvent
-from gateway.runtime.gateway import Gateway, _Job
+from gateway.runtime.gateway import Gateway
+from gateway.runtime.worker import Job
 from gateway.store.admin import import_csv
 from gateway.sync.health import health_report
 from tests.conftest import site_toml, write_csv
@@ -205,7 +206,7 @@ def test_a_fault_deciding_one_presentation_shuts_only_its_gate_and_the_lanes_go_
     monkeypatch.setattr(gateway_module, "lookup", lookup)
     now = gw.now()
     cards = ("AAAA0001", "BADBAD01", "AAAA0001")
-    jobs = [_Job(Presented("door", "card", v, 1.0, now, "r"), 0.0) for v in cards]
+    jobs = [Job(Presented("door", "card", v, 1.0, now, "r"), 0.0) for v in cards]
     events = gw.decide_batch(jobs)  # one transaction for the three, as the worker groups them
     assert [ev.reason for ev in events] == ["resident", "storage_failed", "resident"]
     assert len(relay(gw, "door").pulses) == 2 and not gw.conn.in_transaction

@@ -67,7 +67,7 @@ def lanes_status(gw: Gateway) -> dict[str, Any]:
                 }
                 for d in mine
             ],
-            "held_by": gw.held.get(lane.id),
+            "held_by": gw.by_hand.held.get(lane.id),
         }
     return {"lanes": lanes}
 
@@ -176,11 +176,11 @@ def _act(app: GuardApp, who: Principal, lane: str, action: Action, reason: str) 
     gw = app.gw
     record_waits = False  # only a single open goes ahead while its record waits (a full disk)
     if action == "open":
-        record_waits = not gw.open_lane(lane, who.name, reason)
+        record_waits = not gw.by_hand.open_lane(lane, who.name, reason)
     elif action == "hold":
-        gw.hold_lane(lane, who.name, reason)
+        gw.by_hand.hold_lane(lane, who.name, reason)
     else:
-        gw.release_lane(lane, who.name, reason)
+        gw.by_hand.release_lane(lane, who.name, reason)
     done = LaneActionDone(
         lane=lane,
         action=action,

@@ -2,5 +2,5 @@
 
 The modules named after a rule (fees, patrol, retention, report) are pure: time and data come in as
 parameters. The store side lives in gateway/store/parking.py; the worker-side wiring in
-gateway/parking/service.py and gateway/parking/operations.py.
+gateway/parking/service.py and gateway/parking/operations.py (with boot_clock.py).
 """

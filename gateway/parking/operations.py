@@ -2,20 +2,19 @@
 
 A thread of its own wakes every TICK_S; whatever it writes goes through the decision worker
 (Gateway.on_worker), and whatever it only reads it reads on its own read-only connection, so that
-a report or a retention pass never holds up a lane for long.
+a report or a retention pass never holds up a lane for long. The steps of the wall clock it sees
+are followed, and what this boot wrote before them re-dated, by boot_clock.py.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import os
 import sqlite3
 import threading
 import time
 from collections.abc import Callable
 from contextlib import closing
-from dataclasses import replace
 from datetime import date, datetime, timedelta
 from functools import partial
 from pathlib import Path
@@ -25,15 +24,15 @@ from gateway.alarm_texts import AlarmText
 from gateway.config.models import SiteConfig
 from gateway.core.windows import Window
 from gateway.parking import retention as plan
-from gateway.parking.patrol import FINAL, RoundResult, RouteSpec, Tap, due_times, evaluate, still_open
+from gateway.parking.boot_clock import BootClock
+from gateway.parking.patrol import FINAL, RoundResult, RouteSpec, due_times, evaluate, still_open
 from gateway.parking.repairs import Overdue, overdue_repairs
 from gateway.parking.report import build_report, last_complete_day, report_period, store_report
 from gateway.site import Site
 from gateway.store import retention as prune
-from gateway.store.alarms import clear_alarm, end_alarm, raise_alarm, write_alarm
-from gateway.store.database import transaction
+from gateway.store.alarms import clear_alarm, raise_alarm
 from gateway.store.parking import ParkingError
-from gateway.store.redate import BOOT_TABLES, Boot, Step, redate, redated
+from gateway.store.patrol import record_round, taps_between
 from gateway.timefmt import from_db, to_db
 
 log = logging.getLogger(__name__)
@@ -44,65 +43,6 @@ Worker = Callable[[Callable[[sqlite3.Connection], T]], T]
 TICK_S = 30.0
 RETENTION_EVERY = timedelta(hours=1)
 BACKFILL_DAYS = 7  # reports missed while the gateway was off are built for up to a week back
-CLOCK_STEP = timedelta(minutes=2)  # wall time gone this much further than monotonic time: NTP set it
-
-
-# Named when it kept only the boot's first alarm; the name stays so that the marker an older
-# version wrote within this boot is still read (its rows are still to be re-dated).
-BOOT_MARKER = "boot-alarms.json"
-
-
-def first_of_boot(data_dir: Path, db_path: Path) -> Boot:
-    """This boot's first rows (Boot), kept across restarts of the service within one boot by the
-    kernel's boot id in BOOT_MARKER."""
-    try:
-        boot = Path("/proc/sys/kernel/random/boot_id").read_text().strip()
-    except OSError:
-        boot = ""
-    kept_ids: dict[str, int] = {}
-    clock = None
-    try:
-        kept = json.loads((data_dir / BOOT_MARKER).read_text())
-        if boot and kept.get("boot") == boot:
-            clock = None if kept.get("clock") is None else float(kept["clock"])
-            kept_ids = _kept_ids(kept)
-    except (OSError, ValueError, KeyError, TypeError, AttributeError):
-        pass
-    if set(kept_ids) >= set(BOOT_TABLES):
-        return Boot(boot, kept_ids, clock)
-    # A table the marker does not name (a new boot, or one an older version kept): from here on.
-    with closing(sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=10)) as conn:
-        ids = {table: kept_ids.get(table) or _next_id(conn, table) for table in BOOT_TABLES}
-    first = Boot(boot, ids, clock)
-    keep_boot(data_dir, first)
-    return first
-
-
-# How versions before the one-list re-dating named the boot's first rows, kept through an upgrade
-# within the boot (the service restarted on the stale clock: its rows are still to be re-dated).
-_OLDER_MARKS = {"alarms": "first_alarm", "stays": "first_stay"}
-
-
-def _kept_ids(kept: dict[str, Any]) -> dict[str, int]:
-    named = kept.get("first")
-    ids = {t: int(v) for t, v in named.items() if t in BOOT_TABLES} if isinstance(named, dict) else {}
-    older = {t: int(kept[k]) for t, k in _OLDER_MARKS.items() if k in kept}
-    return older | ids
-
-
-def keep_boot(data_dir: Path, boot: Boot) -> None:
-    marker = data_dir / BOOT_MARKER
-    fields = {"boot": boot.id, "first": boot.first, "clock": boot.clock}
-    try:
-        written = marker.with_suffix(".tmp")  # replaced whole: a kill mid-write keeps the last one
-        written.write_text(json.dumps(fields))
-        os.replace(written, marker)
-    except OSError:
-        log.warning("cannot write %s: rows re-dated after a clock step are this run's only", marker)
-
-
-def _next_id(conn: sqlite3.Connection, table: str) -> int:
-    return int(conn.execute(f"SELECT coalesce(max(id), 0) + 1 FROM {table}").fetchone()[0])
 
 
 # A round whose deadline passed this long before the gateway started is still judged: the box was
@@ -133,12 +73,7 @@ class Operations:
         # Elapsed time while this process runs, whatever the wall clock does: a Pi without a
         # real-time clock boots with fake-hwclock's stale time and NTP steps it later.
         self._monotonic = monotonic
-        # The start on the clock as it is now: moved with every step of the clock that tick() sees.
-        self.running_since = started_at
-        self._seen = (started_at, monotonic())  # the last wall and monotonic times tick() saw
-        self._boot = first_of_boot(data_dir, db_path)
-        # Steps of the clock still to re-date, in order: retried until they are done.
-        self._steps: list[Step] = []
+        self.clock = BootClock(data_dir, db_path, started_at, monotonic)
         self.routes = tuple(
             RouteSpec(
                 id=r.id,
@@ -158,7 +93,7 @@ class Operations:
     # ---- the thread ----------------------------------------------------------------------------
 
     def start(self, now: Callable[[], datetime]) -> None:
-        self._resume_clock(now())
+        self.clock.resume(now())
 
         def loop() -> None:
             while not self._stop.wait(TICK_S):
@@ -175,7 +110,7 @@ class Operations:
     def tick(self, now: datetime) -> None:
         """One pass of everything that is due; a failing step is logged (once) and the rest still run."""
         mono = self._monotonic()
-        self._follow_clock(now, mono)
+        self.clock.follow(now, mono)
         steps: list[tuple[str, Callable[[datetime], object]]] = [
             ("redate", self._redate),
             ("patrols", self.patrols),  # before reports: a report counts the rounds as judged by now
@@ -196,61 +131,8 @@ class Operations:
                     log.exception("operations step %s failed (will retry)", name)
                     self._warned.add(name)
 
-    def _follow_clock(self, now: datetime, mono: float) -> None:
-        """NTP stepped the wall clock (a Pi without a real-time clock boots with fake-hwclock's stale
-        time): move the start with it, so that the rounds due while the gateway was off stay
-        unjudged, and re-date what this boot wrote on the old clock (gateway/store/redate.py: a
-        camera recorded offline as it booted, the cars let in then, a visitor registered, a round
-        walked, a guard's login), so that ages, deadlines, fees and passes are true."""
-        wall, at = self._seen
-        step = Step(wall.timestamp() - at, now.timestamp() - mono, now)
-        if abs(step.by) > CLOCK_STEP:
-            log.info(
-                "wall clock stepped by %s: the gateway has run since %s",
-                step.by,
-                self.running_since + step.by,
-            )
-            self.running_since += step.by
-            self._steps.append(step)
-        self._seen = (now, mono)
-
-    def _resume_clock(self, now: datetime) -> None:
-        """A step of the wall clock since the last run of this boot kept its clock (the run was
-        killed before its next tick saw the step, or before its re-dating was done): this run
-        re-dates the boot's rows. Its own start is on the clock as it is now, so it stays."""
-        mono = self._monotonic()
-        self._seen = (now, mono)
-        with closing(self._read()) as conn:
-            self._boot = redated(conn, self._boot)
-        if self._boot.clock is not None:
-            step = Step(self._boot.clock, now.timestamp() - mono, now)
-            if abs(step.by) > CLOCK_STEP:
-                log.info("wall clock stepped by %s since the last run of this boot kept it", step.by)
-                self._steps.append(step)
-        self._keep_clock()
-
     def _redate(self, now: datetime) -> None:
-        """The steps seen, all in one transaction with their mark (the "redate" step: retried at the
-        next look until it is done), then the snapshot files written on the old clock."""
-        if self._steps:
-            steps = tuple(self._steps)
-            hours = timedelta(hours=self.cfg.visitors.default_hours)
-            self._boot = self._run(partial(redate, boot=self._boot, steps=steps, pass_hours=hours))
-            del self._steps[: len(steps)]
-            keep_boot(self.data_dir, self._boot)  # a kill before this: the next run reads the mark
-            for step in steps:  # at most once: a kill just before leaves them to be deleted sooner
-                plan.redate_files(plan.snapshot_files(self.snapshots_dir), step.of_boot, step.by)
-        self._keep_clock()
-
-    def _keep_clock(self) -> None:
-        """Keep the clock the boot's rows are dated on, once every step is re-dated; written when it
-        moved (a step), not every tick."""
-        wall, mono = self._seen
-        clock = wall.timestamp() - mono
-        if self._steps or (self._boot.clock is not None and abs(clock - self._boot.clock) < 1):
-            return
-        self._boot = replace(self._boot, clock=clock)
-        keep_boot(self.data_dir, self._boot)
+        self.clock.redate(self._run, timedelta(hours=self.cfg.visitors.default_hours))
 
     def _read(self) -> sqlite3.Connection:
         return sqlite3.connect(f"file:{self.db_path}?mode=ro", uri=True, timeout=10)
@@ -394,7 +276,8 @@ class Operations:
             for route in self.routes:
                 # a round closes `every` after it is due: look back that far, plus a day for a slow tick
                 since = max(
-                    now - route.every - timedelta(days=1), self.running_since - route.allowed - RESTART_GRACE
+                    now - route.every - timedelta(days=1),
+                    self.clock.running_since - route.allowed - RESTART_GRACE,
                 )
                 known = dict(
                     conn.execute(
@@ -406,69 +289,21 @@ class Operations:
                 open_ = {
                     datetime.fromisoformat(d).astimezone(tz) for d, st in known.items() if st not in FINAL
                 }
-                up_since = self.running_since - RESTART_GRACE
+                up_since = self.clock.running_since - RESTART_GRACE
                 ran = {d for d in due_times(route, since, now, tz) if d + route.allowed > up_since}
                 dues = sorted(d for d in ran | open_ if known.get(to_db(d)) not in FINAL)
                 if not dues:
                     continue
-                taps = self._taps(conn, dues[0], now)
+                taps = taps_between(conn, self.clock.boot, dues[0], now)
                 for due in dues:
                     result = evaluate(route, due, taps, now)
                     before = known.get(to_db(due))
                     if result.status != "pending" and result.status != before:
                         changed.append((result, before))
         for result, before in changed:
-            self._run(partial(self._record_round, r=result, before=before, now=now))
+            route = next(x for x in self.routes if x.id == result.route)
+            self._run(partial(record_round, route=route, r=result, before=before, now=now, tz=tz))
         return [r for r, _ in changed]
-
-    def _taps(self, conn: sqlite3.Connection, since: datetime, now: datetime) -> list[Tap]:
-        """The taps from `since` to `now`, at their true time: those this boot wrote on a clock NTP
-        set right since are kept as recorded (append-only), and found by their id instead."""
-        first = self._boot.first["patrol_taps"]
-        old = max((off.last for off in self._boot.taps_off), default=first - 1)
-        rows = conn.execute(
-            "SELECT id, at, checkpoint FROM patrol_taps WHERE at >= ? AND at <= ? OR id BETWEEN ? AND ?",
-            (to_db(since), to_db(now), first, old),
-        )
-        taps = [Tap(self._boot.tap_time(tap_id, datetime.fromisoformat(at)), c) for tap_id, at, c in rows]
-        return [tap for tap in taps if since <= tap.at <= now]
-
-    def _record_round(
-        self, conn: sqlite3.Connection, *, r: RoundResult, before: str | None, now: datetime
-    ) -> None:
-        """The round and its alarms in one transaction: a round on record as final is never judged
-        again, so an alarm written apart from it and lost to a kill would never be raised."""
-        route = next(x for x in self.routes if x.id == r.route)
-        due_local = r.due.astimezone(self.site.tz)
-        source = f"{r.route}@{due_local:%Y-%m-%d %H:%M}"
-        words: dict[str, str | int | float | list[str]] = {
-            "route": route.name or route.id,
-            "due": f"{due_local:%H:%M}",
-            "missing": list(r.missing),
-        }
-        with transaction(conn):
-            conn.execute(
-                "INSERT INTO patrol_rounds (route, due_at, status, finished_at, missing, evaluated_at) "
-                "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (route, due_at) DO UPDATE SET "
-                "status = excluded.status, finished_at = excluded.finished_at, "
-                "missing = excluded.missing, evaluated_at = excluded.evaluated_at",
-                (
-                    r.route,
-                    to_db(r.due),
-                    r.status,
-                    to_db(r.finished_at) if r.finished_at else None,
-                    ",".join(r.missing),
-                    to_db(now),
-                ),
-            )
-            if r.status in ("overdue", "late") and before != "overdue":
-                words["minutes"] = int(route.allowed.total_seconds() // 60)
-                key = "patrol_late.untapped" if r.missing else "patrol_late"
-                write_alarm(conn, "patrol_late", source, AlarmText(key, words), now)
-            if r.status == "missed":
-                write_alarm(conn, "patrol_missed", source, AlarmText("patrol_missed", words), now)
-            if r.status in FINAL:  # done late, or missed (its own alarm says so): no longer late
-                end_alarm(conn, "patrol_late", source, now)
 
     # ---- repair deadlines ----------------------------------------------------------------------
 

@@ -5,7 +5,7 @@ raises repair_overdue, which clears when the device is back (or when the fault i
 
 A fault's age is by the wall clock. One raised while the clock was stale (a Pi without a real-time
 clock boots with fake-hwclock's time, days back, until NTP sets it) is re-dated when the clock is
-set (Operations._follow_clock, gateway/store/redate.py redate_alarms), so 40 seconds never read as
+set (BootClock.follow, gateway/store/redate.py redate_alarms), so 40 seconds never read as
 days.
 """
 

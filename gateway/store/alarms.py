@@ -53,7 +53,8 @@ def end_alarm(conn: sqlite3.Connection, kind: str, source: str, at: datetime) ->
 
 
 # Alarms about one device, its id as the source: nothing reports on a device taken out of the site
-# config, so nothing but the start (Gateway._settle_alarms) would ever clear its alarms.
+# config, so nothing but the start (gateway/runtime/device_alarms.py, settle_alarms) would ever
+# clear its alarms.
 DEVICE_ALARMS = ("device_offline", "repair_overdue")
 # Alarms about records waiting to go upstream: with MQTT off none waits to go anywhere.
 UPLOAD_ALARMS = ("outbox_backlog", "outbox_quota")

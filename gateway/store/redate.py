@@ -2,7 +2,7 @@
 fake-hwclock's stale time): what this boot wrote on the old clock, so that an alarm's age, a repair
 deadline, the report's downtime, a car's fee, a visitor's pass, a patrol round and a guard's login
 are true. All of a step is moved in one transaction with the audit row that marks it done, by
-which a run restarted within the boot knows not to move it again (Operations._resume_clock).
+which a run restarted within the boot knows not to move it again (BootClock.resume).
 Patrol taps are append-only, as the reader recorded them: the mark says which were written on the
 old clock, and they are read at their true time (Boot.tap_time)."""
 
@@ -19,7 +19,7 @@ from gateway.store.audit import audit, transaction
 from gateway.timefmt import from_db, to_db
 
 # The tables whose rows of this boot are known by id: the first id of each is kept as the box boots
-# (Operations, boot-alarms.json). The audit's is where this boot's re-dating marks begin.
+# (gateway/parking/boot_clock.py, boot-alarms.json). The audit's is where this boot's re-dating marks begin.
 BOOT_TABLES = ("alarms", "stays", "passes", "patrol_taps", "audit")
 REDATED = "clock.redate"  # the audit action that marks a step re-dated
 

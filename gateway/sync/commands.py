@@ -419,10 +419,10 @@ class Commands:
         reason = cmd.args.get("reason", "").strip() or f"remote command {cmd.id}"
         lane = cmd.args.get("lane", "")
         if cmd.name == "open_lane":
-            self.gw.open_lane(lane, cmd.actor, reason)
+            self.gw.by_hand.open_lane(lane, cmd.actor, reason)
             return {"lane": lane}
         if cmd.name == "set_lane_mode":
-            self.gw.set_lane_mode(lane, cmd.args["mode"], cmd.actor, reason)
+            self.gw.by_hand.set_lane_mode(lane, cmd.args["mode"], cmd.actor, reason)
             return {"lane": lane, "mode": cmd.args["mode"]}
         if cmd.name == "send_again":
             return self._send_again(cmd.args["seqs"], cmd.actor)

@@ -211,13 +211,13 @@ def test_guard_commands_are_audited_and_drive_the_relays(
 ) -> None:
     gw = gateways(start_gateway(tmp_path, GPIO_IO))
     relay_pin, barrier = mock_pins.pin(17), mock_pins.pin(6)
-    gw.hold_lane("car-in", "保安 王", "车队")
+    gw.by_hand.hold_lane("car-in", "保安 王", "车队")
     assert relay_pin.state is True
     barrier.drive_low()  # held open by the guard: expected, not forced
-    gw.release_lane("car-in", "保安 王", "车队已过")
+    gw.by_hand.release_lane("car-in", "保安 王", "车队已过")
     assert relay_pin.state is False
     barrier.drive_high()
-    gw.open_lane("car-in", "保安 王", "救护车")
+    gw.by_hand.open_lane("car-in", "保安 王", "救护车")
     lane_audit = "SELECT actor, action, target, detail FROM audit WHERE action LIKE 'lane.%' ORDER BY id"
     assert query(gw, lane_audit) == [
         ("保安 王", "lane.hold", "car-in", "车队"),
@@ -227,9 +227,9 @@ def test_guard_commands_are_audited_and_drive_the_relays(
     assert open_alarms(gw, "forced_open") == []
 
     with pytest.raises(GatewayError, match="no lane 'car-inn'"):
-        gw.hold_lane("car-inn", "保安 王", "车队")
+        gw.by_hand.hold_lane("car-inn", "保安 王", "车队")
     with pytest.raises(GatewayError, match="has no relay"):
-        gw.open_lane("car-out", "保安 王", "救护车")
+        gw.by_hand.open_lane("car-out", "保安 王", "救护车")
     assert len(query(gw, lane_audit)) == 3  # refused before anything is written
 
 
@@ -250,8 +250,8 @@ port = "{board.path}"
         + GPIO_IO,
     )
     gw.start()
-    gw.hold_lane("door", "保安 王", "搬家")
-    gw.hold_lane("car-in", "保安 王", "车队")
+    gw.by_hand.hold_lane("door", "保安 王", "搬家")
+    gw.by_hand.hold_lane("car-in", "保安 王", "车队")
     gw.stop()
     assert board.read(12) == bytes.fromhex("A00100A1 A00101A2 A00100A1")  # released on the way out
     assert mock_pins.pin(17).state is False

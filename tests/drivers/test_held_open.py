@@ -52,12 +52,12 @@ def test_the_time_left_counts_from_the_opening_or_the_last_command_and_stops_at_
 
 def test_a_barrier_left_open_raises_held_open_and_its_closing_clears_it(
     tmp_path: Path,
-    mock_pins: MockFactory,
+    mock_pins: MockFactory,  # noqa: F811
     gateways: Callable[[Gateway], Gateway],  # noqa: F811
 ) -> None:
     gw = gateways(start_gateway(tmp_path, GPIO_IO))
     barrier = mock_pins.pin(6)
-    gw.open_lane("car-in", "保安 王", "救护车")
+    gw.by_hand.open_lane("car-in", "保安 王", "救护车")
     barrier.drive_low()  # up for the ambulance, and then it stays up
     wait_for(lambda: open_alarms(gw, "held_open") == ["car-in"], "the held-open alarm")
     assert open_alarms(gw, "forced_open") == []  # it was told to open
@@ -72,22 +72,22 @@ def test_a_barrier_left_open_raises_held_open_and_its_closing_clears_it(
 
 def test_a_barrier_held_open_by_a_guard_raises_nothing_until_it_is_released(
     tmp_path: Path,
-    mock_pins: MockFactory,
+    mock_pins: MockFactory,  # noqa: F811
     gateways: Callable[[Gateway], Gateway],  # noqa: F811
 ) -> None:
     gw = gateways(start_gateway(tmp_path, GPIO_IO))
     barrier = mock_pins.pin(6)
-    gw.hold_lane("car-in", "保安 王", "车队")
+    gw.by_hand.hold_lane("car-in", "保安 王", "车队")
     barrier.drive_low()
     time.sleep(HELD_OPEN_S * 3)  # held for the convoy: several windows pass
     assert open_alarms(gw, "held_open") == []
-    gw.release_lane("car-in", "保安 王", "车队已过")  # released, but the arm stays up
+    gw.by_hand.release_lane("car-in", "保安 王", "车队已过")  # released, but the arm stays up
     wait_for(lambda: open_alarms(gw, "held_open") == ["car-in"], "the held-open alarm after release")
 
 
 def test_an_alarm_left_open_by_an_earlier_run_is_cleared_at_start(
     tmp_path: Path,
-    mock_pins: MockFactory,
+    mock_pins: MockFactory,  # noqa: F811
     gateways: Callable[[Gateway], Gateway],  # noqa: F811
 ) -> None:
     gw = start_gateway(tmp_path, GPIO_IO)

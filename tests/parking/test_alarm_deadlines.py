@@ -14,6 +14,7 @@ import pytest
 
 from gateway.config import ConfigError, parse_config
 from gateway.parking.operations import Operations
+from gateway.runtime.device_alarms import device_alarm
 from gateway.runtime.gateway import Gateway
 from gateway.store.alarms import acknowledge_alarm, clear_alarm, raise_alarm, recent_alarms
 from gateway.store.redate import redate
@@ -135,7 +136,7 @@ def test_a_device_offline_past_the_repair_deadline_raises_repair_overdue_until_i
     gw = make_gw(extra="[alarms]\nrepair_hours = 8\n")
     health = gw.devices.health[0]
     health.set_offline("no answer")
-    gw._device_alarm(gw.conn, health, False)
+    device_alarm(gw.conn, health, False, gw.now)
     raised_at = str(gw.conn.execute("SELECT raised_at FROM alarms").fetchone()[0])
     steady = Steady()
     o = ops(gw, steady=steady)
@@ -154,14 +155,14 @@ def test_a_device_offline_past_the_repair_deadline_raises_repair_overdue_until_i
     assert "超过 8 小时的维修时限" in str(overdue[0]["message"])
     assert "past the 8-hour repair limit" in str(overdue[0]["message_en"])
     health.set_online()
-    gw._device_alarm(gw.conn, health, True)  # repaired: both close
+    device_alarm(gw.conn, health, True, gw.now)  # repaired: both close
     assert open_kinds(gw) == []
 
 
 def test_repair_overdue_clears_when_its_fault_is_gone_another_way(make_gw: Callable[..., Gateway]) -> None:
     gw = make_gw(extra="[alarms]\nrepair_hours = 1\n")
     health = gw.devices.health[0]
-    gw._device_alarm(gw.conn, health, False)
+    device_alarm(gw.conn, health, False, gw.now)
     steady = Steady()
     o = ops(gw, steady=steady)
     steady.s = 2 * 3600

@@ -15,7 +15,8 @@ import pytest
 
 from gateway.alarm_texts import AlarmText
 from gateway.ids import uuid7
-from gateway.parking.operations import BOOT_MARKER, Operations
+from gateway.parking.boot_clock import BOOT_MARKER
+from gateway.parking.operations import Operations
 from gateway.parking.report import report_csv
 from gateway.runtime.gateway import Gateway
 from gateway.store.alarms import clear_alarm, raise_alarm, recent_alarms

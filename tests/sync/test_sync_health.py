@@ -44,12 +44,12 @@ def test_the_outbox_quota_alarm_rises_before_the_quota_and_nothing_is_dropped(
     cfg = sync_cfg(broker.port, outbox_quota_mb=0.1, outbox_alarm_percent=50)
     with running(cfg) as (gw, service):
         produce(gw, 200, size=200)  # about 70 KB: past half of the 100 KB quota
-        wait_for("the quota check", lambda: service.link.check_quota()["pending"] >= 200)
+        wait_for("the quota check", lambda: service.link.outbox.check_quota()["pending"] >= 200)
         wait_for("the alarm", lambda: ("outbox_quota", "outbox") in open_alarms(gw.db_path))
-        backlog = service.link.backlog
+        backlog = service.link.outbox.backlog
         broker.start()
         wait_for("the backlog drained", lambda: unsent(gw) == 0)
-        service.link.check_quota()
+        service.link.outbox.check_quota()
         wait_for("the alarm cleared", lambda: ("outbox_quota", "outbox") not in open_alarms(gw.db_path))
     assert backlog["pending"] >= 200 and backlog["quarantined"] == 0  # the alarm itself too
 

@@ -25,7 +25,7 @@ def test_a_closed_lane_set_open_is_open_not_closed_with_its_barrier_up(site: Sit
     reply = send(site, command("set_lane_mode", {"lane": "door", "mode": "open", "reason": "消防演习"}))
     assert reply["ok"] is True and reply["result"] == {"lane": "door", "mode": "open"}
     assert (site.gw.lane_modes, site.card_reason("C0001")) == ({}, "unknown")
-    assert site.gw.held.get("door") is not None
+    assert site.gw.by_hand.held.get("door") is not None
     actions = _lane_actions(site.gw)
     assert actions == ["lane.close", "lane.reopen", "lane.hold"], actions
 
@@ -45,9 +45,9 @@ def test_open_refused_on_a_closed_lane_with_no_relay_leaves_it_closed(site_cfg: 
     gw = Gateway(site_cfg)
     gw.start()
     try:
-        gw.set_lane_mode("car-out", "closed", "centre", "事故")
+        gw.by_hand.set_lane_mode("car-out", "closed", "centre", "事故")
         with pytest.raises(GatewayError):
-            gw.set_lane_mode("car-out", "open", "centre", "消防演习")
+            gw.by_hand.set_lane_mode("car-out", "open", "centre", "消防演习")
         assert (gw.lane_modes, _lane_actions(gw)) == ({"car-out": "closed"}, ["lane.close"])
         assert _refused_at(gw, "car-out") == "lane_closed"
     finally:
@@ -62,7 +62,7 @@ def test_a_closed_lane_whose_barrier_cannot_be_held_up_stays_closed(
     gw = Gateway(site_cfg)
     gw.start()
     try:
-        gw.set_lane_mode("car-in", "closed", "centre", "事故")
+        gw.by_hand.set_lane_mode("car-in", "closed", "centre", "事故")
 
         def fails() -> None:
             raise OSError("relay board not answering")
@@ -70,8 +70,8 @@ def test_a_closed_lane_whose_barrier_cannot_be_held_up_stays_closed(
         for relay in gw.devices.lanes["car-in"].relays:
             monkeypatch.setattr(relay, "hold", fails)
         with pytest.raises(GatewayError, match="hold on lane car-in failed"):
-            gw.hold_lane("car-in", "guard1", "救护车")
-        assert gw.lane_modes == {"car-in": "closed"} and "car-in" not in gw.held
+            gw.by_hand.hold_lane("car-in", "guard1", "救护车")
+        assert gw.lane_modes == {"car-in": "closed"} and "car-in" not in gw.by_hand.held
         assert _lane_actions(gw) == [
             "lane.close",
             "lane.reopen",

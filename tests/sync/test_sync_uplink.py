@@ -18,7 +18,7 @@ from gateway.config import SiteConfig
 from gateway.runtime.gateway import Gateway
 from gateway.store import outbox as outbox_store
 from gateway.store.outbox import enqueue
-from gateway.sync import link
+from gateway.sync import link, link_outbox
 
 
 def produce(gw: Gateway, n: int, record_type: str = "test", size: int = 0) -> list[str]:
@@ -127,14 +127,14 @@ def test_sent_marks_that_could_not_be_written_are_written_later(
             raise sqlite3.OperationalError("database or disk is full")
         outbox_store.mark_sent(conn, sent, at)
 
-    monkeypatch.setattr(link, "mark_sent", mark_sent_once_full)
-    monkeypatch.setattr(link, "_REWRITE_AFTER", 0.2)
+    monkeypatch.setattr(link_outbox, "mark_sent", mark_sent_once_full)
+    monkeypatch.setattr(link_outbox, "_REWRITE_AFTER", 0.2)
     sub = Subscriber(broker, [f"estate/{SITE}/events/#"])
     with running(sync_cfg(broker.port)) as (gw, service):
         produce(gw, 50)
         wait_for("50 records", lambda: len(sub.payloads()) >= 50)
         wait_for("every row marked sent", lambda: unsent(gw) == 0, 15)
-        wait_for("every row counted as sent", lambda: service.link.sent == 50)
+        wait_for("every row counted as sent", lambda: service.link.outbox.sent == 50)
     sub.close()
     assert failures
     assert len(sub.payloads()) == 50  # the broker had them: written again, not sent again
@@ -148,8 +148,8 @@ def test_rows_in_flight_when_the_link_went_are_not_taken_for_rows_sent_again(
         for n in range(3):
             enqueue(gw.conn, "test", {"n": n}, gw.now())
         sync = link.SyncLink(gw)
-        sync._reader = sqlite3.connect(f"file:{gw.db_path}?mode=ro", uri=True)
-        up = sync.uplink
+        sync.outbox.reader = sqlite3.connect(f"file:{gw.db_path}?mode=ro", uri=True)
+        up = sync.outbox.uplink
         up.start_session(100, None)
         messages, _ = up.take(3)
         for mid, m in enumerate(messages, 1):
@@ -158,9 +158,9 @@ def test_rows_in_flight_when_the_link_went_are_not_taken_for_rows_sent_again(
         gw.conn.execute("UPDATE outbox SET sent_at = '2025-01-01' WHERE seq = ?", (messages[0].seq,))
         up.settled([messages[0].seq])
         up.end_session()  # the connection drops with two in flight: pending behind the cursor now
-        with caplog.at_level("INFO", logger="gateway.sync.link"):
+        with caplog.at_level("INFO", logger="gateway.sync.link_outbox"):
             sync._tick(None)  # the idle loop while offline
-        sync._reader.close()
+        sync.outbox.reader.close()
     finally:
         gw.conn.close()
     assert "put back in line" not in caplog.text  # was logged after every outage, though nobody had

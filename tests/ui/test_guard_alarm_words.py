@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 import gateway.config.devices as config_devices
 from gateway.alarm_texts import MESSAGES, AlarmText
 from gateway.api.app import create_app
+from gateway.runtime.device_alarms import device_alarm
 from gateway.store.alarms import raise_alarm
 from gateway.web.i18n import TEXTS
 from tests.ui.conftest import GUARD, Site, bearer, log_in, make_config, start_site
@@ -71,7 +72,7 @@ def test_a_device_offline_reads_in_chinese_on_the_chinese_page_and_in_english_on
 ) -> None:
     health = next(h for h in site.gw.devices.health if h.device == "door-reader")
     health.set_offline("no answer")
-    site.gw.on_worker(lambda c: site.gw._device_alarm(c, health, False)).result(timeout=10)
+    site.gw.on_worker(lambda c: device_alarm(c, health, False, site.gw.now)).result(timeout=10)
     csrf = log_in(client, GUARD)
     page = client.get("/alarms").text
     assert "读卡器 door-reader（通道 door）离线" in page

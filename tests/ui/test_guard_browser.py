@@ -437,4 +437,4 @@ def test_open_by_hand_on_a_full_disk_says_its_record_waits(
     page.click("#reason-ok")
     page.wait_for_selector("#toast.bad >> text=磁盘已满")
     assert "清理数据目录的磁盘空间" in page.inner_text("#toast")
-    assert site.gw.unrecorded_opens() == 1
+    assert site.gw.by_hand.unrecorded_opens() == 1

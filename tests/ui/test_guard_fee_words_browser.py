@@ -75,7 +75,7 @@ def test_a_fee_refused_at_a_closed_exit_says_why_it_was_not_taken(
     barrier stays shut, and the guard is told so and what to do, not only 不允许此操作."""
     site, url = paying_site
     page = _held_to_pay(site, url, browser, "鲁B54321", language)
-    site.gw.set_lane_mode("car-out", "closed", "centre", "incident at the exit")
+    site.gw.by_hand.set_lane_mode("car-out", "closed", "centre", "incident at the exit")
     page.click("#lane-car-out [data-latest] [data-pay]")
     page.wait_for_selector("#pay-dialog[open]")
     page.click("#pay-cash")

@@ -49,11 +49,11 @@ def test_hold_and_release(client: TestClient, site: Site) -> None:
     relay = site.gw.devices.lanes["car-in"].relays[0]
     assert isinstance(relay, SimulatedRelay)
     client.post("/api/lanes/car-in/hold", json={"reason": "消防车"}, headers=guard)
-    assert relay.held and site.gw.held == {"car-in": "token:guard-bot"}
+    assert relay.held and site.gw.by_hand.held == {"car-in": "token:guard-bot"}
     lanes = {lane["id"]: lane for lane in client.get("/api/lanes", headers=guard).json()}
     assert lanes["car-in"]["held_by"] == "token:guard-bot"
     client.post("/api/lanes/car-in/release", json={"reason": "已通过"}, headers=guard)
-    assert not relay.held and site.gw.held == {}
+    assert not relay.held and site.gw.by_hand.held == {}
     assert [r[2] for r in audit_rows(site, "lane.hold") + audit_rows(site, "lane.release")] == [
         "消防车",
         "已通过",
@@ -84,7 +84,7 @@ def test_a_lane_without_a_relay_is_refused_before_anything_is_written(client: Te
         r = client.post(f"/api/lanes/car-out/{action}", json={"reason": "消防车"}, headers=guard)
         assert r.status_code == 422 and "no relay" in r.json()["error"]["message"]
     lanes = {lane["id"]: lane for lane in client.get("/api/lanes", headers=guard).json()}
-    assert lanes["car-out"]["held_by"] is None and site.gw.held == {}
+    assert lanes["car-out"]["held_by"] is None and site.gw.by_hand.held == {}
     assert audit_rows(site, "lane.hold") == [] and audit_rows(site, "lane.open") == []
     assert lane_actions(site) == []
     # Not taken for held: a barrier forced up later still raises the alarm.
@@ -102,7 +102,7 @@ def test_a_hold_whose_relay_fails_is_not_held_and_says_it_failed(
     monkeypatch.setattr(relay, "hold", broken)
     r = client.post("/api/lanes/car-in/hold", json={"reason": "车队"}, headers=bearer(site.guard_token))
     assert r.status_code == 500 and "no answer" in r.json()["error"]["message"]
-    assert site.gw.held == {}
+    assert site.gw.by_hand.held == {}
     assert [row[2] for row in audit_rows(site, "lane.hold_failed")] == [
         f"hold on lane car-in failed: {relay.health.device}: no answer on /dev/ttyUSB0"
     ]

@@ -51,7 +51,7 @@ def test_guard_can_still_open_by_hand_when_the_disk_is_full(client: TestClient, 
     assert r.status_code == 200, r.json()
     assert r.json()["record_waits"] is True  # the page can say the record waits for disk space
     assert len(door.pulses) == 1
-    assert gw.unrecorded_opens() == 1
+    assert gw.by_hand.unrecorded_opens() == 1
     assert _rows(site, "SELECT count(*) FROM audit WHERE action = 'lane.open'") == [(0,)]
 
 
@@ -81,7 +81,7 @@ def test_the_guard_can_open_by_hand_while_another_process_holds_the_database(
     opens = "SELECT count(*) FROM audit WHERE action = 'lane.open'"
     wait_for(lambda: _rows(site, opens) == [(1,)], timeout=15)
     site.gw.on_worker(lambda c: None).result(timeout=15)  # whatever the worker had queued has run
-    wait_for(lambda: site.gw.unrecorded_opens() == 0, timeout=5)
+    wait_for(lambda: site.gw.by_hand.unrecorded_opens() == 0, timeout=5)
     assert _rows(site, opens) == [(1,)]
     assert _rows(site, "SELECT count(*) FROM outbox WHERE topic = 'lane_action'") == [(1,)]
 
@@ -107,7 +107,7 @@ def test_the_open_is_recorded_once_the_disk_has_room_again(client: TestClient, s
         "救护车",
     )
     assert before <= datetime.fromisoformat(upstream["at"]) < site.gw.now()
-    assert site.gw.unrecorded_opens() == 0
+    assert site.gw.by_hand.unrecorded_opens() == 0
 
 
 def test_holding_a_lane_open_still_needs_its_record_stored(client: TestClient, site: Site) -> None:
@@ -133,7 +133,7 @@ def _opened_on_a_full_disk(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> S
             )
         assert r.status_code == 200 and r.json()["record_waits"] is True
         site.gw.on_worker(lambda c: None).result(timeout=5)  # the worker has tried once meanwhile
-        assert site.gw.unrecorded_opens() == 1
+        assert site.gw.by_hand.unrecorded_opens() == 1
     except BaseException:
         site.gw.stop()
         raise

@@ -1,0 +1,158 @@
+"""The wall clock this boot's rows are dated on, and its steps: a Pi without a real-time clock boots
+with fake-hwclock's stale time and NTP steps it later.
+
+The operations thread follows the clock on each tick; a step moves the gateway's start with it and
+is re-dated (gateway/store/redate.py), with the snapshot files written on the old clock. This
+boot's first rows, and the clock they are dated on, are kept in BOOT_MARKER across restarts of the
+service within one boot, so that a run killed before its re-dating was done leaves it to the next.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sqlite3
+from collections.abc import Callable
+from contextlib import closing
+from dataclasses import replace
+from datetime import datetime, timedelta
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+from gateway.parking import retention as plan
+from gateway.store.redate import BOOT_TABLES, Boot, Step, redate, redated
+
+log = logging.getLogger(__name__)
+
+CLOCK_STEP = timedelta(minutes=2)  # wall time gone this much further than monotonic time: NTP set it
+
+# Named when it kept only the boot's first alarm; the name stays so that the marker an older
+# version wrote within this boot is still read (its rows are still to be re-dated).
+BOOT_MARKER = "boot-alarms.json"
+
+
+def first_of_boot(data_dir: Path, db_path: Path) -> Boot:
+    """This boot's first rows (Boot), kept across restarts of the service within one boot by the
+    kernel's boot id in BOOT_MARKER."""
+    try:
+        boot = Path("/proc/sys/kernel/random/boot_id").read_text().strip()
+    except OSError:
+        boot = ""
+    kept_ids: dict[str, int] = {}
+    clock = None
+    try:
+        kept = json.loads((data_dir / BOOT_MARKER).read_text())
+        if boot and kept.get("boot") == boot:
+            clock = None if kept.get("clock") is None else float(kept["clock"])
+            kept_ids = _kept_ids(kept)
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        pass
+    if set(kept_ids) >= set(BOOT_TABLES):
+        return Boot(boot, kept_ids, clock)
+    # A table the marker does not name (a new boot, or one an older version kept): from here on.
+    with closing(sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=10)) as conn:
+        ids = {table: kept_ids.get(table) or _next_id(conn, table) for table in BOOT_TABLES}
+    first = Boot(boot, ids, clock)
+    keep_boot(data_dir, first)
+    return first
+
+
+# How versions before the one-list re-dating named the boot's first rows, kept through an upgrade
+# within the boot (the service restarted on the stale clock: its rows are still to be re-dated).
+_OLDER_MARKS = {"alarms": "first_alarm", "stays": "first_stay"}
+
+
+def _kept_ids(kept: dict[str, Any]) -> dict[str, int]:
+    named = kept.get("first")
+    ids = {t: int(v) for t, v in named.items() if t in BOOT_TABLES} if isinstance(named, dict) else {}
+    older = {t: int(kept[k]) for t, k in _OLDER_MARKS.items() if k in kept}
+    return older | ids
+
+
+def keep_boot(data_dir: Path, boot: Boot) -> None:
+    marker = data_dir / BOOT_MARKER
+    fields = {"boot": boot.id, "first": boot.first, "clock": boot.clock}
+    try:
+        written = marker.with_suffix(".tmp")  # replaced whole: a kill mid-write keeps the last one
+        written.write_text(json.dumps(fields))
+        os.replace(written, marker)
+    except OSError:
+        log.warning("cannot write %s: rows re-dated after a clock step are this run's only", marker)
+
+
+def _next_id(conn: sqlite3.Connection, table: str) -> int:
+    return int(conn.execute(f"SELECT coalesce(max(id), 0) + 1 FROM {table}").fetchone()[0])
+
+
+class BootClock:
+    def __init__(self, data_dir: Path, db_path: Path, started_at: datetime, monotonic: Callable[[], float]):
+        self.data_dir = data_dir
+        self.db_path = db_path
+        self.snapshots_dir = data_dir / "snapshots"
+        self._monotonic = monotonic
+        # The start on the clock as it is now: moved with every step of the clock that follow() sees.
+        self.running_since = started_at
+        self._seen = (started_at, monotonic())  # the last wall and monotonic times follow() saw
+        self.boot = first_of_boot(data_dir, db_path)
+        # Steps of the clock still to re-date, in order: retried until they are done.
+        self._steps: list[Step] = []
+
+    def follow(self, now: datetime, mono: float) -> None:
+        """NTP stepped the wall clock (a Pi without a real-time clock boots with fake-hwclock's stale
+        time): move the start with it, so that the rounds due while the gateway was off stay
+        unjudged, and re-date what this boot wrote on the old clock (gateway/store/redate.py: a
+        camera recorded offline as it booted, the cars let in then, a visitor registered, a round
+        walked, a guard's login), so that ages, deadlines, fees and passes are true."""
+        wall, at = self._seen
+        step = Step(wall.timestamp() - at, now.timestamp() - mono, now)
+        if abs(step.by) > CLOCK_STEP:
+            log.info(
+                "wall clock stepped by %s: the gateway has run since %s",
+                step.by,
+                self.running_since + step.by,
+            )
+            self.running_since += step.by
+            self._steps.append(step)
+        self._seen = (now, mono)
+
+    def resume(self, now: datetime) -> None:
+        """A step of the wall clock since the last run of this boot kept its clock (the run was
+        killed before its next tick saw the step, or before its re-dating was done): this run
+        re-dates the boot's rows. Its own start is on the clock as it is now, so it stays."""
+        mono = self._monotonic()
+        self._seen = (now, mono)
+        with closing(sqlite3.connect(f"file:{self.db_path}?mode=ro", uri=True, timeout=10)) as conn:
+            self.boot = redated(conn, self.boot)
+        if self.boot.clock is not None:
+            step = Step(self.boot.clock, now.timestamp() - mono, now)
+            if abs(step.by) > CLOCK_STEP:
+                log.info("wall clock stepped by %s since the last run of this boot kept it", step.by)
+                self._steps.append(step)
+        self._keep_clock()
+
+    def redate(
+        self, run: Callable[[Callable[[sqlite3.Connection], Boot]], Boot], pass_hours: timedelta
+    ) -> None:
+        """The steps seen, all in one transaction with their mark (the operations' "redate" step:
+        retried at the next look until it is done), then the snapshot files written on the old
+        clock. `run` runs on the decision worker."""
+        if self._steps:
+            steps = tuple(self._steps)
+            self.boot = run(partial(redate, boot=self.boot, steps=steps, pass_hours=pass_hours))
+            del self._steps[: len(steps)]
+            keep_boot(self.data_dir, self.boot)  # a kill before this: the next run reads the mark
+            for step in steps:  # at most once: a kill just before leaves them to be deleted sooner
+                plan.redate_files(plan.snapshot_files(self.snapshots_dir), step.of_boot, step.by)
+        self._keep_clock()
+
+    def _keep_clock(self) -> None:
+        """Keep the clock the boot's rows are dated on, once every step is re-dated; written when it
+        moved (a step), not every tick."""
+        wall, mono = self._seen
+        clock = wall.timestamp() - mono
+        if self._steps or (self.boot.clock is not None and abs(clock - self.boot.clock) < 1):
+            return
+        self.boot = replace(self.boot, clock=clock)
+        keep_boot(self.data_dir, self.boot)

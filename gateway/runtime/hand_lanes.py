@@ -1,0 +1,193 @@
+"""Lanes by hand (a guard's page, a remote command): open once, hold open, release, close, reopen.
+
+Audited and queued upstream first, then the relays move; the barrier watch is told, so the opening
+is not taken for a forced one. The lane counts as held only once its relays hold it: a failed hold
+must not switch off forced-open alarms. A relay that fails is recorded as `<action>_failed` (audit
+and upstream), that record waiting in memory, as a single opening's does, while the disk takes no
+writes (hand_opens.py).
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+import time
+from collections.abc import Callable
+from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FutureTimeout
+from datetime import datetime
+from typing import Any, Protocol, TypeVar
+
+from gateway.errors import GatewayError, NotFound, Refused
+from gateway.runtime.devices import Devices
+from gateway.runtime.hand_opens import LaneRecord, WaitingRecords
+from gateway.runtime.lanes import BarrierWatch
+from gateway.site import Site
+from gateway.store.lanes import LANE_MODES, set_lane_mode
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+LANE_RECORD_WAIT_S = 10.0  # a lane held, released, closed by hand waits this long for its record
+
+
+class OnWorkerNow(Protocol):
+    """DecisionWorker.submit_or_run: on the decision worker, or at once when called on it."""
+
+    def __call__(self, run: Callable[[sqlite3.Connection], T]) -> Future[T]: ...
+
+
+class HandLanes:
+    def __init__(
+        self,
+        site: Site,
+        devices: Devices,
+        barriers: BarrierWatch,
+        now: Callable[[], datetime],
+        on_worker_now: OnWorkerNow,
+        waiting: WaitingRecords,
+        pulse_seconds: dict[str, float],
+        lane_modes: dict[str, str],
+    ):
+        self.site = site
+        self.devices = devices
+        self.barriers = barriers
+        self.now = now
+        self._on_worker_now = on_worker_now
+        # Lane records that wait for storage: single opens by hand, and relays that failed by hand.
+        self._waiting = waiting
+        self._pulse_seconds = pulse_seconds
+        # The gateway's own dict, changed here in place: its decisions refuse everyone at a closed lane.
+        self.lane_modes = lane_modes
+        self.held: dict[str, str] = {}  # lane -> who holds it open by hand
+
+    def open_lane(self, lane: str, actor: str, reason: str) -> bool:
+        """Open a lane once by hand. On a disk that takes no writes, or a database another process
+        holds locked (past HAND_OPEN_WAIT_S), it opens all the same (the guard is signed in and
+        means it: residents must not be locked out) and returns False: its record waits in memory
+        and is written, with this time, as soon as storage takes writes again."""
+        self._check_lane(lane, "open", reason)
+        ref = self._write_or_keep(LaneRecord(self.now(), lane, "open", actor, reason.strip()))
+        self.barriers.commanded(lane, time.monotonic())
+        self._drive(lane, actor, "open", lambda relay: relay.pulse(self._pulse_seconds[lane], ref))
+        return ref.startswith("audit:")
+
+    def hold_lane(self, lane: str, actor: str, reason: str) -> None:
+        """Keep a lane open (a convoy, an ambulance) until release_lane. A closed lane is reopened
+        first, on record (held up, it is not closed), and closed again if its barrier cannot be held."""
+        self._check_lane(lane, "hold", reason)
+        reopened = self.lane_modes.get(lane) == "closed"
+        if reopened:
+            self.set_lane_mode(lane, "normal", actor, reason)
+        try:
+            self._record_lane(lane, actor, "hold", reason)
+            self.barriers.commanded(lane, time.monotonic())
+            self._drive(lane, actor, "hold", lambda relay: relay.hold())
+        except GatewayError:
+            if reopened:
+                self.set_lane_mode(lane, "closed", actor, f"{reason.strip()}: the barrier was not held up")
+            raise
+        self.held[lane] = actor
+        self.barriers.held(lane, True, time.monotonic())
+
+    def release_lane(self, lane: str, actor: str, reason: str) -> None:
+        self._check_lane(lane, "release", reason)
+        self._record_lane(lane, actor, "release", reason)
+        self._drive(lane, actor, "release", lambda relay: relay.release())
+        self.held.pop(lane, None)
+        self.barriers.held(lane, False, time.monotonic())
+
+    def set_lane_mode(self, lane: str, mode: str, actor: str, reason: str) -> None:
+        """normal; open (held open, as hold_lane); or closed: everyone at the lane is refused
+        (reason lane_closed) until it is set back to normal, across restarts too."""
+        if mode not in LANE_MODES:
+            raise Refused(
+                f"lane mode {mode!r} is not one of {list(LANE_MODES)}", fix="use normal, open or closed"
+            )
+        if mode == "open":
+            self.hold_lane(lane, actor, reason)
+            return
+        if lane in self.held:
+            self.release_lane(lane, actor, reason)
+        if mode == "normal" and self.lane_modes.get(lane) != "closed":
+            return
+        action = "close" if mode == "closed" else "reopen"
+        self._check_lane(lane, action, reason, needs_relay=False)
+        record = LaneRecord(self.now(), lane, action, actor, reason.strip())
+
+        def write(conn: sqlite3.Connection) -> int:
+            # The mode with its record, in one transaction: written apart, a kill between them left
+            # a lane closed on record (here and upstream) that a card opened after the restart.
+            audit_id = record.write(conn, lambda c: set_lane_mode(c, lane, mode, record.at, actor))
+            if mode == "closed":
+                self.lane_modes[lane] = mode
+            else:
+                self.lane_modes.pop(lane, None)
+            return audit_id
+
+        self._write_lane(record, write)
+
+    def _check_lane(self, lane: str, action: str, reason: str, needs_relay: bool = True) -> None:
+        if lane not in self.site.lanes:
+            raise NotFound(f"no lane {lane!r}", fix=f"use one of {sorted(self.site.lanes)}")
+        if not reason.strip():
+            raise Refused(f"a reason is needed to {action} a lane by hand", fix="say why, e.g. 救护车")
+        if needs_relay and not self.devices.lanes[lane].relays:
+            raise Refused(
+                f"lane {lane} has no relay to {action}",
+                fix="add a relay device for this lane to the site config",
+            )
+
+    def _record_lane(self, lane: str, actor: str, action: str, reason: str) -> str:
+        return self._write_lane(LaneRecord(self.now(), lane, action, actor, reason.strip()))
+
+    def _write_lane(
+        self, record: LaneRecord, write: Callable[[sqlite3.Connection], int] | None = None
+    ) -> str:
+        # Audited before any relay moves: a gate never opens by hand without its record on disk,
+        # but for a single opening when storage takes no writes (open_lane). A relay's failure is
+        # recorded after it moved, kept in memory too then (_drive).
+        audit_id = _answer(self._on_worker_now(write or record.write), LANE_RECORD_WAIT_S)
+        log.info("lane %s by hand lane=%s actor=%s", record.action, record.lane, record.actor)
+        return f"audit:{audit_id}"
+
+    def _write_or_keep(self, record: LaneRecord) -> str:
+        """A record of what the relays do whether or not it can be written (WaitingRecords)."""
+        ref = self._waiting.write_or_keep(record, self._on_worker_now)
+        if ref.startswith("audit:"):
+            log.info("lane %s by hand lane=%s actor=%s", record.action, record.lane, record.actor)
+        return ref
+
+    def unrecorded_opens(self) -> int:
+        """Lane records whose audit row and upstream record still wait for storage: single opens by
+        hand (open_lane), and relays that failed by hand (`<action>_failed`)."""
+        return self._waiting.waiting()
+
+    def _drive(self, lane: str, actor: str, action: str, act: Callable[[Any], None]) -> None:
+        failed = []
+        for relay in self.devices.lanes[lane].relays:
+            try:
+                act(relay)
+            except Exception as exc:
+                relay.health.set_offline(f"{action} by hand failed: {exc}")
+                failed.append(f"{relay.health.device}: {exc}")
+        if failed:
+            error = f"{action} on lane {lane} failed: {'; '.join(failed)}"
+            failure = LaneRecord(self.now(), lane, f"{action}_failed", actor, "", error)
+            self._write_or_keep(failure)
+            raise GatewayError(
+                error, fix="check the relay's cable and power; the device list shows which one is offline"
+            )
+
+
+def _answer(future: Future[T], timeout_s: float) -> T:
+    """The result of a write on the worker. Past `timeout_s`, one not started yet is cancelled, so
+    that the busy answer ("did not save this") holds, and one under way is waited for (the busy
+    timeout bounds it)."""
+    try:
+        return future.result(timeout=timeout_s)
+    except FutureTimeout:
+        if future.cancel():
+            raise
+        return future.result()

@@ -1,0 +1,179 @@
+"""The decision worker, the one thread that owns the write connection, and its checkpoints.
+
+Presentations are decided one at a time in arrival order, those already waiting together in one
+commit (group commit, up to MAX_BATCH); any other write (alarms, guard actions, sync) is a task run
+in its turn on the same connection. Between jobs, and while idle, the lane records that wait for
+storage (hand_opens.py) are tried again. Checkpoints of the WAL run on a thread of their own.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import sqlite3
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import Future
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+from gateway.core import Presented
+from gateway.errors import GatewayError
+from gateway.runtime.hand_opens import WaitingRecords
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+# Decisions waiting together share one commit; more than this and the first ones would wait too long.
+MAX_BATCH = 64
+CHECKPOINT_EVERY_S = 1.0
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    presented: Presented
+    received: float  # perf_counter when the driver handed it over
+
+
+@dataclass(frozen=True, slots=True)
+class _Task:
+    """Any other write (alarms, guard actions, sync): run on the worker, which owns the connection."""
+
+    run: Callable[[sqlite3.Connection], Any]
+    future: Future[Any]
+
+
+class DecisionWorker:
+    def __init__(
+        self,
+        conn: sqlite3.Connection,
+        decide_batch: Callable[[list[Job]], object],
+        waiting: WaitingRecords,
+    ):
+        self._conn = conn
+        self._decide_batch = decide_batch
+        self._waiting = waiting
+        # Unbounded: card reads are never dropped.
+        self._jobs: queue.Queue[Job | _Task | None] = queue.Queue()
+        self._thread: threading.Thread | None = None
+        self._last_tick = time.monotonic()
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._work, name="decisions", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._jobs.put(None)
+        if self._thread is not None:
+            self._thread.join(timeout=10)  # its last job: the lane records still waiting
+        self._waiting.write_at_stop(None)  # a worker that never ran or never finished: logged only
+
+    def alive(self) -> bool:
+        """For the watchdog: the worker thread runs and has looped in the last few seconds."""
+        worker_ok = self._thread is not None and self._thread.is_alive()
+        return worker_ok and time.monotonic() - self._last_tick < 5
+
+    def backlog(self) -> int:
+        return self._jobs.qsize()
+
+    def put(self, job: Job) -> None:
+        self._jobs.put(job)
+
+    def submit(self, run: Callable[[sqlite3.Connection], T]) -> Future[T]:
+        """Run `run(connection)` on the decision worker, in turn with decisions (thread-safe)."""
+        future: Future[T] = Future()
+        self._jobs.put(_Task(run, future))
+        return future
+
+    def submit_or_run(self, run: Callable[[sqlite3.Connection], T]) -> Future[T]:
+        """submit, or at once when called on the worker (a task queued there would wait for itself)."""
+        if threading.current_thread() is not self._thread:
+            return self.submit(run)
+        future: Future[T] = Future()
+        try:
+            future.set_result(run(self._conn))
+        except Exception as exc:
+            future.set_exception(exc)
+        return future
+
+    def _work(self) -> None:
+        held: list[Job | _Task | None] = []  # what ended the last batch, taken before the queue
+        while True:
+            try:
+                job = held.pop() if held else self._jobs.get(timeout=1.0)
+            except queue.Empty:
+                self._last_tick = time.monotonic()
+                self._waiting.write_waiting(self._conn)
+                continue
+            self._last_tick = time.monotonic()
+            if job is None:
+                self._waiting.write_at_stop(self._conn)
+                return
+            if isinstance(job, _Task):
+                self._run_task(job)
+            else:
+                batch = self._gather(job, held)
+                try:
+                    self._decide_batch(batch)
+                except Exception:  # one bad presentation must never stop the lanes
+                    log.exception("decisions failed lanes=%s", {j.presented.lane for j in batch})
+            self._waiting.write_waiting(self._conn)
+
+    def _gather(self, first: Job, held: list[Job | _Task | None]) -> list[Job]:
+        """Presentations already waiting join one transaction (group commit), up to MAX_BATCH."""
+        batch = [first]
+        while len(batch) < MAX_BATCH:
+            try:
+                job = self._jobs.get_nowait()
+            except queue.Empty:
+                break
+            if not isinstance(job, Job):
+                held.append(job)  # a task or the stop marker keeps its turn after this batch
+                break
+            batch.append(job)
+        return batch
+
+    def _run_task(self, task: _Task) -> None:
+        if not task.future.set_running_or_notify_cancel():
+            return
+        try:
+            task.future.set_result(task.run(self._conn))
+        except GatewayError as exc:  # refused for a reason the caller reports (not found, ...)
+            task.future.set_exception(exc)
+        except BaseException as exc:
+            log.exception("task on the decision worker failed")
+            task.future.set_exception(exc)
+
+
+class Checkpointer:
+    def __init__(self, db_path: Path):
+        self._db_path = db_path
+        self._thread: threading.Thread | None = None
+        self._stopping = threading.Event()
+
+    def start(self, conn: sqlite3.Connection) -> None:
+        # Checkpoints (copying the WAL into the database, with its own disk flushes) run on a
+        # thread of their own, so that no decision's commit ever waits for one.
+        conn.execute("PRAGMA wal_autocheckpoint=0")
+        self._thread = threading.Thread(target=self._checkpoint, name="checkpoint", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stopping.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+
+    def _checkpoint(self) -> None:
+        conn = sqlite3.connect(self._db_path, timeout=10)
+        try:
+            while not self._stopping.wait(CHECKPOINT_EVERY_S):
+                try:
+                    conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+                except sqlite3.Error as exc:
+                    log.warning("checkpoint failed: %s", exc)
+            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        finally:
+            conn.close()

@@ -1,0 +1,49 @@
+"""The settings of one connection to the broker, from [mqtt]: the password read from its file and
+the TLS files checked first, so that a missing one is a setup error that names the key to fix."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from gateway.config.models import Mqtt
+from gateway.sync.client import Settings
+from gateway.sync.errors import LinkSetupError
+
+
+def broker_settings(cfg: Mqtt, client_id: str, will: tuple[str, bytes]) -> Settings:
+    """Raises LinkSetupError for a password file that cannot be read or a TLS file that is missing."""
+    password = None
+    if cfg.password_file is not None:
+        password = _read_secret(cfg.password_file, "password_file")
+    for name in ("ca_file", "cert_file", "key_file"):
+        path = getattr(cfg, name)
+        if path is not None and not path.is_file():
+            raise LinkSetupError(
+                f"[mqtt] {name} {path} does not exist",
+                fix=f"put the file there or correct [mqtt] {name}",
+            )
+    return Settings(
+        host=cfg.host,
+        port=cfg.port,
+        client_id=client_id,
+        username=cfg.username,
+        password=password,
+        ca_file=cfg.ca_file,
+        cert_file=cfg.cert_file,
+        key_file=cfg.key_file,
+        keepalive=cfg.keepalive_s,
+        session_expiry=cfg.session_expiry_s,
+        clean_start=False,
+        inflight=cfg.inflight,
+        will=will,
+    )
+
+
+def _read_secret(path: Path, name: str) -> str:
+    try:
+        return path.read_text(encoding="utf-8").strip()
+    except OSError as exc:
+        raise LinkSetupError(
+            f"cannot read [mqtt] {name} {path}: {exc.strerror}",
+            fix="create the file, readable by the gateway user only (chmod 600)",
+        ) from exc

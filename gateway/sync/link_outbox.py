@@ -1,0 +1,235 @@
+"""The link's outbox side: rows published in the window the broker allows, their acknowledgements
+written as sent (in batches) or quarantined, rows put back in line sent again in their turn, the
+quota alarm, and the pruning of sent rows.
+
+It runs on the link's thread, reading the outbox on the link's own read-only connection; its writes
+go through the gateway's worker, whose answers come back to the link as events (Settled,
+Unwritten). Marks that could not be written (a full disk) are tried again after _REWRITE_AFTER.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import sqlite3
+import time
+from collections.abc import Callable
+from concurrent.futures import Future
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from gateway.alarm_texts import AlarmText, Param
+from gateway.runtime.gateway import Gateway
+from gateway.store.alarms import clear_alarm, raise_alarm, write_alarm
+from gateway.store.database import transaction
+from gateway.store.outbox import (
+    backlog,
+    enqueue,
+    first_pending_not_held,
+    mark_sent,
+    pending,
+    prune_sent,
+    quarantine,
+)
+from gateway.sync.client import Connection
+from gateway.sync.errors import LinkError
+from gateway.sync.nonces import forget_used_ids
+from gateway.sync.topics import Topics
+from gateway.sync.uplink import Done, Quarantine, Uplink
+
+log = logging.getLogger(__name__)
+
+_MARK_BATCH = 256  # acknowledged rows written as sent in one transaction
+MARK_DELAY = 0.05  # seconds an acknowledgement may wait for others before it is written
+_REWRITE_AFTER = 5.0  # seconds before marks that could not be written (a full disk) are tried again
+
+
+@dataclass(frozen=True, slots=True)
+class Settled:
+    """Sent or quarantined marks committed for these rows."""
+
+    seqs: list[int]
+
+
+@dataclass(frozen=True, slots=True)
+class Unwritten:
+    """Sent or quarantined marks whose write failed: `again` writes them once more."""
+
+    again: Callable[[], None]
+
+
+class LinkOutbox:
+    def __init__(self, gw: Gateway, topics: Topics, events: queue.Queue[Any]):
+        self.gw = gw
+        self.cfg = gw.site.config.mqtt
+        self.uplink = Uplink(topics, self._fetch, self.cfg.inflight, self.cfg.max_message_bytes)
+        self._events = events  # the link's: the worker's answers go back to its thread
+        self.reader: sqlite3.Connection | None = None  # the link thread's, while it runs
+        self._marks: list[Done] = []
+        self._marks_since = 0.0
+        self._rewrites: list[tuple[float, Callable[[], None]]] = []  # (when, write again)
+        # What /api/health shows; plain attributes, read from other threads.
+        self.sent = 0
+        self.quarantined = 0
+        self.backlog: dict[str, Any] = {}
+
+    def marks_waiting(self) -> bool:
+        return bool(self._marks)
+
+    def publish_window(self, conn: Connection) -> None:
+        room = self.uplink.room()
+        if room <= 0:
+            return
+        messages, bad = self.uplink.take(room)
+        for q in bad:
+            self.quarantine(q)
+        for m in messages:
+            try:
+                mid = conn.publish(m.topic, m.body)
+            except LinkError:
+                return  # going down: Lost follows, and the row is still pending
+            self.uplink.sent(mid, m)
+
+    def acked(self, mid: int, code: int) -> None:
+        outcome = self.uplink.acked(mid, code)
+        if isinstance(outcome, Done):
+            if not self._marks:
+                self._marks_since = time.monotonic()
+            self._marks.append(outcome)
+        elif isinstance(outcome, Quarantine):
+            self.quarantine(outcome)
+
+    def write_again_later(self, again: Callable[[], None]) -> None:
+        self._rewrites.append((time.monotonic() + _REWRITE_AFTER, again))
+
+    def write_again_due(self, now: float) -> None:
+        due = [again for at, again in self._rewrites if at <= now]
+        if due:
+            self._rewrites = [(at, again) for at, again in self._rewrites if at > now]
+            for again in due:
+                again()
+
+    def look_behind(self, connected: bool) -> None:
+        """Rows put back in line behind the cursor (`gateway outbox --send-again`, from any process)
+        are sent in their turn, without waiting for a reconnect. Not while offline: rows in flight
+        when the connection went are pending behind the cursor too, and a reconnect starts from the
+        first pending row anyway."""
+        if self.reader is None or not connected:
+            return
+        back = first_pending_not_held(self.reader, *self.uplink.behind())
+        if back is not None:
+            log.info("outbox records put back in line from seq=%d: sending them again", back)
+            self.uplink.rewind(back)
+
+    def _fetch(self, after: int, limit: int) -> list[tuple[int, str, str, str]]:
+        assert self.reader is not None
+        return pending(self.reader, after, limit)
+
+    # -- writes, through the gateway's worker ----------------------------------------------------
+
+    def flush_marks(self, force: bool = False) -> None:
+        if not self._marks:
+            return
+        if not force and len(self._marks) < _MARK_BATCH and time.monotonic() - self._marks_since < MARK_DELAY:
+            return
+        done, self._marks = self._marks, []
+        self._write_marks([(d.seq, d.attempts) for d in done])
+
+    def _write_marks(self, rows: list[tuple[int, int]]) -> None:
+        at = self.gw.now()
+
+        def write(conn: sqlite3.Connection) -> None:
+            with transaction(conn):
+                mark_sent(conn, rows, at)
+            self.sent += len(rows)
+
+        self._after(self.gw.on_worker(write), [seq for seq, _ in rows], lambda: self._write_marks(rows))
+
+    def quarantine(self, q: Quarantine) -> None:
+        log.error(
+            "outbox record quarantined seq=%d reason=%s fix=look at the broker's ACL and "
+            "limits; the record is kept in the outbox with its reason, and once the cause is fixed "
+            "`gateway outbox -c CONFIG --send-again SEQ` sends it again",
+            q.seq,
+            q.reason,
+        )
+        self._write_quarantine(q)
+
+    def _write_quarantine(self, q: Quarantine) -> None:
+        at = self.gw.now()
+
+        def write(conn: sqlite3.Connection) -> None:
+            with transaction(conn):
+                row = quarantine(conn, q.seq, q.reason, at)
+                if row is not None:
+                    event_id, record_type = row
+                    if record_type != "outbox_quarantined":
+                        # The central side learns why this seq will never arrive.
+                        enqueue(
+                            conn,
+                            "outbox_quarantined",
+                            {
+                                "at": at.isoformat(),
+                                "quarantined_seq": q.seq,
+                                "quarantined_event_id": event_id,
+                                "record_type": record_type,
+                                "reason": q.reason,
+                            },
+                            at,
+                        )
+                    words: dict[str, Param] = {
+                        "record_type": str(record_type),
+                        "seq": q.seq,
+                        "reason": q.reason,
+                    }
+                    write_alarm(
+                        conn, "outbox_quarantine", record_type, AlarmText("outbox_quarantine", words), at
+                    )
+            self.quarantined += 1
+
+        self._after(self.gw.on_worker(write), [q.seq], lambda: self._write_quarantine(q))
+
+    def _after(self, future: Future[Any], seqs: list[int], again: Callable[[], None]) -> None:
+        def done(f: Future[Any]) -> None:
+            if f.exception() is None:
+                self._events.put(Settled(seqs))
+            else:  # the rows stay settling (not sent again) until their marks are written
+                log.error(
+                    "outbox marks not written for %d row(s): %s; trying again in %.0f s "
+                    "(fix: free disk space if the disk is full)",
+                    len(seqs),
+                    f.exception(),
+                    _REWRITE_AFTER,
+                )
+                self._events.put(Unwritten(again))
+
+        future.add_done_callback(done)
+
+    def check_quota(self) -> dict[str, Any]:
+        """Raise the outbox alarm well before the quota; clear it once the backlog has drained."""
+        with sqlite3.connect(f"file:{self.gw.db_path}?mode=ro", uri=True, timeout=10) as conn:
+            self.backlog = backlog(conn)
+        used_mb = self.backlog["pending_bytes"] / 2**20
+        quota = self.cfg.outbox_quota_mb
+        at = self.gw.now()
+        if used_mb >= quota * self.cfg.outbox_alarm_percent / 100:
+            params = {"pending": self.backlog["pending"], "used_mb": used_mb, "quota_mb": quota}
+            text = AlarmText("outbox_quota", {**params, "percent": 100 * used_mb / quota})
+            self.gw.on_worker(lambda conn: raise_alarm(conn, "outbox_quota", "outbox", text, at))
+        elif used_mb < quota * self.cfg.outbox_alarm_percent / 200:
+            self.gw.on_worker(lambda conn: clear_alarm(conn, "outbox_quota", "outbox", at))
+        return self.backlog
+
+    def prune(self) -> None:
+        now = self.gw.now()
+        before = now - timedelta(days=self.cfg.keep_sent_days)
+        expired = now - timedelta(seconds=self.cfg.clock_skew_s)
+
+        def run(conn: sqlite3.Connection) -> int:
+            with transaction(conn):
+                n = prune_sent(conn, before)
+                forget_used_ids(conn, expired)
+            return n
+
+        self.gw.on_worker(run)
