@@ -147,6 +147,7 @@ class Gateway:
 
     def stop(self) -> None:
         self.operations.stop()
+        self.lane_io.stop()
         for source in self.devices.sources():
             source.stop()
         self.worker.stop()
