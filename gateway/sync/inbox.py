@@ -5,7 +5,8 @@ broker forgets it. A part or delta waiting behind a snapshot that is being appli
 waiting for the decision worker, would otherwise live only in memory, and a stop, a restart or a
 kill would lose it with nothing asking for it again. So each one is written here, on paho's
 network thread, before on_message returns, and removed only once the directory has saved,
-applied, refused or dropped it, or the command is answered; on start the directory and the
+applied, refused or dropped it, or the command is answered (zeroed on disk, its WAL cut back:
+a pushed pass holds clear phone and ID numbers); on start the directory and the
 commands take up what is left of theirs, in the order it came. A command whose handling keeps
 failing is let go after a few starts (commands.HANDLING_ATTEMPTS): its failures are counted here.
 
@@ -39,6 +40,9 @@ class Inbox:
         self._conn = sqlite3.connect(path, isolation_level=None, timeout=30, check_same_thread=False)
         self._conn.execute("PRAGMA journal_mode=WAL")
         self._conn.execute("PRAGMA synchronous=FULL")  # on disk before the broker is acknowledged
+        # A pass pushed by the central server holds the visitor's phone and ID number in clear:
+        # what is done with is zeroed on disk, not left in free pages (as in the staging file).
+        self._conn.execute("PRAGMA secure_delete=ON")
         self._conn.executescript(_SCHEMA)
         if "failures" not in {row[1] for row in self._conn.execute("PRAGMA table_info(inbox)")}:
             self._conn.execute("ALTER TABLE inbox ADD COLUMN failures INTEGER NOT NULL DEFAULT 0")
@@ -90,6 +94,10 @@ class Inbox:
             return
         with self._lock:
             self._conn.executemany("DELETE FROM inbox WHERE id = ?", ((i,) for i in ids))
+            try:  # the WAL's frames still hold the message as it was written: cut them back
+                self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+            except sqlite3.Error as exc:
+                log.warning("%s could not be checkpointed: %s (it is tried again next time)", INBOX_NAME, exc)
 
     def close(self) -> None:
         with self._lock:
