@@ -212,6 +212,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "lookup.slots": ("车位", "Slots"),
     "lookup.blocked": ("已禁用", "blocked"),
     "lookup.delete": ("删除", "Delete"),
+    "lookup.renew": ("续期", "Renew"),
     "kind.card": ("卡", "Card"),
     "kind.plate": ("车牌", "Plate"),
     "kind.qr": ("二维码", "QR"),

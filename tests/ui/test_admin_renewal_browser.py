@@ -1,0 +1,67 @@
+"""A resident pays for another year of their monthly car at the office: the admin renews it on the
+lookup page, in a real Chromium, and the car keeps its plate, cards and slot; a guard gets no such
+form."""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from datetime import datetime
+from typing import Any
+
+import pytest
+
+from tests.ui.conftest import ADMIN, PLATE, Site
+
+pytest.importorskip("playwright.sync_api")
+
+from playwright.sync_api import expect  # noqa: E402  (after the skip)
+
+from tests.ui.test_guard_browser import (  # noqa: E402
+    LANDSCAPE,
+    browser,  # noqa: F401  (fixture)
+    browser_site,  # noqa: F401  (fixture)
+    page_at,
+    pytestmark,  # noqa: F401  (skipped without chromium)
+)
+
+
+def _stored(site: Site, sql: str) -> list[tuple[Any, ...]]:
+    """`sql` about the seeded car (its id is the one parameter)."""
+    with sqlite3.connect(f"file:{site.gw.db_path}?mode=ro", uri=True) as conn:
+        return conn.execute(sql, (site.vehicle_id,)).fetchall()
+
+
+def test_an_admin_renews_a_monthly_car_on_the_lookup_page(
+    browser_site: tuple[Site, str],  # noqa: F811
+    browser: Any,  # noqa: F811
+) -> None:
+    site, url = browser_site
+    page = page_at(browser, url, LANDSCAPE, who=ADMIN)
+    page.goto(f"{url}/lookup?q={PLATE}")
+    vehicle = page.locator("li", has=page.locator("span.plate-text", has_text=PLATE))
+    vehicle.locator("input[name=monthly_until]").fill("2027-12-31")
+    with page.expect_navigation(wait_until="load"):
+        vehicle.get_by_role("button", name="续期").click()
+
+    expect(page.locator("li", has_text=PLATE).first).to_contain_text(re.compile(r"→ 2027-12-31"))
+    # The whole last day is paid for, in site time.
+    end = datetime.fromisoformat(_stored(site, "SELECT monthly_until FROM vehicles WHERE id = ?")[0][0])
+    assert datetime(2027, 12, 31, 23, 59, 59, tzinfo=site.gw.site.tz) <= end <= datetime(
+        2028, 1, 1, tzinfo=site.gw.site.tz
+    )
+    assert _stored(site, "SELECT count(*) FROM slot_vehicles WHERE vehicle_id = ?") == [(1,)]  # kept
+    audit = _stored(site, "SELECT actor, target FROM audit WHERE action = 'vehicle.update' AND ?")
+    assert audit == [("admin", f"vehicle:{site.vehicle_id}")]
+    assert page.errors == []
+
+
+def test_a_guard_sees_the_monthly_period_but_cannot_renew_it(
+    browser_site: tuple[Site, str],  # noqa: F811
+    browser: Any,  # noqa: F811
+) -> None:
+    site, url = browser_site
+    page = page_at(browser, url, LANDSCAPE)
+    page.goto(f"{url}/lookup?q={PLATE}")
+    expect(page.locator("li span.plate-text", has_text=PLATE)).to_be_visible()
+    assert page.locator("form.renew").count() == 0
