@@ -5,6 +5,7 @@ Controllers mostly expect GB2312/GBK text; characters the encoding lacks become 
 
 from __future__ import annotations
 
+import textwrap
 from typing import Literal
 
 from drivers.health import DeviceHealth
@@ -16,13 +17,14 @@ ENDINGS = {"crlf": b"\r\n", "lf": b"\n", "cr": b"\r"}
 def display_bytes(
     lines: list[str], encoding: str = "gb18030", line_ending: str = "crlf", width: int = 0
 ) -> bytes:
+    """A line longer than `width` goes on over the next lines, broken at its spaces (a longer word
+    where it must): cut off, 临时车 请缴费 7元 lost the fee on an 8-character panel."""
     end = ENDINGS[line_ending]
     out = b""
     for line in lines:
         text = line.replace("\r", " ").replace("\n", " ")
-        if width:
-            text = text[:width]
-        out += text.encode(encoding, errors="replace") + end
+        for part in textwrap.wrap(text, width) if width and len(text) > width else [text]:
+            out += part.encode(encoding, errors="replace") + end
     return out
 
 

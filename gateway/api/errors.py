@@ -19,6 +19,18 @@ from gateway.errors import GatewayError
 
 log = logging.getLogger(__name__)
 
+# /openapi.json, not /docs: the Swagger page loads its script from the internet, which a booth
+# often cannot reach (docs/guard-app.md).
+SCHEMA_FIX = "see the OpenAPI schema at /openapi.json for the expected shape"
+HTTP_ERRORS = {
+    404: ("not_found", "check the address against the paths in the OpenAPI schema at /openapi.json"),
+    405: (
+        "method_not_allowed",
+        "use a method the address allows: the Allow header, or the OpenAPI schema at /openapi.json",
+    ),
+    401: ("unauthorized", "log in, or send an API token as Authorization: Bearer egw_..."),
+}
+
 
 class ApiError(Exception):
     def __init__(
@@ -102,11 +114,10 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(HTTPException)
     async def _http_error(_: Request, exc: HTTPException) -> JSONResponse:
-        code = {404: "not_found", 405: "method_not_allowed", 401: "unauthorized"}.get(
-            exc.status_code, "http_error"
-        )
+        # Raised by the router, not by a route of ours: an address or method the API does not have.
+        code, fix = HTTP_ERRORS.get(exc.status_code, ("http_error", ""))
         return JSONResponse(
-            error_body(code, str(exc.detail)),
+            error_body(code, str(exc.detail), fix),
             status_code=exc.status_code,
             headers=getattr(exc, "headers", None),
         )
@@ -119,7 +130,7 @@ def install_error_handlers(app: FastAPI) -> None:
             error_body(
                 "invalid_request",
                 f"{where}: {first.get('msg', 'invalid request')}",
-                "see the OpenAPI schema at /docs for the expected shape",
+                SCHEMA_FIX,
             ),
             status_code=422,
         )

@@ -34,7 +34,7 @@ from gateway.store.audit import recent_audit
 from gateway.store.occupancy import occupancy, people_inside
 from gateway.store.outbox import count_set_aside
 from gateway.store.set_aside import set_aside
-from gateway.web.i18n import TEXTS, js_texts, translator
+from gateway.web.i18n import AUDIT_ACTIONS, TEXTS, js_texts, translator
 from gateway.web.qr import qr_svg
 from plates.grammar import PROVINCES
 
@@ -180,10 +180,12 @@ def login_form(
     password: Annotated[str, Form(max_length=256)],
     csrf: Annotated[str, Form(max_length=100)],
     next: Annotated[str, Form(max_length=200)] = "/",
+    lang: Annotated[str, Form(max_length=2)] = "",
 ) -> Response:
     app = guard_app(request)
     target = _safe_next(next)
-    again = urlencode({"next": target, "user": username})  # the page comes back filled in
+    # The page comes back filled in, and in the language the guard chose on it.
+    again = urlencode({"next": target, "user": username, **({"lang": lang} if lang in ("zh", "en") else {})})
     expected = request.cookies.get(LOGIN_COOKIE, "")
     if not expected or not hmac.compare_digest(expected.encode(), csrf.encode()) or not same_origin(request):
         return RedirectResponse(f"/login?error=expired&{again}", status_code=303)
@@ -370,7 +372,9 @@ def audit_page(
     rows = recent_audit(db, 300, actor or None, action or None)
     for row in rows:
         row["at"] = local(gw, row["at"])
-    return render(request, db, who, "audit.html", "audit", rows=rows, actor=actor, action=action)
+    return render(
+        request, db, who, "audit.html", "audit", rows=rows, actor=actor, action=action, worded=AUDIT_ACTIONS
+    )
 
 
 @router.get("/admin", response_class=HTMLResponse)

@@ -20,7 +20,8 @@ REASONS: dict[str, tuple[str, str]] = {
     "slot_occupied": ("车位已占用", "slot already occupied"),
     "zone_full": ("车位已满", "car park full"),
     "anti_passback": ("重复进入", "already inside (anti-passback)"),
-    "closed_management": ("封闭管理期间 禁止入内", "closed management in force"),
+    # Not "封闭管理期间 禁止入内": the display puts 禁止入内 before every reason (display_lines).
+    "closed_management": ("封闭管理中", "closed management in force"),
     "wrong_lane": ("通道不符", "wrong lane"),
     "lane_closed": ("通道已关闭", "lane closed"),
     "storage_failed": ("系统故障 请联系保安", "storage failure: call the guard"),
@@ -54,5 +55,7 @@ def display_lines(ev: AccessEvent, language: str = "zh", direction: str = "entra
         else:
             first = "欢迎光临" if language == "zh" else "Welcome"
         return [first, who] if who else [first]
-    refused = ("禁止入内 " if language == "zh" else "No entry: ") + reason_text(ev.reason, language)
+    # A driver refused at an exit is trying to leave: "no entry" would tell him the wrong thing.
+    words = ("禁止通行 ", "Cannot exit: ") if direction == "exit" else ("禁止入内 ", "No entry: ")
+    refused = words[0 if language == "zh" else 1] + reason_text(ev.reason, language)
     return [refused, who] if who else [refused]

@@ -13,8 +13,8 @@ from tests.drivers.conftest import PtyDevice, health, wait_for
 
 def test_display_bytes_are_gb_encoded_lines() -> None:
     assert display_bytes(["欢迎回家", "皖A12345"]) == "欢迎回家\r\n皖A12345\r\n".encode("gb18030")
-    cut = display_bytes(["临时车 请缴费 10元"], "gb2312", "lf", width=3)
-    assert cut == "临时车\n".encode("gb2312")
+    wrapped = display_bytes(["临时车 请缴费 10元"], "gb2312", "lf", width=3)  # the fee is not cut off
+    assert wrapped == "临时车\n请缴费\n10元\n".encode("gb2312")
     assert display_bytes(["ok 😀"], "gb2312", "cr") == b"ok ?\r"  # the display has no such glyph
     assert display_bytes(["a\r\nb"], "utf-8", "lf") == b"a  b\n"  # one message line stays one line
 

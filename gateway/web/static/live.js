@@ -34,6 +34,13 @@
     ? person(...(ev.corrected.holder ? ["kind", "name", "building", "unit"].map((k) => ev.corrected.holder[k]) : []))
     : person(ev.holder_kind, ev.name, ev.building, ev.unit));
   const flagText = (f) => (f.startsWith("read:") ? `${T("fix.read")} ${f.slice(5)}` : T("flag." + f));
+  // 700 -> "7元" / "7 yuan", written as gateway/parking/fees.py yuan() does (the quote's due_text
+  // is in Chinese whatever the guard reads).
+  const money = (fen) => {
+    const cents = fen % 100;
+    const amount = `${Math.floor(fen / 100)}` + (cents ? `.${String(cents).padStart(2, "0")}`.replace(/0$/, "") : "");
+    return T("pay.amount").replace("{yuan}", amount);
+  };
   const verdict = (ev) => `${T(ev.admitted ? "ev.admitted" : "ev.refused")} · ${T("why." + ev.reason)}`;
 
   function showLatest(lane, ev) {
@@ -234,7 +241,7 @@
   async function takeFee(laneId) {
     const quote = await api("GET", `/api/parking/lanes/${laneId}/quote`);
     if (!quote.plate || !quote.due_fen) { toast(T("pay.nothing")); return; }
-    document.getElementById("pay-summary").textContent = `${quote.plate} · ${quote.due_text}`;
+    document.getElementById("pay-summary").textContent = `${quote.plate} · ${money(quote.due_fen)}`;
     const answer = await askText("pay-dialog", "", () => {}, true);
     if (!answer) return;
     const body = { plate: quote.plate, amount_fen: quote.due_fen, method: answer.choice, receipt: answer.text };
@@ -245,7 +252,7 @@
       toast(T("pay.unknown"), true);
       return;
     }
-    toast(`${T("pay.done")} ${quote.due_text} · ${ev.plate || ev.value} · ${verdict(ev)}`);
+    toast(`${T("pay.done")} ${money(quote.due_fen)} · ${ev.plate || ev.value} · ${verdict(ev)}`);
   }
 
   document.addEventListener("click", async (e) => {
