@@ -326,6 +326,9 @@ class Operations:
         ret = self.cfg.retention
         files = plan.snapshot_files(self.snapshots_dir)
         removed, failed = plan.remove(plan.expired(files, now.timestamp(), ret.snapshots_days))
+        plan.remove_empty_day_folders(
+            self.snapshots_dir, (now - timedelta(days=ret.snapshots_days + 1)).date()
+        )
         if plan.week_kept(files, now.timestamp(), ret.snapshots_days):
             self._run(partial(clear_alarm, kind="retention_short", source=str(self.snapshots_dir), at=now))
         counts = {"snapshots": removed, "snapshots_failed": failed}

@@ -13,7 +13,7 @@ import os
 import shutil
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -121,6 +121,21 @@ def remove(paths: Iterable[Path]) -> tuple[int, int]:
         except OSError:
             failed += 1
     return done, failed
+
+
+def remove_empty_day_folders(root: Path, before: date) -> int:
+    """Remove the snapshots' day folders (YYYY-MM-DD) dated before `before` that retention has
+    emptied, or a year of service leaves 365 empty folders behind. A folder still written to (today
+    or yesterday's) is never a candidate: `before` lies days back. Returns how many went."""
+    removed = 0
+    for folder in root.glob("????-??-??") if root.is_dir() else ():
+        try:
+            if date.fromisoformat(folder.name) < before:
+                folder.rmdir()  # fails, and is left, unless it is empty
+                removed += 1
+        except (ValueError, OSError):
+            continue
+    return removed
 
 
 @dataclass(frozen=True, slots=True)

@@ -524,3 +524,15 @@ def test_a_reboot_with_a_clock_an_hour_behind_sends_no_report_twice(make_gw: Cal
     again.tick(stale)  # the first tick, before NTP
     sent = report_days_sent(gw)
     assert len(sent) == len(set(sent)), sorted(sent)
+
+
+def test_day_folders_emptied_by_retention_go_too(gw: Gateway) -> None:
+    """A year of service left 365 empty snapshot folders behind; a folder with a snapshot still in
+    it, or one of these last days (a camera may be writing to it), stays."""
+    root = gw.data_dir / "snapshots"
+    old_empty, old_kept, recent_empty = (root / d for d in ("2025-01-01", "2025-01-02", f"{T0:%Y-%m-%d}"))
+    for folder in (old_empty, old_kept, recent_empty):
+        folder.mkdir(parents=True)
+    (old_kept / "not-a-snapshot.txt").write_text("kept by hand")
+    ops(gw).retention(T0)
+    assert [f.exists() for f in (old_empty, old_kept, recent_empty)] == [False, True, True]
