@@ -105,6 +105,7 @@ class HandLanes:
             raise Refused(
                 f"lane mode {mode!r} is not one of {list(LANE_MODES)}", fix="use normal, open or closed"
             )
+        self._known_lane(lane)  # before "normal" on a lane not closed is taken for done
         if mode == "open":
             self.hold_lane(lane, actor, reason)
             return
@@ -128,9 +129,12 @@ class HandLanes:
 
         self._write_lane(record, write)
 
-    def _check_lane(self, lane: str, action: str, reason: str, needs_relay: bool = True) -> None:
+    def _known_lane(self, lane: str) -> None:
         if lane not in self.site.lanes:
             raise NotFound(f"no lane {lane!r}", fix=f"use one of {sorted(self.site.lanes)}")
+
+    def _check_lane(self, lane: str, action: str, reason: str, needs_relay: bool = True) -> None:
+        self._known_lane(lane)
         if not reason.strip():
             raise Refused(f"a reason is needed to {action} a lane by hand", fix="say why, e.g. 救护车")
         if needs_relay and not self.devices.lanes[lane].relays:

@@ -82,3 +82,12 @@ def test_a_closed_lane_whose_barrier_cannot_be_held_up_stays_closed(
         assert _refused_at(gw, "car-in") == "lane_closed"
     finally:
         gw.stop()
+
+
+def test_set_lane_mode_normal_on_a_lane_the_site_does_not_have_is_refused(site: Site) -> None:  # noqa: F811
+    """The central server reopening the closed car-in with a typo ("Car-in") was answered ok, with
+    car-in still closed and every car refused lane_closed; closed and open on a typo were refused."""
+    assert send(site, command("set_lane_mode", {"lane": "car-in", "mode": "closed", "reason": "事故"}))["ok"]
+    reply = send(site, command("set_lane_mode", {"lane": "Car-in", "mode": "normal", "reason": "事故已处理"}))
+    assert site.gw.lane_modes == {"car-in": "closed"}
+    assert (reply["ok"], reply["code"], reply["message"]) == (False, "bad_args", "no lane 'Car-in'")
