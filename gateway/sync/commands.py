@@ -334,16 +334,11 @@ class Commands:
         self.accepted += 1
         try:
             reply = {"id": cmd.id, "name": cmd.name, "ok": True, "result": self._execute(cmd)}
-        except (NotFound, Refused) as exc:
-            reply = {"id": cmd.id, "name": cmd.name, "ok": False, "code": "bad_args", "message": exc.message}
         except GatewayError as exc:
-            reply = {
-                "id": cmd.id,
-                "name": cmd.name,
-                "ok": False,
-                "code": "device_failed",
-                "message": exc.message,
-            }
+            code = "bad_args" if isinstance(exc, NotFound | Refused) else "device_failed"
+            reply = {"id": cmd.id, "name": cmd.name, "ok": False, "code": code, "message": exc.message}
+            if exc.fix:  # what to do, as an HTTP client is told: "use one of ['car-in', ...]"
+                reply["fix"] = exc.fix
         self.gw.on_worker(
             lambda conn: self._record(conn, "command_done", cmd.actor, cmd.name, reply, self.gw.now())
         ).result()

@@ -91,3 +91,4 @@ def test_set_lane_mode_normal_on_a_lane_the_site_does_not_have_is_refused(site: 
     reply = send(site, command("set_lane_mode", {"lane": "Car-in", "mode": "normal", "reason": "事故已处理"}))
     assert site.gw.lane_modes == {"car-in": "closed"}
     assert (reply["ok"], reply["code"], reply["message"]) == (False, "bad_args", "no lane 'Car-in'")
+    assert "'car-in'" in reply["fix"]  # what to do: the lanes there are
