@@ -88,11 +88,11 @@ def test_import_then_export_round_trips(
     assert main(["export", "-c", str(config), str(out)]) == 0
     exported = table(config, "SELECT action, target FROM audit WHERE action = 'registry.export'")
     assert exported == [("registry.export", str(out))]  # who took a copy of the register is known
-    with open(out / "slots.csv", encoding="utf-8") as f:
+    with open(out / "slots.csv", encoding="utf-8-sig") as f:
         assert list(csv.DictReader(f)) == [
             {"zone": "main", "number": "B001", "resident_ref": "R1", "plates": "皖A12345;皖AD12345"}
         ]
-    with open(out / "cards.csv", encoding="utf-8") as f:
+    with open(out / "cards.csv", encoding="utf-8-sig") as f:
         cards = {row["card"]: row for row in csv.DictReader(f)}
     assert cards["00112233"]["hours"] == "07:00-21:00;22:00-23:00"
     assert cards["00112233"]["valid_to"] == "2027-02-01 00:00"  # all of 31 January included

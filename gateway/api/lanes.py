@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+import unicodedata
 from collections.abc import AsyncIterator, Callable
 from contextlib import closing
 from pathlib import Path
@@ -11,7 +12,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import FileResponse, StreamingResponse
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field
 
 from gateway.api.auth import SESSION_COOKIE, Principal, User, identify
 from gateway.api.deps import App, Db, GuardApp, read_only
@@ -32,8 +33,22 @@ def silence_limit_s() -> float:
     return KEEPALIVE_S * 2 + 5
 
 
+_BREAKS = {"Cc", "Zl", "Zp"}  # control characters, and the line and paragraph separators
+
+
+def _one_line(text: str) -> str:
+    """A guard's reason on one line: a line break or other control character becomes a space. The
+    reason goes to the journal, where a line break would start a second, forged entry. Replaced,
+    not refused: a guard opening for an ambulance is not to be held at the barrier by a 422."""
+    return "".join(" " if unicodedata.category(c) in _BREAKS else c for c in text)
+
+
 class LaneAction(BaseModel):
-    reason: str = Field(min_length=1, max_length=200, description="Why, in the guard's words.")
+    reason: Annotated[str, AfterValidator(_one_line)] = Field(
+        min_length=1,
+        max_length=200,
+        description="Why, in the guard's words (on one line: a line break is a space).",
+    )
 
 
 class LaneActionDone(BaseModel):

@@ -11,10 +11,9 @@ from gateway.api.auth import Admin, Principal, User
 from gateway.api.deps import MAX_ID, App, Db, End, GuardApp, Id, When, aware_or_none, local, write
 from gateway.api.errors import ApiError
 from gateway.api.shapes import ERRORS
-from gateway.core.windows import Window
 from gateway.runtime.gateway import Gateway
 from gateway.store import registry as store
-from gateway.store.csv_rows import RowError, card_value, plate_value
+from gateway.store.csv_rows import TEXT_RULES, RowError, card_value, hours_value, plate_value, text_value
 
 router = APIRouter(tags=["registry"], responses=ERRORS)
 RowId = Annotated[int, Field(ge=1, le=MAX_ID)]
@@ -30,6 +29,12 @@ class ReasonIn(BaseModel):
     reason: str = Field(min_length=1, max_length=200)
 
 
+def _text(column: str, description: str = "") -> Any:
+    """A free-text field with the CSV import's limit (TEXT_RULES); _ruled applies the whole rule."""
+    required, longest = TEXT_RULES[column]
+    return Field(... if required else "", max_length=longest, description=description)
+
+
 class Blocked(BaseModel):
     id: int
     kind: str
@@ -42,11 +47,11 @@ class ResidentIn(BaseModel):
     null clears it, but a null `blocked` keeps the block as it is (lifting one is an explicit false).
     For a new resident a left-out field means its default: not blocked, no period."""
 
-    ref: str = Field(min_length=1, max_length=40, description="The property company's own key.")
-    building: str = Field(min_length=1, max_length=20)
-    unit: str = Field(min_length=1, max_length=20)
-    room: str = Field("", max_length=20)
-    name: str = Field(min_length=1, max_length=40)
+    ref: str = _text("ref", "The property company's own key.")
+    building: str = _text("building")
+    unit: str = _text("unit")
+    room: str = _text("room")
+    name: str = _text("name")
     phone: str | None = Field(None, max_length=20, description="Kept masked plus a keyed hash.")
     valid_from: When | None = None
     valid_to: End | None = None
@@ -78,8 +83,8 @@ class CardIn(BaseModel):
 
 
 class SlotIn(BaseModel):
-    zone: str = Field(min_length=1, max_length=40)
-    number: str = Field(min_length=1, max_length=20)
+    zone: str = _text("zone")
+    number: str = _text("number")
     resident_id: RowId | None = None
     plates: list[str] = Field(default_factory=list, max_length=4)
 
@@ -99,6 +104,24 @@ def _value(kind: str, text: str) -> str:
         )
     except RowError as exc:
         raise ApiError(422, "invalid_value", str(exc), "type the number again") from exc
+
+
+def _ruled(fields: dict[str, Any]) -> dict[str, Any]:
+    """`fields` with the free-text ones as a CSV import takes them: stripped, a required one not
+    blank, none too long. What the API stores, `gateway export` writes and `gateway import` takes
+    back unchanged (a blank building made an export that no gateway would import)."""
+    try:
+        return {**fields, **{c: text_value(c, v) for c, v in fields.items() if c in TEXT_RULES}}
+    except RowError as exc:
+        required, longest = TEXT_RULES[exc.column]
+        rule = f"{'not blank, ' if required else ''}at most {longest} characters"
+        raise ApiError(
+            422,
+            "invalid_value",
+            f"{exc.column} {exc}",
+            f"type {exc.column} again: {rule}",
+            fields=[exc.column],
+        ) from exc
 
 
 def resident_out(gw: Gateway, who: Principal, resident: dict[str, Any]) -> dict[str, Any]:
@@ -198,7 +221,7 @@ def upsert_resident(body: ResidentIn, who: Admin, app: App) -> Created:
     gw = app.gw
     # Only what the request names is changed; the store refuses a period that, merged with the
     # stored one, ends before it begins.
-    data = body.model_dump(exclude_unset=True)
+    data = _ruled(body.model_dump(exclude_unset=True))
     data.update({k: aware_or_none(gw, data[k]) for k in ("valid_from", "valid_to") if k in data})
     if "phone" in data and data["phone"] is None:
         data["phone"] = ""  # the store clears the masked phone and its hash
@@ -261,11 +284,10 @@ def delete_vehicle(vehicle_id: Id, who: Admin, app: App) -> None:
 @router.post("/api/cards", summary="Give a resident a card (admin)", response_model=Created)
 def add_card(body: CardIn, who: Admin, app: App) -> Created:
     gw, card = app.gw, _value("card", body.card)
-    for h in body.hours:
-        try:
-            Window.parse(h)
-        except ValueError as exc:
-            raise ApiError(422, "invalid_hours", str(exc), "write hours as HH:MM-HH:MM") from exc
+    try:
+        hours = hours_value(body.hours)
+    except RowError as exc:
+        raise ApiError(422, "invalid_hours", str(exc), "write hours as HH:MM-HH:MM") from exc
     start, end = aware_or_none(gw, body.valid_from), aware_or_none(gw, body.valid_to)
     cid = write(
         gw,
@@ -278,7 +300,7 @@ def add_card(body: CardIn, who: Admin, app: App) -> Created:
             body.vehicle_id,
             start,
             end,
-            ",".join(body.hours),
+            hours,
         ),
     )
     return Created(id=cid)
@@ -301,14 +323,15 @@ def delete_credential(credential_id: Id, who: Admin, app: App) -> None:
 )
 def add_slot(body: SlotIn, who: Admin, app: App) -> Created:
     gw = app.gw
+    slot = _ruled({"zone": body.zone, "number": body.number})
     zones = [z.id for z in gw.site.config.zones]
-    if body.zone not in zones:
+    if slot["zone"] not in zones:
         raise ApiError(422, "unknown_zone", f"no zone {body.zone!r}", f"use one of {zones}")
     plates = [_value("plate", p) for p in body.plates]
     sid = write(
         gw,
         lambda c: store.add_slot(
-            c, gw.now(), who.name, body.zone, body.number.strip(), body.resident_id, plates
+            c, gw.now(), who.name, slot["zone"], slot["number"], body.resident_id, plates
         ),
     )
     return Created(id=sid)

@@ -20,6 +20,7 @@ from gateway.core import ClosedPeriod, LaneRules
 from gateway.core.model import REFUSED_AGAIN, REPEATS
 from gateway.parking.faults import device_faults
 from gateway.store.audit import audit
+from gateway.store.csv_rows import as_cell
 from gateway.store.database import transaction
 from gateway.store.outbox import enqueue
 from gateway.store.parking import HOLD_GAP, charge_owed_sql, starts_hold_sql
@@ -431,12 +432,15 @@ def _size(value: Any) -> int:
 
 
 def report_csv(body: dict[str, Any]) -> str:
-    """The report as two-column CSV (item, value): one row per figure, for a spreadsheet."""
+    """The report as two-column CSV (item, value): one row per figure, for a spreadsheet. It starts
+    with a byte-order mark, as the export does: Excel on a Chinese Windows reads it as UTF-8 only
+    so. A unit's name that would run as a formula there is written as text (as_cell)."""
     out = io.StringIO()
+    out.write("\ufeff")
     w = csv.writer(out)
     w.writerow(["item", "value"])
     for key, value in _flatten(body, ""):
-        w.writerow([key, value])
+        w.writerow([as_cell(key), as_cell(value)])
     return out.getvalue()
 
 

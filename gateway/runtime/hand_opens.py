@@ -165,10 +165,10 @@ class WaitingRecords:
             self._records.append(record)
         if lost is not None:
             log.error(
-                "lane record lost (too many waiting) lane=%s actor=%s at=%s", lost.lane, lost.actor, lost.at
+                "lane record lost (too many waiting) lane=%s actor=%r at=%s", lost.lane, lost.actor, lost.at
             )
         log.error(
-            "lane %s by hand not recorded lane=%s actor=%s reason=%s error=%s: the record waits in "
+            "lane %s by hand not recorded lane=%s actor=%r reason=%r error=%s: the record waits in "
             "memory until storage takes writes again fix=free disk space in %s or check its permissions; "
             "if the database is locked, end what holds it (a `gateway import` stopped with Ctrl-Z: fg)",
             record.action,
@@ -199,7 +199,7 @@ class WaitingRecords:
                 if self._records and self._records[0] is record:
                     self._records.popleft()
             log.warning(
-                "lane %s by hand recorded now that storage is back lane=%s actor=%s at=%s",
+                "lane %s by hand recorded now that storage is back lane=%s actor=%r at=%s",
                 record.action,
                 record.lane,
                 record.actor,
@@ -218,7 +218,7 @@ class WaitingRecords:
         for record in lost:
             log.error(
                 "lane %s by hand never recorded (the gateway stopped while storage took no writes) "
-                "lane=%s actor=%s reason=%s at=%s: this line is its only record "
+                "lane=%s actor=%r reason=%r at=%s: this line is its only record "
                 "fix=free disk space in %s before the gateway is stopped",
                 record.action,
                 record.lane,

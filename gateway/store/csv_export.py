@@ -1,6 +1,9 @@
 """`gateway export`: the store's residents, vehicles, cards and slots as CSV files `import` reads back.
 
-Phone numbers leave only masked: the clear number is never stored, so it cannot be exported.
+Phone numbers leave only masked: the clear number is never stored, so it cannot be exported. The
+office opens the files in Excel or WPS: they are UTF-8 with a byte-order mark (without one, Excel on
+a Chinese Windows reads them as GBK, shows every name garbled and saves the garbled names back), and
+text that would run there as a formula is written as text (csv_rows.as_cell; import takes it back).
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from zoneinfo import ZoneInfo
 import sqlite_utils
 
 from gateway.errors import GatewayError
+from gateway.store.csv_rows import as_cell
 
 QUERIES = {
     "residents": """SELECT ref, building, unit, room, name, phone_masked, valid_from, valid_to,
@@ -52,13 +56,13 @@ def _export(db: sqlite_utils.Database, sql: str, path: Path, tz: ZoneInfo) -> in
     tmp = path.with_suffix(".csv.tmp")
     n = 0
     try:
-        with open(tmp, "w", encoding="utf-8", newline="") as f:
+        with open(tmp, "w", encoding="utf-8-sig", newline="") as f:
             writer: csv.DictWriter[str] | None = None
             for row in db.query(sql):
                 if writer is None:
                     writer = csv.DictWriter(f, fieldnames=list(row))
                     writer.writeheader()
-                writer.writerow({k: _local(k, v, tz) for k, v in row.items()})
+                writer.writerow({k: as_cell(_local(k, v, tz)) for k, v in row.items()})
                 n += 1
             if writer is None:
                 f.write(",".join(_columns(db, sql)) + "\n")

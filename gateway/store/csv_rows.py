@@ -1,13 +1,17 @@
 """Validating CSV rows of residents, vehicles, cards and slots into typed records.
 
 Each parser is a pure function of one row; it returns a record or raises RowError with the column.
+The text rules (TEXT_RULES) are the admin API's too, and as_cell/from_cell are how a cell is written
+for a spreadsheet and read back: so that whatever is stored, `export` writes and `import` takes back.
 """
 
 from __future__ import annotations
 
 import difflib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from gateway.core.credentials import BadCredential, canonical
@@ -34,6 +38,20 @@ _FALSE = {"", "0", "no", "n", "false", "否"}
 _CLASSES = {"car", "motorcycle", "bicycle"}
 # What mask_phone writes: the first three and last four digits, or stars and at most four digits.
 _MASKED_PHONE = re.compile(r"\d{3}\*{4}\d{4}|\*+\d{0,4}")
+# The register's free-text columns: (required, longest). The admin API applies them too
+# (gateway/api/registry.py): a resident it took with a blank building made an export no import took.
+TEXT_RULES: dict[str, tuple[bool, int]] = {
+    "ref": (True, 40),
+    "building": (True, 20),
+    "unit": (True, 20),
+    "room": (False, 20),
+    "name": (True, 40),
+    "zone": (True, 40),
+    "number": (True, 20),
+}
+# Excel and WPS run a cell that starts with one of these as a formula (CSV injection: a resident's
+# name =HYPERLINK(...) sends the office's next click to a stranger's site).
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 class RowError(ValueError):
@@ -114,6 +132,31 @@ class SlotRow:
     plates: tuple[str, ...]
 
 
+def as_cell(value: object) -> object:
+    """A value as written to a CSV file the office opens in a spreadsheet: text that would run as a
+    formula gets a leading apostrophe, which spreadsheets show as text; so does text that starts
+    with one, so that from_cell gives back exactly what was written."""
+    if isinstance(value, str) and value.startswith((*_FORMULA_STARTS, "'")):
+        return "'" + value
+    return value
+
+
+def from_cell(text: str) -> str:
+    """A CSV cell's text as as_cell was given it: one leading apostrophe taken off."""
+    return text[1:] if text.startswith("'") else text
+
+
+def text_value(column: str, text: str) -> str:
+    """`text` by the rule of a free-text column (TEXT_RULES): stripped; RowError if it is required
+    and blank, or too long."""
+    return _ruled({column: text}, column)
+
+
+def _ruled(row: dict[str, str], column: str) -> str:
+    required, limit = TEXT_RULES[column]
+    return _text(row, column, required=required, limit=limit)
+
+
 def _text(row: dict[str, str], column: str, *, required: bool = False, limit: int = 100) -> str:
     value = (row.get(column) or "").strip()
     if required and not value:
@@ -184,11 +227,11 @@ def parse_resident(row: dict[str, str], tz: ZoneInfo) -> ResidentRow:
             f"{shown!r} is not a masked number such as 138****5678 (a clear number goes in the phone column)",
         )
     return ResidentRow(
-        ref=_text(row, "ref", required=True, limit=40),
-        building=_text(row, "building", required=True, limit=20),
-        unit=_text(row, "unit", required=True, limit=20),
-        room=_text(row, "room", limit=20),
-        name=_text(row, "name", required=True, limit=40),
+        ref=_ruled(row, "ref"),
+        building=_ruled(row, "building"),
+        unit=_ruled(row, "unit"),
+        room=_ruled(row, "room"),
+        name=_ruled(row, "name"),
         phone=phone,
         valid_from=start,
         valid_to=end,
@@ -213,13 +256,20 @@ def parse_vehicle(row: dict[str, str], tz: ZoneInfo) -> VehicleRow:
     )
 
 
-def parse_card(row: dict[str, str], tz: ZoneInfo) -> CardRow:
-    hours = [h.strip() for h in _text(row, "hours").split(";") if h.strip()]
+def hours_value(windows: list[str]) -> str:
+    """A card's hours as stored: each HH:MM-HH:MM window stripped (a blank one left out), joined by
+    ','; RowError naming the first that is not a window."""
+    hours = [h.strip() for h in windows if h.strip()]
     try:
         for h in hours:
             Window.parse(h)
     except ValueError as exc:
         raise RowError("hours", str(exc)) from None
+    return ",".join(hours)
+
+
+def parse_card(row: dict[str, str], tz: ZoneInfo) -> CardRow:
+    hours = hours_value(_text(row, "hours").split(";"))
     plate = _text(row, "plate")
     start, end = _period(row, tz)
     return CardRow(
@@ -228,7 +278,7 @@ def parse_card(row: dict[str, str], tz: ZoneInfo) -> CardRow:
         plate=plate_value(plate) if plate else None,
         valid_from=start,
         valid_to=end,
-        hours=",".join(hours),
+        hours=hours,
         blocked=_flag(row, "blocked"),
     )
 
@@ -237,16 +287,26 @@ def parse_slot(row: dict[str, str], tz: ZoneInfo) -> SlotRow:
     del tz
     plates = tuple(plate_value(p, "plates") for p in _text(row, "plates", limit=200).split(";") if p.strip())
     return SlotRow(
-        zone=_text(row, "zone", required=True, limit=40),
-        number=_text(row, "number", required=True, limit=20),
+        zone=_ruled(row, "zone"),
+        number=_ruled(row, "number"),
         resident_ref=_text(row, "resident_ref", limit=40) or None,
         plates=plates,
     )
 
 
+def _cells(parse: Callable[[dict[str, str], ZoneInfo], Any]) -> Callable[[dict[str, str], ZoneInfo], Any]:
+    """A parser of a CSV file's rows, which reads each cell back as the export wrote it. Not the
+    central server's entries (gateway/sync/entries.py): JSON holds no spreadsheet prefix."""
+
+    def parse_cells(row: dict[str, str], tz: ZoneInfo) -> Any:
+        return parse({column: from_cell(text) for column, text in row.items()}, tz)
+
+    return parse_cells
+
+
 PARSERS = {
-    "residents": parse_resident,
-    "vehicles": parse_vehicle,
-    "cards": parse_card,
-    "slots": parse_slot,
+    "residents": _cells(parse_resident),
+    "vehicles": _cells(parse_vehicle),
+    "cards": _cells(parse_card),
+    "slots": _cells(parse_slot),
 }

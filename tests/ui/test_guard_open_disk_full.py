@@ -120,7 +120,7 @@ def test_holding_a_lane_open_still_needs_its_record_stored(client: TestClient, s
     assert not barrier.held
 
 
-def _opened_on_a_full_disk(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Site:
+def _opened_on_a_full_disk(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, reason: str = "救护车") -> Site:
     """A site whose guard opened the door by hand on a full disk; the worker's retries (once a
     second) are put off, as if the service were stopped between two of them."""
     monkeypatch.setattr(hand_opens, "UNRECORDED_RETRY_S", 3600.0)
@@ -128,9 +128,7 @@ def _opened_on_a_full_disk(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> S
     try:
         with TestClient(create_app(site.gw)) as client:
             fill_the_disk(site)
-            r = client.post(
-                "/api/lanes/door/open", json={"reason": "救护车"}, headers=bearer(site.guard_token)
-            )
+            r = client.post("/api/lanes/door/open", json={"reason": reason}, headers=bearer(site.guard_token))
         assert r.status_code == 200 and r.json()["record_waits"] is True
         site.gw.on_worker(lambda c: None).result(timeout=5)  # the worker has tried once meanwhile
         assert site.gw.by_hand.unrecorded_opens() == 1
@@ -163,6 +161,42 @@ def test_an_open_still_waiting_at_a_stop_on_a_full_disk_is_in_the_log(
         site.gw.stop()
     lost = [r.getMessage() for r in caplog.records if "never recorded" in r.getMessage()]
     assert len(lost) == 1, caplog.text
-    assert all(part in lost[0] for part in ("lane=door", "actor=token:guard-bot", "reason=救护车", "at=")), (
-        lost
-    )
+    assert all(
+        part in lost[0] for part in ("lane=door", "actor='token:guard-bot'", "reason='救护车'", "at=")
+    ), lost
+
+
+FORGED = (
+    "救护车\n"
+    "ERROR gateway.runtime.hand_opens: lane open by hand never recorded (the gateway stopped while "
+    "storage took no writes) lane=car-in actor=token:admin-bot reason=消防车 at=2026-01-01T03:00:00+08:00"
+)
+
+
+def test_a_reason_with_a_line_break_writes_one_journal_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """On a full disk the journal's ERROR line is the opening's only record. A reason with a line
+    break in it wrote a second line, which journald keeps as an entry of its own: an opening by
+    another guard at another lane that never happened. The line break is a space (not refused:
+    the barrier opens as the guard asked), and the journal quotes the reason."""
+    with caplog.at_level(logging.ERROR, logger="gateway.runtime.hand_opens"):
+        site = _opened_on_a_full_disk(tmp_path, monkeypatch, FORGED)
+        site.gw.stop()
+    lines = [r.getMessage() for r in caplog.records if r.name == "gateway.runtime.hand_opens"]
+    assert len(lines) == 2 and all(len(line.splitlines()) == 1 for line in lines), lines
+    assert not [line for line in lines if "lane=car-in" in line.split("reason=")[0]], lines
+    assert "reason='救护车 ERROR gateway" in lines[1]
+
+
+def test_a_lane_record_in_the_journal_is_one_line_whoever_sent_it(caplog: pytest.LogCaptureFixture) -> None:
+    """The records that wait for storage also come from the central server's commands, not only
+    from the guard page: their reason and actor are quoted in the journal, a line break as \\n."""
+    waiting = hand_opens.WaitingRecords(Path("/srv/data"))
+    record = hand_opens.LaneRecord(datetime(2026, 1, 1), "door", "open", "remote:ops\nERROR x", FORGED)
+    with caplog.at_level(logging.WARNING, logger="gateway.runtime.hand_opens"):
+        waiting.keep(record, "database or disk is full")
+        waiting.write_at_stop(None)
+    lines = [r.getMessage() for r in caplog.records]
+    assert len(lines) == 2 and all(len(line.splitlines()) == 1 for line in lines), lines
+    assert "actor='remote:ops\\nERROR x'" in lines[1]
