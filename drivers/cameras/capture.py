@@ -267,8 +267,8 @@ class OpenCvCamera:
                 self._trigger_left -= 1
             self._retry_next = frame.captured + TRIGGER_RETRY_S
         triggered = asked or self._read_mode == "trigger"
-        emitted = self._read(frame, triggered, emit)
-        if emitted and triggered:
+        emitted, arrived = self._read(frame, triggered, emit)
+        if arrived and triggered:
             with self._cond:
                 self._trigger_left = 0  # the arriving car has been read
                 self._retry_until = 0.0
@@ -288,8 +288,13 @@ class OpenCvCamera:
             return True
         return self._retry_next <= frame.captured <= self._retry_until  # nothing read yet: again
 
-    def _read(self, frame: Frame, triggered: bool, emit: Emit) -> bool:
-        emitted = False
+    def _read(self, frame: Frame, triggered: bool, emit: Emit) -> tuple[bool, bool]:
+        """Hand the frame to the consumers and emit what they report: whether anything was emitted,
+        and whether it was the car that arrived on the loop. In a nose-to-tail queue the car in
+        front is still in the picture, pulling away, when the next one rolls onto the loop; a
+        consumer that knows it (the plate reader's `arrived`) keeps the trigger reading until the
+        car on the loop is read."""
+        emitted = arrived = False
         for consumer in self._consumers:
             try:
                 readings = list(consumer(frame) or ())
@@ -301,6 +306,7 @@ class OpenCvCamera:
             # A consumer that decides once per passage itself (the plate reader's lane voter) is
             # not filtered again here: a second filter would swallow the decisions it means.
             filtered = not getattr(consumer, "decides_passages", False)
+            came = getattr(consumer, "arrived", None)
             for kind, value, confidence in readings:
                 if filtered and not self._fresh(value, triggered):
                     self.health.count("repeats")
@@ -308,7 +314,8 @@ class OpenCvCamera:
                 self.health.count("reads")
                 emit(kind, value, confidence)
                 emitted = True
-        return emitted
+                arrived = arrived or not callable(came) or bool(came(value))
+        return emitted, arrived
 
     def _fresh(self, value: str, triggered: bool) -> bool:
         now = time.monotonic()

@@ -9,6 +9,7 @@ Gateway.decide_after() and Gateway.on_worker().
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -30,6 +31,7 @@ from gateway.store.parking import (
     check_receipt,
     handover,
     held_at_lane,
+    holds_at_lane,
     is_billable,
     open_stay,
     owed,
@@ -51,10 +53,19 @@ class Before:
     reentered: StayFacts | None = None  # entrances of a car recorded inside: the stay that closes
 
 
+# Whether a plate camera of a lane still has a plate in view (Gateway: BarrierQueue.sees).
+Sees = Callable[[str, str], bool]
+
+
+def _sees_nothing(lane: str, plate: str) -> bool:
+    return False
+
+
 class ParkingDesk:
-    def __init__(self, site: Site):
+    def __init__(self, site: Site, sees: Sees = _sees_nothing):
         cfg = site.config
         self.site = site
+        self._sees = sees
         self.rules = Rules(
             tariffs=tariffs_from_config(cfg.parking),
             grace=timedelta(minutes=cfg.parking.grace_minutes),
@@ -206,10 +217,15 @@ class ParkingDesk:
         )
 
     def lane_quote(self, conn: sqlite3.Connection, lane_id: str, at: datetime) -> dict[str, Any] | None:
-        """The car held at an exit lane for payment, and what it owes (as of when it was read there)."""
+        """The car held at an exit lane for payment, and what it owes (as of when it was read there).
+        Two cars held there at once (a queue, or a car that backed away from the barrier and the
+        next one): the first held that the lane's camera still sees, the car at the barrier; if it
+        sees none of them (no camera, or a plate a guard typed), the last held."""
         lane = self._exit_lane(lane_id)
-        held = held_at_lane(conn, lane.id, at)
-        if held is None or held.let_out_at is not None:
+        holds = holds_at_lane(conn, lane.id, at)
+        seen = [h for h in holds if self._sees(lane.id, h.plate)]
+        held = seen[0] if seen else holds[-1] if holds else None
+        if held is None:
             return None
         p = Presented(lane.id, "plate", held.plate, 1.0, held.at, "quote", vehicle_class=held.vehicle_class)
         subject, vclass, unregistered = self._who(conn, p, lane)

@@ -4,6 +4,12 @@ the loop from a queue): one more look at the same car, not a new arrival.
 A lane's plate reader knows which plates it decided again (StandingPlates); the gateway remembers the
 last decision it recorded for each plate at each lane, so that such a car is taken for what it was
 let through as (gateway.core.decide, Presented.again).
+
+The lane voter forgets a car it has not read for a few seconds, and a car also shows more than one
+credential: so the same car let through at a lane is also one passage when its plate is decided
+there afresh within SAME_CAR (glimpsed in the queue, then hidden by the car in front until it
+reached the loop), or its card or pass within SAME_PASSAGE of its plate (the driver taps the card
+as the camera reads the car): `same_passage`.
 """
 
 from __future__ import annotations
@@ -11,15 +17,27 @@ from __future__ import annotations
 import itertools
 from collections import OrderedDict
 from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
+from datetime import datetime, timedelta
+from typing import Protocol, TypeVar, runtime_checkable
 
-from gateway.core import Billing, Decision, Reason
+from gateway.core import Billing, Decision, Presented, Reason
 from gateway.events import AccessEvent
 from gateway.runtime.devices import Devices
 
 # Plates remembered with their last decision at each lane, for a car decided again while it is still
 # there; the lane voter forgets a car as soon as it has gone, so this covers every car in the lanes.
 REMEMBER_DECIDED = 4096
+# A plate let through at a lane and decided there afresh by the lane's plate camera within this long is
+# the same car: a car glimpsed in the queue and hidden by the car in front (the camera forgot it)
+# reaches the loop well within it. (A plate is the car itself: unlike a card, it cannot be handed back
+# to the car behind.)
+SAME_CAR = timedelta(seconds=60)
+# A card or pass of the car let through on its plate (or the plate of the car let through on its
+# card) at that lane within this long: the driver tapped the card as the camera read the car. Short,
+# so that a card handed back to the car behind is still anti-passback's business.
+SAME_PASSAGE = timedelta(seconds=10)
+
+K = TypeVar("K")
 
 
 @runtime_checkable
@@ -36,6 +54,9 @@ class Decided:
     decision: Decision
     value: str  # a look-alike match's registered plate, else the plate as read
     seq: int  # which of two was decided later
+    lane: str = ""
+    kind: str = "plate"
+    at: datetime | None = None
 
 
 class DecidedAgain:
@@ -46,14 +67,18 @@ class DecidedAgain:
     def __init__(self, devices: Devices):
         self._devices = devices
         self._decided: OrderedDict[tuple[str, str], Decided] = OrderedDict()  # (lane, plate read)
+        self._latest: OrderedDict[str, Decided] = OrderedDict()  # subject -> its last decision anywhere
         self._seq = itertools.count()
 
     def standing(self, lane: str, plate: str) -> bool:
         """A plate camera of the lane last decided this plate again: the same car, still there (it
         stood at the barrier, or reached the loop from a queue), not one more arrival."""
+        return any(r.decided_again(plate) for r in self._readers(lane))
+
+    def _readers(self, lane: str) -> list[StandingPlates]:
         devices = self._devices.lanes.get(lane)
         readers = devices.plate_readers if devices is not None else []
-        return any(isinstance(r, StandingPlates) and r.decided_again(plate) for r in readers)
+        return [r for r in readers if isinstance(r, StandingPlates)]
 
     def last(self, lane: str, read: str) -> Decided | None:
         """The last decision at the lane for the car read as `read`: its own, or a later one for
@@ -65,15 +90,45 @@ class DecidedAgain:
         typed = self._decided.get((lane, mine.value))
         return typed if typed is not None and typed.seq > mine.seq else mine
 
+    def let_through(self, p: Presented) -> bool:
+        """Whether the car read as `p` was let through at its lane in this passage: decided again
+        while it stood there (Presented.again), or within SAME_CAR."""
+        mine = self.last(p.lane, p.value)
+        if mine is None or not mine.decision.admitted:
+            return False
+        return p.again or (mine.at is not None and abs(p.at - mine.at) <= SAME_CAR)
+
+    def same_passage(self, p: Presented, subject: str) -> Decided | None:
+        """The decision that let `subject` (the car: its plate, or a card or pass naming it) through
+        at this lane a moment ago, if `p` is one more look at that passage: its plate again within
+        SAME_CAR at a lane with a plate camera, or its plate and a card or pass within SAME_PASSAGE,
+        and nothing decided for it at another lane since. The same card twice is not, nor the same
+        plate from elsewhere (a guard, another system) at once: anti-passback decides those."""
+        last = self._latest.get(subject)
+        if last is None or last.at is None or last.lane != p.lane or not last.decision.admitted:
+            return None
+        if p.kind == last.kind == "plate":
+            # Only the lane's own plate camera forgets a car it has not read for a few seconds.
+            within = SAME_CAR if self._readers(p.lane) else timedelta(0)
+        elif "plate" in (p.kind, last.kind):
+            within = SAME_PASSAGE
+        else:
+            return None
+        return last if abs(p.at - last.at) <= within else None
+
     def remember(self, read: str, ev: AccessEvent) -> None:
-        """The decision just recorded (or not: storage_failed) for a plate at its lane, for the car
-        decided again while it is still there."""
-        if ev.kind != "plate":
-            return
+        """The decision just recorded (or not: storage_failed) at its lane, for the car decided
+        again while it is still there, or shown again in the same passage (same_passage)."""
         billing = Billing(ev.billing) if ev.billing else None
-        key = (ev.lane, read)
         decision = Decision(Reason(ev.reason), billing, ev.slot_id)
-        self._decided[key] = Decided(decision, ev.value, next(self._seq))
-        self._decided.move_to_end(key)
-        while len(self._decided) > REMEMBER_DECIDED:
-            self._decided.popitem(last=False)
+        decided = Decided(decision, ev.value, next(self._seq), ev.lane, ev.kind, ev.at)
+        _keep(self._latest, ev.subject, decided)
+        if ev.kind == "plate":
+            _keep(self._decided, (ev.lane, read), decided)
+
+
+def _keep(memory: OrderedDict[K, Decided], key: K, decided: Decided) -> None:
+    memory[key] = decided
+    memory.move_to_end(key)
+    while len(memory) > REMEMBER_DECIDED:
+        memory.popitem(last=False)

@@ -2,7 +2,8 @@
 
 One worker thread owns the write connection (worker.py), so decisions are taken one at a time in
 arrival order: drivers -> queue -> lookup -> decide -> record (one transaction) -> relay, display,
-listeners. Lanes opened, held or closed by hand are hand_lanes.py's; device alarms device_alarms.py's.
+listeners. Lanes opened, held or closed by hand are hand_lanes.py's; device alarms device_alarms.py's;
+the car queued behind one refused at the barrier waits (barrier_queue.py).
 """
 
 from __future__ import annotations
@@ -31,7 +32,8 @@ from gateway.parking.operations import Operations, worker_of
 from gateway.parking.retention import Room, make_room
 from gateway.parking.service import ParkingDesk
 from gateway.privacy import Secrets, mask_card
-from gateway.runtime.again import DecidedAgain
+from gateway.runtime.again import Decided, DecidedAgain
+from gateway.runtime.barrier_queue import BarrierQueue
 from gateway.runtime.device_alarms import device_alarm, settle_alarms
 from gateway.runtime.devices import ChooserFor, Devices, build_devices
 from gateway.runtime.hand_lanes import HandLanes
@@ -43,7 +45,7 @@ from gateway.runtime.worker import Checkpointer, DecisionWorker, Job
 from gateway.site import Site
 from gateway.store.database import DB_NAME, begin_immediate, open_database
 from gateway.store.lanes import lane_modes
-from gateway.store.lookup import lookup
+from gateway.store.lookup import lookup, subject_of
 from gateway.store.patrol import record_tap
 from gateway.store.record import write_event
 
@@ -80,7 +82,8 @@ class Gateway:
         self.worker = DecisionWorker(self.conn, self.decide_batch, self._waiting)
         self._started = False  # device changes before start() are settled by start()
         self.devices: Devices = build_devices(cfg, chooser_for, on_change=self._device_changed)
-        self.parking = ParkingDesk(self.site)
+        self._queue = BarrierQueue(self.devices)  # cars refused at a barrier, and those behind them
+        self.parking = ParkingDesk(self.site, sees=self._queue.sees)
         self.lane_io = LaneControl(self.devices, self.on_worker, self.now, set(self.site.lanes))
         self.snapshots = SnapshotWriter(self.data_dir) if self.devices.snapshot_quality else None
         self._pulse_seconds = {lane.id: lane.pulse_seconds for lane in cfg.lanes}
@@ -252,37 +255,71 @@ class Gateway:
         return None
 
     def handle(self, p: Presented, received: float | None = None) -> AccessEvent:
-        """Decide one presentation now, record it durably, then act on it (worker thread only)."""
+        """Decide one presentation now, record it durably, then act on it (worker thread only).
+        Asked for by name, it is decided even queued behind a refused car (decide_batch is not)."""
         job = Job(p, time.perf_counter() if received is None else received)
-        return self.decide_batch([job])[0]
+        return self._decide_jobs([job], hold_queue=False)[0]
 
     def decide_batch(self, jobs: list[Job]) -> list[AccessEvent]:
-        """Decide each in order, commit them all in one transaction, then open gates and tell."""
+        """The worker's presentations: each decided in order, all committed in one transaction, then
+        gates opened and listeners told. A plate queued behind a car refused at the barrier is not
+        decided yet (barrier_queue.py): its lane's camera decides it again once that car has gone."""
+        return self._decide_jobs(jobs, hold_queue=True)
+
+    def _decide_jobs(self, jobs: list[Job], hold_queue: bool) -> list[AccessEvent]:
         events: list[tuple[AccessEvent, Job]] = []
+        behind: list[tuple[Presented, str]] = []  # plates waiting, and the car each waits behind
         begin_immediate(self.conn)
         try:
             for job in jobs:
-                events.append((self._decide_alone(job.presented), job))
+                front = self._waits_behind(job.presented) if hold_queue else None
+                if front is not None:
+                    behind.append((job.presented, front))
+                    continue
+                ev = self._decide_alone(job.presented)
+                self._remember(job.presented.value, ev)  # the next of the batch may queue behind it
+                events.append((ev, job))
             self.conn.execute("COMMIT")
         except BaseException as exc:
             if self.conn.in_transaction:  # never leave it open: every later decision would fail
                 self.conn.execute("ROLLBACK")
             if not isinstance(exc, sqlite3.Error):
                 raise
+            waiting = {id(p) for p, _ in behind}
+            decided = [job for job in jobs if id(job.presented) not in waiting]
             # Never open a gate for a decision that is not on disk; the guard can still open by hand.
-            self.storage_failures += len(jobs)
+            self.storage_failures += len(decided)
             log.error(
                 "cannot record %d decision(s), gates stay shut error=%s "
                 "fix=free disk space in %s or check its permissions",
-                len(jobs),
+                len(decided),
                 exc,
                 self.data_dir,
             )
-            events = [(self._failed(job.presented), job) for job in jobs]
+            events = [(self._failed(job.presented), job) for job in decided]
+            for ev, job in events:
+                self._remember(job.presented.value, ev)
+        for p, front in behind:
+            self._queue.wait(p.lane, p.value, front)
         for ev, job in events:
-            self._again.remember(job.presented.value, ev)
             self._after(ev, job.received)
         return [ev for ev, _ in events]
+
+    def _remember(self, read: str, ev: AccessEvent) -> None:
+        """The decision (as read) for the same car decided again, and for the queue at its barrier."""
+        self._again.remember(read, ev)
+        self._queue.note(read, ev)
+
+    def _waits_behind(self, p: Presented) -> str | None:
+        """The plate of the refused car at the barrier that the plate camera's car `p` is queued
+        behind, if any. A plate a guard typed is the guard's call; a car let through here in this
+        passage is at the barrier or under it, in front."""
+        lane = self.site.lanes.get(p.lane)
+        if lane is None or lane.type != "vehicle" or p.kind != "plate" or p.device.startswith(TYPED_BY):
+            return None
+        if self._again.let_through(p):
+            return None
+        return self._queue.in_front(p.lane, p.value)
 
     def _decide_alone(self, p: Presented) -> AccessEvent:
         """One presentation of the batch, in a savepoint: a fault in deciding it that is not the
@@ -314,8 +351,12 @@ class Gateway:
             p = replace(p, value=taken.value)
         facts = lookup(self.conn, p, lane, self.site.capacity)
         before = None
-        if taken is None:  # let through again, it moves no stay and pays nothing: no fee to work out
+        if taken is None:
             p, facts = self._lookalike(p, lane, facts)
+            taken = self._same_passage(p, lane, facts)
+            if taken is not None:  # its card after its plate, its plate after a glimpse in the queue
+                p, previous = replace(p, again=True), taken
+        if taken is None:  # let through again, it moves no stay and pays nothing: no fee to work out
             facts, before = self.parking.prepare(self.conn, p, lane, facts)  # the fee owed at an exit
         closed = self.lane_modes.get(p.lane) == "closed"
         facts = replace(facts, previous_here=previous.decision if previous else None, lane_closed=closed)
@@ -327,6 +368,13 @@ class Gateway:
         if is_passage(decision.flags):  # a car decided again was charged, if at all, the first time
             self.parking.settle(self.conn, ev, lane, before)  # charge, payments, shared-slot handover
         return ev
+
+    def _same_passage(self, p: Presented, lane: LaneRules, facts: Facts) -> Decided | None:
+        """At a vehicle lane, the decision that let this car through there a moment ago, if this is
+        one more look at that passage (DecidedAgain.same_passage)."""
+        if lane.type != "vehicle":
+            return None
+        return self._again.same_passage(p, subject_of(p, facts.credential, lane.type))
 
     def _lookalike(self, p: Presented, lane: LaneRules, facts: Facts) -> tuple[Presented, Facts]:
         """At a lane that allows it, a plate nobody registered is read as the one registered plate a
@@ -365,7 +413,7 @@ class Gateway:
         except BaseException:
             self.conn.execute("ROLLBACK")
             raise
-        self._again.remember(p.value, ev)
+        self._remember(p.value, ev)
         self._after(ev, received)
         return ev
 

@@ -72,6 +72,23 @@ class PlateReader:
         with self._lock:
             self._voter.hold(text, time.monotonic())
 
+    def wait_behind(self, text: str, front: str) -> None:
+        """The gateway did not decide `text`: it is queued behind `front`, refused at the barrier and
+        still there (gateway/runtime/barrier_queue.py). Decided afresh once `front` has gone."""
+        with self._lock:
+            self._voter.wait_behind(text, front)
+
+    def in_lane(self, text: str) -> bool:
+        """Whether this camera still has `text` in the lane (as of the last frame it read)."""
+        with self._lock:
+            return self._voter.in_lane(text)
+
+    def arrived(self, text: str) -> bool:
+        """Whether `text` was not in the lane when the loop last fired: the car that arrived, not the
+        one in front of it pulling away (the camera's trigger ends only on the car that arrived)."""
+        with self._lock:
+            return self._voter.arrived(text)
+
     def decided_again(self, text: str) -> bool:
         """True if the last decision of `text` was a car that stayed in the lane, decided again
         (the repeat timer, or the loop asking): the same car, not one more arrival. The gateway asks

@@ -106,22 +106,36 @@ WHERE a.id <= ? AND a.lane = ? AND a.value = ? AND a.reason = 'payment_due' AND 
 ORDER BY a.id DESC LIMIT 1
 """
 _LET_OUT = f"SELECT c.at FROM access_log c WHERE {_let_out_sql('c', '?', '?')} ORDER BY c.id LIMIT 1"
+# The last payment_due row of each car held at a lane in the last PENDING_FOR. Every exit decision
+# asks (the fee runs to the start of a hold): on the log's time index, it reads the last half hour,
+# not the lane's whole history.
+_LAST_HELD = """
+SELECT value, max(id) FROM access_log INDEXED BY access_log_at
+WHERE at >= ? AND lane = ? AND reason = 'payment_due' {which} GROUP BY value
+"""
 
 
-def held_at_lane(conn: sqlite3.Connection, lane: str, at: datetime, plate: str | None = None) -> Held | None:
-    """The car last held at this lane for payment within PENDING_FOR of `at` (that plate, if given)."""
-    which, args = (" AND value = ?", [plate]) if plate else ("", [])
-    last = conn.execute(
-        "SELECT id, value FROM access_log WHERE lane = ? AND reason = 'payment_due' "
-        f"AND at >= ?{which} ORDER BY id DESC LIMIT 1",
-        (lane, to_db(at - PENDING_FOR), *args),
-    ).fetchone()
-    if last is None:
-        return None
-    last_id, held = last
-    began_at, held_as = conn.execute(_HOLD_BEGAN, (last_id, lane, held)).fetchone()
-    out = conn.execute(_LET_OUT, (last_id, held)).fetchone()
-    return Held(held, datetime.fromisoformat(began_at), held_as, from_db(out[0]) if out else None)
+def held_at_lane(conn: sqlite3.Connection, lane: str, at: datetime, plate: str) -> Held | None:
+    """The car with this plate held at this lane for payment within PENDING_FOR of `at`."""
+    held = _holds(conn, lane, at, plate)
+    return held[0] if held else None
+
+
+def holds_at_lane(conn: sqlite3.Connection, lane: str, at: datetime) -> list[Held]:
+    """The cars held at this lane for payment within PENDING_FOR of `at` and not let out since, in
+    the order their holds began: the first is the first in the queue."""
+    return [held for held in _holds(conn, lane, at) if held.let_out_at is None]
+
+
+def _holds(conn: sqlite3.Connection, lane: str, at: datetime, plate: str | None = None) -> list[Held]:
+    which, args = ("AND value = ?", [plate]) if plate else ("", [])
+    last = conn.execute(_LAST_HELD.format(which=which), (to_db(at - PENDING_FOR), lane, *args)).fetchall()
+    holds = []
+    for held, last_id in last:
+        began_at, held_as = conn.execute(_HOLD_BEGAN, (last_id, lane, held)).fetchone()
+        out = conn.execute(_LET_OUT, (last_id, held)).fetchone()
+        holds.append(Held(held, datetime.fromisoformat(began_at), held_as, from_db(out[0]) if out else None))
+    return sorted(holds, key=lambda h: h.at)
 
 
 class ParkingError(GatewayError):
