@@ -79,7 +79,8 @@ class Gateway:
         self.secrets = Secrets.load_or_create(self.data_dir)
         # Lane records that wait for storage: single opens by hand, and relays that failed by hand.
         self._waiting = WaitingRecords(self.data_dir)
-        self.worker = DecisionWorker(self.conn, self.decide_batch, self._waiting)
+        # Looked up when called, as before the worker moved out: a test may wrap decide_batch.
+        self.worker = DecisionWorker(self.conn, lambda jobs: self.decide_batch(jobs), self._waiting)
         self._started = False  # device changes before start() are settled by start()
         self.devices: Devices = build_devices(cfg, chooser_for, on_change=self._device_changed)
         self._queue = BarrierQueue(self.devices)  # cars refused at a barrier, and those behind them
@@ -111,7 +112,7 @@ class Gateway:
             self.site,
             self.devices,
             self.lane_io.barriers,
-            self.now,
+            lambda: self.now(),  # the gateway's clock when used (tests set gw.now)
             self.worker.submit_or_run,
             self._waiting,
             self._pulse_seconds,
