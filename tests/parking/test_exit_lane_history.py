@@ -80,3 +80,14 @@ def test_an_exit_decision_and_the_lane_quote_do_not_grow_with_the_kept_access_lo
         f"the lane's quotes and the hold ran {quote_month}00 SQLite steps with a month of records, "
         f"{quote_day}00 with a day"
     )
+
+
+def test_what_was_paid_on_a_carried_charge_is_found_without_reading_every_payment(gw: Gateway) -> None:
+    """Payments are kept for ever (a trigger refuses deletes); an exit that carries an unpaid charge,
+    and every daily report, sum the payments linked to each charge."""
+    from gateway.store.parking import charge_owed_sql
+
+    sql = f"SELECT {charge_owed_sql()} FROM charges c WHERE c.subject = ? AND c.settled_at IS NULL"
+    rows = gw.conn.execute(f"EXPLAIN QUERY PLAN {sql}", ("vehicle:1",)).fetchall()
+    plan = " ".join(str(row[-1]) for row in rows)
+    assert "SCAN p" not in plan and "payments_charge" in plan, plan
