@@ -136,6 +136,9 @@ function formBody(form) {
     let v = el.type === "checkbox" ? el.checked : el.value.trim();
     if (v === "") continue;
     if (el.type === "number") v = Number(v);
+    // A last day the API takes whole (data-whole-day: stored as the next day's 00:00) goes bare;
+    // other end dates end at the day's last second, start dates at its first.
+    else if (el.type === "date" && "wholeDay" in el.dataset) { /* the bare date */ }
     else if (el.type === "date") v += el.name.endsWith("_to") || el.name.endsWith("_until") ? "T23:59:59" : "T00:00:00";
     else if ("list" in el.dataset) v = v.split(/[\s,，]+/).filter(Boolean);
     body[el.name] = v;
