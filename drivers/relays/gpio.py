@@ -37,6 +37,7 @@ class GpioDevice:
         self.health = health
         self._output: Any = None
         self._inputs: list[Any] = []
+        self._reports: list[tuple[LaneInput, bool, Any]] = []  # name, inverted, input device
         self._on_input: InputEmit | None = None
         self._control = PulseControl(self._set, health) if pin is not None else None
         try:
@@ -56,6 +57,7 @@ class GpioDevice:
                 device.when_activated = self._changed(name, not inverted)
                 device.when_deactivated = self._changed(name, inverted)
                 self._inputs.append(device)
+                self._reports.append((name, inverted, device))
         except gpiozero.GPIOZeroError as exc:
             health.set_offline(
                 f"cannot use the GPIO pins: {exc}; run on a Raspberry Pi with "
@@ -96,7 +98,11 @@ class GpioDevice:
 
     # Sensor
     def watch(self, on_input: InputEmit) -> None:
+        """Report each input's state now, then its changes: a barrier already open when the gateway
+        starts (a door propped open across a restart) is watched too."""
         self._on_input = on_input
+        for name, inverted, device in self._reports:
+            on_input(name, bool(device.is_active) != inverted)
 
     def stop(self) -> None:
         self._on_input = None

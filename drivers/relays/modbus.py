@@ -264,7 +264,11 @@ class ModbusModule:
 
     # Sensor
     def watch(self, on_input: InputEmit) -> None:
+        """Report each input's state once it is first known (now, or at the first poll), then its
+        changes: a barrier already open when the gateway starts is watched too."""
         self._on_input = on_input
+        for name, active in (self._state or {}).items():
+            on_input(name, active)
 
     def stop(self) -> None:
         self._on_input = None
@@ -376,10 +380,10 @@ class ModbusModule:
         for name, address, inverted in self._inputs:
             state[name] = bits[address] != inverted
         before, self._state = self._state, state
-        if before is None or self._on_input is None:
+        if self._on_input is None:
             return
         for name, active in state.items():
-            if before.get(name) != active:
+            if before is None or before.get(name) != active:  # the first poll: every state
                 self._on_input(name, active)
 
     @staticmethod

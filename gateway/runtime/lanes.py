@@ -6,7 +6,8 @@
   raises a `forced_open` alarm for the lane, cleared when the barrier closes again.
 - A barrier or door still open `held_open_s` after it opened, or after the last decision or
   command on its lane, raises a `held_open` alarm (propped open, stuck up), also cleared when it
-  closes. A guard holding the lane open is the one case that needs no alarm.
+  closes. A guard holding the lane open is the one case that needs no alarm. The sensors report
+  their state as they are watched, so a barrier open when the gateway starts is watched too.
 - Guard commands (open once, hold open, release) are written to the audit table first, then
   carried out, on the decision worker like every other write.
 """
@@ -102,9 +103,21 @@ class LaneControl:
         self._stopped = False
 
     def start(self) -> None:
-        # A held_open alarm an earlier run left open is judged again from the barrier's input: the
-        # barrier may have closed while the gateway was down, and nothing else would clear it.
-        self._on_worker(lambda conn: clear_open_alarms(conn, ("held_open",), self._now()))
+        # A held_open alarm an earlier run left open is judged again from the barrier's input, which
+        # the sensors report as they are watched: still open, it stays; closed while the gateway was
+        # down, it clears. Only a lane no longer watched (its sensor taken out of the config) has
+        # nothing to judge it by: cleared now.
+        watched = {lane_id for lane_id, lane in self.devices.lanes.items() if lane.sensors}
+        left_open = self._on_worker(
+            lambda conn: [
+                source
+                for (source,) in conn.execute(
+                    "SELECT source FROM alarms WHERE kind = 'held_open' AND cleared_at IS NULL"
+                )
+            ]
+        ).result(timeout=30)
+        self._held_open_raised.update(set(left_open) & watched)
+        self._on_worker(lambda conn: clear_open_alarms(conn, ("held_open",), self._now(), keep=watched))
         for lane_id, lane in self.devices.lanes.items():
             for sensor in lane.sensors:
                 sensor.watch(self.input_handler(lane_id, sensor.health.device))

@@ -151,6 +151,10 @@ def test_relay_pulse_and_lane_inputs_through_a_real_rtu_server(rs485: Bus, modbu
     try:
         wait_for(lambda: gate.health.online, "the module to answer")
         wait_for(lambda: module.coil_writes(0) == [False], "the coil set to released on connect")
+        # The first poll reports every input as it is (a barrier already up is watched from start).
+        wait_for(lambda: len(events) == 2, "the inputs' first states")
+        assert sorted(events) == [("barrier_open", False), ("car_present", False)]
+        events.clear()
         gate.pulse(0.05)
         wait_for(lambda: module.coil_writes(0) == [False, True, False], "the coil on, then off")
         with module.lock:

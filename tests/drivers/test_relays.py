@@ -273,8 +273,10 @@ def test_gpio_relay_and_inputs(mock_pins: MockFactory) -> None:
         mock_pins.pin(23).drive_high()  # the barrier-closed contact opens: the arm goes up
         mock_pins.pin(23).drive_low()
         mock_pins.pin(22).drive_high()
-        wait_for(lambda: len(events) == 4, "four input changes")
+        wait_for(lambda: len(events) == 6, "the first states, then four input changes")
         assert events == [
+            ("car_present", False),  # each input as it is when watched: no car, the barrier down
+            ("barrier_open", False),
             ("car_present", True),
             ("barrier_open", True),
             ("barrier_open", False),
