@@ -4,7 +4,9 @@ Two threads per camera. The capture thread reads as fast as the stream delivers 
 the newest frame, so nothing downstream ever works on a backlog; when the stream drops it goes
 offline (an alarm) and reconnects with backoff. The consumer thread hands the newest frame to the
 attached consumers (the plate recognizer) whenever it is free: frames that arrive while it is
-busy are skipped, never queued. Frames older than `max_frame_age_s` are neither read nor stored.
+busy are skipped, never queued. Frames older than `max_frame_age_s` are neither read nor stored,
+and what was read from a frame that grew older than that while it was read is dropped: a recognizer
+slower than the limit decides nothing, and the health's `read_age_s` shows by how much.
 """
 
 from __future__ import annotations
@@ -79,11 +81,17 @@ class OpenCvCamera:
         self._annotate: Callable[[Frame], Frame] | None = None
         self._cond = threading.Condition()
         self._newest: Frame | None = None
-        self._consumed: tuple[Frame, float] | None = None  # the frame last read, and when
+        self._consumed: Frame | None = None  # the frame last read
+        self._read_age: float | None = None  # how old the last frame read was when its reading ended
         self._trigger_at = 0.0  # monotonic time of the last request_read()
         self._trigger_left = 0
         self._retry_next = 0.0  # trigger mode: when the next frame is looked at again, and until when
         self._retry_until = 0.0
+        # Cars the loop announced that no reading has been of yet: the car in front, never read
+        # (glare; let through by hand), may still be in the picture, pulling away, as the next one
+        # arrives, and its reading must not end that car's trigger. At most those two are in view.
+        self._unread = 0
+        self._read_since_loop: set[str] = set()  # plates read as arrivals since the loop fired
         self._seq = 0
         self._shaky = False  # the last stream dropped before it ran STABLE_S
         self._stop = threading.Event()
@@ -112,6 +120,8 @@ class OpenCvCamera:
         self._consumers.append(consumer)
         if annotate is not None:
             self._annotate = annotate
+        if _checks_itself(consumer):
+            consumer.only_fresh(self._read_in_time)  # type: ignore[attr-defined]
 
     def latest(self, max_age_s: float | None = None) -> Frame | None:
         frame = self._newest
@@ -121,10 +131,10 @@ class OpenCvCamera:
         return frame
 
     def snapshot_frame(self) -> Frame | None:
+        """The frame a plate was just read from while it is fresh, else the newest fresh one."""
         consumed = self._consumed
-        if consumed is not None and time.monotonic() - consumed[1] <= self.max_frame_age_s:
-            frame = consumed[0]  # the frame a plate was just read from
-            return self._annotate(frame) if self._annotate is not None else frame
+        if consumed is not None and consumed.age() <= self.max_frame_age_s:
+            return self._annotate(consumed) if self._annotate is not None else consumed
         return self.latest()
 
     def request_read(self) -> None:
@@ -136,6 +146,9 @@ class OpenCvCamera:
                 rearm()
         with self._cond:
             self._trigger_at = time.monotonic()
+            in_front = self._unread > 0 and self._trigger_at <= self._retry_until
+            self._unread = 2 if in_front else 1
+            self._read_since_loop = set()
             self._trigger_left = self._trigger_frames
             self._retry_next = self._trigger_at
             self._retry_until = self._trigger_at + TRIGGER_RETRY_FOR_S
@@ -145,6 +158,11 @@ class OpenCvCamera:
     def frame_age(self) -> float | None:
         frame = self._newest
         return None if frame is None else frame.age()
+
+    def read_age(self) -> float | None:
+        """How old the last frame read was when its reading ended: how far behind the lane the
+        plates are read. Over max_frame_age_s, readings are dropped (`stale_reads`)."""
+        return self._read_age
 
     # Capture thread
     def _capture(self) -> None:
@@ -270,8 +288,13 @@ class OpenCvCamera:
         emitted, arrived = self._read(frame, triggered, emit)
         if arrived and triggered:
             with self._cond:
-                self._trigger_left = 0  # the arriving car has been read
-                self._retry_until = 0.0
+                # Counted when the reading ends: a loop that fired meanwhile announced one more car.
+                cars = arrived - self._read_since_loop
+                self._read_since_loop |= cars
+                self._unread = max(0, self._unread - len(cars))
+                if self._unread == 0:  # every car that arrived has been read
+                    self._trigger_left = 0
+                    self._retry_until = 0.0
         return emitted
 
     def _ready(self, last_seq: int) -> bool:
@@ -288,13 +311,14 @@ class OpenCvCamera:
             return True
         return self._retry_next <= frame.captured <= self._retry_until  # nothing read yet: again
 
-    def _read(self, frame: Frame, triggered: bool, emit: Emit) -> tuple[bool, bool]:
+    def _read(self, frame: Frame, triggered: bool, emit: Emit) -> tuple[bool, set[str]]:
         """Hand the frame to the consumers and emit what they report: whether anything was emitted,
-        and whether it was the car that arrived on the loop. In a nose-to-tail queue the car in
-        front is still in the picture, pulling away, when the next one rolls onto the loop; a
-        consumer that knows it (the plate reader's `arrived`) keeps the trigger reading until the
-        car on the loop is read."""
-        emitted = arrived = False
+        and the plates of cars that arrived on the loop. In a nose-to-tail queue the car in front
+        is still in the picture, pulling away, when the next one rolls onto the loop; a consumer
+        that knows it (the plate reader's `arrived`) keeps the trigger reading until the car on the
+        loop is read."""
+        emitted = False
+        arrived: set[str] = set()
         for consumer in self._consumers:
             try:
                 readings = list(consumer(frame) or ())
@@ -302,7 +326,9 @@ class OpenCvCamera:
                 self.health.count("consumer_errors")
                 log.exception("frame consumer failed camera=%s", self.health.device)
                 continue
-            self._consumed = (frame, time.monotonic())
+            if not _checks_itself(consumer) and not self._read_in_time(frame):
+                continue
+            self._consumed = frame
             # A consumer that decides once per passage itself (the plate reader's lane voter) is
             # not filtered again here: a second filter would swallow the decisions it means.
             filtered = not getattr(consumer, "decides_passages", False)
@@ -314,12 +340,32 @@ class OpenCvCamera:
                 self.health.count("reads")
                 emit(kind, value, confidence)
                 emitted = True
-                arrived = arrived or not callable(came) or bool(came(value))
+                if not callable(came) or came(value):
+                    arrived.add(value)
         return emitted, arrived
+
+    def _read_in_time(self, frame: Frame) -> bool:
+        """Asked as a frame's reading ends: whether what was read may still be acted on. A frame
+        that grew older than max_frame_age_s while it was read (a recognizer slower than the
+        camera: a Pi with several cameras) shows a lane that has moved on: its readings are
+        dropped and counted, and the health's `read_age_s` shows how far behind the reading is."""
+        age = frame.age()
+        self._read_age = age
+        if age <= self.max_frame_age_s:
+            return True
+        self.health.count("stale_reads")
+        return False
 
     def _fresh(self, value: str, triggered: bool) -> bool:
         now = time.monotonic()
         if triggered:
-            self._debounce.note(value, now)  # the loop says a car is here: read it again
-            return True
+            self._debounce.note(value, now)  # the loop says a car is here: read it again, once
+            return value not in self._read_since_loop
         return self._debounce.accept(value, now)
+
+
+def _checks_itself(consumer: FrameConsumer) -> bool:
+    """A consumer that keeps what it read across frames (the plate reader's lane voter) asks the
+    camera whether a frame is still fresh before its readings count (`only_fresh`): dropped after
+    it decided, a car would stay decided and never be presented."""
+    return callable(getattr(consumer, "only_fresh", None))

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Path
 from pydantic import BaseModel, Field
 
 from gateway.api.auth import User
-from gateway.api.deps import WRITE_TIMEOUT_S, App, write
+from gateway.api.deps import App, saved, write
 from gateway.api.errors import ApiError
 from gateway.api.shapes import ERRORS
 from gateway.api.views import from_event, holder_shape
@@ -101,7 +101,7 @@ def type_plate(lane: str, body: TypedPlateIn, who: User, app: App) -> dict[str, 
         by = f"{TYPED_BY}{who.name}"
         return Presented(lane, "plate", plate, 1.0, at, by, vehicle_class=body.vehicle_class)
 
-    return from_event(gw, gw.decide_after(prepare).result(timeout=WRITE_TIMEOUT_S))
+    return from_event(gw, saved(gw.decide_after(prepare)))
 
 
 def _typed(text: str) -> str:

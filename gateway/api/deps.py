@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Annotated, TypeVar
@@ -12,6 +14,7 @@ from fastapi import Depends, Path, Request
 from pydantic import AfterValidator, BeforeValidator
 
 from gateway.accounts.ratelimit import LoginLimiter
+from gateway.api.errors import ApiError
 from gateway.api.hub import Hub
 from gateway.runtime.gateway import Gateway
 from gateway.timefmt import from_db
@@ -89,9 +92,31 @@ Db = Annotated[sqlite3.Connection, Depends(read_db)]
 App = Annotated[GuardApp, Depends(guard_app)]
 
 
-def write(gw: Gateway, run: Callable[[sqlite3.Connection], T]) -> T:
+def write(gw: Gateway, run: Callable[[sqlite3.Connection], T], timeout_s: float | None = None) -> T:
     """Run a change on the worker thread, in turn with decisions; errors come back here."""
-    return gw.on_worker(run).result(timeout=WRITE_TIMEOUT_S)
+    return saved(gw.on_worker(run), timeout_s)
+
+
+def saved(future: Future[T], timeout_s: float | None = None) -> T:
+    """The result of a change sent to the worker, waited for WRITE_TIMEOUT_S unless told otherwise.
+
+    Past that, a change the worker has not begun is called off, so that the busy answer ("did not
+    save this", api/guard.py) is true: done again, it is saved once. One the worker has begun (held
+    up behind another process's lock, say) may still be saved, and the answer says so: a guard who
+    simply did it again would block a card twice, or take a fee twice."""
+    try:
+        return future.result(timeout=WRITE_TIMEOUT_S if timeout_s is None else timeout_s)
+    except FutureTimeout:
+        if future.cancel():
+            raise
+        if future.done():  # finished as the wait ran out
+            return future.result()
+        raise ApiError(
+            503,
+            "still_saving",
+            "the gateway is busy and is still saving this",
+            "reload the page in a moment to see whether it was saved before doing it again",
+        ) from None
 
 
 def local(gw: Gateway, text: str | None) -> str | None:

@@ -93,6 +93,8 @@ def install_guard_app(app: FastAPI, gw: Gateway) -> GuardApp:
     async def _login(_: Request, exc: LoginRequired) -> Response:
         return RedirectResponse(f"/login?next={exc.next_path}", status_code=303)
 
+    # A change not begun in time was called off (deps.saved), so it is not saved later: "did not
+    # save this" holds. One already being saved is answered still_saving instead.
     @app.exception_handler(FutureTimeout)
     async def _busy(_: Request, exc: FutureTimeout) -> Response:
         log.error("a change waited too long for the decision worker")

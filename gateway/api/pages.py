@@ -17,7 +17,7 @@ from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
 
 from gateway.api.auth import SESSION_COOKIE, Principal, identify, same_origin
-from gateway.api.deps import MAX_ID, Db, Id, guard_app, local
+from gateway.api.deps import MAX_ID, Db, Id, guard_app, local, write
 from gateway.api.errors import ApiError
 from gateway.api.lanes import lane_list, lanes_status, silence_limit_s
 from gateway.api.materials import materials_view
@@ -209,7 +209,7 @@ def logout_form(request: Request, db: Db, csrf: Annotated[str, Form(max_length=1
             # Not this session's own page (a form on another site): the session and its cookie stay.
             return RedirectResponse("/", status_code=303)
         gw = guard_app(request).gw
-        gw.on_worker(lambda c: end_session(c, gw.now(), token, who.name)).result(timeout=15)
+        write(gw, lambda c: end_session(c, gw.now(), token, who.name))
     response = RedirectResponse("/login", status_code=303)
     if token:  # ended just now, or no session any more
         response.delete_cookie(SESSION_COOKIE, path="/")

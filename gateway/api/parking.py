@@ -17,7 +17,7 @@ from fastapi.responses import HTMLResponse, PlainTextResponse
 from pydantic import BaseModel, Field
 
 from gateway.api.auth import Admin, User
-from gateway.api.deps import Day, Db, Id
+from gateway.api.deps import Day, Db, Id, saved, write
 from gateway.api.errors import ApiError
 from gateway.api.prices_page import page_language, prices_html
 from gateway.parking.fees import tariff_at
@@ -29,6 +29,9 @@ from gateway.store.database import transaction
 from gateway.store.occupancy import occupancy, open_stays
 
 T = TypeVar("T")
+
+# How long a parking change (a fee, a stay closed) waits for the worker before the busy answer.
+PARKING_WRITE_S = 30.0
 
 
 # Who acts: a guard's session or an API token (gateway/api/auth.py); the name goes into payments
@@ -77,7 +80,7 @@ def parking_router(gw: Gateway) -> APIRouter:
 
     # A ParkingError raised here or on the worker answers with its own status (api/errors.py).
     def on_worker(fn: Callable[[sqlite3.Connection], T]) -> T:
-        return gw.on_worker(fn).result(timeout=30)
+        return write(gw, fn, PARKING_WRITE_S)
 
     @router.get("/api/parking/occupancy", summary="Cars inside and free spaces, per zone and vehicle class")
     def get_occupancy(db: Db) -> list[dict[str, Any]]:
@@ -129,7 +132,7 @@ def parking_router(gw: Gateway) -> APIRouter:
         prepare = desk.pay_at_lane(
             lane, body.plate, body.amount_fen, body.method, body.receipt, actor, gw.now()
         )
-        return gw.decide_after(prepare).result(timeout=30).as_json()
+        return saved(gw.decide_after(prepare), PARKING_WRITE_S).as_json()
 
     @router.post("/api/parking/prepay", summary="Paying ahead at the booth (the grace period starts)")
     def prepay(body: Payment, who: Operator) -> dict[str, Any]:

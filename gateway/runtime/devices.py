@@ -250,7 +250,10 @@ def _opencv(device: Device, h: DeviceHealth, slot: LaneDevices, build: Build) ->
         reconnect_max_s=device.reconnect_max_s,
         fps=device.fps,
     )
-    h.details = lambda: {"frame_age_s": _rounded(camera.frame_age())}
+    h.details = lambda: {
+        "frame_age_s": _rounded(camera.frame_age()),
+        "read_age_s": _rounded(camera.read_age()),
+    }
     if device.plates and build.lane_types.get(device.lane) == "vehicle":
         from gateway.runtime.plate_reading import PlateReader
         from plates.recognizer import Recognizer

@@ -270,8 +270,10 @@ class Gateway:
     def _decide_jobs(self, jobs: list[Job], hold_queue: bool) -> list[AccessEvent]:
         events: list[tuple[AccessEvent, Job]] = []
         behind: list[tuple[Presented, str]] = []  # plates waiting, and the car each waits behind
-        begin_immediate(self.conn)
         try:
+            # Inside the try: a database another process holds locked past the busy timeout is a
+            # decision that cannot be stored like a full disk, and the guard must be told of it.
+            begin_immediate(self.conn)
             for job in jobs:
                 front = self._waits_behind(job.presented) if hold_queue else None
                 if front is not None:
@@ -282,8 +284,7 @@ class Gateway:
                 events.append((ev, job))
             self.conn.execute("COMMIT")
         except BaseException as exc:
-            if self.conn.in_transaction:  # never leave it open: every later decision would fail
-                self.conn.execute("ROLLBACK")
+            self._roll_back()
             if not isinstance(exc, sqlite3.Error):
                 raise
             waiting = {id(p) for p, _ in behind}
@@ -292,7 +293,8 @@ class Gateway:
             self.storage_failures += len(decided)
             log.error(
                 "cannot record %d decision(s), gates stay shut error=%s "
-                "fix=free disk space in %s or check its permissions",
+                "fix=free disk space in %s or check its permissions; if the database is locked, "
+                "end or resume the other process using it (a suspended `gateway import`)",
                 len(decided),
                 exc,
                 self.data_dir,
@@ -406,17 +408,22 @@ class Gateway:
     def decide_now(self, prepare: Callable[[sqlite3.Connection], Presented]) -> AccessEvent:
         """decide_after() on the calling thread (worker thread only, like handle())."""
         received = time.perf_counter()
-        begin_immediate(self.conn)
         try:
+            begin_immediate(self.conn)  # a lock timeout too is answered storage_failed (api/errors.py)
             p = prepare(self.conn)
             ev = self._decide_one(p)
             self.conn.execute("COMMIT")
         except BaseException:
-            self.conn.execute("ROLLBACK")
+            self._roll_back()
             raise
         self._remember(p.value, ev)
         self._after(ev, received)
         return ev
+
+    def _roll_back(self) -> None:
+        """Undo a decision's transaction, if it began (BEGIN itself may have failed on the lock)."""
+        if self.conn.in_transaction:  # never leave it open: every later decision would fail
+            self.conn.execute("ROLLBACK")
 
     def _failed(self, p: Presented) -> AccessEvent:
         """Refused storage_failed: nothing could be recorded. Whose card or plate it is still shows

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import cv2
 import numpy as np
@@ -43,9 +43,18 @@ class PlateReader:
         self._voter = LaneVoter(roi=self._roi)
         self._lock = threading.Lock()
         self._marked: tuple[int, tuple[int, int, int, int]] | None = None
+        self._in_time: Callable[[Frame], bool] = lambda frame: True
+
+    def only_fresh(self, in_time: Callable[[Frame], bool]) -> None:
+        """The camera's test, asked as a frame's reading ends, of whether it may still be acted on
+        (OpenCvCamera.attach). A frame that went stale while it was read is dropped before the
+        voter counts it: dropped after a decision, the car would stay decided, never presented."""
+        self._in_time = in_time
 
     def __call__(self, frame: Frame) -> list[tuple[str, str, float]]:
         readings = self._recognizer.read_frame(frame.image, self._search)
+        if not self._in_time(frame):
+            return []  # the lane has moved on while the frame was read
         with self._lock:
             decision = self._voter.add(readings, frame.captured)
             if decision is None:

@@ -675,8 +675,13 @@ MIGRATIONS: list[str] = [
     """,
     # What was paid on a charge is summed by charge_id at an exit that carries an unpaid charge and
     # in each daily report: payments are kept for ever, so without this each of those read them all.
+    # The outbox is pruned of old messages other than access records (gateway/store/outbox.py
+    # prune_sent, retention.py) on the decision worker: without the last two each pruning read every
+    # access record queued upstream, and the lanes waited the longer the longer the box had run.
     """
     CREATE INDEX IF NOT EXISTS payments_charge ON payments(charge_id) WHERE charge_id IS NOT NULL;
+    CREATE INDEX IF NOT EXISTS outbox_sent ON outbox(sent_at) WHERE topic != 'access';
+    CREATE INDEX IF NOT EXISTS outbox_created ON outbox(created_at) WHERE topic != 'access';
     """,
 ]
 

@@ -346,6 +346,10 @@ TEXTS: dict[str, tuple[str, str]] = {
         "The gateway could not store this; nothing was changed. Tell the admin (disk full?)",
     ),
     "err.busy": ("网关繁忙，未保存，请稍后重试", "The gateway is busy and did not save this; try again"),
+    "err.still_saving": (
+        "网关繁忙，仍在保存：请稍后刷新页面，确认是否已保存后再操作，以免重复",
+        "The gateway is busy and still saving this: reload in a moment to check before doing it again",
+    ),
     "err.network": (
         "连接不上网关，未保存，请检查网络后重试",
         "The gateway cannot be reached and nothing was saved; check the network and try again",

@@ -1,0 +1,101 @@
+"""The box is behind: the decision worker is held up (README: another process holding the database
+locked, e.g. a `gateway import` suspended with Ctrl-Z and resumed) while a guard blocks a lost card
+from the tablet. What the answer says must be what happens: "did not save this" (503 `busy`) is
+never saved later, and a change the gateway is already saving says so (503 `still_saving`), so that
+the guard looks before doing it again."""
+
+from __future__ import annotations
+
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import closing
+
+import pytest
+from fastapi.testclient import TestClient
+
+import gateway.api.deps as deps
+from gateway.web.i18n import js_texts
+from tests.ui.conftest import CARD, Site, app, bearer, client, site  # noqa: F401
+
+# Holds the write lock until its stdin closes.
+HOLD = (
+    "import sqlite3, sys; c = sqlite3.connect(sys.argv[1], isolation_level=None); "
+    "c.execute('BEGIN IMMEDIATE'); print('locked', flush=True); sys.stdin.read()"
+)
+
+
+@pytest.fixture
+def behind(site: Site, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[], None]]:  # noqa: F811
+    """The database held locked by another process; call the fixture's value to let go. The waits of
+    a real box (10 s busy timeout, 15 s for an answer) are shortened to 2 s and 1 s."""
+    site.gw.on_worker(lambda conn: conn.execute("PRAGMA busy_timeout=2000")).result(timeout=5)
+    monkeypatch.setattr(deps, "WRITE_TIMEOUT_S", 1.0)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD, str(site.gw.db_path)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+
+    def let_go() -> None:
+        assert holder.stdin is not None
+        holder.stdin.close()
+        holder.wait(timeout=10)
+
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
+        yield let_go
+    finally:
+        if holder.poll() is None:
+            let_go()
+
+
+def blocked(site: Site) -> int:  # noqa: F811
+    site.gw.on_worker(lambda conn: None).result(timeout=10)  # the worker has caught up
+    with closing(sqlite3.connect(f"file:{site.gw.db_path}?mode=ro", uri=True)) as conn:
+        return int(conn.execute("SELECT blocked FROM credentials WHERE value = ?", (CARD,)).fetchone()[0])
+
+
+def block_the_card(site: Site, client: TestClient) -> dict[str, str]:  # noqa: F811
+    r = client.post(
+        "/api/credentials/block",
+        json={"kind": "card", "value": CARD, "reason": "业主报失"},
+        headers=bearer(site.guard_token),
+    )
+    assert r.status_code == 503, r.text
+    error: dict[str, str] = r.json()["error"]
+    return error
+
+
+def test_a_change_answered_busy_did_not_save_is_not_saved_later(
+    site: Site,  # noqa: F811
+    client: TestClient,  # noqa: F811
+    behind: Callable[[], None],
+) -> None:
+    site.traffic.show("door-reader", "card", CARD)  # a resident at the door: the worker waits for the lock
+    time.sleep(0.5)
+    error = block_the_card(site, client)
+    behind()
+    assert error["code"] == "busy" and "did not save" in error["message"]
+    assert blocked(site) == 0, "answered 'did not save this', yet the card was blocked later anyway"
+
+
+def test_a_change_the_gateway_is_still_saving_is_answered_so(
+    site: Site,  # noqa: F811
+    client: TestClient,  # noqa: F811
+    behind: Callable[[], None],
+) -> None:
+    """The worker has begun the change and waits for the lock: it cannot be called off, and may be
+    saved. "Try again" would block the card twice; the guard is told to look first."""
+    error = block_the_card(site, client)
+    behind()
+    assert error["code"] == "still_saving", error
+    assert "still saving" in error["message"] and "reload" in error["fix"]
+    assert blocked(site) == 1  # saved once the other process let go
+    for language in ("zh", "en"):  # the pages' own words for it
+        assert js_texts(language)["err.still_saving"].startswith(
+            ("网关繁忙，仍在保存", "The gateway is busy")
+        )
