@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import timedelta
 from typing import Any, Literal
 
@@ -90,20 +91,14 @@ def add_account(body: AccountIn, who: Admin, app: App) -> AccountOut:
     if problem:
         raise ApiError(422, "bad_username", problem, "choose another user name")
     hashed, gw = _password(body.username, body.password), app.gw
-    aid = write(
-        gw,
-        lambda c: store.create_account(
-            c,
-            gw.now(),
-            who.name,
-            body.username,
-            body.display_name.strip(),
-            body.role,
-            hashed,
-            body.language,
-        ),
-    )
-    return AccountOut(**write(gw, lambda c: store.get_account(c, aid)).public())
+
+    def create(c: sqlite3.Connection) -> store.Account:  # made and read back in one turn (_create)
+        aid = store.create_account(
+            c, gw.now(), who.name, body.username, body.display_name.strip(), body.role, hashed, body.language
+        )
+        return store.get_account(c, aid)
+
+    return AccountOut(**write(gw, create).public())
 
 
 @router.patch(

@@ -312,8 +312,9 @@ def _create(
     # a stale boot clock (gateway/store/redate.py), while a time the guard typed stays as typed.
     now = gw.now()
     new = _new_pass(gw, kind, body, now, hours, company)
-    pass_id = write(gw, lambda c: store.create_pass(c, gw.secrets, new, now, who.name))
-    row = write(gw, lambda c: store.get_pass(c, pass_id))
+    # Made and read back in one turn on the worker: a reply of "busy, not saved" between two turns
+    # would be false (the pass made), and the guard's retry would make a second one.
+    row = write(gw, lambda c: store.get_pass(c, store.create_pass(c, gw.secrets, new, now, who.name)))
     return pass_out(gw, row, with_qr=True)
 
 
