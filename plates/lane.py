@@ -106,9 +106,7 @@ class LaneVoter:
     (fleet cars carry consecutive numbers).
 
     Every decided plate in view is held on its own (a queue: the car at the barrier and the one
-    behind it), each with its own times. A car the caller did not let the barrier open for
-    because the car in front of it was refused and still stands there (`wait_behind`) is decided
-    afresh once that car has gone from the lane, or when the loop says a car has arrived.
+    behind it), each with its own times.
     """
 
     roi: tuple[int, int, int, int] | Sequence[Point] | None = None
@@ -124,7 +122,6 @@ class LaneVoter:
     min_confidence: float = 0.2
     _readings: list[tuple[float, Reading]] = field(default_factory=list, repr=False)
     _held: dict[str, _Held] = field(default_factory=dict, repr=False)
-    _waiting: dict[str, str] = field(default_factory=dict, repr=False)  # plate -> the car in front
     _held_at_loop: set[str] = field(default_factory=set, repr=False)  # in the lane when the loop fired
 
     def _in_lane(self, r: Reading) -> bool:
@@ -141,15 +138,12 @@ class LaneVoter:
     def reset(self) -> None:
         self._readings.clear()
         self._held.clear()
-        self._waiting.clear()
         self._held_at_loop.clear()
 
     def rearm(self, now: float) -> None:
         """A car has arrived on the lane's loop: each held plate decided long enough ago is a car
-        that stopped at the barrier (or came back), and its next readings decide again. A car that
-        waited behind a refused one is decided afresh: the car in front has moved off the loop."""
+        that stopped at the barrier (or came back), and its next readings decide again."""
         self._held_at_loop = set(self._held)
-        self._waiting.clear()
         for text, held in self._held.items():
             held.looped = True
             if not held.due and now - held.decided >= self.rearm_after_s:
@@ -160,16 +154,6 @@ class LaneVoter:
         """`text` was decided another way (a guard typed the plate the camera could not read):
         treat it as decided here too, so the car is not decided again as the camera reads it."""
         self._held[text] = _Held(decided=now, seen=now, exact=now)
-        self._drop_readings_near(text)
-
-    def wait_behind(self, text: str, front: str) -> None:
-        """The decision of `text` was not acted on: the car is queued behind `front`, refused at
-        the barrier and still standing there. It is decided afresh once `front` has gone from the
-        lane (or the loop says a car has arrived), not at the repeat timer while `front` stays."""
-        if front not in self._held:
-            return  # this camera does not see the car in front: it decides `text` again as usual
-        self._held.pop(text, None)
-        self._waiting[text] = front
         self._drop_readings_near(text)
 
     def in_lane(self, text: str) -> bool:
@@ -243,8 +227,6 @@ class LaneVoter:
             elif not held.due and now - held.decided >= self.repeat_after_s:
                 log.debug("plate %s still in the lane: deciding again", text)
                 self._make_due(text, held)
-        # The car in front has gone: the cars that waited behind it vote again.
-        self._waiting = {text: front for text, front in self._waiting.items() if front in self._held}
         for r in fresh:  # a reading of a held plate, or one character off it, is that car still here
             for text, held in self._held.items():
                 if r.text == text:
@@ -260,8 +242,6 @@ class LaneVoter:
         held = self._held.get(r.text)
         if held is not None:
             return held.due
-        if r.text in self._waiting:
-            return False  # queued behind a refused car still at the barrier (wait_behind)
         return all(
             (other.due or other.looped) and now - other.exact > self.misread_s
             for text, other in self._held.items()

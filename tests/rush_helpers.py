@@ -57,10 +57,13 @@ def pulses(gw: Gateway, lane: str) -> int:
     return sum(len(r.pulses) for r in gw.devices.lanes[lane].relays)  # type: ignore[attr-defined]
 
 
-def camera_lane(monkeypatch: pytest.MonkeyPatch, gw: Gateway, lane_id: str) -> tuple[Lane, list[AccessEvent]]:
-    """A plate camera on the lane: each decision it presents goes to the worker's decide_batch, as
-    Gateway.present would hand it over; the events decided are returned in order."""
-    lane = Lane(monkeypatch)
+def camera_lane(
+    monkeypatch: pytest.MonkeyPatch, gw: Gateway, lane_id: str, **camera: object
+) -> tuple[Lane, list[AccessEvent]]:
+    """A plate camera on the lane (its settings: `camera`, e.g. read_mode="trigger"): each decision
+    it presents goes to the worker's decide_batch, as Gateway.present would hand it over; the events
+    decided are returned in order."""
+    lane = Lane(monkeypatch, **camera)
     gw.devices.lanes[lane_id].plate_readers.append(lane.reader)
     emit = gw._emitter(lane_id, f"{lane_id}-camera")
     decided: list[AccessEvent] = []

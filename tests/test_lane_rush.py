@@ -1,7 +1,8 @@
-"""The morning rush at a barrier: the car in front is held to pay or refused, and the car queued
-behind it is in view. The barrier stays shut until the car in front is dealt with, and the car behind
-is decided when it reaches the barrier. The presentations come from the real camera driver and
-PlateReader/LaneVoter, through the gateway's own emitter and decision batches (tests/rush_helpers.py)."""
+"""The morning rush at a barrier: cars nose to tail in the camera's view, the one in front refused or
+held to pay, misread, or waved aside. Each car is decided as the camera reads it (docs/parking.md, *A
+queue behind a car held or refused*), so the car at the barrier is never kept waiting on another. The
+presentations come from the real camera driver and PlateReader/LaneVoter, through the gateway's own
+emitter and decision batches (tests/rush_helpers.py)."""
 
 from __future__ import annotations
 
@@ -12,106 +13,103 @@ import pytest
 
 from gateway.core import Presented
 from plates.reading import Reading
-from tests.parking.conftest import pay
 from tests.rush_helpers import camera_lane, parking_gw, pulses
-from tests.test_lane_passages import BEHIND
+from tests.test_lane_passages import AT_BARRIER, BEHIND
 
 STRANGER = "苏E12345"  # parked two hours or more: owes a fee
 STRANGER2 = "豫Z99999"  # another stranger, parked an hour and a half: owes a different fee
 RESIDENT = "皖B33333"  # R2's car on its own slot B002: leaves free
+MISREAD = "皖B33338"  # the resident's car, its last character misread: nobody's plate
 FRONT = "皖A11111"  # R1's car
+ASIDE = (1000, 380, 110, 38)  # a refused car pulled over beside the barrier, still in the picture
 
 
 def _parked(gw, plate: str, ago: timedelta) -> None:  # type: ignore[no-untyped-def]
     assert gw.handle(Presented("car-in", "plate", plate, 0.99, gw.now() - ago, "cam")).admitted
 
 
-def _inside(gw, plate: str) -> int:  # type: ignore[no-untyped-def]
-    return gw.conn.execute(
-        "SELECT count(*) FROM stays WHERE plate = ? AND exited_at IS NULL", (plate,)
-    ).fetchone()[0]
+@pytest.mark.parametrize("with_loop", [False, True])
+def test_a_resident_misread_then_read_right_at_the_barrier_is_let_in(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, with_loop: bool
+) -> None:
+    """No shared space: a stranger is refused zone_full. The resident's car stops at the barrier;
+    glare makes the camera read its last character wrong for the first frames (a stranger: refused),
+    then it reads the plate right. It is one car, not a car queued behind its own misread: it is let
+    in, at the camera's 15 s repeat or at once when it edges onto the loop."""
+    gw = parking_gw(tmp_path, capacity=2)
+    before = pulses(gw, "car-in")
+    lane, decided = camera_lane(monkeypatch, gw, "car-in")
+    lane.frames(0.0, 0.3, [MISREAD])
+    assert [(e.value, e.reason) for e in decided] == [(MISREAD, "zone_full")]
+    lane.frames(0.3, 5.0, [RESIDENT])
+    if with_loop:
+        lane.loop(5.0)  # the driver edges forward onto the loop
+    lane.frames(5.0, 40.0, [RESIDENT])
+    got = [(e.value, e.reason) for e in decided]
+    assert (RESIDENT, "resident") in got, f"the resident at the barrier is never let in: {got}"
+    assert pulses(gw, "car-in") > before, "the barrier never opened for the resident"
 
 
-def test_the_barrier_stays_shut_for_the_car_held_to_pay_when_the_car_behind_is_read(
+def test_the_car_that_rolls_onto_the_loop_is_let_in_while_the_refused_car_waits_aside(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    """A stranger's car is held to pay at the exit; a resident's car queues behind it, its plate in
-    view. Opening for the resident would let the stranger drive out unpaid, and record the resident
-    out while it is still inside."""
+    """No shared space: the stranger at the barrier is refused zone_full. The guard waves it aside,
+    still in the picture, to let the queue through; the resident behind rolls onto the loop at the
+    barrier and is let in, not kept waiting for ever on the car standing aside."""
+    gw = parking_gw(tmp_path, capacity=2)
+    before = pulses(gw, "car-in")
+    lane, decided = camera_lane(monkeypatch, gw, "car-in")
+    lane.frames(0.0, 0.1, [STRANGER])
+    lane.frames(0.1, 5.0, [STRANGER, Reading(RESIDENT, "blue", 0.99, BEHIND)])  # queued behind
+    aside = Reading(STRANGER, "blue", 0.99, ASIDE)
+    lane.frames(5.0, 8.0, [aside, Reading(RESIDENT, "blue", 0.99, BEHIND)])  # the stranger pulls aside
+    lane.loop(8.0)  # the resident rolls onto the loop
+    lane.frames(8.0, 60.0, [aside, RESIDENT])
+    got = [(e.value, e.reason) for e in decided]
+    assert (RESIDENT, "resident") in got, f"the resident on the loop is never let in: {got}"
+    assert pulses(gw, "car-in") > before
+
+
+def test_the_car_at_the_barrier_is_not_held_behind_the_car_queued_behind_it(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """The exit in the rush: the resident's car at the barrier, a stranger who owes a fee nose to
+    tail behind it, both in view from the first frame. The stranger's clean plate decides on the
+    first frame (held to pay), the resident's, a little dirty, on the second: the resident at the
+    barrier is let out all the same."""
     gw = parking_gw(tmp_path)
     _parked(gw, STRANGER, timedelta(hours=2))
     _parked(gw, RESIDENT, timedelta(hours=1))
     before = pulses(gw, "car-out")
     lane, decided = camera_lane(monkeypatch, gw, "car-out")
-    lane.frames(0.0, 0.1, [STRANGER])  # the stranger reaches the barrier: held to pay
-    assert [e.reason for e in decided] == ["payment_due"]
-    lane.frames(0.1, 20.0, [STRANGER, Reading(RESIDENT, "blue", 0.99, BEHIND)])  # the resident queues
-    reasons = [(e.value, e.reason) for e in decided]
-    assert pulses(gw, "car-out") == before, f"barrier opened while {STRANGER} is held to pay: {reasons}"
-    assert _inside(gw, RESIDENT) == 1, f"{RESIDENT} recorded out while queued behind the held car: {reasons}"
-    assert RESIDENT not in [e.value for e in decided], reasons
+    at_barrier = Reading(RESIDENT, "blue", 0.98, AT_BARRIER)
+    lane.frames(0.0, 30.0, [at_barrier, Reading(STRANGER, "blue", 0.99, BEHIND)])
+    got = [(e.value, e.reason) for e in decided]
+    assert (RESIDENT, "resident") in got, f"the resident at the barrier is never let out: {got}"
+    assert pulses(gw, "car-out") > before
 
 
-def test_the_car_behind_is_let_out_once_the_held_car_has_paid_and_gone(
+def test_trigger_mode_lets_in_the_car_on_the_loop_after_the_guard_let_the_refused_car_through(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    """The guard takes the stranger's fee: the barrier opens for it. The resident then rolls onto the
-    loop and is decided as the car at the barrier: let out, its stay closed."""
-    gw = parking_gw(tmp_path)
-    _parked(gw, STRANGER, timedelta(hours=2))
-    _parked(gw, RESIDENT, timedelta(hours=1))
-    lane, decided = camera_lane(monkeypatch, gw, "car-out")
-    lane.frames(0.0, 0.1, [STRANGER])
-    lane.frames(0.1, 20.0, [STRANGER, Reading(RESIDENT, "blue", 0.99, BEHIND)])
-    held = decided[0]
-    paid = pay(gw, STRANGER, held.fee_fen, gw.now())  # "收费放行": the barrier opens for it
-    assert paid.admitted
-    opened = pulses(gw, "car-out")
-    lane.frames(20.0, 21.0, [Reading(RESIDENT, "blue", 0.99, BEHIND)])  # the stranger has driven off
-    lane.loop(21.0)  # the resident rolls onto the loop
-    lane.frames(21.0, 25.0, [RESIDENT])
-    mine = [(e.reason, e.flags) for e in decided if e.value == RESIDENT]
-    assert mine == [("resident", ())], mine
-    assert pulses(gw, "car-out") == opened + 1
-    assert _inside(gw, RESIDENT) == 0
-
-
-def test_without_a_loop_the_car_behind_is_decided_once_the_car_in_front_has_gone(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> None:
-    """No loop detector: the car behind does not wait for the camera's 15 s repeat once the held car
-    has paid and left the picture."""
-    gw = parking_gw(tmp_path)
-    _parked(gw, STRANGER, timedelta(hours=2))
-    _parked(gw, RESIDENT, timedelta(hours=1))
-    lane, decided = camera_lane(monkeypatch, gw, "car-out")
-    lane.frames(0.0, 0.1, [STRANGER])
-    lane.frames(0.1, 10.0, [STRANGER, Reading(RESIDENT, "blue", 0.99, BEHIND)])
-    assert pay(gw, STRANGER, decided[0].fee_fen, gw.now()).admitted
-    lane.frames(10.0, 20.0, [RESIDENT])  # the stranger has gone; the resident moves up
-    assert lane.times(RESIDENT) == [0.1, 13.0], lane.presented  # 3 s after the stranger was last seen
-    assert [e.reason for e in decided if e.value == RESIDENT] == ["resident"]
-
-
-def test_the_barrier_stays_shut_for_a_refused_car_when_the_resident_behind_it_is_read(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> None:
-    """The same at the entrance: the zone's shared spaces are full, so a stranger is refused
-    (zone_full) at the barrier; the resident queued behind it has its own slot. Once the stranger has
-    backed away, the resident at the barrier is let in."""
-    gw = parking_gw(tmp_path, capacity=2)  # 2 car spaces, both fixed slots: no shared space
-    before = pulses(gw, "car-in")
-    lane, decided = camera_lane(monkeypatch, gw, "car-in")
-    lane.frames(0.0, 0.1, [STRANGER])
+    """A camera in trigger mode (docs/hardware.md). No shared space: a stranger is refused at the
+    entrance; the guard waives it in with 开闸 (gw.by_hand.open_lane: a relay pulse and an audit row,
+    no plate decision; left out here, as it needs the decision worker running). It pulls away under
+    the barrier, still in the picture, as the resident behind it rolls onto the loop, nose to tail:
+    the resident is read, let in, and the barrier opens for it."""
+    gw = parking_gw(tmp_path, capacity=2)
+    lane, decided = camera_lane(monkeypatch, gw, "car-in", read_mode="trigger", trigger_frames=8)
+    lane.loop(0.0)  # the stranger arrives on the loop
+    lane.frames(0.0, 20.0, [STRANGER])
     assert [(e.value, e.reason) for e in decided] == [(STRANGER, "zone_full")]
-    lane.frames(0.1, 3.0, [STRANGER, Reading(RESIDENT, "blue", 0.99, BEHIND)])
-    reasons = [(e.value, e.reason) for e in decided]
-    assert pulses(gw, "car-in") == before, f"barrier opened in front of the refused {STRANGER}: {reasons}"
-    lane.frames(3.0, 8.0, [Reading(RESIDENT, "blue", 0.99, BEHIND)])  # the stranger backs away
-    lane.loop(8.0)
-    lane.frames(8.0, 10.0, [RESIDENT])
-    assert [(e.value, e.reason) for e in decided][1:] == [(RESIDENT, "resident")]
-    assert pulses(gw, "car-in") == before + 1
+    before = pulses(gw, "car-in")
+    leaving = Reading(STRANGER, "blue", 0.99, (600, 330, 120, 40))
+    lane.loop(20.0)  # the stranger pulls away; the resident rolls onto the loop
+    lane.frames(20.0, 22.0, [leaving, Reading(RESIDENT, "blue", 0.99, AT_BARRIER)])
+    lane.frames(22.0, 80.0, [RESIDENT])  # the stranger has gone; the resident waits at the barrier
+    got = [(e.value, e.reason) for e in decided]
+    assert (RESIDENT, "resident") in got, f"the resident on the loop is never let in: {got}"
+    assert pulses(gw, "car-in") == before + 1  # the resident's
 
 
 def test_an_ordinary_queue_of_admitted_cars_still_opens_car_by_car(
@@ -130,19 +128,20 @@ def test_an_ordinary_queue_of_admitted_cars_still_opens_car_by_car(
 def test_take_the_fee_quotes_the_car_at_the_barrier_not_the_one_queued_behind(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    """Two paying cars queue at the exit. The guard presses 收费放行 for the car at the barrier: the
-    tablet asks GET /api/parking/lanes/car-out/quote (ParkingDesk.lane_quote) and takes that fee."""
+    """Two paying cars queue at the exit: the camera holds both to pay. The guard presses 收费放行 for
+    the car at the barrier: the tablet asks GET /api/parking/lanes/car-out/quote
+    (ParkingDesk.lane_quote) and takes that car's fee, not the fee of the car held after it."""
     gw = parking_gw(tmp_path)
     _parked(gw, STRANGER, timedelta(hours=3))
     _parked(gw, STRANGER2, timedelta(minutes=90))
     lane, decided = camera_lane(monkeypatch, gw, "car-out")
     lane.frames(0.0, 0.1, [STRANGER])  # at the barrier: held to pay
     lane.frames(0.1, 3.0, [STRANGER, Reading(STRANGER2, "blue", 0.99, BEHIND)])  # the next one queues
-    # The guard types the plate of the car behind on the live page (POST /api/lanes/car-out/plate):
-    # a guard's decision, taken whatever the queue. It is held to pay too.
-    typed = gw.handle(Presented("car-out", "plate", STRANGER2, 1.0, gw.now(), "guard:guard1"))
-    held = [(e.value, e.reason, e.fee_fen) for e in [*decided, typed]]
-    assert [r for _, r, _ in held] == ["payment_due", "payment_due"], held
+    held = [(e.value, e.reason, e.fee_fen) for e in decided]
+    assert [(plate, reason) for plate, reason, _ in held] == [
+        (STRANGER, "payment_due"),
+        (STRANGER2, "payment_due"),
+    ], held
     quote = gw.parking.lane_quote(gw.conn, "car-out", gw.now())
     assert quote is not None
     assert (quote["plate"], quote["due_fen"]) == (STRANGER, held[0][2]), (

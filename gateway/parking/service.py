@@ -53,7 +53,7 @@ class Before:
     reentered: StayFacts | None = None  # entrances of a car recorded inside: the stay that closes
 
 
-# Whether a plate camera of a lane still has a plate in view (Gateway: BarrierQueue.sees).
+# Whether a plate camera of a lane still has a plate in view (Devices.sees).
 Sees = Callable[[str, str], bool]
 
 
@@ -219,8 +219,10 @@ class ParkingDesk:
     def lane_quote(self, conn: sqlite3.Connection, lane_id: str, at: datetime) -> dict[str, Any] | None:
         """The car held at an exit lane for payment, and what it owes (as of when it was read there).
         Two cars held there at once (a queue, or a car that backed away from the barrier and the
-        next one): the first held that the lane's camera still sees, the car at the barrier; if it
-        sees none of them (no camera, or a plate a guard typed), the last held."""
+        next one): the first held that the lane's camera still sees, usually the car at the barrier
+        (one held earlier that came back behind it counts from its first hold: the guard checks the
+        plate the dialog names); if it sees none of them (no camera, or a plate a guard typed), the
+        last held."""
         lane = self._exit_lane(lane_id)
         holds = holds_at_lane(conn, lane.id, at)
         seen = [h for h in holds if self._sees(lane.id, h.plate)]

@@ -90,14 +90,6 @@ class DecidedAgain:
         typed = self._decided.get((lane, mine.value))
         return typed if typed is not None and typed.seq > mine.seq else mine
 
-    def let_through(self, p: Presented) -> bool:
-        """Whether the car read as `p` was let through at its lane in this passage: decided again
-        while it stood there (Presented.again), or within SAME_CAR."""
-        mine = self.last(p.lane, p.value)
-        if mine is None or not mine.decision.admitted:
-            return False
-        return p.again or (mine.at is not None and abs(p.at - mine.at) <= SAME_CAR)
-
     def same_passage(self, p: Presented, subject: str) -> Decided | None:
         """The decision that let `subject` (the car: its plate, or a card or pass naming it) through
         at this lane a moment ago, if `p` is one more look at that passage: its plate again within

@@ -21,9 +21,12 @@ ChooserFor = Callable[[Device], Chooser]
 
 
 class PlateHolder(Protocol):
-    """A plate camera's reader (gateway/runtime/plate_reading.py), told of plates decided without it."""
+    """A plate camera's reader (gateway/runtime/plate_reading.py), told of plates decided without it,
+    and asked whether a plate is still in its lane."""
 
     def hold(self, text: str) -> None: ...
+
+    def in_lane(self, text: str) -> bool: ...
 
 
 @dataclass
@@ -48,6 +51,12 @@ class Devices:
 
     def sources(self) -> list[Source]:
         return [s for lane in self.lanes.values() for s in lane.sources]
+
+    def sees(self, lane: str, plate: str) -> bool:
+        """Whether a plate camera of the lane still has `plate` in its lane, as of the last frame it
+        read: of two cars held to pay there, the one still at the barrier (ParkingDesk.lane_quote)."""
+        devices = self.lanes.get(lane)
+        return devices is not None and any(r.in_lane(plate) for r in devices.plate_readers)
 
     def close(self) -> None:
         """Stop inputs, release relays, close displays, then what they share. Never raises."""

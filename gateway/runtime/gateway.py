@@ -2,8 +2,7 @@
 
 One worker thread owns the write connection (worker.py), so decisions are taken one at a time in
 arrival order: drivers -> queue -> lookup -> decide -> record (one transaction) -> relay, display,
-listeners. Lanes opened, held or closed by hand are hand_lanes.py's; device alarms device_alarms.py's;
-the car queued behind one refused at the barrier waits (barrier_queue.py).
+listeners. Lanes opened, held or closed by hand are hand_lanes.py's; device alarms device_alarms.py's.
 """
 
 from __future__ import annotations
@@ -33,7 +32,6 @@ from gateway.parking.retention import Room, make_room
 from gateway.parking.service import ParkingDesk
 from gateway.privacy import Secrets, mask_card
 from gateway.runtime.again import Decided, DecidedAgain
-from gateway.runtime.barrier_queue import BarrierQueue
 from gateway.runtime.device_alarms import device_alarm, settle_alarms
 from gateway.runtime.devices import ChooserFor, Devices, build_devices
 from gateway.runtime.hand_lanes import HandLanes
@@ -83,8 +81,7 @@ class Gateway:
         self.worker = DecisionWorker(self.conn, lambda jobs: self.decide_batch(jobs), self._waiting)
         self._started = False  # device changes before start() are settled by start()
         self.devices: Devices = build_devices(cfg, chooser_for, on_change=self._device_changed)
-        self._queue = BarrierQueue(self.devices)  # cars refused at a barrier, and those behind them
-        self.parking = ParkingDesk(self.site, sees=self._queue.sees)
+        self.parking = ParkingDesk(self.site, sees=self.devices.sees)
         self.lane_io = LaneControl(self.devices, self.on_worker, self.now, set(self.site.lanes))
         self.snapshots = SnapshotWriter(self.data_dir) if self.devices.snapshot_quality else None
         self._pulse_seconds = {lane.id: lane.pulse_seconds for lane in cfg.lanes}
@@ -256,73 +253,45 @@ class Gateway:
         return None
 
     def handle(self, p: Presented, received: float | None = None) -> AccessEvent:
-        """Decide one presentation now, record it durably, then act on it (worker thread only).
-        Asked for by name, it is decided even queued behind a refused car (decide_batch is not)."""
+        """Decide one presentation now, record it durably, then act on it (worker thread only)."""
         job = Job(p, time.perf_counter() if received is None else received)
-        return self._decide_jobs([job], hold_queue=False)[0]
+        return self.decide_batch([job])[0]
 
     def decide_batch(self, jobs: list[Job]) -> list[AccessEvent]:
-        """The worker's presentations: each decided in order, all committed in one transaction, then
-        gates opened and listeners told. A plate queued behind a car refused at the barrier is not
-        decided yet (barrier_queue.py): its lane's camera decides it again once that car has gone."""
-        return self._decide_jobs(jobs, hold_queue=True)
-
-    def _decide_jobs(self, jobs: list[Job], hold_queue: bool) -> list[AccessEvent]:
+        """Decide each in order, commit them all in one transaction, then open gates and tell. Each
+        car is decided as it is read: the gateway cannot tell which of two cars in a camera's view
+        is at the barrier (docs/parking.md, *A queue behind a car held or refused*)."""
         events: list[tuple[AccessEvent, Job]] = []
-        behind: list[tuple[Presented, str]] = []  # plates waiting, and the car each waits behind
         try:
             # Inside the try: a database another process holds locked past the busy timeout is a
             # decision that cannot be stored like a full disk, and the guard must be told of it.
             begin_immediate(self.conn)
             for job in jobs:
-                front = self._waits_behind(job.presented) if hold_queue else None
-                if front is not None:
-                    behind.append((job.presented, front))
-                    continue
                 ev = self._decide_alone(job.presented)
-                self._remember(job.presented.value, ev)  # the next of the batch may queue behind it
+                # Remembered at once: the next of the batch may be this car again (same_passage).
+                self._again.remember(job.presented.value, ev)
                 events.append((ev, job))
             self.conn.execute("COMMIT")
         except BaseException as exc:
             self._roll_back()
             if not isinstance(exc, sqlite3.Error):
                 raise
-            waiting = {id(p) for p, _ in behind}
-            decided = [job for job in jobs if id(job.presented) not in waiting]
             # Never open a gate for a decision that is not on disk; the guard can still open by hand.
-            self.storage_failures += len(decided)
+            self.storage_failures += len(jobs)
             log.error(
                 "cannot record %d decision(s), gates stay shut error=%s "
                 "fix=free disk space in %s or check its permissions; if the database is locked, "
                 "end or resume the other process using it (a suspended `gateway import`)",
-                len(decided),
+                len(jobs),
                 exc,
                 self.data_dir,
             )
-            events = [(self._failed(job.presented), job) for job in decided]
+            events = [(self._failed(job.presented), job) for job in jobs]
             for ev, job in events:
-                self._remember(job.presented.value, ev)
-        for p, front in behind:
-            self._queue.wait(p.lane, p.value, front)
+                self._again.remember(job.presented.value, ev)
         for ev, job in events:
             self._after(ev, job.received)
         return [ev for ev, _ in events]
-
-    def _remember(self, read: str, ev: AccessEvent) -> None:
-        """The decision (as read) for the same car decided again, and for the queue at its barrier."""
-        self._again.remember(read, ev)
-        self._queue.note(read, ev)
-
-    def _waits_behind(self, p: Presented) -> str | None:
-        """The plate of the refused car at the barrier that the plate camera's car `p` is queued
-        behind, if any. A plate a guard typed is the guard's call; a car let through here in this
-        passage is at the barrier or under it, in front."""
-        lane = self.site.lanes.get(p.lane)
-        if lane is None or lane.type != "vehicle" or p.kind != "plate" or p.device.startswith(TYPED_BY):
-            return None
-        if self._again.let_through(p):
-            return None
-        return self._queue.in_front(p.lane, p.value)
 
     def _decide_alone(self, p: Presented) -> AccessEvent:
         """One presentation of the batch, in a savepoint: a fault in deciding it that is not the
@@ -416,7 +385,7 @@ class Gateway:
         except BaseException:
             self._roll_back()
             raise
-        self._remember(p.value, ev)
+        self._again.remember(p.value, ev)
         self._after(ev, received)
         return ev
 

@@ -81,14 +81,9 @@ class PlateReader:
         with self._lock:
             self._voter.hold(text, time.monotonic())
 
-    def wait_behind(self, text: str, front: str) -> None:
-        """The gateway did not decide `text`: it is queued behind `front`, refused at the barrier and
-        still there (gateway/runtime/barrier_queue.py). Decided afresh once `front` has gone."""
-        with self._lock:
-            self._voter.wait_behind(text, front)
-
     def in_lane(self, text: str) -> bool:
-        """Whether this camera still has `text` in the lane (as of the last frame it read)."""
+        """Whether this camera still has `text` in the lane (as of the last frame it read): the
+        quote of the held car at the barrier asks (Devices.sees)."""
         with self._lock:
             return self._voter.in_lane(text)
 

@@ -123,7 +123,8 @@ def held_at_lane(conn: sqlite3.Connection, lane: str, at: datetime, plate: str) 
 
 def holds_at_lane(conn: sqlite3.Connection, lane: str, at: datetime) -> list[Held]:
     """The cars held at this lane for payment within PENDING_FOR of `at` and not let out since, in
-    the order their holds began: the first is the first in the queue."""
+    the order their holds began: the first is usually the first in the queue (not a car that was
+    held, backed away and came back behind within HOLD_GAP: its hold began before)."""
     return [held for held in _holds(conn, lane, at) if held.let_out_at is None]
 
 
