@@ -46,6 +46,7 @@ class Devices:
     patrol: set[str] = field(default_factory=set)  # ids of readers that are patrol checkpoints
     open_grace_s: dict[str, float] = field(default_factory=dict)  # per lane, from its sensors
     held_open_s: dict[str, float] = field(default_factory=dict)  # per lane, from its sensors
+    barrier_contacts: set[str] = field(default_factory=set)  # lanes whose barrier position is wired
     snapshot_quality: dict[str, int] = field(default_factory=dict)  # cameras that store snapshots
     shared: list[Callable[[], None]] = field(default_factory=list)  # stopped last (Modbus buses)
 
@@ -212,6 +213,8 @@ def _place(
         slot.relays.append(obj)  # type: ignore[arg-type]
     if inputs:
         slot.sensors.append(obj)  # type: ignore[arg-type]
+        if device.inputs.barrier_open is not None or device.inputs.barrier_closed is not None:
+            build.devices.barrier_contacts.add(device.lane)
         # A lane with two sensors keeps the shorter of each window.
         for windows, seconds in (
             (build.devices.open_grace_s, device.open_grace_s),

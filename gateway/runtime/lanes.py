@@ -15,17 +15,19 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
 import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from drivers.base import InputEmit, LaneInput
 from gateway.alarm_texts import AlarmText
 from gateway.runtime.devices import Devices
 from gateway.store.alarms import clear_alarm, clear_open_alarms, raise_alarm
+from gateway.store.lanes import openings_since
 
 log = logging.getLogger(__name__)
 
@@ -105,18 +107,21 @@ class LaneControl:
     def start(self) -> None:
         # A held_open alarm an earlier run left open is judged again from the barrier's input, which
         # the sensors report as they are watched: still open, it stays; closed while the gateway was
-        # down, it clears. Only a lane no longer watched (its sensor taken out of the config) has
-        # nothing to judge it by: cleared now.
-        watched = {lane_id for lane_id, lane in self.devices.lanes.items() if lane.sensors}
-        left_open = self._on_worker(
-            lambda conn: [
-                source
-                for (source,) in conn.execute(
-                    "SELECT source FROM alarms WHERE kind = 'held_open' AND cleared_at IS NULL"
-                )
-            ]
-        ).result(timeout=30)
+        # down, it clears. Only a lane whose barrier contact is no longer wired (taken out of the
+        # config) has nothing to judge it by: cleared now.
+        watched = self.devices.barrier_contacts
+        now, mono = self._now(), time.monotonic()
+        grace = max(self.devices.open_grace_s.values(), default=DEFAULT_GRACE_S)
+
+        def recall(conn: sqlite3.Connection) -> tuple[list[str], dict[str, datetime]]:
+            alarms = "SELECT source FROM alarms WHERE kind = 'held_open' AND cleared_at IS NULL"
+            return [s for (s,) in conn.execute(alarms)], openings_since(conn, now - timedelta(seconds=grace))
+
+        left_open, opened = self._on_worker(recall).result(timeout=30)
         self._held_open_raised.update(set(left_open) & watched)
+        # An opening told just before a restart still covers the barrier it finds up (not forced).
+        for lane, at in opened.items():
+            self.barriers.commanded(lane, mono - max((now - at).total_seconds(), 0.0))
         self._on_worker(lambda conn: clear_open_alarms(conn, ("held_open",), self._now(), keep=watched))
         for lane_id, lane in self.devices.lanes.items():
             for sensor in lane.sensors:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 from datetime import datetime
 
-from gateway.timefmt import to_db
+from gateway.timefmt import from_db, to_db
 
 LANE_MODES = ("normal", "open", "closed")
 
@@ -27,3 +27,22 @@ def set_lane_mode(conn: sqlite3.Connection, lane: str, mode: str, at: datetime, 
 
 def lane_modes(conn: sqlite3.Connection) -> dict[str, str]:
     return dict(conn.execute("SELECT lane, mode FROM lane_modes WHERE mode = 'closed'"))
+
+
+def openings_since(conn: sqlite3.Connection, since: datetime) -> dict[str, datetime]:
+    """The last time since `since` that something told each lane's barrier to open: a decision that
+    let someone through, or a guard's or the central server's command. Read at start, so that a
+    barrier still up for an opening just before a restart is not taken for forced open."""
+    rows = conn.execute(
+        "SELECT lane, max(at) FROM access_log INDEXED BY access_log_at WHERE at >= :since AND admitted = 1 "
+        "GROUP BY lane UNION ALL "
+        "SELECT target, max(at) FROM audit WHERE id > (SELECT coalesce(max(id), 0) - 1000 FROM audit) "
+        "AND at >= :since AND action IN ('lane.open', 'lane.hold', 'lane.release') GROUP BY target",
+        {"since": to_db(since)},
+    )
+    last: dict[str, datetime] = {}
+    for lane, at in rows:
+        when = from_db(at)
+        if when is not None and (lane not in last or when > last[lane]):
+            last[lane] = when
+    return last
