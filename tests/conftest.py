@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import os
+import subprocess
+import sys
 import textwrap
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -178,3 +181,31 @@ def registered_plates_site(
         files.append(write_csv(tmp_path / "s.csv", f"zone,number,resident_ref,plates\n{slots}"))
     import_csv(cfg, files)
     return Gateway(cfg)
+
+
+# Holds the write lock until its stdin closes.
+_HOLD = (
+    "import sqlite3, sys; c = sqlite3.connect(sys.argv[1], isolation_level=None); "
+    "c.execute('BEGIN IMMEDIATE'); print('locked', flush=True); sys.stdin.read()"
+)
+
+
+@contextlib.contextmanager
+def locked_by_another_process(db_path: Path) -> Iterator[Callable[[], None]]:
+    """The database held locked by another process (a `gateway import` suspended with Ctrl-Z),
+    until the block ends or the value given is called to let go."""
+    holder = subprocess.Popen(
+        [sys.executable, "-c", _HOLD, str(db_path)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+
+    def let_go() -> None:
+        assert holder.stdin is not None
+        holder.stdin.close()
+        holder.wait(timeout=10)
+
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
+        yield let_go
+    finally:
+        if holder.poll() is None:
+            let_go()

@@ -5,8 +5,6 @@ stays shut, the guard's panel is told (未能记录…, so someone opens by hand
 from __future__ import annotations
 
 import sqlite3
-import subprocess
-import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -16,13 +14,8 @@ from gateway.core import Presented
 from gateway.events import AccessEvent
 from gateway.runtime.gateway import Gateway
 from gateway.sync.health import health_report
+from tests.conftest import locked_by_another_process
 from tests.test_runtime import make_gateway, relay, show
-
-# Holds the write lock until its stdin closes.
-HOLD = (
-    "import sqlite3, sys; c = sqlite3.connect(sys.argv[1], isolation_level=None); "
-    "c.execute('BEGIN IMMEDIATE'); print('locked', flush=True); sys.stdin.read()"
-)
 
 
 @pytest.fixture
@@ -35,24 +28,8 @@ def gw(tmp_path: Path) -> Gateway:
 @pytest.fixture
 def locked(gw: Gateway) -> Iterator[Callable[[], None]]:
     """The database held locked by another process; call the fixture's value to let go."""
-    holder = subprocess.Popen(
-        [sys.executable, "-c", HOLD, str(gw.db_path)],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-
-    def let_go() -> None:
-        assert holder.stdin is not None
-        holder.stdin.close()
-        holder.wait(timeout=10)
-
-    try:
-        assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
+    with locked_by_another_process(gw.db_path) as let_go:
         yield let_go
-    finally:
-        if holder.poll() is None:
-            let_go()
 
 
 def test_a_card_decided_while_another_process_holds_the_database_is_told_as_storage_failed(

@@ -7,8 +7,6 @@ the guard looks before doing it again."""
 from __future__ import annotations
 
 import sqlite3
-import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import closing
@@ -18,13 +16,8 @@ from fastapi.testclient import TestClient
 
 import gateway.api.deps as deps
 from gateway.web.i18n import js_texts
+from tests.conftest import locked_by_another_process
 from tests.ui.conftest import CARD, Site, app, bearer, client, site  # noqa: F401
-
-# Holds the write lock until its stdin closes.
-HOLD = (
-    "import sqlite3, sys; c = sqlite3.connect(sys.argv[1], isolation_level=None); "
-    "c.execute('BEGIN IMMEDIATE'); print('locked', flush=True); sys.stdin.read()"
-)
 
 
 @pytest.fixture
@@ -33,24 +26,8 @@ def behind(site: Site, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[],
     a real box (10 s busy timeout, 15 s for an answer) are shortened to 2 s and 1 s."""
     site.gw.on_worker(lambda conn: conn.execute("PRAGMA busy_timeout=2000")).result(timeout=5)
     monkeypatch.setattr(deps, "WRITE_TIMEOUT_S", 1.0)
-    holder = subprocess.Popen(
-        [sys.executable, "-c", HOLD, str(site.gw.db_path)],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-
-    def let_go() -> None:
-        assert holder.stdin is not None
-        holder.stdin.close()
-        holder.wait(timeout=10)
-
-    try:
-        assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
+    with locked_by_another_process(site.gw.db_path) as let_go:
         yield let_go
-    finally:
-        if holder.poll() is None:
-            let_go()
 
 
 def blocked(site: Site) -> int:  # noqa: F811
