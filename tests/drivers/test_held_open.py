@@ -35,6 +35,23 @@ held_open_s = {HELD_OPEN_S}
 """
 
 
+def left_propped_open(tmp_path: Path, pins: MockFactory, config: str = GPIO_IO) -> None:
+    """A gateway ran, the door was propped open and alarmed, and the gateway stopped."""
+    gw = start_gateway(tmp_path, config)
+    gw.start()
+    try:
+        pins.pin(6).drive_low()
+        wait_for(lambda: open_alarms(gw, "held_open") == ["car-in"], "the held-open alarm")
+    finally:
+        gw.stop()
+
+
+def upstream_alarms(gw: Gateway) -> list[tuple[str, str]]:
+    """(kind, state) of each alarm record queued upstream, in order."""
+    payloads = query(gw, "SELECT payload FROM outbox WHERE topic = 'alarm' ORDER BY seq")
+    return [(a["kind"], a["state"]) for a in (json.loads(p) for (p,) in payloads)]
+
+
 def test_the_time_left_counts_from_the_opening_or_the_last_command_and_stops_at_closing() -> None:
     watch = BarrierWatch({"car-in": 5.0})
     assert watch.held_open_in("car-in", 0.0, 60.0) is None  # closed: nothing to watch
@@ -66,8 +83,7 @@ def test_a_barrier_left_open_raises_held_open_and_its_closing_clears_it(
 
     barrier.drive_high()
     wait_for(lambda: open_alarms(gw, "held_open") == [], "the alarm cleared when it closed")
-    upstream = [json.loads(p) for (p,) in query(gw, "SELECT payload FROM outbox WHERE topic = 'alarm'")]
-    assert [(a["kind"], a["state"]) for a in upstream] == [("held_open", "raised"), ("held_open", "cleared")]
+    assert upstream_alarms(gw) == [("held_open", "raised"), ("held_open", "cleared")]
 
 
 def test_a_barrier_held_open_by_a_guard_raises_nothing_until_it_is_released(
@@ -90,27 +106,15 @@ def test_a_door_still_propped_open_after_a_restart_keeps_its_held_open_alarm(
     mock_pins: MockFactory,  # noqa: F811
     gateways: Callable[[Gateway], Gateway],  # noqa: F811
 ) -> None:
-    gw = start_gateway(tmp_path, GPIO_IO)
-    gw.start()
-    try:
-        mock_pins.pin(6).drive_low()  # the door is propped open
-        wait_for(lambda: open_alarms(gw, "held_open") == ["car-in"], "the held-open alarm")
-    finally:
-        gw.stop()
+    left_propped_open(tmp_path, mock_pins)
     # The door stays propped open while the gateway restarts (the mock pin, made anew with its
     # pull-up, must be told so again before the new gateway looks).
     again = start_gateway(tmp_path, GPIO_IO)
     mock_pins.pin(6).drive_low()
     gateways(again)
     time.sleep(HELD_OPEN_S * 6)  # many windows: the open door is judged again
-    upstream = [
-        (a["kind"], a["state"])
-        for (p,) in query(again, "SELECT payload FROM outbox WHERE topic = 'alarm'")
-        for a in [json.loads(p)]
-        if a["kind"] == "held_open"
-    ]
     assert open_alarms(again, "held_open") == ["car-in"], (
-        f"the door is still open but the alarm was closed; upstream saw {upstream}"
+        f"the door is still open but the alarm was closed; upstream saw {upstream_alarms(again)}"
     )
 
 
@@ -119,13 +123,7 @@ def test_an_alarm_left_open_by_an_earlier_run_clears_once_the_door_is_seen_close
     mock_pins: MockFactory,  # noqa: F811
     gateways: Callable[[Gateway], Gateway],  # noqa: F811
 ) -> None:
-    gw = start_gateway(tmp_path, GPIO_IO)
-    gw.start()
-    try:
-        mock_pins.pin(6).drive_low()
-        wait_for(lambda: open_alarms(gw, "held_open") == ["car-in"], "the held-open alarm")
-    finally:
-        gw.stop()
+    left_propped_open(tmp_path, mock_pins)
     mock_pins.pin(6).drive_high()  # closed while the gateway was down: no input reaches it
 
     again = gateways(start_gateway(tmp_path, GPIO_IO))

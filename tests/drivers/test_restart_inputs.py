@@ -11,7 +11,6 @@ from pathlib import Path
 from gpiozero.pins.mock import MockFactory
 
 from gateway.runtime.gateway import Gateway
-from tests.drivers.conftest import wait_for
 from tests.drivers.test_gateway_devices import (  # noqa: F401 (fixtures)
     gateways,
     mock_pins,
@@ -19,6 +18,7 @@ from tests.drivers.test_gateway_devices import (  # noqa: F401 (fixtures)
     query,
     start_gateway,
 )
+from tests.drivers.test_held_open import left_propped_open
 
 GPIO_IO = """
 [[devices]]
@@ -65,14 +65,7 @@ def test_a_held_open_alarm_on_a_lane_whose_barrier_contact_was_taken_out_clears_
     device stays). Nothing reports the barrier any more: the alarm it left must not stay open for
     ever (lanes.py: "Only a lane no longer watched ... has nothing to judge it by: cleared now")."""
     with_contact = GPIO_IO.replace("{ barrier_open = 6 }", "{ barrier_open = 6, car_present = 5 }")
-    with_contact += "held_open_s = 0.3\n"
-    gw = start_gateway(tmp_path, with_contact)
-    gw.start()
-    try:
-        mock_pins.pin(6).drive_low()
-        wait_for(lambda: open_alarms(gw, "held_open") == ["car-in"], "the held-open alarm")
-    finally:
-        gw.stop()
+    left_propped_open(tmp_path, mock_pins, with_contact + "held_open_s = 0.3\n")
     loop_only = GPIO_IO.replace("inputs = { barrier_open = 6 }", "inputs = { car_present = 5 }")
     again = gateways(start_gateway(tmp_path, loop_only))
     time.sleep(0.5)
