@@ -77,4 +77,7 @@ class Camera(Source, Protocol):
     def request_read(self) -> None:
         """A car has arrived: read the next fresh frames even if the plate was just seen."""
 
+    def opened_by_hand(self) -> None:
+        """A guard opened the camera's lane by hand: a car it never read may be pulling away."""
+
     def attach(self, consumer: FrameConsumer) -> None: ...

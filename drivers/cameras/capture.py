@@ -6,7 +6,8 @@ offline (an alarm) and reconnects with backoff. The consumer thread hands the ne
 attached consumers (the plate recognizer) whenever it is free: frames that arrive while it is
 busy are skipped, never queued. Frames older than `max_frame_age_s` are neither read nor stored,
 and what was read from a frame that grew older than that while it was read is dropped: a recognizer
-slower than the limit decides nothing, and the health's `read_age_s` shows by how much.
+slower than the limit decides nothing, the health's `read_age_s` shows by how much, and its
+`last_error` says so, with what to do, once most readings are dropped.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import logging
 import os
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from typing import Any, Literal
 
@@ -37,6 +39,17 @@ os.environ.setdefault("OPENCV_FFMPEG_CAPTURE_OPTIONS", "rtsp_transport;tcp")
 # for as long as a car plausibly waits at a barrier.
 TRIGGER_RETRY_S = 1.0
 TRIGGER_RETRY_FOR_S = 60.0
+
+# Trigger mode: a car the camera never read (glare), let through by hand, pulls away in the picture
+# as the next car rolls onto the loop, nose to tail; read as it goes, it does not end the next car's
+# trigger, which reads on until both are read or this long after its loop fired. A car is out of the
+# picture within seconds of the barrier rising; kept under the lane voter's repeat_after_s (15 s),
+# the car on the loop is still presented once when the one in front is never read.
+IN_FRONT_S = 10.0
+
+# The last readings the health judges the recognizer's speed on: once most of them were dropped as
+# stale, the camera's last_error says the box reads too slowly, and what to do.
+SPEED_WINDOW = 10
 
 # A stream that has delivered frames this long is up: only then do the reconnect waits start again
 # from the shortest. After a stream that dropped sooner (a camera rebooting in a loop, an NVR that
@@ -87,11 +100,14 @@ class OpenCvCamera:
         self._trigger_left = 0
         self._retry_next = 0.0  # trigger mode: when the next frame is looked at again, and until when
         self._retry_until = 0.0
-        # Cars the loop announced that no reading has been of yet: the car in front, never read
-        # (glare; let through by hand), may still be in the picture, pulling away, as the next one
-        # arrives, and its reading must not end that car's trigger. At most those two are in view.
-        self._unread = 0
-        self._read_since_loop: set[str] = set()  # plates read as arrivals since the loop fired
+        # Plates of cars that arrived, read from frames taken since the loop fired. The first is
+        # the car on the loop and ends its trigger; while a car in front let through by hand may
+        # still be read as it pulls away (until _in_front_until), it takes two.
+        self._read_since_loop: set[str] = set()
+        self._in_front_until = 0.0
+        self._opened_by_hand = 0.0  # monotonic time the lane was last opened by hand
+        self._recent: deque[bool] = deque(maxlen=SPEED_WINDOW)  # whether each reading was in time
+        self._too_slow = ""  # what the health says while most readings are dropped as stale
         self._seq = 0
         self._shaky = False  # the last stream dropped before it ran STABLE_S
         self._stop = threading.Event()
@@ -145,15 +161,25 @@ class OpenCvCamera:
             if callable(rearm):
                 rearm()
         with self._cond:
-            self._trigger_at = time.monotonic()
-            in_front = self._unread > 0 and self._trigger_at <= self._retry_until
-            self._unread = 2 if in_front else 1
+            now = time.monotonic()
+            # The car the last loop announced, never read, was let through by hand: it is pulling
+            # away in front of this one. Otherwise an unread announcement was no car (a motorbike
+            # with no front plate), or this same car firing the loop twice: this car ends it.
+            in_front = not self._read_since_loop and self._opened_by_hand > self._trigger_at
+            self._in_front_until = now + IN_FRONT_S if in_front else 0.0
+            self._trigger_at = now
             self._read_since_loop = set()
             self._trigger_left = self._trigger_frames
             self._retry_next = self._trigger_at
             self._retry_until = self._trigger_at + TRIGGER_RETRY_FOR_S
             self._cond.notify_all()
         self.health.count("triggers")
+
+    def opened_by_hand(self) -> None:
+        """A guard opened this camera's lane by hand (HandLanes.open_lane): a car at the barrier
+        that the camera never read pulls away now, perhaps in front of the next one."""
+        with self._cond:
+            self._opened_by_hand = time.monotonic()
 
     def frame_age(self) -> float | None:
         frame = self._newest
@@ -286,13 +312,13 @@ class OpenCvCamera:
             self._retry_next = frame.captured + TRIGGER_RETRY_S
         triggered = asked or self._read_mode == "trigger"
         emitted, arrived = self._read(frame, triggered, emit)
-        if arrived and triggered:
+        if triggered:
             with self._cond:
-                # Counted when the reading ends: a loop that fired meanwhile announced one more car.
-                cars = arrived - self._read_since_loop
-                self._read_since_loop |= cars
-                self._unread = max(0, self._unread - len(cars))
-                if self._unread == 0:  # every car that arrived has been read
+                # A loop that fired while this frame was read announced a car this frame predates.
+                if frame.captured >= self._trigger_at:
+                    self._read_since_loop |= arrived
+                cars = 2 if frame.captured <= self._in_front_until else 1
+                if len(self._read_since_loop) >= cars:  # every car that arrived has been read
                     self._trigger_left = 0
                     self._retry_until = 0.0
         return emitted
@@ -351,10 +377,33 @@ class OpenCvCamera:
         dropped and counted, and the health's `read_age_s` shows how far behind the reading is."""
         age = frame.age()
         self._read_age = age
-        if age <= self.max_frame_age_s:
+        in_time = age <= self.max_frame_age_s
+        self._judge_speed(in_time, age)
+        if in_time:
             return True
         self.health.count("stale_reads")
         return False
+
+    def _judge_speed(self, in_time: bool, age: float) -> None:
+        """Once most of the last readings were dropped as stale, the health's last_error says the
+        box reads too slowly and what to do, the camera staying online: its stream is fine. Trigger
+        mode is no remedy: each frame it reads is read as slowly."""
+        self._recent.append(in_time)
+        stale = self._recent.count(False)
+        health = self.health
+        if not self._too_slow:
+            if len(self._recent) < 3 or stale <= len(self._recent) / 2:
+                return
+            self._too_slow = _too_slow(age, self.max_frame_age_s)
+            log.warning("camera %s: %s", health.device, self._too_slow)
+        elif stale <= len(self._recent) / 4:  # not on the edge: the note comes and goes once
+            log.info("camera %s: plates are read in time again", health.device)
+            if health.last_error == self._too_slow:
+                health.last_error = ""
+            self._too_slow = ""
+            return
+        if health.online and not health.last_error:  # a stream's own fault is shown first
+            health.last_error = self._too_slow
 
     def _fresh(self, value: str, triggered: bool) -> bool:
         now = time.monotonic()
@@ -362,6 +411,15 @@ class OpenCvCamera:
             self._debounce.note(value, now)  # the loop says a car is here: read it again, once
             return value not in self._read_since_loop
         return self._debounce.accept(value, now)
+
+
+def _too_slow(age: float, max_frame_age_s: float) -> str:
+    return (
+        f"most plate readings are dropped as stale: a frame is read {age:.1f} s after it was taken, "
+        f"past max_frame_age_s ({max_frame_age_s:g} s), so no plate is decided. Read faster "
+        '(plate_backend = "onnxruntime": the fast extra, on a 64-bit OS; a lane roi; fewer cameras '
+        "on this box) or raise max_frame_age_s above read_age_s"
+    )
 
 
 def _checks_itself(consumer: FrameConsumer) -> bool:

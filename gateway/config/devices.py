@@ -323,7 +323,9 @@ class CameraDevice(_Device):
         gt=0,
         le=10,
         title="Oldest usable frame",
-        description="A frame older than this is never read or stored with an event.",
+        description="A frame older than this is never read or stored with an event, and what was "
+        "read from one that grew older while it was read is dropped: a recognizer slower than this "
+        "decides no plate (the camera's last_error says so; read_mode trigger does not help).",
     )
     read_mode: Literal["continuous", "trigger"] = Field(
         "continuous",

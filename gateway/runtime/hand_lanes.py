@@ -1,10 +1,11 @@
 """Lanes by hand (a guard's page, a remote command): open once, hold open, release, close, reopen.
 
 Audited and queued upstream first, then the relays move; the barrier watch is told, so the opening
-is not taken for a forced one. The lane counts as held only once its relays hold it: a failed hold
-must not switch off forced-open alarms. A relay that fails is recorded as `<action>_failed` (audit
-and upstream), that record waiting in memory, as a single opening's does, while the disk takes no
-writes (hand_opens.py).
+is not taken for a forced one, and a single opening is told to the lane's cameras: a car they never
+read pulls away, and its plate must not end the next car's trigger. The lane counts as held only
+once its relays hold it: a failed hold must not switch off forced-open alarms. A relay that fails is
+recorded as `<action>_failed` (audit and upstream), that record waiting in memory, as a single
+opening's does, while the disk takes no writes (hand_opens.py).
 """
 
 from __future__ import annotations
@@ -71,6 +72,8 @@ class HandLanes:
         ref = self._write_or_keep(LaneRecord(self.now(), lane, "open", actor, reason.strip()))
         self.barriers.commanded(lane, time.monotonic())
         self._drive(lane, actor, "open", lambda relay: relay.pulse(self._pulse_seconds[lane], ref))
+        for camera in self.devices.lanes[lane].cameras:  # a car they never read may be leaving
+            camera.opened_by_hand()
         return ref.startswith("audit:")
 
     def hold_lane(self, lane: str, actor: str, reason: str) -> None:
