@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import importlib.util
 import os
+import sqlite3
 import subprocess
 import sys
 import textwrap
@@ -209,3 +210,8 @@ def locked_by_another_process(db_path: Path) -> Iterator[Callable[[], None]]:
     finally:
         if holder.poll() is None:
             let_go()
+
+
+def query_plan(conn: sqlite3.Connection, sql: str, *args: object) -> str:
+    """SQLite's plan for `sql` with `args`, its steps joined: which tables it scans, which indexes it uses."""
+    return " ".join(str(row[-1]) for row in conn.execute(f"EXPLAIN QUERY PLAN {sql}", args))

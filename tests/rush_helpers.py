@@ -1,5 +1,5 @@
 """A morning rush at the parking tests' site: relays at both car lanes, and the real camera driver and
-PlateReader/LaneVoter (only the recognizer is fake, as in tests/test_lane_passages.py) presenting
+PlateReader/LaneVoter (only the recognizer is fake, as in tests/lane_helpers.py) presenting
 through the gateway's own camera emitter and decision worker batches."""
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from gateway.config import parse_config
 from gateway.events import AccessEvent
 from gateway.runtime.gateway import Gateway
 from gateway.runtime.worker import Job
+from tests.lane_helpers import Lane
 from tests.parking.conftest import PARKING_TOML, seed
-from tests.test_lane_passages import Lane
 
 RELAYS = """
 [[devices]]

@@ -2,7 +2,7 @@
 with it, then again when it reaches the loop; or left standing at the barrier (the lane voter's repeat).
 It is the same car at the same barrier, not a new one: when it was let through it is let through again,
 and nothing is charged, closed or counted twice. The presentations come from the real camera driver
-and PlateReader/LaneVoter (the Lane helper of tests/test_lane_passages.py: only the recognizer is fake),
+and PlateReader/LaneVoter (the Lane helper of tests/lane_helpers.py: only the recognizer is fake),
 through the gateway's own camera emitter."""
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from gateway.store.admin import import_csv
 from gateway.store.registry import set_blocked
 from plates.reading import Reading
 from tests.conftest import TARIFF_TOML, site_toml, write_csv
-from tests.test_lane_passages import BEHIND, Lane
+from tests.lane_helpers import BEHIND, Lane
 
 FRONT = "皖A11111"  # the car at the barrier (any car)
 QUEUED = "苏E77777"  # a stranger's car behind it

@@ -1,89 +1,25 @@
 """Passages at a plate lane: the camera driver, the plate reader and its lane voter together, with a
 clock the test sets, and a recognizer that reports what the test says is in view (the only fake:
-where the model would be). One presentation per passage whatever the camera's settings."""
+where the model would be): tests/lane_helpers.py's Lane. One presentation per passage whatever the
+camera's settings."""
 
 from __future__ import annotations
 
 import sqlite3
-import types
 from pathlib import Path
 
-import numpy as np
 import pytest
 
-import drivers.cameras.capture as capture
-import drivers.cameras.frame as frame_module
-import gateway.runtime.plate_reading as plate_reading
-from drivers.cameras.capture import TRIGGER_RETRY_FOR_S, OpenCvCamera
-from drivers.cameras.frame import Frame
-from drivers.health import DeviceHealth
+from drivers.cameras.capture import TRIGGER_RETRY_FOR_S
 from gateway.config import parse_config
 from gateway.config.models import Alarms
 from gateway.core import Presented
 from gateway.runtime.gateway import Gateway
-from gateway.runtime.plate_reading import PlateReader
 from gateway.runtime.watch import AlarmWatch
 from plates.lane import LaneVoter
 from plates.reading import Reading
 from tests.conftest import site_toml
-
-AT_BARRIER = (600, 400, 120, 40)
-BEHIND = (620, 200, 80, 28)
-P = "皖A12345"
-START = 1000.0
-
-
-class Recognizer:
-    """Reports the plates the test puts in view, and counts the frames it was asked to read."""
-
-    def __init__(self) -> None:
-        self.in_view: list[Reading] = []
-        self.calls = 0
-
-    def read_frame(self, image: np.ndarray, roi: object = None) -> list[Reading]:
-        self.calls += 1
-        return list(self.in_view)
-
-
-class Lane:
-    """One plate camera at a lane; `at` is seconds since the test began."""
-
-    def __init__(self, monkeypatch: pytest.MonkeyPatch, **camera: object) -> None:
-        self.now = START
-        clock = types.SimpleNamespace(monotonic=lambda: self.now, time=lambda: 1.7e9 + self.now)
-        for module in (capture, plate_reading, frame_module):
-            monkeypatch.setattr(module, "time", clock)
-        self.recognizer = Recognizer()
-        self.reader = PlateReader(None, self.recognizer)  # type: ignore[arg-type]
-        health = DeviceHealth("car-out-camera", "camera", "car-out", "opencv")
-        self.camera = OpenCvCamera(health, "usb:0", **camera)  # type: ignore[arg-type]
-        self.camera.attach(self.reader, self.reader.annotate)
-        self.presented: list[tuple[float, str]] = []
-        self.on_present = lambda value: None
-        self._seq = 0
-        self._image = np.zeros((720, 1280, 3), np.uint8)
-
-    def _emit(self, kind: str, value: str, confidence: float) -> None:
-        self.presented.append((round(self.now - START, 2), value))
-        self.on_present(value)
-
-    def frames(self, start: float, end: float, in_view: list[str | Reading], step: float = 0.1) -> None:
-        """The camera delivers a frame every `step` seconds from `start` to before `end`."""
-        self.recognizer.in_view = [
-            p if isinstance(p, Reading) else Reading(p, "blue", 0.99, AT_BARRIER) for p in in_view
-        ]
-        for i in range(round((end - start) / step)):
-            self.now = START + start + i * step
-            self._seq += 1
-            self.camera.consume_frame(Frame(self._image, self._seq, self.now, 1.7e9 + self.now), self._emit)
-
-    def loop(self, at: float) -> None:
-        """The lane's loop detector: a car has arrived."""
-        self.now = START + at
-        self.camera.request_read()
-
-    def times(self, plate: str = P) -> list[float]:
-        return [t for t, value in self.presented if value == plate]
+from tests.lane_helpers import AT_BARRIER, BEHIND, Lane, P
 
 
 def test_two_cars_queued_in_view_are_presented_once_each_even_with_no_debounce(

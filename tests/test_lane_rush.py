@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from gateway.core import Presented
 from plates.reading import Reading
+from tests.lane_helpers import AT_BARRIER, BEHIND
+from tests.parking.conftest import show
 from tests.rush_helpers import camera_lane, parking_gw, pulses
-from tests.test_lane_passages import AT_BARRIER, BEHIND
 
 STRANGER = "苏E12345"  # parked two hours or more: owes a fee
 STRANGER2 = "豫Z99999"  # another stranger, parked an hour and a half: owes a different fee
@@ -22,10 +22,6 @@ RESIDENT = "皖B33333"  # R2's car on its own slot B002: leaves free
 MISREAD = "皖B33338"  # the resident's car, its last character misread: nobody's plate
 FRONT = "皖A11111"  # R1's car
 ASIDE = (1000, 380, 110, 38)  # a refused car pulled over beside the barrier, still in the picture
-
-
-def _parked(gw, plate: str, ago: timedelta) -> None:  # type: ignore[no-untyped-def]
-    assert gw.handle(Presented("car-in", "plate", plate, 0.99, gw.now() - ago, "cam")).admitted
 
 
 @pytest.mark.parametrize("with_loop", [False, True])
@@ -78,8 +74,8 @@ def test_the_car_at_the_barrier_is_not_held_behind_the_car_queued_behind_it(
     first frame (held to pay), the resident's, a little dirty, on the second: the resident at the
     barrier is let out all the same."""
     gw = parking_gw(tmp_path)
-    _parked(gw, STRANGER, timedelta(hours=2))
-    _parked(gw, RESIDENT, timedelta(hours=1))
+    assert show(gw, "car-in", STRANGER, gw.now() - timedelta(hours=2)).admitted
+    assert show(gw, "car-in", RESIDENT, gw.now() - timedelta(hours=1)).admitted
     before = pulses(gw, "car-out")
     lane, decided = camera_lane(monkeypatch, gw, "car-out")
     at_barrier = Reading(RESIDENT, "blue", 0.98, AT_BARRIER)
@@ -132,8 +128,8 @@ def test_take_the_fee_quotes_the_car_at_the_barrier_not_the_one_queued_behind(
     the car at the barrier: the tablet asks GET /api/parking/lanes/car-out/quote
     (ParkingDesk.lane_quote) and takes that car's fee, not the fee of the car held after it."""
     gw = parking_gw(tmp_path)
-    _parked(gw, STRANGER, timedelta(hours=3))
-    _parked(gw, STRANGER2, timedelta(minutes=90))
+    assert show(gw, "car-in", STRANGER, gw.now() - timedelta(hours=3)).admitted
+    assert show(gw, "car-in", STRANGER2, gw.now() - timedelta(minutes=90)).admitted
     lane, decided = camera_lane(monkeypatch, gw, "car-out")
     lane.frames(0.0, 0.1, [STRANGER])  # at the barrier: held to pay
     lane.frames(0.1, 3.0, [STRANGER, Reading(STRANGER2, "blue", 0.99, BEHIND)])  # the next one queues
@@ -156,8 +152,8 @@ def test_take_the_fee_quotes_the_next_car_once_the_held_one_has_backed_away(
     """The stranger held to pay has no money and backs out of the lane; the next paying car drives
     up and is held. The quote is for the car now at the barrier."""
     gw = parking_gw(tmp_path)
-    _parked(gw, STRANGER, timedelta(hours=3))
-    _parked(gw, STRANGER2, timedelta(minutes=90))
+    assert show(gw, "car-in", STRANGER, gw.now() - timedelta(hours=3)).admitted
+    assert show(gw, "car-in", STRANGER2, gw.now() - timedelta(minutes=90)).admitted
     lane, decided = camera_lane(monkeypatch, gw, "car-out")
     lane.frames(0.0, 2.0, [STRANGER])
     lane.frames(2.0, 6.0, [])  # backed away out of the picture

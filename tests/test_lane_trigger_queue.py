@@ -1,7 +1,7 @@
 """Trigger mode (docs/hardware.md: the camera reads only the frames after the loop sees a car) in a
 nose-to-tail queue: the car in front is still in the picture, pulling away under the barrier, when the
 next car rolls onto the loop. The camera driver, PlateReader and LaneVoter are the real ones (the Lane
-helper of tests/test_lane_passages.py: only the recognizer is fake)."""
+helper of tests/lane_helpers.py: only the recognizer is fake)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from gateway.config import parse_config
 from gateway.runtime.gateway import Gateway
 from plates.reading import Reading
 from tests.conftest import site_toml
-from tests.test_lane_passages import BEHIND, START, Lane
+from tests.lane_helpers import BEHIND, START, Lane
 
 A, B = "皖A12345", "苏E77777"
 LEAVING = (600, 330, 120, 40)  # A's plate a little further up the picture, under the barrier
@@ -92,15 +92,7 @@ def test_a_loop_that_fires_while_a_frame_is_read_keeps_its_trigger(monkeypatch: 
     frame that reads the car in front is still being read. That reading must not end the new trigger."""
     lane = Lane(monkeypatch, read_mode="trigger", trigger_frames=8)
     lane.loop(0.0)
-    read = lane.recognizer.read_frame
-
-    def slow(image: object, roi: object = None) -> list[Reading]:
-        if lane.recognizer.calls == 0:  # A is being read when B reaches the loop
-            lane.loop(0.05)
-        return read(image, roi)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(lane.recognizer, "read_frame", slow)
-    lane.frames(0.0, 0.1, [A])
+    lane.frames(0.0, 0.1, [A], while_read=lambda: lane.loop(0.05))  # B reaches the loop as A is read
     lane.frames(0.1, 0.3, [A, Reading(B, "blue", 0.99, BEHIND)])
     lane.frames(0.3, 30.0, [B])
     assert [value for _, value in lane.presented] == [A, B]

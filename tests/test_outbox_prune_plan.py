@@ -15,6 +15,7 @@ import pytest
 from gateway.store.database import open_database
 from gateway.store.outbox import prune_sent
 from gateway.store.retention import prune_access_records
+from tests.conftest import query_plan
 
 CUTOFF = datetime(2026, 1, 1, tzinfo=UTC)
 PRUNES: dict[str, Callable[[sqlite3.Connection], object]] = {
@@ -44,5 +45,5 @@ def test_pruning_the_outbox_does_not_read_every_record_queued_upstream(
     deletes = [sql for sql in ran if sql.lstrip().startswith("DELETE FROM outbox WHERE seq IN")]
     assert deletes, f"no pruning of the outbox among {ran}"
     for sql in deletes:
-        plan = " ".join(str(row[-1]) for row in conn.execute(f"EXPLAIN QUERY PLAN {sql}"))
+        plan = query_plan(conn, sql)
         assert "SCAN outbox" not in plan, f"pruning reads the whole outbox on the decision worker: {plan}"

@@ -1,5 +1,6 @@
-"""Real pseudo-terminals standing in for serial devices, an MJPEG camera served over HTTP, and a
-check that every test stops the threads its drivers started."""
+"""Real pseudo-terminals standing in for serial devices, an MJPEG camera served over HTTP, gateways
+with real drivers (lane inputs on gpiozero mock pins), and a check that every test stops the threads
+its drivers started."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import threading
 import time
 import tty
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -16,12 +18,16 @@ from typing import Any
 import cv2
 import numpy as np
 import pytest
+from gpiozero import Device as GpioBase
+from gpiozero.pins.mock import MockFactory
 
 from drivers.health import DeviceHealth
 from drivers.relays.lcus import LcusRelay
 from gateway.config import parse_config
 from gateway.runtime.devices import Devices, build_devices
-from tests.conftest import site_toml
+from gateway.runtime.gateway import Gateway
+from gateway.store.admin import import_csv
+from tests.conftest import site_toml, write_csv
 
 
 def wait_for(condition: Callable[[], Any], what: str, timeout: float = 10.0) -> Any:
@@ -218,3 +224,100 @@ def lcus_two_lanes(tmp_path: Path, board: PtyDevice, wait: float) -> tuple[Devic
     entry = next(r for r in devices.lanes["car-in"].relays if r.health.device == "entry-barrier")
     exit_ = next(r for r in devices.lanes["car-out"].relays if r.health.device == "exit-barrier")
     return devices, entry, exit_  # type: ignore[return-value]
+
+
+def start_gateway(tmp_path: Path, devices: str) -> Gateway:
+    """A gateway (not started) at the test site with `devices`, resident R1 holding card 0102030405."""
+    cfg = parse_config(site_toml(tmp_path / "data") + devices, "site.toml")
+    import_csv(
+        cfg,
+        [
+            write_csv(
+                tmp_path / "r.csv",
+                """
+            ref,building,unit,name
+            R1,3栋,2单元,张三
+            """,
+            ),
+            write_csv(
+                tmp_path / "c.csv",
+                """
+            card,resident_ref
+            0102030405,R1
+            """,
+            ),
+        ],
+    )
+    return Gateway(cfg)
+
+
+def query(gw: Gateway, sql: str, *args: Any) -> list[tuple[Any, ...]]:
+    """Read on the worker, after everything queued before it."""
+    future: Future[list[tuple[Any, ...]]] = gw.on_worker(lambda conn: conn.execute(sql, args).fetchall())
+    return future.result(timeout=10)
+
+
+def open_alarms(gw: Gateway, kind: str) -> list[str]:
+    sql = "SELECT source FROM alarms WHERE kind = ? AND cleared_at IS NULL"
+    return [r[0] for r in query(gw, sql, kind)]
+
+
+@pytest.fixture
+def gateways() -> Iterator[Callable[[Gateway], Gateway]]:
+    """Start a gateway, stopped after the test."""
+    running: list[Gateway] = []
+
+    def run(gw: Gateway) -> Gateway:
+        gw.start()
+        running.append(gw)
+        return gw
+
+    yield run
+    for gw in running:
+        gw.stop()
+
+
+@pytest.fixture
+def mock_pins() -> Iterator[MockFactory]:
+    factory = MockFactory()
+    GpioBase.pin_factory = factory
+    yield factory
+    factory.reset()
+    GpioBase.pin_factory = None
+
+
+def gpio_io(inputs: str = "{ barrier_open = 6 }", held_open_s: float | None = None) -> str:
+    """The car-in lane's barrier relay on GPIO 17, with its inputs (the barrier contact on 6, a loop
+    detector on 5) and, if given, how long the barrier may stay up."""
+    device = f"""
+[[devices]]
+id = "car-in-io"
+lane = "car-in"
+kind = "relay"
+driver = "gpio"
+pin = 17
+inputs = {inputs}
+bounce_s = 0
+"""
+    return device if held_open_s is None else device + f"held_open_s = {held_open_s}\n"
+
+
+def left_propped_open(tmp_path: Path, pins: MockFactory, config: str) -> None:
+    """A gateway ran, the door was propped open and alarmed, and the gateway stopped."""
+    gw = start_gateway(tmp_path, config)
+    gw.start()
+    try:
+        pins.pin(6).drive_low()
+        wait_for(lambda: open_alarms(gw, "held_open") == ["car-in"], "the held-open alarm")
+    finally:
+        gw.stop()
+
+
+def restart_with_barrier_up(
+    tmp_path: Path, pins: MockFactory, gateways: Callable[[Gateway], Gateway], config: str
+) -> Gateway:
+    """The gateway started again while the barrier (or door) is still up: the mock pin, made anew
+    with its pull-up, must be told so again before the new gateway looks."""
+    again = start_gateway(tmp_path, config)
+    pins.pin(6).drive_low()
+    return gateways(again)

@@ -17,8 +17,7 @@ from gateway.store.accounts import create_token
 from gateway.store.admin import import_csv
 from gateway.store.passes import NewPass, create_pass
 from tests.conftest import site_toml, write_csv
-from tests.drivers.conftest import PtyDevice, wait_for
-from tests.drivers.test_gateway_devices import gateways, query  # noqa: F401  (gateways: a fixture)
+from tests.drivers.conftest import PtyDevice, query, wait_for
 
 # The test site's "door" is the way in; this is the way out beside it, with its own reader.
 DOOR_OUT = """
@@ -86,7 +85,7 @@ def people_inside(gw: Gateway) -> int:
 def test_a_visitors_qr_pass_scanned_at_the_door_lets_the_visitor_in(
     tmp_path: Path,
     pty_device: Callable[[str], PtyDevice],
-    gateways: Callable[[Gateway], Gateway],  # noqa: F811
+    gateways: Callable[[Gateway], Gateway],
 ) -> None:
     """A visitor registered at the booth gets a printed QR pass; the door's QR scanner (a serial
     scanner sending one code per line, format = "qr") reads it and the door opens for the visitor."""
@@ -107,7 +106,7 @@ def test_a_visitors_qr_pass_scanned_at_the_door_lets_the_visitor_in(
 def test_a_resident_who_went_out_through_the_exit_reader_is_not_inside_any_more(
     tmp_path: Path,
     pty_device: Callable[[str], PtyDevice],
-    gateways: Callable[[Gateway], Gateway],  # noqa: F811
+    gateways: Callable[[Gateway], Gateway],
 ) -> None:
     """Hard anti-passback at a door with an entry and an exit reader: 张三 comes in on her card that
     also opens the barrier for her car, and goes out on her other card (a key fob). She is out: the

@@ -5,83 +5,27 @@ snapshots stored with the events, and a guard's manual commands."""
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Iterator
-from concurrent.futures import Future
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import cv2
 import pytest
-from gpiozero import Device as GpioBase
 from gpiozero.pins.mock import MockFactory
 
 from drivers.cameras.frame import Frame
 from drivers.readers.frames import em4100_frame
 from drivers.simulated import SimulatedRelay
-from gateway.config import parse_config
 from gateway.errors import GatewayError
 from gateway.runtime.gateway import Gateway
-from gateway.store.admin import import_csv
-from tests.conftest import site_toml, write_csv
-from tests.drivers.conftest import MjpegCamera, PtyDevice, wait_for
-
-
-def start_gateway(tmp_path: Path, devices: str) -> Gateway:
-    cfg = parse_config(site_toml(tmp_path / "data") + devices, "site.toml")
-    import_csv(
-        cfg,
-        [
-            write_csv(
-                tmp_path / "r.csv",
-                """
-            ref,building,unit,name
-            R1,3栋,2单元,张三
-            """,
-            ),
-            write_csv(
-                tmp_path / "c.csv",
-                """
-            card,resident_ref
-            0102030405,R1
-            """,
-            ),
-        ],
-    )
-    return Gateway(cfg)
-
-
-def query(gw: Gateway, sql: str, *args: Any) -> list[tuple[Any, ...]]:
-    """Read on the worker, after everything queued before it."""
-    future: Future[list[tuple[Any, ...]]] = gw.on_worker(lambda conn: conn.execute(sql, args).fetchall())
-    return future.result(timeout=10)
-
-
-def open_alarms(gw: Gateway, kind: str) -> list[str]:
-    sql = "SELECT source FROM alarms WHERE kind = ? AND cleared_at IS NULL"
-    return [r[0] for r in query(gw, sql, kind)]
-
-
-@pytest.fixture
-def gateways() -> Iterator[Callable[[Gateway], Gateway]]:
-    running: list[Gateway] = []
-
-    def run(gw: Gateway) -> Gateway:
-        gw.start()
-        running.append(gw)
-        return gw
-
-    yield run
-    for gw in running:
-        gw.stop()
-
-
-@pytest.fixture
-def mock_pins() -> Iterator[MockFactory]:
-    factory = MockFactory()
-    GpioBase.pin_factory = factory
-    yield factory
-    factory.reset()
-    GpioBase.pin_factory = None
+from tests.drivers.conftest import (
+    MjpegCamera,
+    PtyDevice,
+    gpio_io,
+    open_alarms,
+    query,
+    start_gateway,
+    wait_for,
+)
 
 
 def reader_toml(port: str, role: str = "access") -> str:
@@ -140,16 +84,7 @@ def test_a_patrol_checkpoint_records_taps_not_access_requests(
     assert isinstance(lock, SimulatedRelay) and lock.pulses == []
 
 
-GPIO_IO = """
-[[devices]]
-id = "car-in-io"
-lane = "car-in"
-kind = "relay"
-driver = "gpio"
-pin = 17
-inputs = { car_present = 5, barrier_open = 6 }
-bounce_s = 0
-"""
+GPIO_IO = gpio_io("{ car_present = 5, barrier_open = 6 }")
 CAMERA = """
 [[devices]]
 id = "car-in-camera"

@@ -12,38 +12,18 @@ from gpiozero.pins.mock import MockFactory
 
 from gateway.runtime.gateway import Gateway
 from gateway.runtime.lanes import BarrierWatch
-from tests.drivers.conftest import wait_for
-from tests.drivers.test_gateway_devices import (  # noqa: F401 (fixtures)
-    gateways,
-    mock_pins,
+from tests.drivers.conftest import (
+    gpio_io,
+    left_propped_open,
     open_alarms,
     query,
+    restart_with_barrier_up,
     start_gateway,
+    wait_for,
 )
 
 HELD_OPEN_S = 0.4
-GPIO_IO = f"""
-[[devices]]
-id = "car-in-io"
-lane = "car-in"
-kind = "relay"
-driver = "gpio"
-pin = 17
-inputs = {{ barrier_open = 6 }}
-bounce_s = 0
-held_open_s = {HELD_OPEN_S}
-"""
-
-
-def left_propped_open(tmp_path: Path, pins: MockFactory, config: str = GPIO_IO) -> None:
-    """A gateway ran, the door was propped open and alarmed, and the gateway stopped."""
-    gw = start_gateway(tmp_path, config)
-    gw.start()
-    try:
-        pins.pin(6).drive_low()
-        wait_for(lambda: open_alarms(gw, "held_open") == ["car-in"], "the held-open alarm")
-    finally:
-        gw.stop()
+GPIO_IO = gpio_io(held_open_s=HELD_OPEN_S)
 
 
 def upstream_alarms(gw: Gateway) -> list[tuple[str, str]]:
@@ -69,8 +49,8 @@ def test_the_time_left_counts_from_the_opening_or_the_last_command_and_stops_at_
 
 def test_a_barrier_left_open_raises_held_open_and_its_closing_clears_it(
     tmp_path: Path,
-    mock_pins: MockFactory,  # noqa: F811
-    gateways: Callable[[Gateway], Gateway],  # noqa: F811
+    mock_pins: MockFactory,
+    gateways: Callable[[Gateway], Gateway],
 ) -> None:
     gw = gateways(start_gateway(tmp_path, GPIO_IO))
     barrier = mock_pins.pin(6)
@@ -88,8 +68,8 @@ def test_a_barrier_left_open_raises_held_open_and_its_closing_clears_it(
 
 def test_a_barrier_held_open_by_a_guard_raises_nothing_until_it_is_released(
     tmp_path: Path,
-    mock_pins: MockFactory,  # noqa: F811
-    gateways: Callable[[Gateway], Gateway],  # noqa: F811
+    mock_pins: MockFactory,
+    gateways: Callable[[Gateway], Gateway],
 ) -> None:
     gw = gateways(start_gateway(tmp_path, GPIO_IO))
     barrier = mock_pins.pin(6)
@@ -103,15 +83,11 @@ def test_a_barrier_held_open_by_a_guard_raises_nothing_until_it_is_released(
 
 def test_a_door_still_propped_open_after_a_restart_keeps_its_held_open_alarm(
     tmp_path: Path,
-    mock_pins: MockFactory,  # noqa: F811
-    gateways: Callable[[Gateway], Gateway],  # noqa: F811
+    mock_pins: MockFactory,
+    gateways: Callable[[Gateway], Gateway],
 ) -> None:
-    left_propped_open(tmp_path, mock_pins)
-    # The door stays propped open while the gateway restarts (the mock pin, made anew with its
-    # pull-up, must be told so again before the new gateway looks).
-    again = start_gateway(tmp_path, GPIO_IO)
-    mock_pins.pin(6).drive_low()
-    gateways(again)
+    left_propped_open(tmp_path, mock_pins, GPIO_IO)
+    again = restart_with_barrier_up(tmp_path, mock_pins, gateways, GPIO_IO)  # the door still propped open
     time.sleep(HELD_OPEN_S * 6)  # many windows: the open door is judged again
     assert open_alarms(again, "held_open") == ["car-in"], (
         f"the door is still open but the alarm was closed; upstream saw {upstream_alarms(again)}"
@@ -120,10 +96,10 @@ def test_a_door_still_propped_open_after_a_restart_keeps_its_held_open_alarm(
 
 def test_an_alarm_left_open_by_an_earlier_run_clears_once_the_door_is_seen_closed(
     tmp_path: Path,
-    mock_pins: MockFactory,  # noqa: F811
-    gateways: Callable[[Gateway], Gateway],  # noqa: F811
+    mock_pins: MockFactory,
+    gateways: Callable[[Gateway], Gateway],
 ) -> None:
-    left_propped_open(tmp_path, mock_pins)
+    left_propped_open(tmp_path, mock_pins, GPIO_IO)
     mock_pins.pin(6).drive_high()  # closed while the gateway was down: no input reaches it
 
     again = gateways(start_gateway(tmp_path, GPIO_IO))

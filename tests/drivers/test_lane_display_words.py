@@ -4,7 +4,7 @@ example display (width = 8), and on the simulated display the demo uses."""
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -18,7 +18,7 @@ from gateway.events import AccessEvent
 from gateway.runtime.gateway import Gateway
 from gateway.runtime.texts import REASONS, display_lines
 from tests.conftest import TARIFF_TOML, site_toml
-from tests.drivers.conftest import PtyDevice, pty_device  # noqa: F401
+from tests.drivers.conftest import PtyDevice
 
 
 def led_toml(port: str) -> str:
@@ -48,19 +48,9 @@ driver = "simulated"
 
 
 @pytest.fixture
-def started() -> Iterator[Callable[[str], Gateway]]:
+def started(gateways: Callable[[Gateway], Gateway]) -> Callable[[str], Gateway]:
     """A gateway from a site file's text, started, and stopped after the test."""
-    running: list[Gateway] = []
-
-    def start(text: str) -> Gateway:
-        gw = Gateway(parse_config(text, "site.toml"))
-        gw.start()
-        running.append(gw)
-        return gw
-
-    yield start
-    for gw in running:
-        gw.stop()
+    return lambda text: gateways(Gateway(parse_config(text, "site.toml")))
 
 
 def _shown(panel: PtyDevice, lines: int, timeout: float = 5.0) -> list[str]:
@@ -83,7 +73,7 @@ def _displayed(gw: Gateway, lane: str, timeout: float = 5.0) -> list[str]:
 def test_the_exit_display_shows_the_fee_a_held_car_must_pay(
     tmp_path: Path,
     started: Callable[[str], Gateway],
-    pty_device: Callable[[str], PtyDevice],  # noqa: F811
+    pty_device: Callable[[str], PtyDevice],
 ) -> None:
     """docs/parking.md: 'the lane display shows 临时车 请缴费 7元 and the plate'. On the docs' own
     display (8 characters a line) the fee went over the edge and was cut off: the driver who must

@@ -242,15 +242,6 @@ def test_lcus_board_that_opens_but_fails_writes_stays_offline_with_growing_waits
     assert len(opens) <= 6  # waits of 0.1, 0.2, 0.4, 0.8, 1 s (it reopened every 0.1 s)
 
 
-@pytest.fixture
-def mock_pins() -> Iterator[MockFactory]:
-    factory = MockFactory()
-    GpioBase.pin_factory = factory
-    yield factory
-    factory.reset()
-    GpioBase.pin_factory = None
-
-
 def test_gpio_relay_and_inputs(mock_pins: MockFactory) -> None:
     events: list[tuple[str, bool]] = []
     device = GpioDevice(

@@ -11,31 +11,22 @@ from pathlib import Path
 from gpiozero.pins.mock import MockFactory
 
 from gateway.runtime.gateway import Gateway
-from tests.drivers.test_gateway_devices import (  # noqa: F401 (fixtures)
-    gateways,
-    mock_pins,
+from tests.drivers.conftest import (
+    gpio_io,
+    left_propped_open,
     open_alarms,
     query,
+    restart_with_barrier_up,
     start_gateway,
 )
-from tests.drivers.test_held_open import left_propped_open
 
-GPIO_IO = """
-[[devices]]
-id = "car-in-io"
-lane = "car-in"
-kind = "relay"
-driver = "gpio"
-pin = 17
-inputs = { barrier_open = 6 }
-bounce_s = 0
-"""
+GPIO_IO = gpio_io()
 
 
 def test_a_restart_while_the_barrier_is_up_for_a_guards_opening_raises_no_forced_open(
     tmp_path: Path,
-    mock_pins: MockFactory,  # noqa: F811
-    gateways: Callable[[Gateway], Gateway],  # noqa: F811
+    mock_pins: MockFactory,
+    gateways: Callable[[Gateway], Gateway],
 ) -> None:
     gw = start_gateway(tmp_path, GPIO_IO)
     gw.start()
@@ -46,9 +37,8 @@ def test_a_restart_while_the_barrier_is_up_for_a_guards_opening_raises_no_forced
         assert open_alarms(gw, "forced_open") == []
     finally:
         gw.stop()  # an upgrade, `systemctl restart`, the watchdog: a second or two
-    again = start_gateway(tmp_path, GPIO_IO)
-    mock_pins.pin(6).drive_low()  # the arm is still up: the ambulance is passing under it
-    gateways(again)
+    # The arm is still up: the ambulance is passing under it.
+    again = restart_with_barrier_up(tmp_path, mock_pins, gateways, GPIO_IO)
     time.sleep(0.5)
     opened = query(again, "SELECT at FROM audit WHERE action LIKE 'lane.open%' ORDER BY id DESC LIMIT 1")
     assert open_alarms(again, "forced_open") == [], (
@@ -58,16 +48,14 @@ def test_a_restart_while_the_barrier_is_up_for_a_guards_opening_raises_no_forced
 
 def test_a_held_open_alarm_on_a_lane_whose_barrier_contact_was_taken_out_clears_at_start(
     tmp_path: Path,
-    mock_pins: MockFactory,  # noqa: F811
-    gateways: Callable[[Gateway], Gateway],  # noqa: F811
+    mock_pins: MockFactory,
+    gateways: Callable[[Gateway], Gateway],
 ) -> None:
     """The barrier contact is unwired and taken out of the config (the loop detector on the same
     device stays). Nothing reports the barrier any more: the alarm it left must not stay open for
     ever (lanes.py: "Only a lane no longer watched ... has nothing to judge it by: cleared now")."""
-    with_contact = GPIO_IO.replace("{ barrier_open = 6 }", "{ barrier_open = 6, car_present = 5 }")
-    left_propped_open(tmp_path, mock_pins, with_contact + "held_open_s = 0.3\n")
-    loop_only = GPIO_IO.replace("inputs = { barrier_open = 6 }", "inputs = { car_present = 5 }")
-    again = gateways(start_gateway(tmp_path, loop_only))
+    left_propped_open(tmp_path, mock_pins, gpio_io("{ barrier_open = 6, car_present = 5 }", held_open_s=0.3))
+    again = gateways(start_gateway(tmp_path, gpio_io("{ car_present = 5 }")))
     time.sleep(0.5)
     assert open_alarms(again, "held_open") == [], (
         "a held_open alarm on a lane with no barrier contact any more stays open: nothing can clear it"

@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from datetime import datetime, timedelta
 
 from gateway.runtime.gateway import Gateway
+from tests.conftest import query_plan
 from tests.parking.conftest import T0, show
 
 D = timedelta(days=1)
@@ -88,6 +89,5 @@ def test_what_was_paid_on_a_carried_charge_is_found_without_reading_every_paymen
     from gateway.store.parking import charge_owed_sql
 
     sql = f"SELECT {charge_owed_sql()} FROM charges c WHERE c.subject = ? AND c.settled_at IS NULL"
-    rows = gw.conn.execute(f"EXPLAIN QUERY PLAN {sql}", ("vehicle:1",)).fetchall()
-    plan = " ".join(str(row[-1]) for row in rows)
+    plan = query_plan(gw.conn, sql, "vehicle:1")
     assert "SCAN p" not in plan and "payments_charge" in plan, plan

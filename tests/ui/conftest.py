@@ -8,10 +8,11 @@ import sqlite3
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import pytest
 import uvicorn
@@ -213,6 +214,14 @@ def wait_for(predicate, timeout: float = 5.0) -> None:  # type: ignore[no-untype
         if time.monotonic() > deadline:
             raise AssertionError("condition not met in time")
         time.sleep(0.02)
+
+
+def stored(site: Site, sql: str, *args: object) -> list[tuple[Any, ...]]:
+    """The rows of `sql` once the decision worker has done what was queued before, read on a
+    read-only connection of the test's own."""
+    site.gw.on_worker(lambda c: None).result(10)
+    with closing(sqlite3.connect(f"file:{site.gw.db_path}?mode=ro", uri=True)) as conn:
+        return conn.execute(sql, args).fetchall()
 
 
 def decided(site: Site, device: str, kind: str, value: str, timeout: float = 5.0) -> dict[str, object]:

@@ -5,13 +5,12 @@ form."""
 from __future__ import annotations
 
 import re
-import sqlite3
 from datetime import datetime
 from typing import Any
 
 import pytest
 
-from tests.ui.conftest import ADMIN, PLATE, Site
+from tests.ui.conftest import ADMIN, PLATE, Site, stored
 
 pytest.importorskip("playwright.sync_api")
 
@@ -24,12 +23,6 @@ from tests.ui.test_guard_browser import (  # noqa: E402
     page_at,
     pytestmark,  # noqa: F401  (skipped without chromium)
 )
-
-
-def _stored(site: Site, sql: str) -> list[tuple[Any, ...]]:
-    """`sql` about the seeded car (its id is the one parameter)."""
-    with sqlite3.connect(f"file:{site.gw.db_path}?mode=ro", uri=True) as conn:
-        return conn.execute(sql, (site.vehicle_id,)).fetchall()
 
 
 def test_an_admin_renews_a_monthly_car_on_the_lookup_page(
@@ -47,10 +40,11 @@ def test_an_admin_renews_a_monthly_car_on_the_lookup_page(
     expect(page.locator("li", has_text=PLATE).first).to_contain_text(re.compile(r"→ 2027-12-31"))
     # The whole last day is paid for: stored as the next day's 00:00 in site time, as the API and an
     # import store a bare last day (once 23:59:59, so a car leaving at 00:30 paid from then).
-    end = datetime.fromisoformat(_stored(site, "SELECT monthly_until FROM vehicles WHERE id = ?")[0][0])
+    car = site.vehicle_id
+    end = datetime.fromisoformat(stored(site, "SELECT monthly_until FROM vehicles WHERE id = ?", car)[0][0])
     assert end == datetime(2028, 1, 1, tzinfo=site.gw.site.tz)
-    assert _stored(site, "SELECT count(*) FROM slot_vehicles WHERE vehicle_id = ?") == [(1,)]  # kept
-    audit = _stored(site, "SELECT actor, target FROM audit WHERE action = 'vehicle.update' AND ?")
+    assert stored(site, "SELECT count(*) FROM slot_vehicles WHERE vehicle_id = ?", car) == [(1,)]  # kept
+    audit = stored(site, "SELECT actor, target FROM audit WHERE action = 'vehicle.update'")
     assert audit == [("admin", f"vehicle:{site.vehicle_id}")]
     assert page.errors == []
 

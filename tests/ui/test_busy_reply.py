@@ -6,10 +6,8 @@ the guard looks before doing it again."""
 
 from __future__ import annotations
 
-import sqlite3
 import time
 from collections.abc import Callable, Iterator
-from contextlib import closing
 
 import pytest
 from fastapi.testclient import TestClient
@@ -17,7 +15,9 @@ from fastapi.testclient import TestClient
 import gateway.api.deps as deps
 from gateway.web.i18n import js_texts
 from tests.conftest import locked_by_another_process
-from tests.ui.conftest import CARD, Site, app, bearer, client, site  # noqa: F401
+from tests.ui.conftest import CARD, Site, app, bearer, client, site, stored  # noqa: F401
+
+BLOCKED = "SELECT blocked FROM credentials WHERE value = ?"
 
 
 @pytest.fixture
@@ -28,12 +28,6 @@ def behind(site: Site, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[],
     monkeypatch.setattr(deps, "WRITE_TIMEOUT_S", 1.0)
     with locked_by_another_process(site.gw.db_path) as let_go:
         yield let_go
-
-
-def blocked(site: Site) -> int:  # noqa: F811
-    site.gw.on_worker(lambda conn: None).result(timeout=10)  # the worker has caught up
-    with closing(sqlite3.connect(f"file:{site.gw.db_path}?mode=ro", uri=True)) as conn:
-        return int(conn.execute("SELECT blocked FROM credentials WHERE value = ?", (CARD,)).fetchone()[0])
 
 
 def block_the_card(site: Site, client: TestClient) -> dict[str, str]:  # noqa: F811
@@ -57,7 +51,9 @@ def test_a_change_answered_busy_did_not_save_is_not_saved_later(
     error = block_the_card(site, client)
     behind()
     assert error["code"] == "busy" and "did not save" in error["message"]
-    assert blocked(site) == 0, "answered 'did not save this', yet the card was blocked later anyway"
+    assert stored(site, BLOCKED, CARD)[0][0] == 0, (
+        "answered 'did not save this', yet the card was blocked later anyway"
+    )
 
 
 def test_a_change_the_gateway_is_still_saving_is_answered_so(
@@ -71,7 +67,7 @@ def test_a_change_the_gateway_is_still_saving_is_answered_so(
     behind()
     assert error["code"] == "still_saving", error
     assert "still saving" in error["message"] and "reload" in error["fix"]
-    assert blocked(site) == 1  # saved once the other process let go
+    assert stored(site, BLOCKED, CARD)[0][0] == 1  # saved once the other process let go
     for language in ("zh", "en"):  # the pages' own words for it
         assert js_texts(language)["err.still_saving"].startswith(
             ("网关繁忙，仍在保存", "The gateway is busy")

@@ -4,24 +4,16 @@ the guard's retry made a second one (docs/guard-app.md: a change answered busy i
 
 from __future__ import annotations
 
-import sqlite3
 import time
-from contextlib import closing
 
 import pytest
 from fastapi.testclient import TestClient
 
 import gateway.api.deps as deps
 import gateway.api.passes as passes
-from tests.ui.conftest import Site, app, bearer, client, site  # noqa: F401
+from tests.ui.conftest import Site, app, bearer, client, site, stored  # noqa: F401
 
 VISITOR = {"name": "王五", "host_building": "3栋", "host_unit": "2单元", "destination": "3栋301"}
-
-
-def _passes(site: Site) -> int:  # noqa: F811
-    site.gw.on_worker(lambda conn: None).result(timeout=10)
-    with closing(sqlite3.connect(f"file:{site.gw.db_path}?mode=ro", uri=True)) as conn:
-        return int(conn.execute("SELECT count(*) FROM passes").fetchone()[0])
 
 
 def test_a_visitor_answered_busy_was_not_saved_and_the_retry_makes_one_pass(
@@ -45,7 +37,7 @@ def test_a_visitor_answered_busy_was_not_saved_and_the_retry_makes_one_pass(
     monkeypatch.setattr(passes.store, "create_pass", real_create)
     # Made and read back in one turn: the reply says what happened, whatever the worker does next.
     assert first.status_code == 201, first.text
-    assert _passes(site) == 1  # (waits for the worker to catch up)
+    assert stored(site, "SELECT count(*) FROM passes")[0][0] == 1  # (waits for the worker to catch up)
     again = client.post("/api/visitors", json=VISITOR, headers=headers)  # a tap that went twice
     assert again.status_code in (200, 201) and again.json()["id"] == first.json()["id"], again.text
-    assert _passes(site) == 1
+    assert stored(site, "SELECT count(*) FROM passes")[0][0] == 1

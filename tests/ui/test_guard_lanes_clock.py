@@ -6,7 +6,6 @@ presentation."""
 from __future__ import annotations
 
 import json
-import sqlite3
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -15,7 +14,7 @@ from fastapi.testclient import TestClient
 
 from gateway.api.app import create_app
 from gateway.core import Presented
-from tests.ui.conftest import bearer, make_config, start_site
+from tests.ui.conftest import bearer, make_config, start_site, stored
 
 TZ = ZoneInfo("Asia/Shanghai")
 T = datetime(2025, 3, 3, 8, 0, tzinfo=TZ)  # the gateway's clock in the test
@@ -27,11 +26,6 @@ class Clock:
 
     def __call__(self) -> datetime:
         return self.at
-
-
-def _rows(db: Path, sql: str) -> list[tuple[object, ...]]:
-    with sqlite3.connect(db) as conn:
-        return conn.execute(sql).fetchall()
 
 
 def test_a_lane_opened_held_and_released_by_hand_is_dated_by_the_gateways_clock(tmp_path: Path) -> None:
@@ -48,16 +42,14 @@ def test_a_lane_opened_held_and_released_by_hand_is_dated_by_the_gateways_clock(
         gw.on_worker(
             lambda c: gw.handle(Presented("car-in", "plate", "皖A12345", 0.97, gw.now(), "cam"))
         ).result(10)
+        audited = stored(site, "SELECT action, at FROM audit WHERE action LIKE 'lane.%' ORDER BY id")
+        upstream = [
+            json.loads(str(body))
+            for (body,) in stored(site, "SELECT payload FROM outbox WHERE topic = 'lane_action' ORDER BY seq")
+        ]
+        decided = stored(site, "SELECT at FROM access_log ORDER BY id")
     finally:
         gw.stop()
-    audited = _rows(gw.db_path, "SELECT action, at FROM audit WHERE action LIKE 'lane.%' ORDER BY id")
-    upstream = [
-        json.loads(str(body))
-        for (body,) in _rows(
-            gw.db_path, "SELECT payload FROM outbox WHERE topic = 'lane_action' ORDER BY seq"
-        )
-    ]
-    decided = _rows(gw.db_path, "SELECT at FROM access_log ORDER BY id")
     assert [a for a, _ in audited] == ["lane.hold", "lane.release", "lane.open"]
     assert decided and all(str(at).startswith("2025-03-03") for (at,) in decided)
     assert all(str(at).startswith("2025-03-03") for _, at in audited), (

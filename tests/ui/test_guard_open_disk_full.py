@@ -27,13 +27,9 @@ from tests.ui.conftest import (
     free_the_disk,
     make_config,
     start_site,
+    stored,
     wait_for,
 )
-
-
-def _rows(site: Site, sql: str) -> list[tuple[object, ...]]:
-    with sqlite3.connect(site.gw.db_path) as conn:
-        return conn.execute(sql).fetchall()
 
 
 def test_guard_can_still_open_by_hand_when_the_disk_is_full(client: TestClient, site: Site) -> None:
@@ -52,7 +48,7 @@ def test_guard_can_still_open_by_hand_when_the_disk_is_full(client: TestClient, 
     assert r.json()["record_waits"] is True  # the page can say the record waits for disk space
     assert len(door.pulses) == 1
     assert gw.by_hand.unrecorded_opens() == 1
-    assert _rows(site, "SELECT count(*) FROM audit WHERE action = 'lane.open'") == [(0,)]
+    assert stored(site, "SELECT count(*) FROM audit WHERE action = 'lane.open'") == [(0,)]
 
 
 @pytest.mark.parametrize("card_first", [False, True], ids=["worker-idle", "worker-stuck-on-a-card"])
@@ -79,11 +75,11 @@ def test_the_guard_can_open_by_hand_while_another_process_holds_the_database(
         other.execute("ROLLBACK")
         other.close()
     opens = "SELECT count(*) FROM audit WHERE action = 'lane.open'"
-    wait_for(lambda: _rows(site, opens) == [(1,)], timeout=15)
+    wait_for(lambda: stored(site, opens) == [(1,)], timeout=15)
     site.gw.on_worker(lambda c: None).result(timeout=15)  # whatever the worker had queued has run
     wait_for(lambda: site.gw.by_hand.unrecorded_opens() == 0, timeout=5)
-    assert _rows(site, opens) == [(1,)]
-    assert _rows(site, "SELECT count(*) FROM outbox WHERE topic = 'lane_action'") == [(1,)]
+    assert stored(site, opens) == [(1,)]
+    assert stored(site, "SELECT count(*) FROM outbox WHERE topic = 'lane_action'") == [(1,)]
 
 
 def test_the_open_is_recorded_once_the_disk_has_room_again(client: TestClient, site: Site) -> None:
@@ -93,13 +89,13 @@ def test_the_open_is_recorded_once_the_disk_has_room_again(client: TestClient, s
     assert r.status_code == 200
     free_the_disk(site)
     wait_for(
-        lambda: _rows(site, "SELECT count(*) FROM audit WHERE action = 'lane.open'") == [(1,)], timeout=10
+        lambda: stored(site, "SELECT count(*) FROM audit WHERE action = 'lane.open'") == [(1,)], timeout=10
     )
-    ((actor, target, detail, at),) = _rows(
+    ((actor, target, detail, at),) = stored(
         site, "SELECT actor, target, detail, at FROM audit WHERE action = 'lane.open'"
     )
     assert (actor, target, detail) == ("token:guard-bot", "door", "救护车")
-    ((payload,),) = _rows(site, "SELECT payload FROM outbox WHERE topic = 'lane_action'")
+    ((payload,),) = stored(site, "SELECT payload FROM outbox WHERE topic = 'lane_action'")
     upstream = json.loads(payload)
     assert (upstream["action"], upstream["actor"], upstream["reason"]) == (
         "open",
