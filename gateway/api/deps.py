@@ -5,7 +5,6 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future
-from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Annotated, TypeVar
@@ -17,6 +16,7 @@ from gateway.accounts.ratelimit import LoginLimiter
 from gateway.api.errors import ApiError
 from gateway.api.hub import Hub
 from gateway.runtime.gateway import Gateway
+from gateway.runtime.worker import StillRunning, wait_or_call_off
 from gateway.timefmt import from_db
 
 T = TypeVar("T")
@@ -105,12 +105,8 @@ def saved(future: Future[T], timeout_s: float | None = None) -> T:
     up behind another process's lock, say) may still be saved, and the answer says so: a guard who
     simply did it again would block a card twice, or take a fee twice."""
     try:
-        return future.result(timeout=WRITE_TIMEOUT_S if timeout_s is None else timeout_s)
-    except FutureTimeout:
-        if future.cancel():
-            raise
-        if future.done():  # finished as the wait ran out
-            return future.result()
+        return wait_or_call_off(future, WRITE_TIMEOUT_S if timeout_s is None else timeout_s)
+    except StillRunning:
         raise ApiError(
             503,
             "still_saving",

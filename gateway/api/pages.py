@@ -34,7 +34,8 @@ from gateway.store.audit import recent_audit
 from gateway.store.occupancy import occupancy, people_inside
 from gateway.store.outbox import count_set_aside
 from gateway.store.set_aside import set_aside
-from gateway.web.i18n import AUDIT_ACTIONS, TEXTS, js_texts, translator
+from gateway.web.audit_words import AUDIT_ACTIONS
+from gateway.web.i18n import TEXTS, js_texts, translator
 from gateway.web.qr import qr_svg
 from plates.grammar import PROVINCES
 

@@ -30,7 +30,7 @@ class ReasonIn(BaseModel):
 
 
 def _text(column: str, description: str = "") -> Any:
-    """A free-text field with the CSV import's limit (TEXT_RULES); _ruled applies the whole rule."""
+    """A free-text field with the CSV import's limit (TEXT_RULES); _as_imported applies the whole rule."""
     required, longest = TEXT_RULES[column]
     return Field(... if required else "", max_length=longest, description=description)
 
@@ -106,7 +106,7 @@ def _value(kind: str, text: str) -> str:
         raise ApiError(422, "invalid_value", str(exc), "type the number again") from exc
 
 
-def _ruled(fields: dict[str, Any]) -> dict[str, Any]:
+def _as_imported(fields: dict[str, Any]) -> dict[str, Any]:
     """`fields` with the free-text ones as a CSV import takes them: stripped, a required one not
     blank, none too long. What the API stores, `gateway export` writes and `gateway import` takes
     back unchanged (a blank building made an export that no gateway would import)."""
@@ -221,7 +221,7 @@ def upsert_resident(body: ResidentIn, who: Admin, app: App) -> Created:
     gw = app.gw
     # Only what the request names is changed; the store refuses a period that, merged with the
     # stored one, ends before it begins.
-    data = _ruled(body.model_dump(exclude_unset=True))
+    data = _as_imported(body.model_dump(exclude_unset=True))
     data.update({k: aware_or_none(gw, data[k]) for k in ("valid_from", "valid_to") if k in data})
     if "phone" in data and data["phone"] is None:
         data["phone"] = ""  # the store clears the masked phone and its hash
@@ -323,7 +323,7 @@ def delete_credential(credential_id: Id, who: Admin, app: App) -> None:
 )
 def add_slot(body: SlotIn, who: Admin, app: App) -> Created:
     gw = app.gw
-    slot = _ruled({"zone": body.zone, "number": body.number})
+    slot = _as_imported({"zone": body.zone, "number": body.number})
     zones = [z.id for z in gw.site.config.zones]
     if slot["zone"] not in zones:
         raise ApiError(422, "unknown_zone", f"no zone {body.zone!r}", f"use one of {zones}")

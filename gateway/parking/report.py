@@ -20,10 +20,10 @@ from gateway.core import ClosedPeriod, LaneRules
 from gateway.core.model import REFUSED_AGAIN, REPEATS
 from gateway.parking.faults import device_faults
 from gateway.store.audit import audit
-from gateway.store.csv_rows import as_cell
 from gateway.store.database import transaction
 from gateway.store.outbox import enqueue
 from gateway.store.parking import HOLD_GAP, charge_owed_sql, starts_hold_sql
+from gateway.store.spreadsheet import BOM, as_cell
 from gateway.timefmt import from_db, to_db
 
 KINDS = ("resident", "monthly", "visitor", "contractor", "temporary")
@@ -436,7 +436,7 @@ def report_csv(body: dict[str, Any]) -> str:
     with a byte-order mark, as the export does: Excel on a Chinese Windows reads it as UTF-8 only
     so. A unit's name that would run as a formula there is written as text (as_cell)."""
     out = io.StringIO()
-    out.write("\ufeff")
+    out.write(BOM)
     w = csv.writer(out)
     w.writerow(["item", "value"])
     for key, value in _flatten(body, ""):

@@ -54,9 +54,9 @@ class Decided:
     decision: Decision
     value: str  # a look-alike match's registered plate, else the plate as read
     seq: int  # which of two was decided later
-    lane: str = ""
-    kind: str = "plate"
-    at: datetime | None = None
+    lane: str
+    kind: str
+    at: datetime
 
 
 class DecidedAgain:
@@ -97,7 +97,7 @@ class DecidedAgain:
         and nothing decided for it at another lane since. The same card twice is not, nor the same
         plate from elsewhere (a guard, another system) at once: anti-passback decides those."""
         last = self._latest.get(subject)
-        if last is None or last.at is None or last.lane != p.lane or not last.decision.admitted:
+        if last is None or last.lane != p.lane or not last.decision.admitted:
             return None
         if p.kind == last.kind == "plate":
             # Only the lane's own plate camera forgets a car it has not read for a few seconds.

@@ -36,7 +36,7 @@ from gateway.runtime.device_alarms import device_alarm, settle_alarms
 from gateway.runtime.devices import ChooserFor, Devices, build_devices
 from gateway.runtime.hand_lanes import HandLanes
 from gateway.runtime.hand_opens import WaitingRecords
-from gateway.runtime.lanes import LaneControl
+from gateway.runtime.lanes import LaneInputs
 from gateway.runtime.plate_match import RegisteredPlates
 from gateway.runtime.texts import display_lines
 from gateway.runtime.worker import Checkpointer, DecisionWorker, Job
@@ -75,14 +75,13 @@ class Gateway:
         self.db = open_database(self.db_path, sync=cfg.storage.sync)
         self.conn: sqlite3.Connection = self.db.conn
         self.secrets = Secrets.load_or_create(self.data_dir)
-        # Lane records that wait for storage: single opens by hand, and relays that failed by hand.
         self._waiting = WaitingRecords(self.data_dir)
-        # Looked up when called, as before the worker moved out: a test may wrap decide_batch.
+        # Looked up when called: a test may wrap decide_batch.
         self.worker = DecisionWorker(self.conn, lambda jobs: self.decide_batch(jobs), self._waiting)
         self._started = False  # device changes before start() are settled by start()
         self.devices: Devices = build_devices(cfg, chooser_for, on_change=self._device_changed)
         self.parking = ParkingDesk(self.site, sees=self.devices.sees)
-        self.lane_io = LaneControl(self.devices, self.on_worker, self.now, set(self.site.lanes))
+        self.lane_io = LaneInputs(self.devices, self.on_worker, self.now, set(self.site.lanes))
         self.snapshots = SnapshotWriter(self.data_dir) if self.devices.snapshot_quality else None
         self._pulse_seconds = {lane.id: lane.pulse_seconds for lane in cfg.lanes}
         self._plate_match = {lane.id: lane.plate_match for lane in cfg.lanes}

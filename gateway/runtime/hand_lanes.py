@@ -15,7 +15,6 @@ import sqlite3
 import time
 from collections.abc import Callable
 from concurrent.futures import Future
-from concurrent.futures import TimeoutError as FutureTimeout
 from datetime import datetime
 from typing import Any, Protocol, TypeVar
 
@@ -23,6 +22,7 @@ from gateway.errors import GatewayError, NotFound, Refused
 from gateway.runtime.devices import Devices
 from gateway.runtime.hand_opens import LaneRecord, WaitingRecords
 from gateway.runtime.lanes import BarrierWatch
+from gateway.runtime.worker import StillRunning, wait_or_call_off
 from gateway.site import Site
 from gateway.store.lanes import LANE_MODES, set_lane_mode
 
@@ -189,12 +189,9 @@ class HandLanes:
 
 
 def _answer(future: Future[T], timeout_s: float) -> T:
-    """The result of a write on the worker. Past `timeout_s`, one not started yet is cancelled, so
-    that the busy answer ("did not save this") holds, and one under way is waited for (the busy
-    timeout bounds it)."""
+    """The result of a write on the worker: one not begun within `timeout_s` is called off
+    (wait_or_call_off), one under way is waited for (the busy timeout bounds it)."""
     try:
-        return future.result(timeout=timeout_s)
-    except FutureTimeout:
-        if future.cancel():
-            raise
+        return wait_or_call_off(future, timeout_s)
+    except StillRunning:
         return future.result()

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from gateway.runtime.worker import StillRunning, wait_or_call_off
 from gateway.store.audit import audit, transaction
 from gateway.store.outbox import enqueue
 
@@ -152,12 +153,12 @@ class WaitingRecords:
         handover = _Handover(record, self)
         future = submit(handover.write)
         try:
-            return future.result(timeout=wait_s)
-        except FutureTimeout:
-            if future.cancel():
-                self.keep(record, f"the decision worker did not get to it in {wait_s:.0f} s")
-                return handover.unrecorded
+            return wait_or_call_off(future, wait_s)
+        except StillRunning:
             return handover.go_ahead(future)
+        except FutureTimeout:  # called off
+            self.keep(record, f"the decision worker did not get to it in {wait_s:.0f} s")
+            return handover.unrecorded
 
     def keep(self, record: LaneRecord, why: object) -> None:
         with self._lock:

@@ -1,4 +1,5 @@
-"""Lane I/O: loop detectors, barrier feedback, and a guard's manual control of a lane.
+"""Lane inputs: loop detectors and barrier contacts (forced_open, held_open alarms); guard commands
+are hand_lanes.py's.
 
 - A car over the loop asks the lane's cameras for a fresh read (a car that stopped at the
   barrier is read again, even if its plate was seen a moment ago).
@@ -8,8 +9,6 @@
   command on its lane, raises a `held_open` alarm (propped open, stuck up), also cleared when it
   closes. A guard holding the lane open is the one case that needs no alarm. The sensors report
   their state as they are watched, so a barrier open when the gateway starts is watched too.
-- Guard commands (open once, hold open, release) are written to the audit table first, then
-  carried out, on the decision worker like every other write.
 """
 
 from __future__ import annotations
@@ -26,7 +25,7 @@ from typing import Any
 from drivers.base import InputEmit, LaneInput
 from gateway.alarm_texts import AlarmText
 from gateway.runtime.devices import Devices
-from gateway.store.alarms import clear_alarm, clear_open_alarms, raise_alarm
+from gateway.store.alarms import clear_alarm, clear_open_alarms, open_alarm_sources, raise_alarm
 from gateway.store.lanes import openings_since
 
 log = logging.getLogger(__name__)
@@ -36,7 +35,10 @@ DEFAULT_HELD_OPEN_S = 120.0
 
 
 class BarrierWatch:
-    """When each lane was last told to open; time is a parameter (monotonic seconds)."""
+    """Per lane: when it was last told to open and whether a guard holds it open, so that an opening
+    with nothing behind it is told apart (opened: forced open); and since when its barrier has been
+    open, to tell when it has been open too long (held_open_in). Time is a parameter (monotonic
+    seconds)."""
 
     def __init__(self, grace_s: dict[str, float] | None = None, default_s: float = DEFAULT_GRACE_S):
         self._grace = grace_s or {}
@@ -92,7 +94,7 @@ class BarrierWatch:
 Worker = Callable[[Callable[[Any], Any]], "Future[Any]"]
 
 
-class LaneControl:
+class LaneInputs:
     def __init__(self, devices: Devices, on_worker: Worker, now: Callable[[], datetime], lanes: set[str]):
         self.devices = devices
         self.barriers = BarrierWatch(devices.open_grace_s)
@@ -105,6 +107,12 @@ class LaneControl:
         self._stopped = False
 
     def start(self) -> None:
+        self._settle_at_start()
+        for lane_id, lane in self.devices.lanes.items():
+            for sensor in lane.sensors:
+                sensor.watch(self.input_handler(lane_id, sensor.health.device))
+
+    def _settle_at_start(self) -> None:
         # A held_open alarm an earlier run left open is judged again from the barrier's input, which
         # the sensors report as they are watched: still open, it stays; closed while the gateway was
         # down, it clears. Only a lane whose barrier contact is no longer wired (taken out of the
@@ -114,8 +122,8 @@ class LaneControl:
         grace = max(self.devices.open_grace_s.values(), default=DEFAULT_GRACE_S)
 
         def recall(conn: sqlite3.Connection) -> tuple[list[str], dict[str, datetime]]:
-            alarms = "SELECT source FROM alarms WHERE kind = 'held_open' AND cleared_at IS NULL"
-            return [s for (s,) in conn.execute(alarms)], openings_since(conn, now - timedelta(seconds=grace))
+            left = [source for _, source in open_alarm_sources(conn, ("held_open",))]
+            return left, openings_since(conn, now - timedelta(seconds=grace))
 
         left_open, opened = self._on_worker(recall).result(timeout=30)
         self._held_open_raised.update(set(left_open) & watched)
@@ -123,9 +131,6 @@ class LaneControl:
         for lane, at in opened.items():
             self.barriers.commanded(lane, mono - max((now - at).total_seconds(), 0.0))
         self._on_worker(lambda conn: clear_open_alarms(conn, ("held_open",), self._now(), keep=watched))
-        for lane_id, lane in self.devices.lanes.items():
-            for sensor in lane.sensors:
-                sensor.watch(self.input_handler(lane_id, sensor.health.device))
 
     def input_handler(self, lane: str, device: str) -> InputEmit:
         def on_input(name: LaneInput, active: bool) -> None:

@@ -15,13 +15,16 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from gateway.core import Presented
 from gateway.errors import GatewayError
-from gateway.runtime.hand_opens import WaitingRecords
+
+if TYPE_CHECKING:  # hand_opens waits on the worker's writes (wait_or_call_off)
+    from gateway.runtime.hand_opens import WaitingRecords
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +33,26 @@ T = TypeVar("T")
 # Decisions waiting together share one commit; more than this and the first ones would wait too long.
 MAX_BATCH = 64
 CHECKPOINT_EVERY_S = 1.0
+
+
+class StillRunning(TimeoutError):
+    """The wait for a write ran out once the worker had begun it: it cannot be called off, and
+    may yet be saved."""
+
+
+def wait_or_call_off(future: Future[T], timeout_s: float) -> T:
+    """The result of a write sent to the worker, waited for `timeout_s`. Past that, a write the
+    worker has not begun is called off (concurrent.futures.TimeoutError), so that a busy answer
+    ("did not save this") is true: done again, it is saved once. One the worker has begun (held up
+    behind another process's lock, say) raises StillRunning; each caller says what that means."""
+    try:
+        return future.result(timeout=timeout_s)
+    except FutureTimeout:
+        if future.cancel():
+            raise
+        if future.done():  # finished as the wait ran out
+            return future.result()
+        raise StillRunning(f"the write is under way after {timeout_s:g} s") from None
 
 
 @dataclass(frozen=True, slots=True)

@@ -60,16 +60,21 @@ DEVICE_ALARMS = ("device_offline", "repair_overdue")
 UPLOAD_ALARMS = ("outbox_backlog", "outbox_quota")
 
 
+def open_alarm_sources(conn: sqlite3.Connection, kinds: Collection[str]) -> list[tuple[str, str]]:
+    """The (kind, source) of each open alarm of these kinds."""
+    marks = ", ".join("?" * len(kinds))
+    return conn.execute(
+        f"SELECT kind, source FROM alarms WHERE cleared_at IS NULL AND kind IN ({marks})", tuple(kinds)
+    ).fetchall()
+
+
 def clear_open_alarms(
     conn: sqlite3.Connection, kinds: Collection[str], at: datetime, keep: Collection[str] = ()
 ) -> list[tuple[str, str]]:
     """Clear (here and upstream, in one transaction) the open alarms of these kinds, but for those
     whose source is in `keep`; returns the (kind, source) of each alarm cleared."""
     with transaction(conn):
-        marks = ", ".join("?" * len(kinds))
-        rows = conn.execute(
-            f"SELECT kind, source FROM alarms WHERE cleared_at IS NULL AND kind IN ({marks})", tuple(kinds)
-        ).fetchall()
+        rows = open_alarm_sources(conn, kinds)
         cleared = [(kind, source) for kind, source in rows if source not in keep]
         for kind, source in cleared:
             end_alarm(conn, kind, source, at)

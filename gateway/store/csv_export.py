@@ -1,9 +1,8 @@
 """`gateway export`: the store's residents, vehicles, cards and slots as CSV files `import` reads back.
 
 Phone numbers leave only masked: the clear number is never stored, so it cannot be exported. The
-office opens the files in Excel or WPS: they are UTF-8 with a byte-order mark (without one, Excel on
-a Chinese Windows reads them as GBK, shows every name garbled and saves the garbled names back), and
-text that would run there as a formula is written as text (csv_rows.as_cell; import takes it back).
+office opens the files in Excel or WPS: they are UTF-8 with a byte-order mark, and text that would
+run there as a formula is written as text (gateway/store/spreadsheet.py; import takes it back).
 """
 
 from __future__ import annotations
@@ -16,7 +15,7 @@ from zoneinfo import ZoneInfo
 import sqlite_utils
 
 from gateway.errors import GatewayError
-from gateway.store.csv_rows import as_cell
+from gateway.store.spreadsheet import BOM, as_cell
 
 QUERIES = {
     "residents": """SELECT ref, building, unit, room, name, phone_masked, valid_from, valid_to,
@@ -56,7 +55,8 @@ def _export(db: sqlite_utils.Database, sql: str, path: Path, tz: ZoneInfo) -> in
     tmp = path.with_suffix(".csv.tmp")
     n = 0
     try:
-        with open(tmp, "w", encoding="utf-8-sig", newline="") as f:
+        with open(tmp, "w", encoding="utf-8", newline="") as f:
+            f.write(BOM)
             writer: csv.DictWriter[str] | None = None
             for row in db.query(sql):
                 if writer is None:

@@ -1,8 +1,8 @@
 """Validating CSV rows of residents, vehicles, cards and slots into typed records.
 
 Each parser is a pure function of one row; it returns a record or raises RowError with the column.
-The text rules (TEXT_RULES) are the admin API's too, and as_cell/from_cell are how a cell is written
-for a spreadsheet and read back: so that whatever is stored, `export` writes and `import` takes back.
+The text rules (TEXT_RULES) are the admin API's too. A cell is read as it was given to
+spreadsheet.as_cell (from_cell), so that whatever is stored, `export` writes and `import` takes back.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 from gateway.core.credentials import BadCredential, canonical
 from gateway.core.windows import Window
+from gateway.store.spreadsheet import from_cell
 from gateway.timefmt import parse_local, to_db
 from plates.grammar import MAX_SERIAL_LETTERS, is_plate, normalize, over_letter_cap
 
@@ -49,9 +50,6 @@ TEXT_RULES: dict[str, tuple[bool, int]] = {
     "zone": (True, 40),
     "number": (True, 20),
 }
-# Excel and WPS run a cell that starts with one of these as a formula (CSV injection: a resident's
-# name =HYPERLINK(...) sends the office's next click to a stranger's site).
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 class RowError(ValueError):
@@ -130,20 +128,6 @@ class SlotRow:
     number: str
     resident_ref: str | None
     plates: tuple[str, ...]
-
-
-def as_cell(value: object) -> object:
-    """A value as written to a CSV file the office opens in a spreadsheet: text that would run as a
-    formula gets a leading apostrophe, which spreadsheets show as text; so does text that starts
-    with one, so that from_cell gives back exactly what was written."""
-    if isinstance(value, str) and value.startswith((*_FORMULA_STARTS, "'")):
-        return "'" + value
-    return value
-
-
-def from_cell(text: str) -> str:
-    """A CSV cell's text as as_cell was given it: one leading apostrophe taken off."""
-    return text[1:] if text.startswith("'") else text
 
 
 def text_value(column: str, text: str) -> str:

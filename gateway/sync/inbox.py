@@ -21,6 +21,8 @@ import sqlite3
 import threading
 from pathlib import Path
 
+from gateway.store.private_sqlite import cut_wal, zero_deleted
+
 log = logging.getLogger(__name__)
 
 INBOX_NAME = "sync-inbox.db"
@@ -40,9 +42,7 @@ class Inbox:
         self._conn = sqlite3.connect(path, isolation_level=None, timeout=30, check_same_thread=False)
         self._conn.execute("PRAGMA journal_mode=WAL")
         self._conn.execute("PRAGMA synchronous=FULL")  # on disk before the broker is acknowledged
-        # A pass pushed by the central server holds the visitor's phone and ID number in clear:
-        # what is done with is zeroed on disk, not left in free pages (as in the staging file).
-        self._conn.execute("PRAGMA secure_delete=ON")
+        zero_deleted(self._conn)
         self._conn.executescript(_SCHEMA)
         if "failures" not in {row[1] for row in self._conn.execute("PRAGMA table_info(inbox)")}:
             self._conn.execute("ALTER TABLE inbox ADD COLUMN failures INTEGER NOT NULL DEFAULT 0")
@@ -94,8 +94,8 @@ class Inbox:
             return
         with self._lock:
             self._conn.executemany("DELETE FROM inbox WHERE id = ?", ((i,) for i in ids))
-            try:  # the WAL's frames still hold the message as it was written: cut them back
-                self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+            try:
+                cut_wal(self._conn)
             except sqlite3.Error as exc:
                 log.warning("%s could not be checkpointed: %s (it is tried again next time)", INBOX_NAME, exc)
 

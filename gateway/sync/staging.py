@@ -30,6 +30,7 @@ from gateway.privacy import Secrets, mask_phone
 from gateway.store.csv_import import card_car_problem, cards_left_on_moved_cars, vehicle_owners
 from gateway.store.csv_rows import CardRow, ResidentRow, SlotRow, VehicleRow
 from gateway.store.database import transaction
+from gateway.store.private_sqlite import cut_wal, zero_deleted
 from gateway.sync.entries import EntryError, PassRow, describe, parse_entry, parse_key, row_key
 from gateway.sync.errors import DownlinkRejected
 from gateway.sync.messages import parse_delta, parse_snapshot_part
@@ -125,9 +126,7 @@ def open_staging(path: Path) -> sqlite3.Connection:
     conn = sqlite3.connect(path, isolation_level=None, timeout=30, check_same_thread=False)
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA synchronous=FULL")
-    # Zeroes what is deleted rather than leaving it in free pages: the raw parts and deltas hold
-    # clear phone and ID numbers. It costs one write of each page freed, off the decision worker.
-    conn.execute("PRAGMA secure_delete=ON")
+    zero_deleted(conn)
     conn.executescript(SCHEMA)
     for table, column, kind in ADDED_COLUMNS:
         if column not in {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}:
@@ -165,7 +164,7 @@ def drop_parts(conn: sqlite3.Connection, version: int | None = None) -> list[int
     rows = conn.execute(
         "DELETE FROM parts WHERE ? IS NULL OR version <= ? RETURNING version", (version, version)
     ).fetchall()
-    _cut_wal(conn)
+    cut_wal(conn)
     return sorted({v for (v,) in rows})
 
 
@@ -177,12 +176,7 @@ def clear_staged(conn: sqlite3.Connection) -> None:
         for table in TABLES:
             conn.execute(f"DELETE FROM {table}")
         conn.execute("UPDATE meta SET status = 'done' WHERE status = 'staged'")
-    _cut_wal(conn)
-
-
-def _cut_wal(conn: sqlite3.Connection) -> None:
-    """Copy the WAL into the file and empty it: its frames still hold the rows as written."""
-    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+    cut_wal(conn)
 
 
 def save_delta(conn: sqlite3.Connection, version: int, body: bytes) -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from fastapi.testclient import TestClient
 
-from gateway.web.i18n import AUDIT_ACTIONS
+from gateway.web.audit_words import AUDIT_ACTIONS
 from tests.ui.conftest import GUARD, app, client, log_in, site  # noqa: F401
 
 GATEWAY = Path(__file__).resolve().parents[2] / "gateway"
@@ -116,7 +116,7 @@ def test_every_action_the_gateway_audits_is_worded_in_both_languages() -> None:
     assert known <= shapes, "the test no longer finds the gateway's audit calls"
     assert UNKNOWN not in shapes, "an action the test cannot read at all: write its parts out"
     unworded = sorted(s for s in shapes if not any(re.fullmatch(s, code) for code in AUDIT_ACTIONS))
-    assert unworded == [], f"add these actions to AUDIT_ACTIONS in gateway/web/i18n.py: {unworded}"
+    assert unworded == [], f"add these actions to AUDIT_ACTIONS in gateway/web/audit_words.py: {unworded}"
     stale = sorted(c for c in AUDIT_ACTIONS if not any(re.fullmatch(s, c) for s in shapes))
     assert stale == [], f"no longer written: {stale}"
     for code, (zh, en) in AUDIT_ACTIONS.items():

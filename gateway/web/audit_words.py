@@ -1,0 +1,65 @@
+"""The audit page's words for each action the gateway writes, Chinese first; TEXTS has them too, as
+`audited.<action>`."""
+
+from __future__ import annotations
+
+from gateway.web.i18n import TEXTS
+
+# What the audit page calls each action the gateway writes (gateway/store/audit.py's `action`): the
+# page shows the code itself only for one missing here. tests/ui/test_audit_words.py finds every
+# action written in gateway/, so a new one cannot go unnamed.
+AUDIT_ACTIONS: dict[str, tuple[str, str]] = {
+    "lane.open": ("手动开闸", "Opened by hand"),
+    "lane.hold": ("常开", "Held open"),
+    "lane.release": ("恢复（取消常开）", "Released (no longer held open)"),
+    "lane.close": ("关闭通道", "Lane closed"),
+    "lane.reopen": ("开放通道", "Lane reopened"),
+    "lane.open_failed": ("手动开闸失败", "Opening by hand failed"),
+    "lane.hold_failed": ("常开失败", "Holding open failed"),
+    "lane.release_failed": ("恢复失败", "Release failed"),
+    "lane.plate": ("输入车牌", "Plate typed"),
+    "plates.correct": ("纠正车牌", "Plate corrected"),
+    "plates.export": ("导出车牌图片", "Plate crops exported"),
+    "payment.take": ("收费", "Fee taken"),
+    "stay.validate": ("业主确认访客停车", "Stay validated by the host"),
+    "stay.close": ("结束停车记录", "Stay closed"),
+    "report.build": ("生成日报", "Daily report built"),
+    "visitor.register": ("访客登记", "Visitor registered"),
+    "visitor.check_out": ("访客离开", "Visitor checked out"),
+    "contractor.register": ("办理施工通行证", "Contractor pass issued"),
+    "contractor.check_out": ("施工人员离开", "Contractor checked out"),
+    "materials.out": ("物品出门登记", "Materials let out"),
+    "alarm.acknowledge": ("确认报警", "Alarm acknowledged"),
+    "outbox.send_again": ("重新上传", "Sent again"),
+    "credential.block": ("禁用卡或车牌", "Card or plate blocked"),
+    "credential.unblock": ("解除禁用卡或车牌", "Card or plate unblocked"),
+    "resident.block": ("禁用业主", "Resident blocked"),
+    "resident.unblock": ("解除禁用业主", "Resident unblocked"),
+    "resident.upsert": ("添加/修改业主", "Resident added or changed"),
+    "resident.delete": ("删除业主", "Resident deleted"),
+    "vehicle.add": ("添加车辆", "Vehicle added"),
+    "vehicle.update": ("修改车辆", "Vehicle changed"),
+    "vehicle.delete": ("删除车辆", "Vehicle deleted"),
+    "card.add": ("发卡", "Card issued"),
+    "card.delete": ("删除卡", "Card deleted"),
+    "qr.delete": ("删除二维码", "QR code deleted"),
+    "plate.delete": ("删除车牌", "Plate deleted"),
+    "slot.add": ("添加车位", "Slot added"),
+    "slot.delete": ("删除车位", "Slot deleted"),
+    "registry.import": ("导入业主资料", "Register imported"),
+    "registry.export": ("导出业主资料", "Register exported"),
+    "account.create": ("添加账号", "Account added"),
+    "account.update": ("修改账号", "Account changed"),
+    "session.login": ("登录", "Logged in"),
+    "session.logout": ("退出登录", "Logged out"),
+    "token.create": ("新建 API 令牌", "API token made"),
+    "token.revoke": ("吊销 API 令牌", "API token revoked"),
+    "sync.apply_delta": ("同步中心更新", "Central update applied"),
+    "sync.apply_snapshot": ("同步中心全量资料", "Central snapshot applied"),
+    "command_accepted": ("收到中心指令", "Central command received"),
+    "command_done": ("已执行中心指令", "Central command done"),
+    "command_refused": ("拒绝中心指令", "Central command refused"),
+    "command_failed": ("中心指令执行失败", "Central command failed"),
+    "clock.redate": ("校正记录时间（时钟错误）", "Records re-dated (the clock was wrong)"),
+}
+TEXTS.update({f"audited.{code}": words for code, words in AUDIT_ACTIONS.items()})
