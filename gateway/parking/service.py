@@ -85,7 +85,9 @@ class ParkingDesk:
         subject = subject_of(p, cred, "vehicle")
         if lane.direction == "exit":
             vclass = facts.vehicle_class
-            until = fee_until(held_at_lane(conn, lane.id, p.at, p.value), p.at)
+            # A hold is the car's, by its plate: its card tapped as it waits asks the hold's fee.
+            plate = cred.vehicle.plate if cred is not None and cred.vehicle is not None else p.value
+            until = fee_until(held_at_lane(conn, lane.id, p.at, plate), p.at)
             account = owed(conn, self.rules, subject, until, vehicle_class=vclass, unregistered=cred is None)
             billing = Billing(account.stay.billing) if account.stay and account.stay.billing else None
             facts = replace(facts, fee_due=account.quote.due_fen, stay_billing=billing)

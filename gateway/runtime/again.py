@@ -7,9 +7,11 @@ let through as (gateway.core.decide, Presented.again).
 
 The lane voter forgets a car it has not read for a few seconds, and a car also shows more than one
 credential: so the same car let through at a lane is also one passage when its plate is decided
-there afresh within SAME_CAR (glimpsed in the queue, then hidden by the car in front until it
-reached the loop), or its card or pass within SAME_PASSAGE of its plate (the driver taps the card
-as the camera reads the car): `same_passage`.
+there afresh by the lane's plate camera within SAME_CAR (glimpsed in the queue, then hidden by the
+car in front until it reached the loop), or its card or pass within SAME_PASSAGE of its plate (the
+driver taps the card as the camera reads the car): `same_passage`. A car refused (or held to pay)
+there is one car turned away (one hold) when shown again within SAME_PASSAGE: decided afresh, as a
+repeat of that refusal.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol, TypeVar, runtime_checkable
 
-from gateway.core import Billing, Decision, Presented, Reason
+from gateway.core import TYPED_BY, Billing, Decision, Presented, Reason
 from gateway.events import AccessEvent
 from gateway.runtime.devices import Devices
 
@@ -92,21 +94,34 @@ class DecidedAgain:
 
     def same_passage(self, p: Presented, subject: str) -> Decided | None:
         """The decision that let `subject` (the car: its plate, or a card or pass naming it) through
-        at this lane a moment ago, if `p` is one more look at that passage: its plate again within
-        SAME_CAR at a lane with a plate camera, or its plate and a card or pass within SAME_PASSAGE,
-        and nothing decided for it at another lane since. The same card twice is not, nor the same
-        plate from elsewhere (a guard, another system) at once: anti-passback decides those."""
+        at this lane a moment ago, or refused it there, if `p` is one more look at that passage: its
+        plate again from the lane's plate camera within SAME_CAR, or its plate and a card or pass
+        within SAME_PASSAGE (a refusal: within SAME_PASSAGE only), and nothing decided for it at
+        another lane since. The same card twice is not, nor the same plate from elsewhere (a guard,
+        another system): anti-passback decides those. A refusal is no pass: the caller decides `p`
+        afresh, as a repeat of it (refused again for the same reason: one car turned away)."""
         last = self._latest.get(subject)
-        if last is None or last.lane != p.lane or not last.decision.admitted:
+        if last is None or last.lane != p.lane:
             return None
         if p.kind == last.kind == "plate":
             # Only the lane's own plate camera forgets a car it has not read for a few seconds.
-            within = SAME_CAR if self._readers(p.lane) else timedelta(0)
+            within = SAME_CAR if self._camera_read(p) else timedelta(0)
         elif "plate" in (p.kind, last.kind):
             within = SAME_PASSAGE
         else:
             return None
+        if not last.decision.admitted:  # the driver taps the card as the barrier stays shut
+            within = min(within, SAME_PASSAGE)
         return last if abs(p.at - last.at) <= within else None
+
+    def _camera_read(self, p: Presented) -> bool:
+        """`p` is a plate one of its lane's plate cameras read: not one a guard typed (what is on
+        the car at the barrier now, maybe a second car with those plates), nor one another source
+        at the lane presented (a simulated camera, a card reader)."""
+        devices = self._devices.lanes.get(p.lane)
+        if devices is None or not self._readers(p.lane) or p.device.startswith(TYPED_BY):
+            return False
+        return not any(s.health.device == p.device for s in devices.sources if s not in devices.cameras)
 
     def remember(self, read: str, ev: AccessEvent) -> None:
         """The decision just recorded (or not: storage_failed) at its lane, for the car decided

@@ -324,9 +324,11 @@ class Gateway:
         before = None
         if taken is None:
             p, facts = self._lookalike(p, lane, facts)
-            taken = self._same_passage(p, lane, facts)
-            if taken is not None:  # its card after its plate, its plate after a glimpse in the queue
-                p, previous = replace(p, again=True), taken
+            passage = self._same_passage(p, lane, facts)
+            if passage is not None:  # its card after its plate, its plate after a glimpse in the queue
+                p, previous = replace(p, again=True), passage
+                # Refused, it is decided afresh as a repeat (refused_again), never let through on it.
+                taken = passage if passage.decision.admitted else None
         if taken is None:  # let through again, it moves no stay and pays nothing: no fee to work out
             facts, before = self.parking.prepare(self.conn, p, lane, facts)  # the fee owed at an exit
         closed = self.lane_modes.get(p.lane) == "closed"
@@ -341,8 +343,8 @@ class Gateway:
         return ev
 
     def _same_passage(self, p: Presented, lane: LaneRules, facts: Facts) -> Decided | None:
-        """At a vehicle lane, the decision that let this car through there a moment ago, if this is
-        one more look at that passage (DecidedAgain.same_passage)."""
+        """At a vehicle lane, the decision that let this car through there a moment ago, or refused
+        it there, if this is one more look at that passage (DecidedAgain.same_passage)."""
         if lane.type != "vehicle":
             return None
         return self._again.same_passage(p, subject_of(p, facts.credential, lane.type))

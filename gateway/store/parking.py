@@ -63,7 +63,8 @@ ORDER BY s.entered_at, s.id LIMIT 1
 # the barrier (the camera's repeat timer, docs/plates.md): those decisions are one hold, and its fee
 # runs to the first. A hold ends at the plate's next admitted decision (_let_out_sql), or when the
 # car has not been held there for HOLD_GAP: it backed away from the barrier, and back at it, it is
-# held anew.
+# held anew. A hold is a car's, by its plate: the car's card tapped as it waits is a repeat of that
+# hold (same_passage), never a hold of its own nor a car the guard could take a fee for.
 HOLD_GAP = timedelta(minutes=30)
 # A car held at an exit for payment is the one the guard is paying for, for this long.
 PENDING_FOR = timedelta(minutes=30)
@@ -76,12 +77,13 @@ def _let_out_sql(row: str, held_id: str, plate: str) -> str:
 
 
 def starts_hold_sql(row: str) -> str:
-    """SQL: the payment_due row `row` of access_log is the first of its hold (see HOLD_GAP). It
-    looks back HOLD_GAP only, on the log's time index, so that a report or a payment at the lane
-    never reads a lane's whole history."""
+    """SQL: the payment_due row `row` of access_log is the first of its hold (see HOLD_GAP), a
+    plate's (a card's row is a repeat of its car's hold, or no hold the guard can quote). It looks
+    back HOLD_GAP only, on the log's time index, so that a report or a payment at the lane never
+    reads a lane's whole history."""
     since = f"strftime('%Y-%m-%dT%H:%M:%f', {row}.at, '-{HOLD_GAP.total_seconds():.0f} seconds')"
     return (
-        "NOT EXISTS (SELECT 1 FROM access_log b INDEXED BY access_log_at "
+        f"{row}.kind = 'plate' AND NOT EXISTS (SELECT 1 FROM access_log b INDEXED BY access_log_at "
         f"WHERE b.at >= {since} AND b.at <= {row}.at AND b.id < {row}.id AND b.reason = 'payment_due' "
         f"AND b.lane = {row}.lane AND b.value = {row}.value AND NOT EXISTS (SELECT 1 FROM access_log c "
         f"WHERE {_let_out_sql('c', 'b.id', 'b.value')} AND c.id < {row}.id))"
@@ -111,7 +113,7 @@ _LET_OUT = f"SELECT c.at FROM access_log c WHERE {_let_out_sql('c', '?', '?')} O
 # not the lane's whole history.
 _LAST_HELD = """
 SELECT value, max(id) FROM access_log INDEXED BY access_log_at
-WHERE at >= ? AND lane = ? AND reason = 'payment_due' {which} GROUP BY value
+WHERE at >= ? AND lane = ? AND reason = 'payment_due' AND kind = 'plate' {which} GROUP BY value
 """
 
 
