@@ -214,3 +214,38 @@ def test_the_card_of_a_car_held_to_pay_asks_the_holds_fee_not_a_later_one(tmp_pa
     assert (card.reason, card.fee_fen) == ("payment_due", 500), (
         f"the display now asks {card.fee_fen} fen ({shown}); the hold's fee, quoted and taken, is 500"
     )
+
+
+VISITOR = "苏E66666"
+
+
+def test_a_visitors_pass_scanned_while_its_car_is_held_asks_the_holds_fee(tmp_path: Path) -> None:
+    """docs/parking.md: a car held to pay whose card or pass is shown within 10 s of its plate is one
+    hold, its plate's: it asks the hold's fee (the fee runs to the hold's first). A visitor's car held
+    on its plate 1 s before its first hour ends; the visitor scans the pass 3 s later."""
+    gw = parking_gw(tmp_path)
+    t = gw.now() - timedelta(hours=3)
+    visit = NewPass(
+        "visitor",
+        "钱七",
+        t - timedelta(hours=1),
+        t + timedelta(days=1),
+        host_building="3栋",
+        host_unit="2单元",
+        plate=VISITOR,
+        occupants=(Occupant("钱七"),),
+    )
+    pass_id = create_pass(gw.conn, gw.secrets, visit, t - timedelta(hours=1), "guard1")
+    qr = gw.conn.execute(
+        "SELECT value FROM credentials WHERE kind='qr' AND pass_id=?", (pass_id,)
+    ).fetchone()[0]
+    came = gw.handle(Presented("car-in", "plate", VISITOR, 0.99, t, "car-in-camera"))
+    assert came.admitted, came.reason
+    out = came.at + timedelta(minutes=60) - timedelta(seconds=1)
+    held = gw.handle(Presented("car-out", "plate", VISITOR, 0.99, out, "car-out-camera"))
+    assert held.reason == "payment_due" and held.fee_fen > 0, (held.reason, held.fee_fen)
+    scanned = gw.handle(Presented("car-out", "qr", qr, 1.0, out + timedelta(seconds=3), "car-out-scanner"))
+    assert "refused_again" in scanned.flags, (scanned.reason, scanned.flags)
+    assert (scanned.reason, scanned.fee_fen) == ("payment_due", held.fee_fen), (
+        f"the pass scanned during the hold asks {scanned.fee_fen} fen; the hold's fee is {held.fee_fen}"
+    )

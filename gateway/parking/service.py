@@ -77,8 +77,10 @@ class ParkingDesk:
     # ---- inside the decision's transaction --------------------------------------------------------
 
     def prepare(
-        self, conn: sqlite3.Connection, p: Presented, lane: LaneRules, facts: Facts
+        self, conn: sqlite3.Connection, p: Presented, lane: LaneRules, facts: Facts, held_plate: str = ""
     ) -> tuple[Facts, Before | None]:
+        """The fee owed at an exit, or the stay re-entered at an entry. `held_plate`: the plate of
+        the car whose hold `p` repeats (a pass scanned as the car waits names no car itself)."""
         if lane.type != "vehicle":
             return facts, None
         cred = facts.credential
@@ -86,7 +88,9 @@ class ParkingDesk:
         if lane.direction == "exit":
             vclass = facts.vehicle_class
             # A hold is the car's, by its plate: its card tapped as it waits asks the hold's fee.
-            plate = cred.vehicle.plate if cred is not None and cred.vehicle is not None else p.value
+            plate = held_plate or (
+                cred.vehicle.plate if cred is not None and cred.vehicle is not None else p.value
+            )
             until = fee_until(held_at_lane(conn, lane.id, p.at, plate), p.at)
             account = owed(conn, self.rules, subject, until, vehicle_class=vclass, unregistered=cred is None)
             billing = Billing(account.stay.billing) if account.stay and account.stay.billing else None

@@ -321,7 +321,7 @@ class Gateway:
             # The same car let through here a moment ago: taken for what it was let through as.
             p = replace(p, value=taken.value)
         facts = lookup(self.conn, p, lane, self.site.capacity)
-        before = None
+        before, passage = None, None
         if taken is None:
             p, facts = self._lookalike(p, lane, facts)
             passage = self._same_passage(p, lane, facts)
@@ -330,7 +330,8 @@ class Gateway:
                 # Refused, it is decided afresh as a repeat (refused_again), never let through on it.
                 taken = passage if passage.decision.admitted else None
         if taken is None:  # let through again, it moves no stay and pays nothing: no fee to work out
-            facts, before = self.parking.prepare(self.conn, p, lane, facts)  # the fee owed at an exit
+            held = passage.value if passage is not None and passage.kind == "plate" else ""
+            facts, before = self.parking.prepare(self.conn, p, lane, facts, held)  # the fee owed at an exit
         closed = self.lane_modes.get(p.lane) == "closed"
         facts = replace(facts, previous_here=previous.decision if previous else None, lane_closed=closed)
         decision = decide(p, facts, self.site.policy)
