@@ -95,12 +95,11 @@ Worker = Callable[[Callable[[Any], Any]], "Future[Any]"]
 
 
 class LaneInputs:
-    def __init__(self, devices: Devices, on_worker: Worker, now: Callable[[], datetime], lanes: set[str]):
+    def __init__(self, devices: Devices, on_worker: Worker, now: Callable[[], datetime]):
         self.devices = devices
         self.barriers = BarrierWatch(devices.open_grace_s)
         self._on_worker = on_worker
         self._now = now
-        self._lanes = lanes
         self._held_open_timers: dict[str, threading.Timer] = {}
         self._held_open_raised: set[str] = set()
         self._timers_lock = threading.Lock()

@@ -12,7 +12,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from gateway.core.credentials import BadCredential, canonical
-from gateway.core.windows import Window
 from gateway.privacy import Secrets, mask_id_number, mask_phone, normalize_number
 from gateway.store.csv_rows import (
     CardRow,
@@ -24,6 +23,7 @@ from gateway.store.csv_rows import (
     _period,
     _text,
     card_value,
+    hours_value,
     parse_card,
     parse_resident,
     parse_slot,
@@ -219,12 +219,7 @@ def _pass(entry: dict[str, Any], tz: ZoneInfo, secrets: Secrets) -> PassRow:
     id_number = _text(row, "id_number", limit=30)
     if id_number and len(normalize_number(id_number)) < 6:
         raise RowError("id_number", "is not an ID number")
-    hours = [h.strip() for h in _text(row, "hours", limit=200).split(";") if h.strip()]
-    for h in hours:
-        try:
-            Window.parse(h)
-        except ValueError as exc:
-            raise RowError("hours", str(exc)) from None
+    hours = hours_value(_text(row, "hours", limit=200).split(";"))
     fields = [f for f in _text(row, "registered_fields", limit=200).split(";") if f]
     if bad := set(fields) - _REGISTERED:
         raise RowError("registered_fields", f"{sorted(bad)} not among {sorted(_REGISTERED)}")
@@ -252,7 +247,7 @@ def _pass(entry: dict[str, Any], tz: ZoneInfo, secrets: Secrets) -> PassRow:
         plate=plate_value(plate) if plate else None,
         valid_from=start,
         valid_to=end,
-        hours=",".join(hours),
+        hours=hours,
         registered_fields=",".join(fields),
         blocked=_flag(row, "blocked"),
         credentials=_pass_credentials(entry.get("credentials", [])),
