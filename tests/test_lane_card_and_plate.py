@@ -7,7 +7,7 @@ own (docs/parking.md, *One car, one passage*)."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -51,6 +51,25 @@ def _report(gw: Gateway) -> dict:
 
 def _entries(gw: Gateway) -> int:
     return int(_report(gw)["vehicles"]["entries"]["total"])
+
+
+def _visitors_qr(gw: Gateway, at: datetime) -> str:
+    """The QR code of a pass for VISITOR's car, made by a guard an hour before `at`, valid a day on."""
+    visit = NewPass(
+        "visitor",
+        "钱七",
+        at - timedelta(hours=1),
+        at + timedelta(days=1),
+        host_building="3栋",
+        host_unit="2单元",
+        plate=VISITOR,
+        occupants=(Occupant("钱七"),),
+    )
+    pass_id = create_pass(gw.conn, gw.secrets, visit, at - timedelta(hours=1), "guard1")
+    qr: str = gw.conn.execute(
+        "SELECT value FROM credentials WHERE kind='qr' AND pass_id=?", (pass_id,)
+    ).fetchone()[0]
+    return qr
 
 
 @pytest.mark.parametrize("anti_passback", ["soft", "hard"])
@@ -109,20 +128,7 @@ def test_a_visitors_car_read_and_its_pass_scanned_is_one_entry(tmp_path: Path, f
     under hard anti-passback."""
     gw = parking_gw(tmp_path, anti_passback="hard")
     at = gw.now() - timedelta(hours=1)
-    visit = NewPass(
-        "visitor",
-        "钱七",
-        at - timedelta(hours=1),
-        at + timedelta(days=1),
-        host_building="3栋",
-        host_unit="2单元",
-        plate=VISITOR,
-        occupants=(Occupant("钱七"),),
-    )
-    pass_id = create_pass(gw.conn, gw.secrets, visit, at - timedelta(hours=1), "guard1")
-    qr = gw.conn.execute(
-        "SELECT value FROM credentials WHERE kind='qr' AND pass_id=?", (pass_id,)
-    ).fetchone()[0]
+    qr = _visitors_qr(gw, at)
     shown = {"plate": ("plate", VISITOR, "car-in-camera"), "qr": ("qr", qr, "car-in-scanner")}
     second = "qr" if first == "plate" else "plate"
     kind, value, device = shown[first]
@@ -216,29 +222,13 @@ def test_the_card_of_a_car_held_to_pay_asks_the_holds_fee_not_a_later_one(tmp_pa
     )
 
 
-VISITOR = "苏E66666"
-
-
 def test_a_visitors_pass_scanned_while_its_car_is_held_asks_the_holds_fee(tmp_path: Path) -> None:
     """docs/parking.md: a car held to pay whose card or pass is shown within 10 s of its plate is one
     hold, its plate's: it asks the hold's fee (the fee runs to the hold's first). A visitor's car held
     on its plate 1 s before its first hour ends; the visitor scans the pass 3 s later."""
     gw = parking_gw(tmp_path)
     t = gw.now() - timedelta(hours=3)
-    visit = NewPass(
-        "visitor",
-        "钱七",
-        t - timedelta(hours=1),
-        t + timedelta(days=1),
-        host_building="3栋",
-        host_unit="2单元",
-        plate=VISITOR,
-        occupants=(Occupant("钱七"),),
-    )
-    pass_id = create_pass(gw.conn, gw.secrets, visit, t - timedelta(hours=1), "guard1")
-    qr = gw.conn.execute(
-        "SELECT value FROM credentials WHERE kind='qr' AND pass_id=?", (pass_id,)
-    ).fetchone()[0]
+    qr = _visitors_qr(gw, t)
     came = gw.handle(Presented("car-in", "plate", VISITOR, 0.99, t, "car-in-camera"))
     assert came.admitted, came.reason
     out = came.at + timedelta(minutes=60) - timedelta(seconds=1)

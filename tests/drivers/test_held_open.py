@@ -8,7 +8,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from gpiozero.pins.mock import MockFactory
+import pytest
+from gpiozero.pins.mock import MockFactory, MockPin
 
 from gateway.runtime.gateway import Gateway
 from gateway.runtime.lanes import BarrierWatch
@@ -24,6 +25,13 @@ from tests.drivers.conftest import (
 
 HELD_OPEN_S = 0.4
 GPIO_IO = gpio_io(held_open_s=HELD_OPEN_S)
+Running = tuple[Gateway, MockPin]  # the gateway and its barrier contact
+
+
+@pytest.fixture
+def running(tmp_path: Path, mock_pins: MockFactory, gateways: Callable[[Gateway], Gateway]) -> Running:
+    """The gateway started on GPIO_IO, and the car-in barrier's contact (GPIO 6) to drive."""
+    return gateways(start_gateway(tmp_path, GPIO_IO)), mock_pins.pin(6)
 
 
 def upstream_alarms(gw: Gateway) -> list[tuple[str, str]]:
@@ -47,13 +55,8 @@ def test_the_time_left_counts_from_the_opening_or_the_last_command_and_stops_at_
     assert watch.held_open_in("car-in", 4000.0, 60.0) is None
 
 
-def test_a_barrier_left_open_raises_held_open_and_its_closing_clears_it(
-    tmp_path: Path,
-    mock_pins: MockFactory,
-    gateways: Callable[[Gateway], Gateway],
-) -> None:
-    gw = gateways(start_gateway(tmp_path, GPIO_IO))
-    barrier = mock_pins.pin(6)
+def test_a_barrier_left_open_raises_held_open_and_its_closing_clears_it(running: Running) -> None:
+    gw, barrier = running
     gw.by_hand.open_lane("car-in", "保安 王", "救护车")
     barrier.drive_low()  # up for the ambulance, and then it stays up
     wait_for(lambda: open_alarms(gw, "held_open") == ["car-in"], "the held-open alarm")
@@ -66,13 +69,8 @@ def test_a_barrier_left_open_raises_held_open_and_its_closing_clears_it(
     assert upstream_alarms(gw) == [("held_open", "raised"), ("held_open", "cleared")]
 
 
-def test_a_barrier_held_open_by_a_guard_raises_nothing_until_it_is_released(
-    tmp_path: Path,
-    mock_pins: MockFactory,
-    gateways: Callable[[Gateway], Gateway],
-) -> None:
-    gw = gateways(start_gateway(tmp_path, GPIO_IO))
-    barrier = mock_pins.pin(6)
+def test_a_barrier_held_open_by_a_guard_raises_nothing_until_it_is_released(running: Running) -> None:
+    gw, barrier = running
     gw.by_hand.hold_lane("car-in", "保安 王", "车队")
     barrier.drive_low()
     time.sleep(HELD_OPEN_S * 3)  # held for the convoy: several windows pass
