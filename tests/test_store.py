@@ -95,6 +95,8 @@ def test_access_log_and_audit_are_append_only(tmp_path: Path) -> None:
     with pytest.raises(sqlite3.IntegrityError, match="append-only"):
         conn.execute("UPDATE access_log SET admitted = 0")
     with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+        conn.execute("UPDATE audit SET actor = 'someone else'")
+    with pytest.raises(sqlite3.IntegrityError, match="last 180 days cannot be deleted"):
         conn.execute("DELETE FROM audit")
 
 

@@ -12,6 +12,10 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from gateway.core.windows import Window
 
+# The audit trail's shortest keep: the database's own trigger refuses to delete a younger row
+# (gateway/store/schema.py, migration 16).
+AUDIT_FLOOR_DAYS = 180
+
 Fen = Annotated[int, Field(ge=0, le=100_000_000)]
 CheckpointId = Annotated[
     str,
@@ -204,8 +208,8 @@ class Retention(_Strict):
         description="Days access records are kept. With [mqtt] on: counted from when the central "
         "server confirmed it has them, and a record not yet delivered is never deleted. With MQTT off "
         "(nothing to deliver to): counted from the record itself, and upstream messages queued before "
-        "then (never to be sent) go too. Closed stays and records of materials carried out are kept "
-        "as long.",
+        "then (never to be sent) go too. Closed stays, records of materials carried out, closed "
+        "alarms and patrol taps and rounds are kept as long.",
     )
     visitors_days: int = Field(
         30,
@@ -213,6 +217,15 @@ class Retention(_Strict):
         le=3650,
         title="Visitors' personal data",
         description="Days after a visitor or contractor pass ends that its personal data is deleted.",
+    )
+    audit_days: int = Field(
+        365,
+        ge=AUDIT_FLOOR_DAYS,
+        le=3650,
+        title="Audit trail",
+        description="Days the audit trail (who changed what) is kept, counted from each row. Never "
+        "fewer than 180: China's Cybersecurity Law asks network logs be kept six months, and the "
+        "database itself refuses to delete a row less than 180 days older than the newest one.",
     )
     prune_free_percent: float = Field(
         15.0,

@@ -339,6 +339,9 @@ class Operations:
         )
         counts["stays"] = self._batches(lambda w: prune.prune_closed_stays(w, keep_access))
         counts["materials_out"] = self._batches(lambda w: prune.prune_materials(w, keep_access))
+        counts["alarms"] = self._batches(lambda w: prune.prune_alarms(w, keep_access))
+        counts["patrol"] = self._batches(lambda w: prune.prune_patrol(w, keep_access))
+        counts["audit"] = self._batches(lambda w: prune.prune_audit(w, now - timedelta(days=ret.audit_days)))
         counts["visitor_passes"] = self._batches(
             lambda w: prune.prune_visitors(w, now - timedelta(days=ret.visitors_days))
         )
@@ -349,8 +352,9 @@ class Operations:
         return counts
 
     def records_kept_from(self, now: datetime) -> datetime:
-        """Access records, closed stays and materials records older than this are deleted once
-        delivered: a report of a day before it can no longer be built from them."""
+        """Access records, closed stays, materials records, closed alarms and patrol taps and rounds
+        older than this are deleted (access records once delivered): a report of a day before it can
+        no longer be built from them."""
         return now - timedelta(days=self.cfg.retention.access_records_days)
 
     def _batches(self, step: Callable[[sqlite3.Connection], int]) -> int:

@@ -6,6 +6,9 @@ row's sent_at) and the retention period since has passed: a record never deliver
 here. With MQTT off there is nowhere to deliver to, so an access record goes once it is older than
 the retention period, and with it every outbox row (of any kind) queued before that: nothing would
 ever send them, and a record kept past its retention is what the retention setting forbids.
+
+Closed alarms and patrol taps and rounds go with access records (by their own age); the audit trail
+after `retention.audit_days`, from its start, never its last 180 days (the database refuses).
 """
 
 from __future__ import annotations
@@ -13,7 +16,9 @@ from __future__ import annotations
 import json
 import sqlite3
 from datetime import datetime
+from itertools import takewhile
 
+from gateway.config.parking import AUDIT_FLOOR_DAYS
 from gateway.store.database import transaction
 from gateway.store.lookup import holder_subject
 from gateway.timefmt import to_db
@@ -108,6 +113,55 @@ def prune_visitors(conn: sqlite3.Connection, ended_before: datetime, batch: int 
             conn.execute(f"DELETE FROM outbox WHERE sent_at IS NOT NULL AND {_PASS_MESSAGES}", ids)
             conn.execute(_SCRUB_PASS_MESSAGES, ids)
     return len(rows)
+
+
+# What the audit trail's trigger (migration 16) compares a row to delete with, in its own form.
+_AUDIT_FLOOR = (
+    f"SELECT strftime('%Y-%m-%dT%H:%M:%f', at, '-{AUDIT_FLOOR_DAYS} days') FROM audit "
+    "ORDER BY id DESC LIMIT 1"
+)
+
+
+def prune_audit(conn: sqlite3.Connection, before: datetime, batch: int = BATCH) -> int:
+    """One batch of the audit trail's oldest rows, up to the first one written at or after the cutoff.
+
+    The trail is cut from its start, in the order it was written: a row written on a Pi's stale boot
+    clock (dated earlier than the rows before it) goes only with them, not ahead of its time."""
+    cutoff = to_db(before)
+    with transaction(conn):
+        # Never a row the database refuses to delete (a trail quiet for months: the newest row is old).
+        floor = conn.execute(_AUDIT_FLOOR).fetchone()
+        rows = conn.execute("SELECT id, at FROM audit ORDER BY id LIMIT ?", (batch,)).fetchall()
+        ids = [(i,) for i, _ in takewhile(lambda row: row[1] < cutoff and row[1] <= floor[0], rows)]
+        conn.executemany("DELETE FROM audit WHERE id = ?", ids)
+    return len(ids)
+
+
+# Kept as long as access records: what the monitoring centre and the patrol report looked at.
+# An alarm still open stays however old it is.
+_OLD_ALARMS = "SELECT id FROM alarms WHERE cleared_at IS NOT NULL AND cleared_at < :cutoff LIMIT :batch"
+_OLD_TAPS = "SELECT id FROM patrol_taps WHERE at < :cutoff LIMIT :batch"
+_OLD_ROUNDS = "SELECT route, due_at FROM patrol_rounds WHERE due_at < :cutoff LIMIT :batch"
+
+
+def prune_alarms(conn: sqlite3.Connection, before: datetime, batch: int = BATCH) -> int:
+    """One batch of alarms closed before the cutoff."""
+    with transaction(conn):
+        ids = conn.execute(_OLD_ALARMS, {"cutoff": to_db(before), "batch": batch}).fetchall()
+        conn.executemany("DELETE FROM alarms WHERE id = ?", ids)
+    return len(ids)
+
+
+def prune_patrol(conn: sqlite3.Connection, before: datetime, batch: int = BATCH) -> int:
+    """One batch of patrol taps made, and of rounds due, before the cutoff (the larger count: a full
+    batch of either means there may be more)."""
+    args = {"cutoff": to_db(before), "batch": batch}
+    with transaction(conn):
+        taps = conn.execute(_OLD_TAPS, args).fetchall()
+        rounds = conn.execute(_OLD_ROUNDS, args).fetchall()
+        conn.executemany("DELETE FROM patrol_taps WHERE id = ?", taps)
+        conn.executemany("DELETE FROM patrol_rounds WHERE route = ? AND due_at = ?", rounds)
+    return max(len(taps), len(rounds))
 
 
 def prune_reports(conn: sqlite3.Connection, before_day: str) -> int:

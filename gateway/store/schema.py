@@ -683,6 +683,18 @@ MIGRATIONS: list[str] = [
     CREATE INDEX IF NOT EXISTS outbox_sent ON outbox(sent_at) WHERE topic != 'access';
     CREATE INDEX IF NOT EXISTS outbox_created ON outbox(created_at) WHERE topic != 'access';
     """,
+    # The audit trail is kept `retention.audit_days` (gateway/store/retention.py prune_audit), no
+    # longer for ever. Rows still cannot be changed, and one less than 180 days older than the newest
+    # row cannot be deleted (AUDIT_FLOOR_DAYS, gateway/config/parking.py): measured against the trail
+    # itself, whose times are the gateway's clock, not against SQLite's own reading of the time.
+    """
+    DROP TRIGGER audit_no_delete;
+    CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
+    WHEN old.at > strftime('%Y-%m-%dT%H:%M:%f', (SELECT at FROM audit ORDER BY id DESC LIMIT 1), '-180 days')
+    BEGIN
+        SELECT RAISE(ABORT, 'audit rows of the last 180 days cannot be deleted');
+    END;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
