@@ -239,3 +239,22 @@ def test_a_visitors_pass_scanned_while_its_car_is_held_asks_the_holds_fee(tmp_pa
     assert (scanned.reason, scanned.fee_fen) == ("payment_due", held.fee_fen), (
         f"the pass scanned during the hold asks {scanned.fee_fen} fen; the hold's fee is {held.fee_fen}"
     )
+
+
+def test_a_residents_own_card_tapped_after_the_camera_let_their_car_in_is_one_entry(tmp_path: Path) -> None:
+    """The card names no car (a resident's door card, also valid at the vehicle lane): tapped as
+    the car the camera let in rolls under the barrier, it is that car again, not a second stay under
+    the resident that counts an entry nobody made and stays "inside" for ever."""
+    gw = parking_gw(tmp_path, anti_passback="hard")
+    import_csv(gw.site.config, [write_csv(tmp_path / "c.csv", f"card,resident_ref,plate\n{CARD},R2,\n")])
+    at = gw.now() - timedelta(hours=1)
+    car = gw.handle(Presented("car-in", "plate", CAR, 0.99, at, "car-in-camera"))
+    card = gw.handle(Presented("car-in", "card", CARD, 1.0, at + timedelta(seconds=3), "car-in-reader"))
+    assert car.admitted and card.admitted, (card.reason, card.flags)
+    assert (card.reason, card.flags) == (car.reason, ("again",)), "told it is the car just let in"
+    assert gw.conn.execute("SELECT count(*) FROM stays").fetchone()[0] == 1
+    assert _entries(gw) == 1, f"one car came in; the daily report counts {_entries(gw)} entries"
+    # Leaving, the car's plate closes the one stay; the resident is not left "inside" on foot.
+    out = gw.handle(Presented("car-out", "plate", CAR, 0.99, at + timedelta(hours=2), "car-out-camera"))
+    assert out.admitted
+    assert gw.conn.execute("SELECT count(*) FROM stays WHERE exited_at IS NULL").fetchone()[0] == 0

@@ -25,6 +25,7 @@ from typing import Protocol, TypeVar, runtime_checkable
 from gateway.core import TYPED_BY, Billing, Decision, Presented, Reason
 from gateway.events import AccessEvent
 from gateway.runtime.devices import Devices
+from gateway.store.lookup import holder_subject
 
 # Plates remembered with their last decision at each lane, for a car decided again while it is still
 # there; the lane voter forgets a car as soon as it has gone, so this covers every car in the lanes.
@@ -70,6 +71,7 @@ class DecidedAgain:
         self._devices = devices
         self._decided: OrderedDict[tuple[str, str], Decided] = OrderedDict()  # (lane, plate read)
         self._latest: OrderedDict[str, Decided] = OrderedDict()  # subject -> its last decision anywhere
+        self._cars: OrderedDict[str, Decided] = OrderedDict()  # resident -> last decision on a car's plate
         self._seq = itertools.count()
 
     def standing(self, lane: str, plate: str) -> bool:
@@ -92,15 +94,24 @@ class DecidedAgain:
         typed = self._decided.get((lane, mine.value))
         return typed if typed is not None and typed.seq > mine.seq else mine
 
-    def same_passage(self, p: Presented, subject: str) -> Decided | None:
+    def same_passage(self, p: Presented, subject: str, holder: str | None = None) -> Decided | None:
         """The decision that let `subject` (the car: its plate, or a card or pass naming it) through
         at this lane a moment ago, or refused it there, if `p` is one more look at that passage: its
         plate again from the lane's plate camera within SAME_CAR, or its plate and a card or pass
         within SAME_PASSAGE (a refusal: within SAME_PASSAGE only), and nothing decided for it at
         another lane since. The same card twice is not, nor the same plate from elsewhere (a guard,
         another system): anti-passback decides those. A refusal is no pass: the caller decides `p`
-        afresh, as a repeat of it (refused again for the same reason: one car turned away)."""
+        afresh, as a repeat of it (refused again for the same reason: one car turned away).
+
+        A resident's own card that names no car (`subject` is the resident, `holder`) is one more
+        look at the resident's car let through on its plate a moment before: the driver tapped the
+        card the barrier had already opened for. (Not the other way round: a card naming no car is
+        decided as the resident alone, and the plate read after it is the car, decided afresh.)"""
         last = self._latest.get(subject)
+        if p.kind != "plate" and subject == holder:
+            car = self._cars.get(subject)
+            if car is not None and (last is None or car.seq > last.seq):
+                last = car
         if last is None or last.lane != p.lane:
             return None
         if p.kind == last.kind == "plate":
@@ -132,6 +143,8 @@ class DecidedAgain:
         _keep(self._latest, ev.subject, decided)
         if ev.kind == "plate":
             _keep(self._decided, (ev.lane, read), decided)
+            if ev.holder_kind == "resident" and ev.holder_id is not None:
+                _keep(self._cars, holder_subject("resident", ev.holder_id), decided)
 
 
 def _keep(memory: OrderedDict[K, Decided], key: K, decided: Decided) -> None:

@@ -43,7 +43,7 @@ from gateway.runtime.worker import Checkpointer, DecisionWorker, Job
 from gateway.site import Site
 from gateway.store.database import DB_NAME, begin_immediate, open_database
 from gateway.store.lanes import lane_modes
-from gateway.store.lookup import lookup, subject_of
+from gateway.store.lookup import holder_subject, lookup, subject_of
 from gateway.store.patrol import record_tap
 from gateway.store.record import write_event
 
@@ -348,7 +348,9 @@ class Gateway:
         it there, if this is one more look at that passage (DecidedAgain.same_passage)."""
         if lane.type != "vehicle":
             return None
-        return self._again.same_passage(p, subject_of(p, facts.credential, lane.type))
+        cred = facts.credential
+        holder = holder_subject(cred.holder.kind, cred.holder.id) if cred is not None else None
+        return self._again.same_passage(p, subject_of(p, cred, lane.type), holder)
 
     def _lookalike(self, p: Presented, lane: LaneRules, facts: Facts) -> tuple[Presented, Facts]:
         """At a lane that allows it, a plate nobody registered is read as the one registered plate a
