@@ -9,6 +9,7 @@ from the database still says something, and an unknown key still renders.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -95,7 +96,9 @@ class AlarmText:
     key: str
     params: dict[str, Param] = field(default_factory=dict)
 
-    def render(self, language: str) -> str:
+    def render(self, language: str, lane_names: Mapping[str, str] | None = None) -> str:
+        """The sentence in `language`; with `lane_names`, a lane is named as guards know it (the
+        sentence stored and sent upstream names it by its id, which the central server knows)."""
         pair = MESSAGES.get(self.key)
         if pair is None:
             raise KeyError(f"no alarm message {self.key!r}: add it to MESSAGES in gateway/alarm_texts.py")
@@ -106,6 +109,8 @@ class AlarmText:
                 value = ("、" if zh else ", ").join(value)
             elif name in TERMS and isinstance(value, str) and value in TERMS[name]:
                 value = TERMS[name][value][0 if zh else 1]
+            elif name == "lane" and lane_names and isinstance(value, str):
+                value = lane_names.get(value, value)
             values[name] = value
         return pair[0 if zh else 1].format(**values)
 
@@ -127,13 +132,13 @@ def from_stored(stored: str) -> AlarmText | None:
     return AlarmText(body["text"], params if isinstance(params, dict) else {})
 
 
-def render_stored(stored: str, language: str) -> str:
+def render_stored(stored: str, language: str, lane_names: Mapping[str, str] | None = None) -> str:
     """A stored alarm message in the reader's language; never fails on an odd row."""
     text = from_stored(stored)
     if text is None:
         return stored
     try:
-        return text.render(language)
+        return text.render(language, lane_names)
     except (KeyError, ValueError, IndexError, TypeError):
         fallback = json.loads(stored).get("en")
         return fallback if isinstance(fallback, str) else stored

@@ -56,3 +56,7 @@ class Site:
             for cls_name in ("car", "motorcycle", "bicycle")
         }
         return cls(cfg, ZoneInfo(cfg.site.timezone), lanes, policy, capacity)
+
+    def lane_names(self) -> dict[str, str]:
+        """Each lane's name as guards know it (北门入口), its id where the config gives none."""
+        return {lane.id: lane.name or lane.id for lane in self.config.lanes}

@@ -339,7 +339,7 @@ SET_ASIDE_SHOWN = 100  # the oldest; "send all again" takes every one
 def alarms_page(request: Request, db: Db, all: bool = False) -> Response:
     who = page_user(request, db)
     gw = guard_app(request).gw
-    alarms = recent_alarms(db, all, language=who.language)
+    alarms = recent_alarms(db, all, language=who.language, lane_names=gw.site.lane_names())
     for row in alarms:
         row["raised_at"] = local(gw, row["raised_at"])  # type: ignore[arg-type]
     known = {k for k in TEXTS if k.startswith("alarm.")}

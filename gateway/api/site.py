@@ -50,7 +50,8 @@ def get_alarms(
     ] = 200,
     lang: Literal["zh", "en"] | None = None,
 ) -> list[dict[str, Any]]:
-    rows = recent_alarms(db, all, closed_limit=limit, language=lang or who.language)
+    names = app.gw.site.lane_names()
+    rows = recent_alarms(db, all, closed_limit=limit, language=lang or who.language, lane_names=names)
     for row in rows:
         for key in ("raised_at", "cleared_at", "acknowledged_at"):
             row[key] = local(app.gw, row[key])  # type: ignore[arg-type]

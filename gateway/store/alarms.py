@@ -7,7 +7,7 @@ rendered in the reader's language.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from datetime import datetime
 
 from gateway.alarm_texts import AlarmText, from_stored, render_stored
@@ -96,23 +96,28 @@ def _upstream(
     enqueue(conn, "alarm", payload, at)
 
 
-def open_alarms(conn: sqlite3.Connection, language: str = "zh") -> list[dict[str, object]]:
+def open_alarms(
+    conn: sqlite3.Connection, language: str = "zh", lane_names: Mapping[str, str] | None = None
+) -> list[dict[str, object]]:
     cur = conn.execute(
         "SELECT id, kind, source, message, raised_at, acknowledged_at, acknowledged_by "
         "FROM alarms WHERE cleared_at IS NULL ORDER BY id DESC"
     )
-    return _rendered(cur, language)
+    return _rendered(cur, language, lane_names)
 
 
-def _rendered(cur: sqlite3.Cursor, language: str) -> list[dict[str, object]]:
-    """Rows with the message in the reader's language and its key and parameters beside it."""
+def _rendered(
+    cur: sqlite3.Cursor, language: str, lane_names: Mapping[str, str] | None
+) -> list[dict[str, object]]:
+    """Rows with the message in the reader's language (lanes by their names) and its key and
+    parameters beside it."""
     names = [d[0] for d in cur.description]
     rows = []
     for values in cur:
         row: dict[str, object] = dict(zip(names, values, strict=True))
         stored = str(row["message"])
         text = from_stored(stored)
-        row["message"] = render_stored(stored, language)
+        row["message"] = render_stored(stored, language, lane_names)
         row["text"] = None if text is None else {"key": text.key, "params": text.params}
         rows.append(row)
     return rows
@@ -161,7 +166,11 @@ def acknowledge_alarm(
 
 
 def recent_alarms(
-    conn: sqlite3.Connection, include_cleared: bool, closed_limit: int = 200, language: str = "zh"
+    conn: sqlite3.Connection,
+    include_cleared: bool,
+    closed_limit: int = 200,
+    language: str = "zh",
+    lane_names: Mapping[str, str] | None = None,
 ) -> list[dict[str, object]]:
     """Every open alarm, newest first, and with `include_cleared` the newest `closed_limit` closed ones
     among them: an open alarm left off a list would never be handled (REQUIREMENTS 7)."""
@@ -171,7 +180,7 @@ def recent_alarms(
         "WHERE ? AND cleared_at IS NOT NULL ORDER BY id DESC LIMIT ?) ORDER BY id DESC",
         (include_cleared, closed_limit),
     )
-    return _rendered(cur, language)
+    return _rendered(cur, language, lane_names)
 
 
 def count_alarms(conn: sqlite3.Connection, include_cleared: bool) -> int:

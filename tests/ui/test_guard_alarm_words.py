@@ -126,3 +126,32 @@ def test_the_price_page_follows_the_site_language_or_the_one_asked(
         page = c.get("/prices").text
         assert "parking prices" in page and "停车收费标准" not in page
         assert "停车收费标准" in c.get("/prices", params={"lang": "zh"}).text
+
+
+@pytest.fixture
+def named_lanes_site(tmp_path: Path) -> Iterator[Site]:
+    cfg = make_config(tmp_path / "named" / "data")
+    named = {"name": "东门人行"}
+    lanes = [lane.model_copy(update=named) if lane.id == "door" else lane for lane in cfg.lanes]
+    s = start_site(cfg.model_copy(update={"lanes": lanes}))
+    yield s
+    s.gw.stop()
+
+
+def test_alarms_name_a_lane_as_guards_know_it_and_upstream_by_its_id(named_lanes_site: Site) -> None:
+    """The config names the lane 东门人行: the guard reads that, not the installer's id "door"; the
+    central server, which knows every site's lanes by id, gets the id."""
+    site = named_lanes_site
+    health = next(h for h in site.gw.devices.health if h.device == "door-reader")
+    health.set_offline("no answer")
+    site.gw.on_worker(lambda c: device_alarm(c, health, False, site.gw.now)).result(timeout=10)
+    with TestClient(create_app(site.gw)) as client:
+        log_in(client, GUARD)
+        assert "读卡器 door-reader（通道 东门人行）离线" in client.get("/alarms").text
+        [alarm] = client.get("/api/alarms", params={"lang": "en"}, headers=bearer(site.guard_token)).json()
+        assert alarm["message"] == "reader door-reader on lane 东门人行 offline: no answer"
+        assert alarm["text"]["params"]["lane"] == "door"
+    upstream = site.gw.on_worker(
+        lambda c: c.execute("SELECT payload FROM outbox WHERE topic = 'alarm'").fetchone()[0]
+    ).result(timeout=10)
+    assert "（通道 door）" in upstream
