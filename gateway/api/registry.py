@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from gateway.api.auth import Admin, Principal, User
 from gateway.api.deps import MAX_ID, App, Db, End, GuardApp, Id, When, aware_or_none, local, write
@@ -67,7 +67,10 @@ class VehicleIn(BaseModel):
 
 class VehicleChange(BaseModel):
     """A field left out is kept; monthly_until null ends the monthly period now (a car parked pays
-    from now on, and its next entry is a temporary one, as when a period runs out)."""
+    from now on, and its next entry is a temporary one, as when a period runs out). Any other field
+    (a new plate: delete the vehicle and add it) is refused, not silently ignored."""
+
+    model_config = ConfigDict(extra="forbid")
 
     vehicle_class: Literal["car", "motorcycle", "bicycle"] | None = None
     monthly_until: End | None = Field(None, description="Paid up until (a renewal moves it on).")
@@ -270,6 +273,9 @@ def update_vehicle(vehicle_id: Id, body: VehicleChange, who: Admin, app: App) ->
         changes["class"] = body.vehicle_class
     if "monthly_until" in body.model_fields_set:
         changes["monthly_until"] = aware_or_none(gw, body.monthly_until)
+    if not changes:  # else an empty change audited and sent upstream, and a 204 that did nothing
+        fix = 'send "vehicle_class" or "monthly_until" (a day; null ends the monthly period now)'
+        raise ApiError(422, "nothing_to_change", "nothing to change", fix)
     write(gw, lambda c: store.update_vehicle(c, gw.now(), who.name, vehicle_id, changes))
 
 

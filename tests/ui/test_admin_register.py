@@ -154,7 +154,19 @@ def test_an_admin_can_renew_a_monthly_car_as_the_refusal_says(client: TestClient
     assert after["vehicles"][0]["class"] == "car" and after["slots"][0]["plates"] == PLATE
     with sqlite3.connect(site.gw.db_path) as conn:
         assert conn.execute("SELECT 1 FROM audit WHERE action = 'vehicle.update'").fetchone()
-    assert client.patch("/api/vehicles/999999", json={}, headers=admin).status_code == 404
+    gone = client.patch("/api/vehicles/999999", json={"vehicle_class": "car"}, headers=admin)
+    assert gone.status_code == 404
+
+
+def test_a_vehicle_change_that_changes_nothing_is_refused_not_audited(client: TestClient, site: Site) -> None:
+    """A script sends {} or a field the change does not take (a new plate): it was answered 204,
+    an empty vehicle.update written to the audit trail and sent upstream, and the plate unchanged."""
+    admin = bearer(site.admin_token)
+    for body in ({}, {"plate": "皖A99999"}, {"vehicle_class": None}):
+        r = client.patch(f"/api/vehicles/{site.vehicle_id}", json=body, headers=admin)
+        assert r.status_code == 422 and r.json()["error"]["fix"], (body, r.text)
+    with sqlite3.connect(site.gw.db_path) as conn:
+        assert not conn.execute("SELECT 1 FROM audit WHERE action = 'vehicle.update'").fetchone()
 
 
 def _card_for(client: TestClient, site: Site, valid_from: str, valid_to: str) -> Any:
