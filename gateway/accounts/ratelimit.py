@@ -2,6 +2,10 @@
 
 Time is a parameter, so the rules are tested without waiting. The counts live in memory: a
 restart forgets them, which costs a guesser nothing they could not get by waiting anyway.
+
+A check is booked before the password is verified and counts as a failure until it proves right:
+guesses sent all at once would otherwise all pass the limit while the first were still being
+checked, and each Argon2 check holds 64 MiB (40 at once run a 2 GB Pi out of memory).
 """
 
 from __future__ import annotations
@@ -29,30 +33,55 @@ class LoginLimiter:
     ):
         self._limits = {"addr": per_address, "user": per_user}
         self._failures: dict[tuple[str, str], deque[float]] = {}
+        self._booked: dict[tuple[str, str], list[float]] = {}  # checks under way, by when booked
         self._max_keys = max_keys
         self._lock = threading.Lock()
 
     def retry_after(self, address: str, username: str, now: float) -> float:
         """Seconds until a login from `address` for `username` may be tried; 0 when it may now."""
-        wait = 0.0
         with self._lock:
-            for key in self._keys(address, username):
-                limit = self._limits[key[0]]
-                times = self._trimmed(key, now)
-                if len(times) >= limit.failures:
-                    wait = max(wait, times[-limit.failures] + limit.window_s - now)
-        return wait
+            return self._wait(address, username, now)
+
+    def book(self, address: str, username: str, now: float) -> float:
+        """Book a password check at `now`, as retry_after says; 0 when booked, else the seconds to
+        wait (nothing booked). End each booking with failed() or succeeded() at the same `now`."""
+        with self._lock:
+            wait = self._wait(address, username, now)
+            if wait == 0:
+                for key in self._keys(address, username):
+                    self._booked.setdefault(key, []).append(now)
+            return wait
 
     def failed(self, address: str, username: str, now: float) -> None:
         with self._lock:
+            self._unbook(address, username, now)
             if len(self._failures) >= self._max_keys:
                 self._forget_old(now)
             for key in self._keys(address, username):
                 self._failures.setdefault(key, deque(maxlen=100)).append(now)
 
-    def succeeded(self, address: str, username: str) -> None:
+    def succeeded(self, address: str, username: str, booked_at: float | None = None) -> None:
         with self._lock:
+            if booked_at is not None:
+                self._unbook(address, username, booked_at)
             self._failures.pop(("user", username.lower()), None)
+
+    def _wait(self, address: str, username: str, now: float) -> float:
+        wait = 0.0
+        for key in self._keys(address, username):
+            limit = self._limits[key[0]]
+            times = sorted([*self._trimmed(key, now), *self._booked.get(key, ())])
+            if len(times) >= limit.failures:
+                wait = max(wait, times[-limit.failures] + limit.window_s - now)
+        return wait
+
+    def _unbook(self, address: str, username: str, booked_at: float) -> None:
+        for key in self._keys(address, username):
+            booked = self._booked.get(key, [])
+            if booked_at in booked:
+                booked.remove(booked_at)
+            if not booked:
+                self._booked.pop(key, None)
 
     def _keys(self, address: str, username: str) -> list[tuple[str, str]]:
         return [("addr", address), ("user", username.lower())]

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from gateway.errors import Conflict, NotFound, Refused
+from gateway.errors import Conflict, GatewayError, NotFound, Refused
 from gateway.store.audit import audit, transaction
 from gateway.timefmt import to_db
 
@@ -44,6 +44,12 @@ class Account:
             "language": self.language,
             "disabled": self.disabled,
         }
+
+
+class AccountChanged(GatewayError):
+    """A login's account changed (password, role, disabled) after its password was checked."""
+
+    http_status, http_code = 401, "bad_login"
 
 
 _ACCOUNT = "SELECT id, username, display_name, role, language, disabled, password_hash FROM accounts"
@@ -155,10 +161,33 @@ def update_account(
     return get_account(conn, account_id)
 
 
+def rehash_password(conn: sqlite3.Connection, account_id: int, old_hash: str, new_hash: str) -> bool:
+    """Store a stronger hash of the password just checked against `old_hash`: the same password, so
+    no audit row and no session ends. False, storing nothing, when the password changed meanwhile
+    (a reset made during the login must not be undone)."""
+    with transaction(conn):
+        cur = conn.execute(
+            "UPDATE accounts SET password_hash = ? WHERE id = ? AND password_hash = ?",
+            (new_hash, account_id, old_hash),
+        )
+    return cur.rowcount == 1
+
+
 def create_session(conn: sqlite3.Connection, at: datetime, account: Account, hours: float) -> tuple[str, str]:
-    """A new login: (cookie token, CSRF token). Expired sessions are swept at the same time."""
+    """A new login: (cookie token, CSRF token). Expired sessions are swept at the same time.
+
+    AccountChanged when the account's password, role or state is no longer what the login checked:
+    the password is checked on another connection, and an admin's change made meanwhile ended only
+    the sessions there were then."""
     token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(24)
     with transaction(conn):
+        stored = _account(conn.execute(f"{_ACCOUNT} WHERE id = ?", (account.id,)).fetchone())
+        checked = (account.password_hash, account.role)
+        if stored is None or stored.disabled or (stored.password_hash, stored.role) != checked:
+            raise AccountChanged(
+                f"the account {account.username!r} changed while the login was checked",
+                fix="log in again (with the new password, if an admin has just set one)",
+            )
         conn.execute("DELETE FROM sessions WHERE expires_at <= ?", (to_db(at),))
         conn.execute(
             "INSERT INTO sessions (token_hash, account_id, csrf, created_at, expires_at) "
