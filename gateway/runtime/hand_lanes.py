@@ -78,7 +78,9 @@ class HandLanes:
 
     def hold_lane(self, lane: str, actor: str, reason: str) -> None:
         """Keep a lane open (a convoy, an ambulance) until release_lane. A closed lane is reopened
-        first, on record (held up, it is not closed), and closed again if its barrier cannot be held."""
+        first, on record (held up, it is not closed), and closed again if its barrier cannot be held.
+        Once held, a held_open alarm already raised for the lane clears (the barrier watch tells the
+        lane's inputs, LaneInputs): the guard has answered it."""
         self._check_lane(lane, "hold", reason)
         reopened = self.lane_modes.get(lane) == "closed"
         if reopened:

@@ -7,8 +7,11 @@ are hand_lanes.py's.
   raises a `forced_open` alarm for the lane, cleared when the barrier closes again.
 - A barrier or door still open `held_open_s` after it opened, or after the last decision or
   command on its lane, raises a `held_open` alarm (propped open, stuck up), also cleared when it
-  closes. A guard holding the lane open is the one case that needs no alarm. The sensors report
-  their state as they are watched, so a barrier open when the gateway starts is watched too.
+  closes. A guard holding the lane open is the one case that needs no alarm: the hold clears one
+  already raised. The sensors report their state as they are watched, so a barrier open when the
+  gateway starts is watched too.
+- A lane with two contacts (a wide gate's two arms, a double door's leaves) is open while either
+  is: its alarms clear only once the last one closes.
 """
 
 from __future__ import annotations
@@ -36,17 +39,24 @@ DEFAULT_HELD_OPEN_S = 120.0
 
 class BarrierWatch:
     """Per lane: when it was last told to open and whether a guard holds it open, so that an opening
-    with nothing behind it is told apart (opened: forced open); and since when its barrier has been
-    open, to tell when it has been open too long (held_open_in). Time is a parameter (monotonic
-    seconds)."""
+    with nothing behind it is told apart (opened: forced open); and since when each of its barrier
+    contacts has been open, to tell when it has been open too long (held_open_in). A lane with two
+    contacts (a wide gate's two arms, a double door's leaves) is open while either is. Time is a
+    parameter (monotonic seconds)."""
 
-    def __init__(self, grace_s: dict[str, float] | None = None, default_s: float = DEFAULT_GRACE_S):
+    def __init__(
+        self,
+        grace_s: dict[str, float] | None = None,
+        default_s: float = DEFAULT_GRACE_S,
+        on_hold: Callable[[str], None] | None = None,
+    ):
         self._grace = grace_s or {}
         self._default = default_s
+        self._on_hold = on_hold  # told when a guard's hold takes effect (LaneInputs)
         self._last: dict[str, float] = {}
         self._held: set[str] = set()
         self._forced: set[str] = set()
-        self._open_since: dict[str, float] = {}
+        self._open_since: dict[str, dict[str, float]] = {}  # lane -> contact -> opened at
         self._lock = threading.Lock()
 
     def commanded(self, lane: str, now: float) -> None:
@@ -57,9 +67,12 @@ class BarrierWatch:
         with self._lock:
             self._last[lane] = now
             (self._held.add if on else self._held.discard)(lane)
+        if on and self._on_hold is not None:
+            self._on_hold(lane)
 
-    def opened(self, lane: str, now: float) -> bool:
-        """The barrier went up: True if nothing told it to (forced open)."""
+    def opened(self, lane: str, now: float, contact: str = "") -> bool:
+        """A barrier contact went up: True if nothing told it to (forced open). Each contact is
+        judged alike: another already open does not cover it."""
         with self._lock:
             last = self._last.get(lane)
             expected = lane in self._held or (
@@ -67,23 +80,38 @@ class BarrierWatch:
             )
             if not expected:
                 self._forced.add(lane)
-            self._open_since.setdefault(lane, now)
+            self._open_since.setdefault(lane, {}).setdefault(contact, now)
             return not expected
 
-    def closed(self, lane: str) -> bool:
-        """The barrier came down: True if it had been forced open (the alarm can clear)."""
+    def closed(self, lane: str, contact: str = "") -> bool:
+        """A barrier contact came down: True if it was the lane's last one open and the lane had
+        been forced open (the alarm can clear)."""
         with self._lock:
+            still_open = self._open_since.get(lane, {})
+            still_open.pop(contact, None)
+            if still_open:
+                return False
+            self._open_since.pop(lane, None)
             was = lane in self._forced
             self._forced.discard(lane)
-            self._open_since.pop(lane, None)
             return was
 
-    def held_open_in(self, lane: str, now: float, limit_s: float) -> float | None:
-        """Seconds until the open barrier has been open `limit_s` with nothing behind it (<= 0: it
-        has), counted from its opening or the lane's last command, whichever is later; None once
-        it is closed. A lane a guard holds open is looked at again `limit_s` later."""
+    def is_open(self, lane: str) -> bool:
         with self._lock:
-            since = self._open_since.get(lane)
+            return lane in self._open_since
+
+    def open_longest(self, lane: str) -> str:
+        """The lane's contact open the longest ("" once all are closed)."""
+        with self._lock:
+            since = self._open_since.get(lane, {})
+            return min(since, key=since.__getitem__, default="")
+
+    def held_open_in(self, lane: str, now: float, limit_s: float) -> float | None:
+        """Seconds until a contact of the lane has been open `limit_s` with nothing behind it (<= 0:
+        one has), counted from its opening or the lane's last command, whichever is later; None once
+        all are closed. A lane a guard holds open is looked at again `limit_s` later."""
+        with self._lock:
+            since = min(self._open_since.get(lane, {}).values(), default=None)
             if since is None:
                 return None
             if lane in self._held:
@@ -97,25 +125,35 @@ Worker = Callable[[Callable[[Any], Any]], "Future[Any]"]
 class LaneInputs:
     def __init__(self, devices: Devices, on_worker: Worker, now: Callable[[], datetime]):
         self.devices = devices
-        self.barriers = BarrierWatch(devices.open_grace_s)
+        self.barriers = BarrierWatch(devices.open_grace_s, on_hold=self._held_by_guard)
         self._on_worker = on_worker
         self._now = now
         self._held_open_timers: dict[str, threading.Timer] = {}
         self._held_open_raised: set[str] = set()
+        # While start() has the sensors report their state: the lanes found closed, judged once all
+        # have reported (a double door's shut leaf may report before its propped one).
+        self._found_closed: set[str] | None = None
         self._timers_lock = threading.Lock()
         self._stopped = False
 
     def start(self) -> None:
         self._settle_at_start()
+        self._found_closed = set()
         for lane_id, lane in self.devices.lanes.items():
             for sensor in lane.sensors:
                 sensor.watch(self.input_handler(lane_id, sensor.health.device))
+        with self._timers_lock:
+            found_closed, self._found_closed = self._found_closed, None
+        for closed_lane in found_closed:
+            self._end_held_open(closed_lane, self._now())
 
     def _settle_at_start(self) -> None:
         # A held_open alarm an earlier run left open is judged again from the barrier's input, which
         # the sensors report as they are watched: still open, it stays; closed while the gateway was
-        # down, it clears. Only a lane whose barrier contact is no longer wired (taken out of the
-        # config) has nothing to judge it by: cleared now.
+        # down, it clears, judged once start() has watched every sensor: a double door's shut leaf,
+        # reported before its propped leaf, must not clear the alarm. Only a lane whose barrier
+        # contact is no longer wired (taken out of the config) has nothing to judge it by: cleared
+        # now.
         watched = self.devices.barrier_contacts
         now, mono = self._now(), time.monotonic()
         grace = max(self.devices.open_grace_s.values(), default=DEFAULT_GRACE_S)
@@ -158,21 +196,44 @@ class LaneInputs:
     def barrier(self, lane: str, device: str, is_open: bool) -> None:
         at = self._now()
         if is_open:
-            if self.barriers.opened(lane, time.monotonic()):
+            if self.barriers.opened(lane, time.monotonic(), device):
                 text = AlarmText("forced_open", {"lane": lane, "device": device})
                 log.warning("forced open lane=%s device=%s", lane, device)
                 self._on_worker(lambda conn: raise_alarm(conn, "forced_open", lane, text, at))
-            self._check_held_open(lane, device)
+            self._check_held_open(lane)
             return
-        self._watch_held_open(lane, None)
-        if self.barriers.closed(lane):
+        if self.barriers.closed(lane, device):  # the lane's last contact open, and it was forced
             self._on_worker(lambda conn: clear_alarm(conn, "forced_open", lane, at))
-        with self._timers_lock:  # a check running now either sees it closed or is cleared here
-            if lane in self._held_open_raised:
-                self._held_open_raised.discard(lane)
-                self._on_worker(lambda conn: clear_alarm(conn, "held_open", lane, at))
+        self._end_held_open(lane, at)
 
-    def _check_held_open(self, lane: str, device: str) -> None:
+    def _end_held_open(self, lane: str, at: datetime) -> None:
+        """Once the lane's last contact is closed: no more checks, and its held_open alarm clears."""
+        # Under the lock: a check or another contact's opening running now either sees the lane
+        # closed or comes after this.
+        with self._timers_lock:
+            if self.barriers.is_open(lane):
+                return
+            if self._found_closed is not None:
+                self._found_closed.add(lane)
+                return
+            self._watch_held_open(lane, None)
+            self._clear_held_open(lane, at)
+
+    def _held_by_guard(self, lane: str) -> None:
+        """A guard holds the lane open: its held_open alarm (whose words say no guard holds it)
+        clears, and the lane is looked at again, counted from the release (held_open_in)."""
+        at = self._now()
+        with self._timers_lock:
+            self._clear_held_open(lane, at)
+        self._check_held_open(lane)
+
+    def _clear_held_open(self, lane: str, at: datetime) -> None:
+        """Clear the lane's held_open alarm, if raised; the caller holds _timers_lock."""
+        if lane in self._held_open_raised:
+            self._held_open_raised.discard(lane)
+            self._on_worker(lambda conn: clear_alarm(conn, "held_open", lane, at))
+
+    def _check_held_open(self, lane: str) -> None:
         """On opening, then on a timer while the barrier stays open: raise held_open once it has
         been open the lane's `held_open_s` with nothing behind it, else look again when it would."""
         limit_s = self.devices.held_open_s.get(lane, DEFAULT_HELD_OPEN_S)
@@ -183,23 +244,24 @@ class LaneInputs:
             if due_in <= 0:
                 self._held_open_raised.add(lane)
                 at = self._now()
+                device = self.barriers.open_longest(lane)
                 text = AlarmText("held_open", {"lane": lane, "device": device, "seconds": limit_s})
                 log.warning("held open lane=%s device=%s for %.0f s", lane, device, limit_s)
                 self._on_worker(lambda conn: raise_alarm(conn, "held_open", lane, text, at))
                 return
-        timer = threading.Timer(due_in, self._check_held_open, (lane, device))
-        timer.daemon = True
-        self._watch_held_open(lane, timer)
+            timer = threading.Timer(due_in, self._check_held_open, (lane,))
+            timer.daemon = True
+            self._watch_held_open(lane, timer)
 
     def _watch_held_open(self, lane: str, timer: threading.Timer | None) -> None:
-        """Replace the lane's pending held-open check with `timer` (None: none)."""
-        with self._timers_lock:
-            old = self._held_open_timers.pop(lane, None)
-            if old is not None:
-                old.cancel()
-            if timer is not None and not self._stopped:
-                self._held_open_timers[lane] = timer
-                timer.start()
+        """Replace the lane's pending held-open check with `timer` (None: none); the caller holds
+        _timers_lock."""
+        old = self._held_open_timers.pop(lane, None)
+        if old is not None:
+            old.cancel()
+        if timer is not None and not self._stopped:
+            self._held_open_timers[lane] = timer
+            timer.start()
 
     def opening(self, lane: str) -> None:
         """A decision is about to open the lane (called before its relays are pulsed)."""
