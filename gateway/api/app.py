@@ -66,7 +66,7 @@ def create_app(gw: Gateway, sync: SyncService | None = None) -> FastAPI:
         ok = (
             gw.alive()
             and all(d["online"] for d in devices)
-            and gw.storage_failures == 0
+            and not gw.storage_failing  # a disk filled once and freed since is ok again
             and mqtt["state"] not in ("refused", "error")
         )
         lat = sorted(gw.latencies_ms)

@@ -94,7 +94,8 @@ class Gateway:
         self._up_since = time.monotonic()
         self.latencies_ms: deque[float] = deque(maxlen=10_000)
         self.decisions = 0
-        self.storage_failures = 0
+        self.storage_failures = 0  # decisions that could not be stored, since the start
+        self.storage_failing = False  # the last batch of decisions could not be stored
         self.rejected = 0  # presentations with values no credential can have
         self._listeners: list[Listener] = []
         self._checkpointer = Checkpointer(self.db_path)
@@ -271,12 +272,14 @@ class Gateway:
                 self._again.remember(job.presented.value, ev)
                 events.append((ev, job))
             self.conn.execute("COMMIT")
+            self.storage_failing = False  # the disk has room again, the lock was let go
         except BaseException as exc:
             self._roll_back()
             if not isinstance(exc, sqlite3.Error):
                 raise
             # Never open a gate for a decision that is not on disk; the guard can still open by hand.
             self.storage_failures += len(jobs)
+            self.storage_failing = True
             log.error(
                 "cannot record %d decision(s), gates stay shut error=%s "
                 "fix=free disk space in %s or check its permissions; if the database is locked, "
