@@ -97,5 +97,11 @@ class LoginLimiter:
         for key in list(self._failures):
             if not self._trimmed(key, now):
                 del self._failures[key]
-        while len(self._failures) >= self._max_keys:  # still full: drop the oldest keys
-            del self._failures[next(iter(self._failures))]
+        if len(self._failures) >= self._max_keys:
+            # Still full of live keys (a flood of throw-away names and addresses): drop those
+            # furthest from their limit, so that the flood never frees the account it hides.
+            def used(key: tuple[str, str]) -> float:
+                return len(self._failures[key]) / self._limits[key[0]].failures
+
+            for key in sorted(self._failures, key=used)[: len(self._failures) - self._max_keys + 1]:
+                del self._failures[key]

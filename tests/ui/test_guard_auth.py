@@ -204,3 +204,16 @@ def test_pages_carry_a_strict_content_security_policy(client: TestClient) -> Non
     assert "script-src 'self'" in r.headers["content-security-policy"]
     assert r.headers["x-frame-options"] == "DENY"
     assert "<script>" not in r.text  # nothing inline: the boot data is application/json
+
+
+def test_a_flood_of_other_failed_logins_does_not_free_a_locked_account() -> None:
+    """Someone guesses at admin until the limit stops him, then sends throw-away failures (a new
+    name each time, from many addresses, each within its own limit) until the limiter's memory is
+    full: it forgot the oldest key, admin's, and the guessing could start again at once."""
+    limiter = LoginLimiter(per_address=Limit(10, 300), per_user=Limit(5, 300), max_keys=200)
+    for i in range(5):
+        limiter.failed(f"10.0.0.{i}", "admin", i)
+    assert limiter.retry_after("10.0.9.9", "admin", 10) > 0
+    for n in range(1_000):
+        limiter.failed(f"10.1.{n // 10}.1", f"nobody{n}", 20 + n * 0.01)
+    assert limiter.retry_after("10.0.9.9", "admin", 40) > 0, "admin may be guessed at again"
