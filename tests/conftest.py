@@ -10,11 +10,14 @@ import subprocess
 import sys
 import textwrap
 from collections.abc import Callable, Iterator
+from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from gateway.config import SiteConfig, parse_config
+from gateway.parking.report import build_report
 from gateway.runtime.gateway import Gateway
 from gateway.store.admin import import_csv
 
@@ -148,6 +151,19 @@ def gateway(site_cfg: SiteConfig) -> Iterator[Gateway]:
     gw = Gateway(site_cfg)
     yield gw
     gw.conn.close()
+
+
+def report_so_far(gw: Gateway) -> dict[str, Any]:
+    """The daily report of the period running now (periods start at 06:00), as built at its end."""
+    return build_report(
+        gw.conn,
+        site_id=gw.site.config.site.id,
+        lanes=gw.site.lanes,
+        day=(gw.now() - timedelta(hours=6)).date(),
+        hour=6,
+        tz=gw.site.tz,
+        built_at=gw.now(),
+    )
 
 
 def write_csv(path: Path, text: str) -> Path:

@@ -15,12 +15,11 @@ import pytest
 from gateway.config import parse_config
 from gateway.core import Presented
 from gateway.events import AccessEvent
-from gateway.parking.report import build_report
 from gateway.runtime.gateway import Gateway
 from gateway.store.admin import import_csv
 from gateway.store.registry import set_blocked
 from plates.reading import Reading
-from tests.conftest import TARIFF_TOML, site_toml, write_csv
+from tests.conftest import TARIFF_TOML, report_so_far, site_toml, write_csv
 from tests.lane_helpers import BEHIND, Lane
 
 FRONT = "皖A11111"  # the car at the barrier (any car)
@@ -104,16 +103,7 @@ def test_queued_car_is_not_refused_anti_passback_at_the_entrance(
 def test_the_daily_report_counts_the_queued_car_once(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     gw = _gateway(tmp_path, anti_passback="hard")
     _queue(monkeypatch, gw, "car-in")
-    report = build_report(
-        gw.conn,
-        site_id="test-site",
-        lanes=gw.site.lanes,
-        day=(gw.now() - timedelta(hours=6)).date(),
-        hour=6,
-        tz=gw.site.tz,
-        built_at=gw.now(),
-    )
-    assert report["vehicles"]["entries"]["total"] == 1
+    assert report_so_far(gw)["vehicles"]["entries"]["total"] == 1
 
 
 def test_a_refused_car_decided_again_is_decided_afresh(tmp_path: Path) -> None:

@@ -14,12 +14,11 @@ import pytest
 
 from gateway.core import TYPED_BY, Presented
 from gateway.events import AccessEvent
-from gateway.parking.report import build_report
 from gateway.runtime.gateway import Gateway
 from gateway.store.admin import import_csv
 from gateway.store.passes import NewPass, Occupant, create_pass
 from gateway.store.registry import set_blocked
-from tests.conftest import write_csv
+from tests.conftest import report_so_far, write_csv
 from tests.rush_helpers import camera_lane, parking_gw
 
 CAR = "皖B33333"  # R2's car on its own slot B002
@@ -37,20 +36,8 @@ def _gateway(tmp_path: Path, anti_passback: str = "soft") -> Gateway:
     return gw
 
 
-def _report(gw: Gateway) -> dict:
-    return build_report(
-        gw.conn,
-        site_id="park-site",
-        lanes=gw.site.lanes,
-        day=(gw.now() - timedelta(hours=6)).date(),
-        hour=6,
-        tz=gw.site.tz,
-        built_at=gw.now(),
-    )
-
-
 def _entries(gw: Gateway) -> int:
-    return int(_report(gw)["vehicles"]["entries"]["total"])
+    return int(report_so_far(gw)["vehicles"]["entries"]["total"])
 
 
 def _visitors_qr(gw: Gateway, at: datetime) -> str:
@@ -165,7 +152,7 @@ def test_a_blocked_car_refused_on_its_plate_then_its_card_is_one_car_turned_away
     plate = gw.handle(Presented("car-in", "plate", CAR, 0.99, at, "car-in-camera"))
     card = gw.handle(Presented("car-in", "card", CARD, 1.0, at + timedelta(seconds=2), "car-in-reader"))
     assert (plate.reason, card.reason) == ("blocked", "blocked")
-    refusals = _report(gw)["refusals"]
+    refusals = report_so_far(gw)["refusals"]
     assert "refused_again" in card.flags and refusals["total"] == 1, (
         f"one car turned away at the barrier; card flags {card.flags}, report refusals {refusals}"
     )
@@ -196,7 +183,7 @@ def _held_then_card(tmp_path: Path, parked: timedelta) -> tuple[Gateway, AccessE
 
 def test_a_car_held_to_pay_then_its_card_tapped_is_one_hold_in_the_report(tmp_path: Path) -> None:
     gw, _, card = _held_then_card(tmp_path, timedelta(hours=2))
-    held_for_payment = _report(gw)["held_for_payment"]
+    held_for_payment = report_so_far(gw)["held_for_payment"]
     assert held_for_payment == 1, f"one car held at the exit; the daily report says {held_for_payment}"
     assert "refused_again" in card.flags
 

@@ -17,6 +17,7 @@ from gateway.runtime.gateway import Gateway
 from gateway.runtime.lanes import BarrierWatch
 from tests.drivers.conftest import (  # noqa: F401  (fixtures)
     gateways,
+    left_propped_open,
     mock_pins,
     no_leaked_threads,
     open_alarms,
@@ -141,13 +142,7 @@ def test_a_restart_with_one_leaf_still_propped_open_keeps_the_alarm(
     state, reported as the gateway starts (before or after the propped leaf's), must not clear it,
     not even for a moment upstream."""
     config = TWO_ARMS if propped_listed == "first" else ARM_B + ARM_A
-    first = start_gateway(tmp_path, config)
-    first.start()
-    try:
-        mock_pins.pin(6).drive_low()  # leaf A propped open; leaf B shut
-        wait_for(lambda: open_alarms(first, "held_open") == ["car-in"], "the held-open alarm")
-    finally:
-        first.stop()
+    left_propped_open(tmp_path, mock_pins, config)  # leaf A (GPIO 6) propped open; leaf B shut
     again = start_gateway(tmp_path, config)
     mock_pins.pin(6).drive_low()  # leaf A still propped open (the mock pin is made anew)
     again = gateways(again)
@@ -166,13 +161,7 @@ def test_a_restart_with_both_leaves_shut_clears_the_alarm_left_open(
     gateways: Callable[[Gateway], Gateway],  # noqa: F811
 ) -> None:
     """The propped leaf was shut while the gateway was down: the alarm it left clears at start."""
-    first = start_gateway(tmp_path, TWO_ARMS)
-    first.start()
-    try:
-        mock_pins.pin(6).drive_low()
-        wait_for(lambda: open_alarms(first, "held_open") == ["car-in"], "the held-open alarm")
-    finally:
-        first.stop()
+    left_propped_open(tmp_path, mock_pins, TWO_ARMS)
     again = gateways(start_gateway(tmp_path, TWO_ARMS))  # the pins made anew: both leaves shut
     wait_for(lambda: open_alarms(again, "held_open") == [], "the stale alarm cleared at start")
 
