@@ -56,7 +56,7 @@ class Display(Protocol):
 
 
 class Sensor(Protocol):
-    """Lane inputs (loop detector, barrier feedback); reports changes, not the state at start."""
+    """Lane inputs (loop detector, barrier feedback); reports each state once watched, then changes."""
 
     health: DeviceHealth
 

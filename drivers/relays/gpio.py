@@ -36,8 +36,7 @@ class GpioDevice:
     ):
         self.health = health
         self._output: Any = None
-        self._inputs: list[Any] = []
-        self._reports: list[tuple[LaneInput, bool, Any]] = []  # name, inverted, input device
+        self._inputs: list[tuple[LaneInput, bool, Any]] = []  # name, inverted, input device
         self._on_input: InputEmit | None = None
         self._control = PulseControl(self._set, health) if pin is not None else None
         try:
@@ -56,8 +55,7 @@ class GpioDevice:
                 )
                 device.when_activated = self._changed(name, not inverted)
                 device.when_deactivated = self._changed(name, inverted)
-                self._inputs.append(device)
-                self._reports.append((name, inverted, device))
+                self._inputs.append((name, inverted, device))
         except gpiozero.GPIOZeroError as exc:
             health.set_offline(
                 f"cannot use the GPIO pins: {exc}; run on a Raspberry Pi with "
@@ -92,7 +90,7 @@ class GpioDevice:
     def close(self) -> None:
         if self._control is not None:
             self._control.close()
-        for device in [self._output, *self._inputs]:
+        for device in [self._output, *(d for _, _, d in self._inputs)]:
             if device is not None:
                 device.close()
 
@@ -101,7 +99,7 @@ class GpioDevice:
         """Report each input's state now, then its changes: a barrier already open when the gateway
         starts (a door propped open across a restart) is watched too."""
         self._on_input = on_input
-        for name, inverted, device in self._reports:
+        for name, inverted, device in self._inputs:
             on_input(name, bool(device.is_active) != inverted)
 
     def stop(self) -> None:

@@ -259,7 +259,7 @@ class LaneInputs:
         old = self._held_open_timers.pop(lane, None)
         if old is not None:
             old.cancel()
-        if timer is not None and not self._stopped:
+        if timer is not None:
             self._held_open_timers[lane] = timer
             timer.start()
 
