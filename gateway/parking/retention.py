@@ -123,19 +123,16 @@ def remove(paths: Iterable[Path]) -> tuple[int, int]:
     return done, failed
 
 
-def remove_empty_day_folders(root: Path, before: date) -> int:
+def remove_empty_day_folders(root: Path, before: date) -> None:
     """Remove the snapshots' day folders (YYYY-MM-DD) dated before `before` that retention has
     emptied, or a year of service leaves 365 empty folders behind. A folder still written to (today
-    or yesterday's) is never a candidate: `before` lies days back. Returns how many went."""
-    removed = 0
+    or yesterday's) is never a candidate: `before` lies days back."""
     for folder in root.glob("????-??-??") if root.is_dir() else ():
         try:
             if date.fromisoformat(folder.name) < before:
                 folder.rmdir()  # fails, and is left, unless it is empty
-                removed += 1
         except (ValueError, OSError):
             continue
-    return removed
 
 
 @dataclass(frozen=True, slots=True)

@@ -57,12 +57,8 @@ class Before:
 Sees = Callable[[str, str], bool]
 
 
-def _sees_nothing(lane: str, plate: str) -> bool:
-    return False
-
-
 class ParkingDesk:
-    def __init__(self, site: Site, sees: Sees = _sees_nothing):
+    def __init__(self, site: Site, sees: Sees):
         cfg = site.config
         self.site = site
         self._sees = sees

@@ -27,11 +27,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from gateway.privacy import mask_card
 from gateway.store.audit import audit
 from gateway.store.csv_staging import Run, Staged
 from gateway.store.database import transaction
 from gateway.store.outbox import enqueue
+from gateway.store.registry import record_block
 
 STEP_ROWS = 500  # the first step; later ones are sized to take about STEP_S
 STEP_S = 0.02  # a lane waits about one step: 20 ms is nothing at a gate; 15 ms left the import target thin
@@ -249,16 +249,7 @@ def _audit_blocks(conn: sqlite3.Connection, part: Part, what: str, changed: str)
     """A block the import sets or lifts (a lost card unblocked by a list) is on record one by one.
     `changed` selects (value, blocked as the file has it) where the store has it otherwise."""
     for value, blocked in conn.execute(changed, part.span).fetchall():
-        action = "block" if blocked else "unblock"
-        entity = "resident" if what == "resident" else "credential"
-        target = f"resident:{value}" if what == "resident" else f"{what}:{_shown(what, value)}"
-        audit(conn, part.at, part.actor, f"{entity}.{action}", target, "by gateway import")
-        payload = {"op": action, "entity": entity, "kind": what, "value": value, "at": part.at.isoformat()}
-        enqueue(conn, "registry", payload, part.at)
-
-
-def _shown(kind: str, value: str) -> str:
-    return mask_card(value) if kind == "card" else value
+        record_block(conn, part.at, part.actor, what, value, bool(blocked), "by gateway import")
 
 
 def _slots(conn: sqlite3.Connection, part: Part) -> None:

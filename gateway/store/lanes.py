@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 from datetime import datetime
 
-from gateway.timefmt import from_db, to_db
+from gateway.timefmt import to_db
 
 LANE_MODES = ("normal", "open", "closed")
 
@@ -36,15 +36,10 @@ def openings_since(conn: sqlite3.Connection, since: datetime) -> dict[str, datet
     last 200 decisions and 1,000 audit rows are looked at: a start reads a few pages, not seconds
     of a rush (the few seconds of `open_grace_s` hold fewer than that at any gate)."""
     rows = conn.execute(
-        "SELECT lane, max(at) FROM access_log WHERE id > (SELECT coalesce(max(id), 0) - 200 FROM access_log) "
-        "AND at >= :since AND admitted = 1 GROUP BY lane UNION ALL "
-        "SELECT target, max(at) FROM audit WHERE id > (SELECT coalesce(max(id), 0) - 1000 FROM audit) "
-        "AND at >= :since AND action IN ('lane.open', 'lane.hold', 'lane.release') GROUP BY target",
+        "SELECT lane, max(at) FROM (SELECT lane, at FROM access_log "
+        "WHERE id > (SELECT coalesce(max(id), 0) - 200 FROM access_log) AND at >= :since AND admitted = 1 "
+        "UNION ALL SELECT target, at FROM audit WHERE id > (SELECT coalesce(max(id), 0) - 1000 FROM audit) "
+        "AND at >= :since AND action IN ('lane.open', 'lane.hold', 'lane.release')) GROUP BY lane",
         {"since": to_db(since)},
     )
-    last: dict[str, datetime] = {}
-    for lane, at in rows:
-        when = from_db(at)
-        if when is not None and (lane not in last or when > last[lane]):
-            last[lane] = when
-    return last
+    return {lane: datetime.fromisoformat(at) for lane, at in rows}

@@ -172,6 +172,19 @@ def set_blocked(
     }
 
 
+def record_block(
+    conn: sqlite3.Connection, at: datetime, actor: str, what: str, value: str, blocked: bool, reason: str
+) -> None:
+    """A block set or lifted on a resident (`value` its ref) or a card or plate (by an admin's edit
+    or a CSV import), on record and upstream. The caller owns the transaction."""
+    action = "block" if blocked else "unblock"
+    entity = "resident" if what == "resident" else "credential"
+    target = f"resident:{value}" if what == "resident" else f"{what}:{_shown(what, value)}"
+    audit(conn, at, actor, f"{entity}.{action}", target, reason)
+    payload = {"op": action, "entity": entity, "kind": what, "value": value, "at": at.isoformat()}
+    enqueue(conn, "registry", payload, at)
+
+
 def upsert_resident(
     conn: sqlite3.Connection, keys: Secrets, at: datetime, actor: str, data: dict[str, Any]
 ) -> int:
@@ -206,11 +219,7 @@ def upsert_resident(
         rid = int(conn.execute("SELECT id FROM residents WHERE ref = ?", (data["ref"],)).fetchone()[0])
         _changed(conn, at, actor, "upsert", "resident", rid, data["ref"], ref=data["ref"])
         if "blocked" in values and bool(values["blocked"]) != bool(was and was[0]):
-            action = "block" if values["blocked"] else "unblock"
-            # As a CSV import's block of a resident is on record and goes upstream.
-            audit(conn, at, actor, f"resident.{action}", f"resident:{data['ref']}", "by admin")
-            record = {"op": action, "entity": "resident", "kind": "resident", "value": data["ref"]}
-            enqueue(conn, "registry", {**record, "at": at.isoformat()}, at)
+            record_block(conn, at, actor, "resident", data["ref"], bool(values["blocked"]), "by admin")
     return rid
 
 

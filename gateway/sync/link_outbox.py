@@ -71,7 +71,6 @@ class LinkOutbox:
         self._rewrites: list[tuple[float, Callable[[], None]]] = []  # (when, write again)
         # What /api/health shows; plain attributes, read from other threads.
         self.sent = 0
-        self.quarantined = 0
         self.backlog: dict[str, Any] = {}
 
     def marks_waiting(self) -> bool:
@@ -186,7 +185,6 @@ class LinkOutbox:
                     write_alarm(
                         conn, "outbox_quarantine", record_type, AlarmText("outbox_quarantine", words), at
                     )
-            self.quarantined += 1
 
         self._after(self.gw.on_worker(write), [q.seq], lambda: self._write_quarantine(q))
 
