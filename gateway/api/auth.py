@@ -79,13 +79,23 @@ def identify(
     return None
 
 
+def _bearer_token(
+    bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> str | None:
+    return bearer.credentials if bearer else None
+
+
+# The API token sent as Authorization: Bearer ("bearer" in any case), None when none was sent.
+BearerToken = Annotated[str | None, Depends(_bearer_token)]
+
+
 def current(
     request: Request,
     db: Db,
-    bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    token: BearerToken,
     session: Annotated[str | None, Depends(_cookie)],
 ) -> Principal | None:
-    return identify(request, db, bearer.credentials if bearer else None, session)
+    return identify(request, db, token, session)
 
 
 def _csrf_ok(request: Request, who: Principal) -> bool:

@@ -10,13 +10,11 @@ from contextlib import closing
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Header, Query, Request
+from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import FileResponse, StreamingResponse
-from fastapi.security import HTTPAuthorizationCredentials
 from pydantic import AfterValidator, BaseModel, Field
 
-from gateway.api.auth import SESSION_COOKIE, Principal, User, identify
-from gateway.api.auth import _bearer as bearer_scheme
+from gateway.api.auth import SESSION_COOKIE, BearerToken, Principal, User, identify
 from gateway.api.deps import App, Db, GuardApp, read_only
 from gateway.api.errors import ApiError
 from gateway.api.hub import sse
@@ -138,14 +136,12 @@ async def live_stream(
     who: User,
     app: App,
     db: Db,
-    bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
+    token: BearerToken,  # what `who` was identified by, checked again while the stream lasts
     last_event_id: Annotated[str | None, Header(max_length=64)] = None,
 ) -> StreamingResponse:
     # Events decided while the page was reconnecting are sent first (EventSource sends
     # Last-Event-ID by itself); the page then carries on with the live ones.
     missed = recent(app.gw, db, None, 200, last_event_id) if last_event_id else []
-    # Checked again with what `who` was identified by (the same parsing: "bearer" in any case).
-    token = bearer.credentials if bearer else None
     cookie = request.cookies.get(SESSION_COOKIE)
 
     def still_allowed() -> bool:

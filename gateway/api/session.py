@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
 from dataclasses import replace
-from typing import Annotated, Literal, TypeVar, cast
+from typing import Annotated, Literal, cast
 
 from fastapi import APIRouter, Cookie, Request, Response
 from pydantic import BaseModel, Field
@@ -32,7 +31,6 @@ from gateway.store.accounts import (
     update_account,
 )
 
-T = TypeVar("T")
 log = logging.getLogger(__name__)
 
 Language = Literal["zh", "en"]
@@ -64,7 +62,7 @@ class LanguageChoice(BaseModel):
 
 def log_in(app: GuardApp, db: Db, address: str, username: str, password: str) -> tuple[Account, str, str]:
     """Check the password (rate limited per address and user name); a new session on success."""
-    account = _limited(app, address, username, lambda: _password_checked(db, username, password))
+    account = _limited(app, db, address, username, password)
     signed_in = None if account is None else _new_session(app, account, password)
     if signed_in is None:
         raise ApiError(
@@ -101,8 +99,8 @@ def _new_session(app: GuardApp, account: Account, password: str) -> tuple[Accoun
     return account, token, csrf
 
 
-def _limited(app: GuardApp, address: str, username: str, check: Callable[[], T | None]) -> T | None:
-    """Run a password check under the login limits (at login or changing a password): 429 while
+def _limited(app: GuardApp, db: Db, address: str, username: str, password: str) -> Account | None:
+    """_password_checked under the login limits (at login or changing a password): 429 while
     `username` or `address` has failed too often; a check under way counts until it proves right."""
     now = time.monotonic()
     wait = app.limiter.book(address, username, now)
@@ -114,9 +112,9 @@ def _limited(app: GuardApp, address: str, username: str, check: Callable[[], T |
             f"wait {int(wait) + 1} seconds, then try again",
             headers={"Retry-After": str(int(wait) + 1)},
         )
-    passed: T | None = None
+    passed: Account | None = None
     try:
-        passed = check()
+        passed = _password_checked(db, username, password)
     finally:
         if passed is None:
             app.limiter.failed(address, username, now)
@@ -195,7 +193,7 @@ def change_password(body: PasswordChange, request: Request, who: User, app: App,
     # The current password is checked like a login, under the same limits: a session left open on
     # the booth tablet must not let anyone guess it without end.
     address = client_address(request)
-    account = _limited(app, address, who.name, lambda: _password_checked(db, who.name, body.current))
+    account = _limited(app, db, address, who.name, body.current)
     if account is None:
         raise ApiError(403, "bad_password", "the current password is wrong", "type it again")
     refusal = password_refusal(account.username, body.new)

@@ -1,9 +1,7 @@
-"""The audit page's words for each action the gateway writes, Chinese first; TEXTS has them too, as
-`audited.<action>`."""
+"""The audit page's words for each action the gateway writes, Chinese first; i18n.TEXTS has them
+too, as `audited.<action>`."""
 
 from __future__ import annotations
-
-from gateway.web.i18n import TEXTS
 
 # What the audit page calls each action the gateway writes (gateway/store/audit.py's `action`): the
 # page shows the code itself only for one missing here. tests/ui/test_audit_words.py finds every
@@ -62,4 +60,3 @@ AUDIT_ACTIONS: dict[str, tuple[str, str]] = {
     "command_failed": ("中心指令执行失败", "Central command failed"),
     "clock.redate": ("校正记录时间（时钟错误）", "Records re-dated (the clock was wrong)"),
 }
-TEXTS.update({f"audited.{code}": words for code, words in AUDIT_ACTIONS.items()})

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from gateway.runtime.texts import REASONS
+from gateway.web.audit_words import AUDIT_ACTIONS
 
 TEXTS: dict[str, tuple[str, str]] = {
     "app.title": ("门岗", "Gate booth"),
@@ -397,6 +398,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "err.not_an_account": ("API 令牌不能执行此操作", "Not for an API token"),
     "err.other": ("操作未完成，请重试；仍不行请联系管理员", "Not done; try again, or tell the admin"),
     "common.no": ("否", "no"),
+    **{f"audited.{code}": words for code, words in AUDIT_ACTIONS.items()},  # the audit page (audit_words.py)
 }
 
 # What the pages' JavaScript needs: sent with each page, a few hundred bytes.
