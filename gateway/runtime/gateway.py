@@ -42,7 +42,7 @@ from gateway.runtime.texts import display_lines
 from gateway.runtime.worker import Checkpointer, DecisionWorker, Job
 from gateway.site import Site
 from gateway.store.database import DB_NAME, begin_immediate, open_database
-from gateway.store.lanes import lane_modes
+from gateway.store.lanes import held_lanes, lane_modes
 from gateway.store.lookup import holder_subject, lookup, subject_of
 from gateway.store.patrol import record_tap
 from gateway.store.record import write_event
@@ -90,6 +90,7 @@ class Gateway:
         )
         # Lanes a guard or the central server closed: nobody is admitted there until reopened.
         self.lane_modes: dict[str, str] = lane_modes(self.conn)
+        self._held_on_record = held_lanes(self.conn)  # lanes held open when it stopped: held again
         # Uptime on the monotonic clock: a Pi boots on fake-hwclock's stale time and NTP steps it.
         self._up_since = time.monotonic()
         self.latencies_ms: deque[float] = deque(maxlen=10_000)
@@ -133,6 +134,7 @@ class Gateway:
         self.on_worker(
             lambda conn: settle_alarms(conn, self.devices.health, self.now, self.site.config.mqtt.enabled)
         )
+        self.by_hand.hold_again(self._held_on_record)  # before the barriers' inputs are judged
         self.lane_io.start()
         for lane_id, lane in self.devices.lanes.items():
             for source in lane.sources:

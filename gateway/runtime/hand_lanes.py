@@ -24,7 +24,8 @@ from gateway.runtime.hand_opens import LaneRecord, WaitingRecords
 from gateway.runtime.lanes import BarrierWatch
 from gateway.runtime.worker import StillRunning, wait_or_call_off
 from gateway.site import Site
-from gateway.store.lanes import LANE_MODES, set_lane_mode
+from gateway.store.database import transaction
+from gateway.store.lanes import LANE_MODES, forget_hold, set_lane_mode
 
 log = logging.getLogger(__name__)
 
@@ -77,28 +78,62 @@ class HandLanes:
         return ref.startswith("audit:")
 
     def hold_lane(self, lane: str, actor: str, reason: str) -> None:
-        """Keep a lane open (a convoy, an ambulance) until release_lane. A closed lane is reopened
-        first, on record (held up, it is not closed), and closed again if its barrier cannot be held.
-        Once held, a held_open alarm already raised for the lane clears (the barrier watch tells the
+        """Keep a lane open (a convoy, an ambulance) until release_lane, across restarts too (the
+        hold is on record with its audit row; hold_again). A closed lane is reopened first, on
+        record (held up, it is not closed), and closed again if its barrier cannot be held. Once
+        held, a held_open alarm already raised for the lane clears (the barrier watch tells the
         lane's inputs, LaneInputs): the guard has answered it."""
         self._check_lane(lane, "hold", reason)
         reopened = self.lane_modes.get(lane) == "closed"
         if reopened:
             self.set_lane_mode(lane, "normal", actor, reason)
         try:
-            self._record_lane(lane, actor, "hold", reason)
-            self.barriers.commanded(lane, time.monotonic())
-            self._drive(lane, actor, "hold", lambda relay: relay.hold())
+            self._record_lane(
+                lane, actor, "hold", reason, lambda c, at: set_lane_mode(c, lane, "open", at, actor)
+            )
+            self._hold(lane, actor)
         except GatewayError:
+            self._forget_hold(lane)
             if reopened:
                 self.set_lane_mode(lane, "closed", actor, f"{reason.strip()}: the barrier was not held up")
             raise
-        self.held[lane] = actor
+
+    def hold_again(self, on_record: dict[str, tuple[str, datetime]]) -> None:
+        """At start, before the barriers' inputs are watched: the lanes held open when the gateway
+        stopped are held again, on record (actor `gateway`) and still shown as held by whoever held
+        them. One whose lane or relay has gone from the site config, or whose relay cannot hold, is
+        no longer held; the log says so."""
+        for lane, (holder, since) in on_record.items():
+            reason = f"held again after a restart (held by {holder} since {since.isoformat()})"
+            try:
+                self._check_lane(lane, "hold", reason)
+                self._record_lane(lane, "gateway", "hold", reason)
+                self._hold(lane, holder)
+            except GatewayError as exc:
+                self._forget_hold(lane)
+                log.error("lane %s no longer held open after the restart: %s", lane, exc)
+
+    def _hold(self, lane: str, holder: str) -> None:
+        self.barriers.commanded(lane, time.monotonic())
+        self._drive(lane, holder, "hold", lambda relay: relay.hold())
+        self.held[lane] = holder
         self.barriers.held(lane, True, time.monotonic())
+
+    def _forget_hold(self, lane: str) -> None:
+        """A hold that did not take (or cannot at start) is off record: not tried at every start."""
+
+        def forget(conn: sqlite3.Connection) -> None:
+            with transaction(conn):
+                forget_hold(conn, lane)
+
+        try:
+            _answer(self._on_worker_now(forget), LANE_RECORD_WAIT_S)
+        except GatewayError as exc:  # kept on record, it is tried again (and fails again) at start
+            log.error("lane %s not held, but still on record as held (tried again at start): %s", lane, exc)
 
     def release_lane(self, lane: str, actor: str, reason: str) -> None:
         self._check_lane(lane, "release", reason)
-        self._record_lane(lane, actor, "release", reason)
+        self._record_lane(lane, actor, "release", reason, lambda c, _at: forget_hold(c, lane))
         self._drive(lane, actor, "release", lambda relay: relay.release())
         self.held.pop(lane, None)
         self.barriers.held(lane, False, time.monotonic())
@@ -148,8 +183,19 @@ class HandLanes:
                 fix="add a relay device for this lane to the site config",
             )
 
-    def _record_lane(self, lane: str, actor: str, action: str, reason: str) -> str:
-        return self._write_lane(LaneRecord(self.now(), lane, action, actor, reason.strip()))
+    def _record_lane(
+        self,
+        lane: str,
+        actor: str,
+        action: str,
+        reason: str,
+        with_it: Callable[[sqlite3.Connection, datetime], None] | None = None,
+    ) -> str:
+        """The lane's record, and `with_it` (its mode on record) in the same transaction."""
+        record = LaneRecord(self.now(), lane, action, actor, reason.strip())
+        if with_it is None:
+            return self._write_lane(record)
+        return self._write_lane(record, lambda conn: record.write(conn, lambda c: with_it(c, record.at)))
 
     def _write_lane(
         self, record: LaneRecord, write: Callable[[sqlite3.Connection], int] | None = None

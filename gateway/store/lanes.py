@@ -1,4 +1,5 @@
-"""Lane modes: a lane closed by a guard or the central server stays closed across restarts."""
+"""Lane modes: a lane closed, or held open, by a guard or the central server stays so across
+restarts."""
 
 from __future__ import annotations
 
@@ -27,6 +28,17 @@ def set_lane_mode(conn: sqlite3.Connection, lane: str, mode: str, at: datetime, 
 
 def lane_modes(conn: sqlite3.Connection) -> dict[str, str]:
     return dict(conn.execute("SELECT lane, mode FROM lane_modes WHERE mode = 'closed'"))
+
+
+def held_lanes(conn: sqlite3.Connection) -> dict[str, tuple[str, datetime]]:
+    """Lanes held open on record: lane -> (who held it, since when)."""
+    rows = conn.execute("SELECT lane, set_by, set_at FROM lane_modes WHERE mode = 'open'")
+    return {lane: (by, datetime.fromisoformat(at)) for lane, by, at in rows}
+
+
+def forget_hold(conn: sqlite3.Connection, lane: str) -> None:
+    """The lane is no longer held open (a closed lane stays closed). The caller owns the transaction."""
+    conn.execute("DELETE FROM lane_modes WHERE lane = ? AND mode = 'open'", (lane,))
 
 
 def openings_since(conn: sqlite3.Connection, since: datetime) -> dict[str, datetime]:

@@ -42,5 +42,5 @@ def health_report(
         "backlog": backlog,
         "disk": disk_report(gw.data_dir, gw.db_path),
         "applied_version": applied_version,
-        "lane_modes": dict(gw.lane_modes),
+        "lane_modes": {**dict.fromkeys(gw.by_hand.held, "open"), **gw.lane_modes},
     }

@@ -179,7 +179,7 @@ def test_set_a_lane_closed_then_normal(site: Site) -> None:
     assert bad["ok"] is False and bad["code"] == "bad_args"
 
 
-def test_a_closed_lane_stays_closed_across_a_restart(
+def test_a_closed_lane_stays_closed_and_an_open_one_held_across_a_restart(
     broker: Mosquitto, sync_cfg: Callable[..., SiteConfig]
 ) -> None:
     cfg = sync_cfg(broker.port)
@@ -191,6 +191,8 @@ def test_a_closed_lane_stays_closed_across_a_restart(
         assert relay.held is True  # type: ignore[attr-defined]
     with _site(broker, cfg) as site:
         assert site.gw.lane_modes == {"door": "closed"}
+        relay = site.gw.devices.lanes["car-in"].relays[0]
+        assert relay.held is True and site.gw.by_hand.held == {"car-in": "central:zhang"}  # type: ignore[attr-defined]
         assert site.card_reason("C0001") == "lane_closed"
         assert send(site, command("set_lane_mode", {"lane": "door", "mode": "normal"}))["ok"]
         assert site.card_reason("C0001") == "unknown"
