@@ -247,4 +247,5 @@ def snapshot(path: str, who: User, app: App) -> FileResponse:
     target = (base / path).resolve()
     if not target.is_relative_to(base) or not target.is_file():
         raise ApiError(404, "not_found", "no such snapshot", "snapshots are kept for a week")
-    return FileResponse(Path(target), headers={"Cache-Control": "private, max-age=86400"})
+    # Not kept after the guard signs out (a shared tablet), as the pages are not.
+    return FileResponse(Path(target), headers={"Cache-Control": "private, no-store"})

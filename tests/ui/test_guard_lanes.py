@@ -184,7 +184,10 @@ def test_snapshots_are_served_from_their_folder_only(client: TestClient, site: S
     folder.mkdir(parents=True)
     (folder / "car.jpg").write_bytes(b"\xff\xd8jpeg")
     guard = bearer(site.guard_token)
-    assert client.get("/api/snapshots/2026-11-20/car.jpg", headers=guard).content == b"\xff\xd8jpeg"
+    served = client.get("/api/snapshots/2026-11-20/car.jpg", headers=guard)
+    assert served.content == b"\xff\xd8jpeg"
+    # Not kept in a shared tablet's cache after the guard signs out: a resident's car and plate.
+    assert served.headers["cache-control"] == "private, no-store"
     assert client.get("/api/snapshots/2026-11-20/car.jpg").status_code == 401
     for path in ("../gateway.db", "..%2Fgateway.db", "2026-11-20/../../secret.key"):
         assert client.get(f"/api/snapshots/{path}", headers=guard).status_code == 404, path
