@@ -339,7 +339,8 @@ SET_ASIDE_SHOWN = 100  # the oldest; "send all again" takes every one
 def alarms_page(request: Request, db: Db, all: bool = False) -> Response:
     who = page_user(request, db)
     gw = guard_app(request).gw
-    alarms = recent_alarms(db, all, language=who.language, lane_names=gw.site.lane_names())
+    lane_names = gw.site.lane_names()
+    alarms = recent_alarms(db, all, language=who.language, lane_names=lane_names)
     for row in alarms:
         row["raised_at"] = local(gw, row["raised_at"])  # type: ignore[arg-type]
     known = {k for k in TEXTS if k.startswith("alarm.")}
@@ -355,6 +356,7 @@ def alarms_page(request: Request, db: Db, all: bool = False) -> Response:
         alarm_total=count_alarms(db, all),
         show_all=all,
         known_alarms=known,
+        lane_names=lane_names,  # an alarm's source line names a lane as the config does too
         set_aside=held,
         set_aside_at=held_at,
         set_aside_total=count_set_aside(db) if held else 0,

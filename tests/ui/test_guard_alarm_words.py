@@ -155,3 +155,14 @@ def test_alarms_name_a_lane_as_guards_know_it_and_upstream_by_its_id(named_lanes
         lambda c: c.execute("SELECT payload FROM outbox WHERE topic = 'alarm'").fetchone()[0]
     ).result(timeout=10)
     assert "（通道 door）" in upstream
+
+
+def test_an_alarms_source_line_names_its_lane_as_guards_know_it(named_lanes_site: Site) -> None:
+    """Under the alarm's kind, the small line naming where it is says 东门人行, not the id door."""
+    site = named_lanes_site
+    text = AlarmText("forced_open", {"lane": "door", "device": "door-lock"})
+    site.gw.on_worker(lambda c: raise_alarm(c, "forced_open", "door", text, site.gw.now())).result(timeout=10)
+    with TestClient(create_app(site.gw)) as client:
+        log_in(client, GUARD)
+        page = client.get("/alarms").text
+    assert "<small>东门人行</small>" in page and "<small>door</small>" not in page
