@@ -11,7 +11,9 @@ there afresh by the lane's plate camera within SAME_CAR (glimpsed in the queue, 
 car in front until it reached the loop), or its card or pass within SAME_PASSAGE of its plate (the
 driver taps the card as the camera reads the car): `same_passage`. A car refused (or held to pay)
 there is one car turned away (one hold) when shown again within SAME_PASSAGE: decided afresh, as a
-repeat of that refusal.
+repeat of that refusal. A resident's own card that names no car, tapped within SAME_PASSAGE after the
+camera let one of the resident's cars through (or held it) at the lane, is a card of that car
+(`resident_car`).
 """
 
 from __future__ import annotations
@@ -22,7 +24,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol, TypeVar, runtime_checkable
 
-from gateway.core import TYPED_BY, Billing, Decision, Presented, Reason
+from gateway.core import TYPED_BY, Billing, CredentialFacts, Decision, Presented, Reason, Validity
+from gateway.core.windows import within as within_hours
 from gateway.events import AccessEvent
 from gateway.runtime.devices import Devices
 from gateway.store.lookup import holder_subject
@@ -56,6 +59,7 @@ class Decided:
 
     decision: Decision
     value: str  # a look-alike match's registered plate, else the plate as read
+    subject: str  # the car (or person) it was about, for "decided nowhere else since"
     seq: int  # which of two was decided later
     lane: str
     kind: str
@@ -71,7 +75,9 @@ class DecidedAgain:
         self._devices = devices
         self._decided: OrderedDict[tuple[str, str], Decided] = OrderedDict()  # (lane, plate read)
         self._latest: OrderedDict[str, Decided] = OrderedDict()  # subject -> its last decision anywhere
-        self._cars: OrderedDict[str, Decided] = OrderedDict()  # resident -> last decision on a car's plate
+        # (resident, lane) -> the last decision there on one of the resident's cars' plates: per lane,
+        # as the resident's other car may move at another lane meanwhile (a spouse driving it out).
+        self._cars: OrderedDict[tuple[str, str], Decided] = OrderedDict()
         self._seq = itertools.count()
 
     def standing(self, lane: str, plate: str) -> bool:
@@ -94,24 +100,15 @@ class DecidedAgain:
         typed = self._decided.get((lane, mine.value))
         return typed if typed is not None and typed.seq > mine.seq else mine
 
-    def same_passage(self, p: Presented, subject: str, holder: str | None = None) -> Decided | None:
+    def same_passage(self, p: Presented, subject: str) -> Decided | None:
         """The decision that let `subject` (the car: its plate, or a card or pass naming it) through
         at this lane a moment ago, or refused it there, if `p` is one more look at that passage: its
         plate again from the lane's plate camera within SAME_CAR, or its plate and a card or pass
         within SAME_PASSAGE (a refusal: within SAME_PASSAGE only), and nothing decided for it at
         another lane since. The same card twice is not, nor the same plate from elsewhere (a guard,
         another system): anti-passback decides those. A refusal is no pass: the caller decides `p`
-        afresh, as a repeat of it (refused again for the same reason: one car turned away).
-
-        A resident's own card that names no car (`subject` is the resident, `holder`) is one more
-        look at the resident's car let through on its plate a moment before: the driver tapped the
-        card the barrier had already opened for. (Not the other way round: a card naming no car is
-        decided as the resident alone, and the plate read after it is the car, decided afresh.)"""
+        afresh, as a repeat of it (refused again for the same reason: one car turned away)."""
         last = self._latest.get(subject)
-        if p.kind != "plate" and subject == holder:
-            car = self._cars.get(subject)
-            if car is not None and (last is None or car.seq > last.seq):
-                last = car
         if last is None or last.lane != p.lane:
             return None
         if p.kind == last.kind == "plate":
@@ -124,6 +121,26 @@ class DecidedAgain:
         if not last.decision.admitted:  # the driver taps the card as the barrier stays shut
             within = min(within, SAME_PASSAGE)
         return last if abs(p.at - last.at) <= within else None
+
+    def resident_car(self, p: Presented, card: CredentialFacts, entrance: bool) -> Decided | None:
+        """The decision on the plate of the resident's car that let it through at this lane a moment
+        ago, or refused it there, if `p`, the resident's own `card` that names no car, was tapped for
+        that car: within SAME_PASSAGE of its plate, the car decided at no other lane since, nor the
+        resident. The caller decides `p` as a card of that car, so a second tap (the first beep not
+        heard) is the car again too: the first was recorded as the car's, not the resident's.
+        Tapped first, the card is decided as the resident alone, and the plate after it afresh; a
+        card that would itself be refused at an entrance (expired, not yet valid, outside its hours:
+        the car's plate never asked) is too, and refused. Exits do not ask a card's validity."""
+        if card.vehicle is not None or p.kind == "plate" or (entrance and not _valid(card.validity, p.at)):
+            return None
+        resident = holder_subject(card.holder.kind, card.holder.id)
+        car = self._cars.get((resident, p.lane))
+        if car is None or abs(p.at - car.at) > SAME_PASSAGE:
+            return None
+        since, mine = self._latest.get(car.subject), self._latest.get(resident)
+        if since is None or since.lane != p.lane or (mine is not None and mine.seq > car.seq):
+            return None
+        return car
 
     def _camera_read(self, p: Presented) -> bool:
         """`p` is a plate one of its lane's plate cameras read: not one a guard typed (what is on
@@ -139,12 +156,16 @@ class DecidedAgain:
         again while it is still there, or shown again in the same passage (same_passage)."""
         billing = Billing(ev.billing) if ev.billing else None
         decision = Decision(Reason(ev.reason), billing, ev.slot_id)
-        decided = Decided(decision, ev.value, next(self._seq), ev.lane, ev.kind, ev.at)
+        decided = Decided(decision, ev.value, ev.subject, next(self._seq), ev.lane, ev.kind, ev.at)
         _keep(self._latest, ev.subject, decided)
         if ev.kind == "plate":
             _keep(self._decided, (ev.lane, read), decided)
             if ev.holder_kind == "resident" and ev.holder_id is not None:
-                _keep(self._cars, holder_subject("resident", ev.holder_id), decided)
+                _keep(self._cars, (holder_subject("resident", ev.holder_id), ev.lane), decided)
+
+
+def _valid(validity: Validity, at: datetime) -> bool:
+    return validity.covers(at) and within_hours(validity.windows, at)
 
 
 def _keep(memory: OrderedDict[K, Decided], key: K, decided: Decided) -> None:

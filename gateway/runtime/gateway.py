@@ -43,7 +43,7 @@ from gateway.runtime.worker import Checkpointer, DecisionWorker, Job
 from gateway.site import Site
 from gateway.store.database import DB_NAME, begin_immediate, open_database
 from gateway.store.lanes import held_lanes, lane_modes
-from gateway.store.lookup import holder_subject, lookup, subject_of
+from gateway.store.lookup import lookup, subject_of
 from gateway.store.patrol import record_tap
 from gateway.store.record import write_event
 
@@ -329,7 +329,7 @@ class Gateway:
         before, passage = None, None
         if taken is None:
             p, facts = self._lookalike(p, lane, facts)
-            passage = self._same_passage(p, lane, facts)
+            passage, facts = self._same_passage(p, lane, facts)
             if passage is not None:  # its card after its plate, its plate after a glimpse in the queue
                 p, previous = replace(p, again=True), passage
                 # Refused, it is decided afresh as a repeat (refused_again), never let through on it.
@@ -348,14 +348,25 @@ class Gateway:
             self.parking.settle(self.conn, ev, lane, before)  # charge, payments, shared-slot handover
         return ev
 
-    def _same_passage(self, p: Presented, lane: LaneRules, facts: Facts) -> Decided | None:
+    def _same_passage(self, p: Presented, lane: LaneRules, facts: Facts) -> tuple[Decided | None, Facts]:
         """At a vehicle lane, the decision that let this car through there a moment ago, or refused
-        it there, if this is one more look at that passage (DecidedAgain.same_passage)."""
+        it there, if this is one more look at that passage (DecidedAgain.same_passage), and the facts
+        to decide `p` on: a resident's own card that names no car, tapped for one of their cars
+        (DecidedAgain.resident_car), is a card of that car: the car held to pay, it asks the hold's
+        fee as the car's own card would, where the resident alone would be let out free."""
         if lane.type != "vehicle":
-            return None
+            return None, facts
         cred = facts.credential
-        holder = holder_subject(cred.holder.kind, cred.holder.id) if cred is not None else None
-        return self._again.same_passage(p, subject_of(p, cred, lane.type), holder)
+        passage = self._again.same_passage(p, subject_of(p, cred, lane.type))
+        if passage is not None or cred is None:
+            return passage, facts
+        car = self._again.resident_car(p, cred, lane.direction == "entrance")
+        if car is None:
+            return None, facts
+        its = lookup(self.conn, replace(p, kind="plate", value=car.value), lane, self.site.capacity)
+        if its.credential is None or its.credential.vehicle is None:  # its plate was deleted since
+            return None, facts
+        return car, replace(its, credential=replace(cred, vehicle=its.credential.vehicle))
 
     def _lookalike(self, p: Presented, lane: LaneRules, facts: Facts) -> tuple[Presented, Facts]:
         """At a lane that allows it, a plate nobody registered is read as the one registered plate a
