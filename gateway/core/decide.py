@@ -26,12 +26,13 @@ _HOLDER_REASON = {
 }
 
 
-# What a car that came in on a stay billed so leaves as (a visitor's stay: as the pass it holds).
+# What a car that came in on a stay billed so leaves as (a visitor's stay: as the pass it came in on).
 _BILLING_REASON: dict[Billing | None, Reason] = {
     Billing.SLOT: Reason.RESIDENT,
     Billing.MONTHLY: Reason.MONTHLY,
     Billing.TEMPORARY: Reason.TEMPORARY,
 }
+_PASS_REASONS = (Reason.VISITOR, Reason.CONTRACTOR)
 
 
 def decide(p: Presented, facts: Facts, policy: Policy) -> Decision:
@@ -113,12 +114,7 @@ def _unknown(p: Presented, facts: Facts, policy: Policy, closed: ClosedPeriod | 
     if p.kind != "plate" or lane.type != "vehicle":
         return Decision(Reason.UNKNOWN)
     if lane.direction == "exit":
-        flags: tuple[str, ...] = () if facts.inside else ("no_entry_record",)
-        if facts.fee_due > 0:
-            return Decision(Reason.PAYMENT_DUE, Billing.TEMPORARY, flags=flags, fee_fen=facts.fee_due)
-        if not facts.inside and policy.exit_without_entry == "guard":
-            return Decision(Reason.UNKNOWN, flags=flags)
-        return Decision(Reason.TEMPORARY, Billing.TEMPORARY, flags=flags)
+        return _unknown_exit(facts, policy)
     if closed is not None and not closed.admit_temporary_vehicles:
         return Decision(Reason.CLOSED_MANAGEMENT)
     if policy.unknown_vehicle == "refuse":
@@ -127,6 +123,22 @@ def _unknown(p: Presented, facts: Facts, policy: Policy, closed: ClosedPeriod | 
     if entry_flags is None:
         return Decision(Reason.ANTI_PASSBACK)
     return _temporary(facts, entry_flags)
+
+
+def _unknown_exit(facts: Facts, policy: Policy) -> Decision:
+    """A plate nobody holds. Recorded inside, its plate was struck off the register while it was
+    parked (a resident's car deleted, a visitor's pass withdrawn): it pays its stay and leaves as it
+    came in. Not inside, it is a stranger whose entry was missed, as the site's policy has it."""
+    if facts.inside:
+        if facts.fee_due > 0:
+            return Decision(Reason.PAYMENT_DUE, facts.stay_billing, fee_fen=facts.fee_due)
+        return Decision(_leaves_as(facts, None), facts.stay_billing)
+    flags = ("no_entry_record",)
+    if facts.fee_due > 0:
+        return Decision(Reason.PAYMENT_DUE, Billing.TEMPORARY, flags=flags, fee_fen=facts.fee_due)
+    if policy.exit_without_entry == "guard":
+        return Decision(Reason.UNKNOWN, flags=flags)
+    return Decision(Reason.TEMPORARY, Billing.TEMPORARY, flags=flags)
 
 
 def _passback(facts: Facts, policy: Policy) -> tuple[str, ...] | None:
@@ -163,16 +175,21 @@ def _exit(cred: CredentialFacts, facts: Facts) -> Decision:
     flags = () if facts.inside else ("no_entry_record",)
     if facts.fee_due > 0:
         return Decision(Reason.PAYMENT_DUE, facts.stay_billing, flags=flags, fee_fen=facts.fee_due)
-    # A car leaves as what it came in as, whoever holds the plate now, so that the report's exits
-    # by kind match its entries: a shared slot's second car as temporary, a stranger registered
-    # as a visitor's while parked as temporary, a visitor's car as its pass (visitor, contractor).
-    reason = _HOLDER_REASON[cred.holder.kind]
+    return Decision(_leaves_as(facts, _HOLDER_REASON[cred.holder.kind]), facts.stay_billing, flags=flags)
+
+
+def _leaves_as(facts: Facts, holder: Reason | None) -> Reason:
+    """A car leaves as what it came in as, whoever holds its plate now (`holder`: None for nobody),
+    so that the report's exits by kind match its entries: a shared slot's second car as temporary,
+    a stranger registered as a visitor's while parked as temporary, a car on its own slot as
+    resident, a visitor's car as the pass it came in on (visitor, contractor)."""
+    entered = facts.stay_entered_as
     if facts.stay_billing == Billing.VISITOR:
-        if cred.holder.kind == "resident":
-            reason = Reason.VISITOR
-    else:
-        reason = _BILLING_REASON.get(facts.stay_billing, reason)
-    return Decision(reason, facts.stay_billing, flags=flags)
+        if entered in _PASS_REASONS:
+            return entered
+        # Its entry's record deleted by retention (parked for months): the pass it holds now.
+        return holder if holder in _PASS_REASONS else Reason.VISITOR
+    return _BILLING_REASON.get(facts.stay_billing) or entered or holder or Reason.TEMPORARY
 
 
 def _vehicle_entry(

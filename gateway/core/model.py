@@ -203,6 +203,8 @@ class Facts:
     zone: ZoneFacts | None = None  # the lane's zone, for the presented vehicle's class
     fee_due: int = 0  # fen still to pay before leaving (exit lanes; worked out by the store's fee desk)
     stay_billing: Billing | None = None  # exit lanes: how the stay now ending was billed
+    # A car recorded inside: what its stay's entry let it in as (a visitor's stay: visitor or contractor).
+    stay_entered_as: Reason | None = None
     # A car decided again (Presented.again): the last decision recorded for it at this lane.
     previous_here: Decision | None = None
     lane_closed: bool = False  # closed by a guard or the central server: everyone is refused

@@ -85,32 +85,37 @@ def fee_end(at: datetime, payments: list[Paid], grace: timedelta) -> datetime:
 
 def stay_charge(stay: StayFacts, rules: Rules, end: datetime) -> Charge | None:
     """The charge for a billable stay up to `end`; None for slot and unbilled stays, and for a
-    monthly car's stay that ends within its paid-up period (past it, the time after it is charged
-    at the temporary rate, from the moment the period ended). An `end` before the entry is a clock
-    behind it: charged as UNTIMED."""
+    monthly car's stay whose billing stopped within its paid-up period (past it, the time after it
+    is charged at the temporary rate, from the moment the period ended, until the stay ends or its
+    car moved onto its own slot). An `end` before the car's entry is a clock behind it: charged as
+    UNTIMED."""
     entered = stay.entered_at.astimezone(rules.tz)
-    if stay.billing == "monthly":
-        if stay.monthly_until is None or end <= stay.monthly_until:
-            return None
-        entered = max(entered, stay.monthly_until.astimezone(rules.tz))
-    elif stay.billing not in BILLABLE:
-        return None
-    tariff = tariff_at(rules.tariffs, entered)
     if stay.billed_until is not None:  # billing stopped then: known, whatever the clock says now
         end = stay.billed_until if end < entered else min(end, stay.billed_until)
+    # The clock is behind when the stay ends before the car's entry, never before the start of its
+    # billing: a monthly car's billing starts when its period ended, which may be after a handover
+    # stopped it (then there is nothing to bill, not a day to charge).
     untimed = end < entered
     if untimed:
         end = entered  # never before it began
+    start = entered
+    if stay.billing == "monthly":
+        if stay.monthly_until is None or end <= stay.monthly_until:
+            return None
+        start = max(entered, stay.monthly_until.astimezone(rules.tz))
+    elif stay.billing not in BILLABLE:
+        return None
+    tariff = tariff_at(rules.tariffs, start)
     if tariff is None:
-        return Charge(0, "", entered, end)
+        return Charge(0, "", start, end)
     rate = tariff.rate(stay.vehicle_class)
     if rate is None:
-        return Charge(0, tariff.version, entered, end)
+        return Charge(0, tariff.version, start, end)
     free = None
     if stay.validated:
         free = max(rate.free_minutes, rate.visitor_free_minutes)
-    fee = stay_fee(rate, entered, entered + UNTIMED if untimed else end, free)
-    return Charge(fee, tariff.version, entered, end)
+    fee = stay_fee(rate, start, start + UNTIMED if untimed else end, free)
+    return Charge(fee, tariff.version, start, end)
 
 
 def no_entry_charge(vehicle_class: str, rules: Rules, at: datetime) -> Charge | None:

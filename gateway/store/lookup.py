@@ -13,6 +13,7 @@ from gateway.core import (
     Holder,
     LaneRules,
     Presented,
+    Reason,
     SlotFacts,
     Validity,
     VehicleFacts,
@@ -67,6 +68,12 @@ FROM slot_vehicles sv JOIN slots s ON s.id = sv.slot_id
 WHERE sv.vehicle_id = :vehicle ORDER BY (s.zone = :zone) DESC, taken, s.id LIMIT 1
 """
 _STAY_OPEN = "SELECT 1 FROM stays WHERE exited_at IS NULL AND subject = ? LIMIT 1"
+# A car recorded inside, and what its entry let it in as: a car leaves as it came in, whoever holds
+# its plate by then (NULL once retention has deleted that access record).
+_STAY_ENTERED_AS = """
+SELECT a.reason FROM stays s LEFT JOIN access_log a ON a.event_id = s.entry_event
+WHERE s.exited_at IS NULL AND s.subject = ? ORDER BY s.id DESC LIMIT 1
+"""
 _PRESENT = "SELECT inside FROM presence WHERE subject = ?"
 _SHARED_OCCUPIED = """
 SELECT count(*) FROM stays
@@ -101,15 +108,18 @@ def lookup(
     subject = subject_of(p, cred, lane.type)
     if lane.type == "vehicle" and p.vehicle_class is not None:
         lane = replace(lane, vehicle_class=p.vehicle_class)  # a guard typed the plate and said so
+    entered_as = None
     if lane.type == "vehicle":
-        inside = stay_open(conn, subject)
+        stay = conn.execute(_STAY_ENTERED_AS, (subject,)).fetchone()
+        inside = stay is not None
+        entered_as = Reason(stay[0]) if stay is not None and stay[0] else None
         vclass = vehicle_class_of(cred, lane)
         zone = _zone(conn, lane.zone, vclass, subject, capacity) if lane.zone else None
     else:
         row = conn.execute(_PRESENT, (subject,)).fetchone()
         inside = bool(row and row[0])
         zone = None
-    return Facts(lane=lane, credential=cred, inside=inside, zone=zone)
+    return Facts(lane=lane, credential=cred, inside=inside, zone=zone, stay_entered_as=entered_as)
 
 
 def _credential(conn: sqlite3.Connection, p: Presented, lane: LaneRules) -> CredentialFacts | None:

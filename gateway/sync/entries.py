@@ -227,6 +227,8 @@ def _pass(entry: dict[str, Any], tz: ZoneInfo, secrets: Secrets) -> PassRow:
     if not isinstance(passengers, int) or isinstance(passengers, bool) or not 1 <= passengers <= 60:
         raise RowError("passengers", f"{passengers!r} is not a number of people from 1 to 60")
     plate = _text(row, "plate")
+    credentials = _pass_credentials(entry.get("credentials", []))
+    _one_vehicle(plate_value(plate) if plate else None, credentials)
     vehicle_class = _text(row, "vehicle_class").lower() or "car"
     if vehicle_class not in _VEHICLE_CLASSES:
         raise RowError("vehicle_class", f"{vehicle_class!r} is not one of {', '.join(_VEHICLE_CLASSES)}")
@@ -250,9 +252,23 @@ def _pass(entry: dict[str, Any], tz: ZoneInfo, secrets: Secrets) -> PassRow:
         hours=hours,
         registered_fields=",".join(fields),
         blocked=_flag(row, "blocked"),
-        credentials=_pass_credentials(entry.get("credentials", [])),
+        credentials=credentials,
         vehicle_class=vehicle_class,
     )
+
+
+def _one_vehicle(plate: str | None, credentials: tuple[tuple[str, str], ...]) -> None:
+    """A pass admits one vehicle. Its car's stay is the pass's (gateway.store.lookup.subject_of),
+    so a second van on it would share the first's stay: its entry would close the first van's stay
+    as a re-entry (or anti-passback refuse it), and the first van's exit settle the second's."""
+    plates = {value for kind, value in credentials if kind == "plate"} | ({plate} if plate else set())
+    if len(plates) > 1:
+        raise RowError(
+            "credentials",
+            f"the pass and its credentials name {len(plates)} plates ({', '.join(sorted(plates))}): "
+            "send one pass per vehicle, each with its own ref, its plate as both the pass's plate "
+            "and its plate credential",
+        )
 
 
 def _pass_credentials(value: Any) -> tuple[tuple[str, str], ...]:
