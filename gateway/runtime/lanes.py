@@ -8,8 +8,9 @@ are hand_lanes.py's.
 - A barrier or door still open `held_open_s` after it opened, or after the last decision or
   command on its lane, raises a `held_open` alarm (propped open, stuck up), also cleared when it
   closes. A guard holding the lane open is the one case that needs no alarm: the hold clears one
-  already raised. The sensors report their state as they are watched, so a barrier open when the
-  gateway starts is watched too.
+  already raised. The sensors report their state as they are watched (a Modbus module at its
+  first poll), so a barrier open when the gateway starts is watched too; an alarm the run before
+  left is judged once every sensor of its lane has reported.
 - A lane with two contacts (a wide gate's two arms, a double door's leaves) is open while either
   is: its alarms clear only once the last one closes.
 """
@@ -130,30 +131,28 @@ class LaneInputs:
         self._now = now
         self._held_open_timers: dict[str, threading.Timer] = {}
         self._held_open_raised: set[str] = set()
-        # While start() has the sensors report their state: the lanes found closed, judged once all
-        # have reported (a double door's shut leaf may report before its propped one).
-        self._found_closed: set[str] | None = None
+        # Per lane whose held_open alarm an earlier run left open: its sensors not yet heard from
+        # since start (a Modbus module reports at its first poll, after start() has returned).
+        self._unheard: dict[str, set[str]] = {}
         self._timers_lock = threading.Lock()
         self._stopped = False
 
     def start(self) -> None:
         self._settle_at_start()
-        self._found_closed = set()
         for lane_id, lane in self.devices.lanes.items():
             for sensor in lane.sensors:
                 sensor.watch(self.input_handler(lane_id, sensor.health.device))
-        with self._timers_lock:
-            found_closed, self._found_closed = self._found_closed, None
-        for closed_lane in found_closed:
-            self._end_held_open(closed_lane, self._now())
+        # A lane whose loop detector reported last, after its closed contacts: judged now.
+        for lane_id in list(self._held_open_raised):
+            self._end_held_open(lane_id, self._now())
 
     def _settle_at_start(self) -> None:
         # A held_open alarm an earlier run left open is judged again from the barrier's input, which
-        # the sensors report as they are watched: still open, it stays; closed while the gateway was
-        # down, it clears, judged once start() has watched every sensor: a double door's shut leaf,
-        # reported before its propped leaf, must not clear the alarm. Only a lane whose barrier
-        # contact is no longer wired (taken out of the config) has nothing to judge it by: cleared
-        # now.
+        # the sensors report as they are watched or at their first poll: still open, it stays;
+        # closed while the gateway was down, it clears, judged once every sensor of the lane has
+        # reported: a double door's shut leaf, heard before its propped leaf, must not clear the
+        # alarm. Only a lane whose barrier contact is no longer wired (taken out of the config) has
+        # nothing to judge it by: cleared now.
         watched = self.devices.barrier_contacts
         now, mono = self._now(), time.monotonic()
         grace = max(self.devices.open_grace_s.values(), default=DEFAULT_GRACE_S)
@@ -164,6 +163,8 @@ class LaneInputs:
 
         left_open, opened = self._on_worker(recall).result(timeout=30)
         self._held_open_raised.update(set(left_open) & watched)
+        for lane in self._held_open_raised:
+            self._unheard[lane] = {s.health.device for s in self.devices.lanes[lane].sensors}
         # An opening told just before a restart still covers the barrier it finds up (not forced).
         for lane, at in opened.items():
             self.barriers.commanded(lane, mono - max((now - at).total_seconds(), 0.0))
@@ -175,8 +176,17 @@ class LaneInputs:
                 self.car_present(lane, device, active)
             elif name == "barrier_open":
                 self.barrier(lane, device, active)
+            self._heard_from(lane, device)  # after its report: an opening is on record first
 
         return on_input
+
+    def _heard_from(self, lane: str, device: str) -> None:
+        with self._timers_lock:
+            unheard = self._unheard.get(lane)
+            if unheard is not None:
+                unheard.discard(device)
+                if not unheard:
+                    del self._unheard[lane]
 
     def car_present(self, lane: str, device: str, active: bool) -> None:
         log.debug("loop lane=%s device=%s car=%s", lane, device, active)
@@ -204,17 +214,16 @@ class LaneInputs:
             return
         if self.barriers.closed(lane, device):  # the lane's last contact open, and it was forced
             self._on_worker(lambda conn: clear_alarm(conn, "forced_open", lane, at))
-        self._end_held_open(lane, at)
+        self._end_held_open(lane, at, device)
 
-    def _end_held_open(self, lane: str, at: datetime) -> None:
-        """Once the lane's last contact is closed: no more checks, and its held_open alarm clears."""
+    def _end_held_open(self, lane: str, at: datetime, closing: str = "") -> None:
+        """Once the lane's last contact is closed: no more checks, and its held_open alarm clears;
+        one an earlier run left waits for every sensor of the lane but `closing` to have reported
+        since start (one not yet heard from may be the leaf still propped open)."""
         # Under the lock: a check or another contact's opening running now either sees the lane
         # closed or comes after this.
         with self._timers_lock:
-            if self.barriers.is_open(lane):
-                return
-            if self._found_closed is not None:
-                self._found_closed.add(lane)
+            if self.barriers.is_open(lane) or self._unheard.get(lane, set()) - {closing}:
                 return
             self._watch_held_open(lane, None)
             self._clear_held_open(lane, at)
@@ -229,6 +238,7 @@ class LaneInputs:
 
     def _clear_held_open(self, lane: str, at: datetime) -> None:
         """Clear the lane's held_open alarm, if raised; the caller holds _timers_lock."""
+        self._unheard.pop(lane, None)  # what waited for them is gone (a guard's hold clears it too)
         if lane in self._held_open_raised:
             self._held_open_raised.discard(lane)
             self._on_worker(lambda conn: clear_alarm(conn, "held_open", lane, at))

@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Iterator
 from datetime import datetime
-from itertools import takewhile
 
 from gateway.config.parking import AUDIT_FLOOR_DAYS
 from gateway.store.database import transaction
@@ -115,9 +115,10 @@ def prune_visitors(conn: sqlite3.Connection, ended_before: datetime, batch: int 
     return len(rows)
 
 
-# What the audit trail's trigger (migration 16) compares a row to delete with, in its own form.
-_AUDIT_FLOOR = (
-    f"SELECT strftime('%Y-%m-%dT%H:%M:%f', at, '-{AUDIT_FLOOR_DAYS} days') FROM audit "
+# The newest row written, and what the audit trail's trigger (migration 16) compares a row to delete
+# with, in its own form: neither is SQLite's reading of the time.
+_AUDIT_NEWEST = (
+    f"SELECT at, strftime('%Y-%m-%dT%H:%M:%f', at, '-{AUDIT_FLOOR_DAYS} days') FROM audit "
     "ORDER BY id DESC LIMIT 1"
 )
 
@@ -126,15 +127,37 @@ def prune_audit(conn: sqlite3.Connection, before: datetime, batch: int = BATCH) 
     """One batch of the audit trail's oldest rows, up to the first one written at or after the cutoff.
 
     The trail is cut from its start, in the order it was written: a row written on a Pi's stale boot
-    clock (dated earlier than the rows before it) goes only with them, not ahead of its time."""
+    clock (dated earlier than the rows before it) goes only with them, not ahead of its time. A row
+    dated after the newest row was written on a clock that ran ahead for a moment (a bad time source,
+    set back since): it holds back none of the rows after it. A row the database refuses to delete
+    is passed over (the one dated ahead; a trail quiet for months: the newest row is old)."""
     cutoff = to_db(before)
     with transaction(conn):
-        # Never a row the database refuses to delete (a trail quiet for months: the newest row is old).
-        floor = conn.execute(_AUDIT_FLOOR).fetchone()
-        rows = conn.execute("SELECT id, at FROM audit ORDER BY id LIMIT ?", (batch,)).fetchall()
-        ids = [(i,) for i, _ in takewhile(lambda row: row[1] < cutoff and row[1] <= floor[0], rows)]
+        newest = conn.execute(_AUDIT_NEWEST).fetchone()
+        if newest is None:
+            return 0
+        newest_at, floor = newest
+        reached = ""  # the latest time written so far, on a clock not ahead
+        ids: list[tuple[int]] = []
+        for row_id, at in _written_in_order(conn, batch):
+            if at <= newest_at:
+                reached = max(reached, at)
+            if reached >= cutoff or len(ids) == batch:
+                break
+            if at <= floor:
+                ids.append((row_id,))
         conn.executemany("DELETE FROM audit WHERE id = ?", ids)
     return len(ids)
+
+
+def _written_in_order(conn: sqlite3.Connection, page: int) -> Iterator[tuple[int, str]]:
+    """The trail's rows (id, at), oldest first, read a page at a time: most passes stop early."""
+    last = 0
+    while rows := conn.execute(
+        "SELECT id, at FROM audit WHERE id > ? ORDER BY id LIMIT ?", (last, page)
+    ).fetchall():
+        yield from rows
+        last = rows[-1][0]
 
 
 # Kept as long as access records: what the monitoring centre and the patrol report looked at.

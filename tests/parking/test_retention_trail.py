@@ -85,3 +85,18 @@ def test_closed_alarms_and_patrol_records_go_with_access_records(gw: Gateway) ->
     assert sources == {"cam-still", "cam-recent"}, "an open alarm stays however old; a closed one its time"
     assert [r[0] for r in gw.conn.execute("SELECT at FROM patrol_taps")] == [to_db(recent)]
     assert [r[0] for r in gw.conn.execute("SELECT due_at FROM patrol_rounds")] == [to_db(recent)]
+
+
+def test_one_row_dated_years_ahead_does_not_keep_the_rows_after_it(gw: Gateway) -> None:
+    """A bad time source set the clock five years ahead for a moment (NTP set it back) and one row
+    was written then: the visitor registrations written after it (masked name, unit, plate) still go
+    after audit_days, not in five years. The row dated ahead stays while the database protects it."""
+    audit(gw.conn, NOW + 10 * D, "admin", "old.first")
+    audit(gw.conn, NOW + 20 * D + 5 * 365 * D, "admin", "written.on.a.clock.ahead")
+    audit(gw.conn, NOW + 21 * D, "guard1", "old.after.the.jump")
+    for day in range(22, 300, 7):  # a year of ordinary rows
+        audit(gw.conn, NOW + day * D, "guard1", f"old.{day}")
+    audit(gw.conn, NOW + 800 * D, "admin", "today")
+    ops(gw).retention(NOW + 800 * D)  # audit_days 365: up to NOW + 435 days
+    left = _actions(gw)
+    assert left == ["written.on.a.clock.ahead", "today"], f"{len(left) - 2} rows past audit_days kept"
