@@ -108,7 +108,7 @@ class ParkingDesk:
         if before.account is not None:
             account = before.account
             left = account.stay
-            settle_exit(conn, account, ev.event_id, ev.at, "exit" if left else "no_entry")
+            settle_exit(conn, self.rules, account, ev.event_id, ev.at, "exit" if left else "no_entry")
             if left is not None and left.slot_id is not None:
                 handover(conn, left.slot_id, ev.at, "exit")
             return

@@ -15,14 +15,17 @@ from gateway.core.model import VehicleClass
 from gateway.errors import GatewayError
 from gateway.ids import uuid7
 from gateway.parking.book import BILLABLE, Charge, Paid, Quote, Rules, StayFacts, quote
-from gateway.parking.fees import yuan
+from gateway.parking.fees import tariff_at, yuan
 from gateway.store.audit import audit
 from gateway.store.outbox import enqueue
 from gateway.timefmt import from_db, to_db
 
+# A monthly car's period as the register has it now (a renewal pushed while it is parked counts),
+# else as its stay kept it when the register stopped saying it: cleared, or the car struck off
+# (schema migration 17). Neither, and the stay would be billed nothing however long it lasted.
 _STAY = """
 SELECT s.id, s.subject, s.plate, s.class, s.billing, s.entered_at, s.billed_until, s.slot_id,
-       v.stay_id IS NOT NULL, vh.monthly_until
+       v.stay_id IS NOT NULL, coalesce(vh.monthly_until, s.monthly_until)
 FROM stays s LEFT JOIN validations v ON v.stay_id = s.id LEFT JOIN vehicles vh ON vh.id = s.vehicle_id
 """
 _OPEN_STAY = _STAY + " WHERE s.subject = ? AND s.exited_at IS NULL ORDER BY s.id DESC LIMIT 1"
@@ -226,10 +229,12 @@ def owed(
 
 
 def settle_exit(
-    conn: sqlite3.Connection, account: Owed, event_id: str, at: datetime, kind: str
+    conn: sqlite3.Connection, rules: Rules, account: Owed, event_id: str, at: datetime, kind: str
 ) -> int | None:
     """The car has left: its charge is written with the tariff version, and what it paid is applied."""
     stay, charge = account.stay, account.quote.charge
+    if charge is None and not account.carried_ids and account.payment_ids:
+        charge = _charged_as_paid(rules, stay, account.quote.paid_fen, at)
     charge_id = None
     if charge is not None:
         charge_id = _write_charge(conn, stay, account, charge, kind, event_id, at, settled=True)
@@ -253,6 +258,16 @@ def settle_exit(
     if paid_for is not None:
         _link_payments(conn, account.payment_ids, paid_for, at)
     return charge_id
+
+
+def _charged_as_paid(rules: Rules, stay: StayFacts | None, paid_fen: int, at: datetime) -> Charge:
+    """A stay that paid at the booth and then owed nothing (its monthly period renewed after the
+    fee for the time past it was taken): the money is kept, as there is no refund, and stands
+    against a charge of what was paid. Left unapplied, the daily report counted it for ever as paid
+    ahead by a car not seen leaving."""
+    started = stay.entered_at if stay else None
+    tariff = tariff_at(rules.tariffs, (started or at).astimezone(rules.tz))
+    return Charge(paid_fen, tariff.version if tariff else "", started, at)
 
 
 def carry_reentry(

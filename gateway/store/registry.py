@@ -279,8 +279,10 @@ def update_vehicle(
     plate, cards and slot, which deleting and adding it again would not.
 
     `monthly_until` None ends the period at `at`: a car parked pays at its exit for the time after
-    it, and enters next as a temporary car. NULL would be a car that was never monthly, and a
-    monthly stay with no end is billed nothing."""
+    it, and enters next as a temporary car (`monthly_expired`), as when a period runs out. NULL, as
+    an import's empty cell or the central server clear it, would be a car that was never monthly:
+    it would enter next as `policy.no_slot` says (a car parked then pays from then on either way,
+    schema migration 17)."""
     with transaction(conn):
         row = conn.execute("SELECT plate, monthly_until FROM vehicles WHERE id = ?", (vid,)).fetchone()
         if row is None:

@@ -45,6 +45,27 @@ def _highest(table: str, logged: str, subject_kinds: tuple[str, ...]) -> str:
 {subjects}))"""
 
 
+# Migration 17's: the time now as a trigger reads it, written as gateway.timefmt.to_db writes times
+# (UTC, microseconds), so that text order stays time order. The gateway's own clock (Gateway.now)
+# is this same system clock; a trigger has no other, whoever's write fired it (a delta, an import
+# in its own process, an admin).
+_NOW = "strftime('%Y-%m-%dT%H:%M:%f000+00:00', 'now')"
+
+
+def _move_subject(old: str, new: str) -> str:
+    """Migration 17's trigger body: what is still open under the subject `old` (stays, booth
+    payments not yet applied, charges not yet settled, presence on foot) goes to `new`."""
+    return "".join(
+        f"UPDATE {table} SET subject = {new} WHERE subject = {old}{still_open}; "
+        for table, still_open in (
+            ("payments", " AND charge_id IS NULL"),
+            ("charges", " AND settled_at IS NULL"),
+            ("stays", " AND exited_at IS NULL"),
+            ("presence", ""),
+        )
+    )
+
+
 # Migration 13's: a mask as the old code wrote it (first three digits and last four), not a mobile's.
 _OLD_MASK = (
     "phone_masked GLOB '[0-9][0-9][0-9][*][*][*][*][0-9][0-9][0-9][0-9]' AND phone_masked NOT GLOB '1*'"
@@ -634,19 +655,25 @@ MIGRATIONS: list[str] = [
 
     DELETE FROM sqlite_sequence WHERE name IN ('residents', 'vehicles', 'passes');
     INSERT INTO sqlite_sequence (name, seq) VALUES
-        ('residents', {_highest(
+        ('residents', {
+        _highest(
             "residents", "SELECT holder_id FROM access_log WHERE holder_kind = 'resident'", ("resident",)
-        )}),
-        ('vehicles', {_highest(
+        )
+    }),
+        ('vehicles', {
+        _highest(
             "vehicles",
             "SELECT vehicle_id FROM access_log UNION ALL SELECT vehicle_id FROM stays",
             ("vehicle",),
-        )}),
-        ('passes', {_highest(
+        )
+    }),
+        ('passes', {
+        _highest(
             "passes",
             "SELECT holder_id FROM access_log WHERE holder_kind IN ('visitor', 'contractor')",
             ("visitor", "contractor"),
-        )});
+        )
+    });
     """,
     # For a box upgraded from an older gateway, what later fixes left behind (each statement does
     # nothing where there is nothing to mend, so every box runs it):
@@ -694,6 +721,39 @@ MIGRATIONS: list[str] = [
     BEGIN
         SELECT RAISE(ABORT, 'audit rows of the last 180 days cannot be deleted');
     END;
+    """,
+    # A monthly car's stay keeps the end of its paid-up period when its vehicle no longer says it
+    # (stays.monthly_until; gateway/store/parking.py reads the vehicle's first, so a renewal pushed
+    # while the car is parked still counts). Read only from the vehicle, a car whose month the centre
+    # or an import's empty cell cleared while it was parked, or a car struck off the register after
+    # its month ran out, left free however long it stayed. Cleared, the month ended then (or when it
+    # ran out, if earlier); struck off, it keeps the end it had, and one with none known (left by an
+    # older gateway, mended here too) ends then, never free for ever.
+    # And a pass that the centre sends again as another kind (a visitor's pass re-sent as a
+    # contractor's) keeps its open stays, booth payments not yet applied, charges still owed and
+    # presence: they are keyed kind:id, and under the old kind the car left as no_entry_record
+    # while its stay held a shared space for good (as migration 10's triggers do for a plate).
+    f"""
+    ALTER TABLE stays ADD COLUMN monthly_until TEXT;
+    -- So that striking off thousands of cars (a snapshot, an owner's cascade) reads only the open stays.
+    CREATE INDEX stays_open_vehicle ON stays(vehicle_id) WHERE exited_at IS NULL;
+    CREATE TRIGGER stays_keep_monthly_end_cleared AFTER UPDATE OF monthly_until ON vehicles
+    WHEN OLD.monthly_until IS NOT NULL AND NEW.monthly_until IS NULL
+    BEGIN
+        UPDATE stays SET monthly_until = min(OLD.monthly_until, {_NOW})
+        WHERE vehicle_id = OLD.id AND exited_at IS NULL AND billing = 'monthly';
+    END;
+    CREATE TRIGGER stays_keep_monthly_end_struck_off BEFORE DELETE ON vehicles
+    BEGIN
+        UPDATE stays SET monthly_until = coalesce(OLD.monthly_until, monthly_until, {_NOW})
+        WHERE vehicle_id = OLD.id AND exited_at IS NULL AND billing = 'monthly';
+    END;
+    UPDATE stays SET monthly_until = {_NOW}
+    WHERE exited_at IS NULL AND billing = 'monthly' AND NOT EXISTS (
+        SELECT 1 FROM vehicles v WHERE v.id = stays.vehicle_id AND v.monthly_until IS NOT NULL);
+
+    CREATE TRIGGER stays_follow_pass_kind AFTER UPDATE OF kind ON passes WHEN NEW.kind IS NOT OLD.kind
+    BEGIN {_move_subject("OLD.kind || ':' || OLD.id", "NEW.kind || ':' || NEW.id")} END;
     """,
 ]
 
