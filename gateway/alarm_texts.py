@@ -77,6 +77,15 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{device} has been offline {hours:.1f} hours, past the {limit_hours:g}-hour repair limit: "
         "send someone to repair it",
     ),
+    "clock_stepped": (
+        "网关时钟跳变 {step_hours:+.1f} 小时（{before} → {after}）：请检查 NTP 服务器或安装人员设置的时间。"
+        "已有记录的时间不作调整；数据清理、日报、巡更和维修时限的判定暂停 {pause_hours:g} 小时，"
+        "以免按错误的时间删除记录或判定超时",
+        "the gateway's clock stepped {step_hours:+.1f} hours ({before} -> {after}): check the NTP server, "
+        "or the time the installer set. Records keep their times; retention, daily reports, patrol "
+        "rounds and repair deadlines wait {pause_hours:g} hours, so that nothing is deleted or judged "
+        "on a wrong time",
+    ),
 }
 
 # Parameters whose values are words themselves, translated when the message is rendered.

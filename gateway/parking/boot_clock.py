@@ -1,8 +1,11 @@
 """The wall clock this boot's rows are dated on, and its steps: a Pi without a real-time clock boots
 with fake-hwclock's stale time and NTP steps it later.
 
-The operations thread follows the clock on each tick; a step moves the gateway's start with it and
-is re-dated (gateway/store/redate.py), with the snapshot files written on the old clock. This
+The operations thread follows the clock on each tick; a step moves the gateway's start with it.
+The stale boot clock being set is re-dated (gateway/store/redate.py), with the snapshot files
+written on the old clock; any other step is a running clock's (a bad time source, an installer's
+typo, or its correction), whose rows were dated right and stay, and which the operations thread
+raises an alarm for (sets_boot_clock tells them apart). This
 boot's first rows, and the clock they are dated on, are kept in BOOT_MARKER across restarts of the
 service within one boot, so that a run killed before its re-dating was done leaves it to the next.
 """
@@ -22,11 +25,28 @@ from pathlib import Path
 from typing import Any
 
 from gateway.parking import retention as plan
-from gateway.store.redate import BOOT_TABLES, Boot, Step, redate, redated
+from gateway.store.redate import BOOT_TABLES, Boot, ClockState, Step, redate, redated
 
 log = logging.getLogger(__name__)
 
-CLOCK_STEP = timedelta(minutes=2)  # wall time gone this much further than monotonic time: NTP set it
+CLOCK_STEP = timedelta(minutes=2)  # wall time gone this much further than monotonic time: a step
+# NTP (or a GPS) sets a stale boot clock within this of the kernel's boot: the monotonic clock
+# counts from the boot on Linux. A forward step later than this is a running clock's.
+BOOT_CLOCK_WINDOW = timedelta(hours=24)
+# After the first step set the boot clock, a second one this small is the finer source's
+# correction (a rough time source, then NTP), re-dated too; a larger one is a running clock's.
+BOOT_CLOCK_NUDGE = timedelta(hours=1)
+
+
+def sets_boot_clock(state: ClockState, step: Step, since_boot: float) -> bool:
+    """Whether a step sets the stale clock the box booted on (its rows are re-dated), rather than
+    steps a running clock (its rows were dated right and stay): forward, within BOOT_CLOCK_WINDOW
+    of the boot (`since_boot`, monotonic seconds), the first of the boot or a nudge just after it.
+    A clock set back, a glitch and its correction, a drift set right a week on: none are."""
+    if state == "running" or step.by <= timedelta(0) or since_boot > BOOT_CLOCK_WINDOW.total_seconds():
+        return False
+    return state == "stale" or step.by <= BOOT_CLOCK_NUDGE
+
 
 # Named when it kept only the boot's first alarm; the name stays so that the marker an older
 # version wrote within this boot is still read (its rows are still to be re-dated).
@@ -42,19 +62,24 @@ def first_of_boot(data_dir: Path, db_path: Path) -> Boot:
         boot = ""
     kept_ids: dict[str, int] = {}
     clock = None
+    state: ClockState = "stale"
+    trusted_from = 0.0
     try:
         kept = json.loads((data_dir / BOOT_MARKER).read_text())
         if boot and kept.get("boot") == boot:
             clock = None if kept.get("clock") is None else float(kept["clock"])
             kept_ids = _kept_ids(kept)
+            state = kept.get("clock_state") if kept.get("clock_state") in ("set", "running") else "stale"
+            trusted_from = float(kept.get("trusted_from", 0.0))
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         pass
+    found = Boot(boot, kept_ids, clock, clock_state=state, trusted_from=trusted_from)
     if set(kept_ids) >= set(BOOT_TABLES):
-        return Boot(boot, kept_ids, clock)
+        return found
     # A table the marker does not name (a new boot, or one an older version kept): from here on.
     with closing(sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=10)) as conn:
         ids = {table: kept_ids.get(table) or _next_id(conn, table) for table in BOOT_TABLES}
-    first = Boot(boot, ids, clock)
+    first = replace(found, first=ids)
     keep_boot(data_dir, first)
     return first
 
@@ -73,7 +98,13 @@ def _kept_ids(kept: dict[str, Any]) -> dict[str, int]:
 
 def keep_boot(data_dir: Path, boot: Boot) -> None:
     marker = data_dir / BOOT_MARKER
-    fields = {"boot": boot.id, "first": boot.first, "clock": boot.clock}
+    fields = {
+        "boot": boot.id,
+        "first": boot.first,
+        "clock": boot.clock,
+        "clock_state": boot.clock_state,
+        "trusted_from": boot.trusted_from,
+    }
     try:
         written = marker.with_suffix(".tmp")  # replaced whole: a kill mid-write keeps the last one
         written.write_text(json.dumps(fields))
@@ -99,38 +130,59 @@ class BootClock:
         # Steps of the clock still to re-date, in order: retried until they are done.
         self._steps: list[Step] = []
 
-    def follow(self, now: datetime, mono: float) -> None:
-        """NTP stepped the wall clock (a Pi without a real-time clock boots with fake-hwclock's stale
-        time): move the start with it, so that the rounds due while the gateway was off stay
-        unjudged, and re-date what this boot wrote on the old clock (gateway/store/redate.py: a
-        camera recorded offline as it booted, the cars let in then, a visitor registered, a round
-        walked, a guard's login), so that ages, deadlines, fees and passes are true."""
+    def follow(self, now: datetime, mono: float) -> Step | None:
+        """The wall clock stepped: move the start with it, so that the rounds due while the gateway
+        was off stay unjudged. NTP setting the stale boot clock (a Pi without a real-time clock
+        boots with fake-hwclock's time) re-dates what this boot wrote on the old clock
+        (gateway/store/redate.py: a camera recorded offline as it booted, the cars let in then, a
+        visitor registered, a round walked, a guard's login), so that ages, deadlines, fees and
+        passes are true. Returns a running clock's step (not re-dated), for the caller to alarm."""
         wall, at = self._seen
         step = Step(wall.timestamp() - at, now.timestamp() - mono, now)
-        if abs(step.by) > CLOCK_STEP:
-            log.info(
-                "wall clock stepped by %s: the gateway has run since %s",
-                step.by,
-                self.running_since + step.by,
-            )
-            self.running_since += step.by
-            self._steps.append(step)
         self._seen = (now, mono)
+        if abs(step.by) <= CLOCK_STEP:
+            return None
+        log.info(
+            "wall clock stepped by %s: the gateway has run since %s", step.by, self.running_since + step.by
+        )
+        self.running_since += step.by
+        return self._judge(step, mono)
 
-    def resume(self, now: datetime) -> None:
+    def _judge(self, step: Step, since_boot: float) -> Step | None:
+        """Keep a step of the boot clock to re-date; return a running clock's."""
+        if sets_boot_clock(self.boot.clock_state, step, since_boot):
+            self.boot = replace(self.boot, clock_state="set")
+            self._steps.append(step)
+            return None
+        self.boot = replace(self.boot, clock_state="running")
+        return step
+
+    def resume(self, now: datetime) -> Step | None:
         """A step of the wall clock since the last run of this boot kept its clock (the run was
         killed before its next tick saw the step, or before its re-dating was done): this run
-        re-dates the boot's rows. Its own start is on the clock as it is now, so it stays."""
+        re-dates the boot's rows if it set the boot clock, or returns a running clock's step. Its
+        own start is on the clock as it is now, so it stays."""
         mono = self._monotonic()
         self._seen = (now, mono)
         with closing(sqlite3.connect(f"file:{self.db_path}?mode=ro", uri=True, timeout=10)) as conn:
             self.boot = redated(conn, self.boot)
+        running = None
         if self.boot.clock is not None:
             step = Step(self.boot.clock, now.timestamp() - mono, now)
             if abs(step.by) > CLOCK_STEP:
                 log.info("wall clock stepped by %s since the last run of this boot kept it", step.by)
-                self._steps.append(step)
+                running = self._judge(step, mono)
         self._keep_clock()
+        return running
+
+    def distrust(self, until: float) -> None:
+        """The wall clock is not to be trusted until `until` (monotonic), across restarts of the
+        service within the boot."""
+        self.boot = replace(self.boot, trusted_from=until)
+        keep_boot(self.data_dir, self.boot)
+
+    def trusted(self, mono: float) -> bool:
+        return mono >= self.boot.trusted_from
 
     def redate(
         self, run: Callable[[Callable[[sqlite3.Connection], Boot]], Boot], pass_hours: timedelta
@@ -148,8 +200,9 @@ class BootClock:
         self._keep_clock()
 
     def _keep_clock(self) -> None:
-        """Keep the clock the boot's rows are dated on, once every step is re-dated; written when it
-        moved (a step), not every tick."""
+        """Keep the clock the boot's rows are dated on, once every step is re-dated (a running
+        clock's step moves it too: its rows stay as they are); written when it moved (a step), not
+        every tick."""
         wall, mono = self._seen
         clock = wall.timestamp() - mono
         if self._steps or (self.boot.clock is not None and abs(clock - self.boot.clock) < 1):

@@ -3,7 +3,8 @@
 A thread of its own wakes every TICK_S; whatever it writes goes through the decision worker
 (Gateway.on_worker), and whatever it only reads it reads on its own read-only connection, so that
 a report or a retention pass never holds up a lane for long. The steps of the wall clock it sees
-are followed, and what this boot wrote before them re-dated, by boot_clock.py.
+are followed, and what this boot wrote on its stale boot clock re-dated, by boot_clock.py; a
+running clock stepped raises clock_stepped and pauses what deletes or judges by the wall clock.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
-from gateway.alarm_texts import AlarmText
+from gateway.alarm_texts import AlarmText, Param
 from gateway.config.models import SiteConfig
 from gateway.core.windows import Window
 from gateway.parking import retention as plan
@@ -33,6 +34,7 @@ from gateway.store import retention as prune
 from gateway.store.alarms import clear_alarm, raise_alarm
 from gateway.store.parking import ParkingError
 from gateway.store.patrol import record_round, taps_between
+from gateway.store.redate import Step
 from gateway.timefmt import from_db, to_db
 
 log = logging.getLogger(__name__)
@@ -43,6 +45,14 @@ Worker = Callable[[Callable[[sqlite3.Connection], T]], T]
 TICK_S = 30.0
 RETENTION_EVERY = timedelta(hours=1)
 BACKFILL_DAYS = 7  # reports missed while the gateway was off are built for up to a week back
+
+# A running clock stepped more than CLOCK_ALARM (a bad NTP server or GPS, an installer's typo) is
+# not trusted for CLOCK_CONFIRM of monotonic time: the steps that delete or judge by the wall clock
+# wait, so that a clock set right within that time has deleted, reported and judged nothing on a
+# wrong one. Then they go on, on whatever the clock says.
+CLOCK_ALARM = timedelta(hours=1)
+CLOCK_CONFIRM = timedelta(hours=24)
+WALL_CLOCK_STEPS = frozenset({"patrols", "reports", "repairs", "retention"})
 
 
 # A round whose deadline passed this long before the gateway started is still judged: the box was
@@ -86,6 +96,7 @@ class Operations:
             for r in self.cfg.patrol.routes
         )
         self._last_retention: float | None = None  # monotonic
+        self._stepped: list[AlarmText] = []  # clock_stepped alarms still to raise
         self._warned: set[str] = set()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -93,7 +104,7 @@ class Operations:
     # ---- the thread ----------------------------------------------------------------------------
 
     def start(self, now: Callable[[], datetime]) -> None:
-        self.clock.resume(now())
+        self._mistrust(self.clock.resume(now()), self._monotonic())
 
         def loop() -> None:
             while not self._stop.wait(TICK_S):
@@ -110,16 +121,22 @@ class Operations:
     def tick(self, now: datetime) -> None:
         """One pass of everything that is due; a failing step is logged (once) and the rest still run."""
         mono = self._monotonic()
-        self.clock.follow(now, mono)
+        self._mistrust(self.clock.follow(now, mono), mono)
         steps: list[tuple[str, Callable[[datetime], object]]] = [
             ("redate", self._redate),
+            ("clock", self._clock_alarms),
             ("patrols", self.patrols),  # before reports: a report counts the rounds as judged by now
             ("reports", self.reports),
             ("repairs", self.repairs),
             ("disk", self.disk_guard),
         ]
         # on the monotonic clock: one set back must not stop retention until it catches up
-        if self._last_retention is None or mono - self._last_retention >= RETENTION_EVERY.total_seconds():
+        retention_due = (
+            self._last_retention is None or mono - self._last_retention >= RETENTION_EVERY.total_seconds()
+        )
+        if not self.clock.trusted(mono):
+            steps = [(name, step) for name, step in steps if name not in WALL_CLOCK_STEPS]
+        elif retention_due:
             steps.append(("retention", self.retention))
             self._last_retention = mono
         for name, step in steps:
@@ -133,6 +150,42 @@ class Operations:
 
     def _redate(self, now: datetime) -> None:
         self.clock.redate(self._run, timedelta(hours=self.cfg.visitors.default_hours))
+
+    def _mistrust(self, step: Step | None, mono: float) -> None:
+        """A running clock stepped (not the boot clock being set: nothing is re-dated): past
+        CLOCK_ALARM, alarm and pause WALL_CLOCK_STEPS for CLOCK_CONFIRM."""
+        if step is None or abs(step.by) <= CLOCK_ALARM:
+            return
+        stepped = step.by / timedelta(hours=1)
+        before, after = (
+            at.astimezone(self.site.tz).strftime("%Y-%m-%d %H:%M") for at in (step.now - step.by, step.now)
+        )
+        pause = CLOCK_CONFIRM / timedelta(hours=1)
+        log.warning(
+            "wall clock stepped by %+.1f hours (%s -> %s) on a running gateway: nothing is re-dated, "
+            "and retention, reports, patrol rounds and repair deadlines wait %g hours; check the NTP "
+            "server (or the time the installer set), and set the clock right within that time",
+            stepped,
+            before,
+            after,
+            pause,
+        )
+        self.clock.distrust(mono + CLOCK_CONFIRM.total_seconds())
+        params: dict[str, Param] = {
+            "step_hours": stepped,
+            "before": before,
+            "after": after,
+            "pause_hours": pause,
+        }
+        self._stepped.append(AlarmText("clock_stepped", params))
+
+    def _clock_alarms(self, now: datetime) -> None:
+        """Raise the clock_stepped alarms seen (an event: acknowledging it closes it); one still open
+        stays the one alarm, and the log has every step."""
+        while self._stepped:
+            text = self._stepped[0]
+            self._run(partial(raise_alarm, kind="clock_stepped", source="clock", text=text, at=now))
+            del self._stepped[0]
 
     def _read(self) -> sqlite3.Connection:
         return sqlite3.connect(f"file:{self.db_path}?mode=ro", uri=True, timeout=10)

@@ -5,8 +5,9 @@ raises repair_overdue, which clears when the device is back (or when the fault i
 
 A fault's age is by the wall clock. One raised while the clock was stale (a Pi without a real-time
 clock boots with fake-hwclock's time, days back, until NTP sets it) is re-dated when the clock is
-set (BootClock.follow, gateway/store/redate.py redate_alarms), so 40 seconds never read as
-days.
+set (BootClock.follow, gateway/store/redate.py _alarms), so 40 seconds never read as days. A
+running clock's step is not re-dated: deadlines are not judged for a day after one (the operations
+thread's CLOCK_CONFIRM), so an hour of a clock ten years ahead reads no fault as 87,600 hours.
 """
 
 from __future__ import annotations

@@ -124,10 +124,17 @@ def _rendered(
 
 
 # Alarms about something that happened (not a state that lasts): acknowledging them closes them.
-# A patrol round late or missed, or a record set aside, is over once the guard has dealt with it;
-# nothing else would ever clear them.
+# A patrol round late or missed, a record set aside, or the clock stepped, is over once the guard
+# has dealt with it; nothing else would ever clear them.
 EVENT_ALARMS = frozenset(
-    {"forced_open", "repeated_unknown_plate", "patrol_late", "patrol_missed", "outbox_quarantine"}
+    {
+        "forced_open",
+        "repeated_unknown_plate",
+        "patrol_late",
+        "patrol_missed",
+        "outbox_quarantine",
+        "clock_stepped",
+    }
 )
 
 

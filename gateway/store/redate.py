@@ -4,7 +4,9 @@ deadline, the report's downtime, a car's fee, a visitor's pass, a patrol round a
 are true. All of a step is moved in one transaction with the audit row that marks it done, by
 which a run restarted within the boot knows not to move it again (BootClock.resume).
 Patrol taps are append-only, as the reader recorded them: the mark says which were written on the
-old clock, and they are read at their true time (Boot.tap_time)."""
+old clock, and they are read at their true time (Boot.tap_time).
+Only the stale boot clock being set is re-dated (gateway/parking/boot_clock.py, sets_boot_clock): a
+running clock's step, a glitch or its correction, leaves every row as it was written."""
 
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from functools import partial
+from typing import Literal
 
 from gateway.store.audit import audit, transaction
 from gateway.timefmt import from_db, to_db
@@ -24,6 +27,7 @@ BOOT_TABLES = ("alarms", "stays", "passes", "patrol_taps", "audit")
 REDATED = "clock.redate"  # the audit action that marks a step re-dated
 
 First = Mapping[str, int]
+ClockState = Literal["stale", "set", "running"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,13 +42,18 @@ class TapsOff:
 class Boot:
     """This boot as its rows know it: the kernel's boot id; the first id of each of BOOT_TABLES
     written since the box booted (the rows a stale boot clock may have dated wrong); when it booted
-    on the wall clock those rows are dated on (epoch seconds; None until a run keeps it); and its
-    patrol taps written on an old clock."""
+    on the wall clock those rows are dated on (epoch seconds; None until a run keeps it); its
+    patrol taps written on an old clock; and whether its clock may still be the stale one it booted
+    on ("stale"), was set right by a step that re-dated its rows ("set"), or a running clock's step
+    was seen ("running": no later step is re-dated); and the monotonic time until which, after a
+    running clock's step, the wall clock is not trusted (the operations thread's CLOCK_CONFIRM)."""
 
     id: str
     first: dict[str, int]
     clock: float | None = None
     taps_off: tuple[TapsOff, ...] = ()
+    clock_state: ClockState = "stale"
+    trusted_from: float = 0.0
 
     def tap_time(self, tap_id: int, at: datetime) -> datetime:
         """When a tap was really made: its time as recorded, moved by the steps of the clock since."""

@@ -247,6 +247,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "alarm.disk_low": ("磁盘空间不足", "Disk nearly full"),
     "alarm.retention_short": ("录像保存不足", "Footage not kept long enough"),
     "alarm.repair_overdue": ("设备超时未修复", "Repair overdue"),
+    "alarm.clock_stepped": ("时钟跳变", "Clock stepped"),
     "upload.set_aside": ("搁置的上传记录", "Records set aside (not uploaded)"),
     "upload.hint": (
         "中心服务器拒收的记录已搁置，其余记录照常上传。请先排除原因（服务器的权限或大小限制），再重新上传；"

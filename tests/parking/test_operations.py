@@ -16,7 +16,7 @@ import pytest
 from gateway.alarm_texts import AlarmText
 from gateway.ids import uuid7
 from gateway.parking.boot_clock import BOOT_MARKER
-from gateway.parking.operations import Operations
+from gateway.parking.operations import CLOCK_CONFIRM, Operations
 from gateway.parking.report import report_csv
 from gateway.runtime.gateway import Gateway
 from gateway.store.alarms import clear_alarm, raise_alarm, recent_alarms
@@ -467,12 +467,18 @@ def test_rounds_due_while_the_gateway_was_off_are_not_all_reported_missed(
 
 
 def test_retention_keeps_running_after_the_clock_is_set_back(gw: Gateway) -> None:
+    """A running clock set back a week (a wrong RTC) pauses retention for the day it is not trusted
+    (CLOCK_CONFIRM); then retention runs on the monotonic clock, not waiting for the wall clock to
+    catch up with its last run."""
     steady = Steady()
     o = ops(gw, steady=steady)
     o.tick(T0)
     old = snapshots(gw, [30])
-    steady.s = 3600 + 30  # an hour later, the clock was set back a day (a wrong RTC, corrected)
-    o.tick(T0 - 23 * H)
+    steady.s = 3600 + 30
+    o.tick(T0 - 7 * 24 * H + H)
+    assert old[0].exists()
+    steady.s += CLOCK_CONFIRM.total_seconds()
+    o.tick(T0 - 6 * 24 * H + H)
     assert not old[0].exists()
 
 
