@@ -79,6 +79,10 @@ class Validity:
         """Begun and not over at `at` (its daily hours aside)."""
         return not self.not_yet(at) and not self.expired(at)
 
+    def admits(self, at: datetime) -> bool:
+        """Begun, not over, and within its daily hours at `at`."""
+        return self.covers(at) and within(self.windows, at)
+
 
 @dataclass(frozen=True, slots=True)
 class ClosedPeriod:

@@ -24,8 +24,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol, TypeVar, runtime_checkable
 
-from gateway.core import TYPED_BY, Billing, CredentialFacts, Decision, Presented, Reason, Validity
-from gateway.core.windows import within as within_hours
+from gateway.core import TYPED_BY, Billing, CredentialFacts, Decision, Presented, Reason
 from gateway.events import AccessEvent
 from gateway.runtime.devices import Devices
 from gateway.store.lookup import holder_subject
@@ -131,7 +130,7 @@ class DecidedAgain:
         Tapped first, the card is decided as the resident alone, and the plate after it afresh; a
         card that would itself be refused at an entrance (expired, not yet valid, outside its hours:
         the car's plate never asked) is too, and refused. Exits do not ask a card's validity."""
-        if card.vehicle is not None or p.kind == "plate" or (entrance and not _valid(card.validity, p.at)):
+        if card.vehicle is not None or p.kind == "plate" or (entrance and not card.validity.admits(p.at)):
             return None
         resident = holder_subject(card.holder.kind, card.holder.id)
         car = self._cars.get((resident, p.lane))
@@ -162,10 +161,6 @@ class DecidedAgain:
             _keep(self._decided, (ev.lane, read), decided)
             if ev.holder_kind == "resident" and ev.holder_id is not None:
                 _keep(self._cars, (holder_subject("resident", ev.holder_id), ev.lane), decided)
-
-
-def _valid(validity: Validity, at: datetime) -> bool:
-    return validity.covers(at) and within_hours(validity.windows, at)
 
 
 def _keep(memory: OrderedDict[K, Decided], key: K, decided: Decided) -> None:

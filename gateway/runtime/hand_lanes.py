@@ -193,9 +193,8 @@ class HandLanes:
     ) -> str:
         """The lane's record, and `with_it` (its mode on record) in the same transaction."""
         record = LaneRecord(self.now(), lane, action, actor, reason.strip())
-        if with_it is None:
-            return self._write_lane(record)
-        return self._write_lane(record, lambda conn: record.write(conn, lambda c: with_it(c, record.at)))
+        mode = None if with_it is None else (lambda conn: with_it(conn, record.at))
+        return self._write_lane(record, lambda conn: record.write(conn, mode))
 
     def _write_lane(
         self, record: LaneRecord, write: Callable[[sqlite3.Connection], int] | None = None

@@ -153,6 +153,16 @@ def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
+def screen_token(client: TestClient, site: Site, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
+    """A live screen's guard API token (its id and token), made by the admin, with the live stream
+    checking its caller again every 0.2 s rather than every KEEPALIVE_S."""
+    monkeypatch.setattr("gateway.api.lanes.KEEPALIVE_S", 0.2)
+    made = client.post(
+        "/api/tokens", json={"name": "screen", "role": "guard"}, headers=bearer(site.admin_token)
+    )
+    return made.json()  # type: ignore[no-any-return]
+
+
 def log_in(client: TestClient, who: tuple[str, str]) -> dict[str, str]:
     """Log in with the cookie; returns the header the session's changes must carry."""
     r = client.post("/api/session", json={"username": who[0], "password": who[1]})

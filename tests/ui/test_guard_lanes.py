@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 from drivers.simulated import SimulatedRelay
 from gateway.api.views import recent as recent_events
 from gateway.api.views import snapshot_url
-from tests.ui.conftest import CARD, Site, bearer, decided, wait_for
+from tests.ui.conftest import CARD, Site, bearer, decided, screen_token, wait_for
 
 
 def audit_rows(site: Site, action: str) -> list[tuple[str, str, str]]:
@@ -198,10 +198,7 @@ def test_snapshots_are_served_from_their_folder_only(client: TestClient, site: S
 def test_a_stream_ends_when_its_token_is_revoked(
     live_url: str, site: Site, client: TestClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("gateway.api.lanes.KEEPALIVE_S", 0.2)
-    made = client.post(
-        "/api/tokens", json={"name": "screen", "role": "guard"}, headers=bearer(site.admin_token)
-    ).json()
+    made = screen_token(client, site, monkeypatch)
     kept_alive, ended = threading.Event(), threading.Event()
 
     def listen() -> None:
@@ -225,10 +222,7 @@ def test_a_busy_stream_ends_when_its_token_is_revoked(
     app: FastAPI, live_url: str, site: Site, client: TestClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Messages every 50 ms never let the stream sit idle for KEEPALIVE_S; the check runs anyway.
-    monkeypatch.setattr("gateway.api.lanes.KEEPALIVE_S", 0.2)
-    made = client.post(
-        "/api/tokens", json={"name": "screen", "role": "guard"}, headers=bearer(site.admin_token)
-    ).json()
+    made = screen_token(client, site, monkeypatch)
     hub = app.state.guard.hub
     flowing, ended = threading.Event(), threading.Event()
 

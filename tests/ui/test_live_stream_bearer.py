@@ -10,7 +10,7 @@ import httpx2
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.ui.conftest import Site, bearer
+from tests.ui.conftest import Site, screen_token
 
 
 def test_a_stream_opened_with_a_lowercase_bearer_keeps_going(
@@ -19,10 +19,7 @@ def test_a_stream_opened_with_a_lowercase_bearer_keeps_going(
     client: TestClient,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr("gateway.api.lanes.KEEPALIVE_S", 0.2)
-    made = client.post(
-        "/api/tokens", json={"name": "screen", "role": "guard"}, headers=bearer(site.admin_token)
-    ).json()
+    made = screen_token(client, site, monkeypatch)
     kept_alive, ended = threading.Event(), threading.Event()
 
     def listen() -> None:
