@@ -9,6 +9,11 @@ ever send them, and a record kept past its retention is what the retention setti
 
 Closed alarms and patrol taps and rounds go with access records (by their own age); the audit trail
 after `retention.audit_days`, from its start, never its last 180 days (the database refuses).
+
+A table's newest row is kept until a newer one is written, however old it is (a box quiet for
+months): SQLite gives a new row the id after the highest one left, so deleting the newest would
+give its id again, and an id names one record for good (an audit row's `alarm:N`, a payment's
+stay, the first row of a boot). The audit trail's newest row the database keeps anyway.
 """
 
 from __future__ import annotations
@@ -25,12 +30,22 @@ from gateway.timefmt import to_db
 
 BATCH = 2000
 
-_DELIVERED = """
+
+def _not_newest(table: str, alias: str = "") -> str:
+    """SQL: the row is not the table's newest, whose id would be given again (module docstring)."""
+    column = f"{alias}.id" if alias else "id"
+    return f"{column} < (SELECT max(id) FROM {table})"
+
+
+_DELIVERED = f"""
 SELECT a.id, a.event_id FROM access_log a JOIN outbox o ON o.event_id = a.event_id
-WHERE o.sent_at IS NOT NULL AND o.sent_at < :cutoff AND a.at < :cutoff
+WHERE o.sent_at IS NOT NULL AND o.sent_at < :cutoff AND a.at < :cutoff AND {_not_newest("access_log", "a")}
 ORDER BY a.id LIMIT :batch
 """
-_OLD = "SELECT a.id, a.event_id FROM access_log a WHERE a.at < :cutoff ORDER BY a.id LIMIT :batch"
+_OLD = f"""
+SELECT a.id, a.event_id FROM access_log a WHERE a.at < :cutoff AND {_not_newest("access_log", "a")}
+ORDER BY a.id LIMIT :batch
+"""
 
 
 def prune_access_records(
@@ -63,7 +78,8 @@ def prune_closed_stays(conn: sqlite3.Connection, closed_before: datetime, batch:
     """Stays closed before the cutoff (charges and payments keep their own copy of plate and amounts)."""
     with transaction(conn):
         ids = conn.execute(
-            "SELECT id FROM stays WHERE exited_at IS NOT NULL AND exited_at < ? LIMIT ?",
+            f"SELECT id FROM stays WHERE exited_at IS NOT NULL AND exited_at < ? AND {_not_newest('stays')} "
+            "LIMIT ?",
             (to_db(closed_before), batch),
         ).fetchall()
         conn.executemany("DELETE FROM validations WHERE stay_id = ?", ids)
@@ -75,7 +91,8 @@ def prune_materials(conn: sqlite3.Connection, before: datetime, batch: int = BAT
     """Records of materials carried out before the cutoff (kept as long as access records)."""
     with transaction(conn):
         ids = conn.execute(
-            "SELECT id FROM materials_out WHERE at < ? LIMIT ?", (to_db(before), batch)
+            f"SELECT id FROM materials_out WHERE at < ? AND {_not_newest('materials_out')} LIMIT ?",
+            (to_db(before), batch),
         ).fetchall()
         conn.executemany("DELETE FROM materials_out WHERE id = ?", ids)
     return len(ids)
@@ -162,8 +179,11 @@ def _written_in_order(conn: sqlite3.Connection, page: int) -> Iterator[tuple[int
 
 # Kept as long as access records: what the monitoring centre and the patrol report looked at.
 # An alarm still open stays however old it is.
-_OLD_ALARMS = "SELECT id FROM alarms WHERE cleared_at IS NOT NULL AND cleared_at < :cutoff LIMIT :batch"
-_OLD_TAPS = "SELECT id FROM patrol_taps WHERE at < :cutoff LIMIT :batch"
+_OLD_ALARMS = (
+    "SELECT id FROM alarms WHERE cleared_at IS NOT NULL AND cleared_at < :cutoff "
+    f"AND {_not_newest('alarms')} LIMIT :batch"
+)
+_OLD_TAPS = f"SELECT id FROM patrol_taps WHERE at < :cutoff AND {_not_newest('patrol_taps')} LIMIT :batch"
 _OLD_ROUNDS = "SELECT route, due_at FROM patrol_rounds WHERE due_at < :cutoff LIMIT :batch"
 
 
