@@ -89,8 +89,12 @@ def _new_session(app: GuardApp, account: Account, password: str) -> tuple[Accoun
     gw = app.gw
     if needs_rehash(account.password_hash):
         fresh = hash_password(password)
-        if write(gw, lambda c: rehash_password(c, account.id, account.password_hash, fresh)):
-            account = replace(account, password_hash=fresh)
+        stored = write(gw, lambda c: rehash_password(c, account.id, account.password_hash, fresh))
+        # Another login with this password (a second tablet, a double submit) may have stored its
+        # own stronger hash first: that is no change of password. A reset stores a hash that this
+        # password does not verify, and create_session then refuses the login.
+        if stored is not None and (stored == fresh or verify_password(stored, password)):
+            account = replace(account, password_hash=stored)
     hours = gw.site.config.http.session_hours
     try:
         token, csrf = write(gw, lambda c: create_session(c, gw.now(), account, hours))

@@ -161,16 +161,18 @@ def update_account(
     return get_account(conn, account_id)
 
 
-def rehash_password(conn: sqlite3.Connection, account_id: int, old_hash: str, new_hash: str) -> bool:
+def rehash_password(conn: sqlite3.Connection, account_id: int, old_hash: str, new_hash: str) -> str | None:
     """Store a stronger hash of the password just checked against `old_hash`: the same password, so
-    no audit row and no session ends. False, storing nothing, when the password changed meanwhile
-    (a reset made during the login must not be undone)."""
+    no audit row and no session ends. The hash stored afterwards: `new_hash`, or, when the hash
+    changed meanwhile, whatever is there now, which is left as it is (a reset made during the login
+    must not be undone); None when the account is gone."""
     with transaction(conn):
-        cur = conn.execute(
+        conn.execute(
             "UPDATE accounts SET password_hash = ? WHERE id = ? AND password_hash = ?",
             (new_hash, account_id, old_hash),
         )
-    return cur.rowcount == 1
+        row = conn.execute("SELECT password_hash FROM accounts WHERE id = ?", (account_id,)).fetchone()
+    return None if row is None else str(row[0])
 
 
 def create_session(conn: sqlite3.Connection, at: datetime, account: Account, hours: float) -> tuple[str, str]:
