@@ -28,10 +28,10 @@ from gateway.parking import retention as plan
 from gateway.parking.boot_clock import BootClock
 from gateway.parking.patrol import FINAL, RoundResult, RouteSpec, due_times, evaluate, still_open
 from gateway.parking.repairs import Overdue, overdue_repairs
-from gateway.parking.report import build_report, last_complete_day, report_period, store_report
+from gateway.parking.report import build_report, last_complete_day, period_of, store_report
 from gateway.site import Site
 from gateway.store import retention as prune
-from gateway.store.alarms import clear_alarm, raise_alarm
+from gateway.store.alarms import clear_alarm, clear_open_alarms, raise_alarm
 from gateway.store.parking import ParkingError
 from gateway.store.patrol import record_round, taps_between
 from gateway.store.redate import Step
@@ -105,6 +105,7 @@ class Operations:
 
     def start(self, now: Callable[[], datetime]) -> None:
         self._mistrust(self.clock.resume(now()), self._monotonic())
+        self._settle_disk_alarms(now())
 
         def loop() -> None:
             while not self._stop.wait(TICK_S):
@@ -235,7 +236,7 @@ class Operations:
         """A patrol round due in the day's report period may still change: it is not judged done,
         late or missed yet, and its next round is not due. The report waits for it, so that each
         round is counted in the period it was due in, as it was judged (up to `every_minutes`)."""
-        start, end = report_period(day, self.cfg.reports.hour, self.site.tz)
+        start, end = self._period(conn, day)
         judged = {
             (route, due)
             for route, due in conn.execute(
@@ -250,11 +251,14 @@ class Operations:
             for due in still_open(route, start, end, now, self.site.tz)
         )
 
+    def _period(self, conn: sqlite3.Connection, day: date) -> tuple[datetime, datetime]:
+        return period_of(conn, day, self.cfg.reports.hour, self.site.tz)
+
     def check_rebuild(self, conn: sqlite3.Connection, day: date, now: datetime) -> None:
         """A report kept for a day whose records retention has deleted since (its access records,
         or its visitors' passes, kept a shorter time) is not built again: rebuilt from what is left,
         its figures would become zeros (ParkingError, records_deleted)."""
-        start = report_period(day, self.cfg.reports.hour, self.site.tz)[0]
+        start = self._period(conn, day)[0]
         stored = conn.execute("SELECT 1 FROM daily_reports WHERE day = ?", (day.isoformat(),)).fetchone()
         if not stored:
             return
@@ -417,6 +421,19 @@ class Operations:
             total += n
             if n < prune.BATCH:
                 return total
+
+    def _settle_disk_alarms(self, now: datetime) -> None:
+        """Clear (here and upstream) the disk alarms of a data directory the config no longer names.
+
+        The installer did what disk_low asks: copied the data to a bigger disk and pointed data_dir
+        at it. The guard only ever looks at the directory configured now, so nothing else would
+        clear the old one's alarms, and a condition is not closed by acknowledging it. Those of
+        the directory configured now stay open until the guard finds room again.
+        """
+        for kind, here in (("disk_low", self.data_dir), ("retention_short", self.snapshots_dir)):
+            cleared = self._run(partial(clear_open_alarms, kinds=(kind,), at=now, keep=(str(here),)))
+            for _, source in cleared:
+                log.info("alarm %s cleared: the data directory has moved, %s is no longer used", kind, source)
 
     def disk_guard(self, now: datetime, usage: Callable[[Path], Any] | None = None) -> plan.DiskPlan:
         ret = self.cfg.retention

@@ -79,6 +79,28 @@ def report_period(day: date, hour: int, tz: ZoneInfo) -> tuple[datetime, datetim
     return start, end
 
 
+def period_of(conn: sqlite3.Connection, day: date, hour: int, tz: ZoneInfo) -> tuple[datetime, datetime]:
+    """The period the report for `day` covers, lined up with the reports kept beside it.
+
+    A report kept keeps its period (rebuilt, it covers the hours it was sent with). Otherwise it
+    starts where the day before's report ended and ends where the day after's began, where those
+    are kept: after `[reports] hour` changed, the first report is a longer or shorter one, so that
+    every hour is in exactly one report (none left out, no car counted twice).
+    """
+    start, end = report_period(day, hour, tz)
+    kept = {
+        d: (datetime.fromisoformat(s).astimezone(tz), datetime.fromisoformat(e).astimezone(tz))
+        for d, s, e in conn.execute(
+            "SELECT day, period_start, period_end FROM daily_reports WHERE day BETWEEN ? AND ?",
+            ((day - timedelta(days=1)).isoformat(), (day + timedelta(days=1)).isoformat()),
+        )
+    }
+    if day.isoformat() in kept:
+        return kept[day.isoformat()]
+    before, after = (kept.get((day + timedelta(days=n)).isoformat()) for n in (-1, 1))
+    return (before[1] if before else start), (after[0] if after else end)
+
+
 def last_complete_day(now: datetime, hour: int) -> date:
     """The latest report day whose period has ended by `now` (local)."""
     start_today = now.replace(hour=hour, minute=0, second=0, microsecond=0)
@@ -102,10 +124,10 @@ def build_report(
     reminder_days: int = 7,
     repair_hours: float = 24,
 ) -> dict[str, Any]:
-    start, end = report_period(day, hour, tz)
-    s, e = to_db(start), to_db(end)
     conn.execute("BEGIN")  # one snapshot for every figure (WAL readers never block the worker)
     try:
+        start, end = period_of(conn, day, hour, tz)
+        s, e = to_db(start), to_db(end)
         body: dict[str, Any] = {
             "site": site_id,
             "day": day.isoformat(),
