@@ -14,6 +14,7 @@ from gateway.api.errors import ApiError, install_error_handlers
 from gateway.api.guard import install_guard_app
 from gateway.api.parking import parking_router
 from gateway.privacy import mask_card, mask_name
+from gateway.runtime.config_edits import slots_outside_zones
 from gateway.runtime.gateway import Gateway
 from gateway.runtime.texts import reason_text
 
@@ -83,6 +84,8 @@ def create_app(gw: Gateway, sync: SyncService | None = None) -> FastAPI:
             "mqtt": mqtt,
             "storage_failures": gw.storage_failures,
             "devices": devices,
+            # Residents whose slots are in a zone the config lost (renamed): their cars pay.
+            "slots_outside_zones": slots_outside_zones(db, gw.site),
         }
 
     @app.get("/api/devices", summary="Each device: online, last seen, counters")

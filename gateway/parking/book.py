@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-from gateway.parking.fees import Tariff, stay_fee, tariff_at
+from gateway.parking.fees import Tariff, stay_fee, tariff_at, tariff_of_stay
 
 BILLABLE = ("temporary", "visitor")
 # A stay that ends "before" it began cannot be timed: the gateway's clock is behind its entry (a
@@ -105,9 +105,10 @@ def stay_charge(stay: StayFacts, rules: Rules, end: datetime) -> Charge | None:
         start = max(entered, stay.monthly_until.astimezone(rules.tz))
     elif stay.billing not in BILLABLE:
         return None
-    tariff = tariff_at(rules.tariffs, start)
-    if tariff is None:
+    priced = tariff_of_stay(rules.tariffs, start)
+    if priced is None:  # a site with no tariff: parking is free
         return Charge(0, "", start, end)
+    tariff, start = priced[0], min(priced[1], end)  # a stay ended before the first prices: free
     rate = tariff.rate(stay.vehicle_class)
     if rate is None:
         return Charge(0, tariff.version, start, end)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from gateway.core.windows import Window
 
@@ -46,7 +46,8 @@ class Rate:
 
 @dataclass(frozen=True, slots=True)
 class Tariff:
-    """One published version of the prices (明码标价); a stay pays the version in force at entry."""
+    """One published version of the prices (明码标价); a stay pays the version in force at entry
+    (tariff_of_stay)."""
 
     version: str
     effective_from: date
@@ -74,6 +75,21 @@ def tariff_at(tariffs: tuple[Tariff, ...], at: datetime) -> Tariff | None:
     return current
 
 
+def tariff_of_stay(tariffs: tuple[Tariff, ...], start: datetime) -> tuple[Tariff, datetime] | None:
+    """The version a stay that began at `start` (local) pays, and when it starts paying: the version
+    in force then, from `start`. A stay that began before the oldest version (the estate's first
+    prices, or an older version taken out of the config while it was parked) pays the oldest from
+    the start of its first day: the time before any published price is free (明码标价), the time
+    after is not. None only for a site with no tariff at all."""
+    current = tariff_at(tariffs, start)
+    if current is not None:
+        return current, start
+    if not tariffs:
+        return None
+    oldest = tariffs[0]
+    return oldest, max(start, datetime.combine(oldest.effective_from, time(0), start.tzinfo))
+
+
 def stay_fee(rate: Rate, entered: datetime, ended: datetime, free_minutes: int | None = None) -> int:
     """The fee in fen for a stay from `entered` to `ended` (both aware; night hours are in entered's zone).
 
@@ -99,9 +115,7 @@ def stay_fee(rate: Rate, entered: datetime, ended: datetime, free_minutes: int |
     return total if rate.max_per_stay_fen is None else min(total, rate.max_per_stay_fen)
 
 
-def _cycle_fee(
-    rate: Rate, start: datetime, length: timedelta, tz: object, per_night: dict[date, int]
-) -> int:
+def _cycle_fee(rate: Rate, start: datetime, length: timedelta, tz: object, per_night: dict[date, int]) -> int:
     fee = 0
     elapsed = timedelta(0)
     if rate.first_period_minutes > 0:

@@ -32,6 +32,7 @@ from gateway.parking.retention import Room, make_room
 from gateway.parking.service import ParkingDesk
 from gateway.privacy import Secrets, mask_card
 from gateway.runtime.again import Decided, DecidedAgain
+from gateway.runtime.config_edits import say_at_start
 from gateway.runtime.device_alarms import device_alarm, settle_alarms
 from gateway.runtime.devices import ChooserFor, Devices, build_devices
 from gateway.runtime.hand_lanes import HandLanes
@@ -42,7 +43,7 @@ from gateway.runtime.texts import display_lines
 from gateway.runtime.worker import Checkpointer, DecisionWorker, Job
 from gateway.site import Site
 from gateway.store.database import DB_NAME, begin_immediate, open_database
-from gateway.store.lanes import held_lanes, lane_modes
+from gateway.store.lanes import modes_on_record
 from gateway.store.lookup import lookup, subject_of
 from gateway.store.patrol import record_tap
 from gateway.store.record import write_event
@@ -81,6 +82,7 @@ class Gateway:
         self._started = False  # device changes before start() are settled by start()
         self.devices: Devices = build_devices(cfg, chooser_for, on_change=self._device_changed)
         self.parking = ParkingDesk(self.site, sees=self.devices.sees)
+        say_at_start(self.conn, self.parking.rules.tariffs, self.site)  # slots, stays the config left behind
         self.lane_io = LaneInputs(self.devices, self.on_worker, self.now)
         self.snapshots = SnapshotWriter(self.data_dir) if self.devices.snapshot_quality else None
         self._pulse_seconds = {lane.id: lane.pulse_seconds for lane in cfg.lanes}
@@ -88,9 +90,15 @@ class Gateway:
         self._lookalikes = (
             RegisteredPlates(self.db_path) if "confusable" in self._plate_match.values() else None
         )
+        # Lanes closed or held open when it stopped: held again, or dropped if gone from the config,
+        # at start (HandLanes.modes_again).
+        self._modes_on_record = modes_on_record(self.conn)
         # Lanes a guard or the central server closed: nobody is admitted there until reopened.
-        self.lane_modes: dict[str, str] = lane_modes(self.conn)
-        self._held_on_record = held_lanes(self.conn)  # lanes held open when it stopped: held again
+        self.lane_modes: dict[str, str] = {
+            lane: was.mode
+            for lane, was in self._modes_on_record.items()
+            if was.mode == "closed" and lane in self.site.lanes
+        }
         # Uptime on the monotonic clock: a Pi boots on fake-hwclock's stale time and NTP steps it.
         self._up_since = time.monotonic()
         self.latencies_ms: deque[float] = deque(maxlen=10_000)
@@ -134,7 +142,7 @@ class Gateway:
         self.on_worker(
             lambda conn: settle_alarms(conn, self.devices.health, self.now, self.site.config.mqtt.enabled)
         )
-        self.by_hand.hold_again(self._held_on_record)  # before the barriers' inputs are judged
+        self.by_hand.modes_again(self._modes_on_record)  # before the barriers' inputs are judged
         self.lane_io.start()
         for lane_id, lane in self.devices.lanes.items():
             for source in lane.sources:

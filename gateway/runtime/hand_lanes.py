@@ -25,7 +25,7 @@ from gateway.runtime.lanes import BarrierWatch
 from gateway.runtime.worker import StillRunning, wait_or_call_off
 from gateway.site import Site
 from gateway.store.database import transaction
-from gateway.store.lanes import LANE_MODES, forget_hold, set_lane_mode
+from gateway.store.lanes import LANE_MODES, ModeOnRecord, forget_hold, set_lane_mode
 
 log = logging.getLogger(__name__)
 
@@ -98,11 +98,23 @@ class HandLanes:
                 self.set_lane_mode(lane, "closed", actor, f"{reason.strip()}: the barrier was not held up")
             raise
 
+    def modes_again(self, on_record: dict[str, ModeOnRecord]) -> None:
+        """At start, before the barriers' inputs are watched: the lanes closed or held open when the
+        gateway stopped. One whose lane has gone from the site config (renamed, removed) is off
+        record (_drop_gone); the others held open are held again (hold_again), and the closed ones
+        are in `lane_modes` already (the gateway read them before any decision)."""
+        held = {}
+        for lane, was in on_record.items():
+            if lane not in self.site.lanes:
+                self._drop_gone(lane, was)
+            elif was.mode == "open":
+                held[lane] = (was.by, was.since)
+        self.hold_again(held)
+
     def hold_again(self, on_record: dict[str, tuple[str, datetime]]) -> None:
-        """At start, before the barriers' inputs are watched: the lanes held open when the gateway
-        stopped are held again, on record (actor `gateway`) and still shown as held by whoever held
-        them. One whose lane or relay has gone from the site config, or whose relay cannot hold, is
-        no longer held; the log says so."""
+        """The lanes held open when the gateway stopped are held again, on record (actor `gateway`)
+        and still shown as held by whoever held them. One whose relay has gone from the site config,
+        or cannot hold, is no longer held; the log says so."""
         for lane, (holder, since) in on_record.items():
             reason = f"held again after a restart (held by {holder} since {since.isoformat()})"
             try:
@@ -112,6 +124,32 @@ class HandLanes:
             except GatewayError as exc:
                 self._forget_hold(lane)
                 log.error("lane %s no longer held open after the restart: %s", lane, exc)
+
+    def _drop_gone(self, lane: str, was: ModeOnRecord) -> None:
+        """A lane closed or held open on record that the site config no longer has: no command can
+        set it back (set_lane_mode knows only configured lanes), so, kept, it would be reported
+        upstream for ever. Its mode is dropped, on record (`lane.reopen` for a closed lane,
+        `lane.hold_failed` for a held one, by `gateway`); the same barrier under a new id is normal."""
+        what = "closed" if was.mode == "closed" else "held open"
+        why = f"no lane {lane!r} in the site config ({what} by {was.by} since {was.since.isoformat()})"
+        action = "reopen" if was.mode == "closed" else "hold_failed"
+        try:
+            self._record_lane(
+                lane, "gateway", action, why, lambda c, at: set_lane_mode(c, lane, "normal", at, "gateway")
+            )
+        except (GatewayError, sqlite3.Error) as exc:  # still on record: tried again at the next start
+            log.error(
+                "lane %s %s on record, not in the site config, could not be dropped: %s", lane, what, exc
+            )
+            return
+        log.error(
+            "lane %s no longer %s after the restart: %s; fix: if the lane was renamed, %s it again "
+            "under its new id",
+            lane,
+            what,
+            why,
+            "close" if was.mode == "closed" else "hold",
+        )
 
     def _hold(self, lane: str, holder: str) -> None:
         self.barriers.commanded(lane, time.monotonic())

@@ -4,6 +4,7 @@ restarts."""
 from __future__ import annotations
 
 import sqlite3
+from dataclasses import dataclass
 from datetime import datetime
 
 from gateway.timefmt import to_db
@@ -26,14 +27,17 @@ def set_lane_mode(conn: sqlite3.Connection, lane: str, mode: str, at: datetime, 
     )
 
 
-def lane_modes(conn: sqlite3.Connection) -> dict[str, str]:
-    return dict(conn.execute("SELECT lane, mode FROM lane_modes WHERE mode = 'closed'"))
+@dataclass(frozen=True, slots=True)
+class ModeOnRecord:
+    mode: str  # closed, or open (held open)
+    by: str
+    since: datetime
 
 
-def held_lanes(conn: sqlite3.Connection) -> dict[str, tuple[str, datetime]]:
-    """Lanes held open on record: lane -> (who held it, since when)."""
-    rows = conn.execute("SELECT lane, set_by, set_at FROM lane_modes WHERE mode = 'open'")
-    return {lane: (by, datetime.fromisoformat(at)) for lane, by, at in rows}
+def modes_on_record(conn: sqlite3.Connection) -> dict[str, ModeOnRecord]:
+    """Lanes closed or held open on record, whether or not the site config still has them."""
+    rows = conn.execute("SELECT lane, mode, set_by, set_at FROM lane_modes")
+    return {lane: ModeOnRecord(mode, by, datetime.fromisoformat(at)) for lane, mode, by, at in rows}
 
 
 def forget_hold(conn: sqlite3.Connection, lane: str) -> None:

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import shutil
+import sqlite3
+from contextlib import closing
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from gateway.runtime.config_edits import slots_outside_zones
 from gateway.runtime.gateway import Gateway
 
 
@@ -43,4 +46,11 @@ def health_report(
         "disk": disk_report(gw.data_dir, gw.db_path),
         "applied_version": applied_version,
         "lane_modes": {**dict.fromkeys(gw.by_hand.held, "open"), **gw.lane_modes},
+        "slots_outside_zones": _slots_outside_zones(gw),
     }
+
+
+def _slots_outside_zones(gw: Gateway) -> dict[str, int]:
+    # Read now, not at start: the report shows the slots gone once the admin moved them.
+    with closing(sqlite3.connect(f"file:{gw.db_path}?mode=ro", uri=True, timeout=5)) as conn:
+        return slots_outside_zones(conn, gw.site)
