@@ -275,16 +275,21 @@ class ParkingDesk:
             raise ParkingError(
                 f"no resident lives in {building} {unit}", fix="give the host's building and unit"
             )
-        if stay.subject.startswith(("visitor:", "contractor:")):
-            pass_id = int(stay.subject.split(":", 1)[1])
-            host = conn.execute(
-                "SELECT host_building, host_unit FROM passes WHERE id = ?", (pass_id,)
-            ).fetchone()
-            if host and tuple(host) != (building, unit):
-                raise ParkingError(
-                    f"the visitor was registered for {host[0]} {host[1]}, not {building} {unit}",
-                    fix="the host unit of the visitor's pass validates it",
-                )
+        host = _host_unit(conn, stay.subject)
+        # Decided by how the stay pays, not by who holds the plate now: a visitor's pass withdrawn
+        # while the car is parked leaves its stay a stranger's plate, which any unit validated.
+        if host is None and stay.billing == Billing.VISITOR:
+            raise ParkingError(
+                f"stay {stay_id} is a visitor's ({stay.plate}) whose pass was withdrawn: "
+                "the unit it visits is no longer known",
+                fix="the car pays at the exit as a visitor; if its host confirms the visit, "
+                "the guard opens the barrier by hand (audited)",
+            )
+        if host is not None and host != (building, unit):
+            raise ParkingError(
+                f"the visitor was registered for {host[0]} {host[1]}, not {building} {unit}",
+                fix="the host unit of the visitor's pass validates it",
+            )
         try:
             conn.execute(
                 "INSERT INTO validations (stay_id, building, unit, at, actor) VALUES (?, ?, ?, ?, ?)",
@@ -350,6 +355,16 @@ class ParkingDesk:
         facts = lookup(conn, p, lane, {})
         cred = facts.credential
         return subject_of(p, cred, "vehicle"), facts.vehicle_class, cred is None
+
+
+def _host_unit(conn: sqlite3.Connection, subject: str) -> tuple[str, str] | None:
+    """The building and unit on the pass a stay is under (a visitor's or contractor's), if any."""
+    if not subject.startswith(("visitor:", "contractor:")):
+        return None
+    row = conn.execute(
+        "SELECT host_building, host_unit FROM passes WHERE id = ?", (int(subject.split(":", 1)[1]),)
+    ).fetchone()
+    return None if row is None else (row[0], row[1])
 
 
 def fee_until(held: Held | None, at: datetime) -> datetime:

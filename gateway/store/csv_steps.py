@@ -31,6 +31,7 @@ from gateway.store.audit import audit
 from gateway.store.csv_staging import Run, Staged
 from gateway.store.database import transaction
 from gateway.store.outbox import enqueue
+from gateway.store.parking import off_slots_not_theirs
 from gateway.store.registry import record_block
 
 STEP_ROWS = 500  # the first step; later ones are sized to take about STEP_S
@@ -252,6 +253,10 @@ def _audit_blocks(conn: sqlite3.Connection, part: Part, what: str, changed: str)
         record_block(conn, part.at, part.actor, what, value, bool(blocked), "by gateway import")
 
 
+_SLOTS_IN_SPAN = """SELECT s.id FROM st.slots x JOIN slots s ON s.zone = x.zone AND s.number = x.number
+    WHERE x.n BETWEEN ? AND ?"""
+
+
 def _slots(conn: sqlite3.Connection, part: Part) -> None:
     keeps_owner = "resident_ref" not in part.run.given
     owner = "DO NOTHING" if keeps_owner else "DO UPDATE SET resident_id = excluded.resident_id"
@@ -264,12 +269,7 @@ def _slots(conn: sqlite3.Connection, part: Part) -> None:
     )
     if "plates" not in part.run.given:
         return  # the slots' cars stay as they are
-    conn.execute(
-        """DELETE FROM slot_vehicles WHERE slot_id IN (
-               SELECT s.id FROM st.slots x JOIN slots s ON s.zone = x.zone AND s.number = x.number
-               WHERE x.n BETWEEN ? AND ?)""",
-        part.span,
-    )
+    conn.execute(f"DELETE FROM slot_vehicles WHERE slot_id IN ({_SLOTS_IN_SPAN})", part.span)
     conn.execute(
         """INSERT OR IGNORE INTO slot_vehicles (slot_id, vehicle_id)
            SELECT s.id, v.id FROM st.slot_plates p
@@ -279,6 +279,7 @@ def _slots(conn: sqlite3.Connection, part: Part) -> None:
            WHERE p.n BETWEEN ? AND ?""",
         part.span,
     )
+    off_slots_not_theirs(conn, part.at, _SLOTS_IN_SPAN, part.span)  # the car parked there it no longer lists
 
 
 WRITERS: dict[str, Callable[[sqlite3.Connection, Part], None]] = {

@@ -74,6 +74,13 @@ _STAY_ENTERED_AS = """
 SELECT a.reason FROM stays s LEFT JOIN access_log a ON a.event_id = s.entry_event
 WHERE s.exited_at IS NULL AND s.subject = ? ORDER BY s.id DESC LIMIT 1
 """
+# The car a card let in that is still inside, by the entry's own record: a card moved to the
+# resident's new car while the old one is parked names the new one, yet the old one leaves on it.
+_CAR_LET_IN_ON_CARD = """
+SELECT s.vehicle_id FROM stays s JOIN access_log a ON a.event_id = s.entry_event
+WHERE s.exited_at IS NULL AND s.subject = 'vehicle:' || s.vehicle_id AND a.kind = 'card' AND a.value = ?
+ORDER BY s.id DESC LIMIT 1
+"""
 _PRESENT = "SELECT inside FROM presence WHERE subject = ?"
 _SHARED_OCCUPIED = """
 SELECT count(*) FROM stays
@@ -105,6 +112,8 @@ def lookup(
     capacity: dict[tuple[str, str], int],
 ) -> Facts:
     cred = _credential(conn, p, lane)
+    if lane.type == "vehicle" and lane.direction == "exit":
+        cred = _car_let_in_on_card(conn, cred, lane.zone)
     subject = subject_of(p, cred, lane.type)
     if lane.type == "vehicle" and p.vehicle_class is not None:
         lane = replace(lane, vehicle_class=p.vehicle_class)  # a guard typed the plate and said so
@@ -143,6 +152,24 @@ def _credential(conn: sqlite3.Connection, p: Presented, lane: LaneRules) -> Cred
         validity=_validity(vfrom, vto, hours),
         vehicle=vehicle,
     )
+
+
+def _car_let_in_on_card(
+    conn: sqlite3.Connection, cred: CredentialFacts | None, lane_zone: str | None
+) -> CredentialFacts | None:
+    """A card at a vehicle exit is the car it names, unless that car is not inside and the card let
+    in another car still inside: then it is that car, which leaves as it came in and frees its slot.
+    Keyed to the car it names now, the old car left as no_entry_record and its stay, open for good,
+    held its slot (the new car on it paid as a second car) and a space in the counts."""
+    if (
+        cred is None
+        or cred.kind != "card"
+        or cred.vehicle is None
+        or stay_open(conn, f"vehicle:{cred.vehicle.id}")
+    ):
+        return cred
+    row = conn.execute(_CAR_LET_IN_ON_CARD, (cred.value,)).fetchone()
+    return cred if row is None else replace(cred, vehicle=_vehicle(conn, row[0], lane_zone))
 
 
 def _visit_of_plate(

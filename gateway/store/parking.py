@@ -8,8 +8,10 @@ slot's handover are stored together or not at all.
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
+from typing import Any
 
 from gateway.core.model import VehicleClass
 from gateway.errors import GatewayError
@@ -383,6 +385,28 @@ def handover(conn: sqlite3.Connection, slot_id: int, at: datetime, cause: str) -
         at,
     )
     return int(stay_id)
+
+
+# The open stays on the slots `{slots}` (SQL for their ids) of cars those slots no longer list.
+_ON_A_SLOT_NOT_THEIRS = """
+SELECT id, slot_id FROM stays WHERE exited_at IS NULL AND slot_id IN ({slots}) AND NOT EXISTS (
+    SELECT 1 FROM slot_vehicles sv WHERE sv.slot_id = stays.slot_id AND sv.vehicle_id = stays.vehicle_id)
+"""
+
+
+def off_slots_not_theirs(
+    conn: sqlite3.Connection, at: datetime, slots: str, params: Sequence[Any] | Mapping[str, Any]
+) -> None:
+    """Slots deleted or handed to other cars (an admin, the central server, an import) while a car
+    they no longer list is parked on one: that car is still in the garage, so it takes one of the
+    zone's shared spaces now (or the zone would take one car too many), and leaves as it came in
+    (its stay keeps its billing: a resident's car on its own slot leaves free). Left on the slot,
+    it made the slot's new car a second car that pays or is refused until it left. A car of the
+    slot already parked in the shared spaces moves onto it at once, as at an exit (handover).
+    `slots`: SQL for the slots' ids, with `params`."""
+    for stay_id, slot_id in conn.execute(_ON_A_SLOT_NOT_THEIRS.format(slots=slots), params).fetchall():
+        conn.execute("UPDATE stays SET slot_id = NULL WHERE id = ?", (stay_id,))
+        handover(conn, slot_id, at, "reassigned")
 
 
 def record_payment(

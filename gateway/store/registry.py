@@ -19,6 +19,7 @@ from gateway.store.audit import audit, transaction
 from gateway.store.hashes import hash_in
 from gateway.store.lookup import holder_subject
 from gateway.store.outbox import enqueue
+from gateway.store.parking import off_slots_not_theirs
 from gateway.timefmt import to_db
 from plates.grammar import is_plate, normalize
 
@@ -399,10 +400,9 @@ def delete_slot(conn: sqlite3.Connection, at: datetime, actor: str, sid: int) ->
         row = conn.execute("SELECT zone, number FROM slots WHERE id = ?", (sid,)).fetchone()
         if row is None:
             raise NotFound(f"no slot {sid}", fix="search for the resident on the lookup page")
-        # A car parked on it is still in the garage: it takes one of the zone's shared spaces now,
-        # or the zone would take one car too many. Refusing would leave the admin nothing to do.
-        conn.execute("UPDATE stays SET slot_id = NULL WHERE slot_id = ? AND exited_at IS NULL", (sid,))
+        # A car parked on it takes a shared space (refusing would leave the admin nothing to do).
         conn.execute("DELETE FROM slots WHERE id = ?", (sid,))
+        off_slots_not_theirs(conn, at, "?", (sid,))
         _changed(conn, at, actor, "delete", "slot", sid, f"{row[0]}/{row[1]}", zone=row[0], number=row[1])
 
 

@@ -26,6 +26,7 @@ from pathlib import Path
 from gateway.store.audit import audit
 from gateway.store.database import begin_immediate
 from gateway.store.outbox import enqueue
+from gateway.store.parking import off_slots_not_theirs
 from gateway.timefmt import to_db
 
 R = "n >= :lo AND n < :hi"
@@ -89,6 +90,8 @@ _CARDS = [
     LEFT JOIN vehicles v ON v.plate = s.plate WHERE s.{R}
     {_CREDENTIAL_UPSERT}""",
 ]
+_SLOTS_IN_RANGE = f"""SELECT sl.id FROM staging.s_slots s
+    JOIN slots sl ON sl.zone = s.zone AND sl.number = s.number WHERE s.{R}"""
 _SLOTS = [
     f"""INSERT INTO slots (zone, number, resident_id)
     SELECT s.zone, s.number, r.id
@@ -96,10 +99,7 @@ _SLOTS = [
     WHERE s.{R}
     ON CONFLICT (zone, number) DO UPDATE SET resident_id = excluded.resident_id
     WHERE slots.resident_id IS NOT excluded.resident_id""",
-    f"""DELETE FROM slot_vehicles WHERE slot_id IN (
-        SELECT sl.id FROM staging.s_slots s
-        JOIN slots sl ON sl.zone = s.zone AND sl.number = s.number
-        WHERE s.{R})""",
+    f"DELETE FROM slot_vehicles WHERE slot_id IN ({_SLOTS_IN_RANGE})",
     f"""INSERT OR IGNORE INTO slot_vehicles (slot_id, vehicle_id)
     SELECT sl.id, v.id FROM staging.s_slots s
     JOIN staging.s_slot_plates p ON p.slot_n = s.n
@@ -198,6 +198,8 @@ def run_rows(conn: sqlite3.Connection, phase: int, lo: int, hi: int, now: dateti
     params = {"lo": lo, "hi": hi, "now": to_db(now)}
     for sql in PHASES[phase][2]:
         conn.execute(sql, params)
+    if PHASES[phase][0] == "slots":  # a slot handed on: the car parked there that it no longer lists
+        off_slots_not_theirs(conn, now, _SLOTS_IN_RANGE, params)
 
 
 class Attached:
