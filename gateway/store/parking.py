@@ -17,7 +17,7 @@ from gateway.core.model import VehicleClass
 from gateway.errors import GatewayError
 from gateway.ids import uuid7
 from gateway.parking.book import BILLABLE, Charge, Paid, Quote, Rules, StayFacts, quote
-from gateway.parking.fees import tariff_at, yuan
+from gateway.parking.fees import tariff_of_stay, yuan
 from gateway.store.audit import audit
 from gateway.store.outbox import enqueue
 from gateway.timefmt import from_db, to_db
@@ -268,8 +268,8 @@ def _charged_as_paid(rules: Rules, stay: StayFacts | None, paid_fen: int, at: da
     against a charge of what was paid. Left unapplied, the daily report counted it for ever as paid
     ahead by a car not seen leaving."""
     started = stay.entered_at if stay else None
-    tariff = tariff_at(rules.tariffs, (started or at).astimezone(rules.tz))
-    return Charge(paid_fen, tariff.version if tariff else "", started, at)
+    priced = tariff_of_stay(rules.tariffs, (started or at).astimezone(rules.tz))
+    return Charge(paid_fen, priced[0].version if priced else "", started, at)
 
 
 def carry_reentry(
