@@ -7,7 +7,8 @@ written on the old clock; any other step is a running clock's (a bad time source
 typo, or its correction), whose rows were dated right and stay, and which the operations thread
 raises an alarm for (sets_boot_clock tells them apart). This
 boot's first rows, and the clock they are dated on, are kept in BOOT_MARKER across restarts of the
-service within one boot, so that a run killed before its re-dating was done leaves it to the next.
+service within one boot, so that a run killed before its re-dating was done leaves it to the next;
+so is the pause after a running clock's step (when it began and until when it lasts).
 """
 
 from __future__ import annotations
@@ -53,9 +54,10 @@ def sets_boot_clock(state: ClockState, step: Step, since_boot: float) -> bool:
 BOOT_MARKER = "boot-alarms.json"
 
 
-def first_of_boot(data_dir: Path, db_path: Path) -> Boot:
+def first_of_boot(data_dir: Path, db_path: Path) -> tuple[Boot, float | None]:
     """This boot's first rows (Boot), kept across restarts of the service within one boot by the
-    kernel's boot id in BOOT_MARKER."""
+    kernel's boot id in BOOT_MARKER, and when the wall clock's pause whose patrol rounds are not
+    judged yet began (BootClock.paused_since)."""
     try:
         boot = Path("/proc/sys/kernel/random/boot_id").read_text().strip()
     except OSError:
@@ -64,6 +66,7 @@ def first_of_boot(data_dir: Path, db_path: Path) -> Boot:
     clock = None
     state: ClockState = "stale"
     trusted_from = 0.0
+    paused_since = None
     try:
         kept = json.loads((data_dir / BOOT_MARKER).read_text())
         if boot and kept.get("boot") == boot:
@@ -71,17 +74,18 @@ def first_of_boot(data_dir: Path, db_path: Path) -> Boot:
             kept_ids = _kept_ids(kept)
             state = kept.get("clock_state") if kept.get("clock_state") in ("set", "running") else "stale"
             trusted_from = float(kept.get("trusted_from", 0.0))
+            paused_since = None if kept.get("paused_since") is None else float(kept["paused_since"])
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         pass
     found = Boot(boot, kept_ids, clock, clock_state=state, trusted_from=trusted_from)
     if set(kept_ids) >= set(BOOT_TABLES):
-        return found
+        return found, paused_since
     # A table the marker does not name (a new boot, or one an older version kept): from here on.
     with closing(sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=10)) as conn:
         ids = {table: kept_ids.get(table) or _next_id(conn, table) for table in BOOT_TABLES}
     first = replace(found, first=ids)
-    keep_boot(data_dir, first)
-    return first
+    keep_boot(data_dir, first, paused_since)
+    return first, paused_since
 
 
 # How versions before the one-list re-dating named the boot's first rows, kept through an upgrade
@@ -96,7 +100,7 @@ def _kept_ids(kept: dict[str, Any]) -> dict[str, int]:
     return older | ids
 
 
-def keep_boot(data_dir: Path, boot: Boot) -> None:
+def keep_boot(data_dir: Path, boot: Boot, paused_since: float | None) -> None:
     marker = data_dir / BOOT_MARKER
     fields = {
         "boot": boot.id,
@@ -104,6 +108,7 @@ def keep_boot(data_dir: Path, boot: Boot) -> None:
         "clock": boot.clock,
         "clock_state": boot.clock_state,
         "trusted_from": boot.trusted_from,
+        "paused_since": paused_since,
     }
     try:
         written = marker.with_suffix(".tmp")  # replaced whole: a kill mid-write keeps the last one
@@ -126,7 +131,10 @@ class BootClock:
         # The start on the clock as it is now: moved with every step of the clock that follow() sees.
         self.running_since = started_at
         self._seen = (started_at, monotonic())  # the last wall and monotonic times follow() saw
-        self.boot = first_of_boot(data_dir, db_path)
+        # When (monotonic) the first running clock's step since the patrol rounds were last judged
+        # was seen: the rounds open then, and those due during the pause, are judged after it
+        # (paused_at). None: no pause to catch up on.
+        self.boot, self.paused_since = first_of_boot(data_dir, db_path)
         # Steps of the clock still to re-date, in order: retried until they are done.
         self._steps: list[Step] = []
 
@@ -175,11 +183,28 @@ class BootClock:
         self._keep_clock()
         return running
 
-    def distrust(self, until: float) -> None:
-        """The wall clock is not to be trusted until `until` (monotonic), across restarts of the
-        service within the boot."""
+    def distrust(self, stepped: float, until: float) -> None:
+        """The wall clock, stepped at `stepped`, is not to be trusted until `until` (monotonic),
+        across restarts of the service within the boot. A step during the pause (its correction)
+        extends it, and the rounds to judge after it still begin at the first step."""
+        if self.paused_since is None:
+            self.paused_since = stepped
         self.boot = replace(self.boot, trusted_from=until)
-        keep_boot(self.data_dir, self.boot)
+        self._keep()
+
+    def paused_at(self, now: datetime) -> datetime | None:
+        """When the pause of the rounds began, on the wall clock as it is now: the clock's reading
+        before its first step, once it is set right. Counted back on the monotonic clock, so that a
+        clock left ten years ahead does not look back across the years it skipped."""
+        if self.paused_since is None:
+            return None
+        return now - timedelta(seconds=self._monotonic() - self.paused_since)
+
+    def caught_up(self) -> None:
+        """The rounds since the pause began are judged: the usual look-back does again."""
+        if self.paused_since is not None:
+            self.paused_since = None
+            self._keep()
 
     def trusted(self, mono: float) -> bool:
         return mono >= self.boot.trusted_from
@@ -194,7 +219,7 @@ class BootClock:
             steps = tuple(self._steps)
             self.boot = run(partial(redate, boot=self.boot, steps=steps, pass_hours=pass_hours))
             del self._steps[: len(steps)]
-            keep_boot(self.data_dir, self.boot)  # a kill before this: the next run reads the mark
+            self._keep()  # a kill before this: the next run reads the mark
             for step in steps:  # at most once: a kill just before leaves them to be deleted sooner
                 plan.redate_files(plan.snapshot_files(self.snapshots_dir), step.of_boot, step.by)
         self._keep_clock()
@@ -208,4 +233,7 @@ class BootClock:
         if self._steps or (self.boot.clock is not None and abs(clock - self.boot.clock) < 1):
             return
         self.boot = replace(self.boot, clock=clock)
-        keep_boot(self.data_dir, self.boot)
+        self._keep()
+
+    def _keep(self) -> None:
+        keep_boot(self.data_dir, self.boot, self.paused_since)

@@ -27,7 +27,7 @@ from gateway.core.windows import Window
 from gateway.parking import retention as plan
 from gateway.parking.boot_clock import BootClock
 from gateway.parking.patrol import FINAL, RoundResult, RouteSpec, due_times, evaluate, still_open
-from gateway.parking.repairs import Overdue, overdue_repairs
+from gateway.parking.repairs import Overdue, date_faults_ahead, overdue_repairs
 from gateway.parking.report import build_report, last_complete_day, period_of, store_report
 from gateway.site import Site
 from gateway.store import retention as prune
@@ -171,7 +171,7 @@ class Operations:
             after,
             pause,
         )
-        self.clock.distrust(mono + CLOCK_CONFIRM.total_seconds())
+        self.clock.distrust(mono, mono + CLOCK_CONFIRM.total_seconds())
         params: dict[str, Param] = {
             "step_hours": stepped,
             "before": before,
@@ -324,18 +324,29 @@ class Operations:
         existed), and after a night's outage the centre would get every round of it as missed at
         once. The outage is what the centre sees (the gateway's status). A round whose deadline
         is later (a restart of a few minutes: an update, the watchdog) is judged in full.
+
+        No round is judged in the pause after a running clock's step (the clock may be wrong); the
+        first pass after it looks back to when the pause began: the round open at the step, and
+        those due in the pause (over a day when the clock's correction, a step too, began it again).
         """
-        if not self.routes:
-            return []
+        # a day back for a slow tick (and a round's `every` in _changed_rounds: it closes that late)
+        back = min(now - timedelta(days=1), self.clock.paused_at(now) or now)
+        changed = self._changed_rounds(now, back) if self.routes else []
+        for result, before in changed:
+            route = next(x for x in self.routes if x.id == result.route)
+            self._run(partial(record_round, route=route, r=result, before=before, now=now, tz=self.site.tz))
+        if self.clock.trusted(self._monotonic()):
+            self.clock.caught_up()
+        return [r for r, _ in changed]
+
+    def _changed_rounds(self, now: datetime, back: datetime) -> list[tuple[RoundResult, str | None]]:
+        """The rounds due since `back` (less a round's `every`) or on record as overdue whose state
+        changed, with the state on record."""
         tz = self.site.tz
         changed: list[tuple[RoundResult, str | None]] = []
         with closing(self._read()) as conn:
             for route in self.routes:
-                # a round closes `every` after it is due: look back that far, plus a day for a slow tick
-                since = max(
-                    now - route.every - timedelta(days=1),
-                    self.clock.running_since - route.allowed - RESTART_GRACE,
-                )
+                since = max(back - route.every, self.clock.running_since - route.allowed - RESTART_GRACE)
                 known = dict(
                     conn.execute(
                         "SELECT due_at, status FROM patrol_rounds WHERE route = ? "
@@ -357,18 +368,23 @@ class Operations:
                     before = known.get(to_db(due))
                     if result.status != "pending" and result.status != before:
                         changed.append((result, before))
-        for result, before in changed:
-            route = next(x for x in self.routes if x.id == result.route)
-            self._run(partial(record_round, route=route, r=result, before=before, now=now, tz=tz))
-        return [r for r, _ in changed]
+        return changed
 
     # ---- repair deadlines ----------------------------------------------------------------------
 
     def repairs(self, now: datetime) -> list[Overdue]:
-        """A device offline past [alarms] repair_hours raises repair_overdue; back online clears it."""
+        """A device offline past [alarms] repair_hours raises repair_overdue; back online clears it.
+        A fault dated after now (raised on a clock since set back) counts from now."""
         limit = timedelta(hours=self.cfg.alarms.repair_hours)
         with closing(self._read()) as conn:
-            overdue, repaired = overdue_repairs(conn, now, limit)
+            overdue, repaired, ahead = overdue_repairs(conn, now, limit)
+        if ahead:
+            self._run(partial(date_faults_ahead, now=now))
+            log.info(
+                "device faults dated after now (raised on a clock since set back): %s; their repair "
+                "deadline counts from now",
+                ", ".join(ahead),
+            )
         for late in overdue:
             hours = {"hours": late.age / timedelta(hours=1), "limit_hours": limit / timedelta(hours=1)}
             text = AlarmText("repair_overdue", {"device": late.device, **hours})

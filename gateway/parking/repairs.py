@@ -7,7 +7,9 @@ A fault's age is by the wall clock. One raised while the clock was stale (a Pi w
 clock boots with fake-hwclock's time, days back, until NTP sets it) is re-dated when the clock is
 set (BootClock.follow, gateway/store/redate.py _alarms), so 40 seconds never read as days. A
 running clock's step is not re-dated: deadlines are not judged for a day after one (the operations
-thread's CLOCK_CONFIRM), so an hour of a clock ten years ahead reads no fault as 87,600 hours.
+thread's CLOCK_CONFIRM), so an hour of a clock ten years ahead reads no fault as 87,600 hours. A
+fault raised during that hour is dated in 2035: the first look that judges deadlines after the clock
+is set back dates it from then (date_faults_ahead), so that it still reaches its deadline.
 """
 
 from __future__ import annotations
@@ -16,7 +18,8 @@ import sqlite3
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from gateway.timefmt import from_db
+from gateway.store.database import transaction
+from gateway.timefmt import from_db, to_db
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,9 +31,10 @@ class Overdue:
 
 def overdue_repairs(
     conn: sqlite3.Connection, now: datetime, limit: timedelta
-) -> tuple[list[Overdue], list[str]]:
-    """Faults now past the limit with no repair_overdue alarm yet, and repair_overdue alarms whose
-    fault is no longer open (to clear)."""
+) -> tuple[list[Overdue], list[str], list[str]]:
+    """Faults now past the limit with no repair_overdue alarm yet, repair_overdue alarms whose
+    fault is no longer open (to clear), and the devices whose fault is dated after `now` (to date
+    from now: date_faults_ahead)."""
     faults = {
         source: from_db(raised)
         for source, raised in conn.execute(
@@ -46,4 +50,21 @@ def overdue_repairs(
 
     ages = [(device, since, now - since) for device, since in sorted(faults.items()) if since is not None]
     overdue = [Overdue(d, since, a) for d, since, a in ages if a >= limit and d not in raised]
-    return overdue, sorted(raised - faults.keys())
+    ahead = [d for d, _, age in ages if age < timedelta(0)]
+    return overdue, sorted(raised - faults.keys()), ahead
+
+
+def date_faults_ahead(conn: sqlite3.Connection, now: datetime) -> int:
+    """Date the open faults raised after `now` from `now`: they were raised on a clock that ran
+    ahead and was set back since, at a true time nobody knows (after the last look on the right
+    clock), and aged from the future they would reach no deadline until the clock catches up.
+
+    The alarm row is not append-only (its clearing and acknowledgement are written into it, and
+    the boot clock being set re-dates it): raised_at is when the fault counts from, and the
+    operations log names the devices whose fault was moved."""
+    with transaction(conn):
+        return conn.execute(
+            "UPDATE alarms SET raised_at = ? "
+            "WHERE kind = 'device_offline' AND cleared_at IS NULL AND raised_at > ?",
+            (to_db(now), to_db(now)),
+        ).rowcount
