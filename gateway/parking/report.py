@@ -44,10 +44,11 @@ AND b.at <= a.at AND b.id < a.id AND b.lane = a.lane AND b.value = a.value AND b
 AND NOT EXISTS (SELECT 1 FROM access_log c WHERE c.id > b.id AND c.id < a.id AND c.value = a.value
 AND c.admitted = 1))"""
 _LOG = f"""
-SELECT a.lane, a.admitted, a.reason, coalesce(a.class, v.class, 'car'), a.flags, {_ENDS_HOLD}, count(*)
+SELECT a.lane, a.direction, a.lane_type, a.admitted, a.reason, coalesce(a.class, v.class, 'car'), a.flags,
+       {_ENDS_HOLD}, count(*)
 FROM access_log a LEFT JOIN vehicles v ON v.id = a.vehicle_id
 WHERE a.at >= ? AND a.at < ? AND {_COUNTED}
-GROUP BY 1, 2, 3, 4, 5, 6
+GROUP BY 1, 2, 3, 4, 5, 6, 7, 8
 """
 
 # A car refused on a misread plate that the guard corrected and that then came in under the
@@ -159,8 +160,9 @@ def _traffic(conn: sqlite3.Connection, lanes: dict[str, LaneRules], s: str, e: s
     }
     refusals: Counter[str] = Counter()
     flags: Counter[str] = Counter()
-    for lane_id, admitted, reason, vclass, flag_text, ends_hold, n in conn.execute(_LOG, (s, e)):
-        lane = lanes.get(lane_id)
+    for lane_id, direction, lane_type, admitted, reason, vclass, flag_text, ends_hold, n in conn.execute(
+        _LOG, (s, e)
+    ):
         if not ends_hold:
             for flag in filter(None, flag_text.split(",")):
                 flags[flag] += n
@@ -169,10 +171,12 @@ def _traffic(conn: sqlite3.Connection, lanes: dict[str, LaneRules], s: str, e: s
         if not admitted:
             refusals[reason] += n
             continue
-        if lane is None:
+        known = _lane_as_recorded(lanes, lane_id, direction, lane_type)
+        if known is None:
             continue
-        way = "entries" if lane.direction == "entrance" else "exits"
-        if lane.type == "vehicle":
+        direction, lane_type = known
+        way = "entries" if direction == "entrance" else "exits"
+        if lane_type == "vehicle":
             bucket = vehicles[way]
             bucket["by_class"][vclass] = bucket["by_class"].get(vclass, 0) + n
         else:
@@ -186,6 +190,19 @@ def _traffic(conn: sqlite3.Connection, lanes: dict[str, LaneRules], s: str, e: s
         "held_for_payment": conn.execute(_HELD, (s, e)).fetchone()[0],
         "flags": {f: flags.get(f, 0) for f in FLAGS},
     }
+
+
+def _lane_as_recorded(
+    lanes: dict[str, LaneRules], lane_id: str, direction: str | None, lane_type: str | None
+) -> tuple[str, str] | None:
+    """The direction and type of the lane a record was made at, as the record keeps them: a lane
+    renamed or removed since still has its passages counted. A record written before the log kept
+    them (migration 18) is read by the lane as configured now; None where that lane is gone too,
+    and the record is then counted neither in nor out (its refusal and flags still are)."""
+    if direction is not None and lane_type is not None:
+        return direction, lane_type
+    lane = lanes.get(lane_id)
+    return None if lane is None else (lane.direction, lane.type)
 
 
 def _visitors(conn: sqlite3.Connection, s: str, e: str) -> dict[str, int]:
@@ -357,20 +374,22 @@ def _closed(
     if not active:
         return None
     counts: Counter[str] = Counter()
-    for at_text, lane_id, admitted, reason in conn.execute(
-        f"SELECT at, lane, admitted, reason FROM access_log a WHERE at >= ? AND at < ? AND {_COUNTED} "
+    for at_text, lane_id, direction, lane_type, admitted, reason in conn.execute(
+        "SELECT at, lane, direction, lane_type, admitted, reason FROM access_log a "
+        f"WHERE at >= ? AND at < ? AND {_COUNTED} "
         f"AND (admitted = 1 OR NOT {_LET_IN_CORRECTED})",
         (s, e),
     ):
         at = datetime.fromisoformat(at_text).astimezone(tz)
         if not any(p.active(at) for p in active):
             continue
-        lane = lanes.get(lane_id)
-        if lane is None:
+        known = _lane_as_recorded(lanes, lane_id, direction, lane_type)
+        if known is None:
             continue
-        who = "vehicles" if lane.type == "vehicle" else "people"
+        direction, lane_type = known
+        who = "vehicles" if lane_type == "vehicle" else "people"
         if admitted:
-            counts[f"{who}_{'in' if lane.direction == 'entrance' else 'out'}"] += 1
+            counts[f"{who}_{'in' if direction == 'entrance' else 'out'}"] += 1
         elif reason == "closed_management":
             counts[f"{who}_turned_away"] += 1
     registered: Counter[str] = Counter()

@@ -17,8 +17,9 @@ from gateway.timefmt import to_db
 
 _LOG = """
 INSERT INTO access_log (event_id, at, lane, device, kind, value, confidence, admitted, reason,
-                        billing, flags, holder_kind, holder_id, vehicle_id, slot_id, snapshot, class)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        billing, flags, holder_kind, holder_id, vehicle_id, slot_id, snapshot, class,
+                        direction, lane_type)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 """
 # A stay never ends before it began: an exit dated before the entry is a clock behind it (a Pi
 # rebooted on fake-hwclock's stale time; the access log keeps the time the gate recorded).
@@ -66,6 +67,10 @@ def write_event(conn: sqlite3.Connection, ev: AccessEvent, direction: str, lane_
             ev.slot_id,
             ev.snapshot,
             ev.vehicle_class if lane_type == "vehicle" else None,
+            # The lane as configured at this decision: the daily report counts the passage by them
+            # after the lane is renamed or removed in the site config.
+            direction,
+            lane_type,
         ),
     )
     enqueue(conn, "access", ev.upstream(), ev.at, ev.event_id)

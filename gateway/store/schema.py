@@ -755,6 +755,14 @@ MIGRATIONS: list[str] = [
     CREATE TRIGGER stays_follow_pass_kind AFTER UPDATE OF kind ON passes WHEN NEW.kind IS NOT OLD.kind
     BEGIN {_move_subject("OLD.kind || ':' || OLD.id", "NEW.kind || ':' || NEW.id")} END;
     """,
+    # Which way a record's lane faced and what it was for, as the lane was configured when the
+    # record was written: the daily report counts passages by them, and read from the config now a
+    # lane renamed or removed since left its morning's cars out of the day's report (its refusals
+    # in). The log is append-only: records written before stay NULL, read by the config now.
+    """
+    ALTER TABLE access_log ADD COLUMN direction TEXT;
+    ALTER TABLE access_log ADD COLUMN lane_type TEXT;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
