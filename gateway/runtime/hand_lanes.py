@@ -3,7 +3,9 @@
 Audited and queued upstream first, then the relays move; the barrier watch is told, so the opening
 is not taken for a forced one, and a single opening is told to the lane's cameras: a car they never
 read pulls away, and its plate must not end the next car's trigger. The lane counts as held only
-once its relays hold it: a failed hold must not switch off forced-open alarms. A relay that fails is
+once its relays hold it: a failed hold must not switch off forced-open alarms, and its relays are
+released, so that none raises the barrier later (a board plugged back) of a lane held nowhere on
+record; a failed hold of a lane already held leaves that hold as it was. A relay that fails is
 recorded as `<action>_failed` (audit and upstream), that record waiting in memory, as a single
 opening's does, while the disk takes no writes (hand_opens.py).
 """
@@ -24,6 +26,7 @@ from gateway.runtime.hand_opens import LaneRecord, WaitingRecords
 from gateway.runtime.lanes import BarrierWatch
 from gateway.runtime.worker import StillRunning, wait_or_call_off
 from gateway.site import Site
+from gateway.store.alarms import clear_alarm
 from gateway.store.database import transaction
 from gateway.store.lanes import LANE_MODES, ModeOnRecord, forget_hold, set_lane_mode
 
@@ -82,21 +85,30 @@ class HandLanes:
         hold is on record with its audit row; hold_again). A closed lane is reopened first, on
         record (held up, it is not closed), and closed again if its barrier cannot be held. Once
         held, a held_open alarm already raised for the lane clears (the barrier watch tells the
-        lane's inputs, LaneInputs): the guard has answered it."""
+        lane's inputs, LaneInputs): the guard has answered it. A lane already held (the central
+        server sends open again, a second guard presses hold) is held by this actor once the relays
+        take it; if they fail, the standing hold stays as it was, on record and on the relays."""
         self._check_lane(lane, "hold", reason)
+        standing = lane in self.held
         reopened = self.lane_modes.get(lane) == "closed"
         if reopened:
             self.set_lane_mode(lane, "normal", actor, reason)
         try:
-            self._record_lane(
-                lane, actor, "hold", reason, lambda c, at: set_lane_mode(c, lane, "open", at, actor)
-            )
+            # A standing hold keeps its row (holder, since) until this one has taken.
+            self._record_lane(lane, actor, "hold", reason, None if standing else self._held_by(lane, actor))
             self._hold(lane, actor)
         except GatewayError:
-            self._forget_hold(lane)
+            if not standing:
+                self._forget_hold(lane)
             if reopened:
                 self.set_lane_mode(lane, "closed", actor, f"{reason.strip()}: the barrier was not held up")
             raise
+        if standing:
+            self._on_record(lane, self._held_by(lane, actor), "still on record as held by its last holder")
+
+    @staticmethod
+    def _held_by(lane: str, actor: str) -> Callable[[sqlite3.Connection, datetime], None]:
+        return lambda conn, at: set_lane_mode(conn, lane, "open", at, actor)
 
     def modes_again(self, on_record: dict[str, ModeOnRecord]) -> None:
         """At start, before the barriers' inputs are watched: the lanes closed or held open when the
@@ -114,7 +126,7 @@ class HandLanes:
     def hold_again(self, on_record: dict[str, tuple[str, datetime]]) -> None:
         """The lanes held open when the gateway stopped are held again, on record (actor `gateway`)
         and still shown as held by whoever held them. One whose relay has gone from the site config,
-        or cannot hold, is no longer held; the log says so."""
+        or cannot hold, is no longer held, on record nor on its relays; the log says so."""
         for lane, (holder, since) in on_record.items():
             reason = f"held again after a restart (held by {holder} since {since.isoformat()})"
             try:
@@ -124,6 +136,17 @@ class HandLanes:
             except GatewayError as exc:
                 self._forget_hold(lane)
                 log.error("lane %s no longer held open after the restart: %s", lane, exc)
+                continue
+            self._answered_held_open(lane)
+
+    def _answered_held_open(self, lane: str) -> None:
+        """A lane held again at start: the held_open alarm the last run left open for it (its
+        clearing not written: a full disk) is answered. The hold clears one through the lane's
+        inputs (LaneInputs._held_by_guard), which load the alarms left open only after this (Gateway.
+        start); kept, it would say for as long as the lane stays held that no guard holds it.
+        Queued on the worker before they are loaded, it is cleared first."""
+        at = self.now()
+        self._on_worker_now(lambda conn: clear_alarm(conn, "held_open", lane, at))
 
     def _drop_gone(self, lane: str, was: ModeOnRecord) -> None:
         """A lane closed or held open on record that the site config no longer has: no command can
@@ -153,21 +176,51 @@ class HandLanes:
 
     def _hold(self, lane: str, holder: str) -> None:
         self.barriers.commanded(lane, time.monotonic())
-        self._drive(lane, holder, "hold", lambda relay: relay.hold())
+        try:
+            self._drive(lane, holder, "hold", lambda relay: relay.hold())
+        except GatewayError:
+            if lane not in self.held:
+                self._let_go(lane)
+            raise
         self.held[lane] = holder
         self.barriers.held(lane, True, time.monotonic())
 
+    def _let_go(self, lane: str) -> None:
+        """A hold that failed is not held on the relays either. A relay wants its state before it
+        writes it, so that a board replugged is sent what it should be (drivers/relays/control.py):
+        a hold whose write failed (an LCUS board not back yet after a power cut), or that one relay
+        of two took, would raise the barrier of a lane held nowhere on record once the board is back."""
+        for relay in self.devices.lanes[lane].relays:
+            try:
+                relay.release()
+            except Exception as exc:  # wanted "off" all the same: sent when the board is back
+                log.warning(
+                    "lane %s relay %s not released after a failed hold: %s", lane, relay.health.device, exc
+                )
+
     def _forget_hold(self, lane: str) -> None:
         """A hold that did not take (or cannot at start) is off record: not tried at every start."""
+        # Kept on record, it is tried again (and fails again) at start.
+        self._on_record(
+            lane,
+            lambda conn, _at: forget_hold(conn, lane),
+            "not held, but still on record as held (tried again at start)",
+        )
 
-        def forget(conn: sqlite3.Connection) -> None:
+    def _on_record(
+        self, lane: str, change: Callable[[sqlite3.Connection, datetime], None], if_not: str
+    ) -> None:
+        """A lane's mode changed on record after its relays moved: a failure is logged, not raised
+        (the relays have done what was asked)."""
+
+        def write(conn: sqlite3.Connection) -> None:
             with transaction(conn):
-                forget_hold(conn, lane)
+                change(conn, self.now())
 
         try:
-            _answer(self._on_worker_now(forget), LANE_RECORD_WAIT_S)
-        except GatewayError as exc:  # kept on record, it is tried again (and fails again) at start
-            log.error("lane %s not held, but still on record as held (tried again at start): %s", lane, exc)
+            _answer(self._on_worker_now(write), LANE_RECORD_WAIT_S)
+        except (GatewayError, sqlite3.Error, TimeoutError) as exc:
+            log.error("lane %s %s: %s", lane, if_not, exc)
 
     def release_lane(self, lane: str, actor: str, reason: str) -> None:
         self._check_lane(lane, "release", reason)
