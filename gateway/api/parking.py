@@ -21,7 +21,7 @@ from gateway.api.deps import Day, Db, Id, saved, write
 from gateway.api.errors import ApiError
 from gateway.api.prices_page import page_language, prices_html
 from gateway.parking.fees import tariff_at
-from gateway.parking.report import report_csv, report_period
+from gateway.parking.report import report_csv
 from gateway.parking.service import typed_plate
 from gateway.parking.tariffs import CLASSES, price_lines
 from gateway.runtime.gateway import Gateway
@@ -183,7 +183,7 @@ def parking_router(gw: Gateway) -> APIRouter:
     )
     def build(db: Db, who: Operator, day: Day) -> dict[str, Any]:
         now = gw.now()
-        end = report_period(day, gw.site.config.reports.hour, gw.site.tz)[1]
+        end = gw.operations.report_period(db, day)[1]  # a kept report keeps its own period
         if end > now:
             raise ApiError(
                 409,

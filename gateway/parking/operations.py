@@ -236,7 +236,7 @@ class Operations:
         """A patrol round due in the day's report period may still change: it is not judged done,
         late or missed yet, and its next round is not due. The report waits for it, so that each
         round is counted in the period it was due in, as it was judged (up to `every_minutes`)."""
-        start, end = self._period(conn, day)
+        start, end = self.report_period(conn, day)
         judged = {
             (route, due)
             for route, due in conn.execute(
@@ -251,14 +251,15 @@ class Operations:
             for due in still_open(route, start, end, now, self.site.tz)
         )
 
-    def _period(self, conn: sqlite3.Connection, day: date) -> tuple[datetime, datetime]:
+    def report_period(self, conn: sqlite3.Connection, day: date) -> tuple[datetime, datetime]:
+        """The hours the report of `day` covers, lined up with the reports kept (period_of)."""
         return period_of(conn, day, self.cfg.reports.hour, self.site.tz)
 
     def check_rebuild(self, conn: sqlite3.Connection, day: date, now: datetime) -> None:
         """A report kept for a day whose records retention has deleted since (its access records,
         or its visitors' passes, kept a shorter time) is not built again: rebuilt from what is left,
         its figures would become zeros (ParkingError, records_deleted)."""
-        start = self._period(conn, day)[0]
+        start = self.report_period(conn, day)[0]
         stored = conn.execute("SELECT 1 FROM daily_reports WHERE day = ?", (day.isoformat(),)).fetchone()
         if not stored:
             return

@@ -148,3 +148,21 @@ def test_a_report_rebuilt_after_the_hour_changed_keeps_the_hours_it_was_sent_wit
         o.build_report(day, MIDNIGHT + 61 * H, actor="office")
     assert periods(reports(gw)) == before
     assert entries(reports(gw)) == 3
+
+
+def test_a_kept_report_rebuilt_by_hand_right_after_the_hour_moved_later_is_built(
+    site: Callable[[int], Gateway],
+) -> None:
+    """Reports ran midnight to midnight and the 3rd's is kept. At 05:00 on the 4th the installer sets
+    hour = 8; at 06:00 the office corrects a plate and rebuilds the 3rd's report by hand. Its period
+    ended at midnight (a report rebuilt keeps its period), yet it was refused 409 not_ended, "ends
+    at 08:00 on the 4th", judged by the new hour."""
+    gw = site(0)
+    assert show(gw, "car-in", "苏E00001", MIDNIGHT + 10 * H).admitted
+    assert operations(gw, MIDNIGHT).reports(MIDNIGHT + 25 * H) == ["2025-03-03"]
+    gw = site(8)
+    gw.now = lambda: MIDNIGHT + 30 * H  # type: ignore[method-assign]  # 06:00 on the 4th
+    with serving(gw) as (client, auth):
+        r = client.post(f"/api/parking/reports/{D1}/build", headers=auth)
+    assert r.status_code == 200, r.text
+    assert r.json()["period_end"] == (MIDNIGHT + 24 * H).isoformat()
