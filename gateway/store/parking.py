@@ -387,6 +387,10 @@ def handover(conn: sqlite3.Connection, slot_id: int, at: datetime, cause: str) -
     return int(stay_id)
 
 
+_SLOTS_OF_THE_CAR = """
+SELECT sv.slot_id FROM slot_vehicles sv JOIN stays s ON s.vehicle_id = sv.vehicle_id WHERE s.id = ?
+"""
+_SLOT_TAKEN = "SELECT 1 FROM stays WHERE exited_at IS NULL AND slot_id = ?"
 # The open stays on the slots `{slots}` (SQL for their ids) of cars those slots no longer list.
 _ON_A_SLOT_NOT_THEIRS = """
 SELECT id, slot_id FROM stays WHERE exited_at IS NULL AND slot_id IN ({slots}) AND NOT EXISTS (
@@ -403,10 +407,19 @@ def off_slots_not_theirs(
     (its stay keeps its billing: a resident's car on its own slot leaves free). Left on the slot,
     it made the slot's new car a second car that pays or is refused until it left. A car of the
     slot already parked in the shared spaces moves onto it at once, as at an exit (handover).
-    `slots`: SQL for the slots' ids, with `params`."""
-    for stay_id, slot_id in conn.execute(_ON_A_SLOT_NOT_THEIRS.format(slots=slots), params).fetchall():
+    `slots`: SQL for the slots' ids, with `params`.
+
+    All the cars are moved off first, and then each slot left free, and each slot that now lists a
+    car moved off, takes its car: two neighbours' slots swapped (in one step, or in two steps of a
+    snapshot) put each car on its new slot, where one handed over before the other car had left it."""
+    moved = conn.execute(_ON_A_SLOT_NOT_THEIRS.format(slots=slots), params).fetchall()
+    freed = {slot_id for _, slot_id in moved}
+    for stay_id, _ in moved:
         conn.execute("UPDATE stays SET slot_id = NULL WHERE id = ?", (stay_id,))
-        handover(conn, slot_id, at, "reassigned")
+        freed.update(slot for (slot,) in conn.execute(_SLOTS_OF_THE_CAR, (stay_id,)))
+    for slot_id in sorted(freed):
+        if conn.execute(_SLOT_TAKEN, (slot_id,)).fetchone() is None:
+            handover(conn, slot_id, at, "reassigned")
 
 
 def record_payment(

@@ -94,3 +94,33 @@ def test_new_owners_car_parked_in_the_shared_spaces_moves_onto_the_slot_handed_o
     out = show(gw, "car-out", "皖G77777", T0 + timedelta(hours=5))
     assert (out.reason, out.fee_fen) == ("payment_due", 500), "the first hour only (5元), not five hours"
     assert pay(gw, "皖G77777", 500, T0 + timedelta(hours=5)).admitted
+
+
+SWAP = [
+    {"kind": "slot", "zone": "main", "number": "B001", "resident": "R2", "plates": ["皖B33333"]},
+    {"kind": "slot", "zone": "main", "number": "B002", "resident": "R1", "plates": ["皖A11111", "皖A22222"]},
+]
+
+
+def _parked_on(gw: Gateway) -> dict[str, str | None]:
+    rows = gw.conn.execute(
+        "SELECT s.plate, sl.number FROM stays s LEFT JOIN slots sl ON sl.id = s.slot_id "
+        "WHERE s.exited_at IS NULL"
+    )
+    return dict(rows.fetchall())
+
+
+@pytest.mark.parametrize("steps", [[SWAP], [SWAP[:1], SWAP[1:]]], ids=["one delta", "two deltas"])
+def test_two_neighbours_swapping_slots_each_car_lands_on_its_new_slot(
+    make_gw: Callable[..., Gateway], steps: list[list[dict[str, object]]]
+) -> None:
+    """R1's car is on B001 and R2's on B002 when the centre swaps the two slots (neighbours trade):
+    each car moves onto its new slot. One was left in the shared spaces with its new slot empty, so
+    the zone's one shared space read taken and a stranger was refused zone_full with room inside."""
+    gw = make_gw(capacity=3)  # 2 fixed slots, 1 shared space
+    assert show(gw, "car-in", "皖A11111", T0).reason == "resident"
+    assert show(gw, "car-in", "皖B33333", T0).reason == "resident"
+    for version, upsert in enumerate(steps, start=1):
+        delta(gw, version, version - 1, T0 + timedelta(hours=version), upsert=upsert)
+    assert _parked_on(gw) == {"皖A11111": "B002", "皖B33333": "B001"}
+    assert show(gw, "car-in", "苏E12345", T0 + timedelta(hours=3)).reason == "temporary"
