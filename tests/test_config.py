@@ -183,3 +183,19 @@ def test_check_config_warns_that_without_a_command_key_every_remote_command_is_r
     key.chmod(0o600)
     assert main(["check-config", str(config)]) == 0
     assert "command key" not in capsys.readouterr().out
+
+
+def _charging_site(tmp_path: Path, car_rate: str) -> str:
+    tariff = f'\n[[parking.tariffs]]\nversion = "t1"\neffective_from = 2025-01-01\n{car_rate}'
+    charging = site_toml(tmp_path).replace("[policy]\n", '[policy]\nexit_without_entry = "charge"\n', 1)
+    return charging + tariff
+
+
+def test_charge_for_a_car_without_entry_needs_a_car_rate_but_not_a_daily_cap(tmp_path: Path) -> None:
+    """charge asks a day of the car rate: a car tariff without daily_cap_fen charges a 24-hour stay
+    (it was refused), while a tariff that does not price cars would make charge free, as open."""
+    uncapped = "[parking.tariffs.car]\nperiod_minutes = 60\nperiod_fen = 200\n"
+    parse_config(_charging_site(tmp_path, uncapped), "site.toml")
+    bicycles_only = "[parking.tariffs.bicycle]\nperiod_minutes = 60\nperiod_fen = 100\n"
+    problems = problems_of(_charging_site(tmp_path, bicycles_only))
+    assert len(problems) == 1 and "exit_without_entry" in problems[0] and "price cars" in problems[0]

@@ -136,6 +136,9 @@ class Returning(BaseModel):
     host_unit: str = ""
     destination: str = ""
     plate: str | None = None
+    vehicle_class: VehicleClass | None = Field(
+        None, description="The class of the last visit's plate, to fill in with it; null without a plate."
+    )
     last_visit: str | None = None
     visits_masked_phone: str = ""
 
@@ -402,6 +405,7 @@ def find_visitor(body: FindIn, who: User, app: App, db: Db) -> Returning:
         host_unit=row["host_unit"],
         destination=row["destination"],
         plate=row["plate"],
+        vehicle_class=row["vehicle_class"] if row["plate"] else None,
         last_visit=local(app.gw, row["created_at"]),
         visits_masked_phone=row["phone_masked"],
     )

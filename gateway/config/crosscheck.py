@@ -106,14 +106,15 @@ def _parking(cfg: SiteConfig) -> list[Problem]:
             problems += _reference(("patrol", "routes", i, "checkpoints", j), checkpoint, readers, "reader")
     if cfg.policy.exit_without_entry == "charge":
         rates = [t.car for t in cfg.parking.tariffs]
-        if not rates or any(r is None or r.daily_cap_fen is None for r in rates):
+        # A day of a tariff without a car rate is free: charge would let such a car out as open does.
+        if not rates or any(r is None for r in rates):
             problems.append(
                 Problem(
                     ("policy", "exit_without_entry"),
-                    "charge needs every tariff to price cars with a daily_cap_fen: that is what such "
-                    "a car pays",
+                    "charge needs every tariff to price cars: such a car pays a day of the car rate "
+                    "(its daily_cap_fen, or a 24-hour stay by it)",
                     "charge",
-                    fix="add daily_cap_fen to each [parking.tariffs.car], or use guard or open",
+                    fix="add a [parking.tariffs.car] to each tariff, or use guard or open",
                 )
             )
     return problems

@@ -123,9 +123,11 @@ class Policy(Strict):
     )
     exit_without_entry: Literal["open", "guard", "charge"] = Field(
         "guard",
-        title="Unregistered car leaving with no entry record",
+        title="Unregistered vehicle leaving with no entry record",
         description="open: let it out (flagged); guard: keep the barrier shut for the guard; "
-        "charge: it pays the car tariff's daily cap (按一天收费). Registered cars always leave, flagged.",
+        "charge: it pays a day of its class's rate (按一天收费): the daily cap, or for a rate without "
+        "one what a 24-hour stay costs by it; a class the tariff does not price leaves free. "
+        "Registered vehicles always leave, flagged.",
     )
     closed_management: list[ClosedManagement] = Field(
         default_factory=list,

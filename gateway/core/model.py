@@ -111,7 +111,8 @@ class Holder:
     validity: Validity = Validity()
     # Visitors: every field a closed-management period asks for was registered.
     registered_fields: frozenset[str] = frozenset()
-    # A pass's vehicle: the class the guard (or the central server) registered; None for residents.
+    # A pass's vehicle: the class the guard (or the central server) registered with its plate; None
+    # for residents and for a pass without a plate (the lane's class applies).
     vehicle_class: VehicleClass | None = None
 
 
@@ -203,6 +204,9 @@ class Facts:
     zone: ZoneFacts | None = None  # the lane's zone, for the presented vehicle's class
     fee_due: int = 0  # fen still to pay before leaving (exit lanes; worked out by the store's fee desk)
     stay_billing: Billing | None = None  # exit lanes: how the stay now ending was billed
+    # Exit lanes: the class the stay now ending came in as. A vehicle leaves as it came in, whatever
+    # the exit lane's class or the register says now, so the report's exits by class match its entries.
+    stay_class: VehicleClass | None = None
     # A car recorded inside: what its stay's entry let it in as (a visitor's stay: visitor or contractor).
     stay_entered_as: Reason | None = None
     # A car decided again (Presented.again): the last decision recorded for it at this lane.
@@ -211,7 +215,7 @@ class Facts:
 
     @property
     def vehicle_class(self) -> VehicleClass:
-        return vehicle_class_of(self.credential, self.lane)
+        return self.stay_class or vehicle_class_of(self.credential, self.lane)
 
 
 @dataclass(frozen=True, slots=True)

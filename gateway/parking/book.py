@@ -120,14 +120,19 @@ def stay_charge(stay: StayFacts, rules: Rules, end: datetime) -> Charge | None:
 
 
 def no_entry_charge(vehicle_class: str, rules: Rules, at: datetime) -> Charge | None:
-    """An unregistered car leaving with no entry record, where the site charges it: a day's cap."""
+    """An unregistered vehicle leaving with no entry record, where the site charges it: a day of its
+    class's rate (按一天收费), the rate's daily cap, or, for a rate without one (a motorcycle's 1元 a
+    day), what a 24-hour stay costs by it. Never free for a class the tariff prices: that is "open".
+    A class it does not price parks free."""
     if rules.exit_without_entry != "charge":
         return None
-    tariff = tariff_at(rules.tariffs, at.astimezone(rules.tz))
+    local = at.astimezone(rules.tz)
+    tariff = tariff_at(rules.tariffs, local)
     rate = tariff.rate(vehicle_class) if tariff else None
-    if tariff is None or rate is None or rate.daily_cap_fen is None:
+    if tariff is None or rate is None:
         return None
-    return Charge(rate.daily_cap_fen, tariff.version, None, at)
+    day = rate.daily_cap_fen if rate.daily_cap_fen is not None else stay_fee(rate, local - UNTIMED, local)
+    return Charge(day, tariff.version, None, at)
 
 
 def quote(

@@ -89,8 +89,15 @@ class ParkingDesk:
             )
             until = fee_until(held_at_lane(conn, lane.id, p.at, plate), p.at)
             account = owed(conn, self.rules, subject, until, vehicle_class=vclass, unregistered=cred is None)
-            billing = Billing(account.stay.billing) if account.stay and account.stay.billing else None
-            facts = replace(facts, fee_due=account.quote.due_fen, stay_billing=billing)
+            stay = account.stay
+            billing = Billing(stay.billing) if stay and stay.billing else None
+            facts = replace(
+                facts,
+                fee_due=account.quote.due_fen,
+                stay_billing=billing,
+                # The schema's CHECK keeps a stay's class a VehicleClass.
+                stay_class=stay.vehicle_class if stay else None,  # type: ignore[arg-type]
+            )
             return facts, Before(account=account)
         if facts.inside:
             return facts, Before(reentered=open_stay(conn, subject))

@@ -38,7 +38,7 @@ PASS_BLOCKED = """(p.blocked OR EXISTS (SELECT 1 FROM credentials c
         WHERE c.pass_id = p.id AND c.kind = 'qr' AND c.blocked))"""
 _PASS = f"""
 SELECT p.id, p.kind, p.name, p.host_building, p.host_unit, {PASS_BLOCKED}, p.valid_from, p.valid_to,
-       p.hours, p.registered_fields, p.checked_out_at, p.vehicle_class
+       p.hours, p.registered_fields, p.checked_out_at, p.vehicle_class, p.plate
 FROM passes p WHERE p.id = ?
 """
 _PASS_OF_OPEN_STAY = """
@@ -217,7 +217,7 @@ def _resident(conn: sqlite3.Connection, rid: int) -> Holder:
 
 def _pass(conn: sqlite3.Connection, pid: int) -> Holder:
     row: Any = conn.execute(_PASS, (pid,)).fetchone()
-    pid, kind, name, building, unit, blocked, vfrom, vto, hours, fields, checked_out, vclass = row
+    pid, kind, name, building, unit, blocked, vfrom, vto, hours, fields, checked_out, vclass, plate = row
     # A visitor who has checked out cannot come back in on the same pass.
     vto = min(vto, checked_out) if checked_out else vto
     return Holder(
@@ -229,7 +229,9 @@ def _pass(conn: sqlite3.Connection, pid: int) -> Holder:
         blocked=bool(blocked),
         validity=_validity(vfrom, vto, hours),
         registered_fields=frozenset(f for f in fields.split(",") if f),
-        vehicle_class=vclass,
+        # A pass without a plate registered no vehicle (the form takes a class only with a plate):
+        # whatever its QR brings in at a vehicle lane is counted and billed as the lane's class.
+        vehicle_class=vclass if plate else None,
     )
 
 

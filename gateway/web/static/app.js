@@ -336,9 +336,12 @@ async function findReturning(field) {
   try {
     const found = await api("POST", "/api/visitors/find", { [field]: value });
     if (!found.found) { toast(T("visitor.not_found")); return; }
+    // The plate comes with its class: left at 汽车, a returning motorcyclist is counted and billed as a car.
+    const platesClass = found.plate && !form.elements.plate.value ? found.vehicle_class : null;
     for (const name of ["host_building", "host_unit", "destination", "plate"]) {
       if (found[name] && !form.elements[name].value) form.elements[name].value = found[name];
     }
+    if (platesClass) form.elements.vehicle_class.value = platesClass;
     // A guard gets the name masked (李*): shown as a hint, the guard asks and types it.
     const name = form.elements.name;
     if (found.name_masked) name.placeholder = found.name;
