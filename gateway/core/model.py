@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Literal
 
@@ -79,6 +79,10 @@ class Presented:
 # The device of a plate a guard typed (a car the camera could not read, a fee taken at the lane):
 # never matched to a look-alike, and the lane's cameras are told it so they do not decide it again.
 TYPED_BY = "guard:"
+# A card or pass of the car let through on its plate (or the plate of the car let through on its
+# card) at that lane within this long: the driver tapped the card as the camera read the car. Short,
+# so that a card handed back to the car behind is still anti-passback's business.
+SAME_PASSAGE = timedelta(seconds=10)
 
 # The flag of a decision for a car decided again while still at the lane (Presented.again) that was
 # let through before: the gate opens again, but it is no passage (no stay moves, nothing is counted).

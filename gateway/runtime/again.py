@@ -25,6 +25,7 @@ from datetime import datetime, timedelta
 from typing import Protocol, TypeVar, runtime_checkable
 
 from gateway.core import TYPED_BY, Billing, CredentialFacts, Decision, Presented, Reason
+from gateway.core.model import SAME_PASSAGE
 from gateway.events import AccessEvent
 from gateway.runtime.devices import Devices
 from gateway.store.lookup import holder_subject
@@ -37,10 +38,6 @@ REMEMBER_DECIDED = 4096
 # reaches the loop well within it. (A plate is the car itself: unlike a card, it cannot be handed back
 # to the car behind.)
 SAME_CAR = timedelta(seconds=60)
-# A card or pass of the car let through on its plate (or the plate of the car let through on its
-# card) at that lane within this long: the driver tapped the card as the camera read the car. Short,
-# so that a card handed back to the car behind is still anti-passback's business.
-SAME_PASSAGE = timedelta(seconds=10)
 
 K = TypeVar("K")
 

@@ -21,7 +21,7 @@ from gateway.core import (
     ZoneFacts,
     vehicle_class_of,
 )
-from gateway.core.model import LaneType
+from gateway.core.model import SAME_PASSAGE, LaneType
 from gateway.privacy import mask_name
 from gateway.timefmt import from_db, to_db
 
@@ -76,11 +76,16 @@ WHERE s.exited_at IS NULL AND s.subject = ? ORDER BY s.id DESC LIMIT 1
 """
 # The car a card let in that is still inside, by the entry's own record: a card moved to the
 # resident's new car while the old one is parked names the new one, yet the old one leaves on it.
+# Only a car of the same resident: a card handed to another household is not the old holder's car.
 _CAR_LET_IN_ON_CARD = """
 SELECT s.vehicle_id FROM stays s JOIN access_log a ON a.event_id = s.entry_event
-WHERE s.exited_at IS NULL AND s.subject = 'vehicle:' || s.vehicle_id AND a.kind = 'card' AND a.value = ?
+JOIN vehicles v ON v.id = s.vehicle_id
+WHERE s.exited_at IS NULL AND s.subject = 'vehicle:' || s.vehicle_id AND a.kind = 'card' AND a.value = :card
+  AND v.resident_id = (SELECT resident_id FROM vehicles WHERE id = :named)
 ORDER BY s.id DESC LIMIT 1
 """
+# The car the card names left moments ago (on its plate): the tap is that passage again.
+_JUST_LEFT = "SELECT 1 FROM stays WHERE subject = ? AND exited_at >= ? AND exited_at <= ? LIMIT 1"
 _PRESENT = "SELECT inside FROM presence WHERE subject = ?"
 _SHARED_OCCUPIED = """
 SELECT count(*) FROM stays
@@ -113,7 +118,7 @@ def lookup(
 ) -> Facts:
     cred = _credential(conn, p, lane)
     if lane.type == "vehicle" and lane.direction == "exit":
-        cred = _car_let_in_on_card(conn, cred, lane.zone)
+        cred = _car_let_in_on_card(conn, cred, lane.zone, p.at)
     subject = subject_of(p, cred, lane.type)
     if lane.type == "vehicle" and p.vehicle_class is not None:
         lane = replace(lane, vehicle_class=p.vehicle_class)  # a guard typed the plate and said so
@@ -155,20 +160,23 @@ def _credential(conn: sqlite3.Connection, p: Presented, lane: LaneRules) -> Cred
 
 
 def _car_let_in_on_card(
-    conn: sqlite3.Connection, cred: CredentialFacts | None, lane_zone: str | None
+    conn: sqlite3.Connection, cred: CredentialFacts | None, lane_zone: str | None, at: datetime
 ) -> CredentialFacts | None:
     """A card at a vehicle exit is the car it names, unless that car is not inside and the card let
-    in another car still inside: then it is that car, which leaves as it came in and frees its slot.
-    Keyed to the car it names now, the old car left as no_entry_record and its stay, open for good,
-    held its slot (the new car on it paid as a second car) and a space in the counts."""
+    in another car of the same resident still inside: then it is that car, which leaves as it came
+    in and frees its slot. Keyed to the car it names now, the old car left as no_entry_record and its
+    stay, open for good, held its slot (the new car on it paid as a second car) and a space in the
+    counts. Not when the car it names has just left (the driver tapped the card as the camera read
+    it: the same passage, runtime/again.py), which let the old car, still parked, out on paper."""
+    if cred is None or cred.kind != "card" or cred.vehicle is None:
+        return cred
+    named = f"vehicle:{cred.vehicle.id}"
     if (
-        cred is None
-        or cred.kind != "card"
-        or cred.vehicle is None
-        or stay_open(conn, f"vehicle:{cred.vehicle.id}")
+        stay_open(conn, named)
+        or conn.execute(_JUST_LEFT, (named, to_db(at - SAME_PASSAGE), to_db(at))).fetchone()
     ):
         return cred
-    row = conn.execute(_CAR_LET_IN_ON_CARD, (cred.value,)).fetchone()
+    row = conn.execute(_CAR_LET_IN_ON_CARD, {"card": cred.value, "named": cred.vehicle.id}).fetchone()
     return cred if row is None else replace(cred, vehicle=_vehicle(conn, row[0], lane_zone))
 
 

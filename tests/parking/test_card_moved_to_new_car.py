@@ -12,6 +12,7 @@ from tests.parking.conftest import T0, show
 from tests.parking.directory_exit_helpers import delta
 
 CARD = "0012345678"
+OLD, NEW = "皖B33333", "皖B99999"
 
 
 def tap(gw: Gateway, lane: str, card: str, at: datetime) -> AccessEvent:
@@ -96,3 +97,51 @@ def test_second_car_that_came_in_on_the_card_still_pays_its_stay(make_gw: Callab
     )
     out = tap(gw, "car-out", CARD, T0 + timedelta(hours=2))
     assert (out.reason, out.plate, out.fee_fen) == ("payment_due", "皖A22222", 700)
+
+
+def _old_car_in_on_the_card_then_card_moved(gw: Gateway, to: list[dict[str, object]]) -> None:
+    delta(
+        gw,
+        1,
+        0,
+        T0 - timedelta(hours=1),
+        upsert=[{"kind": "card", "card": CARD, "resident": "R2", "plate": OLD}],
+    )
+    assert tap(gw, "car-in", CARD, T0).admitted
+    delta(gw, 2, 1, T0 + timedelta(hours=1), upsert=to)
+
+
+
+def test_card_tapped_as_the_new_car_is_read_out_does_not_let_the_old_parked_car_out(
+    make_gw: Callable[..., Gateway],
+) -> None:
+    """The old car is kept parked; the new car comes in and goes out on its plate, and at the exit the
+    driver, used to the old system, also taps the card as the camera reads the car. That tap is the
+    new car again (one car, one passage), not the old car leaving: its stay was closed and its slot
+    freed while it stood in the garage, and it left later as no_entry_record."""
+    gw = make_gw()
+    new_car = [
+        {"kind": "vehicle", "plate": NEW, "resident": "R2"},
+        {"kind": "card", "card": CARD, "resident": "R2", "plate": NEW},
+        {"kind": "slot", "zone": "main", "number": "B002", "resident": "R2", "plates": [NEW]},
+    ]
+    _old_car_in_on_the_card_then_card_moved(gw, new_car)
+    assert show(gw, "car-in", NEW, T0 + timedelta(hours=2)).admitted
+    out_at = T0 + timedelta(hours=5)
+    assert show(gw, "car-out", NEW, out_at).admitted
+    again = tap(gw, "car-out", CARD, out_at + timedelta(seconds=3))
+    assert (again.plate, again.flags) == (NEW, ("again",))
+    assert [plate for plate, _ in _open_stays(gw)] == [OLD], "the old car is still parked"
+
+
+def test_card_handed_to_another_household_does_not_let_the_old_holders_car_out(
+    make_gw: Callable[..., Gateway],
+) -> None:
+    """R2's car came in on the card, which the office then gives to R1's car: R1 tapping it at the
+    exit is R1's car, whatever the card let in before; R2's parked car stays inside."""
+    gw = make_gw()
+    _old_car_in_on_the_card_then_card_moved(
+        gw, [{"kind": "card", "card": CARD, "resident": "R1", "plate": "皖A22222"}]
+    )
+    tap(gw, "car-out", CARD, T0 + timedelta(hours=2))
+    assert [plate for plate, _ in _open_stays(gw)] == [OLD], "R2's car let out on R1's card"
