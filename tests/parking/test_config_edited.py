@@ -3,6 +3,7 @@ zone renamed. What the store kept under the old config must not go on acting sil
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 import textwrap
 from datetime import date, datetime, time, timedelta
@@ -44,6 +45,7 @@ def test_a_lane_closed_then_renamed_in_the_config_is_not_reported_closed_for_eve
     site.toml and restarts. The health report must not go on saying that a lane `car-out` is
     closed, which no command could ever set back to normal (no lane 'car-out'): its mode is dropped
     at start, on record, and the log says what to do."""
+    caplog.set_level(logging.INFO, logger="gateway")  # whatever an earlier test set it to
     data = tmp_path / "data"
     cfg = parse_config(site_text(data), "site.toml")
     seed(cfg, tmp_path)
@@ -85,6 +87,7 @@ def test_a_car_parked_under_a_tariff_taken_out_of_the_config_does_not_leave_free
     block with the new version (effective from yesterday) and restarts. A temporary car that came in
     two days ago, under the old prices, leaves now: it pays the oldest version it can (the new one)
     from its first day, not 0, its charge names that version, and the start warned of it."""
+    caplog.set_level(logging.INFO, logger="gateway")  # whatever an earlier test set it to
     data = tmp_path / "data"
     cfg = parse_config(site_text(data), "site.toml")
     seed(cfg, tmp_path)
@@ -142,6 +145,7 @@ def test_a_zone_renamed_in_the_config_is_said_at_start_and_in_the_health_reports
     cars would come in as cars without a slot and pay. The start says so at ERROR, naming the zone,
     how many slots and what to do, and /api/health and the upstream health report show it, so that
     the installer and the central server see it; the lanes keep working meanwhile."""
+    caplog.set_level(logging.INFO, logger="gateway")  # whatever an earlier test set it to
     data = tmp_path / "data"
     cfg = parse_config(site_text(data), "site.toml")
     seed(cfg, tmp_path)
