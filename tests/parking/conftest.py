@@ -57,6 +57,11 @@ driver = "simulated"
 
 
 def parking_config(data_dir: Path, **overrides: object) -> SiteConfig:
+    return parse_config(parking_toml(data_dir, **overrides), "site.toml")
+
+
+def parking_toml(data_dir: Path, **overrides: object) -> str:
+    """The parking site's config text (for tests that edit it between restarts)."""
     values: dict[str, object] = {
         "data_dir": data_dir,
         "reentry": "void",
@@ -66,7 +71,7 @@ def parking_config(data_dir: Path, **overrides: object) -> SiteConfig:
         "extra": "",
     }
     values.update(overrides)
-    return parse_config(textwrap.dedent(PARKING_TOML.format(**values)), "site.toml")
+    return textwrap.dedent(PARKING_TOML.format(**values))
 
 
 def seed(cfg: SiteConfig, tmp: Path) -> None:

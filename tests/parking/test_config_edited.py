@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import logging
 import sqlite3
-import textwrap
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
@@ -21,21 +20,13 @@ from gateway.parking.fees import Rate, Tariff, stay_fee
 from gateway.runtime.gateway import Gateway
 from gateway.sync.health import health_report
 from tests.conftest import TARIFF_TOML
-from tests.parking.conftest import PARKING_TOML, TZ, pay, seed, show
+from tests.parking.conftest import TZ, parking_toml, pay, seed, show
 
 H = timedelta(hours=1)
 
 
 def site_text(data: Path) -> str:
-    values = {
-        "data_dir": data,
-        "reentry": "void",
-        "shared": "temporary",
-        "exit_without_entry": "guard",
-        "capacity": 6,
-        "extra": "",
-    }
-    return textwrap.dedent(PARKING_TOML.format(**values))
+    return parking_toml(data)
 
 
 def test_a_lane_closed_then_renamed_in_the_config_is_not_reported_closed_for_ever(

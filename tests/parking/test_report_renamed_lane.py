@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import textwrap
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
@@ -22,7 +21,7 @@ from gateway.parking.report import build_report
 from gateway.runtime.gateway import Gateway
 from gateway.store.accounts import create_token
 from gateway.store.database import open_database
-from tests.parking.conftest import PARKING_TOML, T0, TZ, seed
+from tests.parking.conftest import T0, TZ, parking_toml, seed
 from tests.parking.test_operations import CLOSED, ops
 from tests.test_store import database_at
 
@@ -34,15 +33,7 @@ DOOR = '\n[[lanes]]\nid = "door"\ngate = "north"\ndirection = "entrance"\ntype =
 
 
 def site_text(data: Path, extra: str = "") -> str:
-    values = {
-        "data_dir": data,
-        "reentry": "void",
-        "shared": "temporary",
-        "exit_without_entry": "guard",
-        "capacity": 6,
-        "extra": extra,
-    }
-    return textwrap.dedent(PARKING_TOML.format(**values))
+    return parking_toml(data, extra=extra)
 
 
 def edited(text: str) -> str:
