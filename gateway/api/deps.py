@@ -17,6 +17,7 @@ from gateway.api.errors import ApiError
 from gateway.api.hub import Hub
 from gateway.runtime.gateway import Gateway
 from gateway.runtime.worker import StillRunning, wait_or_call_off
+from gateway.store.database import open_read_only
 from gateway.timefmt import from_db
 
 T = TypeVar("T")
@@ -76,7 +77,7 @@ def guard_app(request: Request) -> GuardApp:
 def read_only(gw: Gateway) -> sqlite3.Connection:
     # FastAPI may open it on one threadpool thread and use it on another; one request uses it
     # at a time, so that is safe (sqlite3 would otherwise refuse).
-    return sqlite3.connect(f"file:{gw.db_path}?mode=ro", uri=True, timeout=5, check_same_thread=False)
+    return open_read_only(gw.db_path, 5, check_same_thread=False)
 
 
 def read_db(request: Request) -> Iterator[sqlite3.Connection]:

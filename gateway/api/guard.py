@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import sqlite3
 from concurrent.futures import TimeoutError as FutureTimeout
 from contextlib import closing
 
@@ -22,6 +21,7 @@ from gateway.api.pages import router as pages_router
 from gateway.api.views import from_event
 from gateway.events import AccessEvent
 from gateway.runtime.gateway import Gateway
+from gateway.store.database import open_read_only
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +66,7 @@ class SecurityHeaders:
 
 
 def _open_alarms(gw: Gateway) -> int:
-    with closing(sqlite3.connect(f"file:{gw.db_path}?mode=ro", uri=True, timeout=2)) as conn:
+    with closing(open_read_only(gw.db_path, 2)) as conn:
         return int(
             conn.execute(
                 "SELECT count(*) FROM alarms WHERE cleared_at IS NULL AND acknowledged_at IS NULL"

@@ -12,7 +12,6 @@ import queue
 import random
 import shutil
 import socket
-import sqlite3
 import subprocess
 import tempfile
 import threading
@@ -29,6 +28,7 @@ from gateway.core import Presented
 from gateway.demo.seed import random_plate
 from gateway.errors import GatewayError
 from gateway.runtime.gateway import Gateway
+from gateway.store.database import open_read_only
 from gateway.store.outbox import enqueue
 from gateway.sync.messages import encode_snapshot
 from gateway.sync.service import SyncService
@@ -150,7 +150,7 @@ def _fill_outbox(gw: Gateway, n: int) -> None:
 
 
 def _pending(gw: Gateway) -> int:
-    with sqlite3.connect(f"file:{gw.db_path}?mode=ro", uri=True) as conn:
+    with open_read_only(gw.db_path) as conn:
         return int(
             conn.execute(
                 "SELECT count(*) FROM outbox WHERE sent_at IS NULL "

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import random
-import sqlite3
 import threading
 import time
 from contextlib import closing
@@ -12,6 +11,7 @@ from pathlib import Path
 from drivers.simulated import Chooser
 from gateway.config.models import Device, SiteConfig
 from gateway.demo.seed import random_plate
+from gateway.store.database import open_read_only
 
 
 class DemoTraffic:
@@ -31,7 +31,7 @@ class DemoTraffic:
         if time.monotonic() - self._loaded < 60:
             return
         self._loaded = time.monotonic()
-        with closing(sqlite3.connect(f"file:{self._db_path}?mode=ro", uri=True)) as conn:
+        with closing(open_read_only(self._db_path)) as conn:
             self._cards = [
                 r[0]
                 for r in conn.execute(
@@ -68,7 +68,7 @@ class DemoTraffic:
             return "plate", random_plate(self._rng, self._rng.choice("皖苏浙沪")), 0.93
 
     def _leaving(self) -> tuple[str, str, float] | None:
-        with closing(sqlite3.connect(f"file:{self._db_path}?mode=ro", uri=True)) as conn:
+        with closing(open_read_only(self._db_path)) as conn:
             row = conn.execute(
                 "SELECT plate FROM stays WHERE exited_at IS NULL AND plate IS NOT NULL "
                 "ORDER BY random() LIMIT 1"

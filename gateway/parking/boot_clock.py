@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from gateway.parking import retention as plan
+from gateway.store.database import open_read_only
 from gateway.store.redate import BOOT_TABLES, Boot, ClockState, Step, redate, redated
 
 log = logging.getLogger(__name__)
@@ -54,10 +55,9 @@ def sets_boot_clock(state: ClockState, step: Step, since_boot: float) -> bool:
 BOOT_MARKER = "boot-alarms.json"
 
 
-def first_of_boot(data_dir: Path, db_path: Path) -> tuple[Boot, float | None]:
+def first_of_boot(data_dir: Path, db_path: Path) -> Boot:
     """This boot's first rows (Boot), kept across restarts of the service within one boot by the
-    kernel's boot id in BOOT_MARKER, and when the wall clock's pause whose patrol rounds are not
-    judged yet began (BootClock.paused_since)."""
+    kernel's boot id in BOOT_MARKER."""
     try:
         boot = Path("/proc/sys/kernel/random/boot_id").read_text().strip()
     except OSError:
@@ -77,15 +77,17 @@ def first_of_boot(data_dir: Path, db_path: Path) -> tuple[Boot, float | None]:
             paused_since = None if kept.get("paused_since") is None else float(kept["paused_since"])
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         pass
-    found = Boot(boot, kept_ids, clock, clock_state=state, trusted_from=trusted_from)
+    found = Boot(
+        boot, kept_ids, clock, clock_state=state, trusted_from=trusted_from, paused_since=paused_since
+    )
     if set(kept_ids) >= set(BOOT_TABLES):
-        return found, paused_since
+        return found
     # A table the marker does not name (a new boot, or one an older version kept): from here on.
-    with closing(sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=10)) as conn:
+    with closing(open_read_only(db_path, 10)) as conn:
         ids = {table: kept_ids.get(table) or _next_id(conn, table) for table in BOOT_TABLES}
     first = replace(found, first=ids)
-    keep_boot(data_dir, first, paused_since)
-    return first, paused_since
+    keep_boot(data_dir, first)
+    return first
 
 
 # How versions before the one-list re-dating named the boot's first rows, kept through an upgrade
@@ -100,7 +102,7 @@ def _kept_ids(kept: dict[str, Any]) -> dict[str, int]:
     return older | ids
 
 
-def keep_boot(data_dir: Path, boot: Boot, paused_since: float | None) -> None:
+def keep_boot(data_dir: Path, boot: Boot) -> None:
     marker = data_dir / BOOT_MARKER
     fields = {
         "boot": boot.id,
@@ -108,7 +110,7 @@ def keep_boot(data_dir: Path, boot: Boot, paused_since: float | None) -> None:
         "clock": boot.clock,
         "clock_state": boot.clock_state,
         "trusted_from": boot.trusted_from,
-        "paused_since": paused_since,
+        "paused_since": boot.paused_since,
     }
     try:
         written = marker.with_suffix(".tmp")  # replaced whole: a kill mid-write keeps the last one
@@ -131,10 +133,7 @@ class BootClock:
         # The start on the clock as it is now: moved with every step of the clock that follow() sees.
         self.running_since = started_at
         self._seen = (started_at, monotonic())  # the last wall and monotonic times follow() saw
-        # When (monotonic) the first running clock's step since the patrol rounds were last judged
-        # was seen: the rounds open then, and those due during the pause, are judged after it
-        # (paused_at). None: no pause to catch up on.
-        self.boot, self.paused_since = first_of_boot(data_dir, db_path)
+        self.boot = first_of_boot(data_dir, db_path)
         # Steps of the clock still to re-date, in order: retried until they are done.
         self._steps: list[Step] = []
 
@@ -172,7 +171,7 @@ class BootClock:
         own start is on the clock as it is now, so it stays."""
         mono = self._monotonic()
         self._seen = (now, mono)
-        with closing(sqlite3.connect(f"file:{self.db_path}?mode=ro", uri=True, timeout=10)) as conn:
+        with closing(open_read_only(self.db_path, 10)) as conn:
             self.boot = redated(conn, self.boot)
         running = None
         if self.boot.clock is not None:
@@ -187,24 +186,23 @@ class BootClock:
         """The wall clock, stepped at `stepped`, is not to be trusted until `until` (monotonic),
         across restarts of the service within the boot. A step during the pause (its correction)
         extends it, and the rounds to judge after it still begin at the first step."""
-        if self.paused_since is None:
-            self.paused_since = stepped
-        self.boot = replace(self.boot, trusted_from=until)
-        self._keep()
+        paused_since = stepped if self.boot.paused_since is None else self.boot.paused_since
+        self.boot = replace(self.boot, trusted_from=until, paused_since=paused_since)
+        keep_boot(self.data_dir, self.boot)
 
     def paused_at(self, now: datetime) -> datetime | None:
         """When the pause of the rounds began, on the wall clock as it is now: the clock's reading
         before its first step, once it is set right. Counted back on the monotonic clock, so that a
         clock left ten years ahead does not look back across the years it skipped."""
-        if self.paused_since is None:
+        if self.boot.paused_since is None:
             return None
-        return now - timedelta(seconds=self._monotonic() - self.paused_since)
+        return now - timedelta(seconds=self._monotonic() - self.boot.paused_since)
 
     def caught_up(self) -> None:
         """The rounds since the pause began are judged: the usual look-back does again."""
-        if self.paused_since is not None:
-            self.paused_since = None
-            self._keep()
+        if self.boot.paused_since is not None:
+            self.boot = replace(self.boot, paused_since=None)
+            keep_boot(self.data_dir, self.boot)
 
     def trusted(self, mono: float) -> bool:
         return mono >= self.boot.trusted_from
@@ -219,7 +217,7 @@ class BootClock:
             steps = tuple(self._steps)
             self.boot = run(partial(redate, boot=self.boot, steps=steps, pass_hours=pass_hours))
             del self._steps[: len(steps)]
-            self._keep()  # a kill before this: the next run reads the mark
+            keep_boot(self.data_dir, self.boot)  # a kill before this: the next run reads the mark
             for step in steps:  # at most once: a kill just before leaves them to be deleted sooner
                 plan.redate_files(plan.snapshot_files(self.snapshots_dir), step.of_boot, step.by)
         self._keep_clock()
@@ -233,7 +231,4 @@ class BootClock:
         if self._steps or (self.boot.clock is not None and abs(clock - self.boot.clock) < 1):
             return
         self.boot = replace(self.boot, clock=clock)
-        self._keep()
-
-    def _keep(self) -> None:
-        keep_boot(self.data_dir, self.boot, self.paused_since)
+        keep_boot(self.data_dir, self.boot)

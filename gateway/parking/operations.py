@@ -32,6 +32,7 @@ from gateway.parking.report import build_report, last_complete_day, period_of, s
 from gateway.site import Site
 from gateway.store import retention as prune
 from gateway.store.alarms import clear_alarm, clear_open_alarms, raise_alarm
+from gateway.store.database import open_read_only
 from gateway.store.parking import ParkingError
 from gateway.store.patrol import record_round, taps_between
 from gateway.store.redate import Step
@@ -189,7 +190,7 @@ class Operations:
             del self._stepped[0]
 
     def _read(self) -> sqlite3.Connection:
-        return sqlite3.connect(f"file:{self.db_path}?mode=ro", uri=True, timeout=10)
+        return open_read_only(self.db_path, 10)
 
     # ---- daily reports -------------------------------------------------------------------------
 

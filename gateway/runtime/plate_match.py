@@ -9,11 +9,11 @@ matching needs none of this: the store answers it directly, and a new registrati
 from __future__ import annotations
 
 import logging
-import sqlite3
 import threading
 import time
 from pathlib import Path
 
+from gateway.store.database import open_read_only
 from plates.matcher import PlateMatcher, Policy
 
 log = logging.getLogger(__name__)
@@ -46,7 +46,7 @@ class RegisteredPlates:
             return self._matcher
 
     def _refresh(self) -> None:
-        conn = sqlite3.connect(f"file:{self._db_path}?mode=ro", uri=True, timeout=5)
+        conn = open_read_only(self._db_path, 5)
         try:
             plates = [r[0] for r in conn.execute(_PLATES)]
         finally:

@@ -8,7 +8,6 @@ asking), so that the gate can act on it: those decisions are the same attempt, n
 from __future__ import annotations
 
 import logging
-import sqlite3
 import threading
 import time
 from collections import deque
@@ -20,6 +19,7 @@ from gateway.config.models import Alarms
 from gateway.events import AccessEvent
 from gateway.runtime.gateway import Gateway
 from gateway.store.alarms import clear_alarm, raise_alarm
+from gateway.store.database import open_read_only
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +72,7 @@ class AlarmWatch:
         gw = self._gw
         if not gw.site.config.mqtt.enabled:
             return 0
-        with closing(sqlite3.connect(f"file:{gw.db_path}?mode=ro", uri=True, timeout=5)) as conn:
+        with closing(open_read_only(gw.db_path, 5)) as conn:
             pending = int(
                 conn.execute(
                     "SELECT count(*) FROM outbox WHERE sent_at IS NULL AND quarantined IS NULL"

@@ -25,6 +25,16 @@ POLL_S = 0.001  # how often a writer asks again for the write lock
 UPGRADE_TIMEOUT_US = 30 * 60 * 1_000_000  # how long systemd waits for a start that migrates
 
 
+def open_read_only(
+    db_path: Path | str, timeout: float = 5.0, *, check_same_thread: bool = True
+) -> sqlite3.Connection:
+    """A connection that only reads: in WAL mode it never blocks the decision worker's writes, nor
+    they it."""
+    return sqlite3.connect(
+        f"file:{db_path}?mode=ro", uri=True, timeout=timeout, check_same_thread=check_same_thread
+    )
+
+
 def open_database(
     path: Path, *, sync: Literal["full", "normal"] = "full", migrate: bool = True
 ) -> sqlite_utils.Database:

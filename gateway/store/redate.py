@@ -45,8 +45,10 @@ class Boot:
     on the wall clock those rows are dated on (epoch seconds; None until a run keeps it); its
     patrol taps written on an old clock; and whether its clock may still be the stale one it booted
     on ("stale"), was set right by a step that re-dated its rows ("set"), or a running clock's step
-    was seen ("running": no later step is re-dated); and the monotonic time until which, after a
-    running clock's step, the wall clock is not trusted (the operations thread's CLOCK_CONFIRM)."""
+    was seen ("running": no later step is re-dated); the monotonic time until which, after a
+    running clock's step, the wall clock is not trusted (the operations thread's CLOCK_CONFIRM); and
+    when (monotonic) the first step of that pause was seen, while the patrol rounds since are not
+    judged yet (None: no pause to catch up on)."""
 
     id: str
     first: dict[str, int]
@@ -54,6 +56,7 @@ class Boot:
     taps_off: tuple[TapsOff, ...] = ()
     clock_state: ClockState = "stale"
     trusted_from: float = 0.0
+    paused_since: float | None = None
 
     def tap_time(self, tap_id: int, at: datetime) -> datetime:
         """When a tap was really made: its time as recorded, moved by the steps of the clock since."""

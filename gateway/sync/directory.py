@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from gateway.runtime.gateway import Gateway
-from gateway.store.database import begin_immediate
+from gateway.store.database import begin_immediate, open_read_only
 from gateway.store.outbox import enqueue
 from gateway.sync.apply import StaleApply, apply_delta, apply_snapshot_steps, total_rows
 from gateway.sync.backoff import retry_delay
@@ -412,8 +412,7 @@ class Directory:
 
     def _read_sync_state(self, columns: str) -> tuple[Any, ...]:
         """On a connection of our own."""
-        uri = f"file:{self.gw.db_path}?mode=ro"
-        with contextlib.closing(sqlite3.connect(uri, uri=True, timeout=10)) as conn:
+        with contextlib.closing(open_read_only(self.gw.db_path, 10)) as conn:
             return tuple(conn.execute(f"SELECT {columns} FROM sync_state").fetchone())
 
     def _resume(self) -> None:

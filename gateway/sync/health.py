@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-import sqlite3
 from contextlib import closing
 from datetime import datetime
 from pathlib import Path
@@ -11,6 +10,7 @@ from typing import Any
 
 from gateway.runtime.config_edits import slots_outside_zones
 from gateway.runtime.gateway import Gateway
+from gateway.store.database import open_read_only
 
 
 def disk_report(data_dir: Path, db_path: Path) -> dict[str, float]:
@@ -52,5 +52,5 @@ def health_report(
 
 def _slots_outside_zones(gw: Gateway) -> dict[str, int]:
     # Read now, not at start: the report shows the slots gone once the admin moved them.
-    with closing(sqlite3.connect(f"file:{gw.db_path}?mode=ro", uri=True, timeout=5)) as conn:
+    with closing(open_read_only(gw.db_path, 5)) as conn:
         return slots_outside_zones(conn, gw.site)

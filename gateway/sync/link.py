@@ -15,7 +15,6 @@ import json
 import logging
 import queue
 import random
-import sqlite3
 import threading
 import time
 from collections.abc import Callable
@@ -25,6 +24,7 @@ from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
 from gateway.runtime.gateway import Gateway
+from gateway.store.database import open_read_only
 from gateway.sync.backoff import retry_delay
 from gateway.sync.broker_settings import broker_settings
 from gateway.sync.client import Acked, Connected, Connection, Lost, Received, Refused
@@ -143,7 +143,7 @@ class SyncLink:
     # -- the link thread -------------------------------------------------------------------------
 
     def _run(self) -> None:
-        reader = self.outbox.reader = sqlite3.connect(f"file:{self.gw.db_path}?mode=ro", uri=True, timeout=10)
+        reader = self.outbox.reader = open_read_only(self.gw.db_path, 10)
         failures = 0
         try:
             while not self._stopping.is_set():

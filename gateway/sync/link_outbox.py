@@ -22,7 +22,7 @@ from typing import Any
 from gateway.alarm_texts import AlarmText, Param
 from gateway.runtime.gateway import Gateway
 from gateway.store.alarms import clear_alarm, raise_alarm, write_alarm
-from gateway.store.database import transaction
+from gateway.store.database import open_read_only, transaction
 from gateway.store.outbox import (
     backlog,
     enqueue,
@@ -206,7 +206,7 @@ class LinkOutbox:
 
     def check_quota(self) -> dict[str, Any]:
         """Raise the outbox alarm well before the quota; clear it once the backlog has drained."""
-        with sqlite3.connect(f"file:{self.gw.db_path}?mode=ro", uri=True, timeout=10) as conn:
+        with open_read_only(self.gw.db_path, 10) as conn:
             self.backlog = backlog(conn)
         used_mb = self.backlog["pending_bytes"] / 2**20
         quota = self.cfg.outbox_quota_mb

@@ -29,7 +29,7 @@ from zoneinfo import ZoneInfo
 from gateway.privacy import Secrets, mask_phone
 from gateway.store.csv_import import card_car_problem, cards_left_on_moved_cars, vehicle_owners
 from gateway.store.csv_rows import CardRow, ResidentRow, SlotRow, VehicleRow
-from gateway.store.database import transaction
+from gateway.store.database import open_read_only, transaction
 from gateway.store.private_sqlite import cut_wal, zero_deleted
 from gateway.sync.entries import EntryError, PassRow, describe, parse_entry, parse_key, row_key
 from gateway.sync.errors import DownlinkRejected
@@ -207,7 +207,7 @@ def read_meta(conn: sqlite3.Connection) -> dict[str, Any] | None:
 def stage(job: StageJob) -> dict[str, Any]:
     """Check and stage the received parts of job.version; the result is also left in `meta`."""
     conn = open_staging(job.staging)
-    main = sqlite3.connect(f"file:{job.main_db}?mode=ro", uri=True, timeout=30)
+    main = open_read_only(job.main_db, 30)
     try:
         problems: list[str] = []
         code = "invalid"

@@ -19,6 +19,18 @@ def tap(gw: Gateway, lane: str, card: str, at: datetime) -> AccessEvent:
     return gw.handle(Presented(lane, "card", card, 1.0, at, "reader"))
 
 
+def _card_lets_in(gw: Gateway, resident: str, plate: str) -> AccessEvent:
+    """The centre gives the card to a resident's car, which comes in on it at T0."""
+    delta(
+        gw,
+        1,
+        0,
+        T0 - timedelta(hours=1),
+        upsert=[{"kind": "card", "card": CARD, "resident": resident, "plate": plate}],
+    )
+    return tap(gw, "car-in", CARD, T0)
+
+
 def _open_stays(gw: Gateway) -> list[tuple[str, int | None]]:
     return gw.conn.execute("SELECT plate, slot_id FROM stays WHERE exited_at IS NULL ORDER BY id").fetchall()
 
@@ -31,14 +43,7 @@ def test_old_car_leaves_on_the_card_moved_to_the_new_car_and_frees_its_slot(
     sell it): it leaves as it came in, free, its stay closed; the new car then comes in free on
     B002, not as a second car that pays while the old car is counted inside for good."""
     gw = make_gw()
-    delta(
-        gw,
-        1,
-        0,
-        T0 - timedelta(hours=1),
-        upsert=[{"kind": "card", "card": CARD, "resident": "R2", "plate": "皖B33333"}],
-    )
-    came_in = tap(gw, "car-in", CARD, T0)
+    came_in = _card_lets_in(gw, "R2", "皖B33333")
     assert (came_in.reason, came_in.billing) == ("resident", "slot")
     delta(
         gw,
@@ -75,15 +80,8 @@ def test_second_car_that_came_in_on_the_card_still_pays_its_stay(make_gw: Callab
     paying temporary car. The card is moved to R1's new car; the old car tapping out on it is held
     for the fee of the stay it came in for, not let out free as no_entry_record."""
     gw = make_gw()
-    delta(
-        gw,
-        1,
-        0,
-        T0 - timedelta(hours=1),
-        upsert=[{"kind": "card", "card": CARD, "resident": "R1", "plate": "皖A22222"}],
-    )
     assert show(gw, "car-in", "皖A11111", T0).reason == "resident"
-    came_in = tap(gw, "car-in", CARD, T0)
+    came_in = _card_lets_in(gw, "R1", "皖A22222")
     assert (came_in.reason, came_in.flags) == ("temporary", ("shared_slot",))
     delta(
         gw,
@@ -100,16 +98,8 @@ def test_second_car_that_came_in_on_the_card_still_pays_its_stay(make_gw: Callab
 
 
 def _old_car_in_on_the_card_then_card_moved(gw: Gateway, to: list[dict[str, object]]) -> None:
-    delta(
-        gw,
-        1,
-        0,
-        T0 - timedelta(hours=1),
-        upsert=[{"kind": "card", "card": CARD, "resident": "R2", "plate": OLD}],
-    )
-    assert tap(gw, "car-in", CARD, T0).admitted
+    assert _card_lets_in(gw, "R2", OLD).admitted
     delta(gw, 2, 1, T0 + timedelta(hours=1), upsert=to)
-
 
 
 def test_card_tapped_as_the_new_car_is_read_out_does_not_let_the_old_parked_car_out(

@@ -10,9 +10,8 @@ import pytest
 
 from gateway.core import Presented
 from gateway.runtime.gateway import Gateway
-from gateway.store.passes import NewPass, create_pass
 from tests.parking.conftest import T0
-from tests.parking.test_vehicle_class import MOTORCYCLE_LANES
+from tests.parking.test_vehicle_class import MOTORCYCLE_LANES, registered_at_the_booth
 
 H = timedelta(hours=1)
 
@@ -24,15 +23,7 @@ def moto_gw(make_gw: Callable[..., Gateway]) -> Gateway:
 
 def qr_of_pass_without_plate(gw: Gateway) -> str:
     """A visitor registered at the booth without a plate (the form takes a class only with one)."""
-    new = NewPass(
-        kind="visitor",
-        name="钱七",
-        valid_from=T0 - H,
-        valid_to=T0 + 24 * H,
-        host_building="3栋",
-        host_unit="2单元",
-    )
-    pid = create_pass(gw.conn, gw.secrets, new, T0 - H, "guard1")
+    pid = registered_at_the_booth(gw)
     row = gw.conn.execute("SELECT value FROM credentials WHERE pass_id = ? AND kind = 'qr'", (pid,))
     return str(row.fetchone()[0])
 

@@ -19,6 +19,21 @@ from tests.parking.conftest import T0, pay, show
 
 H = timedelta(hours=1)
 
+
+def registered_at_the_booth(gw: Gateway, **vehicle: str) -> int:
+    """A visitor to 3栋 2单元 for the day, with the vehicle (plate, vehicle_class) given, if any."""
+    new = NewPass(
+        kind="visitor",
+        name="钱七",
+        valid_from=T0 - H,
+        valid_to=T0 + 24 * H,
+        host_building="3栋",
+        host_unit="2单元",
+        **vehicle,  # type: ignore[arg-type]
+    )
+    return create_pass(gw.conn, gw.secrets, new, T0 - H, "guard1")
+
+
 # A motorcycle lane at the north gate (in and out) into the same zone, and a motorcycle tariff: the
 # first half hour free, then 1元 a day begun.
 MOTORCYCLE_LANES = """
@@ -84,17 +99,7 @@ def test_a_registered_car_on_the_motorcycle_lane_stays_a_car(moto_gw: Gateway) -
 
 
 def test_a_visitors_motorcycle_keeps_its_class_on_any_lane(moto_gw: Gateway) -> None:
-    new = NewPass(
-        kind="visitor",
-        name="钱七",
-        valid_from=T0 - H,
-        valid_to=T0 + 24 * H,
-        host_building="3栋",
-        host_unit="2单元",
-        plate="浙A11111",
-        vehicle_class="motorcycle",
-    )
-    create_pass(moto_gw.conn, moto_gw.secrets, new, T0 - H, "guard1")
+    registered_at_the_booth(moto_gw, plate="浙A11111", vehicle_class="motorcycle")
     ev = show(moto_gw, "car-in", "浙A11111", T0)
     assert ev.reason == "visitor" and ev.vehicle_class == "motorcycle"
     assert inside(moto_gw) == {"car": 0, "motorcycle": 1, "bicycle": 0}
