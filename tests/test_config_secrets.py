@@ -3,12 +3,13 @@ failed start print to the terminal and the systemd journal."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 
 from gateway.cli import main
-from gateway.config import EX_CONFIG, ConfigError, parse_config
+from gateway.config import EX_CONFIG, ConfigError, load_config, parse_config
 from gateway.config.problems import Problem
 from gateway.sync.command_key import read_key
 from tests.conftest import site_toml
@@ -133,3 +134,15 @@ def test_check_config_warns_when_hard_anti_passback_has_no_exit_to_see_people_le
     assert "policy.anti_passback: hard, but no pedestrian lane is an exit" in out, out
     assert "every second entry at door is refused" in out and 'anti_passback = "soft"' in out
     assert "no vehicle lane" not in out
+
+
+def test_the_example_site_reads_the_command_key_where_the_readme_puts_it() -> None:
+    """An installer copies config/example-estate.toml and puts the key where README.md says: the
+    central server's remote commands are then signed with a key the gateway reads (not refused
+    `no_key` because the example looks for it elsewhere)."""
+    readme = Path("README.md").read_text(encoding="utf-8")
+    said = re.search(r"need the site's key in\s+`([^`]+)`", readme)
+    assert said, "README.md no longer says where the command key goes"
+    cfg = load_config("config/example-estate.toml")
+    assert cfg.mqtt.enabled
+    assert cfg.command_key_path == Path(said.group(1))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import shlex
 import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
@@ -9,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from gateway.alarm_texts import AlarmText
 from gateway.cli import main
 from gateway.config import EX_CONFIG
 from gateway.errors import StorageError
@@ -275,3 +278,22 @@ def test_ids_are_never_given_again_after_the_upgrade_that_keeps_every_row(tmp_pa
     db.execute("DELETE FROM residents WHERE id = 2")  # the foreign keys still cascade
     assert db.execute("SELECT count(*) FROM vehicles").fetchone() == (0,)
     assert db.execute("SELECT count(*) FROM credentials").fetchone() == (0,)
+
+
+def test_the_set_aside_alarm_tells_the_admin_a_command_that_runs(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The alarms page's 记录无法上传 says what to run on the box; run as written (with the site
+    config for CONFIG) it sends the record again, not an argparse usage error."""
+    config, conn = _site_with_a_refused_record(tmp_path, waiting=0)
+    conn.close()
+    commands = []
+    for language in ("en", "zh"):
+        said = AlarmText("outbox_quarantine", {"record_type": "access", "seq": 1, "reason": "x"}).render(language)
+        command = re.search(r"gateway outbox -c \S+ --send-again 1", said)
+        assert command, said
+        commands.append(shlex.split(command.group(0))[1:])
+    argv = commands[0]
+    argv[argv.index("-c") + 1] = str(config)
+    assert main(argv) == 0, capsys.readouterr().err
+    assert "put back in line: 1 record(s), seq 1" in capsys.readouterr().out

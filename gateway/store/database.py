@@ -29,10 +29,10 @@ def open_read_only(
     db_path: Path | str, timeout: float = 5.0, *, check_same_thread: bool = True
 ) -> sqlite3.Connection:
     """A connection that only reads: in WAL mode it never blocks the decision worker's writes, nor
-    they it."""
-    return sqlite3.connect(
-        f"file:{db_path}?mode=ro", uri=True, timeout=timeout, check_same_thread=check_same_thread
-    )
+    they it. The path goes into the URI percent-encoded: a data directory named "gate#2" would
+    otherwise open (and create) ".../gate" instead."""
+    uri = Path(db_path).resolve().as_uri() + "?mode=ro"
+    return sqlite3.connect(uri, uri=True, timeout=timeout, check_same_thread=check_same_thread)
 
 
 def open_database(
