@@ -36,6 +36,36 @@ def write_alarm(conn: sqlite3.Connection, kind: str, source: str, text: AlarmTex
     return bool(cur.rowcount)
 
 
+def open_alarm_text(conn: sqlite3.Connection, kind: str, source: str) -> AlarmText | None:
+    """What the open alarm of this kind and source says; None when none is open (or it is a plain
+    sentence from an older version)."""
+    row = conn.execute(
+        "SELECT message FROM alarms WHERE kind = ? AND source = ? AND cleared_at IS NULL", (kind, source)
+    ).fetchone()
+    return None if row is None else from_stored(row[0])
+
+
+def reword_alarm(conn: sqlite3.Connection, kind: str, source: str, text: AlarmText, at: datetime) -> bool:
+    """Give the open alarm of this kind and source new words, keeping when it was raised (a repair
+    deadline counts from then). The centre gets its `raised` record again, dated when it was raised,
+    with the new words. False when none is open or it says that already."""
+    with transaction(conn):
+        row = conn.execute(
+            "SELECT raised_at FROM alarms WHERE kind = ? AND source = ? AND cleared_at IS NULL "
+            "AND message != ?",
+            (kind, source, text.stored()),
+        ).fetchone()
+        if row is None:
+            return False
+        conn.execute(
+            "UPDATE alarms SET message = ? WHERE kind = ? AND source = ? AND cleared_at IS NULL",
+            (text.stored(), kind, source),
+        )
+        raised = datetime.fromisoformat(row[0]).astimezone(at.tzinfo)
+        _upstream(conn, "raised", kind, source, raised, text, queued_at=at)
+    return True
+
+
 def clear_alarm(conn: sqlite3.Connection, kind: str, source: str, at: datetime) -> bool:
     with transaction(conn):
         return end_alarm(conn, kind, source, at)
@@ -82,8 +112,16 @@ def clear_open_alarms(
 
 
 def _upstream(
-    conn: sqlite3.Connection, state: str, kind: str, source: str, at: datetime, text: AlarmText | None = None
+    conn: sqlite3.Connection,
+    state: str,
+    kind: str,
+    source: str,
+    at: datetime,
+    text: AlarmText | None = None,
+    queued_at: datetime | None = None,
 ) -> None:
+    """Queue the record of an alarm's change; `queued_at` (default `at`) dates the outbox row, so
+    that a record about an older change does not look like an old backlog."""
     payload: dict[str, object] = {"at": at.isoformat(), "state": state, "kind": kind, "source": source}
     if text is None:
         payload["message"] = ""
@@ -93,7 +131,7 @@ def _upstream(
             message_en=text.render("en"),
             text={"key": text.key, "params": text.params},
         )
-    enqueue(conn, "alarm", payload, at)
+    enqueue(conn, "alarm", payload, queued_at or at)
 
 
 def open_alarms(
