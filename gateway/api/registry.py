@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Response
@@ -77,9 +78,15 @@ class VehicleChange(BaseModel):
 
 
 class CardIn(BaseModel):
+    """A card that names a car (by `vehicle_id`, or by `plate` as the admin page does) opens the
+    barrier for that car; one that names none is the resident alone at a vehicle lane (README)."""
+
     card: str = Field(min_length=1, max_length=40)
     resident_id: RowId
-    vehicle_id: RowId | None = None
+    vehicle_id: RowId | None = Field(None, description="The resident's car the card opens the barrier for.")
+    plate: str | None = Field(
+        None, min_length=1, max_length=16, description="That car by its plate, instead of vehicle_id."
+    )
     valid_from: When | None = None
     valid_to: End | None = None
     hours: list[str] = Field(default_factory=list, max_length=4)
@@ -287,9 +294,31 @@ def delete_vehicle(vehicle_id: Id, who: Admin, app: App) -> None:
     write(gw, lambda c: store.delete_vehicle(c, gw.now(), who.name, vehicle_id))
 
 
+def _car_of(db: sqlite3.Connection, body: CardIn) -> int | None:
+    """The vehicle a card is for: `vehicle_id`, or the resident's car with `plate` (an admin knows
+    the plate, not the database id). store.add_card checks the car is the resident's again as it
+    adds the card, so a car removed meanwhile is refused there."""
+    if body.plate is None:
+        return body.vehicle_id
+    if body.vehicle_id is not None:
+        fix = "send vehicle_id or plate, not both"
+        raise ApiError(422, "invalid_request", "the card's car is given twice", fix)
+    plate = _value("plate", body.plate)
+    for vehicle in store.resident_detail(db, body.resident_id)["vehicles"]:
+        if vehicle["plate"] == plate:
+            return int(vehicle["id"])
+    raise ApiError(
+        422,
+        "not_their_vehicle",
+        f"resident {body.resident_id} has no vehicle {plate}",
+        "type the plate of one of this resident's cars (lookup lists them), or add the vehicle first",
+        fields=["plate"],
+    )
+
+
 @router.post("/api/cards", summary="Give a resident a card (admin)", response_model=Created)
-def add_card(body: CardIn, who: Admin, app: App) -> Created:
-    gw, card = app.gw, _value("card", body.card)
+def add_card(body: CardIn, who: Admin, app: App, db: Db) -> Created:
+    gw, card, car = app.gw, _value("card", body.card), _car_of(db, body)
     try:
         hours = hours_value(body.hours)
     except RowError as exc:
@@ -303,7 +332,7 @@ def add_card(body: CardIn, who: Admin, app: App) -> Created:
             who.name,
             card,
             body.resident_id,
-            body.vehicle_id,
+            car,
             start,
             end,
             hours,

@@ -300,6 +300,11 @@ TEXTS: dict[str, tuple[str, str]] = {
     "admin.unit": ("单元", "Unit"),
     "admin.room": ("房号", "Room"),
     "admin.card": ("卡号", "Card number"),
+    # A card that names no car is the resident alone at the car barrier (no_slot): say what it is for.
+    "admin.card_plate": (
+        "车牌（此卡开车闸的本业主车辆；仅用于人行门可空）",
+        "Plate (the resident's car this card opens the barrier for; empty for doors only)",
+    ),
     "admin.monthly_until": ("月租到期", "Monthly until"),
     "admin.zone": ("区域", "Zone"),
     "admin.number": ("车位号", "Slot number"),
@@ -396,6 +401,10 @@ TEXTS: dict[str, tuple[str, str]] = {
     "err.unknown_lane": ("没有该通道", "No such lane"),
     "err.not_a_vehicle_lane": ("该通道不是车行通道", "Not a vehicle lane"),
     "err.unknown_zone": ("没有该区域", "No such zone"),
+    "err.not_their_vehicle": (
+        "该业主名下没有这个车牌的车辆：请核对车牌，或先添加车辆",
+        "This resident has no car with this plate: check the plate, or add the vehicle first",
+    ),
     "err.not_an_account": ("API 令牌不能执行此操作", "Not for an API token"),
     "err.other": ("操作未完成，请重试；仍不行请联系管理员", "Not done; try again, or tell the admin"),
     "common.no": ("否", "no"),
