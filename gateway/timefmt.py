@@ -1,4 +1,10 @@
-"""Times in the database are UTC ISO-8601 text, so that text order is time order."""
+"""Times in the database are UTC ISO-8601 text, so that text order is time order.
+
+Lengths of time on local times are counted in UTC (`later`, `elapsed`): Python adds a timedelta to a
+local time by the wall clock, and subtracts and compares two times of one zone by the wall clock too,
+so across a daylight-saving change a 24-hour step would be 23 or 25 real hours, and 02:30 before the
+clocks go back "0 seconds" from 02:30 after. A site's zone may have such changes (Europe/Berlin).
+"""
 
 from __future__ import annotations
 
@@ -14,6 +20,16 @@ def to_db(at: datetime) -> str:
 
 def from_db(text: str | None) -> datetime | None:
     return None if not text else datetime.fromisoformat(text)
+
+
+def later(at: datetime, step: timedelta) -> datetime:
+    """`at` plus `step` of real time (minus, for a negative step), in `at`'s zone."""
+    return (at.astimezone(UTC) + step).astimezone(at.tzinfo)
+
+
+def elapsed(since: datetime, until: datetime) -> timedelta:
+    """The real time from `since` to `until`: negative when `until` is earlier."""
+    return until.astimezone(UTC) - since.astimezone(UTC)
 
 
 def parse_local(text: str, tz: ZoneInfo, *, end_of_day: bool = False) -> datetime:

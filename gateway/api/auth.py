@@ -64,7 +64,7 @@ def identify(
         name, role = found
         return Principal(f"token:{name}", name, role, "token", language=default_language)
     if session:
-        live = session_account(db, session, now)
+        live = session_account(db, session, now, gw.site.config.http.session_hours)
         if live is not None:
             account, csrf = live
             return Principal(

@@ -20,6 +20,7 @@ from gateway.api.auth import Admin, User
 from gateway.api.deps import Day, Db, Id, saved, write
 from gateway.api.errors import ApiError
 from gateway.api.prices_page import page_language, prices_html
+from gateway.api.views import shown_value
 from gateway.parking.fees import tariff_at
 from gateway.parking.report import report_csv
 from gateway.parking.service import typed_plate
@@ -58,6 +59,17 @@ class Payment(BaseModel):
     method: Literal["cash", "qr", "monthly"] = Field(description="cash, qr (QR code payment) or monthly.")
     receipt: str = Field("", max_length=40, description="Receipt number; made by the gateway if empty.")
     actor: str = Field("", max_length=40, description="The guard who took it.")
+
+
+class LanePayment(Payment):
+    plate: str = Field(
+        "", max_length=12, description="The car's plate, e.g. 皖A12345; empty for a car named by its pass."
+    )
+    pass_id: int | None = Field(
+        None,
+        ge=1,
+        description="A car let in on a pass without a plate: the pass's id, as the lane's quote names it.",
+    )
 
 
 class Closing(BaseModel):
@@ -127,12 +139,14 @@ def parking_router(gw: Gateway) -> APIRouter:
         return found or {"lane": lane, "plate": None, "due_fen": 0}
 
     @router.post("/api/parking/lanes/{lane}/pay", summary="The guard took the fee: record it and open")
-    def pay(lane: str, body: Payment, who: Operator) -> dict[str, Any]:
+    def pay(lane: str, body: LanePayment, who: Operator) -> dict[str, Any]:
         actor = _actor(who, body.actor)
         prepare = desk.pay_at_lane(
-            lane, body.plate, body.amount_fen, body.method, body.receipt, actor, gw.now()
+            lane, body.plate, body.amount_fen, body.method, body.receipt, actor, gw.now(), body.pass_id
         )
-        return saved(gw.decide_after(prepare), PARKING_WRITE_S).as_json()
+        ev = saved(gw.decide_after(prepare), PARKING_WRITE_S)
+        # A car let out on its pass's QR: the QR opens the gate to whoever holds it, never shown.
+        return {**ev.as_json(), "value": shown_value(ev.kind, ev.value)}
 
     @router.post("/api/parking/prepay", summary="Paying ahead at the booth (the grace period starts)")
     def prepay(body: Payment, who: Operator) -> dict[str, Any]:

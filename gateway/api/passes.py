@@ -14,7 +14,7 @@ from fastapi.responses import Response as RawResponse
 from pydantic import BaseModel, Field
 
 from gateway.api.auth import Admin, Principal, User
-from gateway.api.deps import App, Db, GuardApp, Id, When, aware, local, write
+from gateway.api.deps import App, Db, End, GuardApp, Id, When, aware, local, write
 from gateway.api.errors import ApiError
 from gateway.api.shapes import ERRORS
 from gateway.core.windows import Window
@@ -22,6 +22,7 @@ from gateway.privacy import id_number_problem, mask_name
 from gateway.runtime.gateway import Gateway
 from gateway.store import passes as store
 from gateway.store.csv_rows import RowError, plate_value
+from gateway.timefmt import later
 from gateway.web.qr import qr_svg
 
 router = APIRouter(tags=["visitors"], responses=ERRORS)
@@ -71,13 +72,16 @@ class VisitorIn(BaseModel):
         "too, when in it).",
     )
     valid_from: When | None = Field(None, description="Default now; local time if no zone.")
-    valid_to: When | None = Field(None, description="Default: valid_from plus the site's visitor hours.")
+    valid_to: End | None = Field(
+        None,
+        description="Default: valid_from plus the site's visitor hours; a bare date includes that whole day.",
+    )
 
 
 class ContractorIn(VisitorIn):
     company: str = Field("", max_length=60)
     valid_from: When | None = Field(None, description="Default now; local time if no zone.")
-    valid_to: When = Field(description="End of the work (a date at midnight is its start).")  # type: ignore[assignment]
+    valid_to: End = Field(description="End of the work; a bare date includes that whole day.")  # type: ignore[assignment]
     hours: list[str] = Field(
         default_factory=list,
         max_length=4,
@@ -230,7 +234,7 @@ def _new_pass(
             problems.append(f"hours: {exc}")
     start = aware(gw, body.valid_from) if body.valid_from else now
     limits = gw.site.config.visitors
-    end = aware(gw, body.valid_to) if body.valid_to else start + timedelta(hours=limits.default_hours)
+    end = aware(gw, body.valid_to) if body.valid_to else later(start, timedelta(hours=limits.default_hours))
     longest = limits.visitor_max_days if kind == "visitor" else limits.contractor_max_days
     if end <= start:
         problems.append("valid_to: must be after valid_from")
@@ -327,7 +331,7 @@ def visitor_rules(who: User, app: App) -> Rules:
     now = gw.now()
     hours = gw.site.config.visitors.default_hours
     return Rules(
-        required=sorted(required_fields(gw, now, now + timedelta(hours=hours))),
+        required=sorted(required_fields(gw, now, later(now, timedelta(hours=hours)))),
         closed_now=gw.site.policy.closed_period(now) is not None,
         default_hours=hours,
     )

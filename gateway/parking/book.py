@@ -15,12 +15,14 @@ from typing import Literal
 from zoneinfo import ZoneInfo
 
 from gateway.parking.fees import Tariff, stay_fee, tariff_at, tariff_of_stay
+from gateway.timefmt import elapsed, later
 
 BILLABLE = ("temporary", "visitor")
 # A stay that ends "before" it began cannot be timed: the gateway's clock is behind its entry (a
 # Pi rebooted on fake-hwclock's stale time, before NTP sets it). It is charged as a day (按一天收费,
 # as a car with no entry record under exit_without_entry = "charge"): never let out free, and held
-# at the barrier, where the guard takes the fee or lets the car out by hand for what it owes.
+# at the barrier, where the guard takes the fee or lets the car out by hand for what it owes. A day
+# of real time (timefmt.later): on the day the clocks change too.
 UNTIMED = timedelta(days=1)
 
 
@@ -91,11 +93,11 @@ def stay_charge(stay: StayFacts, rules: Rules, end: datetime) -> Charge | None:
     UNTIMED."""
     entered = stay.entered_at.astimezone(rules.tz)
     if stay.billed_until is not None:  # billing stopped then: known, whatever the clock says now
-        end = stay.billed_until if end < entered else min(end, stay.billed_until)
+        end = stay.billed_until if _before(end, entered) else min(end, stay.billed_until)
     # The clock is behind when the stay ends before the car's entry, never before the start of its
     # billing: a monthly car's billing starts when its period ended, which may be after a handover
     # stopped it (then there is nothing to bill, not a day to charge).
-    untimed = end < entered
+    untimed = _before(end, entered)
     if untimed:
         end = entered  # never before it began
     start = entered
@@ -108,15 +110,22 @@ def stay_charge(stay: StayFacts, rules: Rules, end: datetime) -> Charge | None:
     priced = tariff_of_stay(rules.tariffs, start)
     if priced is None:  # a site with no tariff: parking is free
         return Charge(0, "", start, end)
-    tariff, start = priced[0], min(priced[1], end)  # a stay ended before the first prices: free
+    tariff, priced_from = priced
+    start = end if _before(end, priced_from) else priced_from  # a stay ended before the first prices: free
     rate = tariff.rate(stay.vehicle_class)
     if rate is None:
         return Charge(0, tariff.version, start, end)
     free = None
     if stay.validated:
         free = max(rate.free_minutes, rate.visitor_free_minutes)
-    fee = stay_fee(rate, start, start + UNTIMED if untimed else end, free)
+    fee = stay_fee(rate, start, later(start, UNTIMED) if untimed else end, free)
     return Charge(fee, tariff.version, start, end)
+
+
+def _before(a: datetime, b: datetime) -> bool:
+    """`a` is before `b` in real time: out at 02:40 winter time is after in at 02:50 summer time
+    (`a < b` compares two local times by the wall clock)."""
+    return elapsed(b, a) < timedelta(0)
 
 
 def no_entry_charge(vehicle_class: str, rules: Rules, at: datetime) -> Charge | None:
@@ -131,7 +140,9 @@ def no_entry_charge(vehicle_class: str, rules: Rules, at: datetime) -> Charge | 
     rate = tariff.rate(vehicle_class) if tariff else None
     if tariff is None or rate is None:
         return None
-    day = rate.daily_cap_fen if rate.daily_cap_fen is not None else stay_fee(rate, local - UNTIMED, local)
+    day = rate.daily_cap_fen
+    if day is None:
+        day = stay_fee(rate, later(local, -UNTIMED), local)
     return Charge(day, tariff.version, None, at)
 
 

@@ -12,6 +12,7 @@ import io
 import json
 import sqlite3
 from collections import Counter, defaultdict
+from collections.abc import Collection
 from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -65,12 +66,15 @@ AND d.at <= strftime('%Y-%m-%dT%H:%M:%f', pc.at, '+{CORRECTED_WITHIN.total_secon
 WHERE r.lane = a.lane AND r.value = a.value AND r.id >= a.id AND r.admitted = 0
 AND (r.id = a.id OR instr(',' || r.flags || ',', ',{REFUSED_AGAIN},') > 0))"""
 
-# Cars held for payment: one per hold, however often the camera decided the car again while it
-# waited at the barrier (gateway/store/parking.py, HOLD_GAP).
-_HELD = f"""
-SELECT count(*) FROM access_log a
-WHERE a.at >= ? AND a.at < ? AND a.reason = 'payment_due' AND {starts_hold_sql("a")}
-"""
+
+def _held_sql(lanes: Collection[str]) -> str:
+    """SQL: cars held for payment, one per hold, however often the camera decided the car again
+    while it waited at the barrier (gateway/store/parking.py, HOLD_GAP), and one for a car held at
+    an exit renamed in a restart while it stood there (starts_hold_sql with the configured lanes)."""
+    return (
+        "SELECT count(*) FROM access_log a WHERE a.at >= ? AND a.at < ? AND a.reason = 'payment_due' "
+        f"AND {starts_hold_sql('a', lanes)}"
+    )
 
 
 def report_period(day: date, hour: int, tz: ZoneInfo) -> tuple[datetime, datetime]:
@@ -187,7 +191,7 @@ def _traffic(conn: sqlite3.Connection, lanes: dict[str, LaneRules], s: str, e: s
         "vehicles": vehicles,
         "people": people,
         "refusals": {"total": sum(refusals.values()), "by_reason": dict(sorted(refusals.items()))},
-        "held_for_payment": conn.execute(_HELD, (s, e)).fetchone()[0],
+        "held_for_payment": conn.execute(_held_sql(lanes), (s, e)).fetchone()[0],
         "flags": {f: flags.get(f, 0) for f in FLAGS},
     }
 

@@ -12,7 +12,7 @@ import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 
 from gateway.core import TYPED_BY, Billing, Facts, LaneRules, Presented
 from gateway.core.credentials import BadCredential, canonical
@@ -27,6 +27,7 @@ from gateway.store.parking import (
     Held,
     Owed,
     ParkingError,
+    PassWithoutPlate,
     carry_reentry,
     check_receipt,
     handover,
@@ -35,11 +36,12 @@ from gateway.store.parking import (
     is_billable,
     open_stay,
     owed,
+    pass_without_plate,
     record_payment,
     settle_exit,
     stay_by_id,
 )
-from gateway.timefmt import to_db
+from gateway.timefmt import later, to_db
 
 METHODS = ("cash", "qr", "monthly")
 _BOOTH = LaneRules("booth", "exit", "vehicle", None)
@@ -83,11 +85,12 @@ class ParkingDesk:
         subject = subject_of(p, cred, "vehicle")
         if lane.direction == "exit":
             vclass = facts.vehicle_class
-            # A hold is the car's, by its plate: its card tapped as it waits asks the hold's fee.
-            plate = held_plate or (
+            # A hold is the car's, by its plate: its card tapped as it waits asks the hold's fee. A
+            # pass without a plate is all that names its car: that car's hold is on the pass's QR.
+            held_on = held_plate or (
                 cred.vehicle.plate if cred is not None and cred.vehicle is not None else p.value
             )
-            until = fee_until(held_at_lane(conn, lane.id, p.at, plate), p.at)
+            until = fee_until(held_at_lane(conn, lane.id, p.at, held_on, self.site.lanes), p.at)
             account = owed(conn, self.rules, subject, until, vehicle_class=vclass, unregistered=cred is None)
             stay = account.stay
             billing = Billing(stay.billing) if stay and stay.billing else None
@@ -130,25 +133,40 @@ class ParkingDesk:
     # ---- guard actions: each returns what Gateway.decide_after() runs in one transaction ----------
 
     def pay_at_lane(
-        self, lane_id: str, plate: str, amount_fen: int, method: str, receipt: str, actor: str, at: datetime
+        self,
+        lane_id: str,
+        plate: str,
+        amount_fen: int,
+        method: str,
+        receipt: str,
+        actor: str,
+        at: datetime,
+        pass_id: int | None = None,
     ) -> Any:
-        """The guard took the fee for the car at an exit lane: record it, then the car's exit opens."""
+        """The guard took the fee for the car at an exit lane: record it, then the car's exit opens.
+        The car is named by its plate or, let in on a pass without a plate, by that pass (`pass_id`
+        and no plate), as the lane's quote names it."""
         lane = self._exit_lane(lane_id)
-        plate = typed_plate(plate)
+        plate = _plate_or_pass(plate, pass_id)
         _method(method)
 
         def prepare(conn: sqlite3.Connection) -> Presented:
-            check_receipt(conn, receipt, plate, amount_fen, self.site.tz)
-            held = held_at_lane(conn, lane.id, at, plate)
+            on_pass = _held_pass(conn, pass_id) if pass_id is not None else None
+            check_receipt(conn, receipt, on_pass.subject if on_pass else plate, amount_fen, self.site.tz)
+            kind: Literal["plate", "qr"] = "qr" if on_pass else "plate"
+            value = on_pass.qr if on_pass else plate
+            held = held_at_lane(conn, lane.id, at, value, self.site.lanes)
             if held is not None and held.let_out_at is not None:  # the guard's tablet sent it again
                 out = held.let_out_at.astimezone(self.site.tz)
+                car = f"the car on pass {pass_id}" if on_pass else plate
                 raise ParkingError(
                     "nothing is owed",
-                    fix=f"{plate} was let out at {out:%H:%M} after it was held here: take nothing again",
+                    fix=f"{car} was let out at {out:%H:%M} after it was held here: take nothing again",
                     code="already_paid",
                 )
             held_as = held.vehicle_class if held else None
-            p = Presented(lane.id, "plate", plate, 1.0, at, f"{TYPED_BY}{actor}", vehicle_class=held_as)
+            # Decided as the car was held: on its pass's QR, the car let in on that pass leaves.
+            p = Presented(lane.id, kind, value, 1.0, at, f"{TYPED_BY}{actor}", vehicle_class=held_as)
             subject, vclass, unregistered = self._who(conn, p, lane)
             until = fee_until(held, at)
             account = owed(conn, self.rules, subject, until, vehicle_class=vclass, unregistered=unregistered)
@@ -157,7 +175,7 @@ class ParkingDesk:
             record_payment(
                 conn,
                 subject=subject,
-                plate=plate,
+                plate=None if on_pass else plate,
                 stay_id=stay.id if stay else None,
                 lane=lane.id,
                 at=at,
@@ -167,6 +185,7 @@ class ParkingDesk:
                 receipt=receipt,
                 actor=actor,
                 tz=self.site.tz,
+                pass_id=pass_id,
             )
             return p
 
@@ -208,7 +227,7 @@ class ParkingDesk:
             actor=actor,
             tz=self.site.tz,
         )
-        leave_by = at + self.rules.grace
+        leave_by = later(at, self.rules.grace)
         return {
             "plate": plate,
             "amount_fen": amount_fen,
@@ -231,18 +250,21 @@ class ParkingDesk:
         next one): the first held that the lane's camera still sees, usually the car at the barrier
         (one held earlier that came back behind it counts from its first hold: the guard checks the
         plate the dialog names); if it sees none of them (no camera, or a plate a guard typed), the
-        last held."""
+        last held. A car held on the QR of a pass without a plate is named by that pass (`pass`:
+        its id, holder and unit visited; `plate` null), never by the QR."""
         lane = self._exit_lane(lane_id)
-        holds = holds_at_lane(conn, lane.id, at)
-        seen = [h for h in holds if self._sees(lane.id, h.plate)]
+        holds = holds_at_lane(conn, lane.id, at, self.site.lanes)
+        seen = [h for h in holds if h.plate and self._sees(lane.id, h.plate)]
         held = seen[0] if seen else holds[-1] if holds else None
         if held is None:
             return None
-        p = Presented(lane.id, "plate", held.plate, 1.0, held.at, "quote", vehicle_class=held.vehicle_class)
+        p = Presented(lane.id, held.kind, held.value, 1.0, held.at, "quote", vehicle_class=held.vehicle_class)
         subject, vclass, unregistered = self._who(conn, p, lane)
         until = fee_until(held, at)
         account = owed(conn, self.rules, subject, until, vehicle_class=vclass, unregistered=unregistered)
-        return {"lane": lane.id, **quote_json(account, held.plate, held.at)}
+        on_pass = pass_without_plate(conn, held.pass_id) if held.pass_id is not None else None
+        shown = on_pass.shown() if on_pass else None
+        return {"lane": lane.id, **quote_json(account, held.plate, held.at), "pass": shown}
 
     def validate(
         self, conn: sqlite3.Connection, stay_id: int, building: str, unit: str, actor: str, at: datetime
@@ -386,17 +408,19 @@ def _no_fee_for_a_shut_barrier(conn: sqlite3.Connection, ev: AccessEvent) -> Non
     moment) for a car the exit still refuses (the lane closed, the car blocked) is undone with the
     decision: no money is recorded for a barrier that stays shut."""
     taken = conn.execute(
-        "SELECT 1 FROM payments WHERE at = ? AND lane = ? AND plate = ?", (to_db(ev.at), ev.lane, ev.value)
+        "SELECT 1 FROM payments WHERE at = ? AND lane = ? AND subject = ?",
+        (to_db(ev.at), ev.lane, ev.subject),
     ).fetchone()
     if taken:
+        car = ev.plate or f"the car on pass {ev.holder_id}"  # never a pass's QR: it opens the gate
         raise ParkingError(
-            f"the exit refuses {ev.value} ({ev.reason}): its fee was not taken",
+            f"the exit refuses {car} ({ev.reason}): its fee was not taken",
             fix="reopen a closed lane, or deal with the block, then take the fee",
             code="exit_refused",
         )
 
 
-def quote_json(account: Owed, plate: str, at: datetime) -> dict[str, Any]:
+def quote_json(account: Owed, plate: str | None, at: datetime) -> dict[str, Any]:
     q, stay = account.quote, account.stay
     charge = q.charge
     return {
@@ -440,6 +464,32 @@ def typed_plate(value: str) -> str:
         raise ParkingError(
             str(exc), fix="type the plate as it is written, e.g. 皖A12345", status=422, code="invalid_plate"
         ) from exc
+
+
+def _plate_or_pass(plate: str, pass_id: int | None) -> str:
+    """The plate of the car a fee is taken for (422 if it is none), or "" for a car named by its pass."""
+    if pass_id is None:
+        return typed_plate(plate)
+    if plate:
+        raise ParkingError(
+            f"both a plate ({plate}) and a pass ({pass_id}) were given",
+            fix="send the lane's quote as it is: its plate, or its pass id with no plate",
+            status=422,
+            code="invalid_plate",
+        )
+    return ""
+
+
+def _held_pass(conn: sqlite3.Connection, pass_id: int) -> PassWithoutPlate:
+    on_pass = pass_without_plate(conn, pass_id)
+    if on_pass is None:
+        raise ParkingError(
+            f"there is no pass {pass_id} without a plate",
+            fix="take the fee for the car the lane's quote names: by its plate, if its pass has one",
+            status=404,
+            code="not_found",
+        )
+    return on_pass
 
 
 def _method(method: str) -> None:

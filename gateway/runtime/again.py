@@ -29,6 +29,7 @@ from gateway.core.model import SAME_PASSAGE
 from gateway.events import AccessEvent
 from gateway.runtime.devices import Devices
 from gateway.store.lookup import holder_subject
+from gateway.timefmt import elapsed
 
 # Plates remembered with their last decision at each lane, for a car decided again while it is still
 # there; the lane voter forgets a car as soon as it has gone, so this covers every car in the lanes.
@@ -116,7 +117,7 @@ class DecidedAgain:
             return None
         if not last.decision.admitted:  # the driver taps the card as the barrier stays shut
             within = min(within, SAME_PASSAGE)
-        return last if abs(p.at - last.at) <= within else None
+        return last if abs(elapsed(last.at, p.at)) <= within else None
 
     def resident_car(self, p: Presented, card: CredentialFacts, entrance: bool) -> Decided | None:
         """The decision on the plate of the resident's car that let it through at this lane a moment
@@ -131,7 +132,7 @@ class DecidedAgain:
             return None
         resident = holder_subject(card.holder.kind, card.holder.id)
         car = self._cars.get((resident, p.lane))
-        if car is None or abs(p.at - car.at) > SAME_PASSAGE:
+        if car is None or abs(elapsed(car.at, p.at)) > SAME_PASSAGE:
             return None
         since, mine = self._latest.get(car.subject), self._latest.get(resident)
         if since is None or since.lane != p.lane or (mine is not None and mine.seq > car.seq):

@@ -15,7 +15,7 @@ from typing import Any, Literal
 
 from gateway.errors import Conflict, GatewayError, NotFound, Refused
 from gateway.store.audit import audit, transaction
-from gateway.timefmt import to_db
+from gateway.timefmt import later, to_db
 
 Role = Literal["guard", "admin"]
 TOKEN_PREFIX = "egw_"
@@ -176,7 +176,8 @@ def rehash_password(conn: sqlite3.Connection, account_id: int, old_hash: str, ne
 
 
 def create_session(conn: sqlite3.Connection, at: datetime, account: Account, hours: float) -> tuple[str, str]:
-    """A new login: (cookie token, CSRF token). Expired sessions are swept at the same time.
+    """A new login: (cookie token, CSRF token). Ended sessions (past their end, or older than
+    `hours`) are swept at the same time.
 
     AccountChanged when the account's password, role or state is no longer what the login checked:
     the password is checked on another connection, and an admin's change made meanwhile ended only
@@ -190,21 +191,28 @@ def create_session(conn: sqlite3.Connection, at: datetime, account: Account, hou
                 f"the account {account.username!r} changed while the login was checked",
                 fix="log in again (with the new password, if an admin has just set one)",
             )
-        conn.execute("DELETE FROM sessions WHERE expires_at <= ?", (to_db(at),))
+        swept = (to_db(at), to_db(later(at, -timedelta(hours=hours))))
+        conn.execute("DELETE FROM sessions WHERE expires_at <= ? OR created_at <= ?", swept)
         conn.execute(
             "INSERT INTO sessions (token_hash, account_id, csrf, created_at, expires_at) "
             "VALUES (?, ?, ?, ?, ?)",
-            (digest(token), account.id, csrf, to_db(at), to_db(at + timedelta(hours=hours))),
+            (digest(token), account.id, csrf, to_db(at), to_db(later(at, timedelta(hours=hours)))),
         )
         audit(conn, at, account.username, "session.login", account.username)
     return token, csrf
 
 
-def session_account(conn: sqlite3.Connection, token: str, now: datetime) -> tuple[Account, str] | None:
-    """The account and CSRF token of a live session cookie, or None."""
+def session_account(
+    conn: sqlite3.Connection, token: str, now: datetime, hours: float
+) -> tuple[Account, str] | None:
+    """The account and CSRF token of a live session cookie, or None.
+
+    A session lives `hours` (`[http] session_hours` as configured now) from its login, and never
+    past the end it was given at login: lowering the setting (and restarting) ends sessions opened
+    before at the new length; raising it lengthens none of them (their cookies end then too)."""
     row = conn.execute(
-        "SELECT account_id, csrf FROM sessions WHERE token_hash = ? AND expires_at > ?",
-        (digest(token), to_db(now)),
+        "SELECT account_id, csrf FROM sessions WHERE token_hash = ? AND expires_at > ? AND created_at > ?",
+        (digest(token), to_db(now), to_db(later(now, -timedelta(hours=hours)))),
     ).fetchone()
     if row is None:
         return None

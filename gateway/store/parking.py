@@ -8,16 +8,17 @@ slot's handover are stored together or not at all.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
-from typing import Any
+from typing import Any, Literal
 
 from gateway.core.model import VehicleClass
 from gateway.errors import GatewayError
 from gateway.ids import uuid7
 from gateway.parking.book import BILLABLE, Charge, Paid, Quote, Rules, StayFacts, quote
 from gateway.parking.fees import tariff_of_stay, yuan
+from gateway.privacy import mask_name
 from gateway.store.audit import audit
 from gateway.store.outbox import enqueue
 from gateway.timefmt import from_db, to_db
@@ -66,84 +67,178 @@ ORDER BY s.entered_at, s.id LIMIT 1
 
 # A car held at an exit to pay (payment_due) is decided again every few seconds while it stands at
 # the barrier (the camera's repeat timer, docs/plates.md): those decisions are one hold, and its fee
-# runs to the first. A hold ends at the plate's next admitted decision (_let_out_sql), or when the
+# runs to the first. A hold ends at the car's next admitted decision (_let_out_sql), or when the
 # car has not been held there for HOLD_GAP: it backed away from the barrier, and back at it, it is
-# held anew. A hold is a car's, by its plate: the car's card tapped as it waits is a repeat of that
-# hold (same_passage), never a hold of its own nor a car the guard could take a fee for.
+# held anew. A hold is a car's, by its plate (a pass without a plate: by its QR, _holds_a_car_sql):
+# the car's card tapped as it waits is a repeat of that hold (same_passage), never a hold of its own
+# nor a car the guard could take a fee for.
 HOLD_GAP = timedelta(minutes=30)
 # A car held at an exit for payment is the one the guard is paying for, for this long.
 PENDING_FOR = timedelta(minutes=30)
 
 
-def _let_out_sql(row: str, held_id: str, plate: str) -> str:
-    """SQL: access_log row `row` lets the plate `plate` out after its payment_due row `held_id`
-    (its next admitted decision, at any lane): the end of that hold."""
-    return f"{row}.id > {held_id} AND {row}.value = {plate} AND {row}.admitted = 1"
+def _let_out_sql(row: str, held_id: str, value: str) -> str:
+    """SQL: access_log row `row` lets the car held on `value` (its plate, or its pass's QR) out
+    after its payment_due row `held_id` (its next admitted decision, at any lane): the end of that
+    hold."""
+    return f"{row}.id > {held_id} AND {row}.value = {value} AND {row}.admitted = 1"
 
 
-def starts_hold_sql(row: str) -> str:
-    """SQL: the payment_due row `row` of access_log is the first of its hold (see HOLD_GAP), a
-    plate's (a card's row is a repeat of its car's hold, or no hold the guard can quote). It looks
-    back HOLD_GAP only, on the log's time index, so that a report or a payment at the lane never
-    reads a lane's whole history."""
+def _holds_a_car_sql(row: str) -> str:
+    """SQL: the payment_due row `row` names a car the guard can take a fee for: its plate, or the QR
+    of a pass without a plate (that pass is all that names a car let in on it). A card's row, or the
+    QR of a pass with a plate, is a repeat of its car's hold, or no hold the guard can quote."""
+    return (
+        f"({row}.kind = 'plate' OR ({row}.kind = 'qr' AND EXISTS (SELECT 1 FROM passes p "
+        f"WHERE p.id = {row}.holder_id AND coalesce(p.plate, '') = '')))"
+    )
+
+
+def _at_the_exit_sql(row: str, lane: str, lanes: Collection[str] | None) -> str:
+    """SQL: access_log row `row` was decided at the exit `lane` (an SQL expression) or, given the
+    site config's lane ids `lanes`, at a lane the config no longer has. An exit renamed (or removed)
+    in a restart while a car stood held at its barrier: that hold is the car's at whichever exit it
+    is at now, so its fee still runs to it, and it is one hold, not two. The ids are written into
+    the SQL (letters, digits, - and _: config/common.py), quoted all the same."""
+    if lanes is None:
+        return f"{row}.lane = {lane}"
+    known = ", ".join("'" + lane_id.replace("'", "''") + "'" for lane_id in sorted(lanes))
+    return f"({row}.lane = {lane} OR {row}.lane NOT IN ({known}))"
+
+
+def starts_hold_sql(row: str, lanes: Collection[str] | None = None) -> str:
+    """SQL: the payment_due row `row` of access_log is the first of its hold (see HOLD_GAP), a car's
+    (_holds_a_car_sql). It looks back HOLD_GAP only, on the log's time index, so that a report or a
+    payment at the lane never reads a lane's whole history. `lanes`: the site config's lane ids, for
+    a hold at a lane renamed since (_at_the_exit_sql); without them, each lane's holds are its own."""
     since = f"strftime('%Y-%m-%dT%H:%M:%f', {row}.at, '-{HOLD_GAP.total_seconds():.0f} seconds')"
     return (
-        f"{row}.kind = 'plate' AND NOT EXISTS (SELECT 1 FROM access_log b INDEXED BY access_log_at "
+        f"{_holds_a_car_sql(row)} AND NOT EXISTS (SELECT 1 FROM access_log b INDEXED BY access_log_at "
         f"WHERE b.at >= {since} AND b.at <= {row}.at AND b.id < {row}.id AND b.reason = 'payment_due' "
-        f"AND b.lane = {row}.lane AND b.value = {row}.value AND NOT EXISTS (SELECT 1 FROM access_log c "
+        f"AND {_at_the_exit_sql('b', f'{row}.lane', lanes)} AND b.value = {row}.value "
+        f"AND NOT EXISTS (SELECT 1 FROM access_log c "
         f"WHERE {_let_out_sql('c', 'b.id', 'b.value')} AND c.id < {row}.id))"
     )
 
 
 @dataclass(frozen=True, slots=True)
 class Held:
-    """A car held at an exit lane to pay: its plate, when its hold began (the camera decides a
-    standing car again and again: the fee runs to the first), the class it was held as (None for a
-    record from before that was kept), and when it was let out since, if it was."""
+    """A car held at an exit lane to pay: what it was held on (its plate, or the QR of a pass
+    without a plate, `pass_id`), when its hold began (the camera decides a standing car again and
+    again: the fee runs to the first), the class it was held as (None for a record from before that
+    was kept), and when it was let out since, if it was."""
 
-    plate: str
+    kind: Literal["plate", "qr"]
+    value: str = field(repr=False)  # a QR opens the gate to whoever holds it: never logged nor shown
     at: datetime
     vehicle_class: VehicleClass | None
     let_out_at: datetime | None = None
+    pass_id: int | None = None
+
+    @property
+    def plate(self) -> str | None:
+        return self.value if self.kind == "plate" else None
 
 
-_HOLD_BEGAN = f"""
+def _hold_began_sql(lanes: Collection[str]) -> str:
+    return f"""
 SELECT a.at, a.class FROM access_log a
-WHERE a.id <= ? AND a.lane = ? AND a.value = ? AND a.reason = 'payment_due' AND {starts_hold_sql("a")}
+WHERE a.id <= ? AND {_at_the_exit_sql("a", "?", lanes)} AND a.value = ? AND a.reason = 'payment_due'
+  AND {starts_hold_sql("a", lanes)}
 ORDER BY a.id DESC LIMIT 1
 """
+
+
 _LET_OUT = f"SELECT c.at FROM access_log c WHERE {_let_out_sql('c', '?', '?')} ORDER BY c.id LIMIT 1"
 # The last payment_due row of each car held at a lane in the last PENDING_FOR. Every exit decision
 # asks (the fee runs to the start of a hold): on the log's time index, it reads the last half hour,
 # not the lane's whole history.
-_LAST_HELD = """
-SELECT value, max(id) FROM access_log INDEXED BY access_log_at
-WHERE at >= ? AND lane = ? AND reason = 'payment_due' AND kind = 'plate' {which} GROUP BY value
+_LAST_HELD = f"""
+SELECT a.value, max(a.id), a.kind, a.holder_id FROM access_log a INDEXED BY access_log_at
+WHERE a.at >= ? AND {{where}} AND a.reason = 'payment_due' AND {_holds_a_car_sql("a")} GROUP BY a.value
 """
 
 
-def held_at_lane(conn: sqlite3.Connection, lane: str, at: datetime, plate: str) -> Held | None:
-    """The car with this plate held at this lane for payment within PENDING_FOR of `at`."""
-    held = _holds(conn, lane, at, plate)
+def held_at_lane(
+    conn: sqlite3.Connection, lane: str, at: datetime, value: str, lanes: Collection[str]
+) -> Held | None:
+    """The car shown as `value` (its plate, or its pass's QR) held at this lane for payment within
+    PENDING_FOR of `at`, or at a lane gone from the site config's `lanes` (_at_the_exit_sql)."""
+    where = f"{_at_the_exit_sql('a', '?', lanes)} AND a.value = ?"
+    held = _holds(conn, lane, at, lanes, where, value)
     return held[0] if held else None
 
 
-def holds_at_lane(conn: sqlite3.Connection, lane: str, at: datetime) -> list[Held]:
+def holds_at_lane(conn: sqlite3.Connection, lane: str, at: datetime, lanes: Collection[str]) -> list[Held]:
     """The cars held at this lane for payment within PENDING_FOR of `at` and not let out since, in
     the order their holds began: the first is usually the first in the queue (not a car that was
     held, backed away and came back behind within HOLD_GAP: its hold began before)."""
-    return [held for held in _holds(conn, lane, at) if held.let_out_at is None]
+    return [held for held in _holds(conn, lane, at, lanes, "a.lane = ?") if held.let_out_at is None]
 
 
-def _holds(conn: sqlite3.Connection, lane: str, at: datetime, plate: str | None = None) -> list[Held]:
-    which, args = ("AND value = ?", [plate]) if plate else ("", [])
-    last = conn.execute(_LAST_HELD.format(which=which), (to_db(at - PENDING_FOR), lane, *args)).fetchall()
+def _holds(
+    conn: sqlite3.Connection, lane: str, at: datetime, lanes: Collection[str], where: str, *args: str
+) -> list[Held]:
+    last = conn.execute(_LAST_HELD.format(where=where), (to_db(at - PENDING_FOR), lane, *args)).fetchall()
+    began = _hold_began_sql(lanes)
     holds = []
-    for held, last_id in last:
-        began_at, held_as = conn.execute(_HOLD_BEGAN, (last_id, lane, held)).fetchone()
-        out = conn.execute(_LET_OUT, (last_id, held)).fetchone()
-        holds.append(Held(held, datetime.fromisoformat(began_at), held_as, from_db(out[0]) if out else None))
+    for value, last_id, kind, holder_id in last:
+        began_at, held_as = conn.execute(began, (last_id, lane, value)).fetchone()
+        out = conn.execute(_LET_OUT, (last_id, value)).fetchone()
+        holds.append(
+            Held(
+                kind,
+                value,
+                datetime.fromisoformat(began_at),
+                held_as,
+                from_db(out[0]) if out else None,
+                holder_id if kind == "qr" else None,
+            )
+        )
     return sorted(holds, key=lambda h: h.at)
+
+
+# A pass without a plate and its QR: a car let in on it is held, and let out once paid, on it.
+_PASS_WITHOUT_PLATE = """
+SELECT p.kind, p.name, p.host_building, p.host_unit, c.value FROM passes p
+JOIN credentials c ON c.pass_id = p.id AND c.kind = 'qr'
+WHERE p.id = ? AND coalesce(p.plate, '') = ''
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class PassWithoutPlate:
+    """A pass without a plate, as a guard taking the fee names the car held on it: by the pass's
+    id, kind, holder (the name masked) and the unit visited, never by its QR (`qr`: it opens the
+    gate to whoever holds it while the pass lasts)."""
+
+    id: int
+    kind: str
+    name_masked: str
+    building: str
+    unit: str
+    qr: str = field(repr=False)
+
+    @property
+    def subject(self) -> str:
+        return f"{self.kind}:{self.id}"
+
+    def shown(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "kind": self.kind,
+            "name": self.name_masked,
+            "building": self.building,
+            "unit": self.unit,
+        }
+
+
+def pass_without_plate(conn: sqlite3.Connection, pass_id: int) -> PassWithoutPlate | None:
+    row = conn.execute(_PASS_WITHOUT_PLATE, (pass_id,)).fetchone()
+    if row is None:
+        return None
+    kind, name, building, unit, qr = row
+    return PassWithoutPlate(pass_id, kind, mask_name(name), building, unit, qr)
 
 
 class ParkingError(GatewayError):
@@ -436,8 +531,10 @@ def record_payment(
     receipt: str,
     actor: str,
     tz: object,
+    pass_id: int | None = None,
 ) -> str:
-    """A payment the guard took (cash, QR code, monthly account); the receipt number is made if not given."""
+    """A payment the guard took (cash, QR code, monthly account); the receipt number is made if not
+    given. It is for the car with `plate`, or with none, the car let in on the pass `pass_id`."""
     if not receipt:
         local = at.astimezone(tz)  # type: ignore[arg-type]
         day = to_db(local.replace(hour=0, minute=0, second=0, microsecond=0))
@@ -451,13 +548,15 @@ def record_payment(
         )
     except sqlite3.IntegrityError as exc:
         raise _receipt_used(receipt) from exc
-    audit(conn, at, actor, "payment.take", f"plate:{plate}", f"{amount_fen} fen {method} {receipt} at {lane}")
+    paid_for = f"pass:{pass_id}" if pass_id is not None else f"plate:{plate}"
+    audit(conn, at, actor, "payment.take", paid_for, f"{amount_fen} fen {method} {receipt} at {lane}")
     enqueue(
         conn,
         "payment",
         {
             "at": at.isoformat(),
             "plate": plate,
+            "pass_id": pass_id,
             "stay_id": stay_id,
             "lane": lane,
             "amount_fen": amount_fen,
@@ -471,15 +570,18 @@ def record_payment(
     return receipt
 
 
-def check_receipt(conn: sqlite3.Connection, receipt: str, plate: str, amount_fen: int, tz: tzinfo) -> None:
+def check_receipt(conn: sqlite3.Connection, receipt: str, paid_for: str, amount_fen: int, tz: tzinfo) -> None:
     """Before anything else about a payment: a receipt number already recorded is either this
-    payment sent again (a tablet that lost the answer: it went through) or a typing mistake."""
+    payment sent again (a tablet that lost the answer: it went through) or a typing mistake.
+    `paid_for`: the car's plate, or for a car on a pass without a plate, the pass (visitor:12)."""
     if not receipt:
         return
-    row = conn.execute("SELECT plate, amount_fen, at FROM payments WHERE receipt = ?", (receipt,)).fetchone()
+    row = conn.execute(
+        "SELECT coalesce(plate, subject), amount_fen, at FROM payments WHERE receipt = ?", (receipt,)
+    ).fetchone()
     if row is None:
         return
-    if tuple(row[:2]) != (plate, amount_fen):
+    if tuple(row[:2]) != (paid_for, amount_fen):
         raise _receipt_used(receipt)
     at = datetime.fromisoformat(row[2]).astimezone(tz)
     raise ParkingError(

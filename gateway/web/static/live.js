@@ -240,11 +240,17 @@
   // payment, the exit and the stay's close are stored together and the barrier opens.
   async function takeFee(laneId) {
     const quote = await api("GET", `/api/parking/lanes/${laneId}/quote`);
-    if (!quote.plate || !quote.due_fen) { toast(T("pay.nothing")); return; }
-    document.getElementById("pay-summary").textContent = `${quote.plate} · ${money(quote.due_fen)}`;
+    if (!(quote.plate || quote.pass) || !quote.due_fen) { toast(T("pay.nothing")); return; }
+    // A car let in on a pass without a plate is named by the pass: its holder and the unit visited.
+    const on = quote.pass;
+    const car = quote.plate || person(on.kind, on.name, on.building, on.unit);
+    document.getElementById("pay-summary").textContent = `${car} · ${money(quote.due_fen)}`;
     const answer = await askText("pay-dialog", "", () => {}, true);
     if (!answer) return;
-    const body = { plate: quote.plate, amount_fen: quote.due_fen, method: answer.choice, receipt: answer.text };
+    const body = {
+      plate: quote.plate || "", pass_id: on ? on.id : null,
+      amount_fen: quote.due_fen, method: answer.choice, receipt: answer.text,
+    };
     let ev;
     try { ev = await api("POST", `/api/parking/lanes/${laneId}/pay`, body); } catch (err) {
       // Sent, and no answer back: the gateway may have taken the fee and let the car out.
@@ -252,7 +258,7 @@
       toast(T("pay.unknown"), true);
       return;
     }
-    toast(`${T("pay.done")} ${money(quote.due_fen)} · ${ev.plate || ev.value} · ${verdict(ev)}`);
+    toast(`${T("pay.done")} ${money(quote.due_fen)} · ${car} · ${verdict(ev)}`);
   }
 
   document.addEventListener("click", async (e) => {
