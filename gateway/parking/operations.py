@@ -16,7 +16,7 @@ import threading
 import time
 from collections.abc import Callable
 from contextlib import closing
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
@@ -329,7 +329,8 @@ class Operations:
 
         No round is judged in the pause after a running clock's step (the clock may be wrong); the
         first pass after it looks back to when the pause began: the round open at the step, and
-        those due in the pause (over a day when the clock's correction, a step too, began it again).
+        those due in the pause (over a day when the clock's correction, a step too, began it again),
+        also when the service restarted in the pause (they were open on an earlier run of this boot).
         """
         # a day back for a slow tick (and a round's `every` in _changed_rounds: it closes that late)
         back = min(now - timedelta(days=1), self.clock.paused_at(now) or now)
@@ -346,9 +347,13 @@ class Operations:
         changed, with the state on record."""
         tz = self.site.tz
         changed: list[tuple[RoundResult, str | None]] = []
+        # A pause kept from an earlier run of this boot: its rounds were open while that run was up,
+        # never judged, so this run's start does not cut them off.
+        started = min(self.clock.running_since, self.clock.paused_at(now) or self.clock.running_since)
+        up_since = started - RESTART_GRACE
         with closing(self._read()) as conn:
             for route in self.routes:
-                since = max(back - route.every, self.clock.running_since - route.allowed - RESTART_GRACE)
+                since = max(back - route.every, up_since - route.allowed)
                 known = dict(
                     conn.execute(
                         "SELECT due_at, status FROM patrol_rounds WHERE route = ? "
@@ -356,10 +361,10 @@ class Operations:
                         (route.id, to_db(since)),
                     ).fetchall()
                 )
+                # in UTC: on the night the clocks go back, 02:00 is due twice and must stay two rounds
                 open_ = {
-                    datetime.fromisoformat(d).astimezone(tz) for d, st in known.items() if st not in FINAL
+                    datetime.fromisoformat(d).astimezone(UTC) for d, st in known.items() if st not in FINAL
                 }
-                up_since = self.clock.running_since - RESTART_GRACE
                 ran = {d for d in due_times(route, since, now, tz) if d + route.allowed > up_since}
                 dues = sorted(d for d in ran | open_ if known.get(to_db(d)) not in FINAL)
                 if not dues:

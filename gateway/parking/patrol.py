@@ -10,7 +10,7 @@ still unfinished, it is overdue (the alarm for a late round is raised then, not 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo
 
@@ -46,23 +46,24 @@ class RoundResult:
 
 
 def due_times(route: RouteSpec, start: datetime, end: datetime, tz: ZoneInfo) -> list[datetime]:
-    """Every round of the route due in [start, end), in time order."""
+    """Every round of the route due in [start, end), in time order, in UTC.
+
+    Rounds are `every` of elapsed time apart from the start of the route's hours, so on the night
+    the clocks go back the repeated hour has its rounds twice (hourly: 02:00 summer time, then
+    02:00 winter time), and on the night they go forward none falls in the hour that does not exist.
+    In UTC because those two 02:00s are equal as local times of one zone (fold is ignored)."""
     w = route.window
     out = []
     day = start.astimezone(tz).date() - timedelta(days=1)
     last = end.astimezone(tz).date()
     while day <= last:
         if day.weekday() in w.weekdays:
-            opens = datetime.combine(day, w.start.replace(tzinfo=None), tz)
             closes_day = day + timedelta(days=1) if w.end <= w.start else day
-            closes = datetime.combine(closes_day, w.end.replace(tzinfo=None), tz)
-            if w.end == time(0) and w.start == time(0):
-                closes = opens + timedelta(days=1)
-            due = opens
+            due, closes = _instant(day, w.start, tz), _instant(closes_day, w.end, tz)
             while due < closes:
                 if start <= due < end:
                     out.append(due)
-                due = _add(due, route.every, tz)
+                due += route.every
         day += timedelta(days=1)
     return out
 
@@ -76,17 +77,21 @@ def still_open(
     ]
 
 
-def _add(at: datetime, delta: timedelta, tz: ZoneInfo) -> datetime:
-    return (at.astimezone(UTC) + delta).astimezone(tz)
+def _instant(day: date, at: time, tz: ZoneInfo) -> datetime:
+    """A local time of the day, in UTC: the first of a time the clocks go back over, and for one
+    they skip (02:30 the night they go forward) the instant an hour later on the new clock."""
+    return datetime.combine(day, at.replace(tzinfo=None), tz).astimezone(UTC)
 
 
 def evaluate(route: RouteSpec, due: datetime, taps: list[Tap], now: datetime) -> RoundResult:
     """The state of one round at `now`, from the taps at the route's checkpoints."""
-    closes = due + route.every
-    deadline = due + route.allowed
+    # in UTC: a local time plus a timedelta is wall-clock arithmetic, wrong across a clock change
+    opens = due.astimezone(UTC)
+    closes = opens + route.every
+    deadline = opens + route.allowed
     first: dict[str, datetime] = {}
     for tap in taps:
-        counts = tap.checkpoint in route.checkpoints and due <= tap.at < closes and tap.at <= now
+        counts = tap.checkpoint in route.checkpoints and opens <= tap.at < closes and tap.at <= now
         if counts and (tap.checkpoint not in first or tap.at < first[tap.checkpoint]):
             first[tap.checkpoint] = tap.at
     missing = tuple(c for c in route.checkpoints if c not in first)

@@ -65,10 +65,11 @@ def record_round(
     """The round and its alarms in one transaction: a round on record as final is never judged
     again, so an alarm written apart from it and lost to a kill would never be raised."""
     due_local = r.due.astimezone(tz)
-    source = f"{r.route}@{due_local:%Y-%m-%d %H:%M}"
+    due = f"{due_local:%H:%M}{_offset_if_repeated(due_local)}"
+    source = f"{r.route}@{due_local:%Y-%m-%d} {due}"
     words: dict[str, str | int | float | list[str]] = {
         "route": route.name or route.id,
-        "due": f"{due_local:%H:%M}",
+        "due": due,
         "missing": list(r.missing),
     }
     with transaction(conn):
@@ -94,3 +95,10 @@ def record_round(
             write_alarm(conn, "patrol_missed", source, AlarmText("patrol_missed", words), now)
         if r.status in FINAL:  # done late, or missed (its own alarm says so): no longer late
             end_alarm(conn, "patrol_late", source, now)
+
+
+def _offset_if_repeated(due_local: datetime) -> str:
+    """The UTC offset ("+0100") of a round due in the hour the clocks go back over, which is lived
+    twice: without it its two 02:00 rounds would be one alarm. Any other round: nothing."""
+    other = due_local.replace(fold=1 - due_local.fold)
+    return f"{due_local:%z}" if other.utcoffset() != due_local.utcoffset() else ""
