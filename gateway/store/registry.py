@@ -178,12 +178,19 @@ def record_block(
 ) -> None:
     """A block set or lifted on a resident (`value` its ref) or a card or plate (by an admin's edit
     or a CSV import), on record and upstream. The caller owns the transaction."""
+    enqueue(conn, "registry", audit_block(conn, at, actor, what, value, blocked, reason), at)
+
+
+def audit_block(
+    conn: sqlite3.Connection, at: datetime, actor: str, what: str, value: str, blocked: bool, reason: str
+) -> dict[str, Any]:
+    """A block set or lifted, on the audit trail; returns the `registry` record that tells the
+    centre of it. One the centre set or lifted itself (its entry's `blocked`) goes no further."""
     action = "block" if blocked else "unblock"
     entity = "resident" if what == "resident" else "credential"
     target = f"resident:{value}" if what == "resident" else f"{what}:{_shown(what, value)}"
     audit(conn, at, actor, f"{entity}.{action}", target, reason)
-    payload = {"op": action, "entity": entity, "kind": what, "value": value, "at": at.isoformat()}
-    enqueue(conn, "registry", payload, at)
+    return {"op": action, "entity": entity, "kind": what, "value": value, "at": at.isoformat()}
 
 
 def upsert_resident(
@@ -218,7 +225,8 @@ def upsert_resident(
             tuple(values.values()),
         )
         rid = int(conn.execute("SELECT id FROM residents WHERE ref = ?", (data["ref"],)).fetchone()[0])
-        _changed(conn, at, actor, "upsert", "resident", rid, data["ref"], ref=data["ref"])
+        sent = _resident_changes(data, values)
+        _changed(conn, at, actor, "upsert", "resident", rid, data["ref"], ref=data["ref"], **sent)
         if "blocked" in values and bool(values["blocked"]) != bool(was and was[0]):
             record_block(conn, at, actor, "resident", data["ref"], bool(values["blocked"]), "by admin")
     return rid
@@ -299,8 +307,7 @@ def update_vehicle(
                 f"UPDATE vehicles SET {', '.join(f'{c} = ?' for c in values)} WHERE id = ?",
                 (*values.values(), vid),
             )
-        sent = {k: v.isoformat() if isinstance(v, datetime) else v for k, v in changes.items()}
-        _changed(conn, at, actor, "update", "vehicle", vid, row[0], plate=row[0], **sent)
+        _changed(conn, at, actor, "update", "vehicle", vid, row[0], plate=row[0], **_sendable(changes))
 
 
 def delete_vehicle(conn: sqlite3.Connection, at: datetime, actor: str, vid: int) -> None:
@@ -442,6 +449,24 @@ def _changed(
     record = {"op": op, "entity": entity, "id": key, **names, "at": at.isoformat()}
     enqueue(conn, "registry", record, at)
     audit(conn, at, actor, f"{entity}.{op}", f"{entity}:{key}", label)
+
+
+def _resident_changes(data: dict[str, Any], values: dict[str, Any]) -> dict[str, Any]:
+    """What a resident edit sets, for the centre to take into its register: the name and phone
+    masked, as a pass record has them (the clear phone never leaves the gateway). A block set or
+    lifted goes in its own record (record_block)."""
+    sent: dict[str, Any] = {
+        k: data[k] for k in ("building", "unit", "room", "valid_from", "valid_to") if k in data
+    }
+    if "name" in data:
+        sent["name"] = mask_name(data["name"])
+    if "phone_masked" in values:
+        sent["phone"] = values["phone_masked"]
+    return _sendable(sent)
+
+
+def _sendable(changes: dict[str, Any]) -> dict[str, Any]:
+    return {k: v.isoformat() if isinstance(v, datetime) else v for k, v in changes.items()}
 
 
 def _shown(kind: str, value: str) -> str:

@@ -27,15 +27,27 @@ from gateway.store.audit import audit
 from gateway.store.database import begin_immediate
 from gateway.store.outbox import enqueue
 from gateway.store.parking import off_slots_not_theirs
+from gateway.store.registry import audit_block
 from gateway.timefmt import to_db
 
 R = "n >= :lo AND n < :hi"
 
+
+def _kept_block(stored: str) -> str:
+    """The entry's block, or the one `stored` selects where the entry leaves `blocked` out (NULL
+    staged): a block the booth set on a stolen car or a lost card holds through a renewal that
+    knows nothing of it, until the centre's entry says `blocked` (a CSV import does the same)."""
+    return f"coalesce(s.blocked, ({stored}), 0)"
+
+
 _RESIDENT_COLS = "building, unit, room, name, valid_from, valid_to, blocked"
+_RESIDENT_VALUES = "s.building, s.unit, s.room, s.name, s.valid_from, s.valid_to, " + _kept_block(
+    "SELECT blocked FROM residents WHERE ref = s.ref"
+)
 _RESIDENTS = [
     f"""INSERT INTO residents (ref, {_RESIDENT_COLS}, phone_masked, phone_hash)
-    SELECT ref, {_RESIDENT_COLS}, phone_masked, phone_hash FROM staging.s_residents
-    WHERE {R} AND phone_given = 1
+    SELECT s.ref, {_RESIDENT_VALUES}, s.phone_masked, s.phone_hash FROM staging.s_residents s
+    WHERE s.{R} AND s.phone_given = 1
     ON CONFLICT (ref) DO UPDATE SET building = excluded.building, unit = excluded.unit,
         room = excluded.room, name = excluded.name, valid_from = excluded.valid_from,
         valid_to = excluded.valid_to, blocked = excluded.blocked,
@@ -48,7 +60,7 @@ _RESIDENTS = [
        OR residents.valid_to IS NOT excluded.valid_to""",
     # Without a phone in the entry the phone already stored stays (as with a CSV import).
     f"""INSERT INTO residents (ref, {_RESIDENT_COLS})
-    SELECT ref, {_RESIDENT_COLS} FROM staging.s_residents WHERE {R} AND phone_given = 0
+    SELECT s.ref, {_RESIDENT_VALUES} FROM staging.s_residents s WHERE s.{R} AND s.phone_given = 0
     ON CONFLICT (ref) DO UPDATE SET building = excluded.building, unit = excluded.unit,
         room = excluded.room, name = excluded.name, valid_from = excluded.valid_from,
         valid_to = excluded.valid_to, blocked = excluded.blocked
@@ -78,14 +90,16 @@ _VEHICLES = [
        OR vehicles.monthly_until IS NOT excluded.monthly_until""",
     f"""INSERT INTO credentials (kind, value, resident_id, pass_id, vehicle_id, valid_from,
                                 valid_to,                                 hours, blocked)
-    SELECT 'plate', s.plate, v.resident_id, NULL, v.id, s.valid_from, s.valid_to, '', s.blocked
+    SELECT 'plate', s.plate, v.resident_id, NULL, v.id, s.valid_from, s.valid_to, '',
+        {_kept_block("SELECT blocked FROM credentials WHERE kind = 'plate' AND value = s.plate")}
     FROM staging.s_vehicles s JOIN vehicles v ON v.plate = s.plate WHERE s.{R}
     {_CREDENTIAL_UPSERT}""",
 ]
 _CARDS = [
     f"""INSERT INTO credentials (kind, value, resident_id, pass_id, vehicle_id, valid_from,
                                 valid_to,                                 hours, blocked)
-    SELECT 'card', s.card, r.id, NULL, v.id, s.valid_from, s.valid_to, s.hours, s.blocked
+    SELECT 'card', s.card, r.id, NULL, v.id, s.valid_from, s.valid_to, s.hours,
+        {_kept_block("SELECT blocked FROM credentials WHERE kind = 'card' AND value = s.card")}
     FROM staging.s_cards s JOIN residents r ON r.ref = s.resident_ref
     LEFT JOIN vehicles v ON v.plate = s.plate WHERE s.{R}
     {_CREDENTIAL_UPSERT}""",
@@ -161,6 +175,27 @@ _DELETES = [
         SELECT 'resident:' || id FROM residents WHERE ref IN ({_D}'resident'))""",
     f"DELETE FROM residents WHERE ref IN ({_D}'resident')",
 ]
+# Phase -> (what is blocked, the entries of the range that set or lift a block the store has
+# otherwise: (key, blocked)). Each goes on the audit trail as the centre's, as an import's does.
+_BLOCKS_SAID = {
+    "residents": (
+        "resident",
+        f"""SELECT s.ref, s.blocked FROM staging.s_residents s JOIN residents r ON r.ref = s.ref
+        WHERE s.{R} AND s.blocked != r.blocked""",
+    ),
+    "vehicles": (
+        "plate",
+        f"""SELECT s.plate, s.blocked FROM staging.s_vehicles s
+        JOIN credentials c ON c.kind = 'plate' AND c.value = s.plate
+        WHERE s.{R} AND s.blocked != c.blocked""",
+    ),
+    "cards": (
+        "card",
+        f"""SELECT s.card, s.blocked FROM staging.s_cards s
+        JOIN credentials c ON c.kind = 'card' AND c.value = s.card
+        WHERE s.{R} AND s.blocked != c.blocked""",
+    ),
+}
 # Table in the staging file -> the statements that copy a range of its rows in. In this order:
 # who a row points at is always there before it.
 PHASES: list[tuple[str, str, list[str]]] = [
@@ -196,6 +231,10 @@ def _span(counts: dict[str, int], done: int, rows: int) -> tuple[int, int, int]:
 def run_rows(conn: sqlite3.Connection, phase: int, lo: int, hi: int, now: datetime) -> None:
     """Copy rows lo..hi of one phase in, inside the caller's transaction (staging attached)."""
     params = {"lo": lo, "hi": hi, "now": to_db(now)}
+    if PHASES[phase][0] in _BLOCKS_SAID:
+        what, said = _BLOCKS_SAID[PHASES[phase][0]]
+        for key, blocked in conn.execute(said, params).fetchall():
+            audit_block(conn, now, "central", what, key, bool(blocked), "by central")
     for sql in PHASES[phase][2]:
         conn.execute(sql, params)
     if PHASES[phase][0] == "slots":  # a slot handed on: the car parked there that it no longer lists

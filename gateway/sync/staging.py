@@ -21,7 +21,7 @@ import sqlite3
 import sys
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -107,9 +107,15 @@ class Staged:
     passes: list[PassRow] = field(default_factory=list)
     deletes: list[tuple[str, tuple[str, ...]]] = field(default_factory=list)
     base: int | None = None
+    # The entries that leave `blocked` out, by (kind, key): the block stored stays (apply.py).
+    block_unsaid: set[tuple[str, tuple[str, ...]]] = field(default_factory=set)
 
     def add(self, kind: str, row: Any) -> None:
         getattr(self, {"pass": "passes"}.get(kind, kind + "s")).append(row)
+
+    def block(self, kind: str, key: str, blocked: bool) -> int | None:
+        """An entry's block as staged: NULL where the entry says nothing of it."""
+        return None if (kind, (key,)) in self.block_unsaid else int(blocked)
 
     def counts(self) -> dict[str, int]:
         return {
@@ -268,7 +274,9 @@ def _read(conn: sqlite3.Connection, job: StageJob, problems: list[str]) -> Stage
             _problem(problems, f"{describe(entry, i)}: repeats entry {seen[key]}")
             continue
         seen[key] = i
-        staged.add(kind, row)
+        if "blocked" not in entry:
+            staged.block_unsaid.add(key)
+        staged.add(kind, _plate_both_ways(row) if isinstance(row, PassRow) else row)
     for i, entry in enumerate(deletes):
         try:
             kind_key = parse_key(entry)
@@ -279,6 +287,19 @@ def _read(conn: sqlite3.Connection, job: StageJob, problems: list[str]) -> Stage
             _problem(problems, f"delete {i}: {kind_key[0]} {'/'.join(kind_key[1])} is also upserted")
         staged.deletes.append(kind_key)
     return staged
+
+
+def _plate_both_ways(row: PassRow) -> PassRow:
+    """A pass's plate given one way only, as its `plate` or among its `credentials` ("either
+    alone", docs/mqtt.md), is stored both ways, as the booth stores a pass's plate: passes.plate
+    says what vehicle the pass is for (its class at the lanes, the plate a returning visitor is
+    found with, which pass a plate comes on) and the plate credential lets that plate in."""
+    plates = [value for kind, value in row.credentials if kind == "plate"]
+    if row.plate is None and plates:
+        return replace(row, plate=plates[0])  # parse_entry let through one plate at most
+    if row.plate is not None and not plates:
+        return replace(row, credentials=(*row.credentials, ("plate", row.plate)))
+    return row
 
 
 def _problem(problems: list[str], text: str) -> None:
@@ -329,7 +350,7 @@ def _check_references(staged: Staged, main: sqlite3.Connection, job: StageJob, s
             _problem(problems, f"card {c.card}: {not_its_own}")
     if not snapshot:  # a snapshot lists every card it keeps: none is left behind
         incoming = {v.plate: v.resident_ref for v in staged.vehicles}
-        handled = {c.card for c in staged.cards} | deleted["card"]
+        handled = {c.card for c in staged.cards} | deleted["card"] | _cards_of(main, deleted["resident"])
         for number, _, why in cards_left_on_moved_cars(main, incoming, handled):
             _problem(problems, f"card {number}: {why}")
     for s in staged.slots:
@@ -351,6 +372,16 @@ def _check_references(staged: Staged, main: sqlite3.Connection, job: StageJob, s
                 _problem(problems, f"pass {pass_row.ref}: {cred[0]} {cred[1]} is also {owners[cred]}")
             owners[cred] = f"pass {pass_row.ref}"
     return problems
+
+
+def _cards_of(main: sqlite3.Connection, refs: set[str]) -> set[str]:
+    """The stored cards of these residents: a delta that deletes a resident deletes their cards
+    with them (credentials.resident_id ON DELETE CASCADE), so none is left on a car they sold."""
+    sql = (
+        "SELECT c.value FROM credentials c JOIN residents r ON r.id = c.resident_id "
+        "WHERE c.kind = 'card' AND r.ref = ?"
+    )
+    return {card for ref in refs for (card,) in main.execute(sql, (ref,))}
 
 
 def _removed(staged: Staged, main: sqlite3.Connection) -> list[tuple[str, tuple[str, ...]]]:
@@ -425,7 +456,7 @@ def _insert(conn: sqlite3.Connection, staged: Staged, secrets: Secrets) -> None:
                 int(r.phone is not None),
                 r.valid_from,
                 r.valid_to,
-                int(r.blocked),
+                staged.block("resident", r.ref, r.blocked),
             )
             for n, r in enumerate(staged.residents)
         ),
@@ -441,7 +472,7 @@ def _insert(conn: sqlite3.Connection, staged: Staged, secrets: Secrets) -> None:
                 v.monthly_until,
                 v.valid_from,
                 v.valid_to,
-                int(v.blocked),
+                staged.block("vehicle", v.plate, v.blocked),
             )
             for n, v in enumerate(staged.vehicles)
         ),
@@ -449,7 +480,16 @@ def _insert(conn: sqlite3.Connection, staged: Staged, secrets: Secrets) -> None:
     conn.executemany(
         "INSERT INTO s_cards VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         (
-            (n, c.card, c.resident_ref, c.plate, c.valid_from, c.valid_to, c.hours, int(c.blocked))
+            (
+                n,
+                c.card,
+                c.resident_ref,
+                c.plate,
+                c.valid_from,
+                c.valid_to,
+                c.hours,
+                staged.block("card", c.card, c.blocked),
+            )
             for n, c in enumerate(staged.cards)
         ),
     )
