@@ -14,7 +14,7 @@ from gateway.api.errors import ApiError, install_error_handlers
 from gateway.api.guard import install_guard_app
 from gateway.api.parking import parking_router
 from gateway.privacy import mask_card, mask_name
-from gateway.runtime.config_edits import slots_outside_zones
+from gateway.runtime.config_edits import slots_outside_zones, tariffs_edited_in_place
 from gateway.runtime.gateway import Gateway
 from gateway.runtime.texts import reason_text
 
@@ -86,6 +86,8 @@ def create_app(gw: Gateway, sync: SyncService | None = None) -> FastAPI:
             "devices": devices,
             # Residents whose slots are in a zone the config lost (renamed): their cars pay.
             "slots_outside_zones": slots_outside_zones(db, gw.site),
+            # Tariff versions whose prices were edited in place: charged by numbers not published.
+            "tariffs_edited_in_place": tariffs_edited_in_place(db, gw.parking.rules.tariffs),
         }
 
     @app.get("/api/devices", summary="Each device: online, last seen, counters")

@@ -2,19 +2,24 @@
 
 The installer edits site.toml between restarts, and the store keeps what the old config allowed.
 Lanes closed or held open under an old id are HandLanes.modes_again's. Here: stays that began before
-the oldest tariff, and fixed slots in a zone the config no longer has. Neither stops the start: the
+the oldest tariff, fixed slots in a zone the config no longer has, and a tariff version whose prices
+were edited in place. Neither stops the start: the
 lanes must keep working, and the admin needs the API to put it right.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import sqlite3
+from dataclasses import asdict
 from datetime import datetime, time
 
 from gateway.parking.book import BILLABLE
 from gateway.parking.fees import Tariff
 from gateway.site import Site
+from gateway.store.database import transaction
+from gateway.store.outbox import enqueue
 from gateway.timefmt import to_db
 
 log = logging.getLogger(__name__)
@@ -43,13 +48,83 @@ def stays_before_prices(conn: sqlite3.Connection, tariffs: tuple[Tariff, ...], s
     return int(conn.execute(_OPEN_STAYS_BEFORE, (to_db(first_day), *BILLABLE)).fetchone()[0])
 
 
-def say_at_start(conn: sqlite3.Connection, tariffs: tuple[Tariff, ...], site: Site) -> None:
+def _prices(tariff: Tariff) -> str:
+    """A version's first day and rates as text that compares equal exactly when they are the same."""
+    rates = {vclass: asdict(rate) for vclass, rate in tariff.rates.items()}
+    return json.dumps({"from": tariff.effective_from, "rates": rates}, default=str, sort_keys=True)
+
+
+def tariffs_edited_in_place(conn: sqlite3.Connection, tariffs: tuple[Tariff, ...]) -> list[str]:
+    """Versions in the config whose first day or prices differ from those the gateway first saw under
+    that name: a car parked under the old numbers pays the new ones, its charge stamped with the
+    version's name all the same, and the published price (明码标价) no longer says what was charged."""
+    kept = dict(conn.execute("SELECT key, value FROM config_seen WHERE key LIKE 'tariff:%'"))
+    return [t.version for t in tariffs if kept.get(f"tariff:{t.version}", _prices(t)) != _prices(t)]
+
+
+def _keep_first_seen(conn: sqlite3.Connection, seen: dict[str, str], now: datetime) -> None:
+    conn.executemany(
+        "INSERT OR IGNORE INTO config_seen (key, value, first_seen) VALUES (?, ?, ?)",
+        [(key, value, to_db(now)) for key, value in seen.items()],
+    )
+
+
+def _site_renamed(conn: sqlite3.Connection, site: Site, now: datetime) -> None:
+    """A changed `[site] id`: the records sent so far went up under the old one, those still waiting
+    go under the new one (the id is put on each record as it is sent). The centre, counting each
+    site's seqs from 1, would take the new id's first seqs as lost: a `site_renamed` record tells it
+    the seq the new id's records start at."""
+    new = site.config.site.id
+    row = conn.execute("SELECT value FROM config_seen WHERE key = 'site_id'").fetchone()
+    if row is None or row[0] == new:
+        return
+    with transaction(conn):
+        (first_seq,) = conn.execute(
+            "SELECT coalesce(min(seq), (SELECT coalesce(max(seq), 0) + 1 FROM outbox)) FROM outbox "
+            "WHERE sent_at IS NULL AND quarantined IS NULL"
+        ).fetchone()
+        enqueue(
+            conn,
+            "site_renamed",
+            {"at": now.isoformat(), "from": row[0], "to": new, "first_seq": first_seq},
+            now,
+        )
+        conn.execute(
+            "UPDATE config_seen SET value = ?, first_seen = ? WHERE key = 'site_id'", (new, to_db(now))
+        )
+    log.warning(
+        "the site id is %r now, %r before: the records from seq %d on go upstream under the new id, "
+        "and a site_renamed record tells the central server so; fix: nothing on the gateway, but the "
+        "broker's ACL and the central server must know the new id (docs/mqtt.md)",
+        new,
+        row[0],
+        first_seq,
+    )
+
+
+def say_at_start(conn: sqlite3.Connection, tariffs: tuple[Tariff, ...], site: Site, now: datetime) -> None:
+    _site_renamed(conn, site, now)
+    seen = {f"tariff:{t.version}": _prices(t) for t in tariffs}
+    _keep_first_seen(conn, {**seen, "site_id": site.config.site.id}, now)
+    for version in tariffs_edited_in_place(conn, tariffs):
+        log.error(
+            "tariff version %r has other prices (or another first day) in site.toml than when the "
+            "gateway first charged by it: cars parked under the old prices pay the new ones, their "
+            "charges stamped %r all the same; fix: put version %r back as it was and add the new "
+            "prices as a new [[parking.tariffs]] version (a new name, a later effective_from), or, if "
+            "the old prices were never in force, give the edited one a new name",
+            version,
+            version,
+            version,
+        )
     for zone, fixed in slots_outside_zones(conn, site).items():
         log.error(
             "%d fixed slot(s) are in zone %r, which the site config does not have: their residents' "
             'cars come in without a slot (they pay, or are refused where policy.no_slot = "refuse"); '
-            "fix: if the zone was renamed, give it its old id %r again in site.toml, or re-import the "
-            "slots (or have the central server send them again) in one of the configured zones %s",
+            "fix: if the zone was renamed, give it its old id %r again in site.toml; or import the "
+            "slots again (`gateway import`, the same numbers) in one of the configured zones %s, which "
+            "moves them there with their cars; or delete them (DELETE /api/slots/{id} in the admin API, "
+            "or have the central server send a snapshot without them or a delta that deletes them)",
             fixed,
             zone,
             zone,

@@ -82,7 +82,7 @@ class Gateway:
         self._started = False  # device changes before start() are settled by start()
         self.devices: Devices = build_devices(cfg, chooser_for, on_change=self._device_changed)
         self.parking = ParkingDesk(self.site, sees=self.devices.sees)
-        say_at_start(self.conn, self.parking.rules.tariffs, self.site)  # slots, stays the config left behind
+        say_at_start(self.conn, self.parking.rules.tariffs, self.site, self.now())  # what the config left behind
         self.lane_io = LaneInputs(self.devices, self.on_worker, self.now)
         self.snapshots = SnapshotWriter(self.data_dir) if self.devices.snapshot_quality else None
         self._pulse_seconds = {lane.id: lane.pulse_seconds for lane in cfg.lanes}

@@ -763,6 +763,18 @@ MIGRATIONS: list[str] = [
     ALTER TABLE access_log ADD COLUMN direction TEXT;
     ALTER TABLE access_log ADD COLUMN lane_type TEXT;
     """,
+    # What the site config said, as the gateway first saw it, where an edit in place would change
+    # records already made (gateway/runtime/config_edits.py): each tariff version's prices
+    # ('tariff:t1'; edited, cars parked under the old numbers pay the new ones, stamped with the old
+    # name) and the site id the records went upstream under ('site_id'; changed, the centre is told
+    # from which seq the records come under the new one).
+    """
+    CREATE TABLE config_seen (
+        key TEXT PRIMARY KEY,
+        value TEXT NOT NULL,
+        first_seen TEXT NOT NULL
+    ) WITHOUT ROWID;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

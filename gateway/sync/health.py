@@ -8,7 +8,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from gateway.runtime.config_edits import slots_outside_zones
+from gateway.runtime.config_edits import slots_outside_zones, tariffs_edited_in_place
 from gateway.runtime.gateway import Gateway
 from gateway.store.database import open_read_only
 
@@ -46,11 +46,14 @@ def health_report(
         "disk": disk_report(gw.data_dir, gw.db_path),
         "applied_version": applied_version,
         "lane_modes": {**dict.fromkeys(gw.by_hand.held, "open"), **gw.lane_modes},
-        "slots_outside_zones": _slots_outside_zones(gw),
+        **_config_left_behind(gw),
     }
 
 
-def _slots_outside_zones(gw: Gateway) -> dict[str, int]:
+def _config_left_behind(gw: Gateway) -> dict[str, Any]:
     # Read now, not at start: the report shows the slots gone once the admin moved them.
     with closing(open_read_only(gw.db_path, 5)) as conn:
-        return slots_outside_zones(conn, gw.site)
+        return {
+            "slots_outside_zones": slots_outside_zones(conn, gw.site),
+            "tariffs_edited_in_place": tariffs_edited_in_place(conn, gw.parking.rules.tariffs),
+        }

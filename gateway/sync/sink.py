@@ -74,16 +74,19 @@ CREATE TABLE IF NOT EXISTS rejected (
 """
 # Seqs from 1 to max_seq a site never delivered, not counting those an outbox_quarantined event
 # announced. Each seq counts once: a record set aside and later sent again (both present) does
-# not hide another one that is missing.
+# not hide another one that is missing. A site that is a gateway's new id (a site_renamed event:
+# its records before went up under the old one) counts from the seq it names.
 SITE_GAPS = """CREATE VIEW site_gaps AS
-SELECT s.site, s.max_seq - (
+SELECT s.site, max(0, s.max_seq - s.first + 1 - (
     SELECT count(*) FROM (
-        SELECT e.seq FROM events e WHERE e.site = s.site AND e.seq BETWEEN 1 AND s.max_seq
+        SELECT e.seq FROM events e WHERE e.site = s.site AND e.seq BETWEEN s.first AND s.max_seq
         UNION
         SELECT json_extract(q.payload, '$.quarantined_seq') FROM events q
         WHERE q.site = s.site AND q.type = 'outbox_quarantined'
-        AND json_extract(q.payload, '$.quarantined_seq') BETWEEN 1 AND s.max_seq)) AS missing
-FROM sites s"""
+        AND json_extract(q.payload, '$.quarantined_seq') BETWEEN s.first AND s.max_seq))) AS missing
+FROM (SELECT site, max_seq, coalesce((
+    SELECT min(json_extract(r.payload, '$.first_seq')) FROM events r
+    WHERE r.site = sites.site AND r.type = 'site_renamed'), 1) AS first FROM sites) s"""
 _EVENT_TOPICS = ("events/#", "cmd/reply", "sync/request", "sync/error")
 _STATE_TOPICS = {"status": "status", "health": "health", "sync/state": "sync_state"}
 _BATCH = 500
