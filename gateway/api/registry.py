@@ -68,11 +68,16 @@ class VehicleIn(BaseModel):
 
 class VehicleChange(BaseModel):
     """A field left out is kept; monthly_until null ends the monthly period now (a car parked pays
-    from now on, and its next entry is a temporary one, as when a period runs out). Any other field
-    (a new plate: delete the vehicle and add it) is refused, not silently ignored."""
+    from now on, and its next entry is a temporary one, as when a period runs out). A plate corrects
+    one typed wrong: the car keeps its cards, slot, block and stay (a parked car leaves on the new
+    plate). Any other field (a new owner: delete the vehicle and add it) is refused, not silently
+    ignored."""
 
     model_config = ConfigDict(extra="forbid")
 
+    plate: str | None = Field(
+        None, min_length=1, max_length=16, description="The plate as it is on the car (one typed wrong)."
+    )
     vehicle_class: Literal["car", "motorcycle", "bicycle"] | None = None
     monthly_until: End | None = Field(None, description="Paid up until (a renewal moves it on).")
 
@@ -270,18 +275,23 @@ def add_vehicle(body: VehicleIn, who: Admin, app: App) -> Created:
 
 @router.patch(
     "/api/vehicles/{vehicle_id}",
-    summary="Change a vehicle's class or renew its monthly period (admin)",
+    summary="Change a vehicle's class, renew its monthly period or correct its plate (admin)",
     status_code=204,
 )
 def update_vehicle(vehicle_id: Id, body: VehicleChange, who: Admin, app: App) -> None:
     gw = app.gw
     changes: dict[str, Any] = {}
+    if body.plate is not None:
+        changes["plate"] = _value("plate", body.plate)
     if body.vehicle_class is not None:
         changes["class"] = body.vehicle_class
     if "monthly_until" in body.model_fields_set:
         changes["monthly_until"] = aware_or_none(gw, body.monthly_until)
     if not changes:  # else an empty change audited and sent upstream, and a 204 that did nothing
-        fix = 'send "vehicle_class" or "monthly_until" (a day; null ends the monthly period now)'
+        fix = (
+            'send "plate" (as it is on the car), "vehicle_class" or "monthly_until" '
+            "(a day; null ends the monthly period now)"
+        )
         raise ApiError(422, "nothing_to_change", "nothing to change", fix)
     write(gw, lambda c: store.update_vehicle(c, gw.now(), who.name, vehicle_id, changes))
 

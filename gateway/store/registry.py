@@ -284,8 +284,9 @@ def add_vehicle(
 def update_vehicle(
     conn: sqlite3.Connection, at: datetime, actor: str, vid: int, changes: dict[str, Any]
 ) -> None:
-    """Change a vehicle's `class` or paid-up `monthly_until` (a renewal) in place: it keeps its
-    plate, cards and slot, which deleting and adding it again would not.
+    """Change a vehicle's `class`, paid-up `monthly_until` (a renewal) or `plate` (one typed wrong,
+    _correct_plate) in place: it keeps its cards, slot, block and stay, which deleting and adding it
+    again would not.
 
     `monthly_until` None ends the period at `at`: a car parked pays at its exit for the time after
     it, and enters next as a temporary car (`monthly_expired`), as when a period runs out. NULL, as
@@ -301,13 +302,76 @@ def update_vehicle(
                 **changes,
                 "monthly_until": min(datetime.fromisoformat(row[1]), at),
             }  # an ended one stays ended
+        plate = changes.get("plate", row[0])
+        changes = {k: v for k, v in changes.items() if k != "plate"}
+        if plate == row[0] and not changes:  # else an empty change audited and sent upstream
+            raise Refused(
+                f"nothing to change: the vehicle's plate is {plate} already",
+                fix="type the plate as it is on the car, or send the class or monthly period to change",
+                code="nothing_to_change",
+            )
+        label, corrected = row[0], {}
+        if plate != row[0]:
+            _correct_plate(conn, vid, row[0], plate)
+            label, corrected = f"{row[0]} corrected to {plate}", {"new_plate": plate}
         values = {**changes, **{k: _db(changes[k]) for k in ("monthly_until",) if k in changes}}
         if values:
             conn.execute(
                 f"UPDATE vehicles SET {', '.join(f'{c} = ?' for c in values)} WHERE id = ?",
                 (*values.values(), vid),
             )
-        _changed(conn, at, actor, "update", "vehicle", vid, row[0], plate=row[0], **_sendable(changes))
+        sent = {**_sendable(changes), **corrected}
+        _changed(conn, at, actor, "update", "vehicle", vid, label, plate=row[0], **sent)
+
+
+def _correct_plate(conn: sqlite3.Connection, vid: int, old: str, new: str) -> None:
+    """Vehicle `vid`'s plate typed wrong (`old`) corrected to the one on the car (`new`). What is
+    keyed by the car (vehicle:N: its open stay, booth payments not yet applied, charges still owed;
+    its cards, slot and block) stays the car's; what names the plate says `new`. Deleting the car
+    and adding it again left its stay under the old plate, open for good (it counted inside and
+    held a shared space), and the car read as `new` at the exit was one with no entry record.
+
+    The stays and money take the new plate before the credential does: the schema's trigger on the
+    credential's value (migration 10) then finds the car parked under `new` and keeps all of it the
+    car's (and a stranger's stay under `new`, the same car come in unrecognised, becomes the car's,
+    as for a plate registered while parked)."""
+    _plate_is_free(conn, vid, new)
+    subject = f"vehicle:{vid}"
+    for table, still_open in (
+        ("stays", "exited_at IS NULL"),
+        ("payments", "charge_id IS NULL"),
+        ("charges", "settled_at IS NULL"),
+    ):
+        conn.execute(
+            f"UPDATE {table} SET plate = ? WHERE subject = ? AND plate = ? AND {still_open}",
+            (new, subject, old),
+        )
+    conn.execute("UPDATE credentials SET value = ? WHERE kind = 'plate' AND value = ?", (new, old))
+    conn.execute("UPDATE vehicles SET plate = ? WHERE id = ?", (new, vid))
+
+
+def _plate_is_free(conn: sqlite3.Connection, vid: int, plate: str) -> None:
+    """Refuse a correction to a plate registered to another vehicle or to a pass: that is another
+    car, or this one registered twice, which the admin must sort out first."""
+    other = conn.execute("SELECT id FROM vehicles WHERE plate = ? AND id != ?", (plate, vid)).fetchone()
+    if other is not None:
+        raise Conflict(
+            f"{plate} is the plate of vehicle {other[0]}",
+            fix=f"check the plate on the car; if vehicle {other[0]} is this car registered twice, "
+            f"delete it (DELETE /api/vehicles/{other[0]}) and correct this one again",
+        )
+    held = conn.execute(
+        "SELECT id, pass_id, resident_id FROM credentials "
+        "WHERE kind = 'plate' AND value = ? AND vehicle_id IS NOT ?",
+        (plate, vid),
+    ).fetchone()
+    if held is not None:
+        holder = f"pass {held[1]}" if held[1] is not None else f"resident {held[2]}"
+        raise Conflict(
+            f"{plate} is the plate of {holder}",
+            fix=f"check the plate on the car; if that registration was this car, delete its plate "
+            f"(DELETE /api/credentials/{held[0]}) and correct this one again",
+        )
 
 
 def delete_vehicle(conn: sqlite3.Connection, at: datetime, actor: str, vid: int) -> None:

@@ -159,10 +159,10 @@ def test_an_admin_can_renew_a_monthly_car_as_the_refusal_says(client: TestClient
 
 
 def test_a_vehicle_change_that_changes_nothing_is_refused_not_audited(client: TestClient, site: Site) -> None:
-    """A script sends {} or a field the change does not take (a new plate): it was answered 204,
-    an empty vehicle.update written to the audit trail and sent upstream, and the plate unchanged."""
+    """A script sends {} or a field the change does not take (a new owner): it was answered 204,
+    an empty vehicle.update written to the audit trail and sent upstream, and the owner unchanged."""
     admin = bearer(site.admin_token)
-    for body in ({}, {"plate": "皖A99999"}, {"vehicle_class": None}):
+    for body in ({}, {"resident_id": site.resident_id + 1}, {"vehicle_class": None}):
         r = client.patch(f"/api/vehicles/{site.vehicle_id}", json=body, headers=admin)
         assert r.status_code == 422 and r.json()["error"]["fix"], (body, r.text)
     with sqlite3.connect(site.gw.db_path) as conn:
