@@ -40,15 +40,16 @@ def import_csv(
     data_dir = cfg.site.data_dir
     db = open_database(data_dir / DB_NAME, sync=cfg.storage.sync)
     tz = ZoneInfo(cfg.site.timezone)
+    zones = frozenset(z.id for z in cfg.zones)
     staging = data_dir / csv_staging.STAGING_NAME
     try:
         with _one_import_at_a_time(data_dir):
-            _finish_interrupted(db.conn, staging, tz, pause)
+            _finish_interrupted(db.conn, staging, tz, zones, pause)
             if not files:
                 return {}
             batch, problems = read_files(files, tz)
             if not problems:
-                problems = check_references(db.conn, batch, {z.id for z in cfg.zones})
+                problems = check_references(db.conn, batch, set(zones))
             if problems:
                 raise ImportRejected(problems, len(problems))
             secrets = Secrets.load_or_create(data_dir)
@@ -62,7 +63,7 @@ def import_csv(
                     f"cannot write the staging file {staging}: {exc}; nothing was imported",
                     fix="free disk space in the data directory or check its permissions, then run it again",
                 ) from exc
-            _apply(db.conn, staged, tz, pause)
+            _apply(db.conn, staged, tz, zones, pause)
             return counts
     finally:
         db.conn.close()
@@ -72,15 +73,24 @@ def _apply(
     conn: Any,
     staged: csv_staging.Staged,
     tz: ZoneInfo,
+    zones: frozenset[str],
     pause: Callable[[], None] | None,
     resumed: bool = False,
 ) -> None:
-    """Write a staged import; `resumed`: one an earlier run left unfinished, so part of it may be
+    """Write a staged import; `zones`: the site config's (a slot in a zone it lacks is moved to
+    the row's, csv_steps.py); `resumed`: one an earlier run left unfinished, so part of it may be
     in the store already, and its staging file is kept whatever fails."""
     staging = staged.path
     try:
-        csv_steps.apply_steps(conn, staged, lambda: datetime.now(tz), pause)
+        csv_steps.apply_steps(conn, staged, zones, lambda: datetime.now(tz), pause)
     except csv_steps.Stopped as exc:
+        if exc.unwritable:
+            # Written again, these rows would fail again (or tie a card to another household's car):
+            # the import is given up, or it would stand in front of every later one for good.
+            csv_staging.remove(staging)
+            if exc.done == 0 and not resumed:
+                raise ImportRejected(exc.unwritable, len(exc.unwritable)) from exc
+            raise _given_up(exc, staged.total, resumed) from exc
         if exc.done == 0 and not resumed:
             csv_staging.remove(staging)
             raise StorageError(
@@ -104,7 +114,23 @@ def _apply(
     csv_staging.remove(staging)
 
 
-def _finish_interrupted(conn: Any, staging: Path, tz: ZoneInfo, pause: Callable[[], None] | None) -> None:
+def _given_up(exc: csv_steps.Stopped, total: int, resumed: bool) -> StorageError:
+    rows = "\n".join(exc.unwritable[:50]) + (
+        f"\n... and {len(exc.unwritable) - 50} more" if len(exc.unwritable) > 50 else ""
+    )
+    rest = "only as far as the run that left it unfinished wrote them" if resumed else "not"
+    return StorageError(
+        f"the import stopped after {exc.done} of {total} rows and is given up: the store changed "
+        f"while it ran (the central server or an admin), and these rows no longer fit it:\n{rows}\n"
+        f"The first {exc.done} rows are in, the rest {rest}",
+        fix="correct these rows and import the files again (the check then names every row that "
+        "no longer fits); the rows already in are written again as they are",
+    )
+
+
+def _finish_interrupted(
+    conn: Any, staging: Path, tz: ZoneInfo, zones: frozenset[str], pause: Callable[[], None] | None
+) -> None:
     try:
         found = csv_staging.read_staged(staging)
     except sqlite3.Error as exc:
@@ -128,7 +154,7 @@ def _finish_interrupted(conn: Any, staging: Path, tz: ZoneInfo, pause: Callable[
         ", ".join(found.meta["files"]),
         found.total,
     )
-    _apply(conn, found, tz, pause, resumed=True)
+    _apply(conn, found, tz, zones, pause, resumed=True)
 
 
 @contextmanager

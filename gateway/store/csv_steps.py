@@ -15,6 +15,11 @@ snapshots do). Every write is an upsert by key, so a row written twice stores th
 once the last step is in (its audit row says so) nothing of the import is written again, as that
 would undo the changes made since. While the steps run a lane sees each resident, car, card and
 slot either as it was or as the files have it.
+
+The one import not carried to its end is one that other writers overtook: each step checks its
+rows' references again (csv_recheck.py), and a row naming what was deleted or given to another
+resident since can never be written as checked. The import stops there, naming those rows, and is
+given up (Stopped.unwritable): kept, it failed at the same row every run and no import could run.
 """
 
 from __future__ import annotations
@@ -28,10 +33,11 @@ from datetime import datetime
 from typing import Any
 
 from gateway.store.audit import audit
+from gateway.store.csv_recheck import no_longer_fit
 from gateway.store.csv_staging import Run, Staged
 from gateway.store.database import transaction
 from gateway.store.outbox import enqueue
-from gateway.store.parking import off_slots_not_theirs
+from gateway.store.parking import handover, off_slots_not_theirs
 from gateway.store.registry import record_block
 
 STEP_ROWS = 500  # the first step; later ones are sized to take about STEP_S
@@ -48,13 +54,15 @@ CHECKPOINT_S = 0.25
 
 @dataclass(frozen=True, slots=True)
 class Part:
-    """Rows first..last of one run, written in one step; who the import's audit rows name, and when."""
+    """Rows first..last of one run, written in one step; who the import's audit rows name, and when;
+    the zones the site config has."""
 
     run: Run
     first: int
     last: int
     at: datetime
     actor: str
+    zones: frozenset[str]
 
     @property
     def span(self) -> tuple[int, int]:
@@ -62,23 +70,35 @@ class Part:
 
 
 class Stopped(Exception):
-    """A step failed; `done` rows were written before it (0: nothing of the import is in)."""
+    """A step failed; `done` rows were written before it (0: nothing of the import is in).
+    `unwritable`: why rows of that step can never be written as they stand (the store changed
+    since they were checked); empty where running it again may finish it (a busy or full disk)."""
 
-    def __init__(self, done: int, cause: sqlite3.Error):
+    def __init__(self, done: int, cause: Exception, unwritable: list[str] | None = None):
         self.done = done
         self.cause = cause
+        self.unwritable = unwritable or []
         super().__init__(str(cause))
+
+
+class _Overtaken(Exception):
+    """Rows of a step name what other writers deleted or moved since the import was checked."""
+
+    def __init__(self, unwritable: list[str]):
+        self.unwritable = unwritable
+        super().__init__("; ".join(unwritable))
 
 
 def apply_steps(
     conn: sqlite3.Connection,
     staged: Staged,
+    zones: frozenset[str],
     now: Callable[[], datetime],
     pause: Callable[[], None] | None = None,
 ) -> None:
     """Write the staged rows in steps of about STEP_S each, the audit row and the upstream record
-    with the last. Steps before the last commit without waiting for the disk (as snapshot steps
-    do); the last one waits, and with it all before it. Raises Stopped."""
+    with the last; `zones`: the site config's. Steps before the last commit without waiting for the
+    disk (as snapshot steps do); the last one waits, and with it all before it. Raises Stopped."""
     level = int(conn.execute("PRAGMA synchronous").fetchone()[0])
     try:
         conn.execute("ATTACH DATABASE ? AS st", (str(staged.path),))
@@ -93,8 +113,17 @@ def apply_steps(
             began = time.perf_counter()
             try:
                 at = now()
-                parts = [Part(run, first, last, at, staged.meta["actor"]) for run, first, last in spans]
+                parts = [
+                    Part(run, first, last, at, staged.meta["actor"], zones) for run, first, last in spans
+                ]
                 _step(conn, parts, staged.meta if is_last else None, at)
+            except _Overtaken as exc:
+                raise Stopped(done, exc, exc.unwritable) from exc
+            except sqlite3.IntegrityError as exc:
+                # One the recheck does not foresee fails as surely again on the same rows and store.
+                # (A first step's failure leaves nothing in: the import is dropped whatever failed.)
+                rows = ", ".join(f"{p.run.kind} rows {p.first}-{p.last}" for p in parts)
+                raise Stopped(done, exc, [f"{rows}: {exc}"] if done else None) from exc
             except sqlite3.Error as exc:
                 raise Stopped(done, exc) from exc
             done += sum(p.last - p.first + 1 for p in parts)
@@ -144,8 +173,12 @@ def _steps(staged: Staged, sizer: _Sizer) -> Iterator[tuple[list[tuple[Run, int,
 
 
 def _step(conn: sqlite3.Connection, parts: list[Part], meta: dict[str, Any] | None, at: datetime) -> None:
+    """Raises _Overtaken, sqlite3.Error."""
     with transaction(conn):
-        for part in parts:
+        for part in parts:  # each asked after the parts before it are in: a card may name their car
+            unwritable = no_longer_fit(conn, part.run.kind, part.run.given, part.span)
+            if unwritable:
+                raise _Overtaken(unwritable)
             WRITERS[part.run.kind](conn, part)
         if meta is not None:
             _finish(conn, meta, at)
@@ -215,6 +248,14 @@ def _vehicles(conn: sqlite3.Connection, part: Part) -> None:
            ON CONFLICT (plate) DO UPDATE SET {_set(part, ["resident_id"], optional)}""",
         part.span,
     )
+    # A plate that came on a visitor pass is the resident's car's now, as the admin API's "add
+    # vehicle" makes it: a new credential, not the pass's with its window (the car was refused as
+    # expired once the pass ended) and its block.
+    conn.execute(
+        """DELETE FROM credentials WHERE kind = 'plate' AND pass_id IS NOT NULL
+           AND value IN (SELECT plate FROM st.vehicles WHERE n BETWEEN ? AND ?)""",
+        part.span,
+    )
     _credentials(conn, part, "plate", "st.vehicles", "x.plate", "''")
 
 
@@ -233,6 +274,8 @@ def _credentials(conn: sqlite3.Connection, part: Part, kind: str, table: str, va
                 WHERE x.n BETWEEN ? AND ? AND c.blocked != x.blocked""",
         )
     optional = ["valid_from", "valid_to", "hours", "blocked"] + (["plate"] if kind == "card" else [])
+    # A plate is its car's (a card is tied to one only by its file's `plate` column).
+    always = ["resident_id"] + (["vehicle_id"] if kind == "plate" else [])
     conn.execute(
         f"""INSERT INTO credentials (kind, value, resident_id, vehicle_id, valid_from, valid_to,
                                     hours, blocked)
@@ -241,7 +284,7 @@ def _credentials(conn: sqlite3.Connection, part: Part, kind: str, table: str, va
                   {hours}, x.blocked
            FROM {table} x WHERE x.n BETWEEN ? AND ?
            ON CONFLICT (kind, value) DO UPDATE SET pass_id = NULL,
-               {_set(part, ["resident_id"], optional, {"plate": "vehicle_id"})}""",
+               {_set(part, always, optional, {"plate": "vehicle_id"})}""",
         part.span,
     )
 
@@ -258,6 +301,7 @@ _SLOTS_IN_SPAN = """SELECT s.id FROM st.slots x JOIN slots s ON s.zone = x.zone 
 
 
 def _slots(conn: sqlite3.Connection, part: Part) -> None:
+    moved = _move_out_of_zones_gone(conn, part)
     keeps_owner = "resident_ref" not in part.run.given
     owner = "DO NOTHING" if keeps_owner else "DO UPDATE SET resident_id = excluded.resident_id"
     conn.execute(
@@ -267,19 +311,68 @@ def _slots(conn: sqlite3.Connection, part: Part) -> None:
            ON CONFLICT (zone, number) {owner}""",
         part.span,
     )
-    if "plates" not in part.run.given:
-        return  # the slots' cars stay as they are
-    conn.execute(f"DELETE FROM slot_vehicles WHERE slot_id IN ({_SLOTS_IN_SPAN})", part.span)
-    conn.execute(
-        """INSERT OR IGNORE INTO slot_vehicles (slot_id, vehicle_id)
-           SELECT s.id, v.id FROM st.slot_plates p
-           JOIN st.slots x ON x.n = p.n
-           JOIN slots s ON s.zone = x.zone AND s.number = x.number
-           JOIN vehicles v ON v.plate = p.plate
-           WHERE p.n BETWEEN ? AND ?""",
-        part.span,
-    )
-    off_slots_not_theirs(conn, part.at, _SLOTS_IN_SPAN, part.span)  # the car parked there it no longer lists
+    if "plates" in part.run.given:  # else the slots' cars stay as they are
+        conn.execute(f"DELETE FROM slot_vehicles WHERE slot_id IN ({_SLOTS_IN_SPAN})", part.span)
+        conn.execute(
+            """INSERT OR IGNORE INTO slot_vehicles (slot_id, vehicle_id)
+               SELECT s.id, v.id FROM st.slot_plates p
+               JOIN st.slots x ON x.n = p.n
+               JOIN slots s ON s.zone = x.zone AND s.number = x.number
+               JOIN vehicles v ON v.plate = p.plate
+               WHERE p.n BETWEEN ? AND ?""",
+            part.span,
+        )
+        # A car parked on one of them that it no longer lists moves off it.
+        off_slots_not_theirs(conn, part.at, _SLOTS_IN_SPAN, part.span)
+    for slot_id in moved:
+        # A car of the slot that came in without it since the rename (the lane's zone had no slot
+        # of its) moves onto it now, as at a handover.
+        if conn.execute(_SLOT_TAKEN, (slot_id,)).fetchone() is None:
+            handover(conn, slot_id, part.at, "reassigned")
+
+
+# The slots of the span's rows that are not in the store yet, with each slot of the same number in
+# a zone the site config no longer has (`gone`, JSON): (row, zone, that slot's id and zone).
+_SAME_NUMBER_IN_ZONES_GONE = """SELECT x.n, x.zone, s.id, s.zone FROM st.slots x
+    JOIN slots s ON s.number = x.number AND s.zone IN (SELECT value FROM json_each(?))
+    WHERE x.n BETWEEN ? AND ?
+      AND NOT EXISTS (SELECT 1 FROM slots t WHERE t.zone = x.zone AND t.number = x.number)
+    ORDER BY x.n"""
+_SLOT_TAKEN = "SELECT 1 FROM stays WHERE exited_at IS NULL AND slot_id = ?"
+_ONE_MORE_IN_ZONE = """INSERT INTO zone_slots (zone, fixed) VALUES (?, 1)
+    ON CONFLICT (zone) DO UPDATE SET fixed = fixed + 1"""
+
+
+def _move_out_of_zones_gone(conn: sqlite3.Connection, part: Part) -> list[int]:
+    """A zone renamed in site.toml leaves its slots in the old zone, where no lane looks for them;
+    the fix the start's ERROR gives is to import them again in a configured zone. A row whose slot
+    is not in the store, with the same number as one slot in zones the config lacks, is that slot:
+    it is moved, keeping its id (its history, its cars, a car parked on it), not added beside it,
+    which left the old one behind and the ERROR for ever. A number found in two zones gone is not
+    guessed at. Moved once, a slot is in the store as the row has it: a step written again (roll
+    forward) moves nothing twice. Returns the slots moved."""
+    gone = [
+        zone
+        for zone, fixed in conn.execute("SELECT zone, fixed FROM zone_slots")
+        if fixed and zone not in part.zones
+    ]
+    if not gone:
+        return []
+    found: dict[int, list[tuple[str, int, str]]] = {}
+    for n, zone, slot_id, old in conn.execute(_SAME_NUMBER_IN_ZONES_GONE, (json.dumps(gone), *part.span)):
+        found.setdefault(n, []).append((zone, slot_id, old))
+    moved: list[int] = []
+    for (zone, slot_id, old), *others in found.values():
+        if others or slot_id in moved:
+            continue
+        conn.execute("UPDATE slots SET zone = ? WHERE id = ?", (zone, slot_id))
+        # zone_slots is kept by triggers on INSERT and DELETE only (schema.py): a move counts itself.
+        conn.execute("UPDATE zone_slots SET fixed = fixed - 1 WHERE zone = ?", (old,))
+        conn.execute(_ONE_MORE_IN_ZONE, (zone,))
+        # The car parked on it is parked in the zone its slot is in (as if it had always been there).
+        conn.execute("UPDATE stays SET zone = ? WHERE exited_at IS NULL AND slot_id = ?", (zone, slot_id))
+        moved.append(slot_id)
+    return moved
 
 
 WRITERS: dict[str, Callable[[sqlite3.Connection, Part], None]] = {
