@@ -207,7 +207,8 @@ class ParkingDesk:
         p = Presented(_BOOTH.id, "plate", plate, 1.0, at, f"{TYPED_BY}{actor}")
         subject, vclass, _ = self._who(conn, p, _BOOTH)
         check_receipt(conn, receipt, plate, amount_fen, self.site.tz)
-        account = owed(conn, self.rules, subject, at, vehicle_class=vclass)
+        until = self._booth_fee_until(conn, plate, at)
+        account = owed(conn, self.rules, subject, until, vehicle_class=vclass)
         if account.stay is None:
             raise ParkingError(
                 f"{plate} is not recorded inside", fix="take the fee at the exit lane when the car leaves"
@@ -220,7 +221,7 @@ class ParkingDesk:
             stay_id=account.stay.id,
             lane="booth",
             at=at,
-            fee_until=at,
+            fee_until=until,
             amount_fen=amount_fen,
             method=method,
             receipt=receipt,
@@ -236,22 +237,33 @@ class ParkingDesk:
         }
 
     def quote(self, conn: sqlite3.Connection, plate: str, at: datetime) -> dict[str, Any]:
-        """What a car owes now (read-only: runs on any connection)."""
+        """What a car owes now, or held at an exit, its hold's fee (read-only: runs on any connection)."""
         plate = typed_plate(plate)
         p = Presented(_BOOTH.id, "plate", plate, 1.0, at, "quote")
         subject, vclass, unregistered = self._who(conn, p, _BOOTH)
-        return quote_json(
-            owed(conn, self.rules, subject, at, vehicle_class=vclass, unregistered=unregistered), plate, at
-        )
+        until = self._booth_fee_until(conn, plate, at)
+        account = owed(conn, self.rules, subject, until, vehicle_class=vclass, unregistered=unregistered)
+        return quote_json(account, plate, at)
 
     def lane_quote(self, conn: sqlite3.Connection, lane_id: str, at: datetime) -> dict[str, Any] | None:
-        """The car held at an exit lane for payment, and what it owes (as of when it was read there).
-        Two cars held there at once (a queue, or a car that backed away from the barrier and the
-        next one): the first held that the lane's camera still sees, usually the car at the barrier
-        (one held earlier that came back behind it counts from its first hold: the guard checks the
-        plate the dialog names); if it sees none of them (no camera, or a plate a guard typed), the
-        last held. A car held on the QR of a pass without a plate is named by that pass (`pass`:
-        its id, holder and unit visited; `plate` null), never by the QR."""
+        """The car held at an exit lane for payment, and what it owes (held_car). A car held on the
+        QR of a pass without a plate is named by that pass (`pass`: its id, holder and unit visited;
+        `plate` null), never by the QR."""
+        found = self.held_car(conn, lane_id, at)
+        if found is None:
+            return None
+        held, account = found
+        on_pass = pass_without_plate(conn, held.pass_id) if held.pass_id is not None else None
+        shown = on_pass.shown() if on_pass else None
+        return {"lane": lane_id, **quote_json(account, held.plate, held.at), "pass": shown}
+
+    def held_car(self, conn: sqlite3.Connection, lane_id: str, at: datetime) -> tuple[Held, Owed] | None:
+        """The car held at an exit lane for payment that the lane shows, and what it owes (as of when
+        it was read there). Two cars held there at once (a queue, or a car that backed away from the
+        barrier and the next one): the first held that the lane's camera still sees, usually the
+        car at the barrier (one held earlier that came back behind it counts from its first hold:
+        the guard checks the plate the dialog names); if it sees none of them (no camera, or a
+        plate a guard typed), the last held."""
         lane = self._exit_lane(lane_id)
         holds = holds_at_lane(conn, lane.id, at, self.site.lanes)
         seen = [h for h in holds if h.plate and self._sees(lane.id, h.plate)]
@@ -261,10 +273,7 @@ class ParkingDesk:
         p = Presented(lane.id, held.kind, held.value, 1.0, held.at, "quote", vehicle_class=held.vehicle_class)
         subject, vclass, unregistered = self._who(conn, p, lane)
         until = fee_until(held, at)
-        account = owed(conn, self.rules, subject, until, vehicle_class=vclass, unregistered=unregistered)
-        on_pass = pass_without_plate(conn, held.pass_id) if held.pass_id is not None else None
-        shown = on_pass.shown() if on_pass else None
-        return {"lane": lane.id, **quote_json(account, held.plate, held.at), "pass": shown}
+        return held, owed(conn, self.rules, subject, until, vehicle_class=vclass, unregistered=unregistered)
 
     def validate(
         self, conn: sqlite3.Connection, stay_id: int, building: str, unit: str, actor: str, at: datetime
@@ -368,17 +377,28 @@ class ParkingDesk:
 
     # ---- helpers -------------------------------------------------------------------------------
 
+    def _exits(self) -> list[str]:
+        return sorted(k for k, v in self.site.lanes.items() if v.direction == "exit" and v.type == "vehicle")
+
     def _exit_lane(self, lane_id: str) -> LaneRules:
         lane = self.site.lanes.get(lane_id)
         if lane is None or lane.direction != "exit" or lane.type != "vehicle":
-            exits = sorted(
-                k for k, v in self.site.lanes.items() if v.direction == "exit" and v.type == "vehicle"
-            )
             status, code = (404, "unknown_lane") if lane is None else (422, "wrong_lane")
             raise ParkingError(
-                f"{lane_id!r} is not a vehicle exit lane", fix=f"use one of {exits}", status=status, code=code
+                f"{lane_id!r} is not a vehicle exit lane",
+                fix=f"use one of {self._exits()}",
+                status=status,
+                code=code,
             )
         return lane
+
+    def _booth_fee_until(self, conn: sqlite3.Connection, plate: str, at: datetime) -> datetime:
+        """Where the fee of a car paying at the booth ends: a car standing held at an exit's barrier
+        pays its hold's fee, the one the lane display showed, which the exit charges when the camera
+        lets it out on that hold (a fee to `at`, a period later, would stand against nothing)."""
+        holds = [held_at_lane(conn, lane, at, plate, self.site.lanes) for lane in self._exits()]
+        standing = [h for h in holds if h is not None and h.let_out_at is None]
+        return fee_until(max(standing, key=lambda h: h.at, default=None), at).astimezone(self.site.tz)
 
     def _who(self, conn: sqlite3.Connection, p: Presented, lane: LaneRules) -> tuple[str, str, bool]:
         facts = lookup(conn, p, lane, {})

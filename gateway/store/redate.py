@@ -19,6 +19,7 @@ from functools import partial
 from typing import Literal
 
 from gateway.store.audit import audit, transaction
+from gateway.store.outbox import enqueue
 from gateway.timefmt import from_db, to_db
 
 # The tables whose rows of this boot are known by id: the first id of each is kept as the box boots
@@ -165,11 +166,56 @@ def _alarm_moves(this_boot: bool, raised: datetime | None, column: int, at: date
     return this_boot or (column > 0 and raised is not None and at < raised)
 
 
-# What is dated on a stay's clock and moves with it: (table, the column naming the stay, its times).
-_STAY_TIMES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
-    ("stays", "id", ("entered_at", "billed_until")),
-    ("payments", "stay_id", ("at", "fee_until")),  # paid ahead at the booth: grace and fee run from it
-    ("validations", "stay_id", ("at",)),
+# A row moved, told upstream in the same transaction: (its rowid, its times before the move).
+Told = Callable[[sqlite3.Connection, int, list[str | None], Step], None]
+
+_PAYMENT = """
+SELECT subject, plate, stay_id, lane, at, amount_fen, method, receipt, actor FROM payments WHERE rowid = ?
+"""
+
+
+def _payment_redated(conn: sqlite3.Connection, rowid: int, before: list[str | None], step: Step) -> None:
+    """A payment went upstream dated on the old clock, and the centre totals its days from those
+    records: a `payment` record with `"change": "redated"` moves it to its true time there too, or
+    the centre counts it on one day and the daily report on another. It repeats the payment, so
+    that the newest record of a receipt holds. The audit trail keeps `payment.take` as written
+    (append-only), beside the re-dating's mark."""
+    subject, plate, stay_id, lane, at, amount_fen, method, receipt, actor = conn.execute(
+        _PAYMENT, (rowid,)
+    ).fetchone()
+    was, now = from_db(before[0]), from_db(at)
+    if was is None or now is None or was == now:
+        return
+    kind, _, number = subject.partition(":")
+    pass_id = int(number) if plate is None and kind != "plate" and number.isdigit() else None
+    local = step.now.tzinfo  # the site's offset, as every record's time carries it
+    enqueue(
+        conn,
+        "payment",
+        {
+            "at": now.astimezone(local).isoformat(),
+            "change": "redated",
+            "previous_at": was.astimezone(local).isoformat(),
+            "plate": plate,
+            "pass_id": pass_id,
+            "stay_id": stay_id,
+            "lane": lane,
+            "amount_fen": amount_fen,
+            "method": method,
+            "receipt": receipt,
+            "actor": actor,
+        },
+        step.now,
+    )
+
+
+# What is dated on a stay's clock and moves with it: (table, the column naming the stay, its times,
+# what tells upstream of a row moved: None where nothing of it went up).
+_STAY_TIMES: tuple[tuple[str, str, tuple[str, ...], Told | None], ...] = (
+    ("stays", "id", ("entered_at", "billed_until"), None),
+    # paid ahead at the booth: grace and fee run from it, and the centre counts it on its day
+    ("payments", "stay_id", ("at", "fee_until"), _payment_redated),
+    ("validations", "stay_id", ("at",), None),
 )
 
 
@@ -177,7 +223,8 @@ def _stays(conn: sqlite3.Connection, first: First, step: Step) -> int:
     """The cars inside on this boot's stays whose entry was dated on the old clock: their entry and
     billing start move, so that they pay for their real stay, and so do the payments and the host's
     validation made during the stay on that clock (a fee paid ahead at the booth still covers the
-    car). The access log keeps the entry as the gate recorded it (append-only)."""
+    car; the centre hears that it moved). The access log keeps the entry as the gate recorded it
+    (append-only)."""
     stays = conn.execute(
         "SELECT id FROM stays WHERE id >= ? AND exited_at IS NULL", (first["stays"],)
     ).fetchall()
@@ -185,8 +232,8 @@ def _stays(conn: sqlite3.Connection, first: First, step: Step) -> int:
     for (stay_id,) in stays:
         moved += any(
             [
-                _move_rows(conn, table, f"{of_stay} = ?", (stay_id,), times, step)
-                for table, of_stay, times in _STAY_TIMES
+                _move_rows(conn, table, f"{of_stay} = ?", (stay_id,), times, step, told)
+                for table, of_stay, times, told in _STAY_TIMES
             ]
         )
     return moved
@@ -260,9 +307,11 @@ def _move_rows(
     args: tuple[object, ...],
     columns: tuple[str, ...],
     step: Step,
+    told: Told | None = None,
 ) -> int:
     """Move the times of `table`'s rows (`where`) that were written on the old clock by the step;
-    those written since the clock was set right stay as they are. Returns how many rows changed."""
+    those written since the clock was set right stay as they are. `told` tells upstream of each
+    row moved. Returns how many rows changed."""
     changed = 0
     rows = conn.execute(f"SELECT rowid, {', '.join(columns)} FROM {table} WHERE {where}", args)
     for rowid, *stored in rows.fetchall():
@@ -271,6 +320,8 @@ def _move_rows(
             changed += 1
             sets = ", ".join(f"{column} = ?" for column in columns)
             conn.execute(f"UPDATE {table} SET {sets} WHERE rowid = ?", (*new, rowid))
+            if told is not None:
+                told(conn, rowid, stored, step)
     return changed
 
 
