@@ -23,7 +23,8 @@ from gateway.store.audit import audit
 from gateway.store.outbox import enqueue
 from gateway.timefmt import from_db, to_db
 
-# A monthly car's period as the register has it now (a renewal pushed while it is parked counts),
+# A monthly car's period as the register has it now (a renewal pushed while it is parked counts;
+# the stay names the vehicle its plate names now, also one deleted and added again: migration 20),
 # else as its stay kept it when the register stopped saying it: cleared, or the car struck off
 # (schema migration 17). Neither, and the stay would be billed nothing however long it lasted.
 _STAY = """

@@ -66,6 +66,49 @@ def _move_subject(old: str, new: str) -> str:
     )
 
 
+def _stays_to_vehicle(vehicle: str, which: str) -> str:
+    """Migration 20's: the open stays `which` (an SQL condition) name the vehicle `vehicle` (NULL:
+    none, the plate struck off or a pass's now). A monthly stay keeps the end of the period it had,
+    as migration 17 keeps a struck-off car's: the vehicle's own period is read first
+    (gateway/store/parking.py _STAY), so a renewal brought with the car sent again counts."""
+    was = "(SELECT v.monthly_until FROM vehicles v WHERE v.id = stays.vehicle_id)"
+    kept = f"coalesce({was}, monthly_until, {_NOW})"
+    return (
+        f"UPDATE stays SET vehicle_id = {vehicle}, "
+        f"monthly_until = CASE WHEN billing = 'monthly' THEN {kept} ELSE monthly_until END "
+        f"WHERE exited_at IS NULL AND vehicle_id IS NOT {vehicle} AND {which}; "
+    )
+
+
+def _parked_or_owing(plate: str) -> str:
+    """Migration 20's trigger condition: the plate's car is inside (_parked), or the plate still
+    owes a charge (on the index charges_unsettled_plate). A large import of plates neither parked
+    nor owing runs no statement for them."""
+    return (
+        f"({_parked(plate)} OR EXISTS (SELECT 1 FROM charges WHERE plate = {plate} AND settled_at IS NULL))"
+    )
+
+
+def _follow_plate(plate: str, subject: str, vehicle: str) -> str:
+    """Migration 20's trigger body: migration 10's (_follow) for the open stay of `plate`, which
+    also names the vehicle `vehicle` now; and every charge of `plate` still owed goes to `subject`,
+    parked or not (_follow's own move of charges is the part of it for the open stay). Settled
+    charges stay where they are."""
+    return (
+        _follow(plate, subject)
+        + _stays_to_vehicle(vehicle, f"plate = {plate}")
+        + f"UPDATE charges SET subject = {subject} "
+        f"WHERE plate = {plate} AND settled_at IS NULL AND subject IS NOT {subject};"
+    )
+
+
+# Migration 20's: whose a plate is now (migration 7's view), as a trigger on `credentials` reads it;
+# and the vehicle the plate of an open stay names now, as a statement over `stays` reads it.
+_PLATE_SUBJECT = "(SELECT subject FROM plate_subjects WHERE plate = NEW.value)"
+_VEHICLE_OF_PLATE = (
+    "(SELECT c.vehicle_id FROM credentials c WHERE c.kind = 'plate' AND c.value = stays.plate)"
+)
+
 # Migration 13's: a mask as the old code wrote it (first three digits and last four), not a mobile's.
 _OLD_MASK = (
     "phone_masked GLOB '[0-9][0-9][0-9][*][*][*][*][0-9][0-9][0-9][0-9]' AND phone_masked NOT GLOB '1*'"
@@ -774,6 +817,36 @@ MIGRATIONS: list[str] = [
         value TEXT NOT NULL,
         first_seen TEXT NOT NULL
     ) WITHOUT ROWID;
+    """,
+    # A car struck off and registered again while parked (the same plate, a new vehicle id: the
+    # central server sending it again, an office renewing it by delete and add): its stay followed
+    # the plate to the new vehicle's subject (migration 10) but kept the old vehicle's id, which the
+    # slot and fee code read. A car on its own slot was moved into the shared spaces, a shared
+    # slot's second car was never handed the slot, and a renewal sent with the car did not count.
+    # The stay now names the plate's vehicle (none once struck off); stays left so are mended.
+    # And a charge still owed follows its plate whether or not the car is parked: an admin-closed
+    # stay left its missed exit's charge under the old holder (vehicle:N of a car deleted since, or
+    # the stranger's plate:X), never asked again and unsettled upstream for good.
+    f"""
+    CREATE INDEX charges_unsettled_plate ON charges(plate) WHERE settled_at IS NULL;
+    DROP TRIGGER stays_follow_plate_added;
+    DROP TRIGGER stays_follow_plate_moved;
+    DROP TRIGGER stays_follow_plate_removed;
+    CREATE TRIGGER stays_follow_plate_added AFTER INSERT ON credentials
+    WHEN NEW.kind = 'plate' AND {_parked_or_owing("NEW.value")}
+    BEGIN {_follow_plate("NEW.value", _PLATE_SUBJECT, "NEW.vehicle_id")} END;
+    CREATE TRIGGER stays_follow_plate_moved
+    AFTER UPDATE OF value, resident_id, pass_id, vehicle_id ON credentials
+    WHEN NEW.kind = 'plate' AND {_parked_or_owing("NEW.value")}
+    BEGIN {_follow_plate("NEW.value", _PLATE_SUBJECT, "NEW.vehicle_id")} END;
+    CREATE TRIGGER stays_follow_plate_removed AFTER DELETE ON credentials
+    WHEN OLD.kind = 'plate' AND {_parked_or_owing("OLD.value")}
+    BEGIN {_follow_plate("OLD.value", "'plate:' || OLD.value", "NULL")} END;
+
+    {_stays_to_vehicle(_VEHICLE_OF_PLATE, f"subject = 'vehicle:' || {_VEHICLE_OF_PLATE}")}
+    UPDATE charges SET subject = (SELECT subject FROM plate_subjects WHERE plate = charges.plate)
+    WHERE settled_at IS NULL AND plate IN (SELECT plate FROM plate_subjects)
+    AND subject IS NOT (SELECT subject FROM plate_subjects WHERE plate = charges.plate);
     """,
 ]
 
