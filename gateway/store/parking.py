@@ -341,13 +341,16 @@ def settle_exit(
         conn.execute(
             f"UPDATE charges SET settled_at = ? WHERE id IN ({marks})", (to_db(at), *account.carried_ids)
         )
-        # They went upstream unsettled (carry_reentry): the central server hears that they are paid.
-        for row in conn.execute(
-            f"SELECT id, kind, plate, amount_fen FROM charges WHERE id IN ({marks}) ORDER BY id",
+        # They went upstream unsettled (carry_reentry): the central server hears that they are paid,
+        # with the figures they went up with.
+        for carried_id, carried_kind, plate, amount_fen, owed_fen in conn.execute(
+            f"SELECT c.id, c.kind, c.plate, c.amount_fen, {charge_owed_sql()} FROM charges c "
+            f"WHERE c.id IN ({marks}) ORDER BY c.id",
             account.carried_ids,
         ).fetchall():
-            carried = dict(zip(("charge_id", "kind", "plate", "amount_fen"), row, strict=True))
-            change = {"at": at.isoformat(), "change": "settled", **carried, "settled": True}
+            carried = {"charge_id": carried_id, "kind": carried_kind, "plate": plate}
+            money = _left_to_pay(amount_fen, amount_fen - owed_fen)
+            change = {"at": at.isoformat(), "change": "settled", **carried, **money, "settled": True}
             enqueue(conn, "charge", {**change, "access_event_id": event_id}, at)
     # What it paid goes to the charge it paid: this exit's, else the oldest carried one it settled
     # (a car now on its own slot paying a missed exit's charge). Unlinked, the report counted it
@@ -379,7 +382,10 @@ def carry_reentry(
     charge = account.quote.charge
     if charge is None or charge.amount_fen == 0:
         return None
-    charge_id = _write_charge(conn, stay, account, charge, "reentry", event_id, at, settled=False)
+    paid = account.quote.paid_fen  # what the payments linked to it below come to
+    charge_id = _write_charge(
+        conn, stay, account, charge, "reentry", event_id, at, settled=False, paid_fen=paid
+    )
     _link_payments(conn, account.payment_ids, charge_id, at)
     return charge_id
 
@@ -405,7 +411,11 @@ def _write_charge(
     at: datetime,
     *,
     settled: bool,
+    paid_fen: int = 0,
 ) -> int:
+    """The charge row and its upstream record. One left to pay (`settled` False) says what was
+    paid ahead against it (`paid_fen`: the booth payments linked to it) and what is left: the
+    centre's outstanding charges then add up to the daily report's unpaid (charge_owed_sql)."""
     subject = account.subject
     plate = stay.plate if stay else _plate_of(subject)
     cur = conn.execute(
@@ -436,7 +446,7 @@ def _write_charge(
             "kind": kind,
             "plate": plate,
             "stay_id": stay.id if stay else None,
-            "amount_fen": charge.amount_fen,
+            **({"amount_fen": charge.amount_fen} if settled else _left_to_pay(charge.amount_fen, paid_fen)),
             "tariff_version": charge.tariff_version,
             "started_at": charge.started_at.isoformat() if charge.started_at else None,
             "ended_at": charge.ended_at.isoformat(),
@@ -448,6 +458,12 @@ def _write_charge(
         at,
     )
     return charge_id
+
+
+def _left_to_pay(amount_fen: int, paid_fen: int) -> dict[str, int]:
+    """A carried charge's figures upstream: the charge, what was paid ahead against it, and what
+    the car owes of it (what the daily report counts as unpaid until it is settled)."""
+    return {"amount_fen": amount_fen, "paid_fen": paid_fen, "owed_fen": amount_fen - paid_fen}
 
 
 def _plate_of(subject: str) -> str | None:
@@ -571,23 +587,40 @@ def record_payment(
     return receipt
 
 
+# A receipt number's payment, and whether the car has moved on from what it paid for: a stay of
+# the car (by its plate, or a pass without one) begun after the stay it paid (after the payment,
+# for a car that had none); or, that stay closed, the car held to pay at an exit since (back in on
+# an entry the camera missed). A tablet sending a payment again is answered before either.
+_RECEIPT = """
+SELECT coalesce(p.plate, p.subject), p.amount_fen, p.at, EXISTS (
+    SELECT 1 FROM stays s WHERE coalesce(nullif(s.plate, ''), s.subject) = coalesce(p.plate, p.subject)
+    AND (s.id > p.stay_id OR (p.stay_id IS NULL AND s.entered_at > p.at))
+) OR (NOT EXISTS (SELECT 1 FROM stays s WHERE s.id = p.stay_id AND s.exited_at IS NULL)
+    AND EXISTS (SELECT 1 FROM access_log a INDEXED BY access_log_at
+                WHERE a.at > p.at AND a.value = p.plate AND a.reason = 'payment_due'))
+FROM payments p WHERE p.receipt = ?
+"""
+
+
 def check_receipt(conn: sqlite3.Connection, receipt: str, paid_for: str, amount_fen: int, tz: tzinfo) -> None:
     """Before anything else about a payment: a receipt number already recorded is either this
     payment sent again (a tablet that lost the answer: it went through) or a typing mistake.
+    It is sent again only for the same car, amount and stay (_RECEIPT): the same car owing the
+    same fee for a later stay, and typed an old number, still owes it.
     `paid_for`: the car's plate, or for a car on a pass without a plate, the pass (visitor:12)."""
     if not receipt:
         return
-    row = conn.execute(
-        "SELECT coalesce(plate, subject), amount_fen, at FROM payments WHERE receipt = ?", (receipt,)
-    ).fetchone()
+    row = conn.execute(_RECEIPT, (receipt,)).fetchone()
     if row is None:
         return
-    if tuple(row[:2]) != (paid_for, amount_fen):
+    car, amount, paid_at, moved_on = row
+    if (car, amount) != (paid_for, amount_fen) or moved_on:
         raise _receipt_used(receipt)
-    at = datetime.fromisoformat(row[2]).astimezone(tz)
+    at = datetime.fromisoformat(paid_at).astimezone(tz)
     raise ParkingError(
         "nothing is owed",
-        fix=f"receipt {receipt} for {yuan(amount_fen)}元 went through at {at:%H:%M}: take nothing again",
+        fix=f"receipt {receipt} for {yuan(amount_fen)}元 went through on {at:%Y-%m-%d at %H:%M}: "
+        "take nothing again",
         code="already_paid",
     )
 
