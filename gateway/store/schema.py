@@ -847,6 +847,10 @@ MIGRATIONS: list[str] = [
     UPDATE charges SET subject = (SELECT subject FROM plate_subjects WHERE plate = charges.plate)
     WHERE settled_at IS NULL AND plate IN (SELECT plate FROM plate_subjects)
     AND subject IS NOT (SELECT subject FROM plate_subjects WHERE plate = charges.plate);
+    -- A plate nobody holds now (its car struck off): the plate itself owes, as the triggers have it.
+    UPDATE charges SET subject = 'plate:' || plate
+    WHERE settled_at IS NULL AND plate IS NOT NULL AND plate NOT IN (SELECT plate FROM plate_subjects)
+    AND subject != 'plate:' || plate;
     """,
 ]
 

@@ -371,6 +371,15 @@ def _check_references(staged: Staged, main: sqlite3.Connection, job: StageJob, s
             if cred in owners:
                 _problem(problems, f"pass {pass_row.ref}: {cred[0]} {cred[1]} is also {owners[cred]}")
             owners[cred] = f"pass {pass_row.ref}"
+            # A resident's car in the store, not deleted by this change: the pass would take its
+            # plate, and the car would come in as a visitor, then be refused once the pass ended.
+            kind, value = cred
+            if kind == "plate" and value in car_owner and value not in plates:
+                _problem(
+                    problems,
+                    f"pass {pass_row.ref}: plate {value} is resident {car_owner[value]}'s car: give the "
+                    "pass the visitor's own plate, or delete that vehicle in the same change",
+                )
     return problems
 
 

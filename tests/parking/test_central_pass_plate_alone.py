@@ -16,7 +16,7 @@ from gateway.api.app import create_app
 from gateway.runtime.gateway import Gateway
 from gateway.store.accounts import create_token
 from tests.parking.conftest import T0, show
-from tests.parking.directory_exit_helpers import delta
+from tests.parking.directory_exit_helpers import delta, stage_delta
 from tests.parking.test_vehicle_class import MOTORCYCLE_LANES, stay_class
 
 H = timedelta(hours=1)
@@ -98,3 +98,31 @@ def test_a_central_visitor_found_again_at_the_booth_comes_with_the_plate_and_its
         .json()
     )
     assert (found["found"], found["plate"], found["vehicle_class"]) == (True, PLATE, "motorcycle")
+
+
+@pytest.mark.parametrize(
+    "plate_fields", [{"plate": "皖B33333"}, {"credentials": [{"kind": "plate", "value": "皖B33333"}]}]
+)
+def test_a_central_pass_naming_a_residents_car_is_refused_and_the_car_stays_theirs(
+    make_gw: Callable[..., Gateway], plate_fields: dict[str, Any]
+) -> None:
+    """The centre's visitor form typed a resident's own car (R2's, on its slot B002): the pass
+    would take the car's plate, the car come in as a visitor and be refused once the pass ended.
+    The change is refused with what to do, and the resident's car still comes in as theirs."""
+    gw = make_gw()
+    entry = {
+        "kind": "pass",
+        "ref": "P77",
+        "pass_kind": "visitor",
+        "name": "李四",
+        "host_building": "3栋",
+        "host_unit": "2单元",
+        "valid_from": (T0 - H).isoformat(),
+        "valid_to": (T0 + 2 * H).isoformat(),
+        **plate_fields,
+    }
+    meta = stage_delta(gw, 1, 0, upsert=[entry])
+    assert meta["status"] != "staged"
+    assert any("皖B33333 is resident R2's car" in p for p in meta["problems"]), meta
+    came_in = show(gw, "car-in", "皖B33333", T0 + 24 * H)
+    assert (came_in.admitted, came_in.reason) == (True, "resident")

@@ -11,7 +11,7 @@ from pathlib import Path
 from gateway.runtime.gateway import Gateway
 from gateway.store import registry
 from gateway.store.database import open_database
-from tests.parking.conftest import T0, pay, show
+from tests.parking.conftest import T0, parking_config, pay, show
 from tests.parking.directory_exit_helpers import delta
 from tests.parking.test_operations import ops
 from tests.test_store import database_at
@@ -113,3 +113,34 @@ def test_debt_left_under_a_deleted_car_by_an_older_gateway_is_asked_after_the_up
         ("vehicle:2", 1100),
         ("vehicle:1", 500),
     ]
+
+
+STRUCK_OFF = "皖D55555"
+
+
+def test_debt_left_under_a_car_struck_off_is_asked_of_its_plate_after_the_upgrade(tmp_path: Path) -> None:
+    """An older gateway left a closed stay's 11元 under a car the office struck off since: after the
+    upgrade the plate itself owes it, and the car back as a stranger is asked it at its exit."""
+    cfg = parking_config(tmp_path / "data", reentry="charge")
+    (tmp_path / "data").mkdir(parents=True, exist_ok=True)
+    path = tmp_path / "data" / "gateway.db"
+    old = database_at(path, 19)
+    at = "2025-03-02T01:00:00.000000+00:00"
+    # An older gateway: vehicle 1 (plate 皖D55555) owed an 11元 re-entry charge, its stay was
+    # closed by the admin, then the office struck the car off. The old trigger moved only the
+    # charges of an open stay, so the charge stayed under vehicle:1 of a car gone.
+    old.execute(
+        "INSERT INTO charges (subject, plate, class, kind, tariff_version, ended_at, amount_fen, at) "
+        "VALUES ('vehicle:1', ?, 'car', 'reentry', 't1', ?, 1100, ?)",
+        (STRUCK_OFF, at, at),
+    )
+    old.close()
+    gw = Gateway(cfg)  # the upgrade runs here
+    try:
+        subject = gw.conn.execute("SELECT subject FROM charges").fetchone()[0]
+        # The car comes back as a stranger: its exit should ask its own fee and the 11元.
+        assert show(gw, "car-in", STRUCK_OFF, T0).admitted
+        out = show(gw, "car-out", STRUCK_OFF, T0 + timedelta(hours=2))
+        assert (subject, out.fee_fen) == (f"plate:{STRUCK_OFF}", 700 + 1100), (subject, out.fee_fen)
+    finally:
+        gw.conn.close()
