@@ -13,7 +13,8 @@ driver taps the card as the camera reads the car): `same_passage`. A car refused
 there is one car turned away (one hold) when shown again within SAME_PASSAGE: decided afresh, as a
 repeat of that refusal. A resident's own card that names no car, tapped within SAME_PASSAGE after the
 camera let one of the resident's cars through (or held it) at the lane, is a card of that car
-(`resident_car`).
+(`resident_car`). The car held to pay that a guard lets out by hand has no decision of its own: it
+is told here as let through at the opening (`let_out`), so that it too is one passage as it leaves.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from gateway.core.model import SAME_PASSAGE
 from gateway.events import AccessEvent
 from gateway.runtime.devices import Devices
 from gateway.store.lookup import holder_subject
+from gateway.store.parking import Held, Owed
 from gateway.timefmt import elapsed
 
 # Plates remembered with their last decision at each lane, for a car decided again while it is still
@@ -39,6 +41,14 @@ REMEMBER_DECIDED = 4096
 # reaches the loop well within it. (A plate is the car itself: unlike a card, it cannot be handed back
 # to the car behind.)
 SAME_CAR = timedelta(seconds=60)
+
+# What a car let out by hand is taken to have left as, by its stay's billing, as decide() lets out a
+# car that paid; a contractor's visit is taken for a visitor's (the repeat counts nowhere: "again").
+_LET_OUT_AS: dict[Billing | None, Reason] = {
+    Billing.SLOT: Reason.RESIDENT,
+    Billing.MONTHLY: Reason.MONTHLY,
+    Billing.VISITOR: Reason.VISITOR,
+}
 
 K = TypeVar("K")
 
@@ -154,11 +164,25 @@ class DecidedAgain:
         billing = Billing(ev.billing) if ev.billing else None
         decision = Decision(Reason(ev.reason), billing, ev.slot_id)
         decided = Decided(decision, ev.value, ev.subject, next(self._seq), ev.lane, ev.kind, ev.at)
-        _keep(self._latest, ev.subject, decided)
-        if ev.kind == "plate":
-            _keep(self._decided, (ev.lane, read), decided)
-            if ev.holder_kind == "resident" and ev.holder_id is not None:
-                _keep(self._cars, (holder_subject("resident", ev.holder_id), ev.lane), decided)
+        self._keep_decided(read, decided)
+        if ev.kind == "plate" and ev.holder_kind == "resident" and ev.holder_id is not None:
+            _keep(self._cars, (holder_subject("resident", ev.holder_id), ev.lane), decided)
+
+    def let_out(self, lane: str, held: Held, account: Owed, at: datetime) -> None:
+        """The car held to pay at the exit `lane` (`held`, its account `account`) was let out there
+        at `at` by a guard's opening by hand, with no decision of its own (hand_lanes.py). Read again
+        by the lane's camera as it pulls away, or its card or pass shown, within the windows of
+        same_passage, it is that passage, as a car let out once its fee was taken: let through
+        again, with no fee, not a car leaving with no stay."""
+        billing = Billing(account.stay.billing) if account.stay and account.stay.billing else None
+        decision = Decision(_LET_OUT_AS.get(billing, Reason.TEMPORARY), billing)
+        decided = Decided(decision, held.value, account.subject, next(self._seq), lane, held.kind, at)
+        self._keep_decided(held.value, decided)
+
+    def _keep_decided(self, read: str, decided: Decided) -> None:
+        _keep(self._latest, decided.subject, decided)
+        if decided.kind == "plate":
+            _keep(self._decided, (decided.lane, read), decided)
 
 
 def _keep(memory: OrderedDict[K, Decided], key: K, decided: Decided) -> None:

@@ -82,7 +82,8 @@ class Gateway:
         self._started = False  # device changes before start() are settled by start()
         self.devices: Devices = build_devices(cfg, chooser_for, on_change=self._device_changed)
         self.parking = ParkingDesk(self.site, sees=self.devices.sees)
-        say_at_start(self.conn, self.parking.rules.tariffs, self.site, self.now())  # what the config left behind
+        # What the config edited since left behind: slots, stays, tariff prices, the site id.
+        say_at_start(self.conn, self.parking.rules.tariffs, self.site, self.now())
         self.lane_io = LaneInputs(self.devices, self.on_worker, self.now)
         self.snapshots = SnapshotWriter(self.data_dir) if self.devices.snapshot_quality else None
         self._pulse_seconds = {lane.id: lane.pulse_seconds for lane in cfg.lanes}
@@ -123,6 +124,7 @@ class Gateway:
             self._waiting,
             self._pulse_seconds,
             self.lane_modes,
+            self._again.let_out,  # the car a single opening lets out: one passage as it pulls away
         )
 
     @property
