@@ -149,6 +149,10 @@ class CredentialFacts:
     blocked: bool = False
     validity: Validity = Validity()
     vehicle: VehicleFacts | None = None
+    # Vehicle exits: the open stay (its subject) of the car this card or QR let in, when the
+    # register no longer names that car (struck off, its holder deleted or its pass withdrawn, the
+    # card or QR itself gone): found by the entry's access record, the car leaves on that stay.
+    stay_subject: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -84,6 +84,28 @@ WHERE s.exited_at IS NULL AND s.subject = 'vehicle:' || s.vehicle_id AND a.kind 
   AND v.resident_id = (SELECT resident_id FROM vehicles WHERE id = :named)
 ORDER BY s.id DESC LIMIT 1
 """
+# The open stay a card or QR let in, by the entry's own record, with whose that entry was and the
+# car it named: one the register may no longer name (_struck_off_let_in), so not a registered car's
+# (vehicle:N, found by its card: _CAR_LET_IN_ON_CARD). With a holder given, only one that holder's
+# entry let in. The log has no index on values: it is read from the open stays other than vehicle:N
+# (two ranges of a partial index, as ';' follows ':'), a car park's strangers, visitors and cars
+# struck off, not its residents' cars, into the log by its unique event id.
+_STAY_LET_IN_ON = """
+WITH not_registered_cars AS (
+    SELECT id, subject, plate, class, entry_event FROM stays
+    WHERE exited_at IS NULL AND subject < 'vehicle:'
+    UNION ALL
+    SELECT id, subject, plate, class, entry_event FROM stays
+    WHERE exited_at IS NULL AND subject > 'vehicle;'
+)
+SELECT s.subject, s.plate, s.class, a.vehicle_id, a.holder_kind, a.holder_id,
+    CASE a.holder_kind WHEN 'resident' THEN EXISTS (SELECT 1 FROM residents r WHERE r.id = a.holder_id)
+        ELSE EXISTS (SELECT 1 FROM passes p WHERE p.id = a.holder_id) END
+FROM not_registered_cars s CROSS JOIN access_log a ON a.event_id = s.entry_event
+WHERE a.kind = :kind AND a.value = :value AND a.holder_kind IS NOT NULL
+  AND (:holder_kind IS NULL OR (a.holder_kind = :holder_kind AND a.holder_id = :holder_id))
+ORDER BY s.id DESC LIMIT 1
+"""
 # The car the card names left moments ago (on its plate): the tap is that passage again.
 _JUST_LEFT = "SELECT 1 FROM stays WHERE subject = ? AND exited_at >= ? AND exited_at <= ? LIMIT 1"
 _PRESENT = "SELECT inside FROM presence WHERE subject = ?"
@@ -105,6 +127,8 @@ def subject_of(p: Presented, cred: CredentialFacts | None, lane_type: LaneType) 
     presence and anti-passback follow the person in and out."""
     if cred is None:
         return f"{p.kind}:{p.value}"
+    if cred.stay_subject is not None and lane_type == "vehicle":
+        return cred.stay_subject
     if cred.vehicle is not None and lane_type == "vehicle":
         return f"vehicle:{cred.vehicle.id}"
     return holder_subject(cred.holder.kind, cred.holder.id)
@@ -117,8 +141,8 @@ def lookup(
     capacity: dict[tuple[str, str], int],
 ) -> Facts:
     cred = _credential(conn, p, lane)
-    if lane.type == "vehicle" and lane.direction == "exit":
-        cred = _car_let_in_on_card(conn, cred, lane.zone, p.at)
+    if lane.type == "vehicle" and lane.direction == "exit" and p.kind in ("card", "qr"):
+        cred = _car_let_in_by(conn, p, cred, lane.zone)
     subject = subject_of(p, cred, lane.type)
     if lane.type == "vehicle" and p.vehicle_class is not None:
         lane = replace(lane, vehicle_class=p.vehicle_class)  # a guard typed the plate and said so
@@ -159,25 +183,64 @@ def _credential(conn: sqlite3.Connection, p: Presented, lane: LaneRules) -> Cred
     )
 
 
-def _car_let_in_on_card(
-    conn: sqlite3.Connection, cred: CredentialFacts | None, lane_zone: str | None, at: datetime
+def _car_let_in_by(
+    conn: sqlite3.Connection, p: Presented, cred: CredentialFacts | None, lane_zone: str | None
 ) -> CredentialFacts | None:
     """A card at a vehicle exit is the car it names, unless that car is not inside and the card let
     in another car of the same resident still inside: then it is that car, which leaves as it came
     in and frees its slot. Keyed to the car it names now, the old car left as no_entry_record and its
     stay, open for good, held its slot (the new car on it paid as a second car) and a space in the
     counts. Not when the car it names has just left (the driver tapped the card as the camera read
-    it: the same passage, runtime/again.py), which let the old car, still parked, out on paper."""
-    if cred is None or cred.kind != "card" or cred.vehicle is None:
+    it: the same passage, runtime/again.py), which let the old car, still parked, out on paper.
+    A card or QR the register no longer knows, or whose holder's car it let in was struck off
+    since, is the car it let in all the same (_struck_off_let_in)."""
+    if cred is None:
+        return _struck_off_let_in(conn, p, None)
+    if cred.kind != "card" or cred.vehicle is None:
         return cred
     named = f"vehicle:{cred.vehicle.id}"
     if (
         stay_open(conn, named)
-        or conn.execute(_JUST_LEFT, (named, to_db(at - SAME_PASSAGE), to_db(at))).fetchone()
+        or conn.execute(_JUST_LEFT, (named, to_db(p.at - SAME_PASSAGE), to_db(p.at))).fetchone()
     ):
         return cred
     row = conn.execute(_CAR_LET_IN_ON_CARD, {"card": cred.value, "named": cred.vehicle.id}).fetchone()
-    return cred if row is None else replace(cred, vehicle=_vehicle(conn, row[0], lane_zone))
+    if row is not None:
+        return replace(cred, vehicle=_vehicle(conn, row[0], lane_zone))
+    return _struck_off_let_in(conn, p, cred) or cred
+
+
+def _struck_off_let_in(
+    conn: sqlite3.Connection, p: Presented, cred: CredentialFacts | None
+) -> CredentialFacts | None:
+    """The car a card or QR let in that is still inside, found by its entry's access record, when
+    the register no longer names it: the card went with its resident (moved out), the QR with its
+    pass (withdrawn), or the car was struck off and added again (its plate corrected) with the card
+    pointed at it (`cred`: then only a car its holder's entry let in). Nobody is kept in: the car
+    pays its stay and leaves as it came in, closing it; refused `unknown`, its stay held a space
+    for good. Its holder as the register has them now (a block keeps it shut), or by kind and id
+    alone once deleted; its car as the entry named it. None when it let in no car still inside."""
+    holder = (cred.holder.kind, cred.holder.id) if cred is not None else (None, None)
+    row = conn.execute(
+        _STAY_LET_IN_ON,
+        {"kind": p.kind, "value": p.value, "holder_kind": holder[0], "holder_id": holder[1]},
+    ).fetchone()
+    if row is None:
+        return None
+    subject, plate, vclass, vid, holder_kind, holder_id, holder_registered = row
+    vehicle = VehicleFacts(id=vid, plate=plate, vehicle_class=vclass) if vid is not None and plate else None
+    if cred is not None:
+        return replace(cred, vehicle=vehicle, stay_subject=subject)
+    if not holder_registered:
+        let_in_by = Holder(kind=holder_kind, id=holder_id)
+    elif holder_kind == "resident":
+        let_in_by = _resident(conn, holder_id)
+    else:
+        let_in_by = _pass(conn, holder_id)
+    # The credential itself is gone: no id, block or validity of its own (exits ask no validity).
+    return CredentialFacts(
+        id=0, kind=p.kind, value=p.value, holder=let_in_by, vehicle=vehicle, stay_subject=subject
+    )
 
 
 def _visit_of_plate(

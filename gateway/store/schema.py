@@ -847,10 +847,12 @@ MIGRATIONS: list[str] = [
     UPDATE charges SET subject = (SELECT subject FROM plate_subjects WHERE plate = charges.plate)
     WHERE settled_at IS NULL AND plate IN (SELECT plate FROM plate_subjects)
     AND subject IS NOT (SELECT subject FROM plate_subjects WHERE plate = charges.plate);
-    -- A plate nobody holds now (its car struck off): the plate itself owes, as the triggers have it.
+    -- A plate nobody holds now (its car struck off), its car not parked (a parked car's money is
+    -- its stay's, migration 10): the plate itself owes, as the triggers have it.
     UPDATE charges SET subject = 'plate:' || plate
     WHERE settled_at IS NULL AND plate IS NOT NULL AND plate NOT IN (SELECT plate FROM plate_subjects)
-    AND subject != 'plate:' || plate;
+    AND subject != 'plate:' || plate
+    AND NOT EXISTS (SELECT 1 FROM stays s WHERE s.plate = charges.plate AND s.exited_at IS NULL);
     """,
 ]
 
