@@ -46,7 +46,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "outbox_quarantine": (
         "{record_type} 记录（序号 {seq}）无法上传，已搁置：{reason}。"
-        "排除原因后，管理员在本页下方重新上传（或在网关上运行 gateway outbox -c 站点配置文件 --send-again {seq}）",
+        "排除原因后，管理员在本页下方重新上传"
+        "（或在网关上运行 gateway outbox -c 站点配置文件 --send-again {seq}）",
         "{record_type} record seq {seq} set aside: {reason}; once the cause is fixed, an admin sends it "
         "again below on this page (or, on the box, `gateway outbox -c CONFIG --send-again {seq}`, CONFIG "
         "being the site config)",

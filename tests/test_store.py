@@ -289,7 +289,8 @@ def test_the_set_aside_alarm_tells_the_admin_a_command_that_runs(
     conn.close()
     commands = []
     for language in ("en", "zh"):
-        said = AlarmText("outbox_quarantine", {"record_type": "access", "seq": 1, "reason": "x"}).render(language)
+        words = {"record_type": "access", "seq": 1, "reason": "x"}
+        said = AlarmText("outbox_quarantine", words).render(language)
         command = re.search(r"gateway outbox -c \S+ --send-again 1", said)
         assert command, said
         commands.append(shlex.split(command.group(0))[1:])

@@ -534,6 +534,32 @@ def off_slots_not_theirs(
             handover(conn, slot_id, at, "reassigned")
 
 
+def payment_record(
+    at: datetime,
+    plate: str | None,
+    pass_id: int | None,
+    stay_id: int | None,
+    lane: str,
+    amount_fen: int,
+    method: str,
+    receipt: str,
+    actor: str,
+) -> dict[str, object]:
+    """The upstream `payment` record (docs/mqtt.md): sent when the money is taken, and again, with
+    the same fields, when its time is corrected (gateway/store/redate.py)."""
+    return {
+        "at": at.isoformat(),
+        "plate": plate,
+        "pass_id": pass_id,
+        "stay_id": stay_id,
+        "lane": lane,
+        "amount_fen": amount_fen,
+        "method": method,
+        "receipt": receipt,
+        "actor": actor,
+    }
+
+
 def record_payment(
     conn: sqlite3.Connection,
     *,
@@ -570,17 +596,7 @@ def record_payment(
     enqueue(
         conn,
         "payment",
-        {
-            "at": at.isoformat(),
-            "plate": plate,
-            "pass_id": pass_id,
-            "stay_id": stay_id,
-            "lane": lane,
-            "amount_fen": amount_fen,
-            "method": method,
-            "receipt": receipt,
-            "actor": actor,
-        },
+        payment_record(at, plate, pass_id, stay_id, lane, amount_fen, method, receipt, actor),
         at,
         uuid7(),
     )

@@ -20,6 +20,7 @@ from typing import Literal
 
 from gateway.store.audit import audit, transaction
 from gateway.store.outbox import enqueue
+from gateway.store.parking import payment_record
 from gateway.timefmt import from_db, to_db
 
 # The tables whose rows of this boot are known by id: the first id of each is kept as the box boots
@@ -189,22 +190,13 @@ def _payment_redated(conn: sqlite3.Connection, rowid: int, before: list[str | No
     kind, _, number = subject.partition(":")
     pass_id = int(number) if plate is None and kind != "plate" and number.isdigit() else None
     local = step.now.tzinfo  # the site's offset, as every record's time carries it
+    record = payment_record(
+        now.astimezone(local), plate, pass_id, stay_id, lane, amount_fen, method, receipt, actor
+    )
     enqueue(
         conn,
         "payment",
-        {
-            "at": now.astimezone(local).isoformat(),
-            "change": "redated",
-            "previous_at": was.astimezone(local).isoformat(),
-            "plate": plate,
-            "pass_id": pass_id,
-            "stay_id": stay_id,
-            "lane": lane,
-            "amount_fen": amount_fen,
-            "method": method,
-            "receipt": receipt,
-            "actor": actor,
-        },
+        {**record, "change": "redated", "previous_at": was.astimezone(local).isoformat()},
         step.now,
     )
 

@@ -18,15 +18,14 @@ from tests.conftest import TARIFF_TOML
 from tests.parking.conftest import parking_toml, seed
 
 DOUBLED = TARIFF_TOML.replace("first_period_fen = 500", "first_period_fen = 1000")
-NEW_VERSION = (
-    TARIFF_TOML
-    + DOUBLED.split("[parking]\ngrace_minutes = 15\n", 1)[1]
-    .replace('version = "t1"', 'version = "t2"')
-    .replace("effective_from = 2025-01-01", "effective_from = 2025-06-01")
-)
+NEW_VERSION = TARIFF_TOML + DOUBLED.split("[parking]\ngrace_minutes = 15\n", 1)[1].replace(
+    'version = "t1"', 'version = "t2"'
+).replace("effective_from = 2025-01-01", "effective_from = 2025-06-01")
 
 
-def _restarted_with(tmp_path: Path, tariffs: str, caplog: pytest.LogCaptureFixture) -> tuple[list[str], object]:
+def _restarted_with(
+    tmp_path: Path, tariffs: str, caplog: pytest.LogCaptureFixture
+) -> tuple[list[str], object]:
     data = tmp_path / "data"
     cfg = parse_config(parking_toml(data), "site.toml")
     seed(cfg, tmp_path)

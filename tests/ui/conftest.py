@@ -139,6 +139,17 @@ def site(tmp_path: Path) -> Iterator[Site]:
 
 
 @pytest.fixture
+def berlin_site(tmp_path: Path) -> Iterator[Site]:
+    """The site of an estate abroad, whose timezone has summer time: the nights the clocks change."""
+    text = (site_toml(tmp_path / "data") + DRIVEN).replace(
+        'name = "测试小区"\n', 'name = "测试小区"\ntimezone = "Europe/Berlin"\n', 1
+    )
+    s = start_site(parse_config(text, "site.toml"))
+    yield s
+    s.gw.stop()
+
+
+@pytest.fixture
 def app(site: Site) -> FastAPI:
     return create_app(site.gw)
 

@@ -4,30 +4,16 @@ they go forward, nor 13 on the night they go back."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 from fastapi.testclient import TestClient
 
 from gateway.api.app import create_app
-from gateway.config import parse_config
-from tests.conftest import site_toml
-from tests.ui.conftest import DRIVEN, GUARD, Site, start_site
+from tests.ui.conftest import GUARD, Site
 
 BERLIN = ZoneInfo("Europe/Berlin")
-
-
-@pytest.fixture
-def berlin_site(tmp_path: Path) -> Iterator[Site]:
-    text = (site_toml(tmp_path / "data") + DRIVEN).replace(
-        'name = "测试小区"\n', 'name = "测试小区"\ntimezone = "Europe/Berlin"\n', 1
-    )
-    s = start_site(parse_config(text, "site.toml"))
-    yield s
-    s.gw.stop()
 
 
 @pytest.mark.parametrize(

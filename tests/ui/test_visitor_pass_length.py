@@ -4,32 +4,18 @@ Europe/Berlin), and the whole of the day a bare end date names, as in an import.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 from fastapi.testclient import TestClient
 
 from gateway.api.app import create_app
-from gateway.config import parse_config
-from tests.conftest import site_toml
-from tests.ui.conftest import DRIVEN, Site, bearer, start_site
+from tests.ui.conftest import Site, bearer
 
 BERLIN = ZoneInfo("Europe/Berlin")
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 VISITOR = {"name": "王五", "host_building": "3栋", "host_unit": "2单元"}
-
-
-@pytest.fixture
-def berlin_site(tmp_path: Path) -> Iterator[Site]:
-    text = (site_toml(tmp_path / "data") + DRIVEN).replace(
-        'name = "测试小区"\n', 'name = "测试小区"\ntimezone = "Europe/Berlin"\n', 1
-    )
-    s = start_site(parse_config(text, "site.toml"))
-    yield s
-    s.gw.stop()
 
 
 @pytest.mark.parametrize(
