@@ -199,3 +199,28 @@ def test_charge_for_a_car_without_entry_needs_a_car_rate_but_not_a_daily_cap(tmp
     bicycles_only = "[parking.tariffs.bicycle]\nperiod_minutes = 60\nperiod_fen = 100\n"
     problems = problems_of(_charging_site(tmp_path, bicycles_only))
     assert len(problems) == 1 and "exit_without_entry" in problems[0] and "price cars" in problems[0]
+
+
+@pytest.mark.parametrize(
+    ("table", "setting", "fix"),
+    [
+        ("retention", "audit_days = 100", "set it to 180 or more"),
+        ("reports", "hour = 24", "set it to 23 or less"),
+        ("http", "session_hours = 0", "set it to more than 0"),
+    ],
+)
+def test_check_config_gives_the_fix_for_a_number_out_of_bounds(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], table: str, setting: str, fix: str
+) -> None:
+    """The installer's check-config names each problem with the fix (README), a number out of its
+    bounds too: the bound it must keep to, not a bare pydantic message."""
+    text = site_toml(tmp_path / "data")
+    header = f"[{table}]\n"
+    text = (
+        text.replace(header, header + setting + "\n", 1) if header in text else f"{text}\n{header}{setting}\n"
+    )
+    config = tmp_path / "site.toml"
+    config.write_text(text, encoding="utf-8")
+    assert main(["check-config", str(config)]) == EX_CONFIG
+    err = capsys.readouterr().err
+    assert f"fix: {fix}" in err, err

@@ -108,9 +108,26 @@ def _fix_for(err: Any, raw: Loc, root: type[BaseModel]) -> str:
         return f"{hint}set {key} to one of: {', '.join(tags)}"
     if kind == "string_pattern_mismatch":
         return "use lower-case letters, digits, - and _ (for example north-in)"
+    if kind in _BOUNDS:
+        word, key = _BOUNDS[kind]
+        bound = err.get("ctx", {}).get(key, "?")
+        return f"set it to {word.format(f'{bound:g}' if isinstance(bound, float) else bound)}"
     if kind.startswith(("int_", "float_", "bool_", "date_")):
         return "write the value without quotes, in the type the field takes"
     return ""
+
+
+# pydantic's bound checks (Field(ge=...) and the like): the fix names the bound.
+_BOUNDS = {
+    "greater_than_equal": ("{} or more", "ge"),
+    "greater_than": ("more than {}", "gt"),
+    "less_than_equal": ("{} or less", "le"),
+    "less_than": ("less than {}", "lt"),
+    "too_short": ("at least {} item(s)", "min_length"),
+    "too_long": ("at most {} item(s)", "max_length"),
+    "string_too_short": ("at least {} character(s)", "min_length"),
+    "string_too_long": ("at most {} character(s)", "max_length"),
+}
 
 
 def _fields_at(root: type[BaseModel], path: Loc) -> list[str]:
