@@ -11,7 +11,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 from typing import Any, Literal
 
 from gateway.core import TYPED_BY, Billing, Facts, LaneRules, Presented
@@ -243,7 +243,7 @@ class ParkingDesk:
         subject, vclass, unregistered = self._who(conn, p, _BOOTH)
         until = self._booth_fee_until(conn, plate, at)
         account = owed(conn, self.rules, subject, until, vehicle_class=vclass, unregistered=unregistered)
-        return quote_json(account, plate, at)
+        return quote_json(account, plate, at, self.site.tz)
 
     def lane_quote(self, conn: sqlite3.Connection, lane_id: str, at: datetime) -> dict[str, Any] | None:
         """The car held at an exit lane for payment, and what it owes (held_car). A car held on the
@@ -255,7 +255,7 @@ class ParkingDesk:
         held, account = found
         on_pass = pass_without_plate(conn, held.pass_id) if held.pass_id is not None else None
         shown = on_pass.shown() if on_pass else None
-        return {"lane": lane_id, **quote_json(account, held.plate, held.at), "pass": shown}
+        return {"lane": lane_id, **quote_json(account, held.plate, held.at, self.site.tz), "pass": shown}
 
     def held_car(self, conn: sqlite3.Connection, lane_id: str, at: datetime) -> tuple[Held, Owed] | None:
         """The car held at an exit lane for payment that the lane shows, and what it owes (as of when
@@ -440,14 +440,15 @@ def _no_fee_for_a_shut_barrier(conn: sqlite3.Connection, ev: AccessEvent) -> Non
         )
 
 
-def quote_json(account: Owed, plate: str | None, at: datetime) -> dict[str, Any]:
+def quote_json(account: Owed, plate: str | None, at: datetime, tz: tzinfo) -> dict[str, Any]:
+    """A quote's times in the site's time, as the rest of the API gives them (the store's are UTC)."""
     q, stay = account.quote, account.stay
     charge = q.charge
     return {
         "plate": plate,
-        "at": at.isoformat(),
+        "at": at.astimezone(tz).isoformat(),
         "stay_id": stay.id if stay else None,
-        "entered_at": stay.entered_at.isoformat() if stay else None,
+        "entered_at": stay.entered_at.astimezone(tz).isoformat() if stay else None,
         "billing": stay.billing if stay else None,
         "validated": stay.validated if stay else False,
         "fee_fen": charge.amount_fen if charge else 0,
@@ -456,7 +457,7 @@ def quote_json(account: Owed, plate: str | None, at: datetime) -> dict[str, Any]
         "due_fen": q.due_fen,
         "due_text": f"{yuan(q.due_fen)}元",
         "tariff_version": charge.tariff_version if charge else None,
-        "charged_until": charge.ended_at.isoformat() if charge else None,
+        "charged_until": charge.ended_at.astimezone(tz).isoformat() if charge else None,
     }
 
 
