@@ -28,6 +28,7 @@ from gateway.parking.tariffs import CLASSES, price_lines
 from gateway.runtime.gateway import Gateway
 from gateway.store.database import transaction
 from gateway.store.occupancy import occupancy, open_stays
+from gateway.timefmt import from_db
 
 T = TypeVar("T")
 
@@ -215,12 +216,18 @@ def parking_router(gw: Gateway) -> APIRouter:
             "ORDER BY due_at DESC LIMIT ?",
             (limit,),
         )
+        local = gw.site.tz  # the store keeps UTC; the API answers in the site's time
+
+        def shown(stored: str | None) -> str | None:
+            when = from_db(stored)
+            return None if when is None else when.astimezone(local).isoformat()
+
         return [
             {
                 "route": r,
-                "due_at": d,
+                "due_at": shown(d),
                 "status": s,
-                "finished_at": f,
+                "finished_at": shown(f),
                 "missing": [m for m in miss.split(",") if m],
             }
             for r, d, s, f, miss in cur
