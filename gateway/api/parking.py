@@ -116,7 +116,13 @@ def parking_router(gw: Gateway) -> APIRouter:
         zone: Annotated[str | None, Query(max_length=40)] = None,
         limit: Annotated[int, Query(ge=1, le=2000)] = 200,
     ) -> list[dict[str, Any]]:
-        return open_stays(db, typed_plate(plate) if plate else None, zone, limit)
+        stays = open_stays(db, typed_plate(plate) if plate else None, zone, limit)
+        for stay in stays:  # the store keeps UTC; the API answers in the site's time
+            stay["entered_at"], stay["billed_until"] = (
+                _in_site_time(gw, stay["entered_at"]),
+                _in_site_time(gw, stay["billed_until"]),
+            )
+        return stays
 
     @router.post("/api/parking/stays/{stay_id}/close", summary="Admin correction: the car has left unseen")
     def close_stay(stay_id: Id, body: Closing, who: AdminOperator) -> dict[str, Any]:
@@ -216,24 +222,24 @@ def parking_router(gw: Gateway) -> APIRouter:
             "ORDER BY due_at DESC LIMIT ?",
             (limit,),
         )
-        local = gw.site.tz  # the store keeps UTC; the API answers in the site's time
-
-        def shown(stored: str | None) -> str | None:
-            when = from_db(stored)
-            return None if when is None else when.astimezone(local).isoformat()
-
         return [
             {
                 "route": r,
-                "due_at": shown(d),
+                "due_at": _in_site_time(gw, d),
                 "status": s,
-                "finished_at": shown(f),
+                "finished_at": _in_site_time(gw, f),
                 "missing": [m for m in miss.split(",") if m],
             }
             for r, d, s, f, miss in cur
         ]
 
     return router
+
+
+def _in_site_time(gw: Gateway, stored: str | None) -> str | None:
+    """A time the store keeps (UTC) as the API gives times: in the site's time."""
+    when = from_db(stored)
+    return None if when is None else when.astimezone(gw.site.tz).isoformat()
 
 
 def _tx(conn: sqlite3.Connection, fn: Callable[[], T]) -> T:

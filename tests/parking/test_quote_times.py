@@ -59,3 +59,20 @@ def test_patrol_rounds_are_listed_in_the_sites_time(served: Served) -> None:
     assert round_["due_at"].startswith(due.strftime("%Y-%m-%dT09:00"))
     assert _local(round_["due_at"], gw) == due
     assert _local(round_["finished_at"], gw) == due + 20 * M
+
+
+def test_the_stays_list_gives_times_in_the_sites_time_and_a_car_struck_off_as_unregistered(
+    served: Served,
+) -> None:
+    """The guard's list of cars inside: entry times in the site's time; a resident's car the office
+    struck off while it is parked is listed as no longer registered."""
+    gw, client, auth = served
+    entered = gw.now() - 30 * M
+    show(gw, "car-in", "皖B33333", entered)  # R2's car, on its own slot B002
+    (vid,) = gw.on_worker(
+        lambda c: c.execute("SELECT id FROM vehicles WHERE plate = '皖B33333'").fetchone()
+    ).result()
+    assert client.delete(f"/api/vehicles/{vid}", headers=auth).status_code == 204
+    (stay,) = client.get("/api/parking/stays", headers=auth).json()
+    assert _local(stay["entered_at"], gw) == entered
+    assert stay["registered"] is False
