@@ -8,7 +8,7 @@ clocks go back "0 seconds" from 02:30 after. A site's zone may have such changes
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from zoneinfo import ZoneInfo
 
 
@@ -20,6 +20,12 @@ def to_db(at: datetime) -> str:
 
 def from_db(text: str | None) -> datetime | None:
     return None if not text else datetime.fromisoformat(text)
+
+
+def local_iso(text: str | None, tz: tzinfo) -> str | None:
+    """A time the store keeps (UTC text) as the API and the records give times: in the site's zone."""
+    at = from_db(text)
+    return None if at is None else at.astimezone(tz).isoformat()
 
 
 def later(at: datetime, step: timedelta) -> datetime:

@@ -28,7 +28,7 @@ from gateway.parking.tariffs import CLASSES, price_lines
 from gateway.runtime.gateway import Gateway
 from gateway.store.database import transaction
 from gateway.store.occupancy import occupancy, open_stays
-from gateway.timefmt import from_db
+from gateway.timefmt import local_iso
 
 T = TypeVar("T")
 
@@ -119,8 +119,8 @@ def parking_router(gw: Gateway) -> APIRouter:
         stays = open_stays(db, typed_plate(plate) if plate else None, zone, limit)
         for stay in stays:  # the store keeps UTC; the API answers in the site's time
             stay["entered_at"], stay["billed_until"] = (
-                _in_site_time(gw, stay["entered_at"]),
-                _in_site_time(gw, stay["billed_until"]),
+                local_iso(stay["entered_at"], gw.site.tz),
+                local_iso(stay["billed_until"], gw.site.tz),
             )
         return stays
 
@@ -225,21 +225,15 @@ def parking_router(gw: Gateway) -> APIRouter:
         return [
             {
                 "route": r,
-                "due_at": _in_site_time(gw, d),
+                "due_at": local_iso(d, gw.site.tz),
                 "status": s,
-                "finished_at": _in_site_time(gw, f),
+                "finished_at": local_iso(f, gw.site.tz),
                 "missing": [m for m in miss.split(",") if m],
             }
             for r, d, s, f, miss in cur
         ]
 
     return router
-
-
-def _in_site_time(gw: Gateway, stored: str | None) -> str | None:
-    """A time the store keeps (UTC) as the API gives times: in the site's time."""
-    when = from_db(stored)
-    return None if when is None else when.astimezone(gw.site.tz).isoformat()
 
 
 def _tx(conn: sqlite3.Connection, fn: Callable[[], T]) -> T:

@@ -25,7 +25,7 @@ from gateway.store.database import transaction
 from gateway.store.outbox import enqueue
 from gateway.store.parking import HOLD_GAP, charge_owed_sql, starts_hold_sql
 from gateway.store.spreadsheet import BOM, as_cell
-from gateway.timefmt import from_db, to_db
+from gateway.timefmt import local_iso, to_db
 
 KINDS = ("resident", "monthly", "visitor", "contractor", "temporary")
 CLASSES = ("car", "motorcycle", "bicycle")
@@ -314,7 +314,7 @@ def _peak(conn: sqlite3.Connection, s: str, e: str, tz: ZoneInfo) -> dict[str, A
         by_key[key] = n
     return {
         "total": peak,
-        "at": datetime.fromisoformat(peak_at).astimezone(tz).isoformat() if peak_at else None,
+        "at": local_iso(peak_at, tz),
         "by_zone_class": [{"zone": z, "class": c, "peak": n} for (z, c), n in sorted(by_key.items())],
     }
 
@@ -354,13 +354,13 @@ def _patrol(conn: sqlite3.Connection, s: str, e: str) -> dict[str, Any]:
     }
 
 
-def _monthly(conn: sqlite3.Connection, e: str, horizon: str, tz: ZoneInfo) -> list[dict[str, str]]:
+def _monthly(conn: sqlite3.Connection, e: str, horizon: str, tz: ZoneInfo) -> list[dict[str, str | None]]:
     rows = conn.execute(
         "SELECT plate, monthly_until FROM vehicles WHERE monthly_until >= ? AND monthly_until < ? "
         "ORDER BY monthly_until, plate",
         (e, horizon),
     )
-    return [{"plate": plate, "until": from_db(until).astimezone(tz).isoformat()} for plate, until in rows]  # type: ignore[union-attr]
+    return [{"plate": plate, "until": local_iso(until, tz)} for plate, until in rows]
 
 
 def _closed(

@@ -17,10 +17,12 @@ from typing import Any, Literal
 from gateway.core import TYPED_BY, Billing, Facts, LaneRules, Presented
 from gateway.core.credentials import BadCredential, canonical
 from gateway.events import AccessEvent
+from gateway.ids import uuid7
 from gateway.parking.book import Rules, StayFacts
 from gateway.parking.fees import yuan
 from gateway.parking.tariffs import tariffs_from_config
 from gateway.site import Site
+from gateway.store.audit import audit
 from gateway.store.lookup import lookup, subject_of
 from gateway.store.outbox import enqueue
 from gateway.store.parking import (
@@ -44,6 +46,16 @@ from gateway.store.parking import (
 from gateway.timefmt import later, to_db
 
 METHODS = ("cash", "qr", "monthly")
+
+# The hold's last decision: the charge of a car let out by hand names it, as an exit's names its exit.
+_HELD_BY = """
+SELECT event_id FROM access_log INDEXED BY access_log_at
+WHERE at >= ? AND value = ? AND reason = 'payment_due' ORDER BY id DESC LIMIT 1
+"""
+# A stay never ends before it began (a clock behind the car's entry: store/record.py).
+_CLOSED_BY_HAND = (
+    "UPDATE stays SET exited_at = max(?, entered_at), closed_by = 'hand' WHERE id = ? AND exited_at IS NULL"
+)
 _BOOTH = LaneRules("booth", "exit", "vehicle", None)
 
 
@@ -375,6 +387,61 @@ class ParkingDesk:
         )
         return {"stay_id": stay_id, "plate": plate, "handover_to": moved}
 
+    def let_out_by_hand(
+        self,
+        conn: sqlite3.Connection,
+        lane: str,
+        held: Held,
+        account: Owed,
+        actor: str,
+        reason: str,
+        at: datetime,
+    ) -> None:
+        """The car held to pay at the exit that the lane shows (held_car: of two held there, the
+        one at the barrier) has left by the guard's opening (a host who confirms a withdrawn
+        visitor's visit, a clock behind the car's entry): its stay closes now, by hand, on the audit
+        trail and upstream, as an admin's close (close_stay). Its fee to the hold is what a missed
+        exit's is (policy.reentry): carried to its next exit as an unsettled charge, or void. Left
+        open, the stay kept a space taken, and the car, back days later, was billed for the days it
+        was gone. Runs in the opening record's transaction (gateway/runtime/hand_lanes.py)."""
+        stay = account.stay
+        if stay is None:  # held with no entry read: no stay to close
+            return
+        charge_id = None
+        if self.rules.reentry == "charge":
+            row = conn.execute(_HELD_BY, (to_db(held.at), held.value)).fetchone()
+            charge_id = carry_reentry(conn, self.rules, stay, row[0] if row else uuid7(), fee_until(held, at))
+        conn.execute(_CLOSED_BY_HAND, (to_db(at), stay.id))
+        audit(
+            conn,
+            at,
+            actor,
+            "stay.close",
+            f"stay:{stay.id}",
+            f"{stay.plate or ''}: let out by hand at {lane}: {reason}",
+        )
+        charge = account.quote.charge
+        enqueue(
+            conn,
+            "stay",
+            {
+                "at": at.isoformat(),
+                "change": "closed_by_hand",
+                "stay_id": stay.id,
+                "plate": stay.plate,
+                "class": stay.vehicle_class,
+                "lane": lane,
+                "reason": reason,
+                "actor": actor,
+                "fee_fen": charge.amount_fen if charge else 0,
+                "paid_fen": account.quote.paid_fen,
+                "charge_id": charge_id,
+            },
+            at,
+        )
+        if stay.slot_id is not None:
+            handover(conn, stay.slot_id, at, "exit")
+
     # ---- helpers -------------------------------------------------------------------------------
 
     def _exits(self) -> list[str]:
@@ -459,13 +526,6 @@ def quote_json(account: Owed, plate: str | None, at: datetime, tz: tzinfo) -> di
         "tariff_version": charge.tariff_version if charge else None,
         "charged_until": charge.ended_at.astimezone(tz).isoformat() if charge else None,
     }
-
-
-def audit(conn: sqlite3.Connection, at: datetime, actor: str, action: str, target: str, detail: str) -> None:
-    conn.execute(
-        "INSERT INTO audit (at, actor, action, target, detail) VALUES (?, ?, ?, ?, ?)",
-        (to_db(at), actor, action, target, detail),
-    )
 
 
 def _no_stay(stay_id: int) -> ParkingError:

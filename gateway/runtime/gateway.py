@@ -124,7 +124,8 @@ class Gateway:
             self._waiting,
             self._pulse_seconds,
             self.lane_modes,
-            self._again.let_out,  # the car a single opening lets out: one passage as it pulls away
+            self.parking,  # the car a lane shows held to pay, let out by a single opening
+            self._again.let_out,  # that car: one passage as it pulls away
         )
 
     @property

@@ -24,20 +24,16 @@ from datetime import datetime
 from typing import Any, Protocol, TypeVar
 
 from gateway.errors import GatewayError, NotFound, Refused
-from gateway.ids import uuid7
-from gateway.parking.service import ParkingDesk, fee_until
+from gateway.parking.service import ParkingDesk
 from gateway.runtime.devices import Devices
 from gateway.runtime.hand_opens import LaneRecord, WaitingRecords, storage_failure
 from gateway.runtime.lanes import BarrierWatch
 from gateway.runtime.worker import StillRunning, wait_or_call_off
 from gateway.site import Site
 from gateway.store.alarms import clear_alarm
-from gateway.store.audit import audit
 from gateway.store.database import transaction
 from gateway.store.lanes import LANE_MODES, ModeOnRecord, forget_hold, set_lane_mode
-from gateway.store.outbox import enqueue
-from gateway.store.parking import Held, Owed, carry_reentry, handover
-from gateway.timefmt import to_db
+from gateway.store.parking import Held, Owed
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +55,7 @@ Gone = Callable[[str, Held, Owed, datetime], None]  # DecidedAgain.let_out: the 
 @dataclass(frozen=True, slots=True)
 class _Opened(LaneRecord):
     """A single opening by hand of a vehicle exit, written with the car it let out (the car held
-    there to pay that the lane shows, at the opening's time: _let_out_by_hand) in one transaction:
+    there to pay that the lane shows, at the opening's time: ParkingDesk.let_out_by_hand) in one transaction:
     also when the record waited in memory for storage (hand_opens.py). The car leaves whether or not
     the record can be written: `gone` is told of it once written, or left to wait, so that the lane's
     camera reading it again as it pulls away takes it for that passage (DecidedAgain.let_out)."""
@@ -87,7 +83,7 @@ class _Opened(LaneRecord):
 
         def both(c: sqlite3.Connection) -> None:
             if found is not None:
-                _let_out_by_hand(self.desk, self, *found, c)
+                self.desk.let_out_by_hand(c, self.lane, *found, self.actor, self.reason, self.at)
             if with_it is not None:
                 with_it(c)
 
@@ -116,6 +112,7 @@ class HandLanes:
         waiting: WaitingRecords,
         pulse_seconds: dict[str, float],
         lane_modes: dict[str, str],
+        desk: ParkingDesk,
         gone: Gone,
     ):
         self.site = site
@@ -129,7 +126,7 @@ class HandLanes:
         # The gateway's own dict, changed here in place: its decisions refuse everyone at a closed lane.
         self.lane_modes = lane_modes
         self.held: dict[str, str] = {}  # lane -> who holds it open by hand
-        self._desk = ParkingDesk(site, devices.sees)  # the car a lane shows held to pay, and the rules
+        self._desk = desk  # the gateway's: the car a lane shows held to pay, let out by an opening
         self._gone = gone  # the car let out by a single opening, told to the same-passage memory
 
     def open_lane(self, lane: str, actor: str, reason: str) -> bool:
@@ -138,7 +135,7 @@ class HandLanes:
         means it: residents must not be locked out) and returns False: its record waits in memory
         and is written, with this time, as soon as storage takes writes again. At a vehicle exit,
         the car held there to pay that the lane shows leaves by it: its stay closes with the record
-        (_let_out_by_hand), and, read again as it pulls away, it is that passage (_Opened)."""
+        (ParkingDesk.let_out_by_hand), and, read again as it pulls away, it is that passage (_Opened)."""
         self._check_lane(lane, "open", reason)
         record = LaneRecord(self.now(), lane, "open", actor, reason.strip())
         rules = self.site.lanes[lane]
@@ -395,66 +392,6 @@ class HandLanes:
             raise GatewayError(
                 error, fix="check the relay's cable and power; the device list shows which one is offline"
             )
-
-
-# The hold's last decision: the charge of a car let out by hand names it, as an exit's names its exit.
-_HELD_BY = """
-SELECT event_id FROM access_log INDEXED BY access_log_at
-WHERE at >= ? AND value = ? AND reason = 'payment_due' ORDER BY id DESC LIMIT 1
-"""
-# A stay never ends before it began (a clock behind the car's entry: store/record.py).
-_CLOSED_BY_HAND = (
-    "UPDATE stays SET exited_at = max(?, entered_at), closed_by = 'hand' WHERE id = ? AND exited_at IS NULL"
-)
-
-
-def _let_out_by_hand(
-    desk: ParkingDesk, opened: LaneRecord, held: Held, account: Owed, conn: sqlite3.Connection
-) -> None:
-    """The car held to pay at the exit that the lane shows (ParkingDesk.held_car: of two held
-    there, the one at the barrier) has left by the guard's opening (`opened`: a host who confirms a
-    withdrawn visitor's visit, a clock behind the car's entry): its stay closes now, by hand, on
-    the audit trail and upstream, as an admin's close. Its fee to the hold is what a missed exit's
-    is (policy.reentry): carried to its next exit as an unsettled charge, or void. Left open, the
-    stay kept a space taken, and the car, back days later, was billed for the days it was gone."""
-    lane, actor, reason, at = opened.lane, opened.actor, opened.reason, opened.at
-    stay = account.stay
-    if stay is None:  # held with no entry read: no stay to close
-        return
-    charge_id = None
-    if desk.rules.reentry == "charge":
-        row = conn.execute(_HELD_BY, (to_db(held.at), held.value)).fetchone()
-        charge_id = carry_reentry(conn, desk.rules, stay, row[0] if row else uuid7(), fee_until(held, at))
-    conn.execute(_CLOSED_BY_HAND, (to_db(at), stay.id))
-    audit(
-        conn,
-        at,
-        actor,
-        "stay.close",
-        f"stay:{stay.id}",
-        f"{stay.plate or ''}: let out by hand at {lane}: {reason}",
-    )
-    charge = account.quote.charge
-    enqueue(
-        conn,
-        "stay",
-        {
-            "at": at.isoformat(),
-            "change": "closed_by_hand",
-            "stay_id": stay.id,
-            "plate": stay.plate,
-            "class": stay.vehicle_class,
-            "lane": lane,
-            "reason": reason,
-            "actor": actor,
-            "fee_fen": charge.amount_fen if charge else 0,
-            "paid_fen": account.quote.paid_fen,
-            "charge_id": charge_id,
-        },
-        at,
-    )
-    if stay.slot_id is not None:
-        handover(conn, stay.slot_id, at, "exit")
 
 
 def _answer(future: Future[T], timeout_s: float) -> T:
