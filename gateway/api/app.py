@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from datetime import tzinfo
 from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -17,6 +18,7 @@ from gateway.privacy import mask_card, mask_name
 from gateway.runtime.config_edits import slots_outside_zones, tariffs_edited_in_place
 from gateway.runtime.gateway import Gateway
 from gateway.runtime.texts import reason_text
+from gateway.timefmt import local_iso
 
 if TYPE_CHECKING:
     from gateway.sync.service import SyncService
@@ -105,13 +107,14 @@ def create_app(gw: Gateway, sync: SyncService | None = None) -> FastAPI:
             raise ApiError(404, "unknown_lane", f"no lane {lane!r}", f"use one of {sorted(gw.site.lanes)}")
         db.row_factory = sqlite3.Row
         rows = db.execute(_EVENTS, {"lane": lane, "limit": limit}).fetchall()
-        return [_event_json(dict(row), language) for row in rows]
+        return [_event_json(dict(row), language, gw.site.tz) for row in rows]
 
     install_guard_app(app, gw)
     return app
 
 
-def _event_json(row: dict[str, Any], language: str) -> dict[str, Any]:
+def _event_json(row: dict[str, Any], language: str, tz: tzinfo) -> dict[str, Any]:
+    row["at"] = local_iso(row["at"], tz)  # the site's time, as every answer of the API gives it
     row["admitted"] = bool(row["admitted"])
     row["flags"] = [f for f in row["flags"].split(",") if f]
     row["name"] = mask_name(row["name"] or "")

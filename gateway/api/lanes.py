@@ -1,4 +1,5 @@
-"""Live lanes: recent events, the live stream (SSE), device state, and opening a lane by hand."""
+"""Live lanes: recent events, the live stream (SSE), device state, and lanes by hand (open once,
+hold open, release, close, reopen)."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from gateway.api.errors import ApiError
 from gateway.api.hub import sse
 from gateway.api.shapes import ERRORS
 from gateway.api.views import recent
+from gateway.errors import Conflict
 from gateway.runtime.gateway import Gateway
 
 router = APIRouter(tags=["lanes"], responses=ERRORS)
@@ -53,10 +55,13 @@ class LaneAction(BaseModel):
 
 class LaneActionDone(BaseModel):
     lane: str
-    action: Literal["open", "hold", "release"]
+    action: Literal["open", "hold", "release", "close", "reopen"]
     by: str
     reason: str
-    relays: int = Field(description="Relays driven; a lane without one is refused (422).")
+    relays: int = Field(
+        description="The lane's relays: driven to open, hold or release, where a lane without one is "
+        "refused (422). Closing and reopening move none: the lane's decisions refuse everyone."
+    )
     record_waits: bool = Field(
         False,
         description="The lane opened but its audit and upstream record could not be stored (a full "
@@ -83,6 +88,8 @@ def lanes_status(gw: Gateway) -> dict[str, Any]:
                 for d in mine
             ],
             "held_by": gw.by_hand.held.get(lane.id),
+            # Closed by a guard or the central server: everyone at it is refused (lane_closed).
+            "closed": gw.by_hand.lane_modes.get(lane.id) == "closed",
         }
     return {"lanes": lanes}
 
@@ -184,7 +191,7 @@ async def _events(
         app.hub.disconnect(queue)
 
 
-Action = Literal["open", "hold", "release"]
+Action = Literal["open", "hold", "release", "close", "reopen"]
 
 
 def _act(app: GuardApp, who: Principal, lane: str, action: Action, reason: str) -> LaneActionDone:
@@ -194,8 +201,10 @@ def _act(app: GuardApp, who: Principal, lane: str, action: Action, reason: str) 
         record_waits = not gw.by_hand.open_lane(lane, who.name, reason)
     elif action == "hold":
         gw.by_hand.hold_lane(lane, who.name, reason)
-    else:
+    elif action == "release":
         gw.by_hand.release_lane(lane, who.name, reason)
+    else:
+        _set_closed(gw, lane, action == "close", who.name, reason)
     done = LaneActionDone(
         lane=lane,
         action=action,
@@ -234,6 +243,35 @@ def hold_lane(lane: str, body: LaneAction, who: User, app: App) -> LaneActionDon
 )
 def release_lane(lane: str, body: LaneAction, who: User, app: App) -> LaneActionDone:
     return _act(app, who, lane, "release", body.reason)
+
+
+@router.post(
+    "/api/lanes/{lane}/close",
+    summary="Close a lane: everyone at it is refused (lane_closed) until reopened, across restarts "
+    "too (audited)",
+    response_model=LaneActionDone,
+)
+def close_lane(lane: str, body: LaneAction, who: User, app: App) -> LaneActionDone:
+    return _act(app, who, lane, "close", body.reason)
+
+
+@router.post(
+    "/api/lanes/{lane}/reopen",
+    summary="Reopen a closed lane: its decisions are made as usual again (audited)",
+    response_model=LaneActionDone,
+)
+def reopen_lane(lane: str, body: LaneAction, who: User, app: App) -> LaneActionDone:
+    return _act(app, who, lane, "reopen", body.reason)
+
+
+def _set_closed(gw: Gateway, lane: str, closed: bool, actor: str, reason: str) -> None:
+    """The central server's set_lane_mode, with the same records. A lane closed (or reopened)
+    already, on another tablet or by the centre, is said so, not recorded twice; and a reopen of a
+    lane that is not closed must not release a lane held open, as set_lane_mode normal would."""
+    if lane in gw.site.lanes and (gw.by_hand.lane_modes.get(lane) == "closed") == closed:
+        state = "closed already" if closed else "not closed: there is nothing to reopen"
+        raise Conflict(f"lane {lane} is {state}", fix="nothing to do", code="already_done")
+    gw.by_hand.set_lane_mode(lane, "closed" if closed else "normal", actor, reason)
 
 
 @router.get(

@@ -301,9 +301,19 @@ def pass_page(request: Request, db: Db, pass_id: Id) -> Response:
     gw = guard_app(request).gw
     p = pass_out(gw, pass_store.get_pass(db, pass_id), with_qr=True)
     active = "contractors" if p.kind == "contractor" else "visitors"
-    materials = [materials_view(gw, m) for m in materials_store.list_materials(db, pass_id=pass_id)]
+    # All of them: the first cabinets carried out on a three-month job are not to drop off the list.
+    carried = materials_store.list_materials(db, pass_id=pass_id, limit=None)
     return render(
-        request, db, who, "pass.html", active, p=p, qr=Markup(qr_svg(p.qr or "")), materials=materials
+        request,
+        db,
+        who,
+        "pass.html",
+        active,
+        p=p,
+        qr=Markup(qr_svg(p.qr or "")),
+        materials=[materials_view(gw, m) for m in carried],
+        # A pass for no unit, or one nobody lives in: the guard names the owner's, as the API asks.
+        ask_owner=materials_store.owner_to_name(db, p.host_building, p.host_unit),
     )
 
 

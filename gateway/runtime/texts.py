@@ -29,6 +29,17 @@ REASONS: dict[str, tuple[str, str]] = {
 }
 
 
+# The fee asked at an exit, by whose car it is (the holder's kind; "monthly": a monthly car whose
+# paid-up period ended while it was parked).
+_PAYS: dict[str, tuple[str, str]] = {
+    "resident": ("请缴费", "Please pay"),
+    "visitor": ("访客 请缴费", "Visitor: please pay"),
+    "contractor": ("施工车 请缴费", "Contractor: please pay"),
+    "monthly": ("月租到期 请缴费", "Monthly pass ended: please pay"),
+    "temporary": ("临时车 请缴费", "Temporary vehicle: please pay"),
+}
+
+
 def reason_text(reason: str, language: str = "zh") -> str:
     zh, en = REASONS.get(reason, (reason, reason))
     return zh if language == "zh" else en
@@ -41,11 +52,11 @@ def display_lines(ev: AccessEvent, language: str = "zh", direction: str = "entra
         first = "一路平安" if language == "zh" else "Goodbye"
         return [first, who] if who else [first]
     if ev.reason == "payment_due":
-        zh = language == "zh"
-        kind = {"resident": "", "visitor": "访客 "}.get(ev.holder_kind or "", "临时车 ")
-        if ev.billing == "monthly":  # its paid-up period ended while it was parked
-            kind = "月租到期 "
-        first = f"{kind}请缴费 {yuan(ev.fee_fen)}元" if zh else f"Please pay {yuan(ev.fee_fen)} yuan"
+        # Whose car it is, in the driver's words: a crew's van called 临时车 (temporary) tells its
+        # foreman, who holds a pass, that the van is not registered.
+        kind = "monthly" if ev.billing == "monthly" else ev.holder_kind or ""
+        zh, en = _PAYS.get(kind, _PAYS["temporary"])
+        first = f"{zh} {yuan(ev.fee_fen)}元" if language == "zh" else f"{en} {yuan(ev.fee_fen)} yuan"
         return [first, who] if who else [first]
     if ev.admitted:
         if ev.reason == "temporary":

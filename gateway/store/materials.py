@@ -49,7 +49,7 @@ def record_materials_out(
             if host is None:
                 raise NotFound(f"no pass {pass_id}", fix="scan the pass's QR code or look it up")
             given = (host_building, host_unit)
-            if not all(host) or not _lives_in(conn, *host):
+            if owner_to_name(conn, *host):
                 # A pass issued for no unit, or for one where nobody lives (a slip when it was
                 # issued): the owner is named here, or nobody is told.
                 _check_unit(conn, host_building, host_unit, on_pass=tuple(host))
@@ -91,6 +91,12 @@ def _check_unit(
         raise Refused(f"no resident lives in {building} {unit}", fix="give the owner's building and unit")
 
 
+def owner_to_name(conn: sqlite3.Connection, building: str, unit: str) -> bool:
+    """Whether materials carried out on a pass for this unit need the owner's building and unit:
+    the pass is for no unit, or for one where nobody lives (a slip when it was issued)."""
+    return not (building and unit) or not _lives_in(conn, building, unit)
+
+
 def _lives_in(conn: sqlite3.Connection, building: str, unit: str) -> bool:
     return bool(
         conn.execute(
@@ -100,12 +106,13 @@ def _lives_in(conn: sqlite3.Connection, building: str, unit: str) -> bool:
 
 
 def list_materials(
-    conn: sqlite3.Connection, *, pass_id: int | None = None, limit: int = 50
+    conn: sqlite3.Connection, *, pass_id: int | None = None, limit: int | None = 50
 ) -> list[dict[str, Any]]:
-    """Newest first; only those carried out under one pass when `pass_id` is given."""
+    """Newest first; only those carried out under one pass when `pass_id` is given; every one
+    with `limit` None (one pass's, which its weeks bound)."""
     cur = conn.execute(
         f"{_SELECT} WHERE :pass IS NULL OR m.pass_id = :pass ORDER BY m.id DESC LIMIT :limit",
-        {"pass": pass_id, "limit": limit},
+        {"pass": pass_id, "limit": -1 if limit is None else limit},  # SQLite: -1 is no limit
     )
     return [_row(cur, r) for r in cur.fetchall()]
 

@@ -44,6 +44,10 @@ TEXTS: dict[str, tuple[str, str]] = {
     "lane.open": ("开闸", "Open"),
     "lane.hold": ("常开", "Hold open"),
     "lane.release": ("恢复", "Release"),
+    # 开放通道 as err.exit_refused words it: the guard told to reopen finds the button so named.
+    "lane.close": ("关闭通道", "Close lane"),
+    "lane.reopen": ("开放通道", "Reopen lane"),
+    "lane.closed": ("通道已关闭", "Lane closed"),
     "lane.waiting": ("等待车辆或刷卡…", "Waiting for a car or a card…"),
     "lane.no_relay": (
         "该通道没有接道闸/门锁，不能手动开闸",
@@ -438,6 +442,9 @@ JS_KEYS = (
     "lane.open",
     "lane.hold",
     "lane.release",
+    "lane.close",
+    "lane.reopen",
+    "lane.closed",
     "live.reconnecting",
     "action.done",
     "action.record_waits",

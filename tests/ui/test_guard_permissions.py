@@ -46,6 +46,8 @@ GUARD_MAY = {
     ("POST", "/api/lanes/{lane}/open"),
     ("POST", "/api/lanes/{lane}/hold"),
     ("POST", "/api/lanes/{lane}/release"),
+    ("POST", "/api/lanes/{lane}/close"),
+    ("POST", "/api/lanes/{lane}/reopen"),
     ("POST", "/api/events/{event_id}/plate"),
     ("POST", "/api/lanes/{lane}/plate"),
     ("POST", "/api/visitors"),

@@ -121,7 +121,10 @@
       const lane = lanes.get(id);
       if (!lane) continue;
       const offline = s.devices.filter((d) => !d.online).map((d) => d.device);
-      if (s.held_by) { lane.status.className = "pill warn"; lane.status.textContent = `${T("lane.held")} · ${s.held_by}`; }
+      lane.el.querySelector('[data-lane-mode="close"]').hidden = s.closed;
+      lane.el.querySelector('[data-lane-mode="reopen"]').hidden = !s.closed;
+      if (s.closed) { lane.status.className = "pill bad"; lane.status.textContent = T("lane.closed"); }
+      else if (s.held_by) { lane.status.className = "pill warn"; lane.status.textContent = `${T("lane.held")} · ${s.held_by}`; }
       else if (offline.length) { lane.status.className = "pill bad"; lane.status.textContent = `${T("lane.offline")}: ${offline.join(", ")}`; }
       else { lane.status.className = "pill ok"; lane.status.textContent = T("lane.online"); }
     }
@@ -283,14 +286,16 @@
   });
 
   document.addEventListener("click", async (e) => {
-    const button = e.target.closest("[data-lane-action]");
+    // Its relays (open, hold, release) or its mode (close, reopen): each asks why, and is audited.
+    const button = e.target.closest("[data-lane-action],[data-lane-mode]");
     if (!button) return;
     const laneId = button.closest("[data-lane]").dataset.lane;
     const reason = await askReason(button.dataset.title);
     if (reason === null) return;
     button.disabled = true;
     try {
-      const done = await api("POST", `/api/lanes/${laneId}/${button.dataset.laneAction}`, { reason });
+      const action = button.dataset.laneAction || button.dataset.laneMode;
+      const done = await api("POST", `/api/lanes/${laneId}/${action}`, { reason });
       // Opened on a full disk: the record waits in memory until the disk takes writes again.
       if (done && done.record_waits) toast(T("action.record_waits"), true);
       else toast(T("action.done"));
