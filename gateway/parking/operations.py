@@ -285,6 +285,17 @@ class Operations:
         self, day: date, now: datetime, conn: sqlite3.Connection | None = None, actor: str = ""
     ) -> dict[str, Any]:
         """Build and store the day's report; `actor`, for one built by hand, is audited with it."""
+        # A fee the guard took at 23:59:59 is stamped then but written in its turn on the decision
+        # worker: the period is read once what was queued there before now is written (a turn of
+        # the worker's own), or, read before it, the fee fell in no report (the next one starts
+        # after it). A stuck worker fails the build after worker_of's bound, logged; a later tick
+        # builds it.
+        try:
+            self._run(lambda _: None)
+        except TimeoutError as exc:
+            raise TimeoutError(
+                f"the report of {day} waits for the decision worker to write what was queued before it"
+            ) from exc
         own = conn is None
         conn = conn or self._read()
         try:

@@ -69,7 +69,8 @@ AND (r.id = a.id OR instr(',' || r.flags || ',', ',{REFUSED_AGAIN},') > 0))"""
 
 def _held_sql(lanes: Collection[str]) -> str:
     """SQL: cars held for payment, one per hold, however often the camera decided the car again
-    while it waited at the barrier (gateway/store/parking.py, HOLD_GAP), and one for a car held at
+    while it waited at the barrier, or its driver tapped its card (gateway/store/parking.py,
+    HOLD_GAP; a car held on its card is held on its plate, car_held_sql), and one for a car held at
     an exit renamed in a restart while it stood there (starts_hold_sql with the configured lanes)."""
     return (
         "SELECT count(*) FROM access_log a WHERE a.at >= ? AND a.at < ? AND a.reason = 'payment_due' "

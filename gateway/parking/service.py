@@ -30,12 +30,14 @@ from gateway.store.parking import (
     Owed,
     ParkingError,
     PassWithoutPlate,
+    car_held_sql,
     carry_reentry,
     check_receipt,
     handover,
     held_at_lane,
     holds_at_lane,
     is_billable,
+    keep_what_was_paid,
     open_stay,
     owed,
     pass_without_plate,
@@ -48,9 +50,9 @@ from gateway.timefmt import later, to_db
 METHODS = ("cash", "qr", "monthly")
 
 # The hold's last decision: the charge of a car let out by hand names it, as an exit's names its exit.
-_HELD_BY = """
-SELECT event_id FROM access_log INDEXED BY access_log_at
-WHERE at >= ? AND value = ? AND reason = 'payment_due' ORDER BY id DESC LIMIT 1
+_HELD_BY = f"""
+SELECT a.event_id FROM access_log a INDEXED BY access_log_at
+WHERE a.at >= ? AND a.reason = 'payment_due' AND {car_held_sql("a")} = ? ORDER BY a.id DESC LIMIT 1
 """
 # A stay never ends before it began (a clock behind the car's entry: store/record.py).
 _CLOSED_BY_HAND = (
@@ -355,7 +357,7 @@ class ParkingDesk:
     ) -> dict[str, Any]:
         """Admin correction: a car left unseen (camera down). Audited; a shared slot passes on."""
         row = conn.execute(
-            "SELECT plate, zone, class, slot_id, exited_at FROM stays WHERE id = ?", (stay_id,)
+            "SELECT plate, zone, class, slot_id, exited_at, subject FROM stays WHERE id = ?", (stay_id,)
         ).fetchone()
         if row is None:
             raise _no_stay(stay_id)
@@ -363,7 +365,10 @@ class ParkingDesk:
             raise ParkingError(
                 f"no car is inside on stay {stay_id}", fix="pick a stay from the open stays list"
             )
-        plate, zone, vclass, slot_id, _ = row
+        plate, zone, vclass, slot_id, _, subject = row
+        # Its fee is let go (no exit read it), but what it paid ahead at the booth is kept.
+        account = owed(conn, self.rules, subject, at, vehicle_class=vclass, stay=stay_by_id(conn, stay_id))
+        keep_what_was_paid(conn, self.rules, account, None, at)
         conn.execute(
             "UPDATE stays SET exited_at = ?, closed_by = 'admin' WHERE id = ? AND exited_at IS NULL",
             (to_db(at), stay_id),
@@ -401,16 +406,20 @@ class ParkingDesk:
         one at the barrier) has left by the guard's opening (a host who confirms a withdrawn
         visitor's visit, a clock behind the car's entry): its stay closes now, by hand, on the audit
         trail and upstream, as an admin's close (close_stay). Its fee to the hold is what a missed
-        exit's is (policy.reentry): carried to its next exit as an unsettled charge, or void. Left
-        open, the stay kept a space taken, and the car, back days later, was billed for the days it
-        was gone. Runs in the opening record's transaction (gateway/runtime/hand_lanes.py)."""
+        exit's is (policy.reentry): carried to its next exit as an unsettled charge, or void (what it
+        paid ahead at the booth is kept, against a settled charge of it). Left open, the stay kept
+        a space taken, and the car, back days later, was billed for the days it was gone. Runs in
+        the opening record's transaction (gateway/runtime/hand_lanes.py)."""
         stay = account.stay
         if stay is None:  # held with no entry read: no stay to close
             return
+        row = conn.execute(_HELD_BY, (to_db(held.at), held.value)).fetchone()
+        held_by = row[0] if row else uuid7()
         charge_id = None
         if self.rules.reentry == "charge":
-            row = conn.execute(_HELD_BY, (to_db(held.at), held.value)).fetchone()
-            charge_id = carry_reentry(conn, self.rules, stay, row[0] if row else uuid7(), fee_until(held, at))
+            charge_id = carry_reentry(conn, self.rules, stay, held_by, fee_until(held, at))
+        if charge_id is None:
+            charge_id = keep_what_was_paid(conn, self.rules, account, held_by, at)
         conn.execute(_CLOSED_BY_HAND, (to_db(at), stay.id))
         audit(
             conn,

@@ -70,28 +70,33 @@ ORDER BY s.entered_at, s.id LIMIT 1
 # the barrier (the camera's repeat timer, docs/plates.md): those decisions are one hold, and its fee
 # runs to the first. A hold ends at the car's next admitted decision (_let_out_sql), or when the
 # car has not been held there for HOLD_GAP: it backed away from the barrier, and back at it, it is
-# held anew. A hold is a car's, by its plate (a pass without a plate: by its QR, _holds_a_car_sql):
-# the car's card tapped as it waits is a repeat of that hold (same_passage), never a hold of its own
-# nor a car the guard could take a fee for.
+# held anew. A hold is a car's, by its plate (a pass without a plate: by its QR, car_held_sql): the
+# car's card is that car's, so a car held on its card at an exit with no camera is held on its
+# plate, and its card tapped as it waits at one with a camera is a repeat of that hold.
 HOLD_GAP = timedelta(minutes=30)
 # A car held at an exit for payment is the one the guard is paying for, for this long.
 PENDING_FOR = timedelta(minutes=30)
 
 
-def _let_out_sql(row: str, held_id: str, value: str) -> str:
-    """SQL: access_log row `row` lets the car held on `value` (its plate, or its pass's QR) out
-    after its payment_due row `held_id` (its next admitted decision, at any lane): the end of that
-    hold."""
-    return f"{row}.id > {held_id} AND {row}.value = {value} AND {row}.admitted = 1"
+def _let_out_sql(row: str, held_id: str, car: str) -> str:
+    """SQL: access_log row `row` lets the car held as `car` (car_held_sql) out after its payment_due
+    row `held_id` (its next admitted decision, at any lane, on its plate, card or pass): the end of
+    that hold."""
+    return f"{row}.id > {held_id} AND {row}.admitted = 1 AND {car_held_sql(row)} = {car}"
 
 
-def _holds_a_car_sql(row: str) -> str:
-    """SQL: the payment_due row `row` names a car the guard can take a fee for: its plate, or the QR
-    of a pass without a plate (that pass is all that names a car let in on it). A card's row, or the
-    QR of a pass with a plate, is a repeat of its car's hold, or no hold the guard can quote."""
+def car_held_sql(row: str) -> str:
+    """SQL: the car access_log row `row` names, as a hold at an exit is keyed; NULL for none the
+    guard can take a fee for. A plate names its car; the QR of a pass without a plate, the car let
+    in on it (that pass is all that names it); a card, the car it was taken for (its vehicle), by
+    that car's plate: a car held on its card at an exit with no camera is quoted and paid for by its
+    plate, as one held on its plate. The QR of a pass with a plate names none: a repeat of its car's
+    hold, or no hold the guard can quote."""
     return (
-        f"({row}.kind = 'plate' OR ({row}.kind = 'qr' AND EXISTS (SELECT 1 FROM passes p "
-        f"WHERE p.id = {row}.holder_id AND coalesce(p.plate, '') = '')))"
+        f"(CASE {row}.kind WHEN 'plate' THEN {row}.value "
+        f"WHEN 'card' THEN (SELECT hv.plate FROM vehicles hv WHERE hv.id = {row}.vehicle_id) "
+        f"WHEN 'qr' THEN (SELECT {row}.value FROM passes hp "
+        f"WHERE hp.id = {row}.holder_id AND coalesce(hp.plate, '') = '') END)"
     )
 
 
@@ -109,25 +114,26 @@ def _at_the_exit_sql(row: str, lane: str, lanes: Collection[str] | None) -> str:
 
 def starts_hold_sql(row: str, lanes: Collection[str] | None = None) -> str:
     """SQL: the payment_due row `row` of access_log is the first of its hold (see HOLD_GAP), a car's
-    (_holds_a_car_sql). It looks back HOLD_GAP only, on the log's time index, so that a report or a
+    (car_held_sql). It looks back HOLD_GAP only, on the log's time index, so that a report or a
     payment at the lane never reads a lane's whole history. `lanes`: the site config's lane ids, for
     a hold at a lane renamed since (_at_the_exit_sql); without them, each lane's holds are its own."""
     since = f"strftime('%Y-%m-%dT%H:%M:%f', {row}.at, '-{HOLD_GAP.total_seconds():.0f} seconds')"
+    car = car_held_sql(row)
     return (
-        f"{_holds_a_car_sql(row)} AND NOT EXISTS (SELECT 1 FROM access_log b INDEXED BY access_log_at "
+        f"{car} IS NOT NULL AND NOT EXISTS (SELECT 1 FROM access_log b INDEXED BY access_log_at "
         f"WHERE b.at >= {since} AND b.at <= {row}.at AND b.id < {row}.id AND b.reason = 'payment_due' "
-        f"AND {_at_the_exit_sql('b', f'{row}.lane', lanes)} AND b.value = {row}.value "
+        f"AND {_at_the_exit_sql('b', f'{row}.lane', lanes)} AND {car_held_sql('b')} = {car} "
         f"AND NOT EXISTS (SELECT 1 FROM access_log c "
-        f"WHERE {_let_out_sql('c', 'b.id', 'b.value')} AND c.id < {row}.id))"
+        f"WHERE {_let_out_sql('c', 'b.id', car)} AND c.id < {row}.id))"
     )
 
 
 @dataclass(frozen=True, slots=True)
 class Held:
-    """A car held at an exit lane to pay: what it was held on (its plate, or the QR of a pass
-    without a plate, `pass_id`), when its hold began (the camera decides a standing car again and
-    again: the fee runs to the first), the class it was held as (None for a record from before that
-    was kept), and when it was let out since, if it was."""
+    """A car held at an exit lane to pay: what it was held on (its plate, also for a car held on its
+    card, or the QR of a pass without a plate, `pass_id`), when its hold began (the camera decides a
+    standing car again and again: the fee runs to the first), the class it was held as (None for a
+    record from before that was kept), and when it was let out since, if it was."""
 
     kind: Literal["plate", "qr"]
     value: str = field(repr=False)  # a QR opens the gate to whoever holds it: never logged nor shown
@@ -144,7 +150,8 @@ class Held:
 def _hold_began_sql(lanes: Collection[str]) -> str:
     return f"""
 SELECT a.at, a.class FROM access_log a
-WHERE a.id <= ? AND {_at_the_exit_sql("a", "?", lanes)} AND a.value = ? AND a.reason = 'payment_due'
+WHERE a.id <= ? AND {_at_the_exit_sql("a", "?", lanes)} AND a.reason = 'payment_due'
+  AND {car_held_sql("a")} = ?
   AND {starts_hold_sql("a", lanes)}
 ORDER BY a.id DESC LIMIT 1
 """
@@ -155,8 +162,8 @@ _LET_OUT = f"SELECT c.at FROM access_log c WHERE {_let_out_sql('c', '?', '?')} O
 # asks (the fee runs to the start of a hold): on the log's time index, it reads the last half hour,
 # not the lane's whole history.
 _LAST_HELD = f"""
-SELECT a.value, max(a.id), a.kind, a.holder_id FROM access_log a INDEXED BY access_log_at
-WHERE a.at >= ? AND {{where}} AND a.reason = 'payment_due' AND {_holds_a_car_sql("a")} GROUP BY a.value
+SELECT {car_held_sql("a")}, max(a.id), a.kind, a.holder_id FROM access_log a INDEXED BY access_log_at
+WHERE a.at >= ? AND {{where}} AND a.reason = 'payment_due' AND {car_held_sql("a")} IS NOT NULL GROUP BY 1
 """
 
 
@@ -165,7 +172,7 @@ def held_at_lane(
 ) -> Held | None:
     """The car shown as `value` (its plate, or its pass's QR) held at this lane for payment within
     PENDING_FOR of `at`, or at a lane gone from the site config's `lanes` (_at_the_exit_sql)."""
-    where = f"{_at_the_exit_sql('a', '?', lanes)} AND a.value = ?"
+    where = f"{_at_the_exit_sql('a', '?', lanes)} AND {car_held_sql('a')} = ?"
     held = _holds(conn, lane, at, lanes, where, value)
     return held[0] if held else None
 
@@ -188,7 +195,7 @@ def _holds(
         out = conn.execute(_LET_OUT, (last_id, value)).fetchone()
         holds.append(
             Held(
-                kind,
+                "qr" if kind == "qr" else "plate",  # a car held on its card is held on its plate
                 value,
                 datetime.fromisoformat(began_at),
                 held_as,
@@ -363,12 +370,29 @@ def settle_exit(
 
 def _charged_as_paid(rules: Rules, stay: StayFacts | None, paid_fen: int, at: datetime) -> Charge:
     """A stay that paid at the booth and then owed nothing (its monthly period renewed after the
-    fee for the time past it was taken): the money is kept, as there is no refund, and stands
-    against a charge of what was paid. Left unapplied, the daily report counted it for ever as paid
-    ahead by a car not seen leaving."""
+    fee for the time past it was taken), or one closed with no exit to charge it
+    (keep_what_was_paid): the money is kept, as there is no refund, and stands against a charge of
+    what was paid. Left unapplied, the daily report counted it for ever as paid ahead by a car not
+    seen leaving."""
     started = stay.entered_at if stay else None
     priced = tariff_of_stay(rules.tariffs, (started or at).astimezone(rules.tz))
     return Charge(paid_fen, priced[0].version if priced else "", started, at)
+
+
+def keep_what_was_paid(
+    conn: sqlite3.Connection, rules: Rules, account: Owed, event_id: str | None, at: datetime
+) -> int | None:
+    """A stay closed with no exit to charge it (let out by hand with its fee let go, closed by an
+    admin) keeps what it paid ahead at the booth, as there is no refund: a settled charge of what
+    was paid (_charged_as_paid), with the payments linked to it. Left unlinked, the daily report
+    counted that money for ever as paid ahead by a car not seen leaving. `event_id`: the decision
+    that let the car out, None for an admin's close."""
+    if not account.payment_ids:
+        return None
+    charge = _charged_as_paid(rules, account.stay, account.quote.paid_fen, at)
+    charge_id = _write_charge(conn, account.stay, account, charge, "exit", event_id, at, settled=True)
+    _link_payments(conn, account.payment_ids, charge_id, at)
+    return charge_id
 
 
 def carry_reentry(
@@ -407,7 +431,7 @@ def _write_charge(
     account: Owed,
     charge: Charge,
     kind: str,
-    event_id: str,
+    event_id: str | None,
     at: datetime,
     *,
     settled: bool,
@@ -607,13 +631,13 @@ def record_payment(
 # the car (by its plate, or a pass without one) begun after the stay it paid (after the payment,
 # for a car that had none); or, that stay closed, the car held to pay at an exit since (back in on
 # an entry the camera missed). A tablet sending a payment again is answered before either.
-_RECEIPT = """
+_RECEIPT = f"""
 SELECT coalesce(p.plate, p.subject), p.amount_fen, p.at, EXISTS (
     SELECT 1 FROM stays s WHERE coalesce(nullif(s.plate, ''), s.subject) = coalesce(p.plate, p.subject)
     AND (s.id > p.stay_id OR (p.stay_id IS NULL AND s.entered_at > p.at))
 ) OR (NOT EXISTS (SELECT 1 FROM stays s WHERE s.id = p.stay_id AND s.exited_at IS NULL)
     AND EXISTS (SELECT 1 FROM access_log a INDEXED BY access_log_at
-                WHERE a.at > p.at AND a.value = p.plate AND a.reason = 'payment_due'))
+                WHERE a.at > p.at AND a.reason = 'payment_due' AND {car_held_sql("a")} = p.plate))
 FROM payments p WHERE p.receipt = ?
 """
 
