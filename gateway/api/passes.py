@@ -180,12 +180,12 @@ def pass_out(gw: Gateway, row: dict[str, Any], with_qr: bool = False) -> PassOut
 
 
 def required_fields(gw: Gateway, start: datetime, end: datetime) -> set[str]:
-    """What any closed-management period overlapping the pass's window asks visitors for."""
-    tz = gw.site.tz
-    first, last = start.astimezone(tz).date(), end.astimezone(tz).date()
+    """What the closed-management periods with hours within the pass's window ask visitors for: a
+    visit after the day's closed hours are over is let in as usual, so it is registered as usual."""
+    start = start.astimezone(gw.site.tz)
     needed: set[str] = set()
     for period in gw.site.policy.closed_periods:
-        if period.touches(first, last):  # as the gate counts it: overnight hours run past its last day
+        if period.overlaps(start, end):  # as the gate counts it: overnight hours run past midnight
             needed |= set(period.visitor_fields)
     return needed
 

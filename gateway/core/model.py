@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Literal
 
-from gateway.core.windows import ClosedPeriod, Validity, Window
+from gateway.core.windows import ClosedPeriod, Validity, Window, all_at_once
 
 CredentialKind = Literal["card", "plate", "qr", "guard"]
 HolderKind = Literal["resident", "visitor", "contractor"]
@@ -199,7 +199,9 @@ class Policy:
     closed_periods: tuple[ClosedPeriod, ...] = ()
 
     def closed_period(self, at: datetime) -> ClosedPeriod | None:
-        return next((p for p in self.closed_periods if p.active(at)), None)
+        """The periods in force at `at` as one (all_at_once): a stricter period ordered on top of a
+        standing one applies, whichever comes first in the config."""
+        return all_at_once([p for p in self.closed_periods if p.active(at)])
 
 
 @dataclass(frozen=True, slots=True)

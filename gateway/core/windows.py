@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Collection
-from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, time, timedelta, tzinfo
+from itertools import pairwise
 
 ALL_DAYS = frozenset(range(7))  # Monday = 0, as datetime.weekday() counts
 _HOURS = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
@@ -103,11 +104,32 @@ class ClosedPeriod:
         days = (w.day_of(at) for w in self.windows)
         return any(d is not None and self.first_day <= d <= self.last_day for d in days)
 
-    def touches(self, first: date, last: date) -> bool:
-        """Whether it can be active on some day from `first` to `last` (the morning after its
-        last day too, when its hours run past midnight)."""
-        runs_to = self.last_day + timedelta(days=1 if any(w.crosses_midnight for w in self.windows) else 0)
-        return self.first_day <= last and first <= runs_to
+    def overlaps(self, start: datetime, end: datetime) -> bool:
+        """Whether some of its hours fall within [start, end) (local times), hours that run past
+        midnight included: 21:00-07:00 on its last day still holds the next morning."""
+        tz = start.tzinfo
+        end = end.astimezone(tz)
+        day = max(self.first_day, start.date() - timedelta(days=1))
+        while day <= min(self.last_day, end.date()):
+            if any(opens < end and start < closes for opens, closes in self._hours_of(day, tz)):
+                return True
+            day += timedelta(days=1)
+        return False
+
+    def _hours_of(self, day: date, tz: tzinfo | None) -> list[tuple[datetime, datetime]]:
+        """Its hours that begin on `day`, each from when it opens to when it closes."""
+        if not self.windows:
+            return [
+                (datetime.combine(day, time(0), tz), datetime.combine(day + timedelta(days=1), time(0), tz))
+            ]
+        return [
+            (
+                datetime.combine(day, w.start, tz),
+                datetime.combine(day + timedelta(days=1 if w.crosses_midnight else 0), w.end, tz),
+            )
+            for w in self.windows
+            if day.weekday() in w.weekdays
+        ]
 
     def keeps_out(self, holder_kind: str, registered_fields: Collection[str]) -> bool:
         """Whether the period keeps this pass holder out: a contractor unless contractors are
@@ -117,3 +139,45 @@ class ClosedPeriod:
         if holder_kind == "visitor":
             return not set(self.visitor_fields) <= set(registered_fields)
         return False
+
+
+def all_at_once(periods: Sequence[ClosedPeriod]) -> ClosedPeriod | None:
+    """Periods in force together, as the gate applies them: the strictest of each. Temporary
+    vehicles and contractors come in only if every period admits them, and a visitor's
+    registration needs every field any period asks for. Its days and hours are the first's: once
+    the periods are known to be in force, they matter no more."""
+    if len(periods) < 2:
+        return periods[0] if periods else None
+    return replace(
+        periods[0],
+        admit_temporary_vehicles=all(p.admit_temporary_vehicles for p in periods),
+        admit_contractors=all(p.admit_contractors for p in periods),
+        visitor_fields=tuple(dict.fromkeys(f for p in periods for f in p.visitor_fields)),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class ClosedHistory:
+    """The closed-management periods the gateway ran under, from when: each change's periods are in
+    force from its time to the next change's. Before the first change, the first's (the oldest the
+    gateway remembers; with no change at all, none)."""
+
+    changes: tuple[tuple[datetime, tuple[ClosedPeriod, ...]], ...] = ()
+
+    def in_force(self, at: datetime) -> tuple[ClosedPeriod, ...]:
+        current = self.changes[0][1] if self.changes else ()
+        for since, periods in self.changes:
+            if since > at:
+                break
+            current = periods
+        return current
+
+    def active(self, at: datetime) -> bool:
+        return any(p.active(at) for p in self.in_force(at))
+
+    def with_hours_in(self, start: datetime, end: datetime) -> tuple[ClosedPeriod, ...]:
+        """The periods with some of their hours within [start, end) while they were in force."""
+        cuts = [since.astimezone(start.tzinfo) for since, _ in self.changes[1:] if start < since < end]
+        edges = [start, *cuts, end]
+        found = (p for a, b in pairwise(edges) for p in self.in_force(a) if p.overlaps(a, b))
+        return tuple(dict.fromkeys(found))

@@ -29,6 +29,7 @@ from gateway.parking.boot_clock import BootClock
 from gateway.parking.patrol import FINAL, RoundResult, RouteSpec, due_times, evaluate, still_open
 from gateway.parking.repairs import Overdue, date_faults_ahead, overdue_repairs
 from gateway.parking.report import build_report, last_complete_day, period_of, store_report
+from gateway.runtime.config_edits import closed_history
 from gateway.site import Site
 from gateway.store import retention as prune
 from gateway.store.alarms import clear_alarm, clear_open_alarms, raise_alarm
@@ -307,7 +308,8 @@ class Operations:
                 hour=self.cfg.reports.hour,
                 tz=self.site.tz,
                 built_at=now,
-                closed_periods=self.site.policy.closed_periods,
+                # Those in force that day, a rebuild weeks later too: not today's config's.
+                closed=closed_history(conn, self.site.tz),
                 reminder_days=self.cfg.parking.monthly_reminder_days,
                 repair_hours=self.cfg.alarms.repair_hours,
             )

@@ -17,8 +17,9 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from gateway.core import ClosedPeriod, LaneRules
+from gateway.core import LaneRules
 from gateway.core.model import REFUSED_AGAIN, REPEATS
+from gateway.core.windows import ClosedHistory
 from gateway.parking.faults import device_faults
 from gateway.store.audit import audit
 from gateway.store.database import transaction
@@ -126,7 +127,7 @@ def build_report(
     hour: int,
     tz: ZoneInfo,
     built_at: datetime,
-    closed_periods: tuple[ClosedPeriod, ...] = (),
+    closed: ClosedHistory | None = None,  # the closed-management periods run under (none: no summary)
     reminder_days: int = 7,
     repair_hours: float = 24,
 ) -> dict[str, Any]:
@@ -149,7 +150,7 @@ def build_report(
         body["devices"] = device_faults(conn, s, e, start, end, repair_hours)
         body["patrol"] = _patrol(conn, s, e)
         body["monthly_expiring"] = _monthly(conn, e, to_db(end + timedelta(days=reminder_days)), tz)
-        body["closed_management"] = _closed(conn, lanes, s, e, start, end, closed_periods, tz)
+        body["closed_management"] = _closed(conn, lanes, s, e, start, end, closed or ClosedHistory(), tz)
     finally:
         conn.execute("COMMIT")
     return body
@@ -371,11 +372,13 @@ def _closed(
     e: str,
     start: datetime,
     end: datetime,
-    periods: tuple[ClosedPeriod, ...],
+    history: ClosedHistory,
     tz: ZoneInfo,
 ) -> dict[str, Any] | None:
-    """封闭式管理: people and vehicles registered both ways while a closed period was in force."""
-    active = [p for p in periods if p.touches(start.date(), (end - timedelta(microseconds=1)).date())]
+    """封闭式管理: people and vehicles registered both ways while a closed period was in force: those
+    the gateway ran under then (a period lifted or begun by a config edit that day), not today's;
+    None when none of their hours fall within the report's period."""
+    active = history.with_hours_in(start, end)
     if not active:
         return None
     counts: Counter[str] = Counter()
@@ -386,7 +389,7 @@ def _closed(
         (s, e),
     ):
         at = datetime.fromisoformat(at_text).astimezone(tz)
-        if not any(p.active(at) for p in active):
+        if not history.active(at):
             continue
         known = _lane_as_recorded(lanes, lane_id, direction, lane_type)
         if known is None:
@@ -403,7 +406,7 @@ def _closed(
         "FROM passes p WHERE created_at >= ? AND created_at < ?",
         (s, e),
     ):
-        if any(p.active(datetime.fromisoformat(created).astimezone(tz)) for p in active):
+        if history.active(datetime.fromisoformat(created).astimezone(tz)):
             registered[kind] += 1
             registered["people_in_vehicles"] += people
     keys = (
