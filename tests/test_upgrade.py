@@ -14,15 +14,20 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fastapi.testclient import TestClient
 
+from gateway.api.app import create_app
 from gateway.cli import main
 from gateway.errors import GatewayError, StorageError
 from gateway.privacy import Secrets
+from gateway.runtime.gateway import Gateway
+from gateway.store.accounts import create_token
 from gateway.store.database import open_database
 from gateway.store.passes import find_returning
 from gateway.store.registry import search
 from gateway.store.schema import SCHEMA_VERSION
 from tests.conftest import site_toml
+from tests.parking.conftest import parking_config
 from tests.test_store import database_at
 
 AT = "2026-10-03T01:00:00.000000+00:00"
@@ -241,3 +246,36 @@ def test_a_person_kept_inside_under_their_car_by_an_older_gateway_is_not_counted
     old.close()
     conn = open_database(path).conn
     assert conn.execute("SELECT subject FROM presence").fetchall() == [("resident:1",)]
+
+
+@pytest.mark.parametrize("version", [19, 20])
+def test_a_car_struck_off_under_an_older_gateway_is_listed_unregistered_after_the_upgrade(
+    tmp_path: Path, version: int
+) -> None:
+    """An older gateway struck 皖B33333 off while it was parked: its stay went to the plate but kept
+    the deleted vehicle's id. After the upgrade (from before migration 20, or from a box that ran
+    it) the guard's stays list shows the car as no longer registered, as it does a car struck off
+    now; its monthly period ends as the struck-off car's did."""
+    data = tmp_path / "data"
+    data.mkdir()
+    cfg = parking_config(data)
+    old = database_at(data / "gateway.db", version)
+    old.execute(
+        "INSERT INTO stays (subject, plate, vehicle_id, class, zone, billing, entered_at, monthly_until) "
+        "VALUES ('plate:皖B33333', '皖B33333', 7, 'car', 'main', 'monthly', ?, ?)",
+        (AT, AT),
+    )
+    old.close()
+    for start in ("upgrade", "next start"):
+        gw = Gateway(cfg)
+        try:
+            _, token = create_token(gw.conn, gw.now(), "t", f"booth at {start}", "admin", None)
+            stays = (
+                TestClient(create_app(gw))
+                .get("/api/parking/stays", headers={"Authorization": f"Bearer {token}"})
+                .json()
+            )
+            assert [(s["plate"], s["registered"]) for s in stays] == [("皖B33333", False)], stays
+            assert gw.conn.execute("SELECT monthly_until FROM stays").fetchall() == [(AT,)]
+        finally:
+            gw.conn.close()

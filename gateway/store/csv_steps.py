@@ -27,6 +27,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -37,8 +38,8 @@ from gateway.store.csv_recheck import no_longer_fit
 from gateway.store.csv_staging import Run, Staged
 from gateway.store.database import transaction
 from gateway.store.outbox import enqueue
-from gateway.store.parking import handover, off_slots_not_theirs
-from gateway.store.registry import record_block
+from gateway.store.parking import off_slots_not_theirs
+from gateway.store.registry import onto_free_slots, record_block
 
 STEP_ROWS = 500  # the first step; later ones are sized to take about STEP_S
 STEP_S = 0.02  # a lane waits about one step: 20 ms is nothing at a gate; 15 ms left the import target thin
@@ -301,7 +302,7 @@ _SLOTS_IN_SPAN = """SELECT s.id FROM st.slots x JOIN slots s ON s.zone = x.zone 
 
 
 def _slots(conn: sqlite3.Connection, part: Part) -> None:
-    moved = _move_out_of_zones_gone(conn, part)
+    _move_out_of_zones_gone(conn, part)
     keeps_owner = "resident_ref" not in part.run.given
     owner = "DO NOTHING" if keeps_owner else "DO UPDATE SET resident_id = excluded.resident_id"
     conn.execute(
@@ -324,46 +325,65 @@ def _slots(conn: sqlite3.Connection, part: Part) -> None:
         )
         # A car parked on one of them that it no longer lists moves off it.
         off_slots_not_theirs(conn, part.at, _SLOTS_IN_SPAN, part.span)
-    for slot_id in moved:
-        # A car of the slot that came in without it since the rename (the lane's zone had no slot
-        # of its) moves onto it now, as at a handover.
-        if conn.execute(_SLOT_TAKEN, (slot_id,)).fetchone() is None:
-            handover(conn, slot_id, part.at, "reassigned")
+    # A car of a slot free now that is parked in the shared spaces moves onto it, as at a handover:
+    # one of a slot moved here that came in without it since the rename (the lane's zone had no
+    # slot of its), or one the slot lists again.
+    onto_free_slots(conn, part.at, _SLOTS_IN_SPAN, part.span)
 
 
 # The slots of the span's rows that are not in the store yet, with each slot of the same number in
-# a zone the site config no longer has (`gone`, JSON): (row, zone, that slot's id and zone).
-_SAME_NUMBER_IN_ZONES_GONE = """SELECT x.n, x.zone, s.id, s.zone FROM st.slots x
+# a zone the site config no longer has (`gone`, JSON): (row, zone, that slot's id and zone, whether
+# the row names that slot's owner: {owner}).
+_SAME_NUMBER_IN_ZONES_GONE = """SELECT x.n, x.zone, s.id, s.zone, {owner} FROM st.slots x
     JOIN slots s ON s.number = x.number AND s.zone IN (SELECT value FROM json_each(?))
     WHERE x.n BETWEEN ? AND ?
       AND NOT EXISTS (SELECT 1 FROM slots t WHERE t.zone = x.zone AND t.number = x.number)
     ORDER BY x.n"""
-_SLOT_TAKEN = "SELECT 1 FROM stays WHERE exited_at IS NULL AND slot_id = ?"
+_SAME_OWNER = "(SELECT id FROM residents WHERE ref = x.resident_ref) IS s.resident_id"
+# How many slots the store has in a zone, and how many of them the import names.
+_IN_ZONE = "SELECT count(*) FROM slots WHERE zone = ?"
+_IN_ZONE_IMPORTED = """SELECT count(*) FROM st.slots x JOIN slots s ON s.zone = x.zone AND s.number = x.number
+    WHERE x.zone = ?"""
 _ONE_MORE_IN_ZONE = """INSERT INTO zone_slots (zone, fixed) VALUES (?, 1)
     ON CONFLICT (zone) DO UPDATE SET fixed = fixed + 1"""
 
 
-def _move_out_of_zones_gone(conn: sqlite3.Connection, part: Part) -> list[int]:
+def _move_out_of_zones_gone(conn: sqlite3.Connection, part: Part) -> None:
     """A zone renamed in site.toml leaves its slots in the old zone, where no lane looks for them;
     the fix the start's ERROR gives is to import them again in a configured zone. A row whose slot
-    is not in the store, with the same number as one slot in zones the config lacks, is that slot:
-    it is moved, keeping its id (its history, its cars, a car parked on it), not added beside it,
-    which left the old one behind and the ERROR for ever. A number found in two zones gone is not
-    guessed at. Moved once, a slot is in the store as the row has it: a step written again (roll
-    forward) moves nothing twice. Returns the slots moved."""
+    is not in the store, with the same number as one slot in zones the config lacks, is that slot
+    where it plainly gives it again: its zone holds no slot but the import's (the zone the gone one
+    became), and its `resident_ref`, where the file has one, is the slot's owner. That slot is
+    moved, keeping its id (its history, its cars, a car parked on it), not added beside it, which
+    left the old one behind and the ERROR for ever. A new slot numbered the same way in another
+    zone (another resident's, or one more of a zone with slots) is added, and the old one waits
+    for its own row: matched by number alone, it went to that zone and owner with the car parked
+    on it. A number found in two zones gone, or one slot given by two rows, is not guessed at.
+    Moved once, a slot is in the store as the row has it: a step written again (roll forward)
+    moves nothing twice."""
     gone = [
         zone
         for zone, fixed in conn.execute("SELECT zone, fixed FROM zone_slots")
         if fixed and zone not in part.zones
     ]
     if not gone:
-        return []
-    found: dict[int, list[tuple[str, int, str]]] = {}
-    for n, zone, slot_id, old in conn.execute(_SAME_NUMBER_IN_ZONES_GONE, (json.dumps(gone), *part.span)):
-        found.setdefault(n, []).append((zone, slot_id, old))
-    moved: list[int] = []
-    for (zone, slot_id, old), *others in found.values():
-        if others or slot_id in moved:
+        return
+    owner = _SAME_OWNER if "resident_ref" in part.run.given else "1"
+    found: dict[int, list[tuple[str, int, str, bool]]] = {}
+    for n, zone, slot_id, old, same_owner in conn.execute(
+        _SAME_NUMBER_IN_ZONES_GONE.format(owner=owner), (json.dumps(gone), *part.span)
+    ):
+        found.setdefault(n, []).append((zone, slot_id, old, bool(same_owner)))
+    named = [
+        (zone, slot_id, old)
+        for (zone, slot_id, old, same_owner), *others in found.values()
+        if not others and same_owner
+    ]
+    became = {zone: _holds_only_imported(conn, zone) for zone, _, _ in named}
+    plain = [(zone, slot_id, old) for zone, slot_id, old in named if became[zone]]
+    claims = Counter(slot_id for _, slot_id, _ in plain)
+    for zone, slot_id, old in plain:
+        if claims[slot_id] > 1:
             continue
         conn.execute("UPDATE slots SET zone = ? WHERE id = ?", (zone, slot_id))
         # zone_slots is kept by triggers on INSERT and DELETE only (schema.py): a move counts itself.
@@ -371,8 +391,14 @@ def _move_out_of_zones_gone(conn: sqlite3.Connection, part: Part) -> list[int]:
         conn.execute(_ONE_MORE_IN_ZONE, (zone,))
         # The car parked on it is parked in the zone its slot is in (as if it had always been there).
         conn.execute("UPDATE stays SET zone = ? WHERE exited_at IS NULL AND slot_id = ?", (zone, slot_id))
-        moved.append(slot_id)
-    return moved
+
+
+def _holds_only_imported(conn: sqlite3.Connection, zone: str) -> bool:
+    """The store has no slot in `zone` that the import does not name (none, or those an earlier
+    step moved there)."""
+    (held,) = conn.execute(_IN_ZONE, (zone,)).fetchone()
+    (imported,) = conn.execute(_IN_ZONE_IMPORTED, (zone,)).fetchone()
+    return bool(held == imported)
 
 
 WRITERS: dict[str, Callable[[sqlite3.Connection, Part], None]] = {

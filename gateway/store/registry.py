@@ -6,8 +6,11 @@ server stays the owner of the register and reconciles local changes from the `re
 
 from __future__ import annotations
 
+import json
 import re
 import sqlite3
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -19,7 +22,7 @@ from gateway.store.audit import audit, transaction
 from gateway.store.hashes import hash_in
 from gateway.store.lookup import holder_subject
 from gateway.store.outbox import enqueue
-from gateway.store.parking import off_slots_not_theirs
+from gateway.store.parking import handover, off_slots_not_theirs
 from gateway.timefmt import to_db
 from plates.grammar import is_plate, normalize
 
@@ -238,12 +241,13 @@ def delete_resident(conn: sqlite3.Connection, at: datetime, actor: str, rid: int
         if row is None:
             raise NotFound(f"no resident {rid}", fix="search for the resident on the lookup page")
         # The resident's plate credentials go with the vehicles; cards cascade with the resident.
-        conn.execute(
-            "DELETE FROM credentials WHERE kind = 'plate' AND value IN "
-            "(SELECT plate FROM vehicles WHERE resident_id = ?)",
-            (rid,),
-        )
-        conn.execute("DELETE FROM residents WHERE id = ?", (rid,))
+        with slots_handed_on(conn, at, "SELECT id FROM vehicles WHERE resident_id = ?", (rid,)):
+            conn.execute(
+                "DELETE FROM credentials WHERE kind = 'plate' AND value IN "
+                "(SELECT plate FROM vehicles WHERE resident_id = ?)",
+                (rid,),
+            )
+            conn.execute("DELETE FROM residents WHERE id = ?", (rid,))
         # With their cards gone no exit reader will see them leave: where they were last seen goes
         # too, or they would be counted a person inside on foot for ever.
         conn.execute("DELETE FROM presence WHERE subject = ?", (holder_subject("resident", rid),))
@@ -379,8 +383,9 @@ def delete_vehicle(conn: sqlite3.Connection, at: datetime, actor: str, vid: int)
         row = conn.execute("SELECT plate FROM vehicles WHERE id = ?", (vid,)).fetchone()
         if row is None:
             raise NotFound(f"no vehicle {vid}", fix="search for the plate on the lookup page")
-        conn.execute("DELETE FROM credentials WHERE kind = 'plate' AND value = ?", (row[0],))
-        conn.execute("DELETE FROM vehicles WHERE id = ?", (vid,))
+        with slots_handed_on(conn, at, "?", (vid,)):
+            conn.execute("DELETE FROM credentials WHERE kind = 'plate' AND value = ?", (row[0],))
+            conn.execute("DELETE FROM vehicles WHERE id = ?", (vid,))
         _changed(conn, at, actor, "delete", "vehicle", vid, row[0], plate=row[0])
 
 
@@ -475,6 +480,48 @@ def delete_slot(conn: sqlite3.Connection, at: datetime, actor: str, sid: int) ->
         conn.execute("DELETE FROM slots WHERE id = ?", (sid,))
         off_slots_not_theirs(conn, at, "?", (sid,))
         _changed(conn, at, actor, "delete", "slot", sid, f"{row[0]}/{row[1]}", zone=row[0], number=row[1])
+
+
+# The slots listing any of the cars `{cars}` (SQL for their ids).
+_SLOTS_OF_CARS = "SELECT DISTINCT slot_id FROM slot_vehicles WHERE vehicle_id IN ({cars})"
+
+
+@contextmanager
+def slots_handed_on(
+    conn: sqlite3.Connection, at: datetime, cars: str, params: Sequence[Any] | Mapping[str, Any]
+) -> Iterator[None]:
+    """Cars struck off the register inside the block (deleted, alone or with their resident, by
+    an admin or the central server): each slot that listed one is handed on as a slot sent again
+    without it is (off_slots_not_theirs). The car parked on it moves to the shared spaces and the
+    slot's other car waiting there moves onto it; left on the slot, the struck-off car kept the
+    slot's other car paying by the hour until it left. A car's slot_vehicles rows go with it, so
+    its slots are read first. `cars`: SQL for the vehicles' ids, with `params`."""
+    slots = [slot_id for (slot_id,) in conn.execute(_SLOTS_OF_CARS.format(cars=cars), params)]
+    yield
+    if slots:
+        off_slots_not_theirs(conn, at, "SELECT value FROM json_each(?)", (json.dumps(slots),))
+
+
+# Of the slots `{slots}` (SQL for their ids), those no car is parked on that list a car parked in
+# the shared spaces. Read from those cars (a few hundred at most), not slot by slot: an import's
+# step names thousands of slots.
+_FREE_WITH_A_CAR_WAITING = """SELECT DISTINCT sv.slot_id FROM stays s
+    JOIN slot_vehicles sv ON sv.vehicle_id = s.vehicle_id
+    WHERE s.exited_at IS NULL AND s.slot_id IS NULL AND sv.slot_id IN ({slots})
+      AND NOT EXISTS (SELECT 1 FROM stays t WHERE t.exited_at IS NULL AND t.slot_id = sv.slot_id)
+    ORDER BY sv.slot_id"""
+
+
+def onto_free_slots(
+    conn: sqlite3.Connection, at: datetime, slots: str, params: Sequence[Any] | Mapping[str, Any]
+) -> None:
+    """Each of the slots `slots` (SQL for their ids, with `params`) sent or imported again that no
+    car is on takes a car it lists that is parked in the shared spaces, as at a handover: a car
+    struck off while on its slot (and moved off it) that comes back on the slot, a car the slot now
+    lists, a slot moved out of a zone renamed. Left in the shared spaces, it held one of them, and
+    the slot showed free, until it left."""
+    for (slot_id,) in conn.execute(_FREE_WITH_A_CAR_WAITING.format(slots=slots), params).fetchall():
+        handover(conn, slot_id, at, "reassigned")
 
 
 def _check_period(valid_from: str | None, valid_to: str | None) -> None:

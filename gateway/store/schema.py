@@ -67,9 +67,9 @@ def _move_subject(old: str, new: str) -> str:
 
 
 def _stays_to_vehicle(vehicle: str, which: str) -> str:
-    """Migration 20's: the open stays `which` (an SQL condition) name the vehicle `vehicle` (NULL:
-    none, the plate struck off or a pass's now). A monthly stay keeps the end of the period it had,
-    as migration 17 keeps a struck-off car's: the vehicle's own period is read first
+    """Migrations 20 and 21's: the open stays `which` (an SQL condition) name the vehicle `vehicle`
+    (NULL: none, the plate struck off or a pass's now). A monthly stay keeps the end of the period
+    it had, as migration 17 keeps a struck-off car's: the vehicle's own period is read first
     (gateway/store/parking.py _STAY), so a renewal brought with the car sent again counts."""
     was = "(SELECT v.monthly_until FROM vehicles v WHERE v.id = stays.vehicle_id)"
     kept = f"coalesce({was}, monthly_until, {_NOW})"
@@ -853,6 +853,14 @@ MIGRATIONS: list[str] = [
     WHERE settled_at IS NULL AND plate IS NOT NULL AND plate NOT IN (SELECT plate FROM plate_subjects)
     AND subject != 'plate:' || plate
     AND NOT EXISTS (SELECT 1 FROM stays s WHERE s.plate = charges.plate AND s.exited_at IS NULL);
+    """,
+    # Migration 20's mend of open stays read only those under the plate's vehicle now: a car struck
+    # off while parked under an older gateway, its stay moved to its plate (plate:X) or to a pass,
+    # still named the deleted vehicle, and the guard's stays list showed it registered. An open
+    # stay names a vehicle only under that vehicle's subject, as migration 20's triggers keep it;
+    # a monthly one keeps the end of its period as a car struck off now does.
+    f"""
+    {_stays_to_vehicle("NULL", "subject IS NOT 'vehicle:' || vehicle_id")}
     """,
 ]
 

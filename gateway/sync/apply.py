@@ -20,6 +20,7 @@ import json
 import sqlite3
 import time
 from collections.abc import Callable
+from contextlib import nullcontext
 from datetime import datetime
 from pathlib import Path
 
@@ -27,7 +28,7 @@ from gateway.store.audit import audit
 from gateway.store.database import begin_immediate
 from gateway.store.outbox import enqueue
 from gateway.store.parking import off_slots_not_theirs
-from gateway.store.registry import audit_block
+from gateway.store.registry import audit_block, onto_free_slots, slots_handed_on
 from gateway.timefmt import to_db
 
 R = "n >= :lo AND n < :hi"
@@ -175,6 +176,10 @@ _DELETES = [
         SELECT 'resident:' || id FROM residents WHERE ref IN ({_D}'resident'))""",
     f"DELETE FROM residents WHERE ref IN ({_D}'resident')",
 ]
+# The cars the range's deletes strike off: each named, and each of a resident withdrawn (they go
+# with the resident).
+_CARS_DELETED = f"""SELECT id FROM vehicles WHERE plate IN ({_D}'vehicle')
+    OR resident_id IN (SELECT id FROM residents WHERE ref IN ({_D}'resident'))"""
 # Phase -> (what is blocked, the entries of the range that set or lift a block the store has
 # otherwise: (key, blocked)). Each goes on the audit trail as the centre's, as an import's does.
 _BLOCKS_SAID = {
@@ -230,15 +235,20 @@ def _span(counts: dict[str, int], done: int, rows: int) -> tuple[int, int, int]:
 
 def run_rows(conn: sqlite3.Connection, phase: int, lo: int, hi: int, now: datetime) -> None:
     """Copy rows lo..hi of one phase in, inside the caller's transaction (staging attached)."""
+    name = PHASES[phase][0]
     params = {"lo": lo, "hi": hi, "now": to_db(now)}
-    if PHASES[phase][0] in _BLOCKS_SAID:
-        what, said = _BLOCKS_SAID[PHASES[phase][0]]
+    if name in _BLOCKS_SAID:
+        what, said = _BLOCKS_SAID[name]
         for key, blocked in conn.execute(said, params).fetchall():
             audit_block(conn, now, "central", what, key, bool(blocked), "by central")
-    for sql in PHASES[phase][2]:
-        conn.execute(sql, params)
-    if PHASES[phase][0] == "slots":  # a slot handed on: the car parked there that it no longer lists
+    # A car struck off hands its slots on, as a slot sent again without it does.
+    struck_off = slots_handed_on(conn, now, _CARS_DELETED, params) if name == "deletes" else nullcontext()
+    with struck_off:
+        for sql in PHASES[phase][2]:
+            conn.execute(sql, params)
+    if name == "slots":  # a slot handed on: the car parked there that it no longer lists
         off_slots_not_theirs(conn, now, _SLOTS_IN_RANGE, params)
+        onto_free_slots(conn, now, _SLOTS_IN_RANGE, params)
 
 
 class Attached:
