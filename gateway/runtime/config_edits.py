@@ -202,8 +202,9 @@ def say_at_start(conn: sqlite3.Connection, tariffs: tuple[Tariff, ...], site: Si
             "%d fixed slot(s) are in zone %r, which the site config does not have: their residents' "
             'cars come in without a slot (they pay, or are refused where policy.no_slot = "refuse"); '
             "fix: if the zone was renamed, give it its old id %r again in site.toml; or import the "
-            "slots again (`gateway import`, the same numbers) in one of the configured zones %s, which "
-            "moves them there with their cars; or delete them (DELETE /api/slots/{id} in the admin API, "
+            "slots again (`gateway import`, the same numbers and owners) into the configured zone it "
+            "became, one of %s with no slots of its own yet, which moves them there with their cars; "
+            "or delete them (DELETE /api/slots/{id} in the admin API, "
             "or have the central server send a snapshot without them or a delta that deletes them)",
             fixed,
             zone,
