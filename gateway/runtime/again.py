@@ -13,8 +13,10 @@ driver taps the card as the camera reads the car): `same_passage`. A car refused
 there is one car turned away (one hold) when shown again within SAME_PASSAGE: decided afresh, as a
 repeat of that refusal. A resident's own card that names no car, tapped within SAME_PASSAGE after the
 camera let one of the resident's cars through (or held it) at the lane, is a card of that car
-(`resident_car`). The car held to pay that a guard lets out by hand has no decision of its own: it
-is told here as let through at the opening (`let_out`), so that it too is one passage as it leaves.
+(`resident_car`). A plate nobody registered and the QR of a pass without a plate, shown at an
+entrance within SAME_PASSAGE of each other (either order), are one car on that pass (`other_half`).
+The car held to pay that a guard lets out by hand has no decision of its own: it is told here as let
+through at the opening (`let_out`), so that it too is one passage as it leaves.
 """
 
 from __future__ import annotations
@@ -85,6 +87,8 @@ class DecidedAgain:
         # (resident, lane) -> the last decision there on one of the resident's cars' plates: per lane,
         # as the resident's other car may move at another lane meanwhile (a spouse driving it out).
         self._cars: OrderedDict[tuple[str, str], Decided] = OrderedDict()
+        # lane -> the last plate or QR decided there: one half of a car on a pass without a plate.
+        self._halves: dict[str, Decided] = {}
         self._seq = itertools.count()
 
     def standing(self, lane: str, plate: str) -> bool:
@@ -149,6 +153,26 @@ class DecidedAgain:
             return None
         return car
 
+    def other_half(self, p: Presented) -> Decided | None:
+        """The other half of a car on a pass without a plate, if `p` is one: for a plate, the QR
+        decided at its lane just before it; for a QR, the plate nobody registered decided there
+        just before it (either order: the camera reads the car as the driver scans the pass). Only
+        the last plate or QR decided at the lane, within SAME_PASSAGE, and decided nowhere else
+        since: a plate already taken for a pass's car is not one. Whether `p` is a plate nobody
+        registered, the QR's pass one without a plate whose car is not known yet (not the car
+        behind it), and the lane an entrance, is for the caller to say (Gateway._pass_car): an
+        exit finds such a car by the plate its stay carries (gateway/store/lookup.py)."""
+        half = self._halves.get(p.lane)
+        if (
+            half is None
+            or {half.kind, p.kind} != {"plate", "qr"}
+            or self._latest.get(half.subject) is not half
+        ):
+            return None
+        if half.kind == "plate" and half.subject != f"plate:{half.value}":  # a registered car's
+            return None
+        return half if abs(elapsed(half.at, p.at)) <= SAME_PASSAGE else None
+
     def _camera_read(self, p: Presented) -> bool:
         """`p` is a plate one of its lane's plate cameras read: not one a guard typed (what is on
         the car at the barrier now, maybe a second car with those plates), nor one another source
@@ -183,6 +207,8 @@ class DecidedAgain:
         _keep(self._latest, decided.subject, decided)
         if decided.kind == "plate":
             _keep(self._decided, (decided.lane, read), decided)
+        if decided.kind in ("plate", "qr"):
+            self._halves[decided.lane] = decided
 
 
 def _keep(memory: OrderedDict[K, Decided], key: K, decided: Decided) -> None:

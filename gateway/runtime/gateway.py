@@ -44,9 +44,9 @@ from gateway.runtime.worker import Checkpointer, DecisionWorker, Job
 from gateway.site import Site
 from gateway.store.database import DB_NAME, begin_immediate, open_database
 from gateway.store.lanes import modes_on_record
-from gateway.store.lookup import lookup, subject_of
+from gateway.store.lookup import car_unknown, lookup, subject_of
 from gateway.store.patrol import record_tap
-from gateway.store.record import write_event
+from gateway.store.record import car_of_pass, write_event
 
 log = logging.getLogger(__name__)
 
@@ -337,10 +337,10 @@ class Gateway:
             # The same car let through here a moment ago: taken for what it was let through as.
             p = replace(p, value=taken.value)
         facts = lookup(self.conn, p, lane, self.site.capacity)
-        before, passage = None, None
+        before, passage, car = None, None, None
         if taken is None:
             p, facts = self._lookalike(p, lane, facts)
-            passage, facts = self._same_passage(p, lane, facts)
+            passage, facts, car = self._same_passage(p, lane, facts)
             if passage is not None:  # its card after its plate, its plate after a glimpse in the queue
                 p, previous = replace(p, again=True), passage
                 # Refused, it is decided afresh as a repeat (refused_again), never let through on it.
@@ -357,27 +357,60 @@ class Gateway:
         write_event(self.conn, ev, lane.direction, lane.type)
         if is_passage(decision.flags):  # a car decided again was charged, if at all, the first time
             self.parking.settle(self.conn, ev, lane, before)  # charge, payments, shared-slot handover
+        if car is not None and ev.admitted:
+            car_of_pass(self.conn, ev.subject, car)
         return ev
 
-    def _same_passage(self, p: Presented, lane: LaneRules, facts: Facts) -> tuple[Decided | None, Facts]:
+    def _same_passage(
+        self, p: Presented, lane: LaneRules, facts: Facts
+    ) -> tuple[Decided | None, Facts, str | None]:
         """At a vehicle lane, the decision that let this car through there a moment ago, or refused
-        it there, if this is one more look at that passage (DecidedAgain.same_passage), and the facts
-        to decide `p` on: a resident's own card that names no car, tapped for one of their cars
+        it there, if this is one more look at that passage (DecidedAgain.same_passage); the facts
+        to decide `p` on; and the plate of the car of a pass without a plate (_pass_car). A
+        resident's own card that names no car, tapped for one of their cars
         (DecidedAgain.resident_car), is a card of that car: the car held to pay, it asks the hold's
         fee as the car's own card would, where the resident alone would be let out free."""
         if lane.type != "vehicle":
-            return None, facts
+            return None, facts, None
         cred = facts.credential
         passage = self._again.same_passage(p, subject_of(p, cred, lane.type))
-        if passage is not None or cred is None:
-            return passage, facts
+        if passage is not None:
+            return passage, facts, None
+        if cred is None or p.kind == "qr":
+            return self._pass_car(p, lane, facts)
         car = self._again.resident_car(p, cred, lane.direction == "entrance")
         if car is None:
-            return None, facts
+            return None, facts, None
         its = lookup(self.conn, replace(p, kind="plate", value=car.value), lane, self.site.capacity)
         if its.credential is None or its.credential.vehicle is None:  # its plate was deleted since
-            return None, facts
-        return car, replace(its, credential=replace(cred, vehicle=its.credential.vehicle))
+            return None, facts, None
+        return car, replace(its, credential=replace(cred, vehicle=its.credential.vehicle)), None
+
+    def _pass_car(
+        self, p: Presented, lane: LaneRules, facts: Facts
+    ) -> tuple[Decided | None, Facts, str | None]:
+        """At an entrance, a plate nobody registered and the QR of a pass without a plate, shown
+        within SAME_PASSAGE of each other (DecidedAgain.other_half), are one car on that pass: the
+        decision on the first, the facts to decide `p` on (the pass's), and the plate the car
+        carries, which its stay then carries too (car_of_pass). Not for a pass whose car is known
+        already (the car behind it), nor for a plate recorded inside as a stranger's before the QR
+        let its car in, nor for a QR after the plate when the pass is inside already: either would
+        leave a second stay open. Without it, the car was two cars: two stays, two fees."""
+        none = None, facts, None
+        half = self._again.other_half(p) if lane.direction == "entrance" else None
+        if half is None:
+            return none
+        if p.kind == "qr":  # the plate came first
+            cred = facts.credential
+            if cred is None or facts.inside or not car_unknown(self.conn, cred.holder):
+                return none
+            return half, facts, half.value
+        if p.kind != "plate" or facts.inside:  # a stranger's plate recorded inside: its missed exit
+            return none
+        its = lookup(self.conn, replace(p, kind="qr", value=half.value), lane, self.site.capacity)
+        if its.credential is None or not car_unknown(self.conn, its.credential.holder):
+            return none
+        return half, its, p.value
 
     def _lookalike(self, p: Presented, lane: LaneRules, facts: Facts) -> tuple[Presented, Facts]:
         """At a lane that allows it, a plate nobody registered is read as the one registered plate a

@@ -4,7 +4,10 @@ The access record stays as it was decided (it is append-only, and it is what the
 correction says which plate the car really carried: the guard pages show it, `gateway
 export-plates` labels the plate crop with it, and a temporary car's stay that was opened under
 the misread plate moves onto the real one, so that the car is found when it leaves and pays for
-its stay. Each correction is audited and goes upstream as a `plate_correction` record.
+its stay. An entry the misread took for a car already inside (soft anti-passback: `already_inside`)
+closed that car's stay as a missed exit; moved off the misread plate, it gives that stay back, open
+again, with any missed-exit charge it carried undone. Each correction is audited and goes upstream
+as a `plate_correction` record.
 """
 
 from __future__ import annotations
@@ -21,8 +24,20 @@ from gateway.store.outbox import enqueue
 from gateway.timefmt import to_db
 
 _LATEST = "SELECT plate FROM latest_plate_corrections WHERE event_id = ?"
-_EVENT = "SELECT lane, kind, value, flags FROM access_log WHERE event_id = ?"
+_EVENT = "SELECT lane, kind, value, flags, at FROM access_log WHERE event_id = ?"
 _ENTRY_STAY = "SELECT id, subject FROM stays WHERE entry_event = ? AND exited_at IS NULL"
+# The stay an entry closed as its car's missed exit: a `reentry` close names no exit event, so it is
+# found by its plate and the entry's moment (a stay never ends before it began: gateway/store/record.py).
+_CLOSED_AS_REENTRY = """
+SELECT id, subject FROM stays
+WHERE plate = :plate AND closed_by = 'reentry' AND exited_at >= :at AND exited_at = max(:at, entered_at)
+ORDER BY id DESC LIMIT 1
+"""
+_REOPEN = "UPDATE stays SET exited_at = NULL, exit_event = NULL, closed_by = NULL WHERE id = ?"
+# The missed exit's charge that entry carried to the car's next exit (policy.reentry = "charge").
+_REENTRY_CHARGE = """
+SELECT id, plate, settled_at FROM charges WHERE at = ? AND event_id = ? AND stay_id = ? AND kind = 'reentry'
+"""
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +49,28 @@ class Correction:
     plate: str  # the plate the car carries, as the guard typed it
     holder: Holder | None  # who that plate is registered to, if anyone
     stay_moved: bool  # a temporary car's open stay now stands under the corrected plate
+    given_back: GivenBack | None = None  # the stay of the car with the misread plate, open again
+
+
+@dataclass(frozen=True, slots=True)
+class GivenBack:
+    """The stay a misread entry closed as a missed exit, open again: the car with the plate misread
+    was parked all along. Its missed-exit charge, if the entry carried one, is undone (`voided`),
+    or, paid already at the car's exit, kept (`paid`: the guard settles it with the driver)."""
+
+    stay_id: int
+    plate: str
+    voided: int | None = None  # the charge id
+    paid: int | None = None  # the charge id
+
+    def said(self) -> str:
+        """For the audit trail, after the correction's own words."""
+        said = f", stay {self.stay_id} of {self.plate} open again"
+        if self.voided is not None:
+            said += f", its missed-exit charge {self.voided} undone"
+        if self.paid is not None:
+            said += f", its missed-exit charge {self.paid} was paid already: settle it with the driver"
+        return said
 
 
 def lane_reading(value: str, flags: str) -> str:
@@ -52,7 +89,7 @@ def correct_plate(
                 f"no access record {event_id}",
                 fix="correct a plate from the live page; records older than the retention period are gone",
             )
-        lane, kind, value, flags = row
+        lane, kind, value, flags, logged_at = row
         if kind != "plate":
             raise Refused(
                 f"record {event_id} is a {kind}, not a plate", fix="only plate readings can be corrected"
@@ -71,12 +108,20 @@ def correct_plate(
             )
         holder = plate_holder(conn, plate)
         stay_moved = _move_stay(conn, event_id, plate, holder)
+        # Moved off the misread plate, the entry was never that car's: the stay it closed was not
+        # a missed exit. Left closed, that car, parked all along, was refused at the exit.
+        given_back = (
+            _give_back(conn, event_id, value, logged_at, at)
+            if stay_moved and "already_inside" in flags
+            else None
+        )
         conn.execute(
             "INSERT INTO plate_corrections (event_id, plate, previous, at, actor) VALUES (?, ?, ?, ?, ?)",
             (event_id, plate, previous, to_db(at), actor),
         )
         was = f", was {previous}" if previous != read else ""
         detail = f"{lane}: read {read}{was}, is {plate}" + (", stay moved" if stay_moved else "")
+        detail += given_back.said() if given_back else ""
         audit(conn, at, actor, "plates.correct", event_id, detail)
         enqueue(
             conn,
@@ -90,10 +135,11 @@ def correct_plate(
                 "plate": plate,
                 "actor": actor,
                 "stay_moved": stay_moved,
+                "stay_reopened": given_back.stay_id if given_back else None,
             },
             at,
         )
-    return Correction(event_id, lane, read, previous, plate, holder, stay_moved)
+    return Correction(event_id, lane, read, previous, plate, holder, stay_moved, given_back)
 
 
 def _move_stay(conn: sqlite3.Connection, event_id: str, plate: str, holder: Holder | None) -> bool:
@@ -107,3 +153,34 @@ def _move_stay(conn: sqlite3.Connection, event_id: str, plate: str, holder: Hold
         return False
     conn.execute("UPDATE stays SET subject = ?, plate = ? WHERE id = ?", (f"plate:{plate}", plate, row[0]))
     return True
+
+
+def _give_back(
+    conn: sqlite3.Connection, event_id: str, misread: str, logged_at: str, at: datetime
+) -> GivenBack | None:
+    """The stay the entry `event_id` closed as a missed exit of the car with the `misread` plate,
+    open again, unless that plate has a stay open now; the missed-exit charge the entry carried, if
+    any, undone (the booth payments it took in go back to the stay) and sent upstream as voided,
+    unless paid already."""
+    row = conn.execute(_CLOSED_AS_REENTRY, {"plate": misread, "at": logged_at}).fetchone()
+    if row is None or stay_open(conn, row[1]):
+        return None
+    stay_id = row[0]
+    conn.execute(_REOPEN, (stay_id,))
+    charge = conn.execute(_REENTRY_CHARGE, (logged_at, event_id, stay_id)).fetchone()
+    if charge is None:
+        return GivenBack(stay_id, misread)
+    charge_id, charge_plate, settled_at = charge
+    if settled_at is not None:
+        return GivenBack(stay_id, misread, paid=charge_id)
+    conn.execute("UPDATE payments SET charge_id = NULL, linked_at = NULL WHERE charge_id = ?", (charge_id,))
+    conn.execute("DELETE FROM charges WHERE id = ?", (charge_id,))
+    voided = {"charge_id": charge_id, "kind": "reentry", "plate": charge_plate, "stay_id": stay_id}
+    money = {"amount_fen": 0, "paid_fen": 0, "owed_fen": 0, "settled": False}
+    enqueue(
+        conn,
+        "charge",
+        {"at": at.isoformat(), "change": "voided", **voided, **money, "access_event_id": event_id},
+        at,
+    )
+    return GivenBack(stay_id, misread, voided=charge_id)

@@ -41,12 +41,22 @@ SELECT p.id, p.kind, p.name, p.host_building, p.host_unit, {PASS_BLOCKED}, p.val
        p.hours, p.registered_fields, p.checked_out_at, p.vehicle_class, p.plate
 FROM passes p WHERE p.id = ?
 """
-_PASS_OF_OPEN_STAY = """
-SELECT p.id, p.valid_from, p.valid_to, p.hours FROM stays s
+# The visit a car recorded inside by its plate is on, and its stay: a pass of that plate (the one it
+# came in on, whichever pass holds the plate now), or a pass without a plate whose QR let the car in
+# as the lane's camera read it (gateway/store/record.py car_of_pass).
+_VISIT_INSIDE = """
+SELECT p.id, p.valid_from, p.valid_to, p.hours, s.subject FROM stays s
 JOIN passes p ON p.id = CAST(substr(s.subject, instr(s.subject, ':') + 1) AS INTEGER)
     AND s.subject = p.kind || ':' || p.id
-WHERE s.exited_at IS NULL AND s.plate = ? AND p.plate = ?
-LIMIT 1
+WHERE s.exited_at IS NULL AND s.plate = :plate AND coalesce(nullif(p.plate, ''), :plate) = :plate
+ORDER BY s.id DESC LIMIT 1
+"""
+_PLATE_OF_PASS = "SELECT nullif(plate, '') FROM passes WHERE id = ?"
+# A pass without a plate whose car is not known yet: no open stay of it carries a plate.
+_CAR_UNKNOWN = """
+SELECT 1 FROM passes p WHERE p.id = ? AND coalesce(p.plate, '') = '' AND NOT EXISTS (
+    SELECT 1 FROM stays s
+    WHERE s.subject = p.kind || ':' || p.id AND s.exited_at IS NULL AND s.plate IS NOT NULL)
 """
 _PASS_OF_PLATE_NOW = """
 SELECT id, valid_from, valid_to, hours FROM passes
@@ -141,6 +151,8 @@ def lookup(
     capacity: dict[tuple[str, str], int],
 ) -> Facts:
     cred = _credential(conn, p, lane)
+    if lane.type == "vehicle" and cred is None and p.kind == "plate":
+        cred = _pass_car_inside(conn, p)
     if lane.type == "vehicle" and lane.direction == "exit" and p.kind in ("card", "qr"):
         cred = _car_let_in_by(conn, p, cred, lane.zone)
     subject = subject_of(p, cred, lane.type)
@@ -196,6 +208,8 @@ def _car_let_in_by(
     since, is the car it let in all the same (_struck_off_let_in)."""
     if cred is None:
         return _struck_off_let_in(conn, p, None)
+    if cred.kind == "qr":
+        return _car_on_qr(conn, p, cred)
     if cred.kind != "card" or cred.vehicle is None:
         return cred
     named = f"vehicle:{cred.vehicle.id}"
@@ -207,6 +221,21 @@ def _car_let_in_by(
     row = conn.execute(_CAR_LET_IN_ON_CARD, {"card": cred.value, "named": cred.vehicle.id}).fetchone()
     if row is not None:
         return replace(cred, vehicle=_vehicle(conn, row[0], lane_zone))
+    return _struck_off_let_in(conn, p, cred) or cred
+
+
+def _car_on_qr(conn: sqlite3.Connection, p: Presented, cred: CredentialFacts) -> CredentialFacts:
+    """A pass's QR at a vehicle exit is the car its pass let in: recorded inside on the pass, else
+    the car of its plate parked on the pass that took the plate over (a renewal registered while the
+    car is parked: its stay follows the plate, schema migration 10), else the car the QR let in
+    (_struck_off_let_in). Keyed to its own pass alone, the old pass's QR let the van of a renewed
+    crew pass out free as no_entry_record, and its stay, under the renewal, stayed open for good."""
+    if stay_open(conn, holder_subject(cred.holder.kind, cred.holder.id)):
+        return cred
+    plate = plate_of_pass(conn, cred.holder.id)
+    visit = conn.execute(_VISIT_INSIDE, {"plate": plate}).fetchone() if plate else None
+    if visit is not None:
+        return replace(cred, stay_subject=visit[4])
     return _struck_off_let_in(conn, p, cred) or cred
 
 
@@ -250,13 +279,41 @@ def _visit_of_plate(
     credential is on: a plate is on one pass at a time, the latest registered. A car inside
     is on the visit it came in for (its stay's pass), so that it leaves as it came; otherwise,
     when the credential's pass is over or not begun, another pass of the plate valid now."""
-    inside = conn.execute(_PASS_OF_OPEN_STAY, (plate, plate)).fetchone()
+    inside = conn.execute(_VISIT_INSIDE, {"plate": plate}).fetchone()
     if inside is not None:
-        return None if inside[0] == pass_id else inside
+        return None if inside[0] == pass_id else inside[:4]
     if pass_covers_now:
         return None
     row = conn.execute(_PASS_OF_PLATE_NOW, (plate, pass_id, to_db(at), to_db(at))).fetchone()
     return None if row is None else row
+
+
+def _pass_car_inside(conn: sqlite3.Connection, p: Presented) -> CredentialFacts | None:
+    """A plate nobody registered whose car is recorded inside on a pass is that pass's car, as a
+    registered plate is on the visit it came in on (_visit_of_plate): the car of a pass without a
+    plate, its plate read as its QR let it in (gateway/runtime/again.py, other_half). Found so at
+    the exit it pays its stay and closes it, once, on either its plate or its pass."""
+    visit = conn.execute(_VISIT_INSIDE, {"plate": p.value}).fetchone()
+    if visit is None:
+        return None
+    pid, vfrom, vto, hours, _ = visit
+    return CredentialFacts(
+        id=0, kind="plate", value=p.value, holder=_pass(conn, pid), validity=_validity(vfrom, vto, hours)
+    )
+
+
+def plate_of_pass(conn: sqlite3.Connection, pass_id: int) -> str | None:
+    """The plate registered with a pass: None for a pass without one (or one gone)."""
+    row = conn.execute(_PLATE_OF_PASS, (pass_id,)).fetchone()
+    return row[0] if row else None
+
+
+def car_unknown(conn: sqlite3.Connection, holder: Holder) -> bool:
+    """`holder` is a pass without a plate whose car's plate is not known yet: no car is recorded
+    inside on it, or none with a plate (its QR let the car in as the lane's camera missed it)."""
+    if holder.kind == "resident":
+        return False
+    return conn.execute(_CAR_UNKNOWN, (holder.id,)).fetchone() is not None
 
 
 def stay_open(conn: sqlite3.Connection, subject: str) -> bool:

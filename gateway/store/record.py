@@ -12,6 +12,7 @@ from datetime import datetime
 from gateway.core.model import is_passage
 from gateway.events import AccessEvent
 from gateway.store.database import transaction
+from gateway.store.lookup import plate_of_pass
 from gateway.store.outbox import enqueue
 from gateway.timefmt import to_db
 
@@ -36,6 +37,14 @@ INSERT INTO presence (subject, inside, lane, at) VALUES (?, ?, ?, ?)
 ON CONFLICT (subject) DO UPDATE SET inside = excluded.inside, lane = excluded.lane, at = excluded.at
 """
 _GONE = "UPDATE presence SET inside = 0, at = ? WHERE subject = ? AND inside = 1"
+# What a stranger's plate has open, with the car when it turns out to be a pass's: its stay, the
+# booth payments not yet applied and the charges still owed (as schema migration 17 moves a pass's).
+_STRANGERS_OPEN = (
+    ("payments", "charge_id IS NULL"),
+    ("charges", "settled_at IS NULL"),
+    ("stays", "exited_at IS NULL"),
+)
+_PLATE_ON_STAY = "UPDATE stays SET plate = ? WHERE subject = ? AND exited_at IS NULL AND plate IS NULL"
 
 
 def record(conn: sqlite3.Connection, ev: AccessEvent, direction: str, lane_type: str) -> None:
@@ -93,7 +102,7 @@ def _move(conn: sqlite3.Connection, ev: AccessEvent, at: str, direction: str, la
         _OPEN_STAY,
         (
             ev.subject,
-            ev.plate,
+            _plate_of_car(conn, ev),
             ev.vehicle_id,
             ev.vehicle_class,
             ev.zone,
@@ -103,6 +112,27 @@ def _move(conn: sqlite3.Connection, ev: AccessEvent, at: str, direction: str, la
             ev.event_id,
         ),
     )
+
+
+def _plate_of_car(conn: sqlite3.Connection, ev: AccessEvent) -> str | None:
+    """The plate of the car an entry lets in: read, or its vehicle's; on a pass's QR, the pass's
+    plate, so that the car's stay follows the plate to a renewal registered while it is parked (the
+    schema's triggers) and the exit's camera finds it. None for a pass without a plate (car_of_pass)."""
+    if ev.plate is not None or ev.kind != "qr" or ev.holder_kind not in ("visitor", "contractor"):
+        return ev.plate
+    return plate_of_pass(conn, ev.holder_id) if ev.holder_id is not None else None
+
+
+def car_of_pass(conn: sqlite3.Connection, subject: str, plate: str) -> None:
+    """The car of a pass without a plate (`subject`: visitor:12) is the car read as `plate` in the
+    passage its QR let it through (gateway/runtime/again.py, other_half): the stay its QR opened
+    carries the plate, and a stay the plate opened a moment before as a stranger's is the pass's,
+    with what that plate owes or paid ahead. One stay, found at the exit on the plate or the QR."""
+    for table, still_open in _STRANGERS_OPEN:
+        conn.execute(
+            f"UPDATE {table} SET subject = ? WHERE subject = ? AND {still_open}", (subject, f"plate:{plate}")
+        )
+    conn.execute(_PLATE_ON_STAY, (plate, subject))
 
 
 def gone_out(conn: sqlite3.Connection, subject: str, at: datetime) -> None:
