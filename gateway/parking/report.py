@@ -24,7 +24,7 @@ from gateway.parking.faults import device_faults
 from gateway.store.audit import audit
 from gateway.store.database import transaction
 from gateway.store.outbox import enqueue
-from gateway.store.parking import HOLD_GAP, charge_owed_sql, starts_hold_sql
+from gateway.store.parking import HOLD_GAP, car_held_sql, charge_owed_sql, starts_hold_sql
 from gateway.store.spreadsheet import BOM, as_cell
 from gateway.timefmt import local_iso, to_db
 
@@ -39,12 +39,14 @@ NOT_REFUSALS = ("payment_due",)  # a car held until it pays is not turned away
 # passage, or its refusal and its flags, are those of its first decision.
 _COUNTED = " AND ".join(f"instr(',' || a.flags || ',', ',{flag},') = 0" for flag in REPEATS)
 # A car held at an exit to pay and let out once paid (the guard's fee at the lane) is decided
-# again then with the hold's flags: those are the hold's, counted with it, not a second time.
+# again then with the hold's flags: those are the hold's, counted with it, not a second time. The
+# hold is the car's (car_held_sql): one held on its card or its pass's QR is paid for by its plate.
 _ENDS_HOLD = f"""a.admitted = 1 AND EXISTS (SELECT 1 FROM access_log b INDEXED BY access_log_at
 WHERE b.at >= strftime('%Y-%m-%dT%H:%M:%f', a.at, '-{HOLD_GAP.total_seconds():.0f} seconds')
-AND b.at <= a.at AND b.id < a.id AND b.lane = a.lane AND b.value = a.value AND b.reason = 'payment_due'
-AND NOT EXISTS (SELECT 1 FROM access_log c WHERE c.id > b.id AND c.id < a.id AND c.value = a.value
-AND c.admitted = 1))"""
+AND b.at <= a.at AND b.id < a.id AND b.lane = a.lane AND b.reason = 'payment_due'
+AND {car_held_sql("b")} = {car_held_sql("a")}
+AND NOT EXISTS (SELECT 1 FROM access_log c WHERE c.id > b.id AND c.id < a.id AND c.admitted = 1
+AND {car_held_sql("c")} = {car_held_sql("a")}))"""
 _LOG = f"""
 SELECT a.lane, a.direction, a.lane_type, a.admitted, a.reason, coalesce(a.class, v.class, 'car'), a.flags,
        {_ENDS_HOLD}, count(*)
@@ -70,9 +72,11 @@ AND (r.id = a.id OR instr(',' || r.flags || ',', ',{REFUSED_AGAIN},') > 0))"""
 
 def _held_sql(lanes: Collection[str]) -> str:
     """SQL: cars held for payment, one per hold, however often the camera decided the car again
-    while it waited at the barrier, or its driver tapped its card (gateway/store/parking.py,
-    HOLD_GAP; a car held on its card is held on its plate, car_held_sql), and one for a car held at
-    an exit renamed in a restart while it stood there (starts_hold_sql with the configured lanes)."""
+    while it waited at the barrier, or its driver tapped its card or scanned its pass (gateway/
+    store/parking.py, HOLD_GAP; a car held on its card or its pass's QR is held on its plate,
+    car_held_sql), and one for a car held at an exit renamed in a restart while it stood there
+    (starts_hold_sql with the configured lanes). A car let out by the guard's opening by hand and
+    held again is held anew."""
     return (
         "SELECT count(*) FROM access_log a WHERE a.at >= ? AND a.at < ? AND a.reason = 'payment_due' "
         f"AND {starts_hold_sql('a', lanes)}"

@@ -30,6 +30,7 @@ from gateway.store.parking import (
     Owed,
     ParkingError,
     PassWithoutPlate,
+    car_held,
     car_held_sql,
     carry_reentry,
     check_receipt,
@@ -54,10 +55,13 @@ _HELD_BY = f"""
 SELECT a.event_id FROM access_log a INDEXED BY access_log_at
 WHERE a.at >= ? AND a.reason = 'payment_due' AND {car_held_sql("a")} = ? ORDER BY a.id DESC LIMIT 1
 """
-# A stay never ends before it began (a clock behind the car's entry: store/record.py).
-_CLOSED_BY_HAND = (
-    "UPDATE stays SET exited_at = max(?, entered_at), closed_by = 'hand' WHERE id = ? AND exited_at IS NULL"
-)
+# A stay never ends before it began (a clock behind the car's entry: store/record.py). It names the
+# hold's last decision as the exit it left on: the hold ends there (store/parking.py), and the lane
+# shows the next car held.
+_CLOSED_BY_HAND = """
+UPDATE stays SET exited_at = max(?, entered_at), exit_event = ?, closed_by = 'hand'
+WHERE id = ? AND exited_at IS NULL
+"""
 _BOOTH = LaneRules("booth", "exit", "vehicle", None)
 
 
@@ -99,10 +103,13 @@ class ParkingDesk:
         subject = subject_of(p, cred, "vehicle")
         if lane.direction == "exit":
             vclass = facts.vehicle_class
-            # A hold is the car's, by its plate: its card tapped as it waits asks the hold's fee. A
-            # pass without a plate is all that names its car: that car's hold is on the pass's QR.
+            # A hold is the car's, by its plate: its card, or its pass's QR, shown as it waits asks
+            # the hold's fee. A pass without a plate is all that names its car: that car's hold is on
+            # the pass's QR.
             held_on = held_plate or (
-                cred.vehicle.plate if cred is not None and cred.vehicle is not None else p.value
+                cred.vehicle.plate
+                if cred is not None and cred.vehicle is not None
+                else car_held(conn, p, cred) or p.value
             )
             until = fee_until(held_at_lane(conn, lane.id, p.at, held_on, self.site.lanes), p.at)
             account = owed(conn, self.rules, subject, until, vehicle_class=vclass, unregistered=cred is None)
@@ -408,8 +415,10 @@ class ParkingDesk:
         trail and upstream, as an admin's close (close_stay). Its fee to the hold is what a missed
         exit's is (policy.reentry): carried to its next exit as an unsettled charge, or void (what it
         paid ahead at the booth is kept, against a settled charge of it). Left open, the stay kept
-        a space taken, and the car, back days later, was billed for the days it was gone. Runs in
-        the opening record's transaction (gateway/runtime/hand_lanes.py)."""
+        a space taken, and the car, back days later, was billed for the days it was gone. Its hold
+        ends with it (the stay names the hold's last decision: store/parking.py), so the lane then
+        shows the car held behind it, and the next opening lets that one out. Runs in the opening
+        record's transaction (gateway/runtime/hand_lanes.py)."""
         stay = account.stay
         if stay is None:  # held with no entry read: no stay to close
             return
@@ -420,7 +429,7 @@ class ParkingDesk:
             charge_id = carry_reentry(conn, self.rules, stay, held_by, fee_until(held, at))
         if charge_id is None:
             charge_id = keep_what_was_paid(conn, self.rules, account, held_by, at)
-        conn.execute(_CLOSED_BY_HAND, (to_db(at), stay.id))
+        conn.execute(_CLOSED_BY_HAND, (to_db(at), held_by, stay.id))
         audit(
             conn,
             at,

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
 from typing import Any, Literal
 
+from gateway.core import CredentialFacts, Presented
 from gateway.core.model import VehicleClass
 from gateway.errors import GatewayError
 from gateway.ids import uuid7
@@ -68,11 +69,12 @@ ORDER BY s.entered_at, s.id LIMIT 1
 
 # A car held at an exit to pay (payment_due) is decided again every few seconds while it stands at
 # the barrier (the camera's repeat timer, docs/plates.md): those decisions are one hold, and its fee
-# runs to the first. A hold ends at the car's next admitted decision (_let_out_sql), or when the
-# car has not been held there for HOLD_GAP: it backed away from the barrier, and back at it, it is
-# held anew. A hold is a car's, by its plate (a pass without a plate: by its QR, car_held_sql): the
-# car's card is that car's, so a car held on its card at an exit with no camera is held on its
-# plate, and its card tapped as it waits at one with a camera is a repeat of that hold.
+# runs to the first. A hold ends at the car's next admitted decision (_let_out_sql), or at the
+# guard's opening by hand that let it out (_let_out_by_hand_sql), or when the car has not been held
+# there for HOLD_GAP: it backed away from the barrier, and back at it, it is held anew. A hold is a
+# car's, by its plate (a pass without a plate: by its QR, car_held_sql): the car's card, and the QR
+# of a pass with a plate, are that car's, so a car held on either at an exit with no camera is held
+# on its plate, and either shown as it waits at one with a camera is a repeat of that hold.
 HOLD_GAP = timedelta(minutes=30)
 # A car held at an exit for payment is the one the guard is paying for, for this long.
 PENDING_FOR = timedelta(minutes=30)
@@ -85,19 +87,51 @@ def _let_out_sql(row: str, held_id: str, car: str) -> str:
     return f"{row}.id > {held_id} AND {row}.admitted = 1 AND {car_held_sql(row)} = {car}"
 
 
+def _let_out_by_hand_sql(held: str, car: str, before: str = "") -> str:
+    """SQL (FROM and WHERE; the stay `s`, its hold's decision `h`): the stay of the car held as
+    `car` closed by the guard's opening by hand (ParkingDesk.let_out_by_hand) on the hold whose
+    payment_due row is access_log row `held`, or on a later hold row of that car; given `before`
+    (another row), before that row. That opening writes no access row: the stay names the hold's
+    last decision (exit_event), as its charge does. Read on the stays' exit-time index between the
+    two rows' times: a lane's quote, or a report rebuilt weeks later, never reads every stay."""
+    until = f" AND s.exited_at <= {before}.at AND h.id < {before}.id" if before else ""
+    return (
+        f"FROM stays s INDEXED BY stays_exited JOIN access_log h ON h.event_id = s.exit_event "
+        f"WHERE s.exited_at >= {held}.at{until} AND s.closed_by = 'hand' AND h.id >= {held}.id "
+        f"AND {car_held_sql('h')} = {car}"
+    )
+
+
 def car_held_sql(row: str) -> str:
     """SQL: the car access_log row `row` names, as a hold at an exit is keyed; NULL for none the
     guard can take a fee for. A plate names its car; the QR of a pass without a plate, the car let
     in on it (that pass is all that names it); a card, the car it was taken for (its vehicle), by
     that car's plate: a car held on its card at an exit with no camera is quoted and paid for by its
-    plate, as one held on its plate. The QR of a pass with a plate names none: a repeat of its car's
-    hold, or no hold the guard can quote."""
+    plate, as one held on its plate. The QR of a pass with a plate names its car by that plate, as a
+    card does (keyed by nothing, a car held on it at an exit with no camera was no hold the guard
+    could quote, its fee grew with every scan and the report counted no car held)."""
     return (
         f"(CASE {row}.kind WHEN 'plate' THEN {row}.value "
         f"WHEN 'card' THEN (SELECT hv.plate FROM vehicles hv WHERE hv.id = {row}.vehicle_id) "
-        f"WHEN 'qr' THEN (SELECT {row}.value FROM passes hp "
-        f"WHERE hp.id = {row}.holder_id AND coalesce(hp.plate, '') = '') END)"
+        f"WHEN 'qr' THEN (SELECT coalesce(nullif(hp.plate, ''), {row}.value) FROM passes hp "
+        f"WHERE hp.id = {row}.holder_id AND {row}.holder_kind != 'resident') END)"
     )
+
+
+# A decision's values, as its access_log row will have them, keyed as that row's hold will be.
+_CAR_HELD = f"""
+SELECT {car_held_sql("r")}
+FROM (SELECT ? AS kind, ? AS value, ? AS holder_kind, ? AS holder_id, ? AS vehicle_id) r
+"""
+
+
+def car_held(conn: sqlite3.Connection, p: Presented, cred: CredentialFacts | None) -> str | None:
+    """The car a decision on `p` names, as its hold will be keyed once written (car_held_sql): the
+    fee of a car that shows its card or its pass's QR as it waits runs to the start of its hold."""
+    holder = (cred.holder.kind, cred.holder.id) if cred is not None else (None, None)
+    vehicle_id = cred.vehicle.id if cred is not None and cred.vehicle is not None else None
+    car = conn.execute(_CAR_HELD, (p.kind, p.value, *holder, vehicle_id)).fetchone()[0]
+    return None if car is None else str(car)
 
 
 def _at_the_exit_sql(row: str, lane: str, lanes: Collection[str] | None) -> str:
@@ -124,16 +158,18 @@ def starts_hold_sql(row: str, lanes: Collection[str] | None = None) -> str:
         f"WHERE b.at >= {since} AND b.at <= {row}.at AND b.id < {row}.id AND b.reason = 'payment_due' "
         f"AND {_at_the_exit_sql('b', f'{row}.lane', lanes)} AND {car_held_sql('b')} = {car} "
         f"AND NOT EXISTS (SELECT 1 FROM access_log c "
-        f"WHERE {_let_out_sql('c', 'b.id', car)} AND c.id < {row}.id))"
+        f"WHERE {_let_out_sql('c', 'b.id', car)} AND c.id < {row}.id) "
+        f"AND NOT EXISTS (SELECT 1 {_let_out_by_hand_sql('b', car, row)}))"
     )
 
 
 @dataclass(frozen=True, slots=True)
 class Held:
     """A car held at an exit lane to pay: what it was held on (its plate, also for a car held on its
-    card, or the QR of a pass without a plate, `pass_id`), when its hold began (the camera decides a
-    standing car again and again: the fee runs to the first), the class it was held as (None for a
-    record from before that was kept), and when it was let out since, if it was."""
+    card or on its pass's QR, or the QR of a pass without a plate, `pass_id`), when its hold began
+    (the camera decides a standing car again and again: the fee runs to the first), the class it
+    was held as (None for a record from before that was kept), and when it was let out since (let
+    through, or by the guard's opening by hand), if it was."""
 
     kind: Literal["plate", "qr"]
     value: str = field(repr=False)  # a QR opens the gate to whoever holds it: never logged nor shown
@@ -157,12 +193,19 @@ ORDER BY a.id DESC LIMIT 1
 """
 
 
-_LET_OUT = f"SELECT c.at FROM access_log c WHERE {_let_out_sql('c', '?', '?')} ORDER BY c.id LIMIT 1"
-# The last payment_due row of each car held at a lane in the last PENDING_FOR. Every exit decision
-# asks (the fee runs to the start of a hold): on the log's time index, it reads the last half hour,
-# not the lane's whole history.
+# When a hold (its payment_due row :held) ended: its car let through, or let out by hand.
+_LET_OUT = f"""
+SELECT (SELECT c.at FROM access_log c WHERE {_let_out_sql("c", "held.id", ":car")} ORDER BY c.id LIMIT 1),
+       (SELECT min(s.exited_at) {_let_out_by_hand_sql("held", ":car")})
+FROM access_log held WHERE held.id = :held
+"""
+# The last payment_due row of each car held at a lane in the last PENDING_FOR, and for a car held on
+# the QR of a pass without a plate, that pass. Every exit decision asks (the fee runs to the start of
+# a hold): on the log's time index, it reads the last half hour, not the lane's whole history.
 _LAST_HELD = f"""
-SELECT {car_held_sql("a")}, max(a.id), a.kind, a.holder_id FROM access_log a INDEXED BY access_log_at
+SELECT {car_held_sql("a")}, max(a.id), CASE WHEN a.kind = 'qr' AND {car_held_sql("a")} = a.value
+       THEN a.holder_id END
+FROM access_log a INDEXED BY access_log_at
 WHERE a.at >= ? AND {{where}} AND a.reason = 'payment_due' AND {car_held_sql("a")} IS NOT NULL GROUP BY 1
 """
 
@@ -190,17 +233,19 @@ def _holds(
     last = conn.execute(_LAST_HELD.format(where=where), (to_db(at - PENDING_FOR), lane, *args)).fetchall()
     began = _hold_began_sql(lanes)
     holds = []
-    for value, last_id, kind, holder_id in last:
+    for value, last_id, pass_id in last:
         began_at, held_as = conn.execute(began, (last_id, lane, value)).fetchone()
-        out = conn.execute(_LET_OUT, (last_id, value)).fetchone()
+        out = min(
+            filter(None, conn.execute(_LET_OUT, {"held": last_id, "car": value}).fetchone()), default=None
+        )
         holds.append(
             Held(
-                "qr" if kind == "qr" else "plate",  # a car held on its card is held on its plate
+                "qr" if pass_id is not None else "plate",  # one held on its card: on its plate
                 value,
                 datetime.fromisoformat(began_at),
                 held_as,
-                from_db(out[0]) if out else None,
-                holder_id if kind == "qr" else None,
+                from_db(out),
+                pass_id,
             )
         )
     return sorted(holds, key=lambda h: h.at)
