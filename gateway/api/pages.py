@@ -21,7 +21,7 @@ from gateway.api.deps import MAX_ID, Db, Id, guard_app, local, write
 from gateway.api.errors import ApiError
 from gateway.api.lanes import lane_list, lanes_status, silence_limit_s
 from gateway.api.materials import materials_view
-from gateway.api.passes import pass_out, required_fields
+from gateway.api.passes import pass_out, pass_window, visitor_rules_for
 from gateway.api.registry import resident_out
 from gateway.api.session import client_address, log_in, set_session_cookie
 from gateway.api.views import recent, row_id
@@ -278,11 +278,8 @@ def visitors_page(request: Request, db: Db) -> Response:
     who = page_user(request, db)
     gw = guard_app(request).gw
     now = gw.now()
-    rules = {
-        "required": sorted(
-            required_fields(gw, now, now + timedelta(hours=gw.site.config.visitors.default_hours))
-        )
-    }
+    # The default window's; the page's script asks again for the window the guard types.
+    rules = visitor_rules_for(gw, pass_window(gw, None, None, now), now)
     passes = [pass_out(gw, r) for r in pass_store.list_passes(db, "visitor", now, True, None)]
     return render(request, db, who, "visitors.html", "visitors", rules=rules, passes=passes)
 

@@ -213,7 +213,9 @@ def parking_router(gw: Gateway) -> APIRouter:
                 "build it after the period has ended",
             )
         gw.operations.check_rebuild(db, day, now)
-        return gw.operations.build_report(day, now, actor=who)
+        # Waited for as the API's other writes are: a stuck worker answers busy (503, try again),
+        # not after the operations thread's 5 minutes.
+        return gw.operations.build_report(day, now, actor=who, run=on_worker)
 
     @router.get("/api/parking/patrols", summary="Patrol rounds recorded, newest first")
     def patrols(db: Db, _: Operator, limit: Annotated[int, Query(ge=1, le=500)] = 50) -> list[dict[str, Any]]:

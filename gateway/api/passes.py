@@ -118,7 +118,10 @@ class PassOut(BaseModel):
 
 
 class Rules(BaseModel):
-    required: list[str] = Field(description="Fields closed management asks for now.")
+    required: list[str] = Field(
+        description="Fields closed management asks for, for the window asked about (by default a pass "
+        "starting now)."
+    )
     closed_now: bool
     default_hours: float
 
@@ -179,6 +182,25 @@ def pass_out(gw: Gateway, row: dict[str, Any], with_qr: bool = False) -> PassOut
     )
 
 
+def pass_window(
+    gw: Gateway, valid_from: datetime | None, valid_to: datetime | None, now: datetime
+) -> tuple[datetime, datetime]:
+    """The window a visitor pass gets from what was typed: from now when no start is given, and
+    `visitors.default_hours` long when no end is (a time without a zone is the site's)."""
+    start = aware(gw, valid_from) if valid_from else now
+    hours = timedelta(hours=gw.site.config.visitors.default_hours)
+    return start, aware(gw, valid_to) if valid_to else later(start, hours)
+
+
+def visitor_rules_for(gw: Gateway, window: tuple[datetime, datetime], now: datetime) -> Rules:
+    """What registering a visitor for `window` needs: the visitor page marks it, the POST checks it."""
+    return Rules(
+        required=sorted(required_fields(gw, *window)),
+        closed_now=gw.site.policy.closed_period(now) is not None,
+        default_hours=gw.site.config.visitors.default_hours,
+    )
+
+
 def required_fields(gw: Gateway, start: datetime, end: datetime) -> set[str]:
     """What the closed-management periods with hours within the pass's window ask visitors for: a
     visit after the day's closed hours are over is let in as usual, so it is registered as usual."""
@@ -232,9 +254,8 @@ def _new_pass(
             Window.parse(h)
         except ValueError as exc:
             problems.append(f"hours: {exc}")
-    start = aware(gw, body.valid_from) if body.valid_from else now
+    start, end = pass_window(gw, body.valid_from, body.valid_to, now)
     limits = gw.site.config.visitors
-    end = aware(gw, body.valid_to) if body.valid_to else later(start, timedelta(hours=limits.default_hours))
     longest = limits.visitor_max_days if kind == "visitor" else limits.contractor_max_days
     if end <= start:
         problems.append("valid_to: must be after valid_from")
@@ -325,16 +346,22 @@ def _create(
     return pass_out(gw, row, with_qr=True)
 
 
-@router.get("/api/visitors/rules", summary="What visitor registration needs now", response_model=Rules)
-def visitor_rules(who: User, app: App) -> Rules:
+@router.get(
+    "/api/visitors/rules",
+    summary="What registering a visitor needs: for the window given, or a pass starting now",
+    response_model=Rules,
+)
+def visitor_rules(
+    who: User,
+    app: App,
+    valid_from: Annotated[When | None, Query(description="As POST /api/visitors takes it.")] = None,
+    valid_to: Annotated[End | None, Query(description="As POST /api/visitors takes it.")] = None,
+) -> Rules:
+    # The visitor page asks again as the guard types the window (a visit for tomorrow morning, typed
+    # in after tonight's closed hours): the same window and rule the registration is checked by.
     gw = app.gw
     now = gw.now()
-    hours = gw.site.config.visitors.default_hours
-    return Rules(
-        required=sorted(required_fields(gw, now, later(now, timedelta(hours=hours)))),
-        closed_now=gw.site.policy.closed_period(now) is not None,
-        default_hours=hours,
-    )
+    return visitor_rules_for(gw, pass_window(gw, valid_from, valid_to, now), now)
 
 
 @router.post(

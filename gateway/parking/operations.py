@@ -283,16 +283,25 @@ class Operations:
             )
 
     def build_report(
-        self, day: date, now: datetime, conn: sqlite3.Connection | None = None, actor: str = ""
+        self,
+        day: date,
+        now: datetime,
+        conn: sqlite3.Connection | None = None,
+        actor: str = "",
+        run: Worker[Any] | None = None,
     ) -> dict[str, Any]:
-        """Build and store the day's report; `actor`, for one built by hand, is audited with it."""
+        """Build and store the day's report; `actor`, for one built by hand, is audited with it.
+
+        `run` is how its turns on the decision worker are waited for: the API's own writes (a
+        request answers busy within the API's bound), or by default this thread's worker_of."""
+        run = run or self._run
         # A fee the guard took at 23:59:59 is stamped then but written in its turn on the decision
         # worker: the period is read once what was queued there before now is written (a turn of
         # the worker's own), or, read before it, the fee fell in no report (the next one starts
-        # after it). A stuck worker fails the build after worker_of's bound, logged; a later tick
-        # builds it.
+        # after it). A stuck worker fails the build after the wait's bound (worker_of's for a
+        # tick, logged, and a later tick builds it; the API's for one built by hand).
         try:
-            self._run(lambda _: None)
+            run(lambda _: None)
         except TimeoutError as exc:
             raise TimeoutError(
                 f"the report of {day} waits for the decision worker to write what was queued before it"
@@ -316,7 +325,7 @@ class Operations:
         finally:
             if own:
                 conn.close()
-        self._run(lambda w: store_report(w, body, now, self.cfg.mqtt.max_message_bytes, actor))
+        run(lambda w: store_report(w, body, now, self.cfg.mqtt.max_message_bytes, actor))
         log.info(
             "daily report %s built: vehicles in=%d out=%d refusals=%d revenue_fen=%d",
             body["day"],

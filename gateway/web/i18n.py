@@ -481,6 +481,9 @@ JS_KEYS = (
     "visitor.valid_from",
     "visitor.valid_to",
     "visitor.occupants",
+    # the closed-management notices, shown as the window typed needs them (visitors.html)
+    "visitor.closed_now",
+    "visitor.occupants_required",
     "pass.hours",
     "pass.company",
 )

@@ -350,5 +350,44 @@ async function findReturning(field) {
   } catch (err) { failed(err); }
 }
 
+// The visitor form's closed-management marks (visitors.html, data-rules). The page comes marked
+// for a pass starting now; a window the guard types (a visit tomorrow morning, typed in after
+// tonight's closed hours) is asked about again, and the gateway answers by the rule it registers by.
+// The * is in the words of each field's label (_pass_fields.html, the contractor form's too).
+const CLOSED_FIELDS = ["id_number", "phone", "destination", "reason", "host_building", "host_unit", "passengers"];
+let rulesAsked = 0;
+async function followRules(form) {
+  const typed = new URLSearchParams();
+  for (const name of ["valid_from", "valid_to"]) {
+    if (form.elements[name].value) typed.set(name, form.elements[name].value);
+  }
+  const asked = ++rulesAsked;
+  let rules;
+  try { rules = await api("GET", `${form.dataset.rules}?${typed}`); }
+  catch (err) { return; }  // no answer: the marks stay, and registering names any field missing
+  if (asked !== rulesAsked) return;  // another window was typed meanwhile: its answer counts
+  const required = new Set(rules.required);
+  for (const name of CLOSED_FIELDS) {
+    form.elements[name].required = required.has(name);
+    markRequired(form.elements[name].closest("label"), required.has(name));
+  }
+  markRequired(form.querySelector("[data-occupants] legend"), required.has("occupants"));
+  showNotice(document.querySelector("[data-closed-notice]"), required.size > 0, "visitor.closed_now");
+  showNotice(form.querySelector("[data-occupants-notice]"), required.has("occupants"), "visitor.occupants_required");
+}
+function markRequired(label, on) {
+  const words = label.firstChild;  // the label's own words, before its input
+  words.textContent = words.textContent.replace(/( \*)?(\s*)$/, (on ? " *" : "") + "$2");
+}
+function showNotice(el, on, key) { el.textContent = on ? T(key) : ""; el.hidden = !on; }
+document.addEventListener("change", (e) => {
+  const form = e.target.form;
+  if (form && form.dataset.rules && ["valid_from", "valid_to"].includes(e.target.name)) followRules(form);
+});
+
 restoreForms();
+// A window typed before logging in again comes back with the form: marked for it, not for now.
+document.querySelectorAll("form[data-rules]").forEach((form) => {
+  if (form.elements.valid_from.value || form.elements.valid_to.value) followRules(form);
+});
 sayWhatWasSaid();
