@@ -10,6 +10,7 @@ import hmac
 import socket
 import sqlite3
 from contextlib import closing
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,7 @@ from gateway.privacy import Secrets
 from gateway.runtime.gateway import Gateway
 from gateway.store.accounts import create_token
 from gateway.store.database import open_database
+from gateway.store.parking import holds_at_lane
 from gateway.store.passes import find_returning
 from gateway.store.registry import search
 from gateway.store.schema import SCHEMA_VERSION
@@ -279,3 +281,32 @@ def test_a_car_struck_off_under_an_older_gateway_is_listed_unregistered_after_th
             assert gw.conn.execute("SELECT monthly_until FROM stays").fetchall() == [(AT,)]
         finally:
             gw.conn.close()
+
+
+def test_a_car_let_out_by_hand_before_the_upgrade_is_no_longer_shown_held(tmp_path: Path) -> None:
+    """An older gateway held two strangers' cars at car-out and the guard let the first out by hand
+    (its stay closed by hand, naming its hold's last decision). After the upgrade the lane shows
+    only the other one, still held: the first hold has ended, and the second, written before the
+    upgrade kept each record's car, is still that car's."""
+    data = tmp_path / "data"
+    data.mkdir()
+    old = database_at(data / "gateway.db", 21)
+    for n, plate in ((1, "苏E12345"), (2, "苏E54321")):
+        old.execute(
+            "INSERT INTO access_log (event_id, at, lane, kind, value, confidence, admitted, reason) "
+            "VALUES (?, ?, 'car-out', 'plate', ?, 0.97, 0, 'payment_due')",
+            (f"held-{n}", AT, plate),
+        )
+    old.execute(
+        "INSERT INTO stays (subject, plate, entered_at, exited_at, exit_event, closed_by) "
+        "VALUES ('plate:苏E12345', '苏E12345', ?, ?, 'held-1', 'hand')",
+        (AT.replace("T01", "T00"), AT.replace("T01:00", "T01:01")),
+    )
+    old.close()
+    gw = Gateway(parking_config(data))
+    try:
+        at = datetime.fromisoformat(AT) + timedelta(minutes=2)
+        held = holds_at_lane(gw.conn, "car-out", at, gw.site.lanes)
+    finally:
+        gw.conn.close()
+    assert [h.plate for h in held] == ["苏E54321"], held

@@ -31,9 +31,10 @@ from gateway.store.parking import (
     ParkingError,
     PassWithoutPlate,
     car_held,
-    car_held_sql,
+    car_of,
     carry_reentry,
     check_receipt,
+    end_hold_by_hand,
     handover,
     held_at_lane,
     holds_at_lane,
@@ -50,14 +51,8 @@ from gateway.timefmt import later, to_db
 
 METHODS = ("cash", "qr", "monthly")
 
-# The hold's last decision: the charge of a car let out by hand names it, as an exit's names its exit.
-_HELD_BY = f"""
-SELECT a.event_id FROM access_log a INDEXED BY access_log_at
-WHERE a.at >= ? AND a.reason = 'payment_due' AND {car_held_sql("a")} = ? ORDER BY a.id DESC LIMIT 1
-"""
 # A stay never ends before it began (a clock behind the car's entry: store/record.py). It names the
-# hold's last decision as the exit it left on: the hold ends there (store/parking.py), and the lane
-# shows the next car held.
+# hold's last decision as the exit it left on, as the opening does (end_hold_by_hand).
 _CLOSED_BY_HAND = """
 UPDATE stays SET exited_at = max(?, entered_at), exit_event = ?, closed_by = 'hand'
 WHERE id = ? AND exited_at IS NULL
@@ -176,7 +171,9 @@ class ParkingDesk:
             check_receipt(conn, receipt, on_pass.subject if on_pass else plate, amount_fen, self.site.tz)
             kind: Literal["plate", "qr"] = "qr" if on_pass else "plate"
             value = on_pass.qr if on_pass else plate
-            held = held_at_lane(conn, lane.id, at, value, self.site.lanes)
+            # A pass's car whose stay carries the plate the camera read is held on that plate.
+            held_on = car_of(conn, kind, value, on_pass.kind, on_pass.id, None) if on_pass else plate
+            held = held_at_lane(conn, lane.id, at, held_on or value, self.site.lanes)
             if held is not None and held.let_out_at is not None:  # the guard's tablet sent it again
                 out = held.let_out_at.astimezone(self.site.tz)
                 car = f"the car on pass {pass_id}" if on_pass else plate
@@ -416,14 +413,13 @@ class ParkingDesk:
         exit's is (policy.reentry): carried to its next exit as an unsettled charge, or void (what it
         paid ahead at the booth is kept, against a settled charge of it). Left open, the stay kept
         a space taken, and the car, back days later, was billed for the days it was gone. Its hold
-        ends with it (the stay names the hold's last decision: store/parking.py), so the lane then
-        shows the car held behind it, and the next opening lets that one out. Runs in the opening
-        record's transaction (gateway/runtime/hand_lanes.py)."""
+        ends (end_hold_by_hand), also for a car held with no entry record and no stay to close, so
+        the lane then shows the car held behind it, and the next opening lets that one out. Runs in
+        the opening record's transaction (gateway/runtime/hand_lanes.py)."""
+        held_by = end_hold_by_hand(conn, lane, held, at) or uuid7()
         stay = account.stay
-        if stay is None:  # held with no entry read: no stay to close
+        if stay is None:  # held with no entry read: its hold has ended, and there is no stay to close
             return
-        row = conn.execute(_HELD_BY, (to_db(held.at), held.value)).fetchone()
-        held_by = row[0] if row else uuid7()
         charge_id = None
         if self.rules.reentry == "charge":
             charge_id = carry_reentry(conn, self.rules, stay, held_by, fee_until(held, at))

@@ -72,9 +72,10 @@ ORDER BY s.entered_at, s.id LIMIT 1
 # runs to the first. A hold ends at the car's next admitted decision (_let_out_sql), or at the
 # guard's opening by hand that let it out (_let_out_by_hand_sql), or when the car has not been held
 # there for HOLD_GAP: it backed away from the barrier, and back at it, it is held anew. A hold is a
-# car's, by its plate (a pass without a plate: by its QR, car_held_sql): the car's card, and the QR
-# of a pass with a plate, are that car's, so a car held on either at an exit with no camera is held
-# on its plate, and either shown as it waits at one with a camera is a repeat of that hold.
+# car's, by its plate (a pass without a plate whose car's plate is not known: by its QR,
+# car_held_sql): the car's card, and its pass's QR, are that car's, so a car held on either at an
+# exit with no camera is held on its plate, and either shown as it waits at one with a camera is a
+# repeat of that hold.
 HOLD_GAP = timedelta(minutes=30)
 # A car held at an exit for payment is the one the guard is paying for, for this long.
 PENDING_FOR = timedelta(minutes=30)
@@ -88,50 +89,75 @@ def _let_out_sql(row: str, held_id: str, car: str) -> str:
 
 
 def _let_out_by_hand_sql(held: str, car: str, before: str = "") -> str:
-    """SQL (FROM and WHERE; the stay `s`, its hold's decision `h`): the stay of the car held as
-    `car` closed by the guard's opening by hand (ParkingDesk.let_out_by_hand) on the hold whose
-    payment_due row is access_log row `held`, or on a later hold row of that car; given `before`
-    (another row), before that row. That opening writes no access row: the stay names the hold's
-    last decision (exit_event), as its charge does. Read on the stays' exit-time index between the
-    two rows' times: a lane's quote, or a report rebuilt weeks later, never reads every stay."""
-    until = f" AND s.exited_at <= {before}.at AND h.id < {before}.id" if before else ""
+    """SQL (FROM and WHERE; the opening `o`, its hold's decision `h`): the guard's opening by hand
+    (ParkingDesk.let_out_by_hand) that let out the car held as `car` on the hold whose payment_due
+    row is access_log row `held`, or on a later hold row of that car; given `before` (another row),
+    before that row. That opening writes no access row: it names the hold's last decision
+    (let_outs_by_hand, schema migration 22), whether or not the car had a stay to close. Read on its
+    time index between the two rows' times."""
+    until = f" AND o.at <= {before}.at AND h.id < {before}.id" if before else ""
     return (
-        f"FROM stays s INDEXED BY stays_exited JOIN access_log h ON h.event_id = s.exit_event "
-        f"WHERE s.exited_at >= {held}.at{until} AND s.closed_by = 'hand' AND h.id >= {held}.id "
-        f"AND {car_held_sql('h')} = {car}"
+        "FROM let_outs_by_hand o INDEXED BY let_outs_by_hand_at "
+        "JOIN access_log h ON h.event_id = o.held_event "
+        f"WHERE o.at >= {held}.at{until} AND h.id >= {held}.id AND {car_held_sql('h')} = {car}"
+    )
+
+
+def _car_in_register_sql(row: str) -> str:
+    """SQL: the car access_log row `row` names, as the register and the stays have it now (see
+    car_held_sql); NULL for none the guard can take a fee for."""
+    return (
+        f"(CASE {row}.kind WHEN 'plate' THEN {row}.value "
+        f"WHEN 'card' THEN (SELECT hv.plate FROM vehicles hv WHERE hv.id = {row}.vehicle_id) "
+        f"WHEN 'qr' THEN (SELECT coalesce(nullif(hp.plate, ''), ("
+        f"SELECT hs.plate FROM stays hs WHERE hs.subject = hp.kind || ':' || hp.id "
+        f"AND hs.exited_at IS NULL AND hs.plate IS NOT NULL ORDER BY hs.id DESC LIMIT 1), {row}.value) "
+        f"FROM passes hp WHERE hp.id = {row}.holder_id AND {row}.holder_kind != 'resident') END)"
     )
 
 
 def car_held_sql(row: str) -> str:
     """SQL: the car access_log row `row` names, as a hold at an exit is keyed; NULL for none the
-    guard can take a fee for. A plate names its car; the QR of a pass without a plate, the car let
-    in on it (that pass is all that names it); a card, the car it was taken for (its vehicle), by
-    that car's plate: a car held on its card at an exit with no camera is quoted and paid for by its
-    plate, as one held on its plate. The QR of a pass with a plate names its car by that plate, as a
-    card does (keyed by nothing, a car held on it at an exit with no camera was no hold the guard
-    could quote, its fee grew with every scan and the report counted no car held)."""
-    return (
-        f"(CASE {row}.kind WHEN 'plate' THEN {row}.value "
-        f"WHEN 'card' THEN (SELECT hv.plate FROM vehicles hv WHERE hv.id = {row}.vehicle_id) "
-        f"WHEN 'qr' THEN (SELECT coalesce(nullif(hp.plate, ''), {row}.value) FROM passes hp "
-        f"WHERE hp.id = {row}.holder_id AND {row}.holder_kind != 'resident') END)"
-    )
+    guard can take a fee for. A plate names its car; a card, the car it was taken for (its
+    vehicle), by that car's plate: a car held on its card at an exit with no camera is quoted and
+    paid for by its plate, as one held on its plate. The QR of a pass names its car by the pass's
+    plate, or for a pass without one, by the plate its stay carries (the camera read it as the QR
+    let it in: store/record.py car_of_pass), else by the QR (that pass is all that names the car):
+    held on its plate and scanning its pass as it waits, the car is one hold, not two.
+    Kept on the row as it was written (access_log.car, migration 22): the register changed since
+    (the car struck off, the pass withdrawn) does not change whose hold it was. A row written
+    before is read from the register now."""
+    return f"coalesce({row}.car, {_car_in_register_sql(row)})"
 
 
-# A decision's values, as its access_log row will have them, keyed as that row's hold will be.
-_CAR_HELD = f"""
-SELECT {car_held_sql("r")}
+# A decision's values, as its access_log row will have them: the car it names (_car_in_register_sql).
+_CAR_OF = f"""
+SELECT {_car_in_register_sql("r")}
 FROM (SELECT ? AS kind, ? AS value, ? AS holder_kind, ? AS holder_id, ? AS vehicle_id) r
 """
 
 
-def car_held(conn: sqlite3.Connection, p: Presented, cred: CredentialFacts | None) -> str | None:
-    """The car a decision on `p` names, as its hold will be keyed once written (car_held_sql): the
-    fee of a car that shows its card or its pass's QR as it waits runs to the start of its hold."""
-    holder = (cred.holder.kind, cred.holder.id) if cred is not None else (None, None)
-    vehicle_id = cred.vehicle.id if cred is not None and cred.vehicle is not None else None
-    car = conn.execute(_CAR_HELD, (p.kind, p.value, *holder, vehicle_id)).fetchone()[0]
+def car_of(
+    conn: sqlite3.Connection,
+    kind: str,
+    value: str,
+    holder_kind: str | None,
+    holder_id: int | None,
+    vehicle_id: int | None,
+) -> str | None:
+    """The car a decision on these values names, as its hold is keyed (car_held_sql): kept on its
+    access_log row (store/record.py), and asked before the decision, so that the fee of a car that
+    shows its card or its pass's QR as it waits runs to the start of its hold."""
+    car = conn.execute(_CAR_OF, (kind, value, holder_kind, holder_id, vehicle_id)).fetchone()[0]
     return None if car is None else str(car)
+
+
+def car_held(conn: sqlite3.Connection, p: Presented, cred: CredentialFacts | None) -> str | None:
+    """The car a decision on `p` names, as its hold will be keyed once written (car_of)."""
+    if cred is None:
+        return car_of(conn, p.kind, p.value, None, None, None)
+    vehicle_id = cred.vehicle.id if cred.vehicle is not None else None
+    return car_of(conn, p.kind, p.value, cred.holder.kind, cred.holder.id, vehicle_id)
 
 
 def _at_the_exit_sql(row: str, lane: str, lanes: Collection[str] | None) -> str:
@@ -196,9 +222,16 @@ ORDER BY a.id DESC LIMIT 1
 # When a hold (its payment_due row :held) ended: its car let through, or let out by hand.
 _LET_OUT = f"""
 SELECT (SELECT c.at FROM access_log c WHERE {_let_out_sql("c", "held.id", ":car")} ORDER BY c.id LIMIT 1),
-       (SELECT min(s.exited_at) {_let_out_by_hand_sql("held", ":car")})
+       (SELECT min(o.at) {_let_out_by_hand_sql("held", ":car")})
 FROM access_log held WHERE held.id = :held
 """
+# The hold's last decision: the opening by hand that lets its car out names it, and so does the
+# charge of its stay closed then, as an exit's names its exit.
+_HELD_BY = f"""
+SELECT a.event_id FROM access_log a INDEXED BY access_log_at
+WHERE a.at >= ? AND a.reason = 'payment_due' AND {car_held_sql("a")} = ? ORDER BY a.id DESC LIMIT 1
+"""
+_LET_OUT_BY_HAND = "INSERT INTO let_outs_by_hand (at, lane, held_event) VALUES (?, ?, ?)"
 # The last payment_due row of each car held at a lane in the last PENDING_FOR, and for a car held on
 # the QR of a pass without a plate, that pass. Every exit decision asks (the fee runs to the start of
 # a hold): on the log's time index, it reads the last half hour, not the lane's whole history.
@@ -208,6 +241,17 @@ SELECT {car_held_sql("a")}, max(a.id), CASE WHEN a.kind = 'qr' AND {car_held_sql
 FROM access_log a INDEXED BY access_log_at
 WHERE a.at >= ? AND {{where}} AND a.reason = 'payment_due' AND {car_held_sql("a")} IS NOT NULL GROUP BY 1
 """
+
+
+def end_hold_by_hand(conn: sqlite3.Connection, lane: str, held: Held, at: datetime) -> str | None:
+    """The guard's opening by hand at `lane` at `at` let out the car `held` there: its hold ends
+    then (_let_out_by_hand_sql), also for a car with no stay to close (held with no entry record).
+    Returns the hold's last decision's event id (None if the log has none)."""
+    row = conn.execute(_HELD_BY, (to_db(held.at), held.value)).fetchone()
+    if row is None:
+        return None
+    conn.execute(_LET_OUT_BY_HAND, (to_db(at), lane, row[0]))
+    return str(row[0])
 
 
 def held_at_lane(
@@ -543,13 +587,17 @@ def handover(conn: sqlite3.Connection, slot_id: int, at: datetime, cause: str) -
     """一位多车: the car on the slot has gone; another car of the slot still inside moves onto it now.
 
     Its billing stops at this moment; it pays for the time before at its exit. Returns its stay id.
+    A car that came in free on a slot (billing "slot") and was moved off it since (struck off, its
+    slot handed on) is put back on one: never billed, it has no billing to stop, and the daily
+    report, which counts handovers by billed_until, counts none (no second car was involved).
     """
     row = conn.execute(_HANDOVER_CANDIDATE, {"slot": slot_id}).fetchone()
     if row is None:
         return None
     stay_id, subject, plate = row
     conn.execute(
-        "UPDATE stays SET slot_id = ?, billed_until = coalesce(billed_until, ?) WHERE id = ?",
+        "UPDATE stays SET slot_id = ?, billed_until = CASE WHEN billing = 'slot' THEN billed_until "
+        "ELSE coalesce(billed_until, ?) END WHERE id = ?",
         (slot_id, to_db(at), stay_id),
     )
     enqueue(

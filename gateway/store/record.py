@@ -14,13 +14,14 @@ from gateway.events import AccessEvent
 from gateway.store.database import transaction
 from gateway.store.lookup import plate_of_pass
 from gateway.store.outbox import enqueue
+from gateway.store.parking import car_of
 from gateway.timefmt import to_db
 
 _LOG = """
 INSERT INTO access_log (event_id, at, lane, device, kind, value, confidence, admitted, reason,
                         billing, flags, holder_kind, holder_id, vehicle_id, slot_id, snapshot, class,
-                        direction, lane_type)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        direction, lane_type, car)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 """
 # A stay never ends before it began: an exit dated before the entry is a clock behind it (a Pi
 # rebooted on fake-hwclock's stale time; the access log keeps the time the gate recorded).
@@ -80,6 +81,9 @@ def write_event(conn: sqlite3.Connection, ev: AccessEvent, direction: str, lane_
             # after the lane is renamed or removed in the site config.
             direction,
             lane_type,
+            # The car as a hold at an exit is keyed, as the register names it now: struck off or
+            # withdrawn later, it was still that car's hold (store/parking.py car_held_sql).
+            car_of(conn, ev.kind, ev.value, ev.holder_kind, ev.holder_id, ev.vehicle_id),
         ),
     )
     enqueue(conn, "access", ev.upstream(), ev.at, ev.event_id)
