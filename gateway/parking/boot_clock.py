@@ -3,7 +3,8 @@ with fake-hwclock's stale time and NTP steps it later.
 
 The operations thread follows the clock on each tick; a step moves the gateway's start with it.
 The stale boot clock being set is re-dated (gateway/store/redate.py), with the snapshot files
-written on the old clock; any other step is a running clock's (a bad time source, an installer's
+written on the old clock, and the reports kept that counted its rows there are rebuilt
+(reports_on_old_clock); any other step is a running clock's (a bad time source, an installer's
 typo, or its correction), whose rows were dated right and stay, and which the operations thread
 raises an alarm for (sets_boot_clock tells them apart). This
 boot's first rows, and the clock they are dated on, are kept in BOOT_MARKER across restarts of the
@@ -17,10 +18,10 @@ import json
 import logging
 import os
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import closing
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -48,6 +49,18 @@ def sets_boot_clock(state: ClockState, step: Step, since_boot: float) -> bool:
     if state == "running" or step.by <= timedelta(0) or since_boot > BOOT_CLOCK_WINDOW.total_seconds():
         return False
     return state == "stale" or step.by <= BOOT_CLOCK_NUDGE
+
+
+def reports_on_old_clock(conn: sqlite3.Connection, steps: Sequence[Step]) -> list[date]:
+    """The days of the reports kept whose period the old clock of a step ran in since the boot: they
+    may count the boot's rows on the dates the steps moved them from (a booth payment taken on the
+    stale Saturday, which is Monday's now)."""
+    rows = conn.execute("SELECT day, period_start, period_end FROM daily_reports")
+    return [
+        date.fromisoformat(day)
+        for day, start, end in rows
+        if any(step.ran_in(datetime.fromisoformat(start), datetime.fromisoformat(end)) for step in steps)
+    ]
 
 
 # Named when it kept only the boot's first alarm; the name stays so that the marker an older
@@ -209,10 +222,11 @@ class BootClock:
 
     def redate(
         self, run: Callable[[Callable[[sqlite3.Connection], Boot]], Boot], pass_hours: timedelta
-    ) -> None:
+    ) -> tuple[Step, ...]:
         """The steps seen, all in one transaction with their mark (the operations' "redate" step:
         retried at the next look until it is done), then the snapshot files written on the old
-        clock. `run` runs on the decision worker."""
+        clock. `run` runs on the decision worker. Returns the steps re-dated (none: nothing moved)."""
+        steps: tuple[Step, ...] = ()
         if self._steps:
             steps = tuple(self._steps)
             self.boot = run(partial(redate, boot=self.boot, steps=steps, pass_hours=pass_hours))
@@ -221,6 +235,7 @@ class BootClock:
             for step in steps:  # at most once: a kill just before leaves them to be deleted sooner
                 plan.redate_files(plan.snapshot_files(self.snapshots_dir), step.of_boot, step.by)
         self._keep_clock()
+        return steps
 
     def _keep_clock(self) -> None:
         """Keep the clock the boot's rows are dated on, once every step is re-dated (a running

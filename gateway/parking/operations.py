@@ -25,7 +25,7 @@ from gateway.alarm_texts import AlarmText, Param
 from gateway.config.models import SiteConfig
 from gateway.core.windows import Window
 from gateway.parking import retention as plan
-from gateway.parking.boot_clock import BootClock
+from gateway.parking.boot_clock import BootClock, reports_on_old_clock
 from gateway.parking.patrol import FINAL, RoundResult, RouteSpec, due_times, evaluate, still_open
 from gateway.parking.repairs import Overdue, date_faults_ahead, overdue_repairs
 from gateway.parking.report import build_report, last_complete_day, period_of, store_report
@@ -99,6 +99,7 @@ class Operations:
         )
         self._last_retention: float | None = None  # monotonic
         self._stepped: list[AlarmText] = []  # clock_stepped alarms still to raise
+        self._rebuild: set[date] = set()  # reports that counted rows since re-dated (_redate)
         self._warned: set[str] = set()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -152,7 +153,13 @@ class Operations:
                     self._warned.add(name)
 
     def _redate(self, now: datetime) -> None:
-        self.clock.redate(self._run, timedelta(hours=self.cfg.visitors.default_hours))
+        """Re-date what the boot wrote on its stale clock, and mark the reports that counted it on
+        the old dates to be rebuilt (by `reports`: they wait out a running clock's pause as new
+        ones do, and a failed build is tried again at the next look)."""
+        steps = self.clock.redate(self._run, timedelta(hours=self.cfg.visitors.default_hours))
+        if steps:
+            with closing(self._read()) as conn:
+                self._rebuild.update(reports_on_old_clock(conn, steps))
 
     def _mistrust(self, step: Step | None, mono: float) -> None:
         """A running clock stepped (not the boot clock being set: nothing is re-dated): past
@@ -205,14 +212,16 @@ class Operations:
         return last - timedelta(days=self.cfg.reports.keep_days - 1), last
 
     def reports(self, now: datetime) -> list[str]:
-        """Build the reports whose period has ended and that are not built yet."""
+        """Build the reports whose period has ended and that are not built yet, after rebuilding
+        those that counted this boot's rows on its stale clock (_redate)."""
         hour = self.cfg.reports.hour
         tz = self.site.tz
         oldest, last = self.report_days(now)
         with closing(self._read()) as conn:
+            done = self._rebuild_stale(conn, now)
             first = conn.execute("SELECT min(at) FROM access_log").fetchone()[0]
             if first is None:
-                return []
+                return done
             first_local = from_db(first).astimezone(tz)  # type: ignore[union-attr]
             first_day = (first_local - timedelta(hours=hour)).date()
             day = max(last - timedelta(days=BACKFILL_DAYS - 1), oldest, first_day)
@@ -224,7 +233,6 @@ class Operations:
             built = {
                 r[0] for r in conn.execute("SELECT day FROM daily_reports WHERE day >= ?", (day.isoformat(),))
             }
-            done = []
             while day <= last:
                 if self._rounds_open(conn, day, now):
                     break  # this day's report, and the later ones, wait for its last rounds
@@ -232,6 +240,21 @@ class Operations:
                     self.build_report(day, now, conn)
                     done.append(day.isoformat())
                 day += timedelta(days=1)
+        return done
+
+    def _rebuild_stale(self, conn: sqlite3.Connection, now: datetime) -> list[str]:
+        """Rebuild the reports kept whose period the stale boot clock ran in: NTP's step moved
+        their rows (a booth payment counted on the stale Saturday is Monday's now, in Monday's
+        report and in its `payment` record sent again, "redated"). Rebuilt, each keeps its period
+        and is sent upstream again, so that the money is in one report, on the day the centre
+        books it. A day retention deleted since stays deleted."""
+        kept = {day for (day,) in conn.execute("SELECT day FROM daily_reports")}
+        done = []
+        for day in sorted(self._rebuild):
+            if day.isoformat() in kept:
+                self.build_report(day, now, conn)
+                done.append(day.isoformat())
+            self._rebuild.discard(day)
         return done
 
     def _rounds_open(self, conn: sqlite3.Connection, day: date, now: datetime) -> bool:

@@ -94,6 +94,11 @@ class Step:
         """Written on the old clock since the box booted (rows with no id to tell this boot's by)."""
         return self.wrote(at) and (self.by < timedelta(0) or at >= self.booted)
 
+    def ran_in(self, start: datetime, end: datetime) -> bool:
+        """Whether the old clock read a time from `start` to before `end` since the box booted: a
+        row of the boot written then is dated in those hours (a report's period) until re-dated."""
+        return start <= self.now - self.by and end > self.booted
+
 
 def redate(conn: sqlite3.Connection, boot: Boot, steps: Sequence[Step], pass_hours: timedelta) -> Boot:
     """Move this boot's rows by `steps`, in order, and mark it done, all in one transaction: the
