@@ -410,8 +410,9 @@ class ParkingDesk:
         one at the barrier) has left by the guard's opening (a host who confirms a withdrawn
         visitor's visit, a clock behind the car's entry): its stay closes now, by hand, on the audit
         trail and upstream, as an admin's close (close_stay). Its fee to the hold is what a missed
-        exit's is (policy.reentry): carried to its next exit as an unsettled charge, or void (what it
-        paid ahead at the booth is kept, against a settled charge of it). Left open, the stay kept
+        exit's is (policy.reentry): carried to its next exit as an unsettled charge, written now
+        (the daily report of now counts it, not that of the hold, maybe sent already), or void (what
+        it paid ahead at the booth is kept, against a settled charge of it). Left open, the stay kept
         a space taken, and the car, back days later, was billed for the days it was gone. Its hold
         ends (end_hold_by_hand), also for a car held with no entry record and no stay to close, so
         the lane then shows the car held behind it, and the next opening lets that one out. Runs in
@@ -422,7 +423,7 @@ class ParkingDesk:
             return
         charge_id = None
         if self.rules.reentry == "charge":
-            charge_id = carry_reentry(conn, self.rules, stay, held_by, fee_until(held, at))
+            charge_id = carry_reentry(conn, self.rules, stay, held_by, at, priced_until=fee_until(held, at))
         if charge_id is None:
             charge_id = keep_what_was_paid(conn, self.rules, account, held_by, at)
         conn.execute(_CLOSED_BY_HAND, (to_db(at), held_by, stay.id))

@@ -36,7 +36,15 @@ ORDER BY id DESC LIMIT 1
 _REOPEN = "UPDATE stays SET exited_at = NULL, exit_event = NULL, closed_by = NULL WHERE id = ?"
 # The missed exit's charge that entry carried to the car's next exit (policy.reentry = "charge").
 _REENTRY_CHARGE = """
-SELECT id, plate, settled_at FROM charges WHERE at = ? AND event_id = ? AND stay_id = ? AND kind = 'reentry'
+SELECT id, plate, settled_at FROM charges
+WHERE at = ? AND event_id = ? AND stay_id = ? AND kind = 'reentry' AND voided_at IS NULL
+"""
+# Undone, a charge is kept, marked void (schema migration 23): deleted, its id went to the next
+# charge, another car's, and a report of the day it was owed, rebuilt, no longer said it was. Its
+# booth payments go back to the stay, naming it: until the void they were paid against it.
+_VOID = "UPDATE charges SET voided_at = ? WHERE id = ?"
+_GIVE_BACK_PAYMENTS = """
+UPDATE payments SET charge_id = NULL, linked_at = NULL, voided_charge_id = charge_id WHERE charge_id = ?
 """
 
 
@@ -173,8 +181,8 @@ def _give_back(
     charge_id, charge_plate, settled_at = charge
     if settled_at is not None:
         return GivenBack(stay_id, misread, paid=charge_id)
-    conn.execute("UPDATE payments SET charge_id = NULL, linked_at = NULL WHERE charge_id = ?", (charge_id,))
-    conn.execute("DELETE FROM charges WHERE id = ?", (charge_id,))
+    conn.execute(_GIVE_BACK_PAYMENTS, (charge_id,))
+    conn.execute(_VOID, (to_db(at), charge_id))
     voided = {"charge_id": charge_id, "kind": "reentry", "plate": charge_plate, "stay_id": stay_id}
     money = {"amount_fen": 0, "paid_fen": 0, "owed_fen": 0, "settled": False}
     enqueue(

@@ -42,15 +42,27 @@ WHERE subject = ? AND charge_id IS NULL AND (stay_id = ? OR at >= ?) ORDER BY id
 
 
 def charge_owed_sql(linked_before: str = "") -> str:
-    """What is still owed on a charge `c`: its amount less the payments linked to it (those linked
-    before `linked_before`, an SQL expression, if given). A charge carried to the next exit may have
-    had a booth prepayment made during the stay whose exit was missed."""
-    when = f" AND coalesce(p.linked_at, p.at) < {linked_before}" if linked_before else ""
-    paid = f"SELECT sum(p.amount_fen) FROM payments p WHERE p.charge_id = c.id{when}"
-    return f"c.amount_fen - coalesce(({paid}), 0)"
+    """What is still owed on a charge `c`: its amount less the payments linked to it. A charge
+    carried to the next exit may have had a booth prepayment made during the stay whose exit was
+    missed. Given `linked_before` (an SQL expression), as things stood then: the payments linked
+    before it, and those of a charge voided since, which were linked to it from its writing until
+    they went back to the stay (gateway/store/corrections.py)."""
+    paid = "SELECT sum(p.amount_fen) FROM payments p WHERE p.charge_id = c.id"
+    if not linked_before:
+        return f"c.amount_fen - coalesce(({paid}), 0)"
+    given_back = "SELECT sum(p.amount_fen) FROM payments p WHERE p.voided_charge_id = c.id"
+    return (
+        f"c.amount_fen - coalesce(({paid} AND coalesce(p.linked_at, p.at) < {linked_before}), 0) "
+        f"- coalesce(({given_back}), 0)"
+    )
 
 
-_CARRIED = f"SELECT c.id, {charge_owed_sql()} FROM charges c WHERE c.subject = ? AND c.settled_at IS NULL"
+# What a car still owes from before: its charges neither paid nor voided (a guard's plate
+# correction undid them, gateway/store/corrections.py).
+_CARRIED = f"""
+SELECT c.id, {charge_owed_sql()} FROM charges c
+WHERE c.subject = ? AND c.settled_at IS NULL AND c.voided_at IS NULL
+"""
 _CHARGE = """
 INSERT INTO charges (stay_id, subject, plate, class, billing, kind, tariff_version, started_at, ended_at,
                      amount_fen, event_id, at, settled_at)
@@ -431,7 +443,7 @@ def settle_exit(
         charge = _charged_as_paid(rules, stay, account.quote.paid_fen, at)
     charge_id = None
     if charge is not None:
-        charge_id = _write_charge(conn, stay, account, charge, kind, event_id, at, settled=True)
+        charge_id = _write_charge(conn, rules.tz, stay, account, charge, kind, event_id, at, settled=True)
     if account.carried_ids:
         marks = ",".join("?" * len(account.carried_ids))
         conn.execute(
@@ -439,6 +451,7 @@ def settle_exit(
         )
         # They went upstream unsettled (carry_reentry): the central server hears that they are paid,
         # with the figures they went up with.
+        settled_at = at.astimezone(rules.tz).isoformat()  # in the site's offset, as every record's time
         for carried_id, carried_kind, plate, amount_fen, owed_fen in conn.execute(
             f"SELECT c.id, c.kind, c.plate, c.amount_fen, {charge_owed_sql()} FROM charges c "
             f"WHERE c.id IN ({marks}) ORDER BY c.id",
@@ -446,7 +459,7 @@ def settle_exit(
         ).fetchall():
             carried = {"charge_id": carried_id, "kind": carried_kind, "plate": plate}
             money = _left_to_pay(amount_fen, amount_fen - owed_fen)
-            change = {"at": at.isoformat(), "change": "settled", **carried, **money, "settled": True}
+            change = {"at": settled_at, "change": "settled", **carried, **money, "settled": True}
             enqueue(conn, "charge", {**change, "access_event_id": event_id}, at)
     # What it paid goes to the charge it paid: this exit's, else the oldest carried one it settled
     # (a car now on its own slot paying a missed exit's charge). Unlinked, the report counted it
@@ -479,25 +492,34 @@ def keep_what_was_paid(
     if not account.payment_ids:
         return None
     charge = _charged_as_paid(rules, account.stay, account.quote.paid_fen, at)
-    charge_id = _write_charge(conn, account.stay, account, charge, "exit", event_id, at, settled=True)
+    charge_id = _write_charge(
+        conn, rules.tz, account.stay, account, charge, "exit", event_id, at, settled=True
+    )
     _link_payments(conn, account.payment_ids, charge_id, at)
     return charge_id
 
 
 def carry_reentry(
-    conn: sqlite3.Connection, rules: Rules, stay: StayFacts, event_id: str, at: datetime
+    conn: sqlite3.Connection,
+    rules: Rules,
+    stay: StayFacts,
+    event_id: str,
+    at: datetime,
+    priced_until: datetime | None = None,
 ) -> int | None:
     """A car recorded inside came in again (its exit was missed): bill the old stay up to now, unpaid.
 
     What was paid during the old stay (at the booth) is linked to this charge and so taken off what
-    is carried to the next exit."""
-    account = owed(conn, rules, stay.subject, at, vehicle_class=stay.vehicle_class, stay=stay)
+    is carried to the next exit. `priced_until`: where the fee ends, if not at `at` (a car let out
+    by hand pays to the start of its hold). The charge is written, and dated upstream, at `at`:
+    dated at the hold, one let out just after the report hour fell in a day already reported."""
+    account = owed(conn, rules, stay.subject, priced_until or at, vehicle_class=stay.vehicle_class, stay=stay)
     charge = account.quote.charge
     if charge is None or charge.amount_fen == 0:
         return None
     paid = account.quote.paid_fen  # what the payments linked to it below come to
     charge_id = _write_charge(
-        conn, stay, account, charge, "reentry", event_id, at, settled=False, paid_fen=paid
+        conn, rules.tz, stay, account, charge, "reentry", event_id, at, settled=False, paid_fen=paid
     )
     _link_payments(conn, account.payment_ids, charge_id, at)
     return charge_id
@@ -516,6 +538,7 @@ def _link_payments(
 
 def _write_charge(
     conn: sqlite3.Connection,
+    tz: tzinfo,
     stay: StayFacts | None,
     account: Owed,
     charge: Charge,
@@ -528,7 +551,9 @@ def _write_charge(
 ) -> int:
     """The charge row and its upstream record. One left to pay (`settled` False) says what was
     paid ahead against it (`paid_fen`: the booth payments linked to it) and what is left: the
-    centre's outstanding charges then add up to the daily report's unpaid (charge_owed_sql)."""
+    centre's outstanding charges then add up to the daily report's unpaid (charge_owed_sql).
+    Its times go up in the site's offset (`tz`), as every record's: a stay's, read back from the
+    store, are UTC, and a centre filing records by their local date filed them a day early."""
     subject = account.subject
     plate = stay.plate if stay else _plate_of(subject)
     cur = conn.execute(
@@ -554,15 +579,15 @@ def _write_charge(
         conn,
         "charge",
         {
-            "at": at.isoformat(),
+            "at": at.astimezone(tz).isoformat(),
             "charge_id": charge_id,
             "kind": kind,
             "plate": plate,
             "stay_id": stay.id if stay else None,
             **({"amount_fen": charge.amount_fen} if settled else _left_to_pay(charge.amount_fen, paid_fen)),
             "tariff_version": charge.tariff_version,
-            "started_at": charge.started_at.isoformat() if charge.started_at else None,
-            "ended_at": charge.ended_at.isoformat(),
+            "started_at": charge.started_at.astimezone(tz).isoformat() if charge.started_at else None,
+            "ended_at": charge.ended_at.astimezone(tz).isoformat(),
             "settled": settled,
             # Not "event_id": that is the message's own, and the central side drops a second
             # message with the access record's as a duplicate.

@@ -48,10 +48,20 @@ ORDER BY a.id LIMIT :batch
 """
 
 
+# What names an access record by its event id, and goes with it: its upstream message, a guard's
+# plate corrections of it, and the opening by hand that ended the hold it was the last decision of
+# (gateway/store/parking.py end_hold_by_hand): with its record gone, that names no hold.
+_NAMING_ACCESS_RECORDS = (
+    ("outbox", "event_id"),
+    ("plate_corrections", "event_id"),
+    ("let_outs_by_hand", "held_event"),
+)
+
+
 def prune_access_records(
     conn: sqlite3.Connection, cutoff_at: datetime, batch: int = BATCH, *, upstream: bool = True
 ) -> int:
-    """One batch of access records (with their outbox rows) past the cutoff.
+    """One batch of access records (with what names them: _NAMING_ACCESS_RECORDS) past the cutoff.
 
     upstream: MQTT is on, so a record must also have been delivered before the cutoff.
     """
@@ -61,8 +71,8 @@ def prune_access_records(
         rows = conn.execute(sql, {"cutoff": cutoff, "batch": batch}).fetchall()
         if rows:
             conn.executemany("DELETE FROM access_log WHERE id = ?", [(r[0],) for r in rows])
-            conn.executemany("DELETE FROM outbox WHERE event_id = ?", [(r[1],) for r in rows])
-            conn.executemany("DELETE FROM plate_corrections WHERE event_id = ?", [(r[1],) for r in rows])
+            for table, column in _NAMING_ACCESS_RECORDS:
+                conn.executemany(f"DELETE FROM {table} WHERE {column} = ?", [(r[1],) for r in rows])
         # Other upstream messages (alarms, payments, reports) once delivered need no local copy;
         # without MQTT none is ever delivered, and one queued before the cutoff has had its time.
         done = "sent_at IS NOT NULL AND sent_at < ?" if upstream else "created_at < ?"

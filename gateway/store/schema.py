@@ -884,6 +884,19 @@ MIGRATIONS: list[str] = [
     SELECT s.exited_at, h.lane, s.exit_event FROM stays s JOIN access_log h ON h.event_id = s.exit_event
     WHERE s.closed_by = 'hand' ORDER BY s.exited_at, s.id;
     """,
+    # A missed-exit charge a guard's plate correction undoes (gateway/store/corrections.py) is kept,
+    # marked void, no longer deleted: SQLite gave a deleted newest charge's id to the next charge,
+    # another car's, under which the centre already had the voided one; and a report of the day it
+    # was charged, rebuilt after the correction, no longer said it had been owed. The booth payments
+    # it took in go back to the stay and name it (voided_charge_id), so that such a report still
+    # counts them as paid against it. Openings by hand go with the access records they name
+    # (gateway/store/retention.py), found by them.
+    """
+    ALTER TABLE charges ADD COLUMN voided_at TEXT;
+    ALTER TABLE payments ADD COLUMN voided_charge_id INTEGER REFERENCES charges(id);
+    CREATE INDEX payments_voided_charge ON payments(voided_charge_id) WHERE voided_charge_id IS NOT NULL;
+    CREATE INDEX let_outs_by_hand_held ON let_outs_by_hand(held_event);
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -102,4 +102,5 @@ def test_the_correction_that_gives_back_a_stay_says_so_upstream(tmp_path: Path) 
         assert correction["stay_reopened"] == stay_id
         voided = [body for topic, body in sent if topic == "charge" and body.get("change") == "voided"]
         assert [(v["charge_id"], v["owed_fen"]) for v in voided] == [(carried[0][0], 0)], voided
-        assert gw.conn.execute("SELECT count(*) FROM charges").fetchone()[0] == 0
+        kept = gw.conn.execute("SELECT id, voided_at IS NOT NULL FROM charges").fetchall()
+        assert kept == [(carried[0][0], 1)], "the charge is kept, marked void: its id names it for good"
