@@ -6,6 +6,7 @@ import textwrap
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -13,6 +14,7 @@ import pytest
 from gateway.config import SiteConfig, parse_config
 from gateway.core import Presented
 from gateway.events import AccessEvent
+from gateway.parking.report import build_report
 from gateway.runtime.gateway import Gateway
 from gateway.store.admin import import_csv
 from gateway.timefmt import to_db
@@ -153,3 +155,16 @@ def pay(
     gw: Gateway, plate: str, amount: int, at: datetime, lane: str = "car-out", method: str = "cash"
 ) -> AccessEvent:
     return gw.decide_now(gw.parking.pay_at_lane(lane, plate, amount, method, "", "guard1", at))
+
+
+def report_of_t0_day(gw: Gateway, built_at: datetime) -> dict[str, Any]:
+    """The daily report of T0's day (periods from 06:00) as built at `built_at`, not stored."""
+    return build_report(
+        gw.conn,
+        site_id=gw.site.config.site.id,
+        lanes=gw.site.lanes,
+        day=T0.date(),
+        hour=6,
+        tz=gw.site.tz,
+        built_at=built_at,
+    )

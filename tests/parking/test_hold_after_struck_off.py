@@ -10,10 +10,9 @@ from datetime import timedelta
 from typing import Any
 
 from gateway.core import Presented
-from gateway.parking.report import build_report
 from gateway.runtime.gateway import Gateway
 from tests.conftest import report_so_far
-from tests.parking.conftest import T0, pay, show
+from tests.parking.conftest import T0, pay, report_of_t0_day, show
 from tests.parking.directory_exit_helpers import delta
 from tests.parking.test_card_held_at_exit import SECOND_CAR, H, _held_on_its_card, _quote
 
@@ -74,13 +73,5 @@ def test_a_hold_on_a_pass_withdrawn_since_is_still_counted(gw: Gateway) -> None:
     assert held.reason == "payment_due", held
     assert pay(gw, "皖E33333", held.fee_fen, T0 + 2 * H + timedelta(seconds=30)).admitted
     delta(gw, 2, 1, T0 + 3 * H, delete=[{"kind": "pass", "ref": "P3"}])
-    report = build_report(
-        gw.conn,
-        site_id=gw.site.config.site.id,
-        lanes=gw.site.lanes,
-        day=T0.date(),
-        hour=6,
-        tz=gw.site.tz,
-        built_at=T0 + 4 * H,
-    )
+    report = report_of_t0_day(gw, T0 + 4 * H)
     assert report["held_for_payment"] == 1, report

@@ -9,9 +9,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import timedelta
 
-from gateway.parking.report import build_report
 from gateway.runtime.gateway import Gateway
-from tests.parking.conftest import T0, show
+from tests.parking.conftest import T0, report_of_t0_day, show
 from tests.parking.directory_exit_helpers import delta
 from tests.parking.test_slot_car_struck_off import _parked_on
 
@@ -35,13 +34,5 @@ def test_a_car_put_back_on_its_own_slot_is_no_handover_in_the_report(
     assert _parked_on(gw)[CAR] == "B002", _parked_on(gw)
     out = show(gw, "car-out", CAR, T0 + 5 * H)
     assert out.admitted and out.fee_fen == 0, out
-    report = build_report(
-        gw.conn,
-        site_id=gw.site.config.site.id,
-        lanes=gw.site.lanes,
-        day=T0.date(),
-        hour=6,
-        tz=gw.site.tz,
-        built_at=T0 + 6 * H,
-    )
+    report = report_of_t0_day(gw, T0 + 6 * H)
     assert report["parking"]["handovers"] == 0, "its own slot back, counted as a 一位多车 handover"

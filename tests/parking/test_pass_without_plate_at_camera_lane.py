@@ -13,10 +13,9 @@ import pytest
 
 from gateway.core import Presented
 from gateway.events import AccessEvent
-from gateway.parking.report import build_report
 from gateway.runtime.gateway import Gateway
 from gateway.store.passes import NewPass, Occupant, create_pass
-from tests.parking.conftest import T0, pay
+from tests.parking.conftest import T0, pay, report_of_t0_day
 
 S = timedelta(seconds=1)
 H = timedelta(hours=1)
@@ -46,15 +45,7 @@ def _show(gw: Gateway, lane: str, kind: str, value: str, at: object) -> AccessEv
 
 def _entries(gw: Gateway) -> int:
     """Vehicle entries in the daily report of T0's day (periods start at 06:00)."""
-    report = build_report(
-        gw.conn,
-        site_id=gw.site.config.site.id,
-        lanes=gw.site.lanes,
-        day=T0.date(),
-        hour=6,
-        tz=gw.site.tz,
-        built_at=T0 + 24 * H,
-    )
+    report = report_of_t0_day(gw, T0 + 24 * H)
     return int(report["vehicles"]["entries"]["total"])
 
 

@@ -10,9 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import timedelta
 
-from gateway.parking.report import build_report
 from gateway.runtime.gateway import Gateway
-from tests.parking.conftest import T0, pay
+from tests.parking.conftest import T0, pay, report_of_t0_day
 from tests.parking.test_pass_without_plate_at_camera_lane import (
     PLATE,
     _drive_in,
@@ -41,15 +40,7 @@ def test_a_pass_car_held_on_its_plate_then_scanning_its_pass_is_one_hold(
     assert quote is not None
     assert (quote["plate"], quote["due_fen"]) == (PLATE, held.fee_fen), quote
     assert pay(gw, PLATE, held.fee_fen, T0 + 3 * H + 4 * M).admitted
-    report = build_report(
-        gw.conn,
-        site_id=gw.site.config.site.id,
-        lanes=gw.site.lanes,
-        day=T0.date(),
-        hour=6,
-        tz=gw.site.tz,
-        built_at=T0 + 4 * H,
-    )
+    report = report_of_t0_day(gw, T0 + 4 * H)
     assert report["held_for_payment"] == 1, report["held_for_payment"]
 
 
