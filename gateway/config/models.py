@@ -77,7 +77,8 @@ class ClosedManagement(Strict):
     hours: list[str] = Field(
         default_factory=list,
         title="Daily hours",
-        description="HH:MM-HH:MM windows inside each day; empty means all day.",
+        description="HH:MM-HH:MM windows inside each day (22:00-06:00 crosses midnight; one that ends "
+        "when it starts, 08:00-08:00, is refused); empty means all day.",
     )
     temporary_vehicles: Literal["refuse", "admit"] = Field(
         "refuse", title="Temporary vehicles", description="Whether unregistered cars may enter."

@@ -21,7 +21,10 @@ class Window:
     weekdays: frozenset[int] = ALL_DAYS
 
     @classmethod
-    def parse(cls, text: str, weekdays: frozenset[int] = ALL_DAYS) -> Window:
+    def parse(cls, text: str, weekdays: frozenset[int] = ALL_DAYS, *, stored: bool = False) -> Window:
+        """`stored`: hours read back from the database, where a window whose end equals its start
+        was taken before version 38 and meant round the clock: it keeps meaning that (the start
+        says so, runtime/config_edits.py), rather than refusing everyone as storage_failed."""
         m = _HOURS.match(text)
         if not m:
             raise ValueError(f"hours {text!r} are not HH:MM-HH:MM (for example 07:00-21:00)")
@@ -31,7 +34,20 @@ class Window:
         for h, mi in ((h1, m1), (h2, m2)):
             if h > 23 or mi > 59:
                 raise ValueError(f"hours {text!r}: {h:02d}:{mi:02d} is not a time of day")
+        # An end equal to the start would cross midnight into a window open round the clock, so a
+        # slip (08:00-08:00 for 08:00-18:00) would open the gate at any hour. Only a window from
+        # midnight to midnight (00:00-24:00, or 00:00-00:00 as str() writes it back) means all day.
+        if (h1, m1) == (h2, m2) != (0, 0) and not stored:
+            raise ValueError(
+                f"hours {text!r} end when they start: write the hours the gate opens, "
+                "e.g. 08:00-18:00, or leave the hours empty for any time"
+            )
         return cls(time(h1, m1), time(h2, m2), weekdays)
+
+    @property
+    def open_all_day(self) -> bool:
+        """An end equal to the start: round the clock (00:00-24:00, or a stored slip, parse)."""
+        return self.end == self.start
 
     @property
     def crosses_midnight(self) -> bool:
@@ -181,3 +197,8 @@ class ClosedHistory:
         edges = [start, *cuts, end]
         found = (p for a, b in pairwise(edges) for p in self.in_force(a) if p.overlaps(a, b))
         return tuple(dict.fromkeys(found))
+
+
+def stored_windows(hours: str) -> tuple[Window, ...]:
+    """A card's or a pass's hours as the store keeps them: comma-joined windows, empty for any time."""
+    return tuple(Window.parse(h, stored=True) for h in hours.split(",") if h.strip())

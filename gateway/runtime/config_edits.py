@@ -20,9 +20,10 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from gateway.core.windows import ClosedHistory, ClosedPeriod, Window
+from gateway.core.windows import ClosedHistory, ClosedPeriod, Window, stored_windows
 from gateway.parking.book import BILLABLE
 from gateway.parking.fees import Tariff
+from gateway.privacy import mask_card
 from gateway.site import Site
 from gateway.store.database import transaction
 from gateway.store.outbox import enqueue
@@ -181,6 +182,22 @@ def closed_history(conn: sqlite3.Connection, tz: ZoneInfo) -> ClosedHistory:
     return ClosedHistory(tuple(changes))
 
 
+_HOURS_KEPT = """
+SELECT 'card ' || c.value, c.hours FROM credentials c WHERE c.kind = 'card' AND c.hours != ''
+UNION ALL SELECT 'pass ' || p.id, p.hours FROM passes p WHERE p.hours != '' AND p.checked_out_at IS NULL
+"""
+
+
+def hours_that_end_when_they_start(conn: sqlite3.Connection) -> list[tuple[str, str]]:
+    """Cards and passes whose hours were stored, before version 38 refused them, with an end equal
+    to the start (08:00-08:00): they still open round the clock, as they did (Window.parse)."""
+    return [
+        (what, hours)
+        for what, hours in conn.execute(_HOURS_KEPT)
+        if any(w.open_all_day and w.start != time(0) for w in stored_windows(hours))
+    ]
+
+
 def say_at_start(conn: sqlite3.Connection, tariffs: tuple[Tariff, ...], site: Site, now: datetime) -> None:
     _site_renamed(conn, site, now)
     remember_closed_periods(conn, site, now)
@@ -210,6 +227,14 @@ def say_at_start(conn: sqlite3.Connection, tariffs: tuple[Tariff, ...], site: Si
             zone,
             zone,
             sorted(z.id for z in site.config.zones),
+        )
+    for what, hours in hours_that_end_when_they_start(conn):
+        log.error(
+            "%s has hours %r that end when they start: they open round the clock, as they did when "
+            "stored; fix: give the hours the gate should open (e.g. 08:00-18:00), or none for any time, "
+            "through the admin API or page, an import or the central server",
+            what[:5] + mask_card(what[5:]) if what.startswith("card ") else what,
+            hours,
         )
     before = stays_before_prices(conn, tariffs, site)
     if before:

@@ -17,11 +17,11 @@ from gateway.core import (
     SlotFacts,
     Validity,
     VehicleFacts,
-    Window,
     ZoneFacts,
     vehicle_class_of,
 )
 from gateway.core.model import SAME_PASSAGE, LaneType
+from gateway.core.windows import stored_windows
 from gateway.privacy import mask_name
 from gateway.timefmt import from_db, to_db
 
@@ -403,5 +403,5 @@ def _zone(
 
 
 def _validity(vfrom: str | None, vto: str | None, hours: str) -> Validity:
-    windows = tuple(Window.parse(h) for h in hours.split(",") if h.strip())
+    windows = stored_windows(hours)
     return Validity(valid_from=from_db(vfrom), valid_to=from_db(vto), windows=windows)

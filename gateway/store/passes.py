@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any, Literal, get_args
 
 from gateway.config.models import VisitorField
-from gateway.core.windows import ClosedPeriod, Validity, Window, within
+from gateway.core.windows import ClosedPeriod, Validity, stored_windows, within
 from gateway.errors import Conflict, NotFound, Refused
 from gateway.privacy import Secrets, mask_id_number, mask_name, mask_phone
 from gateway.store.audit import audit, transaction
@@ -305,7 +305,7 @@ def state_of(row: dict[str, Any], now: datetime, closed: ClosedPeriod | None = N
         return "checked_out"
     if row["blocked"]:
         return "blocked"
-    windows = tuple(Window.parse(h) for h in row["hours"].split(",") if h.strip())
+    windows = stored_windows(row["hours"])
     validity = Validity(from_db(row["valid_from"]), from_db(row["valid_to"]), windows)
     if validity.not_yet(now):
         return "upcoming"

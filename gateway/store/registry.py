@@ -281,7 +281,9 @@ def add_vehicle(
             "INSERT INTO credentials (kind, value, resident_id, vehicle_id) VALUES ('plate', ?, ?, ?)",
             (plate, resident_id, vid),
         )
-        _changed(conn, at, actor, "add", "vehicle", vid, plate, plate=plate, resident=_ref(conn, resident_id))
+        owner = _ref(conn, resident_id)
+        entry = {"plate": plate, "resident": owner, "class": vehicle_class, "monthly_until": monthly_until}
+        _changed(conn, at, actor, "add", "vehicle", vid, plate, **_sendable(entry))
     return vid
 
 
@@ -424,9 +426,10 @@ def add_card(
             (card, resident_id, vehicle_id, _db(valid_from), _db(valid_to), hours),
         )
         cid = int(cur.lastrowid or 0)
-        _changed(
-            conn, at, actor, "add", "card", cid, mask_card(card), card=card, resident=_ref(conn, resident_id)
-        )
+        entry: dict[str, Any] = {"card": card, "resident": _ref(conn, resident_id)}
+        entry |= {"plate": _plate_of(conn, vehicle_id), "valid_from": valid_from, "valid_to": valid_to}
+        entry["hours"] = [h for h in hours.split(",") if h]  # a list, as a snapshot's entry has them
+        _changed(conn, at, actor, "add", "card", cid, mask_card(card), **_sendable(entry))
     return cid
 
 
@@ -462,12 +465,15 @@ def add_slot(
             (zone, number, resident_id),
         )
         sid = int(cur.lastrowid or 0)
-        for plate in dict.fromkeys(plates):  # a plate listed twice uses the slot once
+        plates = list(dict.fromkeys(plates))  # a plate listed twice uses the slot once
+        for plate in plates:
             row = conn.execute("SELECT id FROM vehicles WHERE plate = ?", (plate,)).fetchone()
             if row is None:
                 raise NotFound(f"no vehicle {plate}", fix="add the vehicle first")
             conn.execute("INSERT INTO slot_vehicles (slot_id, vehicle_id) VALUES (?, ?)", (sid, row[0]))
-        _changed(conn, at, actor, "add", "slot", sid, f"{zone}/{number}", zone=zone, number=number)
+        owner = None if resident_id is None else _ref(conn, resident_id)
+        entry = {"zone": zone, "number": number, "resident": owner, "plates": plates}
+        _changed(conn, at, actor, "add", "slot", sid, f"{zone}/{number}", **entry)
     return sid
 
 
@@ -544,6 +550,11 @@ def _ref(conn: sqlite3.Connection, rid: int) -> str:
     return str(conn.execute("SELECT ref FROM residents WHERE id = ?", (rid,)).fetchone()[0])
 
 
+def _plate_of(conn: sqlite3.Connection, vid: int | None) -> str | None:
+    row = conn.execute("SELECT plate FROM vehicles WHERE id = ?", (vid,)).fetchone()
+    return str(row[0]) if row else None
+
+
 def _changed(
     conn: sqlite3.Connection,
     at: datetime,
@@ -556,7 +567,9 @@ def _changed(
 ) -> None:
     """Audit a change and send it upstream. `names` are the keys the centre knows the row by
     (a resident's ref, a plate, a card number, a slot's zone and number) and what changed: the
-    local row id alone names nothing the centre holds."""
+    local row id alone names nothing the centre holds. An add carries every field of the row a
+    snapshot's entry has: the centre lists the row from it, and its next snapshot replaces ours
+    (a card listed from its keys alone opened at any hour)."""
     record = {"op": op, "entity": entity, "id": key, **names, "at": at.isoformat()}
     enqueue(conn, "registry", record, at)
     audit(conn, at, actor, f"{entity}.{op}", f"{entity}:{key}", label)

@@ -127,6 +127,11 @@ function failed(err) {
   toast(T("common.error") + ": " + errorText(err), true);
 }
 
+// How a data-list field's text is split into its items. Hours windows may have spaces round the
+// dash (08:00 - 18:00, as the API and an import take them), so they are split on ; and , only
+// (08:00-12:00;14:00-18:00, as an import writes them); other lists (plates) on spaces too.
+const LIST_SEPARATORS = { hours: /[;；,，\n]+/, "": /[\s,，]+/ };
+
 // A form's fields as JSON: empty fields are left out (the server's defaults apply), numbers are
 // numbers, data-list fields are lists, a date as an end is the end of that day.
 function formBody(form) {
@@ -140,7 +145,9 @@ function formBody(form) {
     // other end dates end at the day's last second, start dates at its first.
     else if (el.type === "date" && "wholeDay" in el.dataset) { /* the bare date */ }
     else if (el.type === "date") v += el.name.endsWith("_to") || el.name.endsWith("_until") ? "T23:59:59" : "T00:00:00";
-    else if ("list" in el.dataset) v = v.split(/[\s,，]+/).filter(Boolean);
+    else if ("list" in el.dataset) {
+      v = v.split(LIST_SEPARATORS[el.dataset.list] || LIST_SEPARATORS[""]).map((s) => s.trim()).filter(Boolean);
+    }
     body[el.name] = v;
   }
   if (form.querySelector("[data-occupants]")) body.occupants = occupantsOf(form);

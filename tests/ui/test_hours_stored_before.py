@@ -1,0 +1,45 @@
+"""Hours stored before version 38 with an end equal to their start (08:00-08:00) were taken for a
+window open round the clock. Parsing now refuses them, but a card or pass already holding them must
+not start refusing everyone as storage_failed after the upgrade: it keeps opening as it did, and
+the start names it, masked, with the fix."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from gateway.core import Presented
+from gateway.runtime.gateway import Gateway
+from tests.ui.conftest import CARD, make_config, start_site
+
+TZ = ZoneInfo("Asia/Shanghai")
+SLIP = "08:00-08:00"
+
+
+def test_a_card_stored_with_a_slip_keeps_opening_and_the_start_names_it(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    cfg = make_config(tmp_path / "data")
+    site = start_site(cfg)
+    try:
+        site.gw.on_worker(
+            lambda conn: conn.execute("UPDATE credentials SET hours = ? WHERE value = ?", (SLIP, CARD))
+        ).result(timeout=10)
+        at_three = datetime(2025, 3, 31, 3, 0, tzinfo=TZ)
+        decided = site.gw.handle(Presented("door", "card", CARD, 1.0, at_three, "test"))
+        assert (decided.admitted, decided.reason) == (True, "resident"), decided
+    finally:
+        site.gw.stop()
+    caplog.set_level(logging.ERROR, logger="gateway")
+    gw = Gateway(cfg)
+    gw.start()
+    try:
+        said = [r.getMessage() for r in caplog.records if "end when they start" in r.getMessage()]
+        assert len(said) == 1, said
+        assert CARD not in said[0] and CARD[-4:] in said[0] and "08:00-18:00" in said[0], said[0]
+    finally:
+        gw.stop()
