@@ -64,12 +64,20 @@ class Payment(BaseModel):
 
 class LanePayment(Payment):
     plate: str = Field(
-        "", max_length=12, description="The car's plate, e.g. 皖A12345; empty for a car named by its pass."
+        "",
+        max_length=12,
+        description="The car's plate, e.g. 皖A12345; empty for a car named by its pass or resident.",
     )
     pass_id: int | None = Field(
         None,
         ge=1,
         description="A car let in on a pass without a plate: the pass's id, as the lane's quote names it.",
+    )
+    resident_id: int | None = Field(
+        None,
+        ge=1,
+        description="A car held on a resident's card that names no car: the resident's id, as the lane's "
+        "quote names it.",
     )
 
 
@@ -149,7 +157,15 @@ def parking_router(gw: Gateway) -> APIRouter:
     def pay(lane: str, body: LanePayment, who: Operator) -> dict[str, Any]:
         actor = _actor(who, body.actor)
         prepare = desk.pay_at_lane(
-            lane, body.plate, body.amount_fen, body.method, body.receipt, actor, gw.now(), body.pass_id
+            lane,
+            body.plate,
+            body.amount_fen,
+            body.method,
+            body.receipt,
+            actor,
+            gw.now(),
+            pass_id=body.pass_id,
+            resident_id=body.resident_id,
         )
         ev = saved(gw.decide_after(prepare), PARKING_WRITE_S)
         # A car let out on its pass's QR: the QR opens the gate to whoever holds it, never shown.

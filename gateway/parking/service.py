@@ -27,22 +27,23 @@ from gateway.store.lookup import lookup, subject_of
 from gateway.store.outbox import enqueue
 from gateway.store.parking import (
     Held,
+    HeldOn,
     Owed,
     ParkingError,
-    PassWithoutPlate,
     car_held,
-    car_of,
     carry_reentry,
     check_receipt,
     end_hold_by_hand,
     handover,
     held_at_lane,
+    held_on_holder,
+    holder_shown,
     holds_at_lane,
     is_billable,
     keep_what_was_paid,
     open_stay,
     owed,
-    pass_without_plate,
+    pass_car,
     record_payment,
     settle_exit,
     stay_by_id,
@@ -100,7 +101,7 @@ class ParkingDesk:
             vclass = facts.vehicle_class
             # A hold is the car's, by its plate: its card, or its pass's QR, shown as it waits asks
             # the hold's fee. A pass without a plate is all that names its car: that car's hold is on
-            # the pass's QR.
+            # the pass's QR; a resident's card that names no car, on the resident (car_held_sql).
             held_on = held_plate or (
                 cred.vehicle.plate
                 if cred is not None and cred.vehicle is not None
@@ -158,32 +159,34 @@ class ParkingDesk:
         actor: str,
         at: datetime,
         pass_id: int | None = None,
+        resident_id: int | None = None,
     ) -> Any:
         """The guard took the fee for the car at an exit lane: record it, then the car's exit opens.
-        The car is named by its plate or, let in on a pass without a plate, by that pass (`pass_id`
-        and no plate), as the lane's quote names it."""
+        The car is named by its plate or, as the lane's quote names one that no plate names, by the
+        pass without a plate it was let in on (`pass_id`), or by the resident whose card that names
+        no car it was held on (`resident_id`)."""
         lane = self._exit_lane(lane_id)
-        plate = _plate_or_pass(plate, pass_id)
+        plate = _plate_or_holder(plate, pass_id, resident_id)
         _method(method)
 
         def prepare(conn: sqlite3.Connection) -> Presented:
-            on_pass = _held_pass(conn, pass_id) if pass_id is not None else None
-            check_receipt(conn, receipt, on_pass.subject if on_pass else plate, amount_fen, self.site.tz)
-            kind: Literal["plate", "qr"] = "qr" if on_pass else "plate"
-            value = on_pass.qr if on_pass else plate
+            on = self._held_on(conn, lane.id, at, pass_id, resident_id)
+            check_receipt(conn, receipt, on.subject if on else plate, amount_fen, self.site.tz)
             # A pass's car whose stay carries the plate the camera read is held on that plate.
-            held_on = car_of(conn, kind, value, on_pass.kind, on_pass.id, None) if on_pass else plate
-            held = held_at_lane(conn, lane.id, at, held_on or value, self.site.lanes)
+            held = held_at_lane(conn, lane.id, at, on.car if on else plate, self.site.lanes)
             if held is not None and held.let_out_at is not None:  # the guard's tablet sent it again
                 out = held.let_out_at.astimezone(self.site.tz)
-                car = f"the car on pass {pass_id}" if on_pass else plate
+                car = _named(on.holder_kind, on.holder_id) if on else plate
                 raise ParkingError(
                     "nothing is owed",
                     fix=f"{car} was let out at {out:%H:%M} after it was held here: take nothing again",
                     code="already_paid",
                 )
             held_as = held.vehicle_class if held else None
-            # Decided as the car was held: on its pass's QR, the car let in on that pass leaves.
+            # Decided as the car was held: on its pass's QR (or the resident's card), the car let in
+            # on it leaves.
+            kind: Literal["plate", "qr", "card"] = on.kind if on else "plate"
+            value = on.value if on else plate
             p = Presented(lane.id, kind, value, 1.0, at, f"{TYPED_BY}{actor}", vehicle_class=held_as)
             subject, vclass, unregistered = self._who(conn, p, lane)
             until = fee_until(held, at)
@@ -193,7 +196,7 @@ class ParkingDesk:
             record_payment(
                 conn,
                 subject=subject,
-                plate=None if on_pass else plate,
+                plate=None if on else plate,
                 stay_id=stay.id if stay else None,
                 lane=lane.id,
                 at=at,
@@ -266,14 +269,19 @@ class ParkingDesk:
     def lane_quote(self, conn: sqlite3.Connection, lane_id: str, at: datetime) -> dict[str, Any] | None:
         """The car held at an exit lane for payment, and what it owes (held_car). A car held on the
         QR of a pass without a plate is named by that pass (`pass`: its id, holder and unit visited;
-        `plate` null), never by the QR."""
+        `plate` null), one held on a resident's card that names no car by that resident
+        (`resident`), never by the QR or card (holder_shown)."""
         found = self.held_car(conn, lane_id, at)
         if found is None:
             return None
         held, account = found
-        on_pass = pass_without_plate(conn, held.pass_id) if held.pass_id is not None else None
-        shown = on_pass.shown() if on_pass else None
-        return {"lane": lane_id, **quote_json(account, held.plate, held.at, self.site.tz), "pass": shown}
+        shown = holder_shown(conn, held)
+        return {
+            "lane": lane_id,
+            **quote_json(account, held.plate, held.at, self.site.tz),
+            "pass": shown if held.kind == "qr" else None,
+            "resident": shown if held.kind == "card" else None,
+        }
 
     def held_car(self, conn: sqlite3.Connection, lane_id: str, at: datetime) -> tuple[Held, Owed] | None:
         """The car held at an exit lane for payment that the lane shows, and what it owes (as of when
@@ -482,6 +490,34 @@ class ParkingDesk:
         standing = [h for h in holds if h is not None and h.let_out_at is None]
         return fee_until(max(standing, key=lambda h: h.at, default=None), at).astimezone(self.site.tz)
 
+    def _held_on(
+        self,
+        conn: sqlite3.Connection,
+        lane: str,
+        at: datetime,
+        pass_id: int | None,
+        resident_id: int | None,
+    ) -> HeldOn | None:
+        """The car a guard takes the fee for by its pass or its resident (pay_at_lane), None for one
+        named by its plate; 404 if the lane holds no such car."""
+        if pass_id is not None:
+            on = pass_car(conn, lane, at, pass_id, self.site.lanes)
+            named = f"pass {pass_id}"
+        elif resident_id is not None:
+            on = held_on_holder(conn, lane, at, "card", resident_id, self.site.lanes)
+            named = f"a card of resident {resident_id}"
+        else:
+            return None
+        if on is None:
+            raise ParkingError(
+                f"no car is held at {lane} on {named}",
+                fix="take the fee for the car the lane's quote names: by its plate if the quote "
+                "gives one, else by the pass or resident it names",
+                status=404,
+                code="not_found",
+            )
+        return on
+
     def _who(self, conn: sqlite3.Connection, p: Presented, lane: LaneRules) -> tuple[str, str, bool]:
         facts = lookup(conn, p, lane, {})
         cred = facts.credential
@@ -514,7 +550,7 @@ def _no_fee_for_a_shut_barrier(conn: sqlite3.Connection, ev: AccessEvent) -> Non
         (to_db(ev.at), ev.lane, ev.subject),
     ).fetchone()
     if taken:
-        car = ev.plate or f"the car on pass {ev.holder_id}"  # never a pass's QR: it opens the gate
+        car = ev.plate or _named(ev.holder_kind, ev.holder_id)
         raise ParkingError(
             f"the exit refuses {car} ({ev.reason}): its fee was not taken",
             fix="reopen a closed lane, or deal with the block, then take the fee",
@@ -562,30 +598,28 @@ def typed_plate(value: str) -> str:
         ) from exc
 
 
-def _plate_or_pass(plate: str, pass_id: int | None) -> str:
-    """The plate of the car a fee is taken for (422 if it is none), or "" for a car named by its pass."""
-    if pass_id is None:
-        return typed_plate(plate)
-    if plate:
+def _plate_or_holder(plate: str, pass_id: int | None, resident_id: int | None) -> str:
+    """The plate of the car a fee is taken for (422 if it is none), or "" for a car named by its
+    pass or its resident: one of the three, as the lane's quote names the car."""
+    given = [f"a plate ({plate})"] if plate else []
+    given += [f"a pass ({pass_id})"] if pass_id is not None else []
+    given += [f"a resident ({resident_id})"] if resident_id is not None else []
+    if len(given) > 1:
         raise ParkingError(
-            f"both a plate ({plate}) and a pass ({pass_id}) were given",
-            fix="send the lane's quote as it is: its plate, or its pass id with no plate",
+            f"{' and '.join(given)} were given",
+            fix="send the lane's quote as it is: its plate, its pass id or its resident id, alone",
             status=422,
             code="invalid_plate",
         )
-    return ""
+    return "" if given and not plate else typed_plate(plate)
 
 
-def _held_pass(conn: sqlite3.Connection, pass_id: int) -> PassWithoutPlate:
-    on_pass = pass_without_plate(conn, pass_id)
-    if on_pass is None:
-        raise ParkingError(
-            f"there is no pass {pass_id} without a plate",
-            fix="take the fee for the car the lane's quote names: by its plate, if its pass has one",
-            status=404,
-            code="not_found",
-        )
-    return on_pass
+def _named(holder_kind: str | None, holder_id: int | None) -> str:
+    """A car that no plate names, in a guard's message: by its pass or its resident, never by its QR
+    or card (either opens the gate to whoever holds it)."""
+    if holder_kind == "resident":
+        return f"the car on resident {holder_id}'s card"
+    return f"the car on pass {holder_id}"
 
 
 def _method(method: str) -> None:

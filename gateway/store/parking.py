@@ -84,10 +84,10 @@ ORDER BY s.entered_at, s.id LIMIT 1
 # runs to the first. A hold ends at the car's next admitted decision (_let_out_sql), or at the
 # guard's opening by hand that let it out (_let_out_by_hand_sql), or when the car has not been held
 # there for HOLD_GAP: it backed away from the barrier, and back at it, it is held anew. A hold is a
-# car's, by its plate (a pass without a plate whose car's plate is not known: by its QR,
-# car_held_sql): the car's card, and its pass's QR, are that car's, so a car held on either at an
-# exit with no camera is held on its plate, and either shown as it waits at one with a camera is a
-# repeat of that hold.
+# car's, by its plate (a pass without a plate whose car's plate is not known: by its QR; a
+# resident's card that names no car: by the resident, car_held_sql): the car's card, and its pass's
+# QR, are that car's, so a car held on either at an exit with no camera is held on its plate, and
+# either shown as it waits at one with a camera is a repeat of that hold.
 HOLD_GAP = timedelta(minutes=30)
 # A car held at an exit for payment is the one the guard is paying for, for this long.
 PENDING_FOR = timedelta(minutes=30)
@@ -117,14 +117,22 @@ def _let_out_by_hand_sql(held: str, car: str, before: str = "") -> str:
 
 def _car_in_register_sql(row: str) -> str:
     """SQL: the car access_log row `row` names, as the register and the stays have it now (see
-    car_held_sql); NULL for none the guard can take a fee for."""
+    car_held_sql); NULL for none the guard can take a fee for. A pass withdrawn since still names
+    the car its QR let in: by the plate its stay carries, else by the QR."""
+    vehicle = f"(SELECT hv.plate FROM vehicles hv WHERE hv.id = {row}.vehicle_id)"
+    resident = (
+        f"CASE WHEN {row}.vehicle_id IS NULL AND {row}.holder_kind = 'resident' "
+        f"AND {row}.lane_type = 'vehicle' THEN 'resident:' || {row}.holder_id END"
+    )
+    pass_plate = f"nullif((SELECT hp.plate FROM passes hp WHERE hp.id = {row}.holder_id), '')"
+    stay_plate = (
+        f"(SELECT hs.plate FROM stays hs WHERE hs.subject = {row}.holder_kind || ':' || {row}.holder_id "
+        "AND hs.exited_at IS NULL AND hs.plate IS NOT NULL ORDER BY hs.id DESC LIMIT 1)"
+    )
     return (
-        f"(CASE {row}.kind WHEN 'plate' THEN {row}.value "
-        f"WHEN 'card' THEN (SELECT hv.plate FROM vehicles hv WHERE hv.id = {row}.vehicle_id) "
-        f"WHEN 'qr' THEN (SELECT coalesce(nullif(hp.plate, ''), ("
-        f"SELECT hs.plate FROM stays hs WHERE hs.subject = hp.kind || ':' || hp.id "
-        f"AND hs.exited_at IS NULL AND hs.plate IS NOT NULL ORDER BY hs.id DESC LIMIT 1), {row}.value) "
-        f"FROM passes hp WHERE hp.id = {row}.holder_id AND {row}.holder_kind != 'resident') END)"
+        f"(CASE {row}.kind WHEN 'plate' THEN {row}.value WHEN 'card' THEN coalesce({vehicle}, {resident}) "
+        f"WHEN 'qr' THEN (CASE WHEN {row}.holder_kind IN ('visitor', 'contractor') "
+        f"THEN coalesce({pass_plate}, {stay_plate}, {row}.value) END) END)"
     )
 
 
@@ -135,17 +143,22 @@ def car_held_sql(row: str) -> str:
     paid for by its plate, as one held on its plate. The QR of a pass names its car by the pass's
     plate, or for a pass without one, by the plate its stay carries (the camera read it as the QR
     let it in: store/record.py car_of_pass), else by the QR (that pass is all that names the car):
-    held on its plate and scanning its pass as it waits, the car is one hold, not two.
+    held on its plate and scanning its pass as it waits, the car is one hold, not two. A resident's
+    own card that names no car, at a vehicle lane, names the resident (resident:3, the subject of
+    the stay it opened): tapped again as it waits, it is that hold.
     Kept on the row as it was written (access_log.car, migration 22): the register changed since
     (the car struck off, the pass withdrawn) does not change whose hold it was. A row written
-    before is read from the register now."""
-    return f"coalesce({row}.car, {_car_in_register_sql(row)})"
+    before is read from the register now. A registered car still in the register is its vehicle,
+    by the plate it has now: its plate corrected while it waits (typed wrong), it is still the car
+    held, quoted and paid for by the corrected plate its card and camera now name."""
+    vehicle = f"(SELECT cv.plate FROM vehicles cv WHERE cv.id = {row}.vehicle_id)"
+    return f"coalesce({vehicle}, {row}.car, {_car_in_register_sql(row)})"
 
 
 # A decision's values, as its access_log row will have them: the car it names (_car_in_register_sql).
 _CAR_OF = f"""
 SELECT {_car_in_register_sql("r")}
-FROM (SELECT ? AS kind, ? AS value, ? AS holder_kind, ? AS holder_id, ? AS vehicle_id) r
+FROM (SELECT ? AS kind, ? AS value, ? AS holder_kind, ? AS holder_id, ? AS vehicle_id, ? AS lane_type) r
 """
 
 
@@ -156,11 +169,15 @@ def car_of(
     holder_kind: str | None,
     holder_id: int | None,
     vehicle_id: int | None,
+    lane_type: str = "vehicle",
 ) -> str | None:
     """The car a decision on these values names, as its hold is keyed (car_held_sql): kept on its
     access_log row (store/record.py), and asked before the decision, so that the fee of a car that
-    shows its card or its pass's QR as it waits runs to the start of its hold."""
-    car = conn.execute(_CAR_OF, (kind, value, holder_kind, holder_id, vehicle_id)).fetchone()[0]
+    shows its card or its pass's QR as it waits runs to the start of its hold. `lane_type`: the
+    lane's, as a resident's card that names no car names a car at a vehicle lane only (at a door
+    it is the resident walking, who lets no car out)."""
+    values = (kind, value, holder_kind, holder_id, vehicle_id, lane_type)
+    car = conn.execute(_CAR_OF, values).fetchone()[0]
     return None if car is None else str(car)
 
 
@@ -203,18 +220,21 @@ def starts_hold_sql(row: str, lanes: Collection[str] | None = None) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Held:
-    """A car held at an exit lane to pay: what it was held on (its plate, also for a car held on its
-    card or on its pass's QR, or the QR of a pass without a plate, `pass_id`), when its hold began
-    (the camera decides a standing car again and again: the fee runs to the first), the class it
-    was held as (None for a record from before that was kept), and when it was let out since (let
-    through, or by the guard's opening by hand), if it was."""
+    """A car held at an exit lane to pay: its hold's key (`car`, car_held_sql), what it was held on
+    (its plate, also for a car held on its card or on its pass's QR; or the QR of a pass without a
+    plate, or the card of a resident that names no car, with that pass or resident: `holder_kind`,
+    `holder_id`), when its hold began (the camera decides a standing car again and again: the fee
+    runs to the first), the class it was held as (None for a record from before that was kept),
+    and when it was let out since (let through, or by the guard's opening by hand), if it was."""
 
-    kind: Literal["plate", "qr"]
-    value: str = field(repr=False)  # a QR opens the gate to whoever holds it: never logged nor shown
+    car: str
+    kind: Literal["plate", "qr", "card"]
+    value: str = field(repr=False)  # a QR or card opens the gate to whoever holds it: never logged nor shown
     at: datetime
     vehicle_class: VehicleClass | None
     let_out_at: datetime | None = None
-    pass_id: int | None = None
+    holder_kind: str | None = None
+    holder_id: int | None = None
 
     @property
     def plate(self) -> str | None:
@@ -244,14 +264,16 @@ SELECT a.event_id FROM access_log a INDEXED BY access_log_at
 WHERE a.at >= ? AND a.reason = 'payment_due' AND {car_held_sql("a")} = ? ORDER BY a.id DESC LIMIT 1
 """
 _LET_OUT_BY_HAND = "INSERT INTO let_outs_by_hand (at, lane, held_event) VALUES (?, ?, ?)"
-# The last payment_due row of each car held at a lane in the last PENDING_FOR, and for a car held on
-# the QR of a pass without a plate, that pass. Every exit decision asks (the fee runs to the start of
-# a hold): on the log's time index, it reads the last half hour, not the lane's whole history.
+# The last payment_due row of each car held at a lane in the last PENDING_FOR: what it was held on
+# (Held.kind: on the QR of a pass without a plate, or on a resident's card that names no car, that
+# QR or card and its pass or resident). Every exit decision asks (the fee runs to the start of a
+# hold): on the log's time index, it reads the last half hour, not the lane's whole history.
 _LAST_HELD = f"""
-SELECT {car_held_sql("a")}, max(a.id), CASE WHEN a.kind = 'qr' AND {car_held_sql("a")} = a.value
-       THEN a.holder_id END
-FROM access_log a INDEXED BY access_log_at
-WHERE a.at >= ? AND {{where}} AND a.reason = 'payment_due' AND {car_held_sql("a")} IS NOT NULL GROUP BY 1
+SELECT h.car, max(h.id), h.kind, h.value, h.holder_kind, h.holder_id FROM (
+    SELECT {car_held_sql("a")} AS car, a.id, a.kind, a.value, a.holder_kind, a.holder_id
+    FROM access_log a INDEXED BY access_log_at
+    WHERE a.at >= ? AND {{where}} AND a.reason = 'payment_due') h
+WHERE h.car IS NOT NULL GROUP BY h.car
 """
 
 
@@ -259,7 +281,7 @@ def end_hold_by_hand(conn: sqlite3.Connection, lane: str, held: Held, at: dateti
     """The guard's opening by hand at `lane` at `at` let out the car `held` there: its hold ends
     then (_let_out_by_hand_sql), also for a car with no stay to close (held with no entry record).
     Returns the hold's last decision's event id (None if the log has none)."""
-    row = conn.execute(_HELD_BY, (to_db(held.at), held.value)).fetchone()
+    row = conn.execute(_HELD_BY, (to_db(held.at), held.car)).fetchone()
     if row is None:
         return None
     conn.execute(_LET_OUT_BY_HAND, (to_db(at), lane, row[0]))
@@ -289,65 +311,119 @@ def _holds(
     last = conn.execute(_LAST_HELD.format(where=where), (to_db(at - PENDING_FOR), lane, *args)).fetchall()
     began = _hold_began_sql(lanes)
     holds = []
-    for value, last_id, pass_id in last:
-        began_at, held_as = conn.execute(began, (last_id, lane, value)).fetchone()
-        out = min(
-            filter(None, conn.execute(_LET_OUT, {"held": last_id, "car": value}).fetchone()), default=None
-        )
-        holds.append(
-            Held(
-                "qr" if pass_id is not None else "plate",  # one held on its card: on its plate
-                value,
-                datetime.fromisoformat(began_at),
-                held_as,
-                from_db(out),
-                pass_id,
-            )
-        )
+    for car, last_id, kind, value, holder_kind, holder_id in last:
+        began_at, held_as = conn.execute(began, (last_id, lane, car)).fetchone()
+        ended = conn.execute(_LET_OUT, {"held": last_id, "car": car}).fetchone()
+        out = from_db(min(filter(None, ended), default=None))
+        on = _held_kind(car, kind, value, holder_kind)
+        holder = (holder_kind, holder_id) if on != "plate" else (None, None)
+        shown_as = value if on == "card" else car  # the plate (also of a car held on its card) or QR
+        holds.append(Held(car, on, shown_as, datetime.fromisoformat(began_at), held_as, out, *holder))
     return sorted(holds, key=lambda h: h.at)
+
+
+def _held_kind(car: str, kind: str, value: str, holder_kind: str | None) -> Literal["plate", "qr", "card"]:
+    """What a hold keyed as `car` was held on, by its last decision's credential: the QR of a pass
+    without a plate (all that names its car), a resident's card that names no car (the resident
+    does), else the car's plate (also held on its card, or on its pass's QR: car_held_sql)."""
+    if kind == "qr" and car == value:
+        return "qr"
+    if kind == "card" and holder_kind == "resident" and car.startswith("resident:"):
+        return "card"
+    return "plate"
 
 
 # A pass without a plate and its QR: a car let in on it is held, and let out once paid, on it.
 _PASS_WITHOUT_PLATE = """
-SELECT p.kind, p.name, p.host_building, p.host_unit, c.value FROM passes p
+SELECT p.kind, c.value FROM passes p
 JOIN credentials c ON c.pass_id = p.id AND c.kind = 'qr'
 WHERE p.id = ? AND coalesce(p.plate, '') = ''
 """
+# The last decision holding a car at a lane on the QR of a pass (the pass maybe withdrawn since) or
+# on a resident's card: what it was held on, by whom, and as which car.
+_HELD_ON_HOLDER = """
+SELECT a.value, a.holder_kind, {car} FROM access_log a INDEXED BY access_log_at
+WHERE a.at >= ? AND {exit} AND a.reason = 'payment_due' AND a.kind = ? AND a.holder_id = ?
+  AND a.holder_kind IN ({holders})
+ORDER BY a.id DESC LIMIT 1
+"""
+_HOLDERS = {"qr": "'visitor', 'contractor'", "card": "'resident'"}
+# Who a car held on a pass's QR or a resident's card is, as the guard's quote names them.
+_HOLDER_SHOWN = {
+    "qr": "SELECT name, host_building, host_unit FROM passes WHERE id = ?",
+    "card": "SELECT name, building, unit FROM residents WHERE id = ?",
+}
 
 
 @dataclass(frozen=True, slots=True)
-class PassWithoutPlate:
-    """A pass without a plate, as a guard taking the fee names the car held on it: by the pass's
-    id, kind, holder (the name masked) and the unit visited, never by its QR (`qr`: it opens the
-    gate to whoever holds it while the pass lasts)."""
+class HeldOn:
+    """A car that no plate names, as a guard taking its fee names it: let in on a pass without a
+    plate (`kind` qr) or on a resident's card that names no car (card), by that pass or resident
+    (`holder_kind`, `holder_id`). It is decided on `value`, that QR or card, never logged nor shown
+    (either opens the gate to whoever holds it), and its hold is keyed as `car` (car_held_sql)."""
 
-    id: int
-    kind: str
-    name_masked: str
-    building: str
-    unit: str
-    qr: str = field(repr=False)
+    kind: Literal["qr", "card"]
+    value: str = field(repr=False)
+    holder_kind: str
+    holder_id: int
+    car: str
 
     @property
     def subject(self) -> str:
-        return f"{self.kind}:{self.id}"
-
-    def shown(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "kind": self.kind,
-            "name": self.name_masked,
-            "building": self.building,
-            "unit": self.unit,
-        }
+        return f"{self.holder_kind}:{self.holder_id}"
 
 
-def pass_without_plate(conn: sqlite3.Connection, pass_id: int) -> PassWithoutPlate | None:
+def pass_car(
+    conn: sqlite3.Connection, lane: str, at: datetime, pass_id: int, lanes: Collection[str]
+) -> HeldOn | None:
+    """The car let in on pass `pass_id` without a plate, on its QR: held as the plate its stay
+    carries, if the camera read it as it came in (car_of), else as the QR. The pass withdrawn
+    since, the car held at this lane on it all the same (held_on_holder)."""
     row = conn.execute(_PASS_WITHOUT_PLATE, (pass_id,)).fetchone()
     if row is None:
+        return held_on_holder(conn, lane, at, "qr", pass_id, lanes)
+    kind, qr = row
+    return HeldOn("qr", qr, kind, pass_id, car_of(conn, "qr", qr, kind, pass_id, None) or qr)
+
+
+def held_on_holder(
+    conn: sqlite3.Connection,
+    lane: str,
+    at: datetime,
+    kind: Literal["qr", "card"],
+    holder_id: int,
+    lanes: Collection[str],
+) -> HeldOn | None:
+    """The car held at this lane within PENDING_FOR of `at` on the QR of pass `holder_id` (`kind`
+    qr) or on the card of resident `holder_id` (card), as its last decision there was: from the
+    hold itself, so a pass withdrawn, or a card taken back, while its car waits still names it."""
+    sql = _HELD_ON_HOLDER.format(
+        car=car_held_sql("a"), exit=_at_the_exit_sql("a", "?", lanes), holders=_HOLDERS[kind]
+    )
+    row = conn.execute(sql, (to_db(at - PENDING_FOR), lane, kind, holder_id)).fetchone()
+    if row is None or row[2] is None:
         return None
-    kind, name, building, unit, qr = row
-    return PassWithoutPlate(pass_id, kind, mask_name(name), building, unit, qr)
+    value, holder_kind, car = row
+    return HeldOn(kind, value, holder_kind, holder_id, car)
+
+
+def holder_shown(conn: sqlite3.Connection, held: Held) -> dict[str, Any] | None:
+    """Who the guard's quote names a car held on the QR of a pass without a plate, or on a
+    resident's card that names no car, by: the pass's id and kind (visitor, contractor) or the
+    resident's (resident), the holder's name masked, and the unit visited or lived in; never by the
+    QR or card. Gone from the register since it was held (the pass withdrawn, the resident moved
+    out), by its id and kind alone: still the car held. None for a car held on its plate."""
+    if held.kind == "plate" or held.holder_id is None:
+        return None
+    row = conn.execute(_HOLDER_SHOWN[held.kind], (held.holder_id,)).fetchone()
+    name, building, unit = row if row is not None else ("", "", "")
+    return {
+        "id": held.holder_id,
+        "kind": held.holder_kind,
+        "name": mask_name(name),
+        "building": building,
+        "unit": unit,
+    }
 
 
 class ParkingError(GatewayError):
@@ -719,7 +795,8 @@ def record_payment(
     pass_id: int | None = None,
 ) -> str:
     """A payment the guard took (cash, QR code, monthly account); the receipt number is made if not
-    given. It is for the car with `plate`, or with none, the car let in on the pass `pass_id`."""
+    given. It is for the car with `plate`, or with none, the car let in on the pass `pass_id`, or
+    on a resident's card that names no car (`subject`: resident:3)."""
     if not receipt:
         local = at.astimezone(tz)  # type: ignore[arg-type]
         day = to_db(local.replace(hour=0, minute=0, second=0, microsecond=0))
@@ -733,7 +810,7 @@ def record_payment(
         )
     except sqlite3.IntegrityError as exc:
         raise _receipt_used(receipt) from exc
-    paid_for = f"pass:{pass_id}" if pass_id is not None else f"plate:{plate}"
+    paid_for = f"pass:{pass_id}" if pass_id is not None else f"plate:{plate}" if plate else subject
     audit(conn, at, actor, "payment.take", paid_for, f"{amount_fen} fen {method} {receipt} at {lane}")
     enqueue(
         conn,

@@ -83,7 +83,7 @@ def write_event(conn: sqlite3.Connection, ev: AccessEvent, direction: str, lane_
             lane_type,
             # The car as a hold at an exit is keyed, as the register names it now: struck off or
             # withdrawn later, it was still that car's hold (store/parking.py car_held_sql).
-            car_of(conn, ev.kind, ev.value, ev.holder_kind, ev.holder_id, ev.vehicle_id),
+            car_of(conn, ev.kind, ev.value, ev.holder_kind, ev.holder_id, ev.vehicle_id, lane_type),
         ),
     )
     enqueue(conn, "access", ev.upstream(), ev.at, ev.event_id)
