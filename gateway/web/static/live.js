@@ -243,15 +243,17 @@
   // payment, the exit and the stay's close are stored together and the barrier opens.
   async function takeFee(laneId) {
     const quote = await api("GET", `/api/parking/lanes/${laneId}/quote`);
-    if (!(quote.plate || quote.pass) || !quote.due_fen) { toast(T("pay.nothing")); return; }
-    // A car let in on a pass without a plate is named by the pass: its holder and the unit visited.
-    const on = quote.pass;
+    // A car let in on a pass without a plate is named by the pass (its holder and the unit
+    // visited), one on a resident's card that names no car by that resident.
+    const on = quote.pass || quote.resident;
+    if (!(quote.plate || on) || !quote.due_fen) { toast(T("pay.nothing")); return; }
     const car = quote.plate || person(on.kind, on.name, on.building, on.unit);
     document.getElementById("pay-summary").textContent = `${car} · ${money(quote.due_fen)}`;
     const answer = await askText("pay-dialog", "", () => {}, true);
     if (!answer) return;
     const body = {
-      plate: quote.plate || "", pass_id: on ? on.id : null,
+      plate: quote.plate || "", pass_id: quote.pass ? quote.pass.id : null,
+      resident_id: quote.resident ? quote.resident.id : null,
       amount_fen: quote.due_fen, method: answer.choice, receipt: answer.text,
     };
     let ev;
