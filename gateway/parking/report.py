@@ -41,7 +41,7 @@ _COUNTED = " AND ".join(f"instr(',' || a.flags || ',', ',{flag},') = 0" for flag
 # A car held at an exit to pay and let out once paid (the guard's fee at the lane) is decided
 # again then with the hold's flags: those are the hold's, counted with it, not a second time. The
 # hold is the car's (car_held_sql): one held on its card or its pass's QR is paid for by its plate.
-_ENDS_HOLD = f"""EXISTS (SELECT 1 FROM access_log b INDEXED BY access_log_at
+_ENDS_HOLD = f"""EXISTS (SELECT 1 FROM access_log b INDEXED BY access_log_held_at
 WHERE b.at >= strftime('%Y-%m-%dT%H:%M:%f', a.at, '-{HOLD_GAP.total_seconds():.0f} seconds')
 AND b.at <= a.at AND b.id < a.id AND b.lane = a.lane AND b.reason = 'payment_due'
 AND {car_held_sql("b")} = {car_held_sql("a")}

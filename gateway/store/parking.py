@@ -209,7 +209,7 @@ def starts_hold_sql(row: str, lanes: Collection[str] | None = None) -> str:
     since = f"strftime('%Y-%m-%dT%H:%M:%f', {row}.at, '-{HOLD_GAP.total_seconds():.0f} seconds')"
     car = car_held_sql(row)
     return (
-        f"{car} IS NOT NULL AND NOT EXISTS (SELECT 1 FROM access_log b INDEXED BY access_log_at "
+        f"{car} IS NOT NULL AND NOT EXISTS (SELECT 1 FROM access_log b INDEXED BY access_log_held_at "
         f"WHERE b.at >= {since} AND b.at <= {row}.at AND b.id < {row}.id AND b.reason = 'payment_due' "
         f"AND {_at_the_exit_sql('b', f'{row}.lane', lanes)} AND {car_held_sql('b')} = {car} "
         f"AND NOT EXISTS (SELECT 1 FROM access_log c "
@@ -260,7 +260,7 @@ FROM access_log held WHERE held.id = :held
 # The hold's last decision: the opening by hand that lets its car out names it, and so does the
 # charge of its stay closed then, as an exit's names its exit.
 _HELD_BY = f"""
-SELECT a.event_id FROM access_log a INDEXED BY access_log_at
+SELECT a.event_id FROM access_log a INDEXED BY access_log_held_at
 WHERE a.at >= ? AND a.reason = 'payment_due' AND {car_held_sql("a")} = ? ORDER BY a.id DESC LIMIT 1
 """
 _LET_OUT_BY_HAND = "INSERT INTO let_outs_by_hand (at, lane, held_event) VALUES (?, ?, ?)"
@@ -271,7 +271,7 @@ _LET_OUT_BY_HAND = "INSERT INTO let_outs_by_hand (at, lane, held_event) VALUES (
 _LAST_HELD = f"""
 SELECT h.car, max(h.id), h.kind, h.value, h.holder_kind, h.holder_id FROM (
     SELECT {car_held_sql("a")} AS car, a.id, a.kind, a.value, a.holder_kind, a.holder_id
-    FROM access_log a INDEXED BY access_log_at
+    FROM access_log a INDEXED BY access_log_held_at
     WHERE a.at >= ? AND {{where}} AND a.reason = 'payment_due') h
 WHERE h.car IS NOT NULL GROUP BY h.car
 """
@@ -342,7 +342,7 @@ WHERE p.id = ? AND coalesce(p.plate, '') = ''
 # The last decision holding a car at a lane on the QR of a pass (the pass maybe withdrawn since) or
 # on a resident's card: what it was held on, by whom, and as which car.
 _HELD_ON_HOLDER = """
-SELECT a.value, a.holder_kind, {car} FROM access_log a INDEXED BY access_log_at
+SELECT a.value, a.holder_kind, {car} FROM access_log a INDEXED BY access_log_held_at
 WHERE a.at >= ? AND {exit} AND a.reason = 'payment_due' AND a.kind = ? AND a.holder_id = ?
   AND a.holder_kind IN ({holders})
 ORDER BY a.id DESC LIMIT 1
@@ -831,7 +831,7 @@ SELECT coalesce(p.plate, p.subject), p.amount_fen, p.at, EXISTS (
     SELECT 1 FROM stays s WHERE coalesce(nullif(s.plate, ''), s.subject) = coalesce(p.plate, p.subject)
     AND (s.id > p.stay_id OR (p.stay_id IS NULL AND s.entered_at > p.at))
 ) OR (NOT EXISTS (SELECT 1 FROM stays s WHERE s.id = p.stay_id AND s.exited_at IS NULL)
-    AND EXISTS (SELECT 1 FROM access_log a INDEXED BY access_log_at
+    AND EXISTS (SELECT 1 FROM access_log a INDEXED BY access_log_held_at
                 WHERE a.at > p.at AND a.reason = 'payment_due' AND {car_held_sql("a")} = p.plate))
 FROM payments p WHERE p.receipt = ?
 """
