@@ -344,10 +344,13 @@ WHERE p.id = ? AND coalesce(p.plate, '') = ''
 _HELD_ON_HOLDER = """
 SELECT a.value, a.holder_kind, {car} FROM access_log a INDEXED BY access_log_held_at
 WHERE a.at >= ? AND {exit} AND a.reason = 'payment_due' AND a.kind = ? AND a.holder_id = ?
-  AND a.holder_kind IN ({holders})
+  AND a.holder_kind IN ({holders}){own}
 ORDER BY a.id DESC LIMIT 1
 """
 _HOLDERS = {"qr": "'visitor', 'contractor'", "card": "'resident'"}
+# A resident's card held as the resident's own car: not another of the household's cards, one that
+# names a car (held as that car, by its plate), tapped at the same exit since.
+_OWN_HOLD = {"qr": "", "card": " AND {car} = 'resident:' || a.holder_id"}
 # Who a car held on a pass's QR or a resident's card is, as the guard's quote names them.
 _HOLDER_SHOWN = {
     "qr": "SELECT name, host_building, host_unit FROM passes WHERE id = ?",
@@ -397,8 +400,12 @@ def held_on_holder(
     """The car held at this lane within PENDING_FOR of `at` on the QR of pass `holder_id` (`kind`
     qr) or on the card of resident `holder_id` (card), as its last decision there was: from the
     hold itself, so a pass withdrawn, or a card taken back, while its car waits still names it."""
+    car = car_held_sql("a")
     sql = _HELD_ON_HOLDER.format(
-        car=car_held_sql("a"), exit=_at_the_exit_sql("a", "?", lanes), holders=_HOLDERS[kind]
+        car=car,
+        exit=_at_the_exit_sql("a", "?", lanes),
+        holders=_HOLDERS[kind],
+        own=_OWN_HOLD[kind].format(car=car),
     )
     row = conn.execute(sql, (to_db(at - PENDING_FOR), lane, kind, holder_id)).fetchone()
     if row is None or row[2] is None:
