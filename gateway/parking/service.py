@@ -425,7 +425,7 @@ class ParkingDesk:
         ends (end_hold_by_hand), also for a car held with no entry record and no stay to close, so
         the lane then shows the car held behind it, and the next opening lets that one out. Runs in
         the opening record's transaction (gateway/runtime/hand_lanes.py)."""
-        held_by = end_hold_by_hand(conn, lane, held, at) or uuid7()
+        held_by = end_hold_by_hand(conn, lane, held, at, self.site.lanes) or uuid7()
         stay = account.stay
         if stay is None:  # held with no entry read: its hold has ended, and there is no stay to close
             return

@@ -259,9 +259,12 @@ FROM access_log held WHERE held.id = :held
 """
 # The hold's last decision: the opening by hand that lets its car out names it, and so does the
 # charge of its stay closed then, as an exit's names its exit.
+# At this exit (or one renamed since): a car held at two exits, backed away from one, is let out
+# of the one the guard opened, its hold at the other left as it is.
 _HELD_BY = f"""
 SELECT a.event_id FROM access_log a INDEXED BY access_log_held_at
-WHERE a.at >= ? AND a.reason = 'payment_due' AND {car_held_sql("a")} = ? ORDER BY a.id DESC LIMIT 1
+WHERE a.at >= ? AND a.reason = 'payment_due' AND {car_held_sql("a")} = ? AND {{exit}}
+ORDER BY a.id DESC LIMIT 1
 """
 _LET_OUT_BY_HAND = "INSERT INTO let_outs_by_hand (at, lane, held_event) VALUES (?, ?, ?)"
 # The last payment_due row of each car held at a lane in the last PENDING_FOR: what it was held on
@@ -277,11 +280,14 @@ WHERE h.car IS NOT NULL GROUP BY h.car
 """
 
 
-def end_hold_by_hand(conn: sqlite3.Connection, lane: str, held: Held, at: datetime) -> str | None:
+def end_hold_by_hand(
+    conn: sqlite3.Connection, lane: str, held: Held, at: datetime, lanes: Collection[str]
+) -> str | None:
     """The guard's opening by hand at `lane` at `at` let out the car `held` there: its hold ends
     then (_let_out_by_hand_sql), also for a car with no stay to close (held with no entry record).
     Returns the hold's last decision's event id (None if the log has none)."""
-    row = conn.execute(_HELD_BY, (to_db(held.at), held.car)).fetchone()
+    sql = _HELD_BY.format(exit=_at_the_exit_sql("a", "?", lanes))
+    row = conn.execute(sql, (to_db(held.at), held.car, lane)).fetchone()
     if row is None:
         return None
     conn.execute(_LET_OUT_BY_HAND, (to_db(at), lane, row[0]))
