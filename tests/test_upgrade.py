@@ -283,11 +283,15 @@ def test_a_car_struck_off_under_an_older_gateway_is_listed_unregistered_after_th
             gw.conn.close()
 
 
-def test_a_car_let_out_by_hand_before_the_upgrade_is_no_longer_shown_held(tmp_path: Path) -> None:
+@pytest.mark.parametrize("exit_event", ["held-1", None])
+def test_a_car_let_out_by_hand_before_the_upgrade_is_no_longer_shown_held(
+    tmp_path: Path, exit_event: str | None
+) -> None:
     """An older gateway held two strangers' cars at car-out and the guard let the first out by hand
-    (its stay closed by hand, naming its hold's last decision). After the upgrade the lane shows
-    only the other one, still held: the first hold has ended, and the second, written before the
-    upgrade kept each record's car, is still that car's."""
+    (its stay closed by hand, naming its hold's last decision; the release before this one named
+    none, None: its box's openings were all lost at the upgrade, review s38_n). After the upgrade
+    the lane shows only the other one, still held: the first hold has ended, and the second,
+    written before the upgrade kept each record's car, is still that car's."""
     data = tmp_path / "data"
     data.mkdir()
     old = database_at(data / "gateway.db", 21)
@@ -299,8 +303,8 @@ def test_a_car_let_out_by_hand_before_the_upgrade_is_no_longer_shown_held(tmp_pa
         )
     old.execute(
         "INSERT INTO stays (subject, plate, entered_at, exited_at, exit_event, closed_by) "
-        "VALUES ('plate:苏E12345', '苏E12345', ?, ?, 'held-1', 'hand')",
-        (AT.replace("T01", "T00"), AT.replace("T01:00", "T01:01")),
+        "VALUES ('plate:苏E12345', '苏E12345', ?, ?, ?, 'hand')",
+        (AT.replace("T01", "T00"), AT.replace("T01:00", "T01:01"), exit_event),
     )
     old.close()
     gw = Gateway(parking_config(data))

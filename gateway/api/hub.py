@@ -70,6 +70,14 @@ class Hub:
     def status_now(self) -> dict[str, Any]:
         return self._status()
 
+    def publish_status(self) -> None:
+        """The lanes' status now, to every page at once (after a guard's action), kept as the last
+        sent: the once-a-second check compares with what the pages were last told, or a change
+        back within the second (the centre reopening a lane a guard just closed) was never sent."""
+        status = self._status()
+        self._last_status = status  # one assignment: the tick on the loop's thread reads it whole
+        self.publish("status", status)
+
     def _fan_out(self, message: str) -> None:
         for queue in list(self._clients):
             try:

@@ -214,7 +214,7 @@ def _act(app: GuardApp, who: Principal, lane: str, action: Action, reason: str) 
         record_waits=record_waits,
     )
     app.hub.publish("action", {**done.model_dump(), "at": gw.now().isoformat(timespec="seconds")})
-    app.hub.publish("status", lanes_status(gw))
+    app.hub.publish_status()
     return done
 
 

@@ -903,6 +903,24 @@ MIGRATIONS: list[str] = [
     """
     CREATE INDEX access_log_held_at ON access_log(at) WHERE reason = 'payment_due';
     """,
+    # Migration 22 copied the openings by hand from the stays they closed through the stay's
+    # exit_event, which the gateway before it never wrote: a box upgraded from it lost them all, and
+    # its lanes showed a car let out by hand before the upgrade as still held (the next opening let
+    # nobody out). They are found as that gateway found them: the last payment_due decision of the
+    # car (its plate, or the car its card was taken for) in the half hour up to the stay's close.
+    """
+    INSERT INTO let_outs_by_hand (at, lane, held_event)
+    SELECT s.exited_at, h.lane, h.event_id FROM stays s
+    JOIN access_log h ON h.id = (
+        SELECT a.id FROM access_log a INDEXED BY access_log_held_at
+        WHERE a.reason = 'payment_due' AND a.at <= s.exited_at
+          AND a.at >= strftime('%Y-%m-%dT%H:%M:%f', s.exited_at, '-1800 seconds')
+          AND ((a.kind = 'plate' AND a.value = s.plate) OR (a.vehicle_id IS NOT NULL AND a.vehicle_id = s.vehicle_id))
+        ORDER BY a.id DESC LIMIT 1)
+    WHERE s.closed_by = 'hand' AND s.exit_event IS NULL
+      AND NOT EXISTS (SELECT 1 FROM let_outs_by_hand o WHERE o.held_event = h.event_id)
+    ORDER BY s.exited_at, s.id;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
