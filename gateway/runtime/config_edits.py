@@ -184,9 +184,9 @@ def closed_history(conn: sqlite3.Connection, tz: ZoneInfo) -> ClosedHistory:
 
 _HOURS_KEPT = """
 SELECT 'credentials', c.id, 'card ' || c.value, c.hours FROM credentials c
-WHERE c.kind = 'card' AND c.hours != '' {ids}
+WHERE c.kind = 'card' AND c.hours != '' AND (c.valid_to IS NULL OR c.valid_to > :now) {ids}
 UNION ALL SELECT 'passes', p.id, 'pass ' || p.id, p.hours FROM passes p
-WHERE p.hours != '' AND p.checked_out_at IS NULL {ids}
+WHERE p.hours != '' AND p.checked_out_at IS NULL AND p.valid_to > :now {ids}
 """
 # The cards and passes found at the first start of version 38 (hours can no longer be given so):
 # later starts look at those alone, not at every card again (the scan filled the page cache of a
@@ -196,14 +196,15 @@ _HOURS_FOUND = "hours_end_when_they_start"
 
 def hours_that_end_when_they_start(conn: sqlite3.Connection, now: datetime) -> list[tuple[str, str]]:
     """Cards and passes whose hours were stored, before version 38 refused them, with an end equal
-    to the start (08:00-08:00): they still open round the clock, as they did (Window.parse)."""
+    to the start (08:00-08:00): they still open round the clock, as they did (Window.parse). Those
+    ended (or checked out) open nothing any more: not named."""
     found = conn.execute("SELECT value FROM config_seen WHERE key = ?", (_HOURS_FOUND,)).fetchone()
     if found is None:
-        rows = conn.execute(_HOURS_KEPT.format(ids="")).fetchall()
+        rows = conn.execute(_HOURS_KEPT.format(ids=""), {"now": to_db(now)}).fetchall()
     else:
         ids = ",".join(str(int(i)) for _, i in json.loads(found[0])) or "NULL"
         # {ids} stands in both halves: the table each row names keeps to its own ids below.
-        rows = conn.execute(_HOURS_KEPT.format(ids=f"AND id IN ({ids})")).fetchall()
+        rows = conn.execute(_HOURS_KEPT.format(ids=f"AND id IN ({ids})"), {"now": to_db(now)}).fetchall()
         kept = {(t, i) for t, i in json.loads(found[0])}
         rows = [r for r in rows if (r[0], r[1]) in kept]
     slips = [r for r in rows if any(w.open_all_day and w.start != time(0) for w in stored_windows(r[3]))]

@@ -11,10 +11,12 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from fastapi.testclient import TestClient
 
+from gateway.api.app import create_app
 from gateway.core import Presented
 from gateway.runtime.gateway import Gateway
-from tests.ui.conftest import CARD, make_config, start_site
+from tests.ui.conftest import CARD, bearer, make_config, start_site
 
 TZ = ZoneInfo("Asia/Shanghai")
 SLIP = "08:00-08:00"
@@ -26,6 +28,7 @@ def test_a_card_stored_with_a_slip_keeps_opening_and_the_start_names_it(
     cfg = make_config(tmp_path / "data")
     site = start_site(cfg)
     try:
+
         def as_before_version_38(conn):  # type: ignore[no-untyped-def]
             conn.execute("UPDATE credentials SET hours = ? WHERE value = ?", (SLIP, CARD))
             conn.execute("DELETE FROM config_seen WHERE key = 'hours_end_when_they_start'")
@@ -47,3 +50,38 @@ def test_a_card_stored_with_a_slip_keeps_opening_and_the_start_names_it(
             assert CARD not in said[0] and CARD[-4:] in said[0] and "08:00-18:00" in said[0], said[0]
         finally:
             gw.stop()
+
+
+def test_a_pass_ended_long_ago_with_a_slip_is_not_named_at_every_start(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A crew's pass stored with 08:00-08:00 that ended long ago opens nothing: the start does not
+    name it, while one still running is named."""
+    cfg = make_config(tmp_path / "data")
+    site = start_site(cfg)
+    crew = {"name": "赵装修", "company": "好家装饰", "phone": "13711112222", "host_building": "3栋"}
+    try:
+        with TestClient(create_app(site.gw)) as client:
+            ids = []
+            for _ in range(2):
+                body = {**crew, "host_unit": "2单元", "valid_from": "2099-03-01", "valid_to": "2099-12-31"}
+                r = client.post("/api/contractors", json=body, headers=bearer(site.admin_token))
+                assert r.status_code == 201, r.text
+                ids.append(r.json()["id"])
+
+        def as_before_version_38(conn):  # type: ignore[no-untyped-def]
+            conn.execute("UPDATE passes SET hours = ?", (SLIP,))
+            conn.execute(
+                "UPDATE passes SET valid_to = '2025-04-01T00:00:00.000000+00:00' WHERE id = ?", (ids[0],)
+            )
+            conn.execute("DELETE FROM config_seen WHERE key = 'hours_end_when_they_start'")
+
+        site.gw.on_worker(as_before_version_38).result(timeout=10)
+    finally:
+        site.gw.stop()
+    caplog.set_level(logging.ERROR, logger="gateway")
+    gw = Gateway(cfg)
+    gw.start()
+    gw.stop()
+    said = [r.getMessage() for r in caplog.records if "end when they start" in r.getMessage()]
+    assert [s.split(" has ")[0] for s in said] == [f"pass {ids[1]}"], said
