@@ -154,13 +154,18 @@ def gateway(site_cfg: SiteConfig) -> Iterator[Gateway]:
 
 
 def report_so_far(gw: Gateway) -> dict[str, Any]:
-    """The daily report of the period running now (periods start at 06:00), as built at its end."""
+    """A daily report of the 24 hours up to the next whole hour in the site's time: all a test
+    decided on the real clock in the last hours, whatever the time of day it runs. (Periods from a
+    fixed 06:00 split such a test's cars between two reports when it ran at 06:00 in Shanghai.)"""
+    next_hour = (gw.now().astimezone(gw.site.tz) + timedelta(hours=1)).replace(
+        minute=0, second=0, microsecond=0
+    )
     return build_report(
         gw.conn,
         site_id=gw.site.config.site.id,
         lanes=gw.site.lanes,
-        day=(gw.now() - timedelta(hours=6)).date(),
-        hour=6,
+        day=(next_hour - timedelta(days=1)).date(),
+        hour=next_hour.hour,
         tz=gw.site.tz,
         built_at=gw.now(),
     )
