@@ -915,7 +915,8 @@ MIGRATIONS: list[str] = [
         SELECT a.id FROM access_log a INDEXED BY access_log_held_at
         WHERE a.reason = 'payment_due' AND a.at <= s.exited_at
           AND a.at >= strftime('%Y-%m-%dT%H:%M:%f', s.exited_at, '-1800 seconds')
-          AND ((a.kind = 'plate' AND a.value = s.plate) OR (a.vehicle_id IS NOT NULL AND a.vehicle_id = s.vehicle_id))
+          AND ((a.kind = 'plate' AND a.value = s.plate)
+               OR (a.vehicle_id IS NOT NULL AND a.vehicle_id = s.vehicle_id))
         ORDER BY a.id DESC LIMIT 1)
     WHERE s.closed_by = 'hand' AND s.exit_event IS NULL
       AND NOT EXISTS (SELECT 1 FROM let_outs_by_hand o WHERE o.held_event = h.event_id)
