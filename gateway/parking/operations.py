@@ -29,10 +29,10 @@ from gateway.parking.boot_clock import BootClock, reports_on_old_clock
 from gateway.parking.patrol import FINAL, RoundResult, RouteSpec, due_times, evaluate, still_open
 from gateway.parking.repairs import Overdue, date_faults_ahead, overdue_repairs
 from gateway.parking.report import build_report, last_complete_day, period_of, store_report
-from gateway.runtime.config_edits import closed_history
 from gateway.site import Site
 from gateway.store import retention as prune
 from gateway.store.alarms import clear_alarm, clear_open_alarms, raise_alarm
+from gateway.store.config_seen import closed_history
 from gateway.store.database import open_read_only
 from gateway.store.parking import ParkingError
 from gateway.store.patrol import record_round, taps_between

@@ -6,8 +6,8 @@ the oldest tariff, fixed slots in a zone the config no longer has, and a tariff 
 were edited in place. Neither stops the start: the
 lanes must keep working, and the admin needs the API to put it right.
 
-Kept here too: the closed-management periods the gateway ran under, from which start on, so that
-a day's report (built, or rebuilt weeks later) sums up the periods in force that day, not today's.
+Remembered here too, in the store (gateway/store/config_seen.py): the closed-management periods
+each start runs under, for the days' reports.
 """
 
 from __future__ import annotations
@@ -16,15 +16,15 @@ import json
 import logging
 import sqlite3
 from dataclasses import asdict
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, time
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from gateway.core.windows import ClosedHistory, ClosedPeriod, Window, stored_windows
+from gateway.core.windows import stored_windows
 from gateway.parking.book import BILLABLE
 from gateway.parking.fees import Tariff
 from gateway.privacy import mask_card
 from gateway.site import Site
+from gateway.store.config_seen import keep_first_seen, remember_closed_periods
 from gateway.store.database import transaction
 from gateway.store.outbox import enqueue
 from gateway.timefmt import to_db
@@ -69,13 +69,6 @@ def tariffs_edited_in_place(conn: sqlite3.Connection, tariffs: tuple[Tariff, ...
     return [t.version for t in tariffs if kept.get(f"tariff:{t.version}", _prices(t)) != _prices(t)]
 
 
-def _keep_first_seen(conn: sqlite3.Connection, seen: dict[str, str], now: datetime) -> None:
-    conn.executemany(
-        "INSERT OR IGNORE INTO config_seen (key, value, first_seen) VALUES (?, ?, ?)",
-        [(key, value, to_db(now)) for key, value in seen.items()],
-    )
-
-
 def _site_renamed(conn: sqlite3.Connection, site: Site, now: datetime) -> None:
     """A changed `[site] id`: the records sent so far went up under the old one, those still waiting
     go under the new one (the id is put on each record as it is sent). The centre, counting each
@@ -109,89 +102,31 @@ def _site_renamed(conn: sqlite3.Connection, site: Site, now: datetime) -> None:
     )
 
 
-# One row per change: `closed_periods:000001`, ... in the order the starts saw them.
-_CLOSED = "closed_periods:"
-
-
-def _period_text(p: ClosedPeriod) -> dict[str, Any]:
-    """A period as its [[policy.closed_management]] table says it (hours on every day, as there)."""
-    return {
-        "first_day": p.first_day.isoformat(),
-        "last_day": p.last_day.isoformat(),
-        "hours": [str(w) for w in p.windows],
-        "temporary_vehicles": "admit" if p.admit_temporary_vehicles else "refuse",
-        "contractors": "admit" if p.admit_contractors else "refuse",
-        "visitor_fields": list(p.visitor_fields),
-    }
-
-
-def _period_of(kept: dict[str, Any]) -> ClosedPeriod:
-    return ClosedPeriod(
-        first_day=date.fromisoformat(kept["first_day"]),
-        last_day=date.fromisoformat(kept["last_day"]),
-        windows=tuple(Window.parse(h, stored=True) for h in kept["hours"]),
-        admit_temporary_vehicles=kept["temporary_vehicles"] == "admit",
-        admit_contractors=kept["contractors"] == "admit",
-        visitor_fields=tuple(kept["visitor_fields"]),
-    )
-
-
-def _kept_closed(conn: sqlite3.Connection) -> list[tuple[dict[str, Any], datetime]]:
-    rows = conn.execute(
-        "SELECT value, first_seen FROM config_seen WHERE key LIKE ? ORDER BY key", (_CLOSED + "%",)
-    )
-    return [(json.loads(value), datetime.fromisoformat(first_seen)) for value, first_seen in rows]
-
-
-def remember_closed_periods(conn: sqlite3.Connection, site: Site, now: datetime) -> None:
-    """Keep the closed-management periods this start runs under when they differ from the last kept,
-    with the last access record decided under the old ones (closed_history)."""
-    periods = [_period_text(p) for p in site.policy.closed_periods]
-    kept = _kept_closed(conn)
-    if kept and kept[-1][0]["periods"] == periods:
-        return
-    (after,) = conn.execute("SELECT coalesce(max(id), 0) FROM access_log").fetchone()
-    value = json.dumps({"periods": periods, "after_record": after}, ensure_ascii=False)
-    _keep_first_seen(conn, {f"{_CLOSED}{len(kept) + 1:06d}": value}, now)
-
-
-def _took_over(conn: sqlite3.Connection, started: datetime, after: int) -> datetime:
-    """When periods kept at a start took over, in the records' own time: the start, but not after
-    the first record decided under them (a clock that was ahead at the start, stepped back since)
-    nor before the last decided under the old ones (a Pi boots on fake-hwclock's stale time)."""
-    at = started
-    first_new = conn.execute(
-        "SELECT at FROM access_log WHERE id > ? ORDER BY id LIMIT 1", (after,)
-    ).fetchone()
-    if first_new:
-        at = min(at, datetime.fromisoformat(first_new[0]))
-    last_old = conn.execute("SELECT at FROM access_log WHERE id = ?", (after,)).fetchone()
-    if last_old:  # gone when retention deleted it: the start's time is all there is
-        at = max(at, datetime.fromisoformat(last_old[0]) + timedelta(microseconds=1))
-    return at
-
-
-def closed_history(conn: sqlite3.Connection, tz: ZoneInfo) -> ClosedHistory:
-    """The closed-management periods the gateway ran under, from when (remember_closed_periods)."""
-    changes: list[tuple[datetime, tuple[ClosedPeriod, ...]]] = []
-    for kept, first_seen in _kept_closed(conn):
-        since = _took_over(conn, first_seen, kept["after_record"]).astimezone(tz)
-        if changes:  # in the order the starts saw them, whatever the clocks said
-            since = max(since, changes[-1][0])
-        changes.append((since, tuple(_period_of(p) for p in kept["periods"])))
-    return ClosedHistory(tuple(changes))
-
-
-_HOURS_KEPT = """
-SELECT 'credentials', c.id, 'card ' || c.value, c.hours FROM credentials c
-WHERE c.kind = 'card' AND c.hours != '' AND (c.valid_to IS NULL OR c.valid_to > :now) {ids}
-UNION ALL SELECT 'passes', p.id, 'pass ' || p.id, p.hours FROM passes p
-WHERE p.hours != '' AND p.checked_out_at IS NULL AND p.valid_to > :now {ids}
-"""
+# The cards and passes that can still open something, with their hours.
+_HOURS_KEPT = {
+    "credentials": "SELECT id, 'card ' || value, hours FROM credentials WHERE kind = 'card' "
+    "AND hours != '' AND (valid_to IS NULL OR valid_to > :now)",
+    "passes": "SELECT id, 'pass ' || id, hours FROM passes WHERE hours != '' AND checked_out_at IS NULL "
+    "AND valid_to > :now",
+}
 # The cards and passes found at the first start of version 38 (hours can no longer be given so):
 # later starts look at those alone, not at every card again (the scan filled the page cache of a
 # 200,000-card estate's start, 1.7 MB more resident memory).
 _HOURS_FOUND = "hours_end_when_they_start"
+
+
+def _with_hours(
+    conn: sqlite3.Connection, now: datetime, only: list[list[Any]] | None
+) -> list[tuple[str, int, str, str]]:
+    """(table, id, what, hours) of the cards and passes with hours: all, or `only` those [table, id]."""
+    rows = []
+    for table, sql in _HOURS_KEPT.items():
+        ids = None if only is None else [int(i) for t, i in only if t == table]
+        if ids == []:
+            continue
+        where = "" if ids is None else f" AND id IN ({','.join(map(str, ids))})"
+        rows += [(table, *row) for row in conn.execute(sql + where, {"now": to_db(now)})]
+    return rows
 
 
 def hours_that_end_when_they_start(conn: sqlite3.Connection, now: datetime) -> list[tuple[str, str]]:
@@ -199,25 +134,18 @@ def hours_that_end_when_they_start(conn: sqlite3.Connection, now: datetime) -> l
     to the start (08:00-08:00): they still open round the clock, as they did (Window.parse). Those
     ended (or checked out) open nothing any more: not named."""
     found = conn.execute("SELECT value FROM config_seen WHERE key = ?", (_HOURS_FOUND,)).fetchone()
-    if found is None:
-        rows = conn.execute(_HOURS_KEPT.format(ids=""), {"now": to_db(now)}).fetchall()
-    else:
-        ids = ",".join(str(int(i)) for _, i in json.loads(found[0])) or "NULL"
-        # {ids} stands in both halves: the table each row names keeps to its own ids below.
-        rows = conn.execute(_HOURS_KEPT.format(ids=f"AND id IN ({ids})"), {"now": to_db(now)}).fetchall()
-        kept = {(t, i) for t, i in json.loads(found[0])}
-        rows = [r for r in rows if (r[0], r[1]) in kept]
+    rows = _with_hours(conn, now, None if found is None else json.loads(found[0]))
     slips = [r for r in rows if any(w.open_all_day and w.start != time(0) for w in stored_windows(r[3]))]
     if found is None:
-        _keep_first_seen(conn, {_HOURS_FOUND: json.dumps([[t, i] for t, i, _, _ in slips])}, now)
+        keep_first_seen(conn, {_HOURS_FOUND: json.dumps([[t, i] for t, i, _, _ in slips])}, now)
     return [(what, hours) for _, _, what, hours in slips]
 
 
 def say_at_start(conn: sqlite3.Connection, tariffs: tuple[Tariff, ...], site: Site, now: datetime) -> None:
     _site_renamed(conn, site, now)
-    remember_closed_periods(conn, site, now)
+    remember_closed_periods(conn, site.policy.closed_periods, now)
     seen = {f"tariff:{t.version}": _prices(t) for t in tariffs}
-    _keep_first_seen(conn, {**seen, "site_id": site.config.site.id}, now)
+    keep_first_seen(conn, {**seen, "site_id": site.config.site.id}, now)
     for version in tariffs_edited_in_place(conn, tariffs):
         log.error(
             "tariff version %r has other prices (or another first day) in site.toml than when the "

@@ -382,13 +382,13 @@ def _plate_is_free(conn: sqlite3.Connection, vid: int, plate: str) -> None:
 
 def delete_vehicle(conn: sqlite3.Connection, at: datetime, actor: str, vid: int) -> None:
     with transaction(conn):
-        row = conn.execute("SELECT plate FROM vehicles WHERE id = ?", (vid,)).fetchone()
-        if row is None:
+        plate = _plate_of(conn, vid)
+        if plate is None:
             raise NotFound(f"no vehicle {vid}", fix="search for the plate on the lookup page")
         with slots_handed_on(conn, at, "?", (vid,)):
-            conn.execute("DELETE FROM credentials WHERE kind = 'plate' AND value = ?", (row[0],))
+            conn.execute("DELETE FROM credentials WHERE kind = 'plate' AND value = ?", (plate,))
             conn.execute("DELETE FROM vehicles WHERE id = ?", (vid,))
-        _changed(conn, at, actor, "delete", "vehicle", vid, row[0], plate=row[0])
+        _changed(conn, at, actor, "delete", "vehicle", vid, plate, plate=plate)
 
 
 def add_card(

@@ -1,0 +1,99 @@
+"""What the gateway saw of its site config at its starts, kept in the store (table config_seen): a
+key's value as first seen (a tariff version's prices, the site id), and the closed-management
+periods each start ran under, from when, so that a day's report (built, or rebuilt weeks later)
+sums up the periods in force that day, not today's (gateway/runtime/config_edits.py says at start
+what the config no longer covers)."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from gateway.core.windows import ClosedHistory, ClosedPeriod, Window
+from gateway.timefmt import to_db
+
+
+def keep_first_seen(conn: sqlite3.Connection, seen: dict[str, str], now: datetime) -> None:
+    """Each key's value as first seen: a key kept already keeps its value and time."""
+    conn.executemany(
+        "INSERT OR IGNORE INTO config_seen (key, value, first_seen) VALUES (?, ?, ?)",
+        [(key, value, to_db(now)) for key, value in seen.items()],
+    )
+
+
+# One row per change: `closed_periods:000001`, ... in the order the starts saw them.
+_CLOSED = "closed_periods:"
+
+
+def _period_text(p: ClosedPeriod) -> dict[str, Any]:
+    """A period as its [[policy.closed_management]] table says it (hours on every day, as there)."""
+    return {
+        "first_day": p.first_day.isoformat(),
+        "last_day": p.last_day.isoformat(),
+        "hours": [str(w) for w in p.windows],
+        "temporary_vehicles": "admit" if p.admit_temporary_vehicles else "refuse",
+        "contractors": "admit" if p.admit_contractors else "refuse",
+        "visitor_fields": list(p.visitor_fields),
+    }
+
+
+def _period_of(kept: dict[str, Any]) -> ClosedPeriod:
+    return ClosedPeriod(
+        first_day=date.fromisoformat(kept["first_day"]),
+        last_day=date.fromisoformat(kept["last_day"]),
+        windows=tuple(Window.parse(h, stored=True) for h in kept["hours"]),
+        admit_temporary_vehicles=kept["temporary_vehicles"] == "admit",
+        admit_contractors=kept["contractors"] == "admit",
+        visitor_fields=tuple(kept["visitor_fields"]),
+    )
+
+
+def _kept_closed(conn: sqlite3.Connection) -> list[tuple[dict[str, Any], datetime]]:
+    rows = conn.execute(
+        "SELECT value, first_seen FROM config_seen WHERE key LIKE ? ORDER BY key", (_CLOSED + "%",)
+    )
+    return [(json.loads(value), datetime.fromisoformat(first_seen)) for value, first_seen in rows]
+
+
+def remember_closed_periods(
+    conn: sqlite3.Connection, closed_periods: tuple[ClosedPeriod, ...], now: datetime
+) -> None:
+    """Keep the closed-management periods this start runs under when they differ from the last kept,
+    with the last access record decided under the old ones (closed_history)."""
+    periods = [_period_text(p) for p in closed_periods]
+    kept = _kept_closed(conn)
+    if kept and kept[-1][0]["periods"] == periods:
+        return
+    (after,) = conn.execute("SELECT coalesce(max(id), 0) FROM access_log").fetchone()
+    value = json.dumps({"periods": periods, "after_record": after}, ensure_ascii=False)
+    keep_first_seen(conn, {f"{_CLOSED}{len(kept) + 1:06d}": value}, now)
+
+
+def _took_over(conn: sqlite3.Connection, started: datetime, after: int) -> datetime:
+    """When periods kept at a start took over, in the records' own time: the start, but not after
+    the first record decided under them (a clock that was ahead at the start, stepped back since)
+    nor before the last decided under the old ones (a Pi boots on fake-hwclock's stale time)."""
+    at = started
+    first_new = conn.execute(
+        "SELECT at FROM access_log WHERE id > ? ORDER BY id LIMIT 1", (after,)
+    ).fetchone()
+    if first_new:
+        at = min(at, datetime.fromisoformat(first_new[0]))
+    last_old = conn.execute("SELECT at FROM access_log WHERE id = ?", (after,)).fetchone()
+    if last_old:  # gone when retention deleted it: the start's time is all there is
+        at = max(at, datetime.fromisoformat(last_old[0]) + timedelta(microseconds=1))
+    return at
+
+
+def closed_history(conn: sqlite3.Connection, tz: ZoneInfo) -> ClosedHistory:
+    """The closed-management periods the gateway ran under, from when (remember_closed_periods)."""
+    changes: list[tuple[datetime, tuple[ClosedPeriod, ...]]] = []
+    for kept, first_seen in _kept_closed(conn):
+        since = _took_over(conn, first_seen, kept["after_record"]).astimezone(tz)
+        if changes:  # in the order the starts saw them, whatever the clocks said
+            since = max(since, changes[-1][0])
+        changes.append((since, tuple(_period_of(p) for p in kept["periods"])))
+    return ClosedHistory(tuple(changes))
