@@ -3,7 +3,9 @@ gives up.
 
 A vanished port (USB unplugged, cable cut on a USB adapter) puts the device offline, which raises
 an alarm; the reader then reopens the port with backoff by itself. Bad frames are counted in the
-device's health (`bad_frames`, `noise_bytes`), never raised.
+device's health (`bad_frames`, `noise_bytes`), never raised; but a reader that sends nothing else
+for NOISE_ONLY_S does not answer (RS-485 A/B swapped, a wrong baud rate), and is offline until it
+sends a good frame.
 """
 
 from __future__ import annotations
@@ -24,6 +26,35 @@ from drivers.serialport import Backoff, PortError, explain, open_port
 log = logging.getLogger(__name__)
 
 STABLE_S = 5.0  # a port read this long without an error counts as working, even with no card shown
+# Noise and bad frames this long with no good frame: the reader does not answer. A guard who tries
+# a card again and again keeps the noise coming; one burst from the barrier motor does not.
+NOISE_ONLY_S = 5.0
+
+
+class NoiseOnly:
+    """Whether a reader has sent only noise and bad frames, since it connected or since its last
+    good frame, for NOISE_ONLY_S. A pause of that long with no bytes at all starts the count again."""
+
+    def __init__(self) -> None:
+        self._since: float | None = None  # the first noise of the stretch
+        self._last = 0.0
+
+    def good(self) -> None:
+        self._since = None
+
+    def noisy(self, now: float) -> bool:
+        """Noise or a bad frame at `now` (monotonic seconds): True once the stretch is long enough."""
+        if self._since is None or now - self._last > NOISE_ONLY_S:
+            self._since = now
+        self._last = now
+        return now - self._since >= NOISE_ONLY_S
+
+
+def not_answering(port: str) -> str:
+    return (
+        f"{port} sends only noise and bad frames, no card read in {NOISE_ONLY_S:g} s: check the RS-485 "
+        "wiring (A to A, B to B; swapped A/B is the usual cause) and that baudrate is the reader's"
+    )
 
 
 class SerialReader:
@@ -78,25 +109,34 @@ class SerialReader:
     def _read(self, port: serial.Serial, emit: Emit) -> None:
         buf = b""
         opened = time.monotonic()
+        noise = NoiseOnly()
+        garbled = False  # offline for sending only noise: online again with a good frame
         while not self._stop.is_set():
             # Blocks until at least one byte (or the timeout): a frame's last byte is seen at once.
             data = port.read(port.in_waiting or 1)
             # Online, and the backoff reset, only once reads work: a port that opens but fails
             # every read (a second program on it, an adapter in a bad state) stays offline with
             # waits that grow, instead of raising and clearing an alarm ten times a second.
-            if not self.health.online:
+            if not self.health.online and not garbled:
                 self.health.set_online()
             if data or time.monotonic() - opened > STABLE_S:
                 self._backoff.reset()
             if not data:
                 continue
-            self.health.seen()
             found = self._scan(buf + data)
             buf = found.rest
             if found.bad:
                 self.health.count("bad_frames", found.bad)
             if found.noise:
                 self.health.count("noise_bytes", found.noise)
+            if found.values:
+                noise.good()
+                garbled = False
+            elif (found.bad or found.noise) and noise.noisy(time.monotonic()) and not garbled:
+                garbled = True
+                self.health.set_offline(not_answering(self.port))
+            if not garbled:
+                self.health.seen()
             for value in found.values:
                 self.health.count("reads")
                 if self._debounce.accept(value, time.monotonic()):

@@ -26,6 +26,7 @@ from gateway.config.models import SiteConfig
 from gateway.core.windows import Window
 from gateway.parking import retention as plan
 from gateway.parking.boot_clock import BootClock, reports_on_old_clock
+from gateway.parking.faults import overdue_text, tell_late_repair, untold_late_repairs
 from gateway.parking.patrol import FINAL, RoundResult, RouteSpec, due_times, evaluate, still_open
 from gateway.parking.repairs import Overdue, date_faults_ahead, overdue_repairs
 from gateway.parking.report import build_report, last_complete_day, period_of, store_report
@@ -129,9 +130,10 @@ class Operations:
         steps: list[tuple[str, Callable[[datetime], object]]] = [
             ("redate", self._redate),
             ("clock", self._clock_alarms),
-            ("patrols", self.patrols),  # before reports: a report counts the rounds as judged by now
-            ("reports", self.reports),
+            # before reports: a report counts the rounds as judged, and the late repairs as told, by now
+            ("patrols", self.patrols),
             ("repairs", self.repairs),
+            ("reports", self.reports),
             ("disk", self.disk_guard),
         ]
         # on the monotonic clock: one set back must not stop retention until it catches up
@@ -416,8 +418,8 @@ class Operations:
                     continue
                 taps = taps_between(conn, self.clock.boot, dues[0], now)
                 for due in dues:
-                    result = evaluate(route, due, taps, now)
                     before = known.get(to_db(due))
+                    result = evaluate(route, due, taps, now, found_overdue=before == "overdue")
                     if result.status != "pending" and result.status != before:
                         changed.append((result, before))
         return changed
@@ -426,10 +428,24 @@ class Operations:
 
     def repairs(self, now: datetime) -> list[Overdue]:
         """A device offline past [alarms] repair_hours raises repair_overdue; back online clears it.
-        A fault dated after now (raised on a clock since set back) counts from now."""
+        A fault dated after now (raised on a clock since set back) counts from now. One repaired past
+        the limit before a look found it overdue raises and clears it as of the repair."""
         limit = timedelta(hours=self.cfg.alarms.repair_hours)
         with closing(self._read()) as conn:
             overdue, repaired, ahead = overdue_repairs(conn, now, limit)
+            # as far back as the reports built after an outage: older ones were sent long ago
+            untold = untold_late_repairs(conn, limit, now - timedelta(days=BACKFILL_DAYS))
+        for fault in untold:
+            if not self._run(partial(tell_late_repair, late=fault, limit=limit)):
+                continue
+            log.info(
+                "device %s was repaired %s, %.1f hours after its fault, past the %g-hour limit: "
+                "repair_overdue raised and cleared as of then",
+                fault.device,
+                fault.repaired.astimezone(self.site.tz).strftime("%Y-%m-%d %H:%M"),
+                (fault.repaired - fault.since) / timedelta(hours=1),
+                limit / timedelta(hours=1),
+            )
         if ahead:
             self._run(partial(date_faults_ahead, now=now))
             log.info(
@@ -438,8 +454,7 @@ class Operations:
                 ", ".join(ahead),
             )
         for late in overdue:
-            hours = {"hours": late.age / timedelta(hours=1), "limit_hours": limit / timedelta(hours=1)}
-            text = AlarmText("repair_overdue", {"device": late.device, **hours})
+            text = overdue_text(late.device, late.age, limit)
             self._run(partial(raise_alarm, kind="repair_overdue", source=late.device, text=text, at=now))
         for device in repaired:
             self._run(partial(clear_alarm, kind="repair_overdue", source=device, at=now))

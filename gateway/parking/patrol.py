@@ -83,8 +83,14 @@ def _instant(day: date, at: time, tz: ZoneInfo) -> datetime:
     return datetime.combine(day, at.replace(tzinfo=None), tz).astimezone(UTC)
 
 
-def evaluate(route: RouteSpec, due: datetime, taps: list[Tap], now: datetime) -> RoundResult:
-    """The state of one round at `now`, from the taps at the route's checkpoints."""
+def evaluate(
+    route: RouteSpec, due: datetime, taps: list[Tap], now: datetime, found_overdue: bool = False
+) -> RoundResult:
+    """The state of one round at `now`, from the taps at the route's checkpoints.
+
+    A round `found_overdue` (on record as overdue: unfinished at its deadline, and the centre told
+    it was late) is late at best: judged again on a route edited since (a checkpoint taken out,
+    more `round_minutes`), it would otherwise read done on time, or pending again."""
     # in UTC: a local time plus a timedelta is wall-clock arithmetic, wrong across a clock change
     opens = due.astimezone(UTC)
     closes = opens + route.every
@@ -97,9 +103,10 @@ def evaluate(route: RouteSpec, due: datetime, taps: list[Tap], now: datetime) ->
     missing = tuple(c for c in route.checkpoints if c not in first)
     if not missing:
         finished = max(first.values())
-        return RoundResult(route.id, due, "done" if finished <= deadline else "late", finished)
+        on_time = finished <= deadline and not found_overdue
+        return RoundResult(route.id, due, "done" if on_time else "late", finished)
     if now >= closes:
         return RoundResult(route.id, due, "missed", None, missing)
-    if now >= deadline:
+    if now >= deadline or found_overdue:
         return RoundResult(route.id, due, "overdue", None, missing)
     return RoundResult(route.id, due, "pending", None, missing)
