@@ -17,7 +17,7 @@ from gateway.api.auth import Admin, Principal, User
 from gateway.api.deps import App, Db, End, GuardApp, Id, When, aware, local, write
 from gateway.api.errors import ApiError
 from gateway.api.shapes import ERRORS
-from gateway.core.windows import Window
+from gateway.core.windows import DIFFERENT_END_OR_EMPTY, Window
 from gateway.privacy import id_number_problem, mask_name
 from gateway.runtime.gateway import Gateway
 from gateway.store import passes as store
@@ -251,7 +251,7 @@ def _new_pass(
         problems.append("vehicle_class: give the vehicle's plate too (a visitor on foot has no vehicle)")
     for h in hours:
         try:
-            Window.parse(h)
+            Window.parse(h, fix=DIFFERENT_END_OR_EMPTY)
         except ValueError as exc:
             problems.append(f"hours: {exc}")
     start, end = pass_window(gw, body.valid_from, body.valid_to, now)

@@ -16,7 +16,7 @@ from gateway.config.addresses import check_listen
 from gateway.config.common import Identifier, Strict
 from gateway.config.devices import Device, SimulatedDevice
 from gateway.config.parking import Parking, Patrol, Reports, Retention
-from gateway.core.windows import Window
+from gateway.core.windows import DIFFERENT_END_OR_EMPTY, Window
 
 __all__ = ["Device", "SimulatedDevice", "SiteConfig"]
 
@@ -40,7 +40,7 @@ DEFAULT_VISITOR_FIELDS: tuple[VisitorField, ...] = (
 
 def _check_hours(values: list[str]) -> list[str]:
     for text in values:
-        Window.parse(text)
+        Window.parse(text, fix=DIFFERENT_END_OR_EMPTY)  # no hours at all: any time
     return values
 
 

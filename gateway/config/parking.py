@@ -5,6 +5,7 @@ Prices are integer fen (500 = 5元): money is never a float anywhere in the gate
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from typing import Annotated
 
@@ -27,9 +28,15 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-def _window(text: str) -> str:
-    Window.parse(text)
-    return text
+def _hours_for(meaning: str) -> Callable[[str], str]:
+    """A check of required hours (no hours is no answer): one that ends when it starts is refused
+    with `meaning`, what the hours are for and a sound example."""
+
+    def check(text: str) -> str:
+        Window.parse(text, fix=f"give {meaning}")
+        return text
+
+    return check
 
 
 class NightRate(_Strict):
@@ -41,7 +48,7 @@ class NightRate(_Strict):
         None, title="Night cap", description="At most this many fen per night (e.g. 夜间每晚最高5元)."
     )
 
-    _hours = field_validator("hours")(_window)
+    _hours = field_validator("hours")(_hours_for("the hours the night price applies, e.g. 22:00-07:00"))
 
 
 class ClassRate(_Strict):
@@ -170,7 +177,7 @@ class Route(_Strict):
         "before the next is due is missed (alarm).",
     )
 
-    _hours = field_validator("hours")(_window)
+    _hours = field_validator("hours")(_hours_for("the hours rounds are due, e.g. 22:00-06:00"))
 
     @model_validator(mode="after")
     def _fits(self) -> Route:

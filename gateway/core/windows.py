@@ -10,6 +10,13 @@ from itertools import pairwise
 
 ALL_DAYS = frozenset(range(7))  # Monday = 0, as datetime.weekday() counts
 _HOURS = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
+# The fix for hours that end when they start (Window.parse), by what the hours are for. Hours that
+# let people in (a lane's, a card's, a pass's) or hold a closed period may be left empty for any
+# time; a night rate's or a patrol route's may not, so each caller says what its hours mean.
+DIFFERENT_END = "give an end different from the start, e.g. 22:00-07:00"
+DIFFERENT_END_OR_EMPTY = (
+    "give an end different from the start, e.g. 08:00-18:00, or leave the hours empty for any time"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,10 +28,13 @@ class Window:
     weekdays: frozenset[int] = ALL_DAYS
 
     @classmethod
-    def parse(cls, text: str, weekdays: frozenset[int] = ALL_DAYS, *, stored: bool = False) -> Window:
+    def parse(
+        cls, text: str, weekdays: frozenset[int] = ALL_DAYS, *, stored: bool = False, fix: str = DIFFERENT_END
+    ) -> Window:
         """`stored`: hours read back from the database, where a window whose end equals its start
         was taken before version 38 and meant round the clock: it keeps meaning that (the start
-        says so, runtime/config_edits.py), rather than refusing everyone as storage_failed."""
+        says so, runtime/config_edits.py), rather than refusing everyone as storage_failed. `fix`:
+        what to do instead of hours that end when they start, as the caller's hours mean."""
         m = _HOURS.match(text)
         if not m:
             raise ValueError(f"hours {text!r} are not HH:MM-HH:MM (for example 07:00-21:00)")
@@ -38,10 +48,7 @@ class Window:
         # slip (08:00-08:00 for 08:00-18:00) would open the gate at any hour. Only a window from
         # midnight to midnight (00:00-24:00, or 00:00-00:00 as str() writes it back) means all day.
         if (h1, m1) == (h2, m2) != (0, 0) and not stored:
-            raise ValueError(
-                f"hours {text!r} end when they start: write the hours the gate opens, "
-                "e.g. 08:00-18:00, or leave the hours empty for any time"
-            )
+            raise ValueError(f"hours {text!r} end when they start: {fix}")
         return cls(time(h1, m1), time(h2, m2), weekdays)
 
     @property

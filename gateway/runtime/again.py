@@ -73,6 +73,9 @@ class Decided:
     lane: str
     kind: str
     at: datetime
+    # Its access record: the stay an entry opened names it (entry_event). None for a car let out by
+    # hand, which has no decision of its own (let_out).
+    event: str | None = None
 
 
 class DecidedAgain:
@@ -159,9 +162,10 @@ class DecidedAgain:
         just before it (either order: the camera reads the car as the driver scans the pass). Only
         the last plate or QR decided at the lane, within SAME_PASSAGE, and decided nowhere else
         since: a plate already taken for a pass's car is not one. Whether `p` is a plate nobody
-        registered, the QR's pass one without a plate whose car is not known yet (not the car
-        behind it), and the lane an entrance, is for the caller to say (Gateway._pass_car): an
-        exit finds such a car by the plate its stay carries (gateway/store/lookup.py)."""
+        registered, neither plate one recorded inside already, the QR's pass one without a plate
+        whose car is not known yet (not the car behind it), and the lane an entrance, is for the
+        caller to say (Gateway._pass_car): an exit finds such a car by the plate its stay carries
+        (gateway/store/lookup.py)."""
         half = self._halves.get(p.lane)
         if (
             half is None
@@ -186,8 +190,10 @@ class DecidedAgain:
         """The decision just recorded (or not: storage_failed) at its lane, for the car decided
         again while it is still there, or shown again in the same passage (same_passage)."""
         billing = Billing(ev.billing) if ev.billing else None
-        decision = Decision(Reason(ev.reason), billing, ev.slot_id)
-        decided = Decided(decision, ev.value, ev.subject, next(self._seq), ev.lane, ev.kind, ev.at)
+        decision = Decision(Reason(ev.reason), billing, ev.slot_id, ev.flags)
+        decided = Decided(
+            decision, ev.value, ev.subject, next(self._seq), ev.lane, ev.kind, ev.at, ev.event_id
+        )
         self._keep_decided(read, decided)
         if ev.kind == "plate" and ev.holder_kind == "resident" and ev.holder_id is not None:
             _keep(self._cars, (holder_subject("resident", ev.holder_id), ev.lane), decided)

@@ -44,7 +44,7 @@ from gateway.runtime.worker import Checkpointer, DecisionWorker, Job
 from gateway.site import Site
 from gateway.store.database import DB_NAME, begin_immediate, open_database
 from gateway.store.lanes import modes_on_record
-from gateway.store.lookup import car_unknown, lookup, subject_of
+from gateway.store.lookup import car_unknown, lookup, stay_open, subject_of
 from gateway.store.patrol import record_tap
 from gateway.store.record import car_of_pass, write_event
 
@@ -358,7 +358,9 @@ class Gateway:
         if is_passage(decision.flags):  # a car decided again was charged, if at all, the first time
             self.parking.settle(self.conn, ev, lane, before)  # charge, payments, shared-slot handover
         if car is not None and ev.admitted:
-            car_of_pass(self.conn, ev.subject, car)
+            # Plate first, its decision opened the car's stay as a stranger's; QR first, none.
+            opened = passage.event if passage is not None and passage.kind == "plate" else None
+            car_of_pass(self.conn, ev.subject, car, opened)
         return ev
 
     def _same_passage(
@@ -393,24 +395,33 @@ class Gateway:
         within SAME_PASSAGE of each other (DecidedAgain.other_half), are one car on that pass: the
         decision on the first, the facts to decide `p` on (the pass's), and the plate the car
         carries, which its stay then carries too (car_of_pass). Not for a pass whose car is known
-        already (the car behind it), nor for a plate recorded inside as a stranger's before the QR
-        let its car in, nor for a QR after the plate when the pass is inside already: either would
-        leave a second stay open. Without it, the car was two cars: two stays, two fees."""
+        already (the car behind it), nor for a plate refused as recorded inside already (its exit
+        missed), nor a plate read after the QR whose stay is open, nor for a QR after the plate when
+        the pass is inside already: each would leave the car a second stay open, or hand the pass a
+        stay an earlier entry opened.
+        Without it, the car was two cars: two stays, two fees."""
         none = None, facts, None
         half = self._again.other_half(p) if lane.direction == "entrance" else None
         if half is None:
             return none
         if p.kind == "qr":  # the plate came first
             cred = facts.credential
-            if cred is None or facts.inside or not car_unknown(self.conn, cred.holder):
+            if cred is None or facts.inside or self._inside_already(half):
                 return none
-            return half, facts, half.value
+            return (half, facts, half.value) if car_unknown(self.conn, cred.holder) else none
         if p.kind != "plate" or facts.inside:  # a stranger's plate recorded inside: its missed exit
             return none
         its = lookup(self.conn, replace(p, kind="qr", value=half.value), lane, self.site.capacity)
         if its.credential is None or not car_unknown(self.conn, its.credential.holder):
             return none
         return half, its, p.value
+
+    def _inside_already(self, plate: Decided) -> bool:
+        """The plate decided a moment ago was refused as a car recorded inside already (its exit
+        missed, hard anti-passback): that stay is still open, and not the pass's. One let in again
+        over it (soft: already_inside) closed it as a reentry, its fee carried on the plate: the
+        stay that entry opened, and that debt, are the pass's car's as any stranger's plate's."""
+        return not plate.decision.admitted and stay_open(self.conn, plate.subject)
 
     def _lookalike(self, p: Presented, lane: LaneRules, facts: Facts) -> tuple[Presented, Facts]:
         """At a lane that allows it, a plate nobody registered is read as the one registered plate a

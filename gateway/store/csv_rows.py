@@ -15,7 +15,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from gateway.core.credentials import BadCredential, canonical
-from gateway.core.windows import Window
+from gateway.core.windows import DIFFERENT_END_OR_EMPTY, Window
 from gateway.store.spreadsheet import from_cell
 from gateway.timefmt import parse_local, to_db
 from plates.grammar import MAX_SERIAL_LETTERS, is_plate, normalize, over_letter_cap
@@ -246,7 +246,7 @@ def hours_value(windows: list[str]) -> str:
     hours = [h.strip() for h in windows if h.strip()]
     try:
         for h in hours:
-            Window.parse(h)
+            Window.parse(h, fix=DIFFERENT_END_OR_EMPTY)
     except ValueError as exc:
         raise RowError("hours", str(exc)) from None
     return ",".join(hours)

@@ -127,14 +127,19 @@ def _plate_of_car(conn: sqlite3.Connection, ev: AccessEvent) -> str | None:
     return plate_of_pass(conn, ev.holder_id) if ev.holder_id is not None else None
 
 
-def car_of_pass(conn: sqlite3.Connection, subject: str, plate: str) -> None:
+def car_of_pass(conn: sqlite3.Connection, subject: str, plate: str, opened_by: str | None) -> None:
     """The car of a pass without a plate (`subject`: visitor:12) is the car read as `plate` in the
     passage its QR let it through (gateway/runtime/again.py, other_half): the stay its QR opened
-    carries the plate, and a stay the plate opened a moment before as a stranger's is the pass's,
-    with what that plate owes or paid ahead. One stay, found at the exit on the plate or the QR."""
+    carries the plate, and the stay the plate's decision `opened_by` (its event id; None: the QR
+    came first) opened a moment before as a stranger's is the pass's, with what that plate owes or
+    paid ahead. One stay, found at the exit on the plate or the QR."""
+    named = {"car": subject, "stranger": f"plate:{plate}", "opened_by": opened_by}
     for table, still_open in _STRANGERS_OPEN:
+        # A stay an earlier entry of the plate opened (its exit missed) stays the stranger's, billed
+        # from then: on the pass, the visitor's exit would close it with no charge.
+        only = " AND entry_event = :opened_by" if table == "stays" else ""
         conn.execute(
-            f"UPDATE {table} SET subject = ? WHERE subject = ? AND {still_open}", (subject, f"plate:{plate}")
+            f"UPDATE {table} SET subject = :car WHERE subject = :stranger AND {still_open}{only}", named
         )
     conn.execute(_PLATE_ON_STAY, (plate, subject))
 
