@@ -4,10 +4,12 @@ hold open, release, close, reopen)."""
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import time
 import unicodedata
 from collections.abc import AsyncIterator, Callable
 from contextlib import closing
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -23,6 +25,7 @@ from gateway.api.shapes import ERRORS
 from gateway.api.views import recent
 from gateway.errors import Conflict
 from gateway.runtime.gateway import Gateway
+from gateway.timefmt import from_db
 
 router = APIRouter(tags=["lanes"], responses=ERRORS)
 # A `ping` event at least this often: a page that hears nothing for two of them and a bit (a Wi-Fi
@@ -118,6 +121,56 @@ def get_lanes(who: User, app: App) -> list[dict[str, Any]]:
     return lane_list(app.gw)
 
 
+# The lanes by hand that a live page lists with the decisions, read back from their audit rows (what
+# the stream's `action` said) for a page that was not connected when they were done. Only the last
+# AUDIT_WINDOW audit rows are looked at: audit has no index by action (openings_since does the same).
+HAND_ACTIONS = ("lane.open", "lane.hold", "lane.release", "lane.close", "lane.reopen")
+AUDIT_WINDOW = 1000
+_HAND_ROWS = f"""
+SELECT a.id, a.at, a.action, a.target, a.detail,
+       CASE WHEN a.actor LIKE 'token:%' THEN substr(a.actor, 7)
+            ELSE coalesce(nullif(u.display_name, ''), a.actor) END AS shown
+FROM audit a LEFT JOIN accounts u ON u.username = a.actor
+WHERE a.id > (SELECT coalesce(max(id), 0) - {AUDIT_WINDOW} FROM audit)
+  AND a.action IN ({", ".join(f"'{a}'" for a in HAND_ACTIONS)})
+  AND a.at > :since AND (:lane IS NULL OR a.target = :lane)
+ORDER BY a.id DESC LIMIT :limit
+"""
+
+
+def hand_actions(
+    gw: Gateway, conn: sqlite3.Connection, lane: str | None, limit: int, since: str = ""
+) -> list[dict[str, Any]]:
+    """Lanes opened, held, released, closed or reopened by hand, newest first, shaped as the
+    stream's `action` (by: the name the pages show) with the audit row's id; `since`: only those
+    recorded after this time as stored (a page catching up)."""
+    rows = conn.execute(_HAND_ROWS, {"since": since, "lane": lane, "limit": limit}).fetchall()
+    return [
+        {
+            "audit_id": audit_id,
+            "at": _shown_at(gw, from_db(at)),
+            "lane": target,
+            "action": action.removeprefix("lane."),
+            "by": shown,
+            "reason": detail,
+        }
+        for audit_id, at, action, target, detail, shown in rows
+    ]
+
+
+def _shown_at(gw: Gateway, at: datetime | None) -> str | None:
+    return at.astimezone(gw.site.tz).isoformat(timespec="seconds") if at else None
+
+
+def with_hand_actions(
+    events: list[dict[str, Any]], actions: list[dict[str, Any]], limit: int
+) -> list[dict[str, Any]]:
+    """Decisions and lanes by hand together, newest first. Within one second the decisions keep
+    their order and come first: the page lists a lane action below them too (live.js placeOf)."""
+    both = sorted(events + actions, key=lambda item: datetime.fromisoformat(item["at"]), reverse=True)
+    return both[:limit]
+
+
 @router.get("/api/live/recent", summary="Recent lane events as the guard pages show them")
 def live_recent(
     who: User,
@@ -125,10 +178,18 @@ def live_recent(
     db: Db,
     lane: Annotated[str | None, Query(max_length=40)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    actions: Annotated[
+        bool,
+        Query(
+            description="Lanes opened, held, released, closed and reopened by hand too, among the "
+            "decisions by time: items with `action` (as the stream's) and `audit_id`, no `event_id`"
+        ),
+    ] = False,
 ) -> list[dict[str, Any]]:
     if lane is not None and lane not in app.gw.site.lanes:
         raise ApiError(404, "unknown_lane", f"no lane {lane!r}", f"use one of {sorted(app.gw.site.lanes)}")
-    return recent(app.gw, db, lane, limit)
+    events = recent(app.gw, db, lane, limit)
+    return with_hand_actions(events, hand_actions(app.gw, db, lane, limit), limit) if actions else events
 
 
 @router.get(
@@ -146,9 +207,11 @@ async def live_stream(
     token: BearerToken,  # what `who` was identified by, checked again while the stream lasts
     last_event_id: Annotated[str | None, Header(max_length=64)] = None,
 ) -> StreamingResponse:
-    # Events decided while the page was reconnecting are sent first (EventSource sends
-    # Last-Event-ID by itself); the page then carries on with the live ones.
-    missed = recent(app.gw, db, None, 200, last_event_id) if last_event_id else []
+    # Events decided, and lanes worked by hand, while the page was reconnecting are sent first
+    # (EventSource sends Last-Event-ID by itself: the last decision it got); the page then carries
+    # on with the live ones. A lane action it had already shown comes again: the page knows it by
+    # its audit_id.
+    missed = _missed(app.gw, db, last_event_id) if last_event_id else []
     cookie = request.cookies.get(SESSION_COOKIE)
 
     def still_allowed() -> bool:
@@ -166,6 +229,12 @@ async def live_stream(
     )
 
 
+def _missed(gw: Gateway, conn: sqlite3.Connection, last_event_id: str) -> list[dict[str, Any]]:
+    row = conn.execute("SELECT at FROM access_log WHERE event_id = ?", (last_event_id,)).fetchone()
+    events = recent(gw, conn, None, 200, last_event_id)
+    return with_hand_actions(events, hand_actions(gw, conn, None, 200, row[0] if row else ""), 200)
+
+
 async def _events(
     app: GuardApp, missed: list[dict[str, Any]], still_allowed: Callable[[], bool]
 ) -> AsyncIterator[str]:
@@ -173,8 +242,9 @@ async def _events(
     try:
         yield "retry: 1000\n\n"
         yield sse("status", app.hub.status_now())
-        for event in reversed(missed):
-            yield sse("access", event, event["event_id"])
+        for item in reversed(missed):  # oldest first, as they happened
+            # An action carries no id: Last-Event-ID stays the last decision, as recent() knows it.
+            yield sse("action", item) if "action" in item else sse("access", item, item["event_id"])
         check_at = time.monotonic() + KEEPALIVE_S
         while True:
             try:
@@ -197,14 +267,21 @@ Action = Literal["open", "hold", "release", "close", "reopen"]
 def _act(app: GuardApp, who: Principal, lane: str, action: Action, reason: str) -> LaneActionDone:
     gw = app.gw
     record_waits = False  # only a single open goes ahead while its record waits (a full disk)
-    if action == "open":
-        record_waits = not gw.by_hand.open_lane(lane, who.name, reason)
-    elif action == "hold":
-        gw.by_hand.hold_lane(lane, who.name, reason)
-    elif action == "release":
-        gw.by_hand.release_lane(lane, who.name, reason)
-    else:
-        _set_closed(gw, lane, action == "close", who.name, reason)
+    with closing(read_only(gw)) as conn:
+        before = conn.execute("SELECT coalesce(max(id), 0) FROM audit").fetchone()[0]
+        if action == "open":
+            record_waits = not gw.by_hand.open_lane(lane, who.name, reason)
+        elif action == "hold":
+            gw.by_hand.hold_lane(lane, who.name, reason)
+        elif action == "release":
+            gw.by_hand.release_lane(lane, who.name, reason)
+        else:
+            _set_closed(gw, lane, action == "close", who.name, reason)
+        # Its audit row (none while the record waits): what a page catching up gets it back by.
+        audit_id = conn.execute(
+            "SELECT min(id) FROM audit WHERE id > ? AND action = ? AND target = ? AND actor = ?",
+            (before, f"lane.{action}", lane, who.name),
+        ).fetchone()[0]
     done = LaneActionDone(
         lane=lane,
         action=action,
@@ -213,7 +290,8 @@ def _act(app: GuardApp, who: Principal, lane: str, action: Action, reason: str) 
         relays=len(gw.devices.lanes[lane].relays),
         record_waits=record_waits,
     )
-    app.hub.publish("action", {**done.model_dump(), "at": gw.now().isoformat(timespec="seconds")})
+    at = gw.now().isoformat(timespec="seconds")
+    app.hub.publish("action", {**done.model_dump(), "at": at, "audit_id": audit_id})
     app.hub.publish_status()
     return done
 

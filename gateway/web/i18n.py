@@ -132,6 +132,10 @@ TEXTS: dict[str, tuple[str, str]] = {
     "holder.visitor": ("访客", "Visitor"),
     "holder.contractor": ("施工", "Contractor"),
     "live.reconnecting": ("连接中断，正在重连…", "Connection lost, reconnecting…"),
+    "live.other_user": (
+        "此平板已换成另一人登录，页面已按现在登录的身份刷新",
+        "Someone else has logged in on this tablet: the page was reloaded for them",
+    ),
     "visitor.register": ("访客登记", "Register a visitor"),
     "visitor.name": ("姓名", "Name"),
     "visitor.phone": ("手机号", "Phone"),
@@ -361,9 +365,17 @@ TEXTS: dict[str, tuple[str, str]] = {
         "网关繁忙，仍在保存：请稍后刷新页面，确认是否已保存后再操作，以免重复",
         "The gateway is busy and still saving this: reload in a moment to check before doing it again",
     ),
+    # No answer is not "not done": the request may have reached the gateway and only its answer
+    # been lost on the Wi-Fi (a retry would open, or register, twice), as pay.unknown says of a fee.
     "err.network": (
-        "连接不上网关，未保存，请检查网络后重试",
-        "The gateway cannot be reached and nothing was saved; check the network and try again",
+        "网关没有回应，不确定是否已办成：请检查网络，刷新页面查看通道或记录，确认没有办成再做",
+        "No answer from the gateway: it is not known whether this was done. Check the network, then "
+        "reload and look at the lane or the records before doing it again",
+    ),
+    "err.other_user": (
+        "此平板已换成另一人登录，本页的操作未执行：请刷新页面，以现在登录的身份再操作",
+        "Someone else has logged in on this tablet since this page was opened, so this was not done: "
+        "reload the page to act as the one logged in now",
     ),
     "err.already_done": (
         "已由他人处理（另一台平板），无需再操作",
@@ -446,6 +458,7 @@ JS_KEYS = (
     "lane.reopen",
     "lane.closed",
     "live.reconnecting",
+    "live.other_user",
     "action.done",
     "action.record_waits",
     "action.opened_by",

@@ -78,7 +78,7 @@ def test_errors_are_in_chinese_with_the_fields_named(
     page.route("**/api/visitors", lambda route: route.abort())  # the Wi-Fi is down
     page.fill("#f-phone", "13800138000")
     page.click("#visitor-submit")
-    expect(page.locator("#toast")).to_contain_text("连接不上网关")
+    expect(page.locator("#toast")).to_contain_text("网关没有回应")
     assert "Failed to fetch" not in _toast(page)
 
 

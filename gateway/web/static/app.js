@@ -12,7 +12,7 @@ class ApiFailure extends Error {
 
 // `headers`: more request headers. A 401 (the session ended) keeps what was typed and goes to the
 // login, which comes back here; a 403 "csrf" (logged in again, on another tab) takes the new
-// session's token and tries once more.
+// session's token and tries once more, if that session is the same guard's (freshCsrf).
 async function api(method, url, body, headers = {}, retried = false) {
   let res;
   try {
@@ -39,13 +39,19 @@ async function api(method, url, body, headers = {}, retried = false) {
   return data;
 }
 
+// The new session is another guard's (a shift handover on a shared tablet): the page still shows
+// the last one's name, and the audit must not name the next one for what this page sends. Nothing
+// is sent; what was typed is kept for its own guard, as at a login, and the page must be reloaded.
 async function freshCsrf() {
-  try {
-    const me = await api("GET", "/api/me", undefined, {}, true);
-    if (!me || !me.csrf || me.csrf === boot.csrf) return false;
-    boot.csrf = me.csrf;
-    return true;
-  } catch (err) { return false; }
+  let me;
+  try { me = await api("GET", "/api/me", undefined, {}, true); } catch (err) { return false; }
+  if (!me || !me.csrf || me.csrf === boot.csrf) return false;
+  if (me.username !== boot.user) {
+    keepForms();
+    throw new ApiFailure({ code: "other_user", message: `logged in as ${me.username} since the page was drawn` }, 403);
+  }
+  boot.csrf = me.csrf;
+  return true;
 }
 
 // What was typed, kept in this tab's sessionStorage while the guard logs in again. Phone and ID
@@ -53,6 +59,7 @@ async function freshCsrf() {
 // them in clear in the browser either; the guard types them again (the toast says so).
 const KEPT = "egw-form:";
 const NOT_KEPT = /(^|_)(id_number|phone|password|token|csrf)$/;
+const OCCUPANTS = "occupants";  // a kept form's rows of people in the vehicle, as formBody sends them
 function keepForms() {
   const forms = {};
   document.querySelectorAll("form[data-api]").forEach((form, i) => {
@@ -62,6 +69,15 @@ function keepForms() {
       if (el.type === "checkbox") { if (el.checked !== el.defaultChecked) values[el.name] = el.checked; }
       else if (el.value.trim() && el.value !== el.defaultValue) values[el.name] = el.value;
     }
+    // The people in the vehicle have no names (occupantsOf): kept as rows, by the same rule.
+    const rows = Array.from(form.querySelectorAll("[data-occupant-row]"), (row) => {
+      const person = {};
+      for (const el of row.querySelectorAll("[data-field]")) {
+        if (!NOT_KEPT.test(el.dataset.field) && el.value.trim()) person[el.dataset.field] = el.value;
+      }
+      return person;
+    });
+    if (rows.length) values[OCCUPANTS] = rows;
     if (Object.keys(values).length) forms[i] = values;
   });
   try {
@@ -89,6 +105,11 @@ function restoreForms() {
     const form = all[Number(i)];
     if (!form) continue;
     for (const [name, value] of Object.entries(values)) {
+      if (name === OCCUPANTS) {
+        const box = form.querySelector("[data-occupants]");
+        if (box) for (const person of value) addOccupant(box, person);
+        continue;
+      }
       const el = form.elements[name];
       if (!el || !("value" in el)) continue;
       if (el.type === "checkbox") el.checked = value; else el.value = value;
@@ -187,17 +208,25 @@ document.addEventListener("click", (e) => {
     renumberOccupants(box);
     return;
   }
-  const row = document.getElementById("occupant-row").content.firstElementChild.cloneNode(true);
+  const person = {};
   if (add.dataset.occupantAdd === "visitor") {  // the visitor is in the vehicle: copy what was typed
     const form = box.closest("form");
-    for (const field of ["name", "id_number", "phone"]) {
-      row.querySelector(`[data-field="${field}"]`).value = form.elements[field].value.trim();
-    }
+    for (const field of ["name", "id_number", "phone"]) person[field] = form.elements[field].value.trim();
+  }
+  addOccupant(box, person).querySelector('[data-field="name"]').focus();
+});
+
+// A row of the #occupant-row template, filled with `person` ({field: value}), at the end of the list.
+function addOccupant(box, person) {
+  const row = document.getElementById("occupant-row").content.firstElementChild.cloneNode(true);
+  for (const [field, value] of Object.entries(person)) {
+    const el = row.querySelector(`[data-field="${field}"]`);
+    if (el) el.value = value;
   }
   box.querySelector("#occupant-rows").append(row);
   renumberOccupants(box);
-  row.querySelector('[data-field="name"]').focus();
-});
+  return row;
+}
 
 const thens = {
   reload: () => location.reload(),

@@ -85,9 +85,21 @@
     if (li) li.textContent = rowText(ev);
   }
 
-  function addRow(lane, li) {
-    lane.recent.prepend(li);
-    while (lane.recent.children.length > RECENT) lane.recent.lastElementChild.remove();
+  // A row's place in its lane's list: its time, then its event id (decisions of one second; a
+  // UUIDv7, whose text order is time order). A lane worked by hand has none: within its second it
+  // is listed below the decisions, as /api/live/recent lists it.
+  const placeOf = (at, id) => `${String(Date.parse(at) || 0).padStart(15, "0")} ${id || ""}`;
+
+  // Newest first, each row where its time puts it: a catch-up brings the newest decisions across
+  // lanes, older than those shown on a busy lane, and they must not push its newest ones out. One
+  // older than every row of a full list is not shown.
+  function addRow(lane, li, place) {
+    li.dataset.place = place;
+    const rows = lane.recent.children;
+    const older = Array.from(rows).find((row) => row.dataset.place < place);
+    if (!older && rows.length >= RECENT) return;
+    lane.recent.insertBefore(li, older || null);
+    while (rows.length > RECENT) lane.recent.lastElementChild.remove();
   }
 
   function show(ev, live) {
@@ -112,7 +124,7 @@
     if (ev.kind === "plate") { li.dataset.correct = ev.event_id; li.title = T("fix.button"); }
     li.append(node("span", "t", time(ev.at)), node("span", "v", rowText(ev)),
       node("span", "r", verdict(ev)));
-    addRow(lane, li);
+    addRow(lane, li, placeOf(ev.at, ev.event_id));
     if (live) window.__shown[ev.event_id] = Date.now();
   }
 
@@ -134,14 +146,19 @@
     }
   }
 
+  // A lane worked by hand: live, and again from its audit row when the page catches up (after a
+  // drop, or a reload), by its audit_id shown once (one whose record waits for a full disk has none).
+  const actionsShown = new Set();
   function showAction(a) {
     const lane = lanes.get(a.lane);
-    if (!lane) return;
+    if (!lane || actionsShown.has(a.audit_id)) return;
+    if (a.audit_id) actionsShown.add(a.audit_id);
     const li = node("li", "manual");
     li.append(node("span", "t", time(a.at)), node("span", "v", `${T("action.opened_by")}: ${T("lane." + a.action)} · ${a.by}`),
       node("span", "r", a.reason));
-    addRow(lane, li);
+    addRow(lane, li, placeOf(a.at));
   }
+  const showItem = (item, live) => ("action" in item ? showAction(item) : show(item, live));
 
   for (const [lane, events] of Object.entries(boot.events)) {
     for (const ev of events.slice().reverse()) show(ev, false);
@@ -151,9 +168,20 @@
 
   async function catchUp() {
     try {
-      const events = await api("GET", "/api/live/recent?limit=100");
-      for (const ev of events.reverse()) show(ev, true);
+      const items = await api("GET", "/api/live/recent?limit=100&actions=true");
+      for (const item of items.reverse()) showItem(item, true);
     } catch (err) { failed(err); }
+  }
+
+  // A stream opened again may be another guard's: logged in on this tablet meanwhile (a shift
+  // handover, in another tab). The page is drawn again for the one logged in now, rather than
+  // showing the last one's name over the next one's session.
+  async function sameGuard() {
+    const me = await api("GET", "/api/me").catch(() => null);
+    if (!me || me.username === boot.user) return;
+    source.close();
+    clearTimeout(watchdog);
+    reloadSaying(T("live.other_user"));
   }
 
   // Lost touch with the gateway: no lane can be said to be online (the `status` event that comes
@@ -169,6 +197,7 @@
   const SILENCE_MS = (boot.silence_s || 35) * 1000;
   let source = null;
   let watchdog = 0;
+  let opened = false;
   function heard() {
     clearTimeout(watchdog);
     watchdog = setTimeout(silent, SILENCE_MS);
@@ -191,6 +220,8 @@
     heard();
     on("open", () => {
       banner.hidden = true;
+      if (opened) sameGuard();
+      opened = true;
       // What was decided between the page being drawn and the stream opening, and on a reconnect
       // what changed about decisions already shown (corrections): the stream carries neither.
       catchUp();
