@@ -205,22 +205,29 @@ def _car_let_in_by(
     counts. Not when the car it names has just left (the driver tapped the card as the camera read
     it: the same passage, runtime/again.py), which let the old car, still parked, out on paper.
     A card or QR the register no longer knows, or whose holder's car it let in was struck off
-    since, is the car it let in all the same (_struck_off_let_in)."""
+    since, is the car it let in all the same (_struck_off_let_in): so is a card that names no car
+    now, its car struck off while held at the exit, unless the resident's own car (let in on that
+    card alone) is inside or just left; taken for the resident alone, the held car left free and
+    its stay stayed open."""
     if cred is None:
         return _struck_off_let_in(conn, p, None)
     if cred.kind == "qr":
         return _car_on_qr(conn, p, cred)
-    if cred.kind != "card" or cred.vehicle is None:
+    if cred.kind != "card":
         return cred
-    named = f"vehicle:{cred.vehicle.id}"
+    if cred.vehicle is None:
+        named = holder_subject(cred.holder.kind, cred.holder.id)
+    else:
+        named = f"vehicle:{cred.vehicle.id}"
     if (
         stay_open(conn, named)
         or conn.execute(_JUST_LEFT, (named, to_db(p.at - SAME_PASSAGE), to_db(p.at))).fetchone()
     ):
         return cred
-    row = conn.execute(_CAR_LET_IN_ON_CARD, {"card": cred.value, "named": cred.vehicle.id}).fetchone()
-    if row is not None:
-        return replace(cred, vehicle=_vehicle(conn, row[0], lane_zone))
+    if cred.vehicle is not None:
+        row = conn.execute(_CAR_LET_IN_ON_CARD, {"card": cred.value, "named": cred.vehicle.id}).fetchone()
+        if row is not None:
+            return replace(cred, vehicle=_vehicle(conn, row[0], lane_zone))
     return _struck_off_let_in(conn, p, cred) or cred
 
 

@@ -131,6 +131,36 @@ _SEQUENCES_ABOVE_NAMED = "\n".join(
     )
 )
 
+# Migrations 25 and 26's: the openings by hand of a gateway before migration 22, which recorded
+# them only by closing the stay (closed_by 'hand', no exit_event): each names the last payment_due
+# decision `a` of the stay `s`'s car (`held_on`, an SQL condition) in the half hour up to its
+# close, unless an opening names it already; `unless`: another condition (AND ...) on `s` and it, `h`.
+_HELD_ON_ITS_CAR = """(a.kind = 'plate' AND a.value = s.plate)
+               OR (a.vehicle_id IS NOT NULL AND a.vehicle_id = s.vehicle_id)"""
+# Migration 26's: a car held on the QR of a pass or on a resident's card, its stay that holder's;
+# and a stay whose opening migration 25 found already (at its close, at that lane).
+_HELD_ON_ITS_HOLDER = "a.kind IN ('qr', 'card') AND a.holder_kind || ':' || a.holder_id = s.subject"
+_FOUND_BY_25 = (
+    " AND NOT EXISTS (SELECT 1 FROM let_outs_by_hand o WHERE o.at = s.exited_at AND o.lane = h.lane)"
+)
+
+
+def _openings_by_hand_found(held_on: str, unless: str = "") -> str:
+    return f"""
+    INSERT INTO let_outs_by_hand (at, lane, held_event)
+    SELECT s.exited_at, h.lane, h.event_id FROM stays s
+    JOIN access_log h ON h.id = (
+        SELECT a.id FROM access_log a INDEXED BY access_log_held_at
+        WHERE a.reason = 'payment_due' AND a.at <= s.exited_at
+          AND a.at >= strftime('%Y-%m-%dT%H:%M:%f', s.exited_at, '-1800 seconds')
+          AND ({held_on})
+        ORDER BY a.id DESC LIMIT 1)
+    WHERE s.closed_by = 'hand' AND s.exit_event IS NULL
+      AND NOT EXISTS (SELECT 1 FROM let_outs_by_hand o WHERE o.held_event = h.event_id){unless}
+    ORDER BY s.exited_at, s.id;
+    """
+
+
 MIGRATIONS: list[str] = [
     # 1: the first schema
     """
@@ -908,20 +938,14 @@ MIGRATIONS: list[str] = [
     # its lanes showed a car let out by hand before the upgrade as still held (the next opening let
     # nobody out). They are found as that gateway found them: the last payment_due decision of the
     # car (its plate, or the car its card was taken for) in the half hour up to the stay's close.
-    """
-    INSERT INTO let_outs_by_hand (at, lane, held_event)
-    SELECT s.exited_at, h.lane, h.event_id FROM stays s
-    JOIN access_log h ON h.id = (
-        SELECT a.id FROM access_log a INDEXED BY access_log_held_at
-        WHERE a.reason = 'payment_due' AND a.at <= s.exited_at
-          AND a.at >= strftime('%Y-%m-%dT%H:%M:%f', s.exited_at, '-1800 seconds')
-          AND ((a.kind = 'plate' AND a.value = s.plate)
-               OR (a.vehicle_id IS NOT NULL AND a.vehicle_id = s.vehicle_id))
-        ORDER BY a.id DESC LIMIT 1)
-    WHERE s.closed_by = 'hand' AND s.exit_event IS NULL
-      AND NOT EXISTS (SELECT 1 FROM let_outs_by_hand o WHERE o.held_event = h.event_id)
-    ORDER BY s.exited_at, s.id;
-    """,
+    _openings_by_hand_found(_HELD_ON_ITS_CAR),
+    # Migration 25 found those of cars held on their plate or their card's car only: a car held on
+    # the QR of a pass without a plate (or on a resident's card that names no car), its stay the
+    # pass's or the resident's, was let out by hand all the same, and after the upgrade the lane
+    # still showed it held (the next opening let nobody out). Those are found by their holder, the
+    # stay's subject. A stay migration 25 found already is left as it is: its opening is there, at
+    # the stay's close at that lane (one opening lets one car out).
+    _openings_by_hand_found(f"{_HELD_ON_ITS_CAR} OR ({_HELD_ON_ITS_HOLDER})", _FOUND_BY_25),
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
