@@ -156,7 +156,7 @@ def parking_router(gw: Gateway) -> APIRouter:
     @router.post("/api/parking/lanes/{lane}/pay", summary="The guard took the fee: record it and open")
     def pay(lane: str, body: LanePayment, who: Operator) -> dict[str, Any]:
         actor = _actor(who, body.actor)
-        prepare = desk.pay_at_lane(
+        taken = desk.pay_at_lane(
             lane,
             body.plate,
             body.amount_fen,
@@ -167,9 +167,15 @@ def parking_router(gw: Gateway) -> APIRouter:
             pass_id=body.pass_id,
             resident_id=body.resident_id,
         )
-        ev = saved(gw.decide_after(prepare), PARKING_WRITE_S)
+        ev = saved(gw.decide_after(taken), PARKING_WRITE_S)
         # A car let out on its pass's QR: the QR opens the gate to whoever holds it, never shown.
-        return {**ev.as_json(), "value": shown_value(ev.kind, ev.value)}
+        # The receipt and tariff version: what the guard hands the driver (the number, if made here).
+        return {
+            **ev.as_json(),
+            "value": shown_value(ev.kind, ev.value),
+            "receipt": taken.receipt,
+            "tariff_version": taken.tariff_version,
+        }
 
     @router.post("/api/parking/prepay", summary="Paying ahead at the booth (the grace period starts)")
     def prepay(body: Payment, who: Operator) -> dict[str, Any]:

@@ -52,9 +52,15 @@ class Tariff:
     version: str
     effective_from: date
     rates: Mapping[str, Rate] = field(default_factory=dict)  # vehicle class -> rate; absent: free
+    # When the gateway first saw this version in its config (tariffs.known_since): a car in before
+    # then never read these prices. None: known for as long as the gateway has kept count.
+    known_from: datetime | None = None
 
     def rate(self, vehicle_class: str) -> Rate | None:
         return self.rates.get(vehicle_class)
+
+    def published_at(self, at: datetime) -> bool:
+        return self.known_from is None or self.known_from <= at
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,27 +72,31 @@ class Fee:
 
 
 def tariff_at(tariffs: tuple[Tariff, ...], at: datetime) -> Tariff | None:
-    """The version in force at a (local) time: the latest whose first day is on or before it."""
+    """The version in force at a (local) time: of those published by then, the latest whose first
+    day is on or before it. A version added to the config "from today" at noon is not in force for
+    the morning: nobody could read it then (明码标价)."""
     day = at.date()
     current = None
     for tariff in tariffs:  # sorted by effective_from, as the config checks
-        if tariff.effective_from <= day:
+        if tariff.effective_from <= day and tariff.published_at(at):
             current = tariff
     return current
 
 
 def tariff_of_stay(tariffs: tuple[Tariff, ...], start: datetime) -> tuple[Tariff, datetime] | None:
     """The version a stay that began at `start` (local) pays, and when it starts paying: the version
-    in force then, from `start`. A stay that began before the oldest version (the estate's first
-    prices, or an older version taken out of the config while it was parked) pays the oldest from
-    the start of its first day: the time before any published price is free (明码标价), the time
-    after is not. None only for a site with no tariff at all."""
+    in force then (tariff_at), from `start`. A stay that began before the oldest version published
+    by then (the estate's first prices, or an older version taken out of the config while it was
+    parked) pays that oldest one from the start of its first day: the time before any published
+    price is free (明码标价), the time after is not; with none published by then that is still in
+    the config, the oldest in it. None only for a site with no tariff at all."""
     current = tariff_at(tariffs, start)
     if current is not None:
         return current, start
-    if not tariffs:
+    published = tuple(t for t in tariffs if t.published_at(start)) or tariffs
+    if not published:
         return None
-    oldest = tariffs[0]
+    oldest = published[0]
     return oldest, max(start, datetime.combine(oldest.effective_from, time(0), start.tzinfo))
 
 

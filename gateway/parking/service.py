@@ -20,9 +20,10 @@ from gateway.events import AccessEvent
 from gateway.ids import uuid7
 from gateway.parking.book import Rules, StayFacts
 from gateway.parking.fees import yuan
-from gateway.parking.tariffs import tariffs_from_config
+from gateway.parking.tariffs import known_since, tariffs_from_config
 from gateway.site import Site
 from gateway.store.audit import audit
+from gateway.store.config_seen import tariffs_first_seen
 from gateway.store.lookup import lookup, subject_of
 from gateway.store.outbox import enqueue
 from gateway.store.parking import (
@@ -69,6 +70,21 @@ class Before:
     reentered: StayFacts | None = None  # entrances of a car recorded inside: the stay that closes
 
 
+@dataclass(slots=True)
+class FeeTaken:
+    """A fee taken at an exit lane (ParkingDesk.pay_at_lane). Called in the exit decision's
+    transaction (Gateway.decide_after), it records the payment and names the car to let out; then
+    it holds what the guard hands the driver: the receipt number (the one typed, or made by the
+    gateway) and the tariff version charged, which the receipt names."""
+
+    prepare: Callable[[sqlite3.Connection], Presented]
+    receipt: str = ""
+    tariff_version: str | None = None
+
+    def __call__(self, conn: sqlite3.Connection) -> Presented:
+        return self.prepare(conn)
+
+
 # Whether a plate camera of a lane still has a plate in view (Devices.sees).
 Sees = Callable[[str, str], bool]
 
@@ -85,6 +101,18 @@ class ParkingDesk:
             reentry=cfg.policy.reentry,
             exit_without_entry=cfg.policy.exit_without_entry,
         )
+        self._knows_tariffs = False
+
+    def _rules(self, conn: sqlite3.Connection) -> Rules:
+        """The rules, each tariff version with when the gateway first saw it (tariffs.known_since):
+        a car pays the prices published when it came in, not a version added to the config since
+        and dated back. Read from the store once, at the first fee: the start kept them before
+        (config_edits.say_at_start). Read again by a second thread meanwhile, the same."""
+        if not self._knows_tariffs:
+            seen = tariffs_first_seen(conn)
+            self.rules = replace(self.rules, tariffs=known_since(self.rules.tariffs, seen))
+            self._knows_tariffs = True
+        return self.rules
 
     # ---- inside the decision's transaction --------------------------------------------------------
 
@@ -108,7 +136,8 @@ class ParkingDesk:
                 else car_held(conn, p, cred) or p.value
             )
             until = fee_until(held_at_lane(conn, lane.id, p.at, held_on, self.site.lanes), p.at)
-            account = owed(conn, self.rules, subject, until, vehicle_class=vclass, unregistered=cred is None)
+            rules = self._rules(conn)
+            account = owed(conn, rules, subject, until, vehicle_class=vclass, unregistered=cred is None)
             stay = account.stay
             billing = Billing(stay.billing) if stay and stay.billing else None
             facts = replace(
@@ -135,15 +164,14 @@ class ParkingDesk:
         if before.account is not None:
             account = before.account
             left = account.stay
-            settle_exit(conn, self.rules, account, ev.event_id, ev.at, "exit" if left else "no_entry")
+            settle_exit(conn, self._rules(conn), account, ev.event_id, ev.at, "exit" if left else "no_entry")
             if left is not None and left.slot_id is not None:
                 handover(conn, left.slot_id, ev.at, "exit")
             return
         old = before.reentered
         if old is None:
             return
-        if self.rules.reentry == "charge":  # nothing is carried for a stay that owes nothing
-            carry_reentry(conn, self.rules, old, ev.event_id, ev.at)
+        self._missed_exit(conn, old, ev.event_id, ev.at)
         if old.slot_id is not None and ev.slot_id != old.slot_id:
             handover(conn, old.slot_id, ev.at, "reentry")
 
@@ -160,7 +188,7 @@ class ParkingDesk:
         at: datetime,
         pass_id: int | None = None,
         resident_id: int | None = None,
-    ) -> Any:
+    ) -> FeeTaken:
         """The guard took the fee for the car at an exit lane: record it, then the car's exit opens.
         The car is named by its plate or, as the lane's quote names one that no plate names, by the
         pass without a plate it was let in on (`pass_id`), or by the resident whose card that names
@@ -190,10 +218,12 @@ class ParkingDesk:
             p = Presented(lane.id, kind, value, 1.0, at, f"{TYPED_BY}{actor}", vehicle_class=held_as)
             subject, vclass, unregistered = self._who(conn, p, lane)
             until = fee_until(held, at)
-            account = owed(conn, self.rules, subject, until, vehicle_class=vclass, unregistered=unregistered)
+            rules = self._rules(conn)
+            account = owed(conn, rules, subject, until, vehicle_class=vclass, unregistered=unregistered)
             _check_amount(account, amount_fen)
-            stay = account.stay
-            record_payment(
+            stay, charge = account.stay, account.quote.charge
+            taken.tariff_version = charge.tariff_version if charge else None
+            taken.receipt = record_payment(
                 conn,
                 subject=subject,
                 plate=None if on else plate,
@@ -210,7 +240,8 @@ class ParkingDesk:
             )
             return p
 
-        return prepare
+        taken = FeeTaken(prepare)  # filled in as it runs: prepare() is called after this line
+        return taken
 
     def prepay(
         self,
@@ -229,7 +260,8 @@ class ParkingDesk:
         subject, vclass, _ = self._who(conn, p, _BOOTH)
         check_receipt(conn, receipt, plate, amount_fen, self.site.tz)
         until = self._booth_fee_until(conn, plate, at)
-        account = owed(conn, self.rules, subject, until, vehicle_class=vclass)
+        rules = self._rules(conn)
+        account = owed(conn, rules, subject, until, vehicle_class=vclass)
         if account.stay is None:
             raise ParkingError(
                 f"{plate} is not recorded inside", fix="take the fee at the exit lane when the car leaves"
@@ -249,11 +281,13 @@ class ParkingDesk:
             actor=actor,
             tz=self.site.tz,
         )
-        leave_by = later(at, self.rules.grace)
+        leave_by = later(at, rules.grace)
+        charge = account.quote.charge
         return {
             "plate": plate,
             "amount_fen": amount_fen,
             "receipt": receipt,
+            "tariff_version": charge.tariff_version if charge else None,
             "leave_by": leave_by.isoformat(),
         }
 
@@ -263,7 +297,8 @@ class ParkingDesk:
         p = Presented(_BOOTH.id, "plate", plate, 1.0, at, "quote")
         subject, vclass, unregistered = self._who(conn, p, _BOOTH)
         until = self._booth_fee_until(conn, plate, at)
-        account = owed(conn, self.rules, subject, until, vehicle_class=vclass, unregistered=unregistered)
+        rules = self._rules(conn)
+        account = owed(conn, rules, subject, until, vehicle_class=vclass, unregistered=unregistered)
         return quote_json(account, plate, at, self.site.tz)
 
     def lane_quote(self, conn: sqlite3.Connection, lane_id: str, at: datetime) -> dict[str, Any] | None:
@@ -299,7 +334,8 @@ class ParkingDesk:
         p = Presented(lane.id, held.kind, held.value, 1.0, held.at, "quote", vehicle_class=held.vehicle_class)
         subject, vclass, unregistered = self._who(conn, p, lane)
         until = fee_until(held, at)
-        return held, owed(conn, self.rules, subject, until, vehicle_class=vclass, unregistered=unregistered)
+        rules = self._rules(conn)
+        return held, owed(conn, rules, subject, until, vehicle_class=vclass, unregistered=unregistered)
 
     def validate(
         self, conn: sqlite3.Connection, stay_id: int, building: str, unit: str, actor: str, at: datetime
@@ -379,8 +415,9 @@ class ParkingDesk:
             )
         plate, zone, vclass, slot_id, _, subject = row
         # Its fee is let go (no exit read it), but what it paid ahead at the booth is kept.
-        account = owed(conn, self.rules, subject, at, vehicle_class=vclass, stay=stay_by_id(conn, stay_id))
-        keep_what_was_paid(conn, self.rules, account, None, at)
+        rules = self._rules(conn)
+        account = owed(conn, rules, subject, at, vehicle_class=vclass, stay=stay_by_id(conn, stay_id))
+        keep_what_was_paid(conn, rules, account, None, at)
         conn.execute(
             "UPDATE stays SET exited_at = ?, closed_by = 'admin' WHERE id = ? AND exited_at IS NULL",
             (to_db(at), stay_id),
@@ -429,11 +466,7 @@ class ParkingDesk:
         stay = account.stay
         if stay is None:  # held with no entry read: its hold has ended, and there is no stay to close
             return
-        charge_id = None
-        if self.rules.reentry == "charge":
-            charge_id = carry_reentry(conn, self.rules, stay, held_by, at, priced_until=fee_until(held, at))
-        if charge_id is None:
-            charge_id = keep_what_was_paid(conn, self.rules, account, held_by, at)
+        charge_id = self._missed_exit(conn, stay, held_by, at, fee_until(held, at), account)
         conn.execute(_CLOSED_BY_HAND, (to_db(at), held_by, stay.id))
         audit(
             conn,
@@ -466,6 +499,32 @@ class ParkingDesk:
             handover(conn, stay.slot_id, at, "exit")
 
     # ---- helpers -------------------------------------------------------------------------------
+
+    def _missed_exit(
+        self,
+        conn: sqlite3.Connection,
+        stay: StayFacts,
+        event_id: str,
+        at: datetime,
+        priced_until: datetime | None = None,
+        account: Owed | None = None,
+    ) -> int | None:
+        """The fee of a stay closed with no exit read (its car back in: a re-entry; or let out by
+        hand), as policy.reentry says: "charge" carries it, less what was paid ahead, to the car's
+        next exit; "void" drops it, and what it paid ahead at the booth is kept against a settled
+        charge of what was paid (there is no refund), as an admin's close keeps it. Left unlinked, the
+        daily report counted that money for ever as paid ahead by a car not seen leaving, and the
+        central server got a payment for the stay and never a charge. `priced_until`: where the fee
+        ends, if not at `at`; `account`: the stay's, if worked out already. The charge's id, if any."""
+        rules = self._rules(conn)
+        if rules.reentry == "charge":
+            carried = carry_reentry(conn, rules, stay, event_id, at, priced_until=priced_until)
+            if carried is not None:  # none is carried for a stay that owes nothing
+                return carried
+        if account is None:
+            until = priced_until or at
+            account = owed(conn, rules, stay.subject, until, vehicle_class=stay.vehicle_class, stay=stay)
+        return keep_what_was_paid(conn, rules, account, event_id, at)
 
     def _exits(self) -> list[str]:
         return sorted(k for k, v in self.site.lanes.items() if v.direction == "exit" and v.type == "vehicle")

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import replace
+from datetime import datetime
+
 from gateway.config.parking import ClassRate, Parking
 from gateway.core.windows import Window
 from gateway.parking.fees import NightRate, Rate, Tariff, yuan
@@ -22,6 +26,21 @@ def tariffs_from_config(parking: Parking) -> tuple[Tariff, ...]:
             rates={c: _rate(r) for c in CLASSES if (r := getattr(t, c)) is not None},
         )
         for t in parking.tariffs
+    )
+
+
+def known_since(tariffs: tuple[Tariff, ...], first_seen: Mapping[str, datetime]) -> tuple[Tariff, ...]:
+    """The versions, each with when the gateway first saw it (`first_seen`: version -> when, of
+    every version it has seen, also those gone from the config since). The versions of the first
+    start that kept count (the earliest time), and any not kept yet, count as known for ever: the
+    gateway cannot tell when they were published, and the cars parked across its upgrade keep
+    paying as they would have."""
+    first = min(first_seen.values(), default=None)
+    return tuple(
+        replace(t, known_from=seen)
+        if (seen := first_seen.get(t.version)) is not None and seen != first
+        else t
+        for t in tariffs
     )
 
 

@@ -1,5 +1,6 @@
 """What the gateway saw of its site config at its starts, kept in the store (table config_seen): a
-key's value as first seen (a tariff version's prices, the site id), and the closed-management
+key's value as first seen (a tariff version's prices and when it was first seen, the cars parked
+under a version when it was found gone from the config, the site id), and the closed-management
 periods each start ran under, from when, so that a day's report (built, or rebuilt weeks later)
 sums up the periods in force that day, not today's (gateway/runtime/config_edits.py says at start
 what the config no longer covers)."""
@@ -22,6 +23,49 @@ def keep_first_seen(conn: sqlite3.Connection, seen: dict[str, str], now: datetim
         "INSERT OR IGNORE INTO config_seen (key, value, first_seen) VALUES (?, ?, ?)",
         [(key, value, to_db(now)) for key, value in seen.items()],
     )
+
+
+# `tariff:t1`: a version's prices as first seen (config_edits._prices), first_seen: when. Rows are
+# told apart in Python: LIKE's `_` matches any character.
+_TARIFF = "tariff:"
+# `tariff_gone:t2`: the stays parked under a version when a start found it gone from the config.
+_TARIFF_GONE = "tariff_gone:"
+
+
+def _kept(conn: sqlite3.Connection, prefix: str) -> dict[str, tuple[str, datetime]]:
+    rows = conn.execute("SELECT key, value, first_seen FROM config_seen WHERE key LIKE 'tariff%'")
+    return {
+        key.removeprefix(prefix): (value, datetime.fromisoformat(first_seen))
+        for key, value, first_seen in rows
+        if key.startswith(prefix)
+    }
+
+
+def tariffs_seen(conn: sqlite3.Connection) -> dict[str, tuple[str, datetime]]:
+    """Each tariff version the gateway has seen in its config, gone since or not: its prices as
+    first seen, and when."""
+    return _kept(conn, _TARIFF)
+
+
+def tariffs_first_seen(conn: sqlite3.Connection) -> dict[str, datetime]:
+    """When the gateway first saw each tariff version it has seen (tariffs.known_since)."""
+    return {version: at for version, (_, at) in tariffs_seen(conn).items()}
+
+
+def tariffs_gone(conn: sqlite3.Connection) -> dict[str, tuple[list[int], datetime]]:
+    """Each version a start found gone from the config: the stays parked under it then, and when."""
+    return {version: (json.loads(stays), at) for version, (stays, at) in _kept(conn, _TARIFF_GONE).items()}
+
+
+def keep_tariffs_gone(conn: sqlite3.Connection, gone: dict[str, list[int]], now: datetime) -> None:
+    """Versions found gone, with the stays parked under them: a car in after a version went never
+    read its prices, so the list is made once."""
+    keep_first_seen(conn, {_TARIFF_GONE + v: json.dumps(stays) for v, stays in gone.items()}, now)
+
+
+def forget_tariffs_gone(conn: sqlite3.Connection, versions: list[str]) -> None:
+    """Versions put back in the config: taken out again later, they are found gone anew."""
+    conn.executemany("DELETE FROM config_seen WHERE key = ?", [(_TARIFF_GONE + v,) for v in versions])
 
 
 # One row per change: `closed_periods:000001`, ... in the order the starts saw them.

@@ -113,6 +113,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "pay.qr": ("扫码已付", "Paid by QR"),
     "pay.cash": ("现金已收", "Cash taken"),
     "pay.done": ("已收费", "Fee taken"),
+    "pay.receipt_no": ("收据号", "Receipt no."),  # the toast after a fee: the number to hand the driver
     "pay.amount": ("{yuan}元", "{yuan} yuan"),  # the quote's due_text is Chinese: live.js words it
     "pay.nothing": ("该通道没有待缴费的车", "No car is waiting to pay at this lane"),
     "pay.unknown": (
@@ -438,6 +439,7 @@ JS_KEYS = (
     "fix.button",
     "pay.button",
     "pay.done",
+    "pay.receipt_no",
     "pay.amount",
     "pay.nothing",
     "pay.unknown",

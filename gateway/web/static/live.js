@@ -294,7 +294,9 @@
       toast(T("pay.unknown"), true);
       return;
     }
-    toast(`${T("pay.done")} ${money(quote.due_fen)} · ${car} · ${verdict(ev)}`);
+    // The receipt number (the one typed, or made by the gateway) is what the guard hands the driver.
+    const receipt = ev.receipt ? ` · ${T("pay.receipt_no")} ${ev.receipt}` : "";
+    toast(`${T("pay.done")} ${money(quote.due_fen)} · ${car}${receipt} · ${verdict(ev)}`);
   }
 
   document.addEventListener("click", async (e) => {
