@@ -15,8 +15,9 @@ from gateway.api.errors import ApiError, install_error_handlers
 from gateway.api.guard import install_guard_app
 from gateway.api.parking import parking_router
 from gateway.privacy import mask_card, mask_name
-from gateway.runtime.config_edits import slots_outside_zones, tariffs_edited_in_place
+from gateway.runtime.config_edits import slots_outside_zones
 from gateway.runtime.gateway import Gateway
+from gateway.runtime.tariff_edits import tariffs_edited_in_place
 from gateway.runtime.texts import reason_text
 from gateway.timefmt import local_iso
 

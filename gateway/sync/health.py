@@ -8,8 +8,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from gateway.runtime.config_edits import slots_outside_zones, tariffs_edited_in_place
+from gateway.runtime.config_edits import slots_outside_zones
 from gateway.runtime.gateway import Gateway
+from gateway.runtime.tariff_edits import tariffs_edited_in_place
 from gateway.store.database import open_read_only
 
 

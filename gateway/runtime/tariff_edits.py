@@ -1,0 +1,211 @@
+"""The tariff versions of a site config edited since the gateway first saw them, said at start.
+
+The gateway keeps when it first saw each version and its prices (gateway/store/config_seen.py). A
+car pays the prices published when it came in (明码标价): a version whose prices were edited in
+place, one added on or after its first day (it prices only the cars that came in after), one taken
+out while cars parked under it are still inside, and cars parked since before the oldest version
+are said at start, and the first and third in health (tariffs_edited_in_place).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sqlite3
+from dataclasses import asdict
+from datetime import date, datetime, time, tzinfo
+
+from gateway.parking.book import BILLABLE
+from gateway.parking.fees import Tariff, tariff_of_stay
+from gateway.parking.tariffs import known_since
+from gateway.site import Site
+from gateway.store.config_seen import (
+    forget_tariffs_gone,
+    keep_tariffs_gone,
+    tariffs_first_seen,
+    tariffs_gone,
+    tariffs_seen,
+)
+from gateway.timefmt import to_db
+
+log = logging.getLogger(__name__)
+
+_PAYING = f"billing IN ({', '.join('?' * len(BILLABLE))})"
+_OPEN_STAYS_BEFORE = f"SELECT count(*) FROM stays WHERE exited_at IS NULL AND entered_at < ? AND {_PAYING}"
+_OPEN_STAYS_BETWEEN = _OPEN_STAYS_BEFORE + " AND entered_at >= ?"
+_OPEN_STAYS = f"SELECT id, entered_at FROM stays WHERE exited_at IS NULL AND {_PAYING}"
+
+
+def stays_before_prices(conn: sqlite3.Connection, tariffs: tuple[Tariff, ...], site: Site) -> int:
+    """Cars parked now, paying by time, that came in before the oldest tariff's first day: they pay
+    it from that day (fees.tariff_of_stay), their time before it free."""
+    if not tariffs:
+        return 0
+    first_day = datetime.combine(tariffs[0].effective_from, time(0), site.tz)
+    return int(conn.execute(_OPEN_STAYS_BEFORE, (to_db(first_day), *BILLABLE)).fetchone()[0])
+
+
+def prices(tariff: Tariff) -> str:
+    """A version's first day and rates as text that compares equal exactly when they are the same."""
+    rates = {vclass: asdict(rate) for vclass, rate in tariff.rates.items()}
+    return json.dumps({"from": tariff.effective_from, "rates": rates}, default=str, sort_keys=True)
+
+
+def tariffs_edited_in_place(conn: sqlite3.Connection, tariffs: tuple[Tariff, ...]) -> list[str]:
+    """Versions in the config whose first day or prices differ from those the gateway first saw under
+    that name: a car parked under the old numbers pays the new ones, its charge stamped with the
+    version's name all the same, and the published price (明码标价) no longer says what was charged.
+    Then the versions taken out of the config that cars still parked came in under
+    (parked_under_gone_tariffs): they pay another version's prices, not those published to them."""
+    return _edited(conn, tariffs) + sorted(parked_under_gone_tariffs(conn, tariffs))
+
+
+def _edited(conn: sqlite3.Connection, tariffs: tuple[Tariff, ...]) -> list[str]:
+    kept = {version: value for version, (value, _) in tariffs_seen(conn).items()}
+    return [t.version for t in tariffs if kept.get(t.version, prices(t)) != prices(t)]
+
+
+def tariffs_known(conn: sqlite3.Connection, tariffs: tuple[Tariff, ...]) -> tuple[Tariff, ...]:
+    """The config's versions, each with when the gateway first saw it (tariffs.known_since)."""
+    return known_since(tariffs, tariffs_first_seen(conn))
+
+
+def tariffs_dated_back(
+    conn: sqlite3.Connection, known: tuple[Tariff, ...], site: Site
+) -> list[tuple[Tariff, int]]:
+    """Versions (`known`: tariffs_known's) first seen when their first day had begun ("from today",
+    or dated back): they price only the cars in after they were seen (fees.tariff_at), each with how
+    many cars parked now came in from its first day before that, and pay what was published then."""
+    dated_back = []
+    for t in known:
+        if t.known_from is None or t.effective_from > t.known_from.astimezone(site.tz).date():
+            continue  # known for ever, or published ahead of its day, as prices should be
+        first_day = datetime.combine(t.effective_from, time(0), site.tz)
+        args = (to_db(t.known_from), *BILLABLE, to_db(first_day))
+        dated_back.append((t, int(conn.execute(_OPEN_STAYS_BETWEEN, args).fetchone()[0])))
+    return dated_back
+
+
+def _every_version_seen(conn: sqlite3.Connection) -> tuple[Tariff, ...]:
+    """Every version the gateway has seen, gone from the config or not, by its first day as first
+    seen and with when it was first seen: without prices, to tell which one a stay came in under."""
+    seen = tariffs_seen(conn)
+    first_days = {
+        version: date.fromisoformat(json.loads(value)["from"]) for version, (value, _) in seen.items()
+    }
+    first_seen = tariffs_first_seen(conn)
+    in_order = sorted(seen, key=lambda version: (first_days[version], first_seen[version]))
+    return known_since(tuple(Tariff(version, first_days[version]) for version in in_order), first_seen)
+
+
+def _find_gone(conn: sqlite3.Connection, tariffs: tuple[Tariff, ...], site: Site, now: datetime) -> None:
+    """Versions gone from the config since the last start: the stays parked under them, kept
+    (config_seen.keep_tariffs_gone). A version is under a stay's entry as fees.tariff_of_stay finds
+    it among the versions then in the config: all seen, less those found gone before it."""
+    in_config = {t.version for t in tariffs}
+    forget_tariffs_gone(conn, sorted(in_config))
+    before = tariffs_gone(conn)
+    every = _every_version_seen(conn)
+    under: dict[str, list[int]] = {
+        t.version: [] for t in every if t.version not in in_config and t.version not in before
+    }
+    if not under:
+        return
+    for stay_id, entered_at in conn.execute(_OPEN_STAYS, BILLABLE).fetchall():
+        entered = datetime.fromisoformat(entered_at).astimezone(site.tz)
+        then = tuple(t for t in every if t.version not in before or before[t.version][1] > entered)
+        priced = tariff_of_stay(then, entered)
+        if priced is not None and priced[0].version in under:
+            under[priced[0].version].append(stay_id)
+    keep_tariffs_gone(conn, under, now)
+
+
+def parked_under_gone_tariffs(
+    conn: sqlite3.Connection, tariffs: tuple[Tariff, ...]
+) -> dict[str, list[tuple[int, str | None, datetime]]]:
+    """Versions taken out of the config that cars still parked came in under: their stays (id,
+    plate, entry). Those cars pay the version the config gives their entry now."""
+    in_config = {t.version for t in tariffs}
+    parked = {}
+    for version, (stay_ids, _) in tariffs_gone(conn).items():
+        if version in in_config or not stay_ids:
+            continue
+        marks = ",".join("?" * len(stay_ids))
+        rows = conn.execute(
+            f"SELECT id, plate, entered_at FROM stays WHERE exited_at IS NULL AND id IN ({marks})",
+            stay_ids,
+        ).fetchall()
+        if rows:
+            parked[version] = [(sid, plate, datetime.fromisoformat(at)) for sid, plate, at in rows]
+    return parked
+
+
+def _pays(known: tuple[Tariff, ...], plate: str | None, stay_id: int, entered: datetime, tz: tzinfo) -> str:
+    """A car parked under a version gone, and what it pays now, in a start's warning."""
+    local = entered.astimezone(tz)
+    priced = tariff_of_stay(known, local)
+    pays = "nothing (no tariff left)"
+    if priced is not None:
+        version, since = priced[0].version, priced[1]
+        pays = f"{version!r}" + ("" if since == local else f" from {since:%Y-%m-%d %H:%M}")
+    return f"{plate or f'stay {stay_id}'} (in {local:%Y-%m-%d %H:%M}) pays {pays}"
+
+
+def say_of_tariffs(conn: sqlite3.Connection, tariffs: tuple[Tariff, ...], site: Site, now: datetime) -> None:
+    """What a start says of the tariff versions, once it has kept those it sees (config_seen): edited
+    in place, added on or after their first day (said at the start that first sees one, then while
+    cars it does not price are parked), taken out while cars parked under them are still inside, and
+    cars parked since before the oldest."""
+    _find_gone(conn, tariffs, site, now)
+    for version in _edited(conn, tariffs):
+        log.error(
+            "tariff version %r has other prices (or another first day) in site.toml than when the "
+            "gateway first charged by it: cars parked under the old prices pay the new ones, their "
+            "charges stamped %r all the same; fix: put version %r back as it was and add the new "
+            "prices as a new [[parking.tariffs]] version (a new name, a later effective_from), or, if "
+            "the old prices were never in force, give the edited one a new name",
+            version,
+            version,
+            version,
+        )
+    known = tariffs_known(conn, tariffs)
+    for tariff, parked in tariffs_dated_back(conn, known, site):
+        if parked == 0 and tariff.known_from != now:
+            continue
+        seen = tariff.known_from.astimezone(site.tz) if tariff.known_from else now
+        log.warning(
+            "tariff version %r is dated %s, but the gateway first saw it at %s: it prices the cars "
+            "that came in from then on, and %d car(s) parked now that came in before pay the prices "
+            "published when they came in (明码标价); fix: nothing, if that is what was meant; publish "
+            "new prices ahead, dated from a later day than the day they are added",
+            tariff.version,
+            tariff.effective_from,
+            f"{seen:%Y-%m-%d %H:%M}",
+            parked,
+        )
+    for version, stays in parked_under_gone_tariffs(conn, tariffs).items():
+        cars = [_pays(known, plate, stay_id, entered, site.tz) for stay_id, plate, entered in stays]
+        more = f" and {len(cars) - 10} more" if len(cars) > 10 else ""
+        log.warning(
+            "tariff version %r is gone from site.toml, but %d car(s) parked now came in under it: "
+            "they pay another version now, not the prices published when they came in: %s%s; fix: "
+            "put version %r back in [[parking.tariffs]] as it was, and take it out once they have "
+            "left (GET /api/parking/stays lists the cars inside)",
+            version,
+            len(cars),
+            "; ".join(cars[:10]),
+            more,
+            version,
+        )
+    before = stays_before_prices(conn, tariffs, site)
+    if before:
+        oldest = tariffs[0]
+        log.warning(
+            "%d car(s) parked now came in before %s, the first day of the oldest tariff (%s) in the "
+            "config: they pay it from that day, their time before it free; fix: if an older tariff was "
+            "taken out of the config, put it back in [[parking.tariffs]] (kept, its time is charged at "
+            "its prices)",
+            before,
+            oldest.effective_from,
+            oldest.version,
+        )
