@@ -108,13 +108,13 @@ def parking_router(gw: Gateway) -> APIRouter:
         return occupancy(db, gw.site.capacity)
 
     @router.get("/api/parking/prices", summary="The published tariffs (明码标价); ?lang=zh or en")
-    def get_prices(lang: Annotated[str | None, Query(max_length=2)] = None) -> dict[str, Any]:
-        return _prices(gw, gw.now(), page_language(lang, language))
+    def get_prices(db: Db, lang: Annotated[str | None, Query(max_length=2)] = None) -> dict[str, Any]:
+        return _prices(gw, db, gw.now(), page_language(lang, language))
 
     @router.get("/prices", response_class=HTMLResponse, summary="The public price table page; ?lang=zh or en")
-    def prices_page(lang: Annotated[str | None, Query(max_length=2)] = None) -> str:
+    def prices_page(db: Db, lang: Annotated[str | None, Query(max_length=2)] = None) -> str:
         shown = page_language(lang, language)
-        return prices_html(_prices(gw, gw.now(), shown), gw.site.config.site.name, shown)
+        return prices_html(_prices(gw, db, gw.now(), shown), gw.site.config.site.name, shown)
 
     @router.get("/api/parking/stays", summary="Cars recorded inside, newest first")
     def get_stays(
@@ -273,8 +273,8 @@ def _report(db: sqlite3.Connection, day: date) -> dict[str, Any]:
     return body
 
 
-def _prices(gw: Gateway, now: datetime, language: str) -> dict[str, Any]:
-    tariffs = gw.parking.rules.tariffs
+def _prices(gw: Gateway, db: sqlite3.Connection, now: datetime, language: str) -> dict[str, Any]:
+    tariffs = gw.parking.tariffs(db, now)  # as the fees read them: the version in force is the one charged
     current = tariff_at(tariffs, now.astimezone(gw.site.tz))
     shown = [t for t in tariffs if t is current or t.effective_from > now.astimezone(gw.site.tz).date()]
     grace = int(gw.parking.rules.grace / timedelta(minutes=1))

@@ -19,11 +19,11 @@ from gateway.core.credentials import BadCredential, canonical
 from gateway.events import AccessEvent
 from gateway.ids import uuid7
 from gateway.parking.book import Rules, StayFacts
-from gateway.parking.fees import yuan
+from gateway.parking.fees import Tariff, yuan
 from gateway.parking.tariffs import known_since, tariffs_from_config
 from gateway.site import Site
 from gateway.store.audit import audit
-from gateway.store.config_seen import tariffs_first_seen
+from gateway.store.config_seen import tariffs_first_seen, tariffs_seen_for_good
 from gateway.store.lookup import lookup, subject_of
 from gateway.store.outbox import enqueue
 from gateway.store.parking import (
@@ -94,6 +94,8 @@ class ParkingDesk:
         cfg = site.config
         self.site = site
         self._sees = sees
+        # The config's, its tariff versions as written (what the start keeps and compares); a fee
+        # is worked out by _rules(), with when each version was first seen.
         self.rules = Rules(
             tariffs=tariffs_from_config(cfg.parking),
             grace=timedelta(minutes=cfg.parking.grace_minutes),
@@ -101,18 +103,25 @@ class ParkingDesk:
             reentry=cfg.policy.reentry,
             exit_without_entry=cfg.policy.exit_without_entry,
         )
-        self._knows_tariffs = False
+        self._tariffs: tuple[Tariff, ...] | None = None
 
-    def _rules(self, conn: sqlite3.Connection) -> Rules:
-        """The rules, each tariff version with when the gateway first saw it (tariffs.known_since):
-        a car pays the prices published when it came in, not a version added to the config since
-        and dated back. Read from the store once, at the first fee: the start kept them before
-        (config_edits.say_at_start). Read again by a second thread meanwhile, the same."""
-        if not self._knows_tariffs:
-            seen = tariffs_first_seen(conn)
-            self.rules = replace(self.rules, tariffs=known_since(self.rules.tariffs, seen))
-            self._knows_tariffs = True
-        return self.rules
+    def tariffs(self, conn: sqlite3.Connection, at: datetime) -> tuple[Tariff, ...]:
+        """The tariff versions, each with when the gateway first saw it (tariffs.known_since): a car
+        pays the prices published when it came in, not a version added to the config since and
+        dated back. The fees and the price table read these, so the table shows, at `at`, the
+        version a car coming in then pays. As the start kept them (config_edits.say_at_start), in
+        the records' own time (config_seen.tariffs_first_seen): read from the store until a record
+        is written after the start, then kept."""
+        if self._tariffs is not None:
+            return self._tariffs
+        for_good = tariffs_seen_for_good(conn)  # asked first: a record written between is not missed
+        known = known_since(self.rules.tariffs, tariffs_first_seen(conn, at))
+        if for_good:
+            self._tariffs = known  # a second thread meanwhile keeps the same
+        return known
+
+    def _rules(self, conn: sqlite3.Connection, at: datetime) -> Rules:
+        return replace(self.rules, tariffs=self.tariffs(conn, at))
 
     # ---- inside the decision's transaction --------------------------------------------------------
 
@@ -136,7 +145,7 @@ class ParkingDesk:
                 else car_held(conn, p, cred) or p.value
             )
             until = fee_until(held_at_lane(conn, lane.id, p.at, held_on, self.site.lanes), p.at)
-            rules = self._rules(conn)
+            rules = self._rules(conn, p.at)
             account = owed(conn, rules, subject, until, vehicle_class=vclass, unregistered=cred is None)
             stay = account.stay
             billing = Billing(stay.billing) if stay and stay.billing else None
@@ -164,7 +173,9 @@ class ParkingDesk:
         if before.account is not None:
             account = before.account
             left = account.stay
-            settle_exit(conn, self._rules(conn), account, ev.event_id, ev.at, "exit" if left else "no_entry")
+            settle_exit(
+                conn, self._rules(conn, ev.at), account, ev.event_id, ev.at, "exit" if left else "no_entry"
+            )
             if left is not None and left.slot_id is not None:
                 handover(conn, left.slot_id, ev.at, "exit")
             return
@@ -218,11 +229,11 @@ class ParkingDesk:
             p = Presented(lane.id, kind, value, 1.0, at, f"{TYPED_BY}{actor}", vehicle_class=held_as)
             subject, vclass, unregistered = self._who(conn, p, lane)
             until = fee_until(held, at)
-            rules = self._rules(conn)
+            rules = self._rules(conn, at)
             account = owed(conn, rules, subject, until, vehicle_class=vclass, unregistered=unregistered)
             _check_amount(account, amount_fen)
-            stay, charge = account.stay, account.quote.charge
-            taken.tariff_version = charge.tariff_version if charge else None
+            stay = account.stay
+            taken.tariff_version = _version_paid(account)
             taken.receipt = record_payment(
                 conn,
                 subject=subject,
@@ -260,7 +271,7 @@ class ParkingDesk:
         subject, vclass, _ = self._who(conn, p, _BOOTH)
         check_receipt(conn, receipt, plate, amount_fen, self.site.tz)
         until = self._booth_fee_until(conn, plate, at)
-        rules = self._rules(conn)
+        rules = self._rules(conn, at)
         account = owed(conn, rules, subject, until, vehicle_class=vclass)
         if account.stay is None:
             raise ParkingError(
@@ -282,12 +293,11 @@ class ParkingDesk:
             tz=self.site.tz,
         )
         leave_by = later(at, rules.grace)
-        charge = account.quote.charge
         return {
             "plate": plate,
             "amount_fen": amount_fen,
             "receipt": receipt,
-            "tariff_version": charge.tariff_version if charge else None,
+            "tariff_version": _version_paid(account),
             "leave_by": leave_by.isoformat(),
         }
 
@@ -297,7 +307,7 @@ class ParkingDesk:
         p = Presented(_BOOTH.id, "plate", plate, 1.0, at, "quote")
         subject, vclass, unregistered = self._who(conn, p, _BOOTH)
         until = self._booth_fee_until(conn, plate, at)
-        rules = self._rules(conn)
+        rules = self._rules(conn, at)
         account = owed(conn, rules, subject, until, vehicle_class=vclass, unregistered=unregistered)
         return quote_json(account, plate, at, self.site.tz)
 
@@ -334,7 +344,7 @@ class ParkingDesk:
         p = Presented(lane.id, held.kind, held.value, 1.0, held.at, "quote", vehicle_class=held.vehicle_class)
         subject, vclass, unregistered = self._who(conn, p, lane)
         until = fee_until(held, at)
-        rules = self._rules(conn)
+        rules = self._rules(conn, at)
         return held, owed(conn, rules, subject, until, vehicle_class=vclass, unregistered=unregistered)
 
     def validate(
@@ -415,7 +425,7 @@ class ParkingDesk:
             )
         plate, zone, vclass, slot_id, _, subject = row
         # Its fee is let go (no exit read it), but what it paid ahead at the booth is kept.
-        rules = self._rules(conn)
+        rules = self._rules(conn, at)
         account = owed(conn, rules, subject, at, vehicle_class=vclass, stay=stay_by_id(conn, stay_id))
         keep_what_was_paid(conn, rules, account, None, at)
         conn.execute(
@@ -516,7 +526,7 @@ class ParkingDesk:
         daily report counted that money for ever as paid ahead by a car not seen leaving, and the
         central server got a payment for the stay and never a charge. `priced_until`: where the fee
         ends, if not at `at`; `account`: the stay's, if worked out already. The charge's id, if any."""
-        rules = self._rules(conn)
+        rules = self._rules(conn, at)
         if rules.reentry == "charge":
             carried = carry_reentry(conn, rules, stay, event_id, at, priced_until=priced_until)
             if carried is not None:  # none is carried for a stay that owes nothing
@@ -636,6 +646,14 @@ def quote_json(account: Owed, plate: str | None, at: datetime, tz: tzinfo) -> di
         "tariff_version": charge.tariff_version if charge else None,
         "charged_until": charge.ended_at.astimezone(tz).isoformat() if charge else None,
     }
+
+
+def _version_paid(account: Owed) -> str | None:
+    """The tariff version a fee taken names (its receipt prints it): the one the stay is charged
+    under, none for a fee of only a charge carried from a missed exit (the stay's own fee is
+    nothing yet, or was paid ahead): no price of that version is in it."""
+    charge, paid = account.quote.charge, account.quote.paid_fen
+    return charge.tariff_version if charge is not None and charge.amount_fen > paid else None
 
 
 def _no_stay(stay_id: int) -> ParkingError:

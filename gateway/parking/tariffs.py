@@ -31,16 +31,12 @@ def tariffs_from_config(parking: Parking) -> tuple[Tariff, ...]:
 
 def known_since(tariffs: tuple[Tariff, ...], first_seen: Mapping[str, datetime]) -> tuple[Tariff, ...]:
     """The versions, each with when the gateway first saw it (`first_seen`: version -> when, of
-    every version it has seen, also those gone from the config since). The versions of the first
-    start that kept count (the earliest time), and any not kept yet, count as known for ever: the
-    gateway cannot tell when they were published, and the cars parked across its upgrade keep
-    paying as they would have."""
-    first = min(first_seen.values(), default=None)
+    every version it has seen since the first start that kept count, also those gone from the
+    config since: config_seen.tariffs_first_seen). The versions of that first start, and any not
+    kept yet, count as known for ever: the gateway cannot tell when they were published, and the
+    cars parked across its upgrade keep paying as they would have."""
     return tuple(
-        replace(t, known_from=seen)
-        if (seen := first_seen.get(t.version)) is not None and seen != first
-        else t
-        for t in tariffs
+        replace(t, known_from=first_seen[t.version]) if t.version in first_seen else t for t in tariffs
     )
 
 

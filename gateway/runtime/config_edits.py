@@ -25,6 +25,7 @@ from gateway.runtime.tariff_edits import prices, say_of_tariffs
 from gateway.site import Site
 from gateway.store.config_seen import (
     keep_first_seen,
+    keep_tariffs_seen,
     remember_closed_periods,
 )
 from gateway.store.database import transaction
@@ -119,8 +120,8 @@ def hours_that_end_when_they_start(conn: sqlite3.Connection, now: datetime) -> l
 def say_at_start(conn: sqlite3.Connection, tariffs: tuple[Tariff, ...], site: Site, now: datetime) -> None:
     _site_renamed(conn, site, now)
     remember_closed_periods(conn, site.policy.closed_periods, now)
-    seen = {f"tariff:{t.version}": prices(t) for t in tariffs}
-    keep_first_seen(conn, {**seen, "site_id": site.config.site.id}, now)
+    keep_tariffs_seen(conn, {t.version: prices(t) for t in tariffs}, now)
+    keep_first_seen(conn, {"site_id": site.config.site.id}, now)
     say_of_tariffs(conn, tariffs, site, now)
     for zone, fixed in slots_outside_zones(conn, site).items():
         log.error(

@@ -65,9 +65,9 @@ def _edited(conn: sqlite3.Connection, tariffs: tuple[Tariff, ...]) -> list[str]:
     return [t.version for t in tariffs if kept.get(t.version, prices(t)) != prices(t)]
 
 
-def tariffs_known(conn: sqlite3.Connection, tariffs: tuple[Tariff, ...]) -> tuple[Tariff, ...]:
+def tariffs_known(conn: sqlite3.Connection, tariffs: tuple[Tariff, ...], now: datetime) -> tuple[Tariff, ...]:
     """The config's versions, each with when the gateway first saw it (tariffs.known_since)."""
-    return known_since(tariffs, tariffs_first_seen(conn))
+    return known_since(tariffs, tariffs_first_seen(conn, now))
 
 
 def tariffs_dated_back(
@@ -86,16 +86,16 @@ def tariffs_dated_back(
     return dated_back
 
 
-def _every_version_seen(conn: sqlite3.Connection) -> tuple[Tariff, ...]:
+def _every_version_seen(conn: sqlite3.Connection, now: datetime) -> tuple[Tariff, ...]:
     """Every version the gateway has seen, gone from the config or not, by its first day as first
     seen and with when it was first seen: without prices, to tell which one a stay came in under."""
     seen = tariffs_seen(conn)
     first_days = {
         version: date.fromisoformat(json.loads(value)["from"]) for version, (value, _) in seen.items()
     }
-    first_seen = tariffs_first_seen(conn)
-    in_order = sorted(seen, key=lambda version: (first_days[version], first_seen[version]))
-    return known_since(tuple(Tariff(version, first_days[version]) for version in in_order), first_seen)
+    in_order = sorted(seen, key=lambda version: (first_days[version], seen[version][1]))
+    every = tuple(Tariff(version, first_days[version]) for version in in_order)
+    return known_since(every, tariffs_first_seen(conn, now))
 
 
 def _find_gone(conn: sqlite3.Connection, tariffs: tuple[Tariff, ...], site: Site, now: datetime) -> None:
@@ -105,7 +105,7 @@ def _find_gone(conn: sqlite3.Connection, tariffs: tuple[Tariff, ...], site: Site
     in_config = {t.version for t in tariffs}
     forget_tariffs_gone(conn, sorted(in_config))
     before = tariffs_gone(conn)
-    every = _every_version_seen(conn)
+    every = _every_version_seen(conn, now)
     under: dict[str, list[int]] = {
         t.version: [] for t in every if t.version not in in_config and t.version not in before
     }
@@ -168,9 +168,11 @@ def say_of_tariffs(conn: sqlite3.Connection, tariffs: tuple[Tariff, ...], site: 
             version,
             version,
         )
-    known = tariffs_known(conn, tariffs)
+    known = tariffs_known(conn, tariffs, now)
+    # Seen first by this start: its time is the start's, whatever tariffs_first_seen makes of it.
+    seen_now = {version for version, (_, at) in tariffs_seen(conn).items() if at == now}
     for tariff, parked in tariffs_dated_back(conn, known, site):
-        if parked == 0 and tariff.known_from != now:
+        if parked == 0 and tariff.version not in seen_now:
             continue
         seen = tariff.known_from.astimezone(site.tz) if tariff.known_from else now
         log.warning(

@@ -14,6 +14,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from gateway.core.windows import ClosedHistory, ClosedPeriod, Window
+from gateway.store.database import transaction
 from gateway.timefmt import to_db
 
 
@@ -25,9 +26,12 @@ def keep_first_seen(conn: sqlite3.Connection, seen: dict[str, str], now: datetim
     )
 
 
-# `tariff:t1`: a version's prices as first seen (config_edits._prices), first_seen: when. Rows are
+# `tariff:t1`: a version's prices as first seen (tariff_edits.prices), first_seen: when. Rows are
 # told apart in Python: LIKE's `_` matches any character.
 _TARIFF = "tariff:"
+# `tariff_after:t2`: the last access record written before the start that first saw a version, for
+# each version first seen after the first start that kept them (tariffs_first_seen bounds by it).
+_TARIFF_AFTER = "tariff_after:"
 # `tariff_gone:t2`: the stays parked under a version when a start found it gone from the config.
 _TARIFF_GONE = "tariff_gone:"
 
@@ -47,9 +51,53 @@ def tariffs_seen(conn: sqlite3.Connection) -> dict[str, tuple[str, datetime]]:
     return _kept(conn, _TARIFF)
 
 
-def tariffs_first_seen(conn: sqlite3.Connection) -> dict[str, datetime]:
-    """When the gateway first saw each tariff version it has seen (tariffs.known_since)."""
-    return {version: at for version, (_, at) in tariffs_seen(conn).items()}
+# The last access record written (0: none yet).
+_LAST_RECORD = "SELECT coalesce(max(id), 0) FROM access_log"
+
+
+def keep_tariffs_seen(conn: sqlite3.Connection, seen: dict[str, str], now: datetime) -> None:
+    """Each version's prices (`seen`: version -> prices) as first seen, and when; with a version
+    first seen after the first start that kept them, the last access record written before."""
+    kept = tariffs_seen(conn)
+    (after,) = conn.execute(_LAST_RECORD).fetchone()
+    keep_first_seen(conn, {_TARIFF + version: value for version, value in seen.items()}, now)
+    if kept:
+        keep_first_seen(conn, {_TARIFF_AFTER + v: str(after) for v in seen if v not in kept}, now)
+
+
+def _tariffs_after(conn: sqlite3.Connection) -> dict[str, int]:
+    return {version: int(record) for version, (record, _) in _kept(conn, _TARIFF_AFTER).items()}
+
+
+def tariffs_first_seen(conn: sqlite3.Connection, now: datetime) -> dict[str, datetime]:
+    """When the gateway first saw each tariff version it has seen since the first start that kept
+    them (tariffs.known_since: those of that start are known for ever, and not here), in the
+    records' own time (_took_over): a Pi that booted on fake-hwclock's stale time saw a version
+    after the cars already inside came in, and a start on a clock ahead, set right since, saw it
+    before the first car that came in after it. Until a record is written after that start, not
+    after `now` either, the clock as it stands: a car coming in now would be that first record. So
+    a car's fee is the same whenever asked: a car in before the start has its entry record before
+    it, one in after it after."""
+    seen = tariffs_seen(conn)
+    after = _tariffs_after(conn)
+    (last,) = conn.execute(_LAST_RECORD).fetchone()
+    # Kept with no record (by a gateway that kept none): the first start's are the earliest.
+    first = min((at for version, (_, at) in seen.items() if version not in after), default=None)
+    known = {}
+    for version, (_, at) in seen.items():
+        if version in after:
+            started = at if after[version] < last else min(at, now)
+            known[version] = _took_over(conn, started, after[version])
+        elif at != first:
+            known[version] = at
+    return known
+
+
+def tariffs_seen_for_good(conn: sqlite3.Connection) -> bool:
+    """Whether tariffs_first_seen's times stay as they are, whatever `now`: a record has been
+    written after each start that first saw a version."""
+    (last,) = conn.execute(_LAST_RECORD).fetchone()
+    return all(after < last for after in _tariffs_after(conn).values())
 
 
 def tariffs_gone(conn: sqlite3.Connection) -> dict[str, tuple[list[int], datetime]]:

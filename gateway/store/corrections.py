@@ -6,8 +6,8 @@ export-plates` labels the plate crop with it, and a temporary car's stay that wa
 the misread plate moves onto the real one, so that the car is found when it leaves and pays for
 its stay. An entry the misread took for a car already inside (soft anti-passback: `already_inside`)
 closed that car's stay as a missed exit; moved off the misread plate, it gives that stay back, open
-again, with any missed-exit charge it carried undone. Each correction is audited and goes upstream
-as a `plate_correction` record.
+again, with any missed-exit charge it carried, or charge it kept a booth payment against, undone.
+Each correction is audited and goes upstream as a `plate_correction` record.
 """
 
 from __future__ import annotations
@@ -34,10 +34,12 @@ WHERE plate = :plate AND closed_by = 'reentry' AND exited_at >= :at AND exited_a
 ORDER BY id DESC LIMIT 1
 """
 _REOPEN = "UPDATE stays SET exited_at = NULL, exit_event = NULL, closed_by = NULL WHERE id = ?"
-# The missed exit's charge that entry carried to the car's next exit (policy.reentry = "charge").
-_REENTRY_CHARGE = """
-SELECT id, plate, settled_at FROM charges
-WHERE at = ? AND event_id = ? AND stay_id = ? AND kind = 'reentry' AND voided_at IS NULL
+# The charge that entry wrote for the stay it closed: the missed exit's fee carried to the car's
+# next exit (policy.reentry = "charge", kind `reentry`), or what the stay paid ahead at the booth,
+# kept against a settled charge of it ("void", kind `exit`: service.py _missed_exit).
+_MISSED_EXIT_CHARGE = """
+SELECT id, kind, plate, settled_at FROM charges
+WHERE at = ? AND event_id = ? AND stay_id = ? AND voided_at IS NULL
 """
 # Undone, a charge is kept, marked void (schema migration 23): deleted, its id went to the next
 # charge, another car's, and a report of the day it was owed, rebuilt, no longer said it was. Its
@@ -63,8 +65,9 @@ class Correction:
 @dataclass(frozen=True, slots=True)
 class GivenBack:
     """The stay a misread entry closed as a missed exit, open again: the car with the plate misread
-    was parked all along. Its missed-exit charge, if the entry carried one, is undone (`voided`),
-    or, paid already at the car's exit, kept (`paid`: the guard settles it with the driver)."""
+    was parked all along. Its missed-exit charge, if the entry carried one or kept a booth payment
+    against one, is undone (`voided`), or, paid already at the car's exit, kept (`paid`: the guard
+    settles it with the driver)."""
 
     stay_id: int
     plate: str
@@ -167,23 +170,26 @@ def _give_back(
     conn: sqlite3.Connection, event_id: str, misread: str, logged_at: str, at: datetime
 ) -> GivenBack | None:
     """The stay the entry `event_id` closed as a missed exit of the car with the `misread` plate,
-    open again, unless that plate has a stay open now; the missed-exit charge the entry carried, if
-    any, undone (the booth payments it took in go back to the stay) and sent upstream as voided,
-    unless paid already."""
+    open again, unless that plate has a stay open now; the charge the entry wrote for it, if any,
+    undone (the booth payments it took in go back to the stay) and sent upstream as voided: the
+    missed-exit charge it carried, unless paid already at the car's exit, or the settled one it
+    kept a booth payment against."""
     row = conn.execute(_CLOSED_AS_REENTRY, {"plate": misread, "at": logged_at}).fetchone()
     if row is None or stay_open(conn, row[1]):
         return None
     stay_id = row[0]
     conn.execute(_REOPEN, (stay_id,))
-    charge = conn.execute(_REENTRY_CHARGE, (logged_at, event_id, stay_id)).fetchone()
+    charge = conn.execute(_MISSED_EXIT_CHARGE, (logged_at, event_id, stay_id)).fetchone()
     if charge is None:
         return GivenBack(stay_id, misread)
-    charge_id, charge_plate, settled_at = charge
-    if settled_at is not None:
+    charge_id, kind, charge_plate, settled_at = charge
+    if kind == "reentry" and settled_at is not None:  # paid at the car's exit since
         return GivenBack(stay_id, misread, paid=charge_id)
+    # A kept booth payment's charge is settled as it is written; left, the stay open again had a
+    # settled charge upstream, and its car, paid up, was asked the money again at its exit.
     conn.execute(_GIVE_BACK_PAYMENTS, (charge_id,))
     conn.execute(_VOID, (to_db(at), charge_id))
-    voided = {"charge_id": charge_id, "kind": "reentry", "plate": charge_plate, "stay_id": stay_id}
+    voided = {"charge_id": charge_id, "kind": kind, "plate": charge_plate, "stay_id": stay_id}
     money = {"amount_fen": 0, "paid_fen": 0, "owed_fen": 0, "settled": False}
     enqueue(
         conn,

@@ -8,11 +8,16 @@ the payment."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 
+from gateway.runtime.gateway import Gateway
+from tests.parking.conftest import T0
+from tests.parking.conftest import show as decided  # on the test's thread, with no worker
 from tests.parking.test_api import running, show  # noqa: F401  (the fixture, served for real)
 
 H = timedelta(hours=1)
+M = timedelta(minutes=1)
 
 
 def test_the_lane_payment_answer_gives_the_receipt_and_tariff_version(running) -> None:  # noqa: F811
@@ -48,3 +53,17 @@ def test_the_booth_payment_answer_gives_the_tariff_version_too(running) -> None:
     made = gw.conn.execute("SELECT receipt FROM payments").fetchone()[0]
     assert paid.status_code == 200, paid.text
     assert (paid.json()["receipt"], paid.json().get("tariff_version")) == (made, "t1"), paid.json()
+
+
+def test_a_fee_of_only_a_carried_charge_names_no_tariff_version(make_gw: Callable[..., Gateway]) -> None:
+    """reentry = "charge": the car's exit was missed (13元 carried); it comes back at 14:00 and
+    leaves at 14:10, within the 30 free minutes: the guard takes only the 13元 carried, a charge of
+    the stay before, and the answer names no tariff version for a receipt of this stay."""
+    gw = make_gw(reentry="charge")
+    decided(gw, "car-in", "苏E12345", T0)
+    assert "already_inside" in decided(gw, "car-in", "苏E12345", T0 + 5 * H).flags
+    held = decided(gw, "car-out", "苏E12345", T0 + 5 * H + 10 * M)
+    assert (held.reason, held.fee_fen) == ("payment_due", 1300)
+    taken = gw.parking.pay_at_lane("car-out", "苏E12345", 1300, "cash", "", "guard1", T0 + 5 * H + 11 * M)
+    assert gw.decide_now(taken).admitted
+    assert taken.tariff_version is None, f"the answer names {taken.tariff_version!r} for a carried charge"

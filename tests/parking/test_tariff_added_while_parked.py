@@ -3,7 +3,9 @@ site.toml (and the gateway restarted) while a car is parked, dated on or before 
 day, must not reprice that car to prices nobody could read when it came in; the start says so.
 A version taken out of the config while cars parked under it are still inside cannot be priced
 any more: the start names those cars and what they pay now, and the health report names the
-version until it is put back. A version published ahead of its day applies from that day."""
+version until it is put back. A version published ahead of its day applies from that day. All
+this holds when the start's clock is wrong (a Pi booting on fake-hwclock's stale time, a clock
+typed a year ahead and set right at once), and the price table shows the version the fees charge."""
 
 from __future__ import annotations
 
@@ -155,3 +157,58 @@ def test_a_box_that_kept_no_tariff_yet_charges_as_before(
     finally:
         gw.conn.close()
     assert (held.fee_fen, _said(caplog)) == (1000, [])
+
+
+def _clock(monkeypatch: pytest.MonkeyPatch, at: datetime) -> None:
+    monkeypatch.setattr(Gateway, "now", lambda self: at)
+
+
+def test_a_version_added_after_the_car_came_in_does_not_reprice_it_when_the_pi_boots_on_a_stale_clock(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Installed the week before with t1. Monday 09:00 a car comes in (5元 the first hour, 2元 after).
+    At 10:00 the office adds t2 "from Monday" to site.toml; the box is power-cycled and boots on
+    fake-hwclock's last save, 07:17 (NTP sets it right a minute later). The car leaves at 14:00: it
+    was published t1's 13元, and must not be asked t2's 26元."""
+    _clock(monkeypatch, T0 - timedelta(days=7))
+    data, gw = _first_start(tmp_path)
+    show(gw, "car-in", "苏E12345", T0)
+    gw.conn.close()
+
+    _clock(monkeypatch, datetime(2025, 3, 3, 7, 17, tzinfo=TZ))  # the stale boot clock
+    gw = _restart(data, TARIFF_TOML + MONDAY)
+    _clock(monkeypatch, T0 + 5 * H)  # NTP has set it
+    try:
+        held = show(gw, "car-out", "苏E12345", T0 + 5 * H)
+    finally:
+        gw.conn.close()
+    assert held.fee_fen == 1300, f"the car was charged {held.fee_fen} fen: t2, added after it came in"
+
+
+def test_a_version_published_ahead_applies_from_its_day_after_a_start_on_a_clock_ahead(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Saturday 1 March the office publishes t2 from Monday 3 March (ahead, as the docs ask) and
+    restarts the gateway; its clock was typed a year ahead (2026 for 2025) and is set right at once.
+    Monday 09:00 the price table shows t2 in force; a car comes in and leaves at 14:00: it pays t2,
+    the prices published and in force when it came in, and the price table still shows t2."""
+    _clock(monkeypatch, T0 - timedelta(days=7))
+    data, gw = _first_start(tmp_path)
+    gw.conn.close()
+
+    _clock(monkeypatch, datetime(2026, 3, 1, 10, 0, tzinfo=TZ))  # the installer's typo
+    gw = _restart(data, TARIFF_TOML + MONDAY)
+    _clock(monkeypatch, T0)  # set right
+    try:
+        client = TestClient(create_app(gw))
+        table = client.get("/api/parking/prices").json()["tariffs"]
+        shown = [t["version"] for t in table if t["current"]]
+        show(gw, "car-in", "苏E12345", T0)
+        held = show(gw, "car-out", "苏E12345", T0 + 5 * H)
+        quote = gw.parking.quote(gw.conn, "苏E12345", T0 + 5 * H)
+        table_after = client.get("/api/parking/prices").json()["tariffs"]
+        shown_after = [t["version"] for t in table_after if t["current"]]
+    finally:
+        gw.conn.close()
+    assert shown == ["t2"]
+    assert (held.fee_fen, quote["tariff_version"], shown_after) == (2600, "t2", ["t2"])
