@@ -5,49 +5,77 @@ A vanished port (USB unplugged, cable cut on a USB adapter) puts the device offl
 an alarm; the reader then reopens the port with backoff by itself. Bad frames are counted in the
 device's health (`bad_frames`, `noise_bytes`), never raised; but a reader that sends nothing else
 for NOISE_ONLY_S does not answer (RS-485 A/B swapped, a wrong baud rate), and is offline until it
-sends a good frame.
+sends a good frame, or a whole line of text (heard_line).
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
+import math
 import threading
 import time
+from collections import deque
 
 import serial
 
 from drivers.base import Emit
 from drivers.health import DeviceHealth
 from drivers.readers.debounce import Debouncer
-from drivers.readers.frames import Scanner
+from drivers.readers.frames import Scanner, split_lines
 from drivers.serialport import Backoff, PortError, explain, open_port
 
 log = logging.getLogger(__name__)
 
 STABLE_S = 5.0  # a port read this long without an error counts as working, even with no card shown
-# Noise and bad frames this long with no good frame: the reader does not answer. A guard who tries
-# a card again and again keeps the noise coming; one burst from the barrier motor does not.
+# Noise and bad frames this long with no good frame, in most of it: the reader does not answer. A
+# guard who holds a card on it keeps the noise coming; the barrier motor's bursts as the arm starts
+# and stops, a few seconds apart at every car, do not.
 NOISE_ONLY_S = 5.0
+NOISE_SLOTS = 10  # "most of it": noise in more than half of its tenths
+# Garbage (swapped A/B, a wrong baud rate) rarely decodes to this many printable characters between
+# two line ends; a code or card of another system always does.
+LINE_HEARD = 4
 
 
 class NoiseOnly:
     """Whether a reader has sent only noise and bad frames, since it connected or since its last
-    good frame, for NOISE_ONLY_S. A pause of that long with no bytes at all starts the count again."""
+    good frame, for NOISE_ONLY_S: a stretch of noise begun that long ago, with noise in more than
+    half the tenths of the last NOISE_ONLY_S. A whole one with none starts the count again."""
 
     def __init__(self) -> None:
-        self._since: float | None = None  # the first noise of the stretch
-        self._last = 0.0
+        self._since = 0.0  # the first noise of the stretch
+        self._slots: deque[int] = deque()  # the tenths of the last NOISE_ONLY_S with noise in them
 
     def good(self) -> None:
-        self._since = None
+        self._slots.clear()
 
     def noisy(self, now: float) -> bool:
         """Noise or a bad frame at `now` (monotonic seconds): True once the stretch is long enough."""
-        if self._since is None or now - self._last > NOISE_ONLY_S:
+        slot = math.floor(now * NOISE_SLOTS / NOISE_ONLY_S)
+        while self._slots and self._slots[0] <= slot - NOISE_SLOTS:
+            self._slots.popleft()
+        if not self._slots:
             self._since = now
-        self._last = now
-        return now - self._since >= NOISE_ONLY_S
+        if not self._slots or self._slots[-1] != slot:
+            self._slots.append(slot)
+        return now - self._since >= NOISE_ONLY_S and len(self._slots) > NOISE_SLOTS // 2
+
+
+def heard_line(received: bytes) -> bool:
+    """A whole line of printable text, no credential (a visitor's WeChat code under a QR scanner, a
+    card of another system on a line reader) but proof that the wiring and the baud rate are right.
+    However long: a payment code's URL is longer than any credential the reader takes."""
+    lines, _, _, _ = split_lines(received, max_line=len(received))
+    return any(_printable(line) for line in lines)
+
+
+def _printable(line: bytes) -> bool:
+    try:
+        text = line.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return len(text.strip()) >= LINE_HEARD and text.isprintable()
 
 
 def not_answering(port: str) -> str:
@@ -123,13 +151,14 @@ class SerialReader:
                 self._backoff.reset()
             if not data:
                 continue
-            found = self._scan(buf + data)
+            received = buf + data
+            found = self._scan(received)
             buf = found.rest
             if found.bad:
                 self.health.count("bad_frames", found.bad)
             if found.noise:
                 self.health.count("noise_bytes", found.noise)
-            if found.values:
+            if found.values or heard_line(received):
                 noise.good()
                 garbled = False
             elif (found.bad or found.noise) and noise.noisy(time.monotonic()) and not garbled:

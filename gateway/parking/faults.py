@@ -3,7 +3,9 @@
 A fault is a device_offline alarm. Faults still open when the period ends are listed with their age
 and whether they are past `[alarms] repair_hours` (REQUIREMENTS 8: repaired within a set time).
 A fault repaired after the deadline was repaired late: the centre is sent repair_overdue for it, at
-the latest at the repairs step's next look (tell_late_repair), so the report counts what it was told.
+the latest at the repairs step's next look (tell_late_repair). The report counts as repaired late
+the faults repair_overdue was raised for: what the centre was told, judged by the repair_hours of
+then and on a clock trusted then, whatever the config and the clock say when it is built again.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from gateway.alarm_texts import AlarmText
+from gateway.alarm_texts import AlarmText, from_stored
 from gateway.store.alarms import end_alarm, write_alarm
 from gateway.store.database import transaction
 from gateway.timefmt import from_db, to_db
@@ -30,36 +32,91 @@ def past_limit(raised: datetime, cleared: datetime, limit: timedelta) -> bool:
 
 
 @dataclass(frozen=True, slots=True)
-class LateRepair:
+class Repair:
     device: str
     since: datetime
     repaired: datetime
 
 
+Span = tuple[datetime, datetime]
+
 # A fault's repair_overdue is raised while it is open (the repairs step) or at its clearing
-# (tell_late_repair): one raised between the two is the fault's.
-_UNTOLD = """
-SELECT f.source, f.raised_at, f.cleared_at FROM alarms f
-WHERE f.kind = 'device_offline' AND f.cleared_at >= ? AND NOT EXISTS (
+# (tell_late_repair): one raised between the two is the fault's, and the centre was told.
+_TOLD = """EXISTS (
     SELECT 1 FROM alarms o WHERE o.kind = 'repair_overdue' AND o.source = f.source
-    AND o.raised_at >= f.raised_at AND o.raised_at <= f.cleared_at)
+    AND o.raised_at >= f.raised_at AND o.raised_at <= f.cleared_at)"""
+
+_UNTOLD = f"""
+SELECT f.source, f.raised_at, f.cleared_at FROM alarms f
+WHERE f.kind = 'device_offline' AND f.cleared_at >= ? AND f.cleared_at <= ? AND NOT {_TOLD}
 ORDER BY f.cleared_at, f.id
 """
 
 
-def untold_late_repairs(conn: sqlite3.Connection, limit: timedelta, since: datetime) -> list[LateRepair]:
-    """Faults repaired since `since`, past the limit, that never raised repair_overdue: repaired
-    while the gateway was off (cleared at its start), between two looks of the repairs step, or in
-    its pause after a clock step."""
-    late = []
-    for source, raised, cleared in conn.execute(_UNTOLD, (to_db(since),)):
+def repairs_from(
+    conn: sqlite3.Connection, judged: datetime | None, now: datetime, oldest: datetime
+) -> datetime:
+    """Where the look for late repairs starts: the last look that `judged` repairs, so that one
+    judged under an older repair_hours is never judged again under today's (not after now: that
+    look was on a clock since set back). A gateway that never kept it (the first start after an
+    upgrade) starts after the newest daily report built, whose repairs were in the reports sent,
+    and, as the reports built after an outage, not before `oldest`."""
+    if judged is None:
+        row = conn.execute("SELECT period_end FROM daily_reports ORDER BY day DESC LIMIT 1").fetchone()
+        judged = max(datetime.fromisoformat(row[0]), oldest) if row else now
+    return min(judged, now)
+
+
+def untold_repairs(conn: sqlite3.Connection, since: datetime, now: datetime) -> list[Repair]:
+    """Faults cleared from `since` to `now` that never raised repair_overdue, on time or not. One
+    cleared after `now` was cleared on a clock since set back (untrusted_spans keeps it out when
+    the clock gets there)."""
+    repairs = []
+    for source, raised, cleared in conn.execute(_UNTOLD, (to_db(since), to_db(now))):
         began, repaired = from_db(raised), from_db(cleared)
-        if began and repaired and past_limit(began, repaired, limit):
-            late.append(LateRepair(source, began, repaired))
-    return late
+        if began and repaired:
+            repairs.append(Repair(source, began, repaired))
+    return repairs
 
 
-def tell_late_repair(conn: sqlite3.Connection, late: LateRepair, limit: timedelta) -> bool:
+def untrusted_spans(conn: sqlite3.Connection, seen_within: timedelta) -> list[Span]:
+    """When the wall clock was not trusted, by the clock_stepped alarms kept: the pause after each
+    step, as read on the clock after it (the look that raised the alarm saw the step `seen_within`
+    of it) and on the clock before it (a wrong time set right again). A step taken while that
+    alarm is still open raises no other: only the log has it."""
+    spans: list[Span] = []
+    for raised, message in conn.execute("SELECT raised_at, message FROM alarms WHERE kind = 'clock_stepped'"):
+        text, seen = from_stored(message), from_db(raised)
+        step, pause = (text.params.get(key) if text else None for key in ("step_hours", "pause_hours"))
+        if seen is None or not isinstance(step, int | float) or not isinstance(pause, int | float):
+            continue  # a plain sentence, from a version before its parameters were kept
+        before = seen - timedelta(hours=step)
+        spans += [(at - seen_within, at + timedelta(hours=pause)) for at in (seen, before)]
+    return spans
+
+
+def late_repairs(
+    repairs: list[Repair], limit: timedelta, untrusted: list[Span], configured: set[str]
+) -> list[Repair]:
+    """The repairs past the limit that the centre is to be told of. Not one whose fault began or
+    ended while the clock was not trusted: across a step, its length is no repair time (three
+    hours read 87,600 with an hour of a clock ten years ahead). Nor one of a device no longer in
+    the site config: its fault was cleared at the start that found it taken out, not repaired."""
+
+    def trusted(at: datetime) -> bool:
+        return not any(start <= at <= end for start, end in untrusted)
+
+    return [
+        r
+        for r in repairs
+        if r.device in configured
+        and trusted(r.since)
+        and trusted(r.repaired)
+        and past_limit(r.since, r.repaired, limit)
+    ]
+
+
+def tell_late_repair(conn: sqlite3.Connection, late: Repair, limit: timedelta) -> bool:
     """Raise and clear repair_overdue as of the repair, in one transaction: the centre hears that
     the fault was overdue, and that it is over. False while one is open for the device's next
     fault (the alarm is one per device): this one is told at a later look, once that one is over."""
@@ -80,9 +137,9 @@ def device_faults(
     by_kind: Counter[str] = Counter()
     still_open: list[dict[str, Any]] = []
     repaired_late = 0
-    for kind, source, raised, cleared in conn.execute(
-        "SELECT kind, source, raised_at, cleared_at FROM alarms "
-        "WHERE raised_at < ? AND (cleared_at IS NULL OR cleared_at >= ?) ORDER BY raised_at, id",
+    for kind, source, raised, cleared, told in conn.execute(
+        f"SELECT f.kind, f.source, f.raised_at, f.cleared_at, {_TOLD} FROM alarms f "
+        "WHERE f.raised_at < ? AND (f.cleared_at IS NULL OR f.cleared_at >= ?) ORDER BY f.raised_at, f.id",
         (e, s),
     ):
         if raised >= s:
@@ -106,7 +163,7 @@ def device_faults(
                     "overdue": age >= limit,
                 }
             )
-        elif past_limit(raised_at, cleared_at, limit):
+        elif told:  # past the limit by the repair_hours of then, dated on a clock trusted then
             repaired_late += 1
     devices = sorted(set(faults) | set(down))
     return {

@@ -26,14 +26,21 @@ from gateway.config.models import SiteConfig
 from gateway.core.windows import Window
 from gateway.parking import retention as plan
 from gateway.parking.boot_clock import BootClock, reports_on_old_clock
-from gateway.parking.faults import overdue_text, tell_late_repair, untold_late_repairs
+from gateway.parking.faults import (
+    late_repairs,
+    overdue_text,
+    repairs_from,
+    tell_late_repair,
+    untold_repairs,
+    untrusted_spans,
+)
 from gateway.parking.patrol import FINAL, RoundResult, RouteSpec, due_times, evaluate, still_open
 from gateway.parking.repairs import Overdue, date_faults_ahead, overdue_repairs
 from gateway.parking.report import build_report, last_complete_day, period_of, store_report
 from gateway.site import Site
 from gateway.store import retention as prune
 from gateway.store.alarms import clear_alarm, clear_open_alarms, raise_alarm
-from gateway.store.config_seen import closed_history
+from gateway.store.config_seen import closed_history, keep_repairs_judged, repairs_judged
 from gateway.store.database import open_read_only
 from gateway.store.parking import ParkingError
 from gateway.store.patrol import record_round, taps_between
@@ -429,14 +436,24 @@ class Operations:
     def repairs(self, now: datetime) -> list[Overdue]:
         """A device offline past [alarms] repair_hours raises repair_overdue; back online clears it.
         A fault dated after now (raised on a clock since set back) counts from now. One repaired past
-        the limit before a look found it overdue raises and clears it as of the repair."""
+        the limit since the last look that judged repairs, before a look found it overdue, raises and
+        clears it as of the repair (late_repairs: not across a clock step, nor for a device taken
+        out of the config)."""
         limit = timedelta(hours=self.cfg.alarms.repair_hours)
+        # A fault is cleared when its turn on the decision worker comes: after this turn, every one
+        # cleared before now is written, and the next look starts from now.
+        self._run(lambda _: None)
         with closing(self._read()) as conn:
             overdue, repaired, ahead = overdue_repairs(conn, now, limit)
-            # as far back as the reports built after an outage: older ones were sent long ago
-            untold = untold_late_repairs(conn, limit, now - timedelta(days=BACKFILL_DAYS))
-        for fault in untold:
+            judged = repairs_judged(conn)
+            since = repairs_from(conn, judged, now, oldest=now - timedelta(days=BACKFILL_DAYS))
+            untold = untold_repairs(conn, since, now)
+            untrusted = untrusted_spans(conn, timedelta(seconds=TICK_S))
+        judged_to = now
+        configured = {d.id for d in self.cfg.devices}
+        for fault in late_repairs(untold, limit, untrusted, configured):
             if not self._run(partial(tell_late_repair, late=fault, limit=limit)):
+                judged_to = min(judged_to, fault.repaired)  # to be told at a later look
                 continue
             log.info(
                 "device %s was repaired %s, %.1f hours after its fault, past the %g-hour limit: "
@@ -446,6 +463,8 @@ class Operations:
                 (fault.repaired - fault.since) / timedelta(hours=1),
                 limit / timedelta(hours=1),
             )
+        if untold or judged is None or judged > now:  # else nothing was judged since the mark
+            self._run(partial(keep_repairs_judged, at=judged_to))
         if ahead:
             self._run(partial(date_faults_ahead, now=now))
             log.info(

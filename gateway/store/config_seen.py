@@ -189,3 +189,23 @@ def closed_history(conn: sqlite3.Connection, tz: ZoneInfo) -> ClosedHistory:
             since = max(since, changes[-1][0])
         changes.append((since, tuple(_period_of(p) for p in kept["periods"])))
     return ClosedHistory(tuple(changes))
+
+
+# `repairs_judged`: the repairs step's last look that judged repairs (gateway/parking/faults.py):
+# the repairs made before it were judged by the repair_hours then in force, and stay so judged.
+_REPAIRS_JUDGED = "repairs_judged"
+
+
+def repairs_judged(conn: sqlite3.Connection) -> datetime | None:
+    row = conn.execute("SELECT value FROM config_seen WHERE key = ?", (_REPAIRS_JUDGED,)).fetchone()
+    return None if row is None else datetime.fromisoformat(row[0])
+
+
+def keep_repairs_judged(conn: sqlite3.Connection, at: datetime) -> None:
+    """A mark that moves, unlike the values first seen: kept in its own transaction."""
+    with transaction(conn):
+        conn.execute(
+            "INSERT INTO config_seen (key, value, first_seen) VALUES (?, ?, ?) "
+            "ON CONFLICT (key) DO UPDATE SET value = excluded.value, first_seen = excluded.first_seen",
+            (_REPAIRS_JUDGED, to_db(at), to_db(at)),
+        )

@@ -10,10 +10,12 @@ import json
 from collections.abc import Callable
 from datetime import timedelta
 
+from gateway.config import parse_config
 from gateway.runtime.device_alarms import device_alarm, settle_alarms
 from gateway.runtime.gateway import Gateway
-from tests.parking.conftest import T0
-from tests.parking.test_operations import Steady, ops
+from gateway.store.alarms import raise_alarm
+from tests.parking.conftest import T0, parking_toml
+from tests.parking.test_operations import Steady, offline, ops
 
 H = timedelta(hours=1)
 S = timedelta(seconds=1)
@@ -74,3 +76,53 @@ def test_a_fault_repaired_between_two_looks_past_its_deadline_is_told_overdue(
     o.repairs(fault + 24 * H + 10 * S)
     told = upstream_kinds(gw)
     assert told.count(("repair_overdue", "raised")) == 1 and ("repair_overdue", "cleared") in told, told
+
+
+def test_lowering_repair_hours_does_not_tell_the_centre_of_repairs_made_on_time_last_week(
+    make_gw: Callable[..., Gateway],
+) -> None:
+    """repair_hours = 24: the car-out display is down 20 hours on Monday and repaired, on time; the
+    Monday report says nothing was repaired late. On Wednesday the property company lowers the
+    limit to 12 hours and the gateway restarts: the centre must not now be sent repair_overdue
+    ("offline 20 hours, past the 12-hour repair limit") for Monday's repair, nor Monday's report,
+    built again, call it late."""
+    gw = make_gw(extra="[alarms]\nrepair_hours = 24\n")
+    display = next(h for h in gw.devices.health if h.device == "car-out-display")
+    fault = T0.replace(hour=10)
+    display.set_offline("no answer")
+    device_alarm(gw.conn, display, False, lambda: fault)
+    o = ops(gw, started=T0.replace(hour=8), steady=Steady())
+    o.repairs(fault + 19 * H)
+    display.set_online()
+    device_alarm(gw.conn, display, True, lambda: fault + 20 * H)
+    o.repairs(fault + 20 * H + 10 * S)
+    assert o.build_report(fault.date(), fault + 48 * H)["devices"]["repaired_late"] == 0
+    # Wednesday: repair_hours lowered to 12, the gateway started with the new config
+    wed = fault + 48 * H
+    restarted = ops(gw, started=wed, steady=Steady())
+    restarted.cfg = parse_config(
+        parking_toml(gw.data_dir, extra="[alarms]\nrepair_hours = 12\n"), "site.toml"
+    )
+    restarted.repairs(wed + 30 * S)
+    assert ("repair_overdue", "raised") not in upstream_kinds(gw)
+    assert restarted.build_report(fault.date(), wed + 60 * S)["devices"]["repaired_late"] == 0
+
+
+def test_a_device_taken_out_of_the_config_while_the_gateway_was_off_is_not_told_repaired_late(
+    make_gw: Callable[..., Gateway],
+) -> None:
+    """A camera dies Monday 10:00; the gateway is switched off at 11:00 and the installer replaces
+    the camera by one under a new id. The gateway is back Tuesday 17:00 with the old camera out of
+    the site config: its fault is cleared at start, but it was never repaired, so the centre is not
+    told it was repaired 31 hours late, and the report does not count it as a late repair."""
+    gw = make_gw(extra="[alarms]\nrepair_hours = 24\n")
+    fault = T0.replace(hour=10)
+    raise_alarm(gw.conn, "device_offline", "car-in-camera-old", offline("car-in-camera-old"), fault)
+    ops(gw, started=T0.replace(hour=8), steady=Steady()).repairs(fault + H)
+    back = fault + 31 * H
+    settle_alarms(gw.conn, gw.devices.health, lambda: back, mqtt_enabled=False)
+    assert ("device_offline", "cleared") in upstream_kinds(gw)
+    second = ops(gw, started=back, steady=Steady())
+    second.tick(back + 30 * S)
+    assert ("repair_overdue", "raised") not in upstream_kinds(gw)
+    assert second.build_report((fault + 24 * H).date(), fault + 40 * H)["devices"]["repaired_late"] == 0
