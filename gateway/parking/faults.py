@@ -74,8 +74,8 @@ def untold_repairs(conn: sqlite3.Connection, since: datetime, now: datetime) -> 
     repairs = []
     for source, raised, cleared in conn.execute(_UNTOLD, (to_db(since), to_db(now))):
         began, repaired = from_db(raised), from_db(cleared)
-        if began and repaired:
-            repairs.append(Repair(source, began, repaired))
+        if began and repaired:  # in the site's zone (now's), as the repair is told upstream
+            repairs.append(Repair(source, began.astimezone(now.tzinfo), repaired.astimezone(now.tzinfo)))
     return repairs
 
 

@@ -18,6 +18,7 @@ import sqlite3
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from gateway.store.alarms import tell_redated
 from gateway.store.database import transaction
 from gateway.timefmt import from_db, to_db
 
@@ -60,11 +61,16 @@ def date_faults_ahead(conn: sqlite3.Connection, now: datetime) -> int:
     clock), and aged from the future they would reach no deadline until the clock catches up.
 
     The alarm row is not append-only (its clearing and acknowledgement are written into it, and
-    the boot clock being set re-dates it): raised_at is when the fault counts from, and the
-    operations log names the devices whose fault was moved."""
+    the boot clock being set re-dates it): raised_at is when the fault counts from, the operations
+    log names the devices whose fault was moved, and the centre, which got the fault dated ahead,
+    gets its raise again, redated (tell_redated)."""
     with transaction(conn):
-        return conn.execute(
-            "UPDATE alarms SET raised_at = ? "
+        ahead = conn.execute(
+            "SELECT id, raised_at FROM alarms "
             "WHERE kind = 'device_offline' AND cleared_at IS NULL AND raised_at > ?",
-            (to_db(now), to_db(now)),
-        ).rowcount
+            (to_db(now),),
+        ).fetchall()
+        for alarm_id, raised in ahead:
+            conn.execute("UPDATE alarms SET raised_at = ? WHERE id = ?", (to_db(now), alarm_id))
+            tell_redated(conn, alarm_id, {"raised_at": raised}, now)
+    return len(ahead)

@@ -15,7 +15,7 @@ from gateway.errors import Conflict, NotFound
 from gateway.store.audit import audit
 from gateway.store.database import transaction
 from gateway.store.outbox import enqueue
-from gateway.timefmt import to_db
+from gateway.timefmt import from_db, to_db
 
 
 def raise_alarm(conn: sqlite3.Connection, kind: str, source: str, text: AlarmText, at: datetime) -> bool:
@@ -27,13 +27,13 @@ def raise_alarm(conn: sqlite3.Connection, kind: str, source: str, text: AlarmTex
 
 def write_alarm(conn: sqlite3.Connection, kind: str, source: str, text: AlarmText, at: datetime) -> bool:
     """raise_alarm inside a transaction the caller owns (the MQTT link's quarantine does)."""
-    cur = conn.execute(
-        "INSERT OR IGNORE INTO alarms (kind, source, message, raised_at) VALUES (?, ?, ?, ?)",
+    raised = conn.execute(
+        "INSERT OR IGNORE INTO alarms (kind, source, message, raised_at) VALUES (?, ?, ?, ?) RETURNING id",
         (kind, source, text.stored(), to_db(at)),
-    )
-    if cur.rowcount:
-        _upstream(conn, "raised", kind, source, at, text)
-    return bool(cur.rowcount)
+    ).fetchall()
+    for (alarm_id,) in raised:  # none when one is open already
+        _upstream(conn, "raised", alarm_id, kind, source, at, text)
+    return bool(raised)
 
 
 def open_alarm_text(conn: sqlite3.Connection, kind: str, source: str) -> AlarmText | None:
@@ -51,18 +51,15 @@ def reword_alarm(conn: sqlite3.Connection, kind: str, source: str, text: AlarmTe
     with the new words. False when none is open or it says that already."""
     with transaction(conn):
         row = conn.execute(
-            "SELECT raised_at FROM alarms WHERE kind = ? AND source = ? AND cleared_at IS NULL "
+            "SELECT id, raised_at FROM alarms WHERE kind = ? AND source = ? AND cleared_at IS NULL "
             "AND message != ?",
             (kind, source, text.stored()),
         ).fetchone()
         if row is None:
             return False
-        conn.execute(
-            "UPDATE alarms SET message = ? WHERE kind = ? AND source = ? AND cleared_at IS NULL",
-            (text.stored(), kind, source),
-        )
-        raised = datetime.fromisoformat(row[0]).astimezone(at.tzinfo)
-        _upstream(conn, "raised", kind, source, raised, text, queued_at=at)
+        alarm_id, raised = row
+        conn.execute("UPDATE alarms SET message = ? WHERE id = ?", (text.stored(), alarm_id))
+        _upstream(conn, "raised", alarm_id, kind, source, datetime.fromisoformat(raised), text, queued_at=at)
     return True
 
 
@@ -73,13 +70,13 @@ def clear_alarm(conn: sqlite3.Connection, kind: str, source: str, at: datetime) 
 
 def end_alarm(conn: sqlite3.Connection, kind: str, source: str, at: datetime) -> bool:
     """clear_alarm inside a transaction the caller owns (sending set-aside records again does)."""
-    cur = conn.execute(
-        "UPDATE alarms SET cleared_at = ? WHERE kind = ? AND source = ? AND cleared_at IS NULL",
+    cleared = conn.execute(
+        "UPDATE alarms SET cleared_at = ? WHERE kind = ? AND source = ? AND cleared_at IS NULL RETURNING id",
         (to_db(at), kind, source),
-    )
-    if cur.rowcount:
-        _upstream(conn, "cleared", kind, source, at)
-    return bool(cur.rowcount)
+    ).fetchall()
+    for (alarm_id,) in cleared:  # one at most: one alarm is open per kind and source
+        _upstream(conn, "cleared", alarm_id, kind, source, at)
+    return bool(cleared)
 
 
 # Alarms about one device, its id as the source: nothing reports on a device taken out of the site
@@ -114,24 +111,81 @@ def clear_open_alarms(
 def _upstream(
     conn: sqlite3.Connection,
     state: str,
+    alarm_id: int,
     kind: str,
     source: str,
     at: datetime,
     text: AlarmText | None = None,
     queued_at: datetime | None = None,
+    **more: object,
 ) -> None:
     """Queue the record of an alarm's change; `queued_at` (default `at`) dates the outbox row, so
-    that a record about an older change does not look like an old backlog."""
-    payload: dict[str, object] = {"at": at.isoformat(), "state": state, "kind": kind, "source": source}
-    if text is None:
-        payload["message"] = ""
-    else:  # the centre reads Chinese first; the key and parameters let it render its own words
+    that a record about an older change does not look like an old backlog, and is the site's clock:
+    `at` goes in its zone, though read back from the store in UTC. `alarm_id` names the alarm in
+    each of its records: the centre matches an acknowledgement or a clearing to its raise by it, not
+    by kind and source (an old alarm of a lane acknowledged is not the one open now)."""
+    now = queued_at or at
+    payload: dict[str, object] = {
+        "at": _in_zone(at, now),
+        "state": state,
+        "kind": kind,
+        "source": source,
+        "alarm_id": alarm_id,
+    }
+    if text is not None:  # the centre reads Chinese first; key and parameters let it word its own
         payload.update(
             message=text.render("zh"),
             message_en=text.render("en"),
             text={"key": text.key, "params": text.params},
         )
+    elif state != "acknowledged":
+        payload["message"] = ""
+    payload.update(more)
     enqueue(conn, "alarm", payload, queued_at or at)
+
+
+def _in_zone(at: datetime, now: datetime) -> str:
+    """A time as records give it: with the site's offset, the zone of the site's clock `now`."""
+    return at.astimezone(now.tzinfo).isoformat()
+
+
+# An alarm's times as the alarms table keeps them, each with the record that told it upstream, in
+# the order they are told.
+_TOLD = (("raised_at", "raised"), ("acknowledged_at", "acknowledged"), ("cleared_at", "cleared"))
+
+
+def tell_redated(
+    conn: sqlite3.Connection, alarm_id: int, before: Mapping[str, str | None], now: datetime
+) -> None:
+    """An alarm's times were moved (`before`: the columns of _TOLD as they were): each record of it
+    whose time moved goes up again, `"change": "redated"`, `at` its new time and `previous_at` the
+    one it went with, so that the centre moves the record it has rather than count a new change.
+    Call inside the transaction that moved them; `now` (the site's clock) dates the outbox rows."""
+    kind, source, message, by, *after = conn.execute(
+        "SELECT kind, source, message, acknowledged_by, raised_at, acknowledged_at, cleared_at "
+        "FROM alarms WHERE id = ?",
+        (alarm_id,),
+    ).fetchone()
+    for (column, state), stored in zip(_TOLD, after, strict=True):
+        was, moved = from_db(before.get(column)), from_db(stored)
+        if was is None or moved is None or was == moved:
+            continue
+        words = from_stored(message) if state == "raised" else None
+        more = {"by": by} if state == "acknowledged" else {}
+        previous = _in_zone(was, now)
+        _upstream(
+            conn,
+            state,
+            alarm_id,
+            kind,
+            source,
+            moved,
+            words,
+            now,
+            **more,
+            change="redated",
+            previous_at=previous,
+        )
 
 
 def open_alarms(
@@ -198,14 +252,9 @@ def acknowledge_alarm(
             "cleared_at = CASE WHEN ? THEN ? ELSE cleared_at END WHERE id = ?",
             (to_db(at), actor, closes, to_db(at), alarm_id),
         )
-        enqueue(
-            conn,
-            "alarm",
-            {"at": at.isoformat(), "state": "acknowledged", "kind": kind, "source": source, "by": actor},
-            at,
-        )
+        _upstream(conn, "acknowledged", alarm_id, kind, source, at, by=actor)
         if closes:  # the centre closes it as it closes an alarm whose condition has ended
-            _upstream(conn, "cleared", kind, source, at)
+            _upstream(conn, "cleared", alarm_id, kind, source, at)
         audit(conn, at, actor, "alarm.acknowledge", f"alarm:{alarm_id}", f"{kind} {source} {note}".strip())
     return {"id": alarm_id, "kind": kind, "source": source, "closed": closes or cleared is not None}
 

@@ -18,6 +18,7 @@ from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Literal
 
+from gateway.store.alarms import tell_redated
 from gateway.store.audit import audit, transaction
 from gateway.store.outbox import enqueue
 from gateway.store.parking import payment_record
@@ -145,11 +146,15 @@ def _taps_off(conn: sqlite3.Connection, boot: Boot, step: Step) -> tuple[TapsOff
     return (TapsOff(max(wrote), step.by),) if wrote else ()
 
 
+_ALARM_TIMES = ("raised_at", "cleared_at", "acknowledged_at")
+
+
 def _alarms(conn: sqlite3.Connection, first: First, step: Step) -> int:
     """This boot's alarms, and older ones cleared or acknowledged "before" they were raised: that can
-    only be the old clock, after a fault from before a power cut came back."""
+    only be the old clock, after a fault from before a power cut came back. The centre got their
+    records dated on the old clock: those moved go again, flagged redated (tell_redated)."""
     rows = conn.execute(
-        "SELECT id, raised_at, cleared_at, acknowledged_at FROM alarms WHERE id >= ? "
+        f"SELECT id, {', '.join(_ALARM_TIMES)} FROM alarms WHERE id >= ? "
         "OR cleared_at < raised_at OR acknowledged_at < raised_at",
         (first["alarms"],),
     ).fetchall()
@@ -163,6 +168,7 @@ def _alarms(conn: sqlite3.Connection, first: First, step: Step) -> int:
                 "UPDATE alarms SET raised_at = ?, cleared_at = ?, acknowledged_at = ? WHERE id = ?",
                 (*moved, alarm_id),
             )
+            tell_redated(conn, alarm_id, dict(zip(_ALARM_TIMES, stored, strict=True)), step.now)
     return moved_rows
 
 

@@ -177,7 +177,7 @@ class SyncLink:
         before it held) or 'lost'."""
         self.attempts += 1
         try:
-            will = (self.topics.status, self._status_payload("offline", "connection lost"))
+            will = (self.topics.status, self._status_payload("offline", "connection lost", dated=False))
             settings = broker_settings(self.cfg, self.client_id, will)
         except LinkSetupError as exc:
             self._error("error", exc)
@@ -381,15 +381,14 @@ class SyncLink:
             applied = self.outbox.reader.execute("SELECT applied_version FROM sync_state").fetchone()[0]
         return health_report(self.gw, self.outbox.backlog, applied, VERSION, self.gw.now())
 
-    def _status_payload(self, state: str, reason: str = "") -> bytes:
-        body = {
-            "v": 1,
-            "type": "status",
-            "site": self.topics.site,
-            "state": state,
-            "at": self.gw.now().isoformat(),
-            "version": VERSION,
-        }
+    def _status_payload(self, state: str, reason: str = "", *, dated: bool = True) -> bytes:
+        """The retained status. The last will is not `dated`: it is written as the link connects
+        and published by the broker whenever the connection drops, so any time in it would be the
+        connect's, older than the records sent since; the centre dates the drop by its arrival."""
+        body = {"v": 1, "type": "status", "site": self.topics.site, "state": state}
+        if dated:
+            body["at"] = self.gw.now().isoformat()
+        body["version"] = VERSION
         if reason:
             body["reason"] = reason
         return json.dumps(body).encode()
