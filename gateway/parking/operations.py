@@ -36,7 +36,7 @@ from gateway.parking.faults import (
 )
 from gateway.parking.patrol import FINAL, RoundResult, RouteSpec, due_times, evaluate, still_open
 from gateway.parking.repairs import Overdue, date_faults_ahead, overdue_repairs
-from gateway.parking.report import build_report, last_complete_day, period_of, store_report
+from gateway.parking.report import build_report, last_complete_day, period_of, repair_hours_sent, store_report
 from gateway.site import Site
 from gateway.store import retention as prune
 from gateway.store.alarms import clear_alarm, clear_open_alarms, raise_alarm
@@ -352,7 +352,7 @@ class Operations:
                 # Those in force that day, a rebuild weeks later too: not today's config's.
                 closed=closed_history(conn, self.site.tz),
                 reminder_days=self.cfg.parking.monthly_reminder_days,
-                repair_hours=self.cfg.alarms.repair_hours,
+                repair_hours=repair_hours_sent(conn, day) or self.cfg.alarms.repair_hours,
             )
         finally:
             if own:

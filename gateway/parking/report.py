@@ -454,6 +454,16 @@ def _closed(
     }
 
 
+def repair_hours_sent(conn: sqlite3.Connection, day: date) -> float | None:
+    """The repair deadline the day's report was first built with, if it was: a report built again
+    after [alarms] repair_hours changed judges the day's open faults overdue as the one sent did."""
+    row = conn.execute(
+        "SELECT json_extract(body, '$.devices.repair_hours') FROM daily_reports WHERE day = ?",
+        (day.isoformat(),),
+    ).fetchone()
+    return float(row[0]) if row and row[0] is not None else None
+
+
 def store_report(
     conn: sqlite3.Connection, body: dict[str, Any], at: datetime, max_bytes: int, actor: str = ""
 ) -> None:
