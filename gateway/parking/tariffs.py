@@ -78,10 +78,11 @@ def price_lines(rate: Rate | None, language: str = "zh") -> list[str]:
             else f"First {rate.first_period_minutes} minutes: {yuan(rate.first_period_fen)} yuan"
         )
     p = rate.period_minutes
+    then = ("之后" if zh else "Then each") if rate.first_period_minutes else ("" if zh else "Each")
     lines.append(
-        f"之后每{p}分钟 {yuan(rate.period_fen)}元（不足{p}分钟按{p}分钟计）"
+        f"{then}每{p}分钟 {yuan(rate.period_fen)}元（不足{p}分钟按{p}分钟计）"
         if zh
-        else f"Then each {rate.period_minutes} minutes begun: {yuan(rate.period_fen)} yuan"
+        else f"{then} {rate.period_minutes} minutes begun: {yuan(rate.period_fen)} yuan"
     )
     if rate.night is not None:
         n = rate.night
@@ -98,6 +99,14 @@ def price_lines(rate: Rate | None, language: str = "zh") -> list[str]:
             f"每24小时最高 {yuan(rate.daily_cap_fen)}元"
             if zh
             else f"At most {yuan(rate.daily_cap_fen)} yuan per 24 hours"
+        )
+    if rate.first_period_minutes or rate.daily_cap_fen is not None or rate.night is not None:
+        # The engine's 24-hour cycles (fees.py): without this line a 25-hour stay reads as the cap
+        # and one more period on the sign, and is charged the cap and a first period (明码标价).
+        lines.append(
+            "入场起每满24小时，重新从首段起计费"
+            if zh
+            else "Each 24 hours from entry is charged afresh, first period first"
         )
     if rate.max_per_stay_fen is not None:
         lines.append(

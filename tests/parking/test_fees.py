@@ -109,6 +109,18 @@ def test_prices_are_written_as_people_write_them() -> None:
     assert any("夜间 22:00-07:00" in line and "每晚最高5元" in line for line in lines)
 
 
+def test_the_price_table_says_what_a_stay_over_24_hours_pays() -> None:
+    """A driver reading the published table (明码标价) for a 25-hour stay must find the 24-hour
+    restart there: the table reads 30元 for the first 24 hours, and the 25th hour is charged as a
+    new first hour (5元), not as one more 2元 hour."""
+    rate = example_rate()
+    entered = datetime(2025, 3, 2, 9, tzinfo=TZ)
+    fee = stay_fee(rate, entered, entered + timedelta(hours=25))
+    assert fee == rate.daily_cap_fen + rate.first_period_fen, fee
+    assert "入场起每满24小时，重新从首段起计费" in price_lines(rate)
+    assert any("afresh" in line for line in price_lines(rate, "en"))
+
+
 # ---- properties -------------------------------------------------------------------------------
 
 fen = st.integers(0, 2000)
@@ -171,3 +183,12 @@ def test_a_priced_stay_past_the_free_time_pays_something(entered: datetime, stay
     rate = example_rate()
     fee = stay_fee(rate, entered, entered + stay)
     assert (fee > 0) == (stay > timedelta(minutes=rate.free_minutes))
+
+
+def test_a_rate_with_no_first_period_is_not_published_as_what_comes_after_one() -> None:
+    """A motorcycle rate of 1元 a day has no first period: its line reads 每1440分钟 1元, not
+    之后每1440分钟 ("then each"), which leaves the driver asking after what."""
+    rate = Rate(period_minutes=1440, period_fen=100)
+    assert price_lines(rate)[0].startswith("每1440分钟 1元"), price_lines(rate)
+    assert price_lines(rate, "en")[0].startswith("Each 1440 minutes begun"), price_lines(rate, "en")
+
