@@ -25,7 +25,7 @@ import itertools
 from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Protocol, TypeVar, runtime_checkable
+from typing import Any, Protocol, TypeVar, runtime_checkable
 
 from gateway.core import TYPED_BY, Billing, CredentialFacts, Decision, Presented, Reason
 from gateway.core.model import SAME_PASSAGE
@@ -93,6 +93,27 @@ class DecidedAgain:
         # lane -> the last plate or QR decided there: one half of a car on a pass without a plate.
         self._halves: dict[str, Decided] = {}
         self._seq = itertools.count()
+        # What a batch of decisions changed, to undo if it is not stored (undo_batch): while None,
+        # nothing is kept.
+        self._undo: list[tuple[dict[Any, Decided], Any, Decided | None]] | None = None
+
+    def begin_batch(self) -> None:
+        """Decisions remembered from now on may not be stored (a full disk, a locked database):
+        undo_batch forgets them, so the car is remembered as the decision that is on record."""
+        self._undo = []
+
+    def end_batch(self) -> None:
+        self._undo = None
+
+    def undo_batch(self) -> None:
+        """The batch was rolled back: what it remembered is forgotten, newest first, each memory as
+        it was before (a car let in a moment ago is still that car, not a refusal never stored)."""
+        for memory, key, before in reversed(self._undo or []):
+            if before is None:
+                memory.pop(key, None)
+            else:
+                memory[key] = before
+        self._undo = None
 
     def standing(self, lane: str, plate: str) -> bool:
         """A plate camera of the lane last decided this plate again: the same car, still there (it
@@ -187,7 +208,7 @@ class DecidedAgain:
         return not any(s.health.device == p.device for s in devices.sources if s not in devices.cameras)
 
     def remember(self, read: str, ev: AccessEvent) -> None:
-        """The decision just recorded (or not: storage_failed) at its lane, for the car decided
+        """The decision just made at its lane (to be stored: see begin_batch), for the car decided
         again while it is still there, or shown again in the same passage (same_passage)."""
         billing = Billing(ev.billing) if ev.billing else None
         decision = Decision(Reason(ev.reason), billing, ev.slot_id, ev.flags)
@@ -196,7 +217,7 @@ class DecidedAgain:
         )
         self._keep_decided(read, decided)
         if ev.kind == "plate" and ev.holder_kind == "resident" and ev.holder_id is not None:
-            _keep(self._cars, (holder_subject("resident", ev.holder_id), ev.lane), decided)
+            self._keep(self._cars, (holder_subject("resident", ev.holder_id), ev.lane), decided)
 
     def let_out(self, lane: str, held: Held, account: Owed, at: datetime) -> None:
         """The car held to pay at the exit `lane` (`held`, its account `account`) was let out there
@@ -210,15 +231,22 @@ class DecidedAgain:
         self._keep_decided(held.value, decided)
 
     def _keep_decided(self, read: str, decided: Decided) -> None:
-        _keep(self._latest, decided.subject, decided)
+        self._keep(self._latest, decided.subject, decided)
         if decided.kind == "plate":
-            _keep(self._decided, (decided.lane, read), decided)
+            self._keep(self._decided, (decided.lane, read), decided)
         if decided.kind in ("plate", "qr"):
+            self._note(self._halves, decided.lane)
             self._halves[decided.lane] = decided
 
+    def _keep(self, memory: OrderedDict[K, Decided], key: K, decided: Decided) -> None:
+        self._note(memory, key)
+        memory[key] = decided
+        memory.move_to_end(key)
+        while len(memory) > REMEMBER_DECIDED:
+            evicted, was = memory.popitem(last=False)
+            if self._undo is not None:
+                self._undo.append((memory, evicted, was))
 
-def _keep(memory: OrderedDict[K, Decided], key: K, decided: Decided) -> None:
-    memory[key] = decided
-    memory.move_to_end(key)
-    while len(memory) > REMEMBER_DECIDED:
-        memory.popitem(last=False)
+    def _note(self, memory: dict[Any, Decided], key: Any) -> None:
+        if self._undo is not None:
+            self._undo.append((memory, key, memory.get(key)))

@@ -275,6 +275,7 @@ class Gateway:
         car is decided as it is read: the gateway cannot tell which of two cars in a camera's view
         is at the barrier (docs/parking.md, *A queue behind a car held or refused*)."""
         events: list[tuple[AccessEvent, Job]] = []
+        self._again.begin_batch()
         try:
             # Inside the try: a database another process holds locked past the busy timeout is a
             # decision that cannot be stored like a full disk, and the guard must be told of it.
@@ -285,9 +286,13 @@ class Gateway:
                 self._again.remember(job.presented.value, ev)
                 events.append((ev, job))
             self.conn.execute("COMMIT")
+            self._again.end_batch()
             self.storage_failing = False  # the disk has room again, the lock was let go
         except BaseException as exc:
             self._roll_back()
+            # Not on record: the car stays remembered as the decision that is (let in a moment ago,
+            # read again once the disk takes writes, it is still that passage, not a new arrival).
+            self._again.undo_batch()
             if not isinstance(exc, sqlite3.Error):
                 raise
             # Never open a gate for a decision that is not on disk; the guard can still open by hand.
@@ -302,8 +307,6 @@ class Gateway:
                 self.data_dir,
             )
             events = [(self._failed(job.presented), job) for job in jobs]
-            for ev, job in events:
-                self._again.remember(job.presented.value, ev)
         for ev, job in events:
             self._after(ev, job.received)
         return [ev for ev, _ in events]
