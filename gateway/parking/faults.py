@@ -46,6 +46,12 @@ _TOLD = """EXISTS (
     SELECT 1 FROM alarms o WHERE o.kind = 'repair_overdue' AND o.source = f.source
     AND o.raised_at >= f.raised_at AND o.raised_at <= f.cleared_at)"""
 
+# An open fault the centre was told was overdue by the end of a report's period (the ? placeholder),
+# whatever repair_hours says when the report is built.
+_TOLD_BY = """EXISTS (
+    SELECT 1 FROM alarms o WHERE o.kind = 'repair_overdue' AND o.source = f.source
+    AND o.raised_at >= f.raised_at AND o.raised_at < ?)"""
+
 _UNTOLD = f"""
 SELECT f.source, f.raised_at, f.cleared_at FROM alarms f
 WHERE f.kind = 'device_offline' AND f.cleared_at >= ? AND f.cleared_at <= ? AND NOT {_TOLD}
@@ -137,10 +143,10 @@ def device_faults(
     by_kind: Counter[str] = Counter()
     still_open: list[dict[str, Any]] = []
     repaired_late = 0
-    for kind, source, raised, cleared, told in conn.execute(
-        f"SELECT f.kind, f.source, f.raised_at, f.cleared_at, {_TOLD} FROM alarms f "
+    for kind, source, raised, cleared, told, told_overdue in conn.execute(
+        f"SELECT f.kind, f.source, f.raised_at, f.cleared_at, {_TOLD}, {_TOLD_BY} FROM alarms f "
         "WHERE f.raised_at < ? AND (f.cleared_at IS NULL OR f.cleared_at >= ?) ORDER BY f.raised_at, f.id",
-        (e, s),
+        (e, e, s),
     ):
         if raised >= s:
             by_kind[kind] += 1
@@ -160,7 +166,8 @@ def device_faults(
                     "device": source,
                     "since": raised_at.astimezone(start.tzinfo).isoformat(),
                     "age_hours": round(age / timedelta(hours=1), 1),
-                    "overdue": age >= limit,
+                    # told by the end, or past the deadline then (told at the next look)
+                    "overdue": bool(told_overdue) or age >= limit,
                 }
             )
         elif told:  # past the limit by the repair_hours of then, dated on a clock trusted then

@@ -150,18 +150,21 @@ _ALARM_TIMES = ("raised_at", "cleared_at", "acknowledged_at")
 
 
 def _alarms(conn: sqlite3.Connection, first: First, step: Step) -> int:
-    """This boot's alarms, and older ones cleared or acknowledged "before" they were raised: that can
-    only be the old clock, after a fault from before a power cut came back. The centre got their
-    records dated on the old clock: those moved go again, flagged redated (tell_redated)."""
+    """This boot's alarms, and older ones cleared or acknowledged since the box booted, on the old
+    clock (a fault from before a power cut that came back): its true age, not minutes. An older
+    alarm's times from before this boot are true times and stay (one cleared after a running-clock
+    step may read before its raise). The centre got their records dated on the old clock: those
+    moved go again, flagged redated (tell_redated)."""
+    since = to_db(step.booted if step.by > timedelta(0) else step.now)
     rows = conn.execute(
         f"SELECT id, {', '.join(_ALARM_TIMES)} FROM alarms WHERE id >= ? "
-        "OR cleared_at < raised_at OR acknowledged_at < raised_at",
-        (first["alarms"],),
+        "OR cleared_at >= ? OR acknowledged_at >= ?",
+        (first["alarms"], since, since),
     ).fetchall()
     moved_rows = 0
     for alarm_id, *stored in rows:
         this_boot = alarm_id >= first["alarms"]
-        moved = _moved(stored, step, partial(_alarm_moves, this_boot, from_db(stored[0])))
+        moved = _moved(stored, step, partial(_alarm_moves, this_boot, step))
         if moved != stored:
             moved_rows += 1
             conn.execute(
@@ -172,10 +175,10 @@ def _alarms(conn: sqlite3.Connection, first: First, step: Step) -> int:
     return moved_rows
 
 
-def _alarm_moves(this_boot: bool, raised: datetime | None, column: int, at: datetime) -> bool:
+def _alarm_moves(this_boot: bool, step: Step, column: int, at: datetime) -> bool:
     """All the times of an alarm of this boot; of an older one, only a clearing or acknowledgement
-    dated before it was raised."""
-    return this_boot or (column > 0 and raised is not None and at < raised)
+    written since the box booted."""
+    return this_boot or (column > 0 and step.of_boot(at))
 
 
 # A row moved, told upstream in the same transaction: (its rowid, its times before the move).
