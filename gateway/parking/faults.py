@@ -40,17 +40,21 @@ class Repair:
 
 Span = tuple[datetime, datetime]
 
+
+def _overdue_raised(until: str) -> str:
+    """SQL: a repair_overdue of fault f's device raised since f began, up to `until` (SQL)."""
+    return f"""EXISTS (
+    SELECT 1 FROM alarms o WHERE o.kind = 'repair_overdue' AND o.source = f.source
+    AND o.raised_at >= f.raised_at AND {until})"""
+
+
 # A fault's repair_overdue is raised while it is open (the repairs step) or at its clearing
 # (tell_late_repair): one raised between the two is the fault's, and the centre was told.
-_TOLD = """EXISTS (
-    SELECT 1 FROM alarms o WHERE o.kind = 'repair_overdue' AND o.source = f.source
-    AND o.raised_at >= f.raised_at AND o.raised_at <= f.cleared_at)"""
+_TOLD = _overdue_raised("o.raised_at <= f.cleared_at")
 
 # An open fault the centre was told was overdue by the end of a report's period (the ? placeholder),
 # whatever repair_hours says when the report is built.
-_TOLD_BY = """EXISTS (
-    SELECT 1 FROM alarms o WHERE o.kind = 'repair_overdue' AND o.source = f.source
-    AND o.raised_at >= f.raised_at AND o.raised_at < ?)"""
+_TOLD_BY = _overdue_raised("o.raised_at < ?")
 
 _UNTOLD = f"""
 SELECT f.source, f.raised_at, f.cleared_at FROM alarms f

@@ -159,7 +159,7 @@ def remember_closed_periods(
     kept = _kept_closed(conn)
     if kept and kept[-1][0]["periods"] == periods:
         return
-    (after,) = conn.execute("SELECT coalesce(max(id), 0) FROM access_log").fetchone()
+    (after,) = conn.execute(_LAST_RECORD).fetchone()
     value = json.dumps({"periods": periods, "after_record": after}, ensure_ascii=False)
     keep_first_seen(conn, {f"{_CLOSED}{len(kept) + 1:06d}": value}, now)
 
