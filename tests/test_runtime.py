@@ -240,6 +240,38 @@ def test_device_offline_raises_one_alarm_and_online_clears_it(tmp_path: Path) ->
     gw.stop()
 
 
+def test_the_health_report_names_the_alarms_open_now_and_drops_them_once_cleared(tmp_path: Path) -> None:
+    """A centre that subscribes after a device went offline gets no `raised` record of it; the
+    retained health report (and /api/health, by kind) says which alarms are open now, until the
+    device is back (docs/mqtt.md: health)."""
+    gw = make_gateway(tmp_path)
+    gw.start()
+    try:
+        health = relay(gw, "door").health
+        health.set_offline("USB relay unplugged")
+        gw.on_worker(lambda conn: None).result(5)
+        (alarm_id,) = gw.conn.execute("SELECT id FROM alarms").fetchone()
+        upstream = health_report(gw, {}, 0, "test", gw.now())["alarms_open"]
+        assert upstream["count"] == 1
+        assert upstream["by_kind"] == {"device_offline": 1}
+        [named] = upstream["newest"]
+        assert named["alarm_id"] == alarm_id
+        assert (named["kind"], named["source"], named["acknowledged"]) == (
+            "device_offline",
+            "door-lock",
+            False,
+        )
+        assert datetime.fromisoformat(named["raised_at"]).utcoffset() == gw.now().utcoffset()
+        with TestClient(create_app(gw)) as client:
+            assert client.get("/api/health").json()["alarms_open"] == {"device_offline": 1}
+        health.set_online()
+        gw.on_worker(lambda conn: None).result(5)
+        after = health_report(gw, {}, 0, "test", gw.now())["alarms_open"]
+        assert after == {"count": 0, "by_kind": {}, "newest": []}
+    finally:
+        gw.stop()
+
+
 def test_visitor_pass_validity_is_enforced_by_time(tmp_path: Path) -> None:
     gw = make_gateway(tmp_path)
     now = gw.now()

@@ -19,6 +19,7 @@ from gateway.runtime.config_edits import slots_outside_zones
 from gateway.runtime.gateway import Gateway
 from gateway.runtime.tariff_edits import tariffs_edited_in_place
 from gateway.runtime.texts import reason_text
+from gateway.store.alarms import open_alarm_summary
 from gateway.timefmt import local_iso
 
 if TYPE_CHECKING:
@@ -91,6 +92,8 @@ def create_app(gw: Gateway, sync: SyncService | None = None) -> FastAPI:
             "slots_outside_zones": slots_outside_zones(db, gw.site),
             # Tariff versions whose prices were edited in place: charged by numbers not published.
             "tariffs_edited_in_place": tariffs_edited_in_place(db, gw.parking.rules.tariffs),
+            # How many alarms of each kind are open now; which ones, on the alarms page (logged in).
+            "alarms_open": open_alarm_summary(db, gw.site.tz, limit=0)["by_kind"],
         }
 
     @app.get("/api/devices", summary="Each device: online, last seen, counters")

@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Collection, Mapping
-from datetime import datetime
+from datetime import datetime, tzinfo
 
 from gateway.alarm_texts import AlarmText, from_stored, render_stored
 from gateway.errors import Conflict, NotFound
 from gateway.store.audit import audit
 from gateway.store.database import transaction
 from gateway.store.outbox import enqueue
-from gateway.timefmt import from_db, to_db
+from gateway.timefmt import from_db, local_iso, to_db
 
 
 def raise_alarm(conn: sqlite3.Connection, kind: str, source: str, text: AlarmText, at: datetime) -> bool:
@@ -196,6 +196,32 @@ def open_alarms(
         "FROM alarms WHERE cleared_at IS NULL ORDER BY id DESC"
     )
     return _rendered(cur, language, lane_names)
+
+
+def open_alarm_summary(conn: sqlite3.Connection, tz: tzinfo, limit: int = 50) -> dict[str, object]:
+    """The alarms open now, for the health report: how many of each kind, and the newest `limit`
+    of them by id, kind, source and time raised (times in the site's zone `tz`). A centre that
+    subscribes after an alarm was raised learns from the retained report that it is still open."""
+    counts = dict(
+        conn.execute(
+            "SELECT kind, count(*) FROM alarms WHERE cleared_at IS NULL GROUP BY kind ORDER BY kind"
+        ).fetchall()
+    )
+    newest = [
+        {
+            "alarm_id": alarm_id,
+            "kind": kind,
+            "source": source,
+            "raised_at": local_iso(raised_at, tz),
+            "acknowledged": acknowledged is not None,
+        }
+        for alarm_id, kind, source, raised_at, acknowledged in conn.execute(
+            "SELECT id, kind, source, raised_at, acknowledged_at FROM alarms "
+            "WHERE cleared_at IS NULL ORDER BY id DESC LIMIT ?",
+            (limit,),
+        )
+    ]
+    return {"count": sum(counts.values()), "by_kind": counts, "newest": newest}
 
 
 def _rendered(

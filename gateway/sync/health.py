@@ -11,6 +11,7 @@ from typing import Any
 from gateway.runtime.config_edits import slots_outside_zones
 from gateway.runtime.gateway import Gateway
 from gateway.runtime.tariff_edits import tariffs_edited_in_place
+from gateway.store.alarms import open_alarm_summary
 from gateway.store.database import open_read_only
 
 
@@ -47,14 +48,15 @@ def health_report(
         "disk": disk_report(gw.data_dir, gw.db_path),
         "applied_version": applied_version,
         "lane_modes": {**dict.fromkeys(gw.by_hand.held, "open"), **gw.lane_modes},
-        **_config_left_behind(gw),
+        **_from_the_store(gw),
     }
 
 
-def _config_left_behind(gw: Gateway) -> dict[str, Any]:
+def _from_the_store(gw: Gateway) -> dict[str, Any]:
     # Read now, not at start: the report shows the slots gone once the admin moved them.
     with closing(open_read_only(gw.db_path, 5)) as conn:
         return {
             "slots_outside_zones": slots_outside_zones(conn, gw.site),
             "tariffs_edited_in_place": tariffs_edited_in_place(conn, gw.parking.rules.tariffs),
+            "alarms_open": open_alarm_summary(conn, gw.site.tz),
         }
