@@ -69,13 +69,14 @@ BOOT_MARKER = "boot-alarms.json"
 
 
 def first_of_boot(data_dir: Path, db_path: Path) -> Boot:
-    """This boot's first rows (Boot), kept across restarts of the service within one boot by the
-    kernel's boot id in BOOT_MARKER."""
+    """This boot's first rows (Boot), and the older alarms still open as it booted, kept across
+    restarts of the service within one boot by the kernel's boot id in BOOT_MARKER."""
     try:
         boot = Path("/proc/sys/kernel/random/boot_id").read_text().strip()
     except OSError:
         boot = ""
     kept_ids: dict[str, int] = {}
+    older_open: frozenset[int] | None = None
     clock = None
     state: ClockState = "stale"
     trusted_from = 0.0
@@ -85,20 +86,30 @@ def first_of_boot(data_dir: Path, db_path: Path) -> Boot:
         if boot and kept.get("boot") == boot:
             clock = None if kept.get("clock") is None else float(kept["clock"])
             kept_ids = _kept_ids(kept)
+            older_open = _kept_open(kept)
             state = kept.get("clock_state") if kept.get("clock_state") in ("set", "running") else "stale"
             trusted_from = float(kept.get("trusted_from", 0.0))
             paused_since = None if kept.get("paused_since") is None else float(kept["paused_since"])
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         pass
     found = Boot(
-        boot, kept_ids, clock, clock_state=state, trusted_from=trusted_from, paused_since=paused_since
+        boot,
+        kept_ids,
+        clock,
+        clock_state=state,
+        older_open=older_open or frozenset(),
+        trusted_from=trusted_from,
+        paused_since=paused_since,
     )
-    if set(kept_ids) >= set(BOOT_TABLES):
+    if set(kept_ids) >= set(BOOT_TABLES) and older_open is not None:
         return found
-    # A table the marker does not name (a new boot, or one an older version kept): from here on.
+    # A table the marker does not name (a new boot, or one an older version kept): from here on;
+    # so are the older alarms open.
     with closing(open_read_only(db_path, 10)) as conn:
         ids = {table: kept_ids.get(table) or _next_id(conn, table) for table in BOOT_TABLES}
-    first = replace(found, first=ids)
+        if older_open is None:
+            older_open = _open_before(conn, ids["alarms"])
+    first = replace(found, first=ids, older_open=older_open)
     keep_boot(data_dir, first)
     return first
 
@@ -115,11 +126,24 @@ def _kept_ids(kept: dict[str, Any]) -> dict[str, int]:
     return older | ids
 
 
+def _kept_open(kept: dict[str, Any]) -> frozenset[int] | None:
+    named = kept.get("older_open")
+    return frozenset(int(v) for v in named) if isinstance(named, list) else None
+
+
+def _open_before(conn: sqlite3.Connection, first_alarm: int) -> frozenset[int]:
+    """The alarms of earlier boots open now: a clearing of one is this boot's (gateway/store/redate.py),
+    whatever time the stale boot clock gave it."""
+    rows = conn.execute("SELECT id FROM alarms WHERE cleared_at IS NULL AND id < ?", (first_alarm,))
+    return frozenset(alarm_id for (alarm_id,) in rows)
+
+
 def keep_boot(data_dir: Path, boot: Boot) -> None:
     marker = data_dir / BOOT_MARKER
     fields = {
         "boot": boot.id,
         "first": boot.first,
+        "older_open": sorted(boot.older_open),
         "clock": boot.clock,
         "clock_state": boot.clock_state,
         "trusted_from": boot.trusted_from,
@@ -219,6 +243,13 @@ class BootClock:
 
     def trusted(self, mono: float) -> bool:
         return mono >= self.boot.trusted_from
+
+    def may_be_stale(self, mono: float) -> bool:
+        """Whether the wall clock may still be the stale one the box booted on: no step has set it
+        or been a running clock's, and one could still set it (within BOOT_CLOCK_WINDOW of the
+        boot). fake-hwclock saves the time once an hour, so that clock can read before the last
+        things written before the power cut: true times, not ones a running clock wrote ahead."""
+        return self.boot.clock_state == "stale" and mono <= BOOT_CLOCK_WINDOW.total_seconds()
 
     def redate(
         self, run: Callable[[Callable[[sqlite3.Connection], Boot]], Boot], pass_hours: timedelta

@@ -435,7 +435,8 @@ class Operations:
 
     def repairs(self, now: datetime) -> list[Overdue]:
         """A device offline past [alarms] repair_hours raises repair_overdue; back online clears it.
-        A fault dated after now (raised on a clock since set back) counts from now. One repaired past
+        A fault dated after now (raised on a clock since set back) counts from now, but for one ahead
+        of the stale boot clock (BootClock.may_be_stale: a true time). One repaired past
         the limit since the last look that judged repairs, before a look found it overdue, raises and
         clears it as of the repair (late_repairs: not across a clock step, nor for a device taken
         out of the config)."""
@@ -465,7 +466,10 @@ class Operations:
             )
         if untold or judged is None or judged > now:  # else nothing was judged since the mark
             self._run(partial(keep_repairs_judged, at=judged_to))
-        if ahead:
+        # A fault ahead of the stale boot clock is one from before the power cut, after fake-hwclock's
+        # last save: a true time, which the step that sets the clock puts behind now. Only one ahead
+        # of a clock that was set, or stepped while running, was dated on a clock that ran ahead.
+        if ahead and not self.clock.may_be_stale(self._monotonic()):
             self._run(partial(date_faults_ahead, now=now))
             log.info(
                 "device faults dated after now (raised on a clock since set back): %s; their repair "

@@ -58,7 +58,9 @@ def overdue_repairs(
 def date_faults_ahead(conn: sqlite3.Connection, now: datetime) -> int:
     """Date the open faults raised after `now` from `now`: they were raised on a clock that ran
     ahead and was set back since, at a true time nobody knows (after the last look on the right
-    clock), and aged from the future they would reach no deadline until the clock catches up.
+    clock), and aged from the future they would reach no deadline until the clock catches up. Not
+    while the clock may be the stale one the box booted on (the caller's: BootClock.may_be_stale):
+    a fault ahead of it is from before the power cut, a true time.
 
     The alarm row is not append-only (its clearing and acknowledgement are written into it, and
     the boot clock being set re-dates it): raised_at is when the fault counts from, the operations

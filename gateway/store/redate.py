@@ -25,9 +25,11 @@ from gateway.store.parking import payment_record
 from gateway.timefmt import from_db, to_db
 
 # The tables whose rows of this boot are known by id: the first id of each is kept as the box boots
-# (gateway/parking/boot_clock.py, boot-alarms.json). The audit's is where this boot's re-dating marks begin.
+# (gateway/parking/boot_clock.py, boot-alarms.json). The audit's is where this boot's re-dating marks
+# begin, and its alarm acknowledgements.
 BOOT_TABLES = ("alarms", "stays", "passes", "patrol_taps", "audit")
 REDATED = "clock.redate"  # the audit action that marks a step re-dated
+ACKNOWLEDGED = "alarm.acknowledge"  # the audit action of an alarm acknowledged (target alarm:<id>)
 
 First = Mapping[str, int]
 ClockState = Literal["stale", "set", "running"]
@@ -48,7 +50,8 @@ class Boot:
     on the wall clock those rows are dated on (epoch seconds; None until a run keeps it); its
     patrol taps written on an old clock; and whether its clock may still be the stale one it booted
     on ("stale"), was set right by a step that re-dated its rows ("set"), or a running clock's step
-    was seen ("running": no later step is re-dated); the monotonic time until which, after a
+    was seen ("running": no later step is re-dated); the older alarms still open as the box booted
+    (a clearing of one is this boot's); the monotonic time until which, after a
     running clock's step, the wall clock is not trusted (the operations thread's CLOCK_CONFIRM); and
     when (monotonic) the first step of that pause was seen, while the patrol rounds since are not
     judged yet (None: no pause to catch up on)."""
@@ -58,6 +61,7 @@ class Boot:
     clock: float | None = None
     taps_off: tuple[TapsOff, ...] = ()
     clock_state: ClockState = "stale"
+    older_open: frozenset[int] = frozenset()
     trusted_from: float = 0.0
     paused_since: float | None = None
 
@@ -108,7 +112,7 @@ def redate(conn: sqlite3.Connection, boot: Boot, steps: Sequence[Step], pass_hou
     with transaction(conn):
         moved = 0
         for step in steps:
-            moved += sum(what(conn, boot.first, step) for what in _what_moves(pass_hours))
+            moved += sum(what(conn, boot.first, step) for what in _what_moves(pass_hours, boot.older_open))
             boot = replace(boot, taps_off=(*boot.taps_off, *_taps_off(conn, boot, step)))
         mark = {
             "from": boot.clock,
@@ -149,22 +153,32 @@ def _taps_off(conn: sqlite3.Connection, boot: Boot, step: Step) -> tuple[TapsOff
 _ALARM_TIMES = ("raised_at", "cleared_at", "acknowledged_at")
 
 
-def _alarms(conn: sqlite3.Connection, first: First, step: Step) -> int:
-    """This boot's alarms, and older ones cleared or acknowledged since the box booted, on the old
-    clock (a fault from before a power cut that came back): its true age, not minutes. An older
-    alarm's times from before this boot are true times and stay (one cleared after a running-clock
-    step may read before its raise). The centre got their records dated on the old clock: those
-    moved go again, flagged redated (tell_redated)."""
-    since = to_db(step.booted if step.by > timedelta(0) else step.now)
+def _alarms(conn: sqlite3.Connection, first: First, step: Step, older_open: frozenset[int]) -> int:
+    """This boot's alarms, and an older one's clearing or acknowledgement this boot wrote, on the old
+    clock (a fault from before a power cut that came back): its true age, not minutes. Which are
+    this boot's is known by what belongs to the boot, not by their time: fake-hwclock saves the time
+    once an hour, so the boot clock can read before the last things written before the power cut (a
+    repair at 10:10, the Pi booting on 10:05). An older alarm's clearing is this boot's when it was
+    open as the box booted (`older_open`), its acknowledgement when this boot's audit has it. Its
+    other times are true times and stay (one cleared after a running-clock step may read before its
+    raise). The centre got their records dated on the old clock: those moved go again, flagged
+    redated (tell_redated)."""
+    acknowledged = _acknowledged(conn, first)
+    older = sorted(older_open | acknowledged)
+    marks = ", ".join("?" * len(older))
     rows = conn.execute(
-        f"SELECT id, {', '.join(_ALARM_TIMES)} FROM alarms WHERE id >= ? "
-        "OR cleared_at >= ? OR acknowledged_at >= ?",
-        (first["alarms"], since, since),
+        f"SELECT id, {', '.join(_ALARM_TIMES)} FROM alarms WHERE id >= ? OR id IN ({marks})",
+        (first["alarms"], *older),
     ).fetchall()
     moved_rows = 0
     for alarm_id, *stored in rows:
-        this_boot = alarm_id >= first["alarms"]
-        moved = _moved(stored, step, partial(_alarm_moves, this_boot, step))
+        # the columns of _ALARM_TIMES this boot wrote: all of its own alarm's
+        ours = (
+            (True, True, True)
+            if alarm_id >= first["alarms"]
+            else (False, alarm_id in older_open, alarm_id in acknowledged)
+        )
+        moved = _moved(stored, step, partial(_wrote_column, ours))
         if moved != stored:
             moved_rows += 1
             conn.execute(
@@ -175,10 +189,17 @@ def _alarms(conn: sqlite3.Connection, first: First, step: Step) -> int:
     return moved_rows
 
 
-def _alarm_moves(this_boot: bool, step: Step, column: int, at: datetime) -> bool:
-    """All the times of an alarm of this boot; of an older one, only a clearing or acknowledgement
-    written since the box booted."""
-    return this_boot or (column > 0 and step.of_boot(at))
+def _wrote_column(ours: tuple[bool, ...], column: int, _at: datetime) -> bool:
+    return ours[column]
+
+
+def _acknowledged(conn: sqlite3.Connection, first: First) -> frozenset[int]:
+    """The alarms acknowledged this boot, by its audit rows (append-only, kept half a year)."""
+    rows = conn.execute(
+        "SELECT target FROM audit WHERE id >= ? AND action = ?", (first["audit"], ACKNOWLEDGED)
+    )
+    kind_ids = (str(target).partition(":") for (target,) in rows)
+    return frozenset(int(number) for kind, _, number in kind_ids if kind == "alarm" and number.isdigit())
 
 
 # A row moved, told upstream in the same transaction: (its rowid, its times before the move).
@@ -277,10 +298,12 @@ def _passes(conn: sqlite3.Connection, first: First, step: Step, pass_hours: time
     return moved
 
 
-def _what_moves(pass_hours: timedelta) -> tuple[Callable[[sqlite3.Connection, First, Step], int], ...]:
+def _what_moves(
+    pass_hours: timedelta, older_open: frozenset[int]
+) -> tuple[Callable[[sqlite3.Connection, First, Step], int], ...]:
     """Everything of this boot that is dated on the clock, in the order it is moved."""
     return (
-        _alarms,
+        partial(_alarms, older_open=older_open),
         _stays,
         partial(_passes, pass_hours=pass_hours),
         _sessions,
