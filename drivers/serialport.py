@@ -6,6 +6,7 @@ import contextlib
 import errno
 import logging
 import os
+import termios
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -125,7 +126,9 @@ class SerialLink:
             try:
                 self._port.write(data)
                 self._port.flush()
-            except (serial.SerialException, OSError) as exc:
+            # flush() is tcdrain(), whose termios.error is no OSError: a board unplugged while its
+            # bytes drain raised it past here, the port kept open on a dead descriptor.
+            except (serial.SerialException, OSError, termios.error) as exc:
                 self._lost(explain(self.path, exc))
                 raise PortError(self.health.last_error) from exc
         self._backoff.reset()  # only a write that went through proves the port works

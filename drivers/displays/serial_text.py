@@ -1,15 +1,24 @@
 """Serial LED text displays that take plain lines of text (most lane displays sold in China).
 
 Controllers mostly expect GB2312/GBK text; characters the encoding lacks become '?'.
+
+The lines are written on the display's own thread, so that a decision never waits for a board:
+one that stops taking data (its controller busy or wedged, the line flow-stopped) holds a write for
+the port's write timeout (1 s), and on the decision worker that held up every lane's next barrier.
+Only the newest message waits to be written: the driver at the barrier needs the current one.
 """
 
 from __future__ import annotations
 
+import logging
 import textwrap
+import threading
 from typing import Literal
 
 from drivers.health import DeviceHealth
-from drivers.serialport import SerialLink
+from drivers.serialport import PortError, SerialLink
+
+log = logging.getLogger(__name__)
 
 ENDINGS = {"crlf": b"\r\n", "lf": b"\n", "cr": b"\r"}
 
@@ -29,6 +38,15 @@ def display_bytes(
 
 
 class SerialTextDisplay:
+    """show() returns at once; the display's health says whether its writes go through.
+
+    A board is online once a write goes through, not merely once its port opens: a board that stops
+    taking data opens fine every time the link reopens it after a timed-out write, and taken for
+    online then, its alarm would clear and be raised again at every car. So when the port (re)opens
+    the newest message is sent again (a board plugged back after a power cut shows it, not a blank
+    panel), and that write decides; with nothing shown yet, opened is all there is to know.
+    """
+
     def __init__(
         self,
         health: DeviceHealth,
@@ -43,13 +61,64 @@ class SerialTextDisplay:
         self._encoding = encoding
         self._line_ending = line_ending
         self._width = width
-        self._link = SerialLink(health, port, baudrate, reconnect_max_s=reconnect_max_s)
+        self._cond = threading.Condition()
+        self._newest: bytes | None = None  # what the lane wants shown now
+        self._pending: bytes | None = None  # what the writer is to write next
+        self._closed = False
+        # Made before the link opens the port: its first open asks _opened which thread it is on.
+        self._thread = threading.Thread(target=self._run, name=f"display-{health.device}", daemon=True)
+        self._link = SerialLink(health, port, baudrate, reconnect_max_s=reconnect_max_s, on_open=self._opened)
         self._link.start()
+        self._thread.start()
 
     def show(self, lines: list[str]) -> None:
-        """Write the lines; PortError (device offline) if the display is not there."""
-        self._link.write(display_bytes(lines, self._encoding, self._line_ending, self._width))
+        """Hand the lines to the display's thread and return. PortError at once if the display is
+        known to be missing (its port closed): its caller is told, as when show() wrote itself. The
+        lines are still the newest: sent when the link opens the port again."""
+        data = display_bytes(lines, self._encoding, self._line_ending, self._width)
+        with self._cond:
+            if self._closed:
+                raise PortError(f"{self._link.path} is closed: the gateway is stopping")
+            self._newest = data
+            if not self._link.is_open:
+                raise PortError(self.health.last_error or f"{self._link.path} is not open")
+            self._pending = data
+            self._cond.notify()
         self.health.count("shown")
 
     def close(self) -> None:
-        self._link.close()
+        with self._cond:
+            self._closed = True
+            self._pending = None
+            self._cond.notify()
+        self._link.close()  # waits for a write under way: at most the port's write timeout
+        self._thread.join(timeout=3)
+
+    def _opened(self) -> None:
+        """The link opened the port (at start, or again after a failure or a replug)."""
+        if threading.current_thread() is self._thread:
+            return  # the writer reopened it to write: that write decides
+        with self._cond:
+            newest = self._newest
+            if newest is not None and self._pending is None and not self._closed:
+                self._pending = newest
+                self._cond.notify()
+        if newest is None:
+            self.health.set_online()
+
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                while self._pending is None and not self._closed:
+                    self._cond.wait()
+                if self._closed or self._pending is None:
+                    return
+                data, self._pending = self._pending, None
+            try:
+                self._link.write(data)  # online once it goes through; offline, with why, if not
+            except PortError:
+                self.health.count("failures")
+            except Exception as exc:  # the thread must live on: dead, the board kept its last words
+                log.exception("display write failed device=%s", self.health.device)
+                self.health.count("failures")
+                self.health.set_offline(f"write failed: {exc}")

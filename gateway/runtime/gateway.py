@@ -39,7 +39,7 @@ from gateway.runtime.hand_lanes import HandLanes
 from gateway.runtime.hand_opens import WaitingRecords
 from gateway.runtime.lanes import LaneInputs
 from gateway.runtime.plate_match import RegisteredPlates
-from gateway.runtime.texts import display_lines
+from gateway.runtime.texts import display_lines, fault_lines
 from gateway.runtime.worker import Checkpointer, DecisionWorker, Job
 from gateway.site import Site
 from gateway.store.database import DB_NAME, begin_immediate, open_database
@@ -508,14 +508,22 @@ class Gateway:
             # cameras must not decide the same car again when they read it a moment later.
             for reader in devices.plate_readers:
                 reader.hold(ev.value)
+        opened = False
         if ev.admitted:
             self.lane_io.opening(ev.lane)  # before the pulse: the barrier's feedback may be quick
             for relay in devices.relays:
                 try:
                     relay.pulse(self._pulse_seconds[ev.lane], ev.event_id)
+                    opened = True
                 except Exception as exc:
                     relay.health.set_offline(f"pulse failed: {exc}")
-        lines = display_lines(ev, self.site.config.site.language, self.site.lanes[ev.lane].direction)
+        lane, language = self.site.lanes[ev.lane], self.site.config.site.language
+        if ev.admitted and devices.relays and not opened:
+            # The barrier stays down (its relay board unplugged): greeted, the driver would sit
+            # at it being told to go. The display and the voice send him to the guard instead.
+            lines = fault_lines(ev.plate, language, lane.type)
+        else:
+            lines = display_lines(ev, language, lane.direction)
         for display in devices.displays:
             try:
                 display.show(lines)

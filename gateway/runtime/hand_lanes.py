@@ -10,6 +10,7 @@ recorded as `<action>_failed` (audit and upstream), that record waiting in memor
 opening's does, while the disk takes no writes (hand_opens.py). A single opening of a vehicle exit
 lets out the car held there to pay that the lane shows: its stay closes with the opening's record,
 and the lane's camera reading it again as it pulls away takes it for that passage (DecidedAgain).
+A single opening is told to the lane's displays too (_tell_lane): let through, or the barrier's fault.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from gateway.parking.service import ParkingDesk
 from gateway.runtime.devices import Devices
 from gateway.runtime.hand_opens import LaneRecord, WaitingRecords, storage_failure
 from gateway.runtime.lanes import BarrierWatch
+from gateway.runtime.texts import fault_lines, let_through_lines
 from gateway.runtime.worker import StillRunning, wait_or_call_off
 from gateway.site import Site
 from gateway.store.alarms import clear_alarm
@@ -143,10 +145,35 @@ class HandLanes:
             record = _Opened.of(record, self._desk, self._gone)
         ref = self._write_or_keep(record)
         self.barriers.commanded(lane, time.monotonic())
-        self._drive(lane, actor, "open", lambda relay: relay.pulse(self._pulse_seconds[lane], ref))
+        took: list[object] = []
+
+        def pulse(relay: Any) -> None:
+            relay.pulse(self._pulse_seconds[lane], ref)
+            took.append(relay)
+
+        try:
+            self._drive(lane, actor, "open", pulse)
+        finally:
+            self._tell_lane(lane, bool(took), _held_plate(record))
         for camera in self.devices.lanes[lane].cameras:  # a car they never read may be leaving
             camera.opened_by_hand()
         return ref.startswith("audit:")
+
+    def _tell_lane(self, lane: str, opened: bool, plate: str | None) -> None:
+        """The lane's displays after an opening by hand: left as they were, the driver let out
+        was still asked for the fee (临时车 请缴费 7元), a car let in still read 禁止入内. A
+        barrier that did not open sends him to the guard, as a decision's does (Gateway._act).
+        Displays return at once (a serial board writes on its own thread): the guard waits for none."""
+        rules, language = self.site.lanes[lane], self.site.config.site.language
+        if opened:
+            lines = let_through_lines(plate, language, rules.direction)
+        else:
+            lines = fault_lines(plate, language, rules.type)
+        for display in self.devices.lanes[lane].displays:
+            try:
+                display.show(lines)
+            except Exception as exc:
+                display.health.set_offline(f"show failed: {exc}")
 
     def hold_lane(self, lane: str, actor: str, reason: str) -> None:
         """Keep a lane open (a convoy, an ambulance) until release_lane, across restarts too (the
@@ -392,6 +419,15 @@ class HandLanes:
             raise GatewayError(
                 error, fix="check the relay's cable and power; the device list shows which one is offline"
             )
+
+
+def _held_plate(record: LaneRecord) -> str | None:
+    """The plate of the car held to pay that a single opening let out, if one was found by the time
+    the opening went ahead (its record written, or waiting with the car found); never a QR or card
+    it was held on (either opens the gate to whoever holds it)."""
+    if not isinstance(record, _Opened) or not record.found or record.found[0] is None:
+        return None
+    return record.found[0][0].plate
 
 
 def _answer(future: Future[T], timeout_s: float) -> T:

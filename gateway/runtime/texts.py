@@ -40,6 +40,14 @@ _PAYS: dict[str, tuple[str, str]] = {
 }
 
 
+# Said at a lane whose barrier (or door lock) was to open and did not take its pulse: its relay
+# board unplugged or without power. As storage_failed, the driver is sent to the guard.
+_FAULTS: dict[str, tuple[str, str]] = {
+    "vehicle": ("道闸故障 请联系保安", "Barrier fault: call the guard"),
+    "pedestrian": ("门禁故障 请联系保安", "Door fault: call the guard"),
+}
+
+
 def reason_text(reason: str, language: str = "zh") -> str:
     zh, en = REASONS.get(reason, (reason, reason))
     return zh if language == "zh" else en
@@ -49,8 +57,7 @@ def display_lines(ev: AccessEvent, language: str = "zh", direction: str = "entra
     """What the lane display tells the driver or walker, e.g. 欢迎回家 / 皖A12345."""
     who = ev.plate or ""
     if ev.admitted and direction == "exit":
-        first = "一路平安" if language == "zh" else "Goodbye"
-        return [first, who] if who else [first]
+        return let_through_lines(who, language, direction)
     if ev.reason == "payment_due":
         # Whose car it is, in the driver's words: a crew's van called 临时车 (temporary) tells its
         # foreman, who holds a pass, that the van is not registered.
@@ -70,3 +77,21 @@ def display_lines(ev: AccessEvent, language: str = "zh", direction: str = "entra
     words = ("禁止通行 ", "Cannot exit: ") if direction == "exit" else ("禁止入内 ", "No entry: ")
     refused = words[0 if language == "zh" else 1] + reason_text(ev.reason, language)
     return [refused, who] if who else [refused]
+
+
+def let_through_lines(plate: str | None, language: str = "zh", direction: str = "entrance") -> list[str]:
+    """A lane opened for whoever is there, e.g. by the guard's hand (开闸): at an exit the goodbye
+    an admitted car gets (一路平安 / 鲁B12345), at an entrance 请通行, since who it is is not known."""
+    if direction == "exit":
+        first = "一路平安" if language == "zh" else "Goodbye"
+    else:
+        first = "请通行" if language == "zh" else "Please go ahead"
+    return [first, plate] if plate else [first]
+
+
+def fault_lines(plate: str | None, language: str = "zh", lane_type: str = "vehicle") -> list[str]:
+    """A lane whose barrier or door lock should have opened and did not (no relay took its pulse):
+    a greeting would tell a driver at a shut barrier to go, e.g. 道闸故障 请联系保安 / 鲁B11111."""
+    zh, en = _FAULTS.get(lane_type, _FAULTS["vehicle"])
+    first = zh if language == "zh" else en
+    return [first, plate] if plate else [first]
