@@ -110,8 +110,8 @@ class ParkingDesk:
         pays the prices published when it came in, not a version added to the config since and
         dated back. The fees and the price table read these, so the table shows, at `at`, the
         version a car coming in then pays. As the start kept them (config_edits.say_at_start), in
-        the records' own time (config_seen.tariffs_first_seen): read from the store until a record
-        is written after the start, then kept."""
+        the records' own time (config_seen.tariffs_first_seen): read from the store until no record
+        nor clock can move them (config_seen.tariffs_seen_for_good), then kept."""
         if self._tariffs is not None:
             return self._tariffs
         for_good = tariffs_seen_for_good(conn)  # asked first: a record written between is not missed

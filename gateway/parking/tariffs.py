@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from gateway.config.parking import ClassRate, Parking
 from gateway.core.windows import Window
-from gateway.parking.fees import NightRate, Rate, Tariff, yuan
+from gateway.parking.fees import DAY, NightRate, Rate, Tariff, yuan
 
 CLASSES = ("car", "motorcycle", "bicycle")
 CLASS_NAMES = {
@@ -100,14 +100,8 @@ def price_lines(rate: Rate | None, language: str = "zh") -> list[str]:
             if zh
             else f"At most {yuan(rate.daily_cap_fen)} yuan per 24 hours"
         )
-    if rate.first_period_minutes or rate.daily_cap_fen is not None or rate.night is not None:
-        # The engine's 24-hour cycles (fees.py): without this line a 25-hour stay reads as the cap
-        # and one more period on the sign, and is charged the cap and a first period (明码标价).
-        lines.append(
-            "入场起每满24小时，重新从首段起计费"
-            if zh
-            else "Each 24 hours from entry is charged afresh, first period first"
-        )
+    if _cycles_change_fees(rate):
+        lines.append(_cycles_line(rate, zh))
     if rate.max_per_stay_fen is not None:
         lines.append(
             f"单次停车最高 {yuan(rate.max_per_stay_fen)}元"
@@ -121,3 +115,30 @@ def price_lines(rate: Rate | None, language: str = "zh") -> list[str]:
             else f"Visitors validated by their host: free up to {rate.visitor_free_minutes} minutes"
         )
     return lines
+
+
+def _cycles_change_fees(rate: Rate) -> bool:
+    """Whether the engine's 24-hour cycles (fees.py) make a long stay dearer than the rest of the
+    sign reads: without the cycles line a 25-hour stay reads as the cap and one more period, and is
+    charged the cap and a first period; at 2元 per 100 minutes it reads as 15 periods, and is
+    charged 16, the period the 24-hour cut falls in charged in full (明码标价)."""
+    return (
+        bool(rate.first_period_minutes)
+        or rate.daily_cap_fen is not None
+        or rate.night is not None
+        or DAY % timedelta(minutes=rate.period_minutes) != timedelta(0)
+    )
+
+
+def _cycles_line(rate: Rate, zh: bool) -> str:
+    """The cycles as the engine counts them: from the end of the free time where it is deducted
+    (fees.stay_fee moves the start of the stay there, a validated visitor's longer free time too),
+    else from entry; restarting with the first period where the rate has one."""
+    after_free = rate.free_deducted and bool(rate.free_minutes or rate.visitor_free_minutes)
+    if zh:
+        since = "免费时段后" if after_free else "入场起"
+        again = "重新从首段起计费" if rate.first_period_minutes else "重新起算计费周期"
+        return f"{since}每满24小时，{again}"
+    since = "after the free time" if after_free else "from entry"
+    again = "first period first" if rate.first_period_minutes else "its periods counted anew"
+    return f"Each 24 hours {since} is charged afresh, {again}"

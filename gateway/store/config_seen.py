@@ -53,6 +53,7 @@ def tariffs_seen(conn: sqlite3.Connection) -> dict[str, tuple[str, datetime]]:
 
 # The last access record written (0: none yet).
 _LAST_RECORD = "SELECT coalesce(max(id), 0) FROM access_log"
+_RECORD_AT = "SELECT at FROM access_log WHERE id = ?"
 
 
 def keep_tariffs_seen(conn: sqlite3.Connection, seen: dict[str, str], now: datetime) -> None:
@@ -74,30 +75,39 @@ def tariffs_first_seen(conn: sqlite3.Connection, now: datetime) -> dict[str, dat
     them (tariffs.known_since: those of that start are known for ever, and not here), in the
     records' own time (_took_over): a Pi that booted on fake-hwclock's stale time saw a version
     after the cars already inside came in, and a start on a clock ahead, set right since, saw it
-    before the first car that came in after it. Until a record is written after that start, not
-    after `now` either, the clock as it stands: a car coming in now would be that first record. So
-    a car's fee is the same whenever asked: a car in before the start has its entry record before
-    it, one in after it after."""
+    before every car that came in after it, also one recorded before the clock was set right. Not
+    after `now` either, the clock as it stands: a car coming in now would be such a record. So a
+    car's fee is the same whenever asked: a car in before the start has its entry record before it,
+    one in after it after."""
     seen = tariffs_seen(conn)
     after = _tariffs_after(conn)
-    (last,) = conn.execute(_LAST_RECORD).fetchone()
     # Kept with no record (by a gateway that kept none): the first start's are the earliest.
     first = min((at for version, (_, at) in seen.items() if version not in after), default=None)
     known = {}
     for version, (_, at) in seen.items():
         if version in after:
-            started = at if after[version] < last else min(at, now)
-            known[version] = _took_over(conn, started, after[version])
+            known[version] = _took_over(conn, min(at, now), after[version])
         elif at != first:
             known[version] = at
     return known
 
 
 def tariffs_seen_for_good(conn: sqlite3.Connection) -> bool:
-    """Whether tariffs_first_seen's times stay as they are, whatever `now`: a record has been
-    written after each start that first saw a version."""
-    (last,) = conn.execute(_LAST_RECORD).fetchone()
-    return all(after < last for after in _tariffs_after(conn).values())
+    """Whether tariffs_first_seen's times stay as they are, whatever `now` and whatever is recorded
+    later: each version was first seen by a start whose clock read no later than the last record
+    before it (a stale boot clock), so it is at _took_over's floor. A time taken from the start's
+    clock or from a record is not for good: a clock set back below it (it was ahead) dates the
+    version earlier, from the next record written or the next look at the price table."""
+    after = _tariffs_after(conn)
+    seen = tariffs_seen(conn) if after else {}
+    return all(
+        version in seen and _at_floor(conn, seen[version][1], record) for version, record in after.items()
+    )
+
+
+def _at_floor(conn: sqlite3.Connection, started: datetime, after: int) -> bool:
+    last_old = conn.execute(_RECORD_AT, (after,)).fetchone()
+    return last_old is not None and started <= datetime.fromisoformat(last_old[0])
 
 
 def tariffs_gone(conn: sqlite3.Connection) -> dict[str, tuple[list[int], datetime]]:
@@ -164,19 +174,26 @@ def remember_closed_periods(
     keep_first_seen(conn, {f"{_CLOSED}{len(kept) + 1:06d}": value}, now)
 
 
+# The earliest record written after a start (id > ?) dated between the last one before it and the
+# start (at > ? AND at < ?): the at index walks that stretch alone, whatever the log's length; a
+# record dated before the last one before the start puts the start at its floor all the same.
+_EARLIEST_AFTER = "SELECT min(at) FROM access_log INDEXED BY access_log_at WHERE at > ? AND at < ? AND id > ?"
+
+
 def _took_over(conn: sqlite3.Connection, started: datetime, after: int) -> datetime:
     """When periods kept at a start took over, in the records' own time: the start, but not after
-    the first record decided under them (a clock that was ahead at the start, stepped back since)
-    nor before the last decided under the old ones (a Pi boots on fake-hwclock's stale time)."""
+    any record decided under them (a clock that was ahead at the start, or when a record was
+    written, set right since: the first record alone may be dated on the clock ahead) nor before the
+    last decided under the old ones (a Pi boots on fake-hwclock's stale time)."""
+    last_old = conn.execute(_RECORD_AT, (after,)).fetchone()
+    # Gone when retention deleted it: the start's time, and the records after, are all there is.
+    floor = "" if last_old is None else last_old[0]
     at = started
-    first_new = conn.execute(
-        "SELECT at FROM access_log WHERE id > ? ORDER BY id LIMIT 1", (after,)
-    ).fetchone()
-    if first_new:
-        at = min(at, datetime.fromisoformat(first_new[0]))
-    last_old = conn.execute("SELECT at FROM access_log WHERE id = ?", (after,)).fetchone()
-    if last_old:  # gone when retention deleted it: the start's time is all there is
-        at = max(at, datetime.fromisoformat(last_old[0]) + timedelta(microseconds=1))
+    (earliest,) = conn.execute(_EARLIEST_AFTER, (floor, to_db(started), after)).fetchone()
+    if earliest is not None:
+        at = min(at, datetime.fromisoformat(earliest))
+    if last_old is not None:
+        at = max(at, datetime.fromisoformat(floor) + timedelta(microseconds=1))
     return at
 
 
