@@ -70,7 +70,10 @@ class ClassRate(_Strict):
     )
     period_fen: Fen = Field(title="Price per period", description="Fen per later period (daytime).")
     daily_cap_fen: Fen | None = Field(
-        None, title="Daily cap", description="At most this many fen per 24 hours from entry."
+        None,
+        title="Daily cap",
+        description="At most this many fen per 24 hours from entry (from the end of the free time "
+        "where `free_deducted` is set).",
     )
     night: NightRate | None = Field(None, title="Night rate", description="Another price at night.")
     max_per_stay_fen: Fen | None = Field(
