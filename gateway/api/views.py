@@ -116,7 +116,9 @@ def row_id(conn: sqlite3.Connection, event_id: str) -> int | None:
 
 
 def holder_shape(holder: Holder | None) -> dict[str, Any] | None:
-    """Who a plate is registered to, as the guard pages show it (the name masked)."""
+    """Who a plate is registered to, as the guard pages show it (the name masked), and whether the
+    lane refuses it as blocked (the holder, or the plate itself: plate_holder): a guard who corrects
+    a refused car's plate to a resident's must not read it as a resident's car to let out by hand."""
     if holder is None:
         return None
     return {

@@ -329,12 +329,15 @@ def stay_open(conn: sqlite3.Connection, subject: str) -> bool:
 
 
 def plate_holder(conn: sqlite3.Connection, plate: str) -> Holder | None:
-    """Who a plate is registered to (a resident, or a visitor's or contractor's pass), if anyone."""
+    """Who a plate is registered to (a resident, or a visitor's or contractor's pass), if anyone,
+    as the guard is shown it: blocked when the holder is or the plate itself is (a car blocked as
+    stolen at the booth, its owner not), as the lane refuses it either way."""
     row = conn.execute(_CREDENTIAL, ("plate", plate)).fetchone()
     if row is None:
         return None
-    resident_id, pass_id = row[3], row[4]
-    return _resident(conn, resident_id) if resident_id is not None else _pass(conn, pass_id)
+    resident_id, pass_id, plate_blocked = row[3], row[4], row[9]
+    holder = _resident(conn, resident_id) if resident_id is not None else _pass(conn, pass_id)
+    return replace(holder, blocked=True) if plate_blocked else holder
 
 
 def _resident(conn: sqlite3.Connection, rid: int) -> Holder:

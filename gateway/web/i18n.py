@@ -132,6 +132,11 @@ TEXTS: dict[str, tuple[str, str]] = {
     "holder.resident": ("业主", "Resident"),
     "holder.visitor": ("访客", "Visitor"),
     "holder.contractor": ("施工", "Contractor"),
+    # A building and unit stored as bare numbers (the central server sends "3" and "2").
+    "holder.building": ("{n}栋", "Bldg {n}"),
+    "holder.unit": ("{n}单元", "Unit {n}"),
+    "holder.address": ("{building}{unit}", "{building} {unit}"),
+    "holder.blocked": ("已禁用", "Blocked"),
     "live.reconnecting": ("连接中断，正在重连…", "Connection lost, reconnecting…"),
     "live.other_user": (
         "此平板已换成另一人登录，页面已按现在登录的身份刷新",
@@ -471,6 +476,10 @@ JS_KEYS = (
     "holder.resident",
     "holder.visitor",
     "holder.contractor",
+    "holder.building",
+    "holder.unit",
+    "holder.address",
+    "holder.blocked",
     "flag.already_inside",
     "flag.no_entry_record",
     "flag.shared_slot",

@@ -2,6 +2,20 @@
 "use strict";
 const boot = JSON.parse(document.getElementById("boot").textContent);
 const T = (key) => boot.texts[key] || key;
+// "{name}" in a text, filled in (a function, so that a "$&" typed into a value stays as typed).
+const fill = (text, values) => text.replace(/\{(\w+)\}/g, (m, k) => (Object.hasOwn(values, k) ? values[k] : m));
+
+// A building and unit as the guard reads them, kept apart: the central server sends bare numbers
+// (docs/mqtt.md: "3", "2"), and run together building 3 unit 12 and building 31 unit 2 both read
+// 312. A bare number is named (3栋2单元, Bldg 3 Unit 2); one stored with its word (3栋, A座) is left
+// as it is, and where letters or digits would still meet (A1 and 2) a space parts them.
+const address = (building, unit) => {
+  const named = (key, v) => (/^[0-9０-９]+$/.test(v) ? fill(T(key), { n: v }) : v);
+  const b = named("holder.building", (building || "").trim()), u = named("holder.unit", (unit || "").trim());
+  if (!b || !u) return b || u;
+  if (/[0-9A-Za-z]$/.test(b) && /^[0-9A-Za-z]/.test(u)) return `${b} ${u}`;
+  return fill(T("holder.address"), { building: b, unit: u });
+};
 
 class ApiFailure extends Error {
   constructor(error, status) {
@@ -239,7 +253,7 @@ const thens = {
   },
   "pass-state": (data) => {
     const el = document.getElementById("pass-state");
-    el.textContent = `#${data.id} ${data.name} ${data.host_building}${data.host_unit} ${data.plate || ""} → ${T("state." + data.state)}`;
+    el.textContent = `#${data.id} ${data.name} ${data.host_building} ${data.host_unit} ${data.plate || ""} → ${T("state." + data.state)}`;
     el.className = "result pill " + (data.state === "active" ? "ok" : "bad"); el.hidden = false;
   },
 };

@@ -27,11 +27,18 @@
   const read = (ev) => (ev.flags.find((f) => f.startsWith("read:")) || "read:" + decided(ev)).slice(5);
   const credential = (ev) => (ev.kind !== "plate" ? `${T("ev." + ev.kind)} ${ev.value}`
     : ev.corrected ? `${ev.corrected.plate} (${T("fix.read")} ${read(ev)})` : decided(ev));
-  const person = (kind, name, building, unit) => (kind
-    ? `${T("holder." + kind)} ${name} ${building}${unit}`.trim() : T("ev.unknown_holder"));
-  // After a guard's correction, the corrected plate's owner; before, the one the decision found.
+  // `blocked`: the holder or this card or plate is blocked. After a correction the line names the
+  // corrected plate's owner so that the guard knows whether to open by hand for a resident refused;
+  // for a plate blocked as stolen it must say so, or it invites him to let the car out.
+  const person = (kind, name, building, unit, blocked) => (kind
+    ? [T("holder." + kind), name, address(building, unit), blocked ? T("holder.blocked") : ""]
+      .filter(Boolean).join(" ")
+    : T("ev.unknown_holder"));
+  // After a guard's correction, the corrected plate's owner; before, the one the decision found
+  // (a block of its own is the verdict's reason already).
   const holder = (ev) => (ev.corrected
-    ? person(...(ev.corrected.holder ? ["kind", "name", "building", "unit"].map((k) => ev.corrected.holder[k]) : []))
+    ? person(...(ev.corrected.holder
+      ? ["kind", "name", "building", "unit", "blocked"].map((k) => ev.corrected.holder[k]) : []))
     : person(ev.holder_kind, ev.name, ev.building, ev.unit));
   const flagText = (f) => (f.startsWith("read:") ? `${T("fix.read")} ${f.slice(5)}` : T("flag." + f));
   // 700 -> "7元" / "7 yuan", written as gateway/parking/fees.py yuan() does (the quote's due_text

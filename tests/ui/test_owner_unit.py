@@ -1,0 +1,86 @@
+"""REQUIREMENTS 12 (guards recognise the owners): the live page's who-line names the owner's
+building and unit. The central server sends them as docs/mqtt.md's example does
+("building": "3", "unit": "2", "room": "301"); the page runs them together, so two different
+units read the same and the guard cannot tell which household a card belongs to."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import httpx2
+import pytest
+
+from gateway.core import Presented
+from tests.conftest import TARIFF_TOML
+from tests.ui.conftest import Site, bearer, make_config, served
+from tests.ui.test_guard_browser import LANDSCAPE, browser, page_at, pytestmark  # noqa: F401
+
+
+@pytest.fixture
+def owners_site(tmp_path) -> Iterator[tuple[Site, str]]:  # type: ignore[no-untyped-def]
+    with served(make_config(tmp_path / "data", TARIFF_TOML)) as s:
+        yield s
+
+
+def _resident_with_card(
+    url: str, site: Site, ref: str, name: str, building: str, unit: str, card: str
+) -> None:
+    admin = bearer(site.admin_token)
+    r = httpx2.post(
+        f"{url}/api/residents",
+        json={"ref": ref, "name": name, "building": building, "unit": unit, "room": "101"},
+        headers=admin,
+    )
+    assert r.status_code == 200, r.text
+    added = httpx2.post(f"{url}/api/cards", json={"card": card, "resident_id": r.json()["id"]}, headers=admin)
+    assert added.status_code in (200, 201), added.text
+
+
+def _tap(site: Site, card: str) -> None:
+    p = Presented("door", "card", card, 1.0, site.gw.now(), "door-reader")
+    site.gw.on_worker(lambda _: site.gw.handle(p)).result(timeout=10)
+
+
+def test_two_households_in_different_units_are_told_apart_on_the_live_page(
+    owners_site: tuple[Site, str],
+    browser: object,  # noqa: F811
+) -> None:
+    """What the guard sees: 张三 of building 3, unit 12 taps his card, then 张四 of building 31,
+    unit 2 taps hers; both panels read "业主 张* 312". What he should see: two different
+    addresses (3栋12单元 / 31栋2单元, or at least building and unit kept apart), since the
+    who-line is how he recognises which household the card belongs to."""
+    site, url = owners_site
+    _resident_with_card(url, site, "R31", "张三", "3", "12", "00AA000001")
+    _resident_with_card(url, site, "R32", "张四", "31", "2", "00AA000002")
+    page = page_at(browser, url, LANDSCAPE)
+    who = "#lane-door [data-latest] .who-line"
+    _tap(site, "00AA000001")
+    page.wait_for_selector("#lane-door [data-latest] >> text=0001")
+    first = page.inner_text(who)
+    _tap(site, "00AA000002")
+    page.wait_for_selector("#lane-door [data-latest] >> text=0002")
+    second = page.inner_text(who)
+    assert first != second, f"building 3 unit 12 and building 31 unit 2 both read {first!r}"
+    assert "3栋12单元" in first, first
+    assert "31栋2单元" in second, second
+
+
+def test_an_english_reading_guard_sees_building_and_unit_named(
+    owners_site: tuple[Site, str],
+    browser: object,  # noqa: F811
+) -> None:
+    """What the guard sees on the English page: "Resident 王* 312", as on the Chinese one. What he
+    should see: "Bldg 3 Unit 12"; a building stored with its own word (A座) is left as it is."""
+    site, url = owners_site
+    _resident_with_card(url, site, "R33", "王五", "3", "12", "00AA000003")
+    _resident_with_card(url, site, "R34", "王五", "A座", "12", "00AA000004")
+    page = page_at(browser, url, LANDSCAPE)
+    page.click("[data-lang=en]")
+    page.wait_for_selector("#nav-live >> text=Live lanes")
+    who = "#lane-door [data-latest] .who-line"
+    _tap(site, "00AA000003")
+    page.wait_for_selector("#lane-door [data-latest] >> text=0003")
+    assert page.inner_text(who) == "Resident 王* Bldg 3 Unit 12"
+    _tap(site, "00AA000004")
+    page.wait_for_selector("#lane-door [data-latest] >> text=0004")
+    assert page.inner_text(who) == "Resident 王* A座 Unit 12"
