@@ -5,7 +5,12 @@ JPEG as `<name>.plate.png` (see plate_crop_path); retention prunes both alike.
 
 The file name is chosen when the event is presented and written to the access log with it; the
 JPEG is encoded and written on this writer's thread, so a decision never waits for it. When the
-writer falls behind, a snapshot is skipped (and counted) rather than queued without bound.
+writer falls behind, a snapshot is skipped (and counted) rather than queued without bound. Skipped
+and failed snapshots are counted on the camera's health too, and one that could not be saved is
+its last_error until the next is: footage not kept (REQUIREMENTS 7) shows where an installer looks.
+
+So the event reaches the guard's page before its JPEG is on the disk: the writer says which names
+it still has to write (pending), and the page's request for one waits for it rather than 404.
 """
 
 from __future__ import annotations
@@ -13,12 +18,14 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+from collections.abc import Callable
 from datetime import datetime
 from itertools import count
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from drivers.cameras.frame import Frame
+from drivers.health import DeviceHealth
 
 if TYPE_CHECKING:
     import numpy as np
@@ -28,14 +35,22 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+HealthOf = Callable[[str], DeviceHealth | None]  # a camera's health, by its device id
+# What this writer puts in a camera's last_error begins so: it replaces and clears only its own.
+_NOT_SAVED = "snapshots not saved"
+
 
 class SnapshotWriter:
-    def __init__(self, data_dir: Path, max_pending: int = 8):
+    def __init__(self, data_dir: Path, max_pending: int = 8, health_of: HealthOf | None = None):
         self.data_dir = data_dir
+        self._health_of = health_of
         self.written = 0
         self.skipped = 0
         self.failed = 0
-        self._queue: queue.Queue[tuple[Frame, Path, int] | None] = queue.Queue(max_pending)
+        self._queue: queue.Queue[tuple[Frame, str, int, str] | None] = queue.Queue(max_pending)
+        # Names submitted and not yet written (or failed): asked from the HTTP server's threads.
+        self._pending: set[str] = set()
+        self._lock = threading.Lock()
         self._ids = count(1)
         self._warned = False
         self._thread = threading.Thread(target=self._run, name="snapshots", daemon=True)
@@ -47,12 +62,25 @@ class SnapshotWriter:
         relative = (
             Path("snapshots") / f"{taken:%Y-%m-%d}" / f"{taken:%H%M%S-%f}-{device}-{next(self._ids)}.jpg"
         )
+        name = relative.as_posix()
+        with self._lock:  # pending before queued: the writer may take it at once
+            self._pending.add(name)
         try:
-            self._queue.put_nowait((frame, self.data_dir / relative, quality))
+            self._queue.put_nowait((frame, name, quality, device))
         except queue.Full:
+            with self._lock:
+                self._pending.discard(name)
             self.skipped += 1
+            if (health := self._health(device)) is not None:
+                health.count("snapshots_skipped")
             return None
-        return relative.as_posix()
+        return name
+
+    def pending(self, name: str) -> bool:
+        """Whether `name` (as submit returned it) is still to be written: on the disk soon, or
+        never if the write fails. Until then its file may be missing or half written."""
+        with self._lock:
+            return name in self._pending
 
     def close(self) -> None:
         self._queue.put(None)
@@ -63,16 +91,20 @@ class SnapshotWriter:
         self._queue.join()
 
     def _run(self) -> None:
-        while True:
-            item = self._queue.get()
+        while (item := self._queue.get()) is not None:
+            frame, name, quality, device = item
             try:
-                if item is None:
-                    return
-                self._write(*item)
+                self._write(frame, self.data_dir / name, quality, self._health(device))
             finally:
+                with self._lock:
+                    self._pending.discard(name)
                 self._queue.task_done()
+        self._queue.task_done()
 
-    def _write(self, frame: Frame, path: Path, quality: int) -> None:
+    def _health(self, device: str) -> DeviceHealth | None:
+        return self._health_of(device) if self._health_of is not None else None
+
+    def _write(self, frame: Frame, path: Path, quality: int, health: DeviceHealth | None) -> None:
         import cv2
 
         try:
@@ -81,8 +113,18 @@ class SnapshotWriter:
             if frame.plate is not None:  # lossless: it may become training data
                 _encode(plate_crop_path(path), ".png", frame.plate, [])
             self.written += 1
+            if health is not None and health.last_error.startswith(_NOT_SAVED):
+                health.last_error = ""  # saved again (disk space freed)
         except (OSError, cv2.error) as exc:
             self.failed += 1
+            if health is not None:
+                health.count("snapshots_failed")
+                # A stream's own fault (offline) is shown first, as the camera's reading is.
+                if not health.last_error or health.last_error.startswith(_NOT_SAVED):
+                    failed = health.counters["snapshots_failed"]
+                    health.last_error = (
+                        f"{_NOT_SAVED} ({failed} since start): {exc}; fix: free disk space in {self.data_dir}"
+                    )
             if not self._warned:  # once at WARNING, then quietly: a full disk says it every time
                 log.warning(
                     "cannot write snapshot %s: %s; fix: free disk space in %s", path, exc, self.data_dir

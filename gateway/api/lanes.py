@@ -352,16 +352,46 @@ def _set_closed(gw: Gateway, lane: str, closed: bool, actor: str, reason: str) -
     gw.by_hand.set_lane_mode(lane, "closed" if closed else "normal", actor, reason)
 
 
+# The event reaches the guard's page before its JPEG is on the disk (drivers/cameras/snapshots.py):
+# the page asks for it at once and shows what it gets for good. One writer serves every camera, and
+# a Pi takes a second or so for a queue of 1080p frames: a snapshot still queued is waited for.
+SNAPSHOT_WAIT_S = 3.0
+SNAPSHOT_POLL_S = 0.05
+
+
 @router.get(
     "/api/snapshots/{path:path}",
     summary="A plate snapshot image",
     response_class=FileResponse,
     responses={200: {"content": {"image/jpeg": {}}}},
 )
-def snapshot(path: str, who: User, app: App) -> FileResponse:
-    base = app.gw.snapshots_dir.resolve()
+async def snapshot(path: str, who: User, app: App) -> FileResponse:
+    # Async: a wait for the writer sleeps on the event loop instead of holding a worker thread.
+    gw = app.gw
+    base = gw.snapshots_dir.resolve()
     target = (base / path).resolve()
-    if not target.is_relative_to(base) or not target.is_file():
-        raise ApiError(404, "not_found", "no such snapshot", "snapshots are kept for a week")
+    if not target.is_relative_to(base):
+        raise _no_snapshot(gw)
+    name = (Path("snapshots") / target.relative_to(base)).as_posix()  # as the writer names it
+    deadline = time.monotonic() + SNAPSHOT_WAIT_S
+    # Until the writer is done with it the file is missing or half written: not served yet.
+    while gw.snapshots is not None and gw.snapshots.pending(name):
+        if time.monotonic() >= deadline:
+            raise ApiError(404, "not_found", "the snapshot is still being written", "ask again in a moment")
+        await asyncio.sleep(SNAPSHOT_POLL_S)
+    if not target.is_file():
+        raise _no_snapshot(gw)
     # Not kept after the guard signs out (a shared tablet), as the pages are not.
     return FileResponse(Path(target), headers={"Cache-Control": "private, no-store"})
+
+
+def _no_snapshot(gw: Gateway) -> ApiError:
+    days = gw.site.config.retention.snapshots_days
+    kept = f"{days} day{'s' if days != 1 else ''}"
+    return ApiError(
+        404,
+        "not_found",
+        "no such snapshot",
+        f"snapshots are kept {kept} (retention.snapshots_days): this one is older, or could not "
+        "be saved (a full disk)",
+    )

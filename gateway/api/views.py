@@ -39,7 +39,13 @@ def shown_value(kind: str, value: str) -> str:
 def snapshot_url(gw: Gateway, snapshot: str | None) -> str | None:
     """The guard page's link to a stored snapshot. The access log keeps the path relative to the
     data directory (`snapshots/<date>/<file>.jpg`, as SnapshotWriter names it); older rows may
-    hold an absolute path. Anything outside the snapshots folder gets no link."""
+    hold an absolute path. Anything outside the snapshots folder gets no link.
+
+    A snapshot no longer on the disk (retention deleted it after snapshots_days while the access
+    record is kept months, or a full disk kept it from being written) gets "" rather than a link
+    that would show a broken picture: empty, as no snapshot, to a page that does not look, and
+    the plate log says the snapshot is gone. One still being written gets its link (the route
+    waits for it). One stat a row: a page lists at most a few dozen."""
     if not snapshot:
         return None
     path = (gw.data_dir / snapshot).absolute()  # an absolute path stays as it is
@@ -47,6 +53,10 @@ def snapshot_url(gw: Gateway, snapshot: str | None) -> str | None:
         path = path.relative_to(gw.snapshots_dir.absolute())
     except ValueError:
         return None
+    # Pending asked first: a write that ends between the two looks is then on the disk.
+    writing = gw.snapshots is not None and gw.snapshots.pending(f"snapshots/{path.as_posix()}")
+    if not writing and not (gw.snapshots_dir / path).is_file():
+        return ""
     return "/api/snapshots/" + quote(path.as_posix())
 
 

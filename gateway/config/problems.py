@@ -11,7 +11,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from drivers.urls import redact_urls
+from drivers.urls import redact_url, redact_urls
 
 Loc = tuple[str | int, ...]
 
@@ -28,8 +28,9 @@ class Problem:
         where = f"{filename}:{self.line}" if self.line else filename
         text = f"{where}: {dotted(self.path) or '(top level)'}: {redact_urls(self.message)}"
         if self.value is not None and not isinstance(self.value, dict | list):
-            # Printed to stderr and the journal: a camera url's password is not shown.
-            value = redact_urls(self.value) if isinstance(self.value, str) else self.value
+            # Printed to stderr and the journal: a camera url's password is not shown. The value
+            # is taken whole first (a url refused for a space in its password), then as text.
+            value = redact_urls(redact_url(self.value)) if isinstance(self.value, str) else self.value
             text += f" (found {value!r})"
         if self.fix:
             text += f"\n    fix: {redact_urls(self.fix)}"

@@ -85,7 +85,11 @@ class Gateway:
         # What the config edited since left behind: slots, stays, tariff prices, the site id.
         say_at_start(self.conn, self.parking.rules.tariffs, self.site, self.now())
         self.lane_io = LaneInputs(self.devices, self.on_worker, self.now)
-        self.snapshots = SnapshotWriter(self.data_dir) if self.devices.snapshot_quality else None
+        # Snapshots skipped or not saved are told on the camera's health.
+        health_of = {h.device: h for h in self.devices.health}.get
+        self.snapshots = (
+            SnapshotWriter(self.data_dir, health_of=health_of) if self.devices.snapshot_quality else None
+        )
         self._pulse_seconds = {lane.id: lane.pulse_seconds for lane in cfg.lanes}
         self._plate_match = {lane.id: lane.plate_match for lane in cfg.lanes}
         self._lookalikes = (

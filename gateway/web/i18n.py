@@ -104,6 +104,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "plates.at": ("时间", "Time"),
     "plates.lane": ("车道", "Lane"),
     "plates.snapshot": ("抓拍", "Snapshot"),
+    "plates.snapshot_gone": ("快照已过期/未保存", "Snapshot expired / not saved"),
     "plates.read": ("识别结果", "Reading"),
     "plates.confidence": ("置信度", "Confidence"),
     "plates.verdict": ("结果", "Decision"),
