@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
+import gateway.api.lanes as lanes_api
 from drivers.cameras.frame import Frame
 from drivers.cameras.snapshots import SnapshotWriter
 from gateway.core import Presented
@@ -103,3 +104,36 @@ def test_a_snapshot_the_writer_does_not_have_answers_404_at_once(client: TestCli
         writer.close()
     assert answer.status_code == 404
     assert took < 1.0  # not the SNAPSHOT_WAIT_S of one still being written
+
+
+@needs_chromium
+def test_a_snapshot_written_after_the_servers_wait_is_still_shown_on_the_live_panel(
+    live_site: tuple[Site, str],
+    browser: object,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A slow SD card: the car's JPEG is still queued behind other lanes' when the server's wait
+    for it runs out (404 'still being written'). The page asks again and shows the car's picture
+    rather than a broken image."""
+    monkeypatch.setattr(lanes_api, "SNAPSHOT_WAIT_S", 0.0)  # the wait over before the JPEG lands
+    site, url = live_site
+    gw = site.gw
+    page = page_at(browser, url, PORTRAIT)
+    gw.snapshots = writer = SnapshotWriter(gw.data_dir)
+    try:
+        for frame in [_frame(k) for k in range(7)]:
+            assert writer.submit(frame, "car-out-camera", 85) is not None
+        name = writer.submit(_frame(99), "car-in-camera", 85)
+        assert name is not None
+        gw.on_worker(
+            lambda c: gw.handle(Presented("car-in", "plate", PLATE, 0.99, gw.now(), "car-in-camera", name))
+        ).result(10)
+        page.wait_for_selector("#lane-car-in [data-latest] img")
+        page.wait_for_function(
+            "() => { const i = document.querySelector('#lane-car-in [data-latest] img');"
+            " return i && i.complete && i.naturalWidth > 0; }",
+            timeout=8000,
+        )
+    finally:
+        gw.snapshots = None
+        writer.close()

@@ -58,6 +58,13 @@
     if (ev.snapshot) {
       const img = node("img");
       img.src = ev.snapshot; img.alt = ev.plate || ""; img.loading = "lazy";
+      // A JPEG a slow SD card has not finished within the server's wait: asked again twice, then
+      // the picture is left out rather than shown broken.
+      let tries = 0;
+      img.onerror = () => {
+        if (++tries > 2) { img.remove(); return; }
+        setTimeout(() => { img.src = `${ev.snapshot}${ev.snapshot.includes("?") ? "&" : "?"}retry=${tries}`; }, 1500);
+      };
       box.append(img);
     }
     const plate = ev.kind === "plate";
