@@ -206,19 +206,23 @@ def _vehicle_entry(
     # Fixed slots are car slots: a resident's motorcycle or bicycle parks in its class's shared spaces.
     car = facts.vehicle_class == "car"
     slot = vehicle.slot if vehicle is not None and car else None
-    monthly = vehicle is not None and vehicle.monthly_until is not None and p.at < vehicle.monthly_until
+    until = vehicle.monthly_until if vehicle is not None else None
+    monthly = until is not None and p.at < until
+    # A monthly car past its period is told apart wherever it comes in (a shared slot's second car
+    # too): the guard explains why it pays, and the centre chases the renewal from the report.
+    lapsed = ("monthly_expired",) if until is not None and not monthly else ()
     if slot is not None and slot.zone == facts.lane.zone:
         if not slot.taken_by_other:
             return Decision(Reason.RESIDENT, Billing.SLOT, slot.id, flags)
         if monthly:  # its paid-up period is what parking in the shared spaces costs: it is not billed again
             return _shared_space(facts, Reason.MONTHLY, Billing.MONTHLY, flags + ("shared_slot",))
         if policy.shared_slot_second_car == "refuse":
-            return Decision(Reason.SLOT_OCCUPIED, flags=flags)
-        return _temporary(facts, flags + ("shared_slot",))
+            return Decision(Reason.SLOT_OCCUPIED, flags=flags + lapsed)
+        return _temporary(facts, flags + ("shared_slot", *lapsed))
     if monthly:
         return _shared_space(facts, Reason.MONTHLY, Billing.MONTHLY, flags)
-    if vehicle is not None and vehicle.monthly_until is not None:
-        return _temporary(facts, flags + ("monthly_expired",))
+    if lapsed:
+        return _temporary(facts, flags + lapsed)
     if not car:  # it pays nothing, as a resident on foot does
         return _shared_space(facts, Reason.RESIDENT, None, flags)
     if policy.no_slot == "refuse":

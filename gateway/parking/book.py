@@ -2,9 +2,10 @@
 
 A stay is billable when it began as temporary or visitor parking, and a monthly car's stay from the
 moment its paid-up period (monthly_until, as it is now: a renewal pushed while the car is parked
-counts) ended. It is charged up to its end, or
-up to when its car moved onto its own slot (一位多车 handover), or, when the fee was paid at the booth
-or the lane and the car leaves within the grace period, up to the moment it was paid for.
+counts) ended. It is charged up to its end, or up to when its car moved onto its own slot (一位多车
+handover), or up to the renewal of a monthly car that came in paying because its period had run out
+(gateway/store/renewals.py), or, when the fee was paid at the booth or the lane and the car leaves
+within the grace period, up to the moment it was paid for.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ class StayFacts:
     vehicle_class: str
     billing: str | None
     entered_at: datetime
-    billed_until: datetime | None = None  # moved onto its slot then: billing stopped
+    billed_until: datetime | None = None  # moved onto its slot, or renewed, then: billing stopped
     validated: bool = False  # a visitor's stay confirmed by the host unit
     slot_id: int | None = None
     monthly_until: datetime | None = None  # a monthly car's paid-up period, as the register has it now

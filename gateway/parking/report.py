@@ -289,10 +289,13 @@ def _parking(conn: sqlite3.Connection, s: str, e: str) -> dict[str, Any]:
     ):
         by_method[method] = total
         payments += n
-    # A handover sets the stay's billed_until (only it does, once per stay): the stay is kept as
-    # long as the access records, where the `stay` message upstream is pruned a week after it went.
+    # A handover sets the stay's billed_until (once per stay; so does a renewal while parked, which
+    # says so: schema migration 27): the stay is kept as long as the access records, where the
+    # `stay` message upstream is pruned a week after it went.
     handovers = conn.execute(
-        "SELECT count(*) FROM stays WHERE billed_until >= ? AND billed_until < ?", (s, e)
+        "SELECT count(*) FROM stays WHERE billed_until >= ? AND billed_until < ? "
+        "AND billed_until_cause IS NULL",
+        (s, e),
     ).fetchone()[0]
     audited = dict(
         conn.execute(

@@ -40,6 +40,7 @@ from gateway.store.database import transaction
 from gateway.store.outbox import enqueue
 from gateway.store.parking import off_slots_not_theirs
 from gateway.store.registry import onto_free_slots, record_block
+from gateway.store.renewals import renewed_while_parked
 
 STEP_ROWS = 500  # the first step; later ones are sized to take about STEP_S
 STEP_S = 0.02  # a lane waits about one step: 20 ms is nothing at a gate; 15 ms left the import target thin
@@ -258,6 +259,14 @@ def _vehicles(conn: sqlite3.Connection, part: Part) -> None:
         part.span,
     )
     _credentials(conn, part, "plate", "st.vehicles", "x.plate", "''")
+    # A renewal of a car parked paying since its period ran out (after its plate: a car deleted
+    # and added again has its stay follow the plate to it).
+    renewed_while_parked(
+        conn,
+        part.at,
+        "SELECT v.id FROM st.vehicles x JOIN vehicles v ON v.plate = x.plate WHERE x.n BETWEEN :lo AND :hi",
+        {"lo": part.first, "hi": part.last},
+    )
 
 
 def _cards(conn: sqlite3.Connection, part: Part) -> None:

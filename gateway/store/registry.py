@@ -23,6 +23,7 @@ from gateway.store.hashes import hash_in
 from gateway.store.lookup import holder_subject
 from gateway.store.outbox import enqueue
 from gateway.store.parking import handover, off_slots_not_theirs
+from gateway.store.renewals import renewed_while_parked
 from gateway.timefmt import to_db
 from plates.grammar import is_plate, normalize
 
@@ -228,7 +229,7 @@ def upsert_resident(
             tuple(values.values()),
         )
         rid = int(conn.execute("SELECT id FROM residents WHERE ref = ?", (data["ref"],)).fetchone()[0])
-        sent = _resident_changes(data, values)
+        sent = _resident_changes(data, values, at)
         _changed(conn, at, actor, "upsert", "resident", rid, data["ref"], ref=data["ref"], **sent)
         if "blocked" in values and bool(values["blocked"]) != bool(was and was[0]):
             record_block(conn, at, actor, "resident", data["ref"], bool(values["blocked"]), "by admin")
@@ -281,9 +282,11 @@ def add_vehicle(
             "INSERT INTO credentials (kind, value, resident_id, vehicle_id) VALUES ('plate', ?, ?, ?)",
             (plate, resident_id, vid),
         )
+        # Added again while parked (an office renewing by delete and add): its stay names it now.
+        renewed_while_parked(conn, at, ":vid", {"vid": vid})
         owner = _ref(conn, resident_id)
         entry = {"plate": plate, "resident": owner, "class": vehicle_class, "monthly_until": monthly_until}
-        _changed(conn, at, actor, "add", "vehicle", vid, plate, **_sendable(entry))
+        _changed(conn, at, actor, "add", "vehicle", vid, plate, **_sendable(entry, at))
     return vid
 
 
@@ -298,7 +301,8 @@ def update_vehicle(
     it, and enters next as a temporary car (`monthly_expired`), as when a period runs out. NULL, as
     an import's empty cell or the central server clear it, would be a car that was never monthly:
     it would enter next as `policy.no_slot` says (a car parked then pays from then on either way,
-    schema migration 17)."""
+    schema migration 17). A renewal of a car parked paying since its period ran out stops its
+    billing now (renewals.py)."""
     with transaction(conn):
         row = conn.execute("SELECT plate, monthly_until FROM vehicles WHERE id = ?", (vid,)).fetchone()
         if row is None:
@@ -326,7 +330,9 @@ def update_vehicle(
                 f"UPDATE vehicles SET {', '.join(f'{c} = ?' for c in values)} WHERE id = ?",
                 (*values.values(), vid),
             )
-        sent = {**_sendable(changes), **corrected}
+        if "monthly_until" in changes:
+            renewed_while_parked(conn, at, ":vid", {"vid": vid})
+        sent = {**_sendable(changes, at), **corrected}
         _changed(conn, at, actor, "update", "vehicle", vid, label, plate=row[0], **sent)
 
 
@@ -429,7 +435,7 @@ def add_card(
         entry: dict[str, Any] = {"card": card, "resident": _ref(conn, resident_id)}
         entry |= {"plate": _plate_of(conn, vehicle_id), "valid_from": valid_from, "valid_to": valid_to}
         entry["hours"] = [h for h in hours.split(",") if h]  # a list, as a snapshot's entry has them
-        _changed(conn, at, actor, "add", "card", cid, mask_card(card), **_sendable(entry))
+        _changed(conn, at, actor, "add", "card", cid, mask_card(card), **_sendable(entry, at))
     return cid
 
 
@@ -575,7 +581,7 @@ def _changed(
     audit(conn, at, actor, f"{entity}.{op}", f"{entity}:{key}", label)
 
 
-def _resident_changes(data: dict[str, Any], values: dict[str, Any]) -> dict[str, Any]:
+def _resident_changes(data: dict[str, Any], values: dict[str, Any], at: datetime) -> dict[str, Any]:
     """What a resident edit sets, for the centre to take into its register: the name and phone
     masked, as a pass record has them (the clear phone never leaves the gateway). A block set or
     lifted goes in its own record (record_block)."""
@@ -586,11 +592,15 @@ def _resident_changes(data: dict[str, Any], values: dict[str, Any]) -> dict[str,
         sent["name"] = mask_name(data["name"])
     if "phone_masked" in values:
         sent["phone"] = values["phone_masked"]
-    return _sendable(sent)
+    return _sendable(sent, at)
 
 
-def _sendable(changes: dict[str, Any]) -> dict[str, Any]:
-    return {k: v.isoformat() if isinstance(v, datetime) else v for k, v in changes.items()}
+def _sendable(changes: dict[str, Any], at: datetime) -> dict[str, Any]:
+    """Times as every record gives them: in the site's offset, which `at` (the gateway's clock) has,
+    whatever offset a request typed them with (docs/mqtt.md)."""
+    return {
+        k: v.astimezone(at.tzinfo).isoformat() if isinstance(v, datetime) else v for k, v in changes.items()
+    }
 
 
 def _shown(kind: str, value: str) -> str:

@@ -946,6 +946,14 @@ MIGRATIONS: list[str] = [
     # stay's subject. A stay migration 25 found already is left as it is: its opening is there, at
     # the stay's close at that lane (one opening lets one car out).
     _openings_by_hand_found(f"{_HELD_ON_ITS_CAR} OR ({_HELD_ON_ITS_HOLDER})", _FOUND_BY_25),
+    # A monthly car that came in as a paying car after its period ran out (flag monthly_expired) and
+    # was renewed while parked pays only for the time before the renewal: its billing stops then
+    # (billed_until, gateway/store/renewals.py). Until now only a handover stopped a stay's billing,
+    # and the daily report counts handovers by billed_until: why it stopped is kept beside it (NULL,
+    # as for every stay before: a handover; 'renewal').
+    """
+    ALTER TABLE stays ADD COLUMN billed_until_cause TEXT;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

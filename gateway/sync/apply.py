@@ -29,6 +29,7 @@ from gateway.store.database import begin_immediate
 from gateway.store.outbox import enqueue
 from gateway.store.parking import off_slots_not_theirs
 from gateway.store.registry import audit_block, onto_free_slots, slots_handed_on
+from gateway.store.renewals import renewed_while_parked
 from gateway.timefmt import to_db
 
 R = "n >= :lo AND n < :hi"
@@ -105,6 +106,7 @@ _CARDS = [
     LEFT JOIN vehicles v ON v.plate = s.plate WHERE s.{R}
     {_CREDENTIAL_UPSERT}""",
 ]
+_VEHICLES_IN_RANGE = f"SELECT v.id FROM staging.s_vehicles s JOIN vehicles v ON v.plate = s.plate WHERE s.{R}"
 _SLOTS_IN_RANGE = f"""SELECT sl.id FROM staging.s_slots s
     JOIN slots sl ON sl.zone = s.zone AND sl.number = s.number WHERE s.{R}"""
 _SLOTS = [
@@ -246,6 +248,8 @@ def run_rows(conn: sqlite3.Connection, phase: int, lo: int, hi: int, now: dateti
     with struck_off:
         for sql in PHASES[phase][2]:
             conn.execute(sql, params)
+    if name == "vehicles":  # a renewal of a car parked paying since its period ran out
+        renewed_while_parked(conn, now, _VEHICLES_IN_RANGE, params)
     if name == "slots":  # a slot handed on: the car parked there that it no longer lists
         off_slots_not_theirs(conn, now, _SLOTS_IN_RANGE, params)
         onto_free_slots(conn, now, _SLOTS_IN_RANGE, params)
