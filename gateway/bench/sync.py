@@ -71,12 +71,17 @@ def _run(args: argparse.Namespace, work: Path, port: int) -> int:
     print(f"queueing {args.events} events in the outbox")
     _fill_outbox(gw, args.events)
     print("draining them to mosquitto at QoS 1")
+    # A consumer as the centre has: a record the broker delivers to nobody (PUBACK 0x10) is kept
+    # pending and tried again later, never marked sent.
+    consumer = _consumer(port, [f"{cfg.mqtt.topic_prefix}/{cfg.site.id}/events/#", "bench/paho"])
     service = SyncService(gw)
     gw.start()
     service.start()
     try:
         drain_s = _drain(gw, service)
         baseline = _paho_baseline(port, args.events, args.inflight)
+        consumer.disconnect()
+        consumer.loop_stop()
         cards = _snapshot_entries(args.entries)
         card_values = [e["card"] for e in cards if e["kind"] == "card"]
         print(f"applying a {args.entries}-entry snapshot while cards are presented every 5 ms")
@@ -166,6 +171,19 @@ def _drain(gw: Gateway, service: SyncService) -> float:
     while _pending(gw) > 0:
         time.sleep(0.02)
     return time.perf_counter() - began
+
+
+def _consumer(port: int, topics: list[str]) -> paho.Client:
+    """A client subscribed to `topics` (QoS 1), once the broker has confirmed it."""
+    subscribed = threading.Event()
+    client = paho.Client(CallbackAPIVersion.VERSION2, client_id="bench-central", protocol=paho.MQTTv5)
+    client.on_connect = lambda c, u, f, rc, p: c.subscribe([(t, 1) for t in topics])
+    client.on_subscribe = lambda c, u, mid, rcs, p: subscribed.set()
+    client.connect("127.0.0.1", port)
+    client.loop_start()
+    if not subscribed.wait(10):
+        raise GatewayError("the bench's consumer could not subscribe", fix="look at the broker's log")
+    return client
 
 
 def _paho_baseline(port: int, n: int, window: int) -> float:

@@ -261,10 +261,10 @@ class SyncLink:
         self.attempts = 0
         self.next_attempt_at = None
         self.outbox.uplink.start_session(max(1, ev.receive_maximum - 2), ev.max_packet_size)
-        self._retained.start_session(self.topics.status, self._status_payload("online"))
+        self._retained.start_session(self.topics.status, self._status_payload("online"), ev.max_packet_size)
         try:
             conn.subscribe(self.topics.downlink(), qos=1)
-            self._retained.send_next(conn)
+            self._show(self._retained.send_next(conn))
         except LinkError as exc:
             log.debug("connection went down while starting: %s", exc)
         self._set_state("connected")
@@ -274,7 +274,7 @@ class SyncLink:
     def _serve(self, conn: Connection) -> str:
         while True:
             with contextlib.suppress(LinkError):  # going down: Lost follows
-                self._retained.send_next(conn)
+                self._show(self._retained.send_next(conn))
             if not self._retained.rows_wait:
                 self.outbox.publish_window(conn)
             try:
@@ -306,15 +306,21 @@ class SyncLink:
                 return "stopped"
 
     def _strike(self, topic: str) -> None:
-        held_back = self._retained.strike(topic)
-        if held_back is not None:
-            self.last_error, self.last_error_at = held_back, time.time()
+        self._show(self._retained.strike(topic))
+
+    def _show(self, error: str | None) -> None:
+        """An error of the uplink's for /api/health (the log has had it already)."""
+        if error is not None:
+            self.last_error, self.last_error_at = error, time.time()
 
     def _handle(self, ev: Any, conn: Connection) -> None:
         if isinstance(ev, Acked) and self._retained.in_flight(ev.mid):
-            self._retained.acked(ev)
+            self._show(self._retained.acked(ev))
         elif isinstance(ev, Acked):
-            self.outbox.acked(ev.mid, ev.code)
+            before = self.outbox.no_subscriber
+            self._show(self.outbox.acked(ev.mid, ev.code))
+            if before is not None and self.outbox.no_subscriber is None and self.last_error == before:
+                self.last_error = None  # the centre subscribes again: no record waits for it
         elif isinstance(ev, Received):
             if self._downlink is not None:
                 try:
@@ -360,7 +366,9 @@ class SyncLink:
         if self._due("quota", min(_QUOTA_EVERY, self.cfg.health_interval_s), now):
             self.outbox.check_quota()
         if conn is not None and self._due("health", self.cfg.health_interval_s, now):
-            self.retain(self.topics.health, self.health())
+            report = self.health()
+            room = self._retained.room(self.topics.health)
+            self.retain(self.topics.health, report if room is None else fit_health(report, room))
         if self._due("prune", _PRUNE_EVERY, now):
             self.outbox.prune()
         if self._due("behind", _BEHIND_EVERY, now):
@@ -409,6 +417,33 @@ class SyncLink:
             self._error_logged = text
         else:
             log.debug("mqtt link %s: %s", state, text)
+
+
+def fit_health(report: dict[str, Any], room: int) -> dict[str, Any]:
+    """The health report within `room` bytes (the broker's Maximum Packet Size) if it can be: the
+    open alarms it lists are cut to the newest that fit. Their count by kind stays whole, and a
+    short report beats none: the broker closes the connection over a packet above its limit, so a
+    report that still does not fit is held back (retained.py) rather than sent."""
+    alarms = report.get("alarms_open")
+    if _size(report) <= room or not isinstance(alarms, dict) or not alarms.get("newest"):
+        return report
+    newest = list(alarms["newest"])
+
+    def cut(n: int) -> dict[str, Any]:
+        return {**report, "alarms_open": {**alarms, "newest": newest[:n]}}
+
+    fits, over = 0, len(newest)  # the most alarms listed that fit: cut(fits) may not, cut(over) does not
+    while over - fits > 1:
+        mid = (fits + over) // 2
+        if _size(cut(mid)) <= room:
+            fits = mid
+        else:
+            over = mid
+    return cut(fits)
+
+
+def _size(report: dict[str, Any]) -> int:
+    return len(json.dumps(report, ensure_ascii=False).encode())  # as retain() encodes it
 
 
 def _iso(ts: float | None) -> str | None:

@@ -5,6 +5,7 @@ quota alarm, and the pruning of sent rows.
 It runs on the link's thread, reading the outbox on the link's own read-only connection; its writes
 go through the gateway's worker, whose answers come back to the link as events (Settled,
 Unwritten). Marks that could not be written (a full disk) are tried again after _REWRITE_AFTER.
+A row the broker delivered to nobody (0x10) writes nothing: it is simply still pending.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ from gateway.sync.client import Connection
 from gateway.sync.errors import LinkError
 from gateway.sync.nonces import forget_used_ids
 from gateway.sync.topics import Topics
-from gateway.sync.uplink import Done, Quarantine, Uplink
+from gateway.sync.uplink import Done, NoSubscriber, Quarantine, Uplink
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +73,9 @@ class LinkOutbox:
         # What /api/health shows; plain attributes, read from other threads.
         self.sent = 0
         self.backlog: dict[str, Any] = {}
+        # What to show while topics are held for want of a subscriber; None once none is.
+        self.no_subscriber: str | None = None
+        self._warned: set[str] = set()  # held topics already logged at WARNING
 
     def marks_waiting(self) -> bool:
         return bool(self._marks)
@@ -80,7 +84,7 @@ class LinkOutbox:
         room = self.uplink.room()
         if room <= 0:
             return
-        messages, bad = self.uplink.take(room)
+        messages, bad = self.uplink.take(room, time.monotonic())
         for q in bad:
             self.quarantine(q)
         for m in messages:
@@ -90,14 +94,46 @@ class LinkOutbox:
                 return  # going down: Lost follows, and the row is still pending
             self.uplink.sent(mid, m)
 
-    def acked(self, mid: int, code: int) -> None:
-        outcome = self.uplink.acked(mid, code)
+    def acked(self, mid: int, code: int) -> str | None:
+        """Settle a row's acknowledgement; returns what to show on /api/health when the broker
+        delivered it to nobody."""
+        shown = None
+        held = self.uplink.held_topics()
+        outcome = self.uplink.acked(mid, code, time.monotonic())
         if isinstance(outcome, Done):
             if not self._marks:
                 self._marks_since = time.monotonic()
             self._marks.append(outcome)
         elif isinstance(outcome, Quarantine):
             self.quarantine(outcome)
+        elif isinstance(outcome, NoSubscriber):
+            shown = self._nobody(outcome)
+        for topic in held - self.uplink.held_topics():
+            self._warned.discard(topic)
+            log.info("mqtt %s has a subscriber again: the records kept for it go up", topic)
+        if self.no_subscriber is not None and not self.uplink.held_topics():
+            self.no_subscriber = None
+        return shown
+
+    def _nobody(self, n: NoSubscriber) -> str:
+        text = (
+            f"no subscriber for {n.topic}: the centre is not subscribed to it; check its "
+            "subscriptions (the records are kept and tried again)"
+        )
+        self.no_subscriber = text
+        # Logged once at WARNING while the topic stays held (it is tried again every minute).
+        if n.topic not in self._warned:
+            self._warned.add(n.topic)
+            log.warning(
+                "%s seq=%d fix=start the central consumer, or subscribe it to %s "
+                "(docs/mqtt.md, Running the central side)",
+                text,
+                n.seq,
+                n.topic,
+            )
+        else:
+            log.debug("no subscriber for %s yet (seq=%d): tried again in %.0f s", n.topic, n.seq, n.retry_in)
+        return text
 
     def write_again_later(self, again: Callable[[], None]) -> None:
         self._rewrites.append((time.monotonic() + _REWRITE_AFTER, again))

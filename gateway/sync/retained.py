@@ -3,6 +3,10 @@ every connect and whenever it changes, one at a time.
 
 At most one is in flight, so that a connection the broker closes while one is unacknowledged can
 be put down to it; after a connect the outbox's rows wait until the retained topics are through.
+A retained message the broker will not take (refused by its ACL, or one it drops the connection
+over) is held back for RETAINED_HOLD_S, then tried again: the cause may have been fixed meanwhile.
+One over the Maximum Packet Size the broker announced is not sent at all: the broker would only
+close the connection over it. Each says why in the text returned, for /api/health.
 Used on the link's thread only (but for `get`, a plain read of the latest value).
 """
 
@@ -13,13 +17,14 @@ import time
 
 from gateway.sync.client import Acked, Connection
 from gateway.sync.errors import puback_text
-from gateway.sync.uplink import POISON_LIMIT
+from gateway.sync.uplink import POISON_LIMIT, PUBLISH_OVERHEAD
 
 log = logging.getLogger(__name__)
 
-# A retained topic whose message made the broker close the connection POISON_LIMIT times in a row
-# is not sent for this long: the records behind it go up meanwhile.
+# A retained topic the broker refused, or whose message made it close the connection
+# POISON_LIMIT times in a row, is not sent for this long: the records behind it go up meanwhile.
 RETAINED_HOLD_S = 600.0
+_ACL_FIX = "let this gateway's account write it in the broker's ACL"
 
 
 class RetainedTopics:
@@ -28,9 +33,10 @@ class RetainedTopics:
         self._retained_mids: dict[int, str] = {}  # mid -> retained topic, this connection
         self._retained_due: dict[str, None] = {}  # retained topics to send on this connection
         self.rows_wait = False  # after a connect, rows wait until the retained topics are through
-        self._refused_topics: set[str] = set()  # retained topics the broker's ACL refuses
         self._strikes: dict[str, int] = {}  # retained topic -> drops in a row while it was in flight
         self._held_until: dict[str, float] = {}  # retained topic -> not sent before (monotonic)
+        self._max_bytes: int | None = None  # topic and payload, within the broker's packet size
+        self._told: dict[str, str] = {}  # retained topic -> the fault logged at ERROR for it
 
     def get(self, topic: str) -> bytes | None:
         return self._retained.get(topic)
@@ -44,8 +50,14 @@ class RetainedTopics:
         self._retained[topic] = payload
         self._retained_due[topic] = None
 
-    def start_session(self, status_topic: str, online: bytes) -> None:
-        """A connection is up: the status goes online, and every retained topic is due on it."""
+    def room(self, topic: str) -> int | None:
+        """The largest payload the broker takes on `topic` (None: it set no limit)."""
+        return None if self._max_bytes is None else self._max_bytes - len(topic.encode())
+
+    def start_session(self, status_topic: str, online: bytes, max_packet_size: int | None = None) -> None:
+        """A connection is up: the status goes online, and every retained topic is due on it.
+        `max_packet_size` is the broker's, from CONNACK."""
+        self._max_bytes = max_packet_size - PUBLISH_OVERHEAD if max_packet_size else None
         self._retained[status_topic] = online
         self._retained_mids.clear()
         # The retained topics go first, one at a time, and the rows only once they are through:
@@ -59,36 +71,61 @@ class RetainedTopics:
         self._retained_mids.clear()
         return unacked
 
-    def send_next(self, conn: Connection) -> None:
+    def send_next(self, conn: Connection) -> str | None:
         """The next retained topic due, once the one before it is acknowledged: at most one in
-        flight, so that a drop while one is unacknowledged can be put down to it."""
+        flight, so that a drop while one is unacknowledged can be put down to it. Returns what to
+        show on /api/health if a message due is over the broker's packet size (not sent)."""
         if self._retained_mids:
-            return
+            return None
         now = time.monotonic()
+        shown = None
         for topic in list(self._retained_due):
-            if topic in self._refused_topics:
-                del self._retained_due[topic]
-            elif self._held_until.get(topic, 0.0) <= now:
-                del self._retained_due[topic]
-                self._retained_mids[conn.publish(topic, self._retained[topic], retain=True)] = topic
-                return
+            if self._held_until.get(topic, 0.0) > now:
+                continue  # still due: sent once the hold is over
+            del self._retained_due[topic]
+            payload = self._retained[topic]
+            room = self.room(topic)
+            if room is not None and len(payload) > room:
+                # The broker closes the connection over a packet above its limit (MQTT 5, 3.2.2.3.6):
+                # the last will would tell the centre the gateway went offline, every time.
+                shown = self._tell(
+                    topic,
+                    "too large",
+                    f"{topic} not sent: {len(payload)} bytes, over the broker's Maximum Packet Size "
+                    f"({room} bytes for this message); the records go up meanwhile",
+                    "raise the broker's maximum packet size (mosquitto max_packet_size, EMQX "
+                    "max_packet_size)",
+                )
+                continue
+            self._retained_mids[conn.publish(topic, payload, retain=True)] = topic
+            return shown
         self.rows_wait = False  # all through, or held back
+        return shown
 
     def in_flight(self, mid: int) -> bool:
         return mid in self._retained_mids
 
-    def acked(self, ev: Acked) -> None:
+    def acked(self, ev: Acked) -> str | None:
+        """The broker's answer to a retained message; returns what to show if it refused it."""
         topic = self._retained_mids.pop(ev.mid)
         self._strikes.pop(topic, None)
-        if ev.refused:
-            # Not sent again by this process: a refused retained message would otherwise go
-            # out after every connect (and some brokers drop the connection over it).
-            self._refused_topics.add(topic)
-            log.error(
-                "the broker refuses %s: %s fix=let this gateway's account write it in the broker's ACL",
-                topic,
-                puback_text(ev.code),
-            )
+        if not ev.refused:  # 0x10 (no subscriber) too: the broker keeps a retained message
+            if self._told.pop(topic, None) is not None:
+                log.info("the broker takes %s again", topic)
+            return None
+        # Held back a while, not for good: the installer may fix the ACL (mosquitto reloads it on
+        # SIGHUP), and it is tried again then even if its value has not changed. Not sooner: a
+        # refused retained message would otherwise go out after every connect, and some brokers
+        # drop the connection over it.
+        self._held_until[topic] = time.monotonic() + RETAINED_HOLD_S
+        self._retained_due[topic] = None
+        return self._tell(
+            topic,
+            "refused",
+            f"the broker refuses {topic}: {puback_text(ev.code)}: tried again every "
+            f"{RETAINED_HOLD_S / 60:.0f} min, the records go up meanwhile",
+            _ACL_FIX,
+        )
 
     def strike(self, topic: str) -> str | None:
         """The connection went while `topic` was unacknowledged: after POISON_LIMIT such drops in
@@ -101,14 +138,21 @@ class RetainedTopics:
             return None
         del self._strikes[topic]
         self._held_until[topic] = time.monotonic() + RETAINED_HOLD_S
-        text = (
-            f"the broker closed the connection each of the {POISON_LIMIT} times {topic} was sent: "
-            f"not sent again for {RETAINED_HOLD_S / 60:.0f} min, the records go up meanwhile"
-        )
-        log.error(
-            "%s fix=raise the broker's message size limit (mosquitto message_size_limit, EMQX "
-            "max_packet_size) or let this gateway's account write %s in the broker's ACL",
-            text,
+        return self._tell(
             topic,
+            "dropped",
+            f"the broker closed the connection each of the {POISON_LIMIT} times {topic} was sent: "
+            f"not sent again for {RETAINED_HOLD_S / 60:.0f} min, the records go up meanwhile",
+            "raise the broker's message size limit (mosquitto message_size_limit, EMQX "
+            f"max_packet_size) or {_ACL_FIX}",
         )
-        return text
+
+    def _tell(self, topic: str, fault: str, text: str, fix: str) -> str:
+        """Log a fault of `topic` at ERROR with its fix the first time, then quietly until the
+        broker takes the topic again; the text returned, fix included, is for /api/health."""
+        if self._told.get(topic) != fault:
+            self._told[topic] = fault
+            log.error("%s fix=%s", text, fix)
+        else:
+            log.debug("%s", text)
+        return f"{text}; fix: {fix}"

@@ -7,6 +7,11 @@ acknowledges it. After a reconnect everything not yet acknowledged is sent again
 A row the broker refuses is quarantined and the rows behind it carry on. So is a row the broker
 cannot take at all: too large for it, or one that makes it close the connection every time it is
 sent (some brokers disconnect on an ACL violation instead of refusing in PUBACK).
+
+A row the broker acknowledges with "no matching subscribers" (0x10) was thrown away, not delivered:
+a broker restarted without its saved sessions answers so until the centre's consumer subscribes
+again. It stays pending, and its topic is held: its rows wait, and one of them is sent now and then
+to see whether anyone subscribes yet; the other topics' rows carry on.
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ from __future__ import annotations
 import json
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from gateway.sync.errors import puback_text
 from gateway.sync.topics import Topics
@@ -24,7 +29,18 @@ from gateway.sync.topics import Topics
 POISON_LIMIT = 3
 _FETCH = 500
 # PUBLISH overhead besides topic and payload: fixed header, topic length, packet id, properties.
-_OVERHEAD = 12
+PUBLISH_OVERHEAD = 12
+# PUBACK "no matching subscribers" (MQTT 5, 3.4.2.1): accepted, but a message that is not retained
+# went to nobody and is gone.
+NO_MATCHING_SUBSCRIBERS = 0x10
+# A topic nobody subscribes to is tried again after these waits, doubling, one row at a time: the
+# centre's consumer is usually back within seconds of a broker restart, and a topic it never
+# subscribes to costs one small message a minute and no write to the SD card.
+NO_SUBSCRIBER_RETRY_S = 1.0
+NO_SUBSCRIBER_RETRY_MAX_S = 60.0
+# Rows of held topics looked past in one take(): a long backlog of one is read through over several
+# turns of the link's loop, so that its acknowledgements are not kept waiting meanwhile.
+_PASS_OVER = 2000
 
 Row = tuple[int, str, str, str]  # seq, event_id, type, payload (as stored)
 Fetch = Callable[[int, int], list[Row]]
@@ -48,6 +64,29 @@ class Quarantine:
 class Done:
     seq: int
     attempts: int
+
+
+@dataclass(frozen=True, slots=True)
+class NoSubscriber:
+    """A row acknowledged with 0x10: still pending; its topic is held for `retry_in` seconds."""
+
+    seq: int
+    topic: str
+    retry_in: float
+    first: bool  # the topic was not held before this answer
+
+
+@dataclass(slots=True)
+class _Hold:
+    """A topic the broker said nobody subscribes to."""
+
+    until: float  # monotonic: no row of it sent before
+    misses: int = 0  # rows sent to try it answered 0x10, in a row
+    probe: int | None = None  # the seq in flight to try it again
+    parked: set[int] = field(default_factory=set)  # its rows fetched and left pending meanwhile
+
+    def wait(self) -> float:
+        return min(NO_SUBSCRIBER_RETRY_MAX_S, NO_SUBSCRIBER_RETRY_S * 2 ** min(self.misses - 1, 30))
 
 
 def body_of(seq: int, site: str, payload: str) -> bytes:
@@ -77,17 +116,21 @@ class Uplink:
         self._acks_in_session = 0
         self._blame: dict[int, int] = {}
         self.probing = False
+        self._holds: dict[str, _Hold] = {}  # topic -> held after "no matching subscribers"
 
     def start_session(self, receive_maximum: int, max_packet_size: int | None) -> None:
         self.window = max(1, min(self._window_cfg, receive_maximum))
         self.max_bytes = self._max_bytes_cfg
         if max_packet_size:
-            self.max_bytes = min(self.max_bytes, max_packet_size - _OVERHEAD)
+            self.max_bytes = min(self.max_bytes, max_packet_size - PUBLISH_OVERHEAD)
         self.in_flight.clear()
         self._buffer.clear()
         self._cursor = 0
         self._exhausted = False
         self._acks_in_session = 0
+        for hold in self._holds.values():  # fetched again from the first pending row
+            hold.parked.clear()
+            hold.probe = None
 
     def wake(self) -> None:
         """New rows may be in the outbox: look again even if the last fetch came back empty."""
@@ -98,12 +141,19 @@ class Uplink:
             return 0 if self.in_flight else 1
         return self.window - len(self.in_flight)
 
-    def take(self, n: int) -> tuple[list[Message], list[Quarantine]]:
-        """Up to n messages to publish now, oldest first, and rows that can never be sent."""
+    def held_topics(self) -> set[str]:
+        """Topics held because the broker said nobody subscribes to them."""
+        return set(self._holds)
+
+    def take(self, n: int, now: float = 0.0) -> tuple[list[Message], list[Quarantine]]:
+        """Up to n messages to publish now, oldest first, and rows that can never be sent.
+        `now` (monotonic) says which held topics may be tried again."""
         out: list[Message] = []
         bad: list[Quarantine] = []
+        self._try_again(now)
         flying = self._in_flight_seqs()  # after a rewind() the fetch may find them again
-        while len(out) < n:
+        passed = 0
+        while len(out) < n and passed < _PASS_OVER:
             if not self._buffer and not self._refill():
                 break
             seq, event_id, record_type, payload = self._buffer.popleft()
@@ -123,19 +173,36 @@ class Uplink:
                     )
                 )
                 continue
+            hold = self._holds.get(topic)
+            if hold is not None:
+                if hold.until > now or hold.probe is not None:
+                    hold.parked.add(seq)
+                    passed += 1
+                    continue
+                hold.probe = seq  # sent alone: does anyone subscribe now?
             out.append(Message(seq, event_id, topic, body))
         for q in bad:
             self.settling.add(q.seq)
         return out, bad
+
+    def _try_again(self, now: float) -> None:
+        """Held topics whose wait is over: their rows are fetched again, the first one to be sent."""
+        for hold in self._holds.values():
+            if hold.until <= now and hold.probe is None and hold.parked:
+                self.rewind(min(hold.parked))
+                hold.parked.clear()
 
     def _in_flight_seqs(self) -> set[int]:
         return {m.seq for m in self.in_flight.values()}
 
     def behind(self) -> tuple[int, set[int]]:
         """The cursor, and the rows at or before it this uplink holds (in flight, waiting for their
-        mark, fetched): a pending row at or before the cursor that is none of them was put back in
-        line (a quarantined record sent again) and is looked at with rewind()."""
+        mark, fetched, left pending while their topic is held): a pending row at or before the
+        cursor that is none of them was put back in line (a quarantined record sent again) and is
+        looked at with rewind()."""
         held = self.settling | self._in_flight_seqs() | {row[0] for row in self._buffer}
+        for hold in self._holds.values():
+            held |= hold.parked
         return self._cursor, held
 
     def rewind(self, seq: int) -> None:
@@ -160,19 +227,43 @@ class Uplink:
         self.in_flight[mid] = message
         self._attempts[message.seq] = self._attempts.get(message.seq, 0) + 1
 
-    def acked(self, mid: int, code: int) -> Done | Quarantine | None:
+    def acked(self, mid: int, code: int, now: float = 0.0) -> Done | Quarantine | NoSubscriber | None:
         message = self.in_flight.pop(mid, None)
         if message is None:
             return None  # from a connection that has since been replaced
         seq = message.seq
-        attempts = self._attempts.pop(seq, 1)
-        self.settling.add(seq)
+        hold = self._holds.get(message.topic)
         if code >= 0x80:
+            self._attempts.pop(seq, None)
+            self.settling.add(seq)
+            if hold is not None and hold.probe == seq:
+                hold.probe = None  # this row's own refusal: the next one tries the topic
             return Quarantine(seq, f"refused by the broker: {puback_text(code)}")
         self._acks_in_session += 1
         self._blame.clear()
         self.probing = False
-        return Done(seq, attempts)
+        if code == NO_MATCHING_SUBSCRIBERS:
+            return self._nobody(message, hold, now)
+        if hold is not None:  # someone subscribes again: the rows left pending go in their turn
+            del self._holds[message.topic]
+            if hold.parked:
+                self.rewind(min(hold.parked))
+        self.settling.add(seq)
+        return Done(seq, self._attempts.pop(seq, 1))
+
+    def _nobody(self, message: Message, hold: _Hold | None, now: float) -> NoSubscriber:
+        """Not delivered: the row stays pending (not settling), its topic held a while. Rows of it
+        that were in flight with the first one only join the wait; the row sent to try the topic
+        again doubles it."""
+        first = hold is None
+        if hold is None:
+            hold = self._holds[message.topic] = _Hold(until=now)
+        if first or hold.probe == message.seq:
+            hold.misses += 1
+            hold.until = now + hold.wait()
+            hold.probe = None
+        hold.parked.add(message.seq)
+        return NoSubscriber(message.seq, message.topic, max(0.0, hold.until - now), first)
 
     @property
     def acks_in_session(self) -> int:
