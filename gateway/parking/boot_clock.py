@@ -21,7 +21,7 @@ import sqlite3
 from collections.abc import Callable, Sequence
 from contextlib import closing
 from dataclasses import replace
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -29,6 +29,7 @@ from typing import Any
 from gateway.parking import retention as plan
 from gateway.store.database import open_read_only
 from gateway.store.redate import BOOT_TABLES, Boot, ClockState, Step, redate, redated
+from gateway.timefmt import to_db
 
 log = logging.getLogger(__name__)
 
@@ -108,7 +109,10 @@ def first_of_boot(data_dir: Path, db_path: Path) -> Boot:
     with closing(open_read_only(db_path, 10)) as conn:
         ids = {table: kept_ids.get(table) or _next_id(conn, table) for table in BOOT_TABLES}
         if older_open is None:
-            older_open = _open_before(conn, ids["alarms"])
+            # A marker of this boot an older version wrote (upgraded before NTP set the clock):
+            # the older alarms cleared since the boot, on its clock, were open as it booted too.
+            since = clock if kept_ids and clock is not None else None
+            older_open = _open_before(conn, ids["alarms"], since)
     first = replace(found, first=ids, older_open=older_open)
     keep_boot(data_dir, first)
     return first
@@ -131,10 +135,15 @@ def _kept_open(kept: dict[str, Any]) -> frozenset[int] | None:
     return frozenset(int(v) for v in named) if isinstance(named, list) else None
 
 
-def _open_before(conn: sqlite3.Connection, first_alarm: int) -> frozenset[int]:
-    """The alarms of earlier boots open now: a clearing of one is this boot's (gateway/store/redate.py),
-    whatever time the stale boot clock gave it."""
-    rows = conn.execute("SELECT id FROM alarms WHERE cleared_at IS NULL AND id < ?", (first_alarm,))
+def _open_before(conn: sqlite3.Connection, first_alarm: int, since: float | None = None) -> frozenset[int]:
+    """The alarms of earlier boots open now (and, with `since`, the boot's time on its own clock,
+    those cleared since): a clearing of one is this boot's (gateway/store/redate.py), whatever time
+    the stale boot clock gave it."""
+    cleared_since = None if since is None else to_db(datetime.fromtimestamp(since, UTC))
+    rows = conn.execute(
+        "SELECT id FROM alarms WHERE id < ? AND (cleared_at IS NULL OR cleared_at >= ?)",
+        (first_alarm, cleared_since),
+    )
     return frozenset(alarm_id for (alarm_id,) in rows)
 
 

@@ -166,3 +166,39 @@ def test_an_older_fault_cleared_on_the_stale_clock_before_a_restart_is_still_mov
 
     (cleared,) = gw.conn.execute("SELECT cleared_at FROM alarms WHERE kind = 'device_offline'").fetchone()
     assert from_db(cleared) == ten.replace(hour=20) + M
+
+
+def test_a_fault_cleared_on_the_stale_clock_before_an_upgrade_restart_is_still_moved(
+    make_gw: Callable[..., Gateway],
+) -> None:
+    """A camera down since 10:00 (before the power cut) comes back as the Pi boots at 20:00 on
+    fake-hwclock's 10:05: cleared at 10:06 on that clock. The gateway is upgraded and restarted
+    before NTP sets the clock; the boot's marker was written by the version before, which kept no
+    `older_open`. When NTP sets the clock, the clearing should move to its true time (about 20:01):
+    the camera was down ten hours, not six minutes. It stays at 10:06: the fault reads six minutes
+    long, in the daily report and at the centre."""
+    boot = Path("/proc/sys/kernel/random/boot_id").read_text().strip()
+    gw = make_gw()
+    ten = T0.replace(hour=10)
+    raise_alarm(gw.conn, "device_offline", "cam", offline("cam"), ten)
+    (gw.data_dir / BOOT_MARKER).write_text(json.dumps({"boot": "the boot before"}))
+    steady = Steady()
+    stale = ten + 5 * M
+    first = ops(gw, started=stale, steady=steady)  # the boot's first run, the version before
+    first.tick(stale)
+    clear_alarm(gw.conn, "device_offline", "cam", stale + M)  # back as the Pi boots
+    # The version before wrote the marker without older_open (same boot, same first ids).
+    marker = json.loads((gw.data_dir / BOOT_MARKER).read_text())
+    assert marker["boot"] == boot
+    marker.pop("older_open")
+    (gw.data_dir / BOOT_MARKER).write_text(json.dumps(marker))
+
+    steady.s = 90
+    again = ops(gw, started=stale + 90 * S, steady=steady)  # upgraded, restarted, same boot
+    again.tick(stale + 90 * S)
+    steady.s = 120
+    again.tick(ten.replace(hour=20) + 2 * M)  # NTP has set the clock
+    again.tick(ten.replace(hour=20) + 2 * M + 30 * S)
+
+    (cleared,) = gw.conn.execute("SELECT cleared_at FROM alarms WHERE kind = 'device_offline'").fetchone()
+    assert from_db(cleared) == ten.replace(hour=20) + M, f"cleared at {cleared}"
