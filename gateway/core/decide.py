@@ -11,6 +11,7 @@ from gateway.core.model import (
     CredentialFacts,
     Decision,
     Facts,
+    Holder,
     LaneRules,
     Policy,
     Presented,
@@ -164,15 +165,32 @@ def _credential_refusal(
             return Reason.EXPIRED
         if not within(validity.windows, p.at):
             return Reason.OUTSIDE_HOURS
-    if closed is not None and closed.keeps_out(holder.kind, holder.registered_fields):
+    if closed is not None and closed.keeps_out(holder.kind, _registered(holder, lane)):
         return Reason.CLOSED_MANAGEMENT
     return None
+
+
+def _registered(holder: Holder, lane: LaneRules) -> frozenset[str]:
+    """What a pass holder registered, as this lane asks for it. A pass without a plate has nobody
+    in a vehicle to list, so its occupants count as given (store/passes.py): true at a door, not
+    for a car brought in on its QR, whose driver and passengers nobody registered. At a vehicle
+    lane they are missing, so a period that asks for them keeps that car out, as it keeps out a
+    pass with a plate and no driver listed: the guard registers the car's plate and its people."""
+    if holder.without_plate and lane.type == "vehicle":
+        return holder.registered_fields - {"occupants"}
+    return holder.registered_fields
 
 
 def _exit(cred: CredentialFacts, facts: Facts) -> Decision:
     # Nobody is kept in: an exit without a recorded entry still opens, and is flagged for the guard.
     # A car that owes a fee (a visitor's, or a resident's second car of a shared slot) pays first.
     flags = () if facts.inside else ("no_entry_record",)
+    if facts.lane.type == "vehicle" and cred.holder.without_plate and not facts.inside:
+        # A pass without a plate is a car at an exit only as the car it let in (recorded on the
+        # pass, found by lookup). It let none in: whatever car waits is not its (a temporary car
+        # held to pay, its driver registered on foot since), and letting it out would skip its fee
+        # and leave its stay open. The guard decides, as for a stranger's car with no entry.
+        return Decision(Reason.UNKNOWN, flags=flags)
     if facts.fee_due > 0:
         return Decision(Reason.PAYMENT_DUE, facts.stay_billing, flags=flags, fee_fen=facts.fee_due)
     return Decision(_leaves_as(facts, _HOLDER_REASON[cred.holder.kind]), facts.stay_billing, flags=flags)

@@ -118,6 +118,11 @@ class Holder:
     # A pass's vehicle: the class the guard (or the central server) registered with its plate; None
     # for residents and for a pass without a plate (the lane's class applies).
     vehicle_class: VehicleClass | None = None
+    # A pass registered without a plate (its visitor came on foot): it names no car and lists
+    # nobody in one. Its registration is complete for a door, not for a car: at a vehicle lane a
+    # closed period that asks for the driver finds them missing, and at a vehicle exit its QR is no
+    # car unless it let one in (decide.py).
+    without_plate: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -49,6 +49,7 @@ from gateway.store.parking import (
     settle_exit,
     stay_by_id,
 )
+from gateway.store.units import resident_lives_in, same_unit
 from gateway.timefmt import later, to_db
 
 METHODS = ("cash", "qr", "monthly")
@@ -378,10 +379,8 @@ class ParkingDesk:
                 status=409,
                 code="already_paid",
             )
-        known = conn.execute(
-            "SELECT 1 FROM residents WHERE building = ? AND unit = ? LIMIT 1", (building, unit)
-        ).fetchone()
-        if not known:
+        # The unit as the pages show it (8栋 1单元) or as the centre sent its residents (8 1).
+        if not resident_lives_in(conn, building, unit):
             raise ParkingError(
                 f"no resident lives in {building} {unit}", fix="give the host's building and unit"
             )
@@ -395,7 +394,7 @@ class ParkingDesk:
                 fix="the car pays at the exit as a visitor; if its host confirms the visit, "
                 "the guard opens the barrier by hand (audited)",
             )
-        if host is not None and host != (building, unit):
+        if host is not None and not same_unit(host, (building, unit)):
             raise ParkingError(
                 f"the visitor was registered for {host[0]} {host[1]}, not {building} {unit}",
                 fix="the host unit of the visitor's pass validates it",

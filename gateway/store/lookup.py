@@ -370,6 +370,7 @@ def _pass(conn: sqlite3.Connection, pid: int) -> Holder:
         # A pass without a plate registered no vehicle (the form takes a class only with a plate):
         # whatever its QR brings in at a vehicle lane is counted and billed as the lane's class.
         vehicle_class=vclass if plate else None,
+        without_plate=not plate,
     )
 
 

@@ -16,6 +16,7 @@ from gateway.errors import NotFound, Refused
 from gateway.privacy import mask_name
 from gateway.store.audit import audit, transaction
 from gateway.store.outbox import enqueue
+from gateway.store.units import resident_lives_in, same_unit
 from gateway.timefmt import to_db
 
 _SELECT = (
@@ -54,7 +55,7 @@ def record_materials_out(
                 # issued): the owner is named here, or nobody is told.
                 _check_unit(conn, host_building, host_unit, on_pass=tuple(host))
                 note = f" (pass {pass_id} is for {host[0]} {host[1]})" if all(host) else ""
-            elif any(given) and given != tuple(host):
+            elif any(given) and not same_unit(given, (host[0], host[1])):
                 raise Refused(
                     f"pass {pass_id} is for {host[0]} {host[1]}, not {host_building} {host_unit}",
                     fix="leave the unit out: the pass's own is used",
@@ -98,11 +99,7 @@ def owner_to_name(conn: sqlite3.Connection, building: str, unit: str) -> bool:
 
 
 def _lives_in(conn: sqlite3.Connection, building: str, unit: str) -> bool:
-    return bool(
-        conn.execute(
-            "SELECT 1 FROM residents WHERE building = ? AND unit = ? LIMIT 1", (building, unit)
-        ).fetchone()
-    )
+    return resident_lives_in(conn, building, unit)  # 8栋 1单元 as the pages show it, or 8 1
 
 
 def list_materials(

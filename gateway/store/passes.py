@@ -70,6 +70,8 @@ class NewPass:
             "host_unit": bool(self.host_unit),
             "passengers": self.passengers is not None,
             # A visitor on foot has nobody to list; one with a vehicle lists at least the driver.
+            # Given on foot, it holds at the doors only: a car on the QR of a pass without a plate
+            # carries people nobody registered, and a vehicle lane counts them missing (decide.py).
             "occupants": self.plate is None or bool(self.occupants),
         }
         return frozenset(f for f, ok in given.items() if ok)
