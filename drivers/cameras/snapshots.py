@@ -1,7 +1,9 @@
 """Snapshots: JPEGs of the lane stored with the access events they belong to.
 
 Where a plate reader decided from the frame, the plate's unmarked region is written beside the
-JPEG as `<name>.plate.png` (see plate_crop_path); retention prunes both alike.
+JPEG as `<name>.plate.png` (see plate_crop_path); retention prunes both alike. Each is written
+under a hidden name and renamed into place (_encode): a file a full disk cut short is never there
+to be served as a broken picture.
 
 The file name is chosen when the event is presented and written to the access log with it; the
 JPEG is encoded and written on this writer's thread, so a decision never waits for it. When the
@@ -15,7 +17,9 @@ it still has to write (pending), and the page's request for one waits for it rat
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
 import queue
 import threading
 from collections.abc import Callable
@@ -137,10 +141,27 @@ def plate_crop_path(snapshot: Path) -> Path:
     return snapshot.with_suffix(".plate.png")
 
 
+def partial_path(path: Path) -> Path:
+    """Where `path` is written before it is moved into place: beside it (one filesystem, so the
+    move is a rename), hidden, and ending as it does, so that retention prunes one a power cut
+    left behind as it prunes snapshots (gateway/parking/retention.py: by age, oldest first)."""
+    return path.with_name(f".{path.name}")
+
+
 def _encode(path: Path, ext: str, image: np.ndarray, params: list[int]) -> None:
+    """Write the image whole or not at all: a full disk fails the write part way, and a file
+    left behind (zero bytes, or a JPEG cut short) would be served as a broken picture where the
+    guard's pages say the snapshot was not saved (they look for the file)."""
     import cv2
 
     ok, data = cv2.imencode(ext, image, params)
     if not ok:
         raise OSError(f"{ext[1:].upper()} encoding failed")
-    path.write_bytes(data.tobytes())
+    partial = partial_path(path)
+    try:
+        partial.write_bytes(data.tobytes())
+        os.replace(partial, path)
+    except BaseException:
+        with contextlib.suppress(OSError):  # left, it goes with retention
+            partial.unlink(missing_ok=True)
+        raise

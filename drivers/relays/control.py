@@ -2,7 +2,9 @@
 
 A driver supplies `output(on)`; this class decides when to call it. A pulse during a pulse
 extends it; a pulse while held changes nothing; release ends both. One timer thread per relay
-turns pulses off, so pulse() returns at once.
+turns pulses off, so pulse() returns at once. A write that failed is not taken for done: the next
+pulse or hold writes "on" again (and raises while the board is away), rather than extending an
+opening that never happened.
 """
 
 from __future__ import annotations
@@ -23,6 +25,9 @@ class PulseControl:
         self.health = health
         self._cond = threading.Condition()
         self._on = False
+        # The last write failed: the output may not be what _on says. A pulse or hold writes "on"
+        # again then, even though "on" is wanted already (a pulse's failed write, still timed).
+        self._unwritten = False
         self._held = False
         self._until = 0.0  # monotonic time the current pulse ends
         self._closed = False
@@ -39,14 +44,14 @@ class PulseControl:
             self._until = max(self._until, time.monotonic() + seconds)
             self.health.count("pulses")
             self._cond.notify()  # before the write: if it fails, the timer still ends the pulse
-            if not self._on:
+            if not self._on or self._unwritten:
                 self._set(True)
 
     def hold(self) -> None:
         with self._cond:
             self._held = True
             self.health.count("holds")
-            if not self._on:
+            if not self._on or self._unwritten:
                 self._set(True)
 
     def release(self) -> None:
@@ -71,9 +76,14 @@ class PulseControl:
                 log.warning("relay not released on close device=%s error=%s", self.health.device, exc)
 
     def _set(self, on: bool) -> None:
-        # The state changes first: if the write fails, a reconnect re-sends what is wanted.
-        self._on = on
+        # The state changes first: if the write fails, a reconnect re-sends what is wanted, and a
+        # failed "on" is still turned off when its pulse ends (the bytes may have reached the board).
+        # Until the write returns it is not done: if it raises, the next pulse tries again and
+        # raises while the board is away (taken for on, it wrote nothing, raised nothing, and a
+        # second walker was greeted at a door that stayed locked).
+        self._on, self._unwritten = on, True
         self._output(on)
+        self._unwritten = False
 
     def _timer(self) -> None:
         with self._cond:

@@ -35,7 +35,7 @@ from gateway.runtime.again import Decided, DecidedAgain
 from gateway.runtime.config_edits import say_at_start
 from gateway.runtime.device_alarms import device_alarm, settle_alarms
 from gateway.runtime.devices import ChooserFor, Devices, build_devices
-from gateway.runtime.hand_lanes import HandLanes
+from gateway.runtime.hand_lanes import HandLanes, pulse_taken
 from gateway.runtime.hand_opens import WaitingRecords
 from gateway.runtime.lanes import LaneInputs
 from gateway.runtime.plate_match import RegisteredPlates
@@ -517,8 +517,8 @@ class Gateway:
             self.lane_io.opening(ev.lane)  # before the pulse: the barrier's feedback may be quick
             for relay in devices.relays:
                 try:
-                    relay.pulse(self._pulse_seconds[ev.lane], ev.event_id)
-                    opened = True
+                    # Every relay pulsed, whichever took it: a lane's second relay may open alone.
+                    opened = pulse_taken(relay, self._pulse_seconds[ev.lane], ev.event_id) or opened
                 except Exception as exc:
                     relay.health.set_offline(f"pulse failed: {exc}")
         lane, language = self.site.lanes[ev.lane], self.site.config.site.language

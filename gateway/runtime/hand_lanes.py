@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol, TypeVar
 
+from drivers.base import Relay
 from gateway.errors import GatewayError, NotFound, Refused
 from gateway.parking.service import ParkingDesk
 from gateway.runtime.devices import Devices
@@ -148,8 +149,8 @@ class HandLanes:
         took: list[object] = []
 
         def pulse(relay: Any) -> None:
-            relay.pulse(self._pulse_seconds[lane], ref)
-            took.append(relay)
+            if pulse_taken(relay, self._pulse_seconds[lane], ref):
+                took.append(relay)
 
         try:
             self._drive(lane, actor, "open", pulse)
@@ -419,6 +420,15 @@ class HandLanes:
             raise GatewayError(
                 error, fix="check the relay's cable and power; the device list shows which one is offline"
             )
+
+
+def pulse_taken(relay: Relay, seconds: float, ref: str) -> bool:
+    """Pulse a relay; whether it took the pulse (a decision's, Gateway._act, or a single opening by
+    hand). A pulse that raised is not taken (the caller says why); nor is one that returned from a
+    relay offline after it: a driver that writes on its own thread (a Modbus module, written by its
+    bus) never raises from pulse(), and its adapter unplugged, the barrier stays down all the same."""
+    relay.pulse(seconds, ref)
+    return relay.health.online
 
 
 def _held_plate(record: LaneRecord) -> str | None:

@@ -4,8 +4,11 @@ leave a broken picture behind. Nor must one the writer could not save (a full di
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
+import shutil
+import subprocess
 import time
 from collections.abc import Iterator
 from datetime import timedelta
@@ -138,3 +141,63 @@ def test_a_camera_whose_snapshots_cannot_be_saved_says_so_on_its_health(tmp_path
         assert camera.last_error == ""
     finally:
         writer.close()
+
+
+@pytest.fixture
+def full_disk(tmp_path: Path) -> Iterator[Path]:
+    """A real, small filesystem (tmpfs) filled to the last byte: what the snapshots disk is when
+    full. Mounting one needs root: elsewhere the test is skipped, saying so."""
+    mnt = tmp_path / "full"
+    mnt.mkdir()
+    if os.geteuid() != 0:
+        pytest.skip("a full disk is a tmpfs mounted for the test: that needs root")
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(mnt)], capture_output=True)
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here (a container without CAP_SYS_ADMIN?): {done.stderr!r}")
+    try:
+        fd = os.open(mnt / "filler", os.O_WRONLY | os.O_CREAT)
+        try:
+            with contextlib.suppress(OSError):
+                while True:
+                    os.write(fd, b"\0" * 4096)
+        finally:
+            os.close(fd)
+        yield mnt
+    finally:
+        subprocess.run(["umount", "-l", str(mnt)], check=False)
+
+
+def test_plate_log_shows_a_broken_picture_for_a_snapshot_a_full_disk_could_not_save(
+    client: TestClient, site: Site, full_disk: Path
+) -> None:
+    """The data disk is full. A car is read at car-in; its snapshot's name goes into the access
+    record, and the writer fails (No space left on device). The office opens 车牌记录: the row
+    showed a thumbnail that is a broken picture (the route answered 200 with an empty file), not
+    快照已过期/未保存 as docs/guard-app.md promises for a snapshot a full disk never saved. The
+    writer's failed write_bytes left a zero-length .jpg behind, and snapshot_url only asks
+    whether the file exists."""
+    gw = site.gw
+    snapshots = gw.data_dir / "snapshots"
+    if snapshots.exists():
+        shutil.rmtree(snapshots)
+    snapshots.symlink_to(full_disk)  # the snapshots live on the full disk
+    writer = SnapshotWriter(gw.data_dir)
+    try:
+        image = np.random.default_rng(1).integers(0, 255, (720, 1280, 3), np.uint8)
+        frame = Frame(image, 1, time.monotonic(), time.time())
+        name = writer.submit(frame, "car-in-camera", 85)
+        writer.flush()
+    finally:
+        writer.close()
+    assert name is not None and writer.failed == 1  # No space left on device
+    assert not [p.name for p in (gw.data_dir / name).parent.iterdir()]  # nothing half written left
+    _read(site, name)
+
+    log_in(client, GUARD)
+    page = client.get("/plates")
+    assert page.status_code == 200 and PLATE in page.text
+    pictures = re.findall(r'<img[^>]*src="(/api/snapshots/[^"]+)"', page.text)
+    served = [(src, client.get(src)) for src in pictures]
+    broken = [src for src, r in served if r.status_code != 200 or not r.content.startswith(b"\xff\xd8")]
+    assert not broken, f"broken pictures in the plate log: {[(s, len(r.content)) for s, r in served]}"
+    assert "快照已过期/未保存" in page.text

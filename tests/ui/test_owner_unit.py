@@ -84,3 +84,31 @@ def test_an_english_reading_guard_sees_building_and_unit_named(
     _tap(site, "00AA000004")
     page.wait_for_selector("#lane-door [data-latest] >> text=0004")
     assert page.inner_text(who) == "Resident 王* A座 Unit 12"
+
+
+def test_visitor_host_room_typed_in_unit_field_is_not_renamed_a_unit(
+    owners_site: tuple[Site, str],
+    browser: object,  # noqa: F811
+) -> None:
+    """The guard registers a visitor for building 3, room 1201, typing "1201" into the
+    单元/房号 (unit / room) field, as the form asks. The visitor's QR opens the door and the live
+    panel read "访客 王* 3栋1201单元": a unit 1201 that does not exist. docs/guard-app.md (Live
+    lanes): "a pass's host building and unit, typed at the booth as unit or room, are shown as
+    typed, a space between them" (as the pass page and pass list do: "3 1201"). address() in
+    app.js named every bare number a 单元 whoever held it."""
+    site, url = owners_site
+    r = httpx2.post(
+        f"{url}/api/visitors",
+        json={"name": "王五", "host_building": "3", "host_unit": "1201", "destination": "送快递"},
+        headers=bearer(site.guard_token),
+    )
+    assert r.status_code in (200, 201), r.text
+    shown = httpx2.get(f"{url}/api/passes/{r.json()['id']}", headers=bearer(site.guard_token)).json()
+    page = page_at(browser, url, LANDSCAPE)
+    p = Presented("door", "qr", str(shown["qr"]), 1.0, site.gw.now(), "door-reader")
+    ev = site.gw.on_worker(lambda _: site.gw.handle(p)).result(timeout=10)
+    assert ev.admitted, ev
+    page.wait_for_selector("#lane-door [data-latest] .who-line >> text=王")
+    who = page.inner_text("#lane-door [data-latest] .who-line")
+    assert "1201单元" not in who, f"a room typed as 1201 reads {who!r}"
+    assert "3 1201" in who, who

@@ -5,13 +5,18 @@ const T = (key) => boot.texts[key] || key;
 // "{name}" in a text, filled in (a function, so that a "$&" typed into a value stays as typed).
 const fill = (text, values) => text.replace(/\{(\w+)\}/g, (m, k) => (Object.hasOwn(values, k) ? values[k] : m));
 
-// A building and unit as the guard reads them, kept apart: the central server sends bare numbers
-// (docs/mqtt.md: "3", "2"), and run together building 3 unit 12 and building 31 unit 2 both read
-// 312. A bare number is named (3栋2单元, Bldg 3 Unit 2); one stored with its word (3栋, A座) is left
-// as it is, and where letters or digits would still meet (A1 and 2) a space parts them.
-const address = (building, unit) => {
+// A building and unit as the guard reads them, kept apart: the central server sends a resident's
+// as bare numbers (docs/mqtt.md: "3", "2"), and run together building 3 unit 12 and building 31
+// unit 2 both read 312. A resident's bare number is named (3栋2单元, Bldg 3 Unit 2); one stored with
+// its word (3栋, A座) is left as it is, and where letters or digits would still meet (A1 and 2) a
+// space parts them. A pass's host (`kind` visitor or contractor) was typed at the booth into a
+// 单元/房号 field, a unit or a room: shown as typed, a space between (3 1201, as the pass page),
+// never named a unit 1201 that does not exist.
+const address = (kind, building, unit) => {
+  const typed = [(building || "").trim(), (unit || "").trim()];
+  if (kind !== "resident") return typed.filter(Boolean).join(" ");
   const named = (key, v) => (/^[0-9０-９]+$/.test(v) ? fill(T(key), { n: v }) : v);
-  const b = named("holder.building", (building || "").trim()), u = named("holder.unit", (unit || "").trim());
+  const b = named("holder.building", typed[0]), u = named("holder.unit", typed[1]);
   if (!b || !u) return b || u;
   if (/[0-9A-Za-z]$/.test(b) && /^[0-9A-Za-z]/.test(u)) return `${b} ${u}`;
   return fill(T("holder.address"), { building: b, unit: u });

@@ -31,7 +31,7 @@
   // corrected plate's owner so that the guard knows whether to open by hand for a resident refused;
   // for a plate blocked as stolen it must say so, or it invites him to let the car out.
   const person = (kind, name, building, unit, blocked) => (kind
-    ? [T("holder." + kind), name, address(building, unit), blocked ? T("holder.blocked") : ""]
+    ? [T("holder." + kind), name, address(kind, building, unit), blocked ? T("holder.blocked") : ""]
       .filter(Boolean).join(" ")
     : T("ev.unknown_holder"));
   // After a guard's correction, the corrected plate's owner; before, the one the decision found
