@@ -44,15 +44,26 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     except sqlite3.OperationalError as exc:  # past the busy timeout, a full disk: no traceback
-        print(
-            f"error: the site's database: {exc}; nothing was changed "
-            "(fix: if it is busy, with an import or a long write, run the command again; "
-            "otherwise free disk space in the data directory or check its permissions)",
-            file=sys.stderr,
-        )
+        print(f"error: the site's database: {exc}; nothing was changed (fix: {_fix(exc)})", file=sys.stderr)
         return EX_CONFIG
     except KeyboardInterrupt:
         return 130
+
+
+def _fix(exc: sqlite3.OperationalError) -> str:
+    if getattr(exc, "sqlite_errorcode", 0) & 0xFF == sqlite3.SQLITE_READONLY:
+        # A file taken from the gateway's user after open_database checked them (it names the file).
+        from gateway.store.database import SERVICE_USER as USER
+
+        return (
+            f"a file in the data directory is not the gateway user's (a command run with sudo?): "
+            f"sudo chown {USER}:{USER} DATA_DIR/gateway.db* DATA_DIR/sync-*.db* (DATA_DIR: the "
+            "config's site.data_dir), then run it again"
+        )
+    return (
+        "if it is busy, with an import or a long write, run the command again; "
+        "otherwise free disk space in the data directory or check its permissions"
+    )
 
 
 def _parser() -> argparse.ArgumentParser:

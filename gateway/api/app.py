@@ -73,6 +73,7 @@ def create_app(gw: Gateway, sync: SyncService | None = None) -> FastAPI:
             and all(d["online"] for d in devices)
             and not gw.storage_failing  # a disk filled once and freed since is ok again
             and mqtt["state"] not in ("refused", "error")
+            and not (sync is not None and sync.directory.stopped)  # the centre's changes not applied
         )
         lat = sorted(gw.latencies_ms)
         return {

@@ -21,7 +21,13 @@ from gateway.store import csv_staging, csv_steps
 from gateway.store.audit import audit
 from gateway.store.csv_export import export_all
 from gateway.store.csv_import import check_references, read_files
-from gateway.store.database import DB_NAME, open_database, transaction
+from gateway.store.database import (
+    DB_NAME,
+    SERVICE_USER,
+    give_to_service,
+    open_database,
+    transaction,
+)
 
 if TYPE_CHECKING:
     from gateway.store.plate_crops import CropExport
@@ -159,7 +165,17 @@ def _finish_interrupted(
 
 @contextmanager
 def _one_import_at_a_time(data_dir: Path) -> Iterator[None]:
-    with open(data_dir / "import.lock", "a") as lock:
+    path = data_dir / "import.lock"
+    try:
+        # Kept between imports: a `sudo gateway import` (without -u) leaves it root's for good.
+        lock = open(path, "a")  # noqa: SIM115 (closed by the with below, once the open is checked)
+    except OSError as exc:
+        raise StorageError(
+            f"cannot open the import lock {path}: {exc.strerror}; nothing was imported",
+            fix=f"{give_to_service([path])}, then run the import as `sudo -u {SERVICE_USER} gateway "
+            "import ...`",
+        ) from exc
+    with lock:
         try:
             fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

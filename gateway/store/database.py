@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import errno
 import logging
+import os
+import pwd
 import shutil
 import sqlite3
 import time
@@ -21,6 +23,7 @@ from gateway.store.schema import MIGRATIONS, SCHEMA_VERSION
 log = logging.getLogger(__name__)
 
 DB_NAME = "gateway.db"
+SERVICE_USER = "estate-gateway"  # the systemd unit's User= and Group= (README, Install)
 POLL_S = 0.001  # how often a writer asks again for the write lock
 UPGRADE_TIMEOUT_US = 30 * 60 * 1_000_000  # how long systemd waits for a start that migrates
 
@@ -47,6 +50,9 @@ def open_database(
             fix="set site.data_dir to a directory the gateway user may write "
             "(under systemd: /var/lib/estate-gateway)",
         ) from exc
+    blocked = not_writable(path)
+    if blocked:
+        raise _not_writable(path, blocked)
     try:
         conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=10)
         conn.execute("PRAGMA journal_mode=WAL")
@@ -78,6 +84,61 @@ def open_database(
     if migrate and version < SCHEMA_VERSION:
         _migrate(conn, version, path)
     return sqlite_utils.Database(conn)
+
+
+def not_writable(path: Path) -> list[Path]:
+    """Of the SQLite file `path`, its folder, -wal and -shm (those that exist): those this process
+    may not write. SQLite opens a file it may not write read-only without a word, and the first
+    write fails ("attempt to write a readonly database") naming no file. A command run with sudo
+    leaves them root's: a -wal and -shm for good when a power cut ends it before it closes them."""
+    folder = [] if _may_write(path.parent) else [path.parent]
+    files = (path, path.with_name(f"{path.name}-wal"), path.with_name(f"{path.name}-shm"))
+    return folder + [f for f in files if f.exists() and not _may_write(f)]
+
+
+def _may_write(path: Path) -> bool:
+    # The effective user's rights (os.access asks the real user's by default): those SQLite gets.
+    mode = os.W_OK | os.X_OK if path.is_dir() else os.W_OK
+    return os.access(path, mode, effective_ids=os.access in os.supports_effective_ids)
+
+
+def give_to_service(paths: list[Path]) -> str:
+    """The fix for files the gateway's user may not write, worded as for secret.key (privacy.py);
+    on a disk mounted read-only (an SD card the kernel found failing) a chown cannot help."""
+    if _read_only_disk(paths[0]):
+        return (
+            f"the disk of {paths[0]} is mounted read-only (a failing SD card is remounted so: see "
+            "`dmesg`); replace or repair it, then start the gateway again"
+        )
+    names = " ".join(str(p) for p in paths)
+    it = "it" if len(paths) == 1 else "them"
+    return (
+        f"give {it} to the gateway's user (a command run with sudo, not `sudo -u {SERVICE_USER}`, "
+        f"left {it} root's): sudo chown {SERVICE_USER}:{SERVICE_USER} {names}"
+    )
+
+
+def _read_only_disk(path: Path) -> bool:
+    try:
+        return bool(os.statvfs(path).f_flag & os.ST_RDONLY)
+    except OSError:
+        return False
+
+
+def _not_writable(path: Path, blocked: list[Path]) -> StorageError:
+    names = ", ".join(str(p) for p in blocked)
+    return StorageError(
+        f"cannot write the database {path}: this user ({_user()}) may not write {names}",
+        fix=f"{give_to_service(blocked)}; do not delete {path.name}-wal: it may hold records that "
+        f"are not yet in {path.name}",
+    )
+
+
+def _user() -> str:
+    try:
+        return pwd.getpwuid(os.geteuid()).pw_name
+    except KeyError:  # a uid with no name (a container's)
+        return f"uid {os.geteuid()}"
 
 
 def _disk_full(folder: Path, room: int = 1 << 20) -> bool:

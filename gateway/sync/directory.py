@@ -29,6 +29,7 @@ from gateway.sync.apply import StaleApply, apply_delta, apply_snapshot_steps, to
 from gateway.sync.backoff import retry_delay
 from gateway.sync.client import Received
 from gateway.sync.errors import DownlinkRejected
+from gateway.sync.files import check_intact, damaged, open_mending, say_if_not_writable, write_fix
 from gateway.sync.inbox import Inbox
 from gateway.sync.messages import parse_delta, parse_snapshot_part
 from gateway.sync.staging import (
@@ -86,6 +87,8 @@ class Directory:
         self.step_ms: list[float] = []  # how long each step of the last snapshot held the worker
         self.rejected = 0
         self._staging: sqlite3.Connection | None = None
+        self.stopped: str | None = None  # why the thread ended before it was told to (health)
+        self._unhandled = 0  # messages in a row not handled: the traceback of the first is logged
         # (what to try again, when) after a snapshot step or a delta failed
         self._retry: tuple[Callable[[], None], float] | None = None
         self._failures = 0
@@ -129,13 +132,14 @@ class Directory:
             "need_snapshot": self.versions.need_snapshot,
             "held_deltas": len(self.versions.held),
             "rejected": self.rejected,
+            **({"stopped": self.stopped} if self.stopped else {}),
         }
 
     # -- the thread ------------------------------------------------------------------------------
 
     def _run(self) -> None:
-        self._staging = open_staging(self.staging_path)
         try:
+            self._staging = self._open_staging()
             self._resume()
             self._publish_state()
             while not self._stop.is_set():
@@ -145,10 +149,86 @@ class Directory:
                     kind, item = "tick", None
                 try:
                     self._handle(kind, item)
-                except Exception:  # one bad message must never stop the directory
-                    log.exception("directory: %s not handled", kind)
+                    if kind != "tick":
+                        self._unhandled = 0
+                except _StagingLost:
+                    raise
+                except Exception as exc:  # one bad message must never stop the directory
+                    self._not_handled(kind, exc)
+        except Exception as exc:
+            if isinstance(exc, _StagingLost) and isinstance(exc.__cause__, Exception):
+                exc = exc.__cause__
+            # Never silently: the link stays up, so only the log and the health say that the
+            # central server's changes are no longer applied.
+            fix = (
+                write_fix(exc, self.staging_path, self.gw.db_path)
+                if isinstance(exc, sqlite3.Error | OSError)
+                else "restart the gateway, and report this error"
+            )
+            self.stopped = f"{exc} (fix: {fix})"
+            log.critical(
+                "directory: stopped: %s; the central server's snapshots and deltas are not applied "
+                "until the gateway is restarted",
+                self.stopped,
+                exc_info=True,
+            )
         finally:
-            self._staging.close()
+            if self._staging is not None:
+                self._staging.close()
+
+    def _open_staging(self) -> sqlite3.Connection:
+        """The staging file; a damaged one (a power cut) set aside and made anew: a work file,
+        whose parts and staged copy the central server sends again (a snapshot asked for)."""
+        say_if_not_writable(self.staging_path, "the central server's snapshots and deltas cannot be applied")
+        conn, aside = open_mending(
+            self.staging_path,
+            open_staging,
+            self.gw.now().astimezone(self.gw.site.tz),
+            "the parts of a snapshot being received, or the staged copy of one being applied (a "
+            "snapshot is asked for instead)",
+        )
+        if aside is not None:
+            self.resync(f"{STAGING_NAME} was damaged and is made anew")
+        return conn
+
+    def _not_handled(self, kind: str, exc: Exception) -> None:
+        self._unhandled += 1
+        if damaged(exc) and self._mend_staging():
+            return
+        if isinstance(exc, sqlite3.Error):  # a file, not the message: worded by its cause, once
+            # The staging file is intact if it was not mended: the damage is then the database's.
+            files = (
+                (self.gw.db_path, self.staging_path) if damaged(exc) else (self.staging_path, self.gw.db_path)
+            )
+            log.log(
+                logging.ERROR if self._unhandled == 1 else logging.DEBUG,
+                "directory: %s not handled: %s (fix: %s)",
+                kind,
+                exc,
+                write_fix(exc, *files),
+                exc_info=self._unhandled == 1,
+            )
+            return
+        log.exception("directory: %s not handled", kind)
+
+    def _mend_staging(self) -> bool:
+        """After a damaged-file error: True if it was the staging file, now set aside and made
+        anew (_open_staging asks for a snapshot: what it held, parts or a staged copy, is gone)."""
+        assert self._staging is not None
+        try:
+            check_intact(self._staging)
+            return False
+        except sqlite3.DatabaseError:
+            pass
+        self._staging.close()
+        try:
+            self._staging = self._open_staging()
+        except (OSError, sqlite3.Error) as exc:
+            raise _StagingLost from exc  # no staging file: the thread cannot go on
+        self._retry = None
+        self.applying = None
+        self.versions.busy = False
+        return True
 
     def _handle(self, kind: str, item: Any) -> None:
         now = time.monotonic()
@@ -251,15 +331,17 @@ class Directory:
             log.warning("directory: %s", exc)
             return self.versions.rejected("delta", action.version, now)
         except Exception as exc:  # the disk, or a lock: held (so kept in the inbox) and tried again
+            if damaged(exc):
+                self._mend_staging()  # staged afresh when tried again
             self.versions.failed(action)
             delay = self._failed()
             self._retry = (lambda: self._try_again(action), time.monotonic() + delay)
             log.error(
-                "delta %d could not be applied: %s; trying again in %.1f s (fix: free disk space if "
-                "the disk is full, or end whatever holds the database, such as a suspended import)",
+                "delta %d could not be applied: %s; trying again in %.1f s (fix: %s)",
                 action.version,
                 exc,
                 delay,
+                write_fix(exc, self.gw.db_path, self.staging_path),
                 exc_info=self._failures == 1,
             )
             return []
@@ -329,16 +411,19 @@ class Directory:
             self._act(self.versions.rejected("snapshot", version, time.monotonic()))
             return
         except Exception as exc:  # the disk, most likely: the steps in stay in, the rest follows
+            if damaged(exc) and self._mend_staging():
+                return  # its staged copy is gone: asked for again
             delay = self._failed()
             self._retry = (lambda: self._carry_on(version), time.monotonic() + delay)
             log.error(
                 "snapshot %d stopped after row %d of %d: %s; carrying on from its staged copy in "
-                "%.1f s (fix: free disk space if the disk is full)",
+                "%.1f s (fix: %s)",
                 version,
                 done,
                 total,
                 exc,
                 delay,
+                write_fix(exc, self.gw.db_path, self.staging_path),
                 exc_info=self._failures == 1,
             )
             return
@@ -476,9 +561,10 @@ class Directory:
         except sqlite3.Error as exc:
             log.warning(
                 "the staged copy in %s could not be emptied: %s; it is emptied after the next apply "
-                "or at the next start (fix: free disk space if the disk is full)",
+                "or at the next start (fix: %s)",
                 STAGING_NAME,
                 exc,
+                write_fix(exc, self.staging_path),
             )
 
     def _stage(self, kind: str, version: int, entries: int) -> dict[str, Any]:
@@ -573,6 +659,10 @@ class Directory:
                 "need_snapshot": self.versions.need_snapshot,
             },
         )
+
+
+class _StagingLost(Exception):
+    """The damaged staging file could not be made anew: the directory stops, and says why."""
 
 
 def _refused(kind: str, version: int, meta: dict[str, Any]) -> DownlinkRejected:

@@ -19,9 +19,12 @@ from __future__ import annotations
 import logging
 import sqlite3
 import threading
+from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 
 from gateway.store.private_sqlite import cut_wal, zero_deleted
+from gateway.sync.files import open_mending, say_if_not_writable, write_fix
 
 log = logging.getLogger(__name__)
 
@@ -37,16 +40,39 @@ CREATE TABLE IF NOT EXISTS inbox (
 class Inbox:
     """Thread-safe: kept on paho's thread, taken and done on the directory's and the commands'."""
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, now: Callable[[], datetime] = datetime.now):
         self._lock = threading.Lock()
-        self._conn = sqlite3.connect(path, isolation_level=None, timeout=30, check_same_thread=False)
-        self._conn.execute("PRAGMA journal_mode=WAL")
-        self._conn.execute("PRAGMA synchronous=FULL")  # on disk before the broker is acknowledged
-        zero_deleted(self._conn)
-        self._conn.executescript(_SCHEMA)
-        if "failures" not in {row[1] for row in self._conn.execute("PRAGMA table_info(inbox)")}:
-            self._conn.execute("ALTER TABLE inbox ADD COLUMN failures INTEGER NOT NULL DEFAULT 0")
-        self._keep_failed = False
+        self.path = path
+        # Where a damaged inbox was set aside at this start: what it held is lost (service.py).
+        self.set_aside: Path | None = None
+        self._conn = self._open(path, now)
+        self._write_failed = False
+
+    def _open(self, path: Path, now: Callable[[], datetime]) -> sqlite3.Connection:
+        """The inbox on disk; a damaged one set aside first. Never raises: one that cannot be
+        opened at all is kept in memory, since the lanes never wait for the link."""
+        say_if_not_writable(
+            path, "what the central server sends waits in memory only, and a restart loses it"
+        )
+        try:
+            conn, self.set_aside = open_mending(
+                path,
+                _connect,
+                now(),
+                "the snapshot parts and deltas received and not yet applied (a snapshot is asked for "
+                "instead) and the commands received and not yet answered (not done; the central "
+                "server may send them again)",
+            )
+        except (OSError, sqlite3.Error) as exc:
+            log.error(
+                "%s cannot be opened: %s; what the central server sends waits in memory only, and a "
+                "restart loses it (fix: %s, then restart the gateway)",
+                INBOX_NAME,
+                exc,
+                write_fix(exc, path),
+            )
+            return _connect(":memory:")
+        return conn
 
     def keep(self, kind: str, body: bytes) -> int | None:
         """Its id; None if it could not be written (it then waits in memory only)."""
@@ -54,17 +80,9 @@ class Inbox:
             with self._lock:
                 cur = self._conn.execute("INSERT INTO inbox (kind, body) VALUES (?, ?)", (kind, body))
         except sqlite3.Error as exc:
-            log.log(
-                logging.DEBUG if self._keep_failed else logging.ERROR,  # once, then quietly
-                "a received %s could not be written to %s: %s; it waits in memory only "
-                "(fix: free disk space if the disk is full)",
-                kind,
-                INBOX_NAME,
-                exc,
-            )
-            self._keep_failed = True
+            self._failed_write(f"a received {kind} could not be written", "it waits in memory only", exc)
             return None
-        self._keep_failed = False
+        self._write_failed = False
         return int(cur.lastrowid or 0)
 
     def waiting(self, kinds: tuple[str, ...]) -> list[tuple[int, str, bytes]]:
@@ -85,7 +103,7 @@ class Inbox:
                     "UPDATE inbox SET failures = failures + 1 WHERE id = ? RETURNING failures", (kept,)
                 ).fetchone()
         except sqlite3.Error as exc:
-            log.error("a failure could not be counted in %s: %s", INBOX_NAME, exc)
+            self._failed_write("a failure could not be counted", "it is tried again as before", exc)
             return 0
         return int(row[0]) if row else 0
 
@@ -93,12 +111,45 @@ class Inbox:
         if not ids:
             return
         with self._lock:
-            self._conn.executemany("DELETE FROM inbox WHERE id = ?", ((i,) for i in ids))
+            try:
+                self._conn.executemany("DELETE FROM inbox WHERE id = ?", ((i,) for i in ids))
+            except sqlite3.Error as exc:
+                # Taken up again at the next start: a delta or snapshot part applied is then
+                # ignored, a command answered is not answered again.
+                self._failed_write("what was done with could not be removed", "it stays", exc)
+                return
             try:
                 cut_wal(self._conn)
             except sqlite3.Error as exc:
                 log.warning("%s could not be checkpointed: %s (it is tried again next time)", INBOX_NAME, exc)
 
+    def _failed_write(self, what: str, meaning: str, exc: sqlite3.Error) -> None:
+        log.log(
+            logging.DEBUG if self._write_failed else logging.ERROR,  # once, then quietly
+            "%s in %s: %s; %s (fix: %s)",
+            what,
+            INBOX_NAME,
+            exc,
+            meaning,
+            write_fix(exc, self.path),
+        )
+        self._write_failed = True
+
     def close(self) -> None:
         with self._lock:
             self._conn.close()
+
+
+def _connect(path: Path | str) -> sqlite3.Connection:
+    conn = sqlite3.connect(path, isolation_level=None, timeout=30, check_same_thread=False)
+    try:
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=FULL")  # on disk before the broker is acknowledged
+        zero_deleted(conn)
+        conn.executescript(_SCHEMA)
+        if "failures" not in {row[1] for row in conn.execute("PRAGMA table_info(inbox)")}:
+            conn.execute("ALTER TABLE inbox ADD COLUMN failures INTEGER NOT NULL DEFAULT 0")
+    except BaseException:
+        conn.close()
+        raise
+    return conn

@@ -17,8 +17,10 @@ class SyncService:
         self.gw = gw
         self.link = SyncLink(gw)
         topics = self.link.topics
-        self.inbox = Inbox(gw.data_dir / INBOX_NAME)
+        self.inbox = Inbox(gw.data_dir / INBOX_NAME, lambda: gw.now().astimezone(gw.site.tz))
         self.directory = Directory(gw, self._retain, topics.sync_state, self.inbox)
+        if self.inbox.set_aside is not None:  # the snapshot parts and deltas it held are lost
+            self.directory.resync(f"{INBOX_NAME} was damaged and is set aside: what it held is lost")
         self.commands = Commands(gw, self.directory.resync, self.inbox)
         self.link.on_downlink(self._downlink)
         self.link.on_arrival(self._arrival)
