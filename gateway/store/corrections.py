@@ -6,8 +6,11 @@ export-plates` labels the plate crop with it, and a temporary car's stay that wa
 the misread plate moves onto the real one, so that the car is found when it leaves and pays for
 its stay. An entry the misread took for a car already inside (soft anti-passback: `already_inside`)
 closed that car's stay as a missed exit; moved off the misread plate, it gives that stay back, open
-again, with any missed-exit charge it carried, or charge it kept a booth payment against, undone.
-Each correction is audited and goes upstream as a `plate_correction` record.
+again, with any missed-exit charge it carried, or charge it kept a booth payment against, undone;
+corrected back to the plate it was read as (the camera was right after all), the entry takes that
+stay back: closed again as the missed exit, its charge as it stood. A car held at an exit is decided
+again as it waits: the correction of one of its decisions there is its hold's, written for each.
+Each correction is audited and goes upstream as a `plate_correction` record, one per record.
 """
 
 from __future__ import annotations
@@ -21,10 +24,12 @@ from gateway.errors import NotFound, Refused
 from gateway.store.audit import audit, transaction
 from gateway.store.lookup import plate_holder, stay_open
 from gateway.store.outbox import enqueue
+from gateway.store.parking import hold_decisions
 from gateway.timefmt import to_db
 
 _LATEST = "SELECT plate FROM latest_plate_corrections WHERE event_id = ?"
-_EVENT = "SELECT lane, kind, value, flags, at FROM access_log WHERE event_id = ?"
+_EVENT = "SELECT lane, kind, value, flags, at, reason FROM access_log WHERE event_id = ?"
+_INSERT = "INSERT INTO plate_corrections (event_id, plate, previous, at, actor) VALUES (?, ?, ?, ?, ?)"
 _ENTRY_STAY = "SELECT id, subject FROM stays WHERE entry_event = ? AND exited_at IS NULL"
 # The stay an entry closed as its car's missed exit: a `reentry` close names no exit event, so it is
 # found by its plate and the entry's moment (a stay never ends before it began: gateway/store/record.py).
@@ -48,6 +53,33 @@ _VOID = "UPDATE charges SET voided_at = ? WHERE id = ?"
 _GIVE_BACK_PAYMENTS = """
 UPDATE payments SET charge_id = NULL, linked_at = NULL, voided_charge_id = charge_id WHERE charge_id = ?
 """
+# The stay an earlier correction of the entry gave back (_give_back), found as the entry is
+# corrected back to the plate it was read as: nothing else reopens a stay closed as `reentry`, and it
+# was the plate's last stay before the entry's own (the entry closed it and opened that one in one
+# transaction: gateway/store/record.py). Taken back only while it is its car's one open stay: the
+# entry's stay then moves back onto the plate (_move_stay).
+_GIVEN_BACK = """
+SELECT g.id FROM stays g
+WHERE g.id = (SELECT max(s.id) FROM stays s WHERE s.plate = :plate AND s.id < :entry_stay)
+  AND g.subject = :subject AND g.exited_at IS NULL
+  AND NOT EXISTS (SELECT 1 FROM stays o WHERE o.subject = g.subject AND o.exited_at IS NULL AND o.id <> g.id)
+"""
+# Closed again as the entry closed it (record.py _CLOSE_STAY): at the entry, never before it began.
+_CLOSE_AGAIN = """
+UPDATE stays SET exited_at = max(?, entered_at), exit_event = NULL, closed_by = 'reentry' WHERE id = ?
+"""
+_VOIDED_CHARGE = """
+SELECT id, kind, plate, amount_fen, settled_at FROM charges
+WHERE at = ? AND event_id = ? AND stay_id = ? AND voided_at IS NOT NULL ORDER BY id DESC LIMIT 1
+"""
+_RESTORE = "UPDATE charges SET voided_at = NULL WHERE id = ?"
+# Its booth payments linked to it again as they were: linked when the entry wrote it
+# (gateway/store/parking.py _link_payments at the charge's own time), unless linked to another since.
+_TAKE_BACK_PAYMENTS = """
+UPDATE payments SET charge_id = voided_charge_id, linked_at = ?, voided_charge_id = NULL
+WHERE voided_charge_id = ? AND charge_id IS NULL
+"""
+_PAID = "SELECT coalesce(sum(amount_fen), 0) FROM payments WHERE charge_id = ?"
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +92,8 @@ class Correction:
     holder: Holder | None  # who that plate is registered to, if anyone
     stay_moved: bool  # a temporary car's open stay now stands under the corrected plate
     given_back: GivenBack | None = None  # the stay of the car with the misread plate, open again
+    taken_back: TakenBack | None = None  # that stay closed again: the entry corrected back to its plate
+    hold: tuple[str, ...] = ()  # the other decisions of the hold at an exit it was one of, corrected with it
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +118,24 @@ class GivenBack:
         return said
 
 
+@dataclass(frozen=True, slots=True)
+class TakenBack:
+    """The stay an earlier correction gave back, closed again as the entry's missed exit: the entry
+    is corrected back to the plate it was read as, so the car it closed the stay of did come back
+    in. The missed-exit charge that correction undid, if any, stands again (`restored`)."""
+
+    stay_id: int
+    plate: str
+    restored: int | None = None  # the charge id
+
+    def said(self) -> str:
+        """For the audit trail, after the correction's own words."""
+        said = f", stay {self.stay_id} of {self.plate} closed again as its missed exit"
+        if self.restored is not None:
+            said += f", its missed-exit charge {self.restored} restored"
+        return said
+
+
 def lane_reading(value: str, flags: str) -> str:
     """What the lane read: the logged plate, unless a look-alike match noted its own reading."""
     return next((f[len("read:") :] for f in flags.split(",") if f.startswith("read:")), value)
@@ -100,7 +152,7 @@ def correct_plate(
                 f"no access record {event_id}",
                 fix="correct a plate from the live page; records older than the retention period are gone",
             )
-        lane, kind, value, flags, logged_at = row
+        lane, kind, value, flags, logged_at, reason = row
         if kind != "plate":
             raise Refused(
                 f"record {event_id} is a {kind}, not a plate", fix="only plate readings can be corrected"
@@ -117,23 +169,29 @@ def correct_plate(
                 fix="type the plate as it is on the car (the reading is filled in: change what is wrong)",
                 code="same_plate",
             )
+        # The camera decides a car held at the barrier again every few seconds, and the guard
+        # corrects the decision the live page shows: corrected alone, the others of its hold stood
+        # under the misread plate, a second car shown held once this one had paid and gone.
+        hold = hold_decisions(conn, event_id) if reason == "payment_due" else []
         holder = plate_holder(conn, plate)
+        reentry = "already_inside" in flags
+        # Back to the plate the lane decided on, after a correction moved the entry's stay off it:
+        # the entry was that car's after all, and the stay it closed a missed exit. Left open, the
+        # stay given back kept the entry's stay from moving back, and its car was inside twice.
+        taken_back = (
+            _take_back(conn, event_id, plate, logged_at, at)
+            if reentry and plate == value and holder is None
+            else None
+        )
         stay_moved = _move_stay(conn, event_id, plate, holder)
         # Moved off the misread plate, the entry was never that car's: the stay it closed was not
         # a missed exit. Left closed, that car, parked all along, was refused at the exit.
         given_back = (
             _give_back(conn, event_id, value, logged_at, at)
-            if stay_moved and "already_inside" in flags
+            if stay_moved and reentry and plate != value
             else None
         )
-        conn.execute(
-            "INSERT INTO plate_corrections (event_id, plate, previous, at, actor) VALUES (?, ?, ?, ?, ?)",
-            (event_id, plate, previous, to_db(at), actor),
-        )
-        was = f", was {previous}" if previous != read else ""
-        detail = f"{lane}: read {read}{was}, is {plate}" + (", stay moved" if stay_moved else "")
-        detail += given_back.said() if given_back else ""
-        audit(conn, at, actor, "plates.correct", event_id, detail)
+        conn.execute(_INSERT, (event_id, plate, previous, to_db(at), actor))
         enqueue(
             conn,
             "plate_correction",
@@ -147,10 +205,56 @@ def correct_plate(
                 "actor": actor,
                 "stay_moved": stay_moved,
                 "stay_reopened": given_back.stay_id if given_back else None,
+                "stay_closed_again": taken_back.stay_id if taken_back else None,
+                "hold_of": None,
             },
             at,
         )
-    return Correction(event_id, lane, read, previous, plate, holder, stay_moved, given_back)
+        others = tuple(
+            e for e in hold if e != event_id and _correct_with(conn, e, event_id, plate, actor, at)
+        )
+        was = f", was {previous}" if previous != read else ""
+        detail = f"{lane}: read {read}{was}, is {plate}" + (", stay moved" if stay_moved else "")
+        detail += given_back.said() if given_back else ""
+        detail += taken_back.said() if taken_back else ""
+        detail += f", with {len(others)} more decisions of its hold" if others else ""
+        audit(conn, at, actor, "plates.correct", event_id, detail)
+    return Correction(
+        event_id, lane, read, previous, plate, holder, stay_moved, given_back, taken_back, others
+    )
+
+
+def _correct_with(
+    conn: sqlite3.Connection, event_id: str, corrected: str, plate: str, actor: str, at: datetime
+) -> bool:
+    """Another decision of the hold whose decision `corrected` the guard corrected to `plate`,
+    corrected with it: a plate reading not under `plate` already. It moves no stay (an exit's does
+    not), and goes upstream naming the decision the guard corrected (`hold_of`)."""
+    lane, kind, value, flags, _, _ = conn.execute(_EVENT, (event_id,)).fetchone()
+    latest = conn.execute(_LATEST, (event_id,)).fetchone()
+    previous = latest[0] if latest else value
+    if kind != "plate" or previous == plate:
+        return False
+    conn.execute(_INSERT, (event_id, plate, previous, to_db(at), actor))
+    enqueue(
+        conn,
+        "plate_correction",
+        {
+            "at": at.isoformat(),
+            "access_event_id": event_id,
+            "lane": lane,
+            "read": lane_reading(value, flags),
+            "previous": previous,
+            "plate": plate,
+            "actor": actor,
+            "stay_moved": False,
+            "stay_reopened": None,
+            "stay_closed_again": None,
+            "hold_of": corrected,
+        },
+        at,
+    )
+    return True
 
 
 def _move_stay(conn: sqlite3.Connection, event_id: str, plate: str, holder: Holder | None) -> bool:
@@ -198,3 +302,46 @@ def _give_back(
         at,
     )
     return GivenBack(stay_id, misread, voided=charge_id)
+
+
+def _take_back(
+    conn: sqlite3.Connection, event_id: str, plate: str, logged_at: str, at: datetime
+) -> TakenBack | None:
+    """The stay of `plate` that an earlier correction of the entry `event_id` gave back (the entry
+    read as `plate`, moved off it), closed again as the entry closed it, when the entry's stay is
+    to move back onto `plate`; the missed-exit charge that correction undid, if any, restored with
+    the booth payments it took in, and sent upstream as restored."""
+    entry = conn.execute(_ENTRY_STAY, (event_id,)).fetchone()
+    if entry is None or not entry[1].startswith("plate:") or entry[1] == f"plate:{plate}":
+        return None
+    params = {"plate": plate, "entry_stay": entry[0], "subject": f"plate:{plate}"}
+    row = conn.execute(_GIVEN_BACK, params).fetchone()
+    if row is None:
+        return None
+    stay_id = row[0]
+    conn.execute(_CLOSE_AGAIN, (logged_at, stay_id))
+    charge = conn.execute(_VOIDED_CHARGE, (logged_at, event_id, stay_id)).fetchone()
+    if charge is None:
+        return TakenBack(stay_id, plate)
+    charge_id, kind, charge_plate, amount, settled_at = charge
+    conn.execute(_RESTORE, (charge_id,))
+    conn.execute(_TAKE_BACK_PAYMENTS, (logged_at, charge_id))
+    paid = conn.execute(_PAID, (charge_id,)).fetchone()[0]
+    settled = settled_at is not None
+    # As the entry sent it, after the void: a centre keeping each charge's newest record owes it again.
+    restored = {"charge_id": charge_id, "kind": kind, "plate": charge_plate, "stay_id": stay_id}
+    money = {"amount_fen": amount, "paid_fen": paid, "owed_fen": 0 if settled else amount - paid}
+    enqueue(
+        conn,
+        "charge",
+        {
+            "at": at.isoformat(),
+            "change": "restored",
+            **restored,
+            **money,
+            "settled": settled,
+            "access_event_id": event_id,
+        },
+        at,
+    )
+    return TakenBack(stay_id, plate, restored=charge_id)

@@ -153,8 +153,11 @@ def car_held_sql(row: str) -> str:
     held, quoted and paid for by the corrected plate its card and camera now name.
     A plate the lane misread is the plate the guard corrected it to (the latest correction): the
     car held on the misread plate is paid for and let out under its real one, and keyed by the
-    misread plate its hold outlived it at the lane. Whether a row was corrected is asked first on
-    the index plate_corrections_event, through one cursor for the whole statement: a hold's end
+    misread plate its hold outlived it at the lane. A correction of one decision of a hold is
+    written for each (hold_decisions), and the car misread again as it still waits is kept on its
+    row as the corrected plate (car_of): the hold is the corrected car's, whole, and asks nothing
+    more of the log here. Whether a row was corrected is asked first on the index
+    plate_corrections_event, through one cursor for the whole statement: a hold's end
     and the day's report ask this of every decision between a hold and the next, and a subquery
     run for each made the report of a 20,000-movement day a fifth slower."""
     corrected = (
@@ -172,6 +175,22 @@ FROM (SELECT ? AS kind, ? AS value, ? AS holder_kind, ? AS holder_id, ? AS vehic
 """
 
 
+# The plate read at this lane holding a car there, its last decision within HOLD_GAP, corrected
+# since by the guard (keyed by another plate), and that car not let out since: the car misread
+# again as it still waits (the camera's repeat timer), its hold the corrected car's (car_of). On
+# the log's time index: it reads the last half hour's holds.
+_MISREAD_AGAIN = f"""
+SELECT held.car FROM (
+    SELECT h.id, h.at, {car_held_sql("h")} AS car FROM access_log h INDEXED BY access_log_held_at
+    WHERE h.at >= :since AND h.at <= :at AND h.reason = 'payment_due' AND h.lane = :lane
+      AND h.kind = 'plate' AND h.value = :value
+    ORDER BY h.id DESC LIMIT 1) held
+WHERE held.car <> :value
+  AND NOT EXISTS (SELECT 1 FROM access_log c WHERE {_let_out_sql("c", "held.id", "held.car")})
+  AND NOT EXISTS (SELECT 1 {_let_out_by_hand_sql("held", "held.car")})
+"""
+
+
 def car_of(
     conn: sqlite3.Connection,
     kind: str,
@@ -180,12 +199,23 @@ def car_of(
     holder_id: int | None,
     vehicle_id: int | None,
     lane_type: str = "vehicle",
+    lane: str | None = None,
+    at: datetime | None = None,
 ) -> str | None:
     """The car a decision on these values names, as its hold is keyed (car_held_sql): kept on its
     access_log row (store/record.py), and asked before the decision, so that the fee of a car that
     shows its card or its pass's QR as it waits runs to the start of its hold. `lane_type`: the
     lane's, as a resident's card that names no car names a car at a vehicle lane only (at a door
-    it is the resident walking, who lets no car out)."""
+    it is the resident walking, who lets no car out). Given the decision's `lane` and time `at`, a
+    plate whose hold at that lane the guard corrected names the corrected car (_MISREAD_AGAIN):
+    keyed by the misread plate, the car decided again as it waits was a second hold, shown held
+    once the car had paid under its real plate and gone."""
+    if kind == "plate" and lane is not None and at is not None:
+        since = to_db(at - HOLD_GAP)
+        params = {"since": since, "at": to_db(at), "lane": lane, "value": value}
+        again = conn.execute(_MISREAD_AGAIN, params).fetchone()
+        if again is not None:
+            return str(again[0])
     values = (kind, value, holder_kind, holder_id, vehicle_id, lane_type)
     car = conn.execute(_CAR_OF, values).fetchone()[0]
     return None if car is None else str(car)
@@ -194,9 +224,9 @@ def car_of(
 def car_held(conn: sqlite3.Connection, p: Presented, cred: CredentialFacts | None) -> str | None:
     """The car a decision on `p` names, as its hold will be keyed once written (car_of)."""
     if cred is None:
-        return car_of(conn, p.kind, p.value, None, None, None)
+        return car_of(conn, p.kind, p.value, None, None, None, lane=p.lane, at=p.at)
     vehicle_id = cred.vehicle.id if cred.vehicle is not None else None
-    return car_of(conn, p.kind, p.value, cred.holder.kind, cred.holder.id, vehicle_id)
+    return car_of(conn, p.kind, p.value, cred.holder.kind, cred.holder.id, vehicle_id, lane=p.lane, at=p.at)
 
 
 def _at_the_exit_sql(row: str, lane: str, lanes: Collection[str] | None) -> str:
@@ -259,6 +289,42 @@ WHERE a.id <= ? AND {_at_the_exit_sql("a", "?", lanes)} AND a.reason = 'payment_
   AND {starts_hold_sql("a", lanes)}
 ORDER BY a.id DESC LIMIT 1
 """
+
+
+# The decisions of the hold that the payment_due row :held is one of, at its lane (starts_hold_sql,
+# each lane's holds its own): from its first, the last start at or before it, to the next start.
+# Read on the lane's index from that row, back to its hold's start and on to the next one.
+_HOLD_START_BEFORE = f"""
+SELECT a.id FROM access_log held CROSS JOIN access_log a INDEXED BY access_log_lane
+WHERE held.event_id = :held AND a.lane = held.lane AND a.id <= held.id AND a.reason = 'payment_due'
+  AND {car_held_sql("a")} = {car_held_sql("held")} AND {starts_hold_sql("a")}
+ORDER BY a.id DESC LIMIT 1
+"""
+_HOLD_START_AFTER = f"""
+SELECT a.id FROM access_log held CROSS JOIN access_log a INDEXED BY access_log_lane
+WHERE held.event_id = :held AND a.lane = held.lane AND a.id > held.id AND a.reason = 'payment_due'
+  AND {car_held_sql("a")} = {car_held_sql("held")} AND {starts_hold_sql("a")}
+ORDER BY a.id LIMIT 1
+"""
+_HOLD_DECISIONS = f"""
+SELECT a.event_id FROM access_log held CROSS JOIN access_log a INDEXED BY access_log_lane
+WHERE held.event_id = :held AND a.lane = held.lane AND a.id >= :first AND a.id < :next
+  AND a.reason = 'payment_due' AND {car_held_sql("a")} = {car_held_sql("held")}
+ORDER BY a.id
+"""
+
+
+def hold_decisions(conn: sqlite3.Connection, event_id: str) -> list[str]:
+    """The event ids of the decisions at its lane of the hold that the payment_due decision
+    `event_id` is one of (itself included), as the hold is keyed now: the camera decides a car
+    waiting at the barrier again every few seconds, and a guard's correction of the one the live
+    page shows is the whole hold's (gateway/store/corrections.py)."""
+    first = conn.execute(_HOLD_START_BEFORE, {"held": event_id}).fetchone()
+    if first is None:
+        return [event_id]
+    after = conn.execute(_HOLD_START_AFTER, {"held": event_id}).fetchone()
+    bounds = {"held": event_id, "first": first[0], "next": after[0] if after else 2**63 - 1}
+    return [str(e) for (e,) in conn.execute(_HOLD_DECISIONS, bounds)]
 
 
 # When a hold (its payment_due row :held) ended: its car let through, or let out by hand.

@@ -57,6 +57,13 @@ def record(conn: sqlite3.Connection, ev: AccessEvent, direction: str, lane_type:
 def write_event(conn: sqlite3.Connection, ev: AccessEvent, direction: str, lane_type: str) -> None:
     """The log row, the outbox row and the stay change; the caller owns the transaction."""
     at = to_db(ev.at)
+    # The car as a hold at an exit is keyed, as the register names it now: struck off or withdrawn
+    # later, it was still that car's hold (store/parking.py car_held_sql). A car held on a plate
+    # misread again as it waits, after the guard corrected its hold there: the corrected car.
+    held_at = ev.lane if ev.reason == "payment_due" else None
+    car = car_of(
+        conn, ev.kind, ev.value, ev.holder_kind, ev.holder_id, ev.vehicle_id, lane_type, held_at, ev.at
+    )
     conn.execute(
         _LOG,
         (
@@ -81,9 +88,7 @@ def write_event(conn: sqlite3.Connection, ev: AccessEvent, direction: str, lane_
             # after the lane is renamed or removed in the site config.
             direction,
             lane_type,
-            # The car as a hold at an exit is keyed, as the register names it now: struck off or
-            # withdrawn later, it was still that car's hold (store/parking.py car_held_sql).
-            car_of(conn, ev.kind, ev.value, ev.holder_kind, ev.holder_id, ev.vehicle_id, lane_type),
+            car,
         ),
     )
     enqueue(conn, "access", ev.upstream(), ev.at, ev.event_id)
