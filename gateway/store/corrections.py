@@ -192,23 +192,14 @@ def correct_plate(
             else None
         )
         conn.execute(_INSERT, (event_id, plate, previous, to_db(at), actor))
-        enqueue(
+        _tell_upstream(
             conn,
-            "plate_correction",
-            {
-                "at": at.isoformat(),
-                "access_event_id": event_id,
-                "lane": lane,
-                "read": read,
-                "previous": previous,
-                "plate": plate,
-                "actor": actor,
-                "stay_moved": stay_moved,
-                "stay_reopened": given_back.stay_id if given_back else None,
-                "stay_closed_again": taken_back.stay_id if taken_back else None,
-                "hold_of": None,
-            },
             at,
+            (event_id, lane, read, previous, plate, actor),
+            stay_moved=stay_moved,
+            stay_reopened=given_back.stay_id if given_back else None,
+            stay_closed_again=taken_back.stay_id if taken_back else None,
+            hold_of=None,
         )
         others = tuple(
             e for e in hold if e != event_id and _correct_with(conn, e, event_id, plate, actor, at)
@@ -236,25 +227,34 @@ def _correct_with(
     if kind != "plate" or previous == plate:
         return False
     conn.execute(_INSERT, (event_id, plate, previous, to_db(at), actor))
-    enqueue(
+    _tell_upstream(
         conn,
-        "plate_correction",
-        {
-            "at": at.isoformat(),
-            "access_event_id": event_id,
-            "lane": lane,
-            "read": lane_reading(value, flags),
-            "previous": previous,
-            "plate": plate,
-            "actor": actor,
-            "stay_moved": False,
-            "stay_reopened": None,
-            "stay_closed_again": None,
-            "hold_of": corrected,
-        },
         at,
+        (event_id, lane, lane_reading(value, flags), previous, plate, actor),
+        stay_moved=False,
+        stay_reopened=None,
+        stay_closed_again=None,
+        hold_of=corrected,
     )
     return True
+
+
+def _tell_upstream(
+    conn: sqlite3.Connection, at: datetime, what: tuple[str, str, str, str, str, str], **stays: object
+) -> None:
+    """The `plate_correction` record of one decision corrected: `what` is its event id, lane, the
+    lane's reading, the plate it stood under, the plate it stands under now and who corrected it."""
+    event_id, lane, read, previous, plate, actor = what
+    payload: dict[str, object] = {
+        "at": at.isoformat(),
+        "access_event_id": event_id,
+        "lane": lane,
+        "read": read,
+        "previous": previous,
+        "plate": plate,
+        "actor": actor,
+    }
+    enqueue(conn, "plate_correction", payload | stays, at)
 
 
 def _move_stay(conn: sqlite3.Connection, event_id: str, plate: str, holder: Holder | None) -> bool:
