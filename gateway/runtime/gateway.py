@@ -35,7 +35,7 @@ from gateway.runtime.again import Decided, DecidedAgain
 from gateway.runtime.config_edits import say_at_start
 from gateway.runtime.device_alarms import device_alarm, settle_alarms
 from gateway.runtime.devices import ChooserFor, Devices, build_devices
-from gateway.runtime.hand_lanes import HandLanes, pulse_taken
+from gateway.runtime.hand_lanes import HandLanes, pulse_taken, show_on
 from gateway.runtime.hand_opens import WaitingRecords
 from gateway.runtime.lanes import LaneInputs
 from gateway.runtime.plate_match import RegisteredPlates
@@ -528,8 +528,4 @@ class Gateway:
             lines = fault_lines(ev.plate, language, lane.type)
         else:
             lines = display_lines(ev, language, lane.direction)
-        for display in devices.displays:
-            try:
-                display.show(lines)
-            except Exception as exc:
-                display.health.set_offline(f"show failed: {exc}")
+        show_on(devices.displays, lines)

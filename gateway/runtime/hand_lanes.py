@@ -18,13 +18,13 @@ from __future__ import annotations
 import logging
 import sqlite3
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol, TypeVar
 
-from drivers.base import Relay
+from drivers.base import Display, Relay
 from gateway.errors import GatewayError, NotFound, Refused
 from gateway.parking.service import ParkingDesk
 from gateway.runtime.devices import Devices
@@ -170,11 +170,7 @@ class HandLanes:
             lines = let_through_lines(plate, language, rules.direction)
         else:
             lines = fault_lines(plate, language, rules.type)
-        for display in self.devices.lanes[lane].displays:
-            try:
-                display.show(lines)
-            except Exception as exc:
-                display.health.set_offline(f"show failed: {exc}")
+        show_on(self.devices.lanes[lane].displays, lines)
 
     def hold_lane(self, lane: str, actor: str, reason: str) -> None:
         """Keep a lane open (a convoy, an ambulance) until release_lane, across restarts too (the
@@ -429,6 +425,16 @@ def pulse_taken(relay: Relay, seconds: float, ref: str) -> bool:
     bus) never raises from pulse(), and its adapter unplugged, the barrier stays down all the same."""
     relay.pulse(seconds, ref)
     return relay.health.online
+
+
+def show_on(displays: Iterable[Display], lines: list[str]) -> None:
+    """Show the lines on a lane's displays (and voice); one that fails is marked offline, the rest
+    go on (a decision's, Gateway._act, or a single opening by hand)."""
+    for display in displays:
+        try:
+            display.show(lines)
+        except Exception as exc:
+            display.health.set_offline(f"show failed: {exc}")
 
 
 def _held_plate(record: LaneRecord) -> str | None:

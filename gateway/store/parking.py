@@ -294,18 +294,19 @@ ORDER BY a.id DESC LIMIT 1
 # The decisions of the hold that the payment_due row :held is one of, at its lane (starts_hold_sql,
 # each lane's holds its own): from its first, the last start at or before it, to the next start.
 # Read on the lane's index from that row, back to its hold's start and on to the next one.
-_HOLD_START_BEFORE = f"""
+def _hold_start_sql(before: bool) -> str:
+    """The hold start of the row :held's car at its lane nearest it: at or before it, or after it."""
+    to, order = ("<=", "DESC") if before else (">", "ASC")
+    return f"""
 SELECT a.id FROM access_log held CROSS JOIN access_log a INDEXED BY access_log_lane
-WHERE held.event_id = :held AND a.lane = held.lane AND a.id <= held.id AND a.reason = 'payment_due'
+WHERE held.event_id = :held AND a.lane = held.lane AND a.id {to} held.id AND a.reason = 'payment_due'
   AND {car_held_sql("a")} = {car_held_sql("held")} AND {starts_hold_sql("a")}
-ORDER BY a.id DESC LIMIT 1
+ORDER BY a.id {order} LIMIT 1
 """
-_HOLD_START_AFTER = f"""
-SELECT a.id FROM access_log held CROSS JOIN access_log a INDEXED BY access_log_lane
-WHERE held.event_id = :held AND a.lane = held.lane AND a.id > held.id AND a.reason = 'payment_due'
-  AND {car_held_sql("a")} = {car_held_sql("held")} AND {starts_hold_sql("a")}
-ORDER BY a.id LIMIT 1
-"""
+
+
+_HOLD_START_BEFORE = _hold_start_sql(before=True)
+_HOLD_START_AFTER = _hold_start_sql(before=False)
 _HOLD_DECISIONS = f"""
 SELECT a.event_id FROM access_log held CROSS JOIN access_log a INDEXED BY access_log_lane
 WHERE held.event_id = :held AND a.lane = held.lane AND a.id >= :first AND a.id < :next
