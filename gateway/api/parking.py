@@ -234,6 +234,18 @@ def parking_router(gw: Gateway) -> APIRouter:
                 f"the report period of {day} ends at {end.isoformat()}",
                 "build it after the period has ended",
             )
+        # A round due in the period and still being walked would be left out of the report for
+        # good (the operations thread never builds a kept day again): refused as the automatic
+        # report waits, until the round is judged or, at the latest, its next round is due.
+        until = gw.operations.rounds_open(db, day, now)
+        if until is not None:
+            at = until.astimezone(gw.site.tz).isoformat()
+            raise ApiError(
+                409,
+                "rounds_open",
+                f"a patrol round due in the report period of {day} is still open, until {at} at the latest",
+                f"build it after {at}, or wait: the gateway builds it once the round is done, late or missed",
+            )
         gw.operations.check_rebuild(db, day, now)
         # Waited for as the API's other writes are: a stuck worker answers busy (503, try again),
         # not after the operations thread's 5 minutes.

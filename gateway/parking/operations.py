@@ -243,7 +243,7 @@ class Operations:
                 r[0] for r in conn.execute("SELECT day FROM daily_reports WHERE day >= ?", (day.isoformat(),))
             }
             while day <= last:
-                if self._rounds_open(conn, day, now):
+                if self.rounds_open(conn, day, now) is not None:
                     break  # this day's report, and the later ones, wait for its last rounds
                 if day.isoformat() not in built:
                     self.build_report(day, now, conn)
@@ -266,10 +266,12 @@ class Operations:
             self._rebuild.discard(day)
         return done
 
-    def _rounds_open(self, conn: sqlite3.Connection, day: date, now: datetime) -> bool:
-        """A patrol round due in the day's report period may still change: it is not judged done,
-        late or missed yet, and its next round is not due. The report waits for it, so that each
-        round is counted in the period it was due in, as it was judged (up to `every_minutes`)."""
+    def rounds_open(self, conn: sqlite3.Connection, day: date, now: datetime) -> datetime | None:
+        """Until when a patrol round due in the day's report period may still change (None: none
+        may). Such a round is not judged done, late or missed yet, and its next round is not due:
+        the report waits for it, so that each round is counted in the period it was due in, as it
+        was judged (up to `every_minutes`). The time is when the last of them is missed at the
+        latest (its next round due); one built by hand is refused until then (409 rounds_open)."""
         start, end = self.report_period(conn, day)
         judged = {
             (route, due)
@@ -279,10 +281,14 @@ class Operations:
                 (to_db(start), to_db(end), *FINAL),
             )
         }
-        return any(
-            (route.id, to_db(due)) not in judged
-            for route in self.routes
-            for due in still_open(route, start, end, now, self.site.tz)
+        return max(
+            (
+                due + route.every
+                for route in self.routes
+                for due in still_open(route, start, end, now, self.site.tz)
+                if (route.id, to_db(due)) not in judged
+            ),
+            default=None,
         )
 
     def report_period(self, conn: sqlite3.Connection, day: date) -> tuple[datetime, datetime]:
@@ -386,6 +392,13 @@ class Operations:
         those due in the pause (over a day when the clock's correction, a step too, began it again),
         also when the service restarted in the pause (they were open on an earlier run of this boot).
         """
+        # A tap is stamped when the card is read but written in its turn on the decision worker: the
+        # taps are read once what was queued there before now is written (a turn of the worker's
+        # own, as build_report and repairs wait), or a last checkpoint tapped while the worker was
+        # busy is not seen and its round judged missed (or overdue, patrol_late), for good. A stuck
+        # worker fails this look after worker_of's bound (logged), and a later look judges it.
+        if self.routes:
+            self._run(lambda _: None)
         # a day back for a slow tick (and a round's `every` in _changed_rounds: it closes that late)
         back = min(now - timedelta(days=1), self.clock.paused_at(now) or now)
         changed = self._changed_rounds(now, back) if self.routes else []
