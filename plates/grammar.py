@@ -70,14 +70,24 @@ FORMATS: tuple[PlateFormat, ...] = (
     _fmt("embassy", ("black",), "使[0-9]{6}"),
 )
 
-_SEPARATORS = re.compile(r"[\s·•.\-_]")
+# The middle dot has look-alikes that Chinese and Japanese input methods offer in its place
+# (・ U+30FB, also what NFKC makes of the half-width ･; ‧ U+2027; ∙ U+2219), so all count.
+_SEPARATORS = re.compile(r"[\s·・‧∙•.\-_]")
+
+
+def _visible(text: str) -> str:
+    # Format characters (Unicode category Cf: the zero-width space U+200B that WeChat and QQ
+    # messages carry, U+FEFF, the joiners U+200C/U+200D, U+2060, the soft hyphen) show nothing, so
+    # a pasted plate that holds one looks right; \s does not match them and NFKC keeps them.
+    return "".join(c for c in text if unicodedata.category(c) != "Cf")
 
 
 def normalize(text: str) -> str:
-    """Upper-case a plate and drop the separators people type (spaces, the middle dot); letters,
+    """Upper-case a plate and drop the separators people type (spaces, the middle dot and its
+    look-alikes) and the invisible characters pasted text carries (a zero-width space); letters,
     digits and separators typed full-width (a Chinese input method's 全角: Ａ１２, －) count as
     their ASCII selves."""
-    return _SEPARATORS.sub("", unicodedata.normalize("NFKC", text).strip()).upper()
+    return _SEPARATORS.sub("", _visible(unicodedata.normalize("NFKC", text)).strip()).upper()
 
 
 def formats_of(text: str) -> list[PlateFormat]:

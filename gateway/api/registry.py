@@ -108,15 +108,18 @@ class Created(BaseModel):
     id: int
 
 
-def _value(kind: str, text: str) -> str:
+def _value(kind: str, text: str, field: str = "value") -> str:
+    """A card, plate or QR as typed, in its stored form. A refused plate is `invalid_plate`, as at
+    the lane (corrections._typed), naming the request's `field`: the admin is told it is the plate
+    and what a plate holds (no I or O), not the card's "type the number again"."""
+    if kind == "plate":
+        try:
+            return plate_value(text, field)
+        except RowError as exc:
+            fix = "type the plate as it is on the car, e.g. 豫A12345"
+            raise ApiError(422, "invalid_plate", str(exc), fix, fields=[field]) from exc
     try:
-        return (
-            plate_value(text, "value")
-            if kind == "plate"
-            else card_value(text)
-            if kind == "card"
-            else text.strip()
-        )
+        return card_value(text) if kind == "card" else text.strip()
     except RowError as exc:
         raise ApiError(422, "invalid_value", str(exc), "type the number again") from exc
 
@@ -262,7 +265,7 @@ def delete_resident(resident_id: Id, who: Admin, app: App) -> None:
     response_model=Created,
 )
 def add_vehicle(body: VehicleIn, who: Admin, app: App) -> Created:
-    gw, plate = app.gw, _value("plate", body.plate)
+    gw, plate = app.gw, _value("plate", body.plate, "plate")
     monthly = aware_or_none(gw, body.monthly_until)
     vid = write(
         gw,
@@ -282,7 +285,7 @@ def update_vehicle(vehicle_id: Id, body: VehicleChange, who: Admin, app: App) ->
     gw = app.gw
     changes: dict[str, Any] = {}
     if body.plate is not None:
-        changes["plate"] = _value("plate", body.plate)
+        changes["plate"] = _value("plate", body.plate, "plate")
     if body.vehicle_class is not None:
         changes["class"] = body.vehicle_class
     if "monthly_until" in body.model_fields_set:
@@ -313,7 +316,7 @@ def _car_of(db: sqlite3.Connection, body: CardIn) -> int | None:
     if body.vehicle_id is not None:
         fix = "send vehicle_id or plate, not both"
         raise ApiError(422, "invalid_request", "the card's car is given twice", fix)
-    plate = _value("plate", body.plate)
+    plate = _value("plate", body.plate, "plate")
     for vehicle in store.resident_detail(db, body.resident_id)["vehicles"]:
         if vehicle["plate"] == plate:
             return int(vehicle["id"])
@@ -372,7 +375,7 @@ def add_slot(body: SlotIn, who: Admin, app: App) -> Created:
     zones = [z.id for z in gw.site.config.zones]
     if slot["zone"] not in zones:
         raise ApiError(422, "unknown_zone", f"no zone {body.zone!r}", f"use one of {zones}")
-    plates = [_value("plate", p) for p in body.plates]
+    plates = [_value("plate", p, "plates") for p in body.plates]
     sid = write(
         gw,
         lambda c: store.add_slot(

@@ -332,7 +332,12 @@ function askPlate({ title, reading, value, decide, vehicleClass }) {
   kind.value = vehicleClass || "car";
   return askText("plate-dialog", value, (e, input) => {
     if (!("province" in e.target.dataset)) return;
-    input.value = e.target.textContent + input.value.trim().replace(/^[^A-Za-z0-9]/, "");
+    // Only a province (or 使) already typed is replaced: a guard typing full-width (全角) starts
+    // with Ｅ５..., which are not ASCII but are the office letter and serial, kept behind the tap.
+    const keys = [...e.target.parentElement.querySelectorAll("[data-province]")].map((k) => k.textContent);
+    const typed = input.value.trim();
+    const first = typed.charAt(0);
+    input.value = e.target.textContent + (first === "使" || keys.includes(first) ? typed.slice(1) : typed);
     input.focus();
   }).then((answer) => answer && (vehicleClass ? { ...answer, vehicleClass: kind.value } : answer));
 }
