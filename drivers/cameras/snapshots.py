@@ -9,7 +9,8 @@ The file name is chosen when the event is presented and written to the access lo
 JPEG is encoded and written on this writer's thread, so a decision never waits for it. When the
 writer falls behind, a snapshot is skipped (and counted) rather than queued without bound. Skipped
 and failed snapshots are counted on the camera's health too, and one that could not be saved is
-its last_error until the next is: footage not kept (REQUIREMENTS 7) shows where an installer looks.
+its last_error until the next is: footage not kept (REQUIREMENTS 7) shows where an installer looks,
+with the fix for its cause (a folder left to root is not a full disk).
 
 So the event reaches the guard's page before its JPEG is on the disk: the writer says which names
 it still has to write (pending), and the page's request for one waits for it rather than 404.
@@ -18,9 +19,11 @@ it still has to write (pending), and the page's request for one waits for it rat
 from __future__ import annotations
 
 import contextlib
+import errno
 import logging
 import os
 import queue
+import shutil
 import threading
 from collections.abc import Callable
 from datetime import datetime
@@ -118,22 +121,57 @@ class SnapshotWriter:
                 _encode(plate_crop_path(path), ".png", frame.plate, [])
             self.written += 1
             if health is not None and health.last_error.startswith(_NOT_SAVED):
-                health.last_error = ""  # saved again (disk space freed)
+                health.last_error = ""  # saved again (disk space freed, folder given back)
         except (OSError, cv2.error) as exc:
             self.failed += 1
+            fix = _fix(exc, path, self.data_dir)
             if health is not None:
                 health.count("snapshots_failed")
                 # A stream's own fault (offline) is shown first, as the camera's reading is.
                 if not health.last_error or health.last_error.startswith(_NOT_SAVED):
                     failed = health.counters["snapshots_failed"]
-                    health.last_error = (
-                        f"{_NOT_SAVED} ({failed} since start): {exc}; fix: free disk space in {self.data_dir}"
-                    )
+                    health.last_error = f"{_NOT_SAVED} ({failed} since start): {exc}; fix: {fix}"
             if not self._warned:  # once at WARNING, then quietly: a full disk says it every time
-                log.warning(
-                    "cannot write snapshot %s: %s; fix: free disk space in %s", path, exc, self.data_dir
-                )
+                log.warning("cannot write snapshot %s: %s; fix: %s", path, exc, fix)
                 self._warned = True
+
+
+def _fix(exc: Exception, path: Path, data_dir: Path) -> str:
+    """The fix for a snapshot `path` not saved, by its cause. A folder left to root (the installer
+    ran `sudo gateway run` once) fails every snapshot of its day as a full disk never would:
+    told to free disk space, the installer frees it and the footage is still lost."""
+    code = getattr(exc, "errno", None)
+    if code in (errno.EACCES, errno.EPERM, errno.EROFS):
+        # Worded as the gateway's database files left to root are (or a disk mounted read-only);
+        # imported here, so that the drivers load nothing of the gateway's store.
+        from gateway.store.database import give_to_service
+
+        return give_to_service(_not_writable(path, data_dir))
+    if code == errno.ENOSPC or _full(data_dir):
+        return f"free disk space in {data_dir}"
+    return f"check the data directory {data_dir} (the config's site.data_dir) and what is in it"
+
+
+def _not_writable(path: Path, data_dir: Path) -> list[Path]:
+    """The folders, from the data directory down to the snapshot's, that exist and this process
+    may not write (the sudo run made snapshots/ or only the day's), or the snapshot's own folder
+    where none is found."""
+    folders = [data_dir, *reversed([p for p in path.parents if data_dir in p.parents])]
+    blocked = [f for f in folders if f.is_dir() and not _may_write(f)]
+    return blocked or [path.parent]
+
+
+def _may_write(folder: Path) -> bool:
+    # The effective user's rights (os.access asks the real user's by default): those the writes get.
+    return os.access(folder, os.W_OK | os.X_OK, effective_ids=os.access in os.supports_effective_ids)
+
+
+def _full(folder: Path, room: int = 1 << 20) -> bool:
+    """Less than `room` bytes left: a full disk that failed the write without saying ENOSPC."""
+    try:
+        return shutil.disk_usage(folder).free < room
+    except OSError:
+        return False
 
 
 def plate_crop_path(snapshot: Path) -> Path:

@@ -16,7 +16,7 @@ from gateway.errors import NotFound, Refused
 from gateway.privacy import mask_name
 from gateway.store.audit import audit, transaction
 from gateway.store.outbox import enqueue
-from gateway.store.units import resident_lives_in, same_unit
+from gateway.store.units import as_registered, resident_lives_in, same_unit
 from gateway.timefmt import to_db
 
 _SELECT = (
@@ -64,6 +64,9 @@ def record_materials_out(
                 host_building, host_unit = host
         else:
             _check_unit(conn, host_building, host_unit)
+        # One unit typed as the pages show it (8栋 1单元) and issued on a pass as the centre sent it
+        # (8 1) is stored one way, the register's: the daily report counts the unit once.
+        host_building, host_unit = as_registered(conn, host_building, host_unit)
         cur = conn.execute(
             "INSERT INTO materials_out (pass_id, host_building, host_unit, items, plate, at, actor) "
             "VALUES (?, ?, ?, ?, ?, ?, ?)",

@@ -7,12 +7,18 @@ typed, a host unit never matched its residents or its visitor's pass.
 
 from __future__ import annotations
 
+import re
 import sqlite3
 import unicodedata
 
 # Longest first: 号楼 before a shorter word it could end in.
 _BUILDING_WORDS = ("号楼", "栋", "幢")
 _UNIT_WORDS = ("单元",)
+# A building and unit typed whole, each with its word (3栋2单元, 3号楼 2单元): the shortest building
+# before its word, so that 3栋2单元 is not read as a building "3栋2" with no word of its own.
+_TYPED_WHOLE = re.compile(
+    rf"(?P<building>.+?)(?:{'|'.join(_BUILDING_WORDS)})\s*(?P<unit>.+?)(?:{'|'.join(_UNIT_WORDS)})"
+)
 
 
 def _bare(text: str, words: tuple[str, ...]) -> str:
@@ -29,16 +35,40 @@ def unit_key(building: str, unit: str) -> tuple[str, str]:
     return _bare(building, _BUILDING_WORDS), _bare(unit, _UNIT_WORDS)
 
 
+def parse_unit(text: str) -> tuple[str, str] | None:
+    """The unit a text names whole, as unit_key gives it: 7栋4单元 and ７号楼 ４单元 are ("7", "4").
+    None for anything else (a name, a bare 74, a building alone): those are not read as a unit."""
+    found = _TYPED_WHOLE.fullmatch(unicodedata.normalize("NFKC", text).strip())
+    if found is None:
+        return None
+    return unit_key(found["building"], found["unit"])
+
+
 def same_unit(a: tuple[str, str], b: tuple[str, str]) -> bool:
     return unit_key(*a) == unit_key(*b)
 
 
-def resident_lives_in(conn: sqlite3.Connection, building: str, unit: str) -> bool:
-    """Whether a resident lives in the unit, written as the register has it or as the pages show it.
+def registered_as(conn: sqlite3.Connection, building: str, unit: str) -> list[tuple[str, str]]:
+    """How the register writes the unit (as the centre sent it, 8 / 1, or as typed, 8栋 / 1单元):
+    each spelling residents have for it, the most residents' first. Empty where nobody lives.
     The units are compared in Python, one row per unit (an estate's few hundred), not per resident."""
+    wanted = unit_key(building, unit)
+    rows = conn.execute(
+        "SELECT building, unit FROM residents GROUP BY building, unit ORDER BY count(*) DESC, building, unit"
+    )
+    return [(b, u) for b, u in rows if unit_key(b, u) == wanted]
+
+
+def as_registered(conn: sqlite3.Connection, building: str, unit: str) -> tuple[str, str]:
+    """The unit as the register writes it, so that one unit typed two ways is stored one way (a
+    report groups by what is stored); as given where it is written so, or nobody lives there."""
+    spellings = registered_as(conn, building, unit)
+    return (building, unit) if not spellings or (building, unit) in spellings else spellings[0]
+
+
+def resident_lives_in(conn: sqlite3.Connection, building: str, unit: str) -> bool:
+    """Whether a resident lives in the unit, written as the register has it or as the pages show it."""
     exact = "SELECT 1 FROM residents WHERE building = ? AND unit = ? LIMIT 1"
     if conn.execute(exact, (building, unit)).fetchone():
         return True
-    wanted = unit_key(building, unit)
-    rows = conn.execute("SELECT DISTINCT building, unit FROM residents")
-    return any(unit_key(b, u) == wanted for b, u in rows)
+    return bool(registered_as(conn, building, unit))

@@ -118,7 +118,7 @@ def test_a_snapshot_that_is_gone_answers_with_the_retention_the_site_configured(
 
 
 def test_a_camera_whose_snapshots_cannot_be_saved_says_so_on_its_health(tmp_path: Path) -> None:
-    """The data disk is full (here: the snapshots folder cannot be made): the access records
+    """The snapshots folder cannot be made (a file is in the way): the access records
     keep naming snapshots that are never written. The camera's health (/api/health, where an
     installer looks) says its footage is not being kept, and stops saying so once a snapshot is
     saved again."""
@@ -133,9 +133,9 @@ def test_a_camera_whose_snapshots_cannot_be_saved_says_so_on_its_health(tmp_path
         assert camera.online  # the camera itself still reads plates
         assert camera.counters["snapshots_failed"] == 1
         assert camera.last_error.startswith("snapshots not saved (1 since start)")
-        assert f"free disk space in {tmp_path}" in camera.last_error
+        assert f"fix: check the data directory {tmp_path}" in camera.last_error  # not a full disk
 
-        (tmp_path / "snapshots").unlink()  # space freed
+        (tmp_path / "snapshots").unlink()  # taken out of the way
         assert writer.submit(frame, "car-in-camera", 85) is not None
         writer.flush()
         assert camera.last_error == ""
