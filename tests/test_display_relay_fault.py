@@ -150,13 +150,15 @@ def test_an_opening_by_hand_on_an_offline_modbus_relay_sends_the_driver_to_the_g
     gateways: Callable[[Gateway], Gateway],  # noqa: F811
 ) -> None:
     """The guard opens the same exit by hand while the Modbus module's adapter is unplugged: the
-    barrier stays down, so the board sends the driver to the guard rather than greeting him."""
+    barrier stays down, so the board sends the driver to the guard rather than greeting him, and
+    the guard is told the opening failed (as on an LCUS board)."""
     port = tmp_path / "ttyUSB-rs485"
     gw = gateways(registered_plates_site(tmp_path, "鲁B11111,R1\n", extra=MODBUS_EXIT.format(port=port)))
     relay = gw.devices.lanes["car-out"].relays[0]
     display = gw.devices.lanes["car-out"].displays[0]
     wait_for(lambda: relay.health.last_error, "the relay module to be missed")
-    gw.by_hand.open_lane("car-out", "保安 王", "车主已线下付款")
+    with pytest.raises(GatewayError):
+        gw.by_hand.open_lane("car-out", "保安 王", "车主已线下付款")
     assert display.shown[-1] == ["道闸故障 请联系保安"], display.shown[-1]
 
 

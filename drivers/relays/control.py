@@ -13,10 +13,27 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import Future
+from typing import Protocol, runtime_checkable
 
 from drivers.health import DeviceHealth
 
 log = logging.getLogger(__name__)
+
+
+@runtime_checkable
+class WrittenLater(Protocol):
+    """A relay written by a thread of its own (a Modbus module: its bus writes the coil). Its
+    pulse() returns before anything reached the relay and never fails, and its health may be a
+    poll's, older than the pulse: whether it took a pulse is known from the write's outcome only."""
+
+    @property
+    def answer_within_s(self) -> float:
+        """The longest a pulse's outcome may take (the bus busy with another module, then this one
+        silent): the outcome is known by then."""
+
+    def pulse_written(self, seconds: float, ref: str = "") -> Future[bool]:
+        """pulse(), and its outcome: True once the relay took it, False once it cannot."""
 
 
 class PulseControl:

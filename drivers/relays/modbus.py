@@ -5,7 +5,8 @@ so requests never interleave and pulse() never waits for the bus. Each module sy
 to the state PulseControl wants and polls its discrete inputs, reporting changes as lane inputs;
 ModbusBus._next says in which order (relay changes first, polls last). Whatever one module
 answers, or fails to, puts that module offline and never stops the bus thread: the other barriers
-go on.
+go on. Whether a pulse opened the barrier is known once the bus has written it (pulse_written):
+a module's health is its last request's, older than the pulse.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
+from concurrent.futures import Future
 from typing import Any
 
 from pymodbus.client import ModbusSerialClient
@@ -36,6 +38,9 @@ READ_COILS, READ_INPUTS, WRITE_COIL = 1, 2, 5  # Modbus function codes
 # long reply ties up the bus (2000 inputs take 0.26 s at 9600 baud) and reads addresses the
 # module may not have.
 READ_SPAN = 256
+# Added to the timeouts a pulse's outcome may wait for (ModbusBus.answer_within_s): the answers
+# themselves, and the bus thread's turn.
+ANSWER_SLACK_S = 0.5
 
 
 def input_map(car_present: int | None, barrier_open: int | None, barrier_closed: int | None) -> InputMap:
@@ -88,6 +93,9 @@ class ModbusBus:
         self._poke = threading.Event()
         self._stop = threading.Event()
         self._connected = False
+        # The adapter failed to open, or was lost, and has not come back: nothing is written now.
+        # Not before the first try: a pulse asked for as the gateway starts is written once it opens.
+        self.down = False
         self._thread: threading.Thread | None = None
 
     def add(self, module: ModbusModule) -> None:
@@ -101,6 +109,13 @@ class ModbusBus:
     def poke(self) -> None:
         self._poke.set()
 
+    def answer_within_s(self) -> float:
+        """The longest a relay change waits for its answer (_next): the request on the wire, then
+        every relay module's change, and each one's one retry."""
+        timeouts = [(m.timeout_s or self.timeout_s, m.has_relay) for m in self._modules]
+        longest = max((t for t, _ in timeouts), default=self.timeout_s)
+        return longest + 2 * sum(t for t, relay in timeouts if relay) + ANSWER_SLACK_S
+
     def stop(self) -> None:
         self._stop.set()
         self._poke.set()
@@ -108,6 +123,8 @@ class ModbusBus:
             self._thread.join(timeout=3)
             self._thread = None
         self._client.close()
+        for module in self._modules:
+            module.settle_pulses(False)  # none is written now
 
     def _run(self) -> None:
         while not self._stop.is_set():
@@ -199,16 +216,17 @@ class ModbusBus:
         else:
             why = explain(self.port, OSError(f"cannot open {self.port}"))
         if not ok:
+            self.down = True
             for module in self._modules:
                 module.disconnected(why)
             return False
-        self._connected = True  # the backoff is reset only once a module answers
+        self._connected, self.down = True, False  # the backoff is reset only once a module answers
         for module in self._modules:
             module.connected()
         return True
 
     def _lost(self, why: str) -> None:
-        self._connected = False
+        self._connected, self.down = False, True
         self._client.close()
         for module in self._modules:
             module.health.count("disconnects")
@@ -242,6 +260,10 @@ class ModbusModule:
         # the bus is busy still closes the relay, rather than being merged away into "off".
         self._changes: deque[bool] = deque()
         self._silent = False  # the last request got no answer: a failing change is not sent again at once
+        # The outcomes of the pulses asked for and not yet settled (pulse_written). The lock makes a
+        # pulse's outcome and its change one step for the bus thread (_write_coil).
+        self._outcomes: list[Future[bool]] = []
+        self._outcomes_lock = threading.Lock()
         self._state: dict[LaneInput, bool] | None = None  # None until the first poll
         self._on_input: InputEmit | None = None
         self.next_poll = 0.0
@@ -250,7 +272,31 @@ class ModbusModule:
 
     # Relay
     def pulse(self, seconds: float, ref: str = "") -> None:
-        self._require_control().pulse(seconds)
+        self.pulse_written(seconds, ref)
+
+    def pulse_written(self, seconds: float, ref: str = "") -> Future[bool]:
+        """pulse(), and whether the module took it: True once it answered the write of its coil
+        "on" (or the coil was on as written: a pulse during a pulse, a hold); False once the write
+        failed twice (one request lost to noise is sent again), the bus is down (a pulse is not
+        queued for its return), or it stops. Settled on the bus thread, within answer_within_s."""
+        control = self._require_control()
+        outcome: Future[bool] = Future()
+        with self._outcomes_lock:
+            self._outcomes.append(outcome)
+            control.pulse(seconds)
+        if self._bus.down:
+            self.settle_pulses(False)
+        else:
+            self._bus.poke()
+        return outcome
+
+    @property
+    def answer_within_s(self) -> float:
+        return self._bus.answer_within_s()
+
+    @property
+    def has_relay(self) -> bool:
+        return self._control is not None
 
     def hold(self) -> None:
         self._require_control().hold()
@@ -284,8 +330,16 @@ class ModbusModule:
 
     @property
     def has_changes(self) -> bool:
-        """A relay on/off is waiting to be written."""
-        return bool(self._changes)
+        """A relay on/off is waiting to be written, or a pulse's outcome to be settled."""
+        return bool(self._changes) or bool(self._outcomes)
+
+    def settle_pulses(self, taken: bool) -> None:
+        """The pulses not settled yet: taken or not. Their callbacks run on this thread, outside
+        the lock (one may pulse again)."""
+        with self._outcomes_lock:
+            outcomes, self._outcomes = self._outcomes, []
+        for outcome in outcomes:
+            outcome.set_result(taken)
 
     def connected(self) -> None:
         self._sent = None  # a module may have restarted: write the coil again
@@ -297,6 +351,7 @@ class ModbusModule:
     def disconnected(self, why: str) -> None:
         self._changes.clear()  # not kept for later: see connected()
         self.health.set_offline(why)
+        self.settle_pulses(False)
 
     def service(self, client: Any, *, poll: bool) -> bool:
         """On the bus thread: write the relay changes waiting; with `poll`, also bring the coil to
@@ -339,6 +394,7 @@ class ModbusModule:
         self._changes.clear()
         self._silent = True
         self.health.set_offline(f"unit {self._unit} on {self._bus.port} {why}")
+        self.settle_pulses(False)
         return False
 
     def flush(self, client: Any) -> None:
@@ -353,14 +409,30 @@ class ModbusModule:
                 target = self._changes[0]  # dropped once written: a failed write is retried
             elif self._sent != self._control.wanted:
                 target = self._control.wanted  # after a reconnect or a failed write
-            else:
+            elif self._settled():
                 return
+            else:
+                continue  # a pulse came with a change to write
             if target != self._sent:
                 self._check(client.write_coil(self._coil, target, device_id=self._unit), WRITE_COIL)
                 self._sent = target
                 self.health.count("coil_writes")
+            if target:
+                self.settle_pulses(True)  # the coil is on as the module answered: the barrier opens
             if self._changes:
                 self._changes.popleft()
+
+    def _settled(self) -> bool:
+        """With every change written, the pulses still waiting are settled by the coil as it is:
+        on as written (a pulse during a pulse), or off (a pulse over before the bus came back:
+        not written). False if a pulse has just queued a change: written first."""
+        with self._outcomes_lock:
+            if self._changes:
+                return False
+            outcomes, self._outcomes = self._outcomes, []
+        for outcome in outcomes:
+            outcome.set_result(self._sent is True)
+        return True
 
     def _read(self, client: Any) -> None:
         if self._inputs:

@@ -35,8 +35,9 @@ from gateway.runtime.again import Decided, DecidedAgain
 from gateway.runtime.config_edits import say_at_start
 from gateway.runtime.device_alarms import device_alarm, settle_alarms
 from gateway.runtime.devices import ChooserFor, Devices, build_devices
-from gateway.runtime.hand_lanes import HandLanes, pulse_taken, show_on
+from gateway.runtime.hand_lanes import HandLanes
 from gateway.runtime.hand_opens import WaitingRecords
+from gateway.runtime.lane_boards import LaneBoards, Pulsed, pulse, tell_opening
 from gateway.runtime.lanes import LaneInputs
 from gateway.runtime.plate_match import RegisteredPlates
 from gateway.runtime.texts import display_lines, fault_lines
@@ -47,6 +48,7 @@ from gateway.store.lanes import modes_on_record
 from gateway.store.lookup import car_unknown, lookup, stay_open, subject_of
 from gateway.store.patrol import record_tap
 from gateway.store.record import car_of_pass, write_event
+from gateway.timefmt import from_db
 
 log = logging.getLogger(__name__)
 
@@ -119,6 +121,7 @@ class Gateway:
             self.site, self.db_path, self.data_dir, worker, self.now(), start_room=start_room
         )
         self._again = DecidedAgain(self.devices)  # the same car decided again at a lane
+        self.boards = LaneBoards(self.devices)  # told by decisions and by hand alike
         self.by_hand = HandLanes(
             self.site,
             self.devices,
@@ -130,6 +133,7 @@ class Gateway:
             self.lane_modes,
             self.parking,  # the car a lane shows held to pay, let out by a single opening
             self._again.let_out,  # that car: one passage as it pulls away
+            self.boards,
         )
 
     @property
@@ -505,6 +509,22 @@ class Gateway:
             except Exception:
                 log.exception("event listener failed")
 
+    def _monthly_ended(self, ev: AccessEvent) -> bool:
+        """A car held at an exit to pay that is a monthly car past its paid-up period, come in as a
+        temporary car (flag monthly_expired, on its entry: an exit's decision carries none, and the
+        report counts the lapsed car once), by its registration now: its driver is told why he pays
+        (texts.display_lines), as the driver of a car whose period ended while parked is."""
+        if ev.reason != "payment_due" or ev.billing == "monthly" or ev.vehicle_id is None:
+            return False
+        try:
+            row = self.conn.execute(
+                "SELECT monthly_until FROM vehicles WHERE id = ?", (ev.vehicle_id,)
+            ).fetchone()
+        except sqlite3.Error:  # the words only: the fee is asked all the same
+            return False
+        until = from_db(row[0]) if row is not None else None
+        return until is not None and until <= ev.at
+
     def _act(self, ev: AccessEvent) -> None:
         devices = self.devices.lanes[ev.lane]
         if ev.kind == "plate" and ev.device.startswith(TYPED_BY):
@@ -512,20 +532,20 @@ class Gateway:
             # cameras must not decide the same car again when they read it a moment later.
             for reader in devices.plate_readers:
                 reader.hold(ev.value)
-        opened = False
+        lane, language = self.site.lanes[ev.lane], self.site.config.site.language
+        lines = display_lines(ev, language, lane.direction, monthly_ended=self._monthly_ended(ev))
         if ev.admitted:
             self.lane_io.opening(ev.lane)  # before the pulse: the barrier's feedback may be quick
-            for relay in devices.relays:
-                try:
-                    # Every relay pulsed, whichever took it: a lane's second relay may open alone.
-                    opened = pulse_taken(relay, self._pulse_seconds[ev.lane], ev.event_id) or opened
-                except Exception as exc:
-                    relay.health.set_offline(f"pulse failed: {exc}")
-        lane, language = self.site.lanes[ev.lane], self.site.config.site.language
-        if ev.admitted and devices.relays and not opened:
-            # The barrier stays down (its relay board unplugged): greeted, the driver would sit
-            # at it being told to go. The display and the voice send him to the guard instead.
-            lines = fault_lines(ev.plate, language, lane.type)
-        else:
-            lines = display_lines(ev, language, lane.direction)
-        show_on(devices.displays, lines)
+        if not (ev.admitted and devices.relays):
+            self.boards.show(ev.lane, lines)
+            return
+        pulses: list[Pulsed] = []
+        for relay in devices.relays:
+            try:
+                # Every relay pulsed, whichever took it: a lane's second relay may open alone.
+                pulses.append(pulse(relay, self._pulse_seconds[ev.lane], ev.event_id))
+            except Exception as exc:
+                relay.health.set_offline(f"pulse failed: {exc}")
+        # A barrier that stays down (its relay board unplugged): greeted, the driver would sit at
+        # it being told to go. The display and the voice send him to the guard instead.
+        tell_opening(self.boards, ev.lane, pulses, lines, fault_lines(ev.plate, language, lane.type))

@@ -10,7 +10,9 @@ recorded as `<action>_failed` (audit and upstream), that record waiting in memor
 opening's does, while the disk takes no writes (hand_opens.py). A single opening of a vehicle exit
 lets out the car held there to pay that the lane shows: its stay closes with the opening's record,
 and the lane's camera reading it again as it pulls away takes it for that passage (DecidedAgain).
-A single opening is told to the lane's displays too (_tell_lane): let through, or the barrier's fault.
+A single opening is told to the lane's displays too (_tell_lane): let through, or the barrier's fault;
+a relay that did not take it (a Modbus module's write unanswered: lane_boards.taken) fails it, as one
+that raised does. A hold is told to them as let through.
 """
 
 from __future__ import annotations
@@ -18,17 +20,17 @@ from __future__ import annotations
 import logging
 import sqlite3
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol, TypeVar
 
-from drivers.base import Display, Relay
 from gateway.errors import GatewayError, NotFound, Refused
 from gateway.parking.service import ParkingDesk
 from gateway.runtime.devices import Devices
 from gateway.runtime.hand_opens import LaneRecord, WaitingRecords, storage_failure
+from gateway.runtime.lane_boards import LaneBoards, taken
 from gateway.runtime.lanes import BarrierWatch
 from gateway.runtime.texts import fault_lines, let_through_lines
 from gateway.runtime.worker import StillRunning, wait_or_call_off
@@ -117,9 +119,11 @@ class HandLanes:
         lane_modes: dict[str, str],
         desk: ParkingDesk,
         gone: Gone,
+        boards: LaneBoards,
     ):
         self.site = site
         self.devices = devices
+        self._boards = boards  # the gateway's: what a lane's displays were last told
         self.barriers = barriers
         self.now = now
         self._on_worker_now = on_worker_now
@@ -149,8 +153,11 @@ class HandLanes:
         took: list[object] = []
 
         def pulse(relay: Any) -> None:
-            if pulse_taken(relay, self._pulse_seconds[lane], ref):
-                took.append(relay)
+            # Not taken, it fails as a write that raised does: lane.open_failed, and the guard (or
+            # the centre's command reply) is told, not told the barrier opened.
+            if not taken(relay, self._pulse_seconds[lane], ref):
+                raise OSError(f"did not take the pulse: {relay.health.last_error or 'no answer'}")
+            took.append(relay)
 
         try:
             self._drive(lane, actor, "open", pulse)
@@ -170,7 +177,7 @@ class HandLanes:
             lines = let_through_lines(plate, language, rules.direction)
         else:
             lines = fault_lines(plate, language, rules.type)
-        show_on(self.devices.lanes[lane].displays, lines)
+        self._boards.show(lane, lines)
 
     def hold_lane(self, lane: str, actor: str, reason: str) -> None:
         """Keep a lane open (a convoy, an ambulance) until release_lane, across restarts too (the
@@ -276,6 +283,10 @@ class HandLanes:
             raise
         self.held[lane] = holder
         self.barriers.held(lane, True, time.monotonic())
+        # Opened for whoever is there, as a single opening is: a board left reading 禁止入内 (the
+        # card refused before) would tell every walker through the open door to stay out.
+        rules = self.site.lanes[lane]
+        self._boards.show(lane, let_through_lines(None, self.site.config.site.language, rules.direction))
 
     def _let_go(self, lane: str) -> None:
         """A hold that failed is not held on the relays either. A relay wants its state before it
@@ -416,25 +427,6 @@ class HandLanes:
             raise GatewayError(
                 error, fix="check the relay's cable and power; the device list shows which one is offline"
             )
-
-
-def pulse_taken(relay: Relay, seconds: float, ref: str) -> bool:
-    """Pulse a relay; whether it took the pulse (a decision's, Gateway._act, or a single opening by
-    hand). A pulse that raised is not taken (the caller says why); nor is one that returned from a
-    relay offline after it: a driver that writes on its own thread (a Modbus module, written by its
-    bus) never raises from pulse(), and its adapter unplugged, the barrier stays down all the same."""
-    relay.pulse(seconds, ref)
-    return relay.health.online
-
-
-def show_on(displays: Iterable[Display], lines: list[str]) -> None:
-    """Show the lines on a lane's displays (and voice); one that fails is marked offline, the rest
-    go on (a decision's, Gateway._act, or a single opening by hand)."""
-    for display in displays:
-        try:
-            display.show(lines)
-        except Exception as exc:
-            display.health.set_offline(f"show failed: {exc}")
 
 
 def _held_plate(record: LaneRecord) -> str | None:

@@ -30,7 +30,7 @@ REASONS: dict[str, tuple[str, str]] = {
 
 
 # The fee asked at an exit, by whose car it is (the holder's kind; "monthly": a monthly car whose
-# paid-up period ended while it was parked).
+# paid-up period ended while it was parked, or before it came in: flag monthly_expired).
 _PAYS: dict[str, tuple[str, str]] = {
     "resident": ("请缴费", "Please pay"),
     "visitor": ("访客 请缴费", "Visitor: please pay"),
@@ -53,20 +53,29 @@ def reason_text(reason: str, language: str = "zh") -> str:
     return zh if language == "zh" else en
 
 
-def display_lines(ev: AccessEvent, language: str = "zh", direction: str = "entrance") -> list[str]:
-    """What the lane display tells the driver or walker, e.g. 欢迎回家 / 皖A12345."""
+def display_lines(
+    ev: AccessEvent, language: str = "zh", direction: str = "entrance", *, monthly_ended: bool = False
+) -> list[str]:
+    """What the lane display tells the driver or walker, e.g. 欢迎回家 / 皖A12345. A monthly car past
+    its paid-up period (flag monthly_expired where it comes in; `monthly_ended` for one held at an
+    exit to pay, whose decision there carries no flag) is told so, 月租到期, rather than taken for a
+    stranger's car or asked for money with no reason: its driver is the one to renew."""
     who = ev.plate or ""
+    lapsed = monthly_ended or "monthly_expired" in ev.flags
     if ev.admitted and direction == "exit":
         return let_through_lines(who, language, direction)
     if ev.reason == "payment_due":
         # Whose car it is, in the driver's words: a crew's van called 临时车 (temporary) tells its
         # foreman, who holds a pass, that the van is not registered.
-        kind = "monthly" if ev.billing == "monthly" else ev.holder_kind or ""
+        kind = "monthly" if ev.billing == "monthly" or lapsed else ev.holder_kind or ""
         zh, en = _PAYS.get(kind, _PAYS["temporary"])
         first = f"{zh} {yuan(ev.fee_fen)}元" if language == "zh" else f"{en} {yuan(ev.fee_fen)} yuan"
         return [first, who] if who else [first]
     if ev.admitted:
-        if ev.reason == "temporary":
+        if ev.reason == "temporary" and lapsed:
+            # Paying by time until renewed: told so, not taken for a stranger's car or a misread plate.
+            first = "月租到期 临时车 请入场" if language == "zh" else "Monthly pass ended: temporary vehicle"
+        elif ev.reason == "temporary":
             first = "临时车 请入场" if language == "zh" else "Temporary vehicle"
         elif ev.reason == "resident":
             first = "欢迎回家" if language == "zh" else "Welcome home"

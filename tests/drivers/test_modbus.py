@@ -239,6 +239,7 @@ class _BusyBus:
     """A bus whose thread has not come round yet: nothing is written until service() is called."""
 
     port = "/dev/ttyUSB-busy"
+    down = False
 
     def add(self, module: ModbusModule) -> None:
         pass
