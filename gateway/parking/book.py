@@ -5,7 +5,9 @@ moment its paid-up period (monthly_until, as it is now: a renewal pushed while t
 counts) ended. It is charged up to its end, or up to when its car moved onto its own slot (一位多车
 handover), or up to the renewal of a monthly car that came in paying because its period had run out
 (gateway/store/renewals.py), or, when the fee was paid at the booth or the lane and the car leaves
-within the grace period, up to the moment it was paid for.
+within the grace period, up to the moment it was paid for. A renewal's period that ends while the
+car is still parked (taken back, moved back, or run out) bills it again from its end, to its exit or
+handover, priced on its own as the time after a monthly car's period is.
 """
 
 from __future__ import annotations
@@ -38,7 +40,13 @@ class StayFacts:
     billed_until: datetime | None = None  # moved onto its slot, or renewed, then: billing stopped
     validated: bool = False  # a visitor's stay confirmed by the host unit
     slot_id: int | None = None
-    monthly_until: datetime | None = None  # a monthly car's paid-up period, as the register has it now
+    # A monthly car's paid-up period, as the register has it now, else as its stay kept it (also
+    # the period a renewal while parked paid for: billing resumes at its end).
+    monthly_until: datetime | None = None
+    renewed: bool = False  # billed_until is a renewal's, not a handover's (schema migration 27)
+    handed_over_at: datetime | None = None  # moved onto its slot then (schema migration 28)
+    # Billed again after a renewal's period ended, until a renewal after it (schema migration 28).
+    billed_again: tuple[tuple[datetime, datetime], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,8 +101,12 @@ def stay_charge(stay: StayFacts, rules: Rules, end: datetime) -> Charge | None:
     car moved onto its own slot). An `end` before the car's entry is a clock behind it: charged as
     UNTIMED."""
     entered = stay.entered_at.astimezone(rules.tz)
-    if stay.billed_until is not None:  # billing stopped then: known, whatever the clock says now
-        end = stay.billed_until if _before(end, entered) else min(end, stay.billed_until)
+    stop: datetime | None = stay.billed_until
+    again: list[tuple[datetime, datetime]] = []
+    if stay.renewed and stop is not None and not _before(end, entered):
+        stop, again = _after_renewal(stay, stop, end, rules.tz)
+    if stop is not None:  # billing stopped then: known, whatever the clock says now
+        end = stop if _before(end, entered) else min(end, stop)
     # The clock is behind when the stay ends before the car's entry, never before the start of its
     # billing: a monthly car's billing starts when its period ended, which may be after a handover
     # stopped it (then there is nothing to bill, not a day to charge).
@@ -120,7 +132,30 @@ def stay_charge(stay: StayFacts, rules: Rules, end: datetime) -> Charge | None:
     if stay.validated:
         free = max(rate.free_minutes, rate.visitor_free_minutes)
     fee = stay_fee(rate, start, later(start, UNTIMED) if untimed else end, free)
+    for piece in again:  # each priced on its own, as the time after a monthly car's period is
+        fee += stay_fee(rate, *piece, free)
+        end = piece[1] if _before(end, piece[1]) else end
     return Charge(fee, tariff.version, start, end)
+
+
+def _after_renewal(
+    stay: StayFacts, renewed: datetime, end: datetime, tz: ZoneInfo
+) -> tuple[datetime | None, list[tuple[datetime, datetime]]]:
+    """A stay whose billing a renewal stopped at `renewed`: when its billing stops, and the times
+    billed again: after a renewal's period ended and until a renewal after it, and after the period
+    it has now ended (`monthly_until`: taken back, moved back, or run out while the car is parked),
+    up to `end` or its handover. A period that ended no later than the renewal paid for none of the
+    stay: it is billed as if never renewed, up to its handover."""
+    again = [(a.astimezone(tz), b.astimezone(tz)) for a, b in stay.billed_again]
+    if stay.monthly_until is None:
+        return renewed, again
+    resumed = stay.monthly_until.astimezone(tz)
+    if not _before(renewed, resumed):
+        return stay.handed_over_at, []
+    last = end
+    if stay.handed_over_at is not None and _before(stay.handed_over_at, end):
+        last = stay.handed_over_at.astimezone(tz)
+    return renewed, again + ([(resumed, last)] if _before(resumed, last) else [])
 
 
 def _before(a: datetime, b: datetime) -> bool:

@@ -13,7 +13,7 @@ import json
 import sqlite3
 from collections import Counter, defaultdict
 from collections.abc import Collection
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -161,7 +161,7 @@ def build_report(
         body.update(_traffic(conn, lanes, s, e))
         body["visitors_registered"] = _visitors(conn, s, e)
         body["materials_out"] = _materials(conn, s, e)
-        body["parking"] = _parking(conn, s, e)
+        body["parking"] = _parking(conn, start, end, hour, tz)
         body["peak_occupancy"] = _peak(conn, s, e, tz)
         body["devices"] = device_faults(conn, s, e, start, end, repair_hours)
         body["patrol"] = _patrol(conn, s, e)
@@ -246,20 +246,77 @@ def _materials(conn: sqlite3.Connection, s: str, e: str) -> list[dict[str, Any]]
     return [{"building": b, "unit": u, "records": n} for b, u, n in rows]
 
 
+def _void_at(charge: str, moment: str) -> str:
+    """SQL: the charge `charge` (an alias) was void at `moment`, a period's end: a guard's plate
+    correction had voided it before then (gateway/store/corrections.py), and it was not restored
+    before then, now or in a void a later correction ended (charges_restored, schema migration 28)."""
+    return (
+        f"(({charge}.voided_at IS NOT NULL AND {charge}.voided_at < {moment}) OR EXISTS (SELECT 1 "
+        f"FROM charges_restored r WHERE r.charge_id = {charge}.id AND r.voided_at < {moment} "
+        f"AND r.restored_at >= {moment}))"
+    )
+
+
 # The charges of the period (:s to :e), as they stood at its end: one a guard's plate correction
-# voided since (gateway/store/corrections.py) was still owed then, and the centre had it so.
-_CHARGED = "c.at >= :s AND c.at < :e AND (c.voided_at IS NULL OR c.voided_at >= :e)"
+# voided since was still owed then, and the centre had it so; one void then was not. And those
+# that no report before counted, standing at no period's end before this one (void through its
+# own, then restored in this one): :restored, a JSON list of their ids (_restored_here).
+_CHARGED = (
+    f"((c.at >= :s AND c.at < :e AND NOT {_void_at('c', ':e')}) "
+    "OR c.id IN (SELECT value FROM json_each(:restored)))"
+)
+# Restored in the period, dated before it, standing at its end and void at its start: counted
+# here if void at every period's end since it was charged (_restored_here).
+_RESTORED = f"""
+SELECT c.id, c.at FROM charges c WHERE c.at < :s AND NOT {_void_at("c", ":e")} AND {_void_at("c", ":s")}
+AND EXISTS (SELECT 1 FROM charges_restored r
+            WHERE r.charge_id = c.id AND r.restored_at >= :s AND r.restored_at < :e)
+"""
+_VOID_AT = f"SELECT {_void_at('c', ':at')} FROM charges c WHERE c.id = :id"
 # Paid ahead in the period and not applied to a charge at its end: not linked to one by then, nor
-# to a charge voided since (it went back to its stay then), which had it from its writing.
-_PAID_AHEAD = """
+# to a charge voided since (it went back to its stay then), which had it from its writing; and
+# paid against a charge void at its end, restored since (the payment was back with its stay then).
+_PAID_AHEAD = f"""
 SELECT coalesce(sum(p.amount_fen), 0) FROM payments p WHERE p.at >= :s AND p.at < :e
 AND (p.charge_id IS NULL
-     OR coalesce(p.linked_at, (SELECT c.at FROM charges c WHERE c.id = p.charge_id)) >= :e)
+     OR coalesce(p.linked_at, (SELECT c.at FROM charges c WHERE c.id = p.charge_id)) >= :e
+     OR EXISTS (SELECT 1 FROM charges c WHERE c.id = p.charge_id AND {_void_at("c", ":e")}))
 AND NOT EXISTS (SELECT 1 FROM charges v WHERE v.id = p.voided_charge_id AND v.at < :e AND v.voided_at >= :e)
 """
 
 
-def _parking(conn: sqlite3.Connection, s: str, e: str) -> dict[str, Any]:
+def _restored_here(
+    conn: sqlite3.Connection, start: datetime, end: datetime, hour: int, tz: ZoneInfo
+) -> list[int]:
+    """The charges a correction restored in the period `start` to `end` that no report before
+    counted: each report counts the charges standing at its end, and a charge void at the end of
+    its own period (and of each since) stood at none, so without this no report sent counted it,
+    and a report rebuilt counting it would no longer say what the one sent said."""
+    period = {"s": to_db(start), "e": to_db(end)}
+    found = []
+    for charge_id, charged_at in conn.execute(_RESTORED, period).fetchall():
+        ends = _ends_between(conn, datetime.fromisoformat(charged_at), start, hour, tz)
+        void = (conn.execute(_VOID_AT, {"id": charge_id, "at": to_db(t)}).fetchone()[0] for t in ends)
+        if all(void):
+            found.append(int(charge_id))
+    return found
+
+
+def _ends_between(
+    conn: sqlite3.Connection, after: datetime, upto: datetime, hour: int, tz: ZoneInfo
+) -> list[datetime]:
+    """The ends of the report periods after `after` up to `upto` (a period's start), as the reports
+    are lined up (period_of: a change of `[reports] hour` makes one longer or shorter)."""
+    first, last = ((t.astimezone(tz) - timedelta(hours=hour)).date() for t in (after, upto))
+    days = (first + timedelta(days=n) for n in range(-1, (last - first).days + 1))
+    ends = {period_of(conn, day, hour, tz)[1] for day in days}
+    return sorted(t for t in ends if after.astimezone(UTC) < t.astimezone(UTC) <= upto.astimezone(UTC))
+
+
+def _parking(
+    conn: sqlite3.Connection, start: datetime, end: datetime, hour: int, tz: ZoneInfo
+) -> dict[str, Any]:
+    s, e = to_db(start), to_db(end)
     closed = conn.execute(
         "SELECT count(*) FROM stays WHERE exited_at >= ? AND exited_at < ? "
         "AND billing IN ('temporary', 'visitor')",
@@ -267,7 +324,8 @@ def _parking(conn: sqlite3.Connection, s: str, e: str) -> dict[str, Any]:
     ).fetchone()[0]
     # As things stood at the period's end, so that a report built later (rebuilt, or made up for
     # days the gateway was off) says what the one sent at the time said.
-    period = {"s": s, "e": e}
+    restored = json.dumps(_restored_here(conn, start, end, hour, tz))
+    period = {"s": s, "e": e, "restored": restored}
     charges = conn.execute(
         "SELECT count(*), coalesce(sum(c.amount_fen), 0), "
         "coalesce(sum(CASE WHEN c.settled_at IS NULL OR c.settled_at >= :e "
@@ -289,13 +347,11 @@ def _parking(conn: sqlite3.Connection, s: str, e: str) -> dict[str, Any]:
     ):
         by_method[method] = total
         payments += n
-    # A handover sets the stay's billed_until (once per stay; so does a renewal while parked, which
-    # says so: schema migration 27): the stay is kept as long as the access records, where the
-    # `stay` message upstream is pruned a week after it went.
+    # A handover sets the stay's handed_over_at (once per stay, schema migration 28; not its
+    # billed_until, which a renewal before it set): the stay is kept as long as the access records,
+    # where the `stay` message upstream is pruned a week after it went.
     handovers = conn.execute(
-        "SELECT count(*) FROM stays WHERE billed_until >= ? AND billed_until < ? "
-        "AND billed_until_cause IS NULL",
-        (s, e),
+        "SELECT count(*) FROM stays WHERE handed_over_at >= ? AND handed_over_at < ?", (s, e)
     ).fetchone()[0]
     audited = dict(
         conn.execute(
@@ -303,7 +359,7 @@ def _parking(conn: sqlite3.Connection, s: str, e: str) -> dict[str, Any]:
             (s, e),
         ).fetchall()
     )
-    pending = conn.execute(_PAID_AHEAD, period).fetchone()[0]
+    pending = conn.execute(_PAID_AHEAD, {"s": s, "e": e}).fetchone()[0]
     return {
         "temporary_stays_closed": closed,
         "charges": charges[0],

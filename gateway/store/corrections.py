@@ -8,9 +8,12 @@ its stay. An entry the misread took for a car already inside (soft anti-passback
 closed that car's stay as a missed exit; moved off the misread plate, it gives that stay back, open
 again, with any missed-exit charge it carried, or charge it kept a booth payment against, undone;
 corrected back to the plate it was read as (the camera was right after all), the entry takes that
-stay back: closed again as the missed exit, its charge as it stood. A car held at an exit is decided
-again as it waits: the correction of one of its decisions there is its hold's, written for each.
-Each correction is audited and goes upstream as a `plate_correction` record, one per record.
+stay back: closed again as the missed exit, its charge as it stood; or, where that car has paid and
+left since (the stay given back ended), the entry's own stay ends where that stay did, and nobody
+is left inside on it (its car paid its whole stay there: the charge stays undone). A car held at
+an exit is decided again as it waits: the correction of one of its decisions there is its hold's,
+written for each. Each correction is audited and goes upstream as a `plate_correction` record, one
+per record.
 """
 
 from __future__ import annotations
@@ -56,13 +59,26 @@ UPDATE payments SET charge_id = NULL, linked_at = NULL, voided_charge_id = charg
 # The stay an earlier correction of the entry gave back (_give_back), found as the entry is
 # corrected back to the plate it was read as: nothing else reopens a stay closed as `reentry`, and it
 # was the plate's last stay before the entry's own (the entry closed it and opened that one in one
-# transaction: gateway/store/record.py). Taken back only while it is its car's one open stay: the
-# entry's stay then moves back onto the plate (_move_stay).
+# transaction: gateway/store/record.py). Taken back while it is its car's one open stay: the entry's
+# stay then moves back onto the plate (_move_stay). Or ended since it was given back (no longer
+# closed as the entry closed it): its car paid and left at an exit, or an admin closed it.
 _GIVEN_BACK = """
-SELECT g.id FROM stays g
+SELECT g.id, g.exited_at IS NOT NULL FROM stays g
 WHERE g.id = (SELECT max(s.id) FROM stays s WHERE s.plate = :plate AND s.id < :entry_stay)
-  AND g.subject = :subject AND g.exited_at IS NULL
-  AND NOT EXISTS (SELECT 1 FROM stays o WHERE o.subject = g.subject AND o.exited_at IS NULL AND o.id <> g.id)
+  AND g.subject = :subject
+  AND ((g.exited_at IS NULL AND NOT EXISTS (
+          SELECT 1 FROM stays o WHERE o.subject = g.subject AND o.exited_at IS NULL AND o.id <> g.id))
+       OR (g.exited_at IS NOT NULL
+           AND NOT (g.closed_by IS 'reentry' AND g.exited_at = max(:at, g.entered_at))))
+"""
+# The entry's own stay, when the stay given back has ended since: the car was inside on it from
+# the entry (a re-entry after all) and left when that stay ended, so it ends there too, under the
+# plate, closed by this correction. Moved back open, the car was inside again after it had left.
+_CLOSE_WITH = """
+UPDATE stays SET subject = :subject, plate = :plate,
+       exited_at = max((SELECT g.exited_at FROM stays g WHERE g.id = :given_back), entered_at),
+       exit_event = (SELECT g.exit_event FROM stays g WHERE g.id = :given_back), closed_by = 'correction'
+WHERE id = :entry_stay
 """
 # Closed again as the entry closed it (record.py _CLOSE_STAY): at the entry, never before it began.
 _CLOSE_AGAIN = """
@@ -71,6 +87,13 @@ UPDATE stays SET exited_at = max(?, entered_at), exit_event = NULL, closed_by = 
 _VOIDED_CHARGE = """
 SELECT id, kind, plate, amount_fen, settled_at FROM charges
 WHERE at = ? AND event_id = ? AND stay_id = ? AND voided_at IS NOT NULL ORDER BY id DESC LIMIT 1
+"""
+# The void a restore ends is kept (schema migration 28): a report whose period ended while the
+# charge was void left it out, and built again it still does (gateway/parking/report.py), and the
+# report of the restore's period counts it then, or no report sent would.
+_KEEP_VOID = """
+INSERT INTO charges_restored (charge_id, voided_at, restored_at)
+SELECT id, voided_at, ? FROM charges WHERE id = ?
 """
 _RESTORE = "UPDATE charges SET voided_at = NULL WHERE id = ?"
 # Its booth payments linked to it again as they were: linked when the entry wrote it
@@ -127,9 +150,17 @@ class TakenBack:
     stay_id: int
     plate: str
     restored: int | None = None  # the charge id
+    # The entry's own stay, closed where the stay given back ended since (its car paid and left):
+    # that stay is left as it ended, its missed-exit charge undone (the car paid its whole stay).
+    entry_closed: int | None = None
 
     def said(self) -> str:
         """For the audit trail, after the correction's own words."""
+        if self.entry_closed is not None:
+            return (
+                f", stay {self.stay_id} of {self.plate} had ended since:"
+                f" the entry's stay {self.entry_closed} closed with it"
+            )
         said = f", stay {self.stay_id} of {self.plate} closed again as its missed exit"
         if self.restored is not None:
             said += f", its missed-exit charge {self.restored} restored"
@@ -198,7 +229,8 @@ def correct_plate(
             (event_id, lane, read, previous, plate, actor),
             stay_moved=stay_moved,
             stay_reopened=given_back.stay_id if given_back else None,
-            stay_closed_again=taken_back.stay_id if taken_back else None,
+            stay_closed_again=taken_back.stay_id if taken_back and not taken_back.entry_closed else None,
+            entry_stay_closed=taken_back.entry_closed if taken_back else None,
             hold_of=None,
         )
         others = tuple(
@@ -234,6 +266,7 @@ def _correct_with(
         stay_moved=False,
         stay_reopened=None,
         stay_closed_again=None,
+        entry_stay_closed=None,
         hold_of=corrected,
     )
     return True
@@ -310,20 +343,26 @@ def _take_back(
     """The stay of `plate` that an earlier correction of the entry `event_id` gave back (the entry
     read as `plate`, moved off it), closed again as the entry closed it, when the entry's stay is
     to move back onto `plate`; the missed-exit charge that correction undid, if any, restored with
-    the booth payments it took in, and sent upstream as restored."""
+    the booth payments it took in, and sent upstream as restored (its void kept for the reports).
+    Ended since (its car paid and left), that stay is left as it ended, and the entry's own stay,
+    moved onto `plate`, ends with it."""
     entry = conn.execute(_ENTRY_STAY, (event_id,)).fetchone()
     if entry is None or not entry[1].startswith("plate:") or entry[1] == f"plate:{plate}":
         return None
-    params = {"plate": plate, "entry_stay": entry[0], "subject": f"plate:{plate}"}
+    params = {"plate": plate, "entry_stay": entry[0], "subject": f"plate:{plate}", "at": logged_at}
     row = conn.execute(_GIVEN_BACK, params).fetchone()
     if row is None:
         return None
-    stay_id = row[0]
+    stay_id, ended = row
+    if ended:
+        conn.execute(_CLOSE_WITH, {**params, "given_back": stay_id})
+        return TakenBack(stay_id, plate, entry_closed=entry[0])
     conn.execute(_CLOSE_AGAIN, (logged_at, stay_id))
     charge = conn.execute(_VOIDED_CHARGE, (logged_at, event_id, stay_id)).fetchone()
     if charge is None:
         return TakenBack(stay_id, plate)
     charge_id, kind, charge_plate, amount, settled_at = charge
+    conn.execute(_KEEP_VOID, (to_db(at), charge_id))
     conn.execute(_RESTORE, (charge_id,))
     conn.execute(_TAKE_BACK_PAYMENTS, (logged_at, charge_id))
     paid = conn.execute(_PAID, (charge_id,)).fetchone()[0]

@@ -27,10 +27,13 @@ from gateway.timefmt import from_db, to_db
 # A monthly car's period as the register has it now (a renewal pushed while it is parked counts;
 # the stay names the vehicle its plate names now, also one deleted and added again: migration 20),
 # else as its stay kept it when the register stopped saying it: cleared, or the car struck off
-# (schema migration 17). Neither, and the stay would be billed nothing however long it lasted.
+# (schema migration 17). Neither, and the stay would be billed nothing however long it lasted. The
+# same for the period a renewal while parked paid for: the stay is billed again from its end
+# (gateway/parking/book.py), kept on the stay when a write ended it (gateway/store/renewals.py).
 _STAY = """
 SELECT s.id, s.subject, s.plate, s.class, s.billing, s.entered_at, s.billed_until, s.slot_id,
-       v.stay_id IS NOT NULL, coalesce(vh.monthly_until, s.monthly_until)
+       v.stay_id IS NOT NULL, coalesce(vh.monthly_until, s.monthly_until),
+       s.billed_until_cause IS 'renewal', s.handed_over_at, s.billed_again
 FROM stays s LEFT JOIN validations v ON v.stay_id = s.id LEFT JOIN vehicles vh ON vh.id = s.vehicle_id
 """
 _OPEN_STAY = _STAY + " WHERE s.subject = ? AND s.exited_at IS NULL ORDER BY s.id DESC LIMIT 1"
@@ -67,6 +70,14 @@ _CHARGE = """
 INSERT INTO charges (stay_id, subject, plate, class, billing, kind, tariff_version, started_at, ended_at,
                      amount_fen, event_id, at, settled_at)
 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+"""
+# A stay handed a slot: billing stops now unless it stopped before (a renewal: billed_until_cause),
+# and the first handover's moment is kept for the daily report (a car never billed: none).
+_HANDED_OVER = """
+UPDATE stays SET slot_id = :slot,
+    billed_until = CASE WHEN billing = 'slot' THEN billed_until ELSE coalesce(billed_until, :at) END,
+    handed_over_at = CASE WHEN billing = 'slot' THEN handed_over_at ELSE coalesce(handed_over_at, :at) END
+WHERE id = :id
 """
 # The car of a slot parked in the shared spaces, moved onto the slot when its car leaves (fixed
 # slots are car slots: a motorcycle listed on the slot stays in its own spaces).
@@ -541,7 +552,8 @@ class Owed:
 def _stay(row: tuple[object, ...] | None) -> StayFacts | None:
     if row is None:
         return None
-    sid, subject, plate, vclass, billing, entered, billed_until, slot_id, validated, monthly_until = row
+    sid, subject, plate, vclass, billing, entered, billed_until, slot_id, validated, monthly_until = row[:10]
+    renewed, handed_over_at, billed_again = row[10:]
     return StayFacts(
         id=int(sid),  # type: ignore[call-overload]
         subject=str(subject),
@@ -553,7 +565,16 @@ def _stay(row: tuple[object, ...] | None) -> StayFacts | None:
         validated=bool(validated),
         slot_id=slot_id,  # type: ignore[arg-type]
         monthly_until=from_db(monthly_until),  # type: ignore[arg-type]
+        renewed=bool(renewed),
+        handed_over_at=from_db(handed_over_at),  # type: ignore[arg-type]
+        billed_again=_pieces(billed_again),  # type: ignore[arg-type]
     )
+
+
+def _pieces(text: str | None) -> tuple[tuple[datetime, datetime], ...]:
+    """A stay's times billed again (`from/until` pairs, `;` apart: gateway/store/renewals.py)."""
+    pairs = (piece.split("/") for piece in (text or "").split(";") if piece)
+    return tuple((datetime.fromisoformat(a), datetime.fromisoformat(b)) for a, b in pairs)
 
 
 def open_stay(conn: sqlite3.Connection, subject: str) -> StayFacts | None:
@@ -777,20 +798,18 @@ def _plate_of(subject: str) -> str | None:
 def handover(conn: sqlite3.Connection, slot_id: int, at: datetime, cause: str) -> int | None:
     """一位多车: the car on the slot has gone; another car of the slot still inside moves onto it now.
 
-    Its billing stops at this moment; it pays for the time before at its exit. Returns its stay id.
-    A car that came in free on a slot (billing "slot") and was moved off it since (struck off, its
-    slot handed on) is put back on one: never billed, it has no billing to stop, and the daily
-    report, which counts handovers by billed_until, counts none (no second car was involved).
+    Its billing stops at this moment, unless it stopped before (a renewal while parked, which
+    keeps its moment); it pays for the time before at its exit. Returns its stay id. The daily
+    report counts the handover by handed_over_at, the first one's moment (schema migration 28), also
+    for a car renewed before it. A car that came in free on a slot (billing "slot") and was moved
+    off it since (struck off, its slot handed on) is put back on one: never billed, it has no
+    billing to stop, and the report counts none (no second car was involved).
     """
     row = conn.execute(_HANDOVER_CANDIDATE, {"slot": slot_id}).fetchone()
     if row is None:
         return None
     stay_id, subject, plate = row
-    conn.execute(
-        "UPDATE stays SET slot_id = ?, billed_until = CASE WHEN billing = 'slot' THEN billed_until "
-        "ELSE coalesce(billed_until, ?) END WHERE id = ?",
-        (slot_id, to_db(at), stay_id),
-    )
+    conn.execute(_HANDED_OVER, {"slot": slot_id, "at": to_db(at), "id": stay_id})
     enqueue(
         conn,
         "stay",

@@ -239,7 +239,7 @@ def _payment_redated(conn: sqlite3.Connection, rowid: int, before: list[str | No
 # What is dated on a stay's clock and moves with it: (table, the column naming the stay, its times,
 # what tells upstream of a row moved: None where nothing of it went up).
 _STAY_TIMES: tuple[tuple[str, str, tuple[str, ...], Told | None], ...] = (
-    ("stays", "id", ("entered_at", "billed_until"), None),
+    ("stays", "id", ("entered_at", "billed_until", "handed_over_at"), None),
     # paid ahead at the booth: grace and fee run from it, and the centre counts it on its day
     ("payments", "stay_id", ("at", "fee_until"), _payment_redated),
     ("validations", "stay_id", ("at",), None),

@@ -37,10 +37,50 @@ AND EXISTS (SELECT 1 FROM access_log a WHERE a.event_id = stays.entry_event
 """
 
 
+# The open stays of those cars whose billing a renewal stopped. Such a stay is billed again from
+# the end of the period the renewal paid for (gateway/parking/book.py, reading the register first).
+# A write of the car's period finds on the stay the end before it (monthly_until, kept by schema
+# migration 28's trigger), or when billing resumed after an earlier write; the writer's time (a
+# trigger has only SQLite's clock) then says what it means.
+_STOPPED = f"""
+stays.exited_at IS NULL AND stays.billing = '{Billing.TEMPORARY.value}'
+AND stays.billed_until_cause = 'renewal' AND stays.vehicle_id IN ({{vehicles}})
+"""
+_PAID_UP = "EXISTS (SELECT 1 FROM vehicles v WHERE v.id = stays.vehicle_id AND v.monthly_until > :at)"
+# Billed again until now (billing resumed at monthly_until, by `:at`), or its handover.
+_UNTIL = "min(:at, coalesce(stays.handed_over_at, :at))"
+# Renewed again, after billing resumed: it stops again now. Resumed no later than the renewal (the
+# period moved back before it), the renewal paid for none of the stay: billed from its entry.
+_AS_NEVER_RENEWED = f"""
+UPDATE stays SET billed_until = max(entered_at, {_UNTIL}), billed_again = NULL
+WHERE {_STOPPED} AND monthly_until <= :at AND monthly_until <= billed_until AND {_PAID_UP}
+"""
+# Otherwise the time billed again is kept, priced on its own at the exit.
+_BILLED_AGAIN = f"""
+UPDATE stays SET billed_again = coalesce(billed_again || ';', '') || monthly_until || '/' || {_UNTIL}
+WHERE {_STOPPED} AND monthly_until <= :at AND monthly_until > billed_until
+AND {_UNTIL} > monthly_until AND {_PAID_UP}
+"""
+# Paid up past now: billing is stopped; the end kept is the register's again.
+_STOPPED_AGAIN = f"UPDATE stays SET monthly_until = NULL WHERE {_STOPPED} AND {_PAID_UP}"
+# Not paid up past now (cleared, moved back, run out): billing resumed at the period's end, as the
+# register says it, else as kept (cleared: the end it had, or now, if that is earlier). None kept
+# and none in the register (the car struck off and added again without one): it stays stopped.
+_RESUMED = f"""
+UPDATE stays SET monthly_until = min(coalesce(
+    (SELECT v.monthly_until FROM vehicles v WHERE v.id = stays.vehicle_id), monthly_until), :at)
+WHERE {_STOPPED} AND NOT {_PAID_UP}
+"""
+
+
 def renewed_while_parked(
     conn: sqlite3.Connection, at: datetime, vehicles: str, params: Mapping[str, Any]
 ) -> None:
     """The cars `vehicles` (SQL for their ids, with the named `params`) had their period written at
     `at`: those parked paying since their period ran out and now paid up past `at` stop paying at
-    `at`. The caller owns the transaction."""
-    conn.execute(_RENEWED.format(vehicles=vehicles), {**params, "at": to_db(at)})
+    `at`; those renewed so whose period now ends by `at` (the renewal taken back) pay again from
+    its end, and stop again when renewed once more (the time between billed on its own). The
+    caller owns the transaction."""
+    values = {**params, "at": to_db(at)}
+    for sql in (_AS_NEVER_RENEWED, _BILLED_AGAIN, _STOPPED_AGAIN, _RENEWED, _RESUMED):
+        conn.execute(sql.format(vehicles=vehicles), values)

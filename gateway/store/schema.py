@@ -954,6 +954,40 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE stays ADD COLUMN billed_until_cause TEXT;
     """,
+    # A shared slot's second car renewed while parked and handed the slot later keeps the renewal's
+    # billed_until (its billing stopped then), so the daily report, counting handovers by
+    # billed_until, missed its handover, sent upstream all the same: when a stay was first handed a
+    # slot is kept on its own (the handovers so far: their billed_until). And a missed-exit charge
+    # that a guard's correction voided and a later one restored kept no trace of its void: a report
+    # whose period ended while it was void, rebuilt, counted it, and the report of the restore
+    # counted it nowhere. Each void a restore ended is kept (gateway/store/corrections.py).
+    # A renewal taken back while the car is parked (or run out, or moved back) left its billing
+    # stopped for good: the stay is billed again from the period's end (gateway/parking/book.py).
+    # The end before each write of a renewed car's period is kept on its stay (monthly_until, as
+    # migration 17 keeps a monthly car's), for the writer to say when billing resumed, at its own
+    # time (gateway/store/renewals.py); the times billed again and stopped again by a later
+    # renewal are kept as `from/until` pairs, `;` apart (billed_again).
+    """
+    ALTER TABLE stays ADD COLUMN billed_again TEXT;
+    CREATE TRIGGER stays_keep_renewed_end AFTER UPDATE OF monthly_until ON vehicles
+    WHEN OLD.monthly_until IS NOT NULL
+    BEGIN
+        UPDATE stays SET monthly_until = coalesce(monthly_until, OLD.monthly_until)
+        WHERE vehicle_id = OLD.id AND exited_at IS NULL AND billed_until_cause = 'renewal';
+    END;
+    ALTER TABLE stays ADD COLUMN handed_over_at TEXT;
+    UPDATE stays SET handed_over_at = billed_until
+    WHERE billed_until IS NOT NULL AND billed_until_cause IS NULL;
+    CREATE INDEX stays_handed_over ON stays(handed_over_at) WHERE handed_over_at IS NOT NULL;
+    CREATE TABLE charges_restored (
+        id INTEGER PRIMARY KEY,
+        charge_id INTEGER NOT NULL REFERENCES charges(id),
+        voided_at TEXT NOT NULL,
+        restored_at TEXT NOT NULL
+    );
+    CREATE INDEX charges_restored_charge ON charges_restored(charge_id);
+    CREATE INDEX charges_restored_at ON charges_restored(restored_at);
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
