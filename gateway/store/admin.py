@@ -5,7 +5,9 @@ from __future__ import annotations
 import fcntl
 import json
 import logging
+import shutil
 import sqlite3
+import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -93,9 +95,11 @@ def _apply(
         if exc.unwritable:
             # Written again, these rows would fail again (or tie a card to another household's car):
             # the import is given up, or it would stand in front of every later one for good.
-            csv_staging.remove(staging)
             if exc.done == 0 and not resumed:
+                csv_staging.remove(staging)
                 raise ImportRejected(exc.unwritable, len(exc.unwritable)) from exc
+            _record_given_up(conn, staged, exc, datetime.now(tz), resumed)
+            csv_staging.remove(staging)
             raise _given_up(exc, staged.total, resumed) from exc
         if exc.done == 0 and not resumed:
             csv_staging.remove(staging)
@@ -120,15 +124,39 @@ def _apply(
     csv_staging.remove(staging)
 
 
-def _given_up(exc: csv_steps.Stopped, total: int, resumed: bool) -> StorageError:
-    rows = "\n".join(exc.unwritable[:50]) + (
-        f"\n... and {len(exc.unwritable) - 50} more" if len(exc.unwritable) > 50 else ""
+def _record_given_up(
+    conn: Any, staged: csv_staging.Staged, exc: csv_steps.Stopped, at: datetime, resumed: bool
+) -> None:
+    """The rows a given-up import wrote are in the store: they go on the audit trail and upstream
+    before its staging file goes. If that cannot be written, the file is kept, so that the next
+    `gateway import` runs it again, is given up at the same rows and records it then."""
+    try:
+        csv_steps.give_up(conn, staged, exc, at, resumed)
+    except sqlite3.Error as err:
+        done = f"{exc.done} of {staged.total} rows" + (" this run" if resumed else "")
+        raise StorageError(
+            f"the import stopped after {done}, and these rows can never be written as checked:\n"
+            f"{_listed(exc.unwritable)}\nThe rows written are not on the audit trail yet: {err}; "
+            f"the checked rows are kept in {staged.path}",
+            fix="if the database was busy, run `gateway import -c CONFIG` again (no files): it writes "
+            "the rows again and records how far it got; otherwise free disk space or fix "
+            "permissions first. Then correct these rows and import the files again",
+        ) from err
+
+
+def _listed(unwritable: list[str]) -> str:
+    return "\n".join(unwritable[:50]) + (
+        f"\n... and {len(unwritable) - 50} more" if len(unwritable) > 50 else ""
     )
+
+
+def _given_up(exc: csv_steps.Stopped, total: int, resumed: bool) -> StorageError:
     rest = "only as far as the run that left it unfinished wrote them" if resumed else "not"
     return StorageError(
         f"the import stopped after {exc.done} of {total} rows and is given up: the store changed "
-        f"while it ran (the central server or an admin), and these rows no longer fit it:\n{rows}\n"
-        f"The first {exc.done} rows are in, the rest {rest}",
+        f"while it ran (the central server or an admin), and these rows no longer fit it:\n"
+        f"{_listed(exc.unwritable)}\nThe first {exc.done} rows are in (audited as registry.import, "
+        f"with what was left out), the rest {rest}",
         fix="correct these rows and import the files again (the check then names every row that "
         "no longer fits); the rows already in are written again as they are",
     )
@@ -188,16 +216,69 @@ def _one_import_at_a_time(data_dir: Path) -> Iterator[None]:
 
 def export_csv(cfg: SiteConfig, out_dir: Path, actor: str) -> dict[str, int]:
     """The register written as CSV files; who took a copy of it (names, cards, masked phones) is
-    audited, as a plate export is."""
+    audited, as a plate export is. No copy is left without its audit row. Raises StorageError
+    (the audit row cannot be written), GatewayError (the folder cannot be written)."""
     out_dir = out_dir.resolve()  # the audit says where the copy went, not `backup` from somewhere
     db = open_database(cfg.site.data_dir / DB_NAME, sync=cfg.storage.sync)
     try:
-        counts = export_all(db, out_dir, ZoneInfo(cfg.site.timezone))
-        with transaction(db.conn) as conn:
-            audit(conn, datetime.now(UTC), actor, "registry.export", str(out_dir), json.dumps(counts))
+        with _aside(out_dir) as aside:
+            counts = export_all(db, aside, ZoneInfo(cfg.site.timezone))
+            _move_in_audited(db.conn, aside, out_dir, counts, actor)
         return counts
     finally:
         db.conn.close()
+
+
+@contextmanager
+def _aside(out_dir: Path) -> Iterator[Path]:
+    """A hidden folder in out_dir that the export is written to, gone afterwards whatever happens
+    (with out_dir, if it was made for an export that left nothing in it)."""
+    made = not out_dir.exists()
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        aside = Path(tempfile.mkdtemp(prefix=".gateway-export-", dir=out_dir))
+    except OSError as exc:
+        raise GatewayError(
+            f"cannot write the export to {out_dir}: {exc.strerror or exc}",
+            fix="give a folder (new, or one of yours) that the user running gateway may write, "
+            "on a disk with free space",
+        ) from exc
+    try:
+        yield aside
+    finally:
+        shutil.rmtree(aside, ignore_errors=True)
+        if made and out_dir.is_dir() and not any(out_dir.iterdir()):
+            out_dir.rmdir()
+
+
+def _move_in_audited(
+    conn: sqlite3.Connection, aside: Path, out_dir: Path, counts: dict[str, int], actor: str
+) -> None:
+    """The written files moved into out_dir in the transaction of their registry.export audit row,
+    and taken out again if it does not commit. The files are written before it, not under its write
+    lock: that held every lane's decision for as long as the export took (2 s for 100,000 residents
+    with their cards)."""
+    moved: list[Path] = []
+    try:
+        with transaction(conn):
+            audit(conn, datetime.now(UTC), actor, "registry.export", str(out_dir), json.dumps(counts))
+            for name in (f"{kind}.csv" for kind in counts):
+                (aside / name).replace(out_dir / name)  # a rename: the lock is held for moments
+                moved.append(out_dir / name)
+    except (sqlite3.Error, OSError) as exc:
+        for path in moved:
+            path.unlink(missing_ok=True)
+        if isinstance(exc, OSError):
+            raise GatewayError(
+                f"cannot move the export into {out_dir}: {exc.strerror or exc}; no file was left there",
+                fix="give a folder (new, or one of yours) that the user running gateway may write",
+            ) from exc
+        raise StorageError(
+            f"the export's audit row (registry.export) cannot be written: {exc}; no file was left "
+            f"in {out_dir}, as no copy of the register leaves without a record of who took it",
+            fix="if the database is busy (an import, a long write), run the export again; otherwise "
+            "free disk space in the data directory or check its permissions",
+        ) from exc
 
 
 def export_plates(cfg: SiteConfig, out_dir: Path, since: datetime | None, actor: str) -> CropExport:

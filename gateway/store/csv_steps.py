@@ -20,6 +20,8 @@ The one import not carried to its end is one that other writers overtook: each s
 rows' references again (csv_recheck.py), and a row naming what was deleted or given to another
 resident since can never be written as checked. The import stops there, naming those rows, and is
 given up (Stopped.unwritable): kept, it failed at the same row every run and no import could run.
+The rows it did write are in the store, so a given-up import writes the audit row and upstream record
+the last step would have (give_up), saying how far it got and why it stopped.
 """
 
 from __future__ import annotations
@@ -187,19 +189,53 @@ def _step(conn: sqlite3.Connection, parts: list[Part], meta: dict[str, Any] | No
 
 
 def finished(conn: sqlite3.Connection, import_id: str) -> bool:
-    """The last step is in already: an earlier run committed it but stopped before removing the
-    staging file (which must then not be written again)."""
+    """The last step is in already, or the import was given up (give_up): an earlier run committed
+    its audit row but stopped before removing the staging file (which must then not be written
+    again)."""
     found = conn.execute(
         "SELECT 1 FROM audit WHERE action = 'registry.import' AND detail LIKE ?", (f'%"{import_id}"%',)
     ).fetchone()
     return found is not None
 
 
-def _finish(conn: sqlite3.Connection, meta: dict[str, Any], at: datetime) -> None:
+def give_up(conn: sqlite3.Connection, staged: Staged, stop: Stopped, at: datetime, resumed: bool) -> None:
+    """The registry.import audit row and upstream record of an import given up part way
+    (stop.unwritable), in one transaction: its first stop.done rows are in the store, and the office
+    and the centre are told who wrote them, how many of each kind, what was left out and why.
+    `resumed`: the run that left it unfinished may have written some of those left out too.
+    Raises sqlite3.Error."""
+    written = Counter({kind: 0 for kind in staged.meta["counts"]})
+    left_out = written.copy()
+    for run in staged.runs:
+        written[run.kind] += max(0, min(run.last, stop.done) - run.first + 1)
+        left_out[run.kind] += max(0, run.last - max(run.first, stop.done + 1) + 1)
+    stopped = {
+        "written": dict(written),
+        "left_out": dict(left_out),
+        "reason": _why_given_up(stop),
+        "resumed": resumed,
+    }
+    with transaction(conn):
+        _finish(conn, staged.meta, at, stopped)
+
+
+def _why_given_up(stop: Stopped) -> str:
+    # Only a count of the rows that no longer fit: they name card numbers, which the audit trail
+    # shows masked only (the error printed to the office names them in full).
+    if isinstance(stop.cause, _Overtaken):
+        return f"the store changed while it ran: {len(stop.unwritable)} row(s) no longer fit it"
+    return f"a step could not be written: {stop.cause}"
+
+
+def _finish(
+    conn: sqlite3.Connection, meta: dict[str, Any], at: datetime, stopped: dict[str, Any] | None = None
+) -> None:
+    """The import's audit row and upstream record; `stopped`: how far one given up got (give_up)."""
     files = ",".join(meta["files"])
-    detail = json.dumps({"import": meta["import_id"], "counts": meta["counts"]})
+    summary: dict[str, Any] = {"counts": meta["counts"]} | ({"stopped": stopped} if stopped else {})
+    detail = json.dumps({"import": meta["import_id"], **summary})
     audit(conn, at, str(meta["actor"]), "registry.import", files[:200], detail)
-    payload = {"op": "import", "entity": "batch", "id": meta["import_id"], "counts": meta["counts"]}
+    payload = {"op": "import", "entity": "batch", "id": meta["import_id"], **summary}
     enqueue(conn, "registry", {**payload, "at": at.isoformat()}, at)
 
 

@@ -53,23 +53,57 @@ class CropExport:
 def export_plate_crops(
     conn: sqlite3.Connection, data_dir: Path, out: Path, since: datetime | None, actor: str, now: datetime
 ) -> CropExport:
-    """Copy the crops of matched plate events (since `since`, else all) into `out`, new or empty."""
+    """Copy the crops of matched plate events (since `since`, else all) into `out`, new or empty,
+    and audit it as plates.export; what was copied is removed again if the audit row is not
+    written. Raises Refused, StorageError."""
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise Refused(f"{out} is not an empty folder", fix="give a new folder, so that no crop is mixed up")
+    made = not out.exists()
+    written: list[Path] = []
     try:
-        return _export(conn, data_dir, out, since, actor, now)
+        done = _export(conn, data_dir, out, since, written)
     except OSError as exc:
+        _remove(written, out if made else None)
         raise StorageError(
-            f"cannot write the crops to {out}: {exc.strerror or exc}",
-            fix="free disk space there or give a folder on another disk; labels.csv lists what was copied",
+            f"cannot write the crops to {out}: {exc.strerror or exc}; nothing was left there",
+            fix="free disk space there or give a folder on another disk",
         ) from exc
+    # The audit row is written once the crops are: under the write lock, copying thousands of them
+    # held every lane's decision, past its busy timeout. Kept without the row, they would have
+    # left the box with no record of who took them.
+    try:
+        with transaction(conn):
+            detail = (
+                f"{done.exported} crops ({done.corrected} misread, {done.by_guard} labelled by a guard) "
+                f"since {since or 'the first kept'}"
+            )
+            audit(conn, now, actor, "plates.export", str(out), detail)
+    except sqlite3.Error as exc:
+        _remove(written, out if made else None)
+        raise StorageError(
+            f"the export's audit row (plates.export) cannot be written: {exc}; no crop was left in {out}",
+            fix="if the database is busy (an import, a long write), run the export again; otherwise "
+            "free disk space in the data directory or check its permissions",
+        ) from exc
+    return done
+
+
+def _remove(written: list[Path], made: Path | None) -> None:
+    """Take out what the export wrote (and the folder it made)."""
+    for path in written:
+        path.unlink(missing_ok=True)
+    if made is not None and made.is_dir() and not any(made.iterdir()):
+        made.rmdir()
 
 
 def _export(
-    conn: sqlite3.Connection, data_dir: Path, out: Path, since: datetime | None, actor: str, now: datetime
+    conn: sqlite3.Connection, data_dir: Path, out: Path, since: datetime | None, written: list[Path]
 ) -> CropExport:
+    """Each file is added to `written` before it is written, so that a partly written one is
+    taken out too."""
     out.mkdir(parents=True, exist_ok=True)
     exported = corrected = by_guard = missing = 0
+    written.append(out / "labels.csv")
     with (out / "labels.csv").open("w", encoding="utf-8", newline="") as fh:
         rows = csv.writer(fh)
         rows.writerow(COLUMNS)
@@ -79,9 +113,11 @@ def _export(
             plate = guard_plate or registered
             crop = plate_crop_path(data_dir / snapshot)
             name = f"{event_id}.png"
+            written.append(out / name)
             try:
                 shutil.copyfile(crop, out / name)
             except FileNotFoundError:
+                written.pop()
                 missing += 1
                 continue
             label = "guard" if guard_plate else "registered"
@@ -89,10 +125,4 @@ def _export(
             exported += 1
             corrected += read != plate
             by_guard += label == "guard"
-    with transaction(conn):
-        detail = (
-            f"{exported} crops ({corrected} misread, {by_guard} labelled by a guard) "
-            f"since {since or 'the first kept'}"
-        )
-        audit(conn, now, actor, "plates.export", str(out), detail)
     return CropExport(exported, corrected, by_guard, missing)
