@@ -45,6 +45,7 @@ from gateway.store.database import open_read_only
 from gateway.store.parking import ParkingError
 from gateway.store.patrol import record_round, taps_between
 from gateway.store.redate import Step
+from gateway.sync.files import set_aside_before
 from gateway.timefmt import from_db, to_db
 
 log = logging.getLogger(__name__)
@@ -399,8 +400,7 @@ class Operations:
         # worker fails this look after worker_of's bound (logged), and a later look judges it.
         if self.routes:
             self._run(lambda _: None)
-        # a day back for a slow tick (and a round's `every` in _changed_rounds: it closes that late)
-        back = min(now - timedelta(days=1), self.clock.paused_at(now) or now)
+        back = self._patrols_back(now)
         changed = self._changed_rounds(now, back) if self.routes else []
         for result, before in changed:
             route = next(x for x in self.routes if x.id == result.route)
@@ -408,6 +408,17 @@ class Operations:
         if self.clock.trusted(self._monotonic()):
             self.clock.caught_up()
         return [r for r, _ in changed]
+
+    def _patrols_back(self, now: datetime) -> datetime:
+        """How far back a look at the rounds goes: a day back for a slow tick (and a round's `every`
+        in _changed_rounds: it closes that late), or to the start of a running clock's pause."""
+        return min(now - timedelta(days=1), self.clock.paused_at(now) or now)
+
+    def patrols_kept_from(self, now: datetime) -> datetime:
+        """Patrol rounds and taps are kept at least this far back: a round the patrol check still
+        looks at, deleted, would be judged anew without its taps (missed, for a round walked)."""
+        every = max((route.every for route in self.routes), default=timedelta(0))
+        return self._patrols_back(now) - every
 
     def _changed_rounds(self, now: datetime, back: datetime) -> list[tuple[RoundResult, str | None]]:
         """The rounds due since `back` (less a round's `every`) or on record as overdue whose state
@@ -516,11 +527,14 @@ class Operations:
         counts["stays"] = self._batches(lambda w: prune.prune_closed_stays(w, keep_access))
         counts["materials_out"] = self._batches(lambda w: prune.prune_materials(w, keep_access))
         counts["alarms"] = self._batches(lambda w: prune.prune_alarms(w, keep_access))
-        counts["patrol"] = self._batches(lambda w: prune.prune_patrol(w, keep_access))
+        keep_patrol = min(keep_access, self.patrols_kept_from(now))
+        counts["patrol"] = self._batches(lambda w: prune.prune_patrol(w, keep_patrol))
         counts["audit"] = self._batches(lambda w: prune.prune_audit(w, now - timedelta(days=ret.audit_days)))
-        counts["visitor_passes"] = self._batches(
-            lambda w: prune.prune_visitors(w, now - timedelta(days=ret.visitors_days))
-        )
+        visitors_from = now - timedelta(days=ret.visitors_days)
+        counts["visitor_passes"] = self._batches(lambda w: prune.prune_visitors(w, visitors_from))
+        # A damaged sync file set aside may hold a pushed pass's clear phone and ID numbers.
+        aside = set_aside_before(self.data_dir, visitors_from, self.site.tz)
+        counts["damaged_sync_files"], counts["damaged_sync_files_failed"] = plan.remove(aside)
         oldest_report, _ = self.report_days(now)
         counts["reports"] = self._run(lambda w: prune.prune_reports(w, oldest_report.isoformat()))
         if any(counts.values()):
@@ -529,8 +543,9 @@ class Operations:
 
     def records_kept_from(self, now: datetime) -> datetime:
         """Access records, closed stays, materials records, closed alarms and patrol taps and rounds
-        older than this are deleted (access records once delivered): a report of a day before it can
-        no longer be built from them."""
+        older than this are deleted (access records once delivered, and not an open stay's entry;
+        patrol taps and rounds not before patrols_kept_from): a report of a day before it can no
+        longer be built from them."""
         return now - timedelta(days=self.cfg.retention.access_records_days)
 
     def _batches(self, step: Callable[[sqlite3.Connection], int]) -> int:

@@ -7,8 +7,10 @@ here. With MQTT off there is nowhere to deliver to, so an access record goes onc
 the retention period, and with it every outbox row (of any kind) queued before that: nothing would
 ever send them, and a record kept past its retention is what the retention setting forbids.
 
-Closed alarms and patrol taps and rounds go with access records (by their own age); the audit trail
-after `retention.audit_days`, from its start, never its last 180 days (the database refuses).
+The entry record of a stay still open is kept until the stay closes (_NOT_AN_OPEN_ENTRY). Closed
+alarms and patrol taps and rounds go with access records (by their own age; patrol taps and rounds
+not while the patrol check still looks back at them: the caller's cutoff); the audit trail after
+`retention.audit_days`, from its start, never its last 180 days (the database refuses).
 
 A table's newest row is kept until a newer one is written, however old it is (a box quiet for
 months): SQLite gives a new row the id after the highest one left, so deleting the newest would
@@ -37,13 +39,25 @@ def _not_newest(table: str, alias: str = "") -> str:
     return f"{column} < (SELECT max(id) FROM {table})"
 
 
+# The entry record of a stay still open is kept, however old: the car's stay reads it until it
+# leaves (a renewal finds the paying stay by its monthly_expired flag, gateway/store/renewals.py; a
+# card moved to a new car still lets out the old car it let in, gateway/store/lookup.py). Once the
+# stay closes, the next pass deletes it. No index on stays.entry_event (adding one is a migration),
+# so the open stays, a car park's worth, are read first, through one of the partial indexes on them
+# (NOT IN a subquery of its own: SQLite builds the set once per statement); a correlated NOT EXISTS
+# would read every stay for every record. Not NULL: NOT IN a set holding NULL is never true.
+_NOT_AN_OPEN_ENTRY = """a.event_id NOT IN (
+    SELECT entry_event FROM stays WHERE exited_at IS NULL AND entry_event IS NOT NULL)"""
+
 _DELIVERED = f"""
 SELECT a.id, a.event_id FROM access_log a JOIN outbox o ON o.event_id = a.event_id
 WHERE o.sent_at IS NOT NULL AND o.sent_at < :cutoff AND a.at < :cutoff AND {_not_newest("access_log", "a")}
+AND {_NOT_AN_OPEN_ENTRY}
 ORDER BY a.id LIMIT :batch
 """
 _OLD = f"""
 SELECT a.id, a.event_id FROM access_log a WHERE a.at < :cutoff AND {_not_newest("access_log", "a")}
+AND {_NOT_AN_OPEN_ENTRY}
 ORDER BY a.id LIMIT :batch
 """
 
@@ -207,7 +221,8 @@ def prune_alarms(conn: sqlite3.Connection, before: datetime, batch: int = BATCH)
 
 def prune_patrol(conn: sqlite3.Connection, before: datetime, batch: int = BATCH) -> int:
     """One batch of patrol taps made, and of rounds due, before the cutoff (the larger count: a full
-    batch of either means there may be more)."""
+    batch of either means there may be more). The cutoff is no later than the patrol check's
+    look-back (Operations.patrols_kept_from): a round it finds no record of it judges anew."""
     args = {"cutoff": to_db(before), "batch": batch}
     with transaction(conn):
         taps = conn.execute(_OLD_TAPS, args).fetchall()

@@ -4,7 +4,8 @@ aside, and a failure to write one is logged with the fix for its cause.
 Neither holds the site's records: what they held the central server sends again (a snapshot asked
 for again). So a damaged one must not stop the gateway (the lanes never wait for the link): it is
 set aside, not repaired, and a new one made. The copy is kept for whoever looks into the loss; only
-the newest, since it may hold clear phone and ID numbers the gateway can no longer zero.
+the newest, and only `retention.visitors_days` (the hourly retention pass deletes it: set_aside_before),
+since it may hold clear phone and ID numbers the gateway can no longer zero.
 """
 
 from __future__ import annotations
@@ -12,15 +13,21 @@ from __future__ import annotations
 import errno
 import logging
 import os
+import re
 import shutil
 import sqlite3
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, tzinfo
 from pathlib import Path
 
 from gateway.store.database import DB_NAME, give_to_service, not_writable
 
 log = logging.getLogger(__name__)
+
+# A copy set aside: its name says when, in the site's local time (set_aside), as its file times
+# may not (os.replace keeps the last write's). With it, SQLite's files that go by its name.
+_ASIDE_TIME = "%Y%m%d-%H%M%S"
+_ASIDE = re.compile(r"sync-.+\.db\.damaged-(\d{8}-\d{6})(?:-wal|-journal|-shm)?")
 
 # What SQLite says of a file a power cut cut short or scrambled.
 DAMAGED_CODES = (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB)
@@ -76,12 +83,14 @@ def open_mending(
         aside = set_aside(path, now)
         log.error(
             "%s was damaged (%s; a power cut while it was written?) and is set aside as %s; a new "
-            "one is made. Lost with it: %s. The copy may hold clear phone and ID numbers: delete it "
-            "once looked at",
+            "one is made. Lost with it: %s. The copy may hold clear phone and ID numbers: the "
+            "hourly retention pass deletes it once retention.visitors_days have passed since %s "
+            "(delete it sooner once looked at)",
             path.name,
             exc,
             aside.name,
             lost,
+            f"{now:%Y-%m-%d %H:%M}",
         )
         return connect(path), aside
 
@@ -90,7 +99,7 @@ def set_aside(path: Path, now: datetime) -> Path:
     """Move the damaged file `path` (with its -wal, under the same new name, so that SQLite opens
     them together) to PATH.damaged-<time>; its -shm, an index SQLite rebuilds, goes. Raises OSError
     (a data directory the gateway may not write)."""
-    aside = path.with_name(f"{path.name}.damaged-{now:%Y%m%d-%H%M%S}")
+    aside = path.with_name(f"{path.name}.damaged-{now.strftime(_ASIDE_TIME)}")
     for older in path.parent.glob(f"{path.name}.damaged-*"):
         older.unlink(missing_ok=True)
     for suffix in ("-wal", "-journal"):
@@ -100,6 +109,25 @@ def set_aside(path: Path, now: datetime) -> Path:
     path.with_name(path.name + "-shm").unlink(missing_ok=True)
     os.replace(path, aside)
     return aside
+
+
+def set_aside_before(data_dir: Path, before: datetime, tz: tzinfo) -> list[Path]:
+    """The damaged sync files (with their -wal, -journal and -shm: one opened to look into it)
+    set aside in `data_dir` before `before`, by the time in their name, read in `tz` (the site's,
+    as set_aside wrote it). The retention pass deletes them: a copy may hold clear phone and ID
+    numbers, kept no longer than a visitor's pass."""
+    old = []
+    for path in data_dir.glob("sync-*.db.damaged-*"):
+        found = _ASIDE.fullmatch(path.name)
+        if found is None:  # not one set_aside named
+            continue
+        try:
+            at = datetime.strptime(found[1], _ASIDE_TIME).replace(tzinfo=tz)
+        except ValueError:  # digits, but no time (a 13th month): not set_aside's either
+            continue
+        if at < before:
+            old.append(path)
+    return old
 
 
 def write_fix(exc: BaseException, *paths: Path) -> str:

@@ -216,12 +216,19 @@ def test_monthly_cars_ending_soon_are_in_the_report(gw: Gateway) -> None:
     assert [m["plate"] for m in body["monthly_expiring"]] == ["皖C44444"]
 
 
+def _left_long_ago(gw: Gateway, at: datetime) -> None:
+    """The cars in so far have left: the entry record of a car still parked is kept however old
+    (tests/parking/test_retention_review_s41.py)."""
+    gw.conn.execute("UPDATE stays SET exited_at = ? WHERE exited_at IS NULL", (to_db(at),))
+
+
 def test_retention_deletes_access_records_only_after_delivery_was_confirmed(
     make_gw: Callable[..., Gateway],
 ) -> None:
     gw = make_gw(extra="[mqtt]\nenabled = true\n")  # a central server to deliver to
     old, recent = T0 - 400 * 24 * H, T0 - 10 * 24 * H
     events = [show(gw, "car-in", f"苏E0000{i}", old + i * M) for i in range(4)]
+    _left_long_ago(gw, old + H)
     fresh = show(gw, "car-in", "苏E00009", recent)
     delivered = [events[0].event_id, events[1].event_id, fresh.event_id]
     for ev in (events[0], events[2]):  # a guard's corrections go with the record they correct
@@ -249,6 +256,7 @@ def test_without_mqtt_access_records_go_by_age_alone(gw: Gateway) -> None:
     old, recent = T0 - 400 * 24 * H, T0 - 10 * 24 * H
     for i in range(3):
         show(gw, "car-in", f"苏E0000{i}", old + i * M)
+    _left_long_ago(gw, old + H)
     fresh = show(gw, "car-in", "苏E00009", recent)
     gw.conn.execute(
         "INSERT INTO outbox (event_id, topic, payload, created_at) VALUES ('x', 'alarm', '{}', ?)",
