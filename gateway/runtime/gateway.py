@@ -39,6 +39,7 @@ from gateway.runtime.hand_lanes import HandLanes
 from gateway.runtime.hand_opens import WaitingRecords
 from gateway.runtime.lane_boards import LaneBoards, Pulsed, pulse, tell_opening
 from gateway.runtime.lanes import LaneInputs
+from gateway.runtime.outbox_stream import check_outbox_stream
 from gateway.runtime.plate_match import RegisteredPlates
 from gateway.runtime.texts import display_lines, fault_lines
 from gateway.runtime.worker import Checkpointer, DecisionWorker, Job
@@ -84,6 +85,9 @@ class Gateway:
         self._started = False  # device changes before start() are settled by start()
         self.devices: Devices = build_devices(cfg, chooser_for, on_change=self._device_changed)
         self.parking = ParkingDesk(self.site, sees=self.devices.sees)
+        # Which database's seqs go up from here: a new box's, or one put back on an older copy,
+        # start a stream of their own; first, so that nothing is queued under a seq handed out.
+        self.outbox_stream = check_outbox_stream(self.conn, self.data_dir, self.now())
         # What the config edited since left behind: slots, stays, tariff prices, the site id.
         say_at_start(self.conn, self.parking.rules.tariffs, self.site, self.now())
         self.lane_io = LaneInputs(self.devices, self.on_worker, self.now)

@@ -30,6 +30,62 @@ def enqueue(
     return event_id
 
 
+# The outbox's seqs come in streams (gateway/runtime/outbox_stream.py): a stream is one database's
+# run of seqs, from the `outbox_started` record that opened it (its first_seq) to the next stream's.
+_STREAMS = "SELECT first_seq, stream FROM outbox_streams ORDER BY first_seq"
+
+
+def streams(conn: sqlite3.Connection) -> list[tuple[int, str]]:
+    """(first_seq, stream) of each stream this database's outbox has run, the current one last.
+    Rows below the first stream's first_seq were written by a gateway before streams."""
+    return conn.execute(_STREAMS).fetchall()
+
+
+def highest_seq(conn: sqlite3.Connection) -> int:
+    """The highest seq this database has handed out, its rows pruned since or not (0: none yet)."""
+    row = conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'outbox'").fetchone()
+    (newest,) = conn.execute("SELECT coalesce(max(seq), 0) FROM outbox").fetchone()
+    return max(int(row[0]) if row else 0, int(newest))
+
+
+def seqs_before_streams(conn: sqlite3.Connection) -> int:
+    """The highest seq handed out before the database had streams (schema step 29), on a box
+    upgraded from an older gateway; 0 on a database made with streams."""
+    row = conn.execute("SELECT value FROM config_seen WHERE key = 'outbox_before_streams'").fetchone()
+    return int(row[0]) if row else 0
+
+
+def start_stream(
+    conn: sqlite3.Connection,
+    stream: str,
+    previous: str | None,
+    reason: str,
+    at: datetime,
+    *,
+    above: int = 0,
+    first_seq: int | None = None,
+) -> int:
+    """Open the stream `stream` with its `outbox_started` record, which takes the next seq above
+    both this database's and `above` (seqs the box handed out from a database since lost or
+    replaced: never handed out again). The stream starts at that record, or at `first_seq` (rows
+    queued before it, on a new database, are the stream's too). Returns the stream's first_seq.
+    The caller owns the transaction."""
+    conn.execute(
+        "INSERT INTO sqlite_sequence (name, seq) SELECT 'outbox', 0 "
+        "WHERE NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = 'outbox')"
+    )
+    conn.execute("UPDATE sqlite_sequence SET seq = max(seq, ?) WHERE name = 'outbox'", (above,))
+    first = first_seq if first_seq is not None else highest_seq(conn) + 1  # AUTOINCREMENT's next
+    told = {"at": at.isoformat(), "stream": stream, "first_seq": first, "previous_stream": previous}
+    enqueue(conn, "outbox_started", {**told, "reason": reason}, at)
+    conn.execute(
+        "INSERT INTO outbox_streams (first_seq, stream, previous_stream, reason, started_at) "
+        "VALUES (?, ?, ?, ?, ?)",
+        (first, stream, previous, reason, to_db(at)),
+    )
+    return first
+
+
 _PENDING = """
 SELECT seq, event_id, topic, payload FROM outbox
 WHERE sent_at IS NULL AND quarantined IS NULL AND seq > ? ORDER BY seq LIMIT ?

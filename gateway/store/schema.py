@@ -988,6 +988,23 @@ MIGRATIONS: list[str] = [
     CREATE INDEX charges_restored_charge ON charges_restored(charge_id);
     CREATE INDEX charges_restored_at ON charges_restored(restored_at);
     """,
+    # The outbox's seqs come in streams, one per database's run of them (gateway/runtime/
+    # outbox_stream.py): a new box's fresh database under the same site id, or a box put back on an
+    # older copy of its database, starts a stream of its own, so that the centre no longer takes
+    # its seqs for the ones it already holds. Each stream from its first seq (its outbox_started
+    # record) to the next one's. The highest seq handed out before this step, on a box upgraded
+    # (none on a new database): those rows go up without a stream, as the older gateway sent them.
+    f"""
+    CREATE TABLE outbox_streams (
+        first_seq INTEGER PRIMARY KEY,
+        stream TEXT NOT NULL UNIQUE,
+        previous_stream TEXT,
+        reason TEXT NOT NULL,
+        started_at TEXT NOT NULL
+    );
+    INSERT INTO config_seen (key, value, first_seen)
+    SELECT 'outbox_before_streams', seq, {_NOW} FROM sqlite_sequence WHERE name = 'outbox' AND seq > 0;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -515,6 +515,12 @@ class Directory:
         # Nothing to finish: what is staged has served (a kill after an apply, or a file from
         # before the staged copy was emptied after each one).
         self._clear_staged()
+        if applied == 0:
+            # An empty register (a new box, a fresh gateway.db): every resident is refused
+            # `unknown` until one comes, and the centre sends one when asked. Asked as for a lost
+            # inbox, and again every resync_interval_s until a snapshot is in.
+            reason = "the register is empty (applied version 0): a new box or a new database"
+            self._act(self.versions.resync(reason, time.monotonic()))
 
     def _carry_on(self, version: int) -> None:
         """Finish snapshot `version` from the step the store reached, from its staged copy; ask

@@ -47,6 +47,8 @@ def health_report(
         "backlog": backlog,
         "disk": disk_report(gw.data_dir, gw.db_path),
         "applied_version": applied_version,
+        # alarms_open's ids are this stream's: a new box numbers its alarms from 1 again.
+        "outbox_stream": gw.outbox_stream,
         "lane_modes": {**dict.fromkeys(gw.by_hand.held, "open"), **gw.lane_modes},
         **_from_the_store(gw),
     }

@@ -22,22 +22,25 @@ from typing import Any
 
 from gateway.alarm_texts import AlarmText, Param
 from gateway.runtime.gateway import Gateway
+from gateway.runtime.outbox_stream import HIGH_WATER_NAME, HighWater, write_high_water
 from gateway.store.alarms import clear_alarm, raise_alarm, write_alarm
 from gateway.store.database import open_read_only, transaction
 from gateway.store.outbox import (
     backlog,
     enqueue,
     first_pending_not_held,
+    highest_seq,
     mark_sent,
     pending,
     prune_sent,
     quarantine,
+    streams,
 )
 from gateway.sync.client import Connection
 from gateway.sync.errors import LinkError
 from gateway.sync.nonces import forget_used_ids
 from gateway.sync.topics import Topics
-from gateway.sync.uplink import Done, NoSubscriber, Quarantine, Uplink
+from gateway.sync.uplink import Done, NoSubscriber, Quarantine, Uplink, stream_of
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +67,14 @@ class LinkOutbox:
     def __init__(self, gw: Gateway, topics: Topics, events: queue.Queue[Any]):
         self.gw = gw
         self.cfg = gw.site.config.mqtt
-        self.uplink = Uplink(topics, self._fetch, self.cfg.inflight, self.cfg.max_message_bytes)
+        self.uplink = Uplink(
+            topics, self._fetch, self.cfg.inflight, self.cfg.max_message_bytes, self._stream_of
+        )
+        # (first_seq, stream) of the outbox's streams, read again with each fetch; and the highest
+        # seq the high-water file vouches for (gateway/runtime/outbox_stream.py).
+        self._streams: list[tuple[int, str]] = []
+        self._high_written = 0
+        self._high_warned = False
         self._events = events  # the link's: the worker's answers go back to its thread
         self.reader: sqlite3.Connection | None = None  # the link thread's, while it runs
         self._marks: list[Done] = []
@@ -87,6 +97,8 @@ class LinkOutbox:
         messages, bad = self.uplink.take(room, time.monotonic())
         for q in bad:
             self.quarantine(q)
+        if messages:
+            self._vouch(max(m.seq for m in messages))
         for m in messages:
             try:
                 mid = conn.publish(m.topic, m.body)
@@ -159,7 +171,36 @@ class LinkOutbox:
 
     def _fetch(self, after: int, limit: int) -> list[tuple[int, str, str, str]]:
         assert self.reader is not None
+        self._streams = streams(self.reader)
         return pending(self.reader, after, limit)
+
+    def _stream_of(self, seq: int) -> str | None:
+        return stream_of(self._streams, seq)
+
+    def _vouch(self, seq: int) -> None:
+        """Before a seq goes up, the high-water file names it (or a higher one): put back on an
+        older copy of gateway.db, the box then knows it handed out seqs the copy has not, and starts
+        a new stream above them rather than send them again. Written once for the whole backlog
+        (the database's highest seq), then about once per new record: no more often than the
+        records themselves are committed."""
+        if seq <= self._high_written or not self._streams or self.reader is None:
+            return
+        high = max(seq, highest_seq(self.reader))
+        try:
+            write_high_water(self.gw.data_dir, HighWater(self._streams[-1][1], high))
+        except OSError as exc:
+            # The records go up all the same: the lanes' records matter more than the check.
+            log.log(
+                logging.DEBUG if self._high_warned else logging.ERROR,
+                "%s cannot be written: %s; a database put back from an older copy may then send "
+                "seqs the centre has (fix: give the data directory %s to the gateway's user, free "
+                "disk space)",
+                HIGH_WATER_NAME,
+                exc,
+                self.gw.data_dir,
+            )
+            self._high_warned = True
+        self._high_written = high
 
     # -- writes, through the gateway's worker ----------------------------------------------------
 
@@ -193,6 +234,7 @@ class LinkOutbox:
 
     def _write_quarantine(self, q: Quarantine) -> None:
         at = self.gw.now()
+        stream = self._stream_of(q.seq)
 
         def write(conn: sqlite3.Connection) -> None:
             with transaction(conn):
@@ -207,6 +249,7 @@ class LinkOutbox:
                             {
                                 "at": at.isoformat(),
                                 "quarantined_seq": q.seq,
+                                "quarantined_stream": stream,
                                 "quarantined_event_id": event_id,
                                 "record_type": record_type,
                                 "reason": q.reason,

@@ -48,7 +48,8 @@ CREATE TABLE IF NOT EXISTS events (
     type TEXT NOT NULL,
     topic TEXT NOT NULL,
     payload TEXT NOT NULL,
-    received_at TEXT NOT NULL
+    received_at TEXT NOT NULL,
+    stream TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX IF NOT EXISTS events_site_seq ON events(site, seq);
 CREATE TABLE IF NOT EXISTS sites (
@@ -72,21 +73,45 @@ CREATE TABLE IF NOT EXISTS rejected (
     received_at TEXT NOT NULL
 );
 """
-# Seqs from 1 to max_seq a site never delivered, not counting those an outbox_quarantined event
-# announced. Each seq counts once: a record set aside and later sent again (both present) does
-# not hide another one that is missing. A site that is a gateway's new id (a site_renamed event:
-# its records before went up under the old one) counts from the seq it names.
-SITE_GAPS = """CREATE VIEW site_gaps AS
-SELECT s.site, max(0, s.max_seq - s.first + 1 - (
+# A gateway's seqs come in streams (docs/mqtt.md, outbox_started): each database's run of seqs,
+# named on each record beside its seq ('' for records of a gateway before streams). Order and
+# completeness are counted per site and stream: a new box's seqs start at 1 again under the same site.
+# Made by _upgrade (a database of an older sink has events without a stream).
+STREAMS = """
+CREATE TABLE streams (
+    site TEXT NOT NULL,
+    stream TEXT NOT NULL,
+    max_seq INTEGER NOT NULL DEFAULT 0,
+    events INTEGER NOT NULL DEFAULT 0,
+    out_of_order INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (site, stream)
+)"""
+# Seqs from a stream's first to its max_seq a site never delivered in that stream, not counting
+# those an outbox_quarantined event announced. Each seq counts once: a record set aside and later
+# sent again (both present) does not hide another one that is missing. A stream counts from the
+# first_seq its outbox_started record names; a site that is a gateway's new id (a site_renamed
+# event: its records before went up under the old one) from the seq that names; else from 1.
+STREAM_GAPS = """CREATE VIEW stream_gaps AS
+SELECT s.site, s.stream, max(0, s.max_seq - s.first + 1 - (
     SELECT count(*) FROM (
-        SELECT e.seq FROM events e WHERE e.site = s.site AND e.seq BETWEEN s.first AND s.max_seq
+        SELECT e.seq FROM events e
+        WHERE e.site = s.site AND e.stream = s.stream AND e.seq BETWEEN s.first AND s.max_seq
         UNION
         SELECT json_extract(q.payload, '$.quarantined_seq') FROM events q
         WHERE q.site = s.site AND q.type = 'outbox_quarantined'
+        AND CASE WHEN json_type(q.payload, '$.quarantined_stream') IS NULL THEN q.stream
+            ELSE coalesce(json_extract(q.payload, '$.quarantined_stream'), '') END = s.stream
         AND json_extract(q.payload, '$.quarantined_seq') BETWEEN s.first AND s.max_seq))) AS missing
-FROM (SELECT site, max_seq, coalesce((
+FROM (SELECT site, stream, max_seq, coalesce((
     SELECT min(json_extract(r.payload, '$.first_seq')) FROM events r
-    WHERE r.site = sites.site AND r.type = 'site_renamed'), 1) AS first FROM sites) s"""
+    WHERE r.site = streams.site AND r.type = 'outbox_started'
+    AND json_extract(r.payload, '$.stream') = streams.stream), (
+    SELECT min(json_extract(r.payload, '$.first_seq')) FROM events r
+    WHERE r.site = streams.site AND r.type = 'site_renamed'), 1) AS first FROM streams) s"""
+SITE_GAPS = """CREATE VIEW site_gaps AS
+SELECT site, coalesce((SELECT sum(g.missing) FROM stream_gaps g WHERE g.site = sites.site), 0) AS missing
+FROM sites"""
+_VIEWS = {"stream_gaps": STREAM_GAPS, "site_gaps": SITE_GAPS}
 _EVENT_TOPICS = ("events/#", "cmd/reply", "sync/request", "sync/error")
 _STATE_TOPICS = {"status": "status", "health": "health", "sync/state": "sync_state"}
 _BATCH = 500
@@ -111,16 +136,18 @@ def read_message(payload: bytes) -> tuple[str, Any]:
         raise Unusable(f"not JSON: {str(exc)[:200]}") from exc
 
 
-def event_keys(body: Any) -> tuple[int, str]:
-    """The seq and event id of an event, checked."""
+def event_keys(body: Any) -> tuple[int, str, str]:
+    """The seq, event id and stream ('' when the record names none) of an event, checked."""
     if not isinstance(body, dict):
         raise Unusable("not a JSON object")
-    seq, event_id = body.get("seq"), body.get("event_id")
+    seq, event_id, stream = body.get("seq"), body.get("event_id"), body.get("stream", "")
     if not isinstance(seq, int) or isinstance(seq, bool) or not 1 <= seq <= MAX_SEQ:
         raise Unusable(f"no seq from 1 to 2^63-1: {str(seq)[:40]}")
     if not isinstance(event_id, str) or not 1 <= len(event_id) <= 200:
         raise Unusable("no event_id (a string of 1 to 200 characters)")
-    return seq, event_id
+    if not isinstance(stream, str) or len(stream) > 64:
+        raise Unusable(f"a stream that is not a string of up to 64 characters: {str(stream)[:40]}")
+    return seq, event_id, stream
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,7 +172,7 @@ class Sink:
         self.db = sqlite3.connect(options.db, isolation_level=None, timeout=30, check_same_thread=False)
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.executescript(SCHEMA)
-        self._make_view()
+        self._upgrade()
         self.stored = 0
         self.duplicates = 0
         self.rejected = 0
@@ -154,16 +181,29 @@ class Sink:
         self._rng = random.Random()
         self.ready = threading.Event()  # subscribed (for tests and --stop-after runs)
 
-    def _make_view(self) -> None:
-        """site_gaps as this version counts it, replacing an older one (whose count was wrong)."""
+    def _upgrade(self) -> None:
+        """A database of an older sink brought to this one's: its events, which name no stream,
+        are the stream '' of their site, counted as the site was; the views as this version counts
+        them, replacing older ones (whose count was wrong, or by site alone)."""
         self.db.execute("BEGIN IMMEDIATE")  # sinks starting together on one database
         try:
-            row = self.db.execute(
-                "SELECT sql FROM sqlite_master WHERE type = 'view' AND name = 'site_gaps'"
-            ).fetchone()
-            if row is None or row[0] != SITE_GAPS:
-                self.db.execute("DROP VIEW IF EXISTS site_gaps")
-                self.db.execute(SITE_GAPS)
+            columns = {row[1] for row in self.db.execute("PRAGMA table_info(events)")}
+            if "stream" not in columns:
+                self.db.execute("ALTER TABLE events ADD COLUMN stream TEXT NOT NULL DEFAULT ''")
+            made = self.db.execute("SELECT 1 FROM sqlite_master WHERE name = 'streams'").fetchone()
+            if made is None:
+                self.db.execute(STREAMS)
+                self.db.execute(
+                    "INSERT INTO streams (site, stream, max_seq, events, out_of_order) "
+                    "SELECT site, '', max_seq, events, out_of_order FROM sites WHERE events > 0"
+                )
+            self.db.execute("CREATE INDEX IF NOT EXISTS events_site_stream_seq ON events(site, stream, seq)")
+            kept = dict(self.db.execute("SELECT name, sql FROM sqlite_master WHERE type = 'view'").fetchall())
+            if any(kept.get(name) != sql for name, sql in _VIEWS.items()):
+                for name in _VIEWS:  # site_gaps reads stream_gaps: dropped first, made last
+                    self.db.execute(f"DROP VIEW IF EXISTS {name}")
+                for sql in _VIEWS.values():
+                    self.db.execute(sql)
             self.db.execute("COMMIT")
         except BaseException:
             self.db.execute("ROLLBACK")
@@ -303,10 +343,10 @@ class Sink:
                 (text, now, site),
             )
             return
-        seq, event_id = event_keys(body)
+        seq, event_id, stream = event_keys(body)
         cur = self.db.execute(
-            "INSERT INTO events (event_id, site, seq, type, topic, payload, received_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (event_id) DO NOTHING",
+            "INSERT INTO events (event_id, site, seq, type, topic, payload, received_at, stream) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (event_id) DO NOTHING",
             (
                 event_id,
                 site,
@@ -315,6 +355,7 @@ class Sink:
                 msg.topic,
                 text,
                 now,
+                stream,
             ),
         )
         if cur.rowcount == 0:
@@ -322,10 +363,21 @@ class Sink:
             self.db.execute("UPDATE sites SET duplicates = duplicates + 1 WHERE site = ?", (site,))
             return
         self.stored += 1
+        # Out of order within its stream only: another stream's seqs (a new box's) are not its.
+        highest = self.db.execute(
+            "SELECT max_seq FROM streams WHERE site = ? AND stream = ?", (site, stream)
+        ).fetchone()
+        late = int(highest is not None and seq < highest[0])
         self.db.execute(
-            "UPDATE sites SET events = events + 1, out_of_order = out_of_order + (? < max_seq), "
+            "INSERT INTO streams (site, stream, max_seq, events, out_of_order) VALUES (?, ?, ?, 1, ?) "
+            "ON CONFLICT (site, stream) DO UPDATE SET events = events + 1, "
+            "out_of_order = out_of_order + excluded.out_of_order, max_seq = max(max_seq, excluded.max_seq)",
+            (site, stream, seq, late),
+        )
+        self.db.execute(
+            "UPDATE sites SET events = events + 1, out_of_order = out_of_order + ?, "
             "max_seq = max(max_seq, ?) WHERE site = ?",
-            (seq, seq, site),
+            (late, seq, site),
         )
 
 

@@ -17,8 +17,9 @@ to see whether anyone subscribes yet; the other topics' rows carry on.
 from __future__ import annotations
 
 import json
+from bisect import bisect_right
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from gateway.sync.errors import puback_text
@@ -89,19 +90,40 @@ class _Hold:
         return min(NO_SUBSCRIBER_RETRY_MAX_S, NO_SUBSCRIBER_RETRY_S * 2 ** min(self.misses - 1, 30))
 
 
-def body_of(seq: int, site: str, payload: str) -> bytes:
-    """The stored payload with the gateway's sequence number and site id in front.
+def stream_of(streams: Sequence[tuple[int, str]], seq: int) -> str | None:
+    """The stream a row belongs to, of `streams` ((first_seq, stream), oldest first): the last one
+    started at or below its seq; None for a row written before the first (by an older gateway)."""
+    i = bisect_right([first for first, _ in streams], seq)
+    return streams[i - 1][1] if i else None
+
+
+def body_of(seq: int, stream: str | None, site: str, payload: str) -> bytes:
+    """The stored payload with the gateway's sequence number, its stream and the site id in front
+    (a row from before streams goes up as an older gateway sent it, without one).
 
     The outbox writes payloads with json.dumps of a dict, so each one is a JSON object: splicing
-    two keys in costs far less than parsing and dumping it again at 5,000 records a second.
+    the keys in costs far less than parsing and dumping it again at 5,000 records a second.
     """
-    return ('{"seq":' + str(seq) + ',"site":' + json.dumps(site) + "," + payload[1:]).encode()
+    named = "" if stream is None else ',"stream":' + json.dumps(stream)
+    return ('{"seq":' + str(seq) + named + ',"site":' + json.dumps(site) + "," + payload[1:]).encode()
+
+
+def _no_stream(seq: int) -> str | None:
+    return None
 
 
 class Uplink:
-    def __init__(self, topics: Topics, fetch: Fetch, window: int, max_bytes: int):
+    def __init__(
+        self,
+        topics: Topics,
+        fetch: Fetch,
+        window: int,
+        max_bytes: int,
+        stream: Callable[[int], str | None] = _no_stream,
+    ):
         self.topics = topics
         self._fetch = fetch
+        self._stream = stream  # a fetched row's stream, by its seq
         self._window_cfg = window
         self._max_bytes_cfg = max_bytes
         self.window = window
@@ -163,7 +185,7 @@ class Uplink:
             if topic is None:
                 bad.append(Quarantine(seq, f"record type {record_type!r} cannot name a topic"))
                 continue
-            body = body_of(seq, self.topics.site, payload)
+            body = body_of(seq, self._stream(seq), self.topics.site, payload)
             if len(body) + len(topic.encode()) > self.max_bytes:
                 bad.append(
                     Quarantine(

@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 from conftest import SITE, running
 from sync_helpers import Mosquitto, Subscriber, wait_for
-from test_sync_uplink import produce, unsent
+from test_sync_uplink import CENTRE, produce, unsent
 
 from gateway.config import SiteConfig
 from gateway.sync.topics import Topics
@@ -18,11 +18,11 @@ from gateway.sync.uplink import Done, Message, NoSubscriber, Row, Uplink
 def _scenario(
     broker: Mosquitto, sync_cfg: Callable[..., SiteConfig], drop_sessions: bool
 ) -> tuple[list[str], list[str], str | None]:
-    topics = [f"estate/{SITE}/events/#"]
+    topics = CENTRE
     central = Subscriber(broker, topics, client_id="central", persistent=True)
     with running(sync_cfg(broker.port)) as (gw, service):
         ids = produce(gw, 3)
-        wait_for("the first records at the centre", lambda: len(central.payloads()) >= 3)
+        wait_for("the first records at the centre", lambda: len(central.payloads("/test")) >= 3)
         central.close()  # the centre's consumer will reconnect after the broker is back
         broker.stop()
         if drop_sessions:  # restarted without its saved sessions (a new container, a lost volume)
@@ -41,12 +41,14 @@ def _scenario(
         ids += produce(gw, 2)
         try:
             with contextlib.suppress(AssertionError):  # the test's assertion says what is missing
-                wait_for("every record at the centre", lambda: len(central2.payloads()) >= len(ids) - 3, 15)
+                wait_for(
+                    "every record at the centre", lambda: len(central2.payloads("/test")) >= len(ids) - 3, 15
+                )
             time.sleep(1.0)
         finally:
             central2.close()
         wait_for("every record marked sent", lambda: unsent(gw) == 0, 15)
-    got = [m["event_id"] for m in central.payloads() + central2.payloads()]
+    got = [m["event_id"] for m in central.payloads("/test") + central2.payloads("/test")]
     return ids, got, shown
 
 

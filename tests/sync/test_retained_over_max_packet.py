@@ -9,7 +9,7 @@ from typing import Any
 
 from conftest import SITE, running
 from sync_helpers import Mosquitto, Subscriber, wait_for
-from test_sync_uplink import produce, unsent
+from test_sync_uplink import CENTRE, produce, unsent
 
 from gateway.config import SiteConfig
 from gateway.sync.link import fit_health
@@ -26,7 +26,7 @@ def test_health_over_the_announced_packet_size_does_not_knock_the_gateway_offlin
     and says so on /api/health, as it does for a record over the limit."""
     broker = brokers(extra="max_packet_size 3000\n")
     broker.start()
-    central = Subscriber(broker, [f"estate/{SITE}/status", f"estate/{SITE}/events/#"], client_id="central")
+    central = Subscriber(broker, [f"estate/{SITE}/status", *CENTRE], client_id="central")
     with running(sync_cfg(broker.port, reconnect_min_s=0.05, reconnect_max_s=0.2)) as (gw, service):
         wait_for("the link", lambda: service.link.state == "connected")
         time.sleep(0.5)

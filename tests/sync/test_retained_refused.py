@@ -56,11 +56,15 @@ def test_health_refused_by_the_acl_is_shown_on_api_health(
     health reports. docs/mqtt.md says a retained message the broker will not take is reported in
     mqtt.last_error on /api/health with the fix; a plain ACL refusal is too."""
     broker, cfg = _setup(brokers, tmp_path, sync_cfg)
+    # The centre takes the gateway's records (its first, `outbox_started`, among them): none is
+    # held for want of a subscriber, which /api/health would show instead.
+    central = Subscriber(broker, [f"estate/{SITE}/events/#"], username="central", password="c-pass")
     with running(cfg) as (gw, service):
         wait_for("the link", lambda: service.link.state == "connected")
         wait_for("the broker refusing health", lambda: "the broker refuses" in caplog.text, 15)
         time.sleep(1.0)
         health = TestClient(create_app(gw, service)).get("/api/health").json()
+    central.close()
     broker.stop()
     error = health["mqtt"]["last_error"]
     assert error and f"estate/{SITE}/health" in error and "ACL" in error, health["mqtt"]

@@ -42,4 +42,4 @@ def test_a_delta_that_fails_to_apply_is_tried_again_and_kept_across_a_restart(
         assert again.card_reason("C0002") == "blocked"
         assert wait_for("the inbox emptied", lambda: kept_deltas(again.gw) == 0)
         assert again.upstream("/sync/error") == []
-    assert site.upstream("/sync/request") == [] and site.upstream("/sync/error") == []
+    assert site.asked() == [] and site.upstream("/sync/error") == []

@@ -201,7 +201,7 @@ def test_a_closed_lane_stays_closed_and_an_open_one_held_across_a_restart(
 def test_a_resync_command_asks_for_a_snapshot(site: Site) -> None:
     reply = send(site, command("resync", {"reason": "guard reported stale cards"}))
     assert reply["ok"] is True
-    request = wait_for("the snapshot request", lambda: site.upstream("/sync/request"))[0]
+    request = wait_for("the snapshot request", lambda: site.asked())[0]
     assert request["reason"] == "guard reported stale cards"
 
 

@@ -62,7 +62,9 @@ def test_ten_thousand_records_survive_broker_restarts_and_a_gateway_kill(
     broker.start()
     sub = Subscriber(
         broker,
-        [f"estate/{SITE}/events/test", f"estate/{SITE}/status"],
+        # and what a new gateway sends as it starts (its stream's first record, a snapshot request)
+        [f"estate/{SITE}/events/{t}" for t in ("test", "outbox_started")]
+        + [f"estate/{SITE}/status", f"estate/{SITE}/sync/request"],
         client_id="central-test",
         persistent=True,
     )

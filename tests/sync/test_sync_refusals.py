@@ -16,7 +16,7 @@ import pytest
 from conftest import SITE, running
 from fastapi.testclient import TestClient
 from sync_helpers import Mosquitto, Subscriber, free_port, make_certs, wait_for
-from test_sync_uplink import outbox, produce, unsent
+from test_sync_uplink import CENTRE, outbox, produce, unsent
 
 from gateway.api.app import create_app
 from gateway.config import SiteConfig
@@ -28,6 +28,8 @@ topic write estate/{SITE}/health
 topic write estate/{SITE}/events/test
 topic write estate/{SITE}/events/alarm
 topic write estate/{SITE}/events/outbox_quarantined
+topic write estate/{SITE}/events/outbox_started
+topic write estate/{SITE}/sync/request
 topic read estate/{SITE}/sync/#
 topic read estate/{SITE}/cmd
 
@@ -48,7 +50,7 @@ def _behind_an_acl(
     broker = brokers(users={"gw": "gw-pass", "central": "c-pass"}, acl=GW_ACL)
     broker.start()
     (tmp_path / "pw").write_text("gw-pass\n")
-    sub = Subscriber(broker, [f"estate/{SITE}/events/#"], username="central", password="c-pass")
+    sub = Subscriber(broker, CENTRE, username="central", password="c-pass")
     return broker, sub, sync_cfg(broker.port, username="gw", password_file=tmp_path / "pw")
 
 
@@ -82,7 +84,7 @@ def test_a_record_larger_than_allowed_is_quarantined_before_sending(
     broker: Mosquitto, sync_cfg: Callable[..., SiteConfig]
 ) -> None:
     # events/#: the outbox_quarantined and alarm records need a subscriber to be marked sent.
-    sub = Subscriber(broker, [f"estate/{SITE}/events/#"])
+    sub = Subscriber(broker, CENTRE)
     with running(sync_cfg(broker.port, max_message_bytes=2048)) as (gw, _):
         small = produce(gw, 2)
         big = produce(gw, 1, size=4000)[0]
@@ -102,7 +104,7 @@ def test_a_record_that_makes_the_broker_drop_the_connection_is_quarantined(
     # paho closes the connection: every resend of that record would loop forever.
     broker = brokers(extra="message_size_limit 3000\n")
     broker.start()
-    sub = Subscriber(broker, [f"estate/{SITE}/events/#"])  # the quarantine's records too
+    sub = Subscriber(broker, CENTRE)  # the quarantine's records too
     with running(sync_cfg(broker.port)) as (gw, service):
         first = produce(gw, 2)
         wait_for("the first records", lambda: len(sub.payloads("/test")) >= 2)
@@ -234,7 +236,7 @@ def test_tls_with_the_wrong_ca_is_reported(
         produce(gw, 3)
         wait_for("the TLS failure", lambda: service.link.last_error)
         status = service.link.status()
-        pending = unsent(gw)
+        pending = len(outbox(gw, "topic = 'test' AND sent_at IS NULL"))
     broker.stop()
     assert "certificate verify failed" in status["last_error"]
     assert pending == 3

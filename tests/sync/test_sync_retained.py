@@ -13,7 +13,7 @@ import pytest
 from conftest import SITE, running
 from paho.mqtt.enums import CallbackAPIVersion
 from sync_helpers import Mosquitto, Subscriber, wait_for
-from test_sync_uplink import outbox, produce
+from test_sync_uplink import CENTRE, outbox, produce
 
 from gateway.config import SiteConfig
 
@@ -25,24 +25,24 @@ def test_a_retained_message_the_broker_drops_the_link_over_sets_no_record_aside(
     # retained health report (it grows with the devices), sent again after every connect.
     broker = brokers(extra="message_size_limit 3000\n")
     broker.start()
-    sub = Subscriber(broker, [f"estate/{SITE}/events/#"])
+    sub = Subscriber(broker, CENTRE)
     cfg = sync_cfg(broker.port, reconnect_min_s=0.05, reconnect_max_s=1)
     with running(cfg) as (gw, service):
         wait_for("the link", lambda: service.link.state == "connected")
         first = produce(gw, 5)
-        wait_for("the first records", lambda: len(sub.payloads()) >= 5)
+        wait_for("the first records", lambda: len(sub.payloads("/test")) >= 5)
         service.link.retain(service.link.topics.health, {"v": 1, "type": "health", "devices": "x" * 4000})
         rest = produce(gw, 5)
         wait_for(
             "every record sent or set aside",
             lambda: all(sent or why for _, _, sent, why in outbox(gw)),
         )
-        wait_for("the records delivered", lambda: set(rest) <= {m["event_id"] for m in sub.payloads()})
+        wait_for("the records delivered", lambda: set(rest) <= {m["event_id"] for m in sub.payloads("/test")})
         rows = outbox(gw)
         error = service.link.status()["last_error"]
     sub.close()
     assert [(seq, why) for seq, _, _, why in rows if why] == []
-    assert list(dict.fromkeys(m["event_id"] for m in sub.payloads())) == first + rest
+    assert list(dict.fromkeys(m["event_id"] for m in sub.payloads("/test"))) == first + rest
     # What /api/health shows: the topic the broker would not take, held back for a while.
     assert f"estate/{SITE}/health" in error and "not sent again for" in error
 

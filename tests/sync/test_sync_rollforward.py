@@ -99,7 +99,7 @@ def test_a_failed_snapshot_step_is_carried_on_from_the_staged_copy(
     assert disk.failures == 2
     assert blocked == N and state == (3, None) and card_reason == "blocked"
     assert events == [("snapshot", 1), ("snapshot", 2), ("delta", 3)]
-    assert site.upstream("/sync/request") == [] and site.upstream("/sync/error") == []
+    assert site.asked() == [] and site.upstream("/sync/error") == []
 
 
 def test_a_failed_snapshot_whose_staged_copy_is_gone_is_asked_for_again(
@@ -116,7 +116,7 @@ def test_a_failed_snapshot_whose_staged_copy_is_gone_is_asked_for_again(
         with sqlite3.connect(site.gw.data_dir / STAGING_NAME) as staging:
             staging.execute("DELETE FROM meta")
         full.clear()
-        request = wait_for("a snapshot request", lambda: site.upstream("/sync/request"))[0]
+        request = wait_for("a snapshot request", lambda: site.asked())[0]
         site.snapshot(4, [resident(f"R{i}", blocked=i % 2 == 0) for i in range(N)], per_part=1000)
         site.wait_applied(4)
         blocked = site.rows("SELECT count(*) FROM residents WHERE blocked = 1")[0][0]

@@ -20,6 +20,10 @@ from gateway.store import outbox as outbox_store
 from gateway.store.outbox import enqueue
 from gateway.sync import link, link_outbox
 
+# What the centre takes of a gateway's records (docs/mqtt.md, Topics): besides the tests' own, a new
+# gateway queues an `outbox_started` (events/) and, its register empty, a `sync_request` as it starts.
+CENTRE = [f"estate/{SITE}/events/#", f"estate/{SITE}/sync/request"]
+
 
 def produce(gw: Gateway, n: int, record_type: str = "test", size: int = 0) -> list[str]:
     """n records queued through the worker, as the runtime queues its own."""
@@ -47,17 +51,17 @@ def unsent(gw: Gateway) -> int:
 def test_records_go_up_in_order_and_are_marked_sent(
     broker: Mosquitto, sync_cfg: Callable[..., SiteConfig]
 ) -> None:
-    sub = Subscriber(broker, [f"estate/{SITE}/events/#"])
+    sub = Subscriber(broker, CENTRE)
     with running(sync_cfg(broker.port)) as (gw, _):
         ids = produce(gw, 300)
-        got = wait_for("300 records", lambda: len(sub.payloads()) >= 300 and sub.payloads())
+        got = wait_for("300 records", lambda: len(sub.payloads("/test")) >= 300 and sub.payloads("/test"))
         wait_for("every row marked sent", lambda: unsent(gw) == 0)
     sub.close()
     assert [m["event_id"] for m in got] == ids
     seqs = [m["seq"] for m in got]
     assert seqs == sorted(seqs) and len(set(seqs)) == 300
     assert all(m["site"] == SITE and m["v"] == 1 and m["type"] == "test" for m in got)
-    assert [row[0] for row in outbox(gw)] == seqs
+    assert [row[0] for row in outbox(gw, "topic = 'test'")] == seqs
 
 
 def test_backlog_waits_for_the_broker_and_goes_out_oldest_first(
@@ -67,7 +71,7 @@ def test_backlog_waits_for_the_broker_and_goes_out_oldest_first(
     broker.start()
     # A persistent session made before the outage: the broker keeps what comes for it even
     # before this subscriber is back.
-    sub = Subscriber(broker, [f"estate/{SITE}/events/#"], client_id="backlog", persistent=True)
+    sub = Subscriber(broker, CENTRE, client_id="backlog", persistent=True)
     broker.stop()
     cfg = sync_cfg(broker.port)
     with running(cfg) as (gw, service):
@@ -75,17 +79,17 @@ def test_backlog_waits_for_the_broker_and_goes_out_oldest_first(
         wait_for("the link to fail", lambda: service.link.last_error is not None)
         response = TestClient(create_app(gw, service)).get("/api/health")
         health = response.json()
-        assert health["outbox_pending"] == 500
+        assert health["outbox_pending"] == 500 + 2  # and the start's two
         assert health["mqtt"]["state"] in ("offline", "connecting")
         assert "cannot connect" in health["mqtt"]["last_error"]
         broker.start()
         ids += produce(gw, 100)
-        wait_for("all 600 records", lambda: len(sub.payloads()) >= 600)
+        wait_for("all 600 records", lambda: len(sub.payloads("/test")) >= 600)
         wait_for("every row marked sent", lambda: unsent(gw) == 0)
         health = TestClient(create_app(gw, service)).get("/api/health").json()
     sub.close()
     broker.stop()
-    got = [m["event_id"] for m in sub.payloads()]
+    got = [m["event_id"] for m in sub.payloads("/test")]
     assert got == ids
     assert health["outbox_pending"] == 0 and health["mqtt"]["state"] == "connected"
 
@@ -129,15 +133,15 @@ def test_sent_marks_that_could_not_be_written_are_written_later(
 
     monkeypatch.setattr(link_outbox, "mark_sent", mark_sent_once_full)
     monkeypatch.setattr(link_outbox, "_REWRITE_AFTER", 0.2)
-    sub = Subscriber(broker, [f"estate/{SITE}/events/#"])
+    sub = Subscriber(broker, CENTRE)
     with running(sync_cfg(broker.port)) as (gw, service):
         produce(gw, 50)
-        wait_for("50 records", lambda: len(sub.payloads()) >= 50)
+        wait_for("50 records", lambda: len(sub.payloads("/test")) >= 50)
         wait_for("every row marked sent", lambda: unsent(gw) == 0, 15)
-        wait_for("every row counted as sent", lambda: service.link.outbox.sent == 50)
+        wait_for("every row counted as sent", lambda: service.link.outbox.sent == 50 + 2)  # the start's two
     sub.close()
     assert failures
-    assert len(sub.payloads()) == 50  # the broker had them: written again, not sent again
+    assert len(sub.payloads()) == 50 + 2  # the broker had them: written again, not sent again
 
 
 def test_rows_in_flight_when_the_link_went_are_not_taken_for_rows_sent_again(
