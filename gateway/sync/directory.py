@@ -500,6 +500,11 @@ class Directory:
         with contextlib.closing(open_read_only(self.gw.db_path, 10)) as conn:
             return tuple(conn.execute(f"SELECT {columns} FROM sync_state").fetchone())
 
+    def _register_kept_by_hand(self) -> bool:
+        """Whether the register holds residents though no snapshot was ever applied."""
+        with contextlib.closing(open_read_only(self.gw.db_path, 10)) as conn:
+            return conn.execute("SELECT 1 FROM residents LIMIT 1").fetchone() is not None
+
     def _resume(self) -> None:
         """A snapshot cut short by a restart is finished from its staged copy, or asked for."""
         applied, version, _ = self._sync_state()
@@ -515,10 +520,12 @@ class Directory:
         # Nothing to finish: what is staged has served (a kill after an apply, or a file from
         # before the staged copy was emptied after each one).
         self._clear_staged()
-        if applied == 0:
+        if applied == 0 and not self._register_kept_by_hand():
             # An empty register (a new box, a fresh gateway.db): every resident is refused
             # `unknown` until one comes, and the centre sends one when asked. Asked as for a lost
-            # inbox, and again every resync_interval_s until a snapshot is in.
+            # inbox, and again every resync_interval_s until a snapshot is in. A register kept by
+            # `gateway import` or the admin pages (no snapshot ever applied) is not empty: asking
+            # would go on every resync_interval_s for one that never comes.
             reason = "the register is empty (applied version 0): a new box or a new database"
             self._act(self.versions.resync(reason, time.monotonic()))
 

@@ -303,3 +303,29 @@ def test_a_centre_sink_database_from_before_streams_keeps_working(tmp_path: Path
         assert c.execute("SELECT site, stream, max_seq, events, out_of_order FROM streams").fetchall() == [
             ("old-site", "", 3, 2, 1)
         ]
+
+
+def test_a_register_kept_by_import_is_not_asked_for_again_and_again(
+    broker: Mosquitto, sync_cfg: Callable[..., SiteConfig]
+) -> None:
+    """An estate keeps its register with `gateway import` and uses MQTT only to send its records
+    up: no snapshot was ever applied (applied version 0), but the register is not empty. Asking
+    the centre for one at every start and again every resync_interval_s, for a snapshot that never
+    comes, would keep need_snapshot true on its health for good; only an empty register asks."""
+    cfg = sync_cfg(broker.port, gap_wait_s=0.3, resync_interval_s=1)
+    with running(cfg) as (gw, service):
+        wait_for("the link", lambda: service.link.state == "connected")
+        db_path = gw.db_path
+    with closing(sqlite3.connect(db_path)) as c, c:
+        c.execute(
+            "INSERT INTO residents (ref, name, building, unit, room) VALUES ('R1', '王*', '3', '2', '301')"
+        )
+        asked_before = c.execute("SELECT count(*) FROM outbox WHERE topic = 'sync_request'").fetchone()[0]
+    with running(cfg) as (gw, service):
+        wait_for("the link", lambda: service.link.state == "connected")
+        time.sleep(3)
+        status = service.directory.status()
+        with closing(sqlite3.connect(gw.db_path)) as c:
+            asked = c.execute("SELECT count(*) FROM outbox WHERE topic = 'sync_request'").fetchone()[0]
+    assert status["applied_version"] == 0
+    assert asked == asked_before and not status["need_snapshot"], f"asked again: {status}"
