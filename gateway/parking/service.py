@@ -46,6 +46,7 @@ from gateway.store.parking import (
     owed,
     pass_car,
     record_payment,
+    refused_at_lane,
     settle_exit,
     stay_by_id,
 )
@@ -337,16 +338,37 @@ class ParkingDesk:
         the guard checks the plate the dialog names); if it sees none of them (no camera, or a
         plate a guard typed), the last held."""
         lane = self._exit_lane(lane_id)
-        holds = holds_at_lane(conn, lane.id, at, self.site.lanes)
-        seen = [h for h in holds if h.plate and self._sees(lane.id, h.plate)]
-        held = seen[0] if seen else holds[-1] if holds else None
-        if held is None:
-            return None
+        held = self._shown(lane.id, holds_at_lane(conn, lane.id, at, self.site.lanes))
+        return None if held is None else (held, self._account(conn, lane, held, at))
+
+    def car_at_barrier(
+        self, conn: sqlite3.Connection, lane_id: str, at: datetime
+    ) -> tuple[Held, Owed] | None:
+        """The car a guard's single opening by hand of an exit lane at `at` lets out, and what it
+        owes (let_out_by_hand): the car held there to pay that the lane shows (held_car); with none
+        held, the car the lane refused a moment ago (refused_at_lane: outside the lane's hours, the
+        lane closed, the car blocked), which the guard opens for and which drives out. Of two
+        refused then, as of two held, the first that the lane's camera still sees, else the last."""
+        found = self.held_car(conn, lane_id, at)
+        if found is not None:
+            return found
+        lane = self._exit_lane(lane_id)
+        refused = self._shown(lane.id, refused_at_lane(conn, lane.id, at))
+        return None if refused is None else (refused, self._account(conn, lane, refused, at))
+
+    def _shown(self, lane: str, cars: list[Held]) -> Held | None:
+        """Of the cars at an exit lane (in the order held, or refused), the one at the barrier: the
+        first that the lane's camera still sees; if it sees none of them, the last."""
+        seen = [h for h in cars if h.plate and self._sees(lane, h.plate)]
+        return seen[0] if seen else cars[-1] if cars else None
+
+    def _account(self, conn: sqlite3.Connection, lane: LaneRules, held: Held, at: datetime) -> Owed:
+        """What the car `held` at the exit `lane` owes at `at`: to the start of its hold (fee_until)."""
         p = Presented(lane.id, held.kind, held.value, 1.0, held.at, "quote", vehicle_class=held.vehicle_class)
         subject, vclass, unregistered = self._who(conn, p, lane)
         until = fee_until(held, at)
         rules = self._rules(conn, at)
-        return held, owed(conn, rules, subject, until, vehicle_class=vclass, unregistered=unregistered)
+        return owed(conn, rules, subject, until, vehicle_class=vclass, unregistered=unregistered)
 
     def validate(
         self, conn: sqlite3.Connection, stay_id: int, building: str, unit: str, actor: str, at: datetime
@@ -461,9 +483,11 @@ class ParkingDesk:
         at: datetime,
     ) -> None:
         """The car held to pay at the exit that the lane shows (held_car: of two held there, the
-        one at the barrier) has left by the guard's opening (a host who confirms a withdrawn
-        visitor's visit, a clock behind the car's entry): its stay closes now, by hand, on the audit
-        trail and upstream, as an admin's close (close_stay). Its fee to the hold is what a missed
+        one at the barrier), or with none held, the car refused there a moment ago (car_at_barrier),
+        has left by the guard's opening (a host who confirms a withdrawn visitor's visit, a clock
+        behind the car's entry, a resident leaving at night outside the exit's hours): its stay
+        closes now, by hand, on the audit trail and upstream, as an admin's close (close_stay). Its
+        fee to the hold (to the refusal, for a car refused) is what a missed
         exit's is (policy.reentry): carried to its next exit as an unsettled charge, written now
         (the daily report of now counts it, not that of the hold, maybe sent already), or void (what
         it paid ahead at the booth is kept, against a settled charge of it). Left open, the stay kept
@@ -473,7 +497,7 @@ class ParkingDesk:
         the opening record's transaction (gateway/runtime/hand_lanes.py)."""
         held_by = end_hold_by_hand(conn, lane, held, at, self.site.lanes) or uuid7()
         stay = account.stay
-        if stay is None:  # held with no entry read: its hold has ended, and there is no stay to close
+        if stay is None:  # held (or refused) with no entry read: no stay to close
             return
         charge_id = self._missed_exit(conn, stay, held_by, at, fee_until(held, at), account)
         conn.execute(_CLOSED_BY_HAND, (to_db(at), held_by, stay.id))

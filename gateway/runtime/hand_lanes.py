@@ -8,7 +8,8 @@ released, so that none raises the barrier later (a board plugged back) of a lane
 record; a failed hold of a lane already held leaves that hold as it was. A relay that fails is
 recorded as `<action>_failed` (audit and upstream), that record waiting in memory, as a single
 opening's does, while the disk takes no writes (hand_opens.py). A single opening of a vehicle exit
-lets out the car held there to pay that the lane shows: its stay closes with the opening's record,
+lets out the car held there to pay that the lane shows (none held, the car it refused a moment
+ago: ParkingDesk.car_at_barrier): its stay closes with the opening's record,
 and the lane's camera reading it again as it pulls away takes it for that passage (DecidedAgain).
 A single opening is told to the lane's displays too (_tell_lane): let through, or the barrier's fault;
 a relay that did not take it (a Modbus module's write unanswered: lane_boards.taken) fails it, as one
@@ -60,7 +61,8 @@ Gone = Callable[[str, Held, Owed, datetime], None]  # DecidedAgain.let_out: the 
 @dataclass(frozen=True, slots=True)
 class _Opened(LaneRecord):
     """A single opening by hand of a vehicle exit, written with the car it let out (the car held
-    there to pay that the lane shows, at the opening's time: ParkingDesk.let_out_by_hand) in one transaction:
+    there to pay that the lane shows, or else the car it refused a moment ago, at the opening's
+    time: ParkingDesk.car_at_barrier, let_out_by_hand) in one transaction:
     also when the record waited in memory for storage (hand_opens.py). The car leaves whether or not
     the record can be written: `gone` is told of it once written, or left to wait, so that the lane's
     camera reading it again as it pulls away takes it for that passage (DecidedAgain.let_out)."""
@@ -83,7 +85,7 @@ class _Opened(LaneRecord):
         if not self.found:
             # Found before the transaction: a full disk, or a database another process holds
             # locked, still reads, and the car leaves then too.
-            self.found.append(self.desk.held_car(conn, self.lane, self.at))
+            self.found.append(self.desk.car_at_barrier(conn, self.lane, self.at))
         found = self.found[0]
 
         def both(c: sqlite3.Connection) -> None:

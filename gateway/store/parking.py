@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, tzinfo
 from typing import Any, Literal
 
@@ -276,7 +276,9 @@ class Held:
     plate, or the card of a resident that names no car, with that pass or resident: `holder_kind`,
     `holder_id`), when its hold began (the camera decides a standing car again and again: the fee
     runs to the first), the class it was held as (None for a record from before that was kept),
-    and when it was let out since (let through, or by the guard's opening by hand), if it was."""
+    and when it was let out since (let through, or by the guard's opening by hand), if it was.
+    Or a car the exit refused a moment ago (refused_at_lane), which a guard's opening by hand lets
+    out as it lets out one held there: `refused` names that refusal (its event id), and `at` is it."""
 
     car: str
     kind: Literal["plate", "qr", "card"]
@@ -286,6 +288,7 @@ class Held:
     let_out_at: datetime | None = None
     holder_kind: str | None = None
     holder_id: int | None = None
+    refused: str | None = None
 
     @property
     def plate(self) -> str | None:
@@ -373,13 +376,19 @@ def end_hold_by_hand(
 ) -> str | None:
     """The guard's opening by hand at `lane` at `at` let out the car `held` there: its hold ends
     then (_let_out_by_hand_sql), also for a car with no stay to close (held with no entry record).
-    Returns the hold's last decision's event id (None if the log has none)."""
-    sql = _HELD_BY.format(exit=_at_the_exit_sql("a", "?", lanes))
-    row = conn.execute(sql, (to_db(held.at), held.car, lane)).fetchone()
-    if row is None:
-        return None
-    conn.execute(_LET_OUT_BY_HAND, (to_db(at), lane, row[0]))
-    return str(row[0])
+    A car refused there a moment ago (Held.refused) is let out on that refusal: an opening names
+    it, so the next opening does not let the car out again (refused_at_lane), and a hold of the car
+    before it ends too. Returns the event id the opening names (None if the log has none)."""
+    if held.refused is not None:
+        event = held.refused
+    else:
+        sql = _HELD_BY.format(exit=_at_the_exit_sql("a", "?", lanes))
+        row = conn.execute(sql, (to_db(held.at), held.car, lane)).fetchone()
+        if row is None:
+            return None
+        event = str(row[0])
+    conn.execute(_LET_OUT_BY_HAND, (to_db(at), lane, event))
+    return event
 
 
 def held_at_lane(
@@ -414,6 +423,51 @@ def _holds(
         shown_as = value if on == "card" else car  # the plate (also of a car held on its card) or QR
         holds.append(Held(car, on, shown_as, datetime.fromisoformat(began_at), held_as, out, *holder))
     return sorted(holds, key=lambda h: h.at)
+
+
+# A car an exit refused (outside the lane's hours, the lane closed, the car blocked, no entry
+# record) that a guard then opens the barrier for by hand has left, as one held there to pay has:
+# kept inside, its stay held a space, a fixed slot shown taken, and back in, it was a car whose
+# exit was missed (already_inside; refused outright under anti_passback = "hard"). The opening is
+# for the car at the barrier now: refused within this long of it. The lane's camera decides a car
+# standing at the barrier again every 15 s (plates/lane.py, repeat_after_s), refusing it again,
+# so the last refusal of the car still there is newer than this; a car refused longer ago backed
+# away, and the guard opening for a tricycle must not take it for gone.
+REFUSED_JUST_NOW = timedelta(seconds=30)
+# The decisions at a lane from REFUSED_JUST_NOW before an opening, in order, each with the car it
+# names (car_held_sql) and whether an opening by hand names it already. On the log's time index:
+# half a minute of the whole site's decisions, a handful of rows.
+_JUST_DECIDED = f"""
+SELECT {car_held_sql("a")}, a.event_id, a.at, a.class, a.kind, a.value, a.holder_kind, a.holder_id,
+       a.admitted, a.reason, EXISTS (SELECT 1 FROM let_outs_by_hand o WHERE o.held_event = a.event_id)
+FROM access_log a INDEXED BY access_log_at
+WHERE a.at >= ? AND a.at <= ? AND a.lane = ?
+ORDER BY a.id
+"""
+
+
+def refused_at_lane(conn: sqlite3.Connection, lane: str, at: datetime) -> list[Held]:
+    """The cars the exit `lane` refused within REFUSED_JUST_NOW before `at`, each by its last
+    decision there, in the order of those: not one let through there since, nor one held there to
+    pay since (holds_at_lane has it), nor one an opening by hand let out already. Each is a Held
+    whose `refused` names that refusal, for an opening by hand to let it out as it lets out a car
+    held there to pay (ParkingDesk.let_out_by_hand), on the same records."""
+    since = to_db(at - REFUSED_JUST_NOW)
+    last: dict[str, tuple[Any, ...]] = {}
+    for row in conn.execute(_JUST_DECIDED, (since, to_db(at), lane)):
+        if row[0] is not None:  # None: nothing the guard can let out names a car (an unknown card)
+            last.pop(row[0], None)  # kept in the order of each car's last decision
+            last[row[0]] = row
+    refused = []
+    for row in last.values():
+        car, event, when, held_as, kind, value, holder_kind, holder_id, admitted, reason, out = row
+        if admitted or reason == "payment_due" or out:
+            continue
+        on = _held_kind(car, kind, value, holder_kind)
+        shown_as = value if on == "card" else car  # as a hold is shown: its plate, QR or card
+        held = Held(car, on, shown_as, datetime.fromisoformat(when), held_as, refused=event)
+        refused.append(held if on == "plate" else replace(held, holder_kind=holder_kind, holder_id=holder_id))
+    return refused
 
 
 def _held_kind(car: str, kind: str, value: str, holder_kind: str | None) -> Literal["plate", "qr", "card"]:
