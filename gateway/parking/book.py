@@ -7,12 +7,13 @@ handover), or up to the renewal of a monthly car that came in paying because its
 (gateway/store/renewals.py), or, when the fee was paid at the booth or the lane and the car leaves
 within the grace period, up to the moment it was paid for. A renewal's period that ends while the
 car is still parked (taken back, moved back, or run out) bills it again from its end, to its exit or
-handover, priced on its own as the time after a monthly car's period is.
+handover, priced on its own as the time after a monthly car's period is; no time is billed twice,
+and a renewal, taken back or not, never makes a stay cost more than it would never renewed.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo
@@ -99,7 +100,25 @@ def stay_charge(stay: StayFacts, rules: Rules, end: datetime) -> Charge | None:
     monthly car's stay whose billing stopped within its paid-up period (past it, the time after it
     is charged at the temporary rate, from the moment the period ended, until the stay ends or its
     car moved onto its own slot). An `end` before the car's entry is a clock behind it: charged as
-    UNTIMED."""
+    UNTIMED.
+
+    A renewed stay's pieces, each priced on its own, cost at most what the stay would never
+    renewed: one stay from entry to `end` (or its handover), which the tariff's caps bound (the
+    daily and night caps, the maximum per stay). Each piece starting its own first period and its
+    own 24-hour cycles, a renewal taken back by mistake made the car pay more than the price table
+    says a stay that long costs (单次停车最高50元 asked 59元)."""
+    charge = _charge(stay, rules, end)
+    if charge is None or not stay.renewed:
+        return charge
+    never_renewed = replace(stay, renewed=False, billed_until=stay.handed_over_at, billed_again=())
+    never = _charge(never_renewed, rules, end)
+    if never is not None and never.amount_fen < charge.amount_fen:
+        return replace(charge, amount_fen=never.amount_fen)
+    return charge
+
+
+def _charge(stay: StayFacts, rules: Rules, end: datetime) -> Charge | None:
+    """stay_charge before a renewed stay's cap."""
     entered = stay.entered_at.astimezone(rules.tz)
     stop: datetime | None = stay.billed_until
     again: list[tuple[datetime, datetime]] = []
@@ -148,14 +167,29 @@ def _after_renewal(
     stay: it is billed as if never renewed, up to its handover."""
     again = [(a.astimezone(tz), b.astimezone(tz)) for a, b in stay.billed_again]
     if stay.monthly_until is None:
-        return renewed, again
+        return renewed, _merged(again)
     resumed = stay.monthly_until.astimezone(tz)
     if not _before(renewed, resumed):
         return stay.handed_over_at, []
     last = end
     if stay.handed_over_at is not None and _before(stay.handed_over_at, end):
         last = stay.handed_over_at.astimezone(tz)
-    return renewed, again + ([(resumed, last)] if _before(resumed, last) else [])
+    return renewed, _merged(again + ([(resumed, last)] if _before(resumed, last) else []))
+
+
+def _merged(pieces: list[tuple[datetime, datetime]]) -> list[tuple[datetime, datetime]]:
+    """The times billed again as a car paid for them: no moment twice, and time billed without a
+    break as one piece. A period moved back after a second renewal resumes billing at an end
+    before the time kept between the renewals (renewed 10:00, taken back 11:00, renewed 12:00,
+    moved back to 11:00: 11:00-12:00 is kept, and billing resumes at 11:00)."""
+    merged: list[tuple[datetime, datetime]] = []
+    for start, until in sorted(pieces, key=lambda piece: piece[0].timestamp()):  # real time
+        if merged and not _before(merged[-1][1], start):
+            if _before(merged[-1][1], until):
+                merged[-1] = (merged[-1][0], until)
+            continue
+        merged.append((start, until))
+    return merged
 
 
 def _before(a: datetime, b: datetime) -> bool:

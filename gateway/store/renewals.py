@@ -64,8 +64,9 @@ AND {_UNTIL} > monthly_until AND {_PAID_UP}
 # Paid up past now: billing is stopped; the end kept is the register's again.
 _STOPPED_AGAIN = f"UPDATE stays SET monthly_until = NULL WHERE {_STOPPED} AND {_PAID_UP}"
 # Not paid up past now (cleared, moved back, run out): billing resumed at the period's end, as the
-# register says it, else as kept (cleared: the end it had, or now, if that is earlier). None kept
-# and none in the register (the car struck off and added again without one): it stays stopped.
+# register says it, else as kept (cleared: the end it had, or now, if that is earlier; struck off
+# and added again without one: the end kept when struck off, schema migration 30, or now, if that is
+# earlier, as for a clearing). None kept and none in the register: it stays stopped.
 _RESUMED = f"""
 UPDATE stays SET monthly_until = min(coalesce(
     (SELECT v.monthly_until FROM vehicles v WHERE v.id = stays.vehicle_id), monthly_until), :at)

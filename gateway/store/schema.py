@@ -1005,6 +1005,33 @@ MIGRATIONS: list[str] = [
     INSERT INTO config_seen (key, value, first_seen)
     SELECT 'outbox_before_streams', seq, {_NOW} FROM sqlite_sequence WHERE name = 'outbox' AND seq > 0;
     """,
+    # A car renewed while parked (its billing stopped at the renewal, migration 27) and struck off
+    # the register before it leaves kept no end of the period the renewal paid for: migration 28's
+    # trigger keeps it only when the period is written, migration 17's only for a monthly stay. Its
+    # billing stayed stopped for good, free however long it stayed past the period. It keeps the
+    # end as a monthly car struck off does (docs/parking.md Monthly: it leaves as it would have on
+    # the register, paying for the time after its period), when its vehicle is deleted and when its
+    # stay stops naming the vehicle first (the plate's credential removed before the car: migration
+    # 20's trigger), as migration 28's keeps it: an end kept already (billing resumed) stays. Stays
+    # left so by the older gateway, with no end known, end now (as migration 17 mends its own).
+    f"""
+    CREATE TRIGGER stays_keep_renewed_end_struck_off BEFORE DELETE ON vehicles
+    BEGIN
+        UPDATE stays SET monthly_until = coalesce(monthly_until, OLD.monthly_until)
+        WHERE vehicle_id = OLD.id AND exited_at IS NULL AND billed_until_cause = 'renewal';
+    END;
+    CREATE TRIGGER stays_keep_renewed_end_unnamed AFTER UPDATE OF vehicle_id ON stays
+    WHEN OLD.vehicle_id IS NOT NULL AND NEW.vehicle_id IS NOT OLD.vehicle_id
+    AND NEW.exited_at IS NULL AND NEW.billed_until_cause = 'renewal'
+    BEGIN
+        UPDATE stays SET monthly_until = coalesce(
+            monthly_until, (SELECT v.monthly_until FROM vehicles v WHERE v.id = OLD.vehicle_id))
+        WHERE id = NEW.id;
+    END;
+    UPDATE stays SET monthly_until = {_NOW}
+    WHERE exited_at IS NULL AND billed_until_cause = 'renewal' AND vehicle_id IS NULL
+    AND monthly_until IS NULL;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
