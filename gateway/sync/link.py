@@ -31,7 +31,7 @@ from gateway.sync.client import Acked, Connected, Connection, Lost, Received, Re
 from gateway.sync.errors import LinkError, LinkSetupError
 from gateway.sync.health import health_report
 from gateway.sync.link_outbox import MARK_DELAY, LinkOutbox, Settled, Unwritten
-from gateway.sync.retained import RetainedTopics
+from gateway.sync.retained import Over, RetainedTopics
 from gateway.sync.topics import Topics
 
 log = logging.getLogger(__name__)
@@ -84,11 +84,14 @@ class SyncLink:
         # What /api/health shows; plain attributes, read from other threads.
         self.state = "stopped"
         self.state_since = time.time()
+        # The link's fault while it lasts (None once it is over); last_error_at stays when it is
+        # cleared: when the last one was shown.
         self.last_error: str | None = None
         self.last_error_at: float | None = None
         self.next_attempt_at: float | None = None
         self.attempts = 0
         self._error_logged: str | None = None
+        self._connection_error: str | None = None  # last_error's text from a failed or lost connection
 
     # -- the outside: start, stop, status, hooks for the downlink side ---------------------------
 
@@ -258,6 +261,8 @@ class SyncLink:
                 ev.session_present,
             )
         self._error_logged = None
+        self._over(self._connection_error)  # connected: that fault is over (a later one stays)
+        self._connection_error = None
         self.attempts = 0
         self.next_attempt_at = None
         self.outbox.uplink.start_session(max(1, ev.receive_maximum - 2), ev.max_packet_size)
@@ -290,10 +295,7 @@ class SyncLink:
                             ev.reason,
                         )
                         self._set_state("offline")
-                        self.last_error, self.last_error_at = (
-                            f"connection lost: {ev.reason}",
-                            time.time(),
-                        )
+                        self._connection_failed(f"connection lost: {ev.reason}")
                         return "lost"
                     self._handle(ev, conn)
                 try:
@@ -308,10 +310,22 @@ class SyncLink:
     def _strike(self, topic: str) -> None:
         self._show(self._retained.strike(topic))
 
-    def _show(self, error: str | None) -> None:
-        """An error of the uplink's for /api/health (the log has had it already)."""
-        if error is not None:
-            self.last_error, self.last_error_at = error, time.time()
+    def _show(self, shown: str | Over | None) -> None:
+        """An error of the uplink's for /api/health (the log has had it already), or its end."""
+        if isinstance(shown, Over):
+            self._over(shown.text)
+        elif shown is not None:
+            self.last_error, self.last_error_at = shown, time.time()
+
+    def _over(self, text: str | None) -> None:
+        """The fault `text` said is over: /api/health stops showing it, else the installer takes a
+        fix that worked for one that did not. A later error shown since stays: it may not be."""
+        if text is not None and self.last_error == text:
+            self.last_error = None
+
+    def _connection_failed(self, text: str) -> None:
+        self.last_error, self.last_error_at = text, time.time()
+        self._connection_error = text
 
     def _handle(self, ev: Any, conn: Connection) -> None:
         if isinstance(ev, Acked) and self._retained.in_flight(ev.mid):
@@ -319,8 +333,8 @@ class SyncLink:
         elif isinstance(ev, Acked):
             before = self.outbox.no_subscriber
             self._show(self.outbox.acked(ev.mid, ev.code))
-            if before is not None and self.outbox.no_subscriber is None and self.last_error == before:
-                self.last_error = None  # the centre subscribes again: no record waits for it
+            if self.outbox.no_subscriber is None:
+                self._over(before)  # the centre subscribes again: no record waits for it
         elif isinstance(ev, Received):
             if self._downlink is not None:
                 try:
@@ -409,7 +423,7 @@ class SyncLink:
     def _error(self, state: str, exc: Exception) -> None:
         self._set_state(state)
         text = str(exc)
-        self.last_error, self.last_error_at = text.split("\n")[0], time.time()
+        self._connection_failed(text.split("\n")[0])
         # A repeated fault is logged once at WARNING (ERROR for a refusal), then quietly.
         if text != self._error_logged:
             level = logging.ERROR if state in ("refused", "error") else logging.WARNING

@@ -6,7 +6,8 @@ be put down to it; after a connect the outbox's rows wait until the retained top
 A retained message the broker will not take (refused by its ACL, or one it drops the connection
 over) is held back for RETAINED_HOLD_S, then tried again: the cause may have been fixed meanwhile.
 One over the Maximum Packet Size the broker announced is not sent at all: the broker would only
-close the connection over it. Each says why in the text returned, for /api/health.
+close the connection over it. Each says why in the text returned, for /api/health, and an `Over`
+with that text once the broker takes the topic again, so that /api/health stops showing it.
 Used on the link's thread only (but for `get`, a plain read of the latest value).
 """
 
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import time
+from dataclasses import dataclass
 
 from gateway.sync.client import Acked, Connection
 from gateway.sync.errors import puback_text
@@ -27,6 +29,14 @@ RETAINED_HOLD_S = 600.0
 _ACL_FIX = "let this gateway's account write it in the broker's ACL"
 
 
+@dataclass(frozen=True, slots=True)
+class Over:
+    """A retained topic's fault is over (the broker took the topic): `text`, the last shown for
+    it, is no longer true."""
+
+    text: str
+
+
 class RetainedTopics:
     def __init__(self) -> None:
         self._retained: dict[str, bytes] = {}
@@ -36,7 +46,8 @@ class RetainedTopics:
         self._strikes: dict[str, int] = {}  # retained topic -> drops in a row while it was in flight
         self._held_until: dict[str, float] = {}  # retained topic -> not sent before (monotonic)
         self._max_bytes: int | None = None  # topic and payload, within the broker's packet size
-        self._told: dict[str, str] = {}  # retained topic -> the fault logged at ERROR for it
+        # retained topic -> (the fault logged at ERROR for it, the text last returned for it)
+        self._told: dict[str, tuple[str, str]] = {}
 
     def get(self, topic: str) -> bytes | None:
         return self._retained.get(topic)
@@ -105,14 +116,17 @@ class RetainedTopics:
     def in_flight(self, mid: int) -> bool:
         return mid in self._retained_mids
 
-    def acked(self, ev: Acked) -> str | None:
-        """The broker's answer to a retained message; returns what to show if it refused it."""
+    def acked(self, ev: Acked) -> str | Over | None:
+        """The broker's answer to a retained message; returns what to show if it refused it, or
+        that the fault shown for the topic is over if it takes it after one."""
         topic = self._retained_mids.pop(ev.mid)
         self._strikes.pop(topic, None)
         if not ev.refused:  # 0x10 (no subscriber) too: the broker keeps a retained message
-            if self._told.pop(topic, None) is not None:
-                log.info("the broker takes %s again", topic)
-            return None
+            told = self._told.pop(topic, None)
+            if told is None:
+                return None
+            log.info("the broker takes %s again", topic)
+            return Over(told[1])
         # Held back a while, not for good: the installer may fix the ACL (mosquitto reloads it on
         # SIGHUP), and it is tried again then even if its value has not changed. Not sooner: a
         # refused retained message would otherwise go out after every connect, and some brokers
@@ -149,10 +163,13 @@ class RetainedTopics:
 
     def _tell(self, topic: str, fault: str, text: str, fix: str) -> str:
         """Log a fault of `topic` at ERROR with its fix the first time, then quietly until the
-        broker takes the topic again; the text returned, fix included, is for /api/health."""
-        if self._told.get(topic) != fault:
-            self._told[topic] = fault
+        broker takes the topic again; the text returned, fix included, is for /api/health (and is
+        kept, to say which text is over then)."""
+        shown = f"{text}; fix: {fix}"
+        told = self._told.get(topic)
+        self._told[topic] = (fault, shown)
+        if told is None or told[0] != fault:
             log.error("%s fix=%s", text, fix)
         else:
             log.debug("%s", text)
-        return f"{text}; fix: {fix}"
+        return shown
