@@ -33,7 +33,12 @@ class WrittenLater(Protocol):
         silent): the outcome is known by then."""
 
     def pulse_written(self, seconds: float, ref: str = "") -> Future[bool]:
-        """pulse(), and its outcome: True once the relay took it, False once it cannot."""
+        """pulse(), and its outcome: True once the relay took it, False once it cannot. A pulse
+        not taken is over (PulseControl.not_taken): it is never written later on its own."""
+
+    def hold_written(self) -> Future[bool]:
+        """hold(), and its outcome, as pulse_written's: True once the relay holds, False once it
+        cannot (the hold is still wanted then: release() lets go of it)."""
 
 
 class PulseControl:
@@ -78,6 +83,18 @@ class PulseControl:
             self._cond.notify()
             if self._on:
                 self._set(False)
+
+    def not_taken(self) -> None:
+        """The pulses asked for were judged not taken (a WrittenLater driver's write went
+        unanswered, or its bus is down): they are over now. Left wanted, the driver's next write of
+        what is wanted (after a reconnect or a failed write) would open a door that everyone was
+        told stayed shut. A hold is left as it is: the caller that asked for it lets go. Nothing is
+        written here: such a driver writes `wanted` itself once its relay answers again."""
+        with self._cond:
+            self._until = 0.0
+            self._cond.notify()
+            if not self._held:
+                self._on = False
 
     def close(self) -> None:
         with self._cond:

@@ -5,8 +5,9 @@ so requests never interleave and pulse() never waits for the bus. Each module sy
 to the state PulseControl wants and polls its discrete inputs, reporting changes as lane inputs;
 ModbusBus._next says in which order (relay changes first, polls last). Whatever one module
 answers, or fails to, puts that module offline and never stops the bus thread: the other barriers
-go on. Whether a pulse opened the barrier is known once the bus has written it (pulse_written):
-a module's health is its last request's, older than the pulse.
+go on. Whether a pulse opened the barrier, or a hold holds it, is known once the bus has written
+it (pulse_written, hold_written): a module's health is its last request's, older than the pulse. A
+pulse judged not taken is over: the module never takes it later.
 """
 
 from __future__ import annotations
@@ -278,12 +279,23 @@ class ModbusModule:
         """pulse(), and whether the module took it: True once it answered the write of its coil
         "on" (or the coil was on as written: a pulse during a pulse, a hold); False once the write
         failed twice (one request lost to noise is sent again), the bus is down (a pulse is not
-        queued for its return), or it stops. Settled on the bus thread, within answer_within_s."""
+        queued for its return), or it stops. Settled on the bus thread, within answer_within_s.
+        A pulse not taken is over: never written later on its own (settle_pulses)."""
         control = self._require_control()
+        return self._written(lambda: control.pulse(seconds))
+
+    def hold_written(self) -> Future[bool]:
+        """hold(), and whether the module took it, as pulse_written's outcome: a module whose
+        adapter is unplugged never raises, so a hold is judged by its write too. Not taken, the hold
+        is still wanted: the caller releases it (HandLanes)."""
+        control = self._require_control()
+        return self._written(control.hold)
+
+    def _written(self, ask: Callable[[], None]) -> Future[bool]:
         outcome: Future[bool] = Future()
         with self._outcomes_lock:
             self._outcomes.append(outcome)
-            control.pulse(seconds)
+            ask()
         if self._bus.down:
             self.settle_pulses(False)
         else:
@@ -334,10 +346,16 @@ class ModbusModule:
         return bool(self._changes) or bool(self._outcomes)
 
     def settle_pulses(self, taken: bool) -> None:
-        """The pulses not settled yet: taken or not. Their callbacks run on this thread, outside
-        the lock (one may pulse again)."""
+        """The pulses (and holds) not settled yet: taken or not. Not taken, the pulses are over in
+        PulseControl, with their outcomes in one step (a pulse asked for after it is not ended):
+        left wanted, the coil was written "on" at the next answer (_write_coil writes what is wanted
+        after a failed write or a reconnect), opening the door a second after the guard and the
+        board were told it did not. Their callbacks run on this thread, outside the lock (one may
+        pulse again)."""
         with self._outcomes_lock:
             outcomes, self._outcomes = self._outcomes, []
+            if outcomes and not taken and self._control is not None:
+                self._control.not_taken()
         for outcome in outcomes:
             outcome.set_result(taken)
 

@@ -13,7 +13,8 @@ ago: ParkingDesk.car_at_barrier): its stay closes with the opening's record,
 and the lane's camera reading it again as it pulls away takes it for that passage (DecidedAgain).
 A single opening is told to the lane's displays too (_tell_lane): let through, or the barrier's fault;
 a relay that did not take it (a Modbus module's write unanswered: lane_boards.taken) fails it, as one
-that raised does. A hold is told to them as let through.
+that raised does. A hold is judged the same way (lane_boards.held: a Modbus module never raises, its
+adapter unplugged) and told to them as let through once held, the barrier's fault if not.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from gateway.errors import GatewayError, NotFound, Refused
 from gateway.parking.service import ParkingDesk
 from gateway.runtime.devices import Devices
 from gateway.runtime.hand_opens import LaneRecord, WaitingRecords, storage_failure
-from gateway.runtime.lane_boards import LaneBoards, taken
+from gateway.runtime.lane_boards import LaneBoards, held, taken
 from gateway.runtime.lanes import BarrierWatch
 from gateway.runtime.texts import fault_lines, let_through_lines
 from gateway.runtime.worker import StillRunning, wait_or_call_off
@@ -277,18 +278,29 @@ class HandLanes:
 
     def _hold(self, lane: str, holder: str) -> None:
         self.barriers.commanded(lane, time.monotonic())
+
+        def hold(relay: Any) -> None:
+            # Not held (a Modbus module that did not take the write), it fails as a hold that
+            # raised does: lane.hold_failed, and the guard (or the centre's command reply) is told.
+            if not held(relay):
+                raise OSError(f"did not take the hold: {relay.health.last_error or 'no answer'}")
+
+        rules, language = self.site.lanes[lane], self.site.config.site.language
         try:
-            self._drive(lane, holder, "hold", lambda relay: relay.hold())
+            self._drive(lane, holder, "hold", hold)
         except GatewayError:
             if lane not in self.held:
                 self._let_go(lane)
+                # A convoy told 一路平安 at a barrier held by no relay would drive into it: sent to
+                # the guard, as a single opening that did not open is (_tell_lane). A standing hold
+                # keeps what its lane shows.
+                self._boards.show(lane, fault_lines(None, language, rules.type))
             raise
         self.held[lane] = holder
         self.barriers.held(lane, True, time.monotonic())
         # Opened for whoever is there, as a single opening is: a board left reading 禁止入内 (the
         # card refused before) would tell every walker through the open door to stay out.
-        rules = self.site.lanes[lane]
-        self._boards.show(lane, let_through_lines(None, self.site.config.site.language, rules.direction))
+        self._boards.show(lane, let_through_lines(None, language, rules.direction))
 
     def _let_go(self, lane: str) -> None:
         """A hold that failed is not held on the relays either. A relay wants its state before it

@@ -39,6 +39,20 @@ def taken(relay: Relay, seconds: float, ref: str) -> bool:
     """Pulse a relay and wait for its outcome (an opening by hand: the guard is told whether it
     opened). One not known within the relay's own answer time counts as not taken."""
     outcome, _ = pulse(relay, seconds, ref)
+    return _known(relay, outcome)
+
+
+def held(relay: Relay) -> bool:
+    """Hold a relay open and wait for its outcome, as taken() does for a pulse: a Modbus module
+    never raises (its adapter unplugged, the module silent), so whether it holds is its write's
+    answer. Any other relay holds unless hold() raised. Not held: the caller releases it."""
+    if isinstance(relay, WrittenLater):
+        return _known(relay, relay.hold_written())
+    relay.hold()
+    return True
+
+
+def _known(relay: Relay, outcome: Future[bool]) -> bool:
     wait = relay.answer_within_s if isinstance(relay, WrittenLater) else 0.0
     try:
         return outcome.result(timeout=wait)
@@ -57,36 +71,47 @@ def show_on(displays: Iterable[Display], lines: list[str]) -> None:
 
 
 class LaneBoards:
-    """Every lane's displays, and how many times each was told something: lines known later (a
-    Modbus pulse's outcome, settled on its bus's thread) are shown only if nothing was shown on the
-    lane since, so the fault of the car before never replaces what the car now at the barrier is
-    told. Displays return at once (a serial board writes on its own thread): shown under the lock,
-    in the order counted."""
+    """Every lane's displays, and a ticket for each thing a lane is told, taken in the order it
+    was decided: lines known later (a Modbus pulse's outcome, settled on its bus's thread) are shown
+    under the ticket taken when the car was decided (reserve), and only if no newer ticket's lines
+    were shown since. So the fault of the car before never replaces what the car now at the barrier
+    is told, and two cars decided before the module answers are each greeted once it does, the
+    second (now at the barrier) last: with one count read at the decision, the first outcome moved
+    it and the second car was told nothing. Displays return at once (a serial board writes on its
+    own thread): shown under the lock, in ticket order."""
 
     def __init__(self, devices: Devices):
         self._devices = devices
         self._lock = threading.Lock()
-        self._told: dict[str, int] = {}
+        self._taken: dict[str, int] = {}  # the lane's last ticket taken
+        self._shown: dict[str, int] = {}  # the ticket whose lines the lane shows
 
     def show(self, lane: str, lines: list[str]) -> int:
-        """Show the lines on the lane's displays; the count that names this showing."""
+        """Show the lines on the lane's displays now; the ticket that names this showing."""
         with self._lock:
-            return self._show(lane, lines)
+            ticket = self._take(lane)
+            self._show(lane, ticket, lines)
+            return ticket
 
-    def last(self, lane: str) -> int:
+    def reserve(self, lane: str) -> int:
+        """A ticket for lines known later (show_unless_newer), in the order decided."""
         with self._lock:
-            return self._told.get(lane, 0)
+            return self._take(lane)
 
-    def show_if_last(self, lane: str, told: int, lines: list[str]) -> None:
-        """Show the lines if the lane was told nothing since `told`."""
+    def show_unless_newer(self, lane: str, ticket: int, lines: list[str]) -> None:
+        """Show the lines of `ticket` (again: a greeting corrected by its fault) unless the lines of
+        a newer ticket are shown already."""
         with self._lock:
-            if self._told.get(lane, 0) == told:
-                self._show(lane, lines)
+            if ticket >= self._shown.get(lane, 0):
+                self._show(lane, ticket, lines)
 
-    def _show(self, lane: str, lines: list[str]) -> int:
-        told = self._told[lane] = self._told.get(lane, 0) + 1
+    def _take(self, lane: str) -> int:
+        ticket = self._taken[lane] = self._taken.get(lane, 0) + 1
+        return ticket
+
+    def _show(self, lane: str, ticket: int, lines: list[str]) -> None:
+        self._shown[lane] = ticket
         show_on(self._devices.lanes[lane].displays, lines)
-        return told
 
 
 def tell_opening(
@@ -106,16 +131,16 @@ def tell_opening(
         boards.show(lane, fault)
         return
     if any(online for _, online in waiting):
-        told = boards.show(lane, opened)
+        ticket = boards.show(lane, opened)
         _when_known(
             [outcome for outcome, _ in waiting],
-            lambda took: None if took else boards.show_if_last(lane, told, fault),
+            lambda took: None if took else boards.show_unless_newer(lane, ticket, fault),
         )
         return
-    told = boards.last(lane)
+    ticket = boards.reserve(lane)  # now, as decided: a car decided after it shows after it
     _when_known(
         [outcome for outcome, _ in waiting],
-        lambda took: boards.show_if_last(lane, told, opened if took else fault),
+        lambda took: boards.show_unless_newer(lane, ticket, opened if took else fault),
     )
 
 

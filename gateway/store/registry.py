@@ -24,7 +24,7 @@ from gateway.store.lookup import holder_subject
 from gateway.store.outbox import enqueue
 from gateway.store.parking import handover, off_slots_not_theirs
 from gateway.store.renewals import renewed_while_parked
-from gateway.store.units import parse_unit, registered_as
+from gateway.store.units import parse_flat, registered_as, room_key
 from gateway.timefmt import to_db
 from plates.grammar import is_plate, normalize
 
@@ -72,10 +72,17 @@ def search(conn: sqlite3.Connection, keys: Secrets, q: str, limit: int = 20) -> 
     if q:
         # A unit typed whole comes first and in full, before 13栋2单元's that "%3栋2单元%" finds too.
         add("SELECT id FROM residents WHERE building || unit = ? ORDER BY id", q)
-        if (unit := parse_unit(q)) is not None:
-            # Typed as the pages name it (7栋4单元) for a unit the centre sent bare (7 / 4).
-            for spelling in registered_as(conn, *unit):
-                add("SELECT id FROM residents WHERE building = ? AND unit = ? ORDER BY id", *spelling)
+        if (flat := parse_flat(q)) is not None:
+            # Typed as the pages name it (7栋4单元) for a unit the centre sent bare (7 / 4); with a
+            # room after it (7栋4单元1201), that flat's residents only, the room compared as
+            # room_key gives it (１２０１, 1201室 are 1201), in Python: a unit's few residents.
+            for spelling in registered_as(conn, *flat.unit):
+                rows = conn.execute(
+                    "SELECT id, room FROM residents WHERE building = ? AND unit = ? ORDER BY id", spelling
+                )
+                for rid, room in rows:
+                    if flat.room is None or room_key(room or "") == flat.room:
+                        ids.setdefault(rid)
         limit = max(limit, min(len(ids), UNIT_MAX))
         like = f"%{q}%"
         # Every match's id (cheap), so the page can say how many it left out.

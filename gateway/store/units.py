@@ -2,7 +2,8 @@
 
 The central server sends residents with bare numbers (building "3", unit "2"); the guard pages name
 such a unit 3栋2单元, and a guard types it as shown, or a pad gives full-width digits. Compared as
-typed, a host unit never matched its residents or its visitor's pass.
+typed, a host unit never matched its residents or its visitor's pass. A flat is the unit and the room
+typed after it (7栋4单元1201), the room compared as room_key gives it.
 """
 
 from __future__ import annotations
@@ -10,14 +11,19 @@ from __future__ import annotations
 import re
 import sqlite3
 import unicodedata
+from dataclasses import dataclass
 
 # Longest first: 号楼 before a shorter word it could end in.
 _BUILDING_WORDS = ("号楼", "栋", "幢")
 _UNIT_WORDS = ("单元",)
+_ROOM_WORDS = ("室",)
 # A building and unit typed whole, each with its word (3栋2单元, 3号楼 2单元): the shortest building
-# before its word, so that 3栋2单元 is not read as a building "3栋2" with no word of its own.
+# before its word, so that 3栋2单元 is not read as a building "3栋2" with no word of its own. Then,
+# optionally, the room, as an address is said and written (3栋2单元1201, 3栋2单元 1201室): the page
+# tells a guard with too many residents listed to type one.
 _TYPED_WHOLE = re.compile(
     rf"(?P<building>.+?)(?:{'|'.join(_BUILDING_WORDS)})\s*(?P<unit>.+?)(?:{'|'.join(_UNIT_WORDS)})"
+    r"(?:\s*(?P<room>.+))?"
 )
 
 
@@ -35,13 +41,36 @@ def unit_key(building: str, unit: str) -> tuple[str, str]:
     return _bare(building, _BUILDING_WORDS), _bare(unit, _UNIT_WORDS)
 
 
-def parse_unit(text: str) -> tuple[str, str] | None:
-    """The unit a text names whole, as unit_key gives it: 7栋4单元 and ７号楼 ４单元 are ("7", "4").
-    None for anything else (a name, a bare 74, a building alone): those are not read as a unit."""
+def room_key(room: str) -> str:
+    """One normal form of a room: 1201, １２０１ and 1201室 are all "1201"."""
+    return _bare(room, _ROOM_WORDS)
+
+
+@dataclass(frozen=True, slots=True)
+class Flat:
+    """A unit a text names whole (as unit_key gives it), and the room typed after it, if any (as
+    room_key gives it)."""
+
+    unit: tuple[str, str]
+    room: str | None
+
+
+def parse_flat(text: str) -> Flat | None:
+    """The unit a text names whole, and its room if one follows: 7栋4单元 is ("7", "4") with no room;
+    7栋4单元1201, 7栋4单元 1201 and ７号楼４单元１２０１室 are ("7", "4") room "1201". None for anything
+    else (a name, a bare 74, a building alone, a unit and room with no building): not read as a unit."""
     found = _TYPED_WHOLE.fullmatch(unicodedata.normalize("NFKC", text).strip())
     if found is None:
         return None
-    return unit_key(found["building"], found["unit"])
+    room = room_key(found["room"]) if found["room"] else None
+    return Flat(unit_key(found["building"], found["unit"]), room or None)
+
+
+def parse_unit(text: str) -> tuple[str, str] | None:
+    """The unit a text names whole with no room after it, as unit_key gives it: 7栋4单元 and
+    ７号楼 ４单元 are ("7", "4"). None for anything else, a flat with its room too (parse_flat)."""
+    flat = parse_flat(text)
+    return flat.unit if flat is not None and flat.room is None else None
 
 
 def same_unit(a: tuple[str, str], b: tuple[str, str]) -> bool:
