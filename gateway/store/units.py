@@ -79,20 +79,22 @@ def same_unit(a: tuple[str, str], b: tuple[str, str]) -> bool:
 
 def registered_as(conn: sqlite3.Connection, building: str, unit: str) -> list[tuple[str, str]]:
     """How the register writes the unit (as the centre sent it, 8 / 1, or as typed, 8栋 / 1单元):
-    each spelling residents have for it, the most residents' first. Empty where nobody lives.
+    each spelling residents have for it, the one of the longest-registered resident first (a choice
+    that does not flip as residents come and go). Empty where nobody lives.
     The units are compared in Python, one row per unit (an estate's few hundred), not per resident."""
     wanted = unit_key(building, unit)
     rows = conn.execute(
-        "SELECT building, unit FROM residents GROUP BY building, unit ORDER BY count(*) DESC, building, unit"
+        "SELECT building, unit FROM residents GROUP BY building, unit ORDER BY min(id)"
     )
     return [(b, u) for b, u in rows if unit_key(b, u) == wanted]
 
 
 def as_registered(conn: sqlite3.Connection, building: str, unit: str) -> tuple[str, str]:
     """The unit as the register writes it, so that one unit typed two ways is stored one way (a
-    report groups by what is stored); as given where it is written so, or nobody lives there."""
+    report groups by what is stored): one spelling even where the register holds two (residents
+    imported as 3栋 / 2单元, others the centre sent as 3 / 2); as given where nobody lives there."""
     spellings = registered_as(conn, building, unit)
-    return (building, unit) if not spellings or (building, unit) in spellings else spellings[0]
+    return spellings[0] if spellings else (building, unit)
 
 
 def resident_lives_in(conn: sqlite3.Connection, building: str, unit: str) -> bool:
