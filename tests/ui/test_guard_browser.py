@@ -70,7 +70,7 @@ def page_at(  # type: ignore[no-untyped-def]
     if init_script:
         context.add_init_script(init_script)
     page = context.new_page()
-    page.set_default_timeout(5000)
+    page.set_default_timeout(15000)  # a loaded CI machine, not a speed check
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
