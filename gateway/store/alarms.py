@@ -122,8 +122,9 @@ def _upstream(
     """Queue the record of an alarm's change; `queued_at` (default `at`) dates the outbox row, so
     that a record about an older change does not look like an old backlog, and is the site's clock:
     `at` goes in its zone, though read back from the store in UTC. `alarm_id` names the alarm in
-    each of its records: the centre matches an acknowledgement or a clearing to its raise by it, not
-    by kind and source (an old alarm of a lane acknowledged is not the one open now)."""
+    each of its records: the centre matches an acknowledgement or a clearing to its raise by it and
+    `alarm_stream` (_alarm_stream), not by kind and source (an old alarm of a lane acknowledged is
+    not the one open now)."""
     now = queued_at or at
     payload: dict[str, object] = {
         "at": _in_zone(at, now),
@@ -131,6 +132,7 @@ def _upstream(
         "kind": kind,
         "source": source,
         "alarm_id": alarm_id,
+        "alarm_stream": _alarm_stream(conn),
     }
     if text is not None:  # the centre reads Chinese first; key and parameters let it word its own
         payload.update(
@@ -142,6 +144,23 @@ def _upstream(
         payload["message"] = ""
     payload.update(more)
     enqueue(conn, "alarm", payload, queued_at or at)
+
+
+# Which alarms an alarm_id is among: a database numbers its own, and each stream is one database's
+# run of seqs (gateway/store/outbox.py), so those of the stream the record goes up in (the newest:
+# a record is queued above its first seq), a new box's apart from the dead box's. But a stream
+# begun by the first start of a version with streams (`upgrade`) goes on in the database whose
+# records before it name no stream: its alarm_ids go on from theirs, and an alarm raised under the
+# older gateway is acknowledged or cleared in it. None for those, as for a database without one yet.
+_ALARM_STREAM = (
+    "SELECT CASE WHEN reason = 'upgrade' THEN NULL ELSE stream END FROM outbox_streams "
+    "ORDER BY first_seq DESC LIMIT 1"
+)
+
+
+def _alarm_stream(conn: sqlite3.Connection) -> str | None:
+    row = conn.execute(_ALARM_STREAM).fetchone()
+    return None if row is None else row[0]
 
 
 def _in_zone(at: datetime, now: datetime) -> str:

@@ -86,32 +86,71 @@ CREATE TABLE streams (
     out_of_order INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (site, stream)
 )"""
-# Seqs from a stream's first to its max_seq a site never delivered in that stream, not counting
-# those an outbox_quarantined event announced. Each seq counts once: a record set aside and later
-# sent again (both present) does not hide another one that is missing. A stream counts from the
-# first_seq its outbox_started record names; a site that is a gateway's new id (a site_renamed
-# event: its records before went up under the old one) from the seq that names; else from 1.
-STREAM_GAPS = """CREATE VIEW stream_gaps AS
-SELECT s.site, s.stream, max(0, s.max_seq - s.first + 1 - (
-    SELECT count(*) FROM (
+# The stream an older sink's event was sent in: the one its payload names (event_keys' rule), ''
+# for none. Nested CASEs, evaluated in turn: json_type would stop the upgrade on a payload SQLite
+# cannot read (Python's json took NaN).
+_STREAM_OF_PAYLOAD = """CASE WHEN NOT json_valid(payload) THEN ''
+    WHEN json_type(payload, '$.stream') = 'text' AND length(json_extract(payload, '$.stream')) <= 64
+    THEN json_extract(payload, '$.stream') ELSE '' END"""
+# An older sink's events counted per site and stream, as _one counts them: out of order, a seq
+# below one stored before it (rowid: the order stored) in its own stream.
+_STREAMS_OF_EVENTS = """INSERT INTO streams (site, stream, max_seq, events, out_of_order)
+SELECT site, stream, max(seq), count(*), sum(late) FROM (
+    SELECT site, stream, seq, coalesce(seq < max(seq) OVER (PARTITION BY site, stream ORDER BY rowid
+        ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS late FROM events)
+GROUP BY site, stream"""
+# The seqs of a site's stream that went up under another site id: from the first_seq of a
+# site_renamed record away from it (sent under the new id) to the next site_renamed of that stream
+# into or out of it (next_seq, the first seq under it again; null: not back). A rename applies to
+# the seqs of the stream it was sent in. Ranges of a site and stream never overlap: each ends where
+# the next rename touching the site begins.
+RENAMED_AWAY = """CREATE VIEW renamed_away AS
+SELECT DISTINCT json_extract(m.payload, '$.from') AS site, m.stream,
+    json_extract(m.payload, '$.first_seq') AS first_seq, (
+    SELECT min(json_extract(n.payload, '$.first_seq')) FROM events n
+    WHERE n.type = 'site_renamed' AND n.stream = m.stream
+    AND (n.site = json_extract(m.payload, '$.from')
+        OR json_extract(n.payload, '$.from') = json_extract(m.payload, '$.from'))
+    AND json_extract(n.payload, '$.first_seq') > json_extract(m.payload, '$.first_seq')) AS next_seq
+FROM events m WHERE m.type = 'site_renamed' AND json_extract(m.payload, '$.from') != m.site"""
+# Seqs a site's stream holds: those delivered in it and those an outbox_quarantined event announced
+# set aside in it, each once (a record set aside and later sent again, both present, does not hide
+# another one that is missing); from lo to hi, the names of the enclosing query's bounds.
+_HELD = """(SELECT count(*) FROM (
         SELECT e.seq FROM events e
-        WHERE e.site = s.site AND e.stream = s.stream AND e.seq BETWEEN s.first AND s.max_seq
+        WHERE e.site = s.site AND e.stream = s.stream AND e.seq BETWEEN {lo} AND {hi}
         UNION
         SELECT json_extract(q.payload, '$.quarantined_seq') FROM events q
         WHERE q.site = s.site AND q.type = 'outbox_quarantined'
         AND CASE WHEN json_type(q.payload, '$.quarantined_stream') IS NULL THEN q.stream
             ELSE coalesce(json_extract(q.payload, '$.quarantined_stream'), '') END = s.stream
-        AND json_extract(q.payload, '$.quarantined_seq') BETWEEN s.first AND s.max_seq))) AS missing
+        AND json_extract(q.payload, '$.quarantined_seq') BETWEEN {lo} AND {hi}))"""
+# Seqs from a stream's first to its max_seq a site never delivered in that stream, but for those
+# that went up under another site id meanwhile (renamed_away: a site id changed and changed back)
+# and those set aside. A stream counts from the first_seq its outbox_started record names; a site
+# that is a gateway's new id (a site_renamed event: its records before went up under the old one)
+# from the seq the first site_renamed into it in that stream names (in any stream, for a stream
+# without one: the records still waiting at the rename, queued in an older stream); else from 1.
+STREAM_GAPS = f"""CREATE VIEW stream_gaps AS
+SELECT s.site, s.stream, max(0, s.max_seq - s.first + 1 - {_HELD.format(lo="s.first", hi="s.max_seq")}
+    - coalesce((SELECT sum(a.hi - a.lo + 1 - {_HELD.format(lo="a.lo", hi="a.hi")}) FROM (
+        SELECT max(r.first_seq, s.first) AS lo,
+            min(coalesce(r.next_seq, s.max_seq + 1), s.max_seq + 1) - 1 AS hi
+        FROM renamed_away r WHERE r.site = s.site AND r.stream = s.stream) a
+        WHERE a.lo <= a.hi), 0)) AS missing
 FROM (SELECT site, stream, max_seq, coalesce((
     SELECT min(json_extract(r.payload, '$.first_seq')) FROM events r
     WHERE r.site = streams.site AND r.type = 'outbox_started'
     AND json_extract(r.payload, '$.stream') = streams.stream), (
     SELECT min(json_extract(r.payload, '$.first_seq')) FROM events r
+    WHERE r.site = streams.site AND r.type = 'site_renamed' AND r.stream = streams.stream), (
+    SELECT min(json_extract(r.payload, '$.first_seq')) FROM events r
     WHERE r.site = streams.site AND r.type = 'site_renamed'), 1) AS first FROM streams) s"""
 SITE_GAPS = """CREATE VIEW site_gaps AS
 SELECT site, coalesce((SELECT sum(g.missing) FROM stream_gaps g WHERE g.site = sites.site), 0) AS missing
 FROM sites"""
-_VIEWS = {"stream_gaps": STREAM_GAPS, "site_gaps": SITE_GAPS}
+# Each made after the views it reads: renamed_away, stream_gaps, site_gaps.
+_VIEWS = {"renamed_away": RENAMED_AWAY, "stream_gaps": STREAM_GAPS, "site_gaps": SITE_GAPS}
 _EVENT_TOPICS = ("events/#", "cmd/reply", "sync/request", "sync/error")
 _STATE_TOPICS = {"status": "status", "health": "health", "sync/state": "sync_state"}
 _BATCH = 500
@@ -182,9 +221,11 @@ class Sink:
         self.ready = threading.Event()  # subscribed (for tests and --stop-after runs)
 
     def _upgrade(self) -> None:
-        """A database of an older sink brought to this one's: its events, which name no stream,
-        are the stream '' of their site, counted as the site was; the views as this version counts
-        them, replacing older ones (whose count was wrong, or by site alone)."""
+        """A database of an older sink brought to this one's: each of its events is filed under
+        the stream its payload names ('' for none: an older gateway's), as this version stores it
+        (the boxes may have been upgraded first), and each site's streams counted from its events;
+        the views as this version counts them, replacing older ones (whose count was wrong, or by
+        site alone)."""
         self.db.execute("BEGIN IMMEDIATE")  # sinks starting together on one database
         try:
             columns = {row[1] for row in self.db.execute("PRAGMA table_info(events)")}
@@ -193,14 +234,32 @@ class Sink:
             made = self.db.execute("SELECT 1 FROM sqlite_master WHERE name = 'streams'").fetchone()
             if made is None:
                 self.db.execute(STREAMS)
+                self.db.execute(f"UPDATE events SET stream = {_STREAM_OF_PAYLOAD}")
+                self.db.execute(_STREAMS_OF_EVENTS)
+                # A site of one stream keeps its counts as the older sink kept them, exact (and
+                # whole, should the centre have pruned events); one of several (a box replaced)
+                # has each stream's from its events, and out_of_order their sum, as _one counts.
                 self.db.execute(
-                    "INSERT INTO streams (site, stream, max_seq, events, out_of_order) "
-                    "SELECT site, '', max_seq, events, out_of_order FROM sites WHERE events > 0"
+                    "INSERT OR REPLACE INTO streams (site, stream, max_seq, events, out_of_order) "
+                    "SELECT site, coalesce((SELECT t.stream FROM streams t WHERE t.site = sites.site), ''), "
+                    "max_seq, events, out_of_order FROM sites WHERE events > 0 "
+                    "AND (SELECT count(*) FROM streams t WHERE t.site = sites.site) <= 1"
+                )
+                self.db.execute(
+                    "UPDATE sites SET out_of_order = (SELECT sum(t.out_of_order) FROM streams t "
+                    "WHERE t.site = sites.site) "
+                    "WHERE (SELECT count(*) FROM streams t WHERE t.site = sites.site) > 1"
                 )
             self.db.execute("CREATE INDEX IF NOT EXISTS events_site_stream_seq ON events(site, stream, seq)")
+            # The views read a site's site_renamed events for each stream they count: a few rows,
+            # found without reading the rest (an index of them alone costs other events nothing).
+            self.db.execute(
+                "CREATE INDEX IF NOT EXISTS events_renames ON events(site, stream) "
+                "WHERE type = 'site_renamed'"
+            )
             kept = dict(self.db.execute("SELECT name, sql FROM sqlite_master WHERE type = 'view'").fetchall())
             if any(kept.get(name) != sql for name, sql in _VIEWS.items()):
-                for name in _VIEWS:  # site_gaps reads stream_gaps: dropped first, made last
+                for name in _VIEWS:  # all dropped, then made in _VIEWS' order
                     self.db.execute(f"DROP VIEW IF EXISTS {name}")
                 for sql in _VIEWS.values():
                     self.db.execute(sql)
