@@ -26,6 +26,7 @@ from gateway.store.database import transaction
 from gateway.store.outbox import enqueue
 from gateway.store.parking import HOLD_GAP, car_held_sql, charge_owed_sql, starts_hold_sql
 from gateway.store.spreadsheet import BOM, as_cell
+from gateway.store.units import unit_key
 from gateway.timefmt import local_iso, to_db
 
 KINDS = ("resident", "monthly", "visitor", "contractor", "temporary")
@@ -237,13 +238,21 @@ def _visitors(conn: sqlite3.Connection, s: str, e: str) -> dict[str, int]:
 
 
 def _materials(conn: sqlite3.Connection, s: str, e: str) -> list[dict[str, Any]]:
-    """Materials carried out, per unit (each record also went upstream on its own when made)."""
+    """Materials carried out, per unit (each record also went upstream on its own when made). A
+    record stores its unit as the register wrote it then (units.as_registered), and that spelling
+    changes when the resident whose spelling it was leaves (3栋 / 2单元 one morning, 3 / 2 that
+    afternoon), as it did for records kept from before: one unit is one row however its records
+    are written (units.unit_key), shown as its first record of the period writes it."""
     rows = conn.execute(
         "SELECT host_building, host_unit, count(*) FROM materials_out WHERE at >= ? AND at < ? "
-        "GROUP BY 1, 2 ORDER BY 1, 2",
+        "GROUP BY 1, 2 ORDER BY min(id)",
         (s, e),
     ).fetchall()
-    return [{"building": b, "unit": u, "records": n} for b, u, n in rows]
+    units: dict[tuple[str, str], dict[str, Any]] = {}
+    for b, u, n in rows:
+        unit = units.setdefault(unit_key(b, u), {"building": b, "unit": u, "records": 0})
+        unit["records"] += n
+    return sorted(units.values(), key=lambda m: (m["building"], m["unit"]))
 
 
 def _void_at(charge: str, moment: str) -> str:

@@ -89,13 +89,16 @@ class FeeTaken:
 
 # Whether a plate camera of a lane still has a plate in view (Devices.sees).
 Sees = Callable[[str, str], bool]
+# Whether a lane has a plate camera that can tell so (Devices.watches).
+Watches = Callable[[str], bool]
 
 
 class ParkingDesk:
-    def __init__(self, site: Site, sees: Sees):
+    def __init__(self, site: Site, sees: Sees, watches: Watches):
         cfg = site.config
         self.site = site
         self._sees = sees
+        self._watches = watches
         # The config's, its tariff versions as written (what the start keeps and compares); a fee
         # is worked out by _rules(), with when each version was first seen.
         self.rules = Rules(
@@ -345,20 +348,40 @@ class ParkingDesk:
         self, conn: sqlite3.Connection, lane_id: str, at: datetime
     ) -> tuple[Held, Owed] | None:
         """The car a guard's single opening by hand of an exit lane at `at` lets out, and what it
-        owes (let_out_by_hand): the car held there to pay that the lane shows (held_car); with none
-        held, the car the lane refused a moment ago (refused_at_lane: outside the lane's hours, the
-        lane closed, the car blocked), which the guard opens for and which drives out. Of two
-        refused then, as of two held, the first that the lane's camera still sees, else the last."""
-        found = self.held_car(conn, lane_id, at)
-        if found is not None:
-            return found
+        owes (let_out_by_hand): of the cars held there to pay and those the lane refused a moment
+        ago (refused_at_lane: outside the lane's hours, the lane closed, the car blocked), the one at
+        the barrier, which the guard opens for and which drives out. A hold does not beat a fresh
+        refusal: a car held that backed away is still held for half an hour (PENDING_FOR), and the
+        guard opening for the resident refused behind it let out that car on record instead.
+        The first that the lane's camera still sees (in the order held, or refused); if it sees none
+        (no camera, or cars it did not read), the one decided last: the car held that the lane
+        shows (held_car, so that the guard's "Take the fee" quote names the car an opening lets out)
+        or the last refused, whichever the lane decided more recently. A refusal the lane's camera
+        read is of a car at the barrier only while that camera still sees it (_still_there)."""
         lane = self._exit_lane(lane_id)
-        refused = self._shown(lane.id, refused_at_lane(conn, lane.id, at))
-        return None if refused is None else (refused, self._account(conn, lane, refused, at))
+        held = holds_at_lane(conn, lane.id, at, self.site.lanes)
+        refused = [r for r in refused_at_lane(conn, lane.id, at) if self._still_there(lane.id, r)]
+        seen = [h for h in [*held, *refused] if h.plate and self._sees(lane.id, h.plate)]
+        if seen:
+            car: Held | None = min(seen, key=lambda h: h.at)  # the first held or refused of them
+        else:
+            car = max(held[-1:] + refused[-1:], key=lambda h: h.decided_at or h.at, default=None)
+        return None if car is None else (car, self._account(conn, lane, car, at))
+
+    def _still_there(self, lane: str, refused: Held) -> bool:
+        """Whether a car refused at an exit a moment ago may still be at its barrier. Refused on its
+        plate as the lane's camera read it, only while that camera still sees it: the car that
+        backed away seconds after it was refused (the camera forgets a plate unread for 3 s) is not
+        the one the guard opens for (a tricycle). Refused on a card or QR, or on a plate a guard
+        typed (one the camera could not read), or at a lane with no plate camera: the camera cannot
+        tell, and the refusal stands for REFUSED_JUST_NOW."""
+        if not (refused.plate_read and refused.plate and self._watches(lane)):
+            return True
+        return self._sees(lane, refused.plate)
 
     def _shown(self, lane: str, cars: list[Held]) -> Held | None:
-        """Of the cars at an exit lane (in the order held, or refused), the one at the barrier: the
-        first that the lane's camera still sees; if it sees none of them, the last."""
+        """Of the cars held at an exit lane (in the order held), the one at the barrier: the first
+        that the lane's camera still sees; if it sees none of them, the last."""
         seen = [h for h in cars if h.plate and self._sees(lane, h.plate)]
         return seen[0] if seen else cars[-1] if cars else None
 
@@ -482,8 +505,8 @@ class ParkingDesk:
         reason: str,
         at: datetime,
     ) -> None:
-        """The car held to pay at the exit that the lane shows (held_car: of two held there, the
-        one at the barrier), or with none held, the car refused there a moment ago (car_at_barrier),
+        """The car at the exit's barrier (car_at_barrier: held there to pay, the one the lane shows,
+        or refused there a moment ago, the one the lane's camera sees, else the one decided last)
         has left by the guard's opening (a host who confirms a withdrawn visitor's visit, a clock
         behind the car's entry, a resident leaving at night outside the exit's hours): its stay
         closes now, by hand, on the audit trail and upstream, as an admin's close (close_stay). Its

@@ -59,6 +59,12 @@ class Devices:
         devices = self.lanes.get(lane)
         return devices is not None and any(r.in_lane(plate) for r in devices.plate_readers)
 
+    def watches(self, lane: str) -> bool:
+        """Whether the lane has a plate camera, whose `sees` tells whether a car it read is still
+        there: a car it read and refused that it sees no more has backed away (car_at_barrier)."""
+        devices = self.lanes.get(lane)
+        return devices is not None and bool(devices.plate_readers)
+
     def close(self) -> None:
         """Stop inputs, release relays, close displays, then what they share. Never raises."""
         for lane in self.lanes.values():

@@ -84,7 +84,7 @@ class Gateway:
         self.worker = DecisionWorker(self.conn, lambda jobs: self.decide_batch(jobs), self._waiting)
         self._started = False  # device changes before start() are settled by start()
         self.devices: Devices = build_devices(cfg, chooser_for, on_change=self._device_changed)
-        self.parking = ParkingDesk(self.site, sees=self.devices.sees)
+        self.parking = ParkingDesk(self.site, sees=self.devices.sees, watches=self.devices.watches)
         # Which database's seqs go up from here: a new box's, or one put back on an older copy,
         # start a stream of their own; first, so that nothing is queued under a seq handed out.
         self.outbox_stream = check_outbox_stream(self.conn, self.data_dir, self.now())

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, tzinfo
 from typing import Any, Literal
 
-from gateway.core import CredentialFacts, Presented
+from gateway.core import TYPED_BY, CredentialFacts, Presented
 from gateway.core.model import VehicleClass
 from gateway.errors import GatewayError
 from gateway.ids import uuid7
@@ -277,8 +277,12 @@ class Held:
     `holder_id`), when its hold began (the camera decides a standing car again and again: the fee
     runs to the first), the class it was held as (None for a record from before that was kept),
     and when it was let out since (let through, or by the guard's opening by hand), if it was.
+    `decided_at`: when its hold's last decision there was (the most recent of a hold's).
     Or a car the exit refused a moment ago (refused_at_lane), which a guard's opening by hand lets
-    out as it lets out one held there: `refused` names that refusal (its event id), and `at` is it."""
+    out as it lets out one held there: `refused` names that refusal (its event id), and `at` (and
+    `decided_at`) is it; `plate_read`: that refusal was of the plate a lane device read (a plate
+    camera), not one a guard typed nor a card or QR, so the lane's camera can tell whether the car
+    is still at the barrier (ParkingDesk.car_at_barrier)."""
 
     car: str
     kind: Literal["plate", "qr", "card"]
@@ -289,6 +293,8 @@ class Held:
     holder_kind: str | None = None
     holder_id: int | None = None
     refused: str | None = None
+    decided_at: datetime | None = None
+    plate_read: bool = False
 
     @property
     def plate(self) -> str | None:
@@ -358,13 +364,13 @@ WHERE a.at >= ? AND a.reason = 'payment_due' AND {car_held_sql("a")} = ? AND {{e
 ORDER BY a.id DESC LIMIT 1
 """
 _LET_OUT_BY_HAND = "INSERT INTO let_outs_by_hand (at, lane, held_event) VALUES (?, ?, ?)"
-# The last payment_due row of each car held at a lane in the last PENDING_FOR: what it was held on
+# The last payment_due row of each car held at a lane in the last PENDING_FOR: when, what it was held on
 # (Held.kind: on the QR of a pass without a plate, or on a resident's card that names no car, that
 # QR or card and its pass or resident). Every exit decision asks (the fee runs to the start of a
 # hold): on the log's time index, it reads the last half hour, not the lane's whole history.
 _LAST_HELD = f"""
-SELECT h.car, max(h.id), h.kind, h.value, h.holder_kind, h.holder_id FROM (
-    SELECT {car_held_sql("a")} AS car, a.id, a.kind, a.value, a.holder_kind, a.holder_id
+SELECT h.car, max(h.id), h.at, h.kind, h.value, h.holder_kind, h.holder_id FROM (
+    SELECT {car_held_sql("a")} AS car, a.id, a.at, a.kind, a.value, a.holder_kind, a.holder_id
     FROM access_log a INDEXED BY access_log_held_at
     WHERE a.at >= ? AND {{where}} AND a.reason = 'payment_due') h
 WHERE h.car IS NOT NULL GROUP BY h.car
@@ -414,14 +420,15 @@ def _holds(
     last = conn.execute(_LAST_HELD.format(where=where), (to_db(at - PENDING_FOR), lane, *args)).fetchall()
     began = _hold_began_sql(lanes)
     holds = []
-    for car, last_id, kind, value, holder_kind, holder_id in last:
+    for car, last_id, last_at, kind, value, holder_kind, holder_id in last:
         began_at, held_as = conn.execute(began, (last_id, lane, car)).fetchone()
         ended = conn.execute(_LET_OUT, {"held": last_id, "car": car}).fetchone()
         out = from_db(min(filter(None, ended), default=None))
         on = _held_kind(car, kind, value, holder_kind)
-        holder = (holder_kind, holder_id) if on != "plate" else (None, None)
+        by, by_id = (holder_kind, holder_id) if on != "plate" else (None, None)
         shown_as = value if on == "card" else car  # the plate (also of a car held on its card) or QR
-        holds.append(Held(car, on, shown_as, datetime.fromisoformat(began_at), held_as, out, *holder))
+        start, decided = datetime.fromisoformat(began_at), datetime.fromisoformat(last_at)
+        holds.append(Held(car, on, shown_as, start, held_as, out, by, by_id, decided_at=decided))
     return sorted(holds, key=lambda h: h.at)
 
 
@@ -432,14 +439,17 @@ def _holds(
 # for the car at the barrier now: refused within this long of it. The lane's camera decides a car
 # standing at the barrier again every 15 s (plates/lane.py, repeat_after_s), refusing it again,
 # so the last refusal of the car still there is newer than this; a car refused longer ago backed
-# away, and the guard opening for a tricycle must not take it for gone.
+# away, and the guard opening for a tricycle must not take it for gone. Nor one refused sooner that
+# the lane's camera read and sees no more (ParkingDesk.car_at_barrier): it backed away too.
 REFUSED_JUST_NOW = timedelta(seconds=30)
 # The decisions at a lane from REFUSED_JUST_NOW before an opening, in order, each with the car it
-# names (car_held_sql) and whether an opening by hand names it already. On the log's time index:
+# names (car_held_sql), the device that read it, and whether an opening by hand names it already.
+# On the log's time index:
 # half a minute of the whole site's decisions, a handful of rows.
 _JUST_DECIDED = f"""
 SELECT {car_held_sql("a")}, a.event_id, a.at, a.class, a.kind, a.value, a.holder_kind, a.holder_id,
-       a.admitted, a.reason, EXISTS (SELECT 1 FROM let_outs_by_hand o WHERE o.held_event = a.event_id)
+       a.admitted, a.reason, a.device,
+       EXISTS (SELECT 1 FROM let_outs_by_hand o WHERE o.held_event = a.event_id)
 FROM access_log a INDEXED BY access_log_at
 WHERE a.at >= ? AND a.at <= ? AND a.lane = ?
 ORDER BY a.id
@@ -451,7 +461,8 @@ def refused_at_lane(conn: sqlite3.Connection, lane: str, at: datetime) -> list[H
     decision there, in the order of those: not one let through there since, nor one held there to
     pay since (holds_at_lane has it), nor one an opening by hand let out already. Each is a Held
     whose `refused` names that refusal, for an opening by hand to let it out as it lets out a car
-    held there to pay (ParkingDesk.let_out_by_hand), on the same records."""
+    held there to pay (ParkingDesk.let_out_by_hand), on the same records; `plate_read` if a lane
+    device read its plate (not a guard typing it, not its card or QR)."""
     since = to_db(at - REFUSED_JUST_NOW)
     last: dict[str, tuple[Any, ...]] = {}
     for row in conn.execute(_JUST_DECIDED, (since, to_db(at), lane)):
@@ -460,12 +471,14 @@ def refused_at_lane(conn: sqlite3.Connection, lane: str, at: datetime) -> list[H
             last[row[0]] = row
     refused = []
     for row in last.values():
-        car, event, when, held_as, kind, value, holder_kind, holder_id, admitted, reason, out = row
+        car, event, when, held_as, kind, value, holder_kind, holder_id, admitted, reason, device, out = row
         if admitted or reason == "payment_due" or out:
             continue
         on = _held_kind(car, kind, value, holder_kind)
         shown_as = value if on == "card" else car  # as a hold is shown: its plate, QR or card
-        held = Held(car, on, shown_as, datetime.fromisoformat(when), held_as, refused=event)
+        read = kind == "plate" and not device.startswith(TYPED_BY)
+        then = datetime.fromisoformat(when)
+        held = Held(car, on, shown_as, then, held_as, refused=event, decided_at=then, plate_read=read)
         refused.append(held if on == "plate" else replace(held, holder_kind=holder_kind, holder_id=holder_id))
     return refused
 

@@ -79,8 +79,9 @@ def same_unit(a: tuple[str, str], b: tuple[str, str]) -> bool:
 
 def registered_as(conn: sqlite3.Connection, building: str, unit: str) -> list[tuple[str, str]]:
     """How the register writes the unit (as the centre sent it, 8 / 1, or as typed, 8栋 / 1单元):
-    each spelling residents have for it, the one of the longest-registered resident first (a choice
-    that does not flip as residents come and go). Empty where nobody lives.
+    each spelling residents have for it, the one of the longest-registered resident first (it
+    changes when that resident is removed: what reads records stored in it compares them as
+    unit_key, as the daily report's materials_out does). Empty where nobody lives.
     The units are compared in Python, one row per unit (an estate's few hundred), not per resident."""
     wanted = unit_key(building, unit)
     rows = conn.execute(
@@ -90,9 +91,10 @@ def registered_as(conn: sqlite3.Connection, building: str, unit: str) -> list[tu
 
 
 def as_registered(conn: sqlite3.Connection, building: str, unit: str) -> tuple[str, str]:
-    """The unit as the register writes it, so that one unit typed two ways is stored one way (a
-    report groups by what is stored): one spelling even where the register holds two (residents
-    imported as 3栋 / 2单元, others the centre sent as 3 / 2); as given where nobody lives there."""
+    """The unit as the register writes it, so that one unit typed two ways is stored one way while
+    its residents stay (the report groups by unit_key all the same): one spelling even where the
+    register holds two (residents imported as 3栋 / 2单元, others the centre sent as 3 / 2); as
+    given where nobody lives there."""
     spellings = registered_as(conn, building, unit)
     return spellings[0] if spellings else (building, unit)
 

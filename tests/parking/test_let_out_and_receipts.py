@@ -4,22 +4,29 @@ pay does (docs/parking.md, *Let out by hand*); and the receipt numbers the gatew
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
+import numpy as np
 import pytest
 
+from drivers.cameras.frame import Frame
 from gateway.config import parse_config
 from gateway.runtime.gateway import Gateway
+from gateway.runtime.plate_reading import PlateReader
+from plates.reading import Reading
+from tests.lane_helpers import AT_BARRIER, Recognizer
 from tests.parking.conftest import T0, parking_toml, seed
-from tests.parking.test_opened_by_hand import RELAY, _camera_at_the_exit, _exit_with_relay, _rows
+from tests.parking.test_opened_by_hand import RELAY, _exit_with_relay, _rows
 
 H = timedelta(hours=1)
 M = timedelta(minutes=1)
 S = timedelta(seconds=1)
 RESIDENT = "皖B33333"  # R2's car, on its own slot B002
 NIGHT = T0 + 14 * H  # 23:00, after the car exit's hours
+STRANGER = "苏E12345"
 
 
 @pytest.fixture
@@ -33,6 +40,26 @@ def night_exit(tmp_path: Path) -> Iterator[Gateway]:
     gw = Gateway(cfg)
     yield gw
     gw.conn.close()
+
+
+class ExitCamera:
+    """car-out's plate camera: the real PlateReader and LaneVoter, fed frames on the monotonic clock
+    (only the recognizer is fake), so the gateway can tell which car is at the barrier."""
+
+    def __init__(self, gw: Gateway) -> None:
+        self.recognizer = Recognizer()
+        self.reader = PlateReader(None, self.recognizer)  # type: ignore[arg-type]
+        gw.devices.lanes["car-out"].plate_readers.append(self.reader)
+        self.seq = 0
+        self.t = time.monotonic()
+        self.image = np.zeros((720, 1280, 3), np.uint8)
+
+    def frames(self, seconds: float, in_view: list[str]) -> None:
+        self.recognizer.in_view = [Reading(p, "blue", 0.99, AT_BARRIER) for p in in_view]
+        for _ in range(round(seconds / 0.1)):
+            self.t += 0.1
+            self.seq += 1
+            self.reader(Frame(self.image, self.seq, self.t, 1.7e9 + self.t))
 
 
 def test_resident_car_let_out_by_hand_outside_the_exits_hours_is_no_longer_inside(
@@ -73,10 +100,12 @@ def test_the_camera_reading_the_refused_car_let_out_as_it_pulls_away_lets_it_go(
     the barrier: it is the car just let out (flag `again`), not refused once more, and no more
     refusals go on record (*One car, one passage*)."""
     gw = night_exit
-    _camera_at_the_exit(gw)
+    cam = ExitCamera(gw)  # the camera that reads the car sees it at the barrier
     with _exit_with_relay(gw) as (look, open_by_hand):
         look("car-in", RESIDENT, T0)
+        cam.frames(1.0, [RESIDENT])
         look("car-out", RESIDENT, NIGHT)
+        cam.frames(1.0, [RESIDENT])
         open_by_hand()
         again = look("car-out", RESIDENT, NIGHT + 3 * S)
     assert (again.admitted, again.flags) == (True, ("again",)), again
@@ -136,3 +165,64 @@ def test_a_lane_held_open_for_a_car_refused_closes_no_stay(night_exit: Gateway) 
         inside = _rows(gw, "SELECT plate FROM stays WHERE exited_at IS NULL")
         gw.by_hand.release_lane("car-out", "保安 王", "车队已过")
     assert inside == [(RESIDENT,)]
+
+
+def test_a_refused_car_the_camera_saw_drive_away_is_not_let_out_by_an_opening_for_a_bike(
+    night_exit: Gateway,
+) -> None:
+    """23:00, outside the car exit's hours: the resident's car is refused (不在通行时段) and, told so,
+    turns back into the estate; the exit's own camera sees it leave the lane. 20 s later the guard
+    opens the barrier by hand for a delivery tricycle (no plate). The car stays inside on record:
+    its stay open, its fixed slot shown taken, nothing closed by hand upstream (before, it was
+    recorded let out, its slot shown free all night, and next morning it left flagged
+    no_entry_record). The lane's camera says the refused car is no longer at the barrier."""
+    gw = night_exit
+    cam = ExitCamera(gw)
+    with _exit_with_relay(gw) as (look, open_by_hand):
+        assert look("car-in", RESIDENT, T0).admitted
+        cam.frames(1.0, [RESIDENT])  # the car at the barrier
+        refused = look("car-out", RESIDENT, NIGHT)
+        assert refused.reason == "outside_hours", refused
+        cam.frames(5.0, [])  # it backs away; the lane is empty
+        assert not cam.reader.in_lane(RESIDENT)
+        gw.now.at = NIGHT + 20 * S  # type: ignore[attr-defined]
+        open_by_hand()  # for the tricycle
+        inside = _rows(gw, "SELECT plate FROM stays WHERE exited_at IS NULL")
+    assert inside == [(RESIDENT,)], (
+        "the guard opened for a tricycle, yet the resident's car, which the exit camera saw back "
+        f"away, is recorded out: still inside per the gateway: {inside}"
+    )
+
+
+def test_the_refused_car_the_camera_sees_is_let_out_not_a_stale_hold_that_backed_away(
+    night_exit: Gateway,
+) -> None:
+    """21:50, the car exit still open: a stranger's car is held to pay, and its driver, unwilling to
+    pay, backs away into the car park (the camera sees it go). 22:05, after the exit's hours, the
+    resident's car is refused (不在通行时段) and stands at the barrier, seen by the exit camera; the
+    guard opens by hand for it (a child to hospital, docs/parking.md *Let out by hand*). The
+    resident's car is let out on record, and is let back in later; the stranger's car stays inside
+    with its fee owed (before, the stranger's held car was let out on record, its fee dropped under
+    reentry = "void", and the resident, still "inside", was refused back in under anti_passback =
+    "hard")."""
+    gw = night_exit
+    cam = ExitCamera(gw)
+    with _exit_with_relay(gw) as (look, open_by_hand):
+        assert look("car-in", RESIDENT, T0).admitted
+        assert look("car-in", STRANGER, T0).admitted
+        cam.frames(1.0, [STRANGER])
+        held = look("car-out", STRANGER, T0 + 12 * H + 50 * M)  # 21:50
+        assert held.reason == "payment_due", held
+        cam.frames(5.0, [])  # it backs away
+        cam.frames(1.0, [RESIDENT])  # the resident's car reaches the barrier
+        refused = look("car-out", RESIDENT, T0 + 13 * H + 5 * M)  # 22:05
+        assert refused.reason == "outside_hours", refused
+        assert cam.reader.in_lane(RESIDENT) and not cam.reader.in_lane(STRANGER)
+        gw.now.at = T0 + 13 * H + 5 * M + 10 * S  # type: ignore[attr-defined]
+        open_by_hand()
+        inside = sorted(_rows(gw, "SELECT plate FROM stays WHERE exited_at IS NULL"))
+        back = look("car-in", RESIDENT, T0 + 15 * H)
+    assert inside == [(STRANGER,)], (
+        f"the guard let out the resident's car the camera sees at the barrier; still inside: {inside}"
+    )
+    assert back.admitted, back
