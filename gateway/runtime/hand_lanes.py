@@ -15,12 +15,17 @@ A single opening is told to the lane's displays too (_tell_lane): let through, o
 a relay that did not take it (a Modbus module's write unanswered: lane_boards.taken) fails it, as one
 that raised does. A hold is judged the same way (lane_boards.held: a Modbus module never raises, its
 adapter unplugged) and told to them as let through once held, the barrier's fault if not.
+Openings, holds and releases of one lane take turns (a lock per lane, held while a hold waits for
+its relay's answer): a release pressed while a Modbus module had not yet answered the hold was
+done first, and the hold's late "taken" then kept the lane held, on the pages and the board, at a
+barrier the release had shut. The decisions never take these locks: a car is not kept waiting.
 """
 
 from __future__ import annotations
 
 import logging
 import sqlite3
+import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future
@@ -136,6 +141,10 @@ class HandLanes:
         # The gateway's own dict, changed here in place: its decisions refuse everyone at a closed lane.
         self.lane_modes = lane_modes
         self.held: dict[str, str] = {}  # lane -> who holds it open by hand
+        # One action by hand at a time per lane (taken after _check_lane: a lane of the site config),
+        # the last one asked last on the relays, on record and in `held`. Reentrant: setting a mode
+        # holds or releases, a hold reopens a closed lane.
+        self._turns = {lane: threading.RLock() for lane in site.lanes}
         self._desk = desk  # the gateway's: the car a lane shows held to pay, let out by an opening
         self._gone = gone  # the car let out by a single opening, told to the same-passage memory
 
@@ -147,6 +156,10 @@ class HandLanes:
         the car held there to pay that the lane shows leaves by it: its stay closes with the record
         (ParkingDesk.let_out_by_hand), and, read again as it pulls away, it is that passage (_Opened)."""
         self._check_lane(lane, "open", reason)
+        with self._turns[lane]:
+            return self._open(lane, actor, reason)
+
+    def _open(self, lane: str, actor: str, reason: str) -> bool:
         record = LaneRecord(self.now(), lane, "open", actor, reason.strip())
         rules = self.site.lanes[lane]
         if rules.direction == "exit" and rules.type == "vehicle":
@@ -191,6 +204,10 @@ class HandLanes:
         server sends open again, a second guard presses hold) is held by this actor once the relays
         take it; if they fail, the standing hold stays as it was, on record and on the relays."""
         self._check_lane(lane, "hold", reason)
+        with self._turns[lane]:  # a release pressed meanwhile waits for the relay's answer
+            self._hold_by_hand(lane, actor, reason)
+
+    def _hold_by_hand(self, lane: str, actor: str, reason: str) -> None:
         standing = lane in self.held
         reopened = self.lane_modes.get(lane) == "closed"
         if reopened:
@@ -233,8 +250,9 @@ class HandLanes:
             reason = f"held again after a restart (held by {holder} since {since.isoformat()})"
             try:
                 self._check_lane(lane, "hold", reason)
-                self._record_lane(lane, "gateway", "hold", reason)
-                self._hold(lane, holder)
+                with self._turns[lane]:
+                    self._record_lane(lane, "gateway", "hold", reason)
+                    self._hold(lane, holder)
             except GatewayError as exc:
                 self._forget_hold(lane)
                 log.error("lane %s no longer held open after the restart: %s", lane, exc)
@@ -341,10 +359,11 @@ class HandLanes:
 
     def release_lane(self, lane: str, actor: str, reason: str) -> None:
         self._check_lane(lane, "release", reason)
-        self._record_lane(lane, actor, "release", reason, lambda c, _at: forget_hold(c, lane))
-        self._drive(lane, actor, "release", lambda relay: relay.release())
-        self.held.pop(lane, None)
-        self.barriers.held(lane, False, time.monotonic())
+        with self._turns[lane]:  # after a hold under way: the release is the last word
+            self._record_lane(lane, actor, "release", reason, lambda c, _at: forget_hold(c, lane))
+            self._drive(lane, actor, "release", lambda relay: relay.release())
+            self.held.pop(lane, None)
+            self.barriers.held(lane, False, time.monotonic())
 
     def set_lane_mode(self, lane: str, mode: str, actor: str, reason: str) -> None:
         """normal; open (held open, as hold_lane); or closed: everyone at the lane is refused
@@ -357,6 +376,10 @@ class HandLanes:
         if mode == "open":
             self.hold_lane(lane, actor, reason)
             return
+        with self._turns[lane]:  # `held` and the mode read once a hold under way is done
+            self._set_mode(lane, mode, actor, reason)
+
+    def _set_mode(self, lane: str, mode: str, actor: str, reason: str) -> None:
         if lane in self.held:
             self.release_lane(lane, actor, reason)
         if mode == "normal" and self.lane_modes.get(lane) != "closed":

@@ -84,8 +84,8 @@ class SyncLink:
         # What /api/health shows; plain attributes, read from other threads.
         self.state = "stopped"
         self.state_since = time.time()
-        # The link's fault while it lasts (None once it is over); last_error_at stays when it is
-        # cleared: when the last one was shown.
+        # The link's fault while it lasts (None once it is over, unless an earlier one still
+        # stands: _over); last_error_at is when it was shown, and stays when it is cleared.
         self.last_error: str | None = None
         self.last_error_at: float | None = None
         self.next_attempt_at: float | None = None
@@ -319,8 +319,18 @@ class SyncLink:
 
     def _over(self, text: str | None) -> None:
         """The fault `text` said is over: /api/health stops showing it, else the installer takes a
-        fix that worked for one that did not. A later error shown since stays: it may not be."""
-        if text is not None and self.last_error == text:
+        fix that worked for one that did not. A later error shown since stays: it may not be. The
+        newest fault still in force takes its place, None only when none is: a reconnect ends the
+        connection error, not a refusal of the broker's ACL that nothing fixed (the refused topic
+        held back, not told again for minutes), which an installer reading null would leave broken."""
+        if text is None or self.last_error != text:
+            return
+        standing = self._retained.standing()
+        if self.outbox.no_subscriber is not None:
+            standing.append((self.outbox.no_subscriber_at, self.outbox.no_subscriber))
+        if standing:
+            self.last_error_at, self.last_error = max(standing)
+        else:
             self.last_error = None
 
     def _connection_failed(self, text: str) -> None:

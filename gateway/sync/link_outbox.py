@@ -83,8 +83,10 @@ class LinkOutbox:
         # What /api/health shows; plain attributes, read from other threads.
         self.sent = 0
         self.backlog: dict[str, Any] = {}
-        # What to show while topics are held for want of a subscriber; None once none is.
+        # What to show while topics are held for want of a subscriber, and when last shown
+        # (time.time()); None once none is.
         self.no_subscriber: str | None = None
+        self.no_subscriber_at = 0.0
         self._warned: set[str] = set()  # held topics already logged at WARNING
 
     def marks_waiting(self) -> bool:
@@ -132,7 +134,7 @@ class LinkOutbox:
             f"no subscriber for {n.topic}: the centre is not subscribed to it; check its "
             "subscriptions (the records are kept and tried again)"
         )
-        self.no_subscriber = text
+        self.no_subscriber, self.no_subscriber_at = text, time.time()
         # Logged once at WARNING while the topic stays held (it is tried again every minute).
         if n.topic not in self._warned:
             self._warned.add(n.topic)

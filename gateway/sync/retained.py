@@ -7,7 +7,8 @@ A retained message the broker will not take (refused by its ACL, or one it drops
 over) is held back for RETAINED_HOLD_S, then tried again: the cause may have been fixed meanwhile.
 One over the Maximum Packet Size the broker announced is not sent at all: the broker would only
 close the connection over it. Each says why in the text returned, for /api/health, and an `Over`
-with that text once the broker takes the topic again, so that /api/health stops showing it.
+with that text once the broker takes the topic again, so that /api/health stops showing it; until
+then it stands (`standing`): the end of another fault (a reconnect) brings it back to /api/health.
 Used on the link's thread only (but for `get`, a plain read of the latest value).
 """
 
@@ -46,11 +47,17 @@ class RetainedTopics:
         self._strikes: dict[str, int] = {}  # retained topic -> drops in a row while it was in flight
         self._held_until: dict[str, float] = {}  # retained topic -> not sent before (monotonic)
         self._max_bytes: int | None = None  # topic and payload, within the broker's packet size
-        # retained topic -> (the fault logged at ERROR for it, the text last returned for it)
-        self._told: dict[str, tuple[str, str]] = {}
+        # retained topic -> (the fault logged at ERROR for it, the text last returned for it, when
+        # returned: time.time()), until the broker takes the topic again
+        self._told: dict[str, tuple[str, str, float]] = {}
 
     def get(self, topic: str) -> bytes | None:
         return self._retained.get(topic)
+
+    def standing(self) -> list[tuple[float, str]]:
+        """(when last returned, text) of each fault still in force: its topic not taken since. A
+        refused topic held back stays one across reconnects (nothing was fixed)."""
+        return [(at, shown) for _, shown, at in self._told.values()]
 
     def keep(self, topic: str, payload: bytes) -> None:
         """A value set while there is no connection: sent after the next connect."""
@@ -167,7 +174,7 @@ class RetainedTopics:
         kept, to say which text is over then)."""
         shown = f"{text}; fix: {fix}"
         told = self._told.get(topic)
-        self._told[topic] = (fault, shown)
+        self._told[topic] = (fault, shown, time.time())
         if told is None or told[0] != fault:
             log.error("%s fix=%s", text, fix)
         else:

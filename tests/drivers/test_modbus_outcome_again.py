@@ -250,3 +250,95 @@ def test_the_car_now_at_the_barrier_is_the_one_greeted(
     assert display.shown == [["一路平安", "鲁B11111"], ["一路平安", "鲁B22222"]], (
         f"both cars let through, the board read {display.shown}"
     )
+
+
+# Within the bus's bound on a hold's answer (ModbusBus.answer_within_s: 1.4 s with these timeouts).
+LATE_S = 0.5
+
+
+class LateOn(Client):
+    """A module that answers the write of its coil "on" a little late: once `answer` is set, or
+    LATE_S after the write went on the wire; `writing` is set as it goes on the wire."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.writing = threading.Event()
+        self.answer = threading.Event()
+
+    def write_coil(self, address: int, value: bool, device_id: int) -> Reply:
+        if value:
+            self.writing.set()
+            self.answer.wait(LATE_S)
+        return super().write_coil(address, value, device_id)
+
+
+@pytest.fixture
+def late(monkeypatch: pytest.MonkeyPatch) -> Iterator[LateOn]:
+    client = LateOn()
+    _on_the_line(monkeypatch, client)
+    yield client
+    client.answer.set()
+
+
+def test_a_lane_released_while_its_hold_is_being_written_is_not_left_held(
+    tmp_path: Path, late: LateOn, gateways: Callable[[Gateway], Gateway]
+) -> None:
+    """Guard 王 presses 常开 (hold open) on the exit, a Modbus barrier; the module answers its
+    coil write a little late. Meanwhile guard 李 (or the centre's set_lane_mode normal) presses
+    恢复 (release): the convoy was called off. Both presses succeeded; the release was the last
+    word on record (lane.release after lane.hold) and the barrier ended down (the coil written
+    "off"). Yet the gateway kept the lane as held: the guard pages showed 常开中 · 保安 王 for a
+    lane whose barrier is shut and whose record says released, the exit board read 一路平安 to the
+    next driver at a shut barrier, and a barrier forced up was taken for the hold. Once released,
+    the lane is not held, on the pages as on record and on the relay."""
+    gw = gateways(exit_on_modbus(tmp_path))
+    relay = gw.devices.lanes["car-out"].relays[0]
+    display = exit_led(gw)
+    wait_for(lambda: relay.health.online, "the module online")
+    errors: dict[str, BaseException] = {}
+
+    def press(name: str, action: Callable[[], None]) -> threading.Thread:
+        def run() -> None:
+            try:
+                action()
+            except BaseException as exc:  # noqa: BLE001 - asserted below
+                errors[name] = exc
+
+        thread = threading.Thread(target=run)
+        thread.start()
+        return thread
+
+    holding = press("hold", lambda: gw.by_hand.hold_lane("car-out", "保安 王", "车队通过"))
+    assert late.writing.wait(5), "the hold's coil write never went on the wire"
+
+    def release() -> None:
+        gw.by_hand.release_lane("car-out", "保安 李", "车队取消")
+        late.answer.set()  # the module answers once the release is done, if it is done that soon
+
+    # Pressed while the module has not answered the hold. Done at once, the release left the hold's
+    # late answer the last word; taken in turn, it waits for that answer (LATE_S at most). Either
+    # way the hold and the release each end whatever the machine's speed: no order left to chance.
+    releasing = press("release", release)
+    holding.join(10)
+    releasing.join(10)
+    assert not holding.is_alive() and not releasing.is_alive()
+    # The hold takes (LATE_S is within its bound), or, on a machine too slow for that, fails as
+    # lane.hold_failed; the release, the last thing asked, is done either way.
+    assert "release" not in errors, errors
+    assert isinstance(errors.get("hold", GatewayError("")), GatewayError), errors
+    wait_for(lambda: late.coil[-1:] == [False], "the coil written off after the release")
+    actions: list[str] = gw.on_worker(
+        lambda conn: [
+            row[0]
+            for row in conn.execute(
+                "SELECT action FROM audit WHERE target = 'car-out' AND action LIKE 'lane.%' ORDER BY id"
+            )
+        ]
+    ).result(timeout=10)
+    assert actions[0] == "lane.hold" and actions[-1] == "lane.release", actions
+    # The release was the last thing asked: the barrier is down, and the lane is not held.
+    assert late.coil[-1] is False
+    assert "car-out" not in gw.by_hand.held, (
+        f"the barrier is down and the lane released on record, yet held by {gw.by_hand.held}; "
+        f"the board reads {display.shown[-1:]}"
+    )

@@ -117,3 +117,43 @@ def test_a_connection_error_goes_once_the_link_is_connected_again(
     assert status["state"] == "connected"
     assert status["last_error"] is None, status
     assert status["last_error_at"] is not None, status
+
+
+def test_a_reconnect_does_not_hide_an_acl_refusal_still_in_force(
+    brokers: Callable[..., Mosquitto], tmp_path: Path, sync_cfg: Callable[..., SiteConfig]
+) -> None:
+    """The installer's ACL forgot `health`: /api/health's mqtt.last_error says the broker refuses
+    estate/SITE/health, with the fix. Then the broker restarts (a power blip, an upgrade); the link
+    is lost and connects again. Nothing was fixed: the ACL still refuses health, the centre still
+    gets no health report. Yet /api/health now said last_error null, as if everything were fine:
+    the connection error's end wiped the refusal that is still in force (docs/mqtt.md: last_error
+    "is the link's fault while it lasts, and null once it is over"). The installer, who reads
+    health after the restart, saw no fault and left the ACL broken."""
+    # sync/request allowed to the gateway's own account (the gateway asks for a snapshot on each
+    # connect while its register is empty), so that the refusal of health is the only fault.
+    acl = ACL_NO_HEALTH.replace("user gw\n", "user gw\n" + _SYNC_REQUEST)
+    broker = brokers(users={"gw": "gw-pass", "central": "c-pass"}, acl=acl)
+    broker.start()
+    (tmp_path / "pw").write_text("gw-pass\n")
+    cfg = sync_cfg(broker.port, username="gw", password_file=tmp_path / "pw", health_interval_s=0.5)
+    # Its subscriptions kept across the restart: no record is held for want of a subscriber.
+    central = Subscriber(
+        broker, CENTRE, username="central", password="c-pass", persistent=True, client_id="central"
+    )
+    with running(cfg) as (gw, service):
+        api = TestClient(create_app(gw, service))
+        link = service.link
+        wait_for("the link", lambda: link.state == "connected")
+        wait_for("the refusal", lambda: "refuses" in (link.last_error or ""), 15)
+        shown_at = link.last_error_at
+        broker.restart()
+        wait_for("the link lost", lambda: link.last_error_at != shown_at, 10)
+        wait_for("the link again", lambda: link.state == "connected", 15)
+        time.sleep(1.5)  # health every 0.5 s: its refusal still held back, nothing told anew
+        after = api.get("/api/health").json()["mqtt"]
+    central.close()
+    broker.stop()
+    assert after["state"] == "connected"
+    # The ACL still refuses health: the fault, with its fix, is still what /api/health must show.
+    assert after["last_error"] is not None and f"estate/{SITE}/health" in after["last_error"], after
+    assert "ACL" in after["last_error"], after
