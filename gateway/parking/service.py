@@ -353,15 +353,18 @@ class ParkingDesk:
         the barrier, which the guard opens for and which drives out. A hold does not beat a fresh
         refusal: a car held that backed away is still held for half an hour (PENDING_FOR), and the
         guard opening for the resident refused behind it let out that car on record instead.
-        The first that the lane's camera still sees (in the order held, or refused); if it sees none
-        (no camera, or cars it did not read), the one decided last: the car held that the lane
-        shows (held_car, so that the guard's "Take the fee" quote names the car an opening lets out)
-        or the last refused, whichever the lane decided more recently. A refusal the lane's camera
-        read is of a car at the barrier only while that camera still sees it (_still_there)."""
+        The first that the lane's camera still sees (in the order held, or first refused of those
+        refused again and again: the car standing at the barrier, not the one refused behind it);
+        if it sees none (no camera, or cars it did not read), the one decided last: the car held
+        that the lane shows (held_car, so that the guard's "Take the fee" quote names the car an
+        opening lets out) or the last refused, whichever the lane decided more recently. A refusal
+        the lane's camera read is of a car at the barrier only while that camera still sees it
+        (_still_there); the camera is asked about the text it read (`plate_read`: a misread plate a
+        guard corrected since, a look-alike taken for a registered plate), the one it holds."""
         lane = self._exit_lane(lane_id)
         held = holds_at_lane(conn, lane.id, at, self.site.lanes)
         refused = [r for r in refused_at_lane(conn, lane.id, at) if self._still_there(lane.id, r)]
-        seen = [h for h in [*held, *refused] if h.plate and self._sees(lane.id, h.plate)]
+        seen = [h for h in [*held, *refused] if self._sees_car(lane.id, h)]
         if seen:
             car: Held | None = min(seen, key=lambda h: h.at)  # the first held or refused of them
         else:
@@ -375,9 +378,15 @@ class ParkingDesk:
         the one the guard opens for (a tricycle). Refused on a card or QR, or on a plate a guard
         typed (one the camera could not read), or at a lane with no plate camera: the camera cannot
         tell, and the refusal stands for REFUSED_JUST_NOW."""
-        if not (refused.plate_read and refused.plate and self._watches(lane)):
+        if not (refused.plate_read and self._watches(lane)):
             return True
-        return self._sees(lane, refused.plate)
+        return self._sees(lane, refused.plate_read)
+
+    def _sees_car(self, lane: str, car: Held) -> bool:
+        """Whether the lane's camera sees the car held or refused there: by the text it read (a
+        refusal's `plate_read`), else by the car's plate."""
+        plate = car.plate_read or car.plate
+        return plate is not None and self._sees(lane, plate)
 
     def _shown(self, lane: str, cars: list[Held]) -> Held | None:
         """Of the cars held at an exit lane (in the order held), the one at the barrier: the first

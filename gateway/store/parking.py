@@ -279,10 +279,12 @@ class Held:
     and when it was let out since (let through, or by the guard's opening by hand), if it was.
     `decided_at`: when its hold's last decision there was (the most recent of a hold's).
     Or a car the exit refused a moment ago (refused_at_lane), which a guard's opening by hand lets
-    out as it lets out one held there: `refused` names that refusal (its event id), and `at` (and
-    `decided_at`) is it; `plate_read`: that refusal was of the plate a lane device read (a plate
-    camera), not one a guard typed nor a card or QR, so the lane's camera can tell whether the car
-    is still at the barrier (ParkingDesk.car_at_barrier)."""
+    out as it lets out one held there: `refused` names its last refusal (its event id, and
+    `decided_at` when it was), `at` the first of the refusals it stood there for, as a hold's is
+    its start; `plate_read`: the plate as a lane device read it (a plate camera), the text that
+    camera holds (before a guard's correction or a look-alike match), so it can tell whether the
+    car is still at the barrier (ParkingDesk.car_at_barrier); None if a guard typed it, or it was
+    refused on a card or QR."""
 
     car: str
     kind: Literal["plate", "qr", "card"]
@@ -294,7 +296,7 @@ class Held:
     holder_id: int | None = None
     refused: str | None = None
     decided_at: datetime | None = None
-    plate_read: bool = False
+    plate_read: str | None = None
 
     @property
     def plate(self) -> str | None:
@@ -448,7 +450,7 @@ REFUSED_JUST_NOW = timedelta(seconds=30)
 # half a minute of the whole site's decisions, a handful of rows.
 _JUST_DECIDED = f"""
 SELECT {car_held_sql("a")}, a.event_id, a.at, a.class, a.kind, a.value, a.holder_kind, a.holder_id,
-       a.admitted, a.reason, a.device,
+       a.admitted, a.reason, a.device, a.flags,
        EXISTS (SELECT 1 FROM let_outs_by_hand o WHERE o.held_event = a.event_id)
 FROM access_log a INDEXED BY access_log_at
 WHERE a.at >= ? AND a.at <= ? AND a.lane = ?
@@ -461,26 +463,43 @@ def refused_at_lane(conn: sqlite3.Connection, lane: str, at: datetime) -> list[H
     decision there, in the order of those: not one let through there since, nor one held there to
     pay since (holds_at_lane has it), nor one an opening by hand let out already. Each is a Held
     whose `refused` names that refusal, for an opening by hand to let it out as it lets out a car
-    held there to pay (ParkingDesk.let_out_by_hand), on the same records; `plate_read` if a lane
-    device read its plate (not a guard typing it, not its card or QR)."""
+    held there to pay (ParkingDesk.let_out_by_hand), on the same records; its `at` the first of the
+    refusals in a row that ended with it (the camera refuses a car standing at the barrier again
+    every 15 s: still that car, there before the one refused behind it since); `plate_read` the
+    plate as a lane device read it (not a guard typing it, not its card or QR)."""
+    # Here, not at the top: gateway.store.corrections imports this module.
+    from gateway.store.corrections import lane_reading
+
     since = to_db(at - REFUSED_JUST_NOW)
     last: dict[str, tuple[Any, ...]] = {}
+    first: dict[str, str] = {}  # car -> when the refusals in a row ending with its last began
     for row in conn.execute(_JUST_DECIDED, (since, to_db(at), lane)):
-        if row[0] is not None:  # None: nothing the guard can let out names a car (an unknown card)
-            last.pop(row[0], None)  # kept in the order of each car's last decision
-            last[row[0]] = row
+        car = row[0]
+        if car is None:  # nothing the guard can let out names a car (an unknown card)
+            continue
+        before = last.pop(car, None)  # kept in the order of each car's last decision
+        last[car] = row
+        if not (_refusal(row) and before is not None and _refusal(before)):
+            first[car] = row[2]
     refused = []
     for row in last.values():
-        car, event, when, held_as, kind, value, holder_kind, holder_id, admitted, reason, device, out = row
-        if admitted or reason == "payment_due" or out:
+        car, event, when, held_as, kind, value, holder_kind, holder_id, _, _, device, flags, _ = row
+        if not _refusal(row):
             continue
         on = _held_kind(car, kind, value, holder_kind)
         shown_as = value if on == "card" else car  # as a hold is shown: its plate, QR or card
-        read = kind == "plate" and not device.startswith(TYPED_BY)
-        then = datetime.fromisoformat(when)
-        held = Held(car, on, shown_as, then, held_as, refused=event, decided_at=then, plate_read=read)
+        read = lane_reading(value, flags) if kind == "plate" and not device.startswith(TYPED_BY) else None
+        began, then = datetime.fromisoformat(first[car]), datetime.fromisoformat(when)
+        held = Held(car, on, shown_as, began, held_as, refused=event, decided_at=then, plate_read=read)
         refused.append(held if on == "plate" else replace(held, holder_kind=holder_kind, holder_id=holder_id))
     return refused
+
+
+def _refusal(row: tuple[Any, ...]) -> bool:
+    """A row of _JUST_DECIDED that refused its car: not let through, not held to pay, not let out
+    by hand since."""
+    admitted, reason, out = row[8], row[9], row[12]
+    return not (admitted or reason == "payment_due" or out)
 
 
 def _held_kind(car: str, kind: str, value: str, holder_kind: str | None) -> Literal["plate", "qr", "card"]:

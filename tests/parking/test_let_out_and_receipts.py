@@ -5,21 +5,26 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
-from datetime import timedelta
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
 
 from drivers.cameras.frame import Frame
 from gateway.config import parse_config
+from gateway.core import Presented
+from gateway.events import AccessEvent
 from gateway.runtime.gateway import Gateway
 from gateway.runtime.plate_reading import PlateReader
 from plates.reading import Reading
-from tests.lane_helpers import AT_BARRIER, Recognizer
+from tests.lane_helpers import AT_BARRIER, BEHIND, Recognizer
 from tests.parking.conftest import T0, parking_toml, seed
 from tests.parking.test_opened_by_hand import RELAY, _exit_with_relay, _rows
+from tests.parking.test_report_figures import Clock, serving
 
 H = timedelta(hours=1)
 M = timedelta(minutes=1)
@@ -27,17 +32,31 @@ S = timedelta(seconds=1)
 RESIDENT = "皖B33333"  # R2's car, on its own slot B002
 NIGHT = T0 + 14 * H  # 23:00, after the car exit's hours
 STRANGER = "苏E12345"
+OTHER = "皖A11111"  # R1's car, on its own slot B001
+
+
+def _night_exit(tmp_path: Path, lane: str = "") -> Gateway:
+    """The parking site, its car exit open 07:00-22:00 (lane `hours`, and `lane`'s own settings),
+    with anti_passback = "hard"."""
+    text = parking_toml(tmp_path / "data", extra=RELAY)
+    text = text.replace('id = "car-out"\n', f'id = "car-out"\nhours = ["07:00-22:00"]\n{lane}', 1)
+    text = text.replace('anti_passback = "soft"', 'anti_passback = "hard"', 1)
+    cfg = parse_config(text, "site.toml")
+    seed(cfg, tmp_path)
+    return Gateway(cfg)
 
 
 @pytest.fixture
 def night_exit(tmp_path: Path) -> Iterator[Gateway]:
-    """The parking site, its car exit open 07:00-22:00 (lane `hours`), with anti_passback = "hard"."""
-    text = parking_toml(tmp_path / "data", extra=RELAY)
-    text = text.replace('id = "car-out"\n', 'id = "car-out"\nhours = ["07:00-22:00"]\n', 1)
-    text = text.replace('anti_passback = "soft"', 'anti_passback = "hard"', 1)
-    cfg = parse_config(text, "site.toml")
-    seed(cfg, tmp_path)
-    gw = Gateway(cfg)
+    gw = _night_exit(tmp_path)
+    yield gw
+    gw.conn.close()
+
+
+@pytest.fixture
+def night_exit_confusable(tmp_path: Path) -> Iterator[Gateway]:
+    """The same, its exit taking a look-alike reading for the registered plate it resembles."""
+    gw = _night_exit(tmp_path, 'plate_match = "confusable"\n')
     yield gw
     gw.conn.close()
 
@@ -54,8 +73,10 @@ class ExitCamera:
         self.t = time.monotonic()
         self.image = np.zeros((720, 1280, 3), np.uint8)
 
-    def frames(self, seconds: float, in_view: list[str]) -> None:
-        self.recognizer.in_view = [Reading(p, "blue", 0.99, AT_BARRIER) for p in in_view]
+    def frames(self, seconds: float, in_view: list[str], behind: Sequence[str] = ()) -> None:
+        """`in_view` at the barrier, `behind` queued behind it, for `seconds` of frames."""
+        at = [Reading(p, "blue", 0.99, AT_BARRIER) for p in in_view]
+        self.recognizer.in_view = at + [Reading(p, "blue", 0.99, BEHIND) for p in behind]
         for _ in range(round(seconds / 0.1)):
             self.t += 0.1
             self.seq += 1
@@ -226,3 +247,102 @@ def test_the_refused_car_the_camera_sees_is_let_out_not_a_stale_hold_that_backed
         f"the guard let out the resident's car the camera sees at the barrier; still inside: {inside}"
     )
     assert back.admitted, back
+
+
+@contextmanager
+def _guard_at(
+    gw: Gateway,
+) -> Iterator[tuple[Callable[[str, str, datetime], AccessEvent], Callable[[datetime], None], Any, Any]]:
+    """The lanes, the guard's "open" at car-out at a given time, and the API (plate corrections)."""
+    clock = Clock(T0)
+    with serving(gw, clock) as (client, auth):
+
+        def look(lane: str, plate: str, at: datetime) -> AccessEvent:
+            clock.at = at
+            p = Presented(lane, "plate", plate, 0.97, at, "cam")
+            return gw.on_worker(lambda _: gw.handle(p)).result(timeout=10)
+
+        def open_by_hand(at: datetime) -> None:
+            clock.at = at
+            r = client.post("/api/lanes/car-out/open", headers=auth, json={"reason": "业主急事，夜间放行"})
+            assert r.status_code == 200, r.text
+
+        yield look, open_by_hand, client, auth
+
+
+def test_of_two_residents_queued_at_night_the_opening_lets_out_the_one_at_the_barrier(
+    night_exit: Gateway,
+) -> None:
+    """23:00, outside the exit's hours. Resident car RESIDENT reaches the barrier and is refused
+    (不在通行时段); OTHER queues behind it and is refused too; the camera sees both. RESIDENT stands
+    at the barrier and the camera, as it does every 15 s, refuses it again. The guard opens by hand
+    for RESIDENT, which drives out. The gateway recorded OTHER (still in the queue, then back in the
+    car park) as let out: its stay closed, its slot shown free, while RESIDENT was kept inside and
+    refused back in later under anti_passback = "hard". Docs (*Let out by hand*): the opening lets
+    out "the first the lane's camera still sees" - the car at the barrier, not the one whose last
+    refusal happens to be the oldest."""
+    gw = night_exit
+    cam = ExitCamera(gw)
+    with _guard_at(gw) as (look, open_by_hand, _, _):
+        assert look("car-in", RESIDENT, T0).admitted
+        assert look("car-in", OTHER, T0).admitted
+        cam.frames(1.0, [RESIDENT])
+        assert look("car-out", RESIDENT, NIGHT).reason == "outside_hours"
+        cam.frames(1.0, [RESIDENT], behind=[OTHER])
+        assert look("car-out", OTHER, NIGHT + 10 * S).reason == "outside_hours"
+        cam.frames(1.0, [RESIDENT], behind=[OTHER])
+        again = look("car-out", RESIDENT, NIGHT + 15 * S)  # the camera decides the standing car again
+        assert not again.admitted, again
+        assert cam.reader.in_lane(RESIDENT) and cam.reader.in_lane(OTHER)
+        open_by_hand(NIGHT + 20 * S)
+        inside = sorted(_rows(gw, "SELECT plate FROM stays WHERE exited_at IS NULL"))
+    assert inside == [(OTHER,)], (
+        f"the guard opened for {RESIDENT} at the barrier; the gateway still has inside: {inside}"
+    )
+
+
+def test_a_refused_resident_whose_misread_plate_the_guard_corrected_is_let_out(
+    night_exit: Gateway,
+) -> None:
+    """23:00, outside the exit's hours. The exit camera misreads the resident's plate 皖B33333 as
+    皖B33338 and refuses it; the guard corrects the plate on the live page (the record now stands
+    as 皖B33333, the resident's car) and opens by hand for it. The car drove out, but the gateway
+    still had it inside: its stay open, its slot B002 shown taken, and back in later it was refused
+    under anti_passback = "hard": the refusal was dropped because the camera 'did not see'
+    皖B33333 (it holds the text it read, 皖B33338), though the car never moved."""
+    gw = night_exit
+    cam = ExitCamera(gw)
+    misread = "皖B33338"
+    with _guard_at(gw) as (look, open_by_hand, client, auth):
+        assert look("car-in", RESIDENT, T0).admitted
+        cam.frames(1.0, [misread])
+        refused = look("car-out", misread, NIGHT)
+        assert not refused.admitted, refused
+        r = client.post(f"/api/events/{refused.event_id}/plate", headers=auth, json={"plate": RESIDENT})
+        assert r.status_code == 200, r.text
+        cam.frames(1.0, [misread])  # still at the barrier
+        open_by_hand(NIGHT + 10 * S)
+        inside = _rows(gw, "SELECT plate FROM stays WHERE exited_at IS NULL")
+        back = look("car-in", RESIDENT, NIGHT + H)
+    assert inside == [], f"the guard let out the resident's car; still inside: {inside}"
+    assert back.admitted, back
+
+
+def test_a_refused_resident_read_as_a_lookalike_is_let_out(night_exit_confusable: Gateway) -> None:
+    """The exit allows look-alike plates (plate_match = "confusable"). 23:00: the camera reads
+    R1's car 皖A11111 as 皖A1111T (1/T), the gateway takes it for 皖A11111 and refuses it (不在通行
+    时段). The guard opens by hand for it and it drives out; the gateway kept it inside (stay open,
+    slot B001 taken, refused back in under anti_passback = "hard"), because it asked the camera
+    whether it sees 皖A11111 while the camera holds the text it read."""
+    gw = night_exit_confusable
+    cam = ExitCamera(gw)
+    read = "皖A1111T"
+    with _guard_at(gw) as (look, open_by_hand, _, _):
+        assert look("car-in", OTHER, T0).admitted
+        cam.frames(1.0, [read])
+        refused = look("car-out", read, NIGHT)
+        assert refused.reason == "outside_hours" and "lookalike" in refused.flags, refused
+        cam.frames(1.0, [read])
+        open_by_hand(NIGHT + 10 * S)
+        inside = _rows(gw, "SELECT plate FROM stays WHERE exited_at IS NULL")
+    assert inside == [], f"the guard let out the resident's car; still inside: {inside}"
