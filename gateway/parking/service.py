@@ -383,15 +383,16 @@ class ParkingDesk:
         return self._sees(lane, refused.plate_read)
 
     def _sees_car(self, lane: str, car: Held) -> bool:
-        """Whether the lane's camera sees the car held or refused there: by the text it read (a
-        refusal's `plate_read`), else by the car's plate."""
+        """Whether the lane's camera sees the car held or refused there: by the text it read
+        (`plate_read` of a refusal, or of a hold's last decision: a look-alike's own reading, the
+        plate before a guard corrected it), else by the car's plate."""
         plate = car.plate_read or car.plate
         return plate is not None and self._sees(lane, plate)
 
     def _shown(self, lane: str, cars: list[Held]) -> Held | None:
         """Of the cars held at an exit lane (in the order held), the one at the barrier: the first
         that the lane's camera still sees; if it sees none of them, the last."""
-        seen = [h for h in cars if h.plate and self._sees(lane, h.plate)]
+        seen = [h for h in cars if self._sees_car(lane, h)]
         return seen[0] if seen else cars[-1] if cars else None
 
     def _account(self, conn: sqlite3.Connection, lane: LaneRules, held: Held, at: datetime) -> Owed:

@@ -284,7 +284,8 @@ class Held:
     its start; `plate_read`: the plate as a lane device read it (a plate camera), the text that
     camera holds (before a guard's correction or a look-alike match), so it can tell whether the
     car is still at the barrier (ParkingDesk.car_at_barrier); None if a guard typed it, or it was
-    refused on a card or QR."""
+    refused on a card or QR. A hold's `plate_read` is that of its last decision, the same way, so
+    the camera is asked about the car held as it is about one refused."""
 
     car: str
     kind: Literal["plate", "qr", "card"]
@@ -371,8 +372,9 @@ _LET_OUT_BY_HAND = "INSERT INTO let_outs_by_hand (at, lane, held_event) VALUES (
 # QR or card and its pass or resident). Every exit decision asks (the fee runs to the start of a
 # hold): on the log's time index, it reads the last half hour, not the lane's whole history.
 _LAST_HELD = f"""
-SELECT h.car, max(h.id), h.at, h.kind, h.value, h.holder_kind, h.holder_id FROM (
-    SELECT {car_held_sql("a")} AS car, a.id, a.at, a.kind, a.value, a.holder_kind, a.holder_id
+SELECT h.car, max(h.id), h.at, h.kind, h.value, h.holder_kind, h.holder_id, h.device, h.flags FROM (
+    SELECT {car_held_sql("a")} AS car, a.id, a.at, a.kind, a.value, a.holder_kind, a.holder_id, a.device,
+           a.flags
     FROM access_log a INDEXED BY access_log_held_at
     WHERE a.at >= ? AND {{where}} AND a.reason = 'payment_due') h
 WHERE h.car IS NOT NULL GROUP BY h.car
@@ -422,7 +424,7 @@ def _holds(
     last = conn.execute(_LAST_HELD.format(where=where), (to_db(at - PENDING_FOR), lane, *args)).fetchall()
     began = _hold_began_sql(lanes)
     holds = []
-    for car, last_id, last_at, kind, value, holder_kind, holder_id in last:
+    for car, last_id, last_at, kind, value, holder_kind, holder_id, device, flags in last:
         began_at, held_as = conn.execute(began, (last_id, lane, car)).fetchone()
         ended = conn.execute(_LET_OUT, {"held": last_id, "car": car}).fetchone()
         out = from_db(min(filter(None, ended), default=None))
@@ -430,7 +432,8 @@ def _holds(
         by, by_id = (holder_kind, holder_id) if on != "plate" else (None, None)
         shown_as = value if on == "card" else car  # the plate (also of a car held on its card) or QR
         start, decided = datetime.fromisoformat(began_at), datetime.fromisoformat(last_at)
-        holds.append(Held(car, on, shown_as, start, held_as, out, by, by_id, decided_at=decided))
+        held = Held(car, on, shown_as, start, held_as, out, by, by_id, decided_at=decided)
+        holds.append(replace(held, plate_read=_lane_read(kind, value, device, flags)))
     return sorted(holds, key=lambda h: h.at)
 
 
@@ -467,9 +470,6 @@ def refused_at_lane(conn: sqlite3.Connection, lane: str, at: datetime) -> list[H
     refusals in a row that ended with it (the camera refuses a car standing at the barrier again
     every 15 s: still that car, there before the one refused behind it since); `plate_read` the
     plate as a lane device read it (not a guard typing it, not its card or QR)."""
-    # Here, not at the top: gateway.store.corrections imports this module.
-    from gateway.store.corrections import lane_reading
-
     since = to_db(at - REFUSED_JUST_NOW)
     last: dict[str, tuple[Any, ...]] = {}
     first: dict[str, str] = {}  # car -> when the refusals in a row ending with its last began
@@ -488,11 +488,21 @@ def refused_at_lane(conn: sqlite3.Connection, lane: str, at: datetime) -> list[H
             continue
         on = _held_kind(car, kind, value, holder_kind)
         shown_as = value if on == "card" else car  # as a hold is shown: its plate, QR or card
-        read = lane_reading(value, flags) if kind == "plate" and not device.startswith(TYPED_BY) else None
+        read = _lane_read(kind, value, device, flags)
         began, then = datetime.fromisoformat(first[car]), datetime.fromisoformat(when)
         held = Held(car, on, shown_as, began, held_as, refused=event, decided_at=then, plate_read=read)
         refused.append(held if on == "plate" else replace(held, holder_kind=holder_kind, holder_id=holder_id))
     return refused
+
+
+def _lane_read(kind: str, value: str, device: str, flags: str) -> str | None:
+    """Held.plate_read of a decision: the plate as a lane device read it, the text the lane's camera
+    holds (a look-alike's own reading, the plate before a guard's correction), or None for a plate a
+    guard typed, a card or QR."""
+    # Here, not at the top: gateway.store.corrections imports this module.
+    from gateway.store.corrections import lane_reading
+
+    return lane_reading(value, flags) if kind == "plate" and not device.startswith(TYPED_BY) else None
 
 
 def _refusal(row: tuple[Any, ...]) -> bool:

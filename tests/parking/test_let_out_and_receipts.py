@@ -346,3 +346,36 @@ def test_a_refused_resident_read_as_a_lookalike_is_let_out(night_exit_confusable
         open_by_hand(NIGHT + 10 * S)
         inside = _rows(gw, "SELECT plate FROM stays WHERE exited_at IS NULL")
     assert inside == [], f"the guard let out the resident's car; still inside: {inside}"
+
+
+def test_of_two_cars_held_to_pay_the_one_at_the_barrier_read_as_a_lookalike_is_let_out(
+    night_exit_confusable: Gateway,
+) -> None:
+    """21:00, the car exit open, taking look-alike plates (plate_match = "confusable"). The camera
+    reads R4's car 皖D55555 (its monthly lapsed) as 皖D5555S (5/S); the gateway takes it for 皖D55555
+    and holds it at the barrier to pay. A stranger's car queues behind it and is held to pay too;
+    the camera sees both. The guard's "Take the fee" names the stranger's car, and the guard's
+    opening by hand for R4's car (which drives out) let out the stranger's car on record instead:
+    the gateway asked the camera whether it sees 皖D55555, while the camera holds the text it read,
+    皖D5555S (docs/parking.md *Let out by hand*: "the first the lane's camera still sees")."""
+    gw = night_exit_confusable
+    cam = ExitCamera(gw)
+    lapsed, read = "皖D55555", "皖D5555S"
+    at = T0 + 12 * H  # 21:00
+    with _guard_at(gw) as (look, open_by_hand, client, auth):
+        assert look("car-in", lapsed, T0).admitted
+        assert look("car-in", STRANGER, T0).admitted
+        cam.frames(1.0, [read])
+        held = look("car-out", read, at)
+        assert (held.reason, held.plate) == ("payment_due", lapsed) and "lookalike" in held.flags, held
+        cam.frames(1.0, [read], behind=[STRANGER])
+        assert look("car-out", STRANGER, at + 10 * S).reason == "payment_due"
+        cam.frames(1.0, [read], behind=[STRANGER])
+        assert cam.reader.in_lane(read) and cam.reader.in_lane(STRANGER)
+        quote = client.get("/api/parking/lanes/car-out/quote", headers=auth)
+        open_by_hand(at + 20 * S)
+        inside = sorted(_rows(gw, "SELECT plate FROM stays WHERE exited_at IS NULL"))
+    assert quote.status_code == 200 and quote.json()["plate"] == lapsed, quote.text
+    assert inside == [(STRANGER,)], (
+        f"the guard opened for {lapsed} at the barrier; the gateway still has inside: {inside}"
+    )
