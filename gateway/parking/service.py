@@ -33,7 +33,6 @@ from gateway.store.parking import (
     ParkingError,
     car_held,
     carry_reentry,
-    check_receipt,
     end_hold_by_hand,
     handover,
     held_at_lane,
@@ -45,11 +44,11 @@ from gateway.store.parking import (
     open_stay,
     owed,
     pass_car,
-    record_payment,
     refused_at_lane,
     settle_exit,
     stay_by_id,
 )
+from gateway.store.payments import check_receipt, record_payment
 from gateway.store.units import resident_lives_in, same_unit
 from gateway.timefmt import later, to_db
 

@@ -21,7 +21,7 @@ from typing import Literal
 from gateway.store.alarms import tell_redated
 from gateway.store.audit import audit, transaction
 from gateway.store.outbox import enqueue
-from gateway.store.parking import payment_record
+from gateway.store.payments import payment_record
 from gateway.timefmt import from_db, to_db
 
 # The tables whose rows of this boot are known by id: the first id of each is kept as the box boots

@@ -1,0 +1,140 @@
+"""Payments in the store: a payment the guard took, its receipt number (made if not given, checked
+against one typed again), and the `payment` record sent upstream.
+
+Like gateway/store/parking.py, every function here runs inside a transaction its caller owns.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import datetime, tzinfo
+
+from gateway.ids import uuid7
+from gateway.parking.fees import yuan
+from gateway.store.audit import audit
+from gateway.store.outbox import enqueue
+from gateway.store.parking import ParkingError, car_held_sql
+from gateway.timefmt import to_db
+
+
+def payment_record(
+    at: datetime,
+    plate: str | None,
+    pass_id: int | None,
+    stay_id: int | None,
+    lane: str,
+    amount_fen: int,
+    method: str,
+    receipt: str,
+    actor: str,
+) -> dict[str, object]:
+    """The upstream `payment` record (docs/mqtt.md): sent when the money is taken, and again, with
+    the same fields, when its time is corrected (gateway/store/redate.py)."""
+    return {
+        "at": at.isoformat(),
+        "plate": plate,
+        "pass_id": pass_id,
+        "stay_id": stay_id,
+        "lane": lane,
+        "amount_fen": amount_fen,
+        "method": method,
+        "receipt": receipt,
+        "actor": actor,
+    }
+
+
+def record_payment(
+    conn: sqlite3.Connection,
+    *,
+    subject: str,
+    plate: str | None,
+    stay_id: int | None,
+    lane: str,
+    at: datetime,
+    fee_until: datetime,
+    amount_fen: int,
+    method: str,
+    receipt: str,
+    actor: str,
+    tz: object,
+    pass_id: int | None = None,
+) -> str:
+    """A payment the guard took (cash, QR code, monthly account); the receipt number is made if not
+    given. It is for the car with `plate`, or with none, the car let in on the pass `pass_id`, or
+    on a resident's card that names no car (`subject`: resident:3)."""
+    if not receipt:
+        local = at.astimezone(tz)  # type: ignore[arg-type]
+        day = to_db(local.replace(hour=0, minute=0, second=0, microsecond=0))
+        n = conn.execute("SELECT count(*) FROM payments WHERE at >= ?", (day,)).fetchone()[0]
+        receipt = f"{local:%Y%m%d}-{n + 1:04d}"
+    try:
+        conn.execute(
+            "INSERT INTO payments (subject, plate, stay_id, lane, at, fee_until, amount_fen, method, "
+            "receipt, actor) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (subject, plate, stay_id, lane, to_db(at), to_db(fee_until), amount_fen, method, receipt, actor),
+        )
+    except sqlite3.IntegrityError as exc:
+        raise _receipt_used(receipt) from exc
+    paid_for = f"pass:{pass_id}" if pass_id is not None else f"plate:{plate}" if plate else subject
+    audit(conn, at, actor, "payment.take", paid_for, f"{amount_fen} fen {method} {receipt} at {lane}")
+    enqueue(
+        conn,
+        "payment",
+        payment_record(at, plate, pass_id, stay_id, lane, amount_fen, method, receipt, actor),
+        at,
+        uuid7(),
+    )
+    return receipt
+
+
+# A receipt number's payment, and whether the car has moved on from what it paid for: a stay of
+# the car (by its plate, or by whom it was paid for: a pass without a plate, a resident's card
+# that names no car) begun after the stay it paid (after the payment, for a car that had none); or,
+# that stay closed, the car held to pay at an exit since (back in on an entry the camera missed):
+# on its plate, the plate its stay carried, its resident's card or its pass's QR. A tablet sending a
+# payment again is answered before either. By its plate alone, a pass's car back another day (its
+# stay carries the plate the camera read, its payment none) was answered already_paid.
+# Both look forward from the payment on indexes (the stays' id or entry time, the holds' time),
+# the holds only when no later stay says so (SQLite's CASE stops at the first answer; OR does not).
+_PAID_STAY_PLATE = "(SELECT ps.plate FROM stays ps WHERE ps.id = p.stay_id)"
+_RECEIPT = f"""
+SELECT coalesce(p.plate, p.subject), p.amount_fen, p.at, CASE
+    WHEN EXISTS (SELECT 1 FROM stays s WHERE (s.subject = p.subject OR s.plate = p.plate)
+                 AND (s.id > p.stay_id OR (p.stay_id IS NULL AND s.entered_at > p.at))) THEN 1
+    WHEN EXISTS (SELECT 1 FROM stays s WHERE s.id = p.stay_id AND s.exited_at IS NULL) THEN 0
+    ELSE EXISTS (SELECT 1 FROM access_log a INDEXED BY access_log_held_at
+                 WHERE a.at > p.at AND a.reason = 'payment_due'
+                 AND ({car_held_sql("a")} IN (p.plate, p.subject, {_PAID_STAY_PLATE})
+                      OR (a.kind = 'qr' AND a.holder_kind || ':' || a.holder_id = p.subject)))
+END
+FROM payments p WHERE p.receipt = ?
+"""
+
+
+def check_receipt(conn: sqlite3.Connection, receipt: str, paid_for: str, amount_fen: int, tz: tzinfo) -> None:
+    """Before anything else about a payment: a receipt number already recorded is either this
+    payment sent again (a tablet that lost the answer: it went through) or a typing mistake.
+    It is sent again only for the same car, amount and stay (_RECEIPT): the same car owing the
+    same fee for a later stay, and typed an old number, still owes it.
+    `paid_for`: the car's plate, or for a car on a pass without a plate, the pass (visitor:12)."""
+    if not receipt:
+        return
+    row = conn.execute(_RECEIPT, (receipt,)).fetchone()
+    if row is None:
+        return
+    car, amount, paid_at, moved_on = row
+    if (car, amount) != (paid_for, amount_fen) or moved_on:
+        raise _receipt_used(receipt)
+    at = datetime.fromisoformat(paid_at).astimezone(tz)
+    raise ParkingError(
+        "nothing is owed",
+        fix=f"receipt {receipt} for {yuan(amount_fen)}元 went through on {at:%Y-%m-%d at %H:%M}: "
+        "take nothing again",
+        code="already_paid",
+    )
+
+
+def _receipt_used(receipt: str) -> ParkingError:
+    return ParkingError(
+        f"receipt {receipt!r} is already used", fix="give the receipt's own number", code="receipt_used"
+    )
