@@ -124,7 +124,18 @@ def get_lanes(who: User, app: App) -> list[dict[str, Any]]:
 # The lanes by hand that a live page lists with the decisions, read back from their audit rows (what
 # the stream's `action` said) for a page that was not connected when they were done. Only the last
 # AUDIT_WINDOW audit rows are looked at: audit has no index by action (openings_since does the same).
-HAND_ACTIONS = ("lane.open", "lane.hold", "lane.release", "lane.close", "lane.reopen")
+# A relay that did not take it is listed too (its `<action>_failed` row), next to the attempt: a
+# reloaded page must not read as if the barrier opened.
+HAND_ACTIONS = (
+    "lane.open",
+    "lane.hold",
+    "lane.release",
+    "lane.close",
+    "lane.reopen",
+    "lane.open_failed",
+    "lane.hold_failed",
+    "lane.release_failed",
+)
 AUDIT_WINDOW = 1000
 _HAND_ROWS = f"""
 SELECT a.id, a.at, a.action, a.target, a.detail,

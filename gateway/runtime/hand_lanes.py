@@ -462,7 +462,9 @@ class HandLanes:
             failure = LaneRecord(self.now(), lane, f"{action}_failed", actor, "", error)
             self._write_or_keep(failure)
             raise GatewayError(
-                error, fix="check the relay's cable and power; the device list shows which one is offline"
+                error,
+                fix="check the relay's cable and power; the device list shows which one is offline",
+                code="relay_failed",  # the guard pages' own words (err.relay_failed)
             )
 
 

@@ -47,6 +47,10 @@ TEXTS: dict[str, tuple[str, str]] = {
     # 开放通道 as err.exit_refused words it: the guard told to reopen finds the button so named.
     "lane.close": ("关闭通道", "Close lane"),
     "lane.reopen": ("开放通道", "Reopen lane"),
+    # A lane's history: a relay that did not take it, listed after the attempt (live.js showAction).
+    "lane.open_failed": ("开闸失败（道闸未响应）", "Opening failed (barrier did not answer)"),
+    "lane.hold_failed": ("常开失败（道闸未响应）", "Holding open failed (barrier did not answer)"),
+    "lane.release_failed": ("恢复失败（道闸未响应）", "Release failed (barrier did not answer)"),
     "lane.closed": ("通道已关闭", "Lane closed"),
     "lane.waiting": ("等待车辆或刷卡…", "Waiting for a car or a card…"),
     "lane.no_relay": (
@@ -367,6 +371,12 @@ TEXTS: dict[str, tuple[str, str]] = {
         "网关无法保存，未作任何修改，请联系管理员（磁盘已满？）",
         "The gateway could not store this; nothing was changed. Tell the admin (disk full?)",
     ),
+    # One sentence for open, hold and release alike: the relays (one or more) did not answer.
+    "err.relay_failed": (
+        "道闸未响应，操作未生效：请检查道闸继电器的线缆和电源（设备页显示哪个离线）",
+        "The barrier did not answer, so this did not take effect: check the relay's cable and power "
+        "(the devices page shows which one is offline)",
+    ),
     "err.busy": ("网关繁忙，未保存，请稍后重试", "The gateway is busy and did not save this; try again"),
     "err.still_saving": (
         "网关繁忙，仍在保存：请稍后刷新页面，确认是否已保存后再操作，以免重复",
@@ -464,6 +474,9 @@ JS_KEYS = (
     "lane.release",
     "lane.close",
     "lane.reopen",
+    "lane.open_failed",
+    "lane.hold_failed",
+    "lane.release_failed",
     "lane.closed",
     "live.reconnecting",
     "live.other_user",
