@@ -10,12 +10,16 @@ from __future__ import annotations
 import csv
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
-
-import sqlite_utils
 
 from gateway.errors import GatewayError
 from gateway.store.spreadsheet import BOM, as_cell
+
+if TYPE_CHECKING:
+    import sqlite_utils
+
+    from gateway.store.database import Database
 
 QUERIES = {
     "residents": """SELECT ref, building, unit, room, name, phone_masked, valid_from, valid_to,
@@ -39,7 +43,10 @@ QUERIES = {
 _TIMES = {"valid_from", "valid_to", "monthly_until"}
 
 
-def export_all(db: sqlite_utils.Database, out_dir: Path, tz: ZoneInfo) -> dict[str, int]:
+def export_all(store: Database, out_dir: Path, tz: ZoneInfo) -> dict[str, int]:
+    import sqlite_utils  # here, not at start: the running gateway never exports
+
+    db = sqlite_utils.Database(store.conn)
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
         return {kind: _export(db, sql, out_dir / f"{kind}.csv", tz) for kind, sql in QUERIES.items()}
