@@ -303,7 +303,6 @@ class HandLanes:
             if not held(relay):
                 raise OSError(f"did not take the hold: {relay.health.last_error or 'no answer'}")
 
-        rules, language = self.site.lanes[lane], self.site.config.site.language
         try:
             self._drive(lane, holder, "hold", hold)
         except GatewayError:
@@ -312,13 +311,13 @@ class HandLanes:
                 # A convoy told 一路平安 at a barrier held by no relay would drive into it: sent to
                 # the guard, as a single opening that did not open is (_tell_lane). A standing hold
                 # keeps what its lane shows.
-                self._boards.show(lane, fault_lines(None, language, rules.type))
+                self._tell_lane(lane, False, None)
             raise
         self.held[lane] = holder
         self.barriers.held(lane, True, time.monotonic())
         # Opened for whoever is there, as a single opening is: a board left reading 禁止入内 (the
         # card refused before) would tell every walker through the open door to stay out.
-        self._boards.show(lane, let_through_lines(None, language, rules.direction))
+        self._tell_lane(lane, True, None)
 
     def _let_go(self, lane: str) -> None:
         """A hold that failed is not held on the relays either. A relay wants its state before it

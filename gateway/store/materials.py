@@ -91,18 +91,14 @@ def _check_unit(
                 fix="give the owner's building and unit",
             )
         raise Refused("say for which unit the materials leave", fix="give the building and unit, or the pass")
-    if not _lives_in(conn, building, unit):
+    if not resident_lives_in(conn, building, unit):  # 8栋 1单元 as shown, or 8 1
         raise Refused(f"no resident lives in {building} {unit}", fix="give the owner's building and unit")
 
 
 def owner_to_name(conn: sqlite3.Connection, building: str, unit: str) -> bool:
     """Whether materials carried out on a pass for this unit need the owner's building and unit:
     the pass is for no unit, or for one where nobody lives (a slip when it was issued)."""
-    return not (building and unit) or not _lives_in(conn, building, unit)
-
-
-def _lives_in(conn: sqlite3.Connection, building: str, unit: str) -> bool:
-    return resident_lives_in(conn, building, unit)  # 8栋 1单元 as the pages show it, or 8 1
+    return not (building and unit) or not resident_lives_in(conn, building, unit)
 
 
 def list_materials(

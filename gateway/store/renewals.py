@@ -22,6 +22,10 @@ from typing import Any
 from gateway.core.model import Billing
 from gateway.timefmt import to_db
 
+# A stay's car paid up past `:at`.
+_PAID_UP = "EXISTS (SELECT 1 FROM vehicles v WHERE v.id = stays.vehicle_id AND v.monthly_until > :at)"
+
+
 # The open stays of the cars `{vehicles}` (SQL for their ids) that came in paying because their
 # period had run out and whose period now runs past `:at`. One whose billing stopped already (a
 # shared slot's second car handed its slot, a renewal before) keeps that moment. A clock behind the
@@ -31,7 +35,7 @@ _RENEWED = f"""
 UPDATE stays SET billed_until = max(entered_at, :at), billed_until_cause = 'renewal'
 WHERE exited_at IS NULL AND billing = '{Billing.TEMPORARY.value}' AND billed_until IS NULL
 AND vehicle_id IN ({{vehicles}})
-AND EXISTS (SELECT 1 FROM vehicles v WHERE v.id = stays.vehicle_id AND v.monthly_until > :at)
+AND {_PAID_UP}
 AND EXISTS (SELECT 1 FROM access_log a WHERE a.event_id = stays.entry_event
             AND instr(',' || a.flags || ',', ',monthly_expired,') > 0)
 """
@@ -46,7 +50,6 @@ _STOPPED = f"""
 stays.exited_at IS NULL AND stays.billing = '{Billing.TEMPORARY.value}'
 AND stays.billed_until_cause = 'renewal' AND stays.vehicle_id IN ({{vehicles}})
 """
-_PAID_UP = "EXISTS (SELECT 1 FROM vehicles v WHERE v.id = stays.vehicle_id AND v.monthly_until > :at)"
 # Billed again until now (billing resumed at monthly_until, by `:at`), or its handover.
 _UNTIL = "min(:at, coalesce(stays.handed_over_at, :at))"
 # Renewed again, after billing resumed: it stops again now. Resumed no later than the renewal (the
