@@ -426,13 +426,25 @@ def _holds(
         began_at, held_as = conn.execute(began, (last_id, lane, car)).fetchone()
         ended = conn.execute(_LET_OUT, {"held": last_id, "car": car}).fetchone()
         out = from_db(min(filter(None, ended), default=None))
-        on = _held_kind(car, kind, value, holder_kind)
-        by, by_id = (holder_kind, holder_id) if on != "plate" else (None, None)
-        shown_as = value if on == "card" else car  # the plate (also of a car held on its card) or QR
-        start, decided = datetime.fromisoformat(began_at), datetime.fromisoformat(last_at)
-        held = Held(car, on, shown_as, start, held_as, out, by, by_id, decided_at=decided)
-        holds.append(replace(held, plate_read=_lane_read(kind, value, device, flags)))
+        decision = (car, kind, value, holder_kind, holder_id, device, flags)
+        holds.append(_held(decision, began_at, last_at, held_as, let_out_at=out))
     return sorted(holds, key=lambda h: h.at)
+
+
+def _held(
+    decision: tuple[Any, ...], began: str, decided: str, held_as: VehicleClass | None, **more: Any
+) -> Held:
+    """A hold (or a refusal, `refused` in `more`) as Held, by its last decision there: `decision`
+    its car (car_held_sql), credential kind and value, holder and the device that read it, with
+    its flags; it began at `began` and was last decided at `decided` (as the log writes them)."""
+    car, kind, value, holder_kind, holder_id, device, flags = decision
+    on = _held_kind(car, kind, value, holder_kind)
+    by, by_id = (holder_kind, holder_id) if on != "plate" else (None, None)
+    shown_as = value if on == "card" else car  # the plate (also of a car held on its card) or QR
+    start, last = datetime.fromisoformat(began), datetime.fromisoformat(decided)
+    read = _lane_read(kind, value, device, flags)
+    held = Held(car, on, shown_as, start, held_as, holder_kind=by, holder_id=by_id, **more)
+    return replace(held, decided_at=last, plate_read=read)
 
 
 # A car an exit refused (outside the lane's hours, the lane closed, the car blocked, no entry
@@ -482,14 +494,9 @@ def refused_at_lane(conn: sqlite3.Connection, lane: str, at: datetime) -> list[H
     refused = []
     for row in last.values():
         car, event, when, held_as, kind, value, holder_kind, holder_id, _, _, device, flags, _ = row
-        if not _refusal(row):
-            continue
-        on = _held_kind(car, kind, value, holder_kind)
-        shown_as = value if on == "card" else car  # as a hold is shown: its plate, QR or card
-        read = _lane_read(kind, value, device, flags)
-        began, then = datetime.fromisoformat(first[car]), datetime.fromisoformat(when)
-        held = Held(car, on, shown_as, began, held_as, refused=event, decided_at=then, plate_read=read)
-        refused.append(held if on == "plate" else replace(held, holder_kind=holder_kind, holder_id=holder_id))
+        if _refusal(row):
+            decision = (car, kind, value, holder_kind, holder_id, device, flags)
+            refused.append(_held(decision, first[car], when, held_as, refused=event))
     return refused
 
 
