@@ -84,7 +84,10 @@ class ClassRate(_Strict):
         ge=0,
         le=10080,
         title="Visitor free time",
-        description="A visitor's stay validated by the host unit (业主确认) is free this long.",
+        description=(
+            "A visitor's stay validated by the host unit (业主确认) is free this long; a longer one pays "
+            "as `free_deducted` says (from entry where it is false), and the price table says so."
+        ),
     )
 
 

@@ -65,12 +65,7 @@ def price_lines(rate: Rate | None, language: str = "zh") -> list[str]:
         return ["免费" if zh else "Free"]
     lines = []
     if rate.free_minutes:
-        if zh:
-            rest = "超出部分计费" if rate.free_deducted else "超时从入场起计费"
-            lines.append(f"{rate.free_minutes}分钟内免费（{rest}）")
-        else:
-            rest = "time beyond is charged" if rate.free_deducted else "longer stays pay from entry"
-            lines.append(f"Free up to {rate.free_minutes} minutes ({rest})")
+        lines.append(_free_line(rate.free_minutes, rate.free_deducted, zh))
     if rate.first_period_minutes:
         lines.append(
             f"首{rate.first_period_minutes}分钟 {yuan(rate.first_period_fen)}元"
@@ -109,12 +104,20 @@ def price_lines(rate: Rate | None, language: str = "zh") -> list[str]:
             else f"At most {yuan(rate.max_per_stay_fen)} yuan per stay"
         )
     if rate.visitor_free_minutes:
-        lines.append(
-            f"访客经业主确认 {rate.visitor_free_minutes}分钟内免费"
-            if zh
-            else f"Visitors validated by their host: free up to {rate.visitor_free_minutes} minutes"
-        )
+        # The validated visitor's free time takes the free minutes' place (book.py), and a longer
+        # stay pays as any longer stay does: from entry unless the free time is deducted.
+        free = _free_line(rate.visitor_free_minutes, rate.free_deducted, zh)
+        lines.append(f"访客经业主确认 {free}" if zh else f"Visitors validated by their host: {free}")
     return lines
+
+
+def _free_line(minutes: int, deducted: bool, zh: bool) -> str:
+    """Free time in words, with what a longer stay pays: the time beyond it, or the whole stay
+    from entry (明码标价: the sign must not read as 'the first minutes free' when they are not)."""
+    if zh:
+        return f"{minutes}分钟内免费（{'超出部分计费' if deducted else '超时从入场起计费'}）"
+    rest = "time beyond is charged" if deducted else "longer stays pay from entry"
+    return f"Free up to {minutes} minutes ({rest})"
 
 
 def _cycles_change_fees(rate: Rate) -> bool:
