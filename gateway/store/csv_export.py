@@ -49,7 +49,14 @@ def export_all(store: Database, out_dir: Path, tz: ZoneInfo) -> dict[str, int]:
     db = sqlite_utils.Database(store.conn)
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
-        return {kind: _export(db, sql, out_dir / f"{kind}.csv", tz) for kind, sql in QUERIES.items()}
+        # One read transaction for the four files: one snapshot of the register (WAL), so a
+        # resident added with her car while the export runs is in both files or in neither, and
+        # the copy imports back. It holds no lock: the gateway's writes go on meanwhile.
+        store.conn.execute("BEGIN")
+        try:
+            return {kind: _export(db, sql, out_dir / f"{kind}.csv", tz) for kind, sql in QUERIES.items()}
+        finally:
+            store.conn.execute("COMMIT")
     except OSError as exc:
         raise GatewayError(  # exit 1: the folder given is wrong, not the gateway's own storage
             f"cannot write the export to {out_dir}: {exc.strerror or exc}",
