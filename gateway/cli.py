@@ -45,12 +45,20 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     except sqlite3.OperationalError as exc:  # past the busy timeout, a full disk: no traceback
         print(f"error: the site's database: {exc}; nothing was changed (fix: {_fix(exc)})", file=sys.stderr)
-        return EX_CONFIG
+        # Another process's write lock, a full disk: they pass (README, Exit status), exit 1, so
+        # systemd starts the service again once the import held with Ctrl-Z is over or space is
+        # freed (78 it never restarts: for what only the installer fixes).
+        from gateway.store.database import is_busy
+
+        full = getattr(exc, "sqlite_errorcode", 0) & 0xFF == sqlite3.SQLITE_FULL
+        return 1 if is_busy(exc) or full else EX_CONFIG
     except KeyboardInterrupt:
         return 130
 
 
 def _fix(exc: sqlite3.OperationalError) -> str:
+    from gateway.store.database import is_busy
+
     if getattr(exc, "sqlite_errorcode", 0) & 0xFF == sqlite3.SQLITE_READONLY:
         # A file taken from the gateway's user after open_database checked them (it names the file).
         from gateway.store.database import SERVICE_USER as USER
@@ -59,6 +67,11 @@ def _fix(exc: sqlite3.OperationalError) -> str:
             f"a file in the data directory is not the gateway user's (a command run with sudo?): "
             f"sudo chown {USER}:{USER} DATA_DIR/gateway.db* DATA_DIR/sync-*.db* (DATA_DIR: the "
             "config's site.data_dir), then run it again"
+        )
+    if is_busy(exc):
+        return (
+            "another process holds the database (an import, or a long write, perhaps suspended "
+            "with Ctrl-Z): run the command again once it is over (systemd starts the service again itself)"
         )
     return (
         "if it is busy, with an import or a long write, run the command again; "

@@ -160,6 +160,13 @@ def _disk_full(folder: Path, room: int = 1 << 20) -> bool:
         return False
 
 
+def is_busy(exc: BaseException) -> bool:
+    """Whether an SQLite error is another connection's lock held past the busy timeout (a `gateway
+    import` suspended with Ctrl-Z, a long write): it passes, unlike a full disk or a bad file."""
+    code = getattr(exc, "sqlite_errorcode", 0) & 0xFF
+    return isinstance(exc, sqlite3.Error) and code in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+
+
 def begin_immediate(conn: sqlite3.Connection) -> None:
     """BEGIN IMMEDIATE, asking again for the write lock every millisecond for as long as the
     connection's busy timeout (10 s), then failing with "database is locked" as SQLite would.
@@ -177,8 +184,7 @@ def begin_immediate(conn: sqlite3.Connection) -> None:
                 conn.execute("BEGIN IMMEDIATE")
                 return
             except sqlite3.OperationalError as exc:
-                busy = exc.sqlite_errorcode & 0xFF == sqlite3.SQLITE_BUSY
-                if not busy or time.monotonic() >= deadline:
+                if not is_busy(exc) or time.monotonic() >= deadline:
                     raise
             time.sleep(POLL_S)
     finally:
@@ -249,6 +255,12 @@ def _migration_failed(
     what = f"migrating the database {path} to schema version {SCHEMA_VERSION} stopped at step {step}"
     if _is_full(exc, path.parent):
         return _no_room(path, f"{what} ({exc})", kept)
+    if is_busy(exc):  # GatewayError, exit 1: it passes, and systemd starts the gateway again
+        return GatewayError(
+            f"{what}: another process holds the database ({exc})",
+            fix=f"{kept}; end what holds it (a `gateway import` suspended with Ctrl-Z: fg, or wait "
+            "until it is over) and start the gateway again",
+        )
     return StorageError(
         f"{what}: {exc}",
         fix=f"{kept}; fix the data directory's permissions and start again, or go back to the "
