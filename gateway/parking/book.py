@@ -7,8 +7,9 @@ handover), or up to the renewal of a monthly car that came in paying because its
 (gateway/store/renewals.py), or, when the fee was paid at the booth or the lane and the car leaves
 within the grace period, up to the moment it was paid for. A renewal's period that ends while the
 car is still parked (taken back, moved back, or run out) bills it again from its end, to its exit or
-handover, priced on its own as the time after a monthly car's period is; no time is billed twice,
-and a renewal, taken back or not, never makes a stay cost more than it would never renewed.
+handover (or where the fee stops, paid or held), priced on its own as the time after a monthly
+car's period is; no time is billed twice, and a renewal, taken back or not, never makes a stay cost
+more than it would never renewed.
 """
 
 from __future__ import annotations
@@ -98,9 +99,9 @@ def fee_end(at: datetime, payments: list[Paid], grace: timedelta) -> datetime:
 def stay_charge(stay: StayFacts, rules: Rules, end: datetime) -> Charge | None:
     """The charge for a billable stay up to `end`; None for slot and unbilled stays, and for a
     monthly car's stay whose billing stopped within its paid-up period (past it, the time after it
-    is charged at the temporary rate, from the moment the period ended, until the stay ends or its
-    car moved onto its own slot). An `end` before the car's entry is a clock behind it: charged as
-    UNTIMED.
+    is charged at the temporary rate of the version its entry pays, from the moment the period
+    ended, until the stay ends or its car moved onto its own slot). An `end` before the car's entry
+    is a clock behind it: charged as UNTIMED.
 
     A renewed stay's pieces, each priced on its own, cost at most what the stay would never
     renewed: one stay from entry to `end` (or its handover), which the tariff's caps bound (the
@@ -139,11 +140,16 @@ def _charge(stay: StayFacts, rules: Rules, end: datetime) -> Charge | None:
         start = max(entered, stay.monthly_until.astimezone(rules.tz))
     elif stay.billing not in BILLABLE:
         return None
-    priced = tariff_of_stay(rules.tariffs, start)
+    # The version is the entry's, whenever billing starts: a monthly car billed from its period's
+    # end pays the prices published when it came in (明码标价), as its renewal's pieces do, not a
+    # version added while it was parked and in force by the time its period ran out.
+    priced = tariff_of_stay(rules.tariffs, entered)
     if priced is None:  # a site with no tariff: parking is free
         return Charge(0, "", start, end)
     tariff, priced_from = priced
-    start = end if _before(end, priced_from) else priced_from  # a stay ended before the first prices: free
+    if _before(start, priced_from):  # the time before the first prices is free
+        start = priced_from
+    start = end if _before(end, start) else start  # a stay ended before the first prices: free
     rate = tariff.rate(stay.vehicle_class)
     if rate is None:
         return Charge(0, tariff.version, start, end)
@@ -166,15 +172,22 @@ def _after_renewal(
     up to `end` or its handover. A period that ended no later than the renewal paid for none of the
     stay: it is billed as if never renewed, up to its handover."""
     again = [(a.astimezone(tz), b.astimezone(tz)) for a, b in stay.billed_again]
-    if stay.monthly_until is None:
-        return renewed, _merged(again)
-    resumed = stay.monthly_until.astimezone(tz)
-    if not _before(renewed, resumed):
-        return stay.handed_over_at, []
     last = end
     if stay.handed_over_at is not None and _before(stay.handed_over_at, end):
         last = stay.handed_over_at.astimezone(tz)
-    return renewed, _merged(again + ([(resumed, last)] if _before(resumed, last) else []))
+    if stay.monthly_until is None:
+        return renewed, _merged(_cut(again, last))
+    resumed = stay.monthly_until.astimezone(tz)
+    if not _before(renewed, resumed):
+        return stay.handed_over_at, []
+    return renewed, _merged(_cut([*again, (resumed, last)], last))
+
+
+def _cut(pieces: list[tuple[datetime, datetime]], last: datetime) -> list[tuple[datetime, datetime]]:
+    """The pieces up to `last`, where the fee stops: a piece kept whole runs to the renewal that
+    ended it, which may be after the fee paid at the booth (within its grace) or held at the lane
+    was worked out to; priced whole, a renewal made the car owe more than it was asked."""
+    return [(a, b if _before(b, last) else last) for a, b in pieces if _before(a, last)]
 
 
 def _merged(pieces: list[tuple[datetime, datetime]]) -> list[tuple[datetime, datetime]]:

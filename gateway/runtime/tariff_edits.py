@@ -15,6 +15,7 @@ import sqlite3
 from dataclasses import asdict
 from datetime import date, datetime, time, tzinfo
 
+from gateway.core.model import Billing
 from gateway.parking.book import BILLABLE
 from gateway.parking.fees import Tariff, tariff_of_stay
 from gateway.parking.tariffs import known_since
@@ -32,7 +33,15 @@ log = logging.getLogger(__name__)
 
 _PAYING = f"billing IN ({', '.join('?' * len(BILLABLE))})"
 _OPEN_STAYS_BEFORE = f"SELECT count(*) FROM stays WHERE exited_at IS NULL AND entered_at < ? AND {_PAYING}"
-_OPEN_STAYS_BETWEEN = _OPEN_STAYS_BEFORE + " AND entered_at >= ?"
+# Cars parked now that came in from a version's first day before it was seen, and pay by time: a
+# temporary or visitor car, or a monthly car with a period that can end while it is parked (it pays
+# the time past it at the prices of its entry, gateway/parking/book.py). The period is as the book
+# reads it: the register's, else the one its stay kept (struck off, cleared).
+_OPEN_STAYS_PRICED_BETWEEN = f"""
+SELECT count(*) FROM stays s WHERE s.exited_at IS NULL AND s.entered_at < ? AND s.entered_at >= ?
+AND (s.{_PAYING} OR (s.billing = '{Billing.MONTHLY.value}' AND coalesce(
+    (SELECT v.monthly_until FROM vehicles v WHERE v.id = s.vehicle_id), s.monthly_until) IS NOT NULL))
+"""
 _OPEN_STAYS = f"SELECT id, entered_at FROM stays WHERE exited_at IS NULL AND {_PAYING}"
 
 
@@ -75,14 +84,15 @@ def tariffs_dated_back(
 ) -> list[tuple[Tariff, int]]:
     """Versions (`known`: tariffs_known's) first seen when their first day had begun ("from today",
     or dated back): they price only the cars in after they were seen (fees.tariff_at), each with how
-    many cars parked now came in from its first day before that, and pay what was published then."""
+    many cars parked now came in from its first day before that, and pay what was published then
+    (monthly cars among them, for the time past their period)."""
     dated_back = []
     for t in known:
         if t.known_from is None or t.effective_from > t.known_from.astimezone(site.tz).date():
             continue  # known for ever, or published ahead of its day, as prices should be
         first_day = datetime.combine(t.effective_from, time(0), site.tz)
-        args = (to_db(t.known_from), *BILLABLE, to_db(first_day))
-        dated_back.append((t, int(conn.execute(_OPEN_STAYS_BETWEEN, args).fetchone()[0])))
+        args = (to_db(t.known_from), to_db(first_day), *BILLABLE)
+        dated_back.append((t, int(conn.execute(_OPEN_STAYS_PRICED_BETWEEN, args).fetchone()[0])))
     return dated_back
 
 
@@ -178,8 +188,9 @@ def say_of_tariffs(conn: sqlite3.Connection, tariffs: tuple[Tariff, ...], site: 
         log.warning(
             "tariff version %r is dated %s, but the gateway first saw it at %s: it prices the cars "
             "that came in from then on, and %d car(s) parked now that came in before pay the prices "
-            "published when they came in (明码标价); fix: nothing, if that is what was meant; publish "
-            "new prices ahead, dated from a later day than the day they are added",
+            "published when they came in (明码标价; a monthly car, for the time past its period); "
+            "fix: nothing, if that is what was meant; publish new prices ahead, dated from a later day "
+            "than the day they are added",
             tariff.version,
             tariff.effective_from,
             f"{seen:%Y-%m-%d %H:%M}",
