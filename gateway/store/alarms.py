@@ -123,7 +123,7 @@ def _upstream(
     that a record about an older change does not look like an old backlog, and is the site's clock:
     `at` goes in its zone, though read back from the store in UTC. `alarm_id` names the alarm in
     each of its records: the centre matches an acknowledgement or a clearing to its raise by it and
-    `alarm_stream` (_alarm_stream), not by kind and source (an old alarm of a lane acknowledged is
+    `alarm_stream` (_ALARM_STREAM), not by kind and source (an old alarm of a lane acknowledged is
     not the one open now)."""
     now = queued_at or at
     payload: dict[str, object] = {
@@ -132,7 +132,7 @@ def _upstream(
         "kind": kind,
         "source": source,
         "alarm_id": alarm_id,
-        "alarm_stream": _alarm_stream(conn),
+        "alarm_stream": alarm_stream(conn, alarm_id),
     }
     if text is not None:  # the centre reads Chinese first; key and parameters let it word its own
         payload.update(
@@ -150,16 +150,21 @@ def _upstream(
 # run of seqs (gateway/store/outbox.py), so those of the stream the record goes up in (the newest:
 # a record is queued above its first seq), a new box's apart from the dead box's. But a stream
 # begun by the first start of a version with streams (`upgrade`) goes on in the database whose
-# records before it name no stream: its alarm_ids go on from theirs, and an alarm raised under the
-# older gateway is acknowledged or cleared in it. None for those, as for a database without one yet.
-_ALARM_STREAM = (
-    "SELECT CASE WHEN reason = 'upgrade' THEN NULL ELSE stream END FROM outbox_streams "
-    "ORDER BY first_seq DESC LIMIT 1"
-)
+# records before it name no stream, and an alarm raised under the older gateway is acknowledged or
+# cleared in it: None for those (up to the id migration 31 kept), as for a database without a
+# stream yet. Those raised since carry the stream: a box put back on its copy from before the
+# upgrade numbers its alarms from the same id again, without a stream.
+_ALARM_STREAM = """
+SELECT CASE WHEN reason = 'upgrade' AND :alarm_id <= coalesce(
+    (SELECT CAST(value AS INTEGER) FROM config_seen WHERE key = 'alarms_before_streams'), 0)
+THEN NULL ELSE stream END
+FROM outbox_streams ORDER BY first_seq DESC LIMIT 1
+"""
 
 
-def _alarm_stream(conn: sqlite3.Connection) -> str | None:
-    row = conn.execute(_ALARM_STREAM).fetchone()
+def alarm_stream(conn: sqlite3.Connection, alarm_id: int) -> str | None:
+    """The `alarm_stream` that alarm `alarm_id`'s records name (_ALARM_STREAM)."""
+    row = conn.execute(_ALARM_STREAM, {"alarm_id": alarm_id}).fetchone()
     return None if row is None else row[0]
 
 
@@ -229,6 +234,7 @@ def open_alarm_summary(conn: sqlite3.Connection, tz: tzinfo, limit: int = 50) ->
     newest = [
         {
             "alarm_id": alarm_id,
+            "alarm_stream": alarm_stream(conn, alarm_id),  # as its records name it
             "kind": kind,
             "source": source,
             "raised_at": local_iso(raised_at, tz),

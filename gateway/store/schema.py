@@ -1032,6 +1032,16 @@ MIGRATIONS: list[str] = [
     WHERE exited_at IS NULL AND billed_until_cause = 'renewal' AND vehicle_id IS NULL
     AND monthly_until IS NULL;
     """,
+    # The highest alarm id told upstream without a stream: the older gateway's alarms (and, on a box
+    # that ran migration 29 before this step, those its `upgrade` stream raised, which went up so).
+    # Only they are told with `alarm_stream` null in an `upgrade` stream; alarms raised after carry
+    # the stream (gateway/store/alarms.py): a box put back on its copy from before the upgrade
+    # (README, going back) numbers its next alarm as the upgraded one did, and under a null
+    # alarm_stream both named one alarm at the centre.
+    f"""
+    INSERT INTO config_seen (key, value, first_seen)
+    SELECT 'alarms_before_streams', coalesce(max(id), 0), {_NOW} FROM alarms;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

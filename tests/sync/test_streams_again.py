@@ -5,8 +5,10 @@ it, a central-sink database upgraded after the boxes, a site id changed and chan
 from __future__ import annotations
 
 import json
+import shutil
 import sqlite3
 from contextlib import closing
+from datetime import datetime
 from pathlib import Path
 
 from conftest import running
@@ -18,7 +20,7 @@ from test_sync_sink import sink
 from test_sync_uplink import produce
 
 from gateway.alarm_texts import AlarmText
-from gateway.store.alarms import clear_alarm
+from gateway.store.alarms import clear_alarm, raise_alarm
 from gateway.store.database import DB_NAME, _migrate
 from gateway.store.outbox import enqueue
 from gateway.timefmt import to_db
@@ -167,3 +169,71 @@ def test_site_id_changed_and_changed_back_counts_nothing_missing(broker: Mosquit
     every = sorted(held["sunshine-north"] + held["sunshine-n"])
     assert every == list(range(1, len(every) + 1)), f"not every seq arrived: {held}"
     assert gaps == {"sunshine-north": 0, "sunshine-n": 0}, f"site_gaps {gaps}; the centre holds {held}"
+
+
+def _unknown_plate(plate: str) -> AlarmText:
+    return AlarmText("repeated_unknown_plate", {"plate": plate, "count": 5, "minutes": 10, "lane": "car-out"})
+
+
+def _older_gateway_raises(db: Path, source: str, at: datetime) -> None:
+    """An alarm raised by the older gateway (schema before streams) on `db`: its row and its record,
+    which name no alarm_stream."""
+    with closing(sqlite3.connect(db, isolation_level=None)) as conn, conn:
+        text = AlarmText(
+            "repeated_unknown_plate", {"plate": source, "count": 5, "minutes": 10, "lane": "car-out"}
+        )
+        ((alarm_id,),) = conn.execute(
+            "INSERT INTO alarms (kind, source, message, raised_at) VALUES (?, ?, ?, ?) RETURNING id",
+            ("repeated_unknown_plate", source, text.stored(), to_db(at)),
+        ).fetchall()
+        raised = {"at": at.isoformat(), "state": "raised", "kind": "repeated_unknown_plate"}
+        enqueue(conn, "alarm", {**raised, "source": source, "alarm_id": alarm_id}, at)
+
+
+def test_alarms_of_a_box_taken_back_to_its_copy_are_not_those_raised_after_the_upgrade(
+    broker: Mosquitto, tmp_path: Path
+) -> None:
+    """After the upgrade the exit's camera keeps reading an unregistered plate 粤X00001 and the box
+    raises an alarm. The new version misbehaves; the installer goes back as README says (the older
+    version, its database copy from before the upgrade) and the older gateway raises an alarm of its
+    own for 粤Y00002; later the box is upgraded again. Both alarms reached the centre under one key
+    (alarm_stream null, the same alarm_id: an `upgrade` stream's alarms went up with a null
+    alarm_stream, as the older gateway's do, and the copy numbers its alarms from the same id), so
+    the centre took the second `raised` as new words for the first and 粤X00001's alarm left its
+    desk. Alarms raised after the upgrade carry the stream (docs/mqtt.md, alarm records)."""
+    data = tmp_path / "box"
+    data.mkdir()
+    db = data / DB_NAME
+    with closing(sqlite3.connect(db, isolation_level=None)) as conn:
+        _migrate(conn, 0, db, until=28)  # the schema before streams
+    _older_gateway_raises(db, "粤A00000", T0)  # one alarm of the older gateway's, cleared or not
+    copy = tmp_path / "gateway.db.copy"
+    shutil.copy(db, copy)  # the copy the upgrade leaves (gateway.db.v28.bak)
+    central = tmp_path / "central.db"
+    with sink(broker, central):
+        with running(_cfg(tmp_path, broker.port, "box")) as (gw, _):  # upgraded
+            text = AlarmText(
+                "repeated_unknown_plate", {"plate": "粤X00001", "count": 5, "minutes": 10, "lane": "car-out"}
+            )
+            gw.on_worker(
+                lambda c: raise_alarm(c, "repeated_unknown_plate", "粤X00001", text, gw.now())
+            ).result(10)
+            wait_for("the records up", lambda: _drained(gw))
+        for name in (DB_NAME, f"{DB_NAME}-wal", f"{DB_NAME}-shm"):  # README, going back
+            (data / name).unlink(missing_ok=True)
+        shutil.copy(copy, db)
+        _older_gateway_raises(db, "粤Y00002", T0)
+        with running(_cfg(tmp_path, broker.port, "box")) as (gw, _):  # upgraded again
+            wait_for("the records up", lambda: _drained(gw))
+
+        def raised() -> list[dict[str, object]]:
+            with closing(sqlite3.connect(central)) as c:
+                rows = c.execute("SELECT payload FROM events WHERE type = 'alarm' ORDER BY rowid").fetchall()
+            return [a for a in (json.loads(p) for (p,) in rows) if a["state"] == "raised"]
+
+        wait_for("the centre has both", lambda: {a["source"] for a in raised()} >= {"粤X00001", "粤Y00002"})
+    by_key: dict[tuple[object, object], set[object]] = {}
+    for a in raised():
+        by_key.setdefault((a.get("alarm_stream"), a["alarm_id"]), set()).add(a["source"])
+    shared = {key: sources for key, sources in by_key.items() if len(sources) > 1}
+    assert not shared, f"the centre holds different alarms under one (alarm_stream, alarm_id): {shared}"
