@@ -30,7 +30,7 @@ from gateway.store import passes as pass_store
 from gateway.store import registry
 from gateway.store.accounts import end_session, list_accounts, list_tokens
 from gateway.store.alarms import count_alarms, recent_alarms
-from gateway.store.audit import recent_audit
+from gateway.store.audit import count_audit, recent_audit
 from gateway.store.occupancy import occupancy, people_inside
 from gateway.store.outbox import count_set_aside
 from gateway.store.set_aside import set_aside
@@ -370,20 +370,45 @@ def alarms_page(request: Request, db: Db, all: bool = False) -> Response:
     )
 
 
+AUDIT_PAGE = 300  # audit rows to a page of the audit trail
+
+
 @router.get("/audit", response_class=HTMLResponse)
 def audit_page(
     request: Request,
     db: Db,
     actor: Annotated[str | None, Query(max_length=64)] = None,
     action: Annotated[str | None, Query(max_length=40)] = None,
+    before: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
 ) -> Response:
+    """Who changed what, newest first, a page at a time: a payment a driver disputes a week later
+    is a few thousand `payment.take` rows back, and cut at one page it could not be reached."""
     who = page_user(request, db)
     gw = guard_app(request).gw
-    rows = recent_audit(db, 300, actor or None, action or None)
+    by, what = actor or None, action or None
+    # One row more than the page: "older" is offered only where there is an older row to show.
+    rows = recent_audit(db, AUDIT_PAGE + 1, by, what, before=before)
+    older = rows[AUDIT_PAGE - 1]["id"] if len(rows) > AUDIT_PAGE else None
+    rows = rows[:AUDIT_PAGE]
     for row in rows:
         row["at"] = local(gw, row["at"])
+    total = count_audit(db, by, what)
+    # Rows newer than this page (none on the first): where its rows stand in the whole list.
+    newer = total - count_audit(db, by, what, before=before) if before else 0
+    kept = {k: v for k, v in (("actor", by), ("action", what)) if v}
     return render(
-        request, db, who, "audit.html", "audit", rows=rows, actor=actor, action=action, worded=AUDIT_ACTIONS
+        request,
+        db,
+        who,
+        "audit.html",
+        "audit",
+        rows=rows,
+        actor=actor,
+        action=action,
+        worded=AUDIT_ACTIONS,
+        total=total,
+        newer=newer,
+        older_href=f"/audit?{urlencode({**kept, 'before': older})}" if older else None,
     )
 
 

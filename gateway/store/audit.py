@@ -28,20 +28,46 @@ def audit(
     return int(cur.lastrowid or 0)
 
 
+# The rows a filter names: by person, by action (a prefix: `payment` takes `payment.take`), by
+# target; and, paging back, those older than a row (`before`, an id) the page before ended at.
+_FILTER = """
+WHERE (:actor IS NULL OR actor = :actor)
+  AND (:action IS NULL OR action LIKE :action || '%')
+  AND (:target IS NULL OR target = :target)
+  AND (:before IS NULL OR id < :before)
+"""
+
+
 def recent_audit(
     conn: sqlite3.Connection,
     limit: int = 100,
     actor: str | None = None,
     action: str | None = None,
     target: str | None = None,
+    *,
+    before: int | None = None,
 ) -> list[dict[str, Any]]:
+    """Newest first, at most `limit`; with `before`, only rows older than that row id."""
     cur = conn.execute(
-        """SELECT id, at, actor, action, target, detail FROM audit
-           WHERE (:actor IS NULL OR actor = :actor)
-             AND (:action IS NULL OR action LIKE :action || '%')
-             AND (:target IS NULL OR target = :target)
-           ORDER BY id DESC LIMIT :limit""",
-        {"actor": actor, "action": action, "target": target, "limit": limit},
+        f"SELECT id, at, actor, action, target, detail FROM audit {_FILTER} ORDER BY id DESC LIMIT :limit",
+        _params(actor, action, target, before) | {"limit": limit},
     )
     names = [d[0] for d in cur.description]
     return [dict(zip(names, row, strict=True)) for row in cur]
+
+
+def count_audit(
+    conn: sqlite3.Connection,
+    actor: str | None = None,
+    action: str | None = None,
+    target: str | None = None,
+    *,
+    before: int | None = None,
+) -> int:
+    """How many rows recent_audit would list without its limit."""
+    row = conn.execute(f"SELECT count(*) FROM audit {_FILTER}", _params(actor, action, target, before))
+    return int(row.fetchone()[0])
+
+
+def _params(actor: str | None, action: str | None, target: str | None, before: int | None) -> dict[str, Any]:
+    return {"actor": actor, "action": action, "target": target, "before": before}

@@ -3,10 +3,11 @@
 The access record stays as it was decided (it is append-only, and it is what the lane did). The
 correction says which plate the car really carried: the guard pages show it, `gateway
 export-plates` labels the plate crop with it, and a temporary car's stay that was opened under
-the misread plate moves onto the real one, so that the car is found when it leaves and pays for
-its stay. An entry the misread took for a car already inside (soft anti-passback: `already_inside`)
-closed that car's stay as a missed exit; moved off the misread plate, it gives that stay back, open
-again, with any missed-exit charge it carried, or charge it kept a booth payment against, undone;
+the misread plate moves onto the real one, with what it paid ahead at the booth, so that the car
+is found when it leaves and pays for its stay, once. An entry the misread took for a car already
+inside (soft anti-passback: `already_inside`) closed that car's stay as a missed exit; moved off
+the misread plate, it gives that stay back, open again, with any missed-exit charge it carried,
+or charge it kept a booth payment against, undone;
 corrected back to the plate it was read as (the camera was right after all), the entry takes that
 stay back: closed again as the missed exit, its charge as it stood; or, where that car has paid and
 left since (the stay given back ended), the entry's own stay ends where that stay did, and nobody
@@ -72,11 +73,11 @@ WHERE g.id = (SELECT max(s.id) FROM stays s WHERE s.plate = :plate AND s.id < :e
            AND NOT (g.closed_by IS 'reentry' AND g.exited_at = max(:at, g.entered_at))))
 """
 # The entry's own stay, when the stay given back has ended since: the car was inside on it from
-# the entry (a re-entry after all) and left when that stay ended, so it ends there too, under the
-# plate, closed by this correction. Moved back open, the car was inside again after it had left.
+# the entry (a re-entry after all) and left when that stay ended, so it ends there too, moved onto
+# the plate with its booth payments (_stay_to), closed by this correction. Moved back open, the car
+# was inside again after it had left.
 _CLOSE_WITH = """
-UPDATE stays SET subject = :subject, plate = :plate,
-       exited_at = max((SELECT g.exited_at FROM stays g WHERE g.id = :given_back), entered_at),
+UPDATE stays SET exited_at = max((SELECT g.exited_at FROM stays g WHERE g.id = :given_back), entered_at),
        exit_event = (SELECT g.exit_event FROM stays g WHERE g.id = :given_back), closed_by = 'correction'
 WHERE id = :entry_stay
 """
@@ -299,8 +300,25 @@ def _move_stay(conn: sqlite3.Connection, event_id: str, plate: str, holder: Hold
     row = conn.execute(_ENTRY_STAY, (event_id,)).fetchone()
     if row is None or not row[1].startswith("plate:") or stay_open(conn, f"plate:{plate}"):
         return False
-    conn.execute("UPDATE stays SET subject = ?, plate = ? WHERE id = ?", (f"plate:{plate}", plate, row[0]))
+    _stay_to(conn, row[0], plate)
     return True
+
+
+# A stay moved onto another plate takes with it what it paid at the booth and has not yet had
+# applied: the exit finds a car's payments by its subject (gateway/store/parking.py _PAYMENTS), so
+# left under the misread plate, the car paid up was asked the whole fee again and the money stood
+# for ever as paid ahead by a car never seen leaving. The payment keeps the plate it was taken
+# under, as its receipt and its `payment` record say. An open stay has no charge of its own yet
+# (one is written as it closes), and the charges its misread plate still owes are that plate's car's.
+_STAY_TO = "UPDATE stays SET subject = :subject, plate = :plate WHERE id = :stay"
+_PAYMENTS_TO = "UPDATE payments SET subject = :subject WHERE stay_id = :stay AND charge_id IS NULL"
+
+
+def _stay_to(conn: sqlite3.Connection, stay_id: int, plate: str) -> None:
+    """The unregistered car's stay `stay_id`, with its booth payments not yet applied, under `plate`."""
+    moved = {"subject": f"plate:{plate}", "plate": plate, "stay": stay_id}
+    conn.execute(_STAY_TO, moved)
+    conn.execute(_PAYMENTS_TO, moved)
 
 
 def _give_back(
@@ -355,6 +373,7 @@ def _take_back(
         return None
     stay_id, ended = row
     if ended:
+        _stay_to(conn, entry[0], plate)
         conn.execute(_CLOSE_WITH, {**params, "given_back": stay_id})
         return TakenBack(stay_id, plate, entry_closed=entry[0])
     conn.execute(_CLOSE_AGAIN, (logged_at, stay_id))

@@ -288,6 +288,8 @@ TEXTS: dict[str, tuple[str, str]] = {
     "audit.target": ("对象", "On"),
     "audit.detail": ("说明", "Detail"),
     "audit.filter": ("筛选", "Filter"),
+    "audit.older": ("更早的记录", "Older"),
+    "audit.range": ("显示第 {first}–{last} 条，共 {total} 条", "Showing {first}–{last} of {total}"),
     "admin.only": ("仅管理员可用", "Admins only"),
     "admin.accounts": ("账号", "Accounts"),
     "admin.add_account": ("添加账号", "Add an account"),
