@@ -24,8 +24,9 @@ log = logging.getLogger(__name__)
 @runtime_checkable
 class WrittenLater(Protocol):
     """A relay written by a thread of its own (a Modbus module: its bus writes the coil). Its
-    pulse() returns before anything reached the relay and never fails, and its health may be a
-    poll's, older than the pulse: whether it took a pulse is known from the write's outcome only."""
+    pulse(), hold() and release() return before anything reached the relay and never fail, and its
+    health may be a poll's, older than the pulse: whether it took a pulse, a hold or a release is
+    known from the write's outcome only."""
 
     @property
     def answer_within_s(self) -> float:
@@ -39,6 +40,11 @@ class WrittenLater(Protocol):
     def hold_written(self) -> Future[bool]:
         """hold(), and its outcome, as pulse_written's: True once the relay holds, False once it
         cannot (the hold is still wanted then: release() lets go of it)."""
+
+    def release_written(self) -> Future[bool]:
+        """release(), and its outcome: True once the relay is off as written, False once it cannot
+        (its adapter unplugged: release() raised nothing, and the barrier held up stays up). Not
+        taken, the release is still wanted: written once the relay answers again."""
 
 
 class PulseControl:

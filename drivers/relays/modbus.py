@@ -5,9 +5,9 @@ so requests never interleave and pulse() never waits for the bus. Each module sy
 to the state PulseControl wants and polls its discrete inputs, reporting changes as lane inputs;
 ModbusBus._next says in which order (relay changes first, polls last). Whatever one module
 answers, or fails to, puts that module offline and never stops the bus thread: the other barriers
-go on. Whether a pulse opened the barrier, or a hold holds it, is known once the bus has written
-it (pulse_written, hold_written): a module's health is its last request's, older than the pulse. A
-pulse judged not taken is over: the module never takes it later.
+go on. Whether a pulse opened the barrier, a hold holds it, or a release let it down, is known once
+the bus has written it (pulse_written, hold_written, release_written): a module's health is its last
+request's, older than the pulse. A pulse judged not taken is over: the module never takes it later.
 """
 
 from __future__ import annotations
@@ -264,6 +264,7 @@ class ModbusModule:
         # The outcomes of the pulses asked for and not yet settled (pulse_written). The lock makes a
         # pulse's outcome and its change one step for the bus thread (_write_coil).
         self._outcomes: list[Future[bool]] = []
+        self._releases: list[Future[bool]] = []  # the same, of the releases (release_written)
         self._outcomes_lock = threading.Lock()
         self._state: dict[LaneInput, bool] | None = None  # None until the first poll
         self._on_input: InputEmit | None = None
@@ -291,10 +292,25 @@ class ModbusModule:
         control = self._require_control()
         return self._written(control.hold)
 
-    def _written(self, ask: Callable[[], None]) -> Future[bool]:
+    def release_written(self) -> Future[bool]:
+        """release(), and whether the module took it: True once it answered the write of its coil
+        "off" (or the coil was off as written), False as a pulse's is. Its adapter unplugged,
+        release() raises nothing, and a lane held open was reported released with its barrier up.
+        Not taken, the release is still wanted: "off" is written once the module answers again."""
+        control = self._require_control()
+
+        def release() -> None:
+            control.release()
+            # "off" written (or found written) even if the coil is off already: settled by it, not
+            # by the coil after a pulse asked meanwhile.
+            self._changes.append(False)
+
+        return self._written(release, off=True)
+
+    def _written(self, ask: Callable[[], None], off: bool = False) -> Future[bool]:
         outcome: Future[bool] = Future()
         with self._outcomes_lock:
-            self._outcomes.append(outcome)
+            (self._releases if off else self._outcomes).append(outcome)
             ask()
         if self._bus.down:
             self.settle_pulses(False)
@@ -342,22 +358,34 @@ class ModbusModule:
 
     @property
     def has_changes(self) -> bool:
-        """A relay on/off is waiting to be written, or a pulse's outcome to be settled."""
-        return bool(self._changes) or bool(self._outcomes)
+        """A relay on/off is waiting to be written, or a pulse's (or release's) outcome to be settled."""
+        return bool(self._changes) or bool(self._outcomes) or bool(self._releases)
 
     def settle_pulses(self, taken: bool) -> None:
         """The pulses (and holds) not settled yet: taken or not. Not taken, the pulses are over in
         PulseControl, with their outcomes in one step (a pulse asked for after it is not ended):
         left wanted, the coil was written "on" at the next answer (_write_coil writes what is wanted
         after a failed write or a reconnect), opening the door a second after the guard and the
-        board were told it did not. Their callbacks run on this thread, outside the lock (one may
-        pulse again)."""
+        board were told it did not. Not taken, the releases not settled yet are not either (nothing
+        is written now). Their callbacks run on this thread, outside the lock (one may pulse again)."""
+        releases: list[Future[bool]] = []
         with self._outcomes_lock:
             outcomes, self._outcomes = self._outcomes, []
+            if not taken:
+                releases, self._releases = self._releases, []
             if outcomes and not taken and self._control is not None:
                 self._control.not_taken()
         for outcome in outcomes:
             outcome.set_result(taken)
+        for release in releases:
+            release.set_result(False)
+
+    def _released(self) -> None:
+        """The coil is off as the module answered: the releases asked for are done."""
+        with self._outcomes_lock:
+            releases, self._releases = self._releases, []
+        for release in releases:
+            release.set_result(True)
 
     def connected(self) -> None:
         self._sent = None  # a module may have restarted: write the coil again
@@ -437,19 +465,25 @@ class ModbusModule:
                 self.health.count("coil_writes")
             if target:
                 self.settle_pulses(True)  # the coil is on as the module answered: the barrier opens
+            else:
+                self._released()
             if self._changes:
                 self._changes.popleft()
 
     def _settled(self) -> bool:
         """With every change written, the pulses still waiting are settled by the coil as it is:
         on as written (a pulse during a pulse), or off (a pulse over before the bus came back:
-        not written). False if a pulse has just queued a change: written first."""
+        not written); the releases, off as written. False if a pulse has just queued a change:
+        written first."""
         with self._outcomes_lock:
             if self._changes:
                 return False
             outcomes, self._outcomes = self._outcomes, []
+            releases, self._releases = self._releases, []
         for outcome in outcomes:
             outcome.set_result(self._sent is True)
+        for release in releases:
+            release.set_result(self._sent is False)
         return True
 
     def _read(self, client: Any) -> None:

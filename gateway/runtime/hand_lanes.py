@@ -6,15 +6,17 @@ read pulls away, and its plate must not end the next car's trigger. The lane cou
 once its relays hold it: a failed hold must not switch off forced-open alarms, and its relays are
 released, so that none raises the barrier later (a board plugged back) of a lane held nowhere on
 record; a failed hold of a lane already held leaves that hold as it was. A relay that fails is
-recorded as `<action>_failed` (audit and upstream), that record waiting in memory, as a single
-opening's does, while the disk takes no writes (hand_opens.py). A single opening of a vehicle exit
-lets out the car held there to pay that the lane shows (none held, the car it refused a moment
-ago: ParkingDesk.car_at_barrier): its stay closes with the opening's record,
-and the lane's camera reading it again as it pulls away takes it for that passage (DecidedAgain).
+recorded as `<action>_failed` (audit, with the guard's reason, and upstream, with the relay's error),
+that record waiting in memory, as a single opening's does, while the disk takes no writes
+(hand_opens.py). A single opening of a vehicle exit lets out the car held there to pay that the lane
+shows (none held, the car it refused a moment ago: ParkingDesk.car_at_barrier), once a relay took
+it: its stay closes then, dated at the opening (_LetOut), and the lane's camera reading it again as
+it pulls away takes it for that passage (DecidedAgain).
 A single opening is told to the lane's displays too (_tell_lane): let through, or the barrier's fault;
 a relay that did not take it (a Modbus module's write unanswered: lane_boards.taken) fails it, as one
 that raised does. A hold is judged the same way (lane_boards.held: a Modbus module never raises, its
-adapter unplugged) and told to them as let through once held, the barrier's fault if not.
+adapter unplugged) and told to them as let through once held, the barrier's fault if not. A release
+is judged so too (lane_boards.released): a barrier left up is not reported let down.
 Openings, holds and releases of one lane take turns (a lock per lane, held while a hold waits for
 its relay's answer): a release pressed while a Modbus module had not yet answered the hold was
 done first, and the hold's late "taken" then kept the lane held, on the pages and the board, at a
@@ -37,7 +39,7 @@ from gateway.errors import GatewayError, NotFound, Refused
 from gateway.parking.service import ParkingDesk
 from gateway.runtime.devices import Devices
 from gateway.runtime.hand_opens import LaneRecord, WaitingRecords, storage_failure
-from gateway.runtime.lane_boards import LaneBoards, held, taken
+from gateway.runtime.lane_boards import LaneBoards, held, released, taken
 from gateway.runtime.lanes import BarrierWatch
 from gateway.runtime.texts import fault_lines, let_through_lines
 from gateway.runtime.worker import StillRunning, wait_or_call_off
@@ -66,48 +68,82 @@ Gone = Callable[[str, Held, Owed, datetime], None]  # DecidedAgain.let_out: the 
 
 @dataclass(frozen=True, slots=True)
 class _Opened(LaneRecord):
-    """A single opening by hand of a vehicle exit, written with the car it let out (the car held
-    there to pay that the lane shows, or else the car it refused a moment ago, at the opening's
-    time: ParkingDesk.car_at_barrier, let_out_by_hand) in one transaction:
-    also when the record waited in memory for storage (hand_opens.py). The car leaves whether or not
-    the record can be written: `gone` is told of it once written, or left to wait, so that the lane's
-    camera reading it again as it pulls away takes it for that passage (DecidedAgain.let_out)."""
+    """A single opening by hand of a vehicle exit: its record, and the car it lets out (the car
+    held there to pay that the lane shows, or else the car it refused a moment ago, at the opening's
+    time: ParkingDesk.car_at_barrier), found as the record is first tried, also when it then waits
+    in memory for storage (hand_opens.py), so that the lane's displays name it. The car is let out
+    on record only once a relay took the opening (_LetOut)."""
 
     desk: ParkingDesk = field(kw_only=True)
-    gone: Gone = field(kw_only=True)
     # The car (None: none held), found at the first try to write the record, for the try that takes:
     # by then its repeat let through as it left (DecidedAgain.let_out) may have ended its hold, and
     # the lane show the car behind it held.
     found: list[Found | None] = field(default_factory=list, kw_only=True)
 
     @classmethod
-    def of(cls, record: LaneRecord, desk: ParkingDesk, gone: Gone) -> _Opened:
+    def of(cls, record: LaneRecord, desk: ParkingDesk) -> _Opened:
         fields = (record.at, record.lane, record.action, record.actor, record.reason, record.error)
-        return cls(*fields, desk=desk, gone=gone)
+        return cls(*fields, desk=desk)
 
     def write(
         self, conn: sqlite3.Connection, with_it: Callable[[sqlite3.Connection], None] | None = None
     ) -> int:
+        self.find(conn)
+        return LaneRecord.write(self, conn, with_it)  # slots: no zero-argument super()
+
+    def find(self, conn: sqlite3.Connection) -> Found | None:
         if not self.found:
-            # Found before the transaction: a full disk, or a database another process holds
+            # Found before any transaction: a full disk, or a database another process holds
             # locked, still reads, and the car leaves then too.
             self.found.append(self.desk.car_at_barrier(conn, self.lane, self.at))
-        found = self.found[0]
+        return self.found[0]
 
-        def both(c: sqlite3.Connection) -> None:
-            if found is not None:
-                self.desk.let_out_by_hand(c, self.lane, *found, self.actor, self.reason, self.at)
-            if with_it is not None:
-                with_it(c)
 
+@dataclass(frozen=True, slots=True)
+class _LetOut:
+    """The car a single opening of a vehicle exit let out (_Opened), on record once a relay of the
+    lane took the opening: its stay closed, its hold ended, upstream told, at the opening's time
+    (ParkingDesk.let_out_by_hand). Let out with the opening's record, before the relay moved, a
+    car whose barrier stayed down was out on record, its hold ended: the guard could not take its
+    fee, and read again it was a car with no entry record. Written in a transaction of its own,
+    after the opening's record, or kept in memory while storage takes no writes (hand_opens.py).
+    The car leaves whether or not its record can be written: `gone` is told of it once written, or
+    left to wait, so that the lane's camera reading it again as it pulls away takes it for that
+    passage (DecidedAgain.let_out)."""
+
+    opened: _Opened
+    gone: Gone
+    action: str = "let_out"  # as the log lines name it while it waits
+
+    @property
+    def at(self) -> datetime:
+        return self.opened.at
+
+    @property
+    def lane(self) -> str:
+        return self.opened.lane
+
+    @property
+    def actor(self) -> str:
+        return self.opened.actor
+
+    @property
+    def reason(self) -> str:
+        return self.opened.reason
+
+    def write(self, conn: sqlite3.Connection) -> None:
+        found = self.opened.find(conn)
         try:
-            audit_id = LaneRecord.write(self, conn, both)  # slots: no zero-argument super()
+            if found is not None:
+                with transaction(conn):
+                    self.opened.desk.let_out_by_hand(
+                        conn, self.lane, *found, self.actor, self.reason, self.at
+                    )
         except sqlite3.Error as exc:
-            if storage_failure(exc):  # the barrier opens all the same, its record waiting
+            if storage_failure(exc):  # the barrier opened all the same, its record waiting
                 self._left(found)
             raise
         self._left(found)
-        return audit_id
 
     def _left(self, found: Found | None) -> None:
         if found is not None:
@@ -153,8 +189,9 @@ class HandLanes:
         holds locked (past HAND_OPEN_WAIT_S), it opens all the same (the guard is signed in and
         means it: residents must not be locked out) and returns False: its record waits in memory
         and is written, with this time, as soon as storage takes writes again. At a vehicle exit,
-        the car held there to pay that the lane shows leaves by it: its stay closes with the record
-        (ParkingDesk.let_out_by_hand), and, read again as it pulls away, it is that passage (_Opened)."""
+        the car held there to pay that the lane shows leaves by it, once a relay took the opening:
+        its stay closes then (ParkingDesk.let_out_by_hand), and, read again as it pulls away, it is
+        that passage (_LetOut)."""
         self._check_lane(lane, "open", reason)
         with self._turns[lane]:
             return self._open(lane, actor, reason)
@@ -163,7 +200,7 @@ class HandLanes:
         record = LaneRecord(self.now(), lane, "open", actor, reason.strip())
         rules = self.site.lanes[lane]
         if rules.direction == "exit" and rules.type == "vehicle":
-            record = _Opened.of(record, self._desk, self._gone)
+            record = _Opened.of(record, self._desk)
         ref = self._write_or_keep(record)
         self.barriers.commanded(lane, time.monotonic())
         took: list[object] = []
@@ -176,12 +213,36 @@ class HandLanes:
             took.append(relay)
 
         try:
-            self._drive(lane, actor, "open", pulse)
+            self._drive(lane, actor, reason, "open", pulse)
         finally:
             self._tell_lane(lane, bool(took), _held_plate(record))
+            if took and isinstance(record, _Opened):
+                self._let_out(_LetOut(record, self._gone), ref)
         for camera in self.devices.lanes[lane].cameras:  # a car they never read may be leaving
             camera.opened_by_hand()
         return ref.startswith("audit:")
+
+    def _let_out(self, let_out: _LetOut, ref: str) -> None:
+        """The car the opening let out, on record now that a relay took it. Its opening's record
+        written, the guard's answer waits for this one too (at most HAND_OPEN_WAIT_S), so that the
+        pages read the car as gone; the opening's record waiting for storage, this one goes to the
+        worker behind it, and the guard is not kept waiting twice."""
+        if let_out.opened.found == [None]:
+            return  # none held there
+        if not ref.startswith("audit:"):
+            self._waiting.write_later(let_out, self._on_worker_now)
+            return
+        try:
+            self._waiting.write_or_keep(let_out, self._on_worker_now)
+        except sqlite3.Error as exc:  # not storage: the barrier is up, the guard told it opened
+            log.error(
+                "car let out by hand not on record lane=%s actor=%r at=%s error=%s: close its stay "
+                "by hand (POST /api/parking/stays/{id}/close)",
+                let_out.lane,
+                let_out.actor,
+                let_out.at.isoformat(),
+                exc,
+            )
 
     def _tell_lane(self, lane: str, opened: bool, plate: str | None) -> None:
         """The lane's displays after an opening by hand: left as they were, the driver let out
@@ -215,7 +276,7 @@ class HandLanes:
         try:
             # A standing hold keeps its row (holder, since) until this one has taken.
             self._record_lane(lane, actor, "hold", reason, None if standing else self._held_by(lane, actor))
-            self._hold(lane, actor)
+            self._hold(lane, actor, reason)
         except GatewayError:
             if not standing:
                 self._forget_hold(lane)
@@ -252,7 +313,7 @@ class HandLanes:
                 self._check_lane(lane, "hold", reason)
                 with self._turns[lane]:
                     self._record_lane(lane, "gateway", "hold", reason)
-                    self._hold(lane, holder)
+                    self._hold(lane, holder, reason)
             except GatewayError as exc:
                 self._forget_hold(lane)
                 log.error("lane %s no longer held open after the restart: %s", lane, exc)
@@ -294,7 +355,7 @@ class HandLanes:
             "close" if was.mode == "closed" else "hold",
         )
 
-    def _hold(self, lane: str, holder: str) -> None:
+    def _hold(self, lane: str, holder: str, reason: str) -> None:
         self.barriers.commanded(lane, time.monotonic())
 
         def hold(relay: Any) -> None:
@@ -304,7 +365,7 @@ class HandLanes:
                 raise OSError(f"did not take the hold: {relay.health.last_error or 'no answer'}")
 
         try:
-            self._drive(lane, holder, "hold", hold)
+            self._drive(lane, holder, reason, "hold", hold)
         except GatewayError:
             if lane not in self.held:
                 self._let_go(lane)
@@ -357,10 +418,18 @@ class HandLanes:
             log.error("lane %s %s: %s", lane, if_not, exc)
 
     def release_lane(self, lane: str, actor: str, reason: str) -> None:
+        """Let a held lane's barrier down. Judged as a hold is (lane_boards.released: a Modbus
+        module never raises, its adapter unplugged): a relay that did not take it fails it
+        (`lane.release_failed`), and the lane is still shown held, its barrier up."""
         self._check_lane(lane, "release", reason)
+
+        def release(relay: Any) -> None:
+            if not released(relay):
+                raise OSError(f"did not take the release: {relay.health.last_error or 'no answer'}")
+
         with self._turns[lane]:  # after a hold under way: the release is the last word
             self._record_lane(lane, actor, "release", reason, lambda c, _at: forget_hold(c, lane))
-            self._drive(lane, actor, "release", lambda relay: relay.release())
+            self._drive(lane, actor, reason, "release", release)
             self.held.pop(lane, None)
             self.barriers.held(lane, False, time.monotonic())
 
@@ -448,7 +517,7 @@ class HandLanes:
         hand (open_lane), and relays that failed by hand (`<action>_failed`)."""
         return self._waiting.waiting()
 
-    def _drive(self, lane: str, actor: str, action: str, act: Callable[[Any], None]) -> None:
+    def _drive(self, lane: str, actor: str, reason: str, action: str, act: Callable[[Any], None]) -> None:
         failed = []
         for relay in self.devices.lanes[lane].relays:
             try:
@@ -458,13 +527,15 @@ class HandLanes:
                 failed.append(f"{relay.health.device}: {exc}")
         if failed:
             error = f"{action} on lane {lane} failed: {'; '.join(failed)}"
-            failure = LaneRecord(self.now(), lane, f"{action}_failed", actor, "", error)
-            self._write_or_keep(failure)
-            raise GatewayError(
-                error,
-                fix="check the relay's cable and power; the device list shows which one is offline",
-                code="relay_failed",  # the guard pages' own words (err.relay_failed)
+            fix = "check the relay's cable and power; the device list shows which one is offline"
+            # On record with the guard's reason, as its attempt is: the guard pages list it. The
+            # relay's error, for the installer, goes upstream with it and to the journal.
+            failure = LaneRecord(self.now(), lane, f"{action}_failed", actor, reason.strip(), error)
+            log.error(
+                "lane %s by hand failed actor=%r reason=%r error=%s fix=%s", action, actor, reason, error, fix
             )
+            self._write_or_keep(failure)
+            raise GatewayError(error, fix=fix, code="relay_failed")  # worded on the pages: err.relay_failed
 
 
 def _held_plate(record: LaneRecord) -> str | None:

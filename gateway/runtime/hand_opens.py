@@ -6,8 +6,9 @@ database locked, or the decision worker does not get to the record within HAND_O
 decision worker writes it, with the time of the opening, as soon as storage takes writes again, or
 at the latest when the gateway stops.
 So does the record of a relay that failed to open, hold or release by hand (`<action>_failed`): the
-relay has already been driven, so its failure is kept rather than lost with the request. A record
-that still cannot be written at the stop is only in the journal (logged at ERROR).
+relay has already been driven, so its failure is kept rather than lost with the request; and the car
+an opening of a vehicle exit let out, on record once a relay took the opening (hand_lanes._LetOut).
+A record that still cannot be written at the stop is only in the journal (logged at ERROR).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Protocol
 
 from gateway.runtime.worker import StillRunning, wait_or_call_off
 from gateway.store.audit import audit, transaction
@@ -52,9 +54,30 @@ _STORAGE_CODES = frozenset(
 Submit = Callable[[Callable[[sqlite3.Connection], str]], Future[str]]
 
 
+class Kept(Protocol):
+    """A record that waits for storage (WaitingRecords): a lane's (LaneRecord), or the car an
+    opening let out (hand_lanes._LetOut). Written on the decision worker in one transaction; the
+    log lines that say it waits, or was lost, name it by these."""
+
+    @property
+    def at(self) -> datetime: ...
+    @property
+    def lane(self) -> str: ...
+    @property
+    def action(self) -> str: ...
+    @property
+    def actor(self) -> str: ...
+    @property
+    def reason(self) -> str: ...
+    def write(self, conn: sqlite3.Connection) -> object: ...
+
+
 @dataclass(frozen=True, slots=True)
 class LaneRecord:
-    """A lane by hand: the audit row and the upstream `lane_action` record, written together."""
+    """A lane by hand: the audit row and the upstream `lane_action` record, written together. A
+    relay's failure (`<action>_failed`) keeps the guard's reason in the audit row, as its attempt
+    does: the lane's list on the guard pages shows it (gateway/api/lanes.py); the relay's error, in
+    the installer's English with its device, goes upstream (`error`) and to the journal."""
 
     at: datetime
     lane: str
@@ -77,9 +100,7 @@ class LaneRecord:
         if self.error:
             record["error"] = self.error
         with transaction(conn):
-            audit_id = audit(
-                conn, self.at, self.actor, f"lane.{self.action}", self.lane, self.error or self.reason
-            )
+            audit_id = audit(conn, self.at, self.actor, f"lane.{self.action}", self.lane, self.reason)
             enqueue(conn, "lane_action", record, self.at)
             if with_it is not None:
                 with_it(conn)
@@ -91,11 +112,11 @@ class _Handover:
     after the lane went ahead without it, the record is kept, whatever the error (the opening
     happened); before, an error that is no storage failure refuses the opening."""
 
-    def __init__(self, record: LaneRecord, waiting: WaitingRecords):
+    def __init__(self, record: Kept, waiting: WaitingRecords, gone_ahead: bool = False):
         self._record = record
         self._waiting = waiting
         self._lock = threading.Lock()
-        self._gone_ahead = False
+        self._gone_ahead = gone_ahead
         self._refused = False
 
     @property
@@ -137,7 +158,7 @@ class WaitingRecords:
     def __init__(self, data_dir: Path, monotonic: Callable[[], float] = time.monotonic):
         self._data_dir = data_dir  # named in the log line that says what to free
         self._monotonic = monotonic
-        self._records: deque[LaneRecord] = deque()
+        self._records: deque[Kept] = deque()
         self._lock = threading.Lock()
         self._retry_at = 0.0
 
@@ -145,7 +166,7 @@ class WaitingRecords:
         """Lane records whose audit row and upstream record still wait for storage."""
         return len(self._records)
 
-    def write_or_keep(self, record: LaneRecord, submit: Submit, wait_s: float = HAND_OPEN_WAIT_S) -> str:
+    def write_or_keep(self, record: Kept, submit: Submit, wait_s: float = HAND_OPEN_WAIT_S) -> str:
         """Write the record on the decision worker (`submit`), or keep it when the disk takes no
         writes or the worker has not written it within `wait_s`; returns the reference a relay
         pulse carries: `audit:<id>`, or `unrecorded:<time of the record>`. Either way it is written
@@ -160,7 +181,12 @@ class WaitingRecords:
             self.keep(record, f"the decision worker did not get to it in {wait_s:.0f} s")
             return handover.unrecorded
 
-    def keep(self, record: LaneRecord, why: object) -> None:
+    def write_later(self, record: Kept, submit: Submit) -> None:
+        """Write the record on the decision worker when it gets to it, without waiting for it (what
+        it records has happened: kept, whatever the error, if it cannot be written then)."""
+        submit(_Handover(record, self, gone_ahead=True).write)
+
+    def keep(self, record: Kept, why: object) -> None:
         with self._lock:
             lost = self._records.popleft() if len(self._records) >= MAX_UNRECORDED else None
             self._records.append(record)

@@ -52,6 +52,16 @@ def held(relay: Relay) -> bool:
     return True
 
 
+def released(relay: Relay) -> bool:
+    """Release a relay and wait for its outcome, as held() does for a hold: a Modbus module whose
+    adapter is unplugged never raises, and its barrier held up stays up. Any other relay is
+    released unless release() raised."""
+    if isinstance(relay, WrittenLater):
+        return _known(relay, relay.release_written())
+    relay.release()
+    return True
+
+
 def _known(relay: Relay, outcome: Future[bool]) -> bool:
     wait = relay.answer_within_s if isinstance(relay, WrittenLater) else 0.0
     try:
