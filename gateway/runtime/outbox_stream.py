@@ -10,7 +10,10 @@ with an `outbox_started` record (gateway/store/outbox.py start_stream).
 The database cannot tell by itself that it is a copy: a small high-water file beside it,
 outbox-stream.json, names the stream this box last handed seqs out in and the highest seq it had
 handed out (written at start and, by the link, before it publishes a seq above it). At start a
-database whose stream the file does not vouch for starts a new stream, above the file's seq.
+database whose stream the file does not vouch for starts a new stream, above the file's seq. Every
+process that queues records checks so before it queues one: `gateway import`, run on a copy put
+back before the service starts, would otherwise queue its records in the copy's stream, under seqs
+the centre holds.
 """
 
 from __future__ import annotations
@@ -59,8 +62,8 @@ def judge(
     previous = kept.stream if kept else db_stream
     if db_stream is None and before_streams == 0:
         if db_seq:
-            # Records queued before the first start (a `gateway import` run first) are the new
-            # stream's: it starts at 1, and its seqs run on from them, none missing between.
+            # Records queued before the first start (a `gateway import` of a version that did not
+            # check first) are the new stream's: it starts at 1, and its seqs run on from them.
             return NewStream(
                 "new_database", previous, 0, 1, "a new database, records queued before its start"
             )
@@ -110,21 +113,36 @@ def write_high_water(data_dir: Path, high: HighWater) -> None:
         os.close(folder)
 
 
-def check_outbox_stream(conn: sqlite3.Connection, data_dir: Path, now: datetime) -> str:
-    """At start, before anything is queued upstream: the stream this start hands seqs out in, a
-    new one where judge() says so; the high-water file brought up to the database. Returns it."""
-    kept = read_high_water(data_dir)
+def check_outbox_stream(
+    conn: sqlite3.Connection, data_dir: Path, now: datetime, *, bring_up: bool = True
+) -> str:
+    """Before anything is queued upstream, in every process that queues records (the gateway at
+    start, `gateway import`): the stream this process hands seqs out in, a new one where judge()
+    says so. Returns it. What is written is written under the database's write lock, the
+    high-water file read again under it: two processes starting on a copy put back (an import as
+    the service starts) judge it once. With nothing to write no lock is taken: an import beside a
+    busy gateway waits for nothing more than its own writes. `bring_up`: the file brought up to the
+    database's seqs too; not by a process beside a running gateway, whose link writes it before each
+    seq above it goes up (written lower, the file would vouch for fewer seqs than the centre holds)."""
+    conn.execute("BEGIN")  # a read, one view of the database: in WAL mode it waits for no writer
+    try:
+        kept, db_stream, new = _judged(conn, data_dir)
+        db_seq = highest_seq(conn)
+    finally:
+        conn.execute("COMMIT")
+    if new is None and db_stream is not None and (kept == HighWater(db_stream, db_seq) or not bring_up):
+        return db_stream
     with transaction(conn):
-        known = streams(conn)
-        db_stream = known[-1][1] if known else None
-        new = judge(db_stream, highest_seq(conn), seqs_before_streams(conn), kept)
+        kept, db_stream, new = _judged(conn, data_dir)
         if new is not None:
             db_stream = secrets.token_hex(4)
             first = start_stream(
                 conn, db_stream, new.previous, new.reason, now, above=new.above, first_seq=new.first_seq
             )
         db_seq = highest_seq(conn)
-    assert db_stream is not None
+        assert db_stream is not None
+        if kept != HighWater(db_stream, db_seq) and (bring_up or new is not None):
+            _write_or_say(data_dir, HighWater(db_stream, db_seq))
     if new is not None:
         level = logging.INFO if new.reason in ("new_database", "upgrade") else logging.WARNING
         log.log(
@@ -139,15 +157,62 @@ def check_outbox_stream(conn: sqlite3.Connection, data_dir: Path, now: datetime)
             if new.previous
             else "",
         )
-    if kept != HighWater(db_stream, db_seq):
-        try:
-            write_high_water(data_dir, HighWater(db_stream, db_seq))
-        except OSError as exc:
-            # Not a reason to keep the lanes shut: the next start only finds it missing.
-            log.error(
-                "%s cannot be written: %s (fix: give the data directory %s to the gateway's user)",
-                HIGH_WATER_NAME,
-                exc,
-                data_dir,
-            )
     return db_stream
+
+
+def _judged(
+    conn: sqlite3.Connection, data_dir: Path
+) -> tuple[HighWater | None, str | None, NewStream | None]:
+    """The high-water file, the database's stream (None: none yet) and judge()'s verdict."""
+    kept = read_high_water(data_dir)
+    known = streams(conn)
+    db_stream = known[-1][1] if known else None
+    return kept, db_stream, judge(db_stream, highest_seq(conn), seqs_before_streams(conn), kept)
+
+
+def _write_or_say(data_dir: Path, high: HighWater) -> None:
+    try:
+        write_high_water(data_dir, high)
+    except OSError as exc:
+        # Not a reason to keep the lanes shut: the next start only finds it missing.
+        log.error(
+            "%s cannot be written: %s (fix: give the data directory %s to the gateway's user)",
+            HIGH_WATER_NAME,
+            exc,
+            data_dir,
+        )
+
+
+# The streams that open on a database that may not be the box's own latest: a copy put back, moved
+# from another box, or found without its high-water file; a new database, should one hold a register.
+_NOT_THE_LATEST = ("restored_database", "new_database")
+
+
+def register_maybe_behind(conn: sqlite3.Connection) -> str | None:
+    """Why the register of a database the centre keeps (a snapshot applied once) may lack the
+    centre's changes since, or None. A copy put back started a stream of its own (check_outbox_stream,
+    in whichever process first queued records on it: the service or a `gateway import` before it),
+    and its register is the copy's: the deltas sent since it was made were taken by the database it
+    replaced, and never come again. So until a snapshot or delta is applied in that stream (its
+    `sync_applied` record; a delta on the copy's version shows the centre changed nothing since),
+    every start asks the centre for the register. Once the stream's first row is pruned from the
+    outbox (sent, keep_sent_days ago) nothing is asked: the centre has had that long to answer."""
+    row = conn.execute(
+        "SELECT first_seq, reason FROM outbox_streams ORDER BY first_seq DESC LIMIT 1"
+    ).fetchone()
+    if row is None or row[1] not in _NOT_THE_LATEST:
+        return None
+    first, reason = int(row[0]), str(row[1])
+    if conn.execute("SELECT 1 FROM outbox WHERE seq = ?", (first,)).fetchone() is None:
+        return None
+    applied = conn.execute(
+        "SELECT 1 FROM outbox WHERE seq > ? AND topic = 'sync_applied' LIMIT 1", (first,)
+    ).fetchone()
+    if applied is not None:
+        return None
+    if reason == "restored_database":
+        return (
+            "the database is an older copy put back, or one moved from another box: its register "
+            "may lack the centre's changes since the copy was made"
+        )
+    return "a new database holding a register from the centre: it may lack the centre's changes since"

@@ -19,6 +19,7 @@ from gateway.config.models import SiteConfig
 from gateway.errors import GatewayError, ImportRejected, StorageError
 from gateway.ids import uuid7
 from gateway.privacy import Secrets
+from gateway.runtime.outbox_stream import check_outbox_stream
 from gateway.store import csv_staging, csv_steps
 from gateway.store.audit import audit
 from gateway.store.csv_export import export_all
@@ -52,6 +53,10 @@ def import_csv(
     staging = data_dir / csv_staging.STAGING_NAME
     try:
         with _one_import_at_a_time(data_dir):
+            # Its `registry` records go up in the database's stream: a copy put back (README,
+            # going back after an upgrade) and imported into before the service starts gets a
+            # stream of its own here, or they would take seqs the centre holds.
+            _check_stream(db.conn, data_dir, datetime.now(tz), staging)
             _finish_interrupted(db.conn, staging, tz, zones, pause)
             if not files:
                 return {}
@@ -75,6 +80,19 @@ def import_csv(
             return counts
     finally:
         db.conn.close()
+
+
+def _check_stream(conn: sqlite3.Connection, data_dir: Path, now: datetime, staging: Path) -> None:
+    """check_outbox_stream, its failure (the database busy, a full disk) worded as the import's."""
+    try:
+        check_outbox_stream(conn, data_dir, now, bring_up=False)
+    except sqlite3.Error as exc:
+        left = f" (the unfinished import in {staging} is kept)" if staging.exists() else ""
+        raise StorageError(
+            f"the import could not be written: {exc}; nothing was imported{left}",
+            fix="if the database is busy (another import, a long write), run it again; "
+            "otherwise free disk space in the data directory or check its permissions",
+        ) from exc
 
 
 def _apply(

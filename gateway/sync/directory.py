@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from gateway.runtime.gateway import Gateway
+from gateway.runtime.outbox_stream import register_maybe_behind
 from gateway.store.database import begin_immediate, open_read_only
 from gateway.store.outbox import enqueue
 from gateway.sync.apply import StaleApply, apply_delta, apply_snapshot_steps, total_rows
@@ -505,9 +506,19 @@ class Directory:
         with contextlib.closing(open_read_only(self.gw.db_path, 10)) as conn:
             return conn.execute("SELECT 1 FROM residents LIMIT 1").fetchone() is not None
 
+    def _register_behind(self) -> str | None:
+        with contextlib.closing(open_read_only(self.gw.db_path, 10)) as conn:
+            return register_maybe_behind(conn)
+
     def _resume(self) -> None:
-        """A snapshot cut short by a restart is finished from its staged copy, or asked for."""
+        """A snapshot cut short by a restart is finished from its staged copy, or asked for. A
+        register the centre keeps, on a database put back from an older copy, is asked for."""
         applied, version, _ = self._sync_state()
+        behind = self._register_behind() if applied > 0 else None
+        if behind is not None:
+            # A card the centre struck off since the copy was made opens again until then.
+            log.warning("directory: %s; asking the central server for a snapshot", behind)
+            self._act(self.versions.resync(behind, time.monotonic()))
         if version is not None:
             self._carry_on(version)
             return

@@ -113,18 +113,31 @@ SELECT DISTINCT json_extract(m.payload, '$.from') AS site, m.stream,
         OR json_extract(n.payload, '$.from') = json_extract(m.payload, '$.from'))
     AND json_extract(n.payload, '$.first_seq') > json_extract(m.payload, '$.first_seq')) AS next_seq
 FROM events m WHERE m.type = 'site_renamed' AND json_extract(m.payload, '$.from') != m.site"""
+# The site ids a site's stream s may have gone up under: its own, and for the stream of a gateway
+# whose site id was changed (s.site among the ids its site_renamed events name), every id they name.
+# A stream is one database's run of seqs: a record delivered under the old id just before the
+# change, but not yet marked sent (at least once), goes up again under the new one and is dropped
+# as a duplicate (event_id); the records after one held in the outbox at the change went up under
+# the old. Not for '' (gateways before streams: each numbers from 1), nor for another box that drew
+# the same random id (no rename of that stream names its site).
+_RENAMED_IDS = """SELECT m.site FROM events m WHERE m.type = 'site_renamed' AND m.stream = s.stream
+        UNION SELECT json_extract(m.payload, '$.from') FROM events m
+        WHERE m.type = 'site_renamed' AND m.stream = s.stream"""
+_SITES_OF_STREAM = f"""(SELECT s.site UNION SELECT n.site FROM ({_RENAMED_IDS}) n
+        WHERE s.stream != '' AND s.site IN ({_RENAMED_IDS}))"""
 # Seqs a site's stream holds: those delivered in it and those an outbox_quarantined event announced
-# set aside in it, each once (a record set aside and later sent again, both present, does not hide
-# another one that is missing); from lo to hi, the names of the enclosing query's bounds.
-_HELD = """(SELECT count(*) FROM (
+# set aside in it, under any id the stream went up under, each once (a record set aside and later
+# sent again, both present, does not hide another one that is missing); from lo to hi, the names of
+# the enclosing query's bounds.
+_HELD = f"""(SELECT count(*) FROM (
         SELECT e.seq FROM events e
-        WHERE e.site = s.site AND e.stream = s.stream AND e.seq BETWEEN {lo} AND {hi}
+        WHERE e.site IN {_SITES_OF_STREAM} AND e.stream = s.stream AND e.seq BETWEEN {{lo}} AND {{hi}}
         UNION
         SELECT json_extract(q.payload, '$.quarantined_seq') FROM events q
-        WHERE q.site = s.site AND q.type = 'outbox_quarantined'
+        WHERE q.site IN {_SITES_OF_STREAM} AND q.type = 'outbox_quarantined'
         AND CASE WHEN json_type(q.payload, '$.quarantined_stream') IS NULL THEN q.stream
             ELSE coalesce(json_extract(q.payload, '$.quarantined_stream'), '') END = s.stream
-        AND json_extract(q.payload, '$.quarantined_seq') BETWEEN {lo} AND {hi}))"""
+        AND json_extract(q.payload, '$.quarantined_seq') BETWEEN {{lo}} AND {{hi}}))"""
 # Seqs from a stream's first to its max_seq a site never delivered in that stream, but for those
 # that went up under another site id meanwhile (renamed_away: a site id changed and changed back)
 # and those set aside. A stream counts from the first_seq its outbox_started record names; a site
