@@ -36,7 +36,7 @@ def main(argv: list[str] | None = None) -> int:
         return EX_CONFIG
     except (StorageError, SetupError) as exc:
         print(f"error: {exc}", file=sys.stderr)
-        return EX_CONFIG
+        return 1 if _passes(exc.__cause__) else EX_CONFIG
     except ImportRejected as exc:
         print(f"import refused: {exc}", file=sys.stderr)
         return EX_DATAERR
@@ -45,15 +45,22 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     except sqlite3.OperationalError as exc:  # past the busy timeout, a full disk: no traceback
         print(f"error: the site's database: {exc}; nothing was changed (fix: {_fix(exc)})", file=sys.stderr)
-        # Another process's write lock, a full disk: they pass (README, Exit status), exit 1, so
-        # systemd starts the service again once the import held with Ctrl-Z is over or space is
-        # freed (78 it never restarts: for what only the installer fixes).
-        from gateway.store.database import is_busy
-
-        full = getattr(exc, "sqlite_errorcode", 0) & 0xFF == sqlite3.SQLITE_FULL
-        return 1 if is_busy(exc) or full else EX_CONFIG
+        return 1 if _passes(exc) else EX_CONFIG
     except KeyboardInterrupt:
         return 130
+
+
+def _passes(cause: BaseException | None) -> bool:
+    """Another process's write lock, a full disk: they pass (README, Exit status), exit 1, so that
+    systemd starts the service again once the import held with Ctrl-Z is over or space is freed
+    (78 it never restarts: for what only the installer fixes)."""
+    from gateway.store.database import passes
+
+    for _ in range(4):  # the SQLite error, behind the error that tells it (an import's Stopped names it)
+        if cause is None or passes(cause):
+            return cause is not None
+        cause = getattr(cause, "cause", None) or cause.__cause__
+    return False
 
 
 def _fix(exc: sqlite3.OperationalError) -> str:

@@ -31,18 +31,22 @@ from gateway.timefmt import to_db
 
 log = logging.getLogger(__name__)
 
-_PAYING = f"billing IN ({', '.join('?' * len(BILLABLE))})"
-_OPEN_STAYS_BEFORE = f"SELECT count(*) FROM stays WHERE exited_at IS NULL AND entered_at < ? AND {_PAYING}"
-# Cars parked now that came in from a version's first day before it was seen, and pay by time: a
-# temporary or visitor car, or a monthly car with a period that can end while it is parked (it pays
-# the time past it at the prices of its entry, gateway/parking/book.py). The period is as the book
-# reads it: the register's, else the one its stay kept (struck off, cleared).
+# A stay (`s`) that pays by time: a temporary or visitor car, or a monthly car with a period that
+# can end while it is parked (it pays the time past it at the prices of its entry,
+# gateway/parking/book.py). The period is as the book reads it: the register's, else the one its
+# stay kept (struck off, cleared). Its parameters: BILLABLE.
+_PRICED_BY_TIME = f"""(s.billing IN ({", ".join("?" * len(BILLABLE))})
+OR (s.billing = '{Billing.MONTHLY.value}' AND coalesce(
+    (SELECT v.monthly_until FROM vehicles v WHERE v.id = s.vehicle_id), s.monthly_until) IS NOT NULL))"""
+_OPEN_STAYS_BEFORE = (
+    f"SELECT count(*) FROM stays s WHERE s.exited_at IS NULL AND s.entered_at < ? AND {_PRICED_BY_TIME}"
+)
+# Cars parked now that came in from a version's first day before it was seen, and pay by time.
 _OPEN_STAYS_PRICED_BETWEEN = f"""
 SELECT count(*) FROM stays s WHERE s.exited_at IS NULL AND s.entered_at < ? AND s.entered_at >= ?
-AND (s.{_PAYING} OR (s.billing = '{Billing.MONTHLY.value}' AND coalesce(
-    (SELECT v.monthly_until FROM vehicles v WHERE v.id = s.vehicle_id), s.monthly_until) IS NOT NULL))
+AND {_PRICED_BY_TIME}
 """
-_OPEN_STAYS = f"SELECT id, entered_at FROM stays WHERE exited_at IS NULL AND {_PAYING}"
+_OPEN_STAYS = f"SELECT s.id, s.entered_at FROM stays s WHERE s.exited_at IS NULL AND {_PRICED_BY_TIME}"
 
 
 def stays_before_prices(conn: sqlite3.Connection, tariffs: tuple[Tariff, ...], site: Site) -> int:

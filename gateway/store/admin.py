@@ -6,8 +6,10 @@ import fcntl
 import json
 import logging
 import shutil
+import signal
 import sqlite3
 import tempfile
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -254,7 +256,9 @@ def _aside(out_dir: Path) -> Iterator[Path]:
     made = not out_dir.exists()
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
-        aside = Path(tempfile.mkdtemp(prefix=".gateway-export-", dir=out_dir))
+        for left in out_dir.glob(f"{_ASIDE}*"):  # by an export killed outright (SIGKILL, power cut)
+            shutil.rmtree(left, ignore_errors=True)
+        aside = Path(tempfile.mkdtemp(prefix=_ASIDE, dir=out_dir))
     except OSError as exc:
         raise GatewayError(
             f"cannot write the export to {out_dir}: {exc.strerror or exc}",
@@ -262,11 +266,36 @@ def _aside(out_dir: Path) -> Iterator[Path]:
             "on a disk with free space",
         ) from exc
     try:
-        yield aside
+        with _signals_end_it():
+            yield aside
     finally:
         shutil.rmtree(aside, ignore_errors=True)
         if made and out_dir.is_dir() and not any(out_dir.iterdir()):
             out_dir.rmdir()
+
+
+_ASIDE = ".gateway-export-"
+
+
+@contextmanager
+def _signals_end_it() -> Iterator[None]:
+    """A hangup or terminate while the export runs (the office's SSH session dropped, `timeout`)
+    ends it as an error, so that its hidden copy of the register is removed: the signals' own
+    action ended the process at once and left it in the folder, names and card numbers, with no
+    audit row. Outside the main thread (signals cannot be caught there) nothing changes."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def end(signum: int, _frame: object) -> None:
+        raise GatewayError(f"the export was stopped ({signal.Signals(signum).name}); no file was left")
+
+    before = {sig: signal.signal(sig, end) for sig in (signal.SIGHUP, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, handler in before.items():
+            signal.signal(sig, handler)
 
 
 def _move_in_audited(
@@ -283,9 +312,11 @@ def _move_in_audited(
             for name in (f"{kind}.csv" for kind in counts):
                 (aside / name).replace(out_dir / name)  # a rename: the lock is held for moments
                 moved.append(out_dir / name)
-    except (sqlite3.Error, OSError) as exc:
+    except BaseException as exc:  # a hangup among them (_signals_end_it): no file without its row
         for path in moved:
             path.unlink(missing_ok=True)
+        if not isinstance(exc, sqlite3.Error | OSError):
+            raise
         if isinstance(exc, OSError):
             raise GatewayError(
                 f"cannot move the export into {out_dir}: {exc.strerror or exc}; no file was left there",

@@ -167,6 +167,14 @@ def is_busy(exc: BaseException) -> bool:
     return isinstance(exc, sqlite3.Error) and code in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
 
 
+def passes(exc: BaseException | None) -> bool:
+    """Whether a storage error can pass without the installer: another process's lock (is_busy) or
+    a full disk. The command line exits 1 for it, not 78, so that systemd starts the gateway again
+    (README, Exit status)."""
+    full = getattr(exc, "sqlite_errorcode", 0) & 0xFF == sqlite3.SQLITE_FULL
+    return exc is not None and (is_busy(exc) or full or getattr(exc, "errno", None) == errno.ENOSPC)
+
+
 def begin_immediate(conn: sqlite3.Connection) -> None:
     """BEGIN IMMEDIATE, asking again for the write lock every millisecond for as long as the
     connection's busy timeout (10 s), then failing with "database is locked" as SQLite would.

@@ -21,7 +21,7 @@ from datetime import datetime
 from pathlib import Path
 
 from drivers.cameras.snapshots import plate_crop_path
-from gateway.errors import Refused, StorageError
+from gateway.errors import GatewayError, Refused, StorageError
 from gateway.store.audit import audit, transaction
 from gateway.store.corrections import lane_reading
 from gateway.timefmt import to_db
@@ -55,7 +55,7 @@ def export_plate_crops(
 ) -> CropExport:
     """Copy the crops of matched plate events (since `since`, else all) into `out`, new or empty,
     and audit it as plates.export; what was copied is removed again if the audit row is not
-    written. Raises Refused, StorageError."""
+    written. Raises Refused, GatewayError (`out` cannot be written), StorageError (the audit row)."""
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise Refused(f"{out} is not an empty folder", fix="give a new folder, so that no crop is mixed up")
     made = not out.exists()
@@ -64,7 +64,7 @@ def export_plate_crops(
         done = _export(conn, data_dir, out, since, written)
     except OSError as exc:
         _remove(written, out if made else None)
-        raise StorageError(
+        raise GatewayError(  # exit 1: the folder given is full or wrong, not the gateway's storage
             f"cannot write the crops to {out}: {exc.strerror or exc}; nothing was left there",
             fix="free disk space there or give a folder on another disk",
         ) from exc
