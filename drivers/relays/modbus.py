@@ -8,6 +8,8 @@ answers, or fails to, puts that module offline and never stops the bus thread: t
 go on. Whether a pulse opened the barrier, a hold holds it, or a release let it down, is known once
 the bus has written it (pulse_written, hold_written, release_written): a module's health is its last
 request's, older than the pulse. A pulse judged not taken is over: the module never takes it later.
+A relay-only module's coil read back not as written (the module restarted, or was switched by hand)
+is written the state wanted again (_read_back).
 """
 
 from __future__ import annotations
@@ -261,6 +263,7 @@ class ModbusModule:
         # the bus is busy still closes the relay, rather than being merged away into "off".
         self._changes: deque[bool] = deque()
         self._silent = False  # the last request got no answer: a failing change is not sent again at once
+        self._differs = False  # the last read-back found the coil not as written: warned once
         # The outcomes of the pulses asked for and not yet settled (pulse_written). The lock makes a
         # pulse's outcome and its change one step for the bus thread (_write_coil).
         self._outcomes: list[Future[bool]] = []
@@ -408,7 +411,8 @@ class ModbusModule:
             if self._control is not None:
                 self._write_coil(client)
             if poll:
-                self._read(client)
+                if self._read(client):
+                    self._write_coil(client)  # at once, not a second later: a held barrier is down
                 self.next_poll = max(self.next_poll, now) + (self._poll_s if self._inputs else 1.0)
         except (ConnectionException, OSError):
             raise  # the adapter, not this module: the bus reconnects
@@ -486,12 +490,53 @@ class ModbusModule:
             release.set_result(self._sent is False)
         return True
 
-    def _read(self, client: Any) -> None:
+    def _read(self, client: Any) -> bool:
+        """Poll the inputs, or read a relay-only module's coil back. True if the coil must be
+        written again."""
         if self._inputs:
+            # Not its coil too: a module with inputs is polled every poll_s, and hardware.md says
+            # its coil is not read back.
             self._poll(client)
         elif self._control is not None:
-            # A relay-only module is read back now and then, so a dead one shows offline.
-            self._check(client.read_coils(self._coil, count=1, device_id=self._unit), READ_COILS)
+            # A relay-only module is read back now and then, so a dead one shows offline and one
+            # that dropped its coil is set again.
+            reply = self._check(client.read_coils(self._coil, count=1, device_id=self._unit), READ_COILS, 1)
+            return self._read_back(bool(reply.bits[0]))
+        return False
+
+    def _read_back(self, on: bool) -> bool:
+        """The coil as the module says it is, against what was last written: True if they differ.
+
+        Only this thread writes the coil, and _sent is what it wrote before this read, so a read
+        racing a pulse (asked for, or ending, on another thread) still agrees with it: they differ
+        only if the module restarted (a power flicker: relay modules come up with every coil off)
+        or someone switched it (a vendor tool, a second master on the bus). The state wanted is
+        written again then, as after a replug: a held barrier opens again."""
+        assert self._control is not None
+        if self._sent is None or on == self._sent:
+            self._differs = False  # not known (written at the next write), or as written
+            return False
+        self.health.count("coil_mismatches")
+        # Logged once, then quietly while it stays so (a module that ignores its writes would fill
+        # the log every second).
+        (log.debug if self._differs else log.warning)(
+            "relay coil read back %s, written %s device=%s unit=%s: the module restarted (its power?) "
+            "or someone switched it; writing it again",
+            "on" if on else "off",
+            "on" if self._sent else "off",
+            self.health.device,
+            self._unit,
+        )
+        self._differs = True
+        if not on:
+            with self._outcomes_lock:  # a pulse or hold asked now queues its change under it
+                if not self._changes:
+                    # A pulse the module dropped midway is over: its barrier was triggered when
+                    # the coil closed, and closing it again would trigger it again (a barrier that
+                    # toggles on each contact would come down). A hold is kept: written again.
+                    self._control.not_taken()
+        self._sent = on  # as it is now: only a state that differs from it is written
+        return True
 
     def _poll(self, client: Any) -> None:
         bits: dict[int, bool] = {}

@@ -38,10 +38,9 @@ SILENT_S = 0.3  # a request to a unit that does not answer: the module's timeout
 
 
 class Reply:
-    bits = [False] * 16
-
-    def __init__(self, function_code: int):
+    def __init__(self, function_code: int, first: bool = False):
         self.function_code = function_code
+        self.bits = [first] + [False] * 15
 
     def isError(self) -> bool:  # noqa: N802 - pymodbus's name
         return False
@@ -65,12 +64,12 @@ class Client:
     def close(self) -> None:
         pass
 
-    def _answer(self, function: int) -> Reply:
+    def _answer(self, function: int, first: bool = False) -> Reply:
         time.sleep(ROUND_TRIP_S)
         if self.dead:
             time.sleep(SILENT_S)
             raise ModbusIOException("no response received")
-        return Reply(function)
+        return Reply(function, first)
 
     def write_coil(self, address: int, value: bool, device_id: int) -> Reply:
         reply = self._answer(5)
@@ -84,7 +83,9 @@ class Client:
         if lost:
             time.sleep(SILENT_S)
             raise ModbusIOException("no response received")
-        return self._answer(1)
+        with self.lock:
+            on = bool(self.coil) and self.coil[-1]  # the coil as it was last set, as a module keeps it
+        return self._answer(1, on)
 
     def read_discrete_inputs(self, address: int, count: int, device_id: int) -> Reply:
         return self._answer(2)
