@@ -78,6 +78,9 @@ def _bind_fix(exc: OSError, host: str, port: int) -> str:
     return "check [http] listen and port in the site config"
 
 
+GRACEFUL_STOP_S = 3  # how long a stop waits for open HTTP responses (a live page's stream)
+
+
 def serve(gw: Gateway, started: float, stop_after: float | None = None) -> None:
     """Start the lanes and the HTTP server; return when told to stop (SIGTERM, Ctrl-C)."""
     http = gw.site.config.http
@@ -92,6 +95,10 @@ def serve(gw: Gateway, started: float, stop_after: float | None = None) -> None:
         log_config=None,
         access_log=False,
         lifespan="off",
+        # The guard pages' live streams never end by themselves: uvicorn waited for them at a stop
+        # past systemd's TimeoutStopSec, which then killed the gateway before its clean-up ran
+        # (records flushed, the centre told `stopped`). They are cut after this; the page reconnects.
+        timeout_graceful_shutdown=GRACEFUL_STOP_S,
         **tls,  # type: ignore[arg-type]
     )
     server = uvicorn.Server(config)

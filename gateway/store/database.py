@@ -116,6 +116,12 @@ def _may_write(path: Path) -> bool:
 def give_to_service(paths: list[Path]) -> str:
     """The fix for files the gateway's user may not write, worded as for secret.key (privacy.py);
     on a disk mounted read-only (an SD card the kernel found failing) a chown cannot help."""
+    if _read_only_disk(paths[0]) and _read_only_view(paths[0]):
+        return (
+            f"{paths[0]} is on a disk this service may only read (the unit's ProtectSystem=strict lets it "
+            "write only its ReadWritePaths, /var/lib/estate-gateway): add the folder with `sudo systemctl "
+            f"edit estate-gateway` ([Service] ReadWritePaths={_mount_point(paths[0])}), then start it again"
+        )
     if _read_only_disk(paths[0]):
         return (
             f"the disk of {paths[0]} is mounted read-only (a failing SD card is remounted so: see "
@@ -127,6 +133,39 @@ def give_to_service(paths: list[Path]) -> str:
         f"give {it} to the gateway's user (a command run with sudo, not `sudo -u {SERVICE_USER}`, "
         f"left {it} root's): sudo chown {SERVICE_USER}:{SERVICE_USER} {names}"
     )
+
+
+def _mount_of(path: Path) -> tuple[str, str, str] | None:
+    """The mount `path` is on, from /proc/self/mountinfo: its mount point, its own options and its
+    filesystem's (the superblock's), or None where it cannot be read."""
+    try:
+        lines = Path("/proc/self/mountinfo").read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return None
+    target, best = str(path.resolve()), None
+    for line in lines:
+        mine, _, theirs = line.partition(" - ")
+        fields, super_fields = mine.split(), theirs.split()
+        if len(fields) < 6 or len(super_fields) < 3:
+            continue
+        point = fields[4].replace("\\040", " ")
+        inside = target == point or target.startswith(point.rstrip("/") + "/")
+        if inside and (best is None or len(point) >= len(best[0])):
+            best = (point, fields[5], super_fields[2])
+    return best
+
+
+def _read_only_view(path: Path) -> bool:
+    """A folder mounted read-only over a filesystem that is writable: systemd's sandbox
+    (ProtectSystem=strict) outside the unit's ReadWritePaths, not a failing SD card (the kernel
+    remounts the filesystem itself read-only)."""
+    mount = _mount_of(path)
+    return mount is not None and "ro" in mount[1].split(",") and "rw" in mount[2].split(",")
+
+
+def _mount_point(path: Path) -> str:
+    mount = _mount_of(path)
+    return mount[0] if mount is not None else str(path)
 
 
 def _read_only_disk(path: Path) -> bool:
