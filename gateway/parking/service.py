@@ -8,11 +8,12 @@ Gateway.decide_after() and Gateway.on_worker().
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, tzinfo
-from typing import Any, Literal
+from typing import Any, Literal, NoReturn
 
 from gateway.core import TYPED_BY, Billing, Facts, LaneRules, Presented
 from gateway.core.credentials import BadCredential, canonical
@@ -32,6 +33,7 @@ from gateway.store.parking import (
     Owed,
     ParkingError,
     car_held,
+    car_of,
     carry_reentry,
     end_hold_by_hand,
     handover,
@@ -41,6 +43,7 @@ from gateway.store.parking import (
     holds_at_lane,
     is_billable,
     keep_what_was_paid,
+    left_since,
     open_stay,
     owed,
     pass_car,
@@ -51,6 +54,8 @@ from gateway.store.parking import (
 from gateway.store.payments import check_receipt, record_payment
 from gateway.store.units import resident_lives_in, same_unit
 from gateway.timefmt import later, to_db
+
+log = logging.getLogger(__name__)
 
 METHODS = ("cash", "qr", "monthly")
 
@@ -217,14 +222,10 @@ class ParkingDesk:
             check_receipt(conn, receipt, on.subject if on else plate, amount_fen, self.site.tz)
             # A pass's car whose stay carries the plate the camera read is held on that plate.
             held = held_at_lane(conn, lane.id, at, on.car if on else plate, self.site.lanes)
-            if held is not None and held.let_out_at is not None:  # the guard's tablet sent it again
-                out = held.let_out_at.astimezone(self.site.tz)
-                car = _named(on.holder_kind, on.holder_id) if on else plate
-                raise ParkingError(
-                    "nothing is owed",
-                    fix=f"{car} was let out at {out:%H:%M} after it was held here: take nothing again",
-                    code="already_paid",
-                )
+            if held is not None and held.let_out_at is not None:
+                _let_out_already(held, _named(on.holder_kind, on.holder_id) if on else plate, self.site.tz)
+            if held is None and on is None:
+                self._not_corrected(conn, lane.id, plate, at)
             held_as = held.vehicle_class if held else None
             # Decided as the car was held: on its pass's QR (or the resident's card), the car let in
             # on it leaves.
@@ -519,7 +520,7 @@ class ParkingDesk:
         actor: str,
         reason: str,
         at: datetime,
-    ) -> None:
+    ) -> bool:
         """The car at the exit's barrier (car_at_barrier: held there to pay, the one the lane shows,
         or refused there a moment ago, the one the lane's camera sees, else the one decided last)
         has left by the guard's opening (a host who confirms a withdrawn visitor's visit, a clock
@@ -531,13 +532,41 @@ class ParkingDesk:
         it paid ahead at the booth is kept, against a settled charge of it). Left open, the stay kept
         a space taken, and the car, back days later, was billed for the days it was gone. Its hold
         ends (end_hold_by_hand), also for a car held with no entry record and no stay to close, so
-        the lane then shows the car held behind it, and the next opening lets that one out. Runs in
-        the opening record's transaction (gateway/runtime/hand_lanes.py)."""
+        the lane then shows the car held behind it, and the next opening lets that one out.
+        Runs in a transaction of its own once a relay took the opening (gateway/runtime/
+        hand_lanes.py), with the car and account found as the opening's record was written: the
+        relay's answer (a Modbus module's, about a second) leaves time for another tablet. So the
+        hold and the stay are read again here. A car let out since on another record (its fee
+        taken at the lane: paid, its exit charged) is not let out again, nothing written; a stay
+        closed since (an admin's close) is not closed again, the hold only ending; a payment taken
+        at the booth meanwhile counts. Otherwise one exit was on record twice: paid, and carried
+        unpaid to the next visit or reported closed by hand with its fee let go. Returns whether
+        the car was let out on this record."""
+        if left_since(conn, lane, held, self.site.lanes):
+            log.info(
+                "car held at %s not let out by hand on record: it left since on another record "
+                "(its fee taken at the lane, or another opening) stay=%s actor=%r",
+                lane,
+                account.stay.id if account.stay else None,
+                actor,
+            )
+            return False
         held_by = end_hold_by_hand(conn, lane, held, at, self.site.lanes) or uuid7()
-        stay = account.stay
-        if stay is None:  # held (or refused) with no entry read: no stay to close
-            return
-        charge_id = self._missed_exit(conn, stay, held_by, at, fee_until(held, at), account)
+        if account.stay is None:  # held (or refused) with no entry read: no stay to close
+            return True
+        stay = _still_open(conn, account.stay.id)
+        if stay is None:
+            log.info(
+                "stay %s not closed by hand at %s: closed since (an admin's close); its hold ended actor=%r",
+                account.stay.id,
+                lane,
+                actor,
+            )
+            return True
+        until = fee_until(held, at)
+        rules = self._rules(conn, at)
+        account = owed(conn, rules, account.subject, until, vehicle_class=account.vehicle_class, stay=stay)
+        charge_id = self._missed_exit(conn, stay, held_by, at, until, account)
         conn.execute(_CLOSED_BY_HAND, (to_db(at), held_by, stay.id))
         audit(
             conn,
@@ -568,6 +597,7 @@ class ParkingDesk:
         )
         if stay.slot_id is not None:
             handover(conn, stay.slot_id, at, "exit")
+        return True
 
     # ---- helpers -------------------------------------------------------------------------------
 
@@ -648,6 +678,20 @@ class ParkingDesk:
             )
         return on
 
+    def _not_corrected(self, conn: sqlite3.Connection, lane: str, plate: str, at: datetime) -> None:
+        """A fee for `plate` at the exit `lane`, whose hold there a guard corrected to another plate
+        (a misread: docs/parking.md, Misread plates), is refused, naming the car held there now:
+        the hold is the corrected car's from the correction on. Taken as a car presenting now, it
+        charged the misread plate a day's fee with no entry record, let "it" out, and left the real
+        car's stay open (a quote opened on another tablet before the correction)."""
+        held_now = car_of(conn, "plate", plate, None, None, None, lane=lane, at=at)
+        if held_now is not None and held_now != plate:
+            raise ParkingError(
+                f"the car held at {lane} as {plate} was corrected to {held_now}: its fee was not taken",
+                fix=f"take the fee for {held_now}: ask the lane's quote again",
+                code="plate_corrected",
+            )
+
     def _who(self, conn: sqlite3.Connection, p: Presented, lane: LaneRules) -> tuple[str, str, bool]:
         facts = lookup(conn, p, lane, {})
         cred = facts.credential
@@ -664,11 +708,36 @@ def _host_unit(conn: sqlite3.Connection, subject: str) -> tuple[str, str] | None
     return None if row is None else (row[0], row[1])
 
 
+def _still_open(conn: sqlite3.Connection, stay_id: int) -> StayFacts | None:
+    """The stay as it stands now, if it is still open."""
+    open_now = conn.execute("SELECT 1 FROM stays WHERE id = ? AND exited_at IS NULL", (stay_id,)).fetchone()
+    return stay_by_id(conn, stay_id) if open_now else None
+
+
 def fee_until(held: Held | None, at: datetime) -> datetime:
     """Where the fee of a car at an exit lane at `at` ends: at the start of its hold there, while it
     is held and not let out since (the camera decides a standing car again every few seconds, and
     the display, the guard's quote and the fee taken must be one amount); else at `at`."""
     return held.at if held is not None and held.let_out_at is None else at
+
+
+def _let_out_already(held: Held, car: str, tz: tzinfo) -> NoReturn:
+    """A fee for a car whose hold at the lane has ended is refused: let through (paid on another
+    tablet, or the guard's tablet sent it again), `already_paid`; let out by a guard's opening by
+    hand, its fee let go or carried to its next visit and none taken, `let_out_by_hand` (a guard
+    told it paid books money nobody took)."""
+    out = (held.let_out_at or held.at).astimezone(tz)
+    if held.by_hand:
+        raise ParkingError(
+            f"{car} was let out by hand at {out:%H:%M} with no fee taken",
+            fix="take nothing: the car has left (its fee was let go, or carried to its next visit)",
+            code="let_out_by_hand",
+        )
+    raise ParkingError(
+        "nothing is owed",
+        fix=f"{car} was let out at {out:%H:%M} after it was held here: take nothing again",
+        code="already_paid",
+    )
 
 
 def _no_fee_for_a_shut_barrier(conn: sqlite3.Connection, ev: AccessEvent) -> None:

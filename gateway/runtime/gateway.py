@@ -33,10 +33,10 @@ from gateway.parking.service import ParkingDesk
 from gateway.privacy import Secrets, mask_card
 from gateway.runtime.again import Decided, DecidedAgain
 from gateway.runtime.config_edits import say_at_start
-from gateway.runtime.device_alarms import device_alarm, settle_alarms
 from gateway.runtime.devices import ChooserFor, Devices, build_devices
 from gateway.runtime.hand_lanes import HandLanes
-from gateway.runtime.hand_opens import WaitingRecords
+from gateway.runtime.hand_opens import Kept, WaitingRecords
+from gateway.runtime.kept_records import DeviceChange, DevicesSettled, PatrolTap
 from gateway.runtime.lane_boards import LaneBoards, Pulsed, pulse, tell_opening
 from gateway.runtime.lanes import LaneInputs
 from gateway.runtime.outbox_stream import check_outbox_stream
@@ -47,7 +47,6 @@ from gateway.site import Site
 from gateway.store.database import DB_NAME, begin_immediate, open_database
 from gateway.store.lanes import modes_on_record
 from gateway.store.lookup import car_unknown, lookup, stay_open, subject_of
-from gateway.store.patrol import record_tap
 from gateway.store.record import car_of_pass, write_event
 from gateway.timefmt import from_db
 
@@ -90,7 +89,7 @@ class Gateway:
         self.outbox_stream = check_outbox_stream(self.conn, self.data_dir, self.now())
         # What the config edited since left behind: slots, stays, tariff prices, the site id.
         say_at_start(self.conn, self.parking.rules.tariffs, self.site, self.now())
-        self.lane_io = LaneInputs(self.devices, self.on_worker, self.now)
+        self.lane_io = LaneInputs(self.devices, self.on_worker, self.now, self._record_in_turn)
         # Snapshots skipped or not saved are told on the camera's health.
         health_of = {h.device: h for h in self.devices.health}.get
         self.snapshots = (
@@ -154,9 +153,8 @@ class Gateway:
         self._checkpointer.start(self.conn)
         self.worker.start()
         self._started = True
-        self.on_worker(
-            lambda conn: settle_alarms(conn, self.devices.health, self.now, self.site.config.mqtt.enabled)
-        )
+        mqtt = self.site.config.mqtt.enabled
+        self._record_in_turn(DevicesSettled(self.now(), self.devices.health, self.now, mqtt))
         self.by_hand.modes_again(self._modes_on_record)  # before the barriers' inputs are judged
         self.lane_io.start()
         for lane_id, lane in self.devices.lanes.items():
@@ -232,7 +230,13 @@ class Gateway:
     def _device_changed(self, health: DeviceHealth, online: bool) -> None:
         if not self._started:
             return  # start() settles every device's alarm at once
-        self.on_worker(lambda conn: device_alarm(conn, health, online, self.now))
+        self._record_in_turn(DeviceChange.of(health, online, self.now()))
+
+    def _record_in_turn(self, record: Kept) -> None:
+        """A record a full disk must not lose (an alarm, a patrol tap): written on the worker, or
+        kept in memory with the lane records that wait for storage, and written in turn with them
+        once it takes writes (hand_opens.WaitingRecords.write_in_turn)."""
+        self._waiting.write_in_turn(record, self.on_worker)
 
     def _emitter(self, lane: str, device: str) -> Callable[[str, str, float], None]:
         if device in self.devices.patrol:
@@ -261,7 +265,7 @@ class Gateway:
                 log.warning("patrol tap ignored checkpoint=%s: %s", device, exc)
                 return
             log.info("patrol tap checkpoint=%s card=%s", device, mask_card(card))
-            self.on_worker(lambda conn: record_tap(conn, uuid7(), at, device, lane, card))
+            self._record_in_turn(PatrolTap(at, uuid7(), device, lane, card))
 
         return tap
 

@@ -33,12 +33,14 @@ from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from typing import Any, Protocol, TypeVar
 
-from gateway.errors import GatewayError, NotFound, Refused
+from gateway.errors import Conflict, GatewayError, NotFound, Refused
 from gateway.parking.service import ParkingDesk
 from gateway.runtime.devices import Devices
 from gateway.runtime.hand_opens import LaneRecord, WaitingRecords, storage_failure
+from gateway.runtime.kept_records import AlarmChange
 from gateway.runtime.lane_boards import LaneBoards, held, released, taken
 from gateway.runtime.lanes import BarrierWatch
 from gateway.runtime.texts import fault_lines, let_through_lines
@@ -113,11 +115,17 @@ class _LetOut:
 
     opened: _Opened
     gone: Gone
-    action: str = "let_out"  # as the log lines name it while it waits
 
     @property
     def at(self) -> datetime:
         return self.opened.at
+
+    @property
+    def what(self) -> str:  # as the log lines name it while it waits
+        return "lane let_out by hand"
+
+    def details(self) -> str:
+        return self.opened.details()
 
     @property
     def lane(self) -> str:
@@ -133,17 +141,21 @@ class _LetOut:
 
     def write(self, conn: sqlite3.Connection) -> None:
         found = self.opened.find(conn)
+        let_out = False
         try:
             if found is not None:
+                # Read again there: a fee taken on another tablet while the relay answered let the
+                # car out on its own record, which remembers that passage (not told twice).
                 with transaction(conn):
-                    self.opened.desk.let_out_by_hand(
+                    let_out = self.opened.desk.let_out_by_hand(
                         conn, self.lane, *found, self.actor, self.reason, self.at
                     )
         except sqlite3.Error as exc:
             if storage_failure(exc):  # the barrier opened all the same, its record waiting
                 self._left(found)
             raise
-        self._left(found)
+        if let_out:
+            self._left(found)
 
     def _left(self, found: Found | None) -> None:
         if found is not None:
@@ -184,10 +196,11 @@ class HandLanes:
         self._desk = desk  # the gateway's: the car a lane shows held to pay, let out by an opening
         self._gone = gone  # the car let out by a single opening, told to the same-passage memory
 
-    def open_lane(self, lane: str, actor: str, reason: str) -> bool:
-        """Open a lane once by hand. On a disk that takes no writes, or a database another process
+    def open_lane(self, lane: str, actor: str, reason: str) -> int | None:
+        """Open a lane once by hand; returns its audit row's id (the live pages show each action
+        once by it). On a disk that takes no writes, or a database another process
         holds locked (past HAND_OPEN_WAIT_S), it opens all the same (the guard is signed in and
-        means it: residents must not be locked out) and returns False: its record waits in memory
+        means it: residents must not be locked out) and returns None: its record waits in memory
         and is written, with this time, as soon as storage takes writes again. At a vehicle exit,
         the car held there to pay that the lane shows leaves by it, once a relay took the opening:
         its stay closes then (ParkingDesk.let_out_by_hand), and, read again as it pulls away, it is
@@ -196,7 +209,7 @@ class HandLanes:
         with self._turns[lane]:
             return self._open(lane, actor, reason)
 
-    def _open(self, lane: str, actor: str, reason: str) -> bool:
+    def _open(self, lane: str, actor: str, reason: str) -> int | None:
         record = LaneRecord(self.now(), lane, "open", actor, reason.strip())
         rules = self.site.lanes[lane]
         if rules.direction == "exit" and rules.type == "vehicle":
@@ -220,7 +233,7 @@ class HandLanes:
                 self._let_out(_LetOut(record, self._gone), ref)
         for camera in self.devices.lanes[lane].cameras:  # a car they never read may be leaving
             camera.opened_by_hand()
-        return ref.startswith("audit:")
+        return _audit_id(ref)
 
     def _let_out(self, let_out: _LetOut, ref: str) -> None:
         """The car the opening let out, on record now that a relay took it. Its opening's record
@@ -256,26 +269,29 @@ class HandLanes:
             lines = fault_lines(plate, language, rules.type)
         self._boards.show(lane, lines)
 
-    def hold_lane(self, lane: str, actor: str, reason: str) -> None:
+    def hold_lane(self, lane: str, actor: str, reason: str) -> int | None:
         """Keep a lane open (a convoy, an ambulance) until release_lane, across restarts too (the
         hold is on record with its audit row; hold_again). A closed lane is reopened first, on
         record (held up, it is not closed), and closed again if its barrier cannot be held. Once
         held, a held_open alarm already raised for the lane clears (the barrier watch tells the
         lane's inputs, LaneInputs): the guard has answered it. A lane already held (the central
         server sends open again, a second guard presses hold) is held by this actor once the relays
-        take it; if they fail, the standing hold stays as it was, on record and on the relays."""
+        take it; if they fail, the standing hold stays as it was, on record and on the relays.
+        Returns the hold's audit row id."""
         self._check_lane(lane, "hold", reason)
         with self._turns[lane]:  # a release pressed meanwhile waits for the relay's answer
-            self._hold_by_hand(lane, actor, reason)
+            return self._hold_by_hand(lane, actor, reason)
 
-    def _hold_by_hand(self, lane: str, actor: str, reason: str) -> None:
+    def _hold_by_hand(self, lane: str, actor: str, reason: str) -> int | None:
         standing = lane in self.held
         reopened = self.lane_modes.get(lane) == "closed"
         if reopened:
             self.set_lane_mode(lane, "normal", actor, reason)
         try:
             # A standing hold keeps its row (holder, since) until this one has taken.
-            self._record_lane(lane, actor, "hold", reason, None if standing else self._held_by(lane, actor))
+            ref = self._record_lane(
+                lane, actor, "hold", reason, None if standing else self._held_by(lane, actor)
+            )
             self._hold(lane, actor, reason)
         except GatewayError:
             if not standing:
@@ -285,6 +301,7 @@ class HandLanes:
             raise
         if standing:
             self._on_record(lane, self._held_by(lane, actor), "still on record as held by its last holder")
+        return _audit_id(ref)
 
     @staticmethod
     def _held_by(lane: str, actor: str) -> Callable[[sqlite3.Connection, datetime], None]:
@@ -306,15 +323,19 @@ class HandLanes:
     def hold_again(self, on_record: dict[str, tuple[str, datetime]]) -> None:
         """The lanes held open when the gateway stopped are held again, on record (actor `gateway`)
         and still shown as held by whoever held them. One whose relay has gone from the site config,
-        or cannot hold, is no longer held, on record nor on its relays; the log says so."""
+        or cannot hold, is no longer held, on record nor on its relays; the log says so.
+        On a disk that takes no writes (a power cut while the card was full) the relays hold it all
+        the same, as a single opening goes ahead: the hold is on record already, by its holder, and
+        this record of it waits in memory until storage takes writes (WaitingRecords). Its write
+        failing stopped the start for good, the barrier dropped on the convoy."""
         for lane, (holder, since) in on_record.items():
             reason = f"held again after a restart (held by {holder} since {since.isoformat()})"
             try:
                 self._check_lane(lane, "hold", reason)
                 with self._turns[lane]:
-                    self._record_lane(lane, "gateway", "hold", reason)
+                    self._write_or_keep(LaneRecord(self.now(), lane, "hold", "gateway", reason))
                     self._hold(lane, holder, reason)
-            except GatewayError as exc:
+            except (GatewayError, sqlite3.Error) as exc:  # sqlite3: a fault that is not storage's
                 self._forget_hold(lane)
                 log.error("lane %s no longer held open after the restart: %s", lane, exc)
                 continue
@@ -325,9 +346,10 @@ class HandLanes:
         clearing not written: a full disk) is answered. The hold clears one through the lane's
         inputs (LaneInputs._held_by_guard), which load the alarms left open only after this (Gateway.
         start); kept, it would say for as long as the lane stays held that no guard holds it.
-        Queued on the worker before they are loaded, it is cleared first."""
-        at = self.now()
-        self._on_worker_now(lambda conn: clear_alarm(conn, "held_open", lane, at))
+        Queued on the worker before they are loaded, it is cleared first; on a disk that takes no
+        writes, once it does (WaitingRecords.write_in_turn)."""
+        cleared = partial(clear_alarm, kind="held_open", source=lane, at=self.now())
+        self._waiting.write_in_turn(AlarmChange(cleared), self._on_worker_now)
 
     def _drop_gone(self, lane: str, was: ModeOnRecord) -> None:
         """A lane closed or held open on record that the site config no longer has: no command can
@@ -417,10 +439,11 @@ class HandLanes:
         except (GatewayError, sqlite3.Error, TimeoutError) as exc:
             log.error("lane %s %s: %s", lane, if_not, exc)
 
-    def release_lane(self, lane: str, actor: str, reason: str) -> None:
+    def release_lane(self, lane: str, actor: str, reason: str) -> int | None:
         """Let a held lane's barrier down. Judged as a hold is (lane_boards.released: a Modbus
         module never raises, its adapter unplugged): a relay that did not take it fails it
-        (`lane.release_failed`), and the lane is still shown held, its barrier up."""
+        (`lane.release_failed`), and the lane is still shown held, its barrier up. Returns the
+        release's audit row id."""
         self._check_lane(lane, "release", reason)
 
         def release(relay: Any) -> None:
@@ -428,10 +451,11 @@ class HandLanes:
                 raise OSError(f"did not take the release: {relay.health.last_error or 'no answer'}")
 
         with self._turns[lane]:  # after a hold under way: the release is the last word
-            self._record_lane(lane, actor, "release", reason, lambda c, _at: forget_hold(c, lane))
+            ref = self._record_lane(lane, actor, "release", reason, lambda c, _at: forget_hold(c, lane))
             self._drive(lane, actor, reason, "release", release)
             self.held.pop(lane, None)
             self.barriers.held(lane, False, time.monotonic())
+        return _audit_id(ref)
 
     def set_lane_mode(self, lane: str, mode: str, actor: str, reason: str) -> None:
         """normal; open (held open, as hold_lane); or closed: everyone at the lane is refused
@@ -447,11 +471,29 @@ class HandLanes:
         with self._turns[lane]:  # `held` and the mode read once a hold under way is done
             self._set_mode(lane, mode, actor, reason)
 
-    def _set_mode(self, lane: str, mode: str, actor: str, reason: str) -> None:
+    def set_closed(self, lane: str, closed: bool, actor: str, reason: str) -> int | None:
+        """A guard's 关闭通道 (closed) or 开放通道 (not): the central server's set_lane_mode, with
+        the same records; returns the audit row id. A lane closed already (or reopened when it is
+        not closed), on another tablet or by the centre, is said so (Conflict already_done), not
+        recorded twice; and a reopen of a lane that is not closed does not release a lane held
+        open, as set_lane_mode normal would. Checked in the lane's turn: checked before it, two
+        tablets pressing at once were both done (two lane.close rows and records upstream, or a
+        reopening answered done and shown on every page that nothing recorded)."""
+        self._known_lane(lane)
+        with self._turns[lane]:
+            mode = "closed" if closed else "normal"
+            return self._set_mode(lane, mode, actor, reason, done_is_conflict=True)
+
+    def _set_mode(
+        self, lane: str, mode: str, actor: str, reason: str, done_is_conflict: bool = False
+    ) -> int | None:
+        if done_is_conflict and (self.lane_modes.get(lane) == "closed") == (mode == "closed"):
+            state = "closed already" if mode == "closed" else "not closed: there is nothing to reopen"
+            raise Conflict(f"lane {lane} is {state}", fix="nothing to do", code="already_done")
         if lane in self.held:
             self.release_lane(lane, actor, reason)
         if mode == "normal" and self.lane_modes.get(lane) != "closed":
-            return
+            return None
         action = "close" if mode == "closed" else "reopen"
         self._check_lane(lane, action, reason, needs_relay=False)
         record = LaneRecord(self.now(), lane, action, actor, reason.strip())
@@ -466,7 +508,7 @@ class HandLanes:
                 self.lane_modes.pop(lane, None)
             return audit_id
 
-        self._write_lane(record, write)
+        return _audit_id(self._write_lane(record, write))
 
     def _known_lane(self, lane: str) -> None:
         if lane not in self.site.lanes:
@@ -513,8 +555,9 @@ class HandLanes:
         return ref
 
     def unrecorded_opens(self) -> int:
-        """Lane records whose audit row and upstream record still wait for storage: single opens by
-        hand (open_lane), and relays that failed by hand (`<action>_failed`)."""
+        """Records that still wait for storage: lane records by hand (single opens, holds again at
+        start, relays that failed: `<action>_failed`), and the alarms and patrol taps that wait in
+        the same queue, in turn with them (kept_records.py)."""
         return self._waiting.waiting()
 
     def _drive(self, lane: str, actor: str, reason: str, action: str, act: Callable[[Any], None]) -> None:
@@ -536,6 +579,11 @@ class HandLanes:
             )
             self._write_or_keep(failure)
             raise GatewayError(error, fix=fix, code="relay_failed")  # worded on the pages: err.relay_failed
+
+
+def _audit_id(ref: str) -> int | None:
+    """The audit row id of a lane record's reference (`audit:<id>`; None while it waits)."""
+    return int(ref.removeprefix("audit:")) if ref.startswith("audit:") else None
 
 
 def _held_plate(record: LaneRecord) -> str | None:

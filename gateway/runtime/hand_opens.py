@@ -8,7 +8,9 @@ at the latest when the gateway stops.
 So does the record of a relay that failed to open, hold or release by hand (`<action>_failed`): the
 relay has already been driven, so its failure is kept rather than lost with the request; and the car
 an opening of a vehicle exit let out, on record once a relay took the opening (hand_lanes._LetOut).
-A record that still cannot be written at the stop is only in the journal (logged at ERROR).
+The other records that say what happened, and that the disk filling must not lose, wait here too
+and in turn (write_in_turn, kept_records.py): a device's alarm, a barrier's alarm, a guard's patrol
+tap. A record that still cannot be written at the stop is only in the journal (logged at ERROR).
 """
 
 from __future__ import annotations
@@ -51,24 +53,24 @@ _STORAGE_CODES = frozenset(
     }
 )
 
+# A waiting record that fails for a reason other than storage's fails for good.
+_NOT_STORAGE_FIX = "report this line: a fault of the gateway, not of the disk"
+
 Submit = Callable[[Callable[[sqlite3.Connection], str]], Future[str]]
+SubmitNone = Callable[[Callable[[sqlite3.Connection], None]], Future[None]]
 
 
 class Kept(Protocol):
-    """A record that waits for storage (WaitingRecords): a lane's (LaneRecord), or the car an
-    opening let out (hand_lanes._LetOut). Written on the decision worker in one transaction; the
-    log lines that say it waits, or was lost, name it by these."""
+    """A record that waits for storage (WaitingRecords): a lane's (LaneRecord), the car an opening
+    let out (hand_lanes._LetOut), an alarm or a patrol tap (kept_records.py). Written on the
+    decision worker, at `at` (when what it says happened); the log lines that say it waits, was
+    written, or was lost, name it by `what` and `details()` (one line: values quoted with %r)."""
 
     @property
     def at(self) -> datetime: ...
     @property
-    def lane(self) -> str: ...
-    @property
-    def action(self) -> str: ...
-    @property
-    def actor(self) -> str: ...
-    @property
-    def reason(self) -> str: ...
+    def what(self) -> str: ...
+    def details(self) -> str: ...
     def write(self, conn: sqlite3.Connection) -> object: ...
 
 
@@ -85,6 +87,13 @@ class LaneRecord:
     actor: str
     reason: str
     error: str = ""
+
+    @property
+    def what(self) -> str:
+        return f"lane {self.action} by hand"
+
+    def details(self) -> str:
+        return lane_details(self.lane, self.actor, self.reason)
 
     def write(
         self, conn: sqlite3.Connection, with_it: Callable[[sqlite3.Connection], None] | None = None
@@ -105,6 +114,12 @@ class LaneRecord:
             if with_it is not None:
                 with_it(conn)
         return audit_id
+
+
+def lane_details(lane: str, actor: str, reason: str) -> str:
+    """A lane record in the journal: the guard and the reason quoted, so that a line break in
+    either cannot start a journal line of its own (a forged opening)."""
+    return f"lane={lane} actor={actor!r} reason={reason!r}"
 
 
 class _Handover:
@@ -150,10 +165,22 @@ def storage_failure(exc: sqlite3.Error) -> bool:
     return (getattr(exc, "sqlite_errorcode", 0) & 0xFF) in _STORAGE_CODES
 
 
+def _write(record: Kept, conn: sqlite3.Connection) -> None:
+    """The record on the worker's connection, never left in a transaction: a COMMIT the disk refused
+    may leave it open, and every later write (the decisions too) would then fail to begin."""
+    try:
+        record.write(conn)
+    except sqlite3.Error:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+
+
 class WaitingRecords:
-    """The lane records kept in memory, oldest first (single opens, relay failures). Kept by any
-    thread (the HTTP server's, the MQTT link's); written by the decision worker, which owns the
-    connection (write_waiting)."""
+    """The records kept in memory, oldest first: lane records by hand (single opens, relay
+    failures), and alarms and patrol taps (write_in_turn). Kept by any thread (the HTTP server's,
+    the MQTT link's, a device's); written by the decision worker, which owns the connection
+    (write_waiting)."""
 
     def __init__(self, data_dir: Path, monotonic: Callable[[], float] = time.monotonic):
         self._data_dir = data_dir  # named in the log line that says what to free
@@ -163,7 +190,7 @@ class WaitingRecords:
         self._retry_at = 0.0
 
     def waiting(self) -> int:
-        """Lane records whose audit row and upstream record still wait for storage."""
+        """Records whose rows (and upstream records) still wait for storage."""
         return len(self._records)
 
     def write_or_keep(self, record: Kept, submit: Submit, wait_s: float = HAND_OPEN_WAIT_S) -> str:
@@ -186,29 +213,49 @@ class WaitingRecords:
         it records has happened: kept, whatever the error, if it cannot be written then)."""
         submit(_Handover(record, self, gone_ahead=True).write)
 
+    def write_in_turn(self, record: Kept, submit: SubmitNone) -> None:
+        """Write the record on the decision worker when it gets to it, after those that wait, or
+        keep it behind them while storage takes no writes: written before a raise that waits, an
+        alarm's clearing would leave the alarm open for good. A failure that is not storage's (a
+        fault of the record) is the worker's to log, and not kept: it would fail again, and hold
+        up those behind it."""
+        submit(lambda conn: self._in_turn(record, conn))
+
+    def _in_turn(self, record: Kept, conn: sqlite3.Connection) -> None:
+        self.write_waiting(conn)
+        if self._records:
+            self.keep(record, "those before it still wait")
+            return
+        try:
+            _write(record, conn)
+        except sqlite3.Error as exc:
+            if not storage_failure(exc):
+                raise
+            self.keep(record, exc)
+
     def keep(self, record: Kept, why: object) -> None:
         with self._lock:
             lost = self._records.popleft() if len(self._records) >= MAX_UNRECORDED else None
             self._records.append(record)
         if lost is not None:
             log.error(
-                "lane record lost (too many waiting) lane=%s actor=%r at=%s", lost.lane, lost.actor, lost.at
+                "%s lost (too many records waiting) %s at=%s", lost.what, lost.details(), lost.at.isoformat()
             )
         log.error(
-            "lane %s by hand not recorded lane=%s actor=%r reason=%r error=%s: the record waits in "
-            "memory until storage takes writes again fix=free disk space in %s or check its permissions; "
-            "if the database is locked, end what holds it (a `gateway import` stopped with Ctrl-Z: fg)",
-            record.action,
-            record.lane,
-            record.actor,
-            record.reason,
+            "%s not recorded %s error=%s: the record waits in memory until storage takes writes "
+            "again fix=free disk space in %s or check its permissions; if the database is locked, "
+            "end what holds it (a `gateway import` stopped with Ctrl-Z: fg)",
+            record.what,
+            record.details(),
             why,
             self._data_dir,
         )
 
     def write_waiting(self, conn: sqlite3.Connection) -> None:
         """On the worker: the records that waited, written in order once storage takes writes again
-        (tried at most every UNRECORDED_RETRY_S while it does not)."""
+        (tried at most every UNRECORDED_RETRY_S while it does not). One that fails for another
+        reason is dropped, its journal line its only record: it would fail again, for good, and
+        hold up every record behind it."""
         if not self._records or self._monotonic() < self._retry_at:
             return
         while True:
@@ -217,21 +264,27 @@ class WaitingRecords:
                     return
                 record = self._records[0]
             try:
-                record.write(conn)
+                _write(record, conn)
             except sqlite3.Error as exc:
-                self._retry_at = self._monotonic() + UNRECORDED_RETRY_S
-                log.debug("lane records still waiting for storage: %s", exc)
-                return
-            with self._lock:
-                if self._records and self._records[0] is record:
-                    self._records.popleft()
+                if storage_failure(exc):
+                    self._retry_at = self._monotonic() + UNRECORDED_RETRY_S
+                    log.debug("records still waiting for storage: %s", exc)
+                    return
+                self._take(record)
+                self._never(record, f"it cannot be written: {exc}", _NOT_STORAGE_FIX)
+                continue
+            self._take(record)
             log.warning(
-                "lane %s by hand recorded now that storage is back lane=%s actor=%r at=%s",
-                record.action,
-                record.lane,
-                record.actor,
+                "%s recorded now that storage is back %s at=%s",
+                record.what,
+                record.details(),
                 record.at.isoformat(),
             )
+
+    def _take(self, record: Kept) -> None:
+        with self._lock:
+            if self._records and self._records[0] is record:
+                self._records.popleft()
 
     def write_at_stop(self, conn: sqlite3.Connection | None) -> None:
         """The gateway stops: the records that waited are written now, whatever the retry time (the
@@ -243,14 +296,18 @@ class WaitingRecords:
         with self._lock:
             lost, self._records = self._records, deque()
         for record in lost:
-            log.error(
-                "lane %s by hand never recorded (the gateway stopped while storage took no writes) "
-                "lane=%s actor=%r reason=%r at=%s: this line is its only record "
-                "fix=free disk space in %s before the gateway is stopped",
-                record.action,
-                record.lane,
-                record.actor,
-                record.reason,
-                record.at.isoformat(),
-                self._data_dir,
+            self._never(
+                record,
+                "the gateway stopped while storage took no writes",
+                f"free disk space in {self._data_dir} before the gateway is stopped",
             )
+
+    def _never(self, record: Kept, why: str, fix: str) -> None:
+        log.error(
+            "%s never recorded (%s) %s at=%s: this line is its only record fix=%s",
+            record.what,
+            why,
+            record.details(),
+            record.at.isoformat(),
+            fix,
+        )

@@ -13,6 +13,8 @@ are hand_lanes.py's.
   left is judged once every sensor of its lane has reported.
 - A lane with two contacts (a wide gate's two arms, a double door's leaves) is open while either
   is: its alarms clear only once the last one closes.
+- An alarm raised or cleared while the disk takes no writes waits in memory and is written, in
+  order and at its own time, once it does (kept_records.py).
 """
 
 from __future__ import annotations
@@ -24,11 +26,13 @@ import time
 from collections.abc import Callable
 from concurrent.futures import Future
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 from drivers.base import InputEmit, LaneInput
 from gateway.alarm_texts import AlarmText
 from gateway.runtime.devices import Devices
+from gateway.runtime.kept_records import AlarmChange
 from gateway.store.alarms import clear_alarm, clear_open_alarms, open_alarm_sources, raise_alarm
 from gateway.store.lanes import openings_since
 
@@ -121,13 +125,24 @@ class BarrierWatch:
 
 
 Worker = Callable[[Callable[[Any], Any]], "Future[Any]"]
+Record = Callable[[AlarmChange], None]
 
 
 class LaneInputs:
-    def __init__(self, devices: Devices, on_worker: Worker, now: Callable[[], datetime]):
+    def __init__(
+        self,
+        devices: Devices,
+        on_worker: Worker,
+        now: Callable[[], datetime],
+        record: Record | None = None,
+    ):
         self.devices = devices
         self.barriers = BarrierWatch(devices.open_grace_s, on_hold=self._held_by_guard)
         self._on_worker = on_worker
+        # The lane's alarms, written in turn with the records that wait for storage (the gateway's:
+        # WaitingRecords.write_in_turn): a barrier forced up while the disk is full is alarmed once
+        # it takes writes, and a clearing never goes before its raise.
+        self._record: Record = record or self._write_once
         self._now = now
         self._held_open_timers: dict[str, threading.Timer] = {}
         self._held_open_raised: set[str] = set()
@@ -136,6 +151,10 @@ class LaneInputs:
         self._unheard: dict[str, set[str]] = {}
         self._timers_lock = threading.Lock()
         self._stopped = False
+
+    def _write_once(self, change: AlarmChange) -> None:
+        """Without the gateway's records that wait (inputs watched alone): tried once."""
+        self._on_worker(change.write)
 
     def start(self) -> None:
         self._settle_at_start()
@@ -209,11 +228,13 @@ class LaneInputs:
             if self.barriers.opened(lane, time.monotonic(), device):
                 text = AlarmText("forced_open", {"lane": lane, "device": device})
                 log.warning("forced open lane=%s device=%s", lane, device)
-                self._on_worker(lambda conn: raise_alarm(conn, "forced_open", lane, text, at))
+                self._record(
+                    AlarmChange(partial(raise_alarm, kind="forced_open", source=lane, text=text, at=at))
+                )
             self._check_held_open(lane)
             return
         if self.barriers.closed(lane, device):  # the lane's last contact open, and it was forced
-            self._on_worker(lambda conn: clear_alarm(conn, "forced_open", lane, at))
+            self._record(AlarmChange(partial(clear_alarm, kind="forced_open", source=lane, at=at)))
         self._end_held_open(lane, at, device)
 
     def _end_held_open(self, lane: str, at: datetime, closing: str = "") -> None:
@@ -241,7 +262,7 @@ class LaneInputs:
         self._unheard.pop(lane, None)  # what waited for them is gone (a guard's hold clears it too)
         if lane in self._held_open_raised:
             self._held_open_raised.discard(lane)
-            self._on_worker(lambda conn: clear_alarm(conn, "held_open", lane, at))
+            self._record(AlarmChange(partial(clear_alarm, kind="held_open", source=lane, at=at)))
 
     def _check_held_open(self, lane: str) -> None:
         """On opening, then on a timer while the barrier stays open: raise held_open once it has
@@ -252,12 +273,16 @@ class LaneInputs:
             if due_in is None or self._stopped or lane in self._held_open_raised:
                 return
             if due_in <= 0:
+                # Raised for good once handed over: a raise the full disk holds up waits in memory
+                # and is written in turn, before the clearing that follows it (self._record).
                 self._held_open_raised.add(lane)
                 at = self._now()
                 device = self.barriers.open_longest(lane)
                 text = AlarmText("held_open", {"lane": lane, "device": device, "seconds": limit_s})
                 log.warning("held open lane=%s device=%s for %.0f s", lane, device, limit_s)
-                self._on_worker(lambda conn: raise_alarm(conn, "held_open", lane, text, at))
+                self._record(
+                    AlarmChange(partial(raise_alarm, kind="held_open", source=lane, text=text, at=at))
+                )
                 return
             timer = threading.Timer(due_in, self._check_held_open, (lane,))
             timer.daemon = True

@@ -18,6 +18,7 @@ the centre holds.
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
 import os
@@ -175,12 +176,16 @@ def _write_or_say(data_dir: Path, high: HighWater) -> None:
         write_high_water(data_dir, high)
     except OSError as exc:
         # Not a reason to keep the lanes shut: the next start only finds it missing.
-        log.error(
-            "%s cannot be written: %s (fix: give the data directory %s to the gateway's user)",
-            HIGH_WATER_NAME,
-            exc,
-            data_dir,
-        )
+        log.error("%s cannot be written: %s (fix: %s)", HIGH_WATER_NAME, exc, _fix_for(exc, data_dir))
+
+
+def _fix_for(exc: OSError, data_dir: Path) -> str:
+    """The fix by the cause: a chown frees no space on a full card."""
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return f"free disk space in the data directory {data_dir}"
+    if exc.errno in (errno.EACCES, errno.EPERM):
+        return f"give the data directory {data_dir} to the gateway's user"
+    return f"give the data directory {data_dir} to the gateway's user, or free disk space there"
 
 
 # The streams that open on a database that may not be the box's own latest: a copy put back, moved

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta, tzinfo
 from typing import Any, Literal
 
 from gateway.core import TYPED_BY, CredentialFacts, Presented
-from gateway.core.model import VehicleClass
+from gateway.core.model import AGAIN, VehicleClass
 from gateway.errors import GatewayError
 from gateway.parking.book import BILLABLE, Charge, Paid, Quote, Rules, StayFacts, quote
 from gateway.parking.fees import tariff_of_stay
@@ -274,7 +274,8 @@ class Held:
     plate, or the card of a resident that names no car, with that pass or resident: `holder_kind`,
     `holder_id`), when its hold began (the camera decides a standing car again and again: the fee
     runs to the first), the class it was held as (None for a record from before that was kept),
-    and when it was let out since (let through, or by the guard's opening by hand), if it was.
+    and when it was let out since (let through, or by the guard's opening by hand), if it was;
+    `by_hand`: let out by an opening by hand, with no decision of its own (no fee taken for it).
     `decided_at`: when its hold's last decision there was (the most recent of a hold's).
     Or a car the exit refused a moment ago (refused_at_lane), which a guard's opening by hand lets
     out as it lets out one held there: `refused` names its last refusal (its event id, and
@@ -296,6 +297,7 @@ class Held:
     refused: str | None = None
     decided_at: datetime | None = None
     plate_read: str | None = None
+    by_hand: bool = False
 
     @property
     def plate(self) -> str | None:
@@ -387,16 +389,44 @@ def end_hold_by_hand(
     A car refused there a moment ago (Held.refused) is let out on that refusal: an opening names
     it, so the next opening does not let the car out again (refused_at_lane), and a hold of the car
     before it ends too. Returns the event id the opening names (None if the log has none)."""
-    if held.refused is not None:
-        event = held.refused
-    else:
-        sql = _HELD_BY.format(exit=_at_the_exit_sql("a", "?", lanes))
-        row = conn.execute(sql, (to_db(held.at), held.car, lane)).fetchone()
-        if row is None:
-            return None
-        event = str(row[0])
-    conn.execute(_LET_OUT_BY_HAND, (to_db(at), lane, event))
+    event = _opened_for(conn, lane, held, lanes)
+    if event is not None:
+        conn.execute(_LET_OUT_BY_HAND, (to_db(at), lane, event))
     return event
+
+
+def _opened_for(conn: sqlite3.Connection, lane: str, held: Held, lanes: Collection[str]) -> str | None:
+    """The decision an opening by hand at `lane` names for the car `held` there: its refusal, or
+    its hold's last decision at that exit (None if the log has none)."""
+    if held.refused is not None:
+        return held.refused
+    sql = _HELD_BY.format(exit=_at_the_exit_sql("a", "?", lanes))
+    row = conn.execute(sql, (to_db(held.at), held.car, lane)).fetchone()
+    return None if row is None else str(row[0])
+
+
+# The car held (or refused) as :car on the decision :event has left since: let through (a fee
+# taken at the lane, paid ahead at the booth and read again) or let out by another opening by
+# hand. A car decided again as it pulls away (AGAIN) is no other exit: an opening's car whose
+# record waited for storage is let through again on it (DecidedAgain.let_out) before it is on record.
+_LEFT_SINCE = f"""
+SELECT EXISTS (SELECT 1 FROM access_log c WHERE {_let_out_sql("c", "held.id", ":car")}
+                 AND instr(',' || c.flags || ',', ',{AGAIN},') = 0)
+    OR EXISTS (SELECT 1 {_let_out_by_hand_sql("held", ":car")})
+FROM access_log held WHERE held.event_id = :event
+"""
+
+
+def left_since(conn: sqlite3.Connection, lane: str, held: Held, lanes: Collection[str]) -> bool:
+    """Whether the car `held` (or refused) at `lane`, found when a guard opened it by hand, has left
+    since on another record: its opening's own record of it is written after the relay took the
+    pulse (a Modbus module answers in about a second), and a fee taken on another tablet meanwhile
+    let it out already."""
+    event = _opened_for(conn, lane, held, lanes)
+    if event is None:
+        return False
+    row = conn.execute(_LEFT_SINCE, {"event": event, "car": held.car}).fetchone()
+    return bool(row and row[0])
 
 
 def held_at_lane(
@@ -424,10 +454,13 @@ def _holds(
     holds = []
     for car, last_id, last_at, kind, value, holder_kind, holder_id, device, flags in last:
         began_at, held_as = conn.execute(began, (last_id, lane, car)).fetchone()
-        ended = conn.execute(_LET_OUT, {"held": last_id, "car": car}).fetchone()
-        out = from_db(min(filter(None, ended), default=None))
+        through, by_hand = conn.execute(_LET_OUT, {"held": last_id, "car": car}).fetchone()
+        out = from_db(min(filter(None, (through, by_hand)), default=None))
         decision = (car, kind, value, holder_kind, holder_id, device, flags)
-        holds.append(_held(decision, began_at, last_at, held_as, let_out_at=out))
+        # Let out by hand first: the fee was let go (or carried), none taken (a guard told it
+        # paid books money nobody took).
+        hand = by_hand is not None and (through is None or by_hand <= through)
+        holds.append(_held(decision, began_at, last_at, held_as, let_out_at=out, by_hand=hand))
     return sorted(holds, key=lambda h: h.at)
 
 

@@ -36,7 +36,10 @@ def record_tap(
         )
         conn.execute("COMMIT")
     except BaseException:
-        conn.execute("ROLLBACK")
+        # A COMMIT that failed on a full disk may have rolled back already: a ROLLBACK then fails
+        # ("no transaction is active") and hides the full disk the tap must wait out.
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
         raise
 
 

@@ -404,6 +404,17 @@ TEXTS: dict[str, tuple[str, str]] = {
         "该车已缴费（另一台平板已收，或已提交过），请勿再收",
         "Paid already (on another tablet, or sent before): take nothing again",
     ),
+    # Let out by hand on another tablet: no fee was taken, so the guard must not book one (not
+    # already_paid's 已缴费).
+    "err.let_out_by_hand": (
+        "该车已由另一台平板开闸手动放行，未收费：请勿再收",
+        "Let out by hand (on another tablet) with no fee taken: take nothing",
+    ),
+    "err.plate_corrected": (
+        "另一台平板已纠正该车车牌，未收费：请关闭后重新点收费放行，按纠正后的车牌收",
+        "The plate was corrected on another tablet, so nothing was taken: close this and tap Take "
+        "the fee again, for the corrected plate",
+    ),
     "err.nothing_owed": (
         "该车现在无需缴费，可开闸放行",
         "Nothing is owed now: the car may leave, open the barrier",
