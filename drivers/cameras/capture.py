@@ -1,7 +1,8 @@
 """An OpenCV camera: RTSP, MJPEG over HTTP, USB (V4L2) or a video file.
 
 Two threads per camera. The capture thread reads as fast as the stream delivers and keeps only
-the newest frame, so nothing downstream ever works on a backlog; when the stream drops it goes
+the newest frame, so nothing downstream ever works on a backlog; the burst of old frames a stalled
+stream delivers as it catches up is dropped whole (backlog.py). When the stream drops it goes
 offline (an alarm) and reconnects with backoff. The consumer thread hands the newest frame to the
 attached consumers (the plate recognizer) whenever it is free: frames that arrive while it is
 busy are skipped, never queued. Frames older than `max_frame_age_s` are neither read nor stored,
@@ -23,6 +24,7 @@ from typing import Any, Literal
 import cv2
 
 from drivers.base import Emit
+from drivers.cameras.backlog import Backlog
 from drivers.cameras.frame import Frame, FrameConsumer
 from drivers.health import DeviceHealth
 from drivers.readers.debounce import Debouncer
@@ -251,9 +253,9 @@ class OpenCvCamera:
     def _read_frames(self, cap: Any, is_file: bool, opened: float) -> tuple[bool, int]:
         """Read until the stream ends (True) or we are stopped (False); and how many frames came."""
         frames = 0
-        gap = 0.0
-        if is_file:
-            gap = 1.0 / (self._fps or cap.get(cv2.CAP_PROP_FPS) or 25.0)
+        fps = self._fps or cap.get(cv2.CAP_PROP_FPS) or 0.0
+        gap = 1.0 / (fps or 25.0) if is_file else 0.0
+        backlog = Backlog(self.max_frame_age_s, fps)
         due = time.monotonic()
         while not self._stop.is_set():
             ok, image = cap.read()
@@ -261,11 +263,14 @@ class OpenCvCamera:
                 return True, frames
             frames += 1
             now = time.monotonic()
-            self._seq += 1
-            frame = Frame(image, self._seq, now, time.time())
-            with self._cond:
-                self._newest = frame
-                self._cond.notify_all()
+            if backlog.live(now):
+                self._seq += 1
+                frame = Frame(image, self._seq, now, time.time())
+                with self._cond:
+                    self._newest = frame
+                    self._cond.notify_all()
+            else:  # taken before the stall ended, stamped with its arrival: never read
+                self.health.count("stale")
             if now - opened >= STABLE_S:
                 self._backoff.reset()
                 self._shaky = False

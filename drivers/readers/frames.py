@@ -4,7 +4,8 @@ Each scanner takes the bytes received so far and returns the values found (card 
 tokens a QR scanner read off visitors' passes), the bytes to keep for the next call (an unfinished
 frame), how many bad frames it threw away and how many bytes of noise (bytes outside any frame) it
 skipped. A frame split over several reads is found once its last byte
-arrives; noise and broken frames are counted, never raised.
+arrives; noise and broken frames are counted, never raised. A frame the reader stopped sending
+half-way is dropped by the caller, which alone knows the time (cut_frame).
 
 Canonical card numbers (what the store keeps, what CSV imports must use):
 - EM4100: the 10 hex digits, upper case ("0A1B2C3D4E"), or with em4100_number = "decimal" the low
@@ -110,6 +111,12 @@ def _em4100_number(data: bytes, number: Literal["hex", "decimal"]) -> str:
     if number == "decimal":
         return f"{int(text[2:], 16):010d}"
     return text
+
+
+def cut_frame(rest: bytes) -> Scan:
+    """The unfinished frame of a reader that fell silent in the middle of it (power lost, a noise
+    burst with no line end): one bad frame, dropped rather than joined to the next. Blanks are none."""
+    return Scan((), b"", int(bool(rest.strip(bytes(_BLANK)))))
 
 
 def split_lines(buf: bytes, max_line: int = MAX_LINE) -> tuple[list[bytes], bytes, int, int]:

@@ -5,7 +5,8 @@ A vanished port (USB unplugged, cable cut on a USB adapter) puts the device offl
 an alarm; the reader then reopens the port with backoff by itself. Bad frames are counted in the
 device's health (`bad_frames`, `noise_bytes`), never raised; but a reader that sends nothing else
 for NOISE_ONLY_S does not answer (RS-485 A/B swapped, a wrong baud rate), and is offline until it
-sends a good frame, or a whole line of text (heard_line).
+sends a good frame, or a whole line of text (heard_line). A frame left unfinished when the reader
+falls silent (FRAME_GAP_S) is cut: one bad frame, never the head of the next card or pass.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ import serial
 from drivers.base import Emit
 from drivers.health import DeviceHealth
 from drivers.readers.debounce import Debouncer
-from drivers.readers.frames import Scanner, split_lines
+from drivers.readers.frames import Scanner, cut_frame, split_lines
 from drivers.serialport import Backoff, PortError, explain, open_port
 
 log = logging.getLogger(__name__)
@@ -36,6 +37,16 @@ NOISE_SLOTS = 10  # "most of it": noise in more than half of its tenths
 # Garbage (swapped A/B, a wrong baud rate) rarely decodes to this many printable characters between
 # two line ends; a code or card of another system always does.
 LINE_HEARD = 4
+# A reader sends a frame in one go (a 16-byte frame takes 17 ms at 9600 baud; a USB adapter passes
+# it on within a few ms), so a frame still unfinished after this long a silence was cut: the reader
+# lost power in a storm, or the barrier motor put bytes on the line with no line end. Line, QR and
+# Wiegand frames have no start byte to resynchronise on: kept, the fragment would become the head
+# of the next card (read as another card) or pass (lost). Far above any pause inside a frame, and
+# below the time a card is tapped again or a pass scanned after the noise.
+FRAME_GAP_S = 0.5
+# How long a read waits for a byte. An empty read proves the line silent since the last bytes were
+# read (any that came meanwhile would have been returned), however late this thread ran.
+READ_TIMEOUT_S = 0.2
 
 
 class NoiseOnly:
@@ -119,7 +130,7 @@ class SerialReader:
     def _run(self, emit: Emit) -> None:
         while not self._stop.is_set():
             try:
-                port = open_port(self.port, self._baudrate, timeout=0.2)
+                port = open_port(self.port, self._baudrate, timeout=READ_TIMEOUT_S)
             except PortError as exc:
                 self.health.set_offline(str(exc))
                 self._stop.wait(self._backoff.next())
@@ -136,7 +147,7 @@ class SerialReader:
 
     def _read(self, port: serial.Serial, emit: Emit) -> None:
         buf = b""
-        opened = time.monotonic()
+        opened = heard = time.monotonic()  # heard: when bytes were last read
         noise = NoiseOnly()
         garbled = False  # offline for sending only noise: online again with a good frame
         while not self._stop.is_set():
@@ -149,10 +160,15 @@ class SerialReader:
                 self.health.set_online()
             if data or time.monotonic() - opened > STABLE_S:
                 self._backoff.reset()
-            if not data:
+            if data:
+                heard = time.monotonic()
+                received = buf + data
+                found = self._scan(received)
+            elif buf and time.monotonic() - heard >= FRAME_GAP_S:  # silent mid-frame: it was cut
+                received = b""
+                found = cut_frame(buf)
+            else:
                 continue
-            received = buf + data
-            found = self._scan(received)
             buf = found.rest
             if found.bad:
                 self.health.count("bad_frames", found.bad)
