@@ -39,6 +39,11 @@ class Backlog:
         self._last: float | None = None
         self._behind = False  # after a stall: frames arrive queued until they are waited for
         self._paced = 0  # frames in a row since then that came at the stream's pace
+        # When the backlog has drained at the latest: frames queued over a stall of S seconds,
+        # read faster than the camera took them, are all read within S seconds. A stream whose
+        # frames always come in twos (Wi-Fi aggregating its packets) never looks paced: without
+        # this it stayed blind for good after its first stall.
+        self._drained_by = 0.0
 
     def live(self, arrived: float) -> bool:
         last, self._last = self._last, arrived
@@ -50,10 +55,11 @@ class Backlog:
             # frames back to back, a few ms apart) far below; and PACED such gaps in a row, as one
             # alone may be this thread let wait by a busy box in the middle of a burst.
             self._paced = self._paced + 1 if gap >= self._quickest() / 2 else 0
-            self._behind = self._paced < PACED
+            self._behind = self._paced < PACED and arrived < self._drained_by
         elif gap > max(self._max_age_s, 2 * self._usual()):
             self._behind = True  # the first frame after the silence may be the oldest of all
             self._paced = 0
+            self._drained_by = arrived + gap
             self._intervals.append(gap)
             return False
         if not self._behind:

@@ -244,3 +244,17 @@ def test_a_slow_stream_is_no_stall() -> None:
     for declared in (0.0, 1.0, 25.0):
         live = _feed(Backlog(0.5, declared), [float(i) for i in range(30)])
         assert all(live[1 + PACED :]), (declared, live)
+
+
+def test_a_stream_whose_frames_come_in_twos_is_live_again_within_the_stall_s_length() -> None:
+    """A camera on Wi-Fi whose frames arrive two at a time (the link aggregates its packets): after
+    a 3 s stall its frames never come PACED in a row at half the usual interval apart, and it stayed
+    blind for good, reading no plate. A backlog of a 3 s stall is read within 3 s: past that, its
+    frames are live again."""
+    backlog = Backlog(0.5, 25.0)
+    twos = [i // 2 * 0.08 + i % 2 * 0.002 for i in range(50)]
+    assert all(_feed(backlog, twos)[1:])
+    stall_end = twos[-1] + 3.0
+    after = _feed(backlog, [stall_end + i // 2 * 0.08 + i % 2 * 0.002 for i in range(100)])
+    assert not any(after[:10])  # the first frames after the stall may be its backlog's
+    assert all(after[-20:])  # 4 s after the stall's end: live, the plates read again
