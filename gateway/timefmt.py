@@ -8,7 +8,8 @@ clocks go back "0 seconds" from 02:30 after. A site's zone may have such changes
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta, tzinfo
+import re
+from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
 from zoneinfo import ZoneInfo
 
 
@@ -38,19 +39,97 @@ def elapsed(since: datetime, until: datetime) -> timedelta:
     return until.astimezone(UTC) - since.astimezone(UTC)
 
 
-def parse_local(text: str, tz: ZoneInfo, *, end_of_day: bool = False) -> datetime:
-    """A date or date-time as people write it in a CSV, in the site's zone.
+# The years a date people give may have: the admin API's too (gateway/api/deps.py). Python's dates
+# end at 9999-12-31, where the whole last day or a step to UTC overflows.
+FIRST_YEAR, LAST_YEAR = 2000, 2200
+# Old parking and access systems write "no end" (永久有效) as 9999-12-31: read as no end.
+NO_END_YEAR = 9999
 
-    A bare date as the end of a validity means the whole of that day is included.
+
+class YearsError(ValueError):
+    """A date of the right form in a year no validity needs (and Python's dates cannot step past)."""
+
+
+# The forms a CSV cell or a central server's entry may give, and nothing else: fromisoformat also
+# takes 20250303, 2025-062 and 2025-W10-1, and 20250303 as the end of a period lost its whole last
+# day. YYYY/M/D (and YYYY/M/D H:MM) is how Excel on a Chinese Windows saves a date cell as CSV.
+# ISO 8601 date-times (a T, seconds, an offset) are what the central server sends.
+_WHEN = re.compile(
+    r"(?:(?P<year>\d{4})-(?P<month>\d{2})-(?P<day>\d{2})"
+    r"|(?P<slash_year>\d{4})/(?P<slash_month>\d{1,2})/(?P<slash_day>\d{1,2}))"
+    r"(?:[ T](?P<hour>\d{1,2}):(?P<minute>\d{2})(?::(?P<second>\d{2})(?:\.(?P<fraction>\d{1,6}))?)?"
+    r"(?P<offset>Z|[+-]\d{2}:?\d{2})?)?",
+    re.ASCII,
+)
+FORMS = (
+    "YYYY-MM-DD (2026-01-05) or YYYY/M/D (2026/1/5), or a date and time YYYY-MM-DD HH:MM (2026-01-05 08:00)"
+)
+
+
+def parse_local(text: str, tz: ZoneInfo, *, end_of_day: bool = False) -> datetime:
+    """A date or date-time as people write it in a CSV, in the site's zone (or at its own offset).
+
+    A bare date as the end of a validity means the whole of that day is included. ValueError says
+    what is wrong: not one of FORMS, or outside the years FIRST_YEAR to LAST_YEAR.
     """
-    text = text.strip()
+    return _local(_matched(text), tz, end_of_day=end_of_day)
+
+
+def parse_end(text: str, tz: ZoneInfo) -> datetime | None:
+    """The end of a validity (valid_to): as parse_local with the whole last day, or None (no end,
+    as an empty cell) for an end in the year 9999."""
+    found = _matched(text)
+    if int(found["year"] or found["slash_year"]) == NO_END_YEAR:
+        return None
     try:
-        if len(text) == 10:
-            day = date.fromisoformat(text)
-            if end_of_day:
-                day += timedelta(days=1)
-            return datetime.combine(day, time(0), tz)
-        value = datetime.fromisoformat(text.replace(" ", "T", 1))
+        return _local(found, tz, end_of_day=True)
+    except YearsError as exc:
+        raise YearsError(f"{exc}; for no end leave it empty") from None
+
+
+def _matched(text: str) -> re.Match[str]:
+    found = _WHEN.fullmatch(text.strip())
+    if found is None:
+        given = text.strip()
+        hint = (
+            f" (did you mean {given[:4]}-{given[4:6]}-{given[6:]}?)" if re.fullmatch(r"\d{8}", given) else ""
+        )
+        raise ValueError(f"{given!r} is not a date: write {FORMS}{hint}")
+    return found
+
+
+def _local(found: re.Match[str], tz: ZoneInfo, *, end_of_day: bool) -> datetime:
+    text = found[0]
+    year, month, day = (int(found[part] or found[f"slash_{part}"]) for part in ("year", "month", "day"))
+    if not FIRST_YEAR <= year <= LAST_YEAR:  # before any step: 9999-12-31 plus a day overflows
+        raise YearsError(_out_of_years(text))
+    try:
+        when = date(year, month, day)
+        if found["hour"] is None:
+            at = datetime.combine(when + timedelta(days=1 if end_of_day else 0), time(0), tz)
+        else:
+            fraction = int((found["fraction"] or "0").ljust(6, "0"))
+            clock = time(int(found["hour"]), int(found["minute"]), int(found["second"] or 0), fraction)
+            at = datetime.combine(when, clock, _zone(found["offset"], tz))
     except ValueError as exc:
-        raise ValueError(f"{text!r} is not a date (YYYY-MM-DD) or date-time (YYYY-MM-DD HH:MM)") from exc
-    return value if value.tzinfo else value.replace(tzinfo=tz)
+        raise ValueError(f"{text!r} is not a date: {exc}") from None
+    # The store keeps what it may give back: `export` writes local times, and the whole last day
+    # of 2200-12-31 (2201-01-01 00:00) is one no import or admin form takes.
+    if not FIRST_YEAR <= (local_year := at.astimezone(tz).year) <= LAST_YEAR:
+        raise YearsError(
+            f"{text!r} runs into {local_year} here: give a time in the years {FIRST_YEAR} to {LAST_YEAR}"
+        )
+    return at
+
+
+def _zone(offset: str | None, tz: ZoneInfo) -> tzinfo:
+    if offset is None:
+        return tz
+    if offset == "Z":
+        return UTC
+    sign = -1 if offset[0] == "-" else 1
+    return timezone(sign * timedelta(hours=int(offset[1:3]), minutes=int(offset[-2:])))
+
+
+def _out_of_years(text: str) -> str:
+    return f"{text!r} is outside the years {FIRST_YEAR} to {LAST_YEAR}: give the real date"

@@ -20,6 +20,7 @@ from gateway.runtime.gateway import Gateway
 from gateway.runtime.tariff_edits import tariffs_edited_in_place
 from gateway.runtime.texts import reason_text
 from gateway.store.alarms import open_alarm_summary
+from gateway.store.zone_capacity import zones_over_capacity
 from gateway.timefmt import local_iso
 
 if TYPE_CHECKING:
@@ -91,6 +92,8 @@ def create_app(gw: Gateway, sync: SyncService | None = None) -> FastAPI:
             "devices": devices,
             # Residents whose slots are in a zone the config lost (renamed): their cars pay.
             "slots_outside_zones": slots_outside_zones(db, gw.site),
+            # Zones whose fixed slots take every car space: cars without a slot there are refused.
+            "zones_over_capacity": zones_over_capacity(db, gw.site.config),
             # Tariff versions whose prices were edited in place: charged by numbers not published.
             "tariffs_edited_in_place": tariffs_edited_in_place(db, gw.parking.rules.tariffs),
             # How many alarms of each kind are open now; which ones, on the alarms page (logged in).

@@ -14,7 +14,15 @@ from gateway.api.errors import ApiError
 from gateway.api.shapes import ERRORS
 from gateway.runtime.gateway import Gateway
 from gateway.store import registry as store
-from gateway.store.csv_rows import TEXT_RULES, RowError, card_value, hours_value, plate_value, text_value
+from gateway.store.csv_rows import (
+    TEXT_RULES,
+    RowError,
+    card_digits,
+    card_value,
+    hours_value,
+    plate_value,
+    text_value,
+)
 
 router = APIRouter(tags=["registry"], responses=ERRORS)
 RowId = Annotated[int, Field(ge=1, le=MAX_ID)]
@@ -108,7 +116,7 @@ class Created(BaseModel):
     id: int
 
 
-def _value(kind: str, text: str, field: str = "value") -> str:
+def _value(kind: str, text: str, field: str = "value", digits: int | None = None) -> str:
     """A card, plate or QR as typed, in its stored form. A refused plate is `invalid_plate`, as at
     the lane (corrections._typed), naming the request's `field`: the admin is told it is the plate
     and what a plate holds (no I or O), not the card's "type the number again"."""
@@ -119,7 +127,7 @@ def _value(kind: str, text: str, field: str = "value") -> str:
             fix = "type the plate as it is on the car, e.g. 豫A12345"
             raise ApiError(422, "invalid_plate", str(exc), fix, fields=[field]) from exc
     try:
-        return card_value(text) if kind == "card" else text.strip()
+        return card_value(text, digits) if kind == "card" else text.strip()
     except RowError as exc:
         raise ApiError(422, "invalid_value", str(exc), "type the number again") from exc
 
@@ -331,7 +339,9 @@ def _car_of(db: sqlite3.Connection, body: CardIn) -> int | None:
 
 @router.post("/api/cards", summary="Give a resident a card (admin)", response_model=Created)
 def add_card(body: CardIn, who: Admin, app: App, db: Db) -> Created:
-    gw, card, car = app.gw, _value("card", body.card), _car_of(db, body)
+    # A card given must be one the readers can give (a card blocked by number is just looked up).
+    gw, card = app.gw, _value("card", body.card, digits=card_digits(app.gw.site.config))
+    car = _car_of(db, body)
     try:
         hours = hours_value(body.hours)
     except RowError as exc:

@@ -3,7 +3,8 @@
 The installer edits site.toml between restarts, and the store keeps what the old config allowed.
 Lanes closed or held open under an old id are HandLanes.modes_again's; tariff versions edited,
 added late or taken out are tariff_edits.py's. Here: fixed slots in a zone the config no longer
-has, stored hours that end when they start, a renamed site. None stops the start: the lanes must
+has or that take all its car spaces (zone_capacity.py), stored hours that end when they start, a
+renamed site. None stops the start: the lanes must
 keep working, and the admin needs the API to put it right.
 
 Remembered here too, in the store (gateway/store/config_seen.py): the closed-management periods
@@ -30,6 +31,7 @@ from gateway.store.config_seen import (
 )
 from gateway.store.database import transaction
 from gateway.store.outbox import enqueue
+from gateway.store.zone_capacity import what_to_do, zones_over_capacity
 from gateway.timefmt import to_db
 
 log = logging.getLogger(__name__)
@@ -137,6 +139,8 @@ def say_at_start(conn: sqlite3.Connection, tariffs: tuple[Tariff, ...], site: Si
             zone,
             sorted(z.id for z in site.config.zones),
         )
+    for zone, over in zones_over_capacity(conn, site.config).items():
+        log.warning("%s", what_to_do(zone, over["capacity"], over["fixed_slots"]))
     for what, hours in hours_that_end_when_they_start(conn, now):
         log.error(
             "%s has hours %r that end when they start: they open round the clock, as they did when "

@@ -26,6 +26,7 @@ from gateway.store import csv_staging, csv_steps
 from gateway.store.audit import audit
 from gateway.store.csv_export import export_all
 from gateway.store.csv_import import check_references, read_files
+from gateway.store.csv_rows import card_digits
 from gateway.store.database import (
     DB_NAME,
     SERVICE_USER,
@@ -33,6 +34,7 @@ from gateway.store.database import (
     open_database,
     transaction,
 )
+from gateway.store.zone_capacity import what_to_do, zones_over_capacity
 
 if TYPE_CHECKING:
     from gateway.store.plate_crops import CropExport
@@ -62,7 +64,7 @@ def import_csv(
             _finish_interrupted(db.conn, staging, tz, zones, pause)
             if not files:
                 return {}
-            batch, problems = read_files(files, tz)
+            batch, problems = read_files(files, tz, card_digits(cfg))
             if not problems:
                 problems = check_references(db.conn, batch, set(zones))
             if problems:
@@ -79,6 +81,9 @@ def import_csv(
                     fix="free disk space in the data directory or check its permissions, then run it again",
                 ) from exc
             _apply(db.conn, staged, tz, zones, pause)
+            # With the summary: the installer is still at the console, and the lanes say only zone_full.
+            for zone, over in zones_over_capacity(db.conn, cfg).items():
+                log.warning("%s", what_to_do(zone, over["capacity"], over["fixed_slots"]))
             return counts
     finally:
         db.conn.close()

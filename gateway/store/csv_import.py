@@ -27,6 +27,7 @@ from gateway.store.csv_rows import (
     VehicleRow,
     column_problems,
     kind_of,
+    whole_number,
 )
 
 
@@ -51,6 +52,8 @@ class Batch:
     where: dict[tuple[str, str], tuple[int, int]] = field(default_factory=dict)
     read: list[FileRead] = field(default_factory=list)
     files: list[str] = field(default_factory=list)
+    # The digits of the site's card numbers where its readers give them all so (csv_rows.card_digits).
+    card_digits: int | None = None
 
     def counts(self) -> dict[str, int]:
         return {k: len(getattr(self, k)) for k in KINDS}
@@ -65,8 +68,8 @@ class Batch:
         return self.read[self.where[(kind, key)][0]].given
 
 
-def read_files(paths: list[Path], tz: ZoneInfo) -> tuple[Batch, list[str]]:
-    batch, problems = Batch(files=[p.name for p in paths]), []
+def read_files(paths: list[Path], tz: ZoneInfo, card_digits: int | None = None) -> tuple[Batch, list[str]]:
+    batch, problems = Batch(files=[p.name for p in paths], card_digits=card_digits), []
     for path in paths:
         problems += _read_file(path, tz, batch)
     return batch, problems
@@ -133,6 +136,8 @@ def _parse_rows(
             continue
         try:
             record: Any = parse(dict(zip(header, fields, strict=False)), tz)  # a short row: cells left empty
+            if kind == "cards" and batch.card_digits is not None:
+                whole_number(record.card, batch.card_digits)
         except RowError as exc:
             problems.append(f"{path}:{line}: {exc.column}: {exc}")
             continue

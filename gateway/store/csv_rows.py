@@ -14,10 +14,12 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from gateway.config.devices import SerialReaderDevice
+from gateway.config.models import SiteConfig
 from gateway.core.credentials import BadCredential, canonical
 from gateway.core.windows import DIFFERENT_END_OR_EMPTY, Window
 from gateway.store.spreadsheet import from_cell
-from gateway.timefmt import parse_local, to_db
+from gateway.timefmt import parse_end, parse_local, to_db
 from plates.grammar import MAX_SERIAL_LETTERS, is_plate, normalize, over_letter_cap
 
 KINDS: dict[str, tuple[set[str], set[str]]] = {
@@ -37,6 +39,8 @@ KINDS: dict[str, tuple[set[str], set[str]]] = {
 _TRUE = {"1", "yes", "y", "true", "是"}
 _FALSE = {"", "0", "no", "n", "false", "否"}
 _CLASSES = {"car", "motorcycle", "bicycle"}
+# docs/hardware.md: em4100_number = "decimal" gives the card's low 32 bits as 10 digits, zeros first.
+EM4100_DECIMAL_DIGITS = 10
 # What mask_phone writes: the first three and last four digits, or stars and at most four digits.
 _MASKED_PHONE = re.compile(r"\d{3}\*{4}\d{4}|\*+\d{0,4}")
 # The register's free-text columns: (required, longest). The admin API applies them too
@@ -159,11 +163,19 @@ def _flag(row: dict[str, str], column: str) -> bool:
     raise RowError(column, f"{value!r} is not yes/no (use 1 or 0)")
 
 
-def _when(row: dict[str, str], column: str, tz: ZoneInfo, *, end: bool = False) -> str | None:
+def _when(
+    row: dict[str, str], column: str, tz: ZoneInfo, *, end: bool = False, open_end: bool = False
+) -> str | None:
+    """A date cell as stored; `end`: a bare date is the whole day; `open_end` (a validity's end, not
+    a paid-up monthly_until, where none means not monthly): 9999-12-31, an old system's "no end"
+    (永久有效), is no end, as an empty cell."""
     value = (row.get(column) or "").strip()
     if not value:
         return None
     try:
+        if open_end:
+            at = parse_end(value, tz)
+            return None if at is None else to_db(at)
         return to_db(parse_local(value, tz, end_of_day=end))
     except ValueError as exc:
         raise RowError(column, str(exc)) from None
@@ -171,7 +183,7 @@ def _when(row: dict[str, str], column: str, tz: ZoneInfo, *, end: bool = False) 
 
 def _period(row: dict[str, str], tz: ZoneInfo) -> tuple[str | None, str | None]:
     start = _when(row, "valid_from", tz)
-    end = _when(row, "valid_to", tz, end=True)
+    end = _when(row, "valid_to", tz, end=True, open_end=True)
     if start and end and end <= start:
         raise RowError("valid_to", "is before valid_from")
     return start, end
@@ -192,11 +204,49 @@ def plate_value(text: str, column: str = "plate") -> str:
     raise RowError(column, f"{text!r} is not a Chinese licence plate (e.g. 皖A12345, 粤BD12345)")
 
 
-def card_value(text: str) -> str:
+def card_value(text: str, digits: int | None = None) -> str:
+    """A card number as stored; `digits` (card_digits): the length of an all-digit number the
+    site's readers give, a shorter one is refused (whole_number)."""
     try:
-        return canonical("card", text)
+        card = canonical("card", text)
     except BadCredential as exc:
         raise RowError("card", str(exc)) from None
+    if digits is not None:
+        whole_number(card, digits)
+    return card
+
+
+def card_digits(cfg: SiteConfig) -> int | None:
+    """EM4100_DECIMAL_DIGITS where every card reader of the site (patrol checkpoints and QR scanners
+    aside) gives EM4100 cards as decimal numbers, else None: no other reader reads a shorter
+    number of digits as that card."""
+    readers = [
+        d
+        for d in cfg.devices
+        if d.kind == "reader"
+        and not (isinstance(d, SerialReaderDevice) and (d.format == "qr" or d.role == "patrol"))
+    ]
+    decimal = [
+        d
+        for d in readers
+        if isinstance(d, SerialReaderDevice) and d.format == "em4100" and d.em4100_number == "decimal"
+    ]
+    return EM4100_DECIMAL_DIGITS if readers and len(decimal) == len(readers) else None
+
+
+def whole_number(card: str, digits: int) -> None:
+    """RowError for an all-digit card number shorter than `digits`: Excel saves a column of numbers
+    without their leading zeros (0372653390 -> 372653390), about one card in four, and the reader's
+    number would never match it. Not padded here: the installer checks the column (a number typed
+    short by hand is no card either)."""
+    if card.isdigit() and len(card) < digits:
+        raise RowError(
+            "card",
+            f"{card!r} has {len(card)} digits where this site's EM4100 readers (em4100_number = "
+            f'"decimal") give {digits}, leading zeros kept: Excel drops them from a column of numbers; '
+            f"format the card column as text and give the number as printed on the card, or pad it "
+            f"with zeros to {digits} digits ({card.zfill(digits)})",
+        )
 
 
 def parse_resident(row: dict[str, str], tz: ZoneInfo) -> ResidentRow:

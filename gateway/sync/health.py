@@ -13,6 +13,7 @@ from gateway.runtime.gateway import Gateway
 from gateway.runtime.tariff_edits import tariffs_edited_in_place
 from gateway.store.alarms import open_alarm_summary
 from gateway.store.database import open_read_only
+from gateway.store.zone_capacity import zones_over_capacity
 
 
 def disk_report(data_dir: Path, db_path: Path) -> dict[str, float]:
@@ -59,6 +60,7 @@ def _from_the_store(gw: Gateway) -> dict[str, Any]:
     with closing(open_read_only(gw.db_path, 5)) as conn:
         return {
             "slots_outside_zones": slots_outside_zones(conn, gw.site),
+            "zones_over_capacity": zones_over_capacity(conn, gw.site.config),
             "tariffs_edited_in_place": tariffs_edited_in_place(conn, gw.parking.rules.tariffs),
             "alarms_open": open_alarm_summary(conn, gw.site.tz),
         }
