@@ -44,7 +44,11 @@ class WrittenLater(Protocol):
     def release_written(self) -> Future[bool]:
         """release(), and its outcome: True once the relay is off as written, False once it cannot
         (its adapter unplugged: release() raised nothing, and the barrier held up stays up). Not
-        taken, the release is still wanted: written once the relay answers again."""
+        taken, the release is still wanted: written once the relay answers again (off_written)."""
+
+    def off_written(self) -> Future[bool]:
+        """After a release not taken: True once the relay answers its output written "off" (the
+        adapter plugged back), whenever that is; False only if the relay is closed first."""
 
 
 class PulseControl:

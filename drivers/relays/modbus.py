@@ -6,8 +6,9 @@ to the state PulseControl wants and polls its discrete inputs, reporting changes
 ModbusBus._next says in which order (relay changes first, polls last). Whatever one module
 answers, or fails to, puts that module offline and never stops the bus thread: the other barriers
 go on. Whether a pulse opened the barrier, a hold holds it, or a release let it down, is known once
-the bus has written it (pulse_written, hold_written, release_written): a module's health is its last
-request's, older than the pulse. A pulse judged not taken is over: the module never takes it later.
+the bus has written it (pulse_written, hold_written, release_written; a release not taken, once it
+is: off_written): a module's health is its last request's, older than the pulse. A pulse judged not
+taken is over: the module never takes it later.
 A relay-only module's coil read back not as written (the module restarted, or was switched by hand)
 is written the state wanted again (_read_back).
 """
@@ -268,6 +269,7 @@ class ModbusModule:
         # pulse's outcome and its change one step for the bus thread (_write_coil).
         self._outcomes: list[Future[bool]] = []
         self._releases: list[Future[bool]] = []  # the same, of the releases (release_written)
+        self._offs: list[Future[bool]] = []  # the releases not taken, till "off" is written (off_written)
         self._outcomes_lock = threading.Lock()
         self._state: dict[LaneInput, bool] | None = None  # None until the first poll
         self._on_input: InputEmit | None = None
@@ -310,6 +312,19 @@ class ModbusModule:
 
         return self._written(release, off=True)
 
+    def off_written(self) -> Future[bool]:
+        """After a release not taken (release_written False: its adapter unplugged, the module
+        silent), still wanted: True once the module answers the coil written (or read back) "off",
+        whenever that is (the adapter plugged back, the module powered again); False only if the
+        relay is closed first. Not settled while the bus is down or the module silent. The release
+        was already reported failed, the lane still shown held: this tells the caller when the
+        barrier did come down (HandLanes), a hold asked meanwhile being the caller's to tell."""
+        self._require_control()
+        outcome: Future[bool] = Future()
+        with self._outcomes_lock:
+            self._offs.append(outcome)
+        return outcome
+
     def _written(self, ask: Callable[[], None], off: bool = False) -> Future[bool]:
         outcome: Future[bool] = Future()
         with self._outcomes_lock:
@@ -338,6 +353,11 @@ class ModbusModule:
     def close(self) -> None:
         if self._control is not None:
             self._control.close()
+        with self._outcomes_lock:
+            offs, self._offs = self._offs, []
+        for off in offs:
+            if not off.done():
+                off.set_result(False)
 
     # Sensor
     def watch(self, on_input: InputEmit) -> None:
@@ -384,10 +404,12 @@ class ModbusModule:
             release.set_result(False)
 
     def _released(self) -> None:
-        """The coil is off as the module answered: the releases asked for are done."""
+        """The coil is off as the module answered: the releases asked for are done, and those not
+        taken earlier too (off_written)."""
         with self._outcomes_lock:
             releases, self._releases = self._releases, []
-        for release in releases:
+            offs, self._offs = self._offs, []
+        for release in [*releases, *offs]:
             release.set_result(True)
 
     def connected(self) -> None:
@@ -484,10 +506,15 @@ class ModbusModule:
                 return False
             outcomes, self._outcomes = self._outcomes, []
             releases, self._releases = self._releases, []
+            offs: list[Future[bool]] = []
+            if self._sent is False:  # on (a pulse, a hold asked since): still waiting for "off"
+                offs, self._offs = self._offs, []
         for outcome in outcomes:
             outcome.set_result(self._sent is True)
         for release in releases:
             release.set_result(self._sent is False)
+        for off in offs:
+            off.set_result(True)
         return True
 
     def _read(self, client: Any) -> bool:

@@ -16,6 +16,7 @@ import threading
 import time
 from collections.abc import Callable
 from contextlib import closing
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from functools import partial
 from pathlib import Path
@@ -71,6 +72,27 @@ WALL_CLOCK_STEPS = frozenset({"patrols", "reports", "repairs", "retention"})
 RESTART_GRACE = timedelta(minutes=15)
 
 
+@dataclass(frozen=True, slots=True)
+class Unwritten:
+    """What the records a full disk keeps in memory (runtime/hand_opens.py, kept_records.held_back)
+    still hold back from the database once a look's turn on the decision worker has written what
+    it could: patrol taps, and the devices whose alarms wait (`every_device`: the start's settling
+    waits), the oldest of those since `since`. Judged on the rows without them, a round walked on
+    time was late or missed for good, and a device repaired on time overdue."""
+
+    patrol_taps: int = 0
+    devices: frozenset[str] = frozenset()
+    every_device: bool = False
+    since: datetime | None = None
+
+    def holds(self, device: str) -> bool:
+        return self.every_device or device in self.devices
+
+
+def _none_written(_: sqlite3.Connection) -> Unwritten:
+    return Unwritten()
+
+
 class Operations:
     def __init__(
         self,
@@ -81,8 +103,12 @@ class Operations:
         started_at: datetime,
         monotonic: Callable[[], float] = time.monotonic,
         start_room: plan.Room | None = None,
+        unwritten: Callable[[sqlite3.Connection], Unwritten] = _none_written,
     ):
         self.site = site
+        # Run on the worker before a look that judges by the rows (Gateway.unwritten): the records
+        # a full disk kept in memory written, if it has room now, and what still waits.
+        self._unwritten = unwritten
         # Snapshots the gateway deleted as it started, for lack of room: the first disk guard
         # reports them as its own (REQUIREMENTS 7: the centre must know footage was lost).
         self._start_room = start_room
@@ -397,9 +423,18 @@ class Operations:
         # taps are read once what was queued there before now is written (a turn of the worker's
         # own, as build_report and repairs wait), or a last checkpoint tapped while the worker was
         # busy is not seen and its round judged missed (or overdue, patrol_late), for good. A stuck
-        # worker fails this look after worker_of's bound (logged), and a later look judges it.
+        # worker fails this look after worker_of's bound (logged), and a later look judges it. The
+        # turn writes the taps a full disk kept in memory first; while one still waits, no round is
+        # judged (nor the pause after a clock step ended): a later look judges them with it.
         if self.routes:
-            self._run(lambda _: None)
+            held = self._run(self._unwritten)
+            if held.patrol_taps:
+                log.debug(
+                    "patrol rounds not judged: %d patrol tap(s) wait in memory for storage (the data "
+                    "disk is full); judged once written",
+                    held.patrol_taps,
+                )
+                return []
         back = self._patrols_back(now)
         changed = self._changed_rounds(now, back) if self.routes else []
         for result, before in changed:
@@ -466,15 +501,27 @@ class Operations:
         out of the config)."""
         limit = timedelta(hours=self.cfg.alarms.repair_hours)
         # A fault is cleared when its turn on the decision worker comes: after this turn, every one
-        # cleared before now is written, and the next look starts from now.
-        self._run(lambda _: None)
+        # cleared before now is written (those a full disk kept in memory too, if it has room now),
+        # and the next look starts from now. A device whose alarm's change still waits is not
+        # judged (a return that waits: repaired on time, it was not overdue), and the next look
+        # starts no later than that change, so that a return written since is judged then.
+        held = self._run(self._unwritten)
         with closing(self._read()) as conn:
             overdue, repaired, ahead = overdue_repairs(conn, now, limit)
             judged = repairs_judged(conn)
             since = repairs_from(conn, judged, now, oldest=now - timedelta(days=BACKFILL_DAYS))
             untold = untold_repairs(conn, since, now)
             untrusted = untrusted_spans(conn, timedelta(seconds=TICK_S))
-        judged_to = now
+        judged_to = min(now, held.since or now)
+        if held.since is not None:
+            waits = sorted(held.devices) if not held.every_device else ["every device (settled at start)"]
+            log.debug(
+                "repair deadlines not judged for devices whose alarms wait in memory for storage "
+                "(the data disk is full): %s",
+                ", ".join(waits),
+            )
+            overdue = [late for late in overdue if not held.holds(late.device)]
+            repaired = [device for device in repaired if not held.holds(device)]
         configured = {d.id for d in self.cfg.devices}
         for fault in late_repairs(untold, limit, untrusted, configured):
             if not self._run(partial(tell_late_repair, late=fault, limit=limit)):
@@ -488,7 +535,7 @@ class Operations:
                 (fault.repaired - fault.since) / timedelta(hours=1),
                 limit / timedelta(hours=1),
             )
-        if untold or judged is None or judged > now:  # else nothing was judged since the mark
+        if untold or judged is None or judged > judged_to:  # else nothing was judged since the mark
             self._run(partial(keep_repairs_judged, at=judged_to))
         # A fault ahead of the stale boot clock is one from before the power cut, after fake-hwclock's
         # last save: a true time, which the step that sets the clock puts behind now. Only one ahead

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, tzinfo
 from typing import Any, Literal, NoReturn
@@ -345,7 +345,11 @@ class ParkingDesk:
         return None if held is None else (held, self._account(conn, lane, held, at))
 
     def car_at_barrier(
-        self, conn: sqlite3.Connection, lane_id: str, at: datetime
+        self,
+        conn: sqlite3.Connection,
+        lane_id: str,
+        at: datetime,
+        leaving: Collection[tuple[str, datetime]] = (),
     ) -> tuple[Held, Owed] | None:
         """The car a guard's single opening by hand of an exit lane at `at` lets out, and what it
         owes (let_out_by_hand): of the cars held there to pay and those the lane refused a moment
@@ -360,10 +364,18 @@ class ParkingDesk:
         opening lets out) or the last refused, whichever the lane decided more recently. A refusal
         the lane's camera read is of a car at the barrier only while that camera still sees it
         (_still_there); the camera is asked about the text it read (`plate_read`: a misread plate a
-        guard corrected since, a look-alike taken for a registered plate), the one it holds."""
+        guard corrected since, a look-alike taken for a registered plate), the one it holds.
+        `leaving`: the cars (hold key, and when their hold or refusal began: Held.car, Held.at) an
+        earlier opening let out whose record waits in memory for storage (hand_lanes.py): gone
+        through the barrier, still held on record. Picked again, the next opening let that car out
+        once more, on its own record and reason, and the lane's display named its plate."""
         lane = self._exit_lane(lane_id)
-        held = holds_at_lane(conn, lane.id, at, self.site.lanes)
-        refused = [r for r in refused_at_lane(conn, lane.id, at) if self._still_there(lane.id, r)]
+        held = [h for h in holds_at_lane(conn, lane.id, at, self.site.lanes) if (h.car, h.at) not in leaving]
+        refused = [
+            r
+            for r in refused_at_lane(conn, lane.id, at)
+            if (r.car, r.at) not in leaving and self._still_there(lane.id, r)
+        ]
         seen = [h for h in [*held, *refused] if self._sees_car(lane.id, h)]
         if seen:
             car: Held | None = min(seen, key=lambda h: h.at)  # the first held or refused of them

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import sqlite3
 import sys
+import threading
 import time
 from collections import deque
 from collections.abc import Callable
@@ -27,7 +28,7 @@ from gateway.core.credentials import BadCredential, canonical
 from gateway.core.model import is_passage
 from gateway.events import AccessEvent
 from gateway.ids import uuid7
-from gateway.parking.operations import Operations, worker_of
+from gateway.parking.operations import Operations, Unwritten, worker_of
 from gateway.parking.retention import Room, make_room
 from gateway.parking.service import ParkingDesk
 from gateway.privacy import Secrets, mask_card
@@ -36,7 +37,7 @@ from gateway.runtime.config_edits import say_at_start
 from gateway.runtime.devices import ChooserFor, Devices, build_devices
 from gateway.runtime.hand_lanes import HandLanes
 from gateway.runtime.hand_opens import Kept, WaitingRecords
-from gateway.runtime.kept_records import DeviceChange, DevicesSettled, PatrolTap
+from gateway.runtime.kept_records import DeviceChange, DevicesSettled, PatrolTap, held_back
 from gateway.runtime.lane_boards import LaneBoards, Pulsed, pulse, tell_opening
 from gateway.runtime.lanes import LaneInputs
 from gateway.runtime.outbox_stream import check_outbox_stream
@@ -82,6 +83,9 @@ class Gateway:
         # Looked up when called: a test may wrap decide_batch.
         self.worker = DecisionWorker(self.conn, lambda jobs: self.decide_batch(jobs), self._waiting)
         self._started = False  # device changes before start() are settled by start()
+        # A device's change is queued after the start's settling that did not see it, never before
+        # one that did: settled as it was, then changed, in that order (start, _device_changed).
+        self._changes = threading.Lock()
         self.devices: Devices = build_devices(cfg, chooser_for, on_change=self._device_changed)
         self.parking = ParkingDesk(self.site, sees=self.devices.sees, watches=self.devices.watches)
         # Which database's seqs go up from here: a new box's, or one put back on an older copy,
@@ -121,7 +125,13 @@ class Gateway:
         # Daily reports, patrol rounds, retention and the disk guard; its writes come to the worker.
         worker = worker_of(self.on_worker)
         self.operations = Operations(
-            self.site, self.db_path, self.data_dir, worker, self.now(), start_room=start_room
+            self.site,
+            self.db_path,
+            self.data_dir,
+            worker,
+            self.now(),
+            start_room=start_room,
+            unwritten=self.unwritten,
         )
         self._again = DecidedAgain(self.devices)  # the same car decided again at a lane
         self.boards = LaneBoards(self.devices)  # told by decisions and by hand alike
@@ -152,9 +162,10 @@ class Gateway:
         sys.setswitchinterval(SWITCH_INTERVAL_S)
         self._checkpointer.start(self.conn)
         self.worker.start()
-        self._started = True
         mqtt = self.site.config.mqtt.enabled
-        self._record_in_turn(DevicesSettled(self.now(), self.devices.health, self.now, mqtt))
+        with self._changes:  # the devices as they are now, and the time: kept on a full disk
+            self._started = True
+            self._record_in_turn(DevicesSettled.of(self.devices.health, self.now(), mqtt))
         self.by_hand.modes_again(self._modes_on_record)  # before the barriers' inputs are judged
         self.lane_io.start()
         for lane_id, lane in self.devices.lanes.items():
@@ -228,9 +239,16 @@ class Gateway:
         return time.monotonic() - self._up_since
 
     def _device_changed(self, health: DeviceHealth, online: bool) -> None:
-        if not self._started:
-            return  # start() settles every device's alarm at once
-        self._record_in_turn(DeviceChange.of(health, online, self.now()))
+        with self._changes:
+            if not self._started:
+                return  # start() settles every device's alarm at once
+            self._record_in_turn(DeviceChange.of(health, online, self.now()))
+
+    def unwritten(self, conn: sqlite3.Connection) -> Unwritten:
+        """On the worker, before a look of the operations thread that judges by the rows (patrol
+        rounds, repair deadlines): the records a full disk kept in memory written, if it has room
+        now, whatever the retry time; what still waits, not to be judged without."""
+        return held_back(self._waiting.write_now(conn))
 
     def _record_in_turn(self, record: Kept) -> None:
         """A record a full disk must not lose (an alarm, a patrol tap): written on the worker, or

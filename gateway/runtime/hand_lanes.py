@@ -29,13 +29,14 @@ import logging
 import sqlite3
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial
 from typing import Any, Protocol, TypeVar
 
+from drivers.relays.control import WrittenLater
 from gateway.errors import Conflict, GatewayError, NotFound, Refused
 from gateway.parking.service import ParkingDesk
 from gateway.runtime.devices import Devices
@@ -77,15 +78,20 @@ class _Opened(LaneRecord):
     on record only once a relay took the opening (_LetOut)."""
 
     desk: ParkingDesk = field(kw_only=True)
+    # The cars earlier openings of the lane let out whose records still wait (HandLanes._leaving):
+    # gone, though still held on record, so not this opening's car.
+    leaving: Callable[[str], Collection[tuple[str, datetime]]] = field(kw_only=True)
     # The car (None: none held), found at the first try to write the record, for the try that takes:
     # by then its repeat let through as it left (DecidedAgain.let_out) may have ended its hold, and
     # the lane show the car behind it held.
     found: list[Found | None] = field(default_factory=list, kw_only=True)
 
     @classmethod
-    def of(cls, record: LaneRecord, desk: ParkingDesk) -> _Opened:
+    def of(
+        cls, record: LaneRecord, desk: ParkingDesk, leaving: Callable[[str], Collection[tuple[str, datetime]]]
+    ) -> _Opened:
         fields = (record.at, record.lane, record.action, record.actor, record.reason, record.error)
-        return cls(*fields, desk=desk)
+        return cls(*fields, desk=desk, leaving=leaving)
 
     def write(
         self, conn: sqlite3.Connection, with_it: Callable[[sqlite3.Connection], None] | None = None
@@ -97,7 +103,7 @@ class _Opened(LaneRecord):
         if not self.found:
             # Found before any transaction: a full disk, or a database another process holds
             # locked, still reads, and the car leaves then too.
-            self.found.append(self.desk.car_at_barrier(conn, self.lane, self.at))
+            self.found.append(self.desk.car_at_barrier(conn, self.lane, self.at, self.leaving(self.lane)))
         return self.found[0]
 
 
@@ -111,10 +117,13 @@ class _LetOut:
     after the opening's record, or kept in memory while storage takes no writes (hand_opens.py).
     The car leaves whether or not its record can be written: `gone` is told of it once written, or
     left to wait, so that the lane's camera reading it again as it pulls away takes it for that
-    passage (DecidedAgain.let_out)."""
+    passage (DecidedAgain.let_out); `over` once it no longer waits (written, or dropped), so that
+    the lane's next opening no longer passes over it (HandLanes._leaving)."""
 
     opened: _Opened
     gone: Gone
+    over: Callable[[_LetOut], None]
+    told: list[bool] = field(default_factory=list)  # `gone` told once: a list, the dataclass frozen
 
     @property
     def at(self) -> datetime:
@@ -125,7 +134,33 @@ class _LetOut:
         return "lane let_out by hand"
 
     def details(self) -> str:
-        return self.opened.details()
+        """The opening's, and the car and stay it let out: lost at a stop, this line is the only
+        record of a stay left open (the car counted inside, its space taken, billed from that
+        entry when it is back), and the installer closes it by its id."""
+        found = self.car()
+        if found is None:
+            return f"{self.opened.details()} car=(found once the opening is written)"
+        held, account = found
+        # Never a QR or card: either opens the gate to whoever holds it.
+        if held.plate:
+            car = f"plate={held.plate!r}"
+        else:
+            car = f"{held.holder_kind}={held.holder_id}" if held.holder_kind else f"held_on={held.kind}"
+        return f"{self.opened.details()} {car} stay={account.stay.id if account.stay else None}"
+
+    def if_never(self) -> str:
+        """What the installer does if this record is never written: close the stay by hand."""
+        found = self.car()
+        if found is None:
+            return "close the stay of the car let out then by hand (POST /api/parking/stays/{id}/close)"
+        stay = found[1].stay
+        if stay is None:  # held with no entry record: no stay left open
+            return ""
+        return f"close stay {stay.id} by hand (POST /api/parking/stays/{stay.id}/close)"
+
+    def car(self) -> Found | None:
+        """The car let out, once its opening's record was tried (found then)."""
+        return self.opened.found[0] if self.opened.found else None
 
     @property
     def lane(self) -> str:
@@ -152,13 +187,19 @@ class _LetOut:
                     )
         except sqlite3.Error as exc:
             if storage_failure(exc):  # the barrier opened all the same, its record waiting
-                self._left(found)
+                self.left()
+            else:  # dropped, logged by the caller (HandLanes._let_out) or the queue (hand_opens.py)
+                self.over(self)
             raise
+        self.over(self)
         if let_out:
-            self._left(found)
+            self.left()
 
-    def _left(self, found: Found | None) -> None:
-        if found is not None:
+    def left(self) -> None:
+        """`gone` told of the car, once (on the decision worker)."""
+        found = self.car()
+        if found is not None and not self.told:
+            self.told.append(True)
             self.gone(self.lane, *found, self.at)
 
 
@@ -195,6 +236,16 @@ class HandLanes:
         self._turns = {lane: threading.RLock() for lane in site.lanes}
         self._desk = desk  # the gateway's: the car a lane shows held to pay, let out by an opening
         self._gone = gone  # the car let out by a single opening, told to the same-passage memory
+        # The cars single openings let out whose records are not written yet (waiting for storage,
+        # or on their way to the worker): by lane. Added as the relay takes the opening (the HTTP
+        # server's thread), taken out once written or dropped (the worker's).
+        self._leaving: dict[str, list[_LetOut]] = {}
+        self._leaving_lock = threading.Lock()
+        # lane -> the release its relays did not take, still wanted (_down_later): a token, replaced
+        # by a later one, dropped by a hold or a release that takes. With `held` and the barrier
+        # watch's hold, changed under _held_lock (a relay's bus thread tells it, outside the turns).
+        self._releasing: dict[str, object] = {}
+        self._held_lock = threading.Lock()
 
     def open_lane(self, lane: str, actor: str, reason: str) -> int | None:
         """Open a lane once by hand; returns its audit row's id (the live pages show each action
@@ -213,7 +264,7 @@ class HandLanes:
         record = LaneRecord(self.now(), lane, "open", actor, reason.strip())
         rules = self.site.lanes[lane]
         if rules.direction == "exit" and rules.type == "vehicle":
-            record = _Opened.of(record, self._desk)
+            record = _Opened.of(record, self._desk, self._leaving_cars)
         ref = self._write_or_keep(record)
         self.barriers.commanded(lane, time.monotonic())
         took: list[object] = []
@@ -230,7 +281,7 @@ class HandLanes:
         finally:
             self._tell_lane(lane, bool(took), _held_plate(record))
             if took and isinstance(record, _Opened):
-                self._let_out(_LetOut(record, self._gone), ref)
+                self._let_out(_LetOut(record, self._gone, self._no_longer_leaving), ref)
         for camera in self.devices.lanes[lane].cameras:  # a car they never read may be leaving
             camera.opened_by_hand()
         return _audit_id(ref)
@@ -238,24 +289,55 @@ class HandLanes:
     def _let_out(self, let_out: _LetOut, ref: str) -> None:
         """The car the opening let out, on record now that a relay took it. Its opening's record
         written, the guard's answer waits for this one too (at most HAND_OPEN_WAIT_S), so that the
-        pages read the car as gone; the opening's record waiting for storage, this one goes to the
-        worker behind it, and the guard is not kept waiting twice."""
+        pages read the car as gone; the opening's record waiting for storage, this one waits in
+        turn behind it (and any before it), and the guard is not kept waiting twice. Sent to the
+        worker apart from the queue, it was written first once storage took writes again: before
+        its opening's record, and, with the lane opened again meanwhile, by the later opening.
+        Until it is written, the lane's next openings pass over the car (_leaving_cars)."""
         if let_out.opened.found == [None]:
             return  # none held there
+        with self._leaving_lock:
+            self._leaving.setdefault(let_out.lane, []).append(let_out)
         if not ref.startswith("audit:"):
-            self._waiting.write_later(let_out, self._on_worker_now)
+            # The car has gone through: read again as it pulls away, it is that passage, before
+            # its record is written (as when the write is tried and fails: _LetOut.write).
+            self._on_worker_now(lambda _conn: let_out.left())
+            written = self._waiting.write_in_turn(let_out, self._on_worker_now)
+            written.add_done_callback(
+                lambda done: self._not_written(let_out, None if done.cancelled() else done.exception())
+            )
             return
         try:
             self._waiting.write_or_keep(let_out, self._on_worker_now)
         except sqlite3.Error as exc:  # not storage: the barrier is up, the guard told it opened
-            log.error(
-                "car let out by hand not on record lane=%s actor=%r at=%s error=%s: close its stay "
-                "by hand (POST /api/parking/stays/{id}/close)",
-                let_out.lane,
-                let_out.actor,
-                let_out.at.isoformat(),
-                exc,
-            )
+            self._not_written(let_out, exc)
+
+    def _not_written(self, let_out: _LetOut, exc: BaseException | None) -> None:
+        """A let-out that failed for a reason other than storage's (not kept: it would fail again):
+        the barrier is up, the guard told it opened, the car's stay left open."""
+        if exc is None:
+            return
+        log.error(
+            "%s not on record %s at=%s error=%s fix=%s",
+            let_out.what,
+            let_out.details(),
+            let_out.at.isoformat(),
+            exc,
+            let_out.if_never() or "nothing to close: the car had no stay",
+        )
+
+    def _leaving_cars(self, lane: str) -> frozenset[tuple[str, datetime]]:
+        """The cars earlier openings let out at `lane` whose records are not written yet, by their
+        hold key and when their hold (or refusal) began (ParkingDesk.car_at_barrier)."""
+        with self._leaving_lock:
+            waiting = list(self._leaving.get(lane, ()))
+        cars = (let_out.car() for let_out in waiting)
+        return frozenset((found[0].car, found[0].at) for found in cars if found is not None)
+
+    def _no_longer_leaving(self, let_out: _LetOut) -> None:
+        with self._leaving_lock:
+            waiting = self._leaving.get(let_out.lane, [])
+            waiting[:] = [w for w in waiting if w is not let_out]
 
     def _tell_lane(self, lane: str, opened: bool, plate: str | None) -> None:
         """The lane's displays after an opening by hand: left as they were, the driver let out
@@ -396,7 +478,9 @@ class HandLanes:
                 # keeps what its lane shows.
                 self._tell_lane(lane, False, None)
             raise
-        self.held[lane] = holder
+        with self._held_lock:
+            self.held[lane] = holder
+            self._releasing.pop(lane, None)  # held again: a release written later no longer ends it
         self.barriers.held(lane, True, time.monotonic())
         # Opened for whoever is there, as a single opening is: a board left reading 禁止入内 (the
         # card refused before) would tell every walker through the open door to stay out.
@@ -442,20 +526,68 @@ class HandLanes:
     def release_lane(self, lane: str, actor: str, reason: str) -> int | None:
         """Let a held lane's barrier down. Judged as a hold is (lane_boards.released: a Modbus
         module never raises, its adapter unplugged): a relay that did not take it fails it
-        (`lane.release_failed`), and the lane is still shown held, its barrier up. Returns the
+        (`lane.release_failed`), and the lane is still shown held, its barrier up, until that
+        relay writes the release, still wanted, once it answers again (_down_later). Returns the
         release's audit row id."""
         self._check_lane(lane, "release", reason)
+        not_taken: list[WrittenLater] = []
+        unknown: list[Any] = []
 
         def release(relay: Any) -> None:
-            if not released(relay):
+            try:
+                took = released(relay)
+            except Exception:
+                unknown.append(relay)
+                raise
+            if not took:  # only a relay written later answers so (lane_boards.released)
+                not_taken.append(relay)
                 raise OSError(f"did not take the release: {relay.health.last_error or 'no answer'}")
 
         with self._turns[lane]:  # after a hold under way: the release is the last word
             ref = self._record_lane(lane, actor, "release", reason, lambda c, _at: forget_hold(c, lane))
-            self._drive(lane, actor, reason, "release", release)
-            self.held.pop(lane, None)
-            self.barriers.held(lane, False, time.monotonic())
+            try:
+                self._drive(lane, actor, reason, "release", release)
+            except GatewayError:
+                if not_taken and not unknown:  # a relay that raised says nothing of a later write
+                    self._down_later(lane, not_taken)
+                raise
+            with self._held_lock:
+                self.held.pop(lane, None)
+                self._releasing.pop(lane, None)
+                self.barriers.held(lane, False, time.monotonic())
         return _audit_id(ref)
+
+    def _down_later(self, lane: str, relays: list[WrittenLater]) -> None:
+        """A release its Modbus relays did not take (the adapter unplugged) is still wanted, and
+        written once they answer again: the lane is then no longer held, in `held` (the pages:
+        常开中, the centre's lane_modes) nor in the barrier watch. Kept held, a barrier down and its
+        hold off record (a restart showed it normal) was shown held by the guard for good, and a car
+        forcing the arm up raised no forced_open alarm. Unless the lane was held again meanwhile
+        (a hold that took), or released again (this release's wait is then that one's). Told on the
+        relays' bus thread: the turns are not taken there (a hold under way waits on that thread)."""
+        token = object()
+        with self._held_lock:
+            self._releasing[lane] = token
+        offs = [relay.off_written() for relay in relays]
+
+        def written(_: Future[bool]) -> None:
+            if not all(off.done() and not off.cancelled() and off.result() for off in offs):
+                return  # another relay still to write it (or closed: the gateway stops)
+            with self._held_lock:
+                if self._releasing.get(lane) is not token:
+                    return
+                del self._releasing[lane]
+                was = self.held.pop(lane, None)
+                self.barriers.held(lane, False, time.monotonic())
+            log.warning(
+                "lane %s released after all: its relays took the release once they answered again "
+                "(held by %r until then; lane.release_failed on record)",
+                lane,
+                was,
+            )
+
+        for off in offs:
+            off.add_done_callback(written)
 
     def set_lane_mode(self, lane: str, mode: str, actor: str, reason: str) -> None:
         """normal; open (held open, as hold_lane); or closed: everyone at the lane is refused

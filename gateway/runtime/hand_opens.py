@@ -7,10 +7,12 @@ decision worker writes it, with the time of the opening, as soon as storage take
 at the latest when the gateway stops.
 So does the record of a relay that failed to open, hold or release by hand (`<action>_failed`): the
 relay has already been driven, so its failure is kept rather than lost with the request; and the car
-an opening of a vehicle exit let out, on record once a relay took the opening (hand_lanes._LetOut).
+an opening of a vehicle exit let out, on record once a relay took the opening (hand_lanes._LetOut),
+in turn behind that opening's record while it waits (write_in_turn).
 The other records that say what happened, and that the disk filling must not lose, wait here too
 and in turn (write_in_turn, kept_records.py): a device's alarm, a barrier's alarm, a guard's patrol
-tap. A record that still cannot be written at the stop is only in the journal (logged at ERROR).
+tap. A record that still cannot be written at the stop is only in the journal (logged at ERROR),
+with what is left to put right by hand, if anything (OwnFix: the stay of a car let out, left open).
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from gateway.runtime.worker import StillRunning, wait_or_call_off
 from gateway.store.audit import audit, transaction
@@ -34,9 +36,14 @@ from gateway.store.outbox import enqueue
 
 log = logging.getLogger(__name__)
 
-# Lane records that wait for storage (a full disk): at most this many, tried this often.
+# Lane records and patrol taps that wait for storage (a full disk): at most this many, tried this
+# often. Alarms wait within a bound of their own (MAX_ALARMS_WAITING): a relay on a loose cable,
+# offline and online all night, must never push a guard's opening or tap out of memory.
 MAX_UNRECORDED = 1000
 UNRECORDED_RETRY_S = 1.0
+# Alarms that wait: each alarm's changes are folded (WaitingRecords._fold), at most three per alarm
+# (a device or a lane), so this bound is only reached by a site with hundreds of them all changing.
+MAX_ALARMS_WAITING = 1000
 # How long a guard's single opening waits for its record to be written before the barrier opens
 # all the same: the worker takes a record in milliseconds, unless it waits on the database (10 s
 # busy timeout, for each decision queued before it), and a guard at the gate should not.
@@ -72,6 +79,33 @@ class Kept(Protocol):
     def what(self) -> str: ...
     def details(self) -> str: ...
     def write(self, conn: sqlite3.Connection) -> object: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Switch:
+    """What a kept alarm record does: raise (`raised`) or clear the alarm `kind` of `source`."""
+
+    kind: str
+    source: str
+    raised: bool
+
+
+@runtime_checkable
+class KeptAlarm(Protocol):
+    """A kept record that raises or clears alarms (kept_records.py): it waits apart from the lane
+    records and patrol taps (MAX_ALARMS_WAITING), and folds with the changes of its alarm that
+    wait (`switch`; None: folds with none, the start's settling of every device)."""
+
+    @property
+    def switch(self) -> Switch | None: ...
+
+
+@runtime_checkable
+class OwnFix(Protocol):
+    """A kept record whose loss leaves something to put right by hand (hand_lanes._LetOut: the stay
+    of the car let out, left open): its journal line, then its only record, says what."""
+
+    def if_never(self) -> str: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,11 +161,11 @@ class _Handover:
     after the lane went ahead without it, the record is kept, whatever the error (the opening
     happened); before, an error that is no storage failure refuses the opening."""
 
-    def __init__(self, record: Kept, waiting: WaitingRecords, gone_ahead: bool = False):
+    def __init__(self, record: Kept, waiting: WaitingRecords):
         self._record = record
         self._waiting = waiting
         self._lock = threading.Lock()
-        self._gone_ahead = gone_ahead
+        self._gone_ahead = False
         self._refused = False
 
     @property
@@ -159,6 +193,15 @@ class _Handover:
         return future.result()
 
 
+def _same_alarm(record: Kept, switch: Switch) -> bool:
+    other = record.switch if isinstance(record, KeptAlarm) else None
+    return other is not None and (other.kind, other.source) == (switch.kind, switch.source)
+
+
+def _raises(record: Kept) -> bool:
+    return isinstance(record, KeptAlarm) and record.switch is not None and record.switch.raised
+
+
 def storage_failure(exc: sqlite3.Error) -> bool:
     """The disk takes no writes (or another process holds the database locked), as opposed to a
     fault of the request or the schema."""
@@ -180,7 +223,9 @@ class WaitingRecords:
     """The records kept in memory, oldest first: lane records by hand (single opens, relay
     failures), and alarms and patrol taps (write_in_turn). Kept by any thread (the HTTP server's,
     the MQTT link's, a device's); written by the decision worker, which owns the connection
-    (write_waiting)."""
+    (write_waiting). Alarms are bounded apart (MAX_ALARMS_WAITING) and folded (_fold): a device
+    that flaps all night on a full disk once pushed the guard's opening out of the lane records'
+    1,000."""
 
     def __init__(self, data_dir: Path, monotonic: Callable[[], float] = time.monotonic):
         self._data_dir = data_dir  # named in the log line that says what to free
@@ -208,18 +253,14 @@ class WaitingRecords:
             self.keep(record, f"the decision worker did not get to it in {wait_s:.0f} s")
             return handover.unrecorded
 
-    def write_later(self, record: Kept, submit: Submit) -> None:
-        """Write the record on the decision worker when it gets to it, without waiting for it (what
-        it records has happened: kept, whatever the error, if it cannot be written then)."""
-        submit(_Handover(record, self, gone_ahead=True).write)
-
-    def write_in_turn(self, record: Kept, submit: SubmitNone) -> None:
+    def write_in_turn(self, record: Kept, submit: SubmitNone) -> Future[None]:
         """Write the record on the decision worker when it gets to it, after those that wait, or
         keep it behind them while storage takes no writes: written before a raise that waits, an
-        alarm's clearing would leave the alarm open for good. A failure that is not storage's (a
-        fault of the record) is the worker's to log, and not kept: it would fail again, and hold
-        up those behind it."""
-        submit(lambda conn: self._in_turn(record, conn))
+        alarm's clearing would leave the alarm open for good, and the car an opening let out was
+        let out by the next opening's record. A failure that is not storage's (a fault of the
+        record) is the worker's to log (and the caller's, by the future), and not kept: it would
+        fail again, and hold up those behind it."""
+        return submit(lambda conn: self._in_turn(record, conn))
 
     def _in_turn(self, record: Kept, conn: sqlite3.Connection) -> None:
         self.write_waiting(conn)
@@ -235,12 +276,25 @@ class WaitingRecords:
 
     def keep(self, record: Kept, why: object) -> None:
         with self._lock:
-            lost = self._records.popleft() if len(self._records) >= MAX_UNRECORDED else None
-            self._records.append(record)
+            dropped = self._fold(record)
+            kept = all(r is not record for r in dropped)
+            lost = self._make_room(isinstance(record, KeptAlarm)) if kept else None
+            if kept:
+                self._records.append(record)
         if lost is not None:
             log.error(
                 "%s lost (too many records waiting) %s at=%s", lost.what, lost.details(), lost.at.isoformat()
             )
+        for folded in dropped:
+            log.warning(
+                "%s not kept %s at=%s: folded into the changes of that alarm that wait (its first "
+                "fault, and its last return if it is back)",
+                folded.what,
+                folded.details(),
+                folded.at.isoformat(),
+            )
+        if not kept:
+            return
         log.error(
             "%s not recorded %s error=%s: the record waits in memory until storage takes writes "
             "again fix=free disk space in %s or check its permissions; if the database is locked, "
@@ -250,6 +304,56 @@ class WaitingRecords:
             why,
             self._data_dir,
         )
+
+    def _fold(self, record: Kept) -> list[Kept]:
+        """An alarm's change folded with those of the same alarm that wait (the caller holds the
+        lock): the records dropped, `record` among them if it is not to be kept. A device, or a
+        barrier, that goes off and back while the disk is full keeps its first fault (the time its
+        repair deadline counts from, its first error) and its last return if it is back at the
+        end: the outage is on record, dated as it happened, in at most three records (a clearing
+        of an alarm left open before them, the fault, the return), whatever it flapped."""
+        switch = record.switch if isinstance(record, KeptAlarm) else None
+        if switch is None:
+            return []
+        same = [r for r in self._records if _same_alarm(r, switch)]
+        first_raise = next((i for i, r in enumerate(same) if _raises(r)), None)
+        if switch.raised:
+            if first_raise is None:
+                return []
+            # Faulty since its first fault: a return after it, and this fault, are folded into it.
+            returns = same[first_raise + 1 :]
+            self._remove(returns)
+            return [*returns, record]
+        if first_raise is None:
+            # A clearing after a clearing that waits (no raise between) clears nothing more.
+            return [record] if same else []
+        returns = same[first_raise + 1 :]
+        self._remove(returns)  # the return that waited: this one is the last
+        return returns
+
+    def _make_room(self, alarm: bool) -> Kept | None:
+        """The oldest record of the kind (alarms, or the others) that is at its bound, taken out
+        for the one to keep (the caller holds the lock): an alarm never pushes out another kind."""
+        bound = MAX_ALARMS_WAITING if alarm else MAX_UNRECORDED
+        of_kind = [r for r in self._records if isinstance(r, KeptAlarm) == alarm]
+        if len(of_kind) < bound:
+            return None
+        self._remove(of_kind[:1])
+        return of_kind[0]
+
+    def _remove(self, records: list[Kept]) -> None:
+        """These records, and no other equal to one (the caller holds the lock)."""
+        self._records = deque(r for r in self._records if all(r is not x for x in records))
+
+    def write_now(self, conn: sqlite3.Connection) -> list[Kept]:
+        """On the worker, for a look that judges by what is on record (Operations: patrol rounds,
+        repair deadlines): the records that wait written now, whatever the retry time (the disk
+        may have room since the last try, and a look that read what they say unwritten would
+        judge it for good); those that still wait, oldest first."""
+        self._retry_at = 0.0
+        self.write_waiting(conn)
+        with self._lock:
+            return list(self._records)
 
     def write_waiting(self, conn: sqlite3.Connection) -> None:
         """On the worker: the records that waited, written in order once storage takes writes again
@@ -303,6 +407,8 @@ class WaitingRecords:
             )
 
     def _never(self, record: Kept, why: str, fix: str) -> None:
+        if isinstance(record, OwnFix) and record.if_never():
+            fix = f"{record.if_never()}; {fix}"
         log.error(
             "%s never recorded (%s) %s at=%s: this line is its only record fix=%s",
             record.what,

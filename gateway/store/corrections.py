@@ -11,7 +11,8 @@ or charge it kept a booth payment against, undone;
 corrected back to the plate it was read as (the camera was right after all), the entry takes that
 stay back: closed again as the missed exit, its charge as it stood; or, where that car has paid and
 left since (the stay given back ended), the entry's own stay ends where that stay did, and nobody
-is left inside on it (its car paid its whole stay there: the charge stays undone). A car held at
+is left inside on it (its car paid its whole stay there: the charge stays undone), what it paid
+ahead at the booth kept against a settled charge of it, as an admin's close keeps it. A car held at
 an exit is decided again as it waits: the correction of one of its decisions there is its hold's,
 written for each. Each correction is audited and goes upstream as a `plate_correction` record, one
 per record.
@@ -28,8 +29,8 @@ from gateway.errors import NotFound, Refused
 from gateway.store.audit import audit, transaction
 from gateway.store.lookup import plate_holder, stay_open
 from gateway.store.outbox import enqueue
-from gateway.store.parking import hold_decisions
-from gateway.timefmt import to_db
+from gateway.store.parking import hold_decisions, keep_paid_ahead, stay_by_id
+from gateway.timefmt import from_db, to_db
 
 _LATEST = "SELECT plate FROM latest_plate_corrections WHERE event_id = ?"
 _EVENT = "SELECT lane, kind, value, flags, at, reason FROM access_log WHERE event_id = ?"
@@ -81,6 +82,12 @@ UPDATE stays SET exited_at = max((SELECT g.exited_at FROM stays g WHERE g.id = :
        exit_event = (SELECT g.exit_event FROM stays g WHERE g.id = :given_back), closed_by = 'correction'
 WHERE id = :entry_stay
 """
+# The tariff version the stay given back was charged under as it ended (its exit's charge, or an
+# admin's close's kept payment): the entry's stay, closed with it, was priced in that charge.
+_CHARGED_AS = """
+SELECT tariff_version FROM charges WHERE stay_id = ? AND voided_at IS NULL ORDER BY id DESC LIMIT 1
+"""
+_ENDED = "SELECT exited_at, exit_event FROM stays WHERE id = ?"
 # Closed again as the entry closed it (record.py _CLOSE_STAY): at the entry, never before it began.
 _CLOSE_AGAIN = """
 UPDATE stays SET exited_at = max(?, entered_at), exit_event = NULL, closed_by = 'reentry' WHERE id = ?
@@ -154,14 +161,19 @@ class TakenBack:
     # The entry's own stay, closed where the stay given back ended since (its car paid and left):
     # that stay is left as it ended, its missed-exit charge undone (the car paid its whole stay).
     entry_closed: int | None = None
+    # The settled charge the entry's stay, so closed, keeps its booth payments against.
+    kept: int | None = None
 
     def said(self) -> str:
         """For the audit trail, after the correction's own words."""
         if self.entry_closed is not None:
-            return (
+            said = (
                 f", stay {self.stay_id} of {self.plate} had ended since:"
                 f" the entry's stay {self.entry_closed} closed with it"
             )
+            if self.kept is not None:
+                said += f", what it paid ahead at the booth kept against charge {self.kept}"
+            return said
         said = f", stay {self.stay_id} of {self.plate} closed again as its missed exit"
         if self.restored is not None:
             said += f", its missed-exit charge {self.restored} restored"
@@ -355,6 +367,22 @@ def _give_back(
     return GivenBack(stay_id, misread, voided=charge_id)
 
 
+def _keep_paid_ahead(conn: sqlite3.Connection, entry_stay: int, given_back: int, at: datetime) -> int | None:
+    """The entry's stay, closed where the stay given back ended: what it paid ahead at the booth
+    (under the plate typed in between, moved with it) kept against a settled charge of kind `exit`
+    of what was paid, naming the exit that ended it, as an admin's close keeps it (there is no
+    refund). Left unlinked, the daily report counted that money for ever as paid ahead by a car
+    not seen leaving, though the car's every stay was closed, and the centre had a payment for a
+    stay that never had a charge."""
+    stay = stay_by_id(conn, entry_stay)
+    if stay is None:
+        return None
+    exited_at, exit_event = conn.execute(_ENDED, (entry_stay,)).fetchone()
+    charged_as = conn.execute(_CHARGED_AS, (given_back,)).fetchone()
+    version = charged_as[0] if charged_as else ""
+    return keep_paid_ahead(conn, stay, from_db(exited_at) or at, version, exit_event, at)
+
+
 def _take_back(
     conn: sqlite3.Connection, event_id: str, plate: str, logged_at: str, at: datetime
 ) -> TakenBack | None:
@@ -363,7 +391,7 @@ def _take_back(
     to move back onto `plate`; the missed-exit charge that correction undid, if any, restored with
     the booth payments it took in, and sent upstream as restored (its void kept for the reports).
     Ended since (its car paid and left), that stay is left as it ended, and the entry's own stay,
-    moved onto `plate`, ends with it."""
+    moved onto `plate`, ends with it, what it paid ahead at the booth kept (_keep_paid_ahead)."""
     entry = conn.execute(_ENTRY_STAY, (event_id,)).fetchone()
     if entry is None or not entry[1].startswith("plate:") or entry[1] == f"plate:{plate}":
         return None
@@ -375,7 +403,8 @@ def _take_back(
     if ended:
         _stay_to(conn, entry[0], plate)
         conn.execute(_CLOSE_WITH, {**params, "given_back": stay_id})
-        return TakenBack(stay_id, plate, entry_closed=entry[0])
+        kept = _keep_paid_ahead(conn, entry[0], stay_id, at)
+        return TakenBack(stay_id, plate, entry_closed=entry[0], kept=kept)
     conn.execute(_CLOSE_AGAIN, (logged_at, stay_id))
     charge = conn.execute(_VOIDED_CHARGE, (logged_at, event_id, stay_id)).fetchone()
     if charge is None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any, Literal
 
 from gateway.core import TYPED_BY, CredentialFacts, Presented
@@ -817,6 +817,35 @@ def keep_what_was_paid(
         conn, rules.tz, account.stay, account, charge, "exit", event_id, at, settled=True
     )
     _link_payments(conn, account.payment_ids, charge_id, at)
+    return charge_id
+
+
+_PAID_AHEAD = "SELECT id, amount_fen FROM payments WHERE stay_id = ? AND charge_id IS NULL ORDER BY id"
+
+
+def keep_paid_ahead(
+    conn: sqlite3.Connection,
+    stay: StayFacts,
+    ended_at: datetime,
+    tariff_version: str,
+    event_id: str | None,
+    at: datetime,
+) -> int | None:
+    """keep_what_was_paid for a stay that ended at `ended_at` with no charge of its own, its booth
+    payments still unapplied: a re-entry's stay a correction closed where its car's earlier stay
+    ended at an exit that charged that whole stay (gateway/store/corrections.py, _take_back). A
+    settled charge of what those payments came to, under `tariff_version` (that exit charge's:
+    the re-entry's hours were priced in it), with them linked to it; written, and sent upstream,
+    at `at` in its zone, as the correction's own records are."""
+    rows = conn.execute(_PAID_AHEAD, (stay.id,)).fetchall()
+    if not rows:
+        return None
+    ids, paid = tuple(int(r[0]) for r in rows), sum(int(r[1]) for r in rows)
+    charge = Charge(paid, tariff_version, stay.entered_at, ended_at)
+    account = Owed(stay.subject, stay, Quote(0, charge, 0, paid), ids, (), stay.vehicle_class)
+    tz = at.tzinfo or UTC
+    charge_id = _write_charge(conn, tz, stay, account, charge, "exit", event_id, at, settled=True)
+    _link_payments(conn, ids, charge_id, at)
     return charge_id
 
 
