@@ -244,10 +244,15 @@ def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
     begin_immediate(conn)
     try:
         yield conn
+        conn.execute("COMMIT")
     except BaseException:
-        conn.execute("ROLLBACK")
+        # SQLite may have ended the transaction itself (a full disk at COMMIT): a ROLLBACK then
+        # fails, "no transaction is active", in place of the error that tells what happened. And
+        # a COMMIT that failed may leave it open, the connection's next BEGIN refused for good.
+        if conn.in_transaction:
+            with suppress(sqlite3.Error):
+                conn.execute("ROLLBACK")
         raise
-    conn.execute("COMMIT")
 
 
 def _migrate(conn: sqlite3.Connection, version: int, path: Path, until: int = SCHEMA_VERSION) -> None:
