@@ -350,17 +350,16 @@ class WaitingRecords:
         repair deadlines): the records that wait written now, whatever the retry time (the disk
         may have room since the last try, and a look that read what they say unwritten would
         judge it for good); those that still wait, oldest first."""
-        self._retry_at = 0.0
-        self.write_waiting(conn)
+        self.write_waiting(conn, now=True)
         with self._lock:
             return list(self._records)
 
-    def write_waiting(self, conn: sqlite3.Connection) -> None:
+    def write_waiting(self, conn: sqlite3.Connection, now: bool = False) -> None:
         """On the worker: the records that waited, written in order once storage takes writes again
-        (tried at most every UNRECORDED_RETRY_S while it does not). One that fails for another
-        reason is dropped, its journal line its only record: it would fail again, for good, and
-        hold up every record behind it."""
-        if not self._records or self._monotonic() < self._retry_at:
+        (tried at most every UNRECORDED_RETRY_S while it does not; `now`: whatever the retry time).
+        One that fails for another reason is dropped, its journal line its only record: it would
+        fail again, for good, and hold up every record behind it."""
+        if not self._records or (not now and self._monotonic() < self._retry_at):
             return
         while True:
             with self._lock:
@@ -395,8 +394,7 @@ class WaitingRecords:
         disk may have room since the last try), on `conn` (the worker's; None: no worker can write).
         Those still waiting are lost with the process: the journal keeps them, at ERROR."""
         if conn is not None:
-            self._retry_at = 0.0
-            self.write_waiting(conn)
+            self.write_waiting(conn, now=True)
         with self._lock:
             lost, self._records = self._records, deque()
         for record in lost:

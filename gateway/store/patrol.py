@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 from gateway.alarm_texts import AlarmText
 from gateway.parking.patrol import FINAL, RoundResult, RouteSpec, Tap
 from gateway.store.alarms import end_alarm, write_alarm
-from gateway.store.database import begin_immediate, transaction
+from gateway.store.database import transaction
 from gateway.store.outbox import enqueue
 from gateway.store.redate import Boot
 from gateway.timefmt import to_db
@@ -21,8 +21,7 @@ def record_tap(
     conn: sqlite3.Connection, tap_id: str, at: datetime, checkpoint: str, lane: str, card: str
 ) -> None:
     """One transaction: the tap and its outbox row."""
-    begin_immediate(conn)
-    try:
+    with transaction(conn):
         conn.execute(
             "INSERT INTO patrol_taps (tap_id, at, checkpoint, lane, card) VALUES (?, ?, ?, ?, ?)",
             (tap_id, to_db(at), checkpoint, lane, card),
@@ -34,13 +33,6 @@ def record_tap(
             at,
             tap_id,
         )
-        conn.execute("COMMIT")
-    except BaseException:
-        # A COMMIT that failed on a full disk may have rolled back already: a ROLLBACK then fails
-        # ("no transaction is active") and hides the full disk the tap must wait out.
-        if conn.in_transaction:
-            conn.execute("ROLLBACK")
-        raise
 
 
 def taps_between(conn: sqlite3.Connection, boot: Boot, since: datetime, now: datetime) -> list[Tap]:
