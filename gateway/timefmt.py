@@ -53,12 +53,15 @@ class YearsError(ValueError):
 # The forms a CSV cell or a central server's entry may give, and nothing else: fromisoformat also
 # takes 20250303, 2025-062 and 2025-W10-1, and 20250303 as the end of a period lost its whole last
 # day. YYYY/M/D (and YYYY/M/D H:MM) is how Excel on a Chinese Windows saves a date cell as CSV.
-# ISO 8601 date-times (a T, seconds, an offset) are what the central server sends.
+# ISO 8601 date-times (a T, seconds, an offset) are what the central server sends, as its language
+# writes them: .NET's "o" gives 7 fraction digits, Java's Instant 9, ISO 8601 allows a comma for
+# the point, and PostgreSQL writes a timestamptz's offset as +08. Python keeps microseconds: the
+# digits past 6 are cut (a validity is never that fine).
 _WHEN = re.compile(
     r"(?:(?P<year>\d{4})-(?P<month>\d{2})-(?P<day>\d{2})"
     r"|(?P<slash_year>\d{4})/(?P<slash_month>\d{1,2})/(?P<slash_day>\d{1,2}))"
-    r"(?:[ T](?P<hour>\d{1,2}):(?P<minute>\d{2})(?::(?P<second>\d{2})(?:\.(?P<fraction>\d{1,6}))?)?"
-    r"(?P<offset>Z|[+-]\d{2}:?\d{2})?)?",
+    r"(?:[ T](?P<hour>\d{1,2}):(?P<minute>\d{2})(?::(?P<second>\d{2})(?:[.,](?P<fraction>\d+))?)?"
+    r"(?P<offset>Z|(?P<sign>[+-])(?P<offset_hours>\d{2})(?::?(?P<offset_minutes>\d{2}))?)?)?",
     re.ASCII,
 )
 FORMS = (
@@ -108,9 +111,9 @@ def _local(found: re.Match[str], tz: ZoneInfo, *, end_of_day: bool) -> datetime:
         if found["hour"] is None:
             at = datetime.combine(when + timedelta(days=1 if end_of_day else 0), time(0), tz)
         else:
-            fraction = int((found["fraction"] or "0").ljust(6, "0"))
+            fraction = int((found["fraction"] or "0")[:6].ljust(6, "0"))
             clock = time(int(found["hour"]), int(found["minute"]), int(found["second"] or 0), fraction)
-            at = datetime.combine(when, clock, _zone(found["offset"], tz))
+            at = datetime.combine(when, clock, _zone(found, tz))
     except ValueError as exc:
         raise ValueError(f"{text!r} is not a date: {exc}") from None
     # The store keeps what it may give back: `export` writes local times, and the whole last day
@@ -122,13 +125,14 @@ def _local(found: re.Match[str], tz: ZoneInfo, *, end_of_day: bool) -> datetime:
     return at
 
 
-def _zone(offset: str | None, tz: ZoneInfo) -> tzinfo:
-    if offset is None:
+def _zone(found: re.Match[str], tz: ZoneInfo) -> tzinfo:
+    if found["offset"] is None:
         return tz
-    if offset == "Z":
+    if found["offset"] == "Z":
         return UTC
-    sign = -1 if offset[0] == "-" else 1
-    return timezone(sign * timedelta(hours=int(offset[1:3]), minutes=int(offset[-2:])))
+    sign = -1 if found["sign"] == "-" else 1
+    step = timedelta(hours=int(found["offset_hours"]), minutes=int(found["offset_minutes"] or 0))
+    return timezone(sign * step)
 
 
 def _out_of_years(text: str) -> str:

@@ -199,9 +199,10 @@ def register_maybe_behind(conn: sqlite3.Connection) -> str | None:
     in whichever process first queued records on it: the service or a `gateway import` before it),
     and its register is the copy's: the deltas sent since it was made were taken by the database it
     replaced, and never come again. So until a snapshot or delta is applied in that stream (its
-    `sync_applied` record; a delta on the copy's version shows the centre changed nothing since),
-    every start asks the centre for the register. Once the stream's first row is pruned from the
-    outbox (sent, keep_sent_days ago) nothing is asked: the centre has had that long to answer."""
+    `sync_applied` record; a delta on the copy's version, or the snapshot asked for coming at the
+    copy's version, shows the centre changed nothing since), every start asks the centre for the
+    register. Once the stream's first row is pruned from the outbox (sent, keep_sent_days ago)
+    nothing is asked: the centre has had that long to answer."""
     row = conn.execute(
         "SELECT first_seq, reason FROM outbox_streams ORDER BY first_seq DESC LIMIT 1"
     ).fetchone()

@@ -305,10 +305,14 @@ def apply_snapshot_steps(
     now: datetime,
     more: Callable[[], bool],
     size: Callable[[int, float], int],
+    *,
+    again: bool = False,
 ) -> tuple[int, int, list[float]]:
     """Steps of a snapshot from position `done`, each its own short transaction, for as long as
     `more()` says nothing waits for the worker. Returns (position, rows for the next step, the
-    milliseconds each step took); `size(rows, ms)` sizes each next step.
+    milliseconds each step took); `size(rows, ms)` sizes each next step. `again`: the snapshot
+    asked for came at the version the store is at (the centre changed nothing since), and is
+    applied over it; any other snapshot at or below the store's version is stale.
 
     The staging file stays attached for this one call (nothing else writes it meanwhile).
     """
@@ -318,7 +322,7 @@ def apply_snapshot_steps(
         try:
             while True:
                 began = time.perf_counter()
-                done = _step(conn, version, counts, done, rows, now, level)
+                done = _step(conn, version, counts, done, rows, now, level, again)
                 took = (time.perf_counter() - began) * 1000
                 steps.append(took)
                 rows = size(rows, took)
@@ -336,6 +340,7 @@ def _step(
     rows: int,
     now: datetime,
     level: int,
+    again: bool = False,
 ) -> int:
     """The next `rows` rows from position `done`, with the progress marker, in one transaction.
 
@@ -354,7 +359,7 @@ def _step(
             "SELECT applied_version, applying_version, applying_done FROM sync_state"
         ).fetchone()
         if done == 0:  # a newer snapshot supersedes one left unfinished
-            if applied >= version:
+            if applied > version or (applied == version and not again):
                 raise StaleApply(f"snapshot {version}: the store is already at {applied}")
         elif applying != version or at != done:
             raise StaleApply(f"snapshot {version} at row {done}: the store says {applying} at row {at}")

@@ -35,13 +35,13 @@ from gateway.sync.inbox import Inbox
 from gateway.sync.messages import parse_delta, parse_snapshot_part
 from gateway.sync.staging import (
     STAGING_NAME,
-    StageJob,
     clear_staged,
     drop_parts,
     open_staging,
     read_meta,
     save_delta,
     save_part,
+    site_job,
     stage,
 )
 from gateway.sync.versions import Apply, Request, Versions
@@ -267,7 +267,7 @@ class Directory:
         except DownlinkRejected as exc:
             self._reject("snapshot", exc)
             return
-        if part.version <= self.versions.applied:
+        if not self._takes(part.version):
             log.info("snapshot %d ignored: version %d is applied", part.version, self.versions.applied)
             return
         assert self._staging is not None
@@ -284,6 +284,14 @@ class Directory:
             self._reject("snapshot", _refused("snapshot", part.version, meta))
             return
         self._apply_snapshot(part.version, meta, start=0)
+
+    def _takes(self, version: int) -> bool:
+        """Whether a snapshot of `version` is applied. One below the applied version is a resend,
+        and so is one at it, unless a snapshot is asked for: then it is the centre's answer that
+        its register is at the version the store holds (a copy put back, which the centre changed
+        nothing since), applied again over it; ignored, the asking would go on for ever."""
+        applied = self.versions.applied
+        return version > applied or (version == applied and self.versions.need_snapshot)
 
     def _delta(self, payload: bytes, now: float, kept: int | None) -> None:
         try:
@@ -383,6 +391,7 @@ class Directory:
     def _apply_snapshot(self, version: int, meta: dict[str, Any], start: int) -> None:
         counts = meta["counts"]
         total = total_rows(counts)
+        again = version == self.versions.applied  # the one asked for, at the version held (_takes)
         self.versions.busy = True  # deltas wait until the snapshot is in
         self._retry = None
         began = time.perf_counter()
@@ -392,7 +401,7 @@ class Directory:
         try:
             while True:
                 self.applying = {"version": version, "done": done, "total": total}
-                done, rows, took = self._worker(self._steps(version, counts, done, rows))
+                done, rows, took = self._worker(self._steps(version, counts, done, rows, again))
                 self.step_ms += took
                 if done >= total:
                     break
@@ -459,7 +468,7 @@ class Directory:
         return result
 
     def _steps(
-        self, version: int, counts: dict[str, int], done: int, rows: int
+        self, version: int, counts: dict[str, int], done: int, rows: int, again: bool
     ) -> Callable[[sqlite3.Connection], tuple[int, int, list[float]]]:
         """Steps on the worker while no decision waits, for at most TASK_S: a card that arrives
         waits for one step (about STEP_TARGET_MS), never for the whole task."""
@@ -480,6 +489,7 @@ class Directory:
                 self.gw.now(),
                 more,
                 _next_rows,
+                again=again,
             )
 
         return run
@@ -592,16 +602,7 @@ class Directory:
             )
 
     def _stage(self, kind: str, version: int, entries: int) -> dict[str, Any]:
-        job = StageJob(
-            self.staging_path,
-            self.gw.db_path,
-            self.gw.data_dir,
-            self.gw.site.config.site.timezone,
-            tuple(z.id for z in self.gw.site.config.zones),
-            self.cfg.apply_step_rows,
-            kind,
-            version,
-        )
+        job = site_job(self.gw.site.config, self.gw.data_dir, self.gw.db_path, kind, version)
         if entries <= IN_PROCESS_ENTRIES:
             return stage(job)
         raw = {k: (str(v) if k in ("staging", "main_db", "data_dir") else v) for k, v in asdict(job).items()}

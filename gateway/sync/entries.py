@@ -29,6 +29,7 @@ from gateway.store.csv_rows import (
     parse_slot,
     parse_vehicle,
     plate_value,
+    whole_number,
 )
 from gateway.store.passes import FIELDS as VISITOR_FIELDS
 
@@ -116,8 +117,12 @@ def describe(entry: Any, index: int) -> str:
     return f"entry {index}"
 
 
-def parse_entry(entry: Any, tz: ZoneInfo, secrets: Secrets) -> tuple[str, Row]:
-    """(kind, row) of one entry; raises EntryError with a readable message."""
+def parse_entry(
+    entry: Any, tz: ZoneInfo, secrets: Secrets, card_digits: int | None = None
+) -> tuple[str, Row]:
+    """(kind, row) of one entry; raises EntryError with a readable message. `card_digits`
+    (csv_rows.card_digits): a card number the site's readers give with that many digits, checked
+    as a CSV import checks it, for a card entry and a pass's card credential alike."""
     if not isinstance(entry, dict):
         raise EntryError("is not a JSON object")
     kind = entry.get("kind")
@@ -131,14 +136,17 @@ def parse_entry(entry: Any, tz: ZoneInfo, secrets: Secrets) -> tuple[str, Row]:
         raise EntryError(f"unknown field(s) {sorted(unknown)}; {kind} takes {sorted(required | optional)}")
     try:
         if kind == "pass":
-            return kind, _pass(entry, tz, secrets)
+            return kind, _pass(entry, tz, secrets, card_digits)
         row = _csv_row(entry)
         if kind == "resident":
             return kind, parse_resident(row, tz)
         if kind == "vehicle":
             return kind, parse_vehicle(row, tz)
         if kind == "card":
-            return kind, parse_card(row, tz)
+            card = parse_card(row, tz)
+            if card_digits is not None:
+                whole_number(card.card, card_digits)
+            return kind, card
         return kind, parse_slot(row, tz)
     except RowError as exc:
         if exc.column in _PERSONAL:
@@ -205,7 +213,7 @@ def _csv_row(entry: dict[str, Any]) -> dict[str, str]:
     return row
 
 
-def _pass(entry: dict[str, Any], tz: ZoneInfo, secrets: Secrets) -> PassRow:
+def _pass(entry: dict[str, Any], tz: ZoneInfo, secrets: Secrets, card_digits: int | None) -> PassRow:
     row = _csv_row({k: v for k, v in entry.items() if k not in ("credentials", "passengers")})
     kind = _text(row, "pass_kind")
     if kind not in ("visitor", "contractor"):
@@ -227,7 +235,7 @@ def _pass(entry: dict[str, Any], tz: ZoneInfo, secrets: Secrets) -> PassRow:
     if not isinstance(passengers, int) or isinstance(passengers, bool) or not 1 <= passengers <= 60:
         raise RowError("passengers", f"{passengers!r} is not a number of people from 1 to 60")
     plate = _text(row, "plate")
-    credentials = _pass_credentials(entry.get("credentials", []))
+    credentials = _pass_credentials(entry.get("credentials", []), card_digits)
     _one_vehicle(plate_value(plate) if plate else None, credentials)
     vehicle_class = _text(row, "vehicle_class").lower() or "car"
     if vehicle_class not in _VEHICLE_CLASSES:
@@ -271,7 +279,7 @@ def _one_vehicle(plate: str | None, credentials: tuple[tuple[str, str], ...]) ->
         )
 
 
-def _pass_credentials(value: Any) -> tuple[tuple[str, str], ...]:
+def _pass_credentials(value: Any, card_digits: int | None) -> tuple[tuple[str, str], ...]:
     if not isinstance(value, list):
         raise RowError("credentials", "must be a list of {kind, value}")
     out = []
@@ -280,7 +288,7 @@ def _pass_credentials(value: Any) -> tuple[tuple[str, str], ...]:
             raise RowError("credentials", f"{item!r} is not {{kind, value}}")
         kind, text = item["kind"], item["value"]
         if kind == "card":
-            out.append(("card", card_value(text)))
+            out.append(("card", card_value(text, card_digits)))
         elif kind == "plate":
             out.append(("plate", plate_value(text, "credentials")))
         elif kind == "qr":

@@ -26,9 +26,10 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from gateway.config import SiteConfig
 from gateway.privacy import Secrets, mask_phone
 from gateway.store.csv_import import card_car_problem, cards_left_on_moved_cars, vehicle_owners
-from gateway.store.csv_rows import CardRow, ResidentRow, SlotRow, VehicleRow
+from gateway.store.csv_rows import CardRow, ResidentRow, SlotRow, VehicleRow, card_digits
 from gateway.store.database import open_read_only, transaction
 from gateway.store.private_sqlite import cut_wal, zero_deleted
 from gateway.sync.entries import EntryError, PassRow, describe, parse_entry, parse_key, row_key
@@ -96,6 +97,24 @@ class StageJob:
     step_rows: int
     kind: str  # snapshot or delta
     version: int
+    # The digits of the site's card numbers where its readers give them all so (card_digits): a
+    # shorter one is refused as `gateway import` refuses it, or the resident is refused at the door.
+    card_digits: int | None = None
+
+
+def site_job(cfg: SiteConfig, data_dir: Path, main_db: Path, kind: str, version: int) -> StageJob:
+    """Staging `version` at this site: its time zone, its parking zones, its card readers' digits."""
+    return StageJob(
+        data_dir / STAGING_NAME,
+        main_db,
+        data_dir,
+        cfg.site.timezone,
+        tuple(z.id for z in cfg.zones),
+        cfg.mqtt.apply_step_rows,
+        kind,
+        version,
+        card_digits(cfg),
+    )
 
 
 @dataclass
@@ -265,7 +284,7 @@ def _read(conn: sqlite3.Connection, job: StageJob, problems: list[str]) -> Stage
     seen: dict[tuple[str, tuple[str, ...]], int] = {}
     for i, entry in enumerate(entries):
         try:
-            kind, row = parse_entry(entry, tz, secrets)
+            kind, row = parse_entry(entry, tz, secrets, job.card_digits)
         except EntryError as exc:
             _problem(problems, f"{describe(entry, i)}: {exc}")
             continue
