@@ -74,11 +74,18 @@ def add_arguments(sub: argparse._SubParsersAction) -> None:  # type: ignore[type
 
 
 def cli_actor() -> str:
-    """Who runs a command on the box, for the audit trail."""
+    """Who runs a command on the box, for the audit trail: `cli:USER`, or `cli:USER (sudo PERSON)`
+    when run through sudo. README has every command run as `sudo -u estate-gateway gateway ...`,
+    which makes USER the service's user for everyone; SUDO_USER names which of the staff it was."""
     try:
-        return f"cli:{getpass.getuser()}"
+        user = getpass.getuser()
     except (KeyError, OSError):
-        return f"cli:uid{os.getuid()}"
+        user = f"uid{os.getuid()}"
+    # Printable and short: it is a line of the audit page, not the place for what the env holds.
+    sudo = "".join(ch for ch in os.environ.get("SUDO_USER", "") if ch.isprintable()).strip()[:32]
+    if sudo and sudo != user:
+        return f"cli:{user} (sudo {sudo})"
+    return f"cli:{user}"
 
 
 def _password(username: str, from_stdin: bool) -> str:
@@ -108,10 +115,18 @@ def cmd_user_add(args: argparse.Namespace) -> int:
     db, tz = _open(args.config)
     conn = db.conn  # type: ignore[attr-defined]
     try:
-        if store.find_account(conn, args.username) is not None:
+        taken = store.find_account(conn, args.username)
+        if taken is not None and taken.disabled:
+            # A former guard's: the audit trail names what he did under it, so it is never handed on.
+            raise GatewayError(
+                f"the user name {args.username!r} belongs to a disabled account (a former user)",
+                fix=f"choose another user name for the new person, e.g. {args.username}2",
+            )
+        if taken is not None:
             raise GatewayError(
                 f"the user name {args.username!r} is taken",
-                fix=f"use `gateway user passwd -c {args.config} {args.username}`",
+                fix=f"choose another user name; to set that account's password, "
+                f"`gateway user passwd -c {args.config} {taken.username}`",
             )
         hashed = hash_password(_password(args.username, args.password_stdin))
         store.create_account(
@@ -139,6 +154,15 @@ def cmd_user_passwd(args: argparse.Namespace) -> int:
             raise GatewayError(
                 f"no account {args.username!r}",
                 fix=f"list them with `gateway user list -c {args.config}`",
+            )
+        if account.disabled:
+            # A new password would not let it log in, and would ready a dismissed guard's account
+            # for whoever enables it: refused, saying why the login fails.
+            raise GatewayError(
+                f"the account {account.username!r} is disabled: it cannot log in, whatever its password",
+                fix="if that person still works here, an admin enables it on the admin page "
+                "(管理 → 账号 → 启用 Enable; a new password can be set there too); for a new person, "
+                f"`gateway user add -c {args.config} {account.username}2`",
             )
         hashed = hash_password(_password(args.username, args.password_stdin))
         store.update_account(conn, datetime.now(tz), cli_actor(), account.id, password_hash=hashed)

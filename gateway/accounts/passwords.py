@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from functools import lru_cache
 
 from argon2 import PasswordHasher
@@ -39,10 +40,34 @@ def password_refusal(username: str, password: str) -> tuple[str, str] | None:
     return None
 
 
+# The actors the gateway writes in the audit trail for itself, not for a person: `gateway` (a lane
+# held again after a restart, a clock step put right: runtime/hand_lanes.py, store/redate.py),
+# `central` (what the central server's snapshots, deltas and commands change: sync/) and `import`
+# (an import not run from the CLI: store/admin.py). An account of such a name would be on record
+# as the box or the centre. Accounts made so before this check keep working; only new ones are refused.
+RESERVED_ACTORS = frozenset({"gateway", "central", "import"})
+
+
 def username_problem(username: str) -> str | None:
     if not USERNAME.match(username):
-        return "user names are 2-32 of A-Z, a-z, 0-9, '.', '_' and '-', starting with a letter or digit"
+        return (
+            "user names are 2-32 of A-Z, a-z, 0-9, '.', '_' and '-', starting with a letter or digit "
+            "(a Chinese name goes in the display name)"
+        )
+    if username.lower() in RESERVED_ACTORS:
+        kept = ", ".join(sorted(RESERVED_ACTORS))
+        return (
+            f"the user name {username!r} is kept for the audit trail's own entries ({kept}: "
+            "the gateway itself, the central server, an import); a person's account needs another"
+        )
     return None
+
+
+def typed_username(typed: str) -> str:
+    """A user name as typed at a login, read as the account's: a tablet's Chinese keyboard left in
+    full-width mode types ｇｕａｒｄ１, its suggestion adds a space after the word. User names are
+    ASCII without spaces (USERNAME), so NFKC and trimming cannot turn one into another's."""
+    return unicodedata.normalize("NFKC", typed).strip()
 
 
 def hash_password(password: str) -> str:

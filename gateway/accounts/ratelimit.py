@@ -66,6 +66,13 @@ class LoginLimiter:
                 self._unbook(address, username, booked_at)
             self._failures.pop(("user", username.lower()), None)
 
+    def forget_user(self, username: str) -> None:
+        """An admin set a new password for `username`: the failures counted against its name were
+        guesses at the old one, now worthless, so the guard may log in at once. The per-address
+        count stays, so a guesser gains no tries from it."""
+        with self._lock:
+            self._failures.pop(("user", username.lower()), None)
+
     def _wait(self, address: str, username: str, now: float) -> float:
         wait = 0.0
         for key in self._keys(address, username):

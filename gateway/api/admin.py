@@ -9,7 +9,7 @@ from typing import Any, Literal
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
-from gateway.accounts.passwords import hash_password, password_refusal, username_problem
+from gateway.accounts.passwords import RESERVED_ACTORS, hash_password, password_refusal, username_problem
 from gateway.api.auth import Admin
 from gateway.api.deps import App, Db, Id, local, write
 from gateway.api.errors import ApiError
@@ -89,7 +89,8 @@ def list_accounts(who: Admin, db: Db) -> list[AccountOut]:
 def add_account(body: AccountIn, who: Admin, app: App) -> AccountOut:
     problem = username_problem(body.username)
     if problem:
-        raise ApiError(422, "bad_username", problem, "choose another user name")
+        code = "reserved_username" if body.username.lower() in RESERVED_ACTORS else "bad_username"
+        raise ApiError(422, code, problem, "choose another user name")
     hashed, gw = _password(body.username, body.password), app.gw
 
     def create(c: sqlite3.Connection) -> store.Account:  # made and read back in one turn (_create)
@@ -124,6 +125,9 @@ def change_account(account_id: Id, body: AccountChange, who: Admin, app: App, db
             language=body.language,
         ),
     )
+    if hashed is not None:
+        # The reset is what the locked-out guard's 401 points to (session.py): it lifts the lock.
+        app.limiter.forget_user(done.username)
     return AccountOut(**done.public())
 
 

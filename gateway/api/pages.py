@@ -139,6 +139,7 @@ def login_page(
     error: Annotated[str | None, Query(max_length=20)] = None,
     lang: Annotated[str | None, Query(max_length=2)] = None,
     user: Annotated[str, Query(max_length=64)] = "",
+    wait: Annotated[str, Query(max_length=6)] = "",
 ) -> Response:
     if identify(request, db, None, request.cookies.get(SESSION_COOKIE)) is not None:
         return RedirectResponse(_safe_next(next), status_code=303)
@@ -157,6 +158,7 @@ def login_page(
             "user": user,
             "static_version": STATIC_VERSION,
             "error": error if error in ("failed", "too_many", "expired") else None,
+            "wait": int(wait) if wait.isascii() and wait.isdigit() and error == "too_many" else None,
         },
         headers={"Cache-Control": "no-store"},
     )
@@ -193,8 +195,13 @@ def login_form(
     try:
         _, token, _ = log_in(app, db, client_address(request), username, password)
     except ApiError as exc:
-        error = "too_many" if exc.status == 429 else "failed"
-        return RedirectResponse(f"/login?error={error}&{again}", status_code=303)
+        if exc.status == 429:
+            # How long, as the API's Retry-After says: the guard at the gate must tell a minute
+            # from an hour, and may log in with another account meanwhile.
+            wait = (exc.headers or {}).get("Retry-After", "")
+            waited = f"&wait={wait}" if wait.isdigit() else ""
+            return RedirectResponse(f"/login?error=too_many{waited}&{again}", status_code=303)
+        return RedirectResponse(f"/login?error=failed&{again}", status_code=303)
     response = RedirectResponse(target, status_code=303)
     set_session_cookie(app, response, token)
     response.delete_cookie(LOGIN_COOKIE, path="/login")

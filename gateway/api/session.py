@@ -15,6 +15,7 @@ from gateway.accounts.passwords import (
     hash_password,
     needs_rehash,
     password_refusal,
+    typed_username,
     verify_password,
 )
 from gateway.api.auth import SESSION_COOKIE, User
@@ -62,7 +63,8 @@ class LanguageChoice(BaseModel):
 
 def log_in(app: GuardApp, db: Db, address: str, username: str, password: str) -> tuple[Account, str, str]:
     """Check the password (rate limited per address and user name); a new session on success."""
-    account = _limited(app, db, address, username, password)
+    # Read as the account's name before the limit too, so `guard1 ` and ｇｕａｒｄ１ count as guard1.
+    account = _limited(app, db, address, typed_username(username), password)
     signed_in = None if account is None else _new_session(app, account, password)
     if signed_in is None:
         raise ApiError(

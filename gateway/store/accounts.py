@@ -239,7 +239,14 @@ def create_token(
     """A new API token for a machine client; the token itself is returned once, never stored."""
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     with transaction(conn):
-        if conn.execute("SELECT 1 FROM api_tokens WHERE name = ?", (name,)).fetchone():
+        taken = conn.execute("SELECT revoked_at FROM api_tokens WHERE name = ?", (name,)).fetchone()
+        if taken is not None and taken[0] is not None:
+            # Its name stays taken: the audit trail's `token:NAME` rows must name one token only.
+            raise Conflict(
+                f"the name {name!r} belonged to a revoked token; it stays with that token in the audit trail",
+                fix=f"choose a new name for its replacement, e.g. {name[:35]}-{at.year}",
+            )
+        if taken is not None:
             raise Conflict(f"a token named {name!r} exists", fix="choose another name or revoke it")
         cur = conn.execute(
             "INSERT INTO api_tokens (name, role, token_hash, created_at, created_by, expires_at) "

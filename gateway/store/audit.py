@@ -30,8 +30,9 @@ def audit(
 
 # The rows a filter names: by person, by action (a prefix: `payment` takes `payment.take`), by
 # target; and, paging back, those older than a row (`before`, an id) the page before ended at.
+# The person without regard to case, as user names are (Guard1 logs in as guard1).
 _FILTER = """
-WHERE (:actor IS NULL OR actor = :actor)
+WHERE (:actor IS NULL OR actor = :actor COLLATE NOCASE)
   AND (:action IS NULL OR action LIKE :action || '%')
   AND (:target IS NULL OR target = :target)
   AND (:before IS NULL OR id < :before)

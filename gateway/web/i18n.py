@@ -27,8 +27,14 @@ TEXTS: dict[str, tuple[str, str]] = {
     "login.submit": ("登录", "Log in"),
     "login.failed": ("用户名或密码错误", "Wrong user name or password"),
     "login.too_many": (
-        "登录失败次数过多，请稍后再试",
-        "Too many failed logins; wait and try again",
+        "登录失败次数过多，请稍后再试，或用其他账号登录",
+        "Too many failed logins; wait and try again, or log in with another account",
+    ),
+    # The lock is on the user name for at most 5 minutes: the guard is told how long, and that a
+    # colleague's (or an admin's) account may log in meanwhile (pages.py login_form, Retry-After).
+    "login.too_many_wait": (
+        "登录失败次数过多，请 {seconds} 秒后再试，或用其他账号登录",
+        "Too many failed logins; try again in {seconds} seconds, or log in with another account",
     ),
     "login.expired": ("页面已过期，请重新登录", "The page expired; log in again"),
     "role.guard": ("保安", "Guard"),
@@ -443,7 +449,16 @@ TEXTS: dict[str, tuple[str, str]] = {
         "密码太弱：至少8位，且不能与用户名相同",
         "Password too weak: 8 characters or more, not the user name",
     ),
-    "err.bad_username": ("用户名格式不对", "Not a valid user name"),
+    "err.bad_username": (
+        "用户名格式不对：2-32 位字母、数字或 . _ -，以字母或数字开头，不能有空格或汉字；"
+        "中文姓名请填在显示名里",
+        "Not a valid user name: 2-32 letters, digits, '.', '_' or '-', starting with a letter or digit, "
+        "no spaces; a Chinese name goes in the display name",
+    ),
+    "err.reserved_username": (
+        "该用户名留给系统自身的操作记录（gateway、central、import），请换一个用户名",
+        "That user name is kept for the audit trail's own entries (gateway, central, import); choose another",
+    ),
     "err.unknown_lane": ("没有该通道", "No such lane"),
     "err.not_a_vehicle_lane": ("该通道不是车行通道", "Not a vehicle lane"),
     "err.unknown_zone": ("没有该区域", "No such zone"),
