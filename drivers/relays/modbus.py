@@ -10,7 +10,8 @@ the bus has written it (pulse_written, hold_written, release_written; a release 
 is: off_written): a module's health is its last request's, older than the pulse. A pulse judged not
 taken is over: the module never takes it later.
 A relay-only module's coil read back not as written (the module restarted, or was switched by hand)
-is written the state wanted again (_read_back).
+is written the state wanted again (_read_back). A pulse or hold asked while the coil is on as
+written is judged by the module too, never by what the gateway believes (_confirm_on).
 """
 
 from __future__ import annotations
@@ -283,9 +284,10 @@ class ModbusModule:
 
     def pulse_written(self, seconds: float, ref: str = "") -> Future[bool]:
         """pulse(), and whether the module took it: True once it answered the write of its coil
-        "on" (or the coil was on as written: a pulse during a pulse, a hold); False once the write
-        failed twice (one request lost to noise is sent again), the bus is down (a pulse is not
-        queued for its return), or it stops. Settled on the bus thread, within answer_within_s.
+        "on" (or, for a pulse during a pulse or a hold, that its coil is on: _confirm_on); False
+        once the write failed twice (one request lost to noise is sent again), the bus is down (a
+        pulse is not queued for its return), or it stops. Settled on the bus thread, within
+        answer_within_s.
         A pulse not taken is over: never written later on its own (settle_pulses)."""
         control = self._require_control()
         return self._written(lambda: control.pulse(seconds))
@@ -457,10 +459,11 @@ class ModbusModule:
         # Counted from now, after the timeout: with timeout_s >= 1 s, counted from the request the
         # unit would be due again at once and asked on every pass.
         self.next_poll = time.monotonic() + 1.0
-        if self._changes and not self._silent:
-            # It answered the request before: a relay change lost to noise on the line is sent
-            # again at once, after the other modules' changes (ModbusBus._next), or the barrier's
-            # pulse is lost whole. A second failure in a row backs off like any silent module.
+        if (self._changes or self._outcomes) and not self._silent:
+            # It answered the request before: a relay change (or a pulse's _confirm_on) lost to
+            # noise on the line is sent again at once, after the other modules' changes
+            # (ModbusBus._next), or the barrier's pulse is lost whole. A second failure in a row
+            # backs off like any silent module.
             self._silent = True
             return False
         self._changes.clear()
@@ -481,6 +484,9 @@ class ModbusModule:
                 target = self._changes[0]  # dropped once written: a failed write is retried
             elif self._sent != self._control.wanted:
                 target = self._control.wanted  # after a reconnect or a failed write
+            elif self._sent is True and self._outcomes:
+                self._confirm_on(client)
+                continue
             elif self._settled():
                 return
             else:
@@ -496,13 +502,36 @@ class ModbusModule:
             if self._changes:
                 self._changes.popleft()
 
+    def _confirm_on(self, client: Any) -> None:
+        """The pulses (and holds) asked while the coil is on as written: PulseControl wrote nothing
+        for them, yet the module may have restarted since with its coil off (a power flicker
+        between two cars nose to tail; the coil is read back once a second only). Told taken on
+        that belief, the guard's second 开闸 was shown opened at a shut barrier and the held car let
+        out on record. So the module answers first: a relay-only module's coil is read back (found
+        off, _read_back counts and warns, and the loop writes "on" for them, that answer their
+        outcome); a module with inputs, whose coil is never read back (hardware.md), is written "on"
+        again, which does not switch a coil that is on. Those asked during the request wait for
+        the next one."""
+        with self._outcomes_lock:
+            asked = list(self._outcomes)
+        if self._inputs:
+            self._check(client.write_coil(self._coil, True, device_id=self._unit), WRITE_COIL)
+            self.health.count("coil_writes")
+        elif self._read_coil(client):
+            return  # read back off: not taken yet
+        with self._outcomes_lock:
+            self._outcomes = [outcome for outcome in self._outcomes if outcome not in asked]
+        for outcome in asked:
+            if not outcome.done():  # settled meanwhile, not taken (the bus went down)
+                outcome.set_result(True)
+
     def _settled(self) -> bool:
         """With every change written, the pulses still waiting are settled by the coil as it is:
-        on as written (a pulse during a pulse), or off (a pulse over before the bus came back:
-        not written); the releases, off as written. False if a pulse has just queued a change:
-        written first."""
+        off (a pulse over before the bus came back: not written); the releases, off as written.
+        False if a pulse has just queued a change, or was asked while the coil is on: written, or
+        confirmed (_confirm_on), first."""
         with self._outcomes_lock:
-            if self._changes:
+            if self._changes or (self._sent is True and self._outcomes):
                 return False
             outcomes, self._outcomes = self._outcomes, []
             releases, self._releases = self._releases, []
@@ -527,9 +556,13 @@ class ModbusModule:
         elif self._control is not None:
             # A relay-only module is read back now and then, so a dead one shows offline and one
             # that dropped its coil is set again.
-            reply = self._check(client.read_coils(self._coil, count=1, device_id=self._unit), READ_COILS, 1)
-            return self._read_back(bool(reply.bits[0]))
+            return self._read_coil(client)
         return False
+
+    def _read_coil(self, client: Any) -> bool:
+        """Read the coil back: True if it must be written again (_read_back)."""
+        reply = self._check(client.read_coils(self._coil, count=1, device_id=self._unit), READ_COILS, 1)
+        return self._read_back(bool(reply.bits[0]))
 
     def _read_back(self, on: bool) -> bool:
         """The coil as the module says it is, against what was last written: True if they differ.
@@ -557,10 +590,12 @@ class ModbusModule:
         self._differs = True
         if not on:
             with self._outcomes_lock:  # a pulse or hold asked now queues its change under it
-                if not self._changes:
+                if not self._changes and not self._outcomes:
                     # A pulse the module dropped midway is over: its barrier was triggered when
                     # the coil closed, and closing it again would trigger it again (a barrier that
                     # toggles on each contact would come down). A hold is kept: written again.
+                    # One asked since the coil was last confirmed on (its outcome still waiting)
+                    # never had it on: "on" is written for it (_confirm_on).
                     self._control.not_taken()
         self._sent = on  # as it is now: only a state that differs from it is written
         return True
