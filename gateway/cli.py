@@ -1,5 +1,5 @@
-"""The `gateway` command: run, demo, check-config, import, export, export-plates, user, token, outbox,
-bench."""
+"""The `gateway` command: run, demo, check-config, import, import-inside, export, export-plates, user,
+token, outbox, bench."""
 
 from __future__ import annotations
 
@@ -121,6 +121,10 @@ def _parser() -> argparse.ArgumentParser:
         help="CSV files; their header says their kind (none: only finish an import an earlier run "
         "left unfinished)",
     )
+
+    from gateway.parking.inside_cli import add_arguments as add_inside_command
+
+    add_inside_command(sub)
 
     sp = command("export", cmd_export, "export residents, vehicles, cards, slots as CSV files")
     sp.add_argument("-c", "--config", required=True, type=Path)

@@ -31,13 +31,14 @@ from gateway.store import registry
 from gateway.store.accounts import end_session, list_accounts, list_tokens
 from gateway.store.alarms import count_alarms, recent_alarms
 from gateway.store.audit import count_audit, recent_audit
-from gateway.store.occupancy import occupancy, people_inside
+from gateway.store.occupancy import count_open_stays, occupancy, open_stays, people_inside
 from gateway.store.outbox import count_set_aside
 from gateway.store.set_aside import set_aside
 from gateway.web.audit_words import AUDIT_ACTIONS
 from gateway.web.i18n import TEXTS, js_texts, translator
 from gateway.web.qr import qr_svg
 from plates.grammar import PROVINCES
+from plates.grammar import normalize as normalize_plate
 
 WEB_DIR = Path(__file__).resolve().parent.parent / "web"
 STATIC_DIR = WEB_DIR / "static"
@@ -330,11 +331,20 @@ def lookup_page(request: Request, db: Db, q: Annotated[str, Query(max_length=60)
     return render(request, db, who, "lookup.html", "lookup", q=q, results=results, total=found.total)
 
 
+CARS_INSIDE_SHOWN = 200  # the newest; a search by plate finds the rest
+
+
 @router.get("/occupancy", response_class=HTMLResponse)
-def occupancy_page(request: Request, db: Db) -> Response:
+def occupancy_page(request: Request, db: Db, plate: Annotated[str, Query(max_length=12)] = "") -> Response:
+    """The counts per zone and class, and the cars recorded inside (newest first, or those whose
+    plate holds what was typed); an admin records a car found inside, or marks one as left."""
     who = page_user(request, db)
     gw = guard_app(request).gw
     names = {z.id: z.name for z in gw.site.config.zones}
+    part = normalize_plate(plate) or None
+    cars = open_stays(db, limit=CARS_INSIDE_SHOWN, part=part)
+    for car in cars:
+        car["entered_at"] = local(gw, car["entered_at"])
     return render(
         request,
         db,
@@ -343,6 +353,10 @@ def occupancy_page(request: Request, db: Db) -> Response:
         "occupancy",
         zones=occupancy(db, gw.site.capacity, names),
         people_inside=people_inside(db),
+        cars=cars,
+        cars_total=count_open_stays(db, part),
+        plate=plate,
+        zone_names=names,
     )
 
 

@@ -22,6 +22,7 @@ from gateway.api.errors import ApiError
 from gateway.api.prices_page import page_language, prices_html
 from gateway.api.views import shown_value
 from gateway.parking.fees import tariff_at
+from gateway.parking.inside import CarInside, entered_at_of, record_inside
 from gateway.parking.report import report_csv
 from gateway.parking.service import typed_plate
 from gateway.parking.tariffs import CLASSES, price_lines
@@ -88,6 +89,29 @@ class Closing(BaseModel):
     actor: str = Field("", max_length=40)
 
 
+class Inside(BaseModel):
+    plate: str = Field(max_length=12, description="The car's plate, e.g. 皖A12345.")
+    vehicle_class: str | None = Field(
+        None, max_length=12, description="car, motorcycle or bicycle; empty: the register's class, else car."
+    )
+    zone: str | None = Field(
+        None,
+        max_length=40,
+        description="The zone it is parked in; needed only for a car with no fixed slot at a site of "
+        "several zones.",
+    )
+    entered_at: str | None = Field(
+        None,
+        max_length=40,
+        description="When it came in, in the site's time (YYYY-MM-DD HH:MM); empty: now. Never in the "
+        "future.",
+    )
+    reason: str = Field(
+        min_length=2, max_length=200, description="Why: e.g. parked before the gateway; camera down at entry."
+    )
+    actor: str = Field("", max_length=40)
+
+
 class Validation(BaseModel):
     building: str = Field(max_length=20, description="The host's building, e.g. 3栋.")
     unit: str = Field(max_length=20, description="The host's unit, e.g. 2单元.")
@@ -131,6 +155,19 @@ def parking_router(gw: Gateway) -> APIRouter:
                 local_iso(stay["billed_until"], gw.site.tz),
             )
         return stays
+
+    @router.post("/api/parking/stays", summary="Admin correction: record a car already inside")
+    def record_stay(body: Inside, who: AdminOperator) -> dict[str, Any]:
+        actor = _actor(who, body.actor)
+        car = CarInside(
+            body.plate,
+            entered_at_of(body.entered_at, gw.site.tz),
+            body.vehicle_class or None,
+            body.zone or None,
+        )
+        return on_worker(
+            lambda c: _tx(c, lambda: record_inside(c, gw.site, car, body.reason, actor, gw.now()))
+        )
 
     @router.post("/api/parking/stays/{stay_id}/close", summary="Admin correction: the car has left unseen")
     def close_stay(stay_id: Id, body: Closing, who: AdminOperator) -> dict[str, Any]:

@@ -10,13 +10,18 @@ CLASSES = ("car", "motorcycle", "bicycle")
 _INSIDE = """
 SELECT zone, class, count(*), count(slot_id) FROM stays WHERE exited_at IS NULL GROUP BY zone, class
 """
+# `part`: a piece of the plate, as a guard searches (粤B12 finds 粤B12345).
 _OPEN = """
 SELECT s.id, s.plate, s.class, s.zone, s.billing, s.entered_at, s.billed_until, sl.number,
-       s.vehicle_id IS NOT NULL
+       s.vehicle_id IS NOT NULL, s.recorded_by
 FROM stays s LEFT JOIN slots sl ON sl.id = s.slot_id
 WHERE s.exited_at IS NULL AND (:plate IS NULL OR s.plate = :plate) AND (:zone IS NULL OR s.zone = :zone)
+  AND (:part IS NULL OR instr(s.plate, :part) > 0)
 ORDER BY s.entered_at DESC LIMIT :limit
 """
+_OPEN_COUNT = (
+    "SELECT count(*) FROM stays WHERE exited_at IS NULL AND (:part IS NULL OR instr(plate, :part) > 0)"
+)
 
 
 def occupancy(
@@ -54,9 +59,15 @@ def occupancy(
 
 
 def open_stays(
-    conn: sqlite3.Connection, plate: str | None = None, zone: str | None = None, limit: int = 200
+    conn: sqlite3.Connection,
+    plate: str | None = None,
+    zone: str | None = None,
+    limit: int = 200,
+    part: str | None = None,
 ) -> list[dict[str, Any]]:
-    cur = conn.execute(_OPEN, {"plate": plate, "zone": zone, "limit": limit})
+    """The cars recorded inside, newest first; `recorded_by`: the admin (or `cli:` user) who
+    recorded a car found inside by hand (gateway/parking/inside.py), None for one an entry let in."""
+    cur = conn.execute(_OPEN, {"plate": plate, "zone": zone, "limit": limit, "part": part})
     keys = [
         "stay_id",
         "plate",
@@ -67,6 +78,7 @@ def open_stays(
         "billed_until",
         "slot",
         "registered",
+        "recorded_by",
     ]
     out = []
     for row in cur:
@@ -74,6 +86,11 @@ def open_stays(
         item["registered"] = bool(item["registered"])
         out.append(item)
     return out
+
+
+def count_open_stays(conn: sqlite3.Connection, part: str | None = None) -> int:
+    """How many cars open_stays would list with no limit."""
+    return int(conn.execute(_OPEN_COUNT, {"part": part}).fetchone()[0])
 
 
 def people_inside(conn: sqlite3.Connection) -> int:

@@ -1042,6 +1042,14 @@ MIGRATIONS: list[str] = [
     INSERT INTO config_seen (key, value, first_seen)
     SELECT 'alarms_before_streams', coalesce(max(id), 0), {_NOW} FROM alarms;
     """,
+    # A car already inside that no entry of the gateway's let in (an estate's first day replacing
+    # an old system; a car found parked whose entry a camera missed) is recorded by an admin or by
+    # `gateway import-inside` (gateway/parking/inside.py): its stay has no entry event, and who
+    # recorded it is kept here (NULL: its entry opened it), for the stays list and the upstream
+    # `stay` record.
+    """
+    ALTER TABLE stays ADD COLUMN recorded_by TEXT;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

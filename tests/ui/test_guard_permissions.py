@@ -38,6 +38,7 @@ ADMIN_ONLY = {
     ("POST", "/api/outbox/send-again"),
     ("DELETE", "/api/tokens/{token_id}"),
     ("POST", "/api/parking/stays/{stay_id}/close"),
+    ("POST", "/api/parking/stays"),
 }
 GUARD_MAY = {
     ("DELETE", "/api/session"),

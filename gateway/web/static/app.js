@@ -445,6 +445,13 @@ document.addEventListener("change", (e) => {
   if (form && form.dataset.rules && ["valid_from", "valid_to"].includes(e.target.name)) followRules(form);
 });
 
+// A page that keeps itself current (an element with data-refresh: seconds) is reloaded that often,
+// but not while the guard is typing into it or answering a dialog: a reload wipes what was typed.
+const REFRESH_S = Number(document.querySelector("[data-refresh]")?.dataset.refresh || 0);
+const typing = () => document.querySelector("dialog[open]") || document.activeElement?.closest("form") ||
+  [...document.querySelectorAll("form[data-api] input")].some((el) => el.value !== el.defaultValue);
+if (REFRESH_S > 0) setInterval(() => { if (!typing()) location.reload(); }, REFRESH_S * 1000);
+
 restoreForms();
 // A window typed before logging in again comes back with the form: marked for it, not for now.
 document.querySelectorAll("form[data-rules]").forEach((form) => {

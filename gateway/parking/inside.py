@@ -1,0 +1,236 @@
+"""Cars already inside that no entry of the gateway's let in: recorded by hand.
+
+An estate's first day replacing an old system starts with hundreds of cars parked, and a car an
+admin finds parked may have come in past a camera that was down. Unrecorded, occupancy read low, a
+fixed slot whose car was on it read free (its shared slot's second car came in as the slot's own),
+and each such car left as `no_entry_record` (a stranger charged a day's fee under
+exit_without_entry = "charge", whatever its real time). One function records one car, for the admin
+API and `gateway import-inside` alike: the stay an entry of that plate at `entered_at` would have
+opened, decided by the decision core as such an entry is (its own slot if free, else as the slot's
+second car; monthly, visitor's or temporary, billed from `entered_at`), marked as recorded by whom,
+audited and sent upstream in the caller's transaction.
+
+The car is inside, whatever a lane would have said: what would have refused it at the barrier (a
+full zone, `policy.no_slot` or `shared_slot_second_car` or `unknown_vehicle` = "refuse", a pass or
+registration not valid then, a block) does not keep it out of the record. A car the lane would
+have refused for its credential is recorded as a temporary car, paying by time, as it would pay had
+it come in unregistered.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any, cast
+from zoneinfo import ZoneInfo
+
+from gateway.core import TYPED_BY, Billing, CredentialFacts, LaneRules, Policy, Presented, decide
+from gateway.core.model import VehicleClass
+from gateway.parking.service import typed_plate
+from gateway.site import Site
+from gateway.store.audit import audit
+from gateway.store.lookup import lookup, subject_of
+from gateway.store.outbox import enqueue
+from gateway.store.parking import ParkingError
+from gateway.timefmt import FORMS, parse_local, to_db
+
+CLASSES = ("car", "motorcycle", "bicycle")
+# The lane an entry at `entered_at` is decided at: no lane of the config (its hours, its class).
+_LANE_ID = "inside"
+
+_OPEN = """
+INSERT INTO stays (subject, plate, vehicle_id, class, zone, slot_id, billing, entered_at, recorded_by)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+"""
+# The plate's (or its car's) stay still open: a car is inside once.
+_INSIDE = """
+SELECT id, entered_at FROM stays WHERE exited_at IS NULL AND (subject = :subject OR plate = :plate)
+ORDER BY id DESC LIMIT 1
+"""
+# A stay of the plate that ended after the time given: the car was seen leaving since it came in
+# then. Read from the exits after that time (the partial index on exited_at), not the whole table.
+_LEFT_SINCE = """
+SELECT id, exited_at FROM stays
+WHERE exited_at > :entered AND (plate = :plate OR subject = :subject)
+ORDER BY exited_at DESC LIMIT 1
+"""
+# The zones of a registered car's fixed slots (car slots only): where it parks, when none is given.
+_SLOT_ZONES = """
+SELECT DISTINCT s.zone FROM credentials c JOIN vehicles v ON v.id = c.vehicle_id AND v.class = 'car'
+JOIN slot_vehicles sv ON sv.vehicle_id = v.id JOIN slots s ON s.id = sv.slot_id
+WHERE c.kind = 'plate' AND c.value = ?
+"""
+_SLOT_NUMBER = "SELECT number FROM slots WHERE id = ?"
+
+
+@dataclass(frozen=True, slots=True)
+class CarInside:
+    """A car an admin says is inside: its plate as typed, and what the admin knows of it."""
+
+    plate: str
+    entered_at: datetime | None = None  # None: now
+    vehicle_class: str | None = None  # None: the register's, else car
+    zone: str | None = None  # None: its slot's, or the site's only zone
+
+
+def entered_at_of(text: str | None, tz: ZoneInfo) -> datetime | None:
+    """When a car came in, as an admin or a CSV gives it (the site's time; the forms a CSV takes:
+    timefmt.FORMS), or None for now. 422 `bad_time` naming the forms when it is none of them."""
+    if text is None or not text.strip():
+        return None
+    try:
+        return parse_local(text, tz)
+    except ValueError as exc:
+        raise ParkingError(
+            f"entered_at: {exc}",
+            fix=f"write when the car came in, in the site's time: {FORMS}",
+            status=422,
+            code="bad_time",
+        ) from None
+
+
+def record_inside(
+    conn: sqlite3.Connection, site: Site, car: CarInside, reason: str, actor: str, now: datetime
+) -> dict[str, Any]:
+    """Open the stay of a car already inside (the caller owns the transaction). ParkingError, with
+    nothing written, for a car that cannot be recorded so: 422 a bad plate, class, zone or time, 409
+    a car inside already or seen leaving since the time given."""
+    plate = typed_plate(car.plate)
+    if not 2 <= len(reason.strip()) <= 200:
+        raise ParkingError(
+            "a reason is needed", fix="say why, in 2 to 200 characters", status=422, code="reason_required"
+        )
+    at = (car.entered_at or now).astimezone(site.tz)
+    if at > now:
+        raise ParkingError(
+            f"entered_at {at:%Y-%m-%d %H:%M} is after now ({now.astimezone(site.tz):%Y-%m-%d %H:%M})",
+            fix="give the time the car came in, in the site's time, or leave it empty for now",
+            status=422,
+            code="bad_time",
+        )
+    if car.vehicle_class is not None and car.vehicle_class not in CLASSES:
+        raise ParkingError(
+            f"vehicle_class {car.vehicle_class!r} is not one of {', '.join(CLASSES)}",
+            fix="give car, motorcycle or bicycle, or leave it empty for the register's (else car)",
+            status=422,
+            code="unknown_class",
+        )
+    zone = _zone(conn, site, plate, car.zone)
+    given = cast(VehicleClass | None, car.vehicle_class)  # one of CLASSES, checked above
+    p = Presented(_LANE_ID, "plate", plate, 1.0, at, f"{TYPED_BY}{actor}", vehicle_class=given)
+    lane = LaneRules(_LANE_ID, "entrance", "vehicle", zone)
+    facts = lookup(conn, p, lane, site.capacity)
+    cred = facts.credential
+    registered = _registered_class(cred)
+    if given is not None and registered is not None and given != registered:
+        raise ParkingError(
+            f"{plate} is registered as a {registered}, not a {given}",
+            fix="leave vehicle_class empty (the register's is taken), or correct the register first",
+            status=422,
+            code="wrong_class",
+        )
+    subject = subject_of(p, cred, "vehicle")
+    _not_inside(conn, site, plate, subject, at)
+    # Decided as an entry then, with nothing that keeps a car out: it is inside (a full zone is told
+    # by the occupancy page and the import's summary, not by refusing the record).
+    decision = decide(p, replace(facts, zone=None, inside=False), _as_inside(site.policy))
+    billing, slot_id = decision.billing, decision.slot_id
+    if not decision.admitted:  # its credential would have kept it out then: it pays by time
+        billing, slot_id = Billing.TEMPORARY, None
+    vclass = facts.vehicle_class
+    vehicle_id = cred.vehicle.id if cred is not None and cred.vehicle is not None else None
+    cur = conn.execute(_OPEN, (subject, plate, vehicle_id, vclass, zone, slot_id, billing, to_db(at), actor))
+    stay_id = int(cur.lastrowid or 0)
+    slot = conn.execute(_SLOT_NUMBER, (slot_id,)).fetchone()[0] if slot_id is not None else None
+    when = f"{at:%Y-%m-%d %H:%M}"
+    audit(
+        conn, now, actor, "stay.record", f"stay:{stay_id}", f"{plate}: inside since {when}, {zone}: {reason}"
+    )
+    said = {
+        "stay_id": stay_id,
+        "plate": plate,
+        "zone": zone,
+        "class": vclass,
+        "slot_id": slot_id,
+        "slot": slot,
+        "billing": billing,
+        "entered_at": at.isoformat(),
+    }
+    change = {"at": now.astimezone(site.tz).isoformat(), "change": "recorded_by_admin"}
+    enqueue(conn, "stay", {**change, **said, "reason": reason, "actor": actor}, now)
+    refused = None if decision.admitted else str(decision.reason)
+    return {**said, "recorded_by": actor, "lane_would_refuse": refused}
+
+
+def _registered_class(cred: CredentialFacts | None) -> str | None:
+    """The class the register gives the plate: its vehicle's, or the one on its visitor's pass."""
+    if cred is None:
+        return None
+    return cred.vehicle.vehicle_class if cred.vehicle is not None else cred.holder.vehicle_class
+
+
+def _as_inside(policy: Policy) -> Policy:
+    """The site's policy with what keeps a car out at the barrier taken away: a car without a slot,
+    a slot's second car and a stranger are temporary cars, as they are where the site admits them."""
+    return replace(
+        policy,
+        no_slot="temporary",
+        shared_slot_second_car="temporary",
+        unknown_vehicle="temporary",
+        anti_passback="off",
+        closed_periods=(),
+    )
+
+
+def _zone(conn: sqlite3.Connection, site: Site, plate: str, given: str | None) -> str:
+    """The zone the car is in: the one given (a zone of the config), else its fixed slot's, else
+    the site's only zone; 422 where that cannot be told."""
+    zones = [z.id for z in site.config.zones]
+    if given:
+        if given not in zones:
+            raise ParkingError(
+                f"zone {given!r} is not a zone of this site",
+                fix=f"give one of {zones}",
+                status=422,
+                code="unknown_zone",
+            )
+        return given
+    slotted = [z for (z,) in conn.execute(_SLOT_ZONES, (plate,)) if z in zones]
+    if len(slotted) == 1:
+        return slotted[0]
+    if len(zones) == 1:
+        return zones[0]
+    where = f"its slots are in {sorted(slotted)}" if slotted else "it has no fixed slot"
+    raise ParkingError(
+        f"the zone of {plate} cannot be told: {where}, and the site has zones {zones}",
+        fix=f"give the zone the car is parked in: one of {zones}",
+        status=422,
+        code="zone_needed",
+    )
+
+
+def _not_inside(conn: sqlite3.Connection, site: Site, plate: str, subject: str, at: datetime) -> None:
+    """409 for a car recorded inside already (naming its stay), or seen leaving after `at` (its
+    stay would overlap the one that ended then, counted twice in the day's peak)."""
+    named = {"subject": subject, "plate": plate, "entered": to_db(at)}
+    row = conn.execute(_INSIDE, named).fetchone()
+    if row is not None:
+        since = datetime.fromisoformat(row[1]).astimezone(site.tz)
+        raise ParkingError(
+            f"{plate} is inside already, on stay {row[0]} (since {since:%Y-%m-%d %H:%M})",
+            fix=f"nothing to record; if that stay is wrong, close it first "
+            f"(POST /api/parking/stays/{row[0]}/close), then record the car",
+            status=409,
+            code="already_inside",
+        )
+    row = conn.execute(_LEFT_SINCE, named).fetchone()
+    if row is not None:
+        left = datetime.fromisoformat(row[1]).astimezone(site.tz)
+        raise ParkingError(
+            f"{plate} was recorded leaving at {left:%Y-%m-%d %H:%M} (stay {row[0]}), after the "
+            f"entered_at given ({at:%Y-%m-%d %H:%M})",
+            fix=f"give the time it came in after {left:%Y-%m-%d %H:%M}, or leave entered_at empty for now",
+            status=409,
+            code="left_since",
+        )

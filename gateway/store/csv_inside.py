@@ -1,0 +1,119 @@
+"""`gateway import-inside`: the CSV of cars already inside, read whole into rows before any write.
+
+Columns: plate (required), entered_at, vehicle_class, zone (optional; docs/parking.md, Cars already
+inside). Read as `gateway import` reads its files (UTF-8 with or without Excel's BOM, else GBK), its
+dates by the same rules (gateway/timefmt.py). Each problem names the file and line, and what to do.
+"""
+
+from __future__ import annotations
+
+import csv
+import difflib
+import io
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from gateway.parking.inside import CarInside, entered_at_of
+from gateway.store.csv_import import decode
+from gateway.store.csv_rows import RowError, plate_value
+from gateway.store.parking import ParkingError
+
+REQUIRED = ("plate",)
+OPTIONAL = ("entered_at", "vehicle_class", "zone")
+
+
+@dataclass(frozen=True, slots=True)
+class InsideRow:
+    line: int
+    car: CarInside
+
+
+# A problem: the line it is on (0: the file's), and `file:line: column: what is wrong; what to do`.
+Problem = tuple[int, str]
+
+
+def read_inside(path: Path, tz: ZoneInfo) -> tuple[list[InsideRow], list[Problem]]:
+    """The file's good rows, and its problems: the rows are written only where there are none.
+    A file that cannot be read as a whole (its header) gives no rows."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        return [], [(0, f"{path}: cannot open: {exc.strerror}")]
+    if raw.startswith(b"PK\x03\x04"):
+        return [], [(0, f"{path}: is an Excel workbook, not CSV; in Excel use Save As, CSV UTF-8")]
+    text = decode(raw)
+    if text is None:
+        return [], [(0, f"{path}: unreadable (neither UTF-8 nor GBK text); save the file as CSV UTF-8")]
+    reader = csv.reader(io.StringIO(text, newline=""))
+    rows: list[InsideRow] = []
+    try:
+        return rows, _rows(path, reader, tz, rows)
+    except csv.Error as exc:
+        line = reader.line_num
+        return [], [(line, f"{path}:{line}: unreadable ({exc}); save the file as CSV UTF-8")]
+
+
+def _rows(path: Path, reader: Any, tz: ZoneInfo, rows: list[InsideRow]) -> list[Problem]:
+    header = [h.strip() for h in next(reader, [])]
+    problems = [(1, f"{path}:1: {p}") for p in _header_problems(header)]
+    if problems:
+        return problems
+    seen: dict[str, int] = {}
+    for fields in reader:
+        if not any(f.strip() for f in fields):
+            continue  # a blank line
+        line = reader.line_num
+        if len(fields) > len(header):
+            problems.append((line, f"{path}:{line}: more fields than the header has columns"))
+            continue
+        cells = {k: v.strip() for k, v in zip(header, fields, strict=False)}  # a short row: cells left empty
+        try:
+            car = _car(cells, tz)
+        except RowError as exc:
+            problems.append((line, f"{path}:{line}: {exc.column}: {exc}"))
+            continue
+        if car.plate in seen:
+            repeat = (
+                f"{car.plate} repeats line {seen[car.plate]}; a car is inside once: delete one of the two"
+            )
+            problems.append((line, f"{path}:{line}: plate: {repeat}"))
+            continue
+        seen[car.plate] = line
+        rows.append(InsideRow(line, car))
+    return problems
+
+
+def _car(cells: dict[str, str], tz: ZoneInfo) -> CarInside:
+    plate = plate_value(cells.get("plate", ""))
+    try:
+        entered = entered_at_of(cells.get("entered_at"), tz)
+    except ParkingError as exc:
+        raise RowError("entered_at", exc.message.removeprefix("entered_at: ")) from None  # it says the forms
+    vclass = cells.get("vehicle_class", "").lower() or None
+    return CarInside(plate, entered, vclass, cells.get("zone") or None)
+
+
+def _header_problems(header: list[str]) -> list[str]:
+    known = [*REQUIRED, *OPTIONAL]
+    problems = []
+    for column in REQUIRED:
+        if column not in header:
+            problems.append(
+                f"no {column!r} column: the header is {header}; a file of cars inside has "
+                f"{','.join(REQUIRED)} and may have {','.join(OPTIONAL)}"
+            )
+    for number, column in enumerate(header, 1):
+        if column in known:
+            if header.index(column) != number - 1:
+                problems.append(f"column {number} {column!r} is there twice: delete one")
+            continue
+        guess = difflib.get_close_matches(column, known, n=1)
+        fix = f"did you mean {guess[0]!r}?" if guess else "delete it or rename it"
+        name = f"{column!r}" if column else "(no name)"
+        problems.append(
+            f"column {number} {name} is not a column of a file of cars inside: {fix} (it has "
+            f"{','.join(REQUIRED)} and may have {','.join(OPTIONAL)})"
+        )
+    return problems
