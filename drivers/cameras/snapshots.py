@@ -12,6 +12,11 @@ and failed snapshots are counted on the camera's health too, and one that could 
 its last_error until the next is: footage not kept (REQUIREMENTS 7) shows where an installer looks,
 with the fix for its cause (a folder left to root is not a full disk).
 
+A snapshot is filed by the site's day and clock (snapshots/YYYY-MM-DD/HHMMSS-...jpg), not the box's:
+a Raspberry Pi left on UTC or Europe/London would file a car seen at 07:30 in Shanghai under the
+previous day, where the installer and retention (which judges day folders by the site's date) do
+not look for it.
+
 So the event reaches the guard's page before its JPEG is on the disk: the writer says which names
 it still has to write (pending), and the page's request for one waits for it rather than 404.
 """
@@ -26,7 +31,7 @@ import queue
 import shutil
 import threading
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, tzinfo
 from itertools import count
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -48,8 +53,17 @@ _NOT_SAVED = "snapshots not saved"
 
 
 class SnapshotWriter:
-    def __init__(self, data_dir: Path, max_pending: int = 8, health_of: HealthOf | None = None):
+    def __init__(
+        self,
+        data_dir: Path,
+        max_pending: int = 8,
+        health_of: HealthOf | None = None,
+        tz: tzinfo | None = None,
+    ):
+        """`tz`: the site's zone, which names the day folders and files (None: the box's own,
+        for tools and tests that have no site)."""
         self.data_dir = data_dir
+        self.tz = tz
         self._health_of = health_of
         self.written = 0
         self.skipped = 0
@@ -65,7 +79,7 @@ class SnapshotWriter:
 
     def submit(self, frame: Frame, device: str, quality: int = 85) -> str | None:
         """The path (relative to the data directory) the JPEG will have, or None if skipped."""
-        taken = datetime.fromtimestamp(frame.wall)
+        taken = datetime.fromtimestamp(frame.wall, self.tz)
         relative = (
             Path("snapshots") / f"{taken:%Y-%m-%d}" / f"{taken:%H%M%S-%f}-{device}-{next(self._ids)}.jpg"
         )

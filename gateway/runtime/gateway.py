@@ -40,6 +40,7 @@ from gateway.runtime.hand_opens import Kept, WaitingRecords
 from gateway.runtime.kept_records import DeviceChange, DevicesSettled, PatrolTap, held_back
 from gateway.runtime.lane_boards import LaneBoards, Pulsed, pulse, tell_opening
 from gateway.runtime.lanes import LaneInputs
+from gateway.runtime.logsetup import log_in_zone
 from gateway.runtime.outbox_stream import check_outbox_stream
 from gateway.runtime.plate_match import RegisteredPlates
 from gateway.runtime.texts import display_lines, fault_lines
@@ -73,6 +74,7 @@ def _room_to_start(cfg: SiteConfig) -> Room | None:
 class Gateway:
     def __init__(self, cfg: SiteConfig, chooser_for: ChooserFor | None = None):
         self.site = Site.from_config(cfg)
+        log_in_zone(self.site.tz)  # the log's times from here on are the site's, as the pages'
         self.data_dir = cfg.site.data_dir
         self.db_path = self.data_dir / DB_NAME
         start_room = _room_to_start(cfg)
@@ -94,10 +96,12 @@ class Gateway:
         # What the config edited since left behind: slots, stays, tariff prices, the site id.
         say_at_start(self.conn, self.parking.rules.tariffs, self.site, self.now())
         self.lane_io = LaneInputs(self.devices, self.on_worker, self.now, self._record_in_turn)
-        # Snapshots skipped or not saved are told on the camera's health.
+        # Snapshots skipped or not saved are told on the camera's health; filed by the site's day.
         health_of = {h.device: h for h in self.devices.health}.get
         self.snapshots = (
-            SnapshotWriter(self.data_dir, health_of=health_of) if self.devices.snapshot_quality else None
+            SnapshotWriter(self.data_dir, health_of=health_of, tz=self.site.tz)
+            if self.devices.snapshot_quality
+            else None
         )
         self._pulse_seconds = {lane.id: lane.pulse_seconds for lane in cfg.lanes}
         self._plate_match = {lane.id: lane.plate_match for lane in cfg.lanes}

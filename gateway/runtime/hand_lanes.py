@@ -411,7 +411,8 @@ class HandLanes:
         this record of it waits in memory until storage takes writes (WaitingRecords). Its write
         failing stopped the start for good, the barrier dropped on the convoy."""
         for lane, (holder, since) in on_record.items():
-            reason = f"held again after a restart (held by {holder} since {since.isoformat()})"
+            local = since.astimezone(self.site.tz)  # stored UTC: the pages read the site's time
+            reason = f"held again after a restart (held by {holder} since {local:%Y-%m-%d %H:%M})"
             try:
                 self._check_lane(lane, "hold", reason)
                 with self._turns[lane]:
@@ -439,7 +440,8 @@ class HandLanes:
         upstream for ever. Its mode is dropped, on record (`lane.reopen` for a closed lane,
         `lane.hold_failed` for a held one, by `gateway`); the same barrier under a new id is normal."""
         what = "closed" if was.mode == "closed" else "held open"
-        why = f"no lane {lane!r} in the site config ({what} by {was.by} since {was.since.isoformat()})"
+        since = f"{was.since.astimezone(self.site.tz):%Y-%m-%d %H:%M}"  # on the pages, the site's time
+        why = f"no lane {lane!r} in the site config ({what} by {was.by} since {since})"
         action = "reopen" if was.mode == "closed" else "hold_failed"
         try:
             self._record_lane(

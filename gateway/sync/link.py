@@ -19,7 +19,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, tzinfo
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
@@ -130,12 +130,12 @@ class SyncLink:
         return {
             "enabled": True,
             "state": self.state,
-            "since": _iso(self.state_since),
+            "since": _iso(self.state_since, self.gw.site.tz),
             "broker": f"{self.cfg.host}:{self.cfg.port}",
             "client_id": self.client_id,
             "tls": self.cfg.ca_file is not None,
             "last_error": self.last_error,
-            "last_error_at": _iso(self.last_error_at),
+            "last_error_at": _iso(self.last_error_at, self.gw.site.tz),
             "next_attempt_in_s": round(max(0.0, self.next_attempt_at - time.time()), 1)
             if self.next_attempt_at and self.state != "connected"
             else None,
@@ -470,5 +470,6 @@ def _size(report: dict[str, Any]) -> int:
     return len(json.dumps(report, ensure_ascii=False).encode())  # as retain() encodes it
 
 
-def _iso(ts: float | None) -> str | None:
-    return datetime.fromtimestamp(ts).astimezone().isoformat(timespec="seconds") if ts else None
+def _iso(ts: float | None, tz: tzinfo) -> str | None:
+    """A wall-clock time as the API gives times: in the site's zone, whatever the box's own is."""
+    return datetime.fromtimestamp(ts, tz).isoformat(timespec="seconds") if ts else None

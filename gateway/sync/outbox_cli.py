@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import argparse
 import sqlite3
-from datetime import datetime
+from datetime import datetime, tzinfo
 from zoneinfo import ZoneInfo
 
 from gateway.config import load_config
@@ -13,6 +13,7 @@ from gateway.errors import GatewayError
 from gateway.store.database import DB_NAME, open_database
 from gateway.store.outbox import backlog
 from gateway.store.set_aside import send_again, set_aside
+from gateway.timefmt import from_db
 
 
 def add_arguments(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -30,21 +31,32 @@ def add_arguments(sub: argparse._SubParsersAction) -> None:  # type: ignore[type
 
 def cmd_outbox(args: argparse.Namespace) -> int:
     cfg = load_config(args.config)
+    tz = ZoneInfo(cfg.site.timezone)
     db = open_database(cfg.site.data_dir / DB_NAME, sync=cfg.storage.sync)
     try:
         if args.send_again:
-            return _send_again(db.conn, args.send_again, datetime.now(ZoneInfo(cfg.site.timezone)))
+            return _send_again(db.conn, args.send_again, datetime.now(tz))
+        # The store keeps UTC; printed in the site's time, as /api/outbox and the alarms page give it.
         waiting = backlog(db.conn)
-        print(f"waiting to go upstream: {waiting['pending']} (oldest {waiting['oldest_pending_at'] or '-'})")
+        oldest = _local(waiting["oldest_pending_at"], tz)
+        print(f"waiting to go upstream: {waiting['pending']} (oldest {oldest})")
         rows = set_aside(db.conn)
         print(f"set aside (quarantined): {len(rows)}")
         for row in rows:
-            print(f"  seq {row.seq}  {row.record_type}  {row.event_id}  {row.set_aside_at}  {row.reason}")
+            at = _local(row.set_aside_at, tz)
+            print(f"  seq {row.seq}  {row.record_type}  {row.event_id}  {at}  {row.reason}")
         if rows:
             print("after fixing the cause: gateway outbox -c CONFIG --send-again all (or the seqs)")
         return 0
     finally:
         db.conn.close()
+
+
+def _local(text: str | None, tz: tzinfo) -> str:
+    """A stored UTC time as /api/outbox gives it (gateway/api/deps.py, local); '-' for none (a row
+    set aside before the time was kept)."""
+    at = from_db(text)
+    return at.astimezone(tz).isoformat(timespec="seconds") if at else "-"
 
 
 _SEE_SEQS = "run `gateway outbox -c CONFIG` to see the set-aside records and their seqs"
