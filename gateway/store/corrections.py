@@ -9,10 +9,11 @@ inside (soft anti-passback: `already_inside`) closed that car's stay as a missed
 the misread plate, it gives that stay back, open again, with any missed-exit charge it carried,
 or charge it kept a booth payment against, undone;
 corrected back to the plate it was read as (the camera was right after all), the entry takes that
-stay back: closed again as the missed exit, its charge as it stood; or, where that car has paid and
-left since (the stay given back ended), the entry's own stay ends where that stay did, and nobody
-is left inside on it (its car paid its whole stay there: the charge stays undone), what it paid
-ahead at the booth kept against a settled charge of it, as an admin's close keeps it. A car held at
+stay back: closed again as the missed exit, its charge as it stood, what was paid at the booth on
+it since going with the car onto the entry's stay; or, where that car has paid and left since
+(the stay given back ended), the entry's own stay ends where that stay did, and nobody is left
+inside on it (its car paid its whole stay there: the charge stays undone), what it paid ahead at
+the booth kept against a settled charge of it, as an admin's close keeps it. A car held at
 an exit is decided again as it waits: the correction of one of its decisions there is its hold's,
 written for each. Each correction is audited and goes upstream as a `plate_correction` record, one
 per record.
@@ -20,13 +21,17 @@ per record.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, date, datetime
 
 from gateway.core import Holder
 from gateway.errors import NotFound, Refused
+from gateway.parking.fees import Tariff, tariff_of_stay
+from gateway.parking.tariffs import known_since
 from gateway.store.audit import audit, transaction
+from gateway.store.config_seen import tariffs_first_seen, tariffs_gone, tariffs_seen
 from gateway.store.lookup import plate_holder, stay_open
 from gateway.store.outbox import enqueue
 from gateway.store.parking import hold_decisions, keep_paid_ahead, stay_by_id
@@ -82,11 +87,6 @@ UPDATE stays SET exited_at = max((SELECT g.exited_at FROM stays g WHERE g.id = :
        exit_event = (SELECT g.exit_event FROM stays g WHERE g.id = :given_back), closed_by = 'correction'
 WHERE id = :entry_stay
 """
-# The tariff version the stay given back was charged under as it ended (its exit's charge, or an
-# admin's close's kept payment): the entry's stay, closed with it, was priced in that charge.
-_CHARGED_AS = """
-SELECT tariff_version FROM charges WHERE stay_id = ? AND voided_at IS NULL ORDER BY id DESC LIMIT 1
-"""
 _ENDED = "SELECT exited_at, exit_event FROM stays WHERE id = ?"
 # Closed again as the entry closed it (record.py _CLOSE_STAY): at the entry, never before it began.
 _CLOSE_AGAIN = """
@@ -111,6 +111,15 @@ UPDATE payments SET charge_id = voided_charge_id, linked_at = ?, voided_charge_i
 WHERE voided_charge_id = ? AND charge_id IS NULL
 """
 _PAID = "SELECT coalesce(sum(amount_fen), 0) FROM payments WHERE charge_id = ?"
+# What was paid at the booth on the stay given back while it was open again (its quote asked its
+# whole fee, the re-entry's hours in it), and not applied: the car was inside on the entry's stay
+# all that time, so the money goes with it there, as the booth payments under the plate typed in
+# between do (_move_stay), and the car, paid up, leaves within its grace period free, its exit
+# charged what it paid (gateway/store/parking.py settle_exit). Left on the stay closed again, it
+# stood against no charge of its own, and the receipt sent again was taken for another's.
+_PAID_WHILE_GIVEN_BACK = """
+UPDATE payments SET stay_id = :entry_stay WHERE stay_id = :given_back AND charge_id IS NULL
+"""
 
 
 @dataclass(frozen=True, slots=True)
@@ -367,20 +376,41 @@ def _give_back(
     return GivenBack(stay_id, misread, voided=charge_id)
 
 
-def _keep_paid_ahead(conn: sqlite3.Connection, entry_stay: int, given_back: int, at: datetime) -> int | None:
+def _keep_paid_ahead(conn: sqlite3.Connection, entry_stay: int, at: datetime) -> int | None:
     """The entry's stay, closed where the stay given back ended: what it paid ahead at the booth
     (under the plate typed in between, moved with it) kept against a settled charge of kind `exit`
-    of what was paid, naming the exit that ended it, as an admin's close keeps it (there is no
-    refund). Left unlinked, the daily report counted that money for ever as paid ahead by a car
-    not seen leaving, though the car's every stay was closed, and the centre had a payment for a
-    stay that never had a charge."""
+    of what was paid, naming the exit that ended it and the tariff version the entry's stay pays,
+    as an admin's close keeps it (there is no refund). Left unlinked, the daily report counted that
+    money for ever as paid ahead by a car not seen leaving, though the car's every stay was closed,
+    and the centre had a payment for a stay that never had a charge."""
     stay = stay_by_id(conn, entry_stay)
     if stay is None:
         return None
     exited_at, exit_event = conn.execute(_ENDED, (entry_stay,)).fetchone()
-    charged_as = conn.execute(_CHARGED_AS, (given_back,)).fetchone()
-    version = charged_as[0] if charged_as else ""
+    version = _version_of_stay(conn, stay.entered_at, at) or ""
     return keep_paid_ahead(conn, stay, from_db(exited_at) or at, version, exit_event, at)
+
+
+def _version_of_stay(conn: sqlite3.Connection, entered: datetime, at: datetime) -> str | None:
+    """The tariff version a stay that began at `entered` pays (fees.tariff_of_stay), stamped on its
+    charge as every charge is (docs/parking.md, *Fees*). A correction has the store and no site
+    config: the config's versions are those its starts kept (config_seen: each seen, less those a
+    start found gone since), by their first day as first seen, each known from when it was first
+    seen, as the fees read them (ParkingDesk.tariffs). Taken from the stay given back's charge
+    instead, the charge named another stay's version, or none ("") where that stay had none.
+    None for a site with no tariff."""
+    seen = tariffs_seen(conn)
+    gone = tariffs_gone(conn)
+    first_days = {
+        version: date.fromisoformat(json.loads(value)["from"])
+        for version, (value, _) in seen.items()
+        if version not in gone
+    }
+    in_order = sorted(first_days, key=lambda version: (first_days[version], seen[version][1]))
+    every = tuple(Tariff(version, first_days[version]) for version in in_order)
+    local = entered.astimezone(at.tzinfo or UTC)  # the correction's time is the site's (Gateway.now)
+    priced = tariff_of_stay(known_since(every, tariffs_first_seen(conn, at)), local)
+    return priced[0].version if priced else None
 
 
 def _take_back(
@@ -389,9 +419,10 @@ def _take_back(
     """The stay of `plate` that an earlier correction of the entry `event_id` gave back (the entry
     read as `plate`, moved off it), closed again as the entry closed it, when the entry's stay is
     to move back onto `plate`; the missed-exit charge that correction undid, if any, restored with
-    the booth payments it took in, and sent upstream as restored (its void kept for the reports).
-    Ended since (its car paid and left), that stay is left as it ended, and the entry's own stay,
-    moved onto `plate`, ends with it, what it paid ahead at the booth kept (_keep_paid_ahead)."""
+    the booth payments it took in, and sent upstream as restored (its void kept for the reports);
+    the booth payments made on it while it was open again, onto the entry's stay. Ended since (its
+    car paid and left), that stay is left as it ended, and the entry's own stay, moved onto
+    `plate`, ends with it, what it paid ahead at the booth kept (_keep_paid_ahead)."""
     entry = conn.execute(_ENTRY_STAY, (event_id,)).fetchone()
     if entry is None or not entry[1].startswith("plate:") or entry[1] == f"plate:{plate}":
         return None
@@ -403,16 +434,19 @@ def _take_back(
     if ended:
         _stay_to(conn, entry[0], plate)
         conn.execute(_CLOSE_WITH, {**params, "given_back": stay_id})
-        kept = _keep_paid_ahead(conn, entry[0], stay_id, at)
+        kept = _keep_paid_ahead(conn, entry[0], at)
         return TakenBack(stay_id, plate, entry_closed=entry[0], kept=kept)
     conn.execute(_CLOSE_AGAIN, (logged_at, stay_id))
     charge = conn.execute(_VOIDED_CHARGE, (logged_at, event_id, stay_id)).fetchone()
     if charge is None:
+        conn.execute(_PAID_WHILE_GIVEN_BACK, {"entry_stay": entry[0], "given_back": stay_id})
         return TakenBack(stay_id, plate)
     charge_id, kind, charge_plate, amount, settled_at = charge
     conn.execute(_KEEP_VOID, (to_db(at), charge_id))
     conn.execute(_RESTORE, (charge_id,))
     conn.execute(_TAKE_BACK_PAYMENTS, (logged_at, charge_id))
+    # Once the payments the charge took in are linked to it again: the rest were paid since.
+    conn.execute(_PAID_WHILE_GIVEN_BACK, {"entry_stay": entry[0], "given_back": stay_id})
     paid = conn.execute(_PAID, (charge_id,)).fetchone()[0]
     settled = settled_at is not None
     # As the entry sent it, after the void: a centre keeping each charge's newest record owes it again.

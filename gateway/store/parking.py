@@ -760,8 +760,20 @@ def settle_exit(
 ) -> int | None:
     """The car has left: its charge is written with the tariff version, and what it paid is applied."""
     stay, charge = account.stay, account.quote.charge
+    # Paid at the booth more than it owes now (*Paid, then free*: a renewal since; or a correction
+    # that put the car back on its re-entry, the stay it paid for closed: gateway/store/
+    # corrections.py _take_back), the money is kept, and linked to this exit's charge below: that
+    # charge is what was paid beyond what the carried charges owed. Left at the fee, the payment
+    # stood against a smaller charge, and the daily report's money did not add up.
+    beyond = account.quote.paid_fen - account.quote.carried_fen
     if charge is None and not account.carried_ids and account.payment_ids:
         charge = _charged_as_paid(rules, stay, account.quote.paid_fen, at)
+    elif account.payment_ids and beyond > (charge.amount_fen if charge is not None else 0):
+        charge = (
+            replace(charge, amount_fen=beyond)
+            if charge is not None
+            else _charged_as_paid(rules, stay, beyond, at)
+        )
     charge_id = None
     if charge is not None:
         charge_id = _write_charge(conn, rules.tz, stay, account, charge, kind, event_id, at, settled=True)
@@ -834,8 +846,8 @@ def keep_paid_ahead(
     """keep_what_was_paid for a stay that ended at `ended_at` with no charge of its own, its booth
     payments still unapplied: a re-entry's stay a correction closed where its car's earlier stay
     ended at an exit that charged that whole stay (gateway/store/corrections.py, _take_back). A
-    settled charge of what those payments came to, under `tariff_version` (that exit charge's:
-    the re-entry's hours were priced in it), with them linked to it; written, and sent upstream,
+    settled charge of what those payments came to, under `tariff_version` (the version the stay
+    pays, as every charge names its stay's), with them linked to it; written, and sent upstream,
     at `at` in its zone, as the correction's own records are."""
     rows = conn.execute(_PAID_AHEAD, (stay.id,)).fetchall()
     if not rows:
