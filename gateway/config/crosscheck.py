@@ -7,6 +7,7 @@ from collections import Counter
 from collections.abc import Iterable
 
 from gateway.config.devicecheck import check_devices
+from gateway.config.devices import SerialReaderDevice
 from gateway.config.models import SiteConfig
 from gateway.config.problems import Loc, Problem
 
@@ -98,12 +99,30 @@ def _reference(path: Loc, value: str, known: list[str], what: str) -> list[Probl
     return [Problem(path, f"no {what} has this id", value, fix=f"{hint}known {what}s: {known}")]
 
 
+def _unknown_checkpoint(path: Loc, value: str, cfg: SiteConfig) -> Problem:
+    # Only a patrol reader is offered: a door reader taken from the fix would be refused next
+    # (devicecheck: its reads are access requests, never patrol taps).
+    patrol = [d.id for d in cfg.devices if isinstance(d, SerialReaderDevice) and d.role == "patrol"]
+    if not patrol:
+        fix = 'add role = "patrol" to the checkpoint\'s reader in [[devices]], and give its id here'
+    else:
+        guess = difflib.get_close_matches(value, patrol, n=1)
+        hint = f"did you mean {guess[0]!r}? " if guess else ""
+        fix = (
+            f'{hint}known readers: {patrol} (those with role = "patrol": a door reader is never a checkpoint)'
+        )
+    return Problem(path, "no reader has this id", value, fix=fix)
+
+
 def _parking(cfg: SiteConfig) -> list[Problem]:
     problems = _unique(("patrol", "routes"), (r.id for r in cfg.patrol.routes))
     readers = [d.id for d in cfg.devices if d.kind == "reader"]
     for i, route in enumerate(cfg.patrol.routes):
         for j, checkpoint in enumerate(route.checkpoints):
-            problems += _reference(("patrol", "routes", i, "checkpoints", j), checkpoint, readers, "reader")
+            if checkpoint not in readers:
+                problems.append(
+                    _unknown_checkpoint(("patrol", "routes", i, "checkpoints", j), checkpoint, cfg)
+                )
     if cfg.policy.exit_without_entry == "charge":
         rates = [t.car for t in cfg.parking.tariffs]
         # A day of a tariff without a car rate is free: charge would let such a car out as open does.

@@ -5,7 +5,9 @@ from __future__ import annotations
 import logging
 import os
 import secrets
+import shlex
 import shutil
+import sys
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -47,9 +49,10 @@ def demo_login(cfg: SiteConfig) -> str:
     db = open_database(cfg.site.data_dir / DB_NAME)
     try:
         if list_accounts(db.conn):
+            config = shlex.quote(str(cfg.site.data_dir / SHIPPED_CONFIG.name))
             return (
                 "log in with the account made when the demo first started, or add one: "
-                f"gateway user add -c {cfg.site.data_dir / SHIPPED_CONFIG.name} --admin NAME"
+                f"{gateway_command()} user add -c {config} --admin NAME"
             )
         password = secrets.token_urlsafe(9)
         now = datetime.now(ZoneInfo(cfg.site.timezone))
@@ -58,6 +61,21 @@ def demo_login(cfg: SiteConfig) -> str:
     finally:
         db.conn.close()
     return f"log in as admin with password {password} (shown this once; change it on the admin page)"
+
+
+def gateway_command() -> str:
+    """The running gateway as the user can run it again from their shell. scripts/demo runs
+    .venv/bin/gateway, which nothing puts on the PATH: a bare `gateway` there is "command not
+    found". The bare name only where the PATH finds this same gateway."""
+    argv0 = Path(sys.argv[0])
+    beside_python = Path(sys.executable).parent / "gateway"  # a venv's console script
+    for candidate in (argv0, beside_python):
+        if candidate.name == "gateway" and candidate.is_file():
+            on_path = shutil.which("gateway")
+            if on_path is not None and os.path.samefile(on_path, candidate):
+                return "gateway"
+            return shlex.quote(str(candidate.absolute()))
+    return "gateway" if shutil.which("gateway") else f"{shlex.quote(sys.executable)} -m gateway.cli"
 
 
 def run_site(cfg: SiteConfig, started: float, stop_after: float | None = None) -> None:

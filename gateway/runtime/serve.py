@@ -108,8 +108,13 @@ def serve(gw: Gateway, started: float, stop_after: float | None = None) -> None:
     if sync is not None:
         sync.start()
     threading.Thread(target=_announce, args=(gw, server, started), daemon=True).start()
+    # A daemon, cancelled at the stop: a stop by signal before it fired otherwise left the
+    # process waiting for it after "gateway stopped", for the rest of --stop-after.
+    stop_timer = None
     if stop_after is not None:
-        threading.Timer(stop_after, lambda: setattr(server, "should_exit", True)).start()
+        stop_timer = threading.Timer(stop_after, lambda: setattr(server, "should_exit", True))
+        stop_timer.daemon = True
+        stop_timer.start()
     # uvicorn re-raises the stop signal to the handler it found once it has shut down; with these
     # the process then ends normally (exit 0), the way systemd expects a clean stop.
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -117,6 +122,8 @@ def serve(gw: Gateway, started: float, stop_after: float | None = None) -> None:
     try:
         server.run()
     finally:
+        if stop_timer is not None:
+            stop_timer.cancel()
         systemd.notify("STOPPING=1")
         if sync is not None:
             sync.stop()

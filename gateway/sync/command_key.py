@@ -14,6 +14,8 @@ log = logging.getLogger(__name__)
 
 MIN_KEY_CHARS = 16  # docs/mqtt.md, Keys
 _MAKE = "head -c 32 /dev/urandom | base64"
+# The unit's User= (systemd/estate-gateway.service): the key must be this user's to be read.
+SERVICE_USER = "estate-gateway"
 
 _Loaded = tuple[str, int] | OSError | ValueError
 
@@ -49,10 +51,33 @@ def warn_at_start(path: Path) -> None:
         _usable(path, loaded)
 
 
+def make_key_command(path: Path) -> str:
+    """A shell line that makes the key as the service can read it: owned by its user, mode 600.
+
+    check-config runs before the service's first start, when systemd's StateDirectory has not
+    made the data folder yet (`useradd --system` makes no home), so the line makes the folder
+    too, as StateDirectoryMode would. A folder already there is left as it is: it may be one
+    of root's, such as /etc/estate-gateway. A key written by root's shell (`> path`) would be
+    root's and unreadable to the service, so `install` writes it with its owner and mode."""
+    owner = f"-o {SERVICE_USER} -g {SERVICE_USER}"
+    folder = "" if _folder_there(path.parent) else f"sudo install -d {owner} -m 750 {path.parent} && "
+    return f"{folder}{_MAKE} | sudo install {owner} -m 600 /dev/stdin {path}"
+
+
+def _folder_there(folder: Path) -> bool:
+    try:
+        return folder.is_dir()
+    except OSError:  # this user may not look; it is there for someone
+        return True
+
+
+def _own_command(path: Path) -> str:
+    """A shell line that gives a key already there to the service's user, readable by it only."""
+    return f"sudo chown {SERVICE_USER}:{SERVICE_USER} {path} && sudo chmod 600 {path}"
+
+
 def _problem(path: Path, loaded: _Loaded) -> str | None:
-    make = (
-        f"{_MAKE} > {path}; chmod 600 {path}; and give the central server the same key (docs/mqtt.md, Keys)"
-    )
+    make = f"{make_key_command(path)}; and give the central server the same key (docs/mqtt.md, Keys)"
     if isinstance(loaded, FileNotFoundError):
         return f"no command key at {path}: every remote command will be refused (no_key); make one: {make}"
     if isinstance(loaded, UnicodeDecodeError):
@@ -62,7 +87,7 @@ def _problem(path: Path, loaded: _Loaded) -> str | None:
     if isinstance(loaded, OSError):
         return (
             f"the command key {path} cannot be read ({loaded.strerror}): every remote command will be "
-            f"refused (no_key); make it a file: {make}"
+            f"refused (no_key); make it a file (remove what is there first): {make}"
         )
     if isinstance(loaded, ValueError):
         return None
@@ -75,8 +100,7 @@ def _problem(path: Path, loaded: _Loaded) -> str | None:
     if mode & 0o077:
         return (
             f"the command key {path} is open to others than its owner ({stat.filemode(mode)}): whoever "
-            f"reads it can sign commands that open the gates; fix: chmod 600 {path}, owned by the "
-            "gateway's user"
+            f"reads it can sign commands that open the gates; fix: {_own_command(path)}"
         )
     return None
 
@@ -84,15 +108,23 @@ def _problem(path: Path, loaded: _Loaded) -> str | None:
 def _usable(path: Path, loaded: _Loaded) -> bytes | None:
     if isinstance(loaded, FileNotFoundError):
         return None
+    if isinstance(loaded, PermissionError):
+        # Made or restored as root: the key is right, only its owner is not (a new key would
+        # have to be given to the central server again).
+        log.error(
+            "cannot read the command key %s: %s; remote commands are refused fix: %s",
+            path,
+            loaded.strerror,
+            _own_command(path),
+        )
+        return None
     if isinstance(loaded, OSError):
         log.error(
             "cannot read the command key %s: %s; remote commands are refused fix: make it a file "
-            "the gateway's user may read, e.g. %s > %s; chmod 600 %s",
+            "the gateway's user may read: %s",
             path,
             loaded.strerror,
-            _MAKE,
-            path,
-            path,
+            make_key_command(path),
         )
         return None
     if isinstance(loaded, UnicodeDecodeError):
@@ -100,7 +132,7 @@ def _usable(path: Path, loaded: _Loaded) -> bytes | None:
             "the command key in %s is not text; remote commands are refused fix: make it with %s "
             "(the base64 is what makes it text)",
             path,
-            _MAKE,
+            make_key_command(path),
         )
         return None
     if isinstance(loaded, ValueError):
@@ -112,7 +144,7 @@ def _usable(path: Path, loaded: _Loaded) -> bytes | None:
             "fix: put a long random key there, e.g. %s",
             path,
             MIN_KEY_CHARS,
-            _MAKE,
+            make_key_command(path),
         )
         return None
     return text.encode()

@@ -474,10 +474,19 @@ def run_sink(args: Any) -> int:
     sink = Sink(options)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    # A daemon, cancelled at the stop: a SIGTERM before it fired otherwise left the process
+    # waiting for it after "central-sink stopped", for the rest of --stop-after.
+    timer = None
     if args.stop_after is not None:
-        threading.Timer(args.stop_after, stop.set).start()
+        timer = threading.Timer(args.stop_after, stop.set)
+        timer.daemon = True
+        timer.start()
     log.info("central-sink writing %s/+/events into %s", args.prefix, args.db)
-    with contextlib.suppress(KeyboardInterrupt):
-        sink.run(stop)
+    try:
+        with contextlib.suppress(KeyboardInterrupt):
+            sink.run(stop)
+    finally:
+        if timer is not None:
+            timer.cancel()
     log.info("central-sink stopped: %d events stored, %d duplicates", sink.stored, sink.duplicates)
     return 0

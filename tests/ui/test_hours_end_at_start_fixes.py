@@ -151,7 +151,7 @@ PLACES: dict[str, tuple[Said, str]] = {
     "a patrol route's hours (site.toml)": (
         _check_config(
             '# [[patrol.routes]]\n# id = "night"\n# name = "夜间巡更"\n'
-            '# checkpoints = ["cp-east-gate", "cp-garage-b1", "cp-building-9"]\n# hours = "22:00-06:00"',
+            '# checkpoints = ["south-gate-checkpoint"]\n# hours = "22:00-06:00"',
             lambda h: f'{ROUTE}\nhours = "{_one(h)}"',
         ),
         "give the hours rounds are due, e.g. 22:00-06:00",
