@@ -24,7 +24,8 @@ from gateway.api.hub import sse
 from gateway.api.shapes import ERRORS
 from gateway.api.views import recent
 from gateway.runtime.gateway import Gateway
-from gateway.timefmt import from_db
+from gateway.runtime.hand_opens import Recorded, WaitsFor
+from gateway.timefmt import from_db, to_db
 
 router = APIRouter(tags=["lanes"], responses=ERRORS)
 # A `ping` event at least this often: a page that hears nothing for two of them and a bit (a Wi-Fi
@@ -66,9 +67,17 @@ class LaneActionDone(BaseModel):
     )
     record_waits: bool = Field(
         False,
-        description="The lane opened but its audit and upstream record could not be stored (a full "
-        "disk): it waits in memory and is written when storage takes writes again. Free disk space "
-        "in the data directory.",
+        description="The lane opened (or was released) but its audit and upstream record could not "
+        "be stored yet: it waits in memory and is written when storage takes writes again "
+        "(`waits_for` says why).",
+    )
+    waits_for: WaitsFor | None = Field(
+        None,
+        description="Why the record waits (null: it is stored): `full`, the disk is full (free disk "
+        "space in the data directory); `unwritable`, the disk takes no writes otherwise (read-only, "
+        "failing); `locked`, another process holds the database (a `gateway import` suspended with "
+        "Ctrl-Z: end it); `slow`, not written within 2 s, the cause not known yet (most often "
+        "another process holding the database, or a gateway far behind).",
     )
 
 
@@ -148,16 +157,25 @@ ORDER BY a.id DESC LIMIT :limit
 """
 
 
+def action_key(lane: str, action: str, at: str) -> str:
+    """What a live page knows a lane action by, shown once: its lane, its action and its record's
+    own time as stored (to the microsecond), the same in the stream's `action` and in its audit row
+    once written. Its audit id would not do: a record that waited for storage (a full disk) had
+    none when it was pushed, and the catch-up brought it again with one (listed twice)."""
+    return f"{lane} {action} {at}"
+
+
 def hand_actions(
     gw: Gateway, conn: sqlite3.Connection, lane: str | None, limit: int, since: str = ""
 ) -> list[dict[str, Any]]:
     """Lanes opened, held, released, closed or reopened by hand, newest first, shaped as the
-    stream's `action` (by: the name the pages show) with the audit row's id; `since`: only those
-    recorded after this time as stored (a page catching up)."""
+    stream's `action` (by: the name the pages show) with the audit row's id and the action's key
+    (action_key); `since`: only those recorded after this time as stored (a page catching up)."""
     rows = conn.execute(_HAND_ROWS, {"since": since, "lane": lane, "limit": limit}).fetchall()
     return [
         {
             "audit_id": audit_id,
+            "key": action_key(target, action.removeprefix("lane."), at),
             "at": _shown_at(gw, from_db(at)),
             "lane": target,
             "action": action.removeprefix("lane."),
@@ -220,7 +238,7 @@ async def live_stream(
     # Events decided, and lanes worked by hand, while the page was reconnecting are sent first
     # (EventSource sends Last-Event-ID by itself: the last decision it got); the page then carries
     # on with the live ones. A lane action it had already shown comes again: the page knows it by
-    # its audit_id.
+    # its key (action_key).
     missed = _missed(app.gw, db, last_event_id) if last_event_id else []
     cookie = request.cookies.get(SESSION_COOKIE)
 
@@ -276,28 +294,39 @@ Action = Literal["open", "hold", "release", "close", "reopen"]
 
 def _act(app: GuardApp, who: Principal, lane: str, action: Action, reason: str) -> LaneActionDone:
     gw = app.gw
-    # Its audit row's id, as its own write gave it (none while the record waits: only a single open
-    # goes ahead so, on a full disk): what a page catching up gets it back by, and shows it once by.
-    # Looked up afterwards, two openings by one shared account at once were both sent the first's.
+    # Its record as its own write gave it: its audit row's id (none while the record waits: a single
+    # open or a release goes ahead so, on a full disk) and its own time, the key a page shows it
+    # once by (action_key). Looked up afterwards, two openings by one shared account at once were
+    # both sent the first's.
+    recorded: Recorded | None
     if action == "open":
-        audit_id = gw.by_hand.open_lane(lane, who.name, reason)
+        recorded = gw.by_hand.open_lane(lane, who.name, reason)
     elif action == "hold":
-        audit_id = gw.by_hand.hold_lane(lane, who.name, reason)
+        recorded = gw.by_hand.hold_lane(lane, who.name, reason)
     elif action == "release":
-        audit_id = gw.by_hand.release_lane(lane, who.name, reason)
+        recorded = gw.by_hand.release_lane(lane, who.name, reason)
     else:
-        audit_id = gw.by_hand.set_closed(lane, action == "close", who.name, reason)
-    record_waits = action == "open" and audit_id is None
+        recorded = gw.by_hand.set_closed(lane, action == "close", who.name, reason)
+    waits = recorded.waits if recorded is not None else None
     done = LaneActionDone(
         lane=lane,
         action=action,
         by=who.shown_name,
         reason=reason.strip(),
         relays=len(gw.devices.lanes[lane].relays),
-        record_waits=record_waits,
+        record_waits=waits is not None,
+        waits_for=waits,
     )
-    at = gw.now().isoformat(timespec="seconds")
-    app.hub.publish("action", {**done.model_dump(), "at": at, "audit_id": audit_id})
+    at = recorded.at if recorded is not None else gw.now()
+    app.hub.publish(
+        "action",
+        {
+            **done.model_dump(),
+            "at": at.astimezone(gw.site.tz).isoformat(timespec="seconds"),
+            "audit_id": recorded.audit_id if recorded is not None else None,
+            "key": action_key(lane, action, to_db(at)),
+        },
+    )
     app.hub.publish_status()
     return done
 

@@ -1,8 +1,10 @@
 """Lanes by hand (a guard's page, a remote command): open once, hold open, release, close, reopen.
 
-Audited and queued upstream first, then the relays move; the barrier watch is told, so the opening
-is not taken for a forced one, and a single opening is told to the lane's cameras: a car they never
-read pulls away, and its plate must not end the next car's trigger. The lane counts as held only
+Audited and queued upstream first, then the relays move (a single opening and a release go ahead
+while storage takes no writes, their records waiting in memory: hand_opens.py, _Released); the
+barrier watch is told, so the opening is not taken for a forced one, and a single opening is told
+to the lane's cameras: a car they never read pulls away, and its plate must not end the next car's
+trigger. The lane counts as held only
 once its relays hold it: a failed hold must not switch off forced-open alarms, and its relays are
 released, so that none raises the barrier later (a board plugged back) of a lane held nowhere on
 record; a failed hold of a lane already held leaves that hold as it was. A relay that fails is
@@ -40,7 +42,7 @@ from drivers.relays.control import WrittenLater
 from gateway.errors import Conflict, GatewayError, NotFound, Refused
 from gateway.parking.service import ParkingDesk
 from gateway.runtime.devices import Devices
-from gateway.runtime.hand_opens import LaneRecord, WaitingRecords, storage_failure
+from gateway.runtime.hand_opens import Kept, LaneRecord, Recorded, WaitingRecords, storage_failure
 from gateway.runtime.kept_records import AlarmChange
 from gateway.runtime.lane_boards import LaneBoards, held, released, taken
 from gateway.runtime.lanes import BarrierWatch
@@ -49,7 +51,7 @@ from gateway.runtime.worker import StillRunning, wait_or_call_off
 from gateway.site import Site
 from gateway.store.alarms import clear_alarm
 from gateway.store.database import transaction
-from gateway.store.lanes import LANE_MODES, ModeOnRecord, forget_hold, set_lane_mode
+from gateway.store.lanes import LANE_MODES, ModeOnRecord, forget_hold, modes_on_record, set_lane_mode
 from gateway.store.parking import Held, Owed
 
 log = logging.getLogger(__name__)
@@ -105,6 +107,34 @@ class _Opened(LaneRecord):
             # locked, still reads, and the car leaves then too.
             self.found.append(self.desk.car_at_barrier(conn, self.lane, self.at, self.leaving(self.lane)))
         return self.found[0]
+
+
+@dataclass(frozen=True, slots=True)
+class _Released(LaneRecord):
+    """A held lane let down by hand: its record, and the hold off record with it. Like a single
+    opening, it goes ahead while storage takes no writes, this record waiting in memory
+    (hand_opens.py): a lane held again at start on a full disk was held all night, its release
+    answered 503, though letting a barrier down is the safe way. Written later, it ends only the
+    hold it ended: a hold written after it, once the disk had room, stands."""
+
+    def write(
+        self, conn: sqlite3.Connection, with_it: Callable[[sqlite3.Connection], None] | None = None
+    ) -> int:
+        def off_record(conn: sqlite3.Connection) -> None:
+            was = modes_on_record(conn).get(self.lane)
+            if was is not None and was.mode == "open" and was.since <= self.at:
+                forget_hold(conn, self.lane)
+            if with_it is not None:
+                with_it(conn)
+
+        return LaneRecord.write(self, conn, off_record)  # slots: no zero-argument super()
+
+    def if_never(self) -> str:
+        """Lost at a stop on a full disk, the hold is still on record: the next start holds it."""
+        return (
+            f"lane {self.lane} is still on record as held open and is held again at the next start; "
+            "release it again then"
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -247,25 +277,27 @@ class HandLanes:
         self._releasing: dict[str, object] = {}
         self._held_lock = threading.Lock()
 
-    def open_lane(self, lane: str, actor: str, reason: str) -> int | None:
-        """Open a lane once by hand; returns its audit row's id (the live pages show each action
-        once by it). On a disk that takes no writes, or a database another process
-        holds locked (past HAND_OPEN_WAIT_S), it opens all the same (the guard is signed in and
-        means it: residents must not be locked out) and returns None: its record waits in memory
-        and is written, with this time, as soon as storage takes writes again. At a vehicle exit,
-        the car held there to pay that the lane shows leaves by it, once a relay took the opening:
+    def open_lane(self, lane: str, actor: str, reason: str) -> Recorded:
+        """Open a lane once by hand; returns how its record went: its audit row's id, its time (the
+        live pages show each action once by these). On a disk that takes no writes, or a database
+        another process holds locked (past HAND_OPEN_WAIT_S), it opens all the same (the guard is
+        signed in and means it: residents must not be locked out), no audit id yet and why it
+        waits: its record waits in memory and is written, with this time, as soon as storage
+        takes writes again. At a vehicle exit, the car held there to pay that the lane shows
+        leaves by it, once a relay took the opening:
         its stay closes then (ParkingDesk.let_out_by_hand), and, read again as it pulls away, it is
         that passage (_LetOut)."""
         self._check_lane(lane, "open", reason)
         with self._turns[lane]:
             return self._open(lane, actor, reason)
 
-    def _open(self, lane: str, actor: str, reason: str) -> int | None:
+    def _open(self, lane: str, actor: str, reason: str) -> Recorded:
         record = LaneRecord(self.now(), lane, "open", actor, reason.strip())
         rules = self.site.lanes[lane]
         if rules.direction == "exit" and rules.type == "vehicle":
             record = _Opened.of(record, self._desk, self._leaving_cars)
-        ref = self._write_or_keep(record)
+        done = self._write_or_keep(record)
+        ref = done.ref
         self.barriers.commanded(lane, time.monotonic())
         took: list[object] = []
 
@@ -284,7 +316,7 @@ class HandLanes:
                 self._let_out(_LetOut(record, self._gone, self._no_longer_leaving), ref)
         for camera in self.devices.lanes[lane].cameras:  # a car they never read may be leaving
             camera.opened_by_hand()
-        return _audit_id(ref)
+        return done
 
     def _let_out(self, let_out: _LetOut, ref: str) -> None:
         """The car the opening let out, on record now that a relay took it. Its opening's record
@@ -351,7 +383,7 @@ class HandLanes:
             lines = fault_lines(plate, language, rules.type)
         self._boards.show(lane, lines)
 
-    def hold_lane(self, lane: str, actor: str, reason: str) -> int | None:
+    def hold_lane(self, lane: str, actor: str, reason: str) -> Recorded:
         """Keep a lane open (a convoy, an ambulance) until release_lane, across restarts too (the
         hold is on record with its audit row; hold_again). A closed lane is reopened first, on
         record (held up, it is not closed), and closed again if its barrier cannot be held. Once
@@ -359,19 +391,19 @@ class HandLanes:
         lane's inputs, LaneInputs): the guard has answered it. A lane already held (the central
         server sends open again, a second guard presses hold) is held by this actor once the relays
         take it; if they fail, the standing hold stays as it was, on record and on the relays.
-        Returns the hold's audit row id."""
+        Returns the hold's record (its audit row id and time)."""
         self._check_lane(lane, "hold", reason)
         with self._turns[lane]:  # a release pressed meanwhile waits for the relay's answer
             return self._hold_by_hand(lane, actor, reason)
 
-    def _hold_by_hand(self, lane: str, actor: str, reason: str) -> int | None:
+    def _hold_by_hand(self, lane: str, actor: str, reason: str) -> Recorded:
         standing = lane in self.held
         reopened = self.lane_modes.get(lane) == "closed"
         if reopened:
             self.set_lane_mode(lane, "normal", actor, reason)
         try:
             # A standing hold keeps its row (holder, since) until this one has taken.
-            ref = self._record_lane(
+            done = self._record_lane(
                 lane, actor, "hold", reason, None if standing else self._held_by(lane, actor)
             )
             self._hold(lane, actor, reason)
@@ -383,7 +415,7 @@ class HandLanes:
             raise
         if standing:
             self._on_record(lane, self._held_by(lane, actor), "still on record as held by its last holder")
-        return _audit_id(ref)
+        return done
 
     @staticmethod
     def _held_by(lane: str, actor: str) -> Callable[[sqlite3.Connection, datetime], None]:
@@ -525,12 +557,13 @@ class HandLanes:
         except (GatewayError, sqlite3.Error, TimeoutError) as exc:
             log.error("lane %s %s: %s", lane, if_not, exc)
 
-    def release_lane(self, lane: str, actor: str, reason: str) -> int | None:
+    def release_lane(self, lane: str, actor: str, reason: str) -> Recorded:
         """Let a held lane's barrier down. Judged as a hold is (lane_boards.released: a Modbus
         module never raises, its adapter unplugged): a relay that did not take it fails it
         (`lane.release_failed`), and the lane is still shown held, its barrier up, until that
-        relay writes the release, still wanted, once it answers again (_down_later). Returns the
-        release's audit row id."""
+        relay writes the release, still wanted, once it answers again (_down_later). On a disk that
+        takes no writes it goes ahead as a single opening does, its record (the hold off record with
+        it) waiting in memory (_Released). Returns how its record went, as open_lane does."""
         self._check_lane(lane, "release", reason)
         not_taken: list[WrittenLater] = []
         unknown: list[Any] = []
@@ -546,7 +579,7 @@ class HandLanes:
                 raise OSError(f"did not take the release: {relay.health.last_error or 'no answer'}")
 
         with self._turns[lane]:  # after a hold under way: the release is the last word
-            ref = self._record_lane(lane, actor, "release", reason, lambda c, _at: forget_hold(c, lane))
+            done = self._write_or_keep(_Released(self.now(), lane, "release", actor, reason.strip()))
             try:
                 self._drive(lane, actor, reason, "release", release)
             except GatewayError:
@@ -557,7 +590,7 @@ class HandLanes:
                 self.held.pop(lane, None)
                 self._releasing.pop(lane, None)
                 self.barriers.held(lane, False, time.monotonic())
-        return _audit_id(ref)
+        return done
 
     def _down_later(self, lane: str, relays: list[WrittenLater]) -> None:
         """A release its Modbus relays did not take (the adapter unplugged) is still wanted, and
@@ -605,14 +638,15 @@ class HandLanes:
         with self._turns[lane]:  # `held` and the mode read once a hold under way is done
             self._set_mode(lane, mode, actor, reason)
 
-    def set_closed(self, lane: str, closed: bool, actor: str, reason: str) -> int | None:
+    def set_closed(self, lane: str, closed: bool, actor: str, reason: str) -> Recorded | None:
         """A guard's 关闭通道 (closed) or 开放通道 (not): the central server's set_lane_mode, with
-        the same records; returns the audit row id. A lane closed already (or reopened when it is
-        not closed), on another tablet or by the centre, is said so (Conflict already_done), not
-        recorded twice; and a reopen of a lane that is not closed does not release a lane held
-        open, as set_lane_mode normal would. Checked in the lane's turn: checked before it, two
-        tablets pressing at once were both done (two lane.close rows and records upstream, or a
-        reopening answered done and shown on every page that nothing recorded)."""
+        the same records; returns its record (None: none was made). A lane closed already (or
+        reopened when it is not closed), on another tablet or by the centre, is said so (Conflict
+        already_done), not recorded twice; and a reopen of a lane that is not closed does not
+        release a lane held open, as set_lane_mode normal would. Checked in the lane's turn:
+        checked before it, two tablets pressing at once were both done (two lane.close rows and
+        records upstream, or a reopening answered done and shown on every page that nothing
+        recorded)."""
         self._known_lane(lane)
         with self._turns[lane]:
             mode = "closed" if closed else "normal"
@@ -620,7 +654,7 @@ class HandLanes:
 
     def _set_mode(
         self, lane: str, mode: str, actor: str, reason: str, done_is_conflict: bool = False
-    ) -> int | None:
+    ) -> Recorded | None:
         if done_is_conflict and (self.lane_modes.get(lane) == "closed") == (mode == "closed"):
             state = "closed already" if mode == "closed" else "not closed: there is nothing to reopen"
             raise Conflict(f"lane {lane} is {state}", fix="nothing to do", code="already_done")
@@ -642,7 +676,7 @@ class HandLanes:
                 self.lane_modes.pop(lane, None)
             return audit_id
 
-        return _audit_id(self._write_lane(record, write))
+        return self._write_lane(record, write)
 
     def _known_lane(self, lane: str) -> None:
         if lane not in self.site.lanes:
@@ -665,7 +699,7 @@ class HandLanes:
         action: str,
         reason: str,
         with_it: Callable[[sqlite3.Connection, datetime], None] | None = None,
-    ) -> str:
+    ) -> Recorded:
         """The lane's record, and `with_it` (its mode on record) in the same transaction."""
         record = LaneRecord(self.now(), lane, action, actor, reason.strip())
         mode = None if with_it is None else (lambda conn: with_it(conn, record.at))
@@ -673,20 +707,31 @@ class HandLanes:
 
     def _write_lane(
         self, record: LaneRecord, write: Callable[[sqlite3.Connection], int] | None = None
-    ) -> str:
+    ) -> Recorded:
         # Audited before any relay moves: a gate never opens by hand without its record on disk,
-        # but for a single opening when storage takes no writes (open_lane). A relay's failure is
-        # recorded after it moved, kept in memory too then (_drive).
+        # but for a single opening or a release when storage takes no writes (_write_or_keep). A
+        # relay's failure is recorded after it moved, kept in memory too then (_drive).
         audit_id = _answer(self._on_worker_now(write or record.write), LANE_RECORD_WAIT_S)
         log.info("lane %s by hand lane=%s actor=%s", record.action, record.lane, record.actor)
-        return f"audit:{audit_id}"
+        return Recorded(f"audit:{audit_id}", record.at)
 
-    def _write_or_keep(self, record: LaneRecord) -> str:
+    def _write_or_keep(self, record: LaneRecord) -> Recorded:
         """A record of what the relays do whether or not it can be written (WaitingRecords)."""
-        ref = self._waiting.write_or_keep(record, self._on_worker_now)
-        if ref.startswith("audit:"):
+        done = self._waiting.write_or_keep(record, self._on_worker_now)
+        if done.audit_id is not None:
             log.info("lane %s by hand lane=%s actor=%s", record.action, record.lane, record.actor)
-        return ref
+        return done
+
+    def keep(self, record: Kept, why: object) -> None:
+        """A record of a lane command (the central server's acceptance of it, hand_opens.Kept) that
+        storage did not take: it waits in memory with the lane records, ahead of those it comes
+        before (the opening's own), and is written in turn once storage takes writes."""
+        self._waiting.keep(record, why)
+
+    def in_turn(self, record: Kept) -> Future[None]:
+        """A record of a lane command (its answer) written behind the records that wait, or kept
+        behind them (WaitingRecords.write_in_turn)."""
+        return self._waiting.write_in_turn(record, self._on_worker_now)
 
     def unrecorded_opens(self) -> int:
         """Records that still wait for storage: lane records by hand (single opens, holds again at
@@ -713,11 +758,6 @@ class HandLanes:
             )
             self._write_or_keep(failure)
             raise GatewayError(error, fix=fix, code="relay_failed")  # worded on the pages: err.relay_failed
-
-
-def _audit_id(ref: str) -> int | None:
-    """The audit row id of a lane record's reference (`audit:<id>`; None while it waits)."""
-    return int(ref.removeprefix("audit:")) if ref.startswith("audit:") else None
 
 
 def _held_plate(record: LaneRecord) -> str | None:

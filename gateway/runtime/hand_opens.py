@@ -28,7 +28,7 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Protocol, runtime_checkable
+from typing import Literal, Protocol, runtime_checkable
 
 from gateway.runtime.worker import StillRunning, wait_or_call_off
 from gateway.store.audit import audit, transaction
@@ -62,6 +62,14 @@ _STORAGE_CODES = frozenset(
 
 # A waiting record that fails for a reason other than storage's fails for good.
 _NOT_STORAGE_FIX = "report this line: a fault of the gateway, not of the disk"
+
+# Why a record waits, as the guard is told it (gateway/api/lanes.py, the page's toast): a full disk
+# (SQLITE_FULL); a disk that takes no writes otherwise (read-only, failing, gone); the database held
+# by another process past the busy timeout (SQLITE_BUSY); or slow: not written within the wait, its
+# cause not known yet (another process's lock, most often, or a worker behind). Told "the disk is
+# full" whatever the cause, a guard had files deleted while an import suspended with Ctrl-Z held
+# the database.
+WaitsFor = Literal["full", "unwritable", "locked", "slow"]
 
 Submit = Callable[[Callable[[sqlite3.Connection], str]], Future[str]]
 SubmitNone = Callable[[Callable[[sqlite3.Connection], None]], Future[None]]
@@ -106,6 +114,23 @@ class OwnFix(Protocol):
     of the car let out, left open): its journal line, then its only record, says what."""
 
     def if_never(self) -> str: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Recorded:
+    """A record written or kept (WaitingRecords.write_or_keep): `ref`, what a relay pulse carries
+    (`audit:<id>`, or `unrecorded:<time of the record>` while it waits); `at`, the record's own
+    time (with its lane and action, what the live pages know it by, live and once written); and
+    why it waits (None: written)."""
+
+    ref: str
+    at: datetime
+    waits: WaitsFor | None = None
+
+    @property
+    def audit_id(self) -> int | None:
+        """The audit row's id (None while the record waits)."""
+        return int(self.ref.removeprefix("audit:")) if self.ref.startswith("audit:") else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,6 +192,7 @@ class _Handover:
         self._lock = threading.Lock()
         self._gone_ahead = False
         self._refused = False
+        self.waits: WaitsFor | None = None  # why it was kept, once it was (on the worker)
 
     @property
     def unrecorded(self) -> str:
@@ -180,6 +206,7 @@ class _Handover:
                 self._refused = not (self._gone_ahead or storage_failure(exc))
             if self._refused:
                 raise
+            self.waits = waits_for(exc)
             self._waiting.keep(self._record, exc)
             return self.unrecorded
 
@@ -192,6 +219,12 @@ class _Handover:
             return self.unrecorded
         return future.result()
 
+    def outcome(self, ref: str) -> Recorded:
+        if ref.startswith("audit:"):
+            return Recorded(ref, self._record.at)
+        # Kept with its error (the worker's write failed in time), or still under way: slow.
+        return Recorded(ref, self._record.at, self.waits or "slow")
+
 
 def _same_alarm(record: Kept, switch: Switch) -> bool:
     other = record.switch if isinstance(record, KeptAlarm) else None
@@ -200,6 +233,17 @@ def _same_alarm(record: Kept, switch: Switch) -> bool:
 
 def _raises(record: Kept) -> bool:
     return isinstance(record, KeptAlarm) and record.switch is not None and record.switch.raised
+
+
+def waits_for(why: object) -> WaitsFor:
+    """Why a record kept with `why` (its storage error, or words saying it was not written in
+    time) waits: see WaitsFor."""
+    if not isinstance(why, sqlite3.Error):
+        return "slow"
+    code = getattr(why, "sqlite_errorcode", 0) & 0xFF
+    if code == sqlite3.SQLITE_FULL:
+        return "full"
+    return "locked" if code == sqlite3.SQLITE_BUSY else "unwritable"
 
 
 def storage_failure(exc: sqlite3.Error) -> bool:
@@ -213,7 +257,7 @@ def _write(record: Kept, conn: sqlite3.Connection) -> None:
     may leave it open, and every later write (the decisions too) would then fail to begin."""
     try:
         record.write(conn)
-    except sqlite3.Error:
+    except Exception:  # any error: a record's own fault leaves the transaction open as well
         if conn.in_transaction:
             conn.execute("ROLLBACK")
         raise
@@ -238,20 +282,21 @@ class WaitingRecords:
         """Records whose rows (and upstream records) still wait for storage."""
         return len(self._records)
 
-    def write_or_keep(self, record: Kept, submit: Submit, wait_s: float = HAND_OPEN_WAIT_S) -> str:
+    def write_or_keep(self, record: Kept, submit: Submit, wait_s: float = HAND_OPEN_WAIT_S) -> Recorded:
         """Write the record on the decision worker (`submit`), or keep it when the disk takes no
         writes or the worker has not written it within `wait_s`; returns the reference a relay
-        pulse carries: `audit:<id>`, or `unrecorded:<time of the record>`. Either way it is written
-        once: a task not started by then is cancelled, and one under way keeps it if it fails."""
+        pulse carries (`audit:<id>`, or `unrecorded:<time of the record>`) and why it waits. Either
+        way it is written once: a task not started by then is cancelled, and one under way keeps it
+        if it fails."""
         handover = _Handover(record, self)
         future = submit(handover.write)
         try:
-            return wait_or_call_off(future, wait_s)
+            return handover.outcome(wait_or_call_off(future, wait_s))
         except StillRunning:
-            return handover.go_ahead(future)
+            return handover.outcome(handover.go_ahead(future))
         except FutureTimeout:  # called off
             self.keep(record, f"the decision worker did not get to it in {wait_s:.0f} s")
-            return handover.unrecorded
+            return handover.outcome(handover.unrecorded)
 
     def write_in_turn(self, record: Kept, submit: SubmitNone) -> Future[None]:
         """Write the record on the decision worker when it gets to it, after those that wait, or
@@ -357,8 +402,9 @@ class WaitingRecords:
     def write_waiting(self, conn: sqlite3.Connection, now: bool = False) -> None:
         """On the worker: the records that waited, written in order once storage takes writes again
         (tried at most every UNRECORDED_RETRY_S while it does not; `now`: whatever the retry time).
-        One that fails for another reason is dropped, its journal line its only record: it would
-        fail again, for good, and hold up every record behind it."""
+        One that fails for another reason, whatever it raised, is dropped, its journal line its
+        only record: it would fail again, for good, and hold up every record behind it; raised
+        here, it ended the decision worker, and every lane with it."""
         if not self._records or (not now and self._monotonic() < self._retry_at):
             return
         while True:
@@ -368,13 +414,14 @@ class WaitingRecords:
                 record = self._records[0]
             try:
                 _write(record, conn)
-            except sqlite3.Error as exc:
-                if storage_failure(exc):
+            except Exception as exc:
+                if isinstance(exc, sqlite3.Error) and storage_failure(exc):
                     self._retry_at = self._monotonic() + UNRECORDED_RETRY_S
                     log.debug("records still waiting for storage: %s", exc)
                     return
                 self._take(record)
-                self._never(record, f"it cannot be written: {exc}", _NOT_STORAGE_FIX)
+                error = exc if isinstance(exc, sqlite3.Error) else repr(exc)  # a bug: its kind too
+                self._never(record, f"it cannot be written: {error}", _NOT_STORAGE_FIX)
                 continue
             self._take(record)
             log.warning(

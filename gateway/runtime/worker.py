@@ -129,7 +129,7 @@ class DecisionWorker:
                 job = held.pop() if held else self._jobs.get(timeout=1.0)
             except queue.Empty:
                 self._last_tick = time.monotonic()
-                self._waiting.write_waiting(self._conn)
+                self._write_waiting()
                 continue
             self._last_tick = time.monotonic()
             if job is None:
@@ -143,7 +143,16 @@ class DecisionWorker:
                     self._decide_batch(batch)
                 except Exception:  # one bad presentation must never stop the lanes
                     log.exception("decisions failed lanes=%s", {j.presented.lane for j in batch})
+            self._write_waiting()
+
+    def _write_waiting(self) -> None:
+        """The records that wait for storage, tried again. WaitingRecords drops one whose write
+        fails for good, logged; whatever else a record raises (its own journal line, say) must
+        never end this thread either: every lane's decisions would stop with it."""
+        try:
             self._waiting.write_waiting(self._conn)
+        except Exception:
+            log.exception("records waiting for storage not written; tried again after the next job")
 
     def _gather(self, first: Job, held: list[Job | _Task | None]) -> list[Job]:
         """Presentations already waiting join one transaction (group commit), up to MAX_BATCH."""

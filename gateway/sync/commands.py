@@ -10,6 +10,13 @@ the next start. Its id, kept with the audit row that accepts it, stops it from r
 one accepted and cut short by a stop is answered `replayed` at the next start, even past its
 life or after the key changed, since whether it took effect is not known.
 
+A command whose action goes ahead without its record (an opening, a lane let down: hand_lanes.py)
+goes ahead the same way when storage takes no writes (a full SD card at 03:00, the centre's 开闸):
+its id is then kept in memory, where a replay is refused while the process lives, and its
+acceptance and answer wait in memory with the lane's records, written in turn once storage takes
+writes, and the reply goes up then. Refused for want of its acceptance row, the centre's opening
+did nothing, answered nothing, and was tried again at the next start, expired by then.
+
 Until a command is verified, its id and name are only what a stranger wrote: each is kept (in the
 reply, the audit row, the log) only if it is one an id or a command can be, so a forger can make
 them neither large nor many lines.
@@ -25,15 +32,19 @@ import re
 import sqlite3
 import time
 from collections import deque
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import closing
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 from gateway.errors import GatewayError, NotFound, Refused
 from gateway.runtime.gateway import Gateway
+from gateway.runtime.hand_opens import storage_failure
 from gateway.store.audit import audit as write_audit
-from gateway.store.database import begin_immediate
+from gateway.store.database import open_read_only, transaction
 from gateway.store.outbox import enqueue
 from gateway.store.set_aside import send_again
 from gateway.sync.command_key import read_key, warn_at_start
@@ -92,6 +103,32 @@ class Command:
     actor: str
     issued_at: datetime
     expires_at: datetime
+
+    @property
+    def goes_ahead_unrecorded(self) -> bool:
+        """Done while storage takes no writes, as a guard's by hand is (hand_lanes.py): a single
+        opening, and set_lane_mode normal, which lets a held lane down (a closed lane's reopening
+        still needs its record, and fails without it)."""
+        return self.name == "open_lane" or (
+            self.name == "set_lane_mode" and self.args.get("mode") == "normal"
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class _Kept:
+    """A command's rows that storage did not take (its acceptance, its answer with the reply
+    upstream): they wait in memory with the lane records (hand_opens.WaitingRecords), in turn."""
+
+    at: datetime
+    what: str
+    command: Command
+    rows: Callable[[sqlite3.Connection], None]
+
+    def details(self) -> str:
+        return f"id={self.command.id!r} name={self.command.name} args={self.command.args!r}"
+
+    def write(self, conn: sqlite3.Connection) -> None:
+        self.rows(conn)
 
 
 def canonical(body: dict[str, Any]) -> bytes:
@@ -218,6 +255,9 @@ class Commands:
         self.accepted = 0
         self.refused = 0
         self.unrecorded = 0  # refusals past the per-minute limit, not yet named in a record
+        # Ids of commands accepted while storage took no writes, until their nonces could expire:
+        # a replay is refused by them while their command_nonces rows wait in memory.
+        self._kept_ids: dict[str, datetime] = {}
         self._recorded: deque[float] = deque()  # monotonic times of the refusals recorded lately
         self._clock = time.monotonic
         site = gw.site.config.site.id
@@ -301,7 +341,7 @@ class Commands:
                 self.cfg.command_max_age_s,
                 self.cfg.clock_skew_s,
             )
-            replayed = self.gw.on_worker(lambda conn: self._accept(conn, cmd, now)).result()
+            replayed = self._kept_before(cmd, now) or self._accept_or_go_ahead(cmd, now)
             if replayed is not None:
                 raise replayed
         except CommandRefused as exc:
@@ -339,9 +379,12 @@ class Commands:
             reply = {"id": cmd.id, "name": cmd.name, "ok": False, "code": code, "message": exc.message}
             if exc.fix:  # what to do, as an HTTP client is told: "use one of ['car-in', ...]"
                 reply["fix"] = exc.fix
-        self.gw.on_worker(
-            lambda conn: self._record(conn, "command_done", cmd.actor, cmd.name, reply, self.gw.now())
-        ).result()
+        done = partial(self._record, action="command_done", actor=cmd.actor, target=cmd.name, reply=reply)
+        at = self.gw.now()
+        if cmd.id in self._kept_ids:  # behind its acceptance, which waits
+            self.gw.by_hand.in_turn(_Kept(at, "remote command answered", cmd, partial(done, now=at)))
+        else:
+            self.gw.on_worker(partial(done, now=at)).result()
         log.info("remote command id=%s name=%s args=%s ok=%s", cmd.id, cmd.name, cmd.args, reply["ok"])
         return reply
 
@@ -379,34 +422,74 @@ class Commands:
             log.info("remote command id=%s was answered before the last stop; not again", cid)
         return before
 
+    def _keep_until(self, cmd: Command) -> datetime:
+        """How long its id is kept: past its life, and the clock skew it is accepted within."""
+        return cmd.expires_at + timedelta(seconds=self.cfg.clock_skew_s)
+
+    def _kept_before(self, cmd: Command, now: datetime) -> CommandRefused | None:
+        """A replay of a command accepted while storage took no writes (its id not on record yet)."""
+        for cid, until in list(self._kept_ids.items()):
+            if until < now:  # expired past the skew: verify refuses it now
+                del self._kept_ids[cid]
+        if cmd.id in self._kept_ids:
+            return CommandRefused("replayed", f"command {cmd.id} was already received", cmd.id, cmd.name)
+        return None
+
+    def _accept_or_go_ahead(self, cmd: Command, now: datetime) -> CommandRefused | None:
+        """The command accepted on record (_accept); or, when storage takes no writes and it goes
+        ahead without its record (Command.goes_ahead_unrecorded), accepted in memory (_kept)."""
+        try:
+            return self.gw.on_worker(lambda conn: self._accept(conn, cmd, now)).result()
+        except sqlite3.Error as exc:
+            if not (storage_failure(exc) and cmd.goes_ahead_unrecorded):
+                raise
+            return self._kept(cmd, now, exc)
+
     def _accept(self, conn: sqlite3.Connection, cmd: Command, now: datetime) -> CommandRefused | None:
         """The id is used once: recorded with the audit row, or refused as a replay."""
-        begin_immediate(conn)
-        try:
-            keep = cmd.expires_at + timedelta(seconds=self.cfg.clock_skew_s)
-            if forgotten_by(conn, keep):
-                conn.execute("ROLLBACK")
-                return CommandRefused("replayed", why_forgotten(cmd.id), cmd.id, cmd.name)
-            try:
-                conn.execute(
-                    "INSERT INTO command_nonces (id, expires_at) VALUES (?, ?)",
-                    (cmd.id, to_db(keep)),
-                )
-            except sqlite3.IntegrityError:
-                conn.execute("ROLLBACK")
-                return CommandRefused("replayed", f"command {cmd.id} was already received", cmd.id, cmd.name)
-            write_audit(
-                conn,
-                now,
-                cmd.actor,
-                "command_accepted",
-                cmd.name,
-                json.dumps({"id": cmd.id, "args": cmd.args}, ensure_ascii=False),
-            )
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
+        with transaction(conn):
+            refused = self._replay(conn, cmd)
+            if refused is None:
+                self._accepted(conn, cmd, now)
+        return refused
+
+    def _replay(self, conn: sqlite3.Connection, cmd: Command) -> CommandRefused | None:
+        if forgotten_by(conn, self._keep_until(cmd)):
+            return CommandRefused("replayed", why_forgotten(cmd.id), cmd.id, cmd.name)
+        if conn.execute("SELECT 1 FROM command_nonces WHERE id = ?", (cmd.id,)).fetchone():
+            return CommandRefused("replayed", f"command {cmd.id} was already received", cmd.id, cmd.name)
+        return None
+
+    def _accepted(self, conn: sqlite3.Connection, cmd: Command, now: datetime) -> None:
+        """Its id kept as used, and its audit row; the caller owns the transaction."""
+        conn.execute(
+            "INSERT INTO command_nonces (id, expires_at) VALUES (?, ?)",
+            (cmd.id, to_db(self._keep_until(cmd))),
+        )
+        write_audit(
+            conn,
+            now,
+            cmd.actor,
+            "command_accepted",
+            cmd.name,
+            json.dumps({"id": cmd.id, "args": cmd.args}, ensure_ascii=False),
+        )
+
+    def _kept(self, cmd: Command, now: datetime, why: sqlite3.Error) -> CommandRefused | None:
+        """Accepted while storage takes no writes: checked as a replay on what is on record (a
+        full disk, or a database another process holds, still reads), its id then kept in memory
+        and its acceptance waiting with the lane records, ahead of the lane's own record."""
+        with closing(open_read_only(self.gw.db_path)) as conn:
+            refused = self._replay(conn, cmd)
+        if refused is not None:
+            return refused
+        self._kept_ids[cmd.id] = self._keep_until(cmd)
+
+        def rows(conn: sqlite3.Connection) -> None:
+            with transaction(conn):
+                self._accepted(conn, cmd, now)
+
+        self.gw.by_hand.keep(_Kept(now, "remote command accepted", cmd, rows), why)
         return None
 
     def _execute(self, cmd: Command) -> dict[str, Any]:
@@ -447,11 +530,6 @@ class Commands:
         now: datetime,
     ) -> None:
         """The reply as it is in the audit row (its start: the id first), cut to fit as it goes up."""
-        begin_immediate(conn)
-        try:
+        with transaction(conn):
             write_audit(conn, now, actor, action, target, json.dumps(reply, ensure_ascii=False))
             enqueue(conn, "command_reply", {"at": now.isoformat(), **fit(reply, self._reply_room)}, now)
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise

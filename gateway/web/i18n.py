@@ -67,9 +67,26 @@ TEXTS: dict[str, tuple[str, str]] = {
     "action.confirm": ("确定", "Confirm"),
     "action.cancel": ("取消", "Cancel"),
     "action.done": ("已执行", "Done"),
-    "action.record_waits": (
-        "已开闸，但磁盘已满，记录暂存内存：请尽快清理数据目录的磁盘空间",
-        "Opened, but the disk is full and its record waits in memory: free disk space in the data directory",
+    # A lane opened or released whose record waits in memory (LaneActionDone.waits_for): why, as
+    # the error it was kept with says; only a full disk sends the guard to free disk space.
+    "action.waits.full": (
+        "已执行，但磁盘已满，记录暂存内存：请尽快清理数据目录的磁盘空间",
+        "Done, but the disk is full and its record waits in memory: free disk space in the data directory",
+    ),
+    "action.waits.unwritable": (
+        "已执行，但数据盘无法写入（只读或故障？），记录暂存内存：请检查数据目录所在的磁盘",
+        "Done, but the data disk takes no writes (read-only or failing?) and its record waits in "
+        "memory: check the disk of the data directory",
+    ),
+    "action.waits.locked": (
+        "已执行，但数据库被其他程序占用（如暂停的 gateway import），记录暂存内存：请结束占用它的程序",
+        "Done, but another program holds the database (a suspended gateway import?) and its record "
+        "waits in memory: end what holds it",
+    ),
+    "action.waits.slow": (
+        "已执行，记录稍后写入：数据库忙，可能被其他程序占用（如暂停的 gateway import）",
+        "Done; its record is written later: the database is busy, perhaps held by another program "
+        "(a suspended gateway import?)",
     ),
     "action.opened_by": ("手动操作", "By hand"),
     "reason.quick1": ("访客已登记", "Visitor registered"),
@@ -556,7 +573,10 @@ JS_KEYS = (
     "live.reconnecting",
     "live.other_user",
     "action.done",
-    "action.record_waits",
+    "action.waits.full",
+    "action.waits.unwritable",
+    "action.waits.locked",
+    "action.waits.slow",
     "action.opened_by",
     "common.error",
     "common.saved",

@@ -42,11 +42,12 @@ def test_a_reloaded_page_gets_the_lanes_opened_by_hand_among_the_decisions(
     before = decided(site, "door-reader", "card", CARD)
     r = client.post("/api/lanes/door/open", json={"reason": "业主未带卡"}, headers=guard)
     assert r.status_code == 200, r.text
-    [(audit_id,)] = stored(site, "SELECT id FROM audit WHERE action = 'lane.open'")
+    [(audit_id, at)] = stored(site, "SELECT id, at FROM audit WHERE action = 'lane.open'")
     shown = client.get("/api/live/recent?lane=door&actions=true", headers=guard).json()
     [opened] = [item for item in shown if "action" in item]
     assert opened == {
         "audit_id": audit_id,
+        "key": f"door open {at}",  # what the page shows it once by, as the live message has it
         "at": opened["at"],
         "lane": "door",
         "action": "open",

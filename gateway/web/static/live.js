@@ -161,12 +161,14 @@
   }
 
   // A lane worked by hand: live, and again from its audit row when the page catches up (after a
-  // drop, or a reload), by its audit_id shown once (one whose record waits for a full disk has none).
+  // drop, or a reload), shown once by its key: its lane, action and record's own time, the same
+  // live and once written. Not by its audit_id: one whose record waited for a full disk had none
+  // live, and came again with one once written (listed twice, as if opened twice).
   const actionsShown = new Set();
   function showAction(a) {
     const lane = lanes.get(a.lane);
-    if (!lane || actionsShown.has(a.audit_id)) return;
-    if (a.audit_id) actionsShown.add(a.audit_id);
+    if (!lane || actionsShown.has(a.key)) return;
+    actionsShown.add(a.key);
     const li = node("li", "manual");
     li.append(node("span", "t", time(a.at)), node("span", "v", `${T("action.opened_by")}: ${T("lane." + a.action)} · ${a.by}`),
       node("span", "r", a.reason));
@@ -345,8 +347,10 @@
     try {
       const action = button.dataset.laneAction || button.dataset.laneMode;
       const done = await api("POST", `/api/lanes/${laneId}/${action}`, { reason });
-      // Opened on a full disk: the record waits in memory until the disk takes writes again.
-      if (done && done.record_waits) toast(T("action.record_waits"), true);
+      // Done while storage took no writes: the record waits in memory, and the guard is told why
+      // (a full disk, or another program holding the database: told "the disk is full" whatever
+      // the cause, a guard had files deleted while a suspended import held it).
+      if (done && done.record_waits) toast(T("action.waits." + done.waits_for), true);
       else toast(T("action.done"));
     } catch (err) { failed(err); } finally { button.disabled = false; }
   });
