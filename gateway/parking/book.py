@@ -83,14 +83,18 @@ class Quote:
     charge: Charge | None
     carried_fen: int
     paid_fen: int
+    # Where the stay's fee was worked out to (fee_end): a payment of this quote is paid up to here,
+    # not to the moment asked, which is later within an earlier payment's grace (None: no stay).
+    fee_until: datetime | None = None
 
 
 def fee_end(at: datetime, payments: list[Paid], grace: timedelta) -> datetime:
     """Paid, and leaving within the grace period after paying: the fee stops where it was paid up
     to (for a fee taken at the lane, the moment the car was held there, however long the guard
-    took to confirm it)."""
+    took to confirm it). Of two payments worked out to the same moment (the rest of a fee taken
+    within an earlier one's grace), the later one's grace counts."""
     if payments:
-        last = max(payments, key=lambda p: p.fee_until)
+        last = max(payments, key=lambda p: (p.fee_until, p.paid_at))
         if at <= last.paid_at + grace:
             return min(last.fee_until, at)
     return at
@@ -239,12 +243,14 @@ def quote(
     vehicle_class: str = "car",
     unregistered: bool = False,
 ) -> Quote:
+    until = None
     if stay is not None:
-        charge = stay_charge(stay, rules, fee_end(at, payments, rules.grace))
+        until = fee_end(at, payments, rules.grace)
+        charge = stay_charge(stay, rules, until)
     elif unregistered:
         charge = no_entry_charge(vehicle_class, rules, at)
     else:
         charge = None
     paid = sum(p.amount_fen for p in payments)
     owed = (charge.amount_fen if charge else 0) + carried_fen
-    return Quote(max(0, owed - paid), charge, carried_fen, paid)
+    return Quote(max(0, owed - paid), charge, carried_fen, paid, until)

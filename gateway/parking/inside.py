@@ -25,7 +25,7 @@ from datetime import datetime
 from typing import Any, cast
 from zoneinfo import ZoneInfo
 
-from gateway.core import TYPED_BY, Billing, CredentialFacts, LaneRules, Policy, Presented, decide
+from gateway.core import TYPED_BY, Billing, CredentialFacts, Facts, LaneRules, Policy, Presented, decide
 from gateway.core.model import VehicleClass
 from gateway.parking.service import typed_plate
 from gateway.site import Site
@@ -62,6 +62,15 @@ JOIN slot_vehicles sv ON sv.vehicle_id = v.id JOIN slots s ON s.id = sv.slot_id
 WHERE c.kind = 'plate' AND c.value = ?
 """
 _SLOT_NUMBER = "SELECT number FROM slots WHERE id = ?"
+# The car on a slot that came in on it free after the time given (the gateway not knowing the car
+# recorded now was there first): had the record been made in time, it was the slot's second car.
+_CAME_IN_AFTER = """
+SELECT id, plate, zone, class, entered_at FROM stays
+WHERE exited_at IS NULL AND slot_id = :slot AND billing = 'slot' AND entered_at > :at AND plate IS NOT NULL
+ORDER BY id LIMIT 1
+"""
+_OFF_SLOT = "UPDATE stays SET slot_id = NULL WHERE id = ?"
+_SECOND_CAR = "UPDATE stays SET slot_id = ?, billing = ? WHERE id = ?"
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,7 +143,13 @@ def record_inside(
     _not_inside(conn, site, plate, subject, at)
     # Decided as an entry then, with nothing that keeps a car out: it is inside (a full zone is told
     # by the occupancy page and the import's summary, not by refusing the record).
-    decision = decide(p, replace(facts, zone=None, inside=False), _as_inside(site.policy))
+    policy = _as_inside(site.policy)
+    decision = decide(p, replace(facts, zone=None, inside=False), policy)
+    later = _came_in_after(conn, site, facts, decision.flags, at)
+    if later is not None:  # the slot was this car's first: the later car moves off it, and this one on
+        conn.execute(_OFF_SLOT, (later.stay_id,))
+        facts = lookup(conn, p, lane, site.capacity)
+        decision = decide(p, replace(facts, zone=None, inside=False), policy)
     billing, slot_id = decision.billing, decision.slot_id
     if not decision.admitted:  # its credential would have kept it out then: it pays by time
         billing, slot_id = Billing.TEMPORARY, None
@@ -142,11 +157,14 @@ def record_inside(
     vehicle_id = cred.vehicle.id if cred is not None and cred.vehicle is not None else None
     cur = conn.execute(_OPEN, (subject, plate, vehicle_id, vclass, zone, slot_id, billing, to_db(at), actor))
     stay_id = int(cur.lastrowid or 0)
+    second = _as_second_car(conn, site, later, actor) if later is not None else None
     slot = conn.execute(_SLOT_NUMBER, (slot_id,)).fetchone()[0] if slot_id is not None else None
     when = f"{at:%Y-%m-%d %H:%M}"
-    audit(
-        conn, now, actor, "stay.record", f"stay:{stay_id}", f"{plate}: inside since {when}, {zone}: {reason}"
-    )
+    detail = f"{plate}: inside since {when}, {zone}: {reason}"
+    if later is not None:
+        since = f"{later.entered_at:%Y-%m-%d %H:%M}"
+        detail += f"; {later.plate} (stay {later.stay_id}), in since {since}, made the slot's second car"
+    audit(conn, now, actor, "stay.record", f"stay:{stay_id}", detail)
     said = {
         "stay_id": stay_id,
         "plate": plate,
@@ -156,11 +174,66 @@ def record_inside(
         "slot": slot,
         "billing": billing,
         "entered_at": at.isoformat(),
+        "second_car": second,
     }
     change = {"at": now.astimezone(site.tz).isoformat(), "change": "recorded_by_admin"}
     enqueue(conn, "stay", {**change, **said, "reason": reason, "actor": actor}, now)
     refused = None if decision.admitted else str(decision.reason)
     return {**said, "recorded_by": actor, "lane_would_refuse": refused}
+
+
+@dataclass(frozen=True, slots=True)
+class _Later:
+    """The car on a slot that came in after a car recorded inside of that slot."""
+
+    stay_id: int
+    plate: str
+    zone: str
+    vehicle_class: VehicleClass
+    entered_at: datetime
+
+
+def _came_in_after(
+    conn: sqlite3.Connection, site: Site, facts: Facts, flags: tuple[str, ...], at: datetime
+) -> _Later | None:
+    """The car on the slot that made the recorded car its second car, where it came in after `at`
+    free on the slot: it and the recorded car were both inside only from its entry, so it is the
+    second car, from then, as an entry after the record would have made it. Left on the slot, the
+    recorded car paid by the hour for the time it was the slot's only car inside (docs/parking.md,
+    *Cars already inside*)."""
+    vehicle = facts.credential.vehicle if facts.credential is not None else None
+    if "shared_slot" not in flags or vehicle is None or vehicle.slot is None:
+        return None
+    row = conn.execute(_CAME_IN_AFTER, {"slot": vehicle.slot.id, "at": to_db(at)}).fetchone()
+    if row is None:
+        return None
+    stay_id, plate, zone, vclass, entered_at = row
+    return _Later(stay_id, plate, zone, vclass, datetime.fromisoformat(entered_at).astimezone(site.tz))
+
+
+def _as_second_car(conn: sqlite3.Connection, site: Site, later: _Later, actor: str) -> dict[str, Any]:
+    """The car moved off the slot, decided again as its entry would have been with the recorded car
+    on the slot: the slot's second car (temporary from its entry, or monthly within its period), or
+    on another slot of its own that is free. What would have kept it out at the barrier does not
+    (it is inside): it is then a temporary car, as the recorded car is."""
+    by = f"{TYPED_BY}{actor}"
+    p = Presented(
+        _LANE_ID, "plate", later.plate, 1.0, later.entered_at, by, vehicle_class=later.vehicle_class
+    )
+    lane = LaneRules(_LANE_ID, "entrance", "vehicle", later.zone)
+    facts = lookup(conn, p, lane, site.capacity)
+    decision = decide(p, replace(facts, zone=None, inside=False), _as_inside(site.policy))
+    billing, slot_id = decision.billing, decision.slot_id
+    if not decision.admitted:
+        billing, slot_id = Billing.TEMPORARY, None
+    conn.execute(_SECOND_CAR, (slot_id, billing, later.stay_id))
+    return {
+        "stay_id": later.stay_id,
+        "plate": later.plate,
+        "entered_at": later.entered_at.isoformat(),
+        "slot_id": slot_id,
+        "billing": billing,
+    }
 
 
 def _registered_class(cred: CredentialFacts | None) -> str | None:

@@ -246,7 +246,7 @@ class ParkingDesk:
                 stay_id=stay.id if stay else None,
                 lane=lane.id,
                 at=at,
-                fee_until=until,
+                fee_until=_paid_up_to(account, until),
                 amount_fen=amount_fen,
                 method=method,
                 receipt=receipt,
@@ -290,7 +290,7 @@ class ParkingDesk:
             stay_id=account.stay.id,
             lane="booth",
             at=at,
-            fee_until=until,
+            fee_until=_paid_up_to(account, until),
             amount_fen=amount_fen,
             method=method,
             receipt=receipt,
@@ -724,6 +724,14 @@ def _still_open(conn: sqlite3.Connection, stay_id: int) -> StayFacts | None:
     """The stay as it stands now, if it is still open."""
     open_now = conn.execute("SELECT 1 FROM stays WHERE id = ? AND exited_at IS NULL", (stay_id,)).fetchone()
     return stay_by_id(conn, stay_id) if open_now else None
+
+
+def _paid_up_to(account: Owed, until: datetime) -> datetime:
+    """Where a payment of `account` pays the stay's fee up to: where its fee was worked out to,
+    which within an earlier payment's grace is that payment's end, not `until` (the hold, or now).
+    Recorded as `until`, the rest of a carried charge taken at the lane within a booth payment's
+    grace moved the fee's end past what was paid for, and the exit it pays for asked more."""
+    return account.quote.fee_until or until
 
 
 def fee_until(held: Held | None, at: datetime) -> datetime:

@@ -70,11 +70,17 @@ INSERT INTO charges (stay_id, subject, plate, class, billing, kind, tariff_versi
 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 """
 # A stay handed a slot: billing stops now unless it stopped before (a renewal: billed_until_cause),
-# and the first handover's moment is kept for the daily report (a car never billed: none).
+# and the first handover's moment is kept for the daily report (a car never billed: none). Never
+# before the car's entry: the first car's exit can be stamped before the second car's entry yet
+# decided after it (two camera threads; a guard's opening by hand, closed once the relay answers),
+# and billing stopped "before" it began reads as a clock behind the entry, charged a day (UNTIMED),
+# as renewals._RENEWED clamps a renewal.
 _HANDED_OVER = """
 UPDATE stays SET slot_id = :slot,
-    billed_until = CASE WHEN billing = 'slot' THEN billed_until ELSE coalesce(billed_until, :at) END,
-    handed_over_at = CASE WHEN billing = 'slot' THEN handed_over_at ELSE coalesce(handed_over_at, :at) END
+    billed_until = CASE WHEN billing = 'slot' THEN billed_until
+        ELSE coalesce(billed_until, max(entered_at, :at)) END,
+    handed_over_at = CASE WHEN billing = 'slot' THEN handed_over_at
+        ELSE coalesce(handed_over_at, max(entered_at, :at)) END
 WHERE id = :id
 """
 # The car of a slot parked in the shared spaces, moved onto the slot when its car leaves (fixed
@@ -84,6 +90,7 @@ SELECT s.id, s.subject, s.plate FROM stays s
 JOIN slot_vehicles sv ON sv.vehicle_id = s.vehicle_id AND sv.slot_id = :slot
 JOIN slots sl ON sl.id = sv.slot_id
 WHERE s.exited_at IS NULL AND s.slot_id IS NULL AND s.zone = sl.zone AND s.class = 'car'
+  AND (:free_only = 0 OR s.billing = 'slot')
 ORDER BY s.entered_at, s.id LIMIT 1
 """
 
@@ -970,17 +977,20 @@ def _plate_of(subject: str) -> str | None:
     return subject.removeprefix("plate:") if subject.startswith("plate:") else None
 
 
-def handover(conn: sqlite3.Connection, slot_id: int, at: datetime, cause: str) -> int | None:
+def handover(
+    conn: sqlite3.Connection, slot_id: int, at: datetime, cause: str, *, free_only: bool = False
+) -> int | None:
     """一位多车: the car on the slot has gone; another car of the slot still inside moves onto it now.
 
-    Its billing stops at this moment, unless it stopped before (a renewal while parked, which
-    keeps its moment); it pays for the time before at its exit. Returns its stay id. The daily
-    report counts the handover by handed_over_at, the first one's moment (schema migration 28), also
-    for a car renewed before it. A car that came in free on a slot (billing "slot") and was moved
-    off it since (struck off, its slot handed on) is put back on one: never billed, it has no
-    billing to stop, and the report counts none (no second car was involved).
+    Its billing stops at this moment (never before its entry), unless it stopped before (a renewal
+    while parked, which keeps its moment); it pays for the time before at its exit. Returns its
+    stay id. The daily report counts the handover by handed_over_at, the first one's moment (schema
+    migration 28), also for a car renewed before it. A car that came in free on a slot (billing
+    "slot") and was moved off it since (struck off, its slot handed on) is put back on one: never
+    billed, it has no billing to stop, and the report counts none (no second car was involved).
+    `free_only`: only such a car is put back (a slot an admin adds again is new to a paying car).
     """
-    row = conn.execute(_HANDOVER_CANDIDATE, {"slot": slot_id}).fetchone()
+    row = conn.execute(_HANDOVER_CANDIDATE, {"slot": slot_id, "free_only": int(free_only)}).fetchone()
     if row is None:
         return None
     stay_id, subject, plate = row

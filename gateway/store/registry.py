@@ -492,6 +492,13 @@ def add_slot(
         owner = None if resident_id is None else _ref(conn, resident_id)
         entry = {"zone": zone, "number": number, "resident": owner, "plates": plates}
         _changed(conn, at, actor, "add", "slot", sid, f"{zone}/{number}", **entry)
+        # A slot changed the only way the API offers (deleted, then added again) while its car is
+        # parked: that car was moved into the shared spaces with the old slot, free as it came in.
+        # Left there, the new slot read free and its other car came in on it free too. It is put
+        # back on it (after the slot's own record, which the upstream handover names), as an import
+        # or the central server does; a paying car of the slot waiting in the shared spaces pays
+        # for its stay (the slot is new to it).
+        handover(conn, sid, at, "reassigned", free_only=True)
     return sid
 
 
