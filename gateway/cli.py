@@ -30,6 +30,7 @@ def main(argv: list[str] | None = None) -> int:
 
     setup_logging(args.log_level)
     try:
+        _log_in_site_zone(args)
         return int(args.func(args) or 0)
     except ConfigError as exc:
         print(exc.render(), file=sys.stderr)
@@ -48,6 +49,25 @@ def main(argv: list[str] | None = None) -> int:
         return 1 if _passes(exc) else EX_CONFIG
     except KeyboardInterrupt:
         return 130
+
+
+def _log_in_site_zone(args: argparse.Namespace) -> None:
+    """The log's times in the site's zone for every command given a site config (`-c`: import,
+    export, user, outbox, ...), as the service's own lines (README, Install): here, the one place
+    they all go through, not in each command's module. A config that does not load is left to the
+    command, which says what is wrong as it always has; its lines keep the box's zone."""
+    path = getattr(args, "config", None)
+    if path is None:
+        return
+    from zoneinfo import ZoneInfo
+
+    from gateway.runtime.logsetup import log_in_zone
+
+    try:
+        cfg = load_config(path)  # a few milliseconds, read again by the command
+    except ConfigError:
+        return
+    log_in_zone(ZoneInfo(cfg.site.timezone))
 
 
 def _passes(cause: BaseException | None) -> bool:

@@ -125,14 +125,32 @@ def _local(found: re.Match[str], tz: ZoneInfo, *, end_of_day: bool) -> datetime:
     return at
 
 
+# The offsets clocks have: UTC-12:00 (Baker Island) to UTC+14:00 (Kiribati's Line Islands). Two
+# digits past the time are not always one: "08:00-18" in a cell is a day's working hours, and read
+# as UTC-18:00 moved a validity by a day; +08:75 was read as +09:15.
+OFFSETS = (timedelta(hours=-12), timedelta(hours=14))
+
+
 def _zone(found: re.Match[str], tz: ZoneInfo) -> tzinfo:
     if found["offset"] is None:
         return tz
     if found["offset"] == "Z":
         return UTC
-    sign = -1 if found["sign"] == "-" else 1
-    step = timedelta(hours=int(found["offset_hours"]), minutes=int(found["offset_minutes"] or 0))
-    return timezone(sign * step)
+    hours, minutes = int(found["offset_hours"]), int(found["offset_minutes"] or 0)
+    step = (-1 if found["sign"] == "-" else 1) * timedelta(hours=hours, minutes=minutes)
+    if minutes > 59 or not OFFSETS[0] <= step <= OFFSETS[1]:
+        raise ValueError(
+            f"{found['offset']} is no offset a clock has: offsets run from -12:00 to +14:00, "
+            "minutes 00 to 59 (Z, +08:00, +0800 or +08; none for the site's time)"
+        )
+    return timezone(step)
+
+
+def gives_offset(text: str) -> bool:
+    """Whether `text`, a date of the forms parse_local takes, gives its own offset (Z, +08:00, -18):
+    a CSV cell is the site's time and gives none (gateway/store/csv_rows.py)."""
+    found = _WHEN.fullmatch(text.strip())
+    return found is not None and found["offset"] is not None
 
 
 def _out_of_years(text: str) -> str:

@@ -19,7 +19,7 @@ from gateway.config.models import SiteConfig
 from gateway.core.credentials import BadCredential, canonical
 from gateway.core.windows import DIFFERENT_END_OR_EMPTY, Window
 from gateway.store.spreadsheet import from_cell
-from gateway.timefmt import parse_end, parse_local, to_db
+from gateway.timefmt import FORMS, gives_offset, parse_end, parse_local, to_db
 from plates.grammar import MAX_SERIAL_LETTERS, is_plate, normalize, over_letter_cap
 
 KINDS: dict[str, tuple[set[str], set[str]]] = {
@@ -328,14 +328,35 @@ def parse_slot(row: dict[str, str], tz: ZoneInfo) -> SlotRow:
     )
 
 
+# The date columns of a CSV file (_when), the site's time (README): a cell gives no offset.
+_DATES = ("valid_from", "valid_to", "monthly_until")
+
+
 def _cells(parse: Callable[[dict[str, str], ZoneInfo], Any]) -> Callable[[dict[str, str], ZoneInfo], Any]:
-    """A parser of a CSV file's rows, which reads each cell back as the export wrote it. Not the
-    central server's entries (gateway/sync/entries.py): JSON holds no spreadsheet prefix."""
+    """A parser of a CSV file's rows, which reads each cell back as the export wrote it, its dates
+    in the site's time. Not the central server's entries (gateway/sync/entries.py): JSON holds no
+    spreadsheet prefix, and its ISO 8601 date-times may give their offset (docs/mqtt.md)."""
 
     def parse_cells(row: dict[str, str], tz: ZoneInfo) -> Any:
-        return parse({column: from_cell(text) for column, text in row.items()}, tz)
+        cells = {column: from_cell(text) for column, text in row.items()}
+        for column in _DATES:
+            _site_time(cells, column)
+        return parse(cells, tz)
 
     return parse_cells
+
+
+def _site_time(row: dict[str, str], column: str) -> None:
+    """RowError for a date cell with an offset: the installer types the site's time, and the two
+    digits after one are as likely a day's working hours ("2026-03-01 08:00-18", "08:00-12") as an
+    offset; `export` writes none."""
+    text = (row.get(column) or "").strip()
+    if gives_offset(text):
+        raise RowError(
+            column,
+            f"{text!r} is not a date: a CSV date is the site's time, without an offset (Z, +08:00, -12); "
+            f"write {FORMS}",
+        )
 
 
 PARSERS = {
