@@ -781,21 +781,38 @@ def settle_exit(
             if charge is not None
             else _charged_as_paid(rules, stay, beyond, at)
         )
+    return _apply(conn, rules, account, charge, kind, event_id, at, account.carried_ids)
+
+
+def _apply(
+    conn: sqlite3.Connection,
+    rules: Rules,
+    account: Owed,
+    charge: Charge | None,
+    kind: str,
+    event_id: str | None,
+    at: datetime,
+    settles: tuple[int, ...],
+) -> int | None:
+    """A stay's account closed: its charge (if any) written settled, the carried charges it
+    `settles` marked paid, and what it paid linked to the charge it paid. Shared by an exit
+    (settle_exit: every carried charge) and a close with no exit to charge it (keep_what_was_paid:
+    those its payments covered), so the same money is settled the same way either way."""
     charge_id = None
     if charge is not None:
-        charge_id = _write_charge(conn, rules.tz, stay, account, charge, kind, event_id, at, settled=True)
-    if account.carried_ids:
-        marks = ",".join("?" * len(account.carried_ids))
-        conn.execute(
-            f"UPDATE charges SET settled_at = ? WHERE id IN ({marks})", (to_db(at), *account.carried_ids)
+        charge_id = _write_charge(
+            conn, rules.tz, account.stay, account, charge, kind, event_id, at, settled=True
         )
+    if settles:
+        marks = ",".join("?" * len(settles))
+        conn.execute(f"UPDATE charges SET settled_at = ? WHERE id IN ({marks})", (to_db(at), *settles))
         # They went upstream unsettled (carry_reentry): the central server hears that they are paid,
         # with the figures they went up with.
         settled_at = at.astimezone(rules.tz).isoformat()  # in the site's offset, as every record's time
         for carried_id, carried_kind, plate, amount_fen, owed_fen in conn.execute(
             f"SELECT c.id, c.kind, c.plate, c.amount_fen, {charge_owed_sql()} FROM charges c "
             f"WHERE c.id IN ({marks}) ORDER BY c.id",
-            account.carried_ids,
+            settles,
         ).fetchall():
             carried = {"charge_id": carried_id, "kind": carried_kind, "plate": plate}
             money = _left_to_pay(amount_fen, amount_fen - owed_fen)
@@ -804,7 +821,7 @@ def settle_exit(
     # What it paid goes to the charge it paid: this exit's, else the oldest carried one it settled
     # (a car now on its own slot paying a missed exit's charge). Unlinked, the report counted it
     # as paid by a car not seen leaving.
-    paid_for = charge_id if charge_id is not None else min(account.carried_ids, default=None)
+    paid_for = charge_id if charge_id is not None else min(settles, default=None)
     if paid_for is not None:
         _link_payments(conn, account.payment_ids, paid_for, at)
     return charge_id
@@ -825,18 +842,46 @@ def keep_what_was_paid(
     conn: sqlite3.Connection, rules: Rules, account: Owed, event_id: str | None, at: datetime
 ) -> int | None:
     """A stay closed with no exit to charge it (let out by hand with its fee let go, closed by an
-    admin) keeps what it paid ahead at the booth, as there is no refund: a settled charge of what
-    was paid (_charged_as_paid), with the payments linked to it. Left unlinked, the daily report
-    counted that money for ever as paid ahead by a car not seen leaving. `event_id`: the decision
-    that let the car out, None for an admin's close."""
+    admin, its car back in owing nothing on it) keeps what it paid ahead at the booth, as there is
+    no refund. That money first paid the charges carried from a missed exit that the booth's quote
+    asked with the fee: those it covers are settled (_covered), as at an exit, and the rest stands
+    against a settled charge of the stay (_charged_as_paid), with the payments linked to it (to the
+    oldest charge settled where nothing is left). A charge of the whole payment left the carried
+    ones owed, and the car was asked them again at its next exit for money already taken; left
+    unlinked, the daily report counted that money for ever as paid ahead by a car not seen leaving.
+    `event_id`: the decision that let the car out, None for an admin's close. The stay's charge's
+    id, None where it wrote none."""
     if not account.payment_ids:
         return None
-    charge = _charged_as_paid(rules, account.stay, account.quote.paid_fen, at)
-    charge_id = _write_charge(
-        conn, rules.tz, account.stay, account, charge, "exit", event_id, at, settled=True
-    )
-    _link_payments(conn, account.payment_ids, charge_id, at)
-    return charge_id
+    paid = account.quote.paid_fen
+    settles, covered_fen = _covered(conn, account.carried_ids, paid)
+    kept = paid - covered_fen
+    charge = _charged_as_paid(rules, account.stay, kept, at) if kept > 0 or not settles else None
+    return _apply(conn, rules, account, charge, "exit", event_id, at, settles)
+
+
+def _covered(
+    conn: sqlite3.Connection, carried_ids: tuple[int, ...], paid_fen: int
+) -> tuple[tuple[int, ...], int]:
+    """The carried charges `paid_fen` pays, oldest first, as far as it pays each one whole, and what
+    they owed. A booth payment is what its quote asked, every charge carried then included; one
+    it does not reach came onto the car after it (a stay given back by a correction, a plate that
+    changed hands) and is still owed."""
+    if not carried_ids:
+        return (), 0
+    marks = ",".join("?" * len(carried_ids))
+    rows = conn.execute(
+        f"SELECT c.id, {charge_owed_sql()} FROM charges c WHERE c.id IN ({marks}) ORDER BY c.at, c.id",
+        carried_ids,
+    ).fetchall()
+    settles: list[int] = []
+    covered = 0
+    for charge_id, owed_fen in rows:
+        if covered + owed_fen > paid_fen:
+            break
+        settles.append(int(charge_id))
+        covered += int(owed_fen)
+    return tuple(settles), covered
 
 
 _PAID_AHEAD = "SELECT id, amount_fen FROM payments WHERE stay_id = ? AND charge_id IS NULL ORDER BY id"
