@@ -39,9 +39,11 @@ CLASSES = ("car", "motorcycle", "bicycle")
 # The lane an entry at `entered_at` is decided at: no lane of the config (its hours, its class).
 _LANE_ID = "inside"
 
+# entered_typed: a time given is a true one, kept when a stale boot clock is set right (redate.py).
 _OPEN = """
-INSERT INTO stays (subject, plate, vehicle_id, class, zone, slot_id, billing, entered_at, recorded_by)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+INSERT INTO stays (subject, plate, vehicle_id, class, zone, slot_id, billing, entered_at, recorded_by,
+                   entered_typed)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 """
 # The plate's (or its car's) stay still open: a car is inside once.
 _INSIDE = """
@@ -50,10 +52,22 @@ ORDER BY id DESC LIMIT 1
 """
 # A stay of the plate that ended after the time given: the car was seen leaving since it came in
 # then. Read from the exits after that time (the partial index on exited_at), not the whole table.
+# An admin's close is not a car seen leaving (its time is when the admin pressed 已离场): a stay
+# recorded with a wrong time, closed to record it again at the true one, does not refuse that.
 _LEFT_SINCE = """
 SELECT id, exited_at FROM stays
-WHERE exited_at > :entered AND (plate = :plate OR subject = :subject)
+WHERE exited_at > :entered AND (plate = :plate OR subject = :subject) AND closed_by IS NOT 'admin'
 ORDER BY exited_at DESC LIMIT 1
+"""
+# A vehicle exit that let the car out after the time given, with no stay to close (no entry
+# record: a registered car always leaves, a stranger where exit_without_entry lets it): it left
+# then too. The car a record names (access_log.car: the plate read, or a card's car by its plate; a
+# resident's own card, its subject), on the log's index of exits (migration 34).
+_LEFT_BY_EXIT = """
+SELECT at, lane FROM access_log INDEXED BY access_log_exits
+WHERE car IN (:plate, :subject) AND at > :entered
+AND admitted = 1 AND direction = 'exit' AND lane_type = 'vehicle'
+ORDER BY at DESC LIMIT 1
 """
 # The zones of a registered car's fixed slots (car slots only): where it parks, when none is given.
 _SLOT_ZONES = """
@@ -155,7 +169,10 @@ def record_inside(
         billing, slot_id = Billing.TEMPORARY, None
     vclass = facts.vehicle_class
     vehicle_id = cred.vehicle.id if cred is not None and cred.vehicle is not None else None
-    cur = conn.execute(_OPEN, (subject, plate, vehicle_id, vclass, zone, slot_id, billing, to_db(at), actor))
+    typed = 1 if car.entered_at is not None else None
+    cur = conn.execute(
+        _OPEN, (subject, plate, vehicle_id, vclass, zone, slot_id, billing, to_db(at), actor, typed)
+    )
     stay_id = int(cur.lastrowid or 0)
     second = _as_second_car(conn, site, later, actor) if later is not None else None
     slot = conn.execute(_SLOT_NUMBER, (slot_id,)).fetchone()[0] if slot_id is not None else None
@@ -284,8 +301,10 @@ def _zone(conn: sqlite3.Connection, site: Site, plate: str, given: str | None) -
 
 
 def _not_inside(conn: sqlite3.Connection, site: Site, plate: str, subject: str, at: datetime) -> None:
-    """409 for a car recorded inside already (naming its stay), or seen leaving after `at` (its
-    stay would overlap the one that ended then, counted twice in the day's peak)."""
+    """409 for a car recorded inside already (naming its stay), or seen leaving after `at`: a stay
+    of it ended then other than by an admin's close (the two would overlap, counted twice in the
+    day's peak), or an exit let it out then with no stay to close (it was counted inside, its slot
+    taken, after it had gone)."""
     named = {"subject": subject, "plate": plate, "entered": to_db(at)}
     row = conn.execute(_INSIDE, named).fetchone()
     if row is not None:
@@ -297,11 +316,14 @@ def _not_inside(conn: sqlite3.Connection, site: Site, plate: str, subject: str, 
             status=409,
             code="already_inside",
         )
-    row = conn.execute(_LEFT_SINCE, named).fetchone()
-    if row is not None:
-        left = datetime.fromisoformat(row[1]).astimezone(site.tz)
+    left_at = [(datetime.fromisoformat(at), f"stay {stay}") for stay, at in conn.execute(_LEFT_SINCE, named)]
+    exits = conn.execute(_LEFT_BY_EXIT, named)
+    left_at += [(datetime.fromisoformat(at), f"let out at lane {lane}") for at, lane in exits]
+    if left_at:
+        when, how = max(left_at)
+        left = when.astimezone(site.tz)
         raise ParkingError(
-            f"{plate} was recorded leaving at {left:%Y-%m-%d %H:%M} (stay {row[0]}), after the "
+            f"{plate} was recorded leaving at {left:%Y-%m-%d %H:%M} ({how}), after the "
             f"entered_at given ({at:%Y-%m-%d %H:%M})",
             fix=f"give the time it came in after {left:%Y-%m-%d %H:%M}, or leave entered_at empty for now",
             status=409,

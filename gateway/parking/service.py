@@ -491,9 +491,11 @@ class ParkingDesk:
         ).fetchone()
         if row is None:
             raise _no_stay(stay_id)
-        if row[4] is not None:
+        if row[4] is not None:  # ended meanwhile (closed on another tablet, or its exit): done
             raise ParkingError(
-                f"no car is inside on stay {stay_id}", fix="pick a stay from the open stays list"
+                f"no car is inside on stay {stay_id}: it has ended already",
+                fix="nothing to do",
+                code="already_done",
             )
         plate, zone, vclass, slot_id, _, subject = row
         # Its fee is let go (no exit read it), but what it paid ahead at the booth is kept.

@@ -251,19 +251,28 @@ def _stays(conn: sqlite3.Connection, first: First, step: Step) -> int:
     billing start move, so that they pay for their real stay, and so do the payments and the host's
     validation made during the stay on that clock (a fee paid ahead at the booth still covers the
     car; the centre hears that it moved). The access log keeps the entry as the gate recorded it
-    (append-only)."""
+    (append-only). A car recorded inside with the time it came in given (an admin's, a
+    `gateway import-inside` row's: entered_typed) keeps it, a true time as a pass's typed window
+    is; recorded as in since now, its entry was the clock's and moves."""
     stays = conn.execute(
-        "SELECT id FROM stays WHERE id >= ? AND exited_at IS NULL", (first["stays"],)
+        "SELECT id, entered_typed FROM stays WHERE id >= ? AND exited_at IS NULL", (first["stays"],)
     ).fetchall()
     moved = 0
-    for (stay_id,) in stays:
+    for stay_id, typed in stays:
         moved += any(
             [
-                _move_rows(conn, table, f"{of_stay} = ?", (stay_id,), times, step, told)
+                _move_rows(
+                    conn, table, f"{of_stay} = ?", (stay_id,), _clocked(table, times, typed), step, told
+                )
                 for table, of_stay, times, told in _STAY_TIMES
             ]
         )
     return moved
+
+
+def _clocked(table: str, times: tuple[str, ...], typed: int | None) -> tuple[str, ...]:
+    """The columns of `times` dated by the clock: of a stay whose entry was typed, all but that."""
+    return tuple(t for t in times if t != "entered_at") if typed and table == "stays" else times
 
 
 def _passes(conn: sqlite3.Connection, first: First, step: Step, pass_hours: timedelta) -> int:

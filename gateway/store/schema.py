@@ -1059,6 +1059,18 @@ MIGRATIONS: list[str] = [
     """
     CREATE INDEX outbox_pass ON outbox(json_extract(payload, '$.pass.id')) WHERE topic = 'pass';
     """,
+    # A car recorded inside (migration 32) since a time after which an exit let it out with no
+    # entry record (no stay to close) was taken: it was counted inside and its slot read taken once
+    # it had gone. The cars the vehicle exits let out, by the car each record names (access_log.car,
+    # migration 22) and time, for gateway/parking/inside.py to find that exit without reading the
+    # log. And whether a recorded stay's entered_at was typed (1: the admin's or the import's time,
+    # a true one) or the clock's now (NULL, as an entry's): a stale boot clock set right re-dates
+    # only the latter (gateway/store/redate.py).
+    """
+    CREATE INDEX access_log_exits ON access_log(car, at)
+    WHERE admitted = 1 AND direction = 'exit' AND lane_type = 'vehicle';
+    ALTER TABLE stays ADD COLUMN entered_typed INTEGER;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
