@@ -15,7 +15,9 @@ _HASHER = PasswordHasher()
 
 MIN_LENGTH = 8
 MAX_LENGTH = 128
-USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{1,31}$")
+# Whole names only (fullmatch): `$` would match before a final newline, and "zhang\n" made so
+# could never log in (the login strips what is typed), its name lost to the guard.
+USERNAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{1,31}")
 
 
 def password_refusal(username: str, password: str) -> tuple[str, str] | None:
@@ -49,7 +51,7 @@ RESERVED_ACTORS = frozenset({"gateway", "central", "import"})
 
 
 def username_problem(username: str) -> str | None:
-    if not USERNAME.match(username):
+    if not USERNAME.fullmatch(username):
         return (
             "user names are 2-32 of A-Z, a-z, 0-9, '.', '_' and '-', starting with a letter or digit "
             "(a Chinese name goes in the display name)"

@@ -13,12 +13,25 @@ from __future__ import annotations
 import threading
 from collections import deque
 from dataclasses import dataclass
+from typing import Literal
+
+LockedBy = Literal["address", "user"]
 
 
 @dataclass(frozen=True, slots=True)
 class Limit:
     failures: int  # this many failures within window_s ...
     window_s: float  # ... and the key must wait until the oldest of them is window_s old
+
+
+@dataclass(frozen=True, slots=True)
+class Wait:
+    """How long a login must wait, and which limit says so. "address" whenever the address is
+    over its limit: then no account may log in from it, so the page must not send the guard to
+    another account; "user" when only the user name is (another account may log in meanwhile)."""
+
+    seconds: float  # 0: it may be tried now
+    locked_by: LockedBy | None = None
 
 
 class LoginLimiter:
@@ -40,14 +53,19 @@ class LoginLimiter:
     def retry_after(self, address: str, username: str, now: float) -> float:
         """Seconds until a login from `address` for `username` may be tried; 0 when it may now."""
         with self._lock:
-            return self._wait(address, username, now)
+            return self._wait(address, username, now).seconds
 
     def book(self, address: str, username: str, now: float) -> float:
-        """Book a password check at `now`, as retry_after says; 0 when booked, else the seconds to
-        wait (nothing booked). End each booking with failed() or succeeded() at the same `now`."""
+        """book_or_wait's seconds alone."""
+        return self.book_or_wait(address, username, now).seconds
+
+    def book_or_wait(self, address: str, username: str, now: float) -> Wait:
+        """Book a password check at `now`, as retry_after says; Wait(0) when booked, else the wait
+        and which limit sets it (nothing booked). End each booking with failed() or succeeded()
+        at the same `now`."""
         with self._lock:
             wait = self._wait(address, username, now)
-            if wait == 0:
+            if wait.seconds == 0:
                 for key in self._keys(address, username):
                     self._booked.setdefault(key, []).append(now)
             return wait
@@ -73,14 +91,19 @@ class LoginLimiter:
         with self._lock:
             self._failures.pop(("user", username.lower()), None)
 
-    def _wait(self, address: str, username: str, now: float) -> float:
-        wait = 0.0
+    def _wait(self, address: str, username: str, now: float) -> Wait:
+        waits: dict[str, float] = {}
         for key in self._keys(address, username):
             limit = self._limits[key[0]]
             times = sorted([*self._trimmed(key, now), *self._booked.get(key, ())])
-            if len(times) >= limit.failures:
-                wait = max(wait, times[-limit.failures] + limit.window_s - now)
-        return wait
+            wait = times[-limit.failures] + limit.window_s - now if len(times) >= limit.failures else 0.0
+            if wait > 0:  # a check booked longer ago than the window holds nothing up
+                waits[key[0]] = wait
+        if not waits:
+            return Wait(0.0)
+        # The longer wait is the one to tell; an address over its limit is named even when the
+        # user name's wait is longer, since another account would not help there either.
+        return Wait(max(waits.values()), "address" if "addr" in waits else "user")
 
     def _unbook(self, address: str, username: str, booked_at: float) -> None:
         for key in self._keys(address, username):

@@ -23,7 +23,7 @@ from gateway.api.lanes import lane_list, lanes_status, silence_limit_s
 from gateway.api.materials import materials_view
 from gateway.api.passes import pass_out, pass_window, visitor_rules_for
 from gateway.api.registry import resident_out
-from gateway.api.session import client_address, log_in, set_session_cookie
+from gateway.api.session import LoginLocked, client_address, log_in, set_session_cookie
 from gateway.api.views import recent, row_id
 from gateway.store import materials as materials_store
 from gateway.store import passes as pass_store
@@ -132,6 +132,11 @@ def _safe_next(path: str) -> str:
     return path if path.startswith("/") and not path.startswith("//") else "/"
 
 
+# The login page's refusals (login.* words); a lock-out's wait in seconds goes with the last two.
+LOCKED_ERRORS = ("too_many", "too_many_here")
+LOGIN_ERRORS = ("failed", "expired", *LOCKED_ERRORS)
+
+
 @router.get("/login")
 def login_page(
     request: Request,
@@ -158,8 +163,8 @@ def login_page(
             "next": _safe_next(next),
             "user": user,
             "static_version": STATIC_VERSION,
-            "error": error if error in ("failed", "too_many", "expired") else None,
-            "wait": int(wait) if wait.isascii() and wait.isdigit() and error == "too_many" else None,
+            "error": error if error in LOGIN_ERRORS else None,
+            "wait": int(wait) if wait.isascii() and wait.isdigit() and error in LOCKED_ERRORS else None,
         },
         headers={"Cache-Control": "no-store"},
     )
@@ -195,13 +200,13 @@ def login_form(
         return RedirectResponse(f"/login?error=expired&{again}", status_code=303)
     try:
         _, token, _ = log_in(app, db, client_address(request), username, password)
-    except ApiError as exc:
-        if exc.status == 429:
-            # How long, as the API's Retry-After says: the guard at the gate must tell a minute
-            # from an hour, and may log in with another account meanwhile.
-            wait = (exc.headers or {}).get("Retry-After", "")
-            waited = f"&wait={wait}" if wait.isdigit() else ""
-            return RedirectResponse(f"/login?error=too_many{waited}&{again}", status_code=303)
+    except LoginLocked as exc:
+        # How long, as the API's Retry-After says: the guard at the gate must tell a minute from
+        # an hour. Whether another account may log in meanwhile depends on which limit it is: not
+        # when this tablet's address is over its limit (the admin's own password is refused too).
+        error = "too_many_here" if exc.locked_by == "address" else "too_many"
+        return RedirectResponse(f"/login?error={error}&wait={exc.seconds}&{again}", status_code=303)
+    except ApiError:
         return RedirectResponse(f"/login?error=failed&{again}", status_code=303)
     response = RedirectResponse(target, status_code=303)
     set_session_cookie(app, response, token)

@@ -18,6 +18,7 @@ from gateway.accounts.passwords import (
     typed_username,
     verify_password,
 )
+from gateway.accounts.ratelimit import LockedBy
 from gateway.api.auth import SESSION_COOKIE, User
 from gateway.api.deps import App, Db, GuardApp, write
 from gateway.api.errors import ApiError
@@ -59,6 +60,22 @@ class PasswordChange(BaseModel):
 
 class LanguageChoice(BaseModel):
     language: Literal["zh", "en"]
+
+
+class LoginLocked(ApiError):
+    """429: the login limits refuse a check for `seconds`. `locked_by` says which limit: the
+    user name's leaves other accounts free to log in meanwhile, the address's does not (the login
+    page words the two apart, docs/guard-app.md)."""
+
+    def __init__(self, seconds: int, locked_by: LockedBy):
+        self.seconds, self.locked_by = seconds, locked_by
+        if locked_by == "address":
+            message = "too many failed logins from this address"
+            fix = f"wait {seconds} seconds, then try again: until then no account logs in from this address"
+        else:
+            message = "too many failed logins for this user name"
+            fix = f"wait {seconds} seconds, then try again, or log in with another account meanwhile"
+        super().__init__(429, "too_many_attempts", message, fix, headers={"Retry-After": str(seconds)})
 
 
 def log_in(app: GuardApp, db: Db, address: str, username: str, password: str) -> tuple[Account, str, str]:
@@ -109,15 +126,9 @@ def _limited(app: GuardApp, db: Db, address: str, username: str, password: str) 
     """_password_checked under the login limits (at login or changing a password): 429 while
     `username` or `address` has failed too often; a check under way counts until it proves right."""
     now = time.monotonic()
-    wait = app.limiter.book(address, username, now)
-    if wait > 0:
-        raise ApiError(
-            429,
-            "too_many_attempts",
-            "too many failed logins",
-            f"wait {int(wait) + 1} seconds, then try again",
-            headers={"Retry-After": str(int(wait) + 1)},
-        )
+    wait = app.limiter.book_or_wait(address, username, now)
+    if wait.locked_by is not None:
+        raise LoginLocked(int(wait.seconds) + 1, wait.locked_by)
     passed: Account | None = None
     try:
         passed = _password_checked(db, username, password)

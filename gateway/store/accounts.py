@@ -239,15 +239,23 @@ def create_token(
     """A new API token for a machine client; the token itself is returned once, never stored."""
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     with transaction(conn):
-        taken = conn.execute("SELECT revoked_at FROM api_tokens WHERE name = ?", (name,)).fetchone()
-        if taken is not None and taken[0] is not None:
+        # Not case-sensitive, as the audit trail's person filter is: `token:NAME` must find one
+        # token's rows only, so Property-Tools is no new name after property-tools. A live token
+        # is named first (a box may hold two such names, made before names were compared so).
+        taken = conn.execute(
+            "SELECT name, revoked_at FROM api_tokens WHERE name = ? COLLATE NOCASE "
+            "ORDER BY revoked_at IS NOT NULL LIMIT 1",
+            (name,),
+        ).fetchone()
+        if taken is not None and taken[1] is not None:
             # Its name stays taken: the audit trail's `token:NAME` rows must name one token only.
             raise Conflict(
-                f"the name {name!r} belonged to a revoked token; it stays with that token in the audit trail",
+                f"the name {taken[0]!r} belonged to a revoked token; it stays with that token in the audit "
+                "trail (in any case of its letters)",
                 fix=f"choose a new name for its replacement, e.g. {name[:35]}-{at.year}",
             )
         if taken is not None:
-            raise Conflict(f"a token named {name!r} exists", fix="choose another name or revoke it")
+            raise Conflict(f"a token named {taken[0]!r} exists", fix="choose another name or revoke it")
         cur = conn.execute(
             "INSERT INTO api_tokens (name, role, token_hash, created_at, created_by, expires_at) "
             "VALUES (?, ?, ?, ?, ?, ?)",

@@ -36,6 +36,18 @@ TEXTS: dict[str, tuple[str, str]] = {
         "登录失败次数过多，请 {seconds} 秒后再试，或用其他账号登录",
         "Too many failed logins; try again in {seconds} seconds, or log in with another account",
     ),
+    # The lock is on this tablet's address (10 failures, whoever's names): no account logs in from
+    # it meanwhile, the admin's included, so no other account is offered.
+    "login.too_many_here": (
+        "此设备登录失败次数过多，请稍后再试（期间此设备上任何账号都无法登录）",
+        "Too many failed logins from this device; wait and try again "
+        "(until then no account can log in on it)",
+    ),
+    "login.too_many_here_wait": (
+        "此设备登录失败次数过多，请 {seconds} 秒后再试（期间此设备上任何账号都无法登录）",
+        "Too many failed logins from this device; try again in {seconds} seconds "
+        "(until then no account can log in on it)",
+    ),
     "login.expired": ("页面已过期，请重新登录", "The page expired; log in again"),
     "role.guard": ("保安", "Guard"),
     "role.admin": ("管理员", "Admin"),
