@@ -10,6 +10,7 @@ import tempfile
 from pathlib import Path
 
 from gateway.errors import StorageError
+from gateway.typed import typed
 
 _NOT_DIGIT_OR_X = re.compile(r"[^0-9Xx]")
 KEY_BYTES = 32
@@ -89,7 +90,10 @@ def _create_key(path: Path) -> None:
 
 
 def normalize_number(value: str) -> str:
-    return _NOT_DIGIT_OR_X.sub("", value).upper()
+    """The digits (and an ID number's X) of a phone or ID number, those typed full-width (１３８,
+    Ｘ, as a Chinese input method's 全角 mode types them) as their ASCII selves: left out, the
+    number's hash was that of a few digits or none, and the ID number was refused as too short."""
+    return _NOT_DIGIT_OR_X.sub("", typed(value)).upper()
 
 
 def normalize_phone(value: str) -> str:
@@ -123,8 +127,9 @@ def mask_id_number(id_number: str) -> str:
 
 
 def mask_name(name: str) -> str:
-    """张三丰 -> 张**; shown to guards on lane events."""
-    name = name.strip()
+    """张三丰 -> 张**; shown to guards on lane events. An invisible character pasted before the
+    name (U+200B from WeChat) is no surname: kept, the mask showed ** and hid 张."""
+    name = typed(name)
     if not name:
         return ""
     return name[0] + "*" * (len(name) - 1) if len(name) > 1 else name

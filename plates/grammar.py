@@ -71,8 +71,10 @@ FORMATS: tuple[PlateFormat, ...] = (
 )
 
 # The middle dot has look-alikes that Chinese and Japanese input methods offer in its place
-# (・ U+30FB, also what NFKC makes of the half-width ･; ‧ U+2027; ∙ U+2219), so all count.
-_SEPARATORS = re.compile(r"[\s·・‧∙•.\-_]")
+# (・ U+30FB, also what NFKC makes of the half-width ･; ‧ U+2027; ∙ U+2219; ⋅ U+22C5), so all
+# count; and the '.' key in Chinese punctuation mode gives the ideographic full stop 。 (U+3002,
+# also what NFKC makes of the half-width ｡), the dot a guard meant.
+_SEPARATORS = re.compile(r"[\s·・‧∙⋅•.。\-_]")
 
 
 def _visible(text: str) -> str:

@@ -15,6 +15,7 @@ from gateway.api.deps import App, Db, Id, local, write
 from gateway.api.errors import ApiError
 from gateway.api.shapes import ERRORS
 from gateway.store import accounts as store
+from gateway.typed import typed
 
 router = APIRouter(tags=["admin"], responses=ERRORS)
 Role = Literal["guard", "admin"]
@@ -95,7 +96,7 @@ def add_account(body: AccountIn, who: Admin, app: App) -> AccountOut:
 
     def create(c: sqlite3.Connection) -> store.Account:  # made and read back in one turn (_create)
         aid = store.create_account(
-            c, gw.now(), who.name, body.username, body.display_name.strip(), body.role, hashed, body.language
+            c, gw.now(), who.name, body.username, typed(body.display_name), body.role, hashed, body.language
         )
         return store.get_account(c, aid)
 
@@ -120,7 +121,7 @@ def change_account(account_id: Id, body: AccountChange, who: Admin, app: App, db
             account_id,
             role=body.role,
             disabled=body.disabled,
-            display_name=body.display_name,
+            display_name=None if body.display_name is None else typed(body.display_name),
             password_hash=hashed,
             language=body.language,
         ),

@@ -17,12 +17,13 @@ from gateway.api.auth import Admin, Principal, User
 from gateway.api.deps import App, Db, End, GuardApp, Id, When, aware, local, write
 from gateway.api.errors import ApiError
 from gateway.api.shapes import ERRORS
-from gateway.core.windows import DIFFERENT_END_OR_EMPTY, Window
+from gateway.core.windows import DIFFERENT_END_OR_EMPTY, Window, hours_text
 from gateway.privacy import id_number_problem, mask_name
 from gateway.runtime.gateway import Gateway
 from gateway.store import passes as store
 from gateway.store.csv_rows import RowError, plate_value
 from gateway.timefmt import later
+from gateway.typed import typed
 from gateway.web.qr import qr_svg
 
 router = APIRouter(tags=["visitors"], responses=ERRORS)
@@ -230,8 +231,12 @@ def _new_pass(
     hours: tuple[str, ...] = (),
     company: str = "",
 ) -> store.NewPass:
-    phone, id_number = body.phone.strip(), body.id_number.strip()
+    # As the guard meant them (typed): a phone or ID number typed full-width (１３８…) is checked
+    # and hashed as its digits, a name pasted with a zero-width space stored without it.
+    phone, id_number = typed(body.phone), typed(body.id_number)
     problems = _number_problems(phone, id_number, "")
+    if not typed(body.name):  # spaces, or only the invisible character a paste carried
+        problems.append("name: is empty")
     plate = None
     if body.plate.strip():
         try:
@@ -254,6 +259,7 @@ def _new_pass(
             Window.parse(h, fix=DIFFERENT_END_OR_EMPTY)
         except ValueError as exc:
             problems.append(f"hours: {exc}")
+    hours = tuple(hours_text(h) for h in hours)  # stored as parsed: 08：00-18：00 is 08:00-18:00
     start, end = pass_window(gw, body.valid_from, body.valid_to, now)
     limits = gw.site.config.visitors
     longest = limits.visitor_max_days if kind == "visitor" else limits.contractor_max_days
@@ -269,14 +275,14 @@ def _new_pass(
         )
     new = store.NewPass(
         kind=kind,
-        name=body.name.strip(),
+        name=typed(body.name),
         valid_from=start,
         valid_to=end,
         phone=phone,
         id_number=id_number,
         host_building=body.host_building.strip(),
         host_unit=body.host_unit.strip(),
-        company=company.strip(),
+        company=typed(company),
         destination=body.destination.strip(),
         reason=body.reason.strip(),
         passengers=passengers,
@@ -318,9 +324,9 @@ def _occupants(body: VisitorIn, plate: str | None, problems: list[str]) -> tuple
     people = []
     for i, person in enumerate(body.occupants):
         who = "driver" if i == 0 else f"occupant {i + 1}"
-        phone, id_number = person.phone.strip(), person.id_number.strip()
+        phone, id_number = typed(person.phone), typed(person.id_number)
         problems += _number_problems(phone, id_number, f"occupants[{i}] ({who}) ")
-        name = person.name.strip()
+        name = typed(person.name)
         if not name:
             problems.append(f"occupants[{i}] ({who}) name: is empty")
         people.append(store.Occupant(name=name, phone=phone, id_number=id_number))
@@ -423,9 +429,10 @@ def list_visitors(
     response_model=Returning,
 )
 def find_visitor(body: FindIn, who: User, app: App, db: Db) -> Returning:
-    if not body.phone.strip() and not body.id_number.strip():
+    phone, id_number = typed(body.phone), typed(body.id_number)
+    if not phone and not id_number:
         raise ApiError(422, "nothing_to_find", "give a phone or an ID number", "type one of them")
-    row = store.find_returning(db, app.gw.secrets, body.phone.strip(), body.id_number.strip())
+    row = store.find_returning(db, app.gw.secrets, phone, id_number)
     if row is None:
         return Returning(found=False)
     return Returning(

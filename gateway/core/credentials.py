@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from gateway.typed import typed
 from plates.grammar import is_plate
 from plates.grammar import normalize as normalize_plate
 
@@ -19,7 +20,10 @@ class BadCredential(ValueError):
 def canonical(kind: str, value: str) -> str:
     """The stored form of a presented value, or BadCredential saying what is wrong with it."""
     if kind == "card":
-        card = re.sub(r"\s", "", value).upper()
+        # A number typed full-width (０Ａ１Ｂ, a Chinese keyboard's 全角) is its ASCII self, and a
+        # Wiegand card's ： (Chinese punctuation) its ':' (typed). The ':' and '-' stay: a Wiegand
+        # card is stored as facility:card (docs/hardware.md), so they are part of the number.
+        card = re.sub(r"\s", "", typed(value)).upper()
         if not _CARD.match(card):
             raise BadCredential(f"card {value!r} is not 3-40 of 0-9, A-Z, ':' and '-'")
         return card

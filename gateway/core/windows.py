@@ -8,8 +8,14 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta, tzinfo
 from itertools import pairwise
 
+from gateway.typed import typed
+
 ALL_DAYS = frozenset(range(7))  # Monday = 0, as datetime.weekday() counts
-_HOURS = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
+_HOURS = re.compile(r"^\s*([0-9]{1,2}):([0-9]{2})\s*-\s*([0-9]{1,2}):([0-9]{2})\s*$")
+# What Chinese keyboards give between the two times besides the hyphen (typed() makes the full-width
+# －, ～ and ： ASCII): the tilde 08:00~18:00, as times are often written, the wave dash 〜, dashes,
+# and 至 (to); and ∶ (U+2236), which some input methods give for the colon.
+_RANGE_MARKS = str.maketrans({c: "-" for c in "~〜‐‑‒–—―至"} | {"∶": ":"})
 # The fix for hours that end when they start (Window.parse), by what the hours are for. Hours that
 # let people in (a lane's, a card's, a pass's) or hold a closed period may be left empty for any
 # time; a night rate's or a patrol route's may not, so each caller says what its hours mean.
@@ -17,6 +23,13 @@ DIFFERENT_END = "give an end different from the start, e.g. 22:00-07:00"
 DIFFERENT_END_OR_EMPTY = (
     "give an end different from the start, e.g. 08:00-18:00, or leave the hours empty for any time"
 )
+
+
+def hours_text(text: str) -> str:
+    """Daily hours as typed, in the form Window.parse reads and the gateway stores: 08：00-18：00
+    (typed in Chinese punctuation mode), ０８:００～１８:００ (full-width) and 08:00~18:00 are all
+    08:00-18:00. Hours typed as HH:MM-HH:MM stay as they are but for spaces round them."""
+    return typed(text).translate(_RANGE_MARKS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,7 +48,7 @@ class Window:
         was taken before version 38 and meant round the clock: it keeps meaning that (the start
         says so, runtime/config_edits.py), rather than refusing everyone as storage_failed. `fix`:
         what to do instead of hours that end when they start, as the caller's hours mean."""
-        m = _HOURS.match(text)
+        m = _HOURS.match(hours_text(text))
         if not m:
             raise ValueError(f"hours {text!r} are not HH:MM-HH:MM (for example 07:00-21:00)")
         h1, m1, h2, m2 = (int(g) for g in m.groups())

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 from gateway.config.devices import SerialReaderDevice
 from gateway.config.models import SiteConfig
 from gateway.core.credentials import BadCredential, canonical
-from gateway.core.windows import DIFFERENT_END_OR_EMPTY, Window
+from gateway.core.windows import DIFFERENT_END_OR_EMPTY, Window, hours_text
 from gateway.store.spreadsheet import from_cell
 from gateway.timefmt import FORMS, gives_offset, parse_end, parse_local, to_db
 from plates.grammar import MAX_SERIAL_LETTERS, is_plate, normalize, over_letter_cap
@@ -291,9 +291,10 @@ def parse_vehicle(row: dict[str, str], tz: ZoneInfo) -> VehicleRow:
 
 
 def hours_value(windows: list[str]) -> str:
-    """A card's hours as stored: each HH:MM-HH:MM window stripped (a blank one left out), joined by
-    ','; RowError naming the first that is not a window."""
-    hours = [h.strip() for h in windows if h.strip()]
+    """A card's hours as stored: each HH:MM-HH:MM window stripped (a blank one left out), typed
+    full-width or with a Chinese colon as its ASCII self (hours_text), joined by ','; RowError
+    naming the first that is not a window."""
+    hours = [h for h in map(hours_text, windows) if h]
     try:
         for h in hours:
             Window.parse(h, fix=DIFFERENT_END_OR_EMPTY)

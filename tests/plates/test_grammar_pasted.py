@@ -35,4 +35,4 @@ def test_a_visible_character_that_is_not_a_plate_character_is_still_refused() ->
     # Only what cannot be seen, or what is a separator, is dropped: a stray visible character
     # (a comma typed for a dot) still makes the text no plate, so the guard is told.
     assert not is_plate(normalize("苏E,5B123"))
-    assert not is_plate(normalize("苏E5B123。"))
+    assert not is_plate(normalize("苏E5B123，"))  # (。 is the '.' key's dot in Chinese punctuation mode)

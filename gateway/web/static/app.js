@@ -149,12 +149,22 @@ function toast(text, bad) {
 // labels them. Where the page has no words of its own, or only a heading (a rule refused it: which
 // rule only the gateway says), the API's English message and fix, which say what to do: better
 // than a "try again" that may take a fee twice.
+//
+// A field typed wrong that the guard cannot put right from its name alone (a plate copied from
+// the car as 苏E8888O, the letter O for a 0): what such a field holds is said too, as the plate
+// dialog says it (err.invalid_plate: no I or O), not only "check the plate".
 const HEADINGS = new Set(["refused"]);
+const FIELD_RULES = new Map([["plate", "err.invalid_plate"], ["hours", "err.invalid_hours"]]);
 function errorText(err) {
   const words = boot.texts;
   const fields = err.fields.map((f) => words["visitor." + f] || words["pass." + f] || f);
   if (fields.length && words[`err.${err.code}.fields`]) {
-    return words[`err.${err.code}.fields`] + " " + fields.join(boot.lang === "zh" ? "、" : ", ");
+    const zh = boot.lang === "zh";
+    const named = words[`err.${err.code}.fields`] + " " + fields.join(zh ? "、" : ", ");
+    // Only for fields typed wrong: closed management's refusal names fields still to fill in.
+    const rules = err.code !== "invalid_pass" ? [] :
+      err.fields.map((f) => words[FIELD_RULES.get(f)]).filter(Boolean);
+    return [named, ...rules].join(zh ? "。" : ". ");
   }
   const own = words["err." + err.code];
   const said = err.message ? err.message + (err.fix ? " — " + err.fix : "") : "";
@@ -169,8 +179,9 @@ function failed(err) {
 
 // How a data-list field's text is split into its items. Hours windows may have spaces round the
 // dash (08:00 - 18:00, as the API and an import take them), so they are split on ; and , only
-// (08:00-12:00;14:00-18:00, as an import writes them); other lists (plates) on spaces too.
-const LIST_SEPARATORS = { hours: /[;；,，\n]+/, "": /[\s,，]+/ };
+// (08:00-12:00;14:00-18:00, as an import writes them); other lists (plates) on spaces too. Each
+// also as a Chinese keyboard types it: ；，and the enumeration comma 、 Chinese lists are written with.
+const LIST_SEPARATORS = { hours: /[;；,，、\n]+/, "": /[\s;；,，、]+/ };
 
 // A form's fields as JSON: empty fields are left out (the server's defaults apply), numbers are
 // numbers, data-list fields are lists, a date as an end is the end of that day.
