@@ -76,15 +76,25 @@ JOIN slot_vehicles sv ON sv.vehicle_id = v.id JOIN slots s ON s.id = sv.slot_id
 WHERE c.kind = 'plate' AND c.value = ?
 """
 _SLOT_NUMBER = "SELECT number FROM slots WHERE id = ?"
-# The car on a slot that came in on it free after the time given (the gateway not knowing the car
-# recorded now was there first): had the record been made in time, it was the slot's second car.
+# The car on a slot that came in after the time given and is on it by the gateway not knowing the
+# car recorded now was there first: it came in on the slot free, or came in as its second car and
+# was handed it when the car the gateway thought on it left (handed_over_at). Had the record been
+# made in time, it was the slot's second car. A car that came in before the time given keeps it.
 _CAME_IN_AFTER = """
 SELECT id, plate, zone, class, entered_at FROM stays
-WHERE exited_at IS NULL AND slot_id = :slot AND billing = 'slot' AND entered_at > :at AND plate IS NOT NULL
+WHERE exited_at IS NULL AND slot_id = :slot AND entered_at > :at AND plate IS NOT NULL
+  AND (billing = 'slot' OR handed_over_at > :at)
 ORDER BY id LIMIT 1
 """
 _OFF_SLOT = "UPDATE stays SET slot_id = NULL WHERE id = ?"
-_SECOND_CAR = "UPDATE stays SET slot_id = ?, billing = ? WHERE id = ?"
+# Decided again as the slot's second car: a handover that never was (the recorded car was on the
+# slot) stopped no billing. It is billed on from it, as from its entry, and the daily report counts
+# no handover; a renewal's stop is the renewal's, kept (billed_until_cause).
+_SECOND_CAR = """
+UPDATE stays SET slot_id = ?, billing = ?, handed_over_at = NULL,
+    billed_until = CASE WHEN billed_until_cause IS 'renewal' THEN billed_until END
+WHERE id = ?
+"""
 
 
 @dataclass(frozen=True, slots=True)
@@ -214,10 +224,10 @@ def _came_in_after(
     conn: sqlite3.Connection, site: Site, facts: Facts, flags: tuple[str, ...], at: datetime
 ) -> _Later | None:
     """The car on the slot that made the recorded car its second car, where it came in after `at`
-    free on the slot: it and the recorded car were both inside only from its entry, so it is the
-    second car, from then, as an entry after the record would have made it. Left on the slot, the
-    recorded car paid by the hour for the time it was the slot's only car inside (docs/parking.md,
-    *Cars already inside*)."""
+    free on the slot, or was handed the slot after `at` having come in after it: it and the
+    recorded car were both inside only from its entry, so it is the second car, from then, as an
+    entry after the record would have made it. Left on the slot, the recorded car paid by the hour
+    for the time it was the slot's only car inside (docs/parking.md, *Cars already inside*)."""
     vehicle = facts.credential.vehicle if facts.credential is not None else None
     if "shared_slot" not in flags or vehicle is None or vehicle.slot is None:
         return None
@@ -232,7 +242,8 @@ def _as_second_car(conn: sqlite3.Connection, site: Site, later: _Later, actor: s
     """The car moved off the slot, decided again as its entry would have been with the recorded car
     on the slot: the slot's second car (temporary from its entry, or monthly within its period), or
     on another slot of its own that is free. What would have kept it out at the barrier does not
-    (it is inside): it is then a temporary car, as the recorded car is."""
+    (it is inside): it is then a temporary car, as the recorded car is. A car handed the slot is
+    billed again from that handover (_SECOND_CAR): the recorded car was on the slot, not gone."""
     by = f"{TYPED_BY}{actor}"
     p = Presented(
         _LANE_ID, "plate", later.plate, 1.0, later.entered_at, by, vehicle_class=later.vehicle_class

@@ -69,28 +69,42 @@ INSERT INTO charges (stay_id, subject, plate, class, billing, kind, tariff_versi
                      amount_fen, event_id, at, settled_at)
 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 """
+# How far a handover may be stamped before the entry of the car it hands the slot and still be
+# taken as made as that car came in. The first car's exit can be stamped before the second car's
+# entry yet decided after it: two camera threads stamp their readings and then queue them (tenths
+# of a second), and a guard's opening by hand closes the first car's stay, at the moment it was
+# pressed, only once its record is written (HAND_OPEN_WAIT_S, 2 s, or the database's 10 s busy
+# timeout) and the relays have answered (a Modbus bus's answer_within_s: a few seconds). Half a
+# minute covers those. A gap wider than that is a clock behind the entry (a Pi booted on
+# fake-hwclock's stale time, minutes to an hour behind): the second car's stay cannot be timed and
+# is held for a day's fee (UNTIMED), as before; taken as "on the slot as it came in", a car that
+# was a second car for an hour left free.
+HANDED_OVER_LATE = timedelta(seconds=30)
 # A stay handed a slot: billing stops now unless it stopped before (a renewal: billed_until_cause),
-# and the first handover's moment is kept for the daily report (a car never billed: none). Never
-# before the car's entry: the first car's exit can be stamped before the second car's entry yet
-# decided after it (two camera threads; a guard's opening by hand, closed once the relay answers),
-# and billing stopped "before" it began reads as a clock behind the entry, charged a day (UNTIMED),
-# as renewals._RENEWED clamps a renewal.
-_HANDED_OVER = """
+# and the first handover's moment is kept for the daily report (a car never billed: none). A
+# handover stamped at most HANDED_OVER_LATE before the car's entry is at its entry (`:late`, the
+# handover's time plus that): billing stopped "before" it began reads as a clock behind the entry,
+# charged a day, as renewals._RENEWED clamps a renewal. Stamped earlier still, it is left so.
+_HANDED_AT = "CASE WHEN entered_at > :at AND entered_at <= :late THEN entered_at ELSE :at END"
+_HANDED_OVER = f"""
 UPDATE stays SET slot_id = :slot,
     billed_until = CASE WHEN billing = 'slot' THEN billed_until
-        ELSE coalesce(billed_until, max(entered_at, :at)) END,
+        ELSE coalesce(billed_until, {_HANDED_AT}) END,
     handed_over_at = CASE WHEN billing = 'slot' THEN handed_over_at
-        ELSE coalesce(handed_over_at, max(entered_at, :at)) END
+        ELSE coalesce(handed_over_at, {_HANDED_AT}) END
 WHERE id = :id
 """
 # The car of a slot parked in the shared spaces, moved onto the slot when its car leaves (fixed
-# slots are car slots: a motorcycle listed on the slot stays in its own spaces).
+# slots are car slots: a motorcycle listed on the slot stays in its own spaces). `:free_only`: a car
+# that pays for none of its stay from now on: it came in free on a slot (billing 'slot'), or was
+# handed one (handed_over_at: its billing stopped then, and a slot taken from it does not start it
+# again). A car still paying in the shared spaces is not one.
 _HANDOVER_CANDIDATE = """
 SELECT s.id, s.subject, s.plate FROM stays s
 JOIN slot_vehicles sv ON sv.vehicle_id = s.vehicle_id AND sv.slot_id = :slot
 JOIN slots sl ON sl.id = sv.slot_id
 WHERE s.exited_at IS NULL AND s.slot_id IS NULL AND s.zone = sl.zone AND s.class = 'car'
-  AND (:free_only = 0 OR s.billing = 'slot')
+  AND (:free_only = 0 OR s.billing = 'slot' OR s.handed_over_at IS NOT NULL)
 ORDER BY s.entered_at, s.id LIMIT 1
 """
 
@@ -1027,19 +1041,22 @@ def handover(
 ) -> int | None:
     """一位多车: the car on the slot has gone; another car of the slot still inside moves onto it now.
 
-    Its billing stops at this moment (never before its entry), unless it stopped before (a renewal
-    while parked, which keeps its moment); it pays for the time before at its exit. Returns its
-    stay id. The daily report counts the handover by handed_over_at, the first one's moment (schema
-    migration 28), also for a car renewed before it. A car that came in free on a slot (billing
-    "slot") and was moved off it since (struck off, its slot handed on) is put back on one: never
-    billed, it has no billing to stop, and the report counts none (no second car was involved).
-    `free_only`: only such a car is put back (a slot an admin adds again is new to a paying car).
+    Its billing stops at this moment (at its entry, where this moment is at most HANDED_OVER_LATE
+    before it), unless it stopped before (a renewal while parked, which keeps its moment); it pays
+    for the time before at its exit. Returns its stay id. The daily report counts the handover by
+    handed_over_at, the first one's moment (schema migration 28), also for a car renewed before
+    it. A car that came in free on a slot (billing "slot") and was moved off it since (struck off,
+    its slot handed on) is put back on one: never billed, it has no billing to stop, and the report
+    counts none (no second car was involved).
+    `free_only`: only such a car, or one handed a slot before (its billing stopped then, and kept
+    stopped: it is the slot's car), is put back (a slot an admin adds again is new to a paying car).
     """
     row = conn.execute(_HANDOVER_CANDIDATE, {"slot": slot_id, "free_only": int(free_only)}).fetchone()
     if row is None:
         return None
     stay_id, subject, plate = row
-    conn.execute(_HANDED_OVER, {"slot": slot_id, "at": to_db(at), "id": stay_id})
+    moment = {"at": to_db(at), "late": to_db(at + HANDED_OVER_LATE)}
+    conn.execute(_HANDED_OVER, {"slot": slot_id, **moment, "id": stay_id})
     enqueue(
         conn,
         "stay",
