@@ -33,7 +33,7 @@ from gateway.store.audit import audit
 from gateway.store.lookup import lookup, subject_of
 from gateway.store.outbox import enqueue
 from gateway.store.parking import ParkingError
-from gateway.timefmt import FORMS, parse_local, to_db
+from gateway.timefmt import FORMS, gives_offset, parse_local, to_db
 
 CLASSES = ("car", "motorcycle", "bicycle")
 # The lane an entry at `entered_at` is decided at: no lane of the config (its hours, its class).
@@ -113,6 +113,8 @@ def entered_at_of(text: str | None, tz: ZoneInfo) -> datetime | None:
     if text is None or not text.strip():
         return None
     try:
+        if gives_offset(text):  # "07:02Z" meant 07:02 here, not 15:02: refused as gateway import does
+            raise ValueError(f"{text.strip()!r} gives an offset: the time is the site's, without one")
         return parse_local(text, tz)
     except ValueError as exc:
         raise ParkingError(
