@@ -24,7 +24,7 @@ from gateway.api.hub import sse
 from gateway.api.shapes import ERRORS
 from gateway.api.views import recent
 from gateway.runtime.gateway import Gateway
-from gateway.runtime.hand_opens import Recorded, WaitsFor
+from gateway.runtime.hand_opens import LaneRecord, Recorded, WaitsFor
 from gateway.timefmt import from_db, to_db
 
 router = APIRouter(tags=["lanes"], responses=ERRORS)
@@ -170,9 +170,15 @@ def hand_actions(
 ) -> list[dict[str, Any]]:
     """Lanes opened, held, released, closed or reopened by hand, newest first, shaped as the
     stream's `action` (by: the name the pages show) with the audit row's id and the action's key
-    (action_key); `since`: only those recorded after this time as stored (a page catching up)."""
+    (action_key); `since`: only those recorded after this time as stored (a page catching up).
+    Those whose record still waits for storage (a single opening on a full disk: hand_opens.py)
+    too, `audit_id` null, as the stream pushed them: read from the audit rows only, a tablet
+    reloaded on a full disk listed none of them until the disk had room, hours later, while the
+    others did."""
+    # Read before the audit rows: one written in between is in both, listed once (by its key).
+    waiting = _waiting_actions(gw, lane, since)
     rows = conn.execute(_HAND_ROWS, {"since": since, "lane": lane, "limit": limit}).fetchall()
-    return [
+    written = [
         {
             "audit_id": audit_id,
             "key": action_key(target, action.removeprefix("lane."), at),
@@ -184,6 +190,45 @@ def hand_actions(
         }
         for audit_id, at, action, target, detail, shown in rows
     ]
+    if not waiting:
+        return written
+    keys = {item["key"] for item in written}
+    unwritten = [
+        {
+            "audit_id": None,
+            "key": action_key(record.lane, record.action, to_db(record.at)),
+            "at": _shown_at(gw, record.at),
+            "lane": record.lane,
+            "action": record.action,
+            "by": _shown_actor(conn, record.actor),
+            "reason": record.reason,
+        }
+        for record in reversed(waiting)  # newest first
+    ]
+    # Among the written by their own time (each key ends with it, as stored: to the microsecond).
+    both = [*written, *(item for item in unwritten if item["key"] not in keys)]
+    return sorted(both, key=lambda item: item["key"].rsplit(" ", 1)[1], reverse=True)[:limit]
+
+
+def _waiting_actions(gw: Gateway, lane: str | None, since: str) -> list[LaneRecord]:
+    """The lane records by hand that wait for storage, as _HAND_ROWS would select them once written."""
+    return [
+        record
+        for record in gw.by_hand.unwritten()
+        if f"lane.{record.action}" in HAND_ACTIONS
+        and (lane is None or record.lane == lane)
+        and to_db(record.at) > since
+    ]
+
+
+def _shown_actor(conn: sqlite3.Connection, actor: str) -> str:
+    """The name the pages show for an actor, as _HAND_ROWS shows it from an audit row."""
+    if actor.startswith("token:"):
+        return actor.removeprefix("token:")
+    row = conn.execute(
+        "SELECT nullif(display_name, '') FROM accounts WHERE username = ?", (actor,)
+    ).fetchone()
+    return str(row[0]) if row and row[0] else actor
 
 
 def _shown_at(gw: Gateway, at: datetime | None) -> str | None:

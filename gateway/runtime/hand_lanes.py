@@ -1,7 +1,8 @@
 """Lanes by hand (a guard's page, a remote command): open once, hold open, release, close, reopen.
 
 Audited and queued upstream first, then the relays move (a single opening and a release go ahead
-while storage takes no writes, their records waiting in memory: hand_opens.py, _Released); the
+while storage takes no writes, their records waiting in memory: hand_opens.py, _Released; not the
+release a close begins with, refused with the close); the
 barrier watch is told, so the opening is not taken for a forced one, and a single opening is told
 to the lane's cameras: a car they never read pulls away, and its plate must not end the next car's
 trigger. The lane counts as held only
@@ -51,7 +52,7 @@ from gateway.runtime.worker import StillRunning, wait_or_call_off
 from gateway.site import Site
 from gateway.store.alarms import clear_alarm
 from gateway.store.database import transaction
-from gateway.store.lanes import LANE_MODES, ModeOnRecord, forget_hold, modes_on_record, set_lane_mode
+from gateway.store.lanes import LANE_MODES, ModeOnRecord, forget_hold, set_lane_mode
 from gateway.store.parking import Held, Owed
 
 log = logging.getLogger(__name__)
@@ -115,14 +116,19 @@ class _Released(LaneRecord):
     opening, it goes ahead while storage takes no writes, this record waiting in memory
     (hand_opens.py): a lane held again at start on a full disk was held all night, its release
     answered 503, though letting a barrier down is the safe way. Written later, it ends only the
-    hold it ended: a hold written after it, once the disk had room, stands."""
+    hold it ended: a hold written after it, once the disk had room, stands. Which came first is
+    the order they were made in (`no_hold_since`, HandLanes._no_hold_since), not their times: a
+    clock NTP stepped back between a hold and its release dated the release before the hold, and
+    the hold, kept on record, raised the barrier again at the next start."""
+
+    # Whether no hold of the lane was written on record since this release was made.
+    no_hold_since: Callable[[], bool] = field(kw_only=True)
 
     def write(
         self, conn: sqlite3.Connection, with_it: Callable[[sqlite3.Connection], None] | None = None
     ) -> int:
         def off_record(conn: sqlite3.Connection) -> None:
-            was = modes_on_record(conn).get(self.lane)
-            if was is not None and was.mode == "open" and was.since <= self.at:
+            if self.no_hold_since():
                 forget_hold(conn, self.lane)
             if with_it is not None:
                 with_it(conn)
@@ -276,6 +282,10 @@ class HandLanes:
         # watch's hold, changed under _held_lock (a relay's bus thread tells it, outside the turns).
         self._releasing: dict[str, object] = {}
         self._held_lock = threading.Lock()
+        # lane -> holds written on record in this run, counted on the decision worker once written:
+        # a release that waited for storage ends the hold on record only if none was written since
+        # it was made (_Released).
+        self._holds_written: dict[str, int] = {}
 
     def open_lane(self, lane: str, actor: str, reason: str) -> Recorded:
         """Open a lane once by hand; returns how its record went: its audit row's id, its time (the
@@ -404,7 +414,12 @@ class HandLanes:
         try:
             # A standing hold keeps its row (holder, since) until this one has taken.
             done = self._record_lane(
-                lane, actor, "hold", reason, None if standing else self._held_by(lane, actor)
+                lane,
+                actor,
+                "hold",
+                reason,
+                None if standing else self._held_by(lane, actor),
+                None if standing else partial(self._hold_written, lane),
             )
             self._hold(lane, actor, reason)
         except GatewayError:
@@ -414,12 +429,29 @@ class HandLanes:
                 self.set_lane_mode(lane, "closed", actor, f"{reason.strip()}: the barrier was not held up")
             raise
         if standing:
-            self._on_record(lane, self._held_by(lane, actor), "still on record as held by its last holder")
+            self._on_record(
+                lane,
+                self._held_by(lane, actor),
+                "still on record as held by its last holder",
+                partial(self._hold_written, lane),
+            )
         return done
 
     @staticmethod
     def _held_by(lane: str, actor: str) -> Callable[[sqlite3.Connection, datetime], None]:
         return lambda conn, at: set_lane_mode(conn, lane, "open", at, actor)
+
+    def _hold_written(self, lane: str) -> None:
+        """A hold of the lane is on record (on the decision worker, once its transaction is
+        committed): a release made before it and written after it leaves it there."""
+        self._holds_written[lane] = self._holds_written.get(lane, 0) + 1
+
+    def _no_hold_since(self, lane: str) -> Callable[[], bool]:
+        """Whether no hold of the lane has been written on record since now (read on the worker,
+        where holds are counted: _hold_written). Made in the lane's turn, after any hold made
+        before it was written or refused."""
+        seen = self._holds_written.get(lane, 0)
+        return lambda: self._holds_written.get(lane, 0) == seen
 
     def modes_again(self, on_record: dict[str, ModeOnRecord]) -> None:
         """At start, before the barriers' inputs are watched: the lanes closed or held open when the
@@ -543,14 +575,20 @@ class HandLanes:
         )
 
     def _on_record(
-        self, lane: str, change: Callable[[sqlite3.Connection, datetime], None], if_not: str
+        self,
+        lane: str,
+        change: Callable[[sqlite3.Connection, datetime], None],
+        if_not: str,
+        then: Callable[[], None] | None = None,
     ) -> None:
         """A lane's mode changed on record after its relays moved: a failure is logged, not raised
-        (the relays have done what was asked)."""
+        (the relays have done what was asked). `then`, on the worker once it is written."""
 
         def write(conn: sqlite3.Connection) -> None:
             with transaction(conn):
                 change(conn, self.now())
+            if then is not None:
+                then()
 
         try:
             _answer(self._on_worker_now(write), LANE_RECORD_WAIT_S)
@@ -564,6 +602,11 @@ class HandLanes:
         relay writes the release, still wanted, once it answers again (_down_later). On a disk that
         takes no writes it goes ahead as a single opening does, its record (the hold off record with
         it) waiting in memory (_Released). Returns how its record went, as open_lane does."""
+        return self._release(lane, actor, reason)
+
+    def _release(self, lane: str, actor: str, reason: str, stored_first: bool = False) -> Recorded:
+        """release_lane; `stored_first`: its record written before any relay moves, or refused
+        (sqlite3.Error) with nothing moved, as a close's is (_set_mode)."""
         self._check_lane(lane, "release", reason)
         not_taken: list[WrittenLater] = []
         unknown: list[Any] = []
@@ -579,7 +622,10 @@ class HandLanes:
                 raise OSError(f"did not take the release: {relay.health.last_error or 'no answer'}")
 
         with self._turns[lane]:  # after a hold under way: the release is the last word
-            done = self._write_or_keep(_Released(self.now(), lane, "release", actor, reason.strip()))
+            record = _Released(
+                self.now(), lane, "release", actor, reason.strip(), no_hold_since=self._no_hold_since(lane)
+            )
+            done = self._write_lane(record) if stored_first else self._write_or_keep(record)
             try:
                 self._drive(lane, actor, reason, "release", release)
             except GatewayError:
@@ -659,7 +705,10 @@ class HandLanes:
             state = "closed already" if mode == "closed" else "not closed: there is nothing to reopen"
             raise Conflict(f"lane {lane} is {state}", fix="nothing to do", code="already_done")
         if lane in self.held:
-            self.release_lane(lane, actor, reason)
+            # A close lets the hold down first, its release stored first as the close is: refused
+            # for a full disk, nothing has moved. Gone ahead with its record waiting (release_lane),
+            # the barrier came down and the close was then refused, "nothing of it was changed".
+            self._release(lane, actor, reason, stored_first=self.needs_record(lane, mode))
         if mode == "normal" and self.lane_modes.get(lane) != "closed":
             return None
         action = "close" if mode == "closed" else "reopen"
@@ -677,6 +726,12 @@ class HandLanes:
             return audit_id
 
         return self._write_lane(record, write)
+
+    def needs_record(self, lane: str, mode: str) -> bool:
+        """Whether set_lane_mode(lane, mode) is done only once its record is stored: a hold, a close
+        and a closed lane's reopening are; a held lane let down (normal) goes ahead with its record
+        waiting (_Released), and a lane neither held nor closed has nothing to do."""
+        return mode != "normal" or self.lane_modes.get(lane) == "closed"
 
     def _known_lane(self, lane: str) -> None:
         if lane not in self.site.lanes:
@@ -699,11 +754,20 @@ class HandLanes:
         action: str,
         reason: str,
         with_it: Callable[[sqlite3.Connection, datetime], None] | None = None,
+        then: Callable[[], None] | None = None,
     ) -> Recorded:
-        """The lane's record, and `with_it` (its mode on record) in the same transaction."""
+        """The lane's record, and `with_it` (its mode on record) in the same transaction; `then`,
+        on the worker once they are written."""
         record = LaneRecord(self.now(), lane, action, actor, reason.strip())
         mode = None if with_it is None else (lambda conn: with_it(conn, record.at))
-        return self._write_lane(record, lambda conn: record.write(conn, mode))
+
+        def write(conn: sqlite3.Connection) -> int:
+            audit_id = record.write(conn, mode)
+            if then is not None:
+                then()
+            return audit_id
+
+        return self._write_lane(record, write)
 
     def _write_lane(
         self, record: LaneRecord, write: Callable[[sqlite3.Connection], int] | None = None
@@ -728,10 +792,20 @@ class HandLanes:
         before (the opening's own), and is written in turn once storage takes writes."""
         self._waiting.keep(record, why)
 
+    def call_off(self, record: Kept) -> bool:
+        """A record kept (keep) taken back unwritten: True if it still waited
+        (WaitingRecords.call_off)."""
+        return self._waiting.call_off(record)
+
     def in_turn(self, record: Kept) -> Future[None]:
         """A record of a lane command (its answer) written behind the records that wait, or kept
         behind them (WaitingRecords.write_in_turn)."""
         return self._waiting.write_in_turn(record, self._on_worker_now)
+
+    def unwritten(self) -> list[LaneRecord]:
+        """The lane records by hand that still wait for storage, oldest first (their audit rows not
+        written yet): the live pages list them as the stream's `action` did (gateway/api/lanes.py)."""
+        return [r for r in self._waiting.kept_now() if isinstance(r, LaneRecord)]
 
     def unrecorded_opens(self) -> int:
         """Records that still wait for storage: lane records by hand (single opens, holds again at

@@ -276,11 +276,34 @@ class WaitingRecords:
         self._monotonic = monotonic
         self._records: deque[Kept] = deque()
         self._lock = threading.Lock()
+        # The record the worker is writing (write_waiting), and told when it is done with it: a
+        # record called off (call_off) while it is written may be on record already.
+        self._writing: Kept | None = None
+        self._written = threading.Condition(self._lock)
         self._retry_at = 0.0
 
     def waiting(self) -> int:
         """Records whose rows (and upstream records) still wait for storage."""
         return len(self._records)
+
+    def kept_now(self) -> list[Kept]:
+        """The records that wait, oldest first: what the pages list of them before they are
+        written (gateway/api/lanes.py: a lane opened by hand on a full disk)."""
+        with self._lock:
+            return list(self._records)
+
+    def call_off(self, record: Kept) -> bool:
+        """A record that waits taken back unwritten, what it says not having happened after all (a
+        remote command's acceptance, kept while its action went ahead, and that action then refused
+        for want of storage: gateway/sync/commands.py). True: it was still waiting, and is never
+        written; False: it is written (one the worker was writing is waited for) or was lost."""
+        with self._written:
+            while self._writing is record:
+                self._written.wait()
+            if all(r is not record for r in self._records):
+                return False
+            self._remove([record])
+            return True
 
     def write_or_keep(self, record: Kept, submit: Submit, wait_s: float = HAND_OPEN_WAIT_S) -> Recorded:
         """Write the record on the decision worker (`submit`), or keep it when the disk takes no
@@ -412,16 +435,18 @@ class WaitingRecords:
                 if not self._records:
                     return
                 record = self._records[0]
+                self._writing = record
             try:
                 _write(record, conn)
             except Exception as exc:
                 if isinstance(exc, sqlite3.Error) and storage_failure(exc):
+                    self._take(record, out=False)
                     self._retry_at = self._monotonic() + UNRECORDED_RETRY_S
                     log.debug("records still waiting for storage: %s", exc)
                     return
-                self._take(record)
-                error = exc if isinstance(exc, sqlite3.Error) else repr(exc)  # a bug: its kind too
-                self._never(record, f"it cannot be written: {error}", _NOT_STORAGE_FIX)
+                if self._take(record):  # dropped: it would fail again
+                    error = exc if isinstance(exc, sqlite3.Error) else repr(exc)  # a bug: its kind too
+                    self._never(record, f"it cannot be written: {error}", _NOT_STORAGE_FIX)
                 continue
             self._take(record)
             log.warning(
@@ -431,10 +456,17 @@ class WaitingRecords:
                 record.at.isoformat(),
             )
 
-    def _take(self, record: Kept) -> None:
-        with self._lock:
-            if self._records and self._records[0] is record:
+    def _take(self, record: Kept, out: bool = True) -> bool:
+        """The worker is done with `record`, taken out of the queue if `out` (written, or dropped);
+        True if it was still there. Under the lock call_off takes: a record it finds waiting is
+        not on record."""
+        with self._written:
+            self._writing = None
+            self._written.notify_all()
+            if out and self._records and self._records[0] is record:
                 self._records.popleft()
+                return True
+            return False
 
     def write_at_stop(self, conn: sqlite3.Connection | None) -> None:
         """The gateway stops: the records that waited are written now, whatever the retry time (the

@@ -15,7 +15,10 @@ goes ahead the same way when storage takes no writes (a full SD card at 03:00, t
 its id is then kept in memory, where a replay is refused while the process lives, and its
 acceptance and answer wait in memory with the lane's records, written in turn once storage takes
 writes, and the reply goes up then. Refused for want of its acceptance row, the centre's opening
-did nothing, answered nothing, and was tried again at the next start, expired by then.
+did nothing, answered nothing, and was tried again at the next start, expired by then. Only a
+command that does go ahead so is accepted in memory: a closed lane's reopening needs its record,
+and is left for the next start, not accepted; accepted in memory, its acceptance was written once
+the disk had room, and the next start answered it `replayed` with the lane still closed.
 
 Until a command is verified, its id and name are only what a stranger wrote: each is kept (in the
 reply, the audit row, the log) only if it is one an id or a command can be, so a forger can make
@@ -104,20 +107,24 @@ class Command:
     issued_at: datetime
     expires_at: datetime
 
-    @property
-    def goes_ahead_unrecorded(self) -> bool:
+    def goes_ahead_unrecorded(self, needs_record: Callable[[str, str], bool]) -> bool:
         """Done while storage takes no writes, as a guard's by hand is (hand_lanes.py): a single
-        opening, and set_lane_mode normal, which lets a held lane down (a closed lane's reopening
-        still needs its record, and fails without it)."""
-        return self.name == "open_lane" or (
-            self.name == "set_lane_mode" and self.args.get("mode") == "normal"
-        )
+        opening, and set_lane_mode normal where it lets a held lane down. `needs_record`
+        (HandLanes.needs_record) says which lane modes need their record first: a closed lane's
+        reopening does, and fails without it."""
+        if self.name == "open_lane":
+            return True
+        if self.name != "set_lane_mode":
+            return False
+        return not needs_record(self.args.get("lane", ""), self.args.get("mode", ""))
 
 
 @dataclass(frozen=True, slots=True)
 class _Kept:
     """A command's rows that storage did not take (its acceptance, its answer with the reply
-    upstream): they wait in memory with the lane records (hand_opens.WaitingRecords), in turn."""
+    upstream): they wait in memory with the lane records (hand_opens.WaitingRecords), in turn.
+    Its acceptance is called off (WaitingRecords.call_off) if its action is refused for want of
+    storage after all (Commands._called_off)."""
 
     at: datetime
     what: str
@@ -235,6 +242,18 @@ def _seqs(text: str) -> list[int]:
     return seqs
 
 
+def _storage_failed(cmd: Command, exc: sqlite3.Error) -> dict[str, Any]:
+    """The answer to a command accepted whose action was refused for want of storage."""
+    return {
+        "id": cmd.id,
+        "name": cmd.name,
+        "ok": False,
+        "code": "storage_failed",
+        "message": f"not done: the gateway could not store its record, and nothing of it was changed: {exc}",
+        "fix": "free disk space in the gateway's data directory, then send the command again",
+    }
+
+
 def _cut_short(cid: str) -> str:
     return (
         f"command {cid} was accepted before the gateway stopped, which came before its reply: it "
@@ -258,6 +277,8 @@ class Commands:
         # Ids of commands accepted while storage took no writes, until their nonces could expire:
         # a replay is refused by them while their command_nonces rows wait in memory.
         self._kept_ids: dict[str, datetime] = {}
+        # Their acceptances that still wait, by id: called off if the action is refused after all.
+        self._acceptances: dict[str, _Kept] = {}
         self._recorded: deque[float] = deque()  # monotonic times of the refusals recorded lately
         self._clock = time.monotonic
         site = gw.site.config.site.id
@@ -379,6 +400,13 @@ class Commands:
             reply = {"id": cmd.id, "name": cmd.name, "ok": False, "code": code, "message": exc.message}
             if exc.fix:  # what to do, as an HTTP client is told: "use one of ['car-in', ...]"
                 reply["fix"] = exc.fix
+        except sqlite3.Error as exc:
+            # Accepted in memory, refused for want of storage after all: left for the next start
+            # (_called_off), or answered so.
+            if cmd.id not in self._kept_ids or not storage_failure(exc) or self._called_off(cmd, exc):
+                raise
+            reply = _storage_failed(cmd, exc)
+        self._acceptances.pop(cmd.id, None)
         done = partial(self._record, action="command_done", actor=cmd.actor, target=cmd.name, reply=reply)
         at = self.gw.now()
         if cmd.id in self._kept_ids:  # behind its acceptance, which waits
@@ -431,6 +459,7 @@ class Commands:
         for cid, until in list(self._kept_ids.items()):
             if until < now:  # expired past the skew: verify refuses it now
                 del self._kept_ids[cid]
+                self._acceptances.pop(cid, None)
         if cmd.id in self._kept_ids:
             return CommandRefused("replayed", f"command {cmd.id} was already received", cmd.id, cmd.name)
         return None
@@ -441,7 +470,7 @@ class Commands:
         try:
             return self.gw.on_worker(lambda conn: self._accept(conn, cmd, now)).result()
         except sqlite3.Error as exc:
-            if not (storage_failure(exc) and cmd.goes_ahead_unrecorded):
+            if not (storage_failure(exc) and cmd.goes_ahead_unrecorded(self.gw.by_hand.needs_record)):
                 raise
             return self._kept(cmd, now, exc)
 
@@ -489,8 +518,29 @@ class Commands:
             with transaction(conn):
                 self._accepted(conn, cmd, now)
 
-        self.gw.by_hand.keep(_Kept(now, "remote command accepted", cmd, rows), why)
+        acceptance = _Kept(now, "remote command accepted", cmd, rows)
+        self._acceptances[cmd.id] = acceptance
+        self.gw.by_hand.keep(acceptance, why)
         return None
+
+    def _called_off(self, cmd: Command, exc: sqlite3.Error) -> bool:
+        """A command accepted in memory whose action was refused for want of storage after all (the
+        lane closed, by a guard or an earlier command, after it was judged to go ahead: a closed
+        lane's reopening needs its record): its acceptance, still waiting, called off (True), so
+        that the command stays in the inbox, not accepted, and the next start does it. False: its
+        acceptance is written (the disk had room meanwhile), and the centre is to be answered."""
+        acceptance = self._acceptances.pop(cmd.id, None)
+        if acceptance is None or not self.gw.by_hand.call_off(acceptance):
+            return False
+        del self._kept_ids[cmd.id]
+        log.error(
+            "remote command id=%s name=%s not done: its record cannot be stored (%s); done at the "
+            "next start if it has not expired by then fix=free disk space in the data directory",
+            cmd.id,
+            cmd.name,
+            exc,
+        )
+        return True
 
     def _execute(self, cmd: Command) -> dict[str, Any]:
         """Raises NotFound or Refused (the command cannot be done) or GatewayError (a relay)."""
