@@ -3,8 +3,14 @@
 A Chinese input method in 全角 (full-width) mode types digits, letters and punctuation as their
 full-width forms (１３８, Ｘ, ：, －), and text pasted from WeChat or QQ carries invisible format
 characters (the zero-width space U+200B). The field shows what the guard meant, so the gateway
-reads it so too: plates (plates/grammar.normalize) and units (store/units.py) always did; phone, ID
-and card numbers, names and hours go through here.
+reads it so too. Two readings, by what the field holds:
+
+- typed(): a number, code or query (phone, ID, card, QR, hours, a lookup), compared with what the
+  gateway holds: full-width as ASCII, so １３８ is 138. Plates (plates/grammar.normalize) and units
+  (store/units.py) always were read so.
+- typed_text(): free text a person reads (a name, a company, a display name), stored as written:
+  only the invisible characters go. 王芳（租户） keeps its Chinese brackets, as an import and the
+  central server keep them (NFKC would make them ASCII, and the same person two spellings).
 """
 
 from __future__ import annotations
@@ -13,10 +19,16 @@ import unicodedata
 
 
 def typed(text: str) -> str:
-    """`text` with full-width letters, digits and punctuation as their ASCII selves (NFKC: １３８ is
-    138, ： is :, the ideographic space a space), format characters (Unicode category Cf: U+200B,
-    U+FEFF, the joiners, the soft hyphen) dropped, and spaces round it stripped. Chinese characters
-    are left as they are."""
-    text = unicodedata.normalize("NFKC", text)
-    # After NFKC, which keeps them; a regex's \s and str.strip() do not see them either.
+    """A number, code or query as typed: full-width letters, digits and punctuation as their ASCII
+    selves (NFKC: １３８ is 138, ： is :, the ideographic space a space; case is kept, ＿ and －
+    are _ and -), format characters dropped and spaces round it stripped (typed_text). Chinese
+    characters are left as they are."""
+    return typed_text(unicodedata.normalize("NFKC", text))
+
+
+def typed_text(text: str) -> str:
+    """Free text (a name) as typed, as it is stored: format characters (Unicode category Cf: U+200B,
+    U+FEFF, the joiners, the soft hyphen) dropped and spaces round it stripped; nothing else
+    changed, so what the admin typed is what the register, the export and the centre hold."""
+    # A regex's \s and str.strip() do not see format characters: they would stay, invisible.
     return "".join(c for c in text if unicodedata.category(c) != "Cf").strip()

@@ -15,7 +15,7 @@ from gateway.api.deps import App, Db, Id, local, write
 from gateway.api.errors import ApiError
 from gateway.api.shapes import ERRORS
 from gateway.store import accounts as store
-from gateway.typed import typed
+from gateway.typed import typed_text
 
 router = APIRouter(tags=["admin"], responses=ERRORS)
 Role = Literal["guard", "admin"]
@@ -93,10 +93,11 @@ def add_account(body: AccountIn, who: Admin, app: App) -> AccountOut:
         code = "reserved_username" if body.username.lower() in RESERVED_ACTORS else "bad_username"
         raise ApiError(422, code, problem, "choose another user name")
     hashed, gw = _password(body.username, body.password), app.gw
+    shown = typed_text(body.display_name)  # as typed, but for a paste's invisible characters
 
     def create(c: sqlite3.Connection) -> store.Account:  # made and read back in one turn (_create)
         aid = store.create_account(
-            c, gw.now(), who.name, body.username, typed(body.display_name), body.role, hashed, body.language
+            c, gw.now(), who.name, body.username, shown, body.role, hashed, body.language
         )
         return store.get_account(c, aid)
 
@@ -121,7 +122,7 @@ def change_account(account_id: Id, body: AccountChange, who: Admin, app: App, db
             account_id,
             role=body.role,
             disabled=body.disabled,
-            display_name=None if body.display_name is None else typed(body.display_name),
+            display_name=None if body.display_name is None else typed_text(body.display_name),
             password_hash=hashed,
             language=body.language,
         ),

@@ -23,7 +23,7 @@ from gateway.runtime.gateway import Gateway
 from gateway.store import passes as store
 from gateway.store.csv_rows import RowError, plate_value
 from gateway.timefmt import later
-from gateway.typed import typed
+from gateway.typed import typed, typed_text
 from gateway.web.qr import qr_svg
 
 router = APIRouter(tags=["visitors"], responses=ERRORS)
@@ -231,11 +231,12 @@ def _new_pass(
     hours: tuple[str, ...] = (),
     company: str = "",
 ) -> store.NewPass:
-    # As the guard meant them (typed): a phone or ID number typed full-width (１３８…) is checked
-    # and hashed as its digits, a name pasted with a zero-width space stored without it.
+    # As the guard meant them: a phone or ID number typed full-width (１３８…) is checked and hashed
+    # as its digits (typed); a name pasted with a zero-width space is stored without it, but with
+    # its Chinese brackets (typed_text: 王芳（租户） as the guard wrote her).
     phone, id_number = typed(body.phone), typed(body.id_number)
     problems = _number_problems(phone, id_number, "")
-    if not typed(body.name):  # spaces, or only the invisible character a paste carried
+    if not typed_text(body.name):  # spaces, or only the invisible character a paste carried
         problems.append("name: is empty")
     plate = None
     if body.plate.strip():
@@ -275,14 +276,14 @@ def _new_pass(
         )
     new = store.NewPass(
         kind=kind,
-        name=typed(body.name),
+        name=typed_text(body.name),
         valid_from=start,
         valid_to=end,
         phone=phone,
         id_number=id_number,
         host_building=body.host_building.strip(),
         host_unit=body.host_unit.strip(),
-        company=typed(company),
+        company=typed_text(company),
         destination=body.destination.strip(),
         reason=body.reason.strip(),
         passengers=passengers,
@@ -326,7 +327,7 @@ def _occupants(body: VisitorIn, plate: str | None, problems: list[str]) -> tuple
         who = "driver" if i == 0 else f"occupant {i + 1}"
         phone, id_number = typed(person.phone), typed(person.id_number)
         problems += _number_problems(phone, id_number, f"occupants[{i}] ({who}) ")
-        name = typed(person.name)
+        name = typed_text(person.name)
         if not name:
             problems.append(f"occupants[{i}] ({who}) name: is empty")
         people.append(store.Occupant(name=name, phone=phone, id_number=id_number))

@@ -23,6 +23,7 @@ from gateway.store.csv_rows import (
     plate_value,
     text_value,
 )
+from gateway.typed import typed
 
 router = APIRouter(tags=["registry"], responses=ERRORS)
 RowId = Annotated[int, Field(ge=1, le=MAX_ID)]
@@ -127,7 +128,8 @@ def _value(kind: str, text: str, field: str = "value", digits: int | None = None
             fix = "type the plate as it is on the car, e.g. 豫A12345"
             raise ApiError(422, "invalid_plate", str(exc), fix, fields=[field]) from exc
     try:
-        return card_value(text, digits) if kind == "card" else text.strip()
+        # A QR's content typed full-width (全角) is its ASCII self, as the pass check reads it.
+        return card_value(text, digits) if kind == "card" else typed(text)
     except RowError as exc:
         raise ApiError(422, "invalid_value", str(exc), "type the number again") from exc
 

@@ -33,7 +33,10 @@ def canonical(kind: str, value: str) -> str:
             raise BadCredential(f"{value!r} is not a Chinese licence plate")
         return plate
     if kind == "qr":
-        if not _QR.match(value.strip()):
+        # Typed at the booth with the tablet in 全角 mode (or keyed in by a scanner acting as a
+        # keyboard there), a token's letters, digits, ＿ and － are its own: NFKC keeps their case.
+        token = typed(value)
+        if not _QR.match(token):
             raise BadCredential(f"QR value {value[:20]!r} is not a pass token of this gateway")
-        return value.strip()
+        return token
     raise BadCredential(f"unknown credential kind {kind!r} (known: {', '.join(KINDS)})")

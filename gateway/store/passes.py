@@ -25,6 +25,7 @@ from gateway.store.lookup import PASS_BLOCKED, holder_subject
 from gateway.store.outbox import enqueue
 from gateway.store.record import gone_out
 from gateway.timefmt import from_db, to_db
+from gateway.typed import typed
 
 PassKind = Literal["visitor", "contractor"]
 VehicleClass = Literal["car", "motorcycle", "bicycle"]
@@ -255,8 +256,10 @@ def _get(conn: sqlite3.Connection, pass_id: int) -> dict[str, Any]:
 
 
 def pass_by_token(conn: sqlite3.Connection, token: str) -> dict[str, Any]:
+    """The pass whose QR content was scanned or typed: typed full-width (a tablet in 全角 mode) it
+    is its ASCII self, as the lane's canonical("qr") reads it."""
     row = conn.execute(
-        "SELECT pass_id FROM credentials WHERE kind = 'qr' AND value = ?", (token.strip(),)
+        "SELECT pass_id FROM credentials WHERE kind = 'qr' AND value = ?", (typed(token),)
     ).fetchone()
     if row is None or row[0] is None:
         raise NotFound("no pass has this QR code", fix="check the code, or look the visitor up by phone")
