@@ -1,24 +1,29 @@
 """Plates a guard types: a correction of a plate the lane misread, and a plate the camera did not
-read, which the lane then decides as if it had been read (both audited)."""
+read, which the lane then decides as if it had been read (both audited). A car with no plate
+(无牌车) is given a ticket at the entrance and typed back on it at the exit (core/tickets.py)."""
 
 from __future__ import annotations
 
 import sqlite3
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path
 from pydantic import BaseModel, Field
 
 from gateway.api.auth import User
-from gateway.api.deps import App, saved, write
+from gateway.api.deps import App, Db, saved, write
 from gateway.api.errors import ApiError
 from gateway.api.shapes import ERRORS
 from gateway.api.views import from_event, holder_shape
 from gateway.core import TYPED_BY, Presented
-from gateway.core.model import VehicleClass
+from gateway.core.model import LaneRules, VehicleClass
+from gateway.core.tickets import as_ticket, is_ticket, says_no_plate
+from gateway.errors import NotFound, Refused
 from gateway.store.audit import audit
 from gateway.store.corrections import Correction, correct_plate
 from gateway.store.csv_rows import RowError, plate_value
+from gateway.store.tickets import next_ticket, ticket_inside, tickets_inside
 
 router = APIRouter(tags=["lanes"], responses=ERRORS)
 EventId = Annotated[str, Path(min_length=1, max_length=64)]
@@ -28,7 +33,18 @@ class PlateIn(BaseModel):
     plate: str = Field(min_length=1, max_length=16, description="The plate as it is on the car.")
 
 
-class TypedPlateIn(PlateIn):
+class TypedPlateIn(BaseModel):
+    plate: str = Field(
+        "",
+        max_length=16,
+        description="The plate as it is on the car; at an exit, the ticket of a car with no plate "
+        "(无牌-0303-07). Typed 无牌车, the same as no_plate.",
+    )
+    no_plate: bool = Field(
+        False,
+        description="A car with no plate (无牌车) at an entrance: the gateway gives it a ticket, "
+        "decided as its plate (the answer's `plate`); `plate` is then left empty.",
+    )
     vehicle_class: VehicleClass | None = Field(
         None,
         description="What the guard sees: an unregistered vehicle is counted and billed as this, not "
@@ -91,20 +107,78 @@ def type_plate(lane: str, body: TypedPlateIn, who: User, app: App) -> dict[str, 
         raise ApiError(404, "unknown_lane", f"no lane {lane!r}", f"use one of {sorted(gw.site.lanes)}")
     if rules.type != "vehicle":
         raise ApiError(422, "not_a_vehicle_lane", f"{lane} is a lane for people", "type plates at a car lane")
-    plate = _typed(body.plate)
+    no_plate = body.no_plate or says_no_plate(body.plate)
+    if not (no_plate or body.plate.strip()):
+        raise ApiError(422, "invalid_plate", "no plate was typed", "type the plate, or tap 无牌车 No plate")
+    typed = None if no_plate else as_ticket(body.plate) or _typed(body.plate)
     at = gw.now()
 
     def prepare(conn: sqlite3.Connection) -> Presented:
+        plate = _ticket_given(conn, rules, at) if typed is None else _plate_here(conn, rules, typed)
         # Committed with the decision: who typed which plate is on disk before any barrier moves.
         said = f" ({body.vehicle_class})" if body.vehicle_class else ""
-        audit(conn, at, who.name, "lane.plate", lane, f"typed {plate}{said}")
+        what = f"无牌车, ticket {plate}" if typed is None else plate
+        audit(conn, at, who.name, "lane.plate", lane, f"typed {what}{said}")
         by = f"{TYPED_BY}{who.name}"
         return Presented(lane, "plate", plate, 1.0, at, by, vehicle_class=body.vehicle_class)
 
     return from_event(gw, saved(gw.decide_after(prepare)))
 
 
+@router.get(
+    "/api/lanes/{lane}/tickets",
+    summary="The cars with no plate (无牌车) recorded inside, newest first: the tickets to pick at an exit",
+)
+def tickets(lane: str, db: Db, _: User, app: App) -> list[dict[str, Any]]:
+    if lane not in app.gw.site.lanes:
+        raise ApiError(404, "unknown_lane", f"no lane {lane!r}", f"use one of {sorted(app.gw.site.lanes)}")
+    return tickets_inside(db, app.gw.site.tz)
+
+
+def _ticket_given(conn: sqlite3.Connection, lane: LaneRules, at: datetime) -> str:
+    """无牌车 at an entrance: the car's ticket. At an exit the car leaves on the one it was given."""
+    if lane.direction == "entrance":
+        return next_ticket(conn, at)
+    # Raised on the decision worker: its own errors are the caller's to report (runtime/worker.py).
+    raise Refused(
+        "a car with no plate leaves on the ticket it was given at the entrance",
+        fix=_pick(conn, "type its ticket number"),
+        code="ticket_needed",
+    )
+
+
+def _plate_here(conn: sqlite3.Connection, lane: LaneRules, plate: str) -> str:
+    """A typed plate, or a ticket: only at an exit, and only one of a car inside (a slip of the pen
+    left free as a stranger whose entry was missed, its real stay open for good)."""
+    if not is_ticket(plate):
+        return plate
+    if lane.direction == "entrance":
+        raise Refused(
+            f"{plate} is a ticket: the entrance gives one to a car with no plate",
+            fix="tap 无牌车 No plate (send no_plate) for a car with no plate: it gets a new ticket",
+            code="ticket_at_entrance",
+        )
+    if not ticket_inside(conn, plate):
+        said = f"no car with no plate is inside on ticket {plate}"
+        raise NotFound(said, fix=_pick(conn), code="unknown_ticket")
+    return plate
+
+
+def _pick(conn: sqlite3.Connection, first: str = "check the ticket") -> str:
+    inside = [t["ticket"] for t in tickets_inside(conn, UTC)]  # the numbers only: any zone will do
+    if not inside:
+        return f"{first}: no car with no plate is recorded inside now"
+    return f"{first}: inside now {', '.join(inside)}"
+
+
 def _typed(text: str) -> str:
+    if as_ticket(text) is not None or says_no_plate(text):
+        raise ApiError(
+            422,
+            "ticket_not_a_plate",
+            f"{text!r} stands for a car with no plate (无牌车, or its ticket), not a plate",
+            "type the plate on the car; a car with no plate gets its ticket at the entrance (无牌车)",
+        )
     try:
         return plate_value(text, "plate")
     except RowError as exc:

@@ -18,6 +18,7 @@ from gateway.core.model import (
     Reason,
     VehicleFacts,
 )
+from gateway.core.tickets import NO_PLATE, is_ticket
 from gateway.core.windows import ClosedPeriod, within
 
 _HOLDER_REASON = {
@@ -37,6 +38,15 @@ _PASS_REASONS = (Reason.VISITOR, Reason.CONTRACTOR)
 
 
 def decide(p: Presented, facts: Facts, policy: Policy) -> Decision:
+    decision = _decide(p, facts, policy)
+    if p.kind == "plate" and is_ticket(p.value):
+        # A car with no plate, on the ticket the entrance gave it: the centre and the report tell
+        # it apart from a read plate by this flag, on each of its records.
+        return replace(decision, flags=(*decision.flags, NO_PLATE))
+    return decision
+
+
+def _decide(p: Presented, facts: Facts, policy: Policy) -> Decision:
     if facts.lane_closed:  # before anything, a car let through a moment ago included
         return _refused_again(p, facts, Decision(Reason.LANE_CLOSED))
     again = _again(p, facts)
@@ -115,7 +125,7 @@ def _unknown(p: Presented, facts: Facts, policy: Policy, closed: ClosedPeriod | 
     if p.kind != "plate" or lane.type != "vehicle":
         return Decision(Reason.UNKNOWN)
     if lane.direction == "exit":
-        return _unknown_exit(facts, policy)
+        return _unknown_exit(p, facts, policy)
     if closed is not None and not closed.admit_temporary_vehicles:
         return Decision(Reason.CLOSED_MANAGEMENT)
     if policy.unknown_vehicle == "refuse":
@@ -126,15 +136,19 @@ def _unknown(p: Presented, facts: Facts, policy: Policy, closed: ClosedPeriod | 
     return _temporary(facts, entry_flags)
 
 
-def _unknown_exit(facts: Facts, policy: Policy) -> Decision:
+def _unknown_exit(p: Presented, facts: Facts, policy: Policy) -> Decision:
     """A plate nobody holds. Recorded inside, its plate was struck off the register while it was
     parked (a resident's car deleted, a visitor's pass withdrawn): it pays its stay and leaves as it
-    came in. Not inside, it is a stranger whose entry was missed, as the site's policy has it."""
+    came in. Not inside, it is a stranger whose entry was missed, as the site's policy has it; but
+    a ticket is only ever given at an entrance, so one not inside names no car (a slip of the
+    guard's pen): the guard decides, whatever the policy, and no day's fee is asked on it."""
     if facts.inside:
         if facts.fee_due > 0:
             return Decision(Reason.PAYMENT_DUE, facts.stay_billing, fee_fen=facts.fee_due)
         return Decision(_leaves_as(facts, None), facts.stay_billing)
     flags = ("no_entry_record",)
+    if is_ticket(p.value):
+        return Decision(Reason.UNKNOWN, flags=flags)
     if facts.fee_due > 0:
         return Decision(Reason.PAYMENT_DUE, Billing.TEMPORARY, flags=flags, fee_fen=facts.fee_due)
     if policy.exit_without_entry == "guard":

@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 
 from gateway.core import LaneRules
 from gateway.core.model import REFUSED_AGAIN, REPEATS
+from gateway.core.tickets import NO_PLATE
 from gateway.core.windows import ClosedHistory
 from gateway.parking.faults import device_faults
 from gateway.store.audit import audit
@@ -31,7 +32,7 @@ from gateway.timefmt import local_iso, to_db
 
 KINDS = ("resident", "monthly", "visitor", "contractor", "temporary")
 CLASSES = ("car", "motorcycle", "bicycle")
-FLAGS = ("no_entry_record", "already_inside", "shared_slot", "monthly_expired", "no_slot")
+FLAGS = ("no_entry_record", "already_inside", "shared_slot", "monthly_expired", "no_slot", NO_PLATE)
 NOT_REFUSALS = ("payment_due",)  # a car held until it pays is not turned away
 
 # The class decided at the lane (a visitor's motorcycle, a typed plate's class); the vehicle's

@@ -17,6 +17,7 @@ from typing import Any, Literal, NoReturn
 
 from gateway.core import TYPED_BY, Billing, Facts, LaneRules, Presented
 from gateway.core.credentials import BadCredential, canonical
+from gateway.core.tickets import as_ticket
 from gateway.events import AccessEvent
 from gateway.ids import uuid7
 from gateway.parking.book import Rules, StayFacts
@@ -818,7 +819,12 @@ def _no_stay(stay_id: int) -> ParkingError:
 
 
 def typed_plate(value: str) -> str:
-    """A plate as a guard typed it (any case, spaces), as the store keeps it; 422 if it is none."""
+    """A plate as a guard typed it (any case, spaces), as the store keeps it; 422 if it is none. The
+    ticket of a car with no plate stands for its plate (core/tickets.py): its fee is quoted, taken
+    and its stay found by it."""
+    ticket = as_ticket(value)
+    if ticket is not None:
+        return ticket
     try:
         return canonical("plate", value)
     except BadCredential as exc:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from gateway.core.tickets import NO_PLATE
 from gateway.events import AccessEvent
 from gateway.parking.fees import yuan
 
@@ -62,6 +63,9 @@ def display_lines(
     stranger's car or asked for money with no reason: its driver is the one to renew."""
     who = ev.plate or ""
     lapsed = monthly_ended or "monthly_expired" in ev.flags
+    # A car with no plate: its ticket on the second line, 无牌车 where a temporary car's words say
+    # 临时车, so that the driver is sure the number shown is his.
+    no_plate = NO_PLATE in ev.flags
     if ev.admitted and direction == "exit":
         return let_through_lines(who, language, direction)
     if ev.reason == "payment_due":
@@ -69,12 +73,16 @@ def display_lines(
         # foreman, who holds a pass, that the van is not registered.
         kind = "monthly" if ev.billing == "monthly" or lapsed else ev.holder_kind or ""
         zh, en = _PAYS.get(kind, _PAYS["temporary"])
+        if no_plate:
+            zh, en = "无牌车 请缴费", "No plate: please pay"
         first = f"{zh} {yuan(ev.fee_fen)}元" if language == "zh" else f"{en} {yuan(ev.fee_fen)} yuan"
         return [first, who] if who else [first]
     if ev.admitted:
         if ev.reason == "temporary" and lapsed:
             # Paying by time until renewed: told so, not taken for a stranger's car or a misread plate.
             first = "月租到期 临时车 请入场" if language == "zh" else "Monthly pass ended: temporary vehicle"
+        elif ev.reason == "temporary" and no_plate:
+            first = "无牌车 请入场" if language == "zh" else "No plate: ticket"
         elif ev.reason == "temporary":
             first = "临时车 请入场" if language == "zh" else "Temporary vehicle"
         elif ev.reason == "resident":

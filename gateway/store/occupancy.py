@@ -5,6 +5,8 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
+from gateway.core.tickets import is_ticket
+
 CLASSES = ("car", "motorcycle", "bicycle")
 
 _INSIDE = """
@@ -84,6 +86,7 @@ def open_stays(
     for row in cur:
         item = dict(zip(keys, row, strict=True))
         item["registered"] = bool(item["registered"])
+        item["no_plate"] = is_ticket(item["plate"])  # its plate is the ticket the entrance gave it
         out.append(item)
     return out
 

@@ -21,6 +21,7 @@ from datetime import datetime
 from pathlib import Path
 
 from drivers.cameras.snapshots import plate_crop_path
+from gateway.core.tickets import NO_PLATE
 from gateway.errors import GatewayError, Refused, StorageError
 from gateway.store.audit import audit, transaction
 from gateway.store.corrections import lane_reading
@@ -30,14 +31,17 @@ COLUMNS = ("file", "plate", "kind", "read", "confidence", "lane", "at", "label")
 
 # Plate events a guard corrected (the newest correction is the label), or matched to a vehicle
 # still registered under the plate they matched (the log keeps the matched plate as the value,
-# and a look-alike's own reading as a `read:` flag).
-_LABELLED = """
+# and a look-alike's own reading as a `read:` flag). Never a car with no plate (flag no_plate): the
+# crop of a car without one, labelled with the plate learned later, teaches the model to see
+# plates where there are none.
+_LABELLED = f"""
 SELECT a.event_id, a.at, a.lane, a.value, a.flags, a.confidence, a.snapshot, c.plate, v.plate
 FROM access_log a
 LEFT JOIN latest_plate_corrections c ON c.event_id = a.event_id
 LEFT JOIN vehicles v ON v.id = a.vehicle_id AND v.plate = a.value
 WHERE a.kind = 'plate' AND a.snapshot IS NOT NULL AND a.at >= ?
   AND (c.plate IS NOT NULL OR v.plate IS NOT NULL)
+  AND instr(',' || a.flags || ',', ',{NO_PLATE},') = 0
 ORDER BY a.id
 """
 

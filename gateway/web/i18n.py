@@ -131,6 +131,11 @@ TEXTS: dict[str, tuple[str, str]] = {
         "Type the plate of a car the camera did not read",
     ),
     "lane.type_plate": ("输入车牌", "Type plate"),
+    # A car with no plate (无牌车): given a ticket at the entrance, picked by it at the exit.
+    "ticket.button": ("无牌车", "No plate"),
+    "ticket.label": ("无牌车 票号", "No-plate ticket"),
+    "ticket.pick": ("场内无牌车票号", "Tickets of cars with no plate inside"),
+    "ticket.none": ("场内没有无牌车", "No car with no plate is inside"),
     "plates.title": (
         "车牌识别记录：对照抓拍核对，识别错的点纠正",
         "Plate readings: check each against its snapshot, correct the wrong ones",
@@ -165,6 +170,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "flag.no_entry_record": ("无入场记录", "no entry record"),
     "flag.shared_slot": ("一位多车", "shared slot"),
     "flag.no_slot": ("无车位", "no slot"),
+    "flag.no_plate": ("无牌车", "no plate"),
     "flag.monthly_expired": ("月租过期", "monthly expired"),
     "flag.lookalike": ("近似匹配", "look-alike match"),
     "flag.again": ("同车再次抬杆", "same car, opened again"),
@@ -524,6 +530,20 @@ TEXTS: dict[str, tuple[str, str]] = {
         "That user name is kept for the audit trail's own entries (gateway, central, import); choose another",
     ),
     "err.unknown_lane": ("没有该通道", "No such lane"),
+    # Headings: the message and fix that follow name the tickets inside (app.js HEADINGS).
+    "err.unknown_ticket": ("场内没有该票号的无牌车", "No car with no plate is inside on that ticket"),
+    "err.ticket_needed": (
+        "无牌车出场请输入或选择其票号",
+        "A car with no plate leaves on its ticket: type or pick it",
+    ),
+    "err.ticket_at_entrance": (
+        "票号在入口点「无牌车」时发放，不能输入",
+        "Tickets are given at the entrance by 无牌车",
+    ),
+    "err.ticket_not_a_plate": (
+        "这是无牌车的票号，不是车牌：请按车上的车牌填写",
+        "That is a no-plate car's ticket, not a plate: type the plate on the car",
+    ),
     "err.not_a_vehicle_lane": ("该通道不是车行通道", "Not a vehicle lane"),
     "err.unknown_zone": ("没有该区域", "No such zone"),
     "err.zone_needed": ("无法判断该车所在区域，请选择区域", "The car's zone cannot be told: choose the zone"),
@@ -605,6 +625,9 @@ JS_KEYS = (
     "flag.no_entry_record",
     "flag.shared_slot",
     "flag.no_slot",
+    "flag.no_plate",
+    "ticket.label",
+    "ticket.none",
     "flag.monthly_expired",
     "flag.lookalike",
     "flag.again",

@@ -153,7 +153,9 @@ function toast(text, bad) {
 // A field typed wrong that the guard cannot put right from its name alone (a plate copied from
 // the car as 苏E8888O, the letter O for a 0): what such a field holds is said too, as the plate
 // dialog says it (err.invalid_plate: no I or O), not only "check the plate".
-const HEADINGS = new Set(["refused"]);
+// Codes whose words head the gateway's own message rather than replace it (it names what to do:
+// the tickets of the cars with no plate inside).
+const HEADINGS = new Set(["refused", "unknown_ticket", "ticket_needed"]);
 const FIELD_RULES = new Map([["plate", "err.invalid_plate"], ["hours", "err.invalid_hours"]]);
 function errorText(err) {
   const words = boot.texts;
@@ -332,8 +334,11 @@ function askText(dialogId, value, onClick, optional = false) {
 // The plate dialog (_plate_dialog.html), with a province keyboard for the first character: a
 // correction (the reading filled in; for a refused car, "correct and decide again" too), or a
 // plate the camera missed, with what kind of vehicle it is (`vehicleClass`, preselected; the answer
-// carries the guard's choice).
-function askPlate({ title, reading, value, decide, vehicleClass }) {
+// carries the guard's choice). `noPlate`, at a car lane, offers 无牌车 No plate: "entrance" answers
+// at once with `noPlate: true` (the gateway gives the car a ticket); at an exit it is a function
+// that gives the tickets inside, listed to pick one as the plate.
+const NO_PLATE_TEXT = "无牌车";  // what the gateway takes for a car with no plate, typed or tapped
+function askPlate({ title, reading, value, decide, vehicleClass, noPlate }) {
   document.getElementById("plate-title").textContent = title;
   document.getElementById("plate-read-line").hidden = !reading;
   document.getElementById("plate-read").textContent = reading || "";
@@ -341,7 +346,19 @@ function askPlate({ title, reading, value, decide, vehicleClass }) {
   const kind = document.getElementById("plate-class");
   document.getElementById("plate-class-line").hidden = !vehicleClass;
   kind.value = vehicleClass || "car";
+  document.getElementById("plate-none-line").hidden = !noPlate;
+  const tickets = document.getElementById("plate-tickets");
+  tickets.replaceChildren();
+  let tapped = false;
   return askText("plate-dialog", value, (e, input) => {
+    if (e.target.id === "plate-none") {
+      if (noPlate === "entrance") {
+        tapped = true; input.value = NO_PLATE_TEXT;
+        e.target.form.requestSubmit(document.getElementById("plate-ok"));
+      } else listTickets(noPlate, tickets);
+      return;
+    }
+    if ("ticket" in e.target.dataset) { input.value = e.target.dataset.ticket; input.focus(); return; }
     if (!("province" in e.target.dataset)) return;
     // Only a province (or 使) already typed is replaced: a guard typing full-width (全角) starts
     // with Ｅ５..., which are not ASCII but are the office letter and serial, kept behind the tap.
@@ -350,7 +367,24 @@ function askPlate({ title, reading, value, decide, vehicleClass }) {
     const first = typed.charAt(0);
     input.value = e.target.textContent + (first === "使" || keys.includes(first) ? typed.slice(1) : typed);
     input.focus();
-  }).then((answer) => answer && (vehicleClass ? { ...answer, vehicleClass: kind.value } : answer));
+  }).then((answer) => answer && {
+    ...answer, ...(vehicleClass ? { vehicleClass: kind.value } : {}),
+    ...(tapped && answer.text === NO_PLATE_TEXT ? { noPlate: true } : {}),
+  });
+}
+
+// The tickets of the cars with no plate inside, newest first, as chips that fill the plate field.
+async function listTickets(load, box) {
+  let inside;
+  try { inside = await load(); } catch (err) { failed(err); return; }
+  if (!inside.length) { box.replaceChildren(T("ticket.none")); return; }
+  box.replaceChildren(...inside.map((t) => {
+    const chip = document.createElement("button");
+    chip.type = "button"; chip.className = "chip plate-text"; chip.dataset.ticket = t.ticket;
+    chip.textContent = t.ticket;
+    chip.title = (t.entered_at || "").slice(0, 16).replace("T", " ");
+    return chip;
+  }));
 }
 
 // The reason dialog: quick reasons for the common cases, or the guard's own words.

@@ -49,6 +49,7 @@
     return T("pay.amount").replace("{yuan}", amount);
   };
   const verdict = (ev) => `${T(ev.admitted ? "ev.admitted" : "ev.refused")} · ${T("why." + ev.reason)}`;
+  const noPlate = (ev) => ev.flags.includes("no_plate");  // its plate is the ticket the entrance gave
 
   function showLatest(lane, ev) {
     const box = lane.latest;
@@ -68,6 +69,9 @@
       box.append(img);
     }
     const plate = ev.kind === "plate";
+    // A car with no plate: its ticket, large, under the words that say what the number is, for
+    // the guard to write on the paper ticket or read out to the driver.
+    if (noPlate(ev) && !ev.corrected) box.append(node("div", "ticket-label", T("ticket.label")));
     box.append(node("div", plate ? "plate" : "plate card-no", plate && ev.corrected ? ev.corrected.plate : credential(ev)));
     if (ev.corrected) box.append(node("div", "fixed", `${T("fix.read")} ${read(ev)} · ${T("fix.by")} ${ev.corrected.by}`));
     box.append(node("div", "verdict", verdict(ev)));
@@ -260,11 +264,14 @@
   }
   connect();
 
-  // A typed plate goes to the lane, which decides it as a read one (and opens only if it may).
-  async function decideTyped(laneId, plate, vehicleClass) {
-    const body = vehicleClass ? { plate, vehicle_class: vehicleClass } : { plate };
+  // A typed plate goes to the lane, which decides it as a read one (and opens only if it may); a
+  // car with no plate at an entrance is given a ticket, which the answer names as its plate.
+  async function decideTyped(laneId, plate, vehicleClass, withoutPlate) {
+    const body = withoutPlate ? { no_plate: true } : { plate };
+    if (vehicleClass) body.vehicle_class = vehicleClass;
     const ev = await api("POST", `/api/lanes/${laneId}/plate`, body);
-    toast(`${ev.plate || ev.value} · ${verdict(ev)}`, !ev.admitted);
+    const car = noPlate(ev) ? `${T("ticket.label")} ${ev.plate}` : ev.plate || ev.value;
+    toast(`${car} · ${verdict(ev)}`, !ev.admitted);
   }
 
   document.addEventListener("click", async (e) => {
@@ -326,13 +333,15 @@
     const button = e.target.closest("[data-type-plate]");
     if (!button) return;
     const laneId = button.closest("[data-lane]").dataset.lane;
+    const info = lanes.get(laneId).info;
     const answer = await askPlate({
       title: T("typed.title"), reading: null, value: "", decide: false,
-      vehicleClass: lanes.get(laneId).info.vehicle_class || "car",
+      vehicleClass: info.vehicle_class || "car",
+      noPlate: info.direction === "entrance" ? "entrance" : () => api("GET", `/api/lanes/${laneId}/tickets`),
     });
     if (!answer) return;
     button.disabled = true;
-    try { await decideTyped(laneId, answer.text, answer.vehicleClass); }
+    try { await decideTyped(laneId, answer.text, answer.vehicleClass, answer.noPlate); }
     catch (err) { failed(err); } finally { button.disabled = false; }
   });
 

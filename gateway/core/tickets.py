@@ -1,0 +1,60 @@
+"""Tickets: the identity of a car with no plate (无牌车: new and not yet registered, plates off
+for repair), given at the entrance when the guard taps 无牌车 and typed back at the exit.
+
+A ticket reads 无牌-0303-07: the site's month and day, then a counter of that day (two digits, three
+past 99). No plate begins with 无, so a ticket is never taken for a real plate, and a guard can write
+it on a paper ticket or read it out. It stands where a plate would (a plate credential's value, the
+stay's plate, the access record's plate), so the car is decided, counted, billed and let out as any
+temporary car; its decisions carry the flag NO_PLATE, by which the centre tells it apart.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+from gateway.typed import typed
+
+PREFIX = "无牌-"
+# The flag of every decision on a ticket (the decision core adds it).
+NO_PLATE = "no_plate"
+# What a guard types for a car with no plate (what Chinese car-park systems show for one): the
+# entrance gives it a ticket, as the 无牌车 button does.
+NO_PLATE_WORDS = frozenset({"无牌", "无牌车", "无车牌"})
+
+_TICKET = re.compile(r"^无牌-([0-9]{4})-([0-9]{2,3})$")
+# As a guard types it back: the dashes left out or typed as spaces (a full-width －, ０ is its
+# ASCII self after typed()).
+_TYPED = re.compile(r"^无牌[-\s]*([0-9]{4})[-\s]*([0-9]{2,3})$")
+
+
+def ticket(day: date, number: int) -> str:
+    """The ticket `number` (from 1) of the site's `day`."""
+    return f"{PREFIX}{day:%m%d}-{number:02d}"
+
+
+def day_prefix(day: date) -> str:
+    """What every ticket of `day` begins with: 无牌-0303-."""
+    return f"{PREFIX}{day:%m%d}-"
+
+
+def is_ticket(value: str | None) -> bool:
+    return value is not None and _TICKET.match(value) is not None
+
+
+def number_of(value: str) -> int:
+    """The counter of a ticket (7 for 无牌-0303-07); 0 for a value that is not one."""
+    found = _TICKET.match(value)
+    return int(found.group(2)) if found else 0
+
+
+def as_ticket(text: str) -> str | None:
+    """A ticket as a guard typed it (无牌030307, 无牌 0303 07, full-width digits), in its stored
+    form; None when the text is no ticket."""
+    found = _TYPED.match(typed(text))
+    return f"{PREFIX}{found.group(1)}-{found.group(2)}" if found else None
+
+
+def says_no_plate(text: str) -> bool:
+    """The guard typed 无牌车 (or 无牌, 无车牌) for the car rather than a plate."""
+    return typed(text).replace(" ", "") in NO_PLATE_WORDS
