@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from plates.grammar import ALPHABET, SLOTS, formats_of, over_letter_cap, slot_variants
+from plates.grammar import ALPHABET, SLOTS, camera_formats_of, formats_of, over_letter_cap, slot_variants
 
 _NEG = -1e9
 
@@ -136,7 +136,7 @@ def _decoded(found: tuple[str, tuple[float, ...]] | None) -> Decoded | None:
     if found is None:
         return None
     text, confs = found
-    fits = formats_of(text)
+    fits = camera_formats_of(text)
     return Decoded(text, float(np.prod(confs)), confs, fits[0].name) if fits else None
 
 

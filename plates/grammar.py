@@ -1,6 +1,7 @@
 """The formats of Chinese licence plates (GA 36-2018), as pure functions of text.
 
-A reading that fits none of these formats is not a plate; the recognizer never offers it.
+A reading that fits none of these formats is not a plate; the recognizer never offers it, nor one
+that fits only a format the camera cannot read (camera=False: typed and imported only).
 """
 
 from __future__ import annotations
@@ -23,7 +24,8 @@ DIGITS = "0123456789"
 ALNUM = LETTERS + DIGITS
 SUFFIXES = "学挂警港澳领"
 SPECIAL_PREFIXES = "使"
-# Every character any format can hold: the recognizer's output alphabet.
+# Every character the camera's formats can hold (no O, nor the 应急 of typed-only plates): the
+# recognizer's output alphabet.
 ALPHABET = PROVINCES + LETTERS + DIGITS + SUFFIXES + SPECIAL_PREFIXES
 
 _P = f"[{PROVINCES}]"
@@ -44,13 +46,19 @@ class PlateFormat:
     colours: tuple[str, ...]
     pattern: re.Pattern[str]
     rows: tuple[int, ...] = (1,)
+    # False for a plate the camera cannot read (the model was never trained on its layout, so it
+    # has no SLOTS entry and the decoder never offers it) but that is on the road: it can be
+    # registered, imported, typed by a guard and matched like any other.
+    camera: bool = True
 
     def matches(self, text: str) -> bool:
         return self.pattern.fullmatch(text) is not None
 
 
-def _fmt(name: str, colours: tuple[str, ...], regex: str, rows: tuple[int, ...] = (1,)) -> PlateFormat:
-    return PlateFormat(name, colours, re.compile(regex), rows)
+def _fmt(
+    name: str, colours: tuple[str, ...], regex: str, rows: tuple[int, ...] = (1,), *, camera: bool = True
+) -> PlateFormat:
+    return PlateFormat(name, colours, re.compile(regex), rows, camera)
 
 
 # The registration office (province, letter), then the cap on the serial's letters.
@@ -68,6 +76,15 @@ FORMATS: tuple[PlateFormat, ...] = (
     _fmt("macau", ("black",), f"粤Z{_SERIAL_CAP}{_A}{{4}}澳"),
     _fmt("consulate", ("black",), f"{_OFFICE}{_A}{{4}}领"),
     _fmt("embassy", ("black",), "使[0-9]{6}"),
+    # Not GA 36 (the army's and the armed police's own standards, the 2018 notice for 应急), so
+    # the renderer never drew them and the camera cannot read them: typed and imported only.
+    # The army (since 2013): a unit letter (red) and a second letter, then five digits: VA·12345.
+    _fmt("military", ("white",), f"[{LETTERS}]{{2}}[0-9]{{5}}", camera=False),
+    # The armed police (since 2013): WJ, the province (none on the headquarters' own cars: WJ·12345),
+    # four digits, then a digit or the service's letter (X fire, B border, T transport...).
+    _fmt("armed_police", ("white",), f"WJ{_P}?[0-9]{{4}}{_A}", camera=False),
+    # Fire and rescue (应急救援, since 2018): the province, the team's letter, four characters, 应急.
+    _fmt("emergency", ("white",), f"{_P}[{LETTERS}]{_SERIAL_CAP}{_A}{{4}}应急", camera=False),
 )
 
 # The middle dot has look-alikes that Chinese and Japanese input methods offer in its place
@@ -97,6 +114,13 @@ def formats_of(text: str) -> list[PlateFormat]:
     return [f for f in FORMATS if f.matches(text)]
 
 
+def camera_formats_of(text: str) -> list[PlateFormat]:
+    """The formats the camera reads that the text fits: what a reading may be. Every character of
+    a military plate (VA12345) is in ALPHABET, so a plate whose province the network took for a
+    letter would otherwise be offered as one."""
+    return [f for f in FORMATS if f.camera and f.matches(text)]
+
+
 # All formats in one pattern: checking 100,000 plates of an import is one regex call each.
 _ANY_FORMAT = re.compile("|".join(f"(?:{f.pattern.pattern})" for f in FORMATS))
 _ANY_FORMAT_UNCAPPED = re.compile(_ANY_FORMAT.pattern.replace(_SERIAL_CAP, ""))
@@ -115,10 +139,10 @@ def colours_of(text: str) -> tuple[str, ...]:
     return tuple(seen)
 
 
-# The same formats as per-position character sets, for decoders that cannot run a regex over
+# The camera's formats as per-position character sets, for decoders that cannot run a regex over
 # probabilities; slot_variants adds the cap on the serial's letters. They hold only what the
-# recognizer can read (characters of ALPHABET, so no office letter O): the decoder, the plate
-# renderer and the impostor generator draw from them.
+# recognizer can read (characters of ALPHABET, so no office letter O; no format with
+# camera=False): the decoder, the plate renderer and the impostor generator draw from them.
 # tests/plates/test_plates_grammar.py checks that they agree with FORMATS on such text.
 _NEV = "ABCDEFGHJK"
 SLOTS: dict[str, tuple[str, ...]] = {

@@ -3,17 +3,38 @@
 The command runs without a shell, with {text} replaced by the message, on the prompt's own
 thread so that a decision never waits for speech. A newer prompt stops one still speaking: the
 driver at the barrier needs the current message, not a queue of old ones.
+
+A plate in the lines is spelt apart (spoken): a Mandarin engine says a run of digits as one number.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 import subprocess
 import threading
 
 from drivers.health import DeviceHealth
+from plates.grammar import is_plate
 
 log = logging.getLogger(__name__)
+
+# Between two letters or digits of a plate. A Chinese character needs no space: the engine takes
+# the change of script as a word break (espeak-ng says 苏E and 苏 E alike), and 应急 stays a word.
+_ASCII_PAIR = re.compile(r"(?<=[0-9A-Z])(?=[0-9A-Z])")
+
+
+def spoken(lines: list[str]) -> str:
+    """The lines as one message for the speech command, each plate in them spelt apart.
+
+    espeak-ng -v cmn (and any Mandarin engine) says 苏E12345 as 苏E 一万二千三百四十五 and 苏A1234警
+    as 一千二百三十四 警; drivers know their plate by its characters, as every car-park voice reads
+    it, so it goes over as 苏E 1 2 3 4 5 (京A D 1 2 3 4 5: AD is no word). The digits stay
+    digits, each said by its name: espeak-ng 1.51's cmn voice says a lone 1 as yī, but 幺 and the
+    characters 一二三 in an English voice, as pinyin and tone number. A fee (12元) is no plate and
+    stays a sum."""
+    words = " ".join(line for line in lines if line).split(" ")
+    return " ".join(_ASCII_PAIR.sub(" ", w) if is_plate(w) else w for w in words)
 
 
 class VoicePrompt:
@@ -30,7 +51,7 @@ class VoicePrompt:
         health.set_online()
 
     def show(self, lines: list[str]) -> None:
-        text = " ".join(line for line in lines if line)
+        text = spoken(lines)
         with self._cond:
             self._pending = text
             if self._running is not None and self._running.poll() is None:
