@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import secrets
 import sqlite3
 from datetime import datetime, time, timedelta
@@ -16,6 +17,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
 
+from gateway.accounts.passwords import typed_username
 from gateway.api.auth import SESSION_COOKIE, Principal, identify, same_origin
 from gateway.api.deps import MAX_ID, Db, Id, guard_app, local, write
 from gateway.api.errors import ApiError
@@ -25,6 +27,7 @@ from gateway.api.passes import pass_out, pass_window, visitor_rules_for
 from gateway.api.registry import resident_out
 from gateway.api.session import LoginLocked, client_address, log_in, set_session_cookie
 from gateway.api.views import recent, row_id
+from gateway.core.tickets import as_ticket
 from gateway.store import materials as materials_store
 from gateway.store import passes as pass_store
 from gateway.store import registry
@@ -34,6 +37,7 @@ from gateway.store.audit import count_audit, recent_audit
 from gateway.store.occupancy import count_open_stays, occupancy, open_stays, people_inside
 from gateway.store.outbox import count_set_aside
 from gateway.store.set_aside import set_aside
+from gateway.typed import typed
 from gateway.web.audit_words import AUDIT_ACTIONS
 from gateway.web.i18n import TEXTS, js_texts, translator
 from gateway.web.qr import qr_svg
@@ -339,6 +343,20 @@ def lookup_page(request: Request, db: Db, q: Annotated[str, Query(max_length=60)
 CARS_INSIDE_SHOWN = 200  # the newest; a search by plate finds the rest
 
 
+# A piece of a no-plate car's ticket as read off the paper (1123-01, 1123-): searched as typed, since
+# the plate grammar's reading drops the dash the stored ticket keeps (无牌-1123-01).
+_TICKET_PART = re.compile(r"[0-9]{2,4}-[0-9]{0,3}")
+
+
+def _car_searched(text: str) -> str | None:
+    """What a guard typed into 按车牌查找 as the piece of a stored plate it searches: a whole ticket
+    in its stored form, a piece of one as typed, else the plate as the grammar reads it (粤B12)."""
+    shown = typed(text)
+    if _TICKET_PART.fullmatch(shown):
+        return shown
+    return as_ticket(text) or normalize_plate(text) or None
+
+
 @router.get("/occupancy", response_class=HTMLResponse)
 def occupancy_page(request: Request, db: Db, plate: Annotated[str, Query(max_length=12)] = "") -> Response:
     """The counts per zone and class, and the cars recorded inside (newest first, or those whose
@@ -346,7 +364,7 @@ def occupancy_page(request: Request, db: Db, plate: Annotated[str, Query(max_len
     who = page_user(request, db)
     gw = guard_app(request).gw
     names = {z.id: z.name for z in gw.site.config.zones}
-    part = normalize_plate(plate) or None
+    part = _car_searched(plate)
     cars = open_stays(db, limit=CARS_INSIDE_SHOWN, part=part)
     for car in cars:
         car["entered_at"] = local(gw, car["entered_at"])
@@ -411,7 +429,8 @@ def audit_page(
     is a few thousand `payment.take` rows back, and cut at one page it could not be reached."""
     who = page_user(request, db)
     gw = guard_app(request).gw
-    by, what = actor or None, action or None
+    # Read as the login reads a user name (ｇｕａｒｄ１, `guard1 ` from a tablet's keyboard is guard1).
+    by, what = typed_username(actor or "") or None, typed(action or "") or None
     # One row more than the page: "older" is offered only where there is an older row to show.
     rows = recent_audit(db, AUDIT_PAGE + 1, by, what, before=before)
     older = rows[AUDIT_PAGE - 1]["id"] if len(rows) > AUDIT_PAGE else None
