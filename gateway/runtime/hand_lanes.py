@@ -479,6 +479,11 @@ class HandLanes:
             reason = f"held again after a restart (held by {holder} since {local:%Y-%m-%d %H:%M})"
             try:
                 self._check_lane(lane, "hold", reason)
+            except GatewayError as exc:  # its relay taken out of the config: dropped on record
+                if self._drop_on_record(lane, "hold_failed", f"{reason}: {exc}", "held open"):
+                    log.error("lane %s no longer held open after the restart: %s", lane, exc)
+                continue
+            try:
                 with self._turns[lane]:
                     self._write_or_keep(LaneRecord(self.now(), lane, "hold", "gateway", reason))
                     self._hold(lane, holder, reason)
@@ -507,23 +512,29 @@ class HandLanes:
         since = f"{was.since.astimezone(self.site.tz):%Y-%m-%d %H:%M}"  # on the pages, the site's time
         why = f"no lane {lane!r} in the site config ({what} by {was.by} since {since})"
         action = "reopen" if was.mode == "closed" else "hold_failed"
+        if self._drop_on_record(lane, action, why, what):
+            log.error(
+                "lane %s no longer %s after the restart: %s; fix: if the lane was renamed, %s it again "
+                "under its new id",
+                lane,
+                what,
+                why,
+                "close" if was.mode == "closed" else "hold",
+            )
+
+    def _drop_on_record(self, lane: str, action: str, why: str, what: str) -> bool:
+        """A mode the start cannot keep (its lane or its relay gone from the site config) set back to
+        normal on record, by `gateway`, and upstream (`lane_action`): dropped by deleting its row
+        alone, the hold vanished from the audit page and the centre's records. False, logged, when
+        it could not be written (still on record: tried again at the next start)."""
         try:
             self._record_lane(
                 lane, "gateway", action, why, lambda c, at: set_lane_mode(c, lane, "normal", at, "gateway")
             )
-        except (GatewayError, sqlite3.Error) as exc:  # still on record: tried again at the next start
-            log.error(
-                "lane %s %s on record, not in the site config, could not be dropped: %s", lane, what, exc
-            )
-            return
-        log.error(
-            "lane %s no longer %s after the restart: %s; fix: if the lane was renamed, %s it again "
-            "under its new id",
-            lane,
-            what,
-            why,
-            "close" if was.mode == "closed" else "hold",
-        )
+        except (GatewayError, sqlite3.Error) as exc:
+            log.error("lane %s %s on record could not be dropped: %s (%s)", lane, what, exc, why)
+            return False
+        return True
 
     def _hold(self, lane: str, holder: str, reason: str) -> None:
         self.barriers.commanded(lane, time.monotonic())
