@@ -407,8 +407,11 @@ class Commands:
                 raise
             reply = _storage_failed(cmd, exc)
         self._acceptances.pop(cmd.id, None)
-        done = partial(self._record, action="command_done", actor=cmd.actor, target=cmd.name, reply=reply)
         at = self.gw.now()
+
+        def done(conn: sqlite3.Connection, now: datetime) -> None:
+            self._record(conn, "command_done", cmd.actor, cmd.name, reply, now)
+
         if cmd.id in self._kept_ids:  # behind its acceptance, which waits
             self.gw.by_hand.in_turn(_Kept(at, "remote command answered", cmd, partial(done, now=at)))
         else:
