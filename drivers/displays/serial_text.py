@@ -17,6 +17,7 @@ from typing import Literal
 
 from drivers.health import DeviceHealth
 from drivers.serialport import PortError, SerialLink
+from gateway.core.tickets import compact_tickets
 
 log = logging.getLogger(__name__)
 
@@ -27,11 +28,15 @@ def display_bytes(
     lines: list[str], encoding: str = "gb18030", line_ending: str = "crlf", width: int = 0
 ) -> bytes:
     """A line longer than `width` goes on over the next lines, broken at its spaces (a longer word
-    where it must): cut off, 临时车 请缴费 7元 lost the fee on an 8-character panel."""
+    where it must): cut off, 临时车 请缴费 7元 lost the fee on an 8-character panel. A ticket in such
+    a line is first written without its dashes (无牌030307, as wide as a plate): broken, the
+    counter the driver checks went onto a line the panel may not have."""
     end = ENDINGS[line_ending]
     out = b""
     for line in lines:
         text = line.replace("\r", " ").replace("\n", " ")
+        if width and len(text) > width:
+            text = compact_tickets(text)
         for part in textwrap.wrap(text, width) if width and len(text) > width else [text]:
             out += part.encode(encoding, errors="replace") + end
     return out

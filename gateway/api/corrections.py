@@ -18,7 +18,7 @@ from gateway.api.shapes import ERRORS
 from gateway.api.views import from_event, holder_shape
 from gateway.core import TYPED_BY, Presented
 from gateway.core.model import LaneRules, VehicleClass
-from gateway.core.tickets import as_ticket, is_ticket, says_no_plate
+from gateway.core.tickets import as_ticket, is_ticket, meant_as_ticket, says_no_plate
 from gateway.errors import NotFound, Refused
 from gateway.store.audit import audit
 from gateway.store.corrections import Correction, correct_plate
@@ -110,7 +110,7 @@ def type_plate(lane: str, body: TypedPlateIn, who: User, app: App) -> dict[str, 
     no_plate = body.no_plate or says_no_plate(body.plate)
     if not (no_plate or body.plate.strip()):
         raise ApiError(422, "invalid_plate", "no plate was typed", "type the plate, or tap 无牌车 No plate")
-    typed = None if no_plate else as_ticket(body.plate) or _typed(body.plate)
+    typed = None if no_plate else as_ticket(body.plate) or _ticket_mistyped(body.plate) or _typed(body.plate)
     at = gw.now()
 
     def prepare(conn: sqlite3.Connection) -> Presented:
@@ -150,7 +150,7 @@ def _ticket_given(conn: sqlite3.Connection, lane: LaneRules, at: datetime) -> st
 def _plate_here(conn: sqlite3.Connection, lane: LaneRules, plate: str) -> str:
     """A typed plate, or a ticket: only at an exit, and only one of a car inside (a slip of the pen
     left free as a stranger whose entry was missed, its real stay open for good)."""
-    if not is_ticket(plate):
+    if not (is_ticket(plate) or meant_as_ticket(plate)):
         return plate
     if lane.direction == "entrance":
         raise Refused(
@@ -158,10 +158,19 @@ def _plate_here(conn: sqlite3.Connection, lane: LaneRules, plate: str) -> str:
             fix="tap 无牌车 No plate (send no_plate) for a car with no plate: it gets a new ticket",
             code="ticket_at_entrance",
         )
+    if not is_ticket(plate):
+        said = f"{plate!r} is no ticket (they read 无牌-0303-07)"
+        raise NotFound(said, fix=_pick(conn), code="unknown_ticket")
     if not ticket_inside(conn, plate):
         said = f"no car with no plate is inside on ticket {plate}"
         raise NotFound(said, fix=_pick(conn), code="unknown_ticket")
     return plate
+
+
+def _ticket_mistyped(text: str) -> str | None:
+    """A ticket typed wrong (无牌—0303: its counter left out): looked for among the cars inside, and
+    refused naming their tickets, rather than refused as a plate the car does not have."""
+    return text.strip() if meant_as_ticket(text) else None
 
 
 def _pick(conn: sqlite3.Connection, first: str = "check the ticket") -> str:

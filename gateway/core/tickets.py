@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from datetime import date
 
+from gateway.core.windows import DASHES
 from gateway.typed import typed
 
 PREFIX = "无牌-"
@@ -24,8 +25,11 @@ NO_PLATE_WORDS = frozenset({"无牌", "无牌车", "无车牌"})
 
 _TICKET = re.compile(r"^无牌-([0-9]{4})-([0-9]{2,3})$")
 # As a guard types it back: the dashes left out or typed as spaces (a full-width －, ０ is its
-# ASCII self after typed()).
+# ASCII self after typed(); a Chinese keyboard's — or – is '-' after _AS_HYPHEN).
 _TYPED = re.compile(r"^无牌[-\s]*([0-9]{4})[-\s]*([0-9]{2,3})$")
+_AS_HYPHEN = str.maketrans(dict.fromkeys(DASHES, "-"))
+# A ticket within a line of text (a lane display's).
+_WITHIN = re.compile(r"无牌-([0-9]{4})-([0-9]{2,3})")
 
 
 def ticket(day: date, number: int) -> str:
@@ -49,10 +53,24 @@ def number_of(value: str) -> int:
 
 
 def as_ticket(text: str) -> str | None:
-    """A ticket as a guard typed it (无牌030307, 无牌 0303 07, full-width digits), in its stored
-    form; None when the text is no ticket."""
-    found = _TYPED.match(typed(text))
+    """A ticket as a guard typed it (无牌030307, 无牌 0303 07, full-width digits, a Chinese
+    keyboard's dashes: 无牌—0303—07), in its stored form; None when the text is no ticket."""
+    found = _TYPED.match(typed(text).translate(_AS_HYPHEN))
     return f"{PREFIX}{found.group(1)}-{found.group(2)}" if found else None
+
+
+def meant_as_ticket(text: str) -> bool:
+    """The guard typed a ticket, well formed or not (无牌—0303, a letter for a digit): the text
+    begins 无牌, as no plate does, and is not 无牌车 itself. Such a text is a ticket to look for
+    among the cars inside, not a plate mistyped."""
+    return typed(text).startswith(PREFIX[:-1]) and not says_no_plate(text)
+
+
+def compact_tickets(line: str) -> str:
+    """The tickets in a line written without their dashes: 无牌030307, the eight characters of a
+    plate, where 无牌-0303-07 would be cut in two on a panel of eight. as_ticket reads it back, so
+    the driver may read it out or type it at the exit as it is shown."""
+    return _WITHIN.sub(r"无牌\1\2", line)
 
 
 def says_no_plate(text: str) -> bool:

@@ -8,16 +8,21 @@ from datetime import datetime, time, timedelta, tzinfo
 from typing import Any
 
 from gateway.core.tickets import PREFIX, day_prefix, number_of, ticket
-from gateway.timefmt import to_db
+from gateway.timefmt import from_db, to_db
 
-# The day's tickets given so far: each entrance decision on one is on record, admitted or not (a
-# refused car keeps its number: the guard may have written it down already).
-_GIVEN_TODAY = """
+# The tickets of a month-day given on that day of a year: each entrance decision on one is on record,
+# admitted or not (a refused car keeps its number: the guard may have written it down already).
+# Through the index on `at`, one day of each year the access log keeps (no index on `value`).
+_GIVEN_ON_DAY = """
 SELECT value FROM access_log
 WHERE at >= :start AND at < :end AND kind = 'plate' AND value >= :lo AND value < :hi
 """
-# And a car with that day's ticket still inside from a year before (nobody closed its stay).
+_FIRST_RECORD = "SELECT min(at) FROM access_log"
+# And a car with that month-day's ticket still inside from a year before (nobody closed its stay).
 _INSIDE_OF_DAY = "SELECT plate FROM stays WHERE exited_at IS NULL AND plate >= :lo AND plate < :hi"
+# And a charge still owed on one (a car let out by hand unpaid): charges are never deleted, so this
+# holds after retention has deleted the ticket's records (charges_unsettled_plate is its index).
+_OWED_OF_DAY = "SELECT plate FROM charges WHERE settled_at IS NULL AND plate >= :lo AND plate < :hi"
 # '.' follows '-': every ticket lies between the prefix and the prefix with its dash as a dot.
 _INSIDE = """
 SELECT id, plate, entered_at, zone, class FROM stays
@@ -33,17 +38,25 @@ def _after(prefix: str) -> str:
 
 def next_ticket(conn: sqlite3.Connection, at: datetime) -> str:
     """The ticket to give a car with no plate at `at` (in the site's time): one past the highest of
-    that day's. Called in the entrance decision's transaction, so two guards tapping 无牌车 at once
-    get two numbers."""
+    that month-day's on record, in any year (a ticket has no year). A ticket is so never given
+    again while a record names it or a charge is owed on it: a charge carried on a ticket (its car
+    let out by hand unpaid) would be asked of the car given it next, whose plate it then is.
+    Called in the entrance decision's transaction, so two guards tapping 无牌车 at once get two
+    numbers."""
     day = at.date()
-    start = datetime.combine(day, time(0), at.tzinfo)
     prefix = day_prefix(day)
     span = {"lo": prefix, "hi": _after(prefix)}
-    today = {"start": to_db(start), "end": to_db(start + timedelta(days=1))}
-    given = conn.execute(_GIVEN_TODAY, {**span, **today})
-    inside = conn.execute(_INSIDE_OF_DAY, span)
-    highest = max((number_of(row[0]) for row in [*given, *inside]), default=0)
-    return ticket(day, highest + 1)
+    found = [row[0] for row in conn.execute(_INSIDE_OF_DAY, span)]
+    found += [row[0] for row in conn.execute(_OWED_OF_DAY, span)]
+    first = from_db(conn.execute(_FIRST_RECORD).fetchone()[0])
+    for year in range(min(first.year if first else day.year, day.year), day.year + 1):
+        try:
+            start = datetime.combine(day.replace(year=year), time(0), at.tzinfo)
+        except ValueError:
+            continue  # 29 February, in a year without one
+        given = {"start": to_db(start), "end": to_db(start + timedelta(days=1))}
+        found += [row[0] for row in conn.execute(_GIVEN_ON_DAY, {**span, **given})]
+    return ticket(day, max(map(number_of, found), default=0) + 1)
 
 
 def tickets_inside(conn: sqlite3.Connection, tz: tzinfo) -> list[dict[str, Any]]:
