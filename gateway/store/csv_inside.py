@@ -8,7 +8,6 @@ dates by the same rules (gateway/timefmt.py). Each problem names the file and li
 from __future__ import annotations
 
 import csv
-import difflib
 import io
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 from gateway.parking.inside import CarInside, entered_at_of
 from gateway.store.csv_import import decode
-from gateway.store.csv_rows import RowError, plate_value
+from gateway.store.csv_rows import RowError, plate_value, unknown_columns
 from gateway.store.parking import ParkingError
 
 REQUIRED = ("plate",)
@@ -105,15 +104,6 @@ def _header_problems(header: list[str]) -> list[str]:
                 f"{','.join(REQUIRED)} and may have {','.join(OPTIONAL)}"
             )
     for number, column in enumerate(header, 1):
-        if column in known:
-            if header.index(column) != number - 1:
-                problems.append(f"column {number} {column!r} is there twice: delete one")
-            continue
-        guess = difflib.get_close_matches(column, known, n=1)
-        fix = f"did you mean {guess[0]!r}?" if guess else "delete it or rename it"
-        name = f"{column!r}" if column else "(no name)"
-        problems.append(
-            f"column {number} {name} is not a column of a file of cars inside: {fix} (it has "
-            f"{','.join(REQUIRED)} and may have {','.join(OPTIONAL)})"
-        )
-    return problems
+        if column in known and header.index(column) != number - 1:
+            problems.append(f"column {number} {column!r} is there twice: delete one")
+    return problems + unknown_columns(header, [*REQUIRED], [*OPTIONAL], "a file of cars inside")

@@ -73,7 +73,13 @@ def kind_of(header: list[str]) -> str | None:
 def column_problems(header: list[str], kind: str) -> list[str]:
     """What is wrong with each column of the header that a file of this kind does not have."""
     required, optional = KINDS[kind]
-    known = sorted(required | optional)
+    return unknown_columns(header, sorted(required), sorted(optional), f"a {kind} file")
+
+
+def unknown_columns(header: list[str], required: list[str], optional: list[str], what: str) -> list[str]:
+    """Each column of the header that `what` (a cards file, a file of cars inside) does not have,
+    with the column it may have been meant as."""
+    known = [*required, *optional]
     problems = []
     for number, column in enumerate(header, 1):
         if column in known:
@@ -82,8 +88,8 @@ def column_problems(header: list[str], kind: str) -> list[str]:
         fix = f"did you mean {guess[0]!r}?" if guess else "delete it or rename it"
         name = f"{column!r}" if column else "(no name)"
         problems.append(
-            f"column {number} {name} is not a column of a {kind} file: {fix} (a {kind} file has "
-            f"{','.join(sorted(required))} and may have {','.join(sorted(optional))})"
+            f"column {number} {name} is not a column of {what}: {fix} ({what} has "
+            f"{','.join(required)} and may have {','.join(optional)})"
         )
     return problems
 

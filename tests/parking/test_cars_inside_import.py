@@ -184,3 +184,25 @@ def test_a_database_held_by_another_process_exits_1_and_records_nothing(
     assert status == 1, capsys.readouterr().err
     assert rows(site, "SELECT count(*) FROM stays") == [(0,)]
     assert main(["import-inside", "-c", str(site), str(listed)]) == 0  # run again once it is over
+
+
+def test_an_entered_at_cell_with_an_offset_is_a_bad_row_not_a_shifted_time(
+    site: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The installer's list (made by a script that writes ISO times with a trailing Z) says 苏E12345
+    came in at 08:00, the site's time. What the installer sees: exit 0, the car recorded as in since
+    16:00 (the cell read as UTC), billed 8 hours short. What README promises for every CSV date
+    cell: a bad row naming the forms taken, exit 65, nothing recorded."""
+    came = (datetime.now(TZ) - 10 * H).replace(second=0, microsecond=0)
+    listed = tmp_path / "inside.csv"
+    listed.write_text(
+        f"plate,entered_at,vehicle_class,zone\n苏E12345,{came:%Y-%m-%d %H:%M}Z,,\n", encoding="utf-8"
+    )
+    status = main(["import-inside", "-c", str(site), str(listed)])
+    err = capsys.readouterr().err
+    with closing(sqlite3.connect(site.parent / "data" / "gateway.db")) as conn:
+        stays = conn.execute("SELECT plate, entered_at FROM stays").fetchall()
+    assert status == 65 and stays == [], (
+        f"exit {status}, recorded {stays} (the cell said {came:%H:%M} site time)"
+    )
+    assert "offset" in err or "site's time" in err, err
