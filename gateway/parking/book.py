@@ -243,6 +243,9 @@ def quote(
     vehicle_class: str = "car",
     unregistered: bool = False,
 ) -> Quote:
+    """What a car owes at `at`. `unregistered`: with no stay open, it is a stranger's plate whose
+    entry was missed, charged a day's fee where the site says so (no_entry_charge); never a ticket,
+    which only an entrance gives (the caller tells: gateway/parking/service.py _missed_entry)."""
     until = None
     if stay is not None:
         until = fee_end(at, payments, rules.grace)

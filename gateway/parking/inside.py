@@ -89,10 +89,13 @@ ORDER BY id LIMIT 1
 _OFF_SLOT = "UPDATE stays SET slot_id = NULL WHERE id = ?"
 # Decided again as the slot's second car: a handover that never was (the recorded car was on the
 # slot) stopped no billing. It is billed on from it, as from its entry, and the daily report counts
-# no handover; a renewal's stop is the renewal's, kept (billed_until_cause).
+# no handover; a renewal's stop is the renewal's, kept (billed_until_cause). The report counts its
+# entry as decided again (redecided_reason and _flags, schema migration 35), the entry's access
+# record kept as written: counted from that, a car that leaves temporary came in resident.
 _SECOND_CAR = """
 UPDATE stays SET slot_id = ?, billing = ?, handed_over_at = NULL,
-    billed_until = CASE WHEN billed_until_cause IS 'renewal' THEN billed_until END
+    billed_until = CASE WHEN billed_until_cause IS 'renewal' THEN billed_until END,
+    redecided_reason = ?, redecided_flags = ?
 WHERE id = ?
 """
 
@@ -253,10 +256,10 @@ def _as_second_car(conn: sqlite3.Connection, site: Site, later: _Later, actor: s
     lane = LaneRules(_LANE_ID, "entrance", "vehicle", later.zone)
     facts = lookup(conn, p, lane, site.capacity)
     decision = decide(p, replace(facts, zone=None, inside=False), _as_inside(site.policy))
-    billing, slot_id = decision.billing, decision.slot_id
+    billing, slot_id, reason = decision.billing, decision.slot_id, str(decision.reason)
     if not decision.admitted:
-        billing, slot_id = Billing.TEMPORARY, None
-    conn.execute(_SECOND_CAR, (slot_id, billing, later.stay_id))
+        billing, slot_id, reason = Billing.TEMPORARY, None, "temporary"
+    conn.execute(_SECOND_CAR, (slot_id, billing, reason, ",".join(decision.flags), later.stay_id))
     return {
         "stay_id": later.stay_id,
         "plate": later.plate,

@@ -61,12 +61,39 @@ def _log_sql(lanes: Collection[str]) -> str:
         f"WHEN a.admitted = 1 THEN NOT {_ENDS_HOLD} ELSE 1 END"
     )
     return f"""
-SELECT a.lane, a.direction, a.lane_type, a.admitted, a.reason, coalesce(a.class, v.class, 'car'), a.flags,
-       {flags_counted}, count(*)
+SELECT a.lane, a.direction, a.lane_type, a.admitted, coalesce({_redecided("redecided_reason")}, a.reason),
+       coalesce(a.class, v.class, 'car'), a.flags, {flags_counted}, {_redecided("redecided_flags")}, count(*)
 FROM access_log a LEFT JOIN vehicles v ON v.id = a.vehicle_id
 WHERE a.at >= ? AND a.at < ? AND {_COUNTED}
-GROUP BY 1, 2, 3, 4, 5, 6, 7, 8
+GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9
 """
+
+
+def _redecided(column: str) -> str:
+    """SQL: what the stay an entry record `a` opened was decided again as since (gateway/parking/
+    inside.py: the slot's second car, once the car there first was recorded inside; schema migration
+    35), NULL for the rest. The entry is counted so: as a car that came in as it leaves (B, in free
+    on its slot and made the second car, came in temporary and leaves temporary). The access record
+    itself is kept as it was written and sent upstream."""
+    return (
+        f"(SELECT s.{column} FROM stays s INDEXED BY stays_redecided_entry "
+        "WHERE s.entry_event = a.event_id AND s.redecided_reason IS NOT NULL ORDER BY s.id DESC LIMIT 1)"
+    )
+
+
+# Flags of an entry's own moment that deciding it again does not see (it is decided as inside, with
+# anti-passback off: gateway/parking/inside.py _as_inside): kept from its access record.
+_ENTRY_MOMENT_FLAGS = ("already_inside",)
+
+
+def _flags_of(logged: str, redecided: str | None) -> list[str]:
+    """The flags a record is counted with: its own, or for an entry decided again since, the flags
+    of that decision and those of the entry's moment (_ENTRY_MOMENT_FLAGS)."""
+    own = [f for f in logged.split(",") if f]
+    if redecided is None:
+        return own
+    again = [f for f in redecided.split(",") if f]
+    return again + [f for f in own if f in _ENTRY_MOMENT_FLAGS and f not in again]
 
 
 # A car refused on a misread plate that the guard corrected and that then came in under the
@@ -184,11 +211,10 @@ def _traffic(conn: sqlite3.Connection, lanes: dict[str, LaneRules], s: str, e: s
     }
     refusals: Counter[str] = Counter()
     flags: Counter[str] = Counter()
-    for lane_id, direction, lane_type, admitted, reason, vclass, flag_text, flags_counted, n in conn.execute(
-        _log_sql(lanes), (s, e)
-    ):
+    for row in conn.execute(_log_sql(lanes), (s, e)):
+        lane_id, direction, lane_type, admitted, reason, vclass, flag_text, flags_counted, redecided, n = row
         if flags_counted:
-            for flag in filter(None, flag_text.split(",")):
+            for flag in _flags_of(flag_text, redecided):
                 flags[flag] += n
         if reason in NOT_REFUSALS:
             continue
@@ -403,10 +429,10 @@ def _peak(conn: sqlite3.Connection, s: str, e: str, tz: ZoneInfo) -> dict[str, A
         "SELECT exited_at, zone, class FROM stays WHERE exited_at >= ? AND exited_at < ?", (s, e)
     ):
         moves.append((at, -1, (zone or "", vclass)))
-    peak, peak_at = peak_of(sum(inside.values()), [(at, d) for at, d, _ in moves])
+    peak, peak_at = peak_of(sum(inside.values()), [(at, d) for at, d, _ in moves], s)
     by_key = {}
     for key in set(inside) | {k for _, _, k in moves}:
-        n, _ = peak_of(inside.get(key, 0), [(at, d) for at, d, k in moves if k == key])
+        n, _ = peak_of(inside.get(key, 0), [(at, d) for at, d, k in moves if k == key], s)
         by_key[key] = n
     return {
         "total": peak,
@@ -415,12 +441,15 @@ def _peak(conn: sqlite3.Connection, s: str, e: str, tz: ZoneInfo) -> dict[str, A
     }
 
 
-def peak_of(start: int, moves: list[tuple[str, int]]) -> tuple[int, str | None]:
-    """Highest count reached from `start` through the moves (+1 in, -1 out) in time order.
+def peak_of(start: int, moves: list[tuple[str, int]], since: str) -> tuple[int, str]:
+    """Highest count reached from `start` (the cars inside at `since`, the period's start) through
+    the moves (+1 in, -1 out) in time order, and when it was first reached: at `since` when no move
+    goes above `start` (cars parked overnight, or recorded inside on day one, the most there at the
+    period's first moment; the report's peak had no time then, an empty cell in its CSV).
 
     At the same instant exits go first: a car leaving as another arrives never counts both.
     """
-    peak, peak_at, now = start, None, start
+    peak, peak_at, now = start, since, start
     for at, delta in sorted(moves, key=lambda m: (m[0], m[1])):
         now += delta
         if now > peak:

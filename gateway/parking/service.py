@@ -15,9 +15,9 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, tzinfo
 from typing import Any, Literal, NoReturn
 
-from gateway.core import TYPED_BY, Billing, Facts, LaneRules, Presented
+from gateway.core import TYPED_BY, Billing, CredentialFacts, Facts, LaneRules, Presented
 from gateway.core.credentials import BadCredential, canonical
-from gateway.core.tickets import as_ticket
+from gateway.core.tickets import as_ticket, is_ticket
 from gateway.events import AccessEvent
 from gateway.ids import uuid7
 from gateway.parking.book import Rules, StayFacts
@@ -156,7 +156,9 @@ class ParkingDesk:
             )
             until = fee_until(held_at_lane(conn, lane.id, p.at, held_on, self.site.lanes), p.at)
             rules = self._rules(conn, p.at)
-            account = owed(conn, rules, subject, until, vehicle_class=vclass, unregistered=cred is None)
+            account = owed(
+                conn, rules, subject, until, vehicle_class=vclass, unregistered=_missed_entry(p, cred)
+            )
             stay = account.stay
             billing = Billing(stay.billing) if stay and stay.billing else None
             facts = replace(
@@ -710,7 +712,17 @@ class ParkingDesk:
     def _who(self, conn: sqlite3.Connection, p: Presented, lane: LaneRules) -> tuple[str, str, bool]:
         facts = lookup(conn, p, lane, {})
         cred = facts.credential
-        return subject_of(p, cred, "vehicle"), facts.vehicle_class, cred is None
+        return subject_of(p, cred, "vehicle"), facts.vehicle_class, _missed_entry(p, cred)
+
+
+def _missed_entry(p: Presented, cred: CredentialFacts | None) -> bool:
+    """Whether a car with no stay open is a stranger whose entry was missed, charged a day's fee
+    under exit_without_entry = "charge": an unregistered plate, never a ticket. A ticket is only
+    ever given at an entrance, so one with no stay open is a car that left (let out owing by hand)
+    or a slip of the guard's pen, never a car that came in unseen (the lane refuses it `unknown`,
+    core/decide.py): what is carried on it is all it owes. Taken for a stranger, the quote on the
+    ticket of a car let out owing 7元 asked 37元."""
+    return cred is None and not (p.kind == "plate" and is_ticket(p.value))
 
 
 def _host_unit(conn: sqlite3.Connection, subject: str) -> tuple[str, str] | None:

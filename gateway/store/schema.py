@@ -1071,6 +1071,18 @@ MIGRATIONS: list[str] = [
     WHERE admitted = 1 AND direction = 'exit' AND lane_type = 'vehicle';
     ALTER TABLE stays ADD COLUMN entered_typed INTEGER;
     """,
+    # A car whose stay was decided again after its entry (gateway/parking/inside.py: on a slot it
+    # came in on free, made the slot's second car when the car there first was recorded inside) is
+    # counted in the daily report's entries as decided again: what its entry would have been, its
+    # kind (`redecided_reason`) and flags (`redecided_flags`, comma-separated). Its access record is
+    # kept as written (the log is append-only, and went upstream so): counted from it, the report
+    # gave the car a resident's entry and a temporary exit. The report reads them by the entry's
+    # event id, through an index of the few stays decided again.
+    """
+    ALTER TABLE stays ADD COLUMN redecided_reason TEXT;
+    ALTER TABLE stays ADD COLUMN redecided_flags TEXT;
+    CREATE INDEX stays_redecided_entry ON stays(entry_event) WHERE redecided_reason IS NOT NULL;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
