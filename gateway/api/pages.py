@@ -234,6 +234,26 @@ def logout_form(request: Request, db: Db, csrf: Annotated[str, Form(max_length=1
     return response
 
 
+# Where the pages' forms go when app.js cannot run (a browser older than the pages need): a form
+# with no method and action would send itself to its own page as a GET, the visitor's ID and phone
+# numbers in the address bar and the shared tablet's history. Nothing sent is read or kept.
+@router.post("/old-browser", response_class=HTMLResponse)
+def old_browser(request: Request, db: Db) -> Response:
+    who = identify(request, db, None, request.cookies.get(SESSION_COOKIE))
+    language = who.language if who is not None else guard_app(request).gw.site.config.site.language
+    return templates.TemplateResponse(
+        request,
+        "old_browser.html",
+        {
+            "t": translator(language),
+            "language": language,
+            "site": guard_app(request).gw.site.config.site,
+            "static_version": STATIC_VERSION,
+        },
+        headers={"Cache-Control": "no-store"},
+    )
+
+
 @router.get("/", response_class=HTMLResponse)
 def live_page(request: Request, db: Db) -> Response:
     who = page_user(request, db)

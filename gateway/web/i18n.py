@@ -9,6 +9,13 @@ from gateway.web.audit_words import AUDIT_ACTIONS
 
 TEXTS: dict[str, tuple[str, str]] = {
     "app.title": ("门岗", "Gate booth"),
+    # A browser older than the pages need (docs/guard-app.md): base.html, until app.js starts, and
+    # the answer to a form sent without it (pages.py old_browser).
+    "app.too_old": (
+        "浏览器版本过旧：请用 Chrome 61 或 Safari 15.4 以上",
+        "This browser is too old: use Chrome 61 or Safari 15.4 or newer",
+    ),
+    "app.not_sent": ("所填内容未登记、未保存。", "Nothing typed was registered or saved."),
     "list.shown": ("显示前 {shown} 条，共 {total} 条", "Showing {shown} of {total}"),
     "nav.live": ("实时通道", "Live lanes"),
     "nav.plates": ("车牌记录", "Plate log"),

@@ -17,8 +17,9 @@ from tests.ui.conftest import Site, bearer
 
 CHANGES = {"POST", "PUT", "PATCH", "DELETE"}
 # Changes anyone may ask for: logging in (rate limited), and the login and logout forms (their own
-# CSRF tokens, tested in test_guard_auth).
-OPEN = {("POST", "/api/session"), ("POST", "/login"), ("POST", "/logout")}
+# CSRF tokens, tested in test_guard_auth); and /old-browser, which changes nothing (the answer to a
+# page's form sent without its script: tests/ui/test_old_tablet_browser.py).
+OPEN = {("POST", "/api/session"), ("POST", "/login"), ("POST", "/logout"), ("POST", "/old-browser")}
 ADMIN_ONLY = {
     ("POST", "/api/contractors"),
     ("POST", "/api/credentials/unblock"),

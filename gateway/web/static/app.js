@@ -3,7 +3,11 @@
 const boot = JSON.parse(document.getElementById("boot").textContent);
 const T = (key) => boot.texts[key] || key;
 // "{name}" in a text, filled in (a function, so that a "$&" typed into a value stays as typed).
-const fill = (text, values) => text.replace(/\{(\w+)\}/g, (m, k) => (Object.hasOwn(values, k) ? values[k] : m));
+// The pages need no more than Chrome/WebView 61 and Safari 15.4 (docs/guard-app.md): ES2018 syntax
+// (tests/ui/test_old_tablet_js.py parses it so), and no call newer than those (Object.hasOwn is
+// Chrome 93, replaceChildren 86, requestSubmit Safari 16).
+const owns = (object, key) => Object.prototype.hasOwnProperty.call(object, key);
+const fill = (text, values) => text.replace(/\{(\w+)\}/g, (m, k) => (owns(values, k) ? values[k] : m));
 
 // A building and unit as the guard reads them, kept apart: the central server sends a resident's
 // as bare numbers (docs/mqtt.md: "3", "2"), and run together building 3 unit 12 and building 31
@@ -298,7 +302,15 @@ const LEAVES = new Set(["pass", "reload", "relogin"]);
 // A form changed after a try is another registration: it gets a key of its own.
 document.addEventListener("input", (e) => { if (e.target.form) delete e.target.form.dataset.key; });
 // Logging out leaves nothing typed behind for the next guard on this tablet.
-document.getElementById("logout")?.addEventListener("click", forgetForms);
+const logout = document.getElementById("logout");
+if (logout) logout.addEventListener("click", forgetForms);
+
+// Safari before 15.4 has no <dialog> (an iPad on iOS 15.3 or older): the page says the browser is
+// too old (below), and a dialog is still shown, opened as a plain box (app.css), not modal.
+const DIALOGS = typeof HTMLDialogElement === "function" && "showModal" in HTMLDialogElement.prototype;
+if (!DIALOGS) document.documentElement.classList.add("no-dialog");
+const openDialog = (dialog) => { if (DIALOGS) dialog.showModal(); else dialog.setAttribute("open", ""); };
+const closeDialog = (dialog) => { if (dialog.close) dialog.close(); else dialog.removeAttribute("open"); };
 
 // A dialog that asks for one line of text (its form's input, filled with `value`; it may be left
 // empty only when `optional`): resolves with {text, choice} (choice: the value of the submit button
@@ -310,17 +322,23 @@ function askText(dialogId, value, onClick, optional = false) {
   const input = form.querySelector("input");
   const cancel = form.querySelector("[data-cancel]");
   input.value = value;
-  dialog.showModal();
+  openDialog(dialog);
   input.focus();
   return new Promise((resolve) => {
-    const done = (answer) => { dialog.close(); cleanup(); resolve(answer); };
+    const done = (answer) => { closeDialog(dialog); cleanup(); resolve(answer); };
+    // Which submit button sent the form: SubmitEvent.submitter is Chrome 81 and Safari 15.4, so
+    // the button tapped is kept too (Enter in the field "clicks" the first one, as a tap would).
+    let pressed = null;
     const onSubmit = (e) => {
       e.preventDefault();
-      if (optional || input.value.trim()) {
-        done({ text: input.value.trim(), choice: (e.submitter && e.submitter.value) || "" });
-      }
+      const by = "submitter" in e ? e.submitter : pressed;
+      if (optional || input.value.trim()) done({ text: input.value.trim(), choice: (by && by.value) || "" });
     };
-    const onTap = (e) => onClick(e, input);
+    const onTap = (e) => {
+      const button = e.target.closest("button");
+      if (button && button.type === "submit") pressed = button;
+      onClick(e, input);
+    };
     const onCancel = () => done(null);
     function cleanup() {
       form.removeEventListener("submit", onSubmit); form.removeEventListener("click", onTap);
@@ -348,13 +366,13 @@ function askPlate({ title, reading, value, decide, vehicleClass, noPlate }) {
   kind.value = vehicleClass || "car";
   document.getElementById("plate-none-line").hidden = !noPlate;
   const tickets = document.getElementById("plate-tickets");
-  tickets.replaceChildren();
+  tickets.textContent = "";
   let tapped = false;
   return askText("plate-dialog", value, (e, input) => {
     if (e.target.id === "plate-none") {
       if (noPlate === "entrance") {
         tapped = true; input.value = NO_PLATE_TEXT;
-        e.target.form.requestSubmit(document.getElementById("plate-ok"));
+        document.getElementById("plate-ok").click();  // form.requestSubmit is Safari 16
       } else listTickets(noPlate, tickets);
       return;
     }
@@ -377,8 +395,9 @@ function askPlate({ title, reading, value, decide, vehicleClass, noPlate }) {
 async function listTickets(load, box) {
   let inside;
   try { inside = await load(); } catch (err) { failed(err); return; }
-  if (!inside.length) { box.replaceChildren(T("ticket.none")); return; }
-  box.replaceChildren(...inside.map((t) => {
+  box.textContent = "";
+  if (!inside.length) { box.append(T("ticket.none")); return; }
+  box.append(...inside.map((t) => {
     const chip = document.createElement("button");
     chip.type = "button"; chip.className = "chip plate-text"; chip.dataset.ticket = t.ticket;
     chip.textContent = t.ticket;
@@ -492,8 +511,10 @@ document.addEventListener("change", (e) => {
 
 // A page that keeps itself current (an element with data-refresh: seconds) is reloaded that often,
 // but not while the guard is typing into it or answering a dialog: a reload wipes what was typed.
-const REFRESH_S = Number(document.querySelector("[data-refresh]")?.dataset.refresh || 0);
-const typing = () => document.querySelector("dialog[open]") || document.activeElement?.closest("form") ||
+const refreshing = document.querySelector("[data-refresh]");
+const REFRESH_S = Number((refreshing && refreshing.dataset.refresh) || 0);
+const typing = () => document.querySelector("dialog[open]") ||
+  (document.activeElement && document.activeElement.closest("form")) ||
   [...document.querySelectorAll("form[data-api] input")].some((el) => el.value !== el.defaultValue);
 if (REFRESH_S > 0) setInterval(() => { if (!typing()) location.reload(); }, REFRESH_S * 1000);
 
@@ -503,3 +524,8 @@ document.querySelectorAll("form[data-rules]").forEach((form) => {
   if (form.elements.valid_from.value || form.elements.valid_to.value) followRules(form);
 });
 sayWhatWasSaid();
+// The page's script has started: the words that the browser is too old (base.html, for a browser
+// that cannot run this file at all) go, but stay where it has no <dialog>, which every question to
+// the guard needs.
+const tooOld = document.getElementById("old-browser");
+if (tooOld) tooOld.hidden = DIALOGS;

@@ -12,7 +12,8 @@ document.addEventListener("click", async (e) => {
     const note = document.createElement("small");
     note.className = "muted";
     note.textContent = `(${T("fix.read")} ${done.read} · ${T("fix.by")} ${done.by})`;
-    cell.replaceChildren(`${done.plate} `, note);
+    cell.textContent = "";  // not replaceChildren(): Chrome 86, Safari 14
+    cell.append(`${done.plate} `, note);
     fix.dataset.plate = done.plate;
     toast(`${T("fix.done")}: ${done.plate}` + (done.stay_moved ? ` · ${T("fix.stay_moved")}` : ""));
   } catch (err) { failed(err); } finally { fix.disabled = false; }
