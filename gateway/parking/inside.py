@@ -8,7 +8,9 @@ exit_without_entry = "charge", whatever its real time). One function records one
 API and `gateway import-inside` alike: the stay an entry of that plate at `entered_at` would have
 opened, decided by the decision core as such an entry is (its own slot if free, else as the slot's
 second car; monthly, visitor's or temporary, billed from `entered_at`), marked as recorded by whom,
-audited and sent upstream in the caller's transaction.
+audited and sent upstream in the caller's transaction. A record made with a wrong, earlier time
+that made the slot's first car its second car, closed by the admin (已离场) to be made again at the
+true time, gives that car back what it was (restore_displaced, from ParkingDesk.close_stay).
 
 The car is inside, whatever a lane would have said: what would have refused it at the barrier (a
 full zone, `policy.no_slot` or `shared_slot_second_car` or `unknown_vehicle` = "refuse", a pass or
@@ -25,14 +27,24 @@ from datetime import datetime
 from typing import Any, cast
 from zoneinfo import ZoneInfo
 
-from gateway.core import TYPED_BY, Billing, CredentialFacts, Facts, LaneRules, Policy, Presented, decide
+from gateway.core import (
+    TYPED_BY,
+    Billing,
+    CredentialFacts,
+    Decision,
+    Facts,
+    LaneRules,
+    Policy,
+    Presented,
+    decide,
+)
 from gateway.core.model import VehicleClass
 from gateway.parking.service import typed_plate
 from gateway.site import Site
 from gateway.store.audit import audit
 from gateway.store.lookup import lookup, subject_of
 from gateway.store.outbox import enqueue
-from gateway.store.parking import ParkingError
+from gateway.store.parking import ParkingError, handover
 from gateway.timefmt import FORMS, gives_offset, parse_local, to_db
 
 CLASSES = ("car", "motorcycle", "bicycle")
@@ -97,6 +109,47 @@ UPDATE stays SET slot_id = ?, billing = ?, handed_over_at = NULL,
     billed_until = CASE WHEN billed_until_cause IS 'renewal' THEN billed_until END,
     redecided_reason = ?, redecided_flags = ?
 WHERE id = ?
+"""
+
+# The stay an admin closes: a record made by hand that was on a slot is one that may have made the
+# slot's first car its second car (_CAME_IN_AFTER); an entry's stay never did.
+_CLOSED_RECORD = "SELECT slot_id, entered_at FROM stays WHERE id = ? AND recorded_by IS NOT NULL"
+# The car of the slot decided again as its second car (redecided_reason) by a record of an earlier
+# time: the first still inside that came in after the record's time, and is off the slot.
+_DISPLACED = """
+SELECT s.id, s.plate, s.zone, s.class, s.entered_at, s.billing, s.slot_id FROM stays s
+JOIN slot_vehicles sv ON sv.vehicle_id = s.vehicle_id AND sv.slot_id = :slot
+WHERE s.exited_at IS NULL AND s.redecided_reason IS NOT NULL AND s.entered_at > :recorded
+  AND s.slot_id IS NOT :slot AND s.plate IS NOT NULL
+ORDER BY s.entered_at, s.id LIMIT 1
+"""
+# A car of the slot inside since before the displaced car came in, in the shared spaces or on the
+# slot: with the record closed, that car was the slot's first, and the displaced car its second.
+_CAME_IN_BEFORE = """
+SELECT 1 FROM stays s JOIN slot_vehicles sv ON sv.vehicle_id = s.vehicle_id AND sv.slot_id = :slot
+WHERE s.exited_at IS NULL AND s.id != :displaced AND s.entered_at < :entered AND s.class = 'car'
+  AND (s.slot_id IS NULL OR s.slot_id = :slot)
+LIMIT 1
+"""
+# A car on the slot when the displaced car came in, gone since: the displaced car came in as its
+# second car and was handed the slot when it went (store/parking.py handover), which its
+# displacement forgot (handed_over_at = NULL). Only a stay on record then (a smaller id: stays are
+# numbered as they are written): a car recorded since with an earlier time (the record closed now,
+# or one closed before it, typed wrong twice) is not what it came in as.
+_ON_SLOT_AT_ENTRY = """
+SELECT max(exited_at) FROM stays
+WHERE slot_id = :slot AND id < :displaced AND entered_at < :entered
+  AND exited_at IS NOT NULL AND exited_at > :entered
+"""
+# Back as it was before the record made it the second car: on its slot free from its entry, or the
+# second car handed the slot at :handed (billed to then, as store/parking.py _HANDED_OVER bills it,
+# a renewal's stop kept). No longer decided again: the report counts its entry as its access
+# record says.
+_RESTORED = """
+UPDATE stays SET slot_id = :slot, billing = :billing, handed_over_at = :handed,
+    billed_until = CASE WHEN billed_until_cause IS 'renewal' THEN billed_until ELSE :handed END,
+    redecided_reason = NULL, redecided_flags = NULL
+WHERE id = :id
 """
 
 
@@ -249,13 +302,7 @@ def _as_second_car(conn: sqlite3.Connection, site: Site, later: _Later, actor: s
     on another slot of its own that is free. What would have kept it out at the barrier does not
     (it is inside): it is then a temporary car, as the recorded car is. A car handed the slot is
     billed again from that handover (_SECOND_CAR): the recorded car was on the slot, not gone."""
-    by = f"{TYPED_BY}{actor}"
-    p = Presented(
-        _LANE_ID, "plate", later.plate, 1.0, later.entered_at, by, vehicle_class=later.vehicle_class
-    )
-    lane = LaneRules(_LANE_ID, "entrance", "vehicle", later.zone)
-    facts = lookup(conn, p, lane, site.capacity)
-    decision = decide(p, replace(facts, zone=None, inside=False), _as_inside(site.policy))
+    decision = _decided_again(conn, site, later, actor)
     billing, slot_id, reason = decision.billing, decision.slot_id, str(decision.reason)
     if not decision.admitted:
         billing, slot_id, reason = Billing.TEMPORARY, None, "temporary"
@@ -267,6 +314,111 @@ def _as_second_car(conn: sqlite3.Connection, site: Site, later: _Later, actor: s
         "slot_id": slot_id,
         "billing": billing,
     }
+
+
+@dataclass(frozen=True, slots=True)
+class Restored:
+    """The car of a slot put back as it was when the record that made it the slot's second car
+    was closed: `said` for the upstream record, `detail` for the close's audit row."""
+
+    said: dict[str, Any]
+    detail: str
+
+
+@dataclass(frozen=True, slots=True)
+class _Displaced:
+    """The car a record made the slot's second car: as it is now (its billing, the slot it is on)."""
+
+    car: _Later
+    billing: str | None
+    slot_id: int | None
+
+
+def restore_displaced(
+    conn: sqlite3.Connection, site: Site, closed: int, actor: str, at: datetime
+) -> Restored | None:
+    """An admin closed stay `closed` (the caller owns the transaction, the stay closed already). A
+    car recorded inside at a wrong, earlier time made the slot's first car its second car
+    (_as_second_car); closed to be recorded again at the true time, it gives that car back what it
+    was: on its slot free from its entry, or the second car handed the slot when the car on it then
+    left. Left so, the first car paid for the time it stood alone on its own slot, and the record
+    made again at the true time made it pay on: it found the slot the first car's, handed it at the
+    close. Nothing is given back where something else makes it the second car still: a car of the
+    slot inside from before its entry, another car on the slot, or the slot no longer its own (its
+    entry is decided again with the cars inside now, as the displacement decided it)."""
+    record = conn.execute(_CLOSED_RECORD, (closed,)).fetchone()
+    if record is None or record[0] is None:
+        return None
+    slot, recorded = record
+    displaced = _displaced_by(conn, site, slot, recorded)
+    if displaced is None or not _first_of_its_slot(conn, site, displaced, slot, actor):
+        return None
+    car = displaced.car
+    handed = _handed_over_at(conn, slot, car)
+    billing = displaced.billing if handed is not None else "slot"
+    stored = None if handed is None else to_db(handed)
+    conn.execute(_RESTORED, {"slot": slot, "billing": billing, "handed": stored, "id": car.stay_id})
+    if displaced.slot_id is not None:  # it was moved onto another slot of its own: that one is free again
+        handover(conn, displaced.slot_id, at, "admin")
+    number = conn.execute(_SLOT_NUMBER, (slot,)).fetchone()[0]
+    how = "free from its entry" if handed is None else f"its second car, handed it at {handed:%Y-%m-%d %H:%M}"
+    since = f"{car.entered_at:%Y-%m-%d %H:%M}"
+    where = f"back on its slot {number} as it was ({how})"
+    detail = f"{car.plate} (stay {car.stay_id}), in since {since}, {where}"
+    said = {
+        "stay_id": car.stay_id,
+        "plate": car.plate,
+        "entered_at": car.entered_at.isoformat(),
+        "slot_id": slot,
+        "billing": billing,
+        "handed_over_at": None if handed is None else handed.isoformat(),
+    }
+    return Restored(said, detail)
+
+
+def _displaced_by(conn: sqlite3.Connection, site: Site, slot: int, recorded: str) -> _Displaced | None:
+    """The car of the slot a record of `recorded`'s time made its second car, still inside."""
+    row = conn.execute(_DISPLACED, {"slot": slot, "recorded": recorded}).fetchone()
+    if row is None:
+        return None
+    stay_id, plate, zone, vclass, entered, billing, on = row
+    return _Displaced(_Later(stay_id, plate, zone, vclass, _local(entered, site)), billing, on)
+
+
+def _first_of_its_slot(
+    conn: sqlite3.Connection, site: Site, displaced: _Displaced, slot: int, actor: str
+) -> bool:
+    """Whether the car, its entry decided again now, would have come in on the slot: no car of it
+    inside came in before it (recorded since, or moved off the slot), none is on it, the slot is
+    its own still."""
+    car = displaced.car
+    named = {"slot": slot, "displaced": car.stay_id, "entered": to_db(car.entered_at)}
+    if conn.execute(_CAME_IN_BEFORE, named).fetchone() is not None:
+        return False
+    decision = _decided_again(conn, site, car, actor)
+    return decision.admitted and decision.slot_id == slot
+
+
+def _handed_over_at(conn: sqlite3.Connection, slot: int, car: _Later) -> datetime | None:
+    """When the car was handed the slot, where another car was on it at its entry (it came in as
+    its second car): that car's exit. None where it came in on the slot free."""
+    named = {"slot": slot, "displaced": car.stay_id, "entered": to_db(car.entered_at)}
+    left = conn.execute(_ON_SLOT_AT_ENTRY, named).fetchone()[0]
+    return None if left is None else datetime.fromisoformat(left).astimezone(car.entered_at.tzinfo)
+
+
+def _decided_again(conn: sqlite3.Connection, site: Site, car: _Later, actor: str) -> Decision:
+    """The car's entry decided again with the cars inside now (on its slot or not) and the register
+    as it is now, as an entry at its time would have been, nothing keeping it out."""
+    by = f"{TYPED_BY}{actor}"
+    p = Presented(_LANE_ID, "plate", car.plate, 1.0, car.entered_at, by, vehicle_class=car.vehicle_class)
+    lane = LaneRules(_LANE_ID, "entrance", "vehicle", car.zone)
+    facts = lookup(conn, p, lane, site.capacity)
+    return decide(p, replace(facts, zone=None, inside=False), _as_inside(site.policy))
+
+
+def _local(stored: str, site: Site) -> datetime:
+    return datetime.fromisoformat(stored).astimezone(site.tz)
 
 
 def _registered_class(cred: CredentialFacts | None) -> str | None:

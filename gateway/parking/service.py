@@ -509,8 +509,15 @@ class ParkingDesk:
             "UPDATE stays SET exited_at = ?, closed_by = 'admin' WHERE id = ? AND exited_at IS NULL",
             (to_db(at), stay_id),
         )
-        audit(conn, at, actor, "stay.close", f"stay:{stay_id}", f"{plate or ''}: {reason}")
-        moved = handover(conn, slot_id, at, "admin") if slot_id is not None else None
+        # A record of a car inside closed to be made again at its true time gives back the slot's
+        # first car it had made the second car; inside.py imports this module, hence here.
+        from gateway.parking.inside import restore_displaced
+
+        back = restore_displaced(conn, self.site, stay_id, actor, at) if slot_id is not None else None
+        detail = f"{plate or ''}: {reason}" + (f"; {back.detail}" if back is not None else "")
+        audit(conn, at, actor, "stay.close", f"stay:{stay_id}", detail)
+        # The slot is the restored car's again: no other car of it is handed the slot.
+        moved = handover(conn, slot_id, at, "admin") if slot_id is not None and back is None else None
         enqueue(
             conn,
             "stay",
@@ -523,6 +530,7 @@ class ParkingDesk:
                 "class": vclass,
                 "reason": reason,
                 "actor": actor,
+                "restored": back.said if back is not None else None,
             },
             at,
         )
