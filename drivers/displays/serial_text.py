@@ -17,7 +17,7 @@ from typing import Literal
 
 from drivers.health import DeviceHealth
 from drivers.serialport import PortError, SerialLink
-from gateway.core.tickets import compact_tickets
+from gateway.core.tickets import is_ticket, split_at_tickets, ticket_lines
 
 log = logging.getLogger(__name__)
 
@@ -27,19 +27,28 @@ ENDINGS = {"crlf": b"\r\n", "lf": b"\n", "cr": b"\r"}
 def display_bytes(
     lines: list[str], encoding: str = "gb18030", line_ending: str = "crlf", width: int = 0
 ) -> bytes:
-    """A line longer than `width` goes on over the next lines, broken at its spaces (a longer word
-    where it must): cut off, 临时车 请缴费 7元 lost the fee on an 8-character panel. A ticket in such
-    a line is first written without its dashes (无牌030307, as wide as a plate): broken, the
-    counter the driver checks went onto a line the panel may not have."""
+    """Each line as the panel is sent it, encoded, after it the line ending; see panel_lines for a
+    line longer than `width`."""
     end = ENDINGS[line_ending]
     out = b""
     for line in lines:
-        text = line.replace("\r", " ").replace("\n", " ")
-        if width and len(text) > width:
-            text = compact_tickets(text)
-        for part in textwrap.wrap(text, width) if width and len(text) > width else [text]:
+        for part in panel_lines(line.replace("\r", " ").replace("\n", " "), width):
             out += part.encode(encoding, errors="replace") + end
     return out
+
+
+def panel_lines(text: str, width: int) -> list[str]:
+    """A line longer than `width` goes on over the next lines, broken at its spaces (a longer word
+    where it must): cut off, 临时车 请缴费 7元 lost the fee on an 8-character panel. A ticket in it
+    goes on lines of its own, whole where it fits, else broken at its dashes (tickets.ticket_lines):
+    cut as a word, 无牌0303100 read 无牌030310 / 0, another car's ticket."""
+    if not width or len(text) <= width:
+        return [text]
+    lines: list[str] = []
+    for piece in split_at_tickets(text):
+        # The words after a ticket begin with the space that parted them: no line begins blank.
+        lines += ticket_lines(piece, width) if is_ticket(piece) else textwrap.wrap(piece.strip(), width)
+    return lines
 
 
 class SerialTextDisplay:

@@ -2,10 +2,11 @@
 for repair), given at the entrance when the guard taps 无牌车 and typed back at the exit.
 
 A ticket reads 无牌-0303-07: the site's month and day, then a counter of that day (two digits, three
-past 99). No plate begins with 无, so a ticket is never taken for a real plate, and a guard can write
-it on a paper ticket or read it out. It stands where a plate would (a plate credential's value, the
-stay's plate, the access record's plate), so the car is decided, counted, billed and let out as any
-temporary car; its decisions carry the flag NO_PLATE, by which the centre tells it apart.
+past 99, four past 999). No plate begins with 无, so a ticket is never taken for a real plate, and a
+guard can write it on a paper ticket or read it out. It stands where a plate would (a plate
+credential's value, the stay's plate, the access record's plate), so the car is decided, counted,
+billed and let out as any temporary car; its decisions carry the flag NO_PLATE, by which the centre
+tells it apart.
 """
 
 from __future__ import annotations
@@ -23,13 +24,15 @@ NO_PLATE = "no_plate"
 # entrance gives it a ticket, as the 无牌车 button does.
 NO_PLATE_WORDS = frozenset({"无牌", "无牌车", "无车牌"})
 
-_TICKET = re.compile(r"^无牌-([0-9]{4})-([0-9]{2,3})$")
+# The counter has as many digits as it needs: a busy day's thousandth car, 无牌-0303-1000, read as
+# no ticket, was given it again and could not leave on it.
+_TICKET = re.compile(r"^无牌-([0-9]{4})-([0-9]{2,})$")
 # As a guard types it back: the dashes left out or typed as spaces (a full-width －, ０ is its
 # ASCII self after typed(); a Chinese keyboard's — or – is '-' after _AS_HYPHEN).
-_TYPED = re.compile(r"^无牌[-\s]*([0-9]{4})[-\s]*([0-9]{2,3})$")
+_TYPED = re.compile(r"^无牌[-\s]*([0-9]{4})[-\s]*([0-9]{2,})$")
 _AS_HYPHEN = str.maketrans(dict.fromkeys(DASHES, "-"))
-# A ticket within a line of text (a lane display's).
-_WITHIN = re.compile(r"无牌-([0-9]{4})-([0-9]{2,3})")
+# A ticket within a line of text (a lane display's), whole, as re.split gives it back.
+_WITHIN = re.compile(r"(无牌-[0-9]{4}-[0-9]{2,})")
 
 
 def ticket(day: date, number: int) -> str:
@@ -66,11 +69,43 @@ def meant_as_ticket(text: str) -> bool:
     return typed(text).startswith(PREFIX[:-1]) and not says_no_plate(text)
 
 
-def compact_tickets(line: str) -> str:
-    """The tickets in a line written without their dashes: 无牌030307, the eight characters of a
-    plate, where 无牌-0303-07 would be cut in two on a panel of eight. as_ticket reads it back, so
-    the driver may read it out or type it at the exit as it is shown."""
-    return _WITHIN.sub(r"无牌\1\2", line)
+def split_at_tickets(line: str) -> list[str]:
+    """The line in pieces, each ticket in it a piece of its own: 请 无牌-0303-07 缴费 gives '请 ',
+    '无牌-0303-07', ' 缴费'."""
+    return [piece for piece in _WITHIN.split(line) if piece]
+
+
+def ticket_lines(value: str, width: int) -> list[str]:
+    """The lines on which a panel `width` characters wide shows the ticket `value`: whole on one
+    line where it fits (无牌-0303-07, else without its dashes as wide as a plate, 无牌030307), else
+    broken at its dashes (无牌-0303 / -100). Never cut anywhere else: 无牌0303100 cut at 8 read
+    无牌030310, the ticket of another car. No line of a broken ticket is a ticket (the month and day
+    and the counter each stand alone), and as_ticket reads its lines typed together, with or without
+    a space, as the ticket."""
+    if not width:
+        return [value]  # a display's width 0: lines of any length
+    forms = _panel_forms(value)
+    for lines in forms:
+        if all(len(line) <= width for line in lines):
+            return lines
+    # A panel narrower than 4 characters: cut where it must. A line so short is never a ticket
+    # (a ticket has at least 8 characters).
+    return [line[i : i + width] for line in forms[-1] for i in range(0, len(line), width)]
+
+
+def _panel_forms(value: str) -> list[list[str]]:
+    """The ways to show a ticket on a panel, the clearest first (the widest)."""
+    found = _TICKET.match(value)
+    if found is None:
+        return [[value]]
+    day, number = found.groups()
+    return [
+        [value],
+        [f"无牌{day}{number}"],
+        [f"{PREFIX}{day}", f"-{number}"],
+        [PREFIX[:-1], f"-{day}", f"-{number}"],
+        [PREFIX[:-1], day, number],
+    ]
 
 
 def says_no_plate(text: str) -> bool:
