@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 from typing import Any
 
+from gateway.api.pages import STATIC_VERSION
 from gateway.parking.tariffs import CLASS_NAMES
 
 WORDS: dict[str, tuple[str, str]] = {
@@ -38,8 +39,8 @@ def prices_html(prices: dict[str, Any], site: str, language: str) -> str:
         f"<!doctype html><html lang='{'zh-CN' if i == 0 else 'en'}'><head><meta charset='utf-8'>",
         "<meta name='viewport' content='width=device-width, initial-scale=1'>",
         f"<title>{w('title', site=site)}</title>",
-        "<style>body{font-family:sans-serif;max-width:40em;margin:1em auto;padding:0 1em}"
-        "h2{border-bottom:1px solid #ccc}li{margin:.3em 0}</style></head><body>",
+        # A stylesheet of the gateway's own: the page's policy (style-src 'self') refuses a <style>.
+        f"<link rel='stylesheet' href='/static/prices.css?v={STATIC_VERSION}'></head><body>",
         f"<h1>{w('heading', site=site)}</h1>",
     ]
     if not prices["tariffs"]:

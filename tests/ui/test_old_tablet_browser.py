@@ -64,7 +64,7 @@ def test_a_new_browser_is_not_told_it_is_too_old(
     site, url = paying_site
     page = page_at(browser, url, TABLET)
     page.wait_for_selector("#lane-door [data-status] >> text=设备在线")
-    page.wait_for_timeout(1500)  # past the banner's delay
+    page.wait_for_timeout(1500)  # time enough for app.js and too-old.js to run
     assert page.is_hidden("#old-browser")
     assert page.errors == []
 

@@ -328,11 +328,14 @@ function askText(dialogId, value, onClick, optional = false) {
     const done = (answer) => { closeDialog(dialog); cleanup(); resolve(answer); };
     // Which submit button sent the form: SubmitEvent.submitter is Chrome 81 and Safari 15.4, so
     // the button tapped is kept too (Enter in the field "clicks" the first one, as a tap would).
+    // A button the dialog does not show is no choice of the guard's: Enter "clicks" the first
+    // submit button even where it is hidden (纠正并重新判断 for a car already let in).
     let pressed = null;
     const onSubmit = (e) => {
       e.preventDefault();
       const by = "submitter" in e ? e.submitter : pressed;
-      if (optional || input.value.trim()) done({ text: input.value.trim(), choice: (by && by.value) || "" });
+      const choice = by && !by.closest("[hidden]") ? by.value : "";
+      if (optional || input.value.trim()) done({ text: input.value.trim(), choice });
     };
     const onTap = (e) => {
       const button = e.target.closest("button");
@@ -524,8 +527,9 @@ document.querySelectorAll("form[data-rules]").forEach((form) => {
   if (form.elements.valid_from.value || form.elements.valid_to.value) followRules(form);
 });
 sayWhatWasSaid();
-// The page's script has started: the words that the browser is too old (base.html, for a browser
-// that cannot run this file at all) go, but stay where it has no <dialog>, which every question to
-// the guard needs.
+// The page's script has run to its end: too-old.js, which runs next, leaves the words that the
+// browser is too old hidden (base.html). They are shown where there is no <dialog>, which every
+// question to the guard needs.
+document.documentElement.setAttribute("data-app-started", "");
 const tooOld = document.getElementById("old-browser");
 if (tooOld) tooOld.hidden = DIALOGS;
