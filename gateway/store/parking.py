@@ -36,8 +36,10 @@ FROM stays s LEFT JOIN validations v ON v.stay_id = s.id LEFT JOIN vehicles vh O
 """
 _OPEN_STAY = _STAY + " WHERE s.subject = ? AND s.exited_at IS NULL ORDER BY s.id DESC LIMIT 1"
 _STAY_BY_ID = _STAY + " WHERE s.id = ?"
+# A payment counts for its stay less what of it paid carried charges it settled (carried_fen, at
+# a re-entry: carry_reentry); that part is only ever non-zero on one unlinked again by a correction.
 _PAYMENTS = """
-SELECT id, amount_fen, fee_until, at FROM payments
+SELECT id, amount_fen - carried_fen, fee_until, at FROM payments
 WHERE subject = ? AND charge_id IS NULL AND (stay_id = ? OR at >= ?) ORDER BY id
 """
 
@@ -47,11 +49,12 @@ def charge_owed_sql(linked_before: str = "") -> str:
     carried to the next exit may have had a booth prepayment made during the stay whose exit was
     missed. Given `linked_before` (an SQL expression), as things stood then: the payments linked
     before it, and those of a charge voided since, which were linked to it from its writing until
-    they went back to the stay (gateway/store/corrections.py)."""
-    paid = "SELECT sum(p.amount_fen) FROM payments p WHERE p.charge_id = c.id"
+    they went back to the stay (gateway/store/corrections.py). A payment counts less what of it
+    paid the carried charges it settled as it was linked (carry_reentry): that went to them."""
+    paid = "SELECT sum(p.amount_fen - p.carried_fen) FROM payments p WHERE p.charge_id = c.id"
     if not linked_before:
         return f"c.amount_fen - coalesce(({paid}), 0)"
-    given_back = "SELECT sum(p.amount_fen) FROM payments p WHERE p.voided_charge_id = c.id"
+    given_back = "SELECT sum(p.amount_fen - p.carried_fen) FROM payments p WHERE p.voided_charge_id = c.id"
     return (
         f"c.amount_fen - coalesce(({paid} AND coalesce(p.linked_at, p.at) < {linked_before}), 0) "
         f"- coalesce(({given_back}), 0)"
@@ -817,21 +820,7 @@ def _apply(
         charge_id = _write_charge(
             conn, rules.tz, account.stay, account, charge, kind, event_id, at, settled=True
         )
-    if settles:
-        marks = ",".join("?" * len(settles))
-        conn.execute(f"UPDATE charges SET settled_at = ? WHERE id IN ({marks})", (to_db(at), *settles))
-        # They went upstream unsettled (carry_reentry): the central server hears that they are paid,
-        # with the figures they went up with.
-        settled_at = at.astimezone(rules.tz).isoformat()  # in the site's offset, as every record's time
-        for carried_id, carried_kind, plate, amount_fen, owed_fen in conn.execute(
-            f"SELECT c.id, c.kind, c.plate, c.amount_fen, {charge_owed_sql()} FROM charges c "
-            f"WHERE c.id IN ({marks}) ORDER BY c.id",
-            settles,
-        ).fetchall():
-            carried = {"charge_id": carried_id, "kind": carried_kind, "plate": plate}
-            money = _left_to_pay(amount_fen, amount_fen - owed_fen)
-            change = {"at": settled_at, "change": "settled", **carried, **money, "settled": True}
-            enqueue(conn, "charge", {**change, "access_event_id": event_id}, at)
+    _settle_carried(conn, rules, settles, event_id, at)
     # What it paid goes to the charge it paid: this exit's, else the oldest carried one it settled
     # (a car now on its own slot paying a missed exit's charge). Unlinked, the report counted it
     # as paid by a car not seen leaving.
@@ -839,6 +828,28 @@ def _apply(
     if paid_for is not None:
         _link_payments(conn, account.payment_ids, paid_for, at)
     return charge_id
+
+
+def _settle_carried(
+    conn: sqlite3.Connection, rules: Rules, settles: tuple[int, ...], event_id: str | None, at: datetime
+) -> None:
+    """The carried charges `settles` marked paid at `at`. They went upstream unsettled
+    (carry_reentry): the central server hears that they are paid, with the figures they went up
+    with, naming the decision `event_id` that settled them."""
+    if not settles:
+        return
+    marks = ",".join("?" * len(settles))
+    conn.execute(f"UPDATE charges SET settled_at = ? WHERE id IN ({marks})", (to_db(at), *settles))
+    settled_at = at.astimezone(rules.tz).isoformat()  # in the site's offset, as every record's time
+    for carried_id, carried_kind, plate, amount_fen, owed_fen in conn.execute(
+        f"SELECT c.id, c.kind, c.plate, c.amount_fen, {charge_owed_sql()} FROM charges c "
+        f"WHERE c.id IN ({marks}) ORDER BY c.id",
+        settles,
+    ).fetchall():
+        carried = {"charge_id": carried_id, "kind": carried_kind, "plate": plate}
+        money = _left_to_pay(amount_fen, amount_fen - owed_fen)
+        change = {"at": settled_at, "change": "settled", **carried, **money, "settled": True}
+        enqueue(conn, "charge", {**change, "access_event_id": event_id}, at)
 
 
 def _charged_as_paid(rules: Rules, stay: StayFacts | None, paid_fen: int, at: datetime) -> Charge:
@@ -898,7 +909,10 @@ def _covered(
     return tuple(settles), covered
 
 
-_PAID_AHEAD = "SELECT id, amount_fen FROM payments WHERE stay_id = ? AND charge_id IS NULL ORDER BY id"
+# Less what of each paid carried charges it settled (carried_fen): that money went to them.
+_PAID_AHEAD = """
+SELECT id, amount_fen - carried_fen FROM payments WHERE stay_id = ? AND charge_id IS NULL ORDER BY id
+"""
 
 
 def keep_paid_ahead(
@@ -937,20 +951,52 @@ def carry_reentry(
 ) -> int | None:
     """A car recorded inside came in again (its exit was missed): bill the old stay up to now, unpaid.
 
-    What was paid during the old stay (at the booth) is linked to this charge and so taken off what
-    is carried to the next exit. `priced_until`: where the fee ends, if not at `at` (a car let out
+    What was paid during the old stay (at the booth) paid first the charges carried from before
+    that its quote asked with the stay's fee: those it covers, oldest first, are settled now, as
+    at an exit (_covered). The rest is what was paid ahead against this charge, and so taken off
+    what is carried to the next exit; the payments are linked to it, less the part that settled
+    the carried ones (_spent_on_carried). Put whole against this charge, a paid carried charge
+    went to the centre unsettled and this one owed less than nothing, and a booth payment of what
+    was left settled neither. `priced_until`: where the fee ends, if not at `at` (a car let out
     by hand pays to the start of its hold). The charge is written, and dated upstream, at `at`:
     dated at the hold, one let out just after the report hour fell in a day already reported."""
     account = owed(conn, rules, stay.subject, priced_until or at, vehicle_class=stay.vehicle_class, stay=stay)
     charge = account.quote.charge
     if charge is None or charge.amount_fen == 0:
         return None
-    paid = account.quote.paid_fen  # what the payments linked to it below come to
+    settles, covered_fen = _covered(conn, account.carried_ids, account.quote.paid_fen)
+    paid = account.quote.paid_fen - covered_fen  # what the payments linked to it below come to
+    _settle_carried(conn, rules, settles, event_id, at)
     charge_id = _write_charge(
         conn, rules.tz, stay, account, charge, "reentry", event_id, at, settled=False, paid_fen=paid
     )
+    _spent_on_carried(conn, account.payment_ids, covered_fen)
     _link_payments(conn, account.payment_ids, charge_id, at)
     return charge_id
+
+
+def _spent_on_carried(conn: sqlite3.Connection, payment_ids: tuple[int, ...], covered_fen: int) -> None:
+    """`covered_fen` of the payments `payment_ids` paid the carried charges they settled: kept on
+    them (payments.carried_fen), from the first payment on, as the booth took each one for the
+    charges carried then before the stay's fee. The charge they are linked to is owed the rest
+    (charge_owed_sql); given back by a correction, they pay their stay the rest only, as the
+    charges they settled stay paid."""
+    if covered_fen <= 0:
+        return
+    left = covered_fen
+    for payment_id, unspent_fen in _unspent(conn, payment_ids):
+        part = min(unspent_fen, left)
+        if part > 0:
+            conn.execute("UPDATE payments SET carried_fen = carried_fen + ? WHERE id = ?", (part, payment_id))
+            left -= part
+
+
+def _unspent(conn: sqlite3.Connection, payment_ids: tuple[int, ...]) -> list[tuple[int, int]]:
+    """Each payment of `payment_ids`, oldest first, with what of it is not spent on carried charges."""
+    marks = ",".join("?" * len(payment_ids))
+    return conn.execute(
+        f"SELECT id, amount_fen - carried_fen FROM payments WHERE id IN ({marks}) ORDER BY id", payment_ids
+    ).fetchall()
 
 
 def _link_payments(

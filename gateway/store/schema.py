@@ -1083,6 +1083,13 @@ MIGRATIONS: list[str] = [
     ALTER TABLE stays ADD COLUMN redecided_flags TEXT;
     CREATE INDEX stays_redecided_entry ON stays(entry_event) WHERE redecided_reason IS NOT NULL;
     """,
+    # What of a booth payment paid the charges carried from earlier stays that it settled at its
+    # stay's re-entry (gateway/store/parking.py carry_reentry): a payment is one row linked to one
+    # charge, and the quote it paid asked those charges with the stay's fee. The rest paid the stay,
+    # the figure its charge is owed less; counted whole, that charge owed less than nothing.
+    """
+    ALTER TABLE payments ADD COLUMN carried_fen INTEGER NOT NULL DEFAULT 0;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
