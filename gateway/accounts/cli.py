@@ -155,17 +155,26 @@ def cmd_user_passwd(args: argparse.Namespace) -> int:
                 f"no account {args.username!r}",
                 fix=f"list them with `gateway user list -c {args.config}`",
             )
+        # A new password would not let a disabled account log in, and would ready a dismissed
+        # guard's account for whoever enables it: refused, saying why the login fails; before the
+        # password is typed, and again as it is written (disabled on the admin page meanwhile).
+        disabled = GatewayError(
+            f"the account {account.username!r} is disabled: it cannot log in, whatever its password",
+            fix="if that person still works here, an admin enables it on the admin page "
+            "(管理 → 账号 → 启用 Enable; a new password can be set there too); for a new person, "
+            f"`gateway user add -c {args.config} {account.username}2`",
+        )
         if account.disabled:
-            # A new password would not let it log in, and would ready a dismissed guard's account
-            # for whoever enables it: refused, saying why the login fails.
-            raise GatewayError(
-                f"the account {account.username!r} is disabled: it cannot log in, whatever its password",
-                fix="if that person still works here, an admin enables it on the admin page "
-                "(管理 → 账号 → 启用 Enable; a new password can be set there too); for a new person, "
-                f"`gateway user add -c {args.config} {account.username}2`",
-            )
+            raise disabled
         hashed = hash_password(_password(args.username, args.password_stdin))
-        store.update_account(conn, datetime.now(tz), cli_actor(), account.id, password_hash=hashed)
+        store.update_account(
+            conn,
+            datetime.now(tz),
+            cli_actor(),
+            account.id,
+            password_hash=hashed,
+            refused_if_disabled=disabled,
+        )
     finally:
         conn.close()
     print(f"password of {args.username} changed; its sessions have ended")

@@ -121,10 +121,16 @@ def update_account(
     display_name: str | None = None,
     password_hash: str | None = None,
     language: str | None = None,
+    refused_if_disabled: GatewayError | None = None,
 ) -> Account:
-    """Change an account; disabling it or changing its password or role ends its sessions."""
+    """Change an account; disabling it or changing its password or role ends its sessions.
+    `refused_if_disabled` is raised, nothing changed, where the account is disabled by then: a
+    check made before the change was typed (`gateway user passwd`) is made again here, where
+    another process's 停用 cannot come between."""
     with transaction(conn):
         before = get_account(conn, account_id)
+        if refused_if_disabled is not None and before.disabled:
+            raise refused_if_disabled
         changes: dict[str, Any] = {}
         if role is not None and role != before.role:
             changes["role"] = role
