@@ -335,6 +335,8 @@ function askText(dialogId, value, onClick, optional = false) {
       e.preventDefault();
       const by = "submitter" in e ? e.submitter : pressed;
       const choice = by && !by.closest("[hidden]") ? by.value : "";
+      // A dialog whose buttons are the answer (收费放行: cash or QR) waits for a tap.
+      if (!choice && form.hasAttribute("data-choice-needed")) return;
       if (optional || input.value.trim()) done({ text: input.value.trim(), choice });
     };
     const onTap = (e) => {
