@@ -38,6 +38,10 @@ WHERE (:actor IS NULL OR actor = :actor COLLATE NOCASE)
   AND (:before IS NULL OR id < :before)
 """
 
+# The person as the guard pages name them (the live page's lane history does so too); the actor
+# stays the user name, which the filter reads.
+_NAME = "(SELECT nullif(u.display_name, '') FROM accounts u WHERE u.username = audit.actor)"
+
 
 def recent_audit(
     conn: sqlite3.Connection,
@@ -48,9 +52,11 @@ def recent_audit(
     *,
     before: int | None = None,
 ) -> list[dict[str, Any]]:
-    """Newest first, at most `limit`; with `before`, only rows older than that row id."""
+    """Newest first, at most `limit`; with `before`, only rows older than that row id. Each with
+    `name`, the display name of the account that is the actor (张师傅 for guard1), or None."""
     cur = conn.execute(
-        f"SELECT id, at, actor, action, target, detail FROM audit {_FILTER} ORDER BY id DESC LIMIT :limit",
+        f"SELECT id, at, actor, {_NAME} AS name, action, target, detail FROM audit {_FILTER} "
+        "ORDER BY id DESC LIMIT :limit",
         _params(actor, action, target, before) | {"limit": limit},
     )
     names = [d[0] for d in cur.description]
