@@ -312,9 +312,10 @@ _VOID_AT = f"SELECT {_void_at('c', ':at')} FROM charges c WHERE c.id = :id"
 # Paid ahead in the period and not applied to a charge at its end: not linked to one by then, nor
 # to a charge voided since (it went back to its stay then), which had it from its writing; and
 # paid against a charge void at its end, restored since (the payment was back with its stay then).
-# Less what of it had paid carried charges by then (carried_fen): spent as the re-entry charge it
-# was linked to was written (gateway/store/parking.py carry_reentry), the one it went back from if
-# a correction gave it back; those charges count as settled from then.
+# Less what of it had paid carried charges by then (carried_fen): spent as the re-entry's charge
+# it was linked to was written (gateway/store/parking.py carry_reentry, or the kept charge of
+# keep_what_was_paid), the one it went back from if a correction gave it back; those charges count
+# as settled from then.
 _PAID_AHEAD = f"""
 SELECT coalesce(sum(p.amount_fen - CASE WHEN (SELECT k.at FROM charges k
     WHERE k.id = coalesce(p.voided_charge_id, p.charge_id)) < :e THEN p.carried_fen ELSE 0 END), 0)

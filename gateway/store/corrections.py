@@ -111,7 +111,7 @@ UPDATE payments SET charge_id = voided_charge_id, linked_at = ?, voided_charge_i
 WHERE voided_charge_id = ? AND charge_id IS NULL
 """
 # Less what of them paid the carried charges they settled as the entry wrote it (carried_fen:
-# gateway/store/parking.py carry_reentry), as the entry sent it.
+# gateway/store/parking.py carry_reentry, keep_what_was_paid), as the entry sent it.
 _PAID = "SELECT coalesce(sum(amount_fen - carried_fen), 0) FROM payments WHERE charge_id = ?"
 # What was paid at the booth on the stay given back while it was open again (its quote asked its
 # whole fee, the re-entry's hours in it), and not applied: the car was inside on the entry's stay

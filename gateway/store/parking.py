@@ -37,7 +37,8 @@ FROM stays s LEFT JOIN validations v ON v.stay_id = s.id LEFT JOIN vehicles vh O
 _OPEN_STAY = _STAY + " WHERE s.subject = ? AND s.exited_at IS NULL ORDER BY s.id DESC LIMIT 1"
 _STAY_BY_ID = _STAY + " WHERE s.id = ?"
 # A payment counts for its stay less what of it paid carried charges it settled (carried_fen, at
-# a re-entry: carry_reentry); that part is only ever non-zero on one unlinked again by a correction.
+# a re-entry: carry_reentry, keep_what_was_paid); that part is only ever non-zero on one unlinked
+# again by a correction.
 _PAYMENTS = """
 SELECT id, amount_fen - carried_fen, fee_until, at FROM payments
 WHERE subject = ? AND charge_id IS NULL AND (stay_id = ? OR at >= ?) ORDER BY id
@@ -50,7 +51,8 @@ def charge_owed_sql(linked_before: str = "") -> str:
     missed. Given `linked_before` (an SQL expression), as things stood then: the payments linked
     before it, and those of a charge voided since, which were linked to it from its writing until
     they went back to the stay (gateway/store/corrections.py). A payment counts less what of it
-    paid the carried charges it settled as it was linked (carry_reentry): that went to them."""
+    paid the carried charges it settled as it was linked (carry_reentry, keep_what_was_paid):
+    that went to them."""
     paid = "SELECT sum(p.amount_fen - p.carried_fen) FROM payments p WHERE p.charge_id = c.id"
     if not linked_before:
         return f"c.amount_fen - coalesce(({paid}), 0)"
@@ -882,6 +884,13 @@ def keep_what_was_paid(
     settles, covered_fen = _covered(conn, account.carried_ids, paid)
     kept = paid - covered_fen
     charge = _charged_as_paid(rules, account.stay, kept, at) if kept > 0 or not settles else None
+    if charge is not None:
+        # Linked to the stay's own charge, which a guard's correction of a re-entry undoes (the car
+        # was parked all along): what of them paid the carried charges settled here is kept on the
+        # payments, so that, given back, they pay the stay the rest only, those charges staying
+        # paid. Given back whole, the car was credited that money twice. Linked to a carried charge
+        # (nothing left for the stay), no correction gives them back: that charge stays settled.
+        _spent_on_carried(conn, account.payment_ids, covered_fen)
     return _apply(conn, rules, account, charge, "exit", event_id, at, settles)
 
 
@@ -966,6 +975,12 @@ def carry_reentry(
         return None
     settles, covered_fen = _covered(conn, account.carried_ids, account.quote.paid_fen)
     paid = account.quote.paid_fen - covered_fen  # what the payments linked to it below come to
+    if paid > charge.amount_fen:
+        # Paid more than the stay's fee now (lowered since: its monthly period's end moved on), the
+        # money is kept, as there is no refund, and the charge is what was paid, as settle_exit
+        # charges it. Left at the fee, it went upstream owing less than nothing, the daily report's
+        # unpaid fell below nothing, and the car's next exit asked that much less.
+        charge = replace(charge, amount_fen=paid)
     _settle_carried(conn, rules, settles, event_id, at)
     charge_id = _write_charge(
         conn, rules.tz, stay, account, charge, "reentry", event_id, at, settled=False, paid_fen=paid
