@@ -43,6 +43,10 @@ class AccessEvent:
     zone: str | None
     snapshot: str | None = None
     fee_fen: int = 0  # fen the driver is asked to pay at an exit (reason payment_due)
+    # The lane as configured at this decision, as the access log keeps it: the centre counts the
+    # daily report's entries and exits by them, whatever the lane is called or later renamed to.
+    direction: str = ""  # entrance or exit
+    lane_type: str = ""  # vehicle or pedestrian
 
     @classmethod
     def of(cls, p: Presented, facts: Facts, d: Decision, snapshot: str | None = None) -> AccessEvent:
@@ -76,6 +80,8 @@ class AccessEvent:
             zone=facts.lane.zone,
             snapshot=snapshot,
             fee_fen=d.fee_fen,
+            direction=facts.lane.direction,
+            lane_type=facts.lane.type,
         )
 
     def as_json(self) -> dict[str, Any]:
@@ -90,6 +96,8 @@ class AccessEvent:
         return {
             "at": self.at.isoformat(),
             "lane": self.lane,
+            "direction": self.direction,
+            "lane_type": self.lane_type,
             "device": self.device,
             "credential": {
                 "kind": self.kind,

@@ -73,7 +73,9 @@ def record_materials_out(
             (pass_id, host_building, host_unit, items, plate, to_db(at), actor),
         )
         row = _get(conn, int(cur.lastrowid or 0))
-        enqueue(conn, "materials", {"op": "out", "at": at.isoformat(), "record": row}, at)
+        # The record's time as every record's: in the site's offset (`at`'s), not as stored (UTC).
+        sent = {**row, "at": at.isoformat()}
+        enqueue(conn, "materials", {"op": "out", "at": at.isoformat(), "record": sent}, at)
         audit(conn, at, actor, "materials.out", f"unit:{host_building} {host_unit}", items + note)
     return row
 

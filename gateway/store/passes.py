@@ -128,7 +128,7 @@ def create_pass(conn: sqlite3.Connection, keys: Secrets, p: NewPass, at: datetim
         if p.plate:
             _plate_credential(conn, pass_id, p.plate, window, at)
         row = _get(conn, pass_id)
-        enqueue(conn, "pass", {"op": "created", "at": at.isoformat(), "pass": upstream(row)}, at)
+        enqueue(conn, "pass", {"op": "created", "at": at.isoformat(), "pass": upstream(row, at)}, at)
         audit(
             conn,
             at,
@@ -238,7 +238,7 @@ def check_out(conn: sqlite3.Connection, pass_id: int, at: datetime, actor: str) 
         gone_out(conn, holder_subject(row["kind"], pass_id), at)
         _plate_back(conn, pass_id, at)
         row = _get(conn, pass_id)
-        enqueue(conn, "pass", {"op": "checked_out", "at": at.isoformat(), "pass": upstream(row)}, at)
+        enqueue(conn, "pass", {"op": "checked_out", "at": at.isoformat(), "pass": upstream(row, at)}, at)
         audit(conn, at, actor, f"{row['kind']}.check_out", f"pass:{pass_id}", mask_name(row["name"]))
     return row
 
@@ -322,8 +322,10 @@ def state_of(row: dict[str, Any], now: datetime, closed: ClosedPeriod | None = N
     return "closed_management" if closed is not None and closed.keeps_out(row["kind"], fields) else "active"
 
 
-def upstream(row: dict[str, Any]) -> dict[str, Any]:
-    """A pass as the central server gets it: masked name, phone and ID; no hashes, no QR token."""
+def upstream(row: dict[str, Any], now: datetime) -> dict[str, Any]:
+    """A pass as the central server gets it: masked name, phone and ID; no hashes, no QR token. Its
+    times in the site's offset, which `now` (the gateway's clock) has, as every record's: sent as
+    stored (UTC), a check-out at 07:30 on the 4th was read as the 3rd by a centre filing by date."""
     return {
         "id": row["id"],
         "kind": row["kind"],
@@ -342,13 +344,18 @@ def upstream(row: dict[str, Any]) -> dict[str, Any]:
         ],
         "plate": row["plate"],
         "vehicle_class": row["vehicle_class"],
-        "valid_from": row["valid_from"],
-        "valid_to": row["valid_to"],
+        "valid_from": _sent_time(row["valid_from"], now),
+        "valid_to": _sent_time(row["valid_to"], now),
         "hours": row["hours"],
         "registered_fields": row["registered_fields"],
         "created_by": row["created_by"],
-        "checked_out_at": row["checked_out_at"],
+        "checked_out_at": _sent_time(row["checked_out_at"], now),
     }
+
+
+def _sent_time(stored: str | None, now: datetime) -> str | None:
+    moment = from_db(stored)
+    return None if moment is None else moment.astimezone(now.tzinfo).isoformat()
 
 
 def _with_people(conn: sqlite3.Connection, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:

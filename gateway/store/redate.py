@@ -14,13 +14,14 @@ import json
 import sqlite3
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from functools import partial
 from typing import Literal
 
 from gateway.store.alarms import tell_redated
 from gateway.store.audit import audit, transaction
 from gateway.store.outbox import enqueue
+from gateway.store.passes import get_pass, upstream
 from gateway.store.payments import payment_record
 from gateway.timefmt import from_db, to_db
 
@@ -236,10 +237,47 @@ def _payment_redated(conn: sqlite3.Connection, rowid: int, before: list[str | No
     )
 
 
+# A stay's times dated on its clock, in the order _move_rows is given them (less those _clocked keeps).
+_STAY_COLUMNS = ("entered_at", "billed_until", "handed_over_at")
+
+
+def _stay_redated(conn: sqlite3.Connection, stay_id: int, before: list[str | None], step: Step) -> None:
+    """A stay's entry or first handover moved: the centre has them as they went up on the old clock
+    (a `handover` record's `at`, a `recorded_by_admin` record's `entered_at`, the entry's access
+    record) and counts the handover on that day, where the daily report counts it on its true one.
+    A `stay` record with `"change": "redated"` gives it the stay's times as they now are, with those
+    they went up with; the newest record of a stay holds. `billed_until` is the box's own (no record
+    sends it): moved alone, nothing goes up."""
+    plate, typed, entered, handed = conn.execute(
+        "SELECT plate, entered_typed, entered_at, handed_over_at FROM stays WHERE id = ?", (stay_id,)
+    ).fetchone()
+    was = dict(zip(_clocked("stays", _STAY_COLUMNS, typed), before, strict=True))
+    was_entered, was_handed = was.get("entered_at", entered), was["handed_over_at"]
+    if (was_entered, was_handed) == (entered, handed):
+        return
+    local = step.now.tzinfo  # the site's offset, as every record's time carries it
+    record = {
+        "at": _in_offset(entered, local),
+        "change": "redated",
+        "stay_id": stay_id,
+        "plate": plate,
+        "entered_at": _in_offset(entered, local),
+        "handed_over_at": _in_offset(handed, local),
+        "previous_at": _in_offset(was_entered, local),
+        "previous_handed_over_at": _in_offset(was_handed, local),
+    }
+    enqueue(conn, "stay", record, step.now)
+
+
+def _in_offset(stored: str | None, local: tzinfo | None) -> str | None:
+    moment = from_db(stored)
+    return None if moment is None else moment.astimezone(local).isoformat()
+
+
 # What is dated on a stay's clock and moves with it: (table, the column naming the stay, its times,
 # what tells upstream of a row moved: None where nothing of it went up).
 _STAY_TIMES: tuple[tuple[str, str, tuple[str, ...], Told | None], ...] = (
-    ("stays", "id", ("entered_at", "billed_until", "handed_over_at"), None),
+    ("stays", "id", _STAY_COLUMNS, _stay_redated),
     # paid ahead at the booth: grace and fee run from it, and the centre counts it on its day
     ("payments", "stay_id", ("at", "fee_until"), _payment_redated),
     ("validations", "stay_id", ("at",), None),
@@ -303,8 +341,27 @@ def _passes(conn: sqlite3.Connection, first: First, step: Step, pass_hours: time
             "WHERE pass_id = ? AND valid_from = ? AND valid_to = ?",
             (*new[1:], pass_id, valid_from, valid_to),
         )
+        _pass_redated(conn, pass_id, created, step)
         moved += 1
     return moved
+
+
+def _pass_redated(conn: sqlite3.Connection, pass_id: int, was: datetime, step: Step) -> None:
+    """The centre filed the pass by its `created` record, dated on the old clock with the window
+    taken from it: days before the daily report counts the visitor registered, and expired there
+    while the box admits it. The pass goes up again, `"change": "redated"`, registered (`at`) at its
+    true time and with its window as it now is, `previous_at` the time it went with; the newest
+    record of a pass holds."""
+    row = get_pass(conn, pass_id)
+    local = step.now.tzinfo  # the site's offset, as every record's time carries it
+    record = {
+        "op": "created",
+        "at": _in_offset(row["created_at"], local),
+        "change": "redated",
+        "previous_at": was.astimezone(local).isoformat(),
+        "pass": upstream(row, step.now),
+    }
+    enqueue(conn, "pass", record, step.now)
 
 
 def _what_moves(
