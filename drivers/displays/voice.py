@@ -5,6 +5,7 @@ thread so that a decision never waits for speech. A newer prompt stops one still
 driver at the barrier needs the current message, not a queue of old ones.
 
 A plate in the lines is spelt apart (spoken): a Mandarin engine says a run of digits as one number.
+So is the ticket of a car with no plate (无牌-0303-07), which its driver must give back at the exit.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import subprocess
 import threading
 
 from drivers.health import DeviceHealth
+from gateway.core.tickets import as_ticket
 from plates.grammar import is_plate
 
 log = logging.getLogger(__name__)
@@ -32,9 +34,23 @@ def spoken(lines: list[str]) -> str:
     it, so it goes over as 苏E 1 2 3 4 5 (京A D 1 2 3 4 5: AD is no word). The digits stay
     digits, each said by its name: espeak-ng 1.51's cmn voice says a lone 1 as yī, but 幺 and the
     characters 一二三 in an English voice, as pinyin and tone number. A fee (12元) is no plate and
-    stays a sum."""
+    stays a sum. A ticket (无牌-0303-07, or 无牌030307 as a narrow LED has it) is spelt apart too:
+    said as numbers, 0303 is 三百零三 and 07 is 七, not what the paper ticket reads."""
     words = " ".join(line for line in lines if line).split(" ")
-    return " ".join(_ASCII_PAIR.sub(" ", w) if is_plate(w) else w for w in words)
+    return " ".join(_spelt(w) for w in words)
+
+
+def _spelt(word: str) -> str:
+    """A plate or a ticket spelt apart; any other word as it is."""
+    if is_plate(word):
+        return _ASCII_PAIR.sub(" ", word)
+    ticket = as_ticket(word) if word.startswith("无牌") else None
+    if ticket is None:
+        return word
+    # 无牌 0 3 0 3，0 7: a Chinese comma, a pause, where the paper ticket has its dash (an engine
+    # may read a dash out, as 减 minus, or run the two numbers together).
+    _, day, number = ticket.split("-")
+    return f"无牌 {' '.join(day)}，{' '.join(number)}"
 
 
 class VoicePrompt:

@@ -18,7 +18,14 @@ from gateway.api.shapes import ERRORS
 from gateway.api.views import from_event, holder_shape
 from gateway.core import TYPED_BY, Presented
 from gateway.core.model import LaneRules, VehicleClass
-from gateway.core.tickets import as_ticket, is_ticket, meant_as_ticket, says_no_plate
+from gateway.core.tickets import (
+    as_ticket,
+    as_ticket_or_number,
+    is_ticket,
+    meant_as_number,
+    meant_as_ticket,
+    says_no_plate,
+)
 from gateway.errors import NotFound, Refused
 from gateway.store.audit import audit
 from gateway.store.corrections import Correction, correct_plate
@@ -76,10 +83,17 @@ class CorrectionDone(BaseModel):
     response_model=CorrectionDone,
 )
 def correct(event_id: EventId, body: PlateIn, who: User, app: App) -> CorrectionDone:
-    plate = _typed(body.plate)
+    ticket = as_ticket_or_number(body.plate)
+    plate = _typed(body.plate) if ticket is None else ticket
     gw = app.gw
     at = gw.now()
-    done: Correction = write(gw, lambda conn: correct_plate(conn, event_id, plate, who.name, at))
+
+    def corrected(conn: sqlite3.Connection) -> Correction:
+        if ticket is not None:
+            _own_ticket(conn, event_id, ticket)
+        return correct_plate(conn, event_id, plate, who.name, at)
+
+    done: Correction = write(gw, corrected)
     out = CorrectionDone(
         event_id=done.event_id,
         lane=done.lane,
@@ -110,7 +124,7 @@ def type_plate(lane: str, body: TypedPlateIn, who: User, app: App) -> dict[str, 
     no_plate = body.no_plate or says_no_plate(body.plate)
     if not (no_plate or body.plate.strip()):
         raise ApiError(422, "invalid_plate", "no plate was typed", "type the plate, or tap 无牌车 No plate")
-    typed = None if no_plate else as_ticket(body.plate) or _ticket_mistyped(body.plate) or _typed(body.plate)
+    typed = None if no_plate else _ticket_typed(body.plate, rules) or _typed(body.plate)
     at = gw.now()
 
     def prepare(conn: sqlite3.Connection) -> Presented:
@@ -147,10 +161,20 @@ def _ticket_given(conn: sqlite3.Connection, lane: LaneRules, at: datetime) -> st
     )
 
 
+def _ticket_typed(text: str, lane: LaneRules) -> str | None:
+    """The ticket the guard typed, well formed or not; None for a plate. At an exit its number
+    alone, as read off the paper ticket (0303-07), is the ticket 无牌-0303-07: it is no plate, and
+    told to type the plate on the car, the guard had none to type."""
+    if lane.direction == "exit":
+        ticket = as_ticket_or_number(text)
+        return ticket or _ticket_mistyped(text) or (text.strip() if meant_as_number(text) else None)
+    return as_ticket(text) or _ticket_mistyped(text)
+
+
 def _plate_here(conn: sqlite3.Connection, lane: LaneRules, plate: str) -> str:
     """A typed plate, or a ticket: only at an exit, and only one of a car inside (a slip of the pen
     left free as a stranger whose entry was missed, its real stay open for good)."""
-    if not (is_ticket(plate) or meant_as_ticket(plate)):
+    if not (is_ticket(plate) or meant_as_ticket(plate) or meant_as_number(plate)):
         return plate
     if lane.direction == "entrance":
         raise Refused(
@@ -159,7 +183,7 @@ def _plate_here(conn: sqlite3.Connection, lane: LaneRules, plate: str) -> str:
             code="ticket_at_entrance",
         )
     if not is_ticket(plate):
-        said = f"{plate!r} is no ticket (they read 无牌-0303-07)"
+        said = f"{plate!r} is no ticket (无牌-0303-07, or its number 0303-07), nor a plate (皖A12345)"
         raise NotFound(said, fix=_pick(conn), code="unknown_ticket")
     if not ticket_inside(conn, plate):
         said = f"no car with no plate is inside on ticket {plate}"
@@ -180,13 +204,34 @@ def _pick(conn: sqlite3.Connection, first: str = "check the ticket") -> str:
     return f"{first}: inside now {', '.join(inside)}"
 
 
+# The ticket a plate record was decided on: the only ticket it is ever corrected to.
+_DECIDED_ON = "SELECT value FROM access_log WHERE event_id = ? AND kind = 'plate'"
+
+
+def _own_ticket(conn: sqlite3.Connection, event_id: str, ticket: str) -> None:
+    """A record is corrected to a ticket only back to its own, the one the lane decided it on: a
+    correction to the wrong car's plate (two cars with no plate, the driver of one back with his
+    new plate) is undone so, the stay moving back onto the ticket. Any other ticket is refused: a
+    ticket is given once, at an entrance, to one car (docs/parking.md, *A ticket is given once*)."""
+    row = conn.execute(_DECIDED_ON, (event_id,)).fetchone()
+    if row is None or row[0] == ticket:
+        return  # no such record: correct_plate says so
+    raise Refused(
+        f"{ticket!r} stands for a car with no plate, not a plate; this record was decided on {row[0]}",
+        fix="type the plate on the car; a car with no plate gets its ticket at the entrance (无牌车), "
+        "and a record decided on a ticket is corrected back to that ticket only",
+        code="ticket_not_a_plate",
+    )
+
+
 def _typed(text: str) -> str:
     if as_ticket(text) is not None or says_no_plate(text):
         raise ApiError(
             422,
             "ticket_not_a_plate",
             f"{text!r} stands for a car with no plate (无牌车, or its ticket), not a plate",
-            "type the plate on the car; a car with no plate gets its ticket at the entrance (无牌车)",
+            "type the plate on the car; a car with no plate gets its ticket at the entrance (无牌车); "
+            "a record decided on a ticket is corrected back to that ticket only",
         )
     try:
         return plate_value(text, "plate")

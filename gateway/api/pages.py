@@ -27,7 +27,7 @@ from gateway.api.passes import pass_out, pass_window, visitor_rules_for
 from gateway.api.registry import resident_out
 from gateway.api.session import LoginLocked, client_address, log_in, set_session_cookie
 from gateway.api.views import recent, row_id
-from gateway.core.tickets import as_ticket
+from gateway.core.tickets import PREFIX, as_ticket, says_no_plate
 from gateway.store import materials as materials_store
 from gateway.store import passes as pass_store
 from gateway.store import registry
@@ -370,10 +370,13 @@ _TICKET_PART = re.compile(r"[0-9]{2,4}-[0-9]{0,3}")
 
 def _car_searched(text: str) -> str | None:
     """What a guard typed into 按车牌查找 as the piece of a stored plate it searches: a whole ticket
-    in its stored form, a piece of one as typed, else the plate as the grammar reads it (粤B12)."""
+    in its stored form, a piece of one as typed, 无牌车 (the mark on such a car's row) as every
+    ticket, else the plate as the grammar reads it (粤B12)."""
     shown = typed(text)
     if _TICKET_PART.fullmatch(shown):
         return shown
+    if says_no_plate(text):
+        return PREFIX
     return as_ticket(text) or normalize_plate(text) or None
 
 

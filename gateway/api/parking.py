@@ -90,7 +90,17 @@ class Closing(BaseModel):
 
 
 class Inside(BaseModel):
-    plate: str = Field(max_length=12, description="The car's plate, e.g. 皖A12345.")
+    plate: str = Field(
+        "",
+        max_length=12,
+        description="The car's plate, e.g. 皖A12345; 无牌车 for a car with no plate, as no_plate. Never "
+        "a ticket: the gateway gives those.",
+    )
+    no_plate: bool = Field(
+        False,
+        description="A car with no plate (无牌车): the gateway gives it the next ticket of the day it "
+        "came in, the answer's `plate`, to write on its paper ticket; `plate` is then left empty.",
+    )
     vehicle_class: str | None = Field(
         None, max_length=12, description="car, motorcycle or bicycle; empty: the register's class, else car."
     )
@@ -164,6 +174,7 @@ def parking_router(gw: Gateway) -> APIRouter:
             entered_at_of(body.entered_at, gw.site.tz),
             body.vehicle_class or None,
             body.zone or None,
+            body.no_plate,
         )
         return on_worker(
             lambda c: _tx(c, lambda: record_inside(c, gw.site, car, body.reason, actor, gw.now()))

@@ -31,6 +31,11 @@ _TICKET = re.compile(r"^无牌-([0-9]{4})-([0-9]{2,})$")
 # ASCII self after typed(); a Chinese keyboard's — or – is '-' after _AS_HYPHEN).
 _TYPED = re.compile(r"^无牌[-\s]*([0-9]{4})[-\s]*([0-9]{2,})$")
 _AS_HYPHEN = str.maketrans(dict.fromkeys(DASHES, "-"))
+# Its number alone, as read off the paper ticket (0303-07): on a booth tablet 无牌 needs the Chinese
+# input method, the digits do not. Digits alone are no plate (every plate begins with a province,
+# or letters), so the number is never a plate mistyped.
+_NUMBER = re.compile(r"^([0-9]{4})[-\s]*([0-9]{2,})$")
+_NUMBER_TYPED = re.compile(r"[0-9][-\s0-9]*$|[0-9]{4}[-\s]")
 # A ticket within a line of text (a lane display's), whole, as re.split gives it back.
 _WITHIN = re.compile(r"(无牌-[0-9]{4}-[0-9]{2,})")
 
@@ -62,11 +67,26 @@ def as_ticket(text: str) -> str | None:
     return f"{PREFIX}{found.group(1)}-{found.group(2)}" if found else None
 
 
+def as_ticket_or_number(text: str) -> str | None:
+    """A ticket as as_ticket reads it, or its number alone as the guard reads it off the paper
+    (0303-07, 0303 07, ０３０３－０７, 0303—07): the ticket 无牌-0303-07. None when it is neither."""
+    found = _NUMBER.match(typed(text).translate(_AS_HYPHEN))
+    return f"{PREFIX}{found.group(1)}-{found.group(2)}" if found else as_ticket(text)
+
+
 def meant_as_ticket(text: str) -> bool:
     """The guard typed a ticket, well formed or not (无牌—0303, a letter for a digit): the text
     begins 无牌, as no plate does, and is not 无牌车 itself. Such a text is a ticket to look for
     among the cars inside, not a plate mistyped."""
     return typed(text).startswith(PREFIX[:-1]) and not says_no_plate(text)
+
+
+def meant_as_number(text: str) -> bool:
+    """The guard typed a ticket's number, well formed or not (0303-1 its counter short, 0303-0l a
+    letter for a digit): digits, dashes and spaces only, or a month-day and a dash, as no plate is
+    (every plate begins with a province, or letters)."""
+    shown = typed(text).translate(_AS_HYPHEN)
+    return _NUMBER_TYPED.match(shown) is not None
 
 
 def split_at_tickets(line: str) -> list[str]:

@@ -10,7 +10,9 @@ opened, decided by the decision core as such an entry is (its own slot if free, 
 second car; monthly, visitor's or temporary, billed from `entered_at`), marked as recorded by whom,
 audited and sent upstream in the caller's transaction. A record made with a wrong, earlier time
 that made the slot's first car its second car, closed by the admin (已离场) to be made again at the
-true time, gives that car back what it was (restore_displaced, from ParkingDesk.close_stay).
+true time, gives that car back what it was (restore_displaced, from ParkingDesk.close_stay). A car
+with no plate is recorded as 无牌车 and given a ticket, as the entrance gives one; a ticket typed is
+refused (not_a_ticket), as one may be owed on or never given.
 
 The car is inside, whatever a lane would have said: what would have refused it at the barrier (a
 full zone, `policy.no_slot` or `shared_slot_second_car` or `unknown_vehicle` = "refuse", a pass or
@@ -39,12 +41,14 @@ from gateway.core import (
     decide,
 )
 from gateway.core.model import VehicleClass
+from gateway.core.tickets import as_ticket_or_number, meant_as_ticket, says_no_plate
 from gateway.parking.service import typed_plate
 from gateway.site import Site
 from gateway.store.audit import audit
 from gateway.store.lookup import lookup, subject_of
 from gateway.store.outbox import enqueue
 from gateway.store.parking import ParkingError, handover
+from gateway.store.tickets import next_ticket
 from gateway.timefmt import FORMS, gives_offset, parse_local, to_db
 
 CLASSES = ("car", "motorcycle", "bicycle")
@@ -157,10 +161,46 @@ WHERE id = :id
 class CarInside:
     """A car an admin says is inside: its plate as typed, and what the admin knows of it."""
 
-    plate: str
+    plate: str  # 无牌车 (or 无牌, 无车牌): a car with no plate, as no_plate
     entered_at: datetime | None = None  # None: now
     vehicle_class: str | None = None  # None: the register's, else car
     zone: str | None = None  # None: its slot's, or the site's only zone
+    no_plate: bool = False  # a car with no plate (无牌车): the gateway gives it a ticket
+
+    @property
+    def has_no_plate(self) -> bool:
+        return self.no_plate or says_no_plate(self.plate)
+
+
+def typed_car_plate(text: str) -> str:
+    """The plate of a car an admin records inside, as the store keeps it: 422 `invalid_plate` for
+    none or a malformed one, 422 `ticket_typed` for a ticket (not_a_ticket)."""
+    if not text.strip():
+        raise ParkingError(
+            "no plate was given",
+            fix="type the car's plate, or 无牌车 (no_plate) for a car with no plate",
+            status=422,
+            code="invalid_plate",
+        )
+    not_a_ticket(text)
+    return typed_plate(text)
+
+
+def not_a_ticket(text: str) -> None:
+    """422 `ticket_typed` for a ticket typed as the plate of a car recorded inside (无牌-0303-07,
+    or its number 0303-07). A ticket is given once, by the gateway, to one car (docs/parking.md,
+    *A ticket is given once*): one typed here may be one given before and still owed on, whose
+    debt the car recorded was then asked, or one never given. A car with no plate is recorded as
+    无牌车 and given a ticket of its own."""
+    if as_ticket_or_number(text) is not None or meant_as_ticket(text):
+        raise ParkingError(
+            f"{text.strip()!r} is a ticket of a car with no plate: the gateway gives each such car "
+            "its own, once",
+            fix="record a car with no plate as 无牌车 (no_plate: true): it is given a new ticket, in "
+            "the answer and on the 车位 list, to write on its paper ticket",
+            status=422,
+            code="ticket_typed",
+        )
 
 
 def entered_at_of(text: str | None, tz: ZoneInfo) -> datetime | None:
@@ -185,9 +225,11 @@ def record_inside(
     conn: sqlite3.Connection, site: Site, car: CarInside, reason: str, actor: str, now: datetime
 ) -> dict[str, Any]:
     """Open the stay of a car already inside (the caller owns the transaction). ParkingError, with
-    nothing written, for a car that cannot be recorded so: 422 a bad plate, class, zone or time, 409
-    a car inside already or seen leaving since the time given."""
-    plate = typed_plate(car.plate)
+    nothing written, for a car that cannot be recorded so: 422 a bad plate (a ticket typed
+    included), class, zone or time, 409 a car inside already or seen leaving since the time given.
+    A car with no plate is given the next ticket of the day it came in, as the entrance would have
+    given it then (its `plate` in the answer, `no_plate` true)."""
+    plate = "" if car.has_no_plate else typed_car_plate(car.plate)
     if not 2 <= len(reason.strip()) <= 200:
         raise ParkingError(
             "a reason is needed", fix="say why, in 2 to 200 characters", status=422, code="reason_required"
@@ -207,6 +249,7 @@ def record_inside(
             status=422,
             code="unknown_class",
         )
+    plate = plate or next_ticket(conn, at)
     zone = _zone(conn, site, plate, car.zone)
     given = cast(VehicleClass | None, car.vehicle_class)  # one of CLASSES, checked above
     p = Presented(_LANE_ID, "plate", plate, 1.0, at, f"{TYPED_BY}{actor}", vehicle_class=given)
@@ -245,7 +288,8 @@ def record_inside(
     second = _as_second_car(conn, site, later, actor) if later is not None else None
     slot = conn.execute(_SLOT_NUMBER, (slot_id,)).fetchone()[0] if slot_id is not None else None
     when = f"{at:%Y-%m-%d %H:%M}"
-    detail = f"{plate}: inside since {when}, {zone}: {reason}"
+    named = f"无牌车, ticket {plate}" if car.has_no_plate else plate
+    detail = f"{named}: inside since {when}, {zone}: {reason}"
     if later is not None:
         since = f"{later.entered_at:%Y-%m-%d %H:%M}"
         detail += f"; {later.plate} (stay {later.stay_id}), in since {since}, made the slot's second car"
@@ -264,7 +308,7 @@ def record_inside(
     change = {"at": now.astimezone(site.tz).isoformat(), "change": "recorded_by_admin"}
     enqueue(conn, "stay", {**change, **said, "reason": reason, "actor": actor}, now)
     refused = None if decision.admitted else str(decision.reason)
-    return {**said, "recorded_by": actor, "lane_would_refuse": refused}
+    return {**said, "no_plate": car.has_no_plate, "recorded_by": actor, "lane_would_refuse": refused}
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,6 +25,7 @@ DEFAULT_REASON = "day one: parked before the gateway"
 # The column of the file a refusal of record_inside is about, by its code.
 _COLUMN = {
     "invalid_plate": "plate",
+    "ticket_typed": "plate",
     "already_inside": "plate",
     "left_since": "entered_at",
     "bad_time": "entered_at",
@@ -114,7 +115,7 @@ def _record_all(
     with transaction(conn):
         for row in ordered:
             try:
-                recorded.append(record_inside(conn, site, row.car, reason, actor, now))
+                recorded.append({**record_inside(conn, site, row.car, reason, actor, now), "line": row.line})
             except ParkingError as exc:
                 column = _COLUMN.get(exc.http_code, "plate")
                 said = exc.message if exc.message.startswith(column) else f"{column}: {exc.message}"
@@ -135,6 +136,9 @@ def _summary(conn: sqlite3.Connection, site: Site, recorded: list[dict[str, Any]
     print(f"recorded {len(recorded)} car(s) inside ({on_slots} on their own slots):")
     for (zone, vclass), n in sorted(counts.items()):
         print(f"  {zone} ({names.get(zone, zone)}) {vclass}: {n}")
+    # The tickets given: each car's paper ticket needs its number, which its exit takes back.
+    for r in sorted((r for r in recorded if r["no_plate"]), key=lambda r: r["line"]):
+        print(f"  line {r['line']}: 无牌车, ticket {r['plate']}: write it on the car's paper ticket")
     for row in occupancy(conn, site.capacity, names):
         over = row["shared_occupied"] - row["shared_capacity"]
         if over > 0:

@@ -17,7 +17,7 @@ from typing import Any, Literal, NoReturn
 
 from gateway.core import TYPED_BY, Billing, CredentialFacts, Facts, LaneRules, Presented
 from gateway.core.credentials import BadCredential, canonical
-from gateway.core.tickets import as_ticket, is_ticket
+from gateway.core.tickets import as_ticket_or_number, is_ticket
 from gateway.events import AccessEvent
 from gateway.ids import uuid7
 from gateway.parking.book import Rules, StayFacts
@@ -272,19 +272,20 @@ class ParkingDesk:
         actor: str,
         at: datetime,
     ) -> dict[str, Any]:
-        """Paying ahead at the booth: the car then has the grace period to leave."""
+        """Paying ahead at the booth: the car then has the grace period to leave. A car not
+        inside that owes charges carried from before (one let out by hand unpaid) pays them off
+        (_debt_paid)."""
         plate = typed_plate(plate)
         _method(method)
         p = Presented(_BOOTH.id, "plate", plate, 1.0, at, f"{TYPED_BY}{actor}")
-        subject, vclass, _ = self._who(conn, p, _BOOTH)
+        subject, vclass, unregistered = self._who(conn, p, _BOOTH)
         check_receipt(conn, receipt, plate, amount_fen, self.site.tz)
         until = self._booth_fee_until(conn, plate, at)
         rules = self._rules(conn, at)
-        account = owed(conn, rules, subject, until, vehicle_class=vclass)
+        # As the quote asks it (unregistered: a stranger's missed entry), so the two agree.
+        account = owed(conn, rules, subject, until, vehicle_class=vclass, unregistered=unregistered)
         if account.stay is None:
-            raise ParkingError(
-                f"{plate} is not recorded inside", fix="take the fee at the exit lane when the car leaves"
-            )
+            return self._debt_paid(conn, rules, account, plate, amount_fen, (method, receipt, actor), at)
         _check_amount(account, amount_fen)
         receipt = record_payment(
             conn,
@@ -307,6 +308,61 @@ class ParkingDesk:
             "receipt": receipt,
             "tariff_version": _version_paid(account),
             "leave_by": leave_by.isoformat(),
+        }
+
+    def _debt_paid(
+        self,
+        conn: sqlite3.Connection,
+        rules: Rules,
+        account: Owed,
+        plate: str,
+        amount_fen: int,
+        how: tuple[str, str, str],
+        at: datetime,
+    ) -> dict[str, Any]:
+        """The booth takes what a car not recorded inside owes from before: the charges carried on
+        its plate or ticket (a car let out by hand unpaid, policy.reentry = "charge"), settled now
+        as an exit settles them, and sent upstream so, with the payment linked to the oldest. A
+        car with no plate never comes in again on its ticket, so the exit never takes them: asked
+        by the quote and refused here, they stood unpaid for ever, and the cash matched nothing. A
+        stranger's plate whose quote asks a day's fee for a missed entry pays at the exit, where
+        that fee is charged."""
+        if account.quote.charge is not None:
+            raise ParkingError(
+                f"{plate} is not recorded inside", fix="take the fee at the exit lane when the car leaves"
+            )
+        if not account.carried_ids:
+            raise ParkingError(
+                f"{plate} is not recorded inside and owes nothing",
+                fix="take nothing; a car pays ahead here while it is inside (find it on 车位)",
+            )
+        _check_amount(account, amount_fen)
+        method, receipt, actor = how
+        receipt = record_payment(
+            conn,
+            subject=account.subject,
+            plate=plate,
+            stay_id=None,
+            lane="booth",
+            at=at,
+            fee_until=at,
+            amount_fen=amount_fen,
+            method=method,
+            receipt=receipt,
+            actor=actor,
+            tz=self.site.tz,
+        )
+        # Read again with the payment just taken: it pays the charges carried, oldest first.
+        paid = owed(conn, rules, account.subject, at, vehicle_class=account.vehicle_class)
+        keep_what_was_paid(conn, rules, paid, None, at)
+        settled = [c for c in paid.carried_ids if _settled_at(conn, c, at)]
+        return {
+            "plate": plate,
+            "amount_fen": amount_fen,
+            "receipt": receipt,
+            "tariff_version": None,  # no price of a tariff is in it: charges carried only
+            "leave_by": None,  # no car inside to leave
+            "charges_settled": settled,
         }
 
     def quote(self, conn: sqlite3.Connection, plate: str, at: datetime) -> dict[str, Any]:
@@ -733,6 +789,11 @@ def _missed_entry(p: Presented, cred: CredentialFacts | None) -> bool:
     return cred is None and not (p.kind == "plate" and is_ticket(p.value))
 
 
+def _settled_at(conn: sqlite3.Connection, charge_id: int, at: datetime) -> bool:
+    found = conn.execute("SELECT settled_at FROM charges WHERE id = ?", (charge_id,)).fetchone()
+    return found is not None and found[0] == to_db(at)
+
+
 def _host_unit(conn: sqlite3.Connection, subject: str) -> tuple[str, str] | None:
     """The building and unit on the pass a stay is under (a visitor's or contractor's), if any."""
     if not subject.startswith(("visitor:", "contractor:")):
@@ -841,8 +902,8 @@ def _no_stay(stay_id: int) -> ParkingError:
 def typed_plate(value: str) -> str:
     """A plate as a guard typed it (any case, spaces), as the store keeps it; 422 if it is none. The
     ticket of a car with no plate stands for its plate (core/tickets.py): its fee is quoted, taken
-    and its stay found by it."""
-    ticket = as_ticket(value)
+    and its stay found by it, also typed as its number alone, as read off the paper (0303-07)."""
+    ticket = as_ticket_or_number(value)
     if ticket is not None:
         return ticket
     try:

@@ -1,8 +1,9 @@
 """`gateway import-inside`: the CSV of cars already inside, read whole into rows before any write.
 
-Columns: plate (required), entered_at, vehicle_class, zone (optional; docs/parking.md, Cars already
-inside). Read as `gateway import` reads its files (UTF-8 with or without Excel's BOM, else GBK), its
-dates by the same rules (gateway/timefmt.py). Each problem names the file and line, and what to do.
+Columns: plate (required; 无牌车 for a car with no plate, given a ticket as it is recorded),
+entered_at, vehicle_class, zone (optional; docs/parking.md, Cars already inside). Read as `gateway
+import` reads its files (UTF-8 with or without Excel's BOM, else GBK), its dates by the same rules
+(gateway/timefmt.py). Each problem names the file and line, and what to do.
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from gateway.parking.inside import CarInside, entered_at_of
+from gateway.core.tickets import says_no_plate
+from gateway.parking.inside import CarInside, entered_at_of, not_a_ticket
 from gateway.store.csv_import import decode
 from gateway.store.csv_rows import RowError, plate_value, unknown_columns
 from gateway.store.parking import ParkingError
@@ -73,6 +75,9 @@ def _rows(path: Path, reader: Any, tz: ZoneInfo, rows: list[InsideRow]) -> list[
         except RowError as exc:
             problems.append((line, f"{path}:{line}: {exc.column}: {exc}"))
             continue
+        if car.no_plate:  # each is a car of its own, given a ticket of its own
+            rows.append(InsideRow(line, car))
+            continue
         if car.plate in seen:
             repeat = (
                 f"{car.plate} repeats line {seen[car.plate]}; a car is inside once: delete one of the two"
@@ -85,13 +90,25 @@ def _rows(path: Path, reader: Any, tz: ZoneInfo, rows: list[InsideRow]) -> list[
 
 
 def _car(cells: dict[str, str], tz: ZoneInfo) -> CarInside:
-    plate = plate_value(cells.get("plate", ""))
+    text = cells.get("plate", "")
+    no_plate = says_no_plate(text)
+    plate = "" if no_plate else _plate(text)
     try:
         entered = entered_at_of(cells.get("entered_at"), tz)
     except ParkingError as exc:
         raise RowError("entered_at", exc.message.removeprefix("entered_at: ")) from None  # it says the forms
     vclass = cells.get("vehicle_class", "").lower() or None
-    return CarInside(plate, entered, vclass, cells.get("zone") or None)
+    return CarInside(plate, entered, vclass, cells.get("zone") or None, no_plate)
+
+
+def _plate(text: str) -> str:
+    """A plate, as `gateway import` reads one; a ticket refused as the admin API refuses it (told
+    it is no Chinese licence plate, the admin was not told how to record a car with no plate)."""
+    try:
+        not_a_ticket(text)
+    except ParkingError as exc:
+        raise RowError("plate", f"{exc.message}; fix: {exc.fix}") from None
+    return plate_value(text)
 
 
 def _header_problems(header: list[str]) -> list[str]:

@@ -17,6 +17,12 @@ _GIVEN_ON_DAY = """
 SELECT value FROM access_log
 WHERE at >= :start AND at < :end AND kind = 'plate' AND value >= :lo AND value < :hi
 """
+# And the stays that came in that day on one: a car with no plate an admin recorded inside on
+# a ticket of the day it came in (gateway/parking/inside.py), which no access record names then.
+# Through the index on entered_at (stays_entered).
+_ENTERED_ON_DAY = """
+SELECT plate FROM stays WHERE entered_at >= :start AND entered_at < :end AND plate >= :lo AND plate < :hi
+"""
 _FIRST_RECORD = "SELECT min(at) FROM access_log"
 # And a car with that month-day's ticket still inside from a year before (nobody closed its stay).
 _INSIDE_OF_DAY = "SELECT plate FROM stays WHERE exited_at IS NULL AND plate >= :lo AND plate < :hi"
@@ -42,7 +48,8 @@ def next_ticket(conn: sqlite3.Connection, at: datetime) -> str:
     again while a record names it or a charge is owed on it: a charge carried on a ticket (its car
     let out by hand unpaid) would be asked of the car given it next, whose plate it then is.
     Called in the entrance decision's transaction, so two guards tapping 无牌车 at once get two
-    numbers."""
+    numbers, and an admin recording cars with no plate found inside gets one each (the ticket of
+    the day each came in: gateway/parking/inside.py)."""
     day = at.date()
     prefix = day_prefix(day)
     span = {"lo": prefix, "hi": _after(prefix)}
@@ -56,6 +63,7 @@ def next_ticket(conn: sqlite3.Connection, at: datetime) -> str:
             continue  # 29 February, in a year without one
         given = {"start": to_db(start), "end": to_db(start + timedelta(days=1))}
         found += [row[0] for row in conn.execute(_GIVEN_ON_DAY, {**span, **given})]
+        found += [row[0] for row in conn.execute(_ENTERED_ON_DAY, {**span, **given})]
     return ticket(day, max(map(number_of, found), default=0) + 1)
 
 

@@ -266,6 +266,12 @@ function addOccupant(box, person) {
 
 const thens = {
   reload: () => location.reload(),
+  // A car recorded inside: one with no plate is shown found by the ticket it was given, for the
+  // admin to write on its paper ticket (reloaded, the list may show it below the fold).
+  inside: (data) => {
+    if (data && data.no_plate) location.href = "/occupancy?plate=" + encodeURIComponent(data.plate);
+    else location.reload();
+  },
   saved: (data, form) => { toast(T("common.saved") + (data && data.id ? " #" + data.id : "")); form.reset(); },
   pass: (data) => { location.href = "/passes/" + data.id; },
   relogin: () => { location.href = "/login"; },
@@ -298,7 +304,7 @@ document.addEventListener("submit", async (e) => {
     if (button && !LEAVES.has(form.dataset.then)) button.disabled = false;
   } catch (err) { failed(err); if (button) button.disabled = false; }
 });
-const LEAVES = new Set(["pass", "reload", "relogin"]);
+const LEAVES = new Set(["pass", "reload", "relogin", "inside"]);
 // A form changed after a try is another registration: it gets a key of its own.
 document.addEventListener("input", (e) => { if (e.target.form) delete e.target.form.dataset.key; });
 // Logging out leaves nothing typed behind for the next guard on this tablet.
