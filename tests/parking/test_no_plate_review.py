@@ -149,6 +149,6 @@ def test_the_next_ticket_is_found_through_indexes(make_gw: Callable[..., Gateway
     log (a busy estate keeps about a million records) while the lanes wait."""
     conn = make_gw().conn
     span = {"lo": "无牌-0303-", "hi": "无牌-0303.", "start": "2025", "end": "2026"}
-    for sql in (tickets._GIVEN_ON_DAY, tickets._FIRST_RECORD, tickets._INSIDE_OF_DAY, tickets._OWED_OF_DAY):
+    for sql in (tickets._GIVEN_OF_DAY, tickets._STAYED_OF_DAY, tickets._OWED_OF_DAY):
         plan = " ".join(str(row[-1]) for row in conn.execute(f"EXPLAIN QUERY PLAN {sql}", span))
         assert "USING" in plan and "INDEX" in plan, (sql, plan)
