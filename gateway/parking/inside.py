@@ -9,8 +9,9 @@ API and `gateway import-inside` alike: the stay an entry of that plate at `enter
 opened, decided by the decision core as such an entry is (its own slot if free, else as the slot's
 second car; monthly, visitor's or temporary, billed from `entered_at`), marked as recorded by whom,
 audited and sent upstream in the caller's transaction. A record made with a wrong, earlier time
-that made the slot's first car its second car, closed by the admin (已离场) to be made again at the
-true time, gives that car back what it was (restore_displaced, from ParkingDesk.close_stay). A car
+that made the slot's first car its second car, closed by the admin (已离场) and made again at the
+true, later time, gives that car back what it was (restore_displaced): the record made again says
+the time was typed wrong, which the close alone cannot tell from a car that left unseen. A car
 with no plate is recorded as 无牌车 and given a ticket, as the entrance gives one; a ticket typed is
 refused (not_a_ticket), as one may be owed on or never given.
 
@@ -56,10 +57,14 @@ CLASSES = ("car", "motorcycle", "bicycle")
 _LANE_ID = "inside"
 
 # entered_typed: a time given is a true one, kept when a stale boot clock is set right (redate.py).
+# redecided_flags: the record's decision's flags, which an entry's access record keeps for its stay
+# (a recorded stay has no entry record): a renewal while parked finds by them the car that pays
+# because its month had run out (store/renewals.py). Its redecided_reason stays NULL: no entry of it
+# is decided again (the report counts no entry for a record).
 _OPEN = """
 INSERT INTO stays (subject, plate, vehicle_id, class, zone, slot_id, billing, entered_at, recorded_by,
-                   entered_typed)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                   entered_typed, redecided_flags)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 """
 # The plate's (or its car's) stay still open: a car is inside once.
 _INSIDE = """
@@ -75,16 +80,47 @@ SELECT id, exited_at FROM stays
 WHERE exited_at > :entered AND (plate = :plate OR subject = :subject) AND closed_by IS NOT 'admin'
 ORDER BY exited_at DESC LIMIT 1
 """
+# The plate a guard corrected access record `a` to (纠正车牌: its latest correction), if any.
+_CORRECTED = """(SELECT pc.plate FROM plate_corrections pc WHERE pc.event_id = a.event_id
+    ORDER BY pc.id DESC LIMIT 1)"""
 # A vehicle exit that let the car out after the time given, with no stay to close (no entry
 # record: a registered car always leaves, a stranger where exit_without_entry lets it): it left
 # then too. The car a record names (access_log.car: the plate read, or a card's car by its plate; a
-# resident's own card, its subject), on the log's index of exits (migration 34).
-_LEFT_BY_EXIT = """
-SELECT at, lane FROM access_log INDEXED BY access_log_exits
+# resident's own card, its subject), on the log's index of exits (migration 34); not one a guard
+# corrected to another plate since (a misread: another car left there).
+_LEFT_BY_EXIT = f"""
+SELECT at, lane FROM access_log a INDEXED BY access_log_exits
 WHERE car IN (:plate, :subject) AND at > :entered
 AND admitted = 1 AND direction = 'exit' AND lane_type = 'vehicle'
+AND coalesce({_CORRECTED}, car) IN (:plate, :subject)
 ORDER BY at DESC LIMIT 1
 """
+# Such an exit under a plate the lane misread, corrected to the car's since (docs/parking.md,
+# *Misread plates*: the record is the car's): access_log.car keeps the plate read. Guards' corrections
+# are few: read whole, each record they correct found by its id (CROSS JOIN keeps that order; the
+# log's time index from the time given reads a day of a busy estate's decisions for each car).
+_LEFT_BY_CORRECTED_EXIT = f"""
+SELECT a.at, a.lane FROM plate_corrections c CROSS JOIN access_log a ON a.event_id = c.event_id
+WHERE c.plate = :plate AND a.at > :entered
+AND a.admitted = 1 AND a.direction = 'exit' AND a.lane_type = 'vehicle' AND {_CORRECTED} = :plate
+ORDER BY a.at DESC LIMIT 1
+"""
+# A guard's opening by hand (开闸) that let the car out after the time given, where the exit had
+# refused it or held it to pay with no entry record (no stay to close): it writes no access record,
+# it names the refusal or hold it ended (let_outs_by_hand, schema migration 22). The car that
+# decision names, as corrected. Openings by hand are few: read on their time index.
+_LET_OUT_BY_HAND = f"""
+SELECT o.at, o.lane FROM let_outs_by_hand o INDEXED BY let_outs_by_hand_at
+JOIN access_log a ON a.event_id = o.held_event
+WHERE o.at > :entered AND coalesce({_CORRECTED}, a.car) IN (:plate, :subject)
+ORDER BY o.at DESC LIMIT 1
+"""
+# How each kind of let-out with no stay to close is named in the 409's message.
+_LET_OUT = (
+    ("let out", _LEFT_BY_EXIT),
+    ("let out (plate corrected)", _LEFT_BY_CORRECTED_EXIT),
+    ("let out by hand", _LET_OUT_BY_HAND),
+)
 # The zones of a registered car's fixed slots (car slots only): where it parks, when none is given.
 _SLOT_ZONES = """
 SELECT DISTINCT s.zone FROM credentials c JOIN vehicles v ON v.id = c.vehicle_id AND v.class = 'car'
@@ -97,7 +133,7 @@ _SLOT_NUMBER = "SELECT number FROM slots WHERE id = ?"
 # was handed it when the car the gateway thought on it left (handed_over_at). Had the record been
 # made in time, it was the slot's second car. A car that came in before the time given keeps it.
 _CAME_IN_AFTER = """
-SELECT id, plate, zone, class, entered_at FROM stays
+SELECT id, plate, zone, class, entered_at, entry_event FROM stays
 WHERE exited_at IS NULL AND slot_id = :slot AND entered_at > :at AND plate IS NOT NULL
   AND (billing = 'slot' OR handed_over_at > :at)
 ORDER BY id LIMIT 1
@@ -115,16 +151,26 @@ UPDATE stays SET slot_id = ?, billing = ?, handed_over_at = NULL,
 WHERE id = ?
 """
 
-# The stay an admin closes: a record made by hand that was on a slot is one that may have made the
-# slot's first car its second car (_CAME_IN_AFTER); an entry's stay never did.
-_CLOSED_RECORD = "SELECT slot_id, entered_at FROM stays WHERE id = ? AND recorded_by IS NOT NULL"
+# A record of the plate on a slot, closed by an admin (已离场), that began before the time given now
+# and was closed after it: the car recorded again as inside when that record was closed, the close
+# was no car leaving, and that record's time was typed wrong. A car that left unseen and is recorded
+# back came in after its close. Typed wrong twice: the one closed last. Only a record made by hand
+# that was on a slot may have made the slot's first car its second car (_CAME_IN_AFTER); an entry's
+# stay never did.
+_REDONE = """
+SELECT slot_id, entered_at FROM stays
+WHERE plate = :plate AND recorded_by IS NOT NULL AND closed_by IS 'admin' AND slot_id IS NOT NULL
+  AND entered_at < :entered AND exited_at > :entered
+ORDER BY exited_at DESC, id DESC LIMIT 1
+"""
 # The car of the slot decided again as its second car (redecided_reason) by a record of an earlier
-# time: the first still inside that came in after the record's time, and is off the slot.
+# time: the first still inside that came in after the record's time, off the slot or handed it
+# since (the record's close hands the slot on, as at an exit).
 _DISPLACED = """
-SELECT s.id, s.plate, s.zone, s.class, s.entered_at, s.billing, s.slot_id FROM stays s
+SELECT s.id, s.plate, s.zone, s.class, s.entered_at, s.entry_event, s.billing, s.slot_id FROM stays s
 JOIN slot_vehicles sv ON sv.vehicle_id = s.vehicle_id AND sv.slot_id = :slot
 WHERE s.exited_at IS NULL AND s.redecided_reason IS NOT NULL AND s.entered_at > :recorded
-  AND s.slot_id IS NOT :slot AND s.plate IS NOT NULL
+  AND (s.slot_id IS NOT :slot OR s.handed_over_at IS NOT NULL) AND s.plate IS NOT NULL
 ORDER BY s.entered_at, s.id LIMIT 1
 """
 # A car of the slot inside since before the displaced car came in, in the shared spaces or on the
@@ -266,6 +312,9 @@ def record_inside(
         )
     subject = subject_of(p, cred, "vehicle")
     _not_inside(conn, site, plate, subject, at)
+    # Given back first: the car of the slot a record of this car typed wrong displaced is decided
+    # again as on the slot, and this record is decided with it there.
+    back = _redone(conn, site, plate, at, actor, now)
     # Decided as an entry then, with nothing that keeps a car out: it is inside (a full zone is told
     # by the occupancy page and the import's summary, not by refusing the record).
     policy = _as_inside(site.policy)
@@ -281,8 +330,9 @@ def record_inside(
     vclass = facts.vehicle_class
     vehicle_id = cred.vehicle.id if cred is not None and cred.vehicle is not None else None
     typed = 1 if car.entered_at is not None else None
+    flags = ",".join(decision.flags)
     cur = conn.execute(
-        _OPEN, (subject, plate, vehicle_id, vclass, zone, slot_id, billing, to_db(at), actor, typed)
+        _OPEN, (subject, plate, vehicle_id, vclass, zone, slot_id, billing, to_db(at), actor, typed, flags)
     )
     stay_id = int(cur.lastrowid or 0)
     second = _as_second_car(conn, site, later, actor) if later is not None else None
@@ -293,6 +343,8 @@ def record_inside(
     if later is not None:
         since = f"{later.entered_at:%Y-%m-%d %H:%M}"
         detail += f"; {later.plate} (stay {later.stay_id}), in since {since}, made the slot's second car"
+    if back is not None:
+        detail += f"; {back.detail}"
     audit(conn, now, actor, "stay.record", f"stay:{stay_id}", detail)
     said = {
         "stay_id": stay_id,
@@ -304,6 +356,7 @@ def record_inside(
         "billing": billing,
         "entered_at": at.isoformat(),
         "second_car": second,
+        "restored": back.said if back is not None else None,
     }
     change = {"at": now.astimezone(site.tz).isoformat(), "change": "recorded_by_admin"}
     enqueue(conn, "stay", {**change, **said, "reason": reason, "actor": actor}, now)
@@ -320,6 +373,7 @@ class _Later:
     zone: str
     vehicle_class: VehicleClass
     entered_at: datetime
+    entry_event: str | None  # its entry's access record (None: a car recorded inside itself)
 
 
 def _came_in_after(
@@ -336,8 +390,8 @@ def _came_in_after(
     row = conn.execute(_CAME_IN_AFTER, {"slot": vehicle.slot.id, "at": to_db(at)}).fetchone()
     if row is None:
         return None
-    stay_id, plate, zone, vclass, entered_at = row
-    return _Later(stay_id, plate, zone, vclass, datetime.fromisoformat(entered_at).astimezone(site.tz))
+    stay_id, plate, zone, vclass, entered_at, entry_event = row
+    return _Later(stay_id, plate, zone, vclass, _local(entered_at, site), entry_event)
 
 
 def _as_second_car(conn: sqlite3.Connection, site: Site, later: _Later, actor: str) -> dict[str, Any]:
@@ -345,7 +399,11 @@ def _as_second_car(conn: sqlite3.Connection, site: Site, later: _Later, actor: s
     on the slot: the slot's second car (temporary from its entry, or monthly within its period), or
     on another slot of its own that is free. What would have kept it out at the barrier does not
     (it is inside): it is then a temporary car, as the recorded car is. A car handed the slot is
-    billed again from that handover (_SECOND_CAR): the recorded car was on the slot, not gone."""
+    billed again from that handover (_SECOND_CAR): the recorded car was on the slot, not gone.
+    Said upstream with what the daily report now counts: its entry's access record
+    (`access_event_id`), as decided again (`reason`, `flags`), and no handover (`handed_over_at`
+    null): the centre, with the access record as written and the handover record sent, counted a
+    resident's entry and a handover that never was."""
     decision = _decided_again(conn, site, later, actor)
     billing, slot_id, reason = decision.billing, decision.slot_id, str(decision.reason)
     if not decision.admitted:
@@ -357,13 +415,18 @@ def _as_second_car(conn: sqlite3.Connection, site: Site, later: _Later, actor: s
         "entered_at": later.entered_at.isoformat(),
         "slot_id": slot_id,
         "billing": billing,
+        "access_event_id": later.entry_event,
+        "reason": reason,
+        "flags": list(decision.flags),
+        "handed_over_at": None,
     }
 
 
 @dataclass(frozen=True, slots=True)
 class Restored:
     """The car of a slot put back as it was when the record that made it the slot's second car
-    was closed: `said` for the upstream record, `detail` for the close's audit row."""
+    was made again at a later time: `said` for the answer and the upstream record, `detail` for
+    the record's audit row."""
 
     said: dict[str, Any]
     detail: str
@@ -378,22 +441,32 @@ class _Displaced:
     slot_id: int | None
 
 
-def restore_displaced(
-    conn: sqlite3.Connection, site: Site, closed: int, actor: str, at: datetime
+def _redone(
+    conn: sqlite3.Connection, site: Site, plate: str, at: datetime, actor: str, now: datetime
 ) -> Restored | None:
-    """An admin closed stay `closed` (the caller owns the transaction, the stay closed already). A
-    car recorded inside at a wrong, earlier time made the slot's first car its second car
-    (_as_second_car); closed to be recorded again at the true time, it gives that car back what it
-    was: on its slot free from its entry, or the second car handed the slot when the car on it then
-    left. Left so, the first car paid for the time it stood alone on its own slot, and the record
-    made again at the true time made it pay on: it found the slot the first car's, handed it at the
-    close. Nothing is given back where something else makes it the second car still: a car of the
-    slot inside from before its entry, another car on the slot, or the slot no longer its own (its
-    entry is decided again with the cars inside now, as the displacement decided it)."""
-    record = conn.execute(_CLOSED_RECORD, (closed,)).fetchone()
-    if record is None or record[0] is None:
+    """The car of a slot given back what it was, where the car recorded now at `at` was recorded
+    before at an earlier time on that slot and that record closed after `at` (_REDONE)."""
+    row = conn.execute(_REDONE, {"plate": plate, "entered": to_db(at)}).fetchone()
+    if row is None:
         return None
-    slot, recorded = record
+    slot, recorded = row
+    return restore_displaced(conn, site, slot, recorded, actor, now)
+
+
+def restore_displaced(
+    conn: sqlite3.Connection, site: Site, slot: int, recorded: str, actor: str, at: datetime
+) -> Restored | None:
+    """A record on `slot` since `recorded`, closed by an admin, is made again at a later time (the
+    caller owns the transaction, the new record not written yet). Made at a wrong, earlier time, it
+    made the slot's first car its second car (_as_second_car), and its close handed the slot on to
+    that car as at an exit (a close cannot tell a car that left unseen). The record made again says
+    the time was wrong, and gives that car back what it was: on its slot free from its entry, or
+    the second car handed the slot when the car on it then left. Left so, the first car paid for the
+    time it stood alone on its own slot; given back at the close, a second car whose first car
+    truly left unseen was let off its fee. Nothing is given back where something else makes it the
+    second car still: a car of the slot inside from before its entry, another car on the slot, or
+    the slot no longer its own (its entry is decided again with the cars inside now, as the
+    displacement decided it)."""
     displaced = _displaced_by(conn, site, slot, recorded)
     if displaced is None or not _first_of_its_slot(conn, site, displaced, slot, actor):
         return None
@@ -402,7 +475,7 @@ def restore_displaced(
     billing = displaced.billing if handed is not None else "slot"
     stored = None if handed is None else to_db(handed)
     conn.execute(_RESTORED, {"slot": slot, "billing": billing, "handed": stored, "id": car.stay_id})
-    if displaced.slot_id is not None:  # it was moved onto another slot of its own: that one is free again
+    if displaced.slot_id not in (None, slot):  # moved onto another slot of its own: that one is free again
         handover(conn, displaced.slot_id, at, "admin")
     number = conn.execute(_SLOT_NUMBER, (slot,)).fetchone()[0]
     how = "free from its entry" if handed is None else f"its second car, handed it at {handed:%Y-%m-%d %H:%M}"
@@ -416,6 +489,7 @@ def restore_displaced(
         "slot_id": slot,
         "billing": billing,
         "handed_over_at": None if handed is None else handed.isoformat(),
+        "access_event_id": car.entry_event,  # counted again as its access record says
     }
     return Restored(said, detail)
 
@@ -425,8 +499,8 @@ def _displaced_by(conn: sqlite3.Connection, site: Site, slot: int, recorded: str
     row = conn.execute(_DISPLACED, {"slot": slot, "recorded": recorded}).fetchone()
     if row is None:
         return None
-    stay_id, plate, zone, vclass, entered, billing, on = row
-    return _Displaced(_Later(stay_id, plate, zone, vclass, _local(entered, site)), billing, on)
+    stay_id, plate, zone, vclass, entered, entry_event, billing, on = row
+    return _Displaced(_Later(stay_id, plate, zone, vclass, _local(entered, site), entry_event), billing, on)
 
 
 def _first_of_its_slot(
@@ -515,8 +589,9 @@ def _zone(conn: sqlite3.Connection, site: Site, plate: str, given: str | None) -
 def _not_inside(conn: sqlite3.Connection, site: Site, plate: str, subject: str, at: datetime) -> None:
     """409 for a car recorded inside already (naming its stay), or seen leaving after `at`: a stay
     of it ended then other than by an admin's close (the two would overlap, counted twice in the
-    day's peak), or an exit let it out then with no stay to close (it was counted inside, its slot
-    taken, after it had gone)."""
+    day's peak), or an exit let it out then with no stay to close, under its plate or one a guard
+    corrected to it since, or a guard's opening by hand let it out (it was counted inside, its
+    slot taken, after it had gone)."""
     named = {"subject": subject, "plate": plate, "entered": to_db(at)}
     row = conn.execute(_INSIDE, named).fetchone()
     if row is not None:
@@ -529,8 +604,9 @@ def _not_inside(conn: sqlite3.Connection, site: Site, plate: str, subject: str, 
             code="already_inside",
         )
     left_at = [(datetime.fromisoformat(at), f"stay {stay}") for stay, at in conn.execute(_LEFT_SINCE, named)]
-    exits = conn.execute(_LEFT_BY_EXIT, named)
-    left_at += [(datetime.fromisoformat(at), f"let out at lane {lane}") for at, lane in exits]
+    for how, sql in _LET_OUT:
+        exits = conn.execute(sql, named)
+        left_at += [(datetime.fromisoformat(at), f"{how} at lane {lane}") for at, lane in exits]
     if left_at:
         when, how = max(left_at)
         left = when.astimezone(site.tz)

@@ -67,6 +67,10 @@ UPDATE stays SET exited_at = max(?, entered_at), exit_event = ?, closed_by = 'ha
 WHERE id = ? AND exited_at IS NULL
 """
 _BOOTH = LaneRules("booth", "exit", "vehicle", None)
+# A car's open stay in since a moment (ParkingDesk.let_out_by_hand, a car found with none).
+_OPEN_BEFORE = """
+SELECT id FROM stays WHERE subject = ? AND exited_at IS NULL AND entered_at <= ? ORDER BY id DESC LIMIT 1
+"""
 
 
 @dataclass(frozen=True, slots=True)
@@ -565,15 +569,11 @@ class ParkingDesk:
             "UPDATE stays SET exited_at = ?, closed_by = 'admin' WHERE id = ? AND exited_at IS NULL",
             (to_db(at), stay_id),
         )
-        # A record of a car inside closed to be made again at its true time gives back the slot's
-        # first car it had made the second car; inside.py imports this module, hence here.
-        from gateway.parking.inside import restore_displaced
-
-        back = restore_displaced(conn, self.site, stay_id, actor, at) if slot_id is not None else None
-        detail = f"{plate or ''}: {reason}" + (f"; {back.detail}" if back is not None else "")
-        audit(conn, at, actor, "stay.close", f"stay:{stay_id}", detail)
-        # The slot is the restored car's again: no other car of it is handed the slot.
-        moved = handover(conn, slot_id, at, "admin") if slot_id is not None and back is None else None
+        audit(conn, at, actor, "stay.close", f"stay:{stay_id}", f"{plate or ''}: {reason}")
+        # Handed on as at an exit, also from a car recorded inside that made the slot's first car its
+        # second car: the close cannot tell a car that left unseen from a time typed wrong. The car
+        # recorded again at a later time says it was the latter (inside.py restore_displaced).
+        moved = handover(conn, slot_id, at, "admin") if slot_id is not None else None
         enqueue(
             conn,
             "stay",
@@ -586,7 +586,6 @@ class ParkingDesk:
                 "class": vclass,
                 "reason": reason,
                 "actor": actor,
-                "restored": back.said if back is not None else None,
             },
             at,
         )
@@ -619,8 +618,9 @@ class ParkingDesk:
         relay's answer (a Modbus module's, about a second) leaves time for another tablet. So the
         hold and the stay are read again here. A car let out since on another record (its fee
         taken at the lane: paid, its exit charged) is not let out again, nothing written; a stay
-        closed since (an admin's close) is not closed again, the hold only ending; a payment taken
-        at the booth meanwhile counts. Otherwise one exit was on record twice: paid, and carried
+        closed since (an admin's close) is not closed again, the hold only ending; a car found with
+        no stay that was recorded inside meanwhile (_stay_let_out) has that stay closed; a payment
+        taken at the booth meanwhile counts. Otherwise one exit was on record twice: paid, and carried
         unpaid to the next visit or reported closed by hand with its fee let go. Returns whether
         the car was let out on this record."""
         if left_since(conn, lane, held, self.site.lanes):
@@ -633,16 +633,8 @@ class ParkingDesk:
             )
             return False
         held_by = end_hold_by_hand(conn, lane, held, at, self.site.lanes) or uuid7()
-        if account.stay is None:  # held (or refused) with no entry read: no stay to close
-            return True
-        stay = _still_open(conn, account.stay.id)
+        stay = self._stay_let_out(conn, lane, account, actor, at)
         if stay is None:
-            log.info(
-                "stay %s not closed by hand at %s: closed since (an admin's close); its hold ended actor=%r",
-                account.stay.id,
-                lane,
-                actor,
-            )
             return True
         until = fee_until(held, at)
         rules = self._rules(conn, at)
@@ -679,6 +671,27 @@ class ParkingDesk:
         if stay.slot_id is not None:
             handover(conn, stay.slot_id, at, "exit")
         return True
+
+    def _stay_let_out(
+        self, conn: sqlite3.Connection, lane: str, account: Owed, actor: str, at: datetime
+    ) -> StayFacts | None:
+        """The stay a guard's opening by hand at `at` closes, read again in its transaction: the one
+        found as the opening was written, if still open; where none was (held or refused with no
+        entry read), the car's stay recorded inside since (登记场内车辆 during the relay's answer, or
+        `gateway import-inside` writing as the guard opened), in before the opening. Closed on the
+        stay found then (none), the car that left was on record inside for good: counted in
+        occupancy, and back days later, its entry closed that stay as a missed exit."""
+        if account.stay is None:
+            return _recorded_since(conn, account.subject, at)
+        stay = _still_open(conn, account.stay.id)
+        if stay is None:
+            log.info(
+                "stay %s not closed by hand at %s: closed since (an admin's close); its hold ended actor=%r",
+                account.stay.id,
+                lane,
+                actor,
+            )
+        return stay
 
     # ---- helpers -------------------------------------------------------------------------------
 
@@ -802,6 +815,13 @@ def _host_unit(conn: sqlite3.Connection, subject: str) -> tuple[str, str] | None
         "SELECT host_building, host_unit FROM passes WHERE id = ?", (int(subject.split(":", 1)[1]),)
     ).fetchone()
     return None if row is None else (row[0], row[1])
+
+
+def _recorded_since(conn: sqlite3.Connection, subject: str, at: datetime) -> StayFacts | None:
+    """The car's open stay that came in at or before `at`, if any: one recorded inside since an
+    opening by hand at `at` found it with none."""
+    row = conn.execute(_OPEN_BEFORE, (subject, to_db(at))).fetchone()
+    return None if row is None else stay_by_id(conn, row[0])
 
 
 def _still_open(conn: sqlite3.Connection, stay_id: int) -> StayFacts | None:

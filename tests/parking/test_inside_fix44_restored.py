@@ -1,7 +1,9 @@
 """A car recorded inside at a wrong, earlier time made the slot's first car its second car; the
 admin closes that record (已离场) and records the car again at the true, later time (review
 fix44). docs/parking.md, *Cars already inside*: recorded by mistake, a car "is closed as any
-other ... and may then be recorded again at the true time".
+other ... and may then be recorded again at the true time". The close alone hands the slot on,
+as at an exit (it cannot tell a car that left unseen: test_inside_fix44b_close_left_unseen.py);
+the record made again at the later time gives the first car back what it was (review fix44b).
 
 R1 has one fixed slot, B001, listing its two cars 皖A11111 (A) and 皖A22222 (B)
 (tests/parking/conftest.py). The example tariff: 30 minutes free, 5元 the first hour, 2元 an hour
@@ -88,12 +90,14 @@ def test_first_car_is_back_on_its_slot_free_once_the_mistaken_record_is_redone(
         wrong = _b_in_then_a_recorded_too_early(s)
         s.now = T0 + 2 * H + 5 * M
         closed = close(s, wrong, "entered_at typed wrong")
+        # Handed on as at an exit: the close cannot tell a time typed wrong from a car that left.
+        assert closed["handover_to"] == listed(s, B)["stay_id"], closed
         again = record(s, A, T0 + H, "camera down: came in at 10:00")
         assert (again["billing"], again["slot"]) == ("temporary", None), again  # A: the second car
 
+        # Recorded again at a later time, the first time was typed wrong: B was on the slot all along.
         b_row = listed(s, B)
         assert (b_row["billing"], b_row["slot"], b_row["billed_until"]) == ("slot", "B001", None), b_row
-        assert closed["handover_to"] is None, closed  # B was on the slot, not handed it at 11:05
 
         s.now = T0 + 4 * H
         b_out = s.show("car-out", B)
@@ -107,24 +111,26 @@ def test_the_restoration_is_on_the_audit_trail_upstream_and_in_the_days_report(
     make_gw: Callable[..., Gateway],
 ) -> None:
     """The displacement is on the audit trail (stay.record names B as made the second car) and in
-    the `stay` record upstream (`second_car`); undoing it is too: the close names B as back on
-    its slot, and the `closed_by_admin` record says so. The accountant's report counts B's entry as
-    what it is again, a resident's car on its own slot (no temporary entry, no shared_slot flag)."""
+    the `stay` record upstream (`second_car`); undoing it is too: the record made again names B as
+    back on its slot, and its `recorded_by_admin` record and answer say so (`restored`). The
+    accountant's report counts B's entry as what it is again, a resident's car on its own slot (no
+    temporary entry, no shared_slot flag)."""
     with serving(make_gw()) as served:
         s = Site(*served)
         wrong = _b_in_then_a_recorded_too_early(s)
         s.now = T0 + 2 * H + 5 * M
         close(s, wrong, "entered_at typed wrong")
         b_stay = listed(s, B)["stay_id"]
-        record(s, A, T0 + H, "camera down: came in at 10:00")
+        again = record(s, A, T0 + H, "camera down: came in at 10:00")
 
-        detail = s.read("SELECT detail FROM audit WHERE action = 'stay.close'")[0][0]
+        detail = s.read("SELECT detail FROM audit WHERE action = 'stay.record' ORDER BY id")[-1][0]
         assert f"{B} (stay {b_stay})" in detail and "back on its slot" in detail, detail
         sent = [json.loads(p) for (p,) in s.read("SELECT payload FROM outbox WHERE topic = 'stay'")]
-        closes = [p for p in sent if p["change"] == "closed_by_admin"]
-        assert len(closes) == 1 and closes[0].get("restored"), closes
-        restored = closes[0]["restored"]
+        records = [p for p in sent if p["change"] == "recorded_by_admin"]
+        assert [bool(p.get("restored")) for p in records] == [False, True], records
+        restored = records[-1]["restored"]
         assert (restored["stay_id"], restored["plate"], restored["billing"]) == (b_stay, B, "slot"), restored
+        assert again["restored"] == restored, again
 
         s.now = T0 + 4 * H
         assert s.show("car-out", B).reason == "resident"
