@@ -317,12 +317,14 @@ def _passes(conn: sqlite3.Connection, first: First, step: Step, pass_hours: time
     """This boot's visitor and contractor passes registered on the old clock, and their QR and plate
     credentials: the moment registered, and the window where it was taken from the clock (a start
     the guard left empty is the moment registered; an end left empty is `pass_hours` after it). A
-    time the guard typed is a true one and stays."""
+    time the guard typed is a true one and stays. A check-out on the old clock moves too: left, the
+    pass went up checked out days before it was registered."""
     rows = conn.execute(
-        "SELECT id, created_at, valid_from, valid_to FROM passes WHERE id >= ?", (first["passes"],)
+        "SELECT id, created_at, valid_from, valid_to, checked_out_at FROM passes WHERE id >= ?",
+        (first["passes"],),
     ).fetchall()
     moved = 0
-    for pass_id, created_at, valid_from, valid_to in rows:
+    for pass_id, created_at, valid_from, valid_to, checked_out_at in rows:
         created = from_db(created_at)
         if created is None or not step.wrote(created):
             continue
@@ -333,8 +335,11 @@ def _passes(conn: sqlite3.Connection, first: First, step: Step, pass_hours: time
             to_db(start) if start else valid_from,
             to_db(end) if end else valid_to,
         )
+        out = from_db(checked_out_at)
+        left = to_db(out + step.by) if out is not None and step.wrote(out) else checked_out_at
         conn.execute(
-            "UPDATE passes SET created_at = ?, valid_from = ?, valid_to = ? WHERE id = ?", (*new, pass_id)
+            "UPDATE passes SET created_at = ?, valid_from = ?, valid_to = ?, checked_out_at = ? WHERE id = ?",
+            (*new, left, pass_id),
         )
         conn.execute(
             "UPDATE credentials SET valid_from = ?, valid_to = ? "
@@ -351,11 +356,11 @@ def _pass_redated(conn: sqlite3.Connection, pass_id: int, was: datetime, step: S
     taken from it: days before the daily report counts the visitor registered, and expired there
     while the box admits it. The pass goes up again, `"change": "redated"`, registered (`at`) at its
     true time and with its window as it now is, `previous_at` the time it went with; the newest
-    record of a pass holds."""
+    record of a pass holds: one checked out goes as `checked_out`, so that it is not opened again."""
     row = get_pass(conn, pass_id)
     local = step.now.tzinfo  # the site's offset, as every record's time carries it
     record = {
-        "op": "created",
+        "op": "checked_out" if row["checked_out_at"] else "created",
         "at": _in_offset(row["created_at"], local),
         "change": "redated",
         "previous_at": was.astimezone(local).isoformat(),
