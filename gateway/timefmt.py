@@ -23,7 +23,7 @@ def from_db(text: str | None) -> datetime | None:
     return None if not text else datetime.fromisoformat(text)
 
 
-def local_iso(text: str | None, tz: tzinfo) -> str | None:
+def local_iso(text: str | None, tz: tzinfo | None) -> str | None:
     """A time the store keeps (UTC text) as the API and the records give times: in the site's zone."""
     at = from_db(text)
     return None if at is None else at.astimezone(tz).isoformat()

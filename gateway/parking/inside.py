@@ -13,7 +13,7 @@ that made the slot's first car its second car, closed by the admin (已离场) a
 true, later time, gives that car back what it was (restore_displaced): the record made again says
 the time was typed wrong, which the close alone cannot tell from a car that left unseen. A car
 with no plate is recorded as 无牌车 and given a ticket, as the entrance gives one; a ticket typed is
-refused (not_a_ticket), as one may be owed on or never given.
+refused (422 `ticket_typed`), as one may be owed on or never given.
 
 The car is inside, whatever a lane would have said: what would have refused it at the barrier (a
 full zone, `policy.no_slot` or `shared_slot_second_car` or `unknown_vehicle` = "refuse", a pass or

@@ -24,7 +24,7 @@ from gateway.store.hashes import hash_in
 from gateway.store.lookup import PASS_BLOCKED, holder_subject
 from gateway.store.outbox import enqueue
 from gateway.store.record import gone_out
-from gateway.timefmt import from_db, to_db
+from gateway.timefmt import from_db, local_iso, to_db
 from gateway.typed import typed
 
 PassKind = Literal["visitor", "contractor"]
@@ -344,18 +344,13 @@ def upstream(row: dict[str, Any], now: datetime) -> dict[str, Any]:
         ],
         "plate": row["plate"],
         "vehicle_class": row["vehicle_class"],
-        "valid_from": _sent_time(row["valid_from"], now),
-        "valid_to": _sent_time(row["valid_to"], now),
+        "valid_from": local_iso(row["valid_from"], now.tzinfo),
+        "valid_to": local_iso(row["valid_to"], now.tzinfo),
         "hours": row["hours"],
         "registered_fields": row["registered_fields"],
         "created_by": row["created_by"],
-        "checked_out_at": _sent_time(row["checked_out_at"], now),
+        "checked_out_at": local_iso(row["checked_out_at"], now.tzinfo),
     }
-
-
-def _sent_time(stored: str | None, now: datetime) -> str | None:
-    moment = from_db(stored)
-    return None if moment is None else moment.astimezone(now.tzinfo).isoformat()
 
 
 def _with_people(conn: sqlite3.Connection, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:

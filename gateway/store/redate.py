@@ -14,7 +14,7 @@ import json
 import sqlite3
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta, tzinfo
+from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Literal
 
@@ -23,7 +23,7 @@ from gateway.store.audit import audit, transaction
 from gateway.store.outbox import enqueue
 from gateway.store.passes import get_pass, upstream
 from gateway.store.payments import payment_record
-from gateway.timefmt import from_db, to_db
+from gateway.timefmt import from_db, local_iso, to_db
 
 # The tables whose rows of this boot are known by id: the first id of each is kept as the box boots
 # (gateway/parking/boot_clock.py, boot-alarms.json). The audit's is where this boot's re-dating marks
@@ -257,21 +257,16 @@ def _stay_redated(conn: sqlite3.Connection, stay_id: int, before: list[str | Non
         return
     local = step.now.tzinfo  # the site's offset, as every record's time carries it
     record = {
-        "at": _in_offset(entered, local),
+        "at": local_iso(entered, local),
         "change": "redated",
         "stay_id": stay_id,
         "plate": plate,
-        "entered_at": _in_offset(entered, local),
-        "handed_over_at": _in_offset(handed, local),
-        "previous_at": _in_offset(was_entered, local),
-        "previous_handed_over_at": _in_offset(was_handed, local),
+        "entered_at": local_iso(entered, local),
+        "handed_over_at": local_iso(handed, local),
+        "previous_at": local_iso(was_entered, local),
+        "previous_handed_over_at": local_iso(was_handed, local),
     }
     enqueue(conn, "stay", record, step.now)
-
-
-def _in_offset(stored: str | None, local: tzinfo | None) -> str | None:
-    moment = from_db(stored)
-    return None if moment is None else moment.astimezone(local).isoformat()
 
 
 # What is dated on a stay's clock and moves with it: (table, the column naming the stay, its times,
@@ -361,7 +356,7 @@ def _pass_redated(conn: sqlite3.Connection, pass_id: int, was: datetime, step: S
     local = step.now.tzinfo  # the site's offset, as every record's time carries it
     record = {
         "op": "checked_out" if row["checked_out_at"] else "created",
-        "at": _in_offset(row["created_at"], local),
+        "at": local_iso(row["created_at"], local),
         "change": "redated",
         "previous_at": was.astimezone(local).isoformat(),
         "pass": upstream(row, step.now),
