@@ -18,7 +18,7 @@ from fastapi.testclient import TestClient
 from sync_helpers import Mosquitto, Subscriber, wait_for
 
 from gateway.api.app import create_app
-from gateway.config import parse_config
+from gateway.config import SiteConfig, parse_config
 from gateway.core import Presented
 from gateway.events import AccessEvent
 from gateway.runtime.gateway import Gateway
@@ -121,24 +121,9 @@ def centre(
     tmp_path: Path, start: datetime = T0, more: dict[str, str] | None = None, **overrides: object
 ) -> Iterator[Centre]:
     """`more`: CSV files (name: text) imported after the parking tests' seed (a third car, ...)."""
-    broker = Mosquitto(tmp_path / "broker")
-    broker.start()
-    sub = Subscriber(broker, [f"estate/{SITE}/#"], client_id="centre", persistent=True)
+    broker, sub = _broker_and_centre(tmp_path)
+    cfg = _seeded_site(tmp_path, broker, overrides)
     d = tmp_path / "site"
-    d.mkdir(exist_ok=True)
-    values: dict[str, object] = {
-        "data_dir": d / "data",
-        "reentry": "void",
-        "shared": "temporary",
-        "exit_without_entry": "guard",
-        "capacity": 6,
-        "extra": "",
-    }
-    values.update(overrides)
-    values["extra"] = RELAYS + str(values["extra"]) + mqtt_toml(broker.port)
-    text = textwrap.dedent(PARKING_TOML.format(**values))
-    cfg = parse_config(text, "site.toml")
-    seed(cfg, d)
     if more:
         import_csv(cfg, [write_csv(d / name, text) for name, text in more.items()])
     gw = Gateway(cfg)
@@ -157,6 +142,32 @@ def centre(
         gw.conn.close()
 
 
+def _broker_and_centre(tmp_path: Path) -> tuple[Mosquitto, Subscriber]:
+    """A broker of the test's own, and the centre's persistent subscriber to the site's topics."""
+    broker = Mosquitto(tmp_path / "broker")
+    broker.start()
+    return broker, Subscriber(broker, [f"estate/{SITE}/#"], client_id="centre", persistent=True)
+
+
+def _seeded_site(tmp_path: Path, broker: Mosquitto, overrides: dict[str, object]) -> SiteConfig:
+    """The parking tests' site, its register seeded, its [mqtt] link on to `broker`."""
+    d = tmp_path / "site"
+    d.mkdir(exist_ok=True)
+    values: dict[str, object] = {
+        "data_dir": d / "data",
+        "reentry": "void",
+        "shared": "temporary",
+        "exit_without_entry": "guard",
+        "capacity": 6,
+        "extra": "",
+    }
+    values.update(overrides)
+    values["extra"] = RELAYS + str(values["extra"]) + mqtt_toml(broker.port)
+    cfg = parse_config(textwrap.dedent(PARKING_TOML.format(**values)), "site.toml")
+    seed(cfg, d)
+    return cfg
+
+
 def dump(records: list[dict[str, Any]]) -> str:
     return "\n".join(json.dumps(r, ensure_ascii=False) for r in records)
 
@@ -167,24 +178,8 @@ class Uplink:
     it, with its link, and returns what the centre's subscriber took, as the centre files it."""
 
     def __init__(self, tmp_path: Path, **overrides: object) -> None:
-        self.broker = Mosquitto(tmp_path / "broker")
-        self.broker.start()
-        self.sub = Subscriber(self.broker, [f"estate/{SITE}/#"], client_id="centre", persistent=True)
-        d = tmp_path / "site"
-        d.mkdir(exist_ok=True)
-        values: dict[str, object] = {
-            "data_dir": d / "data",
-            "reentry": "void",
-            "shared": "temporary",
-            "exit_without_entry": "guard",
-            "capacity": 6,
-            "extra": "",
-        }
-        values.update(overrides)
-        values["extra"] = RELAYS + str(values["extra"]) + mqtt_toml(self.broker.port)
-        cfg = parse_config(textwrap.dedent(PARKING_TOML.format(**values)), "site.toml")
-        seed(cfg, d)
-        self.gw = Gateway(cfg)
+        self.broker, self.sub = _broker_and_centre(tmp_path)
+        self.gw = Gateway(_seeded_site(tmp_path, self.broker, overrides))
 
     def deliver(self, now: datetime) -> list[dict[str, Any]]:
         gw = self.gw

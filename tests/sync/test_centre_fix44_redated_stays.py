@@ -127,23 +127,9 @@ def test_a_visitor_registered_on_the_stale_boot_clock_is_counted_on_the_same_day
     report of T0's day counts the visitor among `visitors_registered`. The centre files the pass by
     its `pass` record (docs/mqtt.md: `"op": "created"`, its `at`, `valid_from`, `valid_to`), which
     says three days before, valid until two days before T0: it is told nothing moved."""
-    from gateway.store.passes import NewPass, create_pass
-
     up = Uplink(tmp_path)
     gw = up.gw
-    boot = T0 - 72 * H
-    a_new_boot(gw)
-    steady = Steady()
-    o = ops(gw, started=boot, steady=steady)
-    o.tick(boot)
-    registered = boot + 15 * S
-    hours = timedelta(hours=gw.site.config.visitors.default_hours)
-    visit = NewPass("visitor", "钱七", registered, registered + hours, host_building="3栋", host_unit="2单元")
-    pass_id = create_pass(gw.conn, gw.secrets, visit, registered, "guard1")
-    steady.s = 60
-    o.tick(T0 + 60 * S)
-    steady.s = 90
-    o.tick(T0 + 90 * S)
+    pass_id = _visitor_on_the_stale_clock(up)
     created, valid_to = gw.conn.execute(
         "SELECT created_at, valid_to FROM passes WHERE id = ?", (pass_id,)
     ).fetchone()
@@ -164,3 +150,53 @@ def test_a_visitor_registered_on_the_stale_boot_clock_is_counted_on_the_same_day
         f"{pass_id} says registered at {newest['at']}, valid to {newest['pass']['valid_to']} "
         f"({len(of_pass)} record of it went up)"
     )
+
+
+def test_a_pass_checked_out_on_the_stale_clock_is_not_sent_checked_out_before_it_was_registered(
+    tmp_path: Path,
+) -> None:
+    """A visitor registered and checked out while the Pi ran on its stale boot clock: NTP moves the
+    pass's registration and window three days on and sends the pass again as redated (docs/mqtt.md:
+    "the newest record of a pass holds"); its check-out, dated on the same stale clock, left where
+    it was, the centre's newest record of the pass said it was checked out three days before it was
+    registered, and, sent as created, opened it again."""
+    up = Uplink(tmp_path)
+    pass_id = _visitor_on_the_stale_clock(up, left_after=30 * S)
+    records = up.deliver(T0 + 2 * H)
+    up.close()
+    of_pass = [r for r in records if r["type"] == "pass" and r["pass"]["id"] == pass_id]
+    newest = of_pass[-1]
+    at = datetime.fromisoformat(newest["at"])
+    out = newest["pass"]["checked_out_at"]
+    assert out is not None and datetime.fromisoformat(out) >= at, (
+        f"the centre's newest record of pass {pass_id} ({newest.get('op')}, {newest.get('change')}) "
+        f"says it was registered at {newest['at']} and checked out at {out}: "
+        "checked out before it was registered"
+    )
+    assert newest["op"] == "checked_out", f"the visitor has left; the newest record says {newest['op']}"
+
+
+def _visitor_on_the_stale_clock(up: Uplink, left_after: timedelta | None = None) -> int:
+    """A visitor registered at the booth 15 s after the Pi booted three days behind, start and end
+    left empty (checked out `left_after` the boot, if given), then NTP setting the clock at 60 s.
+    The pass's id."""
+    from gateway.store.passes import NewPass, check_out, create_pass
+
+    gw = up.gw
+    boot = T0 - 72 * H
+    a_new_boot(gw)
+    steady = Steady()
+    o = ops(gw, started=boot, steady=steady)
+    o.tick(boot)
+    registered = boot + 15 * S
+    hours = timedelta(hours=gw.site.config.visitors.default_hours)
+    visit = NewPass("visitor", "钱七", registered, registered + hours, host_building="3栋", host_unit="2单元")
+    pass_id = create_pass(gw.conn, gw.secrets, visit, registered, "guard1")
+    if left_after is not None:
+        steady.s = left_after.total_seconds()
+        check_out(gw.conn, pass_id, boot + left_after, "guard1")
+    steady.s = 60
+    o.tick(T0 + 60 * S)  # NTP: the clock jumps three days
+    steady.s = 90
+    o.tick(T0 + 90 * S)
+    return pass_id
