@@ -905,9 +905,12 @@ def quote_json(account: Owed, plate: str | None, at: datetime, tz: tzinfo) -> di
 def _version_paid(account: Owed) -> str | None:
     """The tariff version a fee taken names (its receipt prints it): the one the stay is charged
     under, none for a fee of only a charge carried from a missed exit (the stay's own fee is
-    nothing yet, or was paid ahead): no price of that version is in it."""
-    charge, paid = account.quote.charge, account.quote.paid_fen
-    return charge.tariff_version if charge is not None and charge.amount_fen > paid else None
+    nothing yet, or was paid ahead): no price of that version is in it. What was paid went to the
+    carried charges first (payments.carried_fen), so only the rest paid the stay's own fee."""
+    quote = account.quote
+    own_paid = max(0, quote.paid_fen - quote.carried_fen)
+    charge = quote.charge
+    return charge.tariff_version if charge is not None and charge.amount_fen > own_paid else None
 
 
 def _no_stay(stay_id: int) -> ParkingError:
