@@ -6,8 +6,9 @@ fixed slot whose car was on it read free (its shared slot's second car came in a
 and each such car left as `no_entry_record` (a stranger charged a day's fee under
 exit_without_entry = "charge", whatever its real time). One function records one car, for the admin
 API and `gateway import-inside` alike: the stay an entry of that plate at `entered_at` would have
-opened, decided by the decision core as such an entry is (its own slot if free, else as the slot's
-second car; monthly, visitor's or temporary, billed from `entered_at`), marked as recorded by whom,
+opened, decided by the decision core as such an entry is (its own slot if free then, else as the
+slot's second car, handed the slot when the car on it then was seen leaving; monthly, visitor's or
+temporary, billed from `entered_at`), marked as recorded by whom,
 audited and sent upstream in the caller's transaction. A record made with a wrong, earlier time
 that made the slot's first car its second car, closed by the admin (已离场) and made again at the
 true, later time, gives that car back what it was (restore_displaced): the record made again says
@@ -60,11 +61,12 @@ _LANE_ID = "inside"
 # redecided_flags: the record's decision's flags, which an entry's access record keeps for its stay
 # (a recorded stay has no entry record): a renewal while parked finds by them the car that pays
 # because its month had run out (store/renewals.py). Its redecided_reason stays NULL: no entry of it
-# is decided again (the report counts no entry for a record).
+# is decided again (the report counts no entry for a record). handed_over_at and billed_until: the
+# slot handed it when the car on it then left (_LEFT_THE_SLOT), as store/parking.py _HANDED_OVER does.
 _OPEN = """
 INSERT INTO stays (subject, plate, vehicle_id, class, zone, slot_id, billing, entered_at, recorded_by,
-                   entered_typed, redecided_flags)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                   entered_typed, redecided_flags, handed_over_at, billed_until)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 """
 # The plate's (or its car's) stay still open: a car is inside once.
 _INSIDE = """
@@ -139,6 +141,16 @@ WHERE exited_at IS NULL AND slot_id = :slot AND entered_at > :at AND plate IS NO
 ORDER BY id LIMIT 1
 """
 _OFF_SLOT = "UPDATE stays SET slot_id = NULL WHERE id = ?"
+# The last exit from the slot, since the time given, of a car of it that came in before that time:
+# the slot was taken then, and the car recorded came in as its second car, handed the slot when the
+# last car ahead of it left (store/parking.py handover: the car in first is handed it first). A car
+# seen leaving only: an admin's close says when the admin pressed 已离场, and closes a record typed
+# wrong as well as a car gone unseen. Read from the exits after that time (the partial index on
+# exited_at), as _LEFT_SINCE.
+_LEFT_THE_SLOT = """
+SELECT max(exited_at) FROM stays
+WHERE exited_at > :entered AND slot_id = :slot AND entered_at < :entered AND closed_by IS NOT 'admin'
+"""
 # Decided again as the slot's second car: a handover that never was (the recorded car was on the
 # slot) stopped no billing. It is billed on from it, as from its entry, and the daily report counts
 # no handover; a renewal's stop is the renewal's, kept (billed_until_cause). The report counts its
@@ -324,22 +336,31 @@ def record_inside(
         conn.execute(_OFF_SLOT, (later.stay_id,))
         facts = lookup(conn, p, lane, site.capacity)
         decision = decide(p, replace(facts, zone=None, inside=False), policy)
+    handed = _handed_the_slot_at(conn, site, decision, at)
+    if handed is not None:  # a car on the slot then has left since: this one came in as its second car
+        decision = decide(p, replace(_slot_taken(facts), zone=None, inside=False), policy)
     billing, slot_id = decision.billing, decision.slot_id
     if not decision.admitted:  # its credential would have kept it out then: it pays by time
         billing, slot_id = Billing.TEMPORARY, None
+    if handed is not None:
+        slot_id = handed.slot
     vclass = facts.vehicle_class
     vehicle_id = cred.vehicle.id if cred is not None and cred.vehicle is not None else None
     typed = 1 if car.entered_at is not None else None
     flags = ",".join(decision.flags)
-    cur = conn.execute(
-        _OPEN, (subject, plate, vehicle_id, vclass, zone, slot_id, billing, to_db(at), actor, typed, flags)
-    )
+    handed_at = to_db(handed.at) if handed is not None else None
+    opened = (subject, plate, vehicle_id, vclass, zone, slot_id, billing, to_db(at), actor, typed, flags)
+    cur = conn.execute(_OPEN, (*opened, handed_at, handed_at))
     stay_id = int(cur.lastrowid or 0)
     second = _as_second_car(conn, site, later, actor) if later is not None else None
+    if back is not None and second is not None and second["stay_id"] == back.said["stay_id"]:
+        back = None  # given back, then made the second car again by this record's time: that is what it is
     slot = conn.execute(_SLOT_NUMBER, (slot_id,)).fetchone()[0] if slot_id is not None else None
     when = f"{at:%Y-%m-%d %H:%M}"
     named = f"无牌车, ticket {plate}" if car.has_no_plate else plate
     detail = f"{named}: inside since {when}, {zone}: {reason}"
+    if handed is not None:
+        detail += f"; the slot's second car, handed {slot} at {handed.at:%Y-%m-%d %H:%M}"
     if later is not None:
         since = f"{later.entered_at:%Y-%m-%d %H:%M}"
         detail += f"; {later.plate} (stay {later.stay_id}), in since {since}, made the slot's second car"
@@ -355,6 +376,7 @@ def record_inside(
         "slot": slot,
         "billing": billing,
         "entered_at": at.isoformat(),
+        "handed_over_at": handed.at.isoformat() if handed is not None else None,
         "second_car": second,
         "restored": back.said if back is not None else None,
     }
@@ -362,6 +384,39 @@ def record_inside(
     enqueue(conn, "stay", {**change, **said, "reason": reason, "actor": actor}, now)
     refused = None if decision.admitted else str(decision.reason)
     return {**said, "no_plate": car.has_no_plate, "recorded_by": actor, "lane_would_refuse": refused}
+
+
+@dataclass(frozen=True, slots=True)
+class _Handed:
+    """The slot a car recorded inside was handed after it came in, and when."""
+
+    slot: int
+    at: datetime
+
+
+def _handed_the_slot_at(
+    conn: sqlite3.Connection, site: Site, decision: Decision, at: datetime
+) -> _Handed | None:
+    """Where the car recorded would be on its slot free (no car on it now), but a car of the slot
+    in before `at` has been on it and left since (_LEFT_THE_SLOT): the slot it came in as the second
+    car of, and when it was handed it. Judged by the cars on the slot now, it was put on it free from
+    `at` and left free: the household paid nothing for the hours both cars were inside."""
+    if decision.slot_id is None or "shared_slot" in decision.flags:
+        return None
+    named = {"slot": decision.slot_id, "entered": to_db(at)}
+    left = conn.execute(_LEFT_THE_SLOT, named).fetchone()[0]
+    return None if left is None else _Handed(decision.slot_id, _local(left, site))
+
+
+def _slot_taken(facts: Facts) -> Facts:
+    """The facts of a car decided onto its slot, with the slot taken by another car of it: as they
+    were at its entry, where that car was on the slot then."""
+    cred = facts.credential
+    vehicle = cred.vehicle if cred is not None else None
+    if cred is None or vehicle is None or vehicle.slot is None:
+        return facts
+    slot = replace(vehicle.slot, taken_by_other=True)
+    return replace(facts, credential=replace(cred, vehicle=replace(vehicle, slot=slot)))
 
 
 @dataclass(frozen=True, slots=True)

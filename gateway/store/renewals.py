@@ -30,18 +30,22 @@ _PAID_UP = "EXISTS (SELECT 1 FROM vehicles v WHERE v.id = stays.vehicle_id AND v
 # period had run out and whose period now runs past `:at`. One whose billing stopped already (a
 # shared slot's second car handed its slot, a renewal before) keeps that moment. A clock behind the
 # car's entry stops it at the entry: the renewal covers all of it (never "before" it began, which
-# would be charged as a day). Found by the entry's own record, which says why the car paid; a car
-# recorded inside (gateway/parking/inside.py) has none, and is found by its record's flags, kept on
-# the stay (redecided_flags): looked for on an entry record alone, it paid three days at the
-# temporary cap for a renewal made the morning it was recorded.
+# would be charged as a day). Found by the flags of the decision the stay stands on: those kept on
+# the stay where it was decided again (redecided_flags), else its entry's own record, which says why
+# the car paid. A car recorded inside (gateway/parking/inside.py) has no entry record, and its
+# record's flags are kept on the stay: looked for on an entry record alone, it paid three days at
+# the temporary cap for a renewal made the morning it was recorded. A slot's car made its second car
+# by a record of an earlier time (inside.py _SECOND_CAR) came in resident by its access record: read
+# there, its renewal was missed and it paid for the hours the renewal covered.
 _RENEWED = f"""
 UPDATE stays SET billed_until = max(entered_at, :at), billed_until_cause = 'renewal'
 WHERE exited_at IS NULL AND billing = '{Billing.TEMPORARY.value}' AND billed_until IS NULL
 AND vehicle_id IN ({{vehicles}})
 AND {_PAID_UP}
-AND (EXISTS (SELECT 1 FROM access_log a WHERE a.event_id = stays.entry_event
-             AND instr(',' || a.flags || ',', ',monthly_expired,') > 0)
-     OR (entry_event IS NULL AND instr(',' || redecided_flags || ',', ',monthly_expired,') > 0))
+AND CASE WHEN redecided_flags IS NOT NULL
+    THEN instr(',' || redecided_flags || ',', ',monthly_expired,') > 0
+    ELSE EXISTS (SELECT 1 FROM access_log a WHERE a.event_id = stays.entry_event
+                 AND instr(',' || a.flags || ',', ',monthly_expired,') > 0) END
 """
 
 
