@@ -5,7 +5,7 @@ read, which the lane then decides as if it had been read (both audited). A car w
 from __future__ import annotations
 
 import sqlite3
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path
@@ -30,7 +30,7 @@ from gateway.errors import NotFound, Refused
 from gateway.store.audit import audit
 from gateway.store.corrections import Correction, correct_plate
 from gateway.store.csv_rows import RowError, plate_value
-from gateway.store.tickets import next_ticket, ticket_inside, tickets_inside
+from gateway.store.tickets import next_ticket, no_such_ticket, ticket_inside, tickets_inside, tickets_named
 
 router = APIRouter(tags=["lanes"], responses=ERRORS)
 EventId = Annotated[str, Path(min_length=1, max_length=64)]
@@ -156,19 +156,22 @@ def _ticket_given(conn: sqlite3.Connection, lane: LaneRules, at: datetime) -> st
     # Raised on the decision worker: its own errors are the caller's to report (runtime/worker.py).
     raise Refused(
         "a car with no plate leaves on the ticket it was given at the entrance",
-        fix=_pick(conn, "type its ticket number"),
+        fix=tickets_named(conn, "type its ticket number"),
         code="ticket_needed",
     )
 
 
 def _ticket_typed(text: str, lane: LaneRules) -> str | None:
-    """The ticket the guard typed, well formed or not; None for a plate. At an exit its number
-    alone, as read off the paper ticket (0303-07), is the ticket 无牌-0303-07: it is no plate, and
-    told to type the plate on the car, the guard had none to type."""
-    if lane.direction == "exit":
-        ticket = as_ticket_or_number(text)
-        return ticket or _ticket_mistyped(text) or (text.strip() if meant_as_number(text) else None)
-    return as_ticket(text) or _ticket_mistyped(text)
+    """The ticket the guard typed, well formed or not; None for a plate. Its number alone, as read
+    off the paper ticket (0303-07), is the ticket 无牌-0303-07, at an entrance too (refused there,
+    tap 无牌车): it is no plate, and told to type the plate on the car, the guard had none to type.
+    At an exit a number typed wrong (0303-1) is a ticket looked for among the cars inside; at an
+    entrance digits that are no ticket's number are left to the plate's check (12345: a plate
+    typed without its province)."""
+    ticket = as_ticket_or_number(text) or _ticket_mistyped(text)
+    if ticket is None and lane.direction == "exit" and meant_as_number(text):
+        return text.strip()
+    return ticket
 
 
 def _plate_here(conn: sqlite3.Connection, lane: LaneRules, plate: str) -> str:
@@ -183,11 +186,10 @@ def _plate_here(conn: sqlite3.Connection, lane: LaneRules, plate: str) -> str:
             code="ticket_at_entrance",
         )
     if not is_ticket(plate):
-        said = f"{plate!r} is no ticket (无牌-0303-07, or its number 0303-07), nor a plate (皖A12345)"
-        raise NotFound(said, fix=_pick(conn), code="unknown_ticket")
+        raise no_such_ticket(conn, plate)
     if not ticket_inside(conn, plate):
         said = f"no car with no plate is inside on ticket {plate}"
-        raise NotFound(said, fix=_pick(conn), code="unknown_ticket")
+        raise NotFound(said, fix=tickets_named(conn), code="unknown_ticket")
     return plate
 
 
@@ -195,13 +197,6 @@ def _ticket_mistyped(text: str) -> str | None:
     """A ticket typed wrong (无牌—0303: its counter left out): looked for among the cars inside, and
     refused naming their tickets, rather than refused as a plate the car does not have."""
     return text.strip() if meant_as_ticket(text) else None
-
-
-def _pick(conn: sqlite3.Connection, first: str = "check the ticket") -> str:
-    inside = [t["ticket"] for t in tickets_inside(conn, UTC)]  # the numbers only: any zone will do
-    if not inside:
-        return f"{first}: no car with no plate is recorded inside now"
-    return f"{first}: inside now {', '.join(inside)}"
 
 
 # The ticket a plate record was decided on: the only ticket it is ever corrected to.

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import re
 import secrets
 import sqlite3
 from datetime import datetime, time, timedelta
@@ -27,7 +26,7 @@ from gateway.api.passes import pass_out, pass_window, visitor_rules_for
 from gateway.api.registry import resident_out
 from gateway.api.session import LoginLocked, client_address, log_in, set_session_cookie
 from gateway.api.views import recent, row_id
-from gateway.core.tickets import PREFIX, as_ticket, says_no_plate
+from gateway.core.tickets import PREFIX, as_ticket_or_number, says_no_plate, ticket_piece
 from gateway.store import materials as materials_store
 from gateway.store import passes as pass_store
 from gateway.store import registry
@@ -363,21 +362,15 @@ def lookup_page(request: Request, db: Db, q: Annotated[str, Query(max_length=60)
 CARS_INSIDE_SHOWN = 200  # the newest; a search by plate finds the rest
 
 
-# A piece of a no-plate car's ticket as read off the paper (1123-01, 1123-): searched as typed, since
-# the plate grammar's reading drops the dash the stored ticket keeps (无牌-1123-01).
-_TICKET_PART = re.compile(r"[0-9]{2,4}-[0-9]{0,3}")
-
-
 def _car_searched(text: str) -> str | None:
-    """What a guard typed into 按车牌查找 as the piece of a stored plate it searches: a whole ticket
-    in its stored form, a piece of one as typed, 无牌车 (the mark on such a car's row) as every
-    ticket, else the plate as the grammar reads it (粤B12)."""
-    shown = typed(text)
-    if _TICKET_PART.fullmatch(shown):
-        return shown
+    """What a guard typed into 按车牌查找 as the piece of a stored plate it searches: 无牌车 (the mark
+    on such a car's row) as every ticket; a ticket, or its number, as the exit takes it (0303 01,
+    030301, 0303—01, 0303-1000) and a piece of one (无牌-0303, a long ticket's first line on the
+    LED; 0303-1) as the ticket is stored, with its dashes, which the plate grammar's reading drops;
+    else the plate as the grammar reads it (粤B12)."""
     if says_no_plate(text):
         return PREFIX
-    return as_ticket(text) or normalize_plate(text) or None
+    return as_ticket_or_number(text) or ticket_piece(text) or normalize_plate(text) or None
 
 
 @router.get("/occupancy", response_class=HTMLResponse)

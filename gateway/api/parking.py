@@ -158,7 +158,7 @@ def parking_router(gw: Gateway) -> APIRouter:
         zone: Annotated[str | None, Query(max_length=40)] = None,
         limit: Annotated[int, Query(ge=1, le=2000)] = 200,
     ) -> list[dict[str, Any]]:
-        stays = open_stays(db, typed_plate(plate) if plate else None, zone, limit)
+        stays = open_stays(db, typed_plate(plate, db) if plate else None, zone, limit)
         for stay in stays:  # the store keeps UTC; the API answers in the site's time
             stay["entered_at"], stay["billed_until"] = (
                 local_iso(stay["entered_at"], gw.site.tz),

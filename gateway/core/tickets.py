@@ -38,6 +38,13 @@ _NUMBER = re.compile(r"^([0-9]{4})[-\s]*([0-9]{2,})$")
 _NUMBER_TYPED = re.compile(r"[0-9][-\s0-9]*$|[0-9]{4}[-\s]")
 # A ticket within a line of text (a lane display's), whole, as re.split gives it back.
 _WITHIN = re.compile(r"(无牌-[0-9]{4}-[0-9]{2,})")
+# A piece of a ticket as a guard looks its car up (ticket_piece), read once the dashes and spaces
+# between its parts are one '-' each: its beginning, 无牌 and the month-day (无牌-0303, a long
+# ticket's first line on an LED), its counter begun (无牌-0303-1); or its number begun, digits
+# about a dash (0303-, 0303-1).
+_SEPARATED = re.compile(r"[-\s]+")
+_BEGUN = re.compile(r"无牌-?([0-9]{4})(-?)([0-9]*)|无牌-?([0-9]{0,3})")
+_NUMBER_BEGUN = re.compile(r"[0-9]{1,4}-[0-9]*")
 
 
 def ticket(day: date, number: int) -> str:
@@ -72,6 +79,21 @@ def as_ticket_or_number(text: str) -> str | None:
     (0303-07, 0303 07, ０３０３－０７, 0303—07): the ticket 无牌-0303-07. None when it is neither."""
     found = _NUMBER.match(typed(text).translate(_AS_HYPHEN))
     return f"{PREFIX}{found.group(1)}-{found.group(2)}" if found else as_ticket(text)
+
+
+def ticket_piece(text: str) -> str | None:
+    """A piece of a ticket as a guard types it to find the car (无牌-0303, 无牌 0303, 0303—1), as it
+    stands in the stored ticket (无牌-0303, 0303-1), read as as_ticket reads a whole one; None when
+    the text is no piece of one with 无牌 or a dash (digits alone are a plate's piece too: 0303 is
+    in 皖A03031)."""
+    shown = _SEPARATED.sub("-", typed(text).translate(_AS_HYPHEN))
+    begun = _BEGUN.fullmatch(shown)
+    if begun is None:
+        return shown if _NUMBER_BEGUN.fullmatch(shown) else None
+    day, dash, counter, short = begun.groups()
+    if short is not None:
+        return f"{PREFIX}{short}"
+    return f"{PREFIX}{day}-{counter}" if dash or counter else f"{PREFIX}{day}"
 
 
 def meant_as_ticket(text: str) -> bool:

@@ -17,7 +17,13 @@ from typing import Any, Literal, NoReturn
 
 from gateway.core import TYPED_BY, Billing, CredentialFacts, Facts, LaneRules, Presented
 from gateway.core.credentials import BadCredential, canonical
-from gateway.core.tickets import as_ticket_or_number, is_ticket
+from gateway.core.tickets import (
+    as_ticket_or_number,
+    is_ticket,
+    meant_as_number,
+    meant_as_ticket,
+    says_no_plate,
+)
 from gateway.events import AccessEvent
 from gateway.ids import uuid7
 from gateway.parking.book import Rules, StayFacts
@@ -53,6 +59,7 @@ from gateway.store.parking import (
     stay_by_id,
 )
 from gateway.store.payments import check_receipt, record_payment
+from gateway.store.tickets import no_such_ticket, tickets_named
 from gateway.store.units import resident_lives_in, same_unit
 from gateway.timefmt import later, to_db
 
@@ -279,7 +286,7 @@ class ParkingDesk:
         """Paying ahead at the booth: the car then has the grace period to leave. A car not
         inside that owes charges carried from before (one let out by hand unpaid) pays them off
         (_debt_paid)."""
-        plate = typed_plate(plate)
+        plate = typed_plate(plate, conn)
         _method(method)
         p = Presented(_BOOTH.id, "plate", plate, 1.0, at, f"{TYPED_BY}{actor}")
         subject, vclass, unregistered = self._who(conn, p, _BOOTH)
@@ -371,7 +378,7 @@ class ParkingDesk:
 
     def quote(self, conn: sqlite3.Connection, plate: str, at: datetime) -> dict[str, Any]:
         """What a car owes now, or held at an exit, its hold's fee (read-only: runs on any connection)."""
-        plate = typed_plate(plate)
+        plate = typed_plate(plate, conn)
         p = Presented(_BOOTH.id, "plate", plate, 1.0, at, "quote")
         subject, vclass, unregistered = self._who(conn, p, _BOOTH)
         until = self._booth_fee_until(conn, plate, at)
@@ -922,13 +929,26 @@ def _no_stay(stay_id: int) -> ParkingError:
     )
 
 
-def typed_plate(value: str) -> str:
+def typed_plate(value: str, conn: sqlite3.Connection | None = None) -> str:
     """A plate as a guard typed it (any case, spaces), as the store keeps it; 422 if it is none. The
     ticket of a car with no plate stands for its plate (core/tickets.py): its fee is quoted, taken
-    and its stay found by it, also typed as its number alone, as read off the paper (0303-07)."""
+    and its stay found by it, also typed as its number alone, as read off the paper (0303-07).
+    Read on `conn` (the booth's quote and prepay, the search of the stays), what stands for a car
+    with no plate is never told to type the plate it does not have: a ticket typed wrong (0303-1,
+    无牌-0303) is 404 `unknown_ticket`, and 无牌车 422 `ticket_needed`, as at an exit, the fix naming
+    the tickets inside."""
     ticket = as_ticket_or_number(value)
     if ticket is not None:
         return ticket
+    if conn is not None and (meant_as_ticket(value) or meant_as_number(value)):
+        raise no_such_ticket(conn, value)
+    if conn is not None and says_no_plate(value):
+        raise ParkingError(
+            "a car with no plate pays on the ticket it was given at the entrance",
+            fix=tickets_named(conn, "type its ticket number"),
+            status=422,
+            code="ticket_needed",
+        )
     try:
         return canonical("plate", value)
     except BadCredential as exc:

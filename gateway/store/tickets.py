@@ -1,13 +1,14 @@
 """The tickets of cars with no plate (gateway/core/tickets.py) as the store has them: the next one to
-give at an entrance, and those of the cars recorded inside."""
+give at an entrance, and those of the cars recorded inside, which a ticket refused names."""
 
 from __future__ import annotations
 
 import sqlite3
-from datetime import datetime, tzinfo
+from datetime import UTC, datetime, tzinfo
 from typing import Any
 
 from gateway.core.tickets import PREFIX, day_prefix, number_of, ticket
+from gateway.errors import NotFound
 
 # What every ticket begins with, written out as the partial indexes of tickets say it
 # (access_log_tickets and stays_tickets, gateway/store/schema.py): SQLite uses a partial index only
@@ -82,3 +83,20 @@ def tickets_inside(conn: sqlite3.Connection, tz: tzinfo) -> list[dict[str, Any]]
 
 def ticket_inside(conn: sqlite3.Connection, value: str) -> bool:
     return conn.execute(_INSIDE_ON, (value,)).fetchone() is not None
+
+
+def tickets_named(conn: sqlite3.Connection, first: str = "check the ticket") -> str:
+    """The fix of a ticket refused at an exit or the booth: `first`, then the tickets of the cars
+    with no plate inside now, for the guard to find the one the driver holds."""
+    inside = [t["ticket"] for t in tickets_inside(conn, UTC)]  # the numbers only: any zone will do
+    if not inside:
+        return f"{first}: no car with no plate is recorded inside now"
+    return f"{first}: inside now {', '.join(inside)}"
+
+
+def no_such_ticket(conn: sqlite3.Connection, text: str) -> NotFound:
+    """404 `unknown_ticket` for a ticket typed wrong (无牌—0303, its counter left out; 0303-1): no
+    ticket, and no plate either, so never told to type a plate the car does not have. The fix
+    names the tickets inside."""
+    said = f"{text.strip()!r} is no ticket (无牌-0303-07, or its number 0303-07), nor a plate (皖A12345)"
+    return NotFound(said, fix=tickets_named(conn), code="unknown_ticket")

@@ -318,8 +318,11 @@ def test_a_stay_is_found_by_its_plate_as_the_guard_types_it(
     assert [s["plate"] for s in found] == ["苏E12345"]
     quoted = client.get("/api/parking/quote", headers=auth, params={"plate": "苏e12345 "}).json()
     assert quoted["stay_id"] == found[0]["stay_id"]
-    bad = client.get("/api/parking/stays", headers=auth, params={"plate": "12345"})
+    bad = client.get("/api/parking/stays", headers=auth, params={"plate": "苏E1234"})
     assert bad.status_code == 422 and bad.json()["error"]["code"] == "invalid_plate"
+    # Digits alone are no plate: a ticket's number typed wrong, refused as the exit does.
+    digits = client.get("/api/parking/stays", headers=auth, params={"plate": "12345"})
+    assert digits.status_code == 404 and digits.json()["error"]["code"] == "unknown_ticket"
 
 
 def test_a_report_day_outside_the_years_2000_to_2200_is_refused(
