@@ -9,7 +9,9 @@ typo, or its correction), whose rows were dated right and stay, and which the op
 raises an alarm for (sets_boot_clock tells them apart). This
 boot's first rows, and the clock they are dated on, are kept in BOOT_MARKER across restarts of the
 service within one boot, so that a run killed before its re-dating was done leaves it to the next;
-so is the pause after a running clock's step (when it began and until when it lasts).
+so are the older alarms open and cars inside as it booted, the patrol rounds judged while its clock
+may have been stale, and the pause after a running clock's step (when it began and until when it
+lasts).
 """
 
 from __future__ import annotations
@@ -28,7 +30,16 @@ from typing import Any
 
 from gateway.parking import retention as plan
 from gateway.store.database import open_read_only
-from gateway.store.redate import BOOT_TABLES, Boot, ClockState, Step, redate, redated
+from gateway.store.redate import (
+    BOOT_TABLES,
+    Boot,
+    ClockState,
+    StaleRound,
+    StayTimes,
+    Step,
+    redate,
+    redated,
+)
 from gateway.timefmt import to_db
 
 log = logging.getLogger(__name__)
@@ -70,14 +81,16 @@ BOOT_MARKER = "boot-alarms.json"
 
 
 def first_of_boot(data_dir: Path, db_path: Path) -> Boot:
-    """This boot's first rows (Boot), and the older alarms still open as it booted, kept across
-    restarts of the service within one boot by the kernel's boot id in BOOT_MARKER."""
+    """This boot's first rows (Boot), and the older alarms still open and cars inside as it booted,
+    kept across restarts of the service within one boot by the kernel's boot id in BOOT_MARKER."""
     try:
         boot = Path("/proc/sys/kernel/random/boot_id").read_text().strip()
     except OSError:
         boot = ""
     kept_ids: dict[str, int] = {}
     older_open: frozenset[int] | None = None
+    older_stays: dict[int, StayTimes] | None = None
+    stale_rounds: tuple[StaleRound, ...] = ()
     clock = None
     state: ClockState = "stale"
     trusted_from = 0.0
@@ -88,6 +101,8 @@ def first_of_boot(data_dir: Path, db_path: Path) -> Boot:
             clock = None if kept.get("clock") is None else float(kept["clock"])
             kept_ids = _kept_ids(kept)
             older_open = _kept_open(kept)
+            older_stays = _kept_stays(kept)
+            stale_rounds = _kept_rounds(kept)
             state = kept.get("clock_state") if kept.get("clock_state") in ("set", "running") else "stale"
             trusted_from = float(kept.get("trusted_from", 0.0))
             paused_since = None if kept.get("paused_since") is None else float(kept["paused_since"])
@@ -101,8 +116,10 @@ def first_of_boot(data_dir: Path, db_path: Path) -> Boot:
         older_open=older_open or frozenset(),
         trusted_from=trusted_from,
         paused_since=paused_since,
+        older_stays=older_stays or {},
+        stale_rounds=stale_rounds,
     )
-    if set(kept_ids) >= set(BOOT_TABLES) and older_open is not None:
+    if set(kept_ids) >= set(BOOT_TABLES) and older_open is not None and older_stays is not None:
         return found
     # A table the marker does not name (a new boot, or one an older version kept): from here on;
     # so are the older alarms open.
@@ -113,7 +130,11 @@ def first_of_boot(data_dir: Path, db_path: Path) -> Boot:
             # the older alarms cleared since the boot, on its clock, were open as it booted too.
             since = clock if kept_ids and clock is not None else None
             older_open = _open_before(conn, ids["alarms"], since)
-    first = replace(found, first=ids, older_open=older_open)
+        if older_stays is None:
+            # Kept by an older version in this boot: what it wrote onto them since is taken as
+            # it was when the box booted (it stays as written).
+            older_stays = _inside_before(conn, ids["stays"])
+    first = replace(found, first=ids, older_open=older_open, older_stays=older_stays)
     keep_boot(data_dir, first)
     return first
 
@@ -133,6 +154,27 @@ def _kept_ids(kept: dict[str, Any]) -> dict[str, int]:
 def _kept_open(kept: dict[str, Any]) -> frozenset[int] | None:
     named = kept.get("older_open")
     return frozenset(int(v) for v in named) if isinstance(named, list) else None
+
+
+def _kept_stays(kept: dict[str, Any]) -> dict[int, StayTimes] | None:
+    named = kept.get("older_stays")
+    if not isinstance(named, dict):
+        return None
+    return {int(stay_id): (billed, handed) for stay_id, (billed, handed) in named.items()}
+
+
+def _kept_rounds(kept: dict[str, Any]) -> tuple[StaleRound, ...]:
+    named = kept.get("stale_rounds")
+    return tuple(StaleRound(*fields) for fields in named) if isinstance(named, list) else ()
+
+
+def _inside_before(conn: sqlite3.Connection, first_stay: int) -> dict[int, StayTimes]:
+    """The cars of earlier boots inside now, with their billing stop and handover as they are: what
+    this boot writes onto them is told apart by them (gateway/store/redate.py, _older_stays)."""
+    rows = conn.execute(
+        "SELECT id, billed_until, handed_over_at FROM stays WHERE id < ? AND exited_at IS NULL", (first_stay,)
+    )
+    return {stay_id: (billed, handed) for stay_id, billed, handed in rows}
 
 
 def _open_before(conn: sqlite3.Connection, first_alarm: int, since: float | None = None) -> frozenset[int]:
@@ -157,6 +199,8 @@ def keep_boot(data_dir: Path, boot: Boot) -> None:
         "clock_state": boot.clock_state,
         "trusted_from": boot.trusted_from,
         "paused_since": boot.paused_since,
+        "older_stays": {str(stay_id): list(times) for stay_id, times in boot.older_stays.items()},
+        "stale_rounds": [[r.route, r.due_at, r.deadline, r.source] for r in boot.stale_rounds],
     }
     try:
         written = marker.with_suffix(".tmp")  # replaced whole: a kill mid-write keeps the last one
@@ -260,16 +304,35 @@ class BootClock:
         things written before the power cut: true times, not ones a running clock wrote ahead."""
         return self.boot.clock_state == "stale" and mono <= BOOT_CLOCK_WINDOW.total_seconds()
 
+    def judging(self, rounds: Sequence[StaleRound], mono: float) -> None:
+        """Patrol rounds about to be judged for the first time: kept, while the clock may be the
+        stale one the box booted on, for the step that sets it to undo those due while the box was
+        off (gateway/store/redate.py, _undo_rounds). Kept before they are written: one written and
+        not kept (a kill between) would stay judged on a wrong clock."""
+        if rounds and self.may_be_stale(mono):
+            self.boot = replace(self.boot, stale_rounds=(*self.boot.stale_rounds, *rounds))
+            keep_boot(self.data_dir, self.boot)
+
     def redate(
-        self, run: Callable[[Callable[[sqlite3.Connection], Boot]], Boot], pass_hours: timedelta
+        self,
+        run: Callable[[Callable[[sqlite3.Connection], Boot]], Boot],
+        pass_hours: timedelta,
+        restart_grace: timedelta,
     ) -> tuple[Step, ...]:
         """The steps seen, all in one transaction with their mark (the operations' "redate" step:
         retried at the next look until it is done), then the snapshot files written on the old
-        clock. `run` runs on the decision worker. Returns the steps re-dated (none: nothing moved)."""
+        clock. `run` runs on the decision worker. A round judged on the old clock whose deadline
+        passed more than `restart_grace` before this start (on the new clock) is unjudged. Returns
+        the steps re-dated (none: nothing moved)."""
         steps: tuple[Step, ...] = ()
         if self._steps:
             steps = tuple(self._steps)
-            self.boot = run(partial(redate, boot=self.boot, steps=steps, pass_hours=pass_hours))
+            rounds_before = self.running_since - restart_grace
+            self.boot = run(
+                partial(
+                    redate, boot=self.boot, steps=steps, pass_hours=pass_hours, rounds_before=rounds_before
+                )
+            )
             del self._steps[: len(steps)]
             keep_boot(self.data_dir, self.boot)  # a kill before this: the next run reads the mark
             for step in steps:  # at most once: a kill just before leaves them to be deleted sooner

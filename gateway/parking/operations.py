@@ -44,8 +44,8 @@ from gateway.store.alarms import clear_alarm, clear_open_alarms, raise_alarm
 from gateway.store.config_seen import closed_history, keep_repairs_judged, repairs_judged
 from gateway.store.database import open_read_only
 from gateway.store.parking import ParkingError
-from gateway.store.patrol import record_round, taps_between
-from gateway.store.redate import Step
+from gateway.store.patrol import record_round, round_source, taps_between
+from gateway.store.redate import StaleRound, Step
 from gateway.sync.files import set_aside_before
 from gateway.timefmt import from_db, to_db
 
@@ -192,7 +192,7 @@ class Operations:
         """Re-date what the boot wrote on its stale clock, and mark the reports that counted it on
         the old dates to be rebuilt (by `reports`: they wait out a running clock's pause as new
         ones do, and a failed build is tried again at the next look)."""
-        steps = self.clock.redate(self._run, timedelta(hours=self.cfg.visitors.default_hours))
+        steps = self.clock.redate(self._run, timedelta(hours=self.cfg.visitors.default_hours), RESTART_GRACE)
         if steps:
             with closing(self._read()) as conn:
                 self._rebuild.update(reports_on_old_clock(conn, steps))
@@ -414,6 +414,14 @@ class Operations:
         once. The outage is what the centre sees (the gateway's status). A round whose deadline
         is later (a restart of a few minutes: an update, the watchdog) is judged in full.
 
+        On the stale clock a Pi boots on (fake-hwclock's last save, before the power cut) the
+        rounds of the outage look due now: those judged for the first time while the clock may be
+        that one are kept (BootClock.judging), and when NTP sets it the ones whose deadline passed
+        before the true start are unjudged, their alarms cleared, here and upstream
+        (gateway/store/redate.py, _undo_rounds). Not judging at all until then would leave a box
+        whose clock was right all along (a real-time clock, NTP on time) without late-round alarms
+        for the day after each boot (BOOT_CLOCK_WINDOW).
+
         No round is judged in the pause after a running clock's step (the clock may be wrong); the
         first pass after it looks back to when the pause began: the round open at the step, and
         those due in the pause (over a day when the clock's correction, a step too, began it again),
@@ -437,12 +445,22 @@ class Operations:
                 return []
         back = self._patrols_back(now)
         changed = self._changed_rounds(now, back) if self.routes else []
+        routes = {route.id: route for route in self.routes}
+        self.clock.judging(
+            [self._stale_round(routes[r.route], r) for r, before in changed if before is None],
+            self._monotonic(),
+        )
         for result, before in changed:
-            route = next(x for x in self.routes if x.id == result.route)
+            route = routes[result.route]
             self._run(partial(record_round, route=route, r=result, before=before, now=now, tz=self.site.tz))
         if self.clock.trusted(self._monotonic()):
             self.clock.caught_up()
         return [r for r, _ in changed]
+
+    def _stale_round(self, route: RouteSpec, r: RoundResult) -> StaleRound:
+        """A round judged for the first time, as the boot clock keeps it while it may be stale."""
+        deadline = to_db(r.due + route.allowed)
+        return StaleRound(route.id, to_db(r.due), deadline, round_source(route.id, r.due, self.site.tz))
 
     def _patrols_back(self, now: datetime) -> datetime:
         """How far back a look at the rounds goes: a day back for a slow tick (and a round's `every`

@@ -9,7 +9,7 @@ tells the owner of that unit what left and when.
 from __future__ import annotations
 
 import sqlite3
-from datetime import datetime
+from datetime import datetime, tzinfo
 from typing import Any
 
 from gateway.errors import NotFound, Refused
@@ -17,7 +17,7 @@ from gateway.privacy import mask_name
 from gateway.store.audit import audit, transaction
 from gateway.store.outbox import enqueue
 from gateway.store.units import as_registered, resident_lives_in, same_unit
-from gateway.timefmt import to_db
+from gateway.timefmt import local_iso, to_db
 
 _SELECT = (
     "SELECT m.id, m.pass_id, m.host_building, m.host_unit, m.items, m.plate, m.at, m.actor, "
@@ -72,10 +72,9 @@ def record_materials_out(
             "VALUES (?, ?, ?, ?, ?, ?, ?)",
             (pass_id, host_building, host_unit, items, plate, to_db(at), actor),
         )
-        row = _get(conn, int(cur.lastrowid or 0))
-        # The record's time as every record's: in the site's offset (`at`'s), not as stored (UTC).
-        sent = {**row, "at": at.isoformat()}
-        enqueue(conn, "materials", {"op": "out", "at": at.isoformat(), "record": sent}, at)
+        row = get_materials(conn, int(cur.lastrowid or 0))
+        sent = materials_record(row, at.tzinfo)
+        enqueue(conn, "materials", {"op": "out", "at": sent["at"], "record": sent}, at)
         audit(conn, at, actor, "materials.out", f"unit:{host_building} {host_unit}", items + note)
     return row
 
@@ -115,9 +114,15 @@ def list_materials(
     return [_row(cur, r) for r in cur.fetchall()]
 
 
-def _get(conn: sqlite3.Connection, record_id: int) -> dict[str, Any]:
+def get_materials(conn: sqlite3.Connection, record_id: int) -> dict[str, Any]:
     cur = conn.execute(f"{_SELECT} WHERE m.id = ?", (record_id,))
     return _row(cur, cur.fetchone())
+
+
+def materials_record(row: dict[str, Any], local: tzinfo | None) -> dict[str, Any]:
+    """A materials record as the centre gets it (a `materials` message's `record`): when they left in
+    the site's offset (`local`), as every record's time, not as stored (UTC)."""
+    return {**row, "at": local_iso(row["at"], local)}
 
 
 def _row(cur: sqlite3.Cursor, values: tuple[Any, ...]) -> dict[str, Any]:

@@ -59,12 +59,10 @@ def record_round(
 ) -> None:
     """The round and its alarms in one transaction: a round on record as final is never judged
     again, so an alarm written apart from it and lost to a kill would never be raised."""
-    due_local = r.due.astimezone(tz)
-    due = f"{due_local:%H:%M}{_offset_if_repeated(due_local)}"
-    source = f"{r.route}@{due_local:%Y-%m-%d} {due}"
+    source = round_source(r.route, r.due, tz)
     words: dict[str, str | int | float | list[str]] = {
         "route": route.name or route.id,
-        "due": due,
+        "due": _due_time(r.due.astimezone(tz)),
         "missing": list(r.missing),
     }
     with transaction(conn):
@@ -90,6 +88,16 @@ def record_round(
             write_alarm(conn, "patrol_missed", source, AlarmText("patrol_missed", words), now)
         if r.status in FINAL:  # done late, or missed (its own alarm says so): no longer late
             end_alarm(conn, "patrol_late", source, now)
+
+
+def round_source(route: str, due: datetime, tz: ZoneInfo) -> str:
+    """The source a round's alarms have: the route and the local day and time it was due."""
+    due_local = due.astimezone(tz)
+    return f"{route}@{due_local:%Y-%m-%d} {_due_time(due_local)}"
+
+
+def _due_time(due_local: datetime) -> str:
+    return f"{due_local:%H:%M}{_offset_if_repeated(due_local)}"
 
 
 def _offset_if_repeated(due_local: datetime) -> str:

@@ -1,10 +1,14 @@
 """Rows dated on a wrong clock, moved once NTP sets it right (a Pi has no real-time clock: it boots on
 fake-hwclock's stale time): what this boot wrote on the old clock, so that an alarm's age, a repair
-deadline, the report's downtime, a car's fee, a visitor's pass, a patrol round and a guard's login
-are true. All of a step is moved in one transaction with the audit row that marks it done, by
-which a run restarted within the boot knows not to move it again (BootClock.resume).
+deadline, the report's downtime, a car's fee, a visitor's pass, materials carried out, a patrol
+round and a guard's login are true: the rows of this boot (BOOT_TABLES, by id), and what this boot
+wrote onto older ones (an old alarm cleared, a car inside since before handed its slot, a visitor
+registered before checked out). All of a step is moved in one transaction with the audit row that
+marks it done, by which a run restarted within the boot knows not to move it again
+(BootClock.resume).
 Patrol taps are append-only, as the reader recorded them: the mark says which were written on the
-old clock, and they are read at their true time (Boot.tap_time).
+old clock, and they are read at their true time (Boot.tap_time). A patrol round first judged on
+the old clock that was due while the box was off is unjudged (_undo_rounds).
 Only the stale boot clock being set is re-dated (gateway/parking/boot_clock.py, sets_boot_clock): a
 running clock's step, a glitch or its correction, leaves every row as it was written."""
 
@@ -13,13 +17,14 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Literal
 
-from gateway.store.alarms import tell_redated
+from gateway.store.alarms import end_alarm, tell_redated
 from gateway.store.audit import audit, transaction
+from gateway.store.materials import get_materials, materials_record
 from gateway.store.outbox import enqueue
 from gateway.store.passes import get_pass, upstream
 from gateway.store.payments import payment_record
@@ -28,12 +33,16 @@ from gateway.timefmt import from_db, local_iso, to_db
 # The tables whose rows of this boot are known by id: the first id of each is kept as the box boots
 # (gateway/parking/boot_clock.py, boot-alarms.json). The audit's is where this boot's re-dating marks
 # begin, and its alarm acknowledgements.
-BOOT_TABLES = ("alarms", "stays", "passes", "patrol_taps", "audit")
+BOOT_TABLES = ("alarms", "stays", "passes", "patrol_taps", "materials_out", "audit")
 REDATED = "clock.redate"  # the audit action that marks a step re-dated
 ACKNOWLEDGED = "alarm.acknowledge"  # the audit action of an alarm acknowledged (target alarm:<id>)
+CHECKED_OUT = "*.check_out"  # the audit actions of a pass checked out (GLOB; target pass:<id>)
+PATROL_ALARMS = ("patrol_late", "patrol_missed")  # a round's alarms (gateway/store/patrol.py)
 
 First = Mapping[str, int]
 ClockState = Literal["stale", "set", "running"]
+# A car inside's billing stop and first handover (stays.billed_until, handed_over_at) as stored.
+StayTimes = tuple[str | None, str | None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +54,17 @@ class TapsOff:
 
 
 @dataclass(frozen=True, slots=True)
+class StaleRound:
+    """A patrol round first judged while the clock may have been the stale one the box booted on:
+    its route, when it was due and its deadline (as stored), and the source its alarms have."""
+
+    route: str
+    due_at: str
+    deadline: str
+    source: str
+
+
+@dataclass(frozen=True, slots=True)
 class Boot:
     """This boot as its rows know it: the kernel's boot id; the first id of each of BOOT_TABLES
     written since the box booted (the rows a stale boot clock may have dated wrong); when it booted
@@ -53,9 +73,12 @@ class Boot:
     on ("stale"), was set right by a step that re-dated its rows ("set"), or a running clock's step
     was seen ("running": no later step is re-dated); the older alarms still open as the box booted
     (a clearing of one is this boot's); the monotonic time until which, after a
-    running clock's step, the wall clock is not trusted (the operations thread's CLOCK_CONFIRM); and
+    running clock's step, the wall clock is not trusted (the operations thread's CLOCK_CONFIRM);
     when (monotonic) the first step of that pause was seen, while the patrol rounds since are not
-    judged yet (None: no pause to catch up on)."""
+    judged yet (None: no pause to catch up on); the cars inside as the box booted, with their
+    billing stop and handover then (what this boot writes onto them differs); and the patrol rounds
+    first judged while the clock may have been the stale one (unjudged once it is set, for those
+    due while the box was off)."""
 
     id: str
     first: dict[str, int]
@@ -65,6 +88,8 @@ class Boot:
     older_open: frozenset[int] = frozenset()
     trusted_from: float = 0.0
     paused_since: float | None = None
+    older_stays: Mapping[int, StayTimes] = field(default_factory=dict)
+    stale_rounds: tuple[StaleRound, ...] = ()
 
     def tap_time(self, tap_id: int, at: datetime) -> datetime:
         """When a tap was really made: its time as recorded, moved by the steps of the clock since."""
@@ -106,14 +131,22 @@ class Step:
         return start <= self.now - self.by and end > self.booted
 
 
-def redate(conn: sqlite3.Connection, boot: Boot, steps: Sequence[Step], pass_hours: timedelta) -> Boot:
+def redate(
+    conn: sqlite3.Connection,
+    boot: Boot,
+    steps: Sequence[Step],
+    pass_hours: timedelta,
+    rounds_before: datetime,
+) -> Boot:
     """Move this boot's rows by `steps`, in order, and mark it done, all in one transaction: the
     rows were dated on the clock `boot.clock`, and are now on the last step's. A pass whose window
-    the guard left empty got `pass_hours` from the clock. Returns the boot as its rows now know it."""
+    the guard left empty got `pass_hours` from the clock. The patrol rounds first judged on the
+    old clock with a deadline before `rounds_before` (the gateway's true start, less the restart
+    grace) are unjudged. Returns the boot as its rows now know it."""
     with transaction(conn):
         moved = 0
         for step in steps:
-            moved += sum(what(conn, boot.first, step) for what in _what_moves(pass_hours, boot.older_open))
+            moved += sum(what(conn, boot.first, step) for what in _what_moves(pass_hours, boot))
             boot = replace(boot, taps_off=(*boot.taps_off, *_taps_off(conn, boot, step)))
         mark = {
             "from": boot.clock,
@@ -121,15 +154,17 @@ def redate(conn: sqlite3.Connection, boot: Boot, steps: Sequence[Step], pass_hou
             "by_s": sum(s.by.total_seconds() for s in steps),
             "rows": moved,
             "taps": [[off.last, off.by.total_seconds()] for off in boot.taps_off],
+            "rounds_undone": _undo_rounds(conn, boot.stale_rounds, rounds_before, steps[-1].now),
         }
         audit(conn, steps[-1].now, "gateway", REDATED, f"boot:{boot.id}", json.dumps(mark))
-    return replace(boot, clock=steps[-1].new)
+    return replace(boot, clock=steps[-1].new, stale_rounds=())
 
 
 def redated(conn: sqlite3.Connection, boot: Boot) -> Boot:
     """The boot as its re-datings left it: on the clock kept (boot-alarms.json), or the one a
     re-dating moved its rows to since (its mark; the file not written after it, the run killed in
-    between), with the taps its marks found written on an old clock."""
+    between), with the taps its marks found written on an old clock, and no rounds judged on an old
+    clock left to undo (a mark's re-dating undid those it had to)."""
     marks = conn.execute(
         "SELECT detail FROM audit WHERE id >= ? AND action = ? AND target = ? ORDER BY id",
         (boot.first["audit"], REDATED, f"boot:{boot.id}"),
@@ -139,7 +174,7 @@ def redated(conn: sqlite3.Connection, boot: Boot) -> Boot:
         if boot.clock is not None and mark["from"] is not None and abs(mark["from"] - boot.clock) < 1:
             boot = replace(boot, clock=mark["to"])
         taps = tuple(TapsOff(last, timedelta(seconds=by)) for last, by in mark["taps"])
-        boot = replace(boot, taps_off=taps)
+        boot = replace(boot, taps_off=taps, stale_rounds=())
     return boot
 
 
@@ -196,22 +231,32 @@ def _wrote_column(ours: tuple[bool, ...], column: int, _at: datetime) -> bool:
 
 def _acknowledged(conn: sqlite3.Connection, first: First) -> frozenset[int]:
     """The alarms acknowledged this boot, by its audit rows (append-only, kept half a year)."""
-    rows = conn.execute(
-        "SELECT target FROM audit WHERE id >= ? AND action = ?", (first["audit"], ACKNOWLEDGED)
-    )
+    return _audited(conn, first, ACKNOWLEDGED, "alarm")
+
+
+def _checked_out(conn: sqlite3.Connection, first: First) -> frozenset[int]:
+    """The passes checked out this boot, by its audit rows (gateway/store/passes.py, check_out)."""
+    return _audited(conn, first, CHECKED_OUT, "pass")
+
+
+def _audited(conn: sqlite3.Connection, first: First, actions: str, kind: str) -> frozenset[int]:
+    """The ids of the `kind` rows (target kind:<id>) this boot's audit has an action of (GLOB)."""
+    rows = conn.execute("SELECT target FROM audit WHERE id >= ? AND action GLOB ?", (first["audit"], actions))
     kind_ids = (str(target).partition(":") for (target,) in rows)
-    return frozenset(int(number) for kind, _, number in kind_ids if kind == "alarm" and number.isdigit())
+    return frozenset(int(number) for named, _, number in kind_ids if named == kind and number.isdigit())
 
 
-# A row moved, told upstream in the same transaction: (its rowid, its times before the move).
-Told = Callable[[sqlite3.Connection, int, list[str | None], Step], None]
+# A row moved, told upstream in the same transaction: (its rowid, its times before the move, by column).
+Told = Callable[[sqlite3.Connection, int, Mapping[str, str | None], Step], None]
 
 _PAYMENT = """
 SELECT subject, plate, stay_id, lane, at, amount_fen, method, receipt, actor FROM payments WHERE rowid = ?
 """
 
 
-def _payment_redated(conn: sqlite3.Connection, rowid: int, before: list[str | None], step: Step) -> None:
+def _payment_redated(
+    conn: sqlite3.Connection, rowid: int, before: Mapping[str, str | None], step: Step
+) -> None:
     """A payment went upstream dated on the old clock, and the centre totals its days from those
     records: a `payment` record with `"change": "redated"` moves it to its true time there too, or
     the centre counts it on one day and the daily report on another. It repeats the payment, so
@@ -220,7 +265,7 @@ def _payment_redated(conn: sqlite3.Connection, rowid: int, before: list[str | No
     subject, plate, stay_id, lane, at, amount_fen, method, receipt, actor = conn.execute(
         _PAYMENT, (rowid,)
     ).fetchone()
-    was, now = from_db(before[0]), from_db(at)
+    was, now = from_db(before["at"]), from_db(at)
     if was is None or now is None or was == now:
         return
     kind, _, number = subject.partition(":")
@@ -237,22 +282,24 @@ def _payment_redated(conn: sqlite3.Connection, rowid: int, before: list[str | No
     )
 
 
-# A stay's times dated on its clock, in the order _move_rows is given them (less those _clocked keeps).
+# A stay's times dated on its clock (less those _clocked keeps).
 _STAY_COLUMNS = ("entered_at", "billed_until", "handed_over_at")
 
 
-def _stay_redated(conn: sqlite3.Connection, stay_id: int, before: list[str | None], step: Step) -> None:
+def _stay_redated(
+    conn: sqlite3.Connection, stay_id: int, before: Mapping[str, str | None], step: Step
+) -> None:
     """A stay's entry or first handover moved: the centre has them as they went up on the old clock
     (a `handover` record's `at`, a `recorded_by_admin` record's `entered_at`, the entry's access
     record) and counts the handover on that day, where the daily report counts it on its true one.
     A `stay` record with `"change": "redated"` gives it the stay's times as they now are, with those
     they went up with; the newest record of a stay holds. `billed_until` is the box's own (no record
-    sends it): moved alone, nothing goes up."""
-    plate, typed, entered, handed = conn.execute(
-        "SELECT plate, entered_typed, entered_at, handed_over_at FROM stays WHERE id = ?", (stay_id,)
+    sends it): moved alone, nothing goes up. A time not in `before` (a typed entry, an older stay's
+    entry) did not move."""
+    plate, entered, handed = conn.execute(
+        "SELECT plate, entered_at, handed_over_at FROM stays WHERE id = ?", (stay_id,)
     ).fetchone()
-    was = dict(zip(_clocked("stays", _STAY_COLUMNS, typed), before, strict=True))
-    was_entered, was_handed = was.get("entered_at", entered), was["handed_over_at"]
+    was_entered, was_handed = before.get("entered_at", entered), before.get("handed_over_at", handed)
     if (was_entered, was_handed) == (entered, handed):
         return
     local = step.now.tzinfo  # the site's offset, as every record's time carries it
@@ -279,14 +326,15 @@ _STAY_TIMES: tuple[tuple[str, str, tuple[str, ...], Told | None], ...] = (
 )
 
 
-def _stays(conn: sqlite3.Connection, first: First, step: Step) -> int:
+def _stays(conn: sqlite3.Connection, first: First, step: Step, older: Mapping[int, StayTimes]) -> int:
     """The cars inside on this boot's stays whose entry was dated on the old clock: their entry and
     billing start move, so that they pay for their real stay, and so do the payments and the host's
     validation made during the stay on that clock (a fee paid ahead at the booth still covers the
     car; the centre hears that it moved). The access log keeps the entry as the gate recorded it
     (append-only). A car recorded inside with the time it came in given (an admin's, a
     `gateway import-inside` row's: entered_typed) keeps it, a true time as a pass's typed window
-    is; recorded as in since now, its entry was the clock's and moves."""
+    is; recorded as in since now, its entry was the clock's and moves. The cars inside since before
+    the boot (`older`) have what this boot wrote onto them moved (_older_stays)."""
     stays = conn.execute(
         "SELECT id, entered_typed FROM stays WHERE id >= ? AND exited_at IS NULL", (first["stays"],)
     ).fetchall()
@@ -300,6 +348,37 @@ def _stays(conn: sqlite3.Connection, first: First, step: Step) -> int:
                 for table, of_stay, times, told in _STAY_TIMES
             ]
         )
+    return moved + _older_stays(conn, older, step)
+
+
+# What this boot may write onto a car inside since before it: its billing stopped, the slot handed
+# to it (its entry is a true time).
+_OLDER_STAY_COLUMNS = ("billed_until", "handed_over_at")
+
+
+def _older_stays(conn: sqlite3.Connection, older: Mapping[int, StayTimes], step: Step) -> int:
+    """The cars still inside that were inside as the box booted (`older`: their billing stop and
+    handover then): what this boot wrote onto them on the old clock, the slot handed to one when
+    the slot's other car left, moves, so that it pays to its real handover, not days short (and
+    the centre hears it, _stay_redated). Which times this boot wrote is known by what they were as
+    the box booted, not by their time: fake-hwclock's boot clock can read before a handover made
+    just before the power cut, a true time that stays."""
+    moved = 0
+    for stay_id, as_booted in older.items():
+        row = conn.execute(
+            "SELECT billed_until, handed_over_at FROM stays WHERE id = ? AND exited_at IS NULL", (stay_id,)
+        ).fetchone()
+        if row is None:
+            continue
+        stored = list(row)
+        ours = tuple(now != then for now, then in zip(stored, as_booted, strict=True))
+        new = _moved(stored, step, partial(_wrote_column, ours))
+        if new != stored:
+            conn.execute(
+                "UPDATE stays SET billed_until = ?, handed_over_at = ? WHERE id = ?", (*new, stay_id)
+            )
+            _stay_redated(conn, stay_id, dict(zip(_OLDER_STAY_COLUMNS, stored, strict=True)), step)
+            moved += 1
     return moved
 
 
@@ -312,66 +391,143 @@ def _passes(conn: sqlite3.Connection, first: First, step: Step, pass_hours: time
     """This boot's visitor and contractor passes registered on the old clock, and their QR and plate
     credentials: the moment registered, and the window where it was taken from the clock (a start
     the guard left empty is the moment registered; an end left empty is `pass_hours` after it). A
-    time the guard typed is a true one and stays. A check-out on the old clock moves too: left, the
-    pass went up checked out days before it was registered."""
+    time the guard typed is a true one and stays, as the window of a pass the centre sent (its
+    `ref`) does. A check-out on the old clock moves too, that of a pass registered before the boot
+    as well (checked out this boot: _checked_out): left, the pass was checked out days before it
+    was registered."""
+    older = sorted(_checked_out(conn, first))
+    marks = ", ".join("?" * len(older))
     rows = conn.execute(
-        "SELECT id, created_at, valid_from, valid_to, checked_out_at FROM passes WHERE id >= ?",
-        (first["passes"],),
+        "SELECT id, ref IS NOT NULL, created_at, valid_from, valid_to, checked_out_at FROM passes "
+        f"WHERE id >= ? OR id IN ({marks})",
+        (first["passes"], *older),
     ).fetchall()
     moved = 0
-    for pass_id, created_at, valid_from, valid_to, checked_out_at in rows:
-        created = from_db(created_at)
-        if created is None or not step.wrote(created):
-            continue
-        start = created + step.by if valid_from == created_at else None
-        end = start + pass_hours if start is not None and from_db(valid_to) == created + pass_hours else None
-        new = (
-            to_db(created + step.by),
-            to_db(start) if start else valid_from,
-            to_db(end) if end else valid_to,
-        )
+    for pass_id, central, created_at, valid_from, valid_to, checked_out_at in rows:
+        stored = (created_at, valid_from, valid_to)
+        ours = pass_id >= first["passes"]
+        registered = _registered(stored, bool(central), step, pass_hours) if ours else stored
         out = from_db(checked_out_at)
         left = to_db(out + step.by) if out is not None and step.wrote(out) else checked_out_at
+        if (*registered, left) == (*stored, checked_out_at):
+            continue
         conn.execute(
             "UPDATE passes SET created_at = ?, valid_from = ?, valid_to = ?, checked_out_at = ? WHERE id = ?",
-            (*new, left, pass_id),
+            (*registered, left, pass_id),
         )
         conn.execute(
             "UPDATE credentials SET valid_from = ?, valid_to = ? "
             "WHERE pass_id = ? AND valid_from = ? AND valid_to = ?",
-            (*new[1:], pass_id, valid_from, valid_to),
+            (*registered[1:], pass_id, valid_from, valid_to),
         )
-        _pass_redated(conn, pass_id, created, step)
+        _pass_redated(conn, pass_id, bool(central), (created_at, checked_out_at), step)
         moved += 1
     return moved
 
 
-def _pass_redated(conn: sqlite3.Connection, pass_id: int, was: datetime, step: Step) -> None:
-    """The centre filed the pass by its `created` record, dated on the old clock with the window
-    taken from it: days before the daily report counts the visitor registered, and expired there
-    while the box admits it. The pass goes up again, `"change": "redated"`, registered (`at`) at its
-    true time and with its window as it now is, `previous_at` the time it went with; the newest
-    record of a pass holds: one checked out goes as `checked_out`, so that it is not opened again."""
+def _registered(
+    stored: tuple[str, str, str], central: bool, step: Step, pass_hours: timedelta
+) -> tuple[str, str, str]:
+    """A pass's moment registered, start and end (as stored) on the new clock: moved where the old
+    clock wrote them, the start and end of a booth pass where taken from that moment."""
+    created_at, valid_from, valid_to = stored
+    created = from_db(created_at)
+    if created is None or not step.wrote(created):
+        return stored
+    start = created + step.by if valid_from == created_at and not central else None
+    end = start + pass_hours if start is not None and from_db(valid_to) == created + pass_hours else None
+    return (
+        to_db(created + step.by),
+        to_db(start) if start else valid_from,
+        to_db(end) if end else valid_to,
+    )
+
+
+def _pass_redated(
+    conn: sqlite3.Connection, pass_id: int, central: bool, before: tuple[str, str | None], step: Step
+) -> None:
+    """The centre files a booth's pass by its `created` record (the moment registered, the window)
+    and a visit's end by its `checked_out` record, dated on the old clock: the visitor registered
+    days before the daily report counts it, expired there while the box admits it, or checked out
+    before registered. Each record whose time moved goes up again, `"change": "redated"`, `at` its
+    new time and `previous_at` the one it went with, the pass as it now is; the check-out last, as
+    a pass checked out always is (the newest record of a pass holds: not taken as open again). A
+    pass the centre sent (`central`) never went up as created: only its check-out goes again."""
     row = get_pass(conn, pass_id)
+    was_created, was_out = before
+    registered = not central and row["created_at"] != was_created
+    left = row["checked_out_at"] != was_out
+    records: list[tuple[str, str | None, str | None]] = []
+    if registered:
+        records.append(("created", row["created_at"], was_created))
+    if left or (registered and was_out is not None):
+        records.append(("checked_out", row["checked_out_at"], was_out))
     local = step.now.tzinfo  # the site's offset, as every record's time carries it
-    record = {
-        "op": "checked_out" if row["checked_out_at"] else "created",
-        "at": local_iso(row["created_at"], local),
+    for op, at, was in records:
+        record = {
+            "op": op,
+            "at": local_iso(at, local),
+            "change": "redated",
+            "previous_at": local_iso(was, local),
+            "pass": upstream(row, step.now),
+        }
+        enqueue(conn, "pass", record, step.now)
+
+
+def _materials(conn: sqlite3.Connection, first: First, step: Step) -> int:
+    """Materials carried out this boot on the old clock: when they left, so that they are not out
+    before the pass they left on was registered, and are in the true day's report."""
+    where, args = "id >= ?", (first["materials_out"],)
+    return _move_rows(conn, "materials_out", where, args, ("at",), step, _materials_redated)
+
+
+def _materials_redated(
+    conn: sqlite3.Connection, record_id: int, before: Mapping[str, str | None], step: Step
+) -> None:
+    """The centre told the unit's owner what left, and when, from the `materials` record dated on
+    the old clock: it goes up again, `"change": "redated"`, `at` (and the record's own) its true
+    time, `previous_at` the one it went with; the newest record of an id holds."""
+    local = step.now.tzinfo  # the site's offset, as every record's time carries it
+    record = materials_record(get_materials(conn, record_id), local)
+    message = {
+        "op": "out",
+        "at": record["at"],
         "change": "redated",
-        "previous_at": was.astimezone(local).isoformat(),
-        "pass": upstream(row, step.now),
+        "previous_at": local_iso(before["at"], local),
+        "record": record,
     }
-    enqueue(conn, "pass", record, step.now)
+    enqueue(conn, "materials", message, step.now)
+
+
+def _undo_rounds(
+    conn: sqlite3.Connection, rounds: Sequence[StaleRound], before: datetime, at: datetime
+) -> list[list[str]]:
+    """The patrol rounds first judged on the old clock whose deadline is before `before` (the
+    gateway's true start, less the restart grace: due while the box was off): the true clock does
+    not judge them (nobody could tap; a night's outage is not every round of it missed, the outage
+    is what the centre sees), so they are taken off the record, their alarms cleared, here and
+    upstream, and the patrol check looks at them again on the true clock. Returns them (route, due)."""
+    undone = []
+    for r in rounds:
+        deadline = from_db(r.deadline)
+        if deadline is None or deadline >= before:
+            continue
+        conn.execute("DELETE FROM patrol_rounds WHERE route = ? AND due_at = ?", (r.route, r.due_at))
+        for kind in PATROL_ALARMS:
+            end_alarm(conn, kind, r.source, at)
+        undone.append([r.route, r.due_at])
+    return undone
 
 
 def _what_moves(
-    pass_hours: timedelta, older_open: frozenset[int]
+    pass_hours: timedelta, boot: Boot
 ) -> tuple[Callable[[sqlite3.Connection, First, Step], int], ...]:
     """Everything of this boot that is dated on the clock, in the order it is moved."""
     return (
-        partial(_alarms, older_open=older_open),
-        _stays,
+        partial(_alarms, older_open=boot.older_open),
+        partial(_stays, older=boot.older_stays),
         partial(_passes, pass_hours=pass_hours),
+        _materials,
         _sessions,
     )
 
@@ -416,7 +572,7 @@ def _move_rows(
             sets = ", ".join(f"{column} = ?" for column in columns)
             conn.execute(f"UPDATE {table} SET {sets} WHERE rowid = ?", (*new, rowid))
             if told is not None:
-                told(conn, rowid, stored, step)
+                told(conn, rowid, dict(zip(columns, stored, strict=True)), step)
     return changed
 
 
