@@ -18,6 +18,7 @@ from gateway.errors import GatewayError, ImportRejected, SetupError, StorageErro
 log = logging.getLogger("gateway")
 
 EX_DATAERR = 65
+MAX_PORT = 65535
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -209,8 +210,13 @@ def cmd_demo(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     from gateway.demo.run import default_data_dir, own_config, run_demo
 
+    if args.port is not None and not 1 <= args.port <= MAX_PORT:  # model_copy below checks nothing
+        raise GatewayError(
+            f"--port {args.port}: a port is 1 to {MAX_PORT}",
+            fix="give a free port such as 8080 (1024 or more needs no privileges), or leave --port out",
+        )
     cfg = load_config(own_config(args.data_dir or default_data_dir()))
-    if args.port:
+    if args.port is not None:
         cfg = cfg.model_copy(update={"http": cfg.http.model_copy(update={"port": args.port})})
     run_demo(cfg, started, args.stop_after)
     return 0
@@ -285,6 +291,12 @@ def cmd_export_plates(args: argparse.Namespace) -> int:
     if done.exported:
         out = args.out_dir
         print(f"measure the model on them with `plates eval {out}`; train with `plates train --real {out}`")
+    elif not done.missing and since is not None:
+        # Not the cameras' settings: older events may have crops, this date is later than they are.
+        print(
+            f"no matched or corrected plate event since {args.since} has a crop: give an earlier "
+            "--since, or leave it out to export every crop kept"
+        )
     elif not done.missing:
         print(
             "no matched or corrected plate event has a snapshot: crops are kept for plates the gateway "

@@ -65,10 +65,13 @@ def add_arguments(sub: argparse._SubParsersAction) -> None:  # type: ignore[type
     tokens = token.add_subparsers(metavar="ACTION", required=True)
     tadd = tokens.add_parser("add", help="make a token and print it once")
     tadd.add_argument("-c", "--config", required=True)
-    tadd.add_argument("name")
+    tadd.add_argument("name", help=f"names the client in the audit trail: {store.TOKEN_NAME_RULE}")
     tadd.add_argument("--role", choices=["guard", "admin"], default="guard")
     tadd.add_argument(
-        "--days", type=int, help="expire after this many days, 1 or more (leave it out: never expires)"
+        "--days",
+        type=int,
+        help=f"expire after this many days, {store.TOKEN_DAYS[0]} to {store.TOKEN_DAYS[1]} "
+        "(leave it out: never expires)",
     )
     tadd.set_defaults(func=cmd_token_add)
 
@@ -197,10 +200,18 @@ def cmd_user_list(args: argparse.Namespace) -> int:
 
 
 def cmd_token_add(args: argparse.Namespace) -> int:
-    if args.days is not None and args.days < 1:
+    # The admin page's rules (store.token_*_problem): a name that names the client in the audit
+    # trail, and a life Python's dates can hold (--days 9999999 ended in an OverflowError).
+    name_problem = store.token_name_problem(args.name)
+    if name_problem:
+        raise GatewayError(name_problem, fix="give the client's name, e.g. property-tools or booth-2")
+    days_problem = store.token_days_problem(args.days)
+    if days_problem:
+        fewest, most = store.TOKEN_DAYS
+        bound = f"{fewest} or more" if args.days < fewest else f"{most} or fewer"
         raise GatewayError(
-            f"--days {args.days}: a token must last at least 1 day (this one would be refused at once)",
-            fix="give --days 1 or more, or leave --days out for a token that never expires",
+            f"--days {args.days}: {days_problem}",
+            fix=f"give --days {bound}, or leave --days out for a token that never expires (until revoked)",
         )
     db, tz = _open(args.config)
     conn = db.conn  # type: ignore[attr-defined]

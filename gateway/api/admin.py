@@ -52,14 +52,20 @@ class AccountOut(BaseModel):
 
 
 class TokenIn(BaseModel):
+    # The rules `gateway token add` checks too (store.token_name_problem, token_days_problem).
     name: str = Field(
-        min_length=2,
-        max_length=40,
-        pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$",
+        min_length=store.TOKEN_NAME_LENGTH[0],
+        max_length=store.TOKEN_NAME_LENGTH[1],
+        pattern=store.TOKEN_NAME_PATTERN,
         description="Names the machine client in the audit trail.",
     )
     role: Role = "guard"
-    days: int | None = Field(None, ge=1, le=3650, description="Expires after; none: until revoked.")
+    days: int | None = Field(
+        None,
+        ge=store.TOKEN_DAYS[0],
+        le=store.TOKEN_DAYS[1],
+        description="Expires after; none: until revoked.",
+    )
 
 
 class TokenOut(BaseModel):

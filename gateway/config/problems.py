@@ -6,7 +6,7 @@ import difflib
 import re
 import typing
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
@@ -23,11 +23,16 @@ class Problem:
     value: Any = None
     fix: str = ""
     line: int | None = None
+    secret: bool = False  # the value may be a password (names_a_secret says so of more): never shown
 
     def render(self, filename: str) -> str:
         where = f"{filename}:{self.line}" if self.line else filename
         text = f"{where}: {dotted(self.path) or '(top level)'}: {redact_urls(self.message)}"
-        if self.value is not None and not isinstance(self.value, dict | list):
+        if self.value is not None and (self.secret or names_a_secret(self.path)):
+            # Printed to stderr and the journal: a broker password typed as `password = "..."`
+            # is refused (the key is password_file), and must not be shown for it.
+            text += " (value not shown: it may be a secret)"
+        elif self.value is not None and not isinstance(self.value, dict | list):
             # Printed to stderr and the journal: a camera url's password is not shown. The value
             # is taken whole first (a url refused for a space in its password), then as text.
             value = redact_urls(redact_url(self.value)) if isinstance(self.value, str) else self.value
@@ -48,6 +53,26 @@ class ConfigError(Exception):
     def render(self) -> str:
         head = f"{len(self.problems)} problem(s) in {self.filename}:"
         return "\n".join([head, *(p.render(self.filename) for p in self.problems)])
+
+
+# Words of a key's name that say its value is a secret, or was typed as one. Whole words (split at
+# _ and -), so that anti_passback is no password; the longer ones anywhere in it (mqttpassword).
+# A *_file key is one too: the password itself typed into password_file is what it would show.
+_SECRET_WORDS = {"pass", "pwd", "pw", "key", "keys", "private"}
+_SECRET_PARTS = ("password", "passwd", "passphrase", "secret", "token", "apikey", "credential")
+
+
+def names_a_secret(path: Loc) -> bool:
+    """Whether the key at `path` (its last name) says that its value is a password, key or token."""
+    name = next((str(part).lower() for part in reversed(path) if isinstance(part, str)), "")
+    words = re.split(r"[^a-z0-9]+", name)
+    return any(word in _SECRET_WORDS for word in words) or any(part in name for part in _SECRET_PARTS)
+
+
+def _holds_credentials(root: type[BaseModel], table: Loc) -> bool:
+    """Whether the table at `table` has a user name or a secret among its keys ([mqtt]): a key
+    unknown there may be a password under another name (pw, pass_word)."""
+    return any(name in ("user", "username") or names_a_secret((name,)) for name in _fields_at(root, table))
 
 
 def dotted(path: Loc) -> str:
@@ -71,7 +96,8 @@ def from_validation(exc: ValidationError, root: type[BaseModel]) -> list[Problem
             path += (key,)
             value = err.get("ctx", {}).get("tag")
             message = f"unknown {key}" if value is not None else f"no {key} given"
-        problems.append(Problem(path, message, value, fix))
+        unknown_among_credentials = err["type"] == "extra_forbidden" and _holds_credentials(root, raw[:-1])
+        problems.append(Problem(path, message, value, fix, secret=unknown_among_credentials))
     return problems
 
 
@@ -209,5 +235,5 @@ def with_lines(problems: list[Problem], index: dict[Loc, int]) -> list[Problem]:
         while path and line is None:
             line = index.get(path)
             path = path[:-1]
-        placed.append(Problem(p.path, p.message, p.value, p.fix, line))
+        placed.append(replace(p, line=line))
     return placed

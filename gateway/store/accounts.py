@@ -7,6 +7,7 @@ random values, so a fast hash is enough (the memory-hard KDF is for passwords pe
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 import sqlite3
 from dataclasses import dataclass
@@ -19,6 +20,13 @@ from gateway.timefmt import later, to_db
 
 Role = Literal["guard", "admin"]
 TOKEN_PREFIX = "egw_"
+# A new API token, as the admin page (TokenIn) and `gateway token add` both take it. Its name is the
+# client's in the audit trail (`token:NAME`): one that names nothing (empty, blanks) is refused. Its
+# life is counted in days from now: 3650 (ten years) is far from the dates Python can hold.
+TOKEN_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
+TOKEN_NAME_LENGTH = (2, 40)
+TOKEN_NAME_RULE = "2 to 40 letters, digits, '.', '_' or '-', the first a letter or digit"
+TOKEN_DAYS = (1, 3650)
 
 
 @dataclass(frozen=True, slots=True)
@@ -232,6 +240,22 @@ def end_session(conn: sqlite3.Connection, at: datetime, token: str, username: st
     with transaction(conn):
         conn.execute("DELETE FROM sessions WHERE token_hash = ?", (digest(token),))
         audit(conn, at, username, "session.logout", username)
+
+
+def token_name_problem(name: str) -> str | None:
+    """Why `name` cannot name a new API token, or None."""
+    shortest, longest = TOKEN_NAME_LENGTH
+    if shortest <= len(name) <= longest and re.fullmatch(TOKEN_NAME_PATTERN, name):
+        return None
+    return f"a token's name is {TOKEN_NAME_RULE}, not {name!r}"
+
+
+def token_days_problem(days: int | None) -> str | None:
+    """Why a new API token cannot last `days` days (None: until revoked), or None."""
+    fewest, most = TOKEN_DAYS
+    if days is None or fewest <= days <= most:
+        return None
+    return f"a token lasts {fewest} to {most} days (ten years at most)"
 
 
 def create_token(

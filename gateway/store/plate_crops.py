@@ -23,6 +23,7 @@ from pathlib import Path
 from drivers.cameras.snapshots import plate_crop_path
 from gateway.core.tickets import NO_PLATE
 from gateway.errors import GatewayError, Refused, StorageError
+from gateway.store.admin import _signals_end_it
 from gateway.store.audit import audit, transaction
 from gateway.store.corrections import lane_reading
 from gateway.timefmt import to_db
@@ -59,37 +60,47 @@ def export_plate_crops(
 ) -> CropExport:
     """Copy the crops of matched plate events (since `since`, else all) into `out`, new or empty,
     and audit it as plates.export; what was copied is removed again if the audit row is not
-    written. Raises Refused, GatewayError (`out` cannot be written), StorageError (the audit row)."""
+    written, whatever stopped it. Raises Refused, GatewayError (`out` cannot be written, or a
+    hangup or terminate stopped it), StorageError (the audit row); a KeyboardInterrupt goes on."""
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise Refused(f"{out} is not an empty folder", fix="give a new folder, so that no crop is mixed up")
     made = not out.exists()
     written: list[Path] = []
+    # Whatever ends it before its audit row commits (a full disk, Ctrl-C, the office's SSH session
+    # dropped: SIGHUP, as `gateway export` takes it) takes out what it wrote: a crop is a resident's
+    # plate and car, never to leave the box with no record of who took it.
     try:
-        done = _export(conn, data_dir, out, since, written)
-    except OSError as exc:
+        with _signals_end_it():
+            done = _export(conn, data_dir, out, since, written)
+            _audit(conn, out, since, actor, now, done)
+    except BaseException as exc:
         _remove(written, out if made else None)
-        raise GatewayError(  # exit 1: the folder given is full or wrong, not the gateway's storage
-            f"cannot write the crops to {out}: {exc.strerror or exc}; nothing was left there",
-            fix="free disk space there or give a folder on another disk",
-        ) from exc
-    # The audit row is written once the crops are: under the write lock, copying thousands of them
-    # held every lane's decision, past its busy timeout. Kept without the row, they would have
-    # left the box with no record of who took them.
-    try:
-        with transaction(conn):
-            detail = (
-                f"{done.exported} crops ({done.corrected} misread, {done.by_guard} labelled by a guard) "
-                f"since {since or 'the first kept'}"
-            )
-            audit(conn, now, actor, "plates.export", str(out), detail)
-    except sqlite3.Error as exc:
-        _remove(written, out if made else None)
-        raise StorageError(
-            f"the export's audit row (plates.export) cannot be written: {exc}; no crop was left in {out}",
-            fix="if the database is busy (an import, a long write), run the export again; otherwise "
-            "free disk space in the data directory or check its permissions",
-        ) from exc
+        if isinstance(exc, OSError):
+            raise GatewayError(  # exit 1: the folder given is full or wrong, not the gateway's storage
+                f"cannot write the crops to {out}: {exc.strerror or exc}; nothing was left there",
+                fix="free disk space there or give a folder on another disk",
+            ) from exc
+        if isinstance(exc, sqlite3.Error):
+            raise StorageError(
+                f"the export's audit row (plates.export) cannot be written: {exc}; no crop was left in {out}",
+                fix="if the database is busy (an import, a long write), run the export again; otherwise "
+                "free disk space in the data directory or check its permissions",
+            ) from exc
+        raise
     return done
+
+
+def _audit(
+    conn: sqlite3.Connection, out: Path, since: datetime | None, actor: str, now: datetime, done: CropExport
+) -> None:
+    """The plates.export row, written once the crops are: under the write lock, copying thousands
+    of them held every lane's decision, past its busy timeout."""
+    with transaction(conn):
+        detail = (
+            f"{done.exported} crops ({done.corrected} misread, {done.by_guard} labelled by a guard) "
+            f"since {since or 'the first kept'}"
+        )
+        audit(conn, now, actor, "plates.export", str(out), detail)
 
 
 def _remove(written: list[Path], made: Path | None) -> None:

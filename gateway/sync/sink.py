@@ -25,6 +25,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from gateway.errors import SetupError
+from gateway.store.database import is_busy
 from gateway.sync.backoff import retry_delay
 from gateway.sync.client import (
     Connected,
@@ -169,6 +171,7 @@ _STATE_TOPICS = {"status": "status", "health": "health", "sync/state": "sync_sta
 _BATCH = 500
 _BATCH_WAIT = 0.05
 MAX_SEQ = 2**63 - 1  # a gateway's seqs are SQLite integers
+MAX_PORT = 65535
 
 
 class Unusable(ValueError):
@@ -221,10 +224,14 @@ class SinkOptions:
 class Sink:
     def __init__(self, options: SinkOptions):
         self.o = options
-        self.db = sqlite3.connect(options.db, isolation_level=None, timeout=30, check_same_thread=False)
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.executescript(SCHEMA)
-        self._upgrade()
+        self.db = _connect(options.db)
+        try:
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.executescript(SCHEMA)
+            self._upgrade()
+        except sqlite3.Error as exc:
+            self.db.close()
+            raise _cannot_open(options.db, exc) from exc
         self.stored = 0
         self.duplicates = 0
         self.rejected = 0
@@ -453,11 +460,52 @@ class Sink:
         )
 
 
+def _connect(path: Path) -> sqlite3.Connection:
+    try:
+        return sqlite3.connect(path, isolation_level=None, timeout=30, check_same_thread=False)
+    except sqlite3.Error as exc:
+        raise _cannot_open(path, exc) from exc
+
+
+def _cannot_open(path: Path, exc: sqlite3.Error) -> SetupError:
+    """The sink's own database (--db) cannot be opened or made: named, with what to do. Not the
+    gateway's (cli.py's words for that one speak of the site's data directory)."""
+    folder = path.absolute().parent
+    if not folder.is_dir():
+        fix = f"make its folder first (mkdir -p {folder}), or give --db a file in a folder that exists"
+    elif is_busy(exc):
+        fix = "another sink holds it as it starts (it brings the tables up to date): start this one again"
+    else:
+        fix = (
+            f"check that the user running the sink may write {folder} and the file, and that its disk "
+            "has free space; a file that is not a sink's SQLite database: give --db another file"
+        )
+    return SetupError(f"--db {path}: cannot open the sink's database: {exc}", fix=fix)
+
+
+def read_password(path: Path) -> str:
+    """The broker password from --password-file, or a SetupError naming the file (exit 78)."""
+    try:
+        return path.read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError) as exc:
+        why = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
+        raise SetupError(
+            f"--password-file {path}: cannot read the broker password: {why or exc}",
+            fix="put the sink's broker password in that file (one line, readable by the user running "
+            "the sink only: chmod 600), or give --password-file the file that holds it",
+        ) from exc
+
+
 def run_sink(args: Any) -> int:
     """The CLI's entry: runs until SIGTERM, Ctrl-C or --stop-after."""
     import signal
 
-    password = args.password_file.read_text().strip() if args.password_file else None
+    if not 1 <= args.port <= MAX_PORT:  # else tried as a port of its own making, "refused" for ever
+        raise SetupError(
+            f"--port {args.port}: a port is 1 to {MAX_PORT}",
+            fix="give the broker's port: 1883, or 8883 with TLS (--ca-file)",
+        )
+    password = read_password(args.password_file) if args.password_file else None
     options = SinkOptions(
         host=args.host,
         port=args.port,
