@@ -16,7 +16,8 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import HTMLResponse, PlainTextResponse
 from pydantic import BaseModel, Field
 
-from gateway.api.auth import Admin, User
+from gateway.accounts.passwords import typed_username
+from gateway.api.auth import Admin, Principal, User
 from gateway.api.deps import Day, Db, Id, saved, write
 from gateway.api.errors import ApiError
 from gateway.api.prices_page import page_language, prices_html
@@ -38,21 +39,30 @@ PARKING_WRITE_S = 30.0
 
 
 # Who acts: a guard's session or an API token (gateway/api/auth.py); the name goes into payments
-# and the audit trail. A machine client (a payment kiosk's token) may name the guard it acts for.
+# and the audit trail.
 def _guard(who: User) -> str:
     return who.name
 
 
-def _admin(who: Admin) -> str:
-    return who.name
-
-
 Operator = Annotated[str, Depends(_guard)]
-AdminOperator = Annotated[str, Depends(_admin)]
 
 
-def _actor(who: str, named: str) -> str:
-    return f"{who} for {named}" if named and named != who else who
+def _actor(who: Principal, named: str) -> str:
+    """The actor of a parking change's payments, audit row and upstream record: the principal that
+    made the request first, which the audit trail's person filter finds (store/audit.py). A machine
+    client (a payment kiosk's token) may add the guard it acts for: `token:booth for guard1`. A
+    person logged in acts for himself alone, so a fee he took is always found under his name."""
+    if not named or typed_username(named).casefold() == who.name.casefold():
+        return who.name
+    if who.via == "token":
+        return f"{who.name} for {named}"
+    raise ApiError(
+        403,
+        "actor_not_allowed",
+        f"{who.name} is logged in and acts for no one else (actor {named!r})",
+        f"leave out `actor`: what you do is recorded under {who.name}; a machine client that acts "
+        "for a guard sends its API token and names the guard in `actor`",
+    )
 
 
 class Payment(BaseModel):
@@ -60,7 +70,12 @@ class Payment(BaseModel):
     amount_fen: int = Field(gt=0, le=100_000_000, description="The fee taken, in fen; must be the fee due.")
     method: Literal["cash", "qr", "monthly"] = Field(description="cash, qr (QR code payment) or monthly.")
     receipt: str = Field("", max_length=40, description="Receipt number; made by the gateway if empty.")
-    actor: str = Field("", max_length=40, description="The guard who took it.")
+    actor: str = Field(
+        "",
+        max_length=40,
+        description="With an API token: the guard it acts for (audited as token:NAME for GUARD). "
+        "A logged-in guard leaves it out (or names himself).",
+    )
 
 
 class LanePayment(Payment):
@@ -167,7 +182,7 @@ def parking_router(gw: Gateway) -> APIRouter:
         return stays
 
     @router.post("/api/parking/stays", summary="Admin correction: record a car already inside")
-    def record_stay(body: Inside, who: AdminOperator) -> dict[str, Any]:
+    def record_stay(body: Inside, who: Admin) -> dict[str, Any]:
         actor = _actor(who, body.actor)
         car = CarInside(
             body.plate,
@@ -181,12 +196,12 @@ def parking_router(gw: Gateway) -> APIRouter:
         )
 
     @router.post("/api/parking/stays/{stay_id}/close", summary="Admin correction: the car has left unseen")
-    def close_stay(stay_id: Id, body: Closing, who: AdminOperator) -> dict[str, Any]:
+    def close_stay(stay_id: Id, body: Closing, who: Admin) -> dict[str, Any]:
         actor = _actor(who, body.actor)
         return on_worker(lambda c: _tx(c, lambda: desk.close_stay(c, stay_id, body.reason, actor, gw.now())))
 
     @router.post("/api/parking/stays/{stay_id}/validate", summary="The host unit validates its visitor")
-    def validate(stay_id: Id, body: Validation, who: Operator) -> dict[str, Any]:
+    def validate(stay_id: Id, body: Validation, who: User) -> dict[str, Any]:
         actor = _actor(who, body.actor)
         return on_worker(
             lambda c: _tx(c, lambda: desk.validate(c, stay_id, body.building, body.unit, actor, gw.now()))
@@ -202,7 +217,7 @@ def parking_router(gw: Gateway) -> APIRouter:
         return found or {"lane": lane, "plate": None, "due_fen": 0}
 
     @router.post("/api/parking/lanes/{lane}/pay", summary="The guard took the fee: record it and open")
-    def pay(lane: str, body: LanePayment, who: Operator) -> dict[str, Any]:
+    def pay(lane: str, body: LanePayment, who: User) -> dict[str, Any]:
         actor = _actor(who, body.actor)
         taken = desk.pay_at_lane(
             lane,
@@ -226,7 +241,7 @@ def parking_router(gw: Gateway) -> APIRouter:
         }
 
     @router.post("/api/parking/prepay", summary="Paying ahead at the booth (the grace period starts)")
-    def prepay(body: Payment, who: Operator) -> dict[str, Any]:
+    def prepay(body: Payment, who: User) -> dict[str, Any]:
         actor = _actor(who, body.actor)
         return on_worker(
             lambda c: _tx(

@@ -206,7 +206,13 @@ def me(who: User) -> Me:
 @router.post("/api/me/password", summary="Change one's own password (ends other sessions)", status_code=204)
 def change_password(body: PasswordChange, request: Request, who: User, app: App, db: Db) -> None:
     if who.account_id is None:
-        raise ApiError(400, "not_an_account", "API tokens have no password", "")
+        raise ApiError(
+            400,
+            "not_an_account",
+            "API tokens have no password",
+            "log in as the person to change their password, or ask an admin to reset it; a token's "
+            "secret is changed by an admin making a new token and revoking this one (admin page, API tokens)",
+        )
     # The current password is checked like a login, under the same limits: a session left open on
     # the booth tablet must not let anyone guess it without end.
     address = client_address(request)
@@ -223,7 +229,13 @@ def change_password(body: PasswordChange, request: Request, who: User, app: App,
 @router.post("/api/me/language", summary="Choose the language of one's pages", status_code=204)
 def choose_language(body: LanguageChoice, who: User, app: App) -> None:
     if who.account_id is None:
-        raise ApiError(400, "not_an_account", "API tokens have no language setting", "")
+        raise ApiError(
+            400,
+            "not_an_account",
+            "API tokens have no language setting",
+            "log in as the person to choose the language of their pages, or ask an admin to set it "
+            "on their account; a token is answered in the site's language ([site] language)",
+        )
     account_id = who.account_id
     write(
         app.gw,

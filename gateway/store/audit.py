@@ -30,9 +30,12 @@ def audit(
 
 # The rows a filter names: by person, by action (a prefix: `payment` takes `payment.take`), by
 # target; and, paging back, those older than a row (`before`, an id) the page before ended at.
-# The person without regard to case, as user names are (Guard1 logs in as guard1).
+# The person without regard to case, as user names are (Guard1 logs in as guard1), and as the
+# principal that made the request: `token:booth for guard1`, a token that named the guard it acted
+# for (api/parking.py), is the token's. User and token names have no spaces, so `X for ` is X's alone.
 _FILTER = """
-WHERE (:actor IS NULL OR actor = :actor COLLATE NOCASE)
+WHERE (:actor IS NULL OR actor = :actor COLLATE NOCASE
+       OR substr(actor, 1, length(:actor) + 5) COLLATE NOCASE = :actor || ' for ')
   AND (:action IS NULL OR action LIKE :action || '%')
   AND (:target IS NULL OR target = :target)
   AND (:before IS NULL OR id < :before)
