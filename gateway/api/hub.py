@@ -2,8 +2,8 @@
 
 Gateway listeners run on the worker thread; the hub hands each message to the event loop with
 call_soon_threadsafe and never blocks the worker. Each page has a bounded queue: a page that stops
-reading gets its queue replaced by one `resync` message (it then reloads the recent events) rather
-than letting memory grow.
+reading gets its queue replaced by one `resync` message (it then reloads the recent events) and the
+lanes' last status, rather than letting memory grow.
 """
 
 from __future__ import annotations
@@ -83,11 +83,20 @@ class Hub:
             try:
                 queue.put_nowait(message)
             except asyncio.QueueFull:
-                self.resyncs += 1
-                while not queue.empty():
-                    queue.get_nowait()
-                queue.put_nowait(sse("resync", {}))
+                self._resync(queue)
         self.sent += 1
+
+    def _resync(self, queue: asyncio.Queue[str]) -> None:
+        """A page a queue's length behind: what was queued for it is dropped, and it is told to
+        reload the recent events (`resync`). The last status goes after it: it may have been among
+        what was dropped (a lane closed, an alarm raised), and the once-a-second check sends only a
+        change, so the page would show the lanes and the alarm count as they were, for good."""
+        self.resyncs += 1
+        while not queue.empty():
+            queue.get_nowait()
+        queue.put_nowait(sse("resync", {}))
+        if self._last_status is not None:
+            queue.put_nowait(sse("status", self._last_status))
 
     async def _tick(self) -> None:
         while self._clients:

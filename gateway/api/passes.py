@@ -6,6 +6,8 @@ import hashlib
 import re
 import threading
 from collections import OrderedDict
+from concurrent.futures import CancelledError, Future
+from concurrent.futures import TimeoutError as FutureTimeout
 from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal
 
@@ -14,7 +16,7 @@ from fastapi.responses import Response as RawResponse
 from pydantic import BaseModel, Field
 
 from gateway.api.auth import Admin, Principal, User
-from gateway.api.deps import App, Db, End, GuardApp, Id, When, aware, local, write
+from gateway.api.deps import App, Db, End, GuardApp, Id, When, aware, local, saved, write
 from gateway.api.errors import ApiError
 from gateway.api.shapes import ERRORS
 from gateway.core.windows import DIFFERENT_END_OR_EMPTY, Window, hours_text
@@ -28,7 +30,10 @@ from gateway.web.qr import qr_svg
 
 router = APIRouter(tags=["visitors"], responses=ERRORS)
 # Idempotency-Key -> the pass it made, per user, newest last; in memory: a repeat comes within seconds.
-_made: OrderedDict[tuple[str, str], tuple[int, str]] = OrderedDict()  # -> (pass, body hash)
+# While the pass is being saved the key holds its write on the worker: a repeat after 仍在保存
+# (still_saving) waits for that write rather than making a second pass.
+Made = int | Future[dict[str, Any]]  # the pass's id, or the write that is making it
+_made: OrderedDict[tuple[str, str], tuple[Made, str]] = OrderedDict()  # -> (pass, body hash)
 _made_lock = threading.Lock()
 _MADE_KEPT = 500
 _FIELD = re.compile(r"[a-z_]+")
@@ -342,6 +347,18 @@ def _create(
     hours: tuple[str, ...] = (),
     company: str = "",
 ) -> PassOut:
+    return pass_out(app.gw, saved(_start_create(app, who, kind, body, hours, company)), with_qr=True)
+
+
+def _start_create(
+    app: GuardApp,
+    who: Principal,
+    kind: Literal["visitor", "contractor"],
+    body: VisitorIn,
+    hours: tuple[str, ...] = (),
+    company: str = "",
+) -> Future[dict[str, Any]]:
+    """The pass checked (422 before anything is sent) and its write sent to the worker, not waited for."""
     gw = app.gw
     # One moment for the registration and a window left empty: re-dated together after NTP steps
     # a stale boot clock (gateway/store/redate.py), while a time the guard typed stays as typed.
@@ -349,8 +366,7 @@ def _create(
     new = _new_pass(gw, kind, body, now, hours, company)
     # Made and read back in one turn on the worker: a reply of "busy, not saved" between two turns
     # would be false (the pass made), and the guard's retry would make a second one.
-    row = write(gw, lambda c: store.get_pass(c, store.create_pass(c, gw.secrets, new, now, who.name)))
-    return pass_out(gw, row, with_qr=True)
+    return gw.on_worker(lambda c: store.get_pass(c, store.create_pass(c, gw.secrets, new, now, who.name)))
 
 
 @router.get(
@@ -394,15 +410,18 @@ def register_visitor(
         return _create(app, who, "visitor", body)
     key = (who.name, idempotency_key)
     asked = hashlib.sha256(body.model_dump_json().encode()).hexdigest()
+    making: Future[dict[str, Any]] | None = None
     with _made_lock:  # a second tap arrives while the first is still being stored
         made = _made.get(key)
         if made is None:
-            out = _create(app, who, "visitor", body)
-            _made[key] = (out.id, asked)
+            making = _start_create(app, who, "visitor", body)
+            made = _made[key] = (making, asked)
             while len(_made) > _MADE_KEPT:
                 _made.popitem(last=False)
-            return out
-    pass_id, was = made
+    if making is not None:
+        # Outside the lock: a write already done runs its callback at once, and that takes the lock.
+        making.add_done_callback(lambda done: _settle(key, done))
+    pass_made, was = made
     if was != asked:
         raise ApiError(
             422,
@@ -410,7 +429,33 @@ def register_visitor(
             "this Idempotency-Key was used for another registration",
             "send a new key for a changed registration (the page does this itself)",
         )
+    if isinstance(pass_made, Future):  # this request's write, or one still being saved (仍在保存)
+        return pass_out(app.gw, _saved_pass(pass_made), with_qr=True)
+    pass_id = pass_made
     return pass_out(app.gw, write(app.gw, lambda c: store.get_pass(c, pass_id)), with_qr=True)
+
+
+def _settle(key: tuple[str, str], done: Future[dict[str, Any]]) -> None:
+    """A registration's write has ended: its key now names the pass made, or, the write failed or
+    called off (nothing saved), names nothing, and a repeat with it registers again."""
+    with _made_lock:
+        made = _made.get(key)
+        if made is None or made[0] is not done:
+            return  # forgotten meanwhile (the oldest of too many)
+        if done.cancelled() or done.exception() is not None:
+            del _made[key]
+        else:
+            _made[key] = (done.result()["id"], made[1])
+
+
+def _saved_pass(making: Future[dict[str, Any]]) -> dict[str, Any]:
+    """The pass a registration's write makes, waited for as any write is (deps.saved); a repeat
+    with the same key waits on the same write, so it gets that pass, still_saving again, or the
+    write's own error, never a second pass."""
+    try:
+        return saved(making)
+    except CancelledError:  # called off by the other request's wait: not saved, as its 503 busy says
+        raise FutureTimeout from None
 
 
 @router.get("/api/visitors", summary="Visitor passes, newest first", response_model=list[PassOut])

@@ -463,6 +463,12 @@ TEXTS: dict[str, tuple[str, str]] = {
         "(the devices page shows which one is offline)",
     ),
     "err.busy": ("网关繁忙，未保存，请稍后重试", "The gateway is busy and did not save this; try again"),
+    # The page makes a new key whenever its form changes: this is another tab's, or an old page's.
+    "err.idempotency_mismatch": (
+        "这次登记已用不同的内容提交过，可能已办成：请刷新页面，在访客列表中查看是否已登记，没有再重新填写",
+        "This registration was sent before with other details and may have been made: reload the "
+        "page and look in the visitor list before registering again",
+    ),
     "err.still_saving": (
         "网关繁忙，仍在保存：请稍后刷新页面，确认是否已保存后再操作，以免重复",
         "The gateway is busy and still saving this: reload in a moment to check before doing it again",

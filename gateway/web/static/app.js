@@ -292,21 +292,30 @@ document.addEventListener("submit", async (e) => {
   e.preventDefault();
   const button = form.querySelector("[type=submit]");
   if (button) button.disabled = true;
-  // One key per registration, kept until it is made: a repeat (a retry after no answer) gets the
-  // pass already made rather than a second one.
-  if (!form.dataset.key) form.dataset.key = Date.now().toString(36) + Math.random().toString(36).slice(2);
   try {
-    const data = await api(form.dataset.method || "POST", form.dataset.api, formBody(form),
-      { "Idempotency-Key": form.dataset.key });
-    delete form.dataset.key;
+    const body = formBody(form);
+    const data = await api(form.dataset.method || "POST", form.dataset.api, body,
+      { "Idempotency-Key": keyFor(form, body) });
+    sentKeys.delete(form);
     (thens[form.dataset.then] || thens.saved)(data, form);
     // A page that is being left keeps its button off: a tap while it loads would send it again.
     if (button && !LEAVES.has(form.dataset.then)) button.disabled = false;
   } catch (err) { failed(err); if (button) button.disabled = false; }
 });
 const LEAVES = new Set(["pass", "reload", "relogin", "inside"]);
-// A form changed after a try is another registration: it gets a key of its own.
-document.addEventListener("input", (e) => { if (e.target.form) delete e.target.form.dataset.key; });
+// One key per registration, kept until it is made: a repeat (a retry after no answer) gets the
+// pass already made rather than a second one. A form changed after a try is another registration
+// and gets a key of its own, however it changed: typed into, or by its own buttons (a row of
+// people added or removed, a returning visitor filled in), which fire no input event.
+const sentKeys = new WeakMap();  // form -> {key, body: the form's body as last sent with it}
+function keyFor(form, body) {
+  const sent = JSON.stringify(body);
+  const last = sentKeys.get(form);
+  if (last && last.body === sent) return last.key;
+  const key = Date.now().toString(36) + Math.random().toString(36).slice(2);
+  sentKeys.set(form, { key, body: sent });
+  return key;
+}
 // Logging out leaves nothing typed behind for the next guard on this tablet.
 const logout = document.getElementById("logout");
 if (logout) logout.addEventListener("click", forgetForms);

@@ -108,9 +108,9 @@
   // is listed below the decisions, as /api/live/recent lists it.
   const placeOf = (at, id) => `${String(Date.parse(at) || 0).padStart(15, "0")} ${id || ""}`;
 
-  // Newest first, each row where its time puts it: a catch-up brings the newest decisions across
-  // lanes, older than those shown on a busy lane, and they must not push its newest ones out. One
-  // older than every row of a full list is not shown.
+  // Newest first, each row where its time puts it: a catch-up brings each lane's newest decisions,
+  // some older than those shown, and they must not push its newest ones out. One older than every
+  // row of a full list is not shown.
   function addRow(lane, li, place) {
     li.dataset.place = place;
     const rows = lane.recent.children;
@@ -192,9 +192,11 @@
   }
   drawn(showStatus)(boot.status);
 
+  // Each lane's newest, as the page is loaded: the newest over all lanes together left a lane out
+  // after a busy moment (a hundred swipes at the door, and the car held at the exit not shown).
   async function catchUp() {
     try {
-      const items = await api("GET", "/api/live/recent?limit=100&actions=true");
+      const items = await api("GET", `/api/live/recent?per_lane=${RECENT}&actions=true`);
       for (const item of items.reverse()) showItem(item, true);
     } catch (err) { failed(err); }
   }
@@ -291,13 +293,25 @@
     });
     if (!answer) return;
     fix.disabled = true;
+    const decide = answer.choice === "decide";
     try {
-      const done = await api("POST", `/api/events/${ev.event_id}/plate`, { plate: answer.text });
-      showCorrection(done);
-      if (answer.choice === "decide") await decideTyped(ev.lane, done.plate);
+      const done = await corrected(ev, answer.text, decide);
+      if (done) showCorrection(done);
+      if (decide) await decideTyped(ev.lane, done ? done.plate : answer.text);
       else toast(`${T("fix.done")}: ${done.plate} · ${holder(ev)}` + (done.stay_moved ? ` · ${T("fix.stay_moved")}` : ""));
     } catch (err) { failed(err); fix.disabled = false; }
   });
+
+  // A plate correction sent; null when it is to be decided again and the record has that plate
+  // already (same_plate): the correction stood but its answer was lost on the Wi-Fi, and the guard
+  // tapped 纠正并重新判断 again. Stopped there, the lane never decided the car, and a resident
+  // waited at a shut barrier.
+  async function corrected(ev, plate, decide) {
+    try { return await api("POST", `/api/events/${ev.event_id}/plate`, { plate }); } catch (err) {
+      if (decide && err.code === "same_plate") return null;
+      throw err;
+    }
+  }
 
   // A car held at an exit to pay: the fee the gateway works out, taken in cash or by QR, then the
   // payment, the exit and the stay's close are stored together and the barrier opens.
