@@ -6,7 +6,7 @@ fixed slot whose car was on it read free (its shared slot's second car came in a
 and each such car left as `no_entry_record` (a stranger charged a day's fee under
 exit_without_entry = "charge", whatever its real time). One function records one car, for the admin
 API and `gateway import-inside` alike: the stay an entry of that plate at `entered_at` would have
-opened, decided by the decision core as such an entry is (its own slot if free then, else as the
+opened, decided by the decision core as such an entry is (a slot of its own free then, else as the
 slot's second car, handed the slot when the car on it then was seen leaving; monthly, visitor's or
 temporary, billed from `entered_at`), marked as recorded by whom,
 audited and sent upstream in the caller's transaction. A record made with a wrong, earlier time
@@ -40,6 +40,7 @@ from gateway.core import (
     LaneRules,
     Policy,
     Presented,
+    SlotFacts,
     decide,
 )
 from gateway.core.model import VehicleClass
@@ -47,7 +48,7 @@ from gateway.core.tickets import as_ticket_or_number, meant_as_ticket, says_no_p
 from gateway.parking.service import typed_plate
 from gateway.site import Site
 from gateway.store.audit import audit
-from gateway.store.lookup import lookup, subject_of
+from gateway.store.lookup import SLOT_PREFERENCE, lookup, subject_of
 from gateway.store.outbox import enqueue
 from gateway.store.parking import ParkingError, handover
 from gateway.store.tickets import next_ticket
@@ -62,7 +63,7 @@ _LANE_ID = "inside"
 # (a recorded stay has no entry record): a renewal while parked finds by them the car that pays
 # because its month had run out (store/renewals.py). Its redecided_reason stays NULL: no entry of it
 # is decided again (the report counts no entry for a record). handed_over_at and billed_until: the
-# slot handed it when the car on it then left (_LEFT_THE_SLOT), as store/parking.py _HANDED_OVER does.
+# slot handed it when the car on it then left (_SLOT_AT_ENTRY), as store/parking.py _HANDED_OVER does.
 _OPEN = """
 INSERT INTO stays (subject, plate, vehicle_id, class, zone, slot_id, billing, entered_at, recorded_by,
                    entered_typed, redecided_flags, handed_over_at, billed_until)
@@ -130,26 +131,41 @@ JOIN slot_vehicles sv ON sv.vehicle_id = v.id JOIN slots s ON s.id = sv.slot_id
 WHERE c.kind = 'plate' AND c.value = ?
 """
 _SLOT_NUMBER = "SELECT number FROM slots WHERE id = ?"
-# The car on a slot that came in after the time given and is on it by the gateway not knowing the
-# car recorded now was there first: it came in on the slot free, or came in as its second car and
-# was handed it when the car the gateway thought on it left (handed_over_at). Had the record been
-# made in time, it was the slot's second car. A car that came in before the time given keeps it.
+# The car on a slot of the car recorded (in its zone) that came in after the time given and is on
+# it by the gateway not knowing the car recorded now was there first: it came in on the slot free,
+# or came in as its second car and was handed it when the car the gateway thought on it left
+# (handed_over_at). Had the record been made in time, it was the slot's second car. A car that came
+# in before the time given keeps it. Of several such cars on its slots (a family with two slots and
+# three cars), the last in: the lane, knowing the car recorded, let the others onto the slots free
+# and made the last its second car (docs/parking.md, *Several slots*). Taken from the slot the
+# lookup picked alone, the first car in was made the second car and the last kept its slot free.
 _CAME_IN_AFTER = """
-SELECT id, plate, zone, class, entered_at, entry_event FROM stays
-WHERE exited_at IS NULL AND slot_id = :slot AND entered_at > :at AND plate IS NOT NULL
-  AND (billing = 'slot' OR handed_over_at > :at)
-ORDER BY id LIMIT 1
+SELECT t.id, t.plate, t.zone, t.class, t.entered_at, t.entry_event FROM slot_vehicles sv
+JOIN slots s ON s.id = sv.slot_id AND s.zone = :zone
+JOIN stays t ON t.slot_id = s.id AND t.exited_at IS NULL
+WHERE sv.vehicle_id = :vehicle AND t.entered_at > :at AND t.plate IS NOT NULL
+  AND (t.billing = 'slot' OR t.handed_over_at > :at)
+ORDER BY t.entered_at DESC, t.id DESC LIMIT 1
 """
 _OFF_SLOT = "UPDATE stays SET slot_id = NULL WHERE id = ?"
-# The last exit from the slot, since the time given, of a car of it that came in before that time:
-# the slot was taken then, and the car recorded came in as its second car, handed the slot when the
-# last car ahead of it left (store/parking.py handover: the car in first is handed it first). A car
-# seen leaving only: an admin's close says when the admin pressed 已离场, and closes a record typed
-# wrong as well as a car gone unseen. Read from the exits after that time (the partial index on
-# exited_at), as _LEFT_SINCE.
-_LEFT_THE_SLOT = """
-SELECT max(exited_at) FROM stays
-WHERE exited_at > :entered AND slot_id = :slot AND entered_at < :entered AND closed_by IS NOT 'admin'
+# The slot of its own, in the zone, that the car recorded takes, of those no car is on now; with
+# `left` the last exit from it, since the time given, of a car of it that came in before that time
+# (NULL: it was free then). First one free then (NULL sorts first), as the lane would have chosen
+# it (SLOT_PREFERENCE): the car came in on it free. Judged by the slot the lookup picks now alone,
+# a family's car with its other slot free then was billed as the second car of the slot its
+# slot-mate was on. Else, every slot taken then, the one left first: the car came in as the second
+# car and was handed it when the last car ahead of it on it left (store/parking.py handover: the
+# car waiting longest is handed the slot freed first). A car seen leaving only: an admin's close
+# says when the admin pressed 已离场, and closes a record typed wrong as well as a car gone unseen.
+# Read from the exits after that time (the partial index on exited_at), as _LEFT_SINCE.
+_SLOT_AT_ENTRY = f"""
+SELECT s.id, s.zone, s.number, (SELECT max(t.exited_at) FROM stays t
+        WHERE t.exited_at > :entered AND t.slot_id = s.id AND t.entered_at < :entered
+          AND t.closed_by IS NOT 'admin') AS left
+FROM slot_vehicles sv JOIN slots s ON s.id = sv.slot_id JOIN vehicles v ON v.id = sv.vehicle_id
+WHERE sv.vehicle_id = :vehicle AND s.zone = :zone
+  AND NOT EXISTS (SELECT 1 FROM stays o WHERE o.exited_at IS NULL AND o.slot_id = s.id)
+ORDER BY left, {SLOT_PREFERENCE} LIMIT 1
 """
 # Decided again as the slot's second car: a handover that never was (the recorded car was on the
 # slot) stopped no billing. It is billed on from it, as from its entry, and the daily report counts
@@ -336,9 +352,10 @@ def record_inside(
         conn.execute(_OFF_SLOT, (later.stay_id,))
         facts = lookup(conn, p, lane, site.capacity)
         decision = decide(p, replace(facts, zone=None, inside=False), policy)
-    handed = _handed_the_slot_at(conn, site, decision, at)
-    if handed is not None:  # a car on the slot then has left since: this one came in as its second car
-        decision = decide(p, replace(_slot_taken(facts), zone=None, inside=False), policy)
+    then = _slot_at_entry(conn, site, facts, decision, at)
+    if then is not None:  # the slot it took then: free, or as its second car handed it since
+        decision = decide(p, replace(_on_slot(facts, then.slot), zone=None, inside=False), policy)
+    handed = then.handed if then is not None else None
     billing, slot_id = decision.billing, decision.slot_id
     if not decision.admitted:  # its credential would have kept it out then: it pays by time
         billing, slot_id = Billing.TEMPORARY, None
@@ -394,28 +411,44 @@ class _Handed:
     at: datetime
 
 
-def _handed_the_slot_at(
-    conn: sqlite3.Connection, site: Site, decision: Decision, at: datetime
-) -> _Handed | None:
-    """Where the car recorded would be on its slot free (no car on it now), but a car of the slot
-    in before `at` has been on it and left since (_LEFT_THE_SLOT): the slot it came in as the second
-    car of, and when it was handed it. Judged by the cars on the slot now, it was put on it free from
-    `at` and left free: the household paid nothing for the hours both cars were inside."""
-    if decision.slot_id is None or "shared_slot" in decision.flags:
+@dataclass(frozen=True, slots=True)
+class _SlotThen:
+    """The slot of its own a car recorded inside came in on, and its handover where it came in as
+    that slot's second car (None: the slot was free then)."""
+
+    slot: SlotFacts
+    handed: _Handed | None
+
+
+def _slot_at_entry(
+    conn: sqlite3.Connection, site: Site, facts: Facts, decision: Decision, at: datetime
+) -> _SlotThen | None:
+    """Where the car recorded would be on a slot of its own free now: the one of its slots in the
+    zone, free now, that it took at `at` (_SLOT_AT_ENTRY). One free then, free (a family's car with
+    its other slot free then parks free, as it did); else, every such slot taken then by a car
+    gone since, the one first left to it, as its second car handed it then. Judged by the cars on
+    the slot now, it was put on it free from `at` and left free: the household paid nothing for the
+    hours both cars were inside."""
+    vehicle = facts.credential.vehicle if facts.credential is not None else None
+    if vehicle is None or decision.slot_id is None or "shared_slot" in decision.flags:
         return None
-    named = {"slot": decision.slot_id, "entered": to_db(at)}
-    left = conn.execute(_LEFT_THE_SLOT, named).fetchone()[0]
-    return None if left is None else _Handed(decision.slot_id, _local(left, site))
+    named = {"vehicle": vehicle.id, "zone": facts.lane.zone, "entered": to_db(at)}
+    row = conn.execute(_SLOT_AT_ENTRY, named).fetchone()
+    if row is None:
+        return None
+    slot_id, zone, number, left = row
+    handed = None if left is None else _Handed(slot_id, _local(left, site))
+    slot = SlotFacts(id=slot_id, zone=zone, number=number, taken_by_other=handed is not None)
+    return _SlotThen(slot, handed)
 
 
-def _slot_taken(facts: Facts) -> Facts:
-    """The facts of a car decided onto its slot, with the slot taken by another car of it: as they
-    were at its entry, where that car was on the slot then."""
+def _on_slot(facts: Facts, slot: SlotFacts) -> Facts:
+    """The facts of a car decided onto a slot of its own, with that slot as it was at its entry:
+    free, or taken by another car of it."""
     cred = facts.credential
     vehicle = cred.vehicle if cred is not None else None
-    if cred is None or vehicle is None or vehicle.slot is None:
+    if cred is None or vehicle is None:
         return facts
-    slot = replace(vehicle.slot, taken_by_other=True)
     return replace(facts, credential=replace(cred, vehicle=replace(vehicle, slot=slot)))
 
 
@@ -434,15 +467,17 @@ class _Later:
 def _came_in_after(
     conn: sqlite3.Connection, site: Site, facts: Facts, flags: tuple[str, ...], at: datetime
 ) -> _Later | None:
-    """The car on the slot that made the recorded car its second car, where it came in after `at`
-    free on the slot, or was handed the slot after `at` having come in after it: it and the
+    """The car on a slot of the recorded car's that made it the second car, where it came in after
+    `at` free on the slot, or was handed the slot after `at` having come in after it: it and the
     recorded car were both inside only from its entry, so it is the second car, from then, as an
     entry after the record would have made it. Left on the slot, the recorded car paid by the hour
-    for the time it was the slot's only car inside (docs/parking.md, *Cars already inside*)."""
+    for the time it was the slot's only car inside (docs/parking.md, *Cars already inside*). Of
+    several on its slots, the last in (_CAME_IN_AFTER): the car the lane would have made second."""
     vehicle = facts.credential.vehicle if facts.credential is not None else None
     if "shared_slot" not in flags or vehicle is None or vehicle.slot is None:
         return None
-    row = conn.execute(_CAME_IN_AFTER, {"slot": vehicle.slot.id, "at": to_db(at)}).fetchone()
+    named = {"vehicle": vehicle.id, "zone": facts.lane.zone, "at": to_db(at)}
+    row = conn.execute(_CAME_IN_AFTER, named).fetchone()
     if row is None:
         return None
     stay_id, plate, zone, vclass, entered_at, entry_event = row

@@ -69,13 +69,19 @@ _VEHICLE_PLATE = """
 SELECT blocked, valid_from, valid_to, hours FROM credentials WHERE kind = 'plate' AND vehicle_id = ?
 ORDER BY blocked DESC, id LIMIT 1
 """
+# Of a car's slots free alike, the one it parks on (docs/parking.md, *Several slots*): its own
+# household's (a slot lent to a neighbour is the owner's first), then the one fewest other cars
+# list, then the first. Taken by the id, a neighbour's car came home to the lent slot while its own
+# stood empty, and the owner's car was refused at home (slot_occupied). `s` the slot, `v` the car.
+SLOT_PREFERENCE = """(s.resident_id IS v.resident_id) DESC,
+    (SELECT count(*) FROM slot_vehicles o WHERE o.slot_id = s.id), s.id"""
 # A car's slot: one in the lane's zone, and of those one no other car is on (a family with two
-# slots listing both its cars on both parks both free), else the first.
-_SLOT = """
+# slots listing both its cars on both parks both free), by SLOT_PREFERENCE.
+_SLOT = f"""
 SELECT s.id, s.zone, s.number, EXISTS (SELECT 1 FROM stays t
     WHERE t.exited_at IS NULL AND t.slot_id = s.id AND t.subject != :subject) AS taken
-FROM slot_vehicles sv JOIN slots s ON s.id = sv.slot_id
-WHERE sv.vehicle_id = :vehicle ORDER BY (s.zone = :zone) DESC, taken, s.id LIMIT 1
+FROM slot_vehicles sv JOIN slots s ON s.id = sv.slot_id JOIN vehicles v ON v.id = sv.vehicle_id
+WHERE sv.vehicle_id = :vehicle ORDER BY (s.zone = :zone) DESC, taken, {SLOT_PREFERENCE} LIMIT 1
 """
 _STAY_OPEN = "SELECT 1 FROM stays WHERE exited_at IS NULL AND subject = ? LIMIT 1"
 # A car recorded inside, and what its entry let it in as: a car leaves as it came in, whoever holds
