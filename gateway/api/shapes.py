@@ -22,7 +22,7 @@ class ErrorBody(BaseModel):
 
 ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"model": ErrorBody, "description": "Not logged in, or a bad API token"},
-    403: {"model": ErrorBody, "description": "No CSRF token with a cookie, or admins only"},
+    403: {"model": ErrorBody, "description": "No CSRF token with a cookie, admins only, or a session naming another as actor"},
     404: {"model": ErrorBody, "description": "No such thing"},
     409: {"model": ErrorBody, "description": "Clashes with what is stored"},
     422: {"model": ErrorBody, "description": "The request is not valid, or a rule refuses it"},

@@ -271,7 +271,7 @@ def _aside(out_dir: Path) -> Iterator[Path]:
             "on a disk with free space",
         ) from exc
     try:
-        with _signals_end_it():
+        with signals_end_it():
             yield aside
     finally:
         shutil.rmtree(aside, ignore_errors=True)
@@ -283,7 +283,7 @@ _ASIDE = ".gateway-export-"
 
 
 @contextmanager
-def _signals_end_it() -> Iterator[None]:
+def signals_end_it() -> Iterator[None]:
     """A hangup or terminate while the export runs (the office's SSH session dropped, `timeout`)
     ends it as an error, so that its hidden copy of the register is removed: the signals' own
     action ended the process at once and left it in the folder, names and card numbers, with no
@@ -317,7 +317,7 @@ def _move_in_audited(
             for name in (f"{kind}.csv" for kind in counts):
                 (aside / name).replace(out_dir / name)  # a rename: the lock is held for moments
                 moved.append(out_dir / name)
-    except BaseException as exc:  # a hangup among them (_signals_end_it): no file without its row
+    except BaseException as exc:  # a hangup among them (signals_end_it): no file without its row
         for path in moved:
             path.unlink(missing_ok=True)
         if not isinstance(exc, sqlite3.Error | OSError):

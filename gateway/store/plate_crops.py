@@ -23,7 +23,7 @@ from pathlib import Path
 from drivers.cameras.snapshots import plate_crop_path
 from gateway.core.tickets import NO_PLATE
 from gateway.errors import GatewayError, Refused, StorageError
-from gateway.store.admin import _signals_end_it
+from gateway.store.admin import signals_end_it
 from gateway.store.audit import audit, transaction
 from gateway.store.corrections import lane_reading
 from gateway.timefmt import to_db
@@ -70,7 +70,7 @@ def export_plate_crops(
     # dropped: SIGHUP, as `gateway export` takes it) takes out what it wrote: a crop is a resident's
     # plate and car, never to leave the box with no record of who took it.
     try:
-        with _signals_end_it():
+        with signals_end_it():
             done = _export(conn, data_dir, out, since, written)
             _audit(conn, out, since, actor, now, done)
     except BaseException as exc:
