@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import replace
 
 from gateway.core.model import (
@@ -13,6 +14,7 @@ from gateway.core.model import (
     Facts,
     Holder,
     LaneRules,
+    LaneType,
     Policy,
     Presented,
     Reason,
@@ -185,14 +187,23 @@ def _credential_refusal(
 
 
 def _registered(holder: Holder, lane: LaneRules) -> frozenset[str]:
-    """What a pass holder registered, as this lane asks for it. A pass without a plate has nobody
-    in a vehicle to list, so its occupants count as given (store/passes.py): true at a door, not
-    for a car brought in on its QR, whose driver and passengers nobody registered. At a vehicle
-    lane they are missing, so a period that asks for them keeps that car out, as it keeps out a
-    pass with a plate and no driver listed: the guard registers the car's plate and its people."""
-    if holder.without_plate and lane.type == "vehicle":
-        return holder.registered_fields - {"occupants"}
-    return holder.registered_fields
+    return registered_at(holder.registered_fields, lane.type, without_plate=holder.without_plate)
+
+
+def registered_at(fields: Collection[str], lane_type: LaneType, *, without_plate: bool) -> frozenset[str]:
+    """What a pass holder registered, as a lane of this type asks for it (the booth's pass check
+    asks as a door does: store/passes.py state_of). The people in a car (`occupants`) are asked of a
+    car only: at a door they count as given whatever the pass lists, as its visitor walks in, on
+    foot or from a car left outside. A pass without a plate has nobody in a vehicle to list
+    (store/passes.py), but a car brought in on its QR carries people nobody registered: at a
+    vehicle lane they are missing, so a period that asks for them keeps that car out, as it keeps
+    out a pass with a plate and no driver listed: the guard registers the car's plate and its
+    people."""
+    if lane_type == "pedestrian":
+        return frozenset(fields) | {"occupants"}
+    if without_plate:
+        return frozenset(fields) - {"occupants"}
+    return frozenset(fields)
 
 
 def _exit(cred: CredentialFacts, facts: Facts) -> Decision:

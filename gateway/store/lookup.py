@@ -20,7 +20,7 @@ from gateway.core import (
     ZoneFacts,
     vehicle_class_of,
 )
-from gateway.core.model import SAME_PASSAGE, LaneType
+from gateway.core.model import SAME_PASSAGE, HolderKind, LaneType
 from gateway.core.windows import stored_windows
 from gateway.privacy import mask_name
 from gateway.timefmt import from_db, to_db
@@ -124,7 +124,25 @@ ORDER BY s.id DESC LIMIT 1
 """
 # The car the card names left moments ago (on its plate): the tap is that passage again.
 _JUST_LEFT = "SELECT 1 FROM stays WHERE subject = ? AND exited_at >= ? AND exited_at <= ? LIMIT 1"
-_PRESENT = "SELECT inside FROM presence WHERE subject = ?"
+_PRESENT = "SELECT inside, lane FROM presence WHERE subject = ?"
+# Where a person checked out at the booth was last seen, in presence.lane (store/record.py
+# gone_out): no lane id can be spelt so (config Identifier).
+CHECKED_OUT = "(checked out)"
+# A card or QR the register no longer knows, at a door: its latest admitted entry on foot, whose
+# that was, whether no exit on foot let it out since, and whether its holder is still registered
+# (_struck_off_on_foot). Read through the partial index of passages on foot by credential (schema
+# migration 38), not the whole log: most cards seen unknown at a door are strangers' never seen.
+_LET_IN_ON_FOOT = """
+SELECT a.holder_kind, a.holder_id, NOT EXISTS (SELECT 1 FROM access_log o INDEXED BY access_log_on_foot
+        WHERE o.kind = a.kind AND o.value = a.value AND o.admitted = 1 AND o.lane_type = 'pedestrian'
+          AND o.direction = 'exit' AND o.id > a.id),
+    CASE a.holder_kind WHEN 'resident' THEN EXISTS (SELECT 1 FROM residents r WHERE r.id = a.holder_id)
+        ELSE EXISTS (SELECT 1 FROM passes p WHERE p.id = a.holder_id) END
+FROM access_log a INDEXED BY access_log_on_foot
+WHERE a.kind = :kind AND a.value = :value AND a.admitted = 1 AND a.lane_type = 'pedestrian'
+  AND a.direction = 'entrance' AND a.holder_kind IS NOT NULL
+ORDER BY a.id DESC LIMIT 1
+"""
 _SHARED_OCCUPIED = """
 SELECT count(*) FROM stays
 WHERE exited_at IS NULL AND slot_id IS NULL AND zone = ? AND class = ? AND subject != ?
@@ -161,6 +179,9 @@ def lookup(
         cred = _pass_car_inside(conn, p)
     if lane.type == "vehicle" and lane.direction == "exit" and p.kind in ("card", "qr"):
         cred = _car_let_in_by(conn, p, cred, lane.zone)
+    entered_on_it = False
+    if lane.type == "pedestrian" and lane.direction == "exit" and cred is None and p.kind in ("card", "qr"):
+        cred, entered_on_it = _struck_off_on_foot(conn, p)
     subject = subject_of(p, cred, lane.type)
     if lane.type == "vehicle" and p.vehicle_class is not None:
         lane = replace(lane, vehicle_class=p.vehicle_class)  # a guard typed the plate and said so
@@ -172,8 +193,7 @@ def lookup(
         vclass = vehicle_class_of(cred, lane)
         zone = _zone(conn, lane.zone, vclass, subject, capacity) if lane.zone else None
     else:
-        row = conn.execute(_PRESENT, (subject,)).fetchone()
-        inside = bool(row and row[0])
+        inside = _inside_on_foot(conn, subject, lane.direction) or entered_on_it
         zone = None
     return Facts(lane=lane, credential=cred, inside=inside, zone=zone, stay_entered_as=entered_as)
 
@@ -273,16 +293,46 @@ def _struck_off_let_in(
     vehicle = VehicleFacts(id=vid, plate=plate, vehicle_class=vclass) if vid is not None and plate else None
     if cred is not None:
         return replace(cred, vehicle=vehicle, stay_subject=subject)
-    if not holder_registered:
-        let_in_by = Holder(kind=holder_kind, id=holder_id)
-    elif holder_kind == "resident":
-        let_in_by = _resident(conn, holder_id)
-    else:
-        let_in_by = _pass(conn, holder_id)
+    let_in_by = _holder_now(conn, holder_kind, holder_id, holder_registered)
     # The credential itself is gone: no id, block or validity of its own (exits ask no validity).
     return CredentialFacts(
         id=0, kind=p.kind, value=p.value, holder=let_in_by, vehicle=vehicle, stay_subject=subject
     )
+
+
+def _struck_off_on_foot(conn: sqlite3.Connection, p: Presented) -> tuple[CredentialFacts | None, bool]:
+    """A card or QR the register no longer knows, at an exit door, is the person its latest
+    admitted entry on foot let in (a resident deleted while at home, a pass the centre withdrew
+    while its visitor was in), and whether no exit on foot has let it out since (their entry is on
+    record: deleting them forgot their presence). Nobody is kept in: they leave as the holder
+    they came in as, as a car struck off does (_struck_off_let_in); refused `unknown`, the door
+    stayed shut on them. (None, False) for a card or QR no door let in: a stranger's."""
+    row = conn.execute(_LET_IN_ON_FOOT, {"kind": p.kind, "value": p.value}).fetchone()
+    if row is None:
+        return None, False
+    holder_kind, holder_id, not_out_since, holder_registered = row
+    holder = _holder_now(conn, holder_kind, holder_id, bool(holder_registered))
+    return CredentialFacts(id=0, kind=p.kind, value=p.value, holder=holder), bool(not_out_since)
+
+
+def _holder_now(conn: sqlite3.Connection, kind: HolderKind, holder_id: int, registered: bool) -> Holder:
+    """A holder an access record names, as the register has them now (a block keeps them in), or
+    by kind and id alone once deleted."""
+    if not registered:
+        return Holder(kind=kind, id=holder_id)
+    return _resident(conn, holder_id) if kind == "resident" else _pass(conn, holder_id)
+
+
+def _inside_on_foot(conn: sqlite3.Connection, subject: str, direction: str) -> bool:
+    """The person is recorded inside on foot. At an exit door so is one checked out at the booth
+    since they came in (CHECKED_OUT): the check-out took them out of the people-inside count, but
+    they still walk out through the door, and that exit has its entry on record (no missed read,
+    no no_entry_record)."""
+    row = conn.execute(_PRESENT, (subject,)).fetchone()
+    if row is None:
+        return False
+    inside, last_seen = row
+    return bool(inside) or (direction == "exit" and last_seen == CHECKED_OUT)
 
 
 def _visit_of_plate(

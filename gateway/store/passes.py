@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Any, Literal, get_args
 
 from gateway.config.models import VisitorField
+from gateway.core.decide import registered_at
 from gateway.core.windows import ClosedPeriod, Validity, stored_windows, within
 from gateway.errors import Conflict, NotFound, Refused
 from gateway.privacy import Secrets, mask_id_number, mask_name, mask_phone
@@ -318,7 +319,9 @@ def state_of(row: dict[str, Any], now: datetime, closed: ClosedPeriod | None = N
         return "expired"
     if not within(windows, now):
         return "outside_hours"
-    fields = [f for f in row["registered_fields"].split(",") if f]
+    # As the door asks it: not for the people in a car that is not there (decide.py registered_at).
+    given = [f for f in row["registered_fields"].split(",") if f]
+    fields = registered_at(given, "pedestrian", without_plate=not row["plate"])
     return "closed_management" if closed is not None and closed.keeps_out(row["kind"], fields) else "active"
 
 

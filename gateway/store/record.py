@@ -12,7 +12,7 @@ from datetime import datetime
 from gateway.core.model import is_passage
 from gateway.events import AccessEvent
 from gateway.store.database import transaction
-from gateway.store.lookup import plate_of_pass
+from gateway.store.lookup import CHECKED_OUT, plate_of_pass
 from gateway.store.outbox import enqueue
 from gateway.store.parking import car_of
 from gateway.timefmt import to_db
@@ -37,7 +37,7 @@ _PRESENCE = """
 INSERT INTO presence (subject, inside, lane, at) VALUES (?, ?, ?, ?)
 ON CONFLICT (subject) DO UPDATE SET inside = excluded.inside, lane = excluded.lane, at = excluded.at
 """
-_GONE = "UPDATE presence SET inside = 0, at = ? WHERE subject = ? AND inside = 1"
+_GONE = "UPDATE presence SET inside = 0, lane = ?, at = ? WHERE subject = ? AND inside = 1"
 # What a stranger's plate has open, with the car when it turns out to be a pass's: its stay, the
 # booth payments not yet applied and the charges still owed (as schema migration 17 moves a pass's).
 _STRANGERS_OPEN = (
@@ -151,5 +151,7 @@ def car_of_pass(conn: sqlite3.Connection, subject: str, plate: str, opened_by: s
 
 def gone_out(conn: sqlite3.Connection, subject: str, at: datetime) -> None:
     """The person is no longer inside on foot though no exit reader saw them go (a visitor checked
-    out at the booth): the people-inside count and anti-passback must not keep them in."""
-    conn.execute(_GONE, (to_db(at), subject))
+    out at the booth): the people-inside count and anti-passback must not keep them in. Marked as
+    checked out (CHECKED_OUT), not as gone through a door: the exit door they may still walk out
+    through lets them out as a plain exit, not as one with no entry record."""
+    conn.execute(_GONE, (CHECKED_OUT, to_db(at), subject))
