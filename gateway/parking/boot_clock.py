@@ -10,8 +10,8 @@ raises an alarm for (sets_boot_clock tells them apart). This
 boot's first rows, and the clock they are dated on, are kept in BOOT_MARKER across restarts of the
 service within one boot, so that a run killed before its re-dating was done leaves it to the next;
 so are the older alarms open and cars inside as it booted, the patrol rounds judged while its clock
-may have been stale, and the pause after a running clock's step (when it began and until when it
-lasts).
+may have been stale (and, once it is set, those to judge again), and the pause after a running
+clock's step (when it began and until when it lasts).
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ import os
 import sqlite3
 from collections.abc import Callable, Sequence
 from contextlib import closing
-from dataclasses import replace
+from dataclasses import astuple, replace
 from datetime import UTC, date, datetime, timedelta
 from functools import partial
 from pathlib import Path
@@ -91,6 +91,7 @@ def first_of_boot(data_dir: Path, db_path: Path) -> Boot:
     older_open: frozenset[int] | None = None
     older_stays: dict[int, StayTimes] | None = None
     stale_rounds: tuple[StaleRound, ...] = ()
+    judge_again: tuple[StaleRound, ...] = ()
     clock = None
     state: ClockState = "stale"
     trusted_from = 0.0
@@ -102,7 +103,8 @@ def first_of_boot(data_dir: Path, db_path: Path) -> Boot:
             kept_ids = _kept_ids(kept)
             older_open = _kept_open(kept)
             older_stays = _kept_stays(kept)
-            stale_rounds = _kept_rounds(kept)
+            stale_rounds = _kept_rounds(kept, "stale_rounds")
+            judge_again = _kept_rounds(kept, "judge_again")
             state = kept.get("clock_state") if kept.get("clock_state") in ("set", "running") else "stale"
             trusted_from = float(kept.get("trusted_from", 0.0))
             paused_since = None if kept.get("paused_since") is None else float(kept["paused_since"])
@@ -118,6 +120,7 @@ def first_of_boot(data_dir: Path, db_path: Path) -> Boot:
         paused_since=paused_since,
         older_stays=older_stays or {},
         stale_rounds=stale_rounds,
+        judge_again=judge_again,
     )
     if set(kept_ids) >= set(BOOT_TABLES) and older_open is not None and older_stays is not None:
         return found
@@ -163,8 +166,8 @@ def _kept_stays(kept: dict[str, Any]) -> dict[int, StayTimes] | None:
     return {int(stay_id): (billed, handed) for stay_id, (billed, handed) in named.items()}
 
 
-def _kept_rounds(kept: dict[str, Any]) -> tuple[StaleRound, ...]:
-    named = kept.get("stale_rounds")
+def _kept_rounds(kept: dict[str, Any], key: str) -> tuple[StaleRound, ...]:
+    named = kept.get(key)
     return tuple(StaleRound(*fields) for fields in named) if isinstance(named, list) else ()
 
 
@@ -200,7 +203,8 @@ def keep_boot(data_dir: Path, boot: Boot) -> None:
         "trusted_from": boot.trusted_from,
         "paused_since": boot.paused_since,
         "older_stays": {str(stay_id): list(times) for stay_id, times in boot.older_stays.items()},
-        "stale_rounds": [[r.route, r.due_at, r.deadline, r.source] for r in boot.stale_rounds],
+        "stale_rounds": [list(astuple(r)) for r in boot.stale_rounds],
+        "judge_again": [list(astuple(r)) for r in boot.judge_again],
     }
     try:
         written = marker.with_suffix(".tmp")  # replaced whole: a kill mid-write keeps the last one
@@ -313,6 +317,13 @@ class BootClock:
             self.boot = replace(self.boot, stale_rounds=(*self.boot.stale_rounds, *rounds))
             keep_boot(self.data_dir, self.boot)
 
+    def judged_again(self) -> None:
+        """The rounds left to judge again after the clock was set are judged (recorded, or found on
+        record final): no longer looked for."""
+        if self.boot.judge_again:
+            self.boot = replace(self.boot, judge_again=())
+            keep_boot(self.data_dir, self.boot)
+
     def redate(
         self,
         run: Callable[[Callable[[sqlite3.Connection], Boot]], Boot],
@@ -321,13 +332,15 @@ class BootClock:
     ) -> tuple[Step, ...]:
         """The steps seen, all in one transaction with their mark (the operations' "redate" step:
         retried at the next look until it is done), then the snapshot files written on the old
-        clock. `run` runs on the decision worker. A round judged on the old clock whose deadline
-        passed more than `restart_grace` before this start (on the new clock) is unjudged. Returns
-        the steps re-dated (none: nothing moved)."""
+        clock. `run` runs on the decision worker. The rounds judged on the old clock are unjudged,
+        and those whose deadline passed less than `restart_grace` before the box booted, or after
+        (on the new clock), left to judge again (judge_again). The box's boot, not this run's
+        start: a round missed while the box was up, before a restart of the service, was open then.
+        Returns the steps re-dated (none: nothing moved)."""
         steps: tuple[Step, ...] = ()
         if self._steps:
             steps = tuple(self._steps)
-            rounds_before = self.running_since - restart_grace
+            rounds_before = steps[-1].booted_now - restart_grace
             self.boot = run(
                 partial(
                     redate, boot=self.boot, steps=steps, pass_hours=pass_hours, rounds_before=rounds_before

@@ -415,12 +415,15 @@ class Operations:
         is later (a restart of a few minutes: an update, the watchdog) is judged in full.
 
         On the stale clock a Pi boots on (fake-hwclock's last save, before the power cut) the
-        rounds of the outage look due now: those judged for the first time while the clock may be
-        that one are kept (BootClock.judging), and when NTP sets it the ones whose deadline passed
-        before the true start are unjudged, their alarms cleared, here and upstream
-        (gateway/store/redate.py, _undo_rounds). Not judging at all until then would leave a box
-        whose clock was right all along (a real-time clock, NTP on time) without late-round alarms
-        for the day after each boot (BOOT_CLOCK_WINDOW).
+        rounds of the outage look due now, and a round walked then is judged against taps read at
+        that clock's times: those judged for the first time while the clock may be that one are
+        kept (BootClock.judging), and when NTP sets it they are unjudged, their alarms cleared, here
+        and upstream (gateway/store/redate.py, _undo_rounds). Those whose deadline passed before
+        the box's true boot (less RESTART_GRACE) stay unjudged; the others were open while the box
+        was up, in this run or an earlier one of the boot, and are judged again here on the true
+        clock (Boot.judge_again), with their taps at their true times. Not judging at all until
+        then would leave a box whose clock was right all along (a real-time clock, NTP on time)
+        without late-round alarms for the day after each boot (BOOT_CLOCK_WINDOW).
 
         No round is judged in the pause after a running clock's step (the clock may be wrong); the
         first pass after it looks back to when the pause began: the round open at the step, and
@@ -453,6 +456,7 @@ class Operations:
         for result, before in changed:
             route = routes[result.route]
             self._run(partial(record_round, route=route, r=result, before=before, now=now, tz=self.site.tz))
+        self.clock.judged_again()
         if self.clock.trusted(self._monotonic()):
             self.clock.caught_up()
         return [r for r, _ in changed]
@@ -484,7 +488,14 @@ class Operations:
         up_since = started - RESTART_GRACE
         with closing(self._read()) as conn:
             for route in self.routes:
-                since = max(back - route.every, up_since - route.allowed)
+                # Judged on the stale boot clock, unjudged when it was set, open while the box was up
+                # (an earlier run of the boot's too): judged again, on the true clock.
+                again = {
+                    datetime.fromisoformat(r.due_at).astimezone(UTC)
+                    for r in self.clock.boot.judge_again
+                    if r.route == route.id
+                }
+                since = min([max(back - route.every, up_since - route.allowed), *again])
                 known = dict(
                     conn.execute(
                         "SELECT due_at, status FROM patrol_rounds WHERE route = ? "
@@ -497,7 +508,7 @@ class Operations:
                     datetime.fromisoformat(d).astimezone(UTC) for d, st in known.items() if st not in FINAL
                 }
                 ran = {d for d in due_times(route, since, now, tz) if d + route.allowed > up_since}
-                dues = sorted(d for d in ran | open_ if known.get(to_db(d)) not in FINAL)
+                dues = sorted(d for d in ran | open_ | again if known.get(to_db(d)) not in FINAL)
                 if not dues:
                     continue
                 taps = taps_between(conn, self.clock.boot, dues[0], now)

@@ -8,7 +8,8 @@ marks it done, by which a run restarted within the boot knows not to move it aga
 (BootClock.resume).
 Patrol taps are append-only, as the reader recorded them: the mark says which were written on the
 old clock, and they are read at their true time (Boot.tap_time). A patrol round first judged on
-the old clock that was due while the box was off is unjudged (_undo_rounds).
+the old clock is unjudged (_undo_rounds): one due while the box was off for good, one due while it
+was up to be judged again on the true clock.
 Only the stale boot clock being set is re-dated (gateway/parking/boot_clock.py, sets_boot_clock): a
 running clock's step, a glitch or its correction, leaves every row as it was written."""
 
@@ -17,7 +18,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import astuple, dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Literal
@@ -76,9 +77,9 @@ class Boot:
     running clock's step, the wall clock is not trusted (the operations thread's CLOCK_CONFIRM);
     when (monotonic) the first step of that pause was seen, while the patrol rounds since are not
     judged yet (None: no pause to catch up on); the cars inside as the box booted, with their
-    billing stop and handover then (what this boot writes onto them differs); and the patrol rounds
-    first judged while the clock may have been the stale one (unjudged once it is set, for those
-    due while the box was off)."""
+    billing stop and handover then (what this boot writes onto them differs); the patrol rounds
+    first judged while the clock may have been the stale one (unjudged once it is set); and those
+    of them due while the box was up, for the patrol check to judge again on the true clock."""
 
     id: str
     first: dict[str, int]
@@ -90,6 +91,7 @@ class Boot:
     paused_since: float | None = None
     older_stays: Mapping[int, StayTimes] = field(default_factory=dict)
     stale_rounds: tuple[StaleRound, ...] = ()
+    judge_again: tuple[StaleRound, ...] = ()
 
     def tap_time(self, tap_id: int, at: datetime) -> datetime:
         """When a tap was really made: its time as recorded, moved by the steps of the clock since."""
@@ -116,6 +118,12 @@ class Step:
         """When the box booted, on the old clock: nothing of this boot is dated before it."""
         return datetime.fromtimestamp(self.old, UTC)
 
+    @property
+    def booted_now(self) -> datetime:
+        """When the box booted, on the new clock: its true boot once the clock is set right (the
+        kernel's, whatever restarts of the service came since)."""
+        return datetime.fromtimestamp(self.new, UTC)
+
     def wrote(self, at: datetime) -> bool:
         """Whether `at` was written on the old clock: before the old clock's `now` when it was
         behind, after `now` when it was ahead."""
@@ -141,8 +149,10 @@ def redate(
     """Move this boot's rows by `steps`, in order, and mark it done, all in one transaction: the
     rows were dated on the clock `boot.clock`, and are now on the last step's. A pass whose window
     the guard left empty got `pass_hours` from the clock. The patrol rounds first judged on the
-    old clock with a deadline before `rounds_before` (the gateway's true start, less the restart
-    grace) are unjudged. Returns the boot as its rows now know it."""
+    old clock are unjudged: those with a deadline from `rounds_before` on (the box's true boot,
+    less the restart grace) are left to the patrol check to judge again (Boot.judge_again).
+    Returns the boot as its rows now know it."""
+    again = _judged_again(boot.stale_rounds, rounds_before)
     with transaction(conn):
         moved = 0
         for step in steps:
@@ -154,17 +164,18 @@ def redate(
             "by_s": sum(s.by.total_seconds() for s in steps),
             "rows": moved,
             "taps": [[off.last, off.by.total_seconds()] for off in boot.taps_off],
-            "rounds_undone": _undo_rounds(conn, boot.stale_rounds, rounds_before, steps[-1].now),
+            "rounds_undone": _undo_rounds(conn, boot.stale_rounds, steps[-1].now),
+            "rounds_judged_again": [list(astuple(r)) for r in again],
         }
         audit(conn, steps[-1].now, "gateway", REDATED, f"boot:{boot.id}", json.dumps(mark))
-    return replace(boot, clock=steps[-1].new, stale_rounds=())
+    return replace(boot, clock=steps[-1].new, stale_rounds=(), judge_again=(*boot.judge_again, *again))
 
 
 def redated(conn: sqlite3.Connection, boot: Boot) -> Boot:
     """The boot as its re-datings left it: on the clock kept (boot-alarms.json), or the one a
     re-dating moved its rows to since (its mark; the file not written after it, the run killed in
-    between), with the taps its marks found written on an old clock, and no rounds judged on an old
-    clock left to undo (a mark's re-dating undid those it had to)."""
+    between, with the rounds it left to judge again), with the taps its marks found written on an
+    old clock, and no rounds judged on an old clock left to undo (a mark's re-dating undid them)."""
     marks = conn.execute(
         "SELECT detail FROM audit WHERE id >= ? AND action = ? AND target = ? ORDER BY id",
         (boot.first["audit"], REDATED, f"boot:{boot.id}"),
@@ -172,7 +183,8 @@ def redated(conn: sqlite3.Connection, boot: Boot) -> Boot:
     for (detail,) in marks:
         mark = json.loads(detail)
         if boot.clock is not None and mark["from"] is not None and abs(mark["from"] - boot.clock) < 1:
-            boot = replace(boot, clock=mark["to"])
+            again = tuple(StaleRound(*fields) for fields in mark.get("rounds_judged_again", []))
+            boot = replace(boot, clock=mark["to"], judge_again=(*boot.judge_again, *again))
         taps = tuple(TapsOff(last, timedelta(seconds=by)) for last, by in mark["taps"])
         boot = replace(boot, taps_off=taps, stale_rounds=())
     return boot
@@ -499,24 +511,25 @@ def _materials_redated(
     enqueue(conn, "materials", message, step.now)
 
 
-def _undo_rounds(
-    conn: sqlite3.Connection, rounds: Sequence[StaleRound], before: datetime, at: datetime
-) -> list[list[str]]:
-    """The patrol rounds first judged on the old clock whose deadline is before `before` (the
-    gateway's true start, less the restart grace: due while the box was off): the true clock does
-    not judge them (nobody could tap; a night's outage is not every round of it missed, the outage
-    is what the centre sees), so they are taken off the record, their alarms cleared, here and
-    upstream, and the patrol check looks at them again on the true clock. Returns them (route, due)."""
-    undone = []
+def _undo_rounds(conn: sqlite3.Connection, rounds: Sequence[StaleRound], at: datetime) -> list[list[str]]:
+    """The patrol rounds first judged on the old clock: judged by a clock that was wrong, against
+    taps read at its times (a round walked on time before NTP came could be late on it), so they
+    are taken off the record, their alarms cleared, here and upstream. The patrol check judges
+    those due while the box was up again on the true clock (_judged_again), with the taps at their
+    true times; those due while it was off it does not judge (nobody could tap; a night's outage is
+    not every round of it missed, the outage is what the centre sees). Returns them (route, due)."""
     for r in rounds:
-        deadline = from_db(r.deadline)
-        if deadline is None or deadline >= before:
-            continue
         conn.execute("DELETE FROM patrol_rounds WHERE route = ? AND due_at = ?", (r.route, r.due_at))
         for kind in PATROL_ALARMS:
             end_alarm(conn, kind, r.source, at)
-        undone.append([r.route, r.due_at])
-    return undone
+    return [[r.route, r.due_at] for r in rounds]
+
+
+def _judged_again(rounds: Sequence[StaleRound], booted: datetime) -> tuple[StaleRound, ...]:
+    """The rounds judged on the old clock whose deadline is not before `booted` (the box's true
+    boot, less the restart grace): open while the box was up, in this run of the service or an
+    earlier one of the boot, they are judged again on the true clock."""
+    return tuple(r for r in rounds if (deadline := from_db(r.deadline)) is not None and deadline >= booted)
 
 
 def _what_moves(
