@@ -291,8 +291,8 @@ def cmd_export_plates(args: argparse.Namespace) -> int:
     if done.exported:
         out = args.out_dir
         print(f"measure the model on them with `plates eval {out}`; train with `plates train --real {out}`")
-    elif not done.missing and since is not None:
-        # Not the cameras' settings: older events may have crops, this date is later than they are.
+    elif not done.missing and done.older_kept:
+        # Not the cameras' settings: older events have crops, this date is later than they are.
         print(
             f"no matched or corrected plate event since {args.since} has a crop: give an earlier "
             "--since, or leave it out to export every crop kept"

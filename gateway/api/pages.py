@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import secrets
 import sqlite3
 from datetime import datetime, time, timedelta
@@ -360,17 +361,24 @@ def lookup_page(request: Request, db: Db, q: Annotated[str, Query(max_length=60)
 
 
 CARS_INSIDE_SHOWN = 200  # the newest; a search by plate finds the rest
+_DIGITS = re.compile(r"[0-9]+")
 
 
-def _car_searched(text: str) -> str | None:
-    """What a guard typed into 按车牌查找 as the piece of a stored plate it searches: 无牌车 (the mark
-    on such a car's row) as every ticket; a ticket, or its number, as the exit takes it (0303 01,
-    030301, 0303—01, 0303-1000) and a piece of one (无牌-0303, a long ticket's first line on the
-    LED; 0303-1) as the ticket is stored, with its dashes, which the plate grammar's reading drops;
-    else the plate as the grammar reads it (粤B12)."""
+def _car_searched(text: str) -> tuple[str, ...]:
+    """What a guard typed into 按车牌查找 as the pieces of a stored plate it searches, a car found by
+    any (none: every car): 无牌车 (the mark on such a car's row) as every ticket; a ticket, or its
+    number, as the exit takes it (0303 01, 030301, 0303—01, 0303-1000) and a piece of one (无牌-0303,
+    a long ticket's first line on the LED; 0303-1) as the ticket is stored, with its dashes, which
+    the plate grammar's reading drops; else the plate as the grammar reads it (粤B12). Digits alone
+    that are a ticket's number are a plate's piece too (030301 in 使030301): both are searched."""
     if says_no_plate(text):
-        return PREFIX
-    return as_ticket_or_number(text) or ticket_piece(text) or normalize_plate(text) or None
+        return (PREFIX,)
+    plate = normalize_plate(text)
+    ticket = as_ticket_or_number(text)
+    if ticket is not None:
+        return (ticket, plate) if _DIGITS.fullmatch(typed(text)) else (ticket,)
+    piece = ticket_piece(text) or plate
+    return (piece,) if piece else ()
 
 
 @router.get("/occupancy", response_class=HTMLResponse)
@@ -380,8 +388,8 @@ def occupancy_page(request: Request, db: Db, plate: Annotated[str, Query(max_len
     who = page_user(request, db)
     gw = guard_app(request).gw
     names = {z.id: z.name for z in gw.site.config.zones}
-    part = _car_searched(plate)
-    cars = open_stays(db, limit=CARS_INSIDE_SHOWN, part=part)
+    parts = _car_searched(plate)
+    cars = open_stays(db, limit=CARS_INSIDE_SHOWN, parts=parts)
     for car in cars:
         car["entered_at"] = local(gw, car["entered_at"])
     return render(
@@ -393,7 +401,7 @@ def occupancy_page(request: Request, db: Db, plate: Annotated[str, Query(max_len
         zones=occupancy(db, gw.site.capacity, names),
         people_inside=people_inside(db),
         cars=cars,
-        cars_total=count_open_stays(db, part),
+        cars_total=count_open_stays(db, parts),
         plate=plate,
         zone_names=names,
     )

@@ -32,8 +32,9 @@ _TICKET = re.compile(r"^无牌-([0-9]{4})-([0-9]{2,})$")
 _TYPED = re.compile(r"^无牌[-\s]*([0-9]{4})[-\s]*([0-9]{2,})$")
 _AS_HYPHEN = str.maketrans(dict.fromkeys(DASHES, "-"))
 # Its number alone, as read off the paper ticket (0303-07): on a booth tablet 无牌 needs the Chinese
-# input method, the digits do not. Digits alone are no plate (every plate begins with a province,
-# or letters), so the number is never a plate mistyped.
+# input method, the digits do not. Digits alone are no whole plate (every plate begins with a
+# province, or letters), but they are an embassy car's without its 使 (224001 for 使224001): only
+# digits whose first four are a month-day (_day_of_a_ticket) are read as a ticket's number.
 _NUMBER = re.compile(r"^([0-9]{4})[-\s]*([0-9]{2,})$")
 _NUMBER_TYPED = re.compile(r"[0-9][-\s0-9]*$|[0-9]{4}[-\s]")
 # A ticket within a line of text (a lane display's), whole, as re.split gives it back.
@@ -76,9 +77,23 @@ def as_ticket(text: str) -> str | None:
 
 def as_ticket_or_number(text: str) -> str | None:
     """A ticket as as_ticket reads it, or its number alone as the guard reads it off the paper
-    (0303-07, 0303 07, ０３０３－０７, 0303—07): the ticket 无牌-0303-07. None when it is neither."""
+    (0303-07, 0303 07, ０３０３－０７, 0303—07): the ticket 无牌-0303-07. None when it is neither,
+    also for digits no ticket can have (224001: there is no month 22), which are left to the
+    plate's reading."""
     found = _NUMBER.match(typed(text).translate(_AS_HYPHEN))
-    return f"{PREFIX}{found.group(1)}-{found.group(2)}" if found else as_ticket(text)
+    if found is not None and _day_of_a_ticket(found.group(1)):
+        return f"{PREFIX}{found.group(1)}-{found.group(2)}"
+    return as_ticket(text)
+
+
+def _day_of_a_ticket(digits: str) -> bool:
+    """Four digits that are a month and a day of it (0101-1231), as a ticket begins. The ticket has
+    no year, so 0229 is one."""
+    try:
+        date(2000, int(digits[:2]), int(digits[2:]))  # 2000 was a leap year: it has a 29 February
+    except ValueError:
+        return False
+    return True
 
 
 def ticket_piece(text: str) -> str | None:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
+from collections.abc import Sequence
 from typing import Any
 
 from gateway.core.tickets import is_ticket
@@ -12,18 +14,21 @@ CLASSES = ("car", "motorcycle", "bicycle")
 _INSIDE = """
 SELECT zone, class, count(*), count(slot_id) FROM stays WHERE exited_at IS NULL GROUP BY zone, class
 """
-# `part`: a piece of the plate, as a guard searches (粤B12 finds 粤B12345).
+# `parts`: pieces of the plate, as a guard searches (粤B12 finds 粤B12345), a stay found by any of
+# them (030301 is a ticket's number and a piece of 使030301 alike); NULL for every stay.
 _OPEN = """
 SELECT s.id, s.plate, s.class, s.zone, s.billing, s.entered_at, s.billed_until, sl.number,
        s.vehicle_id IS NOT NULL, s.recorded_by
 FROM stays s LEFT JOIN slots sl ON sl.id = s.slot_id
 WHERE s.exited_at IS NULL AND (:plate IS NULL OR s.plate = :plate) AND (:zone IS NULL OR s.zone = :zone)
-  AND (:part IS NULL OR instr(s.plate, :part) > 0)
+  AND (:parts IS NULL OR EXISTS (SELECT 1 FROM json_each(:parts) WHERE instr(s.plate, value) > 0))
 ORDER BY s.entered_at DESC LIMIT :limit
 """
-_OPEN_COUNT = (
-    "SELECT count(*) FROM stays WHERE exited_at IS NULL AND (:part IS NULL OR instr(plate, :part) > 0)"
-)
+_OPEN_COUNT = """
+SELECT count(*) FROM stays
+WHERE exited_at IS NULL
+  AND (:parts IS NULL OR EXISTS (SELECT 1 FROM json_each(:parts) WHERE instr(plate, value) > 0))
+"""
 
 
 def occupancy(
@@ -65,11 +70,12 @@ def open_stays(
     plate: str | None = None,
     zone: str | None = None,
     limit: int = 200,
-    part: str | None = None,
+    parts: Sequence[str] = (),
 ) -> list[dict[str, Any]]:
-    """The cars recorded inside, newest first; `recorded_by`: the admin (or `cli:` user) who
-    recorded a car found inside by hand (gateway/parking/inside.py), None for one an entry let in."""
-    cur = conn.execute(_OPEN, {"plate": plate, "zone": zone, "limit": limit, "part": part})
+    """The cars recorded inside, newest first, those whose plate holds one of `parts` where any are
+    given; `recorded_by`: the admin (or `cli:` user) who recorded a car found inside by hand
+    (gateway/parking/inside.py), None for one an entry let in."""
+    cur = conn.execute(_OPEN, {"plate": plate, "zone": zone, "limit": limit, "parts": _searched(parts)})
     keys = [
         "stay_id",
         "plate",
@@ -91,9 +97,13 @@ def open_stays(
     return out
 
 
-def count_open_stays(conn: sqlite3.Connection, part: str | None = None) -> int:
+def count_open_stays(conn: sqlite3.Connection, parts: Sequence[str] = ()) -> int:
     """How many cars open_stays would list with no limit."""
-    return int(conn.execute(_OPEN_COUNT, {"part": part}).fetchone()[0])
+    return int(conn.execute(_OPEN_COUNT, {"parts": _searched(parts)}).fetchone()[0])
+
+
+def _searched(parts: Sequence[str]) -> str | None:
+    return json.dumps(list(parts), ensure_ascii=False) if parts else None
 
 
 def people_inside(conn: sqlite3.Connection) -> int:

@@ -40,7 +40,7 @@ SELECT a.event_id, a.at, a.lane, a.value, a.flags, a.confidence, a.snapshot, c.p
 FROM access_log a
 LEFT JOIN latest_plate_corrections c ON c.event_id = a.event_id
 LEFT JOIN vehicles v ON v.id = a.vehicle_id AND v.plate = a.value
-WHERE a.kind = 'plate' AND a.snapshot IS NOT NULL AND a.at >= ?
+WHERE a.kind = 'plate' AND a.snapshot IS NOT NULL AND a.at >= :since AND (:until IS NULL OR a.at < :until)
   AND (c.plate IS NOT NULL OR v.plate IS NOT NULL)
   AND instr(',' || a.flags || ',', ',{NO_PLATE},') = 0
 ORDER BY a.id
@@ -53,6 +53,9 @@ class CropExport:
     corrected: int  # of them, read as another plate than the one they are labelled with
     by_guard: int  # of them, labelled by a guard's correction
     missing: int  # matched events whose crop is gone (pruned, a full disk, or older than crops)
+    # Exporting none since `since`: whether a labelled event before it has its crop kept, so that
+    # an earlier --since would find one (False: no crop of any date, the cameras keep no snapshots).
+    older_kept: bool = False
 
 
 def export_plate_crops(
@@ -122,7 +125,7 @@ def _export(
     with (out / "labels.csv").open("w", encoding="utf-8", newline="") as fh:
         rows = csv.writer(fh)
         rows.writerow(COLUMNS)
-        labelled = conn.execute(_LABELLED, (to_db(since) if since else "",))
+        labelled = conn.execute(_LABELLED, {"since": to_db(since) if since else "", "until": None})
         for event_id, at, lane, value, flags, confidence, snapshot, guard_plate, registered in labelled:
             read = lane_reading(value, flags)
             plate = guard_plate or registered
@@ -140,4 +143,10 @@ def _export(
             exported += 1
             corrected += read != plate
             by_guard += label == "guard"
-    return CropExport(exported, corrected, by_guard, missing)
+    older = since is not None and not exported and _crop_before(conn, data_dir, since)
+    return CropExport(exported, corrected, by_guard, missing, older)
+
+
+def _crop_before(conn: sqlite3.Connection, data_dir: Path, since: datetime) -> bool:
+    labelled = conn.execute(_LABELLED, {"since": "", "until": to_db(since)})
+    return any(plate_crop_path(data_dir / row[6]).is_file() for row in labelled)

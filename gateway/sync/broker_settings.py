@@ -6,12 +6,15 @@ from __future__ import annotations
 from pathlib import Path
 
 from gateway.config.models import Mqtt
-from gateway.sync.client import Settings
+from gateway.sync.client import Settings, tls_files_unusable
 from gateway.sync.errors import LinkSetupError
+
+_NAMES = {name: f"[mqtt] {name}" for name in ("ca_file", "cert_file", "key_file")}
 
 
 def broker_settings(cfg: Mqtt, client_id: str, will: tuple[str, bytes]) -> Settings:
-    """Raises LinkSetupError for a password file that cannot be read or a TLS file that is missing."""
+    """Raises LinkSetupError for a password file that cannot be read or a TLS file that is missing
+    or does not load."""
     password = None
     if cfg.password_file is not None:
         password = _read_secret(cfg.password_file, "password_file")
@@ -22,6 +25,11 @@ def broker_settings(cfg: Mqtt, client_id: str, will: tuple[str, bytes]) -> Setti
                 f"[mqtt] {name} {path} does not exist",
                 fix=f"put the file there or correct [mqtt] {name}",
             )
+    # Loaded as the connection will load them: a CA file that is no certificate raised out of
+    # paho's tls_set on the link's thread, which ended, and no record went up again.
+    unusable = tls_files_unusable(cfg.ca_file, cfg.cert_file, cfg.key_file, _NAMES) if cfg.ca_file else None
+    if unusable is not None:
+        raise unusable
     return Settings(
         host=cfg.host,
         port=cfg.port,

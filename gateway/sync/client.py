@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import ssl
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,6 +23,7 @@ from gateway.sync.errors import (
     BrokerRefused,
     BrokerUnreachable,
     LinkError,
+    LinkSetupError,
     TlsFailed,
     connack_error,
 )
@@ -96,6 +97,80 @@ class Subscribed:
 
 LinkEvent = Connected | Refused | Lost | Acked | Received | Subscribed
 Sink = Callable[[Any], None]
+
+
+class _Encrypted(Exception):
+    """The key asks for a password that there is none to give (paho would ask it on a terminal)."""
+
+
+def _no_password() -> str:
+    raise _Encrypted
+
+
+def tls_files_unusable(
+    ca_file: Path, cert_file: Path | None, key_file: Path | None, names: Mapping[str, str]
+) -> LinkSetupError | None:
+    """The first TLS file that does not load as Connection loads them (paho's tls_set), named as
+    `names` calls ca_file, cert_file and key_file (--ca-file, [mqtt] ca_file), with what to do. In
+    tls_set a missing file, or one that is no certificate, is a raw OSError or ssl.SSLError, and an
+    encrypted key asks its password on a terminal."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    what = "the CA certificate that signed the broker's certificate"
+    problem = _certificate_unusable(context, ca_file, names["ca_file"], what)
+    if problem is not None or cert_file is None:
+        return problem
+    problem = _certificate_unusable(context, cert_file, names["cert_file"], "the client certificate")
+    return problem or _key_unusable(context, cert_file, key_file, names)
+
+
+def _certificate_unusable(context: ssl.SSLContext, path: Path, name: str, what: str) -> LinkSetupError | None:
+    """`path` read as PEM certificates (a client certificate loads so too, without its key)."""
+    try:
+        context.load_verify_locations(cafile=str(path))
+    except ssl.SSLError as exc:
+        return LinkSetupError(
+            f"{name} {path}: no certificate in it ({exc.reason or exc})",
+            fix=f"give {name} {what} in PEM form, a text file beginning -----BEGIN CERTIFICATE----- "
+            "(one in binary DER: openssl x509 -inform der -in FILE -out FILE.pem)",
+        )
+    except OSError as exc:
+        return _unreadable(path, name, what, exc)
+    return None
+
+
+def _key_unusable(
+    context: ssl.SSLContext, cert_file: Path, key_file: Path | None, names: Mapping[str, str]
+) -> LinkSetupError | None:
+    """The client certificate's private key: key_file, or the certificate's own file without one."""
+    name, path = (names["key_file"], key_file) if key_file is not None else (names["cert_file"], cert_file)
+    fix = f"give {names['key_file']} the private key made with the client certificate, in PEM form"
+    try:
+        context.load_cert_chain(str(cert_file), str(key_file) if key_file else None, _no_password)
+    except _Encrypted:
+        return LinkSetupError(
+            f"{name} {path}: the private key is encrypted, and there is no password to give it",
+            fix=f"give {name} the key unencrypted (openssl pkey -in {path} -out client.key; chmod 600 "
+            "client.key, readable by the user the service runs as only)",
+        )
+    except ssl.SSLError as exc:
+        if key_file is None:
+            said = f"{name} {path}: holds the certificate but not its private key"
+        elif exc.reason == "KEY_VALUES_MISMATCH":
+            said = f"{name} {path}: not the private key of {names['cert_file']} {cert_file}"
+        else:
+            said = f"{name} {path}: no private key in it ({exc.reason or exc})"
+        return LinkSetupError(said, fix=fix)
+    except OSError as exc:
+        return _unreadable(path, name, "the client certificate's private key", exc)
+    return None
+
+
+def _unreadable(path: Path, name: str, what: str, exc: OSError) -> LinkSetupError:
+    return LinkSetupError(
+        f"{name} {path}: cannot read it: {exc.strerror or exc}",
+        fix=f"copy {what} there, readable by the user the service runs as, or give {name} the file "
+        "that holds it",
+    )
 
 
 class Connection:

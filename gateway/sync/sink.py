@@ -36,6 +36,7 @@ from gateway.sync.client import (
     Refused,
     Settings,
     Subscribed,
+    tls_files_unusable,
 )
 from gateway.sync.errors import LinkError
 from gateway.sync.topics import site_of
@@ -496,6 +497,34 @@ def read_password(path: Path) -> str:
         ) from exc
 
 
+# The sink's options, as its TLS files' errors name them.
+_TLS_OPTIONS = {"ca_file": "--ca-file", "cert_file": "--cert-file", "key_file": "--key-file"}
+
+
+def check_tls_files(ca_file: Path | None, cert_file: Path | None, key_file: Path | None) -> None:
+    """--ca-file, --cert-file and --key-file load as the connection loads them, or a SetupError
+    (exit 78) naming the option, its file and what to do: a missing CA file was Python's traceback
+    from paho's tls_set, and a file that is no certificate a raw ssl.SSLError. A client certificate
+    or key given without --ca-file (TLS off) was quietly left unused."""
+    if ca_file is None:
+        if cert_file is not None or key_file is not None:
+            option, path = ("--cert-file", cert_file) if cert_file is not None else ("--key-file", key_file)
+            raise SetupError(
+                f"{option} {path}: a client certificate is used only over TLS, which --ca-file turns on",
+                fix="give --ca-file the CA certificate that signed the broker's certificate as well "
+                "(and --port 8883, the broker's TLS port), or leave the client certificate out",
+            )
+        return
+    if cert_file is None and key_file is not None:
+        raise SetupError(
+            f"--key-file {key_file}: a key is used with its client certificate, and no --cert-file was given",
+            fix="give --cert-file the sink's client certificate, the one this key belongs to",
+        )
+    problem = tls_files_unusable(ca_file, cert_file, key_file, _TLS_OPTIONS)
+    if problem is not None:
+        raise SetupError(problem.message, fix=problem.fix) from problem
+
+
 def run_sink(args: Any) -> int:
     """The CLI's entry: runs until SIGTERM, Ctrl-C or --stop-after."""
     import signal
@@ -506,6 +535,7 @@ def run_sink(args: Any) -> int:
             fix="give the broker's port: 1883, or 8883 with TLS (--ca-file)",
         )
     password = read_password(args.password_file) if args.password_file else None
+    check_tls_files(args.ca_file, args.cert_file, args.key_file)
     options = SinkOptions(
         host=args.host,
         port=args.port,
