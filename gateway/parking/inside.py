@@ -48,7 +48,7 @@ from gateway.core.tickets import as_ticket_or_number, meant_as_ticket, says_no_p
 from gateway.parking.service import typed_plate
 from gateway.site import Site
 from gateway.store.audit import audit
-from gateway.store.lookup import SLOT_PREFERENCE, lookup, subject_of
+from gateway.store.lookup import OWN_HOUSEHOLD_FIRST, SLOT_PREFERENCE, lookup, subject_of
 from gateway.store.outbox import enqueue
 from gateway.store.parking import ParkingError, handover
 from gateway.store.tickets import next_ticket
@@ -135,17 +135,22 @@ _SLOT_NUMBER = "SELECT number FROM slots WHERE id = ?"
 # it by the gateway not knowing the car recorded now was there first: it came in on the slot free,
 # or came in as its second car and was handed it when the car the gateway thought on it left
 # (handed_over_at). Had the record been made in time, it was the slot's second car. A car that came
-# in before the time given keeps it. Of several such cars on its slots (a family with two slots and
-# three cars), the last in: the lane, knowing the car recorded, let the others onto the slots free
-# and made the last its second car (docs/parking.md, *Several slots*). Taken from the slot the
-# lookup picked alone, the first car in was made the second car and the last kept its slot free.
-_CAME_IN_AFTER = """
+# in before the time given keeps it. The car recorded took a slot of its own household's first
+# (OWN_HOUSEHOLD_FIRST, as the lane chooses: docs/parking.md, *Several slots*): the car on one of
+# those is the one it kept out. Of several such cars on them (a family with two slots and three
+# cars), the last in: the lane, knowing the car recorded, let the others onto the slots free and
+# made the last its second car. Taken from the slot the lookup picked alone, the first car in was
+# made the second car and the last kept its slot free; taken as the last in on all its slots, a
+# neighbour's car recorded on its own household's slot made the owner of the slot lent to it the
+# second car of his own slot.
+_CAME_IN_AFTER = f"""
 SELECT t.id, t.plate, t.zone, t.class, t.entered_at, t.entry_event FROM slot_vehicles sv
+JOIN vehicles v ON v.id = sv.vehicle_id
 JOIN slots s ON s.id = sv.slot_id AND s.zone = :zone
 JOIN stays t ON t.slot_id = s.id AND t.exited_at IS NULL
 WHERE sv.vehicle_id = :vehicle AND t.entered_at > :at AND t.plate IS NOT NULL
   AND (t.billing = 'slot' OR t.handed_over_at > :at)
-ORDER BY t.entered_at DESC, t.id DESC LIMIT 1
+ORDER BY {OWN_HOUSEHOLD_FIRST}, t.entered_at DESC, t.id DESC LIMIT 1
 """
 _OFF_SLOT = "UPDATE stays SET slot_id = NULL WHERE id = ?"
 # The slot of its own, in the zone, that the car recorded takes, of those no car is on now; with
@@ -177,6 +182,16 @@ UPDATE stays SET slot_id = ?, billing = ?, handed_over_at = NULL,
     billed_until = CASE WHEN billed_until_cause IS 'renewal' THEN billed_until END,
     redecided_reason = ?, redecided_flags = ?
 WHERE id = ?
+"""
+# When a car's month had run out, where it had by its entry: its entry is decided again with its
+# period as it stood then, not as the register has it after a renewal since (decided monthly, a car
+# that came in paying left free). Renewed while parked so (billed_until_cause: only a car that came
+# in with its month run out is stopped so, on its slot too, store/renewals.py), by its entry itself;
+# on its slot, not renewed, the end kept by schema migration 40's trigger.
+_RAN_OUT_AT_ENTRY = """
+SELECT CASE WHEN billed_until_cause IS 'renewal' THEN entered_at
+    WHEN billing = 'slot' AND monthly_until <= entered_at THEN monthly_until END
+FROM stays WHERE id = ?
 """
 
 # A record of the plate on a slot, closed by an admin (已离场), that began before the time given now
@@ -472,7 +487,8 @@ def _came_in_after(
     recorded car were both inside only from its entry, so it is the second car, from then, as an
     entry after the record would have made it. Left on the slot, the recorded car paid by the hour
     for the time it was the slot's only car inside (docs/parking.md, *Cars already inside*). Of
-    several on its slots, the last in (_CAME_IN_AFTER): the car the lane would have made second."""
+    several on its slots, the last in on a slot of its own household's first (_CAME_IN_AFTER): the
+    car the lane would have made second."""
     vehicle = facts.credential.vehicle if facts.credential is not None else None
     if "shared_slot" not in flags or vehicle is None or vehicle.slot is None:
         return None
@@ -617,12 +633,30 @@ def _handed_over_at(conn: sqlite3.Connection, slot: int, car: _Later) -> datetim
 
 def _decided_again(conn: sqlite3.Connection, site: Site, car: _Later, actor: str) -> Decision:
     """The car's entry decided again with the cars inside now (on its slot or not) and the register
-    as it is now, as an entry at its time would have been, nothing keeping it out."""
+    as it is now, as an entry at its time would have been, nothing keeping it out; its month as it
+    stood then where it had run out by then (_ran_out_at_entry): renewed since, it came in paying
+    all the same, and pays until its renewal (the stay's billed_until, kept by _SECOND_CAR)."""
     by = f"{TYPED_BY}{actor}"
     p = Presented(_LANE_ID, "plate", car.plate, 1.0, car.entered_at, by, vehicle_class=car.vehicle_class)
     lane = LaneRules(_LANE_ID, "entrance", "vehicle", car.zone)
-    facts = lookup(conn, p, lane, site.capacity)
+    facts = _with_month_then(lookup(conn, p, lane, site.capacity), _ran_out_at_entry(conn, site, car))
     return decide(p, replace(facts, zone=None, inside=False), _as_inside(site.policy))
+
+
+def _ran_out_at_entry(conn: sqlite3.Connection, site: Site, car: _Later) -> datetime | None:
+    """When the car's month had run out, where it had by its entry (_RAN_OUT_AT_ENTRY), else None
+    (its period as the register has it now)."""
+    row = conn.execute(_RAN_OUT_AT_ENTRY, (car.stay_id,)).fetchone()
+    return None if row is None or row[0] is None else _local(row[0], site)
+
+
+def _with_month_then(facts: Facts, ran_out: datetime | None) -> Facts:
+    """The facts with the car's period ended at `ran_out` (None: as they are)."""
+    cred = facts.credential
+    vehicle = cred.vehicle if cred is not None else None
+    if ran_out is None or cred is None or vehicle is None:
+        return facts
+    return replace(facts, credential=replace(cred, vehicle=replace(vehicle, monthly_until=ran_out)))
 
 
 def _local(stored: str, site: Site) -> datetime:

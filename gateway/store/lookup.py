@@ -72,9 +72,13 @@ ORDER BY blocked DESC, id LIMIT 1
 # Of a car's slots free alike, the one it parks on (docs/parking.md, *Several slots*): its own
 # household's (a slot lent to a neighbour is the owner's first), then the one fewest other cars
 # list, then the first. Taken by the id, a neighbour's car came home to the lent slot while its own
-# stood empty, and the owner's car was refused at home (slot_occupied). `s` the slot, `v` the car.
-SLOT_PREFERENCE = """(s.resident_id IS v.resident_id) DESC,
-    (SELECT count(*) FROM slot_vehicles o WHERE o.slot_id = s.id), s.id"""
+# stood empty, and the owner's car was refused at home (slot_occupied). Cars only: a fixed slot is a
+# car slot, and a motorcycle listed on it never parks on it (counted, a car came home onto the slot
+# its slot-mate has alone, and that car was refused at home). `s` the slot, `v` the car.
+OWN_HOUSEHOLD_FIRST = "(s.resident_id IS v.resident_id) DESC"
+SLOT_PREFERENCE = f"""{OWN_HOUSEHOLD_FIRST},
+    (SELECT count(*) FROM slot_vehicles o JOIN vehicles ov ON ov.id = o.vehicle_id
+     WHERE o.slot_id = s.id AND ov.class = 'car'), s.id"""
 # A car's slot: one in the lane's zone, and of those one no other car is on (a family with two
 # slots listing both its cars on both parks both free), by SLOT_PREFERENCE.
 _SLOT = f"""

@@ -47,15 +47,31 @@ AND CASE WHEN redecided_flags IS NOT NULL
     ELSE EXISTS (SELECT 1 FROM access_log a WHERE a.event_id = stays.entry_event
                  AND instr(',' || a.flags || ',', ',monthly_expired,') > 0) END
 """
+# The open stays of those cars on their own slot whose period had run out when they came in (the
+# end it had then kept on the stay by schema migration 40's trigger, at this write) and now runs
+# past `:at`. Such a car pays nothing on its slot, but a record of a car inside from before its
+# entry makes it the slot's second car from that entry, and it came in so paying, its month run
+# out (gateway/parking/inside.py): its renewal is noted now as a paying car's is, its stay stopped
+# then, the end kept cleared as that of a stay a renewal stopped (_STOPPED_AGAIN). Unnoted, the
+# record decided it by the register after the renewal, monthly, and it left free.
+_RENEWED_ON_SLOT = f"""
+UPDATE stays SET billed_until = max(entered_at, :at), billed_until_cause = 'renewal', monthly_until = NULL
+WHERE exited_at IS NULL AND billing = '{Billing.SLOT.value}' AND billed_until IS NULL
+AND vehicle_id IN ({{vehicles}})
+AND {_PAID_UP}
+AND monthly_until <= entered_at
+"""
 
 
 # The open stays of those cars whose billing a renewal stopped. Such a stay is billed again from
 # the end of the period the renewal paid for (gateway/parking/book.py, reading the register first).
 # A write of the car's period finds on the stay the end before it (monthly_until, kept by schema
 # migration 28's trigger), or when billing resumed after an earlier write; the writer's time (a
-# trigger has only SQLite's clock) then says what it means.
+# trigger has only SQLite's clock) then says what it means. A car on its slot whose renewal was
+# noted (_RENEWED_ON_SLOT) is followed alike: billed nothing there, it is billed so once a record
+# makes it the slot's second car.
 _STOPPED = f"""
-stays.exited_at IS NULL AND stays.billing = '{Billing.TEMPORARY.value}'
+stays.exited_at IS NULL AND stays.billing IN ('{Billing.TEMPORARY.value}', '{Billing.SLOT.value}')
 AND stays.billed_until_cause = 'renewal' AND stays.vehicle_id IN ({{vehicles}})
 """
 # Billed again until now (billing resumed at monthly_until, by `:at`), or its handover.
@@ -91,8 +107,9 @@ def renewed_while_parked(
     """The cars `vehicles` (SQL for their ids, with the named `params`) had their period written at
     `at`: those parked paying since their period ran out and now paid up past `at` stop paying at
     `at`; those renewed so whose period now ends by `at` (the renewal taken back) pay again from
-    its end, and stop again when renewed once more (the time between billed on its own). The
-    caller owns the transaction."""
+    its end, and stop again when renewed once more (the time between billed on its own). One on
+    its own slot that came in with its period run out has its renewal noted alike, for a record
+    that makes it the slot's second car since its entry. The caller owns the transaction."""
     values = {**params, "at": to_db(at)}
-    for sql in (_AS_NEVER_RENEWED, _BILLED_AGAIN, _STOPPED_AGAIN, _RENEWED, _RESUMED):
+    for sql in (_AS_NEVER_RENEWED, _BILLED_AGAIN, _STOPPED_AGAIN, _RENEWED, _RENEWED_ON_SLOT, _RESUMED):
         conn.execute(sql.format(vehicles=vehicles), values)

@@ -1118,6 +1118,22 @@ MIGRATIONS: list[str] = [
     """
     CREATE INDEX payments_stay ON payments(stay_id) WHERE stay_id IS NOT NULL;
     """,
+    # A car on its own slot whose month had run out when it came in keeps, at the first write of
+    # its period since, the end that period had then (stays.monthly_until: a car on its slot is
+    # billed nothing, so the column is free): a renewal while it is parked so is then noted on its
+    # stay as a paying car's is (gateway/store/renewals.py _RENEWED_ON_SLOT, at the writer's time),
+    # and a record of a car inside from before its entry that makes it the slot's second car decides
+    # it as it came in, its month run out, paying until the renewal (gateway/parking/inside.py).
+    # Read from the register as it is after the renewal, it was decided monthly and left free.
+    """
+    CREATE TRIGGER stays_keep_lapsed_end_on_slot AFTER UPDATE OF monthly_until ON vehicles
+    WHEN OLD.monthly_until IS NOT NULL
+    BEGIN
+        UPDATE stays SET monthly_until = OLD.monthly_until
+        WHERE vehicle_id = OLD.id AND exited_at IS NULL AND billing = 'slot' AND monthly_until IS NULL
+          AND billed_until_cause IS NULL AND OLD.monthly_until <= entered_at;
+    END;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
