@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 
 class GatewayError(Exception):
     # What the error is to an HTTP client (gateway.api.errors answers with these).
     http_status: int = 500
     http_code: str = "error"
 
-    def __init__(self, message: str, *, fix: str = "", code: str = ""):
+    def __init__(self, message: str, *, fix: str = "", code: str = "", data: Mapping[str, Any] | None = None):
         self.message = message
         self.fix = fix
+        # What the answer holds besides its words, for a page to say in the guard's language (the
+        # tickets inside, when a car left): the message and fix are English.
+        self.data = dict(data or {})
         if code:  # narrower than the class's: a case the guard pages word on its own (already_done)
             self.http_code = code
         super().__init__(f"{message}\n    fix: {fix}" if fix else message)

@@ -4,15 +4,16 @@ read, which the lane then decides as if it had been read (both audited). A car w
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, Header, Path
 from pydantic import BaseModel, Field
 
 from gateway.api.auth import User
-from gateway.api.deps import App, Db, saved, write
+from gateway.api.deps import App, Db, KeyedWrites, saved, saved_once, write
 from gateway.api.errors import ApiError
 from gateway.api.shapes import ERRORS
 from gateway.api.views import from_event, holder_shape
@@ -27,13 +28,23 @@ from gateway.core.tickets import (
     says_no_plate,
 )
 from gateway.errors import NotFound, Refused
+from gateway.events import AccessEvent
 from gateway.store.audit import audit
 from gateway.store.corrections import Correction, correct_plate
 from gateway.store.csv_rows import RowError, plate_value
-from gateway.store.tickets import next_ticket, no_such_ticket, ticket_inside, tickets_inside, tickets_named
+from gateway.store.tickets import (
+    next_ticket,
+    no_such_ticket,
+    ticket_inside,
+    tickets_data,
+    tickets_inside,
+    tickets_named,
+)
 
 router = APIRouter(tags=["lanes"], responses=ERRORS)
 EventId = Annotated[str, Path(min_length=1, max_length=64)]
+# Idempotency-Key -> the decision of a typed plate, per user (the last 500).
+_decided: KeyedWrites[AccessEvent] = KeyedWrites("typed plate")
 
 
 class PlateIn(BaseModel):
@@ -114,7 +125,21 @@ def correct(event_id: EventId, body: PlateIn, who: User, app: App) -> Correction
     summary="A plate the camera did not read, typed by the guard: the lane decides it as a read one "
     "(audited; it opens only if the car may come in or go out)",
 )
-def type_plate(lane: str, body: TypedPlateIn, who: User, app: App) -> dict[str, Any]:
+def type_plate(
+    lane: str,
+    body: TypedPlateIn,
+    who: User,
+    app: App,
+    idempotency_key: Annotated[
+        str | None,
+        Header(
+            max_length=64,
+            description="Made by the client for one decision: a repeat with the same key (a second "
+            "tap, a retry after a dropped reply) is answered the decision already made, the car "
+            "not decided again (let out twice, the barrier raised for a car gone).",
+        ),
+    ] = None,
+) -> dict[str, Any]:
     gw = app.gw
     rules = gw.site.lanes.get(lane)
     if rules is None:
@@ -136,7 +161,13 @@ def type_plate(lane: str, body: TypedPlateIn, who: User, app: App) -> dict[str, 
         by = f"{TYPED_BY}{who.name}"
         return Presented(lane, "plate", plate, 1.0, at, by, vehicle_class=body.vehicle_class)
 
-    return from_event(gw, saved(gw.decide_after(prepare)))
+    if not idempotency_key:
+        return from_event(gw, saved(gw.decide_after(prepare)))
+    # The plate as the lane takes it: typed again as 皖a12345 or as the page filled it in after the
+    # correction (皖A12345), it is the same decision.
+    asked = json.dumps([lane, typed, body.vehicle_class], ensure_ascii=False)
+    deciding, _ = _decided.once(who.name, idempotency_key, asked, lambda: gw.decide_after(prepare))
+    return from_event(gw, saved_once(deciding))
 
 
 @router.get(
@@ -158,6 +189,7 @@ def _ticket_given(conn: sqlite3.Connection, lane: LaneRules, at: datetime) -> st
         "a car with no plate leaves on the ticket it was given at the entrance",
         fix=tickets_named(conn, "type its ticket number"),
         code="ticket_needed",
+        data=tickets_data(conn),
     )
 
 
@@ -189,7 +221,7 @@ def _plate_here(conn: sqlite3.Connection, lane: LaneRules, plate: str) -> str:
         raise no_such_ticket(conn, plate)
     if not ticket_inside(conn, plate):
         said = f"no car with no plate is inside on ticket {plate}"
-        raise NotFound(said, fix=tickets_named(conn), code="unknown_ticket")
+        raise NotFound(said, fix=tickets_named(conn), code="unknown_ticket", data=tickets_data(conn))
     return plate
 
 
@@ -220,11 +252,21 @@ def _own_ticket(conn: sqlite3.Connection, event_id: str, ticket: str) -> None:
 
 
 def _typed(text: str) -> str:
-    if as_ticket(text) is not None or says_no_plate(text):
+    if says_no_plate(text):
+        # The camera read a plate off a car that has none: no ticket was typed, and there is no
+        # plate to type. A correction gives no ticket; the lane gives one, typed there as 无牌车.
+        raise ApiError(
+            422,
+            "no_plate_not_a_plate",
+            f"{text!r} says the car has no plate: a record is corrected to the plate on a car",
+            "a car with no plate gets its ticket at the entrance: tap 输入车牌 Type plate there, then "
+            "无牌车 No plate; at the exit it leaves on that ticket",
+        )
+    if as_ticket(text) is not None:
         raise ApiError(
             422,
             "ticket_not_a_plate",
-            f"{text!r} stands for a car with no plate (无牌车, or its ticket), not a plate",
+            f"{text!r} stands for a car with no plate (its ticket), not a plate",
             "type the plate on the car; a car with no plate gets its ticket at the entrance (无牌车); "
             "a record decided on a ticket is corrected back to that ticket only",
         )

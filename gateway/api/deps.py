@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import hashlib
 import sqlite3
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future
+from concurrent.futures import CancelledError, Future
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import Annotated, TypeVar
+from typing import Annotated, Generic, TypeVar
 
 from fastapi import Depends, Path, Request
 from pydantic import AfterValidator, BeforeValidator
@@ -114,6 +118,67 @@ def saved(future: Future[T], timeout_s: float | None = None) -> T:
             "the gateway is busy and is still saving this",
             "reload the page in a moment to see whether it was saved before doing it again",
         ) from None
+
+
+class KeyedWrites(Generic[T]):
+    """Writes named by the Idempotency-Key a client makes for one change, per user, the newest
+    `kept` remembered (in memory: a repeat comes within seconds). A repeat with the same key (a
+    second tap, a retry after an answer lost on the Wi-Fi) is answered what the first one did,
+    and one that comes while that is still being saved (仍在保存, still_saving) waits for the same
+    write: the change is never made twice. A key whose write failed or was called off (busy,
+    storage_failed: nothing saved) names nothing, and a repeat with it makes the change."""
+
+    def __init__(self, what: str, kept: int = 500) -> None:
+        self.what = what  # the change, as a mismatch names it: "registration"
+        self.kept = kept
+        self._made: OrderedDict[tuple[str, str], tuple[Future[T], str]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def once(self, user: str, key: str, asked: str, start: Callable[[], Future[T]]) -> tuple[Future[T], bool]:
+        """The write `key` names for `user`, and whether an earlier request started it; else it is
+        started now (`start`). `asked`: the request, as text, the same for the same change; the
+        key sent with another is 422 idempotency_mismatch."""
+        named = (user, key)
+        digest = hashlib.sha256(asked.encode()).hexdigest()
+        started: Future[T] | None = None
+        with self._lock:  # a second tap arrives while the first is still being stored
+            made = self._made.get(named)
+            if made is None:
+                started = start()
+                made = self._made[named] = (started, digest)
+                while len(self._made) > self.kept:
+                    self._made.popitem(last=False)
+        if started is not None:
+            # Outside the lock: a write already done runs its callback at once, and that takes the lock.
+            started.add_done_callback(lambda done: self._settle(named, done))
+        writing, was = made
+        if was != digest:
+            raise ApiError(
+                422,
+                "idempotency_mismatch",
+                f"this Idempotency-Key was used for another {self.what}",
+                f"send a new key for a changed {self.what} (the page does this itself)",
+            )
+        return writing, started is None
+
+    def _settle(self, named: tuple[str, str], done: Future[T]) -> None:
+        """A write has ended: failed or called off (nothing saved), its key names nothing."""
+        with self._lock:
+            made = self._made.get(named)
+            if made is None or made[0] is not done:
+                return  # forgotten meanwhile (the oldest of too many)
+            if done.cancelled() or done.exception() is not None:
+                del self._made[named]
+
+
+def saved_once(writing: Future[T]) -> T:
+    """What a keyed write (KeyedWrites) made, waited for as any write is (saved); a repeat with
+    the same key waits on the same write, so it gets what that made, still_saving again, or the
+    write's own error, never a second change."""
+    try:
+        return saved(writing)
+    except CancelledError:  # called off by the other request's wait: not saved, as its 503 busy says
+        raise FutureTimeout from None
 
 
 def local(gw: Gateway, text: str | None) -> str | None:

@@ -353,7 +353,36 @@ def pass_page(request: Request, db: Db, pass_id: Id) -> Response:
 
 @router.get("/lookup", response_class=HTMLResponse)
 def lookup_page(request: Request, db: Db, q: Annotated[str, Query(max_length=60)] = "") -> Response:
+    """The lookup page. Its search is sent as a form (lookup_search); `q` is for an address typed
+    by hand or a script's, which the pages never make."""
     who = page_user(request, db)
+    return _lookup_answer(request, db, who, q)
+
+
+@router.post("/lookup", response_class=HTMLResponse)
+def lookup_search(
+    request: Request,
+    db: Db,
+    q: Annotated[str, Form(max_length=60)] = "",
+    csrf: Annotated[str, Form(max_length=100)] = "",
+) -> Response:
+    """A search sent from the lookup page. Posted, so that what was typed (a resident's phone
+    number) is never in the address, nor so in the shared tablet's history; the answer is the page
+    at /lookup. A session ended meanwhile goes to the login with /lookup alone as `next`."""
+    who = page_user(request, db)
+    if not _sent_from_own_page(request, who, csrf):
+        # One drawn before a login on another tab, or a form on another site: nothing searched,
+        # the page drawn afresh with this session's token.
+        return RedirectResponse("/lookup", status_code=303)
+    return _lookup_answer(request, db, who, q)
+
+
+def _sent_from_own_page(request: Request, who: Principal, csrf: str) -> bool:
+    """Whether a form came from a page drawn for this session: its token, from this gateway."""
+    return bool(who.csrf) and hmac.compare_digest(who.csrf.encode(), csrf.encode()) and same_origin(request)
+
+
+def _lookup_answer(request: Request, db: sqlite3.Connection, who: Principal, q: str) -> HTMLResponse:
     gw = guard_app(request).gw
     found = registry.search(db, gw.secrets, q) if q.strip() else registry.Found([], 0)
     results = [resident_out(gw, who, r) for r in found.residents]

@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-import hashlib
 import re
-import threading
-from collections import OrderedDict
-from concurrent.futures import CancelledError, Future
-from concurrent.futures import TimeoutError as FutureTimeout
+from concurrent.futures import Future
 from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal
 
@@ -16,7 +12,20 @@ from fastapi.responses import Response as RawResponse
 from pydantic import BaseModel, Field
 
 from gateway.api.auth import Admin, Principal, User
-from gateway.api.deps import App, Db, End, GuardApp, Id, When, aware, local, saved, write
+from gateway.api.deps import (
+    App,
+    Db,
+    End,
+    GuardApp,
+    Id,
+    KeyedWrites,
+    When,
+    aware,
+    local,
+    saved,
+    saved_once,
+    write,
+)
 from gateway.api.errors import ApiError
 from gateway.api.shapes import ERRORS
 from gateway.core.windows import DIFFERENT_END_OR_EMPTY, Window, hours_text
@@ -29,13 +38,8 @@ from gateway.typed import typed, typed_text
 from gateway.web.qr import qr_svg
 
 router = APIRouter(tags=["visitors"], responses=ERRORS)
-# Idempotency-Key -> the pass it made, per user, newest last; in memory: a repeat comes within seconds.
-# While the pass is being saved the key holds its write on the worker: a repeat after 仍在保存
-# (still_saving) waits for that write rather than making a second pass.
-Made = int | Future[dict[str, Any]]  # the pass's id, or the write that is making it
-_made: OrderedDict[tuple[str, str], tuple[Made, str]] = OrderedDict()  # -> (pass, body hash)
-_made_lock = threading.Lock()
-_MADE_KEPT = 500
+# Idempotency-Key -> the write that makes its pass, per user (the last 500).
+_made: KeyedWrites[dict[str, Any]] = KeyedWrites("registration")
 _FIELD = re.compile(r"[a-z_]+")
 _PHONE = re.compile(r"^\+?[0-9][0-9 -]{5,18}[0-9]$")
 
@@ -408,54 +412,13 @@ def register_visitor(
 ) -> PassOut:
     if not idempotency_key:
         return _create(app, who, "visitor", body)
-    key = (who.name, idempotency_key)
-    asked = hashlib.sha256(body.model_dump_json().encode()).hexdigest()
-    making: Future[dict[str, Any]] | None = None
-    with _made_lock:  # a second tap arrives while the first is still being stored
-        made = _made.get(key)
-        if made is None:
-            making = _start_create(app, who, "visitor", body)
-            made = _made[key] = (making, asked)
-            while len(_made) > _MADE_KEPT:
-                _made.popitem(last=False)
-    if making is not None:
-        # Outside the lock: a write already done runs its callback at once, and that takes the lock.
-        making.add_done_callback(lambda done: _settle(key, done))
-    pass_made, was = made
-    if was != asked:
-        raise ApiError(
-            422,
-            "idempotency_mismatch",
-            "this Idempotency-Key was used for another registration",
-            "send a new key for a changed registration (the page does this itself)",
-        )
-    if isinstance(pass_made, Future):  # this request's write, or one still being saved (仍在保存)
-        return pass_out(app.gw, _saved_pass(pass_made), with_qr=True)
-    pass_id = pass_made
+    making, again = _made.once(
+        who.name, idempotency_key, body.model_dump_json(), lambda: _start_create(app, who, "visitor", body)
+    )
+    if not (again and making.done()):  # this request's write, or one still being saved (仍在保存)
+        return pass_out(app.gw, saved_once(making), with_qr=True)
+    pass_id = saved_once(making)["id"]  # made by an earlier request: the pass as it stands now
     return pass_out(app.gw, write(app.gw, lambda c: store.get_pass(c, pass_id)), with_qr=True)
-
-
-def _settle(key: tuple[str, str], done: Future[dict[str, Any]]) -> None:
-    """A registration's write has ended: its key now names the pass made, or, the write failed or
-    called off (nothing saved), names nothing, and a repeat with it registers again."""
-    with _made_lock:
-        made = _made.get(key)
-        if made is None or made[0] is not done:
-            return  # forgotten meanwhile (the oldest of too many)
-        if done.cancelled() or done.exception() is not None:
-            del _made[key]
-        else:
-            _made[key] = (done.result()["id"], made[1])
-
-
-def _saved_pass(making: Future[dict[str, Any]]) -> dict[str, Any]:
-    """The pass a registration's write makes, waited for as any write is (deps.saved); a repeat
-    with the same key waits on the same write, so it gets that pass, still_saving again, or the
-    write's own error, never a second pass."""
-    try:
-        return saved(making)
-    except CancelledError:  # called off by the other request's wait: not saved, as its 503 busy says
-        raise FutureTimeout from None
 
 
 @router.get("/api/visitors", summary="Visitor passes, newest first", response_model=list[PassOut])

@@ -11,7 +11,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from drivers.urls import redact_url, redact_urls
+from drivers.urls import is_secret_name, redact_url, redact_urls
 
 Loc = tuple[str | int, ...]
 
@@ -55,18 +55,11 @@ class ConfigError(Exception):
         return "\n".join([head, *(p.render(self.filename) for p in self.problems)])
 
 
-# Words of a key's name that say its value is a secret, or was typed as one. Whole words (split at
-# _ and -), so that anti_passback is no password; the longer ones anywhere in it (mqttpassword).
-# A *_file key is one too: the password itself typed into password_file is what it would show.
-_SECRET_WORDS = {"pass", "pwd", "pw", "key", "keys", "private"}
-_SECRET_PARTS = ("password", "passwd", "passphrase", "secret", "token", "apikey", "credential")
-
-
 def names_a_secret(path: Loc) -> bool:
-    """Whether the key at `path` (its last name) says that its value is a password, key or token."""
-    name = next((str(part).lower() for part in reversed(path) if isinstance(part, str)), "")
-    words = re.split(r"[^a-z0-9]+", name)
-    return any(word in _SECRET_WORDS for word in words) or any(part in name for part in _SECRET_PARTS)
+    """Whether the key at `path` (its last name) says that its value is a password, key or token:
+    the words a camera url's query is hidden by too (drivers.urls.is_secret_name)."""
+    name = next((str(part) for part in reversed(path) if isinstance(part, str)), "")
+    return is_secret_name(name)
 
 
 def _holds_credentials(root: type[BaseModel], table: Loc) -> bool:

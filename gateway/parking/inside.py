@@ -740,4 +740,5 @@ def _not_inside(conn: sqlite3.Connection, site: Site, plate: str, subject: str, 
             fix=f"give the time it came in after {left:%Y-%m-%d %H:%M}, or leave entered_at empty for now",
             status=409,
             code="left_since",
+            data={"left_at": left.isoformat(timespec="seconds")},  # the pages say it (err.left_since)
         )

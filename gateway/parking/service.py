@@ -59,7 +59,7 @@ from gateway.store.parking import (
     stay_by_id,
 )
 from gateway.store.payments import check_receipt, record_payment
-from gateway.store.tickets import no_such_ticket, tickets_named
+from gateway.store.tickets import no_such_ticket, tickets_data, tickets_named
 from gateway.store.units import resident_lives_in, same_unit
 from gateway.timefmt import later, to_db
 
@@ -948,6 +948,7 @@ def typed_plate(value: str, conn: sqlite3.Connection | None = None) -> str:
             fix=tickets_named(conn, "type its ticket number"),
             status=422,
             code="ticket_needed",
+            data=tickets_data(conn),
         )
     try:
         return canonical("plate", value)

@@ -692,8 +692,16 @@ class ParkingError(GatewayError):
     To an HTTP client it is 409 `refused` (the state does not allow it), or what the raiser says:
     404 (no such lane or stay) or 422 (a value that cannot be right)."""
 
-    def __init__(self, message: str, *, fix: str = "", status: int = 409, code: str = "refused"):
-        super().__init__(message, fix=fix, code=code)
+    def __init__(
+        self,
+        message: str,
+        *,
+        fix: str = "",
+        status: int = 409,
+        code: str = "refused",
+        data: Mapping[str, Any] | None = None,
+    ):
+        super().__init__(message, fix=fix, code=code, data=data)
         self.http_status = status
 
 

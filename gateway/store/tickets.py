@@ -87,16 +87,23 @@ def ticket_inside(conn: sqlite3.Connection, value: str) -> bool:
 
 def tickets_named(conn: sqlite3.Connection, first: str = "check the ticket") -> str:
     """The fix of a ticket refused at an exit or the booth: `first`, then the tickets of the cars
-    with no plate inside now, for the guard to find the one the driver holds."""
-    inside = [t["ticket"] for t in tickets_inside(conn, UTC)]  # the numbers only: any zone will do
+    with no plate inside now, for the guard to find the one the driver holds. The error carries
+    them too (tickets_data), for the pages to say in the guard's language."""
+    inside = tickets_data(conn)["tickets"]
     if not inside:
         return f"{first}: no car with no plate is recorded inside now"
     return f"{first}: inside now {', '.join(inside)}"
 
 
+def tickets_data(conn: sqlite3.Connection) -> dict[str, list[str]]:
+    """The data of a ticket refused at an exit or the booth (GatewayError.data): the tickets of the
+    cars with no plate inside now, newest first, which the pages name (app.js errorText)."""
+    return {"tickets": [t["ticket"] for t in tickets_inside(conn, UTC)]}  # the numbers only: any zone
+
+
 def no_such_ticket(conn: sqlite3.Connection, text: str) -> NotFound:
     """404 `unknown_ticket` for a ticket typed wrong (无牌—0303, its counter left out; 0303-1): no
     ticket, and no plate either, so never told to type a plate the car does not have. The fix
-    names the tickets inside."""
+    names the tickets inside, and so does its data."""
     said = f"{text.strip()!r} is no ticket (无牌-0303-07, or its number 0303-07), nor a plate (皖A12345)"
-    return NotFound(said, fix=tickets_named(conn), code="unknown_ticket")
+    return NotFound(said, fix=tickets_named(conn), code="unknown_ticket", data=tickets_data(conn))

@@ -143,6 +143,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "ticket.label": ("无牌车 票号", "No-plate ticket"),
     "ticket.pick": ("场内无牌车票号", "Tickets of cars with no plate inside"),
     "ticket.none": ("场内没有无牌车", "No car with no plate is inside"),
+    "ticket.inside_now": ("场内无牌车票号：{tickets}", "Tickets of cars with no plate inside: {tickets}"),
     "plates.title": (
         "车牌识别记录：对照抓拍核对，识别错的点纠正",
         "Plate readings: check each against its snapshot, correct the wrong ones",
@@ -526,7 +527,7 @@ TEXTS: dict[str, tuple[str, str]] = {
         "The record has this plate already; nothing changed: type the plate as it is on the car",
     ),
     "err.nothing_to_find": ("请输入手机号或身份证号", "Type a phone or an ID number"),
-    "err.reason_required": ("请填写原因", "Give a reason"),
+    "err.reason_required": ("请填写原因，至少 2 个字", "Give a reason, 2 characters or more"),
     "err.bad_password": ("当前密码不正确", "The current password is wrong"),
     "err.weak_password": (
         "密码太弱：至少8位，且不能与用户名相同",
@@ -543,19 +544,33 @@ TEXTS: dict[str, tuple[str, str]] = {
         "That user name is kept for the audit trail's own entries (gateway, central, import); choose another",
     ),
     "err.unknown_lane": ("没有该通道", "No such lane"),
-    # Headings: the message and fix that follow name the tickets inside (app.js HEADINGS).
-    "err.unknown_ticket": ("场内没有该票号的无牌车", "No car with no plate is inside on that ticket"),
+    # Followed by the tickets inside, the error's `tickets` (app.js errorText, ticket.inside_now).
+    "err.unknown_ticket": (
+        "场内没有该票号的无牌车，请核对纸质票上的票号",
+        "No car with no plate is inside on that ticket: check the number on the paper ticket",
+    ),
     "err.ticket_needed": (
         "无牌车出场请输入或选择其票号",
         "A car with no plate leaves on its ticket: type or pick it",
     ),
+    # The button as the dialog shows it in each language (ticket.button).
     "err.ticket_at_entrance": (
         "票号在入口点「无牌车」时发放，不能输入",
-        "Tickets are given at the entrance by 无牌车",
+        "Tickets are given at the entrance: tap No plate",
     ),
     "err.ticket_not_a_plate": (
         "这是无牌车的票号，不是车牌：请按车上的车牌填写",
         "That is a no-plate car's ticket, not a plate: type the plate on the car",
+    ),
+    "err.no_plate_not_a_plate": (
+        "无牌车不能通过纠正车牌登记：请在入口车道点「输入车牌」再点「无牌车」，发给它票号；出口按票号放行",
+        "A car with no plate is not recorded by correcting the plate: at the entrance tap Type plate, "
+        "then No plate, to give it a ticket; it leaves on that ticket",
+    ),
+    "err.ticket_typed": (
+        "这是无牌车的票号，不能登记：无牌车请在车牌处填写「无牌车」，系统会发给它新的票号",
+        "That is a no-plate car's ticket: for a car with no plate type 无牌车 as the plate; it is "
+        "given a new ticket",
     ),
     "err.not_a_vehicle_lane": ("该通道不是车行通道", "Not a vehicle lane"),
     "err.unknown_zone": ("没有该区域", "No such zone"),
@@ -565,8 +580,9 @@ TEXTS: dict[str, tuple[str, str]] = {
         "The car is inside already (see the list)",
     ),
     "err.left_since": (
-        "该车在所填入场时间之后有离场记录，请填写之后的入场时间",
-        "The car was recorded leaving after that time: give a later entry time",
+        "该车于 {left_at} 有离场记录，晚于所填入场时间：请填写 {left_at} 之后的入场时间，或留空按现在",
+        "The car was recorded leaving at {left_at}, after that time: give an entry time after it, or "
+        "leave it empty for now",
     ),
     "err.bad_time": ("入场时间格式不对，或晚于现在", "The entry time is not valid, or is after now"),
     "err.unknown_class": ("没有该车型", "No such vehicle class"),
@@ -641,6 +657,7 @@ JS_KEYS = (
     "flag.no_plate",
     "ticket.label",
     "ticket.none",
+    "ticket.inside_now",
     "flag.monthly_expired",
     "flag.lookalike",
     "flag.again",

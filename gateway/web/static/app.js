@@ -9,6 +9,18 @@ const T = (key) => boot.texts[key] || key;
 const owns = (object, key) => Object.prototype.hasOwnProperty.call(object, key);
 const fill = (text, values) => text.replace(/\{(\w+)\}/g, (m, k) => (owns(values, k) ? values[k] : m));
 
+// A page answered to a search sent by POST (查询: a resident's phone number is never put in the
+// address, docs/guard-app.md). Its history entry is made a plain GET of its address at once: the
+// browser keeps no form data, and a reload by the guard asks nothing and draws the page afresh.
+// The page's own reloads (a card blocked, the language switched) send the search again instead.
+const searchAgain = document.querySelector("form[data-search-again]");
+if (searchAgain) history.replaceState(history.state, "", location.href);
+function reloadPage() {
+  if (!searchAgain) { location.reload(); return; }
+  searchAgain.elements.csrf.value = boot.csrf;  // the session's now: it may have been taken anew (freshCsrf)
+  searchAgain.submit();
+}
+
 // A building and unit as the guard reads them, kept apart: the central server sends a resident's
 // as bare numbers (docs/mqtt.md: "3", "2"), and run together building 3 unit 12 and building 31
 // unit 2 both read 312. A resident's bare number is named (3栋2单元, Bldg 3 Unit 2); one stored with
@@ -30,6 +42,7 @@ class ApiFailure extends Error {
   constructor(error, status) {
     super(error.message);
     this.fix = error.fix || ""; this.code = error.code; this.fields = error.fields || []; this.status = status;
+    this.data = error;  // the answer's error whole: what it holds besides (its tickets, when a car left)
   }
 }
 
@@ -157,9 +170,25 @@ function toast(text, bad) {
 // A field typed wrong that the guard cannot put right from its name alone (a plate copied from
 // the car as 苏E8888O, the letter O for a 0): what such a field holds is said too, as the plate
 // dialog says it (err.invalid_plate: no I or O), not only "check the plate".
-// Codes whose words head the gateway's own message rather than replace it (it names what to do:
-// the tickets of the cars with no plate inside).
-const HEADINGS = new Set(["refused", "unknown_ticket", "ticket_needed"]);
+//
+// What the error holds besides (docs/guard-app.md) is said in the page's words too: a time filled
+// into them as the site's clock reads it ({left_at}: 2025-03-10 07:00), and the tickets of the cars
+// with no plate inside said after them, for the guard to find the one the driver holds.
+// Codes whose words head the gateway's own message rather than replace it (which rule refused it).
+const HEADINGS = new Set(["refused"]);
+const SITE_TIME = /^\d{4}-\d\d-\d\dT\d\d:\d\d/;
+const shown = (value) =>
+  (typeof value === "string" && SITE_TIME.test(value) ? value.slice(0, 16).replace("T", " ") : value);
+function ticketsInside(tickets) {
+  if (!Array.isArray(tickets)) return [];
+  if (!tickets.length) return [T("ticket.none")];
+  return [fill(T("ticket.inside_now"), { tickets: tickets.join(boot.lang === "zh" ? "、" : ", ") })];
+}
+function ownWords(words, data) {
+  const values = {};
+  for (const [key, value] of Object.entries(data || {})) values[key] = shown(value);
+  return [fill(words, values), ...ticketsInside(values.tickets)].join(boot.lang === "zh" ? "。" : ". ");
+}
 const FIELD_RULES = new Map([["plate", "err.invalid_plate"], ["hours", "err.invalid_hours"]]);
 function errorText(err) {
   const words = boot.texts;
@@ -174,7 +203,7 @@ function errorText(err) {
   }
   const own = words["err." + err.code];
   const said = err.message ? err.message + (err.fix ? " — " + err.fix : "") : "";
-  if (own && !(HEADINGS.has(err.code) && said)) return own;
+  if (own && !(HEADINGS.has(err.code) && said)) return ownWords(own, err.data);
   if (said) return own ? `${own}: ${said}` : said;
   return T("err.other") + (err.code ? ` (${err.code})` : "");
 }
@@ -265,12 +294,12 @@ function addOccupant(box, person) {
 }
 
 const thens = {
-  reload: () => location.reload(),
+  reload: () => reloadPage(),
   // A car recorded inside: one with no plate is shown found by the ticket it was given, for the
   // admin to write on its paper ticket (reloaded, the list may show it below the fold).
   inside: (data) => {
     if (data && data.no_plate) location.href = "/occupancy?plate=" + encodeURIComponent(data.plate);
-    else location.reload();
+    else reloadPage();
   },
   saved: (data, form) => { toast(T("common.saved") + (data && data.id ? " #" + data.id : "")); form.reset(); },
   pass: (data) => { location.href = "/passes/" + data.id; },
@@ -352,7 +381,8 @@ function askText(dialogId, value, onClick, optional = false) {
       const choice = by && !by.closest("[hidden]") ? by.value : "";
       // A dialog whose buttons are the answer (收费放行: cash or QR) waits for a tap.
       if (!choice && form.hasAttribute("data-choice-needed")) return;
-      if (optional || input.value.trim()) done({ text: input.value.trim(), choice });
+      const enough = input.value.trim().length >= Math.max(1, input.minLength);  // -1: no minlength
+      if (optional || enough) done({ text: input.value.trim(), choice });
     };
     const onTap = (e) => {
       const button = e.target.closest("button");
@@ -426,9 +456,12 @@ async function listTickets(load, box) {
   }));
 }
 
-// The reason dialog: quick reasons for the common cases, or the guard's own words.
-function askReason(title) {
+// The reason dialog: quick reasons for the common cases, or the guard's own words, of at least
+// `least` characters where the gateway asks for more than one (已离场: 2).
+function askReason(title, least = 0) {
   document.getElementById("reason-title").textContent = title;
+  const input = document.getElementById("reason-input");
+  if (least > 1) input.minLength = least; else input.removeAttribute("minlength");
   return askText("reason-dialog", "", (e, input) => {
     if ("quick" in e.target.dataset) input.value = e.target.textContent;
   }).then((answer) => answer && answer.text);
@@ -439,21 +472,21 @@ document.addEventListener("click", async (e) => {
   if (!el) return;
   if ("print" in el.dataset) { window.print(); return; }
   if (el.dataset.lang) {
-    try { await api("POST", "/api/me/language", { language: el.dataset.lang }); location.reload(); } catch (err) { failed(err); }
+    try { await api("POST", "/api/me/language", { language: el.dataset.lang }); reloadPage(); } catch (err) { failed(err); }
     return;
   }
   if (el.dataset.find) { findReturning(el.dataset.find); return; }
   let body = el.dataset.body ? JSON.parse(el.dataset.body) : {};
   if ("confirm" in el.dataset && !confirm(el.textContent.trim() + "?")) return;
   if (el.dataset.ask) {
-    const answer = await askReason(el.dataset.ask);
+    const answer = await askReason(el.dataset.ask, Number(el.dataset.askMin || 0));
     if (answer === null) return;
     body[el.dataset.askField || "reason"] = answer;
   }
   el.disabled = true;
   try {
     await api(el.dataset.method || "POST", el.dataset.post, el.dataset.method === "DELETE" ? undefined : body);
-    location.reload();
+    reloadPage();
   } catch (err) {
     // Done meanwhile on another tablet (an alarm acknowledged, a pass checked out): the page
     // shows what is stored now, and says so.
@@ -465,7 +498,7 @@ document.addEventListener("click", async (e) => {
 const SAID = "egw-said";
 function reloadSaying(text) {
   try { sessionStorage.setItem(SAID, text); } catch (err) { /* storage off: the page still shows what is stored */ }
-  location.reload();
+  reloadPage();
 }
 function sayWhatWasSaid() {
   let text = null;
@@ -536,7 +569,7 @@ const REFRESH_S = Number((refreshing && refreshing.dataset.refresh) || 0);
 const typing = () => document.querySelector("dialog[open]") ||
   (document.activeElement && document.activeElement.closest("form")) ||
   [...document.querySelectorAll("form[data-api] input")].some((el) => el.value !== el.defaultValue);
-if (REFRESH_S > 0) setInterval(() => { if (!typing()) location.reload(); }, REFRESH_S * 1000);
+if (REFRESH_S > 0) setInterval(() => { if (!typing()) reloadPage(); }, REFRESH_S * 1000);
 
 restoreForms();
 // A window typed before logging in again comes back with the form: marked for it, not for now.

@@ -274,13 +274,46 @@
 
   // A typed plate goes to the lane, which decides it as a read one (and opens only if it may); a
   // car with no plate at an entrance is given a ticket, which the answer names as its plate.
-  async function decideTyped(laneId, plate, vehicleClass, withoutPlate) {
-    const body = withoutPlate ? { no_plate: true } : { plate };
-    if (vehicleClass) body.vehicle_class = vehicleClass;
-    const ev = await api("POST", `/api/lanes/${laneId}/plate`, body);
+  // `what`: the decision's key's name (decidedOnce).
+  async function decideTyped(laneId, body, what) {
+    const ev = await decidedOnce(laneId, body, what);
     const car = noPlate(ev) ? `${T("ticket.label")} ${ev.plate}` : ev.plate || ev.value;
     toast(`${car} · ${verdict(ev)}`, !ev.admitted);
   }
+
+  // A typed decision goes with an Idempotency-Key kept until its answer comes: tapped again after
+  // none came (the lane decided, its answer lost on the Wi-Fi), the gateway answers the decision
+  // already made rather than deciding the car again (let out twice, the second exit flagged
+  // no_entry_record, the barrier raised for a car gone). One key per record corrected and decided
+  // again ("event <id>"), that car's one decision; one per lane a plate is typed at ("lane <id>"),
+  // for RETRY_MS: later, the same plate there is a car come again. The gateway compares plates as
+  // the lane takes them: a key sent with another plate is refused (idempotency_mismatch), and
+  // that other decision goes again with a key of its own.
+  const RETRY_MS = 2 * 60 * 1000;
+  const decisionKeys = new Map();  // what -> {key, until}
+  function decisionKey(what) {
+    const kept = decisionKeys.get(what);
+    if (kept && Date.now() < kept.until) return kept.key;
+    const key = Date.now().toString(36) + Math.random().toString(36).slice(2);
+    decisionKeys.set(what, { key, until: what.startsWith("event ") ? Infinity : Date.now() + RETRY_MS });
+    return key;
+  }
+  async function decidedOnce(laneId, body, what) {
+    const send = () => api("POST", `/api/lanes/${laneId}/plate`, body, { "Idempotency-Key": decisionKey(what) });
+    let ev;
+    try { ev = await send(); } catch (err) {
+      if (err.code !== "idempotency_mismatch") throw err;
+      decisionKeys.delete(what);
+      ev = await send();
+    }
+    decisionKeys.delete(what);
+    return ev;
+  }
+  const typedBody = (answer) => {
+    const body = answer.noPlate ? { no_plate: true } : { plate: answer.text };
+    if (answer.vehicleClass) body.vehicle_class = answer.vehicleClass;
+    return body;
+  };
 
   document.addEventListener("click", async (e) => {
     const fix = e.target.closest("[data-correct]");
@@ -297,15 +330,16 @@
     try {
       const done = await corrected(ev, answer.text, decide);
       if (done) showCorrection(done);
-      if (decide) await decideTyped(ev.lane, done ? done.plate : answer.text);
+      if (decide) await decideTyped(ev.lane, { plate: done ? done.plate : answer.text }, `event ${ev.event_id}`);
       else toast(`${T("fix.done")}: ${done.plate} · ${holder(ev)}` + (done.stay_moved ? ` · ${T("fix.stay_moved")}` : ""));
     } catch (err) { failed(err); fix.disabled = false; }
   });
 
   // A plate correction sent; null when it is to be decided again and the record has that plate
-  // already (same_plate): the correction stood but its answer was lost on the Wi-Fi, and the guard
+  // already (same_plate): the correction stood but an answer was lost on the Wi-Fi, and the guard
   // tapped 纠正并重新判断 again. Stopped there, the lane never decided the car, and a resident
-  // waited at a shut barrier.
+  // waited at a shut barrier; the decision's key (decidedOnce) keeps one decided already from being
+  // made again.
   async function corrected(ev, plate, decide) {
     try { return await api("POST", `/api/events/${ev.event_id}/plate`, { plate }); } catch (err) {
       if (decide && err.code === "same_plate") return null;
@@ -361,7 +395,7 @@
     });
     if (!answer) return;
     button.disabled = true;
-    try { await decideTyped(laneId, answer.text, answer.vehicleClass, answer.noPlate); }
+    try { await decideTyped(laneId, typedBody(answer), `lane ${laneId}`); }
     catch (err) { failed(err); } finally { button.disabled = false; }
   });
 
