@@ -44,10 +44,12 @@ class ApiError(Exception):
         fix: str = "",
         headers: dict[str, str] | None = None,
         fields: list[str] | None = None,
+        data: Mapping[str, Any] | None = None,
     ):
         self.status, self.code, self.message, self.fix = status, code, message, fix
         self.headers = headers
         self.fields = fields
+        self.data = data  # what the pages word besides the code (error_body)
 
 
 def error_body(
@@ -67,7 +69,7 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
     async def _api_error(_: Request, exc: ApiError) -> JSONResponse:
         return JSONResponse(
-            error_body(exc.code, exc.message, exc.fix, exc.fields),
+            error_body(exc.code, exc.message, exc.fix, exc.fields, exc.data),
             status_code=exc.status,
             headers=exc.headers,
         )
@@ -139,15 +141,16 @@ def install_error_handlers(app: FastAPI) -> None:
         field = _field_left_short(first)
         if field in FIELDS_WITH_CODES:
             code, fix = FIELDS_WITH_CODES[field]
-            least = first.get("ctx", {}).get("min_length")
-            said = f"{fix}, in {least} characters or more" if least else fix
-            return JSONResponse(error_body(code, message, said, [field]), status_code=422)
+            least = first.get("ctx", {}).get("min_length") or 1
+            said = f"{fix}, in {least} characters or more"
+            body = error_body(code, message, said, [field], {"least": least})
+            return JSONResponse(body, status_code=422)
         return JSONResponse(error_body("invalid_request", message, SCHEMA_FIX), status_code=422)
 
 
 # A field of a request's body left empty or too short that the pages word on its own, as the route
 # checking it further says it: a reason of one character for 登记场内车辆 or 已离场 is told to be the
-# reason (请填写原因，至少 2 个字), not "something typed is not valid" naming no field.
+# reason (请填写原因，至少 2 个字: the error's `least`), not "something typed is not valid" naming no field.
 FIELDS_WITH_CODES = {"reason": ("reason_required", "say why")}
 _LEFT_SHORT = {"missing", "string_too_short"}
 

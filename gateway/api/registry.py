@@ -190,7 +190,7 @@ def _set_blocked(
 ) -> Blocked:
     gw = app.gw
     if not reason.strip():
-        raise ApiError(422, "reason_required", "say why", "e.g. 业主报失 (reported lost)")
+        raise ApiError(422, "reason_required", "say why", "e.g. 业主报失 (reported lost)", data={"least": 1})
     return Blocked(
         **write(
             gw,

@@ -24,6 +24,9 @@ class ErrorDetail(BaseModel):
         description="left_since: when the car was recorded leaving, in the site's time "
         "(2025-03-10T07:00:00+08:00).",
     )
+    least: int | None = Field(
+        None, description="reason_required: the fewest characters a reason takes there (a page says it)."
+    )
 
 
 class ErrorBody(BaseModel):

@@ -321,7 +321,11 @@ def record_inside(
     plate = "" if car.has_no_plate else typed_car_plate(car.plate)
     if not 2 <= len(reason.strip()) <= 200:
         raise ParkingError(
-            "a reason is needed", fix="say why, in 2 to 200 characters", status=422, code="reason_required"
+            "a reason is needed",
+            fix="say why, in 2 to 200 characters",
+            status=422,
+            code="reason_required",
+            data={"least": 2},
         )
     at = (car.entered_at or now).astimezone(site.tz)
     if at > now:

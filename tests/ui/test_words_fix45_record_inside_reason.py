@@ -69,6 +69,7 @@ def test_the_api_names_the_reason_of_a_record_and_of_a_close(own_site: tuple[Sit
         error = refused.json()["error"]
         assert (refused.status_code, error["code"], error["fields"]) == (422, "reason_required", ["reason"])
     assert "2 characters" in short.json()["error"]["fix"], short.text
+    assert short.json()["error"]["least"] == 2, "the pages say 至少 2 个字"
     made = httpx2.post(f"{url}/api/parking/stays", json={**car, "reason": "补录"}, headers=admin)
     assert made.status_code == 200, made.text
     stay = made.json()["stay_id"]
@@ -104,3 +105,14 @@ def test_mark_as_left_asks_for_two_characters(
     with page.expect_navigation(wait_until="load"):
         page.click("#reason-ok")
     assert stored(site, "SELECT count(*) FROM stays WHERE exited_at IS NULL") == [(0,)]
+
+
+def test_a_blank_reason_to_block_a_card_is_asked_for_one_character(own_site: tuple[Site, str]) -> None:  # noqa: F811
+    """Blocking a card (挂失) takes a reason of one character or more: its refusal of a blank one says
+    1 (`least`), so the page's words (请填写原因，至少 {least} 个字) do not ask the guard for two."""
+    site, url = own_site
+    admin = bearer(site.admin_token)
+    body = {"kind": "card", "value": "0001234567", "reason": " "}
+    blank = httpx2.post(f"{url}/api/credentials/block", json=body, headers=admin)
+    error = blank.json()["error"]
+    assert (blank.status_code, error["code"], error.get("least")) == (422, "reason_required", 1), blank.text
