@@ -32,6 +32,7 @@ from gateway.parking import retention as plan
 from gateway.store.database import open_read_only
 from gateway.store.redate import (
     BOOT_TABLES,
+    PATROL_ALARMS,
     Boot,
     ClockState,
     StaleRound,
@@ -80,9 +81,21 @@ def reports_on_old_clock(conn: sqlite3.Connection, steps: Sequence[Step]) -> lis
 BOOT_MARKER = "boot-alarms.json"
 
 
-def first_of_boot(data_dir: Path, db_path: Path) -> Boot:
+# A patrol round on record (its route and due_at as stored) as the boot clock keeps it while it may
+# be stale, for the rounds an older version's marker does not name (None: its route is gone from
+# the config). The operations thread's, which knows the routes and the site's zone.
+RoundOnRecord = Callable[[str, str], StaleRound | None]
+
+
+def _no_routes(route: str, due_at: str) -> StaleRound | None:
+    return None
+
+
+def first_of_boot(data_dir: Path, db_path: Path, on_record: RoundOnRecord = _no_routes) -> Boot:
     """This boot's first rows (Boot), and the older alarms still open and cars inside as it booted,
-    kept across restarts of the service within one boot by the kernel's boot id in BOOT_MARKER."""
+    kept across restarts of the service within one boot by the kernel's boot id in BOOT_MARKER.
+    What a marker of this boot that an older version wrote lacks is found in the store (the service
+    upgraded on the stale boot clock, before NTP set it): its rows are still to be re-dated."""
     try:
         boot = Path("/proc/sys/kernel/random/boot_id").read_text().strip()
     except OSError:
@@ -90,7 +103,7 @@ def first_of_boot(data_dir: Path, db_path: Path) -> Boot:
     kept_ids: dict[str, int] = {}
     older_open: frozenset[int] | None = None
     older_stays: dict[int, StayTimes] | None = None
-    stale_rounds: tuple[StaleRound, ...] = ()
+    stale_rounds: tuple[StaleRound, ...] | None = ()
     judge_again: tuple[StaleRound, ...] = ()
     clock = None
     state: ClockState = "stale"
@@ -103,9 +116,11 @@ def first_of_boot(data_dir: Path, db_path: Path) -> Boot:
             kept_ids = _kept_ids(kept)
             older_open = _kept_open(kept)
             older_stays = _kept_stays(kept)
-            stale_rounds = _kept_rounds(kept, "stale_rounds")
-            judge_again = _kept_rounds(kept, "judge_again")
             state = kept.get("clock_state") if kept.get("clock_state") in ("set", "running") else "stale"
+            stale_rounds = _kept_rounds(kept, "stale_rounds")
+            if stale_rounds is None and state != "stale":
+                stale_rounds = ()  # the clock was set, or ran right: nothing judged on it to undo
+            judge_again = _kept_rounds(kept, "judge_again") or ()
             trusted_from = float(kept.get("trusted_from", 0.0))
             paused_since = None if kept.get("paused_since") is None else float(kept["paused_since"])
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
@@ -119,15 +134,16 @@ def first_of_boot(data_dir: Path, db_path: Path) -> Boot:
         trusted_from=trusted_from,
         paused_since=paused_since,
         older_stays=older_stays or {},
-        stale_rounds=stale_rounds,
+        stale_rounds=stale_rounds or (),
         judge_again=judge_again,
     )
-    if set(kept_ids) >= set(BOOT_TABLES) and older_open is not None and older_stays is not None:
+    known = older_open is not None and older_stays is not None and stale_rounds is not None
+    if set(kept_ids) >= set(BOOT_TABLES) and known:
         return found
-    # A table the marker does not name (a new boot, or one an older version kept): from here on;
-    # so are the older alarms open.
+    # A table the marker does not name (a new boot, or one an older version kept): from here on,
+    # or from the boot's first row its audit trail finds; so are the older alarms open.
     with closing(open_read_only(db_path, 10)) as conn:
-        ids = {table: kept_ids.get(table) or _next_id(conn, table) for table in BOOT_TABLES}
+        ids = {table: kept_ids.get(table) or _first_row(conn, table, kept_ids) for table in BOOT_TABLES}
         if older_open is None:
             # A marker of this boot an older version wrote (upgraded before NTP set the clock):
             # the older alarms cleared since the boot, on its clock, were open as it booted too.
@@ -137,7 +153,13 @@ def first_of_boot(data_dir: Path, db_path: Path) -> Boot:
             # Kept by an older version in this boot: what it wrote onto them since is taken as
             # it was when the box booted (it stays as written).
             older_stays = _inside_before(conn, ids["stays"])
-    first = replace(found, first=ids, older_open=older_open, older_stays=older_stays)
+        if stale_rounds is None:
+            # Kept by an older version in this boot, on a clock that may still be the stale one:
+            # the rounds it judged so are those its patrol alarms name.
+            stale_rounds = _rounds_alarmed(conn, ids["alarms"], on_record)
+    first = replace(
+        found, first=ids, older_open=older_open, older_stays=older_stays, stale_rounds=stale_rounds
+    )
     keep_boot(data_dir, first)
     return first
 
@@ -166,9 +188,50 @@ def _kept_stays(kept: dict[str, Any]) -> dict[int, StayTimes] | None:
     return {int(stay_id): (billed, handed) for stay_id, (billed, handed) in named.items()}
 
 
-def _kept_rounds(kept: dict[str, Any], key: str) -> tuple[StaleRound, ...]:
+def _kept_rounds(kept: dict[str, Any], key: str) -> tuple[StaleRound, ...] | None:
     named = kept.get(key)
-    return tuple(StaleRound(*fields) for fields in named) if isinstance(named, list) else ()
+    return tuple(StaleRound(*fields) for fields in named) if isinstance(named, list) else None
+
+
+# The audit action written with each row of a boot table that older markers did not name, in the
+# row's own transaction and at its time, by its actor (gateway/store/materials.py).
+_AUDITED_AS = {"materials_out": "materials.out"}
+
+
+def _first_row(conn: sqlite3.Connection, table: str, kept_ids: dict[str, int]) -> int:
+    """The first row of the boot in `table`, which the marker does not name: on a new boot the next
+    one written. Kept by an older version in this boot (it names the boot's first audit row), the
+    first of those the boot's audit trail records writing (materials carried out on the stale
+    clock before the upgrade: re-dated with the boot's other rows when NTP sets it)."""
+    action = _AUDITED_AS.get(table)
+    if action is None or "audit" not in kept_ids:
+        return _next_id(conn, table)
+    (first,) = conn.execute(
+        f"SELECT min(t.id) FROM audit a JOIN {table} t ON t.at = a.at AND t.actor = a.actor "
+        "WHERE a.id >= ? AND a.action = ?",
+        (kept_ids["audit"], action),
+    ).fetchone()
+    return int(first) if first is not None else _next_id(conn, table)
+
+
+def _rounds_alarmed(
+    conn: sqlite3.Connection, first_alarm: int, on_record: RoundOnRecord
+) -> tuple[StaleRound, ...]:
+    """The patrol rounds first judged since the boot (by an older version, which kept no list of
+    them): those on record whose alarms (patrol_late, patrol_missed) the boot raised and no earlier
+    boot had (a round judged overdue before the power cut was judged on a true clock)."""
+    kinds = ",".join("?" * len(PATROL_ALARMS))
+    alarmed = conn.execute(
+        f"SELECT source FROM alarms WHERE kind IN ({kinds}) GROUP BY source HAVING min(id) >= ?",
+        (*PATROL_ALARMS, first_alarm),
+    )
+    sources = {source for (source,) in alarmed}
+    routes = json.dumps(sorted({source.rsplit("@", 1)[0] for source in sources}))
+    rows = conn.execute(
+        "SELECT route, due_at FROM patrol_rounds WHERE route IN (SELECT value FROM json_each(?))", (routes,)
+    )
+    rounds = (on_record(route, due_at) for route, due_at in rows)
+    return tuple(r for r in rounds if r is not None and r.source in sources)
 
 
 def _inside_before(conn: sqlite3.Connection, first_stay: int) -> dict[int, StayTimes]:
@@ -219,7 +282,14 @@ def _next_id(conn: sqlite3.Connection, table: str) -> int:
 
 
 class BootClock:
-    def __init__(self, data_dir: Path, db_path: Path, started_at: datetime, monotonic: Callable[[], float]):
+    def __init__(
+        self,
+        data_dir: Path,
+        db_path: Path,
+        started_at: datetime,
+        monotonic: Callable[[], float],
+        on_record: RoundOnRecord = _no_routes,
+    ):
         self.data_dir = data_dir
         self.db_path = db_path
         self.snapshots_dir = data_dir / "snapshots"
@@ -227,7 +297,7 @@ class BootClock:
         # The start on the clock as it is now: moved with every step of the clock that follow() sees.
         self.running_since = started_at
         self._seen = (started_at, monotonic())  # the last wall and monotonic times follow() saw
-        self.boot = first_of_boot(data_dir, db_path)
+        self.boot = first_of_boot(data_dir, db_path, on_record)
         # Steps of the clock still to re-date, in order: retried until they are done.
         self._steps: list[Step] = []
 

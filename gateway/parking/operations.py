@@ -120,7 +120,6 @@ class Operations:
         # Elapsed time while this process runs, whatever the wall clock does: a Pi without a
         # real-time clock boots with fake-hwclock's stale time and NTP steps it later.
         self._monotonic = monotonic
-        self.clock = BootClock(data_dir, db_path, started_at, monotonic)
         self.routes = tuple(
             RouteSpec(
                 id=r.id,
@@ -132,6 +131,7 @@ class Operations:
             )
             for r in self.cfg.patrol.routes
         )
+        self.clock = BootClock(data_dir, db_path, started_at, monotonic, self._round_on_record)
         self._last_retention: float | None = None  # monotonic
         self._stepped: list[AlarmText] = []  # clock_stepped alarms still to raise
         self._rebuild: set[date] = set()  # reports that counted rows since re-dated (_redate)
@@ -465,6 +465,15 @@ class Operations:
         """A round judged for the first time, as the boot clock keeps it while it may be stale."""
         deadline = to_db(r.due + route.allowed)
         return StaleRound(route.id, to_db(r.due), deadline, round_source(route.id, r.due, self.site.tz))
+
+    def _round_on_record(self, route_id: str, due_at: str) -> StaleRound | None:
+        """A round on record so (an older version's, judged on the stale boot clock: BootClock)."""
+        route = next((route for route in self.routes if route.id == route_id), None)
+        due = from_db(due_at)
+        if route is None or due is None:
+            return None
+        source = round_source(route.id, due, self.site.tz)
+        return StaleRound(route.id, due_at, to_db(due + route.allowed), source)
 
     def _patrols_back(self, now: datetime) -> datetime:
         """How far back a look at the rounds goes: a day back for a slow tick (and a round's `every`

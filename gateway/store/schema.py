@@ -161,6 +161,35 @@ def _openings_by_hand_found(held_on: str, unless: str = "") -> str:
     """
 
 
+# Migration 42's, as they were when it shipped (gateway/store/parking.py charge_owed_sql then):
+# what a charge `c` is still owed, and what the payments linked to a charge paid it, each payment
+# less what of it paid carried charges (payments.carried_fen, migration 36).
+def _paid_to_42(charge: str) -> str:
+    return (
+        "(SELECT coalesce(sum(p.amount_fen - p.carried_fen), 0) FROM payments p "
+        f"WHERE p.charge_id = {charge})"
+    )
+
+
+_OWED_42 = f"c.amount_fen - {_paid_to_42('c.id')}"
+
+
+# Migration 42's: a new message's event id as gateway/ids.py makes one (UUIDv7: the time now in
+# milliseconds, then random bits), for the records a step queues; evaluated anew for each row.
+_MS_NOW_42 = "printf('%012x', CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER))"
+_EVENT_ID_42 = (
+    f"lower(substr({_MS_NOW_42}, 1, 8) || '-' || substr({_MS_NOW_42}, 9, 4) "
+    "|| '-7' || substr(hex(randomblob(2)), 2) "
+    "|| '-' || substr('89ab', 1 + abs(random() % 4), 1) || substr(hex(randomblob(2)), 2) "
+    "|| '-' || hex(randomblob(6)))"
+)
+# Migration 42's: a re-entry charge `r`'s time as its records went up, in the site's offset: that of
+# the decision that wrote it (its access record, kept until delivered), else its stored UTC time.
+_SENT_AT_42 = (
+    "coalesce((SELECT json_extract(o.payload, '$.at') FROM outbox o WHERE o.event_id = r.event_id), r.at)"
+)
+
+
 MIGRATIONS: list[str] = [
     # 1: the first schema
     """
@@ -1133,6 +1162,110 @@ MIGRATIONS: list[str] = [
         WHERE vehicle_id = OLD.id AND exited_at IS NULL AND billing = 'slot' AND monthly_until IS NULL
           AND billed_until_cause IS NULL AND OLD.monthly_until <= entered_at;
     END;
+    """,
+    # Every `access` record carries the lane's `direction` and `lane_type` as the access log keeps
+    # them (docs/mqtt.md), for the centre to count entries and exits. Those an older gateway queued
+    # without them (the link down at the upgrade) get them here, once, from their access record:
+    # the rows then go up as this version writes them. Filled at send time instead, every record
+    # sent would read the access log again, at thousands a second, for rows that exist only once.
+    # The rows waiting (quarantined ones too: they may be put back in line) are found through their
+    # indexes: the access records sent, kept as long as the log, are most of the outbox.
+    """
+    UPDATE outbox SET payload = (
+        SELECT json_set(outbox.payload, '$.direction', a.direction, '$.lane_type', a.lane_type)
+        FROM access_log a WHERE a.event_id = outbox.event_id)
+    WHERE seq IN (SELECT seq FROM outbox WHERE sent_at IS NULL AND quarantined IS NULL
+                  UNION ALL SELECT seq FROM outbox WHERE quarantined IS NOT NULL AND sent_at IS NULL)
+      AND topic = 'access' AND json_type(payload, '$.direction') IS NULL
+      AND EXISTS (SELECT 1 FROM access_log a WHERE a.event_id = outbox.event_id AND a.direction IS NOT NULL);
+    """,
+    # A car re-entering (its exit missed) under a gateway before migration 36 had its booth payments
+    # put whole against the re-entry's charge, although the quote they paid asked the charges
+    # carried from before with the stay's fee: those stayed owed, and the re-entry's charge owed less
+    # than nothing (in at 09:00, in again at 12:00 with 9元 carried, 14元 paid at 13:00, in again at
+    # 15:00: 9元 still owed, and -5元). A payment of what the booth asked next (4元) settled neither,
+    # as a payment settles carried charges whole, oldest first, and the car was asked it again. Each
+    # such charge is mended as gateway/store/parking.py carry_reentry now writes one: the payments
+    # settle the car's older charges still owed, oldest first, each one whole, as far as they pay
+    # (at the re-entry's time, naming its decision); what of them did so is kept on them
+    # (carried_fen, from the first payment on); and the charge is at least what is left of them (no
+    # refund). Each charge settled goes upstream settled, and the mended charge with its figures
+    # (`"change": "repaired"`, docs/mqtt.md), with an audit row (`gateway charge.repair`). One
+    # charge after the other, oldest first, by a trigger on a work table: a later re-entry's
+    # payments paid what the earlier one's mending leaves owed.
+    f"""
+    CREATE TEMP TABLE reentry_repairs (
+        charge_id INTEGER PRIMARY KEY,
+        event_id TEXT NOT NULL
+    );
+    CREATE TEMP TABLE reentry_settles (
+        charge_id INTEGER PRIMARY KEY,
+        reentry_id INTEGER NOT NULL,
+        owed_fen INTEGER NOT NULL,
+        event_id TEXT NOT NULL
+    );
+    CREATE TEMP TABLE reentry_spent (
+        payment_id INTEGER PRIMARY KEY,
+        reentry_id INTEGER NOT NULL,
+        part_fen INTEGER NOT NULL
+    );
+    CREATE TEMP TRIGGER reentry_repair AFTER INSERT ON reentry_repairs
+    BEGIN
+        INSERT INTO reentry_settles (charge_id, reentry_id, owed_fen, event_id)
+        SELECT id, NEW.charge_id, owed, {_EVENT_ID_42} FROM (
+            SELECT id, owed, max(reached) OVER (ORDER BY at, id) AS reached_by_then FROM (
+                SELECT c.id, c.at, {_OWED_42} AS owed, sum({_OWED_42}) OVER (ORDER BY c.at, c.id) AS reached
+                FROM charges c JOIN charges r ON r.id = NEW.charge_id
+                WHERE c.subject = r.subject AND c.id < r.id AND c.settled_at IS NULL AND c.voided_at IS NULL))
+        WHERE reached_by_then <= {_paid_to_42("NEW.charge_id")};
+        UPDATE charges SET settled_at = (SELECT r.at FROM charges r WHERE r.id = NEW.charge_id)
+        WHERE id IN (SELECT charge_id FROM reentry_settles WHERE reentry_id = NEW.charge_id);
+        INSERT INTO reentry_spent (payment_id, reentry_id, part_fen)
+        SELECT id, NEW.charge_id, min(unspent, covered - before) FROM (
+            SELECT p.id, p.amount_fen - p.carried_fen AS unspent,
+                   coalesce(sum(p.amount_fen - p.carried_fen) OVER (
+                       ORDER BY p.id ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS before,
+                   (SELECT coalesce(sum(owed_fen), 0) FROM reentry_settles
+                    WHERE reentry_id = NEW.charge_id) AS covered
+            FROM payments p WHERE p.charge_id = NEW.charge_id)
+        WHERE covered > before;
+        UPDATE payments SET carried_fen = carried_fen + (
+            SELECT part_fen FROM reentry_spent WHERE payment_id = payments.id)
+        WHERE id IN (SELECT payment_id FROM reentry_spent WHERE reentry_id = NEW.charge_id);
+        UPDATE charges SET amount_fen = max(amount_fen, {_paid_to_42("NEW.charge_id")})
+        WHERE id = NEW.charge_id;
+        INSERT INTO outbox (event_id, topic, payload, created_at)
+        SELECT s.event_id, 'charge', json_object(
+            'v', 1, 'type', 'charge', 'event_id', s.event_id, 'at', {_SENT_AT_42}, 'change', 'settled',
+            'charge_id', c.id, 'kind', c.kind, 'plate', c.plate, 'amount_fen', c.amount_fen,
+            'paid_fen', c.amount_fen - s.owed_fen, 'owed_fen', s.owed_fen, 'settled', json('true'),
+            'access_event_id', r.event_id), {_NOW}
+        FROM reentry_settles s JOIN charges c ON c.id = s.charge_id JOIN charges r ON r.id = s.reentry_id
+        WHERE s.reentry_id = NEW.charge_id ORDER BY c.at, c.id;
+        INSERT INTO outbox (event_id, topic, payload, created_at)
+        SELECT NEW.event_id, 'charge', json_object(
+            'v', 1, 'type', 'charge', 'event_id', NEW.event_id, 'at', {_SENT_AT_42}, 'change', 'repaired',
+            'charge_id', r.id, 'kind', r.kind, 'plate', r.plate, 'stay_id', r.stay_id,
+            'amount_fen', r.amount_fen, 'paid_fen', {_paid_to_42("r.id")},
+            'owed_fen', r.amount_fen - {_paid_to_42("r.id")}, 'settled', json('false'),
+            'access_event_id', r.event_id), {_NOW}
+        FROM charges r WHERE r.id = NEW.charge_id;
+        INSERT INTO audit (at, actor, action, target, detail)
+        SELECT {_NOW}, 'gateway', 'charge.repair', 'charge:' || r.id, json_object(
+            'schema_step', 42, 'settled', (SELECT json_group_array(charge_id) FROM reentry_settles
+                                           WHERE reentry_id = r.id),
+            'carried_fen', (SELECT coalesce(sum(part_fen), 0) FROM reentry_spent WHERE reentry_id = r.id),
+            'amount_fen', r.amount_fen, 'owed_fen', r.amount_fen - {_paid_to_42("r.id")})
+        FROM charges r WHERE r.id = NEW.charge_id;
+    END;
+    INSERT INTO reentry_repairs (charge_id, event_id)
+    SELECT c.id, {_EVENT_ID_42} FROM charges c
+    WHERE c.kind = 'reentry' AND c.settled_at IS NULL AND c.voided_at IS NULL AND {_OWED_42} < 0
+    ORDER BY c.id;
+    DROP TRIGGER temp.reentry_repair;
+    DROP TABLE temp.reentry_repairs;
+    DROP TABLE temp.reentry_settles;
+    DROP TABLE temp.reentry_spent;
     """,
 ]
 

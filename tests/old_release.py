@@ -1,0 +1,75 @@
+"""An older release of the gateway, taken from the repository's history, run in a process of its
+own on a data directory that this code then upgrades (the tests named test_upgrade_fix45_*).
+
+The older tree is `git archive`d once per test session under pytest's base temporary folder, and
+run with this project's interpreter (its packages are the same), its own folder first on the path.
+A checkout with no history (a source tarball) cannot make it: those tests are skipped, saying so."""
+
+from __future__ import annotations
+
+import io
+import json
+import shutil
+import subprocess
+import sys
+import tarfile
+import textwrap
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+# The release of two sessions ago (schema version 35).
+TWO_RELEASES_AGO = "e7a463d"
+_RESULT = "@@RESULT@@"
+
+
+@dataclass(frozen=True)
+class OldRelease:
+    tree: Path
+
+    def run(self, code: str, **values: object) -> Any:
+        """Run `code` under the old release; `values` are its globals (through JSON), and what it
+        assigns to `result` comes back (through JSON)."""
+        prelude = "import json, sys\nglobals().update(json.loads(sys.argv[1]))\nresult = None\n"
+        epilogue = f"\nprint({_RESULT!r} + json.dumps(result, default=str))\n"
+        script = prelude + textwrap.dedent(code) + epilogue
+        proc = subprocess.run(
+            [sys.executable, "-c", script, json.dumps(values, default=str)],
+            cwd=self.tree,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+        if proc.returncode != 0:
+            raise RuntimeError(f"the old release failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-6000:]}")
+        line = [ln for ln in proc.stdout.splitlines() if ln.startswith(_RESULT)][-1]
+        return json.loads(line[len(_RESULT) :])
+
+
+def old_release(tmp_path_factory: pytest.TempPathFactory, commit: str = TWO_RELEASES_AGO) -> OldRelease:
+    """The tree of `commit`, extracted once per session (skipped where the history is not here)."""
+    tree = tmp_path_factory.getbasetemp() / f"release-{commit}"
+    if not (tree / "gateway").is_dir():
+        _extract(commit, tree)
+    return OldRelease(tree)
+
+
+def _extract(commit: str, tree: Path) -> None:
+    if not (REPO / ".git").exists() or shutil.which("git") is None:
+        pytest.skip(f"upgrading from {commit} needs the repository's history (a git clone) and git")
+    proc = subprocess.run(
+        ["git", "-C", str(REPO), "archive", "--format=tar", commit], capture_output=True, timeout=120
+    )
+    if proc.returncode != 0:
+        pytest.skip(
+            f"upgrading from {commit} needs that commit in the clone (a shallow clone lacks it: "
+            f"git fetch --unshallow): {proc.stderr.decode(errors='replace').strip()}"
+        )
+    part = tree.with_name(tree.name + ".part")
+    shutil.rmtree(part, ignore_errors=True)
+    with tarfile.open(fileobj=io.BytesIO(proc.stdout)) as archive:
+        archive.extractall(part, filter="data")
+    part.rename(tree)
