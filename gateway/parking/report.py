@@ -302,11 +302,14 @@ _CHARGED = (
     "OR c.id IN (SELECT value FROM json_each(:restored)))"
 )
 # Restored in the period, dated before it, standing at its end and void at its start: counted
-# here if void at every period's end since it was charged (_restored_here).
+# here if void at every period's end since it was charged (_restored_here). Found from the period's
+# restorations (their time index) and read by id: charges are kept for good, and looked for among
+# every charge dated before the period, a day's report read each one ever made.
 _RESTORED = f"""
-SELECT c.id, c.at FROM charges c WHERE c.at < :s AND NOT {_void_at("c", ":e")} AND {_void_at("c", ":s")}
-AND EXISTS (SELECT 1 FROM charges_restored r
-            WHERE r.charge_id = c.id AND r.restored_at >= :s AND r.restored_at < :e)
+SELECT c.id, c.at FROM charges c
+WHERE c.id IN (SELECT r.charge_id FROM charges_restored r INDEXED BY charges_restored_at
+               WHERE r.restored_at >= :s AND r.restored_at < :e)
+AND c.at < :s AND NOT {_void_at("c", ":e")} AND {_void_at("c", ":s")}
 """
 _VOID_AT = f"SELECT {_void_at('c', ':at')} FROM charges c WHERE c.id = :id"
 # Paid ahead in the period and not applied to a charge at its end: not linked to one by then, nor
@@ -418,13 +421,22 @@ def _parking(
     }
 
 
+# The cars inside at the period's start (:s): those still inside now, through an index of the open
+# stays only, and those that have left since, through the exit time's. Read by entry time, every
+# stay kept entered before the period was read: each day's report was slower than the last for as
+# long as stays are kept.
+_INSIDE_AT = """
+SELECT zone, class, count(*) FROM (
+    SELECT zone, class FROM stays INDEXED BY stays_open_subject WHERE exited_at IS NULL AND entered_at < :s
+    UNION ALL
+    SELECT zone, class FROM stays INDEXED BY stays_exited WHERE exited_at >= :s AND entered_at < :s)
+GROUP BY 1, 2
+"""
+
+
 def _peak(conn: sqlite3.Connection, s: str, e: str, tz: ZoneInfo) -> dict[str, Any]:
     inside: Counter[tuple[str, str]] = Counter()
-    for zone, vclass, n in conn.execute(
-        "SELECT zone, class, count(*) FROM stays "
-        "WHERE entered_at < ? AND (exited_at IS NULL OR exited_at >= ?) GROUP BY 1, 2",
-        (s, s),
-    ):
+    for zone, vclass, n in conn.execute(_INSIDE_AT, {"s": s}):
         inside[(zone or "", vclass)] = n
     moves: list[tuple[str, int, tuple[str, str]]] = []
     for at, zone, vclass in conn.execute(

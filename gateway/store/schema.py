@@ -1267,6 +1267,21 @@ MIGRATIONS: list[str] = [
     DROP TABLE temp.reentry_settles;
     DROP TABLE temp.reentry_spent;
     """,
+    # Alarms by the time they were cleared, the audit trail by time and patrol rounds by when they
+    # were due, for the daily report (gateway/parking/report.py, faults.py) and the hourly retention
+    # pass (gateway/store/retention.py _OLD_ALARMS, _OLD_ROUNDS): without them each read every alarm,
+    # audit row or round kept (the rounds' key begins with the route), and a day's report, or a
+    # retention batch on the decision worker with nothing due, got slower every day the box ran.
+    # And each device's repair_overdue alarms (few: one per late repair), for the report's look at
+    # what the centre was told of each fault of its day (faults.py _overdue_raised), which read every
+    # alarm kept once per fault. Only those rows: a look at the open alarms of a kind keeps to
+    # alarms_open.
+    """
+    CREATE INDEX alarms_cleared ON alarms(cleared_at) WHERE cleared_at IS NOT NULL;
+    CREATE INDEX alarms_overdue ON alarms(source, raised_at) WHERE kind = 'repair_overdue';
+    CREATE INDEX audit_at ON audit(at);
+    CREATE INDEX patrol_rounds_due ON patrol_rounds(due_at);
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
