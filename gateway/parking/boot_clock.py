@@ -194,8 +194,8 @@ def _kept_rounds(kept: dict[str, Any], key: str) -> tuple[StaleRound, ...] | Non
 
 
 # The audit action written with each row of a boot table that older markers did not name, in the
-# row's own transaction and at its time, by its actor (gateway/store/materials.py).
-_AUDITED_AS = {"materials_out": "materials.out"}
+# row's own transaction and at its time, by its actor (gateway/store/materials.py, payments.py).
+_AUDITED_AS = {"materials_out": "materials.out", "payments": "payment.take"}
 
 
 def _first_row(conn: sqlite3.Connection, table: str, kept_ids: dict[str, int]) -> int:

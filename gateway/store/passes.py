@@ -81,7 +81,7 @@ class NewPass:
 
 _COLUMNS = f"""p.id, p.kind, p.name, p.phone_masked, p.id_masked, p.host_building, p.host_unit,
     p.company, p.destination, p.reason, p.passengers, p.plate, p.valid_from, p.valid_to, p.hours,
-    p.registered_fields, p.created_at, p.created_by, p.checked_out_at, p.vehicle_class,
+    p.registered_fields, p.created_at, p.created_by, p.checked_out_at, p.vehicle_class, p.ref,
     {PASS_BLOCKED} AS blocked,
     (SELECT value FROM credentials c WHERE c.pass_id = p.id AND c.kind = 'qr') AS qr"""
 
@@ -328,9 +328,13 @@ def state_of(row: dict[str, Any], now: datetime, closed: ClosedPeriod | None = N
 def upstream(row: dict[str, Any], now: datetime) -> dict[str, Any]:
     """A pass as the central server gets it: masked name, phone and ID; no hashes, no QR token. Its
     times in the site's offset, which `now` (the gateway's clock) has, as every record's: sent as
-    stored (UTC), a check-out at 07:30 on the 4th was read as the 3rd by a centre filing by date."""
+    stored (UTC), a check-out at 07:30 on the 4th was read as the 3rd by a centre filing by date.
+    `id` is the gateway's (an access record's holder names it), `ref` the centre's for a pass it
+    sent down (None for one registered at the booth): a central pass never goes up as created, so
+    its check-out named by `id` alone was a pass the centre had never heard of."""
     return {
         "id": row["id"],
+        "ref": row["ref"],
         "kind": row["kind"],
         "name": mask_name(row["name"]),
         "phone": row["phone_masked"],

@@ -2,10 +2,10 @@
 fake-hwclock's stale time): what this boot wrote on the old clock, so that an alarm's age, a repair
 deadline, the report's downtime, a car's fee, a visitor's pass, materials carried out, a patrol
 round and a guard's login are true: the rows of this boot (BOOT_TABLES, by id), and what this boot
-wrote onto older ones (an old alarm cleared, a car inside since before handed its slot, a visitor
-registered before checked out). All of a step is moved in one transaction with the audit row that
-marks it done, by which a run restarted within the boot knows not to move it again
-(BootClock.resume).
+wrote onto older ones (an old alarm cleared, a car inside since before handed its slot or paying
+ahead at the booth, a visitor registered before checked out). All of a step is moved in one
+transaction with the audit row that marks it done, by which a run restarted within the boot knows
+not to move it again (BootClock.resume).
 Patrol taps are append-only, as the reader recorded them: the mark says which were written on the
 old clock, and they are read at their true time (Boot.tap_time). A patrol round first judged on
 the old clock is unjudged (_undo_rounds): one due while the box was off for good, one due while it
@@ -33,8 +33,9 @@ from gateway.timefmt import from_db, local_iso, to_db
 
 # The tables whose rows of this boot are known by id: the first id of each is kept as the box boots
 # (gateway/parking/boot_clock.py, boot-alarms.json). The audit's is where this boot's re-dating marks
-# begin, and its alarm acknowledgements.
-BOOT_TABLES = ("alarms", "stays", "passes", "patrol_taps", "materials_out", "audit")
+# begin, and its alarm acknowledgements; the payments' where the booth payments it took for a car
+# parked since before it begin (_older_stays).
+BOOT_TABLES = ("alarms", "stays", "passes", "patrol_taps", "materials_out", "audit", "payments")
 REDATED = "clock.redate"  # the audit action that marks a step re-dated
 ACKNOWLEDGED = "alarm.acknowledge"  # the audit action of an alarm acknowledged (target alarm:<id>)
 CHECKED_OUT = "*.check_out"  # the audit actions of a pass checked out (GLOB; target pass:<id>)
@@ -345,22 +346,35 @@ def _stays(conn: sqlite3.Connection, first: First, step: Step, older: Mapping[in
     car; the centre hears that it moved). The access log keeps the entry as the gate recorded it
     (append-only). A car recorded inside with the time it came in given (an admin's, a
     `gateway import-inside` row's: entered_typed) keeps it, a true time as a pass's typed window
-    is; recorded as in since now, its entry was the clock's and moves. The cars inside since before
-    the boot (`older`) have what this boot wrote onto them moved (_older_stays)."""
+    is; recorded as in since now, its entry was the clock's and moves (_true_times). The cars inside
+    since before the boot (`older`) have what this boot wrote onto them moved (_older_stays)."""
     stays = conn.execute(
         "SELECT id, entered_typed FROM stays WHERE id >= ? AND exited_at IS NULL", (first["stays"],)
     ).fetchall()
     moved = 0
     for stay_id, typed in stays:
+        true = _true_times(conn, first, older, stay_id, typed)
         moved += any(
             [
                 _move_rows(
-                    conn, table, f"{of_stay} = ?", (stay_id,), _clocked(table, times, typed), step, told
+                    conn, table, f"{of_stay} = ?", (stay_id,), _clocked(table, times, true), step, told
                 )
                 for table, of_stay, times, told in _STAY_TIMES
             ]
         )
-    return moved + _older_stays(conn, older, step)
+    return moved + _older_stays(conn, first, older, step)
+
+
+def _true_times(
+    conn: sqlite3.Connection, first: First, older: Mapping[int, StayTimes], stay_id: int, typed: int | None
+) -> tuple[str, ...]:
+    """The times of a stay of this boot that are true ones, not the old clock's: an entry a person
+    typed, and with it a handover at an exit from before the boot (_handed_on_before_boot). Of a
+    stay whose entry was the clock's, all move: a handover the old clock read as after its entry
+    stays after it."""
+    if not typed:
+        return ()
+    return ("entered_at", *_handed_on_before_boot(conn, first, older, stay_id))
 
 
 # What this boot may write onto a car inside since before it: its billing stopped, the slot handed
@@ -368,22 +382,28 @@ def _stays(conn: sqlite3.Connection, first: First, step: Step, older: Mapping[in
 _OLDER_STAY_COLUMNS = ("billed_until", "handed_over_at")
 
 
-def _older_stays(conn: sqlite3.Connection, older: Mapping[int, StayTimes], step: Step) -> int:
+def _older_stays(conn: sqlite3.Connection, first: First, older: Mapping[int, StayTimes], step: Step) -> int:
     """The cars still inside that were inside as the box booted (`older`: their billing stop and
     handover then): what this boot wrote onto them on the old clock, the slot handed to one when
     the slot's other car left, moves, so that it pays to its real handover, not days short (and
     the centre hears it, _stay_redated). Which times this boot wrote is known by what they were as
     the box booted, not by their time: fake-hwclock's boot clock can read before a handover made
-    just before the power cut, a true time that stays."""
+    just before the power cut, a true time that stays; so does one given back since from such an
+    exit (_handed_on_before_boot). The booth payments this boot took for them move too
+    (_older_payments)."""
     moved = 0
     for stay_id, as_booted in older.items():
         row = conn.execute(
             "SELECT billed_until, handed_over_at FROM stays WHERE id = ? AND exited_at IS NULL", (stay_id,)
         ).fetchone()
-        if row is None:
+        if row is None or tuple(row) == tuple(as_booted):
             continue
         stored = list(row)
-        ours = tuple(now != then for now, then in zip(stored, as_booted, strict=True))
+        true = _handed_on_before_boot(conn, first, older, stay_id)
+        ours = tuple(
+            now != then and column not in true
+            for column, now, then in zip(_OLDER_STAY_COLUMNS, stored, as_booted, strict=True)
+        )
         new = _moved(stored, step, partial(_wrote_column, ours))
         if new != stored:
             conn.execute(
@@ -391,12 +411,60 @@ def _older_stays(conn: sqlite3.Connection, older: Mapping[int, StayTimes], step:
             )
             _stay_redated(conn, stay_id, dict(zip(_OLDER_STAY_COLUMNS, stored, strict=True)), step)
             moved += 1
-    return moved
+    return moved + _older_payments(conn, first, older, step)
 
 
-def _clocked(table: str, times: tuple[str, ...], typed: int | None) -> tuple[str, ...]:
-    """The columns of `times` dated by the clock: of a stay whose entry was typed, all but that."""
-    return tuple(t for t in times if t != "entered_at") if typed and table == "stays" else times
+def _older_payments(
+    conn: sqlite3.Connection, first: First, older: Mapping[int, StayTimes], step: Step
+) -> int:
+    """The booth payments this boot took on the old clock for the cars inside since before it
+    (paid ahead, at a stale Saturday 20:40 for a true Monday 09:40): the moment the money was
+    taken moves, so that the car's grace to leave runs from it and the daily report and the centre
+    (_payment_redated) count the money on the day it was taken. What the fee was worked out to
+    (`fee_until`) stays: the stale clock's quote paid for the car's true entry up to that time, and
+    the rest of its stay is owed from there. Found among this boot's payments (by id: BOOT_TABLES)
+    by their stay; those of this boot's own stays move with the stay (_stays)."""
+    where = "id >= ? AND stay_id IN (SELECT value FROM json_each(?))"
+    args = (first["payments"], json.dumps(list(older)))
+    return _move_rows(conn, "payments", where, args, ("at",), step, _payment_redated)
+
+
+# The stays that left a car's slot (one the car of stay :stay is listed on) at the time the slot
+# was handed to it: the exit its handover was taken from.
+_HANDED_ON_BY = """
+SELECT t.id, s.billed_until IS s.handed_over_at FROM stays s
+JOIN slot_vehicles sv ON sv.vehicle_id = s.vehicle_id
+JOIN stays t ON t.slot_id = sv.slot_id AND t.exited_at = s.handed_over_at
+WHERE s.id = :stay AND t.id != s.id
+"""
+
+
+def _handed_on_before_boot(
+    conn: sqlite3.Connection, first: First, older: Mapping[int, StayTimes], stay_id: int
+) -> tuple[str, ...]:
+    """The stay's handover, and its billing stop with it (where the handover stopped it), where the
+    slot was handed on at an exit from before the boot: a car recorded inside since (a car parked
+    before the power cut, its slot-mate seen leaving at 08:50 before it, inside.record_inside), or
+    given back its handover by a record made again (inside.restore_displaced), is handed the slot
+    at that exit's time, a true one, however the stale clock reads it. An exit of this boot (a stay
+    of it, or one inside as it booted: `older`) was dated on its clock, and its handover moves."""
+    rows = conn.execute(_HANDED_ON_BY, {"stay": stay_id}).fetchall()
+    before_boot = [same for left, same in rows if left < first["stays"] and left not in older]
+    if not before_boot:
+        return ()
+    return ("handed_over_at", "billed_until") if before_boot[0] else ("handed_over_at",)
+
+
+def _clocked(table: str, times: tuple[str, ...], true: tuple[str, ...]) -> tuple[str, ...]:
+    """The columns of `times` dated by the clock: of a stay, all but its `true` times (an entry
+    typed, a handover at an exit before the boot). Of a payment for a stay whose entry is true, the
+    moment it was taken alone: its fee was worked out from that entry to `fee_until` on the old
+    clock, which stays, as a car's parked since before the boot does (_older_payments)."""
+    if table == "stays":
+        return tuple(t for t in times if t not in true)
+    if table == "payments" and "entered_at" in true:
+        return tuple(t for t in times if t != "fee_until")
+    return times
 
 
 def _passes(conn: sqlite3.Connection, first: First, step: Step, pass_hours: timedelta) -> int:
