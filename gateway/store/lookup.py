@@ -132,20 +132,20 @@ _PRESENT = "SELECT inside, lane FROM presence WHERE subject = ?"
 # Where a person checked out at the booth was last seen, in presence.lane (store/record.py
 # gone_out): no lane id can be spelt so (config Identifier).
 CHECKED_OUT = "(checked out)"
-# A card or QR the register no longer knows, at a door: its latest admitted entry on foot, whose
-# that was, whether no exit on foot let it out since, and whether its holder is still registered
-# (_struck_off_on_foot). Read through the partial index of passages on foot by credential (schema
-# migration 38), not the whole log: most cards seen unknown at a door are strangers' never seen.
+# A card or QR the register no longer knows, at a door: the holder it had when it was struck off,
+# if the register has forgotten them too, and whether no exit on foot let it out since their
+# latest entry on foot on it (_struck_off_on_foot). Remembered as it was struck off (schema
+# migration 44), not read from the log by whoever entered on it last: a card handed back and
+# issued to another resident is not its former holder's. The exits since are read through the
+# partial index of passages on foot by credential (migration 38), not the whole log.
 _LET_IN_ON_FOOT = """
-SELECT a.holder_kind, a.holder_id, NOT EXISTS (SELECT 1 FROM access_log o INDEXED BY access_log_on_foot
-        WHERE o.kind = a.kind AND o.value = a.value AND o.admitted = 1 AND o.lane_type = 'pedestrian'
-          AND o.direction = 'exit' AND o.id > a.id),
-    CASE a.holder_kind WHEN 'resident' THEN EXISTS (SELECT 1 FROM residents r WHERE r.id = a.holder_id)
-        ELSE EXISTS (SELECT 1 FROM passes p WHERE p.id = a.holder_id) END
-FROM access_log a INDEXED BY access_log_on_foot
-WHERE a.kind = :kind AND a.value = :value AND a.admitted = 1 AND a.lane_type = 'pedestrian'
-  AND a.direction = 'entrance' AND a.holder_kind IS NOT NULL
-ORDER BY a.id DESC LIMIT 1
+SELECT s.holder_kind, s.holder_id, NOT EXISTS (SELECT 1 FROM access_log o INDEXED BY access_log_on_foot
+        WHERE o.kind = s.kind AND o.value = s.value AND o.admitted = 1 AND o.lane_type = 'pedestrian'
+          AND o.direction = 'exit' AND o.id > s.entry_id)
+FROM struck_off_on_foot s
+WHERE s.kind = :kind AND s.value = :value
+  AND NOT CASE s.holder_kind WHEN 'resident' THEN EXISTS (SELECT 1 FROM residents r WHERE r.id = s.holder_id)
+        ELSE EXISTS (SELECT 1 FROM passes p WHERE p.id = s.holder_id) END
 """
 _SHARED_OCCUPIED = """
 SELECT count(*) FROM stays
@@ -305,17 +305,24 @@ def _struck_off_let_in(
 
 
 def _struck_off_on_foot(conn: sqlite3.Connection, p: Presented) -> tuple[CredentialFacts | None, bool]:
-    """A card or QR the register no longer knows, at an exit door, is the person its latest
-    admitted entry on foot let in (a resident deleted while at home, a pass the centre withdrew
-    while its visitor was in), and whether no exit on foot has let it out since (their entry is on
-    record: deleting them forgot their presence). Nobody is kept in: they leave as the holder
-    they came in as, as a car struck off does (_struck_off_let_in); refused `unknown`, the door
-    stayed shut on them. (None, False) for a card or QR no door let in: a stranger's."""
+    """A card or QR the register no longer knows, at an exit door, is the holder it had when it was
+    struck off, once the register has forgotten them too (a resident deleted while at home, a pass
+    the centre withdrew while its visitor was in), and whether no exit on foot has let it out since
+    their latest entry on foot on it (their entry is on record: deleting them forgot their
+    presence). Nobody is kept in: they leave as the holder they came in as, as a car struck off
+    does (_struck_off_let_in); refused `unknown`, the door stayed shut on them.
+
+    (None, False), refused `unknown`, for a card or QR no door let its holder in on (a stranger's,
+    or one issued to a resident at home since it was handed back), and for one whose holder is
+    still registered (a lost card struck off): that holder is counted inside or not as the
+    register has them and leaves on what it names now, as a car leaves on its plate when its card
+    alone was deleted (docs/parking.md); taken for them, whoever found a lost card walked its
+    owner, at home, out of the people inside."""
     row = conn.execute(_LET_IN_ON_FOOT, {"kind": p.kind, "value": p.value}).fetchone()
     if row is None:
         return None, False
-    holder_kind, holder_id, not_out_since, holder_registered = row
-    holder = _holder_now(conn, holder_kind, holder_id, bool(holder_registered))
+    holder_kind, holder_id, not_out_since = row
+    holder = Holder(kind=holder_kind, id=holder_id)  # deleted: known by kind and id alone
     return CredentialFacts(id=0, kind=p.kind, value=p.value, holder=holder), bool(not_out_since)
 
 

@@ -7,9 +7,11 @@ here. With MQTT off there is nowhere to deliver to, so an access record goes onc
 the retention period, and with it every outbox row (of any kind) queued before that: nothing would
 ever send them, and a record kept past its retention is what the retention setting forbids.
 
-The entry record of a stay still open is kept until the stay closes (_NOT_AN_OPEN_ENTRY). Closed
-alarms and patrol taps and rounds go with access records (by their own age; patrol taps and rounds
-not while the patrol check still looks back at them: the caller's cutoff); the audit trail after
+The entry record of a stay still open is kept until the stay closes (_NOT_AN_OPEN_ENTRY), and a
+person's latest entry on foot while they are recorded inside on foot
+(_NOT_AN_ENTRY_OF_SOMEONE_INSIDE). Closed alarms and patrol taps and rounds go with access records
+(by their own age; patrol taps and rounds not while the patrol check still looks back at them: the
+caller's cutoff); the audit trail after
 `retention.audit_days`, from its start, never its last 180 days (the database refuses).
 
 A table's newest row is kept until a newer one is written, however old it is (a box quiet for
@@ -49,6 +51,22 @@ def _not_newest(table: str, alias: str = "") -> str:
 _NOT_AN_OPEN_ENTRY = """a.event_id NOT IN (
     SELECT entry_event FROM stays WHERE exited_at IS NULL AND entry_event IS NOT NULL)"""
 
+# The latest admitted entry on foot of each person recorded inside on foot is kept, however old,
+# as an open stay's entry is: when the register strikes them off while they are at home, the exit
+# door lets them out as the holder that entry let in (schema migration 44 remembers it then,
+# gateway/store/lookup.py _struck_off_on_foot); deleted first, a resident at home longer than
+# access records are kept and then deleted was kept in at the exit door. Once they leave, or are
+# struck off, the next pass deletes it. Found as the open stays are, a set built once per
+# statement: the people inside through their index, each one's latest entry through the index of
+# entries on foot by holder (migration 44). Not NULL for one inside with no entry kept (0, no
+# record's id): NOT IN a set holding NULL is never true.
+_NOT_AN_ENTRY_OF_SOMEONE_INSIDE = """a.id NOT IN (
+    SELECT coalesce((SELECT max(e.id) FROM access_log e INDEXED BY access_log_entries_on_foot
+            WHERE e.holder_kind = substr(p.subject, 1, instr(p.subject, ':') - 1)
+              AND e.holder_id = CAST(substr(p.subject, instr(p.subject, ':') + 1) AS INTEGER)
+              AND e.admitted = 1 AND e.lane_type = 'pedestrian' AND e.direction = 'entrance'), 0)
+    FROM presence p INDEXED BY presence_inside WHERE p.inside = 1)"""
+
 # Oldest first by time, through the time index: a batch reads only records older than the cutoff
 # (those still kept, undelivered or an open stay's entry, and the batch). In id order SQLite walked
 # the log by rowid up to its newest record, so an hourly pass with nothing due (most hours: only the
@@ -57,12 +75,13 @@ _NOT_AN_OPEN_ENTRY = """a.event_id NOT IN (
 _DELIVERED = f"""
 SELECT a.id, a.event_id FROM access_log a INDEXED BY access_log_at JOIN outbox o ON o.event_id = a.event_id
 WHERE o.sent_at IS NOT NULL AND o.sent_at < :cutoff AND a.at < :cutoff AND {_not_newest("access_log", "a")}
-AND {_NOT_AN_OPEN_ENTRY}
+AND {_NOT_AN_OPEN_ENTRY} AND {_NOT_AN_ENTRY_OF_SOMEONE_INSIDE}
 ORDER BY a.at, a.id LIMIT :batch
 """
 _OLD = f"""
 SELECT a.id, a.event_id FROM access_log a INDEXED BY access_log_at
-WHERE a.at < :cutoff AND {_not_newest("access_log", "a")} AND {_NOT_AN_OPEN_ENTRY}
+WHERE a.at < :cutoff AND {_not_newest("access_log", "a")}
+AND {_NOT_AN_OPEN_ENTRY} AND {_NOT_AN_ENTRY_OF_SOMEONE_INSIDE}
 ORDER BY a.at, a.id LIMIT :batch
 """
 
@@ -75,6 +94,14 @@ _NAMING_ACCESS_RECORDS = (
     ("plate_corrections", "event_id"),
     ("let_outs_by_hand", "held_event"),
 )
+
+# What an exit door remembers of a card or QR struck off (schema migration 44, lookup.py
+# _struck_off_on_foot) goes with the access records of its time, through its index on that time.
+_FORGOTTEN_STRUCK_OFF = """
+DELETE FROM struck_off_on_foot WHERE (kind, value) IN (
+    SELECT kind, value FROM struck_off_on_foot INDEXED BY struck_off_on_foot_at
+    WHERE at < :cutoff LIMIT :batch)
+"""
 
 
 def prune_access_records(
@@ -92,6 +119,7 @@ def prune_access_records(
             conn.executemany("DELETE FROM access_log WHERE id = ?", [(r[0],) for r in rows])
             for table, column in _NAMING_ACCESS_RECORDS:
                 conn.executemany(f"DELETE FROM {table} WHERE {column} = ?", [(r[1],) for r in rows])
+        conn.execute(_FORGOTTEN_STRUCK_OFF, {"cutoff": cutoff, "batch": batch})
         # Other upstream messages (alarms, payments, reports) once delivered need no local copy;
         # without MQTT none is ever delivered, and one queued before the cutoff has had its time.
         done = "sent_at IS NOT NULL AND sent_at < ?" if upstream else "created_at < ?"

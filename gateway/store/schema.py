@@ -1282,6 +1282,51 @@ MIGRATIONS: list[str] = [
     CREATE INDEX audit_at ON audit(at);
     CREATE INDEX patrol_rounds_due ON patrol_rounds(due_at);
     """,
+    # A card or QR struck off the register, with the holder it had then and that holder's latest
+    # admitted entry on foot on it (gateway/store/lookup.py _struck_off_on_foot): an exit door lets
+    # it out as that holder once the register has forgotten them too (a resident deleted while at
+    # home, a pass withdrawn while its visitor was in), and only as that holder. Read from the log
+    # by whoever had entered on it last, a card handed back and issued to another resident let
+    # that resident out as the one who held it before; a lost card struck off alone walked its
+    # owner, at home, out of the people inside. Kept by a trigger, so every path that strikes a
+    # credential off is covered (an admin, the central server, retention of a visitor's pass); a
+    # card or QR struck off again is remembered as it was then, and forgotten where its holder
+    # never entered on it. Remembered as long as access records are kept (retention.py
+    # prune_access_records, by `at`, the box's clock as the trigger reads it).
+    # And the latest admitted entry on foot of each person recorded inside on foot, found by holder
+    # through its own index, for retention to keep it (as it keeps an open stay's entry) until they
+    # leave or are struck off: a resident at home longer than access records are kept, then
+    # deleted, was kept in at the exit door, his only entry on foot deleted. People inside are
+    # found through their own index too. The indexes' WHERE must stay word for word what the
+    # queries say, for SQLite to use them.
+    f"""
+    CREATE TABLE struck_off_on_foot (
+        kind TEXT NOT NULL,
+        value TEXT NOT NULL,
+        holder_kind TEXT NOT NULL,
+        holder_id INTEGER NOT NULL,
+        entry_id INTEGER NOT NULL,
+        at TEXT NOT NULL,
+        PRIMARY KEY (kind, value)
+    ) WITHOUT ROWID;
+    CREATE INDEX struck_off_on_foot_at ON struck_off_on_foot(at);
+    CREATE TRIGGER struck_off_on_foot_remembered AFTER DELETE ON credentials
+    WHEN OLD.kind IN ('card', 'qr')
+    BEGIN
+        DELETE FROM struck_off_on_foot WHERE kind = OLD.kind AND value = OLD.value;
+        INSERT INTO struck_off_on_foot (kind, value, holder_kind, holder_id, entry_id, at)
+        SELECT a.kind, a.value, a.holder_kind, a.holder_id, a.id, {_NOW} FROM access_log a
+        WHERE a.kind = OLD.kind AND a.value = OLD.value AND a.admitted = 1 AND a.lane_type = 'pedestrian'
+          AND a.direction = 'entrance'
+          AND CASE WHEN OLD.resident_id IS NOT NULL
+              THEN a.holder_kind = 'resident' AND a.holder_id = OLD.resident_id
+              ELSE a.holder_kind != 'resident' AND a.holder_id = OLD.pass_id END
+        ORDER BY a.id DESC LIMIT 1;
+    END;
+    CREATE INDEX access_log_entries_on_foot ON access_log(holder_kind, holder_id)
+    WHERE admitted = 1 AND lane_type = 'pedestrian' AND direction = 'entrance';
+    CREATE INDEX presence_inside ON presence(subject) WHERE inside = 1;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
