@@ -46,7 +46,7 @@ from gateway.runtime.plate_match import RegisteredPlates
 from gateway.runtime.texts import display_lines, fault_lines
 from gateway.runtime.worker import Checkpointer, DecisionWorker, Job
 from gateway.site import Site
-from gateway.store.database import DB_NAME, begin_immediate, open_database
+from gateway.store.database import DB_NAME, begin_immediate, date_in_site_zone, open_database
 from gateway.store.lanes import modes_on_record
 from gateway.store.lookup import car_unknown, lookup, stay_open, subject_of
 from gateway.store.record import car_of_pass, write_event
@@ -80,6 +80,7 @@ class Gateway:
         start_room = _room_to_start(cfg)
         self.db = open_database(self.db_path, sync=cfg.storage.sync)
         self.conn: sqlite3.Connection = self.db.conn
+        date_in_site_zone(self.conn, self.site.tz)  # what a migration queued in UTC, before it goes up
         self.secrets = Secrets.load_or_create(self.data_dir)
         self._waiting = WaitingRecords(self.data_dir)
         # Looked up when called: a test may wrap decide_batch.

@@ -12,12 +12,14 @@ import time
 from collections.abc import Iterator
 from contextlib import closing, contextmanager, suppress
 from dataclasses import dataclass
+from datetime import tzinfo
 from pathlib import Path
 from typing import Literal
 
 from gateway.errors import GatewayError, StorageError
 from gateway.runtime import systemd
-from gateway.store.schema import MIGRATIONS, SCHEMA_VERSION
+from gateway.store.schema import DATED_IN_UTC, MIGRATIONS, SCHEMA_VERSION
+from gateway.timefmt import local_iso
 
 log = logging.getLogger(__name__)
 
@@ -253,6 +255,33 @@ def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
             with suppress(sqlite3.Error):
                 conn.execute("ROLLBACK")
         raise
+
+
+_DATED_IN_UTC = "SELECT value FROM config_seen WHERE key = ?"
+
+
+def date_in_site_zone(conn: sqlite3.Connection, tz: tzinfo) -> None:
+    """The records a migration queued dated in UTC (schema.py DATED_IN_UTC: SQL knows no site
+    zone) given the site's offset, as docs/mqtt.md promises every record's `at`: by the gateway
+    as it opens the database, before its uplink sends anything. Once: their list goes in the
+    transaction that dates them (a second run would leave each instant as it is, in the same zone)."""
+    if conn.execute(_DATED_IN_UTC, (DATED_IN_UTC,)).fetchone() is None:
+        return  # the usual start: nothing to date, and no write lock taken for it
+    with transaction(conn):
+        found = conn.execute(_DATED_IN_UTC, (DATED_IN_UTC,)).fetchone()
+        if found is None:
+            return
+        rows = conn.execute(
+            "SELECT seq, json_extract(payload, '$.at') FROM outbox "
+            "WHERE event_id IN (SELECT value FROM json_each(?))",
+            (found[0],),
+        ).fetchall()
+        conn.executemany(
+            "UPDATE outbox SET payload = json_set(payload, '$.at', ?) WHERE seq = ?",
+            [(local_iso(at, tz), seq) for seq, at in rows],
+        )
+        conn.execute("DELETE FROM config_seen WHERE key = ?", (DATED_IN_UTC,))
+    log.info("dated %d record(s) the schema upgrade queued in the site's offset", len(rows))
 
 
 def _migrate(conn: sqlite3.Connection, version: int, path: Path, until: int = SCHEMA_VERSION) -> None:

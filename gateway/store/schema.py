@@ -183,11 +183,13 @@ _EVENT_ID_42 = (
     "|| '-' || substr('89ab', 1 + abs(random() % 4), 1) || substr(hex(randomblob(2)), 2) "
     "|| '-' || hex(randomblob(6)))"
 )
-# Migration 42's: a re-entry charge `r`'s time as its records went up, in the site's offset: that of
-# the decision that wrote it (its access record, kept until delivered), else its stored UTC time.
-_SENT_AT_42 = (
-    "coalesce((SELECT json_extract(o.payload, '$.at') FROM outbox o WHERE o.event_id = r.event_id), r.at)"
-)
+# Migration 42's records are dated at the re-entry charge's own time (`at`: the re-entry, or the
+# guard's opening that let its car out by hand, whose event_id is the hold's decision), as
+# carry_reentry dates those it writes. SQL knows no site zone: they are queued with that UTC text
+# and their event ids kept under this config_seen key; the gateway, opening the database with the
+# site's config, gives them the site's offset before anything goes up (gateway/store/database.py
+# date_in_site_zone), as docs/mqtt.md promises every record's `at`.
+DATED_IN_UTC = "records_dated_in_utc"
 
 
 MIGRATIONS: list[str] = [
@@ -1187,10 +1189,11 @@ MIGRATIONS: list[str] = [
     # as a payment settles carried charges whole, oldest first, and the car was asked it again. Each
     # such charge is mended as gateway/store/parking.py carry_reentry now writes one: the payments
     # settle the car's older charges still owed, oldest first, each one whole, as far as they pay
-    # (at the re-entry's time, naming its decision); what of them did so is kept on them
+    # (at the re-entry charge's time, naming its decision); what of them did so is kept on them
     # (carried_fen, from the first payment on); and the charge is at least what is left of them (no
     # refund). Each charge settled goes upstream settled, and the mended charge with its figures
-    # (`"change": "repaired"`, docs/mqtt.md), with an audit row (`gateway charge.repair`). One
+    # (`"change": "repaired"`, docs/mqtt.md), dated at the charge's own time in the site's offset
+    # once the gateway starts (DATED_IN_UTC), with an audit row (`gateway charge.repair`). One
     # charge after the other, oldest first, by a trigger on a work table: a later re-entry's
     # payments paid what the earlier one's mending leaves owed.
     f"""
@@ -1236,7 +1239,7 @@ MIGRATIONS: list[str] = [
         WHERE id = NEW.charge_id;
         INSERT INTO outbox (event_id, topic, payload, created_at)
         SELECT s.event_id, 'charge', json_object(
-            'v', 1, 'type', 'charge', 'event_id', s.event_id, 'at', {_SENT_AT_42}, 'change', 'settled',
+            'v', 1, 'type', 'charge', 'event_id', s.event_id, 'at', r.at, 'change', 'settled',
             'charge_id', c.id, 'kind', c.kind, 'plate', c.plate, 'amount_fen', c.amount_fen,
             'paid_fen', c.amount_fen - s.owed_fen, 'owed_fen', s.owed_fen, 'settled', json('true'),
             'access_event_id', r.event_id), {_NOW}
@@ -1244,7 +1247,7 @@ MIGRATIONS: list[str] = [
         WHERE s.reentry_id = NEW.charge_id ORDER BY c.at, c.id;
         INSERT INTO outbox (event_id, topic, payload, created_at)
         SELECT NEW.event_id, 'charge', json_object(
-            'v', 1, 'type', 'charge', 'event_id', NEW.event_id, 'at', {_SENT_AT_42}, 'change', 'repaired',
+            'v', 1, 'type', 'charge', 'event_id', NEW.event_id, 'at', r.at, 'change', 'repaired',
             'charge_id', r.id, 'kind', r.kind, 'plate', r.plate, 'stay_id', r.stay_id,
             'amount_fen', r.amount_fen, 'paid_fen', {_paid_to_42("r.id")},
             'owed_fen', r.amount_fen - {_paid_to_42("r.id")}, 'settled', json('false'),
@@ -1262,6 +1265,11 @@ MIGRATIONS: list[str] = [
     SELECT c.id, {_EVENT_ID_42} FROM charges c
     WHERE c.kind = 'reentry' AND c.settled_at IS NULL AND c.voided_at IS NULL AND {_OWED_42} < 0
     ORDER BY c.id;
+    INSERT INTO config_seen (key, value, first_seen)
+    SELECT '{DATED_IN_UTC}', event_ids, {_NOW} FROM (
+        SELECT json_group_array(event_id) AS event_ids FROM (
+            SELECT event_id FROM reentry_settles UNION ALL SELECT event_id FROM reentry_repairs))
+    WHERE event_ids != '[]';
     DROP TRIGGER temp.reentry_repair;
     DROP TABLE temp.reentry_repairs;
     DROP TABLE temp.reentry_settles;
