@@ -1,8 +1,9 @@
 """Device urls as they may be shown: in a log line, a device's last error, a config error.
 
-A camera url carries its password (rtsp://admin:secret@host/...), or an MJPEG camera's in its
-query (http://host/videostream.cgi?user=admin&pwd=secret). Shown anywhere, the password becomes
-***; the user name stays, as it helps to find which camera is meant. The gateway imports from the
+A camera url carries its password (rtsp://admin:secret@host/...), an MJPEG camera's in its
+query (http://host/videostream.cgi?user=admin&pwd=secret), or a Xiongmai (XMEye) camera's in its
+path (rtsp://host/user=admin_password=secret_channel=1_stream=0.sdp). Shown anywhere, the password
+becomes ***; the user name stays, as it helps to find which camera is meant. The gateway imports from the
 drivers, never the other way round, so this lives here for both to use, with the words that say a
 name holds a secret (a query parameter here, a config key there).
 """
@@ -18,22 +19,44 @@ _USER_AT = re.compile(r"[A-Za-z0-9_.+\-]+:\S*@\S*")
 # An IP address and port: never a user name and password, which `user:` with no '@' may be.
 _IP_AND_PORT = re.compile(r"(\d{1,3}(\.\d{1,3}){3}|\[[0-9A-Fa-f:.]+\]):\d{1,5}")
 # A query parameter, `name=value`, after the '?' or between '&' or ';'. Its value runs to the next
-# parameter or the fragment; in a message, to the next space (a quote after it hidden too).
-_PARAMETER = re.compile(r"(?<=[?&;])([^=&;#?/\s]+)=([^&;#\s]*)")
+# parameter or the fragment: in a url given whole, spaces included (a password typed with one); in
+# a message, to the next space (a quote after it hidden too).
+_QUERY_NAME = r"(?<=[?&;])([^=&;#?/\s]+)="
+_QUERY_IN_URL = re.compile(_QUERY_NAME + r"([^&;#]*)")
+_QUERY_IN_TEXT = re.compile(_QUERY_NAME + r"([^&;#\s]*)")
+# A parameter in the path, after a '/' or a '_', as Xiongmai (XMEye) cameras and NVRs take their
+# login: /user=admin_password=..._channel=1_stream=0.sdp. Its value runs to the next `_name=`, '&'
+# or '?' (a password holding '_' hidden whole); in a message, to the next space too.
+_PATH_NAME = r"(?<=[/_])([A-Za-z][A-Za-z0-9]*)="
+_PATH_IN_URL = re.compile(_PATH_NAME + r"(.*?)(?=_[A-Za-z][A-Za-z0-9]*=|[&?]|$)")
+_PATH_IN_TEXT = re.compile(_PATH_NAME + r"(.*?)(?=_[A-Za-z][A-Za-z0-9]*=|[&?\s]|$)")
 
-# Words of a name that say its value is a secret, or was typed as one: a url's query parameter
-# (pwd, auth) or a config key (password_file: the password itself typed into it is what it would
-# show). Whole words (split at _ and -), so that anti_passback is no password; the longer ones
-# anywhere in it (mqttpassword; loginpas, as Foscam's CGI names the password).
-SECRET_WORDS = frozenset({"pass", "pwd", "pw", "key", "keys", "private", "auth"})
+# Words of a name that say its value is a secret, or was typed as one: a url's parameter (pwd) or
+# a config key (password_file: the password itself typed into it is what it would show). Whole
+# words (split at _ and -), so that anti_passback is no password; the longer ones anywhere in it
+# (mqttpassword; loginpas, as Foscam's CGI names the password).
+SECRET_WORDS = frozenset({"pass", "pwd", "pw", "key", "keys", "private"})
 SECRET_PARTS = ("password", "passwd", "passphrase", "secret", "token", "apikey", "credential", "loginpas")
+# A secret as a url's parameter (?auth=..., &basic_auth=...), but a config key's word for settings
+# about the login (auth_retry_s, the wait after the broker refused it): there, only the whole name.
+PARAMETER_SECRET_WORDS = frozenset({"auth"})
 
 
 def is_secret_name(name: str) -> bool:
-    """Whether a name (a query parameter, a config key) says that its value is a password, key or token."""
+    """Whether a config key (or any name) says that its value is a password, key or token."""
     lowered = name.lower()
     words = re.split(r"[^a-z0-9]+", lowered)
-    return any(word in SECRET_WORDS for word in words) or any(part in lowered for part in SECRET_PARTS)
+    return (
+        any(word in SECRET_WORDS for word in words)
+        or any(part in lowered for part in SECRET_PARTS)
+        or lowered in PARAMETER_SECRET_WORDS
+    )
+
+
+def is_secret_parameter(name: str) -> bool:
+    """Whether a url's parameter (in its query or its path) says that its value is a secret."""
+    words = re.split(r"[^a-z0-9]+", name.lower())
+    return is_secret_name(name) or any(word in PARAMETER_SECRET_WORDS for word in words)
 
 
 def redact_url(url: str) -> str:
@@ -44,8 +67,9 @@ def redact_url(url: str) -> str:
     '#' too (see _authority). A url typed with a slash lost (rtsp:/admin:pw@host) or without its
     scheme (admin:pw@host:554/..., as a camera's web page shows it) is the one a config error
     prints: its password is hidden as well, and `url` is taken as one value, so a password
-    holding a space is hidden whole. The value of a query parameter named as a secret is hidden
-    too: http://host/videostream.cgi?user=admin&pwd=*** (see _secret_parameters_hidden).
+    holding a space is hidden whole. The value of a parameter named as a secret, in the query or
+    the path, is hidden too, spaces included: http://host/videostream.cgi?user=admin&pwd=***,
+    rtsp://host/user=admin_password=***_channel=1 (see _secret_parameters_hidden).
     """
     head = _HEAD.match(url)
     masked = _masked(url, head.end() if head else 0)
@@ -53,15 +77,22 @@ def redact_url(url: str) -> str:
         # Not a scheme's slash after all (admin:/pw@host), or a scheme with no user: better the
         # whole of it taken as the user information than a password shown.
         masked = _masked(url, 0)
-    return _secret_parameters_hidden(url if masked is None else masked)
+    return _secret_parameters_hidden(url if masked is None else masked, whole_url=True)
 
 
-def _secret_parameters_hidden(text: str) -> str:
-    """`text` with the value of every query parameter whose name says secret (pwd, password, token,
-    auth, api_key: is_secret_name) replaced by ***; the others (user, channel) kept, as they say
-    which camera is meant. Run once the user information is hidden, as a '?' in a password would
-    otherwise be taken for the query's."""
-    return _PARAMETER.sub(lambda m: f"{m.group(1)}=***" if is_secret_name(m.group(1)) else m.group(0), text)
+def _secret_parameters_hidden(text: str, whole_url: bool = False) -> str:
+    """`text` with the value of every parameter, in a query or a path, whose name says secret (pwd,
+    password, token, auth, api_key: is_secret_parameter) replaced by ***; the others (user, channel)
+    kept, as they say which camera is meant. `whole_url`: `text` is one url, its values running
+    across spaces. Run once the user information is hidden, as a '?' in a password would otherwise
+    be taken for the query's."""
+    query, path = (_QUERY_IN_URL, _PATH_IN_URL) if whole_url else (_QUERY_IN_TEXT, _PATH_IN_TEXT)
+    return path.sub(_secret_hidden, query.sub(_secret_hidden, text))
+
+
+def _secret_hidden(parameter: re.Match[str]) -> str:
+    name = parameter.group(1)
+    return f"{name}=***" if is_secret_parameter(name) else parameter.group(0)
 
 
 def _masked(url: str, start: int) -> str | None:
@@ -96,7 +127,7 @@ def _authority(rest: str) -> str:
 
 def redact_urls(text: str) -> str:
     """`text` with the password of every url in it replaced by ***: whatever precedes a
-    `user:password@`, a scheme, a mistyped one or none, and the value of a secret's query parameter
-    (?user=admin&pwd=***). (A password holding a space cannot be told from the words around it in
-    a message; redact_url, given the url alone, hides it whole.)"""
+    `user:password@`, a scheme, a mistyped one or none, and the value of a secret's parameter
+    (?user=admin&pwd=***, /user=admin_password=***_channel=1). (A password holding a space cannot
+    be told from the words around it in a message; redact_url, given the url alone, hides it whole.)"""
     return _secret_parameters_hidden(_USER_AT.sub(lambda m: redact_url(m.group(0)), text))

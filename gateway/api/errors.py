@@ -141,8 +141,9 @@ def install_error_handlers(app: FastAPI) -> None:
         field = _field_left_short(first)
         if field in FIELDS_WITH_CODES:
             code, fix = FIELDS_WITH_CODES[field]
+            # A required field left out ("missing") has no least of its own: one character.
             least = first.get("ctx", {}).get("min_length") or 1
-            said = f"{fix}, in {least} characters or more"
+            said = f"{fix}, in {_characters(least)} or more"
             body = error_body(code, message, said, [field], {"least": least})
             return JSONResponse(body, status_code=422)
         return JSONResponse(error_body("invalid_request", message, SCHEMA_FIX), status_code=422)
@@ -151,8 +152,14 @@ def install_error_handlers(app: FastAPI) -> None:
 # A field of a request's body left empty or too short that the pages word on its own, as the route
 # checking it further says it: a reason of one character for 登记场内车辆 or 已离场 is told to be the
 # reason (请填写原因，至少 2 个字: the error's `least`), not "something typed is not valid" naming no field.
+# A field that takes more than one character is declared with the default "" and validate_default, so
+# that one left out is too short, with its least, rather than "missing" with none (told 1, then refused).
 FIELDS_WITH_CODES = {"reason": ("reason_required", "say why")}
 _LEFT_SHORT = {"missing", "string_too_short"}
+
+
+def _characters(count: int) -> str:
+    return f"{count} character" if count == 1 else f"{count} characters"
 
 
 def _field_left_short(error: Mapping[str, Any]) -> str | None:

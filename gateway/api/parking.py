@@ -98,8 +98,13 @@ class LanePayment(Payment):
 
 
 class Closing(BaseModel):
+    # Left out, it is "" and too short (validate_default): refused saying its least, 2 (errors._invalid).
     reason: str = Field(
-        min_length=2, max_length=200, description="Why: e.g. car left while the camera was down."
+        "",
+        min_length=2,
+        max_length=200,
+        validate_default=True,
+        description="Why, in 2 to 200 characters: e.g. car left while the camera was down.",
     )
     actor: str = Field("", max_length=40)
 
@@ -131,8 +136,13 @@ class Inside(BaseModel):
         description="When it came in, in the site's time (YYYY-MM-DD HH:MM); empty: now. Never in the "
         "future.",
     )
+    # Left out, it is "" and too short (validate_default): refused saying its least, 2 (errors._invalid).
     reason: str = Field(
-        min_length=2, max_length=200, description="Why: e.g. parked before the gateway; camera down at entry."
+        "",
+        min_length=2,
+        max_length=200,
+        validate_default=True,
+        description="Why, in 2 to 200 characters: e.g. parked before the gateway; camera down at entry.",
     )
     actor: str = Field("", max_length=40)
 

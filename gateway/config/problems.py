@@ -57,7 +57,8 @@ class ConfigError(Exception):
 
 def names_a_secret(path: Loc) -> bool:
     """Whether the key at `path` (its last name) says that its value is a password, key or token:
-    the words a camera url's query is hidden by too (drivers.urls.is_secret_name)."""
+    the words a camera url's parameter is hidden by too (drivers.urls.is_secret_name), but `auth`
+    only as the whole name, as auth_retry_s is a delay."""
     name = next((str(part) for part in reversed(path) if isinstance(part, str)), "")
     return is_secret_name(name)
 

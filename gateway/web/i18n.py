@@ -527,7 +527,8 @@ TEXTS: dict[str, tuple[str, str]] = {
         "The record has this plate already; nothing changed: type the plate as it is on the car",
     ),
     "err.nothing_to_find": ("请输入手机号或身份证号", "Type a phone or an ID number"),
-    "err.reason_required": ("请填写原因，至少 {least} 个字", "Give a reason, {least} characters or more"),
+    # {least} is 1 or 2 (the error's least): worded to read right for both.
+    "err.reason_required": ("请填写原因，至少 {least} 个字", "Give a reason, {least} or more characters"),
     "err.bad_password": ("当前密码不正确", "The current password is wrong"),
     "err.weak_password": (
         "密码太弱：至少8位，且不能与用户名相同",

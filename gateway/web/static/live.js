@@ -288,7 +288,9 @@
   // again ("event <id>"), that car's one decision; one per lane a plate is typed at ("lane <id>"),
   // for RETRY_MS: later, the same plate there is a car come again. The gateway compares plates as
   // the lane takes them: a key sent with another plate is refused (idempotency_mismatch), and
-  // that other decision goes again with a key of its own.
+  // that other decision goes again with a key of its own. A car with no plate is never "the same
+  // plate": every one sends the same request, so a key kept for the next tap would answer a second
+  // car with the first one's ticket, and give it none (withoutPlate).
   const RETRY_MS = 2 * 60 * 1000;
   const decisionKeys = new Map();  // what -> {key, until}
   function decisionKey(what) {
@@ -299,16 +301,38 @@
     return key;
   }
   async function decidedOnce(laneId, body, what) {
-    const send = () => api("POST", `/api/lanes/${laneId}/plate`, body, { "Idempotency-Key": decisionKey(what) });
+    const once = () => api("POST", `/api/lanes/${laneId}/plate`, body, { "Idempotency-Key": decisionKey(what) });
+    const withoutPlate = asksNoPlate(body);
+    const send = withoutPlate ? () => againIfLost(once) : once;
     let ev;
-    try { ev = await send(); } catch (err) {
-      if (err.code !== "idempotency_mismatch") throw err;
-      decisionKeys.delete(what);
-      ev = await send();
+    try {
+      try { ev = await send(); } catch (err) {
+        if (err.code !== "idempotency_mismatch") throw err;
+        decisionKeys.delete(what);
+        ev = await send();
+      }
+    } catch (err) {
+      if (withoutPlate) decisionKeys.delete(what);  // the next tap is another car
+      throw err;
     }
     decisionKeys.delete(what);
     return ev;
   }
+  // A car with no plate: its key lives for one try and, its answer lost on the Wi-Fi (or late,
+  // still_saving), one more sent by the page a second later: that car's decision, answered again
+  // if the lane made it. Never for a new tap, which may be the next car with no plate.
+  const ANSWER_LOST = new Set(["network", "still_saving"]);
+  const RETRY_LOST_MS = 1000;
+  async function againIfLost(send) {
+    try { return await send(); } catch (err) {
+      if (!ANSWER_LOST.has(err.code)) throw err;
+      await new Promise((resolve) => setTimeout(resolve, RETRY_LOST_MS));
+      return send();
+    }
+  }
+  // As the gateway reads a car with no plate (gateway/core/tickets.py NO_PLATE_WORDS): tapped, or typed.
+  const NO_PLATE_WORDS = ["无牌", "无牌车", "无车牌"];
+  const asksNoPlate = (body) => Boolean(body.no_plate) || NO_PLATE_WORDS.includes((body.plate || "").replace(/\s/g, ""));
   const typedBody = (answer) => {
     const body = answer.noPlate ? { no_plate: true } : { plate: answer.text };
     if (answer.vehicleClass) body.vehicle_class = answer.vehicleClass;
