@@ -5,10 +5,19 @@ from __future__ import annotations
 from typing import Any
 
 import httpx2
+from playwright.sync_api import expect
 
 from tests.ui.conftest import Site, bearer
 from tests.ui.test_guard_browser import LANDSCAPE, browser, page_at, pytestmark  # noqa: F401
 from tests.ui.words_helpers import bad_toast, english_in, own_site  # noqa: F401
+
+
+def live_page(chromium: Any, url: str) -> Any:
+    """The live page once its script has run (the exit's status filled in by its stream): a tap on
+    输入车牌 before then opened no dialog on a loaded machine (one run of the whole suite)."""
+    page = page_at(chromium, url, LANDSCAPE)
+    expect(page.locator("#lane-car-out [data-status]")).not_to_have_text("")
+    return page
 
 
 def test_a_ticket_typed_wrong_at_the_exit_is_told_in_chinese(
@@ -25,7 +34,7 @@ def test_a_ticket_typed_wrong_at_the_exit_is_told_in_chinese(
     assert came.status_code == 200, came.text
     ticket = came.json()["plate"]
     day = ticket.split("-")[1]
-    page = page_at(browser, url, LANDSCAPE)
+    page = live_page(browser, url)
     page.click("#lane-car-out [data-type-plate]")
     page.wait_for_selector("#plate-dialog[open]")
     page.fill("#plate-input", f"{day}-1")
@@ -45,7 +54,7 @@ def test_no_plate_typed_at_the_exit_is_told_in_chinese_naming_the_tickets(
     guard = bearer(site.guard_token)
     came = httpx2.post(f"{url}/api/lanes/car-in/plate", json={"no_plate": True}, headers=guard)
     ticket = came.json()["plate"]
-    page = page_at(browser, url, LANDSCAPE)
+    page = live_page(browser, url)
     page.click("#lane-car-out [data-type-plate]")
     page.wait_for_selector("#plate-dialog[open]")
     page.fill("#plate-input", "无牌车")
@@ -60,7 +69,7 @@ def test_the_english_page_names_the_tickets_in_english(
 ) -> None:
     """No car with no plate inside: the page says so, rather than an empty list."""
     _, url = own_site
-    page = page_at(browser, url, LANDSCAPE)
+    page = live_page(browser, url)
     page.click("[data-lang=en]")
     page.wait_for_selector("#nav-live >> text=Live lanes")
     page.click("#lane-car-out [data-type-plate]")
