@@ -414,6 +414,12 @@ def _older_stays(conn: sqlite3.Connection, first: First, older: Mapping[int, Sta
     return moved + _older_payments(conn, first, older, step)
 
 
+# The booth's payments are taken on no lane of the site's (gateway/parking/service.py prepay).
+_BOOTH = "booth"
+# Of the stays inside as the box booted (a JSON list of ids), those still open.
+_STILL_INSIDE = "SELECT id FROM stays WHERE id IN (SELECT value FROM json_each(?)) AND exited_at IS NULL"
+
+
 def _older_payments(
     conn: sqlite3.Connection, first: First, older: Mapping[int, StayTimes], step: Step
 ) -> int:
@@ -423,8 +429,12 @@ def _older_payments(
     (_payment_redated) count the money on the day it was taken. What the fee was worked out to
     (`fee_until`) stays: the stale clock's quote paid for the car's true entry up to that time, and
     the rest of its stay is owed from there. Found among this boot's payments (by id: BOOT_TABLES)
-    by their stay; those of this boot's own stays move with the stay (_stays)."""
-    where = "id >= ? AND stay_id IN (SELECT value FROM json_each(?))"
+    by their stay; those of this boot's own stays move with the stay (_stays). Only the booth's,
+    and only while the car is still inside (as _older_stays): a fee taken at an exit lane, and any
+    payment of a car that has left since, stays with the exit and the charge it settled, dated on
+    the clock they are (moved alone, Saturday had a charge settled with no money and Monday money
+    for no charge)."""
+    where = f"id >= ? AND lane = '{_BOOTH}' AND stay_id IN ({_STILL_INSIDE})"
     args = (first["payments"], json.dumps(list(older)))
     return _move_rows(conn, "payments", where, args, ("at",), step, _payment_redated)
 

@@ -8,8 +8,8 @@ the retention period, and with it every outbox row (of any kind) queued before t
 ever send them, and a record kept past its retention is what the retention setting forbids.
 
 The entry record of a stay still open is kept until the stay closes (_NOT_AN_OPEN_ENTRY), and a
-person's latest entry on foot while they are recorded inside on foot
-(_NOT_AN_ENTRY_OF_SOMEONE_INSIDE). Closed alarms and patrol taps and rounds go with access records
+person's latest entry on foot on each of their cards and QRs while they are recorded inside on
+foot (_NOT_AN_ENTRY_OF_SOMEONE_INSIDE). Closed alarms and patrol taps and rounds go with access records
 (by their own age; patrol taps and rounds not while the patrol check still looks back at them: the
 caller's cutoff); the audit trail after
 `retention.audit_days`, from its start, never its last 180 days (the database refuses).
@@ -51,21 +51,37 @@ def _not_newest(table: str, alias: str = "") -> str:
 _NOT_AN_OPEN_ENTRY = """a.event_id NOT IN (
     SELECT entry_event FROM stays WHERE exited_at IS NULL AND entry_event IS NOT NULL)"""
 
-# The latest admitted entry on foot of each person recorded inside on foot is kept, however old,
-# as an open stay's entry is: when the register strikes them off while they are at home, the exit
-# door lets them out as the holder that entry let in (schema migration 44 remembers it then,
-# gateway/store/lookup.py _struck_off_on_foot); deleted first, a resident at home longer than
-# access records are kept and then deleted was kept in at the exit door. Once they leave, or are
-# struck off, the next pass deletes it. Found as the open stays are, a set built once per
-# statement: the people inside through their index, each one's latest entry through the index of
-# entries on foot by holder (migration 44). Not NULL for one inside with no entry kept (0, no
-# record's id): NOT IN a set holding NULL is never true.
+# Of each card or QR held by a person recorded inside on foot, that person's latest admitted entry
+# on foot on it is kept, however old, as an open stay's entry is: when the register strikes the
+# card off while they are at home, the exit door lets them out as the holder that entry let in
+# (schema migration 44 remembers it then, read by card and holder as here, gateway/store/lookup.py
+# _struck_off_on_foot); deleted first, a resident at home longer than access records are kept and
+# then deleted was kept in at the exit door. Kept by card, not by person: a household's two cards
+# on one resident's record are one presence, and kept only the later entry of the two, the husband
+# deleted with his household was shut in on his own card. Once they leave, or are struck off, the
+# next pass deletes it. Found as the open stays are, a set built once per statement: the people
+# inside through their index, their cards through the register's indexes by holder, each card's
+# latest entry by them through the index of passages on foot by credential (migration 38), from
+# its newest back (a card's latest passages are its holder's). Not NULL for a card with no entry
+# kept (0, no record's id): NOT IN a set holding NULL is never true.
 _NOT_AN_ENTRY_OF_SOMEONE_INSIDE = """a.id NOT IN (
-    SELECT coalesce((SELECT max(e.id) FROM access_log e INDEXED BY access_log_entries_on_foot
-            WHERE e.holder_kind = substr(p.subject, 1, instr(p.subject, ':') - 1)
-              AND e.holder_id = CAST(substr(p.subject, instr(p.subject, ':') + 1) AS INTEGER)
-              AND e.admitted = 1 AND e.lane_type = 'pedestrian' AND e.direction = 'entrance'), 0)
-    FROM presence p INDEXED BY presence_inside WHERE p.inside = 1)"""
+    WITH inside(holder_kind, holder_id) AS NOT MATERIALIZED (
+        SELECT substr(p.subject, 1, instr(p.subject, ':') - 1),
+            CAST(substr(p.subject, instr(p.subject, ':') + 1) AS INTEGER)
+        FROM presence p INDEXED BY presence_inside WHERE p.inside = 1),
+    held(kind, value, holder_kind, holder_id) AS (
+        SELECT c.kind, c.value, i.holder_kind, i.holder_id
+        FROM inside i JOIN credentials c INDEXED BY credentials_resident ON c.resident_id = i.holder_id
+        WHERE i.holder_kind = 'resident'
+        UNION ALL
+        SELECT c.kind, c.value, i.holder_kind, i.holder_id
+        FROM inside i JOIN credentials c INDEXED BY credentials_pass ON c.pass_id = i.holder_id
+        WHERE i.holder_kind IN ('visitor', 'contractor'))
+    SELECT coalesce((SELECT e.id FROM access_log e INDEXED BY access_log_on_foot
+            WHERE e.kind = h.kind AND e.value = h.value AND e.admitted = 1 AND e.lane_type = 'pedestrian'
+              AND e.direction = 'entrance' AND e.holder_kind = h.holder_kind AND e.holder_id = h.holder_id
+            ORDER BY e.id DESC LIMIT 1), 0)
+    FROM held h WHERE h.kind IN ('card', 'qr'))"""
 
 # Oldest first by time, through the time index: a batch reads only records older than the cutoff
 # (those still kept, undelivered or an open stay's entry, and the batch). In id order SQLite walked

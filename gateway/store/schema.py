@@ -192,6 +192,43 @@ _EVENT_ID_42 = (
 DATED_IN_UTC = "records_dated_in_utc"
 
 
+# Migration 44: the cards and QRs struck off under an older release whose holder the register has
+# forgotten too (a resident deleted while at home, a pass withdrawn while its visitor was in),
+# remembered as the trigger would have been: the holder of the latest admitted entry on foot on
+# each, whom that release's exit door let out. Without them, one deleted at home before the
+# upgrade was shut in after it. The cards and QRs seen on foot are walked through the index of
+# passages on foot by credential (migration 38), from one to the next (a jump each, not every
+# passage of each: a year's log of a busy estate upgrades in a moment); only those the register
+# no longer knows read their latest entry. The WHEREs must stay word for word what the index says,
+# for SQLite to use it.
+_STRUCK_OFF_BEFORE_44 = f"""
+WITH RECURSIVE seen(id) AS (
+    SELECT (SELECT id FROM access_log INDEXED BY access_log_on_foot
+            WHERE admitted = 1 AND lane_type = 'pedestrian' ORDER BY kind, value LIMIT 1)
+    UNION ALL
+    SELECT coalesce(
+        (SELECT n.id FROM access_log n INDEXED BY access_log_on_foot
+         WHERE n.admitted = 1 AND n.lane_type = 'pedestrian' AND n.kind = s.kind AND n.value > s.value
+         ORDER BY n.value LIMIT 1),
+        (SELECT n.id FROM access_log n INDEXED BY access_log_on_foot
+         WHERE n.admitted = 1 AND n.lane_type = 'pedestrian' AND n.kind > s.kind
+         ORDER BY n.kind, n.value LIMIT 1))
+    FROM seen JOIN access_log s ON s.id = seen.id
+)
+INSERT INTO struck_off_on_foot (kind, value, holder_kind, holder_id, entry_id, at)
+SELECT a.kind, a.value, a.holder_kind, a.holder_id, a.id, {_NOW}
+FROM seen JOIN access_log s ON s.id = seen.id
+JOIN access_log a ON a.id = (
+    SELECT e.id FROM access_log e INDEXED BY access_log_on_foot
+    WHERE e.kind = s.kind AND e.value = s.value AND e.admitted = 1 AND e.lane_type = 'pedestrian'
+      AND e.direction = 'entrance' AND e.holder_kind IS NOT NULL
+    ORDER BY e.id DESC LIMIT 1)
+WHERE s.kind IN ('card', 'qr')
+  AND NOT EXISTS (SELECT 1 FROM credentials c WHERE c.kind = s.kind AND c.value = s.value)
+  AND NOT CASE a.holder_kind WHEN 'resident' THEN EXISTS (SELECT 1 FROM residents r WHERE r.id = a.holder_id)
+      ELSE EXISTS (SELECT 1 FROM passes p WHERE p.id = a.holder_id) END;
+"""
+
 MIGRATIONS: list[str] = [
     # 1: the first schema
     """
@@ -1301,12 +1338,13 @@ MIGRATIONS: list[str] = [
     # card or QR struck off again is remembered as it was then, and forgotten where its holder
     # never entered on it. Remembered as long as access records are kept (retention.py
     # prune_access_records, by `at`, the box's clock as the trigger reads it).
-    # And the latest admitted entry on foot of each person recorded inside on foot, found by holder
-    # through its own index, for retention to keep it (as it keeps an open stay's entry) until they
-    # leave or are struck off: a resident at home longer than access records are kept, then
-    # deleted, was kept in at the exit door, his only entry on foot deleted. People inside are
-    # found through their own index too. The indexes' WHERE must stay word for word what the
-    # queries say, for SQLite to use them.
+    # Those struck off under an older release are remembered here too (_STRUCK_OFF_BEFORE_44).
+    # And the people recorded inside on foot, through their own index, for retention to keep the
+    # latest admitted entry on foot of each on each of their cards and QRs (as it keeps an open
+    # stay's entry) until they leave or are struck off (retention.py
+    # _NOT_AN_ENTRY_OF_SOMEONE_INSIDE): a resident at home longer than access records are kept,
+    # then deleted, was kept in at the exit door, his only entry on foot deleted. The index's
+    # WHERE must stay word for word what the query says, for SQLite to use it.
     f"""
     CREATE TABLE struck_off_on_foot (
         kind TEXT NOT NULL,
@@ -1331,9 +1369,8 @@ MIGRATIONS: list[str] = [
               ELSE a.holder_kind != 'resident' AND a.holder_id = OLD.pass_id END
         ORDER BY a.id DESC LIMIT 1;
     END;
-    CREATE INDEX access_log_entries_on_foot ON access_log(holder_kind, holder_id)
-    WHERE admitted = 1 AND lane_type = 'pedestrian' AND direction = 'entrance';
     CREATE INDEX presence_inside ON presence(subject) WHERE inside = 1;
+    {_STRUCK_OFF_BEFORE_44}
     """,
 ]
 

@@ -108,10 +108,11 @@ def test_what_the_door_remembers_of_a_card_struck_off_goes_with_the_records_of_i
 
 def test_the_entries_kept_for_people_inside_are_found_without_reading_the_log(gw: Gateway) -> None:
     """A batch still reads what it deletes (tests/test_retention_query_plans.py): the people inside
-    through their index, each one's latest entry through the index of entries on foot by holder."""
+    through their index, their cards through the register's, each card's latest entry by them
+    through the index of passages on foot by credential."""
     for sql in (prune._OLD, prune._DELIVERED):
         steps = gw.conn.execute(f"EXPLAIN QUERY PLAN {sql}", {"cutoff": "2025", "batch": prune.BATCH})
         plan = " ".join(str(step[-1]) for step in steps)
         assert "SCAN p USING INDEX presence_inside" in plan, plan
-        assert "SEARCH e USING INDEX access_log_entries_on_foot (holder_kind=? AND holder_id=?)" in plan, plan
+        assert "SEARCH e USING INDEX access_log_on_foot (kind=? AND value=?)" in plan, plan
         assert "SCAN e" not in plan and "SCAN a" not in plan, plan
