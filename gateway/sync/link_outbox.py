@@ -130,9 +130,13 @@ class LinkOutbox:
         return shown
 
     def _nobody(self, n: NoSubscriber) -> str:
+        # Every topic held so, not the last answered alone: after a broker restart that lost its
+        # sessions several are (the records', a directory request's), and each needs subscribing.
+        held = sorted(self.uplink.held_topics() | {n.topic})
         text = (
-            f"no subscriber for {n.topic}: the centre is not subscribed to it; check its "
-            "subscriptions (the records are kept and tried again)"
+            f"no subscriber for {', '.join(held)}: the centre is not subscribed to "
+            f"{'it' if len(held) == 1 else 'them'}; check its subscriptions (the records are kept "
+            "and tried again)"
         )
         self.no_subscriber, self.no_subscriber_at = text, time.time()
         # Logged once at WARNING while the topic stays held (it is tried again every minute).
