@@ -24,7 +24,7 @@ from gateway.privacy import Secrets
 from gateway.runtime.gateway import Gateway
 from gateway.store.accounts import create_token
 from gateway.store.database import open_database
-from gateway.store.parking import holds_at_lane
+from gateway.store.holds import holds_at_lane
 from gateway.store.passes import find_returning
 from gateway.store.registry import search
 from gateway.store.schema import SCHEMA_VERSION

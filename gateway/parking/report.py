@@ -24,8 +24,9 @@ from gateway.core.windows import ClosedHistory
 from gateway.parking.faults import device_faults
 from gateway.store.audit import audit
 from gateway.store.database import transaction
+from gateway.store.holds import HOLD_GAP, car_held_sql, starts_hold_sql
 from gateway.store.outbox import enqueue
-from gateway.store.parking import HOLD_GAP, car_held_sql, charge_owed_sql, starts_hold_sql
+from gateway.store.parking import charge_owed_sql
 from gateway.store.spreadsheet import BOM, as_cell
 from gateway.store.units import unit_key
 from gateway.timefmt import local_iso, to_db
@@ -114,7 +115,7 @@ AND (r.id = a.id OR instr(',' || r.flags || ',', ',{REFUSED_AGAIN},') > 0))"""
 def _held_sql(lanes: Collection[str]) -> str:
     """SQL: cars held for payment, one per hold, however often the camera decided the car again
     while it waited at the barrier, or its driver tapped its card or scanned its pass (gateway/
-    store/parking.py, HOLD_GAP; a car held on its card or its pass's QR is held on its plate,
+    store/holds.py, HOLD_GAP; a car held on its card or its pass's QR is held on its plate,
     car_held_sql), and one for a car held at an exit renamed in a restart while it stood there
     (starts_hold_sql with the configured lanes). A car let out by the guard's opening by hand and
     held again is held anew."""

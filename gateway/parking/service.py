@@ -32,29 +32,31 @@ from gateway.parking.tariffs import known_since, tariffs_from_config
 from gateway.site import Site
 from gateway.store.audit import audit
 from gateway.store.config_seen import tariffs_first_seen, tariffs_seen_for_good
-from gateway.store.lookup import lookup, subject_of
-from gateway.store.outbox import enqueue
-from gateway.store.parking import (
+from gateway.store.holds import (
     Held,
     HeldOn,
-    Owed,
-    ParkingError,
     car_held,
     car_of,
-    carry_reentry,
     end_hold_by_hand,
-    handover,
     held_at_lane,
     held_on_holder,
     holder_shown,
     holds_at_lane,
-    is_billable,
-    keep_what_was_paid,
     left_since,
-    open_stay,
-    owed,
     pass_car,
     refused_at_lane,
+)
+from gateway.store.lookup import lookup, subject_of
+from gateway.store.outbox import enqueue
+from gateway.store.parking import (
+    Owed,
+    ParkingError,
+    carry_reentry,
+    handover,
+    is_billable,
+    keep_what_was_paid,
+    open_stay,
+    owed,
     settle_exit,
     stay_by_id,
 )

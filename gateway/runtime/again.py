@@ -31,8 +31,9 @@ from gateway.core import TYPED_BY, Billing, CredentialFacts, Decision, Presented
 from gateway.core.model import SAME_PASSAGE
 from gateway.events import AccessEvent
 from gateway.runtime.devices import Devices
+from gateway.store.holds import Held
 from gateway.store.lookup import holder_subject
-from gateway.store.parking import Held, Owed
+from gateway.store.parking import Owed
 from gateway.timefmt import elapsed
 
 # Plates remembered with their last decision at each lane, for a car decided again while it is still

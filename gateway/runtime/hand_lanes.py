@@ -52,8 +52,9 @@ from gateway.runtime.worker import StillRunning, wait_or_call_off
 from gateway.site import Site
 from gateway.store.alarms import clear_alarm
 from gateway.store.database import transaction
+from gateway.store.holds import Held
 from gateway.store.lanes import LANE_MODES, ModeOnRecord, forget_hold, set_lane_mode
-from gateway.store.parking import Held, Owed
+from gateway.store.parking import Owed
 
 log = logging.getLogger(__name__)
 

@@ -32,9 +32,10 @@ from gateway.parking.fees import Tariff, tariff_of_stay
 from gateway.parking.tariffs import known_since
 from gateway.store.audit import audit, transaction
 from gateway.store.config_seen import tariffs_first_seen, tariffs_gone, tariffs_seen
+from gateway.store.holds import hold_decisions
 from gateway.store.lookup import plate_holder, stay_open
 from gateway.store.outbox import enqueue
-from gateway.store.parking import hold_decisions, keep_paid_ahead, stay_by_id
+from gateway.store.parking import keep_paid_ahead, stay_by_id
 from gateway.timefmt import from_db, to_db
 
 _LATEST = "SELECT plate FROM latest_plate_corrections WHERE event_id = ?"

@@ -12,8 +12,9 @@ from datetime import datetime, tzinfo
 from gateway.ids import uuid7
 from gateway.parking.fees import yuan
 from gateway.store.audit import audit
+from gateway.store.holds import car_held_sql
 from gateway.store.outbox import enqueue
-from gateway.store.parking import ParkingError, car_held_sql
+from gateway.store.parking import ParkingError
 from gateway.timefmt import to_db
 
 

@@ -12,9 +12,9 @@ from datetime import datetime
 from gateway.core.model import is_passage
 from gateway.events import AccessEvent
 from gateway.store.database import transaction
+from gateway.store.holds import car_of
 from gateway.store.lookup import CHECKED_OUT, plate_of_pass
 from gateway.store.outbox import enqueue
-from gateway.store.parking import car_of
 from gateway.timefmt import to_db
 
 _LOG = """
@@ -58,7 +58,7 @@ def write_event(conn: sqlite3.Connection, ev: AccessEvent, direction: str, lane_
     """The log row, the outbox row and the stay change; the caller owns the transaction."""
     at = to_db(ev.at)
     # The car as a hold at an exit is keyed, as the register names it now: struck off or withdrawn
-    # later, it was still that car's hold (store/parking.py car_held_sql). A car held on a plate
+    # later, it was still that car's hold (store/holds.py car_held_sql). A car held on a plate
     # misread again as it waits, after the guard corrected its hold there: the corrected car.
     held_at = ev.lane if ev.reason == "payment_due" else None
     car = car_of(

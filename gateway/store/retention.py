@@ -104,7 +104,7 @@ ORDER BY a.at, a.id LIMIT :batch
 
 # What names an access record by its event id, and goes with it: its upstream message, a guard's
 # plate corrections of it, and the opening by hand that ended the hold it was the last decision of
-# (gateway/store/parking.py end_hold_by_hand): with its record gone, that names no hold.
+# (gateway/store/holds.py end_hold_by_hand): with its record gone, that names no hold.
 _NAMING_ACCESS_RECORDS = (
     ("outbox", "event_id"),
     ("plate_corrections", "event_id"),

@@ -960,7 +960,7 @@ MIGRATIONS: list[str] = [
     f"""
     {_stays_to_vehicle("NULL", "subject IS NOT 'vehicle:' || vehicle_id")}
     """,
-    # The car each access record names, as a hold at an exit is keyed (gateway/store/parking.py
+    # The car each access record names, as a hold at an exit is keyed (gateway/store/holds.py
     # car_held_sql), kept as it was when the record was written: read from the register later, a car
     # held on its card and struck off since (or on the QR of a pass withdrawn since) was no longer the
     # car held: the day's report, rebuilt, no longer counted its hold, and the guard's quote lost a
