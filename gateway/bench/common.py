@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +56,17 @@ port = {port}
 [storage]
 sync = "{sync}"
 """
+
+
+def in_work_dir(args: argparse.Namespace, prefix: str, run: Callable[[argparse.Namespace, Path], int]) -> int:
+    """Runs a bench in its --work-dir, kept after, or else in a new temporary folder removed after."""
+    work = args.work_dir or Path(tempfile.mkdtemp(prefix=prefix))
+    work.mkdir(parents=True, exist_ok=True)
+    try:
+        return run(args, work)
+    finally:
+        if args.work_dir is None:
+            shutil.rmtree(work, ignore_errors=True)
 
 
 def percentile(values: list[float], pct: float) -> float:

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import shutil
-import tempfile
 from pathlib import Path
 
-from gateway.bench.common import fsync_p99_ms, report
+from gateway.bench.common import fsync_p99_ms, in_work_dir, report
 from gateway.bench.dayrun import simulate_day
 
 
@@ -32,13 +30,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def bench_day(args: argparse.Namespace) -> int:
-    work = args.work_dir or Path(tempfile.mkdtemp(prefix="gateway-bench-day-"))
-    work.mkdir(parents=True, exist_ok=True)
-    try:
-        return _run(args, work)
-    finally:
-        if args.work_dir is None:
-            shutil.rmtree(work, ignore_errors=True)
+    return in_work_dir(args, "gateway-bench-day-", _run)
 
 
 def _run(args: argparse.Namespace, work: Path) -> int:

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import argparse
 import random
-import shutil
-import tempfile
 import threading
 import time
 from pathlib import Path
 
 from gateway.bench.common import (
     fsync_p99_ms,
+    in_work_dir,
     percentile,
     report,
     time_to_ready,
@@ -39,13 +38,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def bench_decide(args: argparse.Namespace) -> int:
-    work = args.work_dir or Path(tempfile.mkdtemp(prefix="gateway-bench-"))
-    work.mkdir(parents=True, exist_ok=True)
-    try:
-        return _run(args, work)
-    finally:
-        if args.work_dir is None:
-            shutil.rmtree(work, ignore_errors=True)
+    return in_work_dir(args, "gateway-bench-", _run)
 
 
 def _run(args: argparse.Namespace, work: Path) -> int:

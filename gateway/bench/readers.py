@@ -11,8 +11,6 @@ import argparse
 import multiprocessing
 import os
 import queue
-import shutil
-import tempfile
 import threading
 import time
 import tty
@@ -21,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from drivers.readers.frames import em4100_frame
-from gateway.bench.common import fsync_p99_ms, percentile, report, write_bench_config
+from gateway.bench.common import fsync_p99_ms, in_work_dir, percentile, report, write_bench_config
 from gateway.config import load_config
 from gateway.core import Presented
 from gateway.demo.seed import write_site_csvs
@@ -46,13 +44,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def bench_readers(args: argparse.Namespace) -> int:
-    work = args.work_dir or Path(tempfile.mkdtemp(prefix="gateway-bench-readers-"))
-    work.mkdir(parents=True, exist_ok=True)
-    try:
-        return _run(args, work)
-    finally:
-        if args.work_dir is None:
-            shutil.rmtree(work, ignore_errors=True)
+    return in_work_dir(args, "gateway-bench-readers-", _run)
 
 
 class _Pty:

@@ -13,9 +13,7 @@ import argparse
 import contextlib
 import random
 import re
-import shutil
 import socket
-import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -28,7 +26,7 @@ import uvicorn
 
 from gateway.accounts.passwords import hash_password
 from gateway.api.app import create_app
-from gateway.bench.common import percentile, report, write_bench_config
+from gateway.bench.common import in_work_dir, percentile, report, write_bench_config
 from gateway.config import load_config
 from gateway.core import Presented
 from gateway.demo.seed import random_plate, write_site_csvs
@@ -65,13 +63,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def bench_ui(args: argparse.Namespace) -> int:
-    work = args.work_dir or Path(tempfile.mkdtemp(prefix="gateway-bench-ui-"))
-    work.mkdir(parents=True, exist_ok=True)
-    try:
-        return _run(args, work)
-    finally:
-        if args.work_dir is None:
-            shutil.rmtree(work, ignore_errors=True)
+    return in_work_dir(args, "gateway-bench-ui-", _run)
 
 
 @contextmanager
