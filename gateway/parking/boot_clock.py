@@ -11,7 +11,9 @@ boot's first rows, and the clock they are dated on, are kept in BOOT_MARKER acro
 service within one boot, so that a run killed before its re-dating was done leaves it to the next;
 so are the older alarms open and cars inside as it booted, the patrol rounds judged while its clock
 may have been stale (and, once it is set, those to judge again), and the pause after a running
-clock's step (when it began and until when it lasts).
+clock's step (when it began and until when it lasts), and when the step that set the clock came
+and whether its nudge was taken (a restart just after NTP set it still takes the nudge, and never
+a later one).
 """
 
 from __future__ import annotations
@@ -52,16 +54,30 @@ BOOT_CLOCK_WINDOW = timedelta(hours=24)
 # After the first step set the boot clock, a second one this small is the finer source's
 # correction (a rough time source, then NTP), re-dated too; a larger one is a running clock's.
 BOOT_CLOCK_NUDGE = timedelta(hours=1)
+# ... if it comes this soon after the first (monotonic time): NTP settles within minutes of its
+# first answer (chrony steps on its first three updates, a minute apart at first; timesyncd polls
+# from 32 seconds). A step later than this is a running clock's, whose rows were dated right.
+BOOT_CLOCK_SETTLE = timedelta(minutes=10)
 
 
-def sets_boot_clock(state: ClockState, step: Step, since_boot: float) -> bool:
+def sets_boot_clock(boot: Boot, step: Step, since_boot: float) -> bool:
     """Whether a step sets the stale clock the box booted on (its rows are re-dated), rather than
     steps a running clock (its rows were dated right and stay): forward, within BOOT_CLOCK_WINDOW
     of the boot (`since_boot`, monotonic seconds), the first of the boot or a nudge just after it.
-    A clock set back, a glitch and its correction, a drift set right a week on: none are."""
-    if state == "running" or step.by <= timedelta(0) or since_boot > BOOT_CLOCK_WINDOW.total_seconds():
+    A clock set back, a glitch and its correction, a drift set right a week on, a small step hours
+    after NTP set the clock: none are."""
+    if step.by <= timedelta(0) or since_boot > BOOT_CLOCK_WINDOW.total_seconds():
         return False
-    return state == "stale" or step.by <= BOOT_CLOCK_NUDGE
+    return boot.clock_state == "stale" or (boot.clock_state == "set" and _nudges(boot, step, since_boot))
+
+
+def _nudges(boot: Boot, step: Step, since_boot: float) -> bool:
+    """Whether a forward step is the one nudge after the step that set the clock: the first after
+    it, within BOOT_CLOCK_SETTLE of it and at most BOOT_CLOCK_NUDGE. A clock set by an older
+    version, which did not keep when, takes none."""
+    if boot.clock_set_at is None or boot.nudged or step.by > BOOT_CLOCK_NUDGE:
+        return False
+    return since_boot - boot.clock_set_at <= BOOT_CLOCK_SETTLE.total_seconds()
 
 
 def reports_on_old_clock(conn: sqlite3.Connection, steps: Sequence[Step]) -> list[date]:
@@ -109,6 +125,8 @@ def first_of_boot(data_dir: Path, db_path: Path, on_record: RoundOnRecord = _no_
     state: ClockState = "stale"
     trusted_from = 0.0
     paused_since = None
+    clock_set_at = None
+    nudged = False
     try:
         kept = json.loads((data_dir / BOOT_MARKER).read_text())
         if boot and kept.get("boot") == boot:
@@ -123,6 +141,8 @@ def first_of_boot(data_dir: Path, db_path: Path, on_record: RoundOnRecord = _no_
             judge_again = _kept_rounds(kept, "judge_again") or ()
             trusted_from = float(kept.get("trusted_from", 0.0))
             paused_since = None if kept.get("paused_since") is None else float(kept["paused_since"])
+            clock_set_at = None if kept.get("clock_set_at") is None else float(kept["clock_set_at"])
+            nudged = kept.get("nudged") is True
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         pass
     found = Boot(
@@ -136,6 +156,8 @@ def first_of_boot(data_dir: Path, db_path: Path, on_record: RoundOnRecord = _no_
         older_stays=older_stays or {},
         stale_rounds=stale_rounds or (),
         judge_again=judge_again,
+        clock_set_at=clock_set_at,
+        nudged=nudged,
     )
     known = older_open is not None and older_stays is not None and stale_rounds is not None
     if set(kept_ids) >= set(BOOT_TABLES) and known:
@@ -268,6 +290,8 @@ def keep_boot(data_dir: Path, boot: Boot) -> None:
         "older_stays": {str(stay_id): list(times) for stay_id, times in boot.older_stays.items()},
         "stale_rounds": [list(astuple(r)) for r in boot.stale_rounds],
         "judge_again": [list(astuple(r)) for r in boot.judge_again],
+        "clock_set_at": boot.clock_set_at,
+        "nudged": boot.nudged,
     }
     try:
         written = marker.with_suffix(".tmp")  # replaced whole: a kill mid-write keeps the last one
@@ -320,9 +344,13 @@ class BootClock:
         return self._judge(step, mono)
 
     def _judge(self, step: Step, since_boot: float) -> Step | None:
-        """Keep a step of the boot clock to re-date; return a running clock's."""
-        if sets_boot_clock(self.boot.clock_state, step, since_boot):
-            self.boot = replace(self.boot, clock_state="set")
+        """Keep a step of the boot clock to re-date, and when it set the clock (or that it was the
+        nudge after); return a running clock's."""
+        if sets_boot_clock(self.boot, step, since_boot):
+            if self.boot.clock_state == "stale":
+                self.boot = replace(self.boot, clock_state="set", clock_set_at=since_boot)
+            else:
+                self.boot = replace(self.boot, nudged=True)
             self._steps.append(step)
             return None
         self.boot = replace(self.boot, clock_state="running")

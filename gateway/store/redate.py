@@ -80,7 +80,9 @@ class Boot:
     judged yet (None: no pause to catch up on); the cars inside as the box booted, with their
     billing stop and handover then (what this boot writes onto them differs); the patrol rounds
     first judged while the clock may have been the stale one (unjudged once it is set); and those
-    of them due while the box was up, for the patrol check to judge again on the true clock."""
+    of them due while the box was up, for the patrol check to judge again on the true clock. And
+    when (monotonic) the step that set the clock was seen (None: none has), and whether the one
+    nudge after it that sets the boot clock too was taken (gateway/parking/boot_clock.py)."""
 
     id: str
     first: dict[str, int]
@@ -93,6 +95,8 @@ class Boot:
     older_stays: Mapping[int, StayTimes] = field(default_factory=dict)
     stale_rounds: tuple[StaleRound, ...] = ()
     judge_again: tuple[StaleRound, ...] = ()
+    clock_set_at: float | None = None
+    nudged: bool = False
 
     def tap_time(self, tap_id: int, at: datetime) -> datetime:
         """When a tap was really made: its time as recorded, moved by the steps of the clock since."""
@@ -176,7 +180,8 @@ def redated(conn: sqlite3.Connection, boot: Boot) -> Boot:
     """The boot as its re-datings left it: on the clock kept (boot-alarms.json), or the one a
     re-dating moved its rows to since (its mark; the file not written after it, the run killed in
     between, with the rounds it left to judge again), with the taps its marks found written on an
-    old clock, and no rounds judged on an old clock left to undo (a mark's re-dating undid them)."""
+    old clock, and no rounds judged on an old clock left to undo (a mark's re-dating undid them).
+    A mark's re-dating set the stale clock, or was its nudge (_set_by_mark)."""
     marks = conn.execute(
         "SELECT detail FROM audit WHERE id >= ? AND action = ? AND target = ? ORDER BY id",
         (boot.first["audit"], REDATED, f"boot:{boot.id}"),
@@ -185,10 +190,19 @@ def redated(conn: sqlite3.Connection, boot: Boot) -> Boot:
         mark = json.loads(detail)
         if boot.clock is not None and mark["from"] is not None and abs(mark["from"] - boot.clock) < 1:
             again = tuple(StaleRound(*fields) for fields in mark.get("rounds_judged_again", []))
-            boot = replace(boot, clock=mark["to"], judge_again=(*boot.judge_again, *again))
+            boot = replace(_set_by_mark(boot), clock=mark["to"], judge_again=(*boot.judge_again, *again))
         taps = tuple(TapsOff(last, timedelta(seconds=by)) for last, by in mark["taps"])
         boot = replace(boot, taps_off=taps, stale_rounds=())
     return boot
+
+
+def _set_by_mark(boot: Boot) -> Boot:
+    """The boot after a re-dating the file did not keep: the first set the stale clock (a later
+    step is no first one; when it came was not kept, so it takes no nudge either), the next was its
+    nudge (sets_boot_clock in gateway/parking/boot_clock.py)."""
+    if boot.clock_state == "stale":
+        return replace(boot, clock_state="set")
+    return replace(boot, nudged=True) if boot.clock_state == "set" else boot
 
 
 def _taps_off(conn: sqlite3.Connection, boot: Boot, step: Step) -> tuple[TapsOff, ...]:
