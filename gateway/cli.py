@@ -231,7 +231,13 @@ def cmd_check_config(args: argparse.Namespace) -> int:
             print(exc.render(), file=sys.stderr)
             status = EX_CONFIG
             continue
-        print(f"{path}: ok ({_summary(cfg)})")
+        refused = filecheck.refusals(cfg)  # what the start would stop for (exit 78) as well
+        for refusal in refused:
+            print(f"{path}: {refusal}", file=sys.stderr)
+        if refused:
+            status = EX_CONFIG
+        else:
+            print(f"{path}: ok ({_summary(cfg)})")
         for warning in filecheck.warnings(cfg):
             print(f"  warning: {warning}")
     return status

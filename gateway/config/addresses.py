@@ -1,4 +1,5 @@
-"""Checking the address the HTTP server listens on, before the service tries to bind it."""
+"""Checking the addresses the config names (the HTTP server's, the MQTT broker's), before the
+service tries to bind or reach them: a mistyped one is refused by check-config, not retried for ever."""
 
 from __future__ import annotations
 
@@ -8,16 +9,14 @@ import re
 _HOST_NAME = re.compile(
     r"(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?"
 )
+_DOTTED_DIGITS = re.compile(r"[0-9.]+")
 
 
 def check_listen(value: str) -> str:
     """An IP address or a host name, as uvicorn binds it; anything else says how to write it."""
     text = value.strip()
-    try:
-        ipaddress.ip_address(text)
+    if _is_ip_address(text):
         return text
-    except ValueError:
-        pass
     if "://" in text or "/" in text:
         raise ValueError(
             f"{value!r} is a URL; listen is an address such as 0.0.0.0 (all of this box's addresses) "
@@ -28,6 +27,46 @@ def check_listen(value: str) -> str:
             f"{value!r} is not an address; put the port in http.port and write listen as an address "
             "such as 0.0.0.0 (IPv6 without brackets: ::)"
         )
-    if not _HOST_NAME.fullmatch(text):
-        raise ValueError(f"{value!r} is not an IP address or host name; use 0.0.0.0 or 127.0.0.1")
+    _refuse_a_bad_ip_or_name(value, text, example="0.0.0.0 or 127.0.0.1")
     return text
+
+
+def check_broker_host(value: str) -> str:
+    """The MQTT broker's host name or IP address, as paho looks it up: a URL or a port in it would
+    be looked up whole and never connect."""
+    text = value.strip()
+    if _is_ip_address(text):
+        return text
+    if "://" in text or "/" in text:
+        raise ValueError(
+            f"{value!r} is a URL; host is the broker's name or IP address alone, e.g. "
+            "mqtt.example.cn, without mqtt:// or a path (the port goes in [mqtt] port; "
+            "TLS is turned on by [mqtt] ca_file)"
+        )
+    if text.startswith("[") or text.count(":") == 1:
+        raise ValueError(
+            f"{value!r} is not a host; put the port in [mqtt] port (8883 with TLS) and write host "
+            "as the broker's name or IP address alone, e.g. mqtt.example.cn (IPv6 without brackets)"
+        )
+    _refuse_a_bad_ip_or_name(value, text, example="mqtt.example.cn or 192.168.1.10")
+    return text
+
+
+def _is_ip_address(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _refuse_a_bad_ip_or_name(value: str, text: str, example: str) -> None:
+    # Dots and digits alone are no host name (no top-level domain is a number): a slip in an IP
+    # address, 192.168.1.300, that the resolver would only refuse at the start.
+    if _DOTTED_DIGITS.fullmatch(text):
+        raise ValueError(
+            f"{value!r} is not an IP address: it is four numbers, each 0-255 without leading "
+            "zeros, e.g. 192.168.1.30"
+        )
+    if not _HOST_NAME.fullmatch(text):
+        raise ValueError(f"{value!r} is not an IP address or host name; use {example}")

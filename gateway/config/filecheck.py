@@ -1,16 +1,78 @@
-"""What `gateway check-config` warns about: things the config names that this box lacks now.
+"""What `gateway check-config` says of the files and devices the config names, beyond the models.
 
 A config may be written before the hardware is plugged in or the certificates are copied over, so
-none of this makes the config bad: the gateway starts and marks a missing device offline. But an
-installer's one check before `systemctl start` should say so.
+what this box lacks now is a warning: the gateway starts and marks a missing device offline. But an
+installer's one check before `systemctl start` should say so. What is there and would stop the start
+(`refusals`: an HTTPS certificate and key that do not load) is refused, as the start refuses it.
 """
 
 from __future__ import annotations
 
+import ssl
+import stat
 from pathlib import Path
 
-from gateway.config.models import SiteConfig
+from gateway.config.models import Http, SiteConfig
+from gateway.errors import SetupError
 from gateway.sync.command_key import key_problem
+
+SERIAL_PORTS_HINT = "`ls /dev/serial/by-id/`"
+
+
+def refusals(cfg: SiteConfig) -> list[str]:
+    """What would stop the start (exit 78) though the config's keys are right: the HTTPS certificate
+    and key that are there but do not load. A file missing or unreadable to the checking user is
+    for `warnings`: it may be copied over, or readable by the gateway's user, before the start."""
+    error = _tls_load_error(cfg.http)
+    if not isinstance(error, ssl.SSLError):
+        return []
+    return [str(_tls_setup_error(cfg.http, error))]
+
+
+def check_tls_files(http: Http) -> None:
+    """The certificate and key load, or a setup error naming the file and what to do (the start's
+    check, runtime.serve; check-config makes it too, through `refusals`)."""
+    error = _tls_load_error(http)
+    if error is not None:
+        raise _tls_setup_error(http, error) from error
+
+
+def _tls_load_error(http: Http) -> OSError | None:
+    if not http.tls:
+        return None
+    try:
+        ssl.create_default_context(ssl.Purpose.CLIENT_AUTH).load_cert_chain(
+            str(http.tls_cert_file), str(http.tls_key_file)
+        )
+    except OSError as exc:  # ssl.SSLError is one too: not a certificate, or not its key
+        return exc
+    return None
+
+
+def _tls_setup_error(http: Http, exc: OSError) -> SetupError:
+    filename = getattr(exc, "filename", None)
+    which = filename or f"tls_cert_file {http.tls_cert_file} with tls_key_file {http.tls_key_file}"
+    why = exc.strerror or str(exc)
+    swapped = (
+        "; the certificate file holds a private key and the key file a certificate: swap the two"
+        if _swapped(http)
+        else ""
+    )
+    return SetupError(
+        f"[http] TLS: cannot load {which}: {why}{swapped}",
+        fix="set [http] tls_cert_file and tls_key_file to a PEM certificate and its key that the "
+        "gateway's user may read (chown estate-gateway, chmod 640), or turn tls off",
+    )
+
+
+def _swapped(http: Http) -> bool:
+    """Whether tls_cert_file and tls_key_file name each other's file (the usual slip)."""
+    try:
+        cert = Path(str(http.tls_cert_file)).read_text(encoding="ascii", errors="replace")
+        key = Path(str(http.tls_key_file)).read_text(encoding="ascii", errors="replace")
+    except OSError:
+        return False
+    return "PRIVATE KEY-----" in cert and "CERTIFICATE-----" not in cert and "CERTIFICATE-----" in key
 
 
 def warnings(cfg: SiteConfig) -> list[str]:
@@ -26,15 +88,20 @@ def warnings(cfg: SiteConfig) -> list[str]:
     for name, path in files:
         if path is not None and _missing(path):
             found.append(f"{name}: {path} does not exist on this box (copy it there before starting)")
+        elif name.startswith("http.") and path is not None and _unreadable(path):
+            found.append(
+                f"{name}: {path} cannot be read by this user, so whether it loads was not checked; "
+                "the gateway's user must read it (chown estate-gateway, chmod 640)"
+            )
     problem = key_problem(cfg.command_key_path) if cfg.mqtt.enabled else None
     if problem is not None:
         found.append(f"mqtt.command_key_file: {problem}")
     for i, device in enumerate(cfg.devices):
         port = getattr(device, "port", None)
-        if isinstance(port, str) and port.startswith("/dev/") and not Path(port).exists():
+        problem = _port_problem(Path(port)) if isinstance(port, str) and port.startswith("/dev/") else None
+        if problem is not None:
             found.append(
-                f"devices[{i}] {device.id}: {port} is not on this box now (plug it in, or check the "
-                "port: `ls /dev/serial/by-id/`); the gateway starts and shows it offline"
+                f"devices[{i}] {device.id}: {port} {problem}; the gateway starts and shows it offline"
             )
     found += _one_way_passback(cfg)
     if cfg.http.port < 1024:
@@ -61,6 +128,37 @@ def _one_way_passback(cfg: SiteConfig) -> list[str]:
                 'as a lane with direction = "exit", or set anti_passback = "soft" (admit and flag)'
             )
     return found
+
+
+def _port_problem(port: Path) -> str | None:
+    """Why a serial port named under /dev/ cannot be opened, as far as this user can tell."""
+    try:
+        mode = port.stat().st_mode
+    except (FileNotFoundError, NotADirectoryError):
+        return f"is not on this box now (plug it in, or check the port: {SERIAL_PORTS_HINT})"
+    except OSError:  # in a folder the checking user may not read, though the gateway's user may
+        return None
+    if stat.S_ISDIR(mode):
+        return (
+            "is a folder, not a serial port: give the adapter's own name in it, as "
+            f"{SERIAL_PORTS_HINT} lists it (e.g. /dev/serial/by-id/usb-1a86_USB_Serial-if00-port0)"
+        )
+    if not stat.S_ISCHR(mode):
+        return (
+            "is not a serial device (a character device such as /dev/ttyUSB0): check the port "
+            f"({SERIAL_PORTS_HINT})"
+        )
+    return None
+
+
+def _unreadable(path: Path) -> bool:
+    try:
+        with path.open("rb"):
+            return False
+    except PermissionError:
+        return True
+    except OSError:
+        return False
 
 
 def _missing(path: Path) -> bool:

@@ -6,13 +6,14 @@ docs/config.md are made from them.
 
 from __future__ import annotations
 
+import math
 from datetime import date
 from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from gateway.config.addresses import check_listen
+from gateway.config.addresses import check_broker_host, check_listen
 from gateway.config.common import Identifier, Strict
 from gateway.config.devices import Device, SimulatedDevice
 from gateway.config.parking import Parking, Patrol, Reports, Retention
@@ -191,7 +192,12 @@ class Lane(Strict):
 
 class Mqtt(Strict):
     enabled: bool = Field(False, title="Enabled", description="Sync with the central server.")
-    host: str = Field("localhost", title="Broker host", description="Host name or IP address.")
+    host: str = Field(
+        "localhost",
+        title="Broker host",
+        description="Host name or IP address alone, e.g. mqtt.example.cn: no mqtt:// and no :PORT "
+        "(the port is the port key; ca_file turns TLS on).",
+    )
     port: int = Field(1883, ge=1, le=65535, title="Broker port", description="1883, or 8883 with TLS.")
     topic_prefix: str = Field(
         "estate",
@@ -317,6 +323,11 @@ class Mqtt(Strict):
         "it): its sent_at is the proof of delivery retention waits for.",
     )
 
+    @field_validator("host")
+    @classmethod
+    def _host_is_a_host(cls, value: str) -> str:
+        return check_broker_host(value)
+
     @model_validator(mode="after")
     def _password_needs_user(self) -> Mqtt:
         if self.password_file is not None and self.username is None:
@@ -370,7 +381,8 @@ class Visitors(Strict):
         gt=0,
         le=168,
         title="Visitor pass length",
-        description="Hours a visitor pass is valid when the guard does not give an end time.",
+        description="Hours a visitor pass is valid when the guard does not give an end time; at most "
+        "visitor_max_days days.",
     )
     visitor_max_days: int = Field(
         7, ge=1, le=366, title="Longest visitor pass", description="Days; longer visitor passes are refused."
@@ -382,6 +394,19 @@ class Visitors(Strict):
         title="Longest contractor pass",
         description="Days; renovation crews often need a few months.",
     )
+
+    @model_validator(mode="after")
+    def _default_pass_is_allowed(self) -> Visitors:
+        # The pass a guard registers without an end time is refused by the longest allowed.
+        if self.default_hours > self.visitor_max_days * 24:
+            raise ValueError(
+                f"default_hours = {self.default_hours:g} is longer than visitor_max_days = "
+                f"{self.visitor_max_days} allows ({self.visitor_max_days * 24} hours): every visitor "
+                "registered without an end time would be refused; set default_hours to "
+                f"{self.visitor_max_days * 24} or less (e.g. 4), or visitor_max_days to "
+                f"{math.ceil(self.default_hours / 24)} or more"
+            )
+        return self
 
 
 class Alarms(Strict):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import json
 import re
 import typing
 from collections.abc import Sequence
@@ -110,10 +111,7 @@ def register_union_tags(*tags: str) -> None:
 def _fix_for(err: Any, raw: Loc, root: type[BaseModel]) -> str:
     kind = err["type"]
     if kind == "extra_forbidden":
-        known = _fields_at(root, raw[:-1])
-        guess = difflib.get_close_matches(str(raw[-1]), known, n=1)
-        hint = f"did you mean {guess[0]!r}? " if guess else ""
-        return f"{hint}remove the key or use one of: {', '.join(sorted(known))}"
+        return _fix_for_unknown_key(raw, root)
     if kind == "missing":
         return f"add {raw[-1]!r} here"
     if kind in ("literal_error", "enum"):
@@ -133,9 +131,124 @@ def _fix_for(err: Any, raw: Loc, root: type[BaseModel]) -> str:
         word, key = _BOUNDS[kind]
         bound = err.get("ctx", {}).get(key, "?")
         return f"set it to {word.format(f'{bound:g}' if isinstance(bound, float) else bound)}"
+    if kind in ("string_type", "list_type"):
+        return _fix_for_other_form(kind, raw, err.get("input"))
     if kind.startswith(("int_", "float_", "bool_", "date_")):
-        return "write the value without quotes, in the type the field takes"
+        return _fix_for_scalar(kind, raw, err.get("input"))
     return ""
+
+
+def _fix_for_unknown_key(raw: Loc, root: type[BaseModel]) -> str:
+    """A key another table has was most often written under the wrong header: removing it, as
+    the difflib guess says, would drop the setting."""
+    key = str(raw[-1])
+    known = _fields_at(root, raw[:-1])
+    homes = [home for home in _homes_of(root, key) if home[0] != _header_of(raw[:-1])][:3]
+    if homes and all(is_table for _, is_table in homes):
+        return f"{key} is a table of its own, written {' or '.join(h for h, _ in homes)}: use that header"
+    if homes:
+        tables = " or ".join(h for h, _ in homes)
+        which = "that header" if len(homes) == 1 else "the one it belongs to"
+        return (
+            f"{key} is a key of {tables}: move it under {which}; TOML puts a key under the "
+            f"header above it (the keys here are: {', '.join(sorted(known)) or 'none'})"
+        )
+    guess = difflib.get_close_matches(key, known, n=1)
+    hint = f"did you mean {guess[0]!r}? " if guess else ""
+    return f"{hint}remove the key or use one of: {', '.join(sorted(known))}"
+
+
+def _homes_of(root: type[BaseModel], key: str) -> list[tuple[str, bool]]:
+    """The headers under which `key` is written in the site config: ("[http]", False) for listen,
+    ("[[parking.tariffs]]", True) for tariffs, itself a table."""
+    found: list[tuple[str, bool]] = []
+
+    def walk(model: type[BaseModel], names: tuple[str, ...], is_array: bool) -> None:
+        field = model.model_fields.get(key)
+        if field is not None and names:
+            inner = _inner_models(field.annotation)
+            home = (
+                (_header(names + (key,), _is_array(field.annotation)), True)
+                if inner
+                else (_header(names, is_array), False)
+            )
+            if home not in found:
+                found.append(home)
+        for name, sub in model.model_fields.items():
+            for member in _inner_models(sub.annotation):
+                walk(member, names + (name,), _is_array(sub.annotation))
+
+    for name, field in root.model_fields.items():
+        if name == key and _inner_models(field.annotation):
+            found.append((_header((key,), _is_array(field.annotation)), True))
+        for member in _inner_models(field.annotation):
+            walk(member, (name,), _is_array(field.annotation))
+    return found
+
+
+def _header_of(path: Loc) -> str:
+    names = tuple(str(p) for p in path if isinstance(p, str) and not _is_union_tag(p))
+    return _header(names, bool(path) and isinstance(path[-1], int))
+
+
+def _header(names: tuple[str, ...], is_array: bool) -> str:
+    dotted_names = ".".join(names)
+    return f"[[{dotted_names}]]" if is_array else f"[{dotted_names}]"
+
+
+def _is_array(annotation: Any) -> bool:
+    return typing.get_origin(annotation) is list
+
+
+def _fix_for_other_form(kind: str, raw: Loc, found: Any) -> str:
+    """A list where one value in quotes is wanted, or the reverse: a lane's hours are a list, a
+    patrol route's or a night rate's one string. The fix shows the value found in the right form."""
+    key = _key_of(raw)
+    if kind == "list_type":
+        items = [part.strip() for part in found.split(",") if part.strip()] if isinstance(found, str) else []
+        example = _toml(items or ["..."]) if not names_a_secret(raw) else '["..."]'
+        return f"{key} takes a list in brackets: {key} = {example}"
+    if isinstance(raw[-1], int):
+        return f"write each value of {key} in quotes"
+    one = found[0] if isinstance(found, list) and found else found
+    shown = isinstance(one, str | int | float) and not names_a_secret(raw)
+    example = _toml(str(one)) if shown else '"..."'
+    form = "one value in quotes, not a list" if isinstance(found, list) else "a value in quotes"
+    return f"{key} takes {form}: {key} = {example}"
+
+
+def _fix_for_scalar(kind: str, raw: Loc, found: Any) -> str:
+    """What to write for a number, true/false or a date: quotes are named only where there were
+    some, and a price typed in yuan is converted to fen."""
+    word = _SCALAR_WORDS[kind.split("_")[0]]
+    key = _key_of(raw)
+    if kind == "int_from_float":  # a number with a fractional part
+        fix = "write a whole number"
+    elif isinstance(found, str):
+        fix = f"write {word} without quotes"
+    else:
+        fix = f"write {word}"
+    if kind.startswith("int_") and key.endswith("_fen"):
+        yuan = found if isinstance(found, int | float) and not isinstance(found, bool) else 5
+        fix += f": prices are in fen (分), {yuan:g}元 is {round(yuan * 100)}"
+    return fix
+
+
+_SCALAR_WORDS = {
+    "int": "a whole number",
+    "float": "a number",
+    "bool": "true or false",
+    "date": "a date such as 2025-01-01",
+}
+
+
+def _key_of(raw: Loc) -> str:
+    return next((str(part) for part in reversed(raw) if isinstance(part, str)), "the value")
+
+
+def _toml(value: Any) -> str:
+    # A TOML basic string or array of them is written as JSON writes it.
+    return json.dumps(value, ensure_ascii=False)
 
 
 # pydantic's bound checks (Field(ge=...) and the like): the fix names the bound.
@@ -203,6 +316,9 @@ def line_index(text: str) -> dict[Loc, int]:
             if header.group(1) == "[[":
                 counters[names] = counters.get(names, -1) + 1
             current = _with_indices(names, counters)
+            if header.group(1) == "[[":
+                # The whole array (an unknown [[tarifs]], or one too short) is at its first header.
+                index.setdefault(current[:-1], number)
             index.setdefault(current, number)
             continue
         key = _KEY.match(line)

@@ -6,7 +6,6 @@ import errno
 import logging
 import signal
 import socket
-import ssl
 import threading
 import time
 from typing import TYPE_CHECKING
@@ -14,7 +13,7 @@ from typing import TYPE_CHECKING
 import uvicorn
 
 from gateway.api.app import create_app
-from gateway.config.models import Http
+from gateway.config.filecheck import check_tls_files
 from gateway.errors import GatewayError, SetupError
 from gateway.runtime import systemd
 from gateway.runtime.gateway import Gateway
@@ -41,24 +40,6 @@ def check_port_free(host: str, port: int) -> None:
             error = GatewayError if passing else SetupError
             message = f"cannot listen on {host}:{port}: {exc.strerror}"
             raise error(message, fix=_bind_fix(exc, host, port)) from exc
-
-
-def check_tls_files(http: Http) -> None:
-    """The certificate and key load, or a setup error naming the file and what to do."""
-    if not http.tls:
-        return
-    try:
-        ssl.create_default_context(ssl.Purpose.CLIENT_AUTH).load_cert_chain(
-            str(http.tls_cert_file), str(http.tls_key_file)
-        )
-    except OSError as exc:  # ssl.SSLError is one too: not a certificate, or not its key
-        which = getattr(exc, "filename", None) or f"{http.tls_cert_file} or {http.tls_key_file}"
-        why = exc.strerror or str(exc)
-        raise SetupError(
-            f"[http] TLS: cannot load {which}: {why}",
-            fix="set [http] tls_cert_file and tls_key_file to a PEM certificate and its key that the "
-            "gateway's user may read (chown estate-gateway, chmod 640), or turn tls off",
-        ) from exc
 
 
 def _bind_fix(exc: OSError, host: str, port: int) -> str:
