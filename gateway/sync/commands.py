@@ -52,10 +52,9 @@ from gateway.store.outbox import enqueue
 from gateway.store.set_aside import send_again
 from gateway.sync.command_key import read_key, warn_at_start
 from gateway.sync.inbox import Inbox
-from gateway.sync.messages import read_json
+from gateway.sync.messages import quoted, read_json
 from gateway.sync.nonces import forgotten_by, why_forgotten
-from gateway.sync.replies import fit, seq_runs
-from gateway.sync.topics import Topics
+from gateway.sync.replies import fit, room, seq_runs
 from gateway.timefmt import to_db
 
 log = logging.getLogger(__name__)
@@ -70,16 +69,13 @@ COMMANDS: dict[str, tuple[set[str], set[str]]] = {  # name: (required args, opti
 # command topic without our key (a broker ACL left open) must not fill the audit trail and the
 # outbox. The rest are counted, logged once a minute, and named in the next one recorded. Only
 # refusals that come before the signature is found good count: the central server's own commands
-# (signed, though refused as expired, say) are always answered.
+# (signed, though refused as expired or with a time without its zone, say) are always answered:
+# a refusal says whether it came after the signature was found good (CommandRefused.verified).
 REFUSALS_RECORDED_PER_MINUTE = 20
-_UNVERIFIED = frozenset({"malformed", "unsigned", "no_key", "bad_signature"})
 # A command whose handling failed this many times (at as many starts: a bug, a broken database)
 # is answered `failed` and let go, rather than kept and failing again at every start.
 HANDLING_ATTEMPTS = 3
 _SIG = re.compile(r"[0-9a-fA-F]{64}")
-# What the outbox and the uplink add around a reply's own fields (v, type, event_id, at, seq and
-# the site's key): a reply's room is max_message_bytes less this, the topic and the site id.
-_ENVELOPE_BYTES = 256
 _ID = re.compile(r"[!-~]{8,64}")  # printable ASCII without spaces, as a UUID is
 # The audit rows a command leaves: accepted (then cut short if nothing follows), answered.
 _ANSWERED = ("command_done", "command_refused", "command_failed")
@@ -90,11 +86,23 @@ _NOT_KNOWN = (
 
 
 class CommandRefused(Exception):
-    def __init__(self, code: str, message: str, command_id: str | None = None, name: str | None = None):
+    """A command refused, with the code its reply names. `verified`: refused after its signature
+    was found good (the central server's own command, answered whatever the flood of others)."""
+
+    def __init__(
+        self,
+        code: str,
+        message: str,
+        command_id: str | None = None,
+        name: str | None = None,
+        *,
+        verified: bool = False,
+    ):
         self.code = code
         self.message = message
         self.command_id = command_id
         self.name = name
+        self.verified = verified
         super().__init__(f"{code}: {message}")
 
 
@@ -157,9 +165,10 @@ def verify(data: bytes, key: bytes | None, site: str, now: datetime, max_age_s: 
     if not isinstance(body, dict):
         raise CommandRefused("malformed", "not a JSON object")
     cid, name = _addressed(body)
+    signed = False  # True once the signature is found good: read when a refusal is made
 
     def refuse(code: str, message: str) -> CommandRefused:
-        return CommandRefused(code, message, cid, name)
+        return CommandRefused(code, message, cid, name, verified=signed)
 
     if body.get("v") != 1 or body.get("type") != "command":
         raise refuse("malformed", "expected v=1 and type=command")
@@ -181,8 +190,9 @@ def verify(data: bytes, key: bytes | None, site: str, now: datetime, max_age_s: 
     if not hmac.compare_digest(expected, sig.lower()):
         raise refuse("bad_signature", "the signature does not match this gateway's key")
     # Signed by the holder of our key from here on; still check that it is for us and for now.
+    signed = True
     if body.get("site") != site:
-        raise refuse("wrong_site", f"the command is for site {body.get('site')!r}, this is {site!r}")
+        raise refuse("wrong_site", f"the command is for site {quoted(body.get('site'))}, this is {site!r}")
     issued, expires = _time(body, "issued_at", refuse), _time(body, "expires_at", refuse)
     if expires <= issued or expires - issued > timedelta(seconds=max_age_s):
         raise refuse("bad_lifetime", f"a command lives more than 0 and at most {max_age_s} s")
@@ -192,7 +202,7 @@ def verify(data: bytes, key: bytes | None, site: str, now: datetime, max_age_s: 
     if now > expires + skew:
         raise refuse("expired", f"expired at {expires.isoformat()}")
     if name is None:
-        raise refuse("unknown_command", f"{repr(body.get('name'))[:60]} is not one of {sorted(COMMANDS)}")
+        raise refuse("unknown_command", f"{quoted(body.get('name'))} is not one of {sorted(COMMANDS)}")
     args = body.get("args", {})
     required, optional = COMMANDS[name]
     if not isinstance(args, dict) or not all(isinstance(v, str) for v in args.values()):
@@ -281,10 +291,9 @@ class Commands:
         self._acceptances: dict[str, _Kept] = {}
         self._recorded: deque[float] = deque()  # monotonic times of the refusals recorded lately
         self._clock = time.monotonic
-        site = gw.site.config.site.id
-        topic = Topics(self.cfg.topic_prefix, site).upstream("command_reply")
-        assert topic is not None  # None only for a type that cannot be a topic level
-        self._reply_room = self.cfg.max_message_bytes - _ENVELOPE_BYTES - len(topic) - len(site)
+        self._reply_room = room(
+            self.cfg.max_message_bytes, self.cfg.topic_prefix, gw.site.config.site.id, "command_reply"
+        )
         warn_at_start(self.key_path)
 
     def start(self) -> None:
@@ -353,7 +362,8 @@ class Commands:
         accepted = "command_accepted" in before
         try:
             if cid is not None and accepted:  # not verified again: the key may have changed since
-                raise CommandRefused("replayed", _cut_short(cid), cid, name)
+                # verified: it was, when it was accepted, so its answer is never limited
+                raise CommandRefused("replayed", _cut_short(cid), cid, name, verified=True)
             cmd = verify(
                 payload,
                 read_key(self.key_path),
@@ -374,7 +384,7 @@ class Commands:
                 "code": exc.code,
                 "message": exc.message,
             }
-            if exc.code in _UNVERIFIED and not self._may_record_refusal():
+            if not exc.verified and not self._may_record_refusal():
                 return reply
             # %r: the id and name are checked, yet came from whoever published; one line an event.
             log.warning(
@@ -464,7 +474,9 @@ class Commands:
                 del self._kept_ids[cid]
                 self._acceptances.pop(cid, None)
         if cmd.id in self._kept_ids:
-            return CommandRefused("replayed", f"command {cmd.id} was already received", cmd.id, cmd.name)
+            return CommandRefused(
+                "replayed", f"command {cmd.id} was already received", cmd.id, cmd.name, verified=True
+            )
         return None
 
     def _accept_or_go_ahead(self, cmd: Command, now: datetime) -> CommandRefused | None:
@@ -487,9 +499,11 @@ class Commands:
 
     def _replay(self, conn: sqlite3.Connection, cmd: Command) -> CommandRefused | None:
         if forgotten_by(conn, self._keep_until(cmd)):
-            return CommandRefused("replayed", why_forgotten(cmd.id), cmd.id, cmd.name)
+            return CommandRefused("replayed", why_forgotten(cmd.id), cmd.id, cmd.name, verified=True)
         if conn.execute("SELECT 1 FROM command_nonces WHERE id = ?", (cmd.id,)).fetchone():
-            return CommandRefused("replayed", f"command {cmd.id} was already received", cmd.id, cmd.name)
+            return CommandRefused(
+                "replayed", f"command {cmd.id} was already received", cmd.id, cmd.name, verified=True
+            )
         return None
 
     def _accepted(self, conn: sqlite3.Connection, cmd: Command, now: datetime) -> None:

@@ -33,6 +33,7 @@ from gateway.sync.errors import DownlinkRejected
 from gateway.sync.files import check_intact, damaged, open_mending, say_if_not_writable, write_fix
 from gateway.sync.inbox import Inbox
 from gateway.sync.messages import parse_delta, parse_snapshot_part
+from gateway.sync.replies import fit, room
 from gateway.sync.staging import (
     STAGING_NAME,
     clear_staged,
@@ -87,6 +88,8 @@ class Directory:
         self.applying: dict[str, int] | None = None
         self.step_ms: list[float] = []  # how long each step of the last snapshot held the worker
         self.rejected = 0
+        site = gw.site.config.site.id
+        self._error_room = room(self.cfg.max_message_bytes, self.cfg.topic_prefix, site, "sync_error")
         self._staging: sqlite3.Connection | None = None
         self.stopped: str | None = None  # why the thread ended before it was told to (health)
         self._unhandled = 0  # messages in a row not handled: the traceback of the first is logged
@@ -632,17 +635,10 @@ class Directory:
         return meta
 
     def _reject(self, kind: str, exc: DownlinkRejected) -> None:
+        """The error reply, its texts cut to fit in one message on `sync/error`: one over
+        max_message_bytes would be set aside, and the central server never answered."""
         self.rejected += 1
-        log.warning(
-            "%s refused code=%s version=%s: %s %s",
-            kind,
-            exc.code,
-            exc.version,
-            exc.message,
-            "; ".join(exc.problems[:5]),
-        )
-        self._outbox(
-            "sync_error",
+        error = fit(
             {
                 "kind": kind,
                 "version": exc.version,
@@ -650,7 +646,17 @@ class Directory:
                 "message": exc.message,
                 "problems": exc.problems[:50],
             },
+            self._error_room,
         )
+        log.warning(
+            "%s refused code=%s version=%s: %s %s",
+            kind,
+            exc.code,
+            exc.version,
+            error["message"],
+            "; ".join(error["problems"][:5]),
+        )
+        self._outbox("sync_error", error)
 
     def _request(self, reason: str) -> None:
         log.info("asking the central server for a snapshot: %s", reason)

@@ -32,6 +32,7 @@ from gateway.store.csv_rows import (
     whole_number,
 )
 from gateway.store.passes import FIELDS as VISITOR_FIELDS
+from gateway.sync.messages import cut, quoted
 
 # The fields of each kind of entry: (required, optional). The entry's own "kind" comes on top.
 FIELDS: dict[str, tuple[set[str], set[str]]] = {
@@ -112,7 +113,7 @@ Row = ResidentRow | VehicleRow | CardRow | SlotRow | PassRow
 
 def describe(entry: Any, index: int) -> str:
     if isinstance(entry, dict) and entry.get("kind") in KEYS:
-        key = "/".join(str(entry.get(k, "?")) for k in KEYS[entry["kind"]])
+        key = cut("/".join(str(entry.get(k, "?")) for k in KEYS[entry["kind"]]))
         return f"entry {index} ({entry['kind']} {key})"
     return f"entry {index}"
 
@@ -127,13 +128,15 @@ def parse_entry(
         raise EntryError("is not a JSON object")
     kind = entry.get("kind")
     if kind not in FIELDS:
-        raise EntryError(f"kind {kind!r} is not one of {sorted(FIELDS)}")
+        raise EntryError(f"kind {quoted(kind)} is not one of {sorted(FIELDS)}")
     required, optional = FIELDS[kind]
     names = set(entry) - {"kind"}
     if missing := required - names:
         raise EntryError(f"missing {sorted(missing)}")
     if unknown := names - required - optional:
-        raise EntryError(f"unknown field(s) {sorted(unknown)}; {kind} takes {sorted(required | optional)}")
+        raise EntryError(
+            f"unknown field(s) {quoted(sorted(unknown))}; {kind} takes {sorted(required | optional)}"
+        )
     try:
         if kind == "pass":
             return kind, _pass(entry, tz, secrets, card_digits)
@@ -208,7 +211,7 @@ def _csv_row(entry: dict[str, Any]) -> dict[str, str]:
         elif kind is int:
             row[column] = str(value)
         else:
-            raise RowError(name, f"{value!r} is not text")
+            raise RowError(name, f"{quoted(value)} is not text")
     row.pop("kind", None)
     return row
 
@@ -233,7 +236,7 @@ def _pass(entry: dict[str, Any], tz: ZoneInfo, secrets: Secrets, card_digits: in
         raise RowError("registered_fields", f"{sorted(bad)} not among {sorted(_REGISTERED)}")
     passengers = entry.get("passengers", 1)
     if not isinstance(passengers, int) or isinstance(passengers, bool) or not 1 <= passengers <= 60:
-        raise RowError("passengers", f"{passengers!r} is not a number of people from 1 to 60")
+        raise RowError("passengers", f"{quoted(passengers)} is not a number of people from 1 to 60")
     plate = _text(row, "plate")
     credentials = _pass_credentials(entry.get("credentials", []), card_digits)
     _one_vehicle(plate_value(plate) if plate else None, credentials)
@@ -285,7 +288,7 @@ def _pass_credentials(value: Any, card_digits: int | None) -> tuple[tuple[str, s
     out = []
     for item in value:
         if not isinstance(item, dict) or set(item) != {"kind", "value"} or not isinstance(item["value"], str):
-            raise RowError("credentials", f"{item!r} is not {{kind, value}}")
+            raise RowError("credentials", f"{quoted(item)} is not {{kind, value}}")
         kind, text = item["kind"], item["value"]
         if kind == "card":
             out.append(("card", card_value(text, card_digits)))
@@ -299,5 +302,5 @@ def _pass_credentials(value: Any, card_digits: int | None) -> tuple[tuple[str, s
                     "credentials", "a QR value is 8 to 64 of 0-9, A-Z, a-z, '_' and '-' (what the door reads)"
                 ) from None
         else:
-            raise RowError("credentials", f"kind {kind!r} is not card, qr or plate")
+            raise RowError("credentials", f"kind {quoted(kind)} is not card, qr or plate")
     return tuple(out)

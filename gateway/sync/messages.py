@@ -19,6 +19,9 @@ MAX_DELTA_ENTRIES = 5_000  # larger changes come as a snapshot, applied in steps
 # Versions and counts are stored as SQLite integers (64-bit signed): larger ones are malformed.
 MAX_INT = 2**63 - 1
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+# A value quoted into an error message is cut to this many characters: the message goes back to
+# the central server in one MQTT message, and into the log, and the value may be 300 kB of text.
+QUOTED_CHARS = 80
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +63,16 @@ def read_json(data: bytes) -> Any:
     return body
 
 
+def cut(text: str) -> str:
+    """The text, cut short ("…") past QUOTED_CHARS characters."""
+    return text if len(text) <= QUOTED_CHARS else text[: QUOTED_CHARS - 1] + "…"
+
+
+def quoted(value: Any) -> str:
+    """repr(value) for an error message, cut short past QUOTED_CHARS characters."""
+    return cut(repr(value))
+
+
 def load(data: bytes, expected_type: str) -> dict[str, Any]:
     try:
         body = read_json(data)
@@ -71,12 +84,12 @@ def load(data: bytes, expected_type: str) -> dict[str, Any]:
     if body.get("v") != SCHEMA_VERSION:
         raise DownlinkRejected(
             "unsupported",
-            f"schema v={body.get('v')!r}; this gateway reads v={SCHEMA_VERSION}",
+            f"schema v={quoted(body.get('v'))}; this gateway reads v={SCHEMA_VERSION}",
             version=version,
         )
     if body.get("type") != expected_type:
         raise DownlinkRejected(
-            "malformed", f"type {body.get('type')!r} on the {expected_type} topic", version=version
+            "malformed", f"type {quoted(body.get('type'))} on the {expected_type} topic", version=version
         )
     return body
 
@@ -93,7 +106,7 @@ def _int(body: dict[str, Any], name: str, low: int, high: int = MAX_INT) -> int:
     value = body.get(name)
     if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
         raise DownlinkRejected(
-            "malformed", f"{name} {value!r} is not an integer {low}..{high}", version=_version_of(body)
+            "malformed", f"{name} {quoted(value)} is not an integer {low}..{high}", version=_version_of(body)
         )
     return value
 
