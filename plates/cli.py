@@ -75,7 +75,7 @@ def _parser() -> argparse.ArgumentParser:
     e.add_argument("--slowest", type=_listed, default=5, help="how many slowest images to list")
     e.add_argument("--errors", type=_listed, default=20, help="how many misreads to list")
     e.add_argument("--json", action="store_true", help="print a JSON summary as the last line")
-    e.add_argument("--threads", type=int, default=1, help=_THREADS_HELP)
+    e.add_argument("--threads", type=_count, default=1, help=_THREADS_HELP)
     e.add_argument(
         "--loose",
         type=float,
@@ -125,7 +125,7 @@ def _parser() -> argparse.ArgumentParser:
 
     b = sub.add_parser("bench", help="time per stage and memory")
     b.add_argument("--frames", type=_count, default=30)
-    b.add_argument("--threads", type=int, default=1, help=_THREADS_HELP)
+    b.add_argument("--threads", type=_count, default=1, help=_THREADS_HELP)
     b.add_argument("--json", action="store_true")
 
     t = sub.add_parser("train", help="train the recognizer (needs the train extra: torch, onnx)")

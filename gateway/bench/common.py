@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import shutil
 import socket
@@ -69,11 +70,71 @@ def in_work_dir(args: argparse.Namespace, prefix: str, run: Callable[[argparse.N
             shutil.rmtree(work, ignore_errors=True)
 
 
-def percentile(values: list[float], pct: float) -> float:
+def at_least(least: int) -> Callable[[str], int]:
+    """An argparse type: a whole number of at least `least`, so that a bad value is a usage line
+    before anything runs, not a traceback after the whole run."""
+
+    def whole(text: str) -> int:
+        try:
+            n = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if n < least:
+            raise argparse.ArgumentTypeError(f"{n}: give {least} or more")
+        return n
+
+    return whole
+
+
+count = at_least(1)  # things to make or time
+zero_or_more = at_least(0)  # things a run can do without
+
+
+def _number(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"{text}: give a number")
+    return value
+
+
+def duration(text: str) -> float:
+    """An argparse type: a time to wait, 0 or more (in the unit the option names)."""
+    value = _number(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{text}: give 0 or more")
+    return value
+
+
+def per_second(text: str) -> float:
+    """An argparse type: a rate, more than 0 a second."""
+    value = _number(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"{text}: give more than 0 a second")
+    return value
+
+
+def frame_size(text: str) -> tuple[int, int]:
+    """An argparse type: a frame size WxH in pixels, 1280x720."""
+    width, x, height = text.lower().partition("x")
+    if not (x and width.isdigit() and height.isdigit() and int(width) > 0 and int(height) > 0):
+        raise argparse.ArgumentTypeError(f"{text!r}: give the size as WxH in pixels, such as 1280x720")
+    return int(width), int(height)
+
+
+def percentile(values: list[float], pct: float) -> float | None:
+    """The value under which pct % of values lie; None with no values (a figure printed as null)."""
     ordered = sorted(values)
     if not ordered:
-        return float("nan")
+        return None
     return ordered[min(len(ordered) - 1, int(len(ordered) * pct / 100))]
+
+
+def rounded(value: float | None, digits: int) -> float | None:
+    """A figure rounded for printing; None (no samples) stays None."""
+    return None if value is None else round(value, digits)
 
 
 def free_port() -> int:
@@ -96,7 +157,7 @@ def report(figures: dict[str, Any], as_json: bool, notes: list[str] | None = Non
     for note in notes or []:
         print(f"  note: {note}")
     if as_json:
-        print(json.dumps(figures))
+        print(json.dumps(figures, allow_nan=False))  # NaN is not JSON: a figure with no samples is None
 
 
 def time_to_ready(config: Path, timeout: float = 30) -> tuple[float, int]:
@@ -135,7 +196,7 @@ def _rss_kb(pid: int) -> int:
     return -1
 
 
-def fsync_p99_ms(work: Path, n: int = 300) -> float:
+def fsync_p99_ms(work: Path, n: int = 300) -> float | None:
     """How long this disk takes to flush a small write: the floor under any durable commit."""
     path = work / "fsync.probe"
     times = []

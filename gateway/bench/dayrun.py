@@ -147,6 +147,7 @@ class DayRun:
     seconds: float  # the simulated day's traffic, decisions and payments (not the set-up)
     report_s: float  # building, storing and queueing its daily report
     movements: int  # vehicle reads presented during the report day
+    decisions: int  # every decision made in `seconds`: the evening before's entries too
     visitors: int
     checks: int = 0
     counts: dict[str, int] = field(default_factory=dict)
@@ -194,7 +195,18 @@ def simulate_day(
     body = ops.build_report(DAY, start + timedelta(days=1, minutes=5))
     report_s = time.perf_counter() - began
     return DayRun(
-        gw, cfg, DAY, body, seconds, report_s, sim.movements, visitors, sim.checks, sim.counts, sim.problems
+        gw,
+        cfg,
+        DAY,
+        body,
+        seconds,
+        report_s,
+        sim.movements,
+        sim.decisions,
+        visitors,
+        sim.checks,
+        sim.counts,
+        sim.problems,
     )
 
 
@@ -206,6 +218,7 @@ class _Sim:
         self.actions: list[tuple[datetime, int, Callable[[], object]]] = []
         self.inside: set[str] = set()  # cars physically inside (the gateway may think otherwise)
         self.movements = 0
+        self.decisions = 0
         self.checks = 0
         self.problems: list[str] = []
         self.counts: dict[str, int] = {"missed_reads": 0, "lane_payments": 0, "booth_payments": 0}
@@ -309,6 +322,7 @@ class _Sim:
 
     def show(self, lane: str, plate: str, at: datetime) -> AccessEvent:
         ev = self.gw.handle(Presented(lane, "plate", plate, 0.96, at, "sim-camera"))
+        self.decisions += 1
         if at >= self.day0:
             self.movements += 1
         self._check()
@@ -339,6 +353,7 @@ class _Sim:
             self.gw.decide_now(
                 self.gw.parking.pay_at_lane(lane, plate, ev.fee_fen, method, "", "guard", paid_at)
             )
+            self.decisions += 1
             self.movements += 1
             self.counts["lane_payments"] += 1
             self._check()

@@ -9,25 +9,40 @@ import time
 from pathlib import Path
 
 from gateway.bench.common import (
+    at_least,
+    count,
     fsync_p99_ms,
     in_work_dir,
     percentile,
     report,
+    rounded,
     time_to_ready,
     write_bench_config,
+    zero_or_more,
 )
 from gateway.config import load_config
 from gateway.core import Presented
 from gateway.demo.seed import write_site_csvs
+from gateway.errors import GatewayError
 from gateway.runtime.gateway import Gateway
 from gateway.store.admin import import_csv
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--residents", type=int, default=100_000)
-    p.add_argument("--credentials", type=int, default=200_000, help="cards plus plates")
-    p.add_argument("--slots", type=int, default=50_000)
-    p.add_argument("--decisions", type=int, default=20_000)
+    p.add_argument("--residents", type=count, default=100_000)
+    p.add_argument(
+        "--credentials",
+        type=count,
+        default=200_000,
+        help="cards plus plates: more than the residents' cars (1.1 a resident), the rest are cards",
+    )
+    p.add_argument("--slots", type=zero_or_more, default=50_000)
+    p.add_argument(
+        "--decisions",
+        type=at_least(4),
+        default=20_000,
+        help="the burst timed for throughput; a quarter as many cards, then plates, are timed one at a time",
+    )
     p.add_argument("--work-dir", type=Path, help="keep the generated data here")
     p.add_argument(
         "--sync",
@@ -38,19 +53,32 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def bench_decide(args: argparse.Namespace) -> int:
+    _cards_to_write(args)  # before the work folder: a bad count says so before anything is made
     return in_work_dir(args, "gateway-bench-", _run)
+
+
+def _cards_to_write(args: argparse.Namespace) -> int:
+    """The credentials left for cards once each resident's cars have theirs."""
+    plates_expected = int(args.residents * 1.1)  # the generator gives one resident in ten two cars
+    if args.credentials <= plates_expected:
+        raise GatewayError(
+            f"--credentials {args.credentials} leaves no card to time: the {args.residents} residents' "
+            f"cars take about {plates_expected} of them",
+            fix=f"give --credentials over {plates_expected}, or fewer --residents",
+        )
+    return args.credentials - plates_expected
 
 
 def _run(args: argparse.Namespace, work: Path) -> int:
     config = write_bench_config(work, args.sync)
     cfg = load_config(config)
-    plates_expected = int(args.residents * 1.1)  # the generator gives one resident in ten two cars
-    cards = max(args.credentials - plates_expected, 0)
+    cards_written = _cards_to_write(args)
+    plates_expected = args.credentials - cards_written
     print(
-        f"generating {args.residents} residents, ~{plates_expected} plates, {cards} cards, "
+        f"generating {args.residents} residents, ~{plates_expected} plates, {cards_written} cards, "
         f"{args.slots} slots in {work}"
     )
-    paths = write_site_csvs(work / "csv", args.residents, cards, args.slots)
+    paths = write_site_csvs(work / "csv", args.residents, cards_written, args.slots)
     started = time.perf_counter()
     counts = import_csv(cfg, list(paths.values()))
     import_s = time.perf_counter() - started
@@ -86,11 +114,11 @@ def _run(args: argparse.Namespace, work: Path) -> int:
         "credentials": counts["vehicles"] + counts["cards"],
         "slots": counts["slots"],
         "import_s": round(import_s, 2),
-        "card_decision_p50_ms": round(percentile(card_ms, 50), 3),
-        "card_decision_p99_ms": round(percentile(card_ms, 99), 3),
-        "plate_decision_p99_ms": round(percentile(plate_ms, 99), 3),
-        "decision_max_ms": round(max(card_ms + plate_ms), 3),
-        "disk_fsync_p99_ms": round(fsync_p99_ms(work), 3),
+        "card_decision_p50_ms": rounded(percentile(card_ms, 50), 3),
+        "card_decision_p99_ms": rounded(percentile(card_ms, 99), 3),
+        "plate_decision_p99_ms": rounded(percentile(plate_ms, 99), 3),
+        "decision_max_ms": rounded(max(card_ms + plate_ms, default=None), 3),
+        "disk_fsync_p99_ms": rounded(fsync_p99_ms(work), 3),
         "decisions_per_s": round(args.decisions / elapsed),
         "startup_to_ready_s": round(ready_s, 2),
         "rss_mb": round(rss_kb / 1024, 1),

@@ -19,7 +19,18 @@ from pathlib import Path
 from typing import Any
 
 from drivers.readers.frames import em4100_frame
-from gateway.bench.common import fsync_p99_ms, in_work_dir, percentile, report, write_bench_config
+from gateway.bench.common import (
+    count,
+    duration,
+    frame_size,
+    fsync_p99_ms,
+    in_work_dir,
+    per_second,
+    percentile,
+    report,
+    rounded,
+    write_bench_config,
+)
 from gateway.config import load_config
 from gateway.core import Presented
 from gateway.demo.seed import write_site_csvs
@@ -29,11 +40,11 @@ from gateway.store.admin import import_csv
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--cards", type=int, default=1000, help="card frames to time")
-    p.add_argument("--camera-fps", type=float, default=20.0, help="background camera load")
-    p.add_argument("--frame-size", default="1280x720", help="camera frame size, WxH")
-    p.add_argument("--unplugs", type=int, default=5, help="unplug/replug cycles to time")
-    p.add_argument("--unplugged-s", type=float, default=3.0, help="how long each unplug lasts")
+    p.add_argument("--cards", type=count, default=1000, help="card frames to time")
+    p.add_argument("--camera-fps", type=per_second, default=20.0, help="background camera load")
+    p.add_argument("--frame-size", type=frame_size, default="1280x720", help="camera frame size, WxH")
+    p.add_argument("--unplugs", type=count, default=5, help="unplug/replug cycles to time")
+    p.add_argument("--unplugged-s", type=duration, default=3.0, help="how long each unplug lasts")
     p.add_argument(
         "--sync",
         choices=["full", "normal"],
@@ -173,7 +184,7 @@ def _wait(condition: Any, timeout: float = 30.0, step: float = 0.001) -> float:
 
 
 def _run(args: argparse.Namespace, work: Path) -> int:
-    width, height = (int(v) for v in args.frame_size.split("x"))
+    width, height = args.frame_size
     camera_proc, url = _camera_process(args.camera_fps, (width, height))
     reader = _Pty(work / "ttyUSB-bench-reader")
     reader.plug()
@@ -214,18 +225,18 @@ def _run(args: argparse.Namespace, work: Path) -> int:
     presented, decision, recorded = (list(t) for t in zip(*timings, strict=True))
     figures = {
         "cards": len(timings),
-        "card_wire_to_presented_p99_ms": round(percentile(presented, 99), 3),
-        "card_wire_to_decision_p50_ms": round(percentile(decision, 50), 3),
-        "card_wire_to_decision_p99_ms": round(percentile(decision, 99), 3),
-        "card_wire_to_recorded_p50_ms": round(percentile(recorded, 50), 3),
-        "card_wire_to_recorded_p99_ms": round(percentile(recorded, 99), 3),
-        "card_wire_to_recorded_max_ms": round(max(recorded), 3),
+        "card_wire_to_presented_p99_ms": rounded(percentile(presented, 99), 3),
+        "card_wire_to_decision_p50_ms": rounded(percentile(decision, 50), 3),
+        "card_wire_to_decision_p99_ms": rounded(percentile(decision, 99), 3),
+        "card_wire_to_recorded_p50_ms": rounded(percentile(recorded, 50), 3),
+        "card_wire_to_recorded_p99_ms": rounded(percentile(recorded, 99), 3),
+        "card_wire_to_recorded_max_ms": rounded(max(recorded, default=None), 3),
         "camera_frames_per_s": round(camera_fps, 1),
-        "camera_frame_size": args.frame_size,
-        "disk_fsync_p99_ms": round(fsync_p99_ms(work), 3),
-        "unplug_to_offline_max_s": round(max(offline_s), 3),
-        "replug_to_online_max_s": round(max(online_s), 3),
-        "replug_to_online_p50_s": round(percentile(online_s, 50), 3),
+        "camera_frame_size": f"{width}x{height}",
+        "disk_fsync_p99_ms": rounded(fsync_p99_ms(work), 3),
+        "unplug_to_offline_max_s": rounded(max(offline_s, default=None), 3),
+        "replug_to_online_max_s": rounded(max(online_s, default=None), 3),
+        "replug_to_online_p50_s": rounded(percentile(online_s, 50), 3),
         "sync": cfg.storage.sync,
     }
     report(
@@ -236,7 +247,7 @@ def _run(args: argparse.Namespace, work: Path) -> int:
             "card to the runtime; decision = looked up, decided and written in the transaction; "
             f"recorded = committed (synchronous={cfg.storage.sync}), gate pulsed, listeners told",
             "recorded includes one disk flush per commit with sync=full: see disk_fsync_p99_ms",
-            f"meanwhile the camera decodes {args.frame_size} MJPEG and a frame consumer reads it",
+            f"meanwhile the camera decodes {width}x{height} MJPEG and a frame consumer reads it",
             f"each unplug lasts {args.unplugged_s} s or up to 2 s more, so the port comes back at "
             "different points of the reader's backoff (longest wait: reconnect_max_s = 2 s)",
         ],
@@ -288,6 +299,6 @@ def _time_unplugs(
         reader.plug()
         _wait(lambda: health.online)
         online.append(time.perf_counter() - start)
-        os.write(reader.master, em4100_frame(cards[i]))  # and it reads again
+        os.write(reader.master, em4100_frame(cards[i % len(cards)]))  # and it reads again
         decided.get(timeout=10)
     return offline, online

@@ -22,7 +22,7 @@ from typing import Any
 import paho.mqtt.client as paho
 from paho.mqtt.enums import CallbackAPIVersion
 
-from gateway.bench.common import free_port, percentile, report, write_bench_config
+from gateway.bench.common import count, free_port, percentile, report, rounded, write_bench_config
 from gateway.config import load_config
 from gateway.core import Presented
 from gateway.demo.seed import random_plate
@@ -35,8 +35,8 @@ from gateway.sync.service import SyncService
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--events", type=int, default=100_000, help="outbox backlog to drain")
-    p.add_argument("--entries", type=int, default=100_000, help="entries in the snapshot")
+    p.add_argument("--events", type=count, default=100_000, help="outbox backlog to drain")
+    p.add_argument("--entries", type=count, default=100_000, help="entries in the snapshot")
     p.add_argument("--inflight", type=int, default=100, help="QoS 1 messages in flight")
     p.add_argument("--step-rows", type=int, default=400, help="rows per snapshot apply step")
     p.add_argument("--work-dir", type=Path, help="keep the generated data here")
@@ -105,13 +105,13 @@ def _run(args: argparse.Namespace, work: Path, port: int) -> int:
         "snapshot_apply_s": round(first_s, 2),
         "resync_apply_s": round(again_s, 2),
         "card_decisions_during_apply": len(during),
-        "card_decision_p50_ms": round(percentile(during, 50), 2),
-        "card_decision_p99_ms": round(percentile(during, 99), 2),
-        "card_decision_max_ms": round(max(during), 2),
-        "card_decision_idle_p99_ms": round(percentile(idle_ms, 99), 2),
+        "card_decision_p50_ms": rounded(percentile(during, 50), 2),
+        "card_decision_p99_ms": rounded(percentile(during, 99), 2),
+        "card_decision_max_ms": rounded(max(during, default=None), 2),
+        "card_decision_idle_p99_ms": rounded(percentile(idle_ms, 99), 2),
         "apply_steps": len(steps),
-        "apply_step_p50_ms": round(percentile(steps, 50), 2),
-        "apply_step_max_ms": round(max(steps), 2),
+        "apply_step_p50_ms": rounded(percentile(steps, 50), 2),
+        "apply_step_max_ms": rounded(max(steps, default=None), 2),
         "sync": cfg.storage.sync,
     }
     report(

@@ -26,7 +26,16 @@ import uvicorn
 
 from gateway.accounts.passwords import hash_password
 from gateway.api.app import create_app
-from gateway.bench.common import in_work_dir, percentile, report, write_bench_config
+from gateway.bench.common import (
+    count,
+    duration,
+    in_work_dir,
+    percentile,
+    report,
+    rounded,
+    write_bench_config,
+    zero_or_more,
+)
 from gateway.config import load_config
 from gateway.core import Presented
 from gateway.demo.seed import random_plate, write_site_csvs
@@ -49,16 +58,16 @@ _ASSET = re.compile(r'(?:href|src)="(/static/[^"]+)"')
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--pages", type=int, default=20, help="pages connected to the live stream")
+    p.add_argument("--pages", type=count, default=20, help="pages connected to the live stream")
     p.add_argument(
         "--browser-pages",
-        type=int,
+        type=zero_or_more,
         default=None,
         help="how many of them are real Chromium pages (default: all, if installed)",
     )
-    p.add_argument("--events", type=int, default=200, help="presentations to time")
-    p.add_argument("--gap-ms", type=float, default=50.0, help="time between presentations")
-    p.add_argument("--residents", type=int, default=2000, help="residents (with cards) on the site")
+    p.add_argument("--events", type=count, default=200, help="presentations to time")
+    p.add_argument("--gap-ms", type=duration, default=50.0, help="time between presentations")
+    p.add_argument("--residents", type=count, default=2000, help="residents (with cards) on the site")
     p.add_argument("--work-dir", type=Path, help="keep the generated site here")
 
 
@@ -244,11 +253,11 @@ def _timed(
         "pages_connected": args.pages,
         "browser_pages": browser_pages,
         "events": len(by_event),
-        "shown_p50_ms": round(percentile(all_ms, 50), 1),
-        "shown_p95_ms": round(percentile(all_ms, 95), 1),
-        "shown_max_ms": round(max(all_ms), 1) if all_ms else None,
-        "browser_shown_p95_ms": round(percentile(page_ms, 95), 1) if page_ms else None,
-        "stream_received_p95_ms": round(percentile(stream_ms, 95), 1) if stream_ms else None,
+        "shown_p50_ms": rounded(percentile(all_ms, 50), 1),
+        "shown_p95_ms": rounded(percentile(all_ms, 95), 1),
+        "shown_max_ms": rounded(max(all_ms, default=None), 1),
+        "browser_shown_p95_ms": rounded(percentile(page_ms, 95), 1),
+        "stream_received_p95_ms": rounded(percentile(stream_ms, 95), 1),
         "not_shown": expected - got,
     }
 
