@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Annotated, Generic, TypeVar
 
-from fastapi import Depends, Path, Request
+from fastapi import Depends, Header, Path, Request
 from pydantic import AfterValidator, BeforeValidator
 
 from gateway.accounts.ratelimit import LoginLimiter
@@ -95,6 +95,17 @@ def read_db(request: Request) -> Iterator[sqlite3.Connection]:
 
 Db = Annotated[sqlite3.Connection, Depends(read_db)]
 App = Annotated[GuardApp, Depends(guard_app)]
+# The key a client makes for one change it may send again (KeyedWrites): the guard page's forms send
+# one with every submit (app.js keyFor), the same while the form is unchanged.
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        max_length=64,
+        description="Made by the client for one change: a repeat with the same key (a second tap, a "
+        "retry after a dropped reply) is answered what the first one made, never made twice.",
+    ),
+]
 
 
 def write(gw: Gateway, run: Callable[[sqlite3.Connection], T], timeout_s: float | None = None) -> T:
@@ -171,14 +182,31 @@ class KeyedWrites(Generic[T]):
                 del self._made[named]
 
 
-def saved_once(writing: Future[T]) -> T:
+def saved_once(writing: Future[T], timeout_s: float | None = None) -> T:
     """What a keyed write (KeyedWrites) made, waited for as any write is (saved); a repeat with
     the same key waits on the same write, so it gets what that made, still_saving again, or the
     write's own error, never a second change."""
     try:
-        return saved(writing)
+        return saved(writing, timeout_s)
     except CancelledError:  # called off by the other request's wait: not saved, as its 503 busy says
         raise FutureTimeout from None
+
+
+def made_once(
+    writes: KeyedWrites[T],
+    user: str,
+    key: str | None,
+    asked: str,
+    start: Callable[[], Future[T]],
+    timeout_s: float | None = None,
+) -> tuple[T, bool]:
+    """What a change made, and whether an earlier request with its Idempotency-Key (`key`) made it:
+    with a key, the change is started once (KeyedWrites.once) and a repeat gets what that made
+    (saved_once); without one, it is started and waited for as any write (saved)."""
+    if not key:
+        return saved(start(), timeout_s), False
+    writing, again = writes.once(user, key, asked, start)
+    return saved_once(writing, timeout_s), again
 
 
 def local(gw: Gateway, text: str | None) -> str | None:

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
 from gateway.api.auth import User
-from gateway.api.deps import MAX_ID, App, Db, local, write
+from gateway.api.deps import MAX_ID, App, Db, IdempotencyKey, KeyedWrites, local, made_once
 from gateway.api.errors import ApiError
 from gateway.api.shapes import ERRORS
 from gateway.runtime.gateway import Gateway
@@ -16,6 +16,8 @@ from gateway.store import materials as store
 from gateway.store.csv_rows import RowError, plate_value
 
 router = APIRouter(tags=["visitors"], responses=ERRORS)
+# Idempotency-Key -> the write that records materials leaving, per user (the last 500).
+_recorded: KeyedWrites[dict[str, object]] = KeyedWrites("record of materials")
 
 
 class MaterialsIn(BaseModel):
@@ -52,7 +54,9 @@ def materials_view(gw: Gateway, row: dict[str, object]) -> MaterialsOut:
     status_code=201,
     response_model=MaterialsOut,
 )
-def materials_out(body: MaterialsIn, who: User, app: App) -> MaterialsOut:
+def materials_out(
+    body: MaterialsIn, who: User, app: App, idempotency_key: IdempotencyKey = None
+) -> MaterialsOut:
     plate = None
     if body.plate.strip():
         try:
@@ -61,17 +65,24 @@ def materials_out(body: MaterialsIn, who: User, app: App) -> MaterialsOut:
             fix = "type the plate as on the car, e.g. 皖A12345"
             raise ApiError(422, "invalid_plate", f"plate: {exc}", fix) from exc
     gw = app.gw
-    row = write(
-        gw,
-        lambda c: store.record_materials_out(
-            c,
-            gw.now(),
-            who.name,
-            items=body.items,
-            pass_id=body.pass_id,
-            host_building=body.host_building.strip(),
-            host_unit=body.host_unit.strip(),
-            plate=plate,
+    # Sent again after a lost answer, the materials were recorded twice and the owner told twice:
+    # the repeat is answered the record already made.
+    row, _ = made_once(
+        _recorded,
+        who.name,
+        idempotency_key,
+        body.model_dump_json(),
+        lambda: gw.on_worker(
+            lambda c: store.record_materials_out(
+                c,
+                gw.now(),
+                who.name,
+                items=body.items,
+                pass_id=body.pass_id,
+                host_building=body.host_building.strip(),
+                host_unit=body.host_unit.strip(),
+                plate=plate,
+            )
         ),
     )
     return materials_view(gw, row)

@@ -18,7 +18,7 @@ from pydantic import BaseModel, Field
 
 from gateway.accounts.passwords import typed_username
 from gateway.api.auth import Admin, Principal, User
-from gateway.api.deps import Day, Db, Id, saved, write
+from gateway.api.deps import Day, Db, Id, IdempotencyKey, KeyedWrites, made_once, saved, write
 from gateway.api.errors import ApiError
 from gateway.api.prices_page import page_language, prices_html
 from gateway.api.views import shown_value
@@ -36,6 +36,8 @@ T = TypeVar("T")
 
 # How long a parking change (a fee, a stay closed) waits for the worker before the busy answer.
 PARKING_WRITE_S = 30.0
+# Idempotency-Key -> the write that records a car inside, per user (the last 500).
+_recorded: KeyedWrites[dict[str, Any]] = KeyedWrites("car recorded inside")
 
 
 # Who acts: a guard's session or an API token (gateway/api/auth.py); the name goes into payments
@@ -192,7 +194,7 @@ def parking_router(gw: Gateway) -> APIRouter:
         return stays
 
     @router.post("/api/parking/stays", summary="Admin correction: record a car already inside")
-    def record_stay(body: Inside, who: Admin) -> dict[str, Any]:
+    def record_stay(body: Inside, who: Admin, idempotency_key: IdempotencyKey = None) -> dict[str, Any]:
         actor = _actor(who, body.actor)
         car = CarInside(
             body.plate,
@@ -201,9 +203,19 @@ def parking_router(gw: Gateway) -> APIRouter:
             body.zone or None,
             body.no_plate,
         )
-        return on_worker(
-            lambda c: _tx(c, lambda: record_inside(c, gw.site, car, body.reason, actor, gw.now()))
+        # Sent again after a lost answer, a car with no plate was given a second ticket and stay:
+        # the repeat is answered the stay and ticket already made.
+        recorded, _ = made_once(
+            _recorded,
+            who.name,
+            idempotency_key,
+            body.model_dump_json(),
+            lambda: gw.on_worker(
+                lambda c: _tx(c, lambda: record_inside(c, gw.site, car, body.reason, actor, gw.now()))
+            ),
+            PARKING_WRITE_S,
         )
+        return recorded
 
     @router.post("/api/parking/stays/{stay_id}/close", summary="Admin correction: the car has left unseen")
     def close_stay(stay_id: Id, body: Closing, who: Admin) -> dict[str, Any]:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 import re
+import sqlite3
 from concurrent.futures import Future
+from contextlib import closing
 from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Header, Query, Response
+from fastapi import APIRouter, Query, Response
 from fastapi.responses import Response as RawResponse
 from pydantic import BaseModel, Field
 
@@ -18,12 +21,13 @@ from gateway.api.deps import (
     End,
     GuardApp,
     Id,
+    IdempotencyKey,
     KeyedWrites,
     When,
     aware,
     local,
-    saved,
-    saved_once,
+    made_once,
+    read_only,
     write,
 )
 from gateway.api.errors import ApiError
@@ -37,9 +41,11 @@ from gateway.timefmt import later
 from gateway.typed import typed, typed_text
 from gateway.web.qr import qr_svg
 
+log = logging.getLogger(__name__)
 router = APIRouter(tags=["visitors"], responses=ERRORS)
-# Idempotency-Key -> the write that makes its pass, per user (the last 500).
+# Idempotency-Key -> the write that makes its pass, per user (the last 500 of each kind).
 _made: KeyedWrites[dict[str, Any]] = KeyedWrites("registration")
+_issued: KeyedWrites[dict[str, Any]] = KeyedWrites("contractor pass")
 _FIELD = re.compile(r"[a-z_]+")
 _PHONE = re.compile(r"^\+?[0-9][0-9 -]{5,18}[0-9]$")
 
@@ -343,15 +349,39 @@ def _occupants(body: VisitorIn, plate: str | None, problems: list[str]) -> tuple
     return tuple(people)
 
 
-def _create(
+def _register(
     app: GuardApp,
     who: Principal,
+    key: str | None,
     kind: Literal["visitor", "contractor"],
     body: VisitorIn,
     hours: tuple[str, ...] = (),
     company: str = "",
 ) -> PassOut:
-    return pass_out(app.gw, saved(_start_create(app, who, kind, body, hours, company)), with_qr=True)
+    """A pass made once for its Idempotency-Key (`key`): a repeat (a second tap, a retry after a
+    reply lost on the Wi-Fi) is answered the pass already made, as it stands now."""
+    writes = _made if kind == "visitor" else _issued
+    made, again = made_once(
+        writes,
+        who.name,
+        key,
+        body.model_dump_json(),
+        lambda: _start_create(app, who, kind, body, hours, company),
+    )
+    return pass_out(app.gw, _as_it_stands(app.gw, made) if again else made, with_qr=True)
+
+
+def _as_it_stands(gw: Gateway, made: dict[str, Any]) -> dict[str, Any]:
+    """A pass an earlier request made, read again (checked out since, say) on a connection of its
+    own: read on the decision worker, a busy box answered a pass that is saved 503 busy, "did not
+    save this", and the guard registered the visitor again. Not read (another process holds the
+    file locked), it is answered as it was made: it is saved whatever the read says."""
+    try:
+        with closing(read_only(gw)) as db:
+            return store.get_pass(db, made["id"])
+    except sqlite3.Error as exc:
+        log.warning("pass %s made earlier answered as made: it could not be read again: %s", made["id"], exc)
+        return made
 
 
 def _start_create(
@@ -397,28 +427,8 @@ def visitor_rules(
     status_code=201,
     response_model=PassOut,
 )
-def register_visitor(
-    body: VisitorIn,
-    who: User,
-    app: App,
-    idempotency_key: Annotated[
-        str | None,
-        Header(
-            max_length=64,
-            description="Made by the client for one registration: a repeat with the same key (a "
-            "second tap, a retry after a dropped reply) returns the pass already made.",
-        ),
-    ] = None,
-) -> PassOut:
-    if not idempotency_key:
-        return _create(app, who, "visitor", body)
-    making, again = _made.once(
-        who.name, idempotency_key, body.model_dump_json(), lambda: _start_create(app, who, "visitor", body)
-    )
-    if not (again and making.done()):  # this request's write, or one still being saved (仍在保存)
-        return pass_out(app.gw, saved_once(making), with_qr=True)
-    pass_id = saved_once(making)["id"]  # made by an earlier request: the pass as it stands now
-    return pass_out(app.gw, write(app.gw, lambda c: store.get_pass(c, pass_id)), with_qr=True)
+def register_visitor(body: VisitorIn, who: User, app: App, idempotency_key: IdempotencyKey = None) -> PassOut:
+    return _register(app, who, idempotency_key, "visitor", body)
 
 
 @router.get("/api/visitors", summary="Visitor passes, newest first", response_model=list[PassOut])
@@ -464,8 +474,10 @@ def find_visitor(body: FindIn, who: User, app: App, db: Db) -> Returning:
     status_code=201,
     response_model=PassOut,
 )
-def register_contractor(body: ContractorIn, who: Admin, app: App) -> PassOut:
-    return _create(app, who, "contractor", body, tuple(body.hours), body.company)
+def register_contractor(
+    body: ContractorIn, who: Admin, app: App, idempotency_key: IdempotencyKey = None
+) -> PassOut:
+    return _register(app, who, idempotency_key, "contractor", body, tuple(body.hours), body.company)
 
 
 @router.get("/api/contractors", summary="Contractor passes, newest first", response_model=list[PassOut])

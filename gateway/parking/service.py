@@ -76,6 +76,11 @@ UPDATE stays SET exited_at = max(?, entered_at), exit_event = ?, closed_by = 'ha
 WHERE id = ? AND exited_at IS NULL
 """
 _BOOTH = LaneRules("booth", "exit", "vehicle", None)
+# The last booth payment of an amount on a stay, taken since a moment (_prepaid_already).
+_PREPAID_SINCE = """
+SELECT receipt, at FROM payments
+WHERE stay_id = ? AND lane = 'booth' AND amount_fen = ? AND at >= ? ORDER BY at DESC, id DESC LIMIT 1
+"""
 # A car's open stay in since a moment (ParkingDesk.let_out_by_hand, a car found with none).
 _OPEN_BEFORE = """
 SELECT id FROM stays WHERE subject = ? AND exited_at IS NULL AND entered_at <= ? ORDER BY id DESC LIMIT 1
@@ -299,6 +304,7 @@ class ParkingDesk:
         account = owed(conn, rules, subject, until, vehicle_class=vclass, unregistered=unregistered)
         if account.stay is None:
             return self._debt_paid(conn, rules, account, plate, amount_fen, (method, receipt, actor), at)
+        _prepaid_already(conn, account, amount_fen, at, rules.grace, self.site.tz)
         _check_amount(account, amount_fen)
         receipt = record_payment(
             conn,
@@ -852,6 +858,32 @@ def fee_until(held: Held | None, at: datetime) -> datetime:
     is held and not let out since (the camera decides a standing car again every few seconds, and
     the display, the guard's quote and the fee taken must be one amount); else at `at`."""
     return held.at if held is not None and held.let_out_at is None else at
+
+
+def _prepaid_already(
+    conn: sqlite3.Connection, account: Owed, amount_fen: int, at: datetime, grace: timedelta, tz: tzinfo
+) -> None:
+    """A booth payment sent again (the kiosk or tablet lost the answer, its receipt left for the
+    gateway to make, so check_receipt has no number to know it by) is refused `already_paid`,
+    naming the receipt made and when, as at the lane (_let_out_already): the same amount for the
+    same stay, taken within its grace. Checked as a new payment, it was told `nothing_owed`, "the
+    car may leave: open the barrier", for a car parked inside, with no receipt to hand the driver.
+    One that is the fee due now (a charge carried from a missed exit restored since, of the same
+    amount by chance) is a payment of its own, taken."""
+    if account.stay is None or account.quote.due_fen == amount_fen:
+        return
+    since = to_db(later(at, -grace))
+    row = conn.execute(_PREPAID_SINCE, (account.stay.id, amount_fen, since)).fetchone()
+    if row is None:
+        return
+    receipt, paid_at = row
+    when = datetime.fromisoformat(paid_at).astimezone(tz)
+    raise ParkingError(
+        "nothing is owed",
+        fix=f"receipt {receipt} for {yuan(amount_fen)}元 went through on {when:%Y-%m-%d at %H:%M}: "
+        "take nothing again",
+        code="already_paid",
+    )
 
 
 def _let_out_already(held: Held, car: str, tz: tzinfo) -> NoReturn:
