@@ -1,5 +1,6 @@
 """An older release of the gateway, taken from the repository's history, run in a process of its
-own on a data directory that this code then upgrades (the tests named test_upgrade_fix45_*).
+own on a data directory that this code then upgrades (the tests named test_upgrade_fix45_* and
+test_upgrade_fix46_*).
 
 The older tree is `git archive`d once per test session under pytest's base temporary folder, and
 run with this project's interpreter (its packages are the same), its own folder first on the path.
@@ -23,6 +24,8 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 # The release of two sessions ago (schema version 35).
 TWO_RELEASES_AGO = "e7a463d"
+# The release before the last session's (schema version 37).
+PREVIOUS_RELEASE = "da79715"
 _RESULT = "@@RESULT@@"
 
 

@@ -172,9 +172,12 @@ def first_of_boot(data_dir: Path, db_path: Path, on_record: RoundOnRecord = _no_
             since = clock if kept_ids and clock is not None else None
             older_open = _open_before(conn, ids["alarms"], since)
         if older_stays is None:
-            # Kept by an older version in this boot: what it wrote onto them since is taken as
-            # it was when the box booted (it stays as written).
-            older_stays = _inside_before(conn, ids["stays"])
+            # Kept by an older version in this boot (upgraded before NTP set the clock): a slot it
+            # handed on since, at an exit dated since the boot on its clock, is this boot's
+            # handover (docs/parking.md, Repairs): the re-dating moves it, as it does one this
+            # version writes, and the second car pays to its real handover, not days short.
+            since = clock if kept_ids and clock is not None else None
+            older_stays = _inside_before(conn, ids["stays"], since)
         if stale_rounds is None:
             # Kept by an older version in this boot, on a clock that may still be the stale one:
             # the rounds it judged so are those its patrol alarms name.
@@ -256,13 +259,41 @@ def _rounds_alarmed(
     return tuple(r for r in rounds if r is not None and r.source in sources)
 
 
-def _inside_before(conn: sqlite3.Connection, first_stay: int) -> dict[int, StayTimes]:
+# The stays of earlier boots inside now (and, with :since, those that left since then), with their
+# billing stop and handover, and whether the slot was handed to the car at an exit since then: the
+# exit of a stay of its slot, at the time of the handover (gateway/store/parking.py handover).
+_INSIDE_BEFORE = """
+SELECT s.id, s.billed_until, s.handed_over_at, EXISTS (
+    SELECT 1 FROM slot_vehicles sv JOIN stays t ON t.slot_id = sv.slot_id AND t.exited_at = s.handed_over_at
+    WHERE sv.vehicle_id = s.vehicle_id AND t.id != s.id AND t.exited_at >= :since)
+FROM stays s WHERE s.id < :first AND (s.exited_at IS NULL OR s.exited_at >= :since)
+"""
+
+
+def _inside_before(
+    conn: sqlite3.Connection, first_stay: int, since: float | None = None
+) -> dict[int, StayTimes]:
     """The cars of earlier boots inside now, with their billing stop and handover as they are: what
-    this boot writes onto them is told apart by them (gateway/store/redate.py, _older_stays)."""
-    rows = conn.execute(
-        "SELECT id, billed_until, handed_over_at FROM stays WHERE id < ? AND exited_at IS NULL", (first_stay,)
-    )
-    return {stay_id: (billed, handed) for stay_id, billed, handed in rows}
+    this boot writes onto them is told apart by them (gateway/store/redate.py, _older_stays). With
+    `since`, the boot's time on its own clock (a marker of this boot an older version wrote, which
+    kept none of this), the cars that left since then were inside as it booted too (their exits
+    are this boot's, _handed_on_before_boot), and a slot handed to a car at such an exit was not
+    yet: the car is taken as it was before (no handover, and the billing stop with it where the
+    handover made it), so that the handover moves. fake-hwclock's boot clock may read before an
+    exit made in the last hour before the power cut; such a handover moves too."""
+    cutoff = None if since is None else to_db(datetime.fromtimestamp(since, UTC))
+    rows = conn.execute(_INSIDE_BEFORE, {"first": first_stay, "since": cutoff})
+    return {
+        stay_id: _before_handover(billed, handed) if handed_since else (billed, handed)
+        for stay_id, billed, handed, handed_since in rows
+    }
+
+
+def _before_handover(billed: str | None, handed: str | None) -> StayTimes:
+    """A stay's billing stop and handover as they were before its slot was handed to it: billing
+    stopped by the handover (the same moment) was not stopped yet, one stopped before (a renewal)
+    was."""
+    return (None if billed == handed else billed, None)
 
 
 def _open_before(conn: sqlite3.Connection, first_alarm: int, since: float | None = None) -> frozenset[int]:

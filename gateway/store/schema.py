@@ -1372,6 +1372,36 @@ MIGRATIONS: list[str] = [
     CREATE INDEX presence_inside ON presence(subject) WHERE inside = 1;
     {_STRUCK_OFF_BEFORE_44}
     """,
+    # Every `pass` record names the pass by the centre's `ref` too (docs/mqtt.md; null for one
+    # registered at the booth): a central pass never goes up as created, so its check-out is the
+    # first the centre hears of it. Those an older gateway queued without it (the link down at the
+    # upgrade) get it here, once, from their pass, as migration 41 mends queued `access` records:
+    # a central visitor checked out before the upgrade went up with no `ref`, and the centre still
+    # showed her inside. A record whose pass is gone (retention) is left as it was:
+    # its `ref` is not known. The pass rows are found through their index by pass id (migration
+    # 33: its expression and WHERE as written there, for SQLite to use it), not among every row
+    # waiting; quarantined ones too (they may be put back in line).
+    """
+    UPDATE outbox SET payload = (
+        SELECT json_set(outbox.payload, '$.pass.ref', p.ref) FROM passes p
+        WHERE p.id = json_extract(outbox.payload, '$.pass.id'))
+    WHERE topic = 'pass' AND json_extract(payload, '$.pass.id') IN (SELECT id FROM passes)
+      AND sent_at IS NULL AND json_type(payload, '$.pass.ref') IS NULL;
+    """,
+    # A visitor or contractor checked out at the booth while inside on foot is marked so where she
+    # was last seen (presence.lane '(checked out)', gateway/store/lookup.py CHECKED_OUT), and the
+    # exit door she then walks out through lets her out as a plain exit, her entry on record. An
+    # older gateway's check-out left the lane of her entry there: after the upgrade her exit was
+    # flagged 无入场记录 (no_entry_record). Its check-out is found as it wrote it: out since the
+    # moment her pass was checked out (presence.at, passes.checked_out_at), not since an exit door.
+    """
+    UPDATE presence SET lane = '(checked out)'
+    WHERE subject IN (
+        SELECT p.kind || ':' || p.id FROM passes p
+        JOIN presence s ON s.subject = p.kind || ':' || p.id
+        WHERE p.kind IN ('visitor', 'contractor') AND p.checked_out_at IS NOT NULL
+          AND s.inside = 0 AND s.at = p.checked_out_at);
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
