@@ -50,8 +50,14 @@ def _overlap(a: Box | None, b: Box | None) -> bool:
 
 
 def _near(a: str, b: str) -> bool:
-    """Equal, or the same length and one character apart."""
-    return len(a) == len(b) and sum(x != y for x, y in zip(a, b, strict=True)) <= 1
+    """Equal, or one character apart: one changed, dropped or added (edit distance 1). The model
+    drops a green plate's 8th character now and then (docs/plates.md): 浙K43880 is 浙K43880G."""
+    if len(a) == len(b):
+        return sum(x != y for x, y in zip(a, b, strict=True)) <= 1
+    if abs(len(a) - len(b)) != 1:
+        return False
+    short, long = sorted((a, b), key=len)
+    return any(long[:i] + long[i + 1 :] == short for i in range(len(long)))
 
 
 def _union(a: Box | None, b: Box) -> Box:
@@ -105,6 +111,8 @@ class LaneVoter:
     has arrived or the plate is due again (repeat_after_s). After both, it may be the next car
     (fleet cars carry consecutive numbers).
 
+    One character off: one changed, dropped or added (a green plate read without its 8th
+    character is that car). A text is decided only on a frame that reads it: the car is there.
     Every decided plate in view is held on its own (a queue: the car at the barrier and the one
     behind it), each with its own times.
     """
@@ -176,7 +184,8 @@ class LaneVoter:
         fresh = [r for r in readings if r.confidence >= self.min_confidence and self._in_lane(r)]
         self._update_held(fresh, now)
         self._readings = [(t, r) for t, r in self._readings if now - t <= self.window_s]
-        self._readings += [(now, r) for r in fresh if self._votes(r, now)]
+        voting = [r for r in fresh if self._votes(r, now)]
+        self._readings += [(now, r) for r in voting]
         votes: dict[str, _Vote] = {}
         for _, r in self._readings:
             v = votes.setdefault(r.text, _Vote())
@@ -185,7 +194,7 @@ class LaneVoter:
             v.colour, v.box, v.span = r.colour, r.box, _union(v.span, r.box)
         if not votes:
             return None
-        chosen = self._leader(votes)
+        chosen = self._leader(votes, {r.text for r in voting})
         if chosen is None:
             return None
         text, best = chosen
@@ -195,16 +204,23 @@ class LaneVoter:
         self._drop_readings_near(text)
         return LaneDecision(text, best.colour, best.support, best.frames, now, best.box, again)
 
-    def _leader(self, votes: dict[str, _Vote]) -> tuple[str, _Vote] | None:
+    def _leader(self, votes: dict[str, _Vote], in_frame: set[str]) -> tuple[str, _Vote] | None:
         """The best-supported text that has enough support and a clear lead over its rivals:
         the other texts that may be this same car misread (one character off, or read along the
         same track: their boxes in the window overlap, a moving car's too). Alternating misreads
         never build a lead, however many frames they span; another car's plate in view (the one
-        queued behind) is no rival, so each car is decided."""
+        queued behind) is no rival, so each car is decided.
+
+        Only a text read in this frame (in_frame) is decided: one that gains its lead as a rival
+        ages out, its car gone, would open the gate for nobody and mark its plate on empty road.
+        It still counts as a rival of the others, and a car standing at the barrier, read again
+        on the next frame or so, is decided then."""
         ranked = sorted(votes.items(), key=lambda kv: -kv[1].support)
         for text, best in ranked:
             if best.support < self.decide_at:
                 return None
+            if text not in in_frame:
+                continue
             rival = max(
                 (
                     v.support

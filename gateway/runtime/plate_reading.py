@@ -1,9 +1,11 @@
 """Plates at a vehicle lane: a camera's frames in, one plate presentation per passing vehicle out.
 
-The recognizer reads every plate in the lane's region of each frame; the lane voter combines one
-vehicle's readings across frames and decides once, as soon as they agree enough. The frame the
-decision came from is kept with the plate's box drawn on it, for the event's snapshot, and the
-plate's own region, unmarked, beside it (`gateway export-plates` makes training crops of those).
+The recognizer reads every plate in the lane's region of each frame (its bounding rectangle grown
+by a plate's reach, so a plate over the lane's line is read whole); the lane voter keeps the plates
+whose centre is in the lane, combines one vehicle's readings across frames and decides once, as
+soon as they agree enough. The frame the decision came from is kept with the plate's box drawn on
+it, for the event's snapshot, and the plate's own region, unmarked, beside it (`gateway
+export-plates` makes training crops of those).
 """
 
 from __future__ import annotations
@@ -27,6 +29,11 @@ Point = tuple[int, int]
 # The plate crop kept beside a snapshot: the box grown by these shares of its width (each side)
 # and height (above and below), as the recognizer's first look frames it.
 CROP_MARGIN_X, CROP_MARGIN_Y = 0.08, 0.15
+# How far past the lane region's bounding rectangle its plates are searched, as shares of the
+# frame's width: half of a plate a quarter of the frame wide (sideways), half of such a plate with
+# two rows (up and down). A plate whose centre is in the lane (the voter's rule) reaches past the
+# lane's line by half its size, and a plate cut by the searched rectangle is misread or missed.
+SEARCH_REACH_X, SEARCH_REACH_Y = 1 / 8, 1 / 16
 
 
 class PlateReader:
@@ -39,7 +46,6 @@ class PlateReader:
     def __init__(self, roi: Sequence[Point] | None = None, recognizer: Recognizer | None = None):
         self._recognizer = recognizer or Recognizer()
         self._roi: list[tuple[int, int]] | None = [(int(p[0]), int(p[1])) for p in roi] if roi else None
-        self._search = _bounds(self._roi) if self._roi else None
         self._voter = LaneVoter(roi=self._roi)
         self._lock = threading.Lock()
         self._marked: tuple[int, tuple[int, int, int, int]] | None = None
@@ -52,7 +58,8 @@ class PlateReader:
         self._in_time = in_time
 
     def __call__(self, frame: Frame) -> list[tuple[str, str, float]]:
-        readings = self._recognizer.read_frame(frame.image, self._search)
+        search = search_region(self._roi, frame.image.shape) if self._roi else None
+        readings = self._recognizer.read_frame(frame.image, search)
         if not self._in_time(frame):
             return []  # the lane has moved on while the frame was read
         with self._lock:
@@ -115,6 +122,13 @@ class PlateReader:
         return Frame(image, frame.seq, frame.captured, frame.wall, plate)
 
 
-def _bounds(points: Sequence[Point]) -> tuple[int, int, int, int]:
-    xs, ys = [p[0] for p in points], [p[1] for p in points]
-    return min(xs), min(ys), max(xs) - min(xs), max(ys) - min(ys)
+def search_region(roi: Sequence[Point], shape: tuple[int, ...]) -> tuple[int, int, int, int]:
+    """The part of a frame of that shape searched for a lane's plates, as x, y, w, h: the lane
+    polygon's bounding rectangle grown by a plate's reach (SEARCH_REACH_X, SEARCH_REACH_Y), clipped
+    to the frame. Plates read beyond the lane are the voter's to ignore (their centre is outside)."""
+    ih, iw = shape[:2]
+    reach_x, reach_y = round(iw * SEARCH_REACH_X), round(iw * SEARCH_REACH_Y)
+    xs, ys = [p[0] for p in roi], [p[1] for p in roi]
+    x0, y0 = max(0, min(xs) - reach_x), max(0, min(ys) - reach_y)
+    x1, y1 = min(iw, max(xs) + reach_x), min(ih, max(ys) + reach_y)
+    return x0, y0, max(0, x1 - x0), max(0, y1 - y0)
