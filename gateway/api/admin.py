@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 
 from gateway.accounts.passwords import RESERVED_ACTORS, hash_password, password_refusal, username_problem
 from gateway.api.auth import Admin
-from gateway.api.deps import App, Db, Id, local, write
+from gateway.api.deps import App, Db, Id, IdempotencyKey, KeyedWrites, local, made_once, write
 from gateway.api.errors import ApiError
 from gateway.api.shapes import ERRORS
 from gateway.store import accounts as store
@@ -19,6 +19,16 @@ from gateway.typed import typed_text
 
 router = APIRouter(tags=["admin"], responses=ERRORS)
 Role = Literal["guard", "admin"]
+# Idempotency-Key -> the write that makes an account, per admin (the last 500). Sent again after an
+# answer lost on the Wi-Fi, it was refused "the user name is taken, choose another": the guard got a
+# second account under another name. The repeat is answered the account made.
+_accounts: KeyedWrites[store.Account] = KeyedWrites("account")
+# Idempotency-Key -> the write that makes an API token, per admin. Sent again, it was refused "a token
+# named ... exists": a live token nobody saw, its name taken for good. The repeat is answered the
+# same token, to the admin who made it alone; the token is held in memory for that (never logged,
+# never stored), for the last TOKENS_KEPT made, as a retry comes within seconds.
+TOKENS_KEPT = 20
+_tokens: KeyedWrites[tuple[int, str]] = KeyedWrites("API token", TOKENS_KEPT)
 
 
 class AccountIn(BaseModel):
@@ -93,7 +103,7 @@ def list_accounts(who: Admin, db: Db) -> list[AccountOut]:
     status_code=201,
     response_model=AccountOut,
 )
-def add_account(body: AccountIn, who: Admin, app: App) -> AccountOut:
+def add_account(body: AccountIn, who: Admin, app: App, idempotency_key: IdempotencyKey = None) -> AccountOut:
     problem = username_problem(body.username)
     if problem:
         code = "reserved_username" if body.username.lower() in RESERVED_ACTORS else "bad_username"
@@ -107,7 +117,9 @@ def add_account(body: AccountIn, who: Admin, app: App) -> AccountOut:
         )
         return store.get_account(c, aid)
 
-    return AccountOut(**write(gw, create).public())
+    asked = body.model_dump_json()
+    made, _ = made_once(_accounts, who.name, idempotency_key, asked, lambda: gw.on_worker(create))
+    return AccountOut(**made.public())
 
 
 @router.patch(
@@ -154,10 +166,15 @@ def list_tokens(who: Admin, app: App, db: Db) -> list[dict[str, Any]]:
     status_code=201,
     response_model=TokenOut,
 )
-def add_token(body: TokenIn, who: Admin, app: App) -> TokenOut:
+def add_token(body: TokenIn, who: Admin, app: App, idempotency_key: IdempotencyKey = None) -> TokenOut:
     gw = app.gw
     expires = gw.now() + timedelta(days=body.days) if body.days else None
-    tid, token = write(gw, lambda c: store.create_token(c, gw.now(), who.name, body.name, body.role, expires))
+
+    def create(c: sqlite3.Connection) -> tuple[int, str]:
+        return store.create_token(c, gw.now(), who.name, body.name, body.role, expires)
+
+    asked = body.model_dump_json()
+    (tid, token), _ = made_once(_tokens, who.name, idempotency_key, asked, lambda: gw.on_worker(create))
     return TokenOut(id=tid, name=body.name, role=body.role, token=token)
 
 

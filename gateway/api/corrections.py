@@ -9,11 +9,11 @@ import sqlite3
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Path
+from fastapi import APIRouter, Path
 from pydantic import BaseModel, Field
 
 from gateway.api.auth import User
-from gateway.api.deps import App, Db, KeyedWrites, saved, saved_once, write
+from gateway.api.deps import App, Db, IdempotencyKey, KeyedWrites, made_once, write
 from gateway.api.errors import ApiError
 from gateway.api.shapes import ERRORS
 from gateway.api.views import from_event, holder_shape
@@ -130,15 +130,7 @@ def type_plate(
     body: TypedPlateIn,
     who: User,
     app: App,
-    idempotency_key: Annotated[
-        str | None,
-        Header(
-            max_length=64,
-            description="Made by the client for one decision: a repeat with the same key (a second "
-            "tap, a retry after a dropped reply) is answered the decision already made, the car "
-            "not decided again (let out twice, the barrier raised for a car gone).",
-        ),
-    ] = None,
+    idempotency_key: IdempotencyKey = None,
 ) -> dict[str, Any]:
     gw = app.gw
     rules = gw.site.lanes.get(lane)
@@ -161,13 +153,12 @@ def type_plate(
         by = f"{TYPED_BY}{who.name}"
         return Presented(lane, "plate", plate, 1.0, at, by, vehicle_class=body.vehicle_class)
 
-    if not idempotency_key:
-        return from_event(gw, saved(gw.decide_after(prepare)))
     # The plate as the lane takes it: typed again as 皖a12345 or as the page filled it in after the
-    # correction (皖A12345), it is the same decision.
+    # correction (皖A12345), it is the same decision, answered again: the car is not decided twice
+    # (let out twice, the barrier raised for a car gone).
     asked = json.dumps([lane, typed, body.vehicle_class], ensure_ascii=False)
-    deciding, _ = _decided.once(who.name, idempotency_key, asked, lambda: gw.decide_after(prepare))
-    return from_event(gw, saved_once(deciding))
+    decided, _ = made_once(_decided, who.name, idempotency_key, asked, lambda: gw.decide_after(prepare))
+    return from_event(gw, decided)
 
 
 @router.get(

@@ -9,7 +9,21 @@ from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from gateway.api.auth import Admin, Principal, User
-from gateway.api.deps import MAX_ID, App, Db, End, GuardApp, Id, When, aware_or_none, local, write
+from gateway.api.deps import (
+    MAX_ID,
+    App,
+    Db,
+    End,
+    GuardApp,
+    Id,
+    IdempotencyKey,
+    KeyedWrites,
+    When,
+    aware_or_none,
+    local,
+    made_once,
+    write,
+)
 from gateway.api.errors import ApiError
 from gateway.api.shapes import ERRORS
 from gateway.runtime.gateway import Gateway
@@ -27,6 +41,13 @@ from gateway.typed import typed
 
 router = APIRouter(tags=["registry"], responses=ERRORS)
 RowId = Annotated[int, Field(ge=1, le=MAX_ID)]
+# Idempotency-Key -> the write that adds a vehicle, card or slot, per user (the last 500 of each).
+# Sent again after an answer lost on the Wi-Fi, the addition was refused 409 as a duplicate, which
+# read as if the first had failed (or was someone else's): the repeat is answered the row it added.
+# A resident needs none: its ref names it, and saved again it is the same resident.
+_vehicles: KeyedWrites[int] = KeyedWrites("vehicle")
+_cards: KeyedWrites[int] = KeyedWrites("card")
+_slots: KeyedWrites[int] = KeyedWrites("slot")
 
 
 class BlockIn(BaseModel):
@@ -274,13 +295,18 @@ def delete_resident(resident_id: Id, who: Admin, app: App) -> None:
     summary="Register a resident's vehicle and its plate (admin)",
     response_model=Created,
 )
-def add_vehicle(body: VehicleIn, who: Admin, app: App) -> Created:
+def add_vehicle(body: VehicleIn, who: Admin, app: App, idempotency_key: IdempotencyKey = None) -> Created:
     gw, plate = app.gw, _value("plate", body.plate, "plate")
     monthly = aware_or_none(gw, body.monthly_until)
-    vid = write(
-        gw,
-        lambda c: store.add_vehicle(
-            c, gw.now(), who.name, plate, body.resident_id, body.vehicle_class, monthly
+    vid, _ = made_once(
+        _vehicles,
+        who.name,
+        idempotency_key,
+        body.model_dump_json(),
+        lambda: gw.on_worker(
+            lambda c: store.add_vehicle(
+                c, gw.now(), who.name, plate, body.resident_id, body.vehicle_class, monthly
+            )
         ),
     )
     return Created(id=vid)
@@ -340,7 +366,7 @@ def _car_of(db: sqlite3.Connection, body: CardIn) -> int | None:
 
 
 @router.post("/api/cards", summary="Give a resident a card (admin)", response_model=Created)
-def add_card(body: CardIn, who: Admin, app: App, db: Db) -> Created:
+def add_card(body: CardIn, who: Admin, app: App, db: Db, idempotency_key: IdempotencyKey = None) -> Created:
     # A card given must be one the readers can give (a card blocked by number is just looked up).
     gw, card = app.gw, _value("card", body.card, digits=card_digits(app.gw.site.config))
     car = _car_of(db, body)
@@ -349,18 +375,13 @@ def add_card(body: CardIn, who: Admin, app: App, db: Db) -> Created:
     except RowError as exc:
         raise ApiError(422, "invalid_hours", str(exc), "write hours as HH:MM-HH:MM") from exc
     start, end = aware_or_none(gw, body.valid_from), aware_or_none(gw, body.valid_to)
-    cid = write(
-        gw,
-        lambda c: store.add_card(
-            c,
-            gw.now(),
-            who.name,
-            card,
-            body.resident_id,
-            car,
-            start,
-            end,
-            hours,
+    cid, _ = made_once(
+        _cards,
+        who.name,
+        idempotency_key,
+        body.model_dump_json(),
+        lambda: gw.on_worker(
+            lambda c: store.add_card(c, gw.now(), who.name, card, body.resident_id, car, start, end, hours)
         ),
     )
     return Created(id=cid)
@@ -381,17 +402,22 @@ def delete_credential(credential_id: Id, who: Admin, app: App) -> None:
     summary="Add a fixed slot, its owner and the cars that use it (admin)",
     response_model=Created,
 )
-def add_slot(body: SlotIn, who: Admin, app: App) -> Created:
+def add_slot(body: SlotIn, who: Admin, app: App, idempotency_key: IdempotencyKey = None) -> Created:
     gw = app.gw
     slot = _as_imported({"zone": body.zone, "number": body.number})
     zones = [z.id for z in gw.site.config.zones]
     if slot["zone"] not in zones:
         raise ApiError(422, "unknown_zone", f"no zone {body.zone!r}", f"use one of {zones}")
     plates = [_value("plate", p, "plates") for p in body.plates]
-    sid = write(
-        gw,
-        lambda c: store.add_slot(
-            c, gw.now(), who.name, slot["zone"], slot["number"], body.resident_id, plates
+    sid, _ = made_once(
+        _slots,
+        who.name,
+        idempotency_key,
+        body.model_dump_json(),
+        lambda: gw.on_worker(
+            lambda c: store.add_slot(
+                c, gw.now(), who.name, slot["zone"], slot["number"], body.resident_id, plates
+            )
         ),
     )
     return Created(id=sid)
