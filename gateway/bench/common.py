@@ -70,17 +70,19 @@ def in_work_dir(args: argparse.Namespace, prefix: str, run: Callable[[argparse.N
             shutil.rmtree(work, ignore_errors=True)
 
 
-def at_least(least: int) -> Callable[[str], int]:
-    """An argparse type: a whole number of at least `least`, so that a bad value is a usage line
-    before anything runs, not a traceback after the whole run."""
+def at_least(least: int, most: int | None = None) -> Callable[[str], int]:
+    """An argparse type: a whole number of at least `least` (and at most `most`, where the site
+    config bounds the key the bench writes it to), so that a bad value is a usage line before
+    anything runs, not a traceback or a refused temporary config after the whole set-up."""
 
     def whole(text: str) -> int:
         try:
             n = int(text)
         except ValueError:
             raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-        if n < least:
-            raise argparse.ArgumentTypeError(f"{n}: give {least} or more")
+        if n < least or (most is not None and n > most):
+            wanted = f"{least} or more" if most is None else f"{least} to {most}"
+            raise argparse.ArgumentTypeError(f"{n}: give {wanted}")
         return n
 
     return whole

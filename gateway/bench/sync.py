@@ -22,7 +22,7 @@ from typing import Any
 import paho.mqtt.client as paho
 from paho.mqtt.enums import CallbackAPIVersion
 
-from gateway.bench.common import count, free_port, percentile, report, rounded, write_bench_config
+from gateway.bench.common import at_least, count, free_port, percentile, report, rounded, write_bench_config
 from gateway.config import load_config
 from gateway.core import Presented
 from gateway.demo.seed import random_plate
@@ -37,8 +37,11 @@ from gateway.sync.service import SyncService
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--events", type=count, default=100_000, help="outbox backlog to drain")
     p.add_argument("--entries", type=count, default=100_000, help="entries in the snapshot")
-    p.add_argument("--inflight", type=int, default=100, help="QoS 1 messages in flight")
-    p.add_argument("--step-rows", type=int, default=400, help="rows per snapshot apply step")
+    # The bounds of the [mqtt] keys they are written to (Mqtt.inflight, Mqtt.apply_step_rows).
+    p.add_argument("--inflight", type=at_least(1, most=1000), default=100, help="QoS 1 messages in flight")
+    p.add_argument(
+        "--step-rows", type=at_least(10, most=100_000), default=400, help="rows per snapshot apply step"
+    )
     p.add_argument("--work-dir", type=Path, help="keep the generated data here")
 
 

@@ -9,6 +9,12 @@ import re
 _HOST_NAME = re.compile(
     r"(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?"
 )
+# The system resolver (/etc/hosts, Docker's DNS) looks up names with `_` too: Docker Compose v1
+# names a service's container estate_mqtt_1.
+_RESOLVER_NAME = re.compile(
+    r"(?=.{1,253}$)[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?"
+    r"(\.[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\.?"
+)
 _DOTTED_DIGITS = re.compile(r"[0-9.]+")
 
 
@@ -48,7 +54,7 @@ def check_broker_host(value: str) -> str:
             f"{value!r} is not a host; put the port in [mqtt] port (8883 with TLS) and write host "
             "as the broker's name or IP address alone, e.g. mqtt.example.cn (IPv6 without brackets)"
         )
-    _refuse_a_bad_ip_or_name(value, text, example="mqtt.example.cn or 192.168.1.10")
+    _refuse_a_bad_ip_or_name(value, text, example="mqtt.example.cn or 192.168.1.10", names=_RESOLVER_NAME)
     return text
 
 
@@ -60,7 +66,9 @@ def _is_ip_address(text: str) -> bool:
     return True
 
 
-def _refuse_a_bad_ip_or_name(value: str, text: str, example: str) -> None:
+def _refuse_a_bad_ip_or_name(
+    value: str, text: str, example: str, names: re.Pattern[str] = _HOST_NAME
+) -> None:
     # Dots and digits alone are no host name (no top-level domain is a number): a slip in an IP
     # address, 192.168.1.300, that the resolver would only refuse at the start.
     if _DOTTED_DIGITS.fullmatch(text):
@@ -68,5 +76,15 @@ def _refuse_a_bad_ip_or_name(value: str, text: str, example: str) -> None:
             f"{value!r} is not an IP address: it is four numbers, each 0-255 without leading "
             "zeros, e.g. 192.168.1.30"
         )
-    if not _HOST_NAME.fullmatch(text):
+    if not names.fullmatch(_looked_up_as(text)):
         raise ValueError(f"{value!r} is not an IP address or host name; use {example}")
+
+
+def _looked_up_as(text: str) -> str:
+    """The name as the resolver is asked for it: a Chinese domain name (消息.物业.中国) in its
+    xn--... form, as Python's socket functions encode it; "" where it has no such form (an empty
+    label, a label over 63 characters)."""
+    try:
+        return text.encode("idna").decode("ascii")
+    except UnicodeError:
+        return ""

@@ -3,7 +3,8 @@
 A config may be written before the hardware is plugged in or the certificates are copied over, so
 what this box lacks now is a warning: the gateway starts and marks a missing device offline. But an
 installer's one check before `systemctl start` should say so. What is there and would stop the start
-(`refusals`: an HTTPS certificate and key that do not load) is refused, as the start refuses it.
+(`refusals`: an HTTPS certificate and key that do not load, or a folder named for one) is refused,
+as the start refuses it.
 """
 
 from __future__ import annotations
@@ -21,12 +22,17 @@ SERIAL_PORTS_HINT = "`ls /dev/serial/by-id/`"
 
 def refusals(cfg: SiteConfig) -> list[str]:
     """What would stop the start (exit 78) though the config's keys are right: the HTTPS certificate
-    and key that are there but do not load. A file missing or unreadable to the checking user is
-    for `warnings`: it may be copied over, or readable by the gateway's user, before the start."""
+    and key that are there but do not load, or a folder named for either. A file missing or
+    unreadable to the checking user is for `warnings`: it may be copied over, or readable by the
+    gateway's user, before the start."""
     error = _tls_load_error(cfg.http)
-    if not isinstance(error, ssl.SSLError):
+    if error is None or (_not_there_yet(error) and not _tls_folders(cfg.http)):
         return []
     return [str(_tls_setup_error(cfg.http, error))]
+
+
+def _not_there_yet(error: OSError) -> bool:
+    return isinstance(error, FileNotFoundError | NotADirectoryError | PermissionError)
 
 
 def check_tls_files(http: Http) -> None:
@@ -50,6 +56,13 @@ def _tls_load_error(http: Http) -> OSError | None:
 
 
 def _tls_setup_error(http: Http, exc: OSError) -> SetupError:
+    folders = _tls_folders(http)
+    if folders:
+        name, path, what = folders[0]
+        return SetupError(
+            f"[http] TLS: {name} {path} is a folder, not a file",
+            fix=f"set [http] {name} to the {what} file in it ({path}/...), not the folder",
+        )
     filename = getattr(exc, "filename", None)
     which = filename or f"tls_cert_file {http.tls_cert_file} with tls_key_file {http.tls_key_file}"
     why = exc.strerror or str(exc)
@@ -63,6 +76,20 @@ def _tls_setup_error(http: Http, exc: OSError) -> SetupError:
         fix="set [http] tls_cert_file and tls_key_file to a PEM certificate and its key that the "
         "gateway's user may read (chown estate-gateway, chmod 640), or turn tls off",
     )
+
+
+def _tls_folders(http: Http) -> list[tuple[str, Path, str]]:
+    """The TLS keys that name a folder (the one the certificates were copied into), with what file
+    they should name: ssl says only "Is a directory", not which."""
+    named = [("tls_cert_file", http.tls_cert_file, "certificate"), ("tls_key_file", http.tls_key_file, "key")]
+    return [(name, path, what) for name, path, what in named if path is not None and _is_folder(path)]
+
+
+def _is_folder(path: Path) -> bool:
+    try:
+        return stat.S_ISDIR(path.stat().st_mode)
+    except OSError:  # not there, or in a folder this user may not read: for `warnings`
+        return False
 
 
 def _swapped(http: Http) -> bool:

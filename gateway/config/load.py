@@ -58,7 +58,7 @@ def parse_config(text: str, name: str = "<config>", base_dir: Path | None = None
     try:
         cfg = SiteConfig.model_validate(raw)
     except ValidationError as exc:
-        raise ConfigError(name, with_lines(from_validation(exc, SiteConfig), index)) from exc
+        raise ConfigError(name, with_lines(from_validation(exc, SiteConfig, raw), index)) from exc
     problems = cross_check(cfg)
     if problems:
         raise ConfigError(name, with_lines(problems, index))

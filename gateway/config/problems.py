@@ -77,13 +77,17 @@ def dotted(path: Loc) -> str:
     return out
 
 
-def from_validation(exc: ValidationError, root: type[BaseModel]) -> list[Problem]:
+def from_validation(
+    exc: ValidationError, root: type[BaseModel], given: dict[str, Any] | None = None
+) -> list[Problem]:
+    """The problems pydantic found; `given` is the file's TOML, so that a fix never tells the user to
+    write a key where the file already sets it."""
     problems = []
     for err in exc.errors():
         raw = tuple(err["loc"])
         path = tuple(p for p in raw if not _is_union_tag(p))
         message = err["msg"].removeprefix("Value error, ")
-        fix = _fix_for(err, raw, root)
+        fix = _fix_for(err, raw, root, given or {})
         value = None if err["type"] == "missing" else err.get("input")
         if err["type"] in ("union_tag_invalid", "union_tag_not_found"):
             # pydantic names the table; the user wrote (or forgot) its tag key, e.g. driver.
@@ -108,10 +112,10 @@ def register_union_tags(*tags: str) -> None:
     _UNION_TAGS.update(tags)
 
 
-def _fix_for(err: Any, raw: Loc, root: type[BaseModel]) -> str:
+def _fix_for(err: Any, raw: Loc, root: type[BaseModel], given: dict[str, Any]) -> str:
     kind = err["type"]
     if kind == "extra_forbidden":
-        return _fix_for_unknown_key(raw, root)
+        return _fix_for_unknown_key(raw, root, given)
     if kind == "missing":
         return f"add {raw[-1]!r} here"
     if kind in ("literal_error", "enum"):
@@ -138,39 +142,55 @@ def _fix_for(err: Any, raw: Loc, root: type[BaseModel]) -> str:
     return ""
 
 
-def _fix_for_unknown_key(raw: Loc, root: type[BaseModel]) -> str:
-    """A key another table has was most often written under the wrong header: removing it, as
-    the difflib guess says, would drop the setting."""
+def _fix_for_unknown_key(raw: Loc, root: type[BaseModel], given: dict[str, Any]) -> str:
+    """A key with a close match here is a slip for it (cert_file in [http] is tls_cert_file, not
+    [mqtt]'s cert_file). Otherwise a key another table has was most often written under the wrong
+    header: removing it, as the list of keys here says, would drop the setting. A table that already
+    sets the key is no home for it: moved there, the file would not load (a duplicate key)."""
     key = str(raw[-1])
     known = _fields_at(root, raw[:-1])
-    homes = [home for home in _homes_of(root, key) if home[0] != _header_of(raw[:-1])][:3]
-    if homes and all(is_table for _, is_table in homes):
-        return f"{key} is a table of its own, written {' or '.join(h for h, _ in homes)}: use that header"
+    guess = difflib.get_close_matches(key, known, n=1)
+    if guess:
+        return f"did you mean {guess[0]!r}? remove the key or use one of: {', '.join(sorted(known))}"
+    homes = [
+        home
+        for home in _homes_of(root, key)
+        if home.header != _header_of(raw[:-1]) and not _already_set(given, home, key)
+    ][:3]
+    if homes and all(home.is_table for home in homes):
+        return f"{key} is a table of its own, written {' or '.join(h.header for h in homes)}: use that header"
     if homes:
-        tables = " or ".join(h for h, _ in homes)
+        tables = " or ".join(home.header for home in homes)
         which = "that header" if len(homes) == 1 else "the one it belongs to"
         return (
             f"{key} is a key of {tables}: move it under {which}; TOML puts a key under the "
             f"header above it (the keys here are: {', '.join(sorted(known)) or 'none'})"
         )
-    guess = difflib.get_close_matches(key, known, n=1)
-    hint = f"did you mean {guess[0]!r}? " if guess else ""
-    return f"{hint}remove the key or use one of: {', '.join(sorted(known))}"
+    return f"remove the key or use one of: {', '.join(sorted(known))}"
 
 
-def _homes_of(root: type[BaseModel], key: str) -> list[tuple[str, bool]]:
-    """The headers under which `key` is written in the site config: ("[http]", False) for listen,
-    ("[[parking.tariffs]]", True) for tariffs, itself a table."""
-    found: list[tuple[str, bool]] = []
+class _Home(typing.NamedTuple):
+    """Where a key is written: under `header`, in the table at `table` (its names), itself a table
+    (`is_table`) or a key."""
+
+    header: str
+    is_table: bool
+    table: tuple[str, ...]
+
+
+def _homes_of(root: type[BaseModel], key: str) -> list[_Home]:
+    """The headers under which `key` is written in the site config: [http] for listen,
+    [[parking.tariffs]] (itself a table) for tariffs."""
+    found: list[_Home] = []
 
     def walk(model: type[BaseModel], names: tuple[str, ...], is_array: bool) -> None:
         field = model.model_fields.get(key)
         if field is not None and names:
             inner = _inner_models(field.annotation)
             home = (
-                (_header(names + (key,), _is_array(field.annotation)), True)
+                _Home(_header(names + (key,), _is_array(field.annotation)), True, names)
                 if inner
-                else (_header(names, is_array), False)
+                else _Home(_header(names, is_array), False, names)
             )
             if home not in found:
                 found.append(home)
@@ -180,10 +200,23 @@ def _homes_of(root: type[BaseModel], key: str) -> list[tuple[str, bool]]:
 
     for name, field in root.model_fields.items():
         if name == key and _inner_models(field.annotation):
-            found.append((_header((key,), _is_array(field.annotation)), True))
+            found.append(_Home(_header((key,), _is_array(field.annotation)), True, ()))
         for member in _inner_models(field.annotation):
             walk(member, (name,), _is_array(field.annotation))
     return found
+
+
+def _already_set(given: dict[str, Any], home: _Home, key: str) -> bool:
+    """Whether the file sets `key` in every table written under `home`'s header, so that moving it
+    there makes a duplicate key. Another [[...]] table of its own may always be added."""
+    if home.header.startswith("[[") and home.is_table:
+        return False
+    tables: list[Any] = [given]
+    for name in home.table:
+        inner = [table.get(name) for table in tables if isinstance(table, dict)]
+        tables = [item for value in inner for item in (value if isinstance(value, list) else [value])]
+    written = [table for table in tables if isinstance(table, dict)]
+    return bool(written) and all(key in table for table in written)
 
 
 def _header_of(path: Loc) -> str:
