@@ -75,6 +75,10 @@ _CLOSED_BY_HAND = """
 UPDATE stays SET exited_at = max(?, entered_at), exit_event = ?, closed_by = 'hand'
 WHERE id = ? AND exited_at IS NULL
 """
+# An admin's close (a car that left unseen), on such a clock too (ParkingDesk.close_stay).
+_CLOSED_BY_ADMIN = """
+UPDATE stays SET exited_at = max(?, entered_at), closed_by = 'admin' WHERE id = ? AND exited_at IS NULL
+"""
 _BOOTH = LaneRules("booth", "exit", "vehicle", None)
 # The last booth payment of an amount on a stay, taken since a moment (_prepaid_already).
 _PREPAID_SINCE = """
@@ -576,14 +580,13 @@ class ParkingDesk:
                 code="already_done",
             )
         plate, zone, vclass, slot_id, _, subject = row
-        # Its fee is let go (no exit read it), but what it paid ahead at the booth is kept.
+        # Its fee is let go (no exit read it), but what it paid ahead at the booth is kept. Closed on a
+        # clock behind the car's entry, the stay and the charge keeping that money end at its entry
+        # (_charged_as_paid), never before it began; the close is dated as the clock reads it.
         rules = self._rules(conn, at)
         account = owed(conn, rules, subject, at, vehicle_class=vclass, stay=stay_by_id(conn, stay_id))
         keep_what_was_paid(conn, rules, account, None, at)
-        conn.execute(
-            "UPDATE stays SET exited_at = ?, closed_by = 'admin' WHERE id = ? AND exited_at IS NULL",
-            (to_db(at), stay_id),
-        )
+        conn.execute(_CLOSED_BY_ADMIN, (to_db(at), stay_id))
         audit(conn, at, actor, "stay.close", f"stay:{stay_id}", f"{plate or ''}: {reason}")
         # Handed on as at an exit, also from a car recorded inside that made the slot's first car its
         # second car: the close cannot tell a car that left unseen from a time typed wrong. The car

@@ -17,7 +17,7 @@ from gateway.errors import GatewayError
 from gateway.parking.book import BILLABLE, Charge, Paid, Quote, Rules, StayFacts, quote
 from gateway.parking.fees import tariff_of_stay
 from gateway.store.outbox import enqueue
-from gateway.timefmt import from_db, to_db
+from gateway.timefmt import elapsed, from_db, to_db
 
 # A monthly car's period as the register has it now (a renewal pushed while it is parked counts;
 # the stay names the vehicle its plate names now, also one deleted and added again: migration 20),
@@ -292,10 +292,14 @@ def _charged_as_paid(rules: Rules, stay: StayFacts | None, paid_fen: int, at: da
     fee for the time past it was taken), or one closed with no exit to charge it
     (keep_what_was_paid): the money is kept, as there is no refund, and stands against a charge of
     what was paid. Left unapplied, the daily report counted it for ever as paid ahead by a car not
-    seen leaving."""
+    seen leaving. It ends at `at`, or at the stay's entry where `at` is before it: a stay closed on a
+    clock behind its entry (a Pi booted on fake-hwclock's stale time) ends there, as an exit's
+    charge does (gateway/parking/book.py stay_charge); ended at `at`, it went to the centre ending
+    before it began."""
     started = stay.entered_at if stay else None
+    ended = started if started is not None and elapsed(started, at) < timedelta(0) else at
     priced = tariff_of_stay(rules.tariffs, (started or at).astimezone(rules.tz))
-    return Charge(paid_fen, priced[0].version if priced else "", started, at)
+    return Charge(paid_fen, priced[0].version if priced else "", started, ended)
 
 
 def keep_what_was_paid(
