@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import cv2
+import numpy as np
 
 from plates.fonts import FontsMissing, rendering_fonts
 from plates.labels import LabelsError
@@ -57,7 +58,38 @@ def _parse_roi(text: str | None) -> tuple[int, int, int, int] | None:
         x, y, w, h = (int(v) for v in text.split(","))
     except ValueError as exc:
         raise UserError(f"--roi {text!r}: give four integers x,y,w,h") from exc
+    if w <= 0 or h <= 0:
+        # An empty region holds no plate: every frame would read as 'no plate', exit 0.
+        raise UserError(
+            f"--roi {text!r}: the width and height must be 1 or more; give x,y,w,h as the "
+            "region's top-left corner, then its width and height in pixels (e.g. 400,300,800,400)"
+        )
     return x, y, w, h
+
+
+def _roi_misses(roi: tuple[int, int, int, int], image: np.ndarray) -> bool:
+    x, y, w, h = roi
+    height, width = image.shape[:2]
+    return x >= width or y >= height or x + w <= 0 or y + h <= 0
+
+
+def _load(name: str, roi: tuple[int, int, int, int] | None) -> tuple[np.ndarray | None, str]:
+    """The image to read, or None and why not, saying what to give instead."""
+    path = Path(name)
+    if path.is_dir():
+        return None, f"is a folder; give the image files in it (e.g. {path / '*.jpg'})"
+    if not path.is_file():
+        return None, "no such file; give JPEG or PNG files"
+    image = cv2.imread(name, cv2.IMREAD_COLOR)
+    if image is None:
+        return None, "not an image OpenCV can read; give JPEG or PNG files"
+    if roi is not None and _roi_misses(roi, image):
+        height, width = image.shape[:2]
+        return None, (
+            f"--roi {','.join(map(str, roi))} lies outside the image ({width}x{height} px); "
+            "give a region that overlaps it"
+        )
+    return image, ""
 
 
 def _read(args: argparse.Namespace) -> int:
@@ -65,10 +97,11 @@ def _read(args: argparse.Namespace) -> int:
     roi = _parse_roi(args.roi)
     status = 0
     for name in args.images:
-        image = cv2.imread(name, cv2.IMREAD_COLOR) if Path(name).is_file() else None
+        image, why = _load(name, None if args.crop else roi)
         if image is None:
-            why = "no such file" if not Path(name).is_file() else "not an image OpenCV can read"
-            print(f"plates read: {name}: {why}; give JPEG or PNG files", file=sys.stderr)
+            print(f"plates read: {name}: {why}", file=sys.stderr)
+            if args.json:  # one object per image, so that a script reading stdout misses none
+                print(json.dumps({"image": name, "error": why, "readings": []}, ensure_ascii=False))
             status = 2
             continue
         if args.crop:

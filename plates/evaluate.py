@@ -81,6 +81,7 @@ class EvalResult:
                 out["scene_detection_recall_pct"] = t.pct(t.detected, t.n)
         for (kind, col), t in sorted(self.by_colour.items()):
             out[f"{kind}_{col}_full_plate_accuracy_pct"] = t.pct(t.full, t.n)
+            out[f"{kind}_{col}_char_accuracy_pct"] = t.pct(t.chars_right, t.chars)
         for kind, times in sorted(self.kind_times.items()):
             ms = sorted(times)
             out[f"{kind}_read_ms_p50"] = round(ms[len(ms) // 2], 2)

@@ -38,7 +38,7 @@ def read_labels(folder: Path) -> list[Labelled]:
         raise LabelsError(
             f"{path} lacks the column(s) {', '.join(sorted(missing))}; the header must be `file,plate,kind`"
         )
-    for line, row in enumerate(rows, start=2):
+    for line, row in rows:
         name, plate = (row.get("file") or "").strip(), normalize(row.get("plate") or "")
         if not name or not plate:
             raise LabelsError(f"{path} line {line}: empty file or plate")
@@ -65,15 +65,18 @@ def _manifest_colours(folder: Path) -> dict[str, str]:
 def manifest_rows(folder: Path) -> list[dict[str, str]]:
     """The rows of the folder's optional `manifest.csv` (colours, boxes); none without one."""
     manifest = folder / "manifest.csv"
-    return read_csv(manifest)[1] if manifest.is_file() else []
+    return [row for _, row in read_csv(manifest)[1]] if manifest.is_file() else []
 
 
-def read_csv(path: Path) -> tuple[list[str], list[dict[str, str]]]:
-    """A CSV file's header and rows, as UTF-8 (with or without Excel's BOM)."""
+def read_csv(path: Path) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
+    """A CSV file's header and rows, as UTF-8 (with or without Excel's BOM), each row with the
+    number of the file's line it ends on: blank lines are skipped and a quoted field may span
+    lines, so a row's place among the rows is not its line."""
     try:
         with path.open(encoding="utf-8-sig", newline="") as fh:
             reader = csv.DictReader(fh)
-            return list(reader.fieldnames or ()), list(reader)
+            fields = list(reader.fieldnames or ())
+            return fields, [(reader.line_num, row) for row in reader]
     except UnicodeDecodeError as exc:
         raise LabelsError(
             f'{path} is not UTF-8 (byte {exc.start}); save it as "CSV UTF-8" '

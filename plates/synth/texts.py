@@ -19,7 +19,9 @@ class PlateSpec:
     fmt: str
 
 
-# (format, colour, rows, weight): the mix the generator draws from.
+# (format, colour, rows, weight): the mix the generator draws from. Each colour is one the
+# format's plates have (grammar.FORMATS), so that what `plates synth` labels is what
+# colour.classify can answer (tests/plates/test_plates_cli_fix46.py).
 _MIX: tuple[tuple[str, str, int, float], ...] = (
     ("standard", "blue", 1, 0.30),
     ("standard", "yellow", 1, 0.10),
@@ -30,12 +32,17 @@ _MIX: tuple[tuple[str, str, int, float], ...] = (
     ("trailer", "yellow", 2, 0.03),
     ("trailer", "yellow", 1, 0.02),
     ("police", "white", 1, 0.06),
-    ("standard", "white", 1, 0.02),
+    # This and the last row drew standard plates white and black until 2026-11-23, which the
+    # reader calls blue: white plates (police, army) have their own formats, and black ones
+    # are 港/澳 plates or rare older plates of foreign-related vehicles, so the grammar keeps a
+    # standard plate blue or yellow (a dark blue plate is never called black). The rows keep
+    # their places, so that a seed draws the texts it drew before (admissions, seed 99's sets).
+    ("standard", "blue", 1, 0.02),
     ("hong_kong", "black", 1, 0.03),
     ("macau", "black", 1, 0.02),
     ("consulate", "black", 1, 0.02),
     ("embassy", "black", 1, 0.01),
-    ("standard", "black", 1, 0.02),
+    ("standard", "blue", 1, 0.02),
 )
 
 
