@@ -67,7 +67,7 @@ def _parser() -> argparse.ArgumentParser:
     r = sub.add_parser("read", help="read plates in images (full frames or crops)")
     r.add_argument("images", nargs="+", help="image files")
     r.add_argument("--crop", action="store_true", help="treat each image as one plate crop")
-    r.add_argument("--roi", help="region of interest x,y,w,h in frame pixels")
+    r.add_argument("--roi", help="region of interest x,y,w,h in frame pixels (w, h 1 or more; on the image)")
     r.add_argument("--json", action="store_true", help="one JSON object per image")
 
     e = sub.add_parser("eval", help="accuracy on a folder with labels.csv (file,plate,kind)")
