@@ -1394,13 +1394,19 @@ MIGRATIONS: list[str] = [
     # older gateway's check-out left the lane of her entry there: after the upgrade her exit was
     # flagged 无入场记录 (no_entry_record). Its check-out is found as it wrote it: out since the
     # moment her pass was checked out (presence.at, passes.checked_out_at), not since an exit door.
+    # Where NTP then set the stale clock the box booted on, the older gateway re-dated the pass's
+    # check-out but not presence.at: the check-out's audit row (never re-dated; action
+    # '<kind>.check_out', target 'pass:<id>') still holds the moment it wrote there, found through
+    # its index on `at`.
     """
     UPDATE presence SET lane = '(checked out)'
     WHERE subject IN (
         SELECT p.kind || ':' || p.id FROM passes p
         JOIN presence s ON s.subject = p.kind || ':' || p.id
-        WHERE p.kind IN ('visitor', 'contractor') AND p.checked_out_at IS NOT NULL
-          AND s.inside = 0 AND s.at = p.checked_out_at);
+        WHERE p.kind IN ('visitor', 'contractor') AND p.checked_out_at IS NOT NULL AND s.inside = 0
+          AND (s.at = p.checked_out_at OR EXISTS (
+              SELECT 1 FROM audit a WHERE a.at = s.at AND a.action = p.kind || '.check_out'
+                AND a.target = 'pass:' || p.id)));
     """,
 ]
 
