@@ -172,6 +172,17 @@ class KeyedWrites(Generic[T]):
             )
         return writing, started is None
 
+    def started(self, user: str, key: str) -> bool:
+        """Whether `key` names a write for `user` that is saved or under way (once), starting none."""
+        with self._lock:
+            return (user, key) in self._made
+
+    def forget(self, user: str, key: str) -> None:
+        """`key` names nothing for `user` from now: what it made is gone (deleted, revoked), and the
+        next request with it makes the change anew."""
+        with self._lock:
+            self._made.pop((user, key), None)
+
     def _settle(self, named: tuple[str, str], done: Future[T]) -> None:
         """A write has ended: failed or called off (nothing saved), its key names nothing."""
         with self._lock:

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import logging
+import sqlite3
 import time
+from concurrent.futures import Future
 from dataclasses import replace
 from typing import Annotated, Literal, cast
 
-from fastapi import APIRouter, Cookie, Request, Response
+from fastapi import APIRouter, Cookie, Depends, Request, Response
 from pydantic import BaseModel, Field
 
 from gateway.accounts.passwords import (
@@ -19,8 +23,8 @@ from gateway.accounts.passwords import (
     verify_password,
 )
 from gateway.accounts.ratelimit import LockedBy
-from gateway.api.auth import SESSION_COOKIE, User
-from gateway.api.deps import App, Db, GuardApp, write
+from gateway.api.auth import CSRF_HEADER, SESSION_COOKIE, Principal, User, current, same_origin, user
+from gateway.api.deps import App, Db, GuardApp, IdempotencyKey, KeyedWrites, made_once, write
 from gateway.api.errors import ApiError
 from gateway.api.shapes import ERRORS
 from gateway.store.accounts import (
@@ -37,6 +41,12 @@ log = logging.getLogger(__name__)
 
 Language = Literal["zh", "en"]
 router = APIRouter(tags=["session"], responses=ERRORS)
+SessionCookie = Annotated[str | None, Cookie(alias=SESSION_COOKIE)]
+# Idempotency-Key -> the change of one's own password, per session that sent it (the last 100). The
+# change ends that session: sent again after an answer lost on the Wi-Fi, the repeat was refused 401
+# "log in first", and the guard, sent to the login with nothing said, typed the password he had just
+# replaced, refused until the user name was locked out. The repeat is answered what the first did.
+_changes: KeyedWrites[None] = KeyedWrites("password change", 100)
 
 
 class Login(BaseModel):
@@ -203,8 +213,53 @@ def me(who: User) -> Me:
     )
 
 
-@router.post("/api/me/password", summary="Change one's own password (ends other sessions)", status_code=204)
-def change_password(body: PasswordChange, request: Request, who: User, app: App, db: Db) -> None:
+def _sent_by(request: Request, session: str | None) -> str | None:
+    """What names the session a change came from, the same once the change has ended it: its cookie
+    and the CSRF token sent, hashed (a forged request has the cookie alone). None without both."""
+    csrf = request.headers.get(CSRF_HEADER, "")
+    if not session or not csrf:
+        return None
+    return hashlib.sha256(f"{session}\n{csrf}".encode()).hexdigest()
+
+
+def _changer(
+    request: Request,
+    who: Annotated[Principal | None, Depends(current)],
+    session: SessionCookie = None,
+    idempotency_key: IdempotencyKey = None,
+) -> Principal | None:
+    """Who changes his password (as auth.user), or None for a repeat, from the page that made it,
+    of a change that has ended its session: change_password answers what that change did."""
+    sent_by = _sent_by(request, session)
+    if who is not None or not (sent_by and idempotency_key and same_origin(request)):
+        return user(request, who)
+    return None if _changes.started(sent_by, idempotency_key) else user(request, who)
+
+
+def _forgotten() -> Future[None]:
+    # A repeat's change gone between _changer and here (failed, or the oldest of 100 made since).
+    raise ApiError(401, "login_required", "log in first", "log in on the guard page")
+
+
+@router.post("/api/me/password", summary="Change one's own password (ends its sessions)", status_code=204)
+def change_password(
+    body: PasswordChange,
+    request: Request,
+    who: Annotated[Principal | None, Depends(_changer)],
+    app: App,
+    db: Db,
+    session: SessionCookie = None,
+    idempotency_key: IdempotencyKey = None,
+) -> None:
+    sent_by = _sent_by(request, session) or ""
+    # The form hashed with the session's cookie as key: what the key store keeps cannot be tried
+    # against guessed passwords without that cookie, which it does not keep.
+    asked = hmac.new((session or "").encode(), body.model_dump_json().encode(), "sha256").hexdigest()
+    if who is None:
+        # Sent again after the change ended this session: its current password is wrong since, and
+        # checking it would count a failed login. Answered what the change did (a 204, or its error).
+        made_once(_changes, sent_by, idempotency_key, asked, _forgotten)
+        return
     if who.account_id is None:
         raise ApiError(
             400,
@@ -222,8 +277,13 @@ def change_password(body: PasswordChange, request: Request, who: User, app: App,
     refusal = password_refusal(account.username, body.new)
     if refusal:
         raise ApiError(422, "weak_password", *refusal)
-    account_id, fresh = account.id, hash_password(body.new)
-    write(app.gw, lambda c: update_account(c, app.gw.now(), who.name, account_id, password_hash=fresh))
+    actor, account_id, fresh = who.name, account.id, hash_password(body.new)
+
+    def change(c: sqlite3.Connection) -> None:  # nothing kept for a repeat: not even the new hash
+        update_account(c, app.gw.now(), actor, account_id, password_hash=fresh)
+
+    # A repeat sent while this one is still being saved, its session still open, waits for it.
+    made_once(_changes, sent_by, idempotency_key, asked, lambda: app.gw.on_worker(change))
 
 
 @router.post("/api/me/language", summary="Choose the language of one's pages", status_code=204)
