@@ -7,8 +7,9 @@ replay recorded sequences exactly.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Container, Iterable, Sequence
 from dataclasses import dataclass, field
+from itertools import combinations
 
 from plates.reading import Reading
 
@@ -60,6 +61,18 @@ def _near(a: str, b: str) -> bool:
     return any(long[:i] + long[i + 1 :] == short for i in range(len(long)))
 
 
+def _apart(readings: Iterable[Reading]) -> set[frozenset[str]]:
+    """The pairs of texts read in one frame in separate places (boxes that do not overlap): two
+    plates, so two cars, however alike their texts (a queue of fleet cars with consecutive
+    numbers, a blue 浙AD1234 before a green 浙AD12345). One plate read twice in a frame is read
+    where it is: its boxes overlap."""
+    return {
+        frozenset((a.text, b.text))
+        for a, b in combinations(readings, 2)
+        if a.text != b.text and not _overlap(a.box, b.box)
+    }
+
+
 def _union(a: Box | None, b: Box) -> Box:
     if a is None:
         return b
@@ -97,7 +110,8 @@ class LaneVoter:
     decide_at: summed confidence one text needs (one clear reading at 0.985 decides at once;
     three at 0.35 agree to decide).
     margin: a rival text (one character off the leader, or read where the leader is: the same
-    car misread) must have less than (1 - margin) of the leader's support.
+    car misread) must have less than (1 - margin) of the leader's support. A text read in the
+    same frame as the leader, elsewhere (boxes that do not overlap), is another car: no rival.
     window_s: how long readings count.
     gone_after_s: a decided plate not read for this long has left, so it is decided afresh when
     it comes back.
@@ -184,8 +198,13 @@ class LaneVoter:
         fresh = [r for r in readings if r.confidence >= self.min_confidence and self._in_lane(r)]
         self._update_held(fresh, now)
         self._readings = [(t, r) for t, r in self._readings if now - t <= self.window_s]
-        voting = [r for r in fresh if self._votes(r, now)]
+        apart_now = _apart(fresh)
+        voting = [r for r in fresh if self._votes(r, now, apart_now)]
         self._readings += [(now, r) for r in voting]
+        frames: dict[float, list[Reading]] = {}  # the window's readings, frame by frame
+        for t, r in self._readings:
+            frames.setdefault(t, []).append(r)
+        apart = {pair for frame in frames.values() for pair in _apart(frame)}
         votes: dict[str, _Vote] = {}
         for _, r in self._readings:
             v = votes.setdefault(r.text, _Vote())
@@ -194,22 +213,27 @@ class LaneVoter:
             v.colour, v.box, v.span = r.colour, r.box, _union(v.span, r.box)
         if not votes:
             return None
-        chosen = self._leader(votes, {r.text for r in voting})
+        chosen = self._leader(votes, {r.text for r in voting}, apart)
         if chosen is None:
             return None
         text, best = chosen
         again = text in self._held  # only a held plate made due again gets here
         self._held[text] = _Held(decided=now, seen=now, exact=now, again=again)
-        # Its misreads (one character off) in the window are this car too, not a next one.
-        self._drop_readings_near(text)
+        # Its misreads (one character off) in the window are this car too, not a next one; a
+        # text read beside it in a frame is another car, and keeps its readings.
+        self._drop_readings_near(text, keep={t for pair in apart if text in pair for t in pair} - {text})
         return LaneDecision(text, best.colour, best.support, best.frames, now, best.box, again)
 
-    def _leader(self, votes: dict[str, _Vote], in_frame: set[str]) -> tuple[str, _Vote] | None:
+    def _leader(
+        self, votes: dict[str, _Vote], in_frame: set[str], apart: set[frozenset[str]]
+    ) -> tuple[str, _Vote] | None:
         """The best-supported text that has enough support and a clear lead over its rivals:
         the other texts that may be this same car misread (one character off, or read along the
         same track: their boxes in the window overlap, a moving car's too). Alternating misreads
         never build a lead, however many frames they span; another car's plate in view (the one
-        queued behind) is no rival, so each car is decided.
+        queued behind) is no rival, so each car is decided. A text read in the same frame as this
+        one in another place (apart) is such a plate, however alike: 皖A12346 queued behind
+        皖A12345, or a green 浙AD12345 behind a blue 浙AD1234, seen together from the first frame.
 
         Only a text read in this frame (in_frame) is decided: one that gains its lead as a rival
         ages out, its car gone, would open the gate for nobody and mark its plate on empty road.
@@ -225,7 +249,9 @@ class LaneVoter:
                 (
                     v.support
                     for t, v in ranked
-                    if t != text and (_near(t, text) or _overlap(v.span, best.span))
+                    if t != text
+                    and frozenset((t, text)) not in apart
+                    and (_near(t, text) or _overlap(v.span, best.span))
                 ),
                 default=0.0,
             )
@@ -250,16 +276,19 @@ class LaneVoter:
                 elif _near(r.text, text):
                     held.seen = now
 
-    def _votes(self, r: Reading, now: float) -> bool:
+    def _votes(self, r: Reading, now: float, apart: set[frozenset[str]]) -> bool:
         """Whether a reading counts towards a decision: not a held plate (unless it is due to be
         decided again), nor one character off a held plate: that car misread. Only once the
         plate is due or the loop has said a car arrived, and the plate itself has not been read
-        for misread_s, may such a reading be the next car (a fleet car one character off)."""
+        for misread_s, may such a reading be the next car (a fleet car one character off); or
+        at once where the plate itself is read in this frame in another place (apart): the car
+        queued behind it."""
         held = self._held.get(r.text)
         if held is not None:
             return held.due
         return all(
             (other.due or other.looped) and now - other.exact > self.misread_s
+            or frozenset((r.text, text)) in apart
             for text, other in self._held.items()
             if _near(r.text, text)
         )
@@ -268,5 +297,5 @@ class LaneVoter:
         held.due = True
         self._drop_readings_near(text)
 
-    def _drop_readings_near(self, text: str) -> None:
-        self._readings = [(t, r) for t, r in self._readings if not _near(r.text, text)]
+    def _drop_readings_near(self, text: str, keep: Container[str] = frozenset()) -> None:
+        self._readings = [(t, r) for t, r in self._readings if r.text in keep or not _near(r.text, text)]
