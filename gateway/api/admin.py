@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 import sqlite3
+from contextlib import closing
 from datetime import timedelta
 from typing import Any, Literal
 
@@ -11,12 +13,15 @@ from pydantic import BaseModel, Field
 
 from gateway.accounts.passwords import RESERVED_ACTORS, hash_password, password_refusal, username_problem
 from gateway.api.auth import Admin
-from gateway.api.deps import App, Db, Id, IdempotencyKey, KeyedWrites, local, made_once, write
+from gateway.api.deps import App, Db, Id, IdempotencyKey, KeyedWrites, local, made_once, read_only, write
 from gateway.api.errors import ApiError
 from gateway.api.shapes import ERRORS
+from gateway.errors import NotFound
+from gateway.runtime.gateway import Gateway
 from gateway.store import accounts as store
 from gateway.typed import typed_text
 
+log = logging.getLogger(__name__)
 router = APIRouter(tags=["admin"], responses=ERRORS)
 Role = Literal["guard", "admin"]
 # Idempotency-Key -> the write that makes an account, per admin (the last 500). Sent again after an
@@ -26,7 +31,8 @@ _accounts: KeyedWrites[store.Account] = KeyedWrites("account")
 # Idempotency-Key -> the write that makes an API token, per admin. Sent again, it was refused "a token
 # named ... exists": a live token nobody saw, its name taken for good. The repeat is answered the
 # same token, to the admin who made it alone; the token is held in memory for that (never logged,
-# never stored), for the last TOKENS_KEPT made, as a retry comes within seconds.
+# never stored), for the last TOKENS_KEPT made, as a retry comes within seconds. A token revoked
+# meanwhile is 409 revoked_since, never shown "once" as if it worked (_token_kept).
 TOKENS_KEPT = 20
 _tokens: KeyedWrites[tuple[int, str]] = KeyedWrites("API token", TOKENS_KEPT)
 
@@ -118,8 +124,32 @@ def add_account(body: AccountIn, who: Admin, app: App, idempotency_key: Idempote
         return store.get_account(c, aid)
 
     asked = body.model_dump_json()
-    made, _ = made_once(_accounts, who.name, idempotency_key, asked, lambda: gw.on_worker(create))
-    return AccountOut(**made.public())
+    made, again = made_once(_accounts, who.name, idempotency_key, asked, lambda: gw.on_worker(create))
+    return AccountOut(**(_account_kept(gw, who.name, idempotency_key, made) if again else made).public())
+
+
+def _account_kept(gw: Gateway, admin: str, key: str | None, made: store.Account) -> store.Account:
+    """A repeat's account as it stands (disabled since, say), read on a connection of its own, as a
+    repeated pass is (passes._as_it_stands); gone, it is 409 deleted_since, and the key names nothing,
+    so that the form sent again makes it anew. Not read (the file locked), it is answered as made."""
+    try:
+        with closing(read_only(gw)) as db:
+            now = store.get_account(db, made.id)
+    except NotFound:
+        now = None
+    except sqlite3.Error as exc:
+        log.warning("account %s made earlier answered as made: it could not be read again: %s", made.id, exc)
+        return made
+    if now is not None and now.username == made.username:  # an id deleted is taken by the next one
+        return now
+    if key:
+        _accounts.forget(admin, key)
+    raise ApiError(
+        409,
+        "deleted_since",
+        f"the account {made.username!r} this form made was deleted after it was made",
+        "send the form again to make it as a new one",
+    )
 
 
 @router.patch(
@@ -174,8 +204,36 @@ def add_token(body: TokenIn, who: Admin, app: App, idempotency_key: IdempotencyK
         return store.create_token(c, gw.now(), who.name, body.name, body.role, expires)
 
     asked = body.model_dump_json()
-    (tid, token), _ = made_once(_tokens, who.name, idempotency_key, asked, lambda: gw.on_worker(create))
+    (tid, token), again = made_once(_tokens, who.name, idempotency_key, asked, lambda: gw.on_worker(create))
+    if again:
+        _token_kept(gw, who.name, idempotency_key, tid, token)
     return TokenOut(id=tid, name=body.name, role=body.role, token=token)
+
+
+def _token_kept(gw: Gateway, admin: str, key: str | None, tid: int, token: str) -> None:
+    """A repeat's token is live still, read on a connection of its own: revoked since (by the admin
+    who saw in the list a token he was never shown), it was answered 201 "shown once", and every
+    call made with it was refused 401. It is 409 revoked_since, and the key names nothing. Not read
+    (the file locked), it is answered as made."""
+    try:
+        with closing(read_only(gw)) as db:
+            row = db.execute(
+                "SELECT revoked_at FROM api_tokens WHERE id = ? AND token_hash = ?",
+                (tid, store.digest(token)),
+            ).fetchone()
+    except sqlite3.Error as exc:
+        log.warning("API token %s made earlier answered as made: it could not be read again: %s", tid, exc)
+        return
+    if row is not None and row[0] is None:
+        return
+    if key:
+        _tokens.forget(admin, key)
+    raise ApiError(
+        409,
+        "revoked_since",
+        "the API token this form made was revoked after it was made: it works no more",
+        "make a new token, under a new name (the revoked one keeps its name in the audit trail)",
+    )
 
 
 @router.delete("/api/tokens/{token_id}", summary="Revoke an API token (admin)", status_code=204)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 import sqlite3
+from contextlib import closing
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Response
@@ -22,6 +24,7 @@ from gateway.api.deps import (
     aware_or_none,
     local,
     made_once,
+    read_only,
     write,
 )
 from gateway.api.errors import ApiError
@@ -39,12 +42,14 @@ from gateway.store.csv_rows import (
 )
 from gateway.typed import typed
 
+log = logging.getLogger(__name__)
 router = APIRouter(tags=["registry"], responses=ERRORS)
 RowId = Annotated[int, Field(ge=1, le=MAX_ID)]
 # Idempotency-Key -> the write that adds a vehicle, card or slot, per user (the last 500 of each).
 # Sent again after an answer lost on the Wi-Fi, the addition was refused 409 as a duplicate, which
 # read as if the first had failed (or was someone else's): the repeat is answered the row it added.
-# A resident needs none: its ref names it, and saved again it is the same resident.
+# A resident needs none: its ref names it, and saved again it is the same resident. A repeat whose
+# row was deleted meanwhile (on another tablet) is 409 deleted_since, not "saved #id" (_kept).
 _vehicles: KeyedWrites[int] = KeyedWrites("vehicle")
 _cards: KeyedWrites[int] = KeyedWrites("card")
 _slots: KeyedWrites[int] = KeyedWrites("slot")
@@ -298,7 +303,7 @@ def delete_resident(resident_id: Id, who: Admin, app: App) -> None:
 def add_vehicle(body: VehicleIn, who: Admin, app: App, idempotency_key: IdempotencyKey = None) -> Created:
     gw, plate = app.gw, _value("plate", body.plate, "plate")
     monthly = aware_or_none(gw, body.monthly_until)
-    vid, _ = made_once(
+    vid, again = made_once(
         _vehicles,
         who.name,
         idempotency_key,
@@ -309,6 +314,9 @@ def add_vehicle(body: VehicleIn, who: Admin, app: App, idempotency_key: Idempote
             )
         ),
     )
+    if again:  # a plate corrected since is the same vehicle; its owner is never changed
+        where = "vehicles WHERE id = ? AND resident_id = ?"
+        _kept(gw, _vehicles, who, idempotency_key, "vehicle", vid, where, body.resident_id)
     return Created(id=vid)
 
 
@@ -375,7 +383,7 @@ def add_card(body: CardIn, who: Admin, app: App, db: Db, idempotency_key: Idempo
     except RowError as exc:
         raise ApiError(422, "invalid_hours", str(exc), "write hours as HH:MM-HH:MM") from exc
     start, end = aware_or_none(gw, body.valid_from), aware_or_none(gw, body.valid_to)
-    cid, _ = made_once(
+    cid, again = made_once(
         _cards,
         who.name,
         idempotency_key,
@@ -384,6 +392,9 @@ def add_card(body: CardIn, who: Admin, app: App, db: Db, idempotency_key: Idempo
             lambda c: store.add_card(c, gw.now(), who.name, card, body.resident_id, car, start, end, hours)
         ),
     )
+    if again:
+        where = "credentials WHERE id = ? AND kind = 'card' AND value = ?"
+        _kept(gw, _cards, who, idempotency_key, "card", cid, where, card)
     return Created(id=cid)
 
 
@@ -409,7 +420,7 @@ def add_slot(body: SlotIn, who: Admin, app: App, idempotency_key: IdempotencyKey
     if slot["zone"] not in zones:
         raise ApiError(422, "unknown_zone", f"no zone {body.zone!r}", f"use one of {zones}")
     plates = [_value("plate", p, "plates") for p in body.plates]
-    sid, _ = made_once(
+    sid, again = made_once(
         _slots,
         who.name,
         idempotency_key,
@@ -420,7 +431,44 @@ def add_slot(body: SlotIn, who: Admin, app: App, idempotency_key: IdempotencyKey
             )
         ),
     )
+    if again:
+        where = "slots WHERE id = ? AND zone = ? AND number = ?"
+        _kept(gw, _slots, who, idempotency_key, "slot", sid, where, slot["zone"], slot["number"])
     return Created(id=sid)
+
+
+def _kept(
+    gw: Gateway,
+    writes: KeyedWrites[int],
+    who: Principal,
+    key: str | None,
+    what: str,
+    made: int,
+    where: str,
+    *args: object,
+) -> None:
+    """Whether a repeat's row (`made`) is there still, read on a connection of its own, as a repeated
+    pass is (passes._as_it_stands); `where` finds it by the values that name it too, as SQLite gives
+    the id of the last row deleted to the next one added. Deleted since, the repeat was answered
+    "已保存 #id" for a card no reader knows: it is 409 deleted_since, and its key names nothing, so
+    that the form sent again adds it anew. Not read (another process holds the file locked), it is
+    answered as made."""
+    try:
+        with closing(read_only(gw)) as db:
+            there = db.execute(f"SELECT 1 FROM {where}", (made, *args)).fetchone() is not None
+    except sqlite3.Error as exc:
+        log.warning("%s %s made earlier answered as made: it could not be read again: %s", what, made, exc)
+        return
+    if there:
+        return
+    if key:
+        writes.forget(who.name, key)
+    raise ApiError(
+        409,
+        "deleted_since",
+        f"the {what} this form added (#{made}) was deleted after it was made",
+        "send the form again to add it as a new one",
+    )
 
 
 @router.delete("/api/slots/{slot_id}", summary="Remove a slot (admin)", status_code=204)

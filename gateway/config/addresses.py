@@ -70,13 +70,19 @@ def _refuse_a_bad_ip_or_name(
     value: str, text: str, example: str, names: re.Pattern[str] = _HOST_NAME
 ) -> None:
     # Dots and digits alone are no host name (no top-level domain is a number): a slip in an IP
-    # address, 192.168.1.300, that the resolver would only refuse at the start.
-    if _DOTTED_DIGITS.fullmatch(text):
+    # address, 192.168.1.300, that the resolver would only refuse at the start. Checked in the form
+    # the resolver is asked for too: a Chinese input method's 。 and full-width digits
+    # (192。168。1。300, １９２.１６８.１.３００) are read as dots and digits there.
+    looked_up = _looked_up_as(text)
+    if (_DOTTED_DIGITS.fullmatch(text) or _DOTTED_DIGITS.fullmatch(looked_up)) and not _is_ip_address(
+        looked_up
+    ):
+        read_as = f" (read as {looked_up})" if looked_up and looked_up != text else ""
         raise ValueError(
-            f"{value!r} is not an IP address: it is four numbers, each 0-255 without leading "
-            "zeros, e.g. 192.168.1.30"
+            f"{value!r}{read_as} is not an IP address: it is four numbers, each 0-255 without "
+            "leading zeros, e.g. 192.168.1.30"
         )
-    if not names.fullmatch(_looked_up_as(text)):
+    if not names.fullmatch(looked_up):
         raise ValueError(f"{value!r} is not an IP address or host name; use {example}")
 
 

@@ -143,15 +143,20 @@ def _fix_for(err: Any, raw: Loc, root: type[BaseModel], given: dict[str, Any]) -
 
 
 def _fix_for_unknown_key(raw: Loc, root: type[BaseModel], given: dict[str, Any]) -> str:
-    """A key with a close match here is a slip for it (cert_file in [http] is tls_cert_file, not
-    [mqtt]'s cert_file). Otherwise a key another table has was most often written under the wrong
-    header: removing it, as the list of keys here says, would drop the setting. A table that already
-    sets the key is no home for it: moved there, the file would not load (a duplicate key)."""
+    """A key another table has was most often written under the wrong header: removing it, as the
+    list of keys here says, would drop the setting, and renaming it to a close match here would set
+    another thing (daily_cap_fen after [parking.tariffs.car.night] is the car's cap, not the night's
+    cap_fen). Only a close match here that holds the key's words whole is a slip for it before its
+    home (cert_file in [http] is tls_cert_file, not [mqtt]'s cert_file; port is no slip for reports).
+    No key the table already sets is offered as the rename, and no table that already sets the key
+    is named as its home: followed, either fix makes a duplicate key, and the file does not load."""
     key = str(raw[-1])
     known = _fields_at(root, raw[:-1])
-    guess = difflib.get_close_matches(key, known, n=1)
-    if guess:
-        return f"did you mean {guess[0]!r}? remove the key or use one of: {', '.join(sorted(known))}"
+    set_here = _set_at(given, raw[:-1])
+    keys_here = ", ".join(sorted(known))
+    guess = difflib.get_close_matches(key, [name for name in known if name not in set_here], n=1)
+    if guess and f"_{key}_" in f"_{guess[0]}_":
+        return f"did you mean {guess[0]!r}? remove the key or use one of: {keys_here}"
     homes = [
         home
         for home in _homes_of(root, key)
@@ -164,9 +169,30 @@ def _fix_for_unknown_key(raw: Loc, root: type[BaseModel], given: dict[str, Any])
         which = "that header" if len(homes) == 1 else "the one it belongs to"
         return (
             f"{key} is a key of {tables}: move it under {which}; TOML puts a key under the "
-            f"header above it (the keys here are: {', '.join(sorted(known)) or 'none'})"
+            f"header above it (the keys here are: {keys_here or 'none'})"
         )
-    return f"remove the key or use one of: {', '.join(sorted(known))}"
+    if guess:
+        return f"did you mean {guess[0]!r}? remove the key or use one of: {keys_here}"
+    taken = difflib.get_close_matches(key, sorted(set_here.intersection(known)), n=1)
+    if taken:
+        return (
+            f"did you mean {taken[0]!r}? it is set here already: remove the key "
+            f"(the keys here are: {keys_here})"
+        )
+    return f"remove the key or use one of: {keys_here}"
+
+
+def _set_at(given: dict[str, Any], path: Loc) -> set[str]:
+    """The keys the file sets in the table at `path` (pydantic's location of it)."""
+    table: Any = given
+    for part in path:
+        if _is_union_tag(part):
+            continue
+        if isinstance(part, int):
+            table = table[part] if isinstance(table, list) and -len(table) <= part < len(table) else None
+        else:
+            table = table.get(part) if isinstance(table, dict) else None
+    return set(table) if isinstance(table, dict) else set()
 
 
 class _Home(typing.NamedTuple):

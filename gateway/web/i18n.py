@@ -453,6 +453,18 @@ TEXTS: dict[str, tuple[str, str]] = {
         "与已有记录冲突（同一车牌、卡号或号码已登记），未作任何修改",
         "This clashes with what is stored (the same plate, card or number); nothing was changed",
     ),
+    # An admin's form sent again with its key (a retry after no answer), what it made deleted or
+    # revoked meanwhile (on another tablet): never "已保存" for a card no reader knows any more.
+    "err.deleted_since": (
+        "该表单上次添加的记录已被删除，本次未保存：再提交一次即作为新记录添加",
+        "What this form added before has been deleted since, so nothing was saved now: send it again "
+        "to add it as a new one",
+    ),
+    "err.revoked_since": (
+        "该表单上次生成的令牌已被吊销，不能再用：请换一个名称，重新生成令牌",
+        "The token this form made has been revoked since and works no more: make a new token under a "
+        "new name",
+    ),
     "err.storage_failed": (
         "网关无法保存，未作任何修改，请联系管理员（磁盘已满？）",
         "The gateway could not store this; nothing was changed. Tell the admin (disk full?)",
