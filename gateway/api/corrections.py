@@ -27,7 +27,7 @@ from gateway.core.tickets import (
     meant_as_ticket,
     says_no_plate,
 )
-from gateway.errors import NotFound, Refused
+from gateway.errors import Conflict, NotFound, Refused
 from gateway.events import AccessEvent
 from gateway.store.audit import audit
 from gateway.store.corrections import Correction, correct_plate
@@ -67,6 +67,14 @@ class TypedPlateIn(BaseModel):
         None,
         description="What the guard sees: an unregistered vehicle is counted and billed as this, not "
         "as the lane's class (a registered one keeps its own).",
+    )
+    corrected_event: str | None = Field(
+        None,
+        max_length=64,
+        description="纠正并重新判断 (Correct and decide again): the record whose plate the guard has just "
+        "corrected, this plate being that car decided again. Decided only while that car is still "
+        "the lane's: no other car decided there since, none let through, the lane not opened by "
+        "hand; else 409 car_left_lane, nothing decided (the correction stands).",
     )
 
 
@@ -145,6 +153,8 @@ def type_plate(
     at = gw.now()
 
     def prepare(conn: sqlite3.Connection) -> Presented:
+        if body.corrected_event is not None:
+            _car_still_at_lane(conn, lane, body.corrected_event, typed)
         plate = _ticket_given(conn, rules, at) if typed is None else _plate_here(conn, rules, typed)
         # Committed with the decision: who typed which plate is on disk before any barrier moves.
         said = f" ({body.vehicle_class})" if body.vehicle_class else ""
@@ -156,7 +166,7 @@ def type_plate(
     # The plate as the lane takes it: typed again as 皖a12345 or as the page filled it in after the
     # correction (皖A12345), it is the same decision, answered again: the car is not decided twice
     # (let out twice, the barrier raised for a car gone).
-    asked = json.dumps([lane, typed, body.vehicle_class], ensure_ascii=False)
+    asked = json.dumps([lane, typed, body.vehicle_class, body.corrected_event], ensure_ascii=False)
     decided, _ = made_once(_decided, who.name, idempotency_key, asked, lambda: gw.decide_after(prepare))
     return from_event(gw, decided)
 
@@ -220,6 +230,50 @@ def _ticket_mistyped(text: str) -> str | None:
     """A ticket typed wrong (无牌—0303: its counter left out): looked for among the cars inside, and
     refused naming their tickets, rather than refused as a plate the car does not have."""
     return text.strip() if meant_as_ticket(text) else None
+
+
+# Since a record at its lane: whether the lane decided another car there (read otherwise than the
+# record, and not the plate it is corrected to) or let a car through, and whether a guard or the
+# central server opened the lane by hand or held it open. The camera decides a car waiting at the
+# barrier again every 15 s: those repeats are still the record's car. On the lane's index from the
+# record on, and the audit's time index from its time.
+_LANE_SINCE = """
+SELECT a.lane,
+       EXISTS (SELECT 1 FROM access_log l INDEXED BY access_log_lane
+               WHERE l.lane = a.lane AND l.id > a.id
+                 AND (l.admitted = 1 OR l.kind <> a.kind OR l.value NOT IN (a.value, :plate))),
+       EXISTS (SELECT 1 FROM audit o INDEXED BY audit_at
+               WHERE o.at >= a.at AND o.target = a.lane AND o.action IN ('lane.open', 'lane.hold'))
+FROM access_log a WHERE a.event_id = :event
+"""
+
+
+def _car_still_at_lane(conn: sqlite3.Connection, lane: str, event_id: str, plate: str | None) -> None:
+    """纠正并重新判断: the corrected record's car is decided again only while it is still the car at
+    `lane`'s barrier. The tablet's view may be stale (the dialog open a while, the lane seen on
+    another tablet): once another tablet opened the lane for that car, or the next car pulled up,
+    a decision that lets the corrected car out raised the barrier for the car now there, which
+    drove out unpaid. The correction stands (it was stored before): only the decision is refused."""
+    row = conn.execute(_LANE_SINCE, {"event": event_id, "plate": plate or ""}).fetchone()
+    if row is None:
+        raise NotFound(
+            f"no access record {event_id}",
+            fix="decide the car from its record on the live page, or type its plate (输入车牌)",
+        )
+    decided_at, other_car, opened = row
+    if decided_at != lane:
+        raise Refused(
+            f"record {event_id} was decided at {decided_at}, not at {lane}",
+            fix=f"decide it again at {decided_at}, where it was read",
+        )
+    if other_car or opened:
+        since = "the lane was opened by hand" if opened else "another car was decided there"
+        raise Conflict(
+            f"the car of record {event_id} has left {lane}: {since} since; its plate is corrected, "
+            "it was not decided again",
+            fix="the barrier stays down for the car there now: decide it from its own record",
+            code="car_left_lane",
+        )
 
 
 # The ticket a plate record was decided on: the only ticket it is ever corrected to.

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 import sqlite3
+from contextlib import closing
 from typing import Any
 from urllib.parse import quote
 
@@ -10,15 +12,18 @@ from gateway.core import Holder
 from gateway.events import AccessEvent
 from gateway.privacy import mask_card, mask_name
 from gateway.runtime.gateway import Gateway
+from gateway.store.database import open_read_only
 from gateway.store.lookup import plate_holder
 from gateway.timefmt import from_db
+
+log = logging.getLogger(__name__)
 
 _RECENT = """
 SELECT a.event_id, a.at, a.lane, a.kind, a.value, a.confidence, a.admitted, a.reason, a.billing,
        a.flags, a.holder_kind, a.snapshot, v.plate, v.class,
        coalesce(r.name, p.name) AS name, coalesce(r.building, p.host_building) AS building,
        coalesce(r.unit, p.host_unit) AS unit, s.number AS slot,
-       c.plate AS corrected, c.actor AS corrected_by
+       c.plate AS corrected, c.actor AS corrected_by, a.car AS held_as
 FROM access_log a
 LEFT JOIN residents r ON a.holder_kind = 'resident' AND r.id = a.holder_id
 LEFT JOIN passes p ON a.holder_kind IN ('visitor', 'contractor') AND p.id = a.holder_id
@@ -36,6 +41,19 @@ RECENT = _RECENT.format(lane="1")
 # whole log by id: a lane with fewer records than asked for (a quiet exit, a side door) cost every
 # record the box keeps, each time a live page caught up.
 RECENT_ON_LANE = _RECENT.format(lane="a.lane = :lane")
+# A plate decision kept on its row as another car than the plate read (access_log.car): the car
+# misread again as it waits at an exit after a guard corrected its hold there (store/holds.py
+# car_of). The correction that made it so: the latest to that plate of a decision before it at the
+# lane. (A plate row names the car it read otherwise: a look-alike's match is its value.) The few
+# corrections are read first (CROSS JOIN keeps that order), each finding its record by event id:
+# walked from the lane's records instead, it read the lane's whole history for each decision.
+_HOLD_CORRECTED = """
+SELECT a.car, coalesce((
+    SELECT c.actor FROM plate_corrections c CROSS JOIN access_log h
+    WHERE c.plate = a.car AND h.event_id = c.event_id AND h.lane = a.lane AND h.id < a.id
+    ORDER BY c.id DESC LIMIT 1), '')
+FROM access_log a WHERE a.event_id = ? AND a.kind = 'plate' AND a.car <> a.value
+"""
 
 
 def shown_value(kind: str, value: str) -> str:
@@ -68,6 +86,20 @@ def snapshot_url(gw: Gateway, snapshot: str | None) -> str | None:
 
 
 def from_event(gw: Gateway, ev: AccessEvent) -> dict[str, Any]:
+    """A decision as the live pages show it, pushed as it is taken (or answered to a typed plate)."""
+    event = _event_shape(gw, ev)
+    if ev.kind == "plate" and ev.reason == "payment_due":
+        # The camera decides a car waiting at an exit again every 15 s: after a guard's correction
+        # of its hold, as the corrected car, which the panel keeps showing (recent() says the same).
+        try:
+            with closing(open_read_only(gw.db_path, 2)) as conn:
+                event["corrected"] = hold_corrected(conn, ev.event_id)
+        except sqlite3.Error as exc:  # the decision is pushed all the same; a reload shows the rest
+            log.warning("event %s pushed without its hold's correction: %s", ev.event_id, exc)
+    return event
+
+
+def _event_shape(gw: Gateway, ev: AccessEvent) -> dict[str, Any]:
     return {
         "event_id": ev.event_id,
         "at": ev.at.astimezone(gw.site.tz).isoformat(timespec="seconds"),
@@ -121,9 +153,25 @@ def recent(
         if row["corrected"]:
             # A guard's correction of a misread plate: the plate the car carried, who said so, and
             # who that plate is registered to (few events are corrected: looked up one by one).
-            holder = holder_shape(plate_holder(conn, row["corrected"]))
-            event["corrected"] = {"plate": row["corrected"], "by": row["corrected_by"], "holder": holder}
+            event["corrected"] = corrected_shape(conn, row["corrected"], row["corrected_by"])
+        elif row["kind"] == "plate" and row["held_as"] not in (None, row["value"]):
+            event["corrected"] = hold_corrected(conn, row["event_id"])
     return events
+
+
+def corrected_shape(conn: sqlite3.Connection, plate: str, by: str) -> dict[str, Any]:
+    """A decision's plate as a guard corrected it: the plate the car carried, who said so, and who
+    that plate is registered to."""
+    return {"plate": plate, "by": by, "holder": holder_shape(plate_holder(conn, plate))}
+
+
+def hold_corrected(conn: sqlite3.Connection, event_id: str) -> dict[str, Any] | None:
+    """A plate decision taken as another car than the plate read because a guard corrected the
+    hold it is a repeat of (_HOLD_CORRECTED), shaped as its own correction would be; else None.
+    Left uncorrected, the panel named the misread plate again 15 s after the guard corrected it,
+    while the gateway charged and let out the car under the corrected one."""
+    row = conn.execute(_HOLD_CORRECTED, (event_id,)).fetchone()
+    return None if row is None else corrected_shape(conn, row[0], row[1])
 
 
 def row_id(conn: sqlite3.Connection, event_id: str) -> int | None:

@@ -85,6 +85,18 @@ _PREPAID_SINCE = """
 SELECT receipt, at FROM payments
 WHERE stay_id = ? AND lane = 'booth' AND amount_fen = ? AND at >= ? ORDER BY at DESC, id DESC LIMIT 1
 """
+# The last booth payment of an amount by a car with no stay (charges carried: ParkingDesk._debt_paid),
+# taken since a moment, on the payments' time index.
+_DEBT_PAID_SINCE = """
+SELECT receipt, at FROM payments INDEXED BY payments_at
+WHERE subject = ? AND stay_id IS NULL AND lane = 'booth' AND amount_fen = ? AND at >= ?
+ORDER BY at DESC, id DESC LIMIT 1
+"""
+# A payment for a car from its hold's start to its let-out (_paid_for_hold), on the payments' time index.
+_PAID_IN_HOLD = """
+SELECT 1 FROM payments INDEXED BY payments_at
+WHERE at >= :began AND at <= :out AND (plate = :car OR subject = :holder) LIMIT 1
+"""
 # A car's open stay in since a moment (ParkingDesk.let_out_by_hand, a car found with none).
 _OPEN_BEFORE = """
 SELECT id FROM stays WHERE subject = ? AND exited_at IS NULL AND entered_at <= ? ORDER BY id DESC LIMIT 1
@@ -248,7 +260,8 @@ class ParkingDesk:
             # A pass's car whose stay carries the plate the camera read is held on that plate.
             held = held_at_lane(conn, lane.id, at, on.car if on else plate, self.site.lanes)
             if held is not None and held.let_out_at is not None:
-                _let_out_already(held, _named(on.holder_kind, on.holder_id) if on else plate, self.site.tz)
+                car = _named(on.holder_kind, on.holder_id) if on else plate
+                _let_out_already(conn, held, car, self.site.tz)
             if held is None and on is None:
                 self._not_corrected(conn, lane.id, plate, at)
             held_as = held.vehicle_class if held else None
@@ -354,6 +367,9 @@ class ParkingDesk:
             raise ParkingError(
                 f"{plate} is not recorded inside", fix="take the fee at the exit lane when the car leaves"
             )
+        if account.quote.due_fen != amount_fen:
+            # Sent again after its answer was lost: the receipt it made, as for a prepayment.
+            _paid_again(conn, _DEBT_PAID_SINCE, account.subject, amount_fen, at, rules.grace, self.site.tz)
         if not account.carried_ids:
             raise ParkingError(
                 f"{plate} is not recorded inside and owes nothing",
@@ -875,8 +891,22 @@ def _prepaid_already(
     amount by chance) is a payment of its own, taken."""
     if account.stay is None or account.quote.due_fen == amount_fen:
         return
+    _paid_again(conn, _PREPAID_SINCE, account.stay.id, amount_fen, at, grace, tz)
+
+
+def _paid_again(
+    conn: sqlite3.Connection,
+    query: str,
+    key: int | str,
+    amount_fen: int,
+    at: datetime,
+    grace: timedelta,
+    tz: tzinfo,
+) -> None:
+    """Refuses `already_paid`, naming its receipt and when, a booth payment of `amount_fen` that
+    `query` finds for `key` (a stay, or a car paying charges carried) taken within the grace."""
     since = to_db(later(at, -grace))
-    row = conn.execute(_PREPAID_SINCE, (account.stay.id, amount_fen, since)).fetchone()
+    row = conn.execute(query, (key, amount_fen, since)).fetchone()
     if row is None:
         return
     receipt, paid_at = row
@@ -889,11 +919,13 @@ def _prepaid_already(
     )
 
 
-def _let_out_already(held: Held, car: str, tz: tzinfo) -> NoReturn:
-    """A fee for a car whose hold at the lane has ended is refused: let through (paid on another
-    tablet, or the guard's tablet sent it again), `already_paid`; let out by a guard's opening by
-    hand, its fee let go or carried to its next visit and none taken, `let_out_by_hand` (a guard
-    told it paid books money nobody took)."""
+def _let_out_already(conn: sqlite3.Connection, held: Held, car: str, tz: tzinfo) -> NoReturn:
+    """A fee for a car whose hold at the lane has ended is refused: let through paid (on another
+    tablet, at the booth's kiosk, or the guard's tablet sent it again), `already_paid`; let through
+    with no fee taken for its hold (its stay validated by the host unit meanwhile: free),
+    `left_without_fee`; let out by a guard's opening by hand, its fee let go or carried to its next
+    visit and none taken, `let_out_by_hand`. A guard told a car paid that paid nothing books money
+    nobody took."""
     out = (held.let_out_at or held.at).astimezone(tz)
     if held.by_hand:
         raise ParkingError(
@@ -901,11 +933,29 @@ def _let_out_already(held: Held, car: str, tz: tzinfo) -> NoReturn:
             fix="take nothing: the car has left (its fee was let go, or carried to its next visit)",
             code="let_out_by_hand",
         )
+    if not _paid_for_hold(conn, held):
+        raise ParkingError(
+            f"{car} was let through at {out:%H:%M} with no fee taken for its hold",
+            fix="take nothing: the car has left free (its stay was validated, or nothing was owed by then)",
+            code="left_without_fee",
+        )
     raise ParkingError(
         "nothing is owed",
         fix=f"{car} was let out at {out:%H:%M} after it was held here: take nothing again",
         code="already_paid",
     )
+
+
+def _paid_for_hold(conn: sqlite3.Connection, held: Held) -> bool:
+    """Whether a payment was taken for the car `held` from its hold's start to its let-out: at an
+    exit lane (recorded at the moment of the decision it let the car out on) or at the booth while
+    it waited. A car is paid for by its plate, or, held on the QR of a pass without a plate or on
+    a resident's card that names no car, by that pass or resident (pay_at_lane)."""
+    if held.let_out_at is None:
+        return False
+    holder = f"{held.holder_kind}:{held.holder_id}" if held.holder_kind else None
+    named = {"began": to_db(held.at), "out": to_db(held.let_out_at), "car": held.car, "holder": holder}
+    return conn.execute(_PAID_IN_HOLD, named).fetchone() is not None
 
 
 def _no_fee_for_a_shut_barrier(conn: sqlite3.Connection, ev: AccessEvent) -> None:

@@ -512,6 +512,12 @@ TEXTS: dict[str, tuple[str, str]] = {
         "该车已由另一台平板开闸手动放行，未收费：请勿再收",
         "Let out by hand (on another tablet) with no fee taken: take nothing",
     ),
+    # Let through free meanwhile (its stay validated by the host unit, say): no fee was taken for
+    # its hold, so, as for let_out_by_hand, never already_paid's 已缴费.
+    "err.left_without_fee": (
+        "该车已离场，未收费：请勿再收",
+        "The car has left with no fee taken: take nothing",
+    ),
     "err.plate_corrected": (
         "另一台平板已纠正该车车牌，未收费：请关闭后重新点收费放行，按纠正后的车牌收",
         "The plate was corrected on another tablet, so nothing was taken: close this and tap Take "
@@ -533,6 +539,12 @@ TEXTS: dict[str, tuple[str, str]] = {
     "err.receipt_used": (
         "该收据号已用过，请填写本次付款自己的收据号",
         "That receipt number is used already: type this payment's own number",
+    ),
+    # 纠正并重新判断 once the car has gone (another tablet opened the lane, the next car pulled up):
+    # the correction stands, the lane decided nothing, the barrier stays down for the car there now.
+    "err.car_left_lane": (
+        "已更正车牌；该车已离开通道，未重新判断",
+        "Plate corrected; the car has left the lane, so it was not decided again",
     ),
     "err.same_plate": (
         "记录已是该车牌，未作修改：请按车上的车牌填写",

@@ -354,10 +354,23 @@
     try {
       const done = await corrected(ev, answer.text, decide);
       if (done) showCorrection(done);
-      if (decide) await decideTyped(ev.lane, { plate: done ? done.plate : answer.text }, `event ${ev.event_id}`);
+      if (decide) await decideAgain(ev, done ? done.plate : answer.text);
       else toast(`${T("fix.done")}: ${done.plate} · ${holder(ev)}` + (done.stay_moved ? ` · ${T("fix.stay_moved")}` : ""));
     } catch (err) { failed(err); fix.disabled = false; }
   });
+
+  // The corrected car decided again, naming its record: the gateway decides it only while that car
+  // is still the lane's (this page's view may be stale: another tablet opened the lane for it, the
+  // next car pulled up), else answers car_left_lane, the correction kept and the barrier left down
+  // for the car there now. Said as it is, not as a failure: nothing is to be tried again.
+  async function decideAgain(ev, plate) {
+    try {
+      await decideTyped(ev.lane, { plate, corrected_event: ev.event_id }, `event ${ev.event_id}`);
+    } catch (err) {
+      if (err.code !== "car_left_lane") throw err;
+      toast(T("err.car_left_lane"), true);
+    }
+  }
 
   // A plate correction sent; null when it is to be decided again and the record has that plate
   // already (same_plate): the correction stood but an answer was lost on the Wi-Fi, and the guard
@@ -378,8 +391,10 @@
     // A car let in on a pass without a plate is named by the pass (its holder and the unit
     // visited), one on a resident's card that names no car by that resident.
     const on = quote.pass || quote.resident;
-    if (!(quote.plate || on) || !quote.due_fen) { toast(T("pay.nothing")); return; }
+    if (!(quote.plate || on)) { toast(T("pay.nothing")); return; }
     const car = quote.plate || person(on.kind, on.name, on.building, on.unit);
+    // Held there and owing nothing now (paid at the booth's kiosk meanwhile): that car, to let out.
+    if (!quote.due_fen) { toast(`${car} · ${T("err.nothing_owed")}`); return; }
     document.getElementById("pay-summary").textContent = `${car} · ${money(quote.due_fen)}`;
     const answer = await askText("pay-dialog", "", () => {}, true);
     if (!answer) return;
