@@ -519,11 +519,14 @@ def _closed(
 ) -> dict[str, Any] | None:
     """封闭式管理: people and vehicles registered both ways while a closed period was in force: those
     the gateway ran under then (a period lifted or begun by a config edit that day), not today's;
-    None when none of their hours fall within the report's period."""
+    None when none of their hours fall within the report's period. Turned away is everyone refused
+    at an entrance then, whatever kept them out (a pass expired at the door as much as the period
+    itself), by reason too; a car held to pay is not turned away, nor is anyone refused leaving."""
     active = history.with_hours_in(start, end)
     if not active:
         return None
     counts: Counter[str] = Counter()
+    turned_away: dict[str, Counter[str]] = {"people": Counter(), "vehicles": Counter()}
     for at_text, lane_id, direction, lane_type, admitted, reason in conn.execute(
         "SELECT at, lane, direction, lane_type, admitted, reason FROM access_log a "
         f"WHERE at >= ? AND at < ? AND {_COUNTED} "
@@ -540,8 +543,9 @@ def _closed(
         who = "vehicles" if lane_type == "vehicle" else "people"
         if admitted:
             counts[f"{who}_{'in' if direction == 'entrance' else 'out'}"] += 1
-        elif reason == "closed_management":
+        elif direction == "entrance" and reason not in NOT_REFUSALS:
             counts[f"{who}_turned_away"] += 1
+            turned_away[who][reason] += 1
     registered: Counter[str] = Counter()
     for created, kind, people in conn.execute(
         "SELECT created_at, kind, (SELECT count(*) FROM pass_people pp WHERE pp.pass_id = p.id) "
@@ -564,6 +568,7 @@ def _closed(
             f"{p.first_day}..{p.last_day} {','.join(str(w) for w in p.windows) or 'all day'}" for p in active
         ],
         **{k: counts.get(k, 0) for k in keys},
+        "turned_away_by_reason": {who: dict(sorted(c.items())) for who, c in turned_away.items()},
         "visitors_registered": registered.get("visitor", 0),
         "contractors_registered": registered.get("contractor", 0),
         # The drivers and everyone in the visitors' vehicles, registered with them (REQUIREMENTS 9).
