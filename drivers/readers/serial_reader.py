@@ -12,6 +12,7 @@ falls silent (FRAME_GAP_S) is cut: one bad frame, never the head of the next car
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 import math
 import threading
@@ -45,7 +46,8 @@ LINE_HEARD = 4
 # below the time a card is tapped again or a pass scanned after the noise.
 FRAME_GAP_S = 0.5
 # How long a read waits for a byte. An empty read proves the line silent since the last bytes were
-# read (any that came meanwhile would have been returned), however late this thread ran.
+# read (any that came meanwhile would have been returned), however late this thread ran. A pause
+# ending inside a read is judged by when that read returns, if it began with nothing waiting.
 READ_TIMEOUT_S = 0.2
 
 
@@ -152,7 +154,9 @@ class SerialReader:
         garbled = False  # offline for sending only noise: online again with a good frame
         while not self._stop.is_set():
             # Blocks until at least one byte (or the timeout): a frame's last byte is seen at once.
-            data = port.read(port.in_waiting or 1)
+            waiting = port.in_waiting
+            data = port.read(waiting or 1)
+            returned = time.monotonic()
             # Online, and the backoff reset, only once reads work: a port that opens but fails
             # every read (a second program on it, an adapter in a bad state) stays offline with
             # waits that grow, instead of raising and clearing an alarm ten times a second.
@@ -161,9 +165,18 @@ class SerialReader:
             if data or time.monotonic() - opened > STABLE_S:
                 self._backoff.reset()
             if data:
-                heard = time.monotonic()
+                cut = 0
+                # Bytes that ended a wait of FRAME_GAP_S came after the reader fell silent mid-frame
+                # (empty reads every READ_TIMEOUT_S miss a pause of 0.5-0.6 s): the fragment was cut.
+                # Bytes already waiting may have come any time while this thread was busy: never cut.
+                if buf and not waiting and returned - heard >= FRAME_GAP_S:
+                    cut = cut_frame(buf).bad
+                    buf = b""
+                heard = returned
                 received = buf + data
                 found = self._scan(received)
+                if cut:
+                    found = dataclasses.replace(found, bad=found.bad + cut)
             elif buf and time.monotonic() - heard >= FRAME_GAP_S:  # silent mid-frame: it was cut
                 received = b""
                 found = cut_frame(buf)
