@@ -120,6 +120,14 @@ def warnings(cfg: SiteConfig) -> list[str]:
                 f"{name}: {path} cannot be read by this user, so whether it loads was not checked; "
                 "the gateway's user must read it (chown estate-gateway, chmod 640)"
             )
+        elif path is not None and _unreadable(path):
+            # The gateway starts, but its link reads these as it connects: one that the service's
+            # user cannot read keeps it off the broker, and nothing goes up to the centre.
+            found.append(
+                f"{name}: {path} cannot be read by this user (sudo -u estate-gateway gateway "
+                "check-config checks as the service); the service's user (estate-gateway) must be "
+                f"able to read it, or the link never connects: {_readable_fix(name, path)}"
+            )
     problem = key_problem(cfg.command_key_path) if cfg.mqtt.enabled else None
     if problem is not None:
         found.append(f"mqtt.command_key_file: {problem}")
@@ -176,6 +184,15 @@ def _port_problem(port: Path) -> str | None:
             f"({SERIAL_PORTS_HINT})"
         )
     return None
+
+
+def _readable_fix(name: str, path: Path) -> str:
+    """How to let the service (systemd/estate-gateway.service: User and Group estate-gateway) read
+    an [mqtt] file: a secret for its user alone, as the link's own error says; a certificate for
+    its group."""
+    if name in ("mqtt.password_file", "mqtt.key_file"):
+        return f"sudo chown estate-gateway:estate-gateway {path} && sudo chmod 600 {path}"
+    return f"sudo chown root:estate-gateway {path} && sudo chmod 640 {path}"
 
 
 def _unreadable(path: Path) -> bool:
