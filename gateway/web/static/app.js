@@ -571,6 +571,18 @@ const typing = () => document.querySelector("dialog[open]") ||
   [...document.querySelectorAll("form[data-api] input")].some((el) => el.value !== el.defaultValue);
 if (REFRESH_S > 0) setInterval(() => { if (!typing()) reloadPage(); }, REFRESH_S * 1000);
 
+// The sticky top bar's height, for app.css's scroll-padding-top: it changes with the width (a
+// tablet turned) and the alarm badge. ResizeObserver is Chrome 64: before, the resize event alone.
+const topBar = document.querySelector("header.top");
+function followTopBar() {
+  document.documentElement.style.setProperty("--top-bar", `${topBar.offsetHeight}px`);
+}
+if (topBar) {
+  followTopBar();
+  window.addEventListener("resize", followTopBar);
+  if (window.ResizeObserver) new ResizeObserver(followTopBar).observe(topBar);
+}
+
 restoreForms();
 // A window typed before logging in again comes back with the form: marked for it, not for now.
 document.querySelectorAll("form[data-rules]").forEach((form) => {
