@@ -32,6 +32,7 @@ from gateway.events import AccessEvent
 from gateway.store.audit import audit
 from gateway.store.corrections import Correction, correct_plate
 from gateway.store.csv_rows import RowError, plate_value
+from gateway.store.holds import REFUSED_JUST_NOW
 from gateway.store.tickets import (
     next_ticket,
     no_such_ticket,
@@ -40,6 +41,7 @@ from gateway.store.tickets import (
     tickets_inside,
     tickets_named,
 )
+from gateway.timefmt import from_db
 
 router = APIRouter(tags=["lanes"], responses=ERRORS)
 EventId = Annotated[str, Path(min_length=1, max_length=64)]
@@ -74,7 +76,8 @@ class TypedPlateIn(BaseModel):
         description="纠正并重新判断 (Correct and decide again): the record whose plate the guard has just "
         "corrected, this plate being that car decided again. Decided only while that car is still "
         "the lane's: no other car decided there since, none let through, the lane not opened by "
-        "hand; else 409 car_left_lane, nothing decided (the correction stands).",
+        "hand (an opening its relay did not take does not count); else 409 car_left_lane, nothing "
+        "decided (the correction stands).",
     )
 
 
@@ -232,19 +235,41 @@ def _ticket_mistyped(text: str) -> str | None:
     return text.strip() if meant_as_ticket(text) else None
 
 
-# Since a record at its lane: whether the lane decided another car there (read otherwise than the
-# record, and not the plate it is corrected to) or let a car through, and whether a guard or the
-# central server opened the lane by hand or held it open. The camera decides a car waiting at the
-# barrier again every 15 s: those repeats are still the record's car. On the lane's index from the
-# record on, and the audit's time index from its time.
-_LANE_SINCE = """
-SELECT a.lane,
-       EXISTS (SELECT 1 FROM access_log l INDEXED BY access_log_lane
-               WHERE l.lane = a.lane AND l.id > a.id
-                 AND (l.admitted = 1 OR l.kind <> a.kind OR l.value NOT IN (a.value, :plate))),
-       EXISTS (SELECT 1 FROM audit o INDEXED BY audit_at
-               WHERE o.at >= a.at AND o.target = a.lane AND o.action IN ('lane.open', 'lane.hold'))
-FROM access_log a WHERE a.event_id = :event
+# The record corrected, at its lane: where it stands in the lane's decisions, and what it read.
+_RECORD = "SELECT lane, id, kind, value, at FROM access_log WHERE event_id = ?"
+# The lane's decisions before a record, newest first: the run of its car's refusals is among them
+# (the last 100: a car that waited longer was read the same way over and over).
+_BEFORE = """
+SELECT at, kind, value, admitted FROM access_log INDEXED BY access_log_lane
+WHERE lane = :lane AND id < :id ORDER BY id DESC LIMIT 100
+"""
+# Whether the lane decided another car since a record: one let through, one on another kind of
+# credential, or one read otherwise than the car's texts (the record's, the plate it is corrected
+# to, its run's: _car_texts). The camera decides a car waiting at the barrier again every 15 s:
+# those repeats are still the record's car. On the lane's index from the record on.
+_OTHER_CAR = """
+SELECT EXISTS (SELECT 1 FROM access_log l INDEXED BY access_log_lane
+               WHERE l.lane = :lane AND l.id > :id
+                 AND (l.admitted = 1 OR l.kind <> :kind
+                      OR l.value NOT IN (SELECT value FROM json_each(:texts))))
+"""
+# The last time between :since and :until (none: from :since on) that a guard or the central server
+# opened the lane by hand or held it open, of the openings that may have let a car out. An opening
+# is on record (`lane.open`, `lane.hold`) before its relays move; one they did not take is answered
+# by its failure (`lane.open_failed`, `lane.hold_failed`), the lane's next such row: both are
+# written in the lane's turn (gateway/runtime/hand_lanes.py, HandLanes._drive). Failed, it still
+# counts if it let a car out on record (a relay of two took it: let_outs_by_hand at its time). On
+# the audit's time index from :since, and its ids from each opening on.
+_OPENED = """
+SELECT max(o.at) FROM audit o INDEXED BY audit_at
+WHERE o.at >= :since AND (:until IS NULL OR o.at <= :until)
+  AND o.target = :lane AND o.action IN ('lane.open', 'lane.hold')
+  AND ((SELECT f.action FROM audit f
+        WHERE f.id > o.id AND f.target = o.target
+          AND f.action IN ('lane.open', 'lane.hold', 'lane.open_failed', 'lane.hold_failed')
+        ORDER BY f.id LIMIT 1) IS NOT o.action || '_failed'
+       OR EXISTS (SELECT 1 FROM let_outs_by_hand l INDEXED BY let_outs_by_hand_at
+                  WHERE l.at = o.at AND l.lane = o.target))
 """
 
 
@@ -253,19 +278,24 @@ def _car_still_at_lane(conn: sqlite3.Connection, lane: str, event_id: str, plate
     `lane`'s barrier. The tablet's view may be stale (the dialog open a while, the lane seen on
     another tablet): once another tablet opened the lane for that car, or the next car pulled up,
     a decision that lets the corrected car out raised the barrier for the car now there, which
-    drove out unpaid. The correction stands (it was stored before): only the decision is refused."""
-    row = conn.execute(_LANE_SINCE, {"event": event_id, "plate": plate or ""}).fetchone()
+    drove out unpaid. The correction stands (it was stored before): only the decision is refused.
+    An opening by hand whose relay did not take it let nobody out: the car still waits there."""
+    row = conn.execute(_RECORD, (event_id,)).fetchone()
     if row is None:
         raise NotFound(
             f"no access record {event_id}",
             fix="decide the car from its record on the live page, or type its plate (输入车牌)",
         )
-    decided_at, other_car, opened = row
+    decided_at, record_id, kind, value, at = row
     if decided_at != lane:
         raise Refused(
             f"record {event_id} was decided at {decided_at}, not at {lane}",
             fix=f"decide it again at {decided_at}, where it was read",
         )
+    opened = _opened(conn, lane, at) is not None
+    texts = json.dumps(sorted(_car_texts(conn, lane, record_id, kind, at) | {value, plate or ""}))
+    asked = {"lane": lane, "id": record_id, "kind": kind, "texts": texts}
+    other_car = conn.execute(_OTHER_CAR, asked).fetchone()[0]
     if other_car or opened:
         since = "the lane was opened by hand" if opened else "another car was decided there"
         raise Conflict(
@@ -274,6 +304,34 @@ def _car_still_at_lane(conn: sqlite3.Connection, lane: str, event_id: str, plate
             fix="the barrier stays down for the car there now: decide it from its own record",
             code="car_left_lane",
         )
+
+
+def _opened(conn: sqlite3.Connection, lane: str, since: str, until: str | None = None) -> str | None:
+    """When `lane` was last opened or held by hand between `since` and `until` (stored times), of
+    the openings that may have let a car out (_OPENED); None if it was not."""
+    row = conn.execute(_OPENED, {"lane": lane, "since": since, "until": until}).fetchone()
+    return None if row is None else row[0]
+
+
+def _car_texts(conn: sqlite3.Connection, lane: str, record_id: int, kind: str, at: str) -> set[str]:
+    """What the lane read for the corrected record's car before it: the texts of the refusals in a
+    row that ended with the record (its hold's readings), each within REFUSED_JUST_NOW of the next
+    (the camera decides a car waiting at the barrier again every 15 s; a car refused longer before
+    backed away), back to the car the lane last let through or its last opening by hand. A guard
+    types the plate of a car the camera misread (苏E1234S) and corrects the typed one: the camera's
+    next repeat, 苏E1234S again, is that car still waiting, not the next one."""
+    run: list[tuple[str, str]] = []
+    newer = from_db(at)
+    for when, was_kind, text, admitted in conn.execute(_BEFORE, {"lane": lane, "id": record_id}):
+        then = from_db(when)
+        if admitted or was_kind != kind or newer is None or then is None or newer - then > REFUSED_JUST_NOW:
+            break
+        run.append((when, text))
+        newer = then
+    if not run:
+        return set()
+    opened = _opened(conn, lane, run[-1][0], at)
+    return {text for when, text in run if opened is None or when > opened}
 
 
 # The ticket a plate record was decided on: the only ticket it is ever corrected to.
