@@ -26,6 +26,8 @@ REPO = Path(__file__).resolve().parents[1]
 TWO_RELEASES_AGO = "e7a463d"
 # The release before the last session's (schema version 37).
 PREVIOUS_RELEASE = "da79715"
+# The last session's release (schema version 44).
+LAST_RELEASE = "8a3aa59"
 _RESULT = "@@RESULT@@"
 
 
@@ -50,6 +52,24 @@ class OldRelease:
             raise RuntimeError(f"the old release failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-6000:]}")
         line = [ln for ln in proc.stdout.splitlines() if ln.startswith(_RESULT)][-1]
         return json.loads(line[len(_RESULT) :])
+
+
+def go_back(data: Path, version: int) -> None:
+    """The README's way back to the version that ran before an upgrade from schema `version` (the
+    service stopped, the old version installed): gateway.db and its -wal and -shm moved aside, the
+    copies the upgrade made put back (boot-alarms.json's, or none: deleted), outbox-stream.json
+    left beside them."""
+    aside = data.parent / "aside"
+    aside.mkdir(exist_ok=True)
+    for name in ("gateway.db", "gateway.db-wal", "gateway.db-shm"):
+        if (data / name).exists():
+            shutil.move(data / name, aside / name)
+    shutil.copy(data / f"gateway.db.v{version}.bak", data / "gateway.db")
+    marker = data / f"boot-alarms.json.v{version}.bak"
+    if marker.exists():
+        shutil.copy(marker, data / "boot-alarms.json")
+    else:
+        (data / "boot-alarms.json").unlink(missing_ok=True)
 
 
 def old_release(tmp_path_factory: pytest.TempPathFactory, commit: str = TWO_RELEASES_AGO) -> OldRelease:

@@ -35,6 +35,7 @@ from gateway.store.database import open_read_only
 from gateway.store.redate import (
     BOOT_TABLES,
     PATROL_ALARMS,
+    REDATED,
     Boot,
     ClockState,
     StaleRound,
@@ -43,7 +44,7 @@ from gateway.store.redate import (
     redate,
     redated,
 )
-from gateway.timefmt import to_db
+from gateway.timefmt import from_db, to_db
 
 log = logging.getLogger(__name__)
 
@@ -73,8 +74,9 @@ def sets_boot_clock(boot: Boot, step: Step, since_boot: float) -> bool:
 
 def _nudges(boot: Boot, step: Step, since_boot: float) -> bool:
     """Whether a forward step is the one nudge after the step that set the clock: the first after
-    it, within BOOT_CLOCK_SETTLE of it and at most BOOT_CLOCK_NUDGE. A clock set by an older
-    version, which did not keep when, takes none."""
+    it, within BOOT_CLOCK_SETTLE of it and at most BOOT_CLOCK_NUDGE. A clock an older version set
+    (upgraded between the step and NTP's nudge) is known by its re-dating's audit row (_set_when);
+    one whose re-dating the file did not keep (a kill between) takes none."""
     if boot.clock_set_at is None or boot.nudged or step.by > BOOT_CLOCK_NUDGE:
         return False
     return since_boot - boot.clock_set_at <= BOOT_CLOCK_SETTLE.total_seconds()
@@ -127,6 +129,7 @@ def first_of_boot(data_dir: Path, db_path: Path, on_record: RoundOnRecord = _no_
     paused_since = None
     clock_set_at = None
     nudged = False
+    set_unkept = False  # set, by a version that kept no clock_set_at
     try:
         kept = json.loads((data_dir / BOOT_MARKER).read_text())
         if boot and kept.get("boot") == boot:
@@ -143,6 +146,7 @@ def first_of_boot(data_dir: Path, db_path: Path, on_record: RoundOnRecord = _no_
             paused_since = None if kept.get("paused_since") is None else float(kept["paused_since"])
             clock_set_at = None if kept.get("clock_set_at") is None else float(kept["clock_set_at"])
             nudged = kept.get("nudged") is True
+            set_unkept = state == "set" and "clock_set_at" not in kept
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         pass
     found = Boot(
@@ -159,6 +163,8 @@ def first_of_boot(data_dir: Path, db_path: Path, on_record: RoundOnRecord = _no_
         clock_set_at=clock_set_at,
         nudged=nudged,
     )
+    if set_unkept:
+        found = _set_when(db_path, found)
     known = older_open is not None and older_stays is not None and stale_rounds is not None
     if set(kept_ids) >= set(BOOT_TABLES) and known:
         return found
@@ -187,6 +193,33 @@ def first_of_boot(data_dir: Path, db_path: Path, on_record: RoundOnRecord = _no_
     )
     keep_boot(data_dir, first)
     return first
+
+
+def _set_when(db_path: Path, boot: Boot) -> Boot:
+    """The boot whose clock an older version set, which kept neither when (monotonic) nor whether
+    its nudge was taken: found by the boot's re-datings (audit, `gateway clock.redate boot:<id>`).
+    The first set the clock: its mark was written at the step's time (`at`, on the new clock) and
+    names when the box booted on that clock (`to`), so it was seen `at - to` into the boot (the
+    monotonic time now less how long ago the wall clock says it was, had no step come since). A
+    later one was its nudge (8a3aa59 re-dated any step of up to an hour after it): none is taken
+    again. Upgraded between the rough step and NTP's nudge, the nudge still re-dates the boot's
+    rows (README), as it does on a box never upgraded."""
+    with closing(open_read_only(db_path, 10)) as conn:
+        marks = conn.execute(
+            "SELECT at, detail FROM audit WHERE id >= ? AND action = ? AND target = ? ORDER BY id",
+            (boot.first.get("audit", 0), REDATED, f"boot:{boot.id}"),
+        ).fetchall()
+    if not marks:
+        return boot
+    at, detail = marks[0]
+    try:
+        seen = from_db(at)
+        to = float(json.loads(detail)["to"])
+    except (ValueError, KeyError, TypeError):
+        return boot  # a mark cut short (audit details are kept to 500 characters): no nudge
+    if seen is None:
+        return boot
+    return replace(boot, clock_set_at=seen.timestamp() - to, nudged=len(marks) > 1)
 
 
 # How versions before the one-list re-dating named the boot's first rows, kept through an upgrade

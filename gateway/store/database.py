@@ -352,7 +352,8 @@ def _migration_failed(
 def _back_up(path: Path, version: int) -> Path:
     """A copy of the database as it is, next to it (gateway.db.v12.bak for schema version 12), made
     before the first migration step: the way back to the version that ran before, should the new
-    one misbehave in service (the older gateway refuses a database a newer one has migrated).
+    one misbehave in service (the older gateway refuses a database a newer one has migrated), with
+    the files beside it that describe it (_back_up_beside).
 
     Read on a connection of its own: the migrating one holds the write lock (nothing changes the
     database meanwhile), and SQLite's backup waits for ever on a connection inside a transaction."""
@@ -377,6 +378,7 @@ def _back_up(path: Path, version: int) -> Path:
                 source.backup(target)
                 target.execute("PRAGMA journal_mode=DELETE")  # one self-contained file, to copy back
         part.replace(backup)  # whole or not at all: a copy cut short never takes a good one's name
+        _back_up_beside(path.parent, version)
     except (OSError, sqlite3.Error) as exc:
         part.unlink(missing_ok=True)
         if _is_full(exc, path.parent):
@@ -388,6 +390,29 @@ def _back_up(path: Path, version: int) -> Path:
         ) from exc
     log.info("copied database %s (schema version %d) to %s before upgrading it", path, version, backup)
     return backup
+
+
+# The files beside the database that describe it as it is, copied with it (boot-alarms.json.v12.bak)
+# and put back with it (README): gateway/parking/boot_clock.py's BOOT_MARKER names this boot's first
+# rows and the clock they are dated on. Left as this version wrote it, the older version reads a
+# clock already set and a first stay the restored copy never reaches, and re-dates nothing of the
+# stale clock's boot. (Not outbox-stream.json: it must stay, to tell the copy for an older one.)
+_DESCRIBE_THE_DATABASE = ("boot-alarms.json",)
+
+
+def _back_up_beside(folder: Path, version: int) -> None:
+    for name in _DESCRIBE_THE_DATABASE:
+        kept = folder / name
+        backup = folder / f"{name}.v{version}.bak"
+        part = folder / f"{backup.name}.part"
+        try:
+            shutil.copyfile(kept, part)
+            part.replace(backup)
+        except FileNotFoundError:  # none yet (a first start): the way back deletes this version's,
+            backup.unlink(missing_ok=True)  # not an older upgrade's copy, of another database
+        except OSError:
+            part.unlink(missing_ok=True)
+            raise
 
 
 def _no_room(path: Path, what: str, kept: str) -> GatewayError:

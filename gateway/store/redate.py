@@ -533,13 +533,20 @@ def _registered(
     stored: tuple[str, str, str], central: bool, step: Step, pass_hours: timedelta
 ) -> tuple[str, str, str]:
     """A pass's moment registered, start and end (as stored) on the new clock: moved where the old
-    clock wrote them, the start and end of a booth pass where taken from that moment."""
+    clock wrote them, the start and end of a booth pass where taken from that moment. An end the
+    guard typed is a true time and stays, unless it comes no later than the start moved (typed off
+    the old clock, the booth's wall clock then: the API refuses a window that ends as it starts):
+    the window moves whole, and never ends before it starts."""
     created_at, valid_from, valid_to = stored
     created = from_db(created_at)
     if created is None or not step.wrote(created):
         return stored
     start = created + step.by if valid_from == created_at and not central else None
-    end = start + pass_hours if start is not None and from_db(valid_to) == created + pass_hours else None
+    end_at = from_db(valid_to)
+    end = None
+    if start is not None and end_at is not None:
+        on_old_clock = end_at == created + pass_hours or end_at <= start
+        end = end_at + step.by if on_old_clock else None
     return (
         to_db(created + step.by),
         to_db(start) if start else valid_from,
