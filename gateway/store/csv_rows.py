@@ -18,6 +18,7 @@ from gateway.config.devices import SerialReaderDevice
 from gateway.config.models import SiteConfig
 from gateway.core.credentials import BadCredential, canonical
 from gateway.core.windows import DIFFERENT_END_OR_EMPTY, Window, hours_text
+from gateway.quoting import quoted, requoted
 from gateway.store.spreadsheet import from_cell
 from gateway.timefmt import FORMS, gives_offset, parse_end, parse_local, to_db
 from plates.grammar import MAX_SERIAL_LETTERS, is_plate, normalize, over_letter_cap
@@ -86,7 +87,7 @@ def unknown_columns(header: list[str], required: list[str], optional: list[str],
             continue
         guess = difflib.get_close_matches(column, known, n=1)
         fix = f"did you mean {guess[0]!r}?" if guess else "delete it or rename it"
-        name = f"{column!r}" if column else "(no name)"
+        name = quoted(column) if column else "(no name)"
         problems.append(
             f"column {number} {name} is not a column of {what}: {fix} ({what} has "
             f"{','.join(required)} and may have {','.join(optional)})"
@@ -166,7 +167,7 @@ def _flag(row: dict[str, str], column: str) -> bool:
         return True
     if value in _FALSE:
         return False
-    raise RowError(column, f"{value!r} is not yes/no (use 1 or 0)")
+    raise RowError(column, f"{quoted(value)} is not yes/no (use 1 or 0)")
 
 
 def _when(
@@ -183,8 +184,8 @@ def _when(
             at = parse_end(value, tz)
             return None if at is None else to_db(at)
         return to_db(parse_local(value, tz, end_of_day=end))
-    except ValueError as exc:
-        raise RowError(column, str(exc)) from None
+    except ValueError as exc:  # gateway.timefmt quotes the text whole
+        raise RowError(column, requoted(str(exc), value)) from None
 
 
 def _period(row: dict[str, str], tz: ZoneInfo) -> tuple[str | None, str | None]:
@@ -204,10 +205,10 @@ def plate_value(text: str, column: str = "plate") -> str:
     if over_letter_cap(plate):
         raise RowError(
             column,
-            f"{text!r} has more than {MAX_SERIAL_LETTERS} letters after the office "
+            f"{quoted(text)} has more than {MAX_SERIAL_LETTERS} letters after the office "
             "letter, which no plate has: check it against the car",
         )
-    raise RowError(column, f"{text!r} is not a Chinese licence plate (e.g. 皖A12345, 粤BD12345)")
+    raise RowError(column, f"{quoted(text)} is not a Chinese licence plate (e.g. 皖A12345, 粤BD12345)")
 
 
 def card_value(text: str, digits: int | None = None) -> str:
@@ -215,8 +216,8 @@ def card_value(text: str, digits: int | None = None) -> str:
     site's readers give, a shorter one is refused (whole_number)."""
     try:
         card = canonical("card", text)
-    except BadCredential as exc:
-        raise RowError("card", str(exc)) from None
+    except BadCredential as exc:  # gateway.core.credentials quotes the number whole
+        raise RowError("card", requoted(str(exc), text)) from None
     if digits is not None:
         whole_number(card, digits)
     return card
@@ -248,7 +249,7 @@ def whole_number(card: str, digits: int) -> None:
     if card.isdigit() and len(card) < digits:
         raise RowError(
             "card",
-            f"{card!r} has {len(card)} digits where this site's EM4100 readers (em4100_number = "
+            f"{quoted(card)} has {len(card)} digits where this site's EM4100 readers (em4100_number = "
             f'"decimal") give {digits}, leading zeros kept: Excel drops them from a column of numbers; '
             f"format the card column as text and give the number as printed on the card, or pad it "
             f"with zeros to {digits} digits ({card.zfill(digits)})",
@@ -259,12 +260,13 @@ def parse_resident(row: dict[str, str], tz: ZoneInfo) -> ResidentRow:
     start, end = _period(row, tz)
     phone = _text(row, "phone", limit=20) if "phone" in row else None
     if phone and len(re.sub(r"\D", "", phone)) < 7:
-        raise RowError("phone", f"{phone!r} is not a phone number")
+        raise RowError("phone", "is not a phone number (the value is not repeated here)")
     shown = _text(row, "phone_masked", limit=20) if "phone_masked" in row else None
     if shown and not _MASKED_PHONE.fullmatch(shown):
         raise RowError(
             "phone_masked",
-            f"{shown!r} is not a masked number such as 138****5678 (a clear number goes in the phone column)",
+            "is not a masked number such as 138****5678 (the value is not repeated here: a clear number "
+            "goes in the phone column)",
         )
     return ResidentRow(
         ref=_ruled(row, "ref"),
@@ -283,7 +285,7 @@ def parse_resident(row: dict[str, str], tz: ZoneInfo) -> ResidentRow:
 def parse_vehicle(row: dict[str, str], tz: ZoneInfo) -> VehicleRow:
     vclass = _text(row, "class").lower() or "car"
     if vclass not in _CLASSES:
-        raise RowError("class", f"{vclass!r} is not one of car, motorcycle, bicycle")
+        raise RowError("class", f"{quoted(vclass)} is not one of car, motorcycle, bicycle")
     start, end = _period(row, tz)
     return VehicleRow(
         plate=plate_value(_text(row, "plate", required=True)),
@@ -301,11 +303,11 @@ def hours_value(windows: list[str]) -> str:
     full-width or with a Chinese colon as its ASCII self (hours_text), joined by ','; RowError
     naming the first that is not a window."""
     hours = [h for h in map(hours_text, windows) if h]
-    try:
-        for h in hours:
+    for h in hours:
+        try:
             Window.parse(h, fix=DIFFERENT_END_OR_EMPTY)
-    except ValueError as exc:
-        raise RowError("hours", str(exc)) from None
+        except ValueError as exc:  # gateway.core.windows quotes the window whole
+            raise RowError("hours", requoted(str(exc), h)) from None
     return ",".join(hours)
 
 
@@ -361,8 +363,8 @@ def _site_time(row: dict[str, str], column: str) -> None:
     if gives_offset(text):
         raise RowError(
             column,
-            f"{text!r} is not a date: a CSV date is the site's time, without an offset (Z, +08:00, -12); "
-            f"write {FORMS}",
+            f"{quoted(text)} is not a date: a CSV date is the site's time, without an offset "
+            f"(Z, +08:00, -12); write {FORMS}",
         )
 
 

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 from gateway.core.credentials import BadCredential, canonical
 from gateway.privacy import Secrets, mask_id_number, mask_phone, normalize_number
+from gateway.quoting import cut, quoted
 from gateway.store.csv_rows import (
     CardRow,
     ResidentRow,
@@ -32,7 +33,6 @@ from gateway.store.csv_rows import (
     whole_number,
 )
 from gateway.store.passes import FIELDS as VISITOR_FIELDS
-from gateway.sync.messages import cut, quoted
 
 # The fields of each kind of entry: (required, optional). The entry's own "kind" comes on top.
 FIELDS: dict[str, tuple[set[str], set[str]]] = {
@@ -220,7 +220,7 @@ def _pass(entry: dict[str, Any], tz: ZoneInfo, secrets: Secrets, card_digits: in
     row = _csv_row({k: v for k, v in entry.items() if k not in ("credentials", "passengers")})
     kind = _text(row, "pass_kind")
     if kind not in ("visitor", "contractor"):
-        raise RowError("pass_kind", f"{kind!r} is not visitor or contractor")
+        raise RowError("pass_kind", f"{quoted(kind)} is not visitor or contractor")
     start, end = _period(row, tz)
     if start is None or end is None:
         raise RowError("valid_to", "a pass needs valid_from and valid_to")
@@ -233,7 +233,7 @@ def _pass(entry: dict[str, Any], tz: ZoneInfo, secrets: Secrets, card_digits: in
     hours = hours_value(_text(row, "hours", limit=200).split(";"))
     fields = [f for f in _text(row, "registered_fields", limit=200).split(";") if f]
     if bad := set(fields) - _REGISTERED:
-        raise RowError("registered_fields", f"{sorted(bad)} not among {sorted(_REGISTERED)}")
+        raise RowError("registered_fields", f"{quoted(sorted(bad))} not among {sorted(_REGISTERED)}")
     passengers = entry.get("passengers", 1)
     if not isinstance(passengers, int) or isinstance(passengers, bool) or not 1 <= passengers <= 60:
         raise RowError("passengers", f"{quoted(passengers)} is not a number of people from 1 to 60")
@@ -242,7 +242,9 @@ def _pass(entry: dict[str, Any], tz: ZoneInfo, secrets: Secrets, card_digits: in
     _one_vehicle(plate_value(plate) if plate else None, credentials)
     vehicle_class = _text(row, "vehicle_class").lower() or "car"
     if vehicle_class not in _VEHICLE_CLASSES:
-        raise RowError("vehicle_class", f"{vehicle_class!r} is not one of {', '.join(_VEHICLE_CLASSES)}")
+        raise RowError(
+            "vehicle_class", f"{quoted(vehicle_class)} is not one of {', '.join(_VEHICLE_CLASSES)}"
+        )
     return PassRow(
         ref=_text(row, "ref", required=True, limit=40),
         kind=kind,

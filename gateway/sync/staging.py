@@ -28,6 +28,7 @@ from zoneinfo import ZoneInfo
 
 from gateway.config import SiteConfig
 from gateway.privacy import Secrets, mask_phone
+from gateway.quoting import quoted
 from gateway.store.csv_import import card_car_problem, cards_left_on_moved_cars, vehicle_owners
 from gateway.store.csv_rows import CardRow, ResidentRow, SlotRow, VehicleRow, card_digits
 from gateway.store.database import open_read_only, transaction
@@ -351,13 +352,13 @@ def _check_references(staged: Staged, main: sqlite3.Connection, job: StageJob, s
 
     def resident(value: str | None, where: str) -> None:
         if value is not None and not known("resident", value, refs, "SELECT 1 FROM residents WHERE ref = ?"):
-            _problem(problems, f"{where}: no resident {value!r}")
+            _problem(problems, f"{where}: no resident {quoted(value)}")
 
     def plate(value: str | None, where: str) -> None:
         if value is not None and not known(
             "vehicle", value, plates, "SELECT 1 FROM vehicles WHERE plate = ?"
         ):
-            _problem(problems, f"{where}: no vehicle {value!r}")
+            _problem(problems, f"{where}: no vehicle {quoted(value)}")
 
     for v in staged.vehicles:
         resident(v.resident_ref, f"vehicle {v.plate}")
@@ -376,7 +377,8 @@ def _check_references(staged: Staged, main: sqlite3.Connection, job: StageJob, s
         if s.zone not in job.zones:
             _problem(
                 problems,
-                f"slot {s.zone}/{s.number}: no zone {s.zone!r} in the site config (zones: {list(job.zones)})",
+                f"slot {s.zone}/{s.number}: no zone {quoted(s.zone)} in the site config "
+                f"(zones: {list(job.zones)})",
             )
         resident(s.resident_ref, f"slot {s.zone}/{s.number}")
         for p in s.plates:
