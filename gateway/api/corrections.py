@@ -236,17 +236,18 @@ def _ticket_mistyped(text: str) -> str | None:
 
 
 # The record corrected, at its lane: where it stands in the lane's decisions, and what it read.
-_RECORD = "SELECT lane, id, kind, value, at FROM access_log WHERE event_id = ?"
-# The lane's decisions before a record, newest first: the run of its car's refusals is among them
-# (the last 100: a car that waited longer was read the same way over and over).
+_RECORD = "SELECT lane, id, device, kind, value, at FROM access_log WHERE event_id = ?"
+# The lane's decisions before a record, newest first: the run of refusals that ended with it is
+# among them (the last 100: a car that waited longer was read the same way over and over).
 _BEFORE = """
-SELECT at, kind, value, admitted FROM access_log INDEXED BY access_log_lane
+SELECT at, device, kind, value, admitted FROM access_log INDEXED BY access_log_lane
 WHERE lane = :lane AND id < :id ORDER BY id DESC LIMIT 100
 """
 # Whether the lane decided another car since a record: one let through, one on another kind of
 # credential, or one read otherwise than the car's texts (the record's, the plate it is corrected
-# to, its run's: _car_texts). The camera decides a car waiting at the barrier again every 15 s:
-# those repeats are still the record's car. On the lane's index from the record on.
+# to, and for a typed record the camera's reading just before it: _read_before). The camera
+# decides a car waiting at the barrier again every 15 s: those repeats are still the record's car.
+# On the lane's index from the record on.
 _OTHER_CAR = """
 SELECT EXISTS (SELECT 1 FROM access_log l INDEXED BY access_log_lane
                WHERE l.lane = :lane AND l.id > :id
@@ -286,15 +287,17 @@ def _car_still_at_lane(conn: sqlite3.Connection, lane: str, event_id: str, plate
             f"no access record {event_id}",
             fix="decide the car from its record on the live page, or type its plate (输入车牌)",
         )
-    decided_at, record_id, kind, value, at = row
+    decided_at, record_id, device, kind, value, at = row
     if decided_at != lane:
         raise Refused(
             f"record {event_id} was decided at {decided_at}, not at {lane}",
             fix=f"decide it again at {decided_at}, where it was read",
         )
     opened = _opened(conn, lane, at) is not None
-    texts = json.dumps(sorted(_car_texts(conn, lane, record_id, kind, at) | {value, plate or ""}))
-    asked = {"lane": lane, "id": record_id, "kind": kind, "texts": texts}
+    texts = {value, plate or ""}
+    if device.startswith(TYPED_BY):
+        texts |= _read_before(conn, lane, record_id, kind, at)
+    asked = {"lane": lane, "id": record_id, "kind": kind, "texts": json.dumps(sorted(texts))}
     other_car = conn.execute(_OTHER_CAR, asked).fetchone()[0]
     if other_car or opened:
         since = "the lane was opened by hand" if opened else "another car was decided there"
@@ -313,25 +316,30 @@ def _opened(conn: sqlite3.Connection, lane: str, since: str, until: str | None =
     return None if row is None else row[0]
 
 
-def _car_texts(conn: sqlite3.Connection, lane: str, record_id: int, kind: str, at: str) -> set[str]:
-    """What the lane read for the corrected record's car before it: the texts of the refusals in a
-    row that ended with the record (its hold's readings), each within REFUSED_JUST_NOW of the next
-    (the camera decides a car waiting at the barrier again every 15 s; a car refused longer before
-    backed away), back to the car the lane last let through or its last opening by hand. A guard
+def _read_before(conn: sqlite3.Connection, lane: str, record_id: int, kind: str, at: str) -> set[str]:
+    """What the camera read for the car a guard typed the plate of: its reading(s) just before his
+    typed record, in the run of refusals that ended with it, each within REFUSED_JUST_NOW of the
+    next (the camera decides a car waiting at the barrier again every 15 s; a car refused longer
+    before backed away), back to the car the lane last let through or its last opening by hand. He
     types the plate of a car the camera misread (苏E1234S) and corrects the typed one: the camera's
-    next repeat, 苏E1234S again, is that car still waiting, not the next one."""
-    run: list[tuple[str, str]] = []
+    next repeat, 苏E1234S again, is that car still waiting, not the next one. Only that text: the
+    run's readings of another text before it are other cars (a queue read together: the car in
+    front, then his), and a text read for one of them too, before it, is the car in front read
+    again: its repeat after the record is another car, none of these."""
+    run: list[tuple[str, bool, str]] = []
     newer = from_db(at)
-    for when, was_kind, text, admitted in conn.execute(_BEFORE, {"lane": lane, "id": record_id}):
+    for when, device, was_kind, text, admitted in conn.execute(_BEFORE, {"lane": lane, "id": record_id}):
         then = from_db(when)
         if admitted or was_kind != kind or newer is None or then is None or newer - then > REFUSED_JUST_NOW:
             break
-        run.append((when, text))
+        run.append((when, device.startswith(TYPED_BY), text))
         newer = then
-    if not run:
-        return set()
-    opened = _opened(conn, lane, run[-1][0], at)
-    return {text for when, text in run if opened is None or when > opened}
+    opened = _opened(conn, lane, run[-1][0], at) if run else None
+    if not run or run[0][1] or (opened is not None and run[0][0] <= opened):
+        return set()  # the camera read nothing just before the typed record
+    read = [text for when, typed, text in run if not typed and (opened is None or when > opened)]
+    others = next((i for i, text in enumerate(read) if text != read[0]), len(read))
+    return set() if read[0] in read[others:] else {read[0]}
 
 
 # The ticket a plate record was decided on: the only ticket it is ever corrected to.
