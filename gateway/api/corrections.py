@@ -75,9 +75,10 @@ class TypedPlateIn(BaseModel):
         max_length=64,
         description="纠正并重新判断 (Correct and decide again): the record whose plate the guard has just "
         "corrected, this plate being that car decided again. Decided only while that car is still "
-        "the lane's: no other car decided there since, none let through, the lane not opened by "
-        "hand (an opening its relay did not take does not count); else 409 car_left_lane, nothing "
-        "decided (the correction stands).",
+        "the lane's: the record did not let it through, no other car decided there since, none let "
+        "through, the car let through nowhere since (its stay not closed), the lane not opened by "
+        "hand since nor held open at the record (an opening no relay took does not count); else "
+        "409 car_left_lane, nothing decided (the correction stands).",
     )
 
 
@@ -157,7 +158,7 @@ def type_plate(
 
     def prepare(conn: sqlite3.Connection) -> Presented:
         if body.corrected_event is not None:
-            _car_still_at_lane(conn, lane, body.corrected_event, typed)
+            _car_still_at_lane(conn, rules, body.corrected_event, typed)
         plate = _ticket_given(conn, rules, at) if typed is None else _plate_here(conn, rules, typed)
         # Committed with the decision: who typed which plate is on disk before any barrier moves.
         said = f" ({body.vehicle_class})" if body.vehicle_class else ""
@@ -236,7 +237,7 @@ def _ticket_mistyped(text: str) -> str | None:
 
 
 # The record corrected, at its lane: where it stands in the lane's decisions, and what it read.
-_RECORD = "SELECT lane, id, device, kind, value, at FROM access_log WHERE event_id = ?"
+_RECORD = "SELECT lane, id, device, kind, value, at, admitted FROM access_log WHERE event_id = ?"
 # The lane's decisions before a record, newest first: the run of refusals that ended with it is
 # among them (the last 100: a car that waited longer was read the same way over and over).
 _BEFORE = """
@@ -254,59 +255,128 @@ SELECT EXISTS (SELECT 1 FROM access_log l INDEXED BY access_log_lane
                  AND (l.admitted = 1 OR l.kind <> :kind
                       OR l.value NOT IN (SELECT value FROM json_each(:texts))))
 """
+# Whether the car was let through anywhere since a record (at another exit: it reversed and left by
+# the other one), on one of its texts (the record's, the plate it is corrected to); or, at an exit,
+# its stay closed since (let out by hand at another lane, or marked gone). On the log's ids and the
+# stays' exit times from the record on.
+_LET_THROUGH = """
+SELECT EXISTS (SELECT 1 FROM access_log
+               WHERE id > :id AND admitted = 1 AND value IN (SELECT value FROM json_each(:texts)))
+    OR (:exit AND EXISTS (SELECT 1 FROM stays INDEXED BY stays_exited
+                          WHERE exited_at >= :at AND plate IN (SELECT value FROM json_each(:texts))))
+"""
+# A lane action by hand (`o`) answered by its failure (`<action>_failed`, the lane's next action
+# row: both are written in the lane's turn, gateway/runtime/hand_lanes.py, HandLanes._drive), of
+# which `{took}` may say more. On the audit's ids from the action on.
+_FAILED = """EXISTS (SELECT 1 FROM audit n
+               WHERE n.id = (SELECT f.id FROM audit f
+                             WHERE f.id > o.id AND f.target = o.target AND f.action IN (
+                               'lane.open', 'lane.hold', 'lane.release',
+                               'lane.open_failed', 'lane.hold_failed', 'lane.release_failed')
+                             ORDER BY f.id LIMIT 1)
+                 AND n.action = o.action || '_failed'{took})"""
 # The last time between :since and :until (none: from :since on) that a guard or the central server
 # opened the lane by hand or held it open, of the openings that may have let a car out. An opening
-# is on record (`lane.open`, `lane.hold`) before its relays move; one they did not take is answered
-# by its failure (`lane.open_failed`, `lane.hold_failed`), the lane's next such row: both are
-# written in the lane's turn (gateway/runtime/hand_lanes.py, HandLanes._drive). Failed, it still
-# counts if it let a car out on record (a relay of two took it: let_outs_by_hand at its time). On
-# the audit's time index from :since, and its ids from each opening on.
-_OPENED = """
+# is on record (`lane.open`, `lane.hold`) before its relays move; one none of them took is answered
+# by its failure with the guard's reason alone. One a relay of two took says so in its failure's
+# reason, `(took=1 of 2)`: the barrier rose. An older failure without it still counts if it let a
+# car out on record (let_outs_by_hand at its time). On the audit's time index from :since.
+_OPENED = f"""
 SELECT max(o.at) FROM audit o INDEXED BY audit_at
 WHERE o.at >= :since AND (:until IS NULL OR o.at <= :until)
   AND o.target = :lane AND o.action IN ('lane.open', 'lane.hold')
-  AND ((SELECT f.action FROM audit f
-        WHERE f.id > o.id AND f.target = o.target
-          AND f.action IN ('lane.open', 'lane.hold', 'lane.open_failed', 'lane.hold_failed')
-        ORDER BY f.id LIMIT 1) IS NOT o.action || '_failed'
+  AND (NOT {_FAILED.format(took=" AND n.detail NOT GLOB '*(took=[1-9]* of *)'")}
        OR EXISTS (SELECT 1 FROM let_outs_by_hand l INDEXED BY let_outs_by_hand_at
                   WHERE l.at = o.at AND l.lane = o.target))
 """
+# A lane's first hold or release after :since (_HELD_AFTER), or its last up to then
+# (_HELD_BEFORE), of those its relays all took: one that failed, even on one relay of two, leaves
+# the lane as it was (a hold not standing is let go, a release not taken keeps the barrier up).
+_HELD_ROW = f"""
+SELECT o.action FROM audit o INDEXED BY audit_at
+WHERE o.target = :lane AND o.action IN ('lane.hold', 'lane.release') AND NOT {_FAILED.format(took="")}
+"""
+_HELD_AFTER = _HELD_ROW + " AND o.at > :since ORDER BY o.at, o.id LIMIT 1"
+_HELD_BEFORE = _HELD_ROW + " AND o.at <= :since ORDER BY o.at DESC, o.id DESC LIMIT 1"
+_HELD_NOW = "SELECT 1 FROM lane_modes WHERE lane = :lane AND mode = 'open' AND set_at <= :since"
 
 
-def _car_still_at_lane(conn: sqlite3.Connection, lane: str, event_id: str, plate: str | None) -> None:
+def _car_still_at_lane(conn: sqlite3.Connection, rules: LaneRules, event_id: str, plate: str | None) -> None:
     """纠正并重新判断: the corrected record's car is decided again only while it is still the car at
-    `lane`'s barrier. The tablet's view may be stale (the dialog open a while, the lane seen on
-    another tablet): once another tablet opened the lane for that car, or the next car pulled up,
-    a decision that lets the corrected car out raised the barrier for the car now there, which
-    drove out unpaid. The correction stands (it was stored before): only the decision is refused.
-    An opening by hand whose relay did not take it let nobody out: the car still waits there."""
+    the lane's barrier. The tablet's view may be stale (the dialog open a while, the lane seen on
+    another tablet): once the record itself let the car through, another tablet opened the lane
+    for that car, the lane was held open while it stood there, the car left by another lane, or
+    the next car pulled up, a decision that lets the corrected car out raised the barrier for the
+    car now there, which drove out unpaid. The correction stands (it was stored before): only the
+    decision is refused. An opening by hand no relay took let nobody out: the car still waits."""
+    lane = rules.id
     row = conn.execute(_RECORD, (event_id,)).fetchone()
     if row is None:
         raise NotFound(
             f"no access record {event_id}",
             fix="decide the car from its record on the live page, or type its plate (输入车牌)",
         )
-    decided_at, record_id, device, kind, value, at = row
+    decided_at, record_id, device, kind, value, at, admitted = row
     if decided_at != lane:
         raise Refused(
             f"record {event_id} was decided at {decided_at}, not at {lane}",
             fix=f"decide it again at {decided_at}, where it was read",
         )
-    opened = _opened(conn, lane, at) is not None
-    texts = {value, plate or ""}
-    if device.startswith(TYPED_BY):
-        texts |= _read_before(conn, lane, record_id, kind, at)
-    asked = {"lane": lane, "id": record_id, "kind": kind, "texts": json.dumps(sorted(texts))}
-    other_car = conn.execute(_OTHER_CAR, asked).fetchone()[0]
-    if other_car or opened:
-        since = "the lane was opened by hand" if opened else "another car was decided there"
+    car = json.dumps(sorted({value, plate or ""}))
+    asked = {"id": record_id, "texts": car, "exit": rules.direction == "exit", "at": at}
+    since = (
+        "it was let through on that record"
+        if admitted
+        else "it was let through elsewhere since"
+        if conn.execute(_LET_THROUGH, asked).fetchone()[0]
+        else "the lane was opened by hand since"
+        if _opened(conn, lane, at) is not None
+        else "the lane was held open while it stood there"
+        if _held(conn, lane, at)
+        else "another car was decided there since"
+        if _other_car(conn, lane, record_id, device, kind, value, plate, at)
+        else None
+    )
+    if since is not None:
         raise Conflict(
-            f"the car of record {event_id} has left {lane}: {since} since; its plate is corrected, "
+            f"the car of record {event_id} has left {lane}: {since}; its plate is corrected, "
             "it was not decided again",
             fix="the barrier stays down for the car there now: decide it from its own record",
             code="car_left_lane",
         )
+
+
+def _other_car(
+    conn: sqlite3.Connection,
+    lane: str,
+    record_id: int,
+    device: str,
+    kind: str,
+    value: str,
+    plate: str | None,
+    at: str,
+) -> bool:
+    """Whether the lane decided another car since the record (_OTHER_CAR)."""
+    texts = {value, plate or ""}
+    if device.startswith(TYPED_BY):
+        texts |= _read_before(conn, lane, record_id, kind, at)
+    asked = {"lane": lane, "id": record_id, "kind": kind, "texts": json.dumps(sorted(texts))}
+    return bool(conn.execute(_OTHER_CAR, asked).fetchone()[0])
+
+
+def _held(conn: sqlite3.Connection, lane: str, at: str) -> bool:
+    """Whether `lane` was held open (常开) at `at` (a stored time), the car free to drive out under
+    its barrier: its last hold or release by then that took was a hold. Read from `at` on, on the
+    audit's time index: released since, it was held till then; neither since, it is held now, since
+    before `at` (lane_modes). Only after a hold since does it look back (a hold on a held lane)."""
+    asked = {"lane": lane, "since": at}
+    after = conn.execute(_HELD_AFTER, asked).fetchone()
+    if after is None:
+        return conn.execute(_HELD_NOW, asked).fetchone() is not None
+    if after[0] == "lane.release":
+        return True
+    before = conn.execute(_HELD_BEFORE, asked).fetchone()
+    return before is not None and before[0] == "lane.hold"
 
 
 def _opened(conn: sqlite3.Connection, lane: str, since: str, until: str | None = None) -> str | None:

@@ -827,7 +827,8 @@ class HandLanes:
 
     def _drive(self, lane: str, actor: str, reason: str, action: str, act: Callable[[Any], None]) -> None:
         failed = []
-        for relay in self.devices.lanes[lane].relays:
+        relays = self.devices.lanes[lane].relays
+        for relay in relays:
             try:
                 act(relay)
             except Exception as exc:
@@ -837,8 +838,12 @@ class HandLanes:
             error = f"{action} on lane {lane} failed: {'; '.join(failed)}"
             fix = "check the relay's cable and power; the device list shows which one is offline"
             # On record with the guard's reason, as its attempt is: the guard pages list it. The
-            # relay's error, for the installer, goes upstream with it and to the journal.
-            failure = LaneRecord(self.now(), lane, f"{action}_failed", actor, reason.strip(), error)
+            # relay's error, for the installer, goes upstream with it and to the journal. Taken by
+            # a relay of two, the barrier moved all the same: the reason says so, `(took=1 of 2)`
+            # (a 纠正并重新判断 reads it: api/corrections.py, _OPENED).
+            took = len(relays) - len(failed)
+            said = f"{reason.strip()} (took={took} of {len(relays)})" if took else reason.strip()
+            failure = LaneRecord(self.now(), lane, f"{action}_failed", actor, said, error)
             log.error(
                 "lane %s by hand failed actor=%r reason=%r error=%s fix=%s", action, actor, reason, error, fix
             )
