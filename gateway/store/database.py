@@ -361,6 +361,7 @@ def _back_up(path: Path, version: int) -> Path:
     part = path.with_name(f"{backup.name}.part")
     what = f"copying the database {path} to {backup} before upgrading it"
     try:
+        _drop_half_copy(part)  # a power cut mid-copy: its room would keep this copy from ever fitting
         with closing(sqlite3.connect(path)) as source:
             pages, page_size = (
                 source.execute(f"PRAGMA {p}").fetchone()[0] for p in ("page_count", "page_size")
@@ -390,6 +391,13 @@ def _back_up(path: Path, version: int) -> Path:
         ) from exc
     log.info("copied database %s (schema version %d) to %s before upgrading it", path, version, backup)
     return backup
+
+
+def _drop_half_copy(part: Path) -> None:
+    """Deletes what an earlier copy cut short left (a power cut mid-copy): only the gateway writes
+    it, under the migration's write lock, and half a copy is no way back."""
+    for leftover in (part, part.with_name(f"{part.name}-journal")):
+        leftover.unlink(missing_ok=True)
 
 
 # The files beside the database that describe it as it is, copied with it (boot-alarms.json.v12.bak)
