@@ -289,15 +289,14 @@ WHERE o.at >= :since AND (:until IS NULL OR o.at <= :until)
        OR EXISTS (SELECT 1 FROM let_outs_by_hand l INDEXED BY let_outs_by_hand_at
                   WHERE l.at = o.at AND l.lane = o.target))
 """
-# A lane's first hold or release after :since (_HELD_AFTER), or its last up to then
-# (_HELD_BEFORE), of those its relays all took: one that failed, even on one relay of two, leaves
-# the lane as it was (a hold not standing is let go, a release not taken keeps the barrier up).
-_HELD_ROW = f"""
+# A lane's first hold or release after :since, of those its relays all took: one that failed,
+# even on one relay of two, leaves the lane as it was (a hold not standing is let go, a release
+# not taken keeps the barrier up).
+_HELD_AFTER = f"""
 SELECT o.action FROM audit o INDEXED BY audit_at
 WHERE o.target = :lane AND o.action IN ('lane.hold', 'lane.release') AND NOT {_FAILED.format(took="")}
+  AND o.at > :since ORDER BY o.at, o.id LIMIT 1
 """
-_HELD_AFTER = _HELD_ROW + " AND o.at > :since ORDER BY o.at, o.id LIMIT 1"
-_HELD_BEFORE = _HELD_ROW + " AND o.at <= :since ORDER BY o.at DESC, o.id DESC LIMIT 1"
 _HELD_NOW = "SELECT 1 FROM lane_modes WHERE lane = :lane AND mode = 'open' AND set_at <= :since"
 
 
@@ -368,15 +367,12 @@ def _held(conn: sqlite3.Connection, lane: str, at: str) -> bool:
     """Whether `lane` was held open (常开) at `at` (a stored time), the car free to drive out under
     its barrier: its last hold or release by then that took was a hold. Read from `at` on, on the
     audit's time index: released since, it was held till then; neither since, it is held now, since
-    before `at` (lane_modes). Only after a hold since does it look back (a hold on a held lane)."""
+    before `at` (lane_modes). A hold since that took is an opening (_opened, asked first)."""
     asked = {"lane": lane, "since": at}
     after = conn.execute(_HELD_AFTER, asked).fetchone()
     if after is None:
         return conn.execute(_HELD_NOW, asked).fetchone() is not None
-    if after[0] == "lane.release":
-        return True
-    before = conn.execute(_HELD_BEFORE, asked).fetchone()
-    return before is not None and before[0] == "lane.hold"
+    return bool(after[0] == "lane.release")
 
 
 def _opened(conn: sqlite3.Connection, lane: str, since: str, until: str | None = None) -> str | None:

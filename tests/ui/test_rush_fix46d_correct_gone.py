@@ -10,6 +10,8 @@ from datetime import timedelta
 from uuid import uuid4
 
 import pytest
+from fastapi.testclient import TestClient
+from httpx2 import Response
 
 from gateway.runtime.gateway import Gateway
 from tests.parking.conftest import T0, make_gw  # noqa: F401  (fixture)
@@ -41,6 +43,22 @@ class _Site:  # pulses() takes a Site: it only reads .gw
         self.gw = gw
 
 
+def _correct_and_decide_again(
+    gw: Gateway, client: TestClient, auth: dict[str, str], lane: str, event_id: str
+) -> tuple[Response, int]:
+    """The guard corrects the record to 皖B33333 (纠正车牌) and taps 纠正并重新判断 at `lane`: the
+    lane's answer, and how many times its barrier rose for it."""
+    fixed = client.post(f"/api/events/{event_id}/plate", headers=auth, json={"plate": "皖B33333"})
+    assert fixed.status_code == 200, fixed.text
+    before = pulses(_Site(gw), lane)
+    again = client.post(
+        f"/api/lanes/{lane}/plate",
+        headers={**auth, "Idempotency-Key": uuid4().hex},
+        json={"plate": "皖B33333", "corrected_event": event_id},
+    )
+    return again, pulses(_Site(gw), lane) - before
+
+
 def test_correct_and_decide_again_after_the_car_left_by_the_other_exit_is_refused(
     make_gw: Callable[..., Gateway],  # noqa: F811
 ) -> None:
@@ -59,15 +77,7 @@ def test_correct_and_decide_again_after_the_car_left_by_the_other_exit_is_refuse
         gone = _look(gw, clock, "car-out2", "皖B33333", T0 + 2 * H + 20 * S)
         assert gone.admitted is True
         clock.at = T0 + 2 * H + 40 * S
-        fixed = client.post(f"/api/events/{misread.event_id}/plate", headers=auth, json={"plate": "皖B33333"})
-        assert fixed.status_code == 200, fixed.text
-        before = pulses(_Site(gw), "car-out")
-        again = client.post(
-            "/api/lanes/car-out/plate",
-            headers={**auth, "Idempotency-Key": uuid4().hex},
-            json={"plate": "皖B33333", "corrected_event": misread.event_id},
-        )
-        raised = pulses(_Site(gw), "car-out") - before
+        again, raised = _correct_and_decide_again(gw, client, auth, "car-out", misread.event_id)
     assert again.status_code == 409 and again.json()["error"]["code"] == "car_left_lane", (
         f"皖B33333, let out at car-out2 since, was decided again at car-out (barrier raised {raised} "
         f"time(s) for the car behind): {again.status_code} {again.text}"
@@ -95,15 +105,7 @@ def test_correct_and_decide_again_for_a_car_that_drove_out_under_a_hold_is_refus
         released = client.post("/api/lanes/car-out/release", headers=auth, json={"reason": "车队已过"})
         assert released.status_code == 200, released.text
         clock.at = T0 + 2 * H + 40 * S
-        fixed = client.post(f"/api/events/{misread.event_id}/plate", headers=auth, json={"plate": "皖B33333"})
-        assert fixed.status_code == 200, fixed.text
-        before = pulses(_Site(gw), "car-out")
-        again = client.post(
-            "/api/lanes/car-out/plate",
-            headers={**auth, "Idempotency-Key": uuid4().hex},
-            json={"plate": "皖B33333", "corrected_event": misread.event_id},
-        )
-        raised = pulses(_Site(gw), "car-out") - before
+        again, raised = _correct_and_decide_again(gw, client, auth, "car-out", misread.event_id)
     assert again.status_code == 409 and again.json()["error"]["code"] == "car_left_lane", (
         f"the car that drove out under the hold was decided again (barrier raised {raised}x for the "
         f"car now there): {again.status_code} {again.text}"
@@ -137,15 +139,7 @@ def test_correct_and_decide_again_at_an_entrance_after_an_opening_one_relay_of_t
         r = client.post("/api/lanes/car-in/open", headers=auth, json={"reason": "业主"})
         assert pulses(_Site(gw), "car-in") == before_open + 1, r.text  # the first relay took it
         clock.at = T0 + 40 * S
-        fixed = client.post(f"/api/events/{misread.event_id}/plate", headers=auth, json={"plate": "皖B33333"})
-        assert fixed.status_code == 200, fixed.text
-        before = pulses(_Site(gw), "car-in")
-        again = client.post(
-            "/api/lanes/car-in/plate",
-            headers={**auth, "Idempotency-Key": uuid4().hex},
-            json={"plate": "皖B33333", "corrected_event": misread.event_id},
-        )
-        raised = pulses(_Site(gw), "car-in") - before
+        again, raised = _correct_and_decide_again(gw, client, auth, "car-in", misread.event_id)
     assert again.status_code == 409 and again.json()["error"]["code"] == "car_left_lane", (
         f"opened by hand ({r.status_code} {r.json().get('error', {}).get('code')}), the resident drove "
         f"in; decided again, the barrier rose {raised}x more for the car behind: "
@@ -167,15 +161,7 @@ def test_correct_and_decide_again_on_a_record_that_let_the_car_in_is_refused(
         misread = _look(gw, clock, "car-in", "皖B3333B", T0)
         assert misread.admitted is True, misread
         clock.at = T0 + 20 * S
-        fixed = client.post(f"/api/events/{misread.event_id}/plate", headers=auth, json={"plate": "皖B33333"})
-        assert fixed.status_code == 200, fixed.text
-        before = pulses(_Site(gw), "car-in")
-        again = client.post(
-            "/api/lanes/car-in/plate",
-            headers={**auth, "Idempotency-Key": uuid4().hex},
-            json={"plate": "皖B33333", "corrected_event": misread.event_id},
-        )
-        raised = pulses(_Site(gw), "car-in") - before
+        again, raised = _correct_and_decide_again(gw, client, auth, "car-in", misread.event_id)
     assert again.status_code == 409 and again.json()["error"]["code"] == "car_left_lane", (
         f"the record let the car in, yet it was decided again (barrier raised {raised}x for the car "
         f"next at it): {again.status_code} {again.text}"
