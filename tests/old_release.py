@@ -96,3 +96,25 @@ def _extract(commit: str, tree: Path) -> None:
     with tarfile.open(fileobj=io.BytesIO(proc.stdout)) as archive:
         archive.extractall(part, filter="data")
     part.rename(tree)
+
+
+# A script for OldRelease.run: the Pi boots at the true Monday 09:00 (T0) saying Friday 09:00 (STALE),
+# under the old release's operations with a steady monotonic clock (`steady`, `o`), two minutes in.
+# The scripts of tests/test_upgrade_fix46c_*.py go on from it.
+STALE_BOOT_UNDER_OLD = """
+from datetime import timedelta
+from pathlib import Path
+from gateway.runtime.gateway import Gateway
+from tests.parking.conftest import T0, parking_config, seed, show
+from tests.parking.test_operations import Steady, a_new_boot, ops
+M = timedelta(minutes=1)
+STALE = T0 - timedelta(days=3)
+cfg = parking_config(Path(site) / "data")
+seed(cfg, Path(site))
+gw = Gateway(cfg)
+a_new_boot(gw)
+steady = Steady()
+o = ops(gw, started=STALE, steady=steady)
+o.tick(STALE)
+steady.s = 2 * 60
+"""

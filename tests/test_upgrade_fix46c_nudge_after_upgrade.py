@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from gateway.runtime.gateway import Gateway
-from tests.old_release import LAST_RELEASE, OldRelease, old_release
+from tests.old_release import LAST_RELEASE, STALE_BOOT_UNDER_OLD, OldRelease, old_release
 from tests.parking.conftest import T0, parking_config
 from tests.parking.test_operations import Steady, ops
 
@@ -18,23 +18,7 @@ M = timedelta(minutes=1)
 # Under 8a3aa59: the Pi boots at the true Monday 09:00 saying Friday 09:00; a temporary car drives
 # in at 09:02 on that clock. At 09:25 a rough time source sets the clock to 08:55 (30 minutes
 # behind the truth): the old release re-dates the boot's rows onto that clock.
-OLD_SET_ROUGHLY = """
-from datetime import timedelta
-from pathlib import Path
-from gateway.runtime.gateway import Gateway
-from tests.parking.conftest import T0, parking_config, seed, show
-from tests.parking.test_operations import Steady, a_new_boot, ops
-M = timedelta(minutes=1)
-STALE = T0 - timedelta(days=3)
-cfg = parking_config(Path(site) / "data")
-seed(cfg, Path(site))
-gw = Gateway(cfg)
-a_new_boot(gw)
-steady = Steady()
-o = ops(gw, started=STALE, steady=steady)
-o.tick(STALE)
-steady.s = 2 * 60
-came = show(gw, "car-in", "苏E88888", STALE + 2 * M)
+OLD_SET_ROUGHLY = STALE_BOOT_UNDER_OLD + """came = show(gw, "car-in", "苏E88888", STALE + 2 * M)
 steady.s = 25 * 60
 o.tick(T0 - 5 * M)  # the rough source sets the clock, 30 minutes behind
 steady.s = 26 * 60

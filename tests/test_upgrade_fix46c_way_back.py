@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from gateway.runtime.gateway import Gateway
-from tests.old_release import LAST_RELEASE, OldRelease, go_back, old_release
+from tests.old_release import LAST_RELEASE, STALE_BOOT_UNDER_OLD, OldRelease, go_back, old_release
 from tests.parking.conftest import T0, parking_config, show
 from tests.parking.test_operations import Steady, a_new_boot, ops
 
@@ -18,23 +18,7 @@ STALE = T0 - timedelta(days=3)
 
 # Under 8a3aa59: the Pi boots at the true Monday 09:00 saying Friday 09:00; an unknown car (a
 # temporary one) drives in at 09:02 on that clock.
-OLD_BOOT = """
-from datetime import timedelta
-from pathlib import Path
-from gateway.runtime.gateway import Gateway
-from tests.parking.conftest import T0, parking_config, seed, show
-from tests.parking.test_operations import Steady, a_new_boot, ops
-M = timedelta(minutes=1)
-STALE = T0 - timedelta(days=3)
-cfg = parking_config(Path(site) / "data")
-seed(cfg, Path(site))
-gw = Gateway(cfg)
-a_new_boot(gw)
-steady = Steady()
-o = ops(gw, started=STALE, steady=steady)
-o.tick(STALE)
-steady.s = 2 * 60
-came = show(gw, "car-in", "苏E77777", STALE + 2 * M)
+OLD_BOOT = STALE_BOOT_UNDER_OLD + """came = show(gw, "car-in", "苏E77777", STALE + 2 * M)
 gw.conn.close()
 result = [came.admitted, came.billing]
 """
