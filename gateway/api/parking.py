@@ -22,10 +22,10 @@ from gateway.api.deps import Day, Db, Id, IdempotencyKey, KeyedWrites, made_once
 from gateway.api.errors import ApiError
 from gateway.api.prices_page import page_language, prices_html
 from gateway.api.views import shown_value
+from gateway.parking.desk_checks import typed_plate
 from gateway.parking.fees import tariff_at
 from gateway.parking.inside import CarInside, entered_at_of, record_inside
 from gateway.parking.report import report_csv
-from gateway.parking.service import typed_plate
 from gateway.parking.tariffs import CLASSES, price_lines
 from gateway.runtime.gateway import Gateway
 from gateway.store.database import transaction

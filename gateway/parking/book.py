@@ -245,7 +245,7 @@ def quote(
 ) -> Quote:
     """What a car owes at `at`. `unregistered`: with no stay open, it is a stranger's plate whose
     entry was missed, charged a day's fee where the site says so (no_entry_charge); never a ticket,
-    which only an entrance gives (the caller tells: gateway/parking/service.py _missed_entry)."""
+    which only an entrance gives (the caller tells: gateway/parking/desk_checks.py missed_entry)."""
     until = None
     if stay is not None:
         until = fee_end(at, payments, rules.grace)

@@ -45,7 +45,7 @@ from gateway.core import (
 )
 from gateway.core.model import VehicleClass
 from gateway.core.tickets import as_ticket_or_number, meant_as_ticket, says_no_plate
-from gateway.parking.service import typed_plate
+from gateway.parking.desk_checks import typed_plate
 from gateway.site import Site
 from gateway.store.audit import audit
 from gateway.store.lookup import OWN_HOUSEHOLD_FIRST, SLOT_PREFERENCE, lookup, subject_of

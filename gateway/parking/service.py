@@ -12,21 +12,34 @@ import logging
 import sqlite3
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta, tzinfo
-from typing import Any, Literal, NoReturn
+from datetime import datetime, timedelta
+from typing import Any, Literal
 
-from gateway.core import TYPED_BY, Billing, CredentialFacts, Facts, LaneRules, Presented
-from gateway.core.credentials import BadCredential, canonical
-from gateway.core.tickets import (
-    as_ticket_or_number,
-    is_ticket,
-    meant_as_number,
-    meant_as_ticket,
-    says_no_plate,
-)
+from gateway.core import TYPED_BY, Billing, Facts, LaneRules, Presented
 from gateway.events import AccessEvent
 from gateway.ids import uuid7
 from gateway.parking.book import Rules, StayFacts
+from gateway.parking.desk_checks import (
+    check_amount,
+    check_method,
+    fee_until,
+    host_unit,
+    let_out_already,
+    missed_entry,
+    named_car,
+    no_fee_for_a_shut_barrier,
+    no_stay,
+    paid_again,
+    paid_up_to,
+    plate_or_holder,
+    prepaid_already,
+    quote_json,
+    recorded_since,
+    settled_at,
+    still_open,
+    typed_plate,
+    version_paid,
+)
 from gateway.parking.fees import Tariff, yuan
 from gateway.parking.tariffs import known_since, tariffs_from_config
 from gateway.site import Site
@@ -61,13 +74,11 @@ from gateway.store.parking import (
     stay_by_id,
 )
 from gateway.store.payments import check_receipt, record_payment
-from gateway.store.tickets import no_such_ticket, tickets_data, tickets_named
 from gateway.store.units import resident_lives_in, same_unit
 from gateway.timefmt import later, to_db
 
 log = logging.getLogger(__name__)
 
-METHODS = ("cash", "qr", "monthly")
 
 # A stay never ends before it began (a clock behind the car's entry: store/record.py). It names the
 # hold's last decision as the exit it left on, as the opening does (end_hold_by_hand).
@@ -80,26 +91,12 @@ _CLOSED_BY_ADMIN = """
 UPDATE stays SET exited_at = max(?, entered_at), closed_by = 'admin' WHERE id = ? AND exited_at IS NULL
 """
 _BOOTH = LaneRules("booth", "exit", "vehicle", None)
-# The last booth payment of an amount on a stay, taken since a moment (_prepaid_already).
-_PREPAID_SINCE = """
-SELECT receipt, at FROM payments
-WHERE stay_id = ? AND lane = 'booth' AND amount_fen = ? AND at >= ? ORDER BY at DESC, id DESC LIMIT 1
-"""
 # The last booth payment of an amount by a car with no stay (charges carried: ParkingDesk._debt_paid),
 # taken since a moment, on the payments' time index.
 _DEBT_PAID_SINCE = """
 SELECT receipt, at FROM payments INDEXED BY payments_at
 WHERE subject = ? AND stay_id IS NULL AND lane = 'booth' AND amount_fen = ? AND at >= ?
 ORDER BY at DESC, id DESC LIMIT 1
-"""
-# A payment for a car from its hold's start to its let-out (_paid_for_hold), on the payments' time index.
-_PAID_IN_HOLD = """
-SELECT 1 FROM payments INDEXED BY payments_at
-WHERE at >= :began AND at <= :out AND (plate = :car OR subject = :holder) LIMIT 1
-"""
-# A car's open stay in since a moment (ParkingDesk.let_out_by_hand, a car found with none).
-_OPEN_BEFORE = """
-SELECT id FROM stays WHERE subject = ? AND exited_at IS NULL AND entered_at <= ? ORDER BY id DESC LIMIT 1
 """
 
 
@@ -191,7 +188,7 @@ class ParkingDesk:
             until = fee_until(held_at_lane(conn, lane.id, p.at, held_on, self.site.lanes), p.at)
             rules = self._rules(conn, p.at)
             account = owed(
-                conn, rules, subject, until, vehicle_class=vclass, unregistered=_missed_entry(p, cred)
+                conn, rules, subject, until, vehicle_class=vclass, unregistered=missed_entry(p, cred)
             )
             stay = account.stay
             billing = Billing(stay.billing) if stay and stay.billing else None
@@ -214,7 +211,7 @@ class ParkingDesk:
             return
         if not ev.admitted:
             if before.account is not None:
-                _no_fee_for_a_shut_barrier(conn, ev)
+                no_fee_for_a_shut_barrier(conn, ev)
             return
         if before.account is not None:
             account = before.account
@@ -251,8 +248,8 @@ class ParkingDesk:
         pass without a plate it was let in on (`pass_id`), or by the resident whose card that names
         no car it was held on (`resident_id`)."""
         lane = self._exit_lane(lane_id)
-        plate = _plate_or_holder(plate, pass_id, resident_id)
-        _method(method)
+        plate = plate_or_holder(plate, pass_id, resident_id)
+        check_method(method)
 
         def prepare(conn: sqlite3.Connection) -> Presented:
             on = self._held_on(conn, lane.id, at, pass_id, resident_id)
@@ -260,8 +257,8 @@ class ParkingDesk:
             # A pass's car whose stay carries the plate the camera read is held on that plate.
             held = held_at_lane(conn, lane.id, at, on.car if on else plate, self.site.lanes)
             if held is not None and held.let_out_at is not None:
-                car = _named(on.holder_kind, on.holder_id) if on else plate
-                _let_out_already(conn, held, car, self.site.tz)
+                car = named_car(on.holder_kind, on.holder_id) if on else plate
+                let_out_already(conn, held, car, self.site.tz)
             if held is None and on is None:
                 self._not_corrected(conn, lane.id, plate, at)
             held_as = held.vehicle_class if held else None
@@ -274,9 +271,9 @@ class ParkingDesk:
             until = fee_until(held, at)
             rules = self._rules(conn, at)
             account = owed(conn, rules, subject, until, vehicle_class=vclass, unregistered=unregistered)
-            _check_amount(account, amount_fen)
+            check_amount(account, amount_fen)
             stay = account.stay
-            taken.tariff_version = _version_paid(account)
+            taken.tariff_version = version_paid(account)
             taken.receipt = record_payment(
                 conn,
                 subject=subject,
@@ -284,7 +281,7 @@ class ParkingDesk:
                 stay_id=stay.id if stay else None,
                 lane=lane.id,
                 at=at,
-                fee_until=_paid_up_to(account, until),
+                fee_until=paid_up_to(account, until),
                 amount_fen=amount_fen,
                 method=method,
                 receipt=receipt,
@@ -311,7 +308,7 @@ class ParkingDesk:
         inside that owes charges carried from before (one let out by hand unpaid) pays them off
         (_debt_paid)."""
         plate = typed_plate(plate, conn)
-        _method(method)
+        check_method(method)
         p = Presented(_BOOTH.id, "plate", plate, 1.0, at, f"{TYPED_BY}{actor}")
         subject, vclass, unregistered = self._who(conn, p, _BOOTH)
         check_receipt(conn, receipt, plate, amount_fen, self.site.tz)
@@ -321,8 +318,8 @@ class ParkingDesk:
         account = owed(conn, rules, subject, until, vehicle_class=vclass, unregistered=unregistered)
         if account.stay is None:
             return self._debt_paid(conn, rules, account, plate, amount_fen, (method, receipt, actor), at)
-        _prepaid_already(conn, account, amount_fen, at, rules.grace, self.site.tz)
-        _check_amount(account, amount_fen)
+        prepaid_already(conn, account, amount_fen, at, rules.grace, self.site.tz)
+        check_amount(account, amount_fen)
         receipt = record_payment(
             conn,
             subject=subject,
@@ -330,7 +327,7 @@ class ParkingDesk:
             stay_id=account.stay.id,
             lane="booth",
             at=at,
-            fee_until=_paid_up_to(account, until),
+            fee_until=paid_up_to(account, until),
             amount_fen=amount_fen,
             method=method,
             receipt=receipt,
@@ -342,7 +339,7 @@ class ParkingDesk:
             "plate": plate,
             "amount_fen": amount_fen,
             "receipt": receipt,
-            "tariff_version": _version_paid(account),
+            "tariff_version": version_paid(account),
             "leave_by": leave_by.isoformat(),
         }
 
@@ -369,13 +366,13 @@ class ParkingDesk:
             )
         if account.quote.due_fen != amount_fen:
             # Sent again after its answer was lost: the receipt it made, as for a prepayment.
-            _paid_again(conn, _DEBT_PAID_SINCE, account.subject, amount_fen, at, rules.grace, self.site.tz)
+            paid_again(conn, _DEBT_PAID_SINCE, account.subject, amount_fen, at, rules.grace, self.site.tz)
         if not account.carried_ids:
             raise ParkingError(
                 f"{plate} is not recorded inside and owes nothing",
                 fix="take nothing; a car pays ahead here while it is inside (find it on 车位)",
             )
-        _check_amount(account, amount_fen)
+        check_amount(account, amount_fen)
         method, receipt, actor = how
         receipt = record_payment(
             conn,
@@ -394,7 +391,7 @@ class ParkingDesk:
         # Read again with the payment just taken: it pays the charges carried, oldest first.
         paid = owed(conn, rules, account.subject, at, vehicle_class=account.vehicle_class)
         keep_what_was_paid(conn, rules, paid, None, at)
-        settled = [c for c in paid.carried_ids if _settled_at(conn, c, at)]
+        settled = [c for c in paid.carried_ids if settled_at(conn, c, at)]
         return {
             "plate": plate,
             "amount_fen": amount_fen,
@@ -519,7 +516,7 @@ class ParkingDesk:
         """The host unit confirms its visitor (业主确认): the stay gets the visitor free time."""
         stay = stay_by_id(conn, stay_id)
         if stay is None:
-            raise _no_stay(stay_id)
+            raise no_stay(stay_id)
         if conn.execute("SELECT exited_at FROM stays WHERE id = ?", (stay_id,)).fetchone()[0]:
             raise ParkingError(
                 f"no car is inside on stay {stay_id}", fix="pick a stay from the open stays list"
@@ -549,7 +546,7 @@ class ParkingDesk:
             raise ParkingError(
                 f"no resident lives in {building} {unit}", fix="give the host's building and unit"
             )
-        host = _host_unit(conn, stay.subject)
+        host = host_unit(conn, stay.subject)
         # Decided by how the stay pays, not by who holds the plate now: a visitor's pass withdrawn
         # while the car is parked leaves its stay a stranger's plate, which any unit validated.
         if host is None and stay.billing == Billing.VISITOR:
@@ -588,7 +585,7 @@ class ParkingDesk:
             "SELECT plate, zone, class, slot_id, exited_at, subject FROM stays WHERE id = ?", (stay_id,)
         ).fetchone()
         if row is None:
-            raise _no_stay(stay_id)
+            raise no_stay(stay_id)
         if row[4] is not None:  # ended meanwhile (closed on another tablet, or its exit): done
             raise ParkingError(
                 f"no car is inside on stay {stay_id}: it has ended already",
@@ -716,8 +713,8 @@ class ParkingDesk:
         stay found then (none), the car that left was on record inside for good: counted in
         occupancy, and back days later, its entry closed that stay as a missed exit."""
         if account.stay is None:
-            return _recorded_since(conn, account.subject, at)
-        stay = _still_open(conn, account.stay.id)
+            return recorded_since(conn, account.subject, at)
+        stay = still_open(conn, account.stay.id)
         if stay is None:
             log.info(
                 "stay %s not closed by hand at %s: closed since (an admin's close); its hold ended actor=%r",
@@ -823,269 +820,4 @@ class ParkingDesk:
     def _who(self, conn: sqlite3.Connection, p: Presented, lane: LaneRules) -> tuple[str, str, bool]:
         facts = lookup(conn, p, lane, {})
         cred = facts.credential
-        return subject_of(p, cred, "vehicle"), facts.vehicle_class, _missed_entry(p, cred)
-
-
-def _missed_entry(p: Presented, cred: CredentialFacts | None) -> bool:
-    """Whether a car with no stay open is a stranger whose entry was missed, charged a day's fee
-    under exit_without_entry = "charge": an unregistered plate, never a ticket. A ticket is only
-    ever given at an entrance, so one with no stay open is a car that left (let out owing by hand)
-    or a slip of the guard's pen, never a car that came in unseen (the lane refuses it `unknown`,
-    core/decide.py): what is carried on it is all it owes. Taken for a stranger, the quote on the
-    ticket of a car let out owing 7元 asked 37元."""
-    return cred is None and not (p.kind == "plate" and is_ticket(p.value))
-
-
-def _settled_at(conn: sqlite3.Connection, charge_id: int, at: datetime) -> bool:
-    found = conn.execute("SELECT settled_at FROM charges WHERE id = ?", (charge_id,)).fetchone()
-    return found is not None and found[0] == to_db(at)
-
-
-def _host_unit(conn: sqlite3.Connection, subject: str) -> tuple[str, str] | None:
-    """The building and unit on the pass a stay is under (a visitor's or contractor's), if any."""
-    if not subject.startswith(("visitor:", "contractor:")):
-        return None
-    row = conn.execute(
-        "SELECT host_building, host_unit FROM passes WHERE id = ?", (int(subject.split(":", 1)[1]),)
-    ).fetchone()
-    return None if row is None else (row[0], row[1])
-
-
-def _recorded_since(conn: sqlite3.Connection, subject: str, at: datetime) -> StayFacts | None:
-    """The car's open stay that came in at or before `at`, if any: one recorded inside since an
-    opening by hand at `at` found it with none."""
-    row = conn.execute(_OPEN_BEFORE, (subject, to_db(at))).fetchone()
-    return None if row is None else stay_by_id(conn, row[0])
-
-
-def _still_open(conn: sqlite3.Connection, stay_id: int) -> StayFacts | None:
-    """The stay as it stands now, if it is still open."""
-    open_now = conn.execute("SELECT 1 FROM stays WHERE id = ? AND exited_at IS NULL", (stay_id,)).fetchone()
-    return stay_by_id(conn, stay_id) if open_now else None
-
-
-def _paid_up_to(account: Owed, until: datetime) -> datetime:
-    """Where a payment of `account` pays the stay's fee up to: where its fee was worked out to,
-    which within an earlier payment's grace is that payment's end, not `until` (the hold, or now).
-    Recorded as `until`, the rest of a carried charge taken at the lane within a booth payment's
-    grace moved the fee's end past what was paid for, and the exit it pays for asked more."""
-    return account.quote.fee_until or until
-
-
-def fee_until(held: Held | None, at: datetime) -> datetime:
-    """Where the fee of a car at an exit lane at `at` ends: at the start of its hold there, while it
-    is held and not let out since (the camera decides a standing car again every few seconds, and
-    the display, the guard's quote and the fee taken must be one amount); else at `at`."""
-    return held.at if held is not None and held.let_out_at is None else at
-
-
-def _prepaid_already(
-    conn: sqlite3.Connection, account: Owed, amount_fen: int, at: datetime, grace: timedelta, tz: tzinfo
-) -> None:
-    """A booth payment sent again (the kiosk or tablet lost the answer, its receipt left for the
-    gateway to make, so check_receipt has no number to know it by) is refused `already_paid`,
-    naming the receipt made and when, as at the lane (_let_out_already): the same amount for the
-    same stay, taken within its grace. Checked as a new payment, it was told `nothing_owed`, "the
-    car may leave: open the barrier", for a car parked inside, with no receipt to hand the driver.
-    One that is the fee due now (a charge carried from a missed exit restored since, of the same
-    amount by chance) is a payment of its own, taken."""
-    if account.stay is None or account.quote.due_fen == amount_fen:
-        return
-    _paid_again(conn, _PREPAID_SINCE, account.stay.id, amount_fen, at, grace, tz)
-
-
-def _paid_again(
-    conn: sqlite3.Connection,
-    query: str,
-    key: int | str,
-    amount_fen: int,
-    at: datetime,
-    grace: timedelta,
-    tz: tzinfo,
-) -> None:
-    """Refuses `already_paid`, naming its receipt and when, a booth payment of `amount_fen` that
-    `query` finds for `key` (a stay, or a car paying charges carried) taken within the grace."""
-    since = to_db(later(at, -grace))
-    row = conn.execute(query, (key, amount_fen, since)).fetchone()
-    if row is None:
-        return
-    receipt, paid_at = row
-    when = datetime.fromisoformat(paid_at).astimezone(tz)
-    raise ParkingError(
-        "nothing is owed",
-        fix=f"receipt {receipt} for {yuan(amount_fen)}元 went through on {when:%Y-%m-%d at %H:%M}: "
-        "take nothing again",
-        code="already_paid",
-    )
-
-
-def _let_out_already(conn: sqlite3.Connection, held: Held, car: str, tz: tzinfo) -> NoReturn:
-    """A fee for a car whose hold at the lane has ended is refused: let through paid (on another
-    tablet, at the booth's kiosk, or the guard's tablet sent it again), `already_paid`; let through
-    with no fee taken for its hold (its stay validated by the host unit meanwhile: free),
-    `left_without_fee`; let out by a guard's opening by hand, its fee let go or carried to its next
-    visit and none taken, `let_out_by_hand`. A guard told a car paid that paid nothing books money
-    nobody took."""
-    out = (held.let_out_at or held.at).astimezone(tz)
-    if held.by_hand:
-        raise ParkingError(
-            f"{car} was let out by hand at {out:%H:%M} with no fee taken",
-            fix="take nothing: the car has left (its fee was let go, or carried to its next visit)",
-            code="let_out_by_hand",
-        )
-    if not _paid_for_hold(conn, held):
-        raise ParkingError(
-            f"{car} was let through at {out:%H:%M} with no fee taken for its hold",
-            fix="take nothing: the car has left free (its stay was validated, or nothing was owed by then)",
-            code="left_without_fee",
-        )
-    raise ParkingError(
-        "nothing is owed",
-        fix=f"{car} was let out at {out:%H:%M} after it was held here: take nothing again",
-        code="already_paid",
-    )
-
-
-def _paid_for_hold(conn: sqlite3.Connection, held: Held) -> bool:
-    """Whether a payment was taken for the car `held` from its hold's start to its let-out: at an
-    exit lane (recorded at the moment of the decision it let the car out on) or at the booth while
-    it waited. A car is paid for by its plate, or, held on the QR of a pass without a plate or on
-    a resident's card that names no car, by that pass or resident (pay_at_lane)."""
-    if held.let_out_at is None:
-        return False
-    holder = f"{held.holder_kind}:{held.holder_id}" if held.holder_kind else None
-    named = {"began": to_db(held.at), "out": to_db(held.let_out_at), "car": held.car, "holder": holder}
-    return conn.execute(_PAID_IN_HOLD, named).fetchone() is not None
-
-
-def _no_fee_for_a_shut_barrier(conn: sqlite3.Connection, ev: AccessEvent) -> None:
-    """The fee a guard is taking at the lane (pay_at_lane's payment, at this decision's lane and
-    moment) for a car the exit still refuses (the lane closed, the car blocked) is undone with the
-    decision: no money is recorded for a barrier that stays shut."""
-    taken = conn.execute(
-        "SELECT 1 FROM payments WHERE at = ? AND lane = ? AND subject = ?",
-        (to_db(ev.at), ev.lane, ev.subject),
-    ).fetchone()
-    if taken:
-        car = ev.plate or _named(ev.holder_kind, ev.holder_id)
-        raise ParkingError(
-            f"the exit refuses {car} ({ev.reason}): its fee was not taken",
-            fix="reopen a closed lane, or deal with the block, then take the fee",
-            code="exit_refused",
-        )
-
-
-def quote_json(account: Owed, plate: str | None, at: datetime, tz: tzinfo) -> dict[str, Any]:
-    """A quote's times in the site's time, as the rest of the API gives them (the store's are UTC)."""
-    q, stay = account.quote, account.stay
-    charge = q.charge
-    return {
-        "plate": plate,
-        "at": at.astimezone(tz).isoformat(),
-        "stay_id": stay.id if stay else None,
-        "entered_at": stay.entered_at.astimezone(tz).isoformat() if stay else None,
-        "billing": stay.billing if stay else None,
-        "validated": stay.validated if stay else False,
-        "fee_fen": charge.amount_fen if charge else 0,
-        "carried_fen": q.carried_fen,
-        "paid_fen": q.paid_fen,
-        "due_fen": q.due_fen,
-        "due_text": f"{yuan(q.due_fen)}元",
-        "tariff_version": charge.tariff_version if charge else None,
-        "charged_until": charge.ended_at.astimezone(tz).isoformat() if charge else None,
-    }
-
-
-def _version_paid(account: Owed) -> str | None:
-    """The tariff version a fee taken names (its receipt prints it): the one the stay is charged
-    under, none for a fee of only a charge carried from a missed exit (the stay's own fee is
-    nothing yet, or was paid ahead): no price of that version is in it. What was paid went to the
-    carried charges first (payments.carried_fen), so only the rest paid the stay's own fee."""
-    quote = account.quote
-    own_paid = max(0, quote.paid_fen - quote.carried_fen)
-    charge = quote.charge
-    return charge.tariff_version if charge is not None and charge.amount_fen > own_paid else None
-
-
-def _no_stay(stay_id: int) -> ParkingError:
-    return ParkingError(
-        f"there is no stay {stay_id}",
-        fix="pick a stay from the open stays list (GET /api/parking/stays)",
-        status=404,
-        code="not_found",
-    )
-
-
-def typed_plate(value: str, conn: sqlite3.Connection | None = None) -> str:
-    """A plate as a guard typed it (any case, spaces), as the store keeps it; 422 if it is none. The
-    ticket of a car with no plate stands for its plate (core/tickets.py): its fee is quoted, taken
-    and its stay found by it, also typed as its number alone, as read off the paper (0303-07).
-    Read on `conn` (the booth's quote and prepay, the search of the stays), what stands for a car
-    with no plate is never told to type the plate it does not have: a ticket typed wrong (0303-1,
-    无牌-0303) is 404 `unknown_ticket`, and 无牌车 422 `ticket_needed`, as at an exit, the fix naming
-    the tickets inside."""
-    ticket = as_ticket_or_number(value)
-    if ticket is not None:
-        return ticket
-    if conn is not None and (meant_as_ticket(value) or meant_as_number(value)):
-        raise no_such_ticket(conn, value)
-    if conn is not None and says_no_plate(value):
-        raise ParkingError(
-            "a car with no plate pays on the ticket it was given at the entrance",
-            fix=tickets_named(conn, "type its ticket number"),
-            status=422,
-            code="ticket_needed",
-            data=tickets_data(conn),
-        )
-    try:
-        return canonical("plate", value)
-    except BadCredential as exc:
-        raise ParkingError(
-            str(exc), fix="type the plate as it is written, e.g. 皖A12345", status=422, code="invalid_plate"
-        ) from exc
-
-
-def _plate_or_holder(plate: str, pass_id: int | None, resident_id: int | None) -> str:
-    """The plate of the car a fee is taken for (422 if it is none), or "" for a car named by its
-    pass or its resident: one of the three, as the lane's quote names the car."""
-    given = [f"a plate ({plate})"] if plate else []
-    given += [f"a pass ({pass_id})"] if pass_id is not None else []
-    given += [f"a resident ({resident_id})"] if resident_id is not None else []
-    if len(given) > 1:
-        raise ParkingError(
-            f"{' and '.join(given)} were given",
-            fix="send the lane's quote as it is: its plate, its pass id or its resident id, alone",
-            status=422,
-            code="invalid_plate",
-        )
-    return "" if given and not plate else typed_plate(plate)
-
-
-def _named(holder_kind: str | None, holder_id: int | None) -> str:
-    """A car that no plate names, in a guard's message: by its pass or its resident, never by its QR
-    or card (either opens the gate to whoever holds it)."""
-    if holder_kind == "resident":
-        return f"the car on resident {holder_id}'s card"
-    return f"the car on pass {holder_id}"
-
-
-def _method(method: str) -> None:
-    if method not in METHODS:
-        raise ParkingError(
-            f"unknown payment method {method!r}",
-            fix=f"use one of {list(METHODS)}",
-            status=422,
-            code="bad_method",
-        )
-
-
-def _check_amount(account: Owed, amount_fen: int) -> None:
-    due = account.quote.due_fen
-    if due == 0:
-        raise ParkingError("nothing is owed", fix="the car may leave: open the barrier", code="nothing_owed")
-    if amount_fen != due:
-        raise ParkingError(
-            f"the fee is {yuan(due)}元 ({due} fen), not {yuan(amount_fen)}元",
-            fix="take the fee shown and confirm that amount",
-            code="fee_changed",
-        )
+        return subject_of(p, cred, "vehicle"), facts.vehicle_class, missed_entry(p, cred)

@@ -1,0 +1,307 @@
+"""What the parking desk (gateway/parking/service.py) checks and reads before it takes a fee or
+closes a stay, and how it words a quote and a plate typed at the booth."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import datetime, timedelta, tzinfo
+from typing import Any, NoReturn
+
+from gateway.core import CredentialFacts, Presented
+from gateway.core.credentials import BadCredential, canonical
+from gateway.core.tickets import (
+    as_ticket_or_number,
+    is_ticket,
+    meant_as_number,
+    meant_as_ticket,
+    says_no_plate,
+)
+from gateway.events import AccessEvent
+from gateway.parking.book import StayFacts
+from gateway.parking.fees import yuan
+from gateway.store.holds import Held
+from gateway.store.parking import Owed, ParkingError, stay_by_id
+from gateway.store.tickets import no_such_ticket, tickets_data, tickets_named
+from gateway.timefmt import later, to_db
+
+METHODS = ("cash", "qr", "monthly")
+
+# The last booth payment of an amount on a stay, taken since a moment (_prepaid_already).
+_PREPAID_SINCE = """
+SELECT receipt, at FROM payments
+WHERE stay_id = ? AND lane = 'booth' AND amount_fen = ? AND at >= ? ORDER BY at DESC, id DESC LIMIT 1
+"""
+# A payment for a car from its hold's start to its let-out (_paid_for_hold), on the payments' time index.
+_PAID_IN_HOLD = """
+SELECT 1 FROM payments INDEXED BY payments_at
+WHERE at >= :began AND at <= :out AND (plate = :car OR subject = :holder) LIMIT 1
+"""
+# A car's open stay in since a moment (ParkingDesk.let_out_by_hand, a car found with none).
+_OPEN_BEFORE = """
+SELECT id FROM stays WHERE subject = ? AND exited_at IS NULL AND entered_at <= ? ORDER BY id DESC LIMIT 1
+"""
+
+
+def missed_entry(p: Presented, cred: CredentialFacts | None) -> bool:
+    """Whether a car with no stay open is a stranger whose entry was missed, charged a day's fee
+    under exit_without_entry = "charge": an unregistered plate, never a ticket. A ticket is only
+    ever given at an entrance, so one with no stay open is a car that left (let out owing by hand)
+    or a slip of the guard's pen, never a car that came in unseen (the lane refuses it `unknown`,
+    core/decide.py): what is carried on it is all it owes. Taken for a stranger, the quote on the
+    ticket of a car let out owing 7元 asked 37元."""
+    return cred is None and not (p.kind == "plate" and is_ticket(p.value))
+
+
+def settled_at(conn: sqlite3.Connection, charge_id: int, at: datetime) -> bool:
+    found = conn.execute("SELECT settled_at FROM charges WHERE id = ?", (charge_id,)).fetchone()
+    return found is not None and found[0] == to_db(at)
+
+
+def host_unit(conn: sqlite3.Connection, subject: str) -> tuple[str, str] | None:
+    """The building and unit on the pass a stay is under (a visitor's or contractor's), if any."""
+    if not subject.startswith(("visitor:", "contractor:")):
+        return None
+    row = conn.execute(
+        "SELECT host_building, host_unit FROM passes WHERE id = ?", (int(subject.split(":", 1)[1]),)
+    ).fetchone()
+    return None if row is None else (row[0], row[1])
+
+
+def recorded_since(conn: sqlite3.Connection, subject: str, at: datetime) -> StayFacts | None:
+    """The car's open stay that came in at or before `at`, if any: one recorded inside since an
+    opening by hand at `at` found it with none."""
+    row = conn.execute(_OPEN_BEFORE, (subject, to_db(at))).fetchone()
+    return None if row is None else stay_by_id(conn, row[0])
+
+
+def still_open(conn: sqlite3.Connection, stay_id: int) -> StayFacts | None:
+    """The stay as it stands now, if it is still open."""
+    open_now = conn.execute("SELECT 1 FROM stays WHERE id = ? AND exited_at IS NULL", (stay_id,)).fetchone()
+    return stay_by_id(conn, stay_id) if open_now else None
+
+
+def paid_up_to(account: Owed, until: datetime) -> datetime:
+    """Where a payment of `account` pays the stay's fee up to: where its fee was worked out to,
+    which within an earlier payment's grace is that payment's end, not `until` (the hold, or now).
+    Recorded as `until`, the rest of a carried charge taken at the lane within a booth payment's
+    grace moved the fee's end past what was paid for, and the exit it pays for asked more."""
+    return account.quote.fee_until or until
+
+
+def fee_until(held: Held | None, at: datetime) -> datetime:
+    """Where the fee of a car at an exit lane at `at` ends: at the start of its hold there, while it
+    is held and not let out since (the camera decides a standing car again every few seconds, and
+    the display, the guard's quote and the fee taken must be one amount); else at `at`."""
+    return held.at if held is not None and held.let_out_at is None else at
+
+
+def prepaid_already(
+    conn: sqlite3.Connection, account: Owed, amount_fen: int, at: datetime, grace: timedelta, tz: tzinfo
+) -> None:
+    """A booth payment sent again (the kiosk or tablet lost the answer, its receipt left for the
+    gateway to make, so check_receipt has no number to know it by) is refused `already_paid`,
+    naming the receipt made and when, as at the lane (let_out_already): the same amount for the
+    same stay, taken within its grace. Checked as a new payment, it was told `nothing_owed`, "the
+    car may leave: open the barrier", for a car parked inside, with no receipt to hand the driver.
+    One that is the fee due now (a charge carried from a missed exit restored since, of the same
+    amount by chance) is a payment of its own, taken."""
+    if account.stay is None or account.quote.due_fen == amount_fen:
+        return
+    paid_again(conn, _PREPAID_SINCE, account.stay.id, amount_fen, at, grace, tz)
+
+
+def paid_again(
+    conn: sqlite3.Connection,
+    query: str,
+    key: int | str,
+    amount_fen: int,
+    at: datetime,
+    grace: timedelta,
+    tz: tzinfo,
+) -> None:
+    """Refuses `already_paid`, naming its receipt and when, a booth payment of `amount_fen` that
+    `query` finds for `key` (a stay, or a car paying charges carried) taken within the grace."""
+    since = to_db(later(at, -grace))
+    row = conn.execute(query, (key, amount_fen, since)).fetchone()
+    if row is None:
+        return
+    receipt, paid_at = row
+    when = datetime.fromisoformat(paid_at).astimezone(tz)
+    raise ParkingError(
+        "nothing is owed",
+        fix=f"receipt {receipt} for {yuan(amount_fen)}元 went through on {when:%Y-%m-%d at %H:%M}: "
+        "take nothing again",
+        code="already_paid",
+    )
+
+
+def let_out_already(conn: sqlite3.Connection, held: Held, car: str, tz: tzinfo) -> NoReturn:
+    """A fee for a car whose hold at the lane has ended is refused: let through paid (on another
+    tablet, at the booth's kiosk, or the guard's tablet sent it again), `already_paid`; let through
+    with no fee taken for its hold (its stay validated by the host unit meanwhile: free),
+    `left_without_fee`; let out by a guard's opening by hand, its fee let go or carried to its next
+    visit and none taken, `let_out_by_hand`. A guard told a car paid that paid nothing books money
+    nobody took."""
+    out = (held.let_out_at or held.at).astimezone(tz)
+    if held.by_hand:
+        raise ParkingError(
+            f"{car} was let out by hand at {out:%H:%M} with no fee taken",
+            fix="take nothing: the car has left (its fee was let go, or carried to its next visit)",
+            code="let_out_by_hand",
+        )
+    if not paid_for_hold(conn, held):
+        raise ParkingError(
+            f"{car} was let through at {out:%H:%M} with no fee taken for its hold",
+            fix="take nothing: the car has left free (its stay was validated, or nothing was owed by then)",
+            code="left_without_fee",
+        )
+    raise ParkingError(
+        "nothing is owed",
+        fix=f"{car} was let out at {out:%H:%M} after it was held here: take nothing again",
+        code="already_paid",
+    )
+
+
+def paid_for_hold(conn: sqlite3.Connection, held: Held) -> bool:
+    """Whether a payment was taken for the car `held` from its hold's start to its let-out: at an
+    exit lane (recorded at the moment of the decision it let the car out on) or at the booth while
+    it waited. A car is paid for by its plate, or, held on the QR of a pass without a plate or on
+    a resident's card that names no car, by that pass or resident (pay_at_lane)."""
+    if held.let_out_at is None:
+        return False
+    holder = f"{held.holder_kind}:{held.holder_id}" if held.holder_kind else None
+    named = {"began": to_db(held.at), "out": to_db(held.let_out_at), "car": held.car, "holder": holder}
+    return conn.execute(_PAID_IN_HOLD, named).fetchone() is not None
+
+
+def no_fee_for_a_shut_barrier(conn: sqlite3.Connection, ev: AccessEvent) -> None:
+    """The fee a guard is taking at the lane (pay_at_lane's payment, at this decision's lane and
+    moment) for a car the exit still refuses (the lane closed, the car blocked) is undone with the
+    decision: no money is recorded for a barrier that stays shut."""
+    taken = conn.execute(
+        "SELECT 1 FROM payments WHERE at = ? AND lane = ? AND subject = ?",
+        (to_db(ev.at), ev.lane, ev.subject),
+    ).fetchone()
+    if taken:
+        car = ev.plate or named_car(ev.holder_kind, ev.holder_id)
+        raise ParkingError(
+            f"the exit refuses {car} ({ev.reason}): its fee was not taken",
+            fix="reopen a closed lane, or deal with the block, then take the fee",
+            code="exit_refused",
+        )
+
+
+def quote_json(account: Owed, plate: str | None, at: datetime, tz: tzinfo) -> dict[str, Any]:
+    """A quote's times in the site's time, as the rest of the API gives them (the store's are UTC)."""
+    q, stay = account.quote, account.stay
+    charge = q.charge
+    return {
+        "plate": plate,
+        "at": at.astimezone(tz).isoformat(),
+        "stay_id": stay.id if stay else None,
+        "entered_at": stay.entered_at.astimezone(tz).isoformat() if stay else None,
+        "billing": stay.billing if stay else None,
+        "validated": stay.validated if stay else False,
+        "fee_fen": charge.amount_fen if charge else 0,
+        "carried_fen": q.carried_fen,
+        "paid_fen": q.paid_fen,
+        "due_fen": q.due_fen,
+        "due_text": f"{yuan(q.due_fen)}元",
+        "tariff_version": charge.tariff_version if charge else None,
+        "charged_until": charge.ended_at.astimezone(tz).isoformat() if charge else None,
+    }
+
+
+def version_paid(account: Owed) -> str | None:
+    """The tariff version a fee taken names (its receipt prints it): the one the stay is charged
+    under, none for a fee of only a charge carried from a missed exit (the stay's own fee is
+    nothing yet, or was paid ahead): no price of that version is in it. What was paid went to the
+    carried charges first (payments.carried_fen), so only the rest paid the stay's own fee."""
+    quote = account.quote
+    own_paid = max(0, quote.paid_fen - quote.carried_fen)
+    charge = quote.charge
+    return charge.tariff_version if charge is not None and charge.amount_fen > own_paid else None
+
+
+def no_stay(stay_id: int) -> ParkingError:
+    return ParkingError(
+        f"there is no stay {stay_id}",
+        fix="pick a stay from the open stays list (GET /api/parking/stays)",
+        status=404,
+        code="not_found",
+    )
+
+
+def typed_plate(value: str, conn: sqlite3.Connection | None = None) -> str:
+    """A plate as a guard typed it (any case, spaces), as the store keeps it; 422 if it is none. The
+    ticket of a car with no plate stands for its plate (core/tickets.py): its fee is quoted, taken
+    and its stay found by it, also typed as its number alone, as read off the paper (0303-07).
+    Read on `conn` (the booth's quote and prepay, the search of the stays), what stands for a car
+    with no plate is never told to type the plate it does not have: a ticket typed wrong (0303-1,
+    无牌-0303) is 404 `unknown_ticket`, and 无牌车 422 `ticket_needed`, as at an exit, the fix naming
+    the tickets inside."""
+    ticket = as_ticket_or_number(value)
+    if ticket is not None:
+        return ticket
+    if conn is not None and (meant_as_ticket(value) or meant_as_number(value)):
+        raise no_such_ticket(conn, value)
+    if conn is not None and says_no_plate(value):
+        raise ParkingError(
+            "a car with no plate pays on the ticket it was given at the entrance",
+            fix=tickets_named(conn, "type its ticket number"),
+            status=422,
+            code="ticket_needed",
+            data=tickets_data(conn),
+        )
+    try:
+        return canonical("plate", value)
+    except BadCredential as exc:
+        raise ParkingError(
+            str(exc), fix="type the plate as it is written, e.g. 皖A12345", status=422, code="invalid_plate"
+        ) from exc
+
+
+def plate_or_holder(plate: str, pass_id: int | None, resident_id: int | None) -> str:
+    """The plate of the car a fee is taken for (422 if it is none), or "" for a car named by its
+    pass or its resident: one of the three, as the lane's quote names the car."""
+    given = [f"a plate ({plate})"] if plate else []
+    given += [f"a pass ({pass_id})"] if pass_id is not None else []
+    given += [f"a resident ({resident_id})"] if resident_id is not None else []
+    if len(given) > 1:
+        raise ParkingError(
+            f"{' and '.join(given)} were given",
+            fix="send the lane's quote as it is: its plate, its pass id or its resident id, alone",
+            status=422,
+            code="invalid_plate",
+        )
+    return "" if given and not plate else typed_plate(plate)
+
+
+def named_car(holder_kind: str | None, holder_id: int | None) -> str:
+    """A car that no plate names, in a guard's message: by its pass or its resident, never by its QR
+    or card (either opens the gate to whoever holds it)."""
+    if holder_kind == "resident":
+        return f"the car on resident {holder_id}'s card"
+    return f"the car on pass {holder_id}"
+
+
+def check_method(method: str) -> None:
+    if method not in METHODS:
+        raise ParkingError(
+            f"unknown payment method {method!r}",
+            fix=f"use one of {list(METHODS)}",
+            status=422,
+            code="bad_method",
+        )
+
+
+def check_amount(account: Owed, amount_fen: int) -> None:
+    due = account.quote.due_fen
+    if due == 0:
+        raise ParkingError("nothing is owed", fix="the car may leave: open the barrier", code="nothing_owed")
+    if amount_fen != due:
+        raise ParkingError(
+            f"the fee is {yuan(due)}元 ({due} fen), not {yuan(amount_fen)}元",
+            fix="take the fee shown and confirm that amount",
+            code="fee_changed",
+        )
