@@ -2,7 +2,9 @@
 
 Phone numbers leave only masked: the clear number is never stored, so it cannot be exported. The
 office opens the files in Excel or WPS: they are UTF-8 with a byte-order mark, and text that would
-run there as a formula is written as text (gateway/store/spreadsheet.py; import takes it back).
+run there as a formula, or be read as a number or a date (card 0012345678, slot 2-15), is written
+as text (gateway/store/spreadsheet.py; import takes it back). The date columns are left for Excel to
+read as the dates they are: import takes them back in Excel's form too.
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ QUERIES = {
                                  WHERE sv.slot_id = s.id), '') AS plates
                 FROM slots s LEFT JOIN residents r ON r.id = s.resident_id ORDER BY s.id""",
 }
+# The date columns: written in the site's time, as import reads them (gateway/timefmt.py).
 _TIMES = {"valid_from", "valid_to", "monthly_until"}
 
 
@@ -76,7 +79,7 @@ def _export(db: sqlite_utils.Database, sql: str, path: Path, tz: ZoneInfo) -> in
                 if writer is None:
                     writer = csv.DictWriter(f, fieldnames=list(row))
                     writer.writeheader()
-                writer.writerow({k: as_cell(_local(k, v, tz)) for k, v in row.items()})
+                writer.writerow({k: _cell(k, v, tz) for k, v in row.items()})
                 n += 1
             if writer is None:
                 f.write(",".join(_columns(db, sql)) + "\n")
@@ -86,10 +89,21 @@ def _export(db: sqlite_utils.Database, sql: str, path: Path, tz: ZoneInfo) -> in
     return n
 
 
-def _local(column: str, value: object, tz: ZoneInfo) -> object:
+def _cell(column: str, value: object, tz: ZoneInfo) -> object:
+    if value is None:
+        return ""
     if column in _TIMES and isinstance(value, str) and value:
-        return datetime.fromisoformat(value).astimezone(tz).strftime("%Y-%m-%d %H:%M")
-    return "" if value is None else value
+        return _local(value, tz)
+    return as_cell(value)
+
+
+def _local(stored: str, tz: ZoneInfo) -> str:
+    """A stored time as import reads it back exactly: the central server's validities carry seconds
+    (23:59:59) and may carry a fraction of one; the store keeps microseconds, and so does the file."""
+    at = datetime.fromisoformat(stored).astimezone(tz)
+    if at.microsecond:
+        return at.strftime("%Y-%m-%d %H:%M:%S.%f").rstrip("0")
+    return at.strftime("%Y-%m-%d %H:%M:%S" if at.second else "%Y-%m-%d %H:%M")
 
 
 def _columns(db: sqlite_utils.Database, sql: str) -> list[str]:
