@@ -127,8 +127,9 @@ class Policy(Strict):
         "guard",
         title="Unregistered vehicle leaving with no entry record",
         description="open: let it out (flagged); guard: keep the barrier shut for the guard; "
-        "charge: it pays a day of its class's rate (按一天收费): the daily cap, or for a rate without "
-        "one what a 24-hour stay costs by it; a class the tariff does not price leaves free. "
+        "charge: it pays a day of its class's rate (按一天收费): the daily cap (at most max_per_stay_fen), "
+        "or for a rate without one what a 24-hour stay costs by it; a class the tariff does not price "
+        "leaves free. "
         "Registered vehicles always leave, flagged.",
     )
     closed_management: list[ClosedManagement] = Field(

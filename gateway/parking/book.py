@@ -19,15 +19,16 @@ from datetime import datetime, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-from gateway.parking.fees import Tariff, stay_fee, tariff_at, tariff_of_stay
+from gateway.parking.fees import Rate, Tariff, stay_fee, tariff_at, tariff_of_stay
 from gateway.timefmt import elapsed, later
 
 BILLABLE = ("temporary", "visitor")
 # A stay that ends "before" it began cannot be timed: the gateway's clock is behind its entry (a
-# Pi rebooted on fake-hwclock's stale time, before NTP sets it). It is charged as a day (按一天收费,
-# as a car with no entry record under exit_without_entry = "charge"): never let out free, and held
-# at the barrier, where the guard takes the fee or lets the car out by hand for what it owes. A day
-# of real time (timefmt.later): on the day the clocks change too.
+# Pi rebooted on fake-hwclock's stale time, before NTP sets it). It is charged a day's fee
+# (day_fee, 按一天收费, as a car with no entry record under exit_without_entry = "charge"): never
+# let out free, and held at the barrier, where the guard takes the fee or lets the car out by hand
+# for what it owes. A day without a cap is one of real time (timefmt.later): on the day the clocks
+# change too.
 UNTIMED = timedelta(days=1)
 
 
@@ -105,7 +106,7 @@ def stay_charge(stay: StayFacts, rules: Rules, end: datetime) -> Charge | None:
     monthly car's stay whose billing stopped within its paid-up period (past it, the time after it
     is charged at the temporary rate of the version its entry pays, from the moment the period
     ended, until the stay ends or its car moved onto its own slot). An `end` before the car's entry
-    is a clock behind it: charged as UNTIMED.
+    is a clock behind it: charged a day's fee from its entry (day_fee).
 
     A renewed stay's pieces, each priced on its own, cost at most what the stay would never
     renewed: one stay from entry to `end` (or its handover), which the tariff's caps bound (the
@@ -160,7 +161,7 @@ def _charge(stay: StayFacts, rules: Rules, end: datetime) -> Charge | None:
     free = None
     if stay.validated:
         free = max(rate.free_minutes, rate.visitor_free_minutes)
-    fee = stay_fee(rate, start, later(start, UNTIMED) if untimed else end, free)
+    fee = day_fee(rate, start, free) if untimed else stay_fee(rate, start, end, free)
     for piece in again:  # each priced on its own, as the time after a monthly car's period is
         fee += stay_fee(rate, *piece, free)
         end = piece[1] if _before(end, piece[1]) else end
@@ -217,9 +218,9 @@ def _before(a: datetime, b: datetime) -> bool:
 
 def no_entry_charge(vehicle_class: str, rules: Rules, at: datetime) -> Charge | None:
     """An unregistered vehicle leaving with no entry record, where the site charges it: a day of its
-    class's rate (按一天收费), the rate's daily cap, or, for a rate without one (a motorcycle's 1元 a
-    day), what a 24-hour stay costs by it. Never free for a class the tariff prices: that is "open".
-    A class it does not price parks free."""
+    class's rate (按一天收费, day_fee): the rate's daily cap, or, for a rate without one (a
+    motorcycle's 1元 a day), what a 24-hour stay costs by it. Never free for a class the tariff
+    prices: that is "open". A class it does not price parks free."""
     if rules.exit_without_entry != "charge":
         return None
     local = at.astimezone(rules.tz)
@@ -227,10 +228,20 @@ def no_entry_charge(vehicle_class: str, rules: Rules, at: datetime) -> Charge | 
     rate = tariff.rate(vehicle_class) if tariff else None
     if tariff is None or rate is None:
         return None
-    day = rate.daily_cap_fen
-    if day is None:
-        day = stay_fee(rate, later(local, -UNTIMED), local)
-    return Charge(day, tariff.version, None, at)
+    return Charge(day_fee(rate, later(local, -UNTIMED)), tariff.version, None, at)
+
+
+def day_fee(rate: Rate, start: datetime, free_minutes: int | None = None) -> int:
+    """A day's fee from `start` (按一天收费), for a stay that cannot be timed and a car with no entry
+    record alike: the rate's daily cap, or, for a rate without one, what a 24-hour stay from
+    `start` costs by it; never more than its maximum per stay (no stay pays more, however long).
+    The cap, not 24 hours by the hour: where the cap is above those (每24小时最高40元, 38元 by the
+    hour from 09:00), the car would owe less for a day it cannot be timed than a stranger does."""
+    if rate.daily_cap_fen is None:
+        return stay_fee(rate, start, later(start, UNTIMED), free_minutes)
+    if rate.max_per_stay_fen is None:
+        return rate.daily_cap_fen
+    return min(rate.daily_cap_fen, rate.max_per_stay_fen)
 
 
 def quote(

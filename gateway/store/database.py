@@ -368,13 +368,11 @@ def _back_up(path: Path, version: int) -> Path:
             )
             # The copy, and as much again for the tables a step rebuilds and the transaction's
             # journal: checked first, so a box short of room does not copy its database at each start.
-            need = 2 * pages * page_size + (1 << 20)
-            if _disk_full(path.parent, room=need):
-                raise _no_room(
-                    path,
-                    what,
-                    f"nothing was changed; the copy and the upgrade need {(need >> 20) + 1} MiB free",
-                )
+            copy = pages * page_size
+            need = 2 * copy + (1 << 20)
+            replaced = _replaced_room(backup, copy)
+            if _disk_full(path.parent, room=need - replaced):
+                raise _no_room(path, what, f"nothing was changed; {_room_needed(need, replaced, backup)}")
             with closing(sqlite3.connect(part)) as target:
                 source.backup(target)
                 target.execute("PRAGMA journal_mode=DELETE")  # one self-contained file, to copy back
@@ -391,6 +389,25 @@ def _back_up(path: Path, version: int) -> Path:
         ) from exc
     log.info("copied database %s (schema version %d) to %s before upgrading it", path, version, backup)
     return backup
+
+
+def _replaced_room(backup: Path, copy: int) -> int:
+    """The room this version's earlier copy gives back when the new one replaces it: a power cut
+    during the migration leaves the database at this version beside its whole copy, whose room
+    kept every later start from ever fitting the upgrade. Only up to the new copy's size: the old
+    one stays until the new one is whole (the way back until then), so the new one must fit
+    beside it. A copy of another version is another upgrade's way back: never counted."""
+    try:
+        return min(backup.stat().st_size, copy)
+    except FileNotFoundError:
+        return 0
+
+
+def _room_needed(need: int, replaced: int, backup: Path) -> str:
+    needed = f"the copy and the upgrade need {((need - replaced) >> 20) + 1} MiB free"
+    if replaced:  # freeing this version's copy gains nothing: the new copy replaces it anyway
+        needed += f" beside {backup.name} (this version's earlier copy, which the new one replaces)"
+    return needed
 
 
 def _drop_half_copy(part: Path) -> None:
