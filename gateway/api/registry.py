@@ -217,10 +217,13 @@ def _set_blocked(
     gw = app.gw
     if not reason.strip():
         raise ApiError(422, "reason_required", "say why", "e.g. 业主报失 (reported lost)", data={"least": 1})
+    unknown_vehicle = gw.site.policy.unknown_vehicle  # what an unregistered plate typed here does
     return Blocked(
         **write(
             gw,
-            lambda c: store.set_blocked(c, gw.now(), who.name, credential, blocked, reason.strip()),
+            lambda c: store.set_blocked(
+                c, gw.now(), who.name, credential, blocked, reason.strip(), unknown_vehicle=unknown_vehicle
+            ),
         )
     )
 
@@ -392,9 +395,12 @@ def add_card(body: CardIn, who: Admin, app: App, db: Db, idempotency_key: Idempo
             lambda c: store.add_card(c, gw.now(), who.name, card, body.resident_id, car, start, end, hours)
         ),
     )
-    if again:
-        where = "credentials WHERE id = ? AND kind = 'card' AND value = ?"
-        _kept(gw, _cards, who, idempotency_key, "card", cid, where, card)
+    if again:  # the same number given since to another resident, or for another car, is not it
+        where = (
+            "credentials WHERE id = ? AND kind = 'card' AND value = ? "
+            "AND resident_id IS ? AND vehicle_id IS ?"
+        )
+        _kept(gw, _cards, who, idempotency_key, "card", cid, where, card, body.resident_id, car)
     return Created(id=cid)
 
 
@@ -431,9 +437,10 @@ def add_slot(body: SlotIn, who: Admin, app: App, idempotency_key: IdempotencyKey
             )
         ),
     )
-    if again:
-        where = "slots WHERE id = ? AND zone = ? AND number = ?"
-        _kept(gw, _slots, who, idempotency_key, "slot", sid, where, slot["zone"], slot["number"])
+    if again:  # the same slot added since for another resident (or for nobody) is not it
+        where = "slots WHERE id = ? AND zone = ? AND number = ? AND resident_id IS ?"
+        named = (slot["zone"], slot["number"], body.resident_id)
+        _kept(gw, _slots, who, idempotency_key, "slot", sid, where, *named)
     return Created(id=sid)
 
 
@@ -448,8 +455,10 @@ def _kept(
     *args: object,
 ) -> None:
     """Whether a repeat's row (`made`) is there still, read on a connection of its own, as a repeated
-    pass is (passes._as_it_stands); `where` finds it by the values that name it too, as SQLite gives
-    the id of the last row deleted to the next one added. Deleted since, the repeat was answered
+    pass is (passes._as_it_stands); `where` finds it by the values that name it too, and by whose it
+    is (the resident, a card's car, that the form named), as SQLite gives the id of the last row
+    deleted to the next one added: the same card number or slot given since to 王芳 was answered
+    "已保存 #id" to 张三丰's form. Deleted since, the repeat was answered
     "已保存 #id" for a card no reader knows: it is 409 deleted_since, and its key names nothing, so
     that the form sent again adds it anew. Not read (another process holds the file locked), it is
     answered as made."""

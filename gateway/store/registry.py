@@ -13,7 +13,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from gateway.core.credentials import BadCredential, canonical
 from gateway.errors import Conflict, NotFound, Refused
@@ -158,6 +158,12 @@ def masked(resident: dict[str, Any]) -> dict[str, Any]:
     return {**resident, "name": mask_name(resident["name"]), "credentials": creds}
 
 
+# A credential with the keys its holder has at the centre: the resident's ref, or the pass's (null
+# for a pass registered at the booth).
+_CREDENTIAL = """SELECT c.id, c.resident_id, c.pass_id, c.kind, c.value, r.ref, p.ref FROM credentials c
+    LEFT JOIN residents r ON r.id = c.resident_id LEFT JOIN passes p ON p.id = c.pass_id WHERE """
+
+
 def set_blocked(
     conn: sqlite3.Connection,
     at: datetime,
@@ -165,26 +171,34 @@ def set_blocked(
     credential: int | tuple[str, str],
     blocked: bool,
     reason: str,
+    *,
+    unknown_vehicle: Literal["refuse", "temporary"] = "temporary",
 ) -> dict[str, Any]:
     """Block (or unblock) a card or plate at once: the next presentation is refused.
 
-    `credential` is its id, or (kind, value) as typed at the booth.
+    `credential` is its id, or (kind, value) as typed at the booth. `unknown_vehicle` is the site's
+    policy for a car not on the register (policy.unknown_vehicle), which says what an unregistered
+    plate typed here does at the lane.
+
+    The `registry` record names the credential's holder by the key the centre knows it by: the
+    resident's `ref`, or the pass's (`pass_ref`). A QR's value never leaves the gateway, and the
+    pass's row id is the gateway's own: without its ref, the block of a lost printout of a pass
+    the centre sent down named nothing the centre could tell it by.
     """
     with transaction(conn):
-        sql = "SELECT id, resident_id, pass_id, kind, value FROM credentials WHERE "
         if isinstance(credential, int):
-            row = conn.execute(sql + "id = ?", (credential,)).fetchone()
-            wanted = f"credential {credential}"
+            row = conn.execute(_CREDENTIAL + "c.id = ?", (credential,)).fetchone()
+            if row is None:
+                raise NotFound(
+                    f"no credential {credential} is registered",
+                    fix="it was deleted since: look the resident up again on the lookup page",
+                )
         else:
-            row = conn.execute(sql + "kind = ? AND value = ?", credential).fetchone()
-            wanted = f"{credential[0]} {_shown(*credential)}"
-        if row is None:
-            raise NotFound(
-                f"no {wanted} is registered",
-                fix="an unknown card is refused already; check the number",
-            )
-        kind, value = row[3], row[4]
-        conn.execute("UPDATE credentials SET blocked = ? WHERE id = ?", (int(blocked), row[0]))
+            row = conn.execute(_CREDENTIAL + "c.kind = ? AND c.value = ?", credential).fetchone()
+            if row is None:
+                raise _not_registered(*credential, unknown_vehicle)
+        cid, resident_id, pass_id, kind, value, resident_ref, pass_ref = row
+        conn.execute("UPDATE credentials SET blocked = ? WHERE id = ?", (int(blocked), cid))
         action = "block" if blocked else "unblock"
         enqueue(
             conn,
@@ -192,21 +206,47 @@ def set_blocked(
             {
                 "op": action,
                 "entity": "credential",
-                "id": row[0],
+                "id": cid,
                 "kind": kind,
                 "value": sent_value(kind, value),
-                "pass_id": row[2],
+                "resident": resident_ref,
+                "pass_id": pass_id,
+                "pass_ref": pass_ref,
                 "at": at.isoformat(),
             },
             at,
         )
         audit(conn, at, actor, f"credential.{action}", f"{kind}:{_shown(kind, value)}", reason)
     return {
-        "id": row[0],
+        "id": cid,
         "kind": kind,
         "blocked": blocked,
-        "holder": "resident" if row[1] is not None else "pass",
+        "holder": "resident" if resident_id is not None else "pass",
     }
+
+
+def _not_registered(kind: str, value: str, unknown_vehicle: Literal["refuse", "temporary"]) -> NotFound:
+    """A card, QR or plate typed to be blocked that nobody holds. A card or QR nobody holds is
+    refused at every reader already. A plate nobody holds is let in as a temporary car where the
+    site's policy admits unregistered cars: the guard must not be told it is kept out, nor told of
+    a card, but how to keep that car out (gateway/web/i18n.py words `unregistered_plate`)."""
+    wanted = f"no {kind} {_shown(kind, value)} is registered"
+    if kind == "plate" and unknown_vehicle == "temporary":
+        return NotFound(
+            wanted,
+            fix="an unregistered car comes in as a temporary one here "
+            '(policy.unknown_vehicle = "temporary"), so there is nothing to block: to keep this car '
+            "out, close the car entrance when it comes, and call the police for a stolen car",
+            code="unregistered_plate",
+            data={"plate": value},
+        )
+    already = {
+        "card": "an unknown card is refused already; check the number",
+        "qr": "an unknown QR code is refused already; check the code as typed",
+        "plate": 'an unregistered car is refused already (policy.unknown_vehicle = "refuse"); '
+        "check the plate",
+    }
+    return NotFound(wanted, fix=already[kind])
 
 
 def record_block(

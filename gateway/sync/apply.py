@@ -136,7 +136,10 @@ _PASSES = [
         {", ".join(f"{c} = excluded.{c}" for c in [*_PASS_COLS.split(", "), "vehicle_class"])}""",
     # The pass's credentials the snapshot no longer names go; those it names keep their block: a
     # snapshot says which credentials a pass has, not that the booth blocked one (a lost printout).
-    # They take the pass's window (a plate handed back by the booth carried the one it had then).
+    # So does one it takes from another pass or a resident (a plate the guard blocked on a booth
+    # pass, sent again on the centre's new pass for that car: lifted, it let the car in, with no
+    # unblock on the audit trail). They take the pass's window (a plate handed back by the booth
+    # carried the one it had then).
     f"""DELETE FROM credentials WHERE pass_id IN (
         SELECT p.id FROM staging.s_passes s JOIN passes p ON p.ref = s.ref WHERE s.{R})
     AND NOT EXISTS (
@@ -149,8 +152,7 @@ _PASSES = [
     FROM staging.s_passes s JOIN staging.s_pass_credentials c ON c.pass_n = s.n
     JOIN passes p ON p.ref = s.ref WHERE s.{R}
     ON CONFLICT (kind, value) DO UPDATE SET resident_id = NULL, pass_id = excluded.pass_id,
-        vehicle_id = NULL, valid_from = NULL, valid_to = NULL, hours = '',
-        blocked = CASE WHEN credentials.pass_id IS excluded.pass_id THEN credentials.blocked ELSE 0 END
+        vehicle_id = NULL, valid_from = NULL, valid_to = NULL, hours = ''
     WHERE credentials.pass_id IS NOT excluded.pass_id OR credentials.valid_from IS NOT NULL
        OR credentials.valid_to IS NOT NULL OR credentials.hours != ''""",
 ]

@@ -449,6 +449,15 @@ TEXTS: dict[str, tuple[str, str]] = {
     "err.too_many_attempts": ("失败次数过多，请稍后再试", "Too many failed attempts; wait and try again"),
     "err.admin_only": ("仅管理员可用", "Admins only"),
     "err.not_found": ("没有找到该记录", "Not found"),
+    # 禁用 typed for a plate nobody holds, where unregistered cars come in as temporary ones: never
+    # "refused already" (registry._not_registered).
+    "err.unregistered_plate": (
+        "车牌 {plate} 未登记，无法禁用：本小区未登记车辆按临时车放行。"
+        "要拦下这辆车，请在它到达时关闭车行入口；被盗车辆请报警",
+        "{plate} is not on the register, so it cannot be blocked: unregistered cars come in as temporary "
+        "cars here. To keep this car out, close the car entrance when it comes; for a stolen car, call "
+        "the police",
+    ),
     "err.conflict": (
         "与已有记录冲突（同一车牌、卡号或号码已登记），未作任何修改",
         "This clashes with what is stored (the same plate, card or number); nothing was changed",
