@@ -128,7 +128,14 @@ class PassOut(BaseModel):
     created_by: str
     checked_out_at: str | None
     state: Literal[
-        "active", "outside_hours", "upcoming", "expired", "checked_out", "blocked", "closed_management"
+        "active",
+        "outside_hours",
+        "upcoming",
+        "expired",
+        "checked_out",
+        "blocked",
+        "vehicle_blocked",
+        "closed_management",
     ]
     qr: str | None = Field(None, description="The QR token; only on the pass itself.")
 

@@ -116,9 +116,17 @@ def _car(cred: CredentialFacts, lane: LaneRules) -> VehicleFacts | None:
 
 
 def _blocked(cred: CredentialFacts, lane: LaneRules) -> bool:
-    """The card or plate, its holder (a pass whose QR was blocked), or the car a card opens for."""
+    """The card or plate, its holder (a pass whose QR was blocked), or the car it opens for."""
+    return cred.blocked or cred.holder.blocked or _car_blocked(cred, lane)
+
+
+def _car_blocked(cred: CredentialFacts, lane: LaneRules) -> bool:
+    """The car a card opens for, or a pass's car (blocked by its plate: its QR brings that car in
+    and out), is blocked. At a door there is no car: the plate was blocked, not the person."""
+    if lane.type != "vehicle":
+        return False
     car = _car(cred, lane)
-    return cred.blocked or cred.holder.blocked or (car is not None and car.blocked)
+    return (car is not None and car.blocked) or cred.holder.vehicle_blocked
 
 
 def _unknown(p: Presented, facts: Facts, policy: Policy, closed: ClosedPeriod | None) -> Decision:

@@ -118,6 +118,9 @@ class Holder:
     # A pass's vehicle: the class the guard (or the central server) registered with its plate; None
     # for residents and for a pass without a plate (the lane's class applies).
     vehicle_class: VehicleClass | None = None
+    # A pass's vehicle blocked by its plate ("Block now" on it: a car reported stolen): at a vehicle
+    # lane its QR brings that car and is refused too; at a door its visitor is not (decide.py _blocked).
+    vehicle_blocked: bool = False
     # A pass registered without a plate (its visitor came on foot): it names no car and lists
     # nobody in one. Its registration is complete for a door, not for a car: at a vehicle lane a
     # closed period that asks for the driver finds them missing, and at a vehicle exit its QR is no

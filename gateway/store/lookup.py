@@ -36,9 +36,14 @@ SELECT id, name, building, unit, blocked, valid_from, valid_to FROM residents WH
 # and then the pass's plate must not open the gate either.
 PASS_BLOCKED = """(p.blocked OR EXISTS (SELECT 1 FROM credentials c
         WHERE c.pass_id = p.id AND c.kind = 'qr' AND c.blocked))"""
+# A pass's car counts as blocked when its plate is ("Block now" on the plate: a car reported stolen),
+# on whichever pass the plate is now: at a vehicle lane the pass's QR brings that car, and must not
+# open for it either. Its visitor on foot is not kept out by it (decide.py _blocked).
+PASS_VEHICLE_BLOCKED = """EXISTS (SELECT 1 FROM credentials c
+        WHERE c.kind = 'plate' AND c.value = p.plate AND c.blocked)"""
 _PASS = f"""
 SELECT p.id, p.kind, p.name, p.host_building, p.host_unit, {PASS_BLOCKED}, p.valid_from, p.valid_to,
-       p.hours, p.registered_fields, p.checked_out_at, p.vehicle_class, p.plate
+       p.hours, p.registered_fields, p.checked_out_at, p.vehicle_class, p.plate, {PASS_VEHICLE_BLOCKED}
 FROM passes p WHERE p.id = ?
 """
 # The visit a car recorded inside by its plate is on, and its stay: a pass of that plate (the one it
@@ -133,15 +138,19 @@ _PRESENT = "SELECT inside, lane FROM presence WHERE subject = ?"
 # gone_out): no lane id can be spelt so (config Identifier).
 CHECKED_OUT = "(checked out)"
 # A card or QR the register no longer knows, at a door: the holder it had when it was struck off,
-# if the register has forgotten them too, and whether no exit on foot let it out since their
-# latest entry on foot on it (_struck_off_on_foot). Remembered as it was struck off (schema
-# migration 44), not read from the log by whoever entered on it last: a card handed back and
-# issued to another resident is not its former holder's. The exits since are read through the
-# partial index of passages on foot by credential (migration 38), not the whole log.
+# if the register has forgotten them too, and whether their last passage on foot since their latest
+# entry on foot on it, on any card or QR (a new one issued since), was not an exit: none kept counts
+# as in (retention deletes a deleted holder's entry as any record: _struck_off_on_foot).
+# Remembered as it was struck off (schema migration 44; not when blocked then: migration 47), not
+# read from the log by whoever entered on it last: a card handed back and issued to another resident
+# is not its former holder's. The passages since are read through the partial index of passages on
+# foot by holder (migration 47), not the whole log.
 _LET_IN_ON_FOOT = """
-SELECT s.holder_kind, s.holder_id, NOT EXISTS (SELECT 1 FROM access_log o INDEXED BY access_log_on_foot
-        WHERE o.kind = s.kind AND o.value = s.value AND o.admitted = 1 AND o.lane_type = 'pedestrian'
-          AND o.direction = 'exit' AND o.id > s.entry_id)
+SELECT s.holder_kind, s.holder_id, (
+        SELECT o.direction FROM access_log o INDEXED BY access_log_on_foot_by_holder
+        WHERE o.holder_kind = s.holder_kind AND o.holder_id = s.holder_id AND o.admitted = 1
+          AND o.lane_type = 'pedestrian' AND o.id >= s.entry_id
+        ORDER BY o.id DESC LIMIT 1) IS NOT 'exit'
 FROM struck_off_on_foot s
 WHERE s.kind = :kind AND s.value = :value
   AND NOT CASE s.holder_kind WHEN 'resident' THEN EXISTS (SELECT 1 FROM residents r WHERE r.id = s.holder_id)
@@ -307,13 +316,16 @@ def _struck_off_let_in(
 def _struck_off_on_foot(conn: sqlite3.Connection, p: Presented) -> tuple[CredentialFacts | None, bool]:
     """A card or QR the register no longer knows, at an exit door, is the holder it had when it was
     struck off, once the register has forgotten them too (a resident deleted while at home, a pass
-    the centre withdrew while its visitor was in), and whether no exit on foot has let it out since
-    their latest entry on foot on it (their entry is on record: deleting them forgot their
-    presence). Nobody is kept in: they leave as the holder they came in as, as a car struck off
-    does (_struck_off_let_in); refused `unknown`, the door stayed shut on them.
+    the centre withdrew while its visitor was in), and whether they are still inside: their last
+    passage on foot since their latest entry on foot on it let them in, on whichever card or QR
+    (their entry is on record: deleting them forgot their presence; an exit on a new card issued
+    since counts, or a finder's tap of the old one was recorded as its owner leaving). Nobody is
+    kept in: they leave as the holder they came in as, as a car struck off does
+    (_struck_off_let_in); refused `unknown`, the door stayed shut on them.
 
     (None, False), refused `unknown`, for a card or QR no door let its holder in on (a stranger's,
-    or one issued to a resident at home since it was handed back), and for one whose holder is
+    or one issued to a resident at home since it was handed back), for one blocked when it was
+    struck off (a lost card: its block holds, its owner moved out or not), and for one whose holder is
     still registered (a lost card struck off): that holder is counted inside or not as the
     register has them and leaves on what it names now, as a car leaves on its plate when its card
     alone was deleted (docs/parking.md); taken for them, whoever found a lost card walked its
@@ -321,9 +333,9 @@ def _struck_off_on_foot(conn: sqlite3.Connection, p: Presented) -> tuple[Credent
     row = conn.execute(_LET_IN_ON_FOOT, {"kind": p.kind, "value": p.value}).fetchone()
     if row is None:
         return None, False
-    holder_kind, holder_id, not_out_since = row
+    holder_kind, holder_id, still_inside = row
     holder = Holder(kind=holder_kind, id=holder_id)  # deleted: known by kind and id alone
-    return CredentialFacts(id=0, kind=p.kind, value=p.value, holder=holder), bool(not_out_since)
+    return CredentialFacts(id=0, kind=p.kind, value=p.value, holder=holder), bool(still_inside)
 
 
 def _holder_now(conn: sqlite3.Connection, kind: HolderKind, holder_id: int, registered: bool) -> Holder:
@@ -421,7 +433,8 @@ def _resident(conn: sqlite3.Connection, rid: int) -> Holder:
 
 
 def _pass(conn: sqlite3.Connection, pid: int) -> Holder:
-    row: Any = conn.execute(_PASS, (pid,)).fetchone()
+    found: Any = conn.execute(_PASS, (pid,)).fetchone()
+    *row, car_blocked = found  # the pass, then the block on its plate
     pid, kind, name, building, unit, blocked, vfrom, vto, hours, fields, checked_out, vclass, plate = row
     # A visitor who has checked out cannot come back in on the same pass.
     vto = min(vto, checked_out) if checked_out else vto
@@ -437,6 +450,7 @@ def _pass(conn: sqlite3.Connection, pid: int) -> Holder:
         # A pass without a plate registered no vehicle (the form takes a class only with a plate):
         # whatever its QR brings in at a vehicle lane is counted and billed as the lane's class.
         vehicle_class=vclass if plate else None,
+        vehicle_blocked=bool(car_blocked),
         without_plate=not plate,
     )
 

@@ -22,7 +22,7 @@ from gateway.errors import Conflict, NotFound, Refused
 from gateway.privacy import Secrets, mask_id_number, mask_name, mask_phone
 from gateway.store.audit import audit, transaction
 from gateway.store.hashes import hash_in
-from gateway.store.lookup import PASS_BLOCKED, holder_subject
+from gateway.store.lookup import PASS_BLOCKED, PASS_VEHICLE_BLOCKED, holder_subject
 from gateway.store.outbox import enqueue
 from gateway.store.record import gone_out
 from gateway.timefmt import from_db, local_iso, to_db
@@ -82,7 +82,7 @@ class NewPass:
 _COLUMNS = f"""p.id, p.kind, p.name, p.phone_masked, p.id_masked, p.host_building, p.host_unit,
     p.company, p.destination, p.reason, p.passengers, p.plate, p.valid_from, p.valid_to, p.hours,
     p.registered_fields, p.created_at, p.created_by, p.checked_out_at, p.vehicle_class, p.ref,
-    {PASS_BLOCKED} AS blocked,
+    {PASS_BLOCKED} AS blocked, {PASS_VEHICLE_BLOCKED} AS vehicle_blocked,
     (SELECT value FROM credentials c WHERE c.pass_id = p.id AND c.kind = 'qr') AS qr"""
 
 
@@ -304,13 +304,16 @@ def find_returning(
 
 
 def state_of(row: dict[str, Any], now: datetime, closed: ClosedPeriod | None = None) -> str:
-    """active, outside_hours, upcoming, expired, checked_out, blocked or closed_management (the
-    closed-management period in force now keeps the holder out): what the guard is told, as the
-    door would decide."""
+    """active, outside_hours, upcoming, expired, checked_out, blocked, vehicle_blocked (its plate is
+    blocked: the car lanes refuse its car, on its QR too, while its visitor may walk in) or
+    closed_management (the closed-management period in force now keeps the holder out): what the
+    guard is told, as the door would decide, and first that its car is kept out."""
     if row["checked_out_at"]:
         return "checked_out"
     if row["blocked"]:
         return "blocked"
+    if row["vehicle_blocked"]:
+        return "vehicle_blocked"
     windows = stored_windows(row["hours"])
     validity = Validity(from_db(row["valid_from"]), from_db(row["valid_to"]), windows)
     if validity.not_yet(now):

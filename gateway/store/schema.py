@@ -191,6 +191,27 @@ WHERE s.kind IN ('card', 'qr')
       ELSE EXISTS (SELECT 1 FROM passes p WHERE p.id = a.holder_id) END;
 """
 
+# Migration 47: the cards and QRs migration 44's trigger remembered though they were blocked when
+# struck off, told by the audit trail, which names a card or QR by its number masked as
+# gateway/store/registry.py _shown masks it (its last four characters): a block of that number after
+# the entry on foot remembered (admitted, the card was not blocked then; any time before, where
+# retention has deleted that entry) and before it was struck off, not lifted between. A block of
+# another card masked alike in that time forgets one that was not blocked: its holder, deleted at
+# home, is refused `unknown` at the exit door and the guard opens. One whose block has left the
+# audit trail (retention.audit_days) is left remembered.
+_MASKED_47 = (
+    "s.kind || ':' || replace(hex(zeroblob(max(length(s.value) - 4, 0))), '00', '*') || substr(s.value, -4)"
+)
+_BLOCKED_WHEN_STRUCK_OFF_47 = f"""
+DELETE FROM struck_off_on_foot WHERE (kind, value) IN (
+    SELECT s.kind, s.value FROM struck_off_on_foot s
+    LEFT JOIN access_log e ON e.id = s.entry_id
+    JOIN audit b ON b.action = 'credential.block' AND b.target = {_MASKED_47}
+        AND b.at > coalesce(e.at, '') AND b.at <= s.at
+    WHERE NOT EXISTS (SELECT 1 FROM audit u WHERE u.action = 'credential.unblock' AND u.target = b.target
+                      AND u.at > b.at AND u.at <= s.at));
+"""
+
 MIGRATIONS: list[str] = [
     *FIRST_MIGRATIONS,
     # For a box upgraded from an older gateway, what later fixes left behind (each statement does
@@ -784,6 +805,36 @@ MIGRATIONS: list[str] = [
           AND (s.at = p.checked_out_at OR EXISTS (
               SELECT 1 FROM audit a WHERE a.at = s.at AND a.action = p.kind || '.check_out'
                 AND a.target = 'pass:' || p.id)));
+    """,
+    # A card or QR blocked when it is struck off (a lost card, reported and blocked, then struck off
+    # and a new one issued) is not remembered for the exit door (gateway/store/lookup.py
+    # _struck_off_on_foot): a block is a person's word that it opens nothing. Remembered, it opened
+    # the exit door as its owner once he had moved out and was deleted, though he had walked out on
+    # his new card. Migration 44's trigger made again so (its older self is left as it shipped);
+    # those it remembered blocked are forgotten (_BLOCKED_WHEN_STRUCK_OFF_47). And each holder's
+    # passages on foot, whatever the card or QR, for the exit door to tell whether the holder a card
+    # struck off lets out was out already (their last passage an exit, on their new card too): read
+    # by that card alone, an exit on the new card was missed and a finder's tap recorded as the
+    # owner leaving. Its WHERE must stay word for word what the query says, for SQLite to use it.
+    f"""
+    DROP TRIGGER struck_off_on_foot_remembered;
+    CREATE TRIGGER struck_off_on_foot_remembered AFTER DELETE ON credentials
+    WHEN OLD.kind IN ('card', 'qr')
+    BEGIN
+        DELETE FROM struck_off_on_foot WHERE kind = OLD.kind AND value = OLD.value;
+        INSERT INTO struck_off_on_foot (kind, value, holder_kind, holder_id, entry_id, at)
+        SELECT a.kind, a.value, a.holder_kind, a.holder_id, a.id, {_NOW} FROM access_log a
+        WHERE NOT OLD.blocked
+          AND a.kind = OLD.kind AND a.value = OLD.value AND a.admitted = 1 AND a.lane_type = 'pedestrian'
+          AND a.direction = 'entrance'
+          AND CASE WHEN OLD.resident_id IS NOT NULL
+              THEN a.holder_kind = 'resident' AND a.holder_id = OLD.resident_id
+              ELSE a.holder_kind != 'resident' AND a.holder_id = OLD.pass_id END
+        ORDER BY a.id DESC LIMIT 1;
+    END;
+    {_BLOCKED_WHEN_STRUCK_OFF_47}
+    CREATE INDEX access_log_on_foot_by_holder ON access_log(holder_kind, holder_id)
+    WHERE admitted = 1 AND lane_type = 'pedestrian';
     """,
 ]
 

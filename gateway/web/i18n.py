@@ -259,6 +259,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "state.expired": ("已过期", "Expired"),
     "state.checked_out": ("已离开", "Checked out"),
     "state.blocked": ("已禁用", "Blocked"),
+    "state.vehicle_blocked": ("车辆已禁用，仅可步行入内", "Vehicle blocked: on foot only"),
     "state.closed_management": ("封闭管理期间不予放行", "Kept out by closed management"),
     "contractor.issue": ("办理施工通行证", "Issue a contractor pass"),
     "contractor.list": ("施工通行证", "Contractor passes"),
