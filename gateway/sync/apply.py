@@ -19,8 +19,8 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
-from collections.abc import Callable
-from contextlib import nullcontext
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, nullcontext
 from datetime import datetime
 from pathlib import Path
 
@@ -109,6 +109,12 @@ _CARDS = [
 _VEHICLES_IN_RANGE = f"SELECT v.id FROM staging.s_vehicles s JOIN vehicles v ON v.plate = s.plate WHERE s.{R}"
 _SLOTS_IN_RANGE = f"""SELECT sl.id FROM staging.s_slots s
     JOIN slots sl ON sl.zone = s.zone AND sl.number = s.number WHERE s.{R}"""
+# A slot's cars are given in two passes over the slots: first every car a slot now lists is added
+# to it, then (phase "slot_cars_unlisted", next) each car it no longer lists is taken off it.
+# Between two steps of a snapshot a car moved from one slot to another is on its old slot, its new
+# one or both, never on none: taken off its old slot in one step and added to the new one in a
+# later step, it was refused no_slot (or let in paying) in between. On both for a moment, it parks
+# on one of them, free, as it would before or after; each slot still holds one car.
 _SLOTS = [
     f"""INSERT INTO slots (zone, number, resident_id)
     SELECT s.zone, s.number, r.id
@@ -116,12 +122,20 @@ _SLOTS = [
     WHERE s.{R}
     ON CONFLICT (zone, number) DO UPDATE SET resident_id = excluded.resident_id
     WHERE slots.resident_id IS NOT excluded.resident_id""",
-    f"DELETE FROM slot_vehicles WHERE slot_id IN ({_SLOTS_IN_RANGE})",
     f"""INSERT OR IGNORE INTO slot_vehicles (slot_id, vehicle_id)
     SELECT sl.id, v.id FROM staging.s_slots s
     JOIN staging.s_slot_plates p ON p.slot_n = s.n
     JOIN slots sl ON sl.zone = s.zone AND sl.number = s.number
     JOIN vehicles v ON v.plate = p.plate WHERE s.{R}""",
+]
+_SLOT_CARS_UNLISTED = [
+    f"""DELETE FROM slot_vehicles WHERE (slot_id, vehicle_id) IN (
+        SELECT sv.slot_id, sv.vehicle_id FROM staging.s_slots s
+        JOIN slots sl ON sl.zone = s.zone AND sl.number = s.number
+        JOIN slot_vehicles sv ON sv.slot_id = sl.id
+        WHERE s.{R} AND NOT EXISTS (
+            SELECT 1 FROM staging.s_slot_plates p JOIN vehicles v ON v.plate = p.plate
+            WHERE p.slot_n = s.n AND v.id = sv.vehicle_id))""",
 ]
 _PASS_COLS = (
     "kind, name, phone_masked, phone_hash, id_masked, id_hash, host_building, host_unit, "
@@ -157,6 +171,8 @@ _PASSES = [
        OR credentials.valid_to IS NOT NULL OR credentials.hours != ''""",
 ]
 _D = f"SELECT k1 FROM staging.s_deletes WHERE {R} AND kind = "
+_SLOTS_DELETED = f"""SELECT sl.id FROM staging.s_deletes d
+    JOIN slots sl ON sl.zone = d.k1 AND sl.number = d.k2 WHERE d.{R} AND d.kind = 'slot'"""
 _DELETES = [
     # Where a withdrawn pass's holder was last seen goes with it: no reader knows its QR any more,
     # and one left "inside" would be counted a person on foot for ever (as retention does). The
@@ -164,13 +180,8 @@ _DELETES = [
     f"""DELETE FROM presence WHERE subject IN (
         SELECT kind || ':' || id FROM passes WHERE ref IN ({_D}'pass'))""",
     f"DELETE FROM passes WHERE ref IN ({_D}'pass')",
-    # A car parked on a withdrawn slot takes a shared space (as gateway.store.registry.delete_slot).
-    f"""UPDATE stays SET slot_id = NULL WHERE exited_at IS NULL AND slot_id IN (
-        SELECT sl.id FROM staging.s_deletes d JOIN slots sl ON sl.zone = d.k1 AND sl.number = d.k2
-        WHERE d.{R} AND d.kind = 'slot')""",
-    f"""DELETE FROM slots WHERE id IN (
-        SELECT sl.id FROM staging.s_deletes d JOIN slots sl ON sl.zone = d.k1 AND sl.number = d.k2
-        WHERE d.{R} AND d.kind = 'slot')""",
+    # A car parked on a withdrawn slot moves off it after (_slots_withdrawn).
+    f"DELETE FROM slots WHERE id IN ({_SLOTS_DELETED})",
     # A card or plate the same snapshot or delta gave to a pass is the pass's now: it stays.
     f"DELETE FROM credentials WHERE kind = 'card' AND pass_id IS NULL AND value IN ({_D}'card')",
     f"DELETE FROM credentials WHERE kind = 'plate' AND pass_id IS NULL AND value IN ({_D}'vehicle')",
@@ -206,30 +217,40 @@ _BLOCKS_SAID = {
     ),
 }
 # Table in the staging file -> the statements that copy a range of its rows in. In this order:
-# who a row points at is always there before it.
+# who a row points at is always there before it, and every slot has its cars as the change has them
+# before a slot is withdrawn or a car struck off hands its slot on. (A snapshot half applied by an
+# older release, without the second pass over the slots, carries on from its position: each phase
+# up to it is redone or was done, and each redone is idempotent.)
 PHASES: list[tuple[str, str, list[str]]] = [
     ("residents", "s_residents", _RESIDENTS),
     ("vehicles", "s_vehicles", _VEHICLES),
     ("cards", "s_cards", _CARDS),
     ("slots", "s_slots", _SLOTS),
+    ("slot_cars_unlisted", "s_slots", _SLOT_CARS_UNLISTED),
     ("passes", "s_passes", _PASSES),
     ("deletes", "s_deletes", _DELETES),
 ]
+# A phase that goes over another's rows again -> that phase (the staging counts name the tables).
+_ROWS_OF = {"slot_cars_unlisted": "slots"}
 
 
 class StaleApply(Exception):
     """The store is not at the version this apply expects (already applied, or moved on)."""
 
 
+def _rows(counts: dict[str, int], phase: str) -> int:
+    return counts.get(_ROWS_OF.get(phase, phase), 0)
+
+
 def total_rows(counts: dict[str, int]) -> int:
-    return sum(counts.get(name, 0) for name, _, _ in PHASES)
+    return sum(_rows(counts, name) for name, _, _ in PHASES)
 
 
 def _span(counts: dict[str, int], done: int, rows: int) -> tuple[int, int, int]:
     """(phase, lo, hi): the next at most `rows` rows from position `done`, within one phase."""
     start = 0
     for i, (name, _, _) in enumerate(PHASES):
-        n = counts.get(name, 0)
+        n = _rows(counts, name)
         if done < start + n:
             lo = done - start
             return i, lo, min(n, lo + rows)
@@ -247,14 +268,29 @@ def run_rows(conn: sqlite3.Connection, phase: int, lo: int, hi: int, now: dateti
             audit_block(conn, now, "central", what, key, bool(blocked), "by central")
     # A car struck off hands its slots on, as a slot sent again without it does.
     struck_off = slots_handed_on(conn, now, _CARS_DELETED, params) if name == "deletes" else nullcontext()
-    with struck_off:
+    withdrawn = _slots_withdrawn(conn, now, params) if name == "deletes" else nullcontext()
+    with withdrawn, struck_off:
         for sql in PHASES[phase][2]:
             conn.execute(sql, params)
     if name == "vehicles":  # a renewal of a car parked paying since its period ran out
         renewed_while_parked(conn, now, _VEHICLES_IN_RANGE, params)
-    if name == "slots":  # a slot handed on: the car parked there that it no longer lists
-        off_slots_not_theirs(conn, now, _SLOTS_IN_RANGE, params)
+    if name == "slots":  # a car the slot now lists waiting in the shared spaces
         onto_free_slots(conn, now, _SLOTS_IN_RANGE, params)
+    if name == "slot_cars_unlisted":  # a slot handed on: the car parked there that it no longer lists
+        off_slots_not_theirs(conn, now, _SLOTS_IN_RANGE, params)
+
+
+@contextmanager
+def _slots_withdrawn(conn: sqlite3.Connection, now: datetime, params: dict[str, object]) -> Iterator[None]:
+    """The slots the range's deletes withdraw, deleted inside the block: a car parked on one is
+    still in the garage, so it moves off it as at an admin's delete (gateway.store.registry.
+    delete_slot): onto a slot that lists it, where one is free (a slot renumbered, B001 withdrawn
+    and B101 sent for the same cars), or to the shared spaces. Left in the shared spaces beside a
+    slot of its own, the slot read free and the household's second car came in free onto it."""
+    slots = [slot_id for (slot_id,) in conn.execute(_SLOTS_DELETED, params)]
+    yield
+    if slots:
+        off_slots_not_theirs(conn, now, "SELECT value FROM json_each(?)", (json.dumps(slots),))
 
 
 class Attached:
@@ -288,8 +324,8 @@ def apply_delta(
             if applied != (base, None):
                 raise StaleApply(f"delta {version} is based on {base}, the store is at {applied[0]}")
             for phase, (name, _, _) in enumerate(PHASES):
-                if counts.get(name):
-                    run_rows(conn, phase, 0, counts[name], now)
+                if _rows(counts, name):
+                    run_rows(conn, phase, 0, _rows(counts, name), now)
             _finish(conn, "delta", version, counts, now)
             conn.execute("COMMIT")
         except BaseException:

@@ -339,6 +339,9 @@ def _check_references(staged: Staged, main: sqlite3.Connection, job: StageJob, s
     refs = {r.ref for r in staged.residents}
     plates = {v.plate for v in staged.vehicles}
     held: dict[str, str] = {} if snapshot else vehicle_owners(main)
+    # A resident deleted takes the cars still theirs with them (vehicles.resident_id ON DELETE
+    # CASCADE): those the change does not hand to someone else are gone as if deleted by name.
+    deleted["vehicle"] |= {p for p, ref in held.items() if ref in deleted["resident"]} - plates
     car_owner = {p: ref for p, ref in held.items() if p not in deleted["vehicle"]}
     car_owner.update({v.plate: v.resident_ref for v in staged.vehicles})
     problems: list[str] = []
