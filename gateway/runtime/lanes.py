@@ -33,6 +33,7 @@ from drivers.base import InputEmit, LaneInput
 from gateway.alarm_texts import AlarmText
 from gateway.runtime.devices import Devices
 from gateway.runtime.kept_records import AlarmChange
+from gateway.runtime.worker import Unwaited
 from gateway.store.alarms import clear_alarm, clear_open_alarms, open_alarm_sources, raise_alarm
 from gateway.store.lanes import openings_since
 
@@ -154,7 +155,7 @@ class LaneInputs:
 
     def _write_once(self, change: AlarmChange) -> None:
         """Without the gateway's records that wait (inputs watched alone): tried once."""
-        self._on_worker(change.write)
+        self._on_worker(Unwaited(f"{change.what} {change.details()}", change.write))
 
     def start(self) -> None:
         self._settle_at_start()
@@ -187,7 +188,12 @@ class LaneInputs:
         # An opening told just before a restart still covers the barrier it finds up (not forced).
         for lane, at in opened.items():
             self.barriers.commanded(lane, mono - max((now - at).total_seconds(), 0.0))
-        self._on_worker(lambda conn: clear_open_alarms(conn, ("held_open",), self._now(), keep=watched))
+        self._on_worker(
+            Unwaited(
+                "the clearing of held_open alarms left from before the start",
+                lambda conn: clear_open_alarms(conn, ("held_open",), self._now(), keep=watched),
+            )
+        )
 
     def input_handler(self, lane: str, device: str) -> InputEmit:
         def on_input(name: LaneInput, active: bool) -> None:

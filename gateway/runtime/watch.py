@@ -18,6 +18,7 @@ from gateway.alarm_texts import AlarmText
 from gateway.config.models import Alarms
 from gateway.events import AccessEvent
 from gateway.runtime.gateway import Gateway
+from gateway.runtime.worker import Unwaited
 from gateway.store.alarms import clear_alarm, raise_alarm
 from gateway.store.database import open_read_only
 
@@ -56,7 +57,12 @@ class AlarmWatch:
         )
         reads.clear()
         gw, plate = self._gw, ev.value
-        gw.on_worker(lambda c: raise_alarm(c, "repeated_unknown_plate", plate, text, gw.now()))
+        gw.on_worker(
+            Unwaited(
+                "the repeated_unknown_plate alarm",
+                lambda c: raise_alarm(c, "repeated_unknown_plate", plate, text, gw.now()),
+            )
+        )
 
     def _forget(self, before: float) -> None:
         for plate in [p for p, reads in self._reads.items() if not reads or reads[-1] <= before]:
@@ -81,9 +87,19 @@ class AlarmWatch:
         limit = self._rules.outbox_backlog
         if pending > limit:
             text = AlarmText("outbox_backlog", {"pending": pending, "limit": limit})
-            gw.on_worker(lambda c: raise_alarm(c, "outbox_backlog", "outbox", text, gw.now()))
+            gw.on_worker(
+                Unwaited(
+                    "the outbox_backlog alarm",
+                    lambda c: raise_alarm(c, "outbox_backlog", "outbox", text, gw.now()),
+                )
+            )
         elif pending <= limit // 2:
-            gw.on_worker(lambda c: clear_alarm(c, "outbox_backlog", "outbox", gw.now()))
+            gw.on_worker(
+                Unwaited(
+                    "the outbox_backlog alarm's clearing",
+                    lambda c: clear_alarm(c, "outbox_backlog", "outbox", gw.now()),
+                )
+            )
         return pending
 
     def start(self) -> None:

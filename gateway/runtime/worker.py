@@ -4,6 +4,12 @@ Presentations are decided one at a time in arrival order, those already waiting 
 commit (group commit, up to MAX_BATCH); any other write (alarms, guard actions, sync) is a task run
 in its turn on the same connection. Between jobs, and while idle, the lane records that wait for
 storage (hand_opens.py) are tried again. Checkpoints of the WAL run on a thread of their own.
+
+A task's storage failure (a full disk, a database held locked) goes back on its future, for the
+caller to report as it reports the disk's other faults (the operations' look logs a step that fails
+once, the API answers storage_failed); a write nobody waits for is wrapped in Unwaited, and the
+worker reports its failure once. Any other failure is a fault of the gateway: logged with its
+traceback.
 """
 
 from __future__ import annotations
@@ -18,7 +24,7 @@ from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from gateway.core import Presented
 from gateway.errors import GatewayError
@@ -62,6 +68,19 @@ class Job:
 
 
 @dataclass(frozen=True, slots=True)
+class Unwaited(Generic[T]):
+    """A write nobody waits for (an alarm raised in passing, a prune, a record queued upstream),
+    named by `what` ("the outbox_backlog alarm"): no caller reads its future, so the worker reports
+    its storage failure, once while it repeats (DecisionWorker._unwaited_failed)."""
+
+    what: str
+    run: Callable[[sqlite3.Connection], T]
+
+    def __call__(self, conn: sqlite3.Connection) -> T:
+        return self.run(conn)
+
+
+@dataclass(frozen=True, slots=True)
 class _Task:
     """Any other write (alarms, guard actions, sync): run on the worker, which owns the connection."""
 
@@ -83,6 +102,8 @@ class DecisionWorker:
         self._jobs: queue.Queue[Job | _Task | None] = queue.Queue()
         self._thread: threading.Thread | None = None
         self._last_tick = time.monotonic()
+        # The storage error each kind of Unwaited write last failed with, while it fails.
+        self._unwaited_failing: dict[str, str] = {}
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._work, name="decisions", daemon=True)
@@ -172,12 +193,53 @@ class DecisionWorker:
         if not task.future.set_running_or_notify_cancel():
             return
         try:
-            task.future.set_result(task.run(self._conn))
+            result = task.run(self._conn)
         except GatewayError as exc:  # refused for a reason the caller reports (not found, ...)
+            task.future.set_exception(exc)
+        except sqlite3.Error as exc:
+            self._failed(task.run, exc)
             task.future.set_exception(exc)
         except BaseException as exc:
             log.exception("task on the decision worker failed")
             task.future.set_exception(exc)
+        else:
+            if isinstance(task.run, Unwaited):
+                self._unwaited_written(task.run.what)
+            task.future.set_result(result)
+
+    def _failed(self, run: Callable[[sqlite3.Connection], Any], exc: sqlite3.Error) -> None:
+        """A storage failure is its caller's to report, once (every 30 s on a full disk, the
+        operations' look would otherwise leave a traceback each time); an Unwaited write's is the
+        worker's. Any other SQLite error is a fault of the request: logged with its traceback."""
+        if not _storage_failure(exc):
+            log.error("task on the decision worker failed", exc_info=exc)
+        elif isinstance(run, Unwaited):
+            self._unwaited_failed(run.what, exc)
+
+    def _unwaited_failed(self, what: str, exc: sqlite3.Error) -> None:
+        error = str(exc)
+        if self._unwaited_failing.get(what) == error:
+            log.debug("%s not written again: %s", what, exc)
+            return
+        self._unwaited_failing[what] = error
+        log.error(
+            "%s not written: %s; it is not kept, and made again only when next due (fix: free disk "
+            "space in the gateway's data directory or check its permissions; if the database is "
+            "locked, end what holds it: a `gateway import` stopped with Ctrl-Z: fg)",
+            what,
+            exc,
+        )
+
+    def _unwaited_written(self, what: str) -> None:
+        if self._unwaited_failing.pop(what, None) is not None:
+            log.info("%s written again: storage takes writes", what)
+
+
+def _storage_failure(exc: sqlite3.Error) -> bool:
+    # hand_opens waits on this module's writes (wait_or_call_off): imported when first needed.
+    from gateway.runtime.hand_opens import storage_failure
+
+    return storage_failure(exc)
 
 
 class Checkpointer:
@@ -200,12 +262,49 @@ class Checkpointer:
 
     def _checkpoint(self) -> None:
         conn = sqlite3.connect(self._db_path, timeout=10)
+        failing: str | None = None  # the error checkpoints fail with, while they do
         try:
             while not self._stopping.wait(CHECKPOINT_EVERY_S):
-                try:
-                    conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
-                except sqlite3.Error as exc:
-                    log.warning("checkpoint failed: %s", exc)
-            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                failing = self._passive(conn, failing)
+            self._truncate(conn)
         finally:
             conn.close()
+
+    def _truncate(self, conn: sqlite3.Connection) -> None:
+        """The last checkpoint, at the stop: the WAL copied in and emptied. On a full disk it
+        fails; nothing is lost (the next start reads the WAL), and it is said in one line rather
+        than the thread's traceback."""
+        try:
+            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        except sqlite3.Error as exc:
+            log.warning(
+                "checkpoint at the stop failed: %s; %s-wal is kept and read at the next start "
+                "(fix: free disk space in the data directory %s)",
+                exc,
+                self._db_path.name,
+                self._db_path.parent,
+            )
+
+    def _passive(self, conn: sqlite3.Connection, failing: str | None) -> str | None:
+        """One passive checkpoint; the error it failed with, or None. Tried every second: a fault
+        (a full disk) is logged once with the fix, again only if the error changes, and its end
+        once; the repeats go to DEBUG, not 3,600 lines an hour into a journal on the same card."""
+        try:
+            conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+        except sqlite3.Error as exc:
+            error = str(exc)
+            if error == failing:
+                log.debug("checkpoint failed again: %s", exc)
+            else:
+                log.warning(
+                    "checkpoint failed: %s; %s-wal grows until one succeeds, tried every %g s "
+                    "(fix: free disk space in the data directory %s)",
+                    exc,
+                    self._db_path.name,
+                    CHECKPOINT_EVERY_S,
+                    self._db_path.parent,
+                )
+            return error
+        if failing is not None:
+            log.info("checkpoints succeed again: %s-wal is copied into the database", self._db_path.name)
+        return None

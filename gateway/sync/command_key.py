@@ -37,18 +37,56 @@ def key_problem(path: Path) -> str | None:
 
 def read_key(path: Path) -> bytes | None:
     """The key, or None (logged, with the fix) when remote commands must be refused."""
-    return _usable(path, _load(path))
-
-
-def warn_at_start(path: Path) -> None:
-    """Said once as the gateway starts: what check-config would say, or else that the gateway's
-    own user may not read the key."""
     loaded = _load(path)
-    problem = _problem(path, loaded)
-    if problem is not None:
-        log.warning("%s", problem)
-    else:
-        _usable(path, loaded)
+    unusable = _unusable(path, loaded)
+    if unusable is not None:
+        log.error("%s", unusable)
+    return _key(loaded)
+
+
+class CommandKey:
+    """The key as the gateway reads it: for each command, so that a file replaced takes effect at
+    once. A fault is said once (at the start, or when first met), again only when it changes (another
+    fault, the file written again), and its end once at INFO: the forged commands of a broker ACL
+    left open, refused in their hundreds, must not write a line each (docs/mqtt.md, Remote
+    commands)."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self._said: tuple[str, int | None] | None = None  # the fault last said, and its file's mtime
+
+    def warn_at_start(self) -> None:
+        """What check-config would say, or else that the gateway's own user may not read the key."""
+        loaded = _load(self.path)
+        problem = _problem(self.path, loaded)
+        unusable = _unusable(self.path, loaded)
+        if problem is not None:
+            log.warning("%s", problem)
+        elif unusable is not None:
+            log.error("%s", unusable)
+        if unusable is not None:
+            self._said = (unusable, _mtime(self.path))
+
+    def read(self) -> bytes | None:
+        """The key, or None when remote commands must be refused."""
+        loaded = _load(self.path)
+        unusable = _unusable(self.path, loaded)
+        if unusable is not None:
+            self._say(unusable)
+            return None
+        key = _key(loaded)  # None if there is none: the start said so
+        if key is not None and self._said is not None:
+            self._said = None
+            log.info("the command key %s is usable: remote commands are verified with it again", self.path)
+        return key
+
+    def _say(self, unusable: str) -> None:
+        fault = (unusable, _mtime(self.path))
+        if fault == self._said:
+            log.debug("%s", unusable)
+            return
+        log.error("%s", unusable)
+        self._said = fault
 
 
 def make_key_command(path: Path) -> str:
@@ -105,46 +143,47 @@ def _problem(path: Path, loaded: _Loaded) -> str | None:
     return None
 
 
-def _usable(path: Path, loaded: _Loaded) -> bytes | None:
+def _mtime(path: Path) -> int | None:
+    try:
+        return path.stat().st_mtime_ns
+    except OSError:
+        return None
+
+
+def _key(loaded: _Loaded) -> bytes | None:
+    if isinstance(loaded, tuple) and len(loaded[0]) >= MIN_KEY_CHARS:
+        return loaded[0].encode()
+    return None
+
+
+def _unusable(path: Path, loaded: _Loaded) -> str | None:
+    """Why remote commands are refused with this key, with the fix; None when it is usable, or
+    missing (check-config and the start say that, with how to make one)."""
     if isinstance(loaded, FileNotFoundError):
         return None
     if isinstance(loaded, PermissionError):
         # Made or restored as root: the key is right, only its owner is not (a new key would
         # have to be given to the central server again).
-        log.error(
-            "cannot read the command key %s: %s; remote commands are refused fix: %s",
-            path,
-            loaded.strerror,
-            _own_command(path),
+        return (
+            f"cannot read the command key {path}: {loaded.strerror}; remote commands are refused "
+            f"fix: {_own_command(path)}"
         )
-        return None
     if isinstance(loaded, OSError):
-        log.error(
-            "cannot read the command key %s: %s; remote commands are refused fix: make it a file "
-            "the gateway's user may read: %s",
-            path,
-            loaded.strerror,
-            make_key_command(path),
+        return (
+            f"cannot read the command key {path}: {loaded.strerror}; remote commands are refused "
+            f"fix: make it a file the gateway's user may read: {make_key_command(path)}"
         )
-        return None
     if isinstance(loaded, UnicodeDecodeError):
-        log.error(
-            "the command key in %s is not text; remote commands are refused fix: make it with %s "
-            "(the base64 is what makes it text)",
-            path,
-            make_key_command(path),
+        return (
+            f"the command key in {path} is not text; remote commands are refused fix: make it with "
+            f"{make_key_command(path)} (the base64 is what makes it text)"
         )
-        return None
     if isinstance(loaded, ValueError):
         raise loaded
     text, _ = loaded
     if len(text) < MIN_KEY_CHARS:
-        log.error(
-            "the command key in %s is shorter than %d characters; remote commands are refused "
-            "fix: put a long random key there, e.g. %s",
-            path,
-            MIN_KEY_CHARS,
-            make_key_command(path),
+        return (
+            f"the command key in {path} is shorter than {MIN_KEY_CHARS} characters; remote commands "
+            f"are refused fix: put a long random key there, e.g. {make_key_command(path)}"
         )
-        return None
-    return text.encode()
+    return None

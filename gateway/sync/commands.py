@@ -50,7 +50,7 @@ from gateway.store.audit import audit as write_audit
 from gateway.store.database import open_read_only, transaction
 from gateway.store.outbox import enqueue
 from gateway.store.set_aside import send_again
-from gateway.sync.command_key import read_key, warn_at_start
+from gateway.sync.command_key import CommandKey
 from gateway.sync.inbox import Inbox
 from gateway.sync.messages import quoted, read_json
 from gateway.sync.nonces import forgotten_by, why_forgotten
@@ -294,7 +294,8 @@ class Commands:
         self._reply_room = room(
             self.cfg.max_message_bytes, self.cfg.topic_prefix, gw.site.config.site.id, "command_reply"
         )
-        warn_at_start(self.key_path)
+        self._key = CommandKey(self.key_path)
+        self._key.warn_at_start()
 
     def start(self) -> None:
         """Before the link starts: commands received before the last stop and not answered go
@@ -366,7 +367,7 @@ class Commands:
                 raise CommandRefused("replayed", _cut_short(cid), cid, name, verified=True)
             cmd = verify(
                 payload,
-                read_key(self.key_path),
+                self._key.read(),
                 self.gw.site.config.site.id,
                 now,
                 self.cfg.command_max_age_s,

@@ -24,6 +24,7 @@ from typing import Any
 
 from gateway.runtime.gateway import Gateway
 from gateway.runtime.outbox_stream import register_maybe_behind
+from gateway.runtime.worker import Unwaited
 from gateway.store.database import begin_immediate, open_read_only
 from gateway.store.outbox import enqueue
 from gateway.sync.apply import StaleApply, apply_delta, apply_snapshot_steps, total_rows
@@ -675,7 +676,7 @@ class Directory:
                 conn.execute("ROLLBACK")
                 raise
 
-        self.gw.on_worker(write)
+        self.gw.on_worker(Unwaited(f"the {record_type} record", write))
 
     def _publish_state(self) -> None:
         self._retain(

@@ -18,11 +18,13 @@ from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 from gateway.alarm_texts import AlarmText, Param
 from gateway.runtime.gateway import Gateway
 from gateway.runtime.outbox_stream import HIGH_WATER_NAME, HighWater, write_high_water
+from gateway.runtime.worker import Unwaited
 from gateway.store.alarms import clear_alarm, raise_alarm, write_alarm
 from gateway.store.database import open_read_only, transaction
 from gateway.store.outbox import (
@@ -75,6 +77,8 @@ class LinkOutbox:
         self._streams: list[tuple[int, str]] = []
         self._high_written = 0
         self._high_warned = False
+        # Marks that could not be written (a full disk) are logged once, until they are again.
+        self._marks_warned = False
         self._events = events  # the link's: the worker's answers go back to its thread
         self.reader: sqlite3.Connection | None = None  # the link thread's, while it runs
         self._marks: list[Done] = []
@@ -276,18 +280,33 @@ class LinkOutbox:
     def _after(self, future: Future[Any], seqs: list[int], again: Callable[[], None]) -> None:
         def done(f: Future[Any]) -> None:
             if f.exception() is None:
+                self._marks_written(len(seqs))
                 self._events.put(Settled(seqs))
             else:  # the rows stay settling (not sent again) until their marks are written
-                log.error(
-                    "outbox marks not written for %d row(s): %s; trying again in %.0f s "
-                    "(fix: free disk space if the disk is full)",
-                    len(seqs),
-                    f.exception(),
-                    _REWRITE_AFTER,
-                )
+                self._marks_failed(len(seqs), f.exception())
                 self._events.put(Unwritten(again))
 
         future.add_done_callback(done)
+
+    def _marks_failed(self, rows: int, error: BaseException | None) -> None:
+        """Logged once at ERROR, with the fix, while marks fail (tried again every _REWRITE_AFTER
+        for as long as the disk is full); the retries at DEBUG."""
+        log.log(
+            logging.DEBUG if self._marks_warned else logging.ERROR,
+            "outbox marks not written for %d row(s): %s; trying again every %g s, the rows are "
+            "not sent again meanwhile (fix: free disk space in the data directory %s if the disk "
+            "is full)",
+            rows,
+            error,
+            _REWRITE_AFTER,
+            self.gw.data_dir,
+        )
+        self._marks_warned = True
+
+    def _marks_written(self, rows: int) -> None:
+        if self._marks_warned:
+            self._marks_warned = False
+            log.info("outbox marks written again (%d row(s)): storage takes writes", rows)
 
     def check_quota(self) -> dict[str, Any]:
         """Raise the outbox alarm well before the quota; clear it once the backlog has drained."""
@@ -299,9 +318,11 @@ class LinkOutbox:
         if used_mb >= quota * self.cfg.outbox_alarm_percent / 100:
             params = {"pending": self.backlog["pending"], "used_mb": used_mb, "quota_mb": quota}
             text = AlarmText("outbox_quota", {**params, "percent": 100 * used_mb / quota})
-            self.gw.on_worker(lambda conn: raise_alarm(conn, "outbox_quota", "outbox", text, at))
+            raise_it = partial(raise_alarm, kind="outbox_quota", source="outbox", text=text, at=at)
+            self.gw.on_worker(Unwaited("the outbox_quota alarm", raise_it))
         elif used_mb < quota * self.cfg.outbox_alarm_percent / 200:
-            self.gw.on_worker(lambda conn: clear_alarm(conn, "outbox_quota", "outbox", at))
+            clear_it = partial(clear_alarm, kind="outbox_quota", source="outbox", at=at)
+            self.gw.on_worker(Unwaited("the outbox_quota alarm's clearing", clear_it))
         return self.backlog
 
     def prune(self) -> None:
@@ -315,4 +336,4 @@ class LinkOutbox:
                 forget_used_ids(conn, expired)
             return n
 
-        self.gw.on_worker(run)
+        self.gw.on_worker(Unwaited("the pruning of sent outbox records", run))
