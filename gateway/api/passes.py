@@ -136,7 +136,15 @@ class PassOut(BaseModel):
         "blocked",
         "vehicle_blocked",
         "closed_management",
-    ]
+    ] = Field(
+        description="As the door decides the pass's QR now; vehicle_blocked: the door lets its visitor "
+        "in while its car is refused at the car lanes (on foot only)."
+    )
+    vehicle_blocked: bool = Field(
+        description="Its plate is blocked: the car lanes refuse its car, on its plate and its QR. "
+        "Shown whatever the state, which says vehicle_blocked only where the pass is otherwise valid "
+        "(an expired pass whose car is blocked is expired, with this true)."
+    )
     qr: str | None = Field(None, description="The QR token; only on the pass itself.")
 
 
@@ -201,6 +209,7 @@ def pass_out(gw: Gateway, row: dict[str, Any], with_qr: bool = False) -> PassOut
         created_by=row["created_by"],
         checked_out_at=local(gw, row["checked_out_at"]),
         state=store.state_of(row, now, gw.site.policy.closed_period(now)),  # type: ignore[arg-type]
+        vehicle_blocked=bool(row["vehicle_blocked"]),
         qr=row["qr"] if with_qr else None,
     )
 

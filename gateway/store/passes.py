@@ -304,16 +304,22 @@ def find_returning(
 
 
 def state_of(row: dict[str, Any], now: datetime, closed: ClosedPeriod | None = None) -> str:
-    """active, outside_hours, upcoming, expired, checked_out, blocked, vehicle_blocked (its plate is
-    blocked: the car lanes refuse its car, on its QR too, while its visitor may walk in) or
-    closed_management (the closed-management period in force now keeps the holder out): what the
-    guard is told, as the door would decide, and first that its car is kept out."""
+    """What the guard is told of a pass: as the door decides its QR (_door_state), and where the door
+    lets its visitor in while its plate is blocked, vehicle_blocked (the car lanes refuse its car,
+    on its QR too: on foot only). A pass the door refuses shows the door's reason, never "on foot
+    only": the car's block is then the row's own `vehicle_blocked`, shown beside it."""
+    state = _door_state(row, now, closed)
+    return "vehicle_blocked" if state == "active" and row["vehicle_blocked"] else state
+
+
+def _door_state(row: dict[str, Any], now: datetime, closed: ClosedPeriod | None = None) -> str:
+    """active, outside_hours, upcoming, expired, checked_out, blocked or closed_management (the
+    closed-management period in force now keeps the holder out): what the pedestrian door decides
+    on the pass's QR now. A block on its plate is the car's and keeps nobody out on foot."""
     if row["checked_out_at"]:
         return "checked_out"
     if row["blocked"]:
         return "blocked"
-    if row["vehicle_blocked"]:
-        return "vehicle_blocked"
     windows = stored_windows(row["hours"])
     validity = Validity(from_db(row["valid_from"]), from_db(row["valid_to"]), windows)
     if validity.not_yet(now):

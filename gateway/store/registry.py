@@ -196,7 +196,7 @@ def set_blocked(
         else:
             row = conn.execute(_CREDENTIAL + "c.kind = ? AND c.value = ?", credential).fetchone()
             if row is None:
-                raise _not_registered(*credential, unknown_vehicle)
+                raise _not_registered(*credential, blocked, unknown_vehicle)
         cid, resident_id, pass_id, kind, value, resident_ref, pass_ref = row
         conn.execute("UPDATE credentials SET blocked = ? WHERE id = ?", (int(blocked), cid))
         action = "block" if blocked else "unblock"
@@ -225,12 +225,22 @@ def set_blocked(
     }
 
 
-def _not_registered(kind: str, value: str, unknown_vehicle: Literal["refuse", "temporary"]) -> NotFound:
-    """A card, QR or plate typed to be blocked that nobody holds. A card or QR nobody holds is
-    refused at every reader already. A plate nobody holds is let in as a temporary car where the
-    site's policy admits unregistered cars: the guard must not be told it is kept out, nor told of
-    a card, but how to keep that car out (gateway/web/i18n.py words `unregistered_plate`)."""
+def _not_registered(
+    kind: str, value: str, blocked: bool, unknown_vehicle: Literal["refuse", "temporary"]
+) -> NotFound:
+    """A card, QR or plate typed to be blocked (or unblocked) that nobody holds. Lifting a block
+    on it: there is none to lift (deleted since, or typed wrong). Blocking it: a card or QR nobody
+    holds is refused at every reader already. A plate nobody holds is let in as a temporary car
+    where the site's policy admits unregistered cars: the guard must not be told it is kept out,
+    nor told of a card, but how to keep that car out (gateway/web/i18n.py words
+    `unregistered_plate`)."""
     wanted = f"no {kind} {_shown(kind, value)} is registered"
+    if not blocked:
+        return NotFound(
+            f"{wanted}: there is no block to lift",
+            fix=f"check the {kind} as typed: one deleted since took its block with it, and one never "
+            "registered was never blocked",
+        )
     if kind == "plate" and unknown_vehicle == "temporary":
         return NotFound(
             wanted,

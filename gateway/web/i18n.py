@@ -261,6 +261,9 @@ TEXTS: dict[str, tuple[str, str]] = {
     "state.blocked": ("已禁用", "Blocked"),
     "state.vehicle_blocked": ("车辆已禁用，仅可步行入内", "Vehicle blocked: on foot only"),
     "state.closed_management": ("封闭管理期间不予放行", "Kept out by closed management"),
+    # Beside a pass's state other than vehicle_blocked (expired, not yet valid...): its plate is
+    # blocked, so its car stays out at the car lanes whichever pass it comes on (PassOut.vehicle_blocked).
+    "pass.car_blocked": ("车辆已禁用：车行出入口不放行此车", "Vehicle blocked: refused at the car lanes"),
     "contractor.issue": ("办理施工通行证", "Issue a contractor pass"),
     "contractor.list": ("施工通行证", "Contractor passes"),
     "contractor.admin_only": ("施工通行证由管理员办理", "Contractor passes are issued by an admin"),
@@ -719,6 +722,7 @@ JS_KEYS = (
     "visitor.occupants_required",
     "pass.hours",
     "pass.company",
+    "pass.car_blocked",
 )
 JS_PREFIXES = ("err.", "state.")  # every key of these
 

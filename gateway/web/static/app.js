@@ -310,7 +310,9 @@ const thens = {
   },
   "pass-state": (data) => {
     const el = document.getElementById("pass-state");
-    el.textContent = `#${data.id} ${data.name} ${data.host_building} ${data.host_unit} ${data.plate || ""} → ${T("state." + data.state)}`;
+    // A pass over or not begun whose car is blocked says both: its state, and that the car stays out.
+    const car = data.vehicle_blocked && data.state !== "vehicle_blocked" ? ` · ${T("pass.car_blocked")}` : "";
+    el.textContent = `#${data.id} ${data.name} ${data.host_building} ${data.host_unit} ${data.plate || ""} → ${T("state." + data.state)}${car}`;
     el.className = "result pill " + (data.state === "active" ? "ok" : "bad"); el.hidden = false;
   },
 };
