@@ -14,7 +14,9 @@ the last step is in, and if a step fails (disk full, power cut, the process kill
 snapshots do). Every write is an upsert by key, so a row written twice stores the same thing; but
 once the last step is in (its audit row says so) nothing of the import is written again, as that
 would undo the changes made since. While the steps run a lane sees each resident, car, card and
-slot either as it was or as the files have it.
+slot either as it was or as the files have it; a slot's cars, given by a slots file's `plates`, are
+gone over twice (_slots, then _slot_cars_unlisted), so that a car the files move from one slot to
+another is on its old slot, its new one or both between two steps, never on none.
 
 The one import not carried to its end is one that other writers overtook: each step checks its
 rows' references again (csv_recheck.py), and a row naming what was deleted or given to another
@@ -130,7 +132,7 @@ def apply_steps(
                 raise Stopped(done, exc, [f"{rows}: {exc}"] if done else None) from exc
             except sqlite3.Error as exc:
                 raise Stopped(done, exc) from exc
-            done += sum(p.last - p.first + 1 for p in parts)
+            done += _rows_of_the_files(parts)
             if is_last:
                 return
             sizer.took(time.perf_counter() - began)
@@ -159,27 +161,58 @@ class _Sizer:
         self.rows = min(MAX_STEP_ROWS, max(MIN_STEP_ROWS, wanted))
 
 
+# A slots file's cars are given in two passes over its rows, as the central server's snapshot's are
+# (gateway/sync/apply.py): each row's step adds the cars it lists to its slot (_slots), and once
+# every row is in, steps of their own take off each slot the cars it no longer lists (runs of this
+# kind, over the same rows). A car the files move from a slot to one further down was taken off the
+# first in one step and added to the second in a later one: refused no_slot (or let in paying) in
+# between, though it had a slot before and after. On both for a moment, it parks free on one.
+SLOT_CARS_UNLISTED = "slot_cars_unlisted"
+
+
+def _passes(staged: Staged) -> list[Run]:
+    """The runs in the order they are written: every row of the files, then the rows of the slots
+    files that give `plates` once more (SLOT_CARS_UNLISTED)."""
+    again = [
+        Run(SLOT_CARS_UNLISTED, run.given, run.first, run.last)
+        for run in staged.runs
+        if run.kind == "slots" and "plates" in run.given
+    ]
+    return staged.runs + again
+
+
 def _steps(staged: Staged, sizer: _Sizer) -> Iterator[tuple[list[tuple[Run, int, int]], bool]]:
-    """Each step's parts (run, first, last), sizer.rows rows in all, and whether it is the last.
-    An import of no rows is one step with no parts (its audit record)."""
+    """Each step's parts (run, first row, last row), sizer.rows rows in all (a row gone over twice
+    counts twice), and whether it is the last. An import of no rows is one step with no parts (its
+    audit record)."""
+    placed, end = [], 0  # each run with how far its rows are from their place in the order written
+    for run in _passes(staged):
+        placed.append((run, end + 1 - run.first))
+        end += run.last - run.first + 1
     first = 1
     while True:
-        last = min(staged.total, first + sizer.rows - 1)
+        last = min(end, first + sizer.rows - 1)
         spans = [
-            (r, max(first, r.first), min(last, r.last))
-            for r in staged.runs
-            if r.first <= last and r.last >= first
+            (r, max(first - shift, r.first), min(last - shift, r.last))
+            for r, shift in placed
+            if r.first + shift <= last and r.last + shift >= first
         ]
-        yield spans, last >= staged.total
-        if last >= staged.total:
+        yield spans, last >= end
+        if last >= end:
             return
         first = last + 1
+
+
+def _rows_of_the_files(parts: list[Part]) -> int:
+    """How many rows of the files the parts write (not counting the slots' second pass)."""
+    return sum(p.last - p.first + 1 for p in parts if p.run.kind != SLOT_CARS_UNLISTED)
 
 
 def _step(conn: sqlite3.Connection, parts: list[Part], meta: dict[str, Any] | None, at: datetime) -> None:
     """Raises _Overtaken, sqlite3.Error."""
     with transaction(conn):
         for part in parts:  # each asked after the parts before it are in: a card may name their car
+            # (It asks nothing of the slots' second pass: that names nothing the first did not.)
             unwritable = no_longer_fit(conn, part.run.kind, part.run.given, part.span)
             if unwritable:
                 raise _Overtaken(unwritable)
@@ -201,7 +234,9 @@ def finished(conn: sqlite3.Connection, import_id: str) -> bool:
 def give_up(conn: sqlite3.Connection, staged: Staged, stop: Stopped, at: datetime, resumed: bool) -> None:
     """The registry.import audit row and upstream record of an import given up part way
     (stop.unwritable), in one transaction: its first stop.done rows are in the store, and the office
-    and the centre are told who wrote them, how many of each kind, what was left out and why.
+    and the centre are told who wrote them, how many of each kind, what was left out and why. The
+    slots among them are as the files have them: the cars they no longer list are taken off them
+    with it (the second pass the import did not get to, _slot_cars_unlisted).
     `resumed`: the run that left it unfinished may have written some of those left out too.
     Raises sqlite3.Error."""
     written = Counter({kind: 0 for kind in staged.meta["counts"]})
@@ -215,8 +250,15 @@ def give_up(conn: sqlite3.Connection, staged: Staged, stop: Stopped, at: datetim
         "reason": _why_given_up(stop),
         "resumed": resumed,
     }
-    with transaction(conn):
-        _finish(conn, staged.meta, at, stopped)
+    conn.execute("ATTACH DATABASE ? AS st", (str(staged.path),))
+    try:
+        with transaction(conn):
+            for run in _passes(staged):
+                if run.kind == SLOT_CARS_UNLISTED and run.first <= stop.done:
+                    _take_off_unlisted(conn, at, (run.first, min(run.last, stop.done)))
+            _finish(conn, staged.meta, at, stopped)
+    finally:
+        conn.execute("DETACH DATABASE st")
 
 
 def _why_given_up(stop: Stopped) -> str:
@@ -358,7 +400,7 @@ def _slots(conn: sqlite3.Connection, part: Part) -> None:
         part.span,
     )
     if "plates" in part.run.given:  # else the slots' cars stay as they are
-        conn.execute(f"DELETE FROM slot_vehicles WHERE slot_id IN ({_SLOTS_IN_SPAN})", part.span)
+        # Those it no longer lists are taken off once every row is in (_slot_cars_unlisted).
         conn.execute(
             """INSERT OR IGNORE INTO slot_vehicles (slot_id, vehicle_id)
                SELECT s.id, v.id FROM st.slot_plates p
@@ -368,12 +410,32 @@ def _slots(conn: sqlite3.Connection, part: Part) -> None:
                WHERE p.n BETWEEN ? AND ?""",
             part.span,
         )
-        # A car parked on one of them that it no longer lists moves off it.
-        off_slots_not_theirs(conn, part.at, _SLOTS_IN_SPAN, part.span)
     # A car of a slot free now that is parked in the shared spaces moves onto it, as at a handover:
     # one of a slot moved here that came in without it since the rename (the lane's zone had no
     # slot of its), or one the slot lists again.
     onto_free_slots(conn, part.at, _SLOTS_IN_SPAN, part.span)
+
+
+_UNLISTED_IN_SPAN = """DELETE FROM slot_vehicles WHERE (slot_id, vehicle_id) IN (
+    SELECT sv.slot_id, sv.vehicle_id FROM st.slots x
+    JOIN slots s ON s.zone = x.zone AND s.number = x.number
+    JOIN slot_vehicles sv ON sv.slot_id = s.id
+    WHERE x.n BETWEEN :lo AND :hi AND NOT EXISTS (
+        SELECT 1 FROM st.slot_plates p JOIN vehicles v ON v.plate = p.plate
+        WHERE p.n = x.n AND v.id = sv.vehicle_id))"""
+
+
+def _slot_cars_unlisted(conn: sqlite3.Connection, part: Part) -> None:
+    """The second pass over a slots file's rows (SLOT_CARS_UNLISTED): each slot's cars that its row
+    no longer lists are taken off it."""
+    _take_off_unlisted(conn, part.at, part.span)
+
+
+def _take_off_unlisted(conn: sqlite3.Connection, at: datetime, span: tuple[int, int]) -> None:
+    conn.execute(_UNLISTED_IN_SPAN, {"lo": span[0], "hi": span[1]})
+    # A car parked on one of them that it no longer lists moves off it: onto another slot that
+    # lists it where one is free (the car the file moved), or into the shared spaces.
+    off_slots_not_theirs(conn, at, _SLOTS_IN_SPAN, span)
 
 
 # The slots of the span's rows that are not in the store yet, with each slot of the same number in
@@ -451,4 +513,5 @@ WRITERS: dict[str, Callable[[sqlite3.Connection, Part], None]] = {
     "vehicles": _vehicles,
     "cards": _cards,
     "slots": _slots,
+    SLOT_CARS_UNLISTED: _slot_cars_unlisted,
 }
