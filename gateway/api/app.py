@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
-from datetime import tzinfo
+from datetime import datetime, tzinfo
 from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -14,6 +14,7 @@ from gateway.api.deps import Db
 from gateway.api.errors import ApiError, install_error_handlers
 from gateway.api.guard import install_guard_app
 from gateway.api.parking import parking_router
+from gateway.api.shapes import ERRORS
 from gateway.privacy import mask_card, mask_name
 from gateway.runtime.config_edits import slots_outside_zones
 from gateway.runtime.gateway import Gateway
@@ -61,13 +62,13 @@ def create_app(gw: Gateway, sync: SyncService | None = None) -> FastAPI:
     app.include_router(parking_router(gw))
     language = gw.site.config.site.language
 
-    @app.get("/api/health", summary="Is the gateway working, and what does each device say")
+    @app.get("/api/health", summary="Is the gateway working, and what does each device say", responses=ERRORS)
     def health(db: Db) -> dict[str, Any]:
         pending = db.execute(
             "SELECT count(*) FROM outbox WHERE sent_at IS NULL AND quarantined IS NULL"
         ).fetchone()[0]
         quarantined = db.execute("SELECT count(*) FROM outbox WHERE quarantined IS NOT NULL").fetchone()[0]
-        devices = [h.snapshot() for h in gw.devices.health]
+        devices = [_device_json(h.snapshot(), gw.site.tz) for h in gw.devices.health]
         mqtt = sync.status() if sync is not None else {"enabled": False, "state": "disabled"}
         ok = (
             gw.alive()
@@ -100,11 +101,11 @@ def create_app(gw: Gateway, sync: SyncService | None = None) -> FastAPI:
             "alarms_open": open_alarm_summary(db, gw.site.tz, limit=0)["by_kind"],
         }
 
-    @app.get("/api/devices", summary="Each device: online, last seen, counters")
+    @app.get("/api/devices", summary="Each device: online, last seen, counters", responses=ERRORS)
     def devices(who: User) -> list[dict[str, Any]]:
-        return [h.snapshot() for h in gw.devices.health]
+        return [_device_json(h.snapshot(), gw.site.tz) for h in gw.devices.health]
 
-    @app.get("/api/events", summary="Recent access decisions, newest first")
+    @app.get("/api/events", summary="Recent access decisions, newest first", responses=ERRORS)
     def events(
         who: User,
         db: Db,
@@ -119,6 +120,15 @@ def create_app(gw: Gateway, sync: SyncService | None = None) -> FastAPI:
 
     install_guard_app(app, gw)
     return app
+
+
+def _device_json(device: dict[str, Any], tz: tzinfo) -> dict[str, Any]:
+    """A device's health as the API gives it: `last_seen` in the site's time, as every answer of
+    the API gives times (drivers keep wall-clock seconds; the upstream health record keeps them so,
+    docs/mqtt.md)."""
+    seen = device["last_seen"]
+    shown = None if seen is None else datetime.fromtimestamp(seen, tz).isoformat(timespec="seconds")
+    return {**device, "last_seen": shown}
 
 
 def _event_json(row: dict[str, Any], language: str, tz: tzinfo) -> dict[str, Any]:

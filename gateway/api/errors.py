@@ -76,9 +76,11 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(GatewayError)
     async def _gateway_error(_: Request, exc: GatewayError) -> JSONResponse:
-        # Errors of the store and the runtime carry their HTTP status (500 unless they say).
+        # Errors of the store and the runtime carry their HTTP status (500 unless they say), and
+        # some the fields at fault (ParkingError, a new resident's fields left out).
+        fields = getattr(exc, "fields", None)
         return JSONResponse(
-            error_body(exc.http_code, exc.message, exc.fix, data=exc.data), status_code=exc.http_status
+            error_body(exc.http_code, exc.message, exc.fix, fields, exc.data), status_code=exc.http_status
         )
 
     @app.exception_handler(sqlite3.IntegrityError)

@@ -15,7 +15,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import FileResponse, StreamingResponse
-from pydantic import AfterValidator, BaseModel, Field
+from pydantic import BaseModel, BeforeValidator, Field
 
 from gateway.api.auth import SESSION_COOKIE, BearerToken, Principal, User, identify
 from gateway.api.deps import App, Db, GuardApp, read_only
@@ -41,15 +41,19 @@ def silence_limit_s() -> float:
 _BREAKS = {"Cc", "Zl", "Zp"}  # control characters, and the line and paragraph separators
 
 
-def _one_line(text: str) -> str:
+def _one_line(text: object) -> object:
     """A guard's reason on one line: a line break or other control character becomes a space. The
     reason goes to the journal, where a line break would start a second, forged entry. Replaced,
-    not refused: a guard opening for an ambulance is not to be held at the barrier by a 422."""
-    return "".join(" " if unicodedata.category(c) in _BREAKS else c for c in text)
+    not refused: a guard opening for an ambulance is not to be held at the barrier by a 422.
+    Stripped before its length is checked: a reason of spaces is one left empty (`reason_required`,
+    naming the field), not the lane's general refusal after the request was taken."""
+    if not isinstance(text, str):
+        return text  # not text at all: pydantic says so
+    return "".join(" " if unicodedata.category(c) in _BREAKS else c for c in text).strip()
 
 
 class LaneAction(BaseModel):
-    reason: Annotated[str, AfterValidator(_one_line)] = Field(
+    reason: Annotated[str, BeforeValidator(_one_line)] = Field(
         min_length=1,
         max_length=200,
         description="Why, in the guard's words (on one line: a line break is a space).",

@@ -18,12 +18,13 @@ from pydantic import BaseModel, Field
 
 from gateway.accounts.passwords import typed_username
 from gateway.api.auth import Admin, Principal, User
-from gateway.api.deps import Day, Db, Id, IdempotencyKey, KeyedWrites, made_once, saved, write
+from gateway.api.deps import MAX_ID, Day, Db, Id, IdempotencyKey, KeyedWrites, made_once, saved, write
 from gateway.api.errors import ApiError
 from gateway.api.prices_page import page_language, prices_html
+from gateway.api.shapes import ERRORS
 from gateway.api.views import shown_value
 from gateway.parking.desk_checks import typed_plate
-from gateway.parking.fees import tariff_at
+from gateway.parking.fees import tariff_at, yuan
 from gateway.parking.inside import CarInside, entered_at_of, record_inside
 from gateway.parking.report import report_csv
 from gateway.parking.tariffs import CLASSES, price_lines
@@ -38,6 +39,15 @@ T = TypeVar("T")
 PARKING_WRITE_S = 30.0
 # Idempotency-Key -> the write that records a car inside, per user (the last 500).
 _recorded: KeyedWrites[dict[str, Any]] = KeyedWrites("car recorded inside")
+# The errors of a route that answers HTML or CSV: JSON as everywhere (api/errors.py), where FastAPI
+# would document them under the route's own media type.
+JSON_ERRORS: dict[int | str, dict[str, Any]] = {
+    status: {
+        "description": response["description"],
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}},
+    }
+    for status, response in ERRORS.items()
+}
 
 
 # Who acts: a guard's session or an API token (gateway/api/auth.py); the name goes into payments
@@ -89,11 +99,13 @@ class LanePayment(Payment):
     pass_id: int | None = Field(
         None,
         ge=1,
+        le=MAX_ID,
         description="A car let in on a pass without a plate: the pass's id, as the lane's quote names it.",
     )
     resident_id: int | None = Field(
         None,
         ge=1,
+        le=MAX_ID,
         description="A car held on a resident's card that names no car: the resident's id, as the lane's "
         "quote names it.",
     )
@@ -156,7 +168,7 @@ class Validation(BaseModel):
 
 
 def parking_router(gw: Gateway) -> APIRouter:
-    router = APIRouter()
+    router = APIRouter(tags=["parking"], responses=ERRORS)
     desk = gw.parking
     language = gw.site.config.site.language
 
@@ -166,13 +178,19 @@ def parking_router(gw: Gateway) -> APIRouter:
 
     @router.get("/api/parking/occupancy", summary="Cars inside and free spaces, per zone and vehicle class")
     def get_occupancy(db: Db) -> list[dict[str, Any]]:
-        return occupancy(db, gw.site.capacity)
+        names = {z.id: z.name for z in gw.site.config.zones}  # as /api/occupancy names them
+        return occupancy(db, gw.site.capacity, names)
 
     @router.get("/api/parking/prices", summary="The published tariffs (明码标价); ?lang=zh or en")
     def get_prices(db: Db, lang: Annotated[str | None, Query(max_length=2)] = None) -> dict[str, Any]:
         return _prices(gw, db, gw.now(), page_language(lang, language))
 
-    @router.get("/prices", response_class=HTMLResponse, summary="The public price table page; ?lang=zh or en")
+    @router.get(
+        "/prices",
+        response_class=HTMLResponse,
+        summary="The public price table page; ?lang=zh or en",
+        responses=JSON_ERRORS,
+    )
     def prices_page(db: Db, lang: Annotated[str | None, Query(max_length=2)] = None) -> str:
         shown = page_language(lang, language)
         return prices_html(_prices(gw, db, gw.now(), shown), gw.site.config.site.name, shown)
@@ -220,7 +238,8 @@ def parking_router(gw: Gateway) -> APIRouter:
     @router.post("/api/parking/stays/{stay_id}/close", summary="Admin correction: the car has left unseen")
     def close_stay(stay_id: Id, body: Closing, who: Admin) -> dict[str, Any]:
         actor = _actor(who, body.actor)
-        return on_worker(lambda c: _tx(c, lambda: desk.close_stay(c, stay_id, body.reason, actor, gw.now())))
+        reason = _reason_given(body.reason)
+        return on_worker(lambda c: _tx(c, lambda: desk.close_stay(c, stay_id, reason, actor, gw.now())))
 
     @router.post("/api/parking/stays/{stay_id}/validate", summary="The host unit validates its visitor")
     def validate(stay_id: Id, body: Validation, who: User) -> dict[str, Any]:
@@ -235,8 +254,8 @@ def parking_router(gw: Gateway) -> APIRouter:
 
     @router.get("/api/parking/lanes/{lane}/quote", summary="The car held at an exit lane, and its fee")
     def lane_quote(db: Db, _: Operator, lane: str) -> dict[str, Any]:
-        found = desk.lane_quote(db, lane, gw.now())
-        return found or {"lane": lane, "plate": None, "due_fen": 0}
+        now = gw.now()
+        return desk.lane_quote(db, lane, now) or _no_car_held(lane, now.astimezone(gw.site.tz))
 
     @router.post("/api/parking/lanes/{lane}/pay", summary="The guard took the fee: record it and open")
     def pay(lane: str, body: LanePayment, who: User) -> dict[str, Any]:
@@ -293,7 +312,12 @@ def parking_router(gw: Gateway) -> APIRouter:
             )
         return out
 
-    @router.get("/api/parking/reports/{day}.csv", response_class=PlainTextResponse, summary="A report as CSV")
+    @router.get(
+        "/api/parking/reports/{day}.csv",
+        response_class=PlainTextResponse,
+        summary="A report as CSV",
+        responses=JSON_ERRORS,
+    )
     def report_as_csv(db: Db, _: Operator, day: Day) -> PlainTextResponse:
         body = _report(db, day)
         return PlainTextResponse(
@@ -355,6 +379,50 @@ def parking_router(gw: Gateway) -> APIRouter:
         ]
 
     return router
+
+
+# A stay closed lets its fee go: the reason is what the audit trail keeps for it, and spaces say nothing.
+LEAST_REASON = 2
+
+
+def _reason_given(reason: str) -> str:
+    """A stay's closing reason stripped, refused as too short (`reason_required`, naming the field
+    and its least, as a reason left out is told by errors._invalid) when only spaces make it long
+    enough: Closing's min_length counts them, and the stay was closed, its fee let go, for "   "."""
+    stripped = reason.strip()
+    if len(stripped) < LEAST_REASON:
+        raise ApiError(
+            422,
+            "reason_required",
+            f"reason: {len(stripped)} characters besides spaces, {LEAST_REASON} needed",
+            f"say why, in {LEAST_REASON} characters or more",
+            fields=["reason"],
+            data={"least": LEAST_REASON},
+        )
+    return stripped
+
+
+def _no_car_held(lane: str, now: datetime) -> dict[str, Any]:
+    """The quote of an exit lane where no car waits to pay: the keys a held car's quote has
+    (service.lane_quote, quote_json), each empty, so that a client reads `pass` or `resident` alike."""
+    return {
+        "lane": lane,
+        "plate": None,
+        "at": now.isoformat(),
+        "stay_id": None,
+        "entered_at": None,
+        "billing": None,
+        "validated": False,
+        "fee_fen": 0,
+        "carried_fen": 0,
+        "paid_fen": 0,
+        "due_fen": 0,
+        "due_text": f"{yuan(0)}元",
+        "tariff_version": None,
+        "charged_until": None,
+        "pass": None,
+        "resident": None,
+    }
 
 
 def _tx(conn: sqlite3.Connection, fn: Callable[[], T]) -> T:

@@ -71,6 +71,14 @@ def _text(column: str, description: str = "") -> Any:
     return Field(... if required else "", max_length=longest, description=description)
 
 
+def _kept_text(column: str) -> Any:
+    """A resident's free-text field that every resident has (TEXT_RULES): needed for a new ref (the
+    store refuses one without it, naming it), kept as stored when a change by ref leaves it out."""
+    _, longest = TEXT_RULES[column]
+    said = "Needed for a new resident; left out, a change by ref keeps the stored one."
+    return Field("", max_length=longest, description=said)
+
+
 class Blocked(BaseModel):
     id: int
     kind: str
@@ -81,13 +89,14 @@ class Blocked(BaseModel):
 class ResidentIn(BaseModel):
     """A field left out keeps what the store has (the admin form has no block or period fields);
     null clears it, but a null `blocked` keeps the block as it is (lifting one is an explicit false).
-    For a new resident a left-out field means its default: not blocked, no period."""
+    For a new resident a left-out field means its default: not blocked, no period; building, unit
+    and name it must have (422 naming those left out)."""
 
     ref: str = _text("ref", "The property company's own key.")
-    building: str = _text("building")
-    unit: str = _text("unit")
+    building: str = _kept_text("building")
+    unit: str = _kept_text("unit")
     room: str = _text("room")
-    name: str = _text("name")
+    name: str = _kept_text("name")
     phone: str | None = Field(None, max_length=20, description="Kept masked plus a keyed hash.")
     valid_from: When | None = None
     valid_to: End | None = None
@@ -216,7 +225,14 @@ def _set_blocked(
 ) -> Blocked:
     gw = app.gw
     if not reason.strip():
-        raise ApiError(422, "reason_required", "say why", "e.g. 业主报失 (reported lost)", data={"least": 1})
+        raise ApiError(
+            422,
+            "reason_required",
+            "say why",
+            "e.g. 业主报失 (reported lost)",
+            fields=["reason"],
+            data={"least": 1},
+        )
     unknown_vehicle = gw.site.policy.unknown_vehicle  # what an unregistered plate typed here does
     return Blocked(
         **write(

@@ -326,6 +326,7 @@ def record_inside(
             status=422,
             code="reason_required",
             data={"least": 2},
+            fields=["reason"],
         )
     at = (car.entered_at or now).astimezone(site.tz)
     if at > now:

@@ -324,12 +324,15 @@ def list_tokens(conn: sqlite3.Connection) -> list[dict[str, Any]]:
 
 
 def revoke_token(conn: sqlite3.Connection, at: datetime, actor: str, token_id: int) -> None:
+    """Revoke an API token, once: one revoked already (a retry, or two admins at once) is 409
+    `already_done`, as other changes of state sent again, and the audit trail keeps one revoke."""
     with transaction(conn):
-        row = conn.execute("SELECT name FROM api_tokens WHERE id = ?", (token_id,)).fetchone()
+        row = conn.execute("SELECT name, revoked_at FROM api_tokens WHERE id = ?", (token_id,)).fetchone()
         if row is None:
             raise NotFound(f"no API token {token_id}", fix="list tokens on the admin page")
-        conn.execute(
-            "UPDATE api_tokens SET revoked_at = coalesce(revoked_at, ?) WHERE id = ?",
-            (to_db(at), token_id),
-        )
+        if row[1] is not None:
+            raise Conflict(
+                f"API token {row[0]!r} was revoked already", fix="nothing to do", code="already_done"
+            )
+        conn.execute("UPDATE api_tokens SET revoked_at = ? WHERE id = ?", (to_db(at), token_id))
         audit(conn, at, actor, "token.revoke", row[0])

@@ -115,7 +115,8 @@ ORDER BY s.entered_at, s.id LIMIT 1
 class ParkingError(GatewayError):
     """A guard or admin action on parking that cannot be done as asked (the message says why).
     To an HTTP client it is 409 `refused` (the state does not allow it), or what the raiser says:
-    404 (no such lane or stay) or 422 (a value that cannot be right)."""
+    404 (no such lane or stay) or 422 (a value that cannot be right). `fields`: the request's
+    fields at fault, which the answer names (api/errors.py), so that a form marks them."""
 
     def __init__(
         self,
@@ -125,9 +126,11 @@ class ParkingError(GatewayError):
         status: int = 409,
         code: str = "refused",
         data: Mapping[str, Any] | None = None,
+        fields: list[str] | None = None,
     ):
         super().__init__(message, fix=fix, code=code, data=data)
         self.http_status = status
+        self.fields = fields
 
 
 @dataclass(frozen=True, slots=True)

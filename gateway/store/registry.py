@@ -26,7 +26,7 @@ from gateway.store.outbox import enqueue
 from gateway.store.parking import handover, off_slots_not_theirs
 from gateway.store.renewals import renewed_while_parked
 from gateway.store.units import parse_flat, registered_as, room_key
-from gateway.timefmt import to_db
+from gateway.timefmt import from_db, to_db
 from gateway.typed import typed, typed_text
 from plates.grammar import is_plate, normalize
 
@@ -305,24 +305,62 @@ def upsert_resident(
         was = conn.execute(
             "SELECT blocked, valid_from, valid_to FROM residents WHERE ref = ?", (data["ref"],)
         ).fetchone()
+        _whole_change(data["ref"], columns, was is None)
         # An edit may send one end of the period: the other is the stored one.
         _check_period(
             values.get("valid_from", was and was[1]),
             values.get("valid_to", was and was[2]),
         )
-        conn.execute(
-            f"INSERT INTO residents ({', '.join(columns)}) "
-            f"VALUES ({', '.join('?' * len(columns))}) "
-            f"ON CONFLICT (ref) DO UPDATE SET "
-            + ", ".join(f"{c} = excluded.{c}" for c in columns if c != "ref"),
-            tuple(values.values()),
-        )
+        if was is None:
+            conn.execute(
+                f"INSERT INTO residents ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
+                tuple(values.values()),
+            )
+        else:  # an UPDATE: an upsert's INSERT row is refused for the NOT NULL columns a change leaves out
+            changed = [c for c in columns if c != "ref"]
+            conn.execute(
+                f"UPDATE residents SET {', '.join(f'{c} = ?' for c in changed)} WHERE ref = ?",
+                (*(values[c] for c in changed), data["ref"]),
+            )
         rid = int(conn.execute("SELECT id FROM residents WHERE ref = ?", (data["ref"],)).fetchone()[0])
         sent = _resident_changes(data, values, at)
         _changed(conn, at, actor, "upsert", "resident", rid, data["ref"], ref=data["ref"], **sent)
         if "blocked" in values and bool(values["blocked"]) != bool(was and was[0]):
             record_block(conn, at, actor, "resident", data["ref"], bool(values["blocked"]), "by admin")
     return rid
+
+
+# What every resident has (residents' NOT NULL columns without a default): a change by ref keeps them
+# as stored when it leaves them out, a new resident is refused without them.
+RESIDENT_NEEDS = ("building", "unit", "name")
+
+
+class ResidentIncomplete(Refused):
+    """A new resident (a ref not registered) without a field every resident has: 422 naming them."""
+
+    def __init__(self, ref: str, missing: list[str]):
+        super().__init__(
+            f"{', '.join(missing)}: needed for a new resident ({ref!r} is not registered)",
+            fix=f"send {', '.join(RESIDENT_NEEDS)} for a new resident, or the ref of one registered "
+            "to change only what the request names (the OpenAPI schema at /openapi.json lists the fields)",
+            code="invalid_request",
+        )
+        self.fields = missing
+
+
+def _whole_change(ref: str, columns: list[str], new: bool) -> None:
+    """Refuse a new resident without building, unit or name (the request names them), and a change
+    that sets nothing but its ref (else an empty change audited and sent upstream)."""
+    missing = [c for c in RESIDENT_NEEDS if c not in columns]
+    if new and missing:
+        raise ResidentIncomplete(ref, missing)
+    if columns == ["ref"]:
+        raise Refused(
+            f"nothing to change: the request names resident {ref!r} and nothing else",
+            fix="send the fields to change with the ref (building, unit, room, name, phone, "
+            "valid_from, valid_to or blocked)",
+            code="nothing_to_change",
+        )
 
 
 def delete_resident(conn: sqlite3.Connection, at: datetime, actor: str, rid: int) -> None:
@@ -393,7 +431,7 @@ def update_vehicle(
     schema migration 17). A renewal of a car parked paying since its period ran out stops its
     billing now (renewals.py)."""
     with transaction(conn):
-        row = conn.execute("SELECT plate, monthly_until FROM vehicles WHERE id = ?", (vid,)).fetchone()
+        row = conn.execute("SELECT plate, monthly_until, class FROM vehicles WHERE id = ?", (vid,)).fetchone()
         if row is None:
             raise NotFound(f"no vehicle {vid}", fix="search for the plate on the lookup page")
         if "monthly_until" in changes and changes["monthly_until"] is None and row[1] is not None:
@@ -402,11 +440,15 @@ def update_vehicle(
                 "monthly_until": min(datetime.fromisoformat(row[1]), at),
             }  # an ended one stays ended
         plate = changes.get("plate", row[0])
-        changes = {k: v for k, v in changes.items() if k != "plate"}
-        if plate == row[0] and not changes:  # else an empty change audited and sent upstream
+        stored = {"class": row[2], "monthly_until": from_db(row[1])}
+        # A value the vehicle has already changes nothing: else an empty change audited and sent
+        # upstream (a car's class sent as it is, a period renewed to the day it ends already).
+        changes = {k: v for k, v in changes.items() if k != "plate" and v != stored[k]}
+        if plate == row[0] and not changes:
             raise Refused(
-                f"nothing to change: the vehicle's plate is {plate} already",
-                fix="type the plate as it is on the car, or send the class or monthly period to change",
+                f"nothing to change: vehicle {plate} has these values already",
+                fix="type the plate as it is on the car, or send a class or monthly period other than "
+                "the stored one (the lookup page shows them)",
                 code="nothing_to_change",
             )
         label, corrected = row[0], {}

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from gateway.errors import Refused
 from gateway.runtime.gateway import Gateway
 from gateway.store import registry
 from gateway.store.admin import import_csv
@@ -143,16 +144,22 @@ def test_lapsed_monthly_second_car_refused_by_the_policy_is_flagged_monthly_expi
 def test_ending_a_lapsed_month_tells_the_centre_its_end_in_the_site_offset(
     gw: Gateway,  # noqa: F811
 ) -> None:
-    """An admin ends the month of a car whose month already ran out (`monthly_until: null`: "an
-    ended one stays ended"). The `registry` record upstream gave that end in UTC
-    ("2025-03-02T01:00:00+00:00", the stored text's offset) where every other record, and this
-    same change for a car still in its month, gives the site's (+08:00). docs/mqtt.md:
-    "Date-times are ISO 8601 with the site's offset"."""
-    ended = T0 - D
-    gw.conn.execute("UPDATE vehicles SET monthly_until = ? WHERE plate = '皖C44444'", (to_db(ended),))
+    """An admin ends a car's month (`monthly_until: null`). The `registry` record upstream gave the
+    end of a month that had already run out in UTC ("2025-03-02T01:00:00+00:00", the stored text's
+    offset) where every other record gives the site's (+08:00). docs/mqtt.md: "Date-times are ISO
+    8601 with the site's offset". Since review 47i a month run out ends no further ("an ended one
+    stays ended"): that change changes nothing and is refused, so no record carries the stored text."""
+    running = T0 + D
+    gw.conn.execute("UPDATE vehicles SET monthly_until = ? WHERE plate = '皖C44444'", (to_db(running),))
     registry.update_vehicle(gw.conn, T0, "admin", _vid(gw, "皖C44444"), {"monthly_until": None})
     record = _last_registry_record(gw)
-    assert record["monthly_until"] == ended.isoformat(), record  # 2025-03-02T09:00:00+08:00
+    assert record["monthly_until"] == T0.isoformat(), record  # 2025-03-03T09:00:00+08:00
+    # Ended again once it has run out, it stays ended: nothing changes, so nothing is audited or sent
+    # upstream (review 47i: a change that changes nothing is refused `nothing_to_change`).
+    with pytest.raises(Refused) as refused:
+        registry.update_vehicle(gw.conn, T0 + H, "admin", _vid(gw, "皖C44444"), {"monthly_until": None})
+    assert refused.value.http_code == "nothing_to_change"
+    assert _last_registry_record(gw) == record
 
 
 @pytest.mark.parametrize("offset", [UTC, TZ], ids=["typed-in-utc", "typed-in-site-zone"])

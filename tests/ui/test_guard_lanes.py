@@ -66,7 +66,8 @@ def test_a_reason_and_a_known_lane_are_needed(client: TestClient, site: Site) ->
     relay = site.gw.devices.lanes["door"].relays[0]
     assert isinstance(relay, SimulatedRelay)
     blank = client.post("/api/lanes/door/open", json={"reason": "  "}, headers=guard)
-    assert blank.status_code == 422 and blank.json()["error"]["code"] == "refused"
+    # A reason of spaces is one left empty, naming the field (review 47i), not the general refusal.
+    assert blank.status_code == 422 and blank.json()["error"]["code"] == "reason_required"
     assert client.post("/api/lanes/door/open", json={}, headers=guard).status_code == 422
     unknown = client.post("/api/lanes/moon/open", json={"reason": "x"}, headers=guard)
     assert unknown.status_code == 404 and "door" in unknown.json()["error"]["fix"]
