@@ -515,6 +515,12 @@ TEXTS: dict[str, tuple[str, str]] = {
         "已由他人处理（另一台平板），无需再操作",
         "Already done (on another tablet): nothing to do",
     ),
+    # A change that changes nothing (a renewal to the day the period ends already, a vehicle sent
+    # as it is): nothing saved, nothing to do (store/registry.py update_vehicle, upsert_resident).
+    "err.nothing_to_change": (
+        "没有修改：填写的内容与现有记录相同，未保存",
+        "Nothing to change: what was typed is what is on record already, so nothing was saved",
+    ),
     "err.already_paid": (
         "该车已缴费（另一台平板已收，或已提交过），请勿再收",
         "Paid already (on another tablet, or sent before): take nothing again",

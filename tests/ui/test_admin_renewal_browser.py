@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from tests.ui.conftest import ADMIN, PLATE, Site, stored
+from tests.ui.conftest import ADMIN, PLATE, Site, script_errors, stored
 
 pytest.importorskip("playwright.sync_api")
 
@@ -58,3 +58,27 @@ def test_a_guard_sees_the_monthly_period_but_cannot_renew_it(
     page.goto(f"{url}/lookup?q={PLATE}")
     expect(page.locator("li span.plate-text", has_text=PLATE)).to_be_visible()
     assert page.locator("form.renew").count() == 0
+
+
+def test_renewing_to_the_day_the_period_ends_already_says_nothing_was_changed(
+    browser_site: tuple[Site, str],  # noqa: F811
+    browser: Any,  # noqa: F811
+) -> None:
+    """续期 pressed again on the form as it is pre-filled (the day the period ends already) changes
+    nothing and is refused 422 nothing_to_change: the admin is told so in Chinese, not shown the
+    gateway's English message, and nothing more is audited."""
+    site, url = browser_site  # the module's site: another test may have renewed the car already
+    page = page_at(browser, url, LANDSCAPE, who=ADMIN)
+    page.goto(f"{url}/lookup?q={PLATE}")
+    vehicle = page.locator("li", has=page.locator("span.plate-text", has_text=PLATE))
+    vehicle.locator("input[name=monthly_until]").fill("2028-06-30")
+    with page.expect_navigation(wait_until="load"):
+        vehicle.get_by_role("button", name="续期").click()
+    vehicle = page.locator("li", has=page.locator("span.plate-text", has_text=PLATE))
+    updates = stored(site, "SELECT count(*) FROM audit WHERE action = 'vehicle.update'")
+    vehicle.locator("input[name=monthly_until]").fill("2028-06-30")
+    vehicle.get_by_role("button", name="续期").click()
+
+    expect(page.locator("body")).to_contain_text("没有修改")
+    assert stored(site, "SELECT count(*) FROM audit WHERE action = 'vehicle.update'") == updates
+    assert script_errors(page) == []
