@@ -32,7 +32,7 @@ from gateway.events import AccessEvent
 from gateway.store.audit import audit
 from gateway.store.corrections import Correction, correct_plate
 from gateway.store.csv_rows import RowError, plate_value
-from gateway.store.holds import REFUSED_JUST_NOW
+from gateway.store.holds import REFUSED_JUST_NOW, car_held_sql
 from gateway.store.tickets import (
     next_ticket,
     no_such_ticket,
@@ -75,10 +75,12 @@ class TypedPlateIn(BaseModel):
         max_length=64,
         description="纠正并重新判断 (Correct and decide again): the record whose plate the guard has just "
         "corrected, this plate being that car decided again. Decided only while that car is still "
-        "the lane's: the record did not let it through, no other car decided there since, none let "
-        "through, the car let through nowhere since (its stay not closed), the lane not opened by "
-        "hand since nor held open at the record (an opening no relay took does not count); else "
-        "409 car_left_lane, nothing decided (the correction stands).",
+        "the lane's: the record did not let it through, no other car decided there since (its own "
+        "card or pass's QR shown as it waits is that car), none let through, the car let through "
+        "nowhere since (on its plate, card or QR; at an exit its stay not closed, at an entrance "
+        "none opened), the lane not opened by hand since nor held open at the record (an opening "
+        "no relay took does not count); else 409 car_left_lane, nothing decided (the correction "
+        "stands).",
     )
 
 
@@ -244,26 +246,36 @@ _BEFORE = """
 SELECT at, device, kind, value, admitted FROM access_log INDEXED BY access_log_lane
 WHERE lane = :lane AND id < :id ORDER BY id DESC LIMIT 100
 """
-# Whether the lane decided another car since a record: one let through, one on another kind of
-# credential, or one read otherwise than the car's texts (the record's, the plate it is corrected
-# to, and for a typed record the camera's reading just before it: _read_before). The camera
-# decides a car waiting at the barrier again every 15 s: those repeats are still the record's car.
-# On the lane's index from the record on.
-_OTHER_CAR = """
+# Whether the lane decided another car since a record: one let through, or one that names another
+# car than the record's texts (the record's, the plate it is corrected to, and for a typed record
+# the camera's reading just before it: _read_before). The camera decides a car waiting at the
+# barrier again every 15 s: those repeats are still the record's car, and so is its card or its
+# pass's QR shown as it waits, which names that car (the car a hold is keyed by, car_held_sql: a
+# card's car by its plate, a pass's by the pass's). A row that names no car (an unknown card, a
+# resident's own card that names none) is not tied to this one: another car, the barrier stays
+# down. On the lane's index from the record on.
+_OTHER_CAR = f"""
 SELECT EXISTS (SELECT 1 FROM access_log l INDEXED BY access_log_lane
                WHERE l.lane = :lane AND l.id > :id
-                 AND (l.admitted = 1 OR l.kind <> :kind
-                      OR l.value NOT IN (SELECT value FROM json_each(:texts))))
+                 AND (l.admitted = 1
+                      OR coalesce({car_held_sql("l")}, l.value)
+                         NOT IN (SELECT value FROM json_each(:texts))))
 """
-# Whether the car was let through anywhere since a record (at another exit: it reversed and left by
-# the other one), on one of its texts (the record's, the plate it is corrected to); or, at an exit,
-# its stay closed since (let out by hand at another lane, or marked gone). On the log's ids and the
-# stays' exit times from the record on.
+# Whether the car was let through anywhere since a record (at another exit or entrance: it reversed
+# and went through the other one), read as one of its texts (the record's, the plate it is
+# corrected to) or on a card or pass's QR that names that car (access_log.car: a card's car by its
+# plate); or its stay closed since, at an exit (let out by hand at another lane, or marked gone),
+# or opened since, at an entrance (recorded inside by an admin). On the log's ids and the stays'
+# exit or entry times from the record on.
 _LET_THROUGH = """
 SELECT EXISTS (SELECT 1 FROM access_log
-               WHERE id > :id AND admitted = 1 AND value IN (SELECT value FROM json_each(:texts)))
+               WHERE id > :id AND admitted = 1
+                 AND (value IN (SELECT value FROM json_each(:texts))
+                      OR car IN (SELECT value FROM json_each(:texts))))
     OR (:exit AND EXISTS (SELECT 1 FROM stays INDEXED BY stays_exited
                           WHERE exited_at >= :at AND plate IN (SELECT value FROM json_each(:texts))))
+    OR (NOT :exit AND EXISTS (SELECT 1 FROM stays INDEXED BY stays_entered
+                              WHERE entered_at >= :at AND plate IN (SELECT value FROM json_each(:texts))))
 """
 # A lane action by hand (`o`) answered by its failure (`<action>_failed`, the lane's next action
 # row: both are written in the lane's turn, gateway/runtime/hand_lanes.py, HandLanes._drive), of
@@ -359,7 +371,7 @@ def _other_car(
     texts = {value, plate or ""}
     if device.startswith(TYPED_BY):
         texts |= _read_before(conn, lane, record_id, kind, at)
-    asked = {"lane": lane, "id": record_id, "kind": kind, "texts": json.dumps(sorted(texts))}
+    asked = {"lane": lane, "id": record_id, "texts": json.dumps(sorted(texts))}
     return bool(conn.execute(_OTHER_CAR, asked).fetchone()[0])
 
 

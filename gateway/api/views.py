@@ -88,9 +88,10 @@ def snapshot_url(gw: Gateway, snapshot: str | None) -> str | None:
 def from_event(gw: Gateway, ev: AccessEvent) -> dict[str, Any]:
     """A decision as the live pages show it, pushed as it is taken (or answered to a typed plate)."""
     event = _event_shape(gw, ev)
-    if ev.kind == "plate" and ev.reason == "payment_due":
+    if ev.kind == "plate" and ev.direction == "exit":
         # The camera decides a car waiting at an exit again every 15 s: after a guard's correction
-        # of its hold, as the corrected car, which the panel keeps showing (recent() says the same).
+        # of its hold, as the corrected car, held again or let out, which the panel keeps showing
+        # (recent() says the same).
         try:
             with closing(open_read_only(gw.db_path, 2)) as conn:
                 event["corrected"] = hold_corrected(conn, ev.event_id)
