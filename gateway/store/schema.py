@@ -192,25 +192,64 @@ WHERE s.kind IN ('card', 'qr')
 """
 
 # Migration 47: the cards and QRs migration 44's trigger remembered though they were blocked when
-# struck off, told by the audit trail, which names a card or QR by its number masked as
-# gateway/store/registry.py _shown masks it (its last four characters): a block of that number after
-# the entry on foot remembered (admitted, the card was not blocked then; any time before, where
-# retention has deleted that entry) and before it was struck off, not lifted between. A block of
-# another card masked alike in that time forgets one that was not blocked: its holder, deleted at
-# home, is refused `unknown` at the exit door and the guard opens. One whose block has left the
-# audit trail (retention.audit_days) is left remembered.
+# struck off, told by the audit trail in the order it was written (its ids: its times are the box's
+# clock as it was, a stale boot clock's too, never re-dated when NTP sets it). The trail names a card
+# or QR by its number masked as gateway/store/registry.py _shown masks it (its last four
+# characters): a block or unblock in `target` (credential.block, credential.unblock), a card issued
+# or struck off in `detail` (card.add, card.delete, qr.delete); a resident deleted with their cards
+# is `resident:<id>` (resident.delete). Those rows are read once into trail_47, each under that name.
+# One is forgotten where the last block, unblock or issue of its number up to its strike-off is a
+# block: a card found and issued again after its block was not blocked when struck off. Its
+# strike-off is its own row on the trail, the last that names it (its number's delete, its holder's
+# delete); where there is none (the central server's snapshot or delta, retention of a pass), the
+# row written last by the box's clock at the moment it was struck off (struck_off_on_foot.at). The
+# entry remembered is not compared: dated on the same clock, a block typed on a stale boot clock read
+# as before it, and so as lifted; a block before an entry that was admitted was lifted on the trail
+# (an unblock, or the card issued again) before it. A block or issue of another card masked alike in
+# that time counts as this one's: one forgotten so lets its holder, deleted at home, be refused
+# `unknown` at the exit door, and the guard opens. One whose block has left the audit trail
+# (retention.audit_days) is left remembered.
 _MASKED_47 = (
     "s.kind || ':' || replace(hex(zeroblob(max(length(s.value) - 4, 0))), '00', '*') || substr(s.value, -4)"
 )
 _BLOCKED_WHEN_STRUCK_OFF_47 = f"""
+CREATE TEMP TABLE trail_47 (id INTEGER PRIMARY KEY, action TEXT NOT NULL, mark TEXT NOT NULL);
+INSERT INTO trail_47 (id, action, mark)
+SELECT id, action, CASE WHEN action IN ('card.add', 'card.delete', 'qr.delete')
+                        THEN substr(action, 1, instr(action, '.') - 1) || ':' || detail ELSE target END
+FROM audit WHERE action IN ('credential.block', 'credential.unblock', 'card.add', 'card.delete',
+                            'qr.delete', 'resident.delete');
+CREATE INDEX temp.trail_47_mark ON trail_47(mark, id);
 DELETE FROM struck_off_on_foot WHERE (kind, value) IN (
-    SELECT s.kind, s.value FROM struck_off_on_foot s
-    LEFT JOIN access_log e ON e.id = s.entry_id
-    JOIN audit b ON b.action = 'credential.block' AND b.target = {_MASKED_47}
-        AND b.at > coalesce(e.at, '') AND b.at <= s.at
-    WHERE NOT EXISTS (SELECT 1 FROM audit u WHERE u.action = 'credential.unblock' AND u.target = b.target
-                      AND u.at > b.at AND u.at <= s.at));
+    SELECT kind, value FROM (
+        SELECT s.kind, s.value, {_MASKED_47} AS mark, coalesce(
+            (SELECT max(o.id) FROM trail_47 o
+             WHERE (o.mark = {_MASKED_47} AND o.action = s.kind || '.delete')
+                OR (o.mark = 'resident:' || s.holder_id AND o.action = 'resident.delete'
+                    AND s.holder_kind = 'resident')),
+            (SELECT a.id FROM audit a WHERE a.at <= s.at ORDER BY a.at DESC, a.id DESC LIMIT 1)) AS struck_off
+        FROM struck_off_on_foot s) r
+    WHERE (SELECT t.action FROM trail_47 t
+           WHERE t.mark = r.mark AND t.id <= r.struck_off
+             AND t.action IN ('credential.block', 'credential.unblock', 'card.add')
+           ORDER BY t.id DESC LIMIT 1) = 'credential.block');
+DROP TABLE temp.trail_47;
 """
+
+# Migration 47's: the holder a booth block's `registry` record (gateway/store/registry.py
+# set_blocked, the only one with an `id`) names as the centre knows it, for a record waiting in the
+# outbox: a pass's `ref` by its `pass_id` (null for a pass registered at the booth), else the
+# resident's `ref` whose credential it is, that credential still the one blocked (its id, kind and
+# value: a card struck off since leaves its id to be taken by another). No row where that pass,
+# or that credential, is gone since.
+_BLOCK_HOLDER_47 = """
+    SELECT NULL AS resident, p.ref AS pass_ref FROM passes p
+    WHERE p.id = json_extract(outbox.payload, '$.pass_id')
+    UNION ALL
+    SELECT r.ref, NULL FROM credentials c JOIN residents r ON r.id = c.resident_id
+    WHERE json_extract(outbox.payload, '$.pass_id') IS NULL AND c.id = json_extract(outbox.payload, '$.id')
+      AND c.kind = json_extract(outbox.payload, '$.kind')
+      AND c.value = json_extract(outbox.payload, '$.value')"""
 
 MIGRATIONS: list[str] = [
     *FIRST_MIGRATIONS,
@@ -816,6 +855,11 @@ MIGRATIONS: list[str] = [
     # struck off lets out was out already (their last passage an exit, on their new card too): read
     # by that card alone, an exit on the new card was missed and a finder's tap recorded as the
     # owner leaving. Its WHERE must stay word for word what the query says, for SQLite to use it.
+    # And a block set or lifted at the booth names its holder as the centre knows it (`resident`,
+    # `pass_ref`: docs/mqtt.md, registry): those records an older gateway queued without them (the
+    # link down at the upgrade) get them here, once, as migrations 41 and 45 mend queued records;
+    # one whose holder is gone since (_BLOCK_HOLDER_47) goes up as it was queued. The rows waiting
+    # are found through their indexes, quarantined ones too (they may be put back in line).
     f"""
     DROP TRIGGER struck_off_on_foot_remembered;
     CREATE TRIGGER struck_off_on_foot_remembered AFTER DELETE ON credentials
@@ -835,6 +879,15 @@ MIGRATIONS: list[str] = [
     {_BLOCKED_WHEN_STRUCK_OFF_47}
     CREATE INDEX access_log_on_foot_by_holder ON access_log(holder_kind, holder_id)
     WHERE admitted = 1 AND lane_type = 'pedestrian';
+    UPDATE outbox SET payload = (
+        SELECT json_set(outbox.payload, '$.resident', h.resident, '$.pass_ref', h.pass_ref)
+        FROM ({_BLOCK_HOLDER_47}) h)
+    WHERE seq IN (SELECT seq FROM outbox WHERE sent_at IS NULL AND quarantined IS NULL
+                  UNION ALL SELECT seq FROM outbox WHERE quarantined IS NOT NULL AND sent_at IS NULL)
+      AND topic = 'registry' AND json_extract(payload, '$.entity') = 'credential'
+      AND json_extract(payload, '$.op') IN ('block', 'unblock') AND json_type(payload, '$.id') IS NOT NULL
+      AND (json_type(payload, '$.pass_ref') IS NULL OR json_type(payload, '$.resident') IS NULL)
+      AND EXISTS ({_BLOCK_HOLDER_47});
     """,
 ]
 
