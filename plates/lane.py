@@ -178,9 +178,12 @@ class LaneVoter:
         self._held[text] = _Held(decided=now, seen=now, exact=now)
         self._drop_readings_near(text)
 
-    def in_lane(self, text: str) -> bool:
-        """Whether `text` was decided (or held) and has not left the lane, as of the last frame read."""
-        return text in self._held
+    def in_lane(self, text: str, now: float) -> bool:
+        """Whether `text` was decided (or held) and has not left the lane at `now`: read (or a misread
+        of it) within gone_after_s. A plate no frame has shown for that long has left, also where
+        no frame came since (a camera gone offline still "saw" the last car it read)."""
+        held = self._held.get(text)
+        return held is not None and now - held.seen <= self.gone_after_s
 
     def arrived(self, text: str) -> bool:
         """Whether `text` was not in the lane when the loop last said a car arrived: the car on the

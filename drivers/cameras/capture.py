@@ -1,14 +1,17 @@
 """An OpenCV camera: RTSP, MJPEG over HTTP, USB (V4L2) or a video file.
 
 Two threads per camera. The capture thread reads as fast as the stream delivers and keeps only
-the newest frame, so nothing downstream ever works on a backlog; the burst of old frames a stalled
-stream delivers as it catches up is dropped whole (backlog.py). When the stream drops it goes
-offline (an alarm) and reconnects with backoff. The consumer thread hands the newest frame to the
-attached consumers (the plate recognizer) whenever it is free: frames that arrive while it is
-busy are skipped, never queued. Frames older than `max_frame_age_s` are neither read nor stored,
-and what was read from a frame that grew older than that while it was read is dropped: a recognizer
-slower than the limit decides nothing, the health's `read_age_s` shows by how much, and its
-`last_error` says so, with what to do, once most readings are dropped.
+the newest frame, so nothing downstream ever works on a backlog; the old frames a stalled stream
+delivers as it catches up are dropped until it has made up its lag (backlog.py), and a picture that
+froze (the camera repeating one image) is no live frame, one frozen for seconds putting the camera
+offline (frozen.py). A frame that fails to decode (a JPEG cut short) is skipped; when the stream
+drops (its reads fail for read_timeout_s) it goes offline (an alarm) and reconnects with backoff.
+The consumer thread hands the newest frame to the attached consumers (the plate recognizer)
+whenever it is free: frames that arrive while it is busy are skipped, never queued. Frames older
+than `max_frame_age_s` are neither read nor stored, and what was read from a frame that grew older
+than that while it was read is dropped: a recognizer slower than the limit decides nothing, the
+health's `read_age_s` shows by how much, and its `last_error` says so, with what to do, once most
+readings are dropped.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ import cv2
 from drivers.base import Emit
 from drivers.cameras.backlog import Backlog
 from drivers.cameras.frame import Frame, FrameConsumer
+from drivers.cameras.frozen import FROZEN, FrozenPicture
 from drivers.health import DeviceHealth
 from drivers.readers.debounce import Debouncer
 from drivers.serialport import Backoff
@@ -35,6 +39,23 @@ log = logging.getLogger(__name__)
 
 # RTSP over TCP: UDP loses packets on busy estate networks and the frames come out smeared.
 os.environ.setdefault("OPENCV_FFMPEG_CAPTURE_OPTIONS", "rtsp_transport;tcp")
+
+
+def _quiet_native_logs() -> None:
+    """OpenCV and FFmpeg write their own lines to stderr, which the journal takes: a camera that is
+    off writes two at every reconnect ("Connection to tcp://... failed", "VIDEOIO(FFMPEG): backend
+    is generally available but can't be used to capture by name"), for days. The camera's health
+    and its one "device offline" line say it with the fix; OpenCV's errors still show. An installer
+    who wants the native lines back sets OPENCV_LOG_LEVEL and OPENCV_FFMPEG_LOGLEVEL in the unit
+    (docs/hardware.md, Cameras): they are left as set."""
+    # Read by OpenCV as the FFmpeg backend first opens a capture: in time, whoever imported cv2.
+    os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")  # AV_LOG_QUIET
+    # Read as cv2 is imported, which plates/ may have done before this module: set it directly.
+    if "OPENCV_LOG_LEVEL" not in os.environ:
+        cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_ERROR)
+
+
+_quiet_native_logs()
 
 # Trigger mode: a car on the loop whose plate was not readable in the trigger's frames (glare, a
 # tow bar, the angle as it stopped) is looked at again once a second until something is read,
@@ -58,6 +79,10 @@ SPEED_WINDOW = 10
 # cuts each session) the camera is online again only once one runs this long, so it stays offline
 # with growing waits instead of raising and clearing its alarm ten times a second.
 STABLE_S = 2.0
+
+# A stream that ended fails each read at once: the reads that follow a failed one are this far apart,
+# until read_timeout_s says it dropped, so that the capture thread does not spin meanwhile.
+FAILED_READ_PAUSE_S = 0.05
 
 
 def capture_source(url: str) -> tuple[str | int, int, bool]:
@@ -89,6 +114,7 @@ class OpenCvCamera:
         self._read_mode = read_mode
         self._trigger_frames = trigger_frames
         self._debounce = Debouncer(debounce_s)
+        self._read_timeout_s = read_timeout_s
         self._read_timeout_ms = int(read_timeout_s * 1000)
         self._backoff = Backoff(0.2, reconnect_max_s)
         self._fps = fps
@@ -112,6 +138,7 @@ class OpenCvCamera:
         self._too_slow = ""  # what the health says while most readings are dropped as stale
         self._seq = 0
         self._shaky = False  # the last stream dropped before it ran STABLE_S
+        self._ran_s = 0.0  # how long the current stream has delivered frames: to its last good one
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
 
@@ -183,6 +210,16 @@ class OpenCvCamera:
         with self._cond:
             self._opened_by_hand = time.monotonic()
 
+    @property
+    def continuous(self) -> bool:
+        """Whether it reads every newest frame (read_mode "continuous"), not only when the loop asks."""
+        return self._read_mode == "continuous"
+
+    def watching(self, within_s: float) -> bool:
+        """Whether the camera sees its lane now: online, with a live frame that arrived within
+        `within_s`. Offline, its picture frozen or its stream catching up on a stall, it does not."""
+        return self.health.online and self.latest(within_s) is not None
+
     def frame_age(self) -> float | None:
         frame = self._newest
         return None if frame is None else frame.age()
@@ -201,6 +238,7 @@ class OpenCvCamera:
                 self._stop.wait(self._backoff.next())
                 continue
             opened = time.monotonic()
+            self._ran_s = 0.0
             try:
                 ended, frames = self._read_frames(cap, is_file, opened)
             except Exception as exc:  # OpenCV raises from a broken stream: a drop, never the thread's end
@@ -216,7 +254,7 @@ class OpenCvCamera:
             if ended and is_file and frames:
                 continue  # a video file plays again from the start: not a fault
             if not self._stop.is_set():
-                self._shaky = time.monotonic() - opened < STABLE_S
+                self._shaky = self._ran_s < STABLE_S
                 self.health.count("drops")
                 self.health.set_offline(
                     f"stream from {self._where()} dropped: it reconnects by "
@@ -251,36 +289,60 @@ class OpenCvCamera:
         return cap
 
     def _read_frames(self, cap: Any, is_file: bool, opened: float) -> tuple[bool, int]:
-        """Read until the stream ends (True) or we are stopped (False); and how many frames came."""
-        frames = 0
+        """Read until the stream ends (True) or we are stopped (False); and how many frames came.
+        A live stream's failed read is one bad frame (a JPEG cut short), skipped: the next read on
+        the same stream returns the next frame. Only reads failing for read_timeout_s end it (a
+        stream that ended fails every read). A file ends at its end."""
+        frames = failed = 0
         fps = self._fps or cap.get(cv2.CAP_PROP_FPS) or 0.0
         gap = 1.0 / (fps or 25.0) if is_file else 0.0
         backlog = Backlog(self.max_frame_age_s, fps)
-        due = time.monotonic()
+        # A file plays as it was recorded, a still scene too: only a camera's picture freezes.
+        frozen = None if is_file else FrozenPicture(self.max_frame_age_s)
+        due = last_read = time.monotonic()
         while not self._stop.is_set():
             ok, image = cap.read()
-            if not ok or image is None:
-                return True, frames
-            frames += 1
             now = time.monotonic()
-            if backlog.live(now):
-                self._seq += 1
-                frame = Frame(image, self._seq, now, time.time())
-                with self._cond:
-                    self._newest = frame
-                    self._cond.notify_all()
-            else:  # taken before the stall ended, stamped with its arrival: never read
-                self.health.count("stale")
-            if now - opened >= STABLE_S:
+            if not ok or image is None:
+                if is_file or now - last_read >= self._read_timeout_s:
+                    return True, frames
+                failed += 1
+                self.health.count("bad_frames")
+                if failed > 1:
+                    self._stop.wait(FAILED_READ_PAUSE_S)
+                continue
+            failed = 0
+            last_read = now
+            frames += 1
+            self._ran_s = now - opened
+            self._take(image, now, backlog, frozen)
+            if self._ran_s >= STABLE_S:
                 self._backoff.reset()
                 self._shaky = False
-            if not self._shaky:
-                self.health.seen()
             self.health.count("frames")
             if gap:  # a file is played at its own pace, like a camera would deliver it
                 due += gap
                 self._stop.wait(max(0.0, due - time.monotonic()))
         return False, frames
+
+    def _take(self, image: Any, now: float, backlog: Backlog, frozen: FrozenPicture | None) -> None:
+        """Keep a decoded frame as the newest, unless it shows the lane as it was: one of a backlog
+        (taken before a stall ended, stamped with its arrival) or a picture that froze."""
+        if not backlog.live(now):
+            self.health.count("stale")
+        elif frozen is not None and frozen.frozen(image, now):
+            self.health.count("frozen")
+            if frozen.alarm(now):
+                self.health.set_offline(FROZEN)
+            return  # the camera is not heard from: what it sends says nothing new
+        else:
+            self._seq += 1
+            frame = Frame(image, self._seq, now, time.time())
+            with self._cond:
+                self._newest = frame
+                self._cond.notify_all()
+        if not self._shaky:
+            self.health.seen()
 
     def _where(self) -> str:
         # Never show a camera password: it goes to the log and to the anonymous /api/health.

@@ -22,9 +22,11 @@ ChooserFor = Callable[[Device], Chooser]
 
 class PlateHolder(Protocol):
     """A plate camera's reader (gateway/runtime/plate_reading.py), told of plates decided without it,
-    and asked whether a plate is still in its lane."""
+    and asked whether its camera sees the lane now and whether a plate is still in its lane."""
 
     def hold(self, text: str) -> None: ...
+
+    def watching(self) -> bool: ...
 
     def in_lane(self, text: str) -> bool: ...
 
@@ -47,6 +49,7 @@ class Devices:
     open_grace_s: dict[str, float] = field(default_factory=dict)  # per lane, from its sensors
     held_open_s: dict[str, float] = field(default_factory=dict)  # per lane, from its sensors
     barrier_contacts: set[str] = field(default_factory=set)  # lanes whose barrier position is wired
+    loop_only: set[str] = field(default_factory=set)  # sensors (device ids) wired to no barrier contact
     snapshot_quality: dict[str, int] = field(default_factory=dict)  # cameras that store snapshots
     shared: list[Callable[[], None]] = field(default_factory=list)  # stopped last (Modbus buses)
 
@@ -54,16 +57,20 @@ class Devices:
         return [s for lane in self.lanes.values() for s in lane.sources]
 
     def sees(self, lane: str, plate: str) -> bool:
-        """Whether a plate camera of the lane still has `plate` in its lane, as of the last frame it
-        read: of two cars held to pay there, the one still at the barrier (ParkingDesk.lane_quote)."""
-        devices = self.lanes.get(lane)
-        return devices is not None and any(r.in_lane(plate) for r in devices.plate_readers)
+        """Whether a plate camera of the lane still has `plate` in its lane: of two cars held to pay
+        there, the one still at the barrier (ParkingDesk.lane_quote). A camera offline, its picture
+        frozen or stalled, sees nothing: not the last car it read, which may have left since."""
+        return any(r.in_lane(plate) for r in self._watching(lane))
 
     def watches(self, lane: str) -> bool:
-        """Whether the lane has a plate camera, whose `sees` tells whether a car it read is still
-        there: a car it read and refused that it sees no more has backed away (car_at_barrier)."""
+        """Whether the lane has a plate camera that sees it now, whose `sees` tells whether a car it
+        read is still there: a car it read and refused that it sees no more has backed away
+        (car_at_barrier). One offline cannot tell, as a lane without a camera cannot."""
+        return bool(self._watching(lane))
+
+    def _watching(self, lane: str) -> list[PlateHolder]:
         devices = self.lanes.get(lane)
-        return devices is not None and bool(devices.plate_readers)
+        return [r for r in devices.plate_readers if r.watching()] if devices is not None else []
 
     def close(self) -> None:
         """Stop inputs, release relays, close displays, then what they share. Never raises."""
@@ -221,6 +228,8 @@ def _place(
         slot.sensors.append(obj)  # type: ignore[arg-type]
         if device.inputs.barrier_open is not None or device.inputs.barrier_closed is not None:
             build.devices.barrier_contacts.add(device.lane)
+        else:
+            build.devices.loop_only.add(device.id)
         # A lane with two sensors keeps the shorter of each window.
         for windows, seconds in (
             (build.devices.open_grace_s, device.open_grace_s),
@@ -279,6 +288,7 @@ def _opencv(device: Device, h: DeviceHealth, slot: LaneDevices, build: Build) ->
         # One recognizer per camera: cameras read in parallel.
         reader = PlateReader(device.roi, Recognizer(backend=device.plate_backend))
         camera.attach(reader, reader.annotate)
+        reader.watched_by(camera)
         slot.plate_readers.append(reader)
     slot.sources.append(camera)
     slot.cameras.append(camera)

@@ -10,7 +10,8 @@ are hand_lanes.py's.
   closes. A guard holding the lane open is the one case that needs no alarm: the hold clears one
   already raised. The sensors report their state as they are watched (a Modbus module at its
   first poll), so a barrier open when the gateway starts is watched too; an alarm the run before
-  left is judged once every sensor of its lane has reported.
+  left (held_open, forced_open) is judged once every sensor of its lane has reported, whichever
+  reports last: found closed, it clears.
 - A lane with two contacts (a wide gate's two arms, a double door's leaves) is open while either
   is: its alarms clear only once the last one closes.
 - An alarm raised or cleared while the disk takes no writes waits in memory and is written, in
@@ -41,6 +42,8 @@ log = logging.getLogger(__name__)
 
 DEFAULT_GRACE_S = 10.0
 DEFAULT_HELD_OPEN_S = 120.0
+# The alarms a barrier contact raises and clears, judged again at start from what it reports.
+LEFT_FROM_BEFORE = ("held_open", "forced_open")
 
 
 class BarrierWatch:
@@ -147,8 +150,10 @@ class LaneInputs:
         self._now = now
         self._held_open_timers: dict[str, threading.Timer] = {}
         self._held_open_raised: set[str] = set()
-        # Per lane whose held_open alarm an earlier run left open: its sensors not yet heard from
-        # since start (a Modbus module reports at its first poll, after start() has returned).
+        # Lanes whose forced_open alarm an earlier run left open (BarrierWatch knows only this run's).
+        self._forced_left: set[str] = set()
+        # Per lane with an alarm an earlier run left open: its sensors not yet heard from since
+        # start (a Modbus module reports at its first poll, after start() has returned).
         self._unheard: dict[str, set[str]] = {}
         self._timers_lock = threading.Lock()
         self._stopped = False
@@ -162,36 +167,36 @@ class LaneInputs:
         for lane_id, lane in self.devices.lanes.items():
             for sensor in lane.sensors:
                 sensor.watch(self.input_handler(lane_id, sensor.health.device))
-        # A lane whose loop detector reported last, after its closed contacts: judged now.
-        for lane_id in list(self._held_open_raised):
-            self._end_held_open(lane_id, self._now())
 
     def _settle_at_start(self) -> None:
-        # A held_open alarm an earlier run left open is judged again from the barrier's input, which
-        # the sensors report as they are watched or at their first poll: still open, it stays;
-        # closed while the gateway was down, it clears, judged once every sensor of the lane has
-        # reported: a double door's shut leaf, heard before its propped leaf, must not clear the
-        # alarm. Only a lane whose barrier contact is no longer wired (taken out of the config) has
-        # nothing to judge it by: cleared now.
+        # A held_open or forced_open alarm an earlier run left open is judged again from the
+        # barrier's input, which the sensors report as they are watched or at their first poll:
+        # still open, it stays; closed while the gateway was down (power back after a blackout), it
+        # clears, judged once every sensor of the lane has reported (_heard_from): a double door's
+        # shut leaf, heard before its propped leaf, must not clear the alarm. Only a lane whose
+        # barrier contact is no longer wired (taken out of the config) has nothing to judge it by:
+        # cleared now.
         watched = self.devices.barrier_contacts
         now, mono = self._now(), time.monotonic()
         grace = max(self.devices.open_grace_s.values(), default=DEFAULT_GRACE_S)
 
-        def recall(conn: sqlite3.Connection) -> tuple[list[str], dict[str, datetime]]:
-            left = [source for _, source in open_alarm_sources(conn, ("held_open",))]
+        def recall(conn: sqlite3.Connection) -> tuple[list[tuple[str, str]], dict[str, datetime]]:
+            left = open_alarm_sources(conn, LEFT_FROM_BEFORE)
             return left, openings_since(conn, now - timedelta(seconds=grace))
 
         left_open, opened = self._on_worker(recall).result(timeout=30)
-        self._held_open_raised.update(set(left_open) & watched)
-        for lane in self._held_open_raised:
+        for kind, lane in left_open:
+            if lane in watched:
+                (self._held_open_raised if kind == "held_open" else self._forced_left).add(lane)
+        for lane in self._held_open_raised | self._forced_left:
             self._unheard[lane] = {s.health.device for s in self.devices.lanes[lane].sensors}
         # An opening told just before a restart still covers the barrier it finds up (not forced).
         for lane, at in opened.items():
             self.barriers.commanded(lane, mono - max((now - at).total_seconds(), 0.0))
         self._on_worker(
             Unwaited(
-                "the clearing of held_open alarms left from before the start",
-                lambda conn: clear_open_alarms(conn, ("held_open",), self._now(), keep=watched),
+                "the clearing of held_open and forced_open alarms left from before the start",
+                lambda conn: clear_open_alarms(conn, LEFT_FROM_BEFORE, self._now(), keep=watched),
             )
         )
 
@@ -201,17 +206,25 @@ class LaneInputs:
                 self.car_present(lane, device, active)
             elif name == "barrier_open":
                 self.barrier(lane, device, active)
-            self._heard_from(lane, device)  # after its report: an opening is on record first
+            # After its report (an opening is on record first). A sensor with a barrier contact
+            # reports it after its loop (drivers' input order): until then it is not heard from.
+            if name == "barrier_open" or device in self.devices.loop_only:
+                self._heard_from(lane, device)
 
         return on_input
 
     def _heard_from(self, lane: str, device: str) -> None:
+        """The last of the lane's sensors to report since start (a loop detector's module may answer
+        after the closed contact's) has the alarms an earlier run left judged now."""
         with self._timers_lock:
             unheard = self._unheard.get(lane)
-            if unheard is not None:
-                unheard.discard(device)
-                if not unheard:
-                    del self._unheard[lane]
+            if unheard is None:
+                return
+            unheard.discard(device)
+            if unheard:
+                return
+            del self._unheard[lane]
+        self._end_open_alarms(lane, self._now())
 
     def car_present(self, lane: str, device: str, active: bool) -> None:
         log.debug("loop lane=%s device=%s car=%s", lane, device, active)
@@ -240,20 +253,31 @@ class LaneInputs:
             self._check_held_open(lane)
             return
         if self.barriers.closed(lane, device):  # the lane's last contact open, and it was forced
+            with self._timers_lock:
+                self._forced_left.discard(lane)  # the same alarm: cleared once
             self._record(AlarmChange(partial(clear_alarm, kind="forced_open", source=lane, at=at)))
-        self._end_held_open(lane, at, device)
+        self._end_open_alarms(lane, at, device)
 
-    def _end_held_open(self, lane: str, at: datetime, closing: str = "") -> None:
-        """Once the lane's last contact is closed: no more checks, and its held_open alarm clears;
-        one an earlier run left waits for every sensor of the lane but `closing` to have reported
-        since start (one not yet heard from may be the leaf still propped open)."""
+    def _end_open_alarms(self, lane: str, at: datetime, closing: str = "") -> None:
+        """Once the lane's last contact is closed: no more checks, and its held_open alarm clears,
+        and a forced_open an earlier run left; one an earlier run left waits for every sensor of the
+        lane but `closing` to have reported since start (one not yet heard from may be the leaf
+        still propped open)."""
         # Under the lock: a check or another contact's opening running now either sees the lane
         # closed or comes after this.
         with self._timers_lock:
             if self.barriers.is_open(lane) or self._unheard.get(lane, set()) - {closing}:
                 return
             self._watch_held_open(lane, None)
+            self._clear_forced_left(lane, at)
             self._clear_held_open(lane, at)
+
+    def _clear_forced_left(self, lane: str, at: datetime) -> None:
+        """Clear the forced_open alarm an earlier run left on the lane, if any; the caller holds
+        _timers_lock."""
+        if lane in self._forced_left:
+            self._forced_left.discard(lane)
+            self._record(AlarmChange(partial(clear_alarm, kind="forced_open", source=lane, at=at)))
 
     def _held_by_guard(self, lane: str) -> None:
         """A guard holds the lane open: its held_open alarm (whose words say no guard holds it)
@@ -265,7 +289,8 @@ class LaneInputs:
 
     def _clear_held_open(self, lane: str, at: datetime) -> None:
         """Clear the lane's held_open alarm, if raised; the caller holds _timers_lock."""
-        self._unheard.pop(lane, None)  # what waited for them is gone (a guard's hold clears it too)
+        if lane not in self._forced_left:  # what waited for them is gone (a guard's hold clears it too)
+            self._unheard.pop(lane, None)
         if lane in self._held_open_raised:
             self._held_open_raised.discard(lane)
             self._record(AlarmChange(partial(clear_alarm, kind="held_open", source=lane, at=at)))

@@ -14,6 +14,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Sequence
+from typing import Protocol
 
 import cv2
 import numpy as np
@@ -36,6 +37,15 @@ CROP_MARGIN_X, CROP_MARGIN_Y = 0.08, 0.15
 SEARCH_REACH_X, SEARCH_REACH_Y = 1 / 8, 1 / 16
 
 
+class LaneCamera(Protocol):
+    """What a plate reader asks of the camera whose frames it reads (OpenCvCamera)."""
+
+    @property
+    def continuous(self) -> bool: ...
+
+    def watching(self, within_s: float) -> bool: ...
+
+
 class PlateReader:
     """A FrameConsumer for OpenCvCamera.attach(): frames -> [("plate", text, confidence)]."""
 
@@ -50,6 +60,8 @@ class PlateReader:
         self._lock = threading.Lock()
         self._marked: tuple[int, tuple[int, int, int, int]] | None = None
         self._in_time: Callable[[Frame], bool] = lambda frame: True
+        self._camera: LaneCamera | None = None
+        self._read_at = 0.0  # when the last frame read was taken (monotonic)
 
     def only_fresh(self, in_time: Callable[[Frame], bool]) -> None:
         """The camera's test, asked as a frame's reading ends, of whether it may still be acted on
@@ -63,6 +75,7 @@ class PlateReader:
         if not self._in_time(frame):
             return []  # the lane has moved on while the frame was read
         with self._lock:
+            self._read_at = max(self._read_at, frame.captured)
             decision = self._voter.add(readings, frame.captured)
             if decision is None:
                 return []
@@ -88,11 +101,33 @@ class PlateReader:
         with self._lock:
             self._voter.hold(text, time.monotonic())
 
+    def watched_by(self, camera: LaneCamera) -> None:
+        """The camera whose frames this reader reads (gateway/runtime/devices.py): what the reader
+        says of its lane holds only while that camera watches it."""
+        self._camera = camera
+
+    def watching(self) -> bool:
+        """Whether the camera it reads sees its lane now: online, its picture live (not frozen, not
+        a backlog after a stall), a frame taken within the time an unread plate takes to leave
+        (gone_after_s). A reader told of no camera (fed frames by a test) watches."""
+        camera = self._camera
+        return camera is None or camera.watching(self._voter.gone_after_s)
+
     def in_lane(self, text: str) -> bool:
-        """Whether this camera still has `text` in the lane (as of the last frame it read): the
-        quote of the held car at the barrier asks (Devices.sees)."""
+        """Whether this camera still has `text` in the lane: read within gone_after_s. The quote of
+        the held car at the barrier asks (Devices.sees)."""
         with self._lock:
-            return self._voter.in_lane(text)
+            return self._voter.in_lane(text, self._lane_now())
+
+    def _lane_now(self) -> float:
+        """The time the lane is judged at. A camera in trigger mode reads frames only when the loop
+        says a car arrived: in between, the lane is as the last frame read showed it (the car held
+        at the barrier is still there). Otherwise now: a plate unread for gone_after_s has left,
+        whether frames were read meanwhile or not."""
+        camera = self._camera
+        if camera is not None and not camera.continuous:
+            return self._read_at
+        return time.monotonic()
 
     def arrived(self, text: str) -> bool:
         """Whether `text` was not in the lane when the loop last fired: the car that arrived, not the
