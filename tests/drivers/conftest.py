@@ -11,7 +11,6 @@ import time
 import tty
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +27,7 @@ from gateway.runtime.devices import Devices, build_devices
 from gateway.runtime.gateway import Gateway
 from gateway.store.admin import import_csv
 from tests.conftest import site_toml, write_csv
+from tests.drivers.mjpeg_feed import QuietHandler, send_part, serve_mjpeg
 
 
 def wait_for(condition: Callable[[], Any], what: str, timeout: float = 10.0) -> Any:
@@ -126,7 +126,7 @@ class MjpegCamera:
         self.sent = 0
         camera = self
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(QuietHandler):
             def do_GET(self) -> None:
                 if camera.cut.is_set():
                     self.send_error(503)
@@ -138,26 +138,13 @@ class MjpegCamera:
                     while not camera.cut.is_set():
                         jpeg = frame_jpeg(camera.sent)
                         camera.sent += 1
-                        self.wfile.write(
-                            b"--frame\r\nContent-Type: image/jpeg\r\nContent-Length: "
-                            + str(len(jpeg)).encode()
-                            + b"\r\n\r\n"
-                            + jpeg
-                            + b"\r\n"
-                        )
+                        send_part(self.wfile, jpeg)
                         time.sleep(1 / camera.fps)
                 except (BrokenPipeError, ConnectionResetError):
                     pass
                 self.close_connection = True
 
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/video.mjpg"
-        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self._thread.start()
+        self.server, self.url = serve_mjpeg(Handler)
 
     def stop(self) -> None:
         self.cut.set()

@@ -21,6 +21,32 @@ def noisy_jpeg(level: int, rng: np.random.Generator) -> bytes:
     return cv2.imencode(".jpg", image)[1].tobytes()
 
 
+class QuietHandler(BaseHTTPRequestHandler):
+    """A camera's HTTP handler that keeps its requests out of the test's output."""
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+def send_part(wfile: Any, jpeg: bytes) -> None:
+    """One JPEG as the next part of a multipart MJPEG stream (boundary `frame`)."""
+    wfile.write(
+        b"--frame\r\nContent-Type: image/jpeg\r\nContent-Length: "
+        + str(len(jpeg)).encode()
+        + b"\r\n\r\n"
+        + jpeg
+        + b"\r\n"
+    )
+
+
+def serve_mjpeg(handler: type[BaseHTTPRequestHandler]) -> tuple[ThreadingHTTPServer, str]:
+    """A camera's HTTP server on a free loopback port, serving in a thread; and its stream's URL."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, f"http://127.0.0.1:{server.server_address[1]}/video.mjpg"
+
+
 class FeedCamera:
     def __init__(self) -> None:
         self.lock = threading.Lock()
@@ -32,7 +58,7 @@ class FeedCamera:
         self.cut = threading.Event()  # the stream drops: connections end, new ones are refused
         feed = self
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(QuietHandler):
             def do_GET(self) -> None:
                 if feed.cut.is_set():
                     self.send_error(503)
@@ -52,13 +78,7 @@ class FeedCamera:
                         jpeg = last
                         if corrupt:  # one frame the camera sent cut short: its first bytes only
                             jpeg = jpeg[: len(jpeg) // 50]
-                        self.wfile.write(
-                            b"--frame\r\nContent-Type: image/jpeg\r\nContent-Length: "
-                            + str(len(jpeg)).encode()
-                            + b"\r\n\r\n"
-                            + jpeg
-                            + b"\r\n"
-                        )
+                        send_part(self.wfile, jpeg)
                         self.wfile.flush()
                         feed.sent += 1
                         time.sleep(1 / FPS)
@@ -66,13 +86,7 @@ class FeedCamera:
                     pass
                 self.close_connection = True
 
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/video.mjpg"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.server, self.url = serve_mjpeg(Handler)
 
     def close(self) -> None:
         self.stop.set()

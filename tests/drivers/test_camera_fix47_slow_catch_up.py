@@ -10,9 +10,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pytest
@@ -20,7 +18,7 @@ import pytest
 from drivers.cameras.backlog import PACED, Backlog
 from drivers.simulated import SimulatedRelay
 from tests.drivers.conftest import wait_for
-from tests.drivers.mjpeg_feed import CAR, EMPTY, FPS, noisy_jpeg
+from tests.drivers.mjpeg_feed import CAR, EMPTY, FPS, QuietHandler, noisy_jpeg, send_part, serve_mjpeg
 from tests.drivers.test_camera_stall_burst import _decided, _gateway
 
 CATCH_UP = 1.5  # the recovering link delivers 1.5x the camera's rate until the queue is empty
@@ -39,7 +37,7 @@ class SaturatedUplink:
         uplink = self
         threading.Thread(target=self._capture, daemon=True).start()
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(QuietHandler):
             def do_GET(self) -> None:
                 rng = np.random.default_rng()
                 with uplink.lock:
@@ -57,13 +55,7 @@ class SaturatedUplink:
                             due = time.monotonic()
                             continue
                         jpeg = noisy_jpeg(level, rng)
-                        self.wfile.write(
-                            b"--frame\r\nContent-Type: image/jpeg\r\nContent-Length: "
-                            + str(len(jpeg)).encode()
-                            + b"\r\n\r\n"
-                            + jpeg
-                            + b"\r\n"
-                        )
+                        send_part(self.wfile, jpeg)
                         self.wfile.flush()
                         due += 1 / (CATCH_UP * FPS)
                         time.sleep(max(0.0, due - time.monotonic()))
@@ -71,13 +63,7 @@ class SaturatedUplink:
                     pass
                 self.close_connection = True
 
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/video.mjpg"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.server, self.url = serve_mjpeg(Handler)
 
     def _capture(self) -> None:
         due = time.monotonic()

@@ -7,7 +7,6 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +22,7 @@ from gateway.store.admin import import_csv
 from plates.reading import Reading
 from tests.conftest import site_toml, write_csv
 from tests.drivers.conftest import wait_for
-from tests.drivers.mjpeg_feed import noisy_jpeg
+from tests.drivers.mjpeg_feed import QuietHandler, noisy_jpeg, send_part, serve_mjpeg
 
 PLATE = Reading("皖A12345", "blue", 0.99, (40, 60, 60, 20))
 FPS = 25.0
@@ -43,7 +42,7 @@ class BurstyCamera:
         self.stop = threading.Event()
         camera = self
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(QuietHandler):
             def do_GET(self) -> None:
                 self.send_response(200)
                 self.send_header("Content-Type", "multipart/x-mixed-replace; boundary=frame")
@@ -68,22 +67,10 @@ class BurstyCamera:
 
             def _send(self, value: int) -> None:
                 jpeg = noisy_jpeg(value, np.random.default_rng())  # a real camera's: never two alike
-                self.wfile.write(
-                    b"--frame\r\nContent-Type: image/jpeg\r\nContent-Length: "
-                    + str(len(jpeg)).encode()
-                    + b"\r\n\r\n"
-                    + jpeg
-                    + b"\r\n"
-                )
+                send_part(self.wfile, jpeg)
                 self.wfile.flush()
 
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/video.mjpg"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.server, self.url = serve_mjpeg(Handler)
 
     def stall_then_burst(self, captured: list[int], live_after: int) -> None:
         """The stream silent while `captured` is taken, then delivered 10x as fast, then live."""
