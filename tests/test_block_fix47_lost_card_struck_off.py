@@ -17,21 +17,8 @@ from gateway.runtime.gateway import Gateway
 from gateway.store.lookup import _LET_IN_ON_FOOT
 from gateway.store.registry import add_card, delete_credential, delete_resident, set_blocked
 from tests.old_release import OldRelease, old_release
-from tests.parking.conftest import T0, make_gw, parking_config  # noqa: F401  (fixtures)
+from tests.parking.conftest import DOOR_OUT_WITH_LOCK, T0, make_gw, parking_config  # noqa: F401  (fixtures)
 
-DOOR_OUT = """
-[[lanes]]
-id = "door-out"
-gate = "north"
-direction = "exit"
-type = "pedestrian"
-
-[[devices]]
-id = "door-out-lock"
-lane = "door-out"
-kind = "relay"
-driver = "simulated"
-"""
 M = timedelta(minutes=1)
 WEEK = 7 * 24 * 60
 LOST = "0000000001"
@@ -67,7 +54,7 @@ def test_a_blocked_lost_card_does_not_open_the_exit_door_once_its_owner_moved_ou
     """He walks out on the new card; a week later he moves out and is deleted. Whoever picked up the
     lost card taps it at the exit door: it opened, recording that 张三 left. It stays shut, as it
     was the moment before he was deleted."""
-    gw = make_gw(extra=DOOR_OUT)
+    gw = make_gw(extra=DOOR_OUT_WITH_LOCK)
     _lost_and_replaced(gw, blocked=True)
     assert _at(gw, "door-out", LOST, 80).admitted is False  # struck off, owner registered: unknown
     assert _at(gw, "door-out", NEW, 120).admitted
@@ -82,7 +69,7 @@ def test_a_blocked_lost_card_does_not_open_the_exit_door_once_its_owner_moved_ou
 def test_a_blocked_card_deleted_with_its_resident_stays_shut(make_gw: Callable[..., Gateway]) -> None:  # noqa: F811
     """A card blocked while its resident is at home keeps the exit door shut (a block is the one
     thing that does); deleting the resident with it does not open the door for it."""
-    gw = make_gw(extra=DOOR_OUT)
+    gw = make_gw(extra=DOOR_OUT_WITH_LOCK)
     add_card(gw.conn, T0 - M, "admin", LOST, 1, None, None, None, "")
     assert _at(gw, "door", LOST, 0).admitted
     set_blocked(gw.conn, T0 + 60 * M, "guard1", ("card", LOST), True, "挂失")
@@ -97,7 +84,7 @@ def test_a_struck_off_card_tapped_after_its_owner_walked_out_on_his_new_one_is_f
     """The lost card only struck off (not blocked), its owner walks out on his new card and moves
     out. The lost card still opens the exit door (nobody is kept in), but its owner is out already:
     the exit is flagged no_entry_record, not recorded as his plain exit."""
-    gw = make_gw(extra=DOOR_OUT)
+    gw = make_gw(extra=DOOR_OUT_WITH_LOCK)
     _lost_and_replaced(gw, blocked=False)
     assert _at(gw, "door-out", NEW, 120).admitted
     delete_resident(gw.conn, T0 + WEEK * M, "admin", 1)
@@ -114,7 +101,7 @@ def test_a_struck_off_card_of_someone_back_in_on_his_new_card_is_a_plain_exit(
     """In and out on his old card, the office swaps it for a new one, he comes back in on the new
     card and is deleted at home. His old card at the exit door lets him out as the resident who is
     inside (his last passage on foot was in), not flagged as one with no entry."""
-    gw = make_gw(extra=DOOR_OUT)
+    gw = make_gw(extra=DOOR_OUT_WITH_LOCK)
     add_card(gw.conn, T0 - M, "admin", LOST, 1, None, None, None, "")
     assert _at(gw, "door", LOST, 0).admitted
     assert _at(gw, "door-out", LOST, 30).admitted
@@ -187,9 +174,9 @@ def test_the_upgrade_forgets_a_blocked_card_the_older_release_remembered(
     let them out, deleted while at home."""
     hers, found = "0000000003", "0000000004"
     values = {"lost": LOST, "new": NEW, "hers": hers, "found": found}
-    got = schema_46.run(OLD_LOST, site=str(tmp_path), door_out=DOOR_OUT, **values)
+    got = schema_46.run(OLD_LOST, site=str(tmp_path), door_out=DOOR_OUT_WITH_LOCK, **values)
     assert got == {"came": [True, True, True, True], "remembered": 3}, got
-    gw = Gateway(parking_config(tmp_path / "data", extra=DOOR_OUT))
+    gw = Gateway(parking_config(tmp_path / "data", extra=DOOR_OUT_WITH_LOCK))
     try:
         lost = _at(gw, "door-out", LOST, 200)
         left = [_at(gw, "door-out", card, 201) for card in (hers, found)]

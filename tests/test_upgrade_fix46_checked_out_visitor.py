@@ -12,17 +12,10 @@ from gateway.core import Presented
 from gateway.runtime.gateway import Gateway
 from gateway.store.database import open_database
 from tests.old_release import PREVIOUS_RELEASE, OldRelease, old_release
-from tests.parking.conftest import T0, parking_config
+from tests.parking.conftest import DOOR_OUT, T0, parking_config
 from tests.test_store import database_at
 
 M = timedelta(minutes=1)
-DOOR_OUT = """
-[[lanes]]
-id = "door-out"
-gate = "north"
-direction = "exit"
-type = "pedestrian"
-"""
 
 # Under da79715: 王五 walks in through the door on her pass's QR at 09:00; the guard checks her out
 # at the booth at 09:58 as she leaves. The box is upgraded at 09:59.

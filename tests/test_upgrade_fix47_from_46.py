@@ -18,22 +18,9 @@ from gateway.core import Presented
 from gateway.events import AccessEvent
 from gateway.runtime.gateway import Gateway
 from tests.old_release import OldRelease, old_release
-from tests.parking.conftest import T0, make_gw, parking_config  # noqa: F401  (fixtures)
+from tests.parking.conftest import DOOR_OUT_WITH_LOCK, T0, make_gw, parking_config  # noqa: F401  (fixtures)
 
 STOP_46 = "2c6cb08"
-DOOR_OUT = """
-[[lanes]]
-id = "door-out"
-gate = "north"
-direction = "exit"
-type = "pedestrian"
-
-[[devices]]
-id = "door-out-lock"
-lane = "door-out"
-kind = "relay"
-driver = "simulated"
-"""
 M = timedelta(minutes=1)
 WEEK = 7 * 24 * 60
 CARD, NEW = "0000000001", "0000000002"
@@ -116,7 +103,7 @@ def _tap(gw: Gateway, card: str, minutes: int) -> AccessEvent:
 
 def _fresh(make: Callable[..., Gateway], story: str, **values: object) -> Gateway:
     """The story on a box that ran this version all along."""
-    gw = make(extra=DOOR_OUT)
+    gw = make(extra=DOOR_OUT_WITH_LOCK)
     exec(_HELPERS + story, {"gw": gw, **values})
     return gw
 
@@ -124,9 +111,10 @@ def _fresh(make: Callable[..., Gateway], story: str, **values: object) -> Gatewa
 def _upgraded(stop_46: OldRelease, site: Path, story: str, **values: object) -> Gateway:
     """The story under stop 46, then the upgrade to this version (migration 47)."""
     site.mkdir()
-    got = stop_46.run(_OLD_START + _HELPERS + story + _OLD_END, site=str(site), door_out=DOOR_OUT, **values)
+    script = _OLD_START + _HELPERS + story + _OLD_END
+    got = stop_46.run(script, site=str(site), door_out=DOOR_OUT_WITH_LOCK, **values)
     assert got == {"came": True, "remembered": 1}, got
-    return Gateway(parking_config(site / "data", extra=DOOR_OUT))
+    return Gateway(parking_config(site / "data", extra=DOOR_OUT_WITH_LOCK))
 
 
 def test_a_lost_card_found_and_issued_again_still_lets_its_owner_out_after_the_upgrade(

@@ -18,21 +18,9 @@ from gateway.store.admin import import_csv
 from gateway.store.passes import NewPass, create_pass
 from tests.conftest import site_toml, write_csv
 from tests.drivers.conftest import PtyDevice, query, wait_for
+from tests.parking.conftest import DOOR_OUT_WITH_LOCK
 
 # The test site's "door" is the way in; this is the way out beside it, with its own reader.
-DOOR_OUT = """
-[[lanes]]
-id = "door-out"
-gate = "north"
-direction = "exit"
-type = "pedestrian"
-
-[[devices]]
-id = "door-out-lock"
-lane = "door-out"
-kind = "relay"
-driver = "simulated"
-"""
 RESIDENTS = "ref,building,unit,name\nR1,3栋,2单元,张三\n"
 
 
@@ -117,7 +105,7 @@ def test_a_resident_who_went_out_through_the_exit_reader_is_not_inside_any_more(
         "v.csv": "plate,resident_ref\n皖A33333,R1\n",
         "c.csv": "card,resident_ref,plate\n0000000003,R1,皖A33333\n00000000F0,R1,\n",
     }
-    extra = DOOR_OUT + reader("door-in-reader", "door", door_in.path)
+    extra = DOOR_OUT_WITH_LOCK + reader("door-in-reader", "door", door_in.path)
     extra += reader("door-out-reader", "door-out", door_out.path)
     gw = gateways(make_gateway(tmp_path, extra, csvs, anti_passback="hard"))
     online(gw, "door-in-reader")

@@ -22,6 +22,25 @@ from tests.conftest import GATE_AND_LANES, TARIFF_TOML, write_csv
 
 TZ = ZoneInfo("Asia/Shanghai")
 T0 = datetime(2025, 3, 3, 9, 0, tzinfo=TZ)  # a Monday morning
+# The test site's way out on foot beside its door (its "door" is the way in), and the same with a
+# lock the gateway opens (a relay whose pulses the tests read).
+DOOR_OUT = """
+[[lanes]]
+id = "door-out"
+gate = "north"
+direction = "exit"
+type = "pedestrian"
+"""
+DOOR_OUT_WITH_LOCK = (
+    DOOR_OUT
+    + """
+[[devices]]
+id = "door-out-lock"
+lane = "door-out"
+kind = "relay"
+driver = "simulated"
+"""
+)
 
 PARKING_TOML = (
     """

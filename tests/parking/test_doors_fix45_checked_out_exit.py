@@ -12,15 +12,8 @@ from gateway.parking.report import build_report
 from gateway.runtime.gateway import Gateway
 from gateway.store.occupancy import people_inside
 from gateway.store.passes import NewPass, check_out, create_pass
-from tests.parking.conftest import T0
+from tests.parking.conftest import DOOR_OUT, T0
 
-DOOR_OUT = """
-[[lanes]]
-id = "door-out"
-gate = "north"
-direction = "exit"
-type = "pedestrian"
-"""
 M = timedelta(minutes=1)
 
 

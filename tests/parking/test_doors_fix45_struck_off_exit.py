@@ -15,16 +15,9 @@ from gateway.runtime.texts import display_lines
 from gateway.store.lookup import _LET_IN_ON_FOOT
 from gateway.store.occupancy import people_inside
 from gateway.store.registry import delete_resident
-from tests.parking.conftest import T0
+from tests.parking.conftest import DOOR_OUT, T0
 from tests.parking.directory_exit_helpers import delta
 
-DOOR_OUT = """
-[[lanes]]
-id = "door-out"
-gate = "north"
-direction = "exit"
-type = "pedestrian"
-"""
 M = timedelta(minutes=1)
 CARD = "0000000001"
 QR = "VQR-P7-2b9e41c07d3a5f68"

@@ -16,15 +16,8 @@ from gateway.events import AccessEvent
 from gateway.runtime.gateway import Gateway
 from gateway.store.occupancy import people_inside
 from gateway.store.registry import add_card, delete_credential, set_blocked
-from tests.parking.conftest import T0
+from tests.parking.conftest import DOOR_OUT, T0
 
-DOOR_OUT = """
-[[lanes]]
-id = "door-out"
-gate = "north"
-direction = "exit"
-type = "pedestrian"
-"""
 M = timedelta(minutes=1)
 LOST = "0000000001"
 NEW = "0000000002"

@@ -11,16 +11,9 @@ from gateway.events import AccessEvent
 from gateway.runtime.gateway import Gateway
 from gateway.store import retention as prune
 from gateway.store.registry import delete_resident
-from tests.parking.conftest import T0
+from tests.parking.conftest import DOOR_OUT, T0
 from tests.parking.test_operations import ops
 
-DOOR_OUT = """
-[[lanes]]
-id = "door-out"
-gate = "north"
-direction = "exit"
-type = "pedestrian"
-"""
 D = timedelta(days=1)
 CARD = "0000000001"
 NEIGHBOUR = "0000000002"

@@ -12,15 +12,8 @@ from gateway.events import AccessEvent
 from gateway.runtime.gateway import Gateway
 from gateway.store.occupancy import people_inside
 from gateway.store.registry import add_card, delete_credential, delete_resident
-from tests.parking.conftest import T0
+from tests.parking.conftest import DOOR_OUT, T0
 
-DOOR_OUT = """
-[[lanes]]
-id = "door-out"
-gate = "north"
-direction = "exit"
-type = "pedestrian"
-"""
 M = timedelta(minutes=1)
 SPARE = "0000000007"
 

@@ -11,15 +11,8 @@ from gateway.events import AccessEvent
 from gateway.runtime.gateway import Gateway
 from gateway.store import schema
 from gateway.store.registry import add_card, delete_resident
-from tests.parking.conftest import T0
+from tests.parking.conftest import DOOR_OUT, T0
 
-DOOR_OUT = """
-[[lanes]]
-id = "door-out"
-gate = "north"
-direction = "exit"
-type = "pedestrian"
-"""
 M = timedelta(minutes=1)
 CARD = "0000000007"
 

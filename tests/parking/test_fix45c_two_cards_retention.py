@@ -10,16 +10,9 @@ from gateway.core import Presented
 from gateway.events import AccessEvent
 from gateway.runtime.gateway import Gateway
 from gateway.store.registry import delete_resident
-from tests.parking.conftest import T0
+from tests.parking.conftest import DOOR_OUT, T0
 from tests.parking.test_operations import ops
 
-DOOR_OUT = """
-[[lanes]]
-id = "door-out"
-gate = "north"
-direction = "exit"
-type = "pedestrian"
-"""
 D = timedelta(days=1)
 HIS, HERS = "0000000001", "0000000003"
 NEIGHBOUR = "0000000002"
