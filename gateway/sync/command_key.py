@@ -74,7 +74,7 @@ class CommandKey:
         if unusable is not None:
             self._say(unusable)
             return None
-        key = _key(loaded)  # None if there is none: the start said so
+        key = _key(loaded)
         if key is not None and self._said is not None:
             self._said = None
             log.info("the command key %s is usable: remote commands are verified with it again", self.path)
@@ -157,10 +157,10 @@ def _key(loaded: _Loaded) -> bytes | None:
 
 
 def _unusable(path: Path, loaded: _Loaded) -> str | None:
-    """Why remote commands are refused with this key, with the fix; None when it is usable, or
-    missing (check-config and the start say that, with how to make one)."""
+    """Why remote commands are refused with this key, with the fix; None when it is usable."""
     if isinstance(loaded, FileNotFoundError):
-        return None
+        # Removed after the start too (an rm, a restore without it): said as the start says it.
+        return _problem(path, loaded)
     if isinstance(loaded, PermissionError):
         # Made or restored as root: the key is right, only its owner is not (a new key would
         # have to be given to the central server again).
