@@ -12,14 +12,13 @@ import time
 from collections.abc import Iterator
 from contextlib import closing, contextmanager, suppress
 from dataclasses import dataclass
-from datetime import tzinfo
+from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import Literal
 
 from gateway.errors import GatewayError, StorageError
 from gateway.runtime import systemd
-from gateway.store.schema import DATED_IN_UTC, MIGRATIONS, SCHEMA_VERSION
-from gateway.timefmt import local_iso
+from gateway.store.schema import DATED_IN_UTC, DATED_IN_UTC_47, MIGRATIONS, SCHEMA_VERSION, TIMES_IN_UTC_47
 
 log = logging.getLogger(__name__)
 
@@ -257,31 +256,57 @@ def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
         raise
 
 
-_DATED_IN_UTC = "SELECT value FROM config_seen WHERE key = ?"
+# The lists a migration keeps of the records it left dated in UTC (schema.py: SQL knows no site
+# zone), each with the times in those records to give the site's offset.
+_LISTED_IN_UTC = ((DATED_IN_UTC, ("$.at",)), (DATED_IN_UTC_47, TIMES_IN_UTC_47))
+_LIST = "SELECT value FROM config_seen WHERE key = ?"
+_ANY_LIST = f"SELECT 1 FROM config_seen WHERE key IN ({', '.join('?' * len(_LISTED_IN_UTC))})"
 
 
 def date_in_site_zone(conn: sqlite3.Connection, tz: tzinfo) -> None:
-    """The records a migration queued dated in UTC (schema.py DATED_IN_UTC: SQL knows no site
-    zone) given the site's offset, as docs/mqtt.md promises every record's `at`: by the gateway
-    as it opens the database, before its uplink sends anything. Once: their list goes in the
-    transaction that dates them (a second run would leave each instant as it is, in the same zone)."""
-    if conn.execute(_DATED_IN_UTC, (DATED_IN_UTC,)).fetchone() is None:
+    """The records a migration queued dated in UTC (schema.py DATED_IN_UTC, DATED_IN_UTC_47) given
+    the site's offset, as docs/mqtt.md promises every record's times: by the gateway as it opens
+    the database, before its uplink sends anything. Once: each list goes in the transaction that
+    dates its records (a second run would leave each instant as it is, in the same zone)."""
+    if conn.execute(_ANY_LIST, [key for key, _ in _LISTED_IN_UTC]).fetchone() is None:
         return  # the usual start: nothing to date, and no write lock taken for it
     with transaction(conn):
-        found = conn.execute(_DATED_IN_UTC, (DATED_IN_UTC,)).fetchone()
-        if found is None:
-            return
-        rows = conn.execute(
-            "SELECT seq, json_extract(payload, '$.at') FROM outbox "
-            "WHERE event_id IN (SELECT value FROM json_each(?))",
-            (found[0],),
-        ).fetchall()
-        conn.executemany(
-            "UPDATE outbox SET payload = json_set(payload, '$.at', ?) WHERE seq = ?",
-            [(local_iso(at, tz), seq) for seq, at in rows],
-        )
-        conn.execute("DELETE FROM config_seen WHERE key = ?", (DATED_IN_UTC,))
-    log.info("dated %d record(s) the schema upgrade queued in the site's offset", len(rows))
+        dated = sum(_date_listed(conn, key, paths, tz) for key, paths in _LISTED_IN_UTC)
+    log.info("dated %d record(s) the schema upgrade queued in the site's offset", dated)
+
+
+def _date_listed(conn: sqlite3.Connection, key: str, paths: tuple[str, ...], tz: tzinfo) -> int:
+    """The records listed under `key` with their times at `paths` (those they have) in the site's
+    offset; the list forgotten. How many records were listed."""
+    found = conn.execute(_LIST, (key,)).fetchone()
+    if found is None:
+        return 0
+    times = ", ".join(f"json_extract(payload, '{path}')" for path in paths)
+    rows = conn.execute(
+        f"SELECT seq, {times} FROM outbox WHERE event_id IN (SELECT value FROM json_each(?))", (found[0],)
+    ).fetchall()
+    for seq, *stored in rows:
+        moved = [
+            (path, dated)
+            for path, text in zip(paths, stored, strict=True)
+            if isinstance(text, str) and (dated := _in_site_offset(text, tz)) != text
+        ]
+        if moved:
+            places = ", ".join("?, ?" for _ in moved)
+            values = [value for pair in moved for value in pair]
+            conn.execute(
+                f"UPDATE outbox SET payload = json_set(payload, {places}) WHERE seq = ?", (*values, seq)
+            )
+    conn.execute("DELETE FROM config_seen WHERE key = ?", (key,))
+    return len(rows)
+
+
+def _in_site_offset(text: str, tz: tzinfo) -> str:
+    """A time as a record gives it, in the site's offset: as written where it has that offset
+    already (a site whose zone is UTC, or at that moment of the year)."""
+    at = datetime.fromisoformat(text)
+    local = at.astimezone(tz)
+    return text if local.utcoffset() == at.utcoffset() else local.isoformat()
 
 
 def _migrate(conn: sqlite3.Connection, version: int, path: Path, until: int = SCHEMA_VERSION) -> None:

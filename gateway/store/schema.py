@@ -152,6 +152,15 @@ _EVENT_ID_42 = (
 # site's config, gives them the site's offset before anything goes up (gateway/store/database.py
 # date_in_site_zone), as docs/mqtt.md promises every record's `at`.
 DATED_IN_UTC = "records_dated_in_utc"
+# Migration 47's: the `pass` and `materials` records a release before 57ed245 queued sent their
+# own times as the store keeps them (UTC text, `+00:00`): a pass's validity and check-out, the
+# materials record's inner `at`. Those waiting are listed by event id under this config_seen key
+# (SQL knows no site zone: in a site whose zone is UTC the text is right already), and the gateway,
+# opening the database with the site's config, gives those times the site's offset before anything
+# goes up (gateway/store/database.py date_in_site_zone), as docs/mqtt.md promises.
+DATED_IN_UTC_47 = "records_with_times_in_utc"
+TIMES_IN_UTC_47 = ("$.pass.valid_from", "$.pass.valid_to", "$.pass.checked_out_at", "$.record.at")
+_ANY_IN_UTC_47 = " OR ".join(f"json_extract(payload, '{path}') LIKE '%+00:00'" for path in TIMES_IN_UTC_47)
 
 
 # Migration 44: the cards and QRs struck off under an older release whose holder the register has
@@ -859,7 +868,9 @@ MIGRATIONS: list[str] = [
     # `pass_ref`: docs/mqtt.md, registry): those records an older gateway queued without them (the
     # link down at the upgrade) get them here, once, as migrations 41 and 45 mend queued records;
     # one whose holder is gone since (_BLOCK_HOLDER_47) goes up as it was queued. The rows waiting
-    # are found through their indexes, quarantined ones too (they may be put back in line).
+    # are found through their indexes, quarantined ones too (they may be put back in line). So are
+    # the `pass` and `materials` records a release before 57ed245 queued with their own times in
+    # UTC, listed for the gateway to date in the site's offset as it starts (DATED_IN_UTC_47).
     f"""
     DROP TRIGGER struck_off_on_foot_remembered;
     CREATE TRIGGER struck_off_on_foot_remembered AFTER DELETE ON credentials
@@ -888,6 +899,13 @@ MIGRATIONS: list[str] = [
       AND json_extract(payload, '$.op') IN ('block', 'unblock') AND json_type(payload, '$.id') IS NOT NULL
       AND (json_type(payload, '$.pass_ref') IS NULL OR json_type(payload, '$.resident') IS NULL)
       AND EXISTS ({_BLOCK_HOLDER_47});
+    INSERT INTO config_seen (key, value, first_seen)
+    SELECT '{DATED_IN_UTC_47}', event_ids, {_NOW} FROM (
+        SELECT json_group_array(event_id) AS event_ids FROM outbox
+        WHERE seq IN (SELECT seq FROM outbox WHERE sent_at IS NULL AND quarantined IS NULL
+                      UNION ALL SELECT seq FROM outbox WHERE quarantined IS NOT NULL AND sent_at IS NULL)
+          AND topic IN ('pass', 'materials') AND ({_ANY_IN_UTC_47}))
+    WHERE event_ids != '[]';
     """,
 ]
 
