@@ -444,6 +444,8 @@ TEXTS: dict[str, tuple[str, str]] = {
         "填写的内容格式不对，请检查后重试",
         "Something typed is not valid; check and try again",
     ),
+    # A new resident without a field every resident has (a 楼栋 of spaces): named as the form labels it.
+    "err.invalid_request.fields": ("以下项目未填写或格式不对：", "Check these fields:"),
     "err.invalid_value": ("号码格式不对，请重新输入", "Not a valid number; type it again"),
     "err.invalid_hours": ("时段格式不对，应如 08:00-18:00", "Not valid hours; write them like 08:00-18:00"),
     "err.invalid_period": ("结束日期早于开始日期，请检查日期", "The period ends before it begins"),
@@ -723,6 +725,8 @@ JS_KEYS = (
     "visitor.valid_from",
     "visitor.valid_to",
     "visitor.occupants",
+    "admin.building",
+    "admin.unit",
     # the closed-management notices, shown as the window typed needs them (visitors.html)
     "visitor.closed_now",
     "visitor.occupants_required",

@@ -190,9 +190,13 @@ function ownWords(words, data) {
   return [fill(words, values), ...ticketsInside(values.tickets)].join(boot.lang === "zh" ? "。" : ". ");
 }
 const FIELD_RULES = new Map([["plate", "err.invalid_plate"], ["hours", "err.invalid_hours"]]);
+// Where a field's label is found: the visitor and pass forms', then the admin forms' (a new
+// resident's 楼栋 and 单元; its 姓名 is the visitor form's word).
+const LABELS = ["visitor.", "pass.", "admin."];
+const fieldLabel = (words, field) => LABELS.map((form) => words[form + field]).find(Boolean) || field;
 function errorText(err) {
   const words = boot.texts;
-  const fields = err.fields.map((f) => words["visitor." + f] || words["pass." + f] || f);
+  const fields = err.fields.map((f) => fieldLabel(words, f));
   if (fields.length && words[`err.${err.code}.fields`]) {
     const zh = boot.lang === "zh";
     const named = words[`err.${err.code}.fields`] + " " + fields.join(zh ? "、" : ", ");
