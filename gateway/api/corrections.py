@@ -77,7 +77,7 @@ class TypedPlateIn(BaseModel):
         "corrected, this plate being that car decided again. Decided only while that car is still "
         "the lane's: the record did not let it through, no other car decided there since (its own "
         "card or pass's QR shown as it waits is that car), none let through, the car let through "
-        "nowhere since (on its plate, card or QR; at an exit its stay not closed, at an entrance "
+        "at no vehicle lane since (on its plate, card or QR; at an exit its stay not closed, at an entrance "
         "none opened), the lane not opened by hand since nor held open at the record (an opening "
         "no relay took does not count); else 409 car_left_lane, nothing decided (the correction "
         "stands).",
@@ -251,9 +251,9 @@ WHERE lane = :lane AND id < :id ORDER BY id DESC LIMIT 100
 # the camera's reading just before it: _read_before). The camera decides a car waiting at the
 # barrier again every 15 s: those repeats are still the record's car, and so is its card or its
 # pass's QR shown as it waits, which names that car (the car a hold is keyed by, car_held_sql: a
-# card's car by its plate, a pass's by the pass's). A row that names no car (an unknown card, a
-# resident's own card that names none) is not tied to this one: another car, the barrier stays
-# down. On the lane's index from the record on.
+# card's car by its plate, a pass's by the pass's; at a vehicle lane only). A row that names no car
+# (an unknown card, a resident's own card that names none) is not tied to this one: another car,
+# the barrier stays down. On the lane's index from the record on.
 _OTHER_CAR = f"""
 SELECT EXISTS (SELECT 1 FROM access_log l INDEXED BY access_log_lane
                WHERE l.lane = :lane AND l.id > :id
@@ -265,11 +265,13 @@ SELECT EXISTS (SELECT 1 FROM access_log l INDEXED BY access_log_lane
 # and went through the other one), read as one of its texts (the record's, the plate it is
 # corrected to) or on a card or pass's QR that names that car (access_log.car: a card's car by its
 # plate); or its stay closed since, at an exit (let out by hand at another lane, or marked gone),
-# or opened since, at an entrance (recorded inside by an admin). On the log's ids and the stays'
-# exit or entry times from the record on.
+# or opened since, at an entrance (recorded inside by an admin). At a vehicle lane only: the
+# pass's QR scanned at a door is the visitor's companion walking through, the car still at the
+# barrier (a row an earlier release kept with the pass's car on it too). On the log's ids and the
+# stays' exit or entry times from the record on.
 _LET_THROUGH = """
 SELECT EXISTS (SELECT 1 FROM access_log
-               WHERE id > :id AND admitted = 1
+               WHERE id > :id AND admitted = 1 AND lane_type = 'vehicle'
                  AND (value IN (SELECT value FROM json_each(:texts))
                       OR car IN (SELECT value FROM json_each(:texts))))
     OR (:exit AND EXISTS (SELECT 1 FROM stays INDEXED BY stays_exited

@@ -75,7 +75,7 @@ def _kept_text(column: str) -> Any:
     """A resident's free-text field that every resident has (TEXT_RULES): needed for a new ref (the
     store refuses one without it, naming it), kept as stored when a change by ref leaves it out."""
     _, longest = TEXT_RULES[column]
-    said = "Needed for a new resident; left out, a change by ref keeps the stored one."
+    said = "Needed for a new resident; left out, a change by ref keeps the stored one; never null."
     return Field("", max_length=longest, description=said)
 
 
@@ -88,15 +88,16 @@ class Blocked(BaseModel):
 
 class ResidentIn(BaseModel):
     """A field left out keeps what the store has (the admin form has no block or period fields);
-    null clears it, but a null `blocked` keeps the block as it is (lifting one is an explicit false).
+    null clears it, but a null `blocked` keeps the block as it is (lifting one is an explicit false),
+    and building, unit and name, which every resident has, cannot be cleared (422 naming them).
     For a new resident a left-out field means its default: not blocked, no period; building, unit
     and name it must have (422 naming those left out)."""
 
     ref: str = _text("ref", "The property company's own key.")
-    building: str = _kept_text("building")
-    unit: str = _kept_text("unit")
-    room: str = _text("room")
-    name: str = _kept_text("name")
+    building: str | None = _kept_text("building")
+    unit: str | None = _kept_text("unit")
+    room: str | None = _text("room", "null (or empty) clears it.")
+    name: str | None = _kept_text("name")
     phone: str | None = Field(None, max_length=20, description="Kept masked plus a keyed hash.")
     valid_from: When | None = None
     valid_to: End | None = None
@@ -185,6 +186,29 @@ def _as_imported(fields: dict[str, Any]) -> dict[str, Any]:
             f"type {exc.column} again: {rule}",
             fields=[exc.column],
         ) from exc
+
+
+# A resident's fields that `null` clears, stored empty: the phone (its masked form and hash with
+# it) and the room. Every resident has a building, a unit and a name (RESIDENT_NEEDS).
+_CLEARED_EMPTY = ("phone", "room")
+
+
+def _cleared(fields: dict[str, Any]) -> dict[str, Any]:
+    """A resident's `fields` as sent, with a field sent as null cleared (stored ""): a change by ref
+    that clears the room is `"room": null`, as docs/guard-app.md says null clears a field, and was
+    refused as not a string. Building, unit or name sent null is refused, naming them: no resident
+    is without them (left out, a change keeps them)."""
+    kept = [c for c in store.RESIDENT_NEEDS if c in fields and fields[c] is None]
+    if kept:
+        raise ApiError(
+            422,
+            "invalid_value",
+            f"{', '.join(kept)} cannot be cleared: every resident has a building, a unit and a name",
+            f"send the {' and '.join(kept)} to change it, or leave {'them' if len(kept) > 1 else 'it'} "
+            "out to keep what is stored",
+            fields=kept,
+        )
+    return {**fields, **{c: "" for c in _CLEARED_EMPTY if c in fields and fields[c] is None}}
 
 
 def resident_out(gw: Gateway, who: Principal, resident: dict[str, Any]) -> dict[str, Any]:
@@ -294,10 +318,8 @@ def upsert_resident(body: ResidentIn, who: Admin, app: App) -> Created:
     gw = app.gw
     # Only what the request names is changed; the store refuses a period that, merged with the
     # stored one, ends before it begins.
-    data = _as_imported(body.model_dump(exclude_unset=True))
+    data = _as_imported(_cleared(body.model_dump(exclude_unset=True)))
     data.update({k: aware_or_none(gw, data[k]) for k in ("valid_from", "valid_to") if k in data})
-    if "phone" in data and data["phone"] is None:
-        data["phone"] = ""  # the store clears the masked phone and its hash
     if data.get("blocked") is None:
         data.pop("blocked", None)
     rid = write(gw, lambda c: store.upsert_resident(c, gw.secrets, gw.now(), who.name, data))

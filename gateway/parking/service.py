@@ -170,15 +170,10 @@ class ParkingDesk:
         self, conn: sqlite3.Connection, p: Presented, lane: LaneRules, facts: Facts, held_plate: str = ""
     ) -> tuple[Facts, Before | None]:
         """The fee owed at an exit, or the stay re-entered at an entry. `held_plate`: the plate of
-        the car whose hold `p` repeats (a pass scanned as the car waits names no car itself). At
-        an exit, the misread plate of a hold a guard corrected since is the corrected car
-        (_as_corrected): the facts returned, and the fee, are that car's."""
+        the car whose hold `p` repeats (a pass scanned as the car waits names no car itself). The
+        misread plate of a hold a guard corrected since comes as the corrected car (as_corrected)."""
         if lane.type != "vehicle":
             return facts, None
-        if lane.direction == "exit":
-            corrected, facts = self._as_corrected(conn, p, lane, facts)
-            if corrected is not p:  # its hold is keyed by the corrected plate
-                p, held_plate = corrected, corrected.value
         cred = facts.credential
         subject = subject_of(p, cred, "vehicle")
         if lane.direction == "exit":
@@ -210,16 +205,17 @@ class ParkingDesk:
             return facts, Before(reentered=open_stay(conn, subject))
         return facts, None
 
-    def _as_corrected(
+    def as_corrected(
         self, conn: sqlite3.Connection, p: Presented, lane: LaneRules, facts: Facts
     ) -> tuple[Presented, Facts]:
         """The camera's repeat of a car held at the exit `lane` whose hold there a guard corrected
         since (纠正车牌: the misread plate read again as the car still waits, car_held): that car,
         as the lane's quote names it, looked up under the corrected plate (registered or not,
-        inside on its stay or not, what it owes). Decided on the misread plate's facts, it was
-        refused again as a car with no entry record, charged a day's fee, while the quote asked
-        nothing of it. `p` and `facts` as they are for any other decision."""
-        if p.kind != "plate":
+        inside on its stay or not, what it owes), to be decided and recorded as that car
+        (Gateway._decide_one). Decided on the misread plate's facts, it was refused again as a car
+        with no entry record, charged a day's fee, while the quote asked nothing of it. `p` and
+        `facts` as they are for any other decision."""
+        if p.kind != "plate" or lane.type != "vehicle" or lane.direction != "exit":
             return p, facts
         car = car_held(conn, p, facts.credential)
         if car is None or car == p.value:

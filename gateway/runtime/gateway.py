@@ -71,6 +71,16 @@ def _room_to_start(cfg: SiteConfig) -> Room | None:
     return room if room.plan.delete else None
 
 
+def _as_read(ev: AccessEvent, decided_as: str) -> AccessEvent:
+    """A decision taken as another car than the plate the lane decided (the camera's repeat of a
+    car whose hold a guard corrected since: ParkingDesk.as_corrected) names that car, its plate,
+    holder and stay, on the lane and upstream (its `access` record named the misread plate, a car
+    that never came in, leaving), and keeps the credential as the lane decided it, as its hold's
+    other records have it: the next repeat finds the hold by it (store/holds.py car_of), and the
+    guard's panel shows the correction beside it (识别为, from its `read:` flag)."""
+    return ev if ev.value == decided_as else replace(ev, value=decided_as)
+
+
 class Gateway:
     def __init__(self, cfg: SiteConfig, chooser_for: ChooserFor | None = None):
         self.site = Site.from_config(cfg)
@@ -387,15 +397,21 @@ class Gateway:
                 p, previous = replace(p, again=True), passage
                 # Refused, it is decided afresh as a repeat (refused_again), never let through on it.
                 taken = passage if passage.decision.admitted else None
+        decided_as = p.value  # read, taken as before, or a look-alike's match
         if taken is None:  # let through again, it moves no stay and pays nothing: no fee to work out
             held = passage.value if passage is not None and passage.kind == "plate" else ""
+            corrected, facts = self.parking.as_corrected(self.conn, p, lane, facts)
+            if corrected is not p:  # its hold is keyed by the corrected plate
+                p, held = corrected, corrected.value
             facts, before = self.parking.prepare(self.conn, p, lane, facts, held)  # the fee owed at an exit
         closed = self.lane_modes.get(p.lane) == "closed"
         facts = replace(facts, previous_here=previous.decision if previous else None, lane_closed=closed)
         decision = decide(p, facts, self.site.policy)
-        if p.value != read:
+        if decided_as != read:
             decision = replace(decision, flags=(*decision.flags, "lookalike", f"read:{read}"))
-        ev = AccessEvent.of(p, facts, decision, snapshot=p.snapshot)
+        elif p.value != read:  # decided as the corrected car: the reading beside it, as a look-alike's
+            decision = replace(decision, flags=(*decision.flags, f"read:{read}"))
+        ev = _as_read(AccessEvent.of(p, facts, decision, snapshot=p.snapshot), decided_as)
         write_event(self.conn, ev, lane.direction, lane.type)
         if is_passage(decision.flags):  # a car decided again was charged, if at all, the first time
             self.parking.settle(self.conn, ev, lane, before)  # charge, payments, shared-slot handover

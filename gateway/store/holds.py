@@ -33,8 +33,8 @@ PENDING_FOR = timedelta(minutes=30)
 
 def _let_out_sql(row: str, held_id: str, car: str) -> str:
     """SQL: access_log row `row` lets the car held as `car` (car_held_sql) out after its payment_due
-    row `held_id` (its next admitted decision, at any lane, on its plate, card or pass): the end of
-    that hold."""
+    row `held_id` (its next admitted decision, at any vehicle lane, on its plate, card or pass; a
+    card or QR at a door names no car, car_held_sql): the end of that hold."""
     return f"{row}.id > {held_id} AND {row}.admitted = 1 AND {car_held_sql(row)} = {car}"
 
 
@@ -53,14 +53,26 @@ def _let_out_by_hand_sql(held: str, car: str, before: str = "") -> str:
     )
 
 
+def _names_a_car_sql(row: str) -> str:
+    """SQL: access_log row `row` can name a car: a plate (read or typed at a vehicle lane), or a
+    card or QR shown at a vehicle lane. A card or a pass's QR at a pedestrian door is a person
+    walking through: the companion of a visitor whose car waits at the barrier, walking out on the
+    pass's QR, let no car out, and the car still at the barrier was taken for gone (its hold ended,
+    纠正并重新判断 answered car_left_lane). Rows kept with a car at a door by an earlier release
+    (access_log.car) are read so too. A record from before schema migration 18 keeps no lane type:
+    its card or QR names no car (as a resident's card never did)."""
+    return f"({row}.kind = 'plate' OR {row}.lane_type = 'vehicle')"
+
+
 def _car_in_register_sql(row: str) -> str:
     """SQL: the car access_log row `row` names, as the register and the stays have it now (see
-    car_held_sql); NULL for none the guard can take a fee for. A pass withdrawn since still names
-    the car its QR let in: by the plate its stay carries, else by the QR."""
+    car_held_sql); NULL for none the guard can take a fee for, and for a card or QR at a door
+    (_names_a_car_sql). A pass withdrawn since still names the car its QR let in: by the plate its
+    stay carries, else by the QR."""
     vehicle = f"(SELECT hv.plate FROM vehicles hv WHERE hv.id = {row}.vehicle_id)"
     resident = (
         f"CASE WHEN {row}.vehicle_id IS NULL AND {row}.holder_kind = 'resident' "
-        f"AND {row}.lane_type = 'vehicle' THEN 'resident:' || {row}.holder_id END"
+        f"THEN 'resident:' || {row}.holder_id END"
     )
     pass_plate = f"nullif((SELECT hp.plate FROM passes hp WHERE hp.id = {row}.holder_id), '')"
     stay_plate = (
@@ -68,8 +80,9 @@ def _car_in_register_sql(row: str) -> str:
         "AND hs.exited_at IS NULL AND hs.plate IS NOT NULL ORDER BY hs.id DESC LIMIT 1)"
     )
     return (
-        f"(CASE {row}.kind WHEN 'plate' THEN {row}.value WHEN 'card' THEN coalesce({vehicle}, {resident}) "
-        f"WHEN 'qr' THEN (CASE WHEN {row}.holder_kind IN ('visitor', 'contractor') "
+        f"(CASE WHEN NOT {_names_a_car_sql(row)} THEN NULL WHEN {row}.kind = 'plate' THEN {row}.value "
+        f"WHEN {row}.kind = 'card' THEN coalesce({vehicle}, {resident}) "
+        f"WHEN {row}.kind = 'qr' THEN (CASE WHEN {row}.holder_kind IN ('visitor', 'contractor') "
         f"THEN coalesce({pass_plate}, {stay_plate}, {row}.value) END) END)"
     )
 
@@ -82,8 +95,9 @@ def car_held_sql(row: str) -> str:
     plate, or for a pass without one, by the plate its stay carries (the camera read it as the QR
     let it in: store/record.py car_of_pass), else by the QR (that pass is all that names the car):
     held on its plate and scanning its pass as it waits, the car is one hold, not two. A resident's
-    own card that names no car, at a vehicle lane, names the resident (resident:3, the subject of
-    the stay it opened): tapped again as it waits, it is that hold.
+    own card that names no car names the resident (resident:3, the subject of the stay it
+    opened): tapped again as it waits, it is that hold. A card or QR names a car only at a vehicle
+    lane (_names_a_car_sql): at a door it is a person walking, whatever car its row was kept with.
     Kept on the row as it was written (access_log.car, migration 22): the register changed since
     (the car struck off, the pass withdrawn) does not change whose hold it was. A row written
     before is read from the register now. A registered car still in the register is its vehicle,
@@ -103,7 +117,8 @@ def car_held_sql(row: str) -> str:
         f"FROM plate_corrections pc WHERE pc.event_id = {row}.event_id ORDER BY pc.id DESC LIMIT 1) END"
     )
     vehicle = f"(SELECT cv.plate FROM vehicles cv WHERE cv.id = {row}.vehicle_id)"
-    return f"coalesce({corrected}, {vehicle}, {row}.car, {_car_in_register_sql(row)})"
+    named = f"coalesce({corrected}, {vehicle}, {row}.car, {_car_in_register_sql(row)})"
+    return f"(CASE WHEN {_names_a_car_sql(row)} THEN {named} END)"
 
 
 # A decision's values, as its access_log row will have them: the car it names (_car_in_register_sql).
@@ -143,8 +158,8 @@ def car_of(
     """The car a decision on these values names, as its hold is keyed (car_held_sql): kept on its
     access_log row (store/record.py), and asked before the decision, so that the fee of a car that
     shows its card or its pass's QR as it waits runs to the start of its hold. `lane_type`: the
-    lane's, as a resident's card that names no car names a car at a vehicle lane only (at a door
-    it is the resident walking, who lets no car out). Given the decision's `lane` and time `at`, a
+    lane's, as a card or QR names a car at a vehicle lane only (at a door it is a person walking,
+    who lets no car out: _names_a_car_sql). Given the decision's `lane` and time `at`, a
     plate whose hold at that lane the guard corrected names the corrected car (_MISREAD_AGAIN):
     keyed by the misread plate, the car decided again as it waits was a second hold, shown held
     once the car had paid under its real plate and gone."""

@@ -7,7 +7,6 @@ disk flush then covers them all, and none of their gates opens before it.
 from __future__ import annotations
 
 import sqlite3
-from dataclasses import replace
 from datetime import datetime
 
 from gateway.core.model import is_passage
@@ -61,7 +60,8 @@ def write_event(conn: sqlite3.Connection, ev: AccessEvent, direction: str, lane_
     # The car as a hold at an exit is keyed, as the register names it now: struck off or withdrawn
     # later, it was still that car's hold (store/holds.py car_held_sql). A car held on a plate
     # misread again as it waits, after the guard corrected its hold there: the corrected car, held
-    # again or let out (its hold ends), as the parking desk decided it (ParkingDesk._as_corrected).
+    # again or let out (its hold ends), as the decision names it (ParkingDesk.as_corrected: its
+    # subject, the stay it leaves on, is that car's; its value the plate the lane read).
     held_at = ev.lane if direction == "exit" else None
     car = car_of(
         conn, ev.kind, ev.value, ev.holder_kind, ev.holder_id, ev.vehicle_id, lane_type, held_at, ev.at
@@ -97,16 +97,7 @@ def write_event(conn: sqlite3.Connection, ev: AccessEvent, direction: str, lane_
     # A car decided again while still at the lane opened the gate once more: its passage was
     # recorded by the first decision, so no stay or presence changes.
     if ev.admitted and is_passage(ev.flags):
-        _move(conn, _as_car(ev, car), at, direction, lane_type)
-
-
-def _as_car(ev: AccessEvent, car: str | None) -> AccessEvent:
-    """The decision as the car it is kept on its row as: a plate misread again at an exit, whose
-    hold there a guard corrected (car_of), is the corrected car, and a car no register names
-    leaves on that plate's stay, not on the misread one's (a stranger inside under it)."""
-    if ev.kind != "plate" or ev.holder_kind is not None or car is None or car == ev.value:
-        return ev
-    return replace(ev, subject=f"plate:{car}")
+        _move(conn, ev, at, direction, lane_type)
 
 
 def _move(conn: sqlite3.Connection, ev: AccessEvent, at: str, direction: str, lane_type: str) -> None:
