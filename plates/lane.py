@@ -145,6 +145,8 @@ class LaneVoter:
     _readings: list[tuple[float, Reading]] = field(default_factory=list, repr=False)
     _held: dict[str, _Held] = field(default_factory=dict, repr=False)
     _held_at_loop: set[str] = field(default_factory=set, repr=False)  # in the lane when the loop fired
+    # The held plates the last frame read showed: each, and whether read exactly (not one off).
+    _shown: dict[str, bool] = field(default_factory=dict, repr=False)
 
     def _in_lane(self, r: Reading) -> bool:
         if self.roi is None:
@@ -161,6 +163,7 @@ class LaneVoter:
         self._readings.clear()
         self._held.clear()
         self._held_at_loop.clear()
+        self._shown.clear()
 
     def rearm(self, now: float) -> None:
         """A car has arrived on the lane's loop: each held plate decided long enough ago is a car
@@ -177,6 +180,20 @@ class LaneVoter:
         treat it as decided here too, so the car is not decided again as the camera reads it."""
         self._held[text] = _Held(decided=now, seen=now, exact=now)
         self._drop_readings_near(text)
+
+    def still(self, now: float) -> None:
+        """The camera's picture has not changed since the last frame read (a still lane between two
+        key frames): the held plates that frame showed are still read at `now`, as it read them.
+        Nothing is decided, and no plate is made due again: a repeated picture is no new look at
+        the lane, and a car is decided again only on a frame that reads it (repeat_after_s). A
+        plate already gone (unseen for gone_after_s: the picture repeated after a stall) stays gone."""
+        for text, exact in self._shown.items():
+            held = self._held.get(text)
+            if held is None or now - held.seen > self.gone_after_s:
+                continue
+            held.seen = max(held.seen, now)
+            if exact:
+                held.exact = max(held.exact, now)
 
     def in_lane(self, text: str, now: float) -> bool:
         """Whether `text` was decided (or held) and has not left the lane at `now`: read (or a misread
@@ -222,6 +239,7 @@ class LaneVoter:
         text, best = chosen
         again = text in self._held  # only a held plate made due again gets here
         self._held[text] = _Held(decided=now, seen=now, exact=now, again=again)
+        self._shown[text] = True
         # Its misreads (one character off) in the window are this car too, not a next one; a
         # text read beside it in a frame is another car, and keeps its readings.
         self._drop_readings_near(text, keep={t for pair in apart if text in pair for t in pair} - {text})
@@ -272,12 +290,15 @@ class LaneVoter:
             elif not held.due and now - held.decided >= self.repeat_after_s:
                 log.debug("plate %s still in the lane: deciding again", text)
                 self._make_due(text, held)
+        self._shown = {}
         for r in fresh:  # a reading of a held plate, or one character off it, is that car still here
             for text, held in self._held.items():
                 if r.text == text:
                     held.seen = held.exact = now
+                    self._shown[text] = True
                 elif _near(r.text, text):
                     held.seen = now
+                    self._shown.setdefault(text, False)
 
     def _votes(self, r: Reading, now: float, apart: set[frozenset[str]]) -> bool:
         """Whether a reading counts towards a decision: not a held plate (unless it is due to be

@@ -2,9 +2,11 @@
 
 Two threads per camera. The capture thread reads as fast as the stream delivers and keeps only
 the newest frame, so nothing downstream ever works on a backlog; the old frames a stalled stream
-delivers as it catches up are dropped until it has made up its lag (backlog.py), and a picture that
-froze (the camera repeating one image) is no live frame, one frozen for seconds putting the camera
-offline (frozen.py). A frame that fails to decode (a JPEG cut short) is skipped; when the stream
+delivers as it catches up are dropped until it has made up its lag (backlog.py). A frame repeating
+the picture before is no new frame to read: for a few seconds it is a still lane (a codec's repeats
+between key frames), and the consumers that hold what they read are told the lane still shows it
+(`still`); repeated longer, the picture froze and the camera goes offline (frozen.py). A frame that
+fails to decode (a JPEG cut short) is skipped; when the stream
 drops (its reads fail for read_timeout_s) it goes offline (an alarm) and reconnects with backoff.
 The consumer thread hands the newest frame to the attached consumers (the plate recognizer)
 whenever it is free: frames that arrive while it is busy are skipped, never queued. Frames older
@@ -17,6 +19,7 @@ readings are dropped.
 from __future__ import annotations
 
 import logging
+import math
 import os
 import threading
 import time
@@ -29,7 +32,7 @@ import cv2
 from drivers.base import Emit
 from drivers.cameras.backlog import Backlog
 from drivers.cameras.frame import Frame, FrameConsumer
-from drivers.cameras.frozen import FROZEN, FrozenPicture
+from drivers.cameras.frozen import FROZEN, FrozenPicture, Picture
 from drivers.health import DeviceHealth
 from drivers.readers.debounce import Debouncer
 from drivers.serialport import Backoff
@@ -123,6 +126,7 @@ class OpenCvCamera:
         self._cond = threading.Condition()
         self._newest: Frame | None = None
         self._consumed: Frame | None = None  # the frame last read
+        self._still_at = -math.inf  # when a frame last repeated the newest one's picture (monotonic)
         self._read_age: float | None = None  # how old the last frame read was when its reading ended
         self._trigger_at = 0.0  # monotonic time of the last request_read()
         self._trigger_left = 0
@@ -216,9 +220,12 @@ class OpenCvCamera:
         return self._read_mode == "continuous"
 
     def watching(self, within_s: float) -> bool:
-        """Whether the camera sees its lane now: online, with a live frame that arrived within
-        `within_s`. Offline, its picture frozen or its stream catching up on a stall, it does not."""
-        return self.health.online and self.latest(within_s) is not None
+        """Whether the camera sees its lane now: online, with a live frame, or one repeating its
+        picture (a still lane between key frames), that arrived within `within_s`. Offline, its
+        picture frozen or its stream catching up on a stall, it does not."""
+        if not self.health.online:
+            return False
+        return self.latest(within_s) is not None or time.monotonic() - self._still_at <= within_s
 
     def frame_age(self) -> float | None:
         frame = self._newest
@@ -298,7 +305,7 @@ class OpenCvCamera:
         gap = 1.0 / (fps or 25.0) if is_file else 0.0
         backlog = Backlog(self.max_frame_age_s, fps)
         # A file plays as it was recorded, a still scene too: only a camera's picture freezes.
-        frozen = None if is_file else FrozenPicture(self.max_frame_age_s)
+        frozen = None if is_file else FrozenPicture()
         due = last_read = time.monotonic()
         while not self._stop.is_set():
             ok, image = cap.read()
@@ -327,22 +334,50 @@ class OpenCvCamera:
 
     def _take(self, image: Any, now: float, backlog: Backlog, frozen: FrozenPicture | None) -> None:
         """Keep a decoded frame as the newest, unless it shows the lane as it was: one of a backlog
-        (taken before a stall ended, stamped with its arrival) or a picture that froze."""
+        (taken before a stall ended, stamped with its arrival) or a repeat of the picture before,
+        which is the lane still (for a few seconds) or a picture that froze."""
         if not backlog.live(now):
             self.health.count("stale")
-        elif frozen is not None and frozen.frozen(image, now):
-            self.health.count("frozen")
-            if frozen.alarm(now):
-                self.health.set_offline(FROZEN)
-            return  # the camera is not heard from: what it sends says nothing new
         else:
-            self._seq += 1
-            frame = Frame(image, self._seq, now, time.time())
-            with self._cond:
-                self._newest = frame
-                self._cond.notify_all()
+            picture = Picture.NEW if frozen is None else frozen.judge(image, now)
+            if picture is Picture.FROZEN:
+                self.health.count("frozen")
+                self.health.set_offline(FROZEN)
+                return  # the camera is not heard from: what it sends says nothing new
+            if picture is Picture.STILL:
+                self.health.count("still_frames")
+                self._still(now)
+            else:
+                self._keep(image, now)
         if not self._shaky:
             self.health.seen()
+
+    def _keep(self, image: Any, now: float) -> None:
+        """A new picture: the newest frame, for the consumer thread to read."""
+        self._seq += 1
+        frame = Frame(image, self._seq, now, time.time())
+        with self._cond:
+            self._newest = frame
+            self._cond.notify_all()
+
+    def _still(self, now: float) -> None:
+        """A frame repeating the newest one's picture: nothing new to read (read again, it would
+        count as a second look at the same plate), but the lane still shows what it showed. The
+        consumers that hold what they read (the plate reader's lane voter) are told so, in the
+        capture thread: a plate reader only notes the time."""
+        frame = self._newest
+        if frame is None:
+            return
+        self._still_at = now
+        for consumer in self._consumers:
+            still = getattr(consumer, "still", None)
+            if not callable(still):
+                continue
+            try:
+                still(frame, now)
+            except Exception:  # a consumer's fault is no stream's: the capture goes on
+                self.health.count("consumer_errors")
+                log.exception("frame consumer failed camera=%s", self.health.device)
 
     def _where(self) -> str:
         # Never show a camera password: it goes to the log and to the anonymous /api/health.

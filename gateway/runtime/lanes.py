@@ -10,8 +10,9 @@ are hand_lanes.py's.
   closes. A guard holding the lane open is the one case that needs no alarm: the hold clears one
   already raised. The sensors report their state as they are watched (a Modbus module at its
   first poll), so a barrier open when the gateway starts is watched too; an alarm the run before
-  left (held_open, forced_open) is judged once every sensor of its lane has reported, whichever
-  reports last: found closed, it clears.
+  left (held_open, forced_open) is judged once every sensor of its lane with a barrier contact
+  has reported, whichever reports last: found closed, it clears. A loop detector's own module is
+  not waited for: it cannot report the barrier.
 - A lane with two contacts (a wide gate's two arms, a double door's leaves) is open while either
   is: its alarms clear only once the last one closes.
 - An alarm raised or cleared while the disk takes no writes waits in memory and is written, in
@@ -152,8 +153,9 @@ class LaneInputs:
         self._held_open_raised: set[str] = set()
         # Lanes whose forced_open alarm an earlier run left open (BarrierWatch knows only this run's).
         self._forced_left: set[str] = set()
-        # Per lane with an alarm an earlier run left open: its sensors not yet heard from since
-        # start (a Modbus module reports at its first poll, after start() has returned).
+        # Per lane with an alarm an earlier run left open: its sensors with a barrier contact not
+        # yet heard from since start (a Modbus module reports at its first poll, after start()
+        # has returned).
         self._unheard: dict[str, set[str]] = {}
         self._timers_lock = threading.Lock()
         self._stopped = False
@@ -172,8 +174,10 @@ class LaneInputs:
         # A held_open or forced_open alarm an earlier run left open is judged again from the
         # barrier's input, which the sensors report as they are watched or at their first poll:
         # still open, it stays; closed while the gateway was down (power back after a blackout), it
-        # clears, judged once every sensor of the lane has reported (_heard_from): a double door's
-        # shut leaf, heard before its propped leaf, must not clear the alarm. Only a lane whose
+        # clears, judged once every sensor of the lane with a barrier contact has reported
+        # (_heard_from): a double door's shut leaf, heard before its propped leaf, must not clear
+        # the alarm. A loop-only sensor reports no barrier: a dead loop module would keep the alarm
+        # on a lane whose arm is down and working, and is not waited for. Only a lane whose
         # barrier contact is no longer wired (taken out of the config) has nothing to judge it by:
         # cleared now.
         watched = self.devices.barrier_contacts
@@ -189,7 +193,7 @@ class LaneInputs:
             if lane in watched:
                 (self._held_open_raised if kind == "held_open" else self._forced_left).add(lane)
         for lane in self._held_open_raised | self._forced_left:
-            self._unheard[lane] = {s.health.device for s in self.devices.lanes[lane].sensors}
+            self._unheard[lane] = self._contacts(lane)
         # An opening told just before a restart still covers the barrier it finds up (not forced).
         for lane, at in opened.items():
             self.barriers.commanded(lane, mono - max((now - at).total_seconds(), 0.0))
@@ -200,6 +204,11 @@ class LaneInputs:
             )
         )
 
+    def _contacts(self, lane: str) -> set[str]:
+        """The lane's sensors (device ids) that may report its barrier: all but its loop-only ones."""
+        sensors = {s.health.device for s in self.devices.lanes[lane].sensors}
+        return sensors - self.devices.loop_only
+
     def input_handler(self, lane: str, device: str) -> InputEmit:
         def on_input(name: LaneInput, active: bool) -> None:
             if name == "car_present":
@@ -208,14 +217,15 @@ class LaneInputs:
                 self.barrier(lane, device, active)
             # After its report (an opening is on record first). A sensor with a barrier contact
             # reports it after its loop (drivers' input order): until then it is not heard from.
-            if name == "barrier_open" or device in self.devices.loop_only:
+            if name == "barrier_open":
                 self._heard_from(lane, device)
 
         return on_input
 
     def _heard_from(self, lane: str, device: str) -> None:
-        """The last of the lane's sensors to report since start (a loop detector's module may answer
-        after the closed contact's) has the alarms an earlier run left judged now."""
+        """The last of the lane's sensors with a barrier contact to report since start (a double
+        door's other leaf may answer after the shut one) has the alarms an earlier run left judged
+        now."""
         with self._timers_lock:
             unheard = self._unheard.get(lane)
             if unheard is None:

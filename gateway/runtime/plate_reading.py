@@ -62,6 +62,7 @@ class PlateReader:
         self._in_time: Callable[[Frame], bool] = lambda frame: True
         self._camera: LaneCamera | None = None
         self._read_at = 0.0  # when the last frame read was taken (monotonic)
+        self._read_seq = 0  # the last frame read (Frame.seq), whose picture a repeat may still show
 
     def only_fresh(self, in_time: Callable[[Frame], bool]) -> None:
         """The camera's test, asked as a frame's reading ends, of whether it may still be acted on
@@ -76,6 +77,7 @@ class PlateReader:
             return []  # the lane has moved on while the frame was read
         with self._lock:
             self._read_at = max(self._read_at, frame.captured)
+            self._read_seq = frame.seq
             decision = self._voter.add(readings, frame.captured)
             if decision is None:
                 return []
@@ -89,6 +91,14 @@ class PlateReader:
             decision.again,
         )
         return [("plate", decision.text, round(confidence, 3))]
+
+    def still(self, frame: Frame, now: float) -> None:
+        """The camera's picture has not changed since `frame` (OpenCvCamera: a repeat of it, a still
+        lane between key frames): if that is the last frame read, the plates it showed are still in
+        the lane at `now` (monotonic). Nothing is read or decided."""
+        with self._lock:
+            if frame.seq == self._read_seq:
+                self._voter.still(now)
 
     def rearm(self) -> None:
         """The lane's loop says a car has arrived (OpenCvCamera.request_read): a plate decided a

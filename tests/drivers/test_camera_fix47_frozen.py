@@ -11,7 +11,7 @@ import cv2
 import numpy as np
 import pytest
 
-from drivers.cameras.frozen import ALARM_AFTER_S, FrozenPicture
+from drivers.cameras.frozen import ALARM_AFTER_S, FrozenPicture, Picture
 from drivers.simulated import SimulatedRelay
 from gateway.runtime.gateway import Gateway
 from tests.drivers.conftest import wait_for
@@ -106,18 +106,15 @@ def _night_frames(count: int, rng: np.random.Generator) -> list[np.ndarray]:
 
 
 def test_a_still_lane_at_night_is_not_taken_for_a_frozen_picture() -> None:
-    """25 fps for 10 s of a lane where nothing moves, at night: no frame is frozen, no alarm."""
-    picture = FrozenPicture(0.5)
+    """25 fps for 10 s of a lane where nothing moves, at night: every frame is a new picture."""
+    picture = FrozenPicture()
     frames = _night_frames(250, np.random.default_rng(7))
-    assert not any(picture.frozen(image, i / 25) for i, image in enumerate(frames))
-    assert not picture.alarm(10.0)
+    assert all(picture.judge(image, i / 25) is Picture.NEW for i, image in enumerate(frames))
 
 
-def test_a_repeated_picture_is_frozen_once_older_than_max_frame_age_s_and_alarms_later() -> None:
-    picture = FrozenPicture(0.5)
+def test_a_repeated_picture_is_still_then_frozen_once_repeated_for_the_alarm_s() -> None:
+    picture = FrozenPicture()
     first, other = _night_frames(2, np.random.default_rng(8))
-    same = [picture.frozen(first.copy(), i / 25) for i in range(25)]  # 1 s of one picture
-    assert same == [False] * 13 + [True] * 12  # as old as its first arrival: past 0.5 s, frozen
-    assert not picture.alarm(24 / 25) and picture.alarm(ALARM_AFTER_S)
-    assert not picture.frozen(other, ALARM_AFTER_S + 0.04)  # a different picture: live again
-    assert not picture.alarm(ALARM_AFTER_S + 0.04)
+    same = [picture.judge(first.copy(), i / 25) for i in range(int(ALARM_AFTER_S * 25) + 1)]
+    assert same == [Picture.NEW] + [Picture.STILL] * (len(same) - 2) + [Picture.FROZEN]
+    assert picture.judge(other, ALARM_AFTER_S + 0.04) is Picture.NEW  # a different picture: live again
