@@ -76,7 +76,8 @@
     if (ev.corrected) box.append(node("div", "fixed", `${T("fix.read")} ${read(ev)} · ${T("fix.by")} ${ev.corrected.by}`));
     box.append(node("div", "verdict", verdict(ev)));
     if (ev.holder_kind || ev.corrected) box.append(node("div", "who-line", holder(ev)));
-    const flags = ev.flags.map(flagText).join(" · ");
+    // A corrected car's reading is said beside who corrected it (识别为 ... · 纠正人), not again here.
+    const flags = ev.flags.filter((f) => !(ev.corrected && f.startsWith("read:"))).map(flagText).join(" · ");
     box.append(node("div", "time", time(ev.at) + (flags ? " · " + flags : "")));
     if (plate) {
       const fix = node("button", "chip fix", T("fix.button"));
