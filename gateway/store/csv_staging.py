@@ -29,6 +29,9 @@ CREATE TABLE meta (id INTEGER PRIMARY KEY CHECK (id = 1), import_id TEXT NOT NUL
 # csv_recheck.py asks, for each card in the store tied to a car of a step, whether the import gives
 # that card too: without this, each asking read every staged card. Made once the rows are in.
 _CARDS_BY_NUMBER = "CREATE INDEX IF NOT EXISTS cards_card ON cards(card)"
+# csv_steps.py asks, for a slot a car inside is parked on or listed by, whether the import gives it
+# (_CARS_GOING): without this, each asking read every staged slot.
+_SLOTS_BY_NUMBER = "CREATE INDEX IF NOT EXISTS slots_number ON slots(zone, number)"
 _TABLES = """
 CREATE TABLE runs (kind TEXT NOT NULL, given TEXT NOT NULL, first INTEGER NOT NULL, last INTEGER NOT NULL);
 CREATE TABLE residents (n INTEGER PRIMARY KEY, ref TEXT, building TEXT, unit TEXT, room TEXT, name TEXT,
@@ -146,6 +149,7 @@ def stage(path: Path, batch: Batch, secrets: Secrets, meta: dict[str, Any]) -> S
                 )
             n += counts[kind]
         conn.execute(_CARDS_BY_NUMBER)
+        conn.execute(_SLOTS_BY_NUMBER)
         runs = _runs(batch)
         conn.executemany(
             "INSERT INTO runs VALUES (?, ?, ?, ?)",
@@ -183,7 +187,8 @@ def read_staged(path: Path) -> Staged | None:
             return None  # the transaction that writes the rows and then the meta never committed
         if _has_table(conn, "rows") and not _has_table(conn, "runs"):
             _upgrade_json_rows(conn)
-        conn.execute(_CARDS_BY_NUMBER)  # a file staged before it was made there
+        conn.execute(_CARDS_BY_NUMBER)  # a file staged before they were made there
+        conn.execute(_SLOTS_BY_NUMBER)
         runs = conn.execute("SELECT kind, given, first, last FROM runs ORDER BY first").fetchall()
     finally:
         conn.close()

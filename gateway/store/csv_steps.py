@@ -42,7 +42,7 @@ from gateway.store.csv_recheck import no_longer_fit
 from gateway.store.csv_staging import Run, Staged
 from gateway.store.database import transaction
 from gateway.store.outbox import enqueue
-from gateway.store.parking import off_slots_not_theirs
+from gateway.store.parking import off_slots_not_theirs, parked_as_listed
 from gateway.store.registry import onto_free_slots, record_block
 from gateway.store.renewals import renewed_while_parked
 
@@ -237,7 +237,12 @@ def give_up(conn: sqlite3.Connection, staged: Staged, stop: Stopped, at: datetim
     and the centre are told who wrote them, how many of each kind, what was left out and why. The
     slots among them are as the files have them: the cars they no longer list are taken off them
     with it (the second pass the import did not get to, _slot_cars_unlisted).
-    `resumed`: the run that left it unfinished may have written some of those left out too.
+    `resumed`: the run that left it unfinished may have written some of those left out too. How far
+    it got is not known, so each slots row after them whose slot has what the row's first pass
+    writes (its cars and owner, _first_pass_found) is taken as written, and its slot made as the
+    files have it too: left, it listed its old cars and the file's, two households' cars on one
+    slot for good. A row whose first pass is not in is left as it was: its old cars taken off
+    without the file's put on, a car the file moves to a slot further down was on none.
     Raises sqlite3.Error."""
     written = Counter({kind: 0 for kind in staged.meta["counts"]})
     left_out = written.copy()
@@ -254,8 +259,14 @@ def give_up(conn: sqlite3.Connection, staged: Staged, stop: Stopped, at: datetim
     try:
         with transaction(conn):
             for run in _passes(staged):
-                if run.kind == SLOT_CARS_UNLISTED and run.first <= stop.done:
-                    _take_off_unlisted(conn, at, (run.first, min(run.last, stop.done)))
+                if run.kind != SLOT_CARS_UNLISTED:
+                    continue
+                if run.first <= stop.done:
+                    span = {"lo": run.first, "hi": min(run.last, stop.done)}
+                    _take_off_unlisted(conn, at, _IN_SPAN, span)
+                found = _first_pass_found(conn, run, stop.done) if resumed else []
+                if found:
+                    _take_off_unlisted(conn, at, _IN_LIST, {"rows": json.dumps(found)})
             _finish(conn, staged.meta, at, stopped)
     finally:
         conn.execute("DETACH DATABASE st")
@@ -386,6 +397,11 @@ def _audit_blocks(conn: sqlite3.Connection, part: Part, what: str, changed: str)
 
 _SLOTS_IN_SPAN = """SELECT s.id FROM st.slots x JOIN slots s ON s.zone = x.zone AND s.number = x.number
     WHERE x.n BETWEEN ? AND ?"""
+# The rows `{rows}` of the staging file (SQL on x.n): those of a span, or of a list.
+_IN_SPAN = "x.n BETWEEN :lo AND :hi"
+_IN_LIST = "x.n IN (SELECT value FROM json_each(:rows))"
+_SLOTS_OF_ROWS = """SELECT s.id FROM st.slots x JOIN slots s ON s.zone = x.zone AND s.number = x.number
+    WHERE {rows}"""
 
 
 def _slots(conn: sqlite3.Connection, part: Part) -> None:
@@ -410,17 +426,62 @@ def _slots(conn: sqlite3.Connection, part: Part) -> None:
                WHERE p.n BETWEEN ? AND ?""",
             part.span,
         )
-    # A car of a slot free now that is parked in the shared spaces moves onto it, as at a handover:
-    # one of a slot moved here that came in without it since the rename (the lane's zone had no
-    # slot of its), or one the slot lists again.
-    onto_free_slots(conn, part.at, _SLOTS_IN_SPAN, part.span)
+    # The cars parked are placed as the files have them (a car parked on a slot its row no longer
+    # lists moves off it now, its slot_vehicles row left for the second pass). A car of a slot free
+    # now that is parked in the shared spaces moves onto it, as at a handover: one of a slot moved
+    # here that came in without it since the rename (the lane's zone had no slot of its), or one
+    # the slot lists again.
+    going = _cars_going(conn, part) if "plates" in part.run.given else []
+    with parked_as_listed(conn, part.at, going):
+        onto_free_slots(conn, part.at, _SLOTS_IN_SPAN, part.span)
 
 
-_UNLISTED_IN_SPAN = """DELETE FROM slot_vehicles WHERE (slot_id, vehicle_id) IN (
+_INSIDE = "EXISTS (SELECT 1 FROM stays t WHERE t.vehicle_id = sv.vehicle_id AND t.exited_at IS NULL)"
+# The first pass's `going` (gateway.store.parking.parked_as_listed), as a snapshot's
+# (gateway/sync/apply.py _CARS_GOING): the (slot, car) pairs, of cars inside, that the files take
+# off, among the slots whose cars the span's rows may move: the span's own (the cars their rows no
+# longer list), and those (`near`) that a car parked on one of them, or parked elsewhere and listed
+# by a row of the span, is parked on or listed by, where a row of a slots file giving `plates`
+# (anywhere in the files) does not list the car.
+_CARS_GOING = f"""WITH span AS ({_SLOTS_OF_ROWS.format(rows=_IN_SPAN)}),
+    moving AS (
+        SELECT t.vehicle_id, t.slot_id FROM stays t
+        WHERE t.exited_at IS NULL AND t.slot_id IN (SELECT id FROM span)
+        UNION
+        SELECT t.vehicle_id, t.slot_id FROM st.slots x
+        JOIN st.slot_plates p ON p.n = x.n JOIN vehicles v ON v.plate = p.plate
+        JOIN stays t ON t.vehicle_id = v.id AND t.exited_at IS NULL AND t.slot_id IS NOT NULL
+        WHERE x.n BETWEEN :lo AND :hi),
+    near AS (
+        SELECT slot_id FROM moving
+        UNION SELECT sv.slot_id FROM slot_vehicles sv JOIN moving m ON m.vehicle_id = sv.vehicle_id
+        EXCEPT SELECT id FROM span)
+    SELECT sv.slot_id, sv.vehicle_id FROM st.slots x
+    JOIN slots sl ON sl.zone = x.zone AND sl.number = x.number
+    JOIN slot_vehicles sv ON sv.slot_id = sl.id
+    WHERE x.n BETWEEN :lo AND :hi AND {_INSIDE} AND NOT EXISTS (
+        SELECT 1 FROM st.slot_plates p JOIN vehicles v ON v.plate = p.plate
+        WHERE p.n = x.n AND v.id = sv.vehicle_id)
+    UNION
+    SELECT sv.slot_id, sv.vehicle_id FROM near JOIN slots sl ON sl.id = near.slot_id
+    JOIN slot_vehicles sv ON sv.slot_id = sl.id
+    WHERE {_INSIDE} AND EXISTS (
+        SELECT 1 FROM st.slots o JOIN st.runs r ON o.n BETWEEN r.first AND r.last
+        WHERE o.zone = sl.zone AND o.number = sl.number
+          AND r.kind = 'slots' AND instr(',' || r.given || ',', ',plates,')
+          AND NOT EXISTS (SELECT 1 FROM st.slot_plates q JOIN vehicles w ON w.plate = q.plate
+              WHERE q.n = o.n AND w.id = sv.vehicle_id))"""
+
+
+def _cars_going(conn: sqlite3.Connection, part: Part) -> list[tuple[int, int]]:
+    return conn.execute(_CARS_GOING, {"lo": part.first, "hi": part.last}).fetchall()
+
+
+_UNLISTED = """DELETE FROM slot_vehicles WHERE (slot_id, vehicle_id) IN (
     SELECT sv.slot_id, sv.vehicle_id FROM st.slots x
     JOIN slots s ON s.zone = x.zone AND s.number = x.number
     JOIN slot_vehicles sv ON sv.slot_id = s.id
-    WHERE x.n BETWEEN :lo AND :hi AND NOT EXISTS (
+    WHERE {rows} AND NOT EXISTS (
         SELECT 1 FROM st.slot_plates p JOIN vehicles v ON v.plate = p.plate
         WHERE p.n = x.n AND v.id = sv.vehicle_id))"""
 
@@ -428,14 +489,34 @@ _UNLISTED_IN_SPAN = """DELETE FROM slot_vehicles WHERE (slot_id, vehicle_id) IN 
 def _slot_cars_unlisted(conn: sqlite3.Connection, part: Part) -> None:
     """The second pass over a slots file's rows (SLOT_CARS_UNLISTED): each slot's cars that its row
     no longer lists are taken off it."""
-    _take_off_unlisted(conn, part.at, part.span)
+    _take_off_unlisted(conn, part.at, _IN_SPAN, {"lo": part.first, "hi": part.last})
 
 
-def _take_off_unlisted(conn: sqlite3.Connection, at: datetime, span: tuple[int, int]) -> None:
-    conn.execute(_UNLISTED_IN_SPAN, {"lo": span[0], "hi": span[1]})
+def _take_off_unlisted(conn: sqlite3.Connection, at: datetime, rows: str, params: dict[str, Any]) -> None:
+    conn.execute(_UNLISTED.format(rows=rows), params)
     # A car parked on one of them that it no longer lists moves off it: onto another slot that
     # lists it where one is free (the car the file moved), or into the shared spaces.
-    off_slots_not_theirs(conn, at, _SLOTS_IN_SPAN, span)
+    off_slots_not_theirs(conn, at, _SLOTS_OF_ROWS.format(rows=rows), params)
+
+
+# Of rows :lo to :hi of a slots file giving `plates`, those whose slot has what the row's first pass
+# writes (_slots): each car it lists that the store has (one at least), and its owner where the
+# file gives one ({owner}).
+_FIRST_PASS_IN = """SELECT x.n FROM st.slots x JOIN slots s ON s.zone = x.zone AND s.number = x.number
+    WHERE x.n BETWEEN :lo AND :hi {owner}
+      AND EXISTS (SELECT 1 FROM st.slot_plates p JOIN vehicles v ON v.plate = p.plate WHERE p.n = x.n)
+      AND NOT EXISTS (SELECT 1 FROM st.slot_plates p JOIN vehicles v ON v.plate = p.plate
+          WHERE p.n = x.n AND NOT EXISTS (
+              SELECT 1 FROM slot_vehicles sv WHERE sv.slot_id = s.id AND sv.vehicle_id = v.id))"""
+_OWNER_IN = "AND s.resident_id IS (SELECT id FROM residents WHERE ref = x.resident_ref)"
+
+
+def _first_pass_found(conn: sqlite3.Connection, run: Run, after: int) -> list[int]:
+    """The rows of `run` (SLOT_CARS_UNLISTED) after row `after` whose first pass is in the store:
+    written by the run that left the import unfinished, which may have got further than this one."""
+    owner = _OWNER_IN if "resident_ref" in run.given else ""
+    rows = {"lo": max(run.first, after + 1), "hi": run.last}
+    return [n for (n,) in conn.execute(_FIRST_PASS_IN.format(owner=owner), rows)]
 
 
 # The slots of the span's rows that are not in the store yet, with each slot of the same number in

@@ -7,8 +7,10 @@ slot's handover are stored together or not at all.
 
 from __future__ import annotations
 
+import json
 import sqlite3
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
@@ -598,15 +600,43 @@ def off_slots_not_theirs(
 
     All the cars are moved off first, and then each slot left free, and each slot that now lists a
     car moved off, takes its car: two neighbours' slots swapped (in one step, or in two steps of a
-    snapshot) put each car on its new slot, where one handed over before the other car had left it."""
+    snapshot) put each car on its new slot, where one handed over before the other car had left it.
+    A car that pays nothing (one moved off, or handed a slot before) is put on first, then one
+    paying: B001 renumbered B101 for the same two cars, B101 went to the household's second car
+    waiting longest, paying, which stopped its billing, and the car moved off B001 parked free
+    beside it (one slot, two cars, neither paying)."""
     moved = conn.execute(_ON_A_SLOT_NOT_THEIRS.format(slots=slots), params).fetchall()
     freed = {slot_id for _, slot_id in moved}
     for stay_id, _ in moved:
         conn.execute("UPDATE stays SET slot_id = NULL WHERE id = ?", (stay_id,))
         freed.update(slot for (slot,) in conn.execute(_SLOTS_OF_THE_CAR, (stay_id,)))
-    for slot_id in sorted(freed):
-        if conn.execute(_SLOT_TAKEN, (slot_id,)).fetchone() is None:
-            handover(conn, slot_id, at, "reassigned")
+    for free_only in (True, False):
+        for slot_id in sorted(freed):
+            if conn.execute(_SLOT_TAKEN, (slot_id,)).fetchone() is None:
+                handover(conn, slot_id, at, "reassigned", free_only=free_only)
+
+
+_PUT_BACK = "INSERT OR IGNORE INTO slot_vehicles (slot_id, vehicle_id) VALUES (?, ?)"
+
+
+@contextmanager
+def parked_as_listed(conn: sqlite3.Connection, at: datetime, going: list[tuple[int, int]]) -> Iterator[None]:
+    """The first of two passes over slots a snapshot, delta or import gives their cars anew (the
+    second takes off each slot the cars it no longer lists), around the block in which the caller
+    hands its free slots on. The cars parked are placed as the change has them now: one parked on a
+    slot the change takes it off (`going`: the (slot, car) pairs of cars inside that it takes off)
+    moves off it, onto a slot that lists it and no car is on, or into the shared spaces (it still
+    leaves free). Those pairs are set aside meanwhile, so that no slot is handed to a car the change
+    takes off it, and put back for the second pass: a car arriving until then parks on its old slot
+    as before. Left on its slot until the second pass, the car made the slot's new car its second
+    car (refused, or paying); left on B001 while B101 was sent for it, B101 went to the household's
+    second car paying in the shared spaces (one slot, two cars, neither paying)."""
+    conn.executemany("DELETE FROM slot_vehicles WHERE slot_id = ? AND vehicle_id = ?", going)
+    if going:
+        slots = json.dumps(sorted({slot_id for slot_id, _ in going}))
+        off_slots_not_theirs(conn, at, "SELECT value FROM json_each(?)", (slots,))
+    yield
+    conn.executemany(_PUT_BACK, going)
 
 
 def is_billable(billing: str | None) -> bool:

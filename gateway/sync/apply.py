@@ -27,7 +27,7 @@ from pathlib import Path
 from gateway.store.audit import audit
 from gateway.store.database import begin_immediate
 from gateway.store.outbox import enqueue
-from gateway.store.parking import off_slots_not_theirs
+from gateway.store.parking import off_slots_not_theirs, parked_as_listed
 from gateway.store.registry import audit_block, onto_free_slots, slots_handed_on
 from gateway.store.renewals import renewed_while_parked
 from gateway.timefmt import to_db
@@ -114,7 +114,9 @@ _SLOTS_IN_RANGE = f"""SELECT sl.id FROM staging.s_slots s
 # Between two steps of a snapshot a car moved from one slot to another is on its old slot, its new
 # one or both, never on none: taken off its old slot in one step and added to the new one in a
 # later step, it was refused no_slot (or let in paying) in between. On both for a moment, it parks
-# on one of them, free, as it would before or after; each slot still holds one car.
+# on one of them, free, as it would before or after; each slot still holds one car. The cars parked
+# are placed as the rows have them in the first pass (_CARS_GOING), so that a slot's new car is
+# not its second car meanwhile.
 _SLOTS = [
     f"""INSERT INTO slots (zone, number, resident_id)
     SELECT s.zone, s.number, r.id
@@ -128,6 +130,42 @@ _SLOTS = [
     JOIN slots sl ON sl.zone = s.zone AND sl.number = s.number
     JOIN vehicles v ON v.plate = p.plate WHERE s.{R}""",
 ]
+_INSIDE = "EXISTS (SELECT 1 FROM stays t WHERE t.vehicle_id = sv.vehicle_id AND t.exited_at IS NULL)"
+# The first pass's `going` (gateway.store.parking.parked_as_listed): the (slot, car) pairs, of cars
+# inside, that the change takes off, among the slots whose cars the range's rows may move: the
+# range's own (the cars their rows no longer list), and those (`near`) that a car parked on one of
+# them, or parked elsewhere and listed by a row of the range, is parked on or listed by. B001 given
+# up and B101 sent for its cars: R1's car parked on B001 goes onto B101 now, and neither slot is
+# handed meanwhile to R1's second car, paying in the shared spaces (nor to a car the change takes
+# off it). A slot of `near` has its row looked up by its number: they are the few of cars inside.
+_CARS_GOING = f"""WITH span AS ({_SLOTS_IN_RANGE}),
+    moving AS (
+        SELECT t.vehicle_id, t.slot_id FROM stays t
+        WHERE t.exited_at IS NULL AND t.slot_id IN (SELECT id FROM span)
+        UNION
+        SELECT t.vehicle_id, t.slot_id FROM staging.s_slots s
+        JOIN staging.s_slot_plates p ON p.slot_n = s.n JOIN vehicles v ON v.plate = p.plate
+        JOIN stays t ON t.vehicle_id = v.id AND t.exited_at IS NULL AND t.slot_id IS NOT NULL
+        WHERE s.{R}),
+    near AS (
+        SELECT slot_id FROM moving
+        UNION SELECT sv.slot_id FROM slot_vehicles sv JOIN moving m ON m.vehicle_id = sv.vehicle_id
+        EXCEPT SELECT id FROM span)
+    SELECT sv.slot_id, sv.vehicle_id FROM staging.s_slots s
+    JOIN slots sl ON sl.zone = s.zone AND sl.number = s.number
+    JOIN slot_vehicles sv ON sv.slot_id = sl.id
+    WHERE s.{R} AND {_INSIDE} AND NOT EXISTS (
+        SELECT 1 FROM staging.s_slot_plates p JOIN vehicles v ON v.plate = p.plate
+        WHERE p.slot_n = s.n AND v.id = sv.vehicle_id)
+    UNION
+    SELECT sv.slot_id, sv.vehicle_id FROM near JOIN slots sl ON sl.id = near.slot_id
+    JOIN slot_vehicles sv ON sv.slot_id = sl.id
+    WHERE {_INSIDE} AND (
+        EXISTS (SELECT 1 FROM staging.s_deletes d
+            WHERE d.kind = 'slot' AND d.k1 = sl.zone AND d.k2 = sl.number)
+        OR EXISTS (SELECT 1 FROM staging.s_slots o WHERE o.zone = sl.zone AND o.number = sl.number
+            AND NOT EXISTS (SELECT 1 FROM staging.s_slot_plates q JOIN vehicles x ON x.plate = q.plate
+                WHERE q.slot_n = o.n AND x.id = sv.vehicle_id)))"""
 _SLOT_CARS_UNLISTED = [
     f"""DELETE FROM slot_vehicles WHERE (slot_id, vehicle_id) IN (
         SELECT sv.slot_id, sv.vehicle_id FROM staging.s_slots s
@@ -274,8 +312,9 @@ def run_rows(conn: sqlite3.Connection, phase: int, lo: int, hi: int, now: dateti
             conn.execute(sql, params)
     if name == "vehicles":  # a renewal of a car parked paying since its period ran out
         renewed_while_parked(conn, now, _VEHICLES_IN_RANGE, params)
-    if name == "slots":  # a car the slot now lists waiting in the shared spaces
-        onto_free_slots(conn, now, _SLOTS_IN_RANGE, params)
+    if name == "slots":  # the cars parked placed as the rows have them; one waiting in the shared spaces
+        with parked_as_listed(conn, now, conn.execute(_CARS_GOING, params).fetchall()):
+            onto_free_slots(conn, now, _SLOTS_IN_RANGE, params)
     if name == "slot_cars_unlisted":  # a slot handed on: the car parked there that it no longer lists
         off_slots_not_theirs(conn, now, _SLOTS_IN_RANGE, params)
 

@@ -62,6 +62,8 @@ CREATE TABLE IF NOT EXISTS s_cards (
     hours TEXT, blocked INTEGER);
 CREATE TABLE IF NOT EXISTS s_slots (
     n INTEGER PRIMARY KEY, zone TEXT, number TEXT, resident_ref TEXT);
+-- A slot's entry looked up by its number (gateway/sync/apply.py _CARS_GOING), as its deletion.
+CREATE INDEX IF NOT EXISTS s_slots_number ON s_slots(zone, number);
 CREATE TABLE IF NOT EXISTS s_slot_plates (slot_n INTEGER, plate TEXT);
 CREATE INDEX IF NOT EXISTS s_slot_plates_slot ON s_slot_plates(slot_n);
 CREATE TABLE IF NOT EXISTS s_passes (
@@ -72,6 +74,7 @@ CREATE TABLE IF NOT EXISTS s_passes (
 CREATE TABLE IF NOT EXISTS s_pass_credentials (pass_n INTEGER, kind TEXT, value TEXT);
 CREATE INDEX IF NOT EXISTS s_pass_credentials_pass ON s_pass_credentials(pass_n);
 CREATE TABLE IF NOT EXISTS s_deletes (n INTEGER PRIMARY KEY, kind TEXT, k1 TEXT, k2 TEXT);
+CREATE INDEX IF NOT EXISTS s_deletes_key ON s_deletes(kind, k1, k2);
 """
 # Columns added since the first staging files: (table, column, type). A staging file from before
 # them may hold an apply a restart finishes.
