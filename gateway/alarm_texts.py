@@ -90,6 +90,23 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
 }
 
+_PICTURE_FROZEN = (  # drivers/cameras/frozen.py FROZEN, word for word
+    "picture frozen: the camera sends the same image over and over (its encoder hung); "
+    "reboot the camera or check its encoder settings"
+)
+
+# A device's known faults: as its driver words them (its health's last_error, which the journal's
+# "device offline" line, the alarm's `error` parameter and the record's message_en upstream keep in
+# English), and as a device_offline alarm says them in each language. Each key is the driver's
+# constant, word for word (tests/ui/test_alarm_words_fix47_frozen.py checks it); a driver error not
+# listed here reads as the driver words it.
+DEVICE_FAULTS: dict[str, tuple[str, str]] = {
+    _PICTURE_FROZEN: (
+        "画面冻结：摄像机反复发送同一画面（编码器卡死），请重启摄像机或检查编码设置",
+        _PICTURE_FROZEN,
+    ),
+}
+
 # Parameters whose values are words themselves, translated when the message is rendered.
 TERMS: dict[str, dict[str, tuple[str, str]]] = {
     "device_kind": {
@@ -99,6 +116,7 @@ TERMS: dict[str, dict[str, tuple[str, str]]] = {
         "display": ("显示屏", "display"),
         "sensor": ("传感器", "sensor"),  # a loop detector or barrier sensor on Modbus or GPIO
     },
+    "error": DEVICE_FAULTS,  # device_offline's: a known fault in the reader's language
 }
 
 

@@ -5,7 +5,9 @@ the newest frame, so nothing downstream ever works on a backlog; the old frames 
 delivers as it catches up are dropped until it has made up its lag (backlog.py). A frame repeating
 the picture before is no new frame to read: for a few seconds it is a still lane (a codec's repeats
 between key frames), and the consumers that hold what they read are told the lane still shows it
-(`still`); repeated longer, the picture froze and the camera goes offline (frozen.py). A frame that
+(`still`); repeated longer, the picture froze and the camera goes offline (frozen.py). A stream's
+first frame is only the picture the next are compared with (it may be one that froze before the
+stream opened): the camera is live, and read, from its picture's first change. A frame that
 fails to decode (a JPEG cut short) is skipped; when the stream
 drops (its reads fail for read_timeout_s) it goes offline (an alarm) and reconnects with backoff.
 The consumer thread hands the newest frame to the attached consumers (the plate recognizer)
@@ -334,8 +336,11 @@ class OpenCvCamera:
 
     def _take(self, image: Any, now: float, backlog: Backlog, frozen: FrozenPicture | None) -> None:
         """Keep a decoded frame as the newest, unless it shows the lane as it was: one of a backlog
-        (taken before a stall ended, stamped with its arrival) or a repeat of the picture before,
-        which is the lane still (for a few seconds) or a picture that froze."""
+        (taken before a stall ended, stamped with its arrival), a repeat of the picture before,
+        which is the lane still (for a few seconds) or a picture that froze, or the stream's first
+        picture, perhaps one that froze before the stream opened. The camera is heard from only
+        while its picture moves: a picture frozen across a restart or a reconnect, or a frozen
+        picture's backlog, brings it back online (its alarm cleared) no more than it is read."""
         if not backlog.live(now):
             self.health.count("stale")
         else:
@@ -347,9 +352,10 @@ class OpenCvCamera:
             if picture is Picture.STILL:
                 self.health.count("still_frames")
                 self._still(now)
-            else:
+            elif picture is Picture.NEW:
                 self._keep(image, now)
-        if not self._shaky:
+            # Picture.FIRST: only what the next frames are compared with, neither read nor shown
+        if not self._shaky and (frozen is None or frozen.moving):
             self.health.seen()
 
     def _keep(self, image: Any, now: float) -> None:

@@ -15,6 +15,13 @@ the plate), but for ALARM_AFTER_S it is the lane still as its first frame showed
 the cars read in it are still there). Repeated for ALARM_AFTER_S, whatever max_frame_age_s, the
 picture is frozen (Picture.FROZEN): the camera's fault, it goes offline (a device_offline alarm),
 and its next different frame brings it back.
+
+A stream's first picture says nothing of the camera: a picture that froze before the stream opened
+(the gateway restarted, or an NVR cut the session, while the encoder hung) comes as the first frame
+of the new stream, the car at the barrier then in it. So it is only the reference the next frames
+are compared with (Picture.FIRST), neither read nor taken as the camera heard from, and a camera is
+live from its picture's first change (a live camera's second frame: its noise differs). Unchanged
+for ALARM_AFTER_S from the first frame, it is frozen as any other.
 """
 
 from __future__ import annotations
@@ -38,6 +45,8 @@ FROZEN = (
 class Picture(Enum):
     """What a frame shows, against the frames before it."""
 
+    # The stream's first picture, or it repeated for less than ALARM_AFTER_S: not yet known live.
+    FIRST = "first"
     NEW = "new"  # a picture not seen in the frame before: a live frame, to be read
     STILL = "still"  # the picture before, repeated for less than ALARM_AFTER_S: the lane unchanged
     FROZEN = "frozen"  # repeated for ALARM_AFTER_S or longer: the camera's encoder hung
@@ -60,14 +69,29 @@ class FrozenPicture:
         self._alarm_after_s = alarm_after_s
         self._last: np.ndarray | None = None
         self._since = 0.0  # when the picture last changed
+        self._changed = False  # the picture has changed since the stream's first frame
+        self._frozen = False  # the last frame judged repeated the picture for alarm_after_s
+
+    @property
+    def moving(self) -> bool:
+        """Whether the stream shows a live camera: its picture has changed since its first frame,
+        and not frozen since. Until then, no frame of it (a backlog's neither) is the camera heard
+        from."""
+        return self._changed and not self._frozen
 
     def judge(self, image: np.ndarray, arrived: float) -> Picture:
         """Whether this frame shows a new picture, or repeats exactly the one before: for less than
-        alarm_after_s since that picture first came (still), or for longer (frozen)."""
+        alarm_after_s since that picture first came (still; the stream's first picture, first), or
+        for longer (frozen)."""
         pixels = sample(image)
-        if self._last is None or not np.array_equal(pixels, self._last):
+        if self._last is None:
             self._last, self._since = pixels, arrived
+            return Picture.FIRST
+        if not np.array_equal(pixels, self._last):
+            self._last, self._since = pixels, arrived
+            self._changed, self._frozen = True, False
             return Picture.NEW
-        if arrived - self._since < self._alarm_after_s:
-            return Picture.STILL
-        return Picture.FROZEN
+        if arrived - self._since >= self._alarm_after_s:
+            self._frozen = True
+            return Picture.FROZEN
+        return Picture.STILL if self._changed else Picture.FIRST

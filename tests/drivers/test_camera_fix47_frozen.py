@@ -106,15 +106,18 @@ def _night_frames(count: int, rng: np.random.Generator) -> list[np.ndarray]:
 
 
 def test_a_still_lane_at_night_is_not_taken_for_a_frozen_picture() -> None:
-    """25 fps for 10 s of a lane where nothing moves, at night: every frame is a new picture."""
+    """25 fps for 10 s of a lane where nothing moves, at night: every frame is a new picture (but
+    the stream's first, the reference: tests/drivers/test_camera_fix47c_frozen_restart.py)."""
     picture = FrozenPicture()
     frames = _night_frames(250, np.random.default_rng(7))
-    assert all(picture.judge(image, i / 25) is Picture.NEW for i, image in enumerate(frames))
+    judged = [picture.judge(image, i / 25) for i, image in enumerate(frames)]
+    assert judged[0] is Picture.FIRST and all(p is Picture.NEW for p in judged[1:])
 
 
 def test_a_repeated_picture_is_still_then_frozen_once_repeated_for_the_alarm_s() -> None:
     picture = FrozenPicture()
     first, other = _night_frames(2, np.random.default_rng(8))
+    assert picture.judge(other.copy(), -0.04) is Picture.FIRST  # the stream's first picture
     same = [picture.judge(first.copy(), i / 25) for i in range(int(ALARM_AFTER_S * 25) + 1)]
     assert same == [Picture.NEW] + [Picture.STILL] * (len(same) - 2) + [Picture.FROZEN]
     assert picture.judge(other, ALARM_AFTER_S + 0.04) is Picture.NEW  # a different picture: live again

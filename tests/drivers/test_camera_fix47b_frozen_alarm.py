@@ -38,6 +38,7 @@ def test_a_repeated_picture_is_still_for_5_s_from_its_first_repeat_then_frozen()
     picture = FrozenPicture()
     rng = np.random.default_rng(2)
     first, other = (rng.integers(0, 255, (120, 160, 3), dtype=np.uint8) for _ in range(2))
+    assert picture.judge(other.copy(), 9.96) is Picture.FIRST  # the stream's first picture
     judged = [picture.judge(first.copy(), 10.0 + i / FPS) for i in range(int(ALARM_AFTER_S * FPS) + 2)]
     assert judged[0] is Picture.NEW
     assert set(judged[1 : int(ALARM_AFTER_S * FPS)]) == {Picture.STILL}
