@@ -2,15 +2,21 @@
 
 A config may be written before the hardware is plugged in or the certificates are copied over, so
 what this box lacks now is a warning: the gateway starts and marks a missing device offline. But an
-installer's one check before `systemctl start` should say so. What is there and would stop the start
-(`refusals`: an HTTPS certificate and key that do not load, or a folder named for one) is refused,
-as the start refuses it.
+installer's one check before `systemctl start` should say so, and what the service would meet that
+the check does not: a file under a folder the unit hides from it (/home, /tmp), an HTTPS key open to
+everyone, a certificate expired or about to. What is there and would stop the start (`refusals`: an
+HTTPS certificate and key that do not load, or a folder named for one) is refused, as the start
+refuses it.
 """
 
 from __future__ import annotations
 
+import _ssl
+import os
 import ssl
 import stat
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from gateway.config.models import Http, SiteConfig
@@ -22,84 +28,274 @@ SERIAL_PORTS_HINT = "`ls /dev/serial/by-id/`"
 
 def refusals(cfg: SiteConfig) -> list[str]:
     """What would stop the start (exit 78) though the config's keys are right: the HTTPS certificate
-    and key that are there but do not load, or a folder named for either. A file missing or
-    unreadable to the checking user is for `warnings`: it may be copied over, or readable by the
-    gateway's user, before the start."""
-    error = _tls_load_error(cfg.http)
-    if error is None or (_not_there_yet(error) and not _tls_folders(cfg.http)):
+    and key that are there but do not load (not PEM, a key with a pass phrase or of another
+    certificate), or a folder named for either. A file missing or unreadable to the checking user
+    is for `warnings`: it may be copied over, or readable by the gateway's user, before the start."""
+    fault = _tls_fault(cfg.http)
+    if fault is None or fault.later:
         return []
-    return [str(_tls_setup_error(cfg.http, error))]
-
-
-def _not_there_yet(error: OSError) -> bool:
-    return isinstance(error, FileNotFoundError | NotADirectoryError | PermissionError)
+    return [str(SetupError(fault.message, fix=fault.fix))]
 
 
 def check_tls_files(http: Http) -> None:
     """The certificate and key load, or a setup error naming the file and what to do (the start's
     check, runtime.serve; check-config makes it too, through `refusals`)."""
-    error = _tls_load_error(http)
-    if error is not None:
-        raise _tls_setup_error(http, error) from error
+    fault = _tls_fault(http)
+    if fault is not None:
+        raise SetupError(fault.message, fix=fault.fix) from fault.cause
 
 
-def _tls_load_error(http: Http) -> OSError | None:
-    if not http.tls:
+@dataclass(frozen=True, slots=True)
+class _TlsFault:
+    """Why the [http] certificate and key do not load, and what to type. `later`: a file not copied
+    over yet, or one this user may not read (the gateway's user may): a warning for check-config."""
+
+    message: str
+    fix: str
+    cause: BaseException | None = None
+    later: bool = False
+
+
+class _PassPhrase(Exception):
+    """The key asks for a pass phrase: nobody is there to type it for the service."""
+
+
+def _no_pass_phrase() -> str:
+    # Without a callback OpenSSL asks on the terminal (/dev/tty): check-config in an ssh session
+    # waited for ever, and a phrase typed there passed a key the service can never load.
+    raise _PassPhrase
+
+
+def _tls_fault(http: Http) -> _TlsFault | None:
+    if http.tls_cert_file is None or http.tls_key_file is None:
         return None
+    cert, key = http.tls_cert_file, http.tls_key_file
+    read = [_read_tls_file("tls_cert_file", cert), _read_tls_file("tls_key_file", key)]
+    faults = [f for f in read if isinstance(f, _TlsFault)]
+    if faults:  # one that the start stops for first: the other may only be not copied over yet
+        return next((f for f in faults if not f.later), faults[0])
+    cert_text, key_text = (r for r in read if isinstance(r, bytes))
+    return _pem_fault(cert, cert_text, key, key_text) or _load_fault(cert, cert_text, key)
+
+
+def _read_tls_file(name: str, path: Path) -> bytes | _TlsFault:
+    what = "certificate" if name == "tls_cert_file" else "private key"
     try:
-        ssl.create_default_context(ssl.Purpose.CLIENT_AUTH).load_cert_chain(
-            str(http.tls_cert_file), str(http.tls_key_file)
+        return path.read_bytes()
+    except IsADirectoryError as exc:  # ssl says only "Is a directory", not which
+        return _TlsFault(
+            f"[http] TLS: {name} {path} is a folder, not a file",
+            fix=f"set [http] {name} to the {what} file in it ({path}/...), not the folder",
+            cause=exc,
         )
-    except OSError as exc:  # ssl.SSLError is one too: not a certificate, or not its key
-        return exc
+    except OSError as exc:
+        later = isinstance(exc, FileNotFoundError | NotADirectoryError | PermissionError)
+        return _TlsFault(
+            f"[http] TLS: cannot read {name} {path}: {exc.strerror or exc}",
+            fix=_unreadable_tls_fix(f"http.{name}", path, exc),
+            cause=exc,
+            later=later,
+        )
+
+
+def _unreadable_tls_fix(name: str, path: Path, exc: OSError) -> str:
+    hidden = _hidden_from_service(path)
+    if hidden is not None:  # there for the installer's shell, not for the service
+        return f"{_hidden_why(path, *hidden)}: {_copy_for_service(name, path)}"
+    if isinstance(exc, PermissionError):
+        return f"let the gateway's user read it: {_readable_fix(name, path)}"
+    what = "certificate" if name == "http.tls_cert_file" else "private key"
+    return f"copy the {what} to {path}, or set [http] {name.removeprefix('http.')} to where it is"
+
+
+def _pem_fault(cert: Path, cert_text: bytes, key: Path, key_text: bytes) -> _TlsFault | None:
+    """Each file read on its own (ssl names neither, "[SSL] PEM lib"): PEM text, and what it holds."""
+    if _swapped(cert_text, key_text):
+        return _TlsFault(
+            f"[http] TLS: tls_cert_file {cert} holds a private key and tls_key_file {key} a "
+            "certificate: the two are swapped",
+            fix=f'swap them in [http]: tls_cert_file = "{key}" and tls_key_file = "{cert}"',
+        )
+    for name, path, text, what in (
+        ("tls_cert_file", cert, cert_text, "certificate"),
+        ("tls_key_file", key, key_text, "private key"),
+    ):
+        if not text.strip():  # a copy that failed half-way, a `> file` of a command that said nothing
+            return _TlsFault(
+                f"[http] TLS: {name} {path} is empty",
+                fix=f"copy the {what} into it again (ls -l {path} shows its size)",
+            )
+    if b"-----BEGIN" not in cert_text:
+        return _TlsFault(
+            f"[http] TLS: tls_cert_file {cert} is not PEM (DER?): the gateway reads a text file "
+            "beginning -----BEGIN CERTIFICATE-----",
+            fix=f"convert it: openssl x509 -inform der -in {cert} -out {cert}.pem, then set [http] "
+            f"tls_cert_file to {cert}.pem",
+        )
+    if b"-----BEGIN" not in key_text:
+        return _TlsFault(
+            f"[http] TLS: tls_key_file {key} is not PEM (DER?): the gateway reads a text file "
+            "beginning -----BEGIN PRIVATE KEY-----",
+            fix=f"convert it: openssl pkey -inform der -in {key} -out {key}.pem && "
+            f"{_readable_fix('http.tls_key_file', Path(f'{key}.pem'))}, then set [http] tls_key_file "
+            f"to {key}.pem",
+        )
+    if b"CERTIFICATE-----" not in cert_text:
+        return _TlsFault(
+            f"[http] TLS: tls_cert_file {cert} holds no certificate (no -----BEGIN CERTIFICATE-----)",
+            fix="set [http] tls_cert_file to the gateway's certificate (then any intermediate after it)",
+        )
+    if b"PRIVATE KEY-----" not in key_text:
+        return _TlsFault(
+            f"[http] TLS: tls_key_file {key} holds no private key (no -----BEGIN PRIVATE KEY-----)",
+            fix=f"set [http] tls_key_file to the private key made with the certificate in {cert}",
+        )
     return None
 
 
-def _tls_setup_error(http: Http, exc: OSError) -> SetupError:
-    folders = _tls_folders(http)
-    if folders:
-        name, path, what = folders[0]
-        return SetupError(
-            f"[http] TLS: {name} {path} is a folder, not a file",
-            fix=f"set [http] {name} to the {what} file in it ({path}/...), not the folder",
-        )
-    filename = getattr(exc, "filename", None)
-    which = filename or f"tls_cert_file {http.tls_cert_file} with tls_key_file {http.tls_key_file}"
-    why = exc.strerror or str(exc)
-    swapped = (
-        "; the certificate file holds a private key and the key file a certificate: swap the two"
-        if _swapped(http)
-        else ""
-    )
-    return SetupError(
-        f"[http] TLS: cannot load {which}: {why}{swapped}",
-        fix="set [http] tls_cert_file and tls_key_file to a PEM certificate and its key that the "
-        "gateway's user may read (chown estate-gateway, chmod 640), or turn tls off",
-    )
-
-
-def _tls_folders(http: Http) -> list[tuple[str, Path, str]]:
-    """The TLS keys that name a folder (the one the certificates were copied into), with what file
-    they should name: ssl says only "Is a directory", not which."""
-    named = [("tls_cert_file", http.tls_cert_file, "certificate"), ("tls_key_file", http.tls_key_file, "key")]
-    return [(name, path, what) for name, path, what in named if path is not None and _is_folder(path)]
-
-
-def _is_folder(path: Path) -> bool:
-    try:
-        return stat.S_ISDIR(path.stat().st_mode)
-    except OSError:  # not there, or in a folder this user may not read: for `warnings`
-        return False
-
-
-def _swapped(http: Http) -> bool:
+def _swapped(cert_text: bytes, key_text: bytes) -> bool:
     """Whether tls_cert_file and tls_key_file name each other's file (the usual slip)."""
+    key_in_cert = b"PRIVATE KEY-----" in cert_text and b"CERTIFICATE-----" not in cert_text
+    return key_in_cert and b"CERTIFICATE-----" in key_text
+
+
+def _load_fault(cert: Path, cert_text: bytes, key: Path) -> _TlsFault | None:
+    """The pair loaded as the start loads them, with no one to ask a pass phrase of."""
     try:
-        cert = Path(str(http.tls_cert_file)).read_text(encoding="ascii", errors="replace")
-        key = Path(str(http.tls_key_file)).read_text(encoding="ascii", errors="replace")
-    except OSError:
-        return False
-    return "PRIVATE KEY-----" in cert and "CERTIFICATE-----" not in cert and "CERTIFICATE-----" in key
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.load_cert_chain(str(cert), str(key), password=_no_pass_phrase)
+    except _PassPhrase as exc:
+        nopass = Path(f"{key}.nopass")
+        return _TlsFault(
+            f"[http] TLS: tls_key_file {key}: the key is protected by a pass phrase, which nobody "
+            "types for the service",
+            fix=f"write it without one (openssl asks the phrase once): openssl pkey -in {key} -out "
+            f"{nopass} && {_readable_fix('http.tls_key_file', nopass)}, then set [http] tls_key_file "
+            f"to {nopass}",
+            cause=exc,
+        )
+    except ssl.SSLError as exc:
+        if exc.reason == "KEY_VALUES_MISMATCH":
+            return _mismatch(cert, cert_text, key, exc)
+        return _TlsFault(
+            f"[http] TLS: cannot load tls_cert_file {cert} with tls_key_file {key}: {exc.reason or exc}",
+            fix="set [http] tls_cert_file and tls_key_file to a PEM certificate and the private key "
+            "made with it, or remove both to serve plain HTTP",
+            cause=exc,
+        )
+    except OSError as exc:  # changed since it was read
+        return _TlsFault(
+            f"[http] TLS: cannot load tls_cert_file {cert} with tls_key_file {key}: {exc.strerror or exc}",
+            fix="check the two files (ls -l), then check the config again",
+            cause=exc,
+        )
+    return None
+
+
+def _mismatch(cert: Path, cert_text: bytes, key: Path, exc: ssl.SSLError) -> _TlsFault:
+    """The key is not the first certificate's: ssl takes the first as the gateway's own."""
+    count = cert_text.count(b"-----BEGIN CERTIFICATE-----")
+    pair = (
+        f"openssl x509 -noout -pubkey -in {cert} and openssl pkey -pubout -in {key} print the same "
+        "key for a pair"
+    )
+    if count > 1:
+        return _TlsFault(
+            f"[http] TLS: the first certificate in tls_cert_file {cert} (of {count}) is not the one "
+            f"tls_key_file {key} belongs to",
+            fix="put the gateway's own certificate first, then the intermediate (e.g. cat gw.crt "
+            f"intermediate.crt > {cert}); or, if the key belongs to another certificate, give the "
+            f"pair made together ({pair})",
+            cause=exc,
+        )
+    return _TlsFault(
+        f"[http] TLS: tls_key_file {key} is not the private key of tls_cert_file {cert}",
+        fix=f"give the certificate and the key that were made together ({pair})",
+        cause=exc,
+    )
+
+
+# The shipped unit (systemd/estate-gateway.service) hides these from the service: ProtectHome=yes
+# shows it an empty /home, /root and /run/user, and PrivateTmp=yes a /tmp and /var/tmp of its own.
+# A file there passes the installer's check, then is "No such file or directory" to the service.
+HIDDEN_FROM_SERVICE = {
+    "/home": "ProtectHome=yes",
+    "/root": "ProtectHome=yes",
+    "/run/user": "ProtectHome=yes",
+    "/tmp": "PrivateTmp=yes",
+    "/var/tmp": "PrivateTmp=yes",
+}
+SERVICE_CONFIG_DIR = Path("/etc/estate-gateway")  # the unit's ConfigurationDirectory
+
+
+def _hidden_from_service(path: Path) -> tuple[str, str] | None:
+    """The folder of HIDDEN_FROM_SERVICE that `path` is in (links followed), and the unit's setting."""
+    real = Path(os.path.realpath(path))
+    for folder, setting in HIDDEN_FROM_SERVICE.items():
+        if real == Path(folder) or Path(folder) in real.parents:
+            return folder, setting
+    return None
+
+
+def _hidden_why(path: Path, folder: str, setting: str) -> str:
+    return (
+        f"{path} is under {folder}, which the service cannot read ({setting} in its unit, "
+        "systemd/estate-gateway.service), even where the file is there"
+    )
+
+
+def _copy_for_service(name: str, path: Path) -> str:
+    """A shell line that copies the file where the service reads it, with the owner and mode it needs."""
+    copy = SERVICE_CONFIG_DIR / path.name
+    owner = "estate-gateway -g estate-gateway"
+    mode = f"-o {owner} -m 600" if _secret(name) else "-o root -g estate-gateway -m 640"
+    key = name.partition(".")[2]
+    return f"copy it to {SERVICE_CONFIG_DIR}: sudo install -D {mode} {path} {copy}, and set {key} to {copy}"
+
+
+CERT_ENDS_SOON = timedelta(days=30)  # time to get a new certificate from the property company's CA
+
+
+def tls_expiry_warning(http: Http, now: datetime) -> str | None:
+    """That the HTTPS certificate has expired, or ends within CERT_ENDS_SOON: the tablet's browser
+    then refuses every guard page (NET::ERR_CERT_DATE_INVALID). Said by check-config and once at
+    the start; None when it is further off, or when it cannot be read (the load check says why)."""
+    if not http.tls or http.tls_cert_file is None:
+        return None
+    ends = _certificate_ends(http.tls_cert_file)
+    if ends is None or ends - now > CERT_ENDS_SOON:
+        return None
+    path = http.tls_cert_file
+    renew = (
+        f"ask whoever issued it (the property company's CA) for a new one, copy it over {path} (and "
+        "its key over tls_key_file if it comes with one), then sudo systemctl restart estate-gateway"
+    )
+    when = f"{ends:%Y-%m-%d %H:%M} UTC"
+    if ends <= now:
+        return (
+            f"http.tls_cert_file: the certificate in {path} expired on {when}: the guard tablet's "
+            f"browser refuses every guard page over HTTPS (NET::ERR_CERT_DATE_INVALID); {renew}"
+        )
+    days = (ends - now).days
+    left = "within a day" if days < 1 else f"in {days} day{'s' if days > 1 else ''}"
+    return (
+        f"http.tls_cert_file: the certificate in {path} ends on {when}, {left}: from then on the "
+        f"guard tablet's browser refuses every guard page over HTTPS; before then, {renew}"
+    )
+
+
+
+def _certificate_ends(path: Path) -> datetime | None:
+    """The notAfter of the first certificate in `path` (the gateway's own: the load check puts it
+    first). With ssl's own decoder: the box has no `cryptography`, and may have no openssl CLI."""
+    decode = getattr(_ssl, "_test_decode_cert", None)  # CPython's, since 2.7; not in typeshed
+    if decode is None:
+        return None
+    try:
+        not_after = decode(str(path))["notAfter"]
+        return datetime.fromtimestamp(ssl.cert_time_to_seconds(not_after), UTC)
+    except (OSError, ValueError, KeyError, TypeError):  # ssl.SSLError is an OSError
+        return None
 
 
 def warnings(cfg: SiteConfig) -> list[str]:
@@ -118,7 +314,7 @@ def warnings(cfg: SiteConfig) -> list[str]:
         elif name.startswith("http.") and path is not None and _unreadable(path):
             found.append(
                 f"{name}: {path} cannot be read by this user, so whether it loads was not checked; "
-                "the gateway's user must read it (chown estate-gateway, chmod 640)"
+                f"the gateway's user must read it: {_readable_fix(name, path)}"
             )
         elif path is not None and _unreadable(path):
             # The gateway starts, but its link reads these as it connects: one that the service's
@@ -128,6 +324,11 @@ def warnings(cfg: SiteConfig) -> list[str]:
                 "check-config checks as the service); the service's user (estate-gateway) must be "
                 f"able to read it, or the link never connects: {_readable_fix(name, path)}"
             )
+    found += _hidden_warnings(files)
+    found += _open_key(cfg.http)
+    expiry = tls_expiry_warning(cfg.http, datetime.now(UTC))
+    if expiry is not None:
+        found.append(expiry)
     problem = key_problem(cfg.command_key_path) if cfg.mqtt.enabled else None
     if problem is not None:
         found.append(f"mqtt.command_key_file: {problem}")
@@ -186,11 +387,43 @@ def _port_problem(port: Path) -> str | None:
     return None
 
 
+def _hidden_warnings(files: list[tuple[str, Path | None]]) -> list[str]:
+    """The files under a folder the unit hides from the service: the check sees them, it will not
+    (one missing is said to be so above)."""
+    found = []
+    for name, path in files:
+        hidden = _hidden_from_service(path) if path is not None else None
+        if path is not None and hidden is not None and not _missing(path):
+            found.append(f"{name}: {_hidden_why(path, *hidden)}: {_copy_for_service(name, path)}")
+    return found
+
+
+def _open_key(http: Http) -> list[str]:
+    """The HTTPS private key open to others than its owner (docs/config.md: "readable by the gateway
+    only"): any user or program on the box may pose as the gateway to the guard tablet with it."""
+    key = http.tls_key_file
+    try:
+        mode = key.stat().st_mode if key is not None and http.tls else 0
+    except OSError:  # missing, or in a folder this user may not read: warned of above
+        return []
+    if key is None or not stat.S_ISREG(mode) or not mode & 0o077:
+        return []
+    return [
+        f"http.tls_key_file: {key} is open to others than its owner ({stat.filemode(mode)}): whoever "
+        "reads it can pose as the gateway to the guard tablet; fix: "
+        f"{_readable_fix('http.tls_key_file', key)}"
+    ]
+
+
+def _secret(name: str) -> bool:
+    return name in ("mqtt.password_file", "mqtt.key_file", "http.tls_key_file")
+
+
 def _readable_fix(name: str, path: Path) -> str:
     """How to let the service (systemd/estate-gateway.service: User and Group estate-gateway) read
-    an [mqtt] file: a secret for its user alone, as the link's own error says; a certificate for
-    its group."""
-    if name in ("mqtt.password_file", "mqtt.key_file"):
+    a file it names: a secret (a password, a private key) for its user alone, as the link's own
+    error says; a certificate for its group."""
+    if _secret(name):
         return f"sudo chown estate-gateway:estate-gateway {path} && sudo chmod 600 {path}"
     return f"sudo chown root:estate-gateway {path} && sudo chmod 640 {path}"
 

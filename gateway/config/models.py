@@ -349,14 +349,17 @@ class Http(Strict):
     tls_cert_file: Path | None = Field(
         None,
         title="TLS certificate",
-        description="PEM certificate (chain) file (a relative path is from the config file's "
-        "folder); with tls_key_file, serves HTTPS and marks the session cookie Secure.",
+        description="PEM certificate (chain) file, the gateway's own certificate first, then any "
+        "intermediate; with tls_key_file, serves HTTPS and marks the session cookie Secure. A "
+        "relative path is from the config file's folder; keep both in /etc/estate-gateway (the "
+        "service cannot read /home or /tmp).",
     )
     tls_key_file: Path | None = Field(
         None,
         title="TLS key",
-        description="PEM private key of tls_cert_file, readable by the gateway only; a relative "
-        "path is from the config file's folder.",
+        description="PEM private key of tls_cert_file, without a pass phrase (nobody types one "
+        "for the service), readable by the gateway only (owner estate-gateway, mode 600); a "
+        "relative path is from the config file's folder.",
     )
     session_hours: float = Field(
         12.0,

@@ -8,12 +8,14 @@ import signal
 import socket
 import threading
 import time
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 import uvicorn
 
 from gateway.api.app import create_app
-from gateway.config.filecheck import check_tls_files
+from gateway.config.filecheck import check_tls_files, tls_expiry_warning
+from gateway.config.models import Http
 from gateway.errors import GatewayError, SetupError
 from gateway.runtime import systemd
 from gateway.runtime.gateway import Gateway
@@ -67,7 +69,10 @@ def serve(gw: Gateway, started: float, stop_after: float | None = None) -> None:
     http = gw.site.config.http
     check_port_free(http.listen, http.port)
     check_tls_files(http)
-    tls = {"ssl_certfile": str(http.tls_cert_file), "ssl_keyfile": str(http.tls_key_file)} if http.tls else {}
+    expiry = tls_expiry_warning(http, datetime.now(UTC))
+    if expiry is not None:
+        log.warning("%s", expiry)
+    tls = _tls_options(http) if http.tls else {}
     sync = sync_service(gw)
     config = uvicorn.Config(
         create_app(gw, sync),
@@ -110,6 +115,20 @@ def serve(gw: Gateway, started: float, stop_after: float | None = None) -> None:
             sync.stop()
         watch.stop()
         gw.stop()
+
+
+# uvicorn gives OpenSSL no pass phrase callback when it has no password, and OpenSSL then asks on
+# the terminal. A key with a pass phrase is refused before (check_tls_files); one put there since
+# fails to load with this (an SSL error) rather than wait for a phrase nobody types.
+NO_PASS_PHRASE = "estate-gateway: a key with a pass phrase is refused"
+
+
+def _tls_options(http: Http) -> dict[str, str]:
+    return {
+        "ssl_certfile": str(http.tls_cert_file),
+        "ssl_keyfile": str(http.tls_key_file),
+        "ssl_keyfile_password": NO_PASS_PHRASE,
+    }
 
 
 def sync_service(gw: Gateway) -> SyncService | None:
