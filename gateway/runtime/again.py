@@ -56,6 +56,17 @@ _LET_OUT_AS: dict[Billing | None, Reason] = {
 K = TypeVar("K")
 
 
+def _corrected_car(ev: AccessEvent) -> str:
+    """The plate a decision on a corrected car's misread plate was taken as (Gateway._decide_one,
+    _as_read): its record keeps the camera's reading in `value`, flagged `read:<reading>`, and names
+    the corrected car. Its next look was taken for the reading, a car that never came in, and went
+    up as a resident's with no resident. "" for any other decision (a look-alike's keeps the match
+    in `value`)."""
+    if ev.kind != "plate" or ev.plate is None or f"read:{ev.value}" not in ev.flags:
+        return ""
+    return ev.plate
+
+
 @runtime_checkable
 class StandingPlates(Protocol):
     """A lane's plate reader (gateway/runtime/plate_reading.py): knows a car that stayed."""
@@ -77,6 +88,15 @@ class Decided:
     # Its access record: the stay an entry opened names it (entry_event). None for a car let out by
     # hand, which has no decision of its own (let_out).
     event: str | None = None
+    # A car whose hold a guard corrected, let out (or held) on the camera's repeat of its misread
+    # plate (Gateway._decide_one): the corrected plate it was decided as, `value` being the reading
+    # its record keeps. "" for any other.
+    corrected: str = ""
+
+    @property
+    def car(self) -> str:
+        """The plate the car was decided as, to be decided as again: the corrected one, or `value`."""
+        return self.corrected or self.value
 
 
 class DecidedAgain:
@@ -214,7 +234,15 @@ class DecidedAgain:
         billing = Billing(ev.billing) if ev.billing else None
         decision = Decision(Reason(ev.reason), billing, ev.slot_id, ev.flags)
         decided = Decided(
-            decision, ev.value, ev.subject, next(self._seq), ev.lane, ev.kind, ev.at, ev.event_id
+            decision,
+            ev.value,
+            ev.subject,
+            next(self._seq),
+            ev.lane,
+            ev.kind,
+            ev.at,
+            ev.event_id,
+            _corrected_car(ev),
         )
         self._keep_decided(read, decided)
         if ev.kind == "plate" and ev.holder_kind == "resident" and ev.holder_id is not None:

@@ -77,7 +77,8 @@ def _as_read(ev: AccessEvent, decided_as: str) -> AccessEvent:
     holder and stay, on the lane and upstream (its `access` record named the misread plate, a car
     that never came in, leaving), and keeps the credential as the lane decided it, as its hold's
     other records have it: the next repeat finds the hold by it (store/holds.py car_of), and the
-    guard's panel shows the correction beside it (识别为, from its `read:` flag)."""
+    guard's panel shows the correction beside it (识别为, from its `read:` flag). Its `again` looks
+    are that car too (Decided.car), as a look-alike's are its match."""
     return ev if ev.value == decided_as else replace(ev, value=decided_as)
 
 
@@ -385,9 +386,11 @@ class Gateway:
         read = p.value
         previous = self._again.last(p.lane, read) if p.again else None
         taken = previous if previous is not None and previous.decision.admitted else None
+        kept = taken.value if taken is not None else ""  # the plate its record keeps
         if taken is not None:
-            # The same car let through here a moment ago: taken for what it was let through as.
-            p = replace(p, value=taken.value)
+            # The same car let through here a moment ago: taken for what it was let through as (a
+            # corrected car as the corrected one, its reading kept as its record has it: _as_read).
+            p = replace(p, value=taken.car)
         facts = lookup(self.conn, p, lane, self.site.capacity)
         before, passage, car = None, None, None
         if taken is None:
@@ -397,7 +400,7 @@ class Gateway:
                 p, previous = replace(p, again=True), passage
                 # Refused, it is decided afresh as a repeat (refused_again), never let through on it.
                 taken = passage if passage.decision.admitted else None
-        decided_as = p.value  # read, taken as before, or a look-alike's match
+        decided_as = kept or p.value  # read, taken as before (a corrected car: read), or a look-alike's match
         if taken is None:  # let through again, it moves no stay and pays nothing: no fee to work out
             held = passage.value if passage is not None and passage.kind == "plate" else ""
             corrected, facts = self.parking.as_corrected(self.conn, p, lane, facts)
