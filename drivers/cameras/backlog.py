@@ -21,18 +21,29 @@ frames after the pause (a tenth of a second at 25 fps). A stream whose frames co
 aggregating its packets) never comes paced frame by frame: once as long as the silence has passed
 since it ended, its frames count as paced when they come at the camera's pace on average. A stream
 that slowed down (a camera with a "dynamic" frame rate: 25 fps while something moves, 1 fps while
-the scene is still) takes its first slow gap for a stall; its next frame comes as long after, and
-none sooner than the camera's interval: a queue delivers faster than the camera takes frames, so
-nothing is queued and that frame is live. Either way the stream's usual interval is measured
-afresh from the gaps that showed its pace, so that its new rate is no stall at every frame.
+the scene is still) takes its first slow gap for a stall; its next frame comes as long after
+(within PACE), and none sooner than the camera's interval: a queue delivers faster than the camera
+takes frames, so nothing is queued and that frame is live. The frame after it must come as far
+apart again: much sooner, it is a queue's after all (a link recovering with a second silence as
+long as the first), and the stream is behind again by both silences. Either way the stream's
+usual interval is measured afresh from the gaps that showed its pace, so that its new rate is no
+stall at every frame.
 
 A gap longer than the frame interval never grows the lag: it is the camera's pace (a stream in
-twos, a slower rate), not a queue falling further behind. The usual interval is the mean of the
-stream's recent gaps (its frames' time over their count), not their median: the gaps of frames in
-twos alternate (70 and 10 ms at 25 fps), and neither is the camera's 40 ms.
+twos, a slower rate), not a queue falling further behind; but a second silence before the lag is
+made up (TCP retransmitting as the link recovers, longer than max_frame_age_s and than twice the
+interval) is more of the stall, and grows it. The usual interval is the mean of the stream's
+recent gaps (its frames' time over their count), not their median: the gaps of frames in twos
+alternate (70 and 10 ms at 25 fps), and neither is the camera's 40 ms. Their longest and shortest
+tenth are left out of it: a frame skipped once (half a second as an IR filter switches) is no pace
+of the camera's, and would have a later backlog's lag made up faster than it is.
 
 Limits: a link that catches up at less than 1/PACE times the camera's rate cannot be told from a
-stream that paused, nor can a box that decodes more slowly than the rate a backlog comes at.
+stream that paused, nor can a box that decodes more slowly than the rate a backlog comes at. A
+second silence as long as the first lets its one frame be read (it is a camera that slowed down,
+until the next frame). A stream at a low rate (a dynamic-FPS camera idling at 1 fps) sees no stall
+in a silence shorter than twice its interval: a backlog after it, the camera back at 25 fps, is
+read as live; its frames' true interval is unknown until the queue has drained.
 """
 
 from __future__ import annotations
@@ -41,6 +52,7 @@ import statistics
 from collections import deque
 
 USUAL_FRAMES = 25  # the frame intervals whose mean is the stream's usual interval
+TRIMMED = 0.1  # the share of those intervals, longest and shortest, left out of the mean
 PACED = 3  # frames in a row at the camera's pace: the stream paused, nothing is queued
 PACE = 0.9  # a gap this share of the frame interval or more is the camera's pace, not a backlog's
 MAX_FPS = 120.0  # a declared rate above this is no camera's (RTSP streams can report 90000)
@@ -60,6 +72,9 @@ class Backlog:
         self._lag = 0.0  # after a stall: how far the frame read is behind the camera
         self._silence = 0.0  # the stall's: how long no frame came
         self._queued = False  # after a stall: a frame came sooner than the camera takes them
+        # After a stream taken for one that slowed down: its usual interval from before, should the
+        # next frame show that it was a queue after all.
+        self._slowed_from: list[float] | None = None
         self._gaps: deque[float] = deque(maxlen=PACED)  # the last gaps since the stall
         # From when a stream whose frames come in twos is judged on their average pace: as long
         # after the stall as the stall lasted.
@@ -70,10 +85,12 @@ class Backlog:
         if last is None:
             return True
         gap = arrived - last
+        if self._slowed_from is not None:
+            self._confirm_slowed(gap)
         if self._behind:
             self._catch_up(gap, arrived)
             return not self._behind
-        if gap > max(self._max_age_s, 2 * self._usual()):
+        if gap > self._stall_s(self._usual()):
             self._stalled(gap, arrived)
             return False  # the first frame after the silence may be the oldest of all
         self._intervals.append(gap)
@@ -96,18 +113,45 @@ class Backlog:
         self._lag = max(0.0, self._lag - max(0.0, interval - gap))
         self._gaps.append(gap)
         if self._slowed(gap, interval):
+            self._silent_again(gap, arrived, interval)  # should the next frame show a queue
+            self._slowed_from = list(self._intervals)
             self._paced([gap])
+        elif gap > self._stall_s(interval):
+            self._silent_again(gap, arrived, interval)
         elif self._at_pace(interval, arrived):
             self._paced(list(self._gaps))
         else:
             self._behind = self._lag > self._max_age_s
 
+    def _silent_again(self, gap: float, arrived: float, interval: float) -> None:
+        """The stream fell silent again before it caught up (TCP retransmitting, its timer doubling,
+        as the link recovers): the silence is more of the stall, not the camera's pace, and the
+        frames behind it are that much older."""
+        self._lag += gap - interval
+        self._gaps.clear()
+        self._drained_by = max(self._drained_by, arrived + self._lag)
+
     def _slowed(self, gap: float, interval: float) -> bool:
         """Whether the stream came back slower, nothing queued: no frame since the stall came sooner
-        than the camera's interval, and this one as long after the one before as half the silence,
-        and twice the interval or more. A queue delivers faster than the camera takes frames; the
-        silence is the stream's new pace (a camera dropping to 1 fps when its scene is still)."""
-        return not self._queued and gap >= max(2 * interval, self._silence / 2)
+        than the camera's interval, and this one as long after the one before as the silence lasted
+        (within PACE), and twice the interval or more. A queue delivers faster than the camera takes
+        frames; the silence is the stream's new pace (a camera dropping to 1 fps when its scene is
+        still). A link that recovers with a second silence as long as the first looks the same for
+        one frame: `_confirm_slowed` judges the next."""
+        steady = PACE * self._silence <= gap and PACE * gap <= self._silence
+        return not self._queued and steady and gap >= 2 * interval
+
+    def _confirm_slowed(self, gap: float) -> None:
+        """The frame after one taken for a stream that slowed down: as far apart again or more, it
+        did. Much sooner, the frames were queued after all, the second silence more of the stall:
+        the stream is behind again by both, at the camera's interval from before."""
+        intervals, self._slowed_from = self._slowed_from or [], None
+        if gap >= PACE * self._usual():
+            return
+        self._behind = True
+        self._queued = True
+        self._intervals.clear()
+        self._intervals.extend(intervals)
 
     def _at_pace(self, interval: float, arrived: float) -> bool:
         """Whether the last PACED frames came at the camera's own pace: nothing queued to make up."""
@@ -125,8 +169,23 @@ class Backlog:
         self._intervals.clear()
         self._intervals.extend(gaps)
 
+    def _stall_s(self, interval: float) -> float:
+        """A silence longer than this may have queued frames: longer than max_frame_age_s, and than
+        twice the camera's interval (at 1 fps, a gap of 1.5 s is its pace, one frame late)."""
+        return max(self._max_age_s, 2 * interval)
+
     def _usual(self) -> float:
         """The stream's measured frame interval; the declared one until one is measured. Measured,
         not declared, once it can be: FFmpeg declares 25 fps for any MJPEG over HTTP, and a
         backlog of a 10 fps camera drained at 1.5 times its rate would look paced at 25."""
-        return statistics.fmean(self._intervals) if self._intervals else self._declared
+        return _trimmed_mean(self._intervals) if self._intervals else self._declared
+
+
+def _trimmed_mean(gaps: deque[float]) -> float:
+    """The mean of `gaps` less their longest and shortest TRIMMED share: a frame the camera skipped
+    now and then (half a second as its IR filter switches at dusk) is none of its pace, and would
+    make a backlog's lag seem made up faster than it is; frames in twos (70 and 10 ms apart at
+    25 fps) still average to the camera's 40 ms."""
+    ordered = sorted(gaps)
+    cut = int(len(ordered) * TRIMMED)
+    return statistics.fmean(ordered[cut : len(ordered) - cut])
