@@ -320,6 +320,15 @@ const thens = {
     el.className = "result pill " + (data.state === "active" ? "ok" : "bad"); el.hidden = false;
   },
 };
+// Before a pass is checked, the last one's answer goes: a check that fails must not leave the last
+// visitor shown 有效 under the code typed; after one, the code is selected, so the next scan (a
+// scanner types its code and Enter) replaces it rather than joining it.
+const befores = {
+  "pass-state": () => { document.getElementById("pass-state").hidden = true; },
+};
+const afters = {
+  "pass-state": (form) => { if (form.elements.token) form.elements.token.select(); },
+};
 
 document.addEventListener("submit", async (e) => {
   const form = e.target;
@@ -327,6 +336,7 @@ document.addEventListener("submit", async (e) => {
   e.preventDefault();
   const button = form.querySelector("[type=submit]");
   if (button) button.disabled = true;
+  if (befores[form.dataset.then]) befores[form.dataset.then](form);
   try {
     const body = formBody(form);
     const data = await api(form.dataset.method || "POST", form.dataset.api, body,
@@ -336,6 +346,7 @@ document.addEventListener("submit", async (e) => {
     // A page that is being left keeps its button off: a tap while it loads would send it again.
     if (button && !LEAVES.has(form.dataset.then)) button.disabled = false;
   } catch (err) { failed(err); if (button) button.disabled = false; }
+  if (afters[form.dataset.then]) afters[form.dataset.then](form);
 });
 const LEAVES = new Set(["pass", "reload", "relogin", "inside"]);
 // One key per registration, kept until it is made: a repeat (a retry after no answer) gets the
@@ -469,7 +480,8 @@ function askReason(title, least = 0) {
   const input = document.getElementById("reason-input");
   if (least > 1) input.minLength = least; else input.removeAttribute("minlength");
   return askText("reason-dialog", "", (e, input) => {
-    if ("quick" in e.target.dataset) input.value = e.target.textContent;
+    // A quick reason picked (tapped, or Enter on it) leaves the field focused: Enter then confirms.
+    if ("quick" in e.target.dataset) { input.value = e.target.textContent; input.focus(); }
   }).then((answer) => answer && answer.text);
 }
 

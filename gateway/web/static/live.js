@@ -140,7 +140,10 @@
     }
     const li = node("li", ev.admitted ? "" : "refused");
     li.dataset.event = ev.event_id;
-    if (ev.kind === "plate") { li.dataset.correct = ev.event_id; li.title = T("fix.button"); }
+    if (ev.kind === "plate") {
+      li.dataset.correct = ev.event_id; li.title = T("fix.button");
+      li.tabIndex = 0; li.setAttribute("role", "button");  // reached and worked by keyboard too
+    }
     li.append(node("span", "t", time(ev.at)), node("span", "v", rowText(ev)),
       node("span", "r", verdict(ev)));
     addRow(lane, li, placeOf(ev.at, ev.event_id));
@@ -339,6 +342,14 @@
     if (answer.vehicleClass) body.vehicle_class = answer.vehicleClass;
     return body;
   };
+
+  // Enter or Space on a recent reading (a row, not a button) corrects it, as a tap does.
+  document.addEventListener("keydown", (e) => {
+    const row = e.target.closest && e.target.closest("li[data-correct]");
+    if (!row || e.target !== row || (e.key !== "Enter" && e.key !== " ")) return;
+    e.preventDefault();
+    row.click();
+  });
 
   document.addEventListener("click", async (e) => {
     const fix = e.target.closest("[data-correct]");
