@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from gateway.core import Presented
 from gateway.errors import GatewayError
+from gateway.fault_log import FaultLog
 
 if TYPE_CHECKING:  # hand_opens waits on the worker's writes (wait_or_call_off)
     from gateway.runtime.hand_opens import WaitingRecords
@@ -102,8 +103,8 @@ class DecisionWorker:
         self._jobs: queue.Queue[Job | _Task | None] = queue.Queue()
         self._thread: threading.Thread | None = None
         self._last_tick = time.monotonic()
-        # The storage error each kind of Unwaited write last failed with, while it fails.
-        self._unwaited_failing: dict[str, str] = {}
+        # Each kind of Unwaited write's storage failure, said once while it repeats.
+        self._unwaited_faults: dict[str, FaultLog] = {}
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._work, name="decisions", daemon=True)
@@ -217,12 +218,8 @@ class DecisionWorker:
             self._unwaited_failed(run.what, exc)
 
     def _unwaited_failed(self, what: str, exc: sqlite3.Error) -> None:
-        error = str(exc)
-        if self._unwaited_failing.get(what) == error:
-            log.debug("%s not written again: %s", what, exc)
-            return
-        self._unwaited_failing[what] = error
-        log.error(
+        self._unwaited_faults.setdefault(what, FaultLog(log)).failed(
+            str(exc),
             "%s not written: %s; it is not kept, and made again only when next due (fix: free disk "
             "space in the gateway's data directory or check its permissions; if the database is "
             "locked, end what holds it: a `gateway import` stopped with Ctrl-Z: fg)",
@@ -231,8 +228,9 @@ class DecisionWorker:
         )
 
     def _unwaited_written(self, what: str) -> None:
-        if self._unwaited_failing.pop(what, None) is not None:
-            log.info("%s written again: storage takes writes", what)
+        fault = self._unwaited_faults.get(what)
+        if fault is not None:
+            fault.ended("%s written again: storage takes writes", what)
 
 
 def _storage_failure(exc: sqlite3.Error) -> bool:
@@ -262,10 +260,10 @@ class Checkpointer:
 
     def _checkpoint(self) -> None:
         conn = sqlite3.connect(self._db_path, timeout=10)
-        failing: str | None = None  # the error checkpoints fail with, while they do
+        failing = FaultLog(log, logging.WARNING)
         try:
             while not self._stopping.wait(CHECKPOINT_EVERY_S):
-                failing = self._passive(conn, failing)
+                self._passive(conn, failing)
             self._truncate(conn)
         finally:
             conn.close()
@@ -285,26 +283,21 @@ class Checkpointer:
                 self._db_path.parent,
             )
 
-    def _passive(self, conn: sqlite3.Connection, failing: str | None) -> str | None:
-        """One passive checkpoint; the error it failed with, or None. Tried every second: a fault
-        (a full disk) is logged once with the fix, again only if the error changes, and its end
-        once; the repeats go to DEBUG, not 3,600 lines an hour into a journal on the same card."""
+    def _passive(self, conn: sqlite3.Connection, failing: FaultLog) -> None:
+        """One passive checkpoint. Tried every second: a fault (a full disk) is logged once with
+        the fix, again only if the error changes, and its end once; the repeats go to DEBUG, not
+        3,600 lines an hour into a journal on the same card."""
         try:
             conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
         except sqlite3.Error as exc:
-            error = str(exc)
-            if error == failing:
-                log.debug("checkpoint failed again: %s", exc)
-            else:
-                log.warning(
-                    "checkpoint failed: %s; %s-wal grows until one succeeds, tried every %g s "
-                    "(fix: free disk space in the data directory %s)",
-                    exc,
-                    self._db_path.name,
-                    CHECKPOINT_EVERY_S,
-                    self._db_path.parent,
-                )
-            return error
-        if failing is not None:
-            log.info("checkpoints succeed again: %s-wal is copied into the database", self._db_path.name)
-        return None
+            failing.failed(
+                str(exc),
+                "checkpoint failed: %s; %s-wal grows until one succeeds, tried every %g s "
+                "(fix: free disk space in the data directory %s)",
+                exc,
+                self._db_path.name,
+                CHECKPOINT_EVERY_S,
+                self._db_path.parent,
+            )
+            return
+        failing.ended("checkpoints succeed again: %s-wal is copied into the database", self._db_path.name)

@@ -10,6 +10,8 @@ import logging
 import stat
 from pathlib import Path
 
+from gateway.fault_log import FaultLog
+
 log = logging.getLogger(__name__)
 
 MIN_KEY_CHARS = 16  # docs/mqtt.md, Keys
@@ -53,7 +55,7 @@ class CommandKey:
 
     def __init__(self, path: Path):
         self.path = path
-        self._said: tuple[str, int | None] | None = None  # the fault last said, and its file's mtime
+        self._fault = FaultLog(log)  # the fault last said: its text and its file's mtime
 
     def warn_at_start(self) -> None:
         """What check-config would say, or else that the gateway's own user may not read the key."""
@@ -65,7 +67,7 @@ class CommandKey:
         elif unusable is not None:
             log.error("%s", unusable)
         if unusable is not None:
-            self._said = (unusable, _mtime(self.path))
+            self._fault.failing = (unusable, _mtime(self.path))
 
     def read(self) -> bytes | None:
         """The key, or None when remote commands must be refused."""
@@ -75,18 +77,14 @@ class CommandKey:
             self._say(unusable)
             return None
         key = _key(loaded)
-        if key is not None and self._said is not None:
-            self._said = None
-            log.info("the command key %s is usable: remote commands are verified with it again", self.path)
+        if key is not None:
+            self._fault.ended(
+                "the command key %s is usable: remote commands are verified with it again", self.path
+            )
         return key
 
     def _say(self, unusable: str) -> None:
-        fault = (unusable, _mtime(self.path))
-        if fault == self._said:
-            log.debug("%s", unusable)
-            return
-        log.error("%s", unusable)
-        self._said = fault
+        self._fault.failed((unusable, _mtime(self.path)), "%s", unusable)
 
 
 def make_key_command(path: Path) -> str:

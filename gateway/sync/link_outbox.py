@@ -22,6 +22,7 @@ from functools import partial
 from typing import Any
 
 from gateway.alarm_texts import AlarmText, Param
+from gateway.fault_log import FaultLog
 from gateway.runtime.gateway import Gateway
 from gateway.runtime.outbox_stream import HIGH_WATER_NAME, HighWater, write_high_water
 from gateway.runtime.worker import Unwaited
@@ -78,7 +79,7 @@ class LinkOutbox:
         self._high_written = 0
         self._high_warned = False
         # Marks that could not be written (a full disk) are logged once, until they are again.
-        self._marks_warned = False
+        self._marks_fault = FaultLog(log)
         self._events = events  # the link's: the worker's answers go back to its thread
         self.reader: sqlite3.Connection | None = None  # the link thread's, while it runs
         self._marks: list[Done] = []
@@ -291,8 +292,8 @@ class LinkOutbox:
     def _marks_failed(self, rows: int, error: BaseException | None) -> None:
         """Logged once at ERROR, with the fix, while marks fail (tried again every _REWRITE_AFTER
         for as long as the disk is full); the retries at DEBUG."""
-        log.log(
-            logging.DEBUG if self._marks_warned else logging.ERROR,
+        self._marks_fault.failed(
+            "marks",
             "outbox marks not written for %d row(s): %s; trying again every %g s, the rows are "
             "not sent again meanwhile (fix: free disk space in the data directory %s if the disk "
             "is full)",
@@ -301,12 +302,9 @@ class LinkOutbox:
             _REWRITE_AFTER,
             self.gw.data_dir,
         )
-        self._marks_warned = True
 
     def _marks_written(self, rows: int) -> None:
-        if self._marks_warned:
-            self._marks_warned = False
-            log.info("outbox marks written again (%d row(s)): storage takes writes", rows)
+        self._marks_fault.ended("outbox marks written again (%d row(s)): storage takes writes", rows)
 
     def check_quota(self) -> dict[str, Any]:
         """Raise the outbox alarm well before the quota; clear it once the backlog has drained."""
