@@ -158,7 +158,8 @@ class Operations:
             self._thread.join(timeout=30)
 
     def tick(self, now: datetime) -> None:
-        """One pass of everything that is due; a failing step is logged (once) and the rest still run."""
+        """One pass of everything that is due; a failing step is logged (once, and once at INFO when it
+        works again) and the rest still run."""
         mono = self._monotonic()
         self._mistrust(self.clock.follow(now, mono), mono)
         steps: list[tuple[str, Callable[[datetime], object]]] = [
@@ -182,11 +183,14 @@ class Operations:
         for name, step in steps:
             try:
                 step(now)
-                self._warned.discard(name)
             except Exception:
                 if name not in self._warned:  # a repeated fault is logged once, then quietly
                     log.exception("operations step %s failed (will retry)", name)
                     self._warned.add(name)
+            else:
+                if name in self._warned:  # said once, so the installer reading the journal knows
+                    log.info("operations step %s works again", name)
+                    self._warned.discard(name)
 
     def _redate(self, now: datetime) -> None:
         """Re-date what the boot wrote on its stale clock, and mark the reports that counted it on
