@@ -197,11 +197,7 @@ class OpenCvCamera:
                 rearm()
         with self._cond:
             now = time.monotonic()
-            # The car the last loop announced, never read, was let through by hand: it is pulling
-            # away in front of this one. Otherwise an unread announcement was no car (a motorbike
-            # with no front plate), or this same car firing the loop twice: this car ends it.
-            in_front = not self._read_since_loop and self._opened_by_hand > self._trigger_at
-            self._in_front_until = now + IN_FRONT_S if in_front else 0.0
+            self._in_front_until = self._in_front_window(now)
             self._trigger_at = now
             self._read_since_loop = set()
             self._trigger_left = self._trigger_frames
@@ -209,6 +205,23 @@ class OpenCvCamera:
             self._retry_until = self._trigger_at + TRIGGER_RETRY_FOR_S
             self._cond.notify_all()
         self.health.count("triggers")
+
+    def _in_front_window(self, now: float) -> float:
+        """Until when a car in front may still be read as it pulls away, for a loop firing now
+        (0: no car is known to be in front). Called under self._cond."""
+        if self._read_since_loop:
+            return 0.0
+        # The car the last loop announced, never read, was let through by hand: it is pulling
+        # away in front of this one.
+        if self._opened_by_hand > self._trigger_at:
+            return now + IN_FRONT_S
+        # The loop fired again before anything was read (a contact bouncing as the car rolls on:
+        # edges a fraction of a second apart): the car in front it announced is still there.
+        if now <= self._in_front_until:
+            return self._in_front_until
+        # An unread announcement was no car (a motorbike with no front plate), or this same car
+        # firing the loop twice: this car ends it.
+        return 0.0
 
     def opened_by_hand(self) -> None:
         """A guard opened this camera's lane by hand (HandLanes.open_lane): a car at the barrier

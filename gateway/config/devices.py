@@ -168,7 +168,8 @@ class _LaneInputs(_Device):
         le=120,
         title="Expected-opening window",
         description="A barrier that opens later than this after the last decision or manual "
-        "command on its lane raises a forced_open alarm.",
+        "command on its lane raises a forced_open alarm. Set on the device that wires barrier_open or "
+        "barrier_closed; ignored on a loop-only sensor.",
     )
     held_open_s: float = Field(
         120.0,
@@ -177,7 +178,8 @@ class _LaneInputs(_Device):
         title="Held-open alarm",
         description="A barrier or door still open this long after it opened, or after the last "
         "decision or manual command on its lane, raises a held_open alarm (a door propped open, an "
-        "arm stuck up); it clears when it closes. A lane a guard holds open raises none.",
+        "arm stuck up); it clears when it closes. A lane a guard holds open raises none. Set on the "
+        "device that wires barrier_open or barrier_closed; ignored on a loop-only sensor.",
     )
 
 

@@ -224,18 +224,21 @@ def _place(
 ) -> None:
     if relay:
         slot.relays.append(obj)  # type: ignore[arg-type]
-    if inputs:
-        slot.sensors.append(obj)  # type: ignore[arg-type]
-        if device.inputs.barrier_open is not None or device.inputs.barrier_closed is not None:
-            build.devices.barrier_contacts.add(device.lane)
-        else:
-            build.devices.loop_only.add(device.id)
-        # A lane with two sensors keeps the shorter of each window.
-        for windows, seconds in (
-            (build.devices.open_grace_s, device.open_grace_s),
-            (build.devices.held_open_s, device.held_open_s),
-        ):
-            windows[device.lane] = min(windows.get(device.lane, seconds), seconds)
+    if not inputs:
+        return
+    slot.sensors.append(obj)  # type: ignore[arg-type]
+    if device.inputs.barrier_open is None and device.inputs.barrier_closed is None:
+        # A loop detector alone cannot report the barrier: its windows (defaults included) are
+        # not the lane's, or they would cut those of the lane's barrier contact module.
+        build.devices.loop_only.add(device.id)
+        return
+    build.devices.barrier_contacts.add(device.lane)
+    # A lane with two barrier contacts keeps the shorter of each window.
+    for windows, seconds in (
+        (build.devices.open_grace_s, device.open_grace_s),
+        (build.devices.held_open_s, device.held_open_s),
+    ):
+        windows[device.lane] = min(windows.get(device.lane, seconds), seconds)
 
 
 def _serial_display(device: Device, h: DeviceHealth, slot: LaneDevices, build: Build) -> None:

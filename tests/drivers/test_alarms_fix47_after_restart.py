@@ -162,7 +162,7 @@ def test_a_shut_leaf_polled_first_does_not_clear_a_forced_open_left_on_the_other
 
 
 # The barrier's relay and contact on one device, the loop detector alone on another, watched last.
-CONTACT_THEN_LOOP = gpio_io() + """
+LOOP_ALONE = """
 [[devices]]
 id = "car-in-loop"
 lane = "car-in"
@@ -181,7 +181,8 @@ def test_an_alarm_left_from_before_clears_when_a_loop_detector_alone_on_its_devi
 ) -> None:
     """The loop detector's device says only whether a car is there: its first report is all of it
     (build_devices tells the lane inputs so), and the lane is judged then."""
-    config = CONTACT_THEN_LOOP + ("held_open_s = 0.3\n" if kind == "held_open" else "")
+    # held_open_s is the contact's: the loop detector's own device cannot report the barrier.
+    config = gpio_io(held_open_s=0.3 if kind == "held_open" else None) + LOOP_ALONE
     gw = start_gateway(tmp_path, config)
     gw.start()
     try:
