@@ -320,33 +320,47 @@ const thens = {
     el.className = "result pill " + (data.state === "active" ? "ok" : "bad"); el.hidden = false;
   },
 };
-// Before a pass is checked, the last one's answer goes: a check that fails must not leave the last
-// visitor shown 有效 under the code typed; after one, the code is selected, so the next scan (a
-// scanner types its code and Enter) replaces it rather than joining it.
+// When a pass is checked, the last one's answer goes (a check that fails must not leave the last
+// visitor shown 有效 under the code typed) and the code is selected at once, so the next scan (a
+// scanner types its code and Enter) replaces it rather than joining it, even while this answer is
+// still on a slow Wi-Fi. Not again when the answer comes: a scan being typed then would be cut.
 const befores = {
-  "pass-state": () => { document.getElementById("pass-state").hidden = true; },
+  "pass-state": (form) => {
+    document.getElementById("pass-state").hidden = true;
+    if (form.elements.token) form.elements.token.select();
+  },
 };
-const afters = {
-  "pass-state": (form) => { if (form.elements.token) form.elements.token.select(); },
-};
+// Forms that only ask (a check changes nothing): their button stays on while one is out, since a
+// browser drops Enter in a form whose button is off, and a scan meanwhile must send its own check;
+// only the newest one's answer is shown, so a late answer never shows under a code it was not for.
+const ASKS = new Set(["pass-state"]);
+const asksSent = new WeakMap();  // form -> the number of its newest ask
+function nextAsk(form) {
+  const sent = (asksSent.get(form) || 0) + 1;
+  asksSent.set(form, sent);
+  return sent;
+}
 
 document.addEventListener("submit", async (e) => {
   const form = e.target;
   if (!form.dataset || !form.dataset.api) return;
   e.preventDefault();
-  const button = form.querySelector("[type=submit]");
+  const asks = ASKS.has(form.dataset.then);
+  const button = asks ? null : form.querySelector("[type=submit]");
   if (button) button.disabled = true;
+  const sent = asks ? nextAsk(form) : 0;
+  const outdated = () => asks && asksSent.get(form) !== sent;
   if (befores[form.dataset.then]) befores[form.dataset.then](form);
   try {
     const body = formBody(form);
     const data = await api(form.dataset.method || "POST", form.dataset.api, body,
       { "Idempotency-Key": keyFor(form, body) });
     sentKeys.delete(form);
+    if (outdated()) return;
     (thens[form.dataset.then] || thens.saved)(data, form);
     // A page that is being left keeps its button off: a tap while it loads would send it again.
     if (button && !LEAVES.has(form.dataset.then)) button.disabled = false;
-  } catch (err) { failed(err); if (button) button.disabled = false; }
-  if (afters[form.dataset.then]) afters[form.dataset.then](form);
+  } catch (err) { if (!outdated()) failed(err); if (button) button.disabled = false; }
 });
 const LEAVES = new Set(["pass", "reload", "relogin", "inside"]);
 // One key per registration, kept until it is made: a repeat (a retry after no answer) gets the
