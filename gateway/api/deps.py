@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import sqlite3
 import threading
+import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from concurrent.futures import CancelledError, Future
 from concurrent.futures import TimeoutError as FutureTimeout
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import Annotated, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Depends, Header, Path, Request
 from pydantic import AfterValidator, BeforeValidator
@@ -20,9 +23,12 @@ from gateway.accounts.ratelimit import LoginLimiter
 from gateway.api.errors import ApiError
 from gateway.api.hub import Hub
 from gateway.runtime.gateway import Gateway
+from gateway.runtime.hand_opens import storage_failure
 from gateway.runtime.worker import StillRunning, wait_or_call_off
 from gateway.store.database import open_read_only
 from gateway.timefmt import from_db
+
+log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 WRITE_TIMEOUT_S = 15.0
@@ -119,16 +125,77 @@ def saved(future: Future[T], timeout_s: float | None = None) -> T:
     Past that, a change the worker has not begun is called off, so that the busy answer ("did not
     save this", api/guard.py) is true: done again, it is saved once. One the worker has begun (held
     up behind another process's lock, say) may still be saved, and the answer says so: a guard who
-    simply did it again would block a card twice, or take a fee twice."""
+    simply did it again would block a card twice, or take a fee twice. Should it then fail for
+    want of storage, the journal says so (_StillSaving): no request is left to be told."""
     try:
-        return wait_or_call_off(future, WRITE_TIMEOUT_S if timeout_s is None else timeout_s)
+        with _still_saving.waited(future):
+            return wait_or_call_off(future, WRITE_TIMEOUT_S if timeout_s is None else timeout_s)
     except StillRunning:
+        _still_saving.answered(future)
         raise ApiError(
             503,
             "still_saving",
             "the gateway is busy and is still saving this",
             "reload the page in a moment to see whether it was saved before doing it again",
         ) from None
+
+
+class _StillSaving:
+    """The changes answered still_saving: nobody may wait for them any longer, and the worker leaves
+    a storage failure to whoever waits (gateway/runtime/worker.py), so such a change that then
+    fails was said nowhere. It is said here, once per change however many requests (a second tap
+    of a keyed change) were answered still_saving, and not at all when a request did get its
+    failure (answered storage_failed, which the API logs) or when it is saved after all."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._waiting: dict[Future[Any], int] = {}  # requests waiting for each change now
+        self._told: weakref.WeakSet[Future[Any]] = weakref.WeakSet()  # answered still_saving
+        self._known: weakref.WeakSet[Future[Any]] = weakref.WeakSet()  # a request got its outcome
+
+    @contextmanager
+    def waited(self, future: Future[Any]) -> Iterator[None]:
+        with self._lock:
+            self._waiting[future] = self._waiting.get(future, 0) + 1
+        ended = True
+        try:
+            yield
+        except StillRunning:
+            ended = False
+            raise
+        finally:
+            with self._lock:
+                self._waiting[future] -= 1
+                if not self._waiting[future]:
+                    del self._waiting[future]
+                if ended:
+                    self._known.add(future)
+
+    def answered(self, future: Future[Any]) -> None:
+        """`future` was answered still_saving: its failure, should it come, is said when it does."""
+        with self._lock:
+            if future in self._told:
+                return
+            self._told.add(future)
+        future.add_done_callback(self._ended)
+
+    def _ended(self, future: Future[Any]) -> None:
+        error = None if future.cancelled() else future.exception()
+        if not isinstance(error, sqlite3.Error) or not storage_failure(error):
+            return  # saved, or a fault the worker logs itself
+        with self._lock:
+            if self._waiting.get(future) or future in self._known:
+                return  # a request waiting for it gets the failure, and is answered storage_failed
+        log.warning(
+            "a change answered 503 still_saving was not saved after all: %s; nothing of it was "
+            "changed, and a reload of the page shows it missing (fix: free disk space in the data "
+            "directory or check its permissions; if the database is locked, end what holds it: "
+            "`fg` a `gateway import` stopped with Ctrl-Z; then make the change again)",
+            error,
+        )
+
+
+_still_saving = _StillSaving()
 
 
 class KeyedWrites(Generic[T]):

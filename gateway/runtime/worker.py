@@ -7,7 +7,8 @@ storage (hand_opens.py) are tried again. Checkpoints of the WAL run on a thread 
 
 A task's storage failure (a full disk, a database held locked) goes back on its future, for the
 caller to report as it reports the disk's other faults (the operations' look logs a step that fails
-once, the API answers storage_failed); a write nobody waits for is wrapped in Unwaited, and the
+once, the API answers storage_failed, and a change it stopped waiting for, answered still_saving,
+is said when it fails: api/deps.py); a write nobody waits for is wrapped in Unwaited, and the
 worker reports its failure once. Any other failure is a fault of the gateway: logged with its
 traceback.
 """

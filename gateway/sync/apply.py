@@ -20,7 +20,7 @@ import json
 import sqlite3
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager, nullcontext, suppress
 from datetime import datetime
 from pathlib import Path
 
@@ -368,7 +368,7 @@ def apply_delta(
             _finish(conn, "delta", version, counts, now)
             conn.execute("COMMIT")
         except BaseException:
-            conn.execute("ROLLBACK")
+            _roll_back(conn)
             raise
 
 
@@ -451,9 +451,18 @@ def _step(
             )
         conn.execute("COMMIT")
     except BaseException:
-        conn.execute("ROLLBACK")
+        _roll_back(conn)
         raise
     return new_done
+
+
+def _roll_back(conn: sqlite3.Connection) -> None:
+    """A step's or a delta's transaction undone, if it is still open: a disk filled up mid-snapshot
+    ends it at the COMMIT, and a ROLLBACK then raised "no transaction is active" in place of the
+    full disk, which the directory's fix is worded by (as gateway.store.database.transaction)."""
+    if conn.in_transaction:
+        with suppress(sqlite3.Error):  # uncommitted, none of it is in the database anyway
+            conn.execute("ROLLBACK")
 
 
 def _finish(conn: sqlite3.Connection, kind: str, version: int, counts: dict[str, int], now: datetime) -> None:

@@ -25,7 +25,7 @@ from typing import Any
 from gateway.runtime.gateway import Gateway
 from gateway.runtime.outbox_stream import register_maybe_behind
 from gateway.runtime.worker import Unwaited
-from gateway.store.database import begin_immediate, open_read_only
+from gateway.store.database import open_read_only, transaction
 from gateway.store.outbox import enqueue
 from gateway.sync.apply import StaleApply, apply_delta, apply_snapshot_steps, total_rows
 from gateway.sync.backoff import retry_delay
@@ -668,13 +668,8 @@ class Directory:
         at = self.gw.now()
 
         def write(conn: sqlite3.Connection) -> None:
-            begin_immediate(conn)
-            try:
+            with transaction(conn):
                 enqueue(conn, record_type, {"at": at.isoformat(), **payload}, at)
-                conn.execute("COMMIT")
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
 
         self.gw.on_worker(Unwaited(f"the {record_type} record", write))
 

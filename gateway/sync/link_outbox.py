@@ -291,12 +291,14 @@ class LinkOutbox:
 
     def _marks_failed(self, rows: int, error: BaseException | None) -> None:
         """Logged once at ERROR, with the fix, while marks fail (tried again every _REWRITE_AFTER
-        for as long as the disk is full); the retries at DEBUG."""
+        for as long as the disk is full), again when the error changes (the database held
+        locked, then the disk full); the retries at DEBUG."""
         self._marks_fault.failed(
-            "marks",
+            str(error),
             "outbox marks not written for %d row(s): %s; trying again every %g s, the rows are "
             "not sent again meanwhile (fix: free disk space in the data directory %s if the disk "
-            "is full)",
+            "is full; if the database is locked, end what holds it: `fg` a `gateway import` "
+            "stopped with Ctrl-Z)",
             rows,
             error,
             _REWRITE_AFTER,
