@@ -8,7 +8,7 @@ from collections.abc import Iterable
 
 from gateway.config.devicecheck import check_devices
 from gateway.config.devices import SerialReaderDevice
-from gateway.config.models import SiteConfig
+from gateway.config.models import Lane, SiteConfig, Zone
 from gateway.config.problems import Loc, Problem
 
 
@@ -73,6 +73,58 @@ def cross_check(cfg: SiteConfig) -> list[Problem]:
             )
         )
     return problems
+
+
+def _entrance_zone(lane: Lane, zone_by_id: dict[str, Zone]) -> Zone | None:
+    """The zone a vehicle entrance leads to (None for an exit: no exit is refused for a full zone)."""
+    if lane.type != "vehicle" or lane.direction != "entrance" or lane.zone is None:
+        return None
+    return zone_by_id.get(lane.zone)
+
+
+def _no_spaces_for_class(i: int, lane: Lane, zone_by_id: dict[str, Zone]) -> str | None:
+    """A motorcycle or bicycle entrance into a zone with no spaces of its class: every vehicle of the
+    class read there is refused 车位已满 (zone_full) in an empty car park, a registered one too, as
+    fixed slots are car slots (core.decide)."""
+    zone = _entrance_zone(lane, zone_by_id)
+    vclass = lane.vehicle_class
+    if zone is None or vclass is None or vclass == "car" or getattr(zone.capacity, vclass) > 0:
+        return None
+    others = [z.id for z in zone_by_id.values() if getattr(z.capacity, vclass) > 0]
+    elsewhere = f", lead the lane to a zone that has some ({', '.join(others)})" if others else ""
+    return (
+        f"lanes[{i}] {lane.id}: takes {vclass}s into zone {zone.id!r}, which has no {vclass} spaces (its "
+        f"capacity.{vclass} is 0): every {vclass} read there, a registered one too (fixed slots are car "
+        f"slots), is refused 车位已满 (zone_full); add {vclass} = (its {vclass} spaces) to the capacity "
+        f"of zone {zone.id!r}{elsewhere}, or remove vehicle_class (unregistered vehicles there are then cars)"
+    )
+
+
+def _no_car_spaces(i: int, lane: Lane, zone_by_id: dict[str, Zone]) -> str | None:
+    """A car entrance into a zone with no car spaces (capacity.car = 0): cars on their own fixed
+    slots there still come in (a zone of the slot holders alone may be meant)."""
+    zone = _entrance_zone(lane, zone_by_id)
+    if zone is None or lane.vehicle_class not in (None, "car") or zone.capacity.car > 0:
+        return None
+    return (
+        f"lanes[{i}] {lane.id}: leads into zone {zone.id!r}, whose capacity.car is 0: only cars "
+        "on their own fixed slots there come in; every other car (a visitor's, a monthly or a "
+        "temporary one) is refused 车位已满 (zone_full); set capacity.car to the zone's car "
+        "spaces, fixed slots included"
+    )
+
+
+def capacity_warnings(cfg: SiteConfig) -> list[str]:
+    """An entrance into a zone with no spaces for the vehicles it takes, for check-config to say.
+    A warning, not a refusal: a site upgraded with such a lane keeps running (its other lanes with
+    it), and a zone of slot holders alone may be meant."""
+    zone_by_id = {z.id: z for z in cfg.zones}
+    found = []
+    for i, lane in enumerate(cfg.lanes):
+        for said in (_no_spaces_for_class(i, lane, zone_by_id), _no_car_spaces(i, lane, zone_by_id)):
+            if said is not None:
+                found.append(said)
+    return found
 
 
 def _unique(section: str | tuple[str, ...], ids: Iterable[str]) -> list[Problem]:

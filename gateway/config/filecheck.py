@@ -3,10 +3,10 @@
 A config may be written before the hardware is plugged in or the certificates are copied over, so
 what this box lacks now is a warning: the gateway starts and marks a missing device offline. But an
 installer's one check before `systemctl start` should say so, and what the service would meet that
-the check does not: a file under a folder the unit hides from it (/home, /tmp), an HTTPS key open to
-everyone, a certificate expired or about to. What is there and would stop the start (`refusals`: an
-HTTPS certificate and key that do not load, or a folder named for one) is refused, as the start
-refuses it.
+the check does not: a file or the data_dir under a folder the unit hides from it (/home, /tmp), an
+HTTPS key open to everyone, a certificate expired or about to. What is there and would stop the
+start (`refusals`: an HTTPS certificate and key that do not load, or a folder named for one) is
+refused, as the start refuses it.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from gateway.config.crosscheck import capacity_warnings
 from gateway.config.models import Http, SiteConfig
 from gateway.errors import SetupError
 from gateway.sync.command_key import key_problem
@@ -226,6 +227,7 @@ HIDDEN_FROM_SERVICE = {
     "/var/tmp": "PrivateTmp=yes",
 }
 SERVICE_CONFIG_DIR = Path("/etc/estate-gateway")  # the unit's ConfigurationDirectory
+SERVICE_DATA_DIR = Path("/var/lib/estate-gateway")  # the unit's StateDirectory and ReadWritePaths
 
 
 def _hidden_from_service(path: Path) -> tuple[str, str] | None:
@@ -325,6 +327,7 @@ def warnings(cfg: SiteConfig) -> list[str]:
                 f"able to read it, or the link never connects: {_readable_fix(name, path)}"
             )
     found += _hidden_warnings(files)
+    found += _data_dir_warnings(cfg.site.data_dir)
     found += _open_key(cfg.http)
     expiry = tls_expiry_warning(cfg.http, datetime.now(UTC))
     if expiry is not None:
@@ -340,6 +343,7 @@ def warnings(cfg: SiteConfig) -> list[str]:
                 f"devices[{i}] {device.id}: {port} {problem}; the gateway starts and shows it offline"
             )
     found += _one_way_passback(cfg)
+    found += capacity_warnings(cfg)
     if cfg.http.port < 1024:
         found.append(
             f"http.port: {cfg.http.port} is below 1024, where the systemd service (no privileges) "
@@ -396,6 +400,50 @@ def _hidden_warnings(files: list[tuple[str, Path | None]]) -> list[str]:
         if path is not None and hidden is not None and not _missing(path):
             found.append(f"{name}: {_hidden_why(path, *hidden)}: {_copy_for_service(name, path)}")
     return found
+
+
+def _data_dir_warnings(data_dir: Path) -> list[str]:
+    """data_dir under a folder the unit hides from the service: under /home or /root it cannot keep
+    its database at all; under /tmp it writes a /tmp of its own, emptied at every stop, and the
+    residents, parked cars and records not yet sent upstream are lost at each restart."""
+    hidden = _hidden_from_service(data_dir)
+    if hidden is None:
+        return []
+    folder, setting = hidden
+    if setting == "PrivateTmp=yes":
+        why = (
+            f"{data_dir} is under {folder}, of which the service has a private one ({setting} in its "
+            "unit, systemd/estate-gateway.service), emptied at every stop: the database (residents, "
+            "cards, cars parked, records not yet sent upstream) would be lost at each restart"
+        )
+    else:
+        why = (
+            f"{data_dir} is under {folder}, which the service cannot see ({setting} in its unit, "
+            "systemd/estate-gateway.service): it cannot keep its database there"
+        )
+    return [f"site.data_dir: {why}; {_data_dir_fix(data_dir)}"]
+
+
+def _data_dir_fix(data_dir: Path) -> str:
+    service = SERVICE_DATA_DIR
+    keep = (
+        f" (to keep what is in it: sudo install -d -m 750 {service} && sudo cp -a {data_dir}/. {service}/ "
+        f"&& sudo chown -R estate-gateway:estate-gateway {service})"
+        if _is_folder(data_dir)
+        else ""
+    )
+    return (
+        f'set data_dir = "{service}", which the unit makes for the service{keep}, or a folder outside '
+        "/home, /root and /tmp that `sudo systemctl edit estate-gateway` adds to the unit's "
+        "ReadWritePaths ([Service] ReadWritePaths=/mnt/ssd)"
+    )
+
+
+def _is_folder(path: Path) -> bool:
+    try:
+        return path.is_dir()
+    except OSError:  # in a folder the checking user may not read
+        return False
 
 
 def _open_key(http: Http) -> list[str]:

@@ -57,7 +57,9 @@ class SiteInfo(Strict):
     data_dir: Path = Field(
         Path("/var/lib/estate-gateway"),
         title="Data directory",
-        description="Database, snapshots and secrets; relative paths are from the config file.",
+        description="Database, snapshots and secrets; relative paths are from the config file. Not "
+        "under /home or /root (the service's unit hides them) nor /tmp (its own, emptied at each "
+        "stop): check-config warns of it.",
     )
 
     @field_validator("timezone")
@@ -185,7 +187,9 @@ class Lane(Strict):
         title="Vehicle class",
         description="The class of an unregistered vehicle on this lane, e.g. motorcycle for a "
         "motorcycle lane: counted and billed as such. Unset: car. Registered vehicles and "
-        "visitors' vehicles keep their own class (vehicle lanes only).",
+        "visitors' vehicles keep their own class (vehicle lanes only). An entrance's zone needs "
+        "spaces of its class (fixed slots are car slots): check-config warns of an entrance into a "
+        "zone with none (a car one still lets cars on their own slots in).",
     )
 
     _hours = field_validator("hours")(_check_hours)

@@ -17,7 +17,9 @@ from gateway.core.windows import Window
 # (gateway/store/schema.py, migration 16).
 AUDIT_FLOOR_DAYS = 180
 
-Fen = Annotated[int, Field(ge=0, le=100_000_000)]
+# Strict: pydantic would take `period_fen = 5.0` (5元 typed with a decimal point) as 5 fen, and a
+# price in quotes or true as a number; refused, the problem's fix says 5元 is 500.
+Fen = Annotated[int, Field(strict=True, ge=0, le=100_000_000)]
 CheckpointId = Annotated[
     str,
     Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,39}$", description="lower-case letters, digits, - and _"),

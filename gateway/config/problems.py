@@ -119,8 +119,7 @@ def _fix_for(err: Any, raw: Loc, root: type[BaseModel], given: dict[str, Any]) -
     if kind == "missing":
         return f"add {raw[-1]!r} here"
     if kind in ("literal_error", "enum"):
-        expected = err.get("ctx", {}).get("expected", "")
-        return f"use one of {expected}"
+        return _fix_for_choice(raw, err.get("input"), err.get("ctx", {}).get("expected", ""), root)
     if kind in ("union_tag_invalid", "union_tag_not_found"):
         ctx = err.get("ctx", {})
         key = str(ctx.get("discriminator", "")).strip("'")
@@ -136,7 +135,9 @@ def _fix_for(err: Any, raw: Loc, root: type[BaseModel], given: dict[str, Any]) -
         bound = err.get("ctx", {}).get(key, "?")
         return f"set it to {word.format(f'{bound:g}' if isinstance(bound, float) else bound)}"
     if kind in ("string_type", "list_type"):
-        return _fix_for_other_form(kind, raw, err.get("input"))
+        return _fix_for_other_form(kind, raw, err.get("input"), root)
+    if kind in ("model_type", "dict_type"):
+        return _fix_for_table(raw, err.get("input"), root)
     if kind.startswith(("int_", "float_", "bool_", "date_")):
         return _fix_for_scalar(kind, raw, err.get("input"))
     return ""
@@ -259,10 +260,73 @@ def _is_array(annotation: Any) -> bool:
     return typing.get_origin(annotation) is list
 
 
-def _fix_for_other_form(kind: str, raw: Loc, found: Any) -> str:
-    """A list where one value in quotes is wanted, or the reverse: a lane's hours are a list, a
-    patrol route's or a night rate's one string. The fix shows the value found in the right form."""
+def _fix_for_choice(raw: Loc, found: Any, expected: str, root: type[BaseModel]) -> str:
+    """One of a few values: a number among them typed in quotes (baudrate = "9600") is text to TOML,
+    and is told to lose its quotes; "use one of 1200, ... 9600" named what the installer wrote."""
+    number = _number_in_quotes(found)
+    if number is not None and number in _choices(_field_at(root, raw)):
+        return f"write {_key_of(raw)} = {number} without quotes (a number in quotes is text)"
+    return f"use one of {expected}"
+
+
+def _number_in_quotes(found: Any) -> int | None:
+    try:
+        return int(found.strip()) if isinstance(found, str) else None
+    except ValueError:
+        return None
+
+
+def _choices(field: Any) -> set[Any]:
+    """The values a Literal field takes (through `| None` and Annotated)."""
+    if field is None:
+        return set()
+    found: set[Any] = set()
+    pending = [field.annotation]
+    while pending:
+        annotation = pending.pop()
+        if typing.get_origin(annotation) is typing.Literal:
+            found.update(typing.get_args(annotation))
+        else:
+            pending += typing.get_args(annotation)
+    return found
+
+
+def _fix_for_table(raw: Loc, found: Any, root: type[BaseModel]) -> str:
+    """A table written in another form: [[policy]] (a list of tables) for [policy], night = [1] or
+    capacity = 10 for a table of keys; or, in a list of tables, a value for one of them."""
     key = _key_of(raw)
+    models = _inner_models(getattr(_field_at(root, raw), "annotation", None))
+    keys = ", ".join(models[0].model_fields) if len(models) == 1 else ""
+    listing = f" ({keys})" if keys else ""
+    header = _header_of(raw)
+    if isinstance(raw[-1], int):
+        return f"each of {key} is a table: write its keys{listing} under a {header} header of its own"
+    if isinstance(found, list) and found and all(isinstance(item, dict) for item in found):
+        return (
+            f"{key} is one table: write its header {header} with one bracket each side, once "
+            f"({_header_of(raw + (0,))} makes a list of tables)"
+        )
+    form = "a list" if isinstance(found, list) else "one value"
+    first = next(iter(models[0].model_fields), "...") if len(models) == 1 else "..."
+    return (
+        f"{key} is a table, not {form}: write its keys{listing} under a {header} header, or inline: "
+        f"{key} = {{ {first} = ... }}"
+    )
+
+
+def _fix_for_other_form(kind: str, raw: Loc, found: Any, root: type[BaseModel]) -> str:
+    """A list where one value in quotes is wanted, or the reverse: a lane's hours are a list, a
+    patrol route's or a night rate's one string. The fix shows the value found in the right form.
+    A list of tables ([[lanes]]) written once as [lanes] or as a value is told its header: a list
+    in brackets of strings would be refused again."""
+    key = _key_of(raw)
+    field = _field_at(root, raw)
+    if kind == "list_type" and field is not None and _inner_models(field.annotation):
+        header = _header_of(raw + (0,))
+        return (
+            f"{key} is a list of tables: write each under a {header} header (two brackets each "
+            f"side), one header for each"
+        )
     if kind == "list_type":
         items = [part.strip() for part in found.split(",") if part.strip()] if isinstance(found, str) else []
         example = _toml(items or ["..."]) if not names_a_secret(raw) else '["..."]'
@@ -325,6 +389,22 @@ _BOUNDS = {
 
 def _fields_at(root: type[BaseModel], path: Loc) -> list[str]:
     """The keys a table at `path` may have; a union member is picked by its tag in the path."""
+    models = _models_at(root, path)
+    return list(models[0].model_fields) if len(models) == 1 else []
+
+
+def _field_at(root: type[BaseModel], path: Loc) -> Any:
+    """The field (pydantic's FieldInfo) of the key at `path`, an item's index after it skipped:
+    lanes for lanes[0]; None where the path names no one field."""
+    names = path
+    while names and (isinstance(names[-1], int) or _is_union_tag(names[-1])):
+        names = names[:-1]
+    models = _models_at(root, names[:-1]) if names else []
+    return models[0].model_fields.get(str(names[-1])) if len(models) == 1 else None
+
+
+def _models_at(root: type[BaseModel], path: Loc) -> list[Any]:
+    """The model of the table at `path` (several for a union whose tag the path does not give)."""
     models: list[Any] = [root]
     for part in path:
         if isinstance(part, int):
@@ -340,7 +420,7 @@ def _fields_at(root: type[BaseModel], path: Loc) -> list[str]:
         models = _inner_models(field.annotation)
         if not models:
             return []
-    return list(models[0].model_fields) if len(models) == 1 else []
+    return models
 
 
 def _inner_models(annotation: Any) -> list[Any]:
