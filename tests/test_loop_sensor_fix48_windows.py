@@ -10,8 +10,10 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from gpiozero.pins.mock import MockFactory
 
+from gateway.cli import main
 from gateway.config import parse_config
 from gateway.runtime.devices import build_devices
 from gateway.runtime.gateway import Gateway
@@ -101,3 +103,19 @@ def test_a_barrier_up_for_a_guard_is_not_held_open_by_the_loop_only_sensors_limi
         "held_open raised 1 s after a guard's opening, though the barrier's contact module allows 600 s: "
         "the loop-only sensor's held_open_s was used for the lane"
     )
+
+
+def test_check_config_says_windows_set_on_a_loop_only_sensor_are_ignored(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A site that set held_open_s on its loop detector (it used to cut the lane's window) is told
+    at check-config that the value is now ignored, and where to set it; the contact module's own
+    values and a loop sensor left at its defaults say nothing."""
+    devices_toml = CONTACT_MODULE + loop_sensor(windows="held_open_s = 600\n")
+    path = tmp_path / "site.toml"
+    path.write_text(site_toml(tmp_path / "data") + devices_toml, encoding="utf-8")
+    assert main(["check-config", str(path)]) == 0
+    said = capsys.readouterr()
+    warned = [line for line in (said.out + said.err).splitlines() if "is ignored on a device" in line]
+    assert len(warned) == 1, said
+    assert "car-in-loop: held_open_s is ignored" in warned[0] and "lane 'car-in'" in warned[0], warned

@@ -343,6 +343,7 @@ def warnings(cfg: SiteConfig) -> list[str]:
                 f"devices[{i}] {device.id}: {port} {problem}; the gateway starts and shows it offline"
             )
     found += _one_way_passback(cfg)
+    found += _windows_without_contact(cfg)
     found += capacity_warnings(cfg)
     if cfg.http.port < 1024:
         found.append(
@@ -367,6 +368,26 @@ def _one_way_passback(cfg: SiteConfig) -> list[str]:
                 f"every second entry at {entrances} is refused (anti_passback); add an exit reader "
                 'as a lane with direction = "exit", or set anti_passback = "soft" (admit and flag)'
             )
+    return found
+
+
+def _windows_without_contact(cfg: SiteConfig) -> list[str]:
+    """open_grace_s or held_open_s written on a device that wires no barrier contact (a loop
+    detector alone): the lane's windows are those of its contact module, so these are ignored
+    (they used to cut the contact module's own, and a site may have set them here on purpose)."""
+    found = []
+    for i, device in enumerate(cfg.devices):
+        inputs = getattr(device, "inputs", None)
+        contacts = ("barrier_open", "barrier_closed")
+        if inputs is None or any(getattr(inputs, c, None) is not None for c in contacts):
+            continue  # (address 0 is an input too)
+        for key in ("open_grace_s", "held_open_s"):
+            if key in device.model_fields_set:
+                found.append(
+                    f"devices[{i}] {device.id}: {key} is ignored on a device that wires no barrier contact "
+                    f"(a loop detector alone); set it on the device of lane {device.lane!r} that wires "
+                    "barrier_open or barrier_closed"
+                )
     return found
 
 
