@@ -42,7 +42,7 @@ from gateway.store.csv_recheck import no_longer_fit
 from gateway.store.csv_staging import Run, Staged
 from gateway.store.database import transaction
 from gateway.store.outbox import enqueue
-from gateway.store.parking import off_slots_not_theirs, parked_as_listed
+from gateway.store.parking import SET_ASIDE, off_slots_not_theirs, parked_as_listed
 from gateway.store.registry import onto_free_slots, record_block
 from gateway.store.renewals import renewed_while_parked
 
@@ -427,22 +427,22 @@ def _slots(conn: sqlite3.Connection, part: Part) -> None:
             part.span,
         )
     # The cars parked are placed as the files have them (a car parked on a slot its row no longer
-    # lists moves off it now, its slot_vehicles row left for the second pass). A car of a slot free
-    # now that is parked in the shared spaces moves onto it, as at a handover: one of a slot moved
-    # here that came in without it since the rename (the lane's zone had no slot of its), or one
-    # the slot lists again.
+    # lists moves off it now, and the slot's other cars it no longer lists with it: its second cars
+    # are not free on it meanwhile). A car of a slot free now that is parked in the shared spaces
+    # moves onto it, as at a handover: one of a slot moved here that came in without it since the
+    # rename (the lane's zone had no slot of its), or one the slot lists again.
     going = _cars_going(conn, part) if "plates" in part.run.given else []
     with parked_as_listed(conn, part.at, going):
         onto_free_slots(conn, part.at, _SLOTS_IN_SPAN, part.span)
 
 
-_INSIDE = "EXISTS (SELECT 1 FROM stays t WHERE t.vehicle_id = sv.vehicle_id AND t.exited_at IS NULL)"
 # The first pass's `going` (gateway.store.parking.parked_as_listed), as a snapshot's
-# (gateway/sync/apply.py _CARS_GOING): the (slot, car) pairs, of cars inside, that the files take
-# off, among the slots whose cars the span's rows may move: the span's own (the cars their rows no
-# longer list), and those (`near`) that a car parked on one of them, or parked elsewhere and listed
-# by a row of the span, is parked on or listed by, where a row of a slots file giving `plates`
-# (anywhere in the files) does not list the car.
+# (gateway/sync/apply.py _CARS_GOING): the (slot, car) pairs that the files take off (of cars
+# inside, or on a slot a car is parked on: SET_ASIDE), among the slots whose cars the span's rows
+# may move: the span's own (the cars their rows no longer list), and those (`near`) that a car
+# parked on one of them, or parked elsewhere and listed by a row of the span, is parked on or
+# listed by, where a row of a slots file giving `plates` (anywhere in the files) does not list the
+# car.
 _CARS_GOING = f"""WITH span AS ({_SLOTS_OF_ROWS.format(rows=_IN_SPAN)}),
     moving AS (
         SELECT t.vehicle_id, t.slot_id FROM stays t
@@ -459,13 +459,13 @@ _CARS_GOING = f"""WITH span AS ({_SLOTS_OF_ROWS.format(rows=_IN_SPAN)}),
     SELECT sv.slot_id, sv.vehicle_id FROM st.slots x
     JOIN slots sl ON sl.zone = x.zone AND sl.number = x.number
     JOIN slot_vehicles sv ON sv.slot_id = sl.id
-    WHERE x.n BETWEEN :lo AND :hi AND {_INSIDE} AND NOT EXISTS (
+    WHERE x.n BETWEEN :lo AND :hi AND {SET_ASIDE} AND NOT EXISTS (
         SELECT 1 FROM st.slot_plates p JOIN vehicles v ON v.plate = p.plate
         WHERE p.n = x.n AND v.id = sv.vehicle_id)
     UNION
     SELECT sv.slot_id, sv.vehicle_id FROM near JOIN slots sl ON sl.id = near.slot_id
     JOIN slot_vehicles sv ON sv.slot_id = sl.id
-    WHERE {_INSIDE} AND EXISTS (
+    WHERE {SET_ASIDE} AND EXISTS (
         SELECT 1 FROM st.slots o JOIN st.runs r ON o.n BETWEEN r.first AND r.last
         WHERE o.zone = sl.zone AND o.number = sl.number
           AND r.kind = 'slots' AND instr(',' || r.given || ',', ',plates,')

@@ -616,7 +616,22 @@ def off_slots_not_theirs(
                 handover(conn, slot_id, at, "reassigned", free_only=free_only)
 
 
+# The pairs a change's first pass sets aside (parked_as_listed's `going`), as SQL on the
+# slot_vehicles row `sv` of a car the change takes off its slot: those of a car inside, and every
+# one of a slot a car is parked on (that car may be moved off it).
+SET_ASIDE = """(EXISTS (SELECT 1 FROM stays t WHERE t.vehicle_id = sv.vehicle_id AND t.exited_at IS NULL)
+    OR EXISTS (SELECT 1 FROM stays t WHERE t.slot_id = sv.slot_id AND t.exited_at IS NULL))"""
 _PUT_BACK = "INSERT OR IGNORE INTO slot_vehicles (slot_id, vehicle_id) VALUES (?, ?)"
+_PARKED_ON = """SELECT slot_id, vehicle_id FROM stays
+    WHERE exited_at IS NULL AND slot_id IN (SELECT value FROM json_each(?))"""
+_WAITING = "SELECT 1 FROM stays WHERE exited_at IS NULL AND vehicle_id = ? AND slot_id IS NULL"
+# A car the slot lists that has no other slot in its zone: arriving, it parks on this one or on none.
+_NEEDS_IT = """SELECT 1 FROM slot_vehicles sv JOIN vehicles v ON v.id = sv.vehicle_id
+    JOIN slots s ON s.id = sv.slot_id
+    WHERE sv.slot_id = ? AND v.class = 'car' AND NOT EXISTS (
+        SELECT 1 FROM slot_vehicles o JOIN slots os ON os.id = o.slot_id
+        WHERE o.vehicle_id = sv.vehicle_id AND o.slot_id != sv.slot_id AND os.zone = s.zone)"""
+_BACK_ON = "UPDATE stays SET slot_id = ? WHERE exited_at IS NULL AND vehicle_id = ? AND slot_id IS NULL"
 
 
 @contextmanager
@@ -624,19 +639,42 @@ def parked_as_listed(conn: sqlite3.Connection, at: datetime, going: list[tuple[i
     """The first of two passes over slots a snapshot, delta or import gives their cars anew (the
     second takes off each slot the cars it no longer lists), around the block in which the caller
     hands its free slots on. The cars parked are placed as the change has them now: one parked on a
-    slot the change takes it off (`going`: the (slot, car) pairs of cars inside that it takes off)
-    moves off it, onto a slot that lists it and no car is on, or into the shared spaces (it still
-    leaves free). Those pairs are set aside meanwhile, so that no slot is handed to a car the change
-    takes off it, and put back for the second pass: a car arriving until then parks on its old slot
-    as before. Left on its slot until the second pass, the car made the slot's new car its second
-    car (refused, or paying); left on B001 while B101 was sent for it, B101 went to the household's
-    second car paying in the shared spaces (one slot, two cars, neither paying)."""
+    slot the change takes it off (`going`: the (slot, car) pairs that it takes off, SET_ASIDE)
+    moves off it, onto a slot that lists it and no car is on, or, where a car the slot lists has no
+    other slot (_NEEDS_IT), into the shared spaces (it still leaves free); else it stays on it till
+    the second pass, as it was. Left on its slot, the car made the slot's new car its second car
+    (refused, or paying); left on B001 while B101 was sent for it, B101 went to the household's
+    second car paying in the shared spaces (one slot, two cars, neither paying).
+
+    The pairs are set aside meanwhile, so that no slot is handed to a car the change takes off it,
+    and put back for the second pass (a car arriving until then parks on its old slot as before),
+    but those of a slot its parked car has left: its other cars the change takes off it were its
+    second cars, and left on it they came in free on the slot their household's car had just left,
+    while that car parked free on its new slot or in the shared spaces (one slot, two cars free, for
+    the whole stay). The car that left keeps its own pair only while it waits in the shared spaces
+    (a car between two slots is on one of them, never on none); kept on its old slot beside its new
+    one, it came back onto the old one and its second car onto the new one, both free."""
     conn.executemany("DELETE FROM slot_vehicles WHERE slot_id = ? AND vehicle_id = ?", going)
+    moved: list[tuple[int, int]] = []
     if going:
         slots = json.dumps(sorted({slot_id for slot_id, _ in going}))
+        pairs = set(going)
+        moved = [pair for pair in conn.execute(_PARKED_ON, (slots,)).fetchall() if pair in pairs]
         off_slots_not_theirs(conn, at, "SELECT value FROM json_each(?)", (slots,))
     yield
-    conn.executemany(_PUT_BACK, going)
+    left = {slot_id for slot_id, car in moved if not _back_on_its_slot(conn, slot_id, car)}
+    kept = [pair for pair in going if pair[0] not in left]
+    waiting = [pair for pair in moved if pair[0] in left and conn.execute(_WAITING, (pair[1],)).fetchone()]
+    conn.executemany(_PUT_BACK, kept + waiting)
+
+
+def _back_on_its_slot(conn: sqlite3.Connection, slot_id: int, car: int) -> bool:
+    """Whether `car`, moved off `slot_id` by parked_as_listed, goes back onto it: it found no other
+    slot, and no car took the slot or needs it. Kept in the shared spaces for nothing, it left the
+    slot to its household's second car, which then came in on no slot (or on the slot, free)."""
+    if conn.execute(_SLOT_TAKEN, (slot_id,)).fetchone() or conn.execute(_NEEDS_IT, (slot_id,)).fetchone():
+        return False
+    return conn.execute(_BACK_ON, (slot_id, car)).rowcount > 0
 
 
 def is_billable(billing: str | None) -> bool:

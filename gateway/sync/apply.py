@@ -27,7 +27,7 @@ from pathlib import Path
 from gateway.store.audit import audit
 from gateway.store.database import begin_immediate
 from gateway.store.outbox import enqueue
-from gateway.store.parking import off_slots_not_theirs, parked_as_listed
+from gateway.store.parking import SET_ASIDE, off_slots_not_theirs, parked_as_listed
 from gateway.store.registry import audit_block, onto_free_slots, slots_handed_on
 from gateway.store.renewals import renewed_while_parked
 from gateway.timefmt import to_db
@@ -116,7 +116,8 @@ _SLOTS_IN_RANGE = f"""SELECT sl.id FROM staging.s_slots s
 # later step, it was refused no_slot (or let in paying) in between. On both for a moment, it parks
 # on one of them, free, as it would before or after; each slot still holds one car. The cars parked
 # are placed as the rows have them in the first pass (_CARS_GOING), so that a slot's new car is
-# not its second car meanwhile.
+# not its second car meanwhile; a slot its parked car leaves loses its other cars the rows take off
+# it then too, so that the household's second car is not free on it meanwhile.
 _SLOTS = [
     f"""INSERT INTO slots (zone, number, resident_id)
     SELECT s.zone, s.number, r.id
@@ -130,11 +131,11 @@ _SLOTS = [
     JOIN slots sl ON sl.zone = s.zone AND sl.number = s.number
     JOIN vehicles v ON v.plate = p.plate WHERE s.{R}""",
 ]
-_INSIDE = "EXISTS (SELECT 1 FROM stays t WHERE t.vehicle_id = sv.vehicle_id AND t.exited_at IS NULL)"
-# The first pass's `going` (gateway.store.parking.parked_as_listed): the (slot, car) pairs, of cars
-# inside, that the change takes off, among the slots whose cars the range's rows may move: the
-# range's own (the cars their rows no longer list), and those (`near`) that a car parked on one of
-# them, or parked elsewhere and listed by a row of the range, is parked on or listed by. B001 given
+# The first pass's `going` (gateway.store.parking.parked_as_listed): the (slot, car) pairs that
+# the change takes off (of cars inside, or on a slot a car is parked on: SET_ASIDE), among the
+# slots whose cars the range's rows may move: the range's own (the cars their rows no longer
+# list), and those (`near`) that a car parked on one of them, or parked elsewhere and listed by a
+# row of the range, is parked on or listed by. B001 given
 # up and B101 sent for its cars: R1's car parked on B001 goes onto B101 now, and neither slot is
 # handed meanwhile to R1's second car, paying in the shared spaces (nor to a car the change takes
 # off it). A slot of `near` has its row looked up by its number: they are the few of cars inside.
@@ -154,13 +155,13 @@ _CARS_GOING = f"""WITH span AS ({_SLOTS_IN_RANGE}),
     SELECT sv.slot_id, sv.vehicle_id FROM staging.s_slots s
     JOIN slots sl ON sl.zone = s.zone AND sl.number = s.number
     JOIN slot_vehicles sv ON sv.slot_id = sl.id
-    WHERE s.{R} AND {_INSIDE} AND NOT EXISTS (
+    WHERE s.{R} AND {SET_ASIDE} AND NOT EXISTS (
         SELECT 1 FROM staging.s_slot_plates p JOIN vehicles v ON v.plate = p.plate
         WHERE p.slot_n = s.n AND v.id = sv.vehicle_id)
     UNION
     SELECT sv.slot_id, sv.vehicle_id FROM near JOIN slots sl ON sl.id = near.slot_id
     JOIN slot_vehicles sv ON sv.slot_id = sl.id
-    WHERE {_INSIDE} AND (
+    WHERE {SET_ASIDE} AND (
         EXISTS (SELECT 1 FROM staging.s_deletes d
             WHERE d.kind = 'slot' AND d.k1 = sl.zone AND d.k2 = sl.number)
         OR EXISTS (SELECT 1 FROM staging.s_slots o WHERE o.zone = sl.zone AND o.number = sl.number
