@@ -8,15 +8,13 @@ zone + slot number). A column the file leaves out keeps what the store has; an e
 
 from __future__ import annotations
 
-import codecs
-import csv
-import io
 import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from gateway.store.csv_file import CsvFile, Unreadable, read_csv
 from gateway.store.csv_rows import (
     KINDS,
     PARSERS,
@@ -27,6 +25,7 @@ from gateway.store.csv_rows import (
     VehicleRow,
     column_problems,
     kind_of,
+    lost_in_gbk,
     whole_number,
 )
 
@@ -75,67 +74,48 @@ def read_files(paths: list[Path], tz: ZoneInfo, card_digits: int | None = None) 
     return batch, problems
 
 
-def decode(raw: bytes) -> str | None:
-    """The text of a CSV file: UTF-8 (with or without Excel's BOM), else GB18030, which is what
-    Excel on a Chinese Windows saves as "CSV" (GBK). None if it is neither."""
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            return codecs.decode(raw, encoding)
-        except UnicodeDecodeError:
-            continue
-    return None
-
-
 def _read_file(path: Path, tz: ZoneInfo, batch: Batch) -> list[str]:
     try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        return [f"{path}: cannot open: {exc.strerror}"]
-    if raw.startswith(b"PK\x03\x04"):
-        return [f"{path}: is an Excel workbook, not CSV; in Excel use Save As, CSV UTF-8"]
-    text = decode(raw)
-    if text is None:
-        return [f"{path}: unreadable (neither UTF-8 nor GBK text); save the file as CSV UTF-8"]
-    reader = csv.reader(io.StringIO(text, newline=""))
-    try:
-        return _read_rows(path, reader, tz, batch)
-    except csv.Error as exc:
-        return [f"{path}:{reader.line_num}: unreadable ({exc}); save the file as CSV UTF-8"]
+        table = read_csv(path)
+    except Unreadable as exc:
+        return [str(exc)]
+    if table.stopped is None:
+        return _read_rows(path, table, tz, batch)
+    # The rows before the stop are read, so that a repeat of one in a later file names this file.
+    before = _read_rows(path, table, tz, batch) if table.header else []
+    return [*before, str(table.stopped)]
 
 
-def _read_rows(path: Path, reader: Any, tz: ZoneInfo, batch: Batch) -> list[str]:
-    header = [h.strip() for h in next(reader, [])]
+def _read_rows(path: Path, table: CsvFile, tz: ZoneInfo, batch: Batch) -> list[str]:
+    header = table.header
     kind = kind_of(header)
     if kind is None:
         expected = "; ".join(f"{k}: {','.join(sorted(r))}" for k, (r, _) in KINDS.items())
         return [f"{path}:1: header {header} names no known file kind (required columns: {expected})"]
-    if problems := column_problems(header, kind):
+    if problems := column_problems(header, kind, table.unused):
         return [f"{path}:1: {problem}" for problem in problems]
     index, given = len(batch.read), frozenset(header) & KINDS[kind][1]
     batch.read.append(FileRead(path, kind, given, 0))  # its rows' `where` name it from here on
     records: list[Any] = getattr(batch, kind)
     before = len(records)
-    try:
-        return _parse_rows(path, reader, header, tz, batch, index)
-    finally:  # also when the file stops part way (csv.Error): a later repeat names it
-        batch.read[index] = FileRead(path, kind, given, len(records) - before)
+    problems = _parse_rows(path, table, tz, batch, index)
+    batch.read[index] = FileRead(path, kind, given, len(records) - before)
+    return problems
 
 
-def _parse_rows(
-    path: Path, reader: Any, header: list[str], tz: ZoneInfo, batch: Batch, index: int
-) -> list[str]:
-    kind = batch.read[index].kind
+def _parse_rows(path: Path, table: CsvFile, tz: ZoneInfo, batch: Batch, index: int) -> list[str]:
+    kind, header = batch.read[index].kind, table.header
     parse, records, where, width = PARSERS[kind], getattr(batch, kind), batch.where, len(header)
     problems = []
-    for fields in reader:
-        if not fields:
-            continue  # a blank line
-        line = reader.line_num
+    for line, fields in table.rows:  # blank rows left out (csv_file.blank)
         if len(fields) > width:
             problems.append(f"{path}:{line}: more fields than the header has columns")
             continue
         try:
-            record: Any = parse(dict(zip(header, fields, strict=False)), tz)  # a short row: cells left empty
+            row = dict(zip(header, fields, strict=False))  # a short row: cells left empty
+            if table.gbk:
+                lost_in_gbk(row)
+            record: Any = parse(row, tz)
             if kind == "cards" and batch.card_digits is not None:
                 whole_number(record.card, batch.card_digits)
         except RowError as exc:

@@ -2,22 +2,20 @@
 
 Columns: plate (required; 无牌车 for a car with no plate, given a ticket as it is recorded),
 entered_at, vehicle_class, zone (optional; docs/parking.md, Cars already inside). Read as `gateway
-import` reads its files (UTF-8 with or without Excel's BOM, else GBK), its dates by the same rules
-(gateway/timefmt.py). Each problem names the file and line, and what to do.
+import` reads its files (gateway/store/csv_file.py: UTF-8 with Excel's BOM, else UTF-8 or GBK, its
+cleared rows and columns left out), its dates by the same rules (gateway/timefmt.py). Each problem
+names the file and line, and what to do.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from gateway.core.tickets import says_no_plate
 from gateway.parking.inside import CarInside, entered_at_of, not_a_ticket
-from gateway.store.csv_import import decode
+from gateway.store.csv_file import CsvFile, Unreadable, read_csv
 from gateway.store.csv_rows import RowError, plate_value, unknown_columns
 from gateway.store.parking import ParkingError
 
@@ -39,33 +37,22 @@ def read_inside(path: Path, tz: ZoneInfo) -> tuple[list[InsideRow], list[Problem
     """The file's good rows, and its problems: the rows are written only where there are none.
     A file that cannot be read as a whole (its header) gives no rows."""
     try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        return [], [(0, f"{path}: cannot open: {exc.strerror}")]
-    if raw.startswith(b"PK\x03\x04"):
-        return [], [(0, f"{path}: is an Excel workbook, not CSV; in Excel use Save As, CSV UTF-8")]
-    text = decode(raw)
-    if text is None:
-        return [], [(0, f"{path}: unreadable (neither UTF-8 nor GBK text); save the file as CSV UTF-8")]
-    reader = csv.reader(io.StringIO(text, newline=""))
+        table = read_csv(path)
+    except Unreadable as exc:
+        return [], [(exc.line, str(exc))]
+    if table.stopped:
+        return [], [(table.stopped.line, str(table.stopped))]
     rows: list[InsideRow] = []
-    try:
-        return rows, _rows(path, reader, tz, rows)
-    except csv.Error as exc:
-        line = reader.line_num
-        return [], [(line, f"{path}:{line}: unreadable ({exc}); save the file as CSV UTF-8")]
+    return rows, _rows(path, table, tz, rows)
 
 
-def _rows(path: Path, reader: Any, tz: ZoneInfo, rows: list[InsideRow]) -> list[Problem]:
-    header = [h.strip() for h in next(reader, [])]
-    problems = [(1, f"{path}:1: {p}") for p in _header_problems(header)]
+def _rows(path: Path, table: CsvFile, tz: ZoneInfo, rows: list[InsideRow]) -> list[Problem]:
+    header = table.header
+    problems = [(1, f"{path}:1: {p}") for p in _header_problems(header, table.unused)]
     if problems:
         return problems
     seen: dict[str, int] = {}
-    for fields in reader:
-        if not any(f.strip() for f in fields):
-            continue  # a blank line
-        line = reader.line_num
+    for line, fields in table.rows:  # blank rows left out (csv_file.blank)
         if len(fields) > len(header):
             problems.append((line, f"{path}:{line}: more fields than the header has columns"))
             continue
@@ -111,7 +98,7 @@ def _plate(text: str) -> str:
     return plate_value(text)
 
 
-def _header_problems(header: list[str]) -> list[str]:
+def _header_problems(header: list[str], unused: frozenset[int]) -> list[str]:
     known = [*REQUIRED, *OPTIONAL]
     problems = []
     for column in REQUIRED:
@@ -123,4 +110,4 @@ def _header_problems(header: list[str]) -> list[str]:
     for number, column in enumerate(header, 1):
         if column in known and header.index(column) != number - 1:
             problems.append(f"column {number} {column!r} is there twice: delete one")
-    return problems + unknown_columns(header, [*REQUIRED], [*OPTIONAL], "a file of cars inside")
+    return problems + unknown_columns(header, [*REQUIRED], [*OPTIONAL], "a file of cars inside", unused)

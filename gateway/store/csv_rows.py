@@ -19,6 +19,7 @@ from gateway.config.models import SiteConfig
 from gateway.core.credentials import BadCredential, canonical
 from gateway.core.windows import DIFFERENT_END_OR_EMPTY, Window, hours_text
 from gateway.quoting import quoted, requoted
+from gateway.store.csv_file import SAVE_AS_UTF8
 from gateway.store.spreadsheet import from_cell
 from gateway.timefmt import FORMS, gives_offset, parse_end, parse_local, to_db
 from plates.grammar import MAX_SERIAL_LETTERS, is_plate, normalize, over_letter_cap
@@ -71,28 +72,58 @@ def kind_of(header: list[str]) -> str | None:
     return min(kinds, key=lambda kind: len(columns - KINDS[kind][0] - KINDS[kind][1]), default=None)
 
 
-def column_problems(header: list[str], kind: str) -> list[str]:
+def column_problems(header: list[str], kind: str, unused: frozenset[int] = frozenset()) -> list[str]:
     """What is wrong with each column of the header that a file of this kind does not have."""
     required, optional = KINDS[kind]
-    return unknown_columns(header, sorted(required), sorted(optional), f"a {kind} file")
+    return unknown_columns(header, sorted(required), sorted(optional), f"a {kind} file", unused)
 
 
-def unknown_columns(header: list[str], required: list[str], optional: list[str], what: str) -> list[str]:
+def unknown_columns(
+    header: list[str],
+    required: list[str],
+    optional: list[str],
+    what: str,
+    unused: frozenset[int] = frozenset(),
+) -> list[str]:
     """Each column of the header that `what` (a cards file, a file of cars inside) does not have,
-    with the column it may have been meant as."""
+    with the column it may have been meant as; `unused` (0-based): columns with no name that hold
+    nothing, which are none (csv_file.unused_columns)."""
     known = [*required, *optional]
     problems = []
     for number, column in enumerate(header, 1):
-        if column in known:
+        if column in known or number - 1 in unused:
+            continue
+        columns = f"({what} has {','.join(required)} and may have {','.join(optional)})"
+        if not column:
+            problems.append(
+                f"column {number} has no name in line 1 but holds values: name it in line 1 or delete "
+                f"the column {columns}"
+            )
             continue
         guess = difflib.get_close_matches(column, known, n=1)
         fix = f"did you mean {guess[0]!r}?" if guess else "delete it or rename it"
-        name = quoted(column) if column else "(no name)"
-        problems.append(
-            f"column {number} {name} is not a column of {what}: {fix} ({what} has "
-            f"{','.join(required)} and may have {','.join(optional)})"
-        )
+        problems.append(f"column {number} {quoted(column)} is not a column of {what}: {fix} {columns}")
     return problems
+
+
+# The columns of names typed in a register, where a '?' in a file read as GBK is a character the
+# save lost: Excel writes one for each character GBK lacks (䶮, 㛃), which names have.
+_TYPED_NAMES = (*TEXT_RULES, "resident_ref")
+
+
+def lost_in_gbk(row: dict[str, str]) -> None:
+    """RowError for a '?' in a name of a row of a file read as GBK: it would overwrite the name
+    the store has (an export saved back by Excel) or store a new one wrong. A '?' in a file read
+    as UTF-8 is taken: it holds every character."""
+    for column in _TYPED_NAMES:
+        value = row.get(column) or ""
+        if "?" in value:
+            raise RowError(
+                column,
+                f"{quoted(value.strip())} has a '?', what Excel writes for a character GBK lacks (such "
+                "as 䶮) when it saves \"CSV\": this file was read as GBK; put the character back "
+                f"(`export` again for the register's own) and {SAVE_AS_UTF8}",
+            )
 
 
 @dataclass(frozen=True, slots=True)
