@@ -77,6 +77,9 @@ class Camera(Source, Protocol):
     def request_read(self) -> None:
         """A car has arrived: read the next fresh frames even if the plate was just seen."""
 
+    def loop_cleared(self) -> None:
+        """The lane's loop detector no longer sees a car (a loop stuck on is read once a second)."""
+
     def opened_by_hand(self) -> None:
         """A guard opened the camera's lane by hand: a car it never read may be pulling away."""
 

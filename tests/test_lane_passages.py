@@ -90,6 +90,7 @@ def test_trigger_mode_reads_a_car_on_the_loop_whose_plate_became_readable_later(
 def test_trigger_mode_stops_looking_again_after_a_while(monkeypatch: pytest.MonkeyPatch) -> None:
     lane = Lane(monkeypatch, read_mode="trigger", trigger_frames=3)
     lane.loop(0.0)  # a car whose plate is never read (a motorcycle, a trailer)
+    lane.camera.loop_cleared()  # it rides on and the loop goes off: no loop stuck on
     lane.frames(0.0, TRIGGER_RETRY_FOR_S + 1.0, [], step=0.5)
     calls = lane.recognizer.calls
     lane.frames(TRIGGER_RETRY_FOR_S + 1.0, TRIGGER_RETRY_FOR_S + 30.0, [P], step=0.5)

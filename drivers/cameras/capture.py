@@ -67,6 +67,14 @@ _quiet_native_logs()
 # for as long as a car plausibly waits at a barrier.
 TRIGGER_RETRY_S = 1.0
 TRIGGER_RETRY_FOR_S = 60.0
+# A loop still on past that minute is stuck (a welded relay, a metal plate over it): no car stands
+# on a loop for minutes while its plate is read, and each car of a queue makes an edge of its own.
+# It would make no edge for the next car, so the camera reads a frame every TRIGGER_RETRY_S for as
+# long as it stays on, and its health says why (LOOP_STUCK).
+LOOP_STUCK = (
+    "loop detector on for {minutes} min: trigger mode reads a frame once a second until it goes "
+    "off; check the loop detector (a stuck relay, something metal over the loop)"
+)
 
 # Trigger mode: a car the camera never read (glare), let through by hand, pulls away in the picture
 # as the next car rolls onto the loop, nose to tail; read as it goes, it does not end the next car's
@@ -134,6 +142,8 @@ class OpenCvCamera:
         self._trigger_left = 0
         self._retry_next = 0.0  # trigger mode: when the next frame is looked at again, and until when
         self._retry_until = 0.0
+        self._loop_on = False  # trigger mode: the loop has fired (at _trigger_at) and not gone off
+        self._stuck_note = ""  # what the health says while the loop is stuck on (LOOP_STUCK)
         # Plates of cars that arrived, read from frames taken since the loop fired. The first is
         # the car on the loop and ends its trigger; while a car in front let through by hand may
         # still be read as it pulls away (until _in_front_until), it takes two.
@@ -199,12 +209,42 @@ class OpenCvCamera:
             now = time.monotonic()
             self._in_front_until = self._in_front_window(now)
             self._trigger_at = now
+            self._loop_on = True
             self._read_since_loop = set()
             self._trigger_left = self._trigger_frames
             self._retry_next = self._trigger_at
             self._retry_until = self._trigger_at + TRIGGER_RETRY_FOR_S
             self._cond.notify_all()
         self.health.count("triggers")
+
+    def loop_cleared(self) -> None:
+        """The lane's loop detector no longer sees a car: a loop that was stuck on is read only when
+        it fires again, and the health's note of it clears."""
+        with self._cond:
+            self._loop_on = False
+            note, self._stuck_note = self._stuck_note, ""
+        if note:
+            log.info("camera %s: the loop detector went off: read when it fires again", self.health.device)
+            if self.health.last_error == note:
+                self.health.last_error = ""
+
+    def _loop_stuck(self, at: float) -> bool:
+        """Whether the loop that fired last was still on at `at`, past the minute a trigger looks
+        again for, at a camera that reads only when it fires. Called under self._cond."""
+        if self._read_mode != "trigger":
+            return False  # it reads every frame: a stuck loop blinds it to nothing
+        return self._loop_on and at - self._trigger_at > TRIGGER_RETRY_FOR_S
+
+    def _note_stuck_loop(self, at: float) -> None:
+        """The health's last_error says the loop is stuck on and what to do, the camera staying
+        online: it still reads. A stream's own fault, or a note already shown, is shown first."""
+        note = LOOP_STUCK.format(minutes=int((at - self._trigger_at) // 60))
+        if not self._stuck_note:
+            log.warning("camera %s: %s", self.health.device, note)
+        health = self.health
+        if health.online and health.last_error in ("", self._stuck_note):
+            health.last_error = note
+        self._stuck_note = note
 
     def _in_front_window(self, now: float) -> float:
         """Until when a car in front may still be read as it pulls away, for a loop firing now
@@ -431,7 +471,12 @@ class OpenCvCamera:
             if asked:
                 self._trigger_left -= 1
             self._retry_next = frame.captured + TRIGGER_RETRY_S
-        triggered = asked or self._read_mode == "trigger"
+            stuck = not asked and self._loop_stuck(frame.captured)
+            if stuck:
+                self._note_stuck_loop(frame.captured)
+        # Read under a stuck loop, a frame is no car's arrival: its readings count as continuous
+        # mode's do (each car the lane voter decides once per passage).
+        triggered = asked or (self._read_mode == "trigger" and not stuck)
         emitted, arrived = self._read(frame, triggered, emit)
         if triggered:
             with self._cond:
@@ -456,7 +501,10 @@ class OpenCvCamera:
         # Trigger mode: only frames taken after the loop asked; an older one shows no arriving car.
         if self._trigger_left > 0 and frame.captured >= self._trigger_at:
             return True
-        return self._retry_next <= frame.captured <= self._retry_until  # nothing read yet: again
+        if frame.captured < self._retry_next:
+            return False
+        # Nothing read yet: again; or the loop is stuck on and will announce no car.
+        return frame.captured <= self._retry_until or self._loop_stuck(frame.captured)
 
     def _read(self, frame: Frame, triggered: bool, emit: Emit) -> tuple[bool, set[str]]:
         """Hand the frame to the consumers and emit what they report: whether anything was emitted,

@@ -238,10 +238,11 @@ class LaneInputs:
 
     def car_present(self, lane: str, device: str, active: bool) -> None:
         log.debug("loop lane=%s device=%s car=%s", lane, device, active)
-        if not active:
-            return
         for camera in self.devices.lanes[lane].cameras:
-            camera.request_read()
+            if active:
+                camera.request_read()
+            else:
+                camera.loop_cleared()  # a loop stuck on no longer (OpenCvCamera.loop_cleared)
 
     def stop(self) -> None:
         """No held-open check runs after this (the worker they write on is stopping)."""
