@@ -75,7 +75,8 @@ def test_every_price_with_a_decimal_point_is_refused_with_the_fen_fix(
     tmp_path: Path, key: str, written: str, value: str, fen: str
 ) -> None:
     said = _refused(site_toml(tmp_path / "data") + TARIFF + written.format(value))
-    assert _fix_of(said, key) == f"write a whole number: prices are in fen (分), {fen}", said
+    fix = _fix_of(said, key)
+    assert fix.startswith(f"write a whole number: prices are in fen (分), {fen}"), said
 
 
 @pytest.mark.parametrize("value", ['"500"', "true"])
@@ -346,3 +347,15 @@ def test_check_config_warns_of_a_car_lane_into_a_zone_without_car_spaces(
     warned = [line for line in said.splitlines() if "capacity.car is 0" in line]
     assert len(warned) == 1 and "lanes[0] car-in: leads into zone 'main'" in warned[0], said
     assert "only cars on their own fixed slots there come in" in warned[0], said
+
+
+def test_a_whole_price_with_a_decimal_point_from_an_earlier_version_is_told_both_readings(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """period_fen = 500.0 ran as 500 fen (5元) before prices became strict; refused now, its fix must
+    not only say '500元 is 50000' (followed, every car pays 500元 an hour): it names the price it
+    was charged at, 500 fen, too."""
+    text = site_toml(tmp_path / "data") + TARIFF + "period_fen = 500.0\n"
+    status, said = _check(tmp_path, text, capsys)
+    assert status == EX_CONFIG, said
+    assert "earlier versions charged 500 fen for it: write 500 to keep that price" in said, said

@@ -354,6 +354,9 @@ def _fix_for_scalar(kind: str, raw: Loc, found: Any) -> str:
     if kind.startswith("int_") and key.endswith("_fen"):
         yuan = found if isinstance(found, int | float) and not isinstance(found, bool) else 5
         fix += f": prices are in fen (分), {yuan:g}元 is {round(yuan * 100)}"
+        if isinstance(found, float) and found.is_integer():
+            # earlier versions took it as fen: the price charged till now is the other reading
+            fix += f" (earlier versions charged {found:g} fen for it: write {found:g} to keep that price)"
     return fix
 
 

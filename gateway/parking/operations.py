@@ -188,9 +188,18 @@ class Operations:
                     log.exception("operations step %s failed (will retry)", name)
                     self._warned.add(name)
             else:
-                if name in self._warned:  # said once, so the installer reading the journal knows
+                if name in self._warned and not self._still_held_back():
+                    # said once, so the installer reading the journal knows; a step that returned
+                    # only because records still wait in memory for storage (a full disk: patrols
+                    # and repairs judge nothing then) has not recovered
                     log.info("operations step %s works again", name)
                     self._warned.discard(name)
+
+    def _still_held_back(self) -> bool:
+        """Records a full disk keeps in memory still wait for storage (its turn on the worker wrote
+        what it could)."""
+        held = self._run(self._unwritten)
+        return bool(held.patrol_taps) or held.since is not None or held.every_device or bool(held.devices)
 
     def _redate(self, now: datetime) -> None:
         """Re-date what the boot wrote on its stale clock, and mark the reports that counted it on
