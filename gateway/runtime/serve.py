@@ -6,6 +6,7 @@ import errno
 import logging
 import signal
 import socket
+import sqlite3
 import threading
 import time
 from datetime import UTC, datetime
@@ -17,9 +18,11 @@ from gateway.api.app import create_app
 from gateway.config.filecheck import check_tls_files, tls_expiry_warning
 from gateway.config.models import Http
 from gateway.errors import GatewayError, SetupError
+from gateway.fault_log import FaultLog
 from gateway.runtime import systemd
 from gateway.runtime.gateway import Gateway
 from gateway.runtime.watch import AlarmWatch
+from gateway.store.database import is_busy
 
 if TYPE_CHECKING:
     from gateway.sync.service import SyncService
@@ -156,17 +159,94 @@ def _announce(gw: Gateway, server: uvicorn.Server, started: float) -> None:
     systemd.notify("READY=1")
     watchdog = systemd.watchdog_interval()
     tick = min(watchdog or HEALTH_LOG_S, 5.0)
+    worker = WorkerWatch(gw, None if watchdog is None else 2 * watchdog, tick)
     next_health = time.monotonic() + HEALTH_LOG_S
-    while not server.should_exit:
-        if watchdog is not None:
-            if gw.alive():
-                systemd.notify("WATCHDOG=1")
-            else:
-                log.error("decision worker is stuck; not feeding the watchdog so systemd restarts us")
-        if time.monotonic() >= next_health:
-            next_health += HEALTH_LOG_S
-            log_health(gw)
-        time.sleep(tick)
+    try:
+        while not server.should_exit:
+            worker.check()
+            if time.monotonic() >= next_health:
+                next_health += HEALTH_LOG_S
+                log_health(gw)
+            time.sleep(tick)
+    finally:
+        worker.close()
+
+
+# The watchdog is no longer fed once the decision worker has not looped for most of WatchdogSec,
+# and never sooner than this: a database held by another process keeps it up to 20 s in one loop
+# (a job's write, then the lane records waiting for storage, each waiting out the busy timeout of
+# 10 s, store/database.py), and a restart would not let go of that database. So held, it is said
+# as held; a restart is said only when one comes.
+STUCK_AT_LEAST_S = 25.0
+SLOW_LOOP_S = 5.0  # a worker that has not looped for this long waits on something (Gateway.alive)
+
+
+class WorkerWatch:
+    """Feeds systemd's watchdog while the decision worker moves, and says why it does not: waiting
+    on a database another process holds (WARNING once, INFO once let go), or stuck (ERROR once,
+    and the watchdog no longer fed, so systemd restarts the gateway)."""
+
+    def __init__(self, gw: Gateway, watchdog_s: float | None, ping_s: float):
+        self._gw = gw
+        self._watchdog_s = watchdog_s  # WatchdogSec; None: no watchdog
+        self._stuck_after = max((watchdog_s or 0) - ping_s, STUCK_AT_LEAST_S)
+        self._stuck = FaultLog(log)
+        self._held = FaultLog(log, logging.WARNING)
+        self._probe: sqlite3.Connection | None = None  # asks whether the write lock is held
+
+    def check(self) -> None:
+        """Called every ping interval."""
+        since = self._gw.worker.since_last_loop()
+        if self._watchdog_s is not None and not self._fed(since):
+            return
+        self._watch_held(since)
+
+    def close(self) -> None:
+        if self._probe is not None:
+            self._probe.close()
+
+    def _fed(self, since: float | None) -> bool:
+        """The watchdog fed, unless the worker has ended or has not looped for `_stuck_after`."""
+        if since is not None and since < self._stuck_after:
+            systemd.notify("WATCHDOG=1")
+            self._stuck.ended("decision worker moves again: the watchdog is fed again")
+            return True
+        self._stuck.failed(
+            "ended" if since is None else "stuck",
+            "decision worker %s: the watchdog is no longer fed, so systemd restarts the gateway "
+            "within %.0f s (a fault of the gateway, not a held database: keep this journal for the "
+            "maintainers)",
+            "has ended" if since is None else f"has not moved for {since:.0f} s",
+            self._watchdog_s,
+        )
+        return False
+
+    def _watch_held(self, since: float | None) -> None:
+        """A slow worker waiting on a database another process holds, said once; its end once."""
+        if since is None or (since < SLOW_LOOP_S and self._held.failing is None):
+            return
+        if self._held_elsewhere():
+            self._held.failed(
+                "held",
+                "the database is held by another process: decisions wait for it, and one not "
+                "stored within the busy timeout (10 s) keeps its gate shut (storage_failed) "
+                "(fix: end it, e.g. `fg` a `gateway import` stopped with Ctrl-Z and let it finish)",
+            )
+        elif since < SLOW_LOOP_S:
+            self._held.ended("the database is let go: the decision worker moves again, decisions are stored")
+
+    def _held_elsewhere(self) -> bool:
+        """Whether a connection other than the worker's holds the database's write lock: asked by
+        taking it, without waiting, and letting it go at once."""
+        try:
+            if self._probe is None:
+                self._probe = sqlite3.connect(self._gw.db_path, timeout=0, isolation_level=None)
+            self._probe.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as exc:
+            # Held by the worker itself (it writes): asked after, as it may have just taken it.
+            return is_busy(exc) and not self._gw.conn.in_transaction
+        self._probe.execute("ROLLBACK")
+        return False
 
 
 def log_health(gw: Gateway) -> None:

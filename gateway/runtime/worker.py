@@ -118,9 +118,18 @@ class DecisionWorker:
         self._waiting.write_at_stop(None)  # a worker that never ran or never finished: logged only
 
     def alive(self) -> bool:
-        """For the watchdog: the worker thread runs and has looped in the last few seconds."""
-        worker_ok = self._thread is not None and self._thread.is_alive()
-        return worker_ok and time.monotonic() - self._last_tick < 5
+        """For the health reports: the worker thread runs and has looped in the last few seconds
+        (false too while one write waits, up to the busy timeout, on a database held elsewhere)."""
+        since = self.since_last_loop()
+        return since is not None and since < 5
+
+    def since_last_loop(self) -> float | None:
+        """Seconds since the worker last looped (between jobs, and every second while idle); None
+        when its thread does not run. For the watchdog (serve.WorkerWatch), which tells a worker
+        waiting on the database from a stuck one."""
+        if self._thread is None or not self._thread.is_alive():
+            return None
+        return time.monotonic() - self._last_tick
 
     def backlog(self) -> int:
         return self._jobs.qsize()
