@@ -21,8 +21,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{device_kind} {device} on lane {lane} offline: {error}",
     ),
     "forced_open": (
-        "通道 {lane} 的道闸在没有放行记录或保安指令时被打开（{device} 报告）",
-        "barrier on lane {lane} opened with no decision or guard command behind it (reported by {device})",
+        "通道 {lane} 的道闸在没有放行记录或保安指令时被打开（{device} 报告）："
+        "请查看录像并检查道闸及其限位开关接线",
+        "barrier on lane {lane} opened with no decision or guard command behind it (reported by {device}): "
+        "check the camera recording, and the arm and its limit switch wiring",
     ),
     "held_open": (
         "通道 {lane} 的道闸或门已打开 {seconds:g} 秒以上，没有放行记录或保安保持开启（{device} 报告）："

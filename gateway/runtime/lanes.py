@@ -4,7 +4,9 @@ are hand_lanes.py's.
 - A car over the loop asks the lane's cameras for a fresh read (a car that stopped at the
   barrier is read again, even if its plate was seen a moment ago).
 - A barrier that opens with no decision or guard command behind it in the last few seconds
-  raises a `forced_open` alarm for the lane, cleared when the barrier closes again.
+  raises a `forced_open` alarm for the lane, cleared once the barrier has stayed closed
+  FORCED_OPEN_SETTLE_S: an opening within it (a loose limit-switch wire flapping, an arm that
+  meets something and goes up again) goes on with the same alarm.
 - A barrier or door still open `held_open_s` after it opened, or after the last decision or
   command on its lane, raises a `held_open` alarm (propped open, stuck up), also cleared when it
   closes. A guard holding the lane open is the one case that needs no alarm: the hold clears one
@@ -43,6 +45,11 @@ log = logging.getLogger(__name__)
 
 DEFAULT_GRACE_S = 10.0
 DEFAULT_HELD_OPEN_S = 120.0
+# How long a lane's barrier contacts must stay closed before its forced_open alarm clears: longer
+# than an arm takes to come down (1-4 s), so that one that meets something on its way down and goes
+# up again, or a chafed limit-switch wire that flaps open and closed many times a second, is one
+# alarm, not one raised and cleared (and sent upstream) per flap.
+FORCED_OPEN_SETTLE_S = 5.0
 # The alarms a barrier contact raises and clears, judged again at start from what it reports.
 LEFT_FROM_BEFORE = ("held_open", "forced_open")
 
@@ -94,8 +101,9 @@ class BarrierWatch:
             return not expected
 
     def closed(self, lane: str, contact: str = "") -> bool:
-        """A barrier contact came down: True if it was the lane's last one open and the lane had
-        been forced open (the alarm can clear)."""
+        """A barrier contact came down: True if it was the lane's last one open and this opening had
+        been forced (LaneInputs clears the alarm once the barrier has stayed closed
+        FORCED_OPEN_SETTLE_S, whatever opened it meanwhile)."""
         with self._lock:
             still_open = self._open_since.get(lane, {})
             still_open.pop(contact, None)
@@ -153,6 +161,11 @@ class LaneInputs:
         self._held_open_raised: set[str] = set()
         # Lanes whose forced_open alarm an earlier run left open (BarrierWatch knows only this run's).
         self._forced_left: set[str] = set()
+        # Lanes whose forced_open alarm this run raised (or found open, forced up again) and has not
+        # cleared: an opening goes on with it. With the barrier closed, the check that clears it
+        # once the barrier has stayed closed FORCED_OPEN_SETTLE_S, and the openings it counted.
+        self._forced_on: dict[str, int] = {}
+        self._forced_settle_timers: dict[str, threading.Timer] = {}
         # Per lane with an alarm an earlier run left open: its sensors with a barrier contact not
         # yet heard from since start (a Modbus module reports at its first poll, after start()
         # has returned).
@@ -245,29 +258,84 @@ class LaneInputs:
                 camera.loop_cleared()  # a loop stuck on no longer (OpenCvCamera.loop_cleared)
 
     def stop(self) -> None:
-        """No held-open check runs after this (the worker they write on is stopping)."""
+        """No held-open check or forced_open clearing runs after this (the worker they write on is
+        stopping; an alarm left open is judged again at the next start)."""
         with self._timers_lock:
             self._stopped = True
-            for timer in self._held_open_timers.values():
+            for timer in [*self._held_open_timers.values(), *self._forced_settle_timers.values()]:
                 timer.cancel()
             self._held_open_timers.clear()
+            self._forced_settle_timers.clear()
 
     def barrier(self, lane: str, device: str, is_open: bool) -> None:
         at = self._now()
         if is_open:
-            if self.barriers.opened(lane, time.monotonic(), device):
-                text = AlarmText("forced_open", {"lane": lane, "device": device})
-                log.warning("forced open lane=%s device=%s", lane, device)
-                self._record(
-                    AlarmChange(partial(raise_alarm, kind="forced_open", source=lane, text=text, at=at))
-                )
+            forced = self.barriers.opened(lane, time.monotonic(), device)
+            self._forced_opening(lane, device, forced, at)
             self._check_held_open(lane)
             return
-        if self.barriers.closed(lane, device):  # the lane's last contact open, and it was forced
-            with self._timers_lock:
-                self._forced_left.discard(lane)  # the same alarm: cleared once
-            self._record(AlarmChange(partial(clear_alarm, kind="forced_open", source=lane, at=at)))
+        self.barriers.closed(lane, device)
+        self._settle_forced_open(lane, at)
         self._end_open_alarms(lane, at, device)
+
+    def _forced_opening(self, lane: str, device: str, forced: bool, at: datetime) -> None:
+        """An opening while the lane's forced_open alarm is on goes on with it (its clearing waits
+        for the barrier to stay closed again); one forced with none on raises it."""
+        with self._timers_lock:
+            self._watch_forced_settle(lane, None)
+            if lane in self._forced_on:
+                self._forced_on[lane] += 1
+                log.debug("forced open lane=%s device=%s: the same alarm goes on", lane, device)
+                return
+            if not forced:
+                return
+            self._forced_on[lane] = 1
+            text = AlarmText("forced_open", {"lane": lane, "device": device})
+            log.warning("forced open lane=%s device=%s", lane, device)
+            self._record(AlarmChange(partial(raise_alarm, kind="forced_open", source=lane, text=text, at=at)))
+
+    def _settle_forced_open(self, lane: str, closed_at: datetime) -> None:
+        """The lane's last contact open closed while its forced_open alarm is on: it clears once the
+        barrier has stayed closed FORCED_OPEN_SETTLE_S, dated when it closed. A closed contact
+        reported again (a module's first poll after it came back) does not put the clearing off."""
+        with self._timers_lock:
+            if lane not in self._forced_on or self.barriers.is_open(lane) or self._stopped:
+                return
+            if lane in self._forced_settle_timers:  # closed since then: no opening cancelled it
+                return
+            timer = threading.Timer(
+                FORCED_OPEN_SETTLE_S, lambda: self._clear_forced_open(lane, timer, closed_at)
+            )
+            timer.daemon = True
+            self._watch_forced_settle(lane, timer)
+
+    def _clear_forced_open(self, lane: str, timer: threading.Timer, closed_at: datetime) -> None:
+        """The barrier stayed closed since `closed_at` (no opening replaced `timer`): the lane's
+        forced_open alarm clears, the one an earlier run left too (the same alarm: cleared once)."""
+        with self._timers_lock:
+            if self._forced_settle_timers.get(lane) is not timer:
+                return
+            del self._forced_settle_timers[lane]
+            openings = self._forced_on.pop(lane)
+            self._forced_left.discard(lane)
+            if openings > 1:
+                log.warning(
+                    "forced open lane=%s cleared: the barrier contact opened %d times while it was on; "
+                    "if nobody lifted the arm, check the limit switch and its wiring",
+                    lane,
+                    openings,
+                )
+            self._record(AlarmChange(partial(clear_alarm, kind="forced_open", source=lane, at=closed_at)))
+
+    def _watch_forced_settle(self, lane: str, timer: threading.Timer | None) -> None:
+        """Replace the lane's pending forced_open clearing with `timer` (None: none); the caller holds
+        _timers_lock."""
+        old = self._forced_settle_timers.pop(lane, None)
+        if old is not None:
+            old.cancel()
+        if timer is not None:
+            self._forced_settle_timers[lane] = timer
+            timer.start()
 
     def _end_open_alarms(self, lane: str, at: datetime, closing: str = "") -> None:
         """Once the lane's last contact is closed: no more checks, and its held_open alarm clears,
@@ -284,9 +352,10 @@ class LaneInputs:
             self._clear_held_open(lane, at)
 
     def _clear_forced_left(self, lane: str, at: datetime) -> None:
-        """Clear the forced_open alarm an earlier run left on the lane, if any; the caller holds
+        """Clear the forced_open alarm an earlier run left on the lane, if any, unless this run found
+        it forced up again (it clears once the barrier has stayed closed); the caller holds
         _timers_lock."""
-        if lane in self._forced_left:
+        if lane in self._forced_left and lane not in self._forced_on:
             self._forced_left.discard(lane)
             self._record(AlarmChange(partial(clear_alarm, kind="forced_open", source=lane, at=at)))
 
