@@ -36,6 +36,12 @@ _PAID_IN_HOLD = """
 SELECT 1 FROM payments INDEXED BY payments_at
 WHERE at >= :began AND at <= :out AND (plate = :car OR subject = :holder) LIMIT 1
 """
+# The newest payment on a stay, or by whom it pays for, since its hold began (paid_while_held), on
+# the payments' time index: a hold is minutes old.
+_PAID_SINCE_HOLD = """
+SELECT receipt, amount_fen, at FROM payments INDEXED BY payments_at
+WHERE at >= :began AND (stay_id = :stay OR subject = :subject) ORDER BY at DESC, id DESC LIMIT 1
+"""
 # A car's open stay in since a moment (ParkingDesk.let_out_by_hand, a car found with none).
 _OPEN_BEFORE = """
 SELECT id FROM stays WHERE subject = ? AND exited_at IS NULL AND entered_at <= ? ORDER BY id DESC LIMIT 1
@@ -126,8 +132,33 @@ def paid_again(
     if row is None:
         return
     receipt, paid_at = row
+    raise went_through(receipt, amount_fen, paid_at, tz)
+
+
+def paid_while_held(conn: sqlite3.Connection, held: Held | None, account: Owed, tz: tzinfo) -> None:
+    """A fee for a car still held at the lane that owes nothing now, paid since its hold began (at
+    the booth's PC or kiosk while the exit tablet's 收费放行 dialog was open), is refused
+    `already_paid`, naming that payment's receipt and time, as a fee taken at the lane on another
+    tablet is (let_out_already). Told `nothing_owed` (该车现在无需缴费), the guard holding the
+    driver's 7元 had no word that it was paid, nor a receipt to show him."""
+    if held is None or held.let_out_at is not None or account.quote.due_fen:
+        return
+    named = {
+        "began": to_db(held.at),
+        "stay": account.stay.id if account.stay else None,
+        "subject": account.subject,
+    }
+    row = conn.execute(_PAID_SINCE_HOLD, named).fetchone()
+    if row is not None:
+        receipt, amount_fen, paid_at = row
+        raise went_through(receipt, amount_fen, paid_at, tz)
+
+
+def went_through(receipt: str, amount_fen: int, paid_at: str, tz: tzinfo) -> ParkingError:
+    """`already_paid`: the payment that took the fee, by its receipt, amount and time (stored UTC,
+    said in the site's time)."""
     when = datetime.fromisoformat(paid_at).astimezone(tz)
-    raise ParkingError(
+    return ParkingError(
         "nothing is owed",
         fix=f"receipt {receipt} for {yuan(amount_fen)}元 went through on {when:%Y-%m-%d at %H:%M}: "
         "take nothing again",

@@ -31,6 +31,7 @@ from gateway.parking.desk_checks import (
     no_stay,
     paid_again,
     paid_up_to,
+    paid_while_held,
     plate_or_holder,
     prepaid_already,
     quote_json,
@@ -290,6 +291,7 @@ class ParkingDesk:
             until = fee_until(held, at)
             rules = self._rules(conn, at)
             account = owed(conn, rules, subject, until, vehicle_class=vclass, unregistered=unregistered)
+            paid_while_held(conn, held, account, self.site.tz)
             check_amount(account, amount_fen)
             stay = account.stay
             taken.tariff_version = version_paid(account)

@@ -613,8 +613,13 @@ class HandLanes:
         (`lane.release_failed`), and the lane is still shown held, its barrier up, until that
         relay writes the release, still wanted, once it answers again (_down_later). On a disk that
         takes no writes it goes ahead as a single opening does, its record (the hold off record with
-        it) waiting in memory (_Released). Returns how its record went, as open_lane does."""
-        return self._release(lane, actor, reason)
+        it) waiting in memory (_Released). A lane not held open (released meanwhile on another
+        tablet) is 409 already_done, nothing written (_still_held). Returns how its record went, as
+        open_lane does."""
+        self._check_lane(lane, "release", reason)
+        with self._turns[lane]:  # read once a hold or release under way is done
+            self._still_held(lane)
+            return self._release(lane, actor, reason)
 
     def _release(self, lane: str, actor: str, reason: str, stored_first: bool = False) -> Recorded:
         """release_lane; `stored_first`: its record written before any relay moves, or refused
@@ -649,6 +654,22 @@ class HandLanes:
                 self._releasing.pop(lane, None)
                 self.barriers.held(lane, False, time.monotonic())
         return done
+
+    def _still_held(self, lane: str) -> None:
+        """A release of a lane not held open (released meanwhile on another tablet, or on a page
+        drawn before) is said so (Conflict already_done), nothing written nor moved, as a close of a
+        lane closed already is (_set_mode): done again, it was a second lane.release row and
+        lane_action record upstream, the centre counting two releases of one hold. A release its
+        relays did not take, still wanted (_down_later), may be pressed again. Not asked of a close
+        that lets a hold down (_set_mode): its relays' late release meanwhile is no reason to refuse it."""
+        with self._held_lock:
+            standing = lane in self.held or lane in self._releasing
+        if not standing:
+            raise Conflict(
+                f"lane {lane} is not held open: there is nothing to release",
+                fix="nothing to do",
+                code="already_done",
+            )
 
     def _down_later(self, lane: str, relays: list[WrittenLater]) -> None:
         """A release its Modbus relays did not take (the adapter unplugged) is still wanted, and

@@ -159,9 +159,10 @@ def masked(resident: dict[str, Any]) -> dict[str, Any]:
 
 
 # A credential with the keys its holder has at the centre: the resident's ref, or the pass's (null
-# for a pass registered at the booth).
-_CREDENTIAL = """SELECT c.id, c.resident_id, c.pass_id, c.kind, c.value, r.ref, p.ref FROM credentials c
-    LEFT JOIN residents r ON r.id = c.resident_id LEFT JOIN passes p ON p.id = c.pass_id WHERE """
+# for a pass registered at the booth), and whether it is blocked now.
+_CREDENTIAL = """SELECT c.id, c.resident_id, c.pass_id, c.kind, c.value, r.ref, p.ref, c.blocked
+    FROM credentials c LEFT JOIN residents r ON r.id = c.resident_id
+    LEFT JOIN passes p ON p.id = c.pass_id WHERE """
 
 
 def set_blocked(
@@ -184,6 +185,9 @@ def set_blocked(
     resident's `ref`, or the pass's (`pass_ref`). A QR's value never leaves the gateway, and the
     pass's row id is the gateway's own: without its ref, the block of a lost printout of a pass
     the centre sent down named nothing the centre could tell it by.
+
+    One blocked already (or not blocked, to unblock) is 409 `already_done`, nothing written: pressed
+    on two tablets, or on a lookup page drawn before, it is on record once (_done_already).
     """
     with transaction(conn):
         if isinstance(credential, int):
@@ -197,7 +201,9 @@ def set_blocked(
             row = conn.execute(_CREDENTIAL + "c.kind = ? AND c.value = ?", credential).fetchone()
             if row is None:
                 raise _not_registered(*credential, blocked, unknown_vehicle)
-        cid, resident_id, pass_id, kind, value, resident_ref, pass_ref = row
+        cid, resident_id, pass_id, kind, value, resident_ref, pass_ref, was_blocked = row
+        if bool(was_blocked) == blocked:
+            raise _done_already(kind, value, blocked)
         conn.execute("UPDATE credentials SET blocked = ? WHERE id = ?", (int(blocked), cid))
         action = "block" if blocked else "unblock"
         enqueue(
@@ -223,6 +229,14 @@ def set_blocked(
         "blocked": blocked,
         "holder": "resident" if resident_id is not None else "pass",
     }
+
+
+def _done_already(kind: str, value: str, blocked: bool) -> Conflict:
+    """A block asked for a card, plate or QR blocked already (or lifted from one not blocked): on
+    another tablet, or from a lookup page drawn before. Done again, it told the guard 已禁用 as if he
+    had done it, and a second audit row and `registry` record told the centre two guards blocked it."""
+    state = "blocked already" if blocked else "not blocked: there is no block to lift"
+    return Conflict(f"{kind} {_shown(kind, value)} is {state}", fix="nothing to do", code="already_done")
 
 
 def _not_registered(

@@ -69,6 +69,18 @@ _PLATE_SUBJECT = "(SELECT subject FROM plate_subjects WHERE plate = NEW.value)"
 _VEHICLE_OF_PLATE = (
     "(SELECT c.vehicle_id FROM credentials c WHERE c.kind = 'plate' AND c.value = stays.plate)"
 )
+# Migration 20's triggers on `credentials`, word for word (migration 48 makes them again on the
+# table it rebuilds).
+_PLATE_FOLLOWED_20 = f"""CREATE TRIGGER stays_follow_plate_added AFTER INSERT ON credentials
+    WHEN NEW.kind = 'plate' AND {_parked_or_owing("NEW.value")}
+    BEGIN {_follow_plate("NEW.value", _PLATE_SUBJECT, "NEW.vehicle_id")} END;
+    CREATE TRIGGER stays_follow_plate_moved
+    AFTER UPDATE OF value, resident_id, pass_id, vehicle_id ON credentials
+    WHEN NEW.kind = 'plate' AND {_parked_or_owing("NEW.value")}
+    BEGIN {_follow_plate("NEW.value", _PLATE_SUBJECT, "NEW.vehicle_id")} END;
+    CREATE TRIGGER stays_follow_plate_removed AFTER DELETE ON credentials
+    WHEN OLD.kind = 'plate' AND {_parked_or_owing("OLD.value")}
+    BEGIN {_follow_plate("OLD.value", "'plate:' || OLD.value", "NULL")} END;"""
 
 # Migration 13's: a mask as the old code wrote it (first three digits and last four), not a mobile's.
 _OLD_MASK = (
@@ -245,6 +257,23 @@ DELETE FROM struck_off_on_foot WHERE (kind, value) IN (
 DROP TABLE temp.trail_47;
 """
 
+# Migration 47's trigger on `credentials`, word for word (migration 48 makes it again on the table
+# it rebuilds): a card or QR struck off is remembered for the exit door unless it was blocked.
+_STRUCK_OFF_REMEMBERED_47 = f"""CREATE TRIGGER struck_off_on_foot_remembered AFTER DELETE ON credentials
+    WHEN OLD.kind IN ('card', 'qr')
+    BEGIN
+        DELETE FROM struck_off_on_foot WHERE kind = OLD.kind AND value = OLD.value;
+        INSERT INTO struck_off_on_foot (kind, value, holder_kind, holder_id, entry_id, at)
+        SELECT a.kind, a.value, a.holder_kind, a.holder_id, a.id, {_NOW} FROM access_log a
+        WHERE NOT OLD.blocked
+          AND a.kind = OLD.kind AND a.value = OLD.value AND a.admitted = 1 AND a.lane_type = 'pedestrian'
+          AND a.direction = 'entrance'
+          AND CASE WHEN OLD.resident_id IS NOT NULL
+              THEN a.holder_kind = 'resident' AND a.holder_id = OLD.resident_id
+              ELSE a.holder_kind != 'resident' AND a.holder_id = OLD.pass_id END
+        ORDER BY a.id DESC LIMIT 1;
+    END;"""
+
 # Migration 47's: the holder a booth block's `registry` record (gateway/store/registry.py
 # set_blocked, the only one with an `id`) names as the centre knows it, for a record waiting in the
 # outbox: a pass's `ref` by its `pass_id` (null for a pass registered at the booth), else the
@@ -259,6 +288,20 @@ _BLOCK_HOLDER_47 = """
     WHERE json_extract(outbox.payload, '$.pass_id') IS NULL AND c.id = json_extract(outbox.payload, '$.id')
       AND c.kind = json_extract(outbox.payload, '$.kind')
       AND c.value = json_extract(outbox.payload, '$.value')"""
+
+
+def _highest_named_48(table: str, audited: str, entities: str, logged: str = "") -> str:
+    """Migration 48's: SQL for the highest id of `table` named anywhere: its rows, `logged` (more
+    ids, as `UNION ALL SELECT ...`), the audit rows `<kind>:<id>` of the actions `audited` (an add
+    or a delete: a block's names the card's value, masked, which may be four digits), and the
+    `registry` records of the entities `entities` (their `id`), sent or waiting. Both SQL lists."""
+    return f"""(SELECT coalesce(max(id), 0) FROM (
+        SELECT id FROM {table}{logged}
+        UNION ALL SELECT CAST(substr(target, instr(target, ':') + 1) AS INTEGER) FROM audit
+        WHERE action IN ({audited})
+        UNION ALL SELECT CAST(json_extract(payload, '$.id') AS INTEGER) FROM outbox
+        WHERE topic = 'registry' AND json_extract(payload, '$.entity') IN ({entities})))"""
+
 
 MIGRATIONS: list[str] = [
     *FIRST_MIGRATIONS,
@@ -376,16 +419,7 @@ MIGRATIONS: list[str] = [
     DROP TRIGGER stays_follow_plate_added;
     DROP TRIGGER stays_follow_plate_moved;
     DROP TRIGGER stays_follow_plate_removed;
-    CREATE TRIGGER stays_follow_plate_added AFTER INSERT ON credentials
-    WHEN NEW.kind = 'plate' AND {_parked_or_owing("NEW.value")}
-    BEGIN {_follow_plate("NEW.value", _PLATE_SUBJECT, "NEW.vehicle_id")} END;
-    CREATE TRIGGER stays_follow_plate_moved
-    AFTER UPDATE OF value, resident_id, pass_id, vehicle_id ON credentials
-    WHEN NEW.kind = 'plate' AND {_parked_or_owing("NEW.value")}
-    BEGIN {_follow_plate("NEW.value", _PLATE_SUBJECT, "NEW.vehicle_id")} END;
-    CREATE TRIGGER stays_follow_plate_removed AFTER DELETE ON credentials
-    WHEN OLD.kind = 'plate' AND {_parked_or_owing("OLD.value")}
-    BEGIN {_follow_plate("OLD.value", "'plate:' || OLD.value", "NULL")} END;
+    {_PLATE_FOLLOWED_20}
 
     {_stays_to_vehicle(_VEHICLE_OF_PLATE, f"subject = 'vehicle:' || {_VEHICLE_OF_PLATE}")}
     UPDATE charges SET subject = (SELECT subject FROM plate_subjects WHERE plate = charges.plate)
@@ -873,20 +907,7 @@ MIGRATIONS: list[str] = [
     # UTC, listed for the gateway to date in the site's offset as it starts (DATED_IN_UTC_47).
     f"""
     DROP TRIGGER struck_off_on_foot_remembered;
-    CREATE TRIGGER struck_off_on_foot_remembered AFTER DELETE ON credentials
-    WHEN OLD.kind IN ('card', 'qr')
-    BEGIN
-        DELETE FROM struck_off_on_foot WHERE kind = OLD.kind AND value = OLD.value;
-        INSERT INTO struck_off_on_foot (kind, value, holder_kind, holder_id, entry_id, at)
-        SELECT a.kind, a.value, a.holder_kind, a.holder_id, a.id, {_NOW} FROM access_log a
-        WHERE NOT OLD.blocked
-          AND a.kind = OLD.kind AND a.value = OLD.value AND a.admitted = 1 AND a.lane_type = 'pedestrian'
-          AND a.direction = 'entrance'
-          AND CASE WHEN OLD.resident_id IS NOT NULL
-              THEN a.holder_kind = 'resident' AND a.holder_id = OLD.resident_id
-              ELSE a.holder_kind != 'resident' AND a.holder_id = OLD.pass_id END
-        ORDER BY a.id DESC LIMIT 1;
-    END;
+    {_STRUCK_OFF_REMEMBERED_47}
     {_BLOCKED_WHEN_STRUCK_OFF_47}
     CREATE INDEX access_log_on_foot_by_holder ON access_log(holder_kind, holder_id)
     WHERE admitted = 1 AND lane_type = 'pedestrian';
@@ -906,6 +927,76 @@ MIGRATIONS: list[str] = [
                       UNION ALL SELECT seq FROM outbox WHERE quarantined IS NOT NULL AND sent_at IS NULL)
           AND topic IN ('pass', 'materials') AND ({_ANY_IN_UTC_47}))
     WHERE event_ids != '[]';
+    """,
+    # A card's, plate's or QR's id (credentials) and a slot's are never given to another either, as
+    # migration 12 made residents', vehicles' and passes': SQLite gives the newest deleted id to the
+    # next row, so a guard's 禁用 on a lookup page drawn before an admin deleted that card blocked
+    # the card issued since to another resident (locked out at the door), and a stale 删除 of a slot
+    # deleted another household's. The tables are rebuilt with AUTOINCREMENT (_migrate turns
+    # foreign keys off around it), their columns, indexes and triggers as they were (migrations 1,
+    # 20 and 47's), each sequence above every id its rows, the audit trail, the records for the
+    # centre and, for a slot, the log and stays name.
+    f"""
+    CREATE TABLE credentials_new (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        kind TEXT NOT NULL CHECK (kind IN ('card', 'plate', 'qr')),
+        value TEXT NOT NULL,
+        resident_id INTEGER REFERENCES residents(id) ON DELETE CASCADE,
+        pass_id INTEGER REFERENCES passes(id) ON DELETE CASCADE,
+        vehicle_id INTEGER REFERENCES vehicles(id) ON DELETE SET NULL,
+        valid_from TEXT,
+        valid_to TEXT,
+        hours TEXT NOT NULL DEFAULT '',
+        blocked INTEGER NOT NULL DEFAULT 0,
+        UNIQUE (kind, value),
+        CHECK ((resident_id IS NULL) != (pass_id IS NULL))
+    );
+    INSERT INTO credentials_new SELECT id, kind, value, resident_id, pass_id, vehicle_id, valid_from,
+        valid_to, hours, blocked FROM credentials;
+    DROP TABLE credentials;
+    ALTER TABLE credentials_new RENAME TO credentials;
+    CREATE INDEX credentials_resident ON credentials(resident_id);
+    CREATE INDEX credentials_vehicle ON credentials(vehicle_id);
+    CREATE INDEX credentials_pass ON credentials(pass_id);
+    {_PLATE_FOLLOWED_20}
+    {_STRUCK_OFF_REMEMBERED_47}
+
+    CREATE TABLE slots_new (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        zone TEXT NOT NULL,
+        number TEXT NOT NULL,
+        resident_id INTEGER REFERENCES residents(id) ON DELETE SET NULL,
+        UNIQUE (zone, number)
+    );
+    INSERT INTO slots_new SELECT id, zone, number, resident_id FROM slots;
+    DROP TABLE slots;
+    ALTER TABLE slots_new RENAME TO slots;
+    CREATE INDEX slots_resident ON slots(resident_id);
+    CREATE TRIGGER slots_counted AFTER INSERT ON slots BEGIN
+        INSERT INTO zone_slots (zone, fixed) VALUES (NEW.zone, 1)
+        ON CONFLICT (zone) DO UPDATE SET fixed = fixed + 1;
+    END;
+    CREATE TRIGGER slots_uncounted AFTER DELETE ON slots BEGIN
+        UPDATE zone_slots SET fixed = fixed - 1 WHERE zone = OLD.zone;
+    END;
+
+    DELETE FROM sqlite_sequence WHERE name IN ('credentials', 'slots');
+    INSERT INTO sqlite_sequence (name, seq) VALUES
+        ('credentials', {
+        _highest_named_48(
+            "credentials",
+            "'card.add', 'card.delete', 'plate.delete', 'qr.delete'",
+            "'card', 'plate', 'qr', 'credential'",
+        )
+    }),
+        ('slots', {
+        _highest_named_48(
+            "slots",
+            "'slot.add', 'slot.delete'",
+            "'slot'",
+            " UNION ALL SELECT slot_id FROM access_log UNION ALL SELECT slot_id FROM stays",
+        )
+    });
     """,
 ]
 
