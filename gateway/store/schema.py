@@ -303,6 +303,14 @@ def _highest_named_48(table: str, audited: str, entities: str, logged: str = "")
         WHERE topic = 'registry' AND json_extract(payload, '$.entity') IN ({entities})))"""
 
 
+# The records for the centre that name a slot by id (stay, access: a handover, a second car, a stay
+# restored), sent or waiting: a slot the centre added and took back names itself nowhere else.
+_SLOTS_IN_RECORDS_48 = "".join(
+    f" UNION ALL SELECT CAST(json_extract(payload, '{path}') AS INTEGER) FROM outbox"
+    for path in ("$.slot_id", "$.second_car.slot_id", "$.restored.slot_id")
+)
+
+
 MIGRATIONS: list[str] = [
     *FIRST_MIGRATIONS,
     # For a box upgraded from an older gateway, what later fixes left behind (each statement does
@@ -994,7 +1002,8 @@ MIGRATIONS: list[str] = [
             "slots",
             "'slot.add', 'slot.delete'",
             "'slot'",
-            " UNION ALL SELECT slot_id FROM access_log UNION ALL SELECT slot_id FROM stays",
+            " UNION ALL SELECT slot_id FROM access_log UNION ALL SELECT slot_id FROM stays"
+            + _SLOTS_IN_RECORDS_48,
         )
     });
     """,
