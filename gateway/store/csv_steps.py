@@ -42,7 +42,7 @@ from gateway.store.csv_recheck import no_longer_fit
 from gateway.store.csv_staging import Run, Staged
 from gateway.store.database import transaction
 from gateway.store.outbox import enqueue
-from gateway.store.parking import SET_ASIDE, off_slots_not_theirs, parked_as_listed
+from gateway.store.parking import HELD_BESIDE, SET_ASIDE, off_slots_not_theirs, parked_as_listed
 from gateway.store.registry import onto_free_slots, record_block
 from gateway.store.renewals import renewed_while_parked
 
@@ -441,8 +441,10 @@ def _slots(conn: sqlite3.Connection, part: Part) -> None:
 # inside, or on a slot a car is parked on: SET_ASIDE), among the slots whose cars the span's rows
 # may move: the span's own (the cars their rows no longer list), and those (`near`) that a car
 # parked on one of them, or parked elsewhere and listed by a row of the span, is parked on or
-# listed by, where a row of a slots file giving `plates` (anywhere in the files) does not list the
-# car.
+# listed by, or that a car held on its old slot (HELD_BESIDE) is parked on or listed by, where a
+# row of a slots file giving `plates` (anywhere in the files) does not list the car.
+_CARS_OF_THE_SPAN = """SELECT v.id FROM st.slot_plates p JOIN vehicles v ON v.plate = p.plate
+    WHERE p.n BETWEEN :lo AND :hi"""
 _CARS_GOING = f"""WITH span AS ({_SLOTS_OF_ROWS.format(rows=_IN_SPAN)}),
     moving AS (
         SELECT t.vehicle_id, t.slot_id FROM stays t
@@ -451,7 +453,9 @@ _CARS_GOING = f"""WITH span AS ({_SLOTS_OF_ROWS.format(rows=_IN_SPAN)}),
         SELECT t.vehicle_id, t.slot_id FROM st.slots x
         JOIN st.slot_plates p ON p.n = x.n JOIN vehicles v ON v.plate = p.plate
         JOIN stays t ON t.vehicle_id = v.id AND t.exited_at IS NULL AND t.slot_id IS NOT NULL
-        WHERE x.n BETWEEN :lo AND :hi),
+        WHERE x.n BETWEEN :lo AND :hi
+        UNION
+        {HELD_BESIDE.format(cars=_CARS_OF_THE_SPAN)}),
     near AS (
         SELECT slot_id FROM moving
         UNION SELECT sv.slot_id FROM slot_vehicles sv JOIN moving m ON m.vehicle_id = sv.vehicle_id

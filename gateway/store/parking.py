@@ -624,7 +624,31 @@ SET_ASIDE = """(EXISTS (SELECT 1 FROM stays t WHERE t.vehicle_id = sv.vehicle_id
 _PUT_BACK = "INSERT OR IGNORE INTO slot_vehicles (slot_id, vehicle_id) VALUES (?, ?)"
 _PARKED_ON = """SELECT slot_id, vehicle_id FROM stays
     WHERE exited_at IS NULL AND slot_id IN (SELECT value FROM json_each(?))"""
-_WAITING = "SELECT 1 FROM stays WHERE exited_at IS NULL AND vehicle_id = ? AND slot_id IS NULL"
+# The (slot, car) pairs of the cars parked on the slots `?` (json) and the free slots of their zone
+# that also list them, where such a slot lists a car outside that has no other slot in the zone:
+# arriving, that car parks on this slot or on none. Read before the change's pairs are set aside,
+# so that a car listed beside the parked one on the slot it leaves (its household's second car)
+# has that slot still, and is not one of them.
+_HELD_FOR_ANOTHER = """SELECT sv.slot_id, p.vehicle_id FROM stays p
+    JOIN slot_vehicles sv ON sv.vehicle_id = p.vehicle_id AND sv.slot_id != p.slot_id
+    JOIN slots s ON s.id = sv.slot_id AND s.zone = p.zone
+    WHERE p.exited_at IS NULL AND p.slot_id IN (SELECT value FROM json_each(?))
+      AND NOT EXISTS (SELECT 1 FROM stays t WHERE t.exited_at IS NULL AND t.slot_id = sv.slot_id)
+      AND EXISTS (SELECT 1 FROM slot_vehicles n JOIN vehicles v ON v.id = n.vehicle_id
+          WHERE n.slot_id = sv.slot_id AND v.class = 'car'
+            AND NOT EXISTS (SELECT 1 FROM stays t WHERE t.exited_at IS NULL AND t.vehicle_id = n.vehicle_id)
+            AND NOT EXISTS (SELECT 1 FROM slot_vehicles o JOIN slots os ON os.id = o.slot_id
+                WHERE o.vehicle_id = n.vehicle_id AND o.slot_id != n.slot_id AND os.zone = s.zone))"""
+# The cars parked on a slot that a free slot also lists beside one of the cars `{cars}` (SQL for
+# their ids, those a change's rows give): as (car, the slot it is on). One held on its old slot for
+# that car (_HELD_FOR_ANOTHER) is placed anew in the step that gives the car its new slot, not left
+# there till the second pass (its household's second car meanwhile free on the slot held).
+HELD_BESIDE = """SELECT t.vehicle_id, t.slot_id FROM slot_vehicles c
+        JOIN slot_vehicles h ON h.slot_id = c.slot_id AND h.vehicle_id != c.vehicle_id
+        JOIN stays t ON t.vehicle_id = h.vehicle_id AND t.exited_at IS NULL
+            AND t.slot_id IS NOT NULL AND t.slot_id != c.slot_id
+        WHERE c.vehicle_id IN ({cars})
+          AND NOT EXISTS (SELECT 1 FROM stays u WHERE u.exited_at IS NULL AND u.slot_id = c.slot_id)"""
 # A car the slot lists that has no other slot in its zone: arriving, it parks on this one or on none.
 _NEEDS_IT = """SELECT 1 FROM slot_vehicles sv JOIN vehicles v ON v.id = sv.vehicle_id
     JOIN slots s ON s.id = sv.slot_id
@@ -644,28 +668,44 @@ def parked_as_listed(conn: sqlite3.Connection, at: datetime, going: list[tuple[i
     other slot (_NEEDS_IT), into the shared spaces (it still leaves free); else it stays on it till
     the second pass, as it was. Left on its slot, the car made the slot's new car its second car
     (refused, or paying); left on B001 while B101 was sent for it, B101 went to the household's
-    second car paying in the shared spaces (one slot, two cars, neither paying).
+    second car paying in the shared spaces (one slot, two cars, neither paying). A free slot that
+    lists it is not handed to it while another car outside needs that slot (_HELD_FOR_ANOTHER: its
+    household's only car, moved to a slot further on): it stays on its old slot (or waits in the
+    shared spaces) till that car's new slot is in (HELD_BESIDE) or the second pass.
 
     The pairs are set aside meanwhile, so that no slot is handed to a car the change takes off it,
     and put back for the second pass (a car arriving until then parks on its old slot as before),
     but those of a slot its parked car has left: its other cars the change takes off it were its
     second cars, and left on it they came in free on the slot their household's car had just left,
     while that car parked free on its new slot or in the shared spaces (one slot, two cars free, for
-    the whole stay). The car that left keeps its own pair only while it waits in the shared spaces
-    (a car between two slots is on one of them, never on none); kept on its old slot beside its new
-    one, it came back onto the old one and its second car onto the new one, both free."""
-    conn.executemany("DELETE FROM slot_vehicles WHERE slot_id = ? AND vehicle_id = ?", going)
+    the whole stay). The car that left loses its own pair on it too, also while it waits in the
+    shared spaces (its stay still leaves free): the slot is another car's from this step, and kept
+    on it, the waiting car was handed it back at that car's exit, or came back onto it, free, after
+    going out, and the car the slot was written for was refused slot_occupied at it."""
     moved: list[tuple[int, int]] = []
+    aside = list(going)
     if going:
         slots = json.dumps(sorted({slot_id for slot_id, _ in going}))
         pairs = set(going)
         moved = [pair for pair in conn.execute(_PARKED_ON, (slots,)).fetchall() if pair in pairs]
+        aside += _held_for_another(conn, slots, {car for _, car in moved}, pairs)
+    conn.executemany("DELETE FROM slot_vehicles WHERE slot_id = ? AND vehicle_id = ?", aside)
+    if going:
         off_slots_not_theirs(conn, at, "SELECT value FROM json_each(?)", (slots,))
     yield
     left = {slot_id for slot_id, car in moved if not _back_on_its_slot(conn, slot_id, car)}
-    kept = [pair for pair in going if pair[0] not in left]
-    waiting = [pair for pair in moved if pair[0] in left and conn.execute(_WAITING, (pair[1],)).fetchone()]
-    conn.executemany(_PUT_BACK, kept + waiting)
+    conn.executemany(_PUT_BACK, [pair for pair in aside if pair[0] not in left])
+
+
+def _held_for_another(
+    conn: sqlite3.Connection, slots: str, cars: set[int], going: set[tuple[int, int]]
+) -> list[tuple[int, int]]:
+    """The pairs of `cars` (parked on `slots`, moved off them) on a free slot that a car outside
+    needs (_HELD_FOR_ANOTHER), set aside with `going` so that the slot is not handed to them this
+    step: R2's only car on B002, which the change gives R1 and moves R2 to B003 further on, was
+    refused slot_occupied at B002 (R1's car parked on B001 moved onto it at once) till B003 was in."""
+    rows = conn.execute(_HELD_FOR_ANOTHER, (slots,)).fetchall()
+    return [pair for pair in rows if pair[1] in cars and pair not in going]
 
 
 def _back_on_its_slot(conn: sqlite3.Connection, slot_id: int, car: int) -> bool:

@@ -27,7 +27,7 @@ from pathlib import Path
 from gateway.store.audit import audit
 from gateway.store.database import begin_immediate
 from gateway.store.outbox import enqueue
-from gateway.store.parking import SET_ASIDE, off_slots_not_theirs, parked_as_listed
+from gateway.store.parking import HELD_BESIDE, SET_ASIDE, off_slots_not_theirs, parked_as_listed
 from gateway.store.registry import audit_block, onto_free_slots, slots_handed_on
 from gateway.store.renewals import renewed_while_parked
 from gateway.timefmt import to_db
@@ -135,10 +135,14 @@ _SLOTS = [
 # the change takes off (of cars inside, or on a slot a car is parked on: SET_ASIDE), among the
 # slots whose cars the range's rows may move: the range's own (the cars their rows no longer
 # list), and those (`near`) that a car parked on one of them, or parked elsewhere and listed by a
-# row of the range, is parked on or listed by. B001 given
+# row of the range, is parked on or listed by, or that a car held on its old slot (HELD_BESIDE)
+# is parked on or listed by: placed anew in the step the car it was held for gets its new slot.
+# B001 given
 # up and B101 sent for its cars: R1's car parked on B001 goes onto B101 now, and neither slot is
 # handed meanwhile to R1's second car, paying in the shared spaces (nor to a car the change takes
 # off it). A slot of `near` has its row looked up by its number: they are the few of cars inside.
+_CARS_OF_THE_RANGE = f"""SELECT v.id FROM staging.s_slots s
+    JOIN staging.s_slot_plates p ON p.slot_n = s.n JOIN vehicles v ON v.plate = p.plate WHERE s.{R}"""
 _CARS_GOING = f"""WITH span AS ({_SLOTS_IN_RANGE}),
     moving AS (
         SELECT t.vehicle_id, t.slot_id FROM stays t
@@ -147,7 +151,9 @@ _CARS_GOING = f"""WITH span AS ({_SLOTS_IN_RANGE}),
         SELECT t.vehicle_id, t.slot_id FROM staging.s_slots s
         JOIN staging.s_slot_plates p ON p.slot_n = s.n JOIN vehicles v ON v.plate = p.plate
         JOIN stays t ON t.vehicle_id = v.id AND t.exited_at IS NULL AND t.slot_id IS NOT NULL
-        WHERE s.{R}),
+        WHERE s.{R}
+        UNION
+        {HELD_BESIDE.format(cars=_CARS_OF_THE_RANGE)}),
     near AS (
         SELECT slot_id FROM moving
         UNION SELECT sv.slot_id FROM slot_vehicles sv JOIN moving m ON m.vehicle_id = sv.vehicle_id
