@@ -142,6 +142,7 @@ def _parser() -> argparse.ArgumentParser:
         help="CSV files; their header says their kind (none: only finish an import an earlier run "
         "left unfinished)",
     )
+    add_encoding_argument(sp)
 
     from gateway.parking.inside_cli import add_arguments as add_inside_command
 
@@ -250,13 +251,24 @@ def _summary(cfg: SiteConfig) -> str:
     )
 
 
+def add_encoding_argument(sp: argparse.ArgumentParser) -> None:
+    """`--encoding` of `import` and `import-inside` (gateway/store/csv_file.py)."""
+    sp.add_argument(
+        "--encoding",
+        choices=("utf-8", "gbk"),
+        help="the CSV files' text, where the command cannot tell it: it refuses such a file naming "
+        "this option (default: UTF-8 for a file with a byte-order mark, else UTF-8 or GBK as told "
+        "from the text; gbk reads GB18030 too)",
+    )
+
+
 def cmd_import(args: argparse.Namespace) -> int:
     cfg = load_config(args.config)
     from gateway.accounts.cli import cli_actor
     from gateway.store.admin import import_csv
 
     started = time.perf_counter()
-    counts = import_csv(cfg, args.files, cli_actor())
+    counts = import_csv(cfg, args.files, cli_actor(), encoding=args.encoding)
     took = time.perf_counter() - started
     if args.files:
         print(f"imported {_counts(counts)} in {took:.1f} s")

@@ -109,16 +109,24 @@ def test_a_file_is_read_in_the_encoding_that_gives_text_an_office_types(
     ("raw", "readings"),
     [
         # 莫 is C4 AA in GBK, 'Ī' in UTF-8; José's é is C3 A9 in UTF-8, 茅 in GBK: a name either way.
-        ("ref,building,unit,name\nR1,1,2,莫\n".encode("gbk"), "line 2 reads 'Ī' as UTF-8 and '莫' as GBK"),
-        ("ref,building,unit,name\nR1,1,2,José\n".encode(), "line 2 reads 'José' as UTF-8 and 'Jos茅' as GBK"),
+        ("ref,building,unit,name\nR1,1,2,莫\n".encode("gbk"), ("Ī", "莫")),
+        ("ref,building,unit,name\nR1,1,2,José\n".encode(), ("José", "Jos茅")),
     ],
 )
-def test_a_file_that_reads_as_text_both_ways_is_refused_with_the_fix(raw: bytes, readings: str) -> None:
+def test_a_file_that_reads_as_text_both_ways_is_refused_with_the_fix(
+    raw: bytes, readings: tuple[str, str]
+) -> None:
+    as_utf8, as_gbk = readings
     with pytest.raises(Unreadable) as refused:
         decode(raw)
     message = str(refused.value)
-    assert readings in message
-    assert message.endswith(SAVE_AS_UTF8)
+    assert f"line 2 reads {as_utf8!r} as UTF-8 and {as_gbk!r} as GBK" in message
+    # fix48b: the fix is the command's --encoding (saved as CSV UTF-8 by Excel, which opens a file
+    # without a BOM as GBK, a UTF-8 file came back garbled).
+    assert message.endswith(
+        f"run it again with --encoding utf-8 if line 2 should read {as_utf8!r}, or --encoding gbk if it "
+        f"should read {as_gbk!r}"
+    )
 
 
 def test_a_file_neither_utf8_nor_gbk_is_refused_with_the_fix(
@@ -127,7 +135,10 @@ def test_a_file_neither_utf8_nor_gbk_is_refused_with_the_fix(
     people = tmp_path / "people.csv"
     people.write_bytes("ref,building,unit,name\nR1,1,2,José\n".encode("latin-1"))
     assert main(["import", "-c", str(config), str(people)]) == EX_DATAERR
-    assert f"{people}: unreadable (neither UTF-8 nor GBK text); {SAVE_AS_UTF8}" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    # fix48b: said of the file's text, not as '1 bad row(s)' to correct.
+    assert f"import refused: cannot read the text of 1 file; nothing was imported:\n{people}: " in err
+    assert f"{people}: unreadable (neither UTF-8 nor GBK text)\n    fix: {SAVE_AS_UTF8}" in err
 
 
 def test_cars_inside_are_read_as_the_import_reads_its_files(tmp_path: Path) -> None:

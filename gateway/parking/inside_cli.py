@@ -46,6 +46,9 @@ def add_arguments(sub: Any) -> None:
         default=DEFAULT_REASON,
         help=f"why, for the audit trail and the central server (default: {DEFAULT_REASON!r})",
     )
+    from gateway.cli import add_encoding_argument
+
+    add_encoding_argument(sp)
     sp.set_defaults(func=cmd_import_inside)
 
 
@@ -61,7 +64,7 @@ def cmd_import_inside(args: argparse.Namespace) -> int:
         raise GatewayError(f"--reason {args.reason!r} is too short or long", fix="give 2 to 200 characters")
     cfg = load_config(args.config)
     site = Site.from_config(cfg)
-    rows, problems = read_inside(args.file, site.tz)
+    rows, problems = read_inside(args.file, site.tz, args.encoding)
     if not rows:
         if problems:
             raise ImportRejected([p for _, p in problems], len(problems))

@@ -47,6 +47,7 @@ def import_csv(
     files: list[Path],
     actor: str = "import",
     pause: Callable[[], None] | None = None,
+    encoding: str | None = None,
 ) -> dict[str, int]:
     """Check every file, then write them in short steps (csv_steps.py); an import an earlier run
     left unfinished is finished first. Raises ImportRejected, StorageError, GatewayError."""
@@ -64,7 +65,7 @@ def import_csv(
             _finish_interrupted(db.conn, staging, tz, zones, pause)
             if not files:
                 return {}
-            batch, problems = read_files(files, tz, card_digits(cfg))
+            batch, problems = read_files(files, tz, card_digits(cfg), encoding)
             if not problems:
                 problems = check_references(db.conn, batch, set(zones))
             if problems:

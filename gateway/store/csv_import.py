@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from gateway.store.csv_file import CsvFile, Unreadable, read_csv
+from gateway.store.csv_file import BadEncoding, CsvFile, EncodingRefused, Unreadable, read_csv
 from gateway.store.csv_rows import (
     KINDS,
     PARSERS,
@@ -67,18 +67,29 @@ class Batch:
         return self.read[self.where[(kind, key)][0]].given
 
 
-def read_files(paths: list[Path], tz: ZoneInfo, card_digits: int | None = None) -> tuple[Batch, list[str]]:
+def read_files(
+    paths: list[Path], tz: ZoneInfo, card_digits: int | None = None, encoding: str | None = None
+) -> tuple[Batch, list[str]]:
+    """The files' rows and their problems, each read in `encoding` (csv_file.ENCODINGS; None: told
+    from the file). EncodingRefused where a file's encoding is wrong or in doubt: the file's
+    problem, not its rows', said with the other files' problems."""
     batch, problems = Batch(files=[p.name for p in paths], card_digits=card_digits), []
+    refused: list[BadEncoding] = []
     for path in paths:
-        problems += _read_file(path, tz, batch)
+        try:
+            table = read_csv(path, encoding)
+        except BadEncoding as exc:
+            refused.append(exc)
+        except Unreadable as exc:
+            problems.append(str(exc))
+        else:
+            problems += _read_file(path, table, tz, batch)
+    if refused:
+        raise EncodingRefused(refused, problems)
     return batch, problems
 
 
-def _read_file(path: Path, tz: ZoneInfo, batch: Batch) -> list[str]:
-    try:
-        table = read_csv(path)
-    except Unreadable as exc:
-        return [str(exc)]
+def _read_file(path: Path, table: CsvFile, tz: ZoneInfo, batch: Batch) -> list[str]:
     if table.stopped is None:
         return _read_rows(path, table, tz, batch)
     # The rows before the stop are read, so that a repeat of one in a later file names this file.
@@ -113,8 +124,8 @@ def _parse_rows(path: Path, table: CsvFile, tz: ZoneInfo, batch: Batch, index: i
             continue
         try:
             row = dict(zip(header, fields, strict=False))  # a short row: cells left empty
-            if table.gbk:
-                lost_in_gbk(row)
+            if table.lossy:
+                lost_in_gbk(row, table.gbk)
             record: Any = parse(row, tz)
             if kind == "cards" and batch.card_digits is not None:
                 whole_number(record.card, batch.card_digits)

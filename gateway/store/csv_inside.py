@@ -2,9 +2,9 @@
 
 Columns: plate (required; 无牌车 for a car with no plate, given a ticket as it is recorded),
 entered_at, vehicle_class, zone (optional; docs/parking.md, Cars already inside). Read as `gateway
-import` reads its files (gateway/store/csv_file.py: UTF-8 with Excel's BOM, else UTF-8 or GBK, its
-cleared rows and columns left out), its dates by the same rules (gateway/timefmt.py). Each problem
-names the file and line, and what to do.
+import` reads its files (gateway/store/csv_file.py: in the --encoding given, else UTF-8 with Excel's
+BOM, else UTF-8 or GBK; its cleared rows and columns left out), its dates by the same rules
+(gateway/timefmt.py). Each problem names the file and line, and what to do.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 from gateway.core.tickets import says_no_plate
 from gateway.parking.inside import CarInside, entered_at_of, not_a_ticket
-from gateway.store.csv_file import CsvFile, Unreadable, read_csv
+from gateway.store.csv_file import BadEncoding, CsvFile, EncodingRefused, Unreadable, read_csv
 from gateway.store.csv_rows import RowError, plate_value, unknown_columns
 from gateway.store.parking import ParkingError
 
@@ -33,11 +33,16 @@ class InsideRow:
 Problem = tuple[int, str]
 
 
-def read_inside(path: Path, tz: ZoneInfo) -> tuple[list[InsideRow], list[Problem]]:
+def read_inside(
+    path: Path, tz: ZoneInfo, encoding: str | None = None
+) -> tuple[list[InsideRow], list[Problem]]:
     """The file's good rows, and its problems: the rows are written only where there are none.
-    A file that cannot be read as a whole (its header) gives no rows."""
+    A file that cannot be read as a whole (its header) gives no rows. Read in `encoding`
+    (csv_file.ENCODINGS; None: told from the file); EncodingRefused where it is wrong or in doubt."""
     try:
-        table = read_csv(path)
+        table = read_csv(path, encoding)
+    except BadEncoding as exc:
+        raise EncodingRefused([exc], [], "nothing was recorded") from None
     except Unreadable as exc:
         return [], [(exc.line, str(exc))]
     if table.stopped:

@@ -106,24 +106,34 @@ def unknown_columns(
     return problems
 
 
-# The columns of names typed in a register, where a '?' in a file read as GBK is a character the
-# save lost: Excel writes one for each character GBK lacks (䶮, 㛃), which names have.
+# The columns of names typed in a register, where a '?' in a file Excel may have saved as "CSV" is
+# a character the save lost: Excel writes one for each character GBK lacks (䶮, 㛃, Ł), which names have.
 _TYPED_NAMES = (*TEXT_RULES, "resident_ref")
 
 
-def lost_in_gbk(row: dict[str, str]) -> None:
-    """RowError for a '?' in a name of a row of a file read as GBK: it would overwrite the name
-    the store has (an export saved back by Excel) or store a new one wrong. A '?' in a file read
-    as UTF-8 is taken: it holds every character."""
+def lost_in_gbk(row: dict[str, str], read_as_gbk: bool) -> None:
+    """RowError for a '?' in a name of a row of a file that may be Excel's "CSV" (no byte-order
+    mark, read as GBK or all ASCII, not given as UTF-8: csv_file.CsvText.lossy; Łukasz is saved as
+    '?ukasz'): it would overwrite the name the store has (an export saved back by Excel) or store a
+    new one wrong. A '?' in another file is taken: UTF-8 holds every character."""
     for column in _TYPED_NAMES:
         value = row.get(column) or ""
         if "?" in value:
             raise RowError(
                 column,
                 f"{quoted(value.strip())} has a '?', what Excel writes for a character GBK lacks (such "
-                "as 䶮) when it saves \"CSV\": this file was read as GBK; put the character back "
-                f"(`export` again for the register's own) and {SAVE_AS_UTF8}",
+                f"as 䶮 or Ł) when it saves \"CSV\": {_lost_fix(read_as_gbk)}",
             )
+
+
+def _lost_fix(read_as_gbk: bool) -> str:
+    put_back = f"put the character back (`export` again for the register's own) and {SAVE_AS_UTF8}"
+    if read_as_gbk:  # UTF-8 would garble it: a '?' meant is taken from a file saved as CSV UTF-8
+        return f"this file was read as GBK; {put_back} (a '?' in a file saved so is taken)"
+    return (
+        f"this file, all ASCII without a byte-order mark, may be such a save; {put_back}; if the '?' is "
+        "meant, import the file with --encoding utf-8"
+    )
 
 
 @dataclass(frozen=True, slots=True)
