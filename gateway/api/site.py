@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
@@ -61,7 +62,14 @@ def get_alarms(
 @router.post("/api/alarms/{alarm_id}/acknowledge", summary="Acknowledge an alarm (audited)")
 def acknowledge(alarm_id: Id, body: Ack, who: User, app: App) -> dict[str, Any]:
     gw = app.gw
-    done = write(gw, lambda c: acknowledge_alarm(c, alarm_id, gw.now(), who.name, body.note.strip()))
+
+    def acknowledged(conn: sqlite3.Connection) -> dict[str, Any]:
+        done = acknowledge_alarm(conn, alarm_id, gw.now(), who.name, body.note.strip())
+        if done["closed_now"]:  # told on the worker as it commits, answered in time or not
+            gw.lane_io.closed_by_guard(str(done["kind"]), str(done["source"]))
+        return done
+
+    done = write(gw, acknowledged)
     app.hub.publish("alarms", {"changed": alarm_id})
     return done
 

@@ -6,7 +6,8 @@ are hand_lanes.py's.
 - A barrier that opens with no decision or guard command behind it in the last few seconds
   raises a `forced_open` alarm for the lane, cleared once the barrier has stayed closed
   FORCED_OPEN_SETTLE_S: an opening within it (a loose limit-switch wire flapping, an arm that
-  meets something and goes up again) goes on with the same alarm.
+  meets something and goes up again) goes on with the same alarm, unless a guard acknowledged it
+  (closed: the next forcing is a new alarm).
 - A barrier or door still open `held_open_s` after it opened, or after the last decision or
   command on its lane, raises a `held_open` alarm (propped open, stuck up), also cleared when it
   closes. A guard holding the lane open is the one case that needs no alarm: the hold clears one
@@ -162,8 +163,9 @@ class LaneInputs:
         # Lanes whose forced_open alarm an earlier run left open (BarrierWatch knows only this run's).
         self._forced_left: set[str] = set()
         # Lanes whose forced_open alarm this run raised (or found open, forced up again) and has not
-        # cleared: an opening goes on with it. With the barrier closed, the check that clears it
-        # once the barrier has stayed closed FORCED_OPEN_SETTLE_S, and the openings it counted.
+        # cleared, nor a guard closed: an opening goes on with it. With the barrier closed, the
+        # check that clears it once the barrier has stayed closed FORCED_OPEN_SETTLE_S, and the
+        # openings it counted.
         self._forced_on: dict[str, int] = {}
         self._forced_settle_timers: dict[str, threading.Timer] = {}
         # Per lane with an alarm an earlier run left open: its sensors with a barrier contact not
@@ -326,6 +328,20 @@ class LaneInputs:
                     openings,
                 )
             self._record(AlarmChange(partial(clear_alarm, kind="forced_open", source=lane, at=closed_at)))
+
+    def closed_by_guard(self, kind: str, source: str) -> None:
+        """A guard's acknowledgement closed this alarm (an event alarm: store/alarms.py EVENT_ALARMS,
+        upstream too). A lane's forced_open is over: the barrier forced up again, even within
+        FORCED_OPEN_SETTLE_S, is a new forcing with a new alarm, not the closed one going on unseen;
+        nothing is left for its clearing to clear."""
+        if kind != "forced_open":
+            return
+        with self._timers_lock:
+            self._watch_forced_settle(source, None)
+            self._forced_on.pop(source, None)
+            self._forced_left.discard(source)
+            if source not in self._held_open_raised:  # nothing else waits for the lane's sensors
+                self._unheard.pop(source, None)
 
     def _watch_forced_settle(self, lane: str, timer: threading.Timer | None) -> None:
         """Replace the lane's pending forced_open clearing with `timer` (None: none); the caller holds

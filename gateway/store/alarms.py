@@ -285,7 +285,8 @@ def acknowledge_alarm(
     conn: sqlite3.Connection, alarm_id: int, at: datetime, actor: str, note: str = ""
 ) -> dict[str, object]:
     """The guard has seen it. An event alarm (EVENT_ALARMS) closes; a device offline stays open
-    until the device is back."""
+    until the device is back. `closed_now`: this acknowledgement closed it (one cleared before, seen
+    afterwards under "Show all", was closed already)."""
     with transaction(conn):
         row = conn.execute(
             "SELECT kind, source, acknowledged_at, cleared_at FROM alarms WHERE id = ?", (alarm_id,)
@@ -307,7 +308,8 @@ def acknowledge_alarm(
         if closes:  # the centre closes it as it closes an alarm whose condition has ended
             _upstream(conn, "cleared", alarm_id, kind, source, at)
         audit(conn, at, actor, "alarm.acknowledge", f"alarm:{alarm_id}", f"{kind} {source} {note}".strip())
-    return {"id": alarm_id, "kind": kind, "source": source, "closed": closes or cleared is not None}
+    closed = closes or cleared is not None
+    return {"id": alarm_id, "kind": kind, "source": source, "closed": closed, "closed_now": closes}
 
 
 def recent_alarms(

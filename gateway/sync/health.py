@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import shutil
 from contextlib import closing
-from datetime import datetime
+from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +14,7 @@ from gateway.runtime.tariff_edits import tariffs_edited_in_place
 from gateway.store.alarms import open_alarm_summary
 from gateway.store.database import open_read_only
 from gateway.store.zone_capacity import zones_over_capacity
+from gateway.timefmt import from_db
 
 
 def disk_report(data_dir: Path, db_path: Path) -> dict[str, float]:
@@ -24,6 +25,16 @@ def disk_report(data_dir: Path, db_path: Path) -> dict[str, float]:
         "total_mb": round(usage.total / 2**20, 1),
         "db_mb": round(db_bytes / 2**20, 1),
     }
+
+
+def in_site_time(backlog: dict[str, Any], tz: tzinfo) -> dict[str, Any]:
+    """The backlog with its oldest record's time (the store keeps UTC) in the site's offset, as the
+    report's other times are, and to the second, as /api/outbox and `gateway outbox` give it."""
+    if "oldest_pending_at" not in backlog:  # none read yet (the link's first report)
+        return backlog
+    oldest = from_db(backlog["oldest_pending_at"])
+    at = oldest.astimezone(tz).isoformat(timespec="seconds") if oldest else None
+    return {**backlog, "oldest_pending_at": at}
 
 
 def health_report(
@@ -45,7 +56,7 @@ def health_report(
             {k: d[k] for k in ("device", "kind", "lane", "online", "last_seen", "last_error")}
             for d in (h.snapshot() for h in gw.devices.health)
         ],
-        "backlog": backlog,
+        "backlog": in_site_time(backlog, gw.site.tz),
         "disk": disk_report(gw.data_dir, gw.db_path),
         "applied_version": applied_version,
         # alarms_open's ids are this stream's: a new box numbers its alarms from 1 again.
