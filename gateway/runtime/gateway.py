@@ -49,6 +49,7 @@ from gateway.site import Site
 from gateway.store.database import DB_NAME, begin_immediate, date_in_site_zone, open_database
 from gateway.store.lanes import modes_on_record
 from gateway.store.lookup import car_unknown, lookup, stay_open, subject_of
+from gateway.store.parking import open_stay
 from gateway.store.record import car_of_pass, write_event
 from gateway.timefmt import from_db
 
@@ -560,19 +561,28 @@ class Gateway:
                 log.exception("event listener failed")
 
     def _monthly_ended(self, ev: AccessEvent) -> bool:
-        """A car held at an exit to pay that is a monthly car past its paid-up period, come in as a
-        temporary car (flag monthly_expired, on its entry: an exit's decision carries none, and the
-        report counts the lapsed car once), by its registration now: its driver is told why he pays
-        (texts.display_lines), as the driver of a car whose period ended while parked is."""
-        if ev.reason != "payment_due" or ev.billing == "monthly" or ev.vehicle_id is None:
+        """A car held at an exit to pay whose monthly period has run out by now, billed by time for
+        it: its driver is told why he pays, 月租到期 (texts.display_lines). A monthly stay by its
+        period (the register's now, else the end its stay kept: a car struck off while parked), a
+        car that came in as a temporary car (flag monthly_expired, on its entry: an exit's decision
+        carries none, and the report counts the lapsed car once) by its registration now. Not a
+        monthly car paid up that owes only a charge carried from before, nor a car on its own slot,
+        which a lapsed month costs nothing: told 月租到期, its driver renewed what needs no renewal."""
+        if ev.reason != "payment_due" or ev.billing not in ("monthly", "temporary"):
             return False
         try:
-            row = self.conn.execute(
-                "SELECT monthly_until FROM vehicles WHERE id = ?", (ev.vehicle_id,)
-            ).fetchone()
+            if ev.billing == "monthly":
+                stay = open_stay(self.conn, ev.subject)
+                until = stay.monthly_until if stay is not None else None
+            elif ev.vehicle_id is None:
+                return False
+            else:
+                row = self.conn.execute(
+                    "SELECT monthly_until FROM vehicles WHERE id = ?", (ev.vehicle_id,)
+                ).fetchone()
+                until = from_db(row[0]) if row is not None else None
         except sqlite3.Error:  # the words only: the fee is asked all the same
             return False
-        until = from_db(row[0]) if row is not None else None
         return until is not None and until <= ev.at
 
     def _act(self, ev: AccessEvent) -> None:

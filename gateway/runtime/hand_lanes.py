@@ -19,7 +19,9 @@ A single opening is told to the lane's displays too (_tell_lane): let through, o
 a relay that did not take it (a Modbus module's write unanswered: lane_boards.taken) fails it, as one
 that raised does. A hold is judged the same way (lane_boards.held: a Modbus module never raises, its
 adapter unplugged) and told to them as let through once held, the barrier's fault if not. A release
-is judged so too (lane_boards.released): a barrier left up is not reported let down.
+is judged so too (lane_boards.released): a barrier left up is not reported let down; once taken
+(or written later: _down_later), the displays show the lane's idle line, and a closed lane its
+refusal (_tell_shut), not a 请通行 left at a lowered arm.
 Openings, holds and releases of one lane take turns (a lock per lane, held while a hold waits for
 its relay's answer): a release pressed while a Modbus module had not yet answered the hold was
 done first, and the hold's late "taken" then kept the lane held, on the pages and the board, at a
@@ -47,7 +49,7 @@ from gateway.runtime.hand_opens import Kept, LaneRecord, Recorded, WaitingRecord
 from gateway.runtime.kept_records import AlarmChange
 from gateway.runtime.lane_boards import LaneBoards, held, released, taken
 from gateway.runtime.lanes import BarrierWatch
-from gateway.runtime.texts import fault_lines, let_through_lines
+from gateway.runtime.texts import closed_lines, fault_lines, idle_lines, let_through_lines
 from gateway.runtime.worker import StillRunning, wait_or_call_off
 from gateway.site import Site
 from gateway.store.alarms import clear_alarm
@@ -394,6 +396,17 @@ class HandLanes:
             lines = fault_lines(plate, language, rules.type)
         self._boards.show(lane, lines)
 
+    def _tell_shut(self, lane: str, closed: bool = False) -> None:
+        """The lane's displays once its barrier is down again by hand (a release, a closed lane
+        reopened: idle_lines) or it is closed (closed_lines, what its decisions tell everyone now).
+        Left reading 请通行 (一路平安 at an exit) from the hold, the board told the next driver to
+        go at a lowered arm, as a failed hold's would (_hold)."""
+        self._boards.show(lane, self._shut_lines(lane, closed))
+
+    def _shut_lines(self, lane: str, closed: bool = False) -> list[str]:
+        rules, language = self.site.lanes[lane], self.site.config.site.language
+        return closed_lines(language, rules.direction) if closed else idle_lines(language, rules.type)
+
     def hold_lane(self, lane: str, actor: str, reason: str) -> Recorded:
         """Keep a lane open (a convoy, an ambulance) until release_lane, across restarts too (the
         hold is on record with its audit row; hold_again). A closed lane is reopened first, on
@@ -653,6 +666,7 @@ class HandLanes:
                 self.held.pop(lane, None)
                 self._releasing.pop(lane, None)
                 self.barriers.held(lane, False, time.monotonic())
+            self._tell_shut(lane)
         return done
 
     def _still_held(self, lane: str) -> None:
@@ -683,6 +697,8 @@ class HandLanes:
         with self._held_lock:
             self._releasing[lane] = token
         offs = [relay.off_written() for relay in relays]
+        # Shown once written, unless a car decided meanwhile has been told something since.
+        ticket, shut = self._boards.reserve(lane), self._shut_lines(lane)
 
         def written(_: Future[bool]) -> None:
             if not all(off.done() and not off.cancelled() and off.result() for off in offs):
@@ -693,6 +709,7 @@ class HandLanes:
                 del self._releasing[lane]
                 was = self.held.pop(lane, None)
                 self.barriers.held(lane, False, time.monotonic())
+            self._boards.show_unless_newer(lane, ticket, shut)
             log.warning(
                 "lane %s released after all: its relays took the release once they answered again "
                 "(held by %r until then; lane.release_failed on record)",
@@ -758,7 +775,9 @@ class HandLanes:
                 self.lane_modes.pop(lane, None)
             return audit_id
 
-        return self._write_lane(record, write)
+        done = self._write_lane(record, write)
+        self._tell_shut(lane, closed=mode == "closed")
+        return done
 
     def needs_record(self, lane: str, mode: str) -> bool:
         """Whether set_lane_mode(lane, mode) is done only once its record is stored: a hold, a close

@@ -31,7 +31,8 @@ REASONS: dict[str, tuple[str, str]] = {
 
 
 # The fee asked at an exit, by whose car it is (the holder's kind; "monthly": a monthly car whose
-# paid-up period ended while it was parked, or before it came in: flag monthly_expired).
+# paid-up period has run out, while it was parked or before it came in: flag monthly_expired). A
+# monthly car paid up that owes a charge carried from before is asked as its holder's car.
 _PAYS: dict[str, tuple[str, str]] = {
     "resident": ("请缴费", "Please pay"),
     "visitor": ("访客 请缴费", "Visitor: please pay"),
@@ -49,6 +50,14 @@ _FAULTS: dict[str, tuple[str, str]] = {
 }
 
 
+# What a lane shows once its barrier (or door lock) is shut again and nobody is being decided
+# (idle_lines): the words a barrier's LED reads between cars, never one that tells anyone to go.
+_IDLE: dict[str, tuple[str, str]] = {
+    "vehicle": ("一车一杆 减速慢行", "One car at a time: slow down"),
+    "pedestrian": ("请刷卡或扫码", "Show your card or pass"),
+}
+
+
 def reason_text(reason: str, language: str = "zh") -> str:
     zh, en = REASONS.get(reason, (reason, reason))
     return zh if language == "zh" else en
@@ -60,7 +69,9 @@ def display_lines(
     """What the lane display tells the driver or walker, e.g. 欢迎回家 / 皖A12345. A monthly car past
     its paid-up period (flag monthly_expired where it comes in; `monthly_ended` for one held at an
     exit to pay, whose decision there carries no flag) is told so, 月租到期, rather than taken for a
-    stranger's car or asked for money with no reason: its driver is the one to renew."""
+    stranger's car or asked for money with no reason: its driver is the one to renew. Billed
+    monthly is not enough: a car paid up for months that owes a charge carried from before (a
+    re-entry's) is asked as its holder's car, 请缴费 11元, not sent to renew its pass."""
     who = ev.plate or ""
     lapsed = monthly_ended or "monthly_expired" in ev.flags
     # A car with no plate: its ticket on the second line, 无牌车 where a temporary car's words say
@@ -71,7 +82,7 @@ def display_lines(
     if ev.reason == "payment_due":
         # Whose car it is, in the driver's words: a crew's van called 临时车 (temporary) tells its
         # foreman, who holds a pass, that the van is not registered.
-        kind = "monthly" if ev.billing == "monthly" or lapsed else ev.holder_kind or ""
+        kind = "monthly" if lapsed else ev.holder_kind or ""
         zh, en = _PAYS.get(kind, _PAYS["temporary"])
         if no_plate:
             zh, en = "无牌车 请缴费", "No plate: please pay"
@@ -90,10 +101,14 @@ def display_lines(
         else:
             first = "欢迎光临" if language == "zh" else "Welcome"
         return [first, who] if who else [first]
+    refused = _refusal(ev.reason, language, direction)
+    return [refused, who] if who else [refused]
+
+
+def _refusal(reason: str, language: str, direction: str) -> str:
     # A driver refused at an exit is trying to leave: "no entry" would tell him the wrong thing.
     words = ("禁止通行 ", "Cannot exit: ") if direction == "exit" else ("禁止入内 ", "No entry: ")
-    refused = words[0 if language == "zh" else 1] + reason_text(ev.reason, language)
-    return [refused, who] if who else [refused]
+    return words[0 if language == "zh" else 1] + reason_text(reason, language)
 
 
 def let_through_lines(plate: str | None, language: str = "zh", direction: str = "entrance") -> list[str]:
@@ -104,6 +119,20 @@ def let_through_lines(plate: str | None, language: str = "zh", direction: str = 
     else:
         first = "请通行" if language == "zh" else "Please go ahead"
     return [first, plate] if plate else [first]
+
+
+def idle_lines(language: str = "zh", lane_type: str = "vehicle") -> list[str]:
+    """A lane with nobody being decided, its barrier (or door lock) shut again: a lane held open
+    and released (恢复), or a closed lane reopened. Left reading 请通行 or 一路平安, the board told
+    the next driver to go at a lowered arm; the voice says it once, as the barrier comes down."""
+    zh, en = _IDLE.get(lane_type, _IDLE["vehicle"])
+    return [zh if language == "zh" else en]
+
+
+def closed_lines(language: str = "zh", direction: str = "entrance") -> list[str]:
+    """A lane the guard or the centre closed (关闭通道): what everyone at it is told until it is
+    reopened, the refusal of its decisions (reason lane_closed), e.g. 禁止入内 通道已关闭."""
+    return [_refusal("lane_closed", language, direction)]
 
 
 def fault_lines(plate: str | None, language: str = "zh", lane_type: str = "vehicle") -> list[str]:
