@@ -195,6 +195,18 @@ class LaneVoter:
             if exact:
                 held.exact = max(held.exact, now)
 
+    def on_loop_still(self, texts: Iterable[str], now: float) -> None:
+        """The loop detector the cars of `texts` arrived on has stayed on since they were decided, at
+        a camera that read nothing meanwhile (trigger mode): those still held are in the lane at
+        `now`, as read then. Nothing is decided: the next frame that reads one decides it again as
+        the same car once it is due (repeat_after_s), as a car standing at the barrier is; one that
+        drove off is not read, and is gone after gone_after_s. A plate already let go stays gone."""
+        for text in texts:
+            held = self._held.get(text)
+            if held is not None:
+                held.seen = max(held.seen, now)
+                held.exact = max(held.exact, now)
+
     def in_lane(self, text: str, now: float) -> bool:
         """Whether `text` was decided (or held) and has not left the lane at `now`: read (or a misread
         of it) within gone_after_s. A plate no frame has shown for that long has left, also where

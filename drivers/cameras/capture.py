@@ -143,6 +143,8 @@ class OpenCvCamera:
         self._retry_next = 0.0  # trigger mode: when the next frame is looked at again, and until when
         self._retry_until = 0.0
         self._loop_on = False  # trigger mode: the loop has fired (at _trigger_at) and not gone off
+        self._loop_on_since = 0.0  # when it went on: a lane's other loop firing meanwhile is no restart
+        self._stuck_reading = False  # the loop that fired last is read as stuck on (once a second)
         self._stuck_note = ""  # what the health says while the loop is stuck on (LOOP_STUCK)
         # Plates of cars that arrived, read from frames taken since the loop fired. The first is
         # the car on the loop and ends its trigger; while a car in front let through by hand may
@@ -209,7 +211,10 @@ class OpenCvCamera:
             now = time.monotonic()
             self._in_front_until = self._in_front_window(now)
             self._trigger_at = now
+            if not self._loop_on:
+                self._loop_on_since = now
             self._loop_on = True
+            self._stuck_reading = False
             self._read_since_loop = set()
             self._trigger_left = self._trigger_frames
             self._retry_next = self._trigger_at
@@ -238,13 +243,39 @@ class OpenCvCamera:
     def _note_stuck_loop(self, at: float) -> None:
         """The health's last_error says the loop is stuck on and what to do, the camera staying
         online: it still reads. A stream's own fault, or a note already shown, is shown first."""
-        note = LOOP_STUCK.format(minutes=int((at - self._trigger_at) // 60))
+        note = LOOP_STUCK.format(minutes=int((at - self._loop_on_since) // 60))
         if not self._stuck_note:
             log.warning("camera %s: %s", self.health.device, note)
         health = self.health
         if health.online and health.last_error in ("", self._stuck_note):
             health.last_error = note
         self._stuck_note = note
+
+    def _stuck_from(self, at: float) -> set[str]:
+        """A frame at `at` is read as under a stuck loop: the health says so, and as the first such
+        read since the loop fired, the plates of the cars it announced, read then, are returned:
+        they may be standing on it still. Called under self._cond."""
+        self._note_stuck_loop(at)
+        if self._stuck_reading:
+            return set()
+        self._stuck_reading = True
+        return set(self._read_since_loop)
+
+    def _on_loop_still(self, plates: set[str], at: float) -> None:
+        """The loop that announced the cars of `plates` has stayed on since: the consumers that hold
+        what they read (the plate reader's lane voter) keep them in the lane at `at`. Read nothing
+        since their trigger ended, they would take a car still standing there (a driver arguing at
+        the barrier) for a new arrival, a second car refused, where a continuous camera decides it
+        again. A car that drove off is not read on, and is let go as it would be (gone_after_s)."""
+        for consumer in self._consumers:
+            on_loop = getattr(consumer, "on_loop_still", None)
+            if not callable(on_loop):
+                continue
+            try:
+                on_loop(plates, at)
+            except Exception:  # a consumer's fault: the frame is still read
+                self.health.count("consumer_errors")
+                log.exception("frame consumer failed camera=%s", self.health.device)
 
     def _in_front_window(self, now: float) -> float:
         """Until when a car in front may still be read as it pulls away, for a loop firing now
@@ -472,8 +503,9 @@ class OpenCvCamera:
                 self._trigger_left -= 1
             self._retry_next = frame.captured + TRIGGER_RETRY_S
             stuck = not asked and self._loop_stuck(frame.captured)
-            if stuck:
-                self._note_stuck_loop(frame.captured)
+            standing = self._stuck_from(frame.captured) if stuck else set()
+        if standing:
+            self._on_loop_still(standing, frame.captured)
         # Read under a stuck loop, a frame is no car's arrival: its readings count as continuous
         # mode's do (each car the lane voter decides once per passage).
         triggered = asked or (self._read_mode == "trigger" and not stuck)

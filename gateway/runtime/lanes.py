@@ -174,6 +174,10 @@ class LaneInputs:
         self._unheard: dict[str, set[str]] = {}
         self._timers_lock = threading.Lock()
         self._stopped = False
+        # Per lane, its loop detectors (device ids) that see a car now: a lane with an arming loop and
+        # a safety loop under the arm is clear (its cameras told, loop_cleared) once both are off.
+        self._loops_on: dict[str, set[str]] = {}
+        self._loops_lock = threading.Lock()
 
     def _write_once(self, change: AlarmChange) -> None:
         """Without the gateway's records that wait (inputs watched alone): tried once."""
@@ -252,12 +256,20 @@ class LaneInputs:
         self._end_open_alarms(lane, self._now())
 
     def car_present(self, lane: str, device: str, active: bool) -> None:
+        """A loop detector of the lane sees a car arrive (its cameras read it), or sees none now:
+        once the lane's last loop is off, its cameras know that a loop stuck on is no longer
+        (OpenCvCamera.loop_cleared). One loop going off while another is still on (stuck, or a car
+        on it) clears nothing."""
         log.debug("loop lane=%s device=%s car=%s", lane, device, active)
+        with self._loops_lock:
+            on = self._loops_on.setdefault(lane, set())
+            (on.add if active else on.discard)(device)
+            cleared = not on
         for camera in self.devices.lanes[lane].cameras:
             if active:
                 camera.request_read()
-            else:
-                camera.loop_cleared()  # a loop stuck on no longer (OpenCvCamera.loop_cleared)
+            elif cleared:
+                camera.loop_cleared()
 
     def stop(self) -> None:
         """No held-open check or forced_open clearing runs after this (the worker they write on is

@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Protocol
 
 import cv2
@@ -99,6 +99,13 @@ class PlateReader:
         with self._lock:
             if frame.seq == self._read_seq:
                 self._voter.still(now)
+
+    def on_loop_still(self, plates: Iterable[str], now: float) -> None:
+        """The loop these plates' cars arrived on is still on at `now` (monotonic), read nothing
+        since (OpenCvCamera: a trigger-mode camera's first read under a loop stuck on): they are
+        still in the lane, and a car standing there is decided again, not taken for a new one."""
+        with self._lock:
+            self._voter.on_loop_still(plates, now)
 
     def rearm(self) -> None:
         """The lane's loop says a car has arrived (OpenCvCamera.request_read): a plate decided a
