@@ -168,14 +168,15 @@ def unused_columns(header: list[str], rows: list[list[str]]) -> frozenset[int]:
 
 def decode(raw: bytes, encoding: str | None = None) -> CsvText:
     """The text of a CSV file (see the module's doc), in `encoding` where one is given; BadEncoding
-    saying what to do."""
-    if encoding is not None:
-        return _as_given(raw, encoding)
+    saying what to do. A byte-order mark says UTF-8 whatever `encoding` says: an export in the same
+    run as a file Excel saved as "CSV" is read as it is, --encoding gbk being for the other."""
     if raw.startswith(codecs.BOM_UTF8):
         utf8 = _reading(raw[len(codecs.BOM_UTF8) :], "utf-8")
         if utf8 is None:
             raise BadEncoding("unreadable (starts as UTF-8 but is not UTF-8 text)")
         return CsvText(utf8, gbk=False, lossy=False)
+    if encoding is not None:
+        return _as_given(raw, encoding)
     utf8, gbk = _reading(raw, "utf-8"), _reading(raw, "gb18030")
     if utf8 is None:
         if gbk is None:
@@ -189,13 +190,9 @@ def decode(raw: bytes, encoding: str | None = None) -> CsvText:
 
 
 def _as_given(raw: bytes, encoding: str) -> CsvText:
-    """The text in the encoding the command was given: no guessing. A byte-order mark says UTF-8."""
-    has_bom = raw.startswith(codecs.BOM_UTF8)
-    if has_bom and encoding != "utf-8":
-        raise BadEncoding(
-            "starts with UTF-8's byte-order mark: it is UTF-8", f"leave --encoding {encoding} out"
-        )
-    body = raw[len(codecs.BOM_UTF8) :] if has_bom else raw
+    """The text of a file without a byte-order mark in the encoding the command was given: no
+    guessing."""
+    body = raw
     try:
         text = codecs.decode(body, ENCODINGS[encoding])
     except UnicodeDecodeError as exc:
