@@ -6,41 +6,16 @@ The camera driver, PlateReader and LaneVoter are the real ones (tests/lane_helpe
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from pathlib import Path
-
 import pytest
 
 from drivers.cameras.capture import IN_FRONT_S
-from gateway.config import parse_config
-from gateway.runtime.gateway import Gateway
 from plates.reading import Reading
-from tests.conftest import site_toml
 from tests.lane_helpers import BEHIND, START, Lane
-
-A, B = "皖A12345", "苏E77777"
-LEAVING = (600, 330, 120, 40)  # A's plate a little further up the picture, under the barrier
-
-OpenByHand = Callable[[Lane, float], None]
-
-
-@pytest.fixture
-def open_by_hand(tmp_path: Path) -> Iterator[OpenByHand]:
-    """The guard's 开闸 through the gateway's own HandLanes, at a lane whose camera is the test's."""
-    gw = Gateway(parse_config(site_toml(tmp_path / "data"), "site.toml"))
-    gw.start()
-
-    def open_lane(lane: Lane, at: float) -> None:
-        gw.devices.lanes["car-in"].cameras[:] = [lane.camera]
-        lane.now = START + at
-        gw.by_hand.open_lane("car-in", "保安 王", "车牌看不清")
-
-    yield open_lane
-    gw.stop()
+from tests.test_lane_trigger_queue import LEAVING, A, B, OpenByHand, open_by_hand  # noqa: F401 (fixture)
 
 
 def test_a_chattering_loop_under_the_next_car_does_not_let_the_car_let_out_by_hand_end_its_trigger(
-    monkeypatch: pytest.MonkeyPatch, open_by_hand: OpenByHand
+    monkeypatch: pytest.MonkeyPatch, open_by_hand: OpenByHand  # noqa: F811
 ) -> None:
     """The guard lets an unreadable car through by hand; as it pulls away the next car rolls onto
     the loop, whose contact bounces (on/off/on, 0.2 s apart). The car on the loop must be read, as
@@ -61,7 +36,7 @@ def test_a_chattering_loop_under_the_next_car_does_not_let_the_car_let_out_by_ha
 
 
 def test_a_second_loop_edge_does_not_stretch_the_wait_for_the_car_let_out_by_hand(
-    monkeypatch: pytest.MonkeyPatch, open_by_hand: OpenByHand
+    monkeypatch: pytest.MonkeyPatch, open_by_hand: OpenByHand  # noqa: F811
 ) -> None:
     """The car let through by hand had already left the picture; the next car, rocking to a stop,
     fires the loop twice 2 s apart and is read at once. The trigger looks for the car in front for
