@@ -20,6 +20,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from gateway.config.crosscheck import capacity_warnings
+from gateway.config.devices import SerialReaderDevice
 from gateway.config.models import Http, SiteConfig
 from gateway.errors import SetupError
 from gateway.sync.command_key import key_problem
@@ -344,6 +345,7 @@ def warnings(cfg: SiteConfig) -> list[str]:
             )
     found += _one_way_passback(cfg)
     found += _windows_without_contact(cfg)
+    found += _em4100_numbers_differ(cfg)
     found += capacity_warnings(cfg)
     if cfg.http.port < 1024:
         found.append(
@@ -389,6 +391,30 @@ def _windows_without_contact(cfg: SiteConfig) -> list[str]:
                     "barrier_open or barrier_closed"
                 )
     return found
+
+
+def _em4100_numbers_differ(cfg: SiteConfig) -> list[str]:
+    """EM4100 readers giving one card in two forms (em4100_number "hex" and "decimal"): the gateway
+    finds a card either way (by its low 32 bits: docs/hardware.md, *Card numbers: one card, every
+    reader*), but the register
+    keeps one form, and a 10-digit number in it is read as the printed decimal one unless every
+    EM4100 reader gives hex: a hex number of digits only is then another card."""
+    readers = [
+        d
+        for d in cfg.devices
+        if isinstance(d, SerialReaderDevice) and d.format == "em4100" and d.role == "access"
+    ]
+    if len({d.em4100_number for d in readers}) < 2:
+        return []
+    each = ", ".join(f'{d.id} em4100_number = "{d.em4100_number}"' for d in readers)
+    named = {n: ", ".join(d.id for d in readers if d.em4100_number == n) for n in ("hex", "decimal")}
+    return [
+        f"devices: the EM4100 readers give one card in two forms ({each}): 0016363D4E from a hex one, "
+        "0372653390 (printed on the card) from a decimal one; the gateway finds a card either way, "
+        "but the register keeps one form, and reads a 10-digit number in it as the printed one: make "
+        f'them alike, em4100_number = "decimal" on {named["hex"]} (import the cards as printed), or '
+        f'"hex" on {named["decimal"]} if the cards were imported as hex'
+    ]
 
 
 def _port_problem(port: Path) -> str | None:

@@ -46,6 +46,7 @@ from gateway.runtime.plate_match import RegisteredPlates
 from gateway.runtime.texts import display_lines, fault_lines
 from gateway.runtime.worker import Checkpointer, DecisionWorker, Job
 from gateway.site import Site
+from gateway.store.card_forms import RegisteredCards
 from gateway.store.database import DB_NAME, begin_immediate, date_in_site_zone, open_database
 from gateway.store.lanes import modes_on_record
 from gateway.store.lookup import car_unknown, lookup, stay_open, subject_of
@@ -151,6 +152,7 @@ class Gateway:
             unwritten=self.unwritten,
         )
         self._again = DecidedAgain(self.devices)  # the same car decided again at a lane
+        self._cards = RegisteredCards(cfg)  # a card read in another form than registered
         self.boards = LaneBoards(self.devices)  # told by decisions and by hand alike
         self.by_hand = HandLanes(
             self.site,
@@ -384,6 +386,7 @@ class Gateway:
         lane = self.site.lanes.get(p.lane)
         if lane is None:
             raise ValueError(f"unknown lane {p.lane!r}")
+        p = self._cards.as_registered(self.conn, p)  # from here on as if read so
         read = p.value
         previous = self._again.last(p.lane, read) if p.again else None
         taken = previous if previous is not None and previous.decision.admitted else None

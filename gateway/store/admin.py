@@ -24,6 +24,7 @@ from gateway.privacy import Secrets
 from gateway.runtime.outbox_stream import check_outbox_stream
 from gateway.store import csv_staging, csv_steps
 from gateway.store.audit import audit
+from gateway.store.card_forms import card_register_warnings
 from gateway.store.csv_export import export_all
 from gateway.store.csv_import import check_references, read_files
 from gateway.store.csv_rows import card_digits
@@ -85,6 +86,8 @@ def import_csv(
             # With the summary: the installer is still at the console, and the lanes say only zone_full.
             for zone, over in zones_over_capacity(db.conn, cfg).items():
                 log.warning("%s", what_to_do(zone, over["capacity"], over["fixed_slots"]))
+            for warning in card_register_warnings(db.conn, cfg):
+                log.warning("%s", warning)
             return counts
     finally:
         db.conn.close()

@@ -265,14 +265,18 @@ def card_value(text: str, digits: int | None = None) -> str:
 
 
 def card_digits(cfg: SiteConfig) -> int | None:
-    """EM4100_DECIMAL_DIGITS where every card reader of the site (patrol checkpoints and QR scanners
-    aside) gives EM4100 cards as decimal numbers, else None: no other reader reads a shorter
-    number of digits as that card."""
+    """EM4100_DECIMAL_DIGITS where every card reader of the site that gives all-digit numbers gives
+    EM4100 cards as decimal ones, else None: no other reader reads a shorter number of digits as
+    that card. Patrol checkpoints, QR scanners and Wiegand converters aside: a Wiegand reader gives
+    facility:card, never an all-digit number, and finds the card by its printed digits
+    (docs/hardware.md, *Card numbers: one card, every reader*)."""
     readers = [
         d
         for d in cfg.devices
         if d.kind == "reader"
-        and not (isinstance(d, SerialReaderDevice) and (d.format == "qr" or d.role == "patrol"))
+        and not (
+            isinstance(d, SerialReaderDevice) and (d.format in ("qr", "wiegand") or d.role == "patrol")
+        )
     ]
     decimal = [
         d

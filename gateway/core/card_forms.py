@@ -1,0 +1,104 @@
+"""The forms one EM4100 card is read in, and which of them are the same card: pure conversions.
+
+An EM4100 card carries a 40-bit id; each kind of reader reports part of it in its own form
+(drivers/readers/frames.py; docs/hardware.md, *Card numbers: one card, every reader*):
+
+- EM4100, em4100_number = "hex": all 40 bits as 10 hex digits (`0016363D4E`);
+- EM4100, em4100_number = "decimal": the low 32 bits as 10 decimal digits, the number printed on
+  most cards (`0372653390`);
+- Wiegand 34: the low 32 bits as facility (16 bits) and card (16 bits) in decimal (`05686:15694`);
+- Wiegand 26: the low 24 bits as facility (8 bits) and card (16 bits) in decimal (`054:15694`).
+
+Two numbers are one card when they agree on every bit both carry. A Wiegand 26 number carries 24:
+cards that differ only above them are one card to a Wiegand 26 reader (a collision).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Literal
+
+TenDigits = Literal["hex", "decimal"]
+Form = Literal["EM4100 hex", "EM4100 decimal", "Wiegand 34", "Wiegand 26"]
+
+FORM_BITS: dict[Form, int] = {"EM4100 hex": 40, "EM4100 decimal": 32, "Wiegand 34": 32, "Wiegand 26": 24}
+WIEGAND_26_BITS = 24
+_FACILITY_CARD = re.compile(r"([0-9]{1,5}):([0-9]{1,5})")
+_TEN_HEX = re.compile(r"[0-9A-F]{10}")
+
+
+@dataclass(frozen=True, slots=True)
+class CardId:
+    """What a card number says of the card: its form and the low bits of the id it carries."""
+
+    form: Form
+    low: int  # the id's low FORM_BITS[form] bits
+
+    @property
+    def bits(self) -> int:
+        return FORM_BITS[self.form]
+
+
+def card_id(value: str, ten_digits: TenDigits = "decimal") -> CardId | None:
+    """What a card number (as the store keeps it: upper case, no spaces) says of the card, or None
+    for a number of no EM4100 or Wiegand form (a line reader's own). Ten decimal digits are a hex
+    number too: `ten_digits` says which the reader (or the register) means; a number over 32 bits
+    can only be hex."""
+    facility_card = _FACILITY_CARD.fullmatch(value)
+    if facility_card is not None:
+        return _wiegand(facility_card[1], int(facility_card[2]))
+    if _TEN_HEX.fullmatch(value) is None:
+        return None
+    if value.isdigit() and ten_digits == "decimal" and int(value) <= 0xFFFFFFFF:
+        return CardId("EM4100 decimal", int(value))
+    return CardId("EM4100 hex", int(value, 16))
+
+
+def _wiegand(facility_text: str, card: int) -> CardId | None:
+    """W26 is FFF:CCCCC (an 8-bit facility), W34 FFFFF:CCCCC (16 bits): a facility written with up
+    to 3 digits and under 256 is W26's."""
+    facility = int(facility_text)
+    if card > 0xFFFF or facility > 0xFFFF:
+        return None
+    form: Form = "Wiegand 26" if len(facility_text) <= 3 and facility <= 0xFF else "Wiegand 34"
+    return CardId(form, facility << 16 | card)
+
+
+def spelled(card: CardId) -> str:
+    """The number as a reader of its form reports it, zeros first (drivers/readers/frames.py)."""
+    if card.form == "EM4100 hex":
+        return f"{card.low:010X}"
+    if card.form == "EM4100 decimal":
+        return f"{card.low:010d}"
+    facility, number = card.low >> 16, card.low & 0xFFFF
+    return f"{facility:03d}:{number:05d}" if card.form == "Wiegand 26" else f"{facility:05d}:{number:05d}"
+
+
+def derived_forms(read: CardId) -> tuple[CardId, ...]:
+    """The other forms a read gives the card in: those carrying no more bits than it (a hex read:
+    the printed decimal, W34 and W26; a decimal or W34 read: each other and W26; W26: none)."""
+    return tuple(
+        CardId(form, _low(read.low, bits))
+        for form, bits in FORM_BITS.items()
+        if form != read.form and bits <= read.bits
+    )
+
+
+def agreed_bits(read: CardId, registered: CardId) -> int:
+    """How many bits of the card's id the two numbers both carry, where they agree on all of
+    them (they may be one card); 0 where they differ (another card)."""
+    bits = min(read.bits, registered.bits)
+    return bits if _low(read.low ^ registered.low, bits) == 0 else 0
+
+
+def closest(read: CardId, registered: dict[str, CardId]) -> list[str]:
+    """The registered numbers that agree with a read on the most bits, of those that agree at all:
+    one is the card; two or more are cards the read cannot tell apart (a Wiegand 26 collision)."""
+    agreed = {value: agreed_bits(read, card) for value, card in registered.items()}
+    most = max(agreed.values(), default=0)
+    return sorted(value for value, bits in agreed.items() if most and bits == most)
+
+
+def _low(number: int, bits: int) -> int:
+    return number & ((1 << bits) - 1)
