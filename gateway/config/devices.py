@@ -101,7 +101,9 @@ class SerialReaderDevice(_Serial):
         "hex",
         title="EM4100 card number",
         description="hex: the 10 hex digits (0A1B2C3D4E); decimal: the low 32 bits as the 10 "
-        "digits printed on most cards (0372588878). Use the form your card list has.",
+        "digits printed on most cards (0372588878). Use the form your card list has; a card read in "
+        "another form is still found (docs/hardware.md, *Card numbers: one card, every reader*), and "
+        "the site's EM4100 readers should be set alike.",
     )
     wiegand_bits: Literal[26, 34] = Field(
         26, title="Wiegand length", description="26 (8-bit facility) or 34 (16-bit facility)."
