@@ -675,7 +675,9 @@ class HandLanes:
         lane closed already is (_set_mode): done again, it was a second lane.release row and
         lane_action record upstream, the centre counting two releases of one hold. A release its
         relays did not take, still wanted (_down_later), may be pressed again. Not asked of a close
-        that lets a hold down (_set_mode): its relays' late release meanwhile is no reason to refuse it."""
+        that lets a hold down (_set_mode): its relays' late release meanwhile is no reason to refuse it.
+        Its `state` says why, for the pages to word it (通道未处于常开状态): a lane never held open was
+        released by nobody, and 已由他人处理 was false."""
         with self._held_lock:
             standing = lane in self.held or lane in self._releasing
         if not standing:
@@ -683,6 +685,7 @@ class HandLanes:
                 f"lane {lane} is not held open: there is nothing to release",
                 fix="nothing to do",
                 code="already_done",
+                data={"state": "not_held"},
             )
 
     def _down_later(self, lane: str, relays: list[WrittenLater]) -> None:

@@ -234,9 +234,16 @@ def set_blocked(
 def _done_already(kind: str, value: str, blocked: bool) -> Conflict:
     """A block asked for a card, plate or QR blocked already (or lifted from one not blocked): on
     another tablet, or from a lookup page drawn before. Done again, it told the guard 已禁用 as if he
-    had done it, and a second audit row and `registry` record told the centre two guards blocked it."""
+    had done it, and a second audit row and `registry` record told the centre two guards blocked it.
+    Its `state` and `kind` say what it is now, for the pages to word it (该卡已是禁用状态): typed
+    again on the tablet that blocked it, nobody else did anything, and 已由他人处理 was false."""
     state = "blocked already" if blocked else "not blocked: there is no block to lift"
-    return Conflict(f"{kind} {_shown(kind, value)} is {state}", fix="nothing to do", code="already_done")
+    return Conflict(
+        f"{kind} {_shown(kind, value)} is {state}",
+        fix="nothing to do",
+        code="already_done",
+        data={"state": "blocked" if blocked else "unblocked", "kind": kind},
+    )
 
 
 def _not_registered(

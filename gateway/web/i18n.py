@@ -517,6 +517,21 @@ TEXTS: dict[str, tuple[str, str]] = {
         "已由他人处理（另一台平板），无需再操作",
         "Already done (on another tablet): nothing to do",
     ),
+    # already_done with the `state` the gateway says the thing is in now, whoever made it so (app.js
+    # errorText): a lane never held open, a card blocked by this guard and its number typed again,
+    # were not done by another tablet. {kind} is kind.card, kind.plate or kind.qr.
+    "err.already_done.not_held": (
+        "通道未处于常开状态，无需恢复",
+        "The lane is not held open: there is nothing to release",
+    ),
+    "err.already_done.blocked": (
+        "该{kind}已是禁用状态，无需再禁用",
+        "{kind} is blocked already: nothing to do",
+    ),
+    "err.already_done.unblocked": (
+        "该{kind}未被禁用（已是启用状态），无需解除",
+        "{kind} is not blocked: there is no block to lift",
+    ),
     # A change that changes nothing (a renewal to the day the period ends already, a vehicle sent
     # as it is): nothing saved, nothing to do (store/registry.py update_vehicle, upsert_resident).
     "err.nothing_to_change": (
@@ -733,6 +748,10 @@ JS_KEYS = (
     "pass.hours",
     "pass.company",
     "pass.car_blocked",
+    # a credential's kind in an error's words (err.already_done.blocked)
+    "kind.card",
+    "kind.plate",
+    "kind.qr",
 )
 JS_PREFIXES = ("err.", "state.")  # every key of these
 

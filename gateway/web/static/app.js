@@ -184,9 +184,11 @@ function ticketsInside(tickets) {
   if (!tickets.length) return [T("ticket.none")];
   return [fill(T("ticket.inside_now"), { tickets: tickets.join(boot.lang === "zh" ? "、" : ", ") })];
 }
+// A credential's kind the error names (card, plate, qr) in the page's word for it (卡, 车牌, 二维码).
+const kindWord = (key, value) => (key === "kind" && boot.texts["kind." + value]) || shown(value);
 function ownWords(words, data) {
   const values = {};
-  for (const [key, value] of Object.entries(data || {})) values[key] = shown(value);
+  for (const [key, value] of Object.entries(data || {})) values[key] = kindWord(key, value);
   return [fill(words, values), ...ticketsInside(values.tickets)].join(boot.lang === "zh" ? "。" : ". ");
 }
 const FIELD_RULES = new Map([["plate", "err.invalid_plate"], ["hours", "err.invalid_hours"]]);
@@ -194,6 +196,11 @@ const FIELD_RULES = new Map([["plate", "err.invalid_plate"], ["hours", "err.inva
 // resident's 楼栋 and 单元; its 姓名 is the visitor form's word).
 const LABELS = ["visitor.", "pass.", "admin."];
 const fieldLabel = (words, field) => LABELS.map((form) => words[form + field]).find(Boolean) || field;
+// A code the gateway narrows by what the thing is now (its `state`: already_done's not_held,
+// blocked, unblocked) has words for each, true whoever made it so: a lane never held open, a card
+// this guard blocked and typed again, were not done by another tablet.
+const stateWords = (words, err) =>
+  (err.data && typeof err.data.state === "string" ? words[`err.${err.code}.${err.data.state}`] : "");
 function errorText(err) {
   const words = boot.texts;
   const fields = err.fields.map((f) => fieldLabel(words, f));
@@ -205,7 +212,7 @@ function errorText(err) {
       err.fields.map((f) => words[FIELD_RULES.get(f)]).filter(Boolean);
     return [named, ...rules].join(zh ? "。" : ". ");
   }
-  const own = words["err." + err.code];
+  const own = stateWords(words, err) || words["err." + err.code];
   const said = err.message ? err.message + (err.fix ? " — " + err.fix : "") : "";
   if (own && !(HEADINGS.has(err.code) && said)) return ownWords(own, err.data);
   if (said) return own ? `${own}: ${said}` : said;
@@ -520,9 +527,11 @@ document.addEventListener("click", async (e) => {
     await api(el.dataset.method || "POST", el.dataset.post, el.dataset.method === "DELETE" ? undefined : body);
     reloadPage();
   } catch (err) {
-    // Done meanwhile on another tablet (an alarm acknowledged, a pass checked out): the page
-    // shows what is stored now, and says so.
-    if (err.code === "already_done") reloadSaying(errorText(err));
+    // Done meanwhile on another tablet (an alarm acknowledged, a pass checked out, a card blocked
+    // on its row): the button was drawn from what was stored, so the change since is another's,
+    // said so (err.already_done, not the state's words errorText gives a number typed in), and
+    // the page shows what is stored now.
+    if (err.code === "already_done") reloadSaying(T("err.already_done"));
     else { failed(err); el.disabled = false; }
   }
 });

@@ -157,6 +157,9 @@
       const offline = s.devices.filter((d) => !d.online).map((d) => d.device);
       lane.el.querySelector('[data-lane-mode="close"]').hidden = s.closed;
       lane.el.querySelector('[data-lane-mode="reopen"]').hidden = !s.closed;
+      // 恢复 only on a lane held open (here or on another tablet): on any other it could only be refused.
+      const release = lane.el.querySelector('[data-lane-action="release"]');
+      if (release) release.hidden = !s.held_by;
       if (s.closed) { lane.status.className = "pill bad"; lane.status.textContent = T("lane.closed"); }
       else if (s.held_by) { lane.status.className = "pill warn"; lane.status.textContent = `${T("lane.held")} · ${s.held_by}`; }
       else if (offline.length) { lane.status.className = "pill bad"; lane.status.textContent = `${T("lane.offline")}: ${offline.join(", ")}`; }
