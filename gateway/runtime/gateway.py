@@ -262,6 +262,8 @@ class Gateway:
             if not self._started:
                 return  # start() settles every device's alarm at once
             self._record_in_turn(DeviceChange.of(health, online, self.now()))
+        if not online:  # outside the lock: a camera told its loop is off may report its own health
+            self.lane_io.device_offline(health.lane, health.device)
 
     def unwritten(self, conn: sqlite3.Connection) -> Unwritten:
         """On the worker, before a look of the operations thread that judges by the rows (patrol

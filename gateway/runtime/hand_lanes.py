@@ -21,7 +21,9 @@ that raised does. A hold is judged the same way (lane_boards.held: a Modbus modu
 adapter unplugged) and told to them as let through once held, the barrier's fault if not. A release
 is judged so too (lane_boards.released): a barrier left up is not reported let down; once taken
 (or written later: _down_later), the displays show the lane's idle line, and a closed lane its
-refusal (_tell_shut), not a 请通行 left at a lowered arm.
+refusal (_tell_shut), not a 请通行 left at a lowered arm; an exit whose barrier a car is at being
+asked (held there to pay) keeps what it was told (_tell_released). One thing told per action: a
+close says it is closed, a hold that reopens a closed lane says 请通行, neither the idle line first.
 Openings, holds and releases of one lane take turns (a lock per lane, held while a hold waits for
 its relay's answer): a release pressed while a Modbus module had not yet answered the hold was
 done first, and the hold's late "taken" then kept the lane held, on the pages and the board, at a
@@ -407,6 +409,39 @@ class HandLanes:
         rules, language = self.site.lanes[lane], self.site.config.site.language
         return closed_lines(language, rules.direction) if closed else idle_lines(language, rules.type)
 
+    def _tell_released(self, lane: str) -> None:
+        """The lane's displays once a release by hand is taken: the idle line (_tell_shut), unless
+        a car is at its barrier being asked (_car_asked): a car held behind a convoy to pay, the
+        guard releasing the lane so that it pays, was told 一车一杆 减速慢行 as if nobody were being
+        decided, and no longer asked for its fee. Its board is left as its decision told it."""
+        try:
+            asked = _answer(self._car_asked(lane), LANE_RECORD_WAIT_S)
+        except Exception as exc:  # the words only: the release is done, its barrier down
+            log.warning("lane %s released: its barrier's car not looked for (%s): idle line shown", lane, exc)
+            asked = False
+        if not asked:
+            self._tell_shut(lane)
+
+    def _car_asked(self, lane: str) -> Future[bool]:
+        """Whether a car is at the barrier of the exit `lane` being asked, now (on the worker): held
+        there to pay, or refused a moment ago (ParkingDesk.car_at_barrier, the car an opening by
+        hand would let out). A car its camera watching the lane no longer sees has gone, through
+        the barrier held up (still held on record for a while): nobody is asked."""
+        rules, at = self.site.lanes[lane], self.now()
+        if rules.direction != "exit" or rules.type != "vehicle":
+            none: Future[bool] = Future()
+            none.set_result(False)
+            return none
+
+        def asked(conn: sqlite3.Connection) -> bool:
+            found = self._desk.car_at_barrier(conn, lane, at, self._leaving_cars(lane))
+            if found is None:
+                return False
+            plate = found[0].plate_read or found[0].plate
+            return not self.devices.watches(lane) or (plate is not None and self.devices.sees(lane, plate))
+
+        return self._on_worker_now(asked)
+
     def hold_lane(self, lane: str, actor: str, reason: str) -> Recorded:
         """Keep a lane open (a convoy, an ambulance) until release_lane, across restarts too (the
         hold is on record with its audit row; hold_again). A closed lane is reopened first, on
@@ -423,8 +458,8 @@ class HandLanes:
     def _hold_by_hand(self, lane: str, actor: str, reason: str) -> Recorded:
         standing = lane in self.held
         reopened = self.lane_modes.get(lane) == "closed"
-        if reopened:
-            self.set_lane_mode(lane, "normal", actor, reason)
+        if reopened:  # told nothing: the hold's 请通行 (or its fault) is what the lane says
+            self._set_mode(lane, "normal", actor, reason, tell=False)
         try:
             # A standing hold keeps its row (holder, since) until this one has taken.
             done = self._record_lane(
@@ -634,9 +669,13 @@ class HandLanes:
             self._still_held(lane)
             return self._release(lane, actor, reason)
 
-    def _release(self, lane: str, actor: str, reason: str, stored_first: bool = False) -> Recorded:
+    def _release(
+        self, lane: str, actor: str, reason: str, stored_first: bool = False, tell: bool = True
+    ) -> Recorded:
         """release_lane; `stored_first`: its record written before any relay moves, or refused
-        (sqlite3.Error) with nothing moved, as a close's is (_set_mode)."""
+        (sqlite3.Error) with nothing moved, as a close's is (_set_mode). `tell`: the lane's displays
+        told once it is down (_tell_released); not by a close, which tells them it is closed, one
+        announcement, not the idle line and then the closed one."""
         self._check_lane(lane, "release", reason)
         not_taken: list[WrittenLater] = []
         unknown: list[Any] = []
@@ -660,13 +699,14 @@ class HandLanes:
                 self._drive(lane, actor, reason, "release", release)
             except GatewayError:
                 if not_taken and not unknown:  # a relay that raised says nothing of a later write
-                    self._down_later(lane, not_taken)
+                    self._down_later(lane, not_taken, tell)
                 raise
             with self._held_lock:
                 self.held.pop(lane, None)
                 self._releasing.pop(lane, None)
                 self.barriers.held(lane, False, time.monotonic())
-            self._tell_shut(lane)
+            if tell:
+                self._tell_released(lane)
         return done
 
     def _still_held(self, lane: str) -> None:
@@ -688,14 +728,16 @@ class HandLanes:
                 data={"state": "not_held"},
             )
 
-    def _down_later(self, lane: str, relays: list[WrittenLater]) -> None:
+    def _down_later(self, lane: str, relays: list[WrittenLater], tell: bool = True) -> None:
         """A release its Modbus relays did not take (the adapter unplugged) is still wanted, and
         written once they answer again: the lane is then no longer held, in `held` (the pages:
         常开中, the centre's lane_modes) nor in the barrier watch. Kept held, a barrier down and its
         hold off record (a restart showed it normal) was shown held by the guard for good, and a car
         forcing the arm up raised no forced_open alarm. Unless the lane was held again meanwhile
         (a hold that took), or released again (this release's wait is then that one's). Told on the
-        relays' bus thread: the turns are not taken there (a hold under way waits on that thread)."""
+        relays' bus thread: the turns are not taken there (a hold under way waits on that thread).
+        Its displays are told as a release's (_tell_released, `tell`), the car at the barrier looked
+        for once it is written, the bus thread not waiting for the worker."""
         token = object()
         with self._held_lock:
             self._releasing[lane] = token
@@ -712,7 +754,10 @@ class HandLanes:
                 del self._releasing[lane]
                 was = self.held.pop(lane, None)
                 self.barriers.held(lane, False, time.monotonic())
-            self._boards.show_unless_newer(lane, ticket, shut)
+            if tell:
+                self._car_asked(lane).add_done_callback(
+                    lambda car: None if _asked(car) else self._boards.show_unless_newer(lane, ticket, shut)
+                )
             log.warning(
                 "lane %s released after all: its relays took the release once they answered again "
                 "(held by %r until then; lane.release_failed on record)",
@@ -752,8 +797,11 @@ class HandLanes:
             return self._set_mode(lane, mode, actor, reason, done_is_conflict=True)
 
     def _set_mode(
-        self, lane: str, mode: str, actor: str, reason: str, done_is_conflict: bool = False
+        self, lane: str, mode: str, actor: str, reason: str, done_is_conflict: bool = False, tell: bool = True
     ) -> Recorded | None:
+        """set_lane_mode and set_closed, in the lane's turn. The lane's displays told once, what it
+        is now: a close, 禁止入内 通道已关闭 alone (a hold it lets down tells nothing); a reopening, the
+        idle line, unless `tell` is off (a hold reopening a closed lane: its 请通行 is what is said)."""
         if done_is_conflict and (self.lane_modes.get(lane) == "closed") == (mode == "closed"):
             state = "closed already" if mode == "closed" else "not closed: there is nothing to reopen"
             raise Conflict(f"lane {lane} is {state}", fix="nothing to do", code="already_done")
@@ -761,7 +809,9 @@ class HandLanes:
             # A close lets the hold down first, its release stored first as the close is: refused
             # for a full disk, nothing has moved. Gone ahead with its record waiting (release_lane),
             # the barrier came down and the close was then refused, "nothing of it was changed".
-            self._release(lane, actor, reason, stored_first=self.needs_record(lane, mode))
+            # A close is told below; a held lane set to normal is told by its release.
+            told = tell and mode != "closed"
+            self._release(lane, actor, reason, stored_first=self.needs_record(lane, mode), tell=told)
         if mode == "normal" and self.lane_modes.get(lane) != "closed":
             return None
         action = "close" if mode == "closed" else "reopen"
@@ -779,7 +829,8 @@ class HandLanes:
             return audit_id
 
         done = self._write_lane(record, write)
-        self._tell_shut(lane, closed=mode == "closed")
+        if tell:
+            self._tell_shut(lane, closed=mode == "closed")
         return done
 
     def needs_record(self, lane: str, mode: str) -> bool:
@@ -901,6 +952,12 @@ def _held_plate(record: LaneRecord) -> str | None:
     if not isinstance(record, _Opened) or not record.found or record.found[0] is None:
         return None
     return record.found[0][0].plate
+
+
+def _asked(found: Future[bool]) -> bool:
+    """_car_asked's answer; not known (storage failed, the gateway stopping): nobody asked, the
+    idle line shown, as before a car could be asked."""
+    return not found.cancelled() and found.exception() is None and found.result()
 
 
 def _answer(future: Future[T], timeout_s: float) -> T:

@@ -2,7 +2,8 @@
 are hand_lanes.py's.
 
 - A car over the loop asks the lane's cameras for a fresh read (a car that stopped at the
-  barrier is read again, even if its plate was seen a moment ago).
+  barrier is read again, even if its plate was seen a moment ago). Once the lane's last loop is
+  off (a loop whose module went offline no longer counts as on), its cameras know it.
 - A barrier that opens with no decision or guard command behind it in the last few seconds
   raises a `forced_open` alarm for the lane, cleared once the barrier has stayed closed
   FORCED_OPEN_SETTLE_S: an opening within it (a loose limit-switch wire flapping, an arm that
@@ -269,6 +270,22 @@ class LaneInputs:
             if active:
                 camera.request_read()
             elif cleared:
+                camera.loop_cleared()
+
+    def device_offline(self, lane: str, device: str) -> None:
+        """A device of the lane gone offline (Gateway._device_changed). A loop detector's module
+        whose last report was a car on its loop no longer counts as on: kept, it was on for good,
+        and the lane's cameras, never told its loop went off, read the street once a second and
+        decided the cars passing in it. Its first report once back counts again (car_present)."""
+        with self._loops_lock:
+            on = self._loops_on.get(lane)
+            if on is None or device not in on:
+                return
+            on.discard(device)
+            cleared = not on
+        log.info("loop lane=%s device=%s offline: its last report (car on) no longer counts", lane, device)
+        if cleared:
+            for camera in self.devices.lanes[lane].cameras:
                 camera.loop_cleared()
 
     def stop(self) -> None:
