@@ -92,11 +92,10 @@ def test_the_repeat_of_a_deleted_card_is_deleted_since_and_the_form_sent_again_g
     assert client.post("/api/cards", json=card, headers=_keyed(site, "card-gone-2")).json() == anew.json()
 
 
-def test_a_card_whose_id_another_card_took_since_is_not_answered_that_card(
-    site: Site, client: TestClient
-) -> None:
-    """SQLite gives the id of the last row deleted to the next row added: the card deleted, another
-    given (a new form) takes its id, and the repeat of the first must not be answered that one."""
+def test_a_card_deleted_then_another_given_is_not_answered_that_card(site: Site, client: TestClient) -> None:
+    """The card deleted and another given: the repeat of the first must not be answered that one.
+    (SQLite gave the last row deleted's id to the next row added; since schema migration 48 a card's
+    id is never given again, and the second card has an id of its own.)"""
     first = client.post(
         "/api/cards", json={"card": "80015678", "resident_id": site.resident_id}, headers=_keyed(site, "c-3")
     )
@@ -104,7 +103,7 @@ def test_a_card_whose_id_another_card_took_since_is_not_answered_that_card(
     other = client.post(
         "/api/cards", json={"card": "80019999", "resident_id": site.resident_id}, headers=_keyed(site, "c-4")
     )
-    assert other.json() == first.json(), "the id was not taken again: this test shows nothing"
+    assert other.json()["id"] > first.json()["id"], "a deleted card's id was given to another"
     again = client.post(
         "/api/cards", json={"card": "80015678", "resident_id": site.resident_id}, headers=_keyed(site, "c-3")
     )
