@@ -26,6 +26,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "barrier on lane {lane} opened with no decision or guard command behind it (reported by {device}): "
         "check the camera recording, and the arm and its limit switch wiring",
     ),
+    "forced_open.door": (  # a pedestrian lane's: a door, which has no arm nor limit switch
+        "通道 {lane} 的门在没有放行记录或保安指令时被打开（{device} 报告）：请查看录像并检查门磁及门锁接线",
+        "door on lane {lane} opened with no decision or guard command behind it (reported by {device}): "
+        "check the camera recording, and the door contact and lock wiring",
+    ),
     "held_open": (
         "通道 {lane} 的道闸或门已打开 {seconds:g} 秒以上，没有放行记录或保安保持开启（{device} 报告）："
         "请查看是否被撑开或卡住",

@@ -31,16 +31,31 @@ _PREPAID_SINCE = """
 SELECT receipt, at FROM payments
 WHERE stay_id = ? AND lane = 'booth' AND amount_fen = ? AND at >= ? ORDER BY at DESC, id DESC LIMIT 1
 """
-# A payment for a car from its hold's start to its let-out (_paid_for_hold), on the payments' time index.
+# A payment for a car from its hold's start to its let-out (paid_for_hold): taken in between, on the
+# payments' time index; with the wall clock set back during the hold (NTP correcting a clock that
+# ran fast), what was taken then is dated before the hold began, and is found by what it paid for:
+# the fee taken at the lane, dated as the decision that let the car out (:out), or a payment of the
+# stay that decision closed (on the stays' exit index) paying its fee to the hold's start, as a fee
+# taken for the hold is worked out (fee_until). On a steady clock those are taken in between too.
 _PAID_IN_HOLD = """
 SELECT 1 FROM payments INDEXED BY payments_at
-WHERE at >= :began AND at <= :out AND (plate = :car OR subject = :holder) LIMIT 1
+WHERE at >= min(:began, :out) AND at <= :out AND (plate = :car OR subject = :holder)
+UNION ALL
+SELECT 1 FROM stays s INDEXED BY stays_exited JOIN payments p INDEXED BY payments_stay ON p.stay_id = s.id
+WHERE s.exited_at = :out AND p.fee_until >= :began AND (p.plate = :car OR p.subject = :holder)
+LIMIT 1
 """
-# The newest payment on a stay, or by whom it pays for, since its hold began (paid_while_held), on
-# the payments' time index: a hold is minutes old.
+# The newest payment (by record) on a stay, or by whom it pays for, since its hold began
+# (paid_while_held): taken since then, on the payments' time index (a hold is minutes old); or, with
+# the wall clock set back during the hold (a payment taken then is dated before the hold began), a
+# payment of the stay paying its fee to the hold's start or later, as one taken for the hold is
+# worked out (fee_until; on a steady clock it is taken since the hold began too), on the stay's index.
 _PAID_SINCE_HOLD = """
-SELECT receipt, amount_fen, at FROM payments INDEXED BY payments_at
-WHERE at >= :began AND (stay_id = :stay OR subject = :subject) ORDER BY at DESC, id DESC LIMIT 1
+SELECT receipt, amount_fen, at FROM payments WHERE id = (SELECT max(id) FROM (
+    SELECT id FROM payments INDEXED BY payments_at
+    WHERE at >= :began AND (stay_id = :stay OR subject = :subject)
+    UNION ALL
+    SELECT id FROM payments INDEXED BY payments_stay WHERE stay_id = :stay AND fee_until >= :began))
 """
 # A car's open stay in since a moment (ParkingDesk.let_out_by_hand, a car found with none).
 _OPEN_BEFORE = """
@@ -140,7 +155,8 @@ def paid_while_held(conn: sqlite3.Connection, held: Held | None, account: Owed, 
     the booth's PC or kiosk while the exit tablet's 收费放行 dialog was open), is refused
     `already_paid`, naming that payment's receipt and time, as a fee taken at the lane on another
     tablet is (let_out_already). Told `nothing_owed` (该车现在无需缴费), the guard holding the
-    driver's 7元 had no word that it was paid, nor a receipt to show him."""
+    driver's 7元 had no word that it was paid, nor a receipt to show him. Also with the wall clock
+    set back during the hold, which dates that payment before the hold began (_PAID_SINCE_HOLD)."""
     if held is None or held.let_out_at is not None or account.quote.due_fen:
         return
     named = {
@@ -156,13 +172,15 @@ def paid_while_held(conn: sqlite3.Connection, held: Held | None, account: Owed, 
 
 def went_through(receipt: str, amount_fen: int, paid_at: str, tz: tzinfo) -> ParkingError:
     """`already_paid`: the payment that took the fee, by its receipt, amount and time (stored UTC,
-    said in the site's time)."""
+    said in the site's time), in its data too: the guard's page names the receipt and when
+    (err.already_paid.data), for the guard to show the driver, not "another tablet"."""
     when = datetime.fromisoformat(paid_at).astimezone(tz)
     return ParkingError(
         "nothing is owed",
         fix=f"receipt {receipt} for {yuan(amount_fen)}元 went through on {when:%Y-%m-%d at %H:%M}: "
         "take nothing again",
         code="already_paid",
+        data={"receipt": receipt, "amount_fen": amount_fen, "paid_at": when.isoformat(timespec="seconds")},
     )
 
 
@@ -196,8 +214,9 @@ def let_out_already(conn: sqlite3.Connection, held: Held, car: str, tz: tzinfo) 
 def paid_for_hold(conn: sqlite3.Connection, held: Held) -> bool:
     """Whether a payment was taken for the car `held` from its hold's start to its let-out: at an
     exit lane (recorded at the moment of the decision it let the car out on) or at the booth while
-    it waited. A car is paid for by its plate, or, held on the QR of a pass without a plate or on
-    a resident's card that names no car, by that pass or resident (pay_at_lane)."""
+    it waited, also with the wall clock set back meanwhile (_PAID_IN_HOLD). A car is paid for by its
+    plate, or, held on the QR of a pass without a plate or on a resident's card that names no car, by
+    that pass or resident (pay_at_lane)."""
     if held.let_out_at is None:
         return False
     holder = f"{held.holder_kind}:{held.holder_id}" if held.holder_kind else None

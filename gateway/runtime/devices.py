@@ -49,6 +49,7 @@ class Devices:
     open_grace_s: dict[str, float] = field(default_factory=dict)  # per lane, from its sensors
     held_open_s: dict[str, float] = field(default_factory=dict)  # per lane, from its sensors
     barrier_contacts: set[str] = field(default_factory=set)  # lanes whose barrier position is wired
+    doors: set[str] = field(default_factory=set)  # pedestrian lanes: their "barrier" is a door
     loop_only: set[str] = field(default_factory=set)  # sensors (device ids) wired to no barrier contact
     snapshot_quality: dict[str, int] = field(default_factory=dict)  # cameras that store snapshots
     shared: list[Callable[[], None]] = field(default_factory=list)  # stopped last (Modbus buses)
@@ -322,7 +323,8 @@ def build_devices(
 ) -> Devices:
     """Every configured device, built; `on_change` hears each going online or offline, from the
     start (a reader unplugged while the gateway was down raises its alarm at once)."""
-    devices = Devices({lane.id: LaneDevices() for lane in cfg.lanes}, [])
+    doors = {lane.id for lane in cfg.lanes if lane.type == "pedestrian"}
+    devices = Devices({lane.id: LaneDevices() for lane in cfg.lanes}, [], doors=doors)
     build = Build(cfg, devices, chooser_for)
     for device in cfg.devices:
         h = DeviceHealth(

@@ -321,28 +321,36 @@ class LaneInputs:
             if not forced:
                 return
             self._forced_on[lane] = 1
-            text = AlarmText("forced_open", {"lane": lane, "device": device})
+            key = "forced_open.door" if lane in self.devices.doors else "forced_open"  # a door has no arm
+            text = AlarmText(key, {"lane": lane, "device": device})
             log.warning("forced open lane=%s device=%s", lane, device)
             self._record(AlarmChange(partial(raise_alarm, kind="forced_open", source=lane, text=text, at=at)))
 
     def _settle_forced_open(self, lane: str, closed_at: datetime) -> None:
         """The lane's last contact open closed while its forced_open alarm is on: it clears once the
-        barrier has stayed closed FORCED_OPEN_SETTLE_S, dated when it closed. A closed contact
-        reported again (a module's first poll after it came back) does not put the clearing off."""
+        barrier has stayed closed FORCED_OPEN_SETTLE_S, dated when it closed (on the wall clock as it
+        reads then: _clear_forced_open). A closed contact reported again (a module's first poll after
+        it came back) does not put the clearing off."""
+        closed_mono = time.monotonic()
         with self._timers_lock:
             if lane not in self._forced_on or self.barriers.is_open(lane) or self._stopped:
                 return
             if lane in self._forced_settle_timers:  # closed since then: no opening cancelled it
                 return
             timer = threading.Timer(
-                FORCED_OPEN_SETTLE_S, lambda: self._clear_forced_open(lane, timer, closed_at)
+                FORCED_OPEN_SETTLE_S, lambda: self._clear_forced_open(lane, timer, closed_at, closed_mono)
             )
             timer.daemon = True
             self._watch_forced_settle(lane, timer)
 
-    def _clear_forced_open(self, lane: str, timer: threading.Timer, closed_at: datetime) -> None:
-        """The barrier stayed closed since `closed_at` (no opening replaced `timer`): the lane's
-        forced_open alarm clears, the one an earlier run left too (the same alarm: cleared once)."""
+    def _clear_forced_open(
+        self, lane: str, timer: threading.Timer, closed_at: datetime, closed_mono: float
+    ) -> None:
+        """The barrier stayed closed since `closed_at` (`closed_mono` on the monotonic clock; no
+        opening replaced `timer`): the lane's forced_open alarm clears, the one an earlier run left
+        too (the same alarm: cleared once). Dated when it closed on the wall clock as it reads now:
+        NTP setting a Pi's stale boot clock in the seconds this waited re-dates the raise
+        (gateway/store/redate.py), and a clearing dated on the old clock went days before it."""
         with self._timers_lock:
             if self._forced_settle_timers.get(lane) is not timer:
                 return
@@ -356,7 +364,9 @@ class LaneInputs:
                     lane,
                     openings,
                 )
-            self._record(AlarmChange(partial(clear_alarm, kind="forced_open", source=lane, at=closed_at)))
+            stepped = (self._now() - closed_at) - timedelta(seconds=time.monotonic() - closed_mono)
+            cleared_at = closed_at + stepped  # closed_at if the wall clock kept to the monotonic one
+            self._record(AlarmChange(partial(clear_alarm, kind="forced_open", source=lane, at=cleared_at)))
 
     def closed_by_guard(self, kind: str, source: str) -> None:
         """A guard's acknowledgement closed this alarm (an event alarm: store/alarms.py EVENT_ALARMS,

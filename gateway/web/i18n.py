@@ -538,9 +538,14 @@ TEXTS: dict[str, tuple[str, str]] = {
         "没有修改：填写的内容与现有记录相同，未保存",
         "Nothing to change: what was typed is what is on record already, so nothing was saved",
     ),
-    "err.already_paid": (
-        "该车已缴费（另一台平板已收，或已提交过），请勿再收",
-        "Paid already (on another tablet, or sent before): take nothing again",
+    # Paid already: where it was paid is not known to the words (another tablet, the booth, this
+    # tablet's tap sent again), so none is named. With the payment the gateway found (its data: a
+    # fee paid at the booth while the exit tablet's dialog was open, a payment sent again), its
+    # receipt and when, for the guard to show the driver (app.js dataWords; paid_at in the site's time).
+    "err.already_paid": ("该车已缴费，请勿再收", "Paid already: take nothing again"),
+    "err.already_paid.data": (
+        "该车已缴费（票据 {receipt}，{paid_at}），请勿再收",
+        "Paid already (receipt {receipt}, {paid_at}): take nothing again",
     ),
     # Let out by hand on another tablet: no fee was taken, so the guard must not book one (not
     # already_paid's 已缴费).

@@ -30,7 +30,7 @@ from tests.conftest import site_toml, write_csv
 from tests.drivers.mjpeg_feed import QuietHandler, send_part, serve_mjpeg
 
 
-def wait_for(condition: Callable[[], Any], what: str, timeout: float = 10.0) -> Any:
+def wait_for(condition: Callable[[], Any], what: str, timeout: float = 20.0) -> Any:
     """Poll until `condition()` is truthy; a generous limit, so this is no timing assertion."""
     deadline = time.monotonic() + timeout
     while True:

@@ -201,6 +201,14 @@ const fieldLabel = (words, field) => LABELS.map((form) => words[form + field]).f
 // this guard blocked and typed again, were not done by another tablet.
 const stateWords = (words, err) =>
   (err.data && typeof err.data.state === "string" ? words[`err.${err.code}.${err.data.state}`] : "");
+// A code whose data only some of its errors carry (already_paid's receipt and time: a payment found,
+// not a car let out) has words for those, `err.<code>.data`, said where the data fills each of their
+// blanks; the others are said in `err.<code>`, never with a blank left showing.
+const blanks = (words) => (words.match(/\{\w+\}/g) || []).map((blank) => blank.slice(1, -1));
+const dataWords = (words, err) => {
+  const named = words[`err.${err.code}.data`];
+  return named && err.data && blanks(named).every((key) => owns(err.data, key)) ? named : "";
+};
 function errorText(err) {
   const words = boot.texts;
   const fields = err.fields.map((f) => fieldLabel(words, f));
@@ -212,7 +220,7 @@ function errorText(err) {
       err.fields.map((f) => words[FIELD_RULES.get(f)]).filter(Boolean);
     return [named, ...rules].join(zh ? "。" : ". ");
   }
-  const own = stateWords(words, err) || words["err." + err.code];
+  const own = stateWords(words, err) || dataWords(words, err) || words["err." + err.code];
   const said = err.message ? err.message + (err.fix ? " — " + err.fix : "") : "";
   if (own && !(HEADINGS.has(err.code) && said)) return ownWords(own, err.data);
   if (said) return own ? `${own}: ${said}` : said;
