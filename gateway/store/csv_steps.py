@@ -42,7 +42,13 @@ from gateway.store.csv_recheck import no_longer_fit
 from gateway.store.csv_staging import Run, Staged
 from gateway.store.database import transaction
 from gateway.store.outbox import enqueue
-from gateway.store.parking import HELD_BESIDE, SET_ASIDE, off_slots_not_theirs, parked_as_listed
+from gateway.store.parking import (
+    HELD_BESIDE,
+    SET_ASIDE,
+    WANTED_BY_ITS_OLD_CAR,
+    off_slots_not_theirs,
+    parked_as_listed,
+)
 from gateway.store.registry import onto_free_slots, record_block
 from gateway.store.renewals import renewed_while_parked
 
@@ -395,8 +401,6 @@ def _audit_blocks(conn: sqlite3.Connection, part: Part, what: str, changed: str)
         record_block(conn, part.at, part.actor, what, value, bool(blocked), "by gateway import")
 
 
-_SLOTS_IN_SPAN = """SELECT s.id FROM st.slots x JOIN slots s ON s.zone = x.zone AND s.number = x.number
-    WHERE x.n BETWEEN ? AND ?"""
 # The rows `{rows}` of the staging file (SQL on x.n): those of a span, or of a list.
 _IN_SPAN = "x.n BETWEEN :lo AND :hi"
 _IN_LIST = "x.n IN (SELECT value FROM json_each(:rows))"
@@ -432,8 +436,8 @@ def _slots(conn: sqlite3.Connection, part: Part) -> None:
     # moves onto it, as at a handover: one of a slot moved here that came in without it since the
     # rename (the lane's zone had no slot of its), or one the slot lists again.
     going = _cars_going(conn, part) if "plates" in part.run.given else []
-    with parked_as_listed(conn, part.at, going):
-        onto_free_slots(conn, part.at, _SLOTS_IN_SPAN, part.span)
+    with parked_as_listed(conn, part.at, going, _MOVING_IN):
+        onto_free_slots(conn, part.at, _SLOTS_TO_HAND, {"lo": part.first, "hi": part.last})
 
 
 # The first pass's `going` (gateway.store.parking.parked_as_listed), as a snapshot's
@@ -445,6 +449,14 @@ def _slots(conn: sqlite3.Connection, part: Part) -> None:
 # row of a slots file giving `plates` (anywhere in the files) does not list the car.
 _CARS_OF_THE_SPAN = """SELECT v.id FROM st.slot_plates p JOIN vehicles v ON v.plate = p.plate
     WHERE p.n BETWEEN :lo AND :hi"""
+# Whether the files take the car of the slot_vehicles row `{row}` off its slot `sl`: a row of a
+# slots file giving `plates` (anywhere in the files) does not list it.
+_TAKEN_OFF = """EXISTS (
+        SELECT 1 FROM st.slots o JOIN st.runs r ON o.n BETWEEN r.first AND r.last
+        WHERE o.zone = sl.zone AND o.number = sl.number
+          AND r.kind = 'slots' AND instr(',' || r.given || ',', ',plates,')
+          AND NOT EXISTS (SELECT 1 FROM st.slot_plates q JOIN vehicles w ON w.plate = q.plate
+              WHERE q.n = o.n AND w.id = {row}.vehicle_id))"""
 _CARS_GOING = f"""WITH span AS ({_SLOTS_OF_ROWS.format(rows=_IN_SPAN)}),
     moving AS (
         SELECT t.vehicle_id, t.slot_id FROM stays t
@@ -469,12 +481,24 @@ _CARS_GOING = f"""WITH span AS ({_SLOTS_OF_ROWS.format(rows=_IN_SPAN)}),
     UNION
     SELECT sv.slot_id, sv.vehicle_id FROM near JOIN slots sl ON sl.id = near.slot_id
     JOIN slot_vehicles sv ON sv.slot_id = sl.id
-    WHERE {SET_ASIDE} AND EXISTS (
-        SELECT 1 FROM st.slots o JOIN st.runs r ON o.n BETWEEN r.first AND r.last
-        WHERE o.zone = sl.zone AND o.number = sl.number
-          AND r.kind = 'slots' AND instr(',' || r.given || ',', ',plates,')
-          AND NOT EXISTS (SELECT 1 FROM st.slot_plates q JOIN vehicles w ON w.plate = q.plate
-              WHERE q.n = o.n AND w.id = sv.vehicle_id))"""
+    WHERE {SET_ASIDE} AND {_TAKEN_OFF.format(row="sv")}"""
+
+
+# The slots the first pass hands to a car of theirs waiting in the shared spaces (onto_free_slots),
+# as a snapshot's (gateway/sync/apply.py _SLOTS_TO_HAND): the span's own and those its cars leave,
+# but not one a car outside that the files take off it still needs (WANTED_BY_ITS_OLD_CAR): handed
+# in the step that writes that car's new slot, or in the second pass (_take_off_unlisted).
+# Whether the files give the car of the slot_vehicles row `n` a slot of n's zone that does not list
+# it yet (a row further on), as a snapshot's (gateway/sync/apply.py _MOVING_IN).
+_MOVING_IN = """EXISTS (SELECT 1 FROM st.slot_plates q JOIN vehicles x ON x.plate = q.plate
+        JOIN st.slots o ON o.n = q.n JOIN slots z ON z.id = n.slot_id
+        WHERE x.id = n.vehicle_id AND o.zone = z.zone AND NOT EXISTS (
+            SELECT 1 FROM slots ws JOIN slot_vehicles w ON w.slot_id = ws.id
+            WHERE ws.zone = o.zone AND ws.number = o.number AND w.vehicle_id = x.id))"""
+_SLOTS_TO_HAND = f"""SELECT sl.id FROM slots sl
+    WHERE sl.id IN ({_SLOTS_OF_ROWS.format(rows=_IN_SPAN)}
+        UNION SELECT sv.slot_id FROM slot_vehicles sv WHERE sv.vehicle_id IN ({_CARS_OF_THE_SPAN}))
+      AND NOT {WANTED_BY_ITS_OLD_CAR.format(taken_off=_TAKEN_OFF.format(row="n"), moving_in=_MOVING_IN)}"""
 
 
 def _cars_going(conn: sqlite3.Connection, part: Part) -> list[tuple[int, int]]:
@@ -501,6 +525,8 @@ def _take_off_unlisted(conn: sqlite3.Connection, at: datetime, rows: str, params
     # A car parked on one of them that it no longer lists moves off it: onto another slot that
     # lists it where one is free (the car the file moved), or into the shared spaces.
     off_slots_not_theirs(conn, at, _SLOTS_OF_ROWS.format(rows=rows), params)
+    # A slot held for a car the files take off it (_SLOTS_TO_HAND) is handed now that it is off.
+    onto_free_slots(conn, at, _SLOTS_OF_ROWS.format(rows=rows), params)
 
 
 # Of rows :lo to :hi of a slots file giving `plates`, those whose slot has what the row's first pass

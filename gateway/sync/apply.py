@@ -27,7 +27,13 @@ from pathlib import Path
 from gateway.store.audit import audit
 from gateway.store.database import begin_immediate
 from gateway.store.outbox import enqueue
-from gateway.store.parking import HELD_BESIDE, SET_ASIDE, off_slots_not_theirs, parked_as_listed
+from gateway.store.parking import (
+    HELD_BESIDE,
+    SET_ASIDE,
+    WANTED_BY_ITS_OLD_CAR,
+    off_slots_not_theirs,
+    parked_as_listed,
+)
 from gateway.store.registry import audit_block, onto_free_slots, slots_handed_on
 from gateway.store.renewals import renewed_while_parked
 from gateway.timefmt import to_db
@@ -143,6 +149,13 @@ _SLOTS = [
 # off it). A slot of `near` has its row looked up by its number: they are the few of cars inside.
 _CARS_OF_THE_RANGE = f"""SELECT v.id FROM staging.s_slots s
     JOIN staging.s_slot_plates p ON p.slot_n = s.n JOIN vehicles v ON v.plate = p.plate WHERE s.{R}"""
+# Whether the change takes the car of the slot_vehicles row `{row}` off its slot `sl`: it withdraws
+# the slot, or the slot's row (in any range) does not list the car.
+_TAKEN_OFF = """(EXISTS (SELECT 1 FROM staging.s_deletes d
+            WHERE d.kind = 'slot' AND d.k1 = sl.zone AND d.k2 = sl.number)
+        OR EXISTS (SELECT 1 FROM staging.s_slots o WHERE o.zone = sl.zone AND o.number = sl.number
+            AND NOT EXISTS (SELECT 1 FROM staging.s_slot_plates q JOIN vehicles x ON x.plate = q.plate
+                WHERE q.slot_n = o.n AND x.id = {row}.vehicle_id)))"""
 _CARS_GOING = f"""WITH span AS ({_SLOTS_IN_RANGE}),
     moving AS (
         SELECT t.vehicle_id, t.slot_id FROM stays t
@@ -167,12 +180,23 @@ _CARS_GOING = f"""WITH span AS ({_SLOTS_IN_RANGE}),
     UNION
     SELECT sv.slot_id, sv.vehicle_id FROM near JOIN slots sl ON sl.id = near.slot_id
     JOIN slot_vehicles sv ON sv.slot_id = sl.id
-    WHERE {SET_ASIDE} AND (
-        EXISTS (SELECT 1 FROM staging.s_deletes d
-            WHERE d.kind = 'slot' AND d.k1 = sl.zone AND d.k2 = sl.number)
-        OR EXISTS (SELECT 1 FROM staging.s_slots o WHERE o.zone = sl.zone AND o.number = sl.number
-            AND NOT EXISTS (SELECT 1 FROM staging.s_slot_plates q JOIN vehicles x ON x.plate = q.plate
-                WHERE q.slot_n = o.n AND x.id = sv.vehicle_id)))"""
+    WHERE {SET_ASIDE} AND {_TAKEN_OFF.format(row="sv")}"""
+# The slots the first pass hands to a car of theirs waiting in the shared spaces (onto_free_slots):
+# the range's own, and those its cars leave (a slot the car a later row moves here had), but not one
+# a car outside that the change takes off it still needs (WANTED_BY_ITS_OLD_CAR): it is handed in
+# the step that writes that car's new slot (its old one is among those its cars leave then), or
+# in the second pass (_SLOTS_IN_RANGE), once the car is off it.
+# Whether the change gives the car of the slot_vehicles row `n` a slot of n's zone that does not
+# list it yet (a row further on): a car moving there (gateway.store.parking._NEEDS_ITS_SLOT).
+_MOVING_IN = """EXISTS (SELECT 1 FROM staging.s_slot_plates q JOIN vehicles x ON x.plate = q.plate
+        JOIN staging.s_slots o ON o.n = q.slot_n JOIN slots z ON z.id = n.slot_id
+        WHERE x.id = n.vehicle_id AND o.zone = z.zone AND NOT EXISTS (
+            SELECT 1 FROM slots ws JOIN slot_vehicles w ON w.slot_id = ws.id
+            WHERE ws.zone = o.zone AND ws.number = o.number AND w.vehicle_id = x.id))"""
+_SLOTS_TO_HAND = f"""SELECT sl.id FROM slots sl
+    WHERE sl.id IN ({_SLOTS_IN_RANGE}
+        UNION SELECT sv.slot_id FROM slot_vehicles sv WHERE sv.vehicle_id IN ({_CARS_OF_THE_RANGE}))
+      AND NOT {WANTED_BY_ITS_OLD_CAR.format(taken_off=_TAKEN_OFF.format(row="n"), moving_in=_MOVING_IN)}"""
 _SLOT_CARS_UNLISTED = [
     f"""DELETE FROM slot_vehicles WHERE (slot_id, vehicle_id) IN (
         SELECT sv.slot_id, sv.vehicle_id FROM staging.s_slots s
@@ -320,10 +344,11 @@ def run_rows(conn: sqlite3.Connection, phase: int, lo: int, hi: int, now: dateti
     if name == "vehicles":  # a renewal of a car parked paying since its period ran out
         renewed_while_parked(conn, now, _VEHICLES_IN_RANGE, params)
     if name == "slots":  # the cars parked placed as the rows have them; one waiting in the shared spaces
-        with parked_as_listed(conn, now, conn.execute(_CARS_GOING, params).fetchall()):
-            onto_free_slots(conn, now, _SLOTS_IN_RANGE, params)
+        with parked_as_listed(conn, now, conn.execute(_CARS_GOING, params).fetchall(), _MOVING_IN):
+            onto_free_slots(conn, now, _SLOTS_TO_HAND, params)
     if name == "slot_cars_unlisted":  # a slot handed on: the car parked there that it no longer lists
         off_slots_not_theirs(conn, now, _SLOTS_IN_RANGE, params)
+        onto_free_slots(conn, now, _SLOTS_IN_RANGE, params)  # one held for its old car (_SLOTS_TO_HAND)
 
 
 @contextmanager
