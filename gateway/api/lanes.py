@@ -86,8 +86,13 @@ class LaneActionDone(BaseModel):
 
 
 def lanes_status(gw: Gateway) -> dict[str, Any]:
-    """Each lane's devices (online or not) and whether it is held open: what the pages show."""
+    """Each lane's devices (online or not) and whether it is held open: what the pages show.
+    `held_by` is who holds it, as on record (a login, token:<name>); `held_by_name` the name the
+    pages show for him (_shown_actor), as the lane's row of that hold names him: the pill read
+    常开中 · guard1 under a row reading 常开 · 张师傅."""
     devices = [h.snapshot() for h in gw.devices.health]
+    held = dict(gw.by_hand.held)  # one read: a release on another thread may change it meanwhile
+    names = _held_names(gw, held)
     lanes = {}
     for lane in gw.site.config.lanes:
         mine = [d for d in devices if d["lane"] == lane.id]
@@ -102,11 +107,25 @@ def lanes_status(gw: Gateway) -> dict[str, Any]:
                 }
                 for d in mine
             ],
-            "held_by": gw.by_hand.held.get(lane.id),
+            "held_by": held.get(lane.id),
+            "held_by_name": names.get(lane.id),
             # Closed by a guard or the central server: everyone at it is refused (lane_closed).
             "closed": gw.by_hand.lane_modes.get(lane.id) == "closed",
         }
     return {"lanes": lanes}
+
+
+def _held_names(gw: Gateway, held: dict[str, str]) -> dict[str, str]:
+    """The name the pages show for whoever holds each lane open (held: lane -> actor). Read only
+    while a lane is held (the status is read every second). The accounts not readable (the
+    database locked for long), the login is shown: the pill is not worth a failed status."""
+    if not held:
+        return {}
+    try:
+        with closing(read_only(gw)) as conn:
+            return {lane: _shown_actor(conn, actor) for lane, actor in held.items()}
+    except sqlite3.Error:
+        return {lane: actor.removeprefix("token:") for lane, actor in held.items()}
 
 
 def lane_list(gw: Gateway) -> list[dict[str, Any]]:

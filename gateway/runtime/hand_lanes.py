@@ -22,8 +22,11 @@ adapter unplugged) and told to them as let through once held, the barrier's faul
 is judged so too (lane_boards.released): a barrier left up is not reported let down; once taken
 (or written later: _down_later), the displays show the lane's idle line, and a closed lane its
 refusal (_tell_shut), not a 请通行 left at a lowered arm; an exit whose barrier a car is at being
-asked (held there to pay) keeps what it was told (_tell_released). One thing told per action: a
-close says it is closed, a hold that reopens a closed lane says 请通行, neither the idle line first.
+asked (held there to pay, while it still owes; refused a moment ago) is told again what its
+decision told it (_tell_released), which the hold's 一路平安 replaced. One thing told per action: a
+close says it is closed, a hold that reopens a closed lane says 请通行, neither the idle line first;
+a close refused because its release was not taken told nothing, and that release, written later,
+is told as any release is.
 Openings, holds and releases of one lane take turns (a lock per lane, held while a hold waits for
 its relay's answer): a release pressed while a Modbus module had not yet answered the hold was
 done first, and the hold's late "taken" then kept the lane held, on the pages and the board, at a
@@ -44,6 +47,7 @@ from functools import partial
 from typing import Any, Protocol, TypeVar
 
 from drivers.relays.control import WrittenLater
+from gateway.core.tickets import NO_PLATE
 from gateway.errors import Conflict, GatewayError, NotFound, Refused
 from gateway.parking.service import ParkingDesk
 from gateway.runtime.devices import Devices
@@ -51,12 +55,19 @@ from gateway.runtime.hand_opens import Kept, LaneRecord, Recorded, WaitingRecord
 from gateway.runtime.kept_records import AlarmChange
 from gateway.runtime.lane_boards import LaneBoards, held, released, taken
 from gateway.runtime.lanes import BarrierWatch
-from gateway.runtime.texts import closed_lines, fault_lines, idle_lines, let_through_lines
+from gateway.runtime.texts import (
+    closed_lines,
+    fault_lines,
+    idle_lines,
+    let_through_lines,
+    pay_lines,
+    refusal_lines,
+)
 from gateway.runtime.worker import StillRunning, wait_or_call_off
 from gateway.site import Site
 from gateway.store.alarms import clear_alarm
 from gateway.store.database import transaction
-from gateway.store.holds import Held
+from gateway.store.holds import Held, Told, last_told
 from gateway.store.lanes import LANE_MODES, ModeOnRecord, forget_hold, set_lane_mode
 from gateway.store.parking import Owed
 
@@ -413,34 +424,59 @@ class HandLanes:
         """The lane's displays once a release by hand is taken: the idle line (_tell_shut), unless
         a car is at its barrier being asked (_car_asked): a car held behind a convoy to pay, the
         guard releasing the lane so that it pays, was told 一车一杆 减速慢行 as if nobody were being
-        decided, and no longer asked for its fee. Its board is left as its decision told it."""
+        decided, and no longer asked for its fee. It is told again what it is asked: the hold's
+        一路平安 replaced what it was told before the hold, and stayed over the lowered arm."""
         try:
             asked = _answer(self._car_asked(lane), LANE_RECORD_WAIT_S)
         except Exception as exc:  # the words only: the release is done, its barrier down
             log.warning("lane %s released: its barrier's car not looked for (%s): idle line shown", lane, exc)
-            asked = False
-        if not asked:
-            self._tell_shut(lane)
+            asked = None
+        self._boards.show(lane, asked or self._shut_lines(lane))
 
-    def _car_asked(self, lane: str) -> Future[bool]:
-        """Whether a car is at the barrier of the exit `lane` being asked, now (on the worker): held
-        there to pay, or refused a moment ago (ParkingDesk.car_at_barrier, the car an opening by
-        hand would let out). A car its camera watching the lane no longer sees has gone, through
-        the barrier held up (still held on record for a while): nobody is asked."""
+    def _car_asked(self, lane: str) -> Future[list[str] | None]:
+        """What the car at the barrier of the exit `lane` is asked, now (on the worker), in its
+        decision's words (_asked_lines); None: nobody is asked. The car there held to pay, or
+        refused a moment ago (ParkingDesk.car_at_barrier, the car an opening by hand would let
+        out), while it still owes: one that paid at the booth since is asked nothing (still told
+        请缴费 7元, its driver would pay twice), its next decision lets it out. A car its camera watching
+        the lane no longer sees has gone, through the barrier held up (still held on record for a
+        while): nobody is asked."""
         rules, at = self.site.lanes[lane], self.now()
         if rules.direction != "exit" or rules.type != "vehicle":
-            none: Future[bool] = Future()
-            none.set_result(False)
+            none: Future[list[str] | None] = Future()
+            none.set_result(None)
             return none
 
-        def asked(conn: sqlite3.Connection) -> bool:
+        def asked(conn: sqlite3.Connection) -> list[str] | None:
             found = self._desk.car_at_barrier(conn, lane, at, self._leaving_cars(lane))
-            if found is None:
-                return False
-            plate = found[0].plate_read or found[0].plate
-            return not self.devices.watches(lane) or (plate is not None and self.devices.sees(lane, plate))
+            if found is None or not self._still_seen(lane, found[0]):
+                return None
+            held, account = found
+            if held.refused is None and account.quote.due_fen <= 0:
+                return None  # paid since it was held (at the booth): nothing to ask
+            told = last_told(conn, lane, held, self.site.lanes)
+            return None if told is None else self._asked_lines(lane, held, account, told, at)
 
         return self._on_worker_now(asked)
+
+    def _still_seen(self, lane: str, car: Held) -> bool:
+        """Whether the car found at the barrier is still there: seen by the lane's camera (by the
+        text it read), or the lane has none watching it to tell."""
+        plate = car.plate_read or car.plate
+        return not self.devices.watches(lane) or (plate is not None and self.devices.sees(lane, plate))
+
+    def _asked_lines(self, lane: str, held: Held, account: Owed, told: Told, at: datetime) -> list[str]:
+        """What its decision's display told the car at the barrier (texts.display_lines), built
+        again from what the desk finds now: a refusal's words, or the fee it still owes (less what
+        it paid at the booth since) as whose car it is, 月租到期 for a month that has run out."""
+        rules, language = self.site.lanes[lane], self.site.config.site.language
+        if held.refused is not None:
+            return refusal_lines(told.reason, held.plate, language, rules.direction)
+        lapsed = "monthly_expired" in told.flags or _month_ran_out(told, account, at)
+        no_plate = NO_PLATE in told.flags
+        return pay_lines(
+            account.quote.due_fen, held.plate, told.holder_kind, language, lapsed=lapsed, no_plate=no_plate
+        )
 
     def hold_lane(self, lane: str, actor: str, reason: str) -> Recorded:
         """Keep a lane open (a convoy, an ambulance) until release_lane, across restarts too (the
@@ -675,7 +711,8 @@ class HandLanes:
         """release_lane; `stored_first`: its record written before any relay moves, or refused
         (sqlite3.Error) with nothing moved, as a close's is (_set_mode). `tell`: the lane's displays
         told once it is down (_tell_released); not by a close, which tells them it is closed, one
-        announcement, not the idle line and then the closed one."""
+        announcement, not the idle line and then the closed one. A release not taken, written
+        later, is told once written whatever `tell` says: its close is refused (_down_later)."""
         self._check_lane(lane, "release", reason)
         not_taken: list[WrittenLater] = []
         unknown: list[Any] = []
@@ -699,7 +736,9 @@ class HandLanes:
                 self._drive(lane, actor, reason, "release", release)
             except GatewayError:
                 if not_taken and not unknown:  # a relay that raised says nothing of a later write
-                    self._down_later(lane, not_taken, tell)
+                    # Told once written, whoever asked: a close that began with this release is
+                    # refused with it, and would tell the board nothing ever (一路平安 for good).
+                    self._down_later(lane, not_taken)
                 raise
             with self._held_lock:
                 self.held.pop(lane, None)
@@ -728,7 +767,7 @@ class HandLanes:
                 data={"state": "not_held"},
             )
 
-    def _down_later(self, lane: str, relays: list[WrittenLater], tell: bool = True) -> None:
+    def _down_later(self, lane: str, relays: list[WrittenLater]) -> None:
         """A release its Modbus relays did not take (the adapter unplugged) is still wanted, and
         written once they answer again: the lane is then no longer held, in `held` (the pages:
         常开中, the centre's lane_modes) nor in the barrier watch. Kept held, a barrier down and its
@@ -736,14 +775,15 @@ class HandLanes:
         forcing the arm up raised no forced_open alarm. Unless the lane was held again meanwhile
         (a hold that took), or released again (this release's wait is then that one's). Told on the
         relays' bus thread: the turns are not taken there (a hold under way waits on that thread).
-        Its displays are told as a release's (_tell_released, `tell`), the car at the barrier looked
-        for once it is written, the bus thread not waiting for the worker."""
+        Its displays are told once it is written, as a release's (_tell_released), the car at the
+        barrier looked for then, the bus thread not waiting for the worker (_tell_written): also
+        after a close refused because of it, which told them nothing."""
         token = object()
         with self._held_lock:
             self._releasing[lane] = token
         offs = [relay.off_written() for relay in relays]
         # Shown once written, unless a car decided meanwhile has been told something since.
-        ticket, shut = self._boards.reserve(lane), self._shut_lines(lane)
+        ticket = self._boards.reserve(lane)
 
         def written(_: Future[bool]) -> None:
             if not all(off.done() and not off.cancelled() and off.result() for off in offs):
@@ -754,10 +794,7 @@ class HandLanes:
                 del self._releasing[lane]
                 was = self.held.pop(lane, None)
                 self.barriers.held(lane, False, time.monotonic())
-            if tell:
-                self._car_asked(lane).add_done_callback(
-                    lambda car: None if _asked(car) else self._boards.show_unless_newer(lane, ticket, shut)
-                )
+            self._car_asked(lane).add_done_callback(partial(self._tell_written, lane, ticket))
             log.warning(
                 "lane %s released after all: its relays took the release once they answered again "
                 "(held by %r until then; lane.release_failed on record)",
@@ -767,6 +804,14 @@ class HandLanes:
 
         for off in offs:
             off.add_done_callback(written)
+
+    def _tell_written(self, lane: str, ticket: int, asked: Future[list[str] | None]) -> None:
+        """A release written later (_down_later), once its barrier's car was looked for: what that
+        car is asked (_car_asked), else the idle line, or what the lane is then, closed, under the
+        ticket reserved when the release failed."""
+        closed = self.lane_modes.get(lane) == "closed"
+        lines = None if closed else _asked(asked)
+        self._boards.show_unless_newer(lane, ticket, lines or self._shut_lines(lane, closed))
 
     def set_lane_mode(self, lane: str, mode: str, actor: str, reason: str) -> None:
         """normal; open (held open, as hold_lane); or closed: everyone at the lane is refused
@@ -954,10 +999,21 @@ def _held_plate(record: LaneRecord) -> str | None:
     return record.found[0][0].plate
 
 
-def _asked(found: Future[bool]) -> bool:
+def _asked(found: Future[list[str] | None]) -> list[str] | None:
     """_car_asked's answer; not known (storage failed, the gateway stopping): nobody asked, the
     idle line shown, as before a car could be asked."""
-    return not found.cancelled() and found.exception() is None and found.result()
+    return None if found.cancelled() or found.exception() is not None else found.result()
+
+
+def _month_ran_out(told: Told, account: Owed, at: datetime) -> bool:
+    """Whether the car held to pay is billed by time for a monthly period run out by `at`, as
+    Gateway._monthly_ended tells it at its decision (月租到期): its stay's period as the register
+    has it now. Not a monthly car paid up that owes only a charge carried from before, nor a car on
+    its own slot (billing slot), whose lapsed month costs it nothing."""
+    stay = account.stay
+    if told.billing not in ("monthly", "temporary") or stay is None or stay.monthly_until is None:
+        return False
+    return stay.monthly_until <= at
 
 
 def _answer(future: Future[T], timeout_s: float) -> T:

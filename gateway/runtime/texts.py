@@ -80,14 +80,7 @@ def display_lines(
     if ev.admitted and direction == "exit":
         return let_through_lines(who, language, direction)
     if ev.reason == "payment_due":
-        # Whose car it is, in the driver's words: a crew's van called 临时车 (temporary) tells its
-        # foreman, who holds a pass, that the van is not registered.
-        kind = "monthly" if lapsed else ev.holder_kind or ""
-        zh, en = _PAYS.get(kind, _PAYS["temporary"])
-        if no_plate:
-            zh, en = "无牌车 请缴费", "No plate: please pay"
-        first = f"{zh} {yuan(ev.fee_fen)}元" if language == "zh" else f"{en} {yuan(ev.fee_fen)} yuan"
-        return [first, who] if who else [first]
+        return pay_lines(ev.fee_fen, who, ev.holder_kind, language, lapsed=lapsed, no_plate=no_plate)
     if ev.admitted:
         if ev.reason == "temporary" and lapsed:
             # Paying by time until renewed: told so, not taken for a stranger's car or a misread plate.
@@ -101,8 +94,39 @@ def display_lines(
         else:
             first = "欢迎光临" if language == "zh" else "Welcome"
         return [first, who] if who else [first]
-    refused = _refusal(ev.reason, language, direction)
-    return [refused, who] if who else [refused]
+    return refusal_lines(ev.reason, who, language, direction)
+
+
+def pay_lines(
+    fee_fen: int,
+    plate: str | None,
+    holder_kind: str | None,
+    language: str = "zh",
+    *,
+    lapsed: bool = False,
+    no_plate: bool = False,
+) -> list[str]:
+    """A car held at an exit to pay, e.g. 临时车 请缴费 7元 / 苏E12345: told by its decision
+    (display_lines), and again by a release by hand while it still owes (hand_lanes). `lapsed`: a
+    monthly car past its paid-up period (月租到期); `no_plate`: a car on a ticket (无牌车)."""
+    # Whose car it is, in the driver's words: a crew's van called 临时车 (temporary) tells its
+    # foreman, who holds a pass, that the van is not registered.
+    kind = "monthly" if lapsed else holder_kind or ""
+    zh, en = _PAYS.get(kind, _PAYS["temporary"])
+    if no_plate:
+        zh, en = "无牌车 请缴费", "No plate: please pay"
+    first = f"{zh} {yuan(fee_fen)}元" if language == "zh" else f"{en} {yuan(fee_fen)} yuan"
+    return [first, plate] if plate else [first]
+
+
+def refusal_lines(
+    reason: str, plate: str | None, language: str = "zh", direction: str = "entrance"
+) -> list[str]:
+    """A car or walker refused, e.g. 禁止通行 已禁用 / 苏E12345: told by its decision
+    (display_lines), and again by a release by hand while the car refused a moment ago is still at
+    the exit's barrier (hand_lanes)."""
+    refused = _refusal(reason, language, direction)
+    return [refused, plate] if plate else [refused]
 
 
 def _refusal(reason: str, language: str, direction: str) -> str:

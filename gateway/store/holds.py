@@ -373,6 +373,33 @@ def left_since(conn: sqlite3.Connection, lane: str, held: Held, lanes: Collectio
     return bool(row and row[0])
 
 
+_TOLD = "SELECT reason, holder_kind, flags, billing FROM access_log WHERE event_id = ?"
+
+
+@dataclass(frozen=True, slots=True)
+class Told:
+    """What a decision told a car at an exit's barrier by, as its lane display words it
+    (texts.display_lines): its reason, whose car it is (the holder's kind, also of a car held on
+    its plate, which Held names only by that plate), its flags (no_plate) and its billing."""
+
+    reason: str
+    holder_kind: str | None
+    flags: tuple[str, ...]
+    billing: str | None
+
+
+def last_told(conn: sqlite3.Connection, lane: str, held: Held, lanes: Collection[str]) -> Told | None:
+    """The decision the car `held` (or refused) at the exit `lane` was last told at its barrier by
+    (its refusal, or its hold's last decision there, as an opening by hand names it): for a release
+    by hand to tell the car again what the hold's 一路平安 replaced (runtime/hand_lanes.py)."""
+    event = _opened_for(conn, lane, held, lanes)
+    row = None if event is None else conn.execute(_TOLD, (event,)).fetchone()
+    if row is None:
+        return None
+    reason, holder_kind, flags, billing = row
+    return Told(reason, holder_kind, tuple(flag for flag in flags.split(",") if flag), billing)
+
+
 def held_at_lane(
     conn: sqlite3.Connection, lane: str, at: datetime, value: str, lanes: Collection[str]
 ) -> Held | None:

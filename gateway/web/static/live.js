@@ -161,7 +161,8 @@
       const release = lane.el.querySelector('[data-lane-action="release"]');
       if (release) release.hidden = !s.held_by;
       if (s.closed) { lane.status.className = "pill bad"; lane.status.textContent = T("lane.closed"); }
-      else if (s.held_by) { lane.status.className = "pill warn"; lane.status.textContent = `${T("lane.held")} · ${s.held_by}`; }
+      // Named as the lane's rows name him (his display name), not by his login: held_by_name.
+      else if (s.held_by) { lane.status.className = "pill warn"; lane.status.textContent = `${T("lane.held")} · ${s.held_by_name || s.held_by}`; }
       else if (offline.length) { lane.status.className = "pill bad"; lane.status.textContent = `${T("lane.offline")}: ${offline.join(", ")}`; }
       else { lane.status.className = "pill ok"; lane.status.textContent = T("lane.online"); }
     }
