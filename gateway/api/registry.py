@@ -31,6 +31,7 @@ from gateway.api.errors import ApiError
 from gateway.api.shapes import ERRORS
 from gateway.runtime.gateway import Gateway
 from gateway.store import registry as store
+from gateway.store.card_forms import register_ten_digits
 from gateway.store.csv_rows import (
     TEXT_RULES,
     RowError,
@@ -258,11 +259,19 @@ def _set_blocked(
             data={"least": 1},
         )
     unknown_vehicle = gw.site.policy.unknown_vehicle  # what an unregistered plate typed here does
+    ten_digits = register_ten_digits(gw.site.config)  # a card typed is found as a reader finds it
     return Blocked(
         **write(
             gw,
             lambda c: store.set_blocked(
-                c, gw.now(), who.name, credential, blocked, reason.strip(), unknown_vehicle=unknown_vehicle
+                c,
+                gw.now(),
+                who.name,
+                credential,
+                blocked,
+                reason.strip(),
+                unknown_vehicle=unknown_vehicle,
+                ten_digits=ten_digits,
             ),
         )
     )

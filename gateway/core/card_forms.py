@@ -16,6 +16,7 @@ cards that differ only above them are one card to a Wiegand 26 reader (a collisi
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -26,6 +27,8 @@ FORM_BITS: dict[Form, int] = {"EM4100 hex": 40, "EM4100 decimal": 32, "Wiegand 3
 WIEGAND_26_BITS = 24
 _FACILITY_CARD = re.compile(r"([0-9]{1,5}):([0-9]{1,5})")
 _TEN_HEX = re.compile(r"[0-9A-F]{10}")
+# A form carrying this many bits more than a read: the numbers it leaves open are listed (256).
+_LISTED_AT_MOST_BITS_MORE = 8
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +76,44 @@ def spelled(card: CardId) -> str:
         return f"{card.low:010d}"
     facility, number = card.low >> 16, card.low & 0xFFFF
     return f"{facility:03d}:{number:05d}" if card.form == "Wiegand 26" else f"{facility:05d}:{number:05d}"
+
+
+def spellings(card: CardId) -> tuple[str, ...]:
+    """Every way of writing the card's number in its form that card_id reads back as it: a
+    reader's, zeros first (spelled), then a card list's with fewer leading zeros (54:15694, as a
+    supplier's sheet or Excel has 054:15694). A 10-digit number is written one way."""
+    if card.form in ("EM4100 hex", "EM4100 decimal"):
+        return (spelled(card),)
+    facility, number = card.low >> 16, card.low & 0xFFFF
+    if card.form == "Wiegand 26":
+        facility_widths = _widths(facility, 3)
+    else:  # 3 digits or fewer of a facility under 256 are Wiegand 26's (_wiegand)
+        facility_widths = _widths(facility, 5, fewest=1 if facility > 0xFF else 4)
+    return tuple(f"{facility:0{f}d}:{number:0{n}d}" for f in facility_widths for n in _widths(number, 5))
+
+
+def _widths(number: int, most: int, fewest: int = 1) -> range:
+    """The numbers of digits `number` may be written in, zeros first: most first."""
+    return range(most, max(len(str(number)), fewest) - 1, -1)
+
+
+def numbers_agreeing(read: CardId, held: Iterable[Form]) -> list[str] | None:
+    """Every number of the forms a register holds that agrees with a read on every bit both carry,
+    however written (spellings), for the register to be asked for them by value: of a form
+    carrying no more bits than the read, its own; of one carrying 8 more, the 256 the read leaves
+    open (a Wiegand 26 read: 256 printed numbers). None where too many to list: a Wiegand 26 read
+    of a register holding hex numbers (65,536 each) or Wiegand 34 ones (256, each written with or
+    without zeros); those cards are read one by one."""
+    numbers: list[str] = []
+    for form in held:
+        more_bits = FORM_BITS[form] - read.bits
+        if more_bits <= 0:
+            numbers += spellings(CardId(form, _low(read.low, FORM_BITS[form])))
+        elif more_bits <= _LISTED_AT_MOST_BITS_MORE and form in ("EM4100 hex", "EM4100 decimal"):
+            numbers += (spelled(CardId(form, high << read.bits | read.low)) for high in range(1 << more_bits))
+        else:
+            return None
+    return list(dict.fromkeys(numbers))
 
 
 def derived_forms(read: CardId) -> tuple[CardId, ...]:

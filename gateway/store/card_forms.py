@@ -5,7 +5,10 @@ Wiegand 26 and 34 converters giving facility:card (gateway/core/card_forms.py). 
 each card in one form. A read the register does not hold as read, of a card form, is the
 registered card it agrees with on the most bits, when that is one card; before the decision, so
 that the decision, every later lookup, the access record and the centre see the registered number
-(docs/hardware.md, *Card numbers: one card, every reader*).
+(docs/hardware.md, *Card numbers: one card, every reader*). At an exit, one the register no longer
+holds is the struck-off card it agrees with, that let in a car still inside or a holder on foot
+(gateway/store/lookup.py _struck_off_let_in, _struck_off_on_foot). A number typed at the booth to
+block a card is the card a reader giving it finds (registered_cards_named).
 """
 
 from __future__ import annotations
@@ -13,18 +16,21 @@ from __future__ import annotations
 import logging
 import sqlite3
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import replace
 
 from gateway.config.devices import SerialReaderDevice
 from gateway.config.models import SiteConfig
 from gateway.core import Presented
 from gateway.core.card_forms import (
+    FORM_BITS,
     WIEGAND_26_BITS,
     CardId,
+    Form,
     TenDigits,
     card_id,
     closest,
-    derived_forms,
+    numbers_agreeing,
     spelled,
 )
 from gateway.privacy import mask_card
@@ -35,7 +41,8 @@ _REGISTERED = "SELECT 1 FROM credentials WHERE kind = 'card' AND value = ?"
 _ANY_OF = "SELECT value FROM credentials WHERE kind = 'card' AND value IN ({})"
 # The register's cards whose id may end in a read's low 24 bits (card_forms.agreed_bits then checks
 # each in full): facility:card numbers by their card part (the low 16 bits), 10-digit ones as
-# decimal or as hex. No index holds these: every card is read, only for a read no card matches.
+# decimal or as hex. No index holds these: every card is read, only for a Wiegand 26 read no card
+# matches at a register holding hex or Wiegand 34 numbers (card_forms.numbers_agreeing).
 _LOW_24_BITS_MAY_BE = """
 SELECT value FROM credentials WHERE kind = 'card' AND (
     (instr(value, ':') > 1 AND CAST(substr(value, instr(value, ':') + 1) AS INTEGER) = :card_part)
@@ -43,6 +50,32 @@ SELECT value FROM credentials WHERE kind = 'card' AND (
 )
 """
 _ALL_CARDS = "SELECT value FROM credentials WHERE kind = 'card' ORDER BY value"
+# The register's newest credential: ids are never given again (schema migration 48), and a card's
+# number is never changed in place, so the cards after the newest seen are the ones added since.
+_NEWEST = """
+SELECT max(coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'credentials'), 0),
+           coalesce((SELECT max(id) FROM credentials), 0))
+"""
+_CARDS_ADDED = "SELECT value FROM credentials WHERE id > ? AND id <= ? AND kind = 'card'"
+# The cards struck off that let in a car still inside, by its entry's record (lookup.py
+# _STAY_LET_IN_ON, by the same two ranges of the open stays other than vehicle:N): a car park's
+# strangers, visitors and cars struck off, few.
+_STRUCK_OFF_LET_IN = """
+WITH not_registered_cars AS (
+    SELECT entry_event FROM stays WHERE exited_at IS NULL AND subject < 'vehicle:'
+    UNION ALL
+    SELECT entry_event FROM stays WHERE exited_at IS NULL AND subject > 'vehicle;'
+)
+SELECT DISTINCT a.value FROM not_registered_cars s CROSS JOIN access_log a ON a.event_id = s.entry_event
+WHERE a.kind = 'card' AND a.holder_kind IS NOT NULL
+"""
+# The cards struck off whose holder, forgotten too, came in on foot on them (lookup.py _LET_IN_ON_FOOT).
+_STRUCK_OFF_ON_FOOT = """
+SELECT s.value FROM struck_off_on_foot s
+WHERE s.kind = 'card'
+  AND NOT CASE s.holder_kind WHEN 'resident' THEN EXISTS (SELECT 1 FROM residents r WHERE r.id = s.holder_id)
+        ELSE EXISTS (SELECT 1 FROM passes p WHERE p.id = s.holder_id) END
+"""
 # Reads whose collision was logged at WARNING (then at DEBUG): a resident tapping again and again.
 _WARNED_AT_MOST = 1000
 
@@ -85,41 +118,80 @@ class RegisteredCards:
         # An EM4100 reader's 10 digits are in its own em4100_number; a line reader's and a guard's
         # typed number are read as the register's.
         self._reads = {d.id: d.em4100_number for d in _em4100_readers(cfg)}
+        self._exits = {lane.id: lane.type for lane in cfg.lanes if lane.direction == "exit"}
         self._warned: set[str] = set()
+        # The forms of the register's cards, kept up as cards are added (_held_forms).
+        self._held: set[Form] = set()
+        self._held_up_to = 0
 
     def as_registered(self, conn: sqlite3.Connection, p: Presented) -> Presented:
         """`p` with the registered number of its card, if the register holds it in another form and
-        no other card as closely; `p` itself for a card registered as read (the fast path), a
-        plate or a pass, and a card the register does not hold (refused `unknown`)."""
-        if p.kind != "card" or conn.execute(_REGISTERED, (p.value,)).fetchone() is not None:
+        no other card as closely (at an exit: the struck-off card that let it in, if none); `p`
+        itself for a card registered as read (the fast path), a plate or a pass, and a card the
+        register does not hold (refused `unknown`), written as the register would write it."""
+        if p.kind != "card":
             return p
         read = card_id(p.value, self._reads.get(p.device, self._register))
+        if self._taken_as_read(p.value, read) and conn.execute(_REGISTERED, (p.value,)).fetchone():
+            return p
         if read is None:
             return p
         found = closest(read, self._candidates(conn, read))
-        if len(found) == 1:
-            log.debug(
-                "card %s read as %s at %s is registered as %s",
-                mask_card(p.value),
-                read.form,
-                p.device or p.lane,
-                mask_card(found[0]),
-            )
-            return replace(p, value=found[0])
-        if found:
+        if len(found) > 1:
             self._collision(p, read, found)
-        return p
+            return self._unmistakable(p, read)
+        if not found:
+            found = closest(read, self._struck_off(conn, p.lane))
+        if len(found) != 1:
+            return self._unmistakable(p, read)
+        log.debug(
+            "card %s read as %s at %s is registered as %s",
+            mask_card(p.value),
+            read.form,
+            p.device or p.lane,
+            mask_card(found[0]),
+        )
+        return replace(p, value=found[0])
+
+    def _taken_as_read(self, value: str, read: CardId | None) -> bool:
+        """Whether the register reads the number as its reader means it, so that the same number
+        registered is the card: not a hex reader's all-digit id (0372653390, id 0x0372653390),
+        which the register of printed numbers reads as another card's (id 0x0016363D4E)."""
+        return read is None or card_id(value, self._register) == read
+
+    def _unmistakable(self, p: Presented, read: CardId) -> Presented:
+        """A read no registered card is, written so that no registered number spells it: a hex
+        reader's all-digit id as its printed number (the low 32 bits: 0372653390 is 1919234960),
+        for the lookup, the access record and the guard; as read otherwise."""
+        if self._taken_as_read(p.value, read):
+            return p
+        return replace(p, value=spelled(CardId("EM4100 decimal", read.low & 0xFFFFFFFF)))
 
     def _candidates(self, conn: sqlite3.Connection, read: CardId) -> dict[str, CardId]:
         """The registered cards that may be the read's, each as the register means it."""
-        if read.bits == 40:  # every other form derives from all 40 bits
-            forms = [spelled(card) for card in derived_forms(read)]
-            rows = conn.execute(_ANY_OF.format(",".join("?" * len(forms))), forms)
-        else:
-            low24 = read.low & 0xFFFFFF
-            rows = conn.execute(
-                _LOW_24_BITS_MAY_BE, {"card_part": low24 & 0xFFFF, "low24": low24, "hex24": f"{low24:06X}"}
-            )
+        return _registered_agreeing(conn, read, self._register, self._held_forms(conn))
+
+    def _held_forms(self, conn: sqlite3.Connection) -> set[Form]:
+        """The forms the register's cards are in: read in full once, then only the cards added
+        since. A form whose cards were all struck off since is kept (a read may look further than
+        needed, never less far) until the gateway starts again."""
+        newest = conn.execute(_NEWEST).fetchone()[0]
+        if newest < self._held_up_to:  # another register (a database put back): read it afresh
+            self._held, self._held_up_to = set(), 0
+        if newest > self._held_up_to:
+            for (value,) in conn.execute(_CARDS_ADDED, (self._held_up_to, newest)):
+                if (card := card_id(value, self._register)) is not None:
+                    self._held.add(card.form)
+            self._held_up_to = newest
+        return self._held
+
+    def _struck_off(self, conn: sqlite3.Connection, lane: str) -> dict[str, CardId]:
+        """At an exit, the cards struck off the register that may still let out what they let in:
+        a car still inside at a vehicle exit, a holder forgotten too at a door (docs/parking.md)."""
+        lane_type = self._exits.get(lane)
+        if lane_type is None:
+            return {}
+        rows = conn.execute(_STRUCK_OFF_LET_IN if lane_type == "vehicle" else _STRUCK_OFF_ON_FOOT)
         return {value: card for (value,) in rows if (card := card_id(value, self._register)) is not None}
 
     def _collision(self, p: Presented, read: CardId, found: list[str]) -> None:
@@ -142,6 +214,39 @@ class RegisteredCards:
             read.bits,
             p.lane,
         )
+
+
+def registered_cards_named(conn: sqlite3.Connection, value: str, ten_digits: TenDigits) -> list[str]:
+    """The registered cards a card number typed at the booth (to block or unblock it) names, as a
+    reader giving that number finds them (RegisteredCards.as_registered; 10 digits read as the
+    register's, `ten_digits`): itself where registered as typed; else the registered card agreeing
+    with it on the most bits, two or more where the number cannot tell them apart (a Wiegand 26
+    one); none for a card no reader would let in."""
+    if conn.execute(_REGISTERED, (value,)).fetchone() is not None:
+        return [value]
+    typed = card_id(value, ten_digits)
+    if typed is None:
+        return []
+    return closest(typed, _registered_agreeing(conn, typed, ten_digits, FORM_BITS))
+
+
+def _registered_agreeing(
+    conn: sqlite3.Connection, read: CardId, ten_digits: TenDigits, held: Iterable[Form]
+) -> dict[str, CardId]:
+    """The registered cards, of the forms `held`, that may be the read's, each as the register
+    means it: asked for by every number agreeing with the read (card_forms.numbers_agreeing), or,
+    where those are too many to list, every card read whose id may end in the read's low 24 bits."""
+    numbers = numbers_agreeing(read, held)
+    if numbers is None:
+        low24 = read.low & 0xFFFFFF
+        rows = conn.execute(
+            _LOW_24_BITS_MAY_BE, {"card_part": low24 & 0xFFFF, "low24": low24, "hex24": f"{low24:06X}"}
+        ).fetchall()
+    elif numbers:
+        rows = conn.execute(_ANY_OF.format(",".join("?" * len(numbers))), numbers).fetchall()
+    else:
+        rows = []
+    return {value: card for (value,) in rows if (card := card_id(value, ten_digits)) is not None}
 
 
 def card_register_warnings(conn: sqlite3.Connection, cfg: SiteConfig) -> list[str]:

@@ -15,11 +15,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
+from gateway.core.card_forms import TenDigits
 from gateway.core.credentials import BadCredential, canonical
 from gateway.errors import Conflict, NotFound, Refused
 from gateway.events import sent_value
 from gateway.privacy import Secrets, mask_card, mask_name, mask_phone, normalize_number
 from gateway.store.audit import audit, transaction
+from gateway.store.card_forms import registered_cards_named
 from gateway.store.hashes import hash_in
 from gateway.store.lookup import holder_subject
 from gateway.store.outbox import enqueue
@@ -174,12 +176,16 @@ def set_blocked(
     reason: str,
     *,
     unknown_vehicle: Literal["refuse", "temporary"] = "temporary",
+    ten_digits: TenDigits = "decimal",
 ) -> dict[str, Any]:
     """Block (or unblock) a card or plate at once: the next presentation is refused.
 
     `credential` is its id, or (kind, value) as typed at the booth. `unknown_vehicle` is the site's
     policy for a car not on the register (policy.unknown_vehicle), which says what an unregistered
-    plate typed here does at the lane.
+    plate typed here does at the lane. A card typed is the registered card a reader giving that
+    number finds (its Wiegand number, printed on the card too, is the card registered as printed:
+    _typed_card); `ten_digits` is how the register's 10-digit numbers read
+    (card_forms.register_ten_digits).
 
     The `registry` record names the credential's holder by the key the centre knows it by: the
     resident's `ref`, or the pass's (`pass_ref`). A QR's value never leaves the gateway, and the
@@ -198,7 +204,8 @@ def set_blocked(
                     fix="it was deleted since: look the resident up again on the lookup page",
                 )
         else:
-            row = conn.execute(_CREDENTIAL + "c.kind = ? AND c.value = ?", credential).fetchone()
+            typed = _typed_card(conn, credential, ten_digits)
+            row = conn.execute(_CREDENTIAL + "c.kind = ? AND c.value = ?", typed).fetchone()
             if row is None:
                 raise _not_registered(*credential, blocked, unknown_vehicle)
         cid, resident_id, pass_id, kind, value, resident_ref, pass_ref, was_blocked = row
@@ -229,6 +236,27 @@ def set_blocked(
         "blocked": blocked,
         "holder": "resident" if resident_id is not None else "pass",
     }
+
+
+def _typed_card(
+    conn: sqlite3.Connection, credential: tuple[str, str], ten_digits: TenDigits
+) -> tuple[str, str]:
+    """A card typed to be blocked as the register holds it, found as a reader giving that number
+    finds it (card_forms.registered_cards_named): a lost card blocked by its Wiegand number was
+    "not registered, refused already", and kept opening the Wiegand lane. A number that names two
+    registered cards (a Wiegand 26 one, 24 bits of the id) blocks neither: the guard is told."""
+    kind, value = credential
+    if kind != "card":
+        return credential
+    cards = registered_cards_named(conn, value, ten_digits)
+    if len(cards) > 1:
+        raise Conflict(
+            f"card {_shown(kind, value)} is {len(cards)} registered cards to a reader giving that "
+            f"number ({', '.join(_shown(kind, c) for c in cards)}): it carries too few bits of the "
+            "card's id to tell them apart",
+            fix="type the 10 digits printed on the card, or block it on its resident's page",
+        )
+    return (kind, cards[0]) if cards else credential
 
 
 def _done_already(kind: str, value: str, blocked: bool) -> Conflict:
