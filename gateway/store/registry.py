@@ -255,6 +255,8 @@ def _typed_card(
             f"number ({', '.join(_shown(kind, c) for c in cards)}): it carries too few bits of the "
             "card's id to tell them apart",
             fix="type the 10 digits printed on the card, or block it on its resident's page",
+            code="card_ambiguous",
+            data={"cards": len(cards)},
         )
     return (kind, cards[0]) if cards else credential
 

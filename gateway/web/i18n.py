@@ -464,6 +464,13 @@ TEXTS: dict[str, tuple[str, str]] = {
         "cars here. To keep this car out, close the car entrance when it comes; for a stolen car, call "
         "the police",
     ),
+    # A number typed for 立即禁用 that a reader giving it would take for several registered cards
+    # (a Wiegand 26 number carries 24 bits of the id): nothing blocked, and what to type instead.
+    "err.card_ambiguous": (
+        "该号码对应 {cards} 张已登记的卡，无法区分，未禁用：请输入卡上印的10位卡号，或在业主页面禁用",
+        "This number fits {cards} registered cards and cannot tell them apart; nothing was blocked: "
+        "type the 10 digits printed on the card, or block it on its resident's page",
+    ),
     "err.conflict": (
         "与已有记录冲突（同一车牌、卡号或号码已登记），未作任何修改",
         "This clashes with what is stored (the same plate, card or number); nothing was changed",
