@@ -44,12 +44,17 @@ def _let_out_by_hand_sql(held: str, car: str, before: str = "") -> str:
     row is access_log row `held`, or on a later hold row of that car; given `before` (another row),
     before that row. That opening writes no access row: it names the hold's last decision
     (let_outs_by_hand, schema migration 22), whether or not the car had a stay to close. Read on its
-    time index between the two rows' times."""
-    until = f" AND o.at <= {before}.at AND h.id < {before}.id" if before else ""
+    time index between the two rows' times; `before` dated before `held` (the clock set back between
+    them, starts_hold_sql), the opening may be dated on either side of the step: all are read."""
+    since, until = f"{held}.at", ""
+    if before:
+        set_back = f"{before}.at < {held}.at"
+        since = f"CASE WHEN {set_back} THEN '' ELSE {held}.at END"
+        until = f" AND o.at <= CASE WHEN {set_back} THEN '~' ELSE {before}.at END AND h.id < {before}.id"
     return (
         "FROM let_outs_by_hand o INDEXED BY let_outs_by_hand_at "
         "JOIN access_log h ON h.event_id = o.held_event "
-        f"WHERE o.at >= {held}.at{until} AND h.id >= {held}.id AND {car_held_sql('h')} = {car}"
+        f"WHERE o.at >= {since}{until} AND h.id >= {held}.id AND {car_held_sql('h')} = {car}"
     )
 
 
@@ -198,12 +203,21 @@ def starts_hold_sql(row: str, lanes: Collection[str] | None = None) -> str:
     """SQL: the payment_due row `row` of access_log is the first of its hold (see HOLD_GAP), a car's
     (car_held_sql). It looks back HOLD_GAP only, on the log's time index, so that a report or a
     payment at the lane never reads a lane's whole history. `lanes`: the site config's lane ids, for
-    a hold at a lane renamed since (_at_the_exit_sql); without them, each lane's holds are its own."""
+    a hold at a lane renamed since (_at_the_exit_sql); without them, each lane's holds are its own.
+    A hold's rows are ordered by record (id), not by time: a row written before `row` but dated
+    after it was written before the clock was set back (NTP correcting a fast clock as the car
+    stood held), its gap to `row` no more than HOLD_GAP, and the camera's repeat after the step is
+    that hold's, its fee still running to its first decision (not a hold begun at the repeat, whose
+    fee ended inside a prepayment's grace and let the car out free). The rows dated after `row` are
+    stepped over on the index alone (their id), without reading them."""
     since = f"strftime('%Y-%m-%dT%H:%M:%f', {row}.at, '-{HOLD_GAP.total_seconds():.0f} seconds')"
+    # bounded a day on: a report rebuilt long after its day steps over a day's holds, not every
+    # hold since (a clock set back more than a day as a car stands held is not looked for)
+    until = f"strftime('%Y-%m-%dT%H:%M:%f', {row}.at, '+1 day')"
     car = car_held_sql(row)
     return (
         f"{car} IS NOT NULL AND NOT EXISTS (SELECT 1 FROM access_log b INDEXED BY access_log_held_at "
-        f"WHERE b.at >= {since} AND b.at <= {row}.at AND b.id < {row}.id AND b.reason = 'payment_due' "
+        f"WHERE b.at >= {since} AND b.at <= {until} AND b.id < {row}.id AND b.reason = 'payment_due' "
         f"AND {_at_the_exit_sql('b', f'{row}.lane', lanes)} AND {car_held_sql('b')} = {car} "
         f"AND NOT EXISTS (SELECT 1 FROM access_log c "
         f"WHERE {_let_out_sql('c', 'b.id', car)} AND c.id < {row}.id) "
