@@ -211,9 +211,10 @@ def starts_hold_sql(row: str, lanes: Collection[str] | None = None) -> str:
     fee ended inside a prepayment's grace and let the car out free). The rows dated after `row` are
     stepped over on the index alone (their id), without reading them."""
     since = f"strftime('%Y-%m-%dT%H:%M:%f', {row}.at, '-{HOLD_GAP.total_seconds():.0f} seconds')"
-    # bounded a day on: a report rebuilt long after its day steps over a day's holds, not every
-    # hold since (a clock set back more than a day as a car stands held is not looked for)
-    until = f"strftime('%Y-%m-%dT%H:%M:%f', {row}.at, '+1 day')"
+    # bounded an hour on: a report steps over an hour's holds for each, not every hold since (a
+    # clock set back more than an hour as a car stands held is not looked for: NTP's corrections of
+    # a running clock are seconds or minutes; a stale boot clock is re-dated, gateway/store/redate.py)
+    until = f"strftime('%Y-%m-%dT%H:%M:%f', {row}.at, '+1 hour')"
     car = car_held_sql(row)
     return (
         f"{car} IS NOT NULL AND NOT EXISTS (SELECT 1 FROM access_log b INDEXED BY access_log_held_at "
