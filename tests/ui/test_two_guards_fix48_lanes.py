@@ -26,6 +26,41 @@ kind = "relay"
 driver = "simulated"
 """
 
+def held_at_exit(gw: Gateway, clock: Clock, client: Any, auth: dict[str, str]) -> dict[str, Any]:
+    """CAR in at T0 and held at car-out two hours on; its quote a minute later (7元), as the exit
+    tablet's 收费放行 dialog shows it."""
+    for lane, at in (("car-in", T0), ("car-out", T0 + 2 * H)):
+        clock.at = at
+        p = Presented(lane, "plate", CAR, 0.97, at, "cam")
+        gw.on_worker(lambda _, p=p: gw.handle(p)).result(10)
+    clock.at = T0 + 2 * H + M
+    quote: dict[str, Any] = client.get("/api/parking/lanes/car-out/quote", headers=auth).json()
+    assert (quote["plate"], quote["due_fen"]) == (CAR, 700), quote  # the dialog: 苏E12345 · 7元
+    return quote
+
+
+def booth_pays(client: Any, auth: dict[str, str]) -> Any:
+    """The driver pays CAR's 7元 at the booth PC."""
+    paid = {"plate": CAR, "amount_fen": 700, "method": "cash"}
+    booth = client.post("/api/parking/prepay", headers=auth, json=paid)
+    assert booth.status_code == 200, booth.text
+    return booth
+
+
+def lane_pays(client: Any, auth: dict[str, str], quote: dict[str, Any]) -> Any:
+    """The exit tablet's 现金已收 on the dialog drawn with `quote`."""
+    return client.post(
+        "/api/parking/lanes/car-out/pay",
+        headers=auth,
+        json={"plate": CAR, "amount_fen": quote["due_fen"], "method": "cash"},
+    )
+
+
+def payments(gw: Gateway) -> int:
+    with sqlite3.connect(gw.db_path) as conn:
+        count: int = conn.execute("SELECT count(*) FROM payments").fetchone()[0]
+    return count
+
 
 def test_a_lane_released_already_is_not_released_again_on_record(
     make_gw: Callable[..., Gateway],  # noqa: F811
@@ -71,25 +106,11 @@ def test_a_fee_taken_at_the_booth_meanwhile_is_told_already_paid_at_the_lane(
     gw = make_gw()
     clock = Clock(T0)
     with serving(gw, clock) as (client, auth):
-        for lane, at in (("car-in", T0), ("car-out", T0 + 2 * H)):
-            clock.at = at
-            p = Presented(lane, "plate", CAR, 0.97, at, "cam")
-            gw.on_worker(lambda _, p=p: gw.handle(p)).result(10)
-        clock.at = T0 + 2 * H + M
-        quote = client.get("/api/parking/lanes/car-out/quote", headers=auth).json()
-        assert (quote["plate"], quote["due_fen"]) == (CAR, 700)  # A's dialog: 苏E12345 · 7元
-        booth = client.post(
-            "/api/parking/prepay", headers=auth, json={"plate": CAR, "amount_fen": 700, "method": "cash"}
-        )
-        assert booth.status_code == 200, booth.text
+        quote = held_at_exit(gw, clock, client, auth)  # A's dialog: 苏E12345 · 7元
+        booth = booth_pays(client, auth)
         clock.at += M
-        lane = client.post(
-            "/api/parking/lanes/car-out/pay",
-            headers=auth,
-            json={"plate": CAR, "amount_fen": quote["due_fen"], "method": "cash"},
-        )
-    with sqlite3.connect(gw.db_path) as conn:
-        assert conn.execute("SELECT count(*) FROM payments").fetchone()[0] == 1  # taken once
+        lane = lane_pays(client, auth, quote)
+    assert payments(gw) == 1  # taken once
     error = lane.json().get("error", {})
     assert (lane.status_code, error.get("code")) == (409, "already_paid"), lane.text
     assert booth.json()["receipt"] in error["fix"], lane.text
