@@ -27,7 +27,7 @@ from gateway.config.models import Device
 from gateway.runtime.gateway import Gateway
 from gateway.store import registry
 from gateway.store.accounts import create_account, create_token
-from tests.conftest import site_toml  # tests/conftest.py, the shared fixtures
+from tests.conftest import TARIFF_TOML, site_toml  # tests/conftest.py, the shared fixtures
 
 ADMIN = ("admin", "admin-pass-123")
 GUARD = ("guard1", "guard-pass-123")
@@ -224,6 +224,14 @@ def served(cfg: SiteConfig) -> Iterator[tuple[Site, str]]:
 
 
 @pytest.fixture
+def fresh_site(tmp_path: Path) -> Iterator[tuple[Site, str]]:
+    """A site with the tests' tariff on a real socket, started for one test alone (the module's
+    browser_site is shared): for a test that leaves the site changed."""
+    with served(make_config(tmp_path / "data", TARIFF_TOML)) as served_site:
+        yield served_site
+
+
+@pytest.fixture
 def live_url(app: FastAPI) -> Iterator[str]:
     with LiveServer(app) as url:
         yield url
@@ -293,3 +301,16 @@ def script_errors(page) -> list[str]:  # type: ignore[no-untyped-def]
     """A browser page's script errors (page_at collects them), less Chromium's console line for
     each answer of 4xx or 5xx: a test that provokes a refusal expects that."""
     return [e for e in page.errors if not e.startswith("Failed to load resource")]
+
+
+def block_on_lookup(page, kind: str, value: str, reason: str) -> str:  # type: ignore[no-untyped-def]
+    """Type a credential into the lookup page's 立即禁用 form, as a guard does, and read the toast
+    it answers with (a refusal expected: the toast marked bad)."""
+    with page.expect_navigation(wait_until="load"):
+        page.click("#nav-lookup")
+    page.select_option("#block-form select[name=kind]", kind)
+    page.fill("#block-form input[name=value]", value)
+    page.fill("#block-form input[name=reason]", reason)
+    page.click("#block-form button[type=submit]")
+    page.wait_for_selector("#toast.bad")
+    return str(page.inner_text("#toast"))

@@ -4,22 +4,12 @@ another tablet did it (已由他人处理（另一台平板）): nobody else did
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import httpx2
-import pytest
 
-from tests.conftest import TARIFF_TOML
-from tests.ui.conftest import CARD, Site, bearer, make_config, script_errors, served
+from tests.ui.conftest import CARD, Site, bearer, block_on_lookup, script_errors
 from tests.ui.test_guard_browser import PORTRAIT, browser, page_at, pytestmark  # noqa: F401
 
 RELEASE = "#lane-car-in [data-lane-action=release]"
-
-
-@pytest.fixture
-def fresh_site(tmp_path) -> Iterator[tuple[Site, str]]:  # type: ignore[no-untyped-def]
-    with served(make_config(tmp_path / "data", TARIFF_TOML)) as served_site:
-        yield served_site
 
 
 def _lane(url: str, site: Site, action: str) -> httpx2.Response:
@@ -98,14 +88,7 @@ def test_blocking_by_number_a_card_the_same_guard_blocked_does_not_say_another_t
     )
     assert first.status_code == 200, first.text
     page = page_at(browser, url, PORTRAIT)
-    with page.expect_navigation(wait_until="load"):
-        page.click("#nav-lookup")
-    page.select_option("#block-form select[name=kind]", "card")
-    page.fill("#block-form input[name=value]", CARD)
-    page.fill("#block-form input[name=reason]", "业主报失")
-    page.click("#block-form button[type=submit]")
-    page.wait_for_selector("#toast.bad")
-    shown = page.inner_text("#toast")
+    shown = block_on_lookup(page, "card", CARD, "业主报失")
     assert "他人" not in shown and "另一台平板" not in shown, shown
     assert "该卡已是禁用状态" in shown, shown
     assert script_errors(page) == []

@@ -3,24 +3,13 @@ names several cards, and what to type (err.card_ambiguous)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
-
 from gateway.store.registry import add_card
-from tests.conftest import TARIFF_TOML
-from tests.ui.conftest import Site, make_config, script_errors, served
+from tests.ui.conftest import Site, block_on_lookup, script_errors
 from tests.ui.test_guard_browser import PORTRAIT, browser, page_at, pytestmark  # noqa: F401
 
 PRINTED = "0372653390"  # id 0x0016363D4E, Wiegand 26 054:15694
 OTHER = f"{0x01363D4E:010d}"  # same low 24 bits: 054:15694 too
 W26 = "054:15694"
-
-
-@pytest.fixture
-def fresh_site(tmp_path) -> Iterator[tuple[Site, str]]:  # type: ignore[no-untyped-def]
-    with served(make_config(tmp_path / "data", TARIFF_TOML)) as served_site:
-        yield served_site
 
 
 def test_two_cards_named_by_a_typed_wiegand_number_are_worded_for_the_guard(
@@ -38,14 +27,7 @@ def test_two_cards_named_by_a_typed_wiegand_number_are_worded_for_the_guard(
             lambda c, card=card: add_card(c, site.gw.now(), "admin", card, rid, None, None, None, "")
         ).result(timeout=10)
     page = page_at(browser, url, PORTRAIT)
-    with page.expect_navigation(wait_until="load"):
-        page.click("#nav-lookup")
-    page.select_option("#block-form select[name=kind]", "card")
-    page.fill("#block-form input[name=value]", W26)
-    page.fill("#block-form input[name=reason]", "业主报失")
-    page.click("#block-form button[type=submit]")
-    page.wait_for_selector("#toast.bad")
-    shown = page.inner_text("#toast")
+    shown = block_on_lookup(page, "card", W26, "业主报失")
     assert script_errors(page) == []
     assert "同一车牌、卡号或号码已登记" not in shown, f"the guard reads: {shown}"
     assert "对应 2 张已登记的卡" in shown and "卡上印的10位卡号" in shown, f"the guard reads: {shown}"

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -16,11 +16,10 @@ from fastapi.testclient import TestClient
 from gateway.core import Presented
 from gateway.events import AccessEvent
 from gateway.runtime.gateway import Gateway
-from tests.conftest import TARIFF_TOML
 from tests.parking.conftest import T0, make_gw  # noqa: F401  (fixture)
 from tests.parking.test_opened_by_hand import RELAY, _rows
 from tests.parking.test_report_figures import Clock, serving
-from tests.ui.conftest import Site, bearer, make_config, served
+from tests.ui.conftest import Site, bearer
 from tests.ui.test_guard_browser import CHROMIUM, PORTRAIT, browser, page_at  # noqa: F401  (fixture)
 from tests.ui.test_relay_fail_words_browser import _broken, _press
 
@@ -123,12 +122,6 @@ def test_the_car_still_at_a_barrier_that_did_not_open_is_not_asked_a_days_fee(
         charges = _rows(gw, "SELECT kind, amount_fen, settled_at IS NOT NULL FROM charges")
     assert stays == [(0, "hand")]
     assert charges == [("reentry", 700, 0)]
-
-
-@pytest.fixture
-def fresh_site(tmp_path) -> Iterator[tuple[Site, str]]:  # type: ignore[no-untyped-def]
-    with served(make_config(tmp_path / "data", TARIFF_TOML)) as served_site:
-        yield served_site
 
 
 @pytest.mark.skipif(not CHROMIUM.exists(), reason="needs the Debian chromium package (scripts/system-deps)")

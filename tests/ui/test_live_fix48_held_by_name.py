@@ -3,22 +3,12 @@ display name), in a real Chromium; the status keeps the login in `held_by`."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import httpx2
-import pytest
 
-from tests.conftest import TARIFF_TOML
-from tests.ui.conftest import ADMIN, Site, bearer, make_config, served
+from tests.ui.conftest import ADMIN, Site, bearer
 from tests.ui.test_guard_browser import PORTRAIT, browser, page_at, pytestmark  # noqa: F401
 
 RELEASE = "#lane-car-in [data-lane-action=release]"
-
-
-@pytest.fixture
-def fresh_site(tmp_path) -> Iterator[tuple[Site, str]]:  # type: ignore[no-untyped-def]
-    with served(make_config(tmp_path / "data", TARIFF_TOML)) as served_site:
-        yield served_site
 
 
 def test_the_held_pill_names_the_guard_as_the_pages_do(

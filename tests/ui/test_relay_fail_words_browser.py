@@ -4,19 +4,11 @@ page's language and tell what to do, not show the API's English message."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 
 import pytest
 
-from tests.conftest import TARIFF_TOML
-from tests.ui.conftest import Site, make_config, served
+from tests.ui.conftest import Site
 from tests.ui.test_guard_browser import PORTRAIT, browser, page_at, pytestmark  # noqa: F401
-
-
-@pytest.fixture
-def fresh_site(tmp_path) -> Iterator[tuple[Site, str]]:  # type: ignore[no-untyped-def]
-    with served(make_config(tmp_path / "data", TARIFF_TOML)) as served_site:
-        yield served_site
 
 
 def _broken(site: Site, monkeypatch: pytest.MonkeyPatch) -> None:
