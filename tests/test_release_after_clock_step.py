@@ -23,7 +23,7 @@ def test_a_release_after_ntp_stepped_the_clock_back_takes_the_hold_off_record(tm
     The barrier comes down and the page shows the lane normal. After the next restart (a power cut
     that night) the barrier must stay down: the lane was released. It went up again on its own,
     held by the guard who released it: the release kept the hold on record, since its time is
-    before the hold's (hand_lanes._Released compared the times; before the full-disk change the
+    before the hold's (hand_lane_records.ReleasedByHand compared the times; before the full-disk change the
     release always took the hold off record)."""
     cfg = make_config(tmp_path / "data")
     site = start_site(cfg)

@@ -1,8 +1,8 @@
 """Lanes by hand (a guard's page, a remote command): open once, hold open, release, close, reopen.
 
 Audited and queued upstream first, then the relays move (a single opening and a release go ahead
-while storage takes no writes, their records waiting in memory: hand_opens.py, _Released; not the
-release a close begins with, refused with the close); the
+while storage takes no writes, their records waiting in memory: hand_opens.py, ReleasedByHand;
+not the release a close begins with, refused with the close); the
 barrier watch is told, so the opening is not taken for a forced one, and a single opening is told
 to the lane's cameras: a car they never read pulls away, and its plate must not end the next car's
 trigger. The lane counts as held only
@@ -13,8 +13,9 @@ recorded as `<action>_failed` (audit, with the guard's reason, and upstream, wit
 that record waiting in memory, as a single opening's does, while the disk takes no writes
 (hand_opens.py). A single opening of a vehicle exit lets out the car held there to pay that the lane
 shows (none held, the car it refused a moment ago: ParkingDesk.car_at_barrier), once a relay took
-it: its stay closes then, dated at the opening (_LetOut), and the lane's camera reading it again as
-it pulls away takes it for that passage (DecidedAgain).
+it: its stay closes then, dated at the opening (LetOutByHand), and the lane's camera reading it
+again as it pulls away takes it for that passage (DecidedAgain). Those records, and a release's,
+are in hand_lane_records.py.
 A single opening is told to the lane's displays too (_tell_lane): let through, or the barrier's fault;
 a relay that did not take it (a Modbus module's write unanswered: lane_boards.taken) fails it, as one
 that raised does. A hold is judged the same way (lane_boards.held: a Modbus module never raises, its
@@ -39,19 +40,25 @@ import logging
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Collection
+from collections.abc import Callable
 from concurrent.futures import Future
-from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial
-from typing import Any, Protocol, TypeVar
+from typing import Any, TypeVar
 
 from drivers.relays.control import WrittenLater
 from gateway.core.tickets import NO_PLATE
 from gateway.errors import Conflict, GatewayError, NotFound, Refused
 from gateway.parking.service import ParkingDesk
 from gateway.runtime.devices import Devices
-from gateway.runtime.hand_opens import Kept, LaneRecord, Recorded, WaitingRecords, storage_failure
+from gateway.runtime.hand_lane_records import (
+    Gone,
+    LetOutByHand,
+    OnWorkerNow,
+    OpenedByHand,
+    ReleasedByHand,
+)
+from gateway.runtime.hand_opens import Kept, LaneRecord, Recorded, WaitingRecords
 from gateway.runtime.kept_records import AlarmChange
 from gateway.runtime.lane_boards import LaneBoards, held, released, taken
 from gateway.runtime.lanes import BarrierWatch
@@ -76,183 +83,6 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 LANE_RECORD_WAIT_S = 10.0  # a lane held, released, closed by hand waits this long for its record
-
-
-class OnWorkerNow(Protocol):
-    """DecisionWorker.submit_or_run: on the decision worker, or at once when called on it."""
-
-    def __call__(self, run: Callable[[sqlite3.Connection], T]) -> Future[T]: ...
-
-
-Found = tuple[Held, Owed]  # the car held to pay that an exit lane shows, and its account
-Gone = Callable[[str, Held, Owed, datetime], None]  # DecidedAgain.let_out: the lane, the car, when
-
-
-@dataclass(frozen=True, slots=True)
-class _Opened(LaneRecord):
-    """A single opening by hand of a vehicle exit: its record, and the car it lets out (the car
-    held there to pay that the lane shows, or else the car it refused a moment ago, at the opening's
-    time: ParkingDesk.car_at_barrier), found as the record is first tried, also when it then waits
-    in memory for storage (hand_opens.py), so that the lane's displays name it. The car is let out
-    on record only once a relay took the opening (_LetOut)."""
-
-    desk: ParkingDesk = field(kw_only=True)
-    # The cars earlier openings of the lane let out whose records still wait (HandLanes._leaving):
-    # gone, though still held on record, so not this opening's car.
-    leaving: Callable[[str], Collection[tuple[str, datetime]]] = field(kw_only=True)
-    # The car (None: none held), found at the first try to write the record, for the try that takes:
-    # by then its repeat let through as it left (DecidedAgain.let_out) may have ended its hold, and
-    # the lane show the car behind it held.
-    found: list[Found | None] = field(default_factory=list, kw_only=True)
-
-    @classmethod
-    def of(
-        cls, record: LaneRecord, desk: ParkingDesk, leaving: Callable[[str], Collection[tuple[str, datetime]]]
-    ) -> _Opened:
-        fields = (record.at, record.lane, record.action, record.actor, record.reason, record.error)
-        return cls(*fields, desk=desk, leaving=leaving)
-
-    def write(
-        self, conn: sqlite3.Connection, with_it: Callable[[sqlite3.Connection], None] | None = None
-    ) -> int:
-        self.find(conn)
-        return LaneRecord.write(self, conn, with_it)  # slots: no zero-argument super()
-
-    def find(self, conn: sqlite3.Connection) -> Found | None:
-        if not self.found:
-            # Found before any transaction: a full disk, or a database another process holds
-            # locked, still reads, and the car leaves then too.
-            self.found.append(self.desk.car_at_barrier(conn, self.lane, self.at, self.leaving(self.lane)))
-        return self.found[0]
-
-
-@dataclass(frozen=True, slots=True)
-class _Released(LaneRecord):
-    """A held lane let down by hand: its record, and the hold off record with it. Like a single
-    opening, it goes ahead while storage takes no writes, this record waiting in memory
-    (hand_opens.py): a lane held again at start on a full disk was held all night, its release
-    answered 503, though letting a barrier down is the safe way. Written later, it ends only the
-    hold it ended: a hold written after it, once the disk had room, stands. Which came first is
-    the order they were made in (`no_hold_since`, HandLanes._no_hold_since), not their times: a
-    clock NTP stepped back between a hold and its release dated the release before the hold, and
-    the hold, kept on record, raised the barrier again at the next start."""
-
-    # Whether no hold of the lane was written on record since this release was made.
-    no_hold_since: Callable[[], bool] = field(kw_only=True)
-
-    def write(
-        self, conn: sqlite3.Connection, with_it: Callable[[sqlite3.Connection], None] | None = None
-    ) -> int:
-        def off_record(conn: sqlite3.Connection) -> None:
-            if self.no_hold_since():
-                forget_hold(conn, self.lane)
-            if with_it is not None:
-                with_it(conn)
-
-        return LaneRecord.write(self, conn, off_record)  # slots: no zero-argument super()
-
-    def if_never(self) -> str:
-        """Lost at a stop on a full disk, the hold is still on record: the next start holds it."""
-        return (
-            f"lane {self.lane} is still on record as held open and is held again at the next start; "
-            "release it again then"
-        )
-
-
-@dataclass(frozen=True, slots=True)
-class _LetOut:
-    """The car a single opening of a vehicle exit let out (_Opened), on record once a relay of the
-    lane took the opening: its stay closed, its hold ended, upstream told, at the opening's time
-    (ParkingDesk.let_out_by_hand). Let out with the opening's record, before the relay moved, a
-    car whose barrier stayed down was out on record, its hold ended: the guard could not take its
-    fee, and read again it was a car with no entry record. Written in a transaction of its own,
-    after the opening's record, or kept in memory while storage takes no writes (hand_opens.py).
-    The car leaves whether or not its record can be written: `gone` is told of it once written, or
-    left to wait, so that the lane's camera reading it again as it pulls away takes it for that
-    passage (DecidedAgain.let_out); `over` once it no longer waits (written, or dropped), so that
-    the lane's next opening no longer passes over it (HandLanes._leaving)."""
-
-    opened: _Opened
-    gone: Gone
-    over: Callable[[_LetOut], None]
-    told: list[bool] = field(default_factory=list)  # `gone` told once: a list, the dataclass frozen
-
-    @property
-    def at(self) -> datetime:
-        return self.opened.at
-
-    @property
-    def what(self) -> str:  # as the log lines name it while it waits
-        return "lane let_out by hand"
-
-    def details(self) -> str:
-        """The opening's, and the car and stay it let out: lost at a stop, this line is the only
-        record of a stay left open (the car counted inside, its space taken, billed from that
-        entry when it is back), and the installer closes it by its id."""
-        found = self.car()
-        if found is None:
-            return f"{self.opened.details()} car=(found once the opening is written)"
-        held, account = found
-        # Never a QR or card: either opens the gate to whoever holds it.
-        if held.plate:
-            car = f"plate={held.plate!r}"
-        else:
-            car = f"{held.holder_kind}={held.holder_id}" if held.holder_kind else f"held_on={held.kind}"
-        return f"{self.opened.details()} {car} stay={account.stay.id if account.stay else None}"
-
-    def if_never(self) -> str:
-        """What the installer does if this record is never written: close the stay by hand."""
-        found = self.car()
-        if found is None:
-            return "close the stay of the car let out then by hand (POST /api/parking/stays/{id}/close)"
-        stay = found[1].stay
-        if stay is None:  # held with no entry record: no stay left open
-            return ""
-        return f"close stay {stay.id} by hand (POST /api/parking/stays/{stay.id}/close)"
-
-    def car(self) -> Found | None:
-        """The car let out, once its opening's record was tried (found then)."""
-        return self.opened.found[0] if self.opened.found else None
-
-    @property
-    def lane(self) -> str:
-        return self.opened.lane
-
-    @property
-    def actor(self) -> str:
-        return self.opened.actor
-
-    @property
-    def reason(self) -> str:
-        return self.opened.reason
-
-    def write(self, conn: sqlite3.Connection) -> None:
-        found = self.opened.find(conn)
-        let_out = False
-        try:
-            if found is not None:
-                # Read again there: a fee taken on another tablet while the relay answered let the
-                # car out on its own record, which remembers that passage (not told twice).
-                with transaction(conn):
-                    let_out = self.opened.desk.let_out_by_hand(
-                        conn, self.lane, *found, self.actor, self.reason, self.at
-                    )
-        except sqlite3.Error as exc:
-            if storage_failure(exc):  # the barrier opened all the same, its record waiting
-                self.left()
-            else:  # dropped, logged by the caller (HandLanes._let_out) or the queue (hand_opens.py)
-                self.over(self)
-            raise
-        self.over(self)
-        if let_out:
-            self.left()
-
-    def left(self) -> None:
-        """`gone` told of the car, once (on the decision worker)."""
-        found = self.car()
-        if found is not None and not self.told:
-            self.told.append(True)
-            self.gone(self.lane, *found, self.at)
 
 
 class HandLanes:
@@ -291,7 +121,7 @@ class HandLanes:
         # The cars single openings let out whose records are not written yet (waiting for storage,
         # or on their way to the worker): by lane. Added as the relay takes the opening (the HTTP
         # server's thread), taken out once written or dropped (the worker's).
-        self._leaving: dict[str, list[_LetOut]] = {}
+        self._leaving: dict[str, list[LetOutByHand]] = {}
         self._leaving_lock = threading.Lock()
         # lane -> the release its relays did not take, still wanted (_down_later): a token, replaced
         # by a later one, dropped by a hold or a release that takes. With `held` and the barrier
@@ -300,7 +130,7 @@ class HandLanes:
         self._held_lock = threading.Lock()
         # lane -> holds written on record in this run, counted on the decision worker once written:
         # a release that waited for storage ends the hold on record only if none was written since
-        # it was made (_Released).
+        # it was made (ReleasedByHand).
         self._holds_written: dict[str, int] = {}
 
     def open_lane(self, lane: str, actor: str, reason: str) -> Recorded:
@@ -312,7 +142,7 @@ class HandLanes:
         takes writes again. At a vehicle exit, the car held there to pay that the lane shows
         leaves by it, once a relay took the opening:
         its stay closes then (ParkingDesk.let_out_by_hand), and, read again as it pulls away, it is
-        that passage (_LetOut)."""
+        that passage (LetOutByHand)."""
         self._check_lane(lane, "open", reason)
         with self._turns[lane]:
             return self._open(lane, actor, reason)
@@ -321,7 +151,7 @@ class HandLanes:
         record = LaneRecord(self.now(), lane, "open", actor, reason.strip())
         rules = self.site.lanes[lane]
         if rules.direction == "exit" and rules.type == "vehicle":
-            record = _Opened.of(record, self._desk, self._leaving_cars)
+            record = OpenedByHand.of(record, self._desk, self._leaving_cars)
         done = self._write_or_keep(record)
         ref = done.ref
         self.barriers.commanded(lane, time.monotonic())
@@ -338,13 +168,13 @@ class HandLanes:
             self._drive(lane, actor, reason, "open", pulse)
         finally:
             self._tell_lane(lane, bool(took), _held_plate(record))
-            if took and isinstance(record, _Opened):
-                self._let_out(_LetOut(record, self._gone, self._no_longer_leaving), ref)
+            if took and isinstance(record, OpenedByHand):
+                self._let_out(LetOutByHand(record, self._gone, self._no_longer_leaving), ref)
         for camera in self.devices.lanes[lane].cameras:  # a car they never read may be leaving
             camera.opened_by_hand()
         return done
 
-    def _let_out(self, let_out: _LetOut, ref: str) -> None:
+    def _let_out(self, let_out: LetOutByHand, ref: str) -> None:
         """The car the opening let out, on record now that a relay took it. Its opening's record
         written, the guard's answer waits for this one too (at most HAND_OPEN_WAIT_S), so that the
         pages read the car as gone; the opening's record waiting for storage, this one waits in
@@ -358,7 +188,7 @@ class HandLanes:
             self._leaving.setdefault(let_out.lane, []).append(let_out)
         if not ref.startswith("audit:"):
             # The car has gone through: read again as it pulls away, it is that passage, before
-            # its record is written (as when the write is tried and fails: _LetOut.write).
+            # its record is written (as when the write is tried and fails: LetOutByHand.write).
             self._on_worker_now(lambda _conn: let_out.left())
             written = self._waiting.write_in_turn(let_out, self._on_worker_now)
             written.add_done_callback(
@@ -370,7 +200,7 @@ class HandLanes:
         except sqlite3.Error as exc:  # not storage: the barrier is up, the guard told it opened
             self._not_written(let_out, exc)
 
-    def _not_written(self, let_out: _LetOut, exc: BaseException | None) -> None:
+    def _not_written(self, let_out: LetOutByHand, exc: BaseException | None) -> None:
         """A let-out that failed for a reason other than storage's (not kept: it would fail again):
         the barrier is up, the guard told it opened, the car's stay left open."""
         if exc is None:
@@ -392,7 +222,7 @@ class HandLanes:
         cars = (let_out.car() for let_out in waiting)
         return frozenset((found[0].car, found[0].at) for found in cars if found is not None)
 
-    def _no_longer_leaving(self, let_out: _LetOut) -> None:
+    def _no_longer_leaving(self, let_out: LetOutByHand) -> None:
         with self._leaving_lock:
             waiting = self._leaving.get(let_out.lane, [])
             waiting[:] = [w for w in waiting if w is not let_out]
@@ -697,7 +527,7 @@ class HandLanes:
         (`lane.release_failed`), and the lane is still shown held, its barrier up, until that
         relay writes the release, still wanted, once it answers again (_down_later). On a disk that
         takes no writes it goes ahead as a single opening does, its record (the hold off record with
-        it) waiting in memory (_Released). A lane not held open (released meanwhile on another
+        it) waiting in memory (ReleasedByHand). A lane not held open (released meanwhile on another
         tablet) is 409 already_done, nothing written (_still_held). Returns how its record went, as
         open_lane does."""
         self._check_lane(lane, "release", reason)
@@ -728,7 +558,7 @@ class HandLanes:
                 raise OSError(f"did not take the release: {relay.health.last_error or 'no answer'}")
 
         with self._turns[lane]:  # after a hold under way: the release is the last word
-            record = _Released(
+            record = ReleasedByHand(
                 self.now(), lane, "release", actor, reason.strip(), no_hold_since=self._no_hold_since(lane)
             )
             done = self._write_lane(record) if stored_first else self._write_or_keep(record)
@@ -881,7 +711,7 @@ class HandLanes:
     def needs_record(self, lane: str, mode: str) -> bool:
         """Whether set_lane_mode(lane, mode) is done only once its record is stored: a hold, a close
         and a closed lane's reopening are; a held lane let down (normal) goes ahead with its record
-        waiting (_Released), and a lane neither held nor closed has nothing to do."""
+        waiting (ReleasedByHand), and a lane neither held nor closed has nothing to do."""
         return mode != "normal" or self.lane_modes.get(lane) == "closed"
 
     def _known_lane(self, lane: str) -> None:
@@ -994,7 +824,7 @@ def _held_plate(record: LaneRecord) -> str | None:
     """The plate of the car held to pay that a single opening let out, if one was found by the time
     the opening went ahead (its record written, or waiting with the car found); never a QR or card
     it was held on (either opens the gate to whoever holds it)."""
-    if not isinstance(record, _Opened) or not record.found or record.found[0] is None:
+    if not isinstance(record, OpenedByHand) or not record.found or record.found[0] is None:
         return None
     return record.found[0][0].plate
 

@@ -7,8 +7,8 @@ decision worker writes it, with the time of the opening, as soon as storage take
 at the latest when the gateway stops.
 So does the record of a relay that failed to open, hold or release by hand (`<action>_failed`): the
 relay has already been driven, so its failure is kept rather than lost with the request; and the car
-an opening of a vehicle exit let out, on record once a relay took the opening (hand_lanes._LetOut),
-in turn behind that opening's record while it waits (write_in_turn).
+an opening of a vehicle exit let out, on record once a relay took the opening
+(hand_lane_records.LetOutByHand), in turn behind that opening's record while it waits (write_in_turn).
 The other records that say what happened, and that the disk filling must not lose, wait here too
 and in turn (write_in_turn, kept_records.py): a device's alarm, a barrier's alarm, a guard's patrol
 tap. A record that still cannot be written at the stop is only in the journal (logged at ERROR),
@@ -77,7 +77,7 @@ SubmitNone = Callable[[Callable[[sqlite3.Connection], None]], Future[None]]
 
 class Kept(Protocol):
     """A record that waits for storage (WaitingRecords): a lane's (LaneRecord), the car an opening
-    let out (hand_lanes._LetOut), an alarm or a patrol tap (kept_records.py). Written on the
+    let out (hand_lane_records.LetOutByHand), an alarm or a patrol tap (kept_records.py). Written on the
     decision worker, at `at` (when what it says happened); the log lines that say it waits, was
     written, or was lost, name it by `what` and `details()` (one line: values quoted with %r)."""
 
@@ -110,8 +110,9 @@ class KeptAlarm(Protocol):
 
 @runtime_checkable
 class OwnFix(Protocol):
-    """A kept record whose loss leaves something to put right by hand (hand_lanes._LetOut: the stay
-    of the car let out, left open): its journal line, then its only record, says what."""
+    """A kept record whose loss leaves something to put right by hand
+    (hand_lane_records.LetOutByHand: the stay of the car let out, left open): its journal line,
+    then its only record, says what."""
 
     def if_never(self) -> str: ...
 
