@@ -44,9 +44,12 @@ _COUNTED = " AND ".join(f"instr(',' || a.flags || ',', ',{flag},') = 0" for flag
 # A car held at an exit to pay and let out once paid (the guard's fee at the lane) is decided
 # again then with the hold's flags: those are the hold's, counted with it, not a second time. The
 # hold is the car's (car_held_sql): one held on its card or its pass's QR is paid for by its plate.
+# Its rows are the hold's by record, not by time, as starts_hold_sql reads them: a hold's row dated
+# after the let-out (the clock set back as the car stood held, up to an hour) is written before it.
 _ENDS_HOLD = f"""EXISTS (SELECT 1 FROM access_log b INDEXED BY access_log_held_at
 WHERE b.at >= strftime('%Y-%m-%dT%H:%M:%f', a.at, '-{HOLD_GAP.total_seconds():.0f} seconds')
-AND b.at <= a.at AND b.id < a.id AND b.lane = a.lane AND b.reason = 'payment_due'
+AND b.at <= strftime('%Y-%m-%dT%H:%M:%f', a.at, '+1 hour') AND b.id < a.id AND b.lane = a.lane
+AND b.reason = 'payment_due'
 AND {car_held_sql("b")} = {car_held_sql("a")}
 AND NOT EXISTS (SELECT 1 FROM access_log c WHERE c.id > b.id AND c.id < a.id AND c.admitted = 1
 AND {car_held_sql("c")} = {car_held_sql("a")}))"""
@@ -56,9 +59,11 @@ def _log_sql(lanes: Collection[str]) -> str:
     """SQL: the period's records, counted, with whether their flags are: a hold's flags are counted
     once, with the hold (_held_sql), so those of its later decisions are not: the car decided again
     as it waits without `refused_again` (its driver backed away and came back), or let out once
-    paid (_ENDS_HOLD)."""
+    paid (_ENDS_HOLD). An entrance ends no hold (a car is held at an exit), and is not asked: two
+    thirds of a day's admitted records, each asking an hour and a half of holds."""
     flags_counted = (
         f"CASE WHEN a.reason = 'payment_due' THEN {starts_hold_sql('a', lanes)} "
+        "WHEN a.admitted = 1 AND a.direction = 'entrance' THEN 1 "
         f"WHEN a.admitted = 1 THEN NOT {_ENDS_HOLD} ELSE 1 END"
     )
     return f"""

@@ -43,19 +43,24 @@ def _let_out_by_hand_sql(held: str, car: str, before: str = "") -> str:
     (ParkingDesk.let_out_by_hand) that let out the car held as `car` on the hold whose payment_due
     row is access_log row `held`, or on a later hold row of that car; given `before` (another row),
     before that row. That opening writes no access row: it names the hold's last decision
-    (let_outs_by_hand, schema migration 22), whether or not the car had a stay to close. Read on its
-    time index between the two rows' times; `before` dated before `held` (the clock set back between
-    them, starts_hold_sql), the opening may be dated on either side of the step: all are read."""
-    since, until = f"{held}.at", ""
+    (let_outs_by_hand, schema migration 22), whether or not the car had a stay to close. The opening
+    is the hold's by record (the row it names), not by time: the clock set back as the car stood
+    held, before the opening or after it (starts_hold_sql), it may be dated before `held`, or after
+    `before`. Read on its time index from an hour before `held` to an hour after `before` (a clock
+    set back more than an hour as a car stands held is not looked for, as in starts_hold_sql)."""
+    since, until = _an_hour(f"{held}.at", "-"), ""
     if before:
-        set_back = f"{before}.at < {held}.at"
-        since = f"CASE WHEN {set_back} THEN '' ELSE {held}.at END"
-        until = f" AND o.at <= CASE WHEN {set_back} THEN '~' ELSE {before}.at END AND h.id < {before}.id"
+        until = f" AND o.at <= {_an_hour(f'{before}.at', '+')} AND h.id < {before}.id"
     return (
         "FROM let_outs_by_hand o INDEXED BY let_outs_by_hand_at "
         "JOIN access_log h ON h.event_id = o.held_event "
         f"WHERE o.at >= {since}{until} AND h.id >= {held}.id AND {car_held_sql('h')} = {car}"
     )
+
+
+def _an_hour(at: str, sign: str) -> str:
+    """SQL: the time `at` (an SQL expression, as the log writes times) an hour on (`sign` +) or back (-)."""
+    return f"strftime('%Y-%m-%dT%H:%M:%f', {at}, '{sign}1 hour')"
 
 
 def _names_a_car_sql(row: str) -> str:
@@ -214,7 +219,7 @@ def starts_hold_sql(row: str, lanes: Collection[str] | None = None) -> str:
     # bounded an hour on: a report steps over an hour's holds for each, not every hold since (a
     # clock set back more than an hour as a car stands held is not looked for: NTP's corrections of
     # a running clock are seconds or minutes; a stale boot clock is re-dated, gateway/store/redate.py)
-    until = f"strftime('%Y-%m-%dT%H:%M:%f', {row}.at, '+1 hour')"
+    until = _an_hour(f"{row}.at", "+")
     car = car_held_sql(row)
     return (
         f"{car} IS NOT NULL AND NOT EXISTS (SELECT 1 FROM access_log b INDEXED BY access_log_held_at "
@@ -235,7 +240,9 @@ class Held:
     runs to the first), the class it was held as (None for a record from before that was kept),
     and when it was let out since (let through, or by the guard's opening by hand), if it was;
     `by_hand`: let out by an opening by hand, with no decision of its own (no fee taken for it).
-    `decided_at`: when its hold's last decision there was (the most recent of a hold's).
+    `decided_at`: when its hold's last decision there was (the most recent of a hold's, by record);
+    `decided_row`: that decision's access_log id (an opening by hand names it, or one of the hold's
+    decided since: _opened_for).
     Or a car the exit refused a moment ago (refused_at_lane), which a guard's opening by hand lets
     out as it lets out one held there: `refused` names its last refusal (its event id, and
     `decided_at` when it was), `at` the first of the refusals it stood there for, as a hold's is
@@ -255,6 +262,7 @@ class Held:
     holder_id: int | None = None
     refused: str | None = None
     decided_at: datetime | None = None
+    decided_row: int | None = None
     plate_read: str | None = None
     by_hand: bool = False
 
@@ -320,9 +328,13 @@ FROM access_log held WHERE held.id = :held
 # charge of its stay closed then, as an exit's names its exit.
 # At this exit (or one renamed since): a car held at two exits, backed away from one, is let out
 # of the one the guard opened, its hold at the other left as it is.
+# By record, from the last decision the hold was found by (Held.decided_row), not by time: a repeat
+# dated before the hold began (the clock set back as the car stood held) is its last decision all
+# the same (starts_hold_sql), and one decided since the car was found is newer still. Read on the
+# log's rowid from that row: the few decisions since, not an index of every hold.
 _HELD_BY = f"""
-SELECT a.event_id FROM access_log a INDEXED BY access_log_held_at
-WHERE a.at >= ? AND a.reason = 'payment_due' AND {car_held_sql("a")} = ? AND {{exit}}
+SELECT a.event_id FROM access_log a NOT INDEXED
+WHERE a.id >= ? AND a.reason = 'payment_due' AND {car_held_sql("a")} = ? AND {{exit}}
 ORDER BY a.id DESC LIMIT 1
 """
 _LET_OUT_BY_HAND = "INSERT INTO let_outs_by_hand (at, lane, held_event) VALUES (?, ?, ?)"
@@ -359,8 +371,10 @@ def _opened_for(conn: sqlite3.Connection, lane: str, held: Held, lanes: Collecti
     its hold's last decision at that exit (None if the log has none)."""
     if held.refused is not None:
         return held.refused
+    if held.decided_row is None:
+        return None
     sql = _HELD_BY.format(exit=_at_the_exit_sql("a", "?", lanes))
-    row = conn.execute(sql, (to_db(held.at), held.car, lane)).fetchone()
+    row = conn.execute(sql, (held.decided_row, held.car, lane)).fetchone()
     return None if row is None else str(row[0])
 
 
@@ -446,7 +460,8 @@ def _holds(
         # Let out by hand first: the fee was let go (or carried), none taken (a guard told it
         # paid books money nobody took).
         hand = by_hand is not None and (through is None or by_hand <= through)
-        holds.append(_held(decision, began_at, last_at, held_as, let_out_at=out, by_hand=hand))
+        more = {"let_out_at": out, "by_hand": hand, "decided_row": last_id}
+        holds.append(_held(decision, began_at, last_at, held_as, **more))
     return sorted(holds, key=lambda h: h.at)
 
 

@@ -204,7 +204,7 @@ def set_blocked(
                     fix="it was deleted since: look the resident up again on the lookup page",
                 )
         else:
-            typed = _typed_card(conn, credential, ten_digits)
+            typed = _typed_card(conn, credential, blocked, ten_digits)
             row = conn.execute(_CREDENTIAL + "c.kind = ? AND c.value = ?", typed).fetchone()
             if row is None:
                 raise _not_registered(*credential, blocked, unknown_vehicle)
@@ -239,22 +239,25 @@ def set_blocked(
 
 
 def _typed_card(
-    conn: sqlite3.Connection, credential: tuple[str, str], ten_digits: TenDigits
+    conn: sqlite3.Connection, credential: tuple[str, str], blocked: bool, ten_digits: TenDigits
 ) -> tuple[str, str]:
-    """A card typed to be blocked as the register holds it, found as a reader giving that number
-    finds it (card_forms.registered_cards_named): a lost card blocked by its Wiegand number was
-    "not registered, refused already", and kept opening the Wiegand lane. A number that names two
-    registered cards (a Wiegand 26 one, 24 bits of the id) blocks neither: the guard is told."""
+    """A card typed to be blocked (or its block lifted, `blocked` False) as the register holds it,
+    found as a reader giving that number finds it (card_forms.registered_cards_named): a lost card
+    blocked by its Wiegand number was "not registered, refused already", and kept opening the
+    Wiegand lane. A number that names two registered cards (a Wiegand 26 one, 24 bits of the id)
+    blocks (or unblocks) neither: the guard is told, and told to do what he asked another way (an
+    admin lifting a block was told to block the card)."""
     kind, value = credential
     if kind != "card":
         return credential
     cards = registered_cards_named(conn, value, ten_digits)
     if len(cards) > 1:
+        action = "block" if blocked else "unblock"
         raise Conflict(
             f"card {_shown(kind, value)} is {len(cards)} registered cards to a reader giving that "
             f"number ({', '.join(_shown(kind, c) for c in cards)}): it carries too few bits of the "
-            "card's id to tell them apart",
-            fix="type the 10 digits printed on the card, or block it on its resident's page",
+            f"card's id to tell them apart; none was {action}ed",
+            fix=f"type the 10 digits printed on the card, or {action} it on its resident's page",
             code="card_ambiguous",
             data={"cards": len(cards)},
         )
