@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from gateway.core import TYPED_BY, Billing, Facts, LaneRules, Presented
+from gateway.core import TYPED_BY, Billing, Decision, Facts, LaneRules, Presented, Reason
 from gateway.events import AccessEvent
 from gateway.ids import uuid7
 from gateway.parking.book import Rules, StayFacts
@@ -71,12 +71,13 @@ from gateway.store.parking import (
     keep_what_was_paid,
     open_stay,
     owed,
+    put_back,
     settle_exit,
     stay_by_id,
 )
 from gateway.store.payments import check_receipt, record_payment
 from gateway.store.units import resident_lives_in, same_unit
-from gateway.timefmt import later, to_db
+from gateway.timefmt import from_db, later, to_db
 
 log = logging.getLogger(__name__)
 
@@ -99,6 +100,30 @@ SELECT receipt, at FROM payments INDEXED BY payments_at
 WHERE subject = ? AND stay_id IS NULL AND lane = 'booth' AND amount_fen = ? AND at >= ?
 ORDER BY at DESC, id DESC LIMIT 1
 """
+
+
+# The last exit a car paid for (its fee taken at the lane, or ahead at the booth: payments linked
+# to that exit's charge), let out there within the grace period before `:at`, no stay of its own
+# begun since (ParkingDesk.left_paid). On the charges' time index: the last few minutes only.
+_PAID_EXIT = """
+SELECT a.event_id, a.at, a.lane, a.reason, a.billing, a.slot_id FROM charges c INDEXED BY charges_at
+JOIN access_log a ON a.event_id = c.event_id
+WHERE c.at > :since AND c.at <= :at AND c.subject = :subject AND c.kind IN ('exit', 'no_entry')
+  AND c.voided_at IS NULL AND a.admitted = 1 AND a.direction = 'exit'
+  AND EXISTS (SELECT 1 FROM payments p WHERE p.charge_id = c.id)
+  AND NOT EXISTS (SELECT 1 FROM stays s WHERE s.subject = c.subject AND s.entered_at > c.at)
+ORDER BY c.at DESC, c.id DESC LIMIT 1
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class PaidExit:
+    """An exit a car paid for and was let out on (ParkingDesk.left_paid): its decision's record."""
+
+    event_id: str
+    lane: str
+    at: datetime
+    decision: Decision
 
 
 @dataclass(frozen=True, slots=True)
@@ -248,6 +273,66 @@ class ParkingDesk:
         self._missed_exit(conn, old, ev.event_id, ev.at)
         if old.slot_id is not None and ev.slot_id != old.slot_id:
             handover(conn, old.slot_id, ev.at, "reentry")
+
+    def left_paid(self, conn: sqlite3.Connection, subject: str, at: datetime) -> PaidExit | None:
+        """The exit `subject` (a car not recorded inside) paid for and was let out on less than the
+        grace period (parking.grace_minutes) before `at`: its fee taken at the lane, or ahead at the
+        booth (its payments linked to that exit's charge), also a day's fee for a car with no entry
+        record. Its driver turned back under the raised arm (the car in front stalled, a passenger
+        forgotten) and is at an exit again: that same passage (Gateway._turned_back), as the grace
+        after paying promises (缴费后请在 15 分钟内离场). Decided afresh, it was a car with no entry
+        record: refused (禁止通行 未登记), or asked a day's fee. None for any other car."""
+        row = conn.execute(
+            _PAID_EXIT,
+            {"since": to_db(at - self.rules.grace), "at": to_db(at), "subject": subject},
+        ).fetchone()
+        if row is None:
+            return None
+        event_id, left_at, lane, reason, billing, slot_id = row
+        decision = Decision(Reason(reason), Billing(billing) if billing else None, slot_id)
+        return PaidExit(event_id, lane, from_db(left_at) or at, decision)
+
+    def not_let_out(self, conn: sqlite3.Connection, ev: AccessEvent) -> int | None:
+        """The car `ev` let out at a vehicle exit has not left: no relay of the lane took the pulse
+        (its board unplugged or without power), the barrier stayed down, and the lane told the
+        driver 道闸故障 请联系保安. The stay the decision closed is open again (store put_back), in a
+        transaction of the caller's after the decision's: the car is inside and in the occupancy,
+        its next decision at an exit lets it out and charges its stay then, and what it paid for
+        the exit stands for the stay as paid ahead (within its grace it leaves free). Audited
+        (`stay.record` by the gateway: the car recorded inside again) and sent upstream (`stay`
+        `reopened`, the exit's `charge` voided). Left closed, the car behind the shut arm was off
+        the stays list, and back at the exit it was a car with no entry record. The stay's id, or
+        None where the decision closed none (a car let out with no entry record)."""
+        put = put_back(conn, ev.event_id, ev.at, self.site.tz)
+        if put is None:
+            return None
+        why = f"not let out at {ev.lane}: its barrier did not open (no relay took the pulse)"
+        audit(conn, ev.at, "gateway", "stay.record", f"stay:{put.stay_id}", f"{put.plate or ''}: {why}")
+        enqueue(
+            conn,
+            "stay",
+            {
+                "at": ev.at.astimezone(self.site.tz).isoformat(),
+                "change": "reopened",
+                "stay_id": put.stay_id,
+                "plate": put.plate,
+                "class": put.vehicle_class,
+                "lane": ev.lane,
+                "reason": "barrier_not_opened",
+                "charge_id": put.voided,
+                "access_event_id": ev.event_id,
+            },
+            ev.at,
+        )
+        log.warning(
+            "car not let out at %s: its barrier did not open; stay %s open again plate=%s "
+            "fix=check the lane's relay board and its power; the car leaves on its next decision "
+            "(the camera, or its plate typed at the lane)",
+            ev.lane,
+            put.stay_id,
+            put.plate,
+        )
+        return put.stay_id
 
     # ---- guard actions: each returns what Gateway.decide_after() runs in one transaction ----------
 

@@ -28,7 +28,7 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol, TypeVar, runtime_checkable
 
 from gateway.core import TYPED_BY, Billing, CredentialFacts, Decision, Presented, Reason
-from gateway.core.model import SAME_PASSAGE
+from gateway.core.model import AGAIN, SAME_PASSAGE
 from gateway.events import AccessEvent
 from gateway.runtime.devices import Devices
 from gateway.store.holds import Held
@@ -65,6 +65,15 @@ def _corrected_car(ev: AccessEvent) -> str:
     if ev.kind != "plate" or ev.plate is None or f"read:{ev.value}" not in ev.flags:
         return ""
     return ev.plate
+
+
+def _on(decided: Decided, ev: AccessEvent) -> bool:
+    """`decided` is the decision `ev`, or a repeat of it: the same car let through again at its
+    lane since (flag `again`)."""
+    if decided.event == ev.event_id:
+        return True
+    repeat = AGAIN in decided.decision.flags and decided.at >= ev.at
+    return repeat and decided.subject == ev.subject and decided.lane == ev.lane
 
 
 @runtime_checkable
@@ -258,6 +267,18 @@ class DecidedAgain:
         decision = Decision(_LET_OUT_AS.get(billing, Reason.TEMPORARY), billing)
         decided = Decided(decision, held.value, account.subject, next(self._seq), lane, held.kind, at)
         self._keep_decided(held.value, decided)
+
+    def not_let_out(self, ev: AccessEvent) -> None:
+        """The decision `ev` let a car out at an exit whose barrier did not open, and its stay is
+        open again (ParkingDesk.not_let_out): forgotten, with the repeats of it let through again
+        since (a Modbus module answers a moment after the decision), so that the car's next look
+        there, still at the shut barrier, is decided afresh, as an exit that closes its stay. Let
+        through again on it (flag `again`: no stay moves), it left with its stay open for good."""
+        memories: tuple[dict[Any, Decided], ...] = (self._decided, self._latest, self._cars, self._halves)
+        for memory in memories:
+            for key in [key for key, decided in memory.items() if _on(decided, ev)]:
+                self._note(memory, key)
+                del memory[key]
 
     def _keep_decided(self, read: str, decided: Decided) -> None:
         self._keep(self._latest, decided.subject, decided)

@@ -47,7 +47,13 @@ from gateway.runtime.texts import display_lines, fault_lines
 from gateway.runtime.worker import Checkpointer, DecisionWorker, Job
 from gateway.site import Site
 from gateway.store.card_forms import RegisteredCards
-from gateway.store.database import DB_NAME, begin_immediate, date_in_site_zone, open_database
+from gateway.store.database import (
+    DB_NAME,
+    begin_immediate,
+    date_in_site_zone,
+    open_database,
+    transaction,
+)
 from gateway.store.lanes import modes_on_record
 from gateway.store.lookup import car_unknown, lookup, stay_open, subject_of
 from gateway.store.parking import open_stay
@@ -400,6 +406,10 @@ class Gateway:
         facts = lookup(self.conn, p, lane, self.site.capacity)
         before, passage, car = None, None, None
         if taken is None:
+            taken = self._turned_back(p, lane, facts)
+            if taken is not None:  # paid and let out a moment ago, back at an exit: that passage
+                p, previous = replace(p, again=True), taken
+        if taken is None:
             p, facts = self._lookalike(p, lane, facts)
             passage, facts, car = self._same_passage(p, lane, facts)
             if passage is not None:  # its card after its plate, its plate after a glimpse in the queue
@@ -429,6 +439,22 @@ class Gateway:
             opened = passage.event if passage is not None and passage.kind == "plate" else None
             car_of_pass(self.conn, ev.subject, car, opened)
         return ev
+
+    def _turned_back(self, p: Presented, lane: LaneRules, facts: Facts) -> Decided | None:
+        """At a vehicle exit, the exit a car not recorded inside paid for and was let out on within
+        the grace period (ParkingDesk.left_paid): its driver turned back under the raised arm and
+        is at an exit again, after SAME_CAR, which is all DecidedAgain remembers, or after a
+        restart. That same passage, let through again as it was (flag `again`: nothing charged,
+        no stay moved, counted once), not a car with no entry record. Read first, before a
+        look-alike is taken for its plate: it left as itself."""
+        if lane.type != "vehicle" or lane.direction != "exit" or facts.inside:
+            return None
+        subject = subject_of(p, facts.credential, lane.type)
+        left = self.parking.left_paid(self.conn, subject, p.at)
+        if left is None:
+            return None
+        # Never remembered (seq -1): the decision now is, as any.
+        return Decided(left.decision, p.value, subject, -1, left.lane, p.kind, left.at, left.event_id)
 
     def _same_passage(
         self, p: Presented, lane: LaneRules, facts: Facts
@@ -612,5 +638,47 @@ class Gateway:
             except Exception as exc:
                 relay.health.set_offline(f"pulse failed: {exc}")
         # A barrier that stays down (its relay board unplugged): greeted, the driver would sit at
-        # it being told to go. The display and the voice send him to the guard instead.
-        tell_opening(self.boards, ev.lane, pulses, lines, fault_lines(ev.plate, language, lane.type))
+        # it being told to go. The display and the voice send him to the guard instead, and the
+        # car, still inside, is put back on its stay.
+        deciding = threading.current_thread()
+        fault = fault_lines(ev.plate, language, lane.type)
+        tell_opening(self.boards, ev.lane, pulses, lines, fault, lambda: self._not_let_out(ev, deciding))
+
+    def _not_let_out(self, ev: AccessEvent, deciding: threading.Thread) -> None:
+        """No relay of the lane took the pulse that was to let `ev`'s car out. At a vehicle exit
+        whose decision closed the car's stay, the car has not left: the stay is put back open
+        (ParkingDesk.not_let_out), as an opening by hand no relay took lets no car out. In a
+        transaction of its own after the decision's: at once on the thread that decided it (it
+        owns the connection, between transactions), or on the worker when a relay written later
+        (a Modbus module) answers on its bus's thread."""
+        lane = self.site.lanes.get(ev.lane)
+        if lane is None or lane.direction != "exit" or lane.type != "vehicle" or not is_passage(ev.flags):
+            return
+        if threading.current_thread() is deciding:
+            self._put_back(self.conn, ev)
+        else:
+            self.on_worker(lambda conn: self._put_back(conn, ev))
+
+    def _put_back(self, conn: sqlite3.Connection, ev: AccessEvent) -> None:
+        """The stay `ev` closed, open again (not_let_out), and the decision forgotten as a passage
+        (DecidedAgain.not_let_out). Not stored, the car stays out on record: said, with the fix,
+        never raised into the lane's other work (its listeners, the next decisions)."""
+        try:
+            with transaction(conn):
+                stay = self.parking.not_let_out(conn, ev)
+        except Exception as exc:
+            log.error(
+                "car let out at %s on a barrier that did not open is still out on record "
+                "event=%s plate=%s error=%s fix=if the disk is full, free space in %s; the car is "
+                "inside: record it inside (docs/parking.md, Cars already inside) or let it out at "
+                "the lane once its relay works",
+                ev.lane,
+                ev.event_id,
+                ev.plate,
+                exc,
+                self.data_dir,
+                exc_info=not isinstance(exc, sqlite3.Error),  # a bug: its traceback
+            )
+            return
+        if stay is not None:
+            self._again.not_let_out(ev)

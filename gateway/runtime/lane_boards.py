@@ -124,34 +124,52 @@ class LaneBoards:
         show_on(self._devices.lanes[lane].displays, lines)
 
 
+def _nothing() -> None:
+    return None
+
+
 def tell_opening(
-    boards: LaneBoards, lane: str, pulses: list[Pulsed], opened: list[str], fault: list[str]
+    boards: LaneBoards,
+    lane: str,
+    pulses: list[Pulsed],
+    opened: list[str],
+    fault: list[str],
+    not_opened: Callable[[], None] = _nothing,
 ) -> None:
     """After a lane's relays were pulsed: `opened` (the greeting) if any took its pulse, `fault`
-    (道闸故障 请联系保安) if none did. Outcomes to come: with a relay believed online, the greeting
-    is shown at once (the decision is not held for the bus) and replaced by the fault if none
-    takes it; with none believed online (one poll lost to noise, a module not polled yet), the
-    board waits for the outcome, a fraction of a second, rather than send a driver whose barrier
-    is rising to the guard (the voice cannot take it back)."""
+    (道闸故障 请联系保安) if none did, and then `not_opened()`, once, on the thread that learns
+    it: now, or a relay written later's (its car has not gone through: Gateway._not_let_out).
+    Outcomes to come: with a relay believed online, the greeting is shown at once (the decision
+    is not held for the bus) and replaced by the fault if none takes it; with none believed
+    online (one poll lost to noise, a module not polled yet), the board waits for the outcome, a
+    fraction of a second, rather than send a driver whose barrier is rising to the guard (the
+    voice cannot take it back)."""
     if any(outcome.done() and outcome.result() for outcome, _ in pulses):
         boards.show(lane, opened)
         return
     waiting = [(outcome, online) for outcome, online in pulses if not outcome.done()]
     if not waiting:
         boards.show(lane, fault)
+        not_opened()
         return
     if any(online for _, online in waiting):
         ticket = boards.show(lane, opened)
-        _when_known(
-            [outcome for outcome, _ in waiting],
-            lambda took: None if took else boards.show_unless_newer(lane, ticket, fault),
-        )
+
+        def fault_if_not(took: bool) -> None:
+            if not took:
+                boards.show_unless_newer(lane, ticket, fault)
+                not_opened()
+
+        _when_known([outcome for outcome, _ in waiting], fault_if_not)
         return
     ticket = boards.reserve(lane)  # now, as decided: a car decided after it shows after it
-    _when_known(
-        [outcome for outcome, _ in waiting],
-        lambda took: boards.show_unless_newer(lane, ticket, opened if took else fault),
-    )
+
+    def told(took: bool) -> None:
+        boards.show_unless_newer(lane, ticket, opened if took else fault)
+        if not took:
+            not_opened()
+
+    _when_known([outcome for outcome, _ in waiting], told)
 
 
 def _when_known(outcomes: list[Future[bool]], then: Callable[[bool], None]) -> None:

@@ -539,6 +539,69 @@ def _plate_of(subject: str) -> str | None:
     return subject.removeprefix("plate:") if subject.startswith("plate:") else None
 
 
+# The stay an exit's decision closed (gateway/store/record.py names it as the stay's exit_event),
+# and that exit's own charge (settle_exit), for a car whose barrier did not open (put_back).
+_CLOSED_BY_EXIT = "SELECT id, subject, plate, class FROM stays WHERE exit_event = ? AND closed_by = 'exit'"
+_OPEN_AGAIN = "UPDATE stays SET exited_at = NULL, exit_event = NULL, closed_by = NULL WHERE id = ?"
+_EXIT_CHARGE = """
+SELECT id, plate FROM charges WHERE event_id = ? AND stay_id = ? AND kind = 'exit' AND voided_at IS NULL
+"""
+_LINKED_TO = "SELECT id FROM payments WHERE charge_id = ? ORDER BY id"
+# The charges carried from a missed exit that the exit settled (_settle_carried, at its moment):
+# paid with the money taken then, they stay settled.
+_SETTLED_AT_EXIT = f"""
+SELECT coalesce(sum({charge_owed_sql()}), 0) FROM charges c
+WHERE c.subject = ? AND c.settled_at = ? AND c.kind = 'reentry' AND c.voided_at IS NULL
+"""
+# Undone, a charge is kept, marked void, and its payments go back to the stay naming it, as a
+# guard's plate correction undoes one (gateway/store/corrections.py).
+_VOID_CHARGE = "UPDATE charges SET voided_at = ? WHERE id = ?"
+_PAYMENTS_BACK = """
+UPDATE payments SET charge_id = NULL, linked_at = NULL, voided_charge_id = charge_id WHERE charge_id = ?
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class PutBack:
+    """A stay open again: its car was let out on record at a barrier that did not open."""
+
+    stay_id: int
+    subject: str
+    plate: str | None
+    vehicle_class: str
+    voided: int | None  # the exit's charge, undone (None: it wrote none)
+
+
+def put_back(conn: sqlite3.Connection, event_id: str, at: datetime, tz: tzinfo) -> PutBack | None:
+    """The stay the exit decision `event_id` closed, open again: its car never left (no relay of
+    the exit took the pulse). The exit's charge is undone and sent upstream voided, and what was
+    paid for it (at the lane, or ahead at the booth) goes back to the stay, as paid ahead: the car
+    leaves within the grace period of that payment free, later it pays the rest (book.fee_end).
+    What of that money paid charges carried from before that the exit settled is kept on the
+    payments (_spent_on_carried): those stay settled, and are not asked again. None where the
+    decision closed no stay, or the car has a stay open again since."""
+    row = conn.execute(_CLOSED_BY_EXIT, (event_id,)).fetchone()
+    if row is None or open_stay(conn, row[1]) is not None:
+        return None
+    stay_id, subject, plate, vehicle_class = row
+    conn.execute(_OPEN_AGAIN, (stay_id,))
+    charge = conn.execute(_EXIT_CHARGE, (event_id, stay_id)).fetchone()
+    if charge is None:
+        return PutBack(stay_id, subject, plate, vehicle_class, None)
+    charge_id, charge_plate = charge
+    payment_ids = tuple(int(r[0]) for r in conn.execute(_LINKED_TO, (charge_id,)).fetchall())
+    if payment_ids:
+        settled_then = conn.execute(_SETTLED_AT_EXIT, (subject, to_db(at))).fetchone()[0]
+        _spent_on_carried(conn, payment_ids, int(settled_then))
+    conn.execute(_PAYMENTS_BACK, (charge_id,))
+    conn.execute(_VOID_CHARGE, (to_db(at), charge_id))
+    voided = {"charge_id": charge_id, "kind": "exit", "plate": charge_plate, "stay_id": stay_id}
+    money = {"amount_fen": 0, "paid_fen": 0, "owed_fen": 0, "settled": False}
+    said = {"at": at.astimezone(tz).isoformat(), "change": "voided", **voided, **money}
+    enqueue(conn, "charge", {**said, "access_event_id": event_id}, at)
+    return PutBack(stay_id, subject, plate, vehicle_class, charge_id)
+
+
 def handover(
     conn: sqlite3.Connection, slot_id: int, at: datetime, cause: str, *, free_only: bool = False
 ) -> int | None:
