@@ -48,6 +48,14 @@ def main(argv: list[str] | None = None) -> int:
     except sqlite3.OperationalError as exc:  # past the busy timeout, a full disk: no traceback
         print(f"error: the site's database: {exc}; nothing was changed (fix: {_fix(exc)})", file=sys.stderr)
         return 1 if _passes(exc) else EX_CONFIG
+    except sqlite3.DatabaseError as exc:  # a damaged page, found by the first read of it
+        database = _site_database(args, exc)
+        if database is None:
+            raise
+        from gateway.store.database import damaged_database
+
+        print(f"error: {damaged_database(database, exc)}", file=sys.stderr)
+        return EX_CONFIG  # restarted, it finds the same damage: for the installer (README, Exit status)
     except KeyboardInterrupt:
         return 130
 
@@ -69,6 +77,21 @@ def _log_in_site_zone(args: argparse.Namespace) -> None:
     except ConfigError:
         return
     log_in_zone(ZoneInfo(cfg.site.timezone))
+
+
+def _site_database(args: argparse.Namespace, exc: sqlite3.DatabaseError) -> Path | None:
+    """The database a command given a site config (`-c`: run, export, user, ...) found damaged
+    (SQLite's "database disk image is malformed" on a failing SD card, anywhere from Gateway's
+    first reads on); None for any other error, or a command without one."""
+    from gateway.store.database import DB_NAME, is_damaged
+
+    path = getattr(args, "config", None)
+    if path is None or not is_damaged(exc):
+        return None
+    try:
+        return load_config(path).site.data_dir / DB_NAME
+    except ConfigError:
+        return None
 
 
 def _passes(cause: BaseException | None) -> bool:

@@ -49,9 +49,12 @@ from gateway.site import Site
 from gateway.store.card_forms import RegisteredCards
 from gateway.store.database import (
     DB_NAME,
+    StorageCause,
     begin_immediate,
     date_in_site_zone,
     open_database,
+    storage_cause,
+    storage_fix,
     transaction,
 )
 from gateway.store.lanes import modes_on_record
@@ -359,15 +362,14 @@ class Gateway:
             # Never open a gate for a decision that is not on disk; the guard can still open by hand.
             self.storage_failures += len(jobs)
             self.storage_failing = True
+            cause = storage_cause(exc, self.data_dir)
             log.error(
-                "cannot record %d decision(s), gates stay shut error=%s "
-                "fix=free disk space in %s or check its permissions; if the database is locked, "
-                "end or resume the other process using it (a suspended `gateway import`)",
+                "cannot record %d decision(s), gates stay shut error=%s fix=%s",
                 len(jobs),
                 exc,
-                self.data_dir,
+                storage_fix(cause, self.data_dir),
             )
-            events = [(self._failed(job.presented), job) for job in jobs]
+            events = [(self._failed(job.presented, cause), job) for job in jobs]
         for ev, job in events:
             self._after(ev, job.received)
         return [ev for ev, _ in events]
@@ -562,15 +564,18 @@ class Gateway:
         if self.conn.in_transaction:  # never leave it open: every later decision would fail
             self.conn.execute("ROLLBACK")
 
-    def _failed(self, p: Presented) -> AccessEvent:
+    def _failed(self, p: Presented, cause: StorageCause | None = None) -> AccessEvent:
         """Refused storage_failed: nothing could be recorded. Whose card or plate it is still shows
-        (a full or locked database still reads), for the guard who may open by hand."""
+        (a full or locked database still reads), for the guard who may open by hand; and why, as
+        the flag `storage:<cause>` (full, unwritable, locked, damaged), which his panel words: only
+        a full disk sends him to free disk space (docs/guard-app.md)."""
         lane = self.site.lanes[p.lane]
         try:
             facts = lookup(self.conn, p, lane, self.site.capacity)
         except Exception:  # the database cannot even be read: the event names the credential only
             facts = Facts(lane=lane)
-        return AccessEvent.of(p, facts, Decision(Reason.STORAGE_FAILED), p.snapshot)
+        flags = (f"storage:{cause}",) if cause is not None else ()
+        return AccessEvent.of(p, facts, Decision(Reason.STORAGE_FAILED, flags=flags), p.snapshot)
 
     def _after(self, ev: AccessEvent, received: float) -> None:
         self.decisions += 1

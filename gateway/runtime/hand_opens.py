@@ -32,6 +32,7 @@ from typing import Literal, Protocol, runtime_checkable
 
 from gateway.runtime.worker import StillRunning, wait_or_call_off
 from gateway.store.audit import audit, transaction
+from gateway.store.database import StorageCause, storage_cause, storage_fix
 from gateway.store.outbox import enqueue
 
 log = logging.getLogger(__name__)
@@ -49,7 +50,9 @@ MAX_ALARMS_WAITING = 1000
 # busy timeout, for each decision queued before it), and a guard at the gate should not.
 HAND_OPEN_WAIT_S = 2.0
 # SQLite's primary result codes of a disk that takes no writes (full, failing, read-only, gone),
-# and of a database another process holds locked past the busy timeout (an import suspended in a step).
+# of a database another process holds locked past the busy timeout (an import suspended in a step),
+# and of a database damaged on a failing card: decisions then fail storage_failed, and the guard's
+# opening by hand must go ahead all the same.
 _STORAGE_CODES = frozenset(
     {
         sqlite3.SQLITE_FULL,
@@ -57,6 +60,8 @@ _STORAGE_CODES = frozenset(
         sqlite3.SQLITE_READONLY,
         sqlite3.SQLITE_CANTOPEN,
         sqlite3.SQLITE_BUSY,
+        sqlite3.SQLITE_CORRUPT,
+        sqlite3.SQLITE_NOTADB,
     }
 )
 
@@ -64,11 +69,11 @@ _STORAGE_CODES = frozenset(
 _NOT_STORAGE_FIX = "report this line: a fault of the gateway, not of the disk"
 
 # Why a record waits, as the guard is told it (gateway/api/lanes.py, the page's toast): a full disk
-# (SQLITE_FULL); a disk that takes no writes otherwise (read-only, failing, gone); the database held
-# by another process past the busy timeout (SQLITE_BUSY); or slow: not written within the wait, its
-# cause not known yet (another process's lock, most often, or a worker behind). Told "the disk is
-# full" whatever the cause, a guard had files deleted while an import suspended with Ctrl-Z held
-# the database.
+# (SQLITE_FULL); a disk that takes no writes otherwise (read-only, failing, gone; a database damaged
+# on it too, the journal's line saying to restore it); the database held by another process past
+# the busy timeout (SQLITE_BUSY); or slow: not written within the wait, its cause not known yet
+# (another process's lock, most often, or a worker behind). Told "the disk is full" whatever the
+# cause, a guard had files deleted while an import suspended with Ctrl-Z held the database.
 WaitsFor = Literal["full", "unwritable", "locked", "slow"]
 
 Submit = Callable[[Callable[[sqlite3.Connection], str]], Future[str]]
@@ -241,10 +246,8 @@ def waits_for(why: object) -> WaitsFor:
     time) waits: see WaitsFor."""
     if not isinstance(why, sqlite3.Error):
         return "slow"
-    code = getattr(why, "sqlite_errorcode", 0) & 0xFF
-    if code == sqlite3.SQLITE_FULL:
-        return "full"
-    return "locked" if code == sqlite3.SQLITE_BUSY else "unwritable"
+    cause = storage_cause(why)
+    return "unwritable" if cause == "damaged" else cause
 
 
 def storage_failure(exc: sqlite3.Error) -> bool:
@@ -282,6 +285,10 @@ class WaitingRecords:
         self._writing: Kept | None = None
         self._written = threading.Condition(self._lock)
         self._retry_at = 0.0
+        # Why storage last refused a record (None: none refused since one was last written): the
+        # fix of the lines that say a record waits or is lost (_fix, _lost_fix). The records wait
+        # in one queue, written in order: what holds up the first holds up them all.
+        self._cause: StorageCause | None = None
 
     def waiting(self) -> int:
         """Records whose rows (and upstream records) still wait for storage."""
@@ -345,6 +352,9 @@ class WaitingRecords:
 
     def keep(self, record: Kept, why: object) -> None:
         with self._lock:
+            if isinstance(why, sqlite3.Error):
+                self._cause = storage_cause(why, self._data_dir)
+            cause = self._cause
             dropped = self._fold(record)
             kept = all(r is not record for r in dropped)
             lost = self._make_room(isinstance(record, KeptAlarm)) if kept else None
@@ -366,13 +376,39 @@ class WaitingRecords:
             return
         log.error(
             "%s not recorded %s error=%s: the record waits in memory until storage takes writes "
-            "again fix=free disk space in %s or check its permissions; if the database is locked, "
-            "end what holds it (a `gateway import` stopped with Ctrl-Z: fg)",
+            "again fix=%s",
             record.what,
             record.details(),
             why,
-            self._data_dir,
+            self._fix(cause),
         )
+
+    def fix_for(self, exc: sqlite3.Error) -> str:
+        """The fix of a write storage refused with `exc`, for the journal: by its cause."""
+        return storage_fix(storage_cause(exc, self._data_dir), self._data_dir)
+
+    def _fix(self, cause: StorageCause | None) -> str:
+        """What lets a record that waits be written, by why storage refused it (None: it has not
+        yet, the worker has not got to it)."""
+        if cause is not None:
+            return storage_fix(cause, self._data_dir)
+        return (
+            "if another process holds the database, end it (a `gateway import` stopped with Ctrl-Z: "
+            "fg); else it is written once the decision worker gets to it"
+        )
+
+    def _lost_fix(self, cause: StorageCause | None) -> str:
+        """What would have saved a record lost at the stop, by why storage last refused one: a
+        disk freed or a lock let go before the stop; a card that failed or a damaged database
+        saves none, and says what to do about it."""
+        if cause is None:
+            return (
+                "the decision worker did not get to it: if another process holds the database, end it "
+                "(a `gateway import` stopped with Ctrl-Z: fg) before the gateway is stopped"
+            )
+        if cause in ("full", "locked"):
+            return f"{storage_fix(cause, self._data_dir)} before the gateway is stopped"
+        return storage_fix(cause, self._data_dir)
 
     def _fold(self, record: Kept) -> list[Kept]:
         """An alarm's change folded with those of the same alarm that wait (the caller holds the
@@ -441,6 +477,7 @@ class WaitingRecords:
                 _write(record, conn)
             except Exception as exc:
                 if isinstance(exc, sqlite3.Error) and storage_failure(exc):
+                    self._cause = storage_cause(exc, self._data_dir)
                     self._take(record, out=False)
                     self._retry_at = self._monotonic() + UNRECORDED_RETRY_S
                     log.debug("records still waiting for storage: %s", exc)
@@ -450,6 +487,7 @@ class WaitingRecords:
                     self._never(record, f"it cannot be written: {error}", _NOT_STORAGE_FIX)
                 continue
             self._take(record)
+            self._cause = None
             log.warning(
                 "%s recorded now that storage is back %s at=%s",
                 record.what,
@@ -477,12 +515,9 @@ class WaitingRecords:
             self.write_waiting(conn, now=True)
         with self._lock:
             lost, self._records = self._records, deque()
+        fix = self._lost_fix(self._cause)
         for record in lost:
-            self._never(
-                record,
-                "the gateway stopped while storage took no writes",
-                f"free disk space in {self._data_dir} before the gateway is stopped",
-            )
+            self._never(record, "the gateway stopped while storage took no writes", fix)
 
     def _never(self, record: Kept, why: str, fix: str) -> None:
         if isinstance(record, OwnFix) and record.if_never():

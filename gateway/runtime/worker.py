@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 from gateway.core import Presented
 from gateway.errors import GatewayError
 from gateway.fault_log import FaultLog
+from gateway.store.database import storage_cause, storage_fix
 
 if TYPE_CHECKING:  # hand_opens waits on the worker's writes (wait_or_call_off)
     from gateway.runtime.hand_opens import WaitingRecords
@@ -230,11 +231,10 @@ class DecisionWorker:
     def _unwaited_failed(self, what: str, exc: sqlite3.Error) -> None:
         self._unwaited_faults.setdefault(what, FaultLog(log)).failed(
             str(exc),
-            "%s not written: %s; it is not kept, and made again only when next due (fix: free disk "
-            "space in the gateway's data directory or check its permissions; if the database is "
-            "locked, end what holds it: a `gateway import` stopped with Ctrl-Z: fg)",
+            "%s not written: %s; it is not kept, and made again only when next due (fix: %s)",
             what,
             exc,
+            self._waiting.fix_for(exc),
         )
 
     def _unwaited_written(self, what: str) -> None:
@@ -286,11 +286,10 @@ class Checkpointer:
             conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         except sqlite3.Error as exc:
             log.warning(
-                "checkpoint at the stop failed: %s; %s-wal is kept and read at the next start "
-                "(fix: free disk space in the data directory %s)",
+                "checkpoint at the stop failed: %s; %s-wal is kept and read at the next start (fix: %s)",
                 exc,
                 self._db_path.name,
-                self._db_path.parent,
+                self._fix(exc),
             )
 
     def _passive(self, conn: sqlite3.Connection, failing: FaultLog) -> None:
@@ -302,12 +301,16 @@ class Checkpointer:
         except sqlite3.Error as exc:
             failing.failed(
                 str(exc),
-                "checkpoint failed: %s; %s-wal grows until one succeeds, tried every %g s "
-                "(fix: free disk space in the data directory %s)",
+                "checkpoint failed: %s; %s-wal grows until one succeeds, tried every %g s (fix: %s)",
                 exc,
                 self._db_path.name,
                 CHECKPOINT_EVERY_S,
-                self._db_path.parent,
+                self._fix(exc),
             )
             return
         failing.ended("checkpoints succeed again: %s-wal is copied into the database", self._db_path.name)
+
+    def _fix(self, exc: sqlite3.Error) -> str:
+        """By the cause: a card gone read-only has room, and freeing it helps nothing."""
+        data_dir = self._db_path.parent
+        return storage_fix(storage_cause(exc, data_dir), data_dir)

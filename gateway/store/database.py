@@ -8,6 +8,7 @@ import os
 import pwd
 import shutil
 import sqlite3
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import closing, contextmanager, suppress
@@ -80,6 +81,12 @@ def open_database(
                 fix=f"free space on the disk of {path.parent}; the gateway already deleted the "
                 "snapshots it may (the oldest first); do not replace the database",
             ) from exc
+        if is_damaged(exc):  # a header bit rot or a power cut scrambled
+            raise StorageError(
+                f"cannot open the database {path}: it is damaged ({exc})", fix=damaged_fix(path)
+            ) from exc
+        if _read_only_disk(path.parent):  # the card failed since not_writable looked
+            raise _not_writable(path, [path.parent]) from exc
         raise StorageError(
             f"cannot open the database {path}: {exc}",
             fix="check that the data directory is writable by the gateway user and the file is "
@@ -110,8 +117,24 @@ def not_writable(path: Path) -> list[Path]:
 
 def _may_write(path: Path) -> bool:
     # The effective user's rights (os.access asks the real user's by default): those SQLite gets.
-    mode = os.W_OK | os.X_OK if path.is_dir() else os.W_OK
-    return os.access(path, mode, effective_ids=os.access in os.supports_effective_ids)
+    # A folder's disk is also tried (_refuses_writes); a file's never is: opened and closed here, a
+    # database file would lose this process's POSIX locks on it, SQLite's among them.
+    folder = path.is_dir()
+    mode = os.W_OK | os.X_OK if folder else os.W_OK
+    allowed = os.access(path, mode, effective_ids=os.access in os.supports_effective_ids)
+    return allowed and not (folder and _refuses_writes(path))
+
+
+def _refuses_writes(folder: Path) -> bool:
+    """Whether the disk of `folder` refuses a write now (EROFS), tried with a file made there and
+    dropped at once (nameless where the filesystem allows: O_TMPFILE). An SD card the kernel found
+    failing is found so alone on newer kernels: ext4 marks itself read-only within (emergency_ro),
+    the mount and statvfs still say rw, os.access says yes, and only a write is refused."""
+    try:
+        with tempfile.TemporaryFile(dir=folder):
+            return False
+    except OSError as exc:  # a full disk (ENOSPC) takes writes again once freed: not read-only
+        return exc.errno == errno.EROFS
 
 
 def give_to_service(paths: list[Path]) -> str:
@@ -170,16 +193,24 @@ def _mount_point(path: Path) -> str:
 
 
 def _read_only_disk(path: Path) -> bool:
+    """The disk of `path` (or of the nearest folder above it that exists) is read-only: mounted
+    so, or refusing writes though mounted rw (_refuses_writes: a failing SD card)."""
+    folder = next((p for p in (path, *path.parents) if p.is_dir()), None)
+    if folder is None:
+        return False
     try:
-        return bool(os.statvfs(path).f_flag & os.ST_RDONLY)
+        mounted_read_only = bool(os.statvfs(folder).f_flag & os.ST_RDONLY)
     except OSError:
         return False
+    return mounted_read_only or _refuses_writes(folder)
 
 
 def _not_writable(path: Path, blocked: list[Path]) -> StorageError:
     names = ", ".join(str(p) for p in blocked)
+    read_only = _read_only_disk(blocked[0]) and not _read_only_view(blocked[0])
+    who = f"the disk of {names} is read-only" if read_only else f"this user ({_user()}) may not write {names}"
     return StorageError(
-        f"cannot write the database {path}: this user ({_user()}) may not write {names}",
+        f"cannot write the database {path}: {who}",
         fix=f"{give_to_service(blocked)}; do not delete {path.name}-wal: it may hold records that "
         f"are not yet in {path.name}",
     )
@@ -213,6 +244,81 @@ def passes(exc: BaseException | None) -> bool:
     (README, Exit status)."""
     full = getattr(exc, "sqlite_errorcode", 0) & 0xFF == sqlite3.SQLITE_FULL
     return exc is not None and (is_busy(exc) or full or getattr(exc, "errno", None) == errno.ENOSPC)
+
+
+def is_damaged(exc: BaseException) -> bool:
+    """Whether an SQLite error is a damaged file ("database disk image is malformed", "file is not
+    a database"): bit rot on a failing SD card, a power cut mid-write. It stays until the
+    installer restores a copy: no restart, no freed space helps."""
+    code = getattr(exc, "sqlite_errorcode", 0) & 0xFF
+    return isinstance(exc, sqlite3.Error) and code in (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB)
+
+
+def damaged_database(path: Path, exc: BaseException) -> StorageError:
+    """A StorageError (exit 78: restarting finds the same damage) for the damaged database `path`."""
+    return StorageError(f"the database {path} is damaged: {exc}", fix=damaged_fix(path))
+
+
+def damaged_fix(path: Path) -> str:
+    return (
+        f"{path.name} is damaged (a failing SD card: see `dmesg`, or a power cut): stop the service, "
+        f"move {path.name}, {path.name}-wal and {path.name}-shm in {path.parent} aside (keep them), "
+        "restore it from a backup there, the newest (README, Replacing a box; a failing card replaced "
+        f"first), give it to the service's user (sudo chown {SERVICE_USER}:{SERVICE_USER} {path}) "
+        "and start the service"
+    )
+
+
+# Why the database took no write, as the journal words its fix (storage_fix) and the guard's
+# panel a decision it could not store (Gateway._failed): only a full disk is helped by freeing
+# space, and told so whatever the cause, the installer deleted snapshots on a card that had failed.
+StorageCause = Literal["full", "unwritable", "locked", "damaged"]
+
+
+def storage_cause(exc: BaseException, folder: Path | None = None) -> StorageCause:
+    """A full disk (SQLITE_FULL, ENOSPC; SQLite may say only "disk I/O error" on one, so an I/O
+    error with next to no room left in `folder` too), another process's lock (as is_busy tells
+    it), a damaged file (as is_damaged does), or a disk that takes no writes otherwise: read-only,
+    failing or gone (SQLITE_READONLY, SQLITE_IOERR, SQLITE_CANTOPEN)."""
+    code = _primary_code(exc)
+    if code in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
+        return "locked"
+    if code in (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB):
+        return "damaged"
+    io_error_on_a_full_disk = code == sqlite3.SQLITE_IOERR and folder is not None and _disk_full(folder)
+    if code == sqlite3.SQLITE_FULL or getattr(exc, "errno", None) == errno.ENOSPC or io_error_on_a_full_disk:
+        return "full"
+    return "unwritable"
+
+
+# SQLite's words for the codes storage_cause tells apart, for an error raised without its code
+# (made by hand: a stand-in for a connection on a full disk raises one so).
+_CODE_OF_WORDS = {
+    "database or disk is full": sqlite3.SQLITE_FULL,
+    "database is locked": sqlite3.SQLITE_BUSY,
+    "database disk image is malformed": sqlite3.SQLITE_CORRUPT,
+    "file is not a database": sqlite3.SQLITE_NOTADB,
+}
+
+
+def _primary_code(exc: BaseException) -> int:
+    code = getattr(exc, "sqlite_errorcode", None)
+    return code & 0xFF if isinstance(code, int) else _CODE_OF_WORDS.get(str(exc), 0)
+
+
+def storage_fix(cause: StorageCause, data_dir: Path) -> str:
+    """What the installer does about a write the database of `data_dir` refused for `cause`."""
+    if cause == "full":
+        return f"free disk space in {data_dir}"
+    if cause == "locked":
+        return "end what holds the database (a `gateway import` stopped with Ctrl-Z: fg)"
+    if cause == "damaged":
+        return damaged_fix(data_dir / DB_NAME)
+    return (
+        f"the data disk of {data_dir} takes no writes (read-only or failing: see `dmesg`); replace or "
+        "repair the card (if dmesg shows no fault, a file there may be root's, left by a command run "
+        f"with sudo: sudo chown {SERVICE_USER}:{SERVICE_USER} {data_dir / DB_NAME}*)"
+    )
 
 
 def begin_immediate(conn: sqlite3.Connection) -> None:
@@ -367,6 +473,8 @@ def _migration_failed(
             fix=f"{kept}; end what holds it (a `gateway import` suspended with Ctrl-Z: fg, or wait "
             "until it is over) and start the gateway again",
         )
+    if is_damaged(exc):
+        return StorageError(f"{what}: the database is damaged ({exc})", fix=damaged_fix(path))
     return StorageError(
         f"{what}: {exc}",
         fix=f"{kept}; fix the data directory's permissions and start again, or go back to the "

@@ -124,6 +124,27 @@ TEXTS: dict[str, tuple[str, str]] = {
         "未能记录（磁盘已满？）：可点开闸手动放行，请清理数据目录的磁盘空间",
         "not recorded (disk full?): Open still lets them through; free disk space in the data directory",
     ),
+    # The same, by why it was not stored (its flag storage:<cause>, Gateway._failed), as the
+    # action.waits.* toasts word it: only a full disk sends the guard to free disk space.
+    "why.storage_failed.full": (
+        "未能记录（磁盘已满？）：可点开闸手动放行，请清理数据目录的磁盘空间",
+        "not recorded (disk full?): Open still lets them through; free disk space in the data directory",
+    ),
+    "why.storage_failed.unwritable": (
+        "未能记录（数据盘无法写入，只读或故障？）：可点开闸手动放行，请检查数据目录所在的磁盘",
+        "not recorded (the data disk takes no writes: read-only or failing?): Open still lets them "
+        "through; check the disk of the data directory",
+    ),
+    "why.storage_failed.locked": (
+        "未能记录（数据库被其他程序占用，如暂停的 gateway import）：可点开闸手动放行，请结束占用它的程序",
+        "not recorded (another program holds the database: a suspended gateway import?): Open still "
+        "lets them through; end what holds it",
+    ),
+    "why.storage_failed.damaged": (
+        "未能记录（数据库已损坏）：可点开闸手动放行，请管理员用备份恢复数据库",
+        "not recorded (the database is damaged): Open still lets them through; the admin restores it "
+        "from a backup",
+    ),
     "fix.button": ("纠正车牌", "Correct plate"),
     "fix.title": ("纠正车牌：按车上的车牌填写", "Correct the plate: type it as it is on the car"),
     "fix.read": ("识别为", "Read as"),
@@ -711,6 +732,10 @@ JS_KEYS = (
     "action.waits.unwritable",
     "action.waits.locked",
     "action.waits.slow",
+    "why.storage_failed.full",
+    "why.storage_failed.unwritable",
+    "why.storage_failed.locked",
+    "why.storage_failed.damaged",
     "action.opened_by",
     "common.error",
     "common.saved",

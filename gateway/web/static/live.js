@@ -48,7 +48,11 @@
     const amount = `${Math.floor(fen / 100)}` + (cents ? `.${String(cents).padStart(2, "0")}`.replace(/0$/, "") : "");
     return T("pay.amount").replace("{yuan}", amount);
   };
-  const verdict = (ev) => `${T(ev.admitted ? "ev.admitted" : "ev.refused")} · ${T("why." + ev.reason)}`;
+  // A decision not stored says why (its flag storage:<cause>), as an opening's toast does: only a
+  // full disk sends the guard to free disk space.
+  const notStored = (ev) => ev.flags.find((f) => f.startsWith("storage:"));
+  const why = (ev) => T(notStored(ev) ? `why.storage_failed.${notStored(ev).slice(8)}` : "why." + ev.reason);
+  const verdict = (ev) => `${T(ev.admitted ? "ev.admitted" : "ev.refused")} · ${why(ev)}`;
   const noPlate = (ev) => ev.flags.includes("no_plate");  // its plate is the ticket the entrance gave
 
   function showLatest(lane, ev) {
@@ -77,7 +81,9 @@
     box.append(node("div", "verdict", verdict(ev)));
     if (ev.holder_kind || ev.corrected) box.append(node("div", "who-line", holder(ev)));
     // A corrected car's reading is said beside who corrected it (识别为 ... · 纠正人), not again here.
-    const flags = ev.flags.filter((f) => !(ev.corrected && f.startsWith("read:"))).map(flagText).join(" · ");
+    // Nor the cause of a decision not stored, said in the verdict.
+    const flags = ev.flags.filter((f) => !(ev.corrected && f.startsWith("read:")) && !f.startsWith("storage:"))
+      .map(flagText).join(" · ");
     box.append(node("div", "time", time(ev.at) + (flags ? " · " + flags : "")));
     if (plate) {
       const fix = node("button", "chip fix", T("fix.button"));
