@@ -385,7 +385,10 @@ class OpenCvCamera:
         """Read until the stream ends (True) or we are stopped (False); and how many frames came.
         A live stream's failed read is one bad frame (a JPEG cut short), skipped: the next read on
         the same stream returns the next frame. Only reads failing for read_timeout_s end it (a
-        stream that ended fails every read). A file ends at its end."""
+        stream that ended fails every read). The failed reads are counted as bad frames once a
+        read after them succeeds: those of a stream that then drops belong to the drop (`drops`),
+        or a camera closing its session counted a hundred bad frames it never sent. A file ends at
+        its end."""
         frames = failed = 0
         fps = self._fps or cap.get(cv2.CAP_PROP_FPS) or 0.0
         gap = 1.0 / (fps or 25.0) if is_file else 0.0
@@ -400,10 +403,11 @@ class OpenCvCamera:
                 if is_file or now - last_read >= self._read_timeout_s:
                     return True, frames
                 failed += 1
-                self.health.count("bad_frames")
                 if failed > 1:
                     self._stop.wait(FAILED_READ_PAUSE_S)
                 continue
+            if failed:
+                self.health.count("bad_frames", failed)  # the stream went on: they were frames
             failed = 0
             last_read = now
             frames += 1

@@ -4,7 +4,8 @@ A driver supplies `output(on)`; this class decides when to call it. A pulse duri
 extends it; a pulse while held changes nothing; release ends both. One timer thread per relay
 turns pulses off, so pulse() returns at once. A write that failed is not taken for done: the next
 pulse or hold writes "on" again (and raises while the board is away), rather than extending an
-opening that never happened.
+opening that never happened. A pulse whose "on" failed is over: the board, when back, is sent
+"off", never the opening its caller was told had failed; a hold is kept, and sent it.
 """
 
 from __future__ import annotations
@@ -75,9 +76,9 @@ class PulseControl:
         with self._cond:
             self._until = max(self._until, time.monotonic() + seconds)
             self.health.count("pulses")
-            self._cond.notify()  # before the write: if it fails, the timer still ends the pulse
+            self._cond.notify()
             if not self._on or self._unwritten:
-                self._set(True)
+                self._pulse_on()
 
     def hold(self) -> None:
         with self._cond:
@@ -106,6 +107,23 @@ class PulseControl:
             if not self._held:
                 self._on = False
 
+    def _pulse_on(self) -> None:
+        """Write a pulse's "on": wanted once written. If the write raises, the pulse has failed (the
+        guard is told: lane.open_failed, 道闸未响应) and is over, never wanted: wanted first, a board
+        back within the pulse was sent it (LcusBoard._resend) and the barrier rose for an opening
+        everyone was told did not happen. The board is sent "off" then (its bytes may have reached
+        it). A hold is wanted first, as _set does: kept, and sent to the board once back."""
+        if self._held:
+            self._set(True)
+            return
+        self._unwritten = True  # the output may be "on" if the write fails
+        try:
+            self._output(True)
+        except Exception:
+            self._on, self._until = False, 0.0  # over: a later pulse is not made longer by it
+            raise
+        self._on, self._unwritten = True, False
+
     def close(self) -> None:
         with self._cond:
             self._closed = True
@@ -120,8 +138,8 @@ class PulseControl:
                 log.warning("relay not released on close device=%s error=%s", self.health.device, exc)
 
     def _set(self, on: bool) -> None:
-        # The state changes first: if the write fails, a reconnect re-sends what is wanted, and a
-        # failed "on" is still turned off when its pulse ends (the bytes may have reached the board).
+        # The state changes first: if the write fails, a reconnect re-sends what is wanted, a hold
+        # or "off" (a pulse's "on" is wanted only once written: _pulse_on).
         # Until the write returns it is not done: if it raises, the next pulse tries again and
         # raises while the board is away (taken for on, it wrote nothing, raised nothing, and a
         # second walker was greeted at a door that stayed locked).

@@ -98,6 +98,7 @@ class ModbusBus:
         self._poke = threading.Event()
         self._stop = threading.Event()
         self._connected = False
+        self._device: int | None = None  # the open adapter's device number, if known (_gone)
         # The adapter failed to open, or was lost, and has not come back: nothing is written now.
         # Not before the first try: a pulse asked for as the gateway starts is written once it opens.
         self.down = False
@@ -141,13 +142,14 @@ class ModbusBus:
             self._poke.clear()
             if self._stop.is_set():
                 break
-            if not os.path.exists(self.port):
-                self._lost(f"{self.port} disappeared (unplugged?): check the RS-485 adapter")
+            gone = self._gone()
+            if gone:
+                self._lost(gone)
                 continue
             try:
                 answered = self._service_all()
             except (ConnectionException, OSError) as exc:
-                self._lost(explain(self.port, exc))
+                self._lost(self._gone() or self._failing(exc))
                 # An adapter that opens but fails every request must not be reopened in a loop.
                 self._stop.wait(self._backoff.next())
                 continue
@@ -226,9 +228,42 @@ class ModbusBus:
                 module.disconnected(why)
             return False
         self._connected, self.down = True, False  # the backoff is reset only once a module answers
+        self._device = self._open_device()
         for module in self._modules:
             module.connected()
         return True
+
+    def _open_device(self) -> int | None:
+        """The device number of the port pymodbus has just opened; None if it cannot be known (a
+        client that is no pyserial port)."""
+        try:
+            return os.fstat(self._client.socket.fileno()).st_rdev
+        except (AttributeError, OSError, ValueError):
+            return None
+
+    def _gone(self) -> str | None:
+        """Why the open adapter is no longer the device at `port`; None while it may still be.
+
+        As SerialLink._gone: an adapter unplugged and plugged back between two polls leaves the
+        by-id path in place, but while the old one is held open the kernel gives the new one
+        another number, and pymodbus's error then names no fault ("Modbus Error: [Connection]
+        ModbusSerialClient ...")."""
+        try:
+            now = os.stat(self.port).st_rdev
+        except FileNotFoundError:
+            return f"{self.port} disappeared (unplugged?): check the RS-485 adapter"
+        except OSError as exc:
+            return explain(self.port, exc)
+        if self._device is not None and now != self._device:
+            return f"{self.port} was unplugged and plugged back: check the cable and its USB plug"
+        return None
+
+    def _failing(self, exc: Exception) -> str:
+        """The words for an adapter still there whose requests fail. pymodbus turns the port's own
+        error into a ConnectionException that says nothing of it."""
+        if isinstance(exc, OSError):
+            return explain(self.port, exc)
+        return f"{self.port}: the adapter stopped answering ({exc}): check its USB plug and hub"
 
     def _lost(self, why: str) -> None:
         self._connected, self.down = False, True
@@ -423,8 +458,16 @@ class ModbusModule:
 
     def disconnected(self, why: str) -> None:
         self._changes.clear()  # not kept for later: see connected()
+        self._forget_inputs()
         self.health.set_offline(why)
         self.settle_pulses(False)
+
+    def _forget_inputs(self) -> None:
+        """Offline, the module's inputs are no longer known: the lane drops its loop then
+        (LaneInputs.device_offline), and _poll reports changes only, so a loop still on when the
+        module answers again was never reported again (a trigger camera blind behind a stuck
+        loop). Forgotten, the first poll once back reports every input, as at start."""
+        self._state = None
 
     def service(self, client: Any, *, poll: bool) -> bool:
         """On the bus thread: write the relay changes waiting; with `poll`, also bring the coil to
@@ -468,6 +511,7 @@ class ModbusModule:
             return False
         self._changes.clear()
         self._silent = True
+        self._forget_inputs()
         self.health.set_offline(f"unit {self._unit} on {self._bus.port} {why}")
         self.settle_pulses(False)
         return False

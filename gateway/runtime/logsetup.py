@@ -13,6 +13,14 @@ from datetime import datetime, tzinfo
 
 _TIME = "%H:%M:%S"
 
+# Libraries that log, at every retry, a fault the gateway says once itself with its fix: pymodbus
+# writes ERROR "could not open port ..." each time an unplugged RS-485 adapter is retried (a line a
+# second for as long as it stays away; its own filter drops only a line equal to the one before,
+# and two buses alternate). The module's health and the gateway's "device offline" line carry the
+# fault; at --log-level DEBUG, which adds the repeats of a fault said once, their lines show again.
+_RETRY_CHATTER = ("pymodbus",)
+_NO_LINE = logging.CRITICAL + 1
+
 
 class _SiteClock(logging.Formatter):
     """A formatter whose time is the site's once log_in_zone named its zone; the box's until then."""
@@ -35,6 +43,9 @@ def setup_logging(level: str = "INFO") -> None:
     root.setLevel(level)
     for noisy in ("uvicorn.access",):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    debug = root.level <= logging.DEBUG
+    for chatty in _RETRY_CHATTER:
+        logging.getLogger(chatty).setLevel(logging.NOTSET if debug else _NO_LINE)
 
 
 def log_in_zone(tz: tzinfo) -> None:

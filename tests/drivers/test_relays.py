@@ -80,8 +80,9 @@ def test_a_failing_output_does_not_leave_the_pulse_running() -> None:
     try:
         with pytest.raises(OSError):
             pc.pulse(0.02)
-        wait_for(lambda: calls == [True, False], "the release attempt")
-        assert not pc.wanted  # after a replug the driver re-sends "off", not "on"
+        assert not pc.wanted  # the pulse failed and is over: after a replug the driver re-sends "off"
+        time.sleep(0.1)
+        assert calls == [True]  # nothing to end at its time: "off" is the board's when it is back
     finally:
         pc.close()
 
