@@ -3,14 +3,20 @@
 Each connection attempt uses a fresh paho client. paho keeps unacknowledged QoS 1 messages in memory
 and resends them after a reconnect; the outbox already does that durably, so a fresh client per
 connection keeps one source of truth and lets the uplink decide what goes out, in which order.
+
+A broker that requires a client certificate refuses one it does not take with a TLS alert. Under
+TLS 1.3 that alert comes after the gateway's own handshake succeeded, on the first read, where paho
+only logs it and reports a connection lost: the socket keeps the error (_TlsSocket), and the
+connection reports it as the refusal it is.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import ssl
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -22,13 +28,20 @@ from paho.mqtt.properties import Properties
 from gateway.sync.errors import (
     BrokerRefused,
     BrokerUnreachable,
+    CertificateRefused,
     LinkError,
     LinkSetupError,
     TlsFailed,
+    certificate_refused,
     connack_error,
+    is_certificate_alert,
 )
 
 log = logging.getLogger(__name__)
+_PAHO_LOG = logging.getLogger("paho")
+
+# How the gateway's config names the TLS files; the central sink names its options instead.
+MQTT_TLS_NAMES: Mapping[str, str] = {name: f"[mqtt] {name}" for name in ("ca_file", "cert_file", "key_file")}
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +61,7 @@ class Settings:
     will: tuple[str, bytes] | None = None  # retained, QoS 1
     manual_ack: bool = False
     connect_timeout: float = 5.0
+    tls_names: Mapping[str, str] = field(default_factory=lambda: MQTT_TLS_NAMES)  # in errors
 
     @property
     def broker(self) -> str:
@@ -97,6 +111,45 @@ class Subscribed:
 
 LinkEvent = Connected | Refused | Lost | Acked | Received | Subscribed
 Sink = Callable[[Any], None]
+
+
+class _TlsSocket(ssl.SSLSocket):
+    """A TLS socket that keeps the error a read ended in, which paho only logs. A write that fails
+    because the broker closed the connection (the gateway's CONNECT, sent as soon as its handshake
+    succeeded) fails with the alert the broker sent before closing, unread until then."""
+
+    read_failure: ssl.SSLError | None = None
+
+    def recv(self, buflen: int = 1024, flags: int = 0) -> bytes:
+        try:
+            return super().recv(buflen, flags)
+        except (ssl.SSLWantReadError, ssl.SSLWantWriteError):
+            raise  # nothing to read yet: paho waits
+        except ssl.SSLError as exc:
+            self.read_failure = exc
+            raise
+
+    def send(self, data: Any, flags: int = 0) -> int:
+        try:
+            return super().send(data, flags)
+        except (ssl.SSLWantReadError, ssl.SSLWantWriteError):
+            raise
+        except ssl.SSLError as exc:
+            with contextlib.suppress(OSError):  # no alert waiting: the write's own error
+                self.recv(1024)
+            if self.read_failure is not None:
+                raise self.read_failure from exc
+            raise
+
+
+def _alert_reported_as_refusal(record: logging.LogRecord) -> bool:
+    """paho logs each failed read at ERROR; the broker's alert refusing the client certificate is
+    reported as a refusal instead (Refused, said once), not a line at every attempt."""
+    args = record.args if isinstance(record.args, tuple) else ()
+    return not any(isinstance(a, ssl.SSLError) and is_certificate_alert(a.reason) for a in args)
+
+
+_PAHO_LOG.addFilter(_alert_reported_as_refusal)
 
 
 class _Encrypted(Exception):
@@ -165,6 +218,17 @@ def _key_unusable(
     return None
 
 
+def _tls_context(ca_file: Path, cert_file: Path | None, key_file: Path | None) -> ssl.SSLContext:
+    """As paho's tls_set makes it (the broker's certificate and host verified), with sockets that
+    keep the error a read ended in."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)  # CERT_REQUIRED, check_hostname
+    if cert_file is not None:
+        context.load_cert_chain(str(cert_file), str(key_file) if key_file else None, _no_password)
+    context.load_verify_locations(cafile=str(ca_file))
+    context.sslsocket_class = _TlsSocket
+    return context
+
+
 def _unreadable(path: Path, name: str, what: str, exc: OSError) -> LinkSetupError:
     return LinkSetupError(
         f"{name} {path}: cannot read it: {exc.strerror or exc}",
@@ -187,17 +251,12 @@ class Connection:
             manual_ack=settings.manual_ack,
         )
         client.connect_timeout = settings.connect_timeout
-        client.enable_logger(logging.getLogger("paho"))
+        client.enable_logger(_PAHO_LOG)
         client.max_inflight_messages_set(settings.inflight)
         if settings.username is not None:
             client.username_pw_set(settings.username, settings.password)
         if settings.ca_file is not None:
-            client.tls_set(
-                ca_certs=str(settings.ca_file),
-                certfile=str(settings.cert_file) if settings.cert_file else None,
-                keyfile=str(settings.key_file) if settings.key_file else None,
-                cert_reqs=ssl.CERT_REQUIRED,
-            )
+            client.tls_set_context(_tls_context(settings.ca_file, settings.cert_file, settings.key_file))
         if settings.will is not None:
             client.will_set(settings.will[0], settings.will[1], qos=1, retain=True)
         client.on_connect = self._on_connect
@@ -205,9 +264,11 @@ class Connection:
         client.on_publish = self._on_publish
         client.on_message = self._on_message
         client.on_subscribe = self._on_subscribe
+        client.on_socket_open = self._on_socket_open
         self._client = client
         self._connected = False
         self._refused = False
+        self._socket: Any = None  # a _TlsSocket under TLS, kept after paho closed it
 
     def open(self) -> None:
         """Connect (TCP, TLS, CONNECT); the broker's answer comes as Connected or Refused."""
@@ -216,13 +277,11 @@ class Connection:
         s = self.settings
         try:
             self._client.connect(s.host, s.port, s.keepalive, clean_start=s.clean_start, properties=props)
-        except (ssl.SSLError, ssl.CertificateError) as exc:
-            raise TlsFailed(
-                f"TLS with {s.broker} failed: {exc}",
-                fix="check ca_file (the CA that signed the broker's certificate), that the "
-                "broker's "
-                "certificate names the host in [mqtt] host, and the client certificate and key",
-            ) from exc
+        except ssl.SSLError as exc:  # ssl.CertificateError too
+            refused = self._certificate_refused(exc)  # an alert in the handshake (TLS 1.2)
+            if refused is not None:
+                raise refused from exc
+            raise self._tls_failed(exc) from exc
         except (TimeoutError, OSError) as exc:
             raise BrokerUnreachable(
                 f"cannot connect to {s.broker}: {exc}",
@@ -230,6 +289,21 @@ class Connection:
                 "every record and retries",
             ) from exc
         self._client.loop_start()
+
+    def _tls_failed(self, exc: ssl.SSLError) -> TlsFailed:
+        return TlsFailed(
+            f"TLS with {self.settings.broker} failed: {exc}",
+            fix="check ca_file (the CA that signed the broker's certificate), that the "
+            "broker's "
+            "certificate names the host in [mqtt] host, and the client certificate and key",
+        )
+
+    def _certificate_refused(self, exc: ssl.SSLError | None) -> CertificateRefused | None:
+        """The broker's alert refusing the client certificate, if `exc` is one."""
+        if exc is None:
+            return None
+        s = self.settings
+        return certificate_refused(exc.reason, s.broker, s.cert_file, s.tls_names)
 
     def publish(self, topic: str, payload: bytes, qos: int = 1, retain: bool = False) -> int:
         info = self._client.publish(topic, payload, qos=qos, retain=retain)
@@ -279,7 +353,19 @@ class Connection:
         if self._refused:
             return  # already reported as Refused
         text = str(reason) if reason is not None else "connection lost"
-        self._sink(Lost(text if was else f"connection closed before the broker answered: {text}"))
+        if was:
+            self._sink(Lost(text))
+            return
+        failure = getattr(self._socket, "read_failure", None)
+        refused = self._certificate_refused(failure)
+        if refused is not None:
+            self._refused = True
+            self._sink(Refused(refused))
+            return
+        self._sink(Lost(f"connection closed before the broker answered: {failure or text}"))
+
+    def _on_socket_open(self, client: paho.Client, userdata: Any, sock: Any) -> None:
+        self._socket = sock
 
     def _on_publish(self, client: paho.Client, userdata: Any, mid: int, reason: Any, properties: Any) -> None:
         self._sink(Acked(mid, int(reason.value) if reason is not None else 0))

@@ -28,7 +28,7 @@ from gateway.store.database import open_read_only
 from gateway.sync.backoff import retry_delay
 from gateway.sync.broker_settings import broker_settings
 from gateway.sync.client import Acked, Connected, Connection, Lost, Received, Refused
-from gateway.sync.errors import LinkError, LinkSetupError
+from gateway.sync.errors import BrokerRefused, CertificateRefused, LinkError, LinkSetupError
 from gateway.sync.health import health_report
 from gateway.sync.link_outbox import MARK_DELAY, LinkOutbox, Settled, Unwritten
 from gateway.sync.retained import Over, RetainedTopics
@@ -45,6 +45,11 @@ _POLL = 0.1  # seconds between looks for new outbox rows
 _BEHIND_EVERY = 2.0  # seconds between looks for rows put back in line behind the cursor
 _QUOTA_EVERY = 30.0
 _PRUNE_EVERY = 600.0  # up to 2,000 sent rows each time
+# A connection held once it lasted this long: one the broker closes sooner is a failed attempt, and
+# the backoff grows, records acknowledged on it or not (a second box with the same client id takes
+# the session over as soon as it connects, and gets its queued record through in milliseconds).
+_HOLDS_AFTER_S = 10.0
+_CLASH_AFTER = 3  # drops in a row soon after connecting that suggest a second box with the client id
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +97,10 @@ class SyncLink:
         self.attempts = 0
         self._error_logged: str | None = None
         self._connection_error: str | None = None  # last_error's text from a failed or lost connection
+        self._drops = 0  # connections in a row the broker closed before they held
+        # The broker's alert refusing the client certificate, while nothing else has happened since:
+        # a later attempt it closes before CONNACK is that refusal again, the alert lost (below).
+        self._certificate_refusal: CertificateRefused | None = None
 
     # -- the outside: start, stop, status, hooks for the downlink side ---------------------------
 
@@ -157,8 +166,8 @@ class SyncLink:
                     delay = self.cfg.auth_retry_s * (0.75 + self._rng.random() / 4)
                     failures = 0
                 else:
-                    # "lost" is a connection that held (a minute, or a record went through);
-                    # one dropped soon after CONNACK backs off as a failed attempt does.
+                    # "lost" is a connection that held (_HOLDS_AFTER_S); one dropped sooner after
+                    # CONNACK backs off as a failed attempt does.
                     failures = 0 if outcome == "lost" else failures + 1
                     delay = retry_delay(
                         max(failures, 1),
@@ -190,34 +199,24 @@ class SyncLink:
         try:
             conn.open()
         except LinkError as exc:
-            self._error("offline", exc)
-            return "failed"
+            return self._failed(exc)
         first = self._await_connack()
         if not isinstance(first, Connected):
             conn.close()
-            if isinstance(first, Refused):
-                # Only credentials wait auth_retry_s; a broker that is starting or busy, or limits
-                # the rate of connections, takes the normal backoff.
-                if first.error.credentials:
-                    self._error("refused", first.error)
-                    return "refused"
-                self._error("offline", first.error)
-                return "failed"
-            self._error("offline", LinkError(first.reason if first else "no answer from the broker"))
-            return "failed"
+            return self._failed(self._no_connack(first))
         self._connected(conn, first)
         began = time.monotonic()
-        outcome = "lost"
+        lost: Lost | None = Lost("the link's thread failed")
         try:
-            outcome = self._serve(conn)
+            lost = self._serve(conn)
         finally:
-            uplink = self.outbox.uplink
-            held = uplink.acks_in_session > 0 or time.monotonic() - began >= self.cfg.reconnect_max_s
+            # Said first: a retained topic struck below shows its own error in its place.
+            ended = "stopped" if lost is None else self._lost(conn.settings.broker, lost.reason, began)
             # A retained message unacknowledged at the drop may be what the broker closed the
             # connection over: it is blamed, not the outbox's oldest row.
             unacked = self._retained.end_session()
-            poison = uplink.end_session(blame=not unacked)
-            if outcome == "lost":
+            poison = self.outbox.uplink.end_session(blame=not unacked)
+            if lost is not None:
                 for topic in unacked:
                     self._strike(topic)
             if poison is not None:
@@ -227,7 +226,58 @@ class SyncLink:
             conn.close(
                 last=(self.topics.status, self._status_payload("offline", "stopped")) if stopping else None
             )
-        return "dropped" if outcome == "lost" and not held else outcome
+        return ended
+
+    def _no_connack(self, first: Refused | Lost | None) -> LinkError:
+        """Why a connection attempt got no CONNACK."""
+        if isinstance(first, Refused):
+            return first.error
+        if first is not None and self._certificate_refusal is not None:
+            # The broker refused the client certificate last time, and now closes the connection
+            # before answering: under TLS 1.3 its alert comes after the client's handshake, and is
+            # lost when its close resets the connection (the CONNECT unread). Still that refusal.
+            return self._certificate_refusal
+        return LinkError(first.reason if first else "no answer from the broker")
+
+    def _failed(self, error: LinkError) -> str:
+        """An attempt that did not connect: 'refused' (credentials: auth_retry_s) or 'failed'."""
+        self._certificate_refusal = error if isinstance(error, CertificateRefused) else None
+        # Only credentials wait auth_retry_s; a broker that is starting or busy, or limits the rate
+        # of connections, takes the normal backoff.
+        if isinstance(error, BrokerRefused) and error.credentials:
+            self._error("refused", error)
+            return "refused"
+        self._error("offline", error)
+        return "failed"
+
+    def _lost(self, broker: str, reason: str, began: float) -> str:
+        """A connection the broker closed: 'lost' once it held, else 'dropped', backing off. Drops
+        right after connecting, again and again, are most often a second box with this client id:
+        each connect takes the session over from the other. Said once in the journal."""
+        lasted = time.monotonic() - began
+        self._set_state("offline")
+        if lasted >= _HOLDS_AFTER_S:
+            self._drops = 0
+            log.warning("mqtt connection lost broker=%s reason=%s", broker, reason)
+            self._connection_failed(f"connection lost: {reason}")
+            return "lost"
+        self._drops += 1
+        text = f"connection lost {lasted:.1f} s after the broker accepted it: {reason}"
+        if self._drops < _CLASH_AFTER:
+            log.log(
+                logging.WARNING if self._drops == 1 else logging.DEBUG,
+                "mqtt connection lost broker=%s reason=%s",
+                broker,
+                reason,
+            )
+        else:
+            text += (
+                f" ({self._drops} times in a row): check that [mqtt] client_id {self.client_id} is "
+                "unique on the broker: another box may use it"
+            )
+            log.log(logging.WARNING if self._drops == _CLASH_AFTER else logging.DEBUG, "mqtt link: %s", text)
+        self._connection_failed(text)
+        return "dropped"
 
     def _from_paho(self, ev: Any) -> None:
         """On paho's network thread: hand the event over, or to the arrival handler first."""
@@ -252,7 +302,10 @@ class SyncLink:
         return None
 
     def _connected(self, conn: Connection, ev: Connected) -> None:
-        if self.last_error is not None:
+        self._certificate_refusal = None
+        if self._drops >= _CLASH_AFTER:  # the journal has said why the link keeps reconnecting
+            log.debug("mqtt connected broker=%s after %d attempt(s)", conn.settings.broker, self.attempts)
+        elif self.last_error is not None:
             log.info("mqtt connected broker=%s after %d attempt(s)", conn.settings.broker, self.attempts)
         else:
             log.info(
@@ -276,7 +329,8 @@ class SyncLink:
         for hook in self._on_connect_hooks:
             hook()
 
-    def _serve(self, conn: Connection) -> str:
+    def _serve(self, conn: Connection) -> Lost | None:
+        """Until the connection is lost (that Lost) or the link stops (None)."""
         while True:
             with contextlib.suppress(LinkError):  # going down: Lost follows
                 self._show(self._retained.send_next(conn))
@@ -289,14 +343,7 @@ class SyncLink:
             for _ in range(1000):  # take what is waiting before going back to publishing
                 if ev is not None:
                     if isinstance(ev, Lost):
-                        log.warning(
-                            "mqtt connection lost broker=%s reason=%s",
-                            conn.settings.broker,
-                            ev.reason,
-                        )
-                        self._set_state("offline")
-                        self._connection_failed(f"connection lost: {ev.reason}")
-                        return "lost"
+                        return ev
                     self._handle(ev, conn)
                 try:
                     ev = self._events.get_nowait()
@@ -305,7 +352,7 @@ class SyncLink:
             self.outbox.flush_marks()
             self._tick(conn)
             if self._stopping.is_set():
-                return "stopped"
+                return None
 
     def _strike(self, topic: str) -> None:
         self._show(self._retained.strike(topic))

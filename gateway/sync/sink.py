@@ -312,6 +312,7 @@ class Sink:
                 session_expiry=self.o.session_expiry,
                 clean_start=False,
                 manual_ack=True,
+                tls_names=_TLS_OPTIONS,
             )
             while not self._events.empty():  # left from the last connection, unacknowledged:
                 self._events.get_nowait()  # the broker sends those again
