@@ -281,7 +281,7 @@ def test_a_change_answered_still_saving_that_then_fails_is_said_once_with_the_fi
     assert len(said) == 1, [r.getMessage() for r in said]
     words = said[0].getMessage()
     assert "still_saving" in words and "database is locked" in words, words
-    assert "`fg` a `gateway import` stopped with Ctrl-Z" in words and "free disk space" in words
+    assert "a `gateway import` stopped with Ctrl-Z: fg" in words and "free disk space" not in words
 
 
 def test_a_change_answered_still_saving_twice_that_fails_is_said_once(

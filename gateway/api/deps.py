@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import pathlib
 import sqlite3
 import threading
 import weakref
@@ -25,7 +26,7 @@ from gateway.api.hub import Hub
 from gateway.runtime.gateway import Gateway
 from gateway.runtime.hand_opens import storage_failure
 from gateway.runtime.worker import StillRunning, wait_or_call_off
-from gateway.store.database import open_read_only
+from gateway.store.database import open_read_only, storage_cause, storage_fix
 from gateway.timefmt import from_db
 
 log = logging.getLogger(__name__)
@@ -77,6 +78,9 @@ class GuardApp:
     gw: Gateway
     hub: Hub
     limiter: LoginLimiter
+
+    def __post_init__(self) -> None:
+        _still_saving.serving(self.gw.data_dir)
 
 
 def guard_app(request: Request) -> GuardApp:
@@ -152,6 +156,13 @@ class _StillSaving:
         self._waiting: dict[Future[Any], int] = {}  # requests waiting for each change now
         self._told: weakref.WeakSet[Future[Any]] = weakref.WeakSet()  # answered still_saving
         self._known: weakref.WeakSet[Future[Any]] = weakref.WeakSet()  # a request got its outcome
+        # The data directory of the gateway the API serves (one per process: GuardApp), which the
+        # fix names: the writes come back here on bare futures, which do not say whose they are.
+        # Until an app serves one (a test's bare future), the fix says "the data directory".
+        self._data_dir = pathlib.Path("the data directory")
+
+    def serving(self, data_dir: pathlib.Path) -> None:
+        self._data_dir = data_dir
 
     @contextmanager
     def waited(self, future: Future[Any]) -> Iterator[None]:
@@ -188,11 +199,14 @@ class _StillSaving:
                 return  # a request waiting for it gets the failure, and is answered storage_failed
         log.warning(
             "a change answered 503 still_saving was not saved after all: %s; nothing of it was "
-            "changed, and a reload of the page shows it missing (fix: free disk space in the data "
-            "directory or check its permissions; if the database is locked, end what holds it: "
-            "`fg` a `gateway import` stopped with Ctrl-Z; then make the change again)",
+            "changed, and a reload of the page shows it missing (fix: %s; then make the change again)",
             error,
+            self._fix(error),
         )
+
+    def _fix(self, error: sqlite3.Error) -> str:
+        """By the cause, as the journal's other lines word it: a card gone read-only has room."""
+        return storage_fix(storage_cause(error, self._data_dir), self._data_dir)
 
 
 _still_saving = _StillSaving()

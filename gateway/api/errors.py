@@ -3,7 +3,7 @@
 An error about a form's fields adds "fields": the names of the fields at fault, so that a page names
 them in its own language (the message is English, for API clients and the log). An error of the
 gateway's may add data the page words too (GatewayError.data: "tickets", the tickets of the cars with
-no plate inside; "left_at", when a car left).
+no plate inside; "left_at", when a car left; a 503 storage_failed's "state", why it was not stored).
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import sqlite3
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -19,6 +20,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
 from gateway.errors import GatewayError
+from gateway.store.database import storage_cause, storage_fix
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +67,20 @@ def error_body(
     return {"error": error}
 
 
+def storage_failed(exc: sqlite3.Error, data_dir: Path) -> dict[str, dict[str, Any]]:
+    """The answer to a change the database of `data_dir` did not take: its fix by the cause, as the
+    journal words it (database.storage_fix), and the cause as the error's `state` (full, unwritable,
+    locked, damaged), which the pages word (err.storage_failed.<state>): only a full disk sends the
+    guard to free disk space, as the live panel's words of a decision refused so do."""
+    cause = storage_cause(exc, data_dir)
+    return error_body(
+        "storage_failed",
+        f"the gateway could not store this, and nothing of it was changed: {exc}",
+        f"{storage_fix(cause, data_dir)}; then try again",
+        data={"state": cause},
+    )
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
     async def _api_error(_: Request, exc: ApiError) -> JSONResponse:
@@ -98,18 +114,11 @@ def install_error_handlers(app: FastAPI) -> None:
         )
 
     @app.exception_handler(sqlite3.Error)
-    async def _storage_error(_: Request, exc: sqlite3.Error) -> JSONResponse:
+    async def _storage_error(request: Request, exc: sqlite3.Error) -> JSONResponse:
         # A change is one transaction: when it cannot be written, none of it was (a full disk,
-        # a read-only data directory).
+        # a read-only or failing card, the database held or damaged).
         log.error("a change could not be stored: %s", exc)
-        return JSONResponse(
-            error_body(
-                "storage_failed",
-                f"the gateway could not store this, and nothing of it was changed: {exc}",
-                "free disk space in the data directory or check its permissions, then try again",
-            ),
-            status_code=503,
-        )
+        return JSONResponse(storage_failed(exc, request.app.state.gateway.data_dir), status_code=503)
 
     @app.exception_handler(OverflowError)
     async def _out_of_range(request: Request, exc: OverflowError) -> JSONResponse:

@@ -33,6 +33,8 @@ from gateway.store.database import (
     SERVICE_USER,
     give_to_service,
     open_database,
+    storage_cause,
+    storage_fix,
     transaction,
 )
 from gateway.store.zone_capacity import what_to_do, zones_over_capacity
@@ -80,7 +82,7 @@ def import_csv(
                 csv_staging.remove(staging)
                 raise StorageError(
                     f"cannot write the staging file {staging}: {exc}; nothing was imported",
-                    fix="free disk space in the data directory or check its permissions, then run it again",
+                    fix=f"{_storage_fix(exc, data_dir)}; then run it again",
                 ) from exc
             _apply(db.conn, staged, tz, zones, pause)
             # With the summary: the installer is still at the console, and the lanes say only zone_full.
@@ -101,9 +103,26 @@ def _check_stream(conn: sqlite3.Connection, data_dir: Path, now: datetime, stagi
         left = f" (the unfinished import in {staging} is kept)" if staging.exists() else ""
         raise StorageError(
             f"the import could not be written: {exc}; nothing was imported{left}",
-            fix="if the database is busy (another import, a long write), run it again; "
-            "otherwise free disk space in the data directory or check its permissions",
+            fix=f"{_storage_fix(exc, data_dir)}; then run it again",
         ) from exc
+
+
+def _storage_fix(exc: BaseException, data_dir: Path) -> str:
+    """What lets a command write the database of `data_dir` again, by why it did not take a write,
+    as the service's journal words it (database.storage_fix): only a full disk is told to free
+    space; a card gone read-only has room, and a damaged database is restored from a backup."""
+    if isinstance(exc, sqlite3.IntegrityError):  # not the storage: a row clashes with the store
+        return (
+            "a row clashes with what is stored now (changed meanwhile by the central server or an "
+            "admin), and the next run checks the rows against it again"
+        )
+    cause = storage_cause(exc, data_dir)
+    if cause == "locked":  # it passes: exit 1 (cli.py), and the command run again once it is over
+        return (
+            "if the database is busy (a long write, or a `gateway` command stopped with Ctrl-Z: fg it), "
+            "wait until it is over"
+        )
+    return storage_fix(cause, data_dir)
 
 
 def _apply(
@@ -130,20 +149,19 @@ def _apply(
             _record_given_up(conn, staged, exc, datetime.now(tz), resumed)
             csv_staging.remove(staging)
             raise _given_up(exc, staged.total, resumed) from exc
+        fix = _storage_fix(exc.cause, staging.parent)
         if exc.done == 0 and not resumed:
             csv_staging.remove(staging)
             raise StorageError(
                 f"the import could not be written: {exc.cause}; nothing was imported",
-                fix="if the database is busy (another import, a long write), run it again; "
-                "otherwise free disk space in the data directory or check its permissions",
+                fix=f"{fix}; then run it again",
             ) from exc
         done = f"{exc.done} of {staged.total} rows" + (" this run" if resumed else "")
         raise StorageError(
             f"the import stopped after {done}: {exc.cause}; the checked rows are kept in {staging} "
             "to be written",
-            fix="if the database was busy, just run it again; otherwise free disk space or fix "
-            "permissions first. `gateway import -c CONFIG` (with or without files) finishes this "
-            "import before anything else",
+            fix=f"{fix}; then `gateway import -c CONFIG` (with or without files) finishes this import "
+            "before anything else",
         ) from exc
     except KeyboardInterrupt:
         log.warning(
@@ -167,9 +185,9 @@ def _record_given_up(
             f"the import stopped after {done}, and these rows can never be written as checked:\n"
             f"{_listed(exc.unwritable)}\nThe rows written are not on the audit trail yet: {err}; "
             f"the checked rows are kept in {staged.path}",
-            fix="if the database was busy, run `gateway import -c CONFIG` again (no files): it writes "
-            "the rows again and records how far it got; otherwise free disk space or fix "
-            "permissions first. Then correct these rows and import the files again",
+            fix=f"{_storage_fix(err, staged.path.parent)}; then run `gateway import -c CONFIG` again "
+            "(no files): it writes the rows again and records how far it got. Then correct these rows "
+            "and import the files again",
         ) from err
 
 
@@ -252,7 +270,7 @@ def export_csv(cfg: SiteConfig, out_dir: Path, actor: str) -> dict[str, int]:
     try:
         with _aside(out_dir) as aside:
             counts = export_all(db, aside, ZoneInfo(cfg.site.timezone))
-            _move_in_audited(db.conn, aside, out_dir, counts, actor)
+            _move_in_audited(db.conn, aside, out_dir, counts, actor, cfg.site.data_dir)
         return counts
     finally:
         db.conn.close()
@@ -308,7 +326,7 @@ def signals_end_it() -> Iterator[None]:
 
 
 def _move_in_audited(
-    conn: sqlite3.Connection, aside: Path, out_dir: Path, counts: dict[str, int], actor: str
+    conn: sqlite3.Connection, aside: Path, out_dir: Path, counts: dict[str, int], actor: str, data_dir: Path
 ) -> None:
     """The written files moved into out_dir in the transaction of their registry.export audit row,
     and taken out again if it does not commit. The files are written before it, not under its write
@@ -334,8 +352,7 @@ def _move_in_audited(
         raise StorageError(
             f"the export's audit row (registry.export) cannot be written: {exc}; no file was left "
             f"in {out_dir}, as no copy of the register leaves without a record of who took it",
-            fix="if the database is busy (an import, a long write), run the export again; otherwise "
-            "free disk space in the data directory or check its permissions",
+            fix=f"{_storage_fix(exc, data_dir)}; then run the export again",
         ) from exc
 
 

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from datetime import datetime, tzinfo
 from pathlib import Path
 
-from gateway.store.database import DB_NAME, give_to_service, not_writable
+from gateway.store.database import DB_NAME, give_to_service, is_damaged, not_writable
 
 log = logging.getLogger(__name__)
 
@@ -29,17 +29,15 @@ log = logging.getLogger(__name__)
 _ASIDE_TIME = "%Y%m%d-%H%M%S"
 _ASIDE = re.compile(r"sync-.+\.db\.damaged-(\d{8}-\d{6})(?:-wal|-journal|-shm)?")
 
-# What SQLite says of a file a power cut cut short or scrambled.
-DAMAGED_CODES = (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB)
-
 
 class Damaged(sqlite3.DatabaseError):
     """SQLite's own check (quick_check) found the file damaged."""
 
 
 def damaged(exc: BaseException) -> bool:
-    code = getattr(exc, "sqlite_errorcode", 0) & 0xFF
-    return isinstance(exc, Damaged) or (isinstance(exc, sqlite3.DatabaseError) and code in DAMAGED_CODES)
+    """What SQLite says of a file a power cut cut short or scrambled (database.is_damaged), or what
+    its quick_check found (Damaged, raised here with no SQLite code)."""
+    return isinstance(exc, Damaged) or is_damaged(exc)
 
 
 def check_intact(conn: sqlite3.Connection) -> None:

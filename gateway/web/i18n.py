@@ -512,6 +512,30 @@ TEXTS: dict[str, tuple[str, str]] = {
         "网关无法保存，未作任何修改，请联系管理员（磁盘已满？）",
         "The gateway could not store this; nothing was changed. Tell the admin (disk full?)",
     ),
+    # The same, by why it was not stored (the error's state, api/errors.py storage_failed), as the
+    # live panel words a decision refused so (why.storage_failed.*): only a full disk is told to
+    # free disk space.
+    "err.storage_failed.full": (
+        "网关无法保存，未作任何修改：磁盘已满，请管理员清理数据目录的磁盘空间后重试",
+        "The gateway could not store this; nothing was changed: the disk is full. The admin frees disk "
+        "space in the data directory, then try again",
+    ),
+    "err.storage_failed.unwritable": (
+        "网关无法保存，未作任何修改：数据盘无法写入（只读或故障？），请管理员检查数据目录所在的磁盘",
+        "The gateway could not store this; nothing was changed: the data disk takes no writes "
+        "(read-only or failing?). The admin checks the disk of the data directory",
+    ),
+    "err.storage_failed.locked": (
+        "网关无法保存，未作任何修改：数据库被其他程序占用（如暂停的 gateway import），"
+        "请结束占用它的程序后重试",
+        "The gateway could not store this; nothing was changed: another program holds the database "
+        "(a suspended gateway import?). End what holds it, then try again",
+    ),
+    "err.storage_failed.damaged": (
+        "网关无法保存，未作任何修改：数据库已损坏，请管理员用备份恢复数据库",
+        "The gateway could not store this; nothing was changed: the database is damaged. The admin "
+        "restores it from a backup",
+    ),
     # One sentence for open, hold and release alike: the relays (one or more) did not answer.
     "err.relay_failed": (
         "道闸未响应，操作未生效：请检查道闸继电器的线缆和电源（设备页显示哪个离线）",
