@@ -238,8 +238,48 @@ def _ticket_mistyped(text: str) -> str | None:
     return text.strip() if meant_as_ticket(text) else None
 
 
-# The record corrected, at its lane: where it stands in the lane's decisions, and what it read.
-_RECORD = "SELECT lane, id, device, kind, value, at, admitted FROM access_log WHERE event_id = ?"
+# The record corrected, at its lane: where it stands in the lane's decisions, and what it read; and
+# where it stands in the order records were written, its upstream `access` record's seq (_after).
+_RECORD = """
+SELECT lane, id, device, kind, value, at, admitted, (SELECT b.seq FROM outbox b WHERE b.event_id = l.event_id)
+FROM access_log l WHERE l.event_id = ?
+"""
+# What happened since a record is read by record, not by time (docs/parking.md, *When the clock
+# jumps*): NTP setting the clock back after it dates the guard's 开闸 that let the car in 09:00:20,
+# before its 09:40 record, and 纠正并重新判断 raised the barrier again for the car behind. A lane
+# action, a stay's change by hand and a decision are ordered by the upstream records written with
+# each, in one transaction (the outbox's seq: the one order the audit trail, the stays and the log
+# share); read from an hour before the record's time (a clock set back more than an hour in
+# between is not looked for, as for a hold: gateway/store/holds.py starts_hold_sql). Where either
+# upstream record is gone (sent, and kept no longer: mqtt.keep_sent_days), by time as before.
+_AN_HOUR_BEFORE = "strftime('%Y-%m-%dT%H:%M:%f', :since, '-1 hour')"
+
+
+def _after(upstream: str, by_time: str) -> str:
+    """SQL: the row whose upstream record's seq is `upstream` (an SQL expression) was written after
+    the record (`:seq`, its own); with either gone, `by_time`."""
+    return f"coalesce({upstream} > :seq, {by_time})"
+
+
+def _upstream(topic: str, at: str, field: str, value: str) -> str:
+    """SQL: the seq of the upstream `topic` record written at `at` (an SQL time) whose `field` is
+    `value` (SQL expressions): the one written with a lane action's audit row, or a stay's change."""
+    return (
+        f"(SELECT max(b.seq) FROM outbox b INDEXED BY outbox_created WHERE b.created_at = {at} "
+        f"AND b.topic != 'access' AND b.topic = '{topic}' AND json_extract(b.payload, '$.{field}') = {value})"
+    )
+
+
+def _stay_since(at: str, event: str) -> str:
+    """SQL: stay `s` closed (`at` exited_at, `event` exit_event) or opened (entered_at, entry_event)
+    since the record, by record: by hand or by an admin, with its upstream `stay` record; else by
+    the decision that did it; neither found, by time."""
+    by_hand = _upstream("stay", f"s.{at}", "stay_id", "s.id")
+    decision = f"(SELECT x.id FROM access_log x WHERE x.event_id = s.{event})"
+    return _after(by_hand, f"coalesce({decision} > :id, s.{at} >= :since)")
+
+
+_LANE_ACTION = _upstream("lane_action", "o.at", "lane", "o.target")
 # The lane's decisions before a record, newest first: the run of refusals that ended with it is
 # among them (the last 100: a car that waited longer was read the same way over and over).
 _BEFORE = """
@@ -268,16 +308,21 @@ SELECT EXISTS (SELECT 1 FROM access_log l INDEXED BY access_log_lane
 # or opened since, at an entrance (recorded inside by an admin). At a vehicle lane only: the
 # pass's QR scanned at a door is the visitor's companion walking through, the car still at the
 # barrier (a row an earlier release kept with the pass's car on it too). On the log's ids and the
-# stays' exit or entry times from the record on.
-_LET_THROUGH = """
+# stays' exit or entry times from an hour before the record on; a stay's change since by record
+# (_stay_since).
+_LET_THROUGH = f"""
 SELECT EXISTS (SELECT 1 FROM access_log
                WHERE id > :id AND admitted = 1 AND lane_type = 'vehicle'
                  AND (value IN (SELECT value FROM json_each(:texts))
                       OR car IN (SELECT value FROM json_each(:texts))))
-    OR (:exit AND EXISTS (SELECT 1 FROM stays INDEXED BY stays_exited
-                          WHERE exited_at >= :at AND plate IN (SELECT value FROM json_each(:texts))))
-    OR (NOT :exit AND EXISTS (SELECT 1 FROM stays INDEXED BY stays_entered
-                              WHERE entered_at >= :at AND plate IN (SELECT value FROM json_each(:texts))))
+    OR (:exit AND EXISTS (SELECT 1 FROM stays s INDEXED BY stays_exited
+                          WHERE s.exited_at >= {_AN_HOUR_BEFORE}
+                            AND s.plate IN (SELECT value FROM json_each(:texts))
+                            AND {_stay_since("exited_at", "exit_event")}))
+    OR (NOT :exit AND EXISTS (SELECT 1 FROM stays s INDEXED BY stays_entered
+                              WHERE s.entered_at >= {_AN_HOUR_BEFORE}
+                                AND s.plate IN (SELECT value FROM json_each(:texts))
+                                AND {_stay_since("entered_at", "entry_event")}))
 """
 # A lane action by hand (`o`) answered by its failure (`<action>_failed`, the lane's next action
 # row: both are written in the lane's turn, gateway/runtime/hand_lanes.py, HandLanes._drive), of
@@ -290,28 +335,34 @@ _FAILED = """EXISTS (SELECT 1 FROM audit n
                              ORDER BY f.id LIMIT 1)
                  AND n.action = o.action || '_failed'{took})"""
 # The last time between :since and :until (none: from :since on) that a guard or the central server
-# opened the lane by hand or held it open, of the openings that may have let a car out. An opening
+# opened the lane by hand or held it open, of the openings that may have let a car out; given the
+# record's :seq, those since it by record (_after), from an hour before :since. An opening
 # is on record (`lane.open`, `lane.hold`) before its relays move; one none of them took is answered
 # by its failure with the guard's reason alone. One a relay of two took says so in its failure's
 # reason, `(took=1 of 2)`: the barrier rose. An older failure without it still counts if it let a
-# car out on record (let_outs_by_hand at its time). On the audit's time index from :since.
+# car out on record (let_outs_by_hand at its time). On the audit's time index.
 _OPENED = f"""
 SELECT max(o.at) FROM audit o INDEXED BY audit_at
-WHERE o.at >= :since AND (:until IS NULL OR o.at <= :until)
-  AND o.target = :lane AND o.action IN ('lane.open', 'lane.hold')
+WHERE o.at >= {_AN_HOUR_BEFORE} AND (:until IS NULL OR o.at <= :until)
+  AND o.target = :lane AND o.action IN ('lane.open', 'lane.hold') AND {_after(_LANE_ACTION, "o.at >= :since")}
   AND (NOT {_FAILED.format(took=" AND n.detail NOT GLOB '*(took=[1-9]* of *)'")}
        OR EXISTS (SELECT 1 FROM let_outs_by_hand l INDEXED BY let_outs_by_hand_at
                   WHERE l.at = o.at AND l.lane = o.target))
 """
-# A lane's first hold or release after :since, of those its relays all took: one that failed,
-# even on one relay of two, leaves the lane as it was (a hold not standing is let go, a release
-# not taken keeps the barrier up).
+# A lane's first hold or release since the record (by record, _after), of those its relays all
+# took: one that failed, even on one relay of two, leaves the lane as it was (a hold not standing
+# is let go, a release not taken keeps the barrier up).
 _HELD_AFTER = f"""
 SELECT o.action FROM audit o INDEXED BY audit_at
 WHERE o.target = :lane AND o.action IN ('lane.hold', 'lane.release') AND NOT {_FAILED.format(took="")}
-  AND o.at > :since ORDER BY o.at, o.id LIMIT 1
+  AND o.at >= {_AN_HOUR_BEFORE} AND {_after(_LANE_ACTION, "o.at > :since")} ORDER BY o.id LIMIT 1
 """
-_HELD_NOW = "SELECT 1 FROM lane_modes WHERE lane = :lane AND mode = 'open' AND set_at <= :since"
+# The lane held now by a hold before the record, by record: its `lane.hold` is dated set_at.
+_HOLD_SET = _upstream("lane_action", "m.set_at", "lane", "m.lane")
+_HELD_NOW = f"""
+SELECT 1 FROM lane_modes m WHERE m.lane = :lane AND m.mode = 'open'
+  AND coalesce({_HOLD_SET} < :seq, m.set_at <= :since)
+"""
 
 
 def _car_still_at_lane(conn: sqlite3.Connection, rules: LaneRules, event_id: str, plate: str | None) -> None:
@@ -329,23 +380,23 @@ def _car_still_at_lane(conn: sqlite3.Connection, rules: LaneRules, event_id: str
             f"no access record {event_id}",
             fix="decide the car from its record on the live page, or type its plate (输入车牌)",
         )
-    decided_at, record_id, device, kind, value, at, admitted = row
+    decided_at, record_id, device, kind, value, at, admitted, seq = row
     if decided_at != lane:
         raise Refused(
             f"record {event_id} was decided at {decided_at}, not at {lane}",
             fix=f"decide it again at {decided_at}, where it was read",
         )
     car = json.dumps(sorted({value, plate or ""}))
-    asked = {"id": record_id, "texts": car, "exit": rules.direction == "exit", "at": at}
+    asked = {"id": record_id, "texts": car, "exit": rules.direction == "exit", "since": at, "seq": seq}
     since = (
         "it was let through on that record"
         if admitted
         else "it was let through elsewhere since"
         if conn.execute(_LET_THROUGH, asked).fetchone()[0]
         else "the lane was opened by hand since"
-        if _opened(conn, lane, at) is not None
+        if _opened(conn, lane, at, seq=seq) is not None
         else "the lane was held open while it stood there"
-        if _held(conn, lane, at)
+        if _held(conn, lane, at, seq)
         else "another car was decided there since"
         if _other_car(conn, lane, record_id, device, kind, value, plate, at)
         else None
@@ -377,22 +428,26 @@ def _other_car(
     return bool(conn.execute(_OTHER_CAR, asked).fetchone()[0])
 
 
-def _held(conn: sqlite3.Connection, lane: str, at: str) -> bool:
-    """Whether `lane` was held open (常开) at `at` (a stored time), the car free to drive out under
-    its barrier: its last hold or release by then that took was a hold. Read from `at` on, on the
-    audit's time index: released since, it was held till then; neither since, it is held now, since
-    before `at` (lane_modes). A hold since that took is an opening (_opened, asked first)."""
-    asked = {"lane": lane, "since": at}
+def _held(conn: sqlite3.Connection, lane: str, at: str, seq: int | None) -> bool:
+    """Whether `lane` was held open (常开) at the record (of time `at`, upstream seq `seq`), the car
+    free to drive out under its barrier: its last hold or release by then that took was a hold.
+    Read since the record by record (_after), on the audit's time index: released since, it was
+    held till then; neither since, it is held now, since before the record (lane_modes). A hold
+    since that took is an opening (_opened, asked first)."""
+    asked = {"lane": lane, "since": at, "seq": seq}
     after = conn.execute(_HELD_AFTER, asked).fetchone()
     if after is None:
         return conn.execute(_HELD_NOW, asked).fetchone() is not None
     return bool(after[0] == "lane.release")
 
 
-def _opened(conn: sqlite3.Connection, lane: str, since: str, until: str | None = None) -> str | None:
+def _opened(
+    conn: sqlite3.Connection, lane: str, since: str, until: str | None = None, seq: int | None = None
+) -> str | None:
     """When `lane` was last opened or held by hand between `since` and `until` (stored times), of
-    the openings that may have let a car out (_OPENED); None if it was not."""
-    row = conn.execute(_OPENED, {"lane": lane, "since": since, "until": until}).fetchone()
+    the openings that may have let a car out (_OPENED); with `seq` (a record's upstream seq, its
+    time `since`), since that record by record. None if it was not."""
+    row = conn.execute(_OPENED, {"lane": lane, "since": since, "until": until, "seq": seq}).fetchone()
     return None if row is None else row[0]
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import sqlite3
 from datetime import datetime, tzinfo
 
+from gateway.core import TYPED_BY
 from gateway.ids import uuid7
 from gateway.parking.fees import yuan
 from gateway.store.audit import audit
@@ -95,20 +96,39 @@ def record_payment(
 # on its plate, the plate its stay carried, its resident's card or its pass's QR. A tablet sending a
 # payment again is answered before either. By its plate alone, a pass's car back another day (its
 # stay carries the plate the camera read, its payment none) was answered already_paid.
-# Both look forward from the payment on indexes (the stays' id or entry time, the holds' time),
-# the holds only when no later stay says so (SQLite's CASE stops at the first answer; OR does not).
+# "Since" and "after" are by record, not by time (docs/parking.md, *When the clock jumps*): NTP
+# setting the clock back after the payment dates the car's return before it, and a day's fee held
+# at 22:50 was taken for the 23:01 payment sent again. The record the car left on after it paid
+# (`left_on`): its stay's exit (or the hold an opening by hand let it out on), or with no stay, the
+# lane's decision the payment let it out on (its time and lane, typed by its guard); a hold or an
+# entry newer than that row is after it. With none (a booth payment of charges carried, a stay an
+# admin closed) and for a stay with no entry record (an admin's), by time as before.
+# Both look forward from an hour before the payment on indexes (the stays' id or entry time, the
+# holds' time): a clock set back more than an hour in between is not looked for (as for a hold,
+# gateway/store/holds.py starts_hold_sql). The holds only when no later stay says so (SQLite's CASE
+# stops at the first answer; OR does not). `left_on` is found once (materialized), not for each hold.
 _PAID_STAY_PLATE = "(SELECT ps.plate FROM stays ps WHERE ps.id = p.stay_id)"
+_LEFT_ON = f"""coalesce(
+    (SELECT x.id FROM stays s JOIN access_log x ON x.event_id = s.exit_event WHERE s.id = p.stay_id),
+    (SELECT max(x.id) FROM access_log x INDEXED BY access_log_at
+     WHERE x.at = p.at AND x.lane = p.lane AND x.device = '{TYPED_BY}' || p.actor))"""
+_AN_HOUR_BEFORE = "strftime('%Y-%m-%dT%H:%M:%f', p.at, '-1 hour')"
+_ENTRY_ROW = "(SELECT e.id FROM access_log e WHERE e.event_id = s.entry_event)"
 _RECEIPT = f"""
+WITH p AS MATERIALIZED (SELECT p.*, {_LEFT_ON} AS left_on FROM payments p WHERE p.receipt = ?)
 SELECT coalesce(p.plate, p.subject), p.amount_fen, p.at, CASE
     WHEN EXISTS (SELECT 1 FROM stays s WHERE (s.subject = p.subject OR s.plate = p.plate)
-                 AND (s.id > p.stay_id OR (p.stay_id IS NULL AND s.entered_at > p.at))) THEN 1
+                 AND (s.id > p.stay_id
+                      OR (p.stay_id IS NULL AND s.entered_at >= {_AN_HOUR_BEFORE}
+                          AND coalesce({_ENTRY_ROW} > p.left_on, s.entered_at > p.at)))) THEN 1
     WHEN EXISTS (SELECT 1 FROM stays s WHERE s.id = p.stay_id AND s.exited_at IS NULL) THEN 0
     ELSE EXISTS (SELECT 1 FROM access_log a INDEXED BY access_log_held_at
-                 WHERE a.at > p.at AND a.reason = 'payment_due'
+                 WHERE a.at >= {_AN_HOUR_BEFORE} AND coalesce(a.id > p.left_on, a.at > p.at)
+                 AND a.reason = 'payment_due'
                  AND ({car_held_sql("a")} IN (p.plate, p.subject, {_PAID_STAY_PLATE})
                       OR (a.kind = 'qr' AND a.holder_kind || ':' || a.holder_id = p.subject)))
 END
-FROM payments p WHERE p.receipt = ?
+FROM p
 """
 
 
