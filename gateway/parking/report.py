@@ -41,18 +41,32 @@ NOT_REFUSALS = ("payment_due",)  # a car held until it pays is not turned away
 # at the lane, let through or refused as before (gateway.core.model.REPEATS), is counted once: its
 # passage, or its refusal and its flags, are those of its first decision.
 _COUNTED = " AND ".join(f"instr(',' || a.flags || ',', ',{flag},') = 0" for flag in REPEATS)
+
+
+def _not_put_back(row: str) -> str:
+    """SQL: access_log row `row` is not an exit whose barrier did not open (道闸故障), its stay put
+    back (gateway/store/parking.py put_back, schema migration 49). Such a record is kept, as the
+    attempt, and is no passage: the car is counted out once, by its next decision at an exit (or,
+    let out by the guard's opening, with the corrections, as a car held or refused there and let
+    out so is). Counted, one car put back and then let out was two exits. The few exits put back
+    are read once for the whole statement, not asked of each record."""
+    return f"{row}.event_id NOT IN (SELECT x.event_id FROM exits_put_back x)"
+
+
 # A car held at an exit to pay and let out once paid (the guard's fee at the lane) is decided
 # again then with the hold's flags: those are the hold's, counted with it, not a second time. The
 # hold is the car's (car_held_sql): one held on its card or its pass's QR is paid for by its plate.
 # Its rows are the hold's by record, not by time, as starts_hold_sql reads them: a hold's row dated
 # after the let-out (the clock set back as the car stood held, up to an hour) is written before it.
+# A decision that let it out at a barrier that did not open (_not_put_back) did not end the hold:
+# the decision there that then lets the car out does.
 _ENDS_HOLD = f"""EXISTS (SELECT 1 FROM access_log b INDEXED BY access_log_held_at
 WHERE b.at >= strftime('%Y-%m-%dT%H:%M:%f', a.at, '-{HOLD_GAP.total_seconds():.0f} seconds')
 AND b.at <= strftime('%Y-%m-%dT%H:%M:%f', a.at, '+1 hour') AND b.id < a.id AND b.lane = a.lane
 AND b.reason = 'payment_due'
 AND {car_held_sql("b")} = {car_held_sql("a")}
 AND NOT EXISTS (SELECT 1 FROM access_log c WHERE c.id > b.id AND c.id < a.id AND c.admitted = 1
-AND {car_held_sql("c")} = {car_held_sql("a")}))"""
+AND {car_held_sql("c")} = {car_held_sql("a")} AND {_not_put_back("c")}))"""
 
 
 def _log_sql(lanes: Collection[str]) -> str:
@@ -70,7 +84,7 @@ def _log_sql(lanes: Collection[str]) -> str:
 SELECT a.lane, a.direction, a.lane_type, a.admitted, coalesce({_redecided("redecided_reason")}, a.reason),
        coalesce(a.class, v.class, 'car'), a.flags, {flags_counted}, {_redecided("redecided_flags")}, count(*)
 FROM access_log a LEFT JOIN vehicles v ON v.id = a.vehicle_id
-WHERE a.at >= ? AND a.at < ? AND {_COUNTED}
+WHERE a.at >= ? AND a.at < ? AND {_COUNTED} AND {_not_put_back("a")}
 GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9
 """
 
@@ -534,7 +548,7 @@ def _closed(
     turned_away: dict[str, Counter[str]] = {"people": Counter(), "vehicles": Counter()}
     for at_text, lane_id, direction, lane_type, admitted, reason in conn.execute(
         "SELECT at, lane, direction, lane_type, admitted, reason FROM access_log a "
-        f"WHERE at >= ? AND at < ? AND {_COUNTED} "
+        f"WHERE at >= ? AND at < ? AND {_COUNTED} AND {_not_put_back('a')} "
         f"AND (admitted = 1 OR NOT {_LET_IN_CORRECTED})",
         (s, e),
     ):

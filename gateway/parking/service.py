@@ -297,12 +297,14 @@ class ParkingDesk:
         (its board unplugged or without power), the barrier stayed down, and the lane told the
         driver 道闸故障 请联系保安. The stay the decision closed is open again (store put_back), in a
         transaction of the caller's after the decision's: the car is inside and in the occupancy,
-        its next decision at an exit lets it out and charges its stay then, and what it paid for
-        the exit stands for the stay as paid ahead (within its grace it leaves free). Audited
-        (`stay.record` by the gateway: the car recorded inside again) and sent upstream (`stay`
-        `reopened`, the exit's `charge` voided). Left closed, the car behind the shut arm was off
-        the stays list, and back at the exit it was a car with no entry record. The stay's id, or
-        None where the decision closed none (a car let out with no entry record)."""
+        its next decision at an exit lets it out and charges its stay then, or the guard's opening
+        by hand of the lane, once its relay works, lets it out as a car refused there a moment ago
+        (car_at_barrier), and what it paid for the exit stands for the stay as paid ahead (within
+        its grace it leaves free). Audited (`stay.record` by the gateway: the car recorded inside
+        again) and sent upstream (`stay` `reopened`, the exit's `charge` voided). Left closed, the
+        car behind the shut arm was off the stays list, and back at the exit it was a car with no
+        entry record. The stay's id, or None where the decision closed none (a car let out with no
+        entry record)."""
         put = put_back(conn, ev.event_id, ev.at, self.site.tz)
         if put is None:
             return None
@@ -327,7 +329,7 @@ class ParkingDesk:
         log.warning(
             "car not let out at %s: its barrier did not open; stay %s open again plate=%s "
             "fix=check the lane's relay board and its power; the car leaves on its next decision "
-            "(the camera, or its plate typed at the lane)",
+            "(the camera, or its plate typed at the lane) or by the guard's opening of the lane",
             ev.lane,
             put.stay_id,
             put.plate,
@@ -554,10 +556,12 @@ class ParkingDesk:
     ) -> tuple[Held, Owed] | None:
         """The car a guard's single opening by hand of an exit lane at `at` lets out, and what it
         owes (let_out_by_hand): of the cars held there to pay and those the lane refused a moment
-        ago (refused_at_lane: outside the lane's hours, the lane closed, the car blocked), the one at
-        the barrier, which the guard opens for and which drives out. A hold does not beat a fresh
-        refusal: a car held that backed away is still held for half an hour (PENDING_FOR), and the
-        guard opening for the resident refused behind it let out that car on record instead.
+        ago (refused_at_lane: outside the lane's hours, the lane closed, the car blocked; or let
+        through on record at its barrier that did not open, 道闸故障, its stay put back:
+        not_let_out), the one at the barrier, which the guard opens for and which drives out. A
+        hold does not beat a fresh refusal: a car held that backed away is still held for half an
+        hour (PENDING_FOR), and the guard opening for the resident refused behind it let out that
+        car on record instead.
         The first that the lane's camera still sees (in the order held, or first refused of those
         refused again and again: the car standing at the barrier, not the one refused behind it);
         if it sees none (no camera, or cars it did not read), the one decided last: the car held

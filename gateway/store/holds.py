@@ -243,8 +243,9 @@ class Held:
     `decided_at`: when its hold's last decision there was (the most recent of a hold's, by record);
     `decided_row`: that decision's access_log id (an opening by hand names it, or one of the hold's
     decided since: _opened_for).
-    Or a car the exit refused a moment ago (refused_at_lane), which a guard's opening by hand lets
-    out as it lets out one held there: `refused` names its last refusal (its event id, and
+    Or a car the exit refused a moment ago (refused_at_lane; also one let through at its barrier
+    that did not open, its stay put back), which a guard's opening by hand lets out as it lets out
+    one held there: `refused` names its last refusal, or that exit (its event id, and
     `decided_at` when it was), `at` the first of the refusals it stood there for, as a hold's is
     its start; `plate_read`: the plate as a lane device read it (a plate camera), the text that
     camera holds (before a guard's correction or a look-alike match), so it can tell whether the
@@ -489,16 +490,21 @@ def _held(
 # standing at the barrier again every 15 s (plates/lane.py, repeat_after_s), refusing it again,
 # so the last refusal of the car still there is newer than this; a car refused longer ago backed
 # away, and the guard opening for a tricycle must not take it for gone. Nor one refused sooner that
-# the lane's camera read and sees no more (ParkingDesk.car_at_barrier): it backed away too.
+# the lane's camera read and sees no more (ParkingDesk.car_at_barrier): it backed away too. So is a
+# car let out there on record at a barrier that did not open (道闸故障, its stay put back: store
+# parking.put_back): still at the shut arm, decided again at the camera's repeat (put back again
+# while no relay takes the pulse), it is the car the guard opens for once the relay works.
 REFUSED_JUST_NOW = timedelta(seconds=30)
 # The decisions at a lane from REFUSED_JUST_NOW before an opening, in order, each with the car it
-# names (car_held_sql), the device that read it, and whether an opening by hand names it already.
+# names (car_held_sql), the device that read it, whether an opening by hand names it already, and
+# whether it let its car out at a barrier that did not open (its stay put back, exits_put_back).
 # On the log's time index:
 # half a minute of the whole site's decisions, a handful of rows.
 _JUST_DECIDED = f"""
 SELECT {car_held_sql("a")}, a.event_id, a.at, a.class, a.kind, a.value, a.holder_kind, a.holder_id,
        a.admitted, a.reason, a.device, a.flags,
-       EXISTS (SELECT 1 FROM let_outs_by_hand o WHERE o.held_event = a.event_id)
+       EXISTS (SELECT 1 FROM let_outs_by_hand o WHERE o.held_event = a.event_id),
+       EXISTS (SELECT 1 FROM exits_put_back x WHERE x.event_id = a.event_id)
 FROM access_log a INDEXED BY access_log_at
 WHERE a.at >= ? AND a.at <= ? AND a.lane = ?
 ORDER BY a.id
@@ -508,9 +514,12 @@ ORDER BY a.id
 def refused_at_lane(conn: sqlite3.Connection, lane: str, at: datetime) -> list[Held]:
     """The cars the exit `lane` refused within REFUSED_JUST_NOW before `at`, each by its last
     decision there, in the order of those: not one let through there since, nor one held there to
-    pay since (holds_at_lane has it), nor one an opening by hand let out already. Each is a Held
-    whose `refused` names that refusal, for an opening by hand to let it out as it lets out a car
-    held there to pay (ParkingDesk.let_out_by_hand), on the same records; its `at` the first of the
+    pay since (holds_at_lane has it), nor one an opening by hand let out already. A car let through
+    there at a barrier that did not open, its stay put back (道闸故障: parking.put_back), was let
+    through on record only, and stands at the shut arm as one refused does: it is one of them. Each
+    is a Held whose `refused` names that refusal (or that exit), for an opening by hand to let it
+    out as it lets out a car held there to pay (ParkingDesk.let_out_by_hand), on the same records:
+    its stay closed by hand at the opening, its fee to that decision. Its `at` the first of the
     refusals in a row that ended with it (the camera refuses a car standing at the barrier again
     every 15 s: still that car, there before the one refused behind it since); `plate_read` the
     plate as a lane device read it (not a guard typing it, not its card or QR)."""
@@ -527,7 +536,7 @@ def refused_at_lane(conn: sqlite3.Connection, lane: str, at: datetime) -> list[H
             first[car] = row[2]
     refused = []
     for row in last.values():
-        car, event, when, held_as, kind, value, holder_kind, holder_id, _, _, device, flags, _ = row
+        car, event, when, held_as, kind, value, holder_kind, holder_id, _, _, device, flags, _, _ = row
         if _refusal(row):
             decision = (car, kind, value, holder_kind, holder_id, device, flags)
             refused.append(_held(decision, first[car], when, held_as, refused=event))
@@ -545,10 +554,11 @@ def _lane_read(kind: str, value: str, device: str, flags: str) -> str | None:
 
 
 def _refusal(row: tuple[Any, ...]) -> bool:
-    """A row of _JUST_DECIDED that refused its car: not let through, not held to pay, not let out
-    by hand since."""
-    admitted, reason, out = row[8], row[9], row[12]
-    return not (admitted or reason == "payment_due" or out)
+    """A row of _JUST_DECIDED that refused its car: not let through (but for a barrier that did not
+    open, its stay put back), not held to pay, not let out by hand since."""
+    admitted, reason, out, put_back = row[8], row[9], row[12], row[13]
+    let_through = admitted and not put_back
+    return not (let_through or reason == "payment_due" or out)
 
 
 def _held_kind(car: str, kind: str, value: str, holder_kind: str | None) -> Literal["plate", "qr", "card"]:

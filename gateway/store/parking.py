@@ -543,6 +543,9 @@ def _plate_of(subject: str) -> str | None:
 # and that exit's own charge (settle_exit), for a car whose barrier did not open (put_back).
 _CLOSED_BY_EXIT = "SELECT id, subject, plate, class FROM stays WHERE exit_event = ? AND closed_by = 'exit'"
 _OPEN_AGAIN = "UPDATE stays SET exited_at = NULL, exit_event = NULL, closed_by = NULL WHERE id = ?"
+# The exit, kept as the attempt (schema migration 49): a guard's opening by hand of its lane lets the
+# car out as one refused there (gateway/store/holds.py), and the daily report counts it as no exit.
+_EXIT_PUT_BACK = "INSERT INTO exits_put_back (event_id, stay_id) VALUES (?, ?)"
 _EXIT_CHARGE = """
 SELECT id, plate FROM charges WHERE event_id = ? AND stay_id = ? AND kind = 'exit' AND voided_at IS NULL
 """
@@ -578,13 +581,17 @@ def put_back(conn: sqlite3.Connection, event_id: str, at: datetime, tz: tzinfo) 
     paid for it (at the lane, or ahead at the booth) goes back to the stay, as paid ahead: the car
     leaves within the grace period of that payment free, later it pays the rest (book.fee_end).
     What of that money paid charges carried from before that the exit settled is kept on the
-    payments (_spent_on_carried): those stay settled, and are not asked again. None where the
-    decision closed no stay, or the car has a stay open again since."""
+    payments (_spent_on_carried): those stay settled, and are not asked again. The exit is kept as
+    put back (exits_put_back): its record, admitted, reads as a passage, and a guard's opening by
+    hand of the lane found no car at the barrier, letting out a car whose stay then stayed open
+    for good, and the daily report counted the car's exit twice. None where the decision closed no
+    stay, or the car has a stay open again since."""
     row = conn.execute(_CLOSED_BY_EXIT, (event_id,)).fetchone()
     if row is None or open_stay(conn, row[1]) is not None:
         return None
     stay_id, subject, plate, vehicle_class = row
     conn.execute(_OPEN_AGAIN, (stay_id,))
+    conn.execute(_EXIT_PUT_BACK, (event_id, stay_id))
     charge = conn.execute(_EXIT_CHARGE, (event_id, stay_id)).fetchone()
     if charge is None:
         return PutBack(stay_id, subject, plate, vehicle_class, None)

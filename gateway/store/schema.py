@@ -1007,6 +1007,18 @@ MIGRATIONS: list[str] = [
         )
     });
     """,
+    # The vehicle exits whose barrier did not open (no relay of the lane took the pulse: 道闸故障),
+    # the stay each closed put back open (gateway/store/parking.py put_back). The exit's access
+    # record is kept as written (append-only), as the attempt: read as the passage it looks like, a
+    # guard's opening by hand found no car at that barrier (gateway/store/holds.py refused_at_lane)
+    # and the daily report counted the car's exit twice (gateway/parking/report.py). Goes with its
+    # access record (gateway/store/retention.py).
+    """
+    CREATE TABLE exits_put_back (
+        event_id TEXT PRIMARY KEY,
+        stay_id INTEGER NOT NULL
+    ) WITHOUT ROWID;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
