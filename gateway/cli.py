@@ -11,9 +11,13 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from gateway.config import EX_CONFIG, ConfigError, SiteConfig, filecheck, load_config
 from gateway.errors import GatewayError, ImportRejected, SetupError, StorageError
+
+if TYPE_CHECKING:  # the store is imported when a command needs it
+    from gateway.store.database import StorageCause
 
 log = logging.getLogger("gateway")
 
@@ -46,8 +50,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     except sqlite3.OperationalError as exc:  # past the busy timeout, a full disk: no traceback
-        print(f"error: the site's database: {exc}; nothing was changed (fix: {_fix(exc)})", file=sys.stderr)
-        return 1 if _passes(exc) else EX_CONFIG
+        return _database_failed(exc, _data_dir(args))
     except sqlite3.DatabaseError as exc:  # a damaged page, found by the first read of it
         database = _site_database(args, exc)
         if database is None:
@@ -85,11 +88,18 @@ def _site_database(args: argparse.Namespace, exc: sqlite3.DatabaseError) -> Path
     first reads on); None for any other error, or a command without one."""
     from gateway.store.database import DB_NAME, is_damaged
 
+    data_dir = _data_dir(args) if is_damaged(exc) else None
+    return None if data_dir is None else data_dir / DB_NAME
+
+
+def _data_dir(args: argparse.Namespace) -> Path | None:
+    """The data directory of a command given a site config (`-c`); None without one, or one that
+    does not load."""
     path = getattr(args, "config", None)
-    if path is None or not is_damaged(exc):
+    if path is None:
         return None
     try:
-        return load_config(path).site.data_dir / DB_NAME
+        return load_config(path).site.data_dir
     except ConfigError:
         return None
 
@@ -107,27 +117,32 @@ def _passes(cause: BaseException | None) -> bool:
     return False
 
 
-def _fix(exc: sqlite3.OperationalError) -> str:
-    from gateway.store.database import is_busy
+def _database_failed(exc: sqlite3.OperationalError, data_dir: Path | None) -> int:
+    """Said in one line with the fix by the cause; a fault of the gateway's own (an SQLite error of
+    a bug: a query on a table that is not there) with its traceback too, which the fix asks for."""
+    from gateway.store.database import storage_cause
 
-    if getattr(exc, "sqlite_errorcode", 0) & 0xFF == sqlite3.SQLITE_READONLY:
-        # A file taken from the gateway's user after open_database checked them (it names the file).
-        from gateway.store.database import SERVICE_USER as USER
+    cause = storage_cause(exc, data_dir)
+    if cause == "fault":
+        log.error("a fault of the gateway, not of its storage", exc_info=exc)
+    fix = _fix(exc, cause, data_dir)
+    print(f"error: the site's database: {exc}; nothing was changed (fix: {fix})", file=sys.stderr)
+    return 1 if _passes(exc) else EX_CONFIG
 
-        return (
-            f"a file in the data directory is not the gateway user's (a command run with sudo?): "
-            f"sudo chown {USER}:{USER} DATA_DIR/gateway.db* DATA_DIR/sync-*.db* (DATA_DIR: the "
-            "config's site.data_dir), then run it again"
-        )
-    if is_busy(exc):
+
+def _fix(exc: sqlite3.OperationalError, cause: StorageCause, data_dir: Path | None) -> str:
+    """By the cause, as the service's journal words it (database.storage_fix): only a full disk is
+    told to free space; a card gone read-only or failing has room (SQLite says "disk I/O error" or
+    "attempt to write a readonly database" on one, as on a file a command run with sudo left)."""
+    from gateway.store.database import storage_fix
+
+    if cause == "locked":
         return (
             "another process holds the database (an import, or a long write, perhaps suspended "
             "with Ctrl-Z): run the command again once it is over (systemd starts the service again itself)"
         )
-    return (
-        "if it is busy, with an import or a long write, run the command again; "
-        "otherwise free disk space in the data directory or check its permissions"
-    )
+    where = data_dir or Path("DATA_DIR")  # a command without a site config: the config's site.data_dir
+    return f"{storage_fix(cause, where)}; then run it again"
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -202,7 +202,7 @@ def test_outbox_marks_failing_for_a_new_reason_are_said_again_at_error(
     marks = [r for r in caplog.records if "outbox marks" in r.getMessage()]
     loud = [r.getMessage() for r in marks if r.levelno >= logging.ERROR]
     assert len(loud) == 2, loud
-    assert "database is locked" in loud[0] and "`fg` a `gateway import` stopped with Ctrl-Z" in loud[0]
+    assert "database is locked" in loud[0] and "a `gateway import` stopped with Ctrl-Z: fg" in loud[0]
     assert "database or disk is full" in loud[1] and "free disk space" in loud[1]
     again = [r for r in marks if r.levelno == logging.INFO and "written again" in r.getMessage()]
     assert len(again) == 1, [r.getMessage() for r in marks]

@@ -82,16 +82,17 @@ def cmd_import_inside(args: argparse.Namespace) -> int:
 
 
 def _check_stream(conn: sqlite3.Connection, data_dir: Path, now: datetime) -> None:
-    """Its `stay` records go up in the database's stream, as an import's do (store/admin.py)."""
+    """Its `stay` records go up in the database's stream, as an import's do (store/admin.py). Its
+    fix by the cause, as the service's journal words it: only a full disk is told to free space."""
     from gateway.runtime.outbox_stream import check_outbox_stream
+    from gateway.store.database import storage_cause, storage_fix
 
     try:
         check_outbox_stream(conn, data_dir, now, bring_up=False)
     except sqlite3.Error as exc:
         raise StorageError(
             f"the cars inside could not be recorded: {exc}; nothing was recorded",
-            fix="if the database is busy (an import, a long write), run it again; "
-            "otherwise free disk space in the data directory or check its permissions",
+            fix=f"{storage_fix(storage_cause(exc, data_dir), data_dir)}; then run it again",
         ) from exc
 
 

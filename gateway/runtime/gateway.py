@@ -368,6 +368,7 @@ class Gateway:
                 len(jobs),
                 exc,
                 storage_fix(cause, self.data_dir),
+                exc_info=cause == "fault",  # a bug (a schema error, a constraint): its traceback
             )
             events = [(self._failed(job.presented, cause), job) for job in jobs]
         for ev, job in events:
@@ -387,8 +388,13 @@ class Gateway:
         except Exception:
             self.conn.execute("ROLLBACK TO one")
             self.conn.execute("RELEASE one")
-            log.exception("deciding failed lane=%s kind=%s: the gate stays shut", p.lane, p.kind)
-            return self._failed(p)
+            log.exception(
+                "deciding failed lane=%s kind=%s: the gate stays shut fix=%s",
+                p.lane,
+                p.kind,
+                storage_fix("fault", self.data_dir),
+            )
+            return self._failed(p, "fault")  # the disk has room: the guard is not sent to free it
         self.conn.execute("RELEASE one")
         return ev
 
@@ -564,18 +570,19 @@ class Gateway:
         if self.conn.in_transaction:  # never leave it open: every later decision would fail
             self.conn.execute("ROLLBACK")
 
-    def _failed(self, p: Presented, cause: StorageCause | None = None) -> AccessEvent:
+    def _failed(self, p: Presented, cause: StorageCause) -> AccessEvent:
         """Refused storage_failed: nothing could be recorded. Whose card or plate it is still shows
         (a full or locked database still reads), for the guard who may open by hand; and why, as
-        the flag `storage:<cause>` (full, unwritable, locked, damaged), which his panel words: only
-        a full disk sends him to free disk space (docs/guard-app.md)."""
+        the flag `storage:<cause>` (full, unwritable, locked, damaged, or fault: a bug of the
+        gateway's own), which his panel words: only a full disk sends him to free disk space
+        (docs/guard-app.md)."""
         lane = self.site.lanes[p.lane]
         try:
             facts = lookup(self.conn, p, lane, self.site.capacity)
         except Exception:  # the database cannot even be read: the event names the credential only
             facts = Facts(lane=lane)
-        flags = (f"storage:{cause}",) if cause is not None else ()
-        return AccessEvent.of(p, facts, Decision(Reason.STORAGE_FAILED, flags=flags), p.snapshot)
+        refused = Decision(Reason.STORAGE_FAILED, flags=(f"storage:{cause}",))
+        return AccessEvent.of(p, facts, refused, p.snapshot)
 
     def _after(self, ev: AccessEvent, received: float) -> None:
         self.decisions += 1
@@ -672,17 +679,17 @@ class Gateway:
             with transaction(conn):
                 stay = self.parking.not_let_out(conn, ev)
         except Exception as exc:
+            cause = storage_cause(exc, self.data_dir)
             log.error(
                 "car let out at %s on a barrier that did not open is still out on record "
-                "event=%s plate=%s error=%s fix=if the disk is full, free space in %s; the car is "
-                "inside: record it inside (docs/parking.md, Cars already inside) or let it out at "
-                "the lane once its relay works",
+                "event=%s plate=%s error=%s fix=%s; the car is inside: record it inside "
+                "(docs/parking.md, Cars already inside) or let it out at the lane once its relay works",
                 ev.lane,
                 ev.event_id,
                 ev.plate,
                 exc,
-                self.data_dir,
-                exc_info=not isinstance(exc, sqlite3.Error),  # a bug: its traceback
+                storage_fix(cause, self.data_dir),
+                exc_info=cause == "fault",  # a bug: its traceback
             )
             return
         if stay is not None:

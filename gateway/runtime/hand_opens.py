@@ -247,7 +247,8 @@ def waits_for(why: object) -> WaitsFor:
     if not isinstance(why, sqlite3.Error):
         return "slow"
     cause = storage_cause(why)
-    return "unwritable" if cause == "damaged" else cause
+    # A record is kept for storage's errors alone (storage_failure), never for a fault.
+    return "unwritable" if cause == "damaged" or cause == "fault" else cause
 
 
 def storage_failure(exc: sqlite3.Error) -> bool:

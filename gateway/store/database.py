@@ -272,23 +272,32 @@ def damaged_fix(path: Path) -> str:
 # Why the database took no write, as the journal words its fix (storage_fix) and the guard's
 # panel a decision it could not store (Gateway._failed): only a full disk is helped by freeing
 # space, and told so whatever the cause, the installer deleted snapshots on a card that had failed.
-StorageCause = Literal["full", "unwritable", "locked", "damaged"]
+# A fault is none of storage's: an SQLite error of a bug (a constraint, a query on a table that is
+# not there) or a decision's own; neither freed space nor a new card helps.
+StorageCause = Literal["full", "unwritable", "locked", "damaged", "fault"]
+
+# SQLite's primary codes of a disk that takes no writes otherwise: read-only, failing or gone.
+_UNWRITABLE_CODES = (sqlite3.SQLITE_IOERR, sqlite3.SQLITE_READONLY, sqlite3.SQLITE_CANTOPEN)
 
 
 def storage_cause(exc: BaseException, folder: Path | None = None) -> StorageCause:
     """A full disk (SQLITE_FULL, ENOSPC; SQLite may say only "disk I/O error" on one, so an I/O
     error with next to no room left in `folder` too), another process's lock (as is_busy tells
-    it), a damaged file (as is_damaged does), or a disk that takes no writes otherwise: read-only,
-    failing or gone (SQLITE_READONLY, SQLITE_IOERR, SQLITE_CANTOPEN)."""
+    it), a damaged file (as is_damaged does), a disk that takes no writes otherwise: read-only,
+    failing or gone (SQLITE_READONLY, SQLITE_IOERR, SQLITE_CANTOPEN, a file's OSError: the probe's
+    EROFS), or else a fault of the gateway's own (any other error, SQLite's of a bug too)."""
     code = _primary_code(exc)
     if code in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
         return "locked"
     if code in (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB):
         return "damaged"
     io_error_on_a_full_disk = code == sqlite3.SQLITE_IOERR and folder is not None and _disk_full(folder)
-    if code == sqlite3.SQLITE_FULL or getattr(exc, "errno", None) == errno.ENOSPC or io_error_on_a_full_disk:
+    out_of_room = getattr(exc, "errno", None) in (errno.ENOSPC, errno.EDQUOT)
+    if code == sqlite3.SQLITE_FULL or out_of_room or io_error_on_a_full_disk:
         return "full"
-    return "unwritable"
+    if code in _UNWRITABLE_CODES or isinstance(exc, OSError):
+        return "unwritable"
+    return "fault"
 
 
 # SQLite's words for the codes storage_cause tells apart, for an error raised without its code
@@ -298,6 +307,9 @@ _CODE_OF_WORDS = {
     "database is locked": sqlite3.SQLITE_BUSY,
     "database disk image is malformed": sqlite3.SQLITE_CORRUPT,
     "file is not a database": sqlite3.SQLITE_NOTADB,
+    "disk I/O error": sqlite3.SQLITE_IOERR,
+    "attempt to write a readonly database": sqlite3.SQLITE_READONLY,
+    "unable to open database file": sqlite3.SQLITE_CANTOPEN,
 }
 
 
@@ -314,6 +326,12 @@ def storage_fix(cause: StorageCause, data_dir: Path) -> str:
         return "end what holds the database (a `gateway import` stopped with Ctrl-Z: fg)"
     if cause == "damaged":
         return damaged_fix(data_dir / DB_NAME)
+    if cause == "fault":
+        return (
+            "a fault of the gateway, not of its disk or database: freeing space or replacing the card "
+            "helps nothing; send the log, with its traceback (journalctl -u estate-gateway, or this "
+            "command's output), to the maintainers"
+        )
     return (
         f"the data disk of {data_dir} takes no writes (read-only or failing: see `dmesg`); replace or "
         "repair the card (if dmesg shows no fault, a file there may be root's, left by a command run "

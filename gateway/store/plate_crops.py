@@ -26,6 +26,7 @@ from gateway.errors import GatewayError, Refused, StorageError
 from gateway.store.admin import signals_end_it
 from gateway.store.audit import audit, transaction
 from gateway.store.corrections import lane_reading
+from gateway.store.database import storage_cause, storage_fix
 from gateway.timefmt import to_db
 
 COLUMNS = ("file", "plate", "kind", "read", "confidence", "lane", "at", "label")
@@ -83,11 +84,10 @@ def export_plate_crops(
                 f"cannot write the crops to {out}: {exc.strerror or exc}; nothing was left there",
                 fix="free disk space there or give a folder on another disk",
             ) from exc
-        if isinstance(exc, sqlite3.Error):
+        if isinstance(exc, sqlite3.Error):  # its fix by the cause: a failed card has room
             raise StorageError(
                 f"the export's audit row (plates.export) cannot be written: {exc}; no crop was left in {out}",
-                fix="if the database is busy (an import, a long write), run the export again; otherwise "
-                "free disk space in the data directory or check its permissions",
+                fix=f"{storage_fix(storage_cause(exc, data_dir), data_dir)}; then run the export again",
             ) from exc
         raise
     return done

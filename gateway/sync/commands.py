@@ -41,13 +41,14 @@ from contextlib import closing
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
+from pathlib import Path
 from typing import Any
 
 from gateway.errors import GatewayError, NotFound, Refused
 from gateway.runtime.gateway import Gateway
 from gateway.runtime.hand_opens import storage_failure
 from gateway.store.audit import audit as write_audit
-from gateway.store.database import open_read_only, transaction
+from gateway.store.database import open_read_only, storage_cause, storage_fix, transaction
 from gateway.store.outbox import enqueue
 from gateway.store.set_aside import send_again
 from gateway.sync.command_key import CommandKey
@@ -252,16 +253,21 @@ def _seqs(text: str) -> list[int]:
     return seqs
 
 
-def _storage_failed(cmd: Command, exc: sqlite3.Error) -> dict[str, Any]:
-    """The answer to a command accepted whose action was refused for want of storage."""
+def _storage_failed(cmd: Command, exc: sqlite3.Error, data_dir: Path) -> dict[str, Any]:
+    """The answer to a command accepted whose action was refused for want of storage: its fix by
+    the cause, as the gateway's journal and the API's 503 word it (only a full disk is freed)."""
     return {
         "id": cmd.id,
         "name": cmd.name,
         "ok": False,
         "code": "storage_failed",
         "message": f"not done: the gateway could not store its record, and nothing of it was changed: {exc}",
-        "fix": "free disk space in the gateway's data directory, then send the command again",
+        "fix": f"{_storage_fix(exc, data_dir)}; then send the command again",
     }
+
+
+def _storage_fix(exc: sqlite3.Error, data_dir: Path) -> str:
+    return storage_fix(storage_cause(exc, data_dir), data_dir)
 
 
 def _cut_short(cid: str) -> str:
@@ -416,7 +422,7 @@ class Commands:
             # (_called_off), or answered so.
             if cmd.id not in self._kept_ids or not storage_failure(exc) or self._called_off(cmd, exc):
                 raise
-            reply = _storage_failed(cmd, exc)
+            reply = _storage_failed(cmd, exc, self.gw.data_dir)
         self._acceptances.pop(cmd.id, None)
         at = self.gw.now()
 
@@ -553,10 +559,11 @@ class Commands:
         del self._kept_ids[cmd.id]
         log.error(
             "remote command id=%s name=%s not done: its record cannot be stored (%s); done at the "
-            "next start if it has not expired by then fix=free disk space in the data directory",
+            "next start if it has not expired by then fix=%s",
             cmd.id,
             cmd.name,
             exc,
+            _storage_fix(exc, self.gw.data_dir),
         )
         return True
 

@@ -27,7 +27,7 @@ from gateway.runtime.gateway import Gateway
 from gateway.runtime.outbox_stream import HIGH_WATER_NAME, HighWater, write_high_water
 from gateway.runtime.worker import Unwaited
 from gateway.store.alarms import clear_alarm, raise_alarm, write_alarm
-from gateway.store.database import open_read_only, transaction
+from gateway.store.database import open_read_only, storage_cause, storage_fix, transaction
 from gateway.store.outbox import (
     backlog,
     enqueue,
@@ -280,29 +280,29 @@ class LinkOutbox:
 
     def _after(self, future: Future[Any], seqs: list[int], again: Callable[[], None]) -> None:
         def done(f: Future[Any]) -> None:
-            if f.exception() is None:
+            error = f.exception()
+            if error is None:
                 self._marks_written(len(seqs))
                 self._events.put(Settled(seqs))
             else:  # the rows stay settling (not sent again) until their marks are written
-                self._marks_failed(len(seqs), f.exception())
+                self._marks_failed(len(seqs), error)
                 self._events.put(Unwritten(again))
 
         future.add_done_callback(done)
 
-    def _marks_failed(self, rows: int, error: BaseException | None) -> None:
-        """Logged once at ERROR, with the fix, while marks fail (tried again every _REWRITE_AFTER
-        for as long as the disk is full), again when the error changes (the database held
-        locked, then the disk full); the retries at DEBUG."""
+    def _marks_failed(self, rows: int, error: BaseException) -> None:
+        """Logged once at ERROR, with the fix by the cause (only a full disk is told to free
+        space), while marks fail (tried again every _REWRITE_AFTER for as long as the disk is
+        full), again when the error changes (the database held locked, then the disk full); the
+        retries at DEBUG."""
         self._marks_fault.failed(
             str(error),
             "outbox marks not written for %d row(s): %s; trying again every %g s, the rows are "
-            "not sent again meanwhile (fix: free disk space in the data directory %s if the disk "
-            "is full; if the database is locked, end what holds it: `fg` a `gateway import` "
-            "stopped with Ctrl-Z)",
+            "not sent again meanwhile (fix: %s)",
             rows,
             error,
             _REWRITE_AFTER,
-            self.gw.data_dir,
+            storage_fix(storage_cause(error, self.gw.data_dir), self.gw.data_dir),
         )
 
     def _marks_written(self, rows: int) -> None:

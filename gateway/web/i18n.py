@@ -119,10 +119,12 @@ TEXTS: dict[str, tuple[str, str]] = {
     "ev.qr": ("二维码", "QR"),
     "ev.plate": ("车牌", "Plate"),
     "ev.unknown_holder": ("未登记", "Not registered"),
-    # The guard's own words for a reason whose REASONS words are for the driver at the lane.
+    # The guard's own words for a reason whose REASONS words are for the driver at the lane. A
+    # decision is refused so with its cause (below); these, naming none, only for one without it
+    # (a page open across an upgrade): never the full disk's, said to a guard on a disk with room.
     "why.storage_failed": (
-        "未能记录（磁盘已满？）：可点开闸手动放行，请清理数据目录的磁盘空间",
-        "not recorded (disk full?): Open still lets them through; free disk space in the data directory",
+        "未能记录：可点开闸手动放行，请管理员查看网关日志",
+        "not recorded: Open still lets them through; the admin looks at the gateway's log",
     ),
     # The same, by why it was not stored (its flag storage:<cause>, Gateway._failed), as the
     # action.waits.* toasts word it: only a full disk sends the guard to free disk space.
@@ -144,6 +146,12 @@ TEXTS: dict[str, tuple[str, str]] = {
         "未能记录（数据库已损坏）：可点开闸手动放行，请管理员用备份恢复数据库",
         "not recorded (the database is damaged): Open still lets them through; the admin restores it "
         "from a backup",
+    ),
+    # A fault of the gateway's own deciding it (a bug: Gateway._decide_alone), the disk fine.
+    "why.storage_failed.fault": (
+        "未能处理（网关内部错误）：可点开闸手动放行，请把日志发给维护方",
+        "not handled (an internal error of the gateway): Open still lets them through; send the log "
+        "to the maintainers",
     ),
     "fix.button": ("纠正车牌", "Correct plate"),
     "fix.title": ("纠正车牌：按车上的车牌填写", "Correct the plate: type it as it is on the car"),
@@ -509,8 +517,8 @@ TEXTS: dict[str, tuple[str, str]] = {
         "new name",
     ),
     "err.storage_failed": (
-        "网关无法保存，未作任何修改，请联系管理员（磁盘已满？）",
-        "The gateway could not store this; nothing was changed. Tell the admin (disk full?)",
+        "网关无法保存，未作任何修改，请联系管理员",
+        "The gateway could not store this; nothing was changed. Tell the admin",
     ),
     # The same, by why it was not stored (the error's state, api/errors.py storage_failed), as the
     # live panel words a decision refused so (why.storage_failed.*): only a full disk is told to
@@ -535,6 +543,10 @@ TEXTS: dict[str, tuple[str, str]] = {
         "网关无法保存，未作任何修改：数据库已损坏，请管理员用备份恢复数据库",
         "The gateway could not store this; nothing was changed: the database is damaged. The admin "
         "restores it from a backup",
+    ),
+    "err.storage_failed.fault": (
+        "网关内部错误，未作任何修改：请把日志发给维护方",
+        "An internal error of the gateway; nothing was changed. Send the log to the maintainers",
     ),
     # One sentence for open, hold and release alike: the relays (one or more) did not answer.
     "err.relay_failed": (
@@ -760,6 +772,7 @@ JS_KEYS = (
     "why.storage_failed.unwritable",
     "why.storage_failed.locked",
     "why.storage_failed.damaged",
+    "why.storage_failed.fault",
     "action.opened_by",
     "common.error",
     "common.saved",

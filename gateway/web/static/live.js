@@ -49,9 +49,11 @@
     return T("pay.amount").replace("{yuan}", amount);
   };
   // A decision not stored says why (its flag storage:<cause>), as an opening's toast does: only a
-  // full disk sends the guard to free disk space.
+  // full disk sends the guard to free disk space. A cause without words (a page loaded before an
+  // upgrade, its texts older than the events) gets the plain why.storage_failed, which names none.
   const notStored = (ev) => ev.flags.find((f) => f.startsWith("storage:"));
-  const why = (ev) => T(notStored(ev) ? `why.storage_failed.${notStored(ev).slice(8)}` : "why." + ev.reason);
+  const causeWords = (ev) => notStored(ev) && boot.texts[`why.storage_failed.${notStored(ev).slice(8)}`];
+  const why = (ev) => causeWords(ev) || T("why." + ev.reason);
   const verdict = (ev) => `${T(ev.admitted ? "ev.admitted" : "ev.refused")} · ${why(ev)}`;
   const noPlate = (ev) => ev.flags.includes("no_plate");  // its plate is the ticket the entrance gave
 
