@@ -38,7 +38,7 @@ from gateway.runtime.devices import ChooserFor, Devices, build_devices
 from gateway.runtime.hand_lanes import HandLanes
 from gateway.runtime.hand_opens import Kept, WaitingRecords
 from gateway.runtime.kept_records import DeviceChange, DevicesSettled, PatrolTap, held_back
-from gateway.runtime.lane_boards import LaneBoards, Pulsed, pulse, tell_opening
+from gateway.runtime.lane_boards import ExitPassages, LaneBoards, PassagePulses, Pulsed, pulse, tell_opening
 from gateway.runtime.lanes import LaneInputs
 from gateway.runtime.logsetup import log_in_zone
 from gateway.runtime.outbox_stream import check_outbox_stream
@@ -80,6 +80,12 @@ def _room_to_start(cfg: SiteConfig) -> Room | None:
         return None  # a new site: open_database makes it, or says why it cannot
     room = make_room(data_dir, data_dir / "snapshots", ret.prune_free_percent, ret.alarm_free_percent)
     return room if room.plan.delete else None
+
+
+def _nothing_to_do(took: bool) -> None:
+    """A decision's pulses known where no passage hangs on them (an entrance, a door, a repeat of
+    a passage judged already)."""
+    return None
 
 
 def _as_read(ev: AccessEvent, decided_as: str) -> AccessEvent:
@@ -163,6 +169,7 @@ class Gateway:
         self._again = DecidedAgain(self.devices)  # the same car decided again at a lane
         self._cards = RegisteredCards(cfg)  # a card read in another form than registered
         self.boards = LaneBoards(self.devices)  # told by decisions and by hand alike
+        self._exits: ExitPassages[AccessEvent] = ExitPassages()  # cars let out, their pulses to come
         self.by_hand = HandLanes(
             self.site,
             self.devices,
@@ -652,29 +659,51 @@ class Gateway:
         # A barrier that stays down (its relay board unplugged): greeted, the driver would sit at
         # it being told to go. The display and the voice send him to the guard instead, and the
         # car, still inside, is put back on its stay.
-        deciding = threading.current_thread()
         fault = fault_lines(ev.plate, language, lane.type)
-        tell_opening(self.boards, ev.lane, pulses, lines, fault, lambda: self._not_let_out(ev, deciding))
+        tell_opening(self.boards, ev.lane, pulses, lines, fault, self._pulses_known(ev, lane))
 
-    def _not_let_out(self, ev: AccessEvent, deciding: threading.Thread) -> None:
-        """No relay of the lane took the pulse that was to let `ev`'s car out. At a vehicle exit
-        whose decision closed the car's stay, the car has not left: the stay is put back open
-        (ParkingDesk.not_let_out), as an opening by hand no relay took lets no car out. In a
-        transaction of its own after the decision's: at once on the thread that decided it (it
-        owns the connection, between transactions), or on the worker when a relay written later
-        (a Modbus module) answers on its bus's thread."""
-        lane = self.site.lanes.get(ev.lane)
-        if lane is None or lane.direction != "exit" or lane.type != "vehicle" or not is_passage(ev.flags):
-            return
-        if threading.current_thread() is deciding:
-            self._put_back(self.conn, ev)
+    def _pulses_known(self, ev: AccessEvent, lane: LaneRules) -> Callable[[bool], None]:
+        """What to do once `ev`'s pulses are known (taken or not). At a vehicle exit, judge the
+        car's passage by all its pulses (PassagePulses): `ev`'s own, where it lets the car out,
+        or, for a repeat of it (flag again: the camera deciding the car still at the barrier
+        before a Modbus module answered), the passage's it repeats. None of them taken, the car
+        has not left (_not_let_out); one taken, the arm rose and it drove out."""
+        if lane.direction != "exit" or lane.type != "vehicle":
+            return _nothing_to_do
+        if is_passage(ev.flags):
+            passage: PassagePulses[AccessEvent] | None = self._exits.begin(ev.lane, ev.subject, ev, ev.at)
         else:
-            self.on_worker(lambda conn: self._put_back(conn, ev))
+            passage = self._exits.repeated(ev.lane, ev.subject, ev.at)
+        if passage is None:
+            return _nothing_to_do
+        deciding = threading.current_thread()
 
-    def _put_back(self, conn: sqlite3.Connection, ev: AccessEvent) -> None:
-        """The stay `ev` closed, open again (not_let_out), and the decision forgotten as a passage
-        (DecidedAgain.not_let_out). Not stored, the car stays out on record: said, with the fix,
+        def known(took: bool) -> None:
+            if passage.known(took):
+                self._not_let_out(passage, deciding)
+
+        return known
+
+    def _not_let_out(self, passage: PassagePulses[AccessEvent], deciding: threading.Thread) -> None:
+        """No relay of the lane took a pulse of the passage that was to let its car out (neither
+        its exit's nor a repeat's). Where the exit's decision closed the car's stay, the car has
+        not left: the stay is put back open (ParkingDesk.not_let_out), as an opening by hand no
+        relay took lets no car out. In a transaction of its own after the decision's: at once on
+        the thread that decided (it owns the connection, between transactions), or on the worker
+        when a relay written later (a Modbus module) answers on its bus's thread."""
+        if threading.current_thread() is deciding:
+            self._put_back(self.conn, passage)
+        else:
+            self.on_worker(lambda conn: self._put_back(conn, passage))
+
+    def _put_back(self, conn: sqlite3.Connection, passage: PassagePulses[AccessEvent]) -> None:
+        """The stay the passage's exit closed, open again (not_let_out), and the decision forgotten
+        as a passage (DecidedAgain.not_let_out), unless a repeat of it pulsed meanwhile (its outcome
+        judges the passage then). Not stored, the car stays out on record: said, with the fix,
         never raised into the lane's other work (its listeners, the next decisions)."""
+        if not passage.not_left():
+            return
+        ev = passage.exit
         try:
             with transaction(conn):
                 stay = self.parking.not_let_out(conn, ev)

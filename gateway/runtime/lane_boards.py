@@ -13,6 +13,8 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future
+from datetime import datetime
+from typing import Generic, TypeVar
 
 from drivers.base import Display, Relay
 from drivers.relays.control import WrittenLater
@@ -21,6 +23,7 @@ from gateway.runtime.devices import Devices
 # A relay's pulse: its outcome (settled now, or later by a relay written later), and whether the
 # relay was believed online when pulsed.
 Pulsed = tuple[Future[bool], bool]
+E = TypeVar("E")  # a passage's exit decision (an AccessEvent)
 
 
 def pulse(relay: Relay, seconds: float, ref: str) -> Pulsed:
@@ -124,7 +127,7 @@ class LaneBoards:
         show_on(self._devices.lanes[lane].displays, lines)
 
 
-def _nothing() -> None:
+def _told_nobody(took: bool) -> None:
     return None
 
 
@@ -134,11 +137,11 @@ def tell_opening(
     pulses: list[Pulsed],
     opened: list[str],
     fault: list[str],
-    not_opened: Callable[[], None] = _nothing,
+    known: Callable[[bool], None] = _told_nobody,
 ) -> None:
     """After a lane's relays were pulsed: `opened` (the greeting) if any took its pulse, `fault`
-    (道闸故障 请联系保安) if none did, and then `not_opened()`, once, on the thread that learns
-    it: now, or a relay written later's (its car has not gone through: Gateway._not_let_out).
+    (道闸故障 请联系保安) if none did, and then `known(took)`, once, on the thread that learns
+    it: now, or a relay written later's (a car not gone through: Gateway._pulses_known).
     Outcomes to come: with a relay believed online, the greeting is shown at once (the decision
     is not held for the bus) and replaced by the fault if none takes it; with none believed
     online (one poll lost to noise, a module not polled yet), the board waits for the outcome, a
@@ -146,11 +149,12 @@ def tell_opening(
     voice cannot take it back)."""
     if any(outcome.done() and outcome.result() for outcome, _ in pulses):
         boards.show(lane, opened)
+        known(True)
         return
     waiting = [(outcome, online) for outcome, online in pulses if not outcome.done()]
     if not waiting:
         boards.show(lane, fault)
-        not_opened()
+        known(False)
         return
     if any(online for _, online in waiting):
         ticket = boards.show(lane, opened)
@@ -158,7 +162,7 @@ def tell_opening(
         def fault_if_not(took: bool) -> None:
             if not took:
                 boards.show_unless_newer(lane, ticket, fault)
-                not_opened()
+            known(took)
 
         _when_known([outcome for outcome, _ in waiting], fault_if_not)
         return
@@ -166,10 +170,88 @@ def tell_opening(
 
     def told(took: bool) -> None:
         boards.show_unless_newer(lane, ticket, opened if took else fault)
-        if not took:
-            not_opened()
+        known(took)
 
     _when_known([outcome for outcome, _ in waiting], told)
+
+
+class PassagePulses(Generic[E]):
+    """A car's passage at an exit (`exit`, the decision that let it out at `at`), judged by all of
+    its pulses: its decision's, and those of the decisions that repeated it (flag again: the camera
+    deciding the car still at the barrier a second later) before it was judged. A Modbus module
+    answers each a moment later, on its bus's thread: the exit's pulse not taken and the repeat's
+    taken, the arm rose and the car drove out. Only with none taken has the car not left
+    (Gateway._not_let_out): judged by the exit's pulse alone, a car that drove out on the repeat's
+    was put back on its stay, inside on record for good."""
+
+    def __init__(self, exit: E, at: datetime) -> None:
+        self.exit, self.at = exit, at
+        self._lock = threading.Lock()
+        self._waiting = 0  # decisions of the passage whose pulses are not all known
+        self._took = False  # one of its pulses was taken: the car is out
+        self._not_left = False  # judged not let out (not_left)
+
+    @property
+    def over(self) -> bool:
+        """Judged: its car out, or not let out (a decision after that is a passage of its own)."""
+        with self._lock:
+            return self._took or self._not_left
+
+    def pulsed(self) -> bool:
+        """One more decision of the passage pulsed, its outcome to come (known); False where the
+        passage is over already."""
+        with self._lock:
+            if self._took or self._not_left:
+                return False
+            self._waiting += 1
+            return True
+
+    def known(self, took: bool) -> bool:
+        """A decision's pulses known (tell_opening): True where none of the passage's pulses was
+        taken and none is still waiting, for the caller to judge it (not_left)."""
+        with self._lock:
+            self._waiting -= 1
+            self._took = self._took or took
+            return not (self._took or self._waiting)
+
+    def not_left(self) -> bool:
+        """True, once, where the car has not left: none of the passage's pulses taken and none
+        waiting, also none of a repeat that pulsed after known() said so (it may yet raise the
+        arm: its own outcome judges the passage then)."""
+        with self._lock:
+            if self._took or self._waiting or self._not_left:
+                return False
+            self._not_left = True
+            return True
+
+
+class ExitPassages(Generic[E]):
+    """The passages at exits still being judged (PassagePulses), by lane and car: a decision of the
+    same car at the same lane since, flag again, is a repeat of the passage and joins it. Passages
+    judged are let go as the next begins."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._by_car: dict[tuple[str, str], PassagePulses[E]] = {}
+
+    def begin(self, lane: str, car: str, exit: E, at: datetime) -> PassagePulses[E]:
+        """The passage of `car` let out at `lane` by the decision `exit`, pulsed."""
+        passage = PassagePulses(exit, at)
+        passage.pulsed()
+        with self._lock:
+            for key in [key for key, judged in self._by_car.items() if judged.over]:
+                del self._by_car[key]
+            self._by_car[(lane, car)] = passage
+        return passage
+
+    def repeated(self, lane: str, car: str, at: datetime) -> PassagePulses[E] | None:
+        """The passage that the decision repeating it (flag again) of `car` at `lane` at `at`
+        belongs to, pulsed again by that decision; None where it has none still being judged."""
+        with self._lock:
+            passage = self._by_car.get((lane, car))
+        if passage is None or at < passage.at or not passage.pulsed():
+            return None
+        return passage
 
 
 def _when_known(outcomes: list[Future[bool]], then: Callable[[bool], None]) -> None:

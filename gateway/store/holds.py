@@ -495,16 +495,37 @@ def _held(
 # parking.put_back): still at the shut arm, decided again at the camera's repeat (put back again
 # while no relay takes the pulse), it is the car the guard opens for once the relay works.
 REFUSED_JUST_NOW = timedelta(seconds=30)
+
+
+def _put_back_sql(row: str) -> str:
+    """SQL: access_log row `row` let its car out at a barrier that did not open, its stay put back
+    (exits_put_back), or repeated such an exit (flag again: the camera decided the car still at
+    the shut arm before a Modbus module answered, and that pulse was not taken either: Gateway.
+    _pulses_known). A repeat is that exit's passage: the car's last admitted decision at the lane
+    before it (by record) that is no repeat, within REFUSED_JUST_NOW (the camera's repeat timer,
+    15 s) before it. Only the exit is written put back; read as let through, the repeat, the car's
+    last decision at the lane, hid the car put back from the guard's opening by hand."""
+    repeats = f"instr(',' || {row}.flags || ',', ',{AGAIN},') > 0"
+    since = f"strftime('%Y-%m-%dT%H:%M:%f', {row}.at, '-{REFUSED_JUST_NOW.total_seconds():.0f} seconds')"
+    repeated = (
+        f"CASE WHEN {repeats} THEN (SELECT e.event_id FROM access_log e INDEXED BY access_log_at "
+        f"WHERE e.at >= {since} AND e.at <= {row}.at AND e.lane = {row}.lane AND e.id < {row}.id "
+        f"AND e.admitted = 1 AND instr(',' || e.flags || ',', ',{AGAIN},') = 0 "
+        f"AND {car_held_sql('e')} = {car_held_sql(row)} ORDER BY e.id DESC LIMIT 1) END"
+    )
+    return f"EXISTS (SELECT 1 FROM exits_put_back x WHERE x.event_id IN ({row}.event_id, {repeated}))"
+
+
 # The decisions at a lane from REFUSED_JUST_NOW before an opening, in order, each with the car it
 # names (car_held_sql), the device that read it, whether an opening by hand names it already, and
-# whether it let its car out at a barrier that did not open (its stay put back, exits_put_back).
+# whether it let its car out at a barrier that did not open (its stay put back, _put_back_sql).
 # On the log's time index:
 # half a minute of the whole site's decisions, a handful of rows.
 _JUST_DECIDED = f"""
 SELECT {car_held_sql("a")}, a.event_id, a.at, a.class, a.kind, a.value, a.holder_kind, a.holder_id,
        a.admitted, a.reason, a.device, a.flags,
        EXISTS (SELECT 1 FROM let_outs_by_hand o WHERE o.held_event = a.event_id),
-       EXISTS (SELECT 1 FROM exits_put_back x WHERE x.event_id = a.event_id)
+       {_put_back_sql("a")}
 FROM access_log a INDEXED BY access_log_at
 WHERE a.at >= ? AND a.at <= ? AND a.lane = ?
 ORDER BY a.id
@@ -516,7 +537,8 @@ def refused_at_lane(conn: sqlite3.Connection, lane: str, at: datetime) -> list[H
     decision there, in the order of those: not one let through there since, nor one held there to
     pay since (holds_at_lane has it), nor one an opening by hand let out already. A car let through
     there at a barrier that did not open, its stay put back (道闸故障: parking.put_back), was let
-    through on record only, and stands at the shut arm as one refused does: it is one of them. Each
+    through on record only, also by the camera's repeat of that exit (_put_back_sql), and stands at
+    the shut arm as one refused does: it is one of them. Each
     is a Held whose `refused` names that refusal (or that exit), for an opening by hand to let it
     out as it lets out a car held there to pay (ParkingDesk.let_out_by_hand), on the same records:
     its stay closed by hand at the opening, its fee to that decision. Its `at` the first of the
@@ -555,7 +577,7 @@ def _lane_read(kind: str, value: str, device: str, flags: str) -> str | None:
 
 def _refusal(row: tuple[Any, ...]) -> bool:
     """A row of _JUST_DECIDED that refused its car: not let through (but for a barrier that did not
-    open, its stay put back), not held to pay, not let out by hand since."""
+    open, its stay put back, or a repeat of that exit), not held to pay, not let out by hand since."""
     admitted, reason, out, put_back = row[8], row[9], row[12], row[13]
     let_through = admitted and not put_back
     return not (let_through or reason == "payment_due" or out)
