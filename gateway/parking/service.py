@@ -319,6 +319,7 @@ class ParkingDesk:
                 "stay_id": put.stay_id,
                 "plate": put.plate,
                 "class": put.vehicle_class,
+                "slot_id": put.slot_id,
                 "lane": ev.lane,
                 "reason": "barrier_not_opened",
                 "charge_id": put.voided,

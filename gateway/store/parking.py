@@ -543,6 +543,13 @@ def _plate_of(subject: str) -> str | None:
 # and that exit's own charge (settle_exit), for a car whose barrier did not open (put_back).
 _CLOSED_BY_EXIT = "SELECT id, subject, plate, class FROM stays WHERE exit_event = ? AND closed_by = 'exit'"
 _OPEN_AGAIN = "UPDATE stays SET exited_at = NULL, exit_event = NULL, closed_by = NULL WHERE id = ?"
+# The slot the stay was on, where no other car holds it now: the exit handed it to the slot's
+# second car (settle's handover), and that car keeps it (docs/parking.md, *Let out by hand*).
+_SLOT_STILL_ITS = """
+SELECT s.slot_id FROM stays s WHERE s.id = :id AND NOT EXISTS (
+    SELECT 1 FROM stays o WHERE o.slot_id = s.slot_id AND o.exited_at IS NULL AND o.id <> s.id)
+"""
+_OFF_ITS_SLOT = "UPDATE stays SET slot_id = NULL WHERE id = ?"
 # The exit, kept as the attempt (schema migration 49): a guard's opening by hand of its lane lets the
 # car out as one refused there (gateway/store/holds.py), and the daily report counts it as no exit.
 _EXIT_PUT_BACK = "INSERT INTO exits_put_back (event_id, stay_id) VALUES (?, ?)"
@@ -573,6 +580,7 @@ class PutBack:
     plate: str | None
     vehicle_class: str
     voided: int | None  # the exit's charge, undone (None: it wrote none)
+    slot_id: int | None = None  # the slot it is back on (None: in the shared spaces)
 
 
 def put_back(conn: sqlite3.Connection, event_id: str, at: datetime, tz: tzinfo) -> PutBack | None:
@@ -585,16 +593,18 @@ def put_back(conn: sqlite3.Connection, event_id: str, at: datetime, tz: tzinfo) 
     put back (exits_put_back): its record, admitted, reads as a passage, and a guard's opening by
     hand of the lane found no car at the barrier, letting out a car whose stay then stayed open
     for good, and the daily report counted the car's exit twice. None where the decision closed no
-    stay, or the car has a stay open again since."""
+    stay, or the car has a stay open again since. Its slot, handed at that exit to the slot's
+    second car (settle's handover), stays with that car (_back_on_its_slot_if_free)."""
     row = conn.execute(_CLOSED_BY_EXIT, (event_id,)).fetchone()
     if row is None or open_stay(conn, row[1]) is not None:
         return None
     stay_id, subject, plate, vehicle_class = row
     conn.execute(_OPEN_AGAIN, (stay_id,))
+    slot_id = _back_on_its_slot_if_free(conn, stay_id)
     conn.execute(_EXIT_PUT_BACK, (event_id, stay_id))
     charge = conn.execute(_EXIT_CHARGE, (event_id, stay_id)).fetchone()
     if charge is None:
-        return PutBack(stay_id, subject, plate, vehicle_class, None)
+        return PutBack(stay_id, subject, plate, vehicle_class, None, slot_id)
     charge_id, charge_plate = charge
     payment_ids = tuple(int(r[0]) for r in conn.execute(_LINKED_TO, (charge_id,)).fetchall())
     if payment_ids:
@@ -606,7 +616,20 @@ def put_back(conn: sqlite3.Connection, event_id: str, at: datetime, tz: tzinfo) 
     money = {"amount_fen": 0, "paid_fen": 0, "owed_fen": 0, "settled": False}
     said = {"at": at.astimezone(tz).isoformat(), "change": "voided", **voided, **money}
     enqueue(conn, "charge", {**said, "access_event_id": event_id}, at)
-    return PutBack(stay_id, subject, plate, vehicle_class, charge_id)
+    return PutBack(stay_id, subject, plate, vehicle_class, charge_id, slot_id)
+
+
+def _back_on_its_slot_if_free(conn: sqlite3.Connection, stay_id: int) -> int | None:
+    """The slot the stay `stay_id`, open again, is on: its own, unless another car holds it now
+    (the exit handed it to the slot's second car, which keeps it). Then the car is in the shared
+    spaces, as off_slots_not_theirs moves a car whose slot was handed on, and keeps its billing (a
+    resident's car on its own slot still leaves free). Left on the slot, two cars held it, and the
+    occupancy counted a shared space free that one of them took: a full car park let a stranger in."""
+    row = conn.execute(_SLOT_STILL_ITS, {"id": stay_id}).fetchone()
+    if row is None:
+        conn.execute(_OFF_ITS_SLOT, (stay_id,))
+        return None
+    return None if row[0] is None else int(row[0])
 
 
 def handover(
