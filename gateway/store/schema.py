@@ -1014,7 +1014,7 @@ MIGRATIONS: list[str] = [
     # and the daily report counted the car's exit twice (gateway/parking/report.py). Goes with its
     # access record (gateway/store/retention.py).
     """
-    CREATE TABLE exits_put_back (
+    CREATE TABLE IF NOT EXISTS exits_put_back (
         event_id TEXT PRIMARY KEY,
         stay_id INTEGER NOT NULL
     ) WITHOUT ROWID;
