@@ -38,6 +38,10 @@ def gw(make_gw: Callable[..., Gateway]) -> Gateway:
 
 @pytest.fixture
 def unplugged(gw: Gateway, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[], None]]:
+    yield unplug_exit(gw, monkeypatch)
+
+
+def unplug_exit(gw: Gateway, monkeypatch: pytest.MonkeyPatch) -> Callable[[], None]:
     """The exit's relay board unplugged (its pulse raises, at the hardware edge); call to plug it back."""
     relay = gw.devices.lanes["car-out"].relays[0]
 
@@ -50,7 +54,7 @@ def unplugged(gw: Gateway, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable
         monkeypatch.undo()
         relay.health.set_online()
 
-    yield plugged_back
+    return plugged_back
 
 
 def _open_stays(gw: Gateway) -> int:

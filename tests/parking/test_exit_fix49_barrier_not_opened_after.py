@@ -16,6 +16,7 @@ from gateway.core import Presented
 from gateway.events import AccessEvent
 from gateway.runtime.gateway import Gateway
 from tests.parking.conftest import T0, report_of_t0_day, show
+from tests.parking.test_exit_fix49_barrier_not_opened import EXIT_RELAY
 from tests.parking.test_report_figures import Clock, serving
 
 PLATE = "苏E12345"  # a stranger's car, pays by time
@@ -23,13 +24,6 @@ OTHER = "苏E54321"  # a car with no entry record (exit_without_entry = "guard":
 S = timedelta(seconds=1)
 M = timedelta(minutes=1)
 H = timedelta(hours=1)
-EXIT_RELAY = """
-[[devices]]
-id = "car-out-barrier"
-lane = "car-out"
-kind = "relay"
-driver = "simulated"
-"""
 
 
 class Exit:

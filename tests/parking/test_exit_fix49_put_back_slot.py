@@ -15,15 +15,9 @@ from gateway.runtime.gateway import Gateway
 from gateway.store.database import transaction
 from gateway.store.occupancy import occupancy
 from tests.parking.conftest import T0, pay, show
+from tests.parking.test_exit_fix49_barrier_not_opened import EXIT_RELAY, unplug_exit
 
 M = timedelta(minutes=1)
-EXIT_RELAY = """
-[[devices]]
-id = "car-out-barrier"
-lane = "car-out"
-kind = "relay"
-driver = "simulated"
-"""
 
 
 @pytest.fixture
@@ -33,19 +27,7 @@ def gw(make_gw: Callable[..., Gateway]) -> Gateway:
 
 @pytest.fixture
 def unplugged(gw: Gateway, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[], None]]:
-    """The exit's relay board unplugged (its pulse raises, at the hardware edge); call to plug it back."""
-    relay = gw.devices.lanes["car-out"].relays[0]
-
-    def gone(seconds: float, ref: str = "") -> None:
-        raise OSError("[Errno 5] Input/output error")
-
-    monkeypatch.setattr(relay, "pulse", gone)
-
-    def plugged_back() -> None:
-        monkeypatch.undo()
-        relay.health.set_online()
-
-    yield plugged_back
+    yield unplug_exit(gw, monkeypatch)
 
 
 def _on_b001(gw: Gateway) -> list[str]:
