@@ -17,8 +17,12 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from tests.ui.conftest import Site
 
 
 class Card:
@@ -87,3 +91,17 @@ def _mounted(where: Path, size_mb: int) -> Iterator[Card]:
 
 def _run(*command: str) -> str:
     return subprocess.run(command, capture_output=True, text=True, check=True).stdout.strip()
+
+
+@contextmanager
+def site_on_card(where: Path, extra: str = "") -> Iterator[tuple[Site, Card]]:
+    """A site (its config plus `extra`) whose data directory is on a card, stopped before the card
+    is taken apart."""
+    from tests.ui.conftest import make_config, start_site  # the site's pieces: only when one is made
+
+    with sd_card(where) as card:
+        site = start_site(make_config(card.mount, extra))
+        try:
+            yield site, card
+        finally:
+            site.gw.stop()

@@ -25,7 +25,7 @@ from gateway.api.app import create_app
 from gateway.core import Presented
 from gateway.runtime import hand_opens
 from gateway.runtime.worker import Unwaited
-from tests.sdcard import Card, sd_card
+from tests.sdcard import Card, sd_card, site_on_card
 from tests.test_process import write_site
 from tests.ui.conftest import CARD, Site, bearer, make_config, start_site, wait_for
 
@@ -35,13 +35,8 @@ _MARK = "INSERT INTO config_seen (key, value, first_seen) VALUES ('test.mark', '
 
 @pytest.fixture
 def on_card(tmp_path: Path) -> Iterator[tuple[Site, Card]]:
-    """A site whose data directory is on a card, stopped before the card is taken apart."""
-    with sd_card(tmp_path / "data") as card:
-        site = start_site(make_config(card.mount))
-        try:
-            yield site, card
-        finally:
-            site.gw.stop()
+    with site_on_card(tmp_path / "data") as both:
+        yield both
 
 
 def test_checkpoints_failing_on_a_read_only_card_do_not_say_to_free_disk_space(

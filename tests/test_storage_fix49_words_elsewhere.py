@@ -29,7 +29,7 @@ from gateway.store.database import is_damaged
 from gateway.sync import files
 from gateway.web.i18n import js_texts
 from tests.conftest import write_csv
-from tests.sdcard import Card, sd_card
+from tests.sdcard import Card, sd_card, site_on_card
 from tests.test_csv import good_files
 from tests.test_process import write_site
 from tests.test_storage_fix49_damaged_database import damage
@@ -41,13 +41,8 @@ REPO = Path(__file__).resolve().parents[1]
 
 @pytest.fixture
 def on_card(tmp_path: Path) -> Iterator[tuple[Site, Card]]:
-    """A site whose data directory is on a card, stopped before the card is taken apart."""
-    with sd_card(tmp_path / "data") as card:
-        site = start_site(make_config(card.mount))
-        try:
-            yield site, card
-        finally:
-            site.gw.stop()
+    with site_on_card(tmp_path / "data") as both:
+        yield both
 
 
 @pytest.fixture

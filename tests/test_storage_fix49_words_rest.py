@@ -38,7 +38,7 @@ from gateway.sync.link_outbox import LinkOutbox
 from gateway.sync.topics import Topics
 from gateway.web.i18n import js_texts
 from tests.conftest import site_toml, write_csv
-from tests.sdcard import Card, sd_card
+from tests.sdcard import Card, sd_card, site_on_card
 from tests.ui.conftest import CARD, PLATE, Site, bearer, make_config, served, start_site, wait_for
 from tests.ui.test_guard_browser import CHROMIUM, PORTRAIT, browser, page_at  # noqa: F401
 
@@ -56,14 +56,9 @@ FULL_DISK_WORDS = ("磁盘已满", "磁盘空间", "disk full", "disk is full", 
 
 @pytest.fixture
 def on_card(tmp_path: Path) -> Iterator[tuple[Site, Card]]:
-    """A site whose data directory is on a card (a relay on its car exit too), stopped before the
-    card is taken apart."""
-    with sd_card(tmp_path / "data") as card:
-        site = start_site(make_config(card.mount, EXIT_RELAY))
-        try:
-            yield site, card
-        finally:
-            site.gw.stop()
+    """A site on a card, with a relay on its car exit too."""
+    with site_on_card(tmp_path / "data", EXIT_RELAY) as both:
+        yield both
 
 
 def _panel_words(ev: AccessEvent, language: str = "zh") -> str:
