@@ -80,6 +80,9 @@ class Camera(Source, Protocol):
     def loop_cleared(self) -> None:
         """The lane's loop detector no longer sees a car (a loop stuck on is read once a second)."""
 
+    def loop_still_on(self) -> None:
+        """The lane's loop, cleared as its module went offline, is on once back: the same car."""
+
     def opened_by_hand(self) -> None:
         """A guard opened the camera's lane by hand: a car it never read may be pulling away."""
 

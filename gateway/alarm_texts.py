@@ -72,8 +72,20 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "patrol {route} round due {due} missed; not tapped: {missing}",
     ),
     "disk_low": (
-        "数据盘剩余空间 {free_percent:.1f}%，已无可删除的抓拍图片",
-        "data disk {free_percent:.1f}% free with no snapshots left to prune",
+        "数据盘剩余空间 {free_percent:.1f}%，已无可删除的抓拍图片：请降低记录保留天数 "
+        "retention.access_records_days，或换更大的存储卡，把数据目录复制过去并将 site.data_dir 指向它",
+        "data disk {free_percent:.1f}% free with no snapshots left to prune: lower "
+        "retention.access_records_days, or fit a bigger card, copy the data directory to it and point "
+        "site.data_dir at it",
+    ),
+    "disk_low.copies": (  # the copies of the database upgrades made (gateway.db.v45.bak) are there
+        "数据盘剩余空间 {free_percent:.1f}%，已无可删除的抓拍图片：数据目录中升级时留下的数据库备份 "
+        "gateway.db.v*.bak 占用 {copies_mb} MB，新版本运行正常后请删除；或降低记录保留天数 "
+        "retention.access_records_days，或换更大的存储卡，把数据目录复制过去并将 site.data_dir 指向它",
+        "data disk {free_percent:.1f}% free with no snapshots left to prune: the gateway.db.v*.bak copies "
+        "upgrades left in the data directory take {copies_mb} MB, delete them once this version runs "
+        "well; or lower retention.access_records_days, or fit a bigger card, copy the data directory to "
+        "it and point site.data_dir at it",
     ),
     "retention_short": (
         "磁盘空间不足，抓拍图片只保留了 {kept_days:.1f} 天（要求 {days} 天）：请换更大的存储卡、"

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from gateway.config import EX_CONFIG, ConfigError, SiteConfig, filecheck, load_config
 from gateway.errors import GatewayError, ImportRejected, SetupError, StorageError
+from plates.closed_pipe import run_to_stdout
 
 if TYPE_CHECKING:  # the store is imported when a command needs it
     from gateway.store.database import StorageCause
@@ -36,13 +37,13 @@ def main(argv: list[str] | None = None) -> int:
     setup_logging(args.log_level)
     try:
         _log_in_site_zone(args)
-        return int(args.func(args) or 0)
+        return run_to_stdout(lambda: int(args.func(args) or 0))  # `| head -1`: quietly, 141
     except ConfigError as exc:
         print(exc.render(), file=sys.stderr)
         return EX_CONFIG
     except (StorageError, SetupError) as exc:
         print(f"error: {exc}", file=sys.stderr)
-        return 1 if _passes(exc.__cause__) else EX_CONFIG
+        return 1 if _passes(exc.__cause__, _data_dir(args)) else EX_CONFIG
     except ImportRejected as exc:
         print(f"import refused: {exc}", file=sys.stderr)
         return EX_DATAERR
@@ -104,14 +105,14 @@ def _data_dir(args: argparse.Namespace) -> Path | None:
         return None
 
 
-def _passes(cause: BaseException | None) -> bool:
-    """Another process's write lock, a full disk: they pass (README, Exit status), exit 1, so that
-    systemd starts the service again once the import held with Ctrl-Z is over or space is freed
-    (78 it never restarts: for what only the installer fixes)."""
+def _passes(cause: BaseException | None, data_dir: Path | None) -> bool:
+    """Another process's write lock, a full disk (of `data_dir`, as the fix words it): they pass
+    (README, Exit status), exit 1, so that systemd starts the service again once the import held
+    with Ctrl-Z is over or space is freed (78 it never restarts: for what only the installer fixes)."""
     from gateway.store.database import passes
 
     for _ in range(4):  # the SQLite error, behind the error that tells it (an import's Stopped names it)
-        if cause is None or passes(cause):
+        if cause is None or passes(cause, data_dir):
             return cause is not None
         cause = getattr(cause, "cause", None) or cause.__cause__
     return False
@@ -127,7 +128,7 @@ def _database_failed(exc: sqlite3.OperationalError, data_dir: Path | None) -> in
         log.error("a fault of the gateway, not of its storage", exc_info=exc)
     fix = _fix(exc, cause, data_dir)
     print(f"error: the site's database: {exc}; nothing was changed (fix: {fix})", file=sys.stderr)
-    return 1 if _passes(exc) else EX_CONFIG
+    return 1 if _passes(exc, data_dir) else EX_CONFIG
 
 
 def _fix(exc: sqlite3.OperationalError, cause: StorageCause, data_dir: Path | None) -> str:
@@ -247,14 +248,16 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def cmd_demo(args: argparse.Namespace) -> int:
     started = time.perf_counter()
-    from gateway.demo.run import default_data_dir, own_config, run_demo
+    from gateway.demo.run import default_data_dir, own_config, refuse_another_site, run_demo
 
     if args.port is not None and not 1 <= args.port <= MAX_PORT:  # model_copy below checks nothing
         raise GatewayError(
             f"--port {args.port}: a port is 1 to {MAX_PORT}",
             fix="give a free port such as 8080 (1024 or more needs no privileges), or leave --port out",
         )
-    cfg = load_config(own_config(args.data_dir or default_data_dir()))
+    data_dir = args.data_dir or default_data_dir()
+    refuse_another_site(data_dir)
+    cfg = load_config(own_config(data_dir))
     if args.port is not None:
         cfg = cfg.model_copy(update={"http": cfg.http.model_copy(update={"port": args.port})})
     run_demo(cfg, started, args.stop_after)

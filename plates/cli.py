@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import argparse
 import logging
+import re
 import sys
 from collections.abc import Callable, Sequence
 
 from plates import commands
+from plates.closed_pipe import run_to_stdout
+from plates.image_files import printable
 from plates.model import BACKENDS
 
 log = logging.getLogger(__name__)
@@ -35,6 +38,22 @@ def _at_least(least: int) -> Callable[[str], int]:
 
 _count = _at_least(1)  # things to make or time
 _listed = _at_least(0)  # lines to list
+
+# A --roi value that starts with a minus sign: a region reaching past the left or top edge.
+_NEGATIVE_NUMBERS = re.compile(r"-\d[\d.]*(\s*,\s*-?\d[\d.]*)*")
+
+
+def _roi_joined(argv: Sequence[str]) -> list[str]:
+    """argv with `--roi -20,0,700,720` written `--roi=-20,0,700,720`: argparse takes a value that
+    starts with '-' and is not one number for an option, and refuses --roi as given none."""
+    out: list[str] = []
+    for arg in argv:
+        # After a bare `--` every argument is an image, one named --roi too.
+        if out[-1:] == ["--roi"] and "--" not in out and _NEGATIVE_NUMBERS.fullmatch(arg):
+            out[-1] = f"--roi={arg}"
+        else:
+            out.append(arg)
+    return out
 
 
 def _confidence(text: str) -> float:
@@ -67,7 +86,11 @@ def _parser() -> argparse.ArgumentParser:
     r = sub.add_parser("read", help="read plates in images (full frames or crops)")
     r.add_argument("images", nargs="+", help="image files")
     r.add_argument("--crop", action="store_true", help="treat each image as one plate crop")
-    r.add_argument("--roi", help="region of interest x,y,w,h in frame pixels (w, h 1 or more; on the image)")
+    r.add_argument(
+        "--roi",
+        help="region of interest x,y,w,h in frame pixels (w, h 1 or more; on the image; "
+        "x or y below 0 reaches past the left or top edge: --roi -20,0,700,720)",
+    )
     r.add_argument("--json", action="store_true", help="one JSON object per image")
 
     e = sub.add_parser("eval", help="accuracy on a folder with labels.csv (file,plate,kind)")
@@ -228,15 +251,15 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    args = _parser().parse_args(_roi_joined(sys.argv[1:] if argv is None else argv))
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     try:
-        return commands.run(args)
+        return run_to_stdout(lambda: commands.run(args))
     except commands.UserError as exc:
-        print(f"plates {args.command}: {exc}", file=sys.stderr)
+        print(f"plates {args.command}: {printable(str(exc))}", file=sys.stderr)
         return 2
 
 

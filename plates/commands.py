@@ -10,10 +10,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import cv2
 import numpy as np
 
 from plates.fonts import FontsMissing, rendering_fonts
+from plates.image_files import printable, read_image, write_image
 from plates.labels import LabelsError
 from plates.model import ModelError
 
@@ -80,7 +80,7 @@ def _load(name: str, roi: tuple[int, int, int, int] | None) -> tuple[np.ndarray 
         return None, f"is a folder; give the image files in it (e.g. {path / '*.jpg'})"
     if not path.is_file():
         return None, "no such file; give JPEG or PNG files"
-    image = cv2.imread(name, cv2.IMREAD_COLOR)
+    image = read_image(path)
     if image is None:
         return None, "not an image OpenCV can read; give JPEG or PNG files"
     if roi is not None and _roi_misses(roi, image):
@@ -98,10 +98,11 @@ def _read(args: argparse.Namespace) -> int:
     status = 0
     for name in args.images:
         image, why = _load(name, None if args.crop else roi)
+        shown = printable(name)
         if image is None:
-            print(f"plates read: {name}: {why}", file=sys.stderr)
+            print(f"plates read: {shown}: {why}", file=sys.stderr)
             if args.json:  # one object per image, so that a script reading stdout misses none
-                print(json.dumps({"image": name, "error": why, "readings": []}, ensure_ascii=False))
+                print(json.dumps({"image": shown, "error": why, "readings": []}, ensure_ascii=False))
             status = 2
             continue
         if args.crop:
@@ -114,13 +115,13 @@ def _read(args: argparse.Namespace) -> int:
                 readings = [one] if one else []
         if args.json:
             print(
-                json.dumps({"image": name, "readings": [r.to_dict() for r in readings]}, ensure_ascii=False)
+                json.dumps({"image": shown, "readings": [r.to_dict() for r in readings]}, ensure_ascii=False)
             )
         elif not readings:
-            print(f"{name}: no plate")
+            print(f"{shown}: no plate")
         else:
             for r in readings:
-                print(f"{name}: {r.text} {r.colour} {r.confidence:.3f} box={r.box}")
+                print(f"{shown}: {r.text} {r.colour} {r.confidence:.3f} box={r.box}")
     return status
 
 
@@ -155,7 +156,7 @@ def _eval(args: argparse.Namespace) -> int:
     result = evaluate(Path(args.folder), rec, view)
     if not result.by_kind:
         for path in result.unreadable:
-            print(f"unreadable: {path}")
+            print(f"unreadable: {printable(path)}")
         raise UserError(
             f"{args.folder}: labels.csv names no image that could be read, so there "
             "is nothing to measure; check that its file names are in that folder"
@@ -169,7 +170,7 @@ def _eval(args: argparse.Namespace) -> int:
     if len(result.errors) > args.errors:
         print(f"... {len(result.errors) - args.errors} more wrong")
     for path in result.unreadable:
-        print(f"unreadable: {path}")
+        print(f"unreadable: {printable(path)}")
     for line in result.province_lines():
         print(line)
     _emit(summary, args.json)
@@ -221,14 +222,17 @@ def _synth(args: argparse.Namespace) -> int:
             if not args.clean:
                 image = camera_crop(image, spec.rows, rng)
             kind = "crop"
-        if not cv2.imwrite(str(out / name), image):
-            raise UserError(f"{out / name} could not be written; give a folder you can write to")
+        try:
+            write_image(out / name, image)
+        except OSError as exc:
+            why = exc.strerror or exc
+            raise UserError(f"{out / name}: {why}; give a folder you can write to") from exc
         rows.append(f"{name},{spec.text},{kind},{spec.colour}")
     try:
         (out / "labels.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
     except OSError as exc:
         raise UserError(f"{out / 'labels.csv'}: {exc.strerror}; give a folder you can write to") from exc
-    print(f"wrote {args.n} images and labels.csv to {out}")
+    print(f"wrote {args.n} images and labels.csv to {printable(out)}")
     return 0
 
 
@@ -288,7 +292,7 @@ def _soup(args: argparse.Namespace) -> int:
         raise UserError(str(exc)) from exc
     except ImportError as exc:  # torch: training only
         raise UserError(f"a soup needs the train extra ({exc}); run `pip install -e '.[train]'`") from exc
-    print(f"wrote {args.out}: the mean of {len(args.checkpoints)} checkpoints")
+    print(f"wrote {printable(args.out)}: the mean of {len(args.checkpoints)} checkpoints")
     return 0
 
 
@@ -303,7 +307,7 @@ def _quantize(args: argparse.Namespace) -> int:
         quantize(source, out, inputs)
     except QuantizeError as exc:
         raise UserError(str(exc)) from exc
-    print(f"wrote {out}: int8, calibrated on {len(inputs)} recognizer inputs")
+    print(f"wrote {printable(out)}: int8, calibrated on {len(inputs)} recognizer inputs")
     return 0
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from plates.image_files import read_image
 from plates.interval import wilson_pct
 from plates.labels import Labelled, manifest_rows, read_labels
 from plates.recognizer import Recognizer
@@ -184,7 +185,7 @@ def evaluate(folder: Path, recognizer: Recognizer, view: CropView = CropView()) 
 
 
 def _one(item: Labelled, rec: Recognizer, result: EvalResult, view: CropView) -> None:
-    image = cv2.imread(str(item.path), cv2.IMREAD_COLOR)
+    image = read_image(item.path)
     if image is None:
         log.warning("cannot read %s", item.path)
         result.unreadable.append(str(item.path))

@@ -85,11 +85,18 @@ def manifest_rows(folder: Path) -> list[dict[str, str]]:
     return [row for _, row in read_csv(manifest)[1]] if manifest.is_file() else []
 
 
+def _has_a_value(values: list[str]) -> bool:
+    """Whether a CSV row holds anything: a blank line has no cells, a cleared row blank ones."""
+    return any(value.strip() for value in values)
+
+
 def read_csv(path: Path) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
     """A CSV file's header and rows, as UTF-8 (with or without Excel's BOM), each row with the
-    number of the file's line it starts on: blank lines are skipped and a quoted field may span
-    lines, so a row's place among the rows is not its line. A row's fields are in the header's
-    order; one missing from a short row is absent, and values past the header are dropped."""
+    number of the file's line it starts on: blank rows are skipped and a quoted field may span
+    lines, so a row's place among the rows is not its line. A blank row is a blank line or one
+    of blank cells (Excel saves a row whose cells were cleared, not deleted, as `,,`). A row's
+    fields are in the header's order; one missing from a short row is absent, and values past
+    the header are dropped."""
     try:
         with path.open(encoding="utf-8-sig", newline="") as fh:
             reader = csv.reader(fh)
@@ -97,7 +104,7 @@ def read_csv(path: Path) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
             rows: list[tuple[int, dict[str, str]]] = []
             start = reader.line_num + 1
             for values in reader:
-                if values:  # a blank line: no row
+                if _has_a_value(values):
                     rows.append((start, dict(zip(fields, values, strict=False))))
                 start = reader.line_num + 1
             return fields, rows

@@ -49,7 +49,7 @@ class PlateModel:
             self._sess, self._batch = _ort_session(self.path)
         elif backend == "opencv":
             try:
-                self._net = cv2.dnn.readNetFromONNX(str(self.path))
+                self._net = cv2.dnn.readNetFromONNX(np.frombuffer(_model_bytes(self.path), np.uint8))
             except cv2.error as exc:
                 raise ModelError(f"OpenCV cannot load {self.path}: {exc}") from exc
         else:
@@ -70,6 +70,16 @@ class PlateModel:
         return np.ascontiguousarray(out[:, :, 0, :].transpose(0, 2, 1))
 
 
+def _model_bytes(path: Path) -> bytes:
+    """The model file, read by Python: given a name that is not UTF-8 (a folder copied from a
+    Windows PC keeps its GBK bytes), OpenCV's DNN module crashes and onnxruntime refuses it."""
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise ModelError(f"model file {path} cannot be read ({exc.strerror}); give a readable "
+                         "ONNX file") from exc
+
+
 def _ort_session(path: Path) -> tuple[Any, int | None]:
     """An onnxruntime session on one core, and the batch size the file fixes (None: any)."""
     try:
@@ -81,8 +91,9 @@ def _ort_session(path: Path) -> tuple[Any, int | None]:
     opts.intra_op_num_threads = 1  # one core, as the speed targets are set; cameras read in parallel
     opts.inter_op_num_threads = 1
     opts.log_severity_level = 3
+    model = _model_bytes(path)
     try:
-        sess = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
+        sess = ort.InferenceSession(model, opts, providers=["CPUExecutionProvider"])
     except Exception as exc:  # onnxruntime raises its own exception types for a bad file
         raise ModelError(f"onnxruntime cannot load {path}: {exc}") from exc
     batch = sess.get_inputs()[0].shape[0]

@@ -26,6 +26,24 @@ from gateway.store.admin import import_csv
 os.environ.setdefault("PLATES_FONTS", "wqy-zenhei.ttc,DejaVuSansCondensed-Bold.ttf")
 
 
+# Figures the tests measure (the sync tests' duplicates after kills), printed after the run. A
+# test hands its figure to `record_property("sync_figure", ...)`: the report carries it back from
+# an xdist worker to the process that prints the summary.
+REPORT: list[str] = []
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if report.when == "call":
+        REPORT.extend(str(value) for name, value in report.user_properties if name == "sync_figure")
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if REPORT:
+        terminalreporter.section("sync figures")
+        for line in REPORT:
+            terminalreporter.write_line(line)
+
+
 @pytest.fixture
 def hide_onnxruntime(monkeypatch: pytest.MonkeyPatch) -> Callable[[], None]:
     """Call it to make the box look as if the fast extra (onnxruntime) were not installed."""

@@ -20,7 +20,6 @@ from drivers.health import DeviceHealth
 from gateway.cli import main
 from gateway.core import Presented
 from gateway.errors import Refused
-from gateway.runtime import plate_match
 from gateway.runtime.gateway import Gateway
 from gateway.runtime.plate_reading import PlateReader
 from gateway.store.corrections import correct_plate
@@ -250,15 +249,12 @@ def test_export_plates_says_what_to_do_for_a_bad_date_and_when_nothing_has_a_cro
     assert "crops are kept for plates the gateway reads from a camera" in capsys.readouterr().out
 
 
-def test_a_plate_registered_in_place_of_another_is_matched_by_look_alike(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_a_plate_registered_in_place_of_another_is_matched_by_look_alike(tmp_path: Path) -> None:
     """A resident changes car: the newest plate is struck off and another registered, which
-    SQLite may store under the same row id. The look-alike index must follow the plates
-    themselves, not their count and highest id."""
-    monkeypatch.setattr(plate_match, "REFRESH_S", 0.0)
+    SQLite may store under the same row id. Look-alike matching must follow the plates
+    themselves, at once, not their count and highest id."""
     gw = registered_site(tmp_path, plate_match="confusable")
-    gw.handle(Presented("car-in", "plate", "皖A7K25B", 0.9, gw.now(), "cam"))  # the index is built
+    gw.handle(Presented("car-in", "plate", "皖A7K25B", 0.9, gw.now(), "cam"))  # a plate decided before
     old = gw.conn.execute("SELECT id, resident_id FROM vehicles WHERE plate = '皖C1Q345'").fetchone()
     delete_vehicle(gw.conn, gw.now(), "admin", old[0])
     add_vehicle(gw.conn, gw.now(), "admin", "皖D44448", old[1], "car", None)

@@ -95,14 +95,16 @@ def announcing(
     gateway: Gateway, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[tuple[Gateway, socket.socket]]:
     """`serve._announce` feeding a real notify socket for WatchdogSec=1, the worker judged stuck
-    after 1 s without a loop (rather than STUCK_AT_LEAST_S, longer than a held database's waits)."""
+    after 2.5 s without a loop (rather than STUCK_AT_LEAST_S, longer than a held database's waits;
+    not 1 s: an idle worker loops each second, and a busy CI machine stretched that past 1 s, said
+    stuck before the test's task)."""
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
     sock.bind(str(tmp_path / "notify.sock"))
     sock.settimeout(0.2)
     monkeypatch.setenv("NOTIFY_SOCKET", str(tmp_path / "notify.sock"))
     monkeypatch.setenv("WATCHDOG_USEC", "1000000")
     monkeypatch.delenv("WATCHDOG_PID", raising=False)
-    monkeypatch.setattr(serve, "STUCK_AT_LEAST_S", 1.0)
+    monkeypatch.setattr(serve, "STUCK_AT_LEAST_S", 2.5)
     server = SimpleNamespace(started=True, should_exit=False)
     gateway.worker.start()
     announce = threading.Thread(target=serve._announce, args=(gateway, server, time.perf_counter()))
@@ -124,7 +126,7 @@ def test_a_stuck_worker_is_no_longer_fed_and_said_so_once(
     assert _pings(sock, 2), "precondition: fed while the worker moves"
     release = threading.Event()
     gw.worker.submit(lambda conn: release.wait(30))
-    time.sleep(1.5)  # stuck after 1 s
+    time.sleep(3.0)  # stuck after 2.5 s
     _pings(sock, 0.6)  # the last ping sent before it was judged stuck
     withheld = _pings(sock, 2.5)
     release.set()

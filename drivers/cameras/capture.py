@@ -144,7 +144,11 @@ class OpenCvCamera:
         self._retry_until = 0.0
         self._loop_on = False  # trigger mode: the loop has fired (at _trigger_at) and not gone off
         self._loop_on_since = 0.0  # when it went on: a lane's other loop firing meanwhile is no restart
+        # When the minute after which a loop still on is stuck started: its last trigger, or the
+        # return of its module with it found on (loop_still_on), not the trigger before the blip.
+        self._on_from = 0.0
         self._stuck_reading = False  # the loop that fired last is read as stuck on (once a second)
+        self._back_on = False  # the loop found on as its module came back: read on, once a second
         self._stuck_note = ""  # what the health says while the loop is stuck on (LOOP_STUCK)
         # Plates of cars that arrived, read from frames taken since the loop fired. The first is
         # the car on the loop and ends its trigger; while a car in front let through by hand may
@@ -211,9 +215,11 @@ class OpenCvCamera:
             now = time.monotonic()
             self._in_front_until = self._in_front_window(now)
             self._trigger_at = now
+            self._on_from = now
             if not self._loop_on:
                 self._loop_on_since = now
             self._loop_on = True
+            self._back_on = False
             self._stuck_reading = False
             self._read_since_loop = set()
             self._trigger_left = self._trigger_frames
@@ -227,18 +233,45 @@ class OpenCvCamera:
         it fires again, and the health's note of it clears."""
         with self._cond:
             self._loop_on = False
+            self._back_on = False
             note, self._stuck_note = self._stuck_note, ""
         if note:
             log.info("camera %s: the loop detector went off: read when it fires again", self.health.device)
             if self.health.last_error == note:
                 self.health.last_error = ""
 
+    def loop_still_on(self) -> None:
+        """The lane's loop, cleared as its module went offline (a poll lost to noise), is reported
+        on once the module is back: the car it fired for, still there, or another that took its
+        place while the module was silent (its cable loose for half a minute). The loop is on again
+        since it fired, its car not rearmed (request_read let a refused car standing there be
+        refused again as a new one), and the lane is read from now once a second as under a loop
+        stuck on: the car it fired for is kept in the lane (on_loop_still), one that took its place
+        is an arrival, read at once rather than a minute after the first one's trigger. A loop the
+        blip had cleared counts as on from now: called stuck only once it stays on a minute more,
+        its minutes counted from now (the car it fired for may have left long ago)."""
+        with self._cond:
+            now = time.monotonic()
+            if not self._loop_on:  # no other loop of the lane kept it on meanwhile
+                self._loop_on_since = now
+                self._on_from = now
+            self._loop_on = True
+            self._back_on = True
+            self._stuck_reading = False
+            self._retry_next = now
+            self._cond.notify_all()
+
     def _loop_stuck(self, at: float) -> bool:
         """Whether the loop that fired last was still on at `at`, past the minute a trigger looks
         again for, at a camera that reads only when it fires. Called under self._cond."""
         if self._read_mode != "trigger":
             return False  # it reads every frame: a stuck loop blinds it to nothing
-        return self._loop_on and at - self._trigger_at > TRIGGER_RETRY_FOR_S
+        return self._loop_on and (self._back_on or self._on_longer_than_a_retry(at))
+
+    def _on_longer_than_a_retry(self, at: float) -> bool:
+        """Whether the loop has been on at `at` past the minute a trigger looks again for, counted
+        from its last trigger or its module's return. Called under self._cond."""
+        return at - self._on_from > TRIGGER_RETRY_FOR_S
 
     def _note_stuck_loop(self, at: float) -> None:
         """The health's last_error says the loop is stuck on and what to do, the camera staying
@@ -255,7 +288,8 @@ class OpenCvCamera:
         """A frame at `at` is read as under a stuck loop: the health says so, and as the first such
         read since the loop fired, the plates of the cars it announced, read then, are returned:
         they may be standing on it still. Called under self._cond."""
-        self._note_stuck_loop(at)
+        if self._on_longer_than_a_retry(at):  # not a loop just found on after a blip
+            self._note_stuck_loop(at)
         if self._stuck_reading:
             return set()
         self._stuck_reading = True

@@ -466,7 +466,9 @@ class ModbusModule:
         """Offline, the module's inputs are no longer known: the lane drops its loop then
         (LaneInputs.device_offline), and _poll reports changes only, so a loop still on when the
         module answers again was never reported again (a trigger camera blind behind a stuck
-        loop). Forgotten, the first poll once back reports every input, as at start."""
+        loop). Forgotten, the first poll once back reports every input, as at start: the lane
+        takes a loop on again as the same car (LaneInputs.car_present), and a barrier contact
+        still open as no new opening (LaneInputs.barrier)."""
         self._state = None
 
     def service(self, client: Any, *, poll: bool) -> bool:

@@ -38,7 +38,11 @@ def add_arguments(sub: argparse._SubParsersAction) -> None:  # type: ignore[type
     role.add_argument(
         "--guard", action="store_const", dest="role", const="guard", help="a guard (the default)"
     )
-    add.add_argument("--display-name", default="", help="shown in the audit trail, e.g. 张师傅")
+    add.add_argument(
+        "--display-name",
+        default="",
+        help=f"shown in the audit trail, e.g. 张师傅 ({store.DISPLAY_NAME_LENGTH} characters at most)",
+    )
     add.add_argument("--language", choices=["zh", "en"], help="the account's page language")
     add.add_argument(
         "--password-stdin",
@@ -69,7 +73,6 @@ def add_arguments(sub: argparse._SubParsersAction) -> None:  # type: ignore[type
     tadd.add_argument("--role", choices=["guard", "admin"], default="guard")
     tadd.add_argument(
         "--days",
-        type=int,
         help=f"expire after this many days, {store.TOKEN_DAYS[0]} to {store.TOKEN_DAYS[1]} "
         "(leave it out: never expires)",
     )
@@ -115,6 +118,13 @@ def cmd_user_add(args: argparse.Namespace) -> int:
     problem = username_problem(args.username)
     if problem:
         raise GatewayError(problem, fix="choose another user name")
+    # Said before the password is typed: the store refuses such a name too, but only after it.
+    name_problem = store.display_name_problem(args.display_name)
+    if name_problem:
+        raise GatewayError(
+            name_problem,
+            fix=f"give a --display-name of {store.DISPLAY_NAME_LENGTH} characters or fewer, e.g. 张师傅",
+        )
     db, tz = _open(args.config)
     conn = db.conn  # type: ignore[attr-defined]
     try:
@@ -199,25 +209,39 @@ def cmd_user_list(args: argparse.Namespace) -> int:
     return 0
 
 
+def _token_days(text: str | None) -> int | None:
+    """--days as the admin page takes it, or a GatewayError (exit 1, as README says) with the range
+    and the fix: `--days 90d` was argparse's usage line and exit 2, unlike `--days 0`."""
+    if text is None:
+        return None
+    fewest, most = store.TOKEN_DAYS
+    never = "or leave --days out for a token that never expires (until revoked)"
+    try:
+        days = int(text)
+    except ValueError:
+        raise GatewayError(
+            f"--days {text}: not a whole number of days",
+            fix=f"give the days as a number, {fewest} to {most} (--days 90), {never}",
+        ) from None
+    days_problem = store.token_days_problem(days)
+    if days_problem:
+        bound = f"{fewest} or more" if days < fewest else f"{most} or fewer"
+        raise GatewayError(f"--days {days}: {days_problem}", fix=f"give --days {bound}, {never}")
+    return days
+
+
 def cmd_token_add(args: argparse.Namespace) -> int:
     # The admin page's rules (store.token_*_problem): a name that names the client in the audit
     # trail, and a life Python's dates can hold (--days 9999999 ended in an OverflowError).
     name_problem = store.token_name_problem(args.name)
     if name_problem:
         raise GatewayError(name_problem, fix="give the client's name, e.g. property-tools or booth-2")
-    days_problem = store.token_days_problem(args.days)
-    if days_problem:
-        fewest, most = store.TOKEN_DAYS
-        bound = f"{fewest} or more" if args.days < fewest else f"{most} or fewer"
-        raise GatewayError(
-            f"--days {args.days}: {days_problem}",
-            fix=f"give --days {bound}, or leave --days out for a token that never expires (until revoked)",
-        )
+    days = _token_days(args.days)
     db, tz = _open(args.config)
     conn = db.conn  # type: ignore[attr-defined]
     now = datetime.now(tz)
     try:
-        expires = now + timedelta(days=args.days) if args.days is not None else None
+        expires = now + timedelta(days=days) if days is not None else None
         _, token = store.create_token(conn, now, cli_actor(), args.name, args.role, expires)
     finally:
         conn.close()

@@ -59,7 +59,22 @@ def last_day(end: str) -> str:
     return day.isoformat()
 
 
+def pass_span(start: str | None, end: str | None) -> str:
+    """A pass's validity as the lists show it: a pass of whole days (a crew's, for weeks or a year)
+    by its first and last day with their years; a visitor's timed pass by day and hour, with the
+    year only when it does not end in the year it starts."""
+    if not start or not end:
+        return ""
+    first, until = datetime.fromisoformat(start), datetime.fromisoformat(end)
+    if first.time() == time(0) and until.time() == time(0):
+        last = last_day(end)
+        return first.date().isoformat() if last == first.date().isoformat() else f"{first.date()} – {last}"
+    shown = "%Y-%m-%d %H:%M" if first.year != until.year else "%m-%d %H:%M"
+    return f"{first.strftime(shown)} – {until.strftime(shown)}"
+
+
 templates.env.filters["last_day"] = last_day
+templates.env.filters["pass_span"] = pass_span
 router = APIRouter(include_in_schema=False)
 
 

@@ -59,6 +59,26 @@ sync = "{sync}"
 """
 
 
+def work_folder(text: str) -> Path:
+    """An argparse type: --work-dir, a folder kept after the run, made if it is not there. A file
+    there or above it (`--work-dir results.txt`), or a folder this user may not write in, is a
+    usage line before anything runs, as every other wrong option is: mkdir's FileExistsError
+    ended the bench in a traceback."""
+    path = Path(text)
+    there = next(p for p in (path, *path.parents) if p.exists())  # the folder it is made in ("." at worst)
+    if not there.is_dir():
+        where = "is a file" if there == path else f"is under {there}, a file"
+        raise argparse.ArgumentTypeError(
+            f"{text} {where}, not a folder: give a new folder's name (it is made), or leave --work-dir "
+            "out for a temporary one"
+        )
+    if not os.access(there, os.W_OK | os.X_OK):
+        raise argparse.ArgumentTypeError(
+            f"{text}: this user may not write in {there}; give a folder of yours, such as /tmp/bench"
+        )
+    return path
+
+
 def in_work_dir(args: argparse.Namespace, prefix: str, run: Callable[[argparse.Namespace, Path], int]) -> int:
     """Runs a bench in its --work-dir, kept after, or else in a new temporary folder removed after."""
     work = args.work_dir or Path(tempfile.mkdtemp(prefix=prefix))

@@ -5,7 +5,15 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from gateway.bench.common import count, fsync_p99_ms, in_work_dir, report, rounded, zero_or_more
+from gateway.bench.common import (
+    count,
+    fsync_p99_ms,
+    in_work_dir,
+    report,
+    rounded,
+    work_folder,
+    zero_or_more,
+)
 from gateway.bench.dayrun import simulate_day
 
 
@@ -26,7 +34,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         default=20_000,
         help="vehicle movements of the day whose report is timed (0: skip)",
     )
-    p.add_argument("--work-dir", type=Path, help="keep the generated sites here")
+    p.add_argument(
+        "--work-dir",
+        type=work_folder,
+        help="keep the generated sites here; each run makes them afresh (the same --seed gives the same "
+        "figures)",
+    )
 
 
 def bench_day(args: argparse.Namespace) -> int:

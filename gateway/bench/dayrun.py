@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import random
+import shutil
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -165,7 +166,12 @@ def simulate_day(
     sync: str = "normal",
     check: Callable[[Gateway], list[str]] | None = None,
 ) -> DayRun:
-    """Run the day; `check(gw)` (if given) runs after every decision and names what is wrong."""
+    """Run the day; `check(gw)` (if given) runs after every decision and names what is wrong.
+    `work`'s site is made afresh, so that the same seed gives the same day in a folder used before
+    (`gateway bench day --work-dir`): the day was simulated on top of the last run's database, its
+    entries and revenue twice theirs."""
+    if (work / "data").is_dir():  # this function's own site, nothing else of the folder's
+        shutil.rmtree(work / "data")
     work.mkdir(parents=True, exist_ok=True)
     checkpoints = "".join(CHECKPOINT.format(id=c) for c in ("cp-gate", "cp-garage", "cp-east"))
     config = work / "site.toml"

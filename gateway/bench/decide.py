@@ -17,6 +17,7 @@ from gateway.bench.common import (
     report,
     rounded,
     time_to_ready,
+    work_folder,
     write_bench_config,
     zero_or_more,
 )
@@ -43,7 +44,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         default=20_000,
         help="the burst timed for throughput; a quarter as many cards, then plates, are timed one at a time",
     )
-    p.add_argument("--work-dir", type=Path, help="keep the generated data here")
+    p.add_argument("--work-dir", type=work_folder, help="keep the generated data here")
     p.add_argument(
         "--sync",
         choices=["full", "normal"],

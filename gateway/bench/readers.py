@@ -29,6 +29,7 @@ from gateway.bench.common import (
     percentile,
     report,
     rounded,
+    work_folder,
     write_bench_config,
 )
 from gateway.config import load_config
@@ -51,7 +52,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         default="full",
         help="storage.sync of the bench site (full: an fsync per commit)",
     )
-    p.add_argument("--work-dir", type=Path, help="keep the generated data here")
+    p.add_argument("--work-dir", type=work_folder, help="keep the generated data here")
 
 
 def bench_readers(args: argparse.Namespace) -> int:

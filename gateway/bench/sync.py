@@ -22,7 +22,16 @@ from typing import Any
 import paho.mqtt.client as paho
 from paho.mqtt.enums import CallbackAPIVersion
 
-from gateway.bench.common import at_least, count, free_port, percentile, report, rounded, write_bench_config
+from gateway.bench.common import (
+    at_least,
+    count,
+    free_port,
+    percentile,
+    report,
+    rounded,
+    work_folder,
+    write_bench_config,
+)
 from gateway.config import load_config
 from gateway.core import Presented
 from gateway.demo.seed import random_plate
@@ -42,7 +51,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--step-rows", type=at_least(10, most=100_000), default=400, help="rows per snapshot apply step"
     )
-    p.add_argument("--work-dir", type=Path, help="keep the generated data here")
+    p.add_argument("--work-dir", type=work_folder, help="keep the generated data here")
 
 
 def bench_sync(args: argparse.Namespace) -> int:

@@ -33,6 +33,7 @@ from gateway.bench.common import (
     percentile,
     report,
     rounded,
+    work_folder,
     write_bench_config,
     zero_or_more,
 )
@@ -68,7 +69,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--events", type=count, default=200, help="presentations to time")
     p.add_argument("--gap-ms", type=duration, default=50.0, help="time between presentations")
     p.add_argument("--residents", type=count, default=2000, help="residents (with cards) on the site")
-    p.add_argument("--work-dir", type=Path, help="keep the generated site here")
+    p.add_argument("--work-dir", type=work_folder, help="keep the generated site here")
 
 
 def bench_ui(args: argparse.Namespace) -> int:

@@ -29,14 +29,46 @@ SERIAL_PORTS_HINT = "`ls /dev/serial/by-id/`"
 
 
 def refusals(cfg: SiteConfig) -> list[str]:
-    """What would stop the start (exit 78) though the config's keys are right: the HTTPS certificate
-    and key that are there but do not load (not PEM, a key with a pass phrase or of another
-    certificate), or a folder named for either. A file missing or unreadable to the checking user
-    is for `warnings`: it may be copied over, or readable by the gateway's user, before the start."""
+    """What would stop the start (exit 78) though the config's keys are right: a data_dir that is a
+    file, the HTTPS certificate and key that are there but do not load (not PEM, a key with a pass
+    phrase or of another certificate), or a folder named for either. A file missing or unreadable
+    to the checking user is for `warnings`: it may be copied over, or readable by the gateway's
+    user, before the start."""
+    found = _data_dir_refusals(cfg.site.data_dir)
     fault = _tls_fault(cfg.http)
-    if fault is None or fault.later:
+    if fault is not None and not fault.later:
+        found.append(str(SetupError(fault.message, fix=fault.fix)))
+    return found
+
+
+def _data_dir_refusals(data_dir: Path) -> list[str]:
+    """data_dir a file, or under one (`data_dir = "/var/lib/estate-gateway/gateway.db"`, the
+    database for its folder): the start cannot make the folder (exit 78, "cannot create the data
+    directory"), nor can any `-c` command; check-config said ok."""
+    blocking = _file_in_the_way(data_dir)
+    if blocking is None:
         return []
-    return [str(SetupError(fault.message, fix=fault.fix))]
+    where = "is a file" if blocking == data_dir else f"is under {blocking}, a file"
+    return [
+        str(
+            SetupError(
+                f"site.data_dir: {data_dir} {where}, not a folder: the start stops (exit 78), as every "
+                "command given this config does, unable to make the data directory",
+                fix="set data_dir to the folder the database goes in, such as "
+                f'data_dir = "{blocking.parent}" (under systemd: "{SERVICE_DATA_DIR}")',
+            )
+        )
+    ]
+
+
+def _file_in_the_way(folder: Path) -> Path | None:
+    """What stands where `folder`, or a folder it is to be made in, must be: a file; None if the
+    folder is there or can be made (a folder this user may not read is the gateway user's to)."""
+    try:
+        there = next(p for p in (folder, *folder.parents) if p.exists())
+        return None if there.is_dir() else there
+    except OSError:
+        return None
 
 
 def check_tls_files(http: Http) -> None:

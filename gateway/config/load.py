@@ -32,6 +32,17 @@ def load_config(path: str | Path) -> SiteConfig:
                 )
             ],
         ) from None
+    except IsADirectoryError:  # `check-config /etc/estate-gateway`: not a matter of permissions or UTF-8
+        raise ConfigError(
+            name,
+            [
+                Problem(
+                    (),
+                    "a folder, not a config file",
+                    fix=f"give the config file in it, e.g. {path / 'site.toml'}",
+                )
+            ],
+        ) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(
             name,

@@ -7,7 +7,9 @@ import os
 import secrets
 import shlex
 import shutil
+import sqlite3
 import sys
+import tomllib
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -93,6 +95,52 @@ def default_data_dir() -> Path:
     xdg = os.environ.get("XDG_DATA_HOME", "")
     base = Path(xdg) if os.path.isabs(xdg) else Path.home() / ".local" / "share"  # the XDG default
     return base / "estate-gateway" / "demo"
+
+
+def refuse_another_site(data_dir: Path) -> None:
+    """A database in `data_dir` that is not the demo's own is refused before anything is written
+    there: `gateway demo --data-dir /var/lib/estate-gateway` ran the simulated readers and cameras
+    on the estate's database (decisions for the residents' real cards, stays and charges, records
+    queued upstream, the stored site id switched to the demo's, none of it audited)."""
+    db = data_dir / DB_NAME
+    try:
+        if not db.exists():
+            return  # a new demo (a folder it may not write is own_config's to say)
+    except OSError:
+        return
+    site = _site_of_database(db)
+    if site == _demo_site_id():
+        return
+    if site is None and (data_dir / SHIPPED_CONFIG.name).is_file():
+        return  # seeded by the demo, stopped before its first start recorded the id
+    whose = f"site {site!r}" if site else "a site the demo did not make"
+    raise SetupError(
+        f"--data-dir {data_dir} holds the database of {whose}, not the demo's: the demo's simulated "
+        "devices would make decisions, stays and records to send upstream in it; nothing was changed",
+        fix="give --data-dir an empty folder, such as /tmp/demo, or leave --data-dir out (the demo's "
+        "own folder: data/demo in a source checkout, else ~/.local/share/estate-gateway/demo)",
+    )
+
+
+def _site_of_database(db: Path) -> str | None:
+    """The site id a gateway database's records went upstream under (config_seen); None if its
+    gateway never started, or it is not a database this version reads. Opened as immutable: even a
+    read-only connection leaves -wal and -shm files beside it, owned by whoever ran the demo (root,
+    with sudo), which the service's user then may not write."""
+    try:
+        conn = sqlite3.connect(db.resolve().as_uri() + "?immutable=1", uri=True)
+        try:
+            row = conn.execute("SELECT value FROM config_seen WHERE key = 'site_id'").fetchone()
+        finally:
+            conn.close()
+    except sqlite3.Error:
+        return None
+    return None if row is None else str(row[0])
+
+
+def _demo_site_id() -> str:
+    with SHIPPED_CONFIG.open("rb") as f:
+        return str(tomllib.load(f)["site"]["id"])
 
 
 def own_config(data_dir: Path) -> Path:

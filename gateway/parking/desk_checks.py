@@ -79,13 +79,19 @@ def settled_at(conn: sqlite3.Connection, charge_id: int, at: datetime) -> bool:
 
 
 def host_unit(conn: sqlite3.Connection, subject: str) -> tuple[str, str] | None:
-    """The building and unit on the pass a stay is under (a visitor's or contractor's), if any."""
+    """The building and unit on the pass a stay is under (a visitor's or contractor's): None for a
+    stay on no pass, or on one withdrawn since; ("", "") for a pass that names no unit (the visitor
+    form asks for none outside closed management; a building alone names none either), whose car
+    any unit where a resident lives validates, as a stranger's (ParkingDesk.validate)."""
     if not subject.startswith(("visitor:", "contractor:")):
         return None
     row = conn.execute(
         "SELECT host_building, host_unit FROM passes WHERE id = ?", (int(subject.split(":", 1)[1]),)
     ).fetchone()
-    return None if row is None else (row[0], row[1])
+    if row is None:
+        return None
+    building, unit = row
+    return (building, unit) if building and unit else ("", "")
 
 
 def recorded_since(conn: sqlite3.Connection, subject: str, at: datetime) -> StayFacts | None:

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from functools import partial
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from gateway.alarm_texts import AlarmText, Param
 from gateway.config.models import SiteConfig
@@ -40,9 +40,9 @@ from gateway.parking.repairs import Overdue, date_faults_ahead, overdue_repairs
 from gateway.parking.report import build_report, last_complete_day, period_of, repair_hours_sent, store_report
 from gateway.site import Site
 from gateway.store import retention as prune
-from gateway.store.alarms import clear_alarm, clear_open_alarms, raise_alarm
+from gateway.store.alarms import clear_alarm, clear_open_alarms, open_alarm_text, raise_alarm, reword_alarm
 from gateway.store.config_seen import closed_history, keep_repairs_judged, repairs_judged
-from gateway.store.database import open_read_only
+from gateway.store.database import VACUUM_STEP_PAGES, give_back_free_pages, open_read_only, upgrade_copies
 from gateway.store.parking import ParkingError
 from gateway.store.patrol import record_round, round_source, taps_between
 from gateway.store.redate import StaleRound, Step
@@ -93,6 +93,12 @@ def _none_written(_: sqlite3.Connection) -> Unwritten:
     return Unwritten()
 
 
+class Checkpoints(Protocol):
+    """The WAL's checkpoints (runtime/worker.py Checkpointer): a long write's steps give them a turn."""
+
+    def turn(self, *, empty: bool = False) -> None: ...
+
+
 class Operations:
     def __init__(
         self,
@@ -104,8 +110,12 @@ class Operations:
         monotonic: Callable[[], float] = time.monotonic,
         start_room: plan.Room | None = None,
         unwritten: Callable[[sqlite3.Connection], Unwritten] = _none_written,
+        checkpoints: Checkpoints | None = None,
     ):
         self.site = site
+        # Given a turn between retention's batches, so that the WAL does not grow to hold every
+        # page a big pass deletes (None where nothing checkpoints: a test's connection).
+        self._checkpoints = checkpoints
         # Run on the worker before a look that judges by the rows (Gateway.unwritten): the records
         # a full disk kept in memory written, if it has room now, and what still waits.
         self._unwritten = unwritten
@@ -637,7 +647,24 @@ class Operations:
         counts["reports"] = self._run(lambda w: prune.prune_reports(w, oldest_report.isoformat()))
         if any(counts.values()):
             log.info("retention %s", json.dumps(counts))
+        self._give_back_room()
         return counts
+
+    def _give_back_room(self) -> None:
+        """The room of the rows deleted given back to the disk (the database's free pages, in
+        steps, each its own turn on the worker as the batches are), then the WAL emptied: a
+        pass that deleted half the records leaves the card with that room free, not kept for good
+        in gateway.db and its WAL."""
+        started = time.monotonic()
+        pages = self._batches(give_back_free_pages, VACUUM_STEP_PAGES)
+        if pages:
+            log.info(
+                "retention gave %d free pages of the database back to the disk in %.1f s",
+                pages,
+                time.monotonic() - started,
+            )
+        if self._checkpoints is not None:
+            self._checkpoints.turn(empty=True)
 
     def records_kept_from(self, now: datetime) -> datetime:
         """Access records, closed stays, materials records, closed alarms and patrol taps and rounds
@@ -646,12 +673,15 @@ class Operations:
         longer be built from them."""
         return now - timedelta(days=self.cfg.retention.access_records_days)
 
-    def _batches(self, step: Callable[[sqlite3.Connection], int]) -> int:
+    def _batches(self, step: Callable[[sqlite3.Connection], int], size: int = prune.BATCH) -> int:
+        """`step` run until it does less than a whole batch of `size`; how much it did in all."""
         total = 0
         while True:
             n = self._run(step)  # each batch its own turn on the worker: lanes go in between
             total += n
-            if n < prune.BATCH:
+            if n and self._checkpoints is not None:
+                self._checkpoints.turn()  # the next batch starts the WAL over, rather than growing it
+            if n < size:
                 return total
 
     def _settle_disk_alarms(self, now: datetime) -> None:
@@ -689,11 +719,60 @@ class Operations:
                 self._run(partial(raise_alarm, kind="retention_short", source=where, text=text, at=now))
         source = str(self.data_dir)
         if result.alarm:
-            text = AlarmText("disk_low", {"free_percent": result.free_percent_after})
-            self._run(lambda w: raise_alarm(w, "disk_low", source, text, now))
+            text = self._disk_low_text(result.free_percent_after)
+            self._run(lambda w: _raise_disk_low(w, source, text, now))
         elif result.free_percent_after >= ret.prune_free_percent:
             self._run(lambda w: clear_alarm(w, "disk_low", source, now))
+        else:  # between the thresholds an open disk_low stays open: what it asks is still kept true
+            text = self._disk_low_text(result.free_percent_after)
+            self._run(lambda w: _keep_disk_low_true(w, source, text, now))
         return result
+
+    def _disk_low_text(self, free_percent: float) -> AlarmText:
+        """disk_low with what to do, and the room the upgrades' copies of the database take where
+        there are any: on a card with no snapshot left to prune, the first thing to free."""
+        copies = sum(_size(copy) for copy in upgrade_copies(self.data_dir))
+        if not copies:
+            return AlarmText("disk_low", {"free_percent": free_percent})
+        copies_mb = max(1, round(copies / (1 << 20)))
+        return AlarmText("disk_low.copies", {"free_percent": free_percent, "copies_mb": copies_mb})
+
+
+def _raise_disk_low(conn: sqlite3.Connection, source: str, text: AlarmText, at: datetime) -> None:
+    """Raise disk_low, or give the open one new words where what it tells the installer to do
+    changed: the gateway.db.v*.bak copies it names deleted (as it asked) or others left by an
+    upgrade since. Raising it again keeps an open alarm's words; the free room alone moves at every
+    look (30 s), and is not worth a record to the centre each time."""
+    said = open_alarm_text(conn, "disk_low", source)
+    if said is None or not _tells_other_things(said, text):
+        raise_alarm(conn, "disk_low", source, text, at)
+    else:
+        _reword_disk_low(conn, source, text, at)
+
+
+def _keep_disk_low_true(conn: sqlite3.Connection, source: str, text: AlarmText, at: datetime) -> None:
+    """Between alarm_free_percent and prune_free_percent an open disk_low stays open and none is
+    raised; the open one is reworded as _raise_disk_low would: deleting the gateway.db.v*.bak
+    copies it names is what brings a card into that band, and it should no longer ask for them."""
+    said = open_alarm_text(conn, "disk_low", source)
+    if said is not None and _tells_other_things(said, text):
+        _reword_disk_low(conn, source, text, at)
+
+
+def _reword_disk_low(conn: sqlite3.Connection, source: str, text: AlarmText, at: datetime) -> None:
+    if reword_alarm(conn, "disk_low", source, text, at):
+        log.info("alarm disk_low of %s reworded: %s", source, text.render("en"))
+
+
+def _tells_other_things(said: AlarmText, text: AlarmText) -> bool:
+    return said.key != text.key or said.params.get("copies_mb") != text.params.get("copies_mb")
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:  # deleted since it was listed
+        return 0
 
 
 def worker_of(

@@ -48,9 +48,11 @@ def _not_put_back(row: str) -> str:
     back (gateway/store/parking.py put_back, schema migration 49). Such a record is kept, as the
     attempt, and is no passage: the car is counted out once, by its next decision at an exit (or,
     let out by the guard's opening, with the corrections, as a car held or refused there and let
-    out so is). Counted, one car put back and then let out was two exits. The few exits put back
-    are read once for the whole statement, not asked of each record."""
-    return f"{row}.event_id NOT IN (SELECT x.event_id FROM exits_put_back x)"
+    out so is). Counted, one car put back and then let out was two exits. An exit put back with no
+    stay (a car with no entry record that paid its day's fee there: schema migration 50) is the
+    car's one passage, counted: it leaves on it, let out again (flag again, not counted). The few
+    exits put back are read once for the whole statement, not asked of each record."""
+    return f"{row}.event_id NOT IN (SELECT x.event_id FROM exits_put_back x WHERE x.stay_id IS NOT NULL)"
 
 
 # A car held at an exit to pay and let out once paid (the guard's fee at the lane) is decided

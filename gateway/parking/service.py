@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import sqlite3
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any, Literal
@@ -18,7 +18,7 @@ from typing import Any, Literal
 from gateway.core import TYPED_BY, Billing, Decision, Facts, LaneRules, Presented, Reason
 from gateway.events import AccessEvent
 from gateway.ids import uuid7
-from gateway.parking.book import Rules, StayFacts
+from gateway.parking.book import UNTIMED, Quote, Rules, StayFacts
 from gateway.parking.desk_checks import (
     check_amount,
     check_method,
@@ -113,6 +113,32 @@ WHERE c.at > :since AND c.at <= :at AND c.subject = :subject AND c.kind IN ('exi
   AND EXISTS (SELECT 1 FROM payments p WHERE p.charge_id = c.id)
   AND NOT EXISTS (SELECT 1 FROM stays s WHERE s.subject = c.subject AND s.entered_at > c.at)
 ORDER BY c.at DESC, c.id DESC LIMIT 1
+"""
+# The exit a car with no entry record paid its day's fee for at a barrier that did not open, kept
+# as put back with no stay (gateway/store/parking.py put_back), within a day of `:at` (the day it
+# paid for), that it has not left on since: not let out by the guard's opening by hand on it or on
+# a repeat of it (flag again: read again at the shut arm, its pulse taken by no relay either, kept
+# put back too: store put_back), nor by a later exit of the same car (the car the record names, on
+# the log's index of exits) whose barrier opened (not itself put back), no stay of its own begun
+# since. The few exits put back are read, each with its charge on the charges' time index
+# (written at the decision's moment).
+_PAID_EXIT_WAITED_ON = """
+SELECT a.event_id, a.at, a.lane, a.reason, a.billing, a.slot_id FROM exits_put_back x
+JOIN access_log a ON a.event_id = x.event_id
+JOIN charges c INDEXED BY charges_at ON c.at = a.at AND c.event_id = a.event_id
+WHERE x.stay_id IS NULL AND a.at > :since AND a.at <= :at AND c.subject = :subject
+  AND c.kind = 'no_entry' AND c.voided_at IS NULL
+  AND EXISTS (SELECT 1 FROM payments p WHERE p.charge_id = c.id)
+  AND NOT EXISTS (SELECT 1 FROM let_outs_by_hand o INDEXED BY let_outs_by_hand_at
+                  JOIN exits_put_back h ON h.event_id = o.held_event AND h.stay_id IS NULL
+                  JOIN access_log r ON r.event_id = h.event_id
+                  WHERE o.at >= :since AND r.car = a.car AND r.id >= a.id)
+  AND NOT EXISTS (SELECT 1 FROM access_log l INDEXED BY access_log_exits
+                  WHERE l.car = a.car AND l.at > a.at AND l.at <= :at
+                    AND l.admitted = 1 AND l.direction = 'exit' AND l.lane_type = 'vehicle'
+                    AND NOT EXISTS (SELECT 1 FROM exits_put_back y WHERE y.event_id = l.event_id))
+  AND NOT EXISTS (SELECT 1 FROM stays s WHERE s.subject = c.subject AND s.entered_at > c.at)
+ORDER BY a.at DESC, a.id DESC LIMIT 1
 """
 
 
@@ -281,18 +307,25 @@ class ParkingDesk:
         record. Its driver turned back under the raised arm (the car in front stalled, a passenger
         forgotten) and is at an exit again: that same passage (Gateway._turned_back), as the grace
         after paying promises (缴费后请在 15 分钟内离场). Decided afresh, it was a car with no entry
-        record: refused (禁止通行 未登记), or asked a day's fee. None for any other car."""
-        row = conn.execute(
-            _PAID_EXIT,
-            {"since": to_db(at - self.rules.grace), "at": to_db(at), "subject": subject},
-        ).fetchone()
+        record: refused (禁止通行 未登记), or asked a day's fee. So is, later than that, a car with no
+        entry record that paid its day's fee at a barrier that did not open (道闸故障) and has not
+        left on it (_PAID_EXIT_WAITED_ON): still at the shut arm once the relay works, or back at
+        the barrier, within the day it paid for. Once an exit lets it out there (its barrier
+        opened), it has left on it: read again later, it is a car with no entry record again.
+        None for any other car."""
+        row = None
+        for sql, within in ((_PAID_EXIT, self.rules.grace), (_PAID_EXIT_WAITED_ON, UNTIMED)):
+            args = {"since": to_db(at - within), "at": to_db(at), "subject": subject}
+            row = row or conn.execute(sql, args).fetchone()
         if row is None:
             return None
         event_id, left_at, lane, reason, billing, slot_id = row
         decision = Decision(Reason(reason), Billing(billing) if billing else None, slot_id)
         return PaidExit(event_id, lane, from_db(left_at) or at, decision)
 
-    def not_let_out(self, conn: sqlite3.Connection, ev: AccessEvent) -> int | None:
+    def not_let_out(
+        self, conn: sqlite3.Connection, ev: AccessEvent, repeats: Sequence[str] = ()
+    ) -> int | None:
         """The car `ev` let out at a vehicle exit has not left: no relay of the lane took the pulse
         (its board unplugged or without power), the barrier stayed down, and the lane told the
         driver 道闸故障 请联系保安. The stay the decision closed is open again (store put_back), in a
@@ -303,10 +336,22 @@ class ParkingDesk:
         its grace it leaves free). Audited (`stay.record` by the gateway: the car recorded inside
         again) and sent upstream (`stay` `reopened`, the exit's `charge` voided). Left closed, the
         car behind the shut arm was off the stays list, and back at the exit it was a car with no
-        entry record. The stay's id, or None where the decision closed none (a car let out with no
-        entry record)."""
-        put = put_back(conn, ev.event_id, ev.at, self.site.tz)
+        entry record. A car with no entry record that paid its day's fee there has no stay to put
+        back: that exit is kept as put back (store put_back), its fee standing, and the car leaves
+        on it (left_paid). `repeats`: the decisions repeating `ev` that pulsed the relay before it
+        answered (flag again: Gateway._pulses_known), none of those pulses taken either: put back
+        with it. The stay's id, or None where the decision closed none."""
+        put = put_back(conn, ev.event_id, ev.at, self.site.tz, repeats)
         if put is None:
+            return None
+        if put.stay_id is None:
+            log.warning(
+                "car with no entry record not let out at %s: its barrier did not open; the day's fee "
+                "it paid stands plate=%s fix=check the lane's relay board and its power; the car "
+                "leaves on what it paid when it is read again, or by the guard's opening of the lane",
+                ev.lane,
+                put.plate,
+            )
             return None
         why = f"not let out at {ev.lane}: its barrier did not open (no relay took the pulse)"
         audit(conn, ev.at, "gateway", "stay.record", f"stay:{put.stay_id}", f"{put.plate or ''}: {why}")
@@ -614,12 +659,17 @@ class ParkingDesk:
         return seen[0] if seen else cars[-1] if cars else None
 
     def _account(self, conn: sqlite3.Connection, lane: LaneRules, held: Held, at: datetime) -> Owed:
-        """What the car `held` at the exit `lane` owes at `at`: to the start of its hold (fee_until)."""
+        """What the car `held` at the exit `lane` owes at `at`: to the start of its hold (fee_until).
+        Nothing for a car with no stay that is let out again on an exit it paid for (left_paid: one
+        that paid its day's fee at a barrier that did not open): asked it, its driver paid twice."""
         p = Presented(lane.id, held.kind, held.value, 1.0, held.at, "quote", vehicle_class=held.vehicle_class)
         subject, vclass, unregistered = self._who(conn, p, lane)
         until = fee_until(held, at)
         rules = self._rules(conn, at)
-        return owed(conn, rules, subject, until, vehicle_class=vclass, unregistered=unregistered)
+        account = owed(conn, rules, subject, until, vehicle_class=vclass, unregistered=unregistered)
+        if account.stay is None and account.quote.due_fen > 0 and self.left_paid(conn, subject, at):
+            return replace(account, quote=Quote(0, None, 0, 0), payment_ids=(), carried_ids=())
+        return account
 
     def validate(
         self, conn: sqlite3.Connection, stay_id: int, building: str, unit: str, actor: str, at: datetime
@@ -667,7 +717,9 @@ class ParkingDesk:
                 fix="the car pays at the exit as a visitor; if its host confirms the visit, "
                 "the guard opens the barrier by hand (audited)",
             )
-        if host is not None and not same_unit(host, (building, unit)):
+        # A pass that names no unit (registered outside closed management) is validated as a
+        # stranger's car is, by any unit where a resident lives: refused, no unit ever could.
+        if host is not None and any(host) and not same_unit(host, (building, unit)):
             raise ParkingError(
                 f"the visitor was registered for {host[0]} {host[1]}, not {building} {unit}",
                 fix="the host unit of the visitor's pass validates it",

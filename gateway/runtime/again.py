@@ -13,8 +13,9 @@ driver taps the card as the camera reads the car): `same_passage`. A car refused
 there is one car turned away (one hold) when shown again within SAME_PASSAGE: decided afresh, as a
 repeat of that refusal. A resident's own card that names no car, tapped within SAME_PASSAGE after the
 camera let one of the resident's cars through (or held it) at the lane, is a card of that car
-(`resident_car`). A plate nobody registered and the QR of a pass without a plate, shown at an
-entrance within SAME_PASSAGE of each other (either order), are one car on that pass (`other_half`).
+(`resident_car`). A plate nobody registered and the QR of a pass, shown at an entrance within
+SAME_PASSAGE of each other (either order), are one car on that pass (`other_half`): the pass has no
+plate, or the visitor came in another car than the one registered with it.
 The car held to pay that a guard lets out by hand has no decision of its own: it is told here as let
 through at the opening (`let_out`), so that it too is one passage as it leaves.
 """
@@ -120,7 +121,7 @@ class DecidedAgain:
         # (resident, lane) -> the last decision there on one of the resident's cars' plates: per lane,
         # as the resident's other car may move at another lane meanwhile (a spouse driving it out).
         self._cars: OrderedDict[tuple[str, str], Decided] = OrderedDict()
-        # lane -> the last plate or QR decided there: one half of a car on a pass without a plate.
+        # lane -> the last plate or QR decided there: one half of a car on a pass, its plate unknown.
         self._halves: dict[str, Decided] = {}
         self._seq = itertools.count()
         # What a batch of decisions changed, to undo if it is not stored (undo_batch): while None,
@@ -208,15 +209,17 @@ class DecidedAgain:
         return car
 
     def other_half(self, p: Presented) -> Decided | None:
-        """The other half of a car on a pass without a plate, if `p` is one: for a plate, the QR
-        decided at its lane just before it; for a QR, the plate nobody registered decided there
-        just before it (either order: the camera reads the car as the driver scans the pass). Only
-        the last plate or QR decided at the lane, within SAME_PASSAGE, and decided nowhere else
-        since: a plate already taken for a pass's car is not one. Whether `p` is a plate nobody
-        registered, neither plate one recorded inside already, the QR's pass one without a plate
-        whose car is not known yet (not the car behind it), and the lane an entrance, is for the
-        caller to say (Gateway._pass_car): an exit finds such a car by the plate its stay carries
-        (gateway/store/lookup.py)."""
+        """The other half of a car on a pass whose plate the camera has not read yet (a pass without
+        a plate, or the visitor in another car than the one registered with it), if `p` is one: for
+        a plate, the QR decided at its lane just before it; for a QR, the plate nobody registered
+        decided there just before it (either order: the camera reads the car as the driver scans
+        the pass). Only the last plate or QR decided at the lane, within SAME_PASSAGE, and decided
+        nowhere else since: a plate already taken for a pass's car is not one, nor a QR let through
+        again on its car's plate read in its passage (its car is known: the car behind is not it).
+        Whether `p` is a plate nobody registered, neither plate one recorded inside already, the
+        QR's pass one whose car is not known yet (not the car behind it), and the lane an
+        entrance, is for the caller to say (Gateway._pass_car): an exit finds such a car by the
+        plate its stay carries (gateway/store/lookup.py)."""
         half = self._halves.get(p.lane)
         if (
             half is None
@@ -225,6 +228,8 @@ class DecidedAgain:
         ):
             return None
         if half.kind == "plate" and half.subject != f"plate:{half.value}":  # a registered car's
+            return None
+        if half.kind == "qr" and AGAIN in half.decision.flags:  # its car's plate read with it
             return None
         return half if abs(elapsed(half.at, p.at)) <= SAME_PASSAGE else None
 

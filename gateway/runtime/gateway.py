@@ -42,7 +42,7 @@ from gateway.runtime.lane_boards import ExitPassages, LaneBoards, PassagePulses,
 from gateway.runtime.lanes import LaneInputs
 from gateway.runtime.logsetup import log_in_zone
 from gateway.runtime.outbox_stream import check_outbox_stream
-from gateway.runtime.plate_match import RegisteredPlates
+from gateway.runtime.plate_match import lookalike_of
 from gateway.runtime.texts import display_lines, fault_lines
 from gateway.runtime.worker import Checkpointer, DecisionWorker, Job
 from gateway.site import Site
@@ -56,6 +56,7 @@ from gateway.store.database import (
     storage_cause,
     storage_fix,
     transaction,
+    use_incremental_vacuum,
 )
 from gateway.store.lanes import modes_on_record
 from gateway.store.lookup import car_unknown, lookup, stay_open, subject_of
@@ -108,6 +109,7 @@ class Gateway:
         start_room = _room_to_start(cfg)
         self.db = open_database(self.db_path, sync=cfg.storage.sync)
         self.conn: sqlite3.Connection = self.db.conn
+        use_incremental_vacuum(self.conn, self.db_path)  # once, on a database an older version made
         date_in_site_zone(self.conn, self.site.tz)  # what a migration queued in UTC, before it goes up
         self.secrets = Secrets.load_or_create(self.data_dir)
         self._waiting = WaitingRecords(self.data_dir)
@@ -134,9 +136,6 @@ class Gateway:
         )
         self._pulse_seconds = {lane.id: lane.pulse_seconds for lane in cfg.lanes}
         self._plate_match = {lane.id: lane.plate_match for lane in cfg.lanes}
-        self._lookalikes = (
-            RegisteredPlates(self.db_path) if "confusable" in self._plate_match.values() else None
-        )
         # Lanes closed or held open when it stopped: held again, or dropped if gone from the config,
         # at start (HandLanes.modes_again).
         self._modes_on_record = modes_on_record(self.conn)
@@ -165,6 +164,7 @@ class Gateway:
             self.now(),
             start_room=start_room,
             unwritten=self.unwritten,
+            checkpoints=self._checkpointer,
         )
         self._again = DecidedAgain(self.devices)  # the same car decided again at a lane
         self._cards = RegisteredCards(cfg)  # a card read in another form than registered
@@ -499,14 +499,18 @@ class Gateway:
     def _pass_car(
         self, p: Presented, lane: LaneRules, facts: Facts
     ) -> tuple[Decided | None, Facts, str | None]:
-        """At an entrance, a plate nobody registered and the QR of a pass without a plate, shown
-        within SAME_PASSAGE of each other (DecidedAgain.other_half), are one car on that pass: the
+        """At an entrance, a plate nobody registered and the QR of a pass, shown within
+        SAME_PASSAGE of each other (DecidedAgain.other_half), are one car on that pass: the
         decision on the first, the facts to decide `p` on (the pass's), and the plate the car
-        carries, which its stay then carries too (car_of_pass). Not for a pass whose car is known
+        carries, which its stay then carries too (car_of_pass). The pass has no plate, or one the
+        camera did not read: the visitor came in another car (a friend's, a taxi), which is the
+        car inside, not the one registered. Not for a pass whose car is known
         already (the car behind it), nor for a plate refused as recorded inside already (its exit
         missed), nor a plate read after the QR whose stay is open, nor for a QR after the plate when
-        the pass is inside already: each would leave the car a second stay open, or hand the pass a
-        stay an earlier entry opened.
+        the pass is inside already, nor for a plate after a QR that let the pass in again over its
+        stay open (already_inside): each would leave the car a second stay open, or hand the pass a
+        stay an earlier entry opened, or write the plate over the stay of the pass's car inside
+        (its own plate, read at its entry: the car gone from the cars inside).
         Without it, the car was two cars: two stays, two fees."""
         none = None, facts, None
         half = self._again.other_half(p) if lane.direction == "entrance" else None
@@ -518,6 +522,8 @@ class Gateway:
                 return none
             return (half, facts, half.value) if car_unknown(self.conn, cred.holder) else none
         if p.kind != "plate" or facts.inside:  # a stranger's plate recorded inside: its missed exit
+            return none
+        if "already_inside" in half.decision.flags:  # the pass's car is inside: this is another
             return none
         its = lookup(self.conn, replace(p, kind="qr", value=half.value), lane, self.site.capacity)
         if its.credential is None or not car_unknown(self.conn, its.credential.holder):
@@ -533,24 +539,23 @@ class Gateway:
 
     def _lookalike(self, p: Presented, lane: LaneRules, facts: Facts) -> tuple[Presented, Facts]:
         """At a lane that allows it, a plate nobody registered is read as the one registered plate a
-        look-alike character away. Never a plate a guard typed (what is on the car: no guessing), nor
-        one recorded inside as read (a stranger's car let in on its typed plate leaves as itself),
-        nor a match deleted since the look-alike index was built."""
+        look-alike character away, as the register stands now (a plate registered a moment ago
+        makes a reading as close to it and to another match neither). Never a plate a guard typed
+        (what is on the car: no guessing), nor one recorded inside as read (a stranger's car let in
+        on its typed plate leaves as itself)."""
         if (
             facts.credential is not None
             or facts.inside
             or p.kind != "plate"
-            or self._lookalikes is None
             or self._plate_match.get(p.lane) != "confusable"
             or p.device.startswith(TYPED_BY)
         ):
             return p, facts
-        matched = self._lookalikes.resolve(p.value)
+        matched = lookalike_of(self.conn, p.value)
         if matched is None:
             return p, facts
         read_as = replace(p, value=matched)
-        found = lookup(self.conn, read_as, lane, self.site.capacity)
-        return (read_as, found) if found.credential is not None else (p, facts)
+        return read_as, lookup(self.conn, read_as, lane, self.site.capacity)
 
     def decide_after(self, prepare: Callable[[sqlite3.Connection], Presented]) -> Future[AccessEvent]:
         """On the worker, in one transaction: `prepare` writes (a guard's payment) and names a
@@ -666,14 +671,15 @@ class Gateway:
         """What to do once `ev`'s pulses are known (taken or not). At a vehicle exit, judge the
         car's passage by all its pulses (PassagePulses): `ev`'s own, where it lets the car out,
         or, for a repeat of it (flag again: the camera deciding the car still at the barrier
-        before a Modbus module answered), the passage's it repeats. None of them taken, the car
-        has not left (_not_let_out); one taken, the arm rose and it drove out."""
+        before a Modbus module answered), the passage's it repeats (judged already: the repeat's
+        own, ExitPassages.repeated). None of them taken, the car has not left (_not_let_out); one
+        taken, the arm rose and it drove out."""
         if lane.direction != "exit" or lane.type != "vehicle":
             return _nothing_to_do
         if is_passage(ev.flags):
             passage: PassagePulses[AccessEvent] | None = self._exits.begin(ev.lane, ev.subject, ev, ev.at)
         else:
-            passage = self._exits.repeated(ev.lane, ev.subject, ev.at)
+            passage = self._exits.repeated(ev.lane, ev.subject, ev, ev.at)
         if passage is None:
             return _nothing_to_do
         deciding = threading.current_thread()
@@ -697,16 +703,17 @@ class Gateway:
             self.on_worker(lambda conn: self._put_back(conn, passage))
 
     def _put_back(self, conn: sqlite3.Connection, passage: PassagePulses[AccessEvent]) -> None:
-        """The stay the passage's exit closed, open again (not_let_out), and the decision forgotten
-        as a passage (DecidedAgain.not_let_out), unless a repeat of it pulsed meanwhile (its outcome
-        judges the passage then). Not stored, the car stays out on record: said, with the fix,
-        never raised into the lane's other work (its listeners, the next decisions)."""
+        """The stay the passage's exit closed, open again (not_let_out), the repeats that joined it
+        put back with it, and the decision forgotten as a passage (DecidedAgain.not_let_out),
+        unless a repeat of it pulsed meanwhile (its outcome judges the passage then). Not stored,
+        the car stays out on record: said, with the fix, never raised into the lane's other work
+        (its listeners, the next decisions)."""
         if not passage.not_left():
             return
         ev = passage.exit
         try:
             with transaction(conn):
-                stay = self.parking.not_let_out(conn, ev)
+                stay = self.parking.not_let_out(conn, ev, [again.event_id for again in passage.repeats])
         except Exception as exc:
             cause = storage_cause(exc, self.data_dir)
             log.error(

@@ -268,9 +268,11 @@ class HandLanes:
         decision's words (_asked_lines); None: nobody is asked. The car there held to pay, or
         refused a moment ago (ParkingDesk.car_at_barrier, the car an opening by hand would let
         out), while it still owes: one that paid at the booth since is asked nothing (still told
-        请缴费 7元, its driver would pay twice), its next decision lets it out. A car its camera watching
-        the lane no longer sees has gone, through the barrier held up (still held on record for a
-        while): nobody is asked."""
+        请缴费 7元, its driver would pay twice), its next decision lets it out. So is a car let out
+        at a barrier that did not open (道闸故障, its stay put back), which was never refused: it is
+        asked what its stay owes now, if anything (told 禁止通行 临时车 by its exit's reason, a
+        driver owing nothing was refused). A car its camera watching the lane no longer sees has
+        gone, through the barrier held up (still held on record for a while): nobody is asked."""
         rules, at = self.site.lanes[lane], self.now()
         if rules.direction != "exit" or rules.type != "vehicle":
             none: Future[list[str] | None] = Future()
@@ -282,10 +284,12 @@ class HandLanes:
             if found is None or not self._still_seen(lane, found[0]):
                 return None
             held, account = found
-            if held.refused is None and account.quote.due_fen <= 0:
-                return None  # paid since it was held (at the booth): nothing to ask
             told = last_told(conn, lane, held, self.site.lanes)
-            return None if told is None else self._asked_lines(lane, held, account, told, at)
+            if told is None:
+                return None
+            if not _refused(held, told) and account.quote.due_fen <= 0:
+                return None  # paid since it was held (at the booth), or put back owing nothing
+            return self._asked_lines(lane, held, account, told, at)
 
         return self._on_worker_now(asked)
 
@@ -300,7 +304,7 @@ class HandLanes:
         again from what the desk finds now: a refusal's words, or the fee it still owes (less what
         it paid at the booth since) as whose car it is, 月租到期 for a month that has run out."""
         rules, language = self.site.lanes[lane], self.site.config.site.language
-        if held.refused is not None:
+        if _refused(held, told):
             return refusal_lines(told.reason, held.plate, language, rules.direction)
         lapsed = "monthly_expired" in told.flags or _month_ran_out(told, account, at)
         no_plate = NO_PLATE in told.flags
@@ -833,6 +837,12 @@ def _asked(found: Future[list[str] | None]) -> list[str] | None:
     """_car_asked's answer; not known (storage failed, the gateway stopping): nobody asked, the
     idle line shown, as before a car could be asked."""
     return None if found.cancelled() or found.exception() is not None else found.result()
+
+
+def _refused(held: Held, told: Told) -> bool:
+    """Whether the car at the barrier was refused there (car_at_barrier), not held to pay nor let
+    out at a barrier that did not open (its exit admitted it: its stay put back, its fee asked)."""
+    return held.refused is not None and not told.admitted
 
 
 def _month_ran_out(told: Told, account: Owed, at: datetime) -> bool:

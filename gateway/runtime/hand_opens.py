@@ -212,7 +212,7 @@ class _Handover:
                 self._refused = not (self._gone_ahead or storage_failure(exc))
             if self._refused:
                 raise
-            self.waits = waits_for(exc)
+            self.waits = waits_for(exc, self._waiting.data_dir)
             self._waiting.keep(self._record, exc)
             return self.unrecorded
 
@@ -241,12 +241,14 @@ def _raises(record: Kept) -> bool:
     return isinstance(record, KeptAlarm) and record.switch is not None and record.switch.raised
 
 
-def waits_for(why: object) -> WaitsFor:
+def waits_for(why: object, data_dir: Path) -> WaitsFor:
     """Why a record kept with `why` (its storage error, or words saying it was not written in
-    time) waits: see WaitsFor."""
+    time) waits: see WaitsFor. Judged with the data directory, as the panel judges a decision
+    refused by the same error (Gateway._failed): without it, an I/O error on a full disk was
+    "unwritable" on the 开闸 toast while the panel said the disk is full."""
     if not isinstance(why, sqlite3.Error):
         return "slow"
-    cause = storage_cause(why)
+    cause = storage_cause(why, data_dir)
     # A record is kept for storage's errors alone (storage_failure), never for a fault.
     return "unwritable" if cause == "damaged" or cause == "fault" else cause
 
@@ -290,6 +292,11 @@ class WaitingRecords:
         # fix of the lines that say a record waits or is lost (_fix, _lost_fix). The records wait
         # in one queue, written in order: what holds up the first holds up them all.
         self._cause: StorageCause | None = None
+
+    @property
+    def data_dir(self) -> Path:
+        """Where the database lives: what storage_cause judges a refused write by."""
+        return self._data_dir
 
     def waiting(self) -> int:
         """Records whose rows (and upstream records) still wait for storage."""

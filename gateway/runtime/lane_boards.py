@@ -190,6 +190,16 @@ class PassagePulses(Generic[E]):
         self._waiting = 0  # decisions of the passage whose pulses are not all known
         self._took = False  # one of its pulses was taken: the car is out
         self._not_left = False  # judged not let out (not_left)
+        self._repeats: list[E] = []  # the decisions that joined it (pulsed with `again`)
+
+    @property
+    def repeats(self) -> tuple[E, ...]:
+        """The decisions repeating the exit that joined the passage, in order: put back with it
+        where the car has not left (store parking.put_back). Read as let through, the car's last
+        decision at the lane hid it from the guard's opening by hand, and, for a car with no entry
+        record, read as the car gone out on what it paid (it was asked the day's fee again)."""
+        with self._lock:
+            return tuple(self._repeats)
 
     @property
     def over(self) -> bool:
@@ -197,13 +207,16 @@ class PassagePulses(Generic[E]):
         with self._lock:
             return self._took or self._not_left
 
-    def pulsed(self) -> bool:
-        """One more decision of the passage pulsed, its outcome to come (known); False where the
-        passage is over already."""
+    def pulsed(self, again: E | None = None) -> bool:
+        """One more decision of the passage pulsed, its outcome to come (known): the exit's, or
+        `again`, a repeat of it joining the passage (repeats); False where the passage is over
+        already."""
         with self._lock:
             if self._took or self._not_left:
                 return False
             self._waiting += 1
+            if again is not None:
+                self._repeats.append(again)
             return True
 
     def known(self, took: bool) -> bool:
@@ -244,14 +257,23 @@ class ExitPassages(Generic[E]):
             self._by_car[(lane, car)] = passage
         return passage
 
-    def repeated(self, lane: str, car: str, at: datetime) -> PassagePulses[E] | None:
-        """The passage that the decision repeating it (flag again) of `car` at `lane` at `at`
-        belongs to, pulsed again by that decision; None where it has none still being judged."""
+    def repeated(self, lane: str, car: str, again: E, at: datetime) -> PassagePulses[E] | None:
+        """The passage that the decision `again` repeating it (flag again) of `car` at `lane` at
+        `at` belongs to, pulsed again by that decision; None where that passage is dated after it
+        (the clock set back). Where the car has none still being judged (judged already, or let go
+        as another began, or a restart since), the repeat is judged as an attempt of its own: a car
+        with no entry record read again at the shut arm of the exit it paid for (ParkingDesk.
+        left_paid) is let out again on it, and, no relay taking that pulse either, has still not
+        left (store parking.put_back keeps the repeat put back too). Judged as nothing, the repeat
+        read as the car gone out on a barrier that opened, and the car, once the relay was mended,
+        was asked the day's fee again."""
         with self._lock:
             passage = self._by_car.get((lane, car))
-        if passage is None or at < passage.at or not passage.pulsed():
+        if passage is not None and at < passage.at:
             return None
-        return passage
+        if passage is not None and passage.pulsed(again):
+            return passage
+        return self.begin(lane, car, again, at)
 
 
 def _when_known(outcomes: list[Future[bool]], then: Callable[[bool], None]) -> None:

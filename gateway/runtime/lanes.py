@@ -3,12 +3,14 @@ are hand_lanes.py's.
 
 - A car over the loop asks the lane's cameras for a fresh read (a car that stopped at the
   barrier is read again, even if its plate was seen a moment ago). Once the lane's last loop is
-  off (a loop whose module went offline no longer counts as on), its cameras know it.
+  off (a loop whose module went offline no longer counts as on), its cameras know it. Such a loop
+  on at its module's first report once back is the car it fired for, still there: not read anew.
 - A barrier that opens with no decision or guard command behind it in the last few seconds
   raises a `forced_open` alarm for the lane, cleared once the barrier has stayed closed
   FORCED_OPEN_SETTLE_S: an opening within it (a loose limit-switch wire flapping, an arm that
   meets something and goes up again) goes on with the same alarm, unless a guard acknowledged it
-  (closed: the next forcing is a new alarm).
+  (closed: the next forcing is a new alarm). A contact reported open again while known open (a
+  module's first poll once back from a missed one) is no new opening.
 - A barrier or door still open `held_open_s` after it opened, or after the last decision or
   command on its lane, raises a `held_open` alarm (propped open, stuck up), also cleared when it
   closes. A guard holding the lane open is the one case that needs no alarm: the hold clears one
@@ -120,6 +122,11 @@ class BarrierWatch:
         with self._lock:
             return lane in self._open_since
 
+    def contact_open(self, lane: str, contact: str) -> bool:
+        """Whether this contact of the lane is known open (reported open, not closed since)."""
+        with self._lock:
+            return contact in self._open_since.get(lane, {})
+
     def open_longest(self, lane: str) -> str:
         """The lane's contact open the longest ("" once all are closed)."""
         with self._lock:
@@ -178,6 +185,9 @@ class LaneInputs:
         # Per lane, its loop detectors (device ids) that see a car now: a lane with an arming loop and
         # a safety loop under the arm is clear (its cameras told, loop_cleared) once both are off.
         self._loops_on: dict[str, set[str]] = {}
+        # Per lane, its loop detectors whose module went offline with a car on the loop, not heard
+        # from since: a first report "on" once back is that car still there (_still_on).
+        self._loops_unheard: dict[str, set[str]] = {}
         self._loops_lock = threading.Lock()
 
     def _write_once(self, change: AlarmChange) -> None:
@@ -260,29 +270,49 @@ class LaneInputs:
         """A loop detector of the lane sees a car arrive (its cameras read it), or sees none now:
         once the lane's last loop is off, its cameras know that a loop stuck on is no longer
         (OpenCvCamera.loop_cleared). One loop going off while another is still on (stuck, or a car
-        on it) clears nothing."""
+        on it) clears nothing. A loop on when its module went offline, on at its first report once
+        back, is the same car: its cameras count the loop on again without reading it anew."""
         log.debug("loop lane=%s device=%s car=%s", lane, device, active)
         with self._loops_lock:
             on = self._loops_on.setdefault(lane, set())
             (on.add if active else on.discard)(device)
             cleared = not on
+            still = self._still_on(lane, device, active)
+        if still:
+            log.info("loop lane=%s device=%s back, still on: the same car, no new arrival", lane, device)
         for camera in self.devices.lanes[lane].cameras:
-            if active:
+            if still:
+                camera.loop_still_on()
+            elif active:
                 camera.request_read()
             elif cleared:
                 camera.loop_cleared()
+
+    def _still_on(self, lane: str, device: str, active: bool) -> bool:
+        """Whether this is a loop's first report since its module went offline with a car on it,
+        and on: the car it fired for has not left (a Modbus module that missed one poll reports
+        every input at its first poll back: ModbusModule._forget_inputs). Read anew, a refused car
+        standing there was decided as a new arrival, refused a second time. The caller holds
+        _loops_lock."""
+        unheard = self._loops_unheard.get(lane, set())
+        if device not in unheard:
+            return False
+        unheard.discard(device)
+        return active
 
     def device_offline(self, lane: str, device: str) -> None:
         """A device of the lane gone offline (Gateway._device_changed). A loop detector's module
         whose last report was a car on its loop no longer counts as on: kept, it was on for good,
         and the lane's cameras, never told its loop went off, read the street once a second and
-        decided the cars passing in it. Its first report once back counts again (car_present)."""
+        decided the cars passing in it. Its first report once back counts again (car_present):
+        on, as the same car (_still_on)."""
         with self._loops_lock:
             on = self._loops_on.get(lane)
             if on is None or device not in on:
                 return
             on.discard(device)
             cleared = not on
+            self._loops_unheard.setdefault(lane, set()).add(device)
         log.info("loop lane=%s device=%s offline: its last report (car on) no longer counts", lane, device)
         if cleared:
             for camera in self.devices.lanes[lane].cameras:
@@ -300,6 +330,12 @@ class LaneInputs:
 
     def barrier(self, lane: str, device: str, is_open: bool) -> None:
         at = self._now()
+        if is_open and self.barriers.contact_open(lane, device):
+            # Its state reported again, not a new opening: a Modbus module's first poll once back
+            # from a missed one reports every input (ModbusModule._forget_inputs). Judged as one, an
+            # arm a guard opened for a slow car, up past open_grace_s, was alarmed forced_open.
+            log.debug("barrier lane=%s device=%s still open: no new opening", lane, device)
+            return
         if is_open:
             forced = self.barriers.opened(lane, time.monotonic(), device)
             self._forced_opening(lane, device, forced, at)

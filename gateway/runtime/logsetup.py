@@ -11,6 +11,8 @@ import logging
 import sys
 from datetime import datetime, tzinfo
 
+from plates.closed_pipe import reader_left
+
 _TIME = "%H:%M:%S"
 
 # Libraries that log, at every retry, a fault the gateway says once itself with its fix: pymodbus
@@ -33,8 +35,17 @@ class _SiteClock(logging.Formatter):
         return datetime.fromtimestamp(record.created, self.zone).strftime(datefmt or _TIME)
 
 
+class _Stdout(logging.StreamHandler):
+    """Lines to stdout; once its reader has gone (`gateway user list -c site.toml | head -1`),
+    none, without a "Logging error" traceback for each (plates/closed_pipe.py)."""
+
+    def handleError(self, record: logging.LogRecord) -> None:
+        if not reader_left():
+            super().handleError(record)
+
+
 def setup_logging(level: str = "INFO") -> None:
-    handler = logging.StreamHandler(sys.stdout)
+    handler = _Stdout(sys.stdout)
     # journald stamps each line with its own time, in the box's zone (README, Install); this one,
     # the site's, is the one to compare with the pages, and on a terminal the only one.
     handler.setFormatter(_SiteClock("%(asctime)s %(levelname)s %(name)s: %(message)s", _TIME))

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from gateway.store.database import transaction
+from gateway.store.database import storage_cause, storage_fix, transaction
 from gateway.store.outbox import highest_seq, seqs_before_streams, start_stream, streams
 
 log = logging.getLogger(__name__)
@@ -176,16 +176,15 @@ def _write_or_say(data_dir: Path, high: HighWater) -> None:
         write_high_water(data_dir, high)
     except OSError as exc:
         # Not a reason to keep the lanes shut: the next start only finds it missing.
-        log.error("%s cannot be written: %s (fix: %s)", HIGH_WATER_NAME, exc, _fix_for(exc, data_dir))
+        log.error("%s cannot be written: %s (fix: %s)", HIGH_WATER_NAME, exc, high_water_fix(exc, data_dir))
 
 
-def _fix_for(exc: OSError, data_dir: Path) -> str:
-    """The fix by the cause: a chown frees no space on a full card."""
-    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
-        return f"free disk space in the data directory {data_dir}"
+def high_water_fix(exc: OSError, data_dir: Path) -> str:
+    """The fix for a high-water file not written, by the cause: a chown frees no space on a full
+    card, and neither frees a card the kernel took off writes (read-only or failing)."""
     if exc.errno in (errno.EACCES, errno.EPERM):
         return f"give the data directory {data_dir} to the gateway's user"
-    return f"give the data directory {data_dir} to the gateway's user, or free disk space there"
+    return storage_fix(storage_cause(exc, data_dir), data_dir)
 
 
 # The streams that open on a database that may not be the box's own latest: a copy put back, moved

@@ -3,7 +3,8 @@
 Presentations are decided one at a time in arrival order, those already waiting together in one
 commit (group commit, up to MAX_BATCH); any other write (alarms, guard actions, sync) is a task run
 in its turn on the same connection. Between jobs, and while idle, the lane records that wait for
-storage (hand_opens.py) are tried again. Checkpoints of the WAL run on a thread of their own.
+storage (hand_opens.py) are tried again. Checkpoints of the WAL run on a thread of their own, and
+between the batches of a long write (Checkpointer.turn).
 
 A task's storage failure (a full disk, a database held locked) goes back on its future, for the
 caller to report as it reports the disk's other faults (the operations' look logs a step that fails
@@ -30,7 +31,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 from gateway.core import Presented
 from gateway.errors import GatewayError
 from gateway.fault_log import FaultLog
-from gateway.store.database import storage_cause, storage_fix
+from gateway.store.database import WAL_SIZE_LIMIT, empty_wal, storage_cause, storage_fix
 
 if TYPE_CHECKING:  # hand_opens waits on the worker's writes (wait_or_call_off)
     from gateway.runtime.hand_opens import WaitingRecords
@@ -251,15 +252,32 @@ def _storage_failure(exc: sqlite3.Error) -> bool:
 
 
 class Checkpointer:
+    """Copies the WAL into the database on a thread of its own, every CHECKPOINT_EVERY_S, so that
+    no decision's commit ever waits for a checkpoint; and keeps the WAL from holding room on the
+    card: past WAL_SIZE_LIMIT, or once a turn asks (the end of a retention pass), it is emptied.
+
+    A passive checkpoint never cuts the file, and SQLite starts the WAL over only when a write
+    finds it wholly copied in: the batches of a retention pass, back to back, grew it to hold every
+    page they deleted, kept that size until the stop. The batches give the checkpoint its turn
+    (`turn`, on the caller's thread), and the WAL starts over at the next batch."""
+
     def __init__(self, db_path: Path):
         self._db_path = db_path
+        self._wal = db_path.with_name(f"{db_path.name}-wal")
         self._thread: threading.Thread | None = None
         self._stopping = threading.Event()
+        # The thread's connection, used by one checkpoint at a time: the thread's or a turn's.
+        self._conn: sqlite3.Connection | None = None
+        self._lock = threading.Lock()
+        self._failing = FaultLog(log, logging.WARNING)
+        self._empty_asked = False  # until an emptying checkpoint gets through
 
     def start(self, conn: sqlite3.Connection) -> None:
         # Checkpoints (copying the WAL into the database, with its own disk flushes) run on a
         # thread of their own, so that no decision's commit ever waits for one.
         conn.execute("PRAGMA wal_autocheckpoint=0")
+        self._conn = sqlite3.connect(self._db_path, timeout=10, check_same_thread=False)
+        self._conn.execute(f"PRAGMA journal_size_limit={WAL_SIZE_LIMIT}")
         self._thread = threading.Thread(target=self._checkpoint, name="checkpoint", daemon=True)
         self._thread.start()
 
@@ -268,15 +286,26 @@ class Checkpointer:
         if self._thread is not None:
             self._thread.join(timeout=10)
 
+    def turn(self, *, empty: bool = False) -> None:
+        """A checkpoint now, on the caller's thread, between the steps of a long write (retention's
+        batches): the WAL is copied in, and the next step starts it over rather than growing it.
+        `empty`: the WAL is then emptied too (at once, or at the thread's next turns while a write
+        or a reader is under way). Nothing before the start or after the stop."""
+        with self._lock:
+            self._empty_asked = self._empty_asked or empty
+            if self._conn is not None:
+                self._once(self._conn)
+
     def _checkpoint(self) -> None:
-        conn = sqlite3.connect(self._db_path, timeout=10)
-        failing = FaultLog(log, logging.WARNING)
-        try:
-            while not self._stopping.wait(CHECKPOINT_EVERY_S):
-                self._passive(conn, failing)
-            self._truncate(conn)
-        finally:
-            conn.close()
+        while not self._stopping.wait(CHECKPOINT_EVERY_S):
+            self.turn()
+        with self._lock:
+            conn, self._conn = self._conn, None
+        if conn is not None:
+            try:
+                self._truncate(conn)
+            finally:
+                conn.close()
 
     def _truncate(self, conn: sqlite3.Connection) -> None:
         """The last checkpoint, at the stop: the WAL copied in and emptied. On a full disk it
@@ -292,14 +321,17 @@ class Checkpointer:
                 self._fix(exc),
             )
 
-    def _passive(self, conn: sqlite3.Connection, failing: FaultLog) -> None:
-        """One passive checkpoint. Tried every second: a fault (a full disk) is logged once with
-        the fix, again only if the error changes, and its end once; the repeats go to DEBUG, not
-        3,600 lines an hour into a journal on the same card."""
+    def _once(self, conn: sqlite3.Connection) -> None:
+        """One passive checkpoint, then the WAL emptied where it is due (empty_wal: it waits for
+        no lane). Tried every second: a fault (a full disk) is logged once with the fix, again only
+        if the error changes, and its end once; the repeats go to DEBUG, not 3,600 lines an hour
+        into a journal on the same card."""
         try:
             conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+            if self._empty_asked or self._wal_size() > WAL_SIZE_LIMIT:
+                self._empty_asked = not empty_wal(conn)
         except sqlite3.Error as exc:
-            failing.failed(
+            self._failing.failed(
                 str(exc),
                 "checkpoint failed: %s; %s-wal grows until one succeeds, tried every %g s (fix: %s)",
                 exc,
@@ -308,7 +340,15 @@ class Checkpointer:
                 self._fix(exc),
             )
             return
-        failing.ended("checkpoints succeed again: %s-wal is copied into the database", self._db_path.name)
+        self._failing.ended(
+            "checkpoints succeed again: %s-wal is copied into the database", self._db_path.name
+        )
+
+    def _wal_size(self) -> int:
+        try:
+            return self._wal.stat().st_size
+        except OSError:  # none yet, or gone: nothing to empty
+            return 0
 
     def _fix(self, exc: sqlite3.Error) -> str:
         """By the cause: a card gone read-only has room, and freeing it helps nothing."""

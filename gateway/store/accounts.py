@@ -17,6 +17,7 @@ from typing import Any, Literal
 from gateway.errors import Conflict, GatewayError, NotFound, Refused
 from gateway.store.audit import audit, transaction
 from gateway.timefmt import later, to_db
+from gateway.typed import typed_text
 
 Role = Literal["guard", "admin"]
 TOKEN_PREFIX = "egw_"
@@ -27,6 +28,10 @@ TOKEN_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
 TOKEN_NAME_LENGTH = (2, 40)
 TOKEN_NAME_RULE = "2 to 40 letters, digits, '.', '_' or '-', the first a letter or digit"
 TOKEN_DAYS = (1, 3650)
+# An account's display name (显示名), the name on a lane's label and the audit trail's lines, as the
+# store keeps it whoever sends it (the admin page, `gateway user add`): typed or pasted from WeChat,
+# its invisible characters and the spaces round it go (typed_text), and it is 40 characters at most.
+DISPLAY_NAME_LENGTH = 40
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +100,21 @@ def count_admins(conn: sqlite3.Connection) -> int:
     )
 
 
+def display_name_problem(display_name: str) -> str | None:
+    """Why `display_name` cannot be an account's display name, or None."""
+    shown = typed_text(display_name)
+    if len(shown) <= DISPLAY_NAME_LENGTH:
+        return None
+    return f"the display name {shown[:12]!r}... has {len(shown)} characters; {DISPLAY_NAME_LENGTH} at most"
+
+
+def _stored_display_name(display_name: str) -> str:
+    problem = display_name_problem(display_name)
+    if problem:
+        raise Refused(problem, fix=f"shorten it to {DISPLAY_NAME_LENGTH} characters or fewer, e.g. 张师傅")
+    return typed_text(display_name)
+
+
 def create_account(
     conn: sqlite3.Connection,
     at: datetime,
@@ -105,6 +125,7 @@ def create_account(
     password_hash: str,
     language: str | None = None,
 ) -> int:
+    display_name = _stored_display_name(display_name)
     with transaction(conn):
         if find_account(conn, username) is not None:
             raise Conflict(f"the user name {username!r} is taken", fix="choose another user name")
@@ -134,7 +155,8 @@ def update_account(
     """Change an account; disabling it or changing its password or role ends its sessions.
     `refused_if_disabled` is raised, nothing changed, where the account is disabled by then: a
     check made before the change was typed (`gateway user passwd`) is made again here, where
-    another process's 停用 cannot come between."""
+    another process's 停用 cannot come between. A display name is stored as create_account stores it."""
+    display_name = None if display_name is None else _stored_display_name(display_name)
     with transaction(conn):
         before = get_account(conn, account_id)
         if refused_if_disabled is not None and before.disabled:

@@ -32,6 +32,7 @@ from gateway.store.database import (
     DB_NAME,
     SERVICE_USER,
     give_to_service,
+    is_damaged,
     open_database,
     storage_cause,
     storage_fix,
@@ -215,13 +216,7 @@ def _finish_interrupted(
     try:
         found = csv_staging.read_staged(staging)
     except sqlite3.Error as exc:
-        raise StorageError(
-            f"cannot read the unfinished import in {staging}: {exc}; it is kept, and nothing new "
-            "was imported",
-            fix="free disk space in the data directory and check that the file belongs to the gateway user "
-            "(not root, after a `sudo gateway import`) and that nothing else has it open, then run "
-            "`gateway import -c CONFIG` again: it finishes that import first",
-        ) from exc
+        raise _unreadable_staging(staging, exc) from exc
     if found is None:
         csv_staging.remove(staging)  # never got as far as its first step: nothing of it is in the store
         return
@@ -236,6 +231,27 @@ def _finish_interrupted(
         found.total,
     )
     _apply(conn, found, tz, zones, pause, resumed=True)
+
+
+def _unreadable_staging(staging: Path, exc: sqlite3.Error) -> StorageError:
+    """The unfinished import in `staging` cannot be read: what to do, by why. Told to free disk
+    space whatever the cause, an installer whose staging file the card had damaged had every later
+    import refused for good."""
+    what = f"cannot read the unfinished import in {staging}: {exc}; it is kept, and nothing new was imported"
+    if is_damaged(exc):  # exit 78: no run again reads it
+        return StorageError(
+            f"{what}: the file is damaged (a failing SD card: see `dmesg`, or a power cut)",
+            fix=f"move {staging.name} in {staging.parent} aside (keep it) and import the files again: "
+            "the rows the unfinished import wrote stay in the store, and are written again as the "
+            "files have them",
+        )
+    fix = _storage_fix(exc, staging.parent)
+    if storage_cause(exc, staging.parent) == "unwritable":  # storage_fix's chown names gateway.db* only
+        owner = f"{SERVICE_USER}:{SERVICE_USER}"
+        fix += f"; {staging.name} may be root's too (a `sudo gateway import`): sudo chown {owner} {staging}"
+    return StorageError(
+        what, fix=f"{fix}; then run `gateway import -c CONFIG` again: it finishes that import first"
+    )
 
 
 @contextmanager

@@ -174,15 +174,18 @@ def stage(path: Path, batch: Batch, secrets: Secrets, meta: dict[str, Any]) -> S
 def read_staged(path: Path) -> Staged | None:
     """The import a staging file holds (not finished: the file goes once it is), or None when there
     is none or it was written only partly (it never got to its first step). Raises sqlite3.Error
-    when a whole one cannot be read (or typed, for a file of the version before): it is kept."""
+    when a whole one cannot be read (or typed, for a file of the version before), damaged or held
+    by another process: it is kept, for part of it may be in the store."""
     if not path.exists():
         return None
     conn = sqlite3.connect(path, isolation_level=None)
     try:
         try:
             found = conn.execute("SELECT import_id, files, actor, counts, total FROM meta").fetchone()
-        except sqlite3.DatabaseError:
-            return None  # its tables were never all made, or it is not a staging file at all
+        except sqlite3.OperationalError as exc:
+            if _no_table(exc, "meta"):
+                return None  # a power cut before its tables were made: never got to its first step
+            raise
         if found is None:
             return None  # the transaction that writes the rows and then the meta never committed
         if _has_table(conn, "rows") and not _has_table(conn, "runs"):
@@ -196,6 +199,13 @@ def read_staged(path: Path) -> Staged | None:
     meta = {"import_id": import_id, "files": json.loads(files), "actor": actor, "counts": json.loads(counts)}
     given = [Run(k, frozenset(g.split(",")) - {""}, first, last) for k, g, first, last in runs]
     return Staged(path, meta, given, total)
+
+
+def _no_table(exc: sqlite3.OperationalError, name: str) -> bool:
+    """SQLite's "no such table" for `name`: only that means the file never got as far as its
+    tables. A damaged page (SQLITE_CORRUPT) or the file held by another process (SQLITE_BUSY) is an
+    import that may be half in the store, and its file must stay (it was deleted without a word)."""
+    return str(exc) == f"no such table: {name}"
 
 
 def _has_table(conn: sqlite3.Connection, name: str) -> bool:

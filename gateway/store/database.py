@@ -27,6 +27,16 @@ DB_NAME = "gateway.db"
 SERVICE_USER = "estate-gateway"  # the systemd unit's User= and Group= (README, Install)
 POLL_S = 0.001  # how often a writer asks again for the write lock
 UPGRADE_TIMEOUT_US = 30 * 60 * 1_000_000  # how long systemd waits for a start that migrates
+# The WAL file is cut back to this once it starts over (SQLite's journal_size_limit, on every
+# connection that writes), and the checkpoint thread empties it when it has grown past it: a
+# retention pass or an import writes in minutes what the lanes write in weeks, and a WAL once grown
+# so kept that room on the card for good.
+WAL_SIZE_LIMIT = 32 << 20
+# The free pages (those of deleted rows) given back to the disk in one turn of the decision worker
+# (give_back_free_pages): 2 MB of 4 KB pages, some 10-40 ms on the development VM, no longer than a
+# retention batch (docs/benchmarks.md).
+VACUUM_STEP_PAGES = 512
+INCREMENTAL_VACUUM = 2  # PRAGMA auto_vacuum's value for INCREMENTAL
 
 
 def open_read_only(
@@ -65,7 +75,12 @@ def open_database(
         raise _not_writable(path, blocked)
     try:
         conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=10)
+        if conn.execute("PRAGMA page_count").fetchone()[0] == 0:
+            # A new file, before its first table (the only time SQLite takes it without a VACUUM):
+            # deleted rows' pages can then be given back to the disk (give_back_free_pages).
+            conn.execute("PRAGMA auto_vacuum=INCREMENTAL")
         conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute(f"PRAGMA journal_size_limit={WAL_SIZE_LIMIT}")
         conn.execute(f"PRAGMA synchronous={sync.upper()}")
         conn.execute("PRAGMA foreign_keys=ON")
         conn.execute("PRAGMA busy_timeout=10000")
@@ -74,16 +89,18 @@ def open_database(
         conn.execute("PRAGMA recursive_triggers=ON")
         version = conn.execute("PRAGMA user_version").fetchone()[0]
     except sqlite3.DatabaseError as exc:
+        # Damage first: a card that footage filled may have scrambled the header too, and no room
+        # freed brings a damaged file back (told "full", systemd restarted it every 2 s for ever).
+        if is_damaged(exc):  # a header bit rot or a power cut scrambled
+            raise StorageError(
+                f"cannot open the database {path}: it is damaged ({exc})", fix=damaged_fix(path)
+            ) from exc
         if _is_full(exc, path.parent):
             # Not the database's fault: it opens once there is room. Exit 1, so systemd tries again.
             raise GatewayError(
                 f"cannot open the database {path}: the data disk is full ({exc})",
                 fix=f"free space on the disk of {path.parent}; the gateway already deleted the "
                 "snapshots it may (the oldest first); do not replace the database",
-            ) from exc
-        if is_damaged(exc):  # a header bit rot or a power cut scrambled
-            raise StorageError(
-                f"cannot open the database {path}: it is damaged ({exc})", fix=damaged_fix(path)
             ) from exc
         if _read_only_disk(path.parent):  # the card failed since not_writable looked
             raise _not_writable(path, [path.parent]) from exc
@@ -238,12 +255,13 @@ def is_busy(exc: BaseException) -> bool:
     return isinstance(exc, sqlite3.Error) and code in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
 
 
-def passes(exc: BaseException | None) -> bool:
+def passes(exc: BaseException | None, folder: Path | None = None) -> bool:
     """Whether a storage error can pass without the installer: another process's lock (is_busy) or
-    a full disk. The command line exits 1 for it, not 78, so that systemd starts the gateway again
-    (README, Exit status)."""
-    full = getattr(exc, "sqlite_errorcode", 0) & 0xFF == sqlite3.SQLITE_FULL
-    return exc is not None and (is_busy(exc) or full or getattr(exc, "errno", None) == errno.ENOSPC)
+    a full disk, as storage_cause tells it for the data directory `folder` (what the command's fix
+    says: an I/O error with next to no room left, a quota, were told to free space and exited 78).
+    The command line exits 1 for it, not 78, so that systemd starts the gateway again (README, Exit
+    status)."""
+    return exc is not None and (is_busy(exc) or storage_cause(exc, folder) == "full")
 
 
 def is_damaged(exc: BaseException) -> bool:
@@ -281,8 +299,10 @@ _UNWRITABLE_CODES = (sqlite3.SQLITE_IOERR, sqlite3.SQLITE_READONLY, sqlite3.SQLI
 
 
 def storage_cause(exc: BaseException, folder: Path | None = None) -> StorageCause:
-    """A full disk (SQLITE_FULL, ENOSPC; SQLite may say only "disk I/O error" on one, so an I/O
-    error with next to no room left in `folder` too), another process's lock (as is_busy tells
+    """A full disk (SQLITE_FULL, ENOSPC; SQLite may say only "disk I/O error" on one, or "unable to
+    open database file" for a -wal or journal it could not make, so those with next to no room left
+    in `folder` too, where its disk still takes writes: one the kernel took off writes is
+    unwritable however full), another process's lock (as is_busy tells
     it), a damaged file (as is_damaged does), a disk that takes no writes otherwise: read-only,
     failing or gone (SQLITE_READONLY, SQLITE_IOERR, SQLITE_CANTOPEN, a file's OSError: the probe's
     EROFS), or else a fault of the gateway's own (any other error, SQLite's of a bug too)."""
@@ -291,7 +311,13 @@ def storage_cause(exc: BaseException, folder: Path | None = None) -> StorageCaus
         return "locked"
     if code in (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB):
         return "damaged"
-    io_error_on_a_full_disk = code == sqlite3.SQLITE_IOERR and folder is not None and _disk_full(folder)
+    # Tried before the room left: a card the kernel took off writes when nearly full deletes
+    # nothing, and freeing space does not bring it back.
+    refused_by_the_disk = code in _UNWRITABLE_CODES
+    if refused_by_the_disk and folder is not None and _read_only_disk(folder):
+        return "unwritable"
+    room_short = code in (sqlite3.SQLITE_IOERR, sqlite3.SQLITE_CANTOPEN)
+    io_error_on_a_full_disk = room_short and folder is not None and _disk_full(folder)
     out_of_room = getattr(exc, "errno", None) in (errno.ENOSPC, errno.EDQUOT)
     if code == sqlite3.SQLITE_FULL or out_of_room or io_error_on_a_full_disk:
         return "full"
@@ -378,6 +404,160 @@ def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
             with suppress(sqlite3.Error):
                 conn.execute("ROLLBACK")
         raise
+
+
+def empty_wal(conn: sqlite3.Connection) -> bool:
+    """A checkpoint that copies the WAL into the database and cuts its file to nothing (TRUNCATE),
+    waiting for nobody: it holds the write lock only while it copies what is not copied yet (after
+    a passive one, the last few commits) and cuts the file; with a write under way or a reader
+    still on the WAL it gives up at once. Whether the WAL was emptied (else: try again later)."""
+    timeout_ms = int(conn.execute("PRAGMA busy_timeout").fetchone()[0])
+    conn.execute("PRAGMA busy_timeout=0")
+    try:
+        busy = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
+    finally:
+        conn.execute(f"PRAGMA busy_timeout={timeout_ms}")
+    return not busy
+
+
+def give_back_free_pages(conn: sqlite3.Connection, pages: int = VACUUM_STEP_PAGES) -> int:
+    """Up to `pages` of the database's free pages (those of deleted rows) given back to the disk, in
+    one transaction: SQLite moves the last pages of the file into free ones and cuts the file (in
+    WAL mode, at the checkpoint that copies the step in). How many were given back: none where the
+    database keeps them (made before this version and not switched yet: use_incremental_vacuum)."""
+    if _auto_vacuum(conn) != INCREMENTAL_VACUUM or not _free_pages(conn):
+        return 0  # and no write lock taken for nothing, at every hourly pass
+    with transaction(conn):
+        free = _free_pages(conn)
+        # The pragma gives back one page per step of its statement, and Python's sqlite3 steps a
+        # statement that returns no columns only once: asked a page at a time.
+        for _ in range(min(pages, free)):
+            conn.execute("PRAGMA incremental_vacuum(1)")
+        return free - _free_pages(conn)
+
+
+def use_incremental_vacuum(conn: sqlite3.Connection, path: Path) -> None:
+    """Switch a database made before this version (auto_vacuum off: the pages of deleted records
+    stay in gateway.db as free pages for good, and a card filled once stays full) to give them back
+    to the disk: once, by a VACUUM as the gateway starts, before its lanes open (it holds the write
+    lock until it is over). Not a schema migration: an older version runs on the file all the same.
+
+    The VACUUM writes a copy of the records to a temporary file (in the data directory: _temp_files_in)
+    and another into the WAL: without room for both on the data disk it is left for a later start,
+    with a WARNING saying what to do. One that fails changes nothing (it is one transaction) and is
+    tried again at the next start; one cut short (a power cut) left its copy in the WAL, emptied
+    first, so that its room counts as free."""
+    if _auto_vacuum(conn) == INCREMENTAL_VACUUM:
+        return
+    with suppress(sqlite3.Error):  # busy: the room check finds the WAL's room taken, as before
+        empty_wal(conn)
+    page_size = int(conn.execute("PRAGMA page_size").fetchone()[0])
+    size = int(conn.execute("PRAGMA page_count").fetchone()[0]) * page_size
+    records = size - _free_pages(conn) * page_size
+    need = 2 * records + (1 << 20)
+    if _disk_full(path.parent, room=need):
+        log.warning(
+            "database %s keeps the room of deleted records for good (made before this version): "
+            "giving it back to the disk needs a VACUUM once, with %d MiB free on the data disk (two "
+            "copies of its %d MiB of records); free space there (the old gateway.db.v*.bak copies once "
+            "this version runs well, old snapshots) and start the gateway again. Until then that room "
+            "is used again by new records, never given back",
+            path,
+            (need >> 20) + 1,
+            records >> 20,
+        )
+        return
+    systemd.notify(
+        f"EXTEND_TIMEOUT_USEC={UPGRADE_TIMEOUT_US}\nSTATUS=giving the database's free room back (VACUUM)"
+    )
+    started, on_data_disk = time.monotonic(), False
+    try:
+        with _temp_files_in(conn, path.parent) as on_data_disk:
+            conn.execute("PRAGMA auto_vacuum=INCREMENTAL")  # taken by the VACUUM
+            conn.execute("VACUUM")
+    except sqlite3.Error as exc:
+        if is_damaged(exc):
+            raise damaged_database(path, exc) from exc
+        if not _switched(conn):
+            _not_switched(path, exc, time.monotonic() - started, on_data_disk)
+            return
+        # SQLite may report an error after the VACUUM committed (a full disk, cleaning up): done.
+        log.info("database %s: the VACUUM said %s after it had switched the database", path, exc)
+    finally:
+        with suppress(sqlite3.Error):  # the copy the VACUUM wrote into the WAL, or what a failed one left
+            empty_wal(conn)
+    took = time.monotonic() - started
+    now = int(conn.execute("PRAGMA page_count").fetchone()[0]) * page_size
+    systemd.notify(f"STATUS=database switched to give deleted records' room back (VACUUM, {took:.0f} s)")
+    log.info(
+        "database %s switched to give the room of deleted records back to the disk: VACUUM took %.1f s, "
+        "the file is %.1f MiB, was %.1f MiB",
+        path,
+        took,
+        now / (1 << 20),
+        size / (1 << 20),
+    )
+
+
+@contextmanager
+def _temp_files_in(conn: sqlite3.Connection, folder: Path) -> Iterator[bool]:
+    """SQLite's temporary files (the VACUUM's copy of the records among them) written in `folder`
+    while this lasts, as the room check counts them, not in SQLite's own temporary folder
+    (SQLITE_TMPDIR, TMPDIR, else /var/tmp: under the unit's PrivateTmp, on the root card, which may
+    be full while the data directory is on a big card). SQLite reads those variables once, when
+    the process opens its first database: its temp_store_directory pragma (deprecated, but the
+    only way that works later) sets the folder for the whole process, so it is put back after.
+    Whether the files go to `folder` (not on an SQLite built without deprecated pragmas)."""
+    before = conn.execute("PRAGMA temp_store_directory").fetchone()
+    with suppress(sqlite3.Error):  # a folder SQLite may not write: its own is used
+        conn.execute(f"PRAGMA temp_store_directory = {_sql_text(str(folder))}")
+    try:
+        yield conn.execute("PRAGMA temp_store_directory").fetchone() == (str(folder),)
+    finally:
+        with suppress(sqlite3.Error):
+            conn.execute(f"PRAGMA temp_store_directory = {_sql_text(before[0] if before else '')}")
+
+
+def _sql_text(text: str) -> str:
+    """`text` as an SQL string literal: a pragma takes no bound parameters."""
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _switched(conn: sqlite3.Connection) -> bool:
+    """Whether the database gives deleted records' room back now, as far as it can be read."""
+    try:
+        return _auto_vacuum(conn) == INCREMENTAL_VACUUM
+    except sqlite3.Error:
+        return False
+
+
+def _not_switched(path: Path, exc: sqlite3.Error, took: float, on_data_disk: bool) -> None:
+    cause = storage_cause(exc, path.parent)
+    fix = storage_fix(cause, path.parent)
+    if cause == "full" and not on_data_disk:
+        where = "SQLite's temporary folder (SQLITE_TMPDIR or TMPDIR, else /var/tmp)"
+        fix += f" and in {where}: the VACUUM's copy went there"
+    log.warning(
+        "database %s not switched to give the room of deleted records back to the disk: VACUUM "
+        "failed after %.1f s: %s; nothing was changed, and it is tried again at the next start (fix: %s)",
+        path,
+        took,
+        exc,
+        fix,
+    )
+
+
+def upgrade_copies(data_dir: Path) -> list[Path]:
+    """The copies upgrades made of the database in `data_dir` (gateway.db.v45.bak: _back_up)."""
+    return sorted(data_dir.glob(f"{DB_NAME}.v*.bak"))
+
+
+def _auto_vacuum(conn: sqlite3.Connection) -> int:
+    return int(conn.execute("PRAGMA auto_vacuum").fetchone()[0])
+
+
+def _free_pages(conn: sqlite3.Connection) -> int:
+    return int(conn.execute("PRAGMA freelist_count").fetchone()[0])
 
 
 # The lists a migration keeps of the records it left dated in UTC (schema.py: SQL knows no site
@@ -483,6 +663,8 @@ def _migration_failed(
     if backup:
         kept += f", and the gateway version that ran before still runs on it (a copy: {backup})"
     what = f"migrating the database {path} to schema version {SCHEMA_VERSION} stopped at step {step}"
+    if is_damaged(exc):  # before a full disk: no room freed brings a damaged file back
+        return StorageError(f"{what}: the database is damaged ({exc})", fix=damaged_fix(path))
     if _is_full(exc, path.parent):
         return _no_room(path, f"{what} ({exc})", kept)
     if is_busy(exc):  # GatewayError, exit 1: it passes, and systemd starts the gateway again
@@ -491,8 +673,6 @@ def _migration_failed(
             fix=f"{kept}; end what holds it (a `gateway import` suspended with Ctrl-Z: fg, or wait "
             "until it is over) and start the gateway again",
         )
-    if is_damaged(exc):
-        return StorageError(f"{what}: the database is damaged ({exc})", fix=damaged_fix(path))
     return StorageError(
         f"{what}: {exc}",
         fix=f"{kept}; fix the data directory's permissions and start again, or go back to the "
@@ -602,10 +782,11 @@ def _no_room(path: Path, what: str, kept: str) -> GatewayError:
 
 
 def _is_full(exc: Exception, folder: Path) -> bool:
-    """The error is a full disk: SQLITE_FULL, ENOSPC, or next to no room left where the database
-    lives (SQLite may say only "disk I/O error")."""
-    full = getattr(exc, "sqlite_errorcode", 0) & 0xFF == sqlite3.SQLITE_FULL
-    return full or getattr(exc, "errno", None) == errno.ENOSPC or _disk_full(folder)
+    """The error is a full disk as storage_cause tells it: SQLITE_FULL, ENOSPC or EDQUOT, or an I/O
+    error with next to no room left where the database lives on a disk that still takes writes
+    (SQLite may say only "disk I/O error"). Any error with next to no room left was "full": a
+    damaged file too, and a card the kernel had made read-only."""
+    return storage_cause(exc, folder) == "full"
 
 
 def _statements(script: str) -> list[str]:

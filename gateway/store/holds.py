@@ -77,8 +77,9 @@ def _names_a_car_sql(row: str) -> str:
 def _car_in_register_sql(row: str) -> str:
     """SQL: the car access_log row `row` names, as the register and the stays have it now (see
     car_held_sql); NULL for none the guard can take a fee for, and for a card or QR at a door
-    (_names_a_car_sql). A pass withdrawn since still names the car its QR let in: by the plate its
-    stay carries, else by the QR."""
+    (_names_a_car_sql). A pass's QR names the car its stay carries (the plate the camera read as
+    the QR let it in, which may be another car than the pass's: store/record.py car_of_pass), else
+    the pass's plate; a pass withdrawn since still names the car its QR let in, else the QR."""
     vehicle = f"(SELECT hv.plate FROM vehicles hv WHERE hv.id = {row}.vehicle_id)"
     resident = (
         f"CASE WHEN {row}.vehicle_id IS NULL AND {row}.holder_kind = 'resident' "
@@ -93,7 +94,7 @@ def _car_in_register_sql(row: str) -> str:
         f"(CASE WHEN NOT {_names_a_car_sql(row)} THEN NULL WHEN {row}.kind = 'plate' THEN {row}.value "
         f"WHEN {row}.kind = 'card' THEN coalesce({vehicle}, {resident}) "
         f"WHEN {row}.kind = 'qr' THEN (CASE WHEN {row}.holder_kind IN ('visitor', 'contractor') "
-        f"THEN coalesce({pass_plate}, {stay_plate}, {row}.value) END) END)"
+        f"THEN coalesce({stay_plate}, {pass_plate}, {row}.value) END) END)"
     )
 
 
@@ -101,9 +102,10 @@ def car_held_sql(row: str) -> str:
     """SQL: the car access_log row `row` names, as a hold at an exit is keyed; NULL for none the
     guard can take a fee for. A plate names its car; a card, the car it was taken for (its
     vehicle), by that car's plate: a car held on its card at an exit with no camera is quoted and
-    paid for by its plate, as one held on its plate. The QR of a pass names its car by the pass's
-    plate, or for a pass without one, by the plate its stay carries (the camera read it as the QR
-    let it in: store/record.py car_of_pass), else by the QR (that pass is all that names the car):
+    paid for by its plate, as one held on its plate. The QR of a pass names its car by the plate
+    its stay carries (the camera read it as the QR let it in, the pass without a plate or the
+    visitor in another car: store/record.py car_of_pass), else by the pass's plate, else by the QR
+    (that pass is all that names the car):
     held on its plate and scanning its pass as it waits, the car is one hold, not two. A resident's
     own card that names no car names the resident (resident:3, the subject of the stay it
     opened): tapped again as it waits, it is that hold. A card or QR names a car only at a vehicle
@@ -403,19 +405,22 @@ def left_since(conn: sqlite3.Connection, lane: str, held: Held, lanes: Collectio
     return bool(row and row[0])
 
 
-_TOLD = "SELECT reason, holder_kind, flags, billing FROM access_log WHERE event_id = ?"
+_TOLD = "SELECT reason, holder_kind, flags, billing, admitted FROM access_log WHERE event_id = ?"
 
 
 @dataclass(frozen=True, slots=True)
 class Told:
     """What a decision told a car at an exit's barrier by, as its lane display words it
     (texts.display_lines): its reason, whose car it is (the holder's kind, also of a car held on
-    its plate, which Held names only by that plate), its flags (no_plate) and its billing."""
+    its plate, which Held names only by that plate), its flags (no_plate) and its billing.
+    `admitted`: it let the car out, at a barrier that did not open (道闸故障, its stay put back):
+    no refusal, whatever its reason (`temporary`, the car's billing) reads as."""
 
     reason: str
     holder_kind: str | None
     flags: tuple[str, ...]
     billing: str | None
+    admitted: bool = False
 
 
 def last_told(conn: sqlite3.Connection, lane: str, held: Held, lanes: Collection[str]) -> Told | None:
@@ -426,8 +431,9 @@ def last_told(conn: sqlite3.Connection, lane: str, held: Held, lanes: Collection
     row = None if event is None else conn.execute(_TOLD, (event,)).fetchone()
     if row is None:
         return None
-    reason, holder_kind, flags, billing = row
-    return Told(reason, holder_kind, tuple(flag for flag in flags.split(",") if flag), billing)
+    reason, holder_kind, flags, billing, admitted = row
+    said = tuple(flag for flag in flags.split(",") if flag)
+    return Told(reason, holder_kind, said, billing, bool(admitted))
 
 
 def held_at_lane(
@@ -499,21 +505,14 @@ REFUSED_JUST_NOW = timedelta(seconds=30)
 
 def _put_back_sql(row: str) -> str:
     """SQL: access_log row `row` let its car out at a barrier that did not open, its stay put back
-    (exits_put_back), or repeated such an exit (flag again: the camera decided the car still at
-    the shut arm before a Modbus module answered, and that pulse was not taken either: Gateway.
-    _pulses_known). A repeat is that exit's passage: the car's last admitted decision at the lane
-    before it (by record) that is no repeat, within REFUSED_JUST_NOW (the camera's repeat timer,
-    15 s) before it. Only the exit is written put back; read as let through, the repeat, the car's
-    last decision at the lane, hid the car put back from the guard's opening by hand."""
-    repeats = f"instr(',' || {row}.flags || ',', ',{AGAIN},') > 0"
-    since = f"strftime('%Y-%m-%dT%H:%M:%f', {row}.at, '-{REFUSED_JUST_NOW.total_seconds():.0f} seconds')"
-    repeated = (
-        f"CASE WHEN {repeats} THEN (SELECT e.event_id FROM access_log e INDEXED BY access_log_at "
-        f"WHERE e.at >= {since} AND e.at <= {row}.at AND e.lane = {row}.lane AND e.id < {row}.id "
-        f"AND e.admitted = 1 AND instr(',' || e.flags || ',', ',{AGAIN},') = 0 "
-        f"AND {car_held_sql('e')} = {car_held_sql(row)} ORDER BY e.id DESC LIMIT 1) END"
-    )
-    return f"EXISTS (SELECT 1 FROM exits_put_back x WHERE x.event_id IN ({row}.event_id, {repeated}))"
+    (exits_put_back; or, a car with no entry record, the day's fee it paid there kept). So is a
+    repeat of such an exit (flag again: the camera decided the car still at the shut arm) whose
+    own pulse no relay took: one that joined the exit's passage before a Modbus module answered
+    is kept put back with it, one decided after as a passage of its own (store parking.put_back,
+    ExitPassages.repeated). A repeat whose pulse a relay took let its car out: the arm rose and
+    it drove out. Read as put back for being near a put-back exit, such a repeat kept the car
+    gone at the barrier, and the guard's opening for the car behind it was booked to it."""
+    return f"EXISTS (SELECT 1 FROM exits_put_back x WHERE x.event_id = {row}.event_id)"
 
 
 # The decisions at a lane from REFUSED_JUST_NOW before an opening, in order, each with the car it

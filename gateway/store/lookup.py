@@ -47,21 +47,23 @@ SELECT p.id, p.kind, p.name, p.host_building, p.host_unit, {PASS_BLOCKED}, p.val
 FROM passes p WHERE p.id = ?
 """
 # The visit a car recorded inside by its plate is on, and its stay: a pass of that plate (the one it
-# came in on, whichever pass holds the plate now), or a pass without a plate whose QR let the car in
-# as the lane's camera read it (gateway/store/record.py car_of_pass).
+# came in on, whichever pass holds the plate now), or a pass whose QR let the car in as the lane's
+# camera read it, the pass without a plate or registered with another car's (gateway/store/record.py
+# car_of_pass).
 _VISIT_INSIDE = """
 SELECT p.id, p.valid_from, p.valid_to, p.hours, s.subject FROM stays s
 JOIN passes p ON p.id = CAST(substr(s.subject, instr(s.subject, ':') + 1) AS INTEGER)
     AND s.subject = p.kind || ':' || p.id
-WHERE s.exited_at IS NULL AND s.plate = :plate AND coalesce(nullif(p.plate, ''), :plate) = :plate
+WHERE s.exited_at IS NULL AND s.plate = :plate
 ORDER BY s.id DESC LIMIT 1
 """
 _PLATE_OF_PASS = "SELECT nullif(plate, '') FROM passes WHERE id = ?"
-# A pass without a plate whose car is not known yet: no open stay of it carries a plate.
+# A pass whose car is not known yet: no open stay of it carries a plate other than the pass's own.
 _CAR_UNKNOWN = """
-SELECT 1 FROM passes p WHERE p.id = ? AND coalesce(p.plate, '') = '' AND NOT EXISTS (
+SELECT 1 FROM passes p WHERE p.id = ? AND NOT EXISTS (
     SELECT 1 FROM stays s
-    WHERE s.subject = p.kind || ':' || p.id AND s.exited_at IS NULL AND s.plate IS NOT NULL)
+    WHERE s.subject = p.kind || ':' || p.id AND s.exited_at IS NULL AND s.plate IS NOT NULL
+    AND s.plate IS NOT nullif(p.plate, ''))
 """
 _PASS_OF_PLATE_NOW = """
 SELECT id, valid_from, valid_to, hours FROM passes
@@ -395,8 +397,9 @@ def plate_of_pass(conn: sqlite3.Connection, pass_id: int) -> str | None:
 
 
 def car_unknown(conn: sqlite3.Connection, holder: Holder) -> bool:
-    """`holder` is a pass without a plate whose car's plate is not known yet: no car is recorded
-    inside on it, or none with a plate (its QR let the car in as the lane's camera missed it)."""
+    """`holder` is a pass whose car's plate the lane's camera has not read yet: no car is recorded
+    inside on it, or only one its QR let in as the camera missed it, carrying no plate or the one
+    registered with the pass (the visitor may come in another car: a friend's, a taxi)."""
     if holder.kind == "resident":
         return False
     return conn.execute(_CAR_UNKNOWN, (holder.id,)).fetchone() is not None

@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 
+from gateway.core.model import AGAIN
 from gateway.errors import GatewayError
 from gateway.parking.book import BILLABLE, Charge, Paid, Quote, Rules, StayFacts, quote
 from gateway.parking.fees import tariff_of_stay
@@ -410,10 +411,14 @@ def carry_reentry(
     went to the centre unsettled and this one owed less than nothing, and a booth payment of what
     was left settled neither. `priced_until`: where the fee ends, if not at `at` (a car let out
     by hand pays to the start of its hold). The charge is written, and dated upstream, at `at`:
-    dated at the hold, one let out just after the report hour fell in a day already reported."""
+    dated at the hold, one let out just after the report hour fell in a day already reported.
+    None, nothing written, for a stay that owes nothing: free, or paid up (ahead at the booth, or
+    at the lane of an exit whose barrier did not open, put_back) with the charges it carried. Its
+    caller keeps what it paid against a settled charge (keep_what_was_paid), as under "void";
+    carried, a stay paid in full went upstream as a charge left to pay (owing nothing) for good."""
     account = owed(conn, rules, stay.subject, priced_until or at, vehicle_class=stay.vehicle_class, stay=stay)
     charge = account.quote.charge
-    if charge is None or charge.amount_fen == 0:
+    if charge is None or charge.amount_fen == 0 or account.quote.due_fen <= 0:
         return None
     settles, covered_fen = _covered(conn, account.carried_ids, account.quote.paid_fen)
     paid = account.quote.paid_fen - covered_fen  # what the payments linked to it below come to
@@ -556,6 +561,30 @@ _EXIT_PUT_BACK = "INSERT INTO exits_put_back (event_id, stay_id) VALUES (?, ?)"
 _EXIT_CHARGE = """
 SELECT id, plate FROM charges WHERE event_id = ? AND stay_id = ? AND kind = 'exit' AND voided_at IS NULL
 """
+# The day's fee an exit that closed no stay charged its car with no entry record (settle_exit's
+# `no_entry` charge, written at the decision's moment: on the charges' time index), paid there.
+_PAID_WITH_NO_STAY = """
+SELECT c.subject, c.plate, c.class FROM charges c INDEXED BY charges_at
+WHERE c.at = :at AND c.event_id = :event AND c.stay_id IS NULL AND c.kind = 'no_entry'
+  AND c.voided_at IS NULL AND EXISTS (SELECT 1 FROM payments p WHERE p.charge_id = c.id)
+"""
+# The exit a repeat (flag again) repeats, where that exit closed no stay and is kept put back: the
+# car's last exit let out before it (by record) that is no repeat, with none let out since whose
+# barrier opened (each since kept put back too), on the log's index of exits. Its moment is its
+# charge's (_PAID_WITH_NO_STAY).
+_EXIT_REPEATED_PUT_BACK = f"""
+SELECT a.event_id, a.at FROM access_log r
+JOIN access_log a INDEXED BY access_log_exits ON a.car = r.car AND a.at <= r.at AND a.id < r.id
+JOIN exits_put_back x ON x.event_id = a.event_id AND x.stay_id IS NULL
+WHERE r.event_id = :event AND instr(',' || r.flags || ',', ',{AGAIN},') > 0
+  AND a.admitted = 1 AND a.direction = 'exit' AND a.lane_type = 'vehicle'
+  AND instr(',' || a.flags || ',', ',{AGAIN},') = 0
+  AND NOT EXISTS (SELECT 1 FROM access_log l INDEXED BY access_log_exits
+                  WHERE l.car = r.car AND l.at >= a.at AND l.at <= r.at AND l.id > a.id AND l.id < r.id
+                    AND l.admitted = 1 AND l.direction = 'exit' AND l.lane_type = 'vehicle'
+                    AND NOT EXISTS (SELECT 1 FROM exits_put_back y WHERE y.event_id = l.event_id))
+ORDER BY a.at DESC, a.id DESC LIMIT 1
+"""
 _LINKED_TO = "SELECT id FROM payments WHERE charge_id = ? ORDER BY id"
 # The charges carried from a missed exit that the exit settled (_settle_carried, at its moment):
 # paid with the money taken then, they stay settled.
@@ -575,7 +604,7 @@ UPDATE payments SET charge_id = NULL, linked_at = NULL, voided_charge_id = charg
 class PutBack:
     """A stay open again: its car was let out on record at a barrier that did not open."""
 
-    stay_id: int
+    stay_id: int | None  # None: the exit closed no stay (a day's fee paid, kept: _paid_exit_waited_on)
     subject: str
     plate: str | None
     vehicle_class: str
@@ -583,7 +612,9 @@ class PutBack:
     slot_id: int | None = None  # the slot it is back on (None: in the shared spaces)
 
 
-def put_back(conn: sqlite3.Connection, event_id: str, at: datetime, tz: tzinfo) -> PutBack | None:
+def put_back(
+    conn: sqlite3.Connection, event_id: str, at: datetime, tz: tzinfo, repeats: Sequence[str] = ()
+) -> PutBack | None:
     """The stay the exit decision `event_id` closed, open again: its car never left (no relay of
     the exit took the pulse). The exit's charge is undone and sent upstream voided, and what was
     paid for it (at the lane, or ahead at the booth) goes back to the stay, as paid ahead: the car
@@ -592,16 +623,22 @@ def put_back(conn: sqlite3.Connection, event_id: str, at: datetime, tz: tzinfo) 
     payments (_spent_on_carried): those stay settled, and are not asked again. The exit is kept as
     put back (exits_put_back): its record, admitted, reads as a passage, and a guard's opening by
     hand of the lane found no car at the barrier, letting out a car whose stay then stayed open
-    for good, and the daily report counted the car's exit twice. None where the decision closed no
-    stay, or the car has a stay open again since. Its slot, handed at that exit to the slot's
-    second car (settle's handover), stays with that car (_back_on_its_slot_if_free)."""
+    for good, and the daily report counted the car's exit twice. A decision that closed no stay
+    but took a day's fee for a car with no entry record is kept so too, that fee standing
+    (_paid_exit_waited_on). None where the decision closed no stay and took no such fee, or the
+    car has a stay open again since. Its slot, handed at that exit to the slot's
+    second car (settle's handover), stays with that car (_back_on_its_slot_if_free). `repeats`:
+    the decisions of the exit's passage that repeated it (flag again) before a relay answered,
+    none of whose pulses was taken either: kept as put back with the exit (_keep_put_back)."""
     row = conn.execute(_CLOSED_BY_EXIT, (event_id,)).fetchone()
-    if row is None or open_stay(conn, row[1]) is not None:
+    if row is None:
+        return _paid_exit_waited_on(conn, event_id, at, repeats)
+    if open_stay(conn, row[1]) is not None:
         return None
     stay_id, subject, plate, vehicle_class = row
     conn.execute(_OPEN_AGAIN, (stay_id,))
     slot_id = _back_on_its_slot_if_free(conn, stay_id)
-    conn.execute(_EXIT_PUT_BACK, (event_id, stay_id))
+    _keep_put_back(conn, (event_id, *repeats), stay_id)
     charge = conn.execute(_EXIT_CHARGE, (event_id, stay_id)).fetchone()
     if charge is None:
         return PutBack(stay_id, subject, plate, vehicle_class, None, slot_id)
@@ -617,6 +654,42 @@ def put_back(conn: sqlite3.Connection, event_id: str, at: datetime, tz: tzinfo) 
     said = {"at": at.astimezone(tz).isoformat(), "change": "voided", **voided, **money}
     enqueue(conn, "charge", {**said, "access_event_id": event_id}, at)
     return PutBack(stay_id, subject, plate, vehicle_class, charge_id, slot_id)
+
+
+def _keep_put_back(conn: sqlite3.Connection, event_ids: Sequence[str], stay_id: int | None) -> None:
+    """The decisions `event_ids` of one passage at a barrier that did not open (its exit, and the
+    repeats of it that joined the passage before a relay answered: ExitPassages.repeated), each
+    kept as put back with the stay the exit closed (or none: a day's fee paid, kept). Each is
+    read so on its own record (gateway/store/holds.py _put_back_sql, gateway/parking/service.py
+    _PAID_EXIT_WAITED_ON): a repeat not kept read as the car let out on a barrier that opened, so
+    the guard's opening by hand found no car at the barrier, and a car with no entry record was
+    taken for gone on what it paid. A repeat whose own pulse a relay took is no part of it: the
+    car drove out on it."""
+    conn.executemany(_EXIT_PUT_BACK, [(event_id, stay_id) for event_id in event_ids])
+
+
+def _paid_exit_waited_on(
+    conn: sqlite3.Connection, event_id: str, at: datetime, repeats: Sequence[str] = ()
+) -> PutBack | None:
+    """The exit decision `event_id` at `at` closed no stay: a car with no entry record that paid the
+    day's fee there (exit_without_entry = "charge"), still at the shut arm. Kept as put back with no
+    stay (exits_put_back, stay_id NULL), its fee and payment standing as they are: the car leaves
+    on that exit, let out again on it when it is read again, nothing charged (ParkingDesk.
+    left_paid), or by the guard's opening by hand (the car refused there a moment ago: holds.py
+    refused_at_lane), and the daily report counts that exit as its one passage. Not kept, the car
+    read again once the relay worked was asked the day's fee again, and paid it twice. So is a
+    repeat of such an exit (flag again: the car read again at the shut arm, let out again on what
+    it paid) whose pulse no relay took either (_EXIT_REPEATED_PUT_BACK): the car has still not
+    left on it; and the repeats `repeats` of the exit that joined its passage (put_back). None for
+    any other exit that closed no stay (let out free: decided afresh, it is let out free again)."""
+    repeated = conn.execute(_EXIT_REPEATED_PUT_BACK, {"event": event_id}).fetchone()
+    paid_on, paid_at = (repeated[0], repeated[1]) if repeated is not None else (event_id, to_db(at))
+    row = conn.execute(_PAID_WITH_NO_STAY, {"at": paid_at, "event": paid_on}).fetchone()
+    if row is None or open_stay(conn, row[0]) is not None:
+        return None
+    subject, plate, vehicle_class = row
+    _keep_put_back(conn, (event_id, *repeats), None)
+    return PutBack(None, subject, plate, vehicle_class, None)
 
 
 def _back_on_its_slot_if_free(conn: sqlite3.Connection, stay_id: int) -> int | None:

@@ -14,6 +14,7 @@ by the plate they turned out to be.
 from __future__ import annotations
 
 import csv
+import errno
 import shutil
 import sqlite3
 from dataclasses import dataclass
@@ -82,7 +83,7 @@ def export_plate_crops(
         if isinstance(exc, OSError):
             raise GatewayError(  # exit 1: the folder given is full or wrong, not the gateway's storage
                 f"cannot write the crops to {out}: {exc.strerror or exc}; nothing was left there",
-                fix="free disk space there or give a folder on another disk",
+                fix=_out_fix(exc),
             ) from exc
         if isinstance(exc, sqlite3.Error):  # its fix by the cause: a failed card has room
             raise StorageError(
@@ -91,6 +92,14 @@ def export_plate_crops(
             ) from exc
         raise
     return done
+
+
+def _out_fix(exc: OSError) -> str:
+    """By the cause: only a full disk is told to free space; a folder under a file, or one this user
+    may not write, is told what `gateway export` tells it (freeing space there did nothing)."""
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return "free disk space there or give a folder on another disk"
+    return "give a folder (new, or one of yours) that the user running gateway may write"
 
 
 def _audit(

@@ -45,7 +45,13 @@ _STRANGERS_OPEN = (
     ("charges", "settled_at IS NULL"),
     ("stays", "exited_at IS NULL"),
 )
-_PLATE_ON_STAY = "UPDATE stays SET plate = ? WHERE subject = ? AND exited_at IS NULL AND plate IS NULL"
+# The plate the camera read on the car its pass's QR let in: on its stay, which carries none (a pass
+# without a plate) or the plate registered with the pass, a car that never came (_plate_of_car).
+_PLATE_ON_STAY = """
+UPDATE stays SET plate = :plate WHERE subject = :car AND exited_at IS NULL AND (plate IS NULL OR plate = (
+    SELECT nullif(p.plate, '') FROM passes p
+    WHERE p.id = CAST(substr(:car, instr(:car, ':') + 1) AS INTEGER) AND :car = p.kind || ':' || p.id))
+"""
 
 
 def record(conn: sqlite3.Connection, ev: AccessEvent, direction: str, lane_type: str) -> None:
@@ -128,19 +134,22 @@ def _move(conn: sqlite3.Connection, ev: AccessEvent, at: str, direction: str, la
 def _plate_of_car(conn: sqlite3.Connection, ev: AccessEvent) -> str | None:
     """The plate of the car an entry lets in: read, or its vehicle's; on a pass's QR, the pass's
     plate, so that the car's stay follows the plate to a renewal registered while it is parked (the
-    schema's triggers) and the exit's camera finds it. None for a pass without a plate (car_of_pass)."""
+    schema's triggers) and the exit's camera finds it. None for a pass without a plate. The plate
+    the lane's camera reads in the same passage replaces either (car_of_pass): the visitor came in
+    another car."""
     if ev.plate is not None or ev.kind != "qr" or ev.holder_kind not in ("visitor", "contractor"):
         return ev.plate
     return plate_of_pass(conn, ev.holder_id) if ev.holder_id is not None else None
 
 
 def car_of_pass(conn: sqlite3.Connection, subject: str, plate: str, opened_by: str | None) -> None:
-    """The car of a pass without a plate (`subject`: visitor:12) is the car read as `plate` in the
-    passage its QR let it through (gateway/runtime/again.py, other_half): the stay its QR opened
-    carries the plate, and the stay the plate's decision `opened_by` (its event id; None: the QR
+    """The car of a pass (`subject`: visitor:12) is the car read as `plate` in the passage its QR
+    let it through (gateway/runtime/again.py, other_half), whether the pass has no plate or was
+    registered with another car's: the stay its QR opened carries the plate read, never one the
+    camera did not see, and the stay the plate's decision `opened_by` (its event id; None: the QR
     came first) opened a moment before as a stranger's is the pass's, with what that plate owes or
     paid ahead. One stay, found at the exit on the plate or the QR."""
-    named = {"car": subject, "stranger": f"plate:{plate}", "opened_by": opened_by}
+    named = {"car": subject, "plate": plate, "stranger": f"plate:{plate}", "opened_by": opened_by}
     for table, still_open in _STRANGERS_OPEN:
         # A stay an earlier entry of the plate opened (its exit missed) stays the stranger's, billed
         # from then: on the pass, the visitor's exit would close it with no charge.
@@ -148,7 +157,7 @@ def car_of_pass(conn: sqlite3.Connection, subject: str, plate: str, opened_by: s
         conn.execute(
             f"UPDATE {table} SET subject = :car WHERE subject = :stranger AND {still_open}{only}", named
         )
-    conn.execute(_PLATE_ON_STAY, (plate, subject))
+    conn.execute(_PLATE_ON_STAY, named)
 
 
 def gone_out(conn: sqlite3.Connection, subject: str, at: datetime) -> None:

@@ -1019,6 +1019,21 @@ MIGRATIONS: list[str] = [
         stay_id INTEGER NOT NULL
     ) WITHOUT ROWID;
     """,
+    # An exit whose barrier did not open that closed no stay: a car with no entry record that paid
+    # its day's fee there (exit_without_entry = "charge"), kept as put back with no stay (stay_id
+    # NULL), so that it leaves on what it paid (gateway/store/parking.py put_back). Rebuilt, as
+    # SQLite changes a column; each step can run again over a newer schema (a box made at schema
+    # 43 from a new database runs the migrations after 43 again: tests/parking/
+    # test_fix45c_doors_upgrade.py).
+    """
+    CREATE TABLE IF NOT EXISTS exits_put_back_new (
+        event_id TEXT PRIMARY KEY,
+        stay_id INTEGER
+    ) WITHOUT ROWID;
+    INSERT OR IGNORE INTO exits_put_back_new (event_id, stay_id) SELECT event_id, stay_id FROM exits_put_back;
+    DROP TABLE exits_put_back;
+    ALTER TABLE exits_put_back_new RENAME TO exits_put_back;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

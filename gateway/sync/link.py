@@ -18,7 +18,7 @@ import random
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
@@ -27,12 +27,13 @@ from gateway.runtime.gateway import Gateway
 from gateway.store.database import open_read_only
 from gateway.sync.backoff import retry_delay
 from gateway.sync.broker_settings import broker_settings
-from gateway.sync.client import Acked, Connected, Connection, Lost, Received, Refused
+from gateway.sync.client import Acked, Connected, Connection, Lost, Received, Refused, Subscribed
 from gateway.sync.errors import BrokerRefused, CertificateRefused, LinkError, LinkSetupError
 from gateway.sync.health import health_report
 from gateway.sync.link_outbox import MARK_DELAY, LinkOutbox, Settled, Unwritten
 from gateway.sync.retained import Over, RetainedTopics
 from gateway.sync.topics import Topics
+from gateway.sync.uplink import Quarantine
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +50,65 @@ _PRUNE_EVERY = 600.0  # up to 2,000 sent rows each time
 # the backoff grows, records acknowledged on it or not (a second box with the same client id takes
 # the session over as soon as it connects, and gets its queued record through in milliseconds).
 _HOLDS_AFTER_S = 10.0
-_CLASH_AFTER = 3  # drops in a row soon after connecting that suggest a second box with the client id
+# Drops in a row soon after connecting, none put down to a message the broker would not take, that
+# suggest a second box with the client id.
+_CLASH_AFTER = 3
+
+Suspect = str | int  # a message a drop may be put down to: a retained topic, or an outbox record's seq
+
+
+@dataclass(slots=True)
+class DropRun:
+    """The quick drops in a row (a connection that holds ends the run), and the message they single
+    out. A message is poison only when the drops single it out: each time the broker closed the
+    connection with it unacknowledged (sent alone after the first), on a connection a round trip
+    had proved, with no drop put down to another message before it was set aside, nor to none once
+    one was put down to a message. Drops that follow one another whatever is in flight (a second
+    box with the client id, on a slow uplink before any answer comes back; a flapping network) are
+    the connection's.
+
+    A drop put down to a message is tried: the connections after it send no record until they
+    have lasted twice as long as it did (`quiet_s`). A second box that takes the session over at
+    the same time after each connect (on an uplink slow enough that an answer came back first)
+    drops one with nothing in flight: the run is the connection's, and stays quiet. One that
+    outlives the wait says the drops were the message's (`cleared`), which is then sent alone."""
+
+    suspect: Suspect | None = None  # the message the run's drops are put down to (until set aside)
+    singled: bool = False  # a drop of this run was put down to a message
+    set_aside: list[Suspect] = field(default_factory=list)  # for drops of this run
+    quiet_s: float = 0.0  # how long a connection sends no record after connecting (0: none)
+    cleared: Suspect | None = None  # a quiet connection outlived the drops put down to it
+
+    def judge(self, suspect: Suspect | None) -> str:
+        """A quick drop, with the message it may be put down to: 'blamed' (put down to it),
+        'unexplained' (none: counts toward a client id clash) or 'connection' (the run's drops,
+        and this one, were the connection's: they all count, and what they set aside goes back)."""
+        if suspect is None:
+            return "connection" if self.singled else "unexplained"
+        if self.suspect not in (None, suspect):
+            return "connection"
+        self.suspect, self.singled = suspect, True
+        return "blamed"
+
+    def put_aside(self, suspect: Suspect) -> None:
+        """Set aside after POISON_LIMIT drops: the next message may take the blame."""
+        self.set_aside.append(suspect)
+        self.suspect = None
+
+    def quiet_after(self, suspect: Suspect, lasted: float) -> None:
+        """A drop put down to `suspect`, `lasted` s after the connect: unless a quiet connection has
+        outlived its drops already, the next ones wait twice as long before sending a record."""
+        if suspect != self.cleared:
+            self.quiet_s = min(2 * lasted, _HOLDS_AFTER_S)
+
+    def outlived(self) -> None:
+        """A connection lasted quiet_s with no record in flight: the drops single out their message."""
+        self.cleared, self.quiet_s = self.suspect, 0.0
+
+    def forgiven(self) -> DropRun:
+        """A fresh run once this one's drops were found the connection's: its connections stay
+        quiet until one outlives the wait."""
+        return DropRun(quiet_s=self.quiet_s)
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +157,10 @@ class SyncLink:
         self._error_logged: str | None = None
         self._connection_error: str | None = None  # last_error's text from a failed or lost connection
         self._drops = 0  # connections in a row the broker closed before they held
+        self._unexplained = 0  # of those, the drops not put down to a message (DropRun)
+        self._clash_said = False  # the journal has warned of a client id clash in this run of drops
+        self._drop_run = DropRun()  # the message this run of drops singles out, and what they set aside
+        self._proven = False  # an answer (SUBACK, PUBACK) came back on this connection
         # The broker's alert refusing the client certificate, while nothing else has happened since:
         # a later attempt it closes before CONNACK is that refusal again, the alert lost (below).
         self._certificate_refusal: CertificateRefused | None = None
@@ -208,19 +271,14 @@ class SyncLink:
         began = time.monotonic()
         lost: Lost | None = Lost("the link's thread failed")
         try:
-            lost = self._serve(conn)
+            lost = self._serve(conn, began)
         finally:
-            # Said first: a retained topic struck below shows its own error in its place.
-            ended = "stopped" if lost is None else self._lost(conn.settings.broker, lost.reason, began)
-            # A retained message unacknowledged at the drop may be what the broker closed the
-            # connection over: it is blamed, not the outbox's oldest row.
             unacked = self._retained.end_session()
-            poison = self.outbox.uplink.end_session(blame=not unacked)
-            if lost is not None:
-                for topic in unacked:
-                    self._strike(topic)
-            if poison is not None:
-                self.outbox.quarantine(poison)
+            if lost is None:
+                self.outbox.uplink.end_session(blame=False)
+                ended = "stopped"
+            else:
+                ended = self._lost(conn.settings.broker, lost.reason, began, unacked)
             self.outbox.flush_marks(force=True)
             stopping = self._stopping.is_set()
             conn.close(
@@ -250,20 +308,34 @@ class SyncLink:
         self._error("offline", error)
         return "failed"
 
-    def _lost(self, broker: str, reason: str, began: float) -> str:
+    def _lost(self, broker: str, reason: str, began: float, unacked: list[str]) -> str:
         """A connection the broker closed: 'lost' once it held, else 'dropped', backing off. Drops
         right after connecting, again and again, are most often a second box with this client id:
-        each connect takes the session over from the other. Said once in the journal."""
+        each connect takes the session over from the other. Said once in the journal. Not those
+        put down to a message unacknowledged at the drop (the broker will not take it: quarantined
+        or held back on the third; DropRun). `unacked`: the retained topics left unacknowledged."""
         lasted = time.monotonic() - began
         self._set_state("offline")
+        self._check_held(broker, lasted)
         if lasted >= _HOLDS_AFTER_S:
-            self._drops = 0
+            # A message the broker will not take closes the connection as it arrives, not once
+            # the connection held: nothing is blamed.
+            self.outbox.uplink.end_session(blame=False)
             log.warning("mqtt connection lost broker=%s reason=%s", broker, reason)
             self._connection_failed(f"connection lost: {reason}")
             return "lost"
         self._drops += 1
+        suspect = self._suspect(unacked)
+        verdict = self._drop_run.judge(suspect)
+        put_down = verdict == "blamed"
+        if put_down and suspect is not None:
+            self._drop_run.quiet_after(suspect, lasted)
+        if verdict == "connection":
+            self._unexplained = self._drops  # the run's drops were all the connection's
+        elif verdict == "unexplained":
+            self._unexplained += 1
         text = f"connection lost {lasted:.1f} s after the broker accepted it: {reason}"
-        if self._drops < _CLASH_AFTER:
+        if put_down or self._unexplained < _CLASH_AFTER:
             log.log(
                 logging.WARNING if self._drops == 1 else logging.DEBUG,
                 "mqtt connection lost broker=%s reason=%s",
@@ -275,9 +347,93 @@ class SyncLink:
                 f" ({self._drops} times in a row): check that [mqtt] client_id {self.client_id} is "
                 "unique on the broker: another box may use it"
             )
-            log.log(logging.WARNING if self._drops == _CLASH_AFTER else logging.DEBUG, "mqtt link: %s", text)
+            level = logging.WARNING if not self._clash_said else logging.DEBUG
+            self._clash_said = True
+            log.log(level, "mqtt link: %s", text)
+        # Said first: a retained topic struck, a record quarantined show their own error in its place.
         self._connection_failed(text)
+        if put_down and suspect is not None:
+            self._blame(suspect)
+        else:
+            self.outbox.uplink.end_session(blame=False)
+        if verdict == "connection":
+            self._forgive()
         return "dropped"
+
+    def _suspect(self, unacked: list[str]) -> Suspect | None:
+        """The message a quick drop may be put down to: one unacknowledged at it, on a connection
+        an answer had proved (a SUBACK or PUBACK came back on it), so that the broker closed it
+        after taking the message. A retained topic first: the rows wait for them after a connect.
+        None before any answer: a second box that takes the session over on a slow uplink does so
+        before the first one comes back, whatever was sent."""
+        if not self._proven:
+            return None
+        if unacked:
+            return unacked[0]
+        return self.outbox.uplink.suspect()
+
+    def _blame(self, suspect: Suspect) -> None:
+        """A drop put down to `suspect`: struck (a retained topic) or blamed (a record, sent alone
+        next time); set aside on the POISON_LIMIT-th."""
+        if isinstance(suspect, str):
+            self.outbox.uplink.end_session(blame=False)
+            shown = self._retained.strike(suspect)
+            self._show(shown)
+            if shown is not None:
+                self._drop_run.put_aside(suspect)
+            return
+        blamed = self.outbox.uplink.end_session(blame=True)
+        if blamed is not None and blamed.poison is not None:
+            self._quarantine_dropped(blamed.poison)
+            self._drop_run.put_aside(suspect)
+
+    def _forgive(self) -> None:
+        """The run's drops were the connection's, not a message's: none counts toward setting one
+        aside, and what they set aside goes back in line (said in the journal)."""
+        self._retained.forgive()
+        self.outbox.uplink.forgive()
+        topics = [s for s in self._drop_run.set_aside if isinstance(s, str)]
+        seqs = [s for s in self._drop_run.set_aside if isinstance(s, int)]
+        self._drop_run = self._drop_run.forgiven()
+        for topic in topics:
+            self._show(self._retained.release(topic))
+        if seqs:
+            self.outbox.put_back(seqs)
+        if topics or seqs:
+            log.info(
+                "mqtt link: the drops went on whatever was in flight (%d in a row): the connection's, "
+                "not a message's; put back in line: %s",
+                self._drops,
+                ", ".join([*topics, *(f"outbox record seq={seq}" for seq in seqs)]),
+            )
+
+    def _check_held(self, broker: str, lasted: float) -> None:
+        """A connection that lasted _HOLDS_AFTER_S holds: the run of quick drops before it is over.
+        Said at INFO after a run the journal warned of as a client id clash (the connect itself was
+        logged at DEBUG then), else its last word on the link would stay that warning."""
+        if lasted < _HOLDS_AFTER_S or self._drops == 0:
+            return
+        if self._clash_said:
+            log.info(
+                "mqtt connected broker=%s: the connection holds again after %d quick drops in a row",
+                broker,
+                self._drops,
+            )
+        self._drops = self._unexplained = 0
+        self._clash_said = False
+        self._drop_run = DropRun()
+        self._retained.forgive()  # what the run's drops counted against a message goes with it
+        self.outbox.uplink.forgive()
+
+    def _quarantine_dropped(self, poison: Quarantine) -> None:
+        """A record the broker closed the connection over each time it was sent: set aside (the
+        journal has the fix), and /api/health says so in place of the drop until the next connect."""
+        self.outbox.quarantine(poison)
+        self._connection_failed(
+            f"outbox record seq={poison.seq} quarantined: {poison.reason}; fix: raise the broker's "
+            "message size limit (mosquitto message_size_limit, EMQX max_packet_size) or let its ACL "
+            f"take the record, then send it again (gateway outbox -c CONFIG --send-again {poison.seq})"
+        )
 
     def _from_paho(self, ev: Any) -> None:
         """On paho's network thread: hand the event over, or to the arrival handler first."""
@@ -303,7 +459,8 @@ class SyncLink:
 
     def _connected(self, conn: Connection, ev: Connected) -> None:
         self._certificate_refusal = None
-        if self._drops >= _CLASH_AFTER:  # the journal has said why the link keeps reconnecting
+        self._proven = False
+        if self._clash_said:  # the journal has said why the link keeps reconnecting
             log.debug("mqtt connected broker=%s after %d attempt(s)", conn.settings.broker, self.attempts)
         elif self.last_error is not None:
             log.info("mqtt connected broker=%s after %d attempt(s)", conn.settings.broker, self.attempts)
@@ -329,12 +486,13 @@ class SyncLink:
         for hook in self._on_connect_hooks:
             hook()
 
-    def _serve(self, conn: Connection) -> Lost | None:
-        """Until the connection is lost (that Lost) or the link stops (None)."""
+    def _serve(self, conn: Connection, began: float) -> Lost | None:
+        """Until the connection is lost (that Lost) or the link stops (None); `began` when the
+        broker accepted it."""
         while True:
             with contextlib.suppress(LinkError):  # going down: Lost follows
                 self._show(self._retained.send_next(conn))
-            if not self._retained.rows_wait:
+            if not self._retained.rows_wait and not self._quiet(began):
                 self.outbox.publish_window(conn)
             try:
                 ev = self._events.get(timeout=MARK_DELAY if self.outbox.marks_waiting() else _POLL)
@@ -351,11 +509,21 @@ class SyncLink:
                     break
             self.outbox.flush_marks()
             self._tick(conn)
+            self._check_held(conn.settings.broker, time.monotonic() - began)
             if self._stopping.is_set():
                 return None
 
-    def _strike(self, topic: str) -> None:
-        self._show(self._retained.strike(topic))
+    def _quiet(self, began: float) -> bool:
+        """Whether this connection, accepted at `began`, still sends no record: it tries the drops
+        put down to a message (DropRun). Once it has outlived them, the message goes alone."""
+        run = self._drop_run
+        if not run.quiet_s:
+            return False
+        if time.monotonic() - began < run.quiet_s:
+            return True
+        log.debug("mqtt link: connected %.1f s with no record in flight: records go again", run.quiet_s)
+        run.outlived()
+        return False
 
     def _show(self, shown: str | Over | None) -> None:
         """An error of the uplink's for /api/health (the log has had it already), or its end."""
@@ -385,6 +553,8 @@ class SyncLink:
         self._connection_error = text
 
     def _handle(self, ev: Any, conn: Connection) -> None:
+        if isinstance(ev, Acked | Subscribed):
+            self._proven = True
         if isinstance(ev, Acked) and self._retained.in_flight(ev.mid):
             self._show(self._retained.acked(ev))
         elif isinstance(ev, Acked):

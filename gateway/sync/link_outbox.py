@@ -24,7 +24,7 @@ from typing import Any
 from gateway.alarm_texts import AlarmText, Param
 from gateway.fault_log import FaultLog
 from gateway.runtime.gateway import Gateway
-from gateway.runtime.outbox_stream import HIGH_WATER_NAME, HighWater, write_high_water
+from gateway.runtime.outbox_stream import HIGH_WATER_NAME, HighWater, high_water_fix, write_high_water
 from gateway.runtime.worker import Unwaited
 from gateway.store.alarms import clear_alarm, raise_alarm, write_alarm
 from gateway.store.database import open_read_only, storage_cause, storage_fix, transaction
@@ -39,11 +39,12 @@ from gateway.store.outbox import (
     quarantine,
     streams,
 )
+from gateway.store.set_aside import send_again
 from gateway.sync.client import Connection
 from gateway.sync.errors import LinkError
 from gateway.sync.nonces import forget_used_ids
 from gateway.sync.topics import Topics
-from gateway.sync.uplink import Done, NoSubscriber, Quarantine, Uplink, stream_of
+from gateway.sync.uplink import CUT_OFF, Done, NoSubscriber, Quarantine, Uplink, stream_of
 
 log = logging.getLogger(__name__)
 
@@ -110,6 +111,7 @@ class LinkOutbox:
             try:
                 mid = conn.publish(m.topic, m.body)
             except LinkError:
+                self.uplink.sent(CUT_OFF, m)  # perhaps written, and what the broker closed it over
                 return  # going down: Lost follows, and the row is still pending
             self.uplink.sent(mid, m)
 
@@ -204,11 +206,10 @@ class LinkOutbox:
             log.log(
                 logging.DEBUG if self._high_warned else logging.ERROR,
                 "%s cannot be written: %s; a database put back from an older copy may then send "
-                "seqs the centre has (fix: give the data directory %s to the gateway's user, free "
-                "disk space)",
+                "seqs the centre has (fix: %s)",
                 HIGH_WATER_NAME,
                 exc,
-                self.gw.data_dir,
+                high_water_fix(exc, self.gw.data_dir),
             )
             self._high_warned = True
         self._high_written = high
@@ -242,6 +243,15 @@ class LinkOutbox:
             q.reason,
         )
         self._write_quarantine(q)
+
+    def put_back(self, seqs: list[int]) -> None:
+        """Rows set aside for drops that were the connection's, not theirs (a second box with the
+        client id, a flapping network), back in line: sent in their turn, no --send-again needed.
+        Audited as `outbox.send_again` by the gateway, after their quarantine (the worker's writes
+        run in turn)."""
+        at = self.gw.now()
+        again = partial(send_again, seqs=seqs, at=at, actor="gateway")
+        self.gw.on_worker(Unwaited("the outbox records set aside for the connection's drops put back", again))
 
     def _write_quarantine(self, q: Quarantine) -> None:
         at = self.gw.now()

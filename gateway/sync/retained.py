@@ -19,8 +19,8 @@ import time
 from dataclasses import dataclass
 
 from gateway.sync.client import Acked, Connection
-from gateway.sync.errors import puback_text
-from gateway.sync.uplink import POISON_LIMIT, PUBLISH_OVERHEAD
+from gateway.sync.errors import LinkError, puback_text
+from gateway.sync.uplink import CUT_OFF, POISON_LIMIT, PUBLISH_OVERHEAD
 
 log = logging.getLogger(__name__)
 
@@ -115,7 +115,11 @@ class RetainedTopics:
                     "max_packet_size)",
                 )
                 continue
-            self._retained_mids[conn.publish(topic, payload, retain=True)] = topic
+            try:
+                self._retained_mids[conn.publish(topic, payload, retain=True)] = topic
+            except LinkError:
+                self._retained_mids[CUT_OFF] = topic  # perhaps written, and what the broker closed it over
+                raise
             return shown
         self.rows_wait = False  # all through, or held back
         return shown
@@ -167,6 +171,21 @@ class RetainedTopics:
             "raise the broker's message size limit (mosquitto message_size_limit, EMQX "
             f"max_packet_size) or {_ACL_FIX}",
         )
+
+    def forgive(self) -> None:
+        """The drops the retained topics were struck for were the connection's (a second box with
+        the client id, a flapping network): none counts toward holding one back."""
+        self._strikes.clear()
+
+    def release(self, topic: str) -> Over | None:
+        """A topic held back for drops that were the connection's, not its message's: sent again
+        after the next connect. Returns the end of the fault shown for it."""
+        self._held_until.pop(topic, None)
+        told = self._told.get(topic)
+        if told is None or told[0] != "dropped":
+            return None
+        del self._told[topic]
+        return Over(told[1])
 
     def _tell(self, topic: str, fault: str, text: str, fix: str) -> str:
         """Log a fault of `topic` at ERROR with its fix the first time, then quietly until the

@@ -38,7 +38,7 @@ from gateway.sync.client import (
     Subscribed,
     tls_files_unusable,
 )
-from gateway.sync.errors import LinkError
+from gateway.sync.errors import BrokerUnreachable, LinkError, TlsFailed
 from gateway.sync.topics import site_of
 
 log = logging.getLogger(__name__)
@@ -330,7 +330,7 @@ class Sink:
                 self._serve(conn, stop)
             except (LinkError, queue.Empty) as exc:
                 failures += 1
-                log.warning("central-sink: %s", exc)
+                log.warning("central-sink: %s", in_sink_terms(exc))
             except Exception:  # the database: what was not acknowledged comes again after a reconnect
                 failures += 1
                 log.exception("central-sink: storing failed; reconnecting (fix: check the database's disk)")
@@ -496,6 +496,25 @@ def read_password(path: Path) -> str:
             fix="put the sink's broker password in that file (one line, readable by the user running "
             "the sink only: chmod 600), or give --password-file the file that holds it",
         ) from exc
+
+
+def in_sink_terms(exc: Exception) -> Exception:
+    """The link's error with the fix in the sink's own options: the link words it for a gateway
+    ("check [mqtt] host and port"), and the sink has no site config, only --host, --port and
+    --ca-file, --cert-file and --key-file."""
+    if isinstance(exc, BrokerUnreachable):
+        return BrokerUnreachable(
+            exc.message,
+            fix="check --host and --port (1883, or 8883 with TLS) and that the broker runs; the sink "
+            "tries again by itself, and the gateways keep every record until it is back",
+        )
+    if isinstance(exc, TlsFailed):
+        return TlsFailed(
+            exc.message,
+            fix="check --ca-file (the CA that signed the broker's certificate), that the broker's "
+            "certificate names the host given as --host, and --cert-file and --key-file",
+        )
+    return exc
 
 
 # The sink's options, as its TLS files' errors name them.

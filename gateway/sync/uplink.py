@@ -31,6 +31,12 @@ POISON_LIMIT = 3
 _FETCH = 500
 # PUBLISH overhead besides topic and payload: fixed header, topic length, packet id, properties.
 PUBLISH_OVERHEAD = 12
+# The packet id a message is kept under in flight when paho reported it not sent as the connection
+# went: paho may have written it all the same (it queues the packet, its network thread writes it,
+# reads the broker's close over it and ends, and publish() then answers "not connected"), so it is
+# blamed for the drop as one in flight is. No PUBLISH has packet id 0 (MQTT 5, 2.2.1): no
+# acknowledgement settles it.
+CUT_OFF = 0
 # PUBACK "no matching subscribers" (MQTT 5, 3.4.2.1): accepted, but a message that is not retained
 # went to nobody and is gone.
 NO_MATCHING_SUBSCRIBERS = 0x10
@@ -75,6 +81,15 @@ class NoSubscriber:
     topic: str
     retry_in: float
     first: bool  # the topic was not held before this answer
+
+
+@dataclass(frozen=True, slots=True)
+class Blamed:
+    """The row a closed connection was put down to: the oldest unacknowledged, nothing else having
+    got through. `poison` once it was so POISON_LIMIT times in a row: it is set aside."""
+
+    seq: int
+    poison: Quarantine | None
 
 
 @dataclass(slots=True)
@@ -296,13 +311,28 @@ class Uplink:
         """Their sent or quarantined mark is committed: the database itself now skips them."""
         self.settling.difference_update(seqs)
 
-    def end_session(self, blame: bool = True) -> Quarantine | None:
+    def suspect(self) -> int | None:
+        """The row a connection closed now would be put down to: the oldest unacknowledged, if
+        nothing got through on it."""
+        if not self.in_flight or self._acks_in_session:
+            return None
+        return min(m.seq for m in self.in_flight.values())
+
+    def forgive(self) -> None:
+        """The drops the rows were blamed for were the connection's (a second box with the client
+        id, a flapping network): none counts toward setting a row aside, and rows go as before."""
+        self._blame.clear()
+        self.probing = False
+
+    def end_session(self, blame: bool = True) -> Blamed | None:
         """The connection is gone. Blame the oldest unacknowledged row if nothing got through,
-        unless `blame` is False: something else unacknowledged (a retained message) may have
-        made the broker close it."""
-        poison = None
-        if blame and self.in_flight and self._acks_in_session == 0:
-            head = min(m.seq for m in self.in_flight.values())
+        unless `blame` is False: the drop does not single it out (something else unacknowledged,
+        a retained message, may have made the broker close it; or no answer had come back on the
+        connection yet). Returns the row blamed, if one is."""
+        blamed = None
+        head = self.suspect() if blame else None
+        if head is not None:
+            poison = None
             self._blame[head] = self._blame.get(head, 0) + 1
             # Next time send that row alone, so that a closed connection says which row did it.
             self.probing = True
@@ -314,6 +344,7 @@ class Uplink:
                 self.settling.add(head)
                 del self._blame[head]
                 self.probing = False
+            blamed = Blamed(head, poison)
         self.in_flight.clear()
         self._buffer.clear()
-        return poison
+        return blamed

@@ -417,6 +417,11 @@ TEXTS: dict[str, tuple[str, str]] = {
     "admin.enable": ("启用", "Enable"),
     "admin.reset_password": ("重设密码", "Reset password"),
     "admin.new_password": ("新密码（至少8位）", "New password (8+ characters)"),
+    "admin.new_password_again": ("再次输入新密码", "New password again"),
+    "admin.passwords_differ": (
+        "两次输入的新密码不一致，请重新输入",
+        "The two new passwords differ: type them again",
+    ),
     "admin.tokens": ("API 令牌", "API tokens"),
     "admin.add_token": ("新建令牌", "New token"),
     "admin.token_name": ("令牌名称", "Token name"),

@@ -11,6 +11,7 @@ import cv2
 import numpy as np
 
 from plates.grammar import ALPHABET, PROVINCES
+from plates.image_files import read_image
 from plates.labels import read_labels
 from plates.rectify import INPUT_H, INPUT_W, paste_into_quad, side_view, to_input
 from plates.synth.augment import car_background
@@ -89,7 +90,7 @@ def load_real(folders: list[Path]) -> tuple[list[np.ndarray], list[str]]:
             if not set(item.plate) <= _INDEX.keys():  # 粤O...: a plate, but no class of the model
                 log.warning("skipping %s: no model output for a character of %s", item.path, item.plate)
                 continue
-            img = cv2.imread(str(item.path), cv2.IMREAD_COLOR)
+            img = read_image(item.path)  # cv2.imread crashes on a GBK folder name
             if img is None:
                 log.warning("skipping unreadable %s", item.path)
                 continue

@@ -32,9 +32,8 @@ class QuantizeError(ValueError):
 def calibration_inputs(model: Path, real: Sequence[Path], crops: int, seed: int) -> list[np.ndarray]:
     """The recognizer inputs made while model reads `crops` real crops (from the labels.csv
     folders in real) in each framing, as many rendered camera crops, and a few rendered frames."""
-    import cv2
-
     from plates.evaluate import framed_loosely
+    from plates.image_files import read_image
     from plates.labels import read_labels
     from plates.model import PlateModel
     from plates.recognizer import Recognizer
@@ -59,7 +58,7 @@ def calibration_inputs(model: Path, real: Sequence[Path], crops: int, seed: int)
     rec = Recognizer(model)
     rec.model = Recording(model)
     for i, path in enumerate(rng.sample(paths, min(crops, len(paths)))):
-        crop = cv2.imread(str(path), cv2.IMREAD_COLOR)
+        crop = read_image(path)  # cv2.imread crashes on a GBK folder name
         if crop is None:
             raise QuantizeError(f"{path} is not an image OpenCV can read; fix or remove it")
         rec.read_crop(crop)

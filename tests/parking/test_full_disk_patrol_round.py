@@ -50,10 +50,13 @@ def _wait(cond: Callable[[], bool]) -> None:
     raise AssertionError("timed out")
 
 
-def _ops(gw: Gateway, started: datetime) -> Operations:
-    """The operations thread as the gateway makes it, on its worker and its records that wait."""
+def _ops(gw: Gateway, started: datetime, monotonic: Callable[[], float] = time.monotonic) -> Operations:
+    """The operations thread as the gateway makes it, on its worker and its records that wait;
+    `monotonic` for a test whose looks (tick) follow its own clock, so that they see no clock step."""
     worker = worker_of(gw.on_worker)
-    return Operations(gw.site, gw.db_path, gw.data_dir, worker, started, unwritten=gw.unwritten)
+    return Operations(
+        gw.site, gw.db_path, gw.data_dir, worker, started, monotonic, unwritten=gw.unwritten
+    )
 
 
 def test_a_round_walked_on_time_while_the_disk_was_full_is_not_judged_late_once_it_has_room(

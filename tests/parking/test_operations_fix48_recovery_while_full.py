@@ -23,12 +23,16 @@ def test_patrols_is_not_said_to_work_again_while_the_disk_is_still_full(
     step patrols works again', which the installer reads as the disk problem solved; it should say
     nothing until the step really runs again."""
     gw = make_gw(extra=CHECKPOINTS)
-    clock = {"now": NIGHT + 50 * M}
+    clock = {"now": NIGHT - 2 * 60 * M}
     gw.now = lambda: clock["now"]  # type: ignore[method-assign]
     gw.worker.start()
     caplog.set_level(logging.INFO, logger="gateway.parking.operations")
     try:
-        o = _ops(gw, NIGHT - 2 * 60 * M)
+        # the looks follow the test's clock: on the machine's own monotonic clock the first look
+        # saw the wall clock stepped by 2.8 hours, and a box up for more than a day (as CI's was)
+        # paused the patrols for a day, never to fail or work again
+        o = _ops(gw, NIGHT - 2 * 60 * M, monotonic=lambda: clock["now"].timestamp())
+        clock["now"] = NIGHT + 50 * M
         _fill(gw)
         o.tick(NIGHT + 50 * M)  # the round is overdue: judging it needs a write, the disk is full
         said = [r.getMessage() for r in caplog.records if "step patrols" in r.getMessage()]

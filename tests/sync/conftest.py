@@ -134,14 +134,3 @@ def running(cfg: SiteConfig) -> Iterator[tuple[Gateway, SyncService]]:
     finally:
         service.stop()
         gw.stop()
-
-
-# Figures the tests measure (duplicates after kills, for instance), printed after the run.
-REPORT: list[str] = []
-
-
-def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    if REPORT:
-        terminalreporter.section("sync figures")
-        for line in REPORT:
-            terminalreporter.write_line(line)

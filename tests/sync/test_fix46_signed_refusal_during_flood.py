@@ -48,8 +48,12 @@ def test_a_signed_command_refused_malformed_is_answered_during_a_flood(
     audited = site.rows(
         f"SELECT count(*) FROM audit WHERE action = 'command_refused' AND instr(detail, '{body['id']}') > 0"
     )[0][0]
-    time.sleep(2)  # the link has sent what the outbox holds
-    replies = [r for r in site.upstream("/cmd/reply") if r.get("id") == body["id"]]
+    def replies_to_it() -> list[dict[str, Any]]:
+        return [r for r in site.upstream("/cmd/reply") if r.get("id") == body["id"]]
+
+    wait_for("the link sends the reply up", lambda: replies_to_it())
+    time.sleep(0.5)  # and no second one follows
+    replies = replies_to_it()
     assert audited == 1 and len(replies) == 1, (
         f"the centre's signed command: {audited} audit row(s), {len(replies)} reply(ies)"
     )

@@ -18,7 +18,7 @@ import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 
-from conftest import REPORT, SITE
+from conftest import SITE
 from sync_helpers import Mosquitto, Subscriber, wait_for
 
 from gateway.config import SiteConfig
@@ -56,7 +56,10 @@ class GatewayProcess:
 
 
 def test_ten_thousand_records_survive_broker_restarts_and_a_gateway_kill(
-    brokers: Callable[..., Mosquitto], tmp_path: Path, sync_cfg: Callable[..., SiteConfig]
+    brokers: Callable[..., Mosquitto],
+    tmp_path: Path,
+    sync_cfg: Callable[..., SiteConfig],
+    record_property: Callable[[str, object], None],
 ) -> None:
     broker = brokers()
     broker.start()
@@ -136,8 +139,9 @@ def test_ten_thousand_records_survive_broker_restarts_and_a_gateway_kill(
             seen.add(m["event_id"])
             first_seqs.append(m["seq"])
     duplicates = len(got) - len(seen)
-    REPORT.append(
-        f"kill test: {TOTAL} records, {len(got)} deliveries to the subscriber, {duplicates} duplicates"
+    record_property(
+        "sync_figure",
+        f"kill test: {TOTAL} records, {len(got)} deliveries to the subscriber, {duplicates} duplicates",
     )
     assert seen == set(produced)
     assert first_seqs == sorted(first_seqs), "after dropping duplicates the seqs must be in order"

@@ -18,6 +18,7 @@ import pytest
 import uvicorn
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from playwright.sync_api import expect
 
 from drivers.simulated import Chooser
 from gateway.accounts.passwords import hash_password
@@ -28,6 +29,11 @@ from gateway.runtime.gateway import Gateway
 from gateway.store import registry
 from gateway.store.accounts import create_account, create_token
 from tests.conftest import TARIFF_TOML, site_toml  # tests/conftest.py, the shared fixtures
+
+# What a browser test waits for appears in a second or two; on a CI machine running four test
+# workers (each maybe with a Chromium) it can take several. Waiting longer costs nothing when it
+# passes, and these are no speed checks (the benches measure speed).
+expect.set_options(timeout=15_000)
 
 ADMIN = ("admin", "admin-pass-123")
 GUARD = ("guard1", "guard-pass-123")

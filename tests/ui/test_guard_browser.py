@@ -70,7 +70,7 @@ def page_at(  # type: ignore[no-untyped-def]
     if init_script:
         context.add_init_script(init_script)
     page = context.new_page()
-    page.set_default_timeout(15000)  # a loaded CI machine, not a speed check
+    page.set_default_timeout(30000)  # a loaded CI machine (four test workers), not a speed check
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
@@ -78,7 +78,18 @@ def page_at(  # type: ignore[no-untyped-def]
     page.goto(f"{url}/")
     sign_in(page, who)
     page.wait_for_selector("#lanes")
+    page.wait_for_load_state("load")  # the page's script wired up: a click before it does nothing
     return page
+
+
+def in_english(page) -> None:  # type: ignore[no-untyped-def]
+    """Switch the signed-in guard's pages to English and wait for them to come back in it. The
+    button's script is wired up at the page's load: a click before it does nothing (a loaded CI
+    machine once waited 30 s for a reload that never came)."""
+    page.wait_for_load_state("load")
+    with page.expect_navigation():
+        page.click("[data-lang=en]")
+    page.wait_for_selector("#nav-live >> text=Live lanes")
 
 
 def sign_in(page, who: tuple[str, str]) -> None:  # type: ignore[no-untyped-def]
@@ -217,8 +228,7 @@ def test_the_pages_switch_to_english_and_block_a_card(
 ) -> None:
     site, url = browser_site
     page = page_at(browser, url, LANDSCAPE)
-    page.click("[data-lang=en]")
-    page.wait_for_selector("#nav-live >> text=Live lanes")
+    in_english(page)
     assert clipped_buttons(page) == []  # four lane buttons in English on a narrow lane
     page.set_viewport_size(PORTRAIT)
     assert clipped_buttons(page) == []

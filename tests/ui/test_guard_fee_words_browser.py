@@ -12,7 +12,7 @@ import pytest
 from gateway.core import Presented
 from tests.conftest import TARIFF_TOML
 from tests.ui.conftest import Site, bearer, make_config, script_errors, served
-from tests.ui.test_guard_browser import LANDSCAPE, browser, page_at, pytestmark  # noqa: F401
+from tests.ui.test_guard_browser import LANDSCAPE, browser, in_english, page_at, pytestmark  # noqa: F401
 
 
 @pytest.fixture
@@ -25,8 +25,7 @@ def _held_to_pay(site: Site, url: str, chromium: object, plate: str, language: s
     """The live page, and a car two hours in held at its exit to pay 7元."""
     page = page_at(chromium, url, LANDSCAPE)
     if language == "en":
-        page.click("[data-lang=en]")
-        page.wait_for_selector("#nav-live >> text=Live lanes")
+        in_english(page)
     now = site.gw.now()
     site.gw.present(Presented("car-in", "plate", plate, 0.99, now - timedelta(hours=2), "cam"))
     site.gw.present(Presented("car-out", "plate", plate, 0.99, now, "cam"))

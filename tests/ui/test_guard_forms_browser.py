@@ -221,7 +221,7 @@ def test_a_login_page_left_open_still_logs_in(
     site, url = browser_site
     context = browser.new_context(viewport=PORTRAIT, locale="zh-CN")
     page = context.new_page()
-    page.set_default_timeout(15000)  # a loaded CI machine, not a speed check
+    page.set_default_timeout(30000)  # a loaded CI machine (four test workers), not a speed check
     page.goto(f"{url}/login")
     (login,) = [c for c in context.cookies() if c["name"] == "egw_login"]
     assert login["expires"] == -1  # kept while the browser runs, not an hour

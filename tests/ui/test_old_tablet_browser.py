@@ -50,7 +50,7 @@ def rejecting_app_js(chromium: Any, url: str):  # type: ignore[no-untyped-def]
 
     context.route("**/static/app.js*", rejected)
     page = context.new_page()
-    page.set_default_timeout(15000)
+    page.set_default_timeout(30000)  # a loaded CI machine, not a speed check
     page.goto(f"{url}/")
     sign_in(page, GUARD)
     page.wait_for_selector("#lanes")

@@ -13,7 +13,7 @@ import pytest
 from gateway.core import Presented
 from tests.conftest import TARIFF_TOML
 from tests.ui.conftest import Site, bearer, make_config, served
-from tests.ui.test_guard_browser import LANDSCAPE, browser, page_at, pytestmark  # noqa: F401
+from tests.ui.test_guard_browser import LANDSCAPE, browser, in_english, page_at, pytestmark  # noqa: F401
 
 
 @pytest.fixture
@@ -75,8 +75,7 @@ def test_an_english_reading_guard_sees_building_and_unit_named(
     _resident_with_card(url, site, "R33", "王五", "3", "12", "00AA000003")
     _resident_with_card(url, site, "R34", "王五", "A座", "12", "00AA000004")
     page = page_at(browser, url, LANDSCAPE)
-    page.click("[data-lang=en]")
-    page.wait_for_selector("#nav-live >> text=Live lanes")
+    in_english(page)
     who = "#lane-door [data-latest] .who-line"
     _tap(site, "00AA000003")
     page.wait_for_selector("#lane-door [data-latest] >> text=0003")

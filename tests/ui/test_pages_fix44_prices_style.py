@@ -29,7 +29,7 @@ def paying_site(tmp_path: Path) -> Iterator[tuple[Site, str]]:
 def prices_page(chromium: Any, url: str) -> tuple[Any, list[str]]:
     context = chromium.new_context(viewport=PHONE, locale="zh-CN")
     page = context.new_page()
-    page.set_default_timeout(15000)
+    page.set_default_timeout(30000)  # a loaded CI machine, not a speed check
     refused: list[str] = []
     page.on("console", lambda m: refused.append(m.text) if m.type == "error" else None)
     page.goto(f"{url}/prices")

@@ -96,7 +96,7 @@ def test_a_browser_without_scripts_is_told(
     site, url = paying_site
     context = browser.new_context(viewport=TABLET, locale="zh-CN", java_script_enabled=False)  # type: ignore[attr-defined]
     page = context.new_page()
-    page.set_default_timeout(15000)
+    page.set_default_timeout(30000)  # a loaded CI machine, not a speed check
     page.goto(f"{url}/")
     sign_in(page, GUARD)
     page.wait_for_selector("#lanes")

@@ -8,7 +8,7 @@ from typing import Any
 import httpx2
 
 from tests.ui.conftest import CARD, Site, bearer, stored
-from tests.ui.test_guard_browser import LANDSCAPE, browser, open_page, page_at, pytestmark  # noqa: F401
+from tests.ui.test_guard_browser import LANDSCAPE, browser, in_english, open_page, page_at, pytestmark  # noqa: F401
 from tests.ui.words_helpers import bad_toast, own_site  # noqa: F401
 
 
@@ -21,8 +21,7 @@ def test_a_blank_reason_to_block_a_card_reads_as_english(
     至少 1 个字 does."""
     site, url = own_site
     page = page_at(browser, url, LANDSCAPE)
-    page.click("[data-lang=en]")
-    page.wait_for_selector("#nav-live >> text=Live lanes")
+    in_english(page)
     open_page(page, "lookup")
     form = page.locator("#block-form")
     form.locator("input[name=value]").fill(CARD)

@@ -19,6 +19,7 @@ from tests.ui.test_guard_browser import (  # noqa: F401  (fixtures, and the skip
     PORTRAIT,
     browser,
     browser_site,
+    in_english,
     open_page,
     page_at,
     pytestmark,
@@ -130,8 +131,7 @@ def test_the_empty_name_the_browser_points_to_is_not_under_the_top_bar(
     _, url = browser_site
     page = page_at(browser, url, size)
     if language == "en":
-        page.click("[data-lang=en]")
-        page.wait_for_selector("#nav-live >> text=Live lanes")
+        in_english(page)
     try:
         name_under_the_bar(page)
     finally:

@@ -45,6 +45,7 @@ SCREEN_IDS = [f"{lang}-{size['width']}x{size['height']}" for lang, size, _ in SC
 def in_language(page: Any, lang: str) -> None:
     """Switch the signed-in account's pages to `lang` (the top bar's 中文/English button names the
     other language), whatever an earlier test left the account in."""
+    page.wait_for_load_state("load")  # the button's script wired up: a click before it does nothing
     if page.get_attribute("[data-lang]", "data-lang") == lang:
         with page.expect_navigation():
             page.click("[data-lang]")

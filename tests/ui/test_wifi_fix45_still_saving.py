@@ -4,6 +4,7 @@ tablet with the same Idempotency-Key (docs/guard-app.md)."""
 from __future__ import annotations
 
 import sqlite3
+import threading
 import time
 
 import pytest
@@ -77,9 +78,13 @@ def test_a_registration_called_off_as_busy_is_made_when_sent_again_with_its_key(
     """The worker is behind and never began the write: it is called off (503 busy, "did not save
     this"). Sent again with the same key, the pass is made, once."""
     monkeypatch.setattr(deps, "WRITE_TIMEOUT_S", 0.5)
-    site.gw.on_worker(lambda conn: time.sleep(1.5))  # the box far behind
+    behind = threading.Event()
+    site.gw.on_worker(lambda conn: behind.wait(30))  # the box far behind, until the guard is answered
     headers = _sent_with(site, "called-off-key-1")
-    first = client.post("/api/visitors", json=VISITOR, headers=headers)
+    try:
+        first = client.post("/api/visitors", json=VISITOR, headers=headers)
+    finally:
+        behind.set()
     assert first.status_code == 503 and first.json()["error"]["code"] == "busy", first.text
     monkeypatch.setattr(deps, "WRITE_TIMEOUT_S", 15.0)
     again = client.post("/api/visitors", json=VISITOR, headers=headers)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from tests.ui.conftest import Site
-from tests.ui.test_guard_browser import LANDSCAPE, browser, page_at, pytestmark  # noqa: F401
+from tests.ui.test_guard_browser import LANDSCAPE, browser, in_english, page_at, pytestmark  # noqa: F401
 from tests.ui.words_helpers import bad_toast, own_site  # noqa: F401
 
 
@@ -18,8 +18,7 @@ def test_the_english_page_names_the_no_plate_button_as_it_reads(
     should name the button the guard sees (No plate)."""
     _, url = own_site
     page = page_at(browser, url, LANDSCAPE)
-    page.click("[data-lang=en]")
-    page.wait_for_selector("#nav-live >> text=Live lanes")
+    in_english(page)
     page.click("#lane-car-in [data-type-plate]")
     page.wait_for_selector("#plate-dialog[open]")
     button = page.inner_text("#plate-none")

@@ -8,7 +8,7 @@ import httpx2
 from playwright.sync_api import expect
 
 from tests.ui.conftest import Site, bearer
-from tests.ui.test_guard_browser import LANDSCAPE, browser, page_at, pytestmark  # noqa: F401
+from tests.ui.test_guard_browser import LANDSCAPE, browser, in_english, page_at, pytestmark  # noqa: F401
 from tests.ui.words_helpers import bad_toast, english_in, own_site  # noqa: F401
 
 
@@ -70,8 +70,7 @@ def test_the_english_page_names_the_tickets_in_english(
     """No car with no plate inside: the page says so, rather than an empty list."""
     _, url = own_site
     page = live_page(browser, url)
-    page.click("[data-lang=en]")
-    page.wait_for_selector("#nav-live >> text=Live lanes")
+    in_english(page)
     page.click("#lane-car-out [data-type-plate]")
     page.wait_for_selector("#plate-dialog[open]")
     page.fill("#plate-input", "0303-1")

@@ -243,7 +243,9 @@ function formBody(form) {
   const body = {};
   for (const el of form.elements) {
     if (!el.name || el.disabled) continue;
-    let v = el.type === "checkbox" ? el.checked : el.value.trim();
+    // A password goes as typed: a space at its start or end is part of it, as the login and
+    // `gateway user add` keep it (cut off here, the person could not log in with what he was given).
+    let v = el.type === "checkbox" ? el.checked : el.type === "password" ? el.value : el.value.trim();
     if (v === "") continue;
     if (el.type === "number") v = Number(v);
     // A last day the API takes whole (data-whole-day: stored as the next day's 00:00) goes bare;
@@ -514,6 +516,41 @@ function askReason(title, least = 0) {
   }).then((answer) => answer && answer.text);
 }
 
+// 重设密码's dialog (admin.html), never the reason dialog: its field shows what is typed, and its
+// quick reasons (8 characters or more in English) would pass for a password when tapped. The new
+// password is typed twice, masked; two that differ are refused here, in the page's words, and
+// nothing is sent. Resolves with it as typed (spaces kept, as the login keeps them), or null when
+// cancelled (Escape, or 取消); nothing typed stays in the page after.
+function askNewPassword(title) {
+  const dialog = document.getElementById("password-dialog");
+  const form = dialog.querySelector("form");
+  const [password, again] = form.querySelectorAll("input[type=password]");
+  const differ = document.getElementById("password-differ");
+  const cancel = form.querySelector("[data-cancel]");
+  document.getElementById("password-title").textContent = title;
+  form.reset();
+  differ.hidden = true;
+  openDialog(dialog);
+  password.focus();
+  return new Promise((resolve) => {
+    const done = (answer) => { closeDialog(dialog); form.reset(); cleanup(); resolve(answer); };
+    const onSubmit = (e) => {
+      e.preventDefault();
+      differ.hidden = password.value === again.value;
+      if (differ.hidden) done(password.value);
+      else { again.focus(); again.select(); }
+    };
+    const onInput = () => { differ.hidden = true; };
+    const onCancel = () => done(null);
+    function cleanup() {
+      form.removeEventListener("submit", onSubmit); form.removeEventListener("input", onInput);
+      cancel.removeEventListener("click", onCancel); dialog.removeEventListener("cancel", onCancel);
+    }
+    form.addEventListener("submit", onSubmit); form.addEventListener("input", onInput);
+    cancel.addEventListener("click", onCancel); dialog.addEventListener("cancel", onCancel);
+  });
+}
+
 document.addEventListener("click", async (e) => {
   const el = e.target.closest("[data-post],[data-print],[data-lang],[data-find]");
   if (!el) return;
@@ -528,7 +565,12 @@ document.addEventListener("click", async (e) => {
   if (el.dataset.ask) {
     const answer = await askReason(el.dataset.ask, Number(el.dataset.askMin || 0));
     if (answer === null) return;
-    body[el.dataset.askField || "reason"] = answer;
+    body.reason = answer;
+  }
+  if (el.dataset.askPassword) {
+    const password = await askNewPassword(el.dataset.askPassword);
+    if (password === null) return;
+    body.password = password;
   }
   el.disabled = true;
   try {
