@@ -371,9 +371,15 @@ def parse_card(row: dict[str, str], tz: ZoneInfo) -> CardRow:
     )
 
 
+# Between a slot's plates (一位多车): ';' as the README says, or as a Chinese keyboard types it in
+# Excel (；，、) or a plain ','; no plate holds any of them.
+_PLATES_BETWEEN = re.compile(r"[;；,，、]")
+
+
 def parse_slot(row: dict[str, str], tz: ZoneInfo) -> SlotRow:
     del tz
-    plates = tuple(plate_value(p, "plates") for p in _text(row, "plates", limit=200).split(";") if p.strip())
+    listed = _PLATES_BETWEEN.split(_text(row, "plates", limit=200))
+    plates = tuple(plate_value(p, "plates") for p in listed if p.strip())
     return SlotRow(
         zone=_ruled(row, "zone"),
         number=_ruled(row, "number"),

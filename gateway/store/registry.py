@@ -59,6 +59,11 @@ class Found:
     total: int
 
 
+# A phone number as people write it: 139 1234 5678, +86-139..., (+86)139... (a WeChat contact card;
+# （+86） typed is its ASCII self), 139·1234·5678 or 139.1234.5678.
+_PHONE_AS_WRITTEN = re.compile(r"[\d\s+\-().·]+")
+
+
 def search(conn: sqlite3.Connection, keys: Secrets, q: str, limit: int = 20) -> Found:
     """Residents a guard's query names: plate, card number, phone, name, ref, or building/unit.
 
@@ -86,7 +91,7 @@ def search(conn: sqlite3.Connection, keys: Secrets, q: str, limit: int = 20) -> 
             "AND resident_id IS NOT NULL",
             canonical("card", q),
         )
-    if len(normalize_number(q)) >= 7 and re.fullmatch(r"[\d\s+-]+", q):
+    if len(normalize_number(q)) >= 7 and _PHONE_AS_WRITTEN.fullmatch(q):
         digests = keys.phone_digests(q)
         add(f"SELECT id FROM residents WHERE {hash_in('phone_hash', len(digests))}", *digests)
     add(f"SELECT id FROM residents WHERE {_as_typed('ref')} = ?", q)
