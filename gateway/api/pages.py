@@ -34,6 +34,7 @@ from gateway.store import registry
 from gateway.store.accounts import end_session, list_accounts, list_tokens
 from gateway.store.alarms import count_alarms, recent_alarms
 from gateway.store.audit import count_audit, recent_audit
+from gateway.store.card_forms import register_ten_digits
 from gateway.store.occupancy import count_open_stays, occupancy, open_stays, people_inside
 from gateway.store.outbox import count_set_aside
 from gateway.store.set_aside import set_aside
@@ -399,7 +400,8 @@ def _sent_from_own_page(request: Request, who: Principal, csrf: str) -> bool:
 
 def _lookup_answer(request: Request, db: sqlite3.Connection, who: Principal, q: str) -> HTMLResponse:
     gw = guard_app(request).gw
-    found = registry.search(db, gw.secrets, q) if q.strip() else registry.Found([], 0)
+    ten_digits = register_ten_digits(gw.site.config)
+    found = registry.search(db, gw.secrets, q, ten_digits=ten_digits) if q.strip() else registry.Found([], 0)
     results = [resident_out(gw, who, r) for r in found.residents]
     return render(request, db, who, "lookup.html", "lookup", q=q, results=results, total=found.total)
 

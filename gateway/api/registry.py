@@ -157,7 +157,7 @@ class Created(BaseModel):
 def _value(kind: str, text: str, field: str = "value", digits: int | None = None) -> str:
     """A card, plate or QR as typed, in its stored form. A refused plate is `invalid_plate`, as at
     the lane (corrections._typed), naming the request's `field`: the admin is told it is the plate
-    and what a plate holds (no I or O), not the card's "type the number again"."""
+    and what a plate holds (no I or O), not the card's fix (the numbers a card is typed by)."""
     if kind == "plate":
         try:
             return plate_value(text, field)
@@ -168,7 +168,8 @@ def _value(kind: str, text: str, field: str = "value", digits: int | None = None
         # A QR's content typed full-width (全角) is its ASCII self, as the pass check reads it.
         return card_value(text, digits) if kind == "card" else typed(text)
     except RowError as exc:
-        raise ApiError(422, "invalid_value", str(exc), "type the number again") from exc
+        fix = "type the 10 digits printed on the card, or its Wiegand number as facility:card (054:15694)"
+        raise ApiError(422, "invalid_value", str(exc), fix) from exc
 
 
 def _as_imported(fields: dict[str, Any]) -> dict[str, Any]:
@@ -240,7 +241,7 @@ def lookup(
     q: Annotated[str, Query(min_length=1, max_length=60)],
     limit: Annotated[int, Query(ge=1, le=500)] = 20,
 ) -> list[dict[str, Any]]:
-    found = store.search(db, app.gw.secrets, q, limit)
+    found = store.search(db, app.gw.secrets, q, limit, register_ten_digits(app.gw.site.config))
     response.headers["X-Total-Count"] = str(found.total)
     return [resident_out(app.gw, who, r) for r in found.residents]
 

@@ -265,25 +265,25 @@ def card_value(text: str, digits: int | None = None) -> str:
 
 
 def card_digits(cfg: SiteConfig) -> int | None:
-    """EM4100_DECIMAL_DIGITS where every card reader of the site that gives all-digit numbers gives
-    EM4100 cards as decimal ones, else None: no other reader reads a shorter number of digits as
-    that card. Patrol checkpoints, QR scanners and Wiegand converters aside: a Wiegand reader gives
-    facility:card, never an all-digit number, and finds the card by its printed digits
-    (docs/hardware.md, *Card numbers: one card, every reader*)."""
+    """EM4100_DECIMAL_DIGITS where every card reader of the site gives EM4100 cards as decimal
+    numbers or is a Wiegand converter, which finds a card by its printed 10 digits (docs/hardware.md,
+    *Card numbers: one card, every reader*), else None: another reader may read a shorter number of
+    digits as a card. Patrol checkpoints and QR scanners aside."""
     readers = [
         d
         for d in cfg.devices
         if d.kind == "reader"
-        and not (
-            isinstance(d, SerialReaderDevice) and (d.format in ("qr", "wiegand") or d.role == "patrol")
-        )
+        and not (isinstance(d, SerialReaderDevice) and (d.format == "qr" or d.role == "patrol"))
     ]
-    decimal = [
-        d
-        for d in readers
-        if isinstance(d, SerialReaderDevice) and d.format == "em4100" and d.em4100_number == "decimal"
-    ]
+    decimal = [d for d in readers if isinstance(d, SerialReaderDevice) and _finds_by_printed_digits(d)]
     return EM4100_DECIMAL_DIGITS if readers and len(decimal) == len(readers) else None
+
+
+def _finds_by_printed_digits(reader: SerialReaderDevice) -> bool:
+    """An EM4100 reader giving decimal numbers, or a Wiegand converter: it gives facility:card and
+    finds a card registered by the 10 digits printed on it, never by 9 of them (at an estate whose
+    only readers are Wiegand converters a number Excel cut short was taken, and never opened)."""
+    return reader.format == "wiegand" or (reader.format == "em4100" and reader.em4100_number == "decimal")
 
 
 def whole_number(card: str, digits: int) -> None:
@@ -294,8 +294,9 @@ def whole_number(card: str, digits: int) -> None:
     if card.isdigit() and len(card) < digits:
         raise RowError(
             "card",
-            f"{quoted(card)} has {len(card)} digits where this site's EM4100 readers (em4100_number = "
-            f'"decimal") give {digits}, leading zeros kept: Excel drops them from a column of numbers; '
+            f"{quoted(card)} has {len(card)} digits where this site's card readers (EM4100 ones with "
+            f'em4100_number = "decimal", Wiegand converters) find a card by the {digits} printed on it, '
+            f"leading zeros kept: Excel drops them from a column of numbers; "
             f"format the card column as text and give the number as printed on the card, or pad it "
             f"with zeros to {digits} digits ({card.zfill(digits)})",
         )

@@ -64,8 +64,12 @@ class Found:
 _PHONE_AS_WRITTEN = re.compile(r"[\d\s+\-().·]+")
 
 
-def search(conn: sqlite3.Connection, keys: Secrets, q: str, limit: int = 20) -> Found:
-    """Residents a guard's query names: plate, card number, phone, name, ref, or building/unit.
+def search(
+    conn: sqlite3.Connection, keys: Secrets, q: str, limit: int = 20, ten_digits: TenDigits = "decimal"
+) -> Found:
+    """Residents a guard's query names: plate, card number (any number a reader giving it finds
+    the card by, the Wiegand one printed on it too; `ten_digits` as for blocking), phone, name,
+    ref, or building/unit.
 
     The first `limit` of them, but all of a building and unit typed whole (3栋2单元), up to
     UNIT_MAX: a guard who looks a unit up wants all of it, and a unit rarely has ~100 residents."""
@@ -85,12 +89,13 @@ def search(conn: sqlite3.Connection, keys: Secrets, q: str, limit: int = 20) -> 
             "AND resident_id IS NOT NULL",
             plate,
         )
-    with suppress(BadCredential):  # as a card is stored, so as blocking it finds it
-        add(
-            "SELECT resident_id FROM credentials WHERE kind = 'card' AND value = ? "
-            "AND resident_id IS NOT NULL",
-            canonical("card", q),
-        )
+    with suppress(BadCredential):  # as blocking it finds it (054:15694 finds 0372653390)
+        for card in registered_cards_named(conn, canonical("card", q), ten_digits):
+            add(
+                "SELECT resident_id FROM credentials WHERE kind = 'card' AND value = ? "
+                "AND resident_id IS NOT NULL",
+                card,
+            )
     if len(normalize_number(q)) >= 7 and _PHONE_AS_WRITTEN.fullmatch(q):
         digests = keys.phone_digests(q)
         add(f"SELECT id FROM residents WHERE {hash_in('phone_hash', len(digests))}", *digests)

@@ -1034,6 +1034,35 @@ MIGRATIONS: list[str] = [
     DROP TABLE exits_put_back;
     ALTER TABLE exits_put_back_new RENAME TO exits_put_back;
     """,
+    # A Wiegand number registered without its leading zeros (54:15694, as a supplier's sheet or
+    # Excel writes 054:15694) stored as the reader spells it (gateway/core/credentials.py
+    # canonical, card_forms.spelled: FFF:CCCCC for Wiegand 26, FFFFF:CCCCC for 34), as an import,
+    # the API and the centre now write it, so that they name the same row. Where the reader's
+    # spelling is registered too, the row is left for the admin (an import says it repeats).
+    f"""
+    CREATE TEMP TABLE card_respelled AS
+    SELECT id, value AS was,
+        CASE WHEN length(facility) <= 3 AND CAST(facility AS INTEGER) <= 255
+            THEN printf('%03d:%05d', CAST(facility AS INTEGER), CAST(card AS INTEGER))
+            ELSE printf('%05d:%05d', CAST(facility AS INTEGER), CAST(card AS INTEGER)) END AS spelled
+    FROM (
+        SELECT id, value, substr(value, 1, instr(value, ':') - 1) AS facility,
+            substr(value, instr(value, ':') + 1) AS card
+        FROM credentials WHERE kind = 'card' AND value GLOB '[0-9]*:[0-9]*'
+    )
+    WHERE length(facility) <= 5 AND length(card) BETWEEN 1 AND 5
+        AND facility NOT GLOB '*[^0-9]*' AND card NOT GLOB '*[^0-9]*'
+        AND CAST(facility AS INTEGER) <= 65535 AND CAST(card AS INTEGER) <= 65535;
+    DELETE FROM card_respelled WHERE spelled = was
+        OR spelled IN (SELECT value FROM credentials WHERE kind = 'card')
+        OR id > (SELECT min(r.id) FROM card_respelled r WHERE r.spelled = card_respelled.spelled);
+    INSERT INTO audit (at, actor, action, target, detail)
+    SELECT {_NOW}, 'gateway', 'card.respell', 'credential:' || id, json_object('schema_step', 51)
+    FROM card_respelled ORDER BY id;
+    UPDATE credentials SET value = (SELECT spelled FROM card_respelled r WHERE r.id = credentials.id)
+    WHERE id IN (SELECT id FROM card_respelled);
+    DROP TABLE card_respelled;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
