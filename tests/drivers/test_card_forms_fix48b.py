@@ -285,8 +285,9 @@ def test_a_wiegand_list_without_leading_zeros_opens_every_reader_alike(tmp_path:
         hex_read = gw.handle(_at("door", CARD_HEX, "door-reader-new", now))
     finally:
         gw.conn.close()
-    assert (decimal.admitted, decimal.value) == (True, "54:15694")
-    assert (hex_read.admitted, hex_read.value) == (True, "54:15694"), (
+    # stored as the Wiegand reader spells it (review 51f): the list's 54:15694 is that card
+    assert (decimal.admitted, decimal.value) == (True, "054:15694")
+    assert (hex_read.admitted, hex_read.value) == (True, "054:15694"), (
         f"the hex door reader refused the registered card: {hex_read.reason} as {hex_read.value}"
     )
 
