@@ -4,35 +4,20 @@ from __future__ import annotations
 
 import io
 import sqlite3
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 
-from gateway.api.app import create_app
 from gateway.cli import main
 from gateway.errors import GatewayError
 from gateway.store import accounts as store
 from gateway.store.database import DB_NAME, open_database
 from tests.conftest import site_toml
-from tests.ui.conftest import Site, bearer, make_config, start_site
+from tests.ui.conftest import Site, app, bearer, client, site  # noqa: F401  (fixtures)
 
 PASTED = " 王\u200b经理\u200b "  # a name pasted from WeChat: zero-width spaces, a space round it
-
-
-@pytest.fixture
-def site(tmp_path: Path) -> Iterator[Site]:
-    s = start_site(make_config(tmp_path / "data"))
-    yield s
-    s.gw.stop()
-
-
-@pytest.fixture
-def client(site: Site) -> Iterator[TestClient]:
-    with TestClient(create_app(site.gw)) as c:
-        yield c
 
 
 @pytest.fixture
@@ -58,7 +43,10 @@ def stored_name(config: Path, username: str) -> str | None:
 
 
 def test_user_add_drops_a_pasted_names_invisible_characters_as_the_admin_page_does(
-    config: Path, monkeypatch: pytest.MonkeyPatch, client: TestClient, site: Site
+    config: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    client: TestClient,  # noqa: F811
+    site: Site,  # noqa: F811
 ) -> None:
     """docs/guard-app.md: the invisible characters a name pasted from WeChat carries (U+200B) are
     dropped before an account's name is stored, and the admin page does so (and strips spaces); the
