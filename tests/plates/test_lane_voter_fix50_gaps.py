@@ -4,29 +4,7 @@
 from __future__ import annotations
 
 from plates.lane import LaneVoter
-from plates.reading import Reading
-
-AT_BARRIER = (600, 400, 120, 40)
-BEHIND = (620, 200, 80, 28)
-
-Frames = list[tuple[float, list[Reading]]]
-
-
-def r(text: str, conf: float = 0.99, box: tuple[int, int, int, int] = AT_BARRIER) -> Reading:
-    return Reading(text, "blue", conf, box)
-
-
-def decisions(voter: LaneVoter, frames: Frames) -> list[tuple[float, str]]:
-    out = []
-    for t, readings in frames:
-        d = voter.add(readings, now=t)
-        if d is not None:
-            out.append((round(t, 2), d.text))
-    return out
-
-
-def every(start: float, end: float, readings: list[Reading], step: float = 0.1) -> Frames:
-    return [(round(start + i * step, 2), readings) for i in range(round((end - start) / step))]
+from tests.plates.test_lane_queue import decisions, every, r
 
 
 def test_the_next_car_two_characters_off_is_decided_at_once() -> None:
