@@ -11,8 +11,10 @@ from plates.grammar import normalize as normalize_plate
 
 KINDS = ("card", "plate", "qr")
 _CARD = re.compile(r"^[0-9A-Z:\-]{3,40}$")
-# A Wiegand number as EM cards print it, facility,card (054,15694; ， typed is a ',').
-_PRINTED_FACILITY_CARD = re.compile(r"([0-9]{1,5}),([0-9]{1,5})")
+# A Wiegand number as EM cards print it, facility,card (054,15694; ， typed is a ','), the whole
+# of what was typed: the card part as printed, 5 digits. Not two cards in one cell (0372653390,
+# 0372653391) nor Excel's thousands (12,345): those stay refused.
+_PRINTED_FACILITY_CARD = re.compile(r"([0-9]{1,5}),([0-9]{5})")
 _QR = re.compile(r"^[0-9A-Za-z_\-]{8,64}$")
 
 
@@ -26,7 +28,9 @@ def canonical(kind: str, value: str) -> str:
         # A number typed full-width (０Ａ１Ｂ, a Chinese keyboard's 全角) is its ASCII self, and a
         # Wiegand card's ： (Chinese punctuation) its ':' (typed). The ':' and '-' stay: a Wiegand
         # card is stored as facility:card (docs/hardware.md), so they are part of the number.
-        card = _PRINTED_FACILITY_CARD.sub(r"\1:\2", re.sub(r"\s", "", typed(value)).upper())
+        card = re.sub(r"\s", "", typed(value)).upper()
+        if (printed := _PRINTED_FACILITY_CARD.fullmatch(card)) is not None:
+            card = f"{printed[1]}:{printed[2]}"
         if not _CARD.match(card):
             raise BadCredential(
                 f"card {value!r} is not 3-40 of 0-9, A-Z, ':' and '-': type the 10 digits printed on "

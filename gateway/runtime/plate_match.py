@@ -37,7 +37,7 @@ def lookalikes(text: str) -> list[str]:
     """Every text one look-alike character from `text`: each of its characters in a group swapped
     for each other character of that group."""
     return [
-        f"{text[:i]}{other}{text[i + 1:]}"
+        f"{text[:i]}{other}{text[i + 1 :]}"
         for i, ch in enumerate(text)
         for other in _GROUP_OF.get(ch, "")
         if other != ch

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from gateway.privacy import Secrets, mask_phone
+from gateway.store.card_respell import spelled_sql
 from gateway.store.csv_import import Batch
 from gateway.store.csv_rows import KINDS, ResidentRow
 
@@ -29,6 +30,13 @@ CREATE TABLE meta (id INTEGER PRIMARY KEY CHECK (id = 1), import_id TEXT NOT NUL
 # csv_recheck.py asks, for each card in the store tied to a car of a step, whether the import gives
 # that card too: without this, each asking read every staged card. Made once the rows are in.
 _CARDS_BY_NUMBER = "CREATE INDEX IF NOT EXISTS cards_card ON cards(card)"
+# A file an older version staged (an import cut short, finished after the upgrade) holds its Wiegand
+# numbers as typed (54:15694): spelled as the register now has them (schema migration 51), or the
+# import wrote the card as a second row beside its respelled one, and readers found the old holder.
+_CARDS_AS_READERS_SPELL = (
+    f"UPDATE cards SET card = {spelled_sql('card')} WHERE {spelled_sql('card')} IS NOT card "
+    f"AND {spelled_sql('card')} IS NOT NULL"
+)
 # csv_steps.py asks, for a slot a car inside is parked on or listed by, whether the import gives it
 # (_CARS_GOING): without this, each asking read every staged slot.
 _SLOTS_BY_NUMBER = "CREATE INDEX IF NOT EXISTS slots_number ON slots(zone, number)"
@@ -191,6 +199,7 @@ def read_staged(path: Path) -> Staged | None:
         if _has_table(conn, "rows") and not _has_table(conn, "runs"):
             _upgrade_json_rows(conn)
         conn.execute(_CARDS_BY_NUMBER)  # a file staged before they were made there
+        conn.execute(_CARDS_AS_READERS_SPELL)  # a file staged before the upgrade to schema 51
         conn.execute(_SLOTS_BY_NUMBER)
         runs = conn.execute("SELECT kind, given, first, last FROM runs ORDER BY first").fetchall()
     finally:

@@ -23,6 +23,7 @@ from gateway.core import (
 from gateway.core.model import SAME_PASSAGE, HolderKind, LaneType
 from gateway.core.windows import stored_windows
 from gateway.privacy import mask_name
+from gateway.store.card_respell import old_spelling
 from gateway.timefmt import from_db, to_db
 
 _CREDENTIAL = """
@@ -104,10 +105,12 @@ WHERE s.exited_at IS NULL AND s.subject = ? ORDER BY s.id DESC LIMIT 1
 # The car a card let in that is still inside, by the entry's own record: a card moved to the
 # resident's new car while the old one is parked names the new one, yet the old one leaves on it.
 # Only a car of the same resident: a card handed to another household is not the old holder's car.
-_CAR_LET_IN_ON_CARD = """
+# The entry found under the card's spelling before migration 51 respelled it too (card_respell.py).
+_CAR_LET_IN_ON_CARD = f"""
 SELECT s.vehicle_id FROM stays s JOIN access_log a ON a.event_id = s.entry_event
 JOIN vehicles v ON v.id = s.vehicle_id
-WHERE s.exited_at IS NULL AND s.subject = 'vehicle:' || s.vehicle_id AND a.kind = 'card' AND a.value = :card
+WHERE s.exited_at IS NULL AND s.subject = 'vehicle:' || s.vehicle_id AND a.kind = 'card'
+  AND a.value IN (:card, {old_spelling(":card")})
   AND v.resident_id = (SELECT resident_id FROM vehicles WHERE id = :named)
 ORDER BY s.id DESC LIMIT 1
 """

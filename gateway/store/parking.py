@@ -568,14 +568,14 @@ SELECT c.subject, c.plate, c.class FROM charges c INDEXED BY charges_at
 WHERE c.at = :at AND c.event_id = :event AND c.stay_id IS NULL AND c.kind = 'no_entry'
   AND c.voided_at IS NULL AND EXISTS (SELECT 1 FROM payments p WHERE p.charge_id = c.id)
 """
-# The exit a repeat (flag again) repeats, where that exit closed no stay and is kept put back: the
-# car's last exit let out before it (by record) that is no repeat, with none let out since whose
-# barrier opened (each since kept put back too), on the log's index of exits. Its moment is its
-# charge's (_PAID_WITH_NO_STAY).
+# The exit a repeat (flag again) repeats, where that exit is kept put back: the car's last exit let
+# out before it (by record) that is no repeat, with none let out since whose barrier opened (each
+# since kept put back too), on the log's index of exits; with the stay it closed and was put back on
+# (None: it closed none). The moment of one that closed no stay is its charge's (_PAID_WITH_NO_STAY).
 _EXIT_REPEATED_PUT_BACK = f"""
-SELECT a.event_id, a.at FROM access_log r
+SELECT a.event_id, a.at, x.stay_id FROM access_log r
 JOIN access_log a INDEXED BY access_log_exits ON a.car = r.car AND a.at <= r.at AND a.id < r.id
-JOIN exits_put_back x ON x.event_id = a.event_id AND x.stay_id IS NULL
+JOIN exits_put_back x ON x.event_id = a.event_id
 WHERE r.event_id = :event AND instr(',' || r.flags || ',', ',{AGAIN},') > 0
   AND a.admitted = 1 AND a.direction = 'exit' AND a.lane_type = 'vehicle'
   AND instr(',' || a.flags || ',', ',{AGAIN},') = 0
@@ -683,6 +683,9 @@ def _paid_exit_waited_on(
     left on it; and the repeats `repeats` of the exit that joined its passage (put_back). None for
     any other exit that closed no stay (let out free: decided afresh, it is let out free again)."""
     repeated = conn.execute(_EXIT_REPEATED_PUT_BACK, {"event": event_id}).fetchone()
+    if repeated is not None and repeated[2] is not None:
+        _repeat_of_stay_put_back(conn, (event_id, *repeats), int(repeated[2]))
+        return None
     paid_on, paid_at = (repeated[0], repeated[1]) if repeated is not None else (event_id, to_db(at))
     row = conn.execute(_PAID_WITH_NO_STAY, {"at": paid_at, "event": paid_on}).fetchone()
     if row is None or open_stay(conn, row[0]) is not None:
@@ -690,6 +693,17 @@ def _paid_exit_waited_on(
     subject, plate, vehicle_class = row
     _keep_put_back(conn, (event_id, *repeats), None)
     return PutBack(None, subject, plate, vehicle_class, None)
+
+
+def _repeat_of_stay_put_back(conn: sqlite3.Connection, event_ids: Sequence[str], stay_id: int) -> None:
+    """A repeat (flag again) of an exit put back on its stay, whose own pulse no relay took either,
+    judged after the exit's passage was put back (the exit and the repeat decided together, the
+    relay failing at once): kept put back with that stay while it is open, nothing said again (the
+    stay was reopened, audited and sent up with the exit). Not kept, it read as the car let out on
+    a barrier that opened: the guard's 开闸 found no car, and the car that drove out under it stayed
+    inside on record."""
+    if conn.execute("SELECT 1 FROM stays WHERE id = ? AND exited_at IS NULL", (stay_id,)).fetchone():
+        _keep_put_back(conn, event_ids, stay_id)
 
 
 def _back_on_its_slot_if_free(conn: sqlite3.Connection, stay_id: int) -> int | None:

@@ -28,6 +28,7 @@ from collections.abc import Iterator
 from datetime import datetime
 
 from gateway.config.parking import AUDIT_FLOOR_DAYS
+from gateway.store.card_respell import old_spelling
 from gateway.store.database import transaction
 from gateway.store.lookup import holder_subject
 from gateway.timefmt import to_db
@@ -51,6 +52,16 @@ def _not_newest(table: str, alias: str = "") -> str:
 _NOT_AN_OPEN_ENTRY = """a.event_id NOT IN (
     SELECT entry_event FROM stays WHERE exited_at IS NULL AND entry_event IS NOT NULL)"""
 
+
+def _latest_entry_on(value: str) -> str:
+    """SQL: the id of the latest entry on foot of the holder `h` on the card or QR `value` (0: none);
+    `value` old_spelling's too (gateway/store/card_respell.py)."""
+    return f"""coalesce((SELECT e.id FROM access_log e INDEXED BY access_log_on_foot
+            WHERE e.kind = h.kind AND e.value = {value} AND e.admitted = 1 AND e.lane_type = 'pedestrian'
+              AND e.direction = 'entrance' AND e.holder_kind = h.holder_kind AND e.holder_id = h.holder_id
+            ORDER BY e.id DESC LIMIT 1), 0)"""
+
+
 # Of each card or QR held by a person recorded inside on foot, that person's latest admitted entry
 # on foot on it is kept, however old, as an open stay's entry is: when the register strikes the
 # card off while they are at home, the exit door lets them out as the holder that entry let in
@@ -64,7 +75,7 @@ _NOT_AN_OPEN_ENTRY = """a.event_id NOT IN (
 # latest entry by them through the index of passages on foot by credential (migration 38), from
 # its newest back (a card's latest passages are its holder's). Not NULL for a card with no entry
 # kept (0, no record's id): NOT IN a set holding NULL is never true.
-_NOT_AN_ENTRY_OF_SOMEONE_INSIDE = """a.id NOT IN (
+_NOT_AN_ENTRY_OF_SOMEONE_INSIDE = f"""a.id NOT IN (
     WITH inside(holder_kind, holder_id) AS NOT MATERIALIZED (
         SELECT substr(p.subject, 1, instr(p.subject, ':') - 1),
             CAST(substr(p.subject, instr(p.subject, ':') + 1) AS INTEGER)
@@ -77,10 +88,7 @@ _NOT_AN_ENTRY_OF_SOMEONE_INSIDE = """a.id NOT IN (
         SELECT c.kind, c.value, i.holder_kind, i.holder_id
         FROM inside i JOIN credentials c INDEXED BY credentials_pass ON c.pass_id = i.holder_id
         WHERE i.holder_kind IN ('visitor', 'contractor'))
-    SELECT coalesce((SELECT e.id FROM access_log e INDEXED BY access_log_on_foot
-            WHERE e.kind = h.kind AND e.value = h.value AND e.admitted = 1 AND e.lane_type = 'pedestrian'
-              AND e.direction = 'entrance' AND e.holder_kind = h.holder_kind AND e.holder_id = h.holder_id
-            ORDER BY e.id DESC LIMIT 1), 0)
+    SELECT max({_latest_entry_on("h.value")}, {_latest_entry_on(old_spelling("h.value"))})
     FROM held h WHERE h.kind IN ('card', 'qr'))"""
 
 # Oldest first by time, through the time index: a batch reads only records older than the cutoff

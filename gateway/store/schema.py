@@ -6,6 +6,7 @@ Never edit a step that has shipped: add a new one.
 
 from __future__ import annotations
 
+from gateway.store.card_respell import old_spelling, spelled_sql
 from gateway.store.schema_first import FIRST_MIGRATIONS, follow, highest_named, parked
 
 # Migration 17's: the time now as a trigger reads it, written as gateway.timefmt.to_db writes times
@@ -268,6 +269,24 @@ _STRUCK_OFF_REMEMBERED_47 = f"""CREATE TRIGGER struck_off_on_foot_remembered AFT
         WHERE NOT OLD.blocked
           AND a.kind = OLD.kind AND a.value = OLD.value AND a.admitted = 1 AND a.lane_type = 'pedestrian'
           AND a.direction = 'entrance'
+          AND CASE WHEN OLD.resident_id IS NOT NULL
+              THEN a.holder_kind = 'resident' AND a.holder_id = OLD.resident_id
+              ELSE a.holder_kind != 'resident' AND a.holder_id = OLD.pass_id END
+        ORDER BY a.id DESC LIMIT 1;
+    END;"""
+
+# Migration 51's: migration 47's, the card's entry found under the spelling it had before migration
+# 51 respelled it too (a resident in on foot before the upgrade, struck off after it), and
+# remembered under the card's spelling now, which the reader gives.
+_STRUCK_OFF_REMEMBERED_51 = f"""CREATE TRIGGER struck_off_on_foot_remembered AFTER DELETE ON credentials
+    WHEN OLD.kind IN ('card', 'qr')
+    BEGIN
+        DELETE FROM struck_off_on_foot WHERE kind = OLD.kind AND value = OLD.value;
+        INSERT INTO struck_off_on_foot (kind, value, holder_kind, holder_id, entry_id, at)
+        SELECT a.kind, OLD.value, a.holder_kind, a.holder_id, a.id, {_NOW} FROM access_log a
+        WHERE NOT OLD.blocked
+          AND a.kind = OLD.kind AND a.value IN (OLD.value, {old_spelling("OLD.value")})
+          AND a.admitted = 1 AND a.lane_type = 'pedestrian' AND a.direction = 'entrance'
           AND CASE WHEN OLD.resident_id IS NOT NULL
               THEN a.holder_kind = 'resident' AND a.holder_id = OLD.resident_id
               ELSE a.holder_kind != 'resident' AND a.holder_id = OLD.pass_id END
@@ -1036,32 +1055,27 @@ MIGRATIONS: list[str] = [
     """,
     # A Wiegand number registered without its leading zeros (54:15694, as a supplier's sheet or
     # Excel writes 054:15694) stored as the reader spells it (gateway/core/credentials.py
-    # canonical, card_forms.spelled: FFF:CCCCC for Wiegand 26, FFFFF:CCCCC for 34), as an import,
-    # the API and the centre now write it, so that they name the same row. Where the reader's
-    # spelling is registered too, the row is left for the admin (an import says it repeats).
+    # canonical, card_forms.spelled), as an import, the API and the centre now write it, so that
+    # they name the same row. Where the reader's spelling is registered too, the row is left for the
+    # admin (an import says it repeats). The old spelling is kept (cards_respelled) for the access
+    # log's passages made before (gateway/store/card_respell.py), and the trigger remembering a card
+    # struck off for the exit door asks for it too.
     f"""
+    CREATE TABLE IF NOT EXISTS cards_respelled (spelled TEXT PRIMARY KEY, was TEXT NOT NULL) WITHOUT ROWID;
     CREATE TEMP TABLE card_respelled AS
-    SELECT id, value AS was,
-        CASE WHEN length(facility) <= 3 AND CAST(facility AS INTEGER) <= 255
-            THEN printf('%03d:%05d', CAST(facility AS INTEGER), CAST(card AS INTEGER))
-            ELSE printf('%05d:%05d', CAST(facility AS INTEGER), CAST(card AS INTEGER)) END AS spelled
-    FROM (
-        SELECT id, value, substr(value, 1, instr(value, ':') - 1) AS facility,
-            substr(value, instr(value, ':') + 1) AS card
-        FROM credentials WHERE kind = 'card' AND value GLOB '[0-9]*:[0-9]*'
-    )
-    WHERE length(facility) <= 5 AND length(card) BETWEEN 1 AND 5
-        AND facility NOT GLOB '*[^0-9]*' AND card NOT GLOB '*[^0-9]*'
-        AND CAST(facility AS INTEGER) <= 65535 AND CAST(card AS INTEGER) <= 65535;
-    DELETE FROM card_respelled WHERE spelled = was
+    SELECT id, value AS was, {spelled_sql("value")} AS spelled FROM credentials WHERE kind = 'card';
+    DELETE FROM card_respelled WHERE spelled IS NULL OR spelled = was
         OR spelled IN (SELECT value FROM credentials WHERE kind = 'card')
         OR id > (SELECT min(r.id) FROM card_respelled r WHERE r.spelled = card_respelled.spelled);
     INSERT INTO audit (at, actor, action, target, detail)
     SELECT {_NOW}, 'gateway', 'card.respell', 'credential:' || id, json_object('schema_step', 51)
     FROM card_respelled ORDER BY id;
+    INSERT OR REPLACE INTO cards_respelled (spelled, was) SELECT spelled, was FROM card_respelled;
     UPDATE credentials SET value = (SELECT spelled FROM card_respelled r WHERE r.id = credentials.id)
     WHERE id IN (SELECT id FROM card_respelled);
     DROP TABLE card_respelled;
+    DROP TRIGGER IF EXISTS struck_off_on_foot_remembered;
+    {_STRUCK_OFF_REMEMBERED_51}
     """,
 ]
 
