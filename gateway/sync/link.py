@@ -70,19 +70,28 @@ class DropRun:
     A drop put down to a message is tried: the connections after it send no record until they
     have lasted twice as long as it did (`quiet_s`). A second box that takes the session over at
     the same time after each connect (on an uplink slow enough that an answer came back first)
-    drops one with nothing in flight: the run is the connection's, and stays quiet. One that
-    outlives the wait says the drops were the message's (`cleared`), which is then sent alone."""
+    drops one with nothing in flight: the run is the connection's. One that outlives the wait says
+    the drops were the message's (`cleared`), which is then sent alone.
+
+    Once the run is found the connection's, no later drop of it is put down to a message until a
+    connection holds (`forgiven`): the same second box lands on the same retained message after
+    each connect as a poison one would, and struck again it was held back with its fix at ERROR
+    every few drops; nor does a connection stay quiet, since a flapping network may never let
+    one last the wait, and no record would go up while it flaps."""
 
     suspect: Suspect | None = None  # the message the run's drops are put down to (until set aside)
     singled: bool = False  # a drop of this run was put down to a message
     set_aside: list[Suspect] = field(default_factory=list)  # for drops of this run
     quiet_s: float = 0.0  # how long a connection sends no record after connecting (0: none)
     cleared: Suspect | None = None  # a quiet connection outlived the drops put down to it
+    forgiven: bool = False  # the run's drops were found the connection's: none is put down to a message
 
     def judge(self, suspect: Suspect | None) -> str:
         """A quick drop, with the message it may be put down to: 'blamed' (put down to it),
         'unexplained' (none: counts toward a client id clash) or 'connection' (the run's drops,
         and this one, were the connection's: they all count, and what they set aside goes back)."""
+        if self.forgiven:
+            return "unexplained"
         if suspect is None:
             return "connection" if self.singled else "unexplained"
         if self.suspect not in (None, suspect):
@@ -104,11 +113,6 @@ class DropRun:
     def outlived(self) -> None:
         """A connection lasted quiet_s with no record in flight: the drops single out their message."""
         self.cleared, self.quiet_s = self.suspect, 0.0
-
-    def forgiven(self) -> DropRun:
-        """A fresh run once this one's drops were found the connection's: its connections stay
-        quiet until one outlives the wait."""
-        return DropRun(quiet_s=self.quiet_s)
 
 
 @dataclass(frozen=True, slots=True)
@@ -389,12 +393,13 @@ class SyncLink:
 
     def _forgive(self) -> None:
         """The run's drops were the connection's, not a message's: none counts toward setting one
-        aside, and what they set aside goes back in line (said in the journal)."""
+        aside, what they set aside goes back in line (said in the journal), and no later drop of
+        the run is put down to a message (DropRun)."""
         self._retained.forgive()
         self.outbox.uplink.forgive()
         topics = [s for s in self._drop_run.set_aside if isinstance(s, str)]
         seqs = [s for s in self._drop_run.set_aside if isinstance(s, int)]
-        self._drop_run = self._drop_run.forgiven()
+        self._drop_run = DropRun(forgiven=True)  # until a connection holds (_check_held)
         for topic in topics:
             self._show(self._retained.release(topic))
         if seqs:

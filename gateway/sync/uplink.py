@@ -25,8 +25,8 @@ from dataclasses import dataclass, field
 from gateway.sync.errors import puback_text
 from gateway.sync.topics import Topics
 
-# Sessions in a row that ended with the same row unacknowledged, and nothing else acknowledged,
-# before that row is blamed for them and quarantined.
+# Sessions in a row that ended with the same row the oldest unacknowledged, nothing acknowledged
+# since the first of them, before that row is blamed for them and quarantined.
 POISON_LIMIT = 3
 _FETCH = 500
 # PUBLISH overhead besides topic and payload: fixed header, topic length, packet id, properties.
@@ -85,8 +85,8 @@ class NoSubscriber:
 
 @dataclass(frozen=True, slots=True)
 class Blamed:
-    """The row a closed connection was put down to: the oldest unacknowledged, nothing else having
-    got through. `poison` once it was so POISON_LIMIT times in a row: it is set aside."""
+    """The row a closed connection was put down to: the oldest unacknowledged. `poison` once it
+    was so POISON_LIMIT times in a row, nothing acknowledged since the first: it is set aside."""
 
     seq: int
     poison: Quarantine | None
@@ -150,7 +150,6 @@ class Uplink:
         # Rows acknowledged or quarantined whose database write has not committed yet: never resend.
         self.settling: set[int] = set()
         self._attempts: dict[int, int] = {}
-        self._acks_in_session = 0
         self._blame: dict[int, int] = {}
         self.probing = False
         self._holds: dict[str, _Hold] = {}  # topic -> held after "no matching subscribers"
@@ -164,7 +163,6 @@ class Uplink:
         self._buffer.clear()
         self._cursor = 0
         self._exhausted = False
-        self._acks_in_session = 0
         for hold in self._holds.values():  # fetched again from the first pending row
             hold.parked.clear()
             hold.probe = None
@@ -276,7 +274,6 @@ class Uplink:
             if hold is not None and hold.probe == seq:
                 hold.probe = None  # this row's own refusal: the next one tries the topic
             return Quarantine(seq, f"refused by the broker: {puback_text(code)}")
-        self._acks_in_session += 1
         self._blame.clear()
         self.probing = False
         if code == NO_MATCHING_SUBSCRIBERS:
@@ -302,19 +299,16 @@ class Uplink:
         hold.parked.add(message.seq)
         return NoSubscriber(message.seq, message.topic, max(0.0, hold.until - now), first)
 
-    @property
-    def acks_in_session(self) -> int:
-        """Rows the broker accepted on this connection."""
-        return self._acks_in_session
-
     def settled(self, seqs: list[int]) -> None:
         """Their sent or quarantined mark is committed: the database itself now skips them."""
         self.settling.difference_update(seqs)
 
     def suspect(self) -> int | None:
-        """The row a connection closed now would be put down to: the oldest unacknowledged, if
-        nothing got through on it."""
-        if not self.in_flight or self._acks_in_session:
+        """The row a connection closed now would be put down to: the oldest unacknowledged. Rows
+        acknowledged before it on the connection do not clear it: the broker answers in order,
+        so it took those and closed the connection over the next (a second record it will not
+        take, behind a good one). None with nothing in flight."""
+        if not self.in_flight:
             return None
         return min(m.seq for m in self.in_flight.values())
 
@@ -325,10 +319,10 @@ class Uplink:
         self.probing = False
 
     def end_session(self, blame: bool = True) -> Blamed | None:
-        """The connection is gone. Blame the oldest unacknowledged row if nothing got through,
-        unless `blame` is False: the drop does not single it out (something else unacknowledged,
-        a retained message, may have made the broker close it; or no answer had come back on the
-        connection yet). Returns the row blamed, if one is."""
+        """The connection is gone. Blame the oldest unacknowledged row (suspect), unless `blame`
+        is False: the drop does not single it out (something else unacknowledged, a retained
+        message, may have made the broker close it; or no answer had come back on the connection
+        yet). Returns the row blamed, if one is."""
         blamed = None
         head = self.suspect() if blame else None
         if head is not None:
