@@ -34,7 +34,7 @@ def canonical(kind: str, value: str) -> str:
         if not _CARD.match(card):
             raise BadCredential(
                 f"card {value!r} is not 3-40 of 0-9, A-Z, ':' and '-': type the 10 digits printed on "
-                "the card, or its Wiegand number as facility:card (054:15694)"
+                "the card or facility:card (054:15694)"
             )
         return _as_read(card)
     if kind == "plate":
