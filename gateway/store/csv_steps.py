@@ -609,6 +609,24 @@ def _move_out_of_zones_gone(conn: sqlite3.Connection, part: Part) -> None:
         conn.execute(_ONE_MORE_IN_ZONE, (zone,))
         # The car parked on it is parked in the zone its slot is in (as if it had always been there).
         conn.execute("UPDATE stays SET zone = ? WHERE exited_at IS NULL AND slot_id = ?", (zone, slot_id))
+    _shared_spaces_follow(conn, [(zone, old) for zone, slot_id, old in plain if claims[slot_id] == 1])
+
+
+def _shared_spaces_follow(conn: sqlite3.Connection, moved: list[tuple[str, str]]) -> None:
+    """The cars parked in the shared spaces of a zone the config lacks, once all of its slots are
+    moved into one configured zone (a zone renamed: main -> garage), parked in that zone: left
+    under the old id they took no space of it, and the entrance let strangers in for spaces they
+    held. Not where the old zone's slots went to two zones (split, or merged into others): which
+    spaces they hold is not ours to guess; they count again as they leave."""
+    into: dict[str, set[str]] = {}
+    for zone, old in moved:
+        into.setdefault(old, set()).add(zone)
+    for old, zones in into.items():
+        if len(zones) == 1 and conn.execute("SELECT 1 FROM slots WHERE zone = ?", (old,)).fetchone() is None:
+            conn.execute(
+                "UPDATE stays SET zone = ? WHERE exited_at IS NULL AND slot_id IS NULL AND zone = ?",
+                (zones.pop(), old),
+            )
 
 
 def _holds_only_imported(conn: sqlite3.Connection, zone: str) -> bool:
