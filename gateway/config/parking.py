@@ -123,10 +123,8 @@ class Parking(_Strict):
         le=240,
         title="Grace after paying",
         description="After paying at the booth or the lane, the car may leave within this many minutes "
-        "without paying more. A changed value applies from the restart to every payment, those made "
-        "before it too: lowered while a car that paid is within its grace, that car is asked for more "
-        "before the `leave_by` its receipt gave, so lower it when no car has paid in the last "
-        "`grace_minutes` (a known limit: the grace is not kept with each payment).",
+        "without paying more. A changed value applies from the restart; a car that paid before it "
+        "keeps the longer of its own grace (the `leave_by` its receipt gave) and the new one.",
     )
     monthly_reminder_days: int = Field(
         7,

@@ -57,6 +57,7 @@ class Paid:
     amount_fen: int
     fee_until: datetime  # the fee was worked out up to this moment when it was paid
     paid_at: datetime  # when the money was taken: the grace period to leave starts here
+    grace: timedelta | None = None  # the grace it was given (None: before schema migration 52)
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,10 +94,12 @@ def fee_end(at: datetime, payments: list[Paid], grace: timedelta) -> datetime:
     """Paid, and leaving within the grace period after paying: the fee stops where it was paid up
     to (for a fee taken at the lane, the moment the car was held there, however long the guard
     took to confirm it). Of two payments worked out to the same moment (the rest of a fee taken
-    within an earlier one's grace), the later one's grace counts."""
+    within an earlier one's grace), the later one's grace counts. A payment's grace is the longer of
+    the one it was given (its receipt's leave_by) and `grace`, the config's now: a grace lowered
+    since asked a car for more before the time its receipt gave."""
     if payments:
         last = max(payments, key=lambda p: (p.fee_until, p.paid_at))
-        if at <= last.paid_at + grace:
+        if at <= last.paid_at + max(grace, last.grace or grace):
             return min(last.fee_until, at)
     return at
 

@@ -442,6 +442,7 @@ class ParkingDesk:
                 actor=actor,
                 tz=self.site.tz,
                 pass_id=pass_id,
+                grace=self.rules.grace,
             )
             return p
 
@@ -487,6 +488,7 @@ class ParkingDesk:
             receipt=receipt,
             actor=actor,
             tz=self.site.tz,
+            grace=self.rules.grace,
         )
         leave_by = later(at, rules.grace)
         return {
@@ -541,6 +543,7 @@ class ParkingDesk:
             receipt=receipt,
             actor=actor,
             tz=self.site.tz,
+            grace=self.rules.grace,
         )
         # Read again with the payment just taken: it pays the charges carried, oldest first.
         paid = owed(conn, rules, account.subject, at, vehicle_class=account.vehicle_class)

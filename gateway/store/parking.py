@@ -40,8 +40,9 @@ _STAY_BY_ID = _STAY + " WHERE s.id = ?"
 # a re-entry: carry_reentry, keep_what_was_paid); that part is only ever non-zero on one unlinked
 # again by a correction.
 _PAYMENTS = """
-SELECT id, amount_fen - carried_fen, fee_until, at FROM payments
-WHERE subject = ? AND charge_id IS NULL AND (stay_id = ? OR at >= ?) ORDER BY id
+SELECT p.id, p.amount_fen - p.carried_fen, p.fee_until, p.at, g.grace_s FROM payments p
+LEFT JOIN payment_graces g ON g.payment_id = p.id
+WHERE p.subject = ? AND p.charge_id IS NULL AND (p.stay_id = ? OR p.at >= ?) ORDER BY p.id
 """
 
 
@@ -204,8 +205,8 @@ def owed(
     pay_rows = conn.execute(_PAYMENTS, (subject, stay_id, to_db(since))).fetchall()
     carried = conn.execute(_CARRIED, (subject,)).fetchall()
     paid = [
-        Paid(amount, from_db(until), from_db(paid_at))  # type: ignore[arg-type]
-        for _, amount, until, paid_at in pay_rows
+        Paid(amount, from_db(until), from_db(paid_at), None if s is None else timedelta(seconds=s))  # type: ignore[arg-type]
+        for _, amount, until, paid_at, s in pay_rows
     ]
     q = quote(
         stay,

@@ -7,7 +7,7 @@ Like gateway/store/parking.py, every function here runs inside a transaction its
 from __future__ import annotations
 
 import sqlite3
-from datetime import datetime, tzinfo
+from datetime import datetime, timedelta, tzinfo
 
 from gateway.core import TYPED_BY
 from gateway.ids import uuid7
@@ -60,6 +60,7 @@ def record_payment(
     actor: str,
     tz: object,
     pass_id: int | None = None,
+    grace: timedelta | None = None,
 ) -> str:
     """A payment the guard took (cash, QR code, monthly account); the receipt number is made if not
     given. It is for the car with `plate`, or with none, the car let in on the pass `pass_id`, or
@@ -70,13 +71,18 @@ def record_payment(
         n = conn.execute("SELECT count(*) FROM payments WHERE at >= ?", (day,)).fetchone()[0]
         receipt = f"{local:%Y%m%d}-{n + 1:04d}"
     try:
-        conn.execute(
+        cursor = conn.execute(
             "INSERT INTO payments (subject, plate, stay_id, lane, at, fee_until, amount_fen, method, "
             "receipt, actor) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (subject, plate, stay_id, lane, to_db(at), to_db(fee_until), amount_fen, method, receipt, actor),
         )
     except sqlite3.IntegrityError as exc:
         raise _receipt_used(receipt) from exc
+    if grace is not None:  # the grace its receipt's leave_by gave (schema migration 52)
+        conn.execute(
+            "INSERT INTO payment_graces (payment_id, grace_s) VALUES (?, ?)",
+            (cursor.lastrowid, round(grace.total_seconds())),
+        )
     paid_for = f"pass:{pass_id}" if pass_id is not None else f"plate:{plate}" if plate else subject
     audit(conn, at, actor, "payment.take", paid_for, f"{amount_fen} fen {method} {receipt} at {lane}")
     enqueue(

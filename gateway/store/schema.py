@@ -1077,6 +1077,16 @@ MIGRATIONS: list[str] = [
     DROP TRIGGER IF EXISTS struck_off_on_foot_remembered;
     {_STRUCK_OFF_REMEMBERED_51}
     """,
+    # The grace to leave each payment was given (parking.grace_minutes then: the receipt's leave_by),
+    # kept so that a grace lowered in the config since does not ask a car that paid before for more
+    # within what its receipt said (gateway/parking/book.py fee_end). Payments made before this
+    # step have none: the config's counts for them.
+    """
+    CREATE TABLE IF NOT EXISTS payment_graces (
+        payment_id INTEGER PRIMARY KEY,
+        grace_s INTEGER NOT NULL
+    );
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
