@@ -46,8 +46,13 @@ def test_a_change_answered_busy_did_not_save_is_not_saved_later(
     client: TestClient,  # noqa: F811
     behind: Callable[[], None],
 ) -> None:
+    # The worker waits up to 4 s for the lock, so that the guard's change is answered (1 s) while it
+    # is still held up by the door's decision, however slowly the machine gets the read to it.
+    site.gw.on_worker(lambda conn: conn.execute("PRAGMA busy_timeout=4000")).result(timeout=5)
     site.traffic.show("door-reader", "card", CARD)  # a resident at the door: the worker waits for the lock
-    time.sleep(0.5)
+    deadline = time.monotonic() + 10
+    while (site.gw.worker.since_last_loop() or 0) < 1.2 and time.monotonic() < deadline:
+        time.sleep(0.05)  # an idle worker loops every second: past 1.2 s it is held up on the lock
     error = block_the_card(site, client)
     behind()
     assert error["code"] == "busy" and "did not save" in error["message"]
