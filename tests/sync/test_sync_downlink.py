@@ -162,6 +162,9 @@ def _site(broker: Mosquitto, cfg: SiteConfig) -> Iterator[Site]:
     try:
         with running(cfg) as (gw, service):
             wait_for("the link", lambda: service.link.state == "connected")
+            # "connected" is said as the subscription is sent: a snapshot the test publishes before
+            # the broker took it (a loaded box) reached no subscriber, and was never applied.
+            wait_for("the link's subscription answered", lambda: service.link._proven)
             yield Site(gw, service, central, sub)
     finally:
         central.close()
