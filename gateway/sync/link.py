@@ -73,25 +73,23 @@ class DropRun:
     drops one with nothing in flight: the run is the connection's. One that outlives the wait says
     the drops were the message's (`cleared`), which is then sent alone.
 
-    Once the run is found the connection's, no later drop of it is put down to a message until a
-    connection holds (`forgiven`): the same second box lands on the same retained message after
-    each connect as a poison one would, and struck again it was held back with its fix at ERROR
-    every few drops; nor does a connection stay quiet, since a flapping network may never let
-    one last the wait, and no record would go up while it flaps."""
+    Once the run is found the connection's, a fresh run begins with no quiet wait: a flapping
+    network may never let a connection last it, and no record went up while it flapped. Its drops
+    may single out a message again: a retained message the broker will not take, sent first after
+    every connect, is struck there (a run that never put anything down to a message again, until
+    a connection held, left such a message in flight at every connect and the link dropping for
+    good)."""
 
     suspect: Suspect | None = None  # the message the run's drops are put down to (until set aside)
     singled: bool = False  # a drop of this run was put down to a message
     set_aside: list[Suspect] = field(default_factory=list)  # for drops of this run
     quiet_s: float = 0.0  # how long a connection sends no record after connecting (0: none)
     cleared: Suspect | None = None  # a quiet connection outlived the drops put down to it
-    forgiven: bool = False  # the run's drops were found the connection's: none is put down to a message
 
     def judge(self, suspect: Suspect | None) -> str:
         """A quick drop, with the message it may be put down to: 'blamed' (put down to it),
         'unexplained' (none: counts toward a client id clash) or 'connection' (the run's drops,
         and this one, were the connection's: they all count, and what they set aside goes back)."""
-        if self.forgiven:
-            return "unexplained"
         if suspect is None:
             return "connection" if self.singled else "unexplained"
         if self.suspect not in (None, suspect):
@@ -393,13 +391,13 @@ class SyncLink:
 
     def _forgive(self) -> None:
         """The run's drops were the connection's, not a message's: none counts toward setting one
-        aside, what they set aside goes back in line (said in the journal), and no later drop of
-        the run is put down to a message (DropRun)."""
+        aside, what they set aside goes back in line (said in the journal), and a fresh run begins
+        with no quiet wait (DropRun)."""
         self._retained.forgive()
         self.outbox.uplink.forgive()
         topics = [s for s in self._drop_run.set_aside if isinstance(s, str)]
         seqs = [s for s in self._drop_run.set_aside if isinstance(s, int)]
-        self._drop_run = DropRun(forgiven=True)  # until a connection holds (_check_held)
+        self._drop_run = DropRun()  # a fresh run, with no quiet wait
         for topic in topics:
             self._show(self._retained.release(topic))
         if seqs:
