@@ -32,15 +32,22 @@ class SlowLink:
                 client, _ = self.sock.accept()
             except OSError:
                 return
-            try:
-                up = socket.create_connection(("127.0.0.1", self.upstream_port))
-            except OSError:
-                client.close()
-                continue
-            q: queue.Queue = queue.Queue()
-            threading.Thread(target=self._up, args=(client, up), daemon=True).start()
-            threading.Thread(target=self._down_read, args=(up, q), daemon=True).start()
-            threading.Thread(target=self._down_write, args=(client, up, q), daemon=True).start()
+            self._accepted(client)
+            self._serve(client)
+
+    def _accepted(self, client: socket.socket) -> None:
+        """A connection the gateway opened, before it is served (a subclass cuts it later)."""
+
+    def _serve(self, client: socket.socket) -> None:
+        try:
+            up = socket.create_connection(("127.0.0.1", self.upstream_port))
+        except OSError:
+            client.close()
+            return
+        q: queue.Queue = queue.Queue()
+        threading.Thread(target=self._up, args=(client, up), daemon=True).start()
+        threading.Thread(target=self._down_read, args=(up, q), daemon=True).start()
+        threading.Thread(target=self._down_write, args=(client, up, q), daemon=True).start()
 
     def _up(self, client: socket.socket, up: socket.socket) -> None:
         while True:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import queue
 import socket
 import threading
 import time
@@ -25,27 +24,10 @@ CUT_AFTER = 5.0
 class FlappingLink(SlowLink):
     """SlowLink whose every connection the network cuts CUT_AFTER s after it opened."""
 
-    def _accept(self) -> None:
-        while not self._closed:
-            try:
-                client, _ = self.sock.accept()
-            except OSError:
-                return
-            timer = threading.Timer(CUT_AFTER, _cut, args=(client,))
-            timer.daemon = True
-            timer.start()
-            self._serve(client)
-
-    def _serve(self, client: socket.socket) -> None:
-        try:
-            up = socket.create_connection(("127.0.0.1", self.upstream_port))
-        except OSError:
-            client.close()
-            return
-        q: queue.Queue = queue.Queue()
-        threading.Thread(target=self._up, args=(client, up), daemon=True).start()
-        threading.Thread(target=self._down_read, args=(up, q), daemon=True).start()
-        threading.Thread(target=self._down_write, args=(client, up, q), daemon=True).start()
+    def _accepted(self, client: socket.socket) -> None:
+        timer = threading.Timer(CUT_AFTER, _cut, args=(client,))
+        timer.daemon = True
+        timer.start()
 
 
 def _cut(client: socket.socket) -> None:
