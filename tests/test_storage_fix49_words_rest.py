@@ -40,7 +40,7 @@ from gateway.web.i18n import js_texts
 from tests.conftest import site_toml, write_csv
 from tests.sdcard import Card, sd_card, site_on_card
 from tests.ui.conftest import CARD, PLATE, Site, bearer, make_config, served, start_site, wait_for
-from tests.ui.test_guard_browser import CHROMIUM, PORTRAIT, browser, page_at  # noqa: F401
+from tests.ui.test_guard_browser import CHROMIUM, PORTRAIT, browser, following_the_stream, page_at  # noqa: F401
 
 KEY = b"k" * 32
 TZ = ZoneInfo("Asia/Shanghai")
@@ -128,6 +128,7 @@ def test_the_panel_of_a_decision_fault_says_so_in_a_browser(
 
         monkeypatch.setattr(site.gw.parking, "prepare", fault)
         page = page_at(browser, url, PORTRAIT)
+        following_the_stream(page)
         site.traffic.show("door-reader", "card", CARD)
         page.wait_for_selector("#lane-door [data-latest].refused")
         shown = page.inner_text("#lane-door [data-latest]")

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
+import time
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -80,6 +81,19 @@ def page_at(  # type: ignore[no-untyped-def]
     page.wait_for_selector("#lanes")
     page.wait_for_load_state("load")  # the page's script wired up: a click before it does nothing
     return page
+
+
+def following_the_stream(page) -> None:  # type: ignore[no-untyped-def]
+    """Wait until the live page's stream is open and it has caught up (its first
+    /api/live/recent has come back). A decision that could not be stored reaches the page only on
+    the stream: shown before the stream opened (`load` does not wait for it, a loaded CI machine
+    takes seconds), it never came, and the test waited 30 s for a row."""
+    caught_up = "() => performance.getEntriesByType('resource').some((e) => e.name.includes('/live/recent'))"
+    deadline = time.monotonic() + 30
+    # Polled from here: the page's Content-Security-Policy forbids wait_for_function's eval.
+    while not page.evaluate(caught_up):
+        assert time.monotonic() < deadline, "the live page's stream did not open in 30 s"
+        time.sleep(0.05)
 
 
 def in_english(page) -> None:  # type: ignore[no-untyped-def]

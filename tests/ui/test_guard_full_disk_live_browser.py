@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 
 from tests.ui.conftest import CARD, Site, fill_the_disk, make_config, served
-from tests.ui.test_guard_browser import PORTRAIT, browser, page_at, pytestmark  # noqa: F401
+from tests.ui.test_guard_browser import PORTRAIT, browser, following_the_stream, page_at, pytestmark  # noqa: F401
 
 
 @pytest.fixture
@@ -26,6 +26,7 @@ def test_a_resident_refused_because_the_disk_is_full_tells_the_guard_what_to_do(
     is, so the guard knows it is a resident to let in."""
     site, url = disk_site
     page = page_at(browser, url, PORTRAIT)
+    following_the_stream(page)
     fill_the_disk(site)
     site.traffic.show("door-reader", "card", CARD)
     page.wait_for_selector("#lane-door [data-latest].refused")

@@ -12,7 +12,7 @@ from gateway.web.i18n import js_texts
 from tests.conftest import locked_by_another_process
 from tests.sdcard import sd_card
 from tests.ui.conftest import CARD, make_config, served
-from tests.ui.test_guard_browser import PORTRAIT, browser, page_at, pytestmark  # noqa: F401
+from tests.ui.test_guard_browser import PORTRAIT, browser, following_the_stream, page_at, pytestmark  # noqa: F401
 
 FULL_DISK_WORDS = ("磁盘已满", "清理数据目录的磁盘空间")
 
@@ -27,6 +27,7 @@ def test_a_resident_refused_on_a_failed_card_is_not_told_as_a_full_disk(
     panel says so too, and still that 开闸 lets the resident in."""
     with sd_card(tmp_path / "data") as card, served(make_config(card.mount)) as (site, url):
         page = page_at(browser, url, PORTRAIT)
+        following_the_stream(page)
         card.fail()
         site.traffic.show("door-reader", "card", CARD)
         page.wait_for_selector("#lane-door [data-latest].refused")
@@ -47,6 +48,7 @@ def test_a_resident_refused_while_an_import_holds_the_database_is_not_told_as_a_
     with served(make_config(tmp_path / "data")) as (site, url):
         site.gw.on_worker(lambda c: c.execute("PRAGMA busy_timeout=300")).result(5)  # not 10 s
         page = page_at(browser, url, PORTRAIT)
+        following_the_stream(page)
         with locked_by_another_process(site.gw.db_path):
             site.traffic.show("door-reader", "card", CARD)
             page.wait_for_selector("#lane-door [data-latest].refused")
