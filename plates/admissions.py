@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from plates.grammar import SLOTS, formats_of
 from plates.interval import wilson_pct
 from plates.lane import LaneVoter
-from plates.matcher import CONFUSABLE_GROUPS, PlateMatcher, Policy
+from plates.matcher import PlateMatcher, Policy, confusable_group
 from plates.reading import Reading
 from plates.recognizer import Recognizer
 from plates.synth.texts import PlateSpec, random_spec
@@ -56,7 +56,7 @@ def impostor_of(text: str, rng: random.Random) -> str | None:
     slots = SLOTS[fmts[0].name]
     for _ in range(20):
         i = rng.randrange(len(text))
-        group = next((g for g in CONFUSABLE_GROUPS if text[i] in g), None)
+        group = confusable_group(text[i])
         if group and rng.random() < 0.5:
             choices = [c for c in group if c != text[i] and c in slots[i]]
         else:

@@ -26,6 +26,23 @@ CONFUSABLE_GROUPS: tuple[str, ...] = (
 _GROUP_OF: dict[str, int] = {ch: i for i, g in enumerate(CONFUSABLE_GROUPS) for ch in g}
 
 
+def confusable_group(ch: str) -> str:
+    """The characters a camera confuses with `ch` on a plate, `ch` among them ("" when none)."""
+    g = _GROUP_OF.get(ch)
+    return "" if g is None else CONFUSABLE_GROUPS[g]
+
+
+def lookalikes(text: str) -> list[str]:
+    """Every text one confusable substitution from `text`: each of its characters in a group
+    swapped for each other character of that group."""
+    return [
+        f"{text[:i]}{other}{text[i + 1 :]}"
+        for i, ch in enumerate(text)
+        for other in confusable_group(ch)
+        if other != ch
+    ]
+
+
 class Policy(StrEnum):
     EXACT = "exact"  # the lane default
     CONFUSABLE = "confusable"  # also one confusable character, when unambiguous

@@ -16,9 +16,7 @@ from __future__ import annotations
 import sqlite3
 
 from plates.grammar import normalize
-from plates.matcher import CONFUSABLE_GROUPS
-
-_GROUP_OF: dict[str, str] = {ch: group for group in CONFUSABLE_GROUPS for ch in group}
+from plates.matcher import lookalikes
 
 
 def lookalike_of(conn: sqlite3.Connection, reading: str) -> str | None:
@@ -31,14 +29,3 @@ def lookalike_of(conn: sqlite3.Connection, reading: str) -> str | None:
     sql = f"SELECT value FROM credentials WHERE kind = 'plate' AND value IN ({marks}) LIMIT 2"
     found = conn.execute(sql, texts).fetchall()
     return str(found[0][0]) if len(found) == 1 else None
-
-
-def lookalikes(text: str) -> list[str]:
-    """Every text one look-alike character from `text`: each of its characters in a group swapped
-    for each other character of that group."""
-    return [
-        f"{text[:i]}{other}{text[i + 1 :]}"
-        for i, ch in enumerate(text)
-        for other in _GROUP_OF.get(ch, "")
-        if other != ch
-    ]
