@@ -20,7 +20,9 @@ def load_config(path: str | Path) -> SiteConfig:
     path = Path(path)
     name = str(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        # utf-8-sig: Windows Notepad saves "UTF-8 with BOM", and tomllib takes the BOM for a
+        # statement ("Invalid statement (at line 1, column 1)", pointing at a valid line).
+        text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
         raise ConfigError(
             name,
