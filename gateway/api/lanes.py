@@ -492,7 +492,10 @@ async def snapshot(path: str, who: User, app: App) -> FileResponse:
     # Async: a wait for the writer sleeps on the event loop instead of holding a worker thread.
     gw = app.gw
     base = gw.snapshots_dir.resolve()
-    target = (base / path).resolve()
+    try:
+        target = (base / path).resolve()
+    except (ValueError, OSError):  # a NUL byte (%00) in the address: no file is named so
+        raise _no_snapshot(gw) from None
     if not target.is_relative_to(base):
         raise _no_snapshot(gw)
     name = (Path("snapshots") / target.relative_to(base)).as_posix()  # as the writer names it
@@ -502,10 +505,19 @@ async def snapshot(path: str, who: User, app: App) -> FileResponse:
         if time.monotonic() >= deadline:
             raise ApiError(404, "not_found", "the snapshot is still being written", "ask again in a moment")
         await asyncio.sleep(SNAPSHOT_POLL_S)
-    if not target.is_file():
+    if not _is_file(target):
         raise _no_snapshot(gw)
     # Not kept after the guard signs out (a shared tablet), as the pages are not.
     return FileResponse(Path(target), headers={"Cache-Control": "private, no-store"})
+
+
+def _is_file(target: Path) -> bool:
+    """Whether `target` is a file; a name no file can have (longer than the file system allows)
+    is none, not a fault of the gateway's."""
+    try:
+        return target.is_file()
+    except OSError:
+        return False
 
 
 def _no_snapshot(gw: Gateway) -> ApiError:
