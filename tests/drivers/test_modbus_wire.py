@@ -139,8 +139,8 @@ reconnect_max_s = 0.2
 
 
 def pulsed(modules: Modules, unit: int) -> bool:
-    """The unit's relay was closed and opened again (a whole pulse), within a few seconds."""
-    deadline = time.monotonic() + 3
+    """The unit's relay was closed and opened again (a whole pulse), within 10 s (a loaded CI box)."""
+    deadline = time.monotonic() + 10
     while time.monotonic() < deadline and modules.writes(unit)[-2:] != [True, False]:
         time.sleep(0.02)
     return modules.writes(unit)[-2:] == [True, False]
@@ -152,20 +152,22 @@ def test_a_short_input_reply_from_one_module_does_not_stop_the_other_barriers(
     """A module whose firmware answers an input read with fewer inputs than asked: its lane shows
     offline with the reason, and the other lane's barrier on the same bus still opens."""
     modules.short_units = {1}
-    bus = ModbusBus(adapter.path, timeout_s=0.3, reconnect_max_s=0.2)
+    # 1 s, not 0.3: on a loaded CI box a read timed out before the short reply came, and the lane
+    # was offline for that instead.
+    bus = ModbusBus(adapter.path, timeout_s=1.0, reconnect_max_s=0.2)
     gate = ModbusModule(bus, health("car-out-barrier", "relay", "car-out"), 2, coil=0, inputs=[])
     wait_for(lambda: gate.health.online, "the barrier module to answer")
     sensor = ModbusModule(
         bus, health("car-in-io", "sensor", "car-in"), 1, coil=None, inputs=input_map(0, None, 9), poll_s=0.05
     )
     try:
-        wait_for(lambda: sensor.health.last_error, "the odd module offline")
+        short = "the reply holds 8 inputs, asked for 10"
+        wait_for(lambda: short in (sensor.health.last_error or ""), "the odd module offline, saying why")
         gate.pulse(0.1)
         assert pulsed(modules, 2), (
             f"the car-out barrier's pulse never reached its module: {modules.writes(2)}"
         )
         assert not sensor.health.online
-        assert "the reply holds 8 inputs, asked for 10" in sensor.health.last_error
     finally:
         sensor.close()
         gate.close()

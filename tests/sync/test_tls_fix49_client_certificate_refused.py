@@ -68,7 +68,14 @@ def test_a_broker_refusing_the_client_certificate_is_a_refusal_named_on_api_heal
     with caplog.at_level(logging.INFO), running(cfg) as (gw, service):
         wait_for("the refusal", lambda: service.link.state == "refused", 30)
         began, refused_at = time.monotonic(), service.link.attempts
-        health = TestClient(create_app(gw, service)).get("/api/health").json()
+        api = TestClient(create_app(gw, service))
+        # Read while refused: on a loaded box the retry after auth_retry_s may already be under way
+        # (connecting) by the time one read is answered.
+        health = wait_for(
+            "/api/health saying refused",
+            lambda: (h := api.get("/api/health").json())["mqtt"]["state"] == "refused" and h,
+            30,
+        )
         # auth_retry_s (1 s, each wait 75-100 % of it), not the reconnect backoff (0.05 s here).
         wait_for("two attempts more", lambda: service.link.attempts >= refused_at + 2, 30)
         waited = time.monotonic() - began
