@@ -112,14 +112,22 @@ def stream_of(streams: Sequence[tuple[int, str]], seq: int) -> str | None:
     return streams[i - 1][1] if i else None
 
 
+# An `outbox_started` record names its stream itself (gateway/store/outbox.py start_stream, as the
+# outbox writes it: json.dumps of {"v", "type", ...}): given it again in front, the message held
+# the key twice, which strict JSON readers refuse (a central server's Jackson or .NET parser).
+_NAMES_ITS_STREAM = '{"v": 1, "type": "outbox_started"'
+
+
 def body_of(seq: int, stream: str | None, site: str, payload: str) -> bytes:
     """The stored payload with the gateway's sequence number, its stream and the site id in front
-    (a row from before streams goes up as an older gateway sent it, without one).
+    (a row from before streams goes up as an older gateway sent it, without one; an
+    `outbox_started` record has its stream already).
 
     The outbox writes payloads with json.dumps of a dict, so each one is a JSON object: splicing
     the keys in costs far less than parsing and dumping it again at 5,000 records a second.
     """
-    named = "" if stream is None else ',"stream":' + json.dumps(stream)
+    given = stream is not None and not payload.startswith(_NAMES_ITS_STREAM)
+    named = ',"stream":' + json.dumps(stream) if given else ""
     return ('{"seq":' + str(seq) + named + ',"site":' + json.dumps(site) + "," + payload[1:]).encode()
 
 
