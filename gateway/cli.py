@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from gateway.config import EX_CONFIG, ConfigError, SiteConfig, filecheck, load_config
-from gateway.errors import GatewayError, ImportRejected, SetupError, StorageError
+from gateway.errors import GatewayError, ImportRejected, InputUnreadable, SetupError, StorageError
 from plates.closed_pipe import run_to_stdout
 
 if TYPE_CHECKING:  # the store is imported when a command needs it
@@ -23,6 +23,7 @@ if TYPE_CHECKING:  # the store is imported when a command needs it
 log = logging.getLogger("gateway")
 
 EX_DATAERR = 65
+EX_NOINPUT = 66  # sysexits.h: an input file missing or unreadable
 MAX_PORT = 65535
 
 
@@ -47,6 +48,9 @@ def main(argv: list[str] | None = None) -> int:
     except ImportRejected as exc:
         print(f"import refused: {exc}", file=sys.stderr)
         return EX_DATAERR
+    except InputUnreadable as exc:  # a CSV not there or not readable: no bad row
+        print(f"error: {exc}", file=sys.stderr)
+        return EX_NOINPUT
     except GatewayError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

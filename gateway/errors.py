@@ -44,6 +44,12 @@ class ImportRejected(GatewayError):
         )
 
 
+class InputUnreadable(GatewayError):
+    """A file given to a command (a CSV to import) that cannot be opened: not there, a folder, or
+    one this user may not read. Nothing in it was read, so it is no bad row to correct: the command
+    exits 66 (sysexits.h EX_NOINPUT), not 65."""
+
+
 class NotFound(GatewayError):
     """The resident, pass, lane or account named does not exist."""
 

@@ -35,6 +35,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from gateway.errors import GatewayError, ImportRejected
+from gateway.store.csv_open import NotOpened
 
 SAVE_AS_UTF8 = "save it as CSV UTF-8: 另存为 → CSV UTF-8（逗号分隔）"
 # `--encoding` of `gateway import` and `gateway import-inside`: the codec each is read with (GBK as
@@ -127,11 +128,12 @@ class CsvFile:
 def read_csv(path: Path, encoding: str | None = None) -> CsvFile:
     """The file's header and rows, without Excel's cleared rows and columns, read in `encoding`
     (ENCODINGS; None: told from the file); Unreadable, its message naming the file, if it cannot
-    be read (BadEncoding for its text; CsvFile.stopped where it stops part way)."""
+    be read (BadEncoding for its text; CsvFile.stopped where it stops part way); NotOpened if it
+    cannot be opened at all."""
     try:
         raw = path.read_bytes()
     except OSError as exc:
-        raise Unreadable(0, f"{path}: cannot open: {exc.strerror}") from exc
+        raise NotOpened(path, exc) from exc
     if raw.startswith(b"PK\x03\x04"):
         raise Unreadable(0, f"{path}: is an Excel workbook, not CSV; in Excel use Save As, CSV UTF-8")
     try:

@@ -15,6 +15,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from gateway.store.csv_file import BadEncoding, CsvFile, EncodingRefused, Unreadable, read_csv
+from gateway.store.csv_open import NotOpened, not_opened
 from gateway.store.csv_rows import (
     KINDS,
     PARSERS,
@@ -72,18 +73,24 @@ def read_files(
 ) -> tuple[Batch, list[str]]:
     """The files' rows and their problems, each read in `encoding` (csv_file.ENCODINGS; None: told
     from the file). EncodingRefused where a file's encoding is wrong or in doubt: the file's
-    problem, not its rows', said with the other files' problems."""
+    problem, not its rows', said with the other files' problems; InputUnreadable where a file
+    cannot be opened."""
     batch, problems = Batch(files=[p.name for p in paths], card_digits=card_digits), []
     refused: list[BadEncoding] = []
+    unopened: list[NotOpened] = []
     for path in paths:
         try:
             table = read_csv(path, encoding)
+        except NotOpened as exc:
+            unopened.append(exc)
         except BadEncoding as exc:
             refused.append(exc)
         except Unreadable as exc:
             problems.append(str(exc))
         else:
             problems += _read_file(path, table, tz, batch)
+    if unopened:  # said first: the other files' rows may name what is in these
+        raise not_opened(unopened, "nothing was imported")
     if refused:
         raise EncodingRefused(refused, problems)
     return batch, problems

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 from gateway.core.tickets import says_no_plate
 from gateway.parking.inside import CarInside, entered_at_of, not_a_ticket
 from gateway.store.csv_file import BadEncoding, CsvFile, EncodingRefused, Unreadable, read_csv
+from gateway.store.csv_open import NotOpened, not_opened
 from gateway.store.csv_rows import RowError, plate_value, unknown_columns
 from gateway.store.parking import ParkingError
 
@@ -38,9 +39,12 @@ def read_inside(
 ) -> tuple[list[InsideRow], list[Problem]]:
     """The file's good rows, and its problems: the rows are written only where there are none.
     A file that cannot be read as a whole (its header) gives no rows. Read in `encoding`
-    (csv_file.ENCODINGS; None: told from the file); EncodingRefused where it is wrong or in doubt."""
+    (csv_file.ENCODINGS; None: told from the file); EncodingRefused where it is wrong or in doubt;
+    InputUnreadable where it cannot be opened."""
     try:
         table = read_csv(path, encoding)
+    except NotOpened as exc:
+        raise not_opened([exc], "nothing was recorded") from exc
     except BadEncoding as exc:
         raise EncodingRefused([exc], [], "nothing was recorded") from None
     except Unreadable as exc:
