@@ -22,6 +22,7 @@ from pathlib import Path
 from gateway.config.crosscheck import capacity_warnings
 from gateway.config.devices import SerialReaderDevice
 from gateway.config.models import Http, SiteConfig
+from gateway.config.parking import free_first_periods
 from gateway.errors import SetupError
 from gateway.sync.command_key import key_problem
 
@@ -379,6 +380,7 @@ def warnings(cfg: SiteConfig) -> list[str]:
     found += _windows_without_contact(cfg)
     found += _em4100_numbers_differ(cfg)
     found += capacity_warnings(cfg)
+    found += free_first_periods(cfg.parking)
     if cfg.http.port < 1024:
         found.append(
             f"http.port: {cfg.http.port} is below 1024, where the systemd service (no privileges) "

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from datetime import date
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from gateway.core.windows import Window
 
@@ -64,9 +64,18 @@ class ClassRate(_Strict):
         "false: a longer stay pays from its start.",
     )
     first_period_minutes: int = Field(
-        60, ge=0, le=1440, title="First period", description="Minutes of the first period (0: none)."
+        60,
+        ge=0,
+        le=1440,
+        title="First period",
+        description="Minutes of the first period (0: none, the later periods' price from the start).",
     )
-    first_period_fen: Fen = Field(0, title="First period price", description="Fen for the first period.")
+    first_period_fen: Fen = Field(
+        0,
+        title="First period price",
+        description="Fen for the first period. Not given, the first period is free (check-config warns "
+        "of it); given with first_period_minutes = 0, refused (it would never be charged).",
+    )
     period_minutes: int = Field(
         60, ge=1, le=1440, title="Period", description="Minutes of each later period; a period begun is paid."
     )
@@ -91,6 +100,40 @@ class ClassRate(_Strict):
             "as `free_deducted` says (from entry where it is false), and the price table says so."
         ),
     )
+
+    @field_validator("first_period_fen")
+    @classmethod
+    def _first_period_exists(cls, fen: int, info: ValidationInfo) -> int:
+        # fees.py charges first_period_fen only for a first period of some minutes: with none, the
+        # price passed check-config and was never charged.
+        if fen > 0 and info.data.get("first_period_minutes") == 0:
+            raise ValueError(
+                f"first_period_fen = {fen} is never charged: first_period_minutes = 0 means there is no "
+                "first period; set first_period_minutes to its length (60 for 首小时), or remove "
+                "first_period_fen to charge period_fen from the start"
+            )
+        return fen
+
+
+def free_first_periods(parking: Parking) -> list[str]:
+    """check-config's warnings of a class whose first period is free only by the defaults
+    (first_period_minutes 60, first_period_fen 0): a tariff giving only `period_fen` lets the first
+    hour go free, which its writer rarely meant. The defaults stay, for the sites charging by them."""
+    found = []
+    for i, tariff in enumerate(parking.tariffs):
+        for name in ("car", "motorcycle", "bicycle"):
+            rate: ClassRate | None = getattr(tariff, name)
+            if rate is None or "first_period_fen" in rate.model_fields_set:
+                continue
+            if rate.first_period_minutes > 0 and rate.period_fen > 0:
+                found.append(
+                    f"parking.tariffs[{i}].{name} (version {tariff.version}): the first "
+                    f"{rate.first_period_minutes} minutes cost nothing only because first_period_fen "
+                    "is not given (it defaults to 0): set first_period_fen to their price (500 for "
+                    "首小时5元), or first_period_minutes = 0 to charge period_fen from the start, or "
+                    "first_period_fen = 0 if they are meant to be free"
+                )
+    return found
 
 
 class Tariff(_Strict):
