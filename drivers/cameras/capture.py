@@ -102,7 +102,9 @@ def capture_source(url: str) -> tuple[str | int, int, bool]:
     """What cv2.VideoCapture is given for a configured url: (source, backend, is a file)."""
     if url.startswith("usb:"):
         return int(url[4:]), cv2.CAP_V4L2, False
-    if url.startswith("/dev/video"):
+    # Any device node: /dev/video0, or the stable /dev/v4l/by-id/usb-...-video-index0 (a link to
+    # it), which FFmpeg would open as a file and loop as a recording, never judged frozen.
+    if url.startswith("/dev/"):
         return url, cv2.CAP_V4L2, False
     return url, cv2.CAP_FFMPEG, url.startswith("/")
 

@@ -60,9 +60,9 @@ def _usb_cameras(cfg: SiteConfig) -> list[Problem]:
         url = device.url
         if url.startswith("usb:"):
             url = f"/dev/video{int(url[4:])}"  # usb:0 is /dev/video0
-        elif not url.startswith("/dev/video"):
+        elif not url.startswith("/dev/"):
             continue
-        node = os.path.realpath(url)
+        node = os.path.realpath(url)  # /dev/v4l/by-id/... is a link to a /dev/videoN
         uses.append(_Use(node, "this USB camera", f"device {device.id!r}", ("devices", i, "url"), device.url))
     return _used_once(
         uses,

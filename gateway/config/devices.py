@@ -319,8 +319,9 @@ class CameraDevice(_Device):
     )
     url: str = Field(
         title="Stream",
-        description="rtsp://user:pass@host/..., http://host/video.mjpg, usb:0 (or /dev/video0), "
-        "or the absolute path of a video file.",
+        description="rtsp://user:pass@host/..., http://host/video.mjpg, a USB camera (V4L2): "
+        "/dev/v4l/by-id/usb-...-video-index0 (a name that stays the same on replug), usb:0 or "
+        "/dev/video0 (any path under /dev/ is a V4L2 device), or the absolute path of a video file.",
     )
     max_frame_age_s: float = Field(
         0.5,
