@@ -87,6 +87,21 @@ def _plate_backends(cfg: SiteConfig) -> list[Problem]:
     ]
 
 
+def gpio_library_warnings(cfg: SiteConfig) -> list[str]:
+    """gpio devices on a box without gpiozero (the `gpio` extra): each starts offline and its barrier
+    never opens. A warning, unlike onnxruntime's problem above: the config may be checked on another
+    machine than the Pi, and a box without GPIO devices needs no gpiozero."""
+    gpio = [d.id for d in cfg.devices if isinstance(d, GpioDevice)]
+    if not gpio or importlib.util.find_spec("gpiozero") is not None:
+        return []
+    return [
+        f"devices: {', '.join(gpio)} (driver gpio) need gpiozero, which is not installed here: the "
+        "gateway starts and shows them offline, and their relays never pulse; fix: install the gpio "
+        "extra into the gateway's venv, sudo /opt/estate-gateway/venv/bin/pip install "
+        "'/opt/estate-gateway[fast,gpio]' (README, Install)"
+    ]
+
+
 def _checkpoints(cfg: SiteConfig) -> list[Problem]:
     """A patrol route's checkpoint must be a reader that records taps, not one that opens a door."""
     door_readers = {d.id for d in cfg.devices if isinstance(d, SerialReaderDevice) and d.role == "access"}

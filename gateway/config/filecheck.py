@@ -20,6 +20,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from gateway.config.crosscheck import capacity_warnings
+from gateway.config.devicecheck import gpio_library_warnings
 from gateway.config.devices import SerialReaderDevice
 from gateway.config.models import Http, SiteConfig
 from gateway.config.parking import free_first_periods
@@ -381,6 +382,7 @@ def warnings(cfg: SiteConfig) -> list[str]:
     found += _em4100_numbers_differ(cfg)
     found += capacity_warnings(cfg)
     found += free_first_periods(cfg.parking)
+    found += gpio_library_warnings(cfg)
     if cfg.http.port < 1024:
         found.append(
             f"http.port: {cfg.http.port} is below 1024, where the systemd service (no privileges) "
