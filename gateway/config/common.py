@@ -13,4 +13,8 @@ Identifier = Annotated[
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # strict: a value is taken only as TOML typed it. Lax, pydantic took `enabled = "NO"` as false,
+    # "yes" as true and `capacity = { car = "10" }` as 10: the very changes behind the user's back
+    # that TOML was chosen to avoid (README, Site config). A number for a float field (2 for 2.0)
+    # is still taken; paths, given as strings, are taken with Field(strict=False).
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)

@@ -41,6 +41,7 @@ class SimulatedDevice(_Device):
     )
     pulse_log: Path | None = Field(
         None,
+        strict=False,  # a string: common.Strict
         title="Pulse log",
         description="Simulated relays: append every pulse to this file (for tests and demos).",
     )
@@ -367,7 +368,8 @@ class CameraDevice(_Device):
         "as fast per plate, needs the fast extra (pip install 'estate-gateway[fast]'); auto: "
         "onnxruntime where it is installed, else opencv. Both read alike.",
     )
-    roi: list[tuple[int, int]] | None = Field(
+    # A TOML array is a list, which a strict tuple refuses; its numbers stay strict.
+    roi: list[Annotated[tuple[int, int], Field(strict=False)]] | None = Field(
         None,
         title="Lane region",
         description="The lane in the picture, as a polygon of [x, y] frame points, e.g. "

@@ -56,6 +56,7 @@ class SiteInfo(Strict):
     )
     data_dir: Path = Field(
         Path("/var/lib/estate-gateway"),
+        strict=False,  # a string: common.Strict
         title="Data directory",
         description="Database, snapshots and secrets; relative paths are from the config file. Not "
         "under /home or /root (the service's unit hides them) nor /tmp (its own, emptied at each "
@@ -219,12 +220,15 @@ class Mqtt(Strict):
     username: str | None = Field(None, title="User name", description="Broker account, if any.")
     password_file: Path | None = Field(
         None,
+        strict=False,
         title="Password file",
         description="File holding the broker password (never put the password in this config).",
     )
-    ca_file: Path | None = Field(None, title="CA file", description="Turns TLS on.")
-    cert_file: Path | None = Field(None, title="Client certificate", description="For mutual TLS.")
-    key_file: Path | None = Field(None, title="Client key", description="For mutual TLS.")
+    ca_file: Path | None = Field(None, strict=False, title="CA file", description="Turns TLS on.")
+    cert_file: Path | None = Field(
+        None, strict=False, title="Client certificate", description="For mutual TLS."
+    )
+    key_file: Path | None = Field(None, strict=False, title="Client key", description="For mutual TLS.")
     keepalive_s: int = Field(
         30, ge=5, le=1200, title="Keep-alive", description="Seconds between pings when idle."
     )
@@ -266,6 +270,7 @@ class Mqtt(Strict):
     )
     command_key_file: Path | None = Field(
         None,
+        strict=False,
         title="Command key file",
         description="Shared key that signs remote commands (DATA_DIR/command.key when not set); "
         "without it remote commands are refused.",
@@ -352,6 +357,7 @@ class Http(Strict):
     port: int = Field(8080, ge=1, le=65535, title="Port", description="HTTP port for the API and pages.")
     tls_cert_file: Path | None = Field(
         None,
+        strict=False,
         title="TLS certificate",
         description="PEM certificate (chain) file, the gateway's own certificate first, then any "
         "intermediate; with tls_key_file, serves HTTPS and marks the session cookie Secure. A "
@@ -360,6 +366,7 @@ class Http(Strict):
     )
     tls_key_file: Path | None = Field(
         None,
+        strict=False,
         title="TLS key",
         description="PEM private key of tls_cert_file, without a pass phrase (nobody types one "
         "for the service), readable by the gateway only (owner estate-gateway, mode 600); a "

@@ -27,7 +27,7 @@ CheckpointId = Annotated[
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)  # as common.Strict
 
 
 def _hours_for(meaning: str) -> Callable[[str], str]:

@@ -23,8 +23,9 @@ def render() -> str:
         "# Site config reference",
         "",
         "One TOML file per site. Check it with `gateway check-config FILE`; unknown keys are errors.",
-        "The file is UTF-8 text; a byte-order mark at its start (Windows Notepad's \"UTF-8 with BOM\") "
-        "is allowed.",
+        'The file is UTF-8 text; a byte-order mark at its start (Windows Notepad\'s "UTF-8 with BOM") '
+        "is allowed. Values are taken as TOML types them: true/false and numbers without quotes "
+        '(`enabled = "NO"` or `car = "10"` is refused); a whole number is taken for a decimal one.',
         "A relative path to a file or folder (data_dir, the [mqtt] and [http] TLS files, a simulated "
         "relay's pulse_log) is read from the config file's folder, wherever the gateway is started from.",
         "Generated from the models in `gateway/config/models.py` by `python -m gateway.config.reference`.",
