@@ -28,6 +28,9 @@ class DeviceHealth:
     on_change: Callable[[DeviceHealth, bool], None] | None = field(default=None, repr=False)
     # Figures a driver adds to its health report, e.g. a camera's frame age.
     details: Callable[[], dict[str, Any]] | None = field(default=None, repr=False)
+    # False for a health that is no configured device's (an LCUS board's port, whose channels'
+    # devices log for it): the log names only devices the config has.
+    logged: bool = field(default=True, repr=False)
 
     def seen(self) -> None:
         with self._lock:
@@ -42,7 +45,8 @@ class DeviceHealth:
             self.last_error = ""
             self.last_seen = time.time()
         if changed:
-            log.info("device online device=%s lane=%s", self.device, self.lane)
+            if self.logged:
+                log.info("device online device=%s lane=%s", self.device, self.lane)
             self._changed(True)
 
     def set_offline(self, error: str) -> None:
@@ -53,7 +57,8 @@ class DeviceHealth:
             self.counters["offline"] += int(changed)
         if changed:
             # A repeated fault is logged once, at WARNING; the alarm stays open until it clears.
-            log.warning("device offline device=%s lane=%s error=%s", self.device, self.lane, error)
+            if self.logged:
+                log.warning("device offline device=%s lane=%s error=%s", self.device, self.lane, error)
             self._changed(False)
 
     def _changed(self, online: bool) -> None:

@@ -48,7 +48,9 @@ class LcusBoard:
     """One board on one port; the port opens with its first relay and closes with its last."""
 
     def __init__(self, port: str, baudrate: int = 9600, reconnect_max_s: float = 2.0):
-        self.health = _BoardHealth(device=f"lcus:{port}", kind="relay", lane="", driver="lcus")
+        # Not logged: each channel's device says it (a line of "device=lcus:/dev/... lane=" named a
+        # device that is in no config).
+        self.health = _BoardHealth(device=f"lcus:{port}", kind="relay", lane="", driver="lcus", logged=False)
         self._relays: list[LcusRelay] = []
         self._link = SerialLink(
             self.health, port, baudrate, reconnect_max_s=reconnect_max_s, on_open=self._resend
