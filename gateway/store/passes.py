@@ -186,11 +186,16 @@ def _plate_credential(
     if blocked:
         raise Refused(f"{plate} is blocked", fix="an admin can unblock it on the lookup page")
     # A plate is on one pass at a time. A pass registered again for a visitor here now takes the
-    # plate over; one for a later visit must not take it from a pass still in use.
+    # plate over; one for a later visit must not take it from a pass still in use or booked for an
+    # earlier visit. A pass for an earlier visit than the one holding the plate (a visit booked for
+    # tomorrow, the car coming today) takes it, as one starting now does: the booked pass still
+    # lets the car in once this one is over (lookup.py _visit_of_plate), and gets the plate back
+    # when this one is checked out (_plate_back). Compared with now alone, today's pass starting in
+    # ten minutes was refused as "the later visit" while tomorrow's held the plate.
     current = _current_pass(conn, holder, at)
-    if current is not None and window[0] > to_db(at):
+    if current is not None and window[0] > max(to_db(at), current[0]):
         raise Conflict(
-            f"{plate} is on pass {holder}, valid until {current}",
+            f"{plate} is on pass {holder}, valid until {current[1]}",
             fix="register the later visit once that pass has ended or been checked out",
         )
     conn.execute(
@@ -199,13 +204,14 @@ def _plate_credential(
     )
 
 
-def _current_pass(conn: sqlite3.Connection, pass_id: int | None, at: datetime) -> str | None:
-    """The stored end of a pass that is not over at `at` (not checked out, not expired)."""
+def _current_pass(conn: sqlite3.Connection, pass_id: int | None, at: datetime) -> tuple[str, str] | None:
+    """The stored start and end of a pass that is not over at `at` (not checked out, not expired),
+    begun or not."""
     row = conn.execute(
-        "SELECT valid_to FROM passes WHERE id = ? AND checked_out_at IS NULL AND valid_to > ?",
+        "SELECT valid_from, valid_to FROM passes WHERE id = ? AND checked_out_at IS NULL AND valid_to > ?",
         (pass_id, to_db(at)),
     ).fetchone()
-    return None if row is None else str(row[0])
+    return None if row is None else (str(row[0]), str(row[1]))
 
 
 def _plate_back(conn: sqlite3.Connection, pass_id: int, at: datetime) -> None:
