@@ -194,8 +194,11 @@ def _plate_credential(
     # ten minutes was refused as "the later visit" while tomorrow's held the plate.
     current = _current_pass(conn, holder, at)
     if current is not None and window[0] > max(to_db(at), current[0]):
+        # In the site's zone (`at` is the booth's now), to the second, as the pages give times: the
+        # stored UTC text told a guard at +08:00 a pass ending at 11:50 ends at 03:50.
+        until = datetime.fromisoformat(current[1]).astimezone(at.tzinfo).isoformat(timespec="seconds")
         raise Conflict(
-            f"{plate} is on pass {holder}, valid until {current[1]}",
+            f"{plate} is on pass {holder}, valid until {until}",
             fix="register the later visit once that pass has ended or been checked out",
         )
     conn.execute(
