@@ -96,6 +96,13 @@ def shared() -> Iterator[Path]:
 
 def _main_as_nobody(argv: list[str]) -> tuple[int, str]:
     """main(argv) in a child that is user nobody: its exit status and what it wrote to stderr."""
+    # What the command imports is imported here first: nobody may not read this Python's own
+    # library (one installed under /root), and the modules the command loads as it goes were
+    # loaded in this process only where another test ran before.
+    with tempfile.TemporaryDirectory() as warm:
+        config = Path(warm) / "site.toml"
+        config.write_text(site_toml(Path(warm) / "data"), encoding="utf-8")
+        main([argv[0], "-c", str(config), str(Path(warm) / "none.csv")])
     read, write = os.pipe()
     pid = os.fork()
     if pid == 0:  # child
