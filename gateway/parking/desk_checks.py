@@ -22,6 +22,7 @@ from gateway.parking.fees import yuan
 from gateway.store.holds import Held
 from gateway.store.parking import Owed, ParkingError, stay_by_id
 from gateway.store.tickets import no_such_ticket, tickets_data, tickets_named
+from gateway.store.units import resident_lives_in
 from gateway.timefmt import later, to_db
 
 METHODS = ("cash", "qr", "monthly")
@@ -81,8 +82,9 @@ def settled_at(conn: sqlite3.Connection, charge_id: int, at: datetime) -> bool:
 def host_unit(conn: sqlite3.Connection, subject: str) -> tuple[str, str] | None:
     """The building and unit on the pass a stay is under (a visitor's or contractor's): None for a
     stay on no pass, or on one withdrawn since; ("", "") for a pass that names no unit (the visitor
-    form asks for none outside closed management; a building alone names none either), whose car
-    any unit where a resident lives validates, as a stranger's (ParkingDesk.validate)."""
+    form asks for none outside closed management; a building alone names none either) or one where
+    no resident lives, whose car any unit where a resident lives validates, as a stranger's
+    (ParkingDesk.validate)."""
     if not subject.startswith(("visitor:", "contractor:")):
         return None
     row = conn.execute(
@@ -91,7 +93,12 @@ def host_unit(conn: sqlite3.Connection, subject: str) -> tuple[str, str] | None:
     if row is None:
         return None
     building, unit = row
-    return (building, unit) if building and unit else ("", "")
+    # A unit nobody lives in is a slip at the booth (the room typed as the unit, 3栋 / 301), as
+    # materials.owner_to_name takes it: kept, no unit could ever validate the stay, as none lives
+    # there, and the visitor's car always paid.
+    if not (building and unit) or not resident_lives_in(conn, building, unit):
+        return ("", "")
+    return (building, unit)
 
 
 def recorded_since(conn: sqlite3.Connection, subject: str, at: datetime) -> StayFacts | None:

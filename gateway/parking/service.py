@@ -720,8 +720,9 @@ class ParkingDesk:
                 fix="the car pays at the exit as a visitor; if its host confirms the visit, "
                 "the guard opens the barrier by hand (audited)",
             )
-        # A pass that names no unit (registered outside closed management) is validated as a
-        # stranger's car is, by any unit where a resident lives: refused, no unit ever could.
+        # A pass that names no unit (registered outside closed management), or one where nobody
+        # lives (host_unit), is validated as a stranger's car is, by any unit where a resident
+        # lives: refused, no unit ever could. The validation names the unit that validated.
         if host is not None and any(host) and not same_unit(host, (building, unit)):
             raise ParkingError(
                 f"the visitor was registered for {host[0]} {host[1]}, not {building} {unit}",
