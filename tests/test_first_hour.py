@@ -102,11 +102,17 @@ def test_demo_hint_to_add_an_account_runs_in_the_checkout(tmp_path: Path) -> Non
     that runs there (the running gateway's own path, .venv/bin/gateway)."""
     data = tmp_path / "demo"
     port = 18000 + os.getpid() % 1000
+    # The checkout's shell, the venv not activated: the demo as scripts/demo runs it there, and the
+    # hint run there. With the venv's bin on the tests' own PATH (pytest run from an activated venv)
+    # the demo rightly said the bare `gateway`, which the stripped shell then could not find.
+    shell_path = ":".join(p for p in os.environ["PATH"].split(":") if ".venv" not in p)
+    checkout_shell = {**os.environ, "PATH": shell_path or "/usr/bin:/bin"}
 
     def demo() -> str:
         done = subprocess.run(
             [str(GATEWAY), "demo", "--data-dir", str(data), "--port", str(port), "--stop-after", "1"],
             cwd=REPO,
+            env=checkout_shell,
             capture_output=True,
             text=True,
             timeout=180,
@@ -119,12 +125,11 @@ def test_demo_hint_to_add_an_account_runs_in_the_checkout(tmp_path: Path) -> Non
     found = re.search(r"or add one: (\S.*--admin NAME)", said)
     assert found, said[-1500:]
     command = found.group(1).replace("NAME", "wang") + " --password-stdin"
-    shell_path = ":".join(p for p in os.environ["PATH"].split(":") if ".venv" not in p)
     done = subprocess.run(
         ["bash", "-c", command],
         cwd=REPO,
         input="long-enough-password\n",
-        env={**os.environ, "PATH": shell_path or "/usr/bin:/bin"},
+        env=checkout_shell,
         capture_output=True,
         text=True,
         timeout=60,
