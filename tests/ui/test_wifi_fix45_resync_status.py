@@ -16,6 +16,7 @@ from tests.ui.conftest import LiveServer, Site
 from tests.ui.test_guard_browser import (  # noqa: F401  (fixtures, and the skip without chromium)
     LANDSCAPE,
     browser,
+    following_the_stream,
     page_at,
     pytestmark,
 )
@@ -38,9 +39,12 @@ def test_a_lane_closed_while_the_page_fell_behind_is_shown_closed_after_the_resy
     site, app, url = live
     page = page_at(browser, url, LANDSCAPE)
     page.wait_for_selector("#lane-car-out [data-status] >> text=设备在线")
-    time.sleep(1.5)  # the stream is open and the page has caught up
+    following_the_stream(page)  # the stream is open and the page has caught up (was a fixed 1.5 s)
     hub = app.state.guard.hub
-    assert hub.clients == 1
+    deadline = time.monotonic() + 30
+    while hub.clients != 1:
+        assert hub.clients == 0 and time.monotonic() < deadline, f"{hub.clients} streams open, not 1"
+        time.sleep(0.05)
 
     async def closed_while_behind() -> None:
         # One turn of the event loop: the lane is closed and its status queued for the page, which
@@ -56,7 +60,11 @@ def test_a_lane_closed_while_the_page_fell_behind_is_shown_closed_after_the_resy
     assert hub.resyncs == 1
     # The page caught up: the closing is in the lane's list (from its audit row)...
     page.wait_for_selector("#lane-car-out [data-recent] li.manual >> text=封闭管理")
+    # ...and its status, polled: on a loaded box the page may take a while to show it.
+    deadline = time.monotonic() + 20
+    while (status := page.inner_text("#lane-car-out [data-status]")) != "通道已关闭":
+        assert time.monotonic() < deadline, f"after the resync the closed exit still reads {status!r}"
+        time.sleep(0.1)
     time.sleep(3)  # the hub's once-a-second status check has run since, several times
     status = page.inner_text("#lane-car-out [data-status]")
-    assert status == "通道已关闭", f"after the resync the closed exit still reads {status!r}"
-
+    assert status == "通道已关闭", f"after the resync the closed exit reads {status!r} again"
