@@ -4,37 +4,16 @@ the [mqtt] files too, not only [http]'s."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
-
-import pytest
 
 from gateway.config import SiteConfig, filecheck, parse_config
 from tests.conftest import site_toml
-
-NOBODY = 65534
-
-needs_root = pytest.mark.skipif(os.geteuid() != 0, reason="needs root to become user nobody")
+from tests.nobody import as_nobody, needs_root
 
 
 def _warnings_as_nobody(cfg: SiteConfig) -> list[str]:
-    """filecheck.warnings(cfg), what check-config prints, run in a child that is user nobody."""
-    read, write = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # child
-        os.close(read)
-        try:
-            os.setgid(NOBODY)
-            os.setuid(NOBODY)
-            text = "\n".join(filecheck.warnings(cfg))
-            os.write(write, text.encode())
-        finally:
-            os._exit(0)
-    os.close(write)
-    with os.fdopen(read, "rb") as fh:
-        out = fh.read().decode()
-    os.waitpid(pid, 0)
-    return out.splitlines()
+    """filecheck.warnings(cfg), what check-config prints, run as user nobody."""
+    return as_nobody(lambda: "\n".join(filecheck.warnings(cfg))).splitlines()
 
 
 def _root_only(folder: Path, name: str) -> Path:

@@ -6,7 +6,6 @@ fix about its path or permissions, exit 66 (EX_NOINPUT); nothing is imported, as
 from __future__ import annotations
 
 import io
-import os
 import shutil
 import sqlite3
 import sys
@@ -18,8 +17,8 @@ import pytest
 
 from gateway.cli import EX_NOINPUT, main
 from tests.conftest import site_toml, write_csv
+from tests.nobody import as_nobody, needs_root
 
-NOBODY = 65534
 RESIDENTS = """
 ref,building,unit,room,name,phone
 R1,3栋,2单元,301,张三,13812345678
@@ -103,27 +102,18 @@ def _main_as_nobody(argv: list[str]) -> tuple[int, str]:
         config = Path(warm) / "site.toml"
         config.write_text(site_toml(Path(warm) / "data"), encoding="utf-8")
         main([argv[0], "-c", str(config), str(Path(warm) / "none.csv")])
-    read, write = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # child
-        os.close(read)
-        try:
-            os.setgid(NOBODY)
-            os.setuid(NOBODY)
-            sys.stderr = io.StringIO()
-            code = main(argv)
-            os.write(write, f"{code}\n{sys.stderr.getvalue()}".encode())
-        finally:
-            os._exit(0)
-    os.close(write)
-    with os.fdopen(read, "rb") as fh:
-        out = fh.read().decode()
-    os.waitpid(pid, 0)
+
+    def run() -> str:
+        sys.stderr = io.StringIO()
+        code = main(argv)
+        return f"{code}\n{sys.stderr.getvalue()}"
+
+    out = as_nobody(run)
     code, _, err = out.partition("\n")
     return int(code), err
 
 
-@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to become user nobody")
+@needs_root
 def test_a_csv_the_user_may_not_read_says_how_to_let_it(shared: Path) -> None:
     config = shared / "site.toml"
     config.write_text(site_toml(shared / "data"), encoding="utf-8")
