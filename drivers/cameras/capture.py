@@ -23,6 +23,7 @@ from __future__ import annotations
 import logging
 import math
 import os
+import sys
 import threading
 import time
 from collections import deque
@@ -134,6 +135,8 @@ class OpenCvCamera:
         self._backoff = Backoff(0.2, reconnect_max_s)
         self._fps = fps
         self._consumers: list[FrameConsumer] = []
+        # Each consumer's fault as last logged (by id): a fault on every frame is logged once.
+        self._consumer_faults: dict[int, str] = {}
         self._annotate: Callable[[Frame], Frame] | None = None
         self._cond = threading.Condition()
         self._newest: Frame | None = None
@@ -310,8 +313,7 @@ class OpenCvCamera:
             try:
                 on_loop(plates, at)
             except Exception:  # a consumer's fault: the frame is still read
-                self.health.count("consumer_errors")
-                log.exception("frame consumer failed camera=%s", self.health.device)
+                self._consumer_failed(consumer)
 
     def _in_front_window(self, now: float) -> float:
         """Until when a car in front may still be read as it pulls away, for a loop firing now
@@ -435,7 +437,7 @@ class OpenCvCamera:
         while not self._stop.is_set():
             ok, image = cap.read()
             now = time.monotonic()
-            if not ok or image is None:
+            if not ok or image is None or image.size == 0:  # an empty picture is a bad frame
                 if is_file or now - last_read >= self._read_timeout_s:
                     return True, frames
                 failed += 1
@@ -506,8 +508,7 @@ class OpenCvCamera:
             try:
                 still(frame, now)
             except Exception:  # a consumer's fault is no stream's: the capture goes on
-                self.health.count("consumer_errors")
-                log.exception("frame consumer failed camera=%s", self.health.device)
+                self._consumer_failed(consumer)
 
     def _where(self) -> str:
         # Never show a camera password: it goes to the log and to the anonymous /api/health.
@@ -590,9 +591,9 @@ class OpenCvCamera:
             try:
                 readings = list(consumer(frame) or ())
             except Exception:
-                self.health.count("consumer_errors")
-                log.exception("frame consumer failed camera=%s", self.health.device)
+                self._consumer_failed(consumer)
                 continue
+            self._consumer_works(consumer)
             if not _checks_itself(consumer) and not self._read_in_time(frame):
                 continue
             self._consumed = frame
@@ -610,6 +611,27 @@ class OpenCvCamera:
                 if not callable(came) or came(value):
                     arrived.add(value)
         return emitted, arrived
+
+    def _consumer_failed(self, consumer: object) -> None:
+        """A frame consumer raised (called in its `except`): counted every time, its traceback
+        logged the first time and when the fault changes. Logged on every frame, a fault each
+        frame has (a camera set to 16-bit output) wrote 25 tracebacks a second to the journal."""
+        self.health.count("consumer_errors")
+        exc = sys.exception()
+        said = f"{type(exc).__name__}: {exc}"
+        if self._consumer_faults.get(id(consumer)) == said:
+            return
+        self._consumer_faults[id(consumer)] = said
+        log.exception(
+            "frame consumer failed camera=%s (logged again only when the fault changes; "
+            "counted in consumer_errors)",
+            self.health.device,
+        )
+
+    def _consumer_works(self, consumer: object) -> None:
+        """A frame read without a fault by a consumer that had one: said once."""
+        if self._consumer_faults.pop(id(consumer), None) is not None:
+            log.info("frame consumer works again camera=%s", self.health.device)
 
     def _read_in_time(self, frame: Frame) -> bool:
         """Asked as a frame's reading ends: whether what was read may still be acted on. A frame
