@@ -20,6 +20,7 @@ import cv2
 import numpy as np
 
 from drivers.cameras.frame import Frame
+from drivers.health import DeviceHealth
 from plates.detect import grown
 from plates.lane import LaneVoter
 from plates.recognizer import Recognizer
@@ -63,6 +64,10 @@ class PlateReader:
         self._camera: LaneCamera | None = None
         self._read_at = 0.0  # when the last frame read was taken (monotonic)
         self._read_seq = 0  # the last frame read (Frame.seq), whose picture a repeat may still show
+        # The frame size last judged against the lane's roi, and the note shown while the roi lies
+        # outside frames of that size ("" while it is inside): judged once per size, not per frame.
+        self._judged: tuple[int, int] | None = None
+        self._outside = ""
 
     def only_fresh(self, in_time: Callable[[Frame], bool]) -> None:
         """The camera's test, asked as a frame's reading ends, of whether it may still be acted on
@@ -72,7 +77,8 @@ class PlateReader:
 
     def __call__(self, frame: Frame) -> list[tuple[str, str, float]]:
         search = search_region(self._roi, frame.image.shape) if self._roi else None
-        readings = self._recognizer.read_frame(frame.image, search)
+        # A lane wholly outside the picture holds no plate's centre: nothing to read.
+        readings = [] if self._roi_outside(frame) else self._recognizer.read_frame(frame.image, search)
         if not self._in_time(frame):
             return []  # the lane has moved on while the frame was read
         with self._lock:
@@ -117,6 +123,38 @@ class PlateReader:
         """A plate decided without this camera (a guard typed it): do not decide it again."""
         with self._lock:
             self._voter.hold(text, time.monotonic())
+
+    def _roi_outside(self, frame: Frame) -> bool:
+        """Whether the lane's roi lies wholly outside the frame: drawn on the 1920x1080 main stream
+        while the camera sends the 1280x720 sub-stream (or a firmware reset changed its resolution),
+        it makes the lane read nothing. Said once per frame size, at WARNING, and in the camera's
+        last_error, the camera staying online (its stream is fine, as for a recognizer too slow);
+        cleared once a frame has the roi inside again."""
+        if not self._roi:
+            return False
+        ih, iw = frame.image.shape[:2]
+        if self._judged != (iw, ih):
+            self._judged = (iw, ih)
+            note = outside_note(self._roi, iw, ih)
+            health = self._health()
+            device = health.device if health is not None else "?"
+            if note:
+                log.warning("camera %s: %s", device, note)
+            elif self._outside:
+                log.info("camera %s: the lane's roi is inside the picture again", device)
+            if health is not None and self._outside and health.last_error == self._outside:
+                health.last_error = ""
+            self._outside = note
+        health = self._health()
+        # Set again on each frame: a stream that drops and comes back clears last_error
+        # (set_online). A stream's own fault, shown first, is not overwritten.
+        if self._outside and health is not None and health.online and not health.last_error:
+            health.last_error = self._outside
+        return bool(self._outside)
+
+    def _health(self) -> DeviceHealth | None:
+        health = getattr(self._camera, "health", None)  # a test's stand-in camera may have none
+        return health if isinstance(health, DeviceHealth) else None
 
     def watched_by(self, camera: LaneCamera) -> None:
         """The camera whose frames this reader reads (gateway/runtime/devices.py): what the reader
@@ -184,3 +222,16 @@ def search_region(roi: Sequence[Point], shape: tuple[int, ...]) -> tuple[int, in
     x0, y0 = max(0, min(xs) - reach_x), max(0, min(ys) - reach_y)
     x1, y1 = min(iw, max(xs) + reach_x), min(ih, max(ys) + reach_y)
     return x0, y0, max(0, x1 - x0), max(0, y1 - y0)
+
+
+def outside_note(roi: Sequence[Point], iw: int, ih: int) -> str:
+    """What the camera's health says of a lane roi wholly outside an iw x ih frame, with what to
+    do; "" for one that overlaps it, even in part (its part in the picture is read)."""
+    xs, ys = [p[0] for p in roi], [p[1] for p in roi]
+    if min(xs) < iw and max(xs) > 0 and min(ys) < ih and max(ys) > 0:
+        return ""
+    return (
+        f"the lane's roi (x {min(xs)}..{max(xs)}, y {min(ys)}..{max(ys)}) lies outside the camera's "
+        f"{iw}x{ih} picture, so no plate is read at this lane: redraw the roi on a current snapshot, "
+        "or set the camera back to the resolution it was drawn on (docs/hardware.md)"
+    )
