@@ -11,13 +11,13 @@ Only the newest message waits to be written: the driver at the barrier needs the
 from __future__ import annotations
 
 import logging
-import textwrap
 import threading
 from typing import Literal
 
 from drivers.health import DeviceHealth
 from drivers.serialport import PortError, SerialLink
 from gateway.core.tickets import is_ticket, split_at_tickets, ticket_lines
+from plates.grammar import is_plate
 
 log = logging.getLogger(__name__)
 
@@ -47,8 +47,34 @@ def panel_lines(text: str, width: int) -> list[str]:
     lines: list[str] = []
     for piece in split_at_tickets(text):
         # The words after a ticket begin with the space that parted them: no line begins blank.
-        lines += ticket_lines(piece, width) if is_ticket(piece) else textwrap.wrap(piece.strip(), width)
+        lines += ticket_lines(piece, width) if is_ticket(piece) else word_lines(piece.strip(), width)
     return lines
+
+
+def word_lines(text: str, width: int) -> list[str]:
+    """`text` on lines of `width` characters, broken at its spaces. A plate too long for a line
+    is broken after its province and letter (粤B / D12345): cut at the width, 粤BD12345 read
+    粤BD1234 / 5, another car's plate. Any other word longer than a line starts a line of its own
+    and is cut where it must: run on from the words before it (textwrap's way), a fee of 1234.5元
+    read 请缴费 12 / 34.5元, and the driver was asked 12元."""
+    lines: list[str] = []
+    line = ""
+    for word in text.split():
+        if len(word) > width:
+            if line:
+                lines.append(line)
+            parts = [word[:2], word[2:]] if is_plate(word) and width >= len(word) - 2 else [word]
+            pieces = [part[i : i + width] for part in parts for i in range(0, len(part), width)]
+            lines += pieces[:-1]
+            line = pieces[-1]
+        elif not line:
+            line = word
+        elif len(line) + 1 + len(word) <= width:
+            line += " " + word
+        else:
+            lines.append(line)
+            line = word
+    return [*lines, line] if line else lines
 
 
 class SerialTextDisplay:
