@@ -35,7 +35,15 @@ from gateway.parking.faults import (
     untold_repairs,
     untrusted_spans,
 )
-from gateway.parking.patrol import FINAL, RoundResult, RouteSpec, due_times, evaluate, still_open
+from gateway.parking.patrol import (
+    FINAL,
+    RoundResult,
+    RouteSpec,
+    due_times,
+    evaluate,
+    round_closes,
+    still_open,
+)
 from gateway.parking.repairs import Overdue, date_faults_ahead, overdue_repairs
 from gateway.parking.report import build_report, last_complete_day, period_of, repair_hours_sent, store_report
 from gateway.site import Site
@@ -333,7 +341,7 @@ class Operations:
         }
         return max(
             (
-                due + route.every
+                round_closes(route, due, self.site.tz)
                 for route in self.routes
                 for due in still_open(route, start, end, now, self.site.tz)
                 if (route.id, to_db(due)) not in judged
@@ -546,7 +554,8 @@ class Operations:
                 taps = taps_between(conn, self.clock.boot, dues[0], now)
                 for due in dues:
                     before = known.get(to_db(due))
-                    result = evaluate(route, due, taps, now, found_overdue=before == "overdue")
+                    closes = round_closes(route, due, tz)
+                    result = evaluate(route, due, taps, now, before == "overdue", closes)
                     if result.status != "pending" and result.status != before:
                         changed.append((result, before))
         return changed

@@ -68,12 +68,25 @@ def due_times(route: RouteSpec, start: datetime, end: datetime, tz: ZoneInfo) ->
     return out
 
 
+def round_closes(route: RouteSpec, due: datetime, tz: ZoneInfo) -> datetime:
+    """When the round due at `due` stops taking taps: when its next round is due, at most `every`
+    after it (the last round of the route's hours). The last round of hours that `every` does not
+    divide closes early: 00:00-23:59 every 150 minutes, 22:30's round closes when the next day's
+    00:00 is due, not at 01:00 (one walk at 00:10 counted for both, and 22:30's, walked by nobody,
+    was judged late rather than missed)."""
+    opens = due.astimezone(UTC)
+    following = due_times(route, opens + timedelta(microseconds=1), opens + route.every, tz)
+    return following[0] if following else opens + route.every
+
+
 def still_open(
     route: RouteSpec, start: datetime, end: datetime, now: datetime, tz: ZoneInfo
 ) -> list[datetime]:
     """The rounds due in [start, end) that may still change at `now`: their next round is not due."""
     return [
-        due for due in due_times(route, max(start, now - route.every), end, tz) if now < due + route.every
+        due
+        for due in due_times(route, max(start, now - route.every), end, tz)
+        if now < round_closes(route, due, tz)
     ]
 
 
@@ -84,16 +97,22 @@ def _instant(day: date, at: time, tz: ZoneInfo) -> datetime:
 
 
 def evaluate(
-    route: RouteSpec, due: datetime, taps: list[Tap], now: datetime, found_overdue: bool = False
+    route: RouteSpec,
+    due: datetime,
+    taps: list[Tap],
+    now: datetime,
+    found_overdue: bool = False,
+    closes: datetime | None = None,
 ) -> RoundResult:
-    """The state of one round at `now`, from the taps at the route's checkpoints.
+    """The state of one round at `now`, from the taps at the route's checkpoints, taken until
+    `closes` (round_closes: the next round due; `every` after `due` where not given).
 
     A round `found_overdue` (on record as overdue: unfinished at its deadline, and the centre told
     it was late) is late at best: judged again on a route edited since (a checkpoint taken out,
     more `round_minutes`), it would otherwise read done on time, or pending again."""
     # in UTC: a local time plus a timedelta is wall-clock arithmetic, wrong across a clock change
     opens = due.astimezone(UTC)
-    closes = opens + route.every
+    closes = opens + route.every if closes is None else closes.astimezone(UTC)
     deadline = opens + route.allowed
     first: dict[str, datetime] = {}
     for tap in taps:
