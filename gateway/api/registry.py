@@ -434,13 +434,16 @@ def add_card(body: CardIn, who: Admin, app: App, db: Db, idempotency_key: Idempo
     except RowError as exc:
         raise ApiError(422, "invalid_hours", str(exc), "write hours as HH:MM-HH:MM") from exc
     start, end = aware_or_none(gw, body.valid_from), aware_or_none(gw, body.valid_to)
+    ten_digits = register_ten_digits(gw.site.config)  # the card in another form is found as a reader finds it
     cid, again = made_once(
         _cards,
         who.name,
         idempotency_key,
         body.model_dump_json(),
         lambda: gw.on_worker(
-            lambda c: store.add_card(c, gw.now(), who.name, card, body.resident_id, car, start, end, hours)
+            lambda c: store.add_card(
+                c, gw.now(), who.name, card, body.resident_id, car, start, end, hours, ten_digits
+            )
         ),
     )
     if again:  # the same number given since to another resident, or for another car, is not it

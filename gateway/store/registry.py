@@ -602,7 +602,13 @@ def add_card(
     valid_from: datetime | None,
     valid_to: datetime | None,
     hours: str,
+    ten_digits: TenDigits = "decimal",
 ) -> int:
+    """A card for a resident. One registered in another form (its 10 digits printed, the Wiegand
+    number a reader shows: 0372653390 and 054:15694 are one card) is refused as the same card: both
+    stored, a reader giving one form let in one holder and the other form the other, and blocking
+    one left the other opening. `ten_digits`: how the register's 10-digit numbers read
+    (card_forms.register_ten_digits)."""
     with transaction(conn):
         _resident_exists(conn, resident_id)
         if (
@@ -619,6 +625,12 @@ def add_card(
         if conn.execute("SELECT 1 FROM credentials WHERE kind = 'card' AND value = ?", (card,)).fetchone():
             raise Conflict(
                 f"card {mask_card(card)} is registered already",
+                fix="delete the old card first if it moves to another resident",
+            )
+        if named := registered_cards_named(conn, card, ten_digits):
+            forms = ", ".join(mask_card(other) for other in named)
+            raise Conflict(
+                f"card {mask_card(card)} is registered already as {forms}, the same card read another way",
                 fix="delete the old card first if it moves to another resident",
             )
         cur = conn.execute(
