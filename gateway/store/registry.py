@@ -370,6 +370,7 @@ def upsert_resident(
             "SELECT blocked, valid_from, valid_to FROM residents WHERE ref = ?", (data["ref"],)
         ).fetchone()
         _whole_change(data["ref"], columns, was is None)
+        differs = _differs(conn, data["ref"], values) if was is not None else columns
         # An edit may send one end of the period: the other is the stored one.
         _check_period(
             values.get("valid_from", was and was[1]),
@@ -380,15 +381,17 @@ def upsert_resident(
                 f"INSERT INTO residents ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
                 tuple(values.values()),
             )
-        else:  # an UPDATE: an upsert's INSERT row is refused for the NOT NULL columns a change leaves out
-            changed = [c for c in columns if c != "ref"]
+        elif differs:  # an UPDATE: an upsert's INSERT row is refused for the NOT NULL columns left out
             conn.execute(
-                f"UPDATE residents SET {', '.join(f'{c} = ?' for c in changed)} WHERE ref = ?",
-                (*(values[c] for c in changed), data["ref"]),
+                f"UPDATE residents SET {', '.join(f'{c} = ?' for c in differs)} WHERE ref = ?",
+                (*(values[c] for c in differs), data["ref"]),
             )
         rid = int(conn.execute("SELECT id FROM residents WHERE ref = ?", (data["ref"],)).fetchone()[0])
-        sent = _resident_changes(data, values, at)
-        _changed(conn, at, actor, "upsert", "resident", rid, data["ref"], ref=data["ref"], **sent)
+        # A block alone is the block's record (record_block): an upsert naming only the ref beside
+        # it went upstream and into the audit as a second, empty change.
+        if set(differs) - {"blocked"}:
+            sent = _resident_changes(data, values, at)
+            _changed(conn, at, actor, "upsert", "resident", rid, data["ref"], ref=data["ref"], **sent)
         if "blocked" in values and bool(values["blocked"]) != bool(was and was[0]):
             record_block(conn, at, actor, "resident", data["ref"], bool(values["blocked"]), "by admin")
     return rid
@@ -410,6 +413,15 @@ class ResidentIncomplete(Refused):
             code="invalid_request",
         )
         self.fields = missing
+
+
+def _differs(conn: sqlite3.Connection, ref: str, values: dict[str, Any]) -> list[str]:
+    """The columns of `values` that change what resident `ref` has stored. None for the same edit
+    sent again after its answer was lost: answered as the first was, it is no change to audit or
+    send upstream (it was both, an empty change)."""
+    names = [c for c in values if c != "ref"]
+    stored = conn.execute(f"SELECT {', '.join(names)} FROM residents WHERE ref = ?", (ref,)).fetchone()
+    return [c for c, was in zip(names, stored, strict=True) if was != values[c]]
 
 
 def _whole_change(ref: str, columns: list[str], new: bool) -> None:
