@@ -20,12 +20,17 @@ def test_an_adapter_replugged_between_two_polls_says_what_happened_and_what_to_c
     named, no fix. It says, as an LCUS board's does, that the adapter was unplugged (and plugged
     back) and to check its cable and USB plug."""
     gate = ModbusModule(
-        modbus_bus, health("gate", "relay", "car-in"), 1, coil=4, inputs=input_map(0, None, 1), poll_s=0.5
+        modbus_bus, health("gate", "relay", "car-in"), 1, coil=4, inputs=input_map(0, None, 1), poll_s=2.0
     )
     said: list[str] = []
     gate.health.on_change = lambda h, online: said.append(h.last_error) if not online else None
     try:
         wait_for(lambda: gate.health.online, "the module online")
+        # Between two polls: just after one was answered, 2 s before the next. Done at any moment
+        # (polls 0.5 s apart), a loaded box once had a poll under way as the adapter went: that
+        # poll timed out ("does not answer"), a drop in the middle of a request, not between two.
+        polled = gate.health.last_seen
+        wait_for(lambda: gate.health.last_seen != polled, "a poll answered")
         rs485.adapter.unplug()
         rs485.adapter.plug()  # back before the next poll
         wait_for(lambda: said, "the module offline")
