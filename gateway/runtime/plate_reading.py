@@ -133,10 +133,10 @@ class PlateReader:
         if not self._roi:
             return False
         ih, iw = frame.image.shape[:2]
+        health = self._health()
         if self._judged != (iw, ih):
             self._judged = (iw, ih)
             note = outside_note(self._roi, iw, ih)
-            health = self._health()
             device = health.device if health is not None else "?"
             if note:
                 log.warning("camera %s: %s", device, note)
@@ -145,7 +145,6 @@ class PlateReader:
             if health is not None and self._outside and health.last_error == self._outside:
                 health.last_error = ""
             self._outside = note
-        health = self._health()
         # Set again on each frame: a stream that drops and comes back clears last_error
         # (set_online). A stream's own fault, shown first, is not overwritten.
         if self._outside and health is not None and health.online and not health.last_error:
