@@ -33,7 +33,7 @@ def test_an_export_cut_off_by_a_hangup_leaves_no_unaudited_copy(tmp_path: Path) 
         encoding="utf-8",
     )
     cards = tmp_path / "cards.csv"
-    cards.write_text("card,resident_ref\n" + "".join(f"{i:010X},R{i}\n" for i in range(N)), encoding="utf-8")
+    cards.write_text("card,resident_ref\n" + "".join(f"{i:010d},R{i}\n" for i in range(N)), encoding="utf-8")
     assert main(["--log-level", "ERROR", "import", "-c", str(config), str(people), str(cards)]) == 0
 
     out = tmp_path / "usb" / "backup"

@@ -42,7 +42,7 @@ def lane_wait_during_import(cfg: SiteConfig, folder: Path, n: int) -> LaneWait:
         + "".join(f"R{i},{i % 50}栋,{i % 6}单元,张{i},138{i:08d}\n" for i in range(n)),
         encoding="utf-8",
     )
-    cards.write_text("card,resident_ref\n" + "".join(f"{i:010X},R{i}\n" for i in range(n)), encoding="utf-8")
+    cards.write_text("card,resident_ref\n" + "".join(f"{i:010d},R{i}\n" for i in range(n)), encoding="utf-8")
     db_path = cfg.site.data_dir / DB_NAME
     open_database(db_path).conn.close()
     # The lane writes from its own process, as the gateway does: a thread here would also wait for

@@ -24,9 +24,9 @@ from gateway.privacy import Secrets
 from gateway.runtime.outbox_stream import check_outbox_stream
 from gateway.store import csv_staging, csv_steps
 from gateway.store.audit import audit
-from gateway.store.card_forms import card_register_warnings
+from gateway.store.card_forms import card_register_warnings, register_ten_digits
 from gateway.store.csv_export import export_all
-from gateway.store.csv_import import check_references, read_files
+from gateway.store.csv_import import cards_given_twice, check_references, read_files
 from gateway.store.csv_rows import card_digits
 from gateway.store.database import (
     DB_NAME,
@@ -70,8 +70,11 @@ def import_csv(
             if not files:
                 return {}
             batch, problems = read_files(files, tz, card_digits(cfg), encoding)
+            two_forms: list[str] = []
             if not problems:
                 problems = check_references(db.conn, batch, set(zones))
+                refused, two_forms = cards_given_twice(db.conn, batch, register_ten_digits(cfg))
+                problems += refused
             if problems:
                 raise ImportRejected(problems, len(problems))
             secrets = Secrets.load_or_create(data_dir)
@@ -89,7 +92,7 @@ def import_csv(
             # With the summary: the installer is still at the console, and the lanes say only zone_full.
             for zone, over in zones_over_capacity(db.conn, cfg).items():
                 log.warning("%s", what_to_do(zone, over["capacity"], over["fixed_slots"]))
-            for warning in card_register_warnings(db.conn, cfg):
+            for warning in two_forms + card_register_warnings(db.conn, cfg):
                 log.warning("%s", warning)
             return counts
     finally:

@@ -14,6 +14,13 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from gateway.core.card_forms import TenDigits
+from gateway.store.card_pairs import (
+    cards_in_two_forms,
+    same_card_problem,
+    same_card_warning,
+    stored_card_holders,
+)
 from gateway.store.csv_file import BadEncoding, CsvFile, EncodingRefused, Unreadable, read_csv
 from gateway.store.csv_open import NotOpened, not_opened
 from gateway.store.csv_rows import (
@@ -203,6 +210,23 @@ def check_references(conn: sqlite3.Connection, batch: Batch, zones: set[str]) ->
         for p in s.plates:
             need("slots", key, "plates", p, owner, "vehicle")
     return problems
+
+
+def cards_given_twice(
+    conn: sqlite3.Connection, batch: Batch, ten_digits: TenDigits
+) -> tuple[list[str], list[str]]:
+    """(problems, warnings) of the batch's cards that are a stored card or another of its cards
+    in another form (card_pairs.py): refused where the two are two residents' (a CSV import
+    deletes no card: the old number goes on its resident's page), said where they are one's."""
+    listed = {c.card: c.resident_ref for c in batch.cards}
+    problems, warnings = [], []
+    for same in cards_in_two_forms(listed, stored_card_holders(conn), ten_digits):
+        if same.holder != same.other_holder:
+            why = same_card_problem(same, "on its resident's page first")
+            problems.append(f"{batch.at('cards', same.card)}: card: {why}")
+        else:
+            warnings.append(same_card_warning(same))
+    return problems, warnings
 
 
 def vehicle_owners(conn: sqlite3.Connection) -> dict[str, str]:

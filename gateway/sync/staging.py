@@ -27,8 +27,11 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from gateway.config import SiteConfig
+from gateway.core.card_forms import TenDigits
 from gateway.privacy import Secrets, mask_phone
 from gateway.quoting import quoted
+from gateway.store.card_forms import register_ten_digits
+from gateway.store.card_pairs import cards_in_two_forms, same_card_problem, stored_card_holders
 from gateway.store.csv_import import card_car_problem, cards_left_on_moved_cars, vehicle_owners
 from gateway.store.csv_rows import CardRow, ResidentRow, SlotRow, VehicleRow, card_digits
 from gateway.store.database import open_read_only, transaction
@@ -104,6 +107,9 @@ class StageJob:
     # The digits of the site's card numbers where its readers give them all so (card_digits): a
     # shorter one is refused as `gateway import` refuses it, or the resident is refused at the door.
     card_digits: int | None = None
+    # How the register's 10-digit cards read (card_forms.register_ten_digits): a card is refused
+    # given to two residents in two forms (card_pairs.py).
+    ten_digits: TenDigits = "decimal"
 
 
 def site_job(cfg: SiteConfig, data_dir: Path, main_db: Path, kind: str, version: int) -> StageJob:
@@ -118,6 +124,7 @@ def site_job(cfg: SiteConfig, data_dir: Path, main_db: Path, kind: str, version:
         kind,
         version,
         card_digits(cfg),
+        register_ten_digits(cfg),
     )
 
 
@@ -379,6 +386,13 @@ def _check_references(staged: Staged, main: sqlite3.Connection, job: StageJob, s
         handled = {c.card for c in staged.cards} | deleted["card"] | _cards_of(main, deleted["resident"])
         for number, _, why in cards_left_on_moved_cars(main, incoming, handled):
             _problem(problems, f"card {number}: {why}")
+    # A snapshot lists every card it keeps; a delta keeps the store's it does not delete.
+    kept = {} if snapshot else stored_card_holders(main)
+    for number in deleted["card"] | _cards_of(main, deleted["resident"]):
+        kept.pop(number, None)
+    for same in cards_in_two_forms({c.card: c.resident_ref for c in staged.cards}, kept, job.ten_digits):
+        if same.holder != same.other_holder:
+            _problem(problems, f"card {same.card}: {same_card_problem(same, 'in the same change')}")
     for s in staged.slots:
         if s.zone not in job.zones:
             _problem(
