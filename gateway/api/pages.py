@@ -31,7 +31,7 @@ from gateway.core.tickets import PREFIX, as_ticket_or_number, says_no_plate, tic
 from gateway.store import materials as materials_store
 from gateway.store import passes as pass_store
 from gateway.store import registry
-from gateway.store.accounts import end_session, list_accounts, list_tokens
+from gateway.store.accounts import end_session, get_account, list_accounts, list_tokens, update_account
 from gateway.store.alarms import count_alarms, recent_alarms
 from gateway.store.audit import count_audit, recent_audit
 from gateway.store.card_forms import register_ten_digits
@@ -48,6 +48,10 @@ from plates.grammar import normalize as normalize_plate
 WEB_DIR = Path(__file__).resolve().parent.parent / "web"
 STATIC_DIR = WEB_DIR / "static"
 LOGIN_COOKIE = "egw_login"  # the login form's CSRF token (double submit), before any session
+# The language of the last guard's pages on this browser, no secret: the login page a logout or an
+# ended session leads to (app.js goes there on a 401 too) is in the language he reads.
+LANG_COOKIE = "egw_lang"
+LANGUAGES = ("zh", "en")
 
 templates = Jinja2Templates(directory=WEB_DIR / "templates")
 
@@ -131,7 +135,7 @@ def render(
         "texts": js_texts(who.language),
         **(boot or {}),
     }
-    return templates.TemplateResponse(
+    response = templates.TemplateResponse(
         request,
         name,
         {
@@ -145,6 +149,21 @@ def render(
             **context,
         },
         headers={"Cache-Control": "no-store"},
+    )
+    if request.cookies.get(LANG_COOKIE) != who.language:
+        remember_language(request, response, who.language)
+    return response
+
+
+def remember_language(request: Request, response: Response, language: str) -> None:
+    response.set_cookie(
+        LANG_COOKIE,
+        language,
+        max_age=365 * 24 * 3600,
+        path="/",
+        httponly=True,
+        samesite="strict",
+        secure=guard_app(request).gw.site.config.http.tls,
     )
 
 
@@ -170,7 +189,10 @@ def login_page(
     if identify(request, db, None, request.cookies.get(SESSION_COOKIE)) is not None:
         return RedirectResponse(_safe_next(next), status_code=303)
     gw = guard_app(request).gw
-    language = lang if lang in ("zh", "en") else gw.site.config.site.language
+    # Chosen on this page, else the last guard's here (LANG_COOKIE), else the site's.
+    remembered = request.cookies.get(LANG_COOKIE)
+    language = lang if lang in LANGUAGES else remembered if remembered in LANGUAGES else None
+    language = language or gw.site.config.site.language
     csrf = secrets.token_urlsafe(24)
     response = templates.TemplateResponse(
         request,
@@ -214,12 +236,12 @@ def login_form(
     app = guard_app(request)
     target = _safe_next(next)
     # The page comes back filled in, and in the language the guard chose on it.
-    again = urlencode({"next": target, "user": username, **({"lang": lang} if lang in ("zh", "en") else {})})
+    again = urlencode({"next": target, "user": username, **({"lang": lang} if lang in LANGUAGES else {})})
     expected = request.cookies.get(LOGIN_COOKIE, "")
     if not expected or not hmac.compare_digest(expected.encode(), csrf.encode()) or not same_origin(request):
         return RedirectResponse(f"/login?error=expired&{again}", status_code=303)
     try:
-        _, token, _ = log_in(app, db, client_address(request), username, password)
+        account, token, _ = log_in(app, db, client_address(request), username, password)
     except LoginLocked as exc:
         # How long, as the API's Retry-After says: the guard at the gate must tell a minute from
         # an hour. Whether another account may log in meanwhile depends on which limit it is: not
@@ -228,10 +250,22 @@ def login_form(
         return RedirectResponse(f"/login?error={error}&wait={exc.seconds}&{again}", status_code=303)
     except ApiError:
         return RedirectResponse(f"/login?error=failed&{again}", status_code=303)
+    language = account.language or app.gw.site.config.site.language
+    if account.language is None and lang in LANGUAGES and lang != language:
+        # The guard switched the login page to his language and logs in: his pages stay in it. A
+        # language the account has chosen already is kept (the page may be in the last guard's).
+        language = lang
+        write(app.gw, lambda c: _first_language(c, app.gw.now(), account.username, account.id, lang))
     response = RedirectResponse(target, status_code=303)
     set_session_cookie(app, response, token)
+    remember_language(request, response, language)
     response.delete_cookie(LOGIN_COOKIE, path="/login")
     return response
+
+
+def _first_language(conn: sqlite3.Connection, at: datetime, actor: str, account_id: int, lang: str) -> None:
+    if get_account(conn, account_id).language is None:  # chosen meanwhile on another tablet: kept
+        update_account(conn, at, actor, account_id, language=lang)
 
 
 @router.post("/logout")
@@ -244,7 +278,10 @@ def logout_form(request: Request, db: Db, csrf: Annotated[str, Form(max_length=1
             return RedirectResponse("/", status_code=303)
         gw = guard_app(request).gw
         write(gw, lambda c: end_session(c, gw.now(), token, who.name))
-    response = RedirectResponse("/login", status_code=303)
+    # The login page in the language of the guard leaving (the next may switch it).
+    default = guard_app(request).gw.site.config.site.language
+    again = f"/login?lang={who.language}" if who is not None and who.language != default else "/login"
+    response = RedirectResponse(again, status_code=303)
     if token:  # ended just now, or no session any more
         response.delete_cookie(SESSION_COOKIE, path="/")
     return response
