@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 from gateway.core import LaneRules
 from gateway.core.model import REFUSED_AGAIN, REPEATS
 from gateway.core.tickets import NO_PLATE
-from gateway.core.windows import ClosedHistory
+from gateway.core.windows import ClosedHistory, ClosedPeriod
 from gateway.parking.faults import device_faults
 from gateway.store.audit import audit
 from gateway.store.database import transaction
@@ -34,6 +34,7 @@ from gateway.timefmt import local_iso, to_db
 KINDS = ("resident", "monthly", "visitor", "contractor", "temporary")
 CLASSES = ("car", "motorcycle", "bicycle")
 FLAGS = ("no_entry_record", "already_inside", "shared_slot", "monthly_expired", "no_slot", NO_PLATE)
+PASS_KINDS = ("visitor", "contractor")
 NOT_REFUSALS = ("payment_due",)  # a car held until it pays is not turned away
 
 # The class decided at the lane (a visitor's motorcycle, a typed plate's class); the vehicle's
@@ -540,16 +541,19 @@ def _closed(
 ) -> dict[str, Any] | None:
     """封闭式管理: people and vehicles registered both ways while a closed period was in force: those
     the gateway ran under then (a period lifted or begun by a config edit that day), not today's;
-    None when none of their hours fall within the report's period. Turned away is everyone refused
-    at an entrance then, whatever kept them out (a pass expired at the door as much as the period
-    itself), by reason too; a car held to pay is not turned away, nor is anyone refused leaving."""
+    None when none of their hours fall within the report's period and nobody was registered in it
+    for them. Turned away is everyone refused at an entrance then, whatever kept them out (a pass
+    expired at the door as much as the period itself), by reason too; a car held to pay is not
+    turned away, nor is anyone refused leaving. A pass holder the guard checks out at the booth
+    while she is inside on foot is one person out then, her exit door's record after it none."""
     active = history.with_hours_in(start, end)
-    if not active:
+    registered, registered_for = _registered(conn, s, e, history, tz)
+    if not active and not registered:
         return None
     counts: Counter[str] = Counter()
     turned_away: dict[str, Counter[str]] = {"people": Counter(), "vehicles": Counter()}
-    for at_text, lane_id, direction, lane_type, admitted, reason in conn.execute(
-        "SELECT at, lane, direction, lane_type, admitted, reason FROM access_log a "
+    for at_text, lane_id, direction, lane_type, admitted, reason, holder_kind, holder_id in conn.execute(
+        "SELECT at, lane, direction, lane_type, admitted, reason, holder_kind, holder_id FROM access_log a "
         f"WHERE at >= ? AND at < ? AND {_COUNTED} AND {_not_put_back('a')} "
         f"AND (admitted = 1 OR NOT {_LET_IN_CORRECTED})",
         (s, e),
@@ -563,22 +567,31 @@ def _closed(
         direction, lane_type = known
         who = "vehicles" if lane_type == "vehicle" else "people"
         if admitted:
+            if (
+                who == "people"
+                and direction == "exit"
+                and holder_kind in PASS_KINDS
+                and holder_id is not None
+            ):
+                left = _checked_out_inside(conn, holder_kind, holder_id)
+                if left is not None and left <= at:
+                    continue  # counted out when the guard checked her out
             counts[f"{who}_{'in' if direction == 'entrance' else 'out'}"] += 1
         elif direction == "entrance" and reason not in NOT_REFUSALS:
             counts[f"{who}_turned_away"] += 1
             turned_away[who][reason] += 1
-    registered: Counter[str] = Counter()
-    for created, kind, people in conn.execute(
-        "SELECT created_at, kind, (SELECT count(*) FROM pass_people pp WHERE pp.pass_id = p.id) "
-        "FROM passes p WHERE created_at >= ? AND created_at < ?",
-        (s, e),
+    for kind, pass_id, out_text in conn.execute(
+        "SELECT kind, id, checked_out_at FROM passes WHERE checked_out_at >= ? AND checked_out_at < ?", (s, e)
     ):
-        if history.active(datetime.fromisoformat(created).astimezone(tz)):
-            registered[kind] += 1
-            registered["people_in_vehicles"] += people
+        if history.active(datetime.fromisoformat(out_text).astimezone(tz)) and _checked_out_inside(
+            conn, kind, pass_id
+        ):
+            counts["people_out"] += 1
+            counts["people_checked_out"] += 1
     keys = (
         "people_in",
         "people_out",
+        "people_checked_out",
         "vehicles_in",
         "vehicles_out",
         "people_turned_away",
@@ -586,7 +599,8 @@ def _closed(
     )
     return {
         "periods": [
-            f"{p.first_day}..{p.last_day} {','.join(str(w) for w in p.windows) or 'all day'}" for p in active
+            f"{p.first_day}..{p.last_day} {','.join(str(w) for w in p.windows) or 'all day'}"
+            for p in dict.fromkeys((*active, *registered_for))
         ],
         **{k: counts.get(k, 0) for k in keys},
         "turned_away_by_reason": {who: dict(sorted(c.items())) for who, c in turned_away.items()},
@@ -595,6 +609,52 @@ def _closed(
         # The drivers and everyone in the visitors' vehicles, registered with them (REQUIREMENTS 9).
         "vehicle_occupants_registered": registered.get("people_in_vehicles", 0),
     }
+
+
+def _registered(
+    conn: sqlite3.Connection, s: str, e: str, history: ClosedHistory, tz: ZoneInfo
+) -> tuple[Counter[str], list[ClosedPeriod]]:
+    """The passes registered in the report's period under closed management, by kind, with the
+    people in their vehicles, and the periods they were registered for. A pass is registered under
+    closed management when its window takes in hours of the periods in force as it was registered,
+    as the visitor form then demanded every field those periods ask for (gateway/api/passes.py
+    required_fields), whenever the guard typed it in: at 21:30 for tomorrow's 09:00, or at 06:50 for
+    07:00. It counts in the report of the period it was registered in, so on one day only."""
+    registered: Counter[str] = Counter()
+    registered_for: list[ClosedPeriod] = []
+    for created, kind, valid_from, valid_to, people in conn.execute(
+        "SELECT created_at, kind, valid_from, valid_to, "
+        "(SELECT count(*) FROM pass_people pp WHERE pp.pass_id = p.id) "
+        "FROM passes p WHERE created_at >= ? AND created_at < ?",
+        (s, e),
+    ):
+        window = (datetime.fromisoformat(valid_from).astimezone(tz), datetime.fromisoformat(valid_to))
+        at = datetime.fromisoformat(created).astimezone(tz)
+        periods = [p for p in history.in_force(at) if p.overlaps(*window)]
+        if periods:
+            registered[kind] += 1
+            registered["people_in_vehicles"] += people
+            registered_for += periods
+    return registered, registered_for
+
+
+def _checked_out_inside(conn: sqlite3.Connection, kind: str, pass_id: int) -> datetime | None:
+    """When the guard checked the pass out at the booth (离开登记) with its holder inside on foot:
+    her last passage through a door before then let her in, as the people-inside count has it
+    (gateway/store/record.py gone_out). None when not checked out, or checked out with her not
+    inside on foot: gone through an exit door already, never come in, or come by car (the car is
+    counted out at the car exit). Her passages are read through the index of passages on foot by
+    holder (schema migration 47)."""
+    row = conn.execute(
+        f"""SELECT p.checked_out_at, (
+                SELECT a.direction FROM access_log a INDEXED BY access_log_on_foot_by_holder
+                WHERE a.holder_kind = p.kind AND a.holder_id = p.id AND a.admitted = 1
+                  AND a.lane_type = 'pedestrian' AND a.at <= p.checked_out_at AND {_COUNTED}
+                ORDER BY a.id DESC LIMIT 1)
+            FROM passes p WHERE p.id = ? AND p.kind = ? AND p.checked_out_at IS NOT NULL""",
+        (pass_id, kind),
+    ).fetchone()
+    return datetime.fromisoformat(row[0]) if row is not None and row[1] == "entrance" else None
 
 
 def repair_hours_sent(conn: sqlite3.Connection, day: date) -> float | None:
