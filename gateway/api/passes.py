@@ -46,7 +46,9 @@ router = APIRouter(tags=["visitors"], responses=ERRORS)
 # Idempotency-Key -> the write that makes its pass, per user (the last 500 of each kind).
 _made: KeyedWrites[dict[str, Any]] = KeyedWrites("registration")
 _issued: KeyedWrites[dict[str, Any]] = KeyedWrites("contractor pass")
-_FIELD = re.compile(r"[a-z_]+")
+# A problem's field: "phone: ...", "occupants: ...", or a person's in the vehicle, "occupants[2]
+# (occupant 3) id_number: ...", named occupants.2.id_number for the page to name his row and input.
+_FIELD = re.compile(r"(?P<field>[a-z_]+)(?:\[(?P<row>\d+)\] \([^)]*\) (?P<own>[a-z_]+))?")
 _PHONE = re.compile(r"^\+?[0-9][0-9 -]{5,18}[0-9]$")
 
 
@@ -341,8 +343,13 @@ def _new_pass(
 
 
 def _fields_of(problems: list[str]) -> list[str]:
-    """The fields named by `problems` (each begins with its field: "phone: ...", "occupants[0] ...")."""
-    fields = [m.group(0) for p in problems if (m := _FIELD.match(p))]
+    """The fields named by `problems` (each begins with its field: "phone: ...", "occupants[0] ..."),
+    a person's in the vehicle as occupants.<row>.<field> (occupants.0.id_number: the driver's ID)."""
+    fields = [
+        ".".join(m.group("field", "row", "own")) if m.group("row") else m.group("field")
+        for p in problems
+        if (m := _FIELD.match(p))
+    ]
     return list(dict.fromkeys(fields))
 
 

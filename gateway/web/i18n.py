@@ -482,6 +482,12 @@ TEXTS: dict[str, tuple[str, str]] = {
     "err.invalid_request.fields": ("以下项目未填写或格式不对：", "Check these fields:"),
     "err.invalid_value": ("号码格式不对，请重新输入", "Not a valid number; type it again"),
     "err.invalid_hours": ("时段格式不对，应如 08:00-18:00", "Not valid hours; write them like 08:00-18:00"),
+    # What a visitor's (or a person in her car's) ID or phone number named by invalid_pass should be.
+    "err.invalid_id_number": (
+        "身份证号应为18位（末位可为X），请核对证件重新输入",
+        "An ID card number has 18 characters (the last may be X): check the card and type it again",
+    ),
+    "err.invalid_phone": ("手机号格式不对，请重新输入", "Not a valid phone number; type it again"),
     "err.invalid_period": ("结束日期早于开始日期，请检查日期", "The period ends before it begins"),
     "err.csrf": ("页面已过期，请刷新页面后重试", "The page expired; reload it and try again"),
     "err.login_required": ("登录已过期，请重新登录", "Logged out; log in again"),
@@ -819,6 +825,8 @@ JS_KEYS = (
     "visitor.valid_from",
     "visitor.valid_to",
     "visitor.occupants",
+    "visitor.driver",  # a person in the vehicle's field: 乘车人 3 身份证号
+    "visitor.occupant",
     "admin.building",
     "admin.unit",
     # the closed-management notices, shown as the window typed needs them (visitors.html)

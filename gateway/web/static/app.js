@@ -191,11 +191,38 @@ function ownWords(words, data) {
   for (const [key, value] of Object.entries(data || {})) values[key] = kindWord(key, value);
   return [fill(words, values), ...ticketsInside(values.tickets)].join(boot.lang === "zh" ? "。" : ". ");
 }
-const FIELD_RULES = new Map([["plate", "err.invalid_plate"], ["hours", "err.invalid_hours"]]);
+const FIELD_RULES = new Map([
+  ["plate", "err.invalid_plate"], ["hours", "err.invalid_hours"],
+  ["id_number", "err.invalid_id_number"], ["phone", "err.invalid_phone"],
+]);
+// A field of a person in the vehicle (occupants.2.id_number, the third row's ID number): named by
+// his row as the form heads it (乘车人 3 身份证号), checked by the rule of the visitor's own field.
+const OCCUPANT_FIELD = /^occupants\.(\d+)\.(\w+)$/;
+const fieldRule = (field) => FIELD_RULES.get(field.replace(OCCUPANT_FIELD, "$2"));
 // Where a field's label is found: the visitor and pass forms', then the admin forms' (a new
 // resident's 楼栋 and 单元; its 姓名 is the visitor form's word).
 const LABELS = ["visitor.", "pass.", "admin."];
-const fieldLabel = (words, field) => LABELS.map((form) => words[form + field]).find(Boolean) || field;
+function fieldLabel(words, field) {
+  const person = OCCUPANT_FIELD.exec(field);
+  if (!person) return LABELS.map((form) => words[form + field]).find(Boolean) || field;
+  const row = Number(person[1]);
+  return `${words[row === 0 ? "visitor.driver" : "visitor.occupant"]} ${row + 1} ${fieldLabel(words, person[2])}`;
+}
+// The inputs an error names are marked (aria-invalid, outlined red) until typed into again; a
+// person's in the vehicle is found in his row.
+function markFields(form, err) {
+  for (const el of form.querySelectorAll("[aria-invalid]")) el.removeAttribute("aria-invalid");
+  const rows = form.querySelectorAll("[data-occupant-row]");
+  for (const field of (err && err.fields) || []) {
+    const person = OCCUPANT_FIELD.exec(field);
+    const row = person && rows[Number(person[1])];
+    const el = person ? row && row.querySelector(`[data-field="${person[2]}"]`) : form.elements[field];
+    if (el && el.setAttribute) el.setAttribute("aria-invalid", "true");
+  }
+}
+document.addEventListener("input", (e) => {
+  if (e.target.removeAttribute) e.target.removeAttribute("aria-invalid");
+});
 // A code the gateway narrows by what the thing is now (its `state`: already_done's not_held,
 // blocked, unblocked) has words for each, true whoever made it so: a lane never held open, a card
 // this guard blocked and typed again, were not done by another tablet.
@@ -217,8 +244,8 @@ function errorText(err) {
     const named = words[`err.${err.code}.fields`] + " " + fields.join(zh ? "、" : ", ");
     // Only for fields typed wrong: closed management's refusal names fields still to fill in.
     const rules = err.code !== "invalid_pass" ? [] :
-      err.fields.map((f) => words[FIELD_RULES.get(f)]).filter(Boolean);
-    return [named, ...rules].join(zh ? "。" : ". ");
+      err.fields.map((f) => words[fieldRule(f)]).filter(Boolean);
+    return [named, ...new Set(rules)].join(zh ? "。" : ". ");
   }
   const own = stateWords(words, err) || dataWords(words, err) || words["err." + err.code];
   const said = err.message ? err.message + (err.fix ? " — " + err.fix : "") : "";
@@ -377,7 +404,10 @@ document.addEventListener("submit", async (e) => {
     (thens[form.dataset.then] || thens.saved)(data, form);
     // A page that is being left keeps its button off: a tap while it loads would send it again.
     if (button && !LEAVES.has(form.dataset.then)) button.disabled = false;
-  } catch (err) { if (!outdated()) failed(err); if (button) button.disabled = false; }
+  } catch (err) {
+    if (!outdated()) { markFields(form, err); failed(err); }
+    if (button) button.disabled = false;
+  }
 });
 const LEAVES = new Set(["pass", "reload", "relogin", "inside"]);
 // One key per registration, kept until it is made: a repeat (a retry after no answer) gets the
