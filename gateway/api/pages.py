@@ -440,7 +440,19 @@ def _lookup_answer(request: Request, db: sqlite3.Connection, who: Principal, q: 
     ten_digits = register_ten_digits(gw.site.config)
     found = registry.search(db, gw.secrets, q, ten_digits=ten_digits) if q.strip() else registry.Found([], 0)
     results = [resident_out(gw, who, r) for r in found.residents]
-    return render(request, db, who, "lookup.html", "lookup", q=q, results=results, total=found.total)
+    # A slot's zone by the name the occupancy page gives it (车库/B001), not its id (main/B001).
+    zone_names = {z.id: z.name for z in gw.site.config.zones}
+    return render(
+        request,
+        db,
+        who,
+        "lookup.html",
+        "lookup",
+        q=q,
+        results=results,
+        total=found.total,
+        zone_names=zone_names,
+    )
 
 
 CARS_INSIDE_SHOWN = 200  # the newest; a search by plate finds the rest
