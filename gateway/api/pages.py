@@ -39,7 +39,7 @@ from gateway.store.occupancy import count_open_stays, occupancy, open_stays, peo
 from gateway.store.outbox import count_set_aside
 from gateway.store.set_aside import set_aside
 from gateway.typed import typed
-from gateway.web.audit_words import AUDIT_ACTIONS
+from gateway.web.audit_words import AUDIT_ACTIONS, payment_detail
 from gateway.web.i18n import TEXTS, js_texts, translator
 from gateway.web.qr import qr_svg
 from plates.grammar import PROVINCES
@@ -554,8 +554,11 @@ def audit_page(
     rows = recent_audit(db, AUDIT_PAGE + 1, by, what, before=before)
     older = rows[AUDIT_PAGE - 1]["id"] if len(rows) > AUDIT_PAGE else None
     rows = rows[:AUDIT_PAGE]
+    t, lane_names = translator(who.language), gw.site.lane_names()
     for row in rows:
         row["at"] = local(gw, row["at"])
+        if row["action"] == "payment.take" and row["detail"]:  # stored as the centre reads it
+            row["detail"] = payment_detail(row["detail"], t, lane_names)
     total = count_audit(db, by, what)
     # Rows newer than this page (none on the first): where its rows stand in the whole list.
     newer = total - count_audit(db, by, what, before=before) if before else 0

@@ -3,6 +3,11 @@ too, as `audited.<action>`."""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable, Mapping
+
+from gateway.parking.fees import yuan
+
 # What the audit page calls each action the gateway writes (gateway/store/audit.py's `action`): the
 # page shows the code itself only for one missing here. tests/ui/test_audit_words.py finds every
 # action written in gateway/, so a new one cannot go unnamed.
@@ -61,3 +66,25 @@ AUDIT_ACTIONS: dict[str, tuple[str, str]] = {
     "command_failed": ("中心指令执行失败", "Central command failed"),
     "clock.redate": ("校正记录时间（时钟错误）", "Records re-dated (the clock was wrong)"),
 }
+
+
+# payment.take's detail as gateway/store/payments.py writes it, read by the centre too, so kept:
+# "900 fen cash B-1 at booth" (amount, method, receipt, lane).
+_PAYMENT = re.compile(r"(?P<fen>-?\d+) fen (?P<method>\w+) (?P<receipt>.*) at (?P<lane>\S+)")
+
+
+def payment_detail(detail: str, t: Callable[[str], str], lane_names: Mapping[str, str]) -> str:
+    """A fee's audit detail in the guard's words: 9元 · 现金 · 收据号 B-1 · 岗亭 (9 yuan · cash ·
+    Receipt no. B-1 · booth); a detail of another shape is shown as stored."""
+    paid = _PAYMENT.fullmatch(detail)
+    if paid is None:
+        return detail
+    method = t(f"pay.method.{paid['method']}")
+    lane = t("pay.at_booth") if paid["lane"] == "booth" else lane_names.get(paid["lane"], paid["lane"])
+    words = [
+        t("pay.amount").replace("{yuan}", yuan(int(paid["fen"]))),
+        paid["method"] if method.startswith("[") else method,  # a method with no words yet: its code
+        f"{t('pay.receipt_no')} {paid['receipt']}" if paid["receipt"].strip() else "",
+        lane,
+    ]
+    return " · ".join(w for w in words if w)

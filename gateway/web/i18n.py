@@ -197,6 +197,11 @@ TEXTS: dict[str, tuple[str, str]] = {
     "pay.done": ("已收费", "Fee taken"),
     "pay.receipt_no": ("收据号", "Receipt no."),  # the toast after a fee: the number to hand the driver
     "pay.amount": ("{yuan}元", "{yuan} yuan"),  # the quote's due_text is Chinese: live.js words it
+    # A fee on the audit page (audit_words.payment_detail): how it was paid, and where.
+    "pay.method.cash": ("现金", "cash"),
+    "pay.method.qr": ("扫码支付", "QR payment"),
+    "pay.method.monthly": ("月租", "monthly"),
+    "pay.at_booth": ("岗亭", "booth"),
     "pay.nothing": ("该通道没有待缴费的车", "No car is waiting to pay at this lane"),
     "pay.unknown": (
         "网关没有回应，不确定是否已收费：请刷新页面查看该车是否已放行，再决定是否收钱",
