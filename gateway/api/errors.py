@@ -4,19 +4,22 @@ An error about a form's fields adds "fields": the names of the fields at fault, 
 them in its own language (the message is English, for API clients and the log). An error of the
 gateway's may add data the page words too (GatewayError.data: "tickets", the tickets of the cars with
 no plate inside; "left_at", when a car left; a 503 storage_failed's "state", why it was not stored).
+
+A browser opening a guard page (not under /api/) is answered a page in the guard's language
+instead (`answer`, with the page the guard app gives): a missing pass, an address mistyped.
 """
 
 from __future__ import annotations
 
 import logging
 import sqlite3
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException
 
 from gateway.errors import GatewayError
@@ -67,6 +70,29 @@ def error_body(
     return {"error": error}
 
 
+# A guard page's error as a page (api/guard.py sets it on app.state.error_page): (request, status,
+# the body's "error") -> the page, in the guard's language, with a link back.
+ErrorPage = Callable[[Request, int, Mapping[str, Any]], Response]
+
+
+def wants_page(request: Request) -> bool:
+    """A browser opening a guard page (/passes/999, /audit?before=abc, an address mistyped), not a
+    program calling the API: it is answered a page it can read, the API the one error shape."""
+    path = request.url.path
+    return not path.startswith(("/api/", "/static/")) and "text/html" in request.headers.get("accept", "")
+
+
+def answer(
+    request: Request, body: dict[str, dict[str, Any]], status: int, headers: Mapping[str, str] | None = None
+) -> Response:
+    page: ErrorPage | None = getattr(request.app.state, "error_page", None)
+    if page is not None and wants_page(request):
+        shown = page(request, status, body["error"])
+        shown.headers.update(headers or {})  # a Retry-After, an Allow: true of the page too
+        return shown
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
 def storage_failed(exc: sqlite3.Error, data_dir: Path) -> dict[str, dict[str, Any]]:
     """The answer to a change the database of `data_dir` did not take: its fix by the cause, as the
     journal words it (database.storage_fix), and the cause as the error's `state` (full, unwritable,
@@ -83,69 +109,66 @@ def storage_failed(exc: sqlite3.Error, data_dir: Path) -> dict[str, dict[str, An
 
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
-    async def _api_error(_: Request, exc: ApiError) -> JSONResponse:
-        return JSONResponse(
-            error_body(exc.code, exc.message, exc.fix, exc.fields, exc.data),
-            status_code=exc.status,
-            headers=exc.headers,
-        )
+    async def _api_error(request: Request, exc: ApiError) -> Response:
+        body = error_body(exc.code, exc.message, exc.fix, exc.fields, exc.data)
+        return answer(request, body, exc.status, exc.headers)
 
     @app.exception_handler(GatewayError)
-    async def _gateway_error(_: Request, exc: GatewayError) -> JSONResponse:
+    async def _gateway_error(request: Request, exc: GatewayError) -> Response:
         # Errors of the store and the runtime carry their HTTP status (500 unless they say), and
         # some the fields at fault (ParkingError, a new resident's fields left out).
         fields = getattr(exc, "fields", None)
-        return JSONResponse(
-            error_body(exc.http_code, exc.message, exc.fix, fields, exc.data), status_code=exc.http_status
+        return answer(
+            request, error_body(exc.http_code, exc.message, exc.fix, fields, exc.data), exc.http_status
         )
 
     @app.exception_handler(sqlite3.IntegrityError)
-    async def _clash(_: Request, exc: sqlite3.IntegrityError) -> JSONResponse:
+    async def _clash(request: Request, exc: sqlite3.IntegrityError) -> Response:
         # A constraint the store did not check first: the request clashes with a stored row.
         log.warning("a change clashes with what is stored: %s", exc)
-        return JSONResponse(
+        return answer(
+            request,
             error_body(
                 "conflict",
                 f"this clashes with what is stored, and nothing of it was changed: {exc}",
                 "look for a duplicate (the same plate, card or number given twice, or already "
                 "registered) and send it once",
             ),
-            status_code=409,
+            409,
         )
 
     @app.exception_handler(sqlite3.Error)
-    async def _storage_error(request: Request, exc: sqlite3.Error) -> JSONResponse:
+    async def _storage_error(request: Request, exc: sqlite3.Error) -> Response:
         # A change is one transaction: when it cannot be written, none of it was (a full disk,
         # a read-only or failing card, the database held or damaged).
         log.error("a change could not be stored: %s", exc)
-        return JSONResponse(storage_failed(exc, request.app.state.gateway.data_dir), status_code=503)
+        return answer(request, storage_failed(exc, request.app.state.gateway.data_dir), 503)
 
     @app.exception_handler(OverflowError)
-    async def _out_of_range(request: Request, exc: OverflowError) -> JSONResponse:
+    async def _out_of_range(request: Request, exc: OverflowError) -> Response:
         # A date at the end of Python's calendar (a report for 9999-12-31) that no bound on the
         # request caught: the request is out of range, the gateway is not at fault.
         log.warning("out of range: %s %s: %s", request.method, request.url.path, exc)
-        return JSONResponse(
+        return answer(
+            request,
             error_body(
                 "invalid_request",
                 f"a date or number in the request is out of range: {exc}",
                 "use a date between the years 2000 and 2200",
             ),
-            status_code=422,
+            422,
         )
 
     @app.exception_handler(HTTPException)
-    async def _http_error(_: Request, exc: HTTPException) -> JSONResponse:
+    async def _http_error(request: Request, exc: HTTPException) -> Response:
         # Raised by the router, not by a route of ours: an address or method the API does not have.
         code, fix = HTTP_ERRORS.get(exc.status_code, ("http_error", ""))
-        return JSONResponse(
-            error_body(code, str(exc.detail), fix),
-            status_code=exc.status_code,
-            headers=getattr(exc, "headers", None),
+        return answer(
+            request, error_body(code, str(exc.detail), fix), exc.status_code, getattr(exc, "headers", None)
         )
 
     @app.exception_handler(RequestValidationError)
-    async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+    async def _invalid(request: Request, exc: RequestValidationError) -> Response:
         first = exc.errors()[0] if exc.errors() else {}
         where = ".".join(str(p) for p in first.get("loc", ()))
         message = f"{where}: {first.get('msg', 'invalid request')}"
@@ -156,8 +179,8 @@ def install_error_handlers(app: FastAPI) -> None:
             least = first.get("ctx", {}).get("min_length") or 1
             said = f"{fix}, in {_characters(least)} or more"
             body = error_body(code, message, said, [field], {"least": least})
-            return JSONResponse(body, status_code=422)
-        return JSONResponse(error_body("invalid_request", message, SCHEMA_FIX), status_code=422)
+            return answer(request, body, 422)
+        return answer(request, error_body("invalid_request", message, SCHEMA_FIX), 422)
 
 
 # A field of a request's body left empty or too short that the pages word on its own, as the route

@@ -7,16 +7,16 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from contextlib import closing
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gateway.accounts.ratelimit import LoginLimiter
 from gateway.api import admin, corrections, lanes, materials, outbox, passes, registry, session, site
 from gateway.api.deps import GuardApp
-from gateway.api.errors import error_body
+from gateway.api.errors import answer, error_body
 from gateway.api.hub import Hub
-from gateway.api.pages import STATIC_DIR, LoginRequired
+from gateway.api.pages import STATIC_DIR, LoginRequired, error_page
 from gateway.api.pages import router as pages_router
 from gateway.api.views import from_event
 from gateway.events import AccessEvent
@@ -78,6 +78,7 @@ def install_guard_app(app: FastAPI, gw: Gateway) -> GuardApp:
     hub = Hub(status=lambda: {**lanes.lanes_status(gw), "alarms": _open_alarms(gw)})
     guard = GuardApp(gw, hub, LoginLimiter())
     app.state.guard = guard
+    app.state.error_page = error_page  # a guard page's error is a page for the guard (errors.answer)
 
     def push(ev: AccessEvent) -> None:
         if hub.clients:
@@ -96,15 +97,16 @@ def install_guard_app(app: FastAPI, gw: Gateway) -> GuardApp:
     # A change not begun in time was called off (deps.saved), so it is not saved later: "did not
     # save this" holds. One already being saved is answered still_saving instead.
     @app.exception_handler(FutureTimeout)
-    async def _busy(_: Request, exc: FutureTimeout) -> Response:
+    async def _busy(request: Request, exc: FutureTimeout) -> Response:
         log.error("a change waited too long for the decision worker")
-        return JSONResponse(
+        return answer(
+            request,
             error_body(
                 "busy",
                 "the gateway is busy and did not save this",
                 "try again in a moment; if it persists, check the gateway log",
             ),
-            status_code=503,
+            503,
         )
 
     app.add_middleware(SecurityHeaders)

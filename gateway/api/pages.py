@@ -7,6 +7,8 @@ import hmac
 import re
 import secrets
 import sqlite3
+from collections.abc import Mapping
+from contextlib import closing
 from datetime import datetime, time, timedelta
 from pathlib import Path
 from typing import Annotated, Any
@@ -35,6 +37,7 @@ from gateway.store.accounts import end_session, get_account, list_accounts, list
 from gateway.store.alarms import count_alarms, recent_alarms
 from gateway.store.audit import count_audit, recent_audit
 from gateway.store.card_forms import register_ten_digits
+from gateway.store.database import open_read_only
 from gateway.store.occupancy import count_open_stays, occupancy, open_stays, people_inside
 from gateway.store.outbox import count_set_aside
 from gateway.store.set_aside import set_aside
@@ -305,6 +308,49 @@ def old_browser(request: Request, db: Db) -> Response:
         },
         headers={"Cache-Control": "no-store"},
     )
+
+
+def error_page(request: Request, status: int, error: Mapping[str, Any]) -> Response:
+    """A guard page's error as a page (errors.answer): what went wrong in the guard's language,
+    the session's (else the one the pages last left in LANG_COOKIE, else the site's), and a way back."""
+    gw = guard_app(request).gw
+    language = _error_language(request)
+    t = translator(language)
+    code, state = str(error.get("code", "")), error.get("state")
+    if status == 404:
+        said = t("errpage.not_found")
+    elif code == "invalid_request" or status == 405:  # an id or a query not as the pages write them
+        said = t("errpage.bad_address")
+    else:
+        worded = [f"err.{code}.{state}"] if isinstance(state, str) else []
+        said = next((t(key) for key in [*worded, f"err.{code}"] if key in TEXTS), t("err.other"))
+    return templates.TemplateResponse(
+        request,
+        "error.html",
+        {
+            "t": t,
+            "language": language,
+            "site": gw.site.config.site,
+            "static_version": STATIC_VERSION,
+            "said": said,
+            "code": code,
+        },
+        status_code=status,
+        headers={"Cache-Control": "no-store"},
+    )
+
+
+def _error_language(request: Request) -> str:
+    gw = guard_app(request).gw
+    try:
+        with closing(open_read_only(gw.db_path, 2)) as conn:
+            who = identify(request, conn, None, request.cookies.get(SESSION_COOKIE))
+    except sqlite3.Error:  # the error may be the database's own: the page is still said
+        who = None
+    if who is not None:
+        return who.language
+    remembered = request.cookies.get(LANG_COOKIE)
+    return remembered if remembered in LANGUAGES else gw.site.config.site.language
 
 
 @router.get("/", response_class=HTMLResponse)

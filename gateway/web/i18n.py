@@ -738,6 +738,16 @@ TEXTS: dict[str, tuple[str, str]] = {
         "This resident has no car with this plate: check the plate, or add the vehicle first",
     ),
     "err.not_an_account": ("API 令牌不能执行此操作", "Not for an API token"),
+    # A guard page's error as a page (pages.error_page): a pass or record gone, an address mistyped.
+    "errpage.not_found": (
+        "没有这个页面，或要查看的记录已不存在",
+        "There is no such page, or what it showed is gone",
+    ),
+    "errpage.bad_address": (
+        "网址有误，请从页面上的菜单进入",
+        "This address is not valid; go there from the menu",
+    ),
+    "errpage.back": ("返回实时通道", "Back to the live lanes"),
     "err.other": ("操作未完成，请重试；仍不行请联系管理员", "Not done; try again, or tell the admin"),
     "common.no": ("否", "no"),
     **{f"audited.{code}": words for code, words in AUDIT_ACTIONS.items()},  # the audit page (audit_words.py)
