@@ -27,6 +27,7 @@ from tests.ui.conftest import (
 )
 
 S = timedelta(seconds=1)
+CLEAR_AFTER = timedelta(seconds=300)  # [alarms] clear_after_s: a device back clears its fault after
 RELAY_ALARMS = (
     "SELECT raised_at, cleared_at FROM alarms WHERE kind = 'device_offline' AND source = 'door-lock'"
 )
@@ -98,6 +99,7 @@ def test_a_relay_that_flapped_and_came_back_while_the_disk_was_full_is_one_fault
     """Its alarm history shows the outage the centre must see, from the first fault to the last
     return (the repair deadline and the daily report's downtime count it), not 50 alarms."""
     first, last = _flap(running, 50, end_offline=False)
+    assert running.gw.operations.returns(last + CLEAR_AFTER) == ["door-lock"]  # back for good
     rows = stored(running, RELAY_ALARMS)
     assert [(datetime.fromisoformat(r), datetime.fromisoformat(c)) for r, c in rows] == [(first, last)]
 

@@ -231,6 +231,9 @@ def test_device_offline_raises_one_alarm_and_online_clears_it(tmp_path: Path) ->
     assert rows == [("device_offline", "door-lock", None)]
     health.set_online()
     gw.on_worker(lambda conn: None).result(5)
+    # open until it has stayed back [alarms] clear_after_s (300): a loose cable is one fault
+    assert gw.conn.execute("SELECT cleared_at IS NOT NULL FROM alarms").fetchone() == (0,)
+    assert gw.operations.returns(gw.now() + timedelta(seconds=300)) == ["door-lock"]
     assert gw.conn.execute("SELECT cleared_at IS NOT NULL FROM alarms").fetchone() == (1,)
     states = [
         json.loads(p)["state"]
@@ -266,6 +269,7 @@ def test_the_health_report_names_the_alarms_open_now_and_drops_them_once_cleared
             assert client.get("/api/health").json()["alarms_open"] == {"device_offline": 1}
         health.set_online()
         gw.on_worker(lambda conn: None).result(5)
+        gw.operations.returns(gw.now() + timedelta(seconds=300))  # back for [alarms] clear_after_s
         after = health_report(gw, {}, 0, "test", gw.now())["alarms_open"]
         assert after == {"count": 0, "by_kind": {}, "newest": []}
     finally:

@@ -452,6 +452,17 @@ class Alarms(Strict):
         description="Hours a device may stay offline before its fault is overdue: the repair_overdue "
         "alarm goes upstream and the daily report lists it (faults are repaired within a set time).",
     )
+    clear_after_s: float = Field(
+        300.0,
+        ge=0,
+        le=86400,
+        title="Fault clears after",
+        description="Seconds a device back online must stay online before its device_offline alarm "
+        "clears (and its repair_overdue). One that goes off again within them (a loose cable, a "
+        "camera that reboots) is the same fault, still open from its first going off: no new alarm, "
+        "and the repair deadline is not restarted. The guard's page shows the device online at once; "
+        "only the alarm waits. 0 clears it the moment the device is back.",
+    )
 
     @field_validator("repair_hours")
     @classmethod

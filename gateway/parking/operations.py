@@ -51,6 +51,7 @@ from gateway.store import retention as prune
 from gateway.store.alarms import clear_alarm, clear_open_alarms, open_alarm_text, raise_alarm, reword_alarm
 from gateway.store.config_seen import closed_history, keep_repairs_judged, repairs_judged
 from gateway.store.database import VACUUM_STEP_PAGES, give_back_free_pages, open_read_only, upgrade_copies
+from gateway.store.device_returns import clear_returned, waiting_returns
 from gateway.store.parking import ParkingError
 from gateway.store.patrol import record_round, round_source, taps_between
 from gateway.store.redate import StaleRound, Step
@@ -185,6 +186,7 @@ class Operations:
             ("clock", self._clock_alarms),
             # before reports: a report counts the rounds as judged, and the late repairs as told, by now
             ("patrols", self.patrols),
+            ("returns", self.returns),  # before repairs: a fault cleared as of its return is judged
             ("repairs", self.repairs),
             ("reports", self.reports),
             ("disk", self.disk_guard),
@@ -562,6 +564,28 @@ class Operations:
 
     # ---- repair deadlines ----------------------------------------------------------------------
 
+    def returns(self, now: datetime) -> list[str]:
+        """Clear the faults of the devices back online for `[alarms] clear_after_s`, as of their
+        return (store/device_returns.py). On the wall clock but not paused after its step, as a
+        device's alarm is not: a clock set back counts the wait from now. Not for a device whose
+        change still waits in memory for storage (it may have gone off again)."""
+        held = self._run(self._unwritten)
+        if held.every_device:
+            return []
+        after = timedelta(seconds=self.cfg.alarms.clear_after_s)
+        with closing(self._read()) as conn:
+            due = waiting_returns(conn)
+        if not any(now - at >= after or at > now for at in due.values()):
+            return []
+        cleared: list[str] = self._run(partial(clear_returned, now=now, after=after, keep=held.devices))
+        for device in cleared:
+            log.info(
+                "device %s back online for %g s: its device_offline alarm cleared as of its return",
+                device,
+                after.total_seconds(),
+            )
+        return cleared
+
     def repairs(self, now: datetime) -> list[Overdue]:
         """A device offline past [alarms] repair_hours raises repair_overdue; back online clears it.
         A fault dated after now (raised on a clock since set back) counts from now, but for one ahead
@@ -582,7 +606,9 @@ class Operations:
             since = repairs_from(conn, judged, now, oldest=now - timedelta(days=BACKFILL_DAYS))
             untold = untold_repairs(conn, since, now)
             untrusted = untrusted_spans(conn, timedelta(seconds=TICK_S))
-        judged_to = min(now, held.since or now)
+            back = waiting_returns(conn)
+        # and no later than a return that waits to clear: it is cleared as of the return, later
+        judged_to = min(now, held.since or now, *back.values())
         if held.since is not None:
             waits = sorted(held.devices) if not held.every_device else ["every device (settled at start)"]
             log.debug(

@@ -1,7 +1,8 @@
 """Repair deadlines (REQUIREMENTS 8: faults are repaired within a set time).
 
 A device fault is an open device_offline alarm; past `[alarms] repair_hours` it is overdue and
-raises repair_overdue, which clears when the device is back (or when the fault is gone otherwise).
+raises repair_overdue, which clears when the device has been back `[alarms] clear_after_s`, as of
+its return (or when the fault is gone otherwise).
 
 A fault's age is by the wall clock. One raised while the clock was stale (a Pi without a real-time
 clock boots with fake-hwclock's time, days back, until NTP sets it) is re-dated when the clock is
@@ -20,6 +21,7 @@ from datetime import datetime, timedelta
 
 from gateway.store.alarms import tell_redated
 from gateway.store.database import transaction
+from gateway.store.device_returns import waiting_returns
 from gateway.timefmt import from_db, to_db
 
 
@@ -35,7 +37,9 @@ def overdue_repairs(
 ) -> tuple[list[Overdue], list[str], list[str]]:
     """Faults now past the limit with no repair_overdue alarm yet, repair_overdue alarms whose
     fault is no longer open (to clear), and the devices whose fault is dated after `now` (to date
-    from now: date_faults_ahead)."""
+    from now: date_faults_ahead). A fault whose device is back, waiting to clear
+    (store/device_returns.py), is not overdue: it clears as of its return if the device stays, and
+    goes on counting from its first going off if it does not."""
     faults = {
         source: from_db(raised)
         for source, raised in conn.execute(
@@ -49,8 +53,9 @@ def overdue_repairs(
         )
     }
 
+    back = waiting_returns(conn)
     ages = [(device, since, now - since) for device, since in sorted(faults.items()) if since is not None]
-    overdue = [Overdue(d, since, a) for d, since, a in ages if a >= limit and d not in raised]
+    overdue = [Overdue(d, since, a) for d, since, a in ages if a >= limit and d not in raised | back.keys()]
     ahead = [d for d, _, age in ages if age < timedelta(0)]
     return overdue, sorted(raised - faults.keys()), ahead
 

@@ -1,5 +1,6 @@
-"""Device alarms: a device that goes offline raises `device_offline`, one back online clears it
-(and `repair_overdue`), and at start the alarms an earlier run left open are settled.
+"""Device alarms: a device that goes offline raises `device_offline`, one back online for
+`[alarms] clear_after_s` clears it (and `repair_overdue`), and at start the alarms an earlier run
+left open are settled.
 
 Run on the decision worker (the gateway hands them over); `now` is the gateway's clock.
 """
@@ -9,19 +10,21 @@ from __future__ import annotations
 import logging
 import sqlite3
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from drivers.health import DeviceHealth
 from gateway.alarm_texts import AlarmText
 from gateway.store.alarms import (
     DEVICE_ALARMS,
     UPLOAD_ALARMS,
-    clear_alarm,
     clear_open_alarms,
+    end_alarm,
     open_alarm_text,
-    raise_alarm,
     reword_alarm,
+    write_alarm,
 )
+from gateway.store.database import transaction
+from gateway.store.device_returns import gone_again, mark_back
 
 log = logging.getLogger(__name__)
 
@@ -32,14 +35,27 @@ def offline_text(health: DeviceHealth, error: str) -> AlarmText:
 
 
 def device_alarm(
-    conn: sqlite3.Connection, health: DeviceHealth, online: bool, now: Callable[[], datetime]
+    conn: sqlite3.Connection,
+    health: DeviceHealth,
+    online: bool,
+    now: Callable[[], datetime],
+    clear_after: timedelta = timedelta(0),
 ) -> None:
+    """Offline: raise device_offline, or keep the one open (a device that went again before it had
+    stayed back `clear_after`, `[alarms] clear_after_s`: the same fault, from its first going off).
+    Online: with `clear_after` its alarm waits to clear until it has stayed online that long (the
+    operations thread clears it: store/device_returns.py clear_returned); with none, at once."""
     source, at = health.device, now()
-    if online:
-        clear_alarm(conn, "device_offline", source, at)
-        clear_alarm(conn, "repair_overdue", source, at)  # repaired: the deadline is met or moot
+    if online and clear_after > timedelta(0):
+        mark_back(conn, source, at)
+    elif online:
+        with transaction(conn):
+            end_alarm(conn, "device_offline", source, at)
+            end_alarm(conn, "repair_overdue", source, at)  # repaired: the deadline is met or moot
     else:
-        raise_alarm(conn, "device_offline", source, offline_text(health, health.last_error), at)
+        with transaction(conn):
+            write_alarm(conn, "device_offline", source, offline_text(health, health.last_error), at)
+            gone_again(conn, source)
 
 
 def _name_configured_lane(conn: sqlite3.Connection, health: DeviceHealth, at: datetime) -> None:
@@ -64,16 +80,19 @@ def settle_alarms(
     devices: list[DeviceHealth],
     now: Callable[[], datetime],
     mqtt_enabled: bool,
+    clear_after: timedelta = timedelta(0),
 ) -> None:
     """At start: a device that is back clears the alarm an earlier run left open; one that is
     missing (a reader unplugged while the gateway was down) raises it now, and one still offline
     has its alarm name the lane the config puts it on now. Alarms nothing could clear under this
     config are cleared: those of a device taken out of it (a broken camera replaced by one under a
     new id), and the upload alarms with MQTT off (nothing is sent, so nothing is behind; the
-    records stay queued for when it is turned on)."""
+    records stay queued for when it is turned on). A device back whose fault waited to clear at
+    the last stop (`clear_after`) goes on waiting from when it came back: nothing says it went off
+    while the gateway was down."""
     for health in devices:
         if health.online or health.last_error:
-            device_alarm(conn, health, health.online, now)
+            device_alarm(conn, health, health.online, now, clear_after)
         if not health.online:
             _name_configured_lane(conn, health, now())
     configured = {health.device for health in devices}

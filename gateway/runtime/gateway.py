@@ -16,7 +16,7 @@ from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TypeVar
 
@@ -200,7 +200,7 @@ class Gateway:
         mqtt = self.site.config.mqtt.enabled
         with self._changes:  # the devices as they are now, and the time: kept on a full disk
             self._started = True
-            self._record_in_turn(DevicesSettled.of(self.devices.health, self.now(), mqtt))
+            self._record_in_turn(DevicesSettled.of(self.devices.health, self.now(), mqtt, self._clear_after))
         self.by_hand.modes_again(self._modes_on_record)  # before the barriers' inputs are judged
         self.lane_io.start()
         for lane_id, lane in self.devices.lanes.items():
@@ -277,9 +277,14 @@ class Gateway:
         with self._changes:
             if not self._started:
                 return  # start() settles every device's alarm at once
-            self._record_in_turn(DeviceChange.of(health, online, self.now()))
+            self._record_in_turn(DeviceChange.of(health, online, self.now(), self._clear_after))
         if not online:  # outside the lock: a camera told its loop is off may report its own health
             self.lane_io.device_offline(health.lane, health.device)
+
+    @property
+    def _clear_after(self) -> timedelta:
+        """How long a device back online stays so before its fault clears ([alarms] clear_after_s)."""
+        return timedelta(seconds=self.site.config.alarms.clear_after_s)
 
     def unwritten(self, conn: sqlite3.Connection) -> Unwritten:
         """On the worker, before a look of the operations thread that judges by the rows (patrol

@@ -17,7 +17,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import partial
 
 from drivers.health import DeviceHealth
@@ -67,10 +67,13 @@ class DeviceChange:
 
     at: datetime
     health: DeviceHealth
+    clear_after: timedelta = timedelta(0)  # [alarms] clear_after_s: how long back before it clears
 
     @classmethod
-    def of(cls, health: DeviceHealth, online: bool, at: datetime) -> DeviceChange:
-        return cls(at, _then(health, online))
+    def of(
+        cls, health: DeviceHealth, online: bool, at: datetime, clear_after: timedelta = timedelta(0)
+    ) -> DeviceChange:
+        return cls(at, _then(health, online), clear_after)
 
     @property
     def what(self) -> str:
@@ -84,7 +87,7 @@ class DeviceChange:
         return f"device={self.health.device!r} lane={self.health.lane}"
 
     def write(self, conn: sqlite3.Connection) -> None:
-        device_alarm(conn, self.health, self.health.online, lambda: self.at)
+        device_alarm(conn, self.health, self.health.online, lambda: self.at, self.clear_after)
 
 
 def _then(health: DeviceHealth, online: bool) -> DeviceHealth:
@@ -105,10 +108,17 @@ class DevicesSettled:
     at: datetime
     devices: tuple[DeviceHealth, ...]
     mqtt_enabled: bool
+    clear_after: timedelta = timedelta(0)
 
     @classmethod
-    def of(cls, devices: Iterable[DeviceHealth], at: datetime, mqtt_enabled: bool) -> DevicesSettled:
-        return cls(at, tuple(_then(health, health.online) for health in devices), mqtt_enabled)
+    def of(
+        cls,
+        devices: Iterable[DeviceHealth],
+        at: datetime,
+        mqtt_enabled: bool,
+        clear_after: timedelta = timedelta(0),
+    ) -> DevicesSettled:
+        return cls(at, tuple(_then(health, health.online) for health in devices), mqtt_enabled, clear_after)
 
     @property
     def what(self) -> str:
@@ -122,7 +132,7 @@ class DevicesSettled:
         return f"devices={len(self.devices)}"
 
     def write(self, conn: sqlite3.Connection) -> None:
-        settle_alarms(conn, list(self.devices), lambda: self.at, self.mqtt_enabled)
+        settle_alarms(conn, list(self.devices), lambda: self.at, self.mqtt_enabled, self.clear_after)
 
 
 @dataclass(frozen=True, slots=True)

@@ -68,14 +68,17 @@ def clear_alarm(conn: sqlite3.Connection, kind: str, source: str, at: datetime) 
         return end_alarm(conn, kind, source, at)
 
 
-def end_alarm(conn: sqlite3.Connection, kind: str, source: str, at: datetime) -> bool:
-    """clear_alarm inside a transaction the caller owns (sending set-aside records again does)."""
+def end_alarm(
+    conn: sqlite3.Connection, kind: str, source: str, at: datetime, queued_at: datetime | None = None
+) -> bool:
+    """clear_alarm inside a transaction the caller owns (sending set-aside records again does);
+    `queued_at` dates the outbox row when the clearing is of an earlier time (_upstream)."""
     cleared = conn.execute(
         "UPDATE alarms SET cleared_at = ? WHERE kind = ? AND source = ? AND cleared_at IS NULL RETURNING id",
         (to_db(at), kind, source),
     ).fetchall()
     for (alarm_id,) in cleared:  # one at most: one alarm is open per kind and source
-        _upstream(conn, "cleared", alarm_id, kind, source, at)
+        _upstream(conn, "cleared", alarm_id, kind, source, at, queued_at=queued_at)
     return bool(cleared)
 
 

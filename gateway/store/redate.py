@@ -641,7 +641,15 @@ def _what_moves(
         partial(_passes, pass_hours=pass_hours),
         _materials,
         _sessions,
+        _device_returns,
     )
+
+
+def _device_returns(conn: sqlite3.Connection, first: First, step: Step) -> int:
+    """When the devices whose fault waits to clear came back (store/device_returns.py), if since
+    the box booted on the old clock: read on the new one, a wait of minutes would be days, and the
+    fault cleared at once as of a time before it was raised. No id: taken as this boot's by time."""
+    return _move_rows(conn, "device_returns", "back_at >= ?", (to_db(step.booted),), ("back_at",), step)
 
 
 def _sessions(conn: sqlite3.Connection, first: First, step: Step) -> int:

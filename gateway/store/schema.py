@@ -1087,6 +1087,20 @@ MIGRATIONS: list[str] = [
         grace_s INTEGER NOT NULL
     );
     """,
+    # A device back online whose device_offline alarm waits to clear until it has stayed online
+    # `[alarms] clear_after_s` (gateway/store/device_returns.py): when it came back, kept across a
+    # restart. Gone again within that time, the row goes and the alarm stays the one open, its
+    # repair deadline counting from its first going off; however the alarm ends, its row goes.
+    """
+    CREATE TABLE IF NOT EXISTS device_returns (
+        alarm_id INTEGER PRIMARY KEY,
+        back_at TEXT NOT NULL
+    );
+    CREATE TRIGGER IF NOT EXISTS device_return_ends AFTER UPDATE OF cleared_at ON alarms
+    WHEN NEW.cleared_at IS NOT NULL BEGIN
+        DELETE FROM device_returns WHERE alarm_id = NEW.id;
+    END;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

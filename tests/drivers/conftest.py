@@ -11,6 +11,7 @@ import time
 import tty
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +41,19 @@ def wait_for(condition: Callable[[], Any], what: str, timeout: float = 20.0) -> 
         if time.monotonic() > deadline:
             raise AssertionError(f"gave up waiting for {what}")
         time.sleep(0.01)
+
+
+def cleared_when_back_for_good(gw: Gateway, kind: str = "device_offline") -> list[str]:
+    """The operations thread's look, [alarms] clear_after_s (300 s) later: the faults of devices
+    back online since clear, and the sources of the open alarms of `kind` left (for wait_for:
+    a device's return is written on the decision worker in its turn)."""
+    gw.operations.returns(gw.now() + timedelta(seconds=gw.site.config.alarms.clear_after_s))
+    rows = gw.on_worker(
+        lambda c: c.execute(
+            "SELECT source FROM alarms WHERE kind = ? AND cleared_at IS NULL", (kind,)
+        ).fetchall()
+    ).result(timeout=10)
+    return sorted(source for (source,) in rows)
 
 
 def health(device: str = "dev", kind: str = "reader", lane: str = "door") -> DeviceHealth:

@@ -14,7 +14,7 @@ import pytest
 from drivers.cameras.frozen import ALARM_AFTER_S, FrozenPicture, Picture
 from drivers.simulated import SimulatedRelay
 from gateway.runtime.gateway import Gateway
-from tests.drivers.conftest import wait_for
+from tests.drivers.conftest import cleared_when_back_for_good, wait_for
 from tests.drivers.mjpeg_feed import CAR, FeedCamera
 from tests.drivers.test_camera_stall_burst import _decided, _gateway
 
@@ -85,7 +85,7 @@ def test_a_frozen_camera_is_reported_not_shown_healthy(tmp_path: Path, feed: Fee
         wait_for(lambda: _open_alarms(gw), "the device_offline alarm")
         feed.frozen = False  # the camera rebooted: its picture moves again
         wait_for(lambda: camera.health.online and camera.latest() is not None, "the camera back")
-        wait_for(lambda: not _open_alarms(gw), "the alarm cleared")
+        wait_for(lambda: not cleared_when_back_for_good(gw), "the alarm cleared")
         assert camera.health.last_error == ""
     finally:
         gw.stop()
