@@ -26,6 +26,7 @@ from tests.parking.directory_exit_helpers import stage_delta
 
 PRINTED = "0372653390"  # id 0x0016363D4E
 WIEGAND = "054:15694"  # its low 24 bits: 0x36 = 54, 0x3D4E = 15694
+WIEGAND_34 = "05686:15694"  # its low 32 bits: 0x1636 = 5686, 0x3D4E = 15694
 OTHER_CARD = "0372653391"
 
 RESIDENTS = "ref,building,unit,name\nR1,3栋,2单元,张三\nR2,5栋,1单元,李四\n"
@@ -74,9 +75,9 @@ def test_an_import_giving_a_registered_card_to_another_resident_in_another_form_
 def test_an_import_giving_one_card_in_two_forms_to_two_residents_is_refused(tmp_path: Path) -> None:
     cfg = _site(tmp_path)
     with pytest.raises(ImportRejected) as refused:
-        _import(tmp_path, cfg, f"{PRINTED},R1\n{WIEGAND},R2\n")
+        _import(tmp_path, cfg, f"{PRINTED},R1\n{WIEGAND_34},R2\n")
     (problem,) = refused.value.problems
-    assert f"card {WIEGAND} of R2 is card {PRINTED} read another way, given in this list to R1" in problem
+    assert f"card {WIEGAND_34} of R2 is card {PRINTED} read another way, given in this list to R1" in problem
     assert "keep one of the two" in problem
     assert _cards(cfg) == []
 
@@ -146,3 +147,17 @@ def test_a_centre_delta_giving_a_stored_card_to_another_resident_in_another_form
         assert moved["status"] == "staged", moved.get("problems")
     finally:
         gw.conn.close()
+
+
+def test_a_wiegand_26_number_is_refused_as_one_card_to_that_reader_not_said_to_be_the_same_card(
+    tmp_path: Path,
+) -> None:
+    """A Wiegand 26 number carries 24 bits of the id: it names the printed card or another card
+    ending in the same 24 bits, one card to such a reader either way. The office is told so, not
+    that the two are surely one card."""
+    cfg = _site(tmp_path)
+    with pytest.raises(ImportRejected) as refused:
+        _import(tmp_path, cfg, f"{PRINTED},R1\n{WIEGAND},R2\n")
+    (problem,) = refused.value.problems
+    assert f"card {WIEGAND} of R2 is card {PRINTED} to a Wiegand 26 reader" in problem, problem
+    assert "read another way" in problem and "or one it cannot tell from it" in problem, problem

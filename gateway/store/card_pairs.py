@@ -32,6 +32,19 @@ class SameCard:
     other: str
     other_holder: str
     stored: bool
+    bits: int  # the bits of the id both numbers carry, on which they agree
+
+    def told(self) -> str:
+        """`card` and `other` as one card: the same card, where both carry 32 bits of its id or
+        more; with a Wiegand 26 number (24 bits), that card or one a Wiegand 26 reader cannot tell
+        from it (a collision: to the reader and the register alike, one card)."""
+        if self.bits > WIEGAND_26_BITS:
+            return f"card {self.card} of {self.holder} is card {self.other} read another way"
+        return (
+            f"card {self.card} of {self.holder} is card {self.other} to a Wiegand 26 reader (the 24 "
+            "bits of the id it reads are the same: the card read another way, or one it cannot tell "
+            "from it)"
+        )
 
 
 def stored_card_holders(conn: sqlite3.Connection) -> dict[str, str]:
@@ -57,8 +70,8 @@ def cards_in_two_forms(
             if is_stored:
                 continue
             for other, other_card, other_holder, other_stored in group[:i]:
-                if agreed_bits(card, other_card):
-                    found.append(SameCard(value, holder, other, other_holder, other_stored))
+                if bits := agreed_bits(card, other_card):
+                    found.append(SameCard(value, holder, other, other_holder, other_stored, bits))
     return found
 
 
@@ -71,7 +84,7 @@ def _entries(listed: dict[str, str], stored: dict[str, str]) -> Iterable[tuple[s
 def same_card_problem(same: SameCard, delete: str) -> str:
     """Why a list may not give `same.card` to another resident than `same.other`'s; `delete`: how
     the list's sender deletes a stored card ("in the same change", "on the resident's page first")."""
-    told = f"card {same.card} of {same.holder} is card {same.other} read another way"
+    told = same.told()
     if not same.stored:
         return (
             f"{told}, given in this list to {same.other_holder}: one card opens for one resident; "
@@ -86,7 +99,6 @@ def same_card_problem(same: SameCard, delete: str) -> str:
 def same_card_warning(same: SameCard) -> str:
     """What to do of one resident's card given in two forms (both kept, both open)."""
     return (
-        f"card {same.card} of {same.holder} is card {same.other} read another way, also theirs: "
-        f"both numbers stay and open, and blocking one leaves the other opening; delete "
-        f"{same.other} on the resident's page if {same.card} replaces it"
+        f"{same.told()}, also theirs: both numbers stay and open, and blocking one leaves the other opening; "
+        f"delete {same.other} on the resident's page if {same.card} replaces it"
     )
