@@ -720,6 +720,82 @@ def _back_on_its_slot_if_free(conn: sqlite3.Connection, stay_id: int) -> int | N
     return None if row[0] is None else int(row[0])
 
 
+# The stay an entrance's decision opened, still as it opened it: on its car's open stay (the
+# subject's index), not handed a slot since, nothing charged or paid on it (void_entry).
+_OPENED_BY_ENTRY = """
+SELECT s.id, s.plate, s.class, s.slot_id FROM stays s
+WHERE s.subject = :subject AND s.exited_at IS NULL AND s.entry_event = :event
+  AND s.handed_over_at IS NULL AND s.slot_id IS :slot
+  AND NOT EXISTS (SELECT 1 FROM charges c WHERE c.stay_id = s.id)
+  AND NOT EXISTS (SELECT 1 FROM payments p WHERE p.stay_id = s.id)
+"""
+# Any stay that entrance opened, open still (one the query above passed over: its car taken for a
+# pass's since, handed a slot, or charged): no index on entry_event, read only then.
+_ENTRY_STAY_ANY = "SELECT id FROM stays WHERE entry_event = ? AND exited_at IS NULL"
+# The car's earlier stay that entrance closed as a missed exit (record.py _CLOSE_STAY: a `reentry`
+# close names no exit event; a stay never ends before it began), on the index of closed stays.
+_CLOSED_AT_ENTRY = """
+SELECT 1 FROM stays INDEXED BY stays_exited
+WHERE exited_at >= :at AND exited_at = max(:at, entered_at) AND subject = :subject
+  AND closed_by = 'reentry' AND id < :id
+"""
+_VOID_STAY = "DELETE FROM stays WHERE id = ?"
+
+
+@dataclass(frozen=True, slots=True)
+class EntryVoided:
+    """What void_entry did with the stay an entrance's decision opened at a barrier that did not
+    open: `voided` (gone: the car never came in), or kept, `kept` saying why (the entry did more
+    than open it)."""
+
+    stay_id: int
+    plate: str | None
+    vehicle_class: str
+    slot_id: int | None
+    kept: str | None = None
+
+
+def void_entry(
+    conn: sqlite3.Connection,
+    event_id: str,
+    subject: str,
+    slot_id: int | None,
+    at: datetime,
+    on_pass_qr: bool = False,
+) -> EntryVoided | None:
+    """The stay the entrance decision `event_id` (of `subject`, on `slot_id`, at `at`) opened, gone:
+    no relay of the lane took its pulse, the barrier stayed down and the car never came in. Only
+    where that entry did nothing else: it closed no earlier stay of the car (a missed exit, whose
+    charge and slot handover an undo would have to take back), and the stay is still as it opened
+    it (not taken for a pass's car, handed no slot, nothing charged or paid on it), and not on a
+    pass's QR (`on_pass_qr`: the plate read with it links the car, and what it owed, to the
+    pass: gateway/store/record.py car_of_pass). The stay is
+    deleted, so the car is not inside, its space is free and its next visit is a fresh entry; the
+    entry's access record is kept, as the attempt, and marked as an exit put back is
+    (exits_put_back, with the stay's id): the daily report counts no entry for it. Returned with
+    `kept` set (nothing changed) where the entry did more; None where it opened no stay (a
+    repeat, flag again, a refusal, or a car whose stay has closed since)."""
+    args = {"subject": subject, "event": event_id, "slot": slot_id}
+    row = conn.execute(_OPENED_BY_ENTRY, args).fetchone()
+    if row is None:
+        other = conn.execute(_ENTRY_STAY_ANY, (event_id,)).fetchone()
+        if other is None:
+            return None
+        why = "its stay changed since (taken for a pass's car, handed a slot, or charged)"
+        return EntryVoided(int(other[0]), None, "car", None, why)
+    stay_id, plate, vehicle_class, on_slot = row
+    if on_pass_qr:
+        why = "it came in on a pass's QR, which the plate read with it links to the pass"
+        return EntryVoided(stay_id, plate, vehicle_class, on_slot, why)
+    closed = conn.execute(_CLOSED_AT_ENTRY, {"at": to_db(at), "subject": subject, "id": stay_id})
+    if closed.fetchone() is not None:
+        why = "it closed the car's earlier stay as a missed exit"
+        return EntryVoided(stay_id, plate, vehicle_class, on_slot, why)
+    conn.execute(_VOID_STAY, (stay_id,))
+    _keep_put_back(conn, (event_id,), stay_id)
+    return EntryVoided(stay_id, plate, vehicle_class, on_slot)
+
+
 def handover(
     conn: sqlite3.Connection, slot_id: int, at: datetime, cause: str, *, free_only: bool = False
 ) -> int | None:
