@@ -39,6 +39,14 @@ def elapsed(since: datetime, until: datetime) -> timedelta:
     return until.astimezone(UTC) - since.astimezone(UTC)
 
 
+def last_day(end: datetime, tz: tzinfo | None) -> date:
+    """The last day a period ending at `end` covers in zone `tz` (the site's), as the lookup page
+    shows it: an end at midnight is the day before's end (a month "to 2025-03-31" inclusive is
+    stored as 1 April 00:00)."""
+    moment = end.astimezone(tz) if tz is not None else end
+    return moment.date() - timedelta(days=1) if moment.time() == time(0) else moment.date()
+
+
 # The years a date people give may have: the admin API's too (gateway/api/deps.py). Python's dates
 # end at 9999-12-31, where the whole last day or a step to UTC overflows.
 FIRST_YEAR, LAST_YEAR = 2000, 2200

@@ -28,7 +28,7 @@ from gateway.store.outbox import enqueue
 from gateway.store.parking import handover, off_slots_not_theirs
 from gateway.store.renewals import renewed_while_parked
 from gateway.store.units import parse_flat, registered_as, room_key
-from gateway.timefmt import from_db, to_db
+from gateway.timefmt import from_db, last_day, to_db
 from gateway.typed import typed, typed_text
 from plates.grammar import is_plate, normalize
 
@@ -510,7 +510,8 @@ def update_vehicle(
         row = conn.execute("SELECT plate, monthly_until, class FROM vehicles WHERE id = ?", (vid,)).fetchone()
         if row is None:
             raise NotFound(f"no vehicle {vid}", fix="search for the plate on the lookup page")
-        if "monthly_until" in changes and changes["monthly_until"] is None and row[1] is not None:
+        ended = "monthly_until" in changes and changes["monthly_until"] is None
+        if ended and row[1] is not None:
             changes = {
                 **changes,
                 "monthly_until": min(datetime.fromisoformat(row[1]), at),
@@ -531,6 +532,8 @@ def update_vehicle(
         if plate != row[0]:
             _correct_plate(conn, vid, row[0], plate)
             label, corrected = f"{row[0]} corrected to {plate}", {"new_plate": plate}
+        if "monthly_until" in changes:
+            label += _period_changed(stored["monthly_until"], changes["monthly_until"], ended, at)
         values = {**changes, **{k: _db(changes[k]) for k in ("monthly_until",) if k in changes}}
         if values:
             conn.execute(
@@ -541,6 +544,18 @@ def update_vehicle(
             renewed_while_parked(conn, at, ":vid", {"vid": vid})
         sent = {**_sendable(changes, at), **corrected}
         _changed(conn, at, actor, "update", "vehicle", vid, label, plate=row[0], **sent)
+
+
+def _period_changed(was: datetime | None, now: datetime | None, ended: bool, at: datetime) -> str:
+    """A renewal's audit words: the period's last day before and after, in the site's zone (`at`'s),
+    "none" for no period, " (ended)" for one ended now: " monthly 2025-03-31 -> 2026-04-07". Without
+    them a renewal read as a class change, and which month was sold was nowhere on the audit page
+    (gateway/web/audit_words.py words it)."""
+
+    def day(end: datetime | None) -> str:
+        return "none" if end is None else last_day(end, at.tzinfo).isoformat()
+
+    return f" monthly {day(was)} -> {day(now)}{' (ended)' if ended else ''}"
 
 
 def _correct_plate(conn: sqlite3.Connection, vid: int, old: str, new: str) -> None:

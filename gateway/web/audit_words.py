@@ -88,3 +88,26 @@ def payment_detail(detail: str, t: Callable[[str], str], lane_names: Mapping[str
         lane,
     ]
     return " · ".join(w for w in words if w)
+
+
+# vehicle.update's detail where its monthly period changed, as gateway/store/registry.py writes it
+# (_period_changed), read by the centre too, so kept: "皖C44444 monthly 2025-03-31 -> 2026-04-07",
+# the last days before and after ("none": no period), " (ended)" for a period ended by hand.
+_PERIOD = re.compile(r"(?P<car>.+) monthly (?P<was>\S+) -> (?P<now>\S+?)(?P<ended> \(ended\))?")
+
+
+def vehicle_detail(detail: str, t: Callable[[str], str]) -> str:
+    """A vehicle change's audit detail in the guard's words, the month sold (or ended) by its last
+    days: 皖C44444 · 月租到期日 2025-03-31 → 2026-04-07; a detail of another shape (a class changed,
+    a plate corrected) as stored."""
+    changed = _PERIOD.fullmatch(detail)
+    if changed is None:
+        return detail
+
+    def day(text: str) -> str:
+        return t("audit.monthly_none") if text == "none" else text
+
+    period = (
+        t("audit.monthly_period").replace("{was}", day(changed["was"])).replace("{now}", day(changed["now"]))
+    )
+    return f"{changed['car']} · {period}{t('audit.monthly_ended') if changed['ended'] else ''}"

@@ -411,6 +411,11 @@ TEXTS: dict[str, tuple[str, str]] = {
     "audit.detail": ("说明", "Detail"),
     "audit.filter": ("筛选", "Filter"),
     "audit.older": ("更早的记录", "Older"),
+    # A vehicle's monthly period changed, on the audit page (audit_words.vehicle_detail): its last
+    # day before and after, as the lookup page shows it.
+    "audit.monthly_period": ("月租到期日 {was} → {now}", "Monthly pass last day {was} → {now}"),
+    "audit.monthly_none": ("无", "none"),
+    "audit.monthly_ended": ("（已终止）", " (ended)"),
     "audit.range": ("显示第 {first}–{last} 条，共 {total} 条", "Showing {first}–{last} of {total}"),
     "admin.only": ("仅管理员可用", "Admins only"),
     "admin.accounts": ("账号", "Accounts"),
