@@ -153,8 +153,9 @@ def test_daily_report_counts_traffic_refusals_revenue_peak_and_downtime(
     show(gw, "car-out", "苏E00001", T0 + 3 * H)  # held: 5 + 2 + 2 = 9元
     pay(gw, "苏E00001", 900, T0 + 3 * H + M)
     show(gw, "car-out", "皖B33333", T0 + 4 * H)
-    unit = {"host_building": "3栋", "host_unit": "2单元"}
-    record_materials_out(gw.conn, T0 + 4 * H, "guard1", items="旧橱柜", **unit)
+    record_materials_out(
+        gw.conn, T0 + 4 * H, "guard1", items="旧橱柜", host_building="3栋", host_unit="2单元"
+    )
     raise_alarm(gw.conn, "device_offline", "car-in-camera", offline("car-in-camera"), T0 + 5 * H)
     clear_alarm(gw.conn, "device_offline", "car-in-camera", T0 + 5 * H + 20 * M)
     tap(gw, T0.replace(hour=22) + 5 * M, "cp-a")
