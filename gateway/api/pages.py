@@ -188,6 +188,7 @@ def login_page(
     lang: Annotated[str | None, Query(max_length=2)] = None,
     user: Annotated[str, Query(max_length=64)] = "",
     wait: Annotated[str, Query(max_length=6)] = "",
+    chose: Annotated[str, Query(max_length=1)] = "",
 ) -> Response:
     if identify(request, db, None, request.cookies.get(SESSION_COOKIE)) is not None:
         return RedirectResponse(_safe_next(next), status_code=303)
@@ -210,6 +211,8 @@ def login_page(
             "static_version": STATIC_VERSION,
             "error": error if error in LOGIN_ERRORS else None,
             "wait": int(wait) if wait.isascii() and wait.isdigit() and error in LOCKED_ERRORS else None,
+            # Switched on this page (its language link): the form says so, and the login saves it.
+            "chose": chose == "1" and lang in LANGUAGES,
         },
         headers={"Cache-Control": "no-store"},
     )
@@ -235,11 +238,14 @@ def login_form(
     csrf: Annotated[str, Form(max_length=100)],
     next: Annotated[str, Form(max_length=200)] = "/",
     lang: Annotated[str, Form(max_length=2)] = "",
+    chose: Annotated[str, Form(max_length=1)] = "",
 ) -> Response:
     app = guard_app(request)
     target = _safe_next(next)
-    # The page comes back filled in, and in the language the guard chose on it.
-    again = urlencode({"next": target, "user": username, **({"lang": lang} if lang in LANGUAGES else {})})
+    switched = chose == "1" and lang in LANGUAGES  # the guard switched the login page's language
+    # The page comes back filled in, and in the language it was in (switched, it still says so).
+    shown = {"lang": lang, **({"chose": "1"} if switched else {})} if lang in LANGUAGES else {}
+    again = urlencode({"next": target, "user": username, **shown})
     expected = request.cookies.get(LOGIN_COOKIE, "")
     if not expected or not hmac.compare_digest(expected.encode(), csrf.encode()) or not same_origin(request):
         return RedirectResponse(f"/login?error=expired&{again}", status_code=303)
@@ -254,9 +260,11 @@ def login_form(
     except ApiError:
         return RedirectResponse(f"/login?error=failed&{again}", status_code=303)
     language = account.language or app.gw.site.config.site.language
-    if account.language is None and lang in LANGUAGES and lang != language:
+    if switched and account.language is None and lang != language:
         # The guard switched the login page to his language and logs in: his pages stay in it. A
-        # language the account has chosen already is kept (the page may be in the last guard's).
+        # language the account has chosen already is kept. A page he did not switch is in the
+        # last guard's language on a shared tablet (egw_lang, the logout's ?lang=): not his choice,
+        # so his account is left alone and his pages are in his own language (else the site's).
         language = lang
         write(app.gw, lambda c: _first_language(c, app.gw.now(), account.username, account.id, lang))
     response = RedirectResponse(target, status_code=303)

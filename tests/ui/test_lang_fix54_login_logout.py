@@ -2,21 +2,39 @@
 
 from __future__ import annotations
 
+import html
+import re
+
 from fastapi.testclient import TestClient
 
 from gateway.api.auth import SESSION_COOKIE
 from tests.ui.conftest import GUARD, Site, app, client, log_in, site, stored  # noqa: F401
 
 
+def login_form(client: TestClient, address: str, account: tuple[str, str] = GUARD) -> dict[str, str]:  # noqa: F811
+    """The login form of the page at `address` as the browser sends it: its hidden fields (csrf,
+    next, lang, and chose when the guard switched the page's language) and the account's."""
+    page = client.get(address)
+    hidden = dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)">', page.text))
+    return {**hidden, "username": account[0], "password": account[1]}
+
+
+def switch_language(client: TestClient, address: str = "/login?next=/") -> str:  # noqa: F811
+    """Where the language link of the login page at `address` leads: the guard switching it."""
+    page = client.get(address)
+    return html.unescape(re.findall(r'<p class="lang"><a href="([^"]+)"', page.text)[0])
+
+
 def _login_form(client: TestClient, lang: str) -> dict[str, str]:  # noqa: F811
-    page = client.get(f"/login?lang={lang}&next=/")
-    csrf = page.text.split('name="csrf" value="')[1].split('"')[0]
-    return {"username": GUARD[0], "password": GUARD[1], "csrf": csrf, "lang": lang, "next": "/"}
+    """The login page in `lang` as the shared tablet shows it (the last guard's), not switched."""
+    return login_form(client, f"/login?lang={lang}&next=/")
 
 
 def test_english_chosen_on_the_login_page_is_kept_after_login(client: TestClient, site: Site) -> None:  # noqa: F811
     """A guard switched the login page to English and logged in: his pages came up in Chinese."""
-    answer = client.post("/login", data=_login_form(client, "en"))  # follows to /
+    form = login_form(client, switch_language(client))  # the site reads Chinese
+    assert form["lang"] == "en" and form["chose"] == "1", form
+    answer = client.post("/login", data=form)  # follows to /
     assert answer.status_code == 200
     assert '<html lang="en">' in answer.text, answer.text[:80]
     assert stored(site, "SELECT language FROM accounts WHERE username = ?", GUARD[0]) == [("en",)]
