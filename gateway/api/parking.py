@@ -420,6 +420,7 @@ def _no_car_held(lane: str, now: datetime) -> dict[str, Any]:
         "due_text": f"{yuan(0)}元",
         "tariff_version": None,
         "charged_until": None,
+        "monthly_ended": None,
         "pass": None,
         "resident": None,
     }

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import sqlite3
 from contextlib import closing
+from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
@@ -14,7 +15,7 @@ from gateway.privacy import mask_card, mask_name
 from gateway.runtime.gateway import Gateway
 from gateway.store.database import open_read_only
 from gateway.store.lookup import plate_holder
-from gateway.timefmt import from_db
+from gateway.timefmt import from_db, last_day
 
 log = logging.getLogger(__name__)
 
@@ -23,7 +24,7 @@ SELECT a.event_id, a.at, a.lane, a.kind, a.value, a.confidence, a.admitted, a.re
        a.flags, a.holder_kind, a.snapshot, v.plate, v.class,
        coalesce(r.name, p.name) AS name, coalesce(r.building, p.host_building) AS building,
        coalesce(r.unit, p.host_unit) AS unit, s.number AS slot,
-       c.plate AS corrected, c.actor AS corrected_by, a.car AS held_as
+       c.plate AS corrected, c.actor AS corrected_by, a.car AS held_as, a.vehicle_id
 FROM access_log a
 LEFT JOIN residents r ON a.holder_kind = 'resident' AND r.id = a.holder_id
 LEFT JOIN passes p ON a.holder_kind IN ('visitor', 'contractor') AND p.id = a.holder_id
@@ -53,6 +54,14 @@ SELECT a.car, coalesce((
     WHERE c.plate = a.car AND h.event_id = c.event_id AND h.lane = a.lane AND h.id < a.id
     ORDER BY c.id DESC LIMIT 1), '')
 FROM access_log a WHERE a.event_id = ? AND a.kind = 'plate' AND a.car <> a.value
+"""
+# The monthly period of a car held at an exit to pay, as Gateway._monthly_ended reads it when it
+# tells the driver 月租到期: the register's now, else the end its open stay kept (cleared or struck
+# off while parked: schema migration 17; kept on monthly stays only).
+_MONTH_END = """
+SELECT coalesce(
+    (SELECT monthly_until FROM vehicles WHERE id = :vid),
+    (SELECT monthly_until FROM stays WHERE vehicle_id = :vid AND exited_at IS NULL ORDER BY id DESC LIMIT 1))
 """
 
 
@@ -88,16 +97,41 @@ def snapshot_url(gw: Gateway, snapshot: str | None) -> str | None:
 def from_event(gw: Gateway, ev: AccessEvent) -> dict[str, Any]:
     """A decision as the live pages show it, pushed as it is taken (or answered to a typed plate)."""
     event = _event_shape(gw, ev)
-    if ev.kind == "plate" and ev.direction == "exit":
-        # The camera decides a car waiting at an exit again every 15 s: after a guard's correction
-        # of its hold, as the corrected car, held again or let out, which the panel keeps showing
-        # (recent() says the same).
-        try:
-            with closing(open_read_only(gw.db_path, 2)) as conn:
+    corrected = ev.kind == "plate" and ev.direction == "exit"
+    lapsed = _may_have_lapsed(ev.reason, ev.billing, ev.vehicle_id)
+    if not (corrected or lapsed):
+        return event
+    try:
+        with closing(open_read_only(gw.db_path, 2)) as conn:
+            if corrected:
+                # The camera decides a car waiting at an exit again every 15 s: after a guard's
+                # correction of its hold, as the corrected car, held again or let out, which the
+                # panel keeps showing (recent() says the same).
                 event["corrected"] = hold_corrected(conn, ev.event_id)
-        except sqlite3.Error as exc:  # the decision is pushed all the same; a reload shows the rest
-            log.warning("event %s pushed without its hold's correction: %s", ev.event_id, exc)
+            if lapsed:
+                event["monthly_ended"] = monthly_ended(gw, conn, ev.vehicle_id, ev.at)
+    except sqlite3.Error as exc:  # the decision is pushed all the same; a reload shows the rest
+        log.warning("event %s pushed without its hold's correction or month: %s", ev.event_id, exc)
     return event
+
+
+def _may_have_lapsed(reason: str, billing: str | None, vehicle_id: int | None) -> bool:
+    """A registered car held at an exit to pay that may pay because its month ran out: a monthly
+    stay, or one that came in lapsed (flag monthly_expired on its entry, none on its exit). Not a
+    car on its own slot (billing slot), which a lapsed month costs nothing."""
+    return reason == "payment_due" and billing in ("monthly", "temporary") and vehicle_id is not None
+
+
+def monthly_ended(gw: Gateway, conn: sqlite3.Connection, vehicle_id: int | None, at: datetime) -> str | None:
+    """The last day of the monthly period of a car held to pay at `at` (2025-03-31, in the site's
+    zone as the lookup page shows it) if that period had run out by then, else None: the driver's
+    display says 月租到期 (Gateway._monthly_ended), and the guard's panel and pay dialog must say it
+    too, or he cannot answer the owner who says "I'm a monthly car". Not a monthly car paid up that
+    owes only a charge carried from before (its period runs on). Read now: a car renewed since no
+    longer reads as lapsed on a reloaded page."""
+    row = conn.execute(_MONTH_END, {"vid": vehicle_id}).fetchone() if vehicle_id is not None else None
+    until = from_db(row[0]) if row is not None else None
+    return last_day(until, gw.site.tz).isoformat() if until is not None and until <= at else None
 
 
 def _event_shape(gw: Gateway, ev: AccessEvent) -> dict[str, Any]:
@@ -119,6 +153,7 @@ def _event_shape(gw: Gateway, ev: AccessEvent) -> dict[str, Any]:
         "unit": ev.unit,
         "snapshot": snapshot_url(gw, ev.snapshot),
         "corrected": None,
+        "monthly_ended": None,
     }
 
 
@@ -157,6 +192,8 @@ def recent(
             event["corrected"] = corrected_shape(conn, row["corrected"], row["corrected_by"])
         elif row["kind"] == "plate" and row["held_as"] not in (None, row["value"]):
             event["corrected"] = hold_corrected(conn, row["event_id"])
+        if _may_have_lapsed(row["reason"], row["billing"], row["vehicle_id"]) and (at := from_db(row["at"])):
+            event["monthly_ended"] = monthly_ended(gw, conn, row["vehicle_id"], at)
     return events
 
 
@@ -216,4 +253,5 @@ def _from_row(gw: Gateway, row: dict[str, Any]) -> dict[str, Any]:
         "unit": row["unit"] or "",
         "snapshot": snapshot_url(gw, row["snapshot"]),
         "corrected": None,
+        "monthly_ended": None,
     }

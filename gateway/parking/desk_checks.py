@@ -23,7 +23,7 @@ from gateway.store.holds import Held
 from gateway.store.parking import Owed, ParkingError, stay_by_id
 from gateway.store.tickets import no_such_ticket, tickets_data, tickets_named
 from gateway.store.units import resident_lives_in
-from gateway.timefmt import later, to_db
+from gateway.timefmt import last_day, later, to_db
 
 METHODS = ("cash", "qr", "monthly")
 
@@ -258,6 +258,10 @@ def quote_json(account: Owed, plate: str | None, at: datetime, tz: tzinfo) -> di
     """A quote's times in the site's time, as the rest of the API gives them (the store's are UTC)."""
     q, stay = account.quote, account.stay
     charge = q.charge
+    # Billed by time because its monthly period ran out (the driver's display says 月租到期): its
+    # last day, for the guard's pay dialog to say so (live.js). Not a car on its own slot (billing
+    # slot), which a lapsed month costs nothing, nor a monthly car paid up owing a carried charge.
+    ended = stay.monthly_until if stay is not None and stay.billing in ("monthly", "temporary") else None
     return {
         "plate": plate,
         "at": at.astimezone(tz).isoformat(),
@@ -272,6 +276,7 @@ def quote_json(account: Owed, plate: str | None, at: datetime, tz: tzinfo) -> di
         "due_text": f"{yuan(q.due_fen)}元",
         "tariff_version": charge.tariff_version if charge else None,
         "charged_until": charge.ended_at.astimezone(tz).isoformat() if charge else None,
+        "monthly_ended": last_day(ended, tz).isoformat() if ended is not None and ended <= at else None,
     }
 
 

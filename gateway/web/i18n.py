@@ -119,6 +119,9 @@ TEXTS: dict[str, tuple[str, str]] = {
     "ev.qr": ("二维码", "QR"),
     "ev.plate": ("车牌", "Plate"),
     "ev.unknown_holder": ("未登记", "Not registered"),
+    # A car held to pay because its monthly period ran out (the event's and the quote's
+    # `monthly_ended`, its last day): the driver's display says 月租到期, the guard must know why.
+    "ev.monthly_ended": ("月租已于 {day} 到期", "Monthly pass ended {day}"),
     # The guard's own words for a reason whose REASONS words are for the driver at the lane. A
     # decision is refused so with its cause (below); these, naming none, only for one without it
     # (a page open across an upgrade): never the full disk's, said to a guard on a disk with room.
@@ -766,6 +769,7 @@ JS_KEYS = (
     "ev.qr",
     "ev.plate",
     "ev.unknown_holder",
+    "ev.monthly_ended",
     "fix.button",
     "pay.button",
     "pay.done",

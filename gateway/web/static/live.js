@@ -55,6 +55,9 @@
   const causeWords = (ev) => notStored(ev) && boot.texts[`why.storage_failed.${notStored(ev).slice(8)}`];
   const why = (ev) => causeWords(ev) || T("why." + ev.reason);
   const verdict = (ev) => `${T(ev.admitted ? "ev.admitted" : "ev.refused")} · ${why(ev)}`;
+  // Held to pay because its month ran out (its last day, the event's or the quote's): the driver's
+  // display says 月租到期, and the owner says "I'm a monthly car" to the guard.
+  const monthEnded = (day) => (day ? T("ev.monthly_ended").replace("{day}", day) : "");
   const noPlate = (ev) => ev.flags.includes("no_plate");  // its plate is the ticket the entrance gave
 
   function showLatest(lane, ev) {
@@ -80,7 +83,7 @@
     if (noPlate(ev) && !ev.corrected) box.append(node("div", "ticket-label", T("ticket.label")));
     box.append(node("div", plate ? "plate" : "plate card-no", plate && ev.corrected ? ev.corrected.plate : credential(ev)));
     if (ev.corrected) box.append(node("div", "fixed", `${T("fix.read")} ${read(ev)} · ${T("fix.by")} ${ev.corrected.by}`));
-    box.append(node("div", "verdict", verdict(ev)));
+    box.append(node("div", "verdict", verdict(ev) + (ev.monthly_ended ? ` · ${monthEnded(ev.monthly_ended)}` : "")));
     if (ev.holder_kind || ev.corrected) box.append(node("div", "who-line", holder(ev)));
     // A corrected car's reading is said beside who corrected it (识别为 ... · 纠正人), not again here.
     // Nor the cause of a decision not stored, said in the verdict.
@@ -420,6 +423,9 @@
     // Held there and owing nothing now (paid at the booth's kiosk meanwhile): that car, to let out.
     if (!quote.due_fen) { toast(`${car} · ${T("err.nothing_owed")}`); return; }
     document.getElementById("pay-summary").textContent = `${car} · ${money(quote.due_fen)}`;
+    const payWhy = document.getElementById("pay-why");
+    payWhy.textContent = monthEnded(quote.monthly_ended);
+    payWhy.hidden = !quote.monthly_ended;
     const answer = await askText("pay-dialog", "", () => {}, true);
     if (!answer) return;
     const body = {
