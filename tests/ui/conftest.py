@@ -199,7 +199,7 @@ class LiveServer:
                 log_config=None,
                 lifespan="off",
                 access_log=False,
-                timeout_graceful_shutdown=0.5,  # live streams are cut, not waited for
+                timeout_graceful_shutdown=0.5,  # type: ignore[arg-type]  # live streams are cut, not waited for (uvicorn takes a float; its hint says int)
             )
         )
         self.thread = threading.Thread(target=self.server.run, daemon=True)
