@@ -11,6 +11,7 @@ from urllib.parse import quote
 
 from gateway.core import Holder
 from gateway.events import AccessEvent
+from gateway.parking.book import MONTH_LAPSES, month_ran_out
 from gateway.privacy import mask_card, mask_name
 from gateway.runtime.gateway import Gateway
 from gateway.store.database import open_read_only
@@ -109,7 +110,7 @@ def from_event(gw: Gateway, ev: AccessEvent) -> dict[str, Any]:
                 # panel keeps showing (recent() says the same).
                 event["corrected"] = hold_corrected(conn, ev.event_id)
             if lapsed:
-                event["monthly_ended"] = monthly_ended(gw, conn, ev.vehicle_id, ev.at)
+                event["monthly_ended"] = monthly_ended(gw, conn, ev.billing, ev.vehicle_id, ev.at)
     except sqlite3.Error as exc:  # the decision is pushed all the same; a reload shows the rest
         log.warning("event %s pushed without its hold's correction or month: %s", ev.event_id, exc)
     return event
@@ -119,10 +120,12 @@ def _may_have_lapsed(reason: str, billing: str | None, vehicle_id: int | None) -
     """A registered car held at an exit to pay that may pay because its month ran out: a monthly
     stay, or one that came in lapsed (flag monthly_expired on its entry, none on its exit). Not a
     car on its own slot (billing slot), which a lapsed month costs nothing."""
-    return reason == "payment_due" and billing in ("monthly", "temporary") and vehicle_id is not None
+    return reason == "payment_due" and billing in MONTH_LAPSES and vehicle_id is not None
 
 
-def monthly_ended(gw: Gateway, conn: sqlite3.Connection, vehicle_id: int | None, at: datetime) -> str | None:
+def monthly_ended(
+    gw: Gateway, conn: sqlite3.Connection, billing: str | None, vehicle_id: int | None, at: datetime
+) -> str | None:
     """The last day of the monthly period of a car held to pay at `at` (2025-03-31, in the site's
     zone as the lookup page shows it) if that period had run out by then, else None: the driver's
     display says 月租到期 (Gateway._monthly_ended), and the guard's panel and pay dialog must say it
@@ -130,8 +133,8 @@ def monthly_ended(gw: Gateway, conn: sqlite3.Connection, vehicle_id: int | None,
     owes only a charge carried from before (its period runs on). Read now: a car renewed since no
     longer reads as lapsed on a reloaded page."""
     row = conn.execute(_MONTH_END, {"vid": vehicle_id}).fetchone() if vehicle_id is not None else None
-    until = from_db(row[0]) if row is not None else None
-    return last_day(until, gw.site.tz).isoformat() if until is not None and until <= at else None
+    ended = month_ran_out(billing, from_db(row[0]) if row is not None else None, at)
+    return last_day(ended, gw.site.tz).isoformat() if ended is not None else None
 
 
 def _event_shape(gw: Gateway, ev: AccessEvent) -> dict[str, Any]:
@@ -193,7 +196,7 @@ def recent(
         elif row["kind"] == "plate" and row["held_as"] not in (None, row["value"]):
             event["corrected"] = hold_corrected(conn, row["event_id"])
         if _may_have_lapsed(row["reason"], row["billing"], row["vehicle_id"]) and (at := from_db(row["at"])):
-            event["monthly_ended"] = monthly_ended(gw, conn, row["vehicle_id"], at)
+            event["monthly_ended"] = monthly_ended(gw, conn, row["billing"], row["vehicle_id"], at)
     return events
 
 

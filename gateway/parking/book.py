@@ -30,6 +30,10 @@ BILLABLE = ("temporary", "visitor")
 # for what it owes. A day without a cap is one of real time (timefmt.later): on the day the clocks
 # change too.
 UNTIMED = timedelta(days=1)
+# The billings a run-out monthly period makes a car pay by time under: a monthly stay, and one that
+# came in as a temporary car because its period had lapsed. Not a car on its own slot (billing
+# slot), which a lapsed month costs nothing.
+MONTH_LAPSES = ("monthly", "temporary")
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +92,17 @@ class Quote:
     # Where the stay's fee was worked out to (fee_end): a payment of this quote is paid up to here,
     # not to the moment asked, which is later within an earlier payment's grace (None: no stay).
     fee_until: datetime | None = None
+
+
+def month_ran_out(billing: str | None, until: datetime | None, at: datetime) -> datetime | None:
+    """The end of the monthly period (`until`) a car billed `billing` pays by time for at `at`: the
+    driver is told 月租到期, the guard's panel and pay dialog its last day. None for a period that
+    runs on (a monthly car paid up that owes only a charge carried from before), for none known,
+    and for a billing a lapsed month costs nothing (MONTH_LAPSES). Which period is the caller's to
+    read: its stay's (StayFacts.monthly_until) or the register's."""
+    if billing not in MONTH_LAPSES or until is None or until > at:
+        return None
+    return until
 
 
 def fee_end(at: datetime, payments: list[Paid], grace: timedelta) -> datetime:

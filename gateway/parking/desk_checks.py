@@ -17,7 +17,7 @@ from gateway.core.tickets import (
     says_no_plate,
 )
 from gateway.events import AccessEvent
-from gateway.parking.book import StayFacts
+from gateway.parking.book import StayFacts, month_ran_out
 from gateway.parking.fees import yuan
 from gateway.store.holds import Held
 from gateway.store.parking import Owed, ParkingError, stay_by_id
@@ -259,9 +259,8 @@ def quote_json(account: Owed, plate: str | None, at: datetime, tz: tzinfo) -> di
     q, stay = account.quote, account.stay
     charge = q.charge
     # Billed by time because its monthly period ran out (the driver's display says 月租到期): its
-    # last day, for the guard's pay dialog to say so (live.js). Not a car on its own slot (billing
-    # slot), which a lapsed month costs nothing, nor a monthly car paid up owing a carried charge.
-    ended = stay.monthly_until if stay is not None and stay.billing in ("monthly", "temporary") else None
+    # last day, for the guard's pay dialog to say so (live.js).
+    ended = month_ran_out(stay.billing, stay.monthly_until, at) if stay is not None else None
     return {
         "plate": plate,
         "at": at.astimezone(tz).isoformat(),
@@ -276,7 +275,7 @@ def quote_json(account: Owed, plate: str | None, at: datetime, tz: tzinfo) -> di
         "due_text": f"{yuan(q.due_fen)}元",
         "tariff_version": charge.tariff_version if charge else None,
         "charged_until": charge.ended_at.astimezone(tz).isoformat() if charge else None,
-        "monthly_ended": last_day(ended, tz).isoformat() if ended is not None and ended <= at else None,
+        "monthly_ended": last_day(ended, tz).isoformat() if ended is not None else None,
     }
 
 

@@ -28,6 +28,7 @@ from gateway.core.credentials import BadCredential, canonical
 from gateway.core.model import is_passage
 from gateway.events import AccessEvent
 from gateway.ids import uuid7
+from gateway.parking.book import MONTH_LAPSES, month_ran_out
 from gateway.parking.operations import Operations, Unwritten, worker_of
 from gateway.parking.retention import Room, make_room
 from gateway.parking.service import ParkingDesk
@@ -630,7 +631,7 @@ class Gateway:
         carries none, and the report counts the lapsed car once) by its registration now. Not a
         monthly car paid up that owes only a charge carried from before, nor a car on its own slot,
         which a lapsed month costs nothing: told 月租到期, its driver renewed what needs no renewal."""
-        if ev.reason != "payment_due" or ev.billing not in ("monthly", "temporary"):
+        if ev.reason != "payment_due" or ev.billing not in MONTH_LAPSES:
             return False
         try:
             if ev.billing == "monthly":
@@ -645,7 +646,7 @@ class Gateway:
                 until = from_db(row[0]) if row is not None else None
         except sqlite3.Error:  # the words only: the fee is asked all the same
             return False
-        return until is not None and until <= ev.at
+        return month_ran_out(ev.billing, until, ev.at) is not None
 
     def _act(self, ev: AccessEvent) -> None:
         devices = self.devices.lanes[ev.lane]

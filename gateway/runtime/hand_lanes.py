@@ -49,6 +49,7 @@ from typing import Any, TypeVar
 from drivers.relays.control import WrittenLater
 from gateway.core.tickets import NO_PLATE
 from gateway.errors import Conflict, GatewayError, NotFound, Refused
+from gateway.parking.book import month_ran_out
 from gateway.parking.service import ParkingDesk
 from gateway.runtime.devices import Devices
 from gateway.runtime.hand_lane_records import (
@@ -306,7 +307,9 @@ class HandLanes:
         rules, language = self.site.lanes[lane], self.site.config.site.language
         if _refused(held, told):
             return refusal_lines(told.reason, held.plate, language, rules.direction)
-        lapsed = "monthly_expired" in told.flags or _month_ran_out(told, account, at)
+        # As Gateway._monthly_ended tells it at its decision: its stay's period, the register's now.
+        until = account.stay.monthly_until if account.stay is not None else None
+        lapsed = "monthly_expired" in told.flags or month_ran_out(told.billing, until, at) is not None
         no_plate = NO_PLATE in told.flags
         return pay_lines(
             account.quote.due_fen, held.plate, told.holder_kind, language, lapsed=lapsed, no_plate=no_plate
@@ -843,17 +846,6 @@ def _refused(held: Held, told: Told) -> bool:
     """Whether the car at the barrier was refused there (car_at_barrier), not held to pay nor let
     out at a barrier that did not open (its exit admitted it: its stay put back, its fee asked)."""
     return held.refused is not None and not told.admitted
-
-
-def _month_ran_out(told: Told, account: Owed, at: datetime) -> bool:
-    """Whether the car held to pay is billed by time for a monthly period run out by `at`, as
-    Gateway._monthly_ended tells it at its decision (月租到期): its stay's period as the register
-    has it now. Not a monthly car paid up that owes only a charge carried from before, nor a car on
-    its own slot (billing slot), whose lapsed month costs it nothing."""
-    stay = account.stay
-    if told.billing not in ("monthly", "temporary") or stay is None or stay.monthly_until is None:
-        return False
-    return stay.monthly_until <= at
 
 
 def _answer(future: Future[T], timeout_s: float) -> T:
