@@ -728,16 +728,26 @@ class Gateway:
         (its listeners, the next decisions)."""
         if not passage.not_left():
             return
-        repeats = [again.event_id for again in passage.repeats]
-        self._undo_passage(
-            conn,
-            passage.exit,
-            lambda conn, ev: self.parking.not_let_out(conn, ev, repeats),
-            self._again.not_let_out,
-            ("let out", "out"),
-            "the car is inside: record it inside (docs/parking.md, Cars already inside) or let it out "
-            "at the lane once its relay works",
-        )
+        ev = passage.exit
+        try:
+            with transaction(conn):
+                stay = self.parking.not_let_out(conn, ev, [again.event_id for again in passage.repeats])
+        except Exception as exc:
+            cause = storage_cause(exc, self.data_dir)
+            log.error(
+                "car let out at %s on a barrier that did not open is still out on record "
+                "event=%s plate=%s error=%s fix=%s; the car is inside: record it inside "
+                "(docs/parking.md, Cars already inside) or let it out at the lane once its relay works",
+                ev.lane,
+                ev.event_id,
+                ev.plate,
+                exc,
+                storage_fix(cause, self.data_dir),
+                exc_info=cause == "fault",  # a bug: its traceback
+            )
+            return
+        if stay is not None:
+            self._again.not_let_out(ev)
 
     def _void_entry(self, conn: sqlite3.Connection, passage: PassagePulses[AccessEvent]) -> None:
         """The stay the passage's entry opened, voided where it did nothing else (ParkingDesk.
@@ -747,46 +757,23 @@ class Gateway:
         car stays inside on record: said, with the fix, never raised into the lane's other work."""
         if not passage.not_left():
             return
-        self._undo_passage(
-            conn,
-            passage.exit,
-            self.parking.not_let_in,
-            self._again.not_let_in,
-            ("let in", "inside"),
-            "if the car did not come in, close its stay (docs/parking.md, Admin correction)",
-        )
-
-    def _undo_passage(
-        self,
-        conn: sqlite3.Connection,
-        ev: AccessEvent,
-        undo: Callable[[sqlite3.Connection, AccessEvent], int | None],
-        forget: Callable[[AccessEvent], None],
-        on_record: tuple[str, str],
-        fix: str,
-    ) -> None:
-        """`undo` (_put_back's, _void_entry's) in a transaction of its own, and the decision
-        forgotten as a passage (`forget`) where it undid a stay. Not stored, the car stays as it
-        was on record (`on_record`: how it passed, where it is): said, with the storage fix and
-        the admin's `fix`, never raised into the lane's other work."""
+        ev = passage.exit
         try:
             with transaction(conn):
-                stay = undo(conn, ev)
+                stay = self.parking.not_let_in(conn, ev)
         except Exception as exc:
             cause = storage_cause(exc, self.data_dir)
             log.error(
-                "car %s at %s on a barrier that did not open is still %s on record "
-                "event=%s plate=%s error=%s fix=%s; %s",
-                on_record[0],
+                "car let in at %s on a barrier that did not open is still inside on record "
+                "event=%s plate=%s error=%s fix=%s; if the car did not come in, close its stay "
+                "(docs/parking.md, Admin correction)",
                 ev.lane,
-                on_record[1],
                 ev.event_id,
                 ev.plate,
                 exc,
                 storage_fix(cause, self.data_dir),
-                fix,
                 exc_info=cause == "fault",  # a bug: its traceback
             )
             return
         if stay is not None:
-            forget(ev)
+            self._again.not_let_in(ev)
