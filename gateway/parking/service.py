@@ -63,10 +63,8 @@ from gateway.store.holds import (
 from gateway.store.lookup import lookup, subject_of
 from gateway.store.outbox import enqueue
 from gateway.store.parking import (
-    EntryVoided,
     Owed,
     ParkingError,
-    PutBack,
     carry_reentry,
     handover,
     is_billable,
@@ -356,7 +354,25 @@ class ParkingDesk:
                 put.plate,
             )
             return None
-        self._barrier_not_opened(conn, ev, "reopened", put.stay_id, put, charge_id=put.voided)
+        why = f"not let out at {ev.lane}: its barrier did not open (no relay took the pulse)"
+        audit(conn, ev.at, "gateway", "stay.record", f"stay:{put.stay_id}", f"{put.plate or ''}: {why}")
+        enqueue(
+            conn,
+            "stay",
+            {
+                "at": ev.at.astimezone(self.site.tz).isoformat(),
+                "change": "reopened",
+                "stay_id": put.stay_id,
+                "plate": put.plate,
+                "class": put.vehicle_class,
+                "slot_id": put.slot_id,
+                "lane": ev.lane,
+                "reason": "barrier_not_opened",
+                "charge_id": put.voided,
+                "access_event_id": ev.event_id,
+            },
+            ev.at,
+        )
         log.warning(
             "car not let out at %s: its barrier did not open; stay %s open again plate=%s "
             "fix=check the lane's relay board and its power; the car leaves on its next decision "
@@ -366,39 +382,6 @@ class ParkingDesk:
             put.plate,
         )
         return put.stay_id
-
-    def _barrier_not_opened(
-        self,
-        conn: sqlite3.Connection,
-        ev: AccessEvent,
-        change: Literal["reopened", "voided"],
-        stay_id: int,
-        stay: PutBack | EntryVoided,
-        **extra: object,
-    ) -> None:
-        """The stay `ev` closed (put back: `reopened`) or opened (`voided`) at a barrier that did
-        not open, on record: audited (`stay.record` by the gateway) and sent upstream (`stay`,
-        with `extra`: the exit's charge voided)."""
-        went = "let out" if change == "reopened" else "let in"
-        why = f"not {went} at {ev.lane}: its barrier did not open (no relay took the pulse)"
-        audit(conn, ev.at, "gateway", "stay.record", f"stay:{stay_id}", f"{stay.plate or ''}: {why}")
-        enqueue(
-            conn,
-            "stay",
-            {
-                "at": ev.at.astimezone(self.site.tz).isoformat(),
-                "change": change,
-                "stay_id": stay_id,
-                "plate": stay.plate,
-                "class": stay.vehicle_class,
-                "slot_id": stay.slot_id,
-                "lane": ev.lane,
-                "reason": "barrier_not_opened",
-                **extra,
-                "access_event_id": ev.event_id,
-            },
-            ev.at,
-        )
 
     def not_let_in(self, conn: sqlite3.Connection, ev: AccessEvent) -> int | None:
         """The car `ev` let in at a vehicle entrance has not come in: no relay of the lane took the
@@ -425,7 +408,24 @@ class ParkingDesk:
                 ev.plate,
             )
             return None
-        self._barrier_not_opened(conn, ev, "voided", void.stay_id, void)
+        why = f"not let in at {ev.lane}: its barrier did not open (no relay took the pulse)"
+        audit(conn, ev.at, "gateway", "stay.record", f"stay:{void.stay_id}", f"{void.plate or ''}: {why}")
+        enqueue(
+            conn,
+            "stay",
+            {
+                "at": ev.at.astimezone(self.site.tz).isoformat(),
+                "change": "voided",
+                "stay_id": void.stay_id,
+                "plate": void.plate,
+                "class": void.vehicle_class,
+                "slot_id": void.slot_id,
+                "lane": ev.lane,
+                "reason": "barrier_not_opened",
+                "access_event_id": ev.event_id,
+            },
+            ev.at,
+        )
         log.warning(
             "car not let in at %s: its barrier did not open; stay %s voided plate=%s "
             "fix=check the lane's relay board and its power; the car comes in on its next decision "
