@@ -74,7 +74,6 @@ from gateway.store.parking import (
     put_back,
     settle_exit,
     stay_by_id,
-    void_entry,
 )
 from gateway.store.payments import check_receipt, record_payment
 from gateway.store.units import resident_lives_in, same_unit
@@ -382,59 +381,6 @@ class ParkingDesk:
             put.plate,
         )
         return put.stay_id
-
-    def not_let_in(self, conn: sqlite3.Connection, ev: AccessEvent) -> int | None:
-        """The car `ev` let in at a vehicle entrance has not come in: no relay of the lane took the
-        pulse (its board unplugged or without power; the display said 道闸故障 请联系保安). The stay
-        the decision opened is voided (store void_entry), in a transaction of the caller's after the
-        decision's: the car is not inside, its space is free, and its next visit is a fresh entry
-        (with hard anti-passback, refused `anti_passback` hours later otherwise). Audited
-        (`stay.record` by the gateway) and sent upstream (`stay` `voided`). Where that entry did
-        more than open the stay (it closed the car's earlier stay as a missed exit, or the stay
-        changed since), the stay stands and a warning says what the admin does. The voided
-        stay's id, else None."""
-        on_pass_qr = ev.kind == "qr" and ev.holder_kind in ("visitor", "contractor")
-        void = void_entry(conn, ev.event_id, ev.subject, ev.slot_id, ev.at, on_pass_qr)
-        if void is None:
-            return None
-        if void.kept is not None:
-            log.warning(
-                "car let in at %s on a barrier that did not open is still inside on record: %s; "
-                "stay %s stands plate=%s fix=check the lane's relay board and its power; if the car "
-                "did not come in, close the stay (docs/parking.md, Admin correction)",
-                ev.lane,
-                void.kept,
-                void.stay_id,
-                ev.plate,
-            )
-            return None
-        why = f"not let in at {ev.lane}: its barrier did not open (no relay took the pulse)"
-        audit(conn, ev.at, "gateway", "stay.record", f"stay:{void.stay_id}", f"{void.plate or ''}: {why}")
-        enqueue(
-            conn,
-            "stay",
-            {
-                "at": ev.at.astimezone(self.site.tz).isoformat(),
-                "change": "voided",
-                "stay_id": void.stay_id,
-                "plate": void.plate,
-                "class": void.vehicle_class,
-                "slot_id": void.slot_id,
-                "lane": ev.lane,
-                "reason": "barrier_not_opened",
-                "access_event_id": ev.event_id,
-            },
-            ev.at,
-        )
-        log.warning(
-            "car not let in at %s: its barrier did not open; stay %s voided plate=%s "
-            "fix=check the lane's relay board and its power; the car comes in on its next decision "
-            "(the camera reads it again, or its plate typed at the lane)",
-            ev.lane,
-            void.stay_id,
-            void.plate,
-        )
-        return void.stay_id
 
     # ---- guard actions: each returns what Gateway.decide_after() runs in one transaction ----------
 

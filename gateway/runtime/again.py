@@ -285,12 +285,6 @@ class DecidedAgain:
                 self._note(memory, key)
                 del memory[key]
 
-    def not_let_in(self, ev: AccessEvent) -> None:
-        """The decision `ev` let a car in at an entrance whose barrier did not open, and the stay it
-        opened is voided (ParkingDesk.not_let_in): forgotten as not_let_out forgets an exit, so that
-        the car still at the shut arm, read again, is decided afresh, an entry that opens its stay."""
-        self.not_let_out(ev)
-
     def _keep_decided(self, read: str, decided: Decided) -> None:
         self._keep(self._latest, decided.subject, decided)
         if decided.kind == "plate":

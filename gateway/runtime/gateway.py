@@ -171,8 +171,6 @@ class Gateway:
         self._cards = RegisteredCards(cfg)  # a card read in another form than registered
         self.boards = LaneBoards(self.devices)  # told by decisions and by hand alike
         self._exits: ExitPassages[AccessEvent] = ExitPassages()  # cars let out, their pulses to come
-        # Cars let in, judged as the exits' passages are (a passage's `exit` is its entry there).
-        self._entries: ExitPassages[AccessEvent] = ExitPassages()
         self.by_hand = HandLanes(
             self.site,
             self.devices,
@@ -671,7 +669,7 @@ class Gateway:
                 relay.health.set_offline(f"pulse failed: {exc}")
         # A barrier that stays down (its relay board unplugged): greeted, the driver would sit at
         # it being told to go. The display and the voice send him to the guard instead, and the
-        # car, still inside, is put back on its stay (at an entrance: the stay it opened, voided).
+        # car, still inside, is put back on its stay.
         fault = fault_lines(ev.plate, language, lane.type)
         tell_opening(self.boards, ev.lane, pulses, lines, fault, self._pulses_known(ev, lane))
 
@@ -681,44 +679,34 @@ class Gateway:
         or, for a repeat of it (flag again: the camera deciding the car still at the barrier
         before a Modbus module answered), the passage's it repeats (judged already: the repeat's
         own, ExitPassages.repeated). None of them taken, the car has not left (_not_let_out); one
-        taken, the arm rose and it drove out. At a vehicle entrance alike: none taken, the car has
-        not come in (_not_let_in)."""
-        if lane.type != "vehicle":
+        taken, the arm rose and it drove out."""
+        if lane.direction != "exit" or lane.type != "vehicle":
             return _nothing_to_do
-        entering = lane.direction == "entrance"
-        passages = self._entries if entering else self._exits
         if is_passage(ev.flags):
-            passage: PassagePulses[AccessEvent] | None = passages.begin(ev.lane, ev.subject, ev, ev.at)
+            passage: PassagePulses[AccessEvent] | None = self._exits.begin(ev.lane, ev.subject, ev, ev.at)
         else:
-            passage = passages.repeated(ev.lane, ev.subject, ev, ev.at)
+            passage = self._exits.repeated(ev.lane, ev.subject, ev, ev.at)
         if passage is None:
             return _nothing_to_do
         deciding = threading.current_thread()
-        judge = self._void_entry if entering else self._put_back
 
         def known(took: bool) -> None:
             if passage.known(took):
-                self._not_let_out(passage, deciding, judge)
+                self._not_let_out(passage, deciding)
 
         return known
 
-    def _not_let_out(
-        self,
-        passage: PassagePulses[AccessEvent],
-        deciding: threading.Thread,
-        judge: Callable[[sqlite3.Connection, PassagePulses[AccessEvent]], None],
-    ) -> None:
+    def _not_let_out(self, passage: PassagePulses[AccessEvent], deciding: threading.Thread) -> None:
         """No relay of the lane took a pulse of the passage that was to let its car out (neither
         its exit's nor a repeat's). Where the exit's decision closed the car's stay, the car has
-        not left: the stay is put back open (`judge`: _put_back, ParkingDesk.not_let_out), as an
-        opening by hand no relay took lets no car out. At an entrance the car has not come in
-        (`judge`: _void_entry). In a transaction of its own after the decision's: at once on
+        not left: the stay is put back open (ParkingDesk.not_let_out), as an opening by hand no
+        relay took lets no car out. In a transaction of its own after the decision's: at once on
         the thread that decided (it owns the connection, between transactions), or on the worker
         when a relay written later (a Modbus module) answers on its bus's thread."""
         if threading.current_thread() is deciding:
-            judge(self.conn, passage)
+            self._put_back(self.conn, passage)
         else:
-            self.on_worker(lambda conn: judge(conn, passage))
+            self.on_worker(lambda conn: self._put_back(conn, passage))
 
     def _put_back(self, conn: sqlite3.Connection, passage: PassagePulses[AccessEvent]) -> None:
         """The stay the passage's exit closed, open again (not_let_out), the repeats that joined it
@@ -748,32 +736,3 @@ class Gateway:
             return
         if stay is not None:
             self._again.not_let_out(ev)
-
-    def _void_entry(self, conn: sqlite3.Connection, passage: PassagePulses[AccessEvent]) -> None:
-        """The stay the passage's entry opened, voided where it did nothing else (ParkingDesk.
-        not_let_in), and the decision forgotten as a passage (DecidedAgain.not_let_in), so that
-        the car still at the shut arm, read again, is decided afresh as an entry that opens its
-        stay: let through again on it (flag `again`), it came in with no stay. Not stored, the
-        car stays inside on record: said, with the fix, never raised into the lane's other work."""
-        if not passage.not_left():
-            return
-        ev = passage.exit
-        try:
-            with transaction(conn):
-                stay = self.parking.not_let_in(conn, ev)
-        except Exception as exc:
-            cause = storage_cause(exc, self.data_dir)
-            log.error(
-                "car let in at %s on a barrier that did not open is still inside on record "
-                "event=%s plate=%s error=%s fix=%s; if the car did not come in, close its stay "
-                "(docs/parking.md, Admin correction)",
-                ev.lane,
-                ev.event_id,
-                ev.plate,
-                exc,
-                storage_fix(cause, self.data_dir),
-                exc_info=cause == "fault",  # a bug: its traceback
-            )
-            return
-        if stay is not None:
-            self._again.not_let_in(ev)
