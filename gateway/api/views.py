@@ -58,11 +58,14 @@ FROM access_log a WHERE a.event_id = ? AND a.kind = 'plate' AND a.car <> a.value
 """
 # The monthly period of a car held at an exit to pay, as Gateway._monthly_ended reads it when it
 # tells the driver 月租到期: the register's now, else the end its open stay kept (cleared or struck
-# off while parked: schema migration 17; kept on monthly stays only).
+# off while parked: schema migration 17; kept on monthly stays only). A car struck off while parked
+# is decided as no registered vehicle (vehicle_id empty): its open monthly stay is found by plate.
 _MONTH_END = """
 SELECT coalesce(
     (SELECT monthly_until FROM vehicles WHERE id = :vid),
-    (SELECT monthly_until FROM stays WHERE vehicle_id = :vid AND exited_at IS NULL ORDER BY id DESC LIMIT 1))
+    (SELECT monthly_until FROM stays WHERE vehicle_id = :vid AND exited_at IS NULL ORDER BY id DESC LIMIT 1),
+    (SELECT monthly_until FROM stays WHERE :vid IS NULL AND plate = :plate AND billing = 'monthly'
+     AND exited_at IS NULL ORDER BY id DESC LIMIT 1))
 """
 
 
@@ -110,7 +113,7 @@ def from_event(gw: Gateway, ev: AccessEvent) -> dict[str, Any]:
                 # panel keeps showing (recent() says the same).
                 event["corrected"] = hold_corrected(conn, ev.event_id)
             if lapsed:
-                event["monthly_ended"] = monthly_ended(gw, conn, ev.billing, ev.vehicle_id, ev.at)
+                event["monthly_ended"] = monthly_ended(gw, conn, ev.billing, ev.vehicle_id, ev.plate, ev.at)
     except sqlite3.Error as exc:  # the decision is pushed all the same; a reload shows the rest
         log.warning("event %s pushed without its hold's correction or month: %s", ev.event_id, exc)
     return event
@@ -118,13 +121,23 @@ def from_event(gw: Gateway, ev: AccessEvent) -> dict[str, Any]:
 
 def _may_have_lapsed(reason: str, billing: str | None, vehicle_id: int | None) -> bool:
     """A registered car held at an exit to pay that may pay because its month ran out: a monthly
-    stay, or one that came in lapsed (flag monthly_expired on its entry, none on its exit). Not a
-    car on its own slot (billing slot), which a lapsed month costs nothing."""
-    return reason == "payment_due" and billing in MONTH_LAPSES and vehicle_id is not None
+    stay (also of a car struck off while parked, no registered vehicle now), or one that came in
+    lapsed (flag monthly_expired on its entry, none on its exit). Not a car on its own slot
+    (billing slot), which a lapsed month costs nothing."""
+    return (
+        reason == "payment_due"
+        and billing in MONTH_LAPSES
+        and (vehicle_id is not None or billing == "monthly")
+    )
 
 
 def monthly_ended(
-    gw: Gateway, conn: sqlite3.Connection, billing: str | None, vehicle_id: int | None, at: datetime
+    gw: Gateway,
+    conn: sqlite3.Connection,
+    billing: str | None,
+    vehicle_id: int | None,
+    plate: str | None,
+    at: datetime,
 ) -> str | None:
     """The last day of the monthly period of a car held to pay at `at` (2025-03-31, in the site's
     zone as the lookup page shows it) if that period had run out by then, else None: the driver's
@@ -132,7 +145,8 @@ def monthly_ended(
     too, or he cannot answer the owner who says "I'm a monthly car". Not a monthly car paid up that
     owes only a charge carried from before (its period runs on). Read now: a car renewed since no
     longer reads as lapsed on a reloaded page."""
-    row = conn.execute(_MONTH_END, {"vid": vehicle_id}).fetchone() if vehicle_id is not None else None
+    found = vehicle_id is not None or plate is not None
+    row = conn.execute(_MONTH_END, {"vid": vehicle_id, "plate": plate}).fetchone() if found else None
     ended = month_ran_out(billing, from_db(row[0]) if row is not None else None, at)
     return last_day(ended, gw.site.tz).isoformat() if ended is not None else None
 
@@ -196,7 +210,8 @@ def recent(
         elif row["kind"] == "plate" and row["held_as"] not in (None, row["value"]):
             event["corrected"] = hold_corrected(conn, row["event_id"])
         if _may_have_lapsed(row["reason"], row["billing"], row["vehicle_id"]) and (at := from_db(row["at"])):
-            event["monthly_ended"] = monthly_ended(gw, conn, row["billing"], row["vehicle_id"], at)
+            plate = row["value"] if row["kind"] == "plate" else None
+            event["monthly_ended"] = monthly_ended(gw, conn, row["billing"], row["vehicle_id"], plate, at)
     return events
 
 
