@@ -13,7 +13,9 @@ from gateway.store.admin import import_csv
 from tests.conftest import site_toml, write_csv
 
 
-@pytest.mark.parametrize("between", ["；", "，", "、", ";", "; "])
+# "\n", "\r\n": each plate on a line of its own in the cell (Excel's Alt+Enter), review 54: the
+# import refused '粤B12345\n粤B12346' as not a Chinese licence plate.
+@pytest.mark.parametrize("between", ["；", "，", "、", ";", "; ", "\n", "\r\n"])
 def test_two_plates_of_a_slot_separated_by_chinese_punctuation(tmp_path: Path, between: str) -> None:
     """README: a slot's `plates` are ;-separated. Typed with a Chinese keyboard the ; is ；, and the
     import refused the row saying '粤B12345；粤B12346' is not a Chinese licence plate."""

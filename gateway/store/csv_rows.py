@@ -373,8 +373,9 @@ def parse_card(row: dict[str, str], tz: ZoneInfo) -> CardRow:
 
 
 # Between a slot's plates (一位多车): ';' as the README says, or as a Chinese keyboard types it in
-# Excel (；，、) or a plain ','; no plate holds any of them.
-_PLATES_BETWEEN = re.compile(r"[;；,，、]")
+# Excel (；，、), a plain ',', or a line break within the cell (Excel's Alt+Enter: each plate on a
+# line of its own); no plate holds any of them.
+_PLATES_BETWEEN = re.compile(r"[;；,，、\r\n]")
 
 
 def parse_slot(row: dict[str, str], tz: ZoneInfo) -> SlotRow:
