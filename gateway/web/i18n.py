@@ -484,8 +484,8 @@ TEXTS: dict[str, tuple[str, str]] = {
     "err.refused": ("不允许此操作", "Not allowed"),  # the page adds the server's why (app.js)
     "err.refused.fields": ("封闭管理期间必须登记：", "Closed management: fill in"),
     "err.invalid_plate": (
-        "车牌格式不对，请按车上的车牌填写（如 皖A12345，不含字母 I、O）",
-        "Not a valid plate: type it as it is on the car (e.g. 皖A12345; no I or O)",
+        "车牌格式不对，请按车上的车牌填写（如 皖A12345，号码中不含字母 I、O）",
+        "Not a valid plate: type it as it is on the car (e.g. 皖A12345; no I or O in its number)",
     ),
     "err.invalid_request": (
         "填写的内容格式不对，请检查后重试",
