@@ -155,6 +155,7 @@ class Operations:
         self._stepped: list[AlarmText] = []  # clock_stepped alarms still to raise
         self._rebuild: set[date] = set()  # reports that counted rows since re-dated (_redate)
         self._warned: set[str] = set()
+        self._old_copies_told: set[Path] = set()  # upgrade copies past visitors_days (_old_copies)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -674,7 +675,9 @@ class Operations:
         counts["patrol"] = self._batches(lambda w: prune.prune_patrol(w, keep_patrol))
         counts["audit"] = self._batches(lambda w: prune.prune_audit(w, now - timedelta(days=ret.audit_days)))
         visitors_from = now - timedelta(days=ret.visitors_days)
-        counts["visitor_passes"] = self._batches(lambda w: prune.prune_visitors(w, visitors_from))
+        counts["visitor_passes"] = self._batches(
+            lambda w: prune.prune_visitors(w, visitors_from, upstream=upstream)
+        )
         # A damaged sync file set aside may hold a pushed pass's clear phone and ID numbers.
         aside = set_aside_before(self.data_dir, visitors_from, self.site.tz)
         counts["damaged_sync_files"], counts["damaged_sync_files_failed"] = plan.remove(aside)
@@ -682,8 +685,30 @@ class Operations:
         counts["reports"] = self._run(lambda w: prune.prune_reports(w, oldest_report.isoformat()))
         if any(counts.values()):
             log.info("retention %s", json.dumps(counts))
+        self._old_copies(now, ret.visitors_days)
         self._give_back_room()
         return counts
+
+    def _old_copies(self, now: datetime, visitors_days: int) -> None:
+        """Say once (a WARNING a process) of each upgrade copy of the database (gateway.db.v45.bak)
+        older than visitors_days: it holds the records of its day, visitors' masked numbers and
+        their hashes among them, which retention deletes from the database but not from it. Not
+        deleted here: the copy is the way back to the old version (README, Upgrading)."""
+        for copy in upgrade_copies(self.data_dir):
+            try:
+                age_days = (now.timestamp() - copy.stat().st_mtime) / 86400
+            except OSError:
+                continue
+            if age_days > visitors_days and copy not in self._old_copies_told:
+                self._old_copies_told.add(copy)
+                log.warning(
+                    "upgrade copy %s is %d days old, older than retention.visitors_days (%d): it keeps "
+                    "the records of then (visitors' masked numbers and their hashes among them) past "
+                    "their retention; fix=delete it once this version runs well (README, Upgrading)",
+                    copy,
+                    age_days,
+                    visitors_days,
+                )
 
     def _give_back_room(self) -> None:
         """The room of the rows deleted given back to the disk (the database's free pages, in

@@ -195,11 +195,15 @@ WHERE sent_at IS NULL AND {_PASS_MESSAGES}
 """
 
 
-def prune_visitors(conn: sqlite3.Connection, ended_before: datetime, batch: int = BATCH) -> int:
+def prune_visitors(
+    conn: sqlite3.Connection, ended_before: datetime, batch: int = BATCH, *, upstream: bool = True
+) -> int:
     """Visitor and contractor passes (name, masked numbers and their hashes) ended before the cutoff;
     their QR and plate credentials go with them, and so do where each holder was last seen
     (presence) and the pass's messages upstream: deleted once delivered, else stripped of the phone
-    and ID numbers and the occupants."""
+    and ID numbers and the occupants. `upstream`: MQTT is on; off, nothing will ever send them, so
+    they are deleted too (kept, the visitor's masked name, plate, unit and reason outlived
+    visitors_days by months, until the access records' retention)."""
     cutoff = to_db(ended_before)
     with transaction(conn):
         rows = conn.execute(
@@ -212,7 +216,8 @@ def prune_visitors(conn: sqlite3.Connection, ended_before: datetime, batch: int 
         )
         if rows:
             ids = {"ids": json.dumps([pid for pid, _ in rows])}
-            conn.execute(f"DELETE FROM outbox WHERE sent_at IS NOT NULL AND {_PASS_MESSAGES}", ids)
+            delivered = "sent_at IS NOT NULL AND " if upstream else ""
+            conn.execute(f"DELETE FROM outbox WHERE {delivered}{_PASS_MESSAGES}", ids)
             conn.execute(_SCRUB_PASS_MESSAGES, ids)
     return len(rows)
 
