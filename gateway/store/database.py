@@ -19,6 +19,7 @@ from typing import Literal
 
 from gateway.errors import GatewayError, StorageError
 from gateway.runtime import systemd
+from gateway.store.private_sqlite import zero_deleted
 from gateway.store.schema import DATED_IN_UTC, DATED_IN_UTC_47, MIGRATIONS, SCHEMA_VERSION, TIMES_IN_UTC_47
 
 log = logging.getLogger(__name__)
@@ -87,6 +88,9 @@ def open_database(
         # As sqlite-utils set it when it wrapped every connection: the schema's triggers were
         # written and tested with it (a REPLACE's delete fires the delete triggers only with it).
         conn.execute("PRAGMA recursive_triggers=ON")
+        # Deleted rows (visitors' masked numbers and hashes past retention) zeroed on disk, not left
+        # in free pages: Debian's SQLite does so by default, a Python built with its own may not.
+        zero_deleted(conn)
         version = conn.execute("PRAGMA user_version").fetchone()[0]
     except sqlite3.DatabaseError as exc:
         # Damage first: a card that footage filled may have scrambled the header too, and no room

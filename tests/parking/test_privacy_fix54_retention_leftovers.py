@@ -92,3 +92,10 @@ def test_the_journal_is_kept_no_longer_than_the_access_records() -> None:
     kept.read_string(dropin.read_text(encoding="utf-8"))
     days = int(kept["Journal"]["MaxRetentionSec"].removesuffix("day"))
     assert days == Retention().access_records_days
+
+
+def test_the_database_zeroes_what_it_deletes(make_gw: Callable[..., Gateway]) -> None:
+    """Retention's deletes must not stay readable in the file's free pages: the gateway asks SQLite
+    to zero them rather than rely on how the SQLite it runs on was built."""
+    gw = make_gw()
+    assert gw.conn.execute("PRAGMA secure_delete").fetchone()[0] == 1
