@@ -8,12 +8,18 @@ import os
 import re
 import tempfile
 from pathlib import Path
+from typing import Literal, get_args
 
 from gateway.errors import StorageError
 from gateway.typed import typed
 
 _NOT_DIGIT_OR_X = re.compile(r"[^0-9Xx]")
+_NOT_LETTER_OR_DIGIT = re.compile(r"[^0-9A-Z]")
 KEY_BYTES = 32
+# The document an ID number is read from. A visitor with no mainland ID card (a foreigner, a Hong
+# Kong, Macau or Taiwan resident) gives the number of the document he carries instead.
+IdKind = Literal["resident_id", "passport", "hk_macau_permit", "taiwan_permit", "foreign_permanent"]
+ID_KINDS: tuple[IdKind, ...] = get_args(IdKind)
 
 
 class Secrets:
@@ -51,6 +57,14 @@ class Secrets:
         """A keyed hash: a returning visitor is found by it, the number cannot be read back."""
         number = normalize_phone(value) if purpose == "phone" else normalize_number(value)
         return self._hash(purpose, number)
+
+    def id_digest(self, kind: IdKind, number: str) -> str:
+        """The keyed hash of an ID number read from a document of `kind`. A resident ID card's is the
+        one stored before other documents were taken, so its holders are found again as before;
+        another document's names its kind, so that no two documents' numbers match each other."""
+        if kind == "resident_id":
+            return self.digest("id_number", number)
+        return self._hash(f"id_number:{kind}", normalize_document(number, kind))
 
     def phone_digests(self, phone: str) -> list[str]:
         """Every keyed hash `phone` may be stored under, to look it up with (IN): this version's,
@@ -121,8 +135,17 @@ def mask_phone(phone: str) -> str:
     return "*" * (len(digits) - shown) + digits[len(digits) - shown :]
 
 
-def mask_id_number(id_number: str) -> str:
-    digits = normalize_number(id_number)
+def normalize_document(value: str, kind: IdKind = "resident_id") -> str:
+    """An ID number as its document prints it: a resident ID card's digits and X; another
+    document's letters (in capitals) and digits (a passport's E12345678, a permit's H12345678),
+    spaces, dashes and brackets typed with them left out, full-width ones as their ASCII selves."""
+    if kind == "resident_id":
+        return normalize_number(value)
+    return _NOT_LETTER_OR_DIGIT.sub("", typed(value).upper())
+
+
+def mask_id_number(id_number: str, kind: IdKind = "resident_id") -> str:
+    digits = normalize_document(id_number, kind)
     return "*" * max(len(digits) - 4, 0) + digits[-4:]
 
 
@@ -144,10 +167,42 @@ _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _ID_CHECK = "10X98765432"
 
 
-def id_number_problem(text: str) -> str | None:
-    """Why `text` is not a resident identity card number (GB 11643: 18 characters with a check
-    character), or None. The check character catches most typing mistakes at the booth."""
-    number = normalize_number(text)
+# What each other document's number looks like, and the words saying so.
+_DOCUMENTS: dict[IdKind, tuple[re.Pattern[str], str]] = {
+    "passport": (re.compile(r"[0-9A-Z]{5,17}"), "a passport number has 5 to 17 letters and digits"),
+    # 港澳居民来往内地通行证 (回乡证): H (Hong Kong) or M (Macau), then 8 digits (10 on older ones).
+    "hk_macau_permit": (
+        re.compile(r"[HM](\d{8}|\d{10})"),
+        "a Hong Kong/Macau permit (回乡证) number is H or M, then 8 or 10 digits",
+    ),
+    # 台湾居民来往大陆通行证 (台胞证): the card issued since 2015 has 8 digits.
+    "taiwan_permit": (re.compile(r"\d{8}"), "a Taiwan permit (台胞证) number has 8 digits"),
+    # 外国人永久居留身份证: the 2017 card's 3 letters and 12 digits; the 2023 card's 18 characters
+    # (checked as a resident ID card, below).
+    "foreign_permanent": (
+        re.compile(r"[A-Z]{3}\d{12}"),
+        "a foreign permanent residence ID has 15 characters (3 letters, 12 digits) or 18 "
+        "(beginning with 9, the last a check character)",
+    ),
+}
+
+
+def id_number_problem(text: str, kind: IdKind = "resident_id") -> str | None:
+    """Why `text` is not the number of a document of `kind`, or None. A resident identity card's
+    (GB 11643: 18 characters with a check character) is checked by its check character, which
+    catches most typing mistakes at the booth; another document's by its shape."""
+    if kind == "resident_id":
+        return _resident_id_problem(normalize_number(text))
+    number = normalize_document(text, kind)
+    shape, words = _DOCUMENTS[kind]
+    if shape.fullmatch(number):
+        return None
+    if kind == "foreign_permanent" and len(number) == 18 and number.startswith("9"):
+        return _resident_id_problem(number)  # the 2023 card: numbered as a resident ID card
+    return words
+
+
+def _resident_id_problem(number: str) -> str | None:
     if len(number) != 18 or not number[:17].isdigit():
         return "an ID card number has 18 characters: 17 digits, then a digit or X"
     expected = _ID_CHECK[sum(int(d) * w for d, w in zip(number, _ID_WEIGHTS, strict=False)) % 11]

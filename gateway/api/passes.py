@@ -33,7 +33,7 @@ from gateway.api.deps import (
 from gateway.api.errors import ApiError
 from gateway.api.shapes import ERRORS
 from gateway.core.windows import DIFFERENT_END_OR_EMPTY, Window, hours_text
-from gateway.privacy import id_number_problem, mask_name
+from gateway.privacy import IdKind, id_number_problem, mask_name
 from gateway.runtime.gateway import Gateway
 from gateway.store import passes as store
 from gateway.store.csv_rows import RowError, plate_value
@@ -54,24 +54,34 @@ _PHONE = re.compile(r"^\+?[0-9][0-9 -]{5,18}[0-9]$")
 
 VehicleClass = Literal["car", "motorcycle", "bicycle"]
 MAX_OCCUPANTS = 60
+_ID_KIND_IN = (
+    "The document the ID number is from: resident_id (居民身份证, 18 characters with a check character), "
+    "passport (护照, 5-17 letters and digits), hk_macau_permit (港澳居民来往内地通行证, H or M and 8 or 10 "
+    "digits), taiwan_permit (台湾居民来往大陆通行证, 8 digits), foreign_permanent (外国人永久居留身份证, 3 "
+    "letters and 12 digits, or 18 characters beginning with 9). Hashed with the number."
+)
+_ID_KIND_OUT = "The document the ID number is from; empty without an ID number."
 
 
 class OccupantIn(BaseModel):
     name: str = Field(min_length=1, max_length=40)
     phone: str = Field("", max_length=20, description="Stored masked plus a keyed hash only.")
     id_number: str = Field("", max_length=20, description="Stored masked plus a keyed hash only.")
+    id_kind: IdKind = Field("resident_id", description=_ID_KIND_IN)
 
 
 class OccupantOut(BaseModel):
     name: str = Field(description="Masked.")
     phone: str = Field(description="Masked.")
     id_number: str = Field(description="Masked.")
+    id_kind: IdKind | Literal[""] = Field(description=_ID_KIND_OUT)
 
 
 class VisitorIn(BaseModel):
     name: str = Field(min_length=1, max_length=40)
     phone: str = Field("", max_length=20, description="Stored masked plus a keyed hash only.")
     id_number: str = Field("", max_length=20, description="Stored masked plus a keyed hash only.")
+    id_kind: IdKind = Field("resident_id", description=_ID_KIND_IN)
     host_building: str = Field("", max_length=20)
     host_unit: str = Field("", max_length=20)
     destination: str = Field("", max_length=60)
@@ -113,6 +123,7 @@ class PassOut(BaseModel):
     name: str = Field(description="Masked.")
     phone: str = Field(description="Masked.")
     id_number: str = Field(description="Masked.")
+    id_kind: IdKind | Literal[""] = Field(description=_ID_KIND_OUT)
     host_building: str
     host_unit: str
     company: str
@@ -166,6 +177,7 @@ class TokenIn(BaseModel):
 class FindIn(BaseModel):
     phone: str = Field("", max_length=20)
     id_number: str = Field("", max_length=20)
+    id_kind: IdKind = Field("resident_id", description="A pass is found by an ID number of this kind only.")
 
 
 class Returning(BaseModel):
@@ -191,6 +203,7 @@ def pass_out(gw: Gateway, row: dict[str, Any], with_qr: bool = False) -> PassOut
         name=mask_name(row["name"]),
         phone=row["phone_masked"],
         id_number=row["id_masked"],
+        id_kind=store.id_kind_of(row),
         host_building=row["host_building"],
         host_unit=row["host_unit"],
         company=row["company"],
@@ -198,7 +211,12 @@ def pass_out(gw: Gateway, row: dict[str, Any], with_qr: bool = False) -> PassOut
         reason=row["reason"],
         passengers=row["passengers"],
         occupants=[
-            OccupantOut(name=mask_name(o["name"]), phone=o["phone_masked"], id_number=o["id_masked"])
+            OccupantOut(
+                name=mask_name(o["name"]),
+                phone=o["phone_masked"],
+                id_number=o["id_masked"],
+                id_kind=store.id_kind_of(o),
+            )
             for o in row["occupants"]
         ],
         plate=row["plate"],
@@ -246,14 +264,23 @@ def required_fields(gw: Gateway, start: datetime, end: datetime) -> set[str]:
     return needed
 
 
-def _number_problems(phone: str, id_number: str, whose: str) -> list[str]:
-    """What is wrong with a person's phone and ID number, each named after `whose`."""
+def _number_problems(phone: str, id_number: str, id_kind: IdKind, whose: str) -> list[str]:
+    """What is wrong with a person's phone and ID number (of a document of `id_kind`), each named
+    after `whose`."""
     problems = []
     if phone and not _PHONE.match(phone):
         problems.append(f"{whose}phone: {phone!r} is not a phone number")
-    if id_number and (problem := id_number_problem(id_number)):
+    if id_number and (problem := id_number_problem(id_number, id_kind)):
         problems.append(f"{whose}id_number: {problem}")
     return problems
+
+
+def _id_kinds(body: VisitorIn, fields: list[str]) -> dict[str, str]:
+    """The document kind of each ID number among `fields` (the page says what that kind's number
+    looks like: a passport's, not an ID card's 18 characters)."""
+    kinds = {"id_number": body.id_kind}
+    kinds |= {f"occupants.{i}.id_number": o.id_kind for i, o in enumerate(body.occupants)}
+    return {f: kinds[f] for f in fields if f in kinds}
 
 
 def _new_pass(
@@ -268,7 +295,7 @@ def _new_pass(
     # as its digits (typed); a name pasted with a zero-width space is stored without it, but with
     # its Chinese brackets (typed_text: 王芳（租户） as the guard wrote her).
     phone, id_number = typed(body.phone), typed(body.id_number)
-    problems = _number_problems(phone, id_number, "")
+    problems = _number_problems(phone, id_number, body.id_kind, "")
     if not typed_text(body.name):  # spaces, or only the invisible character a paste carried
         problems.append("name: is empty")
     plate = None
@@ -304,8 +331,14 @@ def _new_pass(
     elif end <= now:
         problems.append("valid_to: is in the past")
     if problems:
+        fields = _fields_of(problems)
         raise ApiError(
-            422, "invalid_pass", "; ".join(problems), "correct the fields named", fields=_fields_of(problems)
+            422,
+            "invalid_pass",
+            "; ".join(problems),
+            "correct the fields named",
+            fields=fields,
+            data={"id_kinds": kinds} if (kinds := _id_kinds(body, fields)) else None,
         )
     new = store.NewPass(
         kind=kind,
@@ -314,6 +347,7 @@ def _new_pass(
         valid_to=end,
         phone=phone,
         id_number=id_number,
+        id_kind=body.id_kind,
         host_building=body.host_building.strip(),
         host_unit=body.host_unit.strip(),
         company=typed_text(company),
@@ -364,11 +398,11 @@ def _occupants(body: VisitorIn, plate: str | None, problems: list[str]) -> tuple
     for i, person in enumerate(body.occupants):
         who = "driver" if i == 0 else f"occupant {i + 1}"
         phone, id_number = typed(person.phone), typed(person.id_number)
-        problems += _number_problems(phone, id_number, f"occupants[{i}] ({who}) ")
+        problems += _number_problems(phone, id_number, person.id_kind, f"occupants[{i}] ({who}) ")
         name = typed_text(person.name)
         if not name:
             problems.append(f"occupants[{i}] ({who}) name: is empty")
-        people.append(store.Occupant(name=name, phone=phone, id_number=id_number))
+        people.append(store.Occupant(name=name, phone=phone, id_number=id_number, id_kind=person.id_kind))
     return tuple(people)
 
 
@@ -474,7 +508,7 @@ def find_visitor(body: FindIn, who: User, app: App, db: Db) -> Returning:
     phone, id_number = typed(body.phone), typed(body.id_number)
     if not phone and not id_number:
         raise ApiError(422, "nothing_to_find", "give a phone or an ID number", "type one of them")
-    row = store.find_returning(db, app.gw.secrets, phone, id_number)
+    row = store.find_returning(db, app.gw.secrets, phone, id_number, body.id_kind)
     if row is None:
         return Returning(found=False)
     return Returning(

@@ -4,7 +4,8 @@ A pass gets a `qr` credential (a random token printed as a QR code) and, when th
 a `plate` credential without a vehicle row: the core then admits the plate as a visitor for the
 pass's window (Billing.VISITOR), counted and billed as the pass's vehicle class. The people in a
 visitor's vehicle (the driver first) are kept in pass_people. Phone and ID numbers, the visitor's
-and theirs, are kept masked plus a keyed hash only.
+and theirs, are kept masked plus a keyed hash only; an ID number with the kind of document it is
+read from (`id_kind`: a resident ID card, a passport, a permit), which its hash includes.
 """
 
 from __future__ import annotations
@@ -13,13 +14,13 @@ import secrets as tokens
 import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal, get_args
+from typing import Any, Literal, cast, get_args
 
 from gateway.config.models import VisitorField
 from gateway.core.decide import registered_at
 from gateway.core.windows import ClosedPeriod, Validity, stored_windows, within
 from gateway.errors import Conflict, NotFound, Refused
-from gateway.privacy import Secrets, mask_id_number, mask_name, mask_phone
+from gateway.privacy import IdKind, Secrets, mask_id_number, mask_name, mask_phone
 from gateway.store.audit import audit, transaction
 from gateway.store.hashes import hash_in
 from gateway.store.lookup import PASS_BLOCKED, PASS_VEHICLE_BLOCKED, holder_subject
@@ -41,6 +42,7 @@ class Occupant:
     name: str
     phone: str = ""
     id_number: str = ""
+    id_kind: IdKind = "resident_id"
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +53,7 @@ class NewPass:
     valid_to: datetime
     phone: str = ""
     id_number: str = ""
+    id_kind: IdKind = "resident_id"  # any kind gives the id_number closed management asks for
     host_building: str = ""
     host_unit: str = ""
     company: str = ""
@@ -79,7 +82,7 @@ class NewPass:
         return frozenset(f for f, ok in given.items() if ok)
 
 
-_COLUMNS = f"""p.id, p.kind, p.name, p.phone_masked, p.id_masked, p.host_building, p.host_unit,
+_COLUMNS = f"""p.id, p.kind, p.name, p.phone_masked, p.id_masked, p.id_kind, p.host_building, p.host_unit,
     p.company, p.destination, p.reason, p.passengers, p.plate, p.valid_from, p.valid_to, p.hours,
     p.registered_fields, p.created_at, p.created_by, p.checked_out_at, p.vehicle_class, p.ref,
     {PASS_BLOCKED} AS blocked, {PASS_VEHICLE_BLOCKED} AS vehicle_blocked,
@@ -90,18 +93,19 @@ def create_pass(conn: sqlite3.Connection, keys: Secrets, p: NewPass, at: datetim
     """Store the pass, its QR and plate credentials, the upstream record and the audit row."""
     with transaction(conn):
         cur = conn.execute(
-            """INSERT INTO passes (kind, name, phone_masked, phone_hash, id_masked, id_hash,
+            """INSERT INTO passes (kind, name, phone_masked, phone_hash, id_masked, id_hash, id_kind,
                    host_building, host_unit, company, destination, reason, passengers, plate,
                    valid_from, valid_to, hours, registered_fields, created_at, created_by,
                    vehicle_class)
-               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
             (
                 p.kind,
                 p.name,
                 mask_phone(p.phone) if p.phone else "",
                 keys.digest("phone", p.phone) if p.phone else "",
-                mask_id_number(p.id_number) if p.id_number else "",
-                keys.digest("id_number", p.id_number) if p.id_number else "",
+                mask_id_number(p.id_number, p.id_kind) if p.id_number else "",
+                keys.id_digest(p.id_kind, p.id_number) if p.id_number else "",
+                p.id_kind,
                 p.host_building,
                 p.host_unit,
                 p.company,
@@ -146,8 +150,9 @@ def _store_people(
     conn: sqlite3.Connection, keys: Secrets, pass_id: int, people: tuple[Occupant, ...]
 ) -> None:
     conn.executemany(
-        """INSERT INTO pass_people (pass_id, position, name, phone_masked, phone_hash, id_masked, id_hash)
-           VALUES (?, ?, ?, ?, ?, ?, ?)""",
+        """INSERT INTO pass_people (pass_id, position, name, phone_masked, phone_hash, id_masked, id_hash,
+               id_kind)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?)""",
         (
             (
                 pass_id,
@@ -155,8 +160,9 @@ def _store_people(
                 o.name,
                 mask_phone(o.phone) if o.phone else "",
                 keys.digest("phone", o.phone) if o.phone else "",
-                mask_id_number(o.id_number) if o.id_number else "",
-                keys.digest("id_number", o.id_number) if o.id_number else "",
+                mask_id_number(o.id_number, o.id_kind) if o.id_number else "",
+                keys.id_digest(o.id_kind, o.id_number) if o.id_number else "",
+                o.id_kind,
             )
             for position, o in enumerate(people)
         ),
@@ -292,14 +298,15 @@ def list_passes(
 
 
 def find_returning(
-    conn: sqlite3.Connection, keys: Secrets, phone: str, id_number: str
+    conn: sqlite3.Connection, keys: Secrets, phone: str, id_number: str, id_kind: IdKind = "resident_id"
 ) -> dict[str, Any] | None:
-    """The latest pass of a visitor who came before, found by the keyed hash of phone or ID."""
+    """The latest pass of a visitor who came before, found by the keyed hash of phone or ID (of a
+    document of `id_kind`: a passport's number never finds a pass registered with an ID card's)."""
     hashes = []
     if phone:
         hashes.append(("phone_hash", keys.phone_digests(phone)))
     if id_number:
-        hashes.append(("id_hash", [keys.digest("id_number", id_number)]))
+        hashes.append(("id_hash", [keys.id_digest(id_kind, id_number)]))
     for column, values in hashes:
         cur = conn.execute(
             f"SELECT {_COLUMNS} FROM passes p WHERE {hash_in(f'p.{column}', len(values))} "
@@ -357,6 +364,7 @@ def upstream(row: dict[str, Any], now: datetime) -> dict[str, Any]:
         "name": mask_name(row["name"]),
         "phone": row["phone_masked"],
         "id_number": row["id_masked"],
+        "id_kind": id_kind_of(row),
         "host_building": row["host_building"],
         "host_unit": row["host_unit"],
         "company": row["company"],
@@ -364,7 +372,12 @@ def upstream(row: dict[str, Any], now: datetime) -> dict[str, Any]:
         "reason": row["reason"],
         "passengers": row["passengers"],
         "occupants": [
-            {"name": mask_name(o["name"]), "phone": o["phone_masked"], "id_number": o["id_masked"]}
+            {
+                "name": mask_name(o["name"]),
+                "phone": o["phone_masked"],
+                "id_number": o["id_masked"],
+                "id_kind": id_kind_of(o),
+            }
             for o in row["occupants"]
         ],
         "plate": row["plate"],
@@ -378,11 +391,16 @@ def upstream(row: dict[str, Any], now: datetime) -> dict[str, Any]:
     }
 
 
+def id_kind_of(row: dict[str, Any]) -> IdKind | Literal[""]:
+    """The kind of document a pass's (or a person's in its car) ID number is from; "" without one."""
+    return cast(IdKind, row["id_kind"]) if row["id_masked"] else ""
+
+
 def _with_people(conn: sqlite3.Connection, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Each pass row gets `occupants`: the people in its vehicle, the driver first (masked numbers)."""
     for row in rows:
         cur = conn.execute(
-            """SELECT name, phone_masked, id_masked FROM pass_people
+            """SELECT name, phone_masked, id_masked, id_kind FROM pass_people
                WHERE pass_id = ? ORDER BY position""",
             (row["id"],),
         )

@@ -1101,6 +1101,13 @@ MIGRATIONS: list[str] = [
         DELETE FROM device_returns WHERE alarm_id = NEW.id;
     END;
     """,
+    # The kind of document a visitor's (or a person's in her car) ID number is from: a passport, a
+    # Hong Kong/Macau or Taiwan permit, a foreign permanent residence ID, besides the resident ID
+    # card every number stored before this step was checked as (gateway/privacy.py IdKind).
+    """
+    ALTER TABLE passes ADD COLUMN id_kind TEXT NOT NULL DEFAULT 'resident_id';
+    ALTER TABLE pass_people ADD COLUMN id_kind TEXT NOT NULL DEFAULT 'resident_id';
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

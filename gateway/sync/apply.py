@@ -212,11 +212,13 @@ _PASS_COLS = (
     "registered_fields, blocked"
 )
 _PASSES = [
-    f"""INSERT INTO passes (ref, {_PASS_COLS}, created_at, created_by, vehicle_class)
-    SELECT ref, {_PASS_COLS}, :now, 'central', coalesce(vehicle_class, 'car')
+    # A staging file from before a column was added (a restart finishing its apply) has it NULL.
+    f"""INSERT INTO passes (ref, {_PASS_COLS}, created_at, created_by, vehicle_class, id_kind)
+    SELECT ref, {_PASS_COLS}, :now, 'central', coalesce(vehicle_class, 'car'),
+        coalesce(id_kind, 'resident_id')
     FROM staging.s_passes WHERE {R}
     ON CONFLICT (ref) WHERE ref IS NOT NULL DO UPDATE SET
-        {", ".join(f"{c} = excluded.{c}" for c in [*_PASS_COLS.split(", "), "vehicle_class"])}""",
+        {", ".join(f"{c} = excluded.{c}" for c in [*_PASS_COLS.split(", "), "vehicle_class", "id_kind"])}""",
     # The pass's credentials the snapshot no longer names go; those it names keep their block: a
     # snapshot says which credentials a pass has, not that the booth blocked one (a lost printout).
     # So does one it takes from another pass or a resident (a plate the guard blocked on a booth

@@ -12,7 +12,15 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from gateway.core.credentials import BadCredential, canonical
-from gateway.privacy import Secrets, mask_id_number, mask_phone, normalize_number
+from gateway.privacy import (
+    ID_KINDS,
+    IdKind,
+    Secrets,
+    mask_id_number,
+    mask_phone,
+    normalize_document,
+    normalize_number,
+)
 from gateway.quoting import cut, quoted
 from gateway.store.csv_rows import (
     CardRow,
@@ -51,6 +59,7 @@ FIELDS: dict[str, tuple[set[str], set[str]]] = {
         {
             "phone",
             "id_number",
+            "id_kind",
             "host_building",
             "host_unit",
             "company",
@@ -106,6 +115,7 @@ class PassRow:
     blocked: bool
     credentials: tuple[tuple[str, str], ...]  # (kind, value)
     vehicle_class: str = "car"
+    id_kind: str = "resident_id"
 
 
 Row = ResidentRow | VehicleRow | CardRow | SlotRow | PassRow
@@ -228,7 +238,9 @@ def _pass(entry: dict[str, Any], tz: ZoneInfo, secrets: Secrets, card_digits: in
     if phone and len(normalize_number(phone)) < 7:
         raise RowError("phone", "is not a phone number")
     id_number = _text(row, "id_number", limit=30)
-    if id_number and len(normalize_number(id_number)) < 6:
+    id_kind = _id_kind(_text(row, "id_kind"))
+    shortest = 6 if id_kind == "resident_id" else 5  # a passport number may have 5 characters
+    if id_number and len(normalize_document(id_number, id_kind)) < shortest:
         raise RowError("id_number", "is not an ID number")
     hours = hours_value(_text(row, "hours", limit=200).split(";"))
     fields = [f for f in _text(row, "registered_fields", limit=200).split(";") if f]
@@ -251,8 +263,9 @@ def _pass(entry: dict[str, Any], tz: ZoneInfo, secrets: Secrets, card_digits: in
         name=_text(row, "name", required=True, limit=40),
         phone_masked=mask_phone(phone) if phone else "",
         phone_hash=secrets.digest("phone", phone) if phone else "",
-        id_masked=mask_id_number(id_number) if id_number else "",
-        id_hash=secrets.digest("id_number", id_number) if id_number else "",
+        id_masked=mask_id_number(id_number, id_kind) if id_number else "",
+        id_hash=secrets.id_digest(id_kind, id_number) if id_number else "",
+        id_kind=id_kind,
         host_building=_text(row, "host_building", limit=20),
         host_unit=_text(row, "host_unit", limit=20),
         company=_text(row, "company", limit=60),
@@ -268,6 +281,15 @@ def _pass(entry: dict[str, Any], tz: ZoneInfo, secrets: Secrets, card_digits: in
         credentials=credentials,
         vehicle_class=vehicle_class,
     )
+
+
+def _id_kind(text: str) -> IdKind:
+    """The document a pass's ID number is from (gateway/privacy.py IdKind); none given, a resident ID
+    card, as every number was before other documents were taken."""
+    for kind in ID_KINDS:
+        if kind == (text.strip().lower() or "resident_id"):
+            return kind
+    raise RowError("id_kind", f"{quoted(text)} is not one of {', '.join(ID_KINDS)}")
 
 
 def _one_vehicle(plate: str | None, credentials: tuple[tuple[str, str], ...]) -> None:

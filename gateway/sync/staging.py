@@ -73,7 +73,7 @@ CREATE TABLE IF NOT EXISTS s_passes (
     n INTEGER PRIMARY KEY, ref TEXT, kind TEXT, name TEXT, phone_masked TEXT, phone_hash TEXT,
     id_masked TEXT, id_hash TEXT, host_building TEXT, host_unit TEXT, company TEXT,
     destination TEXT, reason TEXT, passengers INTEGER, plate TEXT, valid_from TEXT, valid_to TEXT,
-    hours TEXT, registered_fields TEXT, blocked INTEGER, vehicle_class TEXT);
+    hours TEXT, registered_fields TEXT, blocked INTEGER, vehicle_class TEXT, id_kind TEXT);
 CREATE TABLE IF NOT EXISTS s_pass_credentials (pass_n INTEGER, kind TEXT, value TEXT);
 CREATE INDEX IF NOT EXISTS s_pass_credentials_pass ON s_pass_credentials(pass_n);
 CREATE TABLE IF NOT EXISTS s_deletes (n INTEGER PRIMARY KEY, kind TEXT, k1 TEXT, k2 TEXT);
@@ -81,7 +81,11 @@ CREATE INDEX IF NOT EXISTS s_deletes_key ON s_deletes(kind, k1, k2);
 """
 # Columns added since the first staging files: (table, column, type). A staging file from before
 # them may hold an apply a restart finishes.
-ADDED_COLUMNS = (("s_passes", "vehicle_class", "TEXT"), ("meta", "code", "TEXT"))
+ADDED_COLUMNS = (
+    ("s_passes", "vehicle_class", "TEXT"),
+    ("meta", "code", "TEXT"),
+    ("s_passes", "id_kind", "TEXT"),
+)
 TABLES = (
     "s_residents",
     "s_vehicles",
@@ -552,7 +556,7 @@ def _insert(conn: sqlite3.Connection, staged: Staged, secrets: Secrets) -> None:
         ((n, p) for n, s in enumerate(staged.slots) for p in s.plates),
     )
     conn.executemany(
-        "INSERT INTO s_passes VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO s_passes VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
             (
                 n,
@@ -576,6 +580,7 @@ def _insert(conn: sqlite3.Connection, staged: Staged, secrets: Secrets) -> None:
                 p.registered_fields,
                 int(p.blocked),
                 p.vehicle_class,
+                p.id_kind,
             )
             for n, p in enumerate(staged.passes)
         ),

@@ -236,7 +236,14 @@ TEXTS: dict[str, tuple[str, str]] = {
     "visitor.register": ("访客登记", "Register a visitor"),
     "visitor.name": ("姓名", "Name"),
     "visitor.phone": ("手机号", "Phone"),
-    "visitor.id_number": ("身份证号", "ID card number"),
+    "visitor.id_number": ("证件号码", "ID number"),
+    "visitor.id_kind": ("证件类型", "Kind of ID"),
+    # The documents a visitor's ID number is from (gateway/privacy.py IdKind).
+    "id_kind.resident_id": ("身份证", "ID card"),
+    "id_kind.passport": ("护照", "Passport"),
+    "id_kind.hk_macau_permit": ("港澳通行证", "Hong Kong/Macau permit"),
+    "id_kind.taiwan_permit": ("台胞证", "Taiwan permit"),
+    "id_kind.foreign_permanent": ("外国人永久居留证", "Foreign permanent residence ID"),
     "visitor.host_building": ("被访楼栋", "Host building"),
     "visitor.host_unit": ("单元/房号", "Unit / room"),
     "visitor.destination": ("去向", "Destination"),
@@ -474,7 +481,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "common.saved": ("已保存", "Saved"),
     "common.yes": ("是", "yes"),
     "form.restored": (
-        "已恢复登录前填写的内容；手机号、身份证号请重新输入",
+        "已恢复登录前填写的内容；手机号、证件号码请重新输入",
         "What was typed before logging in is back; type the phone and ID numbers again",
     ),
     # What the pages say for the API's error codes (their message is English, for API clients);
@@ -499,6 +506,23 @@ TEXTS: dict[str, tuple[str, str]] = {
     "err.invalid_id_number": (
         "身份证号应为18位（末位可为X），请核对证件重新输入",
         "An ID card number has 18 characters (the last may be X): check the card and type it again",
+    ),
+    "err.invalid_id_number.passport": (
+        "护照号码应为5至17位字母和数字，请核对证件重新输入",
+        "A passport number has 5 to 17 letters and digits: check the passport and type it again",
+    ),
+    "err.invalid_id_number.hk_macau_permit": (
+        "港澳通行证号码应为H或M加8位或10位数字，请核对证件重新输入",
+        "A Hong Kong/Macau permit number is H or M and 8 or 10 digits: check the permit and type it again",
+    ),
+    "err.invalid_id_number.taiwan_permit": (
+        "台胞证号码应为8位数字，请核对证件重新输入",
+        "A Taiwan permit number has 8 digits: check the permit and type it again",
+    ),
+    "err.invalid_id_number.foreign_permanent": (
+        "外国人永久居留证号码应为15位（3个字母加12位数字）或以9开头的18位，请核对证件重新输入",
+        "A foreign permanent residence ID has 15 characters (3 letters, 12 digits) or 18 beginning "
+        "with 9: check the card and type it again",
     ),
     "err.invalid_phone": ("手机号格式不对，请重新输入", "Not a valid phone number; type it again"),
     "err.invalid_period": ("结束日期早于开始日期，请检查日期", "The period ends before it begins"),
@@ -679,7 +703,7 @@ TEXTS: dict[str, tuple[str, str]] = {
         "记录已是该车牌，未作修改：请按车上的车牌填写",
         "The record has this plate already; nothing changed: type the plate as it is on the car",
     ),
-    "err.nothing_to_find": ("请输入手机号或身份证号", "Type a phone or an ID number"),
+    "err.nothing_to_find": ("请输入手机号或证件号码", "Type a phone or an ID number"),
     # {least} is 1 or 2 (the error's least): worded to read right for both.
     "err.reason_required": ("请填写原因，至少 {least} 个字", "Give a reason, {least} or more characters"),
     "err.bad_password": ("当前密码不正确", "The current password is wrong"),
@@ -849,7 +873,7 @@ JS_KEYS = (
     "visitor.valid_from",
     "visitor.valid_to",
     "visitor.occupants",
-    "visitor.driver",  # a person in the vehicle's field: 乘车人 3 身份证号
+    "visitor.driver",  # a person in the vehicle's field: 乘车人 3 证件号码
     "visitor.occupant",
     "admin.building",
     "admin.unit",

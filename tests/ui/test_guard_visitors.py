@@ -228,8 +228,8 @@ def test_occupants_are_stored_masked_and_go_upstream_masked(client: TestClient, 
     p = register(client, site, passengers=None, occupants=[DRIVER, PASSENGER])
     assert p["passengers"] == 2
     assert p["occupants"] == [
-        {"name": "王**", "phone": "137****7000", "id_number": "**************7774"},
-        {"name": "李*", "phone": "", "id_number": ""},
+        {"name": "王**", "phone": "137****7000", "id_number": "**************7774", "id_kind": "resident_id"},
+        {"name": "李*", "phone": "", "id_number": "", "id_kind": ""},
     ]
     assert "occupants" in p["registered_fields"]
     shown = client.get(f"/api/passes/{p['id']}", headers=bearer(site.guard_token)).json()

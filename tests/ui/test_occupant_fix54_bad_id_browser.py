@@ -61,7 +61,7 @@ def test_a_bad_id_of_the_third_person_in_the_car_names_him_and_the_id(
     toast = page.locator("#toast.bad")
     toast.wait_for()
     said = toast.inner_text()
-    assert "乘车人 3 身份证号" in said, said
+    assert "乘车人 3 证件号码" in said, said
     assert "身份证号应为18位（末位可为X），请核对证件重新输入" in said, said
     assert "车上人员" not in said, said
     assert _marked(page) == ["乘车人 3 id_number"]
@@ -82,7 +82,7 @@ def test_in_english_the_bad_id_names_the_passenger_and_says_what_it_should_be(
     browser_site: tuple[Site, str],  # noqa: F811
     browser: object,  # noqa: F811
 ) -> None:
-    """The same mistake on an English page: Passenger 3 ID card number, and what an ID number is."""
+    """The same mistake on an English page: Passenger 3 ID number, and what an ID number is."""
     _, url = browser_site
     page = page_at(browser, url, LANDSCAPE, who=ADMIN)
     with page.expect_navigation(wait_until="load"):
@@ -93,7 +93,7 @@ def test_in_english_the_bad_id_names_the_passenger_and_says_what_it_should_be(
     toast = page.locator("#toast.bad")
     toast.wait_for()
     said = toast.inner_text()
-    assert "Passenger 2 Phone" in said and "Passenger 3 ID card number" in said, said
+    assert "Passenger 2 Phone" in said and "Passenger 3 ID number" in said, said
     assert "An ID card number has 18 characters (the last may be X)" in said, said
     assert "Not a valid phone number" in said, said
     assert sorted(_marked(page)) == ["Passenger 2 phone", "Passenger 3 id_number"]

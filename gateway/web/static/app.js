@@ -196,9 +196,15 @@ const FIELD_RULES = new Map([
   ["id_number", "err.invalid_id_number"], ["phone", "err.invalid_phone"],
 ]);
 // A field of a person in the vehicle (occupants.2.id_number, the third row's ID number): named by
-// his row as the form heads it (乘车人 3 身份证号), checked by the rule of the visitor's own field.
+// his row as the form heads it (乘车人 3 证件号码), checked by the rule of the visitor's own field.
+// An ID number not from a resident ID card (the error's id_kinds: a passport, a permit) is said
+// what that document's number looks like, not an ID card's 18 characters.
 const OCCUPANT_FIELD = /^occupants\.(\d+)\.(\w+)$/;
-const fieldRule = (field) => FIELD_RULES.get(field.replace(OCCUPANT_FIELD, "$2"));
+function fieldRule(field, err) {
+  const rule = FIELD_RULES.get(field.replace(OCCUPANT_FIELD, "$2"));
+  const kind = err.data && err.data.id_kinds && err.data.id_kinds[field];
+  return kind && kind !== "resident_id" ? `${rule}.${kind}` : rule;
+}
 // Where a field's label is found: the visitor and pass forms', then the admin forms' (a new
 // resident's 楼栋 and 单元; its 姓名 is the visitor form's word).
 const LABELS = ["visitor.", "pass.", "admin."];
@@ -244,7 +250,7 @@ function errorText(err) {
     const named = words[`err.${err.code}.fields`] + " " + fields.join(zh ? "、" : ", ");
     // Only for fields typed wrong: closed management's refusal names fields still to fill in.
     const rules = err.code !== "invalid_pass" ? [] :
-      err.fields.map((f) => words[fieldRule(f)]).filter(Boolean);
+      err.fields.map((f) => words[fieldRule(f, err)]).filter(Boolean);
     return [named, ...new Set(rules)].join(zh ? "。" : ". ");
   }
   const own = stateWords(words, err) || dataWords(words, err) || words["err." + err.code];
@@ -324,7 +330,7 @@ document.addEventListener("click", (e) => {
   const person = {};
   if (add.dataset.occupantAdd === "visitor") {  // the visitor is in the vehicle: copy what was typed
     const form = box.closest("form");
-    for (const field of ["name", "id_number", "phone"]) person[field] = form.elements[field].value.trim();
+    for (const field of ["name", "id_kind", "id_number", "phone"]) person[field] = form.elements[field].value.trim();
   }
   addOccupant(box, person).querySelector('[data-field="name"]').focus();
 });
@@ -632,7 +638,9 @@ async function findReturning(field) {
   const value = form.elements[field].value.trim();
   if (!value) return;
   try {
-    const found = await api("POST", "/api/visitors/find", { [field]: value });
+    // An ID number is looked for among those of its kind of document (a passport's, an ID card's).
+    const kind = field === "id_number" ? { id_kind: form.elements.id_kind.value } : {};
+    const found = await api("POST", "/api/visitors/find", { [field]: value, ...kind });
     if (!found.found) { toast(T("visitor.not_found")); return; }
     // The plate comes with its class: left at 汽车, a returning motorcyclist is counted and billed as a car.
     const platesClass = found.plate && !form.elements.plate.value ? found.vehicle_class : null;
