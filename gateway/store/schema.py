@@ -1103,7 +1103,9 @@ MIGRATIONS: list[str] = [
     """,
     # The kind of document a visitor's (or a person's in her car) ID number is from: a passport, a
     # Hong Kong/Macau or Taiwan permit, a foreign permanent residence ID, besides the resident ID
-    # card every number stored before this step was checked as (gateway/privacy.py IdKind).
+    # card every number stored before this step was checked as (gateway/privacy.py IdKind). Unlike
+    # the steps that make tables (IF NOT EXISTS), it cannot run again over a newer schema: a test
+    # that sets user_version back drops these columns first (tests/parking/test_fix45c_doors_upgrade.py).
     """
     ALTER TABLE passes ADD COLUMN id_kind TEXT NOT NULL DEFAULT 'resident_id';
     ALTER TABLE pass_people ADD COLUMN id_kind TEXT NOT NULL DEFAULT 'resident_id';
