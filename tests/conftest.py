@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib.util
+import logging
 import os
 import sqlite3
 import subprocess
@@ -18,6 +19,7 @@ import pytest
 
 from gateway.config import SiteConfig, parse_config
 from gateway.parking.report import build_report
+from gateway.runtime import logsetup
 from gateway.runtime.gateway import Gateway
 from gateway.store.admin import import_csv
 
@@ -42,6 +44,20 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         terminalreporter.section("sync figures")
         for line in REPORT:
             terminalreporter.write_line(line)
+
+
+@pytest.fixture(autouse=True)
+def _no_command_logging_left() -> Iterator[None]:
+    """A command run in-process (`main(["import", ...])`) sets the root logger to write to the
+    stdout pytest gave that test (logsetup.setup_logging); left there, a later test's lines met
+    that stream closed ("--- Logging error --- ... I/O operation on closed file" in the run's
+    output). Its handler and level go with the test that set them."""
+    root = logging.getLogger()
+    level = root.level
+    yield
+    for handler in [h for h in root.handlers if isinstance(h, logsetup._Stdout)]:
+        root.removeHandler(handler)
+    root.setLevel(level)
 
 
 @pytest.fixture
