@@ -190,7 +190,7 @@ _PASS_MESSAGES = (
 # One never delivered still goes (the centre hears of the visit) but without what may not be kept.
 _SCRUB_PASS_MESSAGES = f"""
 UPDATE outbox SET payload = json_set(payload, '$.pass.phone', '', '$.pass.id_number', '',
-    '$.pass.occupants', json('[]'))
+    '$.pass.id_kind', '', '$.pass.occupants', json('[]'))
 WHERE sent_at IS NULL AND {_PASS_MESSAGES}
 """
 

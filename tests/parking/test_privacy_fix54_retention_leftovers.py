@@ -26,7 +26,7 @@ START = T0 - 40 * D  # a visit 40 days ago: past visitors_days (30)
 def _visit(gw: Gateway) -> None:
     new = NewPass(
         kind="visitor", name="钱七", valid_from=START, valid_to=START + timedelta(hours=4),
-        phone="13812345678", id_number="11010519491231002X", host_building="3栋",
+        phone="13812345678", id_number="E12345678", id_kind="passport", host_building="3栋",
         host_unit="2单元", plate="浙A99999", company="某公司", reason="探亲",
     )  # fmt: skip
     create_pass(gw.conn, gw.secrets, new, START, "guard1")
@@ -57,7 +57,8 @@ def test_with_mqtt_on_an_undelivered_visit_still_goes_up_without_the_numbers(
     _visit(gw)
     assert ops(gw).retention(T0)["visitor_passes"] == 1
     (kept,) = _pass_messages(gw)
-    assert (kept["phone"], kept["id_number"], kept["occupants"]) == ("", "", [])
+    # The kind of document goes with its number: a passport says where its holder is from.
+    assert (kept["phone"], kept["id_number"], kept["id_kind"], kept["occupants"]) == ("", "", "", [])
 
 
 def test_an_upgrade_copy_older_than_visitors_days_is_told_once(
