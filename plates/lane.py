@@ -7,7 +7,6 @@ replay recorded sequences exactly.
 from __future__ import annotations
 
 import logging
-import math
 from collections.abc import Container, Iterable, Sequence
 from dataclasses import dataclass, field
 from itertools import combinations
@@ -136,11 +135,6 @@ class LaneVoter:
     rearm_after_s after the fire for a car the last frame read still shows is that car's loop
     firing again (a chattering detector, a high-chassis lorry): it counts no car, so the car
     queued behind, read from afar meanwhile, is decided again when it arrives on the loop.
-    refire_gap_s: a fire less than this long after the loop went off (`rearm`'s loop_off_s) is
-    the car standing on it rolling forward or back a little, not a car arriving: it counts no car
-    and leaves no fire to claim, however long that car has stood there, so the car queued behind,
-    read from afar meanwhile, is still uncounted when it drives onto the loop. A car arriving that
-    close behind the one leaving it is not counted either (it waits for repeat_after_s).
     misread_s: a reading one character off a decided plate is that car misread, and keeps it in
     the lane, while the plate itself was read within this long, or until the loop says a car
     has arrived or the plate is due again (repeat_after_s). After both, it may be the next car
@@ -163,7 +157,6 @@ class LaneVoter:
     rearm_after_s: float = 3.0
     misread_s: float = 1.0
     min_confidence: float = 0.2
-    refire_gap_s: float = 1.0
     _readings: list[tuple[float, Reading]] = field(default_factory=list, repr=False)
     _held: dict[str, _Held] = field(default_factory=dict, repr=False)
     _held_at_loop: set[str] = field(default_factory=set, repr=False)  # in the lane when the loop fired
@@ -189,7 +182,7 @@ class LaneVoter:
         self._unclaimed = None
         self._shown.clear()
 
-    def rearm(self, now: float, loop_off_s: float | None = None) -> None:
+    def rearm(self, now: float) -> None:
         """A car has arrived on the lane's loop. It is the first held car, in the order decided, whose
         arrival no fire has counted yet, read in the last frame (read exactly before one shown only
         by a misread of it): decided long enough ago, it stopped at the barrier after it was read
@@ -206,14 +199,7 @@ class LaneVoter:
         A fire less than rearm_after_s after the one for a car the last frame read still shows is
         that car's loop firing again (a chattering detector, a high-chassis lorry): it counts no
         car and leaves no fire for a car not read, which the car queued behind, read from afar
-        meanwhile, would claim, its own arrival on the loop then deciding nothing.
-
-        loop_off_s: how long the loop was off before this fire (None: not known, or another loop
-        of the lane stayed on). Under refire_gap_s, the fire is the car that stood on the loop
-        rolling a metre (a refused driver edging up to the barrier, a chatting resident): like a
-        bounce, it counts no car and leaves no fire to claim. Found by the time alone, not by the
-        pictures: a trigger-mode camera has read nothing since that car's trigger, so its last
-        frame shows neither the car behind come up nor the standing car gone."""
+        meanwhile, would claim, its own arrival on the loop then deciding nothing."""
         self._held_at_loop = set(self._held)
         for held in self._held.values():
             held.looped = True
@@ -224,12 +210,7 @@ class LaneVoter:
             key=lambda t: (not self._shown[t], self._held[t].decided),
         )
         bounce = next((t for t in shown if self._bouncing(self._held[t], now)), None)
-        if loop_off_s is not None and loop_off_s < self.refire_gap_s:
-            log.debug(
-                "the loop fired again %.1f s after it went off: the car on it moved, none arrived", loop_off_s
-            )
-            arriving = None
-        elif bounce is not None:
+        if bounce is not None:
             log.debug("plate %s: its loop fired again, no other car counted", bounce)
             arriving = None
         else:
@@ -248,19 +229,6 @@ class LaneVoter:
             held = self._held[text]
             if text != arriving and held.counted and now - held.decided < self.repeat_after_s:
                 held.seen = max(held.seen, now)
-
-    def next_due(self, now: float) -> float:
-        """When the first held car still in the lane at `now` (read within gone_after_s) is due to
-        be decided again, standing there (repeat_after_s after its decision); inf with none. A
-        trigger-mode camera whose loop stays on reads the lane again from then (OpenCvCamera)."""
-        return min(
-            (
-                h.decided + self.repeat_after_s
-                for h in self._held.values()
-                if now - h.seen <= self.gone_after_s
-            ),
-            default=math.inf,
-        )
 
     def hold(self, text: str, now: float) -> None:
         """`text` was decided another way (a guard typed the plate the camera could not read):

@@ -79,9 +79,7 @@ LOOP_STUCK = (
 
 # Trigger mode: a car whose trigger read its plate and that stays on the loop (refused at the
 # barrier: its household's slot taken, a fee owed) is read again, a frame every TRIGGER_RETRY_S, from
-# when its consumers next decide a car standing in the lane again (PlateReader.next_due: the first
-# held car's repeat_after_s after its decision, not after the trigger's last read: a trigger for the
-# car rolling a metre, ended by reading the car queued behind, does not put it off). Its voter then
+# its consumers' repeat_after_s after it was read (PlateReader: its lane voter's). Its voter then
 # decides it again as at a continuous camera, when its slot frees or its fee is paid ahead; read
 # only by the stuck-loop fallback, it waited a minute. An empty lane, and a car that drives on (its
 # loop goes off), still cost no reading.
@@ -158,7 +156,6 @@ class OpenCvCamera:
         self._retry_until = 0.0
         self._loop_on = False  # trigger mode: the loop has fired (at _trigger_at) and not gone off
         self._loop_on_since = 0.0  # when it went on: a lane's other loop firing meanwhile is no restart
-        self._loop_off_at: float | None = None  # when the lane's loops last all went off (loop_cleared)
         # When the minute after which a loop still on is stuck started: its last trigger, or the
         # return of its module with it found on (loop_still_on), not the trigger before the blip.
         self._on_from = 0.0
@@ -223,16 +220,11 @@ class OpenCvCamera:
 
     def request_read(self) -> None:
         """The lane's loop detector says a car has arrived: read the next fresh frames, even a
-        plate seen a moment ago. Consumers that hold decided plates (`rearm()`) let them go; they
-        are told how long the loop was off (None: not known, or still on), as a fire a moment after
-        it went off is the car on it rolling a metre, not the next car (LaneVoter.refire_gap_s)."""
-        with self._cond:
-            off = self._loop_off_at
-            loop_off_s = None if self._loop_on or off is None else time.monotonic() - off
+        plate seen a moment ago. Consumers that hold decided plates (`rearm()`) let them go."""
         for consumer in self._consumers:
             rearm = getattr(consumer, "rearm", None)
             if callable(rearm):
-                rearm(loop_off_s)
+                rearm()
         with self._cond:
             now = time.monotonic()
             self._in_front_until = self._in_front_window(now)
@@ -256,7 +248,6 @@ class OpenCvCamera:
         it fires again, and the health's note of it clears."""
         with self._cond:
             self._loop_on = False
-            self._loop_off_at = time.monotonic()
             self._back_on = False
             self._standing_from = math.inf
             note, self._stuck_note = self._stuck_note, ""
@@ -300,13 +291,12 @@ class OpenCvCamera:
         loop stays on). Called under self._cond."""
         return self._loop_on and at >= self._standing_from
 
-    def _next_due(self, at: float) -> float:
-        """When a consumer that decides a car standing in the lane again next does so, as the lane
-        is at `at` (PlateReader.next_due: its first held car's repeat_after_s after its decision);
-        inf with none (the camera's own filter presents a plate held in view once). Called
-        without self._cond: a consumer takes its own lock."""
-        times = [getattr(consumer, "next_due", None) for consumer in self._consumers]
-        return min((float(t(at)) for t in times if callable(t)), default=math.inf)
+    def _repeat_after_s(self) -> float:
+        """How long after it was read a car left standing is decided again by a consumer that
+        decides a standing car again (PlateReader: its lane voter's repeat_after_s); inf with
+        none (the camera's own filter presents a plate held in view once)."""
+        times = [getattr(consumer, "repeat_after_s", None) for consumer in self._consumers]
+        return min((float(t) for t in times if isinstance(t, (int, float))), default=math.inf)
 
     def _on_longer_than_a_retry(self, at: float) -> bool:
         """Whether the loop has been on at `at` past the minute a trigger looks again for, counted
@@ -589,7 +579,6 @@ class OpenCvCamera:
         triggered = asked or (self._read_mode == "trigger" and not read_on)
         emitted, arrived = self._read(frame, triggered, emit)
         if triggered:
-            due = self._next_due(frame.captured)
             with self._cond:
                 # A loop that fired while this frame was read announced a car this frame predates.
                 if frame.captured >= self._trigger_at:
@@ -598,8 +587,8 @@ class OpenCvCamera:
                 if len(self._read_since_loop) >= cars:  # every car that arrived has been read
                     self._trigger_left = 0
                     self._retry_until = 0.0
-                    # Should its car stay on the loop, it is read again once a held car is due.
-                    self._standing_from = due
+                    # Should its car stay on the loop, it is read again from its repeat time.
+                    self._standing_from = frame.captured + self._repeat_after_s()
         return emitted
 
     def _ready(self, last_seq: int) -> bool:

@@ -98,12 +98,12 @@ class PlateReader:
         )
         return [("plate", decision.text, round(confidence, 3))]
 
-    def next_due(self, now: float) -> float:
-        """When the first car its lane voter holds, still in the lane at `now` (monotonic), is due
-        to be decided again, standing there (repeat_after_s after its decision); inf with none. A
-        trigger-mode camera whose loop stays on reads the lane again from then (OpenCvCamera)."""
-        with self._lock:
-            return self._voter.next_due(now)
+    @property
+    def repeat_after_s(self) -> float:
+        """How long after it was decided a car left standing in the lane is decided again (its
+        lane voter's repeat_after_s): a trigger-mode camera whose loop stays on reads it again
+        from then (OpenCvCamera)."""
+        return self._voter.repeat_after_s
 
     def still(self, frame: Frame, now: float) -> None:
         """The camera's picture has not changed since `frame` (OpenCvCamera: a repeat of it, a still
@@ -120,12 +120,11 @@ class PlateReader:
         with self._lock:
             self._voter.on_loop_still(plates, now)
 
-    def rearm(self, loop_off_s: float | None = None) -> None:
-        """The lane's loop says a car has arrived (OpenCvCamera.request_read), after it was off for
-        loop_off_s (None: not known): a plate decided a while ago and still standing there is
-        decided again; a fire a moment after the loop went off is the car on it moving (LaneVoter)."""
+    def rearm(self) -> None:
+        """The lane's loop says a car has arrived (OpenCvCamera.request_read): a plate decided a
+        while ago and still standing there is decided again."""
         with self._lock:
-            self._voter.rearm(time.monotonic(), loop_off_s)
+            self._voter.rearm(time.monotonic())
 
     def hold(self, text: str) -> None:
         """A plate decided without this camera (a guard typed it): do not decide it again."""
