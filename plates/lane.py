@@ -102,9 +102,6 @@ class _Held:
     # Its arrival on the loop is counted: the loop fired for it (within rearm_after_s of its
     # decision, or after it as the first car of the lane still unannounced), or for a car behind it.
     counted: bool = False
-    # When the loop fired for this car's own arrival (the fire that counted it, not one for a car
-    # behind it): a fire within rearm_after_s after it, this car still read, is its loop bouncing.
-    fired: float | None = None
 
 
 @dataclass
@@ -131,10 +128,7 @@ class LaneVoter:
     no such car is for a car not read (no plate, or not read yet): the plate decided within
     rearm_after_s after it is that car. A car whose arrival was counted, still read as it pulls
     away, is never made due by the next car's fire (the barrier would rise for the car behind);
-    the same car backing off and driving on again waits for repeat_after_s. A fire less than
-    rearm_after_s after the fire for a car the last frame read still shows is that car's loop
-    firing again (a chattering detector, a high-chassis lorry): it counts no car, so the car
-    queued behind, read from afar meanwhile, is decided again when it arrives on the loop.
+    the same car backing off and driving on again waits for repeat_after_s.
     misread_s: a reading one character off a decided plate is that car misread, and keeps it in
     the lane, while the plate itself was read within this long, or until the loop says a car
     has arrived or the plate is due again (repeat_after_s). After both, it may be the next car
@@ -194,12 +188,7 @@ class LaneVoter:
         arriving, pulling away: never made due (decided again, it would raise the barrier for the
         car behind), and still in the lane at `now` as that frame showed it (a camera in trigger
         mode has read nothing since its own trigger), so that its readings as it goes keep it held
-        rather than deciding it afresh as a car coming back.
-
-        A fire less than rearm_after_s after the one for a car the last frame read still shows is
-        that car's loop firing again (a chattering detector, a high-chassis lorry): it counts no
-        car and leaves no fire for a car not read, which the car queued behind, read from afar
-        meanwhile, would claim, its own arrival on the loop then deciding nothing."""
+        rather than deciding it afresh as a car coming back."""
         self._held_at_loop = set(self._held)
         for held in self._held.values():
             held.looped = True
@@ -209,16 +198,10 @@ class LaneVoter:
             (t for t in self._shown if t in self._held),
             key=lambda t: (not self._shown[t], self._held[t].decided),
         )
-        bounce = next((t for t in shown if self._bouncing(self._held[t], now)), None)
-        if bounce is not None:
-            log.debug("plate %s: its loop fired again, no other car counted", bounce)
-            arriving = None
-        else:
-            arriving = next((t for t in shown if not self._held[t].counted), None)
-            self._unclaimed = now if arriving is None else None
+        arriving = next((t for t in shown if not self._held[t].counted), None)
+        self._unclaimed = now if arriving is None else None
         if arriving is not None:
             first = self._held[arriving]
-            first.fired = now
             for held in self._held.values():
                 if held.decided <= first.decided:
                     held.counted = True
@@ -306,12 +289,8 @@ class LaneVoter:
         text, best = chosen
         before = self._held.get(text)  # only a held plate made due again gets here
         again = before is not None
-        if before is not None and before.counted:
-            counted, fired = True, before.fired
-        else:
-            fired = self._claim(now)
-            counted = fired is not None
-        self._held[text] = _Held(decided=now, seen=now, exact=now, again=again, counted=counted, fired=fired)
+        counted = (before is not None and before.counted) or self._claim(now)
+        self._held[text] = _Held(decided=now, seen=now, exact=now, again=again, counted=counted)
         self._shown[text] = True
         # Its misreads (one character off) in the window are this car too, not a next one; a
         # text read beside it in a frame is another car, and keeps its readings.
@@ -391,19 +370,13 @@ class LaneVoter:
             if _near(r.text, text)
         )
 
-    def _claim(self, now: float) -> float | None:
-        """When the loop last fired, found no car read then (rearm), if a plate decided at `now` is
-        that car: decided within rearm_after_s after it. Once: the next plate is another car."""
-        fired = self._unclaimed
-        if fired is None or now - fired > self.rearm_after_s:
-            return None
+    def _claim(self, now: float) -> bool:
+        """Whether a plate decided at `now` is the car the loop last fired for, found unread then
+        (rearm): decided within rearm_after_s after it. Once: the next plate is another car."""
+        if self._unclaimed is None or now - self._unclaimed > self.rearm_after_s:
+            return False
         self._unclaimed = None
-        return fired
-
-    def _bouncing(self, held: _Held, now: float) -> bool:
-        """Whether a fire at `now` is the loop of this car, shown in the last frame, firing again:
-        less than rearm_after_s after the fire for its own arrival."""
-        return held.fired is not None and now - held.fired < self.rearm_after_s
+        return True
 
     def _make_due(self, text: str, held: _Held) -> None:
         held.due = True
