@@ -96,13 +96,16 @@ def test_trigger_mode_lets_in_the_car_on_the_loop_after_the_guard_let_the_refuse
     gw = parking_gw(tmp_path, capacity=2)
     lane, decided = camera_lane(monkeypatch, gw, "car-in", read_mode="trigger", trigger_frames=8)
     lane.loop(0.0)  # the stranger arrives on the loop
-    lane.frames(0.0, 20.0, [STRANGER])
-    assert [(e.value, e.reason) for e in decided] == [(STRANGER, "zone_full")]
+    lane.frames(0.0, 20.0, [STRANGER])  # refused, and refused again as it stands there 15 s on
+    assert [(e.value, e.reason, "refused_again" in e.flags) for e in decided] == [
+        (STRANGER, "zone_full", False),
+        (STRANGER, "zone_full", True),
+    ]
     before = pulses(gw, "car-in")
     leaving = Reading(STRANGER, "blue", 0.99, (600, 330, 120, 40))
     lane.loop(20.0)  # the stranger pulls away; the resident rolls onto the loop
     lane.frames(20.0, 22.0, [leaving, Reading(RESIDENT, "blue", 0.99, AT_BARRIER)])
-    lane.frames(22.0, 80.0, [RESIDENT])  # the stranger has gone; the resident waits at the barrier
+    lane.frames(22.0, 34.0, [RESIDENT])  # the stranger has gone; the resident waits at the barrier
     got = [(e.value, e.reason) for e in decided]
     assert (RESIDENT, "resident") in got, f"the resident on the loop is never let in: {got}"
     assert pulses(gw, "car-in") == before + 1  # the resident's

@@ -77,6 +77,13 @@ LOOP_STUCK = (
     "off; check the loop detector (a stuck relay, something metal over the loop)"
 )
 
+# Trigger mode: a car whose trigger read its plate and that stays on the loop (refused at the
+# barrier: its household's slot taken, a fee owed) is read again, a frame every TRIGGER_RETRY_S, from
+# its consumers' repeat_after_s after it was read (PlateReader: its lane voter's). Its voter then
+# decides it again as at a continuous camera, when its slot frees or its fee is paid ahead; read
+# only by the stuck-loop fallback, it waited a minute. An empty lane, and a car that drives on (its
+# loop goes off), still cost no reading.
+
 # Trigger mode: a car the camera never read (glare), let through by hand, pulls away in the picture
 # as the next car rolls onto the loop, nose to tail; read as it goes, it does not end the next car's
 # trigger, which reads on until both are read or this long after its loop fired. A car is out of the
@@ -152,7 +159,9 @@ class OpenCvCamera:
         # When the minute after which a loop still on is stuck started: its last trigger, or the
         # return of its module with it found on (loop_still_on), not the trigger before the blip.
         self._on_from = 0.0
-        self._stuck_reading = False  # the loop that fired last is read as stuck on (once a second)
+        self._stuck_reading = False  # the loop that fired last is read on, stuck or its car standing
+        # From when the car the last trigger read, its loop still on, is read again once a second.
+        self._standing_from = math.inf
         self._back_on = False  # the loop found on as its module came back: read on, once a second
         self._stuck_note = ""  # what the health says while the loop is stuck on (LOOP_STUCK)
         # Plates of cars that arrived, read from frames taken since the loop fired. The first is
@@ -226,6 +235,7 @@ class OpenCvCamera:
             self._loop_on = True
             self._back_on = False
             self._stuck_reading = False
+            self._standing_from = math.inf
             self._read_since_loop = set()
             self._trigger_left = self._trigger_frames
             self._retry_next = self._trigger_at
@@ -239,6 +249,7 @@ class OpenCvCamera:
         with self._cond:
             self._loop_on = False
             self._back_on = False
+            self._standing_from = math.inf
             note, self._stuck_note = self._stuck_note, ""
         if note:
             log.info("camera %s: the loop detector went off: read when it fires again", self.health.device)
@@ -273,6 +284,20 @@ class OpenCvCamera:
             return False  # it reads every frame: a stuck loop blinds it to nothing
         return self._loop_on and (self._back_on or self._on_longer_than_a_retry(at))
 
+    def _car_standing(self, at: float) -> bool:
+        """Whether the car the last trigger read is still on the loop at `at`, past the time its
+        consumers decide a standing car again: a frame is read once a second, as under a loop
+        stuck on, so that it is decided again (a trigger-mode camera reads nothing else while the
+        loop stays on). Called under self._cond."""
+        return self._loop_on and at >= self._standing_from
+
+    def _repeat_after_s(self) -> float:
+        """How long after it was read a car left standing is decided again by a consumer that
+        decides a standing car again (PlateReader: its lane voter's repeat_after_s); inf with
+        none (the camera's own filter presents a plate held in view once)."""
+        times = [getattr(consumer, "repeat_after_s", None) for consumer in self._consumers]
+        return min((float(t) for t in times if isinstance(t, (int, float))), default=math.inf)
+
     def _on_longer_than_a_retry(self, at: float) -> bool:
         """Whether the loop has been on at `at` past the minute a trigger looks again for, counted
         from its last trigger or its module's return. Called under self._cond."""
@@ -289,10 +314,11 @@ class OpenCvCamera:
             health.last_error = note
         self._stuck_note = note
 
-    def _stuck_from(self, at: float) -> set[str]:
-        """A frame at `at` is read as under a stuck loop: the health says so, and as the first such
-        read since the loop fired, the plates of the cars it announced, read then, are returned:
-        they may be standing on it still. Called under self._cond."""
+    def _read_on_from(self, at: float) -> set[str]:
+        """A frame at `at` is read under a loop still on, no trigger asking (stuck, or its car
+        standing): a loop on past the minute, the health says so; and as the first such read
+        since the loop fired, the plates of the cars it announced, read then, are returned: they
+        may be standing on it still. Called under self._cond."""
         if self._on_longer_than_a_retry(at):  # not a loop just found on after a blip
             self._note_stuck_loop(at)
         if self._stuck_reading:
@@ -543,13 +569,14 @@ class OpenCvCamera:
             if asked:
                 self._trigger_left -= 1
             self._retry_next = frame.captured + TRIGGER_RETRY_S
-            stuck = not asked and self._loop_stuck(frame.captured)
-            standing = self._stuck_from(frame.captured) if stuck else set()
+            read_on = not asked and (self._loop_stuck(frame.captured) or self._car_standing(frame.captured))
+            standing = self._read_on_from(frame.captured) if read_on else set()
         if standing:
             self._on_loop_still(standing, frame.captured)
-        # Read under a stuck loop, a frame is no car's arrival: its readings count as continuous
-        # mode's do (each car the lane voter decides once per passage).
-        triggered = asked or (self._read_mode == "trigger" and not stuck)
+        # Read under a loop stuck on, or its car standing, a frame is no car's arrival: its
+        # readings count as continuous mode's do (each car the lane voter decides once per
+        # passage, and again while it stands there).
+        triggered = asked or (self._read_mode == "trigger" and not read_on)
         emitted, arrived = self._read(frame, triggered, emit)
         if triggered:
             with self._cond:
@@ -560,6 +587,8 @@ class OpenCvCamera:
                 if len(self._read_since_loop) >= cars:  # every car that arrived has been read
                     self._trigger_left = 0
                     self._retry_until = 0.0
+                    # Should its car stay on the loop, it is read again from its repeat time.
+                    self._standing_from = frame.captured + self._repeat_after_s()
         return emitted
 
     def _ready(self, last_seq: int) -> bool:
@@ -576,8 +605,10 @@ class OpenCvCamera:
             return True
         if frame.captured < self._retry_next:
             return False
-        # Nothing read yet: again; or the loop is stuck on and will announce no car.
-        return frame.captured <= self._retry_until or self._loop_stuck(frame.captured)
+        # Nothing read yet: again; or the loop is stuck on and will announce no car; or the car
+        # read stands on it, to be decided again.
+        at = frame.captured
+        return at <= self._retry_until or self._loop_stuck(at) or self._car_standing(at)
 
     def _read(self, frame: Frame, triggered: bool, emit: Emit) -> tuple[bool, set[str]]:
         """Hand the frame to the consumers and emit what they report: whether anything was emitted,

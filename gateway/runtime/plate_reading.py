@@ -98,6 +98,13 @@ class PlateReader:
         )
         return [("plate", decision.text, round(confidence, 3))]
 
+    @property
+    def repeat_after_s(self) -> float:
+        """How long after it was decided a car left standing in the lane is decided again (its
+        lane voter's repeat_after_s): a trigger-mode camera whose loop stays on reads it again
+        from then (OpenCvCamera)."""
+        return self._voter.repeat_after_s
+
     def still(self, frame: Frame, now: float) -> None:
         """The camera's picture has not changed since `frame` (OpenCvCamera: a repeat of it, a still
         lane between key frames): if that is the last frame read, the plates it showed are still in

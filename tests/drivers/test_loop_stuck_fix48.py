@@ -96,18 +96,21 @@ def test_once_the_loop_goes_off_the_note_clears_and_trigger_mode_reads_only_on_t
     assert lane.times(C) == [200.0]
 
 
-def test_a_loop_on_for_less_than_a_minute_reads_nothing_more_once_its_car_is_read(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    """A car standing on the loop for 50 s (refused, waiting for the guard) is no stuck loop."""
+def test_a_loop_on_for_less_than_a_minute_is_no_stuck_loop(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A car standing on the loop for 50 s (refused, waiting for the guard) is no stuck loop: read at
+    once, then a frame a second from 15 s on (decided again as it stands there:
+    tests/test_lane_fix54i_standing.py), nothing once the loop goes off, and no note."""
     lane = Lane(monkeypatch, read_mode="trigger", trigger_frames=8)
     lane.camera.health.set_online()
     on_input = loop_input(lane)
     loop(lane, on_input, 0.0, True)
-    lane.frames(0.0, 50.0, [A])
+    lane.frames(0.0, 15.0, [A])
+    assert lane.recognizer.calls == 1
+    lane.frames(15.0, 50.0, [A])
+    assert lane.recognizer.calls == 1 + 35 and lane.times(A) == [0.0, 15.0, 30.0, 45.0]
     loop(lane, on_input, 50.0, False)
     lane.frames(50.0, 150.0, [A], step=0.5)
-    assert lane.recognizer.calls == 1 and lane.camera.health.last_error == ""
+    assert lane.recognizer.calls == 1 + 35 and lane.camera.health.last_error == ""
 
 
 def test_a_continuous_camera_is_not_told_of_a_stuck_loop(monkeypatch: pytest.MonkeyPatch) -> None:
