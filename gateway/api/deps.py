@@ -34,6 +34,10 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 WRITE_TIMEOUT_S = 15.0
 MAX_ID = 2**63 - 1  # SQLite's largest INTEGER: a bigger id is a 422, not an overflow
+# A plate as a guard types it into a query or a fee: the longest plate (苏A1234应急, 8 characters)
+# with the spaces and dots a guard may put between its parts (苏 A · 1234 应急), which the plate
+# check removes; a longer one is refused there as not a plate (invalid_plate), not here.
+PLATE_TYPED_MAX = 20
 
 # A row id in a path, e.g. /api/passes/{pass_id}.
 Id = Annotated[int, Path(ge=1, le=MAX_ID)]

@@ -21,7 +21,7 @@ from markupsafe import Markup
 
 from gateway.accounts.passwords import typed_username
 from gateway.api.auth import SESSION_COOKIE, Principal, identify, same_origin
-from gateway.api.deps import MAX_ID, Db, Id, guard_app, local, write
+from gateway.api.deps import MAX_ID, PLATE_TYPED_MAX, Db, Id, guard_app, local, write
 from gateway.api.errors import ApiError
 from gateway.api.lanes import lane_list, lanes_status, silence_limit_s
 from gateway.api.materials import materials_view
@@ -531,7 +531,9 @@ def _car_searched(text: str) -> tuple[str, ...]:
 
 
 @router.get("/occupancy", response_class=HTMLResponse)
-def occupancy_page(request: Request, db: Db, plate: Annotated[str, Query(max_length=12)] = "") -> Response:
+def occupancy_page(
+    request: Request, db: Db, plate: Annotated[str, Query(max_length=PLATE_TYPED_MAX)] = ""
+) -> Response:
     """The counts per zone and class, and the cars recorded inside (newest first, or those whose
     plate holds what was typed); an admin records a car found inside, or marks one as left."""
     who = page_user(request, db)

@@ -18,7 +18,18 @@ from pydantic import BaseModel, Field
 
 from gateway.accounts.passwords import typed_username
 from gateway.api.auth import Admin, Principal, User
-from gateway.api.deps import MAX_ID, Day, Db, Id, IdempotencyKey, KeyedWrites, made_once, saved, write
+from gateway.api.deps import (
+    MAX_ID,
+    PLATE_TYPED_MAX,
+    Day,
+    Db,
+    Id,
+    IdempotencyKey,
+    KeyedWrites,
+    made_once,
+    saved,
+    write,
+)
 from gateway.api.errors import ApiError
 from gateway.api.prices_page import page_language, prices_html
 from gateway.api.shapes import ERRORS
@@ -78,7 +89,7 @@ def _actor(who: Principal, named: str) -> str:
 
 
 class Payment(BaseModel):
-    plate: str = Field(max_length=12, description="The car's plate, e.g. 皖A12345.")
+    plate: str = Field(max_length=PLATE_TYPED_MAX, description="The car's plate, e.g. 皖A12345.")
     amount_fen: int = Field(gt=0, le=100_000_000, description="The fee taken, in fen; must be the fee due.")
     method: Literal["cash", "qr", "monthly"] = Field(description="cash, qr (QR code payment) or monthly.")
     receipt: str = Field("", max_length=40, description="Receipt number; made by the gateway if empty.")
@@ -93,7 +104,7 @@ class Payment(BaseModel):
 class LanePayment(Payment):
     plate: str = Field(
         "",
-        max_length=12,
+        max_length=PLATE_TYPED_MAX,
         description="The car's plate, e.g. 皖A12345; empty for a car named by its pass or resident.",
     )
     pass_id: int | None = Field(
@@ -126,7 +137,7 @@ class Closing(BaseModel):
 class Inside(BaseModel):
     plate: str = Field(
         "",
-        max_length=12,
+        max_length=PLATE_TYPED_MAX,
         description="The car's plate, e.g. 皖A12345; 无牌车 for a car with no plate, as no_plate. Never "
         "a ticket: the gateway gives those.",
     )
@@ -199,7 +210,7 @@ def parking_router(gw: Gateway) -> APIRouter:
     def get_stays(
         db: Db,
         _: Operator,
-        plate: Annotated[str | None, Query(max_length=12)] = None,
+        plate: Annotated[str | None, Query(max_length=PLATE_TYPED_MAX)] = None,
         zone: Annotated[str | None, Query(max_length=40)] = None,
         limit: Annotated[int, Query(ge=1, le=2000)] = 200,
     ) -> list[dict[str, Any]]:
@@ -249,7 +260,9 @@ def parking_router(gw: Gateway) -> APIRouter:
         )
 
     @router.get("/api/parking/quote", summary="What a car owes now")
-    def quote(db: Db, _: Operator, plate: Annotated[str, Query(max_length=12)]) -> dict[str, Any]:
+    def quote(
+        db: Db, _: Operator, plate: Annotated[str, Query(max_length=PLATE_TYPED_MAX)]
+    ) -> dict[str, Any]:
         return desk.quote(db, plate, gw.now())
 
     @router.get("/api/parking/lanes/{lane}/quote", summary="The car held at an exit lane, and its fee")
