@@ -50,8 +50,8 @@ def device_alarm(
         mark_back(conn, source, at)
     elif online:
         with transaction(conn):
-            end_alarm(conn, "device_offline", source, at)
-            end_alarm(conn, "repair_overdue", source, at)  # repaired: the deadline is met or moot
+            for kind in DEVICE_ALARMS:  # its fault, and the deadline it set (met or moot)
+                end_alarm(conn, kind, source, at)
     else:
         with transaction(conn):
             write_alarm(conn, "device_offline", source, offline_text(health, health.last_error), at)

@@ -14,7 +14,7 @@ import sqlite3
 from collections.abc import Collection
 from datetime import datetime, timedelta
 
-from gateway.store.alarms import end_alarm
+from gateway.store.alarms import DEVICE_ALARMS, end_alarm
 from gateway.store.database import transaction
 from gateway.timefmt import from_db, to_db
 
@@ -52,16 +52,16 @@ def clear_returned(
     conn: sqlite3.Connection, now: datetime, after: timedelta, keep: Collection[str] = ()
 ) -> list[str]:
     """Clear the faults of the devices online since `after` before `now`, dated when each came back
-        (its repair time: the deadline was met or missed then), and their repair_overdue with them; the
-        outbox rows are dated `now`. A time back after `now` (written on a clock since set back) counts
-        from `now`, so that the wait is not years. Not the devices in `keep` (a change of theirs waits
+    (its repair time: the deadline was met or missed then), and their repair_overdue with them; the
+    outbox rows are dated `now`. A time back after `now` (written on a clock since set back) counts
+    from `now`, so that the wait is not years. Not the devices in `keep` (a change of theirs waits
     in memory for storage). Returns the devices cleared."""
     with transaction(conn):
         conn.execute("UPDATE device_returns SET back_at = ? WHERE back_at > ?", (to_db(now), to_db(now)))
         waiting = waiting_returns(conn).items()
         due = [(source, at) for source, at in waiting if now - at >= after and source not in keep]
         for source, at in due:
-            for kind in ("device_offline", "repair_overdue"):
+            for kind in DEVICE_ALARMS:  # its fault, and the deadline it set (met or moot)
                 # not before it was raised: a repair_overdue the repairs step found as it came back
                 end_alarm(conn, kind, source, _not_before_raised(conn, kind, source, at), queued_at=now)
     return sorted(source for source, _ in due)
