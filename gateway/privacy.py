@@ -66,6 +66,15 @@ class Secrets:
             return self.digest("id_number", number)
         return self._hash(f"id_number:{kind}", normalize_document(number, kind))
 
+    def kept_phone(self, phone: str) -> tuple[str, str]:
+        """What is kept of a phone number: (masked, keyed hash); ("", "") for none given."""
+        return (mask_phone(phone), self.digest("phone", phone)) if phone else ("", "")
+
+    def kept_id(self, number: str, kind: IdKind) -> tuple[str, str]:
+        """What is kept of an ID number of a document of `kind`: (masked, keyed hash); ("", "") for
+        none given."""
+        return (mask_id_number(number, kind), self.id_digest(kind, number)) if number else ("", "")
+
     def phone_digests(self, phone: str) -> list[str]:
         """Every keyed hash `phone` may be stored under, to look it up with (IN): this version's,
         and for a mainland mobile the two an older gateway stored when the number was typed with

@@ -20,7 +20,7 @@ from gateway.config.models import VisitorField
 from gateway.core.decide import registered_at
 from gateway.core.windows import ClosedPeriod, Validity, stored_windows, within
 from gateway.errors import Conflict, NotFound, Refused
-from gateway.privacy import IdKind, Secrets, mask_id_number, mask_name, mask_phone
+from gateway.privacy import IdKind, Secrets, mask_name
 from gateway.store.audit import audit, transaction
 from gateway.store.hashes import hash_in
 from gateway.store.lookup import PASS_BLOCKED, PASS_VEHICLE_BLOCKED, holder_subject
@@ -101,10 +101,8 @@ def create_pass(conn: sqlite3.Connection, keys: Secrets, p: NewPass, at: datetim
             (
                 p.kind,
                 p.name,
-                mask_phone(p.phone) if p.phone else "",
-                keys.digest("phone", p.phone) if p.phone else "",
-                mask_id_number(p.id_number, p.id_kind) if p.id_number else "",
-                keys.id_digest(p.id_kind, p.id_number) if p.id_number else "",
+                *keys.kept_phone(p.phone),
+                *keys.kept_id(p.id_number, p.id_kind),
                 p.id_kind,
                 p.host_building,
                 p.host_unit,
@@ -158,10 +156,8 @@ def _store_people(
                 pass_id,
                 position,
                 o.name,
-                mask_phone(o.phone) if o.phone else "",
-                keys.digest("phone", o.phone) if o.phone else "",
-                mask_id_number(o.id_number, o.id_kind) if o.id_number else "",
-                keys.id_digest(o.id_kind, o.id_number) if o.id_number else "",
+                *keys.kept_phone(o.phone),
+                *keys.kept_id(o.id_number, o.id_kind),
                 o.id_kind,
             )
             for position, o in enumerate(people)

@@ -16,8 +16,6 @@ from gateway.privacy import (
     ID_KINDS,
     IdKind,
     Secrets,
-    mask_id_number,
-    mask_phone,
     normalize_document,
     normalize_number,
 )
@@ -257,14 +255,15 @@ def _pass(entry: dict[str, Any], tz: ZoneInfo, secrets: Secrets, card_digits: in
         raise RowError(
             "vehicle_class", f"{quoted(vehicle_class)} is not one of {', '.join(_VEHICLE_CLASSES)}"
         )
+    phone_kept, id_kept = secrets.kept_phone(phone), secrets.kept_id(id_number, id_kind)
     return PassRow(
         ref=_text(row, "ref", required=True, limit=40),
         kind=kind,
         name=_text(row, "name", required=True, limit=40),
-        phone_masked=mask_phone(phone) if phone else "",
-        phone_hash=secrets.digest("phone", phone) if phone else "",
-        id_masked=mask_id_number(id_number, id_kind) if id_number else "",
-        id_hash=secrets.id_digest(id_kind, id_number) if id_number else "",
+        phone_masked=phone_kept[0],
+        phone_hash=phone_kept[1],
+        id_masked=id_kept[0],
+        id_hash=id_kept[1],
         id_kind=id_kind,
         host_building=_text(row, "host_building", limit=20),
         host_unit=_text(row, "host_unit", limit=20),
