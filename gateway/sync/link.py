@@ -150,6 +150,9 @@ class SyncLink:
         # What /api/health shows; plain attributes, read from other threads.
         self.state = "stopped"
         self.state_since = time.time()
+        # The broker has answered this connection's subscription to the centre's topics: what the
+        # centre publishes from now on reaches the gateway ("connected" is said as it is sent).
+        self.listening = False
         # The link's fault while it lasts (None once it is over, unless an earlier one still
         # stands: _over); last_error_at is when it was shown, and stays when it is cleared.
         self.last_error: str | None = None
@@ -558,6 +561,8 @@ class SyncLink:
     def _handle(self, ev: Any, conn: Connection) -> None:
         if isinstance(ev, Acked | Subscribed):
             self._proven = True
+        if isinstance(ev, Subscribed):
+            self.listening = True
         if isinstance(ev, Acked) and self._retained.in_flight(ev.mid):
             self._show(self._retained.acked(ev))
         elif isinstance(ev, Acked):
@@ -646,6 +651,8 @@ class SyncLink:
         return json.dumps(body).encode()
 
     def _set_state(self, state: str) -> None:
+        if state != "connected":
+            self.listening = False
         if state != self.state:
             self.state = state
             self.state_since = time.time()

@@ -24,7 +24,7 @@ from plates.matcher import CONFUSABLE_GROUPS, PlateMatcher
 from tests.parking.conftest import make_gw  # noqa: F401  (fixture)
 from tests.parking.test_api import serving
 from tests.sync.conftest import SITE, broker, brokers, running, sync_cfg  # noqa: F401  (fixtures)
-from tests.sync.sync_helpers import Central, Mosquitto, Subscriber, wait_for
+from tests.sync.sync_helpers import Central, Mosquitto, Subscriber, wait_for, wait_listening
 
 
 def peaked(text: str) -> np.ndarray:
@@ -177,7 +177,7 @@ def centre(broker: Mosquitto, sync_cfg: Callable[..., Any]) -> Iterator[Centre]:
     central = Central(broker, SITE)
     try:
         with running(sync_cfg(broker.port)) as (gw, service):
-            wait_for("the link", lambda: service.link.state == "connected")
+            wait_listening(service)
             yield Centre(gw, service, central, sub)
     finally:
         central.close()

@@ -219,6 +219,13 @@ class Mosquitto:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
 
 
+def wait_listening(service: Any, timeout: float = 30.0) -> None:
+    """Until the gateway's link is connected and the broker has answered its subscription to the
+    centre's topics: "connected" is said as the subscription is sent, and what a test publishes
+    before the broker took it (a loaded CI box) reaches no subscriber and is lost."""
+    wait_for("the link to listen", lambda: service.link.listening, timeout)
+
+
 class Subscriber:
     """A test-side MQTT 5 client that records every message it gets, in order of arrival."""
 

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from conftest import SITE, running
-from sync_helpers import Central, Mosquitto, Subscriber, wait_for
+from sync_helpers import Central, Mosquitto, Subscriber, wait_for, wait_listening
 
 from gateway.config import SiteConfig
 from gateway.core import Presented
@@ -161,10 +161,7 @@ def _site(broker: Mosquitto, cfg: SiteConfig) -> Iterator[Site]:
     central = Central(broker, SITE)
     try:
         with running(cfg) as (gw, service):
-            wait_for("the link", lambda: service.link.state == "connected")
-            # "connected" is said as the subscription is sent: a snapshot the test publishes before
-            # the broker took it (a loaded box) reached no subscriber, and was never applied.
-            wait_for("the link's subscription answered", lambda: service.link._proven)
+            wait_listening(service)
             yield Site(gw, service, central, sub)
     finally:
         central.close()

@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 from conftest import SITE, SITE_TOML, mqtt_section, running
 from fastapi.testclient import TestClient
-from sync_helpers import Central, Mosquitto, free_port, wait_for
+from sync_helpers import Central, Mosquitto, free_port, wait_for, wait_listening
 from test_sync_downlink import directory_v1
 
 from gateway.api.app import create_app
@@ -108,7 +108,7 @@ def test_a_damaged_sync_staging_file_does_not_silently_stop_the_centres_changes(
     central = Central(broker, SITE)
     try:
         with running(cfg) as (gw, service):
-            wait_for("the link", lambda: service.link.state == "connected")
+            wait_listening(service)
             for part in encode_snapshot(1, directory_v1(), 4):
                 central.publish("sync/snapshot", part)
             wait_for("snapshot 1 applied", lambda: service.directory.versions.applied == 1, timeout=15)
@@ -171,7 +171,7 @@ def test_sync_files_left_owned_by_root_are_named_with_the_chown_not_a_full_disk(
         os.seteuid(SERVICE_UID)
         try:
             with running(cfg) as (gw, service):
-                wait_for("the link", lambda: service.link.state == "connected")
+                wait_listening(service)
                 for part in encode_snapshot(1, directory_v1(), 4):
                     central.publish("sync/snapshot", part)
                 wait_for(

@@ -12,7 +12,7 @@ from datetime import datetime
 
 import pytest
 from conftest import SITE, running
-from sync_helpers import Central, Mosquitto, Subscriber, wait_for
+from sync_helpers import Central, Mosquitto, Subscriber, wait_for, wait_listening
 from test_sync_commands import KEY, command
 from test_sync_downlink import TZ, card, directory_v1
 
@@ -52,7 +52,7 @@ def test_a_delta_waiting_behind_a_snapshot_is_applied_after_a_restart(
         gw.start()
         service.start()
         try:
-            wait_for("the link", lambda: service.link.state == "connected")
+            wait_listening(service)
             # The decision worker held: the snapshot stops at its first step, the delta that
             # follows waits behind it, acknowledged to the broker.
             gw.on_worker(lambda conn: release.wait(30))
@@ -81,14 +81,14 @@ def test_a_delta_held_for_the_one_before_it_survives_a_restart(
     central = Central(broker, SITE)
     try:
         with running(cfg) as (gw, service):
-            wait_for("the link", lambda: service.link.state == "connected")
+            wait_listening(service)
             for part in encode_snapshot(1, directory_v1(), 4):
                 central.publish("sync/snapshot", part)
             wait_for("snapshot 1 applied", lambda: service.directory.versions.applied == 1)
             central.publish("sync/delta", encode_delta(3, 2, [card("C0033", "R3")], []))
             wait_for("delta 3 held", lambda: service.directory.status()["held_deltas"] == 1)
         with running(cfg) as (gw2, service2):
-            wait_for("the link", lambda: service2.link.state == "connected")
+            wait_listening(service2)
             central.publish("sync/delta", encode_delta(2, 1, [card("C0022", "R2")], []))
             wait_for("delta 3 applied", lambda: service2.directory.versions.applied == 3)
             reasons = [card_reason(gw2, "C0022"), card_reason(gw2, "C0033")]
@@ -114,7 +114,7 @@ def test_a_command_received_just_before_the_gateway_dies_is_still_answered(
     service.start()
     body = command("resync", {"reason": "daily check"})
     try:
-        wait_for("the link", lambda: service.link.state == "connected")
+        wait_listening(service)
         gw.on_worker(lambda conn: release.wait(120))  # the worker busy (a snapshot step, a burst)
         central.publish("cmd", json.dumps(body).encode())
         wait_for("the command handed over", lambda: len(service.commands._pool._threads) > 0)
@@ -158,12 +158,12 @@ def test_a_command_answered_just_before_a_kill_is_not_answered_again(
 
     try:
         with running(cfg) as (gw, service):
-            wait_for("the link", lambda: service.link.state == "connected")
+            wait_listening(service)
             central.publish("cmd", json.dumps(body).encode())
             wait_for("the reply", replies)
         Inbox(gw.data_dir / INBOX_NAME).keep("command", json.dumps(body).encode())  # as if killed
         with running(cfg) as (gw2, service2):
-            wait_for("the link", lambda: service2.link.state == "connected")
+            wait_listening(service2)
             wait_for("the command off the disk, done with", lambda: kept(gw2, "command") == 0)
             time.sleep(1)  # room for a second reply, if one were coming
     finally:
@@ -196,7 +196,7 @@ def test_a_forged_command_that_cannot_be_stored_is_answered_and_not_kept(
     good = command("resync", {"reason": "after the forged ones"})
     try:
         with running(cfg) as (gw, service):
-            wait_for("the link", lambda: service.link.state == "connected")
+            wait_listening(service)
             for _ in range(5):
                 central.publish("cmd", FORGED)
             central.publish("cmd", json.dumps(good).encode())
@@ -206,7 +206,7 @@ def test_a_forged_command_that_cannot_be_stored_is_answered_and_not_kept(
             wait_for("the forged ones' replies", lambda: len(forged_replies(sub, good["id"])) >= 5)
             wait_for("the forged ones off the disk", lambda: kept(gw, "command") == 0)
         with running(cfg) as (gw2, service2):
-            wait_for("the link", lambda: service2.link.state == "connected")
+            wait_listening(service2)
             time.sleep(1)  # room for anything taken up again at the start
             left_after_restart = kept(gw2, "command")
         replies = forged_replies(sub, good["id"])
@@ -267,7 +267,7 @@ def test_a_command_that_fails_at_every_start_is_answered_failed_and_let_go(
     try:
         for failed in ([1], [2]):  # what is kept after each start
             with running(cfg) as (gw, service):
-                wait_for("the link", lambda: service.link.state == "connected")
+                wait_listening(service)
                 wait_for(f"failures {failed} kept", lambda want=failed: failures(gw) == want)
         with running(cfg) as (gw, service):
             replies = wait_for(

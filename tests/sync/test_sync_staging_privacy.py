@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 from conftest import SITE, running
-from sync_helpers import Central, Mosquitto, free_port, wait_for
+from sync_helpers import Central, Mosquitto, free_port, wait_for, wait_listening
 
 from gateway.config import SiteConfig
 from gateway.sync import directory
@@ -83,7 +83,7 @@ def test_a_pushed_visitors_clear_numbers_are_not_kept_on_disk_past_the_passes_re
     central = Central(broker, SITE)
     try:
         with running(cfg) as (gw, service):
-            wait_for("the link", lambda: service.link.state == "connected")
+            wait_listening(service)
             for part in encode_snapshot(1, [_resident("R1")], 4):
                 central.publish("sync/snapshot", part)
             wait_for("snapshot 1", lambda: service.directory.versions.applied == 1)
@@ -111,7 +111,7 @@ def test_an_applied_visitors_clear_numbers_are_not_left_in_the_sync_files_free_p
     central = Central(broker, SITE)
     try:
         with running(cfg) as (gw, service):
-            wait_for("the link", lambda: service.link.state == "connected")
+            wait_listening(service)
             for part in encode_snapshot(1, [_resident("R1"), _pass("P1", "2099-01-01")], 1):
                 central.publish("sync/snapshot", part)
             wait_for("snapshot 1", lambda: service.directory.versions.applied == 1)
@@ -133,7 +133,7 @@ def test_a_pushed_visitors_staged_row_goes_with_the_pass_at_retention(
     central = Central(broker, SITE)
     try:
         with running(cfg) as (gw, service):
-            wait_for("the link", lambda: service.link.state == "connected")
+            wait_listening(service)
             central.publish("sync/delta", encode_delta(1, 0, [_pass("P9", "2020-01-02")], []))
             wait_for("delta 1", lambda: service.directory.versions.applied == 1)
             gw.operations.retention(gw.now())
@@ -155,7 +155,7 @@ def test_a_snapshot_that_never_arrives_whole_does_not_keep_its_visitors_numbers(
     central = Central(broker, SITE)
     try:
         with running(cfg) as (gw, service):
-            wait_for("the link", lambda: service.link.state == "connected")
+            wait_listening(service)
             first, _ = encode_snapshot(1, [_resident("R1"), _pass("P1", "2099-01-01")], 1)
             central.publish("sync/snapshot", first)
 
