@@ -107,6 +107,7 @@ class Received:
 @dataclass(frozen=True, slots=True)
 class Subscribed:
     mid: int
+    refused: tuple[tuple[str, int], ...] = ()  # (topic filter, SUBACK reason code) not granted
 
 
 LinkEvent = Connected | Refused | Lost | Acked | Received | Subscribed
@@ -269,6 +270,7 @@ class Connection:
         self._connected = False
         self._refused = False
         self._socket: Any = None  # a _TlsSocket under TLS, kept after paho closed it
+        self._subscribing: list[str] = []  # the topics of the last SUBSCRIBE, in its order
 
     def open(self) -> None:
         """Connect (TCP, TLS, CONNECT); the broker's answer comes as Connected or Refused."""
@@ -312,6 +314,8 @@ class Connection:
         return int(info.mid)
 
     def subscribe(self, topics: list[str], qos: int = 1) -> None:
+        """One SUBSCRIBE at a time: its SUBACK names what was refused (Subscribed.refused)."""
+        self._subscribing = list(topics)
         result, _ = self._client.subscribe([(t, qos) for t in topics])
         if result != MQTTErrorCode.MQTT_ERR_SUCCESS:
             raise LinkError(f"subscribe failed: {paho.error_string(result)}")
@@ -384,4 +388,9 @@ class Connection:
     def _on_subscribe(
         self, client: paho.Client, userdata: Any, mid: int, reasons: Any, properties: Any
     ) -> None:
-        self._sink(Subscribed(mid))
+        refused = tuple(
+            (topic, int(reason.value))
+            for topic, reason in zip(self._subscribing, reasons, strict=False)
+            if reason.is_failure
+        )
+        self._sink(Subscribed(mid, refused))

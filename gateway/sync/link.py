@@ -32,6 +32,7 @@ from gateway.sync.errors import BrokerRefused, CertificateRefused, LinkError, Li
 from gateway.sync.health import health_report
 from gateway.sync.link_outbox import MARK_DELAY, LinkOutbox, Settled, Unwritten
 from gateway.sync.retained import Over, RetainedTopics
+from gateway.sync.subscription import Subscription
 from gateway.sync.topics import Topics
 from gateway.sync.uplink import Quarantine
 
@@ -143,6 +144,7 @@ class SyncLink:
         self._thread: threading.Thread | None = None
         self._rng = rng or random.Random()
         self._retained = RetainedTopics()
+        self._subscription = Subscription(self.topics)
         self._downlink: DownlinkHandler | None = None
         self._arrival: ArrivalHandler | None = None
         self._on_connect_hooks: list[Callable[[], None]] = []
@@ -546,7 +548,7 @@ class SyncLink:
         held back, not told again for minutes), which an installer reading null would leave broken."""
         if text is None or self.last_error != text:
             return
-        standing = self._retained.standing()
+        standing = self._retained.standing() + self._subscription.standing()
         if self.outbox.no_subscriber is not None:
             standing.append((self.outbox.no_subscriber_at, self.outbox.no_subscriber))
         if standing:
@@ -562,7 +564,8 @@ class SyncLink:
         if isinstance(ev, Acked | Subscribed):
             self._proven = True
         if isinstance(ev, Subscribed):
-            self.listening = True
+            self.listening = not ev.refused
+            self._show(self._subscription.answered(ev))
         if isinstance(ev, Acked) and self._retained.in_flight(ev.mid):
             self._show(self._retained.acked(ev))
         elif isinstance(ev, Acked):
@@ -610,6 +613,9 @@ class SyncLink:
 
     def _tick(self, conn: Connection | None) -> None:
         now = time.monotonic()
+        if conn is not None and (refused := self._subscription.due()):
+            with contextlib.suppress(LinkError):  # going down: Lost follows, and a connect asks
+                conn.subscribe(refused, qos=1)
         if self._due("poll", _POLL, now):
             self.outbox.uplink.wake()
         if self._due("quota", min(_QUOTA_EVERY, self.cfg.health_interval_s), now):

@@ -286,11 +286,21 @@ class Subscriber:
 class Central:
     """The central server's side in a test: publishes snapshots, deltas and commands (QoS 1)."""
 
-    def __init__(self, broker: Mosquitto, site: str, prefix: str = "estate"):
+    def __init__(
+        self,
+        broker: Mosquitto,
+        site: str,
+        prefix: str = "estate",
+        *,
+        username: str | None = None,
+        password: str | None = None,
+    ):
         self.base = f"{prefix}/{site}"
         self.client = paho.Client(
             CallbackAPIVersion.VERSION2, client_id=f"central-{site}", protocol=paho.MQTTv5
         )
+        if username:
+            self.client.username_pw_set(username, password)
         self.client.connect("127.0.0.1", broker.port, 30)
         self.client.loop_start()
 

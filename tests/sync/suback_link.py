@@ -1,0 +1,90 @@
+"""Between the gateway and mosquitto: while `refusing`, the last topic of every SUBACK the broker
+sends is answered 0x87 (not authorized), as EMQX, HiveMQ or AWS IoT answer a subscription their
+ACL refuses (mosquitto 2 grants it and drops the messages instead)."""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import threading
+
+SUBACK = 0x90
+NOT_AUTHORIZED = 0x87
+
+
+class SubackRefusingLink:
+    def __init__(self, upstream_port: int) -> None:
+        self.upstream_port = upstream_port
+        self.refusing = True
+        self.subacks = 0  # SUBACKs passed on to the gateway
+        self.sock = socket.socket()
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(8)
+        self.port = self.sock.getsockname()[1]
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def close(self) -> None:
+        with contextlib.suppress(OSError):
+            self.sock.close()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self.sock.accept()
+                up = socket.create_connection(("127.0.0.1", self.upstream_port))
+            except OSError:
+                return
+            threading.Thread(target=_pipe, args=(client, up), daemon=True).start()
+            threading.Thread(target=self._down, args=(up, client), daemon=True).start()
+
+    def _down(self, up: socket.socket, client: socket.socket) -> None:
+        """Broker to gateway, packet by packet, a SUBACK's last reason code rewritten."""
+        buf = b""
+        while True:
+            try:
+                data = up.recv(65536)
+            except OSError:
+                data = b""
+            if not data:
+                _close(up, client)
+                return
+            buf += data
+            while (size := _packet_size(buf)) is not None and len(buf) >= size:
+                packet, buf = bytearray(buf[:size]), buf[size:]
+                if packet[0] == SUBACK:
+                    self.subacks += 1
+                    if self.refusing:
+                        packet[-1] = NOT_AUTHORIZED
+                with contextlib.suppress(OSError):
+                    client.sendall(bytes(packet))
+
+
+def _packet_size(buf: bytes) -> int | None:
+    """The whole size of the MQTT packet at the start of `buf`, None until its header is in."""
+    length, shift = 0, 0
+    for i in range(1, min(len(buf), 5)):
+        length += (buf[i] & 0x7F) << shift
+        if not buf[i] & 0x80:
+            return 1 + i + length
+        shift += 7
+    return None
+
+
+def _pipe(src: socket.socket, dst: socket.socket) -> None:
+    while True:
+        try:
+            data = src.recv(65536)
+        except OSError:
+            data = b""
+        if not data:
+            _close(src, dst)
+            return
+        with contextlib.suppress(OSError):
+            dst.sendall(data)
+
+
+def _close(*socks: socket.socket) -> None:
+    for s in socks:
+        with contextlib.suppress(OSError):
+            s.close()
