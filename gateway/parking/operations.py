@@ -9,12 +9,13 @@ running clock stepped raises clock_stepped and pauses what deletes or judges by 
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
 import sqlite3
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import closing
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -25,6 +26,7 @@ from typing import Any, Protocol, TypeVar
 from gateway.alarm_texts import AlarmText, Param
 from gateway.config.models import SiteConfig
 from gateway.core.windows import Window
+from gateway.fault_log import FaultLog
 from gateway.parking import retention as plan
 from gateway.parking.boot_clock import BootClock, reports_on_old_clock
 from gateway.parking.faults import (
@@ -50,7 +52,15 @@ from gateway.site import Site
 from gateway.store import retention as prune
 from gateway.store.alarms import clear_alarm, clear_open_alarms, open_alarm_text, raise_alarm, reword_alarm
 from gateway.store.config_seen import closed_history, keep_repairs_judged, repairs_judged
-from gateway.store.database import VACUUM_STEP_PAGES, give_back_free_pages, open_read_only, upgrade_copies
+from gateway.store.database import (
+    VACUUM_STEP_PAGES,
+    give_back_free_pages,
+    give_to_service,
+    open_read_only,
+    storage_cause,
+    storage_fix,
+    upgrade_copies,
+)
 from gateway.store.device_returns import clear_returned, waiting_returns
 from gateway.store.parking import ParkingError
 from gateway.store.patrol import record_round, round_source, taps_between
@@ -156,6 +166,8 @@ class Operations:
         self._rebuild: set[date] = set()  # reports that counted rows since re-dated (_redate)
         self._warned: set[str] = set()
         self._old_copies_told: set[Path] = set()  # upgrade copies past visitors_days (_old_copies)
+        # Snapshots that cannot be deleted, said once (with the fix) until their folders change.
+        self._undeletable = {step: FaultLog(log, logging.WARNING) for step in ("disk", "retention")}
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -656,7 +668,9 @@ class Operations:
     def retention(self, now: datetime) -> dict[str, int]:
         ret = self.cfg.retention
         files = plan.snapshot_files(self.snapshots_dir)
-        removed, failed = plan.remove(plan.expired(files, now.timestamp(), ret.snapshots_days))
+        gone, stayed = plan.delete_each(plan.expired(files, now.timestamp(), ret.snapshots_days))
+        removed, failed = len(gone), len(stayed)
+        self._say_undeletable("retention", gone, stayed, "past retention.snapshots_days, they are kept")
         plan.remove_empty_day_folders(
             self.snapshots_dir, (now - timedelta(days=ret.snapshots_days + 1)).date()
         )
@@ -764,7 +778,8 @@ class Operations:
             room = plan.make_room(
                 self.data_dir, self.snapshots_dir, ret.prune_free_percent, ret.alarm_free_percent, usage
             )
-        result = room.plan
+        result = room.plan  # what was deleted: a snapshot that could not be frees no room
+        self._say_undeletable("disk", result.delete, room.undeleted, "they free no room on the full disk")
         if result.delete:
             log.warning(
                 "disk low (%.1f%% free): deleted the %d oldest snapshots (%d failed)",
@@ -788,6 +803,26 @@ class Operations:
             self._run(lambda w: _keep_disk_low_true(w, source, text, now))
         return result
 
+    def _say_undeletable(
+        self, pass_: str, gone: Sequence[Path], stayed: Sequence[tuple[Path, OSError]], so: str
+    ) -> None:
+        """Snapshots the gateway cannot delete, said once with the fix while the same folders
+        refuse (the disk guard looks every 30 s), and once more when deleting works again."""
+        fault = self._undeletable[pass_]
+        if not stayed:
+            if gone:
+                fault.ended("snapshots can be deleted again (%s)", pass_)
+            return
+        folders = sorted({path.parent for path, _ in stayed})
+        fault.failed(
+            tuple(folders),
+            "%d snapshots cannot be deleted (%s): %s; fix: %s",
+            len(stayed),
+            so,
+            stayed[0][1],
+            _undeletable_fix(stayed[0][1], folders, self.data_dir),
+        )
+
     def _disk_low_text(self, free_percent: float) -> AlarmText:
         """disk_low with what to do, and the room the upgrades' copies of the database take where
         there are any: on a card with no snapshot left to prune, the first thing to free."""
@@ -796,6 +831,14 @@ class Operations:
             return AlarmText("disk_low", {"free_percent": free_percent})
         copies_mb = max(1, round(copies / (1 << 20)))
         return AlarmText("disk_low.copies", {"free_percent": free_percent, "copies_mb": copies_mb})
+
+
+def _undeletable_fix(exc: OSError, folders: list[Path], data_dir: Path) -> str:
+    """A snapshot is deleted by writing its folder: one left to root (a `sudo gateway run` made
+    it) is given to the gateway's user, as docs/hardware.md says for the snapshots it cannot write."""
+    if exc.errno in (errno.EACCES, errno.EPERM):
+        return give_to_service(folders)
+    return storage_fix(storage_cause(exc, data_dir), data_dir)
 
 
 def _raise_disk_low(conn: sqlite3.Connection, source: str, text: AlarmText, at: datetime) -> None:

@@ -111,16 +111,23 @@ def snapshot_files(root: Path) -> list[FileInfo]:
     return found
 
 
-def remove(paths: Iterable[Path]) -> tuple[int, int]:
-    """Delete files; (deleted, failed). A file already gone counts as deleted."""
-    done = failed = 0
+def delete_each(paths: Iterable[Path]) -> tuple[list[Path], list[tuple[Path, OSError]]]:
+    """Delete files: those gone (a file already gone among them) and those that stay, each with why."""
+    gone: list[Path] = []
+    stayed: list[tuple[Path, OSError]] = []
     for path in paths:
         try:
             path.unlink(missing_ok=True)
-            done += 1
-        except OSError:
-            failed += 1
-    return done, failed
+            gone.append(path)
+        except OSError as exc:
+            stayed.append((path, exc))
+    return gone, stayed
+
+
+def remove(paths: Iterable[Path]) -> tuple[int, int]:
+    """Delete files; (deleted, failed). A file already gone counts as deleted."""
+    gone, stayed = delete_each(paths)
+    return len(gone), len(stayed)
 
 
 def remove_empty_day_folders(root: Path, before: date) -> None:
@@ -137,11 +144,12 @@ def remove_empty_day_folders(root: Path, before: date) -> None:
 
 @dataclass(frozen=True, slots=True)
 class Room:
-    plan: DiskPlan
+    plan: DiskPlan  # what was done: the snapshots deleted and the room free after them
     files: list[FileInfo]  # the snapshots looked at (none when the disk had room)
     free_before: int
     deleted: int
     failed: int
+    undeleted: tuple[tuple[Path, OSError], ...] = ()  # the snapshots that could not be deleted, and why
 
 
 def make_room(
@@ -151,9 +159,23 @@ def make_room(
     alarm_percent: float,
     usage: Callable[[Path], Any] | None = None,
 ) -> Room:
-    """Below prune_percent free, delete the oldest snapshots until it is back above it."""
+    """Below prune_percent free, delete the oldest snapshots until it is back above it.
+
+    The room is judged by what was deleted: a snapshot that stays (its folder left to root by a
+    `sudo gateway run`, docs/hardware.md) frees nothing, and the next oldest goes in its place.
+    """
     du = (usage or shutil.disk_usage)(data_dir)
     files = snapshot_files(snapshots_dir) if du.free < du.total * prune_percent / 100 else []
-    result = disk_plan(files, du.total, du.free, prune_percent, alarm_percent)
-    deleted, failed = remove(result.delete) if result.delete else (0, 0)
-    return Room(result, files, du.free, deleted, failed)
+    sizes = {f.path: f.size for f in files}
+    left, free = files, du.free
+    gone: list[Path] = []
+    stayed: list[tuple[Path, OSError]] = []
+    while chosen := disk_plan(left, du.total, free, prune_percent, alarm_percent).delete:
+        deleted, failed = delete_each(chosen)
+        gone += deleted
+        stayed += failed
+        free += sum(sizes[path] for path in deleted)
+        tried = set(chosen)
+        left = [f for f in left if f.path not in tried]
+    done = DiskPlan(tuple(gone), free, du.total, free < du.total * alarm_percent / 100)
+    return Room(done, files, du.free, len(gone), len(stayed), tuple(stayed))
