@@ -61,7 +61,7 @@ from gateway.store.database import (
 )
 from gateway.store.lanes import modes_on_record
 from gateway.store.lookup import car_unknown, lookup, stay_open, subject_of
-from gateway.store.parking import open_stay
+from gateway.store.parking import handover, open_stay, slot_left_to_hand_on
 from gateway.store.record import car_of_pass, write_event
 from gateway.timefmt import from_db
 
@@ -171,6 +171,7 @@ class Gateway:
         self._cards = RegisteredCards(cfg)  # a card read in another form than registered
         self.boards = LaneBoards(self.devices)  # told by decisions and by hand alike
         self._exits: ExitPassages[AccessEvent] = ExitPassages()  # cars let out, their pulses to come
+        self._exits_not_pulsed: list[AccessEvent] = []  # cars let out in this batch, pulsed once it is stored
         self.by_hand = HandLanes(
             self.site,
             self.devices,
@@ -353,6 +354,7 @@ class Gateway:
         is at the barrier (docs/parking.md, *A queue behind a car held or refused*)."""
         events: list[tuple[AccessEvent, Job]] = []
         self._again.begin_batch()
+        self._exits_not_pulsed.clear()  # the last batch's were pulsed after it was stored
         try:
             # Inside the try: a database another process holds locked past the busy timeout is a
             # decision that cannot be stored like a full disk, and the guard must be told of it.
@@ -424,7 +426,7 @@ class Gateway:
             # The same car let through here a moment ago: taken for what it was let through as (a
             # corrected car as the corrected one, its reading kept as its record has it: _as_read).
             p = replace(p, value=taken.car)
-        facts = lookup(self.conn, p, lane, self.site.capacity)
+        facts = self._facts(p, lane)
         before, passage, car = None, None, None
         if taken is None:
             taken = self._turned_back(p, lane, facts)
@@ -455,11 +457,28 @@ class Gateway:
         write_event(self.conn, ev, lane.direction, lane.type)
         if is_passage(decision.flags):  # a car decided again was charged, if at all, the first time
             self.parking.settle(self.conn, ev, lane, before)  # charge, payments, shared-slot handover
+            if ev.admitted and lane.direction == "exit":
+                self._exits_not_pulsed.append(ev)
         if car is not None and ev.admitted:
             # Plate first, its decision opened the car's stay as a stranger's; QR first, none.
             opened = passage.event if passage is not None and passage.kind == "plate" else None
             car_of_pass(self.conn, ev.subject, car, opened)
         return ev
+
+    def _facts(self, p: Presented, lane: LaneRules) -> Facts:
+        """What the store knows of `p` (lookup), at an entrance with the cars leaving counted
+        inside (_cars_leaving)."""
+        leaving = self._cars_leaving() if lane.direction == "entrance" else []
+        return lookup(self.conn, p, lane, self.site.capacity, leaving)
+
+    def _cars_leaving(self) -> list[AccessEvent]:
+        """The exits that let a car out whose barrier has not confirmed yet: decided in this batch
+        (its relays are pulsed once the batch is stored), or pulsed and a relay's answer still to
+        come (a Modbus module's, up to a second later: ExitPassages.waiting). Each closed its car's
+        stay, yet a barrier that stays down puts the car back on it (_not_let_out), with no room
+        to check: an entry let onto its space or its slot meanwhile overfilled the car park
+        (docs/parking.md, *Let out by hand*)."""
+        return [*self._exits.waiting(), *self._exits_not_pulsed]
 
     def _turned_back(self, p: Presented, lane: LaneRules, facts: Facts) -> Decided | None:
         """At a vehicle exit, the exit a car not recorded inside paid for and was let out on within
@@ -497,7 +516,7 @@ class Gateway:
         car = self._again.resident_car(p, cred, lane.direction == "entrance")
         if car is None:
             return None, facts, None
-        its = lookup(self.conn, replace(p, kind="plate", value=car.value), lane, self.site.capacity)
+        its = self._facts(replace(p, kind="plate", value=car.value), lane)
         if its.credential is None or its.credential.vehicle is None:  # its plate was deleted since
             return None, facts, None
         return car, replace(its, credential=replace(cred, vehicle=its.credential.vehicle)), None
@@ -531,7 +550,7 @@ class Gateway:
             return none
         if "already_inside" in half.decision.flags:  # the pass's car is inside: this is another
             return none
-        its = lookup(self.conn, replace(p, kind="qr", value=half.value), lane, self.site.capacity)
+        its = self._facts(replace(p, kind="qr", value=half.value), lane)
         if its.credential is None or not car_unknown(self.conn, its.credential.holder):
             return none
         return half, its, p.value
@@ -561,7 +580,7 @@ class Gateway:
         if matched is None:
             return p, facts
         read_as = replace(p, value=matched)
-        return read_as, lookup(self.conn, read_as, lane, self.site.capacity)
+        return read_as, self._facts(read_as, lane)
 
     def decide_after(self, prepare: Callable[[sqlite3.Connection], Presented]) -> Future[AccessEvent]:
         """On the worker, in one transaction: `prepare` writes (a guard's payment) and names a
@@ -571,6 +590,7 @@ class Gateway:
     def decide_now(self, prepare: Callable[[sqlite3.Connection], Presented]) -> AccessEvent:
         """decide_after() on the calling thread (worker thread only, like handle())."""
         received = time.perf_counter()
+        self._exits_not_pulsed.clear()  # the last batch's were pulsed after it was stored
         try:
             begin_immediate(self.conn)  # a lock timeout too is answered storage_failed (api/errors.py)
             p = prepare(self.conn)
@@ -693,6 +713,8 @@ class Gateway:
         def known(took: bool) -> None:
             if passage.known(took):
                 self._not_let_out(passage, deciding)
+            elif took:
+                self._in_turn(deciding, lambda conn: self._slot_handed_on(conn, passage.exit))
 
         return known
 
@@ -703,10 +725,36 @@ class Gateway:
         relay took lets no car out. In a transaction of its own after the decision's: at once on
         the thread that decided (it owns the connection, between transactions), or on the worker
         when a relay written later (a Modbus module) answers on its bus's thread."""
+        self._in_turn(deciding, lambda conn: self._put_back(conn, passage))
+
+    def _in_turn(self, deciding: threading.Thread, work: Callable[[sqlite3.Connection], None]) -> None:
+        """`work` after a decision's transaction: at once on the thread that decided (it owns the
+        connection, between transactions), or on the worker from a relay's bus thread."""
         if threading.current_thread() is deciding:
-            self._put_back(self.conn, passage)
+            work(self.conn)
         else:
-            self.on_worker(lambda conn: self._put_back(conn, passage))
+            self.on_worker(work)
+
+    def _slot_handed_on(self, conn: sqlite3.Connection, ev: AccessEvent) -> None:
+        """A relay took a pulse of the passage the exit `ev` let its car out on: the car drove out.
+        A car of the slot it left that came in before that was known was decided as the slot's
+        second car (_cars_leaving): it is handed the slot now, as the exit hands it to one already
+        inside, its billing stopped at its entry (HANDED_OVER_LATE). Not stored, it pays as the
+        second car: said, never raised into the lane's other work."""
+        try:
+            slot = slot_left_to_hand_on(conn, ev.event_id, ev.at)
+            if slot is not None:
+                with transaction(conn):
+                    handover(conn, slot, ev.at, "exit")
+        except Exception as exc:
+            log.error(
+                "slot left by the car let out at %s not handed to the car of it that came in meanwhile "
+                "event=%s error=%s fix=%s; that car pays as the slot's second car",
+                ev.lane,
+                ev.event_id,
+                exc,
+                storage_fix(storage_cause(exc, self.data_dir), self.data_dir),
+            )
 
     def _put_back(self, conn: sqlite3.Connection, passage: PassagePulses[AccessEvent]) -> None:
         """The stay the passage's exit closed, open again (not_let_out), the repeats that joined it

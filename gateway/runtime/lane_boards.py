@@ -257,6 +257,13 @@ class ExitPassages(Generic[E]):
             self._by_car[(lane, car)] = passage
         return passage
 
+    def waiting(self) -> list[E]:
+        """The exits of the passages still being judged: no relay has taken a pulse of theirs, and
+        not every pulse has been answered (a Modbus module answers up to a second later) or the car
+        is not put back yet. Each car may still be inside (Gateway._cars_leaving)."""
+        with self._lock:
+            return [passage.exit for passage in self._by_car.values() if not passage.over]
+
     def repeated(self, lane: str, car: str, again: E, at: datetime) -> PassagePulses[E] | None:
         """The passage that the decision `again` repeating it (flag again) of `car` at `lane` at
         `at` belongs to, pulsed again by that decision; None where that passage is dated after it

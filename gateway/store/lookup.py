@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from gateway.core import (
     CredentialFacts,
@@ -25,6 +27,9 @@ from gateway.core.windows import stored_windows
 from gateway.privacy import mask_name
 from gateway.store.card_respell import old_spelling
 from gateway.timefmt import from_db, to_db
+
+if TYPE_CHECKING:
+    from gateway.events import AccessEvent  # it imports this module
 
 _CREDENTIAL = """
 SELECT id, kind, value, resident_id, pass_id, vehicle_id, valid_from, valid_to, hours, blocked
@@ -87,11 +92,18 @@ OWN_HOUSEHOLD_FIRST = "(s.resident_id IS v.resident_id) DESC"
 SLOT_PREFERENCE = f"""{OWN_HOUSEHOLD_FIRST},
     (SELECT count(*) FROM slot_vehicles o JOIN vehicles ov ON ov.id = o.vehicle_id
      WHERE o.slot_id = s.id AND ov.class = 'car'), s.id"""
+# The stays closed by exits whose barrier has not confirmed yet (`:leaving`, their event ids as JSON;
+# `:since`, the earliest of their moments: a stay closes no earlier than its exit's moment): each car
+# may still be inside, on the stays_exited index. With none leaving, `:since` NULL finds none.
+CLOSED_BY_LEAVING = """t.exited_at >= :since AND t.exit_event IN (SELECT value FROM json_each(:leaving))
+    AND t.closed_by = 'exit'"""
 # A car's slot: one in the lane's zone, and of those one no other car is on (a family with two
-# slots listing both its cars on both parks both free), by SLOT_PREFERENCE.
+# slots listing both its cars on both parks both free), by SLOT_PREFERENCE. A car leaving on a slot
+# is on it till its barrier confirms: put back, it is back on its slot (store/parking.py put_back).
 _SLOT = f"""
 SELECT s.id, s.zone, s.number, EXISTS (SELECT 1 FROM stays t
-    WHERE t.exited_at IS NULL AND t.slot_id = s.id AND t.subject != :subject) AS taken
+    WHERE t.exited_at IS NULL AND t.slot_id = s.id AND t.subject != :subject) OR EXISTS (SELECT 1
+    FROM stays t WHERE {CLOSED_BY_LEAVING} AND t.slot_id = s.id AND t.subject != :subject) AS taken
 FROM slot_vehicles sv JOIN slots s ON s.id = sv.slot_id JOIN vehicles v ON v.id = sv.vehicle_id
 WHERE sv.vehicle_id = :vehicle ORDER BY (s.zone = :zone) DESC, taken, {SLOT_PREFERENCE} LIMIT 1
 """
@@ -165,7 +177,16 @@ _SHARED_OCCUPIED = """
 SELECT count(*) FROM stays
 WHERE exited_at IS NULL AND slot_id IS NULL AND zone = ? AND class = ? AND subject != ?
 """
+# The cars leaving (CLOSED_BY_LEAVING) that a put-back would give a shared space: one from the shared
+# spaces, or one whose slot the exit handed to the slot's second car (_back_on_its_slot_if_free).
+_SHARED_LEAVING = f"""
+SELECT count(*) FROM stays t
+WHERE {CLOSED_BY_LEAVING} AND t.zone = :zone AND t.class = :class AND t.subject != :subject
+  AND (t.slot_id IS NULL
+       OR EXISTS (SELECT 1 FROM stays o WHERE o.exited_at IS NULL AND o.slot_id = t.slot_id))
+"""
 _FIXED = "SELECT fixed FROM zone_slots WHERE zone = ?"
+NONE_LEAVING: Mapping[str, str | None] = {"leaving": "[]", "since": None}  # CLOSED_BY_LEAVING finds none
 
 
 def holder_subject(kind: str, holder_id: int) -> str:
@@ -191,8 +212,12 @@ def lookup(
     p: Presented,
     lane: LaneRules,
     capacity: dict[tuple[str, str], int],
+    leaving: Sequence[AccessEvent] = (),
 ) -> Facts:
-    cred = _credential(conn, p, lane)
+    """`leaving`: the exits that let a car out whose barrier has not confirmed yet: each car is
+    counted where it parks, as if inside (Gateway._cars_leaving)."""
+    leaving_args = _leaving_args(leaving)
+    cred = _credential(conn, p, lane, leaving_args)
     if lane.type == "vehicle" and cred is None and p.kind == "plate":
         cred = _pass_car_inside(conn, p)
     if lane.type == "vehicle" and lane.direction == "exit" and p.kind in ("card", "qr"):
@@ -209,14 +234,26 @@ def lookup(
         inside = stay is not None
         entered_as = Reason(stay[0]) if stay is not None and stay[0] else None
         vclass = vehicle_class_of(cred, lane)
-        zone = _zone(conn, lane.zone, vclass, subject, capacity) if lane.zone else None
+        zone = _zone(conn, lane.zone, vclass, subject, capacity, leaving_args) if lane.zone else None
     else:
         inside = _inside_on_foot(conn, subject, lane.direction) or entered_on_it
         zone = None
     return Facts(lane=lane, credential=cred, inside=inside, zone=zone, stay_entered_as=entered_as)
 
 
-def _credential(conn: sqlite3.Connection, p: Presented, lane: LaneRules) -> CredentialFacts | None:
+def _leaving_args(leaving: Sequence[AccessEvent]) -> Mapping[str, str | None]:
+    """CLOSED_BY_LEAVING's arguments for the exits `leaving`."""
+    if not leaving:
+        return NONE_LEAVING
+    return {
+        "leaving": json.dumps([ev.event_id for ev in leaving]),
+        "since": to_db(min(ev.at for ev in leaving)),
+    }
+
+
+def _credential(
+    conn: sqlite3.Connection, p: Presented, lane: LaneRules, leaving_args: Mapping[str, str | None]
+) -> CredentialFacts | None:
     row = conn.execute(_CREDENTIAL, (p.kind, p.value)).fetchone()
     if row is None:
         return None
@@ -227,7 +264,7 @@ def _credential(conn: sqlite3.Connection, p: Presented, lane: LaneRules) -> Cred
         if visit is not None:
             pass_id, vfrom, vto, hours = visit
             holder = _pass(conn, pass_id)
-    vehicle = _vehicle(conn, vehicle_id, lane.zone) if vehicle_id is not None else None
+    vehicle = _vehicle(conn, vehicle_id, lane.zone, leaving_args) if vehicle_id is not None else None
     return CredentialFacts(
         id=cid,
         kind=kind,
@@ -461,11 +498,17 @@ def _pass(conn: sqlite3.Connection, pid: int) -> Holder:
     )
 
 
-def _vehicle(conn: sqlite3.Connection, vid: int, lane_zone: str | None) -> VehicleFacts:
+def _vehicle(
+    conn: sqlite3.Connection,
+    vid: int,
+    lane_zone: str | None,
+    leaving_args: Mapping[str, str | None] = NONE_LEAVING,
+) -> VehicleFacts:
     vid, plate, vclass, monthly = conn.execute(_VEHICLE, (vid,)).fetchone()
     slot = None
     if vclass == "car":  # fixed slots are car slots: a motorcycle listed on one is not parked on it
-        row = conn.execute(_SLOT, {"vehicle": vid, "zone": lane_zone, "subject": f"vehicle:{vid}"}).fetchone()
+        args = {"vehicle": vid, "zone": lane_zone, "subject": f"vehicle:{vid}", **leaving_args}
+        row = conn.execute(_SLOT, args).fetchone()
         if row is not None:
             sid, zone, number, taken = row
             slot = SlotFacts(id=sid, zone=zone, number=number, taken_by_other=bool(taken))
@@ -482,16 +525,27 @@ def _vehicle(conn: sqlite3.Connection, vid: int, lane_zone: str | None) -> Vehic
 
 
 def _zone(
-    conn: sqlite3.Connection, zone: str, vclass: str, subject: str, capacity: dict[tuple[str, str], int]
+    conn: sqlite3.Connection,
+    zone: str,
+    vclass: str,
+    subject: str,
+    capacity: dict[tuple[str, str], int],
+    leaving_args: Mapping[str, str | None],
 ) -> ZoneFacts:
     """The shared spaces other cars hold: a car recorded inside whose exit was missed comes back
-    into the space its own old stay holds (that stay is closed as it re-enters)."""
+    into the space its own old stay holds (that stay is closed as it re-enters). A car leaving
+    (`leaving_args`) holds its space till its barrier confirms: a barrier that stays down puts it
+    back on its stay, and a car let in onto its space meanwhile overfilled the car park."""
     total = capacity.get((zone, vclass), 0)
     fixed = 0
     if vclass == "car":  # fixed slots are car slots
         row = conn.execute(_FIXED, (zone,)).fetchone()
         fixed = row[0] if row else 0
     occupied = conn.execute(_SHARED_OCCUPIED, (zone, vclass, subject)).fetchone()[0]
+    if leaving_args["since"] is not None:
+        occupied += conn.execute(
+            _SHARED_LEAVING, {"zone": zone, "class": vclass, "subject": subject, **leaving_args}
+        ).fetchone()[0]
     return ZoneFacts(
         id=zone,
         vehicle_class=vclass,  # type: ignore[arg-type]  # the schema's CHECK keeps it a VehicleClass

@@ -707,6 +707,27 @@ def _repeat_of_stay_put_back(conn: sqlite3.Connection, event_ids: Sequence[str],
         _keep_put_back(conn, event_ids, stay_id)
 
 
+# The slot the stay closed by the exit `:event` (at `:at` or later) was on, free now, with a car of
+# it parked in the shared spaces (_HANDOVER_CANDIDATE).
+_SLOT_LEFT_TO_HAND_ON = """
+SELECT s.slot_id FROM stays s
+WHERE s.exited_at >= :at AND s.exit_event = :event AND s.closed_by = 'exit' AND s.slot_id IS NOT NULL
+  AND NOT EXISTS (SELECT 1 FROM stays o WHERE o.exited_at IS NULL AND o.slot_id = s.slot_id)
+  AND EXISTS (SELECT 1 FROM stays w JOIN slot_vehicles sv ON sv.vehicle_id = w.vehicle_id
+              WHERE sv.slot_id = s.slot_id AND w.exited_at IS NULL AND w.slot_id IS NULL AND w.class = 'car')
+"""
+
+
+def slot_left_to_hand_on(conn: sqlite3.Connection, event_id: str, at: datetime) -> int | None:
+    """The slot the car let out by the exit `event_id` at `at` left, where a car of it came in
+    while that exit's barrier had not confirmed yet: counted as its slot's second car then (the
+    leaving car might be put back on it: Gateway._cars_leaving), and, the barrier confirmed, to
+    be handed the slot (handover) as if it had come in just after the exit. None where there is
+    none (the exit handed the slot at once, or no car of it came in meanwhile)."""
+    row = conn.execute(_SLOT_LEFT_TO_HAND_ON, {"event": event_id, "at": to_db(at)}).fetchone()
+    return None if row is None else int(row[0])
+
+
 def _back_on_its_slot_if_free(conn: sqlite3.Connection, stay_id: int) -> int | None:
     """The slot the stay `stay_id`, open again, is on: its own, unless another car holds it now
     (the exit handed it to the slot's second car, which keeps it). Then the car is in the shared

@@ -1,0 +1,175 @@
+"""A car let out at car-out whose barrier has not confirmed yet (a Modbus relay module answers up to a
+second after the decision), and a car read at car-in meanwhile, the car park's shared spaces full.
+The exit closed the leaving car's stay at once; should its barrier stay down (道闸故障), the car is
+put back on its stay with no room to check. So the car entering is decided as if the leaving car
+were still inside: a stranger is refused zone_full, the household's other car is its slot's second
+car. Let in onto that space, the car park held one car more than its spaces (Review 55a)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+from datetime import timedelta
+
+import pytest
+
+from gateway.core import Presented
+from gateway.events import AccessEvent
+from gateway.runtime.gateway import Gateway
+from gateway.runtime.worker import Job
+from gateway.store.occupancy import occupancy
+from tests.parking.conftest import T0
+from tests.parking.test_exit_fix49_barrier_not_opened import EXIT_RELAY, RelayWrittenLater, unplug_exit
+
+S = timedelta(seconds=1)
+M = timedelta(minutes=1)
+# 4 car spaces, B001 (R1's 皖A11111 and 皖A22222) and B002 fixed: 2 shared spaces.
+CAPACITY = 4
+
+
+def _cars(gw: Gateway) -> dict[str, object]:
+    """The occupancy page's car row for the garage, read on the decision worker."""
+    rows = gw.on_worker(lambda conn: occupancy(conn, gw.site.capacity)).result(timeout=10)
+    (car,) = [row for row in rows if row["class"] == "car"]
+    return car
+
+
+def _plate(lane: str, plate: str, at: timedelta) -> Presented:
+    return Presented(lane, "plate", plate, 0.97, T0 + at, "cam")
+
+
+class ExitWaitingForItsRelay:
+    """The gateway running, car-out's relay a Modbus module whose answer the test gives."""
+
+    def __init__(self, make_gw: Callable[..., Gateway], capacity: int = CAPACITY) -> None:
+        self.gw = make_gw(extra=EXIT_RELAY, capacity=capacity)
+        lane = self.gw.devices.lanes["car-out"]
+        self.relay = RelayWrittenLater(lane.relays[0])  # type: ignore[arg-type]
+        lane.relays[0] = self.relay
+
+    def decided(self, lane: str, plate: str, at: timedelta) -> AccessEvent:
+        p = _plate(lane, plate, at)
+        return self.gw.on_worker(lambda _conn: self.gw.handle(p)).result(timeout=10)
+
+    def relay_answers(self, taken: bool) -> None:
+        """The module's answer to the exit's pulse, on its bus's thread; then the worker's work on it done."""
+        (outcome,) = self.relay.outcomes
+        bus = threading.Thread(target=outcome.set_result, args=(taken,))
+        bus.start()
+        bus.join()
+        self.gw.on_worker(lambda _conn: None).result(timeout=10)
+
+
+@pytest.fixture
+def lanes(make_gw: Callable[..., Gateway]) -> Iterator[ExitWaitingForItsRelay]:
+    served = ExitWaitingForItsRelay(make_gw)
+    served.gw.start()
+    yield served
+    served.gw.stop()
+
+
+def _two_strangers_parked(lanes: ExitWaitingForItsRelay) -> None:
+    assert lanes.decided("car-in", "苏E10001", 0 * M).admitted
+    assert lanes.decided("car-in", "苏E10002", 1 * M).admitted
+    assert lanes.decided("car-in", "苏E10003", 2 * M).reason == "zone_full"
+
+
+def test_a_stranger_read_at_the_entrance_while_the_exit_waits_for_its_relay_is_refused_zone_full(
+    lanes: ExitWaitingForItsRelay,
+) -> None:
+    """Two strangers fill the 2 shared spaces. Stranger 1 is let out at car-out; its relay module
+    has not answered when stranger 4 is read at car-in 0.2 s later. The module then answers 'not
+    taken': stranger 1 never left and is put back. Stranger 4 must not have been let into the
+    space stranger 1 still held: the guard would find 3 cars in 2 shared spaces, and the next
+    cars refused zone_full while the page counts one car over."""
+    _two_strangers_parked(lanes)
+    out = lanes.decided("car-out", "苏E10001", 30 * M)
+    assert out.admitted and len(lanes.relay.outcomes) == 1  # pulse written, answer to come
+    entry = lanes.decided("car-in", "苏E10004", 30 * M + S / 5)
+    lanes.relay_answers(taken=False)
+    car = _cars(lanes.gw)
+    assert (entry.admitted, entry.reason) == (False, "zone_full"), (entry.reason, car)
+    assert (car["shared_occupied"], car["shared_capacity"]) == (2, 2), car
+
+
+def test_the_households_other_car_read_while_its_first_car_waits_to_leave_is_the_slots_second_car(
+    lanes: ExitWaitingForItsRelay,
+) -> None:
+    """R1's 皖A11111 is on B001, two strangers in the 2 shared spaces. 皖A11111 is let out at car-out
+    (the module's answer to come) as R1's 皖A22222 (same slot, 一位多车) is read at car-in. B001 is
+    not free yet: 皖A22222 is its second car, a paying car for the full shared spaces, refused
+    zone_full. The module answers 'not taken': 皖A11111 is back on B001, free, and the car park
+    holds no more cars than it has spaces. Let in free on B001, 皖A22222 kept the slot and
+    皖A11111 was put back into the full shared spaces: both cars free, one car over."""
+    assert lanes.decided("car-in", "皖A11111", 0 * M).billing == "slot"
+    assert lanes.decided("car-in", "苏E10001", 1 * M).admitted
+    assert lanes.decided("car-in", "苏E10002", 2 * M).admitted
+    out = lanes.decided("car-out", "皖A11111", 60 * M)
+    assert out.admitted and len(lanes.relay.outcomes) == 1
+    second = lanes.decided("car-in", "皖A22222", 60 * M + S / 5)
+    lanes.relay_answers(taken=False)
+    car = _cars(lanes.gw)
+    assert second.reason == "zone_full", (second.reason, second.flags, second.billing)
+    assert (car["on_slots"], car["shared_occupied"], car["shared_capacity"]) == (1, 2, 2), car
+
+
+def test_once_the_relay_confirms_the_exit_the_space_is_free_for_the_next_car(
+    lanes: ExitWaitingForItsRelay,
+) -> None:
+    """The module answers 'taken': the arm rose and stranger 1 drove out. The space is free again,
+    and the next stranger read at car-in is let in, as before."""
+    _two_strangers_parked(lanes)
+    assert lanes.decided("car-out", "苏E10001", 30 * M).admitted
+    lanes.relay_answers(taken=True)
+    entry = lanes.decided("car-in", "苏E10004", 30 * M + S)
+    assert entry.admitted, entry.reason
+    assert _cars(lanes.gw)["shared_occupied"] == 2
+
+
+def test_the_households_other_car_let_in_as_second_car_is_handed_the_slot_once_the_exit_is_confirmed(
+    make_gw: Callable[..., Gateway],
+) -> None:
+    """6 car spaces, 4 shared and room in them. R1's 皖A11111 leaves B001 (the module's answer to
+    come) as 皖A22222 comes in: let in as B001's second car (temporary, shared_slot). The module
+    answers 'taken': 皖A11111 drove out, and 皖A22222 moves onto B001 as if it had come in just
+    after, as the slot's car: back at the exit two hours later it leaves free, as it would have
+    had the barrier answered at once."""
+    lanes = ExitWaitingForItsRelay(make_gw, capacity=6)
+    lanes.gw.start()
+    try:
+        assert lanes.decided("car-in", "皖A11111", 0 * M).billing == "slot"
+        assert lanes.decided("car-out", "皖A11111", 60 * M).admitted
+        second = lanes.decided("car-in", "皖A22222", 60 * M + S / 5)
+        assert second.admitted and "shared_slot" in second.flags, (second.reason, second.flags)
+        lanes.relay_answers(taken=True)
+        car = _cars(lanes.gw)
+        leaves = lanes.decided("car-out", "皖A22222", 180 * M)
+    finally:
+        lanes.gw.stop()
+    assert (car["on_slots"], car["shared_occupied"]) == (1, 0), car
+    assert leaves.admitted and leaves.fee_fen == 0, (leaves.reason, leaves.fee_fen, leaves.billing)
+
+
+def test_an_entry_decided_in_the_same_batch_as_an_exit_whose_barrier_stays_down_is_refused(
+    make_gw: Callable[..., Gateway], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The worker was busy: stranger 1's exit at car-out and stranger 4 at car-in are decided in one
+    batch, and car-out's relays are pulsed only once the batch is stored. Its relay board is
+    unplugged (the barrier stays down): stranger 1 is put back. Stranger 4, decided before that
+    barrier was even pulsed, must not have taken its space."""
+    gw = make_gw(extra=EXIT_RELAY, capacity=CAPACITY)
+    for plate, at in (("苏E10001", 0 * M), ("苏E10002", 1 * M)):
+        assert gw.handle(_plate("car-in", plate, at)).admitted
+    unplug_exit(gw, monkeypatch)
+    jobs = [
+        Job(_plate("car-out", "苏E10001", 30 * M), time.perf_counter()),
+        Job(_plate("car-in", "苏E10004", 30 * M + S / 5), time.perf_counter()),
+    ]
+    out, entry = gw.decide_batch(jobs)
+    rows = occupancy(gw.conn, gw.site.capacity)
+    (car,) = [row for row in rows if row["class"] == "car"]
+    shown = gw.devices.lanes["car-out"].displays[0].shown[-1][0]  # type: ignore[attr-defined]
+    assert out.admitted and shown == "道闸故障 请联系保安"
+    assert (entry.admitted, entry.reason) == (False, "zone_full"), (entry.reason, car)
+    assert (car["shared_occupied"], car["shared_capacity"]) == (2, 2), car
