@@ -171,6 +171,11 @@ def alarm_stream(conn: sqlite3.Connection, alarm_id: int) -> str | None:
     return None if row is None else row[0]
 
 
+def _noted(note: str) -> dict[str, str]:
+    """An `acknowledged` record's `note`: what the guard did about it, where he wrote anything."""
+    return {"note": note} if note else {}
+
+
 def _in_zone(at: datetime, now: datetime) -> str:
     """A time as records give it: with the site's offset, the zone of the site's clock `now`."""
     return at.astimezone(now.tzinfo).isoformat()
@@ -188,9 +193,9 @@ def tell_redated(
     whose time moved goes up again, `"change": "redated"`, `at` its new time and `previous_at` the
     one it went with, so that the centre moves the record it has rather than count a new change.
     Call inside the transaction that moved them; `now` (the site's clock) dates the outbox rows."""
-    kind, source, message, by, *after = conn.execute(
-        "SELECT kind, source, message, acknowledged_by, raised_at, acknowledged_at, cleared_at "
-        "FROM alarms WHERE id = ?",
+    kind, source, message, by, note, *after = conn.execute(
+        "SELECT kind, source, message, acknowledged_by, acknowledged_note, raised_at, acknowledged_at, "
+        "cleared_at FROM alarms WHERE id = ?",
         (alarm_id,),
     ).fetchone()
     for (column, state), stored in zip(_TOLD, after, strict=True):
@@ -198,7 +203,7 @@ def tell_redated(
         if was is None or moved is None or was == moved:
             continue
         words = from_stored(message) if state == "raised" else None
-        more = {"by": by} if state == "acknowledged" else {}
+        more = {"by": by, **_noted(note)} if state == "acknowledged" else {}
         previous = _in_zone(was, now)
         _upstream(
             conn,
@@ -219,7 +224,7 @@ def open_alarms(
     conn: sqlite3.Connection, language: str = "zh", lane_names: Mapping[str, str] | None = None
 ) -> list[dict[str, object]]:
     cur = conn.execute(
-        "SELECT id, kind, source, message, raised_at, acknowledged_at, acknowledged_by "
+        "SELECT id, kind, source, message, raised_at, acknowledged_at, acknowledged_by, acknowledged_note "
         "FROM alarms WHERE cleared_at IS NULL ORDER BY id DESC"
     )
     return _rendered(cur, language, lane_names)
@@ -303,11 +308,12 @@ def acknowledge_alarm(
             )
         closes = kind in EVENT_ALARMS and cleared is None
         conn.execute(
-            "UPDATE alarms SET acknowledged_at = ?, acknowledged_by = ?, "
+            "UPDATE alarms SET acknowledged_at = ?, acknowledged_by = ?, acknowledged_note = ?, "
             "cleared_at = CASE WHEN ? THEN ? ELSE cleared_at END WHERE id = ?",
-            (to_db(at), actor, closes, to_db(at), alarm_id),
+            (to_db(at), actor, note, closes, to_db(at), alarm_id),
         )
-        _upstream(conn, "acknowledged", alarm_id, kind, source, at, by=actor)
+        # REQUIREMENTS 7: the centre handles every alarm, so it reads how the guard handled it too.
+        _upstream(conn, "acknowledged", alarm_id, kind, source, at, by=actor, **_noted(note))
         if closes:  # the centre closes it as it closes an alarm whose condition has ended
             _upstream(conn, "cleared", alarm_id, kind, source, at)
         audit(conn, at, actor, "alarm.acknowledge", f"alarm:{alarm_id}", f"{kind} {source} {note}".strip())
@@ -325,8 +331,8 @@ def recent_alarms(
     """Every open alarm, newest first, and with `include_cleared` the newest `closed_limit` closed ones
     among them: an open alarm left off a list would never be handled (REQUIREMENTS 7)."""
     cur = conn.execute(
-        "SELECT id, kind, source, message, raised_at, cleared_at, acknowledged_at, acknowledged_by "
-        "FROM alarms WHERE cleared_at IS NULL OR id IN (SELECT id FROM alarms "
+        "SELECT id, kind, source, message, raised_at, cleared_at, acknowledged_at, acknowledged_by, "
+        "acknowledged_note FROM alarms WHERE cleared_at IS NULL OR id IN (SELECT id FROM alarms "
         "WHERE ? AND cleared_at IS NOT NULL ORDER BY id DESC LIMIT ?) ORDER BY id DESC",
         (include_cleared, closed_limit),
     )

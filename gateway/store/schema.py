@@ -1110,6 +1110,13 @@ MIGRATIONS: list[str] = [
     ALTER TABLE passes ADD COLUMN id_kind TEXT NOT NULL DEFAULT 'resident_id';
     ALTER TABLE pass_people ADD COLUMN id_kind TEXT NOT NULL DEFAULT 'resident_id';
     """,
+    # What the guard did about an alarm, as he wrote it acknowledging it (gateway/store/alarms.py
+    # acknowledge_alarm): shown in the alarm list and sent in its `acknowledged` record, where it was
+    # kept in the audit trail only. Empty for those acknowledged before, whose note stays there. As
+    # 54's, it cannot run again over a newer schema (tests/parking/test_fix45c_doors_upgrade.py).
+    """
+    ALTER TABLE alarms ADD COLUMN acknowledged_note TEXT NOT NULL DEFAULT '';
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
