@@ -8,7 +8,9 @@ The broker forgets a command once paho has acknowledged it, so each is kept in t
 (inbox.py) from its arrival until it is answered; what a stop or a kill left there is taken up at
 the next start. Its id, kept with the audit row that accepts it, stops it from running twice;
 one accepted and cut short by a stop is answered `replayed` at the next start, even past its
-life or after the key changed, since whether it took effect is not known.
+life or after the key changed, since whether it took effect is not known. One received again once
+answered (the broker's QoS 1 copy, after a link drop or a kill before paho's PUBACK) is neither
+run nor answered again: it was answered `ok`, then `replayed`, and the centre read the second.
 
 A command whose action goes ahead without its record (an opening, a lane let down: hand_lanes.py)
 goes ahead the same way when storage takes no writes (a full SD card at 03:00, the centre's 开闸):
@@ -19,6 +21,9 @@ did nothing, answered nothing, and was tried again at the next start, expired by
 command that does go ahead so is accepted in memory: a closed lane's reopening needs its record,
 and is left for the next start, not accepted; accepted in memory, its acceptance was written once
 the disk had room, and the next start answered it `replayed` with the lane still closed.
+A command done whose answer storage does not take (the database held by another process past the
+busy timeout, just after the gate opened) has that answer wait in memory the same way: it was left
+for the next start, maybe days later, which answered that whether it took effect was not known.
 
 Until a command is verified, its id and name are only what a stranger wrote: each is kept (in the
 reply, the audit row, the log) only if it is one an id or a command can be, so a forger can make
@@ -34,7 +39,7 @@ import logging
 import re
 import sqlite3
 import time
-from collections import deque
+from collections import OrderedDict, deque
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing
@@ -76,6 +81,10 @@ REFUSALS_RECORDED_PER_MINUTE = 20
 # A command whose handling failed this many times (at as many starts: a bug, a broken database)
 # is answered `failed` and let go, rather than kept and failing again at every start.
 HANDLING_ATTEMPTS = 3
+# Commands answered while the gateway runs, remembered by id (the latest so many): a copy of one
+# (the broker's redelivery) is neither run nor answered again, even once expired. Far more than the
+# centre's commands in flight; an older one's id is still found on record (_answered_on_record).
+ANSWERS_REMEMBERED = 1000
 _SIG = re.compile(r"[0-9a-fA-F]{64}")
 _ID = re.compile(r"[!-~]{8,64}")  # printable ASCII without spaces, as a UUID is
 # The audit rows a command leaves: accepted (then cut short if nothing follows), answered.
@@ -131,7 +140,8 @@ class Command:
 @dataclass(frozen=True, slots=True)
 class _Kept:
     """A command's rows that storage did not take (its acceptance, its answer with the reply
-    upstream): they wait in memory with the lane records (hand_opens.WaitingRecords), in turn.
+    upstream, that of any command done): they wait in memory with the lane records
+    (hand_opens.WaitingRecords), in turn.
     Its acceptance is called off (WaitingRecords.call_off) if its action is refused for want of
     storage after all (Commands._called_off)."""
 
@@ -253,6 +263,24 @@ def _seqs(text: str) -> list[int]:
     return seqs
 
 
+@dataclass(frozen=True, slots=True)
+class _Copy:
+    """A command received again whose answer is on record: not run, not answered."""
+
+    id: str
+
+
+def _answered_on_record(conn: sqlite3.Connection, cid: str) -> bool:
+    """Whether the audit table holds an answer to the command with this id. Searched only for an
+    id found used (command_nonces): the audit table has no index to find a command's rows by."""
+    marks = ", ".join("?" * len(_ANSWERED))
+    row = conn.execute(
+        f"SELECT 1 FROM audit WHERE action IN ({marks}) AND instr(detail, ?) > 0 LIMIT 1",
+        (*_ANSWERED, f'"id": {json.dumps(cid)}'),  # as its rows have it
+    ).fetchone()
+    return row is not None
+
+
 def _storage_failed(cmd: Command, exc: sqlite3.Error, data_dir: Path) -> dict[str, Any]:
     """The answer to a command accepted whose action was refused for want of storage: its fix by
     the cause, as the gateway's journal and the API's 503 word it (only a full disk is freed)."""
@@ -268,6 +296,10 @@ def _storage_failed(cmd: Command, exc: sqlite3.Error, data_dir: Path) -> dict[st
 
 def _storage_fix(exc: sqlite3.Error, data_dir: Path) -> str:
     return storage_fix(storage_cause(exc, data_dir), data_dir)
+
+
+def _digest(payload: bytes) -> bytes:
+    return hashlib.sha256(payload).digest()
 
 
 def _cut_short(cid: str) -> str:
@@ -295,6 +327,12 @@ class Commands:
         self._kept_ids: dict[str, datetime] = {}
         # Their acceptances that still wait, by id: called off if the action is refused after all.
         self._acceptances: dict[str, _Kept] = {}
+        # Commands answered (or their answer kept in memory), by id: the digest of what was answered,
+        # and whether its id was used (run, or refused `replayed`). A refused one's id is not used:
+        # the centre may sign it again corrected, and only the very same bytes are a copy of it.
+        self._answered: OrderedDict[str, tuple[bytes, bool]] = OrderedDict()
+        self._copies_said_at: float | None = None  # monotonic time of the last copy said at INFO
+        self._copies_unsaid = 0  # copies since, at DEBUG
         self._recorded: deque[float] = deque()  # monotonic times of the refusals recorded lately
         self._clock = time.monotonic
         self._reply_room = room(
@@ -363,8 +401,12 @@ class Commands:
         inbox letting go of it)."""
         now = self.gw.now()
         cid, name = _address_of(payload)
+        if cid is not None and self._answered.get(cid, (b"",))[0] == _digest(payload):  # expired or not
+            self._copy(cid, "answered while the gateway runs")
+            return None
         before = self._recorded_before(cid) if resumed else set()
-        if before & set(_ANSWERED):
+        if cid is not None and before & set(_ANSWERED):
+            self._remember(cid, payload, used=False)  # the broker's copy may follow at the connect
             return None
         accepted = "command_accepted" in before
         try:
@@ -379,7 +421,14 @@ class Commands:
                 self.cfg.command_max_age_s,
                 self.cfg.clock_skew_s,
             )
+            if self._answered.get(cmd.id, (b"", False))[1]:  # signed: the centre's id, used once
+                self._copy(cmd.id, "answered while the gateway runs")
+                return None
             replayed = self._kept_before(cmd, now) or self._accept_or_go_ahead(cmd, now)
+            if isinstance(replayed, _Copy):
+                self._remember(cmd.id, payload, used=True)
+                self._copy(cmd.id, "its answer is on record")
+                return None
             if replayed is not None:
                 raise replayed
         except CommandRefused as exc:
@@ -408,6 +457,8 @@ class Commands:
             self.gw.on_worker(
                 lambda conn: self._record(conn, "command_refused", "unverified", target, reply, now)
             ).result()
+            if exc.verified and exc.command_id is not None:
+                self._remember(exc.command_id, payload, used=exc.code == "replayed")
             return reply
         self.accepted += 1
         try:
@@ -429,10 +480,19 @@ class Commands:
         def done(conn: sqlite3.Connection, now: datetime) -> None:
             self._record(conn, "command_done", cmd.actor, cmd.name, reply, now)
 
+        answer = _Kept(at, "remote command answered", cmd, partial(done, now=at))
         if cmd.id in self._kept_ids:  # behind its acceptance, which waits
-            self.gw.by_hand.in_turn(_Kept(at, "remote command answered", cmd, partial(done, now=at)))
+            self.gw.by_hand.in_turn(answer)
         else:
-            self.gw.on_worker(partial(done, now=at)).result()
+            try:
+                self.gw.on_worker(answer.write).result()
+            except sqlite3.Error as exc:
+                # Done (the gate opened): left in the inbox, it was answered at the next start, maybe
+                # days later, that whether it took effect was not known.
+                if not storage_failure(exc):
+                    raise
+                self.gw.by_hand.keep(answer, exc)
+        self._remember(cmd.id, payload, used=True)
         log.info("remote command id=%s name=%s args=%s ok=%s", cmd.id, cmd.name, cmd.args, reply["ok"])
         return reply
 
@@ -451,6 +511,33 @@ class Commands:
             )
         self.unrecorded += 1
         return False
+
+    def _remember(self, cid: str, payload: bytes, used: bool) -> None:
+        """The command answered (or its answer kept in memory): a copy of it is not answered again."""
+        self._answered[cid] = (_digest(payload), used)
+        self._answered.move_to_end(cid)
+        while len(self._answered) > ANSWERS_REMEMBERED:
+            self._answered.popitem(last=False)
+
+    def _copy(self, cid: str, why: str) -> None:
+        """A copy of a command answered (the broker's QoS 1 redelivery after a link drop or a kill
+        before its PUBACK): the centre has its one answer, or gets it once storage takes it. Said
+        at INFO once a minute at most, with how many were not said since: a reconnect delivers again
+        every command not acknowledged at once."""
+        now = self._clock()
+        if self._copies_said_at is not None and now - self._copies_said_at < 60:
+            self._copies_unsaid += 1
+            log.debug("remote command id=%s received again, %s: not run or answered again", cid, why)
+            return
+        log.info(
+            "remote command id=%s received again (a broker's copy), %s: not run or answered again "
+            "(and %d other copies since the last such line)",
+            cid,
+            why,
+            self._copies_unsaid,
+        )
+        self._copies_said_at = now
+        self._copies_unsaid = 0
 
     def _recorded_before(self, cid: str | None) -> set[str]:
         """What the audit table holds of the command with this id: its actions (_ANSWERED and
@@ -486,7 +573,7 @@ class Commands:
             )
         return None
 
-    def _accept_or_go_ahead(self, cmd: Command, now: datetime) -> CommandRefused | None:
+    def _accept_or_go_ahead(self, cmd: Command, now: datetime) -> CommandRefused | _Copy | None:
         """The command accepted on record (_accept); or, when storage takes no writes and it goes
         ahead without its record (Command.goes_ahead_unrecorded), accepted in memory (_kept)."""
         try:
@@ -496,7 +583,7 @@ class Commands:
                 raise
             return self._kept(cmd, now, exc)
 
-    def _accept(self, conn: sqlite3.Connection, cmd: Command, now: datetime) -> CommandRefused | None:
+    def _accept(self, conn: sqlite3.Connection, cmd: Command, now: datetime) -> CommandRefused | _Copy | None:
         """The id is used once: recorded with the audit row, or refused as a replay."""
         with transaction(conn):
             refused = self._replay(conn, cmd)
@@ -504,10 +591,12 @@ class Commands:
                 self._accepted(conn, cmd, now)
         return refused
 
-    def _replay(self, conn: sqlite3.Connection, cmd: Command) -> CommandRefused | None:
+    def _replay(self, conn: sqlite3.Connection, cmd: Command) -> CommandRefused | _Copy | None:
         if forgotten_by(conn, self._keep_until(cmd)):
             return CommandRefused("replayed", why_forgotten(cmd.id), cmd.id, cmd.name, verified=True)
         if conn.execute("SELECT 1 FROM command_nonces WHERE id = ?", (cmd.id,)).fetchone():
+            if _answered_on_record(conn, cmd.id):
+                return _Copy(cmd.id)
             return CommandRefused(
                 "replayed", f"command {cmd.id} was already received", cmd.id, cmd.name, verified=True
             )
@@ -528,7 +617,7 @@ class Commands:
             json.dumps({"id": cmd.id, "args": cmd.args}, ensure_ascii=False),
         )
 
-    def _kept(self, cmd: Command, now: datetime, why: sqlite3.Error) -> CommandRefused | None:
+    def _kept(self, cmd: Command, now: datetime, why: sqlite3.Error) -> CommandRefused | _Copy | None:
         """Accepted while storage takes no writes: checked as a replay on what is on record (a
         full disk, or a database another process holds, still reads), its id then kept in memory
         and its acceptance waiting with the lane records, ahead of the lane's own record."""
