@@ -8,14 +8,16 @@ let through as (gateway.core.decide, Presented.again).
 The lane voter forgets a car it has not read for a few seconds, and a car also shows more than one
 credential: so the same car let through at a lane is also one passage when its plate is decided
 there afresh by the lane's plate camera within SAME_CAR (glimpsed in the queue, then hidden by the
-car in front until it reached the loop), or its card or pass within SAME_PASSAGE of its plate (the
-driver taps the card as the camera reads the car): `same_passage`. A car refused (or held to pay)
-there is one car turned away (one hold) when shown again within SAME_PASSAGE: decided afresh, as a
-repeat of that refusal. A resident's own card that names no car, tapped within SAME_PASSAGE after the
-camera let one of the resident's cars through (or held it) at the lane, is a card of that car
-(`resident_car`). A plate nobody registered and the QR of a pass, shown at an entrance within
-SAME_PASSAGE of each other (either order), are one car on that pass (`other_half`): the pass has no
-plate, or the visitor came in another car than the one registered with it.
+car in front until it reached the loop), or typed there by a guard within SAME_CAR (two tablets in
+the booth: the other guard typed it, or the camera let it through before this tablet showed it),
+or its card or pass within SAME_PASSAGE of its plate (the driver taps the card as the camera reads
+the car): `same_passage`. A car refused (or held to pay) there is one car turned away (one hold)
+when shown again within SAME_PASSAGE: decided afresh, as a repeat of that refusal (typed by a guard,
+afresh). A resident's own card that names no car, tapped within SAME_PASSAGE after the camera let
+one of the resident's cars through (or held it) at the lane, is a card of that car (`resident_car`).
+A plate nobody registered and the QR of a pass, shown at an entrance within SAME_PASSAGE of each
+other (either order), are one car on that pass (`other_half`): the pass has no plate, or the visitor
+came in another car than the one registered with it.
 The car held to pay that a guard lets out by hand has no decision of its own: it is told here as let
 through at the opening (`let_out`), so that it too is one passage as it leaves.
 """
@@ -40,10 +42,11 @@ from gateway.timefmt import elapsed
 # Plates remembered with their last decision at each lane, for a car decided again while it is still
 # there; the lane voter forgets a car as soon as it has gone, so this covers every car in the lanes.
 REMEMBER_DECIDED = 4096
-# A plate let through at a lane and decided there afresh by the lane's plate camera within this long is
-# the same car: a car glimpsed in the queue and hidden by the car in front (the camera forgot it)
-# reaches the loop well within it. (A plate is the car itself: unlike a card, it cannot be handed back
-# to the car behind.)
+# A plate let through at a lane and decided there afresh by the lane's plate camera, or typed there by a
+# guard, within this long is the same car: a car glimpsed in the queue and hidden by the car in front
+# (the camera forgot it) reaches the loop well within it, and so does the second of two guards typing
+# the plate of the car the other tablet (or the camera) just let through. (A plate is the car itself:
+# unlike a card, it cannot be handed back to the car behind.)
 SAME_CAR = timedelta(seconds=60)
 
 # What a car let out by hand is taken to have left as, by its stay's billing, as decide() lets out a
@@ -171,15 +174,24 @@ class DecidedAgain:
         at this lane a moment ago, or refused it there, if `p` is one more look at that passage: its
         plate again from the lane's plate camera within SAME_CAR, or its plate and a card or pass
         within SAME_PASSAGE (a refusal: within SAME_PASSAGE only), and nothing decided for it at
-        another lane since. The same card twice is not, nor the same plate from elsewhere (a guard,
-        another system): anti-passback decides those. A refusal is no pass: the caller decides `p`
-        afresh, as a repeat of it (refused again for the same reason: one car turned away)."""
+        another lane since. So is its plate typed there by a guard within SAME_CAR of a decision
+        that let it through: with two tablets in the booth, the second guard types the plate of the
+        car the other tablet (or the camera) let through a moment ago, which a new passage would
+        give a second stay at an entrance, or hold at an exit as a car with no entry record. The
+        same card twice is not, nor the same plate from another system, nor a plate a guard types
+        for a car refused there (he types it to have the car decided again, once registered or
+        unblocked): anti-passback, or the decision afresh, decides those. A refusal is no pass: the
+        caller decides `p` afresh, as a repeat of it (refused again for the same reason: one car
+        turned away)."""
         last = self._latest.get(subject)
         if last is None or last.lane != p.lane:
             return None
         if p.kind == last.kind == "plate":
-            # Only the lane's own plate camera forgets a car it has not read for a few seconds.
-            within = SAME_CAR if self._camera_read(p) else timedelta(0)
+            # Only the lane's own plate camera forgets a car it has not read for a few seconds; a
+            # guard types the plate of a car let through there a moment ago when his tablet had not
+            # shown it yet (the other tablet's guard typed it, or the camera read it).
+            typed = p.device.startswith(TYPED_BY) and last.decision.admitted
+            within = SAME_CAR if typed or self._camera_read(p) else timedelta(0)
         elif "plate" in (p.kind, last.kind):
             within = SAME_PASSAGE
         else:
@@ -235,8 +247,8 @@ class DecidedAgain:
 
     def _camera_read(self, p: Presented) -> bool:
         """`p` is a plate one of its lane's plate cameras read: not one a guard typed (what is on
-        the car at the barrier now, maybe a second car with those plates), nor one another source
-        at the lane presented (a simulated camera, a card reader)."""
+        the car at the barrier now: same_passage says when it is still the car let through), nor
+        one another source at the lane presented (a simulated camera, a card reader)."""
         devices = self._devices.lanes.get(p.lane)
         if devices is None or not self._readers(p.lane) or p.device.startswith(TYPED_BY):
             return False

@@ -297,7 +297,10 @@
   async function decideTyped(laneId, body, what) {
     const ev = await decidedOnce(laneId, body, what);
     const car = noPlate(ev) ? `${T("ticket.label")} ${ev.plate}` : ev.plate || ev.value;
-    toast(`${car} · ${verdict(ev)}`, !ev.admitted);
+    // The car let through there a moment ago (typed on the other tablet, or read by the camera
+    // before this one showed it): said so, not taken for a second car (DecidedAgain.same_passage).
+    const again = ev.flags.includes("again") ? ` · ${T("flag.again")}` : "";
+    toast(`${car} · ${verdict(ev)}${again}`, !ev.admitted);
   }
 
   // A typed decision goes with an Idempotency-Key kept until its answer comes: tapped again after
