@@ -198,10 +198,10 @@ def test_a_fault_deciding_one_presentation_shuts_only_its_gate_and_the_lanes_go_
     gw = make_gateway(tmp_path)
     real_lookup = gateway_module.lookup
 
-    def lookup(conn, p, lane, capacity):  # type: ignore[no-untyped-def]  # a bug, for one card only
+    def lookup(conn, p, lane, capacity, *rest):  # type: ignore[no-untyped-def]  # a bug, for one card only
         if p.value == "BADBAD01":
             raise RuntimeError("a bug")
-        return real_lookup(conn, p, lane, capacity)
+        return real_lookup(conn, p, lane, capacity, *rest)
 
     monkeypatch.setattr(gateway_module, "lookup", lookup)
     now = gw.now()
