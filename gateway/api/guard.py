@@ -21,6 +21,7 @@ from gateway.api.pages import router as pages_router
 from gateway.api.views import from_event
 from gateway.events import AccessEvent
 from gateway.runtime.gateway import Gateway
+from gateway.store.alarms import to_acknowledge
 from gateway.store.database import open_read_only
 
 log = logging.getLogger(__name__)
@@ -67,11 +68,7 @@ class SecurityHeaders:
 
 def _open_alarms(gw: Gateway) -> int:
     with closing(open_read_only(gw.db_path, 2)) as conn:
-        return int(
-            conn.execute(
-                "SELECT count(*) FROM alarms WHERE cleared_at IS NULL AND acknowledged_at IS NULL"
-            ).fetchone()[0]
-        )
+        return to_acknowledge(conn)
 
 
 def install_guard_app(app: FastAPI, gw: Gateway) -> GuardApp:

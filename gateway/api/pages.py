@@ -34,7 +34,7 @@ from gateway.store import materials as materials_store
 from gateway.store import passes as pass_store
 from gateway.store import registry
 from gateway.store.accounts import end_session, get_account, list_accounts, list_tokens, update_account
-from gateway.store.alarms import count_alarms, recent_alarms
+from gateway.store.alarms import count_alarms, recent_alarms, to_acknowledge
 from gateway.store.audit import count_audit, recent_audit
 from gateway.store.card_forms import register_ten_digits
 from gateway.store.database import open_read_only
@@ -113,14 +113,6 @@ def page_user(request: Request, db: sqlite3.Connection) -> Principal:
     return who
 
 
-def _alarm_count(db: sqlite3.Connection) -> int:
-    return int(
-        db.execute(
-            "SELECT count(*) FROM alarms WHERE cleared_at IS NULL AND acknowledged_at IS NULL"
-        ).fetchone()[0]
-    )
-
-
 def render(
     request: Request,
     db: sqlite3.Connection,
@@ -148,7 +140,7 @@ def render(
             "site": gw.site.config.site,
             "boot": page_boot,
             "static_version": STATIC_VERSION,
-            "alarm_count": _alarm_count(db),
+            "alarm_count": to_acknowledge(db),
             **context,
         },
         headers={"Cache-Control": "no-store"},
@@ -569,6 +561,7 @@ def alarms_page(request: Request, db: Db, all: bool = False) -> Response:
     alarms = recent_alarms(db, all, language=who.language, lane_names=lane_names)
     for row in alarms:
         row["raised_at"] = local(gw, row["raised_at"])  # type: ignore[arg-type]
+        row["cleared_at"] = local(gw, row["cleared_at"])  # type: ignore[arg-type]
     known = {k for k in TEXTS if k.startswith("alarm.")}
     held = set_aside(db, SET_ASIDE_SHOWN) if who.is_admin else []  # an admin sends them again here
     held_at = {row.seq: local(gw, row.set_aside_at or None) or "" for row in held}

@@ -1117,6 +1117,14 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE alarms ADD COLUMN acknowledged_note TEXT NOT NULL DEFAULT '';
     """,
+    # The last alarm raised before an event alarm (a forced barrier) ended unacknowledged stays on
+    # the guard's list and badge until he acknowledges it (gateway/store/alarms.py
+    # ON_THE_GUARDS_LIST): those before ended unseen under the rule of their day, and an upgrade
+    # does not bring months of them back onto the booth's tablet at once.
+    f"""
+    INSERT OR IGNORE INTO config_seen (key, value, first_seen)
+    SELECT 'alarms_before_events_kept', coalesce(max(id), 0), {_NOW} FROM alarms;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -399,6 +399,10 @@ TEXTS: dict[str, tuple[str, str]] = {
     "alarm.retention_short": ("录像保存不足", "Footage not kept long enough"),
     "alarm.repair_overdue": ("设备超时未修复", "Repair overdue"),
     "alarm.clock_stepped": ("时钟跳变", "Clock stepped"),
+    # An event alarm whose condition ended before a guard saw it: it waits for his acknowledgement
+    # all the same ({time}: when it ended, the site's time).
+    "alarm.ended": ("已于 {time} 结束，请确认", "Ended at {time}; acknowledge it"),
+    "alarm.ended.forced_open": ("已于 {time} 关回，请确认", "Closed again at {time}; acknowledge it"),
     "upload.set_aside": ("搁置的上传记录", "Records set aside (not uploaded)"),
     "upload.hint": (
         "中心服务器拒收的记录已搁置，其余记录照常上传。请先排除原因（服务器的权限或大小限制），再重新上传；"

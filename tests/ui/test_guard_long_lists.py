@@ -100,8 +100,9 @@ def _alarms(site: Site, open_count: int, closed_count: int) -> list[int]:
                     conn, "repeated_unknown_plate", plate, AlarmText("repeated_unknown_plate", params), now
                 )
             conn.execute(
-                "UPDATE alarms SET cleared_at = ? WHERE id IN (SELECT id FROM alarms ORDER BY id LIMIT ?)",
-                (to_db(now), closed_count),
+                "UPDATE alarms SET cleared_at = ?, acknowledged_at = ?, acknowledged_by = 'guard1' "
+                "WHERE id IN (SELECT id FROM alarms ORDER BY id LIMIT ?)",
+                (to_db(now), to_db(now), closed_count),
             )
         return [r[0] for r in conn.execute("SELECT id FROM alarms WHERE cleared_at IS NULL ORDER BY id")]
 
