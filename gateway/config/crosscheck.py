@@ -127,6 +127,24 @@ def capacity_warnings(cfg: SiteConfig) -> list[str]:
     return found
 
 
+# The estates' management plans ask camera footage kept one week (REQUIREMENTS 7).
+SNAPSHOTS_DAYS_ASKED = 7
+
+
+def retention_warnings(cfg: SiteConfig) -> list[str]:
+    """Snapshots kept less than the week the management plans ask: a warning, not a refusal (an
+    estate may choose fewer, a small card may need it), said in the journal as the config loads."""
+    days = cfg.retention.snapshots_days
+    if days >= SNAPSHOTS_DAYS_ASKED:
+        return []
+    return [
+        f"retention.snapshots_days = {days}: camera snapshots are kept {days} day{'s' if days > 1 else ''}, "
+        f"less than the one week the estate management plans ask; fix: set snapshots_days = "
+        f"{SNAPSHOTS_DAYS_ASKED} (or more) under [retention] in the site config, unless the estate "
+        "chose fewer"
+    ]
+
+
 def _unique(section: str | tuple[str, ...], ids: Iterable[str]) -> list[Problem]:
     listed = list(ids)
     counts = Counter(listed)

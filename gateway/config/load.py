@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import logging
 import tomllib
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from gateway.config.crosscheck import cross_check
+from gateway.config.crosscheck import cross_check, retention_warnings
 from gateway.config.models import SiteConfig
 from gateway.config.problems import ConfigError, Problem, from_validation, line_index, with_lines
 
 EX_CONFIG = 78  # sysexits.h: systemd's RestartPreventExitStatus stops a restart loop on it
+
+log = logging.getLogger(__name__)
 
 
 def load_config(path: str | Path) -> SiteConfig:
@@ -56,7 +59,10 @@ def load_config(path: str | Path) -> SiteConfig:
                 )
             ],
         ) from exc
-    return parse_config(text, name, base_dir=path.resolve().parent)
+    cfg = parse_config(text, name, base_dir=path.resolve().parent)
+    for warning in retention_warnings(cfg):  # accepted, but said where the installer reads
+        log.warning("%s: %s", name, warning)
+    return cfg
 
 
 def parse_config(text: str, name: str = "<config>", base_dir: Path | None = None) -> SiteConfig:
