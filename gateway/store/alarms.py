@@ -9,6 +9,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Collection, Mapping
 from datetime import datetime, tzinfo
+from typing import Any
 
 from gateway.alarm_texts import AlarmText, from_stored, render_stored
 from gateway.errors import Conflict, NotFound
@@ -171,7 +172,7 @@ def alarm_stream(conn: sqlite3.Connection, alarm_id: int) -> str | None:
     return None if row is None else row[0]
 
 
-def _noted(note: str) -> dict[str, str]:
+def _noted(note: str) -> dict[str, Any]:
     """An `acknowledged` record's `note`: what the guard did about it, where he wrote anything."""
     return {"note": note} if note else {}
 
