@@ -26,7 +26,9 @@ class Ack(BaseModel):
 def get_occupancy(who: User, app: App, db: Db) -> dict[str, Any]:
     cfg = app.gw.site.config
     names = {z.id: z.name for z in cfg.zones}
-    return {"zones": occupancy(db, app.gw.site.capacity, names), "people_inside": people_inside(db)}
+    # A car let out whose barrier has not confirmed yet is counted inside, as the entrance counts it.
+    zones = occupancy(db, app.gw.site.capacity, names, app.gw.stays_leaving())
+    return {"zones": zones, "people_inside": people_inside(db)}
 
 
 @router.get(

@@ -31,7 +31,7 @@ from gateway.ids import uuid7
 from gateway.parking.book import MONTH_LAPSES, month_ran_out
 from gateway.parking.operations import Operations, Unwritten, worker_of
 from gateway.parking.retention import Room, make_room
-from gateway.parking.service import ParkingDesk
+from gateway.parking.service import Before, ParkingDesk
 from gateway.privacy import Secrets, mask_card
 from gateway.runtime.again import Decided, DecidedAgain
 from gateway.runtime.config_edits import say_at_start
@@ -172,6 +172,7 @@ class Gateway:
         self.boards = LaneBoards(self.devices)  # told by decisions and by hand alike
         self._exits: ExitPassages[AccessEvent] = ExitPassages()  # cars let out, their pulses to come
         self._exits_not_pulsed: list[AccessEvent] = []  # cars let out in this batch, pulsed once it is stored
+        self._stays_let_out: dict[str, int] = {}  # by exit: the stay it closed, its car leaving
         self.by_hand = HandLanes(
             self.site,
             self.devices,
@@ -388,6 +389,7 @@ class Gateway:
             events = [(self._failed(job.presented, cause), job) for job in jobs]
         for ev, job in events:
             self._after(ev, job.received)
+        self._exits_not_pulsed.clear()  # pulsed: ExitPassages.waiting has those still to confirm
         return [ev for ev, _ in events]
 
     def _decide_alone(self, p: Presented) -> AccessEvent:
@@ -458,7 +460,7 @@ class Gateway:
         if is_passage(decision.flags):  # a car decided again was charged, if at all, the first time
             self.parking.settle(self.conn, ev, lane, before)  # charge, payments, shared-slot handover
             if ev.admitted and lane.direction == "exit":
-                self._exits_not_pulsed.append(ev)
+                self._let_out(ev, lane, before)
         if car is not None and ev.admitted:
             # Plate first, its decision opened the car's stay as a stranger's; QR first, none.
             opened = passage.event if passage is not None and passage.kind == "plate" else None
@@ -467,9 +469,34 @@ class Gateway:
 
     def _facts(self, p: Presented, lane: LaneRules) -> Facts:
         """What the store knows of `p` (lookup), at an entrance with the cars leaving counted
-        inside (_cars_leaving)."""
-        leaving = self._cars_leaving() if lane.direction == "entrance" else []
+        inside (stays_leaving)."""
+        leaving = self.stays_leaving() if lane.direction == "entrance" else []
         return lookup(self.conn, p, lane, self.site.capacity, leaving)
+
+    def _let_out(self, ev: AccessEvent, lane: LaneRules, before: Before | None) -> None:
+        """The exit `ev` let its car out, closing its stay: at a vehicle lane with relays, the car
+        is leaving till a relay takes a pulse of it (_cars_leaving), and its stay is kept to count
+        it inside meanwhile (stays_leaving). At a lane with none (该通道没有接道闸/门锁) nothing is
+        pulsed, and no answer can put the car back: it has left at the decision. Counted leaving
+        there, an entry decided with it in one batch was refused zone_full for a free space, and
+        the household's other car was its free slot's second car, never handed the slot."""
+        account = before.account if before is not None else None
+        left = account.stay if account is not None else None
+        if left is None or lane.type != "vehicle" or not self.devices.lanes[ev.lane].relays:
+            return
+        self._exits_not_pulsed.append(ev)
+        # Only the worker writes it, as a new dict: a request's thread reads one whole.
+        leaving = {out.event_id for out in self._cars_leaving()}
+        kept = {event: stay for event, stay in self._stays_let_out.items() if event in leaving}
+        self._stays_let_out = {**kept, ev.event_id: left.id}
+
+    def stays_leaving(self) -> list[int]:
+        """The stays of the cars let out whose barrier has not confirmed yet (_cars_leaving): each
+        car is inside till it does, where a put-back would put it. The entrance's lookup and the
+        occupancy figures (store/occupancy.py cars_leaving) count them alike: the guard shown a
+        space the entrance refuses as full would open by hand. Any thread."""
+        stays = self._stays_let_out
+        return [stays[ev.event_id] for ev in self._cars_leaving() if ev.event_id in stays]
 
     def _cars_leaving(self) -> list[AccessEvent]:
         """The exits that let a car out whose barrier has not confirmed yet: decided in this batch
@@ -601,6 +628,7 @@ class Gateway:
             raise
         self._again.remember(p.value, ev)
         self._after(ev, received)
+        self._exits_not_pulsed.clear()  # pulsed: ExitPassages.waiting has it, still to confirm
         return ev
 
     def _roll_back(self) -> None:

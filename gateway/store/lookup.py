@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from gateway.core import (
     CredentialFacts,
@@ -26,10 +26,8 @@ from gateway.core.model import SAME_PASSAGE, HolderKind, LaneType
 from gateway.core.windows import stored_windows
 from gateway.privacy import mask_name
 from gateway.store.card_respell import old_spelling
+from gateway.store.occupancy import STAYS_LEAVING, cars_leaving
 from gateway.timefmt import from_db, to_db
-
-if TYPE_CHECKING:
-    from gateway.events import AccessEvent  # it imports this module
 
 _CREDENTIAL = """
 SELECT id, kind, value, resident_id, pass_id, vehicle_id, valid_from, valid_to, hours, blocked
@@ -92,18 +90,13 @@ OWN_HOUSEHOLD_FIRST = "(s.resident_id IS v.resident_id) DESC"
 SLOT_PREFERENCE = f"""{OWN_HOUSEHOLD_FIRST},
     (SELECT count(*) FROM slot_vehicles o JOIN vehicles ov ON ov.id = o.vehicle_id
      WHERE o.slot_id = s.id AND ov.class = 'car'), s.id"""
-# The stays closed by exits whose barrier has not confirmed yet (`:leaving`, their event ids as JSON;
-# `:since`, the earliest of their moments: a stay closes no earlier than its exit's moment): each car
-# may still be inside, on the stays_exited index. With none leaving, `:since` NULL finds none.
-CLOSED_BY_LEAVING = """t.exited_at >= :since AND t.exit_event IN (SELECT value FROM json_each(:leaving))
-    AND t.closed_by = 'exit'"""
 # A car's slot: one in the lane's zone, and of those one no other car is on (a family with two
 # slots listing both its cars on both parks both free), by SLOT_PREFERENCE. A car leaving on a slot
 # is on it till its barrier confirms: put back, it is back on its slot (store/parking.py put_back).
 _SLOT = f"""
 SELECT s.id, s.zone, s.number, EXISTS (SELECT 1 FROM stays t
     WHERE t.exited_at IS NULL AND t.slot_id = s.id AND t.subject != :subject) OR EXISTS (SELECT 1
-    FROM stays t WHERE {CLOSED_BY_LEAVING} AND t.slot_id = s.id AND t.subject != :subject) AS taken
+    FROM {STAYS_LEAVING} WHERE t.slot_id = s.id AND t.subject != :subject) AS taken
 FROM slot_vehicles sv JOIN slots s ON s.id = sv.slot_id JOIN vehicles v ON v.id = sv.vehicle_id
 WHERE sv.vehicle_id = :vehicle ORDER BY (s.zone = :zone) DESC, taken, {SLOT_PREFERENCE} LIMIT 1
 """
@@ -177,16 +170,7 @@ _SHARED_OCCUPIED = """
 SELECT count(*) FROM stays
 WHERE exited_at IS NULL AND slot_id IS NULL AND zone = ? AND class = ? AND subject != ?
 """
-# The cars leaving (CLOSED_BY_LEAVING) that a put-back would give a shared space: one from the shared
-# spaces, or one whose slot the exit handed to the slot's second car (_back_on_its_slot_if_free).
-_SHARED_LEAVING = f"""
-SELECT count(*) FROM stays t
-WHERE {CLOSED_BY_LEAVING} AND t.zone = :zone AND t.class = :class AND t.subject != :subject
-  AND (t.slot_id IS NULL
-       OR EXISTS (SELECT 1 FROM stays o WHERE o.exited_at IS NULL AND o.slot_id = t.slot_id))
-"""
 _FIXED = "SELECT fixed FROM zone_slots WHERE zone = ?"
-NONE_LEAVING: Mapping[str, str | None] = {"leaving": "[]", "since": None}  # CLOSED_BY_LEAVING finds none
 
 
 def holder_subject(kind: str, holder_id: int) -> str:
@@ -212,12 +196,11 @@ def lookup(
     p: Presented,
     lane: LaneRules,
     capacity: dict[tuple[str, str], int],
-    leaving: Sequence[AccessEvent] = (),
+    leaving: Sequence[int] = (),
 ) -> Facts:
-    """`leaving`: the exits that let a car out whose barrier has not confirmed yet: each car is
-    counted where it parks, as if inside (Gateway._cars_leaving)."""
-    leaving_args = _leaving_args(leaving)
-    cred = _credential(conn, p, lane, leaving_args)
+    """`leaving`: the stays of the cars let out whose barrier has not confirmed yet: each car is
+    counted where a put-back would put it, as if inside (Gateway.stays_leaving, cars_leaving)."""
+    cred = _credential(conn, p, lane, leaving)
     if lane.type == "vehicle" and cred is None and p.kind == "plate":
         cred = _pass_car_inside(conn, p)
     if lane.type == "vehicle" and lane.direction == "exit" and p.kind in ("card", "qr"):
@@ -234,25 +217,15 @@ def lookup(
         inside = stay is not None
         entered_as = Reason(stay[0]) if stay is not None and stay[0] else None
         vclass = vehicle_class_of(cred, lane)
-        zone = _zone(conn, lane.zone, vclass, subject, capacity, leaving_args) if lane.zone else None
+        zone = _zone(conn, lane.zone, vclass, subject, capacity, leaving) if lane.zone else None
     else:
         inside = _inside_on_foot(conn, subject, lane.direction) or entered_on_it
         zone = None
     return Facts(lane=lane, credential=cred, inside=inside, zone=zone, stay_entered_as=entered_as)
 
 
-def _leaving_args(leaving: Sequence[AccessEvent]) -> Mapping[str, str | None]:
-    """CLOSED_BY_LEAVING's arguments for the exits `leaving`."""
-    if not leaving:
-        return NONE_LEAVING
-    return {
-        "leaving": json.dumps([ev.event_id for ev in leaving]),
-        "since": to_db(min(ev.at for ev in leaving)),
-    }
-
-
 def _credential(
-    conn: sqlite3.Connection, p: Presented, lane: LaneRules, leaving_args: Mapping[str, str | None]
+    conn: sqlite3.Connection, p: Presented, lane: LaneRules, leaving: Sequence[int]
 ) -> CredentialFacts | None:
     row = conn.execute(_CREDENTIAL, (p.kind, p.value)).fetchone()
     if row is None:
@@ -264,7 +237,7 @@ def _credential(
         if visit is not None:
             pass_id, vfrom, vto, hours = visit
             holder = _pass(conn, pass_id)
-    vehicle = _vehicle(conn, vehicle_id, lane.zone, leaving_args) if vehicle_id is not None else None
+    vehicle = _vehicle(conn, vehicle_id, lane.zone, leaving) if vehicle_id is not None else None
     return CredentialFacts(
         id=cid,
         kind=kind,
@@ -502,12 +475,17 @@ def _vehicle(
     conn: sqlite3.Connection,
     vid: int,
     lane_zone: str | None,
-    leaving_args: Mapping[str, str | None] = NONE_LEAVING,
+    leaving: Sequence[int] = (),
 ) -> VehicleFacts:
     vid, plate, vclass, monthly = conn.execute(_VEHICLE, (vid,)).fetchone()
     slot = None
     if vclass == "car":  # fixed slots are car slots: a motorcycle listed on one is not parked on it
-        args = {"vehicle": vid, "zone": lane_zone, "subject": f"vehicle:{vid}", **leaving_args}
+        args = {
+            "vehicle": vid,
+            "zone": lane_zone,
+            "subject": f"vehicle:{vid}",
+            "leaving": json.dumps(list(leaving)),
+        }
         row = conn.execute(_SLOT, args).fetchone()
         if row is not None:
             sid, zone, number, taken = row
@@ -530,22 +508,24 @@ def _zone(
     vclass: str,
     subject: str,
     capacity: dict[tuple[str, str], int],
-    leaving_args: Mapping[str, str | None],
+    leaving: Sequence[int],
 ) -> ZoneFacts:
     """The shared spaces other cars hold: a car recorded inside whose exit was missed comes back
     into the space its own old stay holds (that stay is closed as it re-enters). A car leaving
-    (`leaving_args`) holds its space till its barrier confirms: a barrier that stays down puts it
-    back on its stay, and a car let in onto its space meanwhile overfilled the car park."""
+    (`leaving`, cars_leaving: as the occupancy figures count it) holds its space till its barrier
+    confirms: a barrier that stays down puts it back on its stay, and a car let in onto its space
+    meanwhile overfilled the car park."""
     total = capacity.get((zone, vclass), 0)
     fixed = 0
     if vclass == "car":  # fixed slots are car slots
         row = conn.execute(_FIXED, (zone,)).fetchone()
         fixed = row[0] if row else 0
     occupied = conn.execute(_SHARED_OCCUPIED, (zone, vclass, subject)).fetchone()[0]
-    if leaving_args["since"] is not None:
-        occupied += conn.execute(
-            _SHARED_LEAVING, {"zone": zone, "class": vclass, "subject": subject, **leaving_args}
-        ).fetchone()[0]
+    occupied += sum(
+        1
+        for car in cars_leaving(conn, leaving)
+        if (car.zone, car.vehicle_class) == (zone, vclass) and not car.on_slot and car.subject != subject
+    )
     return ZoneFacts(
         id=zone,
         vehicle_class=vclass,  # type: ignore[arg-type]  # the schema's CHECK keeps it a VehicleClass

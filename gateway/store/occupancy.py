@@ -5,12 +5,24 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 from gateway.core.tickets import is_ticket
 
 CLASSES = ("car", "motorcycle", "bicycle")
 
+# `FROM {STAYS_LEAVING}`: the stays `t` of ids `:leaving` (JSON) that exits closed whose barrier has
+# not confirmed yet: a barrier that stays down puts each car back on its stay (store/parking.py
+# put_back). Looked up by id from the few ids, whatever the site's history; "[]" finds none.
+STAYS_LEAVING = """json_each(:leaving) j JOIN stays t
+    ON t.id = j.value AND t.exited_at IS NOT NULL AND t.closed_by = 'exit'"""
+# Where a put-back would put each: on its own slot, unless another car holds it now (the exit handed
+# it to the slot's second car: store/parking.py _back_on_its_slot_if_free), else in the shared spaces.
+_LEAVING = f"""
+SELECT t.zone, t.class, t.subject, t.slot_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM stays o
+    WHERE o.exited_at IS NULL AND o.slot_id = t.slot_id) AS on_slot
+FROM {STAYS_LEAVING}
+"""
 _INSIDE = """
 SELECT zone, class, count(*), count(slot_id) FROM stays WHERE exited_at IS NULL GROUP BY zone, class
 """
@@ -31,12 +43,40 @@ WHERE exited_at IS NULL
 """
 
 
+class CarLeaving(NamedTuple):
+    """A car let out whose barrier has not confirmed yet, where it would be put back."""
+
+    zone: str | None
+    vehicle_class: str
+    subject: str
+    on_slot: bool  # on its own slot; else in the shared spaces
+
+
+def cars_leaving(conn: sqlite3.Connection, stays: Sequence[int]) -> list[CarLeaving]:
+    """The cars whose stays `stays` exits closed, their barrier not confirmed yet (Gateway.
+    stays_leaving): each is inside till it does, where a put-back would put it. Counted so by the
+    entrance (store/lookup.py) and the occupancy figures alike: a car let in onto its space meanwhile
+    overfilled the car park, and the guard shown a space free the entrance refuses would open by hand."""
+    if not stays:
+        return []
+    rows = conn.execute(_LEAVING, {"leaving": json.dumps(list(stays))})
+    return [CarLeaving(zone, vclass, subject, bool(on_slot)) for zone, vclass, subject, on_slot in rows]
+
+
 def occupancy(
-    conn: sqlite3.Connection, capacity: dict[tuple[str, str], int], names: dict[str, str] | None = None
+    conn: sqlite3.Connection,
+    capacity: dict[tuple[str, str], int],
+    names: dict[str, str] | None = None,
+    leaving: Sequence[int] = (),
 ) -> list[dict[str, Any]]:
-    """One row per zone and class: spaces, fixed slots, cars on slots, shared spaces used and free."""
+    """One row per zone and class: spaces, fixed slots, cars on slots, shared spaces used and free.
+    `leaving`: the stays of the cars let out whose barrier has not confirmed yet (Gateway.
+    stays_leaving), counted inside as the entrance counts them (cars_leaving)."""
     fixed = dict(conn.execute("SELECT zone, fixed FROM zone_slots").fetchall())
     inside = {(z, c): (n, on_slot) for z, c, n, on_slot in conn.execute(_INSIDE)}
+    for car in cars_leaving(conn, leaving):
+        n, on_slots = inside.get((car.zone, car.vehicle_class), (0, 0))
+        inside[(car.zone, car.vehicle_class)] = (n + 1, on_slots + car.on_slot)
     zones = sorted({z for z, _ in capacity} | {z for z, _ in inside if z})
     rows = []
     for zone in zones:

@@ -3,7 +3,9 @@ second after the decision), and a car read at car-in meanwhile, the car park's s
 The exit closed the leaving car's stay at once; should its barrier stay down (道闸故障), the car is
 put back on its stay with no room to check. So the car entering is decided as if the leaving car
 were still inside: a stranger is refused zone_full, the household's other car is its slot's second
-car. Let in onto that space, the car park held one car more than its spaces (Review 55a)."""
+car. Let in onto that space, the car park held one car more than its spaces (Review 55a). An exit at
+a lane with no relay is final at its decision: nothing can put its car back (Review 55e). The
+occupancy figures the guard reads count the leaving car as the entrance does (Review 55e)."""
 
 from __future__ import annotations
 
@@ -13,11 +15,14 @@ from collections.abc import Callable, Iterator
 from datetime import timedelta
 
 import pytest
+from fastapi.testclient import TestClient
 
+from gateway.api.app import create_app
 from gateway.core import Presented
 from gateway.events import AccessEvent
 from gateway.runtime.gateway import Gateway
 from gateway.runtime.worker import Job
+from gateway.store.accounts import create_token
 from gateway.store.occupancy import occupancy
 from tests.parking.conftest import T0
 from tests.parking.test_exit_fix49_barrier_not_opened import EXIT_RELAY, RelayWrittenLater, unplug_exit
@@ -30,7 +35,9 @@ CAPACITY = 4
 
 def _cars(gw: Gateway) -> dict[str, object]:
     """The occupancy page's car row for the garage, read on the decision worker."""
-    rows = gw.on_worker(lambda conn: occupancy(conn, gw.site.capacity)).result(timeout=10)
+    rows = gw.on_worker(lambda conn: occupancy(conn, gw.site.capacity, None, gw.stays_leaving())).result(
+        timeout=10
+    )
     (car,) = [row for row in rows if row["class"] == "car"]
     return car
 
@@ -173,3 +180,77 @@ def test_an_entry_decided_in_the_same_batch_as_an_exit_whose_barrier_stays_down_
     assert out.admitted and shown == "道闸故障 请联系保安"
     assert (entry.admitted, entry.reason) == (False, "zone_full"), (entry.reason, car)
     assert (car["shared_occupied"], car["shared_capacity"]) == (2, 2), car
+
+
+def test_a_stranger_decided_in_one_batch_with_an_exit_at_a_lane_without_a_relay_is_let_in(
+    make_gw: Callable[..., Gateway],
+) -> None:
+    """car-out has no relay (该通道没有接道闸/门锁: a supported lane; the bench site's lanes have
+    none). Stranger 1's exit there and stranger 4 at car-in are decided in one batch, the 2 shared
+    spaces full before. Nothing is pulsed at car-out, so nothing can put stranger 1 back: it left at
+    the decision, and its space is stranger 4's. Counted as leaving, stranger 4 was refused
+    zone_full for a free space."""
+    gw = make_gw(capacity=CAPACITY)
+    assert not gw.devices.lanes["car-out"].relays
+    for plate, at in (("苏E10001", 0 * M), ("苏E10002", 1 * M)):
+        assert gw.handle(_plate("car-in", plate, at)).admitted
+    out, entry = gw.decide_batch(
+        [
+            Job(_plate("car-out", "苏E10001", 30 * M), time.perf_counter()),
+            Job(_plate("car-in", "苏E10004", 30 * M + S / 5), time.perf_counter()),
+        ]
+    )
+    (car,) = [row for row in occupancy(gw.conn, gw.site.capacity) if row["class"] == "car"]
+    assert out.admitted
+    assert entry.admitted, (entry.reason, car)
+    assert (car["shared_occupied"], car["shared_capacity"]) == (2, 2), car
+
+
+def test_the_households_car_batched_with_its_slot_mates_exit_at_a_relayless_lane_has_the_slot(
+    make_gw: Callable[..., Gateway],
+) -> None:
+    """R1's 皖A11111 leaves B001 at car-out, which has no relay, in the same batch as R1's 皖A22222
+    comes in at car-in. B001 is free once the batch is stored (nothing is pulsed, nothing can put
+    皖A11111 back): 皖A22222 parks on it as the slot's car and leaves free two hours later. Counted
+    as leaving, it was the slot's second car, paying 7元, and never handed the slot (only a relay's
+    answer hands it on)."""
+    gw = make_gw(capacity=6)
+    assert not gw.devices.lanes["car-out"].relays
+    assert gw.handle(_plate("car-in", "皖A11111", 0 * M)).billing == "slot"
+    out, second = gw.decide_batch(
+        [
+            Job(_plate("car-out", "皖A11111", 60 * M), time.perf_counter()),
+            Job(_plate("car-in", "皖A22222", 60 * M + S / 5), time.perf_counter()),
+        ]
+    )
+    later = gw.handle(_plate("car-out", "皖A22222", 180 * M))
+    assert out.admitted
+    assert (second.billing, later.fee_fen) == ("slot", 0), (second.flags, later.reason, later.fee_fen)
+
+
+def test_the_occupancy_figures_count_the_car_leaving_as_the_entrance_does(
+    lanes: ExitWaitingForItsRelay,
+) -> None:
+    """While stranger 1's exit waits for car-out's relay module, the entrance refuses stranger 4
+    zone_full. The guard's occupancy figures (the page's, /api/occupancy, /api/parking/occupancy)
+    show the shared spaces full as well: shown 1 free, the guard would open by hand for a space the
+    leaving car may still hold. The module answers 'taken': the space shows free again."""
+    gw = lanes.gw
+    client = TestClient(create_app(gw))
+    _, token = gw.on_worker(lambda c: create_token(c, gw.now(), "test", "booth", "admin", None)).result()
+    auth = {"Authorization": f"Bearer {token}"}
+
+    def shown() -> list[int]:
+        site = client.get("/api/occupancy", headers=auth).json()["zones"]
+        parking = client.get("/api/parking/occupancy").json()
+        return [row["shared_free"] for row in [_cars(gw), *site, *parking] if row["class"] == "car"]
+
+    _two_strangers_parked(lanes)
+    assert lanes.decided("car-out", "苏E10001", 30 * M).admitted and len(lanes.relay.outcomes) == 1
+    entry = lanes.decided("car-in", "苏E10004", 30 * M + S / 5)
+    during = shown()
+    lanes.relay_answers(taken=True)
+    after = shown()
+    assert entry.reason == "zone_full"
+    assert during == [0, 0, 0], during
+    assert after == [1, 1, 1], after
