@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import ssl
+import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -270,7 +271,10 @@ class Connection:
         self._connected = False
         self._refused = False
         self._socket: Any = None  # a _TlsSocket under TLS, kept after paho closed it
-        self._subscribing: list[str] = []  # the topics of the last SUBSCRIBE, in its order
+        # The topics of each SUBSCRIBE not yet answered, by its mid, in their order: its SUBACK
+        # answers each in turn. The lock: a SUBACK may come before subscribe() has kept them.
+        self._subscribing: dict[int, list[str]] = {}
+        self._subscribing_lock = threading.Lock()
 
     def open(self) -> None:
         """Connect (TCP, TLS, CONNECT); the broker's answer comes as Connected or Refused."""
@@ -314,9 +318,11 @@ class Connection:
         return int(info.mid)
 
     def subscribe(self, topics: list[str], qos: int = 1) -> None:
-        """One SUBSCRIBE at a time: its SUBACK names what was refused (Subscribed.refused)."""
-        self._subscribing = list(topics)
-        result, _ = self._client.subscribe([(t, qos) for t in topics])
+        """Its SUBACK names what was refused (Subscribed.refused)."""
+        with self._subscribing_lock:
+            result, mid = self._client.subscribe([(t, qos) for t in topics])
+            if mid is not None:
+                self._subscribing[mid] = list(topics)
         if result != MQTTErrorCode.MQTT_ERR_SUCCESS:
             raise LinkError(f"subscribe failed: {paho.error_string(result)}")
 
@@ -388,9 +394,11 @@ class Connection:
     def _on_subscribe(
         self, client: paho.Client, userdata: Any, mid: int, reasons: Any, properties: Any
     ) -> None:
+        with self._subscribing_lock:
+            topics = self._subscribing.pop(mid, [])
         refused = tuple(
             (topic, int(reason.value))
-            for topic, reason in zip(self._subscribing, reasons, strict=False)
+            for topic, reason in zip(topics, reasons, strict=False)
             if reason.is_failure
         )
         self._sink(Subscribed(mid, refused))

@@ -486,6 +486,7 @@ class SyncLink:
         self.outbox.uplink.start_session(max(1, ev.receive_maximum - 2), ev.max_packet_size)
         self._retained.start_session(self.topics.status, self._status_payload("online"), ev.max_packet_size)
         try:
+            self._subscription.asked_at_connect()
             conn.subscribe(self.topics.downlink(), qos=1)
             self._show(self._retained.send_next(conn))
         except LinkError as exc:

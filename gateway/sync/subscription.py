@@ -43,6 +43,10 @@ class Subscription:
         self._ask_at = time.monotonic() + ASK_AGAIN_S
         return self._tell(ev.refused)
 
+    def asked_at_connect(self) -> None:
+        """A connect subscribes to every topic: nothing is asked again until its SUBACK says."""
+        self._ask_at = None
+
     def standing(self) -> list[tuple[float, str]]:
         """The refusal in force, as it was shown, and when (for the link's _over)."""
         return [] if self._told is None else [(self._told_at, self._told)]

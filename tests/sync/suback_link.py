@@ -1,12 +1,14 @@
 """Between the gateway and mosquitto: while `refusing`, the last topic of every SUBACK the broker
 sends is answered 0x87 (not authorized), as EMQX, HiveMQ or AWS IoT answer a subscription their
-ACL refuses (mosquitto 2 grants it and drops the messages instead)."""
+ACL refuses (mosquitto 2 grants it and drops the messages instead). It can hold each SUBACK back
+`suback_delay` s (a broker a long round trip away) and be cut off (`offline`)."""
 
 from __future__ import annotations
 
 import contextlib
 import socket
 import threading
+import time
 
 SUBACK = 0x90
 NOT_AUTHORIZED = 0x87
@@ -16,6 +18,9 @@ class SubackRefusingLink:
     def __init__(self, upstream_port: int) -> None:
         self.upstream_port = upstream_port
         self.refusing = True
+        self.suback_delay = 0.0
+        self.offline = False  # connections refused, and those open cut (go_offline)
+        self._open: list[socket.socket] = []
         self.subacks = 0  # SUBACKs passed on to the gateway
         self.sock = socket.socket()
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -28,13 +33,26 @@ class SubackRefusingLink:
         with contextlib.suppress(OSError):
             self.sock.close()
 
+    def go_offline(self) -> None:
+        self.offline = True
+        _close(*self._open)
+        self._open.clear()
+
     def _accept(self) -> None:
         while True:
             try:
                 client, _ = self.sock.accept()
-                up = socket.create_connection(("127.0.0.1", self.upstream_port))
             except OSError:
                 return
+            if self.offline:
+                _close(client)
+                continue
+            try:
+                up = socket.create_connection(("127.0.0.1", self.upstream_port))
+            except OSError:
+                _close(client)
+                continue
+            self._open += [client, up]
             threading.Thread(target=_pipe, args=(client, up), daemon=True).start()
             threading.Thread(target=self._down, args=(up, client), daemon=True).start()
 
@@ -53,6 +71,7 @@ class SubackRefusingLink:
             while (size := _packet_size(buf)) is not None and len(buf) >= size:
                 packet, buf = bytearray(buf[:size]), buf[size:]
                 if packet[0] == SUBACK:
+                    time.sleep(self.suback_delay)
                     self.subacks += 1
                     if self.refusing:
                         packet[-1] = NOT_AUTHORIZED

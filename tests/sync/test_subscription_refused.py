@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
@@ -93,3 +94,35 @@ def test_commands_reach_the_gateway_once_the_acl_is_fixed_without_a_restart(
     assert [r["ok"] for r in replies] == [True]
     assert last_error is None
     assert len(_refusals(caplog)) == 1  # asked again and refused again: not told again
+
+
+def test_a_reconnect_after_a_long_outage_reads_each_suback_against_its_own_topics(
+    broker: Mosquitto,
+    sync_cfg: Callable[..., SiteConfig],
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Down longer than ASK_AGAIN_S after a refusal, then a broker a SUBACK round trip away: the
+    connect's SUBSCRIBE (three topics) and the timer's (the refused one) overlapped, the first
+    SUBACK was read against the second's topics, and the journal said the broker let the gateway
+    subscribe again (last_error cleared, then the refusal told a second time) though it never had."""
+    caplog.set_level(logging.INFO, logger="gateway.sync.subscription")
+    monkeypatch.setattr(subscription, "ASK_AGAIN_S", 1.0)  # stands for the 10 min
+    listening: list[bool] = []
+    with _refused(broker, sync_cfg, caplog) as (link, _, service):
+        link.go_offline()
+        wait_for("the link down", lambda: service.link.state != "connected", 10)
+        time.sleep(2.0)  # past ASK_AGAIN_S
+        link.suback_delay = 0.4
+        link.offline = False
+        wait_for("connected again", lambda: service.link.state == "connected", 15)
+        before = link.subacks
+        deadline = time.monotonic() + 15
+        while link.subacks < before + 2 and time.monotonic() < deadline:  # the connect's, a timer's
+            listening.append(service.link.listening)
+            time.sleep(0.01)
+        assert link.subacks >= before + 2, "the refused topic was not asked for again"
+    granted = [r for r in caplog.records if "lets this gateway subscribe" in r.getMessage()]
+    assert granted == []
+    assert len(_refusals(caplog)) == 1
+    assert not any(listening)
