@@ -117,8 +117,10 @@ class DecidedAgain:
     In memory only: after a restart the lane voter has forgotten the car too, and decides it afresh.
     remember() and last() run on the decision worker; standing() on any thread (a camera's)."""
 
-    def __init__(self, devices: Devices):
+    def __init__(self, devices: Devices, *, hard_anti_passback: bool = False):
         self._devices = devices
+        # Under hard anti-passback a plate a guard types is a passage of its own (same_passage).
+        self._typed_is_a_look = not hard_anti_passback
         self._decided: OrderedDict[tuple[str, str], Decided] = OrderedDict()  # (lane, plate read)
         self._latest: OrderedDict[str, Decided] = OrderedDict()  # subject -> its last decision anywhere
         # (resident, lane) -> the last decision there on one of the resident's cars' plates: per lane,
@@ -177,7 +179,10 @@ class DecidedAgain:
         another lane since. So is its plate typed there by a guard within SAME_CAR of a decision
         that let it through: with two tablets in the booth, the second guard types the plate of the
         car the other tablet (or the camera) let through a moment ago, which a new passage would
-        give a second stay at an entrance, or hold at an exit as a car with no entry record. The
+        give a second stay at an entrance, or hold at an exit as a car with no entry record; not
+        under hard anti-passback, which an estate sets to refuse a second car with those plates
+        (a clone): the second guard is told the car is inside already, and nothing is recorded
+        twice. The
         same card twice is not, nor the same plate from another system, nor a plate a guard types
         for a car refused there (he types it to have the car decided again, once registered or
         unblocked): anti-passback, or the decision afresh, decides those. A refusal is no pass: the
@@ -190,7 +195,7 @@ class DecidedAgain:
             # Only the lane's own plate camera forgets a car it has not read for a few seconds; a
             # guard types the plate of a car let through there a moment ago when his tablet had not
             # shown it yet (the other tablet's guard typed it, or the camera read it).
-            typed = p.device.startswith(TYPED_BY) and last.decision.admitted
+            typed = self._typed_is_a_look and p.device.startswith(TYPED_BY) and last.decision.admitted
             within = SAME_CAR if typed or self._camera_read(p) else timedelta(0)
         elif "plate" in (p.kind, last.kind):
             within = SAME_PASSAGE

@@ -167,7 +167,9 @@ class Gateway:
             unwritten=self.unwritten,
             checkpoints=self._checkpointer,
         )
-        self._again = DecidedAgain(self.devices)  # the same car decided again at a lane
+        self._again = DecidedAgain(  # the same car decided again at a lane
+            self.devices, hard_anti_passback=self.site.policy.anti_passback == "hard"
+        )
         self._cards = RegisteredCards(cfg)  # a card read in another form than registered
         self.boards = LaneBoards(self.devices)  # told by decisions and by hand alike
         self._exits: ExitPassages[AccessEvent] = ExitPassages()  # cars let out, their pulses to come
