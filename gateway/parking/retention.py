@@ -71,22 +71,6 @@ def week_kept(files: Iterable[FileInfo], now: float, keep_days: int) -> bool:
     return any(f.mtime <= cutoff for f in files)
 
 
-def disk_plan(
-    files: Iterable[FileInfo], total: int, free: int, prune_percent: float, alarm_percent: float
-) -> DiskPlan:
-    """Delete the oldest snapshots until free space is back above prune_percent; alarm if it stays
-    below alarm_percent (nothing left to prune: the database or something else fills the disk)."""
-    target = total * prune_percent / 100
-    chosen: list[Path] = []
-    if free < target:
-        for f in sorted(files, key=lambda f: (f.mtime, str(f.path))):
-            if free >= target:
-                break
-            chosen.append(f.path)
-            free += f.size
-    return DiskPlan(tuple(chosen), free, total, free < total * alarm_percent / 100)
-
-
 def snapshot_files(root: Path) -> list[FileInfo]:
     """Every snapshot image under root (sub-directories included); unreadable entries are skipped."""
     found: list[FileInfo] = []
@@ -163,19 +147,21 @@ def make_room(
 
     The room is judged by what was deleted: a snapshot that stays (its folder left to root by a
     `sudo gateway run`, docs/hardware.md) frees nothing, and the next oldest goes in its place.
+    Listed and sorted once, each snapshot tried at most once: the guard looks every 30 s on the
+    operations thread, and a root-owned folder may hold thousands that stay.
     """
     du = (usage or shutil.disk_usage)(data_dir)
-    files = snapshot_files(snapshots_dir) if du.free < du.total * prune_percent / 100 else []
-    sizes = {f.path: f.size for f in files}
-    left, free = files, du.free
+    target = du.total * prune_percent / 100
+    files = snapshot_files(snapshots_dir) if du.free < target else []
+    free = du.free
     gone: list[Path] = []
     stayed: list[tuple[Path, OSError]] = []
-    while chosen := disk_plan(left, du.total, free, prune_percent, alarm_percent).delete:
-        deleted, failed = delete_each(chosen)
+    for f in sorted(files, key=lambda f: (f.mtime, str(f.path))):  # the oldest first
+        if free >= target:
+            break
+        deleted, failed = delete_each((f.path,))
         gone += deleted
         stayed += failed
-        free += sum(sizes[path] for path in deleted)
-        tried = set(chosen)
-        left = [f for f in left if f.path not in tried]
+        free += f.size if deleted else 0
     done = DiskPlan(tuple(gone), free, du.total, free < du.total * alarm_percent / 100)
     return Room(done, files, du.free, len(gone), len(stayed), tuple(stayed))

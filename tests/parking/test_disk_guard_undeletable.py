@@ -17,14 +17,16 @@ import errno
 import logging
 import os
 import subprocess
-from collections import namedtuple
+from collections import Counter, namedtuple
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
 from gateway.alarm_texts import from_stored
+from gateway.parking import retention as plan
 from gateway.runtime.gateway import Gateway
 from tests.parking.conftest import T0
 from tests.parking.test_operations import ops
@@ -33,13 +35,13 @@ Usage = namedtuple("Usage", "total used free")
 FULL = Usage(100_000, 97_000, 3_000)  # 3 % free: below alarm_free_percent (10)
 
 
-def day_of_snapshots(gw: Gateway, day: str, count: int, age: timedelta) -> list[Path]:
+def day_of_snapshots(gw: Gateway, day: str, count: int, age: timedelta, size: int = 20_000) -> list[Path]:
     folder = gw.data_dir / "snapshots" / day
     folder.mkdir(parents=True)
     shots = []
     for i in range(count):
         shot = folder / f"0800{i:02d}-000000-cam-{i}.jpg"
-        shot.write_bytes(b"\xff" * 20_000)
+        shot.write_bytes(b"\xff" * size)
         os.utime(shot, ((T0 - age).timestamp() + i,) * 2)
         shots.append(shot)
     return shots
@@ -143,3 +145,51 @@ def test_immutable_snapshots_raise_disk_low_too(gw: Gateway) -> None:
         assert result.alarm and disk_low(gw) == ["raised"]
     finally:
         _chattr("-i", shots)
+
+
+@dataclass(frozen=True, slots=True)
+class ReadInfo(plan.FileInfo):
+    """A listed snapshot that counts how often the guard reads its time (in `reads`)."""
+
+    reads: list[int] = field(default_factory=list)
+
+    def __getattribute__(self, name: str) -> object:
+        if name == "mtime":
+            object.__getattribute__(self, "reads").append(1)
+        return object.__getattribute__(self, name)
+
+
+def test_a_folder_of_undeletable_snapshots_is_walked_once_per_look(
+    gw: Gateway, roots_folder: set[Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The disk a few bytes short of prune_free_percent and a root-owned day of snapshots: 3f0d998
+    planned again after every snapshot that stayed, and each plan sorted every snapshot left, so one
+    look over the n files read their times n*n/2 times (8,000 snapshots, two or three days of a busy
+    car park: ten seconds a look, every 30 s, on the thread that also raises the alarms). A look
+    now lists and orders them once and tries each, oldest first, at most once; all stay, and the
+    room is judged by what was deleted: none."""
+    n = 300
+    shots = day_of_snapshots(gw, "2025-03-01", n, timedelta(days=2), size=100)  # each frees 100 bytes
+    roots_folder.add(shots[0].parent)
+    reads: list[int] = []
+    listing = plan.snapshot_files
+    monkeypatch.setattr(
+        plan,
+        "snapshot_files",
+        lambda root: [ReadInfo(f.path, f.mtime, f.size, reads) for f in listing(root)],
+    )
+    tried: Counter[Path] = Counter()
+    refusing = Path.unlink
+
+    def counting_unlink(self: Path, missing_ok: bool = False) -> None:
+        tried[self] += 1
+        refusing(self, missing_ok=missing_ok)
+
+    monkeypatch.setattr(Path, "unlink", counting_unlink)
+    total = 100_000_000
+    just_under = Usage(total, 0, int(total * 0.15) - 50)  # 50 bytes short of prune_free_percent 15
+    result = ops(gw).disk_guard(T0, lambda _: just_under)
+    assert sorted(tried) == sorted(shots) and set(tried.values()) == {1}  # each tried, once
+    assert result.delete == () and result.free_after == just_under.free  # nothing freed
+    assert all(p.exists() for p in shots)
+    assert len(reads) <= 4 * n, f"one look read the {n} snapshots' times {len(reads)} times"
