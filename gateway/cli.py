@@ -81,7 +81,7 @@ def _log_in_site_zone(args: argparse.Namespace) -> None:
     from gateway.runtime.logsetup import log_in_zone
 
     try:
-        cfg = load_config(path)  # a few milliseconds, read again by the command
+        cfg = load_config(path, warn=False)  # a few milliseconds; the command's own load warns
     except ConfigError:
         return
     log_in_zone(ZoneInfo(cfg.site.timezone))
@@ -104,7 +104,7 @@ def _data_dir(args: argparse.Namespace) -> Path | None:
     if path is None:
         return None
     try:
-        return load_config(path).site.data_dir
+        return load_config(path, warn=False).site.data_dir  # the command's own load warned
     except ConfigError:
         return None
 

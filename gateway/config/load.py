@@ -18,8 +18,12 @@ EX_CONFIG = 78  # sysexits.h: systemd's RestartPreventExitStatus stops a restart
 log = logging.getLogger(__name__)
 
 
-def load_config(path: str | Path) -> SiteConfig:
-    """The validated config with the files it names made absolute; ConfigError lists every problem."""
+def load_config(path: str | Path, *, warn: bool = True) -> SiteConfig:
+    """The validated config with the files it names made absolute; ConfigError lists every problem.
+
+    Its warnings (accepted, but said where the installer reads) go to the journal; `warn=False`
+    for a look at a config the command loads itself (gateway/cli.py: the log's zone, the data
+    directory of an error), so that each command says them once, in the site's time."""
     path = Path(path)
     name = str(path)
     try:
@@ -60,7 +64,7 @@ def load_config(path: str | Path) -> SiteConfig:
             ],
         ) from exc
     cfg = parse_config(text, name, base_dir=path.resolve().parent)
-    for warning in retention_warnings(cfg):  # accepted, but said where the installer reads
+    for warning in retention_warnings(cfg) if warn else ():
         log.warning("%s: %s", name, warning)
     return cfg
 
