@@ -292,25 +292,35 @@ EVENT_ALARMS = frozenset(
 )
 
 
-# Events that end by someone's doing, or say so in another alarm: a late patrol round ends as it is
-# walked (late; its centre has both records) or judged missed (patrol_missed, which waits for the
-# guard, says it all) or taken back (judged on a wrong clock); a record set aside ends when an admin
-# sends it again (audited). Nothing is left for a guard to see of them once ended.
-ENDED_BY_SOMEONE = frozenset({"patrol_late", "outbox_quarantine"})
+# Events that end by someone's doing, or say so in another alarm, or are taken back: a late patrol
+# round ends as it is walked (late; its centre has both records) or judged missed (patrol_missed,
+# which waits for the guard, says it all); a record set aside ends when an admin sends it again
+# (audited). A round missed ends only as the guard acknowledges it (closing it), or as it is taken
+# back, with a late one, when NTP sets the clock it was judged on (gateway/store/redate.py
+# _undo_rounds: a round of a stale boot clock, never missed): nothing else ends it, so one ended
+# unacknowledged was taken back, and an honestly missed round stays on the list, open, until he
+# acknowledges it. Nothing is left for a guard to see of them once ended.
+ENDED_BY_SOMEONE = frozenset({"patrol_late", "patrol_missed", "outbox_quarantine"})
 
 # On the guard's list and badge until he acknowledges it: an alarm open (a condition until it
 # ends), and an event alarm that ended on its own unacknowledged (a barrier forced at 03:00 and let
 # down again while the guard was on patrol is still to be seen and handled: REQUIREMENTS 7). What
 # goes upstream is not changed by it: `cleared` when it ended, `acknowledged` when he saw it. Those
-# raised before the version that keeps them (schema migration 56 marks the last) ended unseen under
-# the old rule and stay off: an upgrade does not bring months of them back at once.
+# that ended before the version that keeps them (schema migration 56 marks the last alarm raised
+# before it, and those of them still open then) ended unseen under the old rule and stay off: an
+# upgrade does not bring months of them back at once. One still open at the upgrade (a barrier
+# forced just before it, found down at the start after it) had not ended: it is kept as any since.
 _EVENTS_SQL = ", ".join(f"'{kind}'" for kind in sorted(EVENT_ALARMS - ENDED_BY_SOMEONE))
 _BEFORE_EVENTS_KEPT = (
     "coalesce((SELECT CAST(value AS INTEGER) FROM config_seen WHERE key = 'alarms_before_events_kept'), 0)"
 )
+_OPEN_WHEN_EVENTS_KEPT = (
+    "(SELECT CAST(j.value AS INTEGER) FROM config_seen c, json_each(c.value) j "
+    "WHERE c.key = 'alarms_open_when_events_kept')"
+)
 ON_THE_GUARDS_LIST = (
     f"(cleared_at IS NULL OR (acknowledged_at IS NULL AND kind IN ({_EVENTS_SQL}) "
-    f"AND id > {_BEFORE_EVENTS_KEPT}))"
+    f"AND (id > {_BEFORE_EVENTS_KEPT} OR id IN {_OPEN_WHEN_EVENTS_KEPT})))"
 )
 
 

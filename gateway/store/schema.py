@@ -1119,11 +1119,16 @@ MIGRATIONS: list[str] = [
     """,
     # The last alarm raised before an event alarm (a forced barrier) ended unacknowledged stays on
     # the guard's list and badge until he acknowledges it (gateway/store/alarms.py
-    # ON_THE_GUARDS_LIST): those before ended unseen under the rule of their day, and an upgrade
-    # does not bring months of them back onto the booth's tablet at once.
+    # ON_THE_GUARDS_LIST), and those of them still open then: those that had ended ended unseen
+    # under the rule of their day, and an upgrade does not bring months of them back onto the
+    # booth's tablet at once; one still open (a barrier forced just before the upgrade, found down
+    # at the start after it) ends under the new rule, and stays until acknowledged. One open alarm
+    # at most per kind and source: a short list.
     f"""
     INSERT OR IGNORE INTO config_seen (key, value, first_seen)
     SELECT 'alarms_before_events_kept', coalesce(max(id), 0), {_NOW} FROM alarms;
+    INSERT OR IGNORE INTO config_seen (key, value, first_seen)
+    SELECT 'alarms_open_when_events_kept', json_group_array(id), {_NOW} FROM alarms WHERE cleared_at IS NULL;
     """,
 ]
 
