@@ -506,8 +506,13 @@ class Gateway:
         come (a Modbus module's, up to a second later: ExitPassages.waiting). Each closed its car's
         stay, yet a barrier that stays down puts the car back on it (_not_let_out), with no room
         to check: an entry let onto its space or its slot meanwhile overfilled the car park
-        (docs/parking.md, *Let out by hand*)."""
-        return [*self._exits.waiting(), *self._exits_not_pulsed]
+        (docs/parking.md, *Let out by hand*). Any thread: the batch's exits read first, as the
+        worker puts an exit among the waiting before it lets go of the batch's (read the other way,
+        a request's thread could find it in neither)."""
+        not_pulsed = list(self._exits_not_pulsed)
+        waiting = self._exits.waiting()
+        seen = {ev.event_id for ev in waiting}
+        return [*waiting, *(ev for ev in not_pulsed if ev.event_id not in seen)]
 
     def _turned_back(self, p: Presented, lane: LaneRules, facts: Facts) -> Decided | None:
         """At a vehicle exit, the exit a car not recorded inside paid for and was let out on within

@@ -72,9 +72,19 @@ def occupancy(
     """One row per zone and class: spaces, fixed slots, cars on slots, shared spaces used and free.
     `leaving`: the stays of the cars let out whose barrier has not confirmed yet (Gateway.
     stays_leaving), counted inside as the entrance counts them (cars_leaving)."""
-    fixed = dict(conn.execute("SELECT zone, fixed FROM zone_slots").fetchall())
-    inside = {(z, c): (n, on_slot) for z, c, n, on_slot in conn.execute(_INSIDE)}
-    for car in cars_leaving(conn, leaving):
+    # One view of the database for both reads: a car put back between them (its barrier stayed
+    # down) was neither inside at the first nor leaving at the second. A WAL read waits for no writer.
+    own = not conn.in_transaction
+    if own:
+        conn.execute("BEGIN")
+    try:
+        fixed = dict(conn.execute("SELECT zone, fixed FROM zone_slots").fetchall())
+        inside = {(z, c): (n, on_slot) for z, c, n, on_slot in conn.execute(_INSIDE)}
+        cars_left = cars_leaving(conn, leaving)
+    finally:
+        if own:
+            conn.execute("COMMIT")
+    for car in cars_left:
         n, on_slots = inside.get((car.zone, car.vehicle_class), (0, 0))
         inside[(car.zone, car.vehicle_class)] = (n + 1, on_slots + car.on_slot)
     zones = sorted({z for z, _ in capacity} | {z for z, _ in inside if z})

@@ -9,6 +9,7 @@ occupancy figures the guard reads count the leaving car as the entrance does (Re
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -254,3 +255,88 @@ def test_the_occupancy_figures_count_the_car_leaving_as_the_entrance_does(
     assert entry.reason == "zone_full"
     assert during == [0, 0, 0], during
     assert after == [1, 1, 1], after
+
+
+def _shared_used(rows: list[dict[str, object]]) -> int:
+    (car,) = [r for r in rows if r["class"] == "car"]
+    return int(car["shared_occupied"])  # type: ignore[call-overload]
+
+
+def test_the_figures_read_as_the_worker_pulses_the_exit_still_count_the_leaving_car(
+    lanes: ExitWaitingForItsRelay,
+) -> None:
+    """The occupancy page's request reads the cars leaving while the worker, the exit stored, pulses
+    the exit's relay (its answer to come) and lets go of the batch's exits: read in the wrong order,
+    the exit was in neither list, and the guard was shown a shared space free that the entrance
+    refused as full."""
+    gw = lanes.gw
+    _two_strangers_parked(lanes)
+    real_waiting, real_act = gw._exits.waiting, gw._act
+    read_waiting, worker_done = threading.Event(), threading.Event()
+    got: list[list[int]] = []
+    reader: list[threading.Thread] = []
+
+    def waiting_read_slowly():  # type: ignore[no-untyped-def]
+        out = real_waiting()
+        if reader and threading.current_thread() is reader[0]:
+            read_waiting.set()
+            worker_done.wait(5)  # the worker pulses and lets go of the batch's exits meanwhile
+        return out
+
+    def act(ev):  # type: ignore[no-untyped-def]
+        if ev.lane == "car-out" and not reader:
+            reader.append(threading.Thread(target=lambda: got.append(gw.stays_leaving())))
+            reader[0].start()
+            read_waiting.wait(5)
+        real_act(ev)
+
+    gw._exits.waiting = waiting_read_slowly  # type: ignore[method-assign]
+    gw._act = act  # type: ignore[method-assign]
+    out = lanes.decided("car-out", "苏E10001", 30 * M)
+    worker_done.set()
+    reader[0].join(5)
+    assert out.admitted and len(lanes.relay.outcomes) == 1  # pulsed, its answer to come: leaving
+    now = gw.on_worker(lambda _c: gw.stays_leaving()).result(timeout=10)
+    assert len(now) == 1 and got == [now]
+
+
+class _PutBackBetweenReads:
+    """A request's connection to the database: once the cars inside are read, the exit's relay
+    answers 'not taken' (the worker puts the car back) before the cars leaving are read."""
+
+    def __init__(self, conn: sqlite3.Connection, then: Callable[[], None]) -> None:
+        self._conn, self._then, self._done = conn, then, False
+
+    @property
+    def in_transaction(self) -> bool:
+        return self._conn.in_transaction
+
+    def execute(self, sql, *args):  # type: ignore[no-untyped-def]
+        cur = self._conn.execute(sql, *args)
+        if "GROUP BY zone, class" in sql and not self._done:
+            rows = cur.fetchall()
+            self._done = True
+            self._then()
+            return iter(rows)
+        return cur
+
+
+def test_the_figures_read_as_the_leaving_car_is_put_back_count_it_once(
+    lanes: ExitWaitingForItsRelay,
+) -> None:
+    """The barrier stays down and the car is put back on its stay between the figures' two reads:
+    the first saw its stay closed, the second no longer saw it leaving, and the car, inside all
+    along, was counted nowhere (a shared space shown free)."""
+    gw = lanes.gw
+    _two_strangers_parked(lanes)
+    assert lanes.decided("car-out", "苏E10001", 30 * M).admitted
+    conn = sqlite3.connect(gw.data_dir / "gateway.db", check_same_thread=False)
+    try:
+        before = _shared_used(occupancy(conn, gw.site.capacity, None, gw.stays_leaving()))
+        leaving = gw.stays_leaving()
+        racing = _PutBackBetweenReads(conn, lambda: lanes.relay_answers(taken=False))
+        during = _shared_used(occupancy(racing, gw.site.capacity, None, leaving))  # type: ignore[arg-type]
+        after = _shared_used(occupancy(conn, gw.site.capacity, None, gw.stays_leaving()))
+    finally:
+        conn.close()
+    assert (before, during, after) == (2, 2, 2)
