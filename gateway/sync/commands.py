@@ -24,6 +24,8 @@ the disk had room, and the next start answered it `replayed` with the lane still
 A command done whose answer storage does not take (the database held by another process past the
 busy timeout, just after the gate opened) has that answer wait in memory the same way: it was left
 for the next start, maybe days later, which answered that whether it took effect was not known.
+The inbox keeps such a command, with its answer, until the answer is on record: let go at once, a
+stop while the answer waited lost it, and the centre never got one; the next start answers it.
 
 Until a command is verified, its id and name are only what a stranger wrote: each is kept (in the
 reply, the audit row, the log) only if it is one an id or a command can be, so a forger can make
@@ -42,7 +44,7 @@ import time
 from collections import OrderedDict, deque
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import closing
+from contextlib import closing, suppress
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
@@ -149,12 +151,15 @@ class _Kept:
     what: str
     command: Command
     rows: Callable[[sqlite3.Connection], None]
+    written: Callable[[], None] | None = None  # once on record: its command let go of (inbox)
 
     def details(self) -> str:
         return f"id={self.command.id!r} name={self.command.name} args={self.command.args!r}"
 
     def write(self, conn: sqlite3.Connection) -> None:
         self.rows(conn)
+        if self.written is not None:
+            self.written()
 
 
 def canonical(body: dict[str, Any]) -> bytes:
@@ -270,13 +275,16 @@ class _Copy:
     id: str
 
 
-def _answered_on_record(conn: sqlite3.Connection, cid: str) -> bool:
-    """Whether the audit table holds an answer to the command with this id. Searched only for an
-    id found used (command_nonces): the audit table has no index to find a command's rows by."""
+def _answered_on_record(conn: sqlite3.Connection, cid: str, since: datetime) -> bool:
+    """Whether the audit table holds an answer to the command with this id, written `since`
+    (no earlier than its acceptance could be: its issued_at less the clock skew). Searched only
+    for an id found used (command_nonces), within BEGIN IMMEDIATE on the decision worker: the
+    audit table has no index to find a command's rows by, and the whole of it (years of openings)
+    was read there while the cars waited; the rows since then are found by their time (audit_at)."""
     marks = ", ".join("?" * len(_ANSWERED))
     row = conn.execute(
-        f"SELECT 1 FROM audit WHERE action IN ({marks}) AND instr(detail, ?) > 0 LIMIT 1",
-        (*_ANSWERED, f'"id": {json.dumps(cid)}'),  # as its rows have it
+        f"SELECT 1 FROM audit WHERE at >= ? AND action IN ({marks}) AND instr(detail, ?) > 0 LIMIT 1",
+        (to_db(since), *_ANSWERED, f'"id": {json.dumps(cid)}'),  # as its rows have it
     ).fetchone()
     return row is not None
 
@@ -333,6 +341,8 @@ class Commands:
         self._answered: OrderedDict[str, tuple[bytes, bool]] = OrderedDict()
         self._copies_said_at: float | None = None  # monotonic time of the last copy said at INFO
         self._copies_unsaid = 0  # copies since, at DEBUG
+        # Inbox ids of commands done whose answer is not on record yet: let go once it is (_answer).
+        self._held: set[int] = set()
         self._recorded: deque[float] = deque()  # monotonic times of the refusals recorded lately
         self._clock = time.monotonic
         self._reply_room = room(
@@ -356,11 +366,13 @@ class Commands:
 
     def stop(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=False)
+        self._held.clear()  # the inbox closes next (_let_go)
 
     def _handle(self, payload: bytes, kept: int | None, resumed: bool) -> None:
         try:
-            self.run(payload, resumed)
+            self.run(payload, resumed, kept)
         except Exception:  # left in the inbox: the next start takes it up again, a few times
+            self._held.discard(kept or 0)
             failures = self._inbox.failed(kept) if kept is not None else HANDLING_ATTEMPTS
             if failures < HANDLING_ATTEMPTS:
                 log.exception(
@@ -371,6 +383,8 @@ class Commands:
                 return
             log.exception("remote command not handled, %d times: answered `failed`, let go", failures)
             self._give_up(payload)
+        if kept in self._held:  # done; let go once its answer is on record (_answer)
+            return
         self._inbox.done([kept] if kept is not None else [])
 
     def _give_up(self, payload: bytes) -> None:
@@ -395,10 +409,11 @@ class Commands:
         except Exception:
             log.exception("the `failed` answer to remote command id=%s could not be recorded", cid)
 
-    def run(self, payload: bytes, resumed: bool = False) -> dict[str, Any] | None:
+    def run(self, payload: bytes, resumed: bool = False, kept: int | None = None) -> dict[str, Any] | None:
         """Verify, record, do, reply; returns the reply. `resumed`: taken up from the inbox at a
         start; None if it was answered before that start (a stop between its reply and the
-        inbox letting go of it)."""
+        inbox letting go of it). `kept`: its id in the inbox, which holds its answer until that
+        answer is on record (_answer)."""
         now = self.gw.now()
         cid, name = _address_of(payload)
         if cid is not None and self._answered.get(cid, (b"",))[0] == _digest(payload):  # expired or not
@@ -408,6 +423,9 @@ class Commands:
         if cid is not None and before & set(_ANSWERED):
             self._remember(cid, payload, used=False)  # the broker's copy may follow at the connect
             return None
+        held = self._inbox.answer(kept) if resumed and kept is not None and cid is not None else None
+        if cid is not None and held is not None:
+            return self._answer_held(cid, payload, held, kept)
         accepted = "command_accepted" in before
         try:
             if cid is not None and accepted:  # not verified again: the key may have changed since
@@ -475,25 +493,95 @@ class Commands:
                 raise
             reply = _storage_failed(cmd, exc, self.gw.data_dir)
         self._acceptances.pop(cmd.id, None)
-        at = self.gw.now()
-
-        def done(conn: sqlite3.Connection, now: datetime) -> None:
-            self._record(conn, "command_done", cmd.actor, cmd.name, reply, now)
-
-        answer = _Kept(at, "remote command answered", cmd, partial(done, now=at))
-        if cmd.id in self._kept_ids:  # behind its acceptance, which waits
-            self.gw.by_hand.in_turn(answer)
-        else:
-            try:
-                self.gw.on_worker(answer.write).result()
-            except sqlite3.Error as exc:
-                # Done (the gate opened): left in the inbox, it was answered at the next start, maybe
-                # days later, that whether it took effect was not known.
-                if not storage_failure(exc):
-                    raise
-                self.gw.by_hand.keep(answer, exc)
+        self._answer(cmd, reply, self.gw.now(), kept)
         self._remember(cmd.id, payload, used=True)
         log.info("remote command id=%s name=%s args=%s ok=%s", cmd.id, cmd.name, cmd.args, reply["ok"])
+        return reply
+
+    def _answer(
+        self,
+        cmd: Command,
+        reply: dict[str, Any],
+        at: datetime,
+        kept: int | None,
+        nonce: datetime | None = None,
+    ) -> None:
+        """The answer to a command done (`command_done`, the cmd/reply), or kept in memory while
+        storage takes no writes (behind its acceptance that waits, or refused itself). The inbox
+        holds the command, with this answer, until the answer is on record: let go at once, a
+        stop while the answer waited in memory lost it, and the centre never heard (the gate had
+        opened). A command whose answer the inbox cannot hold either is let go at once if its
+        acceptance waits in memory too: nothing would tell the next start that it ran. `nonce`:
+        until when its id is kept as used, with the answer (an acceptance lost at a stop,
+        _answer_held)."""
+        keep_until = nonce or self._keep_until(cmd)
+
+        def done(conn: sqlite3.Connection) -> None:
+            self._record(conn, "command_done", cmd.actor, cmd.name, reply, at, nonce)
+
+        def waits() -> _Kept:
+            """The answer as it waits in memory: the inbox holds the command with it."""
+            held = kept is not None and self._inbox.hold_answer(
+                kept,
+                json.dumps(
+                    {
+                        "at": at.isoformat(),
+                        "keep_until": keep_until.isoformat(),
+                        "actor": cmd.actor,
+                        "args": cmd.args,
+                        "reply": reply,
+                    },
+                    ensure_ascii=False,
+                ),
+            )
+            if kept is None or not (held or cmd.id not in self._kept_ids):
+                return _Kept(at, "remote command answered", cmd, done)
+            self._held.add(kept)
+            return _Kept(at, "remote command answered", cmd, done, partial(self._let_go, kept))
+
+        if cmd.id in self._kept_ids:  # behind its acceptance, which waits
+            self.gw.by_hand.in_turn(waits())
+            return
+        try:
+            self.gw.on_worker(done).result()
+        except sqlite3.Error as exc:
+            # Done (the gate opened): left in the inbox, it was answered at the next start, maybe
+            # days later, that whether it took effect was not known.
+            if not storage_failure(exc):
+                raise
+            self.gw.by_hand.keep(waits(), exc)
+
+    def _let_go(self, kept: int) -> None:
+        """On the decision worker, a command's answer that waited now written: the inbox lets go
+        of it, on the commands' thread (the worker decides the cars). Written at the gateway's
+        stop (the inbox closed by then), it is let go at the next start, its answer on record."""
+        with suppress(RuntimeError):  # shut down: the gateway stops
+            self._pool.submit(self._let_go_now, kept)
+
+    def _let_go_now(self, kept: int) -> None:
+        if kept in self._held:
+            self._held.discard(kept)
+            self._inbox.done([kept])
+
+    def _answer_held(self, cid: str, payload: bytes, held: str, kept: int | None) -> dict[str, Any]:
+        """A command taken up at a start that was done before the stop, its answer then waiting
+        in memory (storage took no writes) and lost with it: answered now with that answer, held
+        in the inbox (_answer), not run again. It was let go as the answer waited, and the centre
+        never got one."""
+        kept_answer = json.loads(held)
+        reply: dict[str, Any] = kept_answer["reply"]
+        at = datetime.fromisoformat(kept_answer["at"])
+        until = datetime.fromisoformat(kept_answer["keep_until"])
+        name = str(reply.get("name") or "")
+        cmd = Command(cid, name, kept_answer["args"], kept_answer["actor"], at, until)
+        log.info(
+            "remote command id=%s was done before the last stop, its answer not yet recorded: "
+            "answered now (ok=%s), not run again",
+            cid,
+            reply.get("ok"),
+        )
+        self._answer(cmd, reply, at, kept, nonce=until)
+        self._remember(cid, payload, used=True)
         return reply
 
     def _may_record_refusal(self) -> bool:
@@ -595,7 +683,7 @@ class Commands:
         if forgotten_by(conn, self._keep_until(cmd)):
             return CommandRefused("replayed", why_forgotten(cmd.id), cmd.id, cmd.name, verified=True)
         if conn.execute("SELECT 1 FROM command_nonces WHERE id = ?", (cmd.id,)).fetchone():
-            if _answered_on_record(conn, cmd.id):
+            if _answered_on_record(conn, cmd.id, cmd.issued_at - timedelta(seconds=self.cfg.clock_skew_s)):
                 return _Copy(cmd.id)
             return CommandRefused(
                 "replayed", f"command {cmd.id} was already received", cmd.id, cmd.name, verified=True
@@ -692,8 +780,15 @@ class Commands:
         target: str,
         reply: dict[str, Any],
         now: datetime,
+        nonce_until: datetime | None = None,
     ) -> None:
-        """The reply as it is in the audit row (its start: the id first), cut to fit as it goes up."""
+        """The reply as it is in the audit row (its start: the id first), cut to fit as it goes up.
+        `nonce_until`: the command's id kept as used with it, if it is not already."""
         with transaction(conn):
+            if nonce_until is not None:
+                conn.execute(
+                    "INSERT OR IGNORE INTO command_nonces (id, expires_at) VALUES (?, ?)",
+                    (reply["id"], to_db(nonce_until)),
+                )
             write_audit(conn, now, actor, action, target, json.dumps(reply, ensure_ascii=False))
             enqueue(conn, "command_reply", {"at": now.isoformat(), **fit(reply, self._reply_room)}, now)

@@ -33,7 +33,7 @@ INBOX_NAME = "sync-inbox.db"
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS inbox (
     id INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT NOT NULL, body BLOB NOT NULL,
-    failures INTEGER NOT NULL DEFAULT 0);
+    failures INTEGER NOT NULL DEFAULT 0, answer TEXT);
 """
 
 
@@ -107,6 +107,24 @@ class Inbox:
             return 0
         return int(row[0]) if row else 0
 
+    def hold_answer(self, kept: int, answer: str) -> bool:
+        """A command done, its answer kept with it until that answer is on record (commands.py):
+        a stop before then finds it here, done, and answers it so; never runs it again. False if it
+        could not be written."""
+        try:
+            with self._lock:
+                self._conn.execute("UPDATE inbox SET answer = ? WHERE id = ?", (answer, kept))
+        except sqlite3.Error as exc:
+            self._failed_write("a command's answer could not be kept", "it waits in memory only", exc)
+            return False
+        return True
+
+    def answer(self, kept: int) -> str | None:
+        """The answer held with a command done (hold_answer), None if there is none."""
+        with self._lock:
+            row = self._conn.execute("SELECT answer FROM inbox WHERE id = ?", (kept,)).fetchone()
+        return None if row is None or row[0] is None else str(row[0])
+
     def done(self, ids: list[int]) -> None:
         if not ids:
             return
@@ -149,6 +167,8 @@ def _connect(path: Path | str) -> sqlite3.Connection:
         conn.executescript(_SCHEMA)
         if "failures" not in {row[1] for row in conn.execute("PRAGMA table_info(inbox)")}:
             conn.execute("ALTER TABLE inbox ADD COLUMN failures INTEGER NOT NULL DEFAULT 0")
+        if "answer" not in {row[1] for row in conn.execute("PRAGMA table_info(inbox)")}:
+            conn.execute("ALTER TABLE inbox ADD COLUMN answer TEXT")
     except BaseException:
         conn.close()
         raise
