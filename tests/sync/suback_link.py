@@ -59,14 +59,7 @@ class SubackRefusingLink:
     def _down(self, up: socket.socket, client: socket.socket) -> None:
         """Broker to gateway, packet by packet, a SUBACK's last reason code rewritten."""
         buf = b""
-        while True:
-            try:
-                data = up.recv(65536)
-            except OSError:
-                data = b""
-            if not data:
-                _close(up, client)
-                return
+        while data := _received(up):
             buf += data
             while (size := _packet_size(buf)) is not None and len(buf) >= size:
                 packet, buf = bytearray(buf[:size]), buf[size:]
@@ -77,6 +70,7 @@ class SubackRefusingLink:
                         packet[-1] = NOT_AUTHORIZED
                 with contextlib.suppress(OSError):
                     client.sendall(bytes(packet))
+        _close(up, client)
 
 
 def _packet_size(buf: bytes) -> int | None:
@@ -91,16 +85,18 @@ def _packet_size(buf: bytes) -> int | None:
 
 
 def _pipe(src: socket.socket, dst: socket.socket) -> None:
-    while True:
-        try:
-            data = src.recv(65536)
-        except OSError:
-            data = b""
-        if not data:
-            _close(src, dst)
-            return
+    while data := _received(src):
         with contextlib.suppress(OSError):
             dst.sendall(data)
+    _close(src, dst)
+
+
+def _received(sock: socket.socket) -> bytes:
+    """What came next on `sock`; nothing once it is closed."""
+    try:
+        return sock.recv(65536)
+    except OSError:
+        return b""
 
 
 def _close(*socks: socket.socket) -> None:

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from conftest import SITE, running
 from sync_helpers import Central, Mosquitto, Subscriber, wait_for, wait_listening
+from test_command_answer_on_a_locked_database import opened_then_held
 from test_sync_commands import command, write_key
 
 from gateway.config import SiteConfig
@@ -35,16 +36,7 @@ def test_an_answer_waiting_in_memory_at_a_stop_reaches_the_centre_at_the_next_st
     caplog.set_level(logging.INFO)
     cfg = sync_cfg(broker.port)
     write_key(cfg)
-    real_open = HandLanes.open_lane
-    holders: list[sqlite3.Connection] = []
-
-    def open_lane(self: HandLanes, lane: str, actor: str, reason: str) -> Any:
-        done = real_open(self, lane, actor, reason)
-        db = sqlite3.connect(cfg.site.data_dir / "gateway.db", isolation_level=None, check_same_thread=False)
-        db.execute("BEGIN IMMEDIATE")  # another process writes, right after the pulse
-        holders.append(db)
-        return done
-
+    open_lane, holders = opened_then_held(cfg)
     body = command("open_lane", {"lane": "car-in", "reason": "visitor at gate"}, life=300)
     sub = Subscriber(broker, [f"estate/{SITE}/cmd/reply"], client_id="central-watch")
     central = Central(broker, SITE)

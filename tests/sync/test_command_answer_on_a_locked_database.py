@@ -18,6 +18,22 @@ from gateway.config import SiteConfig
 from gateway.runtime.hand_lanes import HandLanes
 
 
+def opened_then_held(cfg: SiteConfig) -> tuple[Callable[..., Any], list[sqlite3.Connection]]:
+    """HandLanes.open_lane as it is, then another process holding gateway.db (BEGIN IMMEDIATE)
+    right after the pulse, as the command's answer is written; and the connections holding it."""
+    real_open = HandLanes.open_lane
+    holders: list[sqlite3.Connection] = []
+
+    def open_lane(self: HandLanes, lane: str, actor: str, reason: str) -> Any:
+        done = real_open(self, lane, actor, reason)
+        db = sqlite3.connect(cfg.site.data_dir / "gateway.db", isolation_level=None, check_same_thread=False)
+        db.execute("BEGIN IMMEDIATE")
+        holders.append(db)
+        return done
+
+    return open_lane, holders
+
+
 def test_an_open_lane_whose_answer_meets_a_locked_database_is_answered_while_the_gateway_runs(
     broker: Mosquitto,
     sync_cfg: Callable[..., SiteConfig],
@@ -34,16 +50,7 @@ def test_an_open_lane_whose_answer_meets_a_locked_database_is_answered_while_the
     caplog.set_level(logging.INFO)
     cfg = sync_cfg(broker.port)
     write_key(cfg)
-    real_open = HandLanes.open_lane
-    holders: list[sqlite3.Connection] = []
-
-    def open_lane(self: HandLanes, lane: str, actor: str, reason: str) -> Any:
-        done = real_open(self, lane, actor, reason)
-        db = sqlite3.connect(cfg.site.data_dir / "gateway.db", isolation_level=None, check_same_thread=False)
-        db.execute("BEGIN IMMEDIATE")  # another process writes, right after the pulse
-        holders.append(db)
-        return done
-
+    open_lane, holders = opened_then_held(cfg)
     monkeypatch.setattr(HandLanes, "open_lane", open_lane)
     body = command("open_lane", {"lane": "car-in", "reason": "visitor at gate"}, life=300)
 
