@@ -63,7 +63,7 @@ from gateway.sync.inbox import Inbox
 from gateway.sync.messages import quoted, read_json
 from gateway.sync.nonces import forgotten_by, why_forgotten
 from gateway.sync.replies import fit, room, seq_runs
-from gateway.timefmt import to_db
+from gateway.timefmt import from_db, to_db
 
 log = logging.getLogger(__name__)
 
@@ -277,7 +277,7 @@ class _Copy:
 
 def _answered_on_record(conn: sqlite3.Connection, cid: str, since: datetime) -> bool:
     """Whether the audit table holds an answer to the command with this id, written `since`
-    (no earlier than its acceptance could be: its issued_at less the clock skew). Searched only
+    (no earlier than its acceptance could be: Commands._accepted_after). Searched only
     for an id found used (command_nonces), within BEGIN IMMEDIATE on the decision worker: the
     audit table has no index to find a command's rows by, and the whole of it (years of openings)
     was read there while the cars waited; the rows since then are found by their time (audit_at)."""
@@ -649,6 +649,15 @@ class Commands:
         """How long its id is kept: past its life, and the clock skew it is accepted within."""
         return cmd.expires_at + timedelta(seconds=self.cfg.clock_skew_s)
 
+    def _accepted_after(self, kept_until: str) -> datetime:
+        """The earliest the command whose id is kept until `kept_until` (its command_nonces row:
+        _keep_until) can have been accepted: issued at most command_max_age_s before it expired,
+        accepted at most clock_skew_s before it was issued. Not from this copy's issued_at: the
+        centre may sign the id again later, and its answer, written before, was not found."""
+        until = from_db(kept_until)
+        assert until is not None  # a NOT NULL column
+        return until - timedelta(seconds=self.cfg.command_max_age_s + 2 * self.cfg.clock_skew_s)
+
     def _kept_before(self, cmd: Command, now: datetime) -> CommandRefused | None:
         """A replay of a command accepted while storage took no writes (its id not on record yet)."""
         for cid, until in list(self._kept_ids.items()):
@@ -682,8 +691,9 @@ class Commands:
     def _replay(self, conn: sqlite3.Connection, cmd: Command) -> CommandRefused | _Copy | None:
         if forgotten_by(conn, self._keep_until(cmd)):
             return CommandRefused("replayed", why_forgotten(cmd.id), cmd.id, cmd.name, verified=True)
-        if conn.execute("SELECT 1 FROM command_nonces WHERE id = ?", (cmd.id,)).fetchone():
-            if _answered_on_record(conn, cmd.id, cmd.issued_at - timedelta(seconds=self.cfg.clock_skew_s)):
+        used = conn.execute("SELECT expires_at FROM command_nonces WHERE id = ?", (cmd.id,)).fetchone()
+        if used is not None:
+            if _answered_on_record(conn, cmd.id, self._accepted_after(used[0])):
                 return _Copy(cmd.id)
             return CommandRefused(
                 "replayed", f"command {cmd.id} was already received", cmd.id, cmd.name, verified=True

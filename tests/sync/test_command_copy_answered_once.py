@@ -6,13 +6,15 @@ from __future__ import annotations
 import json
 import logging
 import socket
+import time
 from collections.abc import Callable
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
 from conftest import SITE, running
 from sync_helpers import Central, Mosquitto, Subscriber, wait_for, wait_listening
-from test_sync_commands import command, pulses, send, write_key
+from test_sync_commands import TZ, command, pulses, send, write_key
 from test_sync_downlink import _site
 
 import gateway.sync.client as client_mod
@@ -139,3 +141,29 @@ def test_a_command_answered_before_a_restart_and_published_again_is_not_answered
         assert len(pulses(site)) == 1
         refused = site.rows("SELECT count(*) FROM audit WHERE action = 'command_refused'")
         assert refused == [(0,)]
+
+
+def test_a_command_signed_again_under_its_id_after_a_restart_is_not_answered_again(
+    broker: Mosquitto, sync_cfg: Callable[..., SiteConfig], caplog: pytest.LogCaptureFixture
+) -> None:
+    """The centre, its answer not seen, signs the command again under the same id, issued later
+    (its clock 58 s ahead of the box's, within clock_skew_s). After a restart the answer on record
+    was looked for only from this copy's issued_at, less the skew: written before that, it was not
+    found, and the centre was answered `replayed`, "already received", after its `ok`."""
+    caplog.set_level(logging.INFO, logger="gateway.sync.commands")
+    cfg = sync_cfg(broker.port)
+    write_key(cfg)
+    args = {"lane": "car-in", "reason": "visitor at gate"}
+    body = command("open_lane", args, life=240)
+    with _site(broker, cfg) as site:
+        assert send(site, body)["ok"] is True
+    time.sleep(3)  # the answer on record is older than this copy's issued_at less the skew
+    issued = datetime.now(TZ) + timedelta(seconds=58)
+    again = command("open_lane", args, issued=issued, life=240, id=body["id"])
+    with _site(broker, cfg) as site:
+        site.central.publish("cmd", json.dumps(again).encode())
+        assert send(site, command("resync", {"reason": "after the copy"}))["ok"] is True
+        answers = [r for r in site.upstream("/cmd/reply") if r.get("id") == body["id"]]
+        assert all(r["ok"] is True for r in answers), answers  # at most the first `ok` sent again
+        assert any(_COPY_SAID in r.getMessage() for r in caplog.records)
+        assert len(pulses(site)) == 1
