@@ -41,7 +41,7 @@ import logging
 import re
 import sqlite3
 import time
-from collections import OrderedDict, deque
+from collections import deque
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing, suppress
@@ -58,6 +58,7 @@ from gateway.store.audit import audit as write_audit
 from gateway.store.database import open_read_only, storage_cause, storage_fix, transaction
 from gateway.store.outbox import enqueue
 from gateway.store.set_aside import send_again
+from gateway.sync.command_copies import AnsweredCommands
 from gateway.sync.command_key import CommandKey
 from gateway.sync.inbox import Inbox
 from gateway.sync.messages import quoted, read_json
@@ -83,10 +84,6 @@ REFUSALS_RECORDED_PER_MINUTE = 20
 # A command whose handling failed this many times (at as many starts: a bug, a broken database)
 # is answered `failed` and let go, rather than kept and failing again at every start.
 HANDLING_ATTEMPTS = 3
-# Commands answered while the gateway runs, remembered by id (the latest so many): a copy of one
-# (the broker's redelivery) is neither run nor answered again, even once expired. Far more than the
-# centre's commands in flight; an older one's id is still found on record (_answered_on_record).
-ANSWERS_REMEMBERED = 1000
 _SIG = re.compile(r"[0-9a-fA-F]{64}")
 _ID = re.compile(r"[!-~]{8,64}")  # printable ASCII without spaces, as a UUID is
 # The audit rows a command leaves: accepted (then cut short if nothing follows), answered.
@@ -306,10 +303,6 @@ def _storage_fix(exc: sqlite3.Error, data_dir: Path) -> str:
     return storage_fix(storage_cause(exc, data_dir), data_dir)
 
 
-def _digest(payload: bytes) -> bytes:
-    return hashlib.sha256(payload).digest()
-
-
 def _cut_short(cid: str) -> str:
     return (
         f"command {cid} was accepted before the gateway stopped, which came before its reply: it "
@@ -335,12 +328,8 @@ class Commands:
         self._kept_ids: dict[str, datetime] = {}
         # Their acceptances that still wait, by id: called off if the action is refused after all.
         self._acceptances: dict[str, _Kept] = {}
-        # Commands answered (or their answer kept in memory), by id: the digest of what was answered,
-        # and whether its id was used (run, or refused `replayed`). A refused one's id is not used:
-        # the centre may sign it again corrected, and only the very same bytes are a copy of it.
-        self._answered: OrderedDict[str, tuple[bytes, bool]] = OrderedDict()
-        self._copies_said_at: float | None = None  # monotonic time of the last copy said at INFO
-        self._copies_unsaid = 0  # copies since, at DEBUG
+        # Commands answered (or their answer kept in memory): a copy is not run or answered again.
+        self._answered = AnsweredCommands()
         # Inbox ids of commands done whose answer is not on record yet: let go once it is (_answer).
         self._held: set[int] = set()
         self._recorded: deque[float] = deque()  # monotonic times of the refusals recorded lately
@@ -416,12 +405,12 @@ class Commands:
         answer is on record (_answer)."""
         now = self.gw.now()
         cid, name = _address_of(payload)
-        if cid is not None and self._answered.get(cid, (b"",))[0] == _digest(payload):  # expired or not
+        if cid is not None and self._answered.same_bytes(cid, payload):  # expired or not
             self._copy(cid, "answered while the gateway runs")
             return None
         before = self._recorded_before(cid) if resumed else set()
         if cid is not None and before & set(_ANSWERED):
-            self._remember(cid, payload, used=False)  # the broker's copy may follow at the connect
+            self._answered.remember(cid, payload, used=False)  # the broker's copy may follow at the connect
             return None
         held = self._inbox.answer(kept) if resumed and kept is not None and cid is not None else None
         if cid is not None and held is not None:
@@ -439,12 +428,12 @@ class Commands:
                 self.cfg.command_max_age_s,
                 self.cfg.clock_skew_s,
             )
-            if self._answered.get(cmd.id, (b"", False))[1]:  # signed: the centre's id, used once
+            if self._answered.used(cmd.id):  # signed: the centre's id, used once
                 self._copy(cmd.id, "answered while the gateway runs")
                 return None
             replayed = self._kept_before(cmd, now) or self._accept_or_go_ahead(cmd, now)
             if isinstance(replayed, _Copy):
-                self._remember(cmd.id, payload, used=True)
+                self._answered.remember(cmd.id, payload, used=True)
                 self._copy(cmd.id, "its answer is on record")
                 return None
             if replayed is not None:
@@ -476,7 +465,7 @@ class Commands:
                 lambda conn: self._record(conn, "command_refused", "unverified", target, reply, now)
             ).result()
             if exc.verified and exc.command_id is not None:
-                self._remember(exc.command_id, payload, used=exc.code == "replayed")
+                self._answered.remember(exc.command_id, payload, used=exc.code == "replayed")
             return reply
         self.accepted += 1
         try:
@@ -494,7 +483,7 @@ class Commands:
             reply = _storage_failed(cmd, exc, self.gw.data_dir)
         self._acceptances.pop(cmd.id, None)
         self._answer(cmd, reply, self.gw.now(), kept)
-        self._remember(cmd.id, payload, used=True)
+        self._answered.remember(cmd.id, payload, used=True)
         log.info("remote command id=%s name=%s args=%s ok=%s", cmd.id, cmd.name, cmd.args, reply["ok"])
         return reply
 
@@ -581,7 +570,7 @@ class Commands:
             reply.get("ok"),
         )
         self._answer(cmd, reply, at, kept, nonce=until)
-        self._remember(cid, payload, used=True)
+        self._answered.remember(cid, payload, used=True)
         return reply
 
     def _may_record_refusal(self) -> bool:
@@ -600,32 +589,8 @@ class Commands:
         self.unrecorded += 1
         return False
 
-    def _remember(self, cid: str, payload: bytes, used: bool) -> None:
-        """The command answered (or its answer kept in memory): a copy of it is not answered again."""
-        self._answered[cid] = (_digest(payload), used)
-        self._answered.move_to_end(cid)
-        while len(self._answered) > ANSWERS_REMEMBERED:
-            self._answered.popitem(last=False)
-
     def _copy(self, cid: str, why: str) -> None:
-        """A copy of a command answered (the broker's QoS 1 redelivery after a link drop or a kill
-        before its PUBACK): the centre has its one answer, or gets it once storage takes it. Said
-        at INFO once a minute at most, with how many were not said since: a reconnect delivers again
-        every command not acknowledged at once."""
-        now = self._clock()
-        if self._copies_said_at is not None and now - self._copies_said_at < 60:
-            self._copies_unsaid += 1
-            log.debug("remote command id=%s received again, %s: not run or answered again", cid, why)
-            return
-        log.info(
-            "remote command id=%s received again (a broker's copy), %s: not run or answered again "
-            "(and %d other copies since the last such line)",
-            cid,
-            why,
-            self._copies_unsaid,
-        )
-        self._copies_said_at = now
-        self._copies_unsaid = 0
+        self._answered.say(cid, why, self._clock())
 
     def _recorded_before(self, cid: str | None) -> set[str]:
         """What the audit table holds of the command with this id: its actions (_ANSWERED and

@@ -1,0 +1,66 @@
+"""The commands answered while the gateway runs, remembered so that a copy of one (the broker's
+QoS 1 redelivery after a link drop, or after a kill before its PUBACK) is neither run nor answered
+again: it was answered `ok`, then `replayed`, and the centre read the second (commands.py)."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from collections import OrderedDict
+
+log = logging.getLogger("gateway.sync.commands")
+
+# Commands answered while the gateway runs, remembered by id (the latest so many), even once
+# expired. Far more than the centre's commands in flight; an older one's id is still found on
+# record (commands._answered_on_record).
+ANSWERS_REMEMBERED = 1000
+_SAID_EVERY_S = 60.0
+
+
+def _digest(payload: bytes) -> bytes:
+    return hashlib.sha256(payload).digest()
+
+
+class AnsweredCommands:
+    def __init__(self) -> None:
+        # By id: the digest of what was answered, and whether its id was used (run, or refused
+        # `replayed`). A refused one's id is not used: the centre may sign it again corrected, and
+        # only the very same bytes are a copy of it.
+        self._answered: OrderedDict[str, tuple[bytes, bool]] = OrderedDict()
+        self._said_at: float | None = None  # monotonic time of the last copy said at INFO
+        self._unsaid = 0  # copies since, at DEBUG
+
+    def remember(self, cid: str, payload: bytes, used: bool) -> None:
+        """The command answered (or its answer kept in memory): a copy of it is not answered again."""
+        self._answered[cid] = (_digest(payload), used)
+        self._answered.move_to_end(cid)
+        while len(self._answered) > ANSWERS_REMEMBERED:
+            self._answered.popitem(last=False)
+
+    def same_bytes(self, cid: str, payload: bytes) -> bool:
+        """Whether `payload` is the very command answered under `cid`, expired or not."""
+        return self._answered.get(cid, (b"", False))[0] == _digest(payload)
+
+    def used(self, cid: str) -> bool:
+        """Whether the signed id `cid` was used while the gateway runs (run, or refused `replayed`)."""
+        return self._answered.get(cid, (b"", False))[1]
+
+    def say(self, cid: str, why: str, now: float | None = None) -> None:
+        """A copy of a command answered: the centre has its one answer, or gets it once storage
+        takes it. Said at INFO once a minute at most, with how many were not said since: a
+        reconnect delivers again every command not acknowledged at once."""
+        now = time.monotonic() if now is None else now
+        if self._said_at is not None and now - self._said_at < _SAID_EVERY_S:
+            self._unsaid += 1
+            log.debug("remote command id=%s received again, %s: not run or answered again", cid, why)
+            return
+        log.info(
+            "remote command id=%s received again (a broker's copy), %s: not run or answered again "
+            "(and %d other copies since the last such line)",
+            cid,
+            why,
+            self._unsaid,
+        )
+        self._said_at = now
+        self._unsaid = 0
