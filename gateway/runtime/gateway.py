@@ -34,6 +34,7 @@ from gateway.parking.retention import Room, make_room
 from gateway.parking.service import Before, ParkingDesk
 from gateway.privacy import Secrets, mask_card
 from gateway.runtime.again import Decided, DecidedAgain
+from gateway.runtime.cars_leaving import CarsLeaving
 from gateway.runtime.config_edits import say_at_start
 from gateway.runtime.devices import ChooserFor, Devices, build_devices
 from gateway.runtime.hand_lanes import HandLanes
@@ -173,8 +174,7 @@ class Gateway:
         self._cards = RegisteredCards(cfg)  # a card read in another form than registered
         self.boards = LaneBoards(self.devices)  # told by decisions and by hand alike
         self._exits: ExitPassages[AccessEvent] = ExitPassages()  # cars let out, their pulses to come
-        self._exits_not_pulsed: list[AccessEvent] = []  # cars let out in this batch, pulsed once it is stored
-        self._stays_let_out: dict[str, int] = {}  # by exit: the stay it closed, its car leaving
+        self._leaving = CarsLeaving(self._exits)  # cars let out, their barriers yet to confirm
         self.by_hand = HandLanes(
             self.site,
             self.devices,
@@ -357,7 +357,7 @@ class Gateway:
         is at the barrier (docs/parking.md, *A queue behind a car held or refused*)."""
         events: list[tuple[AccessEvent, Job]] = []
         self._again.begin_batch()
-        self._exits_not_pulsed.clear()  # the last batch's were pulsed after it was stored
+        self._leaving.pulsed()  # the last batch's were pulsed after it was stored
         try:
             # Inside the try: a database another process holds locked past the busy timeout is a
             # decision that cannot be stored like a full disk, and the guard must be told of it.
@@ -391,7 +391,7 @@ class Gateway:
             events = [(self._failed(job.presented, cause), job) for job in jobs]
         for ev, job in events:
             self._after(ev, job.received)
-        self._exits_not_pulsed.clear()  # pulsed: ExitPassages.waiting has those still to confirm
+        self._leaving.pulsed()
         return [ev for ev, _ in events]
 
     def _decide_alone(self, p: Presented) -> AccessEvent:
@@ -477,42 +477,23 @@ class Gateway:
 
     def _let_out(self, ev: AccessEvent, lane: LaneRules, before: Before | None) -> None:
         """The exit `ev` let its car out, closing its stay: at a vehicle lane with relays, the car
-        is leaving till a relay takes a pulse of it (_cars_leaving), and its stay is kept to count
-        it inside meanwhile (stays_leaving). At a lane with none (该通道没有接道闸/门锁) nothing is
-        pulsed, and no answer can put the car back: it has left at the decision. Counted leaving
-        there, an entry decided with it in one batch was refused zone_full for a free space, and
-        the household's other car was its free slot's second car, never handed the slot."""
+        is leaving till a relay takes a pulse of it, counted inside meanwhile (CarsLeaving). At a
+        lane with none (该通道没有接道闸/门锁) nothing is pulsed, and no answer can put the car back:
+        it has left at the decision. Counted leaving there, an entry decided with it in one batch
+        was refused zone_full for a free space, and the household's other car was its free slot's
+        second car, never handed the slot."""
         account = before.account if before is not None else None
         left = account.stay if account is not None else None
         if left is None or lane.type != "vehicle" or not self.devices.lanes[ev.lane].relays:
             return
-        self._exits_not_pulsed.append(ev)
-        # Only the worker writes it, as a new dict: a request's thread reads one whole.
-        leaving = {out.event_id for out in self._cars_leaving()}
-        kept = {event: stay for event, stay in self._stays_let_out.items() if event in leaving}
-        self._stays_let_out = {**kept, ev.event_id: left.id}
+        self._leaving.let_out(ev, left.id)
 
     def stays_leaving(self) -> list[int]:
-        """The stays of the cars let out whose barrier has not confirmed yet (_cars_leaving): each
+        """The stays of the cars let out whose barrier has not confirmed yet (CarsLeaving): each
         car is inside till it does, where a put-back would put it. The entrance's lookup and the
         occupancy figures (store/occupancy.py cars_leaving) count them alike: the guard shown a
         space the entrance refuses as full would open by hand. Any thread."""
-        stays = self._stays_let_out
-        return [stays[ev.event_id] for ev in self._cars_leaving() if ev.event_id in stays]
-
-    def _cars_leaving(self) -> list[AccessEvent]:
-        """The exits that let a car out whose barrier has not confirmed yet: decided in this batch
-        (its relays are pulsed once the batch is stored), or pulsed and a relay's answer still to
-        come (a Modbus module's, up to a second later: ExitPassages.waiting). Each closed its car's
-        stay, yet a barrier that stays down puts the car back on it (_not_let_out), with no room
-        to check: an entry let onto its space or its slot meanwhile overfilled the car park
-        (docs/parking.md, *Let out by hand*). Any thread: the batch's exits read first, as the
-        worker puts an exit among the waiting before it lets go of the batch's (read the other way,
-        a request's thread could find it in neither)."""
-        not_pulsed = list(self._exits_not_pulsed)
-        waiting = self._exits.waiting()
-        seen = {ev.event_id for ev in waiting}
-        return [*waiting, *(ev for ev in not_pulsed if ev.event_id not in seen)]
+        return self._leaving.stays()
 
     def _turned_back(self, p: Presented, lane: LaneRules, facts: Facts) -> Decided | None:
         """At a vehicle exit, the exit a car not recorded inside paid for and was let out on within
@@ -624,7 +605,7 @@ class Gateway:
     def decide_now(self, prepare: Callable[[sqlite3.Connection], Presented]) -> AccessEvent:
         """decide_after() on the calling thread (worker thread only, like handle())."""
         received = time.perf_counter()
-        self._exits_not_pulsed.clear()  # the last batch's were pulsed after it was stored
+        self._leaving.pulsed()  # the last batch's were pulsed after it was stored
         try:
             begin_immediate(self.conn)  # a lock timeout too is answered storage_failed (api/errors.py)
             p = prepare(self.conn)
@@ -635,7 +616,7 @@ class Gateway:
             raise
         self._again.remember(p.value, ev)
         self._after(ev, received)
-        self._exits_not_pulsed.clear()  # pulsed: ExitPassages.waiting has it, still to confirm
+        self._leaving.pulsed()
         return ev
 
     def _roll_back(self) -> None:
@@ -773,7 +754,7 @@ class Gateway:
     def _slot_handed_on(self, conn: sqlite3.Connection, ev: AccessEvent) -> None:
         """A relay took a pulse of the passage the exit `ev` let its car out on: the car drove out.
         A car of the slot it left that came in before that was known was decided as the slot's
-        second car (_cars_leaving): it is handed the slot now, as the exit hands it to one already
+        second car (CarsLeaving): it is handed the slot now, as the exit hands it to one already
         inside, its billing stopped at its entry (HANDED_OVER_LATE). Not stored, it pays as the
         second car: said, never raised into the lane's other work."""
         try:

@@ -260,7 +260,7 @@ class ExitPassages(Generic[E]):
     def waiting(self) -> list[E]:
         """The exits of the passages still being judged: no relay has taken a pulse of theirs, and
         not every pulse has been answered (a Modbus module answers up to a second later) or the car
-        is not put back yet. Each car may still be inside (Gateway._cars_leaving)."""
+        is not put back yet. Each car may still be inside (CarsLeaving)."""
         with self._lock:
             return [passage.exit for passage in self._by_car.values() if not passage.over]
 

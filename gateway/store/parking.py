@@ -721,7 +721,7 @@ WHERE s.exited_at >= :at AND s.exit_event = :event AND s.closed_by = 'exit' AND 
 def slot_left_to_hand_on(conn: sqlite3.Connection, event_id: str, at: datetime) -> int | None:
     """The slot the car let out by the exit `event_id` at `at` left, where a car of it came in
     while that exit's barrier had not confirmed yet: counted as its slot's second car then (the
-    leaving car might be put back on it: Gateway._cars_leaving), and, the barrier confirmed, to
+    leaving car might be put back on it: CarsLeaving), and, the barrier confirmed, to
     be handed the slot (handover) as if it had come in just after the exit. None where there is
     none (the exit handed the slot at once, or no car of it came in meanwhile)."""
     row = conn.execute(_SLOT_LEFT_TO_HAND_ON, {"event": event_id, "at": to_db(at)}).fetchone()
