@@ -105,8 +105,13 @@ ORDER BY at DESC, id DESC LIMIT 1
 # The last exit a car paid for (its fee taken at the lane, or ahead at the booth: payments linked
 # to that exit's charge), let out there within the grace period before `:at`, no stay of its own
 # begun since (ParkingDesk.left_paid). On the charges' time index: the last few minutes only.
+# How far back a paid exit is looked for: the longest grace a payment can have been given
+# (parking.grace_minutes' most); each is then judged by its own (ParkingDesk._within_its_grace).
+LONGEST_GRACE = timedelta(minutes=240)
 _PAID_EXIT = """
-SELECT a.event_id, a.at, a.lane, a.reason, a.billing, a.slot_id FROM charges c INDEXED BY charges_at
+SELECT a.event_id, a.at, a.lane, a.reason, a.billing, a.slot_id,
+  (SELECT max(g.grace_s) FROM payments p JOIN payment_graces g ON g.payment_id = p.id
+   WHERE p.charge_id = c.id) FROM charges c INDEXED BY charges_at
 JOIN access_log a ON a.event_id = c.event_id
 WHERE c.at > :since AND c.at <= :at AND c.subject = :subject AND c.kind IN ('exit', 'no_entry')
   AND c.voided_at IS NULL AND a.admitted = 1 AND a.direction = 'exit'
@@ -123,7 +128,7 @@ ORDER BY c.at DESC, c.id DESC LIMIT 1
 # since. The few exits put back are read, each with its charge on the charges' time index
 # (written at the decision's moment).
 _PAID_EXIT_WAITED_ON = """
-SELECT a.event_id, a.at, a.lane, a.reason, a.billing, a.slot_id FROM exits_put_back x
+SELECT a.event_id, a.at, a.lane, a.reason, a.billing, a.slot_id, NULL FROM exits_put_back x
 JOIN access_log a ON a.event_id = x.event_id
 JOIN charges c INDEXED BY charges_at ON c.at = a.at AND c.event_id = a.event_id
 WHERE x.stay_id IS NULL AND a.at > :since AND a.at <= :at AND c.subject = :subject
@@ -314,14 +319,25 @@ class ParkingDesk:
         opened), it has left on it: read again later, it is a car with no entry record again.
         None for any other car."""
         row = None
-        for sql, within in ((_PAID_EXIT, self.rules.grace), (_PAID_EXIT_WAITED_ON, UNTIMED)):
+        for sql, within in ((_PAID_EXIT, LONGEST_GRACE), (_PAID_EXIT_WAITED_ON, UNTIMED)):
             args = {"since": to_db(at - within), "at": to_db(at), "subject": subject}
-            row = row or conn.execute(sql, args).fetchone()
+            row = row or self._within_its_grace(conn.execute(sql, args).fetchone(), at)
         if row is None:
             return None
-        event_id, left_at, lane, reason, billing, slot_id = row
+        event_id, left_at, lane, reason, billing, slot_id, _ = row
         decision = Decision(Reason(reason), Billing(billing) if billing else None, slot_id)
         return PaidExit(event_id, lane, from_db(left_at) or at, decision)
+
+    def _within_its_grace(self, row: Any, at: datetime) -> Any:
+        """The paid exit `row` if `at` is within its grace: the longer of the one its payment was
+        given (its receipt's leave_by) and the config's now, as fee_end judges it. With the config's
+        alone, a grace lowered since held a driver who turned back within his receipt's time for a
+        day's fee (30元 on top of the 9元 paid)."""
+        if row is None or row[-1] is None:  # waited on at a shut barrier: untimed
+            return row
+        grace = max(self.rules.grace, timedelta(seconds=row[-1]))
+        left_at = from_db(row[1])
+        return row if left_at is not None and at - left_at < grace else None
 
     def not_let_out(
         self, conn: sqlite3.Connection, ev: AccessEvent, repeats: Sequence[str] = ()
