@@ -128,7 +128,7 @@ ORDER BY c.at DESC, c.id DESC LIMIT 1
 # since. The few exits put back are read, each with its charge on the charges' time index
 # (written at the decision's moment).
 _PAID_EXIT_WAITED_ON = """
-SELECT a.event_id, a.at, a.lane, a.reason, a.billing, a.slot_id, NULL FROM exits_put_back x
+SELECT a.event_id, a.at, a.lane, a.reason, a.billing, a.slot_id FROM exits_put_back x
 JOIN access_log a ON a.event_id = x.event_id
 JOIN charges c INDEXED BY charges_at ON c.at = a.at AND c.event_id = a.event_id
 WHERE x.stay_id IS NULL AND a.at > :since AND a.at <= :at AND c.subject = :subject
@@ -318,13 +318,14 @@ class ParkingDesk:
         the barrier, within the day it paid for. Once an exit lets it out there (its barrier
         opened), it has left on it: read again later, it is a car with no entry record again.
         None for any other car."""
-        row = None
-        for sql, within in ((_PAID_EXIT, LONGEST_GRACE), (_PAID_EXIT_WAITED_ON, UNTIMED)):
-            args = {"since": to_db(at - within), "at": to_db(at), "subject": subject}
-            row = row or self._within_its_grace(conn.execute(sql, args).fetchone(), at)
+        args = {"since": to_db(at - LONGEST_GRACE), "at": to_db(at), "subject": subject}
+        row = self._within_its_grace(conn.execute(_PAID_EXIT, args).fetchone(), at)
+        if row is None:
+            args["since"] = to_db(at - UNTIMED)
+            row = conn.execute(_PAID_EXIT_WAITED_ON, args).fetchone()
         if row is None:
             return None
-        event_id, left_at, lane, reason, billing, slot_id, _ = row
+        event_id, left_at, lane, reason, billing, slot_id = row[:6]
         decision = Decision(Reason(reason), Billing(billing) if billing else None, slot_id)
         return PaidExit(event_id, lane, from_db(left_at) or at, decision)
 
@@ -333,9 +334,9 @@ class ParkingDesk:
         given (its receipt's leave_by) and the config's now, as fee_end judges it. With the config's
         alone, a grace lowered since held a driver who turned back within his receipt's time for a
         day's fee (30元 on top of the 9元 paid)."""
-        if row is None or row[-1] is None:  # waited on at a shut barrier: untimed
-            return row
-        grace = max(self.rules.grace, timedelta(seconds=row[-1]))
+        if row is None:
+            return None
+        grace = max(self.rules.grace, timedelta(seconds=row[6] or 0))  # none kept: paid before 52
         left_at = from_db(row[1])
         return row if left_at is not None and at - left_at < grace else None
 

@@ -56,3 +56,17 @@ def test_a_driver_back_past_his_receipts_time_is_a_car_with_no_entry_record(
 ) -> None:
     back = _back(paid_then_grace_lowered, 200)  # 12:20: 17 minutes after he was let out
     assert (back.reason, back.fee_fen, back.flags) == ("payment_due", 3000, ("no_entry_record",))
+
+
+def test_a_payment_with_no_grace_kept_is_judged_by_the_configs(tmp_path: Path) -> None:
+    """A payment from before schema migration 52 kept no grace of its own: judged by the config's
+    (15 minutes), never by the 240 minutes a paid exit is looked for over."""
+    cfg = parse_config(parking_toml(tmp_path / "data", exit_without_entry="charge"), "site.toml")
+    seed(cfg, tmp_path)
+    gw = Gateway(cfg)
+    show(gw, "car-in", PLATE, T0)
+    gw.parking.prepay(gw.conn, PLATE, 900, "cash", "", "booth", T0 + 180 * M)
+    gw.conn.execute("DELETE FROM payment_graces")
+    assert show(gw, "car-out", PLATE, T0 + 183 * M).admitted
+    back = _back(gw, 200)  # 12:20: 17 minutes after it was let out
+    assert (back.reason, back.fee_fen, back.flags) == ("payment_due", 3000, ("no_entry_record",))
