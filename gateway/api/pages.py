@@ -541,7 +541,7 @@ def occupancy_page(
         who,
         "occupancy.html",
         "occupancy",
-        zones=occupancy(db, gw.site.capacity, names, gw.stays_leaving()),  # as the entrance counts
+        zones=occupancy(db, gw.site.capacity, names, gw.stays_leaving),  # as the entrance counts
         people_inside=people_inside(db),
         cars=cars,
         cars_total=count_open_stays(db, parts),

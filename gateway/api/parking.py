@@ -190,7 +190,7 @@ def parking_router(gw: Gateway) -> APIRouter:
     @router.get("/api/parking/occupancy", summary="Cars inside and free spaces, per zone and vehicle class")
     def get_occupancy(db: Db) -> list[dict[str, Any]]:
         names = {z.id: z.name for z in gw.site.config.zones}  # as /api/occupancy names them
-        return occupancy(db, gw.site.capacity, names, gw.stays_leaving())  # as the entrance counts
+        return occupancy(db, gw.site.capacity, names, gw.stays_leaving)  # as the entrance counts
 
     @router.get("/api/parking/prices", summary="The published tariffs (明码标价); ?lang=zh or en")
     def get_prices(db: Db, lang: Annotated[str | None, Query(max_length=2)] = None) -> dict[str, Any]:

@@ -27,7 +27,7 @@ def get_occupancy(who: User, app: App, db: Db) -> dict[str, Any]:
     cfg = app.gw.site.config
     names = {z.id: z.name for z in cfg.zones}
     # A car let out whose barrier has not confirmed yet is counted inside, as the entrance counts it.
-    zones = occupancy(db, app.gw.site.capacity, names, app.gw.stays_leaving())
+    zones = occupancy(db, app.gw.site.capacity, names, app.gw.stays_leaving)
     return {"zones": zones, "people_inside": people_inside(db)}
 
 

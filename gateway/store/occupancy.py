@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple
 
 from gateway.core.tickets import is_ticket
@@ -67,20 +67,23 @@ def occupancy(
     conn: sqlite3.Connection,
     capacity: dict[tuple[str, str], int],
     names: dict[str, str] | None = None,
-    leaving: Sequence[int] = (),
+    leaving: Sequence[int] | Callable[[], Sequence[int]] = (),
 ) -> list[dict[str, Any]]:
     """One row per zone and class: spaces, fixed slots, cars on slots, shared spaces used and free.
     `leaving`: the stays of the cars let out whose barrier has not confirmed yet (Gateway.
-    stays_leaving), counted inside as the entrance counts them (cars_leaving)."""
-    # One view of the database for both reads: a car put back between them (its barrier stayed
-    # down) was neither inside at the first nor leaving at the second. A WAL read waits for no writer.
+    stays_leaving, read once the view has begun), counted inside as the entrance counts them
+    (cars_leaving)."""
+    # One view of the database for both reads, the cars leaving read once it has begun: a car put
+    # back between the reads (its barrier stayed down), or let out before the view began but after
+    # the cars leaving were read, was counted nowhere. A WAL read waits for no writer.
     own = not conn.in_transaction
     if own:
         conn.execute("BEGIN")
     try:
-        fixed = dict(conn.execute("SELECT zone, fixed FROM zone_slots").fetchall())
+        fixed = dict(conn.execute("SELECT zone, fixed FROM zone_slots").fetchall())  # the view begins
+        stays = leaving() if callable(leaving) else leaving
         inside = {(z, c): (n, on_slot) for z, c, n, on_slot in conn.execute(_INSIDE)}
-        cars_left = cars_leaving(conn, leaving)
+        cars_left = cars_leaving(conn, stays)
     finally:
         if own:
             conn.execute("COMMIT")

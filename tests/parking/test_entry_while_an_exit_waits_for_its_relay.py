@@ -340,3 +340,35 @@ def test_the_figures_read_as_the_leaving_car_is_put_back_count_it_once(
     finally:
         conn.close()
     assert (before, during, after) == (2, 2, 2)
+
+
+class _ExitStoredAsTheViewBegins(_PutBackBetweenReads):
+    """A request's connection: the worker stores an exit just as the figures' view begins."""
+
+    def execute(self, sql, *args):  # type: ignore[no-untyped-def]
+        if sql == "BEGIN" and not self._done:
+            self._done = True
+            self._then()
+        return self._conn.execute(sql, *args)
+
+
+def test_the_figures_read_as_the_exit_is_stored_count_the_leaving_car(
+    lanes: ExitWaitingForItsRelay,
+) -> None:
+    """The cars leaving were read before the figures' view began: an exit stored in between was
+    in neither (its stay closed in the view, not yet leaving when read), and the guard's page
+    showed a space free that the entrance refused as full. They are read once the view has begun."""
+    gw = lanes.gw
+    _two_strangers_parked(lanes)
+
+    def exit_stored() -> None:
+        assert lanes.decided("car-out", "苏E10001", 30 * M).admitted and len(lanes.relay.outcomes) == 1
+
+    conn = sqlite3.connect(f"file:{gw.db_path}?mode=ro", uri=True)
+    try:
+        racing = _ExitStoredAsTheViewBegins(conn, exit_stored)
+        used = _shared_used(occupancy(racing, gw.site.capacity, None, gw.stays_leaving))  # type: ignore[arg-type]
+    finally:
+        conn.close()
+    assert lanes.decided("car-in", "苏E10004", 30 * M + S / 5).reason == "zone_full"
+    assert used == 2  # as the entrance counts it
