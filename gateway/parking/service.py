@@ -15,6 +15,8 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
+from gateway.config.common import most_allowed
+from gateway.config.parking import Parking as ParkingConfig
 from gateway.core import TYPED_BY, Billing, Decision, Facts, LaneRules, Presented, Reason
 from gateway.events import AccessEvent
 from gateway.ids import uuid7
@@ -107,7 +109,7 @@ ORDER BY at DESC, id DESC LIMIT 1
 # begun since (ParkingDesk.left_paid). On the charges' time index: the last few minutes only.
 # How far back a paid exit is looked for: the longest grace a payment can have been given
 # (parking.grace_minutes' most); each is then judged by its own (ParkingDesk._within_its_grace).
-LONGEST_GRACE = timedelta(minutes=240)
+LONGEST_GRACE = timedelta(minutes=most_allowed(ParkingConfig, "grace_minutes"))
 _PAID_EXIT = """
 SELECT a.event_id, a.at, a.lane, a.reason, a.billing, a.slot_id,
   (SELECT max(g.grace_s) FROM payments p JOIN payment_graces g ON g.payment_id = p.id

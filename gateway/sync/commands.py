@@ -51,6 +51,8 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+from gateway.config.common import most_allowed
+from gateway.config.models import Mqtt
 from gateway.errors import GatewayError, NotFound, Refused
 from gateway.runtime.gateway import Gateway
 from gateway.runtime.hand_opens import storage_failure
@@ -84,6 +86,10 @@ REFUSALS_RECORDED_PER_MINUTE = 20
 # A command whose handling failed this many times (at as many starts: a bug, a broken database)
 # is answered `failed` and let go, rather than kept and failing again at every start.
 HANDLING_ATTEMPTS = 3
+# The most [mqtt] command_max_age_s and clock_skew_s take: how far back the answer to a command
+# received again is looked for (Commands._accepted_after).
+LONGEST_COMMAND_LIFE_S = most_allowed(Mqtt, "command_max_age_s")
+LONGEST_CLOCK_SKEW_S = most_allowed(Mqtt, "clock_skew_s")
 _SIG = re.compile(r"[0-9a-fA-F]{64}")
 _ID = re.compile(r"[!-~]{8,64}")  # printable ASCII without spaces, as a UUID is
 # The audit rows a command leaves: accepted (then cut short if nothing follows), answered.
@@ -617,11 +623,13 @@ class Commands:
     def _accepted_after(self, kept_until: str) -> datetime:
         """The earliest the command whose id is kept until `kept_until` (its command_nonces row:
         _keep_until) can have been accepted: issued at most command_max_age_s before it expired,
-        accepted at most clock_skew_s before it was issued. Not from this copy's issued_at: the
-        centre may sign the id again later, and its answer, written before, was not found."""
+        accepted at most clock_skew_s before it was issued, by the most either setting takes (a
+        setting lowered since the command came would look too late). Not from this copy's
+        issued_at: the centre may sign the id again later, and its answer, written before, was not
+        found."""
         until = from_db(kept_until)
         assert until is not None  # a NOT NULL column
-        return until - timedelta(seconds=self.cfg.command_max_age_s + 2 * self.cfg.clock_skew_s)
+        return until - timedelta(seconds=LONGEST_COMMAND_LIFE_S + 2 * LONGEST_CLOCK_SKEW_S)
 
     def _kept_before(self, cmd: Command, now: datetime) -> CommandRefused | None:
         """A replay of a command accepted while storage took no writes (its id not on record yet)."""
