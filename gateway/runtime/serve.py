@@ -21,6 +21,7 @@ from gateway.errors import GatewayError, SetupError
 from gateway.fault_log import FaultLog
 from gateway.runtime import systemd
 from gateway.runtime.gateway import Gateway
+from gateway.runtime.http_protocol import RequestsWaitedFor
 from gateway.runtime.watch import AlarmWatch
 from gateway.store.database import is_busy
 
@@ -88,6 +89,7 @@ def serve(gw: Gateway, started: float, stop_after: float | None = None) -> None:
         # past systemd's TimeoutStopSec, which then killed the gateway before its clean-up ran
         # (records flushed, the centre told `stopped`). They are cut after this; the page reconnects.
         timeout_graceful_shutdown=GRACEFUL_STOP_S,
+        http=RequestsWaitedFor,  # a client that sends no whole request is not kept for good
         **tls,  # type: ignore[arg-type]
     )
     server = uvicorn.Server(config)

@@ -26,6 +26,7 @@ from gateway.api.app import create_app
 from gateway.config import SiteConfig, parse_config
 from gateway.config.models import Device
 from gateway.runtime.gateway import Gateway
+from gateway.runtime.http_protocol import RequestsWaitedFor
 from gateway.store import registry
 from gateway.store.accounts import create_account, create_token
 from tests.conftest import TARIFF_TOML, site_toml  # tests/conftest.py, the shared fixtures
@@ -200,6 +201,7 @@ class LiveServer:
                 lifespan="off",
                 access_log=False,
                 timeout_graceful_shutdown=0.5,  # type: ignore[arg-type]  # live streams are cut, not waited for (uvicorn takes a float; its hint says int)
+                http=RequestsWaitedFor,  # as gateway run serves
             )
         )
         self.thread = threading.Thread(target=self.server.run, daemon=True)
