@@ -132,15 +132,22 @@ def test_a_command_answered_before_a_restart_and_published_again_is_not_answered
     with _site(broker, cfg) as site:
         assert send(site, body)["ok"] is True
     with _site(broker, cfg) as site:
-        site.central.publish("cmd", json.dumps(body).encode())
-        # Commands are handled in turn: once the next one is answered, the copy was handled.
-        assert send(site, command("resync", {"reason": "after the copy"}))["ok"] is True
-        again = [r for r in site.upstream("/cmd/reply") if r.get("id") == body["id"]]
-        assert all(r["ok"] is True for r in again), again  # at most the first `ok` sent again
-        assert any(_COPY_SAID in r.getMessage() for r in caplog.records)
-        assert len(pulses(site)) == 1
+        _neither_run_nor_answered_again(site, body, caplog)
         refused = site.rows("SELECT count(*) FROM audit WHERE action = 'command_refused'")
         assert refused == [(0,)]
+
+
+def _neither_run_nor_answered_again(
+    site: Any, copy: dict[str, Any], caplog: pytest.LogCaptureFixture
+) -> None:
+    """`copy`, published after a restart, is neither run nor answered: the gate pulsed once."""
+    site.central.publish("cmd", json.dumps(copy).encode())
+    # Commands are handled in turn: once the next one is answered, the copy was handled.
+    assert send(site, command("resync", {"reason": "after the copy"}))["ok"] is True
+    again = [r for r in site.upstream("/cmd/reply") if r.get("id") == copy["id"]]
+    assert all(r["ok"] is True for r in again), again  # at most the first `ok` sent again
+    assert any(_COPY_SAID in r.getMessage() for r in caplog.records)
+    assert len(pulses(site)) == 1
 
 
 def test_a_command_signed_again_under_its_id_after_a_restart_is_not_answered_again(
@@ -161,9 +168,4 @@ def test_a_command_signed_again_under_its_id_after_a_restart_is_not_answered_aga
     issued = datetime.now(TZ) + timedelta(seconds=58)
     again = command("open_lane", args, issued=issued, life=240, id=body["id"])
     with _site(broker, cfg) as site:
-        site.central.publish("cmd", json.dumps(again).encode())
-        assert send(site, command("resync", {"reason": "after the copy"}))["ok"] is True
-        answers = [r for r in site.upstream("/cmd/reply") if r.get("id") == body["id"]]
-        assert all(r["ok"] is True for r in answers), answers  # at most the first `ok` sent again
-        assert any(_COPY_SAID in r.getMessage() for r in caplog.records)
-        assert len(pulses(site)) == 1
+        _neither_run_nor_answered_again(site, again, caplog)
