@@ -29,6 +29,18 @@ class RequestsWaitedFor(H11Protocol):
         super().data_received(data)
         self._watch()
 
+    def on_response_complete(self) -> None:
+        """uvicorn takes a request pipelined behind the one answered (sent before its answer) from
+        its buffer here, not in data_received, and stops its own keep-alive timer once the head is
+        whole: its waits are set here too, else a pipelined body that stopped was kept for good.
+        Reading was paused while the answer was made (h11's PAUSED), so the wait counts from now,
+        not from the request's first byte: a slow answer is not the client's fault."""
+        super().on_response_complete()
+        begun = self.cycle is not None and not self.cycle.response_complete  # its head was whole
+        part_of_a_head = self.conn.their_state is h11.IDLE and bool(self.conn.trailing_data[0])
+        if begun or part_of_a_head:  # else nothing came: idle, left to uvicorn's keep-alive
+            self._watch()
+
     def connection_lost(self, exc: Exception | None) -> None:
         self._stop_head_wait()
         self._stop_body_wait()
