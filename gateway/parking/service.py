@@ -104,20 +104,23 @@ ORDER BY at DESC, id DESC LIMIT 1
 """
 
 
-# The last exit a car paid for (its fee taken at the lane, or ahead at the booth: payments linked
-# to that exit's charge), let out there within the grace period before `:at`, no stay of its own
-# begun since (ParkingDesk.left_paid). On the charges' time index: the last few minutes only.
-# How far back a paid exit is looked for: the longest grace a payment can have been given
+# The last exit a car settled (ParkingDesk.left_settled): paid for (its fee taken at the lane, or
+# ahead at the booth: payments linked to that exit's charge), or a stay's exit that owed nothing (a
+# temporary car out within its free minutes: its charge 0, nothing paid), let out there within the
+# grace period before `:at`, no stay of its own begun since. A resident's exit writes no charge:
+# never one. On the charges' time index: the last few minutes only.
+# How far back a settled exit is looked for: the longest grace a payment can have been given
 # (parking.grace_minutes' most); each is then judged by its own (ParkingDesk._within_its_grace).
 LONGEST_GRACE = timedelta(minutes=most_allowed(ParkingConfig, "grace_minutes"))
-_PAID_EXIT = """
+_SETTLED_EXIT = """
 SELECT a.event_id, a.at, a.lane, a.reason, a.billing, a.slot_id,
   (SELECT max(g.grace_s) FROM payments p JOIN payment_graces g ON g.payment_id = p.id
    WHERE p.charge_id = c.id) FROM charges c INDEXED BY charges_at
 JOIN access_log a ON a.event_id = c.event_id
 WHERE c.at > :since AND c.at <= :at AND c.subject = :subject AND c.kind IN ('exit', 'no_entry')
   AND c.voided_at IS NULL AND a.admitted = 1 AND a.direction = 'exit'
-  AND EXISTS (SELECT 1 FROM payments p WHERE p.charge_id = c.id)
+  AND (EXISTS (SELECT 1 FROM payments p WHERE p.charge_id = c.id)
+       OR (c.kind = 'exit' AND c.amount_fen = 0))
   AND NOT EXISTS (SELECT 1 FROM stays s WHERE s.subject = c.subject AND s.entered_at > c.at)
 ORDER BY c.at DESC, c.id DESC LIMIT 1
 """
@@ -150,8 +153,9 @@ ORDER BY a.at DESC, a.id DESC LIMIT 1
 
 
 @dataclass(frozen=True, slots=True)
-class PaidExit:
-    """An exit a car paid for and was let out on (ParkingDesk.left_paid): its decision's record."""
+class SettledExit:
+    """An exit a car settled (paid for, or owed nothing on) and was let out on
+    (ParkingDesk.left_settled): its decision's record."""
 
     event_id: str
     lane: str
@@ -307,21 +311,25 @@ class ParkingDesk:
         if old.slot_id is not None and ev.slot_id != old.slot_id:
             handover(conn, old.slot_id, ev.at, "reentry")
 
-    def left_paid(self, conn: sqlite3.Connection, subject: str, at: datetime) -> PaidExit | None:
-        """The exit `subject` (a car not recorded inside) paid for and was let out on less than the
-        grace period (parking.grace_minutes) before `at`: its fee taken at the lane, or ahead at the
-        booth (its payments linked to that exit's charge), also a day's fee for a car with no entry
-        record. Its driver turned back under the raised arm (the car in front stalled, a passenger
+    def left_settled(self, conn: sqlite3.Connection, subject: str, at: datetime) -> SettledExit | None:
+        """The exit `subject` (a car not recorded inside) settled and was let out on less than the
+        grace period (parking.grace_minutes) before `at`: paid for, its fee taken at the lane, or
+        ahead at the booth (its payments linked to that exit's charge), also a day's fee for a car
+        with no entry record; or a stay's exit that owed nothing (out within its free minutes, fee
+        0). Its driver turned back under the raised arm (the car in front stalled, a passenger
         forgotten) and is at an exit again: that same passage (Gateway._turned_back), as the grace
         after paying promises (缴费后请在 15 分钟内离场). Decided afresh, it was a car with no entry
-        record: refused (禁止通行 未登记), or asked a day's fee. So is, later than that, a car with no
-        entry record that paid its day's fee at a barrier that did not open (道闸故障) and has not
-        left on it (_PAID_EXIT_WAITED_ON): still at the shut arm once the relay works, or back at
-        the barrier, within the day it paid for. Once an exit lets it out there (its barrier
-        opened), it has left on it: read again later, it is a car with no entry record again.
-        None for any other car."""
+        record: refused (禁止通行 未登记), or asked a day's fee, the car that left free as much as
+        the one that paid. A free exit has no payment to have kept a grace: it has the config's
+        (parking.grace_minutes), the grace a payment taken at that moment would have been given,
+        so a car that left free is let back out for as long as one that paid 5元 then. So is, later
+        than that, a car with no entry record that paid its day's fee at a barrier that did not
+        open and has not left on it (_PAID_EXIT_WAITED_ON): still at the shut arm once the relay
+        works, or back at the barrier, within the day it paid for. Once an exit lets it out there
+        (its barrier opened), it has left on it: read again later, it is a car with no entry record
+        again. None for any other car."""
         args = {"since": to_db(at - LONGEST_GRACE), "at": to_db(at), "subject": subject}
-        row = self._within_its_grace(conn.execute(_PAID_EXIT, args).fetchone(), at)
+        row = self._within_its_grace(conn.execute(_SETTLED_EXIT, args).fetchone(), at)
         if row is None:
             args["since"] = to_db(at - UNTIMED)
             row = conn.execute(_PAID_EXIT_WAITED_ON, args).fetchone()
@@ -329,11 +337,12 @@ class ParkingDesk:
             return None
         event_id, left_at, lane, reason, billing, slot_id = row[:6]
         decision = Decision(Reason(reason), Billing(billing) if billing else None, slot_id)
-        return PaidExit(event_id, lane, from_db(left_at) or at, decision)
+        return SettledExit(event_id, lane, from_db(left_at) or at, decision)
 
     def _within_its_grace(self, row: Any, at: datetime) -> Any:
-        """The paid exit `row` if `at` is within its grace: the longer of the one its payment was
-        given (its receipt's leave_by) and the config's now, as fee_end judges it. With the config's
+        """The settled exit `row` if `at` is within its grace: the longer of the one its payment was
+        given (its receipt's leave_by) and the config's now, as fee_end judges it (a free exit, no
+        payment: the config's). With the config's
         alone, a grace lowered since held a driver who turned back within his receipt's time for a
         day's fee (30元 on top of the 9元 paid)."""
         if row is None:
@@ -357,7 +366,7 @@ class ParkingDesk:
         car behind the shut arm was off the stays list, and back at the exit it was a car with no
         entry record. A car with no entry record that paid its day's fee there has no stay to put
         back: that exit is kept as put back (store put_back), its fee standing, and the car leaves
-        on it (left_paid). `repeats`: the decisions repeating `ev` that pulsed the relay before it
+        on it (left_settled). `repeats`: the decisions repeating `ev` that pulsed the relay before it
         answered (flag again: Gateway._pulses_known), none of those pulses taken either: put back
         with it. The stay's id, or None where the decision closed none."""
         put = put_back(conn, ev.event_id, ev.at, self.site.tz, repeats)
@@ -682,14 +691,14 @@ class ParkingDesk:
 
     def _account(self, conn: sqlite3.Connection, lane: LaneRules, held: Held, at: datetime) -> Owed:
         """What the car `held` at the exit `lane` owes at `at`: to the start of its hold (fee_until).
-        Nothing for a car with no stay that is let out again on an exit it paid for (left_paid: one
+        Nothing for a car with no stay that is let out again on an exit it settled (left_settled: one
         that paid its day's fee at a barrier that did not open): asked it, its driver paid twice."""
         p = Presented(lane.id, held.kind, held.value, 1.0, held.at, "quote", vehicle_class=held.vehicle_class)
         subject, vclass, unregistered = self._who(conn, p, lane)
         until = fee_until(held, at)
         rules = self._rules(conn, at)
         account = owed(conn, rules, subject, until, vehicle_class=vclass, unregistered=unregistered)
-        if account.stay is None and account.quote.due_fen > 0 and self.left_paid(conn, subject, at):
+        if account.stay is None and account.quote.due_fen > 0 and self.left_settled(conn, subject, at):
             return replace(account, quote=Quote(0, None, 0, 0), payment_ids=(), carried_ids=())
         return account
 

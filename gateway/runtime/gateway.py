@@ -496,8 +496,9 @@ class Gateway:
         return self._leaving.stays()
 
     def _turned_back(self, p: Presented, lane: LaneRules, facts: Facts) -> Decided | None:
-        """At a vehicle exit, the exit a car not recorded inside paid for and was let out on within
-        the grace period (ParkingDesk.left_paid): its driver turned back under the raised arm and
+        """At a vehicle exit, the exit a car not recorded inside paid for, or owed nothing on (out
+        within its free minutes), and was let out on within the grace period
+        (ParkingDesk.left_settled): its driver turned back under the raised arm and
         is at an exit again, after SAME_CAR, which is all DecidedAgain remembers, or after a
         restart. That same passage, let through again as it was (flag `again`: nothing charged,
         no stay moved, counted once), not a car with no entry record. Read first, before a
@@ -505,7 +506,7 @@ class Gateway:
         if lane.type != "vehicle" or lane.direction != "exit" or facts.inside:
             return None
         subject = subject_of(p, facts.credential, lane.type)
-        left = self.parking.left_paid(self.conn, subject, p.at)
+        left = self.parking.left_settled(self.conn, subject, p.at)
         if left is None:
             return None
         # Never remembered (seq -1): the decision now is, as any.

@@ -270,7 +270,7 @@ class ExitPassages(Generic[E]):
         (the clock set back). Where the car has none still being judged (judged already, or let go
         as another began, or a restart since), the repeat is judged as an attempt of its own: a car
         with no entry record read again at the shut arm of the exit it paid for (ParkingDesk.
-        left_paid) is let out again on it, and, no relay taking that pulse either, has still not
+        left_settled) is let out again on it, and, no relay taking that pulse either, has still not
         left (store parking.put_back keeps the repeat put back too). Judged as nothing, the repeat
         read as the car gone out on a barrier that opened, and the car, once the relay was mended,
         was asked the day's fee again."""

@@ -676,7 +676,7 @@ def _paid_exit_waited_on(
     day's fee there (exit_without_entry = "charge"), still at the shut arm. Kept as put back with no
     stay (exits_put_back, stay_id NULL), its fee and payment standing as they are: the car leaves
     on that exit, let out again on it when it is read again, nothing charged (ParkingDesk.
-    left_paid), or by the guard's opening by hand (the car refused there a moment ago: holds.py
+    left_settled), or by the guard's opening by hand (the car refused there a moment ago: holds.py
     refused_at_lane), and the daily report counts that exit as its one passage. Not kept, the car
     read again once the relay worked was asked the day's fee again, and paid it twice. So is a
     repeat of such an exit (flag again: the car read again at the shut arm, let out again on what

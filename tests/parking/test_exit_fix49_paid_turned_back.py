@@ -106,11 +106,16 @@ def test_car_that_left_free_since_is_not_taken_for_its_paid_exit(
     make_gw: Callable[..., Gateway],
 ) -> None:
     """A car that paid, left, came in again and left again free within the grace (a quick errand)
-    is decided as itself at its next exit: the paid exit was before its last stay began."""
+    is decided as itself at its next exit: the paid exit was before its last stay began. Back at
+    the exit 3 minutes after the free exit, it is that free exit's passage again (review 56d:
+    test_exit_fix56_free_turned_back.py), never the paid one's."""
     gw = make_gw()
     _paid_at_the_lane_and_turned_back(gw)
     assert show(gw, "car-in", PLATE, T0 + 2 * H + 3 * M).admitted  # it did leave, and came back
     out = show(gw, "car-out", PLATE, T0 + 2 * H + 6 * M)
     assert out.admitted and "again" not in out.flags  # its own stay, closed
-    again = show(gw, "car-out", PLATE, T0 + 2 * H + 9 * M)
-    assert (again.reason, again.flags) == ("unknown", ("no_entry_record",))
+    at = T0 + 2 * H + 9 * M
+    settled = gw.parking.left_settled(gw.conn, f"plate:{PLATE}", at)
+    assert settled is not None and settled.event_id == out.event_id
+    again = show(gw, "car-out", PLATE, at)
+    assert (again.admitted, again.fee_fen, again.flags) == (True, 0, ("again",))
