@@ -105,6 +105,8 @@ class Decided:
     # plate (Gateway._decide_one): the corrected plate it was decided as, `value` being the reading
     # its record keeps. "" for any other.
     corrected: str = ""
+    # Decided at an entrance, the only lane hard anti-passback refuses a car at (same_passage).
+    entrance: bool = False
 
     @property
     def car(self) -> str:
@@ -119,8 +121,9 @@ class DecidedAgain:
 
     def __init__(self, devices: Devices, *, hard_anti_passback: bool = False):
         self._devices = devices
-        # Under hard anti-passback a plate a guard types is a passage of its own (same_passage).
-        self._typed_is_a_look = not hard_anti_passback
+        # Under hard anti-passback a plate a guard types at an entrance is a passage of its own
+        # (same_passage).
+        self._hard_anti_passback = hard_anti_passback
         self._decided: OrderedDict[tuple[str, str], Decided] = OrderedDict()  # (lane, plate read)
         self._latest: OrderedDict[str, Decided] = OrderedDict()  # subject -> its last decision anywhere
         # (resident, lane) -> the last decision there on one of the resident's cars' plates: per lane,
@@ -180,12 +183,13 @@ class DecidedAgain:
         that let it through: with two tablets in the booth, the second guard types the plate of the
         car the other tablet (or the camera) let through a moment ago, which a new passage would
         give a second stay at an entrance, or hold at an exit as a car with no entry record; not
-        under hard anti-passback, which an estate sets to refuse a second car with those plates
-        (a clone): the second guard is told the car is inside already, and nothing is recorded
-        twice. The
-        same card twice is not, nor the same plate from another system, nor a plate a guard types
-        for a car refused there (he types it to have the car decided again, once registered or
-        unblocked): anti-passback, or the decision afresh, decides those. A refusal is no pass: the
+        at an entrance under hard anti-passback, which an estate sets to refuse a second car with
+        those plates coming in (a clone): the second guard is told the car is inside already, and
+        nothing is recorded twice. Hard anti-passback refuses no exit, so at an exit the typed
+        plate is that car still. The same card twice is not, nor the same plate from another
+        system, nor a plate a guard types for a car refused there (he types it to have the car
+        decided again, once registered or unblocked): anti-passback, or the decision afresh,
+        decides those. A refusal is no pass: the
         caller decides `p` afresh, as a repeat of it (refused again for the same reason: one car
         turned away)."""
         last = self._latest.get(subject)
@@ -195,7 +199,8 @@ class DecidedAgain:
             # Only the lane's own plate camera forgets a car it has not read for a few seconds; a
             # guard types the plate of a car let through there a moment ago when his tablet had not
             # shown it yet (the other tablet's guard typed it, or the camera read it).
-            typed = self._typed_is_a_look and p.device.startswith(TYPED_BY) and last.decision.admitted
+            clone_guarded = self._hard_anti_passback and last.entrance
+            typed = not clone_guarded and p.device.startswith(TYPED_BY) and last.decision.admitted
             within = SAME_CAR if typed or self._camera_read(p) else timedelta(0)
         elif "plate" in (p.kind, last.kind):
             within = SAME_PASSAGE
@@ -274,6 +279,7 @@ class DecidedAgain:
             ev.at,
             ev.event_id,
             _corrected_car(ev),
+            ev.direction == "entrance",
         )
         self._keep_decided(read, decided)
         if ev.kind == "plate" and ev.holder_kind == "resident" and ev.holder_id is not None:

@@ -4,24 +4,28 @@ yet types it). One car, one passage: the second typing is that car again (flag `
 let through as the first decision let it, not a second car: no second stay at an entrance, no exit
 of a car with no entry record (a day's fee at `exit_without_entry = "charge"`). A plate typed at
 another lane, more than a minute later, or for a car refused there is decided afresh
-(docs/parking.md, *One car, one passage*)."""
+(docs/parking.md, *One car, one passage*). Under anti_passback = "hard" a plate typed twice at an
+entrance is a car of its own (a cloned plate, refused as inside already); at an exit, which hard
+anti-passback never refuses, it is that car still (review 56b)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
 from gateway.api.app import create_app
+from gateway.config import parse_config
 from gateway.core import Presented
 from gateway.events import AccessEvent
 from gateway.runtime.gateway import Gateway
 from gateway.store.accounts import create_token
 from gateway.store.registry import set_blocked
-from tests.parking.conftest import T0
+from tests.parking.conftest import T0, parking_toml, seed
 
 STRANGER = "苏E12345"
 RESIDENT = "皖B33333"  # R2's car on its own slot B002
@@ -82,6 +86,22 @@ def booth(make_gw: Callable[..., Gateway]) -> Iterator[Booth]:
         yield Booth(gw)
     finally:
         gw.stop()
+
+
+@pytest.fixture(params=["charge", "guard"])
+def hard_booth(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Booth]:
+    """The booth on a site with anti_passback = "hard", at each exit_without_entry policy."""
+    text = parking_toml(tmp_path / "data", exit_without_entry=request.param)
+    assert 'anti_passback = "soft"' in text
+    cfg = parse_config(text.replace('anti_passback = "soft"', 'anti_passback = "hard"'), "site.toml")
+    seed(cfg, tmp_path)
+    gw = Gateway(cfg)
+    gw.start()
+    try:
+        yield Booth(gw)
+    finally:
+        gw.stop()
+        gw.conn.close()
 
 
 def test_a_stranger_typed_at_the_entrance_on_both_tablets_gets_one_stay(booth: Booth) -> None:
@@ -189,3 +209,47 @@ def test_a_car_refused_then_typed_by_a_guard_is_decided_afresh(booth: Booth) -> 
     typed = booth.typed(0, "car-in", RESIDENT)
     assert (typed["admitted"], typed["reason"], typed["flags"]) == (True, "resident", []), typed
     assert booth.stays() == [(RESIDENT, True)]
+
+
+def test_hard_site_stranger_typed_at_the_entrance_on_both_tablets_is_refused_as_a_clone(
+    hard_booth: Booth,
+) -> None:
+    """Hard anti-passback is set against cloned plates: the plate typed again at the entrance is a
+    second car with those plates, refused as inside already, and nothing is recorded twice."""
+    first = hard_booth.typed(0, "car-in", STRANGER)
+    hard_booth.now += S
+    second = hard_booth.typed(1, "car-in", STRANGER)
+    assert (first["admitted"], first["reason"]) == (True, "temporary")
+    assert (second["admitted"], second["reason"]) == (False, "anti_passback"), second
+    assert hard_booth.stays() == [(STRANGER, True)]
+
+
+def test_hard_site_free_stranger_typed_at_the_exit_on_both_tablets_is_not_held(hard_booth: Booth) -> None:
+    """Review 56b: 3fc652e turned the typed-twice rule off on every lane under hard anti-passback,
+    which refuses only entries. At the exit guard B's typing of the free stranger guard A just let
+    out was a car with no entry record: a day's fee ("charge") or a false 未登记 refusal
+    ("guard"). It is the same car, let out again as it was."""
+    booth = hard_booth
+    assert booth.camera("car-in", STRANGER, booth.now - timedelta(minutes=10)).admitted
+    first = booth.typed(0, "car-out", STRANGER)
+    booth.now += S
+    second = booth.typed(1, "car-out", STRANGER)
+    assert (first["admitted"], first["reason"], first["flags"]) == (True, "temporary", [])
+    assert (second["admitted"], second["reason"], second["flags"]) == (True, "temporary", ["again"]), second
+    assert booth.held_at_exit() == 0
+    assert booth.read("SELECT kind, amount_fen FROM charges") == [("exit", 0)]
+    assert booth.stays() == [(STRANGER, False)]
+
+
+def test_hard_site_resident_typed_at_the_exit_on_both_tablets_leaves_once(hard_booth: Booth) -> None:
+    """Under hard anti-passback too, a resident typed out on both tablets leaves once: no row of a
+    car leaving with no entry record."""
+    booth = hard_booth
+    booth.typed(0, "car-in", RESIDENT)
+    booth.now += timedelta(hours=1)
+    first = booth.typed(0, "car-out", RESIDENT)
+    booth.now += S
+    second = booth.typed(1, "car-out", RESIDENT)
+    assert (first["reason"], second["reason"], second["flags"]) == ("resident", "resident", ["again"])
+    flags = booth.read("SELECT flags FROM access_log WHERE lane = 'car-out'")
+    assert all("no_entry_record" not in (f or "") for (f,) in flags), flags
