@@ -385,6 +385,7 @@ def _car_still_at_lane(conn: sqlite3.Connection, rules: LaneRules, event_id: str
         raise Refused(
             f"record {event_id} was decided at {decided_at}, not at {lane}",
             fix=f"decide it again at {decided_at}, where it was read",
+            code="other_lane",
         )
     car = json.dumps(sorted({value, plate or ""}))
     asked = {"id": record_id, "texts": car, "exit": rules.direction == "exit", "since": at, "seq": seq}

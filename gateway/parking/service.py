@@ -736,7 +736,10 @@ class ParkingDesk:
         # The unit as the pages show it (8栋 1单元) or as the centre sent its residents (8 1).
         if not resident_lives_in(conn, building, unit):
             raise ParkingError(
-                f"no resident lives in {building} {unit}", fix="give the host's building and unit"
+                f"no resident lives in {building} {unit}",
+                fix="give the host's building and unit",
+                code="no_such_unit",
+                data={"unit": f"{building} {unit}"},
             )
         host = host_unit(conn, stay.subject)
         # Decided by how the stay pays, not by who holds the plate now: a visitor's pass withdrawn
@@ -755,6 +758,8 @@ class ParkingDesk:
             raise ParkingError(
                 f"the visitor was registered for {host[0]} {host[1]}, not {building} {unit}",
                 fix="the host unit of the visitor's pass validates it",
+                code="not_host_unit",
+                data={"host_unit": f"{host[0]} {host[1]}"},
             )
         try:
             conn.execute(

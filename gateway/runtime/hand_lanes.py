@@ -733,6 +733,7 @@ class HandLanes:
             raise Refused(
                 f"lane {lane} has no relay to {action}",
                 fix="add a relay device for this lane to the site config",
+                code="no_relay",
             )
 
     def _record_lane(

@@ -111,7 +111,12 @@ def display_name_problem(display_name: str) -> str | None:
 def _stored_display_name(display_name: str) -> str:
     problem = display_name_problem(display_name)
     if problem:
-        raise Refused(problem, fix=f"shorten it to {DISPLAY_NAME_LENGTH} characters or fewer, e.g. 张师傅")
+        raise Refused(
+            problem,
+            fix=f"shorten it to {DISPLAY_NAME_LENGTH} characters or fewer, e.g. 张师傅",
+            code="display_name_too_long",
+            data={"most": DISPLAY_NAME_LENGTH},
+        )
     return typed_text(display_name)
 
 
@@ -182,6 +187,7 @@ def update_account(
             raise Refused(
                 "this is the last admin account",
                 fix="make another account admin first, so that someone can still manage",
+                code="last_admin",
             )
         if {"role", "disabled", "password_hash"} & changes.keys():
             conn.execute("DELETE FROM sessions WHERE account_id = ?", (account_id,))

@@ -211,7 +211,9 @@ def correct_plate(
         lane, kind, value, flags, logged_at, reason = row
         if kind != "plate":
             raise Refused(
-                f"record {event_id} is a {kind}, not a plate", fix="only plate readings can be corrected"
+                f"record {event_id} is a {kind}, not a plate",
+                fix="only plate readings can be corrected",
+                code="not_a_plate_record",
             )
         read = lane_reading(value, flags)
         latest = conn.execute(_LATEST, (event_id,)).fetchone()

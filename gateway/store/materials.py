@@ -40,7 +40,9 @@ def record_materials_out(
     else the one given, where a resident must live."""
     items = items.strip()
     if not items:
-        raise Refused("say what is carried out", fix="list the items, e.g. 旧橱柜 1 套, 电钻 2 把")
+        raise Refused(
+            "say what is carried out", fix="list the items, e.g. 旧橱柜 1 套, 电钻 2 把", code="items_needed"
+        )
     note = ""  # the pass's own unit, when the guard named the owner's instead
     with transaction(conn):
         if pass_id is not None:
@@ -59,6 +61,8 @@ def record_materials_out(
                 raise Refused(
                     f"pass {pass_id} is for {host[0]} {host[1]}, not {host_building} {host_unit}",
                     fix="leave the unit out: the pass's own is used",
+                    code="not_pass_unit",
+                    data={"pass_unit": f"{host[0]} {host[1]}".strip()},
                 )
             else:
                 host_building, host_unit = host
@@ -90,10 +94,21 @@ def _check_unit(
             raise Refused(
                 f"no resident lives in {pass_unit}, the pass's unit",
                 fix="give the owner's building and unit",
+                code="no_one_in_pass_unit",
+                data={"unit": pass_unit},
             )
-        raise Refused("say for which unit the materials leave", fix="give the building and unit, or the pass")
+        raise Refused(
+            "say for which unit the materials leave",
+            fix="give the building and unit, or the pass",
+            code="unit_needed",
+        )
     if not resident_lives_in(conn, building, unit):  # 8栋 1单元 as shown, or 8 1
-        raise Refused(f"no resident lives in {building} {unit}", fix="give the owner's building and unit")
+        raise Refused(
+            f"no resident lives in {building} {unit}",
+            fix="give the owner's building and unit",
+            code="no_such_unit",
+            data={"unit": f"{building} {unit}"},
+        )
 
 
 def owner_to_name(conn: sqlite3.Connection, building: str, unit: str) -> bool:

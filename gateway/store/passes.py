@@ -186,7 +186,12 @@ def _plate_credential(
             fix="it is admitted without a pass; register the visitor without the plate",
         )
     if blocked:
-        raise Refused(f"{plate} is blocked", fix="an admin can unblock it on the lookup page")
+        raise Refused(
+            f"{plate} is blocked",
+            fix="an admin can unblock it on the lookup page",
+            code="plate_blocked",
+            data={"plate": plate},
+        )
     # A plate is on one pass at a time. A pass registered again for a visitor here now takes the
     # plate over; one for a later visit must not take it from a pass still in use or booked for an
     # earlier visit. A pass for an earlier visit than the one holding the plate (a visit booked for

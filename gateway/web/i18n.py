@@ -774,6 +774,82 @@ TEXTS: dict[str, tuple[str, str]] = {
         "This resident has no car with this plate: check the plate, or add the vehicle first",
     ),
     "err.not_an_account": ("API 令牌不能执行此操作", "Not for an API token"),
+    # Refusals a page reaches whose words the page says itself, not under err.refused's heading with
+    # the English message (review 56e): {plate} and {unit} as the guard typed them (3栋 9单元, 3 2).
+    "err.plate_blocked": (
+        "车牌 {plate} 已禁用，请管理员在查询页解除",
+        "Plate {plate} is blocked: an admin can unblock it on the lookup page",
+    ),
+    "err.items_needed": (
+        "请填写带出的物品，如：旧橱柜 1 套、电钻 2 把",
+        "Say what is carried out, e.g. 2 old chairs, 1 drill",
+    ),
+    "err.unit_needed": (
+        "请填写业主的楼栋单元，或扫通行证",
+        "Give the owner's building and unit, or the pass",
+    ),
+    "err.no_such_unit": (
+        "{unit} 没有登记业主，请核对楼栋单元",
+        "No resident lives in {unit}: check the building and unit",
+    ),
+    "err.no_one_in_pass_unit": (
+        "通行证上的 {unit} 没有登记业主，请填写业主的楼栋单元",
+        "No resident lives in {unit}, the pass's unit: give the owner's building and unit",
+    ),
+    "err.not_pass_unit": (
+        "该通行证登记的是 {pass_unit}，与所填不符：楼栋单元请留空，按通行证登记",
+        "The pass is for {pass_unit}: leave the unit out, the pass's own is used",
+    ),
+    # A visitor's free parking validated for a unit (POST /api/parking/stays/{id}/validate).
+    "err.not_host_unit": (
+        "该访客登记的被访单元是 {host_unit}，只能由该单元确认免费停车",
+        "The visitor was registered for {host_unit}: that unit validates the stay",
+    ),
+    "err.display_name_too_long": (
+        "显示名太长，最多 {most} 个字，如：张师傅",
+        "The display name is too long: {most} characters at most",
+    ),
+    "err.last_admin": (
+        "这是最后一个管理员账号，不能停用或改为保安：请先把另一个账号设为管理员",
+        "This is the last admin account: make another account admin first",
+    ),
+    "err.no_relay": (
+        "该通道没有配置道闸继电器，无法手动操作：请管理员在站点配置中添加",
+        "This lane has no barrier relay to work by hand: an admin adds one to the site config",
+    ),
+    "err.not_a_plate_record": (
+        "该记录不是车牌识别记录，只能纠正车牌",
+        "This record is not a plate reading: only plates can be corrected",
+    ),
+    "err.other_lane": (
+        "该记录是在另一个通道识别的，请在识别它的通道重新判断",
+        "This record was read at another lane: decide it again there",
+    ),
+    # 重新上传 pressed on a record another tablet (or the centre's send_again) sent again meanwhile.
+    "err.not_set_aside": (
+        "该记录已不在搁置列表中（可能已由他人重新上传）",
+        "That record is no longer set aside (it may have been sent again already)",
+    ),
+    "err.bad_method": ("没有该付款方式，请在收费窗口中选择", "No such payment method: pick one"),
+    # Answered to API clients only (no page sends these), worded for an admin reading the answer.
+    "err.actor_not_allowed": ("已登录账号只能以自己的名义操作", "A logged-in account acts for no one else"),
+    "err.bad_token": (
+        "API 令牌无效、已撤销或已过期，请向管理员申请新令牌",
+        "The API token is unknown, revoked or expired",
+    ),
+    "err.no_report": (
+        "该日没有报表（报表在统计期结束后生成）",
+        "No report for that day (built when its period ends)",
+    ),
+    "err.not_ended": ("统计期尚未结束，结束后再生成报表", "The report period has not ended: build it after"),
+    "err.records_deleted": (
+        "该日的记录已超过保留期被删除，不能重新生成报表：请使用已保存的报表",
+        "That day's records are past retention and deleted: use the report kept",
+    ),
+    "err.rounds_open": (
+        "统计期内还有巡更轮次未结束，结束后再生成报表",
+        "A patrol round of the period is still open: build the report after it ends",
+    ),
     # A guard page's error as a page (pages.error_page): a pass or record gone, an address mistyped.
     "errpage.not_found": (
         "没有这个页面，或要查看的记录已不存在",
