@@ -9,6 +9,7 @@ from the database still says something, and an unknown key still renders.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -64,11 +65,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "patrol {route} round due {due} not finished within {minutes} minutes",
     ),
     "patrol_late.untapped": (
-        "巡更 {route} {due} 轮次超过{minutes}分钟未完成，未打卡: {missing}",
+        "巡更 {route} {due} 轮次超过{minutes}分钟未完成，未打卡：{missing}",
         "patrol {route} round due {due} not finished within {minutes} minutes; not tapped: {missing}",
     ),
     "patrol_missed": (
-        "巡更 {route} {due} 轮次漏巡，未打卡: {missing}",
+        "巡更 {route} {due} 轮次漏巡，未打卡：{missing}",
         "patrol {route} round due {due} missed; not tapped: {missing}",
     ),
     "disk_low": (
@@ -126,6 +127,88 @@ DEVICE_FAULTS: dict[str, tuple[str, str]] = {
     ),
 }
 
+# The driver errors that carry their device's port, address or camera url (drivers/serialport.py
+# explain and SerialLink, drivers/relays/modbus.py, drivers/readers/serial_reader.py not_answering,
+# drivers/cameras/capture.py, a relay or display write that failed): matched on the driver's words,
+# said in Chinese with the port or camera they name. Anything else reads, in Chinese, as the
+# driver's own English after 设备原始报错 (the guard reads that it is the device's, to pass on).
+_DEVICE_FAULT_FORMS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
+    (re.compile(form, re.DOTALL), zh)
+    for form, zh in (
+        (
+            r"unit (?P<unit>\S+) on (?P<port>\S+) does not answer: ",
+            "{port} 上地址为 {unit} 的模块无应答：请检查模块地址、A/B 线是否接反及终端电阻",
+        ),
+        (
+            r"unit (?P<unit>\S+) on (?P<port>\S+) gives a reply the gateway cannot use: ",
+            "{port} 上地址为 {unit} 的模块回复无法识别："
+            "请按说明书核对模块地址、线圈和输入地址，并检查 A/B 接线和终端电阻",
+        ),
+        (
+            r"(?P<port>\S+) is not there \(unplugged\?\)",
+            "串口 {port} 不存在（可能已拔出）：请检查连接线，并用 ls -l /dev/serial/by-id 核对设备路径",
+        ),
+        (
+            r"permission denied on (?P<port>\S+): ",
+            "无权打开串口 {port}："
+            "请把网关用户加入 dialout 组（sudo usermod -aG dialout estate-gateway）后重启服务",
+        ),
+        (
+            r"(?P<port>\S+) is in use by another program",
+            "串口 {port} 被其他程序占用："
+            "请停止该程序（常见为 ModemManager 或另一个网关，sudo fuser -v {port} 可查）",
+        ),
+        (r"(?P<port>\S+) disappeared \(unplugged\?\)", "串口 {port} 已断开（可能被拔出）：请检查连接线"),
+        (
+            r"(?P<port>\S+) was unplugged and plugged back",
+            "串口 {port} 被拔出后又插回：请检查连接线和 USB 插头",
+        ),
+        (r"(?P<port>\S+): cannot open (?P=port)$", "无法打开串口 {port}：请检查连接线和模块电源"),
+        (
+            r"(?P<port>\S+) sends only noise and bad frames, no card read in (?P<seconds>\S+) s",
+            "{port} 只收到干扰和错误数据，{seconds} 秒内没有读到卡：请检查 RS-485 接线（A 接 A、B 接 B，"
+            "A/B 接反最常见）及波特率是否与读卡器一致",
+        ),
+        (
+            r"cannot open (?P<camera>\S+): ",
+            "无法打开摄像机视频流 {camera}：请检查地址、摄像机是否在网络上及其用户名和密码",
+        ),
+        (
+            r"stream from (?P<camera>\S+) dropped: ",
+            "摄像机视频流 {camera} 中断（收不到画面），正在自动重连："
+            "如持续离线，请检查摄像机电源、网络和地址",
+        ),
+        (
+            r"(?P<what>pulse|release|show|open by hand|hold by hand|release by hand) failed: (?P<error>.*)",
+            "{what}指令写入失败：请检查设备的连接线和电源（设备原始报错：{error}）",
+        ),
+    )
+)
+_WRITES = {
+    "pulse": "开闸",
+    "release": "落闸",
+    "show": "显示",
+    "open by hand": "手动开闸",
+    "hold by hand": "手动常开",
+    "release by hand": "手动取消常开",
+}
+
+
+def device_fault_zh(error: str) -> str:
+    """A driver's error (its health's last_error) as a Chinese reader reads it."""
+    known = DEVICE_FAULTS.get(error)
+    if known is not None:
+        return known[0]
+    for form, zh in _DEVICE_FAULT_FORMS:
+        found = form.match(error)
+        if found:
+            values = found.groupdict()
+            if "what" in values:
+                values["what"] = _WRITES[values["what"]]
+            return zh.format(**values)
+    return f"设备原始报错：{error}"
+
+
 # Parameters whose values are words themselves, translated when the message is rendered.
 TERMS: dict[str, dict[str, tuple[str, str]]] = {
     "device_kind": {
@@ -155,6 +238,8 @@ class AlarmText:
         for name, value in self.params.items():
             if isinstance(value, list):
                 value = ("、" if zh else ", ").join(value)
+            elif name == "error" and zh and isinstance(value, str):
+                value = device_fault_zh(value)
             elif name in TERMS and isinstance(value, str) and value in TERMS[name]:
                 value = TERMS[name][value][0 if zh else 1]
             elif name == "lane" and lane_names and isinstance(value, str):

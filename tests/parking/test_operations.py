@@ -107,7 +107,7 @@ def test_late_and_missed_rounds_raise_one_alarm_each(make_gw: Callable[..., Gate
     assert alarms(gw) == []
     assert [r.status for r in o.patrols(night + 2 * H + 50 * M)] == ["overdue"]
     assert alarms(gw) == [("patrol_late", "night@2025-03-04 00:00")]
-    assert "未打卡: cp-b" in str(recent_alarms(gw.conn, False, language="zh")[0]["message"])
+    assert "未打卡：cp-b" in str(recent_alarms(gw.conn, False, language="zh")[0]["message"])
     assert "not tapped: cp-b" in str(recent_alarms(gw.conn, False, language="en")[0]["message"])
     assert [r.status for r in o.patrols(night + 4 * H)] == ["missed"]
     assert o.patrols(night + 4 * H + 10 * M) == []  # final rounds are not looked at again

@@ -67,8 +67,9 @@ def test_a_frozen_picture_keeps_the_drivers_english_for_the_english_page_and_ups
 
 def test_an_alarm_raised_before_the_words_existed_reads_in_chinese_too() -> None:
     """An alarm open since before the upgrade is stored with the same parameters: it is rendered
-    when the page is shown, so it reads in Chinese too. Other driver errors read as they are."""
+    when the page is shown, so it reads in Chinese too. A driver error with no Chinese words reads
+    as the driver words it, said to be the device's own (review 56e)."""
     params = {"device_kind": "camera", "device": "car-in-camera", "lane": "car-in"}
     assert AlarmText("device_offline", {**params, "error": FROZEN}).render("zh").endswith(CHINESE)
     other = AlarmText("device_offline", {**params, "error": "no answer"})
-    assert other.render("zh").endswith("离线：no answer")
+    assert other.render("zh").endswith("离线：设备原始报错：no answer")
