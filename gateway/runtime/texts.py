@@ -20,7 +20,7 @@ REASONS: dict[str, tuple[str, str]] = {
     "no_slot": ("无车位", "no parking slot"),
     "slot_occupied": ("车位已占用", "slot already occupied"),
     "zone_full": ("车位已满", "car park full"),
-    "anti_passback": ("重复进入", "already inside (anti-passback)"),
+    "anti_passback": ("重复入场", "already inside (anti-passback)"),
     # Not "封闭管理期间 禁止入内": the display puts 禁止入内 before every reason (display_lines).
     "closed_management": ("封闭管理中", "closed management in force"),
     "wrong_lane": ("通道不符", "wrong lane"),

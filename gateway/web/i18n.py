@@ -68,14 +68,14 @@ TEXTS: dict[str, tuple[str, str]] = {
     "lane.pedestrian": ("人行", "Pedestrians"),
     "lane.open": ("开闸", "Open"),
     "lane.hold": ("常开", "Hold open"),
-    "lane.release": ("恢复", "Release"),
+    "lane.release": ("取消常开", "Release"),
     # 开放通道 as err.exit_refused words it: the guard told to reopen finds the button so named.
     "lane.close": ("关闭通道", "Close lane"),
     "lane.reopen": ("开放通道", "Reopen lane"),
     # A lane's history: a relay that did not take it, listed after the attempt (live.js showAction).
     "lane.open_failed": ("开闸失败（道闸未响应）", "Opening failed (barrier did not answer)"),
     "lane.hold_failed": ("常开失败（道闸未响应）", "Holding open failed (barrier did not answer)"),
-    "lane.release_failed": ("恢复失败（道闸未响应）", "Release failed (barrier did not answer)"),
+    "lane.release_failed": ("取消常开失败（道闸未响应）", "Release failed (barrier did not answer)"),
     "lane.closed": ("通道已关闭", "Lane closed"),
     "lane.waiting": ("等待车辆或刷卡…", "Waiting for a car or a card…"),
     "lane.no_relay": (
@@ -188,12 +188,12 @@ TEXTS: dict[str, tuple[str, str]] = {
     "plates.at": ("时间", "Time"),
     "plates.lane": ("车道", "Lane"),
     "plates.snapshot": ("抓拍", "Snapshot"),
-    "plates.snapshot_gone": ("快照已过期/未保存", "Snapshot expired / not saved"),
+    "plates.snapshot_gone": ("抓拍已过期/未保存", "Snapshot expired / not saved"),
     "plates.read": ("识别结果", "Reading"),
     "plates.confidence": ("置信度", "Confidence"),
     "plates.verdict": ("结果", "Decision"),
     "pay.button": ("收费放行", "Take the fee"),
-    "pay.title": ("临时车收费", "Parking fee"),
+    "pay.title": ("停车收费", "Parking fee"),
     "pay.receipt": ("收据号（扫码支付的交易号，可不填）", "Receipt no. (a QR payment's number; optional)"),
     "pay.qr": ("扫码已付", "Paid by QR"),
     "pay.cash": ("现金已收", "Cash taken"),
@@ -222,7 +222,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "flag.refused_again": ("同车再次拒绝", "same car, refused again"),
     "holder.resident": ("业主", "Resident"),
     "holder.visitor": ("访客", "Visitor"),
-    "holder.contractor": ("施工", "Contractor"),
+    "holder.contractor": ("施工人员", "Contractor"),
     # A building and unit stored as bare numbers (the central server sends "3" and "2").
     "holder.building": ("{n}栋", "Bldg {n}"),
     "holder.unit": ("{n}单元", "Unit {n}"),
@@ -241,7 +241,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     # The documents a visitor's ID number is from (gateway/privacy.py IdKind).
     "id_kind.resident_id": ("身份证", "ID card"),
     "id_kind.passport": ("护照", "Passport"),
-    "id_kind.hk_macau_permit": ("港澳通行证", "Hong Kong/Macau permit"),
+    "id_kind.hk_macau_permit": ("回乡证（港澳居民来往内地通行证）", "Hong Kong/Macau permit"),
     "id_kind.taiwan_permit": ("台胞证", "Taiwan permit"),
     "id_kind.foreign_permanent": ("外国人永久居留证", "Foreign permanent residence ID"),
     "visitor.host_building": ("被访楼栋", "Host building"),
@@ -370,7 +370,7 @@ TEXTS: dict[str, tuple[str, str]] = {
         "原因（必填），如：系统上线前已停放",
         "Reason (required), e.g. parked before the gateway",
     ),
-    "occ.left": ("已离场", "Mark as left"),
+    "occ.left": ("标记离场", "Mark as left"),
     "occ.left_ask": ("车辆已离场（未被识别）：原因", "The car has left unseen: why"),
     "billing.slot": ("固定车位", "Own slot"),
     "billing.monthly": ("月租", "Monthly"),
@@ -609,7 +609,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "err.busy": ("网关繁忙，未保存，请稍后重试", "The gateway is busy and did not save this; try again"),
     # The page makes a new key whenever its form changes: this is another tab's, or an old page's.
     "err.idempotency_mismatch": (
-        "这次登记已用不同的内容提交过，可能已办成：请刷新页面，在访客列表中查看是否已登记，没有再重新填写",
+        "这次登记已用不同的内容提交过，可能已办成：请刷新页面，在访客列表中查看是否已登记；如未登记，再重新填写",
         "This registration was sent before with other details and may have been made: reload the "
         "page and look in the visitor list before registering again",
     ),
@@ -637,7 +637,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     # errorText): a lane never held open, a card blocked by this guard and its number typed again,
     # were not done by another tablet. {kind} is kind.card, kind.plate or kind.qr.
     "err.already_done.not_held": (
-        "通道未处于常开状态，无需恢复",
+        "通道未处于常开状态，无需取消常开",
         "The lane is not held open: there is nothing to release",
     ),
     "err.already_done.blocked": (
@@ -660,19 +660,19 @@ TEXTS: dict[str, tuple[str, str]] = {
     # receipt and when, for the guard to show the driver (app.js dataWords; paid_at in the site's time).
     "err.already_paid": ("该车已缴费，请勿再收", "Paid already: take nothing again"),
     "err.already_paid.data": (
-        "该车已缴费（票据 {receipt}，{paid_at}），请勿再收",
+        "该车已缴费（收据号 {receipt}，{paid_at}），请勿再收",
         "Paid already (receipt {receipt}, {paid_at}): take nothing again",
     ),
     # Let out by hand on another tablet: no fee was taken, so the guard must not book one (not
     # already_paid's 已缴费).
     "err.let_out_by_hand": (
-        "该车已由另一台平板开闸手动放行，未收费：请勿再收",
+        "该车已由另一台平板开闸手动放行，未收费：请勿收费",
         "Let out by hand (on another tablet) with no fee taken: take nothing",
     ),
     # Let through free meanwhile (its stay validated by the host unit, say): no fee was taken for
     # its hold, so, as for let_out_by_hand, never already_paid's 已缴费.
     "err.left_without_fee": (
-        "该车已离场，未收费：请勿再收",
+        "该车已离场，未收费：请勿收费",
         "The car has left with no fee taken: take nothing",
     ),
     "err.plate_corrected": (
@@ -700,7 +700,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     # 纠正并重新判断 once the car has gone (another tablet opened the lane, the next car pulled up):
     # the correction stands, the lane decided nothing, the barrier stays down for the car there now.
     "err.car_left_lane": (
-        "已更正车牌；该车已离开通道，未重新判断",
+        "已纠正车牌；该车已离开通道，未重新判断",
         "Plate corrected; the car has left the lane, so it was not decided again",
     ),
     "err.same_plate": (

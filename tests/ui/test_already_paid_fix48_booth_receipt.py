@@ -121,5 +121,5 @@ def test_a_fee_taken_with_no_receipt_to_name_is_said_paid_with_no_blank_showing(
     page.click("#pay-cash")
     page.wait_for_selector("#toast.bad")
     shown = page.inner_text("#toast")
-    assert "该车已缴费，请勿再收" in shown and "{" not in shown and "票据" not in shown, shown
+    assert "该车已缴费，请勿再收" in shown and "{" not in shown and "收据号" not in shown, shown
     assert script_errors(page) == []

@@ -64,9 +64,9 @@ def test_an_admin_records_a_car_inside_and_marks_it_left(
     guard.goto(f"{url}/occupancy?plate=e123")
     expect(guard.locator("#cars-list tr", has_text=PLATE)).to_contain_text("手工登记")
     assert guard.locator("#record-inside-form").count() == 0
-    assert guard.get_by_role("button", name="已离场").count() == 0
+    assert guard.get_by_role("button", name="标记离场").count() == 0
 
-    row.get_by_role("button", name="已离场").click()
+    row.get_by_role("button", name="标记离场").click()
     expect(page.locator("#reason-dialog")).to_be_visible()
     page.locator("#reason-input").fill("车已离场，出口摄像机故障")
     with page.expect_navigation(wait_until="load"):

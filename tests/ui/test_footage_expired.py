@@ -73,7 +73,7 @@ def test_the_plate_log_shows_no_broken_picture_for_a_reading_whose_snapshot_rete
     assert page.status_code == 200
     assert PLATE in page.text  # the reading is listed, as it should be
     assert not _broken_pictures(client, page.text), "the plate log shows broken snapshots"
-    assert "快照已过期/未保存" in page.text  # the row says why there is no picture
+    assert "抓拍已过期/未保存" in page.text  # the row says why there is no picture
 
 
 def test_a_snapshot_that_could_not_be_saved_shows_no_broken_picture_and_a_fresh_one_shows(
@@ -92,7 +92,7 @@ def test_a_snapshot_that_could_not_be_saved_shows_no_broken_picture_and_a_fresh_
     assert page.status_code == 200
     assert not _broken_pictures(client, page.text)
     assert len(re.findall(r'<img[^>]*src="/api/snapshots/', page.text)) == 1  # the one kept
-    assert "快照已过期/未保存" in page.text
+    assert "抓拍已过期/未保存" in page.text
 
 
 @pytest.fixture
@@ -173,7 +173,7 @@ def test_plate_log_shows_a_broken_picture_for_a_snapshot_a_full_disk_could_not_s
     """The data disk is full. A car is read at car-in; its snapshot's name goes into the access
     record, and the writer fails (No space left on device). The office opens 车牌记录: the row
     showed a thumbnail that is a broken picture (the route answered 200 with an empty file), not
-    快照已过期/未保存 as docs/guard-app.md promises for a snapshot a full disk never saved. The
+    抓拍已过期/未保存 as docs/guard-app.md promises for a snapshot a full disk never saved. The
     writer's failed write_bytes left a zero-length .jpg behind, and snapshot_url only asks
     whether the file exists."""
     gw = site.gw
@@ -200,4 +200,4 @@ def test_plate_log_shows_a_broken_picture_for_a_snapshot_a_full_disk_could_not_s
     served = [(src, client.get(src)) for src in pictures]
     broken = [src for src, r in served if r.status_code != 200 or not r.content.startswith(b"\xff\xd8")]
     assert not broken, f"broken pictures in the plate log: {[(s, len(r.content)) for s, r in served]}"
-    assert "快照已过期/未保存" in page.text
+    assert "抓拍已过期/未保存" in page.text

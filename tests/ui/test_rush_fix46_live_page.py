@@ -69,7 +69,7 @@ def test_correct_and_decide_again_after_the_car_left_does_not_open_for_the_next_
         f"left; {owes} (owing 7元) stood at it and drove out unpaid, still inside on record "
         f"(exited_at={exited}); the page said {page.inner_text('#toast')!r}"
     )
-    assert page.inner_text("#toast") == "已更正车牌；该车已离开通道，未重新判断"
+    assert page.inner_text("#toast") == "已纠正车牌；该车已离开通道，未重新判断"
     assert stored(site, "SELECT plate FROM latest_plate_corrections") == [(PLATE,)]  # the correction stands
     assert script_errors(page) == []
 
@@ -108,7 +108,7 @@ def test_a_car_let_through_free_after_validation_is_not_told_paid(
     shown = page.inner_text("#toast")
     assert stored(site, "SELECT count(*) FROM payments") == [(0,)]  # nothing was taken for it
     assert "已缴费" not in shown, f"told the car paid, which left free with no fee taken: {shown!r}"
-    assert "该车已离场，未收费：请勿再收" in shown, shown
+    assert "该车已离场，未收费：请勿收费" in shown, shown
     assert script_errors(page) == []
 
 

@@ -30,7 +30,7 @@ def test_a_foreign_visitor_and_a_hong_kong_passenger_are_registered_by_their_doc
     page = page_at(browser, url, LANDSCAPE)
     open_page(page, "visitors")
     kinds = page.locator("#f-id-kind option").all_inner_texts()
-    assert kinds == ["身份证", "护照", "港澳通行证", "台胞证", "外国人永久居留证"]
+    assert kinds == ["身份证", "护照", "回乡证（港澳居民来往内地通行证）", "台胞证", "外国人永久居留证"]
     assert page.input_value("#f-id-kind") == "resident_id"  # 身份证 unless the guard picks another
     page.fill("#f-name", "John Smith")
     page.fill("#f-phone", "13800138000")
@@ -61,7 +61,7 @@ def test_a_foreign_visitor_and_a_hong_kong_passenger_are_registered_by_their_doc
     page.click("#visitor-submit")
     page.wait_for_url(re.compile(r"/passes/\d+$"))
     listed = page.inner_text("#pass-occupants")
-    assert "港澳通行证 *****5678" in listed and "护照 *****5678" in listed, listed
+    assert "回乡证（港澳居民来往内地通行证） *****5678" in listed and "护照 *****5678" in listed, listed
     pass_id = int(page.url.rsplit("/", 1)[1])
     with sqlite3.connect(site.gw.db_path) as conn:
         own = conn.execute("SELECT id_kind, id_masked FROM passes WHERE id = ?", (pass_id,)).fetchone()

@@ -94,7 +94,7 @@ def test_mark_as_left_asks_for_two_characters(
     assert made.status_code == 200, made.text
     page = page_at(browser, url, LANDSCAPE, who=ADMIN)
     page.goto(f"{url}/occupancy")
-    page.locator("#cars-list tr", has_text="皖B99999").get_by_role("button", name="已离场").click()
+    page.locator("#cars-list tr", has_text="皖B99999").get_by_role("button", name="标记离场").click()
     page.wait_for_selector("#reason-dialog[open]")
     assert page.get_attribute("#reason-input", "minlength") == "2"
     page.fill("#reason-input", "走")
