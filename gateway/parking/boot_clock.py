@@ -3,10 +3,10 @@ with fake-hwclock's stale time and NTP steps it later.
 
 The operations thread follows the clock on each tick; a step moves the gateway's start with it.
 The stale boot clock being set is re-dated (gateway/store/redate.py), with the snapshot files
-written on the old clock, and the reports kept that counted its rows there are rebuilt
-(reports_on_old_clock); any other step is a running clock's (a bad time source, an installer's
-typo, or its correction), whose rows were dated right and stay, and which the operations thread
-raises an alarm for (sets_boot_clock tells them apart). This
+written on the old clock, and the reports kept that counted its rows there are marked, in the same
+transaction, to be rebuilt (gateway/store/report_rebuilds.py); any other step is a running clock's
+(a bad time source, an installer's typo, or its correction), whose rows were dated right and stay,
+and which the operations thread raises an alarm for (sets_boot_clock tells them apart). This
 boot's first rows, and the clock they are dated on, are kept in BOOT_MARKER across restarts of the
 service within one boot, so that a run killed before its re-dating was done leaves it to the next;
 so are the older alarms open and cars inside as it booted, the patrol rounds judged while its clock
@@ -25,7 +25,7 @@ import sqlite3
 from collections.abc import Callable, Sequence
 from contextlib import closing
 from dataclasses import astuple, replace
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -80,18 +80,6 @@ def _nudges(boot: Boot, step: Step, since_boot: float) -> bool:
     if boot.clock_set_at is None or boot.nudged or step.by > BOOT_CLOCK_NUDGE:
         return False
     return since_boot - boot.clock_set_at <= BOOT_CLOCK_SETTLE.total_seconds()
-
-
-def reports_on_old_clock(conn: sqlite3.Connection, steps: Sequence[Step]) -> list[date]:
-    """The days of the reports kept whose period the old clock of a step ran in since the boot: they
-    may count the boot's rows on the dates the steps moved them from (a booth payment taken on the
-    stale Saturday, which is Monday's now)."""
-    rows = conn.execute("SELECT day, period_start, period_end FROM daily_reports")
-    return [
-        date.fromisoformat(day)
-        for day, start, end in rows
-        if any(step.ran_in(datetime.fromisoformat(start), datetime.fromisoformat(end)) for step in steps)
-    ]
 
 
 # Named when it kept only the boot's first alarm; the name stays so that the marker an older

@@ -28,7 +28,7 @@ from gateway.config.models import SiteConfig
 from gateway.core.windows import Window
 from gateway.fault_log import FaultLog
 from gateway.parking import retention as plan
-from gateway.parking.boot_clock import BootClock, reports_on_old_clock
+from gateway.parking.boot_clock import BootClock
 from gateway.parking.faults import (
     late_repairs,
     overdue_text,
@@ -65,6 +65,7 @@ from gateway.store.device_returns import clear_returned, waiting_returns
 from gateway.store.parking import ParkingError
 from gateway.store.patrol import record_round, round_source, taps_between
 from gateway.store.redate import StaleRound, Step
+from gateway.store.report_rebuilds import reports_to_rebuild
 from gateway.sync.files import set_aside_before
 from gateway.timefmt import from_db, to_db
 
@@ -163,7 +164,6 @@ class Operations:
         self.clock = BootClock(data_dir, db_path, started_at, monotonic, self._round_on_record)
         self._last_retention: float | None = None  # monotonic
         self._stepped: list[AlarmText] = []  # clock_stepped alarms still to raise
-        self._rebuild: set[date] = set()  # reports that counted rows since re-dated (_redate)
         self._warned: set[str] = set()
         self._old_copies_told: set[Path] = set()  # upgrade copies past visitors_days (_old_copies)
         # Snapshots that cannot be deleted, said once (with the fix) until their folders change.
@@ -175,6 +175,11 @@ class Operations:
 
     def start(self, now: Callable[[], datetime]) -> None:
         self._mistrust(self.clock.resume(now()), self._monotonic())
+        # A step seen at the start is alarmed now, not at the first tick: resume and _mistrust have
+        # kept the new clock and the pause already, so a run killed before its first tick (TICK_S)
+        # would leave the next one no step to see, and the step never alarmed. Failing (a full
+        # disk), it waits in _stepped for the ticks as one seen by them does.
+        self._step("clock", self._clock_alarms, now())
         self._settle_disk_alarms(now())
 
         def loop() -> None:
@@ -214,19 +219,22 @@ class Operations:
             steps.append(("retention", self.retention))
             self._last_retention = mono
         for name, step in steps:
-            try:
-                step(now)
-            except Exception:
-                if name not in self._warned:  # a repeated fault is logged once, then quietly
-                    log.exception("operations step %s failed (will retry)", name)
-                    self._warned.add(name)
-            else:
-                if name in self._warned and not self._still_held_back():
-                    # said once, so the installer reading the journal knows; a step that returned
-                    # only because records still wait in memory for storage (a full disk: patrols
-                    # and repairs judge nothing then) has not recovered
-                    log.info("operations step %s works again", name)
-                    self._warned.discard(name)
+            self._step(name, step, now)
+
+    def _step(self, name: str, step: Callable[[datetime], object], now: datetime) -> None:
+        try:
+            step(now)
+        except Exception:
+            if name not in self._warned:  # a repeated fault is logged once, then quietly
+                log.exception("operations step %s failed (will retry)", name)
+                self._warned.add(name)
+        else:
+            if name in self._warned and not self._still_held_back():
+                # said once, so the installer reading the journal knows; a step that returned
+                # only because records still wait in memory for storage (a full disk: patrols
+                # and repairs judge nothing then) has not recovered
+                log.info("operations step %s works again", name)
+                self._warned.discard(name)
 
     def _still_held_back(self) -> bool:
         """Records a full disk keeps in memory still wait for storage (its turn on the worker wrote
@@ -235,13 +243,11 @@ class Operations:
         return bool(held.patrol_taps) or held.since is not None or held.every_device or bool(held.devices)
 
     def _redate(self, now: datetime) -> None:
-        """Re-date what the boot wrote on its stale clock, and mark the reports that counted it on
-        the old dates to be rebuilt (by `reports`: they wait out a running clock's pause as new
-        ones do, and a failed build is tried again at the next look)."""
-        steps = self.clock.redate(self._run, timedelta(hours=self.cfg.visitors.default_hours), RESTART_GRACE)
-        if steps:
-            with closing(self._read()) as conn:
-                self._rebuild.update(reports_on_old_clock(conn, steps))
+        """Re-date what the boot wrote on its stale clock; the reports that counted it on the old
+        dates are marked to be rebuilt in the same transaction (by `reports`: they wait out a running
+        clock's pause as new ones do, and a failed build, or one a power cut stopped, is tried again
+        at the next look)."""
+        self.clock.redate(self._run, timedelta(hours=self.cfg.visitors.default_hours), RESTART_GRACE)
 
     def _mistrust(self, step: Step | None, mono: float) -> None:
         """A running clock stepped (not the boot clock being set: nothing is re-dated): past
@@ -329,14 +335,13 @@ class Operations:
         their rows (a booth payment counted on the stale Saturday is Monday's now, in Monday's
         report and in its `payment` record sent again, "redated"). Rebuilt, each keeps its period
         and is sent upstream again, so that the money is in one report, on the day the centre
-        books it. A day retention deleted since stays deleted."""
-        kept = {day for (day,) in conn.execute("SELECT day FROM daily_reports")}
+        books it. The days are marked in the store (gateway/store/report_rebuilds.py), each until its
+        report is stored again: a kill between the re-dating and here leaves them to the next run.
+        A day retention deleted since stays deleted (its mark goes with it)."""
         done = []
-        for day in sorted(self._rebuild):
-            if day.isoformat() in kept:
-                self.build_report(day, now, conn)
-                done.append(day.isoformat())
-            self._rebuild.discard(day)
+        for day in reports_to_rebuild(conn):
+            self.build_report(day, now, conn)
+            done.append(day.isoformat())
         return done
 
     def rounds_open(self, conn: sqlite3.Connection, day: date, now: datetime) -> datetime | None:

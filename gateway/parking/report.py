@@ -27,6 +27,7 @@ from gateway.store.database import transaction
 from gateway.store.holds import HOLD_GAP, car_held_sql, starts_hold_sql
 from gateway.store.outbox import enqueue
 from gateway.store.parking import charge_owed_sql
+from gateway.store.report_rebuilds import forget_rebuild
 from gateway.store.spreadsheet import BOM, as_cell
 from gateway.store.units import unit_key
 from gateway.timefmt import local_iso, to_db
@@ -676,6 +677,7 @@ def store_report(
     with transaction(conn):
         if actor:
             audit(conn, at, actor, "report.build", f"day:{body['day']}")
+        forget_rebuild(conn, body["day"])  # stored as its rows are now: no re-dating left to count
         conn.execute(
             "INSERT INTO daily_reports (day, period_start, period_end, built_at, body) "
             "VALUES (?, ?, ?, ?, ?) "

@@ -19,7 +19,7 @@ import json
 import sqlite3
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import astuple, dataclass, field, replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from functools import partial
 from typing import Literal
 
@@ -29,6 +29,7 @@ from gateway.store.materials import get_materials, materials_record
 from gateway.store.outbox import enqueue
 from gateway.store.passes import get_pass, upstream
 from gateway.store.payments import payment_record
+from gateway.store.report_rebuilds import keep_rebuilds
 from gateway.timefmt import from_db, local_iso, to_db
 
 # The tables whose rows of this boot are known by id: the first id of each is kept as the box boots
@@ -156,13 +157,16 @@ def redate(
     the guard left empty got `pass_hours` from the clock. The patrol rounds first judged on the
     old clock are unjudged: those with a deadline from `rounds_before` on (the box's true boot,
     less the restart grace) are left to the patrol check to judge again (Boot.judge_again).
-    Returns the boot as its rows now know it."""
+    The reports kept that counted the rows on their old dates are marked to be rebuilt in the same
+    transaction (gateway/store/report_rebuilds.py): a power cut before the rebuild leaves it to the
+    next run, not to nobody. Returns the boot as its rows now know it."""
     again = _judged_again(boot.stale_rounds, rounds_before)
     with transaction(conn):
         moved = 0
         for step in steps:
             moved += sum(what(conn, boot.first, step) for what in _what_moves(pass_hours, boot))
             boot = replace(boot, taps_off=(*boot.taps_off, *_taps_off(conn, boot, step)))
+        keep_rebuilds(conn, reports_on_old_clock(conn, steps), steps[-1].now)
         mark = {
             "from": boot.clock,
             "to": steps[-1].new,
@@ -174,6 +178,18 @@ def redate(
         }
         audit(conn, steps[-1].now, "gateway", REDATED, f"boot:{boot.id}", json.dumps(mark))
     return replace(boot, clock=steps[-1].new, stale_rounds=(), judge_again=(*boot.judge_again, *again))
+
+
+def reports_on_old_clock(conn: sqlite3.Connection, steps: Sequence[Step]) -> list[date]:
+    """The days of the reports kept whose period the old clock of a step ran in since the boot: they
+    may count the boot's rows on the dates the steps moved them from (a booth payment taken on the
+    stale Saturday, which is Monday's now)."""
+    rows = conn.execute("SELECT day, period_start, period_end FROM daily_reports")
+    return [
+        date.fromisoformat(day)
+        for day, start, end in rows
+        if any(step.ran_in(datetime.fromisoformat(start), datetime.fromisoformat(end)) for step in steps)
+    ]
 
 
 def redated(conn: sqlite3.Connection, boot: Boot) -> Boot:

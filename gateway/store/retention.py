@@ -33,6 +33,7 @@ from gateway.store.alarms import ON_THE_GUARDS_LIST
 from gateway.store.card_respell import old_spelling
 from gateway.store.database import transaction
 from gateway.store.lookup import holder_subject
+from gateway.store.report_rebuilds import forget_rebuilds_before
 from gateway.timefmt import to_db
 
 BATCH = 2000
@@ -310,4 +311,5 @@ def prune_patrol(conn: sqlite3.Connection, before: datetime, batch: int = BATCH)
 
 def prune_reports(conn: sqlite3.Connection, before_day: str) -> int:
     with transaction(conn):
+        forget_rebuilds_before(conn, before_day)
         return conn.execute("DELETE FROM daily_reports WHERE day < ?", (before_day,)).rowcount
