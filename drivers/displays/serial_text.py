@@ -16,7 +16,7 @@ from typing import Literal
 
 from drivers.health import DeviceHealth
 from drivers.serialport import PortError, SerialLink
-from gateway.core.tickets import is_ticket, split_at_tickets, ticket_lines
+from gateway.core.tickets import cut_to_cells, half_cells, is_ticket, split_at_tickets, ticket_lines
 from plates.grammar import is_plate
 
 log = logging.getLogger(__name__)
@@ -28,7 +28,7 @@ def display_bytes(
     lines: list[str], encoding: str = "gb18030", line_ending: str = "crlf", width: int = 0
 ) -> bytes:
     """Each line as the panel is sent it, encoded, after it the line ending; see panel_lines for a
-    line longer than `width`."""
+    line wider than `width`."""
     end = ENDINGS[line_ending]
     out = b""
     for line in lines:
@@ -38,11 +38,13 @@ def display_bytes(
 
 
 def panel_lines(text: str, width: int) -> list[str]:
-    """A line longer than `width` goes on over the next lines, broken at its spaces (a longer word
-    where it must): cut off, 临时车 请缴费 7元 lost the fee on an 8-character panel. A ticket in it
-    goes on lines of its own, whole where it fits, else broken at its dashes (tickets.ticket_lines):
-    cut as a word, 无牌0303100 read 无牌030310 / 0, another car's ticket."""
-    if not width or len(text) <= width:
+    """`width` is the Chinese characters a line of the panel holds, a letter, digit or space
+    counting half of one (tickets.half_cells): a 64-dot panel is 4 wide and shows 皖A12345 whole.
+    A wider line goes on over the next lines, broken at its spaces (a longer word where it must):
+    cut off, 临时车 请缴费 7元 lost the fee on a narrow panel. A ticket in it goes on lines of its
+    own, whole where it fits, else broken at its dashes (tickets.ticket_lines): cut as a word,
+    无牌0303100 read 无牌030310 / 0, another car's ticket."""
+    if not width or half_cells(text) <= 2 * width:
         return [text]
     lines: list[str] = []
     for piece in split_at_tickets(text):
@@ -52,24 +54,25 @@ def panel_lines(text: str, width: int) -> list[str]:
 
 
 def word_lines(text: str, width: int) -> list[str]:
-    """`text` on lines of `width` characters, broken at its spaces. A plate too long for a line
-    is broken after its province and letter (粤B / D12345): cut at the width, 粤BD12345 read
-    粤BD1234 / 5, another car's plate. Any other word longer than a line starts a line of its own
-    and is cut where it must: run on from the words before it (textwrap's way), a fee of 1234.5元
-    read 请缴费 12 / 34.5元, and the driver was asked 12元."""
+    """`text` on lines `width` cells wide (panel_lines), broken at its spaces. A plate too wide
+    for a line is broken after its province and letter (粤B / D12345 at 4 cells, 粤BD12345 being
+    4.5): cut at the width, 粤BD12345 read 粤BD1234 / 5, another car's plate. Any other word wider
+    than a line starts a line of its own and is cut where it must: run on from the words before it
+    (textwrap's way), a fee of 1234.5元 read 请缴费 12 / 34.5元, and the driver was asked 12元."""
+    room = 2 * width  # in half-cells, to count in integers
     lines: list[str] = []
     line = ""
     for word in text.split():
-        if len(word) > width:
+        if half_cells(word) > room:
             if line:
                 lines.append(line)
-            parts = [word[:2], word[2:]] if is_plate(word) and width >= len(word) - 2 else [word]
-            pieces = [part[i : i + width] for part in parts for i in range(0, len(part), width)]
+            parts = [word[:2], word[2:]] if is_plate(word) and half_cells(word[2:]) <= room else [word]
+            pieces = [piece for part in parts for piece in cut_to_cells(part, room)]
             lines += pieces[:-1]
             line = pieces[-1]
         elif not line:
             line = word
-        elif len(line) + 1 + len(word) <= width:
+        elif half_cells(line) + 1 + half_cells(word) <= room:
             line += " " + word
         else:
             lines.append(line)

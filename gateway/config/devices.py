@@ -283,7 +283,14 @@ class SerialDisplayDevice(_Serial):
         "crlf", title="Line ending", description="What ends each line on the wire."
     )
     width: int = Field(
-        0, ge=0, le=200, title="Line width", description="Characters a line may have; 0: no limit."
+        0,
+        ge=0,
+        le=200,
+        title="Line width",
+        description=(
+            "Chinese characters a line holds (16-dot characters: a 64-dot panel holds 4); a letter,"
+            " digit or space counts half of one. 0: no limit."
+        ),
     )
 
 

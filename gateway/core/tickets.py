@@ -12,6 +12,7 @@ tells it apart.
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import date
 
 from gateway.core.windows import DASHES
@@ -46,6 +47,8 @@ _WITHIN = re.compile(r"(无牌-[0-9]{4}-[0-9]{2,})")
 _SEPARATED = re.compile(r"[-\s]+")
 _BEGUN = re.compile(r"无牌-?([0-9]{4})(-?)([0-9]*)|无牌-?([0-9]{0,3})")
 _NUMBER_BEGUN = re.compile(r"[0-9]{1,4}-[0-9]*")
+# East Asian widths a lane panel draws a whole cell (16 dots) wide: wide, full-width, ambiguous.
+_WHOLE_CELL = frozenset({"W", "F", "A"})
 
 
 def ticket(day: date, number: int) -> str:
@@ -132,22 +135,44 @@ def split_at_tickets(line: str) -> list[str]:
     return [piece for piece in _WITHIN.split(line) if piece]
 
 
+def half_cells(text: str) -> int:
+    """How wide `text` is on a lane LED panel, in half-cells. A panel's 16x16 font draws a Chinese
+    character 16 dots wide (a cell), an ASCII letter, digit or space 8 (half a cell): a 64-dot panel
+    holds 4 hanzi, or 皖A12345 (16 + 6 x 8 dots). Counted by len(), the plate was taken for 7 hanzi
+    and broken 皖A / 1234 / 5 on a panel it fits. East Asian width A (ambiguous: ·, —, ①) counts a
+    whole cell too: a GB2312/GBK controller draws every double-byte character from its 16-dot font."""
+    return sum(2 if unicodedata.east_asian_width(ch) in _WHOLE_CELL else 1 for ch in text)
+
+
+def cut_to_cells(text: str, half: int) -> list[str]:
+    """`text` cut into lines of at most `half` half-cells (a character wider than that alone on
+    its line): where a word must be cut, it is cut there and nowhere else."""
+    lines: list[str] = []
+    line, size = "", 0
+    for ch in text:
+        wide = half_cells(ch)
+        if line and size + wide > half:
+            lines.append(line)
+            line, size = "", 0
+        line, size = line + ch, size + wide
+    return [*lines, line] if line else lines
+
+
 def ticket_lines(value: str, width: int) -> list[str]:
-    """The lines on which a panel `width` characters wide shows the ticket `value`: whole on one
-    line where it fits (无牌-0303-07, else without its dashes as wide as a plate, 无牌030307), else
-    broken at its dashes (无牌-0303 / -100). Never cut anywhere else: 无牌0303100 cut at 8 read
-    无牌030310, the ticket of another car. No line of a broken ticket is a ticket (the month and day
-    and the counter each stand alone), and as_ticket reads its lines typed together, with or without
-    a space, as the ticket."""
+    """The lines on which a panel `width` cells wide (Chinese characters; a letter or digit is half
+    of one, half_cells) shows the ticket `value`: whole on one line where it fits (无牌-0303-07, 6
+    cells), else without its dashes (无牌030307, 5), else broken at its dashes (无牌-0303 / -100).
+    Never cut anywhere else: 无牌0303100 cut at 8 characters read 无牌030310, the ticket of another
+    car. No line of a broken ticket is a ticket (the month and day and the counter each stand
+    alone), and as_ticket reads its lines typed together, with or without a space, as the ticket."""
     if not width:
         return [value]  # a display's width 0: lines of any length
     forms = _panel_forms(value)
     for lines in forms:
-        if all(len(line) <= width for line in lines):
+        if all(half_cells(line) <= 2 * width for line in lines):
             return lines
-    # A panel narrower than 4 characters: cut where it must. A line so short is never a ticket
-    # (a ticket has at least 8 characters).
-    return [line[i : i + width] for line in forms[-1] for i in range(0, len(line), width)]
+    # A panel narrower than 2 cells (无牌): cut where it must. A line so short is never a ticket.
+    return [part for line in forms[-1] for part in cut_to_cells(line, 2 * width)]
 
 
 def _panel_forms(value: str) -> list[list[str]]:

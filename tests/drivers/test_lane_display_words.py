@@ -14,6 +14,7 @@ import pytest
 from drivers.displays.serial_text import display_bytes
 from gateway.config import parse_config
 from gateway.core import Presented
+from gateway.core.tickets import half_cells
 from gateway.events import AccessEvent
 from gateway.runtime.gateway import Gateway
 from gateway.runtime.texts import REASONS, display_lines
@@ -96,11 +97,11 @@ def _refused(reason: str) -> AccessEvent:
 @pytest.mark.parametrize("reason", sorted(REASONS))
 @pytest.mark.parametrize("direction", ["entrance", "exit"])
 def test_a_refusal_on_a_narrow_display_is_never_cut_mid_word(reason: str, direction: str) -> None:
-    """禁止入内 不在通行时段 on an 8-character panel read 禁止入内 不在通: each word a driver
+    """禁止入内 不在通行时段 on an 8-character (128-dot) panel read 禁止入内 不在通: each word a driver
     is shown stays whole, on a line of its own where the line is too long."""
     lines = display_lines(_refused(reason), "zh", direction)
     shown = display_bytes(lines, "utf-8", "lf", width=8).decode().splitlines()
-    assert all(len(line) <= 8 for line in shown), shown
+    assert all(half_cells(line) <= 16 for line in shown), shown
     assert " ".join(shown) == " ".join(lines), shown
 
 

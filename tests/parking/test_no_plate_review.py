@@ -62,15 +62,17 @@ def test_a_ticket_typed_wrong_at_the_exit_is_told_the_tickets_inside(make_gw: Ca
         assert s.read("SELECT count(*) FROM access_log") == logged
 
 
-def test_held_no_plate_car_sees_its_whole_ticket_on_the_8_character_led(
+def test_held_no_plate_car_sees_its_whole_ticket_on_a_narrow_led(
     make_gw: Callable[..., Gateway],
 ) -> None:
-    """A no-plate car held at the exit on docs/hardware.md's LED (width = 8, 'a panel of three
-    lines shows the fee and the plate'). The gateway sends 无牌车 请缴费 7元 / 无牌-0303-01, which
-    went out as 无牌车 请缴费 / 7元 / 无牌-0303- / 01: four lines, the counter the driver must
-    check on a fourth line the panel does not have, and the ticket cut in two at the entrance too.
-    A plate shows whole on such a line (the special plates were made to fit 8 characters); the
-    ticket does too, as 无牌030301, which the exit reads back."""
+    """A no-plate car held at the exit on docs/hardware.md's LED (width = 8, in characters then:
+    'a panel of three lines shows the fee and the plate'). The gateway sends 无牌车 请缴费 7元 /
+    无牌-0303-01, which went out as 无牌车 请缴费 / 7元 / 无牌-0303- / 01: four lines, the
+    counter the driver must check on a fourth line the panel does not have, and the ticket cut in
+    two at the entrance too. A plate shows whole on such a line (the special plates were made to
+    fit 8 characters); the ticket does too, as 无牌030301, which the exit reads back. Counted in
+    cells (review 56e: a digit is half a Chinese character) a panel 8 wide shows 无牌-0303-01 as
+    written; one 5 wide (80 dots) is where it must go without its dashes."""
     with serving(make_gw(extra=ENTRANCE_DISPLAY)) as served:
         s = Site(*served)
         s.typed("car-in", {"no_plate": True})
@@ -78,7 +80,7 @@ def test_held_no_plate_car_sees_its_whole_ticket_on_the_8_character_led(
         held = s.typed("car-out", {"plate": TICKET_1}).json()
         assert held["reason"] == "payment_due"
         for lane in ("car-in", "car-out"):
-            lines = display_bytes(s.gw.devices.lanes[lane].displays[0].shown[-1], "gb18030", "lf", 8)
+            lines = display_bytes(s.gw.devices.lanes[lane].displays[0].shown[-1], "gb18030", "lf", 5)
             shown = lines.decode("gb18030").splitlines()
             assert len(shown) <= 3, (lane, shown)
             assert "无牌030301" in shown and as_ticket("无牌030301") == TICKET_1, (lane, shown)
@@ -92,7 +94,12 @@ def test_a_ticket_fits_a_panel_as_it_is_where_it_can() -> None:
     assert display_bytes(lines, "utf-8", "lf", 8).decode().splitlines() == [
         "无牌车 请缴费",
         "7元",
-        "无牌030307",
+        "无牌-0303-07",  # 6 cells
+    ]
+    assert display_bytes(lines, "utf-8", "lf", 5).decode().splitlines() == [
+        "无牌车",
+        "请缴费 7元",
+        "无牌030307",  # 5 cells
     ]
 
 

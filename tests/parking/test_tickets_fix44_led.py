@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from drivers.displays.serial_text import display_bytes
-from gateway.core.tickets import as_ticket
+from gateway.core.tickets import as_ticket, half_cells
 from gateway.runtime.gateway import Gateway
 from gateway.timefmt import to_db
 from tests.drivers.conftest import PtyDevice
@@ -73,42 +73,44 @@ def _not_another_ticket(lines: list[str], ticket: str) -> list[str]:
     return [line for line in lines if as_ticket(line) not in (None, ticket)]
 
 
-def test_the_hundredth_no_plate_car_sees_its_own_ticket_on_the_8_character_led(
+def test_the_hundredth_no_plate_car_sees_its_own_ticket_on_a_narrow_led(
     make_gw: Callable[..., Gateway], panels: dict[str, PtyDevice]
 ) -> None:
-    """The 100th car with no plate of 3 March gets 无牌-0303-100. On the estate's LED (width = 8)
-    the entrance sent 无牌车 请入场 / 无牌030310 / 0, and the exit 无牌车 请缴费 / 7元 / 无牌030310 /
-    0: 无牌030310 is the ticket of the 10th car, the 0 on a line a three-line panel does not have.
-    The driver who reads it out, or the guard who copies it onto the paper ticket, gives the exit
-    another car's ticket. Each line now reads as no ticket but this one, and the ticket's lines read
-    together are what the exit takes typed back."""
-    extra = led_toml("car-in", panels["car-in"].path) + led_toml("car-out", panels["car-out"].path)
+    """The 100th car with no plate of 3 March gets 无牌-0303-100. On the estate's LED (width = 8,
+    counted in characters then) the entrance sent 无牌车 请入场 / 无牌030310 / 0, and the exit
+    无牌车 请缴费 / 7元 / 无牌030310 / 0: 无牌030310 is the ticket of the 10th car, the 0 on a line
+    a three-line panel does not have. The driver who reads it out, or the guard who copies it onto
+    the paper ticket, gives the exit another car's ticket. Each line now reads as no ticket but this
+    one, and the ticket's lines read together are what the exit takes typed back. Counted in cells
+    (review 56e) a panel 8 wide shows the ticket whole (6.5 cells); one 5 wide (80 dots) must still
+    break it."""
+    extra = led_toml("car-in", panels["car-in"].path, 5) + led_toml("car-out", panels["car-out"].path, 5)
     with serving(make_gw(extra=extra)) as served:
         s = Site(*served)
         _car_inside_on(s, "无牌-0303-99")
         came = s.typed("car-in", {"no_plate": True}).json()
         ticket = came["plate"]
         assert ticket == "无牌-0303-100", came
-        at_entrance = _shown(panels["car-in"], 3)
+        at_entrance = _shown(panels["car-in"], 4)
         assert _not_another_ticket(at_entrance, ticket) == [], at_entrance
-        assert at_entrance == ["无牌车 请入场", "无牌-0303", "-100"]
-        assert as_ticket(" ".join(at_entrance[1:])) == as_ticket("".join(at_entrance[1:])) == ticket
+        assert at_entrance == ["无牌车", "请入场", "无牌-0303", "-100"]
+        assert as_ticket(" ".join(at_entrance[2:])) == as_ticket("".join(at_entrance[2:])) == ticket
 
         s.now = T0 + 2 * H
-        held = s.typed("car-out", {"plate": "".join(at_entrance[1:])}).json()
+        held = s.typed("car-out", {"plate": "".join(at_entrance[2:])}).json()
         assert (held["plate"], held["reason"]) == (ticket, "payment_due"), held
         at_exit = _shown(panels["car-out"], 4)
         assert _not_another_ticket(at_exit, ticket) == [], at_exit
-        assert at_exit == ["无牌车 请缴费", "7元", "无牌-0303", "-100"]
+        assert at_exit == ["无牌车", "请缴费 7元", "无牌-0303", "-100"]
 
 
 MESSAGES = [[], ["无牌车 请入场"], ["无牌车 请缴费 7元"], ["禁止入内 不在通行时段"]]
 
 
 @pytest.mark.parametrize("number", ["07", "99", "100", "999", "1000"])
-@pytest.mark.parametrize("width", [0, 4, 5, 6, 7, 8, 9, 10, 11, 12, 16])
+@pytest.mark.parametrize("width", [0, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 16])
 def test_a_ticket_on_any_panel_width_reads_as_itself_only(width: int, number: str) -> None:
-    """A site's panel may hold any width (config: width, 0 for no limit). On each, whatever the
+    """A site's panel may hold any width (config: width in cells, 0 for no limit). On each, whatever the
     message above it: no line is cut off (longer than the panel), no line reads as another
     ticket, and the ticket's own lines, read together with or without a space, are the ticket the
     exit takes."""
@@ -118,7 +120,7 @@ def test_a_ticket_on_any_panel_width_reads_as_itself_only(width: int, number: st
         shown = display_bytes([*message, ticket], "utf-8", "lf", width).decode().splitlines()
         assert shown[: len(above)] == above, shown
         own = shown[len(above) :]
-        assert not width or all(len(line) <= width for line in shown), shown
+        assert not width or all(half_cells(line) <= 2 * width for line in shown), shown
         assert _not_another_ticket(shown, ticket) == [], shown
         assert as_ticket("".join(own)) == as_ticket(" ".join(own)) == ticket, own
 
@@ -126,10 +128,11 @@ def test_a_ticket_on_any_panel_width_reads_as_itself_only(width: int, number: st
 @pytest.mark.parametrize(
     ("width", "expected"),
     [
-        (12, ["无牌-0303-100"]),  # fits as written
-        (9, ["无牌0303100"]),  # fits without its dashes, as a plate does
-        (8, ["无牌-0303", "-100"]),  # broken at its dashes: no line is a ticket
-        (6, ["无牌", "-0303", "-100"]),
+        (7, ["无牌-0303-100"]),  # fits as written: 6.5 cells
+        (6, ["无牌0303100"]),  # fits without its dashes: 5.5 cells
+        (5, ["无牌-0303", "-100"]),  # broken at its dashes: no line is a ticket
+        (4, ["无牌", "-0303", "-100"]),
+        (2, ["无牌", "0303", "100"]),
     ],
 )
 def test_a_three_digit_ticket_is_shown_whole_or_broken_at_its_dashes(width: int, expected: list[str]) -> None:
@@ -138,7 +141,7 @@ def test_a_three_digit_ticket_is_shown_whole_or_broken_at_its_dashes(width: int,
 
 def test_a_ticket_in_a_line_with_words_goes_on_lines_of_its_own() -> None:
     """A ticket within a line wider than the panel is not broken in the middle of the line's words."""
-    shown = display_bytes(["请 无牌-0303-100 缴费"], "utf-8", "lf", 8).decode().splitlines()
+    shown = display_bytes(["请 无牌-0303-100 缴费"], "utf-8", "lf", 5).decode().splitlines()
     assert shown == ["请", "无牌-0303", "-100", "缴费"]
 
 
