@@ -778,13 +778,19 @@ class Gateway:
         put back with it, and the decision forgotten as a passage (DecidedAgain.not_let_out),
         unless a repeat of it pulsed meanwhile (its outcome judges the passage then). Not stored,
         the car stays out on record: said, with the fix, never raised into the lane's other work
-        (its listeners, the next decisions)."""
+        (its listeners, the next decisions). The car is leaving (stays_leaving) till the put-back
+        has committed (PassagePulses.put_back), and where it could not be stored, till its next
+        passage at an exit or the gateway stops (ExitPassages.waiting): counted inside by the
+        entrance and the figures, where it is. Let go before the transaction, a reader whose view
+        began before its commit counted the car nowhere, and, not stored, the next stranger was let
+        into the shared space it holds."""
         if not passage.not_left():
             return
         ev = passage.exit
         try:
             with transaction(conn):
                 stay = self.parking.not_let_out(conn, ev, [again.event_id for again in passage.repeats])
+            passage.put_back()
         except Exception as exc:
             cause = storage_cause(exc, self.data_dir)
             log.error(

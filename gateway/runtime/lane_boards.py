@@ -190,6 +190,7 @@ class PassagePulses(Generic[E]):
         self._waiting = 0  # decisions of the passage whose pulses are not all known
         self._took = False  # one of its pulses was taken: the car is out
         self._not_left = False  # judged not let out (not_left)
+        self._put_back = False  # and its car's stay put back, stored (put_back)
         self._repeats: list[E] = []  # the decisions that joined it (pulsed with `again`)
 
     @property
@@ -203,9 +204,20 @@ class PassagePulses(Generic[E]):
 
     @property
     def over(self) -> bool:
-        """Judged: its car out, or not let out (a decision after that is a passage of its own)."""
+        """Judged: its car out, or not let out and put back on its stay (stored: put_back). Till
+        then the car is leaving (ExitPassages.waiting), counted inside by the entrance and the
+        occupancy figures (CarsLeaving): dropped at not_left, before the put-back's transaction,
+        a reader whose view began before its commit saw the stay closed and the car not leaving,
+        counted nowhere, a shared space free that the car holds."""
         with self._lock:
-            return self._took or self._not_left
+            return self._took or self._put_back
+
+    @property
+    def not_put_back(self) -> bool:
+        """Judged not let out (not_left), its car's stay not put back (stored) yet, or ever where
+        storing it failed: the car is inside, and leaving on record (ExitPassages.waiting)."""
+        with self._lock:
+            return self._not_left and not self._put_back
 
     def pulsed(self, again: E | None = None) -> bool:
         """One more decision of the passage pulsed, its outcome to come (known): the exit's, or
@@ -230,18 +242,28 @@ class PassagePulses(Generic[E]):
     def not_left(self) -> bool:
         """True, once, where the car has not left: none of the passage's pulses taken and none
         waiting, also none of a repeat that pulsed after known() said so (it may yet raise the
-        arm: its own outcome judges the passage then)."""
+        arm: its own outcome judges the passage then). A decision after that is a passage of its
+        own (pulsed), yet this one is over only once its car's stay is put back (put_back)."""
         with self._lock:
             if self._took or self._waiting or self._not_left:
                 return False
             self._not_left = True
             return True
 
+    def put_back(self) -> None:
+        """The put-back of a car that has not left (not_left) committed: its stay open again, or
+        none to put back (the exit closed none). The passage is over, the car no longer leaving
+        (the entrance and the figures count it by its open stay)."""
+        with self._lock:
+            self._put_back = True
+
 
 class ExitPassages(Generic[E]):
     """The passages at exits still being judged (PassagePulses), by lane and car: a decision of the
     same car at the same lane since, flag again, is a repeat of the passage and joins it. Passages
-    judged are let go as the next begins."""
+    judged are let go as the next begins; one judged not let out whose put-back could not be stored
+    (database locked, disk full: PassagePulses.not_put_back) as the car's next passage begins, at
+    any exit lane (that passage judges the car then)."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -252,7 +274,11 @@ class ExitPassages(Generic[E]):
         passage = PassagePulses(exit, at)
         passage.pulsed()
         with self._lock:
-            for key in [key for key, judged in self._by_car.items() if judged.over]:
+            for key in [
+                key
+                for key, judged in self._by_car.items()
+                if judged.over or (key[1] == car and judged.not_put_back)
+            ]:
                 del self._by_car[key]
             self._by_car[(lane, car)] = passage
         return passage
@@ -260,7 +286,11 @@ class ExitPassages(Generic[E]):
     def waiting(self) -> list[E]:
         """The exits of the passages still being judged: no relay has taken a pulse of theirs, and
         not every pulse has been answered (a Modbus module answers up to a second later) or the car
-        is not put back yet. Each car may still be inside (CarsLeaving)."""
+        is not put back yet (stored: PassagePulses.put_back). Each car may still be inside
+        (CarsLeaving). A put-back that could not be stored leaves its exit here, the car inside
+        and its stay closed, till the car's next passage at an exit (ExitPassages.begin) or the
+        gateway stops; one reopened or closed otherwise meanwhile (a correction) is counted by its
+        stay, no longer as closed by an exit (store/occupancy.py STAYS_LEAVING)."""
         with self._lock:
             return [passage.exit for passage in self._by_car.values() if not passage.over]
 
