@@ -55,12 +55,27 @@ class Tariff:
     # When the gateway first saw this version in its config (tariffs.known_since): a car in before
     # then never read these prices. None: known for as long as the gateway has kept count.
     known_from: datetime | None = None
+    # The stretches (from, to) it was out of the config, put back since: a car in meanwhile never
+    # read these prices either, it was shown another version's.
+    out: tuple[tuple[datetime, datetime], ...] = ()
 
     def rate(self, vehicle_class: str) -> Rate | None:
         return self.rates.get(vehicle_class)
 
     def published_at(self, at: datetime) -> bool:
-        return self.known_from is None or self.known_from <= at
+        if self.known_from is not None and at < self.known_from:
+            return False
+        return not any(start <= at < end for start, end in self.out)
+
+
+@dataclass(frozen=True, slots=True)
+class Published:
+    """When a version's prices could be read (明码标价): from when the gateway first saw it in its
+    config (None: for as long as it has kept count), less the stretches it was out of the config,
+    put back since (Tariff.known_from, Tariff.out)."""
+
+    since: datetime | None = None
+    out: tuple[tuple[datetime, datetime], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

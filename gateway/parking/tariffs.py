@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from gateway.config.parking import ClassRate, Parking
 from gateway.core.windows import Window
-from gateway.parking.fees import DAY, NightRate, Rate, Tariff, yuan
+from gateway.parking.fees import DAY, NightRate, Published, Rate, Tariff, yuan
 
 CLASSES = ("car", "motorcycle", "bicycle")
 CLASS_NAMES = {
@@ -29,14 +29,19 @@ def tariffs_from_config(parking: Parking) -> tuple[Tariff, ...]:
     )
 
 
-def known_since(tariffs: tuple[Tariff, ...], first_seen: Mapping[str, datetime]) -> tuple[Tariff, ...]:
-    """The versions, each with when the gateway first saw it (`first_seen`: version -> when, of
-    every version it has seen since the first start that kept count, also those gone from the
-    config since: config_seen.tariffs_first_seen). The versions of that first start, and any not
-    kept yet, count as known for ever: the gateway cannot tell when they were published, and the
-    cars parked across its upgrade keep paying as they would have."""
+def known_since(tariffs: tuple[Tariff, ...], first_seen: Mapping[str, Published]) -> tuple[Tariff, ...]:
+    """The versions, each with when the gateway first saw it and the stretches it was out of the
+    config, put back since (`first_seen`: version -> Published, of every version it has seen since
+    the first start that kept count, also those gone from the config since:
+    config_seen.tariffs_first_seen). The versions of that first start, and any not kept yet, count
+    as known for ever (less any stretch out since): the gateway cannot tell when they were
+    published, and the cars parked across its upgrade keep paying as they would have. A version put
+    back does not price the cars that came in while it was out: they were shown another's prices."""
     return tuple(
-        replace(t, known_from=first_seen[t.version]) if t.version in first_seen else t for t in tariffs
+        replace(t, known_from=seen.since, out=seen.out)
+        if (seen := first_seen.get(t.version)) is not None
+        else t
+        for t in tariffs
     )
 
 

@@ -3,8 +3,9 @@
 The gateway keeps when it first saw each version and its prices (gateway/store/config_seen.py). A
 car pays the prices published when it came in (明码标价): a version whose prices were edited in
 place, one added on or after its first day (it prices only the cars that came in after), one taken
-out while cars parked under it are still inside, and cars parked since before the oldest version
-are said at start, and the first and third in health (tariffs_edited_in_place).
+out while cars parked under it are still inside, one put back while cars that came in while it was
+out are inside (they pay the prices published then), and cars parked since before the oldest
+version are said at start, and the first and third in health (tariffs_edited_in_place).
 """
 
 from __future__ import annotations
@@ -21,8 +22,8 @@ from gateway.parking.fees import Tariff, tariff_of_stay
 from gateway.parking.tariffs import known_since
 from gateway.site import Site
 from gateway.store.config_seen import (
-    forget_tariffs_gone,
     keep_tariffs_gone,
+    keep_tariffs_put_back,
     tariffs_first_seen,
     tariffs_gone,
     tariffs_seen,
@@ -47,6 +48,10 @@ SELECT count(*) FROM stays s WHERE s.exited_at IS NULL AND s.entered_at < ? AND 
 AND {_PRICED_BY_TIME}
 """
 _OPEN_STAYS = f"SELECT s.id, s.entered_at FROM stays s WHERE s.exited_at IS NULL AND {_PRICED_BY_TIME}"
+_OPEN_STAYS_IN = f"""
+SELECT s.id, s.plate, s.entered_at FROM stays s WHERE s.exited_at IS NULL AND s.entered_at >= ?
+AND s.entered_at < ? AND {_PRICED_BY_TIME}
+"""
 
 
 def stays_before_prices(conn: sqlite3.Connection, tariffs: tuple[Tariff, ...], site: Site) -> int:
@@ -100,6 +105,24 @@ def tariffs_dated_back(
     return dated_back
 
 
+def parked_while_out(
+    conn: sqlite3.Connection, known: tuple[Tariff, ...]
+) -> dict[str, list[tuple[int, str | None, datetime]]]:
+    """Versions (`known`: tariffs_known's) put back in the config while cars that came in when they
+    were out (Tariff.out) are parked, paying by time: those cars' stays (id, plate, entry). They pay
+    the version published when they came in, not the one put back (fees.tariff_at)."""
+    parked = {}
+    for t in known:
+        rows = [
+            row
+            for start, end in t.out
+            for row in conn.execute(_OPEN_STAYS_IN, (to_db(start), to_db(end), *BILLABLE)).fetchall()
+        ]
+        if rows:
+            parked[t.version] = [(sid, plate, datetime.fromisoformat(at)) for sid, plate, at in rows]
+    return parked
+
+
 def _every_version_seen(conn: sqlite3.Connection, now: datetime) -> tuple[Tariff, ...]:
     """Every version the gateway has seen, gone from the config or not, by its first day as first
     seen and with when it was first seen: without prices, to tell which one a stay came in under."""
@@ -117,7 +140,7 @@ def _find_gone(conn: sqlite3.Connection, tariffs: tuple[Tariff, ...], site: Site
     (config_seen.keep_tariffs_gone). A version is under a stay's entry as fees.tariff_of_stay finds
     it among the versions then in the config: all seen, less those found gone before it."""
     in_config = {t.version for t in tariffs}
-    forget_tariffs_gone(conn, sorted(in_config))
+    keep_tariffs_put_back(conn, sorted(in_config), now)
     before = tariffs_gone(conn)
     every = _every_version_seen(conn, now)
     under: dict[str, list[int]] = {
@@ -169,7 +192,8 @@ def say_of_tariffs(conn: sqlite3.Connection, tariffs: tuple[Tariff, ...], site: 
     """What a start says of the tariff versions, once it has kept those it sees (config_seen): edited
     in place, added on or after their first day (said at the start that first sees one, then while
     cars it does not price are parked), taken out while cars parked under them are still inside, and
-    cars parked since before the oldest."""
+    cars parked since before the oldest; put back while cars that came in when it was out are
+    parked (said while they are)."""
     _find_gone(conn, tariffs, site, now)
     for version in _edited(conn, tariffs):
         log.error(
@@ -199,6 +223,19 @@ def say_of_tariffs(conn: sqlite3.Connection, tariffs: tuple[Tariff, ...], site: 
             tariff.effective_from,
             f"{seen:%Y-%m-%d %H:%M}",
             parked,
+        )
+    for version, stays in parked_while_out(conn, known).items():
+        cars = [_pays(known, plate, stay_id, entered, site.tz) for stay_id, plate, entered in stays]
+        more = f" and {len(cars) - 10} more" if len(cars) > 10 else ""
+        log.warning(
+            "tariff version %r is back in site.toml, but %d car(s) parked now came in while it was "
+            "out: they pay the prices published when they came in (明码标价), not %r's: %s%s; fix: "
+            "nothing, if that is what was meant",
+            version,
+            len(cars),
+            version,
+            "; ".join(cars[:10]),
+            more,
         )
     for version, stays in parked_under_gone_tariffs(conn, tariffs).items():
         cars = [_pays(known, plate, stay_id, entered, site.tz) for stay_id, plate, entered in stays]

@@ -1,9 +1,9 @@
 """What the gateway saw of its site config at its starts, kept in the store (table config_seen): a
 key's value as first seen (a tariff version's prices and when it was first seen, the cars parked
-under a version when it was found gone from the config, the site id), and the closed-management
-periods each start ran under, from when, so that a day's report (built, or rebuilt weeks later)
-sums up the periods in force that day, not today's (gateway/runtime/config_edits.py says at start
-what the config no longer covers)."""
+under a version when it was found gone from the config, the stretches a version put back was out,
+the site id), and the closed-management periods each start ran under, from when, so that a day's
+report (built, or rebuilt weeks later) sums up the periods in force that day, not today's
+(gateway/runtime/config_edits.py says at start what the config no longer covers)."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from gateway.core.windows import ClosedHistory, ClosedPeriod, Window
+from gateway.parking.fees import Published
 from gateway.store.database import transaction
 from gateway.timefmt import to_db
 
@@ -32,8 +33,13 @@ _TARIFF = "tariff:"
 # `tariff_after:t2`: the last access record written before the start that first saw a version, for
 # each version first seen after the first start that kept them (tariffs_first_seen bounds by it).
 _TARIFF_AFTER = "tariff_after:"
-# `tariff_gone:t2`: the stays parked under a version when a start found it gone from the config.
+# `tariff_gone:t2`: the stays parked under a version when a start found it gone from the config;
+# `tariff_gone_after:t2`: the last access record written before that start.
 _TARIFF_GONE = "tariff_gone:"
+_TARIFF_GONE_AFTER = "tariff_gone_after:"
+# `tariff_out:t2`: the stretches a version was out of the config, put back since (a JSON list): each
+# from the start that found it gone to the one that found it back, with the last record before each.
+_TARIFF_OUT = "tariff_out:"
 
 
 def _kept(conn: sqlite3.Connection, prefix: str) -> dict[str, tuple[str, datetime]]:
@@ -70,9 +76,10 @@ def _tariffs_after(conn: sqlite3.Connection) -> dict[str, int]:
     return {version: int(record) for version, (record, _) in _kept(conn, _TARIFF_AFTER).items()}
 
 
-def tariffs_first_seen(conn: sqlite3.Connection, now: datetime) -> dict[str, datetime]:
+def tariffs_first_seen(conn: sqlite3.Connection, now: datetime) -> dict[str, Published]:
     """When the gateway first saw each tariff version it has seen since the first start that kept
-    them (tariffs.known_since: those of that start are known for ever, and not here), in the
+    them (tariffs.known_since: those of that start are known for ever, and have no time here), and
+    the stretches a version was out of the config, put back since (keep_tariffs_put_back), in the
     records' own time (_took_over): a Pi that booted on fake-hwclock's stale time saw a version
     after the cars already inside came in, and a start on a clock ahead, set right since, saw it
     before every car that came in after it, also one recorded before the clock was set right. Not
@@ -81,15 +88,34 @@ def tariffs_first_seen(conn: sqlite3.Connection, now: datetime) -> dict[str, dat
     one in after it after."""
     seen = tariffs_seen(conn)
     after = _tariffs_after(conn)
+    out = _tariffs_out(conn)
     # Kept with no record (by a gateway that kept none): the first start's are the earliest.
     first = min((at for version, (_, at) in seen.items() if version not in after), default=None)
     known = {}
     for version, (_, at) in seen.items():
+        since = None
         if version in after:
-            known[version] = _took_over(conn, min(at, now), after[version])
+            since = _took_over(conn, min(at, now), after[version])
         elif at != first:
-            known[version] = at
+            since = at
+        stretches = tuple(
+            (_out_at(conn, s["from"], s["from_after"], now), _out_at(conn, s["to"], s["to_after"], now))
+            for s in out.get(version, [])
+        )
+        if since is not None or stretches:
+            known[version] = Published(since, stretches)
     return known
+
+
+def _tariffs_out(conn: sqlite3.Connection) -> dict[str, list[dict[str, Any]]]:
+    return {version: json.loads(stretches) for version, (stretches, _) in _kept(conn, _TARIFF_OUT).items()}
+
+
+def _out_at(conn: sqlite3.Connection, at: str, after: int | None, now: datetime) -> datetime:
+    """An end of a stretch out, in the records' own time as a first sight is (a version found gone
+    by a gateway that kept no record then: the start's clock)."""
+    started = datetime.fromisoformat(at)
+    return started if after is None else _took_over(conn, min(started, now), after)
 
 
 def tariffs_seen_for_good(conn: sqlite3.Connection) -> bool:
@@ -100,9 +126,15 @@ def tariffs_seen_for_good(conn: sqlite3.Connection) -> bool:
     version earlier, from the next record written or the next look at the price table."""
     after = _tariffs_after(conn)
     seen = tariffs_seen(conn) if after else {}
+    ends = [
+        (datetime.fromisoformat(s[end]), s[f"{end}_after"])
+        for stretches in _tariffs_out(conn).values()
+        for s in stretches
+        for end in ("from", "to")
+    ]
     return all(
         version in seen and _at_floor(conn, seen[version][1], record) for version, record in after.items()
-    )
+    ) and all(record is None or _at_floor(conn, at, record) for at, record in ends)
 
 
 def _at_floor(conn: sqlite3.Connection, started: datetime, after: int) -> bool:
@@ -117,13 +149,44 @@ def tariffs_gone(conn: sqlite3.Connection) -> dict[str, tuple[list[int], datetim
 
 def keep_tariffs_gone(conn: sqlite3.Connection, gone: dict[str, list[int]], now: datetime) -> None:
     """Versions found gone, with the stays parked under them: a car in after a version went never
-    read its prices, so the list is made once."""
+    read its prices, so the list is made once. With the last record before, for the stretch it is
+    out (keep_tariffs_put_back)."""
+    (after,) = conn.execute(_LAST_RECORD).fetchone()
     keep_first_seen(conn, {_TARIFF_GONE + v: json.dumps(stays) for v, stays in gone.items()}, now)
+    keep_first_seen(conn, {_TARIFF_GONE_AFTER + v: str(after) for v in gone}, now)
 
 
-def forget_tariffs_gone(conn: sqlite3.Connection, versions: list[str]) -> None:
-    """Versions put back in the config: taken out again later, they are found gone anew."""
-    conn.executemany("DELETE FROM config_seen WHERE key = ?", [(_TARIFF_GONE + v,) for v in versions])
+# A stretch out added to those kept: a mark that grows, unlike the values first seen.
+_KEEP_OUT = (
+    "INSERT INTO config_seen (key, value, first_seen) VALUES (?, ?, ?) "
+    "ON CONFLICT (key) DO UPDATE SET value = excluded.value, first_seen = excluded.first_seen"
+)
+
+
+def keep_tariffs_put_back(conn: sqlite3.Connection, versions: list[str], now: datetime) -> None:
+    """Versions in the config (`versions`) found gone before, put back since: each keeps the stretch
+    it was out, from the start that found it gone to this one (tariffs_first_seen), since a car in
+    meanwhile was shown another version's prices (明码标价); and it is no longer gone: taken out
+    again later, it is found gone anew. Forgetting the stretch gave a version put back its first
+    sight again, and it repriced the cars in while it was out."""
+    gone = tariffs_gone(conn)
+    gone_after = _kept(conn, _TARIFF_GONE_AFTER)
+    out = _tariffs_out(conn)
+    (after,) = conn.execute(_LAST_RECORD).fetchone()
+    for version in (v for v in versions if v in gone):
+        from_after = gone_after.get(version)
+        stretch = {
+            "from": to_db(gone[version][1]),
+            "from_after": None if from_after is None else int(from_after[0]),
+            "to": to_db(now),
+            "to_after": after,
+        }
+        kept = json.dumps([*out.get(version, []), stretch])
+        conn.execute(_KEEP_OUT, (_TARIFF_OUT + version, kept, to_db(now)))
+        conn.executemany(
+            "DELETE FROM config_seen WHERE key = ?",
+            [(_TARIFF_GONE + version,), (_TARIFF_GONE_AFTER + version,)],
+        )
 
 
 # One row per change: `closed_periods:000001`, ... in the order the starts saw them.
