@@ -108,7 +108,10 @@ ORDER BY at DESC, id DESC LIMIT 1
 # ahead at the booth: payments linked to that exit's charge), or a stay's exit that owed nothing (a
 # temporary car out within its free minutes: its charge 0, nothing paid), let out there within the
 # grace period before `:at`, no stay of its own begun since. A resident's exit writes no charge:
-# never one. On the charges' time index: the last few minutes only.
+# never one. A free exit of a stay that began as a re-entry (closing another open stay of its
+# subject: gateway/store/record.py, `reentry`, at the entry, never before that stay began) is
+# not: two cars on one plate (a clone) made it, the other still about, and a free exit is no
+# payment of that one's fee to let it out on. On the charges' time index: the last few minutes only.
 # How far back a settled exit is looked for: the longest grace a payment can have been given
 # (parking.grace_minutes' most); each is then judged by its own (ParkingDesk._within_its_grace).
 LONGEST_GRACE = timedelta(minutes=most_allowed(ParkingConfig, "grace_minutes"))
@@ -120,7 +123,10 @@ JOIN access_log a ON a.event_id = c.event_id
 WHERE c.at > :since AND c.at <= :at AND c.subject = :subject AND c.kind IN ('exit', 'no_entry')
   AND c.voided_at IS NULL AND a.admitted = 1 AND a.direction = 'exit'
   AND (EXISTS (SELECT 1 FROM payments p WHERE p.charge_id = c.id)
-       OR (c.kind = 'exit' AND c.amount_fen = 0))
+       OR (c.kind = 'exit' AND c.amount_fen = 0 AND NOT EXISTS (
+             SELECT 1 FROM stays r JOIN stays o ON o.subject = r.subject
+             WHERE r.id = c.stay_id AND o.closed_by = 'reentry' AND o.exited_at >= r.entered_at
+               AND o.exited_at = max(r.entered_at, o.entered_at))))
   AND NOT EXISTS (SELECT 1 FROM stays s WHERE s.subject = c.subject AND s.entered_at > c.at)
 ORDER BY c.at DESC, c.id DESC LIMIT 1
 """

@@ -112,3 +112,27 @@ def test_another_car_is_not_let_out_on_a_free_exit(make_gw: Callable[..., Gatewa
     _left_free(gw)
     other = show(gw, "car-out", "苏E88888", T0 + 22 * M)
     assert (other.admitted, other.reason, other.flags) == (False, "unknown", ("no_entry_record",))
+
+
+@pytest.mark.parametrize(
+    ("policy", "held"),
+    [("charge", (False, "payment_due", 3000)), ("guard", (False, "unknown", 0))],
+)
+def test_clone_is_not_let_out_on_the_free_exit_of_the_car_whose_entry_closed_its_stay(
+    make_gw: Callable[..., Gateway], policy: str, held: tuple[bool, str, int]
+) -> None:
+    """Two cars on one plate (a clone, 套牌): the clone in at 09:00 and parked; the genuine car in
+    at 14:00, a re-entry (the default reentry = "void" closes the clone's stay, its fee let go);
+    out free 20 minutes later. The clone at the exit 5 minutes after that, parked 5h25, is a car
+    with no entry record, as before d39daa9 (review 56g): held for the day's fee, or refused
+    未登记; not let out free on the genuine car's free exit, flag `again`."""
+    gw = make_gw(exit_without_entry=policy)
+    assert show(gw, "car-in", STRANGER, T0).admitted  # the clone
+    assert show(gw, "car-in", STRANGER, T0 + 5 * H).admitted  # the genuine car: a re-entry
+    out = show(gw, "car-out", STRANGER, T0 + 5 * H + 20 * M)
+    assert (out.admitted, out.fee_fen) == (True, 0)
+    clone = show(gw, "car-out", STRANGER, T0 + 5 * H + 25 * M)
+    assert (clone.admitted, clone.reason, clone.fee_fen) == held, (
+        f"clone parked 5h25 at the exit: {clone.reason} {clone.flags} fee {clone.fee_fen}"
+    )
+    assert "again" not in clone.flags
