@@ -67,6 +67,11 @@ def explain(path: str, exc: BaseException) -> str:
             f"{path} is in use by another program: stop it (ModemManager and a second gateway "
             "are the usual ones; `sudo fuser -v " + path + "` names it)"
         )
+    if isinstance(exc, serial.SerialTimeoutException):
+        return (
+            f"{path} takes no data (a write timed out): the board's controller is busy or wedged, "
+            "or its line is flow-stopped; check its power, its controller and the cable"
+        )
     return f"{path}: {text}"
 
 

@@ -165,6 +165,11 @@ _DEVICE_FAULT_FORMS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         ),
         (r"(?P<port>\S+): cannot open (?P=port)$", "无法打开串口 {port}：请检查连接线和模块电源"),
         (
+            r"(?P<port>\S+) takes no data \(a write timed out\)",
+            "串口 {port} 写入超时（设备不接收数据）：控制卡忙或死机，或线路被流控暂停，"
+            "请检查其电源、控制卡和连接线",
+        ),
+        (
             r"(?P<port>\S+) sends only noise and bad frames, no card read in (?P<seconds>\S+) s",
             "{port} 只收到干扰和错误数据，{seconds} 秒内没有读到卡：请检查 RS-485 接线（A 接 A、B 接 B，"
             "A/B 接反最常见）及波特率是否与读卡器一致",

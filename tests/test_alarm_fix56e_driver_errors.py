@@ -8,10 +8,15 @@ English sentence, stored and sent upstream, is the driver's as before."""
 from __future__ import annotations
 
 import errno
+import os
+import termios
+import time
 from pathlib import Path
 
 import pytest
 
+from drivers.displays.serial_text import SerialTextDisplay
+from drivers.health import DeviceHealth
 from drivers.readers.serial_reader import not_answering
 from drivers.serialport import explain
 from gateway.alarm_texts import AlarmText
@@ -85,3 +90,25 @@ def test_any_other_driver_error_is_marked_as_the_devices_own_and_english_is_unch
     modbus = f"unit 1 on {PORT} does not answer: no reply"
     english = AlarmText("device_offline", {**RELAY, "error": modbus}).render("en")
     assert english == f"relay car-in-relay on lane car-in offline: {modbus}"
+
+
+def test_a_display_that_stops_taking_data_is_said_in_chinese_with_what_to_check() -> None:
+    """A lane board whose controller wedges (a pty with its output suspended: the write times
+    out) read 设备原始报错：/dev/pts/N: Write timeout (review 56i), in English no fix either."""
+    master, slave = os.openpty()
+    port = os.ttyname(slave)
+    termios.tcflow(slave, termios.TCOOFF)  # the board takes no more bytes
+    health = DeviceHealth("lane-led", "display", "car-in", "serial_text")
+    display = SerialTextDisplay(health, port, width=4)
+    try:
+        display.show(["临时车 请缴费 7元", "皖A12345"])
+        end = time.monotonic() + 10
+        while time.monotonic() < end and not health.last_error:
+            time.sleep(0.05)
+        assert health.last_error.startswith(f"{port} takes no data (a write timed out)"), health.last_error
+        assert _zh(health.last_error).startswith(f"串口 {port} 写入超时（设备不接收数据）")
+    finally:
+        termios.tcflow(slave, termios.TCOON)
+        display.close()
+        os.close(master)
+        os.close(slave)
