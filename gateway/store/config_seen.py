@@ -113,7 +113,8 @@ def _tariffs_out(conn: sqlite3.Connection) -> dict[str, list[dict[str, Any]]]:
 
 def _out_at(conn: sqlite3.Connection, at: str, after: int | None, now: datetime) -> datetime:
     """An end of a stretch out, in the records' own time as a first sight is (a version found gone
-    by a gateway that kept no record then: the start's clock)."""
+    by a gateway that kept no record then: from the entries of the cars parked under it then,
+    _gone_after, or with none the start's clock)."""
     started = datetime.fromisoformat(at)
     return started if after is None else _took_over(conn, min(started, now), after)
 
@@ -177,7 +178,7 @@ def keep_tariffs_put_back(conn: sqlite3.Connection, versions: list[str], now: da
         from_after = gone_after.get(version)
         stretch = {
             "from": to_db(gone[version][1]),
-            "from_after": None if from_after is None else int(from_after[0]),
+            "from_after": _gone_after(conn, gone[version][0]) if from_after is None else int(from_after[0]),
             "to": to_db(now),
             "to_after": after,
         }
@@ -187,6 +188,25 @@ def keep_tariffs_put_back(conn: sqlite3.Connection, versions: list[str], now: da
             "DELETE FROM config_seen WHERE key = ?",
             [(_TARIFF_GONE + version,), (_TARIFF_GONE_AFTER + version,)],
         )
+
+
+# The latest entry record of the stays listed (ids only grow, whatever the clocks said).
+_LAST_ENTRY = (
+    "SELECT max(a.id) FROM stays s JOIN access_log a ON a.event_id = s.entry_event WHERE s.id IN ({})"
+)
+
+
+def _gone_after(conn: sqlite3.Connection, stays: list[int]) -> int | None:
+    """For a version found gone by a gateway before tariff_gone_after was kept: the latest entry
+    record of the stays parked under it then. They came in before that start, so the last record
+    before it is this one or later: the stretch out does not begin before their entries however
+    stale the start's clock was (a Pi on fake-hwclock's time dated it before them, and they paid
+    the other version, as cars in while it was out). None (the start's clock, as before) with no
+    such stay left: no car inside under it then to reprice."""
+    if not stays:
+        return None
+    (last,) = conn.execute(_LAST_ENTRY.format(",".join("?" * len(stays))), stays).fetchone()
+    return last
 
 
 # One row per change: `closed_periods:000001`, ... in the order the starts saw them.

@@ -6,15 +6,16 @@ that finds it back names the cars that came in meanwhile."""
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 
 from gateway.api.app import create_app
+from gateway.runtime.gateway import Gateway
 from tests.conftest import TARIFF_TOML
-from tests.parking.conftest import T0, show
+from tests.parking.conftest import T0, TZ, show
 from tests.parking.test_tariff_added_while_parked import T2, _first_start, _restart, _said
 
 H = timedelta(hours=1)
@@ -85,3 +86,34 @@ def test_a_car_in_under_a_version_before_it_was_taken_out_pays_it_again_once_put
     assert [q["tariff_version"] for q in quotes] == ["t2", "t1"]
     warned = _said(caplog)
     assert len(warned) == 1 and "苏B22222" in warned[0] and "苏A11111" not in warned[0], warned
+
+
+def test_a_version_found_gone_before_the_upgrade_on_a_stale_clock_still_prices_a_car_in_before(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Car A comes in at 09:00 under t2; a gateway before 7ed4444 (no tariff_gone_after kept) boots
+    on fake-hwclock's stale 07:17 and finds t2 taken out. Upgraded, NTP set, t2 put back: the
+    stretch t2 was out begins after A's entry, not at 07:17, so A pays t2 again (26元, not t1's
+    13元) and the start does not name A as a car in while t2 was out."""
+    monkeypatch.setattr(Gateway, "now", lambda self: T0 - timedelta(days=7))
+    data, gw = _first_start(tmp_path, TARIFF_TOML + LAST_WEEK)
+    show(gw, "car-in", "苏A11111", T0)
+    gw.conn.close()
+
+    monkeypatch.setattr(Gateway, "now", lambda self: datetime(2025, 3, 3, 7, 17, tzinfo=TZ))
+    gw = _restart(data, TARIFF_TOML)
+    with gw.conn:  # as kept before 7ed4444
+        gw.conn.execute("DELETE FROM config_seen WHERE key = 'tariff_gone_after:t2'")
+    gw.conn.close()
+
+    monkeypatch.setattr(Gateway, "now", lambda self: T0 + 5 * H)
+    caplog.set_level(logging.INFO, logger="gateway")
+    caplog.clear()
+    gw = _restart(data, TARIFF_TOML + LAST_WEEK)
+    try:
+        quote = gw.parking.quote(gw.conn, "苏A11111", T0 + 5 * H)
+        held = show(gw, "car-out", "苏A11111", T0 + 5 * H)
+    finally:
+        gw.conn.close()
+    assert (held.fee_fen, quote["due_fen"], quote["tariff_version"]) == (2600, 2600, "t2")
+    assert not [w for w in _said(caplog) if "苏A11111" in w], _said(caplog)
