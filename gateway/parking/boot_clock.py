@@ -13,7 +13,10 @@ so are the older alarms open and cars inside as it booted, the patrol rounds jud
 may have been stale (and, once it is set, those to judge again), and the pause after a running
 clock's step (when it began and until when it lasts), and when the step that set the clock came
 and whether its nudge was taken (a restart just after NTP set it still takes the nudge, and never
-a later one).
+a later one). A running clock's step is kept with its clock_stepped alarm still to raise, in the
+one write that keeps the pause (and the new clock): kept before it, a cut or a failed raise (a full
+disk) left the next start no step to see and nothing to alarm. The alarm leaves the file once
+raised, and a start raises those it finds, of this boot or the one before.
 """
 
 from __future__ import annotations
@@ -24,12 +27,13 @@ import os
 import sqlite3
 from collections.abc import Callable, Sequence
 from contextlib import closing
-from dataclasses import astuple, replace
+from dataclasses import astuple, dataclass, replace
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
 from typing import Any
 
+from gateway.alarm_texts import AlarmText, from_stored
 from gateway.parking import retention as plan
 from gateway.store.database import open_read_only
 from gateway.store.redate import (
@@ -82,6 +86,16 @@ def _nudges(boot: Boot, step: Step, since_boot: float) -> bool:
     return since_boot - boot.clock_set_at <= BOOT_CLOCK_SETTLE.total_seconds()
 
 
+@dataclass(frozen=True, slots=True)
+class StepAlarm:
+    """A running clock's step still to alarm (clock_stepped), raised as of when it was seen: the
+    pause it began is read back from the alarm's time (gateway/parking/faults.py untrusted_spans),
+    so a raise that failed and is tried again later (a full disk, a restart) is not dated then."""
+
+    text: AlarmText
+    seen: datetime
+
+
 # Named when it kept only the boot's first alarm; the name stays so that the marker an older
 # version wrote within this boot is still read (its rows are still to be re-dated).
 BOOT_MARKER = "boot-alarms.json"
@@ -97,11 +111,15 @@ def _no_routes(route: str, due_at: str) -> StaleRound | None:
     return None
 
 
-def first_of_boot(data_dir: Path, db_path: Path, on_record: RoundOnRecord = _no_routes) -> Boot:
+def first_of_boot(
+    data_dir: Path, db_path: Path, on_record: RoundOnRecord = _no_routes
+) -> tuple[Boot, tuple[StepAlarm, ...]]:
     """This boot's first rows (Boot), and the older alarms still open and cars inside as it booted,
     kept across restarts of the service within one boot by the kernel's boot id in BOOT_MARKER.
     What a marker of this boot that an older version wrote lacks is found in the store (the service
-    upgraded on the stale boot clock, before NTP set it): its rows are still to be re-dated."""
+    upgraded on the stale boot clock, before NTP set it): its rows are still to be re-dated. And the
+    clock steps still to alarm, whichever boot kept them: a step is no less owed its alarm after a
+    reboot."""
     try:
         boot = Path("/proc/sys/kernel/random/boot_id").read_text().strip()
     except OSError:
@@ -118,8 +136,10 @@ def first_of_boot(data_dir: Path, db_path: Path, on_record: RoundOnRecord = _no_
     clock_set_at = None
     nudged = False
     set_unkept = False  # set, by a version that kept no clock_set_at
+    alarms: tuple[StepAlarm, ...] = ()
     try:
         kept = json.loads((data_dir / BOOT_MARKER).read_text())
+        alarms = _kept_alarms(kept)
         if boot and kept.get("boot") == boot:
             clock = None if kept.get("clock") is None else float(kept["clock"])
             kept_ids = _kept_ids(kept)
@@ -155,7 +175,7 @@ def first_of_boot(data_dir: Path, db_path: Path, on_record: RoundOnRecord = _no_
         found = _set_when(db_path, found)
     known = older_open is not None and older_stays is not None and stale_rounds is not None
     if set(kept_ids) >= set(BOOT_TABLES) and known:
-        return found
+        return found, alarms
     # A table the marker does not name (a new boot, or one an older version kept): from here on,
     # or from the boot's first row its audit trail finds; so are the older alarms open.
     with closing(open_read_only(db_path, 10)) as conn:
@@ -179,8 +199,8 @@ def first_of_boot(data_dir: Path, db_path: Path, on_record: RoundOnRecord = _no_
     first = replace(
         found, first=ids, older_open=older_open, older_stays=older_stays, stale_rounds=stale_rounds
     )
-    keep_boot(data_dir, first)
-    return first
+    keep_boot(data_dir, first, alarms)
+    return first, alarms
 
 
 def _set_when(db_path: Path, boot: Boot) -> Boot:
@@ -237,6 +257,20 @@ def _kept_stays(kept: dict[str, Any]) -> dict[int, StayTimes] | None:
 def _kept_rounds(kept: dict[str, Any], key: str) -> tuple[StaleRound, ...] | None:
     named = kept.get(key)
     return tuple(StaleRound(*fields) for fields in named) if isinstance(named, list) else None
+
+
+def _kept_alarms(kept: dict[str, Any]) -> tuple[StepAlarm, ...]:
+    """The step alarms kept; one that cannot be read is left (the rest of the marker still is)."""
+    named = kept.get("clock_alarms")
+    alarms = []
+    for alarm in named if isinstance(named, list) else ():
+        try:
+            text, seen = from_stored(alarm["text"]), datetime.fromisoformat(alarm["seen"])
+        except (KeyError, TypeError, ValueError):
+            continue
+        if text is not None:
+            alarms.append(StepAlarm(text, seen))
+    return tuple(alarms)
 
 
 # The audit action written with each row of a boot table that older markers did not name, in the
@@ -329,7 +363,7 @@ def _open_before(conn: sqlite3.Connection, first_alarm: int, since: float | None
     return frozenset(alarm_id for (alarm_id,) in rows)
 
 
-def keep_boot(data_dir: Path, boot: Boot) -> None:
+def keep_boot(data_dir: Path, boot: Boot, alarms: Sequence[StepAlarm] = ()) -> None:
     marker = data_dir / BOOT_MARKER
     fields = {
         "boot": boot.id,
@@ -344,6 +378,7 @@ def keep_boot(data_dir: Path, boot: Boot) -> None:
         "judge_again": [list(astuple(r)) for r in boot.judge_again],
         "clock_set_at": boot.clock_set_at,
         "nudged": boot.nudged,
+        "clock_alarms": [{"text": a.text.stored(), "seen": a.seen.isoformat()} for a in alarms],
     }
     try:
         written = marker.with_suffix(".tmp")  # replaced whole: a kill mid-write keeps the last one
@@ -373,7 +408,9 @@ class BootClock:
         # The start on the clock as it is now: moved with every step of the clock that follow() sees.
         self.running_since = started_at
         self._seen = (started_at, monotonic())  # the last wall and monotonic times follow() saw
-        self.boot = first_of_boot(data_dir, db_path, on_record)
+        self.boot, alarms = first_of_boot(data_dir, db_path, on_record)
+        # Running clocks' steps still to alarm, oldest first (alarm_raised takes them off).
+        self.alarms: list[StepAlarm] = list(alarms)
         # Steps of the clock still to re-date, in order: retried until they are done.
         self._steps: list[Step] = []
 
@@ -423,16 +460,27 @@ class BootClock:
             if abs(step.by) > CLOCK_STEP:
                 log.info("wall clock stepped by %s since the last run of this boot kept it", step.by)
                 running = self._judge(step, mono)
-        self._keep_clock()
+        if running is None:
+            # A running clock's new clock is kept with its alarm and pause (distrust), or, a step
+            # too small to alarm, at the first tick (redate): kept before, a cut between left the
+            # next start no step to see.
+            self._keep_clock()
         return running
 
-    def distrust(self, stepped: float, until: float) -> None:
+    def distrust(self, stepped: float, until: float, alarm: StepAlarm) -> None:
         """The wall clock, stepped at `stepped`, is not to be trusted until `until` (monotonic),
-        across restarts of the service within the boot. A step during the pause (its correction)
-        extends it, and the rounds to judge after it still begin at the first step."""
+        across restarts of the service within the boot; the step's `alarm` is kept to raise, with
+        the pause and the new clock in one write. A step during the pause (its correction) extends
+        it, and the rounds to judge after it still begin at the first step."""
         paused_since = stepped if self.boot.paused_since is None else self.boot.paused_since
-        self.boot = replace(self.boot, trusted_from=until, paused_since=paused_since)
-        keep_boot(self.data_dir, self.boot)
+        self.boot = replace(self._with_clock(), trusted_from=until, paused_since=paused_since)
+        self.alarms.append(alarm)
+        self._keep()
+
+    def alarm_raised(self) -> None:
+        """The oldest step alarm is raised (committed): no start raises it again."""
+        del self.alarms[0]
+        self._keep()
 
     def paused_at(self, now: datetime) -> datetime | None:
         """When the pause of the rounds began, on the wall clock as it is now: the clock's reading
@@ -446,7 +494,7 @@ class BootClock:
         """The rounds since the pause began are judged: the usual look-back does again."""
         if self.boot.paused_since is not None:
             self.boot = replace(self.boot, paused_since=None)
-            keep_boot(self.data_dir, self.boot)
+            self._keep()
 
     def trusted(self, mono: float) -> bool:
         return mono >= self.boot.trusted_from
@@ -465,14 +513,14 @@ class BootClock:
         not kept (a kill between) would stay judged on a wrong clock."""
         if rounds and self.may_be_stale(mono):
             self.boot = replace(self.boot, stale_rounds=(*self.boot.stale_rounds, *rounds))
-            keep_boot(self.data_dir, self.boot)
+            self._keep()
 
     def judged_again(self) -> None:
         """The rounds left to judge again after the clock was set are judged (recorded, or found on
         record final): no longer looked for."""
         if self.boot.judge_again:
             self.boot = replace(self.boot, judge_again=())
-            keep_boot(self.data_dir, self.boot)
+            self._keep()
 
     def redate(
         self,
@@ -497,7 +545,7 @@ class BootClock:
                 )
             )
             del self._steps[: len(steps)]
-            keep_boot(self.data_dir, self.boot)  # a kill before this: the next run reads the mark
+            self._keep()  # a kill before this: the next run reads the mark
             for step in steps:  # at most once: a kill just before leaves them to be deleted sooner
                 plan.redate_files(plan.snapshot_files(self.snapshots_dir), step.of_boot, step.by)
         self._keep_clock()
@@ -507,9 +555,19 @@ class BootClock:
         """Keep the clock the boot's rows are dated on, once every step is re-dated (a running
         clock's step moves it too: its rows stay as they are); written when it moved (a step), not
         every tick."""
+        boot = self._with_clock()
+        if boot != self.boot:
+            self.boot = boot
+            self._keep()
+
+    def _with_clock(self) -> Boot:
+        """The boot on the clock seen last, once every step is re-dated (less than a second off:
+        as it is)."""
         wall, mono = self._seen
         clock = wall.timestamp() - mono
         if self._steps or (self.boot.clock is not None and abs(clock - self.boot.clock) < 1):
-            return
-        self.boot = replace(self.boot, clock=clock)
-        keep_boot(self.data_dir, self.boot)
+            return self.boot
+        return replace(self.boot, clock=clock)
+
+    def _keep(self) -> None:
+        keep_boot(self.data_dir, self.boot, self.alarms)

@@ -28,7 +28,7 @@ from gateway.config.models import SiteConfig
 from gateway.core.windows import Window
 from gateway.fault_log import FaultLog
 from gateway.parking import retention as plan
-from gateway.parking.boot_clock import BootClock
+from gateway.parking.boot_clock import BootClock, StepAlarm
 from gateway.parking.faults import (
     late_repairs,
     overdue_text,
@@ -65,7 +65,7 @@ from gateway.store.device_returns import clear_returned, waiting_returns
 from gateway.store.parking import ParkingError
 from gateway.store.patrol import record_round, round_source, taps_between
 from gateway.store.redate import StaleRound, Step
-from gateway.store.report_rebuilds import reports_to_rebuild
+from gateway.store.report_rebuilds import rebuild_mark, reports_to_rebuild
 from gateway.sync.files import set_aside_before
 from gateway.timefmt import from_db, to_db
 
@@ -163,7 +163,6 @@ class Operations:
         )
         self.clock = BootClock(data_dir, db_path, started_at, monotonic, self._round_on_record)
         self._last_retention: float | None = None  # monotonic
-        self._stepped: list[AlarmText] = []  # clock_stepped alarms still to raise
         self._warned: set[str] = set()
         self._old_copies_told: set[Path] = set()  # upgrade copies past visitors_days (_old_copies)
         # Snapshots that cannot be deleted, said once (with the fix) until their folders change.
@@ -175,10 +174,9 @@ class Operations:
 
     def start(self, now: Callable[[], datetime]) -> None:
         self._mistrust(self.clock.resume(now()), self._monotonic())
-        # A step seen at the start is alarmed now, not at the first tick: resume and _mistrust have
-        # kept the new clock and the pause already, so a run killed before its first tick (TICK_S)
-        # would leave the next one no step to see, and the step never alarmed. Failing (a full
-        # disk), it waits in _stepped for the ticks as one seen by them does.
+        # The step alarms kept (boot-alarms.json, with the clock and pause of their steps): one
+        # this start saw, or one an earlier run saw and could not raise (a full disk, a cut before
+        # it committed). Failing, they stay kept for the ticks and the next start.
         self._step("clock", self._clock_alarms, now())
         self._settle_disk_alarms(now())
 
@@ -268,22 +266,26 @@ class Operations:
             after,
             pause,
         )
-        self.clock.distrust(mono, mono + CLOCK_CONFIRM.total_seconds())
         params: dict[str, Param] = {
             "step_hours": stepped,
             "before": before,
             "after": after,
             "pause_hours": pause,
         }
-        self._stepped.append(AlarmText("clock_stepped", params))
+        alarm = StepAlarm(AlarmText("clock_stepped", params), step.now)
+        self.clock.distrust(mono, mono + CLOCK_CONFIRM.total_seconds(), alarm)
 
     def _clock_alarms(self, now: datetime) -> None:
-        """Raise the clock_stepped alarms seen (an event: acknowledging it closes it); one still open
-        stays the one alarm, and the log has every step."""
-        while self._stepped:
-            text = self._stepped[0]
-            self._run(partial(raise_alarm, kind="clock_stepped", source="clock", text=text, at=now))
-            del self._stepped[0]
+        """Raise the clock_stepped alarms kept (an event: acknowledging it closes it), each as of when
+        its step was seen; one still open stays the one alarm, and the log has every step. A cut
+        between the raise and the file forgetting it raises it again at the next start: still open,
+        it stays one."""
+        while self.clock.alarms:
+            alarm = self.clock.alarms[0]
+            self._run(
+                partial(raise_alarm, kind="clock_stepped", source="clock", text=alarm.text, at=alarm.seen)
+            )
+            self.clock.alarm_raised()
 
     def _read(self) -> sqlite3.Connection:
         return open_read_only(self.db_path, 10)
@@ -335,8 +337,9 @@ class Operations:
         their rows (a booth payment counted on the stale Saturday is Monday's now, in Monday's
         report and in its `payment` record sent again, "redated"). Rebuilt, each keeps its period
         and is sent upstream again, so that the money is in one report, on the day the centre
-        books it. The days are marked in the store (gateway/store/report_rebuilds.py), each until its
-        report is stored again: a kill between the re-dating and here leaves them to the next run.
+        books it. The days are marked in the store (gateway/store/report_rebuilds.py), each until a
+        report whose rows were read after its mark is stored: a kill between the re-dating and here
+        leaves them to the next run, and a report built by hand meanwhile to this step.
         A day retention deleted since stays deleted (its mark goes with it)."""
         done = []
         for day in reports_to_rebuild(conn):
@@ -425,6 +428,9 @@ class Operations:
         own = conn is None
         conn = conn or self._read()
         try:
+            # Before the rows: a re-dating committed after this read (NTP setting the clock while a
+            # report built by hand waits for the worker to store it) keeps its mark to rebuild.
+            mark = rebuild_mark(conn, day)
             body = build_report(
                 conn,
                 site_id=self.cfg.site.id,
@@ -441,7 +447,7 @@ class Operations:
         finally:
             if own:
                 conn.close()
-        run(lambda w: store_report(w, body, now, self.cfg.mqtt.max_message_bytes, actor))
+        run(lambda w: store_report(w, body, now, self.cfg.mqtt.max_message_bytes, actor, mark))
         log.info(
             "daily report %s built: vehicles in=%d out=%d refusals=%d revenue_fen=%d",
             body["day"],

@@ -669,15 +669,22 @@ def repair_hours_sent(conn: sqlite3.Connection, day: date) -> float | None:
 
 
 def store_report(
-    conn: sqlite3.Connection, body: dict[str, Any], at: datetime, max_bytes: int, actor: str = ""
+    conn: sqlite3.Connection,
+    body: dict[str, Any],
+    at: datetime,
+    max_bytes: int,
+    actor: str = "",
+    mark: str | None = None,
 ) -> None:
     """Keep the report (a rebuild replaces it) and queue it upstream cut to `max_bytes`
     (upstream_report), in one transaction (worker only); a report built by hand is audited with
-    the name of who asked."""
+    the name of who asked. `mark` is the day's rebuild mark as read before the body's rows
+    (gateway/store/report_rebuilds.py): only that one is forgotten, as the body counts the rows
+    re-dated by then; a re-dating committed while the body waited for the worker keeps its mark."""
     with transaction(conn):
         if actor:
             audit(conn, at, actor, "report.build", f"day:{body['day']}")
-        forget_rebuild(conn, body["day"])  # stored as its rows are now: no re-dating left to count
+        forget_rebuild(conn, body["day"], mark)
         conn.execute(
             "INSERT INTO daily_reports (day, period_start, period_end, built_at, body) "
             "VALUES (?, ?, ?, ?, ?) "

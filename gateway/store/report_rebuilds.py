@@ -5,7 +5,14 @@ Kept in the store (table config_seen, one key `report_rebuild:<day>` each), in t
 re-dates the rows (gateway/store/redate.py), and forgotten in the one that stores the day's report
 built again (gateway/parking/report.py store_report) or deletes it (retention): a power cut between
 the re-dating and the rebuild leaves the rebuild to the next run. Kept in memory, it was lost, and
-the backfill builds only the days that have no report, so the money stayed in two reports."""
+the backfill builds only the days that have no report, so the money stayed in two reports.
+
+A mark is forgotten only by a report whose rows were read after it was made: a report built by hand
+reads its rows, then waits its turn on the decision worker to store them, and a re-dating may
+commit in between (on the same worker). Stored, that report still counts the rows on their old
+dates; had it taken the mark with it, the money stayed in two reports. So each marking renews the
+mark (its value, a count), the builder reads the mark before its rows (rebuild_mark), and the store
+forgets the mark only if it is still the one read (forget_rebuild)."""
 
 from __future__ import annotations
 
@@ -20,9 +27,12 @@ _KEY = "report_rebuild:"
 
 
 def keep_rebuilds(conn: sqlite3.Connection, days: Iterable[date], at: datetime) -> None:
-    """Mark the days' reports to be rebuilt, in the caller's transaction (one marked already stays)."""
+    """Mark the days' reports to be rebuilt, in the caller's transaction. A day marked already is
+    marked anew (its count goes up, first_seen stays): a report read before this re-dating must
+    not forget it."""
     conn.executemany(
-        "INSERT OR IGNORE INTO config_seen (key, value, first_seen) VALUES (?, '', ?)",
+        "INSERT INTO config_seen (key, value, first_seen) VALUES (?, '1', ?) "
+        "ON CONFLICT (key) DO UPDATE SET value = CAST(value AS INTEGER) + 1",
         [(_KEY + day.isoformat(), to_db(at)) for day in days],
     )
 
@@ -36,9 +46,18 @@ def reports_to_rebuild(conn: sqlite3.Connection) -> list[date]:
     return [date.fromisoformat(day) for (day,) in rows]
 
 
-def forget_rebuild(conn: sqlite3.Connection, day: str) -> None:
-    """The day's report is stored as its rows are now (in the caller's transaction)."""
-    conn.execute("DELETE FROM config_seen WHERE key = ?", (_KEY + day,))
+def rebuild_mark(conn: sqlite3.Connection, day: date) -> str | None:
+    """The day's mark as it is now (None: none), read before the report's rows: the report stored
+    forgets this mark, and no later one (forget_rebuild)."""
+    row = conn.execute("SELECT value FROM config_seen WHERE key = ?", (_KEY + day.isoformat(),)).fetchone()
+    return None if row is None else str(row[0])
+
+
+def forget_rebuild(conn: sqlite3.Connection, day: str, mark: str | None) -> None:
+    """The day's report is stored, its rows read after `mark` (rebuild_mark; None: there was none),
+    in the caller's transaction: that mark is forgotten. One a re-dating made or renewed since
+    stays, and the next reports step builds the day again."""
+    conn.execute("DELETE FROM config_seen WHERE key = ? AND value = ?", (_KEY + day, mark))
 
 
 def forget_rebuilds_before(conn: sqlite3.Connection, day: str) -> None:

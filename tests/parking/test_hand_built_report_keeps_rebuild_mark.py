@@ -1,0 +1,114 @@
+"""A report built by hand whose store waits behind NTP's re-dating on the decision worker (review
+56h). The hand build (POST /api/parking/reports/<day>/build) reads its rows, then waits its turn on
+the worker to store them; the tick's re-dating, in turn before it, marks the stale day to rebuild
+(gateway/store/report_rebuilds.py). The hand build stored Saturday's figures as read on the stale
+clock and took the mark with it: the booth's 5 yuan stayed in Saturday's report and Monday's. A
+report now forgets only the mark it read before its rows."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from gateway.parking.operations import Operations
+from gateway.store.database import transaction
+from gateway.store.report_rebuilds import forget_rebuild, keep_rebuilds, rebuild_mark, reports_to_rebuild
+from tests.parking.conftest import T0, show
+from tests.parking.test_operations import Steady, a_new_boot, ops
+from tests.rush_helpers import parking_gw
+
+H = timedelta(hours=1)
+M = timedelta(minutes=1)
+S = timedelta(seconds=1)
+STALE = T0 - 37 * H  # "Saturday 20:00" on fake-hwclock's clock
+
+
+def _revenue(gw) -> dict[str, int]:  # type: ignore[no-untyped-def]
+    return {
+        day: json.loads(body)["parking"]["revenue_fen"]
+        for day, body in gw.conn.execute("SELECT day, body FROM daily_reports ORDER BY day")
+    }
+
+
+@pytest.mark.parametrize(
+    "by_hand", [False, True], ids=["tick alone", "hand build stored after the re-dating"]
+)
+def test_the_booth_payment_is_in_one_report(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, by_hand: bool
+) -> None:
+    gw = parking_gw(tmp_path)
+    a_new_boot(gw)
+    steady = Steady()
+    o = ops(gw, started=STALE, steady=steady)
+    o.tick(STALE)
+    show(gw, "car-in", "苏E12345", STALE + 10 * S)
+    steady.s = 40 * 60
+    gw.parking.prepay(gw.conn, "苏E12345", 500, "cash", "", "booth", STALE + 40 * M)
+    steady.s = 4 * 3600 + 5 * 60
+    o.tick(STALE + 4 * H + 5 * M)  # Saturday's report built on the stale clock
+    (saturday,) = gw.conn.execute("SELECT day FROM daily_reports ORDER BY day DESC LIMIT 1").fetchone()
+
+    now = T0 + 4 * H + 10 * M
+    if by_hand:
+        # The office asks for Saturday's report again: its rows are read now; its store waits for
+        # the worker, where the tick's re-dating (NTP just set the clock) is in turn before it.
+        queued: list[Callable[[Any], object]] = []
+        turns = iter([True])
+
+        def hand_run(fn):  # type: ignore[no-untyped-def]
+            if next(turns, False):
+                return fn(gw.conn)  # the turn it waits for before reading
+            queued.append(fn)
+            return None
+
+        o.build_report(date.fromisoformat(saturday), now, actor="admin", run=hand_run)
+        real_redate = Operations._redate
+
+        def redate_then_hand_store(self: Operations, at):  # type: ignore[no-untyped-def]
+            real_redate(self, at)
+            for fn in queued:
+                fn(gw.conn)
+
+        monkeypatch.setattr(Operations, "_redate", redate_then_hand_store)
+
+    steady.s = 4 * 3600 + 10 * 60
+    o.tick(now)
+    monkeypatch.undo()
+    for seconds, at in ((24 * 3600, T0 + 24 * H), (24 * 3600 + 60, T0 + 24 * H + M)):
+        steady.s = seconds
+        o.tick(at)
+    reports = _revenue(gw)
+    assert sum(reports.values()) == 500, f"5 yuan taken once, the reports count {reports}"
+    assert reports[saturday] == 0
+    if by_hand:
+        (audited,) = gw.conn.execute("SELECT count(*) FROM audit WHERE action = 'report.build'").fetchone()
+        assert audited == 1, "the hand build was stored (and audited), then rebuilt by the tick"
+
+
+def test_a_mark_made_again_after_it_was_read_stays(tmp_path: Path) -> None:
+    """A day marked already and marked again by a later re-dating: a report that read the first
+    mark forgets neither; one that read the second forgets it."""
+    gw = parking_gw(tmp_path)
+    day = date(2025, 2, 28)
+    gw.conn.execute(
+        "INSERT INTO daily_reports (day, period_start, period_end, built_at, body) "
+        "VALUES (?, '', '', '', '{}')",
+        (day.isoformat(),),
+    )
+    assert rebuild_mark(gw.conn, day) is None
+    with transaction(gw.conn):
+        keep_rebuilds(gw.conn, [day], T0)
+    first = rebuild_mark(gw.conn, day)
+    with transaction(gw.conn):
+        keep_rebuilds(gw.conn, [day], T0 + H)
+    second = rebuild_mark(gw.conn, day)
+    assert first is not None and second is not None and first != second
+    for read, left in ((None, [day]), (first, [day]), (second, [])):
+        with transaction(gw.conn):
+            forget_rebuild(gw.conn, day.isoformat(), read)
+        assert reports_to_rebuild(gw.conn) == left
