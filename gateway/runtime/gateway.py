@@ -779,8 +779,9 @@ class Gateway:
         unless a repeat of it pulsed meanwhile (its outcome judges the passage then). Not stored,
         the car stays out on record: said, with the fix, never raised into the lane's other work
         (its listeners, the next decisions). The car is leaving (stays_leaving) till the put-back
-        has committed (PassagePulses.put_back), and where it could not be stored, till its next
-        passage at an exit or the gateway stops (ExitPassages.waiting): counted inside by the
+        has committed (PassagePulses.put_back), and where it could not be stored, till a repeat of
+        the exit (the camera reading it at the shut arm) has it put back, its next passage at an
+        exit begins or the gateway stops (ExitPassages.waiting): counted inside by the
         entrance and the figures, where it is. Let go before the transaction, a reader whose view
         began before its commit counted the car nowhere, and, not stored, the next stranger was let
         into the shared space it holds."""

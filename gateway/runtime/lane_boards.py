@@ -222,10 +222,16 @@ class PassagePulses(Generic[E]):
     def pulsed(self, again: E | None = None) -> bool:
         """One more decision of the passage pulsed, its outcome to come (known): the exit's, or
         `again`, a repeat of it joining the passage (repeats); False where the passage is over
-        already."""
+        already or its car was put back (a decision after that is a passage of its own). One
+        judged not let out whose put-back could not be stored (not_put_back) is judged again with
+        the repeat (the camera reading the car still at the shut arm): its car is leaving still on
+        its exit, whose stay a later put-back opens again (not_left anew). Begun afresh on the
+        repeat instead, that passage closed no stay and put none back: the car, its stay closed,
+        was counted nowhere, and the next stranger let into the shared space it holds."""
         with self._lock:
-            if self._took or self._not_left:
+            if self._took or self._put_back:
                 return False
+            self._not_left = False
             self._waiting += 1
             if again is not None:
                 self._repeats.append(again)
@@ -242,8 +248,8 @@ class PassagePulses(Generic[E]):
     def not_left(self) -> bool:
         """True, once, where the car has not left: none of the passage's pulses taken and none
         waiting, also none of a repeat that pulsed after known() said so (it may yet raise the
-        arm: its own outcome judges the passage then). A decision after that is a passage of its
-        own (pulsed), yet this one is over only once its car's stay is put back (put_back)."""
+        arm: its own outcome judges the passage then). It is over only once its car's stay is put
+        back (put_back); till then a repeat joins it again (pulsed)."""
         with self._lock:
             if self._took or self._waiting or self._not_left:
                 return False
@@ -288,22 +294,24 @@ class ExitPassages(Generic[E]):
         not every pulse has been answered (a Modbus module answers up to a second later) or the car
         is not put back yet (stored: PassagePulses.put_back). Each car may still be inside
         (CarsLeaving). A put-back that could not be stored leaves its exit here, the car inside
-        and its stay closed, till the car's next passage at an exit (ExitPassages.begin) or the
-        gateway stops; one reopened or closed otherwise meanwhile (a correction) is counted by its
-        stay, no longer as closed by an exit (store/occupancy.py STAYS_LEAVING)."""
+        and its stay closed, till a repeat of it (pulsed) judges the passage again, the car's next
+        passage at an exit begins (ExitPassages.begin) or the gateway stops; one reopened or
+        closed otherwise meanwhile (a correction), or its car recorded inside by hand, is counted
+        by its open stay, no longer as leaving (store/occupancy.py STAYS_LEAVING)."""
         with self._lock:
             return [passage.exit for passage in self._by_car.values() if not passage.over]
 
     def repeated(self, lane: str, car: str, again: E, at: datetime) -> PassagePulses[E] | None:
         """The passage that the decision `again` repeating it (flag again) of `car` at `lane` at
         `at` belongs to, pulsed again by that decision; None where that passage is dated after it
-        (the clock set back). Where the car has none still being judged (judged already, or let go
-        as another began, or a restart since), the repeat is judged as an attempt of its own: a car
-        with no entry record read again at the shut arm of the exit it paid for (ParkingDesk.
-        left_settled) is let out again on it, and, no relay taking that pulse either, has still not
-        left (store parking.put_back keeps the repeat put back too). Judged as nothing, the repeat
-        read as the car gone out on a barrier that opened, and the car, once the relay was mended,
-        was asked the day's fee again."""
+        (the clock set back). One judged not let out whose put-back could not be stored is judged
+        again with it (PassagePulses.pulsed). Where the car has none still being judged (judged
+        already, or let go as another began, or a restart since), the repeat is judged as an attempt
+        of its own: a car with no entry record read again at the shut arm of the exit it paid for
+        (ParkingDesk.left_settled) is let out again on it, and, no relay taking that pulse either,
+        has still not left (store parking.put_back keeps the repeat put back too). Judged as
+        nothing, the repeat read as the car gone out on a barrier that opened, and the car, once the
+        relay was mended, was asked the day's fee again."""
         with self._lock:
             passage = self._by_car.get((lane, car))
         if passage is not None and at < passage.at:

@@ -13,9 +13,13 @@ CLASSES = ("car", "motorcycle", "bicycle")
 
 # `FROM {STAYS_LEAVING}`: the stays `t` of ids `:leaving` (JSON) that exits closed whose barrier has
 # not confirmed yet: a barrier that stays down puts each car back on its stay (store/parking.py
-# put_back). Looked up by id from the few ids, whatever the site's history; "[]" finds none.
+# put_back). Looked up by id from the few ids, whatever the site's history; "[]" finds none. Not one
+# whose car has a stay open (recorded inside by hand after its put-back failed, as the gateway's log
+# says to): put_back leaves such a stay closed, and the car, counted by its open stay, was counted
+# twice (2 cars in 2 shared spaces read 3, the next stranger refused zone_full for a free space).
 STAYS_LEAVING = """json_each(:leaving) j JOIN stays t
-    ON t.id = j.value AND t.exited_at IS NOT NULL AND t.closed_by = 'exit'"""
+    ON t.id = j.value AND t.exited_at IS NOT NULL AND t.closed_by = 'exit'
+    AND NOT EXISTS (SELECT 1 FROM stays o WHERE o.exited_at IS NULL AND o.subject = t.subject)"""
 # Where a put-back would put each: on its own slot, unless another car holds it now (the exit handed
 # it to the slot's second car: store/parking.py _back_on_its_slot_if_free), else in the shared spaces.
 _LEAVING = f"""

@@ -4,7 +4,9 @@ puts its stay back (Gateway._put_back). Till that put-back has committed the car
 leaving before the put-back's transaction, a page read whose view began before its commit counted
 the car nowhere and showed a shared space free that the car held, for as long as the put-back
 waited for the write lock; with the put-back not stored (gateway.db locked past the busy timeout,
-disk full) for good: the next stranger was let into the full shared spaces (Review 56b)."""
+disk full) for good: the next stranger was let into the full shared spaces (Review 56b). Not put
+back, the car recorded inside by hand (as the gateway's log says) was counted twice, and the
+camera reading it again at the shut arm counted it nowhere (Review 56j)."""
 
 from __future__ import annotations
 
@@ -14,11 +16,15 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
+from gateway.parking.inside import CarInside, record_inside
 from gateway.runtime.gateway import Gateway
-from gateway.store.occupancy import occupancy
+from gateway.store.database import transaction
+from gateway.store.occupancy import occupancy, open_stays
+from tests.parking.conftest import T0, pay
 from tests.parking.test_entry_while_an_exit_waits_for_its_relay import (
     ExitWaitingForItsRelay,
     M,
+    S,
     _shared_used,
     _two_strangers_parked,
 )
@@ -106,3 +112,63 @@ def test_the_cars_next_passage_at_the_exit_ends_its_refused_put_back(lanes: Exit
     assert gw.stays_leaving() == []
     assert _shared_used_now(gw) == 1
     assert lanes.decided("car-in", "苏E10004", 36 * M).admitted
+
+
+def _answered(lanes: ExitWaitingForItsRelay, taken: bool) -> None:
+    """The module's answer to the last pulse, on its bus's thread; then the worker's work on it done."""
+    bus = threading.Thread(target=lanes.relay.outcomes[-1].set_result, args=(taken,))
+    bus.start()
+    bus.join()
+    lanes.gw.on_worker(lambda _conn: None).result(timeout=10)
+
+
+def _record_by_hand(gw: Gateway, plate: str, minutes: int) -> dict:  # type: ignore[type-arg]
+    def work(conn):  # type: ignore[no-untyped-def]
+        with transaction(conn):
+            return record_inside(
+                conn, gw.site, CarInside(plate), "道闸没抬，车还在场内", "admin1", T0 + minutes * M
+            )
+
+    return gw.on_worker(work).result(timeout=10)
+
+
+def test_the_car_recorded_inside_by_hand_after_a_refused_put_back_is_counted_once(
+    lanes: ExitWaitingForItsRelay,
+) -> None:
+    """The put-back not stored, the guard records the car inside, as the log says: it is counted
+    by its new stay, no longer as leaving too. Counted twice, 2 cars in the 2 shared spaces read 3,
+    and once the other stranger had left, the next was refused zone_full for the free space."""
+    gw = lanes.gw
+    _put_back_refused(lanes)
+    assert _record_by_hand(gw, "苏E10001", 32)["stay_id"]
+    assert _shared_used_now(gw) == 2
+    assert gw.on_worker(lambda _c: pay(gw, "苏E10002", 500, T0 + 40 * M)).result(timeout=10).admitted
+    _answered(lanes, taken=True)  # the other stranger drives out
+    assert _shared_used_now(gw) == 1
+    entry = lanes.decided("car-in", "苏E10004", 41 * M)
+    assert entry.admitted, entry.reason
+
+
+@pytest.mark.parametrize("taken", [False, True])
+def test_the_camera_reading_the_car_again_after_a_refused_put_back_judges_its_passage(
+    lanes: ExitWaitingForItsRelay, taken: bool
+) -> None:
+    """The put-back not stored, the car still at car-out's shut arm is read again (flag again): the
+    repeat joins the exit's passage, the car leaving on it all along. Its pulse not taken either,
+    the exit's stay is put back (open again, no longer leaving); taken, the car drove out. Begun as
+    a passage of its own, the repeat (which closed no stay) replaced the exit's: the car was counted
+    nowhere and the next stranger let into the shared space it holds (3 cars in 2)."""
+    gw = lanes.gw
+    _put_back_refused(lanes)
+    again = lanes.decided("car-out", "苏E10001", 30 * M + 5 * S)
+    assert again.admitted and "again" in again.flags and len(lanes.relay.outcomes) == 2
+    assert (_shared_used_now(gw), len(gw.stays_leaving())) == (2, 1)
+    _answered(lanes, taken)
+    assert gw.stays_leaving() == []
+    inside = gw.on_worker(lambda c: open_stays(c, plate="苏E10001")).result(timeout=10)
+    used = _shared_used_now(gw)
+    entry = lanes.decided("car-in", "苏E10004", 31 * M)
+    if taken:
+        assert (len(inside), used, entry.admitted) == (0, 1, True), entry.reason
+    else:
+        assert (len(inside), used, entry.admitted, entry.reason) == (1, 2, False, "zone_full")
