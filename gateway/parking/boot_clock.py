@@ -477,9 +477,13 @@ class BootClock:
         self.alarms.append(alarm)
         self._keep()
 
-    def alarm_raised(self) -> None:
-        """The oldest step alarm is raised (committed): no start raises it again."""
+    def alarm_raised(self, alarm_id: int) -> None:
+        """The oldest step alarm is raised (committed, as `alarm_id`): no start raises it again. Its
+        time is the step's, on a clock known right then (an earlier boot's, if that one kept it
+        unraised), not this boot's stale one: a re-dating leaves it, as it does an older alarm open
+        as the box booted (older_open), and moves only a clearing this boot writes."""
         del self.alarms[0]
+        self.boot = replace(self.boot, older_open=self.boot.older_open | {alarm_id})
         self._keep()
 
     def paused_at(self, now: datetime) -> datetime | None:

@@ -65,7 +65,7 @@ from gateway.store.device_returns import clear_returned, waiting_returns
 from gateway.store.parking import ParkingError
 from gateway.store.patrol import record_round, round_source, taps_between
 from gateway.store.redate import StaleRound, Step
-from gateway.store.report_rebuilds import rebuild_mark, reports_to_rebuild
+from gateway.store.report_rebuilds import redatings, reports_to_rebuild
 from gateway.sync.files import set_aside_before
 from gateway.timefmt import from_db, to_db
 
@@ -281,11 +281,7 @@ class Operations:
         between the raise and the file forgetting it raises it again at the next start: still open,
         it stays one."""
         while self.clock.alarms:
-            alarm = self.clock.alarms[0]
-            self._run(
-                partial(raise_alarm, kind="clock_stepped", source="clock", text=alarm.text, at=alarm.seen)
-            )
-            self.clock.alarm_raised()
+            self.clock.alarm_raised(self._run(partial(_raise_step, alarm=self.clock.alarms[0])))
 
     def _read(self) -> sqlite3.Connection:
         return open_read_only(self.db_path, 10)
@@ -338,8 +334,8 @@ class Operations:
         report and in its `payment` record sent again, "redated"). Rebuilt, each keeps its period
         and is sent upstream again, so that the money is in one report, on the day the centre
         books it. The days are marked in the store (gateway/store/report_rebuilds.py), each until a
-        report whose rows were read after its mark is stored: a kill between the re-dating and here
-        leaves them to the next run, and a report built by hand meanwhile to this step.
+        report whose rows were read after the last re-dating is stored: a kill between the re-dating
+        and here leaves them to the next run, and a report built by hand meanwhile to this step.
         A day retention deleted since stays deleted (its mark goes with it)."""
         done = []
         for day in reports_to_rebuild(conn):
@@ -429,8 +425,8 @@ class Operations:
         conn = conn or self._read()
         try:
             # Before the rows: a re-dating committed after this read (NTP setting the clock while a
-            # report built by hand waits for the worker to store it) keeps its mark to rebuild.
-            mark = rebuild_mark(conn, day)
+            # report built by hand waits for the worker to store it) leaves the day to rebuild.
+            read_after = redatings(conn)
             body = build_report(
                 conn,
                 site_id=self.cfg.site.id,
@@ -447,7 +443,11 @@ class Operations:
         finally:
             if own:
                 conn.close()
-        run(lambda w: store_report(w, body, now, self.cfg.mqtt.max_message_bytes, actor, mark))
+        run(
+            lambda w: store_report(
+                w, body, now, self.cfg.mqtt.max_message_bytes, actor, read_after=read_after
+            )
+        )
         log.info(
             "daily report %s built: vehicles in=%d out=%d refusals=%d revenue_fen=%d",
             body["day"],
@@ -887,6 +887,15 @@ def _size(path: Path) -> int:
         return path.stat().st_size
     except OSError:  # deleted since it was listed
         return 0
+
+
+def _raise_step(conn: sqlite3.Connection, alarm: StepAlarm) -> int:
+    """Raise a step's clock_stepped alarm as of when the step was seen; its id (the one open)."""
+    raise_alarm(conn, kind="clock_stepped", source="clock", text=alarm.text, at=alarm.seen)
+    (alarm_id,) = conn.execute(
+        "SELECT id FROM alarms WHERE kind = 'clock_stepped' AND source = 'clock' AND cleared_at IS NULL"
+    ).fetchone()
+    return int(alarm_id)
 
 
 def worker_of(

@@ -27,7 +27,7 @@ from gateway.store.database import transaction
 from gateway.store.holds import HOLD_GAP, car_held_sql, starts_hold_sql
 from gateway.store.outbox import enqueue
 from gateway.store.parking import charge_owed_sql
-from gateway.store.report_rebuilds import forget_rebuild
+from gateway.store.report_rebuilds import stored_rebuild
 from gateway.store.spreadsheet import BOM, as_cell
 from gateway.store.units import unit_key
 from gateway.timefmt import local_iso, to_db
@@ -674,17 +674,19 @@ def store_report(
     at: datetime,
     max_bytes: int,
     actor: str = "",
-    mark: str | None = None,
+    *,
+    read_after: int,
 ) -> None:
     """Keep the report (a rebuild replaces it) and queue it upstream cut to `max_bytes`
     (upstream_report), in one transaction (worker only); a report built by hand is audited with
-    the name of who asked. `mark` is the day's rebuild mark as read before the body's rows
-    (gateway/store/report_rebuilds.py): only that one is forgotten, as the body counts the rows
-    re-dated by then; a re-dating committed while the body waited for the worker keeps its mark."""
+    the name of who asked. `read_after` is the count of re-datings read before the body's rows
+    (gateway/store/report_rebuilds.py): the day's rebuild mark is forgotten if none committed since;
+    one that did while the body waited for the worker (it may count rows on their old dates) leaves
+    the day marked to be built again, whether or not a report of it was kept then."""
     with transaction(conn):
         if actor:
             audit(conn, at, actor, "report.build", f"day:{body['day']}")
-        forget_rebuild(conn, body["day"], mark)
+        stored_rebuild(conn, date.fromisoformat(body["day"]), read_after, at)
         conn.execute(
             "INSERT INTO daily_reports (day, period_start, period_end, built_at, body) "
             "VALUES (?, ?, ?, ?, ?) "

@@ -75,7 +75,8 @@ class Boot:
     patrol taps written on an old clock; and whether its clock may still be the stale one it booted
     on ("stale"), was set right by a step that re-dated its rows ("set"), or a running clock's step
     was seen ("running": no later step is re-dated); the older alarms still open as the box booted
-    (a clearing of one is this boot's); the monotonic time until which, after a
+    (a clearing of one is this boot's), and the clock step alarms it raised as of when an earlier
+    run saw the step (their raise stays too); the monotonic time until which, after a
     running clock's step, the wall clock is not trusted (the operations thread's CLOCK_CONFIRM);
     when (monotonic) the first step of that pause was seen, while the patrol rounds since are not
     judged yet (None: no pause to catch up on); the cars inside as the box booted, with their
@@ -238,7 +239,8 @@ def _alarms(conn: sqlite3.Connection, first: First, step: Step, older_open: froz
     this boot's is known by what belongs to the boot, not by their time: fake-hwclock saves the time
     once an hour, so the boot clock can read before the last things written before the power cut (a
     repair at 10:10, the Pi booting on 10:05). An older alarm's clearing is this boot's when it was
-    open as the box booted (`older_open`), its acknowledgement when this boot's audit has it. Its
+    open as the box booted (`older_open`; or raised by this boot as of a time known right, a clock
+    step's alarm an earlier boot kept unraised), its acknowledgement when this boot's audit has it. Its
     other times are true times and stay (one cleared after a running-clock step may read before its
     raise). The centre got their records dated on the old clock: those moved go again, flagged
     redated (tell_redated)."""
@@ -254,7 +256,7 @@ def _alarms(conn: sqlite3.Connection, first: First, step: Step, older_open: froz
         # the columns of _ALARM_TIMES this boot wrote: all of its own alarm's
         ours = (
             (True, True, True)
-            if alarm_id >= first["alarms"]
+            if alarm_id >= first["alarms"] and alarm_id not in older_open
             else (False, alarm_id in older_open, alarm_id in acknowledged)
         )
         moved = _moved(stored, step, partial(_wrote_column, ours))

@@ -7,12 +7,13 @@ built again (gateway/parking/report.py store_report) or deletes it (retention): 
 the re-dating and the rebuild leaves the rebuild to the next run. Kept in memory, it was lost, and
 the backfill builds only the days that have no report, so the money stayed in two reports.
 
-A mark is forgotten only by a report whose rows were read after it was made: a report built by hand
-reads its rows, then waits its turn on the decision worker to store them, and a re-dating may
-commit in between (on the same worker). Stored, that report still counts the rows on their old
-dates; had it taken the mark with it, the money stayed in two reports. So each marking renews the
-mark (its value, a count), the builder reads the mark before its rows (rebuild_mark), and the store
-forgets the mark only if it is still the one read (forget_rebuild)."""
+A mark is forgotten only by a report whose rows were read after every re-dating so far: a report
+built by hand reads its rows, then waits its turn on the decision worker to store them, and a
+re-dating may commit in between (on the same worker). Stored, that report still counts the rows on
+their old dates, and the re-dating could not mark it (a day with no report kept yet is marked by
+none: the report stored is). So each re-dating counts itself (`redatings`, a count kept with the
+marks), the builder reads the count before its rows, and the store forgets the day's mark only if
+the count is still the one read; else it marks the day, and the next reports step builds it again."""
 
 from __future__ import annotations
 
@@ -24,15 +25,24 @@ from gateway.timefmt import to_db
 
 # ISO days sort as text: the keys of the days before one are those below its key.
 _KEY = "report_rebuild:"
+# The re-datings committed so far (a count): not under _KEY, so no day's mark.
+_REDATINGS = "report_redatings"
 
 
 def keep_rebuilds(conn: sqlite3.Connection, days: Iterable[date], at: datetime) -> None:
-    """Mark the days' reports to be rebuilt, in the caller's transaction. A day marked already is
-    marked anew (its count goes up, first_seen stays): a report read before this re-dating must
-    not forget it."""
-    conn.executemany(
+    """Mark the days' reports to be rebuilt (one marked already stays), and count the re-dating, in
+    its transaction: a report whose rows were read before it is not stored as final (store_report)."""
+    _mark(conn, days, at)
+    conn.execute(
         "INSERT INTO config_seen (key, value, first_seen) VALUES (?, '1', ?) "
         "ON CONFLICT (key) DO UPDATE SET value = CAST(value AS INTEGER) + 1",
+        (_REDATINGS, to_db(at)),
+    )
+
+
+def _mark(conn: sqlite3.Connection, days: Iterable[date], at: datetime) -> None:
+    conn.executemany(
+        "INSERT OR IGNORE INTO config_seen (key, value, first_seen) VALUES (?, '', ?)",
         [(_KEY + day.isoformat(), to_db(at)) for day in days],
     )
 
@@ -46,18 +56,22 @@ def reports_to_rebuild(conn: sqlite3.Connection) -> list[date]:
     return [date.fromisoformat(day) for (day,) in rows]
 
 
-def rebuild_mark(conn: sqlite3.Connection, day: date) -> str | None:
-    """The day's mark as it is now (None: none), read before the report's rows: the report stored
-    forgets this mark, and no later one (forget_rebuild)."""
-    row = conn.execute("SELECT value FROM config_seen WHERE key = ?", (_KEY + day.isoformat(),)).fetchone()
-    return None if row is None else str(row[0])
+def redatings(conn: sqlite3.Connection) -> int:
+    """The re-datings committed so far, read before a report's rows (store_report's `read_after`)."""
+    row = conn.execute(
+        "SELECT CAST(value AS INTEGER) FROM config_seen WHERE key = ?", (_REDATINGS,)
+    ).fetchone()
+    return 0 if row is None else int(row[0])
 
 
-def forget_rebuild(conn: sqlite3.Connection, day: str, mark: str | None) -> None:
-    """The day's report is stored, its rows read after `mark` (rebuild_mark; None: there was none),
-    in the caller's transaction: that mark is forgotten. One a re-dating made or renewed since
-    stays, and the next reports step builds the day again."""
-    conn.execute("DELETE FROM config_seen WHERE key = ? AND value = ?", (_KEY + day, mark))
+def stored_rebuild(conn: sqlite3.Connection, day: date, read_after: int, at: datetime) -> None:
+    """The day's report is stored, its rows read after `read_after` re-datings (redatings), in the
+    caller's transaction: its mark is forgotten if none has committed since; else the day is marked,
+    as the rows it counts may be on their old dates, and the next reports step builds it again."""
+    if redatings(conn) == read_after:
+        conn.execute("DELETE FROM config_seen WHERE key = ?", (_KEY + day.isoformat(),))
+    else:
+        _mark(conn, [day], at)
 
 
 def forget_rebuilds_before(conn: sqlite3.Connection, day: str) -> None:

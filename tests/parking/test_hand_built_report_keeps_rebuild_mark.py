@@ -3,7 +3,8 @@
 the worker to store them; the tick's re-dating, in turn before it, marks the stale day to rebuild
 (gateway/store/report_rebuilds.py). The hand build stored Saturday's figures as read on the stale
 clock and took the mark with it: the booth's 5 yuan stayed in Saturday's report and Monday's. A
-report now forgets only the mark it read before its rows."""
+report now forgets the mark only if no re-dating committed after it read its rows (review 56m: a
+global count, read before the rows; else the day stays marked)."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ import pytest
 
 from gateway.parking.operations import Operations
 from gateway.store.database import transaction
-from gateway.store.report_rebuilds import forget_rebuild, keep_rebuilds, rebuild_mark, reports_to_rebuild
+from gateway.store.report_rebuilds import keep_rebuilds, redatings, reports_to_rebuild, stored_rebuild
 from tests.parking.conftest import T0, show
 from tests.parking.test_operations import Steady, a_new_boot, ops
 from tests.rush_helpers import parking_gw
@@ -90,9 +91,9 @@ def test_the_booth_payment_is_in_one_report(
         assert audited == 1, "the hand build was stored (and audited), then rebuilt by the tick"
 
 
-def test_a_mark_made_again_after_it_was_read_stays(tmp_path: Path) -> None:
-    """A day marked already and marked again by a later re-dating: a report that read the first
-    mark forgets neither; one that read the second forgets it."""
+def test_a_report_read_before_a_redating_leaves_the_day_marked(tmp_path: Path) -> None:
+    """A report whose rows were read before a re-dating (one that marked another day, or none)
+    leaves its day marked; one read after every re-dating forgets the mark."""
     gw = parking_gw(tmp_path)
     day = date(2025, 2, 28)
     gw.conn.execute(
@@ -100,15 +101,18 @@ def test_a_mark_made_again_after_it_was_read_stays(tmp_path: Path) -> None:
         "VALUES (?, '', '', '', '{}')",
         (day.isoformat(),),
     )
-    assert rebuild_mark(gw.conn, day) is None
+    assert redatings(gw.conn) == 0
     with transaction(gw.conn):
         keep_rebuilds(gw.conn, [day], T0)
-    first = rebuild_mark(gw.conn, day)
+    first = redatings(gw.conn)
     with transaction(gw.conn):
-        keep_rebuilds(gw.conn, [day], T0 + H)
-    second = rebuild_mark(gw.conn, day)
-    assert first is not None and second is not None and first != second
-    for read, left in ((None, [day]), (first, [day]), (second, [])):
+        keep_rebuilds(gw.conn, [], T0 + H)
+    second = redatings(gw.conn)
+    assert second == first + 1
+    for read, left in ((0, [day]), (first, [day]), (second, [])):
         with transaction(gw.conn):
-            forget_rebuild(gw.conn, day.isoformat(), read)
+            stored_rebuild(gw.conn, day, read, T0 + 2 * H)
         assert reports_to_rebuild(gw.conn) == left
+    with transaction(gw.conn):
+        stored_rebuild(gw.conn, day, first, T0 + 2 * H)  # read before the last: marked again
+    assert reports_to_rebuild(gw.conn) == [day]
