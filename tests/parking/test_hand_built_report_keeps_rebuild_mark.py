@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -19,14 +19,9 @@ import pytest
 from gateway.parking.operations import Operations
 from gateway.store.database import transaction
 from gateway.store.report_rebuilds import keep_rebuilds, redatings, reports_to_rebuild, stored_rebuild
-from tests.parking.conftest import T0, show
-from tests.parking.test_operations import Steady, a_new_boot, ops
+from tests.parking.conftest import T0
+from tests.parking.stale_boot import STALE, H, M, booth_payment_on_a_stale_boot
 from tests.rush_helpers import parking_gw
-
-H = timedelta(hours=1)
-M = timedelta(minutes=1)
-S = timedelta(seconds=1)
-STALE = T0 - 37 * H  # "Saturday 20:00" on fake-hwclock's clock
 
 
 def _revenue(gw) -> dict[str, int]:  # type: ignore[no-untyped-def]
@@ -43,13 +38,7 @@ def test_the_booth_payment_is_in_one_report(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, by_hand: bool
 ) -> None:
     gw = parking_gw(tmp_path)
-    a_new_boot(gw)
-    steady = Steady()
-    o = ops(gw, started=STALE, steady=steady)
-    o.tick(STALE)
-    show(gw, "car-in", "苏E12345", STALE + 10 * S)
-    steady.s = 40 * 60
-    gw.parking.prepay(gw.conn, "苏E12345", 500, "cash", "", "booth", STALE + 40 * M)
+    o, steady = booth_payment_on_a_stale_boot(gw)
     steady.s = 4 * 3600 + 5 * 60
     o.tick(STALE + 4 * H + 5 * M)  # Saturday's report built on the stale clock
     (saturday,) = gw.conn.execute("SELECT day FROM daily_reports ORDER BY day DESC LIMIT 1").fetchone()

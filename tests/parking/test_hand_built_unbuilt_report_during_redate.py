@@ -10,32 +10,21 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from gateway.parking.operations import Operations
-from tests.parking.conftest import T0, show
-from tests.parking.test_operations import Steady, a_new_boot, ops
+from tests.parking.conftest import T0
+from tests.parking.stale_boot import STALE, H, M, S, booth_payment_on_a_stale_boot
 from tests.rush_helpers import parking_gw
-
-H = timedelta(hours=1)
-M = timedelta(minutes=1)
-S = timedelta(seconds=1)
-STALE = T0 - 37 * H  # "Saturday 20:00" on fake-hwclock's clock
 
 
 def test_hand_build_of_unbuilt_day_racing_redate(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     gw = parking_gw(tmp_path)
-    a_new_boot(gw)
-    steady = Steady()
-    o = ops(gw, started=STALE, steady=steady)
-    o.tick(STALE)
-    show(gw, "car-in", "苏E12345", STALE + 10 * S)
-    steady.s = 40 * 60
-    gw.parking.prepay(gw.conn, "苏E12345", 500, "cash", "", "booth", STALE + 40 * M)
+    o, steady = booth_payment_on_a_stale_boot(gw)
     steady.s = 3 * 3600 + 59 * 60
     o.tick(STALE + 3 * H + 59 * M)  # Saturday 23:59 stale: no Saturday report yet
     saturday = (STALE.date()).isoformat()

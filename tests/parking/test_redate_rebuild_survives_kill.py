@@ -11,21 +11,17 @@ transaction now (gateway/store/report_rebuilds.py).
 from __future__ import annotations
 
 import json
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 
 import pytest
 
 from gateway.parking.operations import Operations
-from tests.parking.conftest import T0, show
-from tests.parking.test_operations import Steady, a_new_boot, ops
+from tests.parking.conftest import T0
+from tests.parking.stale_boot import STALE, H, M, booth_payment_on_a_stale_boot
+from tests.parking.test_operations import ops
 from tests.parking.test_redate_payment_upstream import _centre_days
 from tests.rush_helpers import parking_gw
-
-H = timedelta(hours=1)
-M = timedelta(minutes=1)
-S = timedelta(seconds=1)
-STALE = T0 - 37 * H
 
 
 class PowerCut(BaseException):
@@ -36,13 +32,7 @@ def test_report_rebuild_survives_a_kill_right_after_the_redate(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     gw = parking_gw(tmp_path)
-    a_new_boot(gw)
-    steady = Steady()
-    o = ops(gw, started=STALE, steady=steady)
-    o.tick(STALE)
-    show(gw, "car-in", "苏E12345", STALE + 10 * S)
-    steady.s = 40 * 60
-    gw.parking.prepay(gw.conn, "苏E12345", 500, "cash", "", "booth", STALE + 40 * M)
+    o, steady = booth_payment_on_a_stale_boot(gw)
     steady.s = 4 * 3600 + 5 * 60
     o.tick(STALE + 4 * H + 5 * M)  # "Sunday 00:05" on the stale clock: Saturday's report built
 

@@ -12,14 +12,11 @@ from typing import Any
 
 from gateway.runtime.gateway import Gateway
 from tests.parking.conftest import T0, show
-from tests.parking.test_operations import Steady, a_new_boot, ops
+from tests.parking.stale_boot import STALE, H, M, booth_payment_on_a_stale_boot
+from tests.parking.test_operations import ops
 from tests.parking.test_redate_payment_upstream import _centre_days
 from tests.rush_helpers import parking_gw
 
-H = timedelta(hours=1)
-M = timedelta(minutes=1)
-S = timedelta(seconds=1)
-STALE = T0 - 37 * H  # the Pi boots on Monday 09:00 saying Saturday 1 March 20:00
 SATURDAY, SUNDAY, MONDAY = (T0.date() - timedelta(days=n) for n in (2, 1, 0))
 
 
@@ -27,13 +24,7 @@ def _stale_boot_past_the_report_hour(gw: Gateway) -> None:
     """A stranger comes in as the Pi boots and pays 5元 ahead at the booth 40 minutes later; no
     network for hours: the stale clock passes midnight and Saturday's report is built. NTP then
     sets the clock (Monday 13:10), and on Tuesday Monday's report is built."""
-    a_new_boot(gw)
-    steady = Steady()
-    o = ops(gw, started=STALE, steady=steady)
-    o.tick(STALE)
-    show(gw, "car-in", "苏E12345", STALE + 10 * S)
-    steady.s = 40 * 60
-    gw.parking.prepay(gw.conn, "苏E12345", 500, "cash", "", "booth", STALE + 40 * M)
+    o, steady = booth_payment_on_a_stale_boot(gw)
     for seconds, now in (
         (4 * 3600 + 5 * 60, STALE + 4 * H + 5 * M),  # "Sunday 00:05"
         (4 * 3600 + 10 * 60, T0 + 4 * H + 10 * M),  # NTP has set the clock
