@@ -188,6 +188,15 @@ def _pays(known: tuple[Tariff, ...], plate: str | None, stay_id: int, entered: d
     return f"{plate or f'stay {stay_id}'} (in {local:%Y-%m-%d %H:%M}) pays {pays}"
 
 
+def _cars_and_what_they_pay(
+    known: tuple[Tariff, ...], stays: list[tuple[int, str | None, datetime]], tz: tzinfo
+) -> str:
+    """The first ten of these cars and what each pays (_pays), and how many more, for a warning."""
+    cars = [_pays(known, plate, stay_id, entered, tz) for stay_id, plate, entered in stays]
+    more = f" and {len(cars) - 10} more" if len(cars) > 10 else ""
+    return "; ".join(cars[:10]) + more
+
+
 def say_of_tariffs(conn: sqlite3.Connection, tariffs: tuple[Tariff, ...], site: Site, now: datetime) -> None:
     """What a start says of the tariff versions, once it has kept those it sees (config_seen): edited
     in place, added on or after their first day (said at the start that first sees one, then while
@@ -225,30 +234,24 @@ def say_of_tariffs(conn: sqlite3.Connection, tariffs: tuple[Tariff, ...], site: 
             parked,
         )
     for version, stays in parked_while_out(conn, known).items():
-        cars = [_pays(known, plate, stay_id, entered, site.tz) for stay_id, plate, entered in stays]
-        more = f" and {len(cars) - 10} more" if len(cars) > 10 else ""
         log.warning(
             "tariff version %r is back in site.toml, but %d car(s) parked now came in while it was "
-            "out: they pay the prices published when they came in (明码标价), not %r's: %s%s; fix: "
+            "out: they pay the prices published when they came in (明码标价), not %r's: %s; fix: "
             "nothing, if that is what was meant",
             version,
-            len(cars),
+            len(stays),
             version,
-            "; ".join(cars[:10]),
-            more,
+            _cars_and_what_they_pay(known, stays, site.tz),
         )
     for version, stays in parked_under_gone_tariffs(conn, tariffs).items():
-        cars = [_pays(known, plate, stay_id, entered, site.tz) for stay_id, plate, entered in stays]
-        more = f" and {len(cars) - 10} more" if len(cars) > 10 else ""
         log.warning(
             "tariff version %r is gone from site.toml, but %d car(s) parked now came in under it: "
-            "they pay another version now, not the prices published when they came in: %s%s; fix: "
+            "they pay another version now, not the prices published when they came in: %s; fix: "
             "put version %r back in [[parking.tariffs]] as it was, and take it out once they have "
             "left (GET /api/parking/stays lists the cars inside)",
             version,
-            len(cars),
-            "; ".join(cars[:10]),
-            more,
+            len(stays),
+            _cars_and_what_they_pay(known, stays, site.tz),
             version,
         )
     before = stays_before_prices(conn, tariffs, site)
