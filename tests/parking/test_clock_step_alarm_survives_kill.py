@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
+from tests.parking.conftest import T0
 from tests.parking.test_clock_jumps import ahead, look, run_for_weeks
 from tests.parking.test_operations import Steady, ops
 from tests.rush_helpers import parking_gw
@@ -22,8 +23,6 @@ def _clock_alarms(gw) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]
 
 
 def test_clock_stepped_alarm_survives_a_kill_before_the_first_tick(tmp_path: Path) -> None:
-    from tests.parking.conftest import T0
-
     gw = parking_gw(tmp_path)
     steady = Steady()
     run_for_weeks(gw, steady)
@@ -42,8 +41,6 @@ def test_clock_stepped_alarm_survives_a_kill_before_the_first_tick(tmp_path: Pat
 
 
 def test_control_without_the_kill_the_alarm_is_raised(tmp_path: Path) -> None:
-    from tests.parking.conftest import T0
-
     gw = parking_gw(tmp_path)
     steady = Steady()
     run_for_weeks(gw, steady)
