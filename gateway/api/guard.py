@@ -12,7 +12,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gateway.accounts.ratelimit import LoginLimiter
-from gateway.api import admin, corrections, lanes, materials, outbox, passes, registry, session, site
+from gateway.api import admin, corrections, lanes, materials, outbox, passes, registry, session, shift, site
 from gateway.api.deps import GuardApp
 from gateway.api.errors import answer, error_body
 from gateway.api.hub import Hub
@@ -82,9 +82,10 @@ def install_guard_app(app: FastAPI, gw: Gateway) -> GuardApp:
             hub.publish("access", from_event(gw, ev), ev.event_id)
 
     gw.subscribe(push)
-    for module in (session, lanes, corrections, passes, materials, registry, site, admin, outbox):
+    for module in (session, lanes, corrections, passes, materials, registry, site, admin, outbox, shift):
         app.include_router(module.router)
     app.include_router(pages_router)
+    app.include_router(shift.page_router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     @app.exception_handler(LoginRequired)

@@ -56,6 +56,7 @@ AUDIT_ACTIONS: dict[str, tuple[str, str]] = {
     "account.update": ("修改账号", "Account changed"),
     "session.login": ("登录", "Logged in"),
     "session.logout": ("退出登录", "Logged out"),
+    "shift.handover": ("交班", "Shift handed over"),
     "token.create": ("新建 API 令牌", "API token made"),
     "token.revoke": ("吊销 API 令牌", "API token revoked"),
     "sync.apply_delta": ("同步中心更新", "Central update applied"),

@@ -862,6 +862,58 @@ TEXTS: dict[str, tuple[str, str]] = {
     "errpage.back": ("返回实时通道", "Back to the live lanes"),
     "err.other": ("操作未完成，请重试；仍不行请联系管理员", "Not done; try again, or tell the admin"),
     "common.no": ("否", "no"),
+    # 交班 Shift handover (shift.html, shift.js; docs/guard-app.md *Shift handover*).
+    "nav.shift": ("交班", "Shift"),
+    "shift.title": ("本班收费与交班", "This shift and its handover"),
+    "shift.start": ("本班开始", "Shift began"),
+    "shift.since.login": ("登录时", "at login"),
+    "shift.since.handover": ("上次交班后", "after the last handover"),
+    "shift.since.look_back": (
+        "24 小时内无登录，从 24 小时前算起",
+        "no login in 24 hours: counted from 24 hours ago",
+    ),
+    "shift.method": ("方式", "Method"),
+    "shift.count": ("笔数", "Payments"),
+    "shift.amount": ("金额（元）", "Amount (yuan)"),
+    "shift.total": ("合计", "Total"),
+    "shift.payments": ("本班收费明细", "This shift's payments"),
+    "shift.none": ("本班还没有收费", "No payments this shift yet"),
+    "shift.at": ("时间", "Time"),
+    "shift.plate": ("车牌", "Plate"),
+    "shift.receipt": ("收据号", "Receipt"),
+    "shift.lane": ("通道", "Lane"),
+    "shift.work": ("本班其他操作", "Other work this shift"),
+    "shift.hand_opens": ("手动开闸", "Opened by hand"),
+    "shift.holds": ("常开", "Held open"),
+    "shift.visitors": ("访客登记", "Visitors registered"),
+    "shift.alarms_acknowledged": ("确认报警", "Alarms acknowledged"),
+    "shift.handover": ("交班", "Hand over"),
+    "shift.recorded_cash": ("系统记录现金（元）", "Cash on record (yuan)"),
+    "shift.counted": ("清点现金（元）", "Cash counted (yuan)"),
+    "shift.note": ("备注（可不填）", "Note (optional)"),
+    "shift.submit": ("交班", "Hand over"),
+    "shift.confirm_title": ("确认交班", "Confirm the handover"),
+    "shift.confirm": ("确认交班", "Hand over"),
+    "shift.short": ("短款 {yuan} 元", "Short by {yuan} yuan"),
+    "shift.over": ("长款 {yuan} 元", "Over by {yuan} yuan"),
+    "shift.even": ("账款相符", "Cash matches the record"),
+    "shift.bad_amount": (
+        "请输入清点的现金金额（元），最多两位小数，如 123.50",
+        "Type the cash counted in yuan, at most two decimals, e.g. 123.50",
+    ),
+    "shift.done": (
+        "已交班 {time}：记录现金 {recorded} 元，清点 {counted} 元，{difference}",
+        "Handed over at {time}: cash on record {recorded} yuan, counted {counted} yuan, {difference}",
+    ),
+    "shift.next": (
+        "下一班从零开始。请退出登录，由接班保安用自己的账号登录。",
+        "The next shift starts from zero. Log out, so the next guard logs in with his own account.",
+    ),
+    "shift.logout": ("退出登录", "Log out"),
+    "err.invalid_amount": (
+        "金额填写有误：请输入清点的现金（元），0 或以上，最多两位小数",
+        "The amount is not valid: type the cash counted in yuan, 0 or more, at most two decimals",
+    ),
     **{f"audited.{code}": words for code, words in AUDIT_ACTIONS.items()},  # the audit page (audit_words.py)
 }
 
@@ -967,6 +1019,12 @@ JS_KEYS = (
     "kind.card",
     "kind.plate",
     "kind.qr",
+    # the shift page's handover (shift.js)
+    "shift.short",
+    "shift.over",
+    "shift.even",
+    "shift.bad_amount",
+    "shift.done",
 )
 JS_PREFIXES = ("err.", "state.")  # every key of these
 

@@ -72,6 +72,7 @@ GUARD_MAY = {
     ("POST", "/api/parking/prepay"),
     ("POST", "/api/parking/stays/{stay_id}/validate"),
     ("POST", "/api/parking/reports/{day}/build"),
+    ("POST", "/api/shift/handover"),
 }
 ADMIN_READS = {("GET", "/api/accounts"), ("GET", "/api/tokens"), ("GET", "/api/outbox")}
 

@@ -1,0 +1,76 @@
+// 交班 Shift handover (shift.html): the cash counted in yuan, the difference from the cash on record
+// shown before the guard confirms, then sent once (its Idempotency-Key, app.js keyFor), and the
+// offer to log out. A failed request says so and keeps what was typed.
+"use strict";
+const shiftForm = document.getElementById("shift-form");
+const shiftDialog = document.getElementById("shift-dialog");
+const counted = document.getElementById("shift-counted");
+
+// Yuan as typed on a tablet (全角 digits, the 。 of Chinese punctuation) -> fen, or null.
+function typedFen(text) {
+  const v = text.trim().replace(/[０-９]/g, (d) => String.fromCharCode(d.charCodeAt(0) - 0xfee0)).replace(/[。．]/g, ".");
+  const m = /^(\d{1,7})(?:\.(\d{1,2}))?$/.exec(v);
+  return m ? Number(m[1]) * 100 + Number((m[2] || "").padEnd(2, "0")) : null;
+}
+const inYuan = (fen) => `${fen < 0 ? "-" : ""}${Math.floor(Math.abs(fen) / 100)}.${String(Math.abs(fen) % 100).padStart(2, "0")}`;
+function differenceWords(fen) {
+  if (fen < 0) return fill(T("shift.short"), { yuan: inYuan(-fen) });
+  if (fen > 0) return fill(T("shift.over"), { yuan: inYuan(fen) });
+  return T("shift.even");
+}
+function showDifference() {
+  const fen = typedFen(counted.value);
+  const el = document.getElementById("shift-difference");
+  el.textContent = counted.value.trim() === "" ? "" : fen === null ? T("shift.bad_amount") : differenceWords(fen - boot.shift.cash_fen);
+  el.className = fen === null || fen === boot.shift.cash_fen ? "muted" : "error";
+}
+counted.addEventListener("input", showDifference);
+
+let asked = null;  // the body confirmed in the dialog
+shiftForm.addEventListener("submit", async (e) => {
+  e.preventDefault();
+  const fen = typedFen(counted.value);
+  if (fen === null) {
+    counted.setAttribute("aria-invalid", "true");
+    toast(T("shift.bad_amount"), true);
+    return;
+  }
+  const button = document.getElementById("shift-submit");
+  button.disabled = true;
+  try {
+    // The cash on record now: another tablet may have taken a fee for this guard since the page was drawn.
+    const shift = await api("GET", "/api/shift");
+    boot.shift.cash_fen = shift.cash_fen;
+    document.getElementById("shift-cash").textContent = inYuan(shift.cash_fen);
+    showDifference();
+    asked = { counted_cash_fen: fen, note: shiftForm.elements.note.value.trim() };
+    document.getElementById("shift-confirm-recorded").textContent = inYuan(shift.cash_fen);
+    document.getElementById("shift-confirm-counted").textContent = inYuan(fen);
+    document.getElementById("shift-confirm-difference").textContent = differenceWords(fen - shift.cash_fen);
+    openDialog(shiftDialog);
+  } catch (err) { failed(err); } finally { button.disabled = false; }
+});
+
+document.getElementById("shift-cancel").addEventListener("click", () => closeDialog(shiftDialog));
+document.getElementById("shift-confirm").addEventListener("click", async (e) => {
+  e.preventDefault();
+  closeDialog(shiftDialog);
+  const button = document.getElementById("shift-submit");
+  button.disabled = true;
+  try {
+    const done = await api("POST", "/api/shift/handover", asked, { "Idempotency-Key": keyFor(shiftForm, asked) });
+    document.getElementById("shift-done-text").textContent = fill(T("shift.done"), {
+      time: done.handed_over_at.slice(11, 16),
+      recorded: inYuan(done.recorded_cash_fen),
+      counted: inYuan(done.counted_cash_fen),
+      difference: differenceWords(done.difference_fen),
+    });
+    shiftForm.hidden = true;
+    document.getElementById("shift-done").hidden = false;
+    document.getElementById("shift-logout").focus();
+  } catch (err) {
+    if (err.fields.includes("counted_cash_fen")) counted.setAttribute("aria-invalid", "true");
+    failed(err);
+    button.disabled = false;
+  }
+});
