@@ -100,18 +100,22 @@ UPDATE stays SET slot_id = :slot,
         ELSE coalesce(handed_over_at, {_HANDED_AT}) END
 WHERE id = :id
 """
+# A car that pays for none of its stay from now on: it came in free on a slot (billing 'slot'), or
+# was handed one (handed_over_at: its billing stopped then, and a slot taken from it does not start
+# it again). A car still paying in the shared spaces is not one.
+_PAYS_NOTHING = "(s.billing = 'slot' OR s.handed_over_at IS NOT NULL)"
 # The car of a slot parked in the shared spaces, moved onto the slot when its car leaves (fixed
-# slots are car slots: a motorcycle listed on the slot stays in its own spaces). `:free_only`: a car
-# that pays for none of its stay from now on: it came in free on a slot (billing 'slot'), or was
-# handed one (handed_over_at: its billing stopped then, and a slot taken from it does not start it
-# again). A car still paying in the shared spaces is not one.
-_HANDOVER_CANDIDATE = """
+# slots are car slots: a motorcycle listed on the slot stays in its own spaces). One that pays
+# nothing goes first, then the one waiting longest: handed to a paying second car, the slot stopped
+# its billing, and the free car parked on beside it (one slot, two cars, neither paying).
+# `:free_only`: only a car that pays nothing.
+_HANDOVER_CANDIDATE = f"""
 SELECT s.id, s.subject, s.plate FROM stays s
 JOIN slot_vehicles sv ON sv.vehicle_id = s.vehicle_id AND sv.slot_id = :slot
 JOIN slots sl ON sl.id = sv.slot_id
 WHERE s.exited_at IS NULL AND s.slot_id IS NULL AND s.zone = sl.zone AND s.class = 'car'
-  AND (:free_only = 0 OR s.billing = 'slot' OR s.handed_over_at IS NOT NULL)
-ORDER BY s.entered_at, s.id LIMIT 1
+  AND (:free_only = 0 OR {_PAYS_NOTHING})
+ORDER BY {_PAYS_NOTHING} DESC, s.entered_at, s.id LIMIT 1
 """
 
 
@@ -752,7 +756,9 @@ def handover(
     handed_over_at, the first one's moment (schema migration 28), also for a car renewed before
     it. A car that came in free on a slot (billing "slot") and was moved off it since (struck off,
     its slot handed on) is put back on one: never billed, it has no billing to stop, and the report
-    counts none (no second car was involved).
+    counts none (no second car was involved). Such a car, or one handed a slot before, is put on
+    before a car paying, even one that came in before it: handed to the paying one, the slot stopped its
+    billing and left the free one parked beside it for nothing (review 57c).
     `free_only`: only such a car, or one handed a slot before (its billing stopped then, and kept
     stopped: it is the slot's car), is put back (a slot an admin adds again is new to a paying car).
     """
@@ -803,8 +809,8 @@ def off_slots_not_theirs(
     All the cars are moved off first, and then each slot left free, and each slot that now lists a
     car moved off, takes its car: two neighbours' slots swapped (in one step, or in two steps of a
     snapshot) put each car on its new slot, where one handed over before the other car had left it.
-    A car that pays nothing (one moved off, or handed a slot before) is put on first, then one
-    paying: B001 renumbered B101 for the same two cars, B101 went to the household's second car
+    A car that pays nothing (one moved off, or handed a slot before) is put on before one paying
+    (handover): B001 renumbered B101 for the same two cars, B101 went to the household's second car
     waiting longest, paying, which stopped its billing, and the car moved off B001 parked free
     beside it (one slot, two cars, neither paying)."""
     moved = conn.execute(_ON_A_SLOT_NOT_THEIRS.format(slots=slots), params).fetchall()
@@ -812,10 +818,9 @@ def off_slots_not_theirs(
     for stay_id, _ in moved:
         conn.execute("UPDATE stays SET slot_id = NULL WHERE id = ?", (stay_id,))
         freed.update(slot for (slot,) in conn.execute(_SLOTS_OF_THE_CAR, (stay_id,)))
-    for free_only in (True, False):
-        for slot_id in sorted(freed):
-            if conn.execute(_SLOT_TAKEN, (slot_id,)).fetchone() is None:
-                handover(conn, slot_id, at, "reassigned", free_only=free_only)
+    for slot_id in sorted(freed):
+        if conn.execute(_SLOT_TAKEN, (slot_id,)).fetchone() is None:
+            handover(conn, slot_id, at, "reassigned")
 
 
 # The pairs a change's first pass sets aside (parked_as_listed's `going`), as SQL on the

@@ -772,12 +772,11 @@ def onto_free_slots(
     car is on takes a car it lists that is parked in the shared spaces, as at a handover: a car
     struck off while on its slot (and moved off it) that comes back on the slot, a car the slot now
     lists, a slot moved out of a zone renamed. Left in the shared spaces, it held one of them, and
-    the slot showed free, until it left. A car that pays nothing (moved off a slot) goes first, as
-    at off_slots_not_theirs: handed to the paying second car that came in before it, the slot made
-    that car free too."""
+    the slot showed free, until it left. A car that pays nothing (moved off a slot) goes first
+    (handover): handed to the paying second car that came in before it, the slot made that car
+    free too."""
     for (slot_id,) in conn.execute(_FREE_WITH_A_CAR_WAITING.format(slots=slots), params).fetchall():
-        if handover(conn, slot_id, at, "reassigned", free_only=True) is None:
-            handover(conn, slot_id, at, "reassigned")
+        handover(conn, slot_id, at, "reassigned")
 
 
 def _check_period(valid_from: str | None, valid_to: str | None) -> None:
