@@ -4,6 +4,7 @@ against the cash on record and the next shift starts from zero; at most 24 hours
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
@@ -28,11 +29,13 @@ def booth(
     gw = make_gw()
     clock = {"now": T0}
     gw.now = lambda: clock["now"]  # type: ignore[method-assign]
-    with serving(gw) as (gw, client, token):
+
+    def accounts(conn: sqlite3.Connection) -> None:
         for name, password in (GUARD, GUARD2):
-            gw.on_worker(
-                lambda c, n=name, p=password: create_account(c, T0, "test", n, n, "guard", password_hash(p))
-            ).result(10)
+            create_account(conn, T0, "test", name, name, "guard", password_hash(password))
+
+    with serving(gw) as (gw, client, token):
+        gw.on_worker(accounts).result(10)
         yield gw, clock, client, token
 
 
