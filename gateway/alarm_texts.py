@@ -38,6 +38,20 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "barrier or door on lane {lane} open for more than {seconds:g} s with no decision or guard "
         "holding it open (reported by {device}): check whether it is propped open or stuck",
     ),
+    "tailgate": (
+        "通道 {lane} 跟车通过：{plate}（{refusal}）在道闸为前车抬起时驶过（本次抬杆放行 {openings} 辆，"
+        "通过 {passed} 辆）：请查看录像，向该车收费或补录其出入",
+        "tailgating on lane {lane}: {plate} ({refusal}) drove through under the arm raised for the car "
+        "in front ({openings} let through, {passed} passed while it was up): check the camera recording, "
+        "and take the car's fee or record it",
+    ),
+    "tailgate.unknown": (  # no car refused or held at the lane just before: its plate is not known
+        "通道 {lane} 跟车通过：一辆未放行的车在道闸为前车抬起时驶过（本次抬杆放行 {openings} 辆，"
+        "通过 {passed} 辆）：请查看录像，向该车收费或补录其出入",
+        "tailgating on lane {lane}: a car not let through drove under the arm raised for the car in "
+        "front ({openings} let through, {passed} passed while it was up): check the camera recording, "
+        "and take the car's fee or record it",
+    ),
     "repeated_unknown_plate": (
         "未登记车牌 {plate} 在 {minutes:g} 分钟内被识别 {count} 次（最近在通道 {lane}）",
         "unregistered plate {plate} read {count} times within {minutes:g} min (last at lane {lane})",
@@ -223,7 +237,18 @@ TERMS: dict[str, dict[str, tuple[str, str]]] = {
         "display": ("显示屏", "display"),
         "sensor": ("传感器", "sensor"),  # a loop detector or barrier sensor on Modbus or GPIO
     },
-    "error": DEVICE_FAULTS,  # device_offline's: a known fault in the reader's language
+    "error": DEVICE_FAULTS,
+    # tailgate's: why the car that went through had been refused (any other reads as its code)
+    "refusal": {
+        "payment_due": ("待缴费", "held to pay"),
+        "zone_full": ("车位已满被拒", "refused: car park full"),
+        "unknown": ("未登记被拒", "refused: not registered"),
+        "blocked": ("已禁用被拒", "refused: blocked"),
+        "expired": ("已过期被拒", "refused: expired"),
+        "anti_passback": ("重复入场被拒", "refused: already inside"),
+        "lane_closed": ("通道已关闭被拒", "refused: lane closed"),
+        "no_slot": ("无车位被拒", "refused: no parking slot"),
+    },  # device_offline's: a known fault in the reader's language
 }
 
 

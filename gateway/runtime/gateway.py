@@ -692,8 +692,10 @@ class Gateway:
                 reader.hold(ev.value)
         lane, language = self.site.lanes[ev.lane], self.site.config.site.language
         lines = display_lines(ev, language, lane.direction, monthly_ended=self._monthly_ended(ev))
-        if ev.admitted:
-            self.lane_io.opening(ev.lane)  # before the pulse: the barrier's feedback may be quick
+        if ev.admitted:  # before the pulse: the barrier's feedback may be quick
+            self.lane_io.opening(ev.lane, ev.plate or ev.subject)
+        else:
+            self.lane_io.refused(ev.lane, ev.plate or "", ev.reason)
         if not (ev.admitted and devices.relays):
             self.boards.show(ev.lane, lines)
             return

@@ -38,9 +38,10 @@ from functools import partial
 from typing import Any
 
 from drivers.base import InputEmit, LaneInput
-from gateway.alarm_texts import AlarmText
+from gateway.alarm_texts import AlarmText, Param
 from gateway.runtime.devices import Devices
 from gateway.runtime.kept_records import AlarmChange
+from gateway.runtime.tailgating import Tailgate, Tailgating
 from gateway.runtime.worker import Unwaited
 from gateway.store.alarms import clear_alarm, clear_open_alarms, open_alarm_sources, raise_alarm
 from gateway.store.lanes import openings_since
@@ -79,15 +80,20 @@ class BarrierWatch:
         self._forced: set[str] = set()
         self._open_since: dict[str, dict[str, float]] = {}  # lane -> contact -> opened at
         self._lock = threading.Lock()
+        # The same openings and holds count the cars each arm-up may let through (跟车通过).
+        self.tailgating = Tailgating(self._grace, default_s)
 
-    def commanded(self, lane: str, now: float) -> None:
+    def commanded(self, lane: str, now: float, car: str = "") -> None:
+        """An opening told to the lane: a decision letting `car` through, or a guard's (no car)."""
         with self._lock:
             self._last[lane] = now
+        self.tailgating.opening(lane, now, car)
 
     def held(self, lane: str, on: bool, now: float) -> None:
         with self._lock:
             self._last[lane] = now
             (self._held.add if on else self._held.discard)(lane)
+        self.tailgating.held(lane, on)
         if on and self._on_hold is not None:
             self._on_hold(lane)
 
@@ -275,9 +281,16 @@ class LaneInputs:
         log.debug("loop lane=%s device=%s car=%s", lane, device, active)
         with self._loops_lock:
             on = self._loops_on.setdefault(lane, set())
+            was_clear = not on
             (on.add if active else on.discard)(device)
             cleared = not on
             still = self._still_on(lane, device, active)
+            # The lane's first loop on (a car arrives) or its last off (a car passed): a car through
+            # under an arm raised for another is alarmed (tailgating.py). Not the car back on a
+            # loop whose module was away: no new arrival.
+            edge = was_clear != cleared and not still
+            tailgate = self.barriers.tailgating.loop(lane, active, time.monotonic()) if edge else None
+        self._tailgated(tailgate)
         if still:
             log.info("loop lane=%s device=%s back, still on: the same car, no new arrival", lane, device)
         for camera in self.devices.lanes[lane].cameras:
@@ -313,6 +326,8 @@ class LaneInputs:
             on.discard(device)
             cleared = not on
             self._loops_unheard.setdefault(lane, set()).add(device)
+            if cleared:
+                self.barriers.tailgating.loop_lost(lane)
         log.info("loop lane=%s device=%s offline: its last report (car on) no longer counts", lane, device)
         if cleared:
             for camera in self.devices.lanes[lane].cameras:
@@ -338,10 +353,12 @@ class LaneInputs:
             return
         if is_open:
             forced = self.barriers.opened(lane, time.monotonic(), device)
+            self.barriers.tailgating.arm(lane, True, time.monotonic())
             self._forced_opening(lane, device, forced, at)
             self._check_held_open(lane)
             return
         self.barriers.closed(lane, device)
+        self.barriers.tailgating.arm(lane, self.barriers.is_open(lane), time.monotonic())
         self._settle_forced_open(lane, at)
         self._end_open_alarms(lane, at, device)
 
@@ -500,6 +517,26 @@ class LaneInputs:
             self._held_open_timers[lane] = timer
             timer.start()
 
-    def opening(self, lane: str) -> None:
-        """A decision is about to open the lane (called before its relays are pulsed)."""
-        self.barriers.commanded(lane, time.monotonic())
+    def opening(self, lane: str, car: str = "") -> None:
+        """A decision is about to open the lane for `car` (called before its relays are pulsed)."""
+        self.barriers.commanded(lane, time.monotonic(), car)
+
+    def refused(self, lane: str, car: str, reason: str) -> None:
+        """A decision refused `car` at the lane, or held it to pay: named if it tailgates."""
+        self.barriers.tailgating.refused(lane, time.monotonic(), car, reason)
+
+    def _tailgated(self, tailgate: Tailgate | None) -> None:
+        """A car went through under an arm raised for another: an event alarm of its own (a guard
+        takes the fee or records the car; no stay is made up for it), source `lane@time`, as two
+        such cars are two alarms."""
+        if tailgate is None:
+            return
+        at = self._now()
+        lane, plate = tailgate.lane, tailgate.plate
+        params: dict[str, Param] = {"lane": lane, "passed": tailgate.passed, "openings": tailgate.openings}
+        if plate:
+            params.update(plate=plate, refusal=tailgate.reason)
+        text = AlarmText("tailgate" if plate else "tailgate.unknown", params)
+        source = f"{lane}@{at:%Y-%m-%d %H:%M:%S}"
+        log.warning("tailgate lane=%s plate=%s reason=%s", lane, plate or "-", tailgate.reason or "-")
+        self._record(AlarmChange(partial(raise_alarm, kind="tailgate", source=source, text=text, at=at)))

@@ -283,6 +283,7 @@ def _rendered(
 EVENT_ALARMS = frozenset(
     {
         "forced_open",
+        "tailgate",
         "repeated_unknown_plate",
         "patrol_late",
         "patrol_missed",

@@ -1,0 +1,137 @@
+"""跟车通过 (tailgating): a car that drives through under an arm raised for another, judged from a
+lane's loop detector and barrier contact. Pure: the runtime (lanes.py LaneInputs) feeds it the
+lane's edges and decisions, with the time (monotonic seconds) as a parameter.
+
+A car passes when the lane's last loop goes off while its arm is up. One arm-up lets through as
+many cars as openings were given for it: decisions that let a car through and guards' openings,
+while it is up or in the `grace_s` before it rose (the decision comes before the arm moves), each
+car counted once however often the camera decided it again. A passage beyond them, or one by a car
+that drove onto the loop after the arm rose and whose last decision there was a refusal (held to
+pay, car park full), is a tailgate: the car named is that refused one, else the lane's last car
+refused or held within NAMED_WITHIN_S and not let through since, else nobody. Cars that pass while
+a guard holds the lane open, or after the arm came down, are not judged. A lane whose loop or
+barrier contact is not wired reports no such edges, and nothing is ever judged there.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+DEFAULT_GRACE_S = 10.0
+# How long a refused or held car stays the one named by a tailgate on its lane: the camera decides
+# a car held at the shut arm again every 15 s, so the car still there has been refused this recently.
+NAMED_WITHIN_S = 60.0
+
+
+@dataclass(frozen=True, slots=True)
+class Tailgate:
+    """A car through under an arm raised for another: `plate` ("" unknown) and why it was refused."""
+
+    lane: str
+    plate: str
+    reason: str
+    passed: int  # cars through during this arm-up, this one included
+    openings: int  # openings given for it
+
+
+@dataclass(slots=True)
+class _Lane:
+    up: bool = False
+    cars: set[str] = field(default_factory=set)  # the openings counted for this arm-up
+    pending: list[tuple[float, str]] = field(default_factory=list)  # openings given while down
+    passed: int = 0
+    loop_on: bool = False
+    arrived_up: bool = False  # the car on the loop drove onto it with the arm up
+    on_loop_refused: tuple[str, str] | None = None  # that car's last decision, a refusal
+    refused: tuple[str, str, float] | None = None  # the lane's last refusal, not let through since
+    held: bool = False
+
+
+class Tailgating:
+    def __init__(self, grace_s: Mapping[str, float] | None = None, default_s: float = DEFAULT_GRACE_S):
+        self._grace = grace_s or {}
+        self._default = default_s
+        self._lanes: dict[str, _Lane] = {}
+        self._unnamed = 0  # openings with no car (a guard's) and passages alarmed: counted apart
+        self._lock = threading.Lock()
+
+    def _lane(self, lane: str) -> _Lane:
+        return self._lanes.setdefault(lane, _Lane())
+
+    def _token(self) -> str:
+        self._unnamed += 1
+        return f"#{self._unnamed}"
+
+    def opening(self, lane: str, now: float, car: str = "") -> None:
+        """A decision let `car` through, or a guard opened the lane (no car)."""
+        with self._lock:
+            state = self._lane(lane)
+            key = car or self._token()
+            if state.up:
+                state.cars.add(key)
+            else:
+                state.pending.append((now, key))
+            if car and state.refused is not None and state.refused[0] == car:
+                state.refused = None
+            state.on_loop_refused = None
+
+    def refused(self, lane: str, now: float, car: str, reason: str) -> None:
+        """A decision refused `car` (or held it to pay) at the lane."""
+        with self._lock:
+            state = self._lane(lane)
+            state.refused = (car, reason, now)
+            if state.loop_on:
+                state.on_loop_refused = (car, reason)
+
+    def held(self, lane: str, on: bool) -> None:
+        """A guard holds the lane open (常开), or released it: any number of cars may pass."""
+        with self._lock:
+            self._lane(lane).held = on
+
+    def arm(self, lane: str, up: bool, now: float) -> None:
+        """The lane's barrier is up (any contact open) or down (its last contact closed)."""
+        with self._lock:
+            state = self._lane(lane)
+            if up == state.up:
+                return
+            state.up, state.passed = up, 0
+            grace = self._grace.get(lane, self._default)
+            state.cars = {key for at, key in state.pending if up and now - at <= grace}
+            state.pending = []
+
+    def loop_lost(self, lane: str) -> None:
+        """The lane's loop no longer counts as on (its module went offline with a car on it): not a
+        car that passed."""
+        with self._lock:
+            self._lane(lane).loop_on = False
+
+    def loop(self, lane: str, on: bool, now: float) -> Tailgate | None:
+        """The lane's first loop saw a car arrive (on), or its last one went off: a car passed,
+        judged if the arm is up."""
+        with self._lock:
+            state = self._lane(lane)
+            if on == state.loop_on:
+                return None
+            state.loop_on = on
+            if on:
+                state.arrived_up, state.on_loop_refused = state.up, None
+                return None
+            if not state.up or state.held:
+                return None
+            state.passed += 1
+            refused = state.on_loop_refused if state.arrived_up else None
+            over = state.passed > len(state.cars)
+            if not (over or refused):
+                return None
+            if over:  # balanced: the next car through on an opening of its own is no tailgate
+                state.cars.add(self._token())
+            plate, reason = refused or self._recent_refusal(state, now)
+            state.refused = None
+            return Tailgate(lane, plate, reason, state.passed, len(state.cars) - over)
+
+    def _recent_refusal(self, state: _Lane, now: float) -> tuple[str, str]:
+        if state.refused is None or now - state.refused[2] > NAMED_WITHIN_S:
+            return "", ""
+        return state.refused[0], state.refused[1]

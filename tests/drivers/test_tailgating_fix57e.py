@@ -1,0 +1,102 @@
+"""跟车通过 judged on its own (gateway/runtime/tailgating.py): a lane's loop and arm edges, its
+openings and refusals, with the time a parameter. Review 57e: a car held or refused at a lane that
+drove out under the arm raised for the car in front was never told to anyone."""
+
+from __future__ import annotations
+
+from gateway.runtime.tailgating import NAMED_WITHIN_S, Tailgate, Tailgating
+
+LANE = "car-out"
+
+
+def _car_passes(rule: Tailgating, at: float) -> Tailgate | None:
+    rule.loop(LANE, True, at)
+    return rule.loop(LANE, False, at + 1.0)
+
+
+def test_a_held_car_that_follows_the_car_let_out_is_a_tailgate_naming_it() -> None:
+    rule = Tailgating()
+    rule.loop(LANE, True, 0.0)
+    rule.opening(LANE, 0.5, "皖B33333")
+    rule.arm(LANE, True, 1.5)
+    assert rule.loop(LANE, False, 2.0) is None  # the resident drives off the loop
+    rule.loop(LANE, True, 2.5)
+    rule.refused(LANE, 3.0, "苏E55555", "payment_due")
+    assert rule.loop(LANE, False, 4.0) == Tailgate(LANE, "苏E55555", "payment_due", passed=2, openings=1)
+
+
+def test_a_refused_car_on_the_loop_as_the_arm_rose_for_another_is_named_even_with_a_spare_opening() -> None:
+    """An opening given a moment before that raised no arm of its own (the count alone says
+    nothing): the car that drove onto the loop under the raised arm was refused, and passed."""
+    rule = Tailgating()
+    rule.opening("car-in", 0.0, "苏E11111")
+    rule.opening("car-in", 0.1, "皖B33333")
+    rule.arm("car-in", True, 0.5)
+    rule.loop("car-in", True, 0.6)
+    rule.refused("car-in", 0.7, "苏E55555", "zone_full")
+    tailgate = rule.loop("car-in", False, 1.0)
+    assert tailgate is not None and (tailgate.plate, tailgate.reason) == ("苏E55555", "zone_full")
+
+
+def test_a_queue_let_through_under_one_arm_up_is_no_tailgate() -> None:
+    rule = Tailgating()
+    rule.opening(LANE, 0.0, "A")
+    rule.arm(LANE, True, 1.0)
+    rule.opening(LANE, 1.5, "B")  # decided while the arm is up for A
+    rule.opening(LANE, 1.6, "B")  # B decided again by the camera: one car, one opening
+    assert _car_passes(rule, 2.0) is None
+    assert _car_passes(rule, 4.0) is None
+    tailgate = _car_passes(rule, 6.0)
+    assert tailgate is not None and tailgate.plate == "" and tailgate.openings == 2
+
+
+def test_a_held_car_that_pays_at_the_lane_and_is_let_out_is_no_tailgate() -> None:
+    rule = Tailgating()
+    rule.opening(LANE, 0.0, "A")
+    rule.arm(LANE, True, 1.0)
+    assert _car_passes(rule, 1.5) is None
+    rule.loop(LANE, True, 3.0)
+    rule.refused(LANE, 3.1, "B", "payment_due")
+    rule.opening(LANE, 20.0, "B")  # the fee taken at the lane
+    assert rule.loop(LANE, False, 21.0) is None
+
+
+def test_openings_before_the_last_arm_down_or_long_before_the_arm_rose_count_for_nothing() -> None:
+    rule = Tailgating({LANE: 5.0})
+    rule.opening(LANE, 0.0, "A")
+    rule.arm(LANE, True, 1.0)
+    rule.opening(LANE, 1.2, "B")  # never came: its arm-up ends without it
+    assert _car_passes(rule, 2.0) is None
+    rule.arm(LANE, False, 5.0)
+    rule.opening(LANE, 10.0, "C")  # the relay took it, the arm did not rise for 6 s
+    rule.arm(LANE, True, 16.0)
+    rule.refused(LANE, 16.5, "D", "zone_full")
+    tailgate = _car_passes(rule, 17.0)
+    assert tailgate is not None and tailgate.plate == "D"
+
+
+def test_the_last_refusal_is_named_only_while_recent() -> None:
+    rule = Tailgating()
+    rule.refused(LANE, 0.0, "B", "payment_due")
+    rule.opening(LANE, NAMED_WITHIN_S + 1.0, "A")
+    rule.arm(LANE, True, NAMED_WITHIN_S + 2.0)
+    assert _car_passes(rule, NAMED_WITHIN_S + 3.0) is None
+    tailgate = _car_passes(rule, NAMED_WITHIN_S + 5.0)
+    assert tailgate is not None and tailgate.plate == ""
+
+
+def test_nothing_judged_while_held_open_after_the_arm_came_down_or_on_a_lost_loop() -> None:
+    rule = Tailgating()
+    rule.held(LANE, True)
+    rule.arm(LANE, True, 0.0)
+    for at in (1.0, 3.0, 5.0):
+        assert _car_passes(rule, at) is None
+    rule.held(LANE, False)
+    rule.arm(LANE, False, 8.0)
+    assert _car_passes(rule, 9.0) is None  # a car backing off the loop at a shut arm
+    rule.opening(LANE, 10.0, "A")
+    rule.arm(LANE, True, 11.0)
+    rule.loop(LANE, True, 11.5)
+    rule.loop_lost(LANE)  # its module went offline: no car passed
+    assert rule.loop(LANE, False, 12.0) is None
+    assert _car_passes(rule, 13.0) is None  # A, on its opening
