@@ -50,7 +50,7 @@ from gateway.site import Site
 from gateway.store.audit import audit
 from gateway.store.lookup import OWN_HOUSEHOLD_FIRST, SLOT_PREFERENCE, lookup, subject_of
 from gateway.store.outbox import enqueue
-from gateway.store.parking import ParkingError, handover
+from gateway.store.parking import ParkingError, handover, void_charge
 from gateway.store.tickets import next_ticket
 from gateway.timefmt import FORMS, gives_offset, parse_local, to_db
 
@@ -82,6 +82,19 @@ _LEFT_SINCE = """
 SELECT id, exited_at FROM stays
 WHERE exited_at > :entered AND (plate = :plate OR subject = :subject) AND closed_by IS NOT 'admin'
 ORDER BY exited_at DESC LIMIT 1
+"""
+# The settled charge an admin's close of the car's stay after the time given kept its booth payments
+# against (kind `exit`, no decision: ParkingDesk.close_stay), not undone: read from the exits after
+# that time (the partial index on exited_at), as _LEFT_SINCE.
+_KEPT_BY_CLOSE = """
+SELECT s.id, c.id, c.plate FROM stays s JOIN charges c ON c.stay_id = s.id
+WHERE s.exited_at > :entered AND (s.plate = :plate OR s.subject = :subject) AND s.closed_by IS 'admin'
+  AND c.kind = 'exit' AND c.event_id IS NULL AND c.voided_at IS NULL
+ORDER BY s.exited_at, s.id
+"""
+# Its payments, back unlinked (void_charge), onto the stay recorded now.
+_PAID_ONTO = """
+UPDATE payments SET stay_id = :stay, subject = :subject WHERE voided_charge_id = :charge AND charge_id IS NULL
 """
 # The plate a guard corrected access record `a` to (纠正车牌: its latest correction), if any.
 _CORRECTED = """(SELECT pc.plate FROM plate_corrections pc WHERE pc.event_id = a.event_id
@@ -390,6 +403,8 @@ def record_inside(
     cur = conn.execute(_OPEN, (*opened, handed_at, handed_at))
     stay_id = int(cur.lastrowid or 0)
     second = _as_second_car(conn, site, later, actor) if later is not None else None
+    named_stay = {"subject": subject, "plate": plate, "entered": to_db(at), "stay": stay_id}
+    paid_back = _paid_before_close(conn, named_stay, now.astimezone(site.tz))
     if back is not None and second is not None and second["stay_id"] == back.said["stay_id"]:
         back = None  # given back, then made the second car again by this record's time: that is what it is
     slot = conn.execute(_SLOT_NUMBER, (slot_id,)).fetchone()[0] if slot_id is not None else None
@@ -403,6 +418,9 @@ def record_inside(
         detail += f"; {later.plate} (stay {later.stay_id}), in since {since}, made the slot's second car"
     if back is not None:
         detail += f"; {back.detail}"
+    if paid_back:
+        closed = ", ".join(f"stay {stay} (charge {charge})" for stay, charge in paid_back)
+        detail += f"; what it paid ahead at the booth before its close by an admin of {closed} is this stay's"
     audit(conn, now, actor, "stay.record", f"stay:{stay_id}", detail)
     said = {
         "stay_id": stay_id,
@@ -416,11 +434,31 @@ def record_inside(
         "handed_over_at": handed.at.isoformat() if handed is not None else None,
         "second_car": second,
         "restored": back.said if back is not None else None,
+        "paid_ahead_from": [{"stay_id": stay, "charge_id": charge} for stay, charge in paid_back],
     }
     change = {"at": now.astimezone(site.tz).isoformat(), "change": "recorded_by_admin"}
     enqueue(conn, "stay", {**change, **said, "reason": reason, "actor": actor}, now)
     refused = None if decision.admitted else str(decision.reason)
     return {**said, "no_plate": car.has_no_plate, "recorded_by": actor, "lane_would_refuse": refused}
+
+
+def _paid_before_close(
+    conn: sqlite3.Connection, named: dict[str, Any], now: datetime
+) -> list[tuple[int, int]]:
+    """The stays of the car an admin closed (已离场) after the time it is recorded inside since now
+    (`named`, with the new stay): the car was inside all along, the close was the admin's mistake
+    (标记离场 on the wrong row, undone by recording the car again at its true entry). What such a
+    stay paid ahead at the booth, kept by the close against a settled charge (ParkingDesk.close_stay),
+    is this stay's: the charge is undone and sent upstream voided, its payments on the new stay, so
+    the car leaves within that payment's grace free, later paying the rest. Left on the closed stay,
+    the driver was asked the whole fee again, and the daily report counted the stay twice. What of
+    them paid carried charges stays with those (they stay settled). Each close with its charge."""
+    moved = []
+    for stay, charge, plate in conn.execute(_KEPT_BY_CLOSE, named).fetchall():
+        void_charge(conn, (charge, "exit", plate, stay), None, now)
+        conn.execute(_PAID_ONTO, {**named, "charge": charge})
+        moved.append((int(stay), int(charge)))
+    return moved
 
 
 @dataclass(frozen=True, slots=True)

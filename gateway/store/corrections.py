@@ -35,7 +35,7 @@ from gateway.store.config_seen import tariffs_first_seen, tariffs_gone, tariffs_
 from gateway.store.holds import hold_decisions
 from gateway.store.lookup import plate_holder, stay_open
 from gateway.store.outbox import enqueue
-from gateway.store.parking import keep_paid_ahead, stay_by_id
+from gateway.store.parking import keep_paid_ahead, stay_by_id, void_charge
 from gateway.timefmt import from_db, to_db
 
 _LATEST = "SELECT plate FROM latest_plate_corrections WHERE event_id = ?"
@@ -56,13 +56,6 @@ _REOPEN = "UPDATE stays SET exited_at = NULL, exit_event = NULL, closed_by = NUL
 _MISSED_EXIT_CHARGE = """
 SELECT id, kind, plate, settled_at FROM charges
 WHERE at = ? AND event_id = ? AND stay_id = ? AND voided_at IS NULL
-"""
-# Undone, a charge is kept, marked void (schema migration 23): deleted, its id went to the next
-# charge, another car's, and a report of the day it was owed, rebuilt, no longer said it was. Its
-# booth payments go back to the stay, naming it: until the void they were paid against it.
-_VOID = "UPDATE charges SET voided_at = ? WHERE id = ?"
-_GIVE_BACK_PAYMENTS = """
-UPDATE payments SET charge_id = NULL, linked_at = NULL, voided_charge_id = charge_id WHERE charge_id = ?
 """
 # The stay an earlier correction of the entry gave back (_give_back), found as the entry is
 # corrected back to the plate it was read as: nothing else reopens a stay closed as `reentry`, and it
@@ -368,16 +361,7 @@ def _give_back(
         return GivenBack(stay_id, misread, paid=charge_id)
     # A kept booth payment's charge is settled as it is written; left, the stay open again had a
     # settled charge upstream, and its car, paid up, was asked the money again at its exit.
-    conn.execute(_GIVE_BACK_PAYMENTS, (charge_id,))
-    conn.execute(_VOID, (to_db(at), charge_id))
-    voided = {"charge_id": charge_id, "kind": kind, "plate": charge_plate, "stay_id": stay_id}
-    money = {"amount_fen": 0, "paid_fen": 0, "owed_fen": 0, "settled": False}
-    enqueue(
-        conn,
-        "charge",
-        {"at": at.isoformat(), "change": "voided", **voided, **money, "access_event_id": event_id},
-        at,
-    )
+    void_charge(conn, (charge_id, kind, charge_plate, stay_id), event_id, at)
     return GivenBack(stay_id, misread, voided=charge_id)
 
 

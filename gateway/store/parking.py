@@ -597,8 +597,9 @@ _SETTLED_AT_EXIT = f"""
 SELECT coalesce(sum({charge_owed_sql()}), 0) FROM charges c
 WHERE c.subject = ? AND c.settled_at = ? AND c.kind = 'reentry' AND c.voided_at IS NULL
 """
-# Undone, a charge is kept, marked void, and its payments go back to the stay naming it, as a
-# guard's plate correction undoes one (gateway/store/corrections.py).
+# Undone, a charge is kept, marked void (schema migration 23): deleted, its id went to the next
+# charge, another car's, and a report of the day it was owed, rebuilt, no longer said it was. Its
+# payments go back to the stay, naming it: until the void they were paid against it.
 _VOID_CHARGE = "UPDATE charges SET voided_at = ? WHERE id = ?"
 _PAYMENTS_BACK = """
 UPDATE payments SET charge_id = NULL, linked_at = NULL, voided_charge_id = charge_id WHERE charge_id = ?
@@ -652,13 +653,29 @@ def put_back(
     if payment_ids:
         settled_then = conn.execute(_SETTLED_AT_EXIT, (subject, to_db(at))).fetchone()[0]
         _spent_on_carried(conn, payment_ids, int(settled_then))
+    void_charge(conn, (charge_id, "exit", charge_plate, stay_id), event_id, at.astimezone(tz))
+    return PutBack(stay_id, subject, plate, vehicle_class, charge_id, slot_id)
+
+
+def void_charge(
+    conn: sqlite3.Connection,
+    charge: tuple[int, str, str | None, int | None],
+    event_id: str | None,
+    at: datetime,
+) -> None:
+    """The charge (its id, kind, plate and stay) undone at `at` (in the site's zone), kept marked
+    void, its payments back unlinked naming it (voided_charge_id), and sent upstream `voided`
+    naming `event_id` (the decision it was undone for, None where none: an admin's record): an
+    exit whose barrier did not open (put_back), a guard's plate correction
+    (gateway/store/corrections.py), a car recorded inside again from before an admin's close
+    (gateway/parking/inside.py). The caller says where the payments go from there."""
+    charge_id, kind, plate, stay_id = charge
     conn.execute(_PAYMENTS_BACK, (charge_id,))
     conn.execute(_VOID_CHARGE, (to_db(at), charge_id))
-    voided = {"charge_id": charge_id, "kind": "exit", "plate": charge_plate, "stay_id": stay_id}
+    voided = {"charge_id": charge_id, "kind": kind, "plate": plate, "stay_id": stay_id}
     money = {"amount_fen": 0, "paid_fen": 0, "owed_fen": 0, "settled": False}
-    said = {"at": at.astimezone(tz).isoformat(), "change": "voided", **voided, **money}
+    said = {"at": at.isoformat(), "change": "voided", **voided, **money}
     enqueue(conn, "charge", {**said, "access_event_id": event_id}, at)
-    return PutBack(stay_id, subject, plate, vehicle_class, charge_id, slot_id)
 
 
 def _keep_put_back(conn: sqlite3.Connection, event_ids: Sequence[str], stay_id: int | None) -> None:
