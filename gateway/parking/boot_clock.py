@@ -48,7 +48,7 @@ from gateway.store.redate import (
     redate,
     redated,
 )
-from gateway.timefmt import from_db, to_db
+from gateway.timefmt import from_db, later, to_db
 
 log = logging.getLogger(__name__)
 
@@ -492,7 +492,7 @@ class BootClock:
         clock left ten years ahead does not look back across the years it skipped."""
         if self.boot.paused_since is None:
             return None
-        return now - timedelta(seconds=self._monotonic() - self.boot.paused_since)
+        return later(now, -timedelta(seconds=self._monotonic() - self.boot.paused_since))
 
     def caught_up(self) -> None:
         """The rounds since the pause began are judged: the usual look-back does again."""

@@ -67,7 +67,7 @@ from gateway.store.patrol import record_round, round_source, taps_between
 from gateway.store.redate import StaleRound, Step
 from gateway.store.report_rebuilds import redatings, reports_to_rebuild
 from gateway.sync.files import set_aside_before
-from gateway.timefmt import from_db, to_db
+from gateway.timefmt import from_db, later, to_db
 
 log = logging.getLogger(__name__)
 
@@ -535,13 +535,13 @@ class Operations:
     def _patrols_back(self, now: datetime) -> datetime:
         """How far back a look at the rounds goes: a day back for a slow tick (and a round's `every`
         in _changed_rounds: it closes that late), or to the start of a running clock's pause."""
-        return min(now - timedelta(days=1), self.clock.paused_at(now) or now)
+        return min(later(now, -timedelta(days=1)), self.clock.paused_at(now) or now)
 
     def patrols_kept_from(self, now: datetime) -> datetime:
         """Patrol rounds and taps are kept at least this far back: a round the patrol check still
         looks at, deleted, would be judged anew without its taps (missed, for a round walked)."""
         every = max((route.every for route in self.routes), default=timedelta(0))
-        return self._patrols_back(now) - every
+        return later(self._patrols_back(now), -every)
 
     def _changed_rounds(self, now: datetime, back: datetime) -> list[tuple[RoundResult, str | None]]:
         """The rounds due since `back` (less a round's `every`) or on record as overdue whose state
@@ -551,7 +551,7 @@ class Operations:
         # A pause kept from an earlier run of this boot: its rounds were open while that run was up,
         # never judged, so this run's start does not cut them off.
         started = min(self.clock.running_since, self.clock.paused_at(now) or self.clock.running_since)
-        up_since = started - RESTART_GRACE
+        up_since = later(started, -RESTART_GRACE)
         with closing(self._read()) as conn:
             for route in self.routes:
                 # Judged on the stale boot clock, unjudged when it was set, open while the box was up
@@ -561,7 +561,7 @@ class Operations:
                     for r in self.clock.boot.judge_again
                     if r.route == route.id
                 }
-                since = min([max(back - route.every, up_since - route.allowed), *again])
+                since = min([max(later(back, -route.every), later(up_since, -route.allowed)), *again])
                 known = dict(
                     conn.execute(
                         "SELECT due_at, status FROM patrol_rounds WHERE route = ? "

@@ -15,6 +15,7 @@ from typing import Literal
 from zoneinfo import ZoneInfo
 
 from gateway.core.windows import Window
+from gateway.timefmt import later
 
 Status = Literal["pending", "overdue", "done", "late", "missed"]
 FINAL = ("done", "late", "missed")
@@ -85,7 +86,7 @@ def still_open(
     """The rounds due in [start, end) that may still change at `now`: their next round is not due."""
     return [
         due
-        for due in due_times(route, max(start, now - route.every), end, tz)
+        for due in due_times(route, max(start, later(now, -route.every)), end, tz)
         if now < round_closes(route, due, tz)
     ]
 

@@ -334,10 +334,10 @@ class ParkingDesk:
         works, or back at the barrier, within the day it paid for. Once an exit lets it out there
         (its barrier opened), it has left on it: read again later, it is a car with no entry record
         again. None for any other car."""
-        args = {"since": to_db(at - LONGEST_GRACE), "at": to_db(at), "subject": subject}
+        args = {"since": to_db(later(at, -LONGEST_GRACE)), "at": to_db(at), "subject": subject}
         row = self._within_its_grace(conn.execute(_SETTLED_EXIT, args).fetchone(), at)
         if row is None:
-            args["since"] = to_db(at - UNTIMED)
+            args["since"] = to_db(later(at, -UNTIMED))
             row = conn.execute(_PAID_EXIT_WAITED_ON, args).fetchone()
         if row is None:
             return None

@@ -45,6 +45,7 @@ from gateway.runtime.tailgating import Tailgate, Tailgating
 from gateway.runtime.worker import Unwaited
 from gateway.store.alarms import clear_alarm, clear_open_alarms, open_alarm_sources, raise_alarm
 from gateway.store.lanes import openings_since
+from gateway.timefmt import later
 
 log = logging.getLogger(__name__)
 
@@ -222,7 +223,7 @@ class LaneInputs:
 
         def recall(conn: sqlite3.Connection) -> tuple[list[tuple[str, str]], dict[str, datetime]]:
             left = open_alarm_sources(conn, LEFT_FROM_BEFORE)
-            return left, openings_since(conn, now - timedelta(seconds=grace))
+            return left, openings_since(conn, later(now, -timedelta(seconds=grace)))
 
         left_open, opened = self._on_worker(recall).result(timeout=30)
         for kind, lane in left_open:

@@ -16,7 +16,7 @@ from typing import Any, Literal
 from gateway.core import TYPED_BY, CredentialFacts, Presented
 from gateway.core.model import AGAIN, VehicleClass
 from gateway.privacy import mask_name
-from gateway.timefmt import from_db, to_db
+from gateway.timefmt import from_db, later, to_db
 
 # the barrier (the camera's repeat timer, docs/plates.md): those decisions are one hold, and its fee
 # runs to the first. A hold ends at the car's next admitted decision (_let_out_sql), or at the
@@ -176,7 +176,7 @@ def car_of(
     keyed by the misread plate, the car decided again as it waits was a second hold, shown held
     once the car had paid under its real plate and gone."""
     if kind == "plate" and lane is not None and at is not None:
-        since = to_db(at - HOLD_GAP)
+        since = to_db(later(at, -HOLD_GAP))
         params = {"since": since, "at": to_db(at), "lane": lane, "value": value}
         again = conn.execute(_MISREAD_AGAIN, params).fetchone()
         if again is not None:
@@ -456,7 +456,8 @@ def holds_at_lane(conn: sqlite3.Connection, lane: str, at: datetime, lanes: Coll
 def _holds(
     conn: sqlite3.Connection, lane: str, at: datetime, lanes: Collection[str], where: str, *args: str
 ) -> list[Held]:
-    last = conn.execute(_LAST_HELD.format(where=where), (to_db(at - PENDING_FOR), lane, *args)).fetchall()
+    since = to_db(later(at, -PENDING_FOR))
+    last = conn.execute(_LAST_HELD.format(where=where), (since, lane, *args)).fetchall()
     began = _hold_began_sql(lanes)
     holds = []
     for car, last_id, last_at, kind, value, holder_kind, holder_id, device, flags in last:
@@ -544,7 +545,7 @@ def refused_at_lane(conn: sqlite3.Connection, lane: str, at: datetime) -> list[H
     refusals in a row that ended with it (the camera refuses a car standing at the barrier again
     every 15 s: still that car, there before the one refused behind it since); `plate_read` the
     plate as a lane device read it (not a guard typing it, not its card or QR)."""
-    since = to_db(at - REFUSED_JUST_NOW)
+    since = to_db(later(at, -REFUSED_JUST_NOW))
     last: dict[str, tuple[Any, ...]] = {}
     first: dict[str, str] = {}  # car -> when the refusals in a row ending with its last began
     for row in conn.execute(_JUST_DECIDED, (since, to_db(at), lane)):
@@ -667,7 +668,7 @@ def held_on_holder(
         holders=_HOLDERS[kind],
         own=_OWN_HOLD[kind].format(car=car),
     )
-    row = conn.execute(sql, (to_db(at - PENDING_FOR), lane, kind, holder_id)).fetchone()
+    row = conn.execute(sql, (to_db(later(at, -PENDING_FOR)), lane, kind, holder_id)).fetchone()
     if row is None or row[2] is None:
         return None
     value, holder_kind, car = row

@@ -27,7 +27,7 @@ from gateway.core.windows import stored_windows
 from gateway.privacy import mask_name
 from gateway.store.card_respell import old_spelling
 from gateway.store.occupancy import STAYS_LEAVING, cars_leaving
-from gateway.timefmt import from_db, to_db
+from gateway.timefmt import from_db, later, to_db
 
 _CREDENTIAL = """
 SELECT id, kind, value, resident_id, pass_id, vehicle_id, valid_from, valid_to, hours, blocked
@@ -275,7 +275,7 @@ def _car_let_in_by(
         named = f"vehicle:{cred.vehicle.id}"
     if (
         stay_open(conn, named)
-        or conn.execute(_JUST_LEFT, (named, to_db(p.at - SAME_PASSAGE), to_db(p.at))).fetchone()
+        or conn.execute(_JUST_LEFT, (named, to_db(later(p.at, -SAME_PASSAGE)), to_db(p.at))).fetchone()
     ):
         return cred
     if cred.vehicle is not None:

@@ -30,7 +30,7 @@ from gateway.store.outbox import enqueue
 from gateway.store.passes import get_pass, upstream
 from gateway.store.payments import payment_record
 from gateway.store.report_rebuilds import keep_rebuilds
-from gateway.timefmt import from_db, local_iso, to_db
+from gateway.timefmt import from_db, later, local_iso, to_db
 
 # The tables whose rows of this boot are known by id: the first id of each is kept as the box boots
 # (gateway/parking/boot_clock.py, boot-alarms.json). The audit's is where this boot's re-dating marks
@@ -134,7 +134,7 @@ class Step:
     def wrote(self, at: datetime) -> bool:
         """Whether `at` was written on the old clock: before the old clock's `now` when it was
         behind, after `now` when it was ahead."""
-        return at <= self.now - self.by if self.by > timedelta(0) else at > self.now
+        return at <= later(self.now, -self.by) if self.by > timedelta(0) else at > self.now
 
     def of_boot(self, at: datetime) -> bool:
         """Written on the old clock since the box booted (rows with no id to tell this boot's by)."""
@@ -143,7 +143,7 @@ class Step:
     def ran_in(self, start: datetime, end: datetime) -> bool:
         """Whether the old clock read a time from `start` to before `end` since the box booted: a
         row of the boot written then is dated in those hours (a report's period) until re-dated."""
-        return start <= self.now - self.by and end > self.booted
+        return start <= later(self.now, -self.by) and end > self.booted
 
 
 def redate(

@@ -66,7 +66,7 @@ from gateway.sync.inbox import Inbox
 from gateway.sync.messages import quoted, read_json
 from gateway.sync.nonces import forgotten_by, why_forgotten
 from gateway.sync.replies import fit, room, seq_runs
-from gateway.timefmt import from_db, to_db
+from gateway.timefmt import from_db, later, to_db
 
 log = logging.getLogger(__name__)
 
@@ -216,7 +216,7 @@ def verify(data: bytes, key: bytes | None, site: str, now: datetime, max_age_s: 
     if expires <= issued or expires - issued > timedelta(seconds=max_age_s):
         raise refuse("bad_lifetime", f"a command lives more than 0 and at most {max_age_s} s")
     skew = timedelta(seconds=skew_s)
-    if issued > now + skew:
+    if issued > later(now, skew):
         raise refuse("not_yet_valid", f"issued at {issued.isoformat()}, in the future")
     if now > expires + skew:
         raise refuse("expired", f"expired at {expires.isoformat()}")

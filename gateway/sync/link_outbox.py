@@ -45,6 +45,7 @@ from gateway.sync.errors import LinkError
 from gateway.sync.nonces import forget_used_ids
 from gateway.sync.topics import Topics
 from gateway.sync.uplink import CUT_OFF, Done, NoSubscriber, Quarantine, Uplink, stream_of
+from gateway.timefmt import later
 
 log = logging.getLogger(__name__)
 
@@ -338,7 +339,7 @@ class LinkOutbox:
     def prune(self) -> None:
         now = self.gw.now()
         before = now - timedelta(days=self.cfg.keep_sent_days)
-        expired = now - timedelta(seconds=self.cfg.clock_skew_s)
+        expired = later(now, -timedelta(seconds=self.cfg.clock_skew_s))
 
         def run(conn: sqlite3.Connection) -> int:
             with transaction(conn):
