@@ -56,6 +56,12 @@ class NotFound(GatewayError):
     http_status, http_code = 404, "not_found"
 
 
+class Forbidden(GatewayError):
+    """The person asking may not make this change (another guard's payment, a shift handed over)."""
+
+    http_status, http_code = 403, "forbidden"
+
+
 class Conflict(GatewayError):
     """The change clashes with what is stored (a resident's plate on a pass, a name taken)."""
 

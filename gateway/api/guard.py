@@ -12,7 +12,19 @@ from fastapi.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gateway.accounts.ratelimit import LoginLimiter
-from gateway.api import admin, corrections, lanes, materials, outbox, passes, registry, session, shift, site
+from gateway.api import (
+    admin,
+    corrections,
+    lanes,
+    materials,
+    outbox,
+    passes,
+    payments,
+    registry,
+    session,
+    shift,
+    site,
+)
 from gateway.api.deps import GuardApp
 from gateway.api.errors import answer, error_body
 from gateway.api.hub import Hub
@@ -82,7 +94,19 @@ def install_guard_app(app: FastAPI, gw: Gateway) -> GuardApp:
             hub.publish("access", from_event(gw, ev), ev.event_id)
 
     gw.subscribe(push)
-    for module in (session, lanes, corrections, passes, materials, registry, site, admin, outbox, shift):
+    for module in (
+        session,
+        lanes,
+        corrections,
+        passes,
+        materials,
+        registry,
+        site,
+        admin,
+        outbox,
+        shift,
+        payments,
+    ):
         app.include_router(module.router)
     app.include_router(pages_router)
     app.include_router(shift.page_router)

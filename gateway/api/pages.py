@@ -42,7 +42,7 @@ from gateway.store.occupancy import count_open_stays, occupancy, open_stays, peo
 from gateway.store.outbox import count_set_aside
 from gateway.store.set_aside import set_aside
 from gateway.typed import typed
-from gateway.web.audit_words import AUDIT_ACTIONS, payment_detail, vehicle_detail
+from gateway.web.audit_words import AUDIT_ACTIONS, method_detail, payment_detail, vehicle_detail
 from gateway.web.i18n import TEXTS, js_texts, translator
 from gateway.web.qr import qr_svg
 from plates.grammar import PROVINCES
@@ -608,6 +608,8 @@ def audit_page(
         row["at"] = local(gw, row["at"])
         if row["action"] == "payment.take" and row["detail"]:  # stored as the centre reads it
             row["detail"] = payment_detail(row["detail"], t, lane_names)
+        elif row["action"] == "payment.method" and row["detail"]:
+            row["detail"] = method_detail(row["detail"], t)
         elif row["action"] == "vehicle.update" and row["detail"]:
             row["detail"] = vehicle_detail(row["detail"], t)
     total = count_audit(db, by, what)

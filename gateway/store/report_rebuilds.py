@@ -13,7 +13,11 @@ re-dating may commit in between (on the same worker). Stored, that report still 
 their old dates, and the re-dating could not mark it (a day with no report kept yet is marked by
 none: the report stored is). So each re-dating counts itself (`redatings`, a count kept with the
 marks), the builder reads the count before its rows, and the store forgets the day's mark only if
-the count is still the one read; else it marks the day, and the next reports step builds it again."""
+the count is still the one read; else it marks the day, and the next reports step builds it again.
+
+A payment's method corrected (gateway/store/payment_method.py: cash tapped as QR) marks the day whose
+report counted it, and counts itself, the same way: that report is built again with the money under
+its true method, and sent again."""
 
 from __future__ import annotations
 

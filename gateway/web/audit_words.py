@@ -24,6 +24,7 @@ AUDIT_ACTIONS: dict[str, tuple[str, str]] = {
     "plates.correct": ("纠正车牌", "Plate corrected"),
     "plates.export": ("导出车牌图片", "Plate crops exported"),
     "payment.take": ("收费", "Fee taken"),
+    "payment.method": ("更正收费方式", "Payment method corrected"),
     "stay.validate": ("业主确认访客停车", "Stay validated by the host"),
     "stay.close": ("结束停车记录", "Stay closed"),
     "stay.record": ("登记场内车辆", "Car recorded inside"),
@@ -89,6 +90,26 @@ def payment_detail(detail: str, t: Callable[[str], str], lane_names: Mapping[str
         lane,
     ]
     return " · ".join(w for w in words if w)
+
+
+# payment.method's detail as gateway/store/payment_method.py writes it, read by the centre too, so
+# kept: "900 fen qr -> cash; 司机付的现金" (amount, the method before and after, the reason).
+_METHOD = re.compile(r"(?P<fen>-?\d+) fen (?P<was>\w+) -> (?P<now>\w+); (?P<reason>.*)", re.DOTALL)
+
+
+def method_detail(detail: str, t: Callable[[str], str]) -> str:
+    """A method correction's audit detail in the guard's words: 9元 · 扫码支付 → 现金 · 司机付的现金;
+    a detail of another shape is shown as stored."""
+    changed = _METHOD.fullmatch(detail)
+    if changed is None:
+        return detail
+
+    def method(code: str) -> str:
+        words = t(f"pay.method.{code}")
+        return code if words.startswith("[") else words
+
+    amount = t("pay.amount").replace("{yuan}", yuan(int(changed["fen"])))
+    return f"{amount} · {method(changed['was'])} → {method(changed['now'])} · {changed['reason']}"
 
 
 # vehicle.update's detail where its monthly period changed, as gateway/store/registry.py writes it
