@@ -20,7 +20,7 @@ from gateway.errors import GatewayError
 from gateway.parking.book import BILLABLE, Charge, Paid, Quote, Rules, StayFacts, quote
 from gateway.parking.fees import tariff_of_stay
 from gateway.store.outbox import enqueue
-from gateway.timefmt import elapsed, from_db, to_db
+from gateway.timefmt import elapsed, from_db, later, to_db
 
 # A monthly car's period as the register has it now (a renewal pushed while it is parked counts;
 # the stay names the vehicle its plate names now, also one deleted and added again: migration 20),
@@ -783,7 +783,7 @@ def handover(
     if row is None:
         return None
     stay_id, subject, plate = row
-    moment = {"at": to_db(at), "late": to_db(at + HANDED_OVER_LATE)}
+    moment = {"at": to_db(at), "late": to_db(later(at, HANDED_OVER_LATE))}
     conn.execute(_HANDED_OVER, {"slot": slot_id, **moment, "id": stay_id})
     enqueue(
         conn,
