@@ -3,6 +3,8 @@ took it, within his shift, or an admin (gateway/store/payment_method.py)."""
 
 from __future__ import annotations
 
+import sqlite3
+from datetime import date
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path
@@ -12,6 +14,7 @@ from gateway.api.auth import User
 from gateway.api.deps import App, IdempotencyKey, KeyedWrites, made_once
 from gateway.api.errors import ApiError
 from gateway.api.shapes import ERRORS
+from gateway.store.parking import ParkingError
 from gateway.store.payment_method import MethodCorrected, correct_method
 
 router = APIRouter(tags=["parking"], responses=ERRORS)
@@ -68,6 +71,15 @@ def correct_payment_method(
             "log in as the guard who took the fee, or ask an admin",
         )
     gw = app.gw
+    now = gw.now()
+
+    def rebuildable(conn: sqlite3.Connection, day: date) -> bool:
+        try:
+            gw.operations.check_rebuild(conn, day, now)
+        except ParkingError:  # records_deleted: rebuilt, the kept report would lose their figures
+            return False
+        return True
+
     done, _ = made_once(
         _corrected,
         who.name,
@@ -75,7 +87,15 @@ def correct_payment_method(
         f"{ref}\n{body.model_dump_json()}",
         lambda: gw.on_worker(
             lambda c: correct_method(
-                c, ref, body.method, reason, by=who.name, admin=who.is_admin, now=gw.now(), tz=gw.site.tz
+                c,
+                ref,
+                body.method,
+                reason,
+                by=who.name,
+                admin=who.is_admin,
+                now=now,
+                tz=gw.site.tz,
+                rebuildable=rebuildable,
             )
         ),
     )
@@ -92,4 +112,5 @@ def correct_payment_method(
         "reason": done.reason,
         "audit_id": done.audit_id,
         "reports_to_rebuild": [day.isoformat() for day in done.reports],
+        "reports_kept": [day.isoformat() for day in done.reports_kept],
     }

@@ -18,6 +18,7 @@ Like gateway/store/payments.py, this runs on the decision worker, in one transac
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, tzinfo
 from typing import Any
@@ -49,6 +50,7 @@ class MethodCorrected:
     reason: str
     audit_id: int
     reports: list[date]  # the days whose kept report is to be built again
+    reports_kept: list[date]  # and those kept as sent: their records are past retention
 
 
 _COLUMNS = "id, subject, plate, stay_id, lane, at, amount_fen, method, receipt, actor"
@@ -79,10 +81,14 @@ def correct_method(
     admin: bool,
     now: datetime,
     tz: tzinfo,
+    rebuildable: Callable[[sqlite3.Connection, date], bool] = lambda _c, _d: True,
 ) -> MethodCorrected:
     """Change the method of the payment `ref` names to `method` (cash or qr), for `by` (an admin, or
     the guard who took it, within his shift), with the audit row, the upstream record and the
-    reports to rebuild in one transaction."""
+    reports to rebuild in one transaction. A kept report is rebuilt only where `rebuildable` says
+    its day's records are still kept (Operations.check_rebuild): one past retention, rebuilt, would
+    lose the figures of the records deleted, so it stays as sent (the `payment` record tells the
+    centre of the correction)."""
     with transaction(conn):
         pid, subject, plate, stay_id, lane, at_text, amount, before, receipt, actor = find_payment(conn, ref)
         taken_at = from_db(at_text)
@@ -120,9 +126,11 @@ def correct_method(
             "reason": reason,
         }
         enqueue(conn, "payment", {**record, **extra}, local)
-        days = _reports_counting(conn, taken_at)
+        counted = _reports_counting(conn, taken_at)
+        days = [day for day in counted if rebuildable(conn, day)]
         keep_rebuilds(conn, days, now)
-    return MethodCorrected(receipt, amount, taken_at, actor, before, method, by, now, reason, row, days)
+    kept = [day for day in counted if day not in days]
+    return MethodCorrected(receipt, amount, taken_at, actor, before, method, by, now, reason, row, days, kept)
 
 
 def _may_correct(conn: sqlite3.Connection, guard: str, receipt: str, actor: str, now: datetime) -> None:
