@@ -38,6 +38,13 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "barrier or door on lane {lane} open for more than {seconds:g} s with no decision or guard "
         "holding it open (reported by {device}): check whether it is propped open or stuck",
     ),
+    "barrier_no_response": (
+        "通道 {lane} 的道闸未抬起：继电器已接受开闸指令，但限位开关在 {seconds:g} 秒内未报告抬杆；"
+        "请检查道闸控制器电源、电机是否卡住及继电器接到控制器开闸端子的接线",
+        "barrier on lane {lane} did not rise: its relay took the pulse but the limit switch did not "
+        "report the arm up within {seconds:g} s; check the barrier controller's power, its motor, and "
+        "the relay's wiring to the controller's open input",
+    ),
     "tailgate": (
         "通道 {lane} 跟车通过：{plate}（{refusal}）在道闸为前车抬起时驶过（本次抬杆放行 {openings} 辆，"
         "通过 {passed} 辆）：请查看录像，向该车收费或补录其出入",

@@ -184,6 +184,18 @@ class _LaneInputs(_Device):
         "arm stuck up); it clears when it closes. A lane a guard holds open raises none. Set on the "
         "device that wires barrier_open or barrier_closed; ignored on a loop-only sensor.",
     )
+    rise_within_s: float = Field(
+        3.0,
+        gt=0,
+        le=30,
+        title="Barrier rise check",
+        description="At a vehicle lane, a pulse the relay took counts as opening the barrier only if "
+        "its contact opens within this many seconds; else the arm never rose (its controller without "
+        "power, jammed): a barrier_no_response alarm, the display says 道闸故障 请联系保安 and a car let "
+        "out at an exit is put back inside, as when the relay does not take the pulse. Longer for a "
+        "slow arm wired barrier_open (on only once fully up). Set on the device that wires "
+        "barrier_open or barrier_closed; ignored on a loop-only sensor.",
+    )
 
 
 class ModbusDevice(_Serial, _LaneInputs):

@@ -410,7 +410,7 @@ def _one_way_passback(cfg: SiteConfig) -> list[str]:
 
 
 def _windows_without_contact(cfg: SiteConfig) -> list[str]:
-    """open_grace_s or held_open_s written on a device that wires no barrier contact (a loop
+    """open_grace_s, held_open_s or rise_within_s written on a device that wires no barrier contact (a loop
     detector alone): the lane's windows are those of its contact module, so these are ignored
     (they used to cut the contact module's own, and a site may have set them here on purpose)."""
     found = []
@@ -419,7 +419,7 @@ def _windows_without_contact(cfg: SiteConfig) -> list[str]:
         contacts = ("barrier_open", "barrier_closed")
         if inputs is None or any(getattr(inputs, c, None) is not None for c in contacts):
             continue  # (address 0 is an input too)
-        for key in ("open_grace_s", "held_open_s"):
+        for key in ("open_grace_s", "held_open_s", "rise_within_s"):
             if key in device.model_fields_set:
                 found.append(
                     f"devices[{i}] {device.id}: {key} is ignored on a device that wires no barrier contact "

@@ -48,6 +48,7 @@ class Devices:
     patrol: set[str] = field(default_factory=set)  # ids of readers that are patrol checkpoints
     open_grace_s: dict[str, float] = field(default_factory=dict)  # per lane, from its sensors
     held_open_s: dict[str, float] = field(default_factory=dict)  # per lane, from its sensors
+    rise_within_s: dict[str, float] = field(default_factory=dict)  # per lane, from its sensors
     barrier_contacts: set[str] = field(default_factory=set)  # lanes whose barrier position is wired
     doors: set[str] = field(default_factory=set)  # pedestrian lanes: their "barrier" is a door
     loop_only: set[str] = field(default_factory=set)  # sensors (device ids) wired to no barrier contact
@@ -238,6 +239,7 @@ def _place(
     for windows, seconds in (
         (build.devices.open_grace_s, device.open_grace_s),
         (build.devices.held_open_s, device.held_open_s),
+        (build.devices.rise_within_s, device.rise_within_s),
     ):
         windows[device.lane] = min(windows.get(device.lane, seconds), seconds)
 

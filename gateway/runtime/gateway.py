@@ -706,6 +706,7 @@ class Gateway:
                 pulses.append(pulse(relay, self._pulse_seconds[ev.lane], ev.event_id))
             except Exception as exc:
                 relay.health.set_offline(f"pulse failed: {exc}")
+        pulses = self.lane_io.rising(ev.lane, pulses)  # taken once the arm rose, where that is seen
         # A barrier that stays down (its relay board unplugged): greeted, the driver would sit at
         # it being told to go. The display and the voice send him to the guard instead, and the
         # car, still inside, is put back on its stay.

@@ -39,8 +39,10 @@ from typing import Any
 
 from drivers.base import InputEmit, LaneInput
 from gateway.alarm_texts import AlarmText, Param
+from gateway.runtime.arm_rise import DEFAULT_RISE_WITHIN_S, ArmRise
 from gateway.runtime.devices import Devices
 from gateway.runtime.kept_records import AlarmChange
+from gateway.runtime.lane_boards import Pulsed
 from gateway.runtime.tailgating import Tailgate, Tailgating
 from gateway.runtime.worker import Unwaited
 from gateway.store.alarms import clear_alarm, clear_open_alarms, open_alarm_sources, raise_alarm
@@ -58,6 +60,9 @@ DEFAULT_HELD_OPEN_S = 120.0
 FORCED_OPEN_SETTLE_S = 5.0
 # The alarms a barrier contact raises and clears, judged again at start from what it reports.
 LEFT_FROM_BEFORE = ("held_open", "forced_open")
+# A pulse taken at a vehicle lane whose barrier contact did not open in time (arm_rise.py): cleared
+# as the contact next opens; at start, on a lane whose contact is no longer wired.
+NO_RESPONSE = "barrier_no_response"
 
 
 class BarrierWatch:
@@ -196,6 +201,10 @@ class LaneInputs:
         # from since: a first report "on" once back is that car still there (_still_on).
         self._loops_unheard: dict[str, set[str]] = {}
         self._loops_lock = threading.Lock()
+        # Pulses taken at a vehicle lane with a barrier contact wait for it to open (arm_rise.py);
+        # the lanes whose barrier_no_response alarm is open, cleared as their contact opens again.
+        self.arm_rise = ArmRise(devices.rise_within_s, self._no_response)
+        self._no_response_raised: set[str] = set()
 
     def _write_once(self, change: AlarmChange) -> None:
         """Without the gateway's records that wait (inputs watched alone): tried once."""
@@ -226,6 +235,9 @@ class LaneInputs:
             return left, openings_since(conn, later(now, -timedelta(seconds=grace)))
 
         left_open, opened = self._on_worker(recall).result(timeout=30)
+        self._no_response_raised = self._on_worker(
+            lambda conn: {lane for _, lane in open_alarm_sources(conn, (NO_RESPONSE,)) if lane in watched}
+        ).result(timeout=30)
         for kind, lane in left_open:
             if lane in watched:
                 (self._held_open_raised if kind == "held_open" else self._forced_left).add(lane)
@@ -236,8 +248,11 @@ class LaneInputs:
             self.barriers.commanded(lane, mono - max((now - at).total_seconds(), 0.0))
         self._on_worker(
             Unwaited(
-                "the clearing of held_open and forced_open alarms left from before the start",
-                lambda conn: clear_open_alarms(conn, LEFT_FROM_BEFORE, self._now(), keep=watched),
+                "the clearing of held_open, forced_open and barrier_no_response alarms left from before "
+                "the start",
+                lambda conn: clear_open_alarms(
+                    conn, (*LEFT_FROM_BEFORE, NO_RESPONSE), self._now(), keep=watched
+                ),
             )
         )
 
@@ -337,6 +352,7 @@ class LaneInputs:
     def stop(self) -> None:
         """No held-open check or forced_open clearing runs after this (the worker they write on is
         stopping; an alarm left open is judged again at the next start)."""
+        self.arm_rise.stop()
         with self._timers_lock:
             self._stopped = True
             for timer in [*self._held_open_timers.values(), *self._forced_settle_timers.values()]:
@@ -353,6 +369,7 @@ class LaneInputs:
             log.debug("barrier lane=%s device=%s still open: no new opening", lane, device)
             return
         if is_open:
+            self._rose(lane, at)
             forced = self.barriers.opened(lane, time.monotonic(), device)
             self.barriers.tailgating.arm(lane, True, time.monotonic())
             self._forced_opening(lane, device, forced, at)
@@ -521,6 +538,41 @@ class LaneInputs:
     def opening(self, lane: str, car: str = "") -> None:
         """A decision is about to open the lane for `car` (called before its relays are pulsed)."""
         self.barriers.commanded(lane, time.monotonic(), car)
+
+    def rising(self, lane: str, pulses: list[Pulsed]) -> list[Pulsed]:
+        """A decision's pulses at the lane, each taken only once the barrier rose (ArmRise.expect):
+        at a vehicle lane with a barrier contact that is down now. Unchanged at a door (its contact
+        opens only when someone pushes it), a lane without a contact, and a barrier already up (held
+        open, or up for the car in front)."""
+        contact = lane in self.devices.barrier_contacts and lane not in self.devices.doors
+        if not contact or self.barriers.is_open(lane):
+            return pulses
+        rising = self.arm_rise.expect(lane, [outcome for outcome, _ in pulses])
+        return [(chained, online) for chained, (_, online) in zip(rising, pulses, strict=True)]
+
+    def _no_response(self, lane: str) -> None:
+        """A pulse the relay took and the barrier did not rise for (ArmRise, on its timer)."""
+        at = self._now()
+        seconds = self.devices.rise_within_s.get(lane, DEFAULT_RISE_WITHIN_S)
+        text = AlarmText(NO_RESPONSE, {"lane": lane, "seconds": seconds})
+        log.warning(
+            "barrier lane=%s did not rise within %.0f s of a pulse its relay took: check the barrier "
+            "controller's power and the relay's wiring to its open input",
+            lane,
+            seconds,
+        )
+        with self._timers_lock:
+            self._no_response_raised.add(lane)
+            self._record(AlarmChange(partial(raise_alarm, kind=NO_RESPONSE, source=lane, text=text, at=at)))
+
+    def _rose(self, lane: str, at: datetime) -> None:
+        """A barrier contact of the lane opened: the pulses waiting for it are taken, and its
+        barrier_no_response alarm clears (it moves again)."""
+        self.arm_rise.rose(lane)
+        with self._timers_lock:
+            if lane in self._no_response_raised:
+                self._no_response_raised.discard(lane)
+                self._record(AlarmChange(partial(clear_alarm, kind=NO_RESPONSE, source=lane, at=at)))
 
     def refused(self, lane: str, car: str, reason: str) -> None:
         """A decision refused `car` at the lane, or held it to pay: named if it tailgates."""

@@ -235,6 +235,8 @@ def correct_plate(
             else None
         )
         stay_moved = _move_stay(conn, event_id, plate, holder)
+        # Moved onto a car seen leaving since with no entry on record: it left there.
+        left = _left_unrecorded(conn, event_id, plate, at) if stay_moved else None
         # Moved off the misread plate, the entry was never that car's: the stay it closed was not
         # a missed exit. Left closed, that car, parked all along, was refused at the exit.
         given_back = (
@@ -250,7 +252,7 @@ def correct_plate(
             stay_moved=stay_moved,
             stay_reopened=given_back.stay_id if given_back else None,
             stay_closed_again=taken_back.stay_id if taken_back and not taken_back.entry_closed else None,
-            entry_stay_closed=taken_back.entry_closed if taken_back else None,
+            entry_stay_closed=left.stay_id if left else taken_back.entry_closed if taken_back else None,
             hold_of=None,
         )
         others = tuple(
@@ -260,6 +262,7 @@ def correct_plate(
         detail = f"{lane}: read {read}{was}, is {plate}" + (", stay moved" if stay_moved else "")
         detail += given_back.said() if given_back else ""
         detail += taken_back.said() if taken_back else ""
+        detail += left.said() if left else ""
         detail += f", with {len(others)} more decisions of its hold" if others else ""
         audit(conn, at, actor, "plates.correct", event_id, detail)
     return Correction(
@@ -321,6 +324,80 @@ def _move_stay(conn: sqlite3.Connection, event_id: str, plate: str, holder: Hold
         return False
     _stay_to(conn, row[0], plate)
     return True
+
+
+# The first exit that let the car of `plate` out after the stay's entry with no entry on record
+# (flagged no_entry_record: its entry was the one misread), not corrected to another car since and
+# not put back (its barrier did not open), on the log's index of exits. Its no_entry charge, if any.
+_LEFT_UNRECORDED = """
+SELECT a.event_id, a.at, c.id, c.plate FROM stays s CROSS JOIN access_log a INDEXED BY access_log_exits
+LEFT JOIN charges c ON c.event_id = a.event_id AND c.stay_id IS NULL AND c.kind = 'no_entry'
+    AND c.voided_at IS NULL
+WHERE s.id = :stay AND a.car = :plate AND a.at > s.entered_at
+  AND a.admitted = 1 AND a.direction = 'exit' AND a.lane_type = 'vehicle'
+  AND instr(',' || a.flags || ',', ',no_entry_record,') > 0
+  AND coalesce((SELECT l.plate FROM latest_plate_corrections l WHERE l.event_id = a.event_id), a.car) = :plate
+  AND NOT EXISTS (SELECT 1 FROM exits_put_back x WHERE x.event_id = a.event_id)
+ORDER BY a.at, a.id LIMIT 1
+"""
+_CLOSE_AT_EXIT = """
+UPDATE stays SET exited_at = max(:left, entered_at), exit_event = :event, closed_by = 'correction'
+WHERE id = :stay
+"""
+# What was paid at that exit, back unlinked from its no_entry charge (void_charge), on the stay.
+_PAID_AT_EXIT_TO = (
+    "UPDATE payments SET stay_id = :stay WHERE voided_charge_id = :charge AND charge_id IS NULL"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class LeftUnrecorded:
+    """The entry's stay, moved onto the corrected plate, closed at that car's exit with no entry
+    on record since (it had left already): `charge` its charge of what it paid (None: nothing),
+    `voided` the exit's no_entry charge that money stood against (None: it wrote none)."""
+
+    stay_id: int
+    exit_event: str
+    charge: int | None
+    voided: int | None
+
+    def said(self) -> str:
+        """For the audit trail, after the correction's own words."""
+        said = f", stay {self.stay_id} closed at its exit with no entry record ({self.exit_event})"
+        if self.voided is not None:
+            said += f", that exit's charge {self.voided} undone"
+        if self.charge is not None:
+            said += f", what it paid kept against charge {self.charge} of the stay"
+        return said
+
+
+def _left_unrecorded(
+    conn: sqlite3.Connection, event_id: str, plate: str, at: datetime
+) -> LeftUnrecorded | None:
+    """The entry's stay, moved onto `plate`, closed at the first exit of `plate`'s car with no entry
+    on record after the entry (_LEFT_UNRECORDED): the car had left there. Left open, the car, gone,
+    was counted inside, a space taken, and back days later it was `already_inside`, billed again
+    for the days it was away. What it paid there (a day's fee, exit_without_entry = "charge") is
+    the stay's charge, not a second one: that exit's no_entry charge is undone (sent upstream
+    voided) and its payments, with any the stay paid ahead at the booth, kept against a settled
+    charge of kind `exit` of the stay naming that exit (keep_paid_ahead), as the exit would have
+    charged the stay had it been found. None where there is no such exit."""
+    entry = conn.execute(_ENTRY_STAY, (event_id,)).fetchone()
+    row = (
+        None
+        if entry is None
+        else conn.execute(_LEFT_UNRECORDED, {"stay": entry[0], "plate": plate}).fetchone()
+    )
+    if entry is None or row is None:
+        return None
+    stay_id = int(entry[0])
+    exit_event, left, charge_id, charge_plate = row
+    conn.execute(_CLOSE_AT_EXIT, {"left": left, "event": exit_event, "stay": stay_id})
+    if charge_id is not None:
+        void_charge(conn, (charge_id, "no_entry", charge_plate, None), exit_event, at)
+        conn.execute(_PAID_AT_EXIT_TO, {"stay": stay_id, "charge": charge_id})
+    kept = _keep_paid_ahead(conn, stay_id, at)
+    return LeftUnrecorded(stay_id, exit_event, kept, charge_id)
 
 
 # A stay moved onto another plate takes with it what it paid at the booth and has not yet had

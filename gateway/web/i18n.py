@@ -390,6 +390,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "alarm.forced_open": ("强行开门", "Forced open"),
     "alarm.held_open": ("长时间未关", "Held open"),
     "alarm.tailgate": ("跟车通过", "Tailgating"),
+    "alarm.barrier_no_response": ("道闸未抬起", "Barrier did not rise"),
     "alarm.repeated_unknown_plate": ("陌生车牌反复出现", "Unknown plate seen repeatedly"),
     "alarm.outbox_backlog": ("上传积压", "Upload backlog"),
     "alarm.outbox_quota": ("上传队列将满", "Upload queue nearly full"),
