@@ -153,7 +153,7 @@ def handover(body: HandoverIn, who: User, app: App, idempotency_key: Idempotency
         who.name,
         idempotency_key,
         body.model_dump_json(),
-        lambda: gw.on_worker(lambda c: hand_over(c, guard, gw.now(), counted, note)),
+        lambda: gw.on_worker(lambda c: hand_over(c, guard, gw.now(), counted, note, gw.site.tz)),
     )
     return handover_json(gw, made)
 

@@ -16,6 +16,7 @@ from typing import Any, Literal
 
 from gateway.errors import Conflict, GatewayError, NotFound, Refused
 from gateway.store.audit import audit, transaction
+from gateway.store.shifts import mark_payments
 from gateway.timefmt import later, to_db
 from gateway.typed import typed_text
 
@@ -240,7 +241,8 @@ def create_session(conn: sqlite3.Connection, at: datetime, account: Account, hou
             "VALUES (?, ?, ?, ?, ?)",
             (digest(token), account.id, csrf, to_db(at), to_db(later(at, timedelta(hours=hours)))),
         )
-        audit(conn, at, account.username, "session.login", account.username)
+        row = audit(conn, at, account.username, "session.login", account.username)
+        mark_payments(conn, row)  # a shift begun at this login holds the payments written after it
     return token, csrf
 
 

@@ -1130,6 +1130,21 @@ MIGRATIONS: list[str] = [
     INSERT OR IGNORE INTO config_seen (key, value, first_seen)
     SELECT 'alarms_open_when_events_kept', json_group_array(id), {_NOW} FROM alarms WHERE cleared_at IS NULL;
     """,
+    # Where a guard's shift begins among the payments (gateway/store/shifts.py): for his login's
+    # or his handover's audit row, the newest payment written before it. A shift holds the
+    # payments written after its row, by id, not those dated after it: a clock set back dates the
+    # fees taken since before the login, and a fee waiting on the worker while the handover is
+    # written is dated before it but written after. Logins before this step have none (the
+    # payments dated from the login count, as before). A mark goes with its audit row (retention).
+    """
+    CREATE TABLE IF NOT EXISTS shift_marks (
+        audit_id INTEGER PRIMARY KEY,
+        payment_id INTEGER NOT NULL
+    );
+    CREATE TRIGGER IF NOT EXISTS shift_mark_goes AFTER DELETE ON audit BEGIN
+        DELETE FROM shift_marks WHERE audit_id = OLD.id;
+    END;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -1,27 +1,36 @@
 """A guard's shift (交班): when it began, what he took and did in it, and its handover.
 
-Nothing new is stored for a shift but its handover's audit row (`shift.handover`): the shift is read
-from what is recorded already, the payments (by their `actor`, a fee a booth token took for him,
-`token:booth for guard1`, being his) and the audit trail (his logins, hand openings, visitors).
+The shift is read from what is recorded already, the payments (by their `actor`, a fee a booth
+token took for him, `token:booth for guard1`, being his) and the audit trail (his logins, hand
+openings, visitors); a handover adds its audit row (`shift.handover`) and its record for the centre
+(`shift_handover`, docs/mqtt.md).
 
-A shift begins at the guard's first login after his last handover; a guard who handed over and
-went on working without logging out begins his next at the handover. It is looked for in the last
-24 hours only (LOOK_BACK): a guard who never hands over does not get weeks of takings, and one
-with no login in that window (a booth token takes his fees) begins at the window's start.
+A shift begins at the guard's last handover: he may work on after it, log out and in again, and
+the shift stays whole until his next one, however long it lasts. A guard who never handed over
+begins at his first login of the last 36 hours (LOOK_BACK, real time: longer than the longest
+shift, a 24-hour 做一休一 re-logged-in when its 12-hour session ended), and one with no login in
+that window (a booth token takes his fees) at the window's start: weeks of takings never add up.
+
+Where a shift begins and ends is by row order, not time (docs/parking.md, *When the clock jumps*):
+the login or handover row keeps the id of the newest payment written before it (`shift_marks`), and
+the shift holds his payments written after that and his audit rows after the row's own. A clock
+set back dates the fees taken since before the login, and a fee the kiosk took while the handover
+waited on the worker is dated before the handover but written after it: each is in one shift.
 """
 
 from __future__ import annotations
 
 import sqlite3
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
-from typing import Literal
+from datetime import datetime, timedelta, tzinfo
+from typing import Any, Literal
 
 from gateway.parking.desk_checks import METHODS
 from gateway.store.audit import audit, transaction
-from gateway.timefmt import from_db, to_db
+from gateway.store.outbox import enqueue
+from gateway.timefmt import from_db, later, to_db
 
-LOOK_BACK = timedelta(hours=24)
+LOOK_BACK = timedelta(hours=36)
 HANDOVER = "shift.handover"
 # The audit actions a shift counts, by the name its summary gives them.
 COUNTED = {
@@ -34,18 +43,24 @@ COUNTED = {
 # Rows of the guard's own, or of a token that named him (`token:booth for guard1`, api/parking.py),
 # without regard to case, as user names are. Names have no spaces, so ` for guard1` ends only his.
 _HIS = (
-    "(actor = :guard COLLATE NOCASE"
-    " OR substr(actor, -length(:guard) - 5) = ' for ' || :guard COLLATE NOCASE)"
+    "(actor = :guard COLLATE NOCASE OR substr(actor, -length(:guard) - 5) = ' for ' || :guard COLLATE NOCASE)"
 )
-# A start that is a handover is after it: what was taken at its very time was handed over.
-_SINCE = "(at > :at OR (at = :at AND :inclusive))"
+
+
+def _dated_from(table: str, at: str) -> str:
+    """SQL for the id before the first row of `table` dated at or after `at` (an SQL expression),
+    its newest id if none is: the mark of a start with no row of its own (the look-back's), or of a
+    login written before shift_marks."""
+    newest = f"(SELECT coalesce(max(id), 0) FROM {table})"
+    return f"(SELECT coalesce(min(id) - 1, {newest}) FROM {table} WHERE at >= {at})"
 
 
 @dataclass(frozen=True, slots=True)
 class ShiftStart:
     at: datetime
     since: Literal["login", "handover", "look_back"]  # what began it
-    inclusive: bool  # a payment at `at` itself is this shift's (not for a handover)
+    payments_after: int  # the shift's payments are those of a higher id (written after its start)
+    audit_after: int  # and its audit rows
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,36 +91,49 @@ class Shift:
         return sum(total for _, total in self.by_method.values())
 
 
+def mark_payments(conn: sqlite3.Connection, audit_id: int) -> None:
+    """Keep, for a login's or handover's audit row, the newest payment written before it: a shift
+    begun there holds those after. In the transaction that writes the row."""
+    conn.execute(
+        "INSERT INTO shift_marks (audit_id, payment_id) SELECT ?, coalesce(max(id), 0) FROM payments",
+        (audit_id,),
+    )
+
+
 def shift_start(conn: sqlite3.Connection, guard: str, now: datetime) -> ShiftStart:
-    """When `guard`'s shift began: his first login after his last handover, within LOOK_BACK."""
-    floor = to_db(now - LOOK_BACK)
+    """Where `guard`'s shift began: his last handover; with none, his first login in LOOK_BACK."""
     handed = conn.execute(
-        "SELECT id, at FROM audit WHERE action = ? AND target = ? COLLATE NOCASE AND at >= ? "
-        "ORDER BY id DESC LIMIT 1",
-        (HANDOVER, guard, floor),
+        "SELECT a.id, a.at, m.payment_id FROM shift_marks m JOIN audit a ON a.id = m.audit_id "
+        "WHERE a.action = ? AND a.target = ? COLLATE NOCASE ORDER BY m.audit_id DESC LIMIT 1",
+        (HANDOVER, guard),
     ).fetchone()
-    after_id, after_at = handed if handed else (0, floor)
+    if handed:
+        return ShiftStart(_at(handed[1]), "handover", handed[2], handed[0])
+    floor = later(now, -LOOK_BACK)
     login = conn.execute(
-        "SELECT at FROM audit WHERE action = 'session.login' AND actor = ? COLLATE NOCASE "
-        "AND at >= ? AND id > ? ORDER BY id LIMIT 1",
-        (guard, after_at, after_id),
+        f"SELECT a.id, a.at, coalesce(m.payment_id, {_dated_from('payments', 'a.at')}) "
+        "FROM audit a LEFT JOIN shift_marks m ON m.audit_id = a.id "
+        "WHERE a.action = 'session.login' AND a.actor = ? COLLATE NOCASE AND a.at >= ? "
+        "ORDER BY a.id LIMIT 1",
+        (guard, to_db(floor)),
     ).fetchone()
     if login:
-        return ShiftStart(_at(login[0]), "login", True)
-    if handed:
-        return ShiftStart(_at(handed[1]), "handover", False)
-    return ShiftStart(now - LOOK_BACK, "look_back", True)
+        return ShiftStart(_at(login[1]), "login", login[2], login[0])
+    payments_after, audit_after = conn.execute(
+        f"SELECT {_dated_from('payments', ':at')}, {_dated_from('audit', ':at')}", {"at": to_db(floor)}
+    ).fetchone()
+    return ShiftStart(floor, "look_back", payments_after, audit_after)
 
 
 def shift_of(conn: sqlite3.Connection, guard: str, now: datetime) -> Shift:
     """`guard`'s shift as it stands at `now`."""
     start = shift_start(conn, guard, now)
-    args = {"guard": guard, "at": to_db(start.at), "inclusive": start.inclusive}
+    args = {"guard": guard, "payments_after": start.payments_after, "audit_after": start.audit_after}
     payments = [
         Payment(_at(at), plate, amount, method, receipt, lane, actor)
         for at, plate, amount, method, receipt, lane, actor in conn.execute(
             "SELECT at, plate, amount_fen, method, receipt, lane, actor FROM payments "
-            f"WHERE {_SINCE} AND {_HIS} ORDER BY at, id",
+            f"WHERE id > :payments_after AND {_HIS} ORDER BY id",
             args,
         )
     ]
@@ -116,7 +144,7 @@ def shift_of(conn: sqlite3.Connection, guard: str, now: datetime) -> Shift:
     actions = {f"a{i}": action for i, action in enumerate(COUNTED)}
     rows = conn.execute(
         f"SELECT action, count(*) FROM audit WHERE action IN ({', '.join(':' + a for a in actions)}) "
-        f"AND {_SINCE} AND {_HIS} GROUP BY action",
+        f"AND id > :audit_after AND {_HIS} GROUP BY action",
         args | actions,
     )
     counts = dict.fromkeys(COUNTED.values(), 0) | {COUNTED[action]: n for action, n in rows}
@@ -140,10 +168,11 @@ class Handover:
 
 
 def hand_over(
-    conn: sqlite3.Connection, guard: str, at: datetime, counted_cash_fen: int, note: str
+    conn: sqlite3.Connection, guard: str, at: datetime, counted_cash_fen: int, note: str, tz: tzinfo
 ) -> Handover:
     """Record `guard`'s handover: the cash his shift recorded, what he counted in the drawer, the
-    difference. His next shift begins after it (shift_start)."""
+    difference; with its record for the centre. It covers the payments written before it: his
+    next shift holds those after (shift_start)."""
     with transaction(conn):
         shift = shift_of(conn, guard, at)
         recorded = shift.cash_fen
@@ -152,7 +181,27 @@ def hand_over(
             f"difference {counted_cash_fen - recorded:+d} fen"
         )
         row = audit(conn, at, guard, HANDOVER, guard, f"{detail}; {note}" if note else detail)
-    return Handover(guard, at, shift.start, recorded, counted_cash_fen, note, row)
+        mark_payments(conn, row)
+        made = Handover(guard, at, shift.start, recorded, counted_cash_fen, note, row)
+        local = at.astimezone(tz)
+        enqueue(conn, "shift_handover", handover_record(made, shift, tz), local)
+    return made
+
+
+def handover_record(h: Handover, shift: Shift, tz: tzinfo) -> dict[str, Any]:
+    """The `shift_handover` record for the centre (docs/mqtt.md): the guard by his user name alone."""
+    return {
+        "at": h.at.astimezone(tz).isoformat(),
+        "guard": h.guard,
+        "shift_start": h.start.at.astimezone(tz).isoformat(),
+        "since": h.start.since,
+        "by_method": {m: {"count": n, "total_fen": fen} for m, (n, fen) in shift.by_method.items()},
+        "recorded_cash_fen": h.recorded_cash_fen,
+        "counted_cash_fen": h.counted_cash_fen,
+        "difference_fen": h.difference_fen,
+        "receipts": [p.receipt for p in shift.payments],
+        "note": h.note,
+    }
 
 
 def _at(text: str) -> datetime:
