@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import itertools
 from collections import OrderedDict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol, TypeVar, runtime_checkable
@@ -71,13 +72,31 @@ def _corrected_car(ev: AccessEvent) -> str:
     return ev.plate
 
 
-def _on(decided: Decided, ev: AccessEvent) -> bool:
+def _on(decided: Decided, ev: AccessEvent, repeats: Sequence[AccessEvent] = ()) -> bool:
     """`decided` is the decision `ev`, or a repeat of it: the same car let through again at its
-    lane since (flag `again`)."""
-    if decided.event == ev.event_id:
+    lane since (flag `again`), or at the lane of one of `repeats` (the next exit lane's camera)."""
+    if decided.event in {ev.event_id, *(r.event_id for r in repeats)}:
         return True
     repeat = AGAIN in decided.decision.flags and decided.at >= ev.at
-    return repeat and decided.subject == ev.subject and decided.lane == ev.lane
+    lanes = {ev.lane, *(r.lane for r in repeats)}
+    return repeat and decided.subject == ev.subject and decided.lane in lanes
+
+
+def _next_exit(p: Presented, last: Decided) -> bool:
+    """`p`, a plate at a vehicle exit, is the car `last` let out on its plate at another exit within
+    SAME_PASSAGE: a camera that also sees the next lane, or a car straddling two, reads one car at
+    both. A plate is the car itself, and no car leaves twice in a few seconds. Decided afresh, it
+    left twice: the second lane's barrier opened with flag no_entry_record (a registered car's stay
+    closed by the first), and the report counted two exits for one entry. Let through again there
+    (flag again), the second barrier opens too, as a repeat at the first lane's would: the car may
+    have moved to it as the first arm stayed down, and a registered car kept at a shut arm is what
+    a guard is called out for; it is counted once, its stay moved once."""
+    return (
+        p.kind == last.kind == "plate"
+        and last.decision.admitted
+        and not last.entrance
+        and abs(elapsed(last.at, p.at)) <= SAME_PASSAGE
+    )
 
 
 @runtime_checkable
@@ -174,7 +193,7 @@ class DecidedAgain:
         typed = self._decided.get((lane, mine.value))
         return typed if typed is not None and typed.seq > mine.seq else mine
 
-    def same_passage(self, p: Presented, subject: str) -> Decided | None:
+    def same_passage(self, p: Presented, subject: str, at_exit: bool = False) -> Decided | None:
         """The decision that let `subject` (the car: its plate, or a card or pass naming it) through
         at this lane a moment ago, or refused it there, if `p` is one more look at that passage: its
         plate again from the lane's plate camera within SAME_CAR, or its plate and a card or pass
@@ -191,10 +210,13 @@ class DecidedAgain:
         decided again, once registered or unblocked): anti-passback, or the decision afresh,
         decides those. A refusal is no pass: the
         caller decides `p` afresh, as a repeat of it (refused again for the same reason: one car
-        turned away)."""
+        turned away). `at_exit`: `p` is at a vehicle exit, where the car's plate let out at another
+        exit within SAME_PASSAGE is that passage too (_next_exit)."""
         last = self._latest.get(subject)
-        if last is None or last.lane != p.lane:
+        if last is None:
             return None
+        if last.lane != p.lane:
+            return last if at_exit and _next_exit(p, last) else None
         if p.kind == last.kind == "plate":
             # Only the lane's own plate camera forgets a car it has not read for a few seconds; a
             # guard types the plate of a car let through there a moment ago when his tablet had not
@@ -296,15 +318,16 @@ class DecidedAgain:
         decided = Decided(decision, held.value, account.subject, next(self._seq), lane, held.kind, at)
         self._keep_decided(held.value, decided)
 
-    def not_let_out(self, ev: AccessEvent) -> None:
+    def not_let_out(self, ev: AccessEvent, repeats: Sequence[AccessEvent] = ()) -> None:
         """The decision `ev` let a car out at an exit whose barrier did not open, and its stay is
         open again (ParkingDesk.not_let_out): forgotten, with the repeats of it let through again
         since (a Modbus module answers a moment after the decision), so that the car's next look
         there, still at the shut barrier, is decided afresh, as an exit that closes its stay. Let
-        through again on it (flag `again`: no stay moves), it left with its stay open for good."""
+        through again on it (flag `again`: no stay moves), it left with its stay open for good.
+        `repeats`: those that joined its passage (Gateway._put_back), at another exit lane too."""
         memories: tuple[dict[Any, Decided], ...] = (self._decided, self._latest, self._cars, self._halves)
         for memory in memories:
-            for key in [key for key, decided in memory.items() if _on(decided, ev)]:
+            for key in [key for key, decided in memory.items() if _on(decided, ev, repeats)]:
                 self._note(memory, key)
                 del memory[key]
 

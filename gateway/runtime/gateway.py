@@ -17,6 +17,7 @@ from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import replace
 from datetime import datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import TypeVar
 
@@ -187,6 +188,7 @@ class Gateway:
             self.parking,  # the car a lane shows held to pay, let out by a single opening
             self._again.let_out,  # that car: one passage as it pulls away
             self.boards,
+            self.opened_by_hand,  # a car let out whose pulse still waits: out on the guard's too
         )
 
     @property
@@ -524,7 +526,8 @@ class Gateway:
         if lane.type != "vehicle":
             return None, facts, None
         cred = facts.credential
-        passage = self._again.same_passage(p, subject_of(p, cred, lane.type))
+        at_exit = lane.direction == "exit"
+        passage = self._again.same_passage(p, subject_of(p, cred, lane.type), at_exit)
         if passage is not None:
             return passage, facts, None
         if cred is None or p.kind == "qr":
@@ -728,17 +731,37 @@ class Gateway:
             passage = self._exits.repeated(ev.lane, ev.subject, ev, ev.at)
         if passage is None:
             return _nothing_to_do
-        deciding = threading.current_thread()
+        return partial(self._passage_known, passage, threading.current_thread())
+
+    def opened_by_hand(self, lane: str) -> Callable[[bool], None]:
+        """An opening or a hold by hand of `lane` about to drive its relays (HandLanes): at a
+        vehicle exit, a pulse of each passage there still being judged (ExitPassages.opened_by_hand),
+        its outcome to tell once the relays answered, taken or not. Joined before the opening looks
+        for the car it lets out: that car let out already, it finds none, and the decision's pulse,
+        answered "not taken" meanwhile, would put the car back while the guard's raised the arm."""
+        rules = self.site.lanes[lane]
+        if rules.direction != "exit" or rules.type != "vehicle":
+            return _nothing_to_do
+        told = [partial(self._passage_known, passage, None) for passage in self._exits.opened_by_hand(lane)]
 
         def known(took: bool) -> None:
-            if passage.known(took):
-                self._not_let_out(passage, deciding)
-            elif took:
-                self._in_turn(deciding, lambda conn: self._slot_handed_on(conn, passage.exit))
+            for tell in told:
+                tell(took)
 
         return known
 
-    def _not_let_out(self, passage: PassagePulses[AccessEvent], deciding: threading.Thread) -> None:
+    def _passage_known(
+        self, passage: PassagePulses[AccessEvent], deciding: threading.Thread | None, took: bool
+    ) -> None:
+        """One of the passage's pulses known: none of them taken and none waiting, the car has not
+        left (_not_let_out); this one taken, it drove out. `deciding`: the thread of the decision
+        that pulsed (None for an opening by hand: the worker does the work)."""
+        if passage.known(took):
+            self._not_let_out(passage, deciding)
+        elif took:
+            self._in_turn(deciding, lambda conn: self._slot_handed_on(conn, passage.exit))
+
+    def _not_let_out(self, passage: PassagePulses[AccessEvent], deciding: threading.Thread | None) -> None:
         """No relay of the lane took a pulse of the passage that was to let its car out (neither
         its exit's nor a repeat's). Where the exit's decision closed the car's stay, the car has
         not left: the stay is put back open (ParkingDesk.not_let_out), as an opening by hand no
@@ -747,7 +770,7 @@ class Gateway:
         when a relay written later (a Modbus module) answers on its bus's thread."""
         self._in_turn(deciding, lambda conn: self._put_back(conn, passage))
 
-    def _in_turn(self, deciding: threading.Thread, work: Callable[[sqlite3.Connection], None]) -> None:
+    def _in_turn(self, deciding: threading.Thread | None, work: Callable[[sqlite3.Connection], None]) -> None:
         """`work` after a decision's transaction: at once on the thread that decided (it owns the
         connection, between transactions), or on the worker from a relay's bus thread."""
         if threading.current_thread() is deciding:
@@ -810,4 +833,4 @@ class Gateway:
             )
             return
         if stay is not None:
-            self._again.not_let_out(ev)
+            self._again.not_let_out(ev, passage.repeats)

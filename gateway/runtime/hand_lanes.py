@@ -100,6 +100,7 @@ class HandLanes:
         desk: ParkingDesk,
         gone: Gone,
         boards: LaneBoards,
+        passages: Callable[[str], Callable[[bool], None]],
     ):
         self.site = site
         self.devices = devices
@@ -119,6 +120,9 @@ class HandLanes:
         self._turns = {lane: threading.RLock() for lane in site.lanes}
         self._desk = desk  # the gateway's: the car a lane shows held to pay, let out by an opening
         self._gone = gone  # the car let out by a single opening, told to the same-passage memory
+        # The cars let out at an exit whose decision's pulse still waits (a Modbus module): an
+        # opening or a hold joins their passages (Gateway.opened_by_hand), its outcome told to them.
+        self._passages = passages
         # The cars single openings let out whose records are not written yet (waiting for storage,
         # or on their way to the worker): by lane. Added as the relay takes the opening (the HTTP
         # server's thread), taken out once written or dropped (the worker's).
@@ -143,12 +147,19 @@ class HandLanes:
         takes writes again. At a vehicle exit, the car held there to pay that the lane shows
         leaves by it, once a relay took the opening:
         its stay closes then (ParkingDesk.let_out_by_hand), and, read again as it pulls away, it is
-        that passage (LetOutByHand)."""
+        that passage (LetOutByHand). A car the lane's camera let out a moment ago, its pulse not
+        answered yet (a Modbus module), is out on this opening once a relay takes it: the decision's
+        pulse answered "not taken" after it does not put the car back inside (Gateway.opened_by_hand)."""
         self._check_lane(lane, "open", reason)
         with self._turns[lane]:
-            return self._open(lane, actor, reason)
+            took: list[object] = []
+            known = self._passages(lane)  # before the car is looked for (Gateway.opened_by_hand)
+            try:
+                return self._open(lane, actor, reason, took)
+            finally:
+                known(bool(took))
 
-    def _open(self, lane: str, actor: str, reason: str) -> Recorded:
+    def _open(self, lane: str, actor: str, reason: str, took: list[object]) -> Recorded:
         record = LaneRecord(self.now(), lane, "open", actor, reason.strip())
         rules = self.site.lanes[lane]
         if rules.direction == "exit" and rules.type == "vehicle":
@@ -156,7 +167,6 @@ class HandLanes:
         done = self._write_or_keep(record)
         ref = done.ref
         self.barriers.commanded(lane, time.monotonic())
-        took: list[object] = []
 
         def pulse(relay: Any) -> None:
             # Not taken, it fails as a write that raised does: lane.open_failed, and the guard (or
@@ -326,7 +336,13 @@ class HandLanes:
         Returns the hold's record (its audit row id and time)."""
         self._check_lane(lane, "hold", reason)
         with self._turns[lane]:  # a release pressed meanwhile waits for the relay's answer
-            return self._hold_by_hand(lane, actor, reason)
+            known, held_up = self._passages(lane), False  # as an opening's (open_lane)
+            try:
+                done = self._hold_by_hand(lane, actor, reason)
+                held_up = True
+                return done
+            finally:
+                known(held_up)
 
     def _hold_by_hand(self, lane: str, actor: str, reason: str) -> Recorded:
         standing = lane in self.held

@@ -301,6 +301,18 @@ class ExitPassages(Generic[E]):
         with self._lock:
             return [passage.exit for passage in self._by_car.values() if not passage.over]
 
+    def opened_by_hand(self, lane: str) -> list[PassagePulses[E]]:
+        """The passages at `lane` still being judged, each pulsed once more by an opening or a hold
+        by hand (a guard's 开闸 or 常开, the centre's open_lane) made while their pulses were still
+        waiting: the arm it raised let the car out as the decision's own pulse would have
+        (PassagePulses.pulsed; its outcome told by known). Judged by the decision's pulses alone, a
+        car that drove out on the guard's opening, the decision's pulse answered "not taken" a
+        moment later, was put back on its stay: inside on record for good, and the opening, which
+        found no car held at the barrier (let out already), let out nobody on record."""
+        with self._lock:
+            passages = [passage for (at_lane, _), passage in self._by_car.items() if at_lane == lane]
+        return [passage for passage in passages if passage.pulsed()]
+
     def repeated(self, lane: str, car: str, again: E, at: datetime) -> PassagePulses[E] | None:
         """The passage that the decision `again` repeating it (flag again) of `car` at `lane` at
         `at` belongs to, pulsed again by that decision; None where that passage is dated after it
@@ -311,9 +323,15 @@ class ExitPassages(Generic[E]):
         (ParkingDesk.left_settled) is let out again on it, and, no relay taking that pulse either,
         has still not left (store parking.put_back keeps the repeat put back too). Judged as
         nothing, the repeat read as the car gone out on a barrier that opened, and the car, once the
-        relay was mended, was asked the day's fee again."""
+        relay was mended, was asked the day's fee again. A repeat at another exit lane (the car's
+        plate read there a moment later: DecidedAgain.same_passage) joins the car's passage still
+        being judged at the lane that let it out: begun apart, the first lane's pulse not taken put
+        the car back inside while the second's raised the arm it drove out through."""
         with self._lock:
             passage = self._by_car.get((lane, car))
+            if passage is None:
+                elsewhere = (p for (_, its), p in self._by_car.items() if its == car and not p.over)
+                passage = next(elsewhere, None)
         if passage is not None and at < passage.at:
             return None
         if passage is not None and passage.pulsed(again):
