@@ -77,10 +77,12 @@ ORDER BY id DESC LIMIT 1
 # A stay of the plate that ended after the time given: the car was seen leaving since it came in
 # then. Read from the exits after that time (the partial index on exited_at), not the whole table.
 # An admin's close is not a car seen leaving (its time is when the admin pressed 已离场): a stay
-# recorded with a wrong time, closed to record it again at the true one, does not refuse that.
+# recorded with a wrong time, closed to record it again at the true one, does not refuse that;
+# nor does an exit a guard corrected to another plate since (another car left there).
 _LEFT_SINCE = """
 SELECT id, exited_at FROM stays
 WHERE exited_at > :entered AND (plate = :plate OR subject = :subject) AND closed_by IS NOT 'admin'
+  AND coalesce((SELECT l.plate FROM latest_plate_corrections l WHERE l.event_id = exit_event), plate) = plate
 ORDER BY exited_at DESC LIMIT 1
 """
 # The settled charge an admin's close of the car's stay after the time given kept its booth payments
