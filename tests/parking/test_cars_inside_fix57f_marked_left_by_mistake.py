@@ -1,5 +1,5 @@
-"""Review 57f: A car marked left by mistake while still inside, put back by the admin's mirror (record it inside
-again at its true entry), after it had paid ahead at the booth.
+"""Review 57f: a car marked left by mistake while still inside, put back by the admin's mirror
+(record it inside again at its true entry), after it had paid ahead at the booth.
 
 docs/parking.md *Admin correction*: the close keeps what the stay paid ahead (no refund), against a
 settled exit charge. *Cars already inside*: the close is mirrored by POST /api/parking/stays, "may
