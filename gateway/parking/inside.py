@@ -87,11 +87,15 @@ ORDER BY exited_at DESC LIMIT 1
 """
 # The settled charge an admin's close of the car's stay after the time given kept its booth payments
 # against (kind `exit`, no decision: ParkingDesk.close_stay), not undone: read from the exits after
-# that time (the partial index on exited_at), as _LEFT_SINCE.
+# that time (the partial index on exited_at), as _LEFT_SINCE. Only one whose payments were all made
+# since that time: a payment made before it was the closed stay's own (the car did leave unseen and
+# came back: cameras down), and taken onto the new stay, that stay went unpaid and the new one was
+# paid for with its money.
 _KEPT_BY_CLOSE = """
 SELECT s.id, c.id, c.plate FROM stays s JOIN charges c ON c.stay_id = s.id
 WHERE s.exited_at > :entered AND (s.plate = :plate OR s.subject = :subject) AND s.closed_by IS 'admin'
   AND c.kind = 'exit' AND c.event_id IS NULL AND c.voided_at IS NULL
+  AND NOT EXISTS (SELECT 1 FROM payments p WHERE p.charge_id = c.id AND p.at < :entered)
 ORDER BY s.exited_at, s.id
 """
 # Its payments, back unlinked (void_charge), onto the stay recorded now.
@@ -454,7 +458,8 @@ def _paid_before_close(
     is this stay's: the charge is undone and sent upstream voided, its payments on the new stay, so
     the car leaves within that payment's grace free, later paying the rest. Left on the closed stay,
     the driver was asked the whole fee again, and the daily report counted the stay twice. What of
-    them paid carried charges stays with those (they stay settled). Each close with its charge."""
+    them paid carried charges stays with those (they stay settled). A close kept against a payment
+    made before this stay began is left as it is (_KEPT_BY_CLOSE). Each close with its charge."""
     moved = []
     for stay, charge, plate in conn.execute(_KEPT_BY_CLOSE, named).fetchall():
         void_charge(conn, (charge, "exit", plate, stay), None, now)

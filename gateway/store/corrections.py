@@ -25,7 +25,6 @@ import json
 import sqlite3
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Any
 
 from gateway.core import Holder
 from gateway.errors import NotFound, Refused
@@ -235,13 +234,6 @@ def correct_plate(
             if reentry and plate == value and holder is None
             else None
         )
-        # An exit's: the stay it closed under the misread plate, and the decision that let the car out.
-        let_out = _let_out_by(conn, event_id, previous)
-        exit_moved = _move_exit(conn, let_out, plate, holder, at) if let_out is not None else None
-        if (
-            let_out is not None and let_out[4] != event_id
-        ):  # that decision, the car's too: not the misread plate's exit
-            hold = [*(hold or [event_id]), let_out[4]]
         stay_moved = _move_stay(conn, event_id, plate, holder)
         # Moved onto a car seen leaving since with no entry on record: it left there.
         left = _left_unrecorded(conn, event_id, plate, at) if stay_moved else None
@@ -258,8 +250,7 @@ def correct_plate(
             at,
             (event_id, lane, read, previous, plate, actor),
             stay_moved=stay_moved,
-            stay_reopened=given_back.stay_id if given_back else exit_moved.reopened if exit_moved else None,
-            exit_stay_closed=exit_moved.closed if exit_moved else None,
+            stay_reopened=given_back.stay_id if given_back else None,
             stay_closed_again=taken_back.stay_id if taken_back and not taken_back.entry_closed else None,
             entry_stay_closed=left.stay_id if left else taken_back.entry_closed if taken_back else None,
             hold_of=None,
@@ -272,7 +263,6 @@ def correct_plate(
         detail += given_back.said() if given_back else ""
         detail += taken_back.said() if taken_back else ""
         detail += left.said() if left else ""
-        detail += exit_moved.said() if exit_moved else ""
         detail += f", with {len(others)} more decisions of its hold" if others else ""
         audit(conn, at, actor, "plates.correct", event_id, detail)
     return Correction(
@@ -300,7 +290,6 @@ def _correct_with(
         stay_reopened=None,
         stay_closed_again=None,
         entry_stay_closed=None,
-        exit_stay_closed=None,
         hold_of=corrected,
     )
     return True
@@ -341,7 +330,7 @@ def _move_stay(conn: sqlite3.Connection, event_id: str, plate: str, holder: Hold
 # (flagged no_entry_record: its entry was the one misread), not corrected to another car since and
 # not put back (its barrier did not open), on the log's index of exits. Its no_entry charge, if any.
 _LEFT_UNRECORDED = """
-SELECT a.event_id, a.at, c.id, c.plate FROM stays s CROSS JOIN access_log a INDEXED BY access_log_exits
+SELECT a.event_id, a.at, c.id, c.plate, c.at FROM stays s CROSS JOIN access_log a INDEXED BY access_log_exits
 LEFT JOIN charges c ON c.event_id = a.event_id AND c.stay_id IS NULL AND c.kind = 'no_entry'
     AND c.voided_at IS NULL
 WHERE s.id = :stay AND a.car = :plate AND a.at > s.entered_at
@@ -359,112 +348,6 @@ WHERE id = :stay
 _PAID_AT_EXIT_TO = (
     "UPDATE payments SET stay_id = :stay WHERE voided_charge_id = :charge AND charge_id IS NULL"
 )
-
-
-# The stay of the plate read that an exit closed, on the record corrected: the record itself (a car
-# let out), or, for a car held to pay, the decision at that lane that let it out (its hold's next
-# admitted decision of the plate, within the hour), on the log's index of exits.
-_CLOSED_AT_CORRECTED_EXIT = """
-SELECT s.id, s.subject, s.slot_id, s.class, a.event_id, a.at FROM access_log r
-CROSS JOIN access_log a INDEXED BY access_log_exits
-JOIN stays s ON s.exit_event = a.event_id AND s.closed_by = 'exit'
-WHERE r.event_id = :event AND a.car = :read AND a.at >= r.at
-  AND a.at <= strftime('%Y-%m-%dT%H:%M:%f', r.at, '+1 hour') AND a.lane = r.lane AND a.id >= r.id
-  AND a.admitted = 1 AND a.direction = 'exit' AND a.lane_type = 'vehicle'
-  AND (a.id = r.id OR r.reason = 'payment_due')
-ORDER BY a.id LIMIT 1
-"""
-# The corrected plate's car's stay open then (in before that exit), off any slot.
-_OPEN_BEFORE = """
-SELECT id FROM stays
-WHERE subject = :subject AND exited_at IS NULL AND entered_at <= :left AND slot_id IS NULL
-"""
-_EXIT_CHARGE_OF = """
-SELECT id, plate FROM charges WHERE event_id = ? AND stay_id = ? AND kind = 'exit' AND voided_at IS NULL
-"""
-# What was paid for that exit, back unlinked from its charge (void_charge), onto the car's own stay.
-_PAID_FOR_EXIT_TO = """
-UPDATE payments SET stay_id = :stay, subject = :subject WHERE voided_charge_id = :charge AND charge_id IS NULL
-"""
-
-
-@dataclass(frozen=True, slots=True)
-class ExitMoved:
-    """An exit that let a car out under a misread plate, moved onto the car that left: the misread
-    plate's stay it closed open again (`reopened`), its charge undone (`voided`), and the corrected
-    plate's stay closed there (`closed`), what was paid kept against its charge (`charge`)."""
-
-    exit_event: str
-    reopened: int
-    closed: int
-    voided: int | None
-    charge: int | None
-
-    def said(self) -> str:
-        """For the audit trail, after the correction's own words."""
-        said = f", its exit {self.exit_event} moved: stay {self.reopened} open again"
-        said += f", stay {self.closed} closed there"
-        if self.voided is not None:
-            said += f", charge {self.voided} undone"
-        if self.charge is not None:
-            said += f", what was paid kept against charge {self.charge}"
-        return said
-
-
-def _let_out_by(conn: sqlite3.Connection, event_id: str, read: str) -> tuple[Any, ...] | None:
-    """The stay of `read` the exit on record `event_id` closed, with that exit (_CLOSED_AT_CORRECTED_EXIT)."""
-    row = conn.execute(_CLOSED_AT_CORRECTED_EXIT, {"event": event_id, "read": read}).fetchone()
-    return None if row is None else tuple(row)
-
-
-def _move_exit(
-    conn: sqlite3.Connection, closed: tuple[Any, ...], plate: str, holder: Holder | None, at: datetime
-) -> ExitMoved | None:
-    """The exit a car was let out on under a misread plate, the car's: the misread plate's stay it
-    closed (`closed`, _let_out_by) open again, that car parked all along, and the corrected plate's
-    stay open then closed there instead (closed_by `correction`, naming that exit). The exit's
-    charge is undone (sent upstream voided) and what was paid for it stands, with what the car paid
-    ahead at the booth, against a settled charge of kind `exit` of its own stay (keep_paid_ahead:
-    the fee taken under the misread plate is what the car paid; the rest is not asked of a car
-    gone). Left so, the car gone stayed inside on record for good, and the car parked was refused
-    as no_entry_record at its exit. Unregistered cars off any slot only (as _move_stay), and the
-    misread plate with no stay open since: else None, nothing moved."""
-    stay_id, subject, slot_id, vclass, exit_event, left = closed
-    own = f"plate:{plate}"
-    if (
-        holder is not None
-        or slot_id is not None
-        or not subject.startswith("plate:")
-        or stay_open(conn, subject)
-    ):
-        return None
-    car = conn.execute(_OPEN_BEFORE, {"subject": own, "left": left}).fetchone()
-    if car is None:
-        return None
-    conn.execute(_REOPEN, (stay_id,))
-    charge = conn.execute(_EXIT_CHARGE_OF, (exit_event, stay_id)).fetchone()
-    if charge is not None:
-        void_charge(conn, (charge[0], "exit", charge[1], stay_id), exit_event, at)
-        conn.execute(_PAID_FOR_EXIT_TO, {"stay": car[0], "subject": own, "charge": charge[0]})
-    conn.execute(_CLOSE_AT_EXIT, {"left": left, "event": exit_event, "stay": car[0]})
-    kept = _keep_paid_ahead(conn, car[0], at)
-    misread = subject[len("plate:") :]
-    reopened = {"at": at.isoformat(), "change": "reopened", "stay_id": stay_id, "plate": misread}
-    enqueue(
-        conn,
-        "stay",
-        {
-            **reopened,
-            "class": vclass,
-            "slot_id": None,
-            "lane": None,
-            "reason": "plate_corrected",
-            "charge_id": charge[0] if charge is not None else None,
-            "access_event_id": exit_event,
-        },
-        at,
-    )
-    return ExitMoved(exit_event, stay_id, int(car[0]), charge[0] if charge is not None else None, kept)
 
 
 @dataclass(frozen=True, slots=True)
@@ -508,12 +391,14 @@ def _left_unrecorded(
     if entry is None or row is None:
         return None
     stay_id = int(entry[0])
-    exit_event, left, charge_id, charge_plate = row
+    exit_event, left, charge_id, charge_plate, charged_at = row
     conn.execute(_CLOSE_AT_EXIT, {"left": left, "event": exit_event, "stay": stay_id})
     if charge_id is not None:
         void_charge(conn, (charge_id, "no_entry", charge_plate, None), exit_event, at)
         conn.execute(_PAID_AT_EXIT_TO, {"stay": stay_id, "charge": charge_id})
-    kept = _keep_paid_ahead(conn, stay_id, at)
+    # Dated as the charge it stands for: the day's report sent counted that one (a void since does
+    # not take it out), and dated now, the next day's counted the same money again.
+    kept = _keep_paid_ahead(conn, stay_id, at, from_db(charged_at) if charge_id is not None else None)
     return LeftUnrecorded(stay_id, exit_event, kept, charge_id)
 
 
@@ -559,19 +444,23 @@ def _give_back(
     return GivenBack(stay_id, misread, voided=charge_id)
 
 
-def _keep_paid_ahead(conn: sqlite3.Connection, entry_stay: int, at: datetime) -> int | None:
+def _keep_paid_ahead(
+    conn: sqlite3.Connection, entry_stay: int, at: datetime, dated: datetime | None = None
+) -> int | None:
     """The entry's stay, closed where the stay given back ended: what it paid ahead at the booth
     (under the plate typed in between, moved with it) kept against a settled charge of kind `exit`
     of what was paid, naming the exit that ended it and the tariff version the entry's stay pays,
     as an admin's close keeps it (there is no refund). Left unlinked, the daily report counted that
     money for ever as paid ahead by a car not seen leaving, though the car's every stay was closed,
-    and the centre had a payment for a stay that never had a charge."""
+    and the centre had a payment for a stay that never had a charge. Written at `dated` where it
+    stands for a charge undone (the day it counts on), else at `at`."""
     stay = stay_by_id(conn, entry_stay)
     if stay is None:
         return None
     exited_at, exit_event = conn.execute(_ENDED, (entry_stay,)).fetchone()
     version = _version_of_stay(conn, stay.entered_at, at) or ""
-    return keep_paid_ahead(conn, stay, from_db(exited_at) or at, version, exit_event, at)
+    when = at if dated is None else dated.astimezone(at.tzinfo or UTC)
+    return keep_paid_ahead(conn, stay, from_db(exited_at) or at, version, exit_event, when)
 
 
 def _version_of_stay(conn: sqlite3.Connection, entered: datetime, at: datetime) -> str | None:
