@@ -185,16 +185,19 @@ class _LaneInputs(_Device):
         "device that wires barrier_open or barrier_closed; ignored on a loop-only sensor.",
     )
     rise_within_s: float = Field(
-        3.0,
+        8.0,
         gt=0,
         le=30,
         title="Barrier rise check",
         description="At a vehicle lane, a pulse the relay took counts as opening the barrier only if "
         "its contact opens within this many seconds; else the arm never rose (its controller without "
         "power, jammed): a barrier_no_response alarm, the display says 道闸故障 请联系保安 and a car let "
-        "out at an exit is put back inside, as when the relay does not take the pulse. Longer for a "
-        "slow arm wired barrier_open (on only once fully up). Set on the device that wires "
-        "barrier_open or barrier_closed; ignored on a loop-only sensor.",
+        "out at an exit is put back inside, as when the relay does not take the pulse. The default "
+        "covers the usual arm, which takes 1-6 s to reach the barrier_open limit switch (on only once "
+        "fully up); longer for a slower one (a fence barrier, a heavy or long arm): one that reaches "
+        "it later clears the alarm, but the car it let out stays put back. Not waited for while a "
+        "sensor with the lane's contact is offline. Set on the device that wires barrier_open or "
+        "barrier_closed; ignored on a loop-only sensor.",
     )
 
 

@@ -14,7 +14,9 @@ import threading
 from collections.abc import Callable, Mapping
 from concurrent.futures import Future
 
-DEFAULT_RISE_WITHIN_S = 3.0
+# An arm takes 1-6 s to reach its barrier_open limit switch (on only once fully up); a judgment
+# made sooner put back a car that drove out under an arm a moment slow (Review 57i: 3 s before).
+DEFAULT_RISE_WITHIN_S = 8.0
 
 
 def _settle(future: Future[bool], value: bool) -> None:

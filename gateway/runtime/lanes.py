@@ -205,6 +205,9 @@ class LaneInputs:
         # the lanes whose barrier_no_response alarm is open, cleared as their contact opens again.
         self.arm_rise = ArmRise(devices.rise_within_s, self._no_response)
         self._no_response_raised: set[str] = set()
+        # Sensors (device ids) that reported a barrier contact since start: only a lane whose
+        # contacts are all heard from and online waits for one to open (rising).
+        self._contacts_heard: set[str] = set()
 
     def _write_once(self, change: AlarmChange) -> None:
         """Without the gateway's records that wait (inputs watched alone): tried once."""
@@ -270,6 +273,7 @@ class LaneInputs:
             # After its report (an opening is on record first). A sensor with a barrier contact
             # reports it after its loop (drivers' input order): until then it is not heard from.
             if name == "barrier_open":
+                self._contacts_heard.add(device)
                 self._heard_from(lane, device)
 
         return on_input
@@ -542,13 +546,23 @@ class LaneInputs:
     def rising(self, lane: str, pulses: list[Pulsed]) -> list[Pulsed]:
         """A decision's pulses at the lane, each taken only once the barrier rose (ArmRise.expect):
         at a vehicle lane with a barrier contact that is down now. Unchanged at a door (its contact
-        opens only when someone pushes it), a lane without a contact, and a barrier already up (held
-        open, or up for the car in front)."""
+        opens only when someone pushes it), a lane without a contact, a barrier already up (held
+        open, or up for the car in front), and a lane whose contact cannot be heard: a sensor of it
+        offline (its Modbus module unplugged) or not heard from since start. Waited for there, every
+        car let out was put back while the arm worked (Review 57i)."""
         contact = lane in self.devices.barrier_contacts and lane not in self.devices.doors
-        if not contact or self.barriers.is_open(lane):
+        if not contact or self.barriers.is_open(lane) or not self._contacts_heard_now(lane):
             return pulses
         rising = self.arm_rise.expect(lane, [outcome for outcome, _ in pulses])
         return [(chained, online) for chained, (_, online) in zip(rising, pulses, strict=True)]
+
+    def _contacts_heard_now(self, lane: str) -> bool:
+        """Whether every sensor of the lane with a barrier contact is online and has reported since
+        start: an edge can come from it."""
+        contacts = self._contacts(lane)
+        sensors = self.devices.lanes[lane].sensors
+        online = all(s.health.online for s in sensors if s.health.device in contacts)
+        return online and contacts <= self._contacts_heard
 
     def _no_response(self, lane: str) -> None:
         """A pulse the relay took and the barrier did not rise for (ArmRise, on its timer)."""

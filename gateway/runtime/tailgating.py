@@ -5,12 +5,16 @@ lane's edges and decisions, with the time (monotonic seconds) as a parameter.
 A car passes when the lane's last loop goes off while its arm is up. One arm-up lets through as
 many cars as openings were given for it: decisions that let a car through and guards' openings,
 while it is up or in the `grace_s` before it rose (the decision comes before the arm moves), each
-car counted once however often the camera decided it again. A passage beyond them, or one by a car
-that drove onto the loop after the arm rose and whose last decision there was a refusal (held to
-pay, car park full), is a tailgate: the car named is that refused one, else the lane's last car
-refused or held within NAMED_WITHIN_S and not let through since, else nobody. Cars that pass while
-a guard holds the lane open, or after the arm came down, are not judged. A lane whose loop or
-barrier contact is not wired reports no such edges, and nothing is ever judged there.
+car counted once however often the camera decided it again. An opening no car used keeps its
+time: an arm-up counts every unused one given in the `grace_s` before it, whether given while the
+arm was down or believed up (a polled contact's "down" edge that arrives after the decision whose
+pulse sends the falling arm back up). Only a passage beyond them is a tailgate: the car named is
+the one that drove onto the loop after the arm rose and whose last decision there was a refusal
+(held to pay, car park full), else the lane's last car refused or held within NAMED_WITHIN_S and
+not let through since, else nobody. A refusal alone raises nothing while the openings cover the
+passage: the camera decides the car queued behind the one let out too (Review 57i). Cars that
+pass while a guard holds the lane open, or after the arm came down, are not judged. A lane whose
+loop or barrier contact is not wired reports no such edges, and nothing is ever judged there.
 """
 
 from __future__ import annotations
@@ -39,8 +43,8 @@ class Tailgate:
 @dataclass(slots=True)
 class _Lane:
     up: bool = False
-    cars: set[str] = field(default_factory=set)  # the openings counted for this arm-up
-    pending: list[tuple[float, str]] = field(default_factory=list)  # openings given while down
+    unused: dict[str, float] = field(default_factory=dict)  # openings no car used yet: when given
+    counted: set[str] = field(default_factory=set)  # the openings counted for this arm-up
     passed: int = 0
     loop_on: bool = False
     arrived_up: bool = False  # the car on the loop drove onto it with the arm up
@@ -69,10 +73,16 @@ class Tailgating:
         with self._lock:
             state = self._lane(lane)
             key = car or self._token()
-            if state.up:
-                state.cars.add(key)
-            else:
-                state.pending.append((now, key))
+            grace = self._grace.get(lane, self._default)
+            # Bounded on a lane whose arm never reports: an opening counts only for an arm-up in
+            # its `grace_s`, or for the one it was counted for.
+            state.unused = {
+                k: at for k, at in state.unused.items() if k in state.counted or now - at <= grace
+            }
+            if not (state.up and key in state.counted):  # decided again under its arm-up: once
+                state.unused[key] = now
+                if state.up:
+                    state.counted.add(key)
             if car and state.refused is not None and state.refused[0] == car:
                 state.refused = None
             state.on_loop_refused = None
@@ -98,8 +108,9 @@ class Tailgating:
                 return
             state.up, state.passed = up, 0
             grace = self._grace.get(lane, self._default)
-            state.cars = {key for at, key in state.pending if up and now - at <= grace}
-            state.pending = []
+            # Too old for this arm-up is too old for any later one.
+            state.unused = {key: at for key, at in state.unused.items() if now - at <= grace}
+            state.counted = set(state.unused) if up else set()
 
     def loop_lost(self, lane: str) -> None:
         """The lane's loop no longer counts as on (its module went offline with a car on it): not a
@@ -121,15 +132,14 @@ class Tailgating:
             if not state.up or state.held:
                 return None
             state.passed += 1
-            refused = state.on_loop_refused if state.arrived_up else None
-            over = state.passed > len(state.cars)
-            if not (over or refused):
+            left = [key for key in state.counted if key in state.unused]
+            if left:  # covered: the earliest opening given is used
+                del state.unused[min(left, key=state.unused.__getitem__)]
                 return None
-            if over:  # balanced: the next car through on an opening of its own is no tailgate
-                state.cars.add(self._token())
+            refused = state.on_loop_refused if state.arrived_up else None
             plate, reason = refused or self._recent_refusal(state, now)
             state.refused = None
-            return Tailgate(lane, plate, reason, state.passed, len(state.cars) - over)
+            return Tailgate(lane, plate, reason, state.passed, len(state.counted))
 
     def _recent_refusal(self, state: _Lane, now: float) -> tuple[str, str]:
         if state.refused is None or now - state.refused[2] > NAMED_WITHIN_S:

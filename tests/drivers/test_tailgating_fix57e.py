@@ -25,17 +25,40 @@ def test_a_held_car_that_follows_the_car_let_out_is_a_tailgate_naming_it() -> No
     assert rule.loop(LANE, False, 4.0) == Tailgate(LANE, "苏E55555", "payment_due", passed=2, openings=1)
 
 
-def test_a_refused_car_on_the_loop_as_the_arm_rose_for_another_is_named_even_with_a_spare_opening() -> None:
-    """An opening given a moment before that raised no arm of its own (the count alone says
-    nothing): the car that drove onto the loop under the raised arm was refused, and passed."""
+def test_a_refused_car_on_the_loop_is_named_only_once_the_passage_is_beyond_the_openings() -> None:
+    """Review 57i: a refusal on the loop raised the alarm alone, the openings given notwithstanding,
+    and the camera decides the car queued behind the one on the loop too: B let out under the arm
+    up for A, C read behind B and held, B drove out, and C, still at the arm, was named (放行 2 辆，
+    通过 2 辆). The count alone says whether a car went through on no opening."""
     rule = Tailgating()
-    rule.opening("car-in", 0.0, "苏E11111")
-    rule.opening("car-in", 0.1, "皖B33333")
-    rule.arm("car-in", True, 0.5)
-    rule.loop("car-in", True, 0.6)
-    rule.refused("car-in", 0.7, "苏E55555", "zone_full")
-    tailgate = rule.loop("car-in", False, 1.0)
-    assert tailgate is not None and (tailgate.plate, tailgate.reason) == ("苏E55555", "zone_full")
+    rule.opening(LANE, 0.0, "A")
+    rule.arm(LANE, True, 1.0)
+    assert _car_passes(rule, 1.5) is None  # A
+    rule.loop(LANE, True, 3.0)
+    rule.opening(LANE, 3.2, "B")
+    rule.refused(LANE, 3.5, "C", "payment_due")  # read queued behind B
+    assert rule.loop(LANE, False, 4.0) is None  # B drives out
+    rule.loop(LANE, True, 4.5)  # C follows B out under the arm still up
+    rule.refused(LANE, 4.6, "C", "payment_due")
+    assert rule.loop(LANE, False, 5.0) == Tailgate(LANE, "C", "payment_due", passed=3, openings=2)
+
+
+def test_an_opening_given_as_a_late_down_edge_comes_counts_for_the_arm_up_it_caused() -> None:
+    """Review 57i: the 'down' edge of a polled contact arrived after B's decision, whose pulse sent
+    the falling arm back up: B's opening, counted for the arm-up that was ending, was dropped with
+    it, and B through on its own decision was alarmed (放行 0 辆，通过 1 辆)."""
+    rule = Tailgating()
+    rule.opening(LANE, 0.0, "A")
+    rule.arm(LANE, True, 1.0)
+    assert _car_passes(rule, 1.5) is None  # A
+    rule.loop(LANE, True, 3.0)
+    rule.opening(LANE, 3.2, "B")  # the arm still believed up
+    rule.arm(LANE, False, 3.5)  # a poll late
+    rule.arm(LANE, True, 3.8)  # back up on B's pulse
+    assert rule.loop(LANE, False, 4.5) is None  # B
+    assert rule.loop(LANE, True, 5.0) is None
+    tailgate = rule.loop(LANE, False, 5.5)  # A's opening, used, counts for nothing again
+    assert tailgate is not None and (tailgate.passed, tailgate.openings) == (2, 1)
 
 
 def test_a_queue_let_through_under_one_arm_up_is_no_tailgate() -> None:
@@ -61,7 +84,7 @@ def test_a_held_car_that_pays_at_the_lane_and_is_let_out_is_no_tailgate() -> Non
     assert rule.loop(LANE, False, 21.0) is None
 
 
-def test_openings_before_the_last_arm_down_or_long_before_the_arm_rose_count_for_nothing() -> None:
+def test_openings_given_long_before_the_arm_rose_count_for_nothing() -> None:
     rule = Tailgating({LANE: 5.0})
     rule.opening(LANE, 0.0, "A")
     rule.arm(LANE, True, 1.0)

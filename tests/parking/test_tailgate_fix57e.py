@@ -84,7 +84,11 @@ def test_a_car_refused_at_the_entrance_that_follows_a_resident_in_under_the_rais
                 lambda c: gw.handle(Presented(lane, "plate", plate, 0.99, gw.now(), f"{lane}-camera"))
             ).result(10)
 
-        assert decide("car-in", "苏E11111").admitted  # fills the one shared space
+        lane_io.car_present("car-in", "car-in-barrier", True)
+        assert decide("car-in", "苏E11111").admitted  # fills the one shared space, and drives in
+        lane_io.barrier("car-in", "car-in-barrier", True)
+        lane_io.car_present("car-in", "car-in-barrier", False)
+        lane_io.barrier("car-in", "car-in-barrier", False)
         lane_io.car_present("car-in", "car-in-barrier", True)
         assert decide("car-in", RESIDENT).admitted  # own slot B002: let in, the arm rises
         lane_io.barrier("car-in", "car-in-barrier", True)
