@@ -636,6 +636,7 @@ class ParkingDesk:
         lane_id: str,
         at: datetime,
         leaving: Collection[tuple[str, datetime]] = (),
+        since: datetime | None = None,
     ) -> tuple[Held, Owed] | None:
         """The car a guard's single opening by hand of an exit lane at `at` lets out, and what it
         owes (let_out_by_hand): of the cars held there to pay and those the lane refused a moment
@@ -656,13 +657,18 @@ class ParkingDesk:
         `leaving`: the cars (hold key, and when their hold or refusal began: Held.car, Held.at) an
         earlier opening let out whose record waits in memory for storage (hand_lanes.py): gone
         through the barrier, still held on record. Picked again, the next opening let that car out
-        once more, on its own record and reason, and the lane's display named its plate."""
+        once more, on its own record and reason, and the lane's display named its plate.
+        `since`: when the lane let out a car whose pulse still waits (a Modbus module), the opening
+        made for it (JoinedByHand): a car held or refused there before is not at the barrier (it
+        backed away, or waits behind), so not this opening's car."""
         lane = self._exit_lane(lane_id)
-        held = [h for h in holds_at_lane(conn, lane.id, at, self.site.lanes) if (h.car, h.at) not in leaving]
+
+        def there(car: Held) -> bool:
+            return (car.car, car.at) not in leaving and (since is None or (car.decided_at or car.at) >= since)
+
+        held = [h for h in holds_at_lane(conn, lane.id, at, self.site.lanes) if there(h)]
         refused = [
-            r
-            for r in refused_at_lane(conn, lane.id, at)
-            if (r.car, r.at) not in leaving and self._still_there(lane.id, r)
+            r for r in refused_at_lane(conn, lane.id, at) if there(r) and self._still_there(lane.id, r)
         ]
         seen = [h for h in [*held, *refused] if self._sees_car(lane.id, h)]
         if seen:

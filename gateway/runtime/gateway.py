@@ -41,7 +41,15 @@ from gateway.runtime.devices import ChooserFor, Devices, build_devices
 from gateway.runtime.hand_lanes import HandLanes
 from gateway.runtime.hand_opens import Kept, WaitingRecords
 from gateway.runtime.kept_records import DeviceChange, DevicesSettled, PatrolTap, held_back
-from gateway.runtime.lane_boards import ExitPassages, LaneBoards, PassagePulses, Pulsed, pulse, tell_opening
+from gateway.runtime.lane_boards import (
+    ExitPassages,
+    JoinedByHand,
+    LaneBoards,
+    PassagePulses,
+    Pulsed,
+    pulse,
+    tell_opening,
+)
 from gateway.runtime.lanes import LaneInputs
 from gateway.runtime.logsetup import log_in_zone
 from gateway.runtime.outbox_stream import check_outbox_stream
@@ -733,22 +741,24 @@ class Gateway:
             return _nothing_to_do
         return partial(self._passage_known, passage, threading.current_thread())
 
-    def opened_by_hand(self, lane: str) -> Callable[[bool], None]:
+    def opened_by_hand(self, lane: str) -> JoinedByHand:
         """An opening or a hold by hand of `lane` about to drive its relays (HandLanes): at a
         vehicle exit, a pulse of each passage there still being judged (ExitPassages.opened_by_hand),
         its outcome to tell once the relays answered, taken or not. Joined before the opening looks
-        for the car it lets out: that car let out already, it finds none, and the decision's pulse,
-        answered "not taken" meanwhile, would put the car back while the guard's raised the arm."""
+        for the car it lets out: the car let out already, the decision's pulse, answered "not taken"
+        meanwhile, would put it back while the guard's raised the arm; and the opening lets out no
+        car held or refused there before it (JoinedByHand.since)."""
         rules = self.site.lanes[lane]
         if rules.direction != "exit" or rules.type != "vehicle":
-            return _nothing_to_do
-        told = [partial(self._passage_known, passage, None) for passage in self._exits.opened_by_hand(lane)]
+            return JoinedByHand(_nothing_to_do)
+        passages = self._exits.opened_by_hand(lane)
+        told = [partial(self._passage_known, passage, None) for passage in passages]
 
         def known(took: bool) -> None:
             for tell in told:
                 tell(took)
 
-        return known
+        return JoinedByHand(known, max((passage.at for passage in passages), default=None))
 
     def _passage_known(
         self, passage: PassagePulses[AccessEvent], deciding: threading.Thread | None, took: bool

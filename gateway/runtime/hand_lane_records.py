@@ -49,13 +49,20 @@ class OpenedByHand(LaneRecord):
     # by then its repeat let through as it left (DecidedAgain.let_out) may have ended its hold, and
     # the lane show the car behind it held.
     found: list[Found | None] = field(default_factory=list, kw_only=True)
+    # When the car the lane let out whose pulse still waited was let out (JoinedByHand.since): the
+    # car at the barrier; none held or refused before it is this opening's car.
+    since: datetime | None = field(default=None, kw_only=True)
 
     @classmethod
     def of(
-        cls, record: LaneRecord, desk: ParkingDesk, leaving: Callable[[str], Collection[tuple[str, datetime]]]
+        cls,
+        record: LaneRecord,
+        desk: ParkingDesk,
+        leaving: Callable[[str], Collection[tuple[str, datetime]]],
+        since: datetime | None = None,
     ) -> OpenedByHand:
         fields = (record.at, record.lane, record.action, record.actor, record.reason, record.error)
-        return cls(*fields, desk=desk, leaving=leaving)
+        return cls(*fields, desk=desk, leaving=leaving, since=since)
 
     def write(
         self, conn: sqlite3.Connection, with_it: Callable[[sqlite3.Connection], None] | None = None
@@ -67,7 +74,8 @@ class OpenedByHand(LaneRecord):
         if not self.found:
             # Found before any transaction: a full disk, or a database another process holds
             # locked, still reads, and the car leaves then too.
-            self.found.append(self.desk.car_at_barrier(conn, self.lane, self.at, self.leaving(self.lane)))
+            leaving = self.leaving(self.lane)
+            self.found.append(self.desk.car_at_barrier(conn, self.lane, self.at, leaving, self.since))
         return self.found[0]
 
 

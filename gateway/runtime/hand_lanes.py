@@ -61,7 +61,7 @@ from gateway.runtime.hand_lane_records import (
 )
 from gateway.runtime.hand_opens import Kept, LaneRecord, Recorded, WaitingRecords
 from gateway.runtime.kept_records import AlarmChange
-from gateway.runtime.lane_boards import LaneBoards, held, released, taken
+from gateway.runtime.lane_boards import JoinedByHand, LaneBoards, held, released, taken
 from gateway.runtime.lanes import BarrierWatch
 from gateway.runtime.texts import (
     closed_lines,
@@ -100,7 +100,7 @@ class HandLanes:
         desk: ParkingDesk,
         gone: Gone,
         boards: LaneBoards,
-        passages: Callable[[str], Callable[[bool], None]],
+        passages: Callable[[str], JoinedByHand],
     ):
         self.site = site
         self.devices = devices
@@ -149,21 +149,25 @@ class HandLanes:
         its stay closes then (ParkingDesk.let_out_by_hand), and, read again as it pulls away, it is
         that passage (LetOutByHand). A car the lane's camera let out a moment ago, its pulse not
         answered yet (a Modbus module), is out on this opening once a relay takes it: the decision's
-        pulse answered "not taken" after it does not put the car back inside (Gateway.opened_by_hand)."""
+        pulse answered "not taken" after it does not put the car back inside (Gateway.opened_by_hand),
+        and the opening is for that car: it lets out no car held there before it (one that backed
+        away and parked), nor names one on the display."""
         self._check_lane(lane, "open", reason)
         with self._turns[lane]:
             took: list[object] = []
-            known = self._passages(lane)  # before the car is looked for (Gateway.opened_by_hand)
+            joined = self._passages(lane)  # before the car is looked for (Gateway.opened_by_hand)
             try:
-                return self._open(lane, actor, reason, took)
+                return self._open(lane, actor, reason, took, joined.since)
             finally:
-                known(bool(took))
+                joined.known(bool(took))
 
-    def _open(self, lane: str, actor: str, reason: str, took: list[object]) -> Recorded:
+    def _open(
+        self, lane: str, actor: str, reason: str, took: list[object], since: datetime | None
+    ) -> Recorded:
         record = LaneRecord(self.now(), lane, "open", actor, reason.strip())
         rules = self.site.lanes[lane]
         if rules.direction == "exit" and rules.type == "vehicle":
-            record = OpenedByHand.of(record, self._desk, self._leaving_cars)
+            record = OpenedByHand.of(record, self._desk, self._leaving_cars, since)
         done = self._write_or_keep(record)
         ref = done.ref
         self.barriers.commanded(lane, time.monotonic())
@@ -336,13 +340,13 @@ class HandLanes:
         Returns the hold's record (its audit row id and time)."""
         self._check_lane(lane, "hold", reason)
         with self._turns[lane]:  # a release pressed meanwhile waits for the relay's answer
-            known, held_up = self._passages(lane), False  # as an opening's (open_lane)
+            joined, held_up = self._passages(lane), False  # as an opening's (open_lane)
             try:
                 done = self._hold_by_hand(lane, actor, reason)
                 held_up = True
                 return done
             finally:
-                known(held_up)
+                joined.known(held_up)
 
     def _hold_by_hand(self, lane: str, actor: str, reason: str) -> Recorded:
         standing = lane in self.held

@@ -13,6 +13,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Generic, TypeVar
 
@@ -184,9 +185,12 @@ class PassagePulses(Generic[E]):
     (Gateway._not_let_out): judged by the exit's pulse alone, a car that drove out on the repeat's
     was put back on its stay, inside on record for good."""
 
-    def __init__(self, exit: E, at: datetime) -> None:
+    def __init__(self, exit: E, at: datetime, lane: str) -> None:
         self.exit, self.at = exit, at
         self._lock = threading.Lock()
+        # The exit lanes whose pulses it waits on: its exit's, and a repeat's at the next exit lane
+        # (ExitPassages.repeated), where a guard's opening joins it too (ExitPassages.opened_by_hand).
+        self._lanes = {lane}
         self._waiting = 0  # decisions of the passage whose pulses are not all known
         self._took = False  # one of its pulses was taken: the car is out
         self._not_left = False  # judged not let out (not_left)
@@ -219,15 +223,15 @@ class PassagePulses(Generic[E]):
         with self._lock:
             return self._not_left and not self._put_back
 
-    def pulsed(self, again: E | None = None) -> bool:
+    def pulsed(self, again: E | None = None, lane: str | None = None) -> bool:
         """One more decision of the passage pulsed, its outcome to come (known): the exit's, or
-        `again`, a repeat of it joining the passage (repeats); False where the passage is over
-        already or its car was put back (a decision after that is a passage of its own). One
-        judged not let out whose put-back could not be stored (not_put_back) is judged again with
-        the repeat (the camera reading the car still at the shut arm): its car is leaving still on
-        its exit, whose stay a later put-back opens again (not_left anew). Begun afresh on the
-        repeat instead, that passage closed no stay and put none back: the car, its stay closed,
-        was counted nowhere, and the next stranger let into the shared space it holds."""
+        `again`, a repeat of it joining the passage (repeats) at `lane` (at_lane); False where the
+        passage is over already or its car was put back (a decision after that is a passage of its
+        own). One judged not let out whose put-back could not be stored (not_put_back) is judged
+        again with the repeat (the camera reading the car still at the shut arm): its car is
+        leaving still on its exit, whose stay a later put-back opens again (not_left anew). Begun
+        afresh on the repeat instead, that passage closed no stay and put none back: the car, its
+        stay closed, was counted nowhere, and the next stranger let into the shared space it holds."""
         with self._lock:
             if self._took or self._put_back:
                 return False
@@ -235,7 +239,14 @@ class PassagePulses(Generic[E]):
             self._waiting += 1
             if again is not None:
                 self._repeats.append(again)
+            if lane is not None:
+                self._lanes.add(lane)
             return True
+
+    def at_lane(self, lane: str) -> bool:
+        """Whether a pulse of the passage was sent to `lane`'s relays: its exit's, or a repeat's."""
+        with self._lock:
+            return lane in self._lanes
 
     def known(self, took: bool) -> bool:
         """A decision's pulses known (tell_opening): True where none of the passage's pulses was
@@ -264,6 +275,20 @@ class PassagePulses(Generic[E]):
             self._put_back = True
 
 
+@dataclass(frozen=True, slots=True)
+class JoinedByHand:
+    """What an opening or a hold by hand of an exit lane joined (ExitPassages.opened_by_hand,
+    Gateway.opened_by_hand): `known`, to tell those passages its outcome once the relays answered;
+    `since`, when the latest of their cars was let out there (None: it joined none). The car at the
+    barrier is that car, let out already: the opening lets out no car held or refused there before
+    it (ParkingDesk.car_at_barrier). Looked for as when none waits, it found the lane's last hold
+    (held for half an hour), a car that backed away and parked: its stay closed "let out by hand",
+    its fee let go, its plate on the display, while the car that drove out was the one let out."""
+
+    known: Callable[[bool], None]
+    since: datetime | None = None
+
+
 class ExitPassages(Generic[E]):
     """The passages at exits still being judged (PassagePulses), by lane and car: a decision of the
     same car at the same lane since, flag again, is a repeat of the passage and joins it. Passages
@@ -277,7 +302,7 @@ class ExitPassages(Generic[E]):
 
     def begin(self, lane: str, car: str, exit: E, at: datetime) -> PassagePulses[E]:
         """The passage of `car` let out at `lane` by the decision `exit`, pulsed."""
-        passage = PassagePulses(exit, at)
+        passage = PassagePulses(exit, at, lane)
         passage.pulsed()
         with self._lock:
             for key in [
@@ -302,15 +327,18 @@ class ExitPassages(Generic[E]):
             return [passage.exit for passage in self._by_car.values() if not passage.over]
 
     def opened_by_hand(self, lane: str) -> list[PassagePulses[E]]:
-        """The passages at `lane` still being judged, each pulsed once more by an opening or a hold
-        by hand (a guard's 开闸 or 常开, the centre's open_lane) made while their pulses were still
-        waiting: the arm it raised let the car out as the decision's own pulse would have
-        (PassagePulses.pulsed; its outcome told by known). Judged by the decision's pulses alone, a
+        """The passages pulsed at `lane` (their exit's, or a repeat's: PassagePulses.at_lane) still
+        being judged, each pulsed once more by an opening or a hold by hand (a guard's 开闸 or 常开,
+        the centre's open_lane) made while their pulses were still waiting: the arm it raised let
+        the car out as the decision's own pulse would have (PassagePulses.pulsed; its outcome told
+        by known). Judged by the decision's pulses alone, a
         car that drove out on the guard's opening, the decision's pulse answered "not taken" a
         moment later, was put back on its stay: inside on record for good, and the opening, which
-        found no car held at the barrier (let out already), let out nobody on record."""
+        found no car held at the barrier (let out already), let out nobody on record. Joined only at
+        the lane of its exit, the car let through again at the next exit lane (ExitPassages.repeated)
+        that drove out on the guard's opening there was put back inside just the same."""
         with self._lock:
-            passages = [passage for (at_lane, _), passage in self._by_car.items() if at_lane == lane]
+            passages = [passage for passage in self._by_car.values() if passage.at_lane(lane)]
         return [passage for passage in passages if passage.pulsed()]
 
     def repeated(self, lane: str, car: str, again: E, at: datetime) -> PassagePulses[E] | None:
@@ -334,7 +362,7 @@ class ExitPassages(Generic[E]):
                 passage = next(elsewhere, None)
         if passage is not None and at < passage.at:
             return None
-        if passage is not None and passage.pulsed(again):
+        if passage is not None and passage.pulsed(again, lane):
             return passage
         return self.begin(lane, car, again, at)
 
