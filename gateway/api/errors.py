@@ -3,10 +3,15 @@
 An error about a form's fields adds "fields": the names of the fields at fault, so that a page names
 them in its own language (the message is English, for API clients and the log). An error of the
 gateway's may add data the page words too (GatewayError.data: "tickets", the tickets of the cars with
-no plate inside; "left_at", when a car left; a 503 storage_failed's "state", why it was not stored).
+no plate inside; "left_at", when a car left; a 503 storage_failed's "state", why it was not stored;
+"by" and "at", who did a change done already and when).
 
 A browser opening a guard page (not under /api/) is answered a page in the guard's language
 instead (`answer`, with the page the guard app gives): a missing pass, an address mistyped.
+
+A fault of the gateway's own (an exception nothing here handles: a bug) is 500 `internal_error`
+in the same shape, its traceback in the journal (AnswerFaults), never Starlette's plain-text
+"Internal Server Error", which the pages could only show in English.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gateway.errors import GatewayError
 from gateway.store.database import storage_cause, storage_fix
@@ -107,7 +113,48 @@ def storage_failed(exc: sqlite3.Error, data_dir: Path) -> dict[str, dict[str, An
     )
 
 
+# A fault's answer: the change may have been stored before it (an answer that failed to be made),
+# so the fix is to look before doing it again, as for an answer lost on the Wi-Fi.
+FAULT = error_body(
+    "internal_error",
+    "the gateway failed on this request (a fault of its own, in its log with its traceback)",
+    "reload to see whether it was done before doing it again; if it happens again, tell the "
+    "installer, with the time, to read the gateway's log",
+)
+
+
+class AnswerFaults:
+    """An exception no handler took, answered FAULT (a page, for a browser opening a guard page)
+    and logged once with its traceback. Not an exception handler for Exception: Starlette raises
+    the exception again after that one answers, and uvicorn then logs it a second time. Pure ASGI,
+    so the live stream passes untouched; a fault after the answer began is left to the server."""
+
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def sending(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, sending)
+        except Exception as exc:
+            if started:
+                raise
+            log.error("a fault answering %s %s", scope["method"], scope["path"], exc_info=exc)
+            await answer(Request(scope), FAULT, 500)(scope, receive, send)
+
+
 def install_error_handlers(app: FastAPI) -> None:
+    app.add_middleware(AnswerFaults)
+
     @app.exception_handler(ApiError)
     async def _api_error(request: Request, exc: ApiError) -> Response:
         body = error_body(exc.code, exc.message, exc.fix, exc.fields, exc.data)

@@ -25,6 +25,7 @@ from gateway.api.shapes import ERRORS
 from gateway.api.views import recent
 from gateway.runtime.gateway import Gateway
 from gateway.runtime.hand_opens import LaneRecord, Recorded, WaitsFor
+from gateway.store.audit import shown_actor
 from gateway.timefmt import from_db, to_db
 
 router = APIRouter(tags=["lanes"], responses=ERRORS)
@@ -88,7 +89,7 @@ class LaneActionDone(BaseModel):
 def lanes_status(gw: Gateway) -> dict[str, Any]:
     """Each lane's devices (online or not) and whether it is held open: what the pages show.
     `held_by` is who holds it, as on record (a login, token:<name>); `held_by_name` the name the
-    pages show for him (_shown_actor), as the lane's row of that hold names him: the pill read
+    pages show for him (shown_actor), as the lane's row of that hold names him: the pill read
     常开中 · guard1 under a row reading 常开 · 张师傅."""
     devices = [h.snapshot() for h in gw.devices.health]
     held = dict(gw.by_hand.held)  # one read: a release on another thread may change it meanwhile
@@ -123,7 +124,7 @@ def _held_names(gw: Gateway, held: dict[str, str]) -> dict[str, str]:
         return {}
     try:
         with closing(read_only(gw)) as conn:
-            return {lane: _shown_actor(conn, actor) for lane, actor in held.items()}
+            return {lane: shown_actor(conn, actor) for lane, actor in held.items()}
     except sqlite3.Error:
         return {lane: actor.removeprefix("token:") for lane, actor in held.items()}
 
@@ -223,7 +224,7 @@ def hand_actions(
             "at": _shown_at(gw, record.at),
             "lane": record.lane,
             "action": record.action,
-            "by": _shown_actor(conn, record.actor),
+            "by": shown_actor(conn, record.actor),
             "reason": record.reason,
         }
         for record in reversed(waiting)  # newest first
@@ -242,16 +243,6 @@ def _waiting_actions(gw: Gateway, lane: str | None, since: str) -> list[LaneReco
         and (lane is None or record.lane == lane)
         and to_db(record.at) > since
     ]
-
-
-def _shown_actor(conn: sqlite3.Connection, actor: str) -> str:
-    """The name the pages show for an actor, as _HAND_ROWS shows it from an audit row."""
-    if actor.startswith("token:"):
-        return actor.removeprefix("token:")
-    row = conn.execute(
-        "SELECT nullif(display_name, '') FROM accounts WHERE username = ?", (actor,)
-    ).fetchone()
-    return str(row[0]) if row and row[0] else actor
 
 
 def _shown_at(gw: Gateway, at: datetime | None) -> str | None:

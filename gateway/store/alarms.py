@@ -12,8 +12,8 @@ from datetime import datetime, tzinfo
 from typing import Any
 
 from gateway.alarm_texts import AlarmText, from_stored, render_stored
-from gateway.errors import Conflict, NotFound
-from gateway.store.audit import audit
+from gateway.errors import NotFound
+from gateway.store.audit import audit, done_already
 from gateway.store.database import transaction
 from gateway.store.outbox import enqueue
 from gateway.timefmt import from_db, local_iso, to_db
@@ -339,14 +339,15 @@ def acknowledge_alarm(
     afterwards under "Show all", was closed already)."""
     with transaction(conn):
         row = conn.execute(
-            "SELECT kind, source, acknowledged_at, cleared_at FROM alarms WHERE id = ?", (alarm_id,)
+            "SELECT kind, source, acknowledged_at, acknowledged_by, cleared_at FROM alarms WHERE id = ?",
+            (alarm_id,),
         ).fetchone()
         if row is None:
             raise NotFound(f"no alarm {alarm_id}", fix="see the open alarms on the alarms page")
-        kind, source, acknowledged, cleared = row
-        if acknowledged:
-            raise Conflict(
-                f"alarm {alarm_id} was acknowledged already", fix="nothing to do", code="already_done"
+        kind, source, acknowledged, acknowledged_by, cleared = row
+        if acknowledged:  # by whom and when: perhaps this guard, his last answer lost (done_already)
+            raise done_already(
+                conn, f"alarm {alarm_id} was acknowledged", acknowledged_by, acknowledged, actor, at
             )
         closes = kind in EVENT_ALARMS and cleared is None
         conn.execute(

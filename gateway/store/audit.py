@@ -6,10 +6,11 @@ import sqlite3
 from datetime import datetime
 from typing import Any
 
+from gateway.errors import Conflict
 from gateway.store.database import transaction
-from gateway.timefmt import to_db
+from gateway.timefmt import from_db, to_db
 
-__all__ = ["audit", "transaction"]
+__all__ = ["audit", "done_already", "shown_actor", "transaction"]
 
 
 def audit(
@@ -81,3 +82,32 @@ def count_audit(
 
 def _params(actor: str | None, action: str | None, target: str | None, before: int | None) -> dict[str, Any]:
     return {"actor": actor, "action": action, "target": target, "before": before}
+
+
+def shown_actor(conn: sqlite3.Connection, actor: str) -> str:
+    """The name the pages show for an actor, as _NAME and the live page's lane history show it: an
+    account's display name (张师傅), else its user name; a token by its own name."""
+    if actor.startswith("token:"):
+        return actor.removeprefix("token:")
+    row = conn.execute(
+        "SELECT nullif(display_name, '') FROM accounts WHERE username = ?", (actor,)
+    ).fetchone()
+    return str(row[0]) if row and row[0] else actor
+
+
+def done_already(
+    conn: sqlite3.Connection, what: str, by: str | None, done_at: str, actor: str, at: datetime
+) -> Conflict:
+    """409 already_done for a change pressed on its row (an alarm acknowledged, a pass checked out)
+    that `by` made at `done_at` (stored UTC text). Its data names him (`by`, as the pages show him)
+    and when (`at`, in the zone of `at`, the request's time: the site's), and where it was `actor`
+    himself, `state` "yours": his tap again after an answer lost on the Wi-Fi (网关没有回应), not
+    another tablet's doing, as the pages said of every one. `by` None (no record of who): no data."""
+    data: dict[str, str] = {}
+    if by is not None:
+        when = from_db(done_at) or at
+        data = {"by": shown_actor(conn, by), "at": when.astimezone(at.tzinfo).isoformat(timespec="seconds")}
+        if by == actor:
+            data["state"] = "yours"
+    done = f" by {by} at {done_at}" if by is not None else ""
+    return Conflict(f"{what} already{done}", fix="nothing to do", code="already_done", data=data)

@@ -21,7 +21,7 @@ from gateway.core.decide import registered_at
 from gateway.core.windows import ClosedPeriod, Validity, stored_windows, within
 from gateway.errors import Conflict, NotFound, Refused
 from gateway.privacy import IdKind, Secrets, mask_name
-from gateway.store.audit import audit, transaction
+from gateway.store.audit import audit, done_already, transaction
 from gateway.store.hashes import hash_in
 from gateway.store.lookup import PASS_BLOCKED, PASS_VEHICLE_BLOCKED, holder_subject
 from gateway.store.outbox import enqueue
@@ -247,10 +247,9 @@ def check_out(conn: sqlite3.Connection, pass_id: int, at: datetime, actor: str) 
     """The visitor has left (or the contractor's work is over): the pass admits nobody any more."""
     with transaction(conn):
         row = _get(conn, pass_id)
-        if row["checked_out_at"]:
-            raise Conflict(
-                f"pass {pass_id} was checked out already", fix="nothing to do", code="already_done"
-            )
+        if row["checked_out_at"]:  # by whom and when: perhaps this guard, his last answer lost
+            by = _checked_out_by(conn, pass_id, row["checked_out_at"])
+            raise done_already(conn, f"pass {pass_id} was checked out", by, row["checked_out_at"], actor, at)
         conn.execute("UPDATE passes SET checked_out_at = ? WHERE id = ?", (to_db(at), pass_id))
         gone_out(conn, holder_subject(row["kind"], pass_id), at)
         _plate_back(conn, pass_id, at)
@@ -258,6 +257,17 @@ def check_out(conn: sqlite3.Connection, pass_id: int, at: datetime, actor: str) 
         enqueue(conn, "pass", {"op": "checked_out", "at": at.isoformat(), "pass": upstream(row, at)}, at)
         audit(conn, at, actor, f"{row['kind']}.check_out", f"pass:{pass_id}", mask_name(row["name"]))
     return row
+
+
+def _checked_out_by(conn: sqlite3.Connection, pass_id: int, checked_out_at: str) -> str | None:
+    """Who checked the pass out: its audit row's actor, written with the same time (audit_at's
+    index finds it). None when the trail no longer has it (kept half a year)."""
+    row = conn.execute(
+        "SELECT actor FROM audit WHERE at = ? AND target = ? AND action GLOB '*.check_out' "
+        "ORDER BY id DESC LIMIT 1",
+        (checked_out_at, f"pass:{pass_id}"),
+    ).fetchone()
+    return str(row[0]) if row else None
 
 
 def get_pass(conn: sqlite3.Connection, pass_id: int) -> dict[str, Any]:

@@ -626,6 +626,13 @@ TEXTS: dict[str, tuple[str, str]] = {
         "No answer from the gateway: it is not known whether this was done. Check the network, then "
         "reload and look at the lane or the records before doing it again",
     ),
+    # A fault of the gateway's own (500 internal_error), or an answer that is not the gateway's (a
+    # plain-text 5xx of something in between, app.js api()): the change may have been made before it.
+    "err.internal_error": (
+        "网关出错，不确定是否已办成：请刷新页面查看记录后再操作；一再出错请联系管理员",
+        "The gateway failed on this, so it is not known whether it was done: reload and look at the "
+        "records before doing it again; if it keeps failing, tell the admin",
+    ),
     "err.other_user": (
         "此平板已换成另一人登录，本页的操作未执行：请刷新页面，以现在登录的身份再操作",
         "Someone else has logged in on this tablet since this page was opened, so this was not done: "
@@ -634,6 +641,17 @@ TEXTS: dict[str, tuple[str, str]] = {
     "err.already_done": (
         "已由他人处理（另一台平板），无需再操作",
         "Already done (on another tablet): nothing to do",
+    ),
+    # A row's change done already where the gateway says by whom and when (an alarm acknowledged, a
+    # pass checked out: store.audit done_already): named, and where it was this guard (`yours`), his
+    # tap again after 网关没有回应: done the first time, only its answer lost, not by another tablet.
+    "err.already_done.data": (
+        "已由 {by} 于 {at} 处理，无需再操作",
+        "Done already by {by} at {at}: nothing to do",
+    ),
+    "err.already_done.yours": (
+        "您已于 {at} 办好（只是当时没有收到网关的回应），无需再操作",
+        "You did this at {at} already (only the gateway's answer did not reach you): nothing to do",
     ),
     # already_done with the `state` the gateway says the thing is in now, whoever made it so (app.js
     # errorText): a lane never held open, a card blocked by this guard and its number typed again,

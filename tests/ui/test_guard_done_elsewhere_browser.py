@@ -24,7 +24,7 @@ def test_an_alarm_acknowledged_on_another_tablet_is_not_called_a_duplicate_plate
     browser: object,  # noqa: F811
 ) -> None:
     """Both tablets show a forced-open alarm; guard B acknowledges it first. Guard A's tap says it
-    was dealt with already (not 与已有记录冲突 同一车牌、卡号), and the alarm leaves A's list."""
+    was dealt with already, by whom (not 与已有记录冲突 同一车牌、卡号), and the alarm leaves A's list."""
     site, url = two_tablets
     text = AlarmText("forced_open", {"lane": "door", "device": "door-lock"})
     site.gw.on_worker(lambda c: raise_alarm(c, "forced_open", "door", text, site.gw.now())).result(5)
@@ -35,7 +35,7 @@ def test_an_alarm_acknowledged_on_another_tablet_is_not_called_a_duplicate_plate
     other = httpx2.post(f"{url}/api/alarms/{alarm_id}/acknowledge", json={}, headers=bearer(site.guard_token))
     assert other.status_code == 200, other.text
     row.locator("button").click()
-    page.wait_for_selector("#toast >> text=已由他人处理")
+    page.wait_for_selector("#toast >> text=已由 guard-bot 于")  # the other one: the token's name
     shown = page.inner_text("#toast")
     assert "车牌" not in shown and "卡号" not in shown, shown
     page.wait_for_selector("#no-alarms")  # reloaded: an acknowledged forced opening is closed
@@ -58,6 +58,6 @@ def test_a_pass_checked_out_on_another_tablet_is_not_called_a_duplicate(
     other = httpx2.post(f"{url}/api/passes/{made.json()['id']}/checkout", headers=bearer(site.guard_token))
     assert other.status_code == 200, other.text
     page.click("[data-post$=checkout]")
-    page.wait_for_selector("#toast >> text=已由他人处理")
+    page.wait_for_selector("#toast >> text=已由 guard-bot 于")
     assert page.locator("[data-post$=checkout]").count() == 0  # reloaded: checked out, no button
     assert script_errors(page) == []

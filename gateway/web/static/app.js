@@ -46,18 +46,41 @@ class ApiFailure extends Error {
   }
 }
 
+// An answer not come whole within ANSWER_WAIT_MS is no answer (`network`): the Wi-Fi dropped
+// after the request went out leaves fetch waiting minutes (no FIN, no RST), the button greyed and
+// nothing said, and the guard's way out, a reload, lost what he typed and the form's key (typed
+// again, a second pass). Longer than the gateway's longest wait before it answers (a parking
+// change waits PARKING_WRITE_S, 30 s, for the worker: api/parking.py; a test keeps it so). With no
+// AbortController (Chrome 66, Safari 12.1; the pages need Chrome 61) there is no limit, as before.
+const ANSWER_WAIT_MS = 45000;
+async function answerInTime(url, init) {
+  const stop = typeof AbortController === "function" ? new AbortController() : null;
+  const timer = stop ? setTimeout(() => stop.abort(), ANSWER_WAIT_MS) : 0;
+  try {
+    const res = await fetch(url, stop ? { ...init, signal: stop.signal } : init);
+    return { res, text: await res.text() };  // the body too: a 200 cut off is no answer either
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+// An error answer that is not the gateway's JSON (Starlette's plain-text 500, a 502 or 504 of
+// something in between): a 5xx may come after the change was made, as the gateway's own fault
+// does (internal_error: look before doing it again), never its English status text alone.
+const notOurs = (res) => ({ code: res.status >= 500 ? "internal_error" : "", message: res.statusText });
+
 // `headers`: more request headers. A 401 (the session ended) keeps what was typed and goes to the
 // login, which comes back here; a 403 "csrf" (logged in again, on another tab) takes the new
 // session's token and tries once more, if that session is the same guard's (freshCsrf).
 async function api(method, url, body, headers = {}, retried = false) {
-  let res;
+  let res, text;
   try {
-    res = await fetch(url, {
+    ({ res, text } = await answerInTime(url, {
       method, credentials: "same-origin",
       headers: { "Content-Type": "application/json", "X-CSRF-Token": boot.csrf, ...headers },
       body: body === undefined ? undefined : JSON.stringify(body),
-    });
-  } catch (err) {  // no answer at all: "Failed to fetch" is for developers
+    }));
+  } catch (err) {  // no answer at all, or none in time: "Failed to fetch" is for developers
     throw new ApiFailure({ code: "network", message: err.message }, 0);
   }
   if (res.status === 401) {
@@ -66,8 +89,9 @@ async function api(method, url, body, headers = {}, retried = false) {
     return new Promise(() => {});  // the page is leaving: nothing to show, nothing to re-enable
   }
   if (res.status === 204) return null;
-  const data = await res.json().catch(() => null);
-  const error = (data && data.error) || { message: res.statusText };
+  let data = null;
+  try { data = JSON.parse(text); } catch (err) { /* not JSON: notOurs */ }
+  const error = (data && data.error) || notOurs(res);
   if (res.status === 403 && error.code === "csrf" && !retried && await freshCsrf()) {
     return api(method, url, body, headers, true);
   }
@@ -613,11 +637,12 @@ document.addEventListener("click", async (e) => {
     await api(el.dataset.method || "POST", el.dataset.post, el.dataset.method === "DELETE" ? undefined : body);
     reloadPage();
   } catch (err) {
-    // Done meanwhile on another tablet (an alarm acknowledged, a pass checked out, a card blocked
-    // on its row): the button was drawn from what was stored, so the change since is another's,
-    // said so (err.already_done, not the state's words errorText gives a number typed in), and
-    // the page shows what is stored now.
-    if (err.code === "already_done") reloadSaying(T("err.already_done"));
+    // Done meanwhile (an alarm acknowledged, a pass checked out, a card blocked on its row): the
+    // button was drawn from what was stored, so the change since is another's, said so
+    // (err.already_done, not the state's words errorText gives a number typed in), and the page
+    // shows what is stored now. Where the gateway names who and when (its `by`), that is said:
+    // this guard himself, his tap again after 网关没有回应, was told another tablet did it.
+    if (err.code === "already_done") reloadSaying(err.data.by ? errorText(err) : T("err.already_done"));
     else { failed(err); el.disabled = false; }
   }
 });
