@@ -889,8 +889,8 @@ TEXTS: dict[str, tuple[str, str]] = {
     "shift.since.login": ("登录时", "at login"),
     "shift.since.handover": ("上次交班后", "after the last handover"),
     "shift.since.look_back": (
-        "24 小时内无登录，从 24 小时前算起",
-        "no login in 24 hours: counted from 24 hours ago",
+        "36 小时内无登录，从 36 小时前算起",
+        "no login in 36 hours: counted from 36 hours ago",
     ),
     "shift.method": ("方式", "Method"),
     "shift.count": ("笔数", "Payments"),
