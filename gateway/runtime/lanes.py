@@ -577,7 +577,9 @@ class LaneInputs:
         )
         with self._timers_lock:
             self._no_response_raised.add(lane)
-            self._record(AlarmChange(partial(raise_alarm, kind=NO_RESPONSE, source=lane, text=text, at=at)))
+            self._record(
+                AlarmChange(partial(raise_alarm, kind="barrier_no_response", source=lane, text=text, at=at))
+            )
 
     def _rose(self, lane: str, at: datetime) -> None:
         """A barrier contact of the lane opened: the pulses waiting for it are taken, and its
@@ -586,7 +588,9 @@ class LaneInputs:
         with self._timers_lock:
             if lane in self._no_response_raised:
                 self._no_response_raised.discard(lane)
-                self._record(AlarmChange(partial(clear_alarm, kind=NO_RESPONSE, source=lane, at=at)))
+                self._record(
+                    AlarmChange(partial(clear_alarm, kind="barrier_no_response", source=lane, at=at))
+                )
 
     def refused(self, lane: str, car: str, reason: str) -> None:
         """A decision refused `car` at the lane, or held it to pay: named if it tailgates."""
@@ -603,7 +607,8 @@ class LaneInputs:
         params: dict[str, Param] = {"lane": lane, "passed": tailgate.passed, "openings": tailgate.openings}
         if plate:
             params.update(plate=plate, refusal=tailgate.reason)
-        text = AlarmText("tailgate" if plate else "tailgate.unknown", params)
+        key = "tailgate" if plate else "tailgate.unknown"
+        text = AlarmText(key, params)
         source = f"{lane}@{at:%Y-%m-%d %H:%M:%S}"
         log.warning("tailgate lane=%s plate=%s reason=%s", lane, plate or "-", tailgate.reason or "-")
         self._record(AlarmChange(partial(raise_alarm, kind="tailgate", source=source, text=text, at=at)))

@@ -73,6 +73,7 @@ GUARD_MAY = {
     ("POST", "/api/parking/stays/{stay_id}/validate"),
     ("POST", "/api/parking/reports/{day}/build"),
     ("POST", "/api/shift/handover"),
+    ("POST", "/api/payments/{ref}/method"),  # his own fees within his shift; anyone's for an admin
 }
 ADMIN_READS = {("GET", "/api/accounts"), ("GET", "/api/tokens"), ("GET", "/api/outbox")}
 
