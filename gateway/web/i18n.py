@@ -930,6 +930,23 @@ TEXTS: dict[str, tuple[str, str]] = {
         "The next shift starts from zero. Log out, so the next guard logs in with his own account.",
     ),
     "shift.logout": ("退出登录", "Log out"),
+    # A fee recorded with the wrong method, corrected from its row (shift.js; docs/guard-app.md).
+    "shift.to_cash": ("改为现金", "Change to cash"),
+    "shift.to_qr": ("改为扫码", "Change to QR"),
+    "shift.method_fixed": ("已更正收费方式，合计已更新", "Payment method corrected; the totals are updated"),
+    "err.unknown_payment": ("没有找到这笔收费，请核对收据号", "No such payment: check the receipt number"),
+    "err.not_your_payment": (
+        "这笔收费不是您收的：请收费的保安或管理员更正",
+        "You did not take this payment: the guard who did, or an admin, may correct it",
+    ),
+    "err.not_this_shift": (
+        "这笔收费属于已交班的班次：请管理员更正",
+        "This payment is in a shift already handed over: ask an admin to correct it",
+    ),
+    "err.method_not_correctable": (
+        "只有现金或扫码的收费可以更正收费方式",
+        "Only a fee paid in cash or by QR code can have its method corrected",
+    ),
     "err.invalid_amount": (
         "金额填写有误：请输入清点的现金（元），0 或以上，最多两位小数",
         "The amount is not valid: type the cash counted in yuan, 0 or more, at most two decimals",
@@ -1045,6 +1062,7 @@ JS_KEYS = (
     "shift.even",
     "shift.bad_amount",
     "shift.done",
+    "shift.method_fixed",
 )
 JS_PREFIXES = ("err.", "state.")  # every key of these
 

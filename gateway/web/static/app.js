@@ -565,9 +565,11 @@ async function listTickets(load, box) {
 }
 
 // The reason dialog: quick reasons for the common cases, or the guard's own words, of at least
-// `least` characters where the gateway asks for more than one (已离场: 2).
-function askReason(title, least = 0) {
+// `least` characters where the gateway asks for more than one (已离场: 2). The quick reasons are a
+// lane's (访客已登记...): `quick` false leaves them out where they mean nothing (a payment's method).
+function askReason(title, least = 0, quick = true) {
   document.getElementById("reason-title").textContent = title;
+  document.querySelector("#reason-dialog .quick").hidden = !quick;
   const input = document.getElementById("reason-input");
   if (least > 1) input.minLength = least; else input.removeAttribute("minlength");
   return askText("reason-dialog", "", (e, input) => {

@@ -1,6 +1,7 @@
 // 交班 Shift handover (shift.html): the cash counted in yuan, the difference from the cash on record
 // shown before the guard confirms, then sent once (its Idempotency-Key, app.js keyFor), and the
-// offer to log out. A failed request says so and keeps what was typed.
+// offer to log out. A failed request says so and keeps what was typed. A fee recorded with the wrong
+// method (扫码已付 tapped for cash) is corrected from its row, with a reason, and the page drawn again.
 "use strict";
 const shiftForm = document.getElementById("shift-form");
 const shiftDialog = document.getElementById("shift-dialog");
@@ -72,5 +73,25 @@ document.getElementById("shift-confirm").addEventListener("click", async (e) => 
     if (err.fields.includes("counted_cash_fen")) counted.setAttribute("aria-invalid", "true");
     failed(err);
     button.disabled = false;
+  }
+});
+
+// 改为现金 / 改为扫码 on a payment's row: the reason asked (no lane's quick reasons: they are not a
+// payment's), the correction sent once (a repeat after an answer lost on the Wi-Fi is the same one),
+// then the page drawn again from what is stored, its totals and the cash on record with it.
+document.addEventListener("click", async (e) => {
+  const button = e.target.closest("[data-method-to]");
+  if (!button) return;
+  const reason = await askReason(button.dataset.title, 2, false);
+  if (reason === null) return;
+  const body = { method: button.dataset.methodTo, reason };
+  button.disabled = true;
+  try {
+    await api("POST", `/api/payments/${encodeURIComponent(button.dataset.receipt)}/method`, body,
+      { "Idempotency-Key": keyFor(button, body) });
+    reloadSaying(T("shift.method_fixed"));
+  } catch (err) {
+    if (err.code === "already_done") reloadSaying(T("err.already_done"));
+    else { failed(err); button.disabled = false; }
   }
 });
