@@ -181,11 +181,15 @@ _OFF_SLOT = "UPDATE stays SET slot_id = NULL WHERE id = ?"
 # car and was handed it when the last car ahead of it on it left (store/parking.py handover: the
 # car waiting longest is handed the slot freed first). A car seen leaving only: an admin's close
 # says when the admin pressed 已离场, and closes a record typed wrong as well as a car gone unseen.
-# Read from the exits after that time (the partial index on exited_at), as _LEFT_SINCE.
+# Read from the exits after that time (the partial index on exited_at), as _LEFT_SINCE; as there,
+# not an exit a guard corrected to another plate since (that car left, not this slot's), nor a stay
+# of the car recorded itself (closed by such an exit: it was on the slot, not another car ahead of it).
 _SLOT_AT_ENTRY = f"""
 SELECT s.id, s.zone, s.number, (SELECT max(t.exited_at) FROM stays t
         WHERE t.exited_at > :entered AND t.slot_id = s.id AND t.entered_at < :entered
-          AND t.closed_by IS NOT 'admin') AS left
+          AND t.closed_by IS NOT 'admin' AND t.vehicle_id IS NOT :vehicle
+          AND coalesce((SELECT l.plate FROM latest_plate_corrections l WHERE l.event_id = t.exit_event),
+                       t.plate) IS t.plate) AS left
 FROM slot_vehicles sv JOIN slots s ON s.id = sv.slot_id JOIN vehicles v ON v.id = sv.vehicle_id
 WHERE sv.vehicle_id = :vehicle AND s.zone = :zone
   AND NOT EXISTS (SELECT 1 FROM stays o WHERE o.exited_at IS NULL AND o.slot_id = s.id)
