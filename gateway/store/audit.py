@@ -100,14 +100,15 @@ def done_already(
 ) -> Conflict:
     """409 already_done for a change pressed on its row (an alarm acknowledged, a pass checked out)
     that `by` made at `done_at` (stored UTC text). Its data names him (`by`, as the pages show him)
-    and when (`at`, in the zone of `at`, the request's time: the site's), and where it was `actor`
-    himself, `state` "yours": his tap again after an answer lost on the Wi-Fi (网关没有回应), not
-    another tablet's doing, as the pages said of every one. `by` None (no record of who): no data."""
+    and when (`at`, in the zone of `at`, the request's time: the site's), and where it was the
+    account asking, `state` "same_account": not another's doing, but not known to be this tablet's
+    either (one account may be logged in on two booth tablets). Only the page knows whether its own
+    tap went unanswered (网关没有回应) and so was this one (app.js). `by` None (no record): no data."""
     data: dict[str, str] = {}
     if by is not None:
         when = from_db(done_at) or at
         data = {"by": shown_actor(conn, by), "at": when.astimezone(at.tzinfo).isoformat(timespec="seconds")}
         if by == actor:
-            data["state"] = "yours"
+            data["state"] = "same_account"
     done = f" by {by} at {done_at}" if by is not None else ""
     return Conflict(f"{what} already{done}", fix="nothing to do", code="already_done", data=data)

@@ -248,7 +248,7 @@ def check_out(conn: sqlite3.Connection, pass_id: int, at: datetime, actor: str) 
     with transaction(conn):
         row = _get(conn, pass_id)
         if row["checked_out_at"]:  # by whom and when: perhaps this guard, his last answer lost
-            by = _checked_out_by(conn, pass_id, row["checked_out_at"])
+            by = _checked_out_by(conn, pass_id)
             raise done_already(conn, f"pass {pass_id} was checked out", by, row["checked_out_at"], actor, at)
         conn.execute("UPDATE passes SET checked_out_at = ? WHERE id = ?", (to_db(at), pass_id))
         gone_out(conn, holder_subject(row["kind"], pass_id), at)
@@ -259,13 +259,14 @@ def check_out(conn: sqlite3.Connection, pass_id: int, at: datetime, actor: str) 
     return row
 
 
-def _checked_out_by(conn: sqlite3.Connection, pass_id: int, checked_out_at: str) -> str | None:
-    """Who checked the pass out: its audit row's actor, written with the same time (audit_at's
-    index finds it). None when the trail no longer has it (kept half a year)."""
+def _checked_out_by(conn: sqlite3.Connection, pass_id: int) -> str | None:
+    """Who checked the pass out: its check_out audit row's actor (a pass is checked out once). By
+    the target alone, never by the pass's time: NTP re-dates checked_out_at (store/redate.py), never
+    the audit row. Newest first, so the scan down the ids stops at it. None when the trail no
+    longer has it (kept half a year)."""
     row = conn.execute(
-        "SELECT actor FROM audit WHERE at = ? AND target = ? AND action GLOB '*.check_out' "
-        "ORDER BY id DESC LIMIT 1",
-        (checked_out_at, f"pass:{pass_id}"),
+        "SELECT actor FROM audit WHERE target = ? AND action GLOB '*.check_out' ORDER BY id DESC LIMIT 1",
+        (f"pass:{pass_id}",),
     ).fetchone()
     return str(row[0]) if row else None
 

@@ -643,11 +643,16 @@ TEXTS: dict[str, tuple[str, str]] = {
         "Already done (on another tablet): nothing to do",
     ),
     # A row's change done already where the gateway says by whom and when (an alarm acknowledged, a
-    # pass checked out: store.audit done_already): named, and where it was this guard (`yours`), his
-    # tap again after 网关没有回应: done the first time, only its answer lost, not by another tablet.
+    # pass checked out: store.audit done_already): named; done by the account asking (`state`
+    # same_account), said so, as it may be another tablet logged in as the same guard; and `yours`
+    # only where this page's own tap of it went unanswered (网关没有回应, app.js): done the first time.
     "err.already_done.data": (
         "已由 {by} 于 {at} 处理，无需再操作",
         "Done already by {by} at {at}: nothing to do",
+    ),
+    "err.already_done.same_account": (
+        "已由本账号（{by}）于 {at} 处理，无需再操作",
+        "Done already by this account ({by}) at {at}: nothing to do",
     ),
     "err.already_done.yours": (
         "您已于 {at} 办好（只是当时没有收到网关的回应），无需再操作",

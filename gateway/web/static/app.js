@@ -635,19 +635,41 @@ document.addEventListener("click", async (e) => {
     body.password = password;
   }
   el.disabled = true;
+  const method = el.dataset.method || "POST";
+  const tap = `${method} ${el.dataset.post}`;
   try {
-    await api(el.dataset.method || "POST", el.dataset.post, el.dataset.method === "DELETE" ? undefined : body);
+    await api(method, el.dataset.post, method === "DELETE" ? undefined : body);
+    unanswered(tap, false);
     reloadPage();
   } catch (err) {
+    const ours = unanswered(tap, err.code === "network" || err.code === "internal_error");
     // Done meanwhile (an alarm acknowledged, a pass checked out, a card blocked on its row): the
     // button was drawn from what was stored, so the change since is another's, said so
     // (err.already_done, not the state's words errorText gives a number typed in), and the page
-    // shows what is stored now. Where the gateway names who and when (its `by`), that is said:
-    // this guard himself, his tap again after 网关没有回应, was told another tablet did it.
-    if (err.code === "already_done") reloadSaying(err.data.by ? errorText(err) : T("err.already_done"));
+    // shows what is stored now. Where the gateway names who and when (its `by`), that is said.
+    if (err.code === "already_done") reloadSaying(doneWords(err, ours));
     else { failed(err); el.disabled = false; }
   }
 });
+
+// A tap whose answer never came (网关没有回应) or was the gateway's fault may have been done: kept in
+// the tab's sessionStorage (a reload keeps it) by its method and address. An already_done by this
+// account (`same_account`) is his own lost answer only where this tablet's tap went so: the same
+// account logged in on another booth tablet may have done it, and he tapped once.
+const UNANSWERED = "egw-unanswered:";
+function unanswered(tap, lost) {
+  try {
+    const was = sessionStorage.getItem(UNANSWERED + tap) !== null;
+    if (lost) sessionStorage.setItem(UNANSWERED + tap, "1");
+    else sessionStorage.removeItem(UNANSWERED + tap);
+    return was;
+  } catch (err) { return false; }  // storage off: never told he did it, the account named instead
+}
+function doneWords(err, ours) {
+  if (!err.data.by) return T("err.already_done");
+  const his = ours && err.data.state === "same_account";
+  return his ? ownWords(T("err.already_done.yours"), err.data) : errorText(err);
+}
 
 const SAID = "egw-said";
 function reloadSaying(text) {
