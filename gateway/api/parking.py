@@ -40,6 +40,7 @@ from gateway.parking.inside import CarInside, entered_at_of, record_inside
 from gateway.parking.report import report_csv
 from gateway.parking.tariffs import CLASSES, price_lines
 from gateway.runtime.gateway import Gateway
+from gateway.store.accounts import find_account
 from gateway.store.database import transaction
 from gateway.store.occupancy import occupancy, open_stays
 from gateway.timefmt import local_iso
@@ -70,15 +71,31 @@ def _guard(who: User) -> str:
 Operator = Annotated[str, Depends(_guard)]
 
 
-def _actor(who: Principal, named: str) -> str:
+def _actor(who: Principal, named: str, db: sqlite3.Connection, *, fee: bool = False) -> str:
     """The actor of a parking change's payments, audit row and upstream record: the principal that
     made the request first, which the audit trail's person filter finds (store/audit.py). A machine
-    client (a payment kiosk's token) may add the guard it acts for: `token:booth for guard1`. A
-    person logged in acts for himself alone, so a fee he took is always found under his name."""
-    if not named or typed_username(named).casefold() == who.name.casefold():
+    client (a payment kiosk's token) may add the guard it acts for: `token:booth for guard1`, his
+    account's own spelling, as his shift (store/shifts.py) finds it, however the kiosk typed him
+    (ｇｕａｒｄ１, `guard1 `); a fee's guard must have an account. A person logged in acts for himself
+    alone, so a fee he took is always found under his name."""
+    typed = typed_username(named)
+    if not typed or typed.casefold() == who.name.casefold():
         return who.name
     if who.via == "token":
-        return f"{who.name} for {named}"
+        account = find_account(db, typed)
+        if account is None and not fee:
+            return f"{who.name} for {typed}"  # an admin correction may name a manager with no login
+        if account is None:
+            # A fee taken for no one would be in no guard's shift, counted at no 交班.
+            raise ApiError(
+                422,
+                "unknown_guard",
+                f"no guard account {named!r} to take this for",
+                "send the guard's login name in `actor`, as he logs in at the guard page "
+                "(or leave it out: it is recorded under the token alone)",
+                fields=["actor"],
+            )
+        return f"{who.name} for {account.username}"
     raise ApiError(
         403,
         "actor_not_allowed",
@@ -223,8 +240,10 @@ def parking_router(gw: Gateway) -> APIRouter:
         return stays
 
     @router.post("/api/parking/stays", summary="Admin correction: record a car already inside")
-    def record_stay(body: Inside, who: Admin, idempotency_key: IdempotencyKey = None) -> dict[str, Any]:
-        actor = _actor(who, body.actor)
+    def record_stay(
+        body: Inside, who: Admin, db: Db, idempotency_key: IdempotencyKey = None
+    ) -> dict[str, Any]:
+        actor = _actor(who, body.actor, db)
         car = CarInside(
             body.plate,
             entered_at_of(body.entered_at, gw.site.tz),
@@ -247,14 +266,14 @@ def parking_router(gw: Gateway) -> APIRouter:
         return recorded
 
     @router.post("/api/parking/stays/{stay_id}/close", summary="Admin correction: the car has left unseen")
-    def close_stay(stay_id: Id, body: Closing, who: Admin) -> dict[str, Any]:
-        actor = _actor(who, body.actor)
+    def close_stay(stay_id: Id, body: Closing, who: Admin, db: Db) -> dict[str, Any]:
+        actor = _actor(who, body.actor, db)
         reason = _reason_given(body.reason)
         return on_worker(lambda c: _tx(c, lambda: desk.close_stay(c, stay_id, reason, actor, gw.now())))
 
     @router.post("/api/parking/stays/{stay_id}/validate", summary="The host unit validates its visitor")
-    def validate(stay_id: Id, body: Validation, who: User) -> dict[str, Any]:
-        actor = _actor(who, body.actor)
+    def validate(stay_id: Id, body: Validation, who: User, db: Db) -> dict[str, Any]:
+        actor = _actor(who, body.actor, db)
         return on_worker(
             lambda c: _tx(c, lambda: desk.validate(c, stay_id, body.building, body.unit, actor, gw.now()))
         )
@@ -271,8 +290,8 @@ def parking_router(gw: Gateway) -> APIRouter:
         return desk.lane_quote(db, lane, now) or _no_car_held(lane, now.astimezone(gw.site.tz))
 
     @router.post("/api/parking/lanes/{lane}/pay", summary="The guard took the fee: record it and open")
-    def pay(lane: str, body: LanePayment, who: User) -> dict[str, Any]:
-        actor = _actor(who, body.actor)
+    def pay(lane: str, body: LanePayment, who: User, db: Db) -> dict[str, Any]:
+        actor = _actor(who, body.actor, db, fee=True)
         taken = desk.pay_at_lane(
             lane,
             body.plate,
@@ -295,8 +314,8 @@ def parking_router(gw: Gateway) -> APIRouter:
         }
 
     @router.post("/api/parking/prepay", summary="Paying ahead at the booth (the grace period starts)")
-    def prepay(body: Payment, who: User) -> dict[str, Any]:
-        actor = _actor(who, body.actor)
+    def prepay(body: Payment, who: User, db: Db) -> dict[str, Any]:
+        actor = _actor(who, body.actor, db, fee=True)
         return on_worker(
             lambda c: _tx(
                 c,

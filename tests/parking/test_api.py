@@ -14,7 +14,7 @@ from gateway.api.app import create_app
 from gateway.core import Presented
 from gateway.events import AccessEvent
 from gateway.runtime.gateway import Gateway
-from gateway.store.accounts import create_token
+from gateway.store.accounts import create_account, create_token
 
 H = timedelta(hours=1)
 M = timedelta(minutes=1)
@@ -66,6 +66,7 @@ def test_guard_takes_the_fee_shown_for_the_lane_and_the_barrier_opens(
 ) -> None:
     gw, client, auth = running
     now = gw.now()
+    gw.on_worker(lambda c: create_account(c, now, "test", "wang", "王保安", "guard", "x")).result(10)
     show(gw, "car-in", "苏E12345", now - 2 * H)
     held = show(gw, "car-out", "苏E12345", now - timedelta(minutes=1))
     assert held.reason == "payment_due"
@@ -90,13 +91,14 @@ def test_guard_takes_the_fee_shown_for_the_lane_and_the_barrier_opens(
             "amount_fen": held.fee_fen,
             "method": "qr",
             "receipt": "WX-0001",
-            "actor": "王保安",
+            "actor": "Wang",
         },
     )
     assert paid.status_code == 200 and paid.json()["admitted"] is True
     assert client.get("/api/parking/lanes/car-out/quote", headers=auth).json()["plate"] is None
     row = gw.conn.execute("SELECT receipt, actor, method FROM payments").fetchone()
-    assert row == ("WX-0001", "token:booth for 王保安", "qr")  # the token acts, naming its guard
+    # The token acts, naming its guard by his account's spelling: his shift finds the fee.
+    assert row == ("WX-0001", "token:booth for wang", "qr")
     again = client.post(
         "/api/parking/lanes/car-out/pay",
         headers=auth,

@@ -36,6 +36,7 @@ def test_a_fee_a_booth_token_took_for_its_guard_is_found_under_the_token(
     """A booth token takes a fee naming the guard it acts for: the row keeps that guard, and
     filtering the audit trail by `token:booth` lists it, as every other row the token wrote."""
     with serving(make_gw()) as (gw, client, auth):
+        _add_guard(gw)
         fee = _held(gw, "苏E12345")
         paid = client.post(
             "/api/parking/lanes/car-out/pay",
