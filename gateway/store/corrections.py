@@ -340,6 +340,17 @@ WHERE s.id = :stay AND a.car = :plate AND a.at > s.entered_at
   AND NOT EXISTS (SELECT 1 FROM exits_put_back x WHERE x.event_id = a.event_id)
 ORDER BY a.at, a.id LIMIT 1
 """
+# The first opening by hand (开闸) that let the car of `plate` out after the stay's entry, ending a
+# refusal or hold with no entry record there (exit_without_entry = "guard", the default): it wrote
+# no admitted exit, the opening names the decision it ended (let_outs_by_hand), as corrected, as
+# parking/inside.py _LET_OUT_BY_HAND reads it. Openings by hand are few: read on their time index.
+_LET_OUT_UNRECORDED = """
+SELECT o.held_event, o.at, NULL, NULL, NULL FROM stays s CROSS JOIN let_outs_by_hand o INDEXED BY let_outs_by_hand_at
+JOIN access_log a ON a.event_id = o.held_event
+WHERE s.id = :stay AND o.at > s.entered_at AND instr(',' || a.flags || ',', ',no_entry_record,') > 0
+  AND coalesce((SELECT l.plate FROM latest_plate_corrections l WHERE l.event_id = a.event_id), a.car) = :plate
+ORDER BY o.at, o.id LIMIT 1
+"""
 _CLOSE_AT_EXIT = """
 UPDATE stays SET exited_at = max(:left, entered_at), exit_event = :event, closed_by = 'correction'
 WHERE id = :stay
@@ -375,7 +386,8 @@ def _left_unrecorded(
     conn: sqlite3.Connection, event_id: str, plate: str, at: datetime
 ) -> LeftUnrecorded | None:
     """The entry's stay, moved onto `plate`, closed at the first exit of `plate`'s car with no entry
-    on record after the entry (_LEFT_UNRECORDED): the car had left there. Left open, the car, gone,
+    on record after the entry (_LEFT_UNRECORDED), or the guard's opening by hand of its refusal or
+    hold there (_LET_OUT_UNRECORDED), whichever came first: the car had left there. Left open, the car, gone,
     was counted inside, a space taken, and back days later it was `already_inside`, billed again
     for the days it was away. What it paid there (a day's fee, exit_without_entry = "charge") is
     the stay's charge, not a second one: that exit's no_entry charge is undone (sent upstream
@@ -383,13 +395,13 @@ def _left_unrecorded(
     charge of kind `exit` of the stay naming that exit (keep_paid_ahead), as the exit would have
     charged the stay had it been found. None where there is no such exit."""
     entry = conn.execute(_ENTRY_STAY, (event_id,)).fetchone()
-    row = (
-        None
-        if entry is None
-        else conn.execute(_LEFT_UNRECORDED, {"stay": entry[0], "plate": plate}).fetchone()
-    )
-    if entry is None or row is None:
+    if entry is None:
         return None
+    named = {"stay": entry[0], "plate": plate}
+    rows = [r for sql in (_LEFT_UNRECORDED, _LET_OUT_UNRECORDED) if (r := conn.execute(sql, named).fetchone())]
+    if not rows:
+        return None
+    row = min(rows, key=lambda r: str(r[1]))  # stored times (to_db) sort as they fall
     stay_id = int(entry[0])
     exit_event, left, charge_id, charge_plate, charged_at = row
     conn.execute(_CLOSE_AT_EXIT, {"left": left, "event": exit_event, "stay": stay_id})
