@@ -158,6 +158,31 @@ def mask_id_number(id_number: str, kind: IdKind = "resident_id") -> str:
     return "*" * max(len(digits) - 4, 0) + digits[-4:]
 
 
+# Free text a guard types (a handover note, a correction's reason, an alarm's note) may hold a phone
+# or ID number: a run of 7 digits or more (an ID number's with its X), or a mobile typed in groups
+# (138 1234 5678). A receipt number the gateway makes (20261125-0001, store/payments.py) is kept.
+_NUMBER_IN_TEXT = re.compile(
+    r"(?<![0-9])(?P<receipt>[0-9]{8}-[0-9]{4})(?![0-9])"
+    r"|(?<![0-9])(?P<mobile>1[0-9]{2}[ -][0-9]{4}[ -][0-9]{4})(?![0-9])"
+    r"|(?<![0-9])(?P<number>[0-9]{7,}[Xx]?)(?![0-9])"
+)
+_FULL_WIDTH_DIGITS = str.maketrans("０１２３４５６７８９Ｘｘ", "0123456789Xx")
+
+
+def mask_numbers_in(text: str) -> str:
+    """`text` with every phone- or ID-like number in it masked (REQUIREMENTS *Privacy*: never
+    upstream in clear): 电话13812345678 -> 电话138****5678, an ID card's number to its last four.
+    Full-width digits (１３８…) are read as theirs; the rest of the text is kept as typed."""
+
+    def masked(m: re.Match[str]) -> str:
+        if m["receipt"]:
+            return m["receipt"]
+        digits = normalize_number(m[0])
+        return mask_id_number(digits) if len(digits) >= 15 else mask_phone(digits)
+
+    return _NUMBER_IN_TEXT.sub(masked, text.translate(_FULL_WIDTH_DIGITS))
+
+
 def mask_name(name: str) -> str:
     """张三丰 -> 张**; shown to guards on lane events. An invisible character pasted before the
     name (U+200B from WeChat) is no surname: kept, the mask showed ** and hid 张."""

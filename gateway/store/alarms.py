@@ -13,6 +13,7 @@ from typing import Any
 
 from gateway.alarm_texts import AlarmText, from_stored, render_stored
 from gateway.errors import NotFound
+from gateway.privacy import mask_numbers_in
 from gateway.store.audit import audit, done_already
 from gateway.store.database import transaction
 from gateway.store.outbox import enqueue
@@ -336,7 +337,9 @@ def acknowledge_alarm(
 ) -> dict[str, object]:
     """The guard has seen it. An event alarm (EVENT_ALARMS) closes; a device offline stays open
     until the device is back. `closed_now`: this acknowledgement closed it (one cleared before, seen
-    afterwards under "Show all", was closed already)."""
+    afterwards under "Show all", was closed already). A phone number in the note is kept and sent
+    masked, as the centre reads it."""
+    note = mask_numbers_in(note)
     with transaction(conn):
         row = conn.execute(
             "SELECT kind, source, acknowledged_at, acknowledged_by, cleared_at FROM alarms WHERE id = ?",

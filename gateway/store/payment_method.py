@@ -24,6 +24,7 @@ from datetime import date, datetime, tzinfo
 from typing import Any
 
 from gateway.errors import Conflict, Forbidden, NotFound, Refused
+from gateway.privacy import mask_numbers_in
 from gateway.store.audit import audit, transaction
 from gateway.store.outbox import enqueue
 from gateway.store.payments import payment_record
@@ -88,7 +89,8 @@ def correct_method(
     reports to rebuild in one transaction. A kept report is rebuilt only where `rebuildable` says
     its day's records are still kept (Operations.check_rebuild): one past retention, rebuilt, would
     lose the figures of the records deleted, so it stays as sent (the `payment` record tells the
-    centre of the correction)."""
+    centre of the correction). A phone number in the reason is kept and sent masked."""
+    reason = mask_numbers_in(reason)
     with transaction(conn):
         pid, subject, plate, stay_id, lane, at_text, amount, before, receipt, actor = find_payment(conn, ref)
         taken_at = from_db(at_text)

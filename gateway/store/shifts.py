@@ -26,6 +26,7 @@ from datetime import datetime, timedelta, tzinfo
 from typing import Any, Literal
 
 from gateway.parking.desk_checks import METHODS
+from gateway.privacy import mask_numbers_in
 from gateway.store.audit import audit, transaction
 from gateway.store.outbox import enqueue
 from gateway.timefmt import from_db, later, to_db
@@ -172,7 +173,8 @@ def hand_over(
 ) -> Handover:
     """Record `guard`'s handover: the cash his shift recorded, what he counted in the drawer, the
     difference; with its record for the centre. It covers the payments written before it: his
-    next shift holds those after (shift_start)."""
+    next shift holds those after (shift_start). A phone number in the note is kept and sent masked."""
+    note = mask_numbers_in(note)
     with transaction(conn):
         shift = shift_of(conn, guard, at)
         recorded = shift.cash_fen
