@@ -171,8 +171,9 @@ class _LaneInputs(_Device):
         le=120,
         title="Expected-opening window",
         description="A barrier that opens later than this after the last decision or manual "
-        "command on its lane raises a forced_open alarm. Set on the device that wires barrier_open or "
-        "barrier_closed; ignored on a loop-only sensor.",
+        "command on its lane raises a forced_open alarm; at a vehicle lane whose rise_within_s is "
+        "longer, that is the window instead (an arm the rise check waits for is not forced). Set on "
+        "the device that wires barrier_open or barrier_closed; ignored on a loop-only sensor.",
     )
     held_open_s: float = Field(
         120.0,
@@ -195,7 +196,8 @@ class _LaneInputs(_Device):
         "out at an exit is put back inside, as when the relay does not take the pulse. The default "
         "covers the usual arm, which takes 1-6 s to reach the barrier_open limit switch (on only once "
         "fully up); longer for a slower one (a fence barrier, a heavy or long arm): one that reaches "
-        "it later clears the alarm, but the car it let out stays put back. Not waited for while a "
+        "it later clears the alarm, but the car it let out stays put back. Longer than open_grace_s, "
+        "it is the lane's expected-opening window too (forced_open, tailgating). Not waited for while a "
         "sensor with the lane's contact is offline. Set on the device that wires barrier_open or "
         "barrier_closed; ignored on a loop-only sensor.",
     )

@@ -717,12 +717,12 @@ class Gateway:
                 pulses.append(pulse(relay, self._pulse_seconds[ev.lane], ev.event_id))
             except Exception as exc:
                 relay.health.set_offline(f"pulse failed: {exc}")
-        pulses = self.lane_io.rising(ev.lane, pulses)  # taken once the arm rose, where that is seen
-        # A barrier that stays down (its relay board unplugged): greeted, the driver would sit at
-        # it being told to go. The display and the voice send him to the guard instead, and the
-        # car, still inside, is put back on its stay.
+        rose = [taken for taken, _ in self.lane_io.rising(ev.lane, pulses)]  # once the arm rose
+        # A barrier that stays down (its relay board unplugged, or the arm never rose where that is
+        # seen): greeted, the driver would sit at it being told to go. The display and the voice
+        # send him to the guard instead, and the car, still inside, is put back on its stay.
         fault = fault_lines(ev.plate, language, lane.type)
-        tell_opening(self.boards, ev.lane, pulses, lines, fault, self._pulses_known(ev, lane))
+        tell_opening(self.boards, ev.lane, pulses, lines, fault, self._pulses_known(ev, lane), rose)
 
     def _pulses_known(self, ev: AccessEvent, lane: LaneRules) -> Callable[[bool], None]:
         """What to do once `ev`'s pulses are known (taken or not). At a vehicle exit, judge the
@@ -754,9 +754,28 @@ class Gateway:
         passages = self._exits.opened_by_hand(lane)
         told = [partial(self._passage_known, passage, None) for passage in passages]
 
-        def known(took: bool) -> None:
+        def tell_all(took: bool) -> None:
             for tell in told:
                 tell(took)
+
+        def arm_known(rose: Future[bool]) -> None:
+            if not rose.result():  # its 一路平安 (HandLanes) hid the decision's fault
+                plate = passages[-1].exit.plate
+                self.boards.show(lane, fault_lines(plate, self.site.config.site.language, rules.type))
+            tell_all(rose.result())
+
+        def known(took: bool) -> None:
+            # Where the lane's arm is watched, taken only once it rose (LaneInputs.rising), as the
+            # decision's pulse is: taken on the relay's word, a guard's 开闸 at a dead barrier
+            # controller booked out the car still sitting at the shut arm, the board greeting it
+            # (Review 57n). The guard's own answer stays the relay's: he sees the arm.
+            if not (told and took):
+                tell_all(took)
+                return
+            relay: Future[bool] = Future()
+            relay.set_result(True)
+            [(rose, _)] = self.lane_io.rising(lane, [(relay, True)])
+            rose.add_done_callback(arm_known)
 
         return JoinedByHand(known, max((passage.at for passage in passages), default=None))
 

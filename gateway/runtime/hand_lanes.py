@@ -170,7 +170,9 @@ class HandLanes:
             record = OpenedByHand.of(record, self._desk, self._leaving_cars, since)
         done = self._write_or_keep(record)
         ref = done.ref
-        self.barriers.commanded(lane, time.monotonic())
+        # Named, the car it lets out is no longer the lane's last refused: a car that follows it
+        # under the same arm-up is not alarmed 跟车通过 in its name (Review 57n).
+        self.barriers.commanded(lane, time.monotonic(), _held_plate(record) or "")
 
         def pulse(relay: Any) -> None:
             # Not taken, it fails as a write that raised does: lane.open_failed, and the guard (or

@@ -139,6 +139,7 @@ def tell_opening(
     opened: list[str],
     fault: list[str],
     known: Callable[[bool], None] = _told_nobody,
+    rose: list[Future[bool]] | None = None,
 ) -> None:
     """After a lane's relays were pulsed: `opened` (the greeting) if any took its pulse, `fault`
     (道闸故障 请联系保安) if none did, and then `known(took)`, once, on the thread that learns
@@ -147,15 +148,29 @@ def tell_opening(
     is not held for the bus) and replaced by the fault if none takes it; with none believed
     online (one poll lost to noise, a module not polled yet), the board waits for the outcome, a
     fraction of a second, rather than send a driver whose barrier is rising to the guard (the
-    voice cannot take it back)."""
+    voice cannot take it back). `rose`: the same pulses taken only once the lane's arm rose
+    (LaneInputs.rising), where that is watched: the greeting still goes by the relays, and only
+    the fault and `known` wait for the arm (1-6 s); waited for as a whole, a driver told 请缴费 a
+    moment ago read it under the rising arm (Review 57n)."""
+
+    def told(took: bool, ticket: int) -> None:
+        if not took or rose is None:
+            known(took)
+            return
+
+        def arm_known(up: bool) -> None:
+            if not up:
+                boards.show_unless_newer(lane, ticket, fault)
+            known(up)
+
+        _when_known(rose, arm_known)
+
     if any(outcome.done() and outcome.result() for outcome, _ in pulses):
-        boards.show(lane, opened)
-        known(True)
+        told(True, boards.show(lane, opened))
         return
     waiting = [(outcome, online) for outcome, online in pulses if not outcome.done()]
     if not waiting:
-        boards.show(lane, fault)
-        known(False)
+        told(False, boards.show(lane, fault))
         return
     if any(online for _, online in waiting):
         ticket = boards.show(lane, opened)
@@ -163,17 +178,17 @@ def tell_opening(
         def fault_if_not(took: bool) -> None:
             if not took:
                 boards.show_unless_newer(lane, ticket, fault)
-            known(took)
+            told(took, ticket)
 
         _when_known([outcome for outcome, _ in waiting], fault_if_not)
         return
     ticket = boards.reserve(lane)  # now, as decided: a car decided after it shows after it
 
-    def told(took: bool) -> None:
+    def greeted(took: bool) -> None:
         boards.show_unless_newer(lane, ticket, opened if took else fault)
-        known(took)
+        told(took, ticket)
 
-    _when_known([outcome for outcome, _ in waiting], told)
+    _when_known([outcome for outcome, _ in waiting], greeted)
 
 
 class PassagePulses(Generic[E]):

@@ -90,7 +90,8 @@ class BarrierWatch:
         self.tailgating = Tailgating(self._grace, default_s)
 
     def commanded(self, lane: str, now: float, car: str = "") -> None:
-        """An opening told to the lane: a decision letting `car` through, or a guard's (no car)."""
+        """An opening told to the lane: a decision letting `car` through, or a guard's (the car held
+        there that it lets out, where known)."""
         with self._lock:
             self._last[lane] = now
         self.tailgating.opening(lane, now, car)
@@ -158,6 +159,21 @@ class BarrierWatch:
             return max(since, self._last.get(lane, since)) + limit_s - now
 
 
+def expected_opening_s(devices: Devices) -> dict[str, float]:
+    """Per lane with a barrier contact, how long after a decision or a guard's command its barrier
+    may open without being forced, and the openings given count for its arm-up (Tailgating): its
+    `open_grace_s`, or at a vehicle lane its `rise_within_s` where longer. The rise check lets out a
+    car under an arm up within `rise_within_s` (raised for a slow barrier, as docs/hardware.md
+    says); judged by `open_grace_s` alone, that arm raised forced_open on every car, and the car
+    was alarmed 跟车通过 under its own opening (Review 57n)."""
+    return {
+        lane: seconds
+        if lane in devices.doors
+        else max(seconds, devices.rise_within_s.get(lane, DEFAULT_RISE_WITHIN_S))
+        for lane, seconds in devices.open_grace_s.items()
+    }
+
+
 Worker = Callable[[Callable[[Any], Any]], "Future[Any]"]
 Record = Callable[[AlarmChange], None]
 
@@ -171,7 +187,7 @@ class LaneInputs:
         record: Record | None = None,
     ):
         self.devices = devices
-        self.barriers = BarrierWatch(devices.open_grace_s, on_hold=self._held_by_guard)
+        self.barriers = BarrierWatch(expected_opening_s(devices), on_hold=self._held_by_guard)
         self._on_worker = on_worker
         # The lane's alarms, written in turn with the records that wait for storage (the gateway's:
         # WaitingRecords.write_in_turn): a barrier forced up while the disk is full is alarmed once
@@ -231,7 +247,7 @@ class LaneInputs:
         # cleared now.
         watched = self.devices.barrier_contacts
         now, mono = self._now(), time.monotonic()
-        grace = max(self.devices.open_grace_s.values(), default=DEFAULT_GRACE_S)
+        grace = max(expected_opening_s(self.devices).values(), default=DEFAULT_GRACE_S)
 
         def recall(conn: sqlite3.Connection) -> tuple[list[tuple[str, str]], dict[str, datetime]]:
             left = open_alarm_sources(conn, LEFT_FROM_BEFORE)

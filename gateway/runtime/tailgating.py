@@ -11,7 +11,8 @@ arm was down or believed up (a polled contact's "down" edge that arrives after t
 pulse sends the falling arm back up). Only a passage beyond them is a tailgate: the car named is
 the one that drove onto the loop after the arm rose and whose last decision there was a refusal
 (held to pay, car park full), else the lane's last car refused or held within NAMED_WITHIN_S and
-not let through since, else nobody. A refusal alone raises nothing while the openings cover the
+not let through since (by a decision, or by any guard's opening: he opens for the car he sees
+there), else nobody. A refusal alone raises nothing while the openings cover the
 passage: the camera decides the car queued behind the one let out too (Review 57i). Cars that
 pass while a guard holds the lane open, or after the arm came down, are not judged. A lane whose
 loop or barrier contact is not wired reports no such edges, and nothing is ever judged there.
@@ -69,7 +70,8 @@ class Tailgating:
         return f"#{self._unnamed}"
 
     def opening(self, lane: str, now: float, car: str = "") -> None:
-        """A decision let `car` through, or a guard opened the lane (no car)."""
+        """A decision let `car` through, or a guard opened the lane (for `car`, the one held to pay
+        there, where known): the lane's last car refused is not named by a tailgate after it."""
         with self._lock:
             state = self._lane(lane)
             key = car or self._token()
@@ -83,7 +85,10 @@ class Tailgating:
                 state.unused[key] = now
                 if state.up:
                     state.counted.add(key)
-            if car and state.refused is not None and state.refused[0] == car:
+            # A guard's opening is for the car he sees at the arm, named or not: most often the
+            # one refused or held there, whose name a car following it under the same arm-up took
+            # (Review 57n).
+            if state.refused is not None and (not car or state.refused[0] == car):
                 state.refused = None
             state.on_loop_refused = None
 
