@@ -34,7 +34,18 @@ class HandoverIn(BaseModel):
         json_schema_extra={"type": "integer", "minimum": 0},
     )
     note: str = Field(
-        "", max_length=200, description="Optional: what the next guard or the office should know."
+        "",
+        max_length=200,
+        description="Optional: what the next guard or the office should know (a phone or ID number "
+        "in it is stored and sent masked).",
+    )
+    recorded_cash_fen: int | None = Field(
+        None,
+        ge=0,
+        description="Optional: the cash on record, in fen, the guard was shown as he confirmed. If a "
+        "fee taken for him since changed it, the handover is 409 `shift_changed` (nothing stored) "
+        "with the figure now in `recorded_cash_fen`: show it and confirm again. Left out: the "
+        "figure at the time of the handover.",
     )
 
 
@@ -153,7 +164,9 @@ def handover(body: HandoverIn, who: User, app: App, idempotency_key: Idempotency
         who.name,
         idempotency_key,
         body.model_dump_json(),
-        lambda: gw.on_worker(lambda c: hand_over(c, guard, gw.now(), counted, note, gw.site.tz)),
+        lambda: gw.on_worker(
+            lambda c: hand_over(c, guard, gw.now(), counted, note, gw.site.tz, body.recorded_cash_fen)
+        ),
     )
     return handover_json(gw, made)
 

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
 from typing import Any, Literal
 
+from gateway.errors import Conflict
 from gateway.parking.desk_checks import METHODS
 from gateway.privacy import mask_numbers_in
 from gateway.store.audit import audit, transaction
@@ -169,15 +170,32 @@ class Handover:
 
 
 def hand_over(
-    conn: sqlite3.Connection, guard: str, at: datetime, counted_cash_fen: int, note: str, tz: tzinfo
+    conn: sqlite3.Connection,
+    guard: str,
+    at: datetime,
+    counted_cash_fen: int,
+    note: str,
+    tz: tzinfo,
+    shown_cash_fen: int | None = None,
 ) -> Handover:
     """Record `guard`'s handover: the cash his shift recorded, what he counted in the drawer, the
     difference; with its record for the centre. It covers the payments written before it: his
-    next shift holds those after (shift_start). A phone number in the note is kept and sent masked."""
+    next shift holds those after (shift_start). A phone number in the note is kept and sent masked.
+    With `shown_cash_fen`, the cash on record the guard was shown as he confirmed: a fee taken for
+    him since (a booth's token) is Conflict `shift_changed`, nothing stored, rather than a
+    difference he never saw."""
     note = mask_numbers_in(note)
     with transaction(conn):
         shift = shift_of(conn, guard, at)
         recorded = shift.cash_fen
+        if shown_cash_fen is not None and shown_cash_fen != recorded:
+            raise Conflict(
+                f"the cash on record is {recorded} fen now, not the {shown_cash_fen} fen confirmed: "
+                "a fee was taken for this shift since",
+                fix="check the drawer against the cash on record now and confirm again",
+                code="shift_changed",
+                data={"recorded_cash_fen": recorded},
+            )
         detail = (
             f"cash recorded {recorded} fen, counted {counted_cash_fen} fen, "
             f"difference {counted_cash_fen - recorded:+d} fen"

@@ -935,6 +935,14 @@ TEXTS: dict[str, tuple[str, str]] = {
         "The next shift starts from zero. Log out, so the next guard logs in with his own account.",
     ),
     "shift.logout": ("退出登录", "Log out"),
+    "shift.changed": (
+        "确认期间又有收费记入本班：系统记录现金现为 {yuan} 元，请重新核对后确认",
+        "A fee was taken for this shift meanwhile: cash on record is now {yuan} yuan; check, confirm again",
+    ),
+    "err.shift_changed": (
+        "系统记录现金已变化，请重新核对后确认交班",
+        "The cash on record has changed: check it and confirm the handover again",
+    ),
     # A fee recorded with the wrong method, corrected from its row (shift.js; docs/guard-app.md).
     "shift.to_cash": ("改为现金", "Change to cash"),
     "shift.to_qr": ("改为扫码", "Change to QR"),
@@ -1067,6 +1075,7 @@ JS_KEYS = (
     "shift.even",
     "shift.bad_amount",
     "shift.done",
+    "shift.changed",
     "shift.method_fixed",
 )
 JS_PREFIXES = ("err.", "state.")  # every key of these

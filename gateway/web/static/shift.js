@@ -1,6 +1,6 @@
 // 交班 Shift handover (shift.html): the cash counted in yuan, the difference from the cash on record
-// shown before the guard confirms, then sent once (its Idempotency-Key, app.js keyFor), and the
-// offer to log out. A failed request says so and keeps what was typed. A fee recorded with the wrong
+// shown before the guard confirms, then sent once (its Idempotency-Key, app.js keyFor) with the
+// figure he confirmed, and the offer to log out. A failed request says so and keeps what was typed. A fee recorded with the wrong
 // method (扫码已付 tapped for cash) is corrected from its row, with a reason, and the page drawn again.
 "use strict";
 const shiftForm = document.getElementById("shift-form");
@@ -28,8 +28,59 @@ function showDifference() {
 counted.addEventListener("input", showDifference);
 
 let asked = null;  // the body confirmed in the dialog
+// A handover sent whose answer never came (the Wi-Fi, the gateway's 500): it may be stored. Until
+// its answer is known, 交班 sends it again with its key and shows what it made: asked afresh, the
+// shift would be the next, empty one, and the drawer he counted even shown as all over (长款).
+let lostHandover = null;
+const unknownAnswer = (err) => err.code === "network" || err.code === "internal_error";
+
+// The confirm dialog for `cash` on record: the body it confirms names it (`recorded_cash_fen`), so
+// a fee taken for him while he reads it is answered `shift_changed`, not recorded as short.
+function askToConfirm(fen, cash) {
+  boot.shift.cash_fen = cash;
+  document.getElementById("shift-cash").textContent = inYuan(cash);
+  showDifference();
+  asked = { counted_cash_fen: fen, note: shiftForm.elements.note.value.trim(), recorded_cash_fen: cash };
+  document.getElementById("shift-confirm-recorded").textContent = inYuan(cash);
+  document.getElementById("shift-confirm-counted").textContent = inYuan(fen);
+  document.getElementById("shift-confirm-difference").textContent = differenceWords(fen - cash);
+  openDialog(shiftDialog);
+}
+
+async function sendHandover(body, key) {
+  const button = document.getElementById("shift-submit");
+  button.disabled = true;
+  try {
+    const done = await api("POST", "/api/shift/handover", body, { "Idempotency-Key": key });
+    lostHandover = null;
+    document.getElementById("shift-done-text").textContent = fill(T("shift.done"), {
+      time: done.handed_over_at.slice(11, 16),
+      recorded: inYuan(done.recorded_cash_fen),
+      counted: inYuan(done.counted_cash_fen),
+      difference: differenceWords(done.difference_fen),
+    });
+    shiftForm.hidden = true;
+    document.getElementById("shift-done").hidden = false;
+    document.getElementById("shift-logout").focus();
+  } catch (err) {
+    lostHandover = unknownAnswer(err) ? { body, key } : null;
+    button.disabled = false;
+    if (err.code === "shift_changed") {  // a fee taken for him since: the new figures, asked again
+      toast(fill(T("shift.changed"), { yuan: inYuan(err.data.recorded_cash_fen) }), true);
+      askToConfirm(body.counted_cash_fen, err.data.recorded_cash_fen);
+      return;
+    }
+    if (err.fields.includes("counted_cash_fen")) counted.setAttribute("aria-invalid", "true");
+    failed(err);
+  }
+}
+
 shiftForm.addEventListener("submit", async (e) => {
   e.preventDefault();
+  if (lostHandover) {
+    sendHandover(lostHandover.body, lostHandover.key);
+    return;
+  }
   const fen = typedFen(counted.value);
   if (fen === null) {
     counted.setAttribute("aria-invalid", "true");
@@ -41,39 +92,15 @@ shiftForm.addEventListener("submit", async (e) => {
   try {
     // The cash on record now: another tablet may have taken a fee for this guard since the page was drawn.
     const shift = await api("GET", "/api/shift");
-    boot.shift.cash_fen = shift.cash_fen;
-    document.getElementById("shift-cash").textContent = inYuan(shift.cash_fen);
-    showDifference();
-    asked = { counted_cash_fen: fen, note: shiftForm.elements.note.value.trim() };
-    document.getElementById("shift-confirm-recorded").textContent = inYuan(shift.cash_fen);
-    document.getElementById("shift-confirm-counted").textContent = inYuan(fen);
-    document.getElementById("shift-confirm-difference").textContent = differenceWords(fen - shift.cash_fen);
-    openDialog(shiftDialog);
+    askToConfirm(fen, shift.cash_fen);
   } catch (err) { failed(err); } finally { button.disabled = false; }
 });
 
 document.getElementById("shift-cancel").addEventListener("click", () => closeDialog(shiftDialog));
-document.getElementById("shift-confirm").addEventListener("click", async (e) => {
+document.getElementById("shift-confirm").addEventListener("click", (e) => {
   e.preventDefault();
   closeDialog(shiftDialog);
-  const button = document.getElementById("shift-submit");
-  button.disabled = true;
-  try {
-    const done = await api("POST", "/api/shift/handover", asked, { "Idempotency-Key": keyFor(shiftForm, asked) });
-    document.getElementById("shift-done-text").textContent = fill(T("shift.done"), {
-      time: done.handed_over_at.slice(11, 16),
-      recorded: inYuan(done.recorded_cash_fen),
-      counted: inYuan(done.counted_cash_fen),
-      difference: differenceWords(done.difference_fen),
-    });
-    shiftForm.hidden = true;
-    document.getElementById("shift-done").hidden = false;
-    document.getElementById("shift-logout").focus();
-  } catch (err) {
-    if (err.fields.includes("counted_cash_fen")) counted.setAttribute("aria-invalid", "true");
-    failed(err);
-    button.disabled = false;
-  }
+  sendHandover(asked, keyFor(shiftForm, asked));
 });
 
 // 改为现金 / 改为扫码 on a payment's row: the reason asked (no lane's quick reasons: they are not a
