@@ -65,6 +65,7 @@ from gateway.store.holds import (
 from gateway.store.lookup import lookup, subject_of
 from gateway.store.outbox import enqueue
 from gateway.store.parking import (
+    HANDED_OVER_LATE,
     Owed,
     ParkingError,
     carry_reentry,
@@ -79,7 +80,7 @@ from gateway.store.parking import (
 )
 from gateway.store.payments import check_receipt, record_payment
 from gateway.store.units import resident_lives_in, same_unit
-from gateway.timefmt import from_db, later, to_db
+from gateway.timefmt import elapsed, from_db, later, to_db
 
 log = logging.getLogger(__name__)
 
@@ -93,6 +94,19 @@ WHERE id = ? AND exited_at IS NULL
 # An admin's close (a car that left unseen), on such a clock too (ParkingDesk.close_stay).
 _CLOSED_BY_ADMIN = """
 UPDATE stays SET exited_at = max(?, entered_at), closed_by = 'admin' WHERE id = ? AND exited_at IS NULL
+"""
+# The first exit that let the stay's car out after its entry under another plate, corrected to
+# the stay's since (the by-hand repair of docs/parking.md *Misread plates*, step 2 after step 1):
+# the car left there, so an admin's close of its stay ends it there, not when 已离场 is pressed.
+# Guards' corrections are few: read whole, each record found by its id (as parking/inside.py
+# _LEFT_BY_CORRECTED_EXIT).
+_LEFT_BY_CORRECTED_EXIT = """
+SELECT a.at FROM stays s CROSS JOIN latest_plate_corrections c
+CROSS JOIN access_log a ON a.event_id = c.event_id
+WHERE s.id = :stay AND c.plate = s.plate AND a.car IS NOT s.plate AND a.at > s.entered_at AND a.at <= :at
+  AND a.admitted = 1 AND a.direction = 'exit' AND a.lane_type = 'vehicle'
+  AND NOT EXISTS (SELECT 1 FROM exits_put_back x WHERE x.event_id = a.event_id)
+ORDER BY a.at, a.id LIMIT 1
 """
 _BOOTH = LaneRules("booth", "exit", "vehicle", None)
 # The last booth payment of an amount by a car with no stay (charges carried: ParkingDesk._debt_paid),
@@ -792,7 +806,11 @@ class ParkingDesk:
     def close_stay(
         self, conn: sqlite3.Connection, stay_id: int, reason: str, actor: str, at: datetime
     ) -> dict[str, Any]:
-        """Admin correction: a car left unseen (camera down). Audited; a shared slot passes on."""
+        """Admin correction: a car left unseen (camera down). Audited; a shared slot passes on.
+        A car let out under another plate, that exit corrected to its plate since, left there: its
+        stay ends at that exit and its slot passes on from then (_LEFT_BY_CORRECTED_EXIT). Ended at
+        the press, a car of the slot that came in after it had gone was billed as its second car
+        for hours the slot stood empty."""
         row = conn.execute(
             "SELECT plate, zone, class, slot_id, exited_at, subject FROM stays WHERE id = ?", (stay_id,)
         ).fetchone()
@@ -811,12 +829,17 @@ class ParkingDesk:
         rules = self._rules(conn, at)
         account = owed(conn, rules, subject, at, vehicle_class=vclass, stay=stay_by_id(conn, stay_id))
         keep_what_was_paid(conn, rules, account, None, at)
-        conn.execute(_CLOSED_BY_ADMIN, (to_db(at), stay_id))
-        audit(conn, at, actor, "stay.close", f"stay:{stay_id}", f"{plate or ''}: {reason}")
+        left = conn.execute(_LEFT_BY_CORRECTED_EXIT, {"stay": stay_id, "at": to_db(at)}).fetchone()
+        ended = at if left is None else datetime.fromisoformat(left[0]).astimezone(at.tzinfo)
+        conn.execute(_CLOSED_BY_ADMIN, (to_db(ended), stay_id))
+        said = "" if left is None else f" (left at {ended:%Y-%m-%d %H:%M}, an exit corrected to its plate)"
+        audit(conn, at, actor, "stay.close", f"stay:{stay_id}", f"{plate or ''}: {reason}{said}")
         # Handed on as at an exit, also from a car recorded inside that made the slot's first car its
         # second car: the close cannot tell a car that left unseen from a time typed wrong. The car
         # recorded again at a later time says it was the latter (inside.py restore_displaced).
-        moved = handover(conn, slot_id, at, "admin") if slot_id is not None else None
+        # From the exit it left on: a car of the slot that came in since came in on it free.
+        since = elapsed(ended, at) + HANDED_OVER_LATE
+        moved = handover(conn, slot_id, ended, "admin", entered_within=since) if slot_id is not None else None
         enqueue(
             conn,
             "stay",
@@ -824,6 +847,7 @@ class ParkingDesk:
                 "at": at.isoformat(),
                 "change": "closed_by_admin",
                 "stay_id": stay_id,
+                "exited_at": ended.isoformat(),
                 "plate": plate,
                 "zone": zone,
                 "class": vclass,

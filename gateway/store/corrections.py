@@ -345,7 +345,8 @@ ORDER BY a.at, a.id LIMIT 1
 # no admitted exit, the opening names the decision it ended (let_outs_by_hand), as corrected, as
 # parking/inside.py _LET_OUT_BY_HAND reads it. Openings by hand are few: read on their time index.
 _LET_OUT_UNRECORDED = """
-SELECT o.held_event, o.at, NULL, NULL, NULL FROM stays s CROSS JOIN let_outs_by_hand o INDEXED BY let_outs_by_hand_at
+SELECT o.held_event, o.at, NULL, NULL, NULL
+FROM stays s CROSS JOIN let_outs_by_hand o INDEXED BY let_outs_by_hand_at
 JOIN access_log a ON a.event_id = o.held_event
 WHERE s.id = :stay AND o.at > s.entered_at AND instr(',' || a.flags || ',', ',no_entry_record,') > 0
   AND coalesce((SELECT l.plate FROM latest_plate_corrections l WHERE l.event_id = a.event_id), a.car) = :plate
@@ -398,7 +399,8 @@ def _left_unrecorded(
     if entry is None:
         return None
     named = {"stay": entry[0], "plate": plate}
-    rows = [r for sql in (_LEFT_UNRECORDED, _LET_OUT_UNRECORDED) if (r := conn.execute(sql, named).fetchone())]
+    found = (conn.execute(sql, named).fetchone() for sql in (_LEFT_UNRECORDED, _LET_OUT_UNRECORDED))
+    rows = [r for r in found if r is not None]
     if not rows:
         return None
     row = min(rows, key=lambda r: str(r[1]))  # stored times (to_db) sort as they fall

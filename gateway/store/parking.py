@@ -763,7 +763,13 @@ def _back_on_its_slot_if_free(conn: sqlite3.Connection, stay_id: int) -> int | N
 
 
 def handover(
-    conn: sqlite3.Connection, slot_id: int, at: datetime, cause: str, *, free_only: bool = False
+    conn: sqlite3.Connection,
+    slot_id: int,
+    at: datetime,
+    cause: str,
+    *,
+    free_only: bool = False,
+    entered_within: timedelta = HANDED_OVER_LATE,
 ) -> int | None:
     """一位多车: the car on the slot has gone; another car of the slot still inside moves onto it now.
 
@@ -778,12 +784,15 @@ def handover(
     billing and left the free one parked beside it for nothing (review 57c).
     `free_only`: only such a car, or one handed a slot before (its billing stopped then, and kept
     stopped: it is the slot's car), is put back (a slot an admin adds again is new to a paying car).
+    `entered_within`: a car that came in at most that long after `at` is handed the slot at its
+    entry (_HANDED_AT); an admin's close at the exit a car was seen leaving on, found later
+    (ParkingDesk.close_stay), hands it so to a car that came in since.
     """
     row = conn.execute(_HANDOVER_CANDIDATE, {"slot": slot_id, "free_only": int(free_only)}).fetchone()
     if row is None:
         return None
     stay_id, subject, plate = row
-    moment = {"at": to_db(at), "late": to_db(later(at, HANDED_OVER_LATE))}
+    moment = {"at": to_db(at), "late": to_db(later(at, entered_within))}
     conn.execute(_HANDED_OVER, {"slot": slot_id, **moment, "id": stay_id})
     enqueue(
         conn,

@@ -27,11 +27,15 @@ def test_resident_recorded_back_is_on_its_own_slot_free(gw: Gateway) -> None:
     out = show(gw, "car-out", OWNER, T0 + H)  # really 苏E12346: leaves free as the resident
     assert out.admitted
     correct_plate(gw.conn, out.event_id, STRANGER, "admin1", T0 + 5 * H)
-    stay = gw.conn.execute("SELECT id FROM stays WHERE plate = ? AND exited_at IS NULL", (STRANGER,)).fetchone()[0]
+    stay = gw.conn.execute(
+        "SELECT id FROM stays WHERE plate = ? AND exited_at IS NULL", (STRANGER,)
+    ).fetchone()[0]
     with gw.conn:
         gw.parking.close_stay(gw.conn, stay, "出口误识别", "admin1", T0 + 5 * H + M)
     with gw.conn:
-        said = record_inside(gw.conn, gw.site, CarInside(OWNER, T0 - 55 * M), "出口误识别已纠正", "admin1", T0 + 5 * H + 2 * M)
+        said = record_inside(
+            gw.conn, gw.site, CarInside(OWNER, T0 - 55 * M), "出口误识别已纠正", "admin1", T0 + 5 * H + 2 * M
+        )
     leaves = show(gw, "car-out", OWNER, T0 + 6 * H)
     handovers = report_of_t0_day(gw, T0 + 24 * H)["parking"]["handovers"]
     assert (said["billing"], said["handed_over_at"]) == ("slot", None), said
