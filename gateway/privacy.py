@@ -7,6 +7,8 @@ import hmac
 import os
 import re
 import tempfile
+import unicodedata
+from datetime import datetime
 from pathlib import Path
 from typing import Literal, get_args
 
@@ -159,28 +161,49 @@ def mask_id_number(id_number: str, kind: IdKind = "resident_id") -> str:
 
 
 # Free text a guard types (a handover note, a correction's reason, an alarm's note) may hold a phone
-# or ID number: a run of 7 digits or more (an ID number's with its X), or a mobile typed in groups
-# (138 1234 5678). A receipt number the gateway makes (20261125-0001, store/payments.py) is kept.
+# or ID number: a run of 7 digits or more (an ID number's with its X), a mobile typed in groups
+# (138 1234 5678) or an ID card's number in the groups the card prints (110101 19900307 123X). Kept:
+# a receipt number the gateway makes (20261125-0001, store/payments.py) and a date (20261125).
 _NUMBER_IN_TEXT = re.compile(
-    r"(?<![0-9])(?P<receipt>[0-9]{8}-[0-9]{4})(?![0-9])"
+    r"(?<![0-9])(?P<receipt>[0-9]{8}-[0-9]{4,})(?![0-9])"
+    r"|(?<![0-9])(?P<id>[0-9]{6}[ -]?[0-9]{8}[ -]?[0-9]{3}[0-9Xx])(?![0-9])"
     r"|(?<![0-9])(?P<mobile>1[0-9]{2}[ -][0-9]{4}[ -][0-9]{4})(?![0-9])"
     r"|(?<![0-9])(?P<number>[0-9]{7,}[Xx]?)(?![0-9])"
 )
-_FULL_WIDTH_DIGITS = str.maketrans("０１２３４５６７８９Ｘｘ", "0123456789Xx")
+_MATCHED_AS_TYPED = frozenset("0123456789Xx -")
+
+
+def _as_matched(char: str) -> str:
+    """A character as the number patterns read it: a full-width digit, X, space (U+3000) or dash
+    (U+FF0D), as a Chinese input method's 全角 mode types them, as its ASCII self (NFKC); anything
+    else as it is. One character for one, so a match's place is its place in the text as typed."""
+    plain = unicodedata.normalize("NFKC", char)
+    return plain if len(plain) == 1 and plain in _MATCHED_AS_TYPED else char
+
+
+def _a_date(digits: str) -> bool:
+    try:
+        return 1900 <= datetime.strptime(digits, "%Y%m%d").year < 2100
+    except ValueError:
+        return False
 
 
 def mask_numbers_in(text: str) -> str:
     """`text` with every phone- or ID-like number in it masked (REQUIREMENTS *Privacy*: never
     upstream in clear): 电话13812345678 -> 电话138****5678, an ID card's number to its last four.
-    Full-width digits (１３８…) are read as theirs; the rest of the text is kept as typed."""
+    Numbers typed full-width (１３８　１２３４－５６７８) are read as theirs; the rest of the text
+    is kept as typed."""
 
-    def masked(m: re.Match[str]) -> str:
-        if m["receipt"]:
-            return m["receipt"]
+    parts: list[str] = []
+    kept_to = 0
+    for m in _NUMBER_IN_TEXT.finditer("".join(map(_as_matched, text))):
+        if m["receipt"] or (m["number"] and len(m[0]) == 8 and _a_date(m[0])):
+            continue
         digits = normalize_number(m[0])
-        return mask_id_number(digits) if len(digits) >= 15 else mask_phone(digits)
-
-    return _NUMBER_IN_TEXT.sub(masked, text.translate(_FULL_WIDTH_DIGITS))
+        shown = mask_id_number(digits) if len(digits) >= 15 else mask_phone(digits)
+        parts += [text[kept_to : m.start()], shown]
+        kept_to = m.end()
+    return "".join([*parts, text[kept_to:]])
 
 
 def mask_name(name: str) -> str:
