@@ -3,8 +3,6 @@ took it, within his shift, or an admin (gateway/store/payment_method.py)."""
 
 from __future__ import annotations
 
-import sqlite3
-from datetime import date
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path
@@ -14,7 +12,6 @@ from gateway.api.auth import User
 from gateway.api.deps import App, IdempotencyKey, KeyedWrites, made_once
 from gateway.api.errors import ApiError
 from gateway.api.shapes import ERRORS
-from gateway.store.parking import ParkingError
 from gateway.store.payment_method import MethodCorrected, correct_method
 
 router = APIRouter(tags=["parking"], responses=ERRORS)
@@ -57,7 +54,7 @@ def _reason(text: str) -> str:
 @router.post(
     "/api/payments/{ref:path}/method",
     summary="Correct how a payment was paid, cash or QR code (audited; sent upstream; its day's "
-    "report built again): the guard who took it within his shift, or an admin",
+    "report sent again, its revenue by method moved): the guard who took it within his shift, or an admin",
 )
 def correct_payment_method(
     ref: PaymentRef, body: MethodIn, who: User, app: App, idempotency_key: IdempotencyKey = None
@@ -72,13 +69,6 @@ def correct_payment_method(
         )
     gw = app.gw
     now = gw.now()
-
-    def rebuildable(conn: sqlite3.Connection, day: date) -> bool:
-        try:
-            gw.operations.check_rebuild(conn, day, now)
-        except ParkingError:  # records_deleted: rebuilt, the kept report would lose their figures
-            return False
-        return True
 
     done, _ = made_once(
         _corrected,
@@ -95,7 +85,7 @@ def correct_payment_method(
                 admin=who.is_admin,
                 now=now,
                 tz=gw.site.tz,
-                rebuildable=rebuildable,
+                max_bytes=gw.site.config.mqtt.max_message_bytes,
             )
         ),
     )
@@ -111,6 +101,5 @@ def correct_payment_method(
         "corrected_at": done.at.astimezone(tz).isoformat(timespec="seconds"),
         "reason": done.reason,
         "audit_id": done.audit_id,
-        "reports_to_rebuild": [day.isoformat() for day in done.reports],
-        "reports_kept": [day.isoformat() for day in done.reports_kept],
+        "reports_sent_again": [day.isoformat() for day in done.reports],
     }

@@ -702,6 +702,40 @@ def store_report(
         enqueue(conn, "report", {"at": at.isoformat(), "report": upstream_report(body, max_bytes)}, at)
 
 
+def move_method_in_kept_reports(
+    conn: sqlite3.Connection,
+    at: datetime,
+    amount_fen: int,
+    before: str,
+    after: str,
+    when: datetime,
+    max_bytes: int,
+) -> list[date]:
+    """A payment taken at `at` had its method corrected (gateway/store/payment_method.py): the kept
+    report whose period holds it moves `amount_fen` from `before` to `after` in its revenue by method
+    and is sent again; every other figure stays as built. Not a rebuild: that would count the day's
+    charges again as they stand now (a charge voided since, and its replacement dated at it, both),
+    and lose the figures of records past retention. Within the caller's transaction (worker only).
+    Returns the days of the reports moved (one at most: a changed reports.hour never overlaps two)."""
+    moved = []
+    rows = conn.execute("SELECT day, period_start, period_end, body FROM daily_reports").fetchall()
+    for day, start, end, text in rows:
+        if not datetime.fromisoformat(start) <= at < datetime.fromisoformat(end):
+            continue
+        body = json.loads(text)
+        by_method = (body.get("parking") or {}).get("revenue_by_method_fen")
+        if by_method is None:  # built with parking off: no money counted
+            continue
+        by_method[before] = by_method.get(before, 0) - amount_fen
+        by_method[after] = by_method.get(after, 0) + amount_fen
+        conn.execute(
+            "UPDATE daily_reports SET body = ? WHERE day = ?", (json.dumps(body, ensure_ascii=False), day)
+        )
+        enqueue(conn, "report", {"at": when.isoformat(), "report": upstream_report(body, max_bytes)}, when)
+        moved.append(date.fromisoformat(day))
+    return moved
+
+
 # What the outbox and the uplink add around the report (v, type, event_id, at, seq, the site's key
 # and the topic), with room to spare.
 _ENVELOPE_BYTES = 1024

@@ -7,7 +7,8 @@ they were taken. The payment row says the method now; the audit trail keeps the 
 with (`payment.take`, append-only) and the correction beside it (`payment.method`: before -> after,
 the reason), and the centre gets the payment again (`"change": "method_corrected"`), as a re-dated
 one is sent (gateway/store/redate.py): the newest record of a receipt holds. A daily report kept
-for the payment's day is marked to be built again and sent (gateway/store/report_rebuilds.py).
+for the payment's day has the amount moved between its methods and is sent again, its other figures
+as built (gateway/parking/report.py, move_method_in_kept_reports).
 
 Who may: an admin, any payment; a guard, a payment of his own (or a token's for him, as his shift
 counts it) taken in his shift as it stands (gateway/store/shifts.py): once handed over, the drawer
@@ -18,17 +19,16 @@ Like gateway/store/payments.py, this runs on the decision worker, in one transac
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, tzinfo
 from typing import Any
 
 from gateway.errors import Conflict, Forbidden, NotFound, Refused
+from gateway.parking.report import move_method_in_kept_reports
 from gateway.privacy import mask_numbers_in
 from gateway.store.audit import audit, transaction
 from gateway.store.outbox import enqueue
 from gateway.store.payments import payment_record
-from gateway.store.report_rebuilds import keep_rebuilds
 from gateway.store.shifts import shift_of
 from gateway.timefmt import from_db
 
@@ -50,8 +50,7 @@ class MethodCorrected:
     at: datetime
     reason: str
     audit_id: int
-    reports: list[date]  # the days whose kept report is to be built again
-    reports_kept: list[date]  # and those kept as sent: their records are past retention
+    reports: list[date]  # the days whose kept report had the amount moved and was sent again
 
 
 _COLUMNS = "id, subject, plate, stay_id, lane, at, amount_fen, method, receipt, actor"
@@ -82,14 +81,12 @@ def correct_method(
     admin: bool,
     now: datetime,
     tz: tzinfo,
-    rebuildable: Callable[[sqlite3.Connection, date], bool] = lambda _c, _d: True,
+    max_bytes: int,
 ) -> MethodCorrected:
     """Change the method of the payment `ref` names to `method` (cash or qr), for `by` (an admin, or
-    the guard who took it, within his shift), with the audit row, the upstream record and the
-    reports to rebuild in one transaction. A kept report is rebuilt only where `rebuildable` says
-    its day's records are still kept (Operations.check_rebuild): one past retention, rebuilt, would
-    lose the figures of the records deleted, so it stays as sent (the `payment` record tells the
-    centre of the correction). A phone number in the reason is kept and sent masked."""
+    the guard who took it, within his shift), with the audit row, the upstream record and the kept
+    report of its day moved and sent again (cut to `max_bytes`), in one transaction. A phone number
+    in the reason is kept and sent masked."""
     reason = mask_numbers_in(reason)
     with transaction(conn):
         pid, subject, plate, stay_id, lane, at_text, amount, before, receipt, actor = find_payment(conn, ref)
@@ -128,11 +125,8 @@ def correct_method(
             "reason": reason,
         }
         enqueue(conn, "payment", {**record, **extra}, local)
-        counted = _reports_counting(conn, taken_at)
-        days = [day for day in counted if rebuildable(conn, day)]
-        keep_rebuilds(conn, days, now)
-    kept = [day for day in counted if day not in days]
-    return MethodCorrected(receipt, amount, taken_at, actor, before, method, by, now, reason, row, days, kept)
+        days = move_method_in_kept_reports(conn, taken_at, amount, before, method, local, max_bytes)
+    return MethodCorrected(receipt, amount, taken_at, actor, before, method, by, now, reason, row, days)
 
 
 def _may_correct(conn: sqlite3.Connection, guard: str, receipt: str, actor: str, now: datetime) -> None:
@@ -156,14 +150,3 @@ def _may_correct(conn: sqlite3.Connection, guard: str, receipt: str, actor: str,
         fix="ask an admin to correct it",
         code="not_this_shift",
     )
-
-
-def _reports_counting(conn: sqlite3.Connection, at: datetime) -> list[date]:
-    """The days of the reports kept whose period holds `at`: each counted the payment by its old
-    method (one at most; a changed reports.hour never makes two overlap)."""
-    rows = conn.execute("SELECT day, period_start, period_end FROM daily_reports")
-    return [
-        date.fromisoformat(day)
-        for day, start, end in rows
-        if datetime.fromisoformat(start) <= at < datetime.fromisoformat(end)
-    ]
