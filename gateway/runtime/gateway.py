@@ -48,6 +48,7 @@ from gateway.runtime.lane_boards import (
     PassagePulses,
     Pulsed,
     pulse,
+    settled,
     tell_opening,
 )
 from gateway.runtime.lanes import LaneInputs
@@ -764,20 +765,26 @@ class Gateway:
                 self.boards.show(lane, fault_lines(plate, self.site.config.site.language, rules.type))
             tell_all(rose.result())
 
-        def known(took: bool) -> None:
+        def opened(took: bool) -> Future[bool]:
             # Where the lane's arm is watched, taken only once it rose (LaneInputs.rising), as the
             # decision's pulse is: taken on the relay's word, a guard's 开闸 at a dead barrier
             # controller booked out the car still sitting at the shut arm, the board greeting it
-            # (Review 57n). The guard's own answer stays the relay's: he sees the arm.
-            if not (told and took):
+            # (Review 57n: a joined passage; Review 57p: the car held there, HandLanes). The
+            # guard's own answer stays the relay's: he sees the arm.
+            if not took:
                 tell_all(took)
-                return
-            relay: Future[bool] = Future()
-            relay.set_result(True)
-            [(rose, _)] = self.lane_io.rising(lane, [(relay, True)])
-            rose.add_done_callback(arm_known)
+                return settled(took)
+            [(rose, _)] = self.lane_io.rising(lane, [(settled(True), True)])
+            if told:
+                rose.add_done_callback(arm_known)
+            return rose
 
-        return JoinedByHand(known, max((passage.at for passage in passages), default=None))
+        def known(took: bool) -> None:  # a hold's: checked as an opening's only if it joined one
+            if told:
+                opened(took)
+
+        since = max((passage.at for passage in passages), default=None)
+        return JoinedByHand(known, since, opened)
 
     def _passage_known(
         self, passage: PassagePulses[AccessEvent], deciding: threading.Thread | None, took: bool

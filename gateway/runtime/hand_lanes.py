@@ -156,13 +156,20 @@ class HandLanes:
         with self._turns[lane]:
             took: list[object] = []
             joined = self._passages(lane)  # before the car is looked for (Gateway.opened_by_hand)
+            arm = _once(joined.opened)  # told once: by _open as the relays answered, or here
             try:
-                return self._open(lane, actor, reason, took, joined.since)
+                return self._open(lane, actor, reason, took, joined.since, arm)
             finally:
-                joined.known(bool(took))
+                arm(bool(took))
 
     def _open(
-        self, lane: str, actor: str, reason: str, took: list[object], since: datetime | None
+        self,
+        lane: str,
+        actor: str,
+        reason: str,
+        took: list[object],
+        since: datetime | None,
+        arm: Callable[[bool], Future[bool]],
     ) -> Recorded:
         record = LaneRecord(self.now(), lane, "open", actor, reason.strip())
         rules = self.site.lanes[lane]
@@ -184,12 +191,46 @@ class HandLanes:
         try:
             self._drive(lane, actor, reason, "open", pulse)
         finally:
-            self._tell_lane(lane, bool(took), _held_plate(record))
+            rose = arm(bool(took))
+            ticket = self._tell_lane(lane, bool(took), _held_plate(record))
+            if took and since is None:  # a joined passage's fault is the gateway's to show
+                rose.add_done_callback(partial(self._arm_known, lane, ticket, _held_plate(record)))
             if took and isinstance(record, OpenedByHand):
-                self._let_out(LetOutByHand(record, self._gone, self._no_longer_leaving), ref)
+                self._let_out_once_up(LetOutByHand(record, self._gone, self._no_longer_leaving), ref, rose)
         for camera in self.devices.lanes[lane].cameras:  # a car they never read may be leaving
             camera.opened_by_hand()
         return done
+
+    def _arm_known(self, lane: str, ticket: int, plate: str | None, rose: Future[bool]) -> None:
+        """An opening the relay took whose arm never rose (its contact watched: LaneInputs.rising,
+        which raised barrier_no_response): the board sends the driver to the guard, as a
+        decision's does, unless something newer was shown meanwhile (Review 57p)."""
+        if not rose.result():
+            language, kind = self.site.config.site.language, self.site.lanes[lane].type
+            self._boards.show_unless_newer(lane, ticket, fault_lines(plate, language, kind))
+
+    def _let_out_once_up(self, let_out: LetOutByHand, ref: str, rose: Future[bool]) -> None:
+        """The car the opening lets out, let out once its arm rose where that is watched
+        (LaneInputs.rising): on the relay's word alone, a guard's 开闸 at a dead barrier controller
+        closed the stay of a car still sitting at the shut arm and ended its hold, and read again a
+        minute on it was a car with no entry record (Review 57p). Not risen, it stays held, its
+        stay open. Waiting for the arm (1-6 s), the lane's next openings pass over it already; the
+        guard's answer does not wait for it (he sees the arm), nor for its record."""
+        if rose.done():
+            if rose.result():
+                self._let_out(let_out, ref)
+            return
+        if let_out.opened.found == [None]:
+            return  # none held there
+        self._leave(let_out)
+
+        def arm_known(up: Future[bool]) -> None:
+            if up.result():
+                self._write_let_out(let_out, wait=False)
+            else:
+                self._no_longer_leaving(let_out)
+
+        rose.add_done_callback(arm_known)
 
     def _let_out(self, let_out: LetOutByHand, ref: str) -> None:
         """The car the opening let out, on record now that a relay took it. Its opening's record
@@ -201,9 +242,18 @@ class HandLanes:
         Until it is written, the lane's next openings pass over the car (_leaving_cars)."""
         if let_out.opened.found == [None]:
             return  # none held there
+        self._leave(let_out)
+        self._write_let_out(let_out, wait=ref.startswith("audit:"))
+
+    def _leave(self, let_out: LetOutByHand) -> None:
         with self._leaving_lock:
             self._leaving.setdefault(let_out.lane, []).append(let_out)
-        if not ref.startswith("audit:"):
+
+    def _write_let_out(self, let_out: LetOutByHand, wait: bool) -> None:
+        """Written in turn, the guard not waiting for it, unless `wait` (its opening's record
+        written, the guard not answered yet): its opening's record waits for storage, or the
+        guard was answered already (the arm waited for)."""
+        if not wait:
             # The car has gone through: read again as it pulls away, it is that passage, before
             # its record is written (as when the write is tried and fails: LetOutByHand.write).
             self._on_worker_now(lambda _conn: let_out.left())
@@ -244,7 +294,7 @@ class HandLanes:
             waiting = self._leaving.get(let_out.lane, [])
             waiting[:] = [w for w in waiting if w is not let_out]
 
-    def _tell_lane(self, lane: str, opened: bool, plate: str | None) -> None:
+    def _tell_lane(self, lane: str, opened: bool, plate: str | None) -> int:
         """The lane's displays after an opening by hand: left as they were, the driver let out
         was still asked for the fee (临时车 请缴费 7元), a car let in still read 禁止入内. A
         barrier that did not open sends him to the guard, as a decision's does (Gateway._act).
@@ -254,7 +304,7 @@ class HandLanes:
             lines = let_through_lines(plate, language, rules.direction)
         else:
             lines = fault_lines(plate, language, rules.type)
-        self._boards.show(lane, lines)
+        return self._boards.show(lane, lines)
 
     def _tell_shut(self, lane: str, closed: bool = False) -> None:
         """The lane's displays once its barrier is down again by hand (a release, a closed lane
@@ -848,6 +898,18 @@ class HandLanes:
             )
             self._write_or_keep(failure)
             raise GatewayError(error, fix=fix, code="relay_failed")  # worded on the pages: err.relay_failed
+
+
+def _once(tell: Callable[[bool], Future[bool]]) -> Callable[[bool], Future[bool]]:
+    """`tell`, called the first time only; later calls return that first outcome."""
+    told: list[Future[bool]] = []
+
+    def once(took: bool) -> Future[bool]:
+        if not told:
+            told.append(tell(took))
+        return told[0]
+
+    return once
 
 
 def _held_plate(record: LaneRecord) -> str | None:

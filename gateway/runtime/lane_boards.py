@@ -290,6 +290,13 @@ class PassagePulses(Generic[E]):
             self._put_back = True
 
 
+def settled(took: bool) -> Future[bool]:
+    """An outcome known already: a relay's answer where the arm is not watched."""
+    outcome: Future[bool] = Future()
+    outcome.set_result(took)
+    return outcome
+
+
 @dataclass(frozen=True, slots=True)
 class JoinedByHand:
     """What an opening or a hold by hand of an exit lane joined (ExitPassages.opened_by_hand,
@@ -302,6 +309,9 @@ class JoinedByHand:
 
     known: Callable[[bool], None]
     since: datetime | None = None
+    # A single opening's outcome told, rather than `known` (a hold's): the opening taken only once
+    # the lane's arm rose, where that is watched (LaneInputs.rising), joined passages or none.
+    opened: Callable[[bool], Future[bool]] = settled
 
 
 class ExitPassages(Generic[E]):
