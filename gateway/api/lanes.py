@@ -18,7 +18,7 @@ from fastapi.responses import FileResponse, StreamingResponse
 from pydantic import BaseModel, BeforeValidator, Field
 
 from gateway.api.auth import SESSION_COOKIE, BearerToken, Principal, User, identify
-from gateway.api.deps import App, Db, GuardApp, read_only
+from gateway.api.deps import App, Db, GuardApp, Words, read_only
 from gateway.api.errors import ApiError
 from gateway.api.hub import sse
 from gateway.api.shapes import ERRORS
@@ -54,7 +54,7 @@ def _one_line(text: object) -> object:
 
 
 class LaneAction(BaseModel):
-    reason: Annotated[str, BeforeValidator(_one_line)] = Field(
+    reason: Annotated[Words, BeforeValidator(_one_line)] = Field(
         min_length=1,
         max_length=200,
         description="Why, in the guard's words (on one line: a line break is a space).",

@@ -26,6 +26,7 @@ from gateway.api.deps import (
     Id,
     IdempotencyKey,
     KeyedWrites,
+    Words,
     made_once,
     saved,
     write,
@@ -141,7 +142,7 @@ class LanePayment(Payment):
 
 class Closing(BaseModel):
     # Left out, it is "" and too short (validate_default): refused saying its least, 2 (errors._invalid).
-    reason: str = Field(
+    reason: Words = Field(
         "",
         min_length=2,
         max_length=200,
@@ -179,7 +180,7 @@ class Inside(BaseModel):
         "future.",
     )
     # Left out, it is "" and too short (validate_default): refused saying its least, 2 (errors._invalid).
-    reason: str = Field(
+    reason: Words = Field(
         "",
         min_length=2,
         max_length=200,

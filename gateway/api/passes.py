@@ -24,6 +24,7 @@ from gateway.api.deps import (
     IdempotencyKey,
     KeyedWrites,
     When,
+    Words,
     aware,
     local,
     made_once,
@@ -84,8 +85,8 @@ class VisitorIn(BaseModel):
     id_kind: IdKind = Field("resident_id", description=_ID_KIND_IN)
     host_building: str = Field("", max_length=20)
     host_unit: str = Field("", max_length=20)
-    destination: str = Field("", max_length=60)
-    reason: str = Field("", max_length=100)
+    destination: Words = Field("", max_length=60)
+    reason: Words = Field("", max_length=100)
     passengers: int | None = Field(
         None, ge=1, le=60, description="People, driver included; with occupants, their number."
     )

@@ -21,6 +21,7 @@ from gateway.api.deps import (
     IdempotencyKey,
     KeyedWrites,
     When,
+    Words,
     aware_or_none,
     local,
     made_once,
@@ -59,11 +60,11 @@ _slots: KeyedWrites[int] = KeyedWrites("slot")
 class BlockIn(BaseModel):
     kind: Literal["card", "plate", "qr"]
     value: str = Field(min_length=1, max_length=64, description="Card number, plate or pass QR as typed.")
-    reason: str = Field(min_length=1, max_length=200)
+    reason: Words = Field(min_length=1, max_length=200)
 
 
 class ReasonIn(BaseModel):
-    reason: str = Field(min_length=1, max_length=200)
+    reason: Words = Field(min_length=1, max_length=200)
 
 
 def _text(column: str, description: str = "") -> Any:

@@ -54,6 +54,7 @@ from typing import Any
 from gateway.config.common import most_allowed
 from gateway.config.models import Mqtt
 from gateway.errors import GatewayError, NotFound, Refused
+from gateway.privacy import mask_numbers_in
 from gateway.runtime.gateway import Gateway
 from gateway.runtime.hand_opens import storage_failure
 from gateway.store.audit import audit as write_audit
@@ -729,7 +730,8 @@ class Commands:
 
     def _execute(self, cmd: Command) -> dict[str, Any]:
         """Raises NotFound or Refused (the command cannot be done) or GatewayError (a relay)."""
-        reason = cmd.args.get("reason", "").strip() or f"remote command {cmd.id}"
+        # The centre's operator types it: it goes to the audit trail and back up in the lane's record.
+        reason = mask_numbers_in(cmd.args.get("reason", "").strip()) or f"remote command {cmd.id}"
         lane = cmd.args.get("lane", "")
         if cmd.name == "open_lane":
             self.gw.by_hand.open_lane(lane, cmd.actor, reason)

@@ -16,6 +16,7 @@ from gateway.privacy import (
     ID_KINDS,
     IdKind,
     Secrets,
+    mask_numbers_in,
     normalize_document,
     normalize_number,
 )
@@ -268,8 +269,9 @@ def _pass(entry: dict[str, Any], tz: ZoneInfo, secrets: Secrets, card_digits: in
         host_building=_text(row, "host_building", limit=20),
         host_unit=_text(row, "host_unit", limit=20),
         company=_text(row, "company", limit=60),
-        destination=_text(row, "destination", limit=60),
-        reason=_text(row, "reason", limit=100),
+        # Sent back up with the pass (store/passes.upstream): a phone number in them masked.
+        destination=mask_numbers_in(_text(row, "destination", limit=60)),
+        reason=mask_numbers_in(_text(row, "reason", limit=100)),
         passengers=passengers,
         plate=plate_value(plate) if plate else None,
         valid_from=start,
