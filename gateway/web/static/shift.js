@@ -31,7 +31,20 @@ let asked = null;  // the body confirmed in the dialog
 // A handover sent whose answer never came (the Wi-Fi, the gateway's 500): it may be stored. Until
 // its answer is known, 交班 sends it again with its key and shows what it made: asked afresh, the
 // shift would be the next, empty one, and the drawer he counted even shown as all over (长款).
-let lostHandover = null;
+// Kept in the tab's sessionStorage, by guard (a shared tablet), as app.js keeps a lost tap: he
+// reloads the page after 网关没有回应, as one does, and it must still be the one sent again.
+const LOST_HANDOVER = "egw-lost-handover:" + boot.user;
+function keepLost(lost) {
+  try {
+    if (lost) sessionStorage.setItem(LOST_HANDOVER, JSON.stringify(lost));
+    else sessionStorage.removeItem(LOST_HANDOVER);
+  } catch (err) { /* storage off: kept for this page only, as before */ }
+  return lost;
+}
+function keptLost() {
+  try { return JSON.parse(sessionStorage.getItem(LOST_HANDOVER) || "null"); } catch (err) { return null; }
+}
+let lostHandover = keptLost();
 const unknownAnswer = (err) => err.code === "network" || err.code === "internal_error";
 
 // The confirm dialog for `cash` on record: the body it confirms names it (`recorded_cash_fen`), so
@@ -52,7 +65,7 @@ async function sendHandover(body, key) {
   button.disabled = true;
   try {
     const done = await api("POST", "/api/shift/handover", body, { "Idempotency-Key": key });
-    lostHandover = null;
+    lostHandover = keepLost(null);
     document.getElementById("shift-done-text").textContent = fill(T("shift.done"), {
       time: done.handed_over_at.slice(11, 16),
       recorded: inYuan(done.recorded_cash_fen),
@@ -63,7 +76,7 @@ async function sendHandover(body, key) {
     document.getElementById("shift-done").hidden = false;
     document.getElementById("shift-logout").focus();
   } catch (err) {
-    lostHandover = unknownAnswer(err) ? { body, key } : null;
+    lostHandover = keepLost(unknownAnswer(err) ? { body, key } : null);
     button.disabled = false;
     if (err.code === "shift_changed") {  // a fee taken for him since: the new figures, asked again
       toast(fill(T("shift.changed"), { yuan: inYuan(err.data.recorded_cash_fen) }), true);
