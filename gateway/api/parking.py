@@ -7,6 +7,7 @@ public page: the published price table (明码标价) at /prices.
 from __future__ import annotations
 
 import json
+import logging
 import sqlite3
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
@@ -46,6 +47,7 @@ from gateway.store.database import transaction
 from gateway.store.occupancy import occupancy, open_stays
 from gateway.timefmt import local_iso
 
+log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 # How long a parking change (a fee, a stay closed) waits for the worker before the busy answer.
@@ -77,25 +79,23 @@ def _actor(who: Principal, named: str, db: sqlite3.Connection, *, fee: bool = Fa
     made the request first, which the audit trail's person filter finds (store/audit.py). A machine
     client (a payment kiosk's token) may add the guard it acts for: `token:booth for guard1`, his
     account's own spelling, as his shift (store/shifts.py) finds it, however the kiosk typed him
-    (ｇｕａｒｄ１, `guard1 `); a fee's guard must have an account. A person logged in acts for himself
-    alone, so a fee he took is always found under his name."""
+    (ｇｕａｒｄ１, `guard1 `), or as typed where no account matches. A person logged in acts for
+    himself alone, so a fee he took is always found under his name."""
     typed = typed_username(named)
     if not typed or typed.casefold() == who.name.casefold():
         return who.name
     if who.via == "token":
         account = find_account(db, typed)
-        if account is None and not fee:
-            return f"{who.name} for {typed}"  # an admin correction may name a manager with no login
         if account is None:
-            # A fee taken for no one would be in no guard's shift, counted at no 交班.
-            raise ApiError(
-                422,
-                "unknown_guard",
-                f"no guard account {named!r} to take this for",
-                "send the guard's login name in `actor`, as he logs in at the guard page "
-                "(or leave it out: it is recorded under the token alone)",
-                fields=["actor"],
-            )
+            if fee:
+                # Taken all the same: the driver has paid at the kiosk, and refusing the record
+                # would lose it and keep the lane shut. The name is left out (personal data).
+                log.warning(
+                    "%s took a fee for a guard who has no account: it is in no guard's 交班 shift; "
+                    "have the kiosk send the guard's login name in `actor`",
+                    who.name,
+                )
+            return f"{who.name} for {typed}"  # an admin correction may name a manager with no login
         return f"{who.name} for {account.username}"
     raise ApiError(
         403,
