@@ -63,6 +63,27 @@ class ApiError(Exception):
         self.data = data  # what the pages word besides the code (error_body)
 
 
+# A reason is what the audit trail keeps for a fee let go or corrected: spaces say nothing.
+LEAST_REASON = 2
+
+
+def reason_given(reason: str) -> str:
+    """A reason stripped, refused as too short (`reason_required`, naming the field and its least,
+    as a reason left out is told by _invalid) when only spaces make it long enough: a model's
+    min_length counts them, and a stay closed, its fee let go, for "   " says nothing."""
+    stripped = reason.strip()
+    if len(stripped) < LEAST_REASON:
+        raise ApiError(
+            422,
+            "reason_required",
+            f"reason: {len(stripped)} characters besides spaces, {LEAST_REASON} needed",
+            f"say why, in {LEAST_REASON} characters or more",
+            fields=["reason"],
+            data={"least": LEAST_REASON},
+        )
+    return stripped
+
+
 def error_body(
     code: str,
     message: str,

@@ -32,7 +32,7 @@ from gateway.api.deps import (
     saved,
     write,
 )
-from gateway.api.errors import ApiError
+from gateway.api.errors import ApiError, reason_given
 from gateway.api.prices_page import page_language, prices_html
 from gateway.api.shapes import ERRORS
 from gateway.api.views import shown_value
@@ -269,7 +269,7 @@ def parking_router(gw: Gateway) -> APIRouter:
     @router.post("/api/parking/stays/{stay_id}/close", summary="Admin correction: the car has left unseen")
     def close_stay(stay_id: Id, body: Closing, who: Admin, db: Db) -> dict[str, Any]:
         actor = _actor(who, body.actor, db)
-        reason = _reason_given(body.reason)
+        reason = reason_given(body.reason)
         return on_worker(lambda c: _tx(c, lambda: desk.close_stay(c, stay_id, reason, actor, gw.now())))
 
     @router.post("/api/parking/stays/{stay_id}/validate", summary="The host unit validates its visitor")
@@ -412,27 +412,6 @@ def parking_router(gw: Gateway) -> APIRouter:
         ]
 
     return router
-
-
-# A stay closed lets its fee go: the reason is what the audit trail keeps for it, and spaces say nothing.
-LEAST_REASON = 2
-
-
-def _reason_given(reason: str) -> str:
-    """A stay's closing reason stripped, refused as too short (`reason_required`, naming the field
-    and its least, as a reason left out is told by errors._invalid) when only spaces make it long
-    enough: Closing's min_length counts them, and the stay was closed, its fee let go, for "   "."""
-    stripped = reason.strip()
-    if len(stripped) < LEAST_REASON:
-        raise ApiError(
-            422,
-            "reason_required",
-            f"reason: {len(stripped)} characters besides spaces, {LEAST_REASON} needed",
-            f"say why, in {LEAST_REASON} characters or more",
-            fields=["reason"],
-            data={"least": LEAST_REASON},
-        )
-    return stripped
 
 
 def _no_car_held(lane: str, now: datetime) -> dict[str, Any]:

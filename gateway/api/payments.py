@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 
 from gateway.api.auth import User
 from gateway.api.deps import App, IdempotencyKey, KeyedWrites, made_once
-from gateway.api.errors import ApiError
+from gateway.api.errors import LEAST_REASON, ApiError, reason_given
 from gateway.api.shapes import ERRORS
 from gateway.store.payment_method import MethodCorrected, correct_method
 
@@ -22,7 +22,6 @@ PaymentRef = Annotated[
 ]
 # Idempotency-Key -> the correction it made, per user (the last 500).
 _corrected: KeyedWrites[MethodCorrected] = KeyedWrites("method correction")
-LEAST_REASON = 2
 
 
 class MethodIn(BaseModel):
@@ -37,20 +36,6 @@ class MethodIn(BaseModel):
     )
 
 
-def _reason(text: str) -> str:
-    stripped = text.strip()
-    if len(stripped) < LEAST_REASON:  # min_length counts spaces: "   " says nothing
-        raise ApiError(
-            422,
-            "reason_required",
-            f"reason: {len(stripped)} characters besides spaces, {LEAST_REASON} needed",
-            f"say why, in {LEAST_REASON} characters or more",
-            fields=["reason"],
-            data={"least": LEAST_REASON},
-        )
-    return stripped
-
-
 @router.post(
     "/api/payments/{ref:path}/method",
     summary="Correct how a payment was paid, cash or QR code (audited; sent upstream; its day's "
@@ -59,7 +44,7 @@ def _reason(text: str) -> str:
 def correct_payment_method(
     ref: PaymentRef, body: MethodIn, who: User, app: App, idempotency_key: IdempotencyKey = None
 ) -> dict[str, Any]:
-    reason = _reason(body.reason)
+    reason = reason_given(body.reason)
     if not who.is_admin and who.account_id is None:
         raise ApiError(
             403,
