@@ -171,6 +171,9 @@ _NUMBER_IN_TEXT = re.compile(
     r"|(?<![0-9])(?P<number>[0-9]{7,}[Xx]?)(?![0-9])"
 )
 _MATCHED_AS_TYPED = frozenset("0123456789Xx -")
+# No phone or ID card number is longer (18, an ID's X included): a longer run is a payment's
+# transaction number (WeChat's and Alipay's are 28 digits), which the office looks up in full.
+_LONGEST_PERSONAL = 18
 
 
 def _as_matched(char: str) -> str:
@@ -192,13 +195,16 @@ def mask_numbers_in(text: str) -> str:
     """`text` with every phone- or ID-like number in it masked (REQUIREMENTS *Privacy*: never
     upstream in clear): 电话13812345678 -> 电话138****5678, an ID card's number to its last four.
     Numbers typed full-width (１３８　１２３４－５６７８) are read as theirs; the rest of the text
-    is kept as typed."""
+    is kept as typed. Kept: a date (20261125), a receipt number (20261125-0001) and a run of more
+    than 18 digits (a QR payment's transaction number); a landline with its extension is masked."""
 
     parts: list[str] = []
     kept_to = 0
     for m in _NUMBER_IN_TEXT.finditer("".join(map(_as_matched, text))):
-        if m["receipt"] or (m["number"] and len(m[0]) == 8 and _a_date(m[0])):
+        if m["receipt"] and _a_date(m[0][:8]):  # a receipt number, 20261125-0001, not 65123456-8001
             continue
+        if m["number"] and (len(m[0]) == 8 and _a_date(m[0]) or len(m[0]) > _LONGEST_PERSONAL):
+            continue  # a date, 20261125; a QR payment's transaction number, 4200001234202611251234567890
         digits = normalize_number(m[0])
         shown = mask_id_number(digits) if len(digits) >= 15 else mask_phone(digits)
         parts += [text[kept_to : m.start()], shown]
