@@ -82,7 +82,9 @@ def test_a_zh_guard_reads_the_refusals_in_chinese(
     page.fill("#m-building", "9栋")
     page.fill("#m-unit", "9单元")
     page.click("#materials-submit")
-    page.wait_for_function("document.querySelector('#toast').textContent.includes('没有登记业主')")
+    # A locator, not wait_for_function: a string predicate is eval'd in the page, which its CSP
+    # refuses once the toast is not there at the first look (a loaded machine).
+    page.locator("#toast", has_text="没有登记业主").wait_for()
     told = bad_toast(page)
     assert ZH["err.no_such_unit"].replace("{unit}", "9栋 9单元") in told, told
     assert not english_in(told), f"the zh page shows English: {told}"
