@@ -77,12 +77,19 @@ class Tailgating:
             key = car or self._token()
             grace = self._grace.get(lane, self._default)
             # Bounded on a lane whose arm never reports: an opening counts only for an arm-up in
-            # its `grace_s`, or for the one it was counted for.
-            state.unused = {
-                k: at for k, at in state.unused.items() if k in state.counted or now - at <= grace
-            }
+            # its `grace_s`, or for the one it was counted for. Kept oldest first (given again, a
+            # key moves to the end), the expired ones are dropped from the front: a rebuild of the
+            # whole dict at each opening cost a burst of thousands of decisions a third of its
+            # throughput (gateway bench decide, 2,601 -> 1,750 a second).
+            unused = state.unused
+            while unused:
+                oldest, at = next(iter(unused.items()))
+                if oldest in state.counted or now - at <= grace:
+                    break
+                del unused[oldest]
             if not (state.up and key in state.counted):  # decided again under its arm-up: once
-                state.unused[key] = now
+                unused.pop(key, None)
+                unused[key] = now
                 if state.up:
                     state.counted.add(key)
             # A guard's opening is for the car he sees at the arm, named or not: most often the
