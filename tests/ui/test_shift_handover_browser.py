@@ -4,6 +4,7 @@ hands over, is told the difference and offered 退出登录, and the page then s
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 
 from playwright.sync_api import expect
@@ -15,15 +16,22 @@ from tests.ui.test_guard_browser import ARTIFACTS, LANDSCAPE, browser, page_at, 
 PLATES = ("鲁B12345", "鲁B54321")
 
 
-def _take_cash(site: Site, page, plate: str) -> None:  # type: ignore[no-untyped-def]
-    """A car two hours in held at the exit to pay 7元; the guard taps 现金已收 in the fee dialog."""
+def _take_cash(site: Site, page, plate: str, method: str = "cash") -> None:  # type: ignore[no-untyped-def]
+    """A car two hours in held at the exit to pay 7元; the guard taps 现金已收 (or 扫码已付) in the fee
+    dialog."""
     now = site.gw.now()
     site.gw.present(Presented("car-in", "plate", plate, 0.99, now - timedelta(hours=2), "cam"))
     site.gw.present(Presented("car-out", "plate", plate, 0.99, now, "cam"))
     page.wait_for_selector(f"#lane-car-out [data-latest].refused >> text={plate}")
     page.click("#lane-car-out [data-latest] [data-pay]")
     page.wait_for_selector("#pay-dialog[open]")
-    page.click("#pay-cash")
+    page.click(f"#pay-{method}")
+    # Stored, not only toasted: the first fee's 已收费 may still show as the second is tapped, and
+    # 交班 opened before the second is written shows one fee for good (a loaded CI box).
+    deadline = time.monotonic() + 15
+    while not stored(site, "SELECT 1 FROM payments WHERE plate = ?", plate):
+        assert time.monotonic() < deadline, f"the fee for {plate} was never stored"
+        time.sleep(0.05)
     page.wait_for_selector("#toast >> text=已收费")
 
 

@@ -5,25 +5,15 @@ with 14.00 of cash, no QR, the row now offering 改为扫码, and the correction
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from playwright.sync_api import expect
 
-from gateway.core import Presented
 from tests.ui.conftest import Site, script_errors, stored
 from tests.ui.test_guard_browser import ARTIFACTS, LANDSCAPE, browser, page_at, pytestmark  # noqa: F401
+from tests.ui.test_shift_handover_browser import _take_cash
 
 
 def _take(site: Site, page, plate: str, method: str) -> None:  # type: ignore[no-untyped-def]
-    """A car two hours in held at the exit to pay 7元; the guard taps 现金已收 or 扫码已付."""
-    now = site.gw.now()
-    site.gw.present(Presented("car-in", "plate", plate, 0.99, now - timedelta(hours=2), "cam"))
-    site.gw.present(Presented("car-out", "plate", plate, 0.99, now, "cam"))
-    page.wait_for_selector(f"#lane-car-out [data-latest].refused >> text={plate}")
-    page.click("#lane-car-out [data-latest] [data-pay]")
-    page.wait_for_selector("#pay-dialog[open]")
-    page.click(f"#pay-{method}")
-    page.wait_for_selector("#toast >> text=已收费")
+    _take_cash(site, page, plate, method)
 
 
 def test_a_qr_fee_paid_in_cash_is_corrected_and_the_drawer_matches(
