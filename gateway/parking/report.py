@@ -718,10 +718,11 @@ def move_method_in_kept_reports(
     and lose the figures of records past retention. Within the caller's transaction (worker only).
     Returns the days of the reports moved (one at most: a changed reports.hour never overlaps two)."""
     moved = []
-    rows = conn.execute("SELECT day, period_start, period_end, body FROM daily_reports").fetchall()
-    for day, start, end, text in rows:
+    periods = conn.execute("SELECT day, period_start, period_end FROM daily_reports").fetchall()
+    for day, start, end in periods:  # each body read only for its period's day, not every one kept
         if not datetime.fromisoformat(start) <= at < datetime.fromisoformat(end):
             continue
+        (text,) = conn.execute("SELECT body FROM daily_reports WHERE day = ?", (day,)).fetchone()
         body = json.loads(text)
         by_method = (body.get("parking") or {}).get("revenue_by_method_fen")
         if by_method is None:  # built with parking off: no money counted
