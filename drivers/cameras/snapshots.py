@@ -138,7 +138,7 @@ class SnapshotWriter:
                 health.last_error = ""  # saved again (disk space freed, folder given back)
         except (OSError, cv2.error) as exc:
             self.failed += 1
-            fix = _fix(exc, path, self.data_dir)
+            fix = fix_for_unsaved(exc, path, self.data_dir)
             if health is not None:
                 health.count("snapshots_failed")
                 # A stream's own fault (offline) is shown first, as the camera's reading is.
@@ -150,10 +150,10 @@ class SnapshotWriter:
                 self._warned = True
 
 
-def _fix(exc: Exception, path: Path, data_dir: Path) -> str:
-    """The fix for a snapshot `path` not saved, by its cause. A folder left to root (the installer
-    ran `sudo gateway run` once) fails every snapshot of its day as a full disk never would:
-    told to free disk space, the installer frees it and the footage is still lost."""
+def fix_for_unsaved(exc: Exception, path: Path, data_dir: Path) -> str:
+    """The fix for a snapshot `path` (or an event clip) not saved, by its cause. A folder left to
+    root (the installer ran `sudo gateway run` once) fails every snapshot of its day as a full disk
+    never would: told to free disk space, the installer frees it and the footage is still lost."""
     code = getattr(exc, "errno", None)
     if code in (errno.EACCES, errno.EPERM, errno.EROFS):
         # Worded as the gateway's database files left to root are (or a disk mounted read-only);

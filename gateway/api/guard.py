@@ -14,6 +14,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from gateway.accounts.ratelimit import LoginLimiter
 from gateway.api import (
     admin,
+    clips,
     corrections,
     lanes,
     materials,
@@ -110,6 +111,7 @@ def install_guard_app(app: FastAPI, gw: Gateway) -> GuardApp:
         app.include_router(module.router)
     app.include_router(pages_router)
     app.include_router(shift.page_router)
+    app.include_router(clips.page_router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     @app.exception_handler(LoginRequired)

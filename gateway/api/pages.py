@@ -30,6 +30,7 @@ from gateway.api.registry import resident_out
 from gateway.api.session import LoginLocked, client_address, log_in, set_session_cookie
 from gateway.api.views import recent, row_id
 from gateway.core.tickets import PREFIX, as_ticket_or_number, says_no_plate, ticket_piece
+from gateway.runtime.event_clips import alarm_clips, opening_clips
 from gateway.store import materials as materials_store
 from gateway.store import passes as pass_store
 from gateway.store import registry
@@ -560,6 +561,7 @@ def alarms_page(request: Request, db: Db, all: bool = False) -> Response:
     lane_names = gw.site.lane_names()
     alarms = recent_alarms(db, all, language=who.language, lane_names=lane_names)
     for row in alarms:
+        row["clips"] = alarm_clips(gw.clips, row)  # before its times are made local
         row["raised_at"] = local(gw, row["raised_at"])  # type: ignore[arg-type]
         row["cleared_at"] = local(gw, row["cleared_at"])  # type: ignore[arg-type]
     known = {k for k in TEXTS if k.startswith("alarm.")}
@@ -605,6 +607,7 @@ def audit_page(
     rows = rows[:AUDIT_PAGE]
     t, lane_names = translator(who.language), gw.site.lane_names()
     for row in rows:
+        row["clips"] = opening_clips(gw.clips, row)  # before its time is made local
         row["at"] = local(gw, row["at"])
         if row["action"] == "payment.take" and row["detail"]:  # stored as the centre reads it
             row["detail"] = payment_detail(row["detail"], t, lane_names)

@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 from gateway.api.auth import User
 from gateway.api.deps import App, Db, Id, local, write
 from gateway.api.shapes import ERRORS
+from gateway.runtime.event_clips import alarm_clips, opening_clips
 from gateway.store.alarms import acknowledge_alarm, recent_alarms
 from gateway.store.audit import recent_audit
 from gateway.store.occupancy import occupancy, people_inside
@@ -56,6 +57,7 @@ def get_alarms(
     names = app.gw.site.lane_names()
     rows = recent_alarms(db, all, closed_limit=limit, language=lang or who.language, lane_names=names)
     for row in rows:
+        row["clips"] = alarm_clips(app.gw.clips, row)  # by its raised_at as stored
         for key in ("raised_at", "cleared_at", "acknowledged_at"):
             row[key] = local(app.gw, row[key])  # type: ignore[arg-type]
     return rows
@@ -88,5 +90,6 @@ def get_audit(
 ) -> list[dict[str, Any]]:
     rows = recent_audit(db, limit, actor, action, target)
     for row in rows:
+        row["clips"] = opening_clips(app.gw.clips, row)  # an opening by hand's: by its time as stored
         row["at"] = local(app.gw, row["at"])
     return rows

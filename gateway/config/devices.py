@@ -380,6 +380,18 @@ class CameraDevice(_Device):
         True, title="Snapshots", description="Store a JPEG with each event on the camera's lane."
     )
     snapshot_quality: int = Field(85, ge=30, le=100, title="JPEG quality", description="30 to 100.")
+    clips: bool = Field(
+        True,
+        title="Event clips",
+        description="Keep a short video (WebM, 640 px wide, the time burnt in) of each barrier or "
+        "door forced, held open, not rising, each car through on another's opening, and each "
+        "opening by hand at the camera's lane, from clip_seconds before to clip_seconds after; "
+        "kept as long as snapshots. About 2 MB of memory per camera, 0.3-1 MB of disk per clip.",
+    )
+    clip_seconds: float = Field(
+        10.0, ge=2, le=60, title="Clip length", description="Seconds kept before the event, and after it."
+    )
+    clip_fps: int = Field(5, ge=1, le=15, title="Clip frames per second", description="1 to 15.")
     plates: bool = Field(
         True,
         title="Read plates",

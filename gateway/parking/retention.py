@@ -17,7 +17,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-SNAPSHOT_SUFFIXES = (".jpg", ".jpeg", ".png")
+SNAPSHOT_SUFFIXES = (".jpg", ".jpeg", ".png", ".webm")  # .webm: event clips (drivers/cameras/clips.py)
 
 
 @dataclass(frozen=True, slots=True)

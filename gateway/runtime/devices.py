@@ -6,9 +6,12 @@ import logging
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Protocol
 
 from drivers.base import Camera, Display, Relay, Sensor, Source
+from drivers.cameras.clips import ClipSettings
+from drivers.cameras.frame import Frame
 from drivers.health import DeviceHealth
 from drivers.simulated import Chooser, SimulatedDisplay, SimulatedRelay, SimulatedSource
 from gateway.config import devices as cfgdev
@@ -16,6 +19,7 @@ from gateway.config.models import Device, SiteConfig
 
 log = logging.getLogger(__name__)
 
+CLIP_FRAME_AGE_S = 1.0
 # A chooser for each simulated source, given the device and its lane; the demo supplies traffic.
 ChooserFor = Callable[[Device], Chooser]
 
@@ -29,6 +33,17 @@ class PlateHolder(Protocol):
     def watching(self) -> bool: ...
 
     def in_lane(self, text: str) -> bool: ...
+
+
+@dataclass(frozen=True, slots=True)
+class ClipCamera:
+    """A camera that keeps event clips (gateway/runtime/event_clips.py): its newest frame, asked
+    a few times a second, and how its clips are cut."""
+
+    lane: str
+    device: str
+    latest: Callable[[], Frame | None]
+    settings: ClipSettings
 
 
 @dataclass
@@ -53,6 +68,7 @@ class Devices:
     doors: set[str] = field(default_factory=set)  # pedestrian lanes: their "barrier" is a door
     loop_only: set[str] = field(default_factory=set)  # sensors (device ids) wired to no barrier contact
     snapshot_quality: dict[str, int] = field(default_factory=dict)  # cameras that store snapshots
+    clip_cameras: list[ClipCamera] = field(default_factory=list)  # cameras that keep event clips
     shared: list[Callable[[], None]] = field(default_factory=list)  # stopped last (Modbus buses)
 
     def sources(self) -> list[Source]:
@@ -300,6 +316,11 @@ def _opencv(device: Device, h: DeviceHealth, slot: LaneDevices, build: Build) ->
     slot.cameras.append(camera)
     if device.snapshots:
         build.devices.snapshot_quality[device.id] = device.snapshot_quality
+    if device.clips:  # a frame up to a second old still shows the lane (a clip is no decision)
+        settings = ClipSettings(fps=device.clip_fps, seconds=device.clip_seconds)
+        build.devices.clip_cameras.append(
+            ClipCamera(device.lane, device.id, partial(camera.latest, CLIP_FRAME_AGE_S), settings)
+        )
 
 
 def _rounded(age: float | None) -> float | None:

@@ -38,9 +38,10 @@ from gateway.runtime.again import Decided, DecidedAgain
 from gateway.runtime.cars_leaving import CarsLeaving
 from gateway.runtime.config_edits import say_at_start
 from gateway.runtime.devices import ChooserFor, Devices, build_devices
+from gateway.runtime.event_clips import EventClips
 from gateway.runtime.hand_lanes import HandLanes
 from gateway.runtime.hand_opens import Kept, WaitingRecords
-from gateway.runtime.kept_records import DeviceChange, DevicesSettled, PatrolTap, held_back
+from gateway.runtime.kept_records import AlarmChange, DeviceChange, DevicesSettled, PatrolTap, held_back
 from gateway.runtime.lane_boards import (
     ExitPassages,
     JoinedByHand,
@@ -138,7 +139,13 @@ class Gateway:
         self.outbox_stream = check_outbox_stream(self.conn, self.data_dir, self.now())
         # What the config edited since left behind: slots, stays, tariff prices, the site id.
         say_at_start(self.conn, self.parking.rules.tariffs, self.site, self.now())
-        self.lane_io = LaneInputs(self.devices, self.on_worker, self.now, self._record_in_turn)
+        # A short video of each barrier alarm and opening by hand (event_clips.py), where cameras keep them.
+        self.clips = (
+            EventClips(self.data_dir, self.devices.clip_cameras, self.devices.health, self.site.tz)
+            if self.devices.clip_cameras
+            else None
+        )
+        self.lane_io = LaneInputs(self.devices, self.on_worker, self.now, self._barrier_alarm)
         # Snapshots skipped or not saved are told on the camera's health; filed by the site's day.
         health_of = {h.device: h for h in self.devices.health}.get
         self.snapshots = (
@@ -198,6 +205,7 @@ class Gateway:
             self._again.let_out,  # that car: one passage as it pulls away
             self.boards,
             self.opened_by_hand,  # a car let out whose pulse still waits: out on the guard's too
+            self.clips.opened if self.clips is not None else lambda lane, at: None,
         )
 
     @property
@@ -219,6 +227,8 @@ class Gateway:
             self._record_in_turn(DevicesSettled.of(self.devices.health, self.now(), mqtt, self._clear_after))
         self.by_hand.modes_again(self._modes_on_record)  # before the barriers' inputs are judged
         self.lane_io.start()
+        if self.clips is not None:
+            self.clips.start()
         for lane_id, lane in self.devices.lanes.items():
             for source in lane.sources:
                 source.start(self._emitter(lane_id, source.health.device))
@@ -241,6 +251,8 @@ class Gateway:
         self.devices.close()
         if self.snapshots is not None:
             self.snapshots.close()
+        if self.clips is not None:  # after the cameras: what they gathered is written
+            self.clips.stop()
         self.conn.close()
         log.info("gateway stopped")
 
@@ -307,6 +319,14 @@ class Gateway:
         rounds, repair deadlines): the records a full disk kept in memory written, if it has room
         now, whatever the retry time; what still waits, not to be judged without."""
         return held_back(self._waiting.write_now(conn))
+
+    def _barrier_alarm(self, change: AlarmChange) -> None:
+        """A lane's barrier alarm raised or cleared (LaneInputs): recorded in turn; one raised has
+        the lane's cameras cut its clip."""
+        self._record_in_turn(change)
+        switch = change.switch
+        if self.clips is not None and switch.raised:
+            self.clips.alarm_raised(switch.kind, switch.source, change.at)
 
     def _record_in_turn(self, record: Kept) -> None:
         """A record a full disk must not lose (an alarm, a patrol tap): written on the worker, or
