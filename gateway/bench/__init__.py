@@ -71,6 +71,18 @@ def _ui_args(p: argparse.ArgumentParser) -> None:
     add_arguments(p)
 
 
+def _clips_args(p: argparse.ArgumentParser) -> None:
+    from gateway.bench.clips import add_arguments
+
+    add_arguments(p)
+
+
+def _clips(args: argparse.Namespace) -> int:
+    from gateway.bench.clips import bench_clips
+
+    return bench_clips(args)
+
+
 def _day(args: argparse.Namespace) -> int:
     from gateway.bench.day import bench_day
 
@@ -108,6 +120,11 @@ BENCHES: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Callabl
         "MQTT: backlog drain to a local Mosquitto, a 100,000-entry snapshot applied while cards are decided",
         _sync_args,
         _sync,
+    ),
+    "clips": (
+        "event clips: a camera's cost to keep its last seconds, and one clip's encoding and size",
+        _clips_args,
+        _clips,
     ),
     "ui": (
         "guard pages: a decision on the wire to shown on 20 connected pages; live page weight",

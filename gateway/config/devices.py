@@ -386,7 +386,7 @@ class CameraDevice(_Device):
         description="Keep a short video (WebM, 640 px wide, the time burnt in) of each barrier or "
         "door forced, held open, not rising, each car through on another's opening, and each "
         "opening by hand at the camera's lane, from clip_seconds before to clip_seconds after; "
-        "kept as long as snapshots. About 2 MB of memory per camera, 0.3-1 MB of disk per clip.",
+        "kept as long as snapshots. About 2.3 MB of memory per camera, about 1 MB of disk per clip.",
     )
     clip_seconds: float = Field(
         10.0, ge=2, le=60, title="Clip length", description="Seconds kept before the event, and after it."

@@ -125,7 +125,9 @@ def test_a_clip_the_disk_refuses_leaves_nothing_half_written(
     assert [p.name for p in (tmp_path / "snapshots" / "2026-11-26").iterdir()] == [Path(other).name]
 
 
-def test_the_same_clip_asked_twice_is_cut_once(tmp_path: Path, writer: ClipWriter, health: DeviceHealth) -> None:
+def test_the_same_clip_asked_twice_is_cut_once(
+    tmp_path: Path, writer: ClipWriter, health: DeviceHealth
+) -> None:
     """Two openings by hand in one second are one clip (they are named alike), written once."""
     recorder = ClipRecorder("car-in-camera", Picture().latest, writer, ClipSettings(fps=10, seconds=0.3))
     recorder.record(NAME)

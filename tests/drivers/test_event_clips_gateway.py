@@ -5,8 +5,10 @@ SQLite."""
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -59,13 +61,18 @@ class Lane:
         return [c for a in alarms if a["kind"] == "forced_open" for c in a["clips"]]
 
 
-def _lane(tmp_path: Path, gateways: Callable[[Gateway], Gateway], pins: MockFactory, clips: bool) -> Iterator[Lane]:
+@contextmanager
+def lane_with_camera(
+    tmp_path: Path, gateways: Callable[[Gateway], Gateway], pins: MockFactory, clips: bool
+) -> Iterator[Lane]:
     feed = FeedCamera()
     try:
         gw = gateways(start_gateway(tmp_path, GPIO_IO + camera(feed.url, clips)))
         wait_for(lambda: all(h.online for h in gw.devices.health), "the barrier contact and camera online")
         guard = password_hash(GUARD[1])
-        gw.on_worker(lambda c: create_account(c, gw.now(), "test", GUARD[0], "张师傅", "guard", guard)).result(10)
+        gw.on_worker(
+            lambda c: create_account(c, gw.now(), "test", GUARD[0], "张师傅", "guard", guard)
+        ).result(10)
         with TestClient(create_app(gw)) as client:
             yield Lane(gw, pins.pin(6), client, log_in(client, GUARD))
     finally:
@@ -74,7 +81,8 @@ def _lane(tmp_path: Path, gateways: Callable[[Gateway], Gateway], pins: MockFact
 
 @pytest.fixture
 def lane(tmp_path: Path, mock_pins: MockFactory, gateways: Callable[[Gateway], Gateway]) -> Iterator[Lane]:
-    yield from _lane(tmp_path, gateways, mock_pins, clips=True)
+    with lane_with_camera(tmp_path, gateways, mock_pins, clips=True) as running:
+        yield running
 
 
 def test_a_forced_barrier_has_its_clip_on_the_alarm_list(lane: Lane) -> None:
@@ -129,7 +137,23 @@ def test_a_clip_page_for_a_name_that_is_no_clip_is_not_found(lane: Lane) -> None
 def test_a_camera_set_to_keep_no_clips_cuts_none(
     tmp_path: Path, mock_pins: MockFactory, gateways: Callable[[Gateway], Gateway]
 ) -> None:
-    for lane in _lane(tmp_path, gateways, mock_pins, clips=False):
+    with lane_with_camera(tmp_path, gateways, mock_pins, clips=False) as lane:
         lane.contact.drive_low()
         wait_for(lambda: open_alarms(lane.gw, "forced_open") == ["car-in"], "the forced_open alarm")
         assert lane.forced_open_clips() == [] and lane.gw.clips is None
+
+
+def test_retention_deletes_a_clip_past_the_week_and_keeps_this_weeks(lane: Lane) -> None:
+    """Clips are footage: kept `retention.snapshots_days` (7), then deleted with the snapshots."""
+    day = lane.gw.data_dir / "snapshots" / "2026-11-01"
+    day.mkdir(parents=True)
+    old, new = (
+        day / "030000-clip-forced_open-car-in-car-in-camera.webm",
+        day / "040000-clip-open-car-in-car-in-camera.webm",
+    )
+    for clip in (old, new):
+        clip.write_bytes(b"\x1a\x45\xdf\xa3 clip")
+    eight_days_ago = time.time() - 8 * 86400
+    os.utime(old, (eight_days_ago, eight_days_ago))
+    lane.gw.operations.retention(lane.gw.now())
+    assert not old.exists() and new.exists()
