@@ -198,6 +198,29 @@ WHERE sent_at IS NULL AND {_PASS_MESSAGES}
 """
 
 
+# A pass whose car a guard blocked ("Block now" on its plate: a driver who threatened him, a car
+# reported stolen) is kept past visitors_days as the holder of that plate, bare of what is the
+# visitor's (name, masked numbers and their hashes, the people in the car, company, destination,
+# reason) and of its QR. Deleted with it, the blocked plate went too (a plate needs a holder:
+# credentials' CHECK): the car came in as a temporary one and could not be blocked again (404
+# unregistered_plate), with nothing on record. The block is the car's (docs/parking.md, *Nobody is
+# kept in*) until an admin lifts it; the first pass after that deletes what is left.
+_CAR_BLOCKED = (
+    "EXISTS (SELECT 1 FROM credentials c WHERE c.pass_id = p.id AND c.kind = 'plate' AND c.blocked)"
+)
+_BARE = """(p.name = '' AND p.phone_masked = '' AND p.phone_hash = '' AND p.id_masked = ''
+    AND p.id_hash = '' AND p.company = '' AND p.destination = '' AND p.reason = ''
+    AND NOT EXISTS (SELECT 1 FROM pass_people o WHERE o.pass_id = p.id)
+    AND NOT EXISTS (SELECT 1 FROM credentials c WHERE c.pass_id = p.id AND c.kind != 'plate'))"""
+_ENDED_PASSES = f"""
+SELECT p.id, p.kind, {_CAR_BLOCKED} FROM passes p
+WHERE min(p.valid_to, coalesce(p.checked_out_at, p.valid_to)) < ? AND NOT ({_CAR_BLOCKED} AND {_BARE})
+LIMIT ?
+"""
+_STRIP_PASS = """UPDATE passes SET name = '', phone_masked = '', phone_hash = '', id_masked = '',
+    id_hash = '', company = '', destination = '', reason = '' WHERE id = ?"""
+
+
 def prune_visitors(
     conn: sqlite3.Connection, ended_before: datetime, batch: int = BATCH, *, upstream: bool = True
 ) -> int:
@@ -206,19 +229,23 @@ def prune_visitors(
     (presence) and the pass's messages upstream: deleted once delivered, else stripped of the phone
     and ID numbers and the occupants. `upstream`: MQTT is on; off, nothing will ever send them, so
     they are deleted too (kept, the visitor's masked name, plate, unit and reason outlived
-    visitors_days by months, until the access records' retention)."""
+    visitors_days by months, until the access records' retention). A pass whose car is blocked is
+    stripped of the visitor's data instead, and kept with its plate (_CAR_BLOCKED)."""
     cutoff = to_db(ended_before)
     with transaction(conn):
-        rows = conn.execute(
-            "SELECT id, kind FROM passes WHERE min(valid_to, coalesce(checked_out_at, valid_to)) < ? LIMIT ?",
-            (cutoff, batch),
-        ).fetchall()
-        conn.executemany("DELETE FROM passes WHERE id = ?", ((pid,) for pid, _ in rows))
+        rows = conn.execute(_ENDED_PASSES, (cutoff, batch)).fetchall()
+        for pid, _, car_blocked in rows:
+            if car_blocked:
+                conn.execute(_STRIP_PASS, (pid,))
+                conn.execute("DELETE FROM pass_people WHERE pass_id = ?", (pid,))
+                conn.execute("DELETE FROM credentials WHERE pass_id = ? AND kind != 'plate'", (pid,))
+            else:
+                conn.execute("DELETE FROM passes WHERE id = ?", (pid,))
         conn.executemany(
-            "DELETE FROM presence WHERE subject = ?", ((holder_subject(kind, pid),) for pid, kind in rows)
+            "DELETE FROM presence WHERE subject = ?", ((holder_subject(kind, pid),) for pid, kind, _ in rows)
         )
         if rows:
-            ids = {"ids": json.dumps([pid for pid, _ in rows])}
+            ids = {"ids": json.dumps([pid for pid, _, _ in rows])}
             delivered = "sent_at IS NOT NULL AND " if upstream else ""
             conn.execute(f"DELETE FROM outbox WHERE {delivered}{_PASS_MESSAGES}", ids)
             conn.execute(_SCRUB_PASS_MESSAGES, ids)
