@@ -13,7 +13,7 @@ import json
 import sqlite3
 from collections import Counter, defaultdict
 from collections.abc import Collection
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -214,7 +214,7 @@ def build_report(
         body.update(_traffic(conn, lanes, s, e))
         body["visitors_registered"] = _visitors(conn, s, e)
         body["materials_out"] = _materials(conn, s, e)
-        body["parking"] = _parking(conn, start, end, hour, tz)
+        body["parking"] = _parking(conn, start, end)
         body["peak_occupancy"] = _peak(conn, s, e, tz)
         body["devices"] = device_faults(conn, s, e, start, end, repair_hours)
         body["patrol"] = _patrol(conn, s, e)
@@ -319,23 +319,34 @@ def _void_at(charge: str, moment: str) -> str:
 
 # The charges of the period (:s to :e), as they stood at its end: one a guard's plate correction
 # voided since was still owed then, and the centre had it so; one void then was not. And those
-# that no report before counted, standing at no period's end before this one (void through its
-# own, then restored in this one): :restored, a JSON list of their ids (_restored_here).
+# dated before it that stood at no report's end before this one's and stand at its end (void at
+# its start, restored in it): :restored, a JSON list of their ids (_restored_here).
 _CHARGED = (
     f"((c.at >= :s AND c.at < :e AND NOT {_void_at('c', ':e')}) "
     "OR c.id IN (SELECT value FROM json_each(:restored)))"
 )
-# Restored in the period, dated before it, standing at its end and void at its start: counted
-# here if void at every period's end since it was charged (_restored_here). Found from the period's
-# restorations (their time index) and read by id: charges are kept for good, and looked for among
-# every charge dated before the period, a day's report read each one ever made.
+# Restored in the period, dated before it, standing at its end and void at its start (the end of
+# the report before: period_of lines them up). Found from the period's restorations (their time
+# index): charges are kept for good, and looked for among every charge dated before the period, a
+# day's report read each one ever made.
 _RESTORED = f"""
-SELECT c.id, c.at FROM charges c
+SELECT c.id FROM charges c
 WHERE c.id IN (SELECT r.charge_id FROM charges_restored r INDEXED BY charges_restored_at
                WHERE r.restored_at >= :s AND r.restored_at < :e)
 AND c.at < :s AND NOT {_void_at("c", ":e")} AND {_void_at("c", ":s")}
 """
-_VOID_AT = f"SELECT {_void_at('c', ':at')} FROM charges c WHERE c.id = :id"
+# Their mirror (冲红): dated before the period, standing at its start (counted by the report before,
+# or one before that), void at its end. The report sent counted it and stays as sent; this one
+# takes it off its charged_fen. Found from the voids of the period: those standing now (the
+# partial index of voided charges, schema migration 58) and those a restore since ended (kept in
+# charges_restored, few).
+_REVERSED = f"""
+SELECT count(*), coalesce(sum(c.amount_fen), 0) FROM charges c
+WHERE c.id IN (SELECT v.id FROM charges v INDEXED BY charges_voided
+               WHERE v.voided_at >= :s AND v.voided_at < :e
+               UNION SELECT r.charge_id FROM charges_restored r WHERE r.voided_at >= :s AND r.voided_at < :e)
+AND c.at < :s AND NOT {_void_at("c", ":s")} AND {_void_at("c", ":e")}
+"""
 # Paid ahead in the period and not applied to a charge at its end: not linked to one by then, nor
 # to a charge voided since (it went back to its stay then), which had it from its writing; and
 # paid against a charge void at its end, restored since (the payment was back with its stay then).
@@ -354,37 +365,16 @@ AND NOT EXISTS (SELECT 1 FROM charges v WHERE v.id = p.voided_charge_id AND v.at
 """
 
 
-def _restored_here(
-    conn: sqlite3.Connection, start: datetime, end: datetime, hour: int, tz: ZoneInfo
-) -> list[int]:
-    """The charges a correction restored in the period `start` to `end` that no report before
-    counted: each report counts the charges standing at its end, and a charge void at the end of
-    its own period (and of each since) stood at none, so without this no report sent counted it,
-    and a report rebuilt counting it would no longer say what the one sent said."""
+def _restored_here(conn: sqlite3.Connection, start: datetime, end: datetime) -> list[int]:
+    """The charges a correction restored in the period `start` to `end` that the report before
+    did not count as standing (_RESTORED): each report counts the charges standing at its end less
+    those it stood at the start of (_REVERSED), so that the reports sent add up to the charges that
+    stand, each counted once, and a report rebuilt says what the one sent said."""
     period = {"s": to_db(start), "e": to_db(end)}
-    found = []
-    for charge_id, charged_at in conn.execute(_RESTORED, period).fetchall():
-        ends = _ends_between(conn, datetime.fromisoformat(charged_at), start, hour, tz)
-        void = (conn.execute(_VOID_AT, {"id": charge_id, "at": to_db(t)}).fetchone()[0] for t in ends)
-        if all(void):
-            found.append(int(charge_id))
-    return found
+    return [int(charge_id) for (charge_id,) in conn.execute(_RESTORED, period)]
 
 
-def _ends_between(
-    conn: sqlite3.Connection, after: datetime, upto: datetime, hour: int, tz: ZoneInfo
-) -> list[datetime]:
-    """The ends of the report periods after `after` up to `upto` (a period's start), as the reports
-    are lined up (period_of: a change of `[reports] hour` makes one longer or shorter)."""
-    first, last = ((t.astimezone(tz) - timedelta(hours=hour)).date() for t in (after, upto))
-    days = (first + timedelta(days=n) for n in range(-1, (last - first).days + 1))
-    ends = {period_of(conn, day, hour, tz)[1] for day in days}
-    return sorted(t for t in ends if after.astimezone(UTC) < t.astimezone(UTC) <= upto.astimezone(UTC))
-
-
-def _parking(
-    conn: sqlite3.Connection, start: datetime, end: datetime, hour: int, tz: ZoneInfo
-) -> dict[str, Any]:
+def _parking(conn: sqlite3.Connection, start: datetime, end: datetime) -> dict[str, Any]:
     s, e = to_db(start), to_db(end)
     closed = conn.execute(
         "SELECT count(*) FROM stays WHERE exited_at >= ? AND exited_at < ? "
@@ -393,7 +383,7 @@ def _parking(
     ).fetchone()[0]
     # As things stood at the period's end, so that a report built later (rebuilt, or made up for
     # days the gateway was off) says what the one sent at the time said.
-    restored = json.dumps(_restored_here(conn, start, end, hour, tz))
+    restored = json.dumps(_restored_here(conn, start, end))
     period = {"s": s, "e": e, "restored": restored}
     charges = conn.execute(
         "SELECT count(*), coalesce(sum(c.amount_fen), 0), "
@@ -429,10 +419,13 @@ def _parking(
         ).fetchall()
     )
     pending = conn.execute(_PAID_AHEAD, {"s": s, "e": e}).fetchone()[0]
+    reversed_ = conn.execute(_REVERSED, {"s": s, "e": e}).fetchone()
     return {
         "temporary_stays_closed": closed,
         "charges": charges[0],
-        "charged_fen": charges[1],
+        "charged_fen": charges[1] - reversed_[1],
+        "charges_reversed": reversed_[0],
+        "reversed_fen": reversed_[1],
         "unpaid_fen": charges[2],
         "tariff_versions": versions,
         "revenue_fen": sum(by_method.values()),
@@ -713,9 +706,8 @@ def move_method_in_kept_reports(
 ) -> list[date]:
     """A payment taken at `at` had its method corrected (gateway/store/payment_method.py): the kept
     report whose period holds it moves `amount_fen` from `before` to `after` in its revenue by method
-    and is sent again; every other figure stays as built. Not a rebuild: that would count the day's
-    charges again as they stand now (a charge voided since, and its replacement dated at it, both),
-    and lose the figures of records past retention. Within the caller's transaction (worker only).
+    and is sent again; every other figure stays as built. Not a rebuild: that would lose the
+    figures of records past retention. Within the caller's transaction (worker only).
     Returns the days of the reports moved (one at most: a changed reports.hour never overlaps two)."""
     moved = []
     periods = conn.execute("SELECT day, period_start, period_end FROM daily_reports").fetchall()

@@ -330,7 +330,7 @@ def _move_stay(conn: sqlite3.Connection, event_id: str, plate: str, holder: Hold
 # (flagged no_entry_record: its entry was the one misread), not corrected to another car since and
 # not put back (its barrier did not open), on the log's index of exits. Its no_entry charge, if any.
 _LEFT_UNRECORDED = """
-SELECT a.event_id, a.at, c.id, c.plate, c.at FROM stays s CROSS JOIN access_log a INDEXED BY access_log_exits
+SELECT a.event_id, a.at, c.id, c.plate FROM stays s CROSS JOIN access_log a INDEXED BY access_log_exits
 LEFT JOIN charges c ON c.event_id = a.event_id AND c.stay_id IS NULL AND c.kind = 'no_entry'
     AND c.voided_at IS NULL
 WHERE s.id = :stay AND a.car = :plate AND a.at > s.entered_at
@@ -345,7 +345,7 @@ ORDER BY a.at, a.id LIMIT 1
 # no admitted exit, the opening names the decision it ended (let_outs_by_hand), as corrected, as
 # parking/inside.py _LET_OUT_BY_HAND reads it. Openings by hand are few: read on their time index.
 _LET_OUT_UNRECORDED = """
-SELECT o.held_event, o.at, NULL, NULL, NULL
+SELECT o.held_event, o.at, NULL, NULL
 FROM stays s CROSS JOIN let_outs_by_hand o INDEXED BY let_outs_by_hand_at
 JOIN access_log a ON a.event_id = o.held_event
 WHERE s.id = :stay AND o.at > s.entered_at AND instr(',' || a.flags || ',', ',no_entry_record,') > 0
@@ -405,14 +405,15 @@ def _left_unrecorded(
         return None
     row = min(rows, key=lambda r: str(r[1]))  # stored times (to_db) sort as they fall
     stay_id = int(entry[0])
-    exit_event, left, charge_id, charge_plate, charged_at = row
+    exit_event, left, charge_id, charge_plate = row
     conn.execute(_CLOSE_AT_EXIT, {"left": left, "event": exit_event, "stay": stay_id})
     if charge_id is not None:
         void_charge(conn, (charge_id, "no_entry", charge_plate, None), exit_event, at)
         conn.execute(_PAID_AT_EXIT_TO, {"stay": stay_id, "charge": charge_id})
-    # Dated as the charge it stands for: the day's report sent counted that one (a void since does
-    # not take it out), and dated now, the next day's counted the same money again.
-    kept = _keep_paid_ahead(conn, stay_id, at, from_db(charged_at) if charge_id is not None else None)
+    # Dated now: the report of the day the no_entry charge was counted takes it off (冲红, docs/
+    # parking.md *Daily report*) and counts this one. Dated as the charge it stands for (Review
+    # 57j), a report of that day rebuilt counted both, and the one sent neither.
+    kept = _keep_paid_ahead(conn, stay_id, at)
     return LeftUnrecorded(stay_id, exit_event, kept, charge_id)
 
 
@@ -458,23 +459,19 @@ def _give_back(
     return GivenBack(stay_id, misread, voided=charge_id)
 
 
-def _keep_paid_ahead(
-    conn: sqlite3.Connection, entry_stay: int, at: datetime, dated: datetime | None = None
-) -> int | None:
+def _keep_paid_ahead(conn: sqlite3.Connection, entry_stay: int, at: datetime) -> int | None:
     """The entry's stay, closed where the stay given back ended: what it paid ahead at the booth
     (under the plate typed in between, moved with it) kept against a settled charge of kind `exit`
     of what was paid, naming the exit that ended it and the tariff version the entry's stay pays,
     as an admin's close keeps it (there is no refund). Left unlinked, the daily report counted that
     money for ever as paid ahead by a car not seen leaving, though the car's every stay was closed,
-    and the centre had a payment for a stay that never had a charge. Written at `dated` where it
-    stands for a charge undone (the day it counts on), else at `at`."""
+    and the centre had a payment for a stay that never had a charge."""
     stay = stay_by_id(conn, entry_stay)
     if stay is None:
         return None
     exited_at, exit_event = conn.execute(_ENDED, (entry_stay,)).fetchone()
     version = _version_of_stay(conn, stay.entered_at, at) or ""
-    when = at if dated is None else dated.astimezone(at.tzinfo or UTC)
-    return keep_paid_ahead(conn, stay, from_db(exited_at) or at, version, exit_event, when)
+    return keep_paid_ahead(conn, stay, from_db(exited_at) or at, version, exit_event, at)
 
 
 def _version_of_stay(conn: sqlite3.Connection, entered: datetime, at: datetime) -> str | None:
