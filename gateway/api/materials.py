@@ -21,7 +21,11 @@ _recorded: KeyedWrites[dict[str, object]] = KeyedWrites("record of materials")
 
 
 class MaterialsIn(BaseModel):
-    items: str = Field(min_length=1, max_length=500, description="What is carried out, e.g. 旧橱柜 1 套.")
+    items: str = Field(
+        min_length=1,
+        max_length=500,
+        description="What is carried out, e.g. 旧橱柜 1 套; a phone or ID number in it is kept masked.",
+    )
     pass_id: int | None = Field(
         None, ge=1, le=MAX_ID, description="The contractor's or visitor's pass; its unit if it has one."
     )

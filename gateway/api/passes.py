@@ -108,7 +108,7 @@ class VisitorIn(BaseModel):
 
 
 class ContractorIn(VisitorIn):
-    company: str = Field("", max_length=60)
+    company: Words = Field("", max_length=60)
     valid_from: When | None = Field(None, description="Default now; local time if no zone.")
     valid_to: End = Field(description="End of the work; a bare date includes that whole day.")  # type: ignore[assignment]
     hours: list[str] = Field(

@@ -13,7 +13,7 @@ from datetime import datetime, tzinfo
 from typing import Any
 
 from gateway.errors import NotFound, Refused
-from gateway.privacy import mask_name
+from gateway.privacy import mask_name, mask_numbers_in
 from gateway.store.audit import audit, transaction
 from gateway.store.outbox import enqueue
 from gateway.store.units import as_registered, resident_lives_in, same_unit
@@ -37,8 +37,9 @@ def record_materials_out(
     plate: str | None = None,
 ) -> dict[str, Any]:
     """Record materials carried out; the unit is the pass's when a pass is named and has one,
-    else the one given, where a resident must live."""
-    items = items.strip()
+    else the one given, where a resident must live. A phone or ID number in `items` (the mover's,
+    搬家公司 王师傅 138…) is kept and sent masked, as every other text a guard types."""
+    items = mask_numbers_in(items.strip())
     if not items:
         raise Refused(
             "say what is carried out", fix="list the items, e.g. 旧橱柜 1 套, 电钻 2 把", code="items_needed"

@@ -268,8 +268,8 @@ def _pass(entry: dict[str, Any], tz: ZoneInfo, secrets: Secrets, card_digits: in
         id_kind=id_kind,
         host_building=_text(row, "host_building", limit=20),
         host_unit=_text(row, "host_unit", limit=20),
-        company=_text(row, "company", limit=60),
         # Sent back up with the pass (store/passes.upstream): a phone number in them masked.
+        company=mask_numbers_in(_text(row, "company", limit=60)),
         destination=mask_numbers_in(_text(row, "destination", limit=60)),
         reason=mask_numbers_in(_text(row, "reason", limit=100)),
         passengers=passengers,
