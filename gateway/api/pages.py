@@ -36,7 +36,7 @@ from gateway.store import passes as pass_store
 from gateway.store import registry
 from gateway.store.accounts import end_session, get_account, list_accounts, list_tokens, update_account
 from gateway.store.alarms import count_alarms, recent_alarms, to_acknowledge
-from gateway.store.audit import count_audit, recent_audit
+from gateway.store.audit import count_audit, recent_audit, shown_actor
 from gateway.store.card_forms import register_ten_digits
 from gateway.store.database import open_read_only
 from gateway.store.occupancy import count_open_stays, occupancy, open_stays, people_inside
@@ -564,6 +564,8 @@ def alarms_page(request: Request, db: Db, all: bool = False) -> Response:
         row["clips"] = alarm_clips(gw.clips, row)  # before its times are made local
         row["raised_at"] = local(gw, row["raised_at"])  # type: ignore[arg-type]
         row["cleared_at"] = local(gw, row["cleared_at"])  # type: ignore[arg-type]
+        # Who acknowledged it as the pages name him: 张师傅, the centre's 监控中心（zhang.wei）.
+        row["acknowledged_by"] = row["acknowledged_by"] and shown_actor(db, str(row["acknowledged_by"]))
     known = {k for k in TEXTS if k.startswith("alarm.")}
     held = set_aside(db, SET_ASIDE_SHOWN) if who.is_admin else []  # an admin sends them again here
     held_at = {row.seq: local(gw, row.set_aside_at or None) or "" for row in held}

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
@@ -11,8 +10,9 @@ from pydantic import BaseModel, Field
 from gateway.api.auth import User
 from gateway.api.deps import App, Db, Id, local, write
 from gateway.api.shapes import ERRORS
+from gateway.runtime.alarm_acks import acknowledging
 from gateway.runtime.event_clips import alarm_clips, opening_clips
-from gateway.store.alarms import acknowledge_alarm, recent_alarms
+from gateway.store.alarms import recent_alarms
 from gateway.store.audit import recent_audit
 from gateway.store.occupancy import occupancy, people_inside
 
@@ -65,15 +65,8 @@ def get_alarms(
 
 @router.post("/api/alarms/{alarm_id}/acknowledge", summary="Acknowledge an alarm (audited)")
 def acknowledge(alarm_id: Id, body: Ack, who: User, app: App) -> dict[str, Any]:
-    gw = app.gw
-
-    def acknowledged(conn: sqlite3.Connection) -> dict[str, Any]:
-        done = acknowledge_alarm(conn, alarm_id, gw.now(), who.name, body.note.strip())
-        if done["closed_now"]:  # told on the worker as it commits, answered in time or not
-            gw.lane_io.closed_by_guard(str(done["kind"]), str(done["source"]))
-        return done
-
-    done = write(gw, acknowledged)
+    # The centre's acknowledge_alarm command does the same (sync/commands.py).
+    done = write(app.gw, acknowledging(app.gw, alarm_id, who.name, body.note))
     app.hub.publish("alarms", {"changed": alarm_id})
     return done
 

@@ -84,11 +84,20 @@ def _params(actor: str | None, action: str | None, target: str | None, before: i
     return {"actor": actor, "action": action, "target": target, "before": before}
 
 
+# The monitoring centre as the guard pages name it: its commands' actor is `central:` and the name
+# its operator signed them with (sync/commands.py verify).
+CENTRE = "监控中心"
+
+
 def shown_actor(conn: sqlite3.Connection, actor: str) -> str:
     """The name the pages show for an actor, as _NAME and the live page's lane history show it: an
-    account's display name (张师傅), else its user name; a token by its own name."""
+    account's display name (张师傅), else its user name; a token by its own name; the centre's
+    operator as 监控中心（zhang.wei）, or 监控中心 alone where the command named none."""
     if actor.startswith("token:"):
         return actor.removeprefix("token:")
+    if actor.startswith("central:"):
+        operator = actor.removeprefix("central:")
+        return CENTRE if operator in ("", "central") else f"{CENTRE}（{operator}）"
     row = conn.execute(
         "SELECT nullif(display_name, '') FROM accounts WHERE username = ?", (actor,)
     ).fetchone()
