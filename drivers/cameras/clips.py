@@ -56,7 +56,7 @@ class ClipSettings:
 class Clip:
     name: str  # relative to the data directory, as the caller chose it
     device: str
-    until: float  # wall time the clip's last frame is gathered by
+    until: float  # time.monotonic() the clip's last frame is gathered by
     fps: int
     frames: list[bytes] = field(default_factory=list)
 
@@ -72,6 +72,7 @@ class ClipWriter:
         self.failed = 0
         self._queue: queue.Queue[Clip | None] = queue.Queue(max_pending)
         self._pending: set[str] = set()
+        self._cancelled: set[str] = set()  # pending, and not to be kept after all
         self._lock = threading.Lock()
         self._warned = False
         self._thread = threading.Thread(target=self._run, name="clips", daemon=True)
@@ -89,6 +90,21 @@ class ClipWriter:
     def pending(self, name: str) -> bool:
         with self._lock:
             return name in self._pending
+
+    def forget(self, name: str) -> None:
+        """A clip called off while it was still gathered: it is not pending any more."""
+        with self._lock:
+            self._pending.discard(name)
+
+    def cancel(self, name: str) -> None:
+        """A clip handed over already that is not to be kept: skipped if it is not written yet,
+        deleted if it is."""
+        with self._lock:
+            if name in self._pending:
+                self._cancelled.add(name)
+                return
+        with contextlib.suppress(OSError):
+            (self.data_dir / name).unlink(missing_ok=True)
 
     def submit(self, clip: Clip) -> None:
         try:
@@ -116,6 +132,8 @@ class ClipWriter:
         import cv2
 
         path = self.data_dir / clip.name
+        if self._called_off(clip.name):
+            return
         if not clip.frames:
             self._done(clip, False, "no picture from the camera while it was gathered (offline?)")
             return
@@ -125,7 +143,19 @@ class ClipWriter:
         except (OSError, cv2.error) as exc:
             self._done(clip, False, f"{exc}; fix: {fix_for_unsaved(exc, path, self.data_dir)}")
             return
+        if self._called_off(clip.name):  # called off as it was encoded
+            with contextlib.suppress(OSError):
+                path.unlink(missing_ok=True)
+            return
         self._done(clip, True, "")
+
+    def _called_off(self, name: str) -> bool:
+        with self._lock:
+            if name not in self._cancelled:
+                return False
+            self._cancelled.discard(name)
+            self._pending.discard(name)
+            return True
 
     def _done(self, clip: Clip, ok: bool, why: str) -> None:
         with self._lock:
@@ -216,14 +246,26 @@ class ClipRecorder:
             self._writer.submit(clip)
 
     def record(self, name: str) -> None:
-        """Cut a clip named `name`: the seconds kept before now, and as many after."""
+        """Cut a clip named `name`: the seconds kept before now, and as many after. Timed on the
+        monotonic clock: a wall clock NTP steps would cut the seconds before, or gather for an hour."""
         if not self._writer.expect(name):
             return
-        now = time.time()
+        now = time.monotonic()
         with self._lock:
             clip = Clip(name, self.device, now + self.settings.seconds, self.settings.fps)
             clip.frames = [jpeg for at, jpeg in self._kept if at >= now - self.settings.seconds]
             self._gathering.append(clip)
+
+    def cancel(self, name: str) -> None:
+        """Not to be kept after all (the alarm it was cut for was open already): dropped while
+        still gathered, else left to the writer to skip or delete."""
+        with self._lock:
+            gathered = [c for c in self._gathering if c.name == name]
+            self._gathering = [c for c in self._gathering if c.name != name]
+        if gathered:
+            self._writer.forget(name)
+        else:
+            self._writer.cancel(name)
 
     def _run(self) -> None:
         step = 1.0 / self.settings.fps
@@ -231,13 +273,14 @@ class ClipRecorder:
         while not self._stop.wait(max(0.0, due - time.monotonic())):
             due = max(due + step, time.monotonic() - step)  # a stall is not caught up in a burst
             try:
-                self.sample(time.time())
+                self.sample(time.monotonic())
             except Exception:  # a clip is evidence, not the lane: the camera goes on
                 log.exception("event clip sampling failed camera=%s", self.device)
 
     def sample(self, now: float) -> None:
         """Keep the camera's newest picture (the last one again where it has not changed, so that
-        the clip plays in real time) and hand over the clips gathered in full."""
+        the clip plays in real time) and hand over the clips gathered in full; `now` is
+        time.monotonic()."""
         jpeg = self._picture()
         with self._lock:
             if jpeg is not None:

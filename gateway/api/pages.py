@@ -561,7 +561,7 @@ def alarms_page(request: Request, db: Db, all: bool = False) -> Response:
     lane_names = gw.site.lane_names()
     alarms = recent_alarms(db, all, language=who.language, lane_names=lane_names)
     for row in alarms:
-        row["clips"] = alarm_clips(gw.clips, row)  # before its times are made local
+        row["clips"] = alarm_clips(gw.clips, db, row)
         row["raised_at"] = local(gw, row["raised_at"])  # type: ignore[arg-type]
         row["cleared_at"] = local(gw, row["cleared_at"])  # type: ignore[arg-type]
         # Who acknowledged it as the pages name him: 张师傅, the centre's 监控中心（zhang.wei）.
@@ -609,7 +609,7 @@ def audit_page(
     rows = rows[:AUDIT_PAGE]
     t, lane_names = translator(who.language), gw.site.lane_names()
     for row in rows:
-        row["clips"] = opening_clips(gw.clips, row)  # before its time is made local
+        row["clips"] = opening_clips(gw.clips, db, row)
         row["at"] = local(gw, row["at"])
         if row["action"] == "payment.take" and row["detail"]:  # stored as the centre reads it
             row["detail"] = payment_detail(row["detail"], t, lane_names)

@@ -57,7 +57,7 @@ def get_alarms(
     names = app.gw.site.lane_names()
     rows = recent_alarms(db, all, closed_limit=limit, language=lang or who.language, lane_names=names)
     for row in rows:
-        row["clips"] = alarm_clips(app.gw.clips, row)  # by its raised_at as stored
+        row["clips"] = alarm_clips(app.gw.clips, db, row)
         for key in ("raised_at", "cleared_at", "acknowledged_at"):
             row[key] = local(app.gw, row[key])  # type: ignore[arg-type]
     return rows
@@ -83,6 +83,6 @@ def get_audit(
 ) -> list[dict[str, Any]]:
     rows = recent_audit(db, limit, actor, action, target)
     for row in rows:
-        row["clips"] = opening_clips(app.gw.clips, row)  # an opening by hand's: by its time as stored
+        row["clips"] = opening_clips(app.gw.clips, db, row)
         row["at"] = local(app.gw, row["at"])
     return rows

@@ -64,18 +64,18 @@ def _run(args: argparse.Namespace, work: Path) -> int:
     writer = ClipWriter(work, {"camera": health}.get, max_pending=args.clips + 1)
     lane = Lane(args.frame_size)
     recorder = ClipRecorder("camera", lane.latest, writer, settings)
-    recorder.sample(time.time())  # the first: OpenCV's own start-up, once per process
+    recorder.sample(time.monotonic())  # the first: OpenCV's own start-up, once per process
     kept_ms = []
     for _ in range(settings.frames):  # the seconds a camera keeps, as its thread samples them
         started = time.perf_counter()
-        recorder.sample(time.time())
+        recorder.sample(time.monotonic())
         kept_ms.append((time.perf_counter() - started) * 1000)
     kept_bytes = sum(len(jpeg) for _, jpeg in recorder._kept)  # noqa: SLF001  (the bench looks inside)
     encode_s, clip_bytes = [], []
     for i in range(args.clips):
         name = NAME.replace("000000", f"{i:06d}")
         recorder.record(name)
-        asked = time.time()
+        asked = time.monotonic()
         for k in range(1, settings.frames + 1):  # the seconds after, at once: the last one ends it
             recorder.sample(asked + k / settings.fps)
         started = time.perf_counter()

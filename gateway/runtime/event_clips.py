@@ -6,14 +6,21 @@ A clip is cut for every camera of the lane that keeps clips (drivers/cameras/cli
 - a guard or the centre opens the lane by hand (开闸): what he let through is on record with his
   reason.
 
-The name says the event, so that the page showing the event finds its clip without a record of
-its own: snapshots/<site's day>/<HHMMSS>-clip-<event>-<lane>-<camera>.webm, the time the event's
-(the alarm's raised_at, the opening's audit row). Retention treats it as a snapshot.
+It is cut at once (its seconds before are in the camera's memory only so long), and tied to its
+event once the event is on record: a row of `event_clips` names the alarm or the audit row and the
+file (store/schema.py, step 59), so a clock NTP sets afterwards (which re-dates the rows) or the
+hour a clock change repeats never ties an event to another's clip. An alarm that was open already
+(the write raised none: a dead barrier refusing car after car) has the clips cut for it called off.
+The file is named by the site's day and time it was cut, to the microsecond, and the event:
+snapshots/<YYYY-MM-DD>/<HHMMSS-ffffff+zzzz>-clip-<event>-<lane>-<camera>.webm (the UTC offset:
+the hour a clock change repeats names two clips apart). Retention treats it as a snapshot.
 """
 
 from __future__ import annotations
 
 import re
+import sqlite3
+import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
@@ -22,11 +29,16 @@ from pathlib import Path
 from drivers.cameras.clips import ClipRecorder, ClipWriter
 from drivers.health import DeviceHealth
 from gateway.runtime.devices import ClipCamera
+from gateway.runtime.kept_records import AlarmChange
+from gateway.store.alarms import write_alarm
+from gateway.store.database import transaction
 
 # Alarms about a lane's barrier or door, by kind: a tailgate's source is `lane@time`, the others'
 # the lane.
 CLIP_ALARMS = frozenset({"forced_open", "held_open", "barrier_no_response", "tailgate"})
 OPENED = "open"  # an opening by hand (the lane.open audit row)
+
+Cut = tuple[tuple[str, str], ...]  # the clips cut for one event: (camera, file) each
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,9 +51,9 @@ class ClipState:
         return {"file": self.name, "camera": self.camera, "state": self.state}
 
 
-def clip_name(event: str, lane: str, camera: str, at: datetime, tz: tzinfo) -> str:
-    local = at.astimezone(tz)
-    return f"snapshots/{local:%Y-%m-%d}/{local:%H%M%S}-clip-{event}-{lane}-{camera}.webm"
+def clip_name(event: str, lane: str, camera: str, wall: float, tz: tzinfo) -> str:
+    local = datetime.fromtimestamp(wall, tz)  # with its offset: the autumn hour lived twice is two
+    return f"snapshots/{local:%Y-%m-%d}/{local:%H%M%S-%f%z}-clip-{event}-{lane}-{camera}.webm"
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,10 +61,12 @@ class Described:
     event: str  # an alarm kind of CLIP_ALARMS, or OPENED
     lane: str
     camera: str
-    at: str  # the site's local time, YYYY-MM-DD HH:MM:SS
+    at: str  # the site's local time it was cut, YYYY-MM-DD HH:MM:SS
 
 
-_NAME = re.compile(r"snapshots/(\d{4}-\d{2}-\d{2})/(\d{2})(\d{2})(\d{2})-clip-([a-z_]+)-([a-z0-9_-]+)\.webm")
+_NAME = re.compile(
+    r"snapshots/(\d{4}-\d{2}-\d{2})/(\d{2})(\d{2})(\d{2})-\d{6}[+-]\d{4}-clip-([a-z_]+)-([a-z0-9_-]+)\.webm"
+)
 
 
 def described(name: str, lanes: Iterable[str]) -> Described | None:
@@ -92,6 +106,7 @@ class EventClips:
         for cam in cameras:
             recorder = ClipRecorder(cam.device, cam.latest, self.writer, cam.settings, tz)
             self._lanes.setdefault(cam.lane, []).append(recorder)
+        self._by_device = {r.device: r for r in self._recorders()}
 
     def start(self) -> None:
         for recorder in self._recorders():
@@ -105,35 +120,31 @@ class EventClips:
     def _recorders(self) -> list[ClipRecorder]:
         return [r for lane in self._lanes.values() for r in lane]
 
-    def alarm_raised(self, kind: str, source: str, at: datetime) -> None:
-        lane = alarm_lane(kind, source)
-        if lane is not None:
-            self._cut(kind, lane, at)
-
-    def opened(self, lane: str, at: datetime) -> None:
-        self._cut(OPENED, lane, at)
-
-    def _cut(self, event: str, lane: str, at: datetime) -> None:
+    def cut(self, event: str, lane: str) -> Cut:
+        """Start a clip of the event on each of the lane's cameras that keep them."""
+        wall = time.time()
+        cut = []
         for recorder in self._lanes.get(lane, ()):
-            recorder.record(clip_name(event, lane, recorder.device, at, self.tz))
+            name = clip_name(event, lane, recorder.device, wall, self.tz)
+            recorder.record(name)
+            cut.append((recorder.device, name))
+        return tuple(cut)
 
-    def of_alarm(self, kind: str, source: str, raised_at: str) -> list[ClipState]:
-        """The clips of an alarm row (raised_at as stored): none for an alarm that has none."""
-        lane = alarm_lane(kind, source)
-        return [] if lane is None else self._states(kind, lane, datetime.fromisoformat(raised_at))
+    def call_off(self, cut: Cut) -> None:
+        """The event the clips were cut for is none after all: they are not kept."""
+        for camera, name in cut:
+            recorder = self._by_device.get(camera)
+            if recorder is not None:
+                recorder.cancel(name)
 
-    def of_opening(self, lane: str, at: str) -> list[ClipState]:
-        """The clips of a lane.open audit row (at as stored)."""
-        return self._states(OPENED, lane, datetime.fromisoformat(at))
-
-    def _states(self, event: str, lane: str, at: datetime) -> list[ClipState]:
+    def states(self, rows: Iterable[tuple[str, str]]) -> list[ClipState]:
+        """The (file, camera) of an event's clips, recording or saved; one that is neither (past
+        retention, not saved) left out."""
         found = []
-        for recorder in self._lanes.get(lane, ()):
-            name = clip_name(event, lane, recorder.device, at, self.tz)
-            if self.writer.pending(name):
-                found.append(ClipState(name, recorder.device, "recording"))
-            elif (self.data_dir / name).is_file():
-                found.append(ClipState(name, recorder.device, "saved"))
+        for name, camera in rows:
+            state = self.state(name)
+            if state != "missing":
+                found.append(ClipState(name, camera, state))
         return found
 
     def state(self, name: str) -> str:
@@ -143,15 +154,57 @@ class EventClips:
         return "saved" if (self.data_dir / name).is_file() else "missing"
 
 
-def alarm_clips(clips: EventClips | None, row: Mapping[str, object]) -> list[dict[str, str]]:
-    """An alarm row's clips (its raised_at as stored), recording or saved: for the pages and API."""
-    if clips is None:
+@dataclass(frozen=True, slots=True)
+class ClippedAlarm(AlarmChange):
+    """A barrier alarm's raise with the clips cut for it: tied to the alarm in the transaction
+    that raises it, or called off when it raised none (one of that kind and source was open)."""
+
+    cut: Cut = ()
+    clips: EventClips | None = None
+
+    def write(self, conn: sqlite3.Connection) -> bool:
+        words = self.change.keywords
+        with transaction(conn):
+            raised = write_alarm(conn, words["kind"], words["source"], words["text"], words["at"])
+            if raised:
+                tie_to_alarm(conn, words["kind"], words["source"], self.cut)
+        if not raised and self.clips is not None:
+            self.clips.call_off(self.cut)
+        return raised
+
+
+def tie_to_alarm(conn: sqlite3.Connection, kind: str, source: str, cut: Cut) -> None:
+    """The clips cut for the alarm of this kind and source just raised, tied to it."""
+    conn.executemany(
+        "INSERT OR IGNORE INTO event_clips (file, camera, alarm_id) SELECT ?, ?, id FROM alarms "
+        "WHERE kind = ? AND source = ? AND cleared_at IS NULL",
+        [(name, camera, kind, source) for camera, name in cut],
+    )
+
+
+def tie_to_audit(conn: sqlite3.Connection, audit_id: int, cut: Cut) -> None:
+    """The clips cut for an opening by hand, tied to its audit row."""
+    conn.executemany(
+        "INSERT OR IGNORE INTO event_clips (file, camera, audit_id) VALUES (?, ?, ?)",
+        [(name, camera, audit_id) for camera, name in cut],
+    )
+
+
+def alarm_clips(
+    clips: EventClips | None, conn: sqlite3.Connection, row: Mapping[str, object]
+) -> list[dict[str, str]]:
+    """An alarm row's clips, recording or saved: for the pages and API."""
+    if clips is None or str(row["kind"]) not in CLIP_ALARMS:
         return []
-    return [c.json() for c in clips.of_alarm(str(row["kind"]), str(row["source"]), str(row["raised_at"]))]
+    rows = conn.execute("SELECT file, camera FROM event_clips WHERE alarm_id = ? ORDER BY file", (row["id"],))
+    return [c.json() for c in clips.states(rows.fetchall())]
 
 
-def opening_clips(clips: EventClips | None, row: Mapping[str, object]) -> list[dict[str, str]]:
-    """A lane.open audit row's clips (its at as stored)."""
+def opening_clips(
+    clips: EventClips | None, conn: sqlite3.Connection, row: Mapping[str, object]
+) -> list[dict[str, str]]:
+    """A lane.open audit row's clips."""
     if clips is None or row["action"] != f"lane.{OPENED}":
         return []
-    return [c.json() for c in clips.of_opening(str(row["target"]), str(row["at"]))]
+    rows = conn.execute("SELECT file, camera FROM event_clips WHERE audit_id = ? ORDER BY file", (row["id"],))
+    return [c.json() for c in clips.states(rows.fetchall())]

@@ -38,9 +38,9 @@ from gateway.runtime.again import Decided, DecidedAgain
 from gateway.runtime.cars_leaving import CarsLeaving
 from gateway.runtime.config_edits import say_at_start
 from gateway.runtime.devices import ChooserFor, Devices, build_devices
-from gateway.runtime.event_clips import EventClips
+from gateway.runtime.event_clips import OPENED, ClippedAlarm, EventClips, alarm_lane, tie_to_audit
 from gateway.runtime.hand_lanes import HandLanes
-from gateway.runtime.hand_opens import Kept, WaitingRecords
+from gateway.runtime.hand_opens import Kept, Recorded, WaitingRecords
 from gateway.runtime.kept_records import AlarmChange, DeviceChange, DevicesSettled, PatrolTap, held_back
 from gateway.runtime.lane_boards import (
     ExitPassages,
@@ -205,7 +205,7 @@ class Gateway:
             self._again.let_out,  # that car: one passage as it pulls away
             self.boards,
             self.opened_by_hand,  # a car let out whose pulse still waits: out on the guard's too
-            self.clips.opened if self.clips is not None else lambda lane, at: None,
+            self._opening_clips,
         )
 
     @property
@@ -322,11 +322,25 @@ class Gateway:
 
     def _barrier_alarm(self, change: AlarmChange) -> None:
         """A lane's barrier alarm raised or cleared (LaneInputs): recorded in turn; one raised has
-        the lane's cameras cut its clip."""
-        self._record_in_turn(change)
+        the lane's cameras cut its clips, tied to it as it is written (event_clips.ClippedAlarm)."""
         switch = change.switch
-        if self.clips is not None and switch.raised:
-            self.clips.alarm_raised(switch.kind, switch.source, change.at)
+        lane = alarm_lane(switch.kind, switch.source) if switch.raised else None
+        if self.clips is not None and lane is not None and (cut := self.clips.cut(switch.kind, lane)):
+            change = ClippedAlarm(change.change, cut, self.clips)
+        self._record_in_turn(change)
+
+    def _opening_clips(self, lane: str, done: Recorded) -> None:
+        """An opening by hand on record: the lane's cameras cut its clips, tied to its audit row.
+        One that waits for storage (a full disk) gets none: no row to tie them to yet."""
+        audit_id = done.audit_id
+        if self.clips is None or audit_id is None or not (cut := self.clips.cut(OPENED, lane)):
+            return
+
+        def tie(conn: sqlite3.Connection) -> None:
+            with transaction(conn):
+                tie_to_audit(conn, audit_id, cut)
+
+        self.on_worker(tie)
 
     def _record_in_turn(self, record: Kept) -> None:
         """A record a full disk must not lose (an alarm, a patrol tap): written on the worker, or

@@ -101,7 +101,7 @@ class HandLanes:
         gone: Gone,
         boards: LaneBoards,
         passages: Callable[[str], JoinedByHand],
-        on_opened: Callable[[str, datetime], None] = lambda lane, at: None,
+        on_opened: Callable[[str, Recorded], None] = lambda lane, done: None,
     ):
         self.site = site
         self._on_opened = on_opened  # an opening by hand on record: its clip (event_clips.py)
@@ -178,7 +178,7 @@ class HandLanes:
         if rules.direction == "exit" and rules.type == "vehicle":
             record = OpenedByHand.of(record, self._desk, self._leaving_cars, since)
         done = self._write_or_keep(record)
-        self._on_opened(lane, record.at)
+        self._on_opened(lane, done)
         ref = done.ref
         # Named, the car it lets out is no longer the lane's last refused: a car that follows it
         # under the same arm-up is not alarmed 跟车通过 in its name (Review 57n).

@@ -1151,6 +1151,26 @@ MIGRATIONS: list[str] = [
     """
     CREATE INDEX IF NOT EXISTS charges_voided ON charges(voided_at) WHERE voided_at IS NOT NULL;
     """,
+    # Event clips (gateway/runtime/event_clips.py): each clip a lane's camera cut for an alarm or an
+    # opening by hand, tied to that alarm or audit row, so that a page finds it by the event, not
+    # by a time a clock step could move. A row goes with its alarm or audit row (retention); its
+    # file goes with the snapshots (retention.snapshots_days), and a page lists only files there.
+    """
+    CREATE TABLE IF NOT EXISTS event_clips (
+        file TEXT PRIMARY KEY,
+        camera TEXT NOT NULL,
+        alarm_id INTEGER,
+        audit_id INTEGER
+    );
+    CREATE INDEX IF NOT EXISTS event_clips_alarm ON event_clips(alarm_id) WHERE alarm_id IS NOT NULL;
+    CREATE INDEX IF NOT EXISTS event_clips_audit ON event_clips(audit_id) WHERE audit_id IS NOT NULL;
+    CREATE TRIGGER IF NOT EXISTS event_clip_goes_with_alarm AFTER DELETE ON alarms BEGIN
+        DELETE FROM event_clips WHERE alarm_id = OLD.id;
+    END;
+    CREATE TRIGGER IF NOT EXISTS event_clip_goes_with_audit AFTER DELETE ON audit BEGIN
+        DELETE FROM event_clips WHERE audit_id = OLD.id;
+    END;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -63,7 +63,7 @@ def frames_of(path: Path) -> list[np.ndarray]:
 def sample_for(recorder: ClipRecorder, seconds: float, fps: int) -> None:
     """The recorder's own thread, played by hand: a sample every 1/fps seconds."""
     for _ in range(round(seconds * fps)):
-        recorder.sample(time.time())
+        recorder.sample(time.monotonic())
         time.sleep(1 / fps)
 
 

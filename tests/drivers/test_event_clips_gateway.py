@@ -27,6 +27,7 @@ from tests.drivers.test_event_clips import frames_of
 from tests.ui.conftest import GUARD, log_in, password_hash
 
 CLIP_S = 2.0
+GONE = "/clip/snapshots/2026-11-25/030000-000000+0800-clip-forced_open-car-in-car-in-camera.webm"
 
 
 def camera(url: str, clips: bool = True) -> str:
@@ -128,9 +129,9 @@ def test_a_clip_page_for_a_name_that_is_no_clip_is_not_found(lane: Lane) -> None
     r = lane.client.get("/clip/snapshots/../../site.toml", headers=lane.headers)
     assert r.status_code == 404
     with TestClient(create_app(lane.gw)) as stranger:  # signed in only
-        r = stranger.get("/clip/snapshots/2026-11-25/030000-clip-forced_open-car-in-car-in-camera.webm")
+        r = stranger.get(GONE)
         assert 'name="password"' in r.text and "<video" not in r.text
-    gone = lane.get("/clip/snapshots/2026-11-25/030000-clip-forced_open-car-in-car-in-camera.webm")
+    gone = lane.get(GONE)
     assert "录像已超过保存期" in gone.text and "<video" not in gone.text
 
 
@@ -148,7 +149,7 @@ def test_retention_deletes_a_clip_past_the_week_and_keeps_this_weeks(lane: Lane)
     day = lane.gw.data_dir / "snapshots" / "2026-11-01"
     day.mkdir(parents=True)
     old, new = (
-        day / "030000-clip-forced_open-car-in-car-in-camera.webm",
+        day / "030000-000000+0800-clip-forced_open-car-in-car-in-camera.webm",
         day / "040000-clip-open-car-in-car-in-camera.webm",
     )
     for clip in (old, new):
