@@ -323,6 +323,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "lookup.block": ("立即禁用", "Block now"),
     "lookup.unblock": ("解除禁用", "Unblock"),
     "lookup.block_title": ("禁用卡或车牌", "Block a card or plate"),
+    "lookup.unblock_title": ("解除卡或车牌的禁用", "Unblock a card or plate"),
     "lookup.kind": ("类型", "Kind"),
     "lookup.value": ("卡号或车牌", "Card number or plate"),
     "lookup.vehicles": ("车辆", "Vehicles"),
