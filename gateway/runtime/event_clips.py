@@ -24,14 +24,14 @@ import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
+from functools import partial
 from pathlib import Path
 
 from drivers.cameras.clips import ClipRecorder, ClipWriter
 from drivers.health import DeviceHealth
 from gateway.runtime.devices import ClipCamera
 from gateway.runtime.kept_records import AlarmChange
-from gateway.store.alarms import write_alarm
-from gateway.store.database import transaction
+from gateway.store.alarms import raise_alarm_with
 
 # Alarms about a lane's barrier or door, by kind: a tailgate's source is `lane@time`, the others'
 # the lane.
@@ -164,10 +164,8 @@ class ClippedAlarm(AlarmChange):
 
     def write(self, conn: sqlite3.Connection) -> bool:
         words = self.change.keywords
-        with transaction(conn):
-            raised = write_alarm(conn, words["kind"], words["source"], words["text"], words["at"])
-            if raised:
-                tie_to_alarm(conn, words["kind"], words["source"], self.cut)
+        tie = partial(tie_to_alarm, kind=words["kind"], source=words["source"], cut=self.cut)
+        raised = raise_alarm_with(conn, tie, **words)
         if not raised and self.clips is not None:
             self.clips.call_off(self.cut)
         return raised

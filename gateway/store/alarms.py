@@ -7,7 +7,7 @@ rendered in the reader's language.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from datetime import datetime, tzinfo
 from typing import Any
 
@@ -24,6 +24,24 @@ def raise_alarm(conn: sqlite3.Connection, kind: str, source: str, text: AlarmTex
     """True if this raised a new alarm; an alarm already open for the kind and source stays one."""
     with transaction(conn):
         raised = write_alarm(conn, kind, source, text, at)
+    return raised
+
+
+def raise_alarm_with(
+    conn: sqlite3.Connection,
+    then: Callable[[sqlite3.Connection], None],
+    *,
+    kind: str,
+    source: str,
+    text: AlarmText,
+    at: datetime,
+) -> bool:
+    """raise_alarm, and `then` in the same transaction when it raised a new one (the event clips cut
+    for it, gateway/runtime/event_clips.py); the kind is the caller's, written out where it is made."""
+    with transaction(conn):
+        raised = write_alarm(conn, kind, source, text, at)
+        if raised:
+            then(conn)
     return raised
 
 
