@@ -22,7 +22,7 @@ import re
 import sqlite3
 import time
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, tzinfo
 from functools import partial
 from pathlib import Path
@@ -30,6 +30,7 @@ from pathlib import Path
 from drivers.cameras.clips import ClipRecorder, ClipWriter
 from drivers.health import DeviceHealth
 from gateway.runtime.devices import ClipCamera
+from gateway.runtime.hand_opens import Kept
 from gateway.runtime.kept_records import AlarmChange
 from gateway.store.alarms import raise_alarm_with
 
@@ -161,6 +162,11 @@ class ClippedAlarm(AlarmChange):
 
     cut: Cut = ()
     clips: EventClips | None = None
+
+    def fold_in(self, later: Kept) -> ClippedAlarm:
+        """A later raise of this alarm folded into this one while storage took no writes
+        (hand_opens.WaitingRecords): its clips are this alarm's too."""
+        return replace(self, cut=self.cut + later.cut) if isinstance(later, ClippedAlarm) else self
 
     def write(self, conn: sqlite3.Connection) -> bool:
         words = self.change.keywords

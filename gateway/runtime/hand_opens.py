@@ -114,6 +114,15 @@ class KeptAlarm(Protocol):
 
 
 @runtime_checkable
+class FoldsIn(Protocol):
+    """A kept raise that takes in what a later raise of its alarm folded into it carried (the clips
+    a lane's cameras cut for it, event_clips.ClippedAlarm): the later forcing's clip is tied to
+    the one alarm that stands for both."""
+
+    def fold_in(self, later: Kept) -> Kept: ...
+
+
+@runtime_checkable
 class OwnFix(Protocol):
     """A kept record whose loss leaves something to put right by hand
     (hand_lane_records.LetOutByHand: the stay of the car let out, left open): its journal line,
@@ -383,8 +392,7 @@ class WaitingRecords:
         if not kept:
             return
         log.error(
-            "%s not recorded %s error=%s: the record waits in memory until storage takes writes "
-            "again fix=%s",
+            "%s not recorded %s error=%s: the record waits in memory until storage takes writes again fix=%s",
             record.what,
             record.details(),
             why,
@@ -436,6 +444,9 @@ class WaitingRecords:
             # Faulty since its first fault: a return after it, and this fault, are folded into it.
             returns = same[first_raise + 1 :]
             self._remove(returns)
+            kept = same[first_raise]
+            if isinstance(kept, FoldsIn):
+                self._records = deque(kept.fold_in(record) if r is kept else r for r in self._records)
             return [*returns, record]
         if first_raise is None:
             # A clearing after a clearing that waits (no raise between) clears nothing more.

@@ -502,9 +502,10 @@ class Commands:
             reply = {"id": cmd.id, "name": cmd.name, "ok": True, "result": self._execute(cmd)}
         except GatewayError as exc:
             code = _failure_code(cmd, exc)
-            # already_done's `by`, `at` (and `state`), as the API's 409 gives them; never over the
-            # reply's own fields.
-            reply = {**exc.data, "id": cmd.id, "name": cmd.name, "ok": False, "code": code}
+            # already_done's `by` (and `state`), as the API's 409 gives them, and its `at` as
+            # `done_at`: the command_reply record's own `at` is when it was answered.
+            done = {("done_at" if key == "at" else key): value for key, value in exc.data.items()}
+            reply = {**done, "id": cmd.id, "name": cmd.name, "ok": False, "code": code}
             reply["message"] = exc.message
             if exc.fix:  # what to do, as an HTTP client is told: "use one of ['car-in', ...]"
                 reply["fix"] = exc.fix

@@ -6,7 +6,9 @@ commands). Before it, only a guard on the booth tablet could acknowledge one: a 
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
+from datetime import datetime
 from typing import Any
 
 import pytest
@@ -18,7 +20,7 @@ from gateway.accounts.passwords import hash_password
 from gateway.alarm_texts import AlarmText
 from gateway.api.app import create_app
 from gateway.store.accounts import create_account
-from gateway.store.alarms import raise_alarm
+from gateway.store.alarms import acknowledge_alarm, raise_alarm
 
 GUARD = ("guard1", "guard-pass-123")
 
@@ -114,7 +116,7 @@ def test_an_alarm_acknowledged_already_is_refused_and_nothing_written_twice(site
     records = alarm_records(site, alarm_id)
     reply = acknowledge(site, {"alarm_id": str(alarm_id), "note": "again"})
     assert (reply["ok"], reply["code"], reply["by"]) == (False, "already_done", "监控中心（zhang）"), reply
-    assert reply["at"]  # when
+    assert reply["done_at"]  # when
     assert alarm_records(site, alarm_id) == records
     assert site.rows("SELECT count(*) FROM audit WHERE action = 'alarm.acknowledge'") == [(1,)]
     assert site.rows("SELECT acknowledged_note FROM alarms") == [("",)]
@@ -133,3 +135,19 @@ def test_an_unknown_alarm_is_not_found_and_a_bad_id_is_bad_args(site: Site) -> N
     assert (reply["ok"], reply["code"]) == (False, "not_found"), reply
     assert site.rows("SELECT acknowledged_at, cleared_at FROM alarms") == [(None, None)]
     assert site.rows("SELECT count(*) FROM audit WHERE action = 'alarm.acknowledge'") == [(0,)]
+
+
+def test_an_already_done_reply_is_dated_when_it_was_answered(site: Site) -> None:  # noqa: F811
+    """Review 58g: the reply carried the guard's acknowledgement time as `at`, over the reply
+    record's own `at`: a centre matching replies by time took it for one older than its command."""
+    gw = site.gw
+    alarm_id = forced_open(site)
+    gw.on_worker(lambda c: acknowledge_alarm(c, alarm_id, gw.now(), "guard1", "门已关好")).result(10)
+    time.sleep(1.2)  # the centre's operator acts a moment later
+    body = command("acknowledge_alarm", {"alarm_id": str(alarm_id)})
+    reply = send(site, body)
+    assert reply["code"] == "already_done", reply
+    assert datetime.fromisoformat(reply["at"]) >= datetime.fromisoformat(body["issued_at"]).replace(
+        microsecond=0
+    )
+    assert datetime.fromisoformat(reply["done_at"]) < datetime.fromisoformat(body["issued_at"])
