@@ -69,7 +69,9 @@ def test_a_round_finished_late_just_before_the_report_hour_is_reported_late_not_
     """Rounds every hour from 07:00, 45 minutes each, the report at 08:00. The guard finishes the
     07:00 round at 07:59:45: late, not missed (the next round is due at 08:00). The operations
     thread's next look, at 08:00:07, both judges the round and builds the report: the report must
-    say what the round was judged, not the 'overdue' on record from 07:45."""
+    say what the round was judged, not the 'overdue' on record from 07:45. A round walked late was
+    walked: it counts among the rounds done, for the day and for its route, so that done + missed
+    is the rounds due (the reviewer of round 58d found nothing checked this)."""
     gw = make_gw(extra="[reports]\nhour = 8\n" + day_patrols("07:00"))
     show(gw, "car-in", "苏E00001", T0)
     steady = Steady()
@@ -87,4 +89,7 @@ def test_a_round_finished_late_just_before_the_report_hour_is_reported_late_not_
     (status,) = gw.conn.execute("SELECT status FROM patrol_rounds WHERE due_at = ?", (to_db(due),)).fetchone()
     assert status == "late"
     patrol = reports(gw)["2025-03-03"]["patrol"]
-    assert (patrol["late"], patrol["missed"]) == (1, 11), patrol
+    assert (patrol["done"], patrol["late"], patrol["missed"]) == (1, 1, 11), patrol
+    assert patrol["rounds"] == patrol["done"] + patrol["missed"], patrol
+    (route,) = patrol["by_route"].values()
+    assert (route["done"], route["late"], route["missed"]) == (1, 1, 11), patrol
