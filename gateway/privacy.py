@@ -163,7 +163,8 @@ def mask_id_number(id_number: str, kind: IdKind = "resident_id") -> str:
 # Free text a guard types (a handover note, a correction's reason, an alarm's note) may hold a phone
 # or ID number: a run of 7 digits or more (an ID number's with its X), a mobile typed in groups
 # (138 1234 5678) or an ID card's number in the groups the card prints (110101 19900307 123X). Kept:
-# a receipt number the gateway makes (20261125-0001, store/payments.py) and a date (20261125).
+# a receipt number the gateway makes (20261125-0001, store/payments.py), a date (20261125) and a
+# thing's code (_a_code).
 _NUMBER_IN_TEXT = re.compile(
     r"(?<![0-9])(?P<receipt>[0-9]{8}-[0-9]{4,})(?![0-9])"
     r"|(?<![0-9])(?P<id>[0-9]{6}[ -]?[0-9]{8}[ -]?[0-9]{3}[0-9Xx])(?![0-9])"
@@ -191,12 +192,51 @@ def _a_date(digits: str) -> bool:
         return False
 
 
+# What a thing's code is written with: ASCII letters glued to its digits (SF1234567890123, a
+# serial's C1Z2034567, 2160000W) or before them with a dash, colon, # or dot (BCD-2160000, SN:
+# 12345678, No.1234567), matched on the text before the digits as NFKC reads it (ＳＮ：).
+_CODE_BEFORE = re.compile(r"(?P<letters>[A-Za-z][A-Za-z/]*)(?:[-:#.] *)?$")
+# Letters that say the number after them is a person's (Tel:87654321, QQ:12345678, ID-...): masked.
+_CONTACT_WORDS = ("tel", "phone", "mobile", "mob", "cell", "fax", "call", "contact", "qq", "wx", "vx", "id")
+_LOOK_BACK = 24
+
+
+def _ascii_letter(char: str) -> bool:
+    plain = unicodedata.normalize("NFKC", char)
+    return plain.isascii() and plain.isalpha()
+
+
+def _personal_shape(digits: str) -> bool:
+    """A mobile (138..., with its 86 too), a landline with its area code (010 65123456, 0512
+    6512345) or an ID card's number: masked even written as a code."""
+    return (
+        _mainland_mobile(normalize_phone(digits))
+        or (digits.startswith("0") and 10 <= len(digits) <= 12)
+        or len(digits) in (15, 18)
+    )
+
+
+def _a_code(text: str, start: int, end: int) -> bool:
+    """Whether the digits text[start:end] are a thing's code, a model, serial, asset tag or waybill
+    number (what a materials record says left the estate, which the owner may dispute), not a
+    person's number: letters are written with them, no contact word before them, and they do not
+    have a phone's or ID card's shape."""
+    if _personal_shape(normalize_number(text[start:end])):
+        return False
+    before = _CODE_BEFORE.search(unicodedata.normalize("NFKC", text[max(start - _LOOK_BACK, 0) : start]))
+    if before is not None and before["letters"].lower().endswith(_CONTACT_WORDS):
+        return False
+    return before is not None or end < len(text) and _ascii_letter(text[end])
+
+
 def mask_numbers_in(text: str) -> str:
     """`text` with every phone- or ID-like number in it masked (REQUIREMENTS *Privacy*: never
     upstream in clear): 电话13812345678 -> 电话138****5678, an ID card's number to its last four.
     Numbers typed full-width (１３８　１２３４－５６７８) are read as theirs; the rest of the text
-    is kept as typed. Kept: a date (20261125), a receipt number (20261125-0001) and a run of more
-    than 18 digits (a QR payment's transaction number); a landline with its extension is masked."""
+    is kept as typed. Kept: a date (20261125), a receipt number (20261125-0001), a run of more
+    than 18 digits (a QR payment's transaction number) and a thing's code written with letters
+    (SF1234567890123, BCD-2160000, SN:C1Z2034567) that has no phone's or ID card's shape; a
+    landline with its extension is masked."""
 
     parts: list[str] = []
     kept_to = 0
@@ -205,6 +245,8 @@ def mask_numbers_in(text: str) -> str:
             continue
         if m["number"] and (len(m[0]) == 8 and _a_date(m[0]) or len(m[0]) > _LONGEST_PERSONAL):
             continue  # a date, 20261125; a QR payment's transaction number, 4200001234202611251234567890
+        if m["number"] and _a_code(text, m.start(), m.end()):
+            continue  # a waybill, SF1234567890123; a model, BCD-2160000; a serial, SN:C1Z2034567
         digits = normalize_number(m[0])
         shown = mask_id_number(digits) if len(digits) >= 15 else mask_phone(digits)
         parts += [text[kept_to : m.start()], shown]
