@@ -46,6 +46,7 @@ from gateway.core import (
 from gateway.core.model import VehicleClass
 from gateway.core.tickets import as_ticket_or_number, meant_as_ticket, says_no_plate
 from gateway.parking.desk_checks import typed_plate
+from gateway.privacy import mask_numbers_in
 from gateway.site import Site
 from gateway.store.audit import audit
 from gateway.store.lookup import OWN_HOUSEHOLD_FIRST, SLOT_PREFERENCE, lookup, subject_of
@@ -340,7 +341,10 @@ def record_inside(
     nothing written, for a car that cannot be recorded so: 422 a bad plate (a ticket typed
     included), class, zone or time, 409 a car inside already or seen leaving since the time given.
     A car with no plate is given the next ticket of the day it came in, as the entrance would have
-    given it then (its `plate` in the answer, `no_plate` true)."""
+    given it then (its `plate` in the answer, `no_plate` true). The reason's phone- or ID-like
+    numbers are masked here, for every caller (the API's Words did, `gateway import-inside
+    --reason` did not: docs/mqtt.md)."""
+    reason = mask_numbers_in(reason)
     plate = "" if car.has_no_plate else typed_car_plate(car.plate)
     if not 2 <= len(reason.strip()) <= 200:
         raise ParkingError(

@@ -45,6 +45,7 @@ from gateway.parking.desk_checks import (
 )
 from gateway.parking.fees import Tariff, yuan
 from gateway.parking.tariffs import known_since, tariffs_from_config
+from gateway.privacy import mask_numbers_in
 from gateway.site import Site
 from gateway.store.audit import audit
 from gateway.store.config_seen import tariffs_first_seen, tariffs_seen_for_good
@@ -810,7 +811,9 @@ class ParkingDesk:
         A car let out under another plate, that exit corrected to its plate since, left there: its
         stay ends at that exit and its slot passes on from then (_LEFT_BY_CORRECTED_EXIT). Ended at
         the press, a car of the slot that came in after it had gone was billed as its second car
-        for hours the slot stood empty."""
+        for hours the slot stood empty. The reason's phone- or ID-like numbers are masked here, for
+        every caller, as record_inside's (docs/mqtt.md)."""
+        reason = mask_numbers_in(reason)
         row = conn.execute(
             "SELECT plate, zone, class, slot_id, exited_at, subject FROM stays WHERE id = ?", (stay_id,)
         ).fetchone()
