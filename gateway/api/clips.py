@@ -4,7 +4,7 @@ the audit trail, links the clips its lane's cameras cut (gateway/runtime/event_c
 
 from __future__ import annotations
 
-from typing import Literal
+from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
@@ -15,11 +15,14 @@ from gateway.api.pages import page_user, render
 from gateway.runtime.event_clips import described
 
 page_router = APIRouter(include_in_schema=False)
+LISTS = ("/alarms", "/audit")  # the pages a clip is opened from
 
 
 @page_router.get("/clip/{name:path}", response_class=HTMLResponse)
-def clip_page(request: Request, db: Db, name: str, back: Literal["alarms", "audit"] = "alarms") -> Response:
-    """One clip, played: a page of its own, as the alarms page reloads itself every 30 s."""
+def clip_page(request: Request, db: Db, name: str, back: str = "/alarms") -> Response:
+    """One clip, played: a page of its own, as the alarms page reloads itself every 30 s. `back`:
+    the list it was opened from, as it was (the alarm list's Show all, the audit trail's filter and
+    page): the booth's kiosk has no browser Back."""
     who = page_user(request, db)
     gw = guard_app(request).gw
     seen = described(name, gw.site.lanes)
@@ -39,5 +42,14 @@ def clip_page(request: Request, db: Db, name: str, back: Literal["alarms", "audi
         at=seen.at,
         camera=seen.camera,
         kept_days=gw.site.config.retention.snapshots_days,
-        back=back,
+        back=_list_page(back),
     )
+
+
+def _list_page(back: str) -> str:
+    """`back` if it is the alarm list or the audit trail of this site (with its query), else the
+    alarm list: never another site's page."""
+    url = urlsplit(back)
+    if url.scheme or url.netloc or url.path not in LISTS:
+        return LISTS[0]
+    return f"{url.path}?{url.query}" if url.query else url.path

@@ -104,7 +104,7 @@ def test_a_forced_barrier_has_its_clip_on_the_alarm_list(lane: Lane) -> None:
     page = lane.get(f"/clip/{name}")
     assert f'src="/api/{name}"' in page.text and "强行开门" in page.text
     alarms = lane.get("/alarms")
-    assert f'href="/clip/{name}"' in alarms.text
+    assert f'href="/clip/{name}?back=/alarms"' in alarms.text
 
 
 def test_an_opening_by_hand_has_its_clip_on_the_audit_trail(lane: Lane) -> None:
@@ -120,9 +120,11 @@ def test_an_opening_by_hand_has_its_clip_on_the_audit_trail(lane: Lane) -> None:
         3 * CLIP_S + 5,
     )
     audit = lane.get("/audit")
-    assert f'href="/clip/{clip["file"]}?back=audit"' in audit.text
-    page = lane.get(f"/clip/{clip['file']}?back=audit")
-    assert "手动开闸" in page.text and 'href="/audit"' in page.text
+    assert f'href="/clip/{clip["file"]}?back=/audit"' in audit.text
+    page = lane.get(f"/clip/{clip['file']}?back=/audit%3Faction%3Dlane.open")
+    assert "手动开闸" in page.text and 'href="/audit?action=lane.open"' in page.text
+    elsewhere = lane.get(f"/clip/{clip['file']}?back=https://example.com/alarms")
+    assert 'href="/alarms"' in elsewhere.text  # never another site's page
 
 
 def test_a_clip_page_for_a_name_that_is_no_clip_is_not_found(lane: Lane) -> None:
