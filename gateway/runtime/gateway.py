@@ -2,7 +2,8 @@
 
 One worker thread owns the write connection (worker.py), so decisions are taken one at a time in
 arrival order: drivers -> queue -> lookup -> decide -> record (one transaction) -> relay, display,
-listeners. Lanes opened, held or closed by hand are hand_lanes.py's; device alarms device_alarms.py's.
+listeners. Lanes opened, held or closed by hand are hand_lanes.py's; device alarms device_alarms.py's;
+the passages of cars let out at vehicle exits, judged by their relays' pulses, exit_pulses.py's.
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import replace
 from datetime import datetime, timedelta
-from functools import partial
 from pathlib import Path
 from typing import TypeVar
 
@@ -39,6 +39,7 @@ from gateway.runtime.cars_leaving import CarsLeaving
 from gateway.runtime.config_edits import say_at_start
 from gateway.runtime.devices import ChooserFor, Devices, build_devices
 from gateway.runtime.event_clips import OPENED, ClippedAlarm, EventClips, alarm_lane, tie_to_audit
+from gateway.runtime.exit_pulses import ExitPulses
 from gateway.runtime.hand_lanes import HandLanes
 from gateway.runtime.hand_opens import Kept, Recorded, WaitingRecords
 from gateway.runtime.kept_records import AlarmChange, DeviceChange, DevicesSettled, PatrolTap, held_back
@@ -46,10 +47,8 @@ from gateway.runtime.lane_boards import (
     ExitPassages,
     JoinedByHand,
     LaneBoards,
-    PassagePulses,
     Pulsed,
     pulse,
-    settled,
     tell_opening,
 )
 from gateway.runtime.lanes import LaneInputs
@@ -73,7 +72,7 @@ from gateway.store.database import (
 )
 from gateway.store.lanes import modes_on_record
 from gateway.store.lookup import car_unknown, lookup, stay_open, subject_of
-from gateway.store.parking import handover, open_stay, slot_left_to_hand_on
+from gateway.store.parking import open_stay
 from gateway.store.record import car_of_pass, write_event
 from gateway.timefmt import from_db
 
@@ -94,12 +93,6 @@ def _room_to_start(cfg: SiteConfig) -> Room | None:
         return None  # a new site: open_database makes it, or says why it cannot
     room = make_room(data_dir, data_dir / "snapshots", ret.prune_free_percent, ret.alarm_free_percent)
     return room if room.plan.delete else None
-
-
-def _nothing_to_do(took: bool) -> None:
-    """A decision's pulses known where no passage hangs on them (an entrance, a door, a repeat of
-    a passage judged already)."""
-    return None
 
 
 def _as_read(ev: AccessEvent, decided_as: str) -> AccessEvent:
@@ -192,6 +185,17 @@ class Gateway:
         self.boards = LaneBoards(self.devices)  # told by decisions and by hand alike
         self._exits: ExitPassages[AccessEvent] = ExitPassages()  # cars let out, their pulses to come
         self._leaving = CarsLeaving(self._exits)  # cars let out, their barriers yet to confirm
+        self._exit_pulses = ExitPulses(  # their passages judged by their pulses
+            self.site,
+            self._exits,
+            self.boards,
+            self.lane_io.rising,
+            self.conn,
+            lambda work: self.on_worker(work),  # looked up when called: a test may wrap gw.on_worker
+            self.data_dir,
+            self.parking,  # not_let_out looked up on it when called: a test may replace it
+            self._again.not_let_out,
+        )
         self.by_hand = HandLanes(
             self.site,
             self.devices,
@@ -757,150 +761,10 @@ class Gateway:
         # seen): greeted, the driver would sit at it being told to go. The display and the voice
         # send him to the guard instead, and the car, still inside, is put back on its stay.
         fault = fault_lines(ev.plate, language, lane.type)
-        tell_opening(self.boards, ev.lane, pulses, lines, fault, self._pulses_known(ev, lane), rose)
-
-    def _pulses_known(self, ev: AccessEvent, lane: LaneRules) -> Callable[[bool], None]:
-        """What to do once `ev`'s pulses are known (taken or not). At a vehicle exit, judge the
-        car's passage by all its pulses (PassagePulses): `ev`'s own, where it lets the car out,
-        or, for a repeat of it (flag again: the camera deciding the car still at the barrier
-        before a Modbus module answered), the passage's it repeats (judged already: the repeat's
-        own, ExitPassages.repeated). None of them taken, the car has not left (_not_let_out); one
-        taken, the arm rose and it drove out."""
-        if lane.direction != "exit" or lane.type != "vehicle":
-            return _nothing_to_do
-        if is_passage(ev.flags):
-            passage: PassagePulses[AccessEvent] | None = self._exits.begin(ev.lane, ev.subject, ev, ev.at)
-        else:
-            passage = self._exits.repeated(ev.lane, ev.subject, ev, ev.at)
-        if passage is None:
-            return _nothing_to_do
-        return partial(self._passage_known, passage, threading.current_thread())
+        known = self._exit_pulses.pulses_known(ev, lane)  # at a vehicle exit, the car's passage judged
+        tell_opening(self.boards, ev.lane, pulses, lines, fault, known, rose)
 
     def opened_by_hand(self, lane: str) -> JoinedByHand:
-        """An opening or a hold by hand of `lane` about to drive its relays (HandLanes): at a
-        vehicle exit, a pulse of each passage there still being judged (ExitPassages.opened_by_hand),
-        its outcome to tell once the relays answered, taken or not. Joined before the opening looks
-        for the car it lets out: the car let out already, the decision's pulse, answered "not taken"
-        meanwhile, would put it back while the guard's raised the arm; and the opening lets out no
-        car held or refused there before it (JoinedByHand.since)."""
-        rules = self.site.lanes[lane]
-        if rules.direction != "exit" or rules.type != "vehicle":
-            return JoinedByHand(_nothing_to_do)
-        passages = self._exits.opened_by_hand(lane)
-        told = [partial(self._passage_known, passage, None) for passage in passages]
-
-        def tell_all(took: bool) -> None:
-            for tell in told:
-                tell(took)
-
-        def arm_known(rose: Future[bool]) -> None:
-            if not rose.result():  # its 一路平安 (HandLanes) hid the decision's fault
-                plate = passages[-1].exit.plate
-                self.boards.show(lane, fault_lines(plate, self.site.config.site.language, rules.type))
-            tell_all(rose.result())
-
-        def opened(took: bool) -> Future[bool]:
-            # Where the lane's arm is watched, taken only once it rose (LaneInputs.rising), as the
-            # decision's pulse is: taken on the relay's word, a guard's 开闸 at a dead barrier
-            # controller booked out the car still sitting at the shut arm, the board greeting it
-            # (Review 57n: a joined passage; Review 57p: the car held there, HandLanes). The
-            # guard's own answer stays the relay's: he sees the arm.
-            if not took:
-                tell_all(took)
-                return settled(took)
-            [(rose, _)] = self.lane_io.rising(lane, [(settled(True), True)])
-            if told:
-                rose.add_done_callback(arm_known)
-            return rose
-
-        def known(took: bool) -> None:  # a hold's: checked as an opening's only if it joined one
-            if told:
-                opened(took)
-
-        since = max((passage.at for passage in passages), default=None)
-        return JoinedByHand(known, since, opened)
-
-    def _passage_known(
-        self, passage: PassagePulses[AccessEvent], deciding: threading.Thread | None, took: bool
-    ) -> None:
-        """One of the passage's pulses known: none of them taken and none waiting, the car has not
-        left (_not_let_out); this one taken, it drove out. `deciding`: the thread of the decision
-        that pulsed (None for an opening by hand: the worker does the work)."""
-        if passage.known(took):
-            self._not_let_out(passage, deciding)
-        elif took:
-            self._in_turn(deciding, lambda conn: self._slot_handed_on(conn, passage.exit))
-
-    def _not_let_out(self, passage: PassagePulses[AccessEvent], deciding: threading.Thread | None) -> None:
-        """No relay of the lane took a pulse of the passage that was to let its car out (neither
-        its exit's nor a repeat's). Where the exit's decision closed the car's stay, the car has
-        not left: the stay is put back open (ParkingDesk.not_let_out), as an opening by hand no
-        relay took lets no car out. In a transaction of its own after the decision's: at once on
-        the thread that decided (it owns the connection, between transactions), or on the worker
-        when a relay written later (a Modbus module) answers on its bus's thread."""
-        self._in_turn(deciding, lambda conn: self._put_back(conn, passage))
-
-    def _in_turn(self, deciding: threading.Thread | None, work: Callable[[sqlite3.Connection], None]) -> None:
-        """`work` after a decision's transaction: at once on the thread that decided (it owns the
-        connection, between transactions), or on the worker from a relay's bus thread."""
-        if threading.current_thread() is deciding:
-            work(self.conn)
-        else:
-            self.on_worker(work)
-
-    def _slot_handed_on(self, conn: sqlite3.Connection, ev: AccessEvent) -> None:
-        """A relay took a pulse of the passage the exit `ev` let its car out on: the car drove out.
-        A car of the slot it left that came in before that was known was decided as the slot's
-        second car (CarsLeaving): it is handed the slot now, as the exit hands it to one already
-        inside, its billing stopped at its entry (HANDED_OVER_LATE). Not stored, it pays as the
-        second car: said, never raised into the lane's other work."""
-        try:
-            slot = slot_left_to_hand_on(conn, ev.event_id, ev.at)
-            if slot is not None:
-                with transaction(conn):
-                    handover(conn, slot, ev.at, "exit")
-        except Exception as exc:
-            log.error(
-                "slot left by the car let out at %s not handed to the car of it that came in meanwhile "
-                "event=%s error=%s fix=%s; that car pays as the slot's second car",
-                ev.lane,
-                ev.event_id,
-                exc,
-                storage_fix(storage_cause(exc, self.data_dir), self.data_dir),
-            )
-
-    def _put_back(self, conn: sqlite3.Connection, passage: PassagePulses[AccessEvent]) -> None:
-        """The stay the passage's exit closed, open again (not_let_out), the repeats that joined it
-        put back with it, and the decision forgotten as a passage (DecidedAgain.not_let_out),
-        unless a repeat of it pulsed meanwhile (its outcome judges the passage then). Not stored,
-        the car stays out on record: said, with the fix, never raised into the lane's other work
-        (its listeners, the next decisions). The car is leaving (stays_leaving) till the put-back
-        has committed (PassagePulses.put_back), and where it could not be stored, till a repeat of
-        the exit (the camera reading it at the shut arm) has it put back, its next passage at an
-        exit begins or the gateway stops (ExitPassages.waiting): counted inside by the
-        entrance and the figures, where it is. Let go before the transaction, a reader whose view
-        began before its commit counted the car nowhere, and, not stored, the next stranger was let
-        into the shared space it holds."""
-        if not passage.not_left():
-            return
-        ev = passage.exit
-        try:
-            with transaction(conn):
-                stay = self.parking.not_let_out(conn, ev, [again.event_id for again in passage.repeats])
-            passage.put_back()
-        except Exception as exc:
-            cause = storage_cause(exc, self.data_dir)
-            log.error(
-                "car let out at %s on a barrier that did not open is still out on record "
-                "event=%s plate=%s error=%s fix=%s; the car is inside: record it inside "
-                "(docs/parking.md, Cars already inside) or let it out at the lane once its relay works",
-                ev.lane,
-                ev.event_id,
-                ev.plate,
-                exc,
-                storage_fix(cause, self.data_dir),
-                exc_info=cause == "fault",  # a bug: its traceback
-            )
-            return
-        if stay is not None:
-            self._again.not_let_out(ev, passage.repeats)
+        """An opening or a hold by hand of `lane` about to drive its relays (HandLanes): the
+        passages still judged there joined (ExitPulses.opened_by_hand)."""
+        return self._exit_pulses.opened_by_hand(lane)
