@@ -25,7 +25,7 @@ from gateway.api.shapes import ERRORS
 from gateway.api.views import recent
 from gateway.runtime.gateway import Gateway
 from gateway.runtime.hand_opens import LaneRecord, Recorded, WaitsFor
-from gateway.store.audit import shown_actor
+from gateway.store.audit import centre_operator, shown_actor
 from gateway.timefmt import from_db, to_db
 
 router = APIRouter(tags=["lanes"], responses=ERRORS)
@@ -90,7 +90,9 @@ def lanes_status(gw: Gateway) -> dict[str, Any]:
     """Each lane's devices (online or not) and whether it is held open: what the pages show.
     `held_by` is who holds it, as on record (a login, token:<name>); `held_by_name` the name the
     pages show for him (shown_actor), as the lane's row of that hold names him: the pill read
-    常开中 · guard1 under a row reading 常开 · 张师傅."""
+    常开中 · guard1 under a row reading 常开 · 张师傅. Held by the centre, `held_by_centre` is its
+    operator (centre_operator): the status goes to every page alike, each in its own language, so
+    the page names the centre in its words (Monitoring centre (zhang.wei)), not held_by_name's."""
     devices = [h.snapshot() for h in gw.devices.health]
     held = dict(gw.by_hand.held)  # one read: a release on another thread may change it meanwhile
     names = _held_names(gw, held)
@@ -110,6 +112,7 @@ def lanes_status(gw: Gateway) -> dict[str, Any]:
             ],
             "held_by": held.get(lane.id),
             "held_by_name": names.get(lane.id),
+            "held_by_centre": centre_operator(held[lane.id]) if lane.id in held else None,
             # Closed by a guard or the central server: everyone at it is refused (lane_closed).
             "closed": gw.by_hand.lane_modes.get(lane.id) == "closed",
         }

@@ -564,8 +564,10 @@ def alarms_page(request: Request, db: Db, all: bool = False) -> Response:
         row["clips"] = alarm_clips(gw.clips, db, row)
         row["raised_at"] = local(gw, row["raised_at"])  # type: ignore[arg-type]
         row["cleared_at"] = local(gw, row["cleared_at"])  # type: ignore[arg-type]
-        # Who acknowledged it as the pages name him: 张师傅, the centre's 监控中心（zhang.wei）.
-        row["acknowledged_by"] = row["acknowledged_by"] and shown_actor(db, str(row["acknowledged_by"]))
+        # Who acknowledged it as the pages name him: 张师傅, the centre's 监控中心（zhang.wei）, in
+        # English Monitoring centre (zhang.wei).
+        by = row["acknowledged_by"]
+        row["acknowledged_by"] = by and shown_actor(db, str(by), who.language)
     known = {k for k in TEXTS if k.startswith("alarm.")}
     held = set_aside(db, SET_ASIDE_SHOWN) if who.is_admin else []  # an admin sends them again here
     held_at = {row.seq: local(gw, row.set_aside_at or None) or "" for row in held}

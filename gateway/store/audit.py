@@ -10,7 +10,7 @@ from gateway.errors import Conflict
 from gateway.store.database import transaction
 from gateway.timefmt import from_db, to_db
 
-__all__ = ["audit", "done_already", "shown_actor", "transaction"]
+__all__ = ["audit", "centre_operator", "done_already", "shown_actor", "transaction"]
 
 
 def audit(
@@ -84,20 +84,33 @@ def _params(actor: str | None, action: str | None, target: str | None, before: i
     return {"actor": actor, "action": action, "target": target, "before": before}
 
 
-# The monitoring centre as the guard pages name it: its commands' actor is `central:` and the name
+# The monitoring centre as the guard pages name it, in Chinese and in English (the pages' words
+# actor.centre and actor.centre.named, web/i18n.py): its commands' actor is `central:` and the name
 # its operator signed them with (sync/commands.py verify).
-CENTRE = "监控中心"
+CENTRE = ("监控中心", "Monitoring centre")
+CENTRE_NAMED = ("监控中心（{operator}）", "Monitoring centre ({operator})")
 
 
-def shown_actor(conn: sqlite3.Connection, actor: str) -> str:
+def centre_operator(actor: str) -> str | None:
+    """The operator of the centre's command `actor` is ("" where the command named none), None for
+    anyone else: what a page's script names the centre by in its own words (app.js centreName)."""
+    if not actor.startswith("central:"):
+        return None
+    operator = actor.removeprefix("central:")
+    return "" if operator == "central" else operator
+
+
+def shown_actor(conn: sqlite3.Connection, actor: str, language: str = "zh") -> str:
     """The name the pages show for an actor, as _NAME and the live page's lane history show it: an
     account's display name (张师傅), else its user name; a token by its own name; the centre's
-    operator as 监控中心（zhang.wei）, or 监控中心 alone where the command named none."""
+    operator as 监控中心（zhang.wei） (Monitoring centre (zhang.wei) in English), or 监控中心 alone
+    where the command named none."""
     if actor.startswith("token:"):
         return actor.removeprefix("token:")
-    if actor.startswith("central:"):
-        operator = actor.removeprefix("central:")
-        return CENTRE if operator in ("", "central") else f"{CENTRE}（{operator}）"
+    operator = centre_operator(actor)
+    if operator is not None:
+        index = 0 if language == "zh" else 1
+        return CENTRE_NAMED[index].format(operator=operator) if operator else CENTRE[index]
     row = conn.execute(
         "SELECT nullif(display_name, '') FROM accounts WHERE username = ?", (actor,)
     ).fetchone()
@@ -117,6 +130,9 @@ def done_already(
     if by is not None:
         when = from_db(done_at) or at
         data = {"by": shown_actor(conn, by), "at": when.astimezone(at.tzinfo).isoformat(timespec="seconds")}
+        operator = centre_operator(by)
+        if operator is not None:  # `by` in Chinese, as the centre's reply has it: the page words its own
+            data["by_centre"] = operator
         if by == actor:
             data["state"] = "same_account"
     done = f" by {by} at {done_at}" if by is not None else ""

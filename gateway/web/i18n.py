@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from gateway.runtime.texts import REASONS
+from gateway.store.audit import CENTRE, CENTRE_NAMED
 from gateway.web.audit_words import AUDIT_ACTIONS
 
 TEXTS: dict[str, tuple[str, str]] = {
@@ -61,6 +62,9 @@ TEXTS: dict[str, tuple[str, str]] = {
     "lane.online": ("设备在线", "Devices online"),
     "lane.offline": ("设备离线", "Device offline"),
     "lane.held": ("常开中", "Held open"),
+    # The monitoring centre as the pages name it (store.audit shown_actor): its operator in brackets.
+    "actor.centre": CENTRE,
+    "actor.centre.named": CENTRE_NAMED,
     "lane.unknown": ("状态未知（未连接网关）", "Status unknown (gateway not reached)"),
     "lane.entrance": ("入口", "Entrance"),
     "lane.exit": ("出口", "Exit"),
@@ -1007,6 +1011,8 @@ JS_KEYS = (
     "lane.online",
     "lane.offline",
     "lane.held",
+    "actor.centre",
+    "actor.centre.named",
     "lane.waiting",
     "lane.open",
     "lane.hold",

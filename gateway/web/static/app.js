@@ -210,6 +210,9 @@ function ticketsInside(tickets) {
 }
 // A credential's kind the error names (card, plate, qr) in the page's word for it (卡, 车牌, 二维码).
 const kindWord = (key, value) => (key === "kind" && boot.texts["kind." + value]) || shown(value);
+// The monitoring centre in the page's words (the gateway's `by` has it in Chinese): its operator
+// in brackets, or the centre alone where its command named none.
+const centreName = (operator) => (operator ? fill(T("actor.centre.named"), { operator }) : T("actor.centre"));
 function ownWords(words, data) {
   const values = {};
   for (const [key, value] of Object.entries(data || {})) values[key] = kindWord(key, value);
@@ -667,6 +670,7 @@ function unanswered(tap, lost) {
 }
 function doneWords(err, ours) {
   if (!err.data.by) return T("err.already_done");
+  if (typeof err.data.by_centre === "string") err.data.by = centreName(err.data.by_centre);
   const his = ours && err.data.state === "same_account";
   return his ? ownWords(T("err.already_done.yours"), err.data) : errorText(err);
 }

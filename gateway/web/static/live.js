@@ -161,6 +161,7 @@
     if (live) window.__shown[ev.event_id] = Date.now();
   }
 
+  const heldBy = (s) => (typeof s.held_by_centre === "string" ? centreName(s.held_by_centre) : s.held_by_name || s.held_by);
   function showStatus(status) {
     for (const [id, s] of Object.entries(status.lanes || {})) {
       const lane = lanes.get(id);
@@ -172,8 +173,9 @@
       const release = lane.el.querySelector('[data-lane-action="release"]');
       if (release) release.hidden = !s.held_by;
       if (s.closed) { lane.status.className = "pill bad"; lane.status.textContent = T("lane.closed"); }
-      // Named as the lane's rows name him (his display name), not by his login: held_by_name.
-      else if (s.held_by) { lane.status.className = "pill warn"; lane.status.textContent = `${T("lane.held")} · ${s.held_by_name || s.held_by}`; }
+      // Named as the lane's rows name him (his display name), not by his login: held_by_name; the
+      // centre in the page's words.
+      else if (s.held_by) { lane.status.className = "pill warn"; lane.status.textContent = `${T("lane.held")} · ${heldBy(s)}`; }
       else if (offline.length) { lane.status.className = "pill bad"; lane.status.textContent = `${T("lane.offline")}: ${offline.join(", ")}`; }
       else { lane.status.className = "pill ok"; lane.status.textContent = T("lane.online"); }
     }
