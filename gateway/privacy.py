@@ -196,9 +196,21 @@ def _a_date(digits: str) -> bool:
 # serial's C1Z2034567, 2160000W) or before them with a dash, colon, # or dot (BCD-2160000, SN:
 # 12345678, No.1234567), matched on the text before the digits as NFKC reads it (ＳＮ：).
 _CODE_BEFORE = re.compile(r"(?P<letters>[A-Za-z][A-Za-z/]*)(?:[-:#.] *)?$")
-# Letters that say the number after them is a person's (Tel:87654321, QQ:12345678, ID-...): masked.
+# The letters glued to the digits, a word of their own (E in 护照E12345678, not Z in C1Z2034567).
+_GLUED_LETTERS = re.compile(r"(?<![0-9A-Za-z])[A-Za-z]{1,3}$")
+# Words that say the number after them is a person's (Tel:87654321, QQ:12345678, ID-..., 护照
+# E12345678, Passport No. E12345678): masked, whether the letters before the digits are the word
+# itself or a document's own (ID:E12345678).
 _CONTACT_WORDS = ("tel", "phone", "mobile", "mob", "cell", "fax", "call", "contact", "qq", "wx", "vx", "id")
+_DOCUMENT_WORDS = ("passport", "护照", "通行证", "回乡证", "台胞证", "居留证", "身份证", "证件")
+# What may stand between such a word and the number: 证件号码：, Passport No. , ID#.
+_NUMBER_WORD = re.compile(r"(?:号码|号|(?<![A-Za-z])(?:no|nr|number))$")
+_SEPARATORS = " -:#."
 _LOOK_BACK = 24
+# A passport's number as printed: China's E12345678 (G, P, S, D on older or official ones, EA1234567
+# once E's ran out), Hong Kong's K or H, a 往来港澳通行证's C. With a Hong Kong/Macau permit's and a
+# foreign permanent residence card's (_DOCUMENTS), a document's shape: masked even written as a code.
+_PASSPORT_IN_TEXT = re.compile(r"[CDEGHKPS][0-9]{8}|E[A-Z][0-9]{7}")
 
 
 def _ascii_letter(char: str) -> bool:
@@ -216,17 +228,61 @@ def _personal_shape(digits: str) -> bool:
     )
 
 
+def _document_shape(code: str) -> bool:
+    """A passport's, a Hong Kong/Macau permit's (H12345678, M1234567890) or a foreign permanent
+    residence card's number (ABC123456789012), letters and digits as one word."""
+    shapes = (_PASSPORT_IN_TEXT, _DOCUMENTS["hk_macau_permit"][0], _DOCUMENTS["foreign_permanent"][0])
+    return any(shape.fullmatch(code.upper()) for shape in shapes)
+
+
+def _a_document(text: str, start: int, end: int) -> bool:
+    """Whether the digits text[start:end], with the letters glued before them, are a document's
+    number (护照E12345678, 回乡证H12345678): masked to its last four as a pass's is."""
+    glued = _GLUED_LETTERS.search(unicodedata.normalize("NFKC", text[max(start - 4, 0) : start]))
+    letter_after = end < len(text) and _ascii_letter(text[end])
+    return (
+        glued is not None
+        and not letter_after
+        and _document_shape(glued[0] + normalize_number(text[start:end]))
+    )
+
+
+def _after_a_persons_word(text: str) -> bool:
+    """Whether `text` (NFKC) ends with a contact or document word, and what may follow it."""
+    text = text.rstrip(_SEPARATORS).lower()
+    text = _NUMBER_WORD.sub("", text).rstrip(_SEPARATORS)
+    for word in _CONTACT_WORDS + _DOCUMENT_WORDS:
+        rest = text.removesuffix(word)
+        if rest != text and not (word.isascii() and rest[-1:].isascii() and rest[-1:].isalpha()):
+            return True  # ID:, 证件号, not Android
+    return False
+
+
 def _a_code(text: str, start: int, end: int) -> bool:
     """Whether the digits text[start:end] are a thing's code, a model, serial, asset tag or waybill
     number (what a materials record says left the estate, which the owner may dispute), not a
-    person's number: letters are written with them, no contact word before them, and they do not
-    have a phone's or ID card's shape."""
+    person's number: letters are written with them, no contact or document word before them, and
+    they have neither a phone's or ID card's shape nor, with the letters glued to them, a
+    passport's or permit's (_a_document, asked first)."""
     if _personal_shape(normalize_number(text[start:end])):
         return False
-    before = _CODE_BEFORE.search(unicodedata.normalize("NFKC", text[max(start - _LOOK_BACK, 0) : start]))
+    look_back = unicodedata.normalize("NFKC", text[max(start - _LOOK_BACK, 0) : start])
+    before = _CODE_BEFORE.search(look_back)
     if before is not None and before["letters"].lower().endswith(_CONTACT_WORDS):
         return False
+    if _after_a_persons_word(look_back[: before.start()] if before is not None else look_back):
+        return False
     return before is not None or end < len(text) and _ascii_letter(text[end])
+
+
+def _no_ones_number(text: str, start: int, end: int) -> bool:
+    """Whether the digits text[start:end], not a document's (_a_document: 护照E19900307 is one),
+    are a date (20261125), a QR payment's transaction number (4200001234202611251234567890: longer
+    than any phone or ID number) or a thing's code (SF1234567890123, BCD-2160000, SN:C1Z2034567)."""
+    digits = normalize_number(text[start:end])
+    return (
+        len(digits) == 8 and _a_date(digits) or len(digits) > _LONGEST_PERSONAL or _a_code(text, start, end)
+    )
 
 
 def mask_numbers_in(text: str) -> str:
@@ -235,20 +291,20 @@ def mask_numbers_in(text: str) -> str:
     Numbers typed full-width (１３８　１２３４－５６７８) are read as theirs; the rest of the text
     is kept as typed. Kept: a date (20261125), a receipt number (20261125-0001), a run of more
     than 18 digits (a QR payment's transaction number) and a thing's code written with letters
-    (SF1234567890123, BCD-2160000, SN:C1Z2034567) that has no phone's or ID card's shape; a
-    landline with its extension is masked."""
+    (SF1234567890123, BCD-2160000, SN:C1Z2034567) that has no phone's or ID card's shape and
+    follows no contact or document word; a landline with its extension is masked, and a passport's
+    or a permit's number (护照E12345678, H12345678, M1234567890) keeps its last four digits."""
 
     parts: list[str] = []
     kept_to = 0
     for m in _NUMBER_IN_TEXT.finditer("".join(map(_as_matched, text))):
         if m["receipt"] and _a_date(m[0][:8]):  # a receipt number, 20261125-0001, not 65123456-8001
             continue
-        if m["number"] and (len(m[0]) == 8 and _a_date(m[0]) or len(m[0]) > _LONGEST_PERSONAL):
-            continue  # a date, 20261125; a QR payment's transaction number, 4200001234202611251234567890
-        if m["number"] and _a_code(text, m.start(), m.end()):
-            continue  # a waybill, SF1234567890123; a model, BCD-2160000; a serial, SN:C1Z2034567
+        document = bool(m["number"]) and _a_document(text, m.start(), m.end())
+        if m["number"] and not document and _no_ones_number(text, m.start(), m.end()):
+            continue
         digits = normalize_number(m[0])
-        shown = mask_id_number(digits) if len(digits) >= 15 else mask_phone(digits)
+        shown = mask_id_number(digits) if len(digits) >= 15 or document else mask_phone(digits)
         parts += [text[kept_to : m.start()], shown]
         kept_to = m.end()
     return "".join([*parts, text[kept_to:]])
