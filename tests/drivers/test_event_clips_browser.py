@@ -5,18 +5,14 @@ driver on gpiozero mock pins, the real gateway on a real socket."""
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from functools import partial
-from pathlib import Path
 from typing import Any
 
 import pytest
-from gpiozero.pins.mock import MockFactory
 
 from gateway.api.app import create_app
-from gateway.runtime.gateway import Gateway
 from tests.drivers.conftest import open_alarms, wait_for
-from tests.drivers.test_event_clips_gateway import CLIP_S, lane_with_camera
+from tests.drivers.test_event_clips_gateway import CLIP_S, Lane, lane  # noqa: F401  (lane: a fixture)
 from tests.ui.conftest import LiveServer
 
 pytest.importorskip("playwright.sync_api")
@@ -32,26 +28,23 @@ from tests.ui.test_guard_browser import (  # noqa: E402
 
 
 def test_the_guard_plays_a_forced_barriers_clip_from_the_alarm_list(
-    tmp_path: Path,
-    mock_pins: MockFactory,
-    gateways: Callable[[Gateway], Gateway],
+    lane: Lane,  # noqa: F811
     browser: Any,  # noqa: F811
 ) -> None:
-    with lane_with_camera(tmp_path, gateways, mock_pins, clips=True) as lane:
-        time.sleep(CLIP_S)
-        lane.contact.drive_low()  # forced up
-        wait_for(lambda: open_alarms(lane.gw, "forced_open") == ["car-in"], "the forced_open alarm")
-        wait_for(lambda: lane.forced_open_clips()[0]["state"] == "saved", "the clip saved", 3 * CLIP_S + 5)
-        with LiveServer(create_app(lane.gw)) as url:
-            page = page_at(browser, url, LANDSCAPE)
-            page.goto(f"{url}/alarms")
-            row = page.locator("#alarm-list tr", has_text="强行开门")
-            with page.expect_navigation():
-                row.get_by_role("link", name="录像").click()
-            expect(page.locator("#clip h1")).to_contain_text("强行开门")
-            video = page.locator("#clip-video")
-            decoded = partial(video.evaluate, "v => v.readyState >= 2")
-            wait_for(decoded, "the clip's frames decoded", 15)
-            assert video.evaluate("v => v.videoWidth") == 160  # the camera's own 160x120 frames
-            assert video.evaluate("v => v.duration") >= CLIP_S
-            assert page.errors == []  # type: ignore[attr-defined]
+    time.sleep(CLIP_S)
+    lane.contact.drive_low()  # forced up
+    wait_for(lambda: open_alarms(lane.gw, "forced_open") == ["car-in"], "the forced_open alarm")
+    wait_for(lambda: lane.forced_open_clips()[0]["state"] == "saved", "the clip saved", 3 * CLIP_S + 5)
+    with LiveServer(create_app(lane.gw)) as url:
+        page = page_at(browser, url, LANDSCAPE)
+        page.goto(f"{url}/alarms")
+        row = page.locator("#alarm-list tr", has_text="强行开门")
+        with page.expect_navigation():
+            row.get_by_role("link", name="录像").click()
+        expect(page.locator("#clip h1")).to_contain_text("强行开门")
+        video = page.locator("#clip-video")
+        decoded = partial(video.evaluate, "v => v.readyState >= 2")
+        wait_for(decoded, "the clip's frames decoded", 15)
+        assert video.evaluate("v => v.videoWidth") == 160  # the camera's own 160x120 frames
+        assert video.evaluate("v => v.duration") >= CLIP_S
+        assert page.errors == []  # type: ignore[attr-defined]
