@@ -173,7 +173,7 @@ HAND_ACTIONS = (
 )
 AUDIT_WINDOW = 1000
 _HAND_ROWS = f"""
-SELECT a.id, a.at, a.action, a.target, a.detail,
+SELECT a.id, a.at, a.action, a.target, a.detail, a.actor,
        CASE WHEN a.actor LIKE 'token:%' THEN substr(a.actor, 7)
             ELSE coalesce(nullif(u.display_name, ''), a.actor) END AS shown
 FROM audit a LEFT JOIN accounts u ON u.username = a.actor
@@ -201,7 +201,7 @@ def hand_actions(
     Those whose record still waits for storage (a single opening on a full disk: hand_opens.py)
     too, `audit_id` null, as the stream pushed them: read from the audit rows only, a tablet
     reloaded on a full disk listed none of them until the disk had room, hours later, while the
-    others did."""
+    others did. One the centre did is named as the lane's pill names it (_named)."""
     # Read before the audit rows: one written in between is in both, listed once (by its key).
     waiting = _waiting_actions(gw, lane, since)
     rows = conn.execute(_HAND_ROWS, {"since": since, "lane": lane, "limit": limit}).fetchall()
@@ -212,10 +212,10 @@ def hand_actions(
             "at": _shown_at(gw, from_db(at)),
             "lane": target,
             "action": action.removeprefix("lane."),
-            "by": shown,
+            **_named(conn, actor, shown),
             "reason": detail,
         }
-        for audit_id, at, action, target, detail, shown in rows
+        for audit_id, at, action, target, detail, actor, shown in rows
     ]
     if not waiting:
         return written
@@ -227,7 +227,7 @@ def hand_actions(
             "at": _shown_at(gw, record.at),
             "lane": record.lane,
             "action": record.action,
-            "by": shown_actor(conn, record.actor),
+            **_named(conn, record.actor, None),
             "reason": record.reason,
         }
         for record in reversed(waiting)  # newest first
@@ -235,6 +235,17 @@ def hand_actions(
     # Among the written by their own time (each key ends with it, as stored: to the microsecond).
     both = [*written, *(item for item in unwritten if item["key"] not in keys)]
     return sorted(both, key=lambda item: item["key"].rsplit(" ", 1)[1], reverse=True)[:limit]
+
+
+def _named(conn: sqlite3.Connection, actor: str | None, shown: str | None) -> dict[str, str | None]:
+    """Who did a lane action as the pages name him: `by`, his name (shown: as _HAND_ROWS read it);
+    the centre's, in Chinese (监控中心（zhang.wei）), with `by_centre` its operator (centre_operator),
+    which the page words in its own language (Monitoring centre (zhang.wei)), as the lane's pill
+    names the centre holding it (held_by_centre). The row read central:zhang.wei, its raw actor."""
+    operator = centre_operator(actor or "")
+    if operator is not None:
+        return {"by": shown_actor(conn, actor or ""), "by_centre": operator}
+    return {"by": shown if shown is not None else shown_actor(conn, actor or "")}
 
 
 def _waiting_actions(gw: Gateway, lane: str | None, since: str) -> list[LaneRecord]:

@@ -161,7 +161,10 @@
     if (live) window.__shown[ev.event_id] = Date.now();
   }
 
-  const heldBy = (s) => (typeof s.held_by_centre === "string" ? centreName(s.held_by_centre) : s.held_by_name || s.held_by);
+  // Who did or holds it: the centre (its operator, `centre`) in the page's words, anyone else by
+  // the name the gateway gives (a guard's display name).
+  const named = (centre, name) => (typeof centre === "string" ? centreName(centre) : name);
+  const heldBy = (s) => named(s.held_by_centre, s.held_by_name || s.held_by);
   function showStatus(status) {
     for (const [id, s] of Object.entries(status.lanes || {})) {
       const lane = lanes.get(id);
@@ -195,7 +198,7 @@
     if (!lane || actionsShown.has(a.key)) return;
     actionsShown.add(a.key);
     const li = node("li", "manual");
-    li.append(node("span", "t", time(a.at)), node("span", "v", `${T("action.opened_by")}: ${T("lane." + a.action)} · ${a.by}`),
+    li.append(node("span", "t", time(a.at)), node("span", "v", `${T("action.opened_by")}: ${T("lane." + a.action)} · ${named(a.by_centre, a.by)}`),
       node("span", "r", a.reason));
     addRow(lane, li, placeOf(a.at));
   }
