@@ -161,26 +161,31 @@ def mask_id_number(id_number: str, kind: IdKind = "resident_id") -> str:
 
 
 # Free text a guard types (a handover note, a correction's reason, an alarm's note) may hold a phone
-# or ID number: a run of 7 digits or more (an ID number's with its X), a mobile typed in groups
-# (138 1234 5678) or an ID card's number in the groups the card prints (110101 19900307 123X). Kept:
-# a receipt number the gateway makes (20261125-0001, store/payments.py), a date (20261125) and a
-# thing's code (_a_code).
+# or ID number: a run of 7 digits or more (an ID number's with its X), a mobile typed in groups as
+# contact cards print it (138 1234 5678, 138-1234-5678, 138.1234.5678, 138·1234·5678), a landline in
+# its groups (0571-8765 4321, 8765 4321: a local number never begins with 0 or 1, so a time such as
+# 0830-1130 is none, nor what is left of a number masked already, ****4005 4614) or an ID card's
+# number in the groups the card prints (110101 19900307 123X). Kept: a receipt number the gateway
+# makes (20261125-0001, store/payments.py), a date (20261125) and a thing's code (_a_code).
+_GROUPS = r"[ .·-]"
 _NUMBER_IN_TEXT = re.compile(
     r"(?<![0-9])(?P<receipt>[0-9]{8}-[0-9]{4,})(?![0-9])"
     r"|(?<![0-9])(?P<id>[0-9]{6}[ -]?[0-9]{8}[ -]?[0-9]{3}[0-9Xx])(?![0-9])"
-    r"|(?<![0-9])(?P<mobile>1[0-9]{2}[ -][0-9]{4}[ -][0-9]{4})(?![0-9])"
+    rf"|(?<![0-9])(?P<mobile>1[0-9]{{2}}{_GROUPS}[0-9]{{4}}{_GROUPS}[0-9]{{4}})(?![0-9])"
+    rf"|(?<![0-9*])(?P<landline>(?:0[0-9]{{2,3}}{_GROUPS}?)?[2-9][0-9]{{2,3}}{_GROUPS}[0-9]{{4}})(?![0-9])"
     r"|(?<![0-9])(?P<number>[0-9]{7,}[Xx]?)(?![0-9])"
 )
-_MATCHED_AS_TYPED = frozenset("0123456789Xx -")
+_MATCHED_AS_TYPED = frozenset("0123456789Xx -.")
 # No phone or ID card number is longer (18, an ID's X included): a longer run is a payment's
 # transaction number (WeChat's and Alipay's are 28 digits), which the office looks up in full.
 _LONGEST_PERSONAL = 18
 
 
 def _as_matched(char: str) -> str:
-    """A character as the number patterns read it: a full-width digit, X, space (U+3000) or dash
-    (U+FF0D), as a Chinese input method's 全角 mode types them, as its ASCII self (NFKC); anything
-    else as it is. One character for one, so a match's place is its place in the text as typed."""
+    """A character as the number patterns read it: a full-width digit, X, space (U+3000), dash
+    (U+FF0D) or dot (U+FF0E), as a Chinese input method's 全角 mode types them, as its ASCII self
+    (NFKC); anything else as it is. One character for one, so a match's place is its place in the
+    text as typed."""
     plain = unicodedata.normalize("NFKC", char)
     return plain if len(plain) == 1 and plain in _MATCHED_AS_TYPED else char
 
@@ -209,8 +214,38 @@ _SEPARATORS = " -:#."
 _LOOK_BACK = 24
 # A passport's number as printed: China's E12345678 (G, P, S, D on older or official ones, EA1234567
 # once E's ran out), Hong Kong's K or H, a 往来港澳通行证's C. With a Hong Kong/Macau permit's and a
-# foreign permanent residence card's (_DOCUMENTS), a document's shape: masked even written as a code.
+# 2017 foreign permanent residence card's whose letters are a nationality (_DOCUMENTS), a document's
+# shape: masked even written as a code.
 _PASSPORT_IN_TEXT = re.compile(r"[CDEGHKPS][0-9]{8}|E[A-Z][0-9]{7}")
+# The nationality a 2017 foreign permanent residence card's number begins with: an ISO 3166-1 alpha-3
+# code (GB/T 2659; the list as Debian's iso-codes has it). 3 letters and 12 digits is also a courier's
+# waybill (Deppon's DPK301234567890, JD's JDX012345678901): those letters are no country's.
+_ISO_3166_ALPHA_3 = """
+ABW AFG AGO AIA ALA ALB AND ARE ARG ARM ASM ATA ATF ATG AUS AUT AZE BDI BEL BEN BES BFA BGD BGR BHR
+BHS BIH BLM BLR BLZ BMU BOL BRA BRB BRN BTN BVT BWA CAF CAN CCK CHE CHL CHN CIV CMR COD COG COK COL
+COM CPV CRI CUB CUW CXR CYM CYP CZE DEU DJI DMA DNK DOM DZA ECU EGY ERI ESH ESP EST ETH FIN FJI FLK
+FRA FRO FSM GAB GBR GEO GGY GHA GIB GIN GLP GMB GNB GNQ GRC GRD GRL GTM GUF GUM GUY HKG HMD HND HRV
+HTI HUN IDN IMN IND IOT IRL IRN IRQ ISL ISR ITA JAM JEY JOR JPN KAZ KEN KGZ KHM KIR KNA KOR KWT LAO
+LBN LBR LBY LCA LIE LKA LSO LTU LUX LVA MAC MAF MAR MCO MDA MDG MDV MEX MHL MKD MLI MLT MMR MNE MNG
+MNP MOZ MRT MSR MTQ MUS MWI MYS MYT NAM NCL NER NFK NGA NIC NIU NLD NOR NPL NRU NZL OMN PAK PAN PCN
+PER PHL PLW PNG POL PRI PRK PRT PRY PSE PYF QAT REU ROU RUS RWA SAU SDN SEN SGP SGS SHN SJM SLB SLE
+SLV SMR SOM SPM SRB SSD STP SUR SVK SVN SWE SWZ SXM SYC SYR TCA TCD TGO THA TJK TKL TKM TLS TON TTO
+TUN TUR TUV TWN TZA UGA UKR UMI URY USA UZB VAT VCT VEN VGB VIR VNM VUT WLF WSM YEM ZAF ZMB ZWE
+"""
+_NATIONALITIES = frozenset(_ISO_3166_ALPHA_3.split())
+# Shapes that are a document's only where the clause names one a little before the number (within
+# _NEAR characters: 护照号为TK1234567, 已核对护照，号码TK1234567, passport number is TK1234567):
+# another country's passport, 1 or 2 letters and 7 or 8 digits (Japan's TK1234567, Thailand's
+# AA1234567, India's or Vietnam's B1234567), and a residence card's 3 letters and 12 digits whose
+# letters are no nationality. Alone they are as often a thing's code (a model, a waybill), kept.
+_NAMED_DOCUMENT_SHAPE = re.compile(r"[A-Z]{1,2}[0-9]{7,8}|[A-Z]{3}[0-9]{12}")
+_NEAR = 12
+# A clause ends at a sentence's end (。；！？ as NFKC reads them, a new line), not at a comma.
+_SENTENCE_END = re.compile(r"[。;!?\n]")
+# A document word anywhere in the clause; ID and Passport as words of their own (not paid, valid).
+_DOCUMENT_WORD_IN_CLAUSE = re.compile(
+    "|".join(rf"(?<![a-z]){w}(?![a-z])" if w.isascii() else w for w in (*_DOCUMENT_WORDS, "id"))
+)
 
 
 def _ascii_letter(char: str) -> bool:
@@ -218,32 +253,50 @@ def _ascii_letter(char: str) -> bool:
     return plain.isascii() and plain.isalpha()
 
 
+# A landline with its area code (or a number dialled abroad, 00...), 10 to 12 digits: no area code
+# begins 01 but Beijing's 010, so a JD waybill's digits (JDX012345678901) are none.
+_LANDLINE_WITH_AREA = re.compile(r"010[0-9]{7,9}|0[02-9][0-9]{8,10}")
+
+
 def _personal_shape(digits: str) -> bool:
     """A mobile (138..., with its 86 too), a landline with its area code (010 65123456, 0512
     6512345) or an ID card's number: masked even written as a code."""
     return (
         _mainland_mobile(normalize_phone(digits))
-        or (digits.startswith("0") and 10 <= len(digits) <= 12)
+        or _LANDLINE_WITH_AREA.fullmatch(digits) is not None
         or len(digits) in (15, 18)
     )
 
 
 def _document_shape(code: str) -> bool:
-    """A passport's, a Hong Kong/Macau permit's (H12345678, M1234567890) or a foreign permanent
-    residence card's number (ABC123456789012), letters and digits as one word."""
-    shapes = (_PASSPORT_IN_TEXT, _DOCUMENTS["hk_macau_permit"][0], _DOCUMENTS["foreign_permanent"][0])
-    return any(shape.fullmatch(code.upper()) for shape in shapes)
+    """A passport's (E12345678), a Hong Kong/Macau permit's (H12345678, M1234567890) or a foreign
+    permanent residence card's number (USA123456789012), letters and digits as one word in capitals."""
+    if _DOCUMENTS["foreign_permanent"][0].fullmatch(code):
+        return code[:3] in _NATIONALITIES  # not a courier's DPK301234567890
+    return bool(_PASSPORT_IN_TEXT.fullmatch(code) or _DOCUMENTS["hk_macau_permit"][0].fullmatch(code))
+
+
+def _document_word_near(before: str) -> bool:
+    """Whether the text `before` a number names a document (护照, 证件, passport, ID...) at most _NEAR
+    characters before it, in the same clause: 护照（TK1234567）, 已核对护照，号码TK1234567."""
+    # Only the tail can hold such a word (passport, the longest, and the letter before it).
+    tail = unicodedata.normalize("NFKC", before[-(_NEAR + len("passport") + 1) :]).lower()
+    clause = _SENTENCE_END.split(tail)[-1]
+    return any(len(clause) - word.end() <= _NEAR for word in _DOCUMENT_WORD_IN_CLAUSE.finditer(clause))
 
 
 def _a_document(text: str, start: int, end: int) -> bool:
     """Whether the digits text[start:end], with the letters glued before them, are a document's
-    number (护照E12345678, 回乡证H12345678): masked to its last four as a pass's is."""
+    number: in a document's printed shape wherever it is written (护照E12345678, 回乡证H12345678), or
+    in a shape any country's passport may have after a word naming a document (护照号为TK1234567).
+    Masked to its last four as a pass's is."""
     glued = _GLUED_LETTERS.search(unicodedata.normalize("NFKC", text[max(start - 4, 0) : start]))
-    letter_after = end < len(text) and _ascii_letter(text[end])
-    return (
-        glued is not None
-        and not letter_after
-        and _document_shape(glued[0] + normalize_number(text[start:end]))
+    if glued is None or end < len(text) and _ascii_letter(text[end]):
+        return False
+    code = (glued[0] + normalize_number(text[start:end])).upper()
+    return _document_shape(code) or (
+        _NAMED_DOCUMENT_SHAPE.fullmatch(code) is not None
+        and _document_word_near(text[: max(start - len(glued[0]), 0)])
     )
 
 
@@ -288,20 +341,25 @@ def _no_ones_number(text: str, start: int, end: int) -> bool:
 def mask_numbers_in(text: str) -> str:
     """`text` with every phone- or ID-like number in it masked (REQUIREMENTS *Privacy*: never
     upstream in clear): 电话13812345678 -> 电话138****5678, an ID card's number to its last four.
-    Numbers typed full-width (１３８　１２３４－５６７８) are read as theirs; the rest of the text
+    Numbers typed full-width (１３８　１２３４－５６７８) are read as theirs, and so are a phone's
+    groups with dots between (138.1234.5678, 139·1234·5678, 0571-8765 4321); the rest of the text
     is kept as typed. Kept: a date (20261125), a receipt number (20261125-0001), a run of more
     than 18 digits (a QR payment's transaction number) and a thing's code written with letters
     (SF1234567890123, BCD-2160000, SN:C1Z2034567) that has no phone's or ID card's shape and
     follows no contact or document word; a landline with its extension is masked, and a passport's
-    or a permit's number (护照E12345678, H12345678, M1234567890) keeps its last four digits."""
+    or a permit's number (护照E12345678, H12345678, M1234567890, 护照号为TK1234567) keeps its last
+    four digits."""
 
     parts: list[str] = []
     kept_to = 0
     for m in _NUMBER_IN_TEXT.finditer("".join(map(_as_matched, text))):
         if m["receipt"] and _a_date(m[0][:8]):  # a receipt number, 20261125-0001, not 65123456-8001
             continue
-        document = bool(m["number"]) and _a_document(text, m.start(), m.end())
-        if m["number"] and not document and _no_ones_number(text, m.start(), m.end()):
+        # A mobile's groups or an ID card's are always someone's; a run of digits or a landline's
+        # groups may be a date or a thing's code, unless the letters before make a document's.
+        maybe_no_ones = bool(m["number"] or m["landline"])
+        document = maybe_no_ones and _a_document(text, m.start(), m.end())
+        if maybe_no_ones and not document and _no_ones_number(text, m.start(), m.end()):
             continue
         digits = normalize_number(m[0])
         shown = mask_id_number(digits) if len(digits) >= 15 or document else mask_phone(digits)
