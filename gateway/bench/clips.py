@@ -4,6 +4,8 @@ frame rate, the memory its kept seconds hold, and the time and disk one clip tak
 
 The frames are a synthetic lane (a textured road, a car-sized block driving through it) at the
 camera's size: a real picture has more detail, so its JPEGs and clips are somewhat larger.
+NumPy and OpenCV are imported when it runs: `gateway run` parses the bench commands too, and must
+not carry them (~12 MB) on a site without cameras.
 """
 
 from __future__ import annotations
@@ -11,8 +13,6 @@ from __future__ import annotations
 import argparse
 import time
 from pathlib import Path
-
-import numpy as np
 
 from drivers.cameras.clips import ClipRecorder, ClipSettings, ClipWriter
 from drivers.cameras.frame import Frame
@@ -40,6 +40,7 @@ class Lane:
 
     def __init__(self, size: tuple[int, int], frames: int = 50):
         import cv2
+        import numpy as np
 
         width, height = size
         rng = np.random.default_rng(7)
