@@ -8,6 +8,7 @@ import os
 import re
 import tempfile
 import unicodedata
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Literal, get_args
@@ -163,16 +164,18 @@ def mask_id_number(id_number: str, kind: IdKind = "resident_id") -> str:
 # Free text a guard types (a handover note, a correction's reason, an alarm's note) may hold a phone
 # or ID number: a run of 7 digits or more (an ID number's with its X), a mobile typed in groups as
 # contact cards print it (138 1234 5678, 138-1234-5678, 138.1234.5678, 138·1234·5678), a landline in
-# its groups (0571-8765 4321, 8765 4321: a local number never begins with 0 or 1, so a time such as
-# 0830-1130 is none, nor what is left of a number masked already, ****4005 4614) or an ID card's
-# number in the groups the card prints (110101 19900307 123X). Kept: a receipt number the gateway
-# makes (20261125-0001, store/payments.py), a date (20261125) and a thing's code (_a_code).
+# its groups (0571-8765 4321; a local number never begins with 0 or 1, so a time such as 0830-1130
+# is none, nor what is left of a number masked already, ****4005 4614; without its area code only
+# after a phone word, 座机 8765 4321, as 2030-2200 or 3栋2201-2204室 is a time or a range) or an ID
+# card's number in the groups the card prints (110101 19900307 123X) or in any groups (_ids_in_groups).
+# Kept: a receipt number the gateway makes (20261125-0001, store/payments.py), a date (20261125)
+# and a thing's code (_a_code).
 _GROUPS = r"[ .·-]"
 _NUMBER_IN_TEXT = re.compile(
     r"(?<![0-9])(?P<receipt>[0-9]{8}-[0-9]{4,})(?![0-9])"
     r"|(?<![0-9])(?P<id>[0-9]{6}[ -]?[0-9]{8}[ -]?[0-9]{3}[0-9Xx])(?![0-9])"
     rf"|(?<![0-9])(?P<mobile>1[0-9]{{2}}{_GROUPS}[0-9]{{4}}{_GROUPS}[0-9]{{4}})(?![0-9])"
-    rf"|(?<![0-9*])(?P<landline>(?:0[0-9]{{2,3}}{_GROUPS}?)?[2-9][0-9]{{2,3}}{_GROUPS}[0-9]{{4}})(?![0-9])"
+    rf"|(?<![0-9*])(?P<landline>(?P<area>0[0-9]{{2,3}}{_GROUPS}?)?[2-9][0-9]{{2,3}}{_GROUPS}[0-9]{{4}})(?![0-9])"
     r"|(?<![0-9])(?P<number>[0-9]{7,}[Xx]?)(?![0-9])"
 )
 _MATCHED_AS_TYPED = frozenset("0123456789Xx -.")
@@ -240,12 +243,24 @@ _NATIONALITIES = frozenset(_ISO_3166_ALPHA_3.split())
 # letters are no nationality. Alone they are as often a thing's code (a model, a waybill), kept.
 _NAMED_DOCUMENT_SHAPE = re.compile(r"[A-Z]{1,2}[0-9]{7,8}|[A-Z]{3}[0-9]{12}")
 _NEAR = 12
-# A clause ends at a sentence's end (。；！？ as NFKC reads them, a new line), not at a comma.
-_SENTENCE_END = re.compile(r"[。;!?\n]")
-# A document word anywhere in the clause; ID and Passport as words of their own (not paid, valid).
-_DOCUMENT_WORD_IN_CLAUSE = re.compile(
-    "|".join(rf"(?<![a-z]){w}(?![a-z])" if w.isascii() else w for w in (*_DOCUMENT_WORDS, "id"))
+
+
+def _words(words: tuple[str, ...]) -> re.Pattern[str]:
+    """Any of `words` in lower-case text; an ASCII one as a word of its own (ID, not paid)."""
+    return re.compile("|".join(rf"(?<![a-z]){w}(?![a-z])" if w.isascii() else w for w in words))
+
+
+_DOCUMENT_WORD = _words((*_DOCUMENT_WORDS, "id"))
+# What may stand between a document word and its number: number words, 为/是/is, spaces and
+# punctuation but a sentence's end (。；！？ as NFKC reads them, a new line). Any other word says the
+# number is something else's: 凭身份证放行，冰箱 SN AB12345678, 证件齐全，资产编号ZC12345678.
+_DOCUMENT_WORD_TO_NUMBER = re.compile(r"(?:号码|号|为|是|码|no|nr|number|is|[^\w。;!?\n])*")
+# Words saying a landline's local number (8765 4321, without its area code) follows in the clause.
+_PHONE_WORD = _words(
+    ("电话", "座机", "固话", "手机", "联系", "热线", "传真", "tel", "phone", "fax", "call", "contact")
 )
+# A phone word's clause ends at a comma too: 已电话通知，2030-2200 封闭 is a time.
+_CLAUSE_END = re.compile(r"[。;!?\n,、]")
 
 
 def _ascii_letter(char: str) -> bool:
@@ -278,11 +293,37 @@ def _document_shape(code: str) -> bool:
 
 def _document_word_near(before: str) -> bool:
     """Whether the text `before` a number names a document (护照, 证件, passport, ID...) at most _NEAR
-    characters before it, in the same clause: 护照（TK1234567）, 已核对护照，号码TK1234567."""
+    characters before it with only number words and punctuation between: 护照（TK1234567）,
+    已核对护照，号码TK1234567, passport number is TK1234567 (not 凭身份证放行，型号 TK1234567)."""
     # Only the tail can hold such a word (passport, the longest, and the letter before it).
     tail = unicodedata.normalize("NFKC", before[-(_NEAR + len("passport") + 1) :]).lower()
-    clause = _SENTENCE_END.split(tail)[-1]
-    return any(len(clause) - word.end() <= _NEAR for word in _DOCUMENT_WORD_IN_CLAUSE.finditer(clause))
+    return any(
+        len(tail) - word.end() <= _NEAR and _DOCUMENT_WORD_TO_NUMBER.fullmatch(tail[word.end() :])
+        for word in _DOCUMENT_WORD.finditer(tail)
+    )
+
+
+def _phone_word_near(before: str) -> bool:
+    """Whether a phone word (电话, 座机, Tel...) is written at most _NEAR characters before a number, in
+    its clause: 物业座机 8765.4321, 王师傅电话 8765-4321."""
+    tail = unicodedata.normalize("NFKC", before[-(_NEAR + len("contact") + 1) :]).lower()
+    clause = _CLAUSE_END.split(tail)[-1]
+    return any(len(clause) - word.end() <= _NEAR for word in _PHONE_WORD.finditer(clause))
+
+
+# An ID card's number in groups other than the card's (110101 1990 0307 1234, 1101 0119 9003 0712
+# 34, as read out or copied from a message): taken when its digits, joined, are one (_an_id_number).
+_DIGITS_IN_GROUPS = re.compile(r"(?<![0-9])[0-9]{2,8}(?:[ -][0-9]{1,8}){1,8}[Xx]?(?![0-9])")
+
+
+def _an_id_number(number: str) -> bool:
+    """Whether `number` (18 characters) is an ID card's: a birth date and its check character."""
+    return _a_date(number[6:14]) and _resident_id_problem(number.upper()) is None
+
+
+def _ids_in_groups(matched: str) -> list[tuple[int, int]]:
+    """Where `matched` (_as_matched) holds an ID card's number in groups, 110101 1990 0307 1234."""
+    return [m.span() for m in _DIGITS_IN_GROUPS.finditer(matched) if _an_id_number(re.sub("[ -]", "", m[0]))]
 
 
 def _a_document(text: str, start: int, end: int) -> bool:
@@ -352,20 +393,36 @@ def mask_numbers_in(text: str) -> str:
 
     parts: list[str] = []
     kept_to = 0
-    for m in _NUMBER_IN_TEXT.finditer("".join(map(_as_matched, text))):
-        if m["receipt"] and _a_date(m[0][:8]):  # a receipt number, 20261125-0001, not 65123456-8001
-            continue
-        # A mobile's groups or an ID card's are always someone's; a run of digits or a landline's
-        # groups may be a date or a thing's code, unless the letters before make a document's.
-        maybe_no_ones = bool(m["number"] or m["landline"])
-        document = maybe_no_ones and _a_document(text, m.start(), m.end())
-        if maybe_no_ones and not document and _no_ones_number(text, m.start(), m.end()):
-            continue
-        digits = normalize_number(m[0])
-        shown = mask_id_number(digits) if len(digits) >= 15 or document else mask_phone(digits)
-        parts += [text[kept_to : m.start()], shown]
-        kept_to = m.end()
+    for start, end, shown in _masked(text, "".join(map(_as_matched, text))):
+        parts += [text[kept_to:start], shown]
+        kept_to = end
     return "".join([*parts, text[kept_to:]])
+
+
+def _masked(text: str, matched: str) -> Iterator[tuple[int, int, str]]:
+    """Where mask_numbers_in masks `text` (`matched`, as the patterns read it), and what it shows."""
+    searched_from = 0
+    for id_start, id_end in [*_ids_in_groups(matched), (len(matched), len(matched))]:
+        for m in _NUMBER_IN_TEXT.finditer(matched, searched_from, id_start):
+            if m["receipt"] and _a_date(m[0][:8]):  # a receipt number, 20261125-0001, not 65123456-8001
+                continue
+            if m["landline"] and not m["area"] and not _phone_word_near(text[: m.start()]):
+                continue  # 2030-2200, 3栋2201-2204室: a time or a range
+            # A mobile's groups or an ID card's are always someone's; a run of digits or a landline's
+            # groups may be a date or a thing's code, unless the letters before make a document's.
+            maybe_no_ones = bool(m["number"] or m["landline"])
+            document = maybe_no_ones and _a_document(text, m.start(), m.end())
+            if maybe_no_ones and not document and _no_ones_number(text, m.start(), m.end()):
+                continue
+            digits = normalize_number(m[0])
+            yield (
+                m.start(),
+                m.end(),
+                mask_id_number(digits) if len(digits) >= 15 or document else mask_phone(digits),
+            )
+        if id_end > id_start:
+            yield id_start, id_end, mask_id_number(matched[id_start:id_end])
+        searched_from = id_end
 
 
 def mask_name(name: str) -> str:
