@@ -68,8 +68,6 @@ class ClipWriter:
     def __init__(self, data_dir: Path, health_of: Callable[[str], DeviceHealth | None], max_pending: int = 8):
         self.data_dir = data_dir
         self._health_of = health_of
-        self.written = 0
-        self.failed = 0
         self._queue: queue.Queue[Clip | None] = queue.Queue(max_pending)
         self._pending: set[str] = set()
         self._cancelled: set[str] = set()  # pending, and not to be kept after all
@@ -161,13 +159,9 @@ class ClipWriter:
         with self._lock:
             self._pending.discard(clip.name)
         health = self._health_of(clip.device)
-        if ok:
-            self.written += 1
-        else:
-            self.failed += 1
-            if not self._warned:  # once at WARNING: a full disk would say it at every event
-                log.warning("event clip not saved %s: %s", clip.name, why)
-                self._warned = True
+        if not ok and not self._warned:  # once at WARNING: a full disk would say it at every event
+            log.warning("event clip not saved %s: %s", clip.name, why)
+            self._warned = True
         if health is not None:
             health.count("clips_written" if ok else "clips_failed")
 
@@ -260,8 +254,9 @@ class ClipRecorder:
         """Not to be kept after all (the alarm it was cut for was open already): dropped while
         still gathered, else left to the writer to skip or delete."""
         with self._lock:
-            gathered = [c for c in self._gathering if c.name == name]
-            self._gathering = [c for c in self._gathering if c.name != name]
+            kept = [c for c in self._gathering if c.name != name]
+            gathered = len(kept) < len(self._gathering)
+            self._gathering = kept
         if gathered:
             self._writer.forget(name)
         else:

@@ -25,7 +25,7 @@ from gateway.api.shapes import ERRORS
 from gateway.api.views import recent
 from gateway.runtime.gateway import Gateway
 from gateway.runtime.hand_opens import LaneRecord, Recorded, WaitsFor
-from gateway.store.audit import centre_operator, shown_actor
+from gateway.store.audit import centre_operator, shown_actor, shown_by
 from gateway.timefmt import from_db, to_db
 
 router = APIRouter(tags=["lanes"], responses=ERRORS)
@@ -242,10 +242,9 @@ def _named(conn: sqlite3.Connection, actor: str | None, shown: str | None) -> di
     the centre's, in Chinese (监控中心（zhang.wei）), with `by_centre` its operator (centre_operator),
     which the page words in its own language (Monitoring centre (zhang.wei)), as the lane's pill
     names the centre holding it (held_by_centre). The row read central:zhang.wei, its raw actor."""
-    operator = centre_operator(actor or "")
-    if operator is not None:
-        return {"by": shown_actor(conn, actor or ""), "by_centre": operator}
-    return {"by": shown if shown is not None else shown_actor(conn, actor or "")}
+    if shown is not None and centre_operator(actor or "") is None:
+        return {"by": shown}
+    return dict(shown_by(conn, actor or ""))
 
 
 def _waiting_actions(gw: Gateway, lane: str | None, since: str) -> list[LaneRecord]:

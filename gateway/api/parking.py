@@ -27,7 +27,6 @@ from gateway.api.deps import (
     Id,
     IdempotencyKey,
     KeyedWrites,
-    Words,
     made_once,
     saved,
     write,
@@ -142,7 +141,7 @@ class LanePayment(Payment):
 
 class Closing(BaseModel):
     # Left out, it is "" and too short (validate_default): refused saying its least, 2 (errors._invalid).
-    reason: Words = Field(
+    reason: str = Field(  # phone and ID numbers masked where it is stored (close_stay, record_inside)
         "",
         min_length=2,
         max_length=200,
@@ -180,7 +179,7 @@ class Inside(BaseModel):
         "future.",
     )
     # Left out, it is "" and too short (validate_default): refused saying its least, 2 (errors._invalid).
-    reason: Words = Field(
+    reason: str = Field(  # phone and ID numbers masked where it is stored (close_stay, record_inside)
         "",
         min_length=2,
         max_length=200,

@@ -200,8 +200,7 @@ def alarm_clips(
     """An alarm row's clips, recording or saved: for the pages and API."""
     if clips is None or str(row["kind"]) not in CLIP_ALARMS:
         return []
-    rows = conn.execute("SELECT file, camera FROM event_clips WHERE alarm_id = ? ORDER BY file", (row["id"],))
-    return [c.json() for c in clips.states(rows.fetchall())]
+    return _tied(clips, conn, "alarm_id", row["id"])
 
 
 def opening_clips(
@@ -210,5 +209,10 @@ def opening_clips(
     """A lane.open audit row's clips."""
     if clips is None or row["action"] != f"lane.{OPENED}":
         return []
-    rows = conn.execute("SELECT file, camera FROM event_clips WHERE audit_id = ? ORDER BY file", (row["id"],))
+    return _tied(clips, conn, "audit_id", row["id"])
+
+
+def _tied(clips: EventClips, conn: sqlite3.Connection, column: str, ref: object) -> list[dict[str, str]]:
+    """The clips tied to one alarm or audit row (`column`: alarm_id or audit_id), as the pages list them."""
+    rows = conn.execute(f"SELECT file, camera FROM event_clips WHERE {column} = ? ORDER BY file", (ref,))
     return [c.json() for c in clips.states(rows.fetchall())]

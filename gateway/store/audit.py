@@ -117,6 +117,16 @@ def shown_actor(conn: sqlite3.Connection, actor: str, language: str = "zh") -> s
     return str(row[0]) if row and row[0] else actor
 
 
+def shown_by(conn: sqlite3.Connection, actor: str) -> dict[str, str]:
+    """Who did something, as the pages' scripts name him: `by` (shown_actor, in Chinese), and for the
+    centre `by_centre`, its operator, which the page words in its own language (app.js actorName)."""
+    shown = {"by": shown_actor(conn, actor)}
+    operator = centre_operator(actor)
+    if operator is not None:
+        shown["by_centre"] = operator
+    return shown
+
+
 def done_already(
     conn: sqlite3.Connection, what: str, by: str | None, done_at: str, actor: str, at: datetime
 ) -> Conflict:
@@ -129,10 +139,7 @@ def done_already(
     data: dict[str, str] = {}
     if by is not None:
         when = from_db(done_at) or at
-        data = {"by": shown_actor(conn, by), "at": when.astimezone(at.tzinfo).isoformat(timespec="seconds")}
-        operator = centre_operator(by)
-        if operator is not None:  # `by` in Chinese, as the centre's reply has it: the page words its own
-            data["by_centre"] = operator
+        data = {**shown_by(conn, by), "at": when.astimezone(at.tzinfo).isoformat(timespec="seconds")}
         if by == actor:
             data["state"] = "same_account"
     done = f" by {by} at {done_at}" if by is not None else ""

@@ -213,6 +213,11 @@ const kindWord = (key, value) => (key === "kind" && boot.texts["kind." + value])
 // The monitoring centre in the page's words (the gateway's `by` has it in Chinese): its operator
 // in brackets, or the centre alone where its command named none.
 const centreName = (operator) => (operator ? fill(T("actor.centre.named"), { operator }) : T("actor.centre"));
+// Who did or holds something: the centre (its operator, `centre`) in the page's words, anyone else
+// by the name the gateway gives (a guard's display name).
+const actorName = (centre, name) => (typeof centre === "string" ? centreName(centre) : name);
+// An answer that may have been lost on the Wi-Fi (or a fault of the gateway's): the change may be done.
+const unknownAnswer = (err) => err.code === "network" || err.code === "internal_error";
 function ownWords(words, data) {
   const values = {};
   for (const [key, value] of Object.entries(data || {})) values[key] = kindWord(key, value);
@@ -645,7 +650,7 @@ document.addEventListener("click", async (e) => {
     unanswered(tap, false);
     reloadPage();
   } catch (err) {
-    const ours = unanswered(tap, err.code === "network" || err.code === "internal_error");
+    const ours = unanswered(tap, unknownAnswer(err));
     // Done meanwhile (an alarm acknowledged, a pass checked out, a card blocked on its row): the
     // button was drawn from what was stored, so the change since is another's, said so
     // (err.already_done, not the state's words errorText gives a number typed in), and the page
@@ -670,7 +675,7 @@ function unanswered(tap, lost) {
 }
 function doneWords(err, ours) {
   if (!err.data.by) return T("err.already_done");
-  if (typeof err.data.by_centre === "string") err.data.by = centreName(err.data.by_centre);
+  err.data.by = actorName(err.data.by_centre, err.data.by);
   const his = ours && err.data.state === "same_account";
   return his ? ownWords(T("err.already_done.yours"), err.data) : errorText(err);
 }

@@ -161,10 +161,7 @@
     if (live) window.__shown[ev.event_id] = Date.now();
   }
 
-  // Who did or holds it: the centre (its operator, `centre`) in the page's words, anyone else by
-  // the name the gateway gives (a guard's display name).
-  const named = (centre, name) => (typeof centre === "string" ? centreName(centre) : name);
-  const heldBy = (s) => named(s.held_by_centre, s.held_by_name || s.held_by);
+  const heldBy = (s) => actorName(s.held_by_centre, s.held_by_name || s.held_by);
   function showStatus(status) {
     for (const [id, s] of Object.entries(status.lanes || {})) {
       const lane = lanes.get(id);
@@ -198,7 +195,7 @@
     if (!lane || actionsShown.has(a.key)) return;
     actionsShown.add(a.key);
     const li = node("li", "manual");
-    li.append(node("span", "t", time(a.at)), node("span", "v", `${T("action.opened_by")}: ${T("lane." + a.action)} · ${named(a.by_centre, a.by)}`),
+    li.append(node("span", "t", time(a.at)), node("span", "v", `${T("action.opened_by")}: ${T("lane." + a.action)} · ${actorName(a.by_centre, a.by)}`),
       node("span", "r", a.reason));
     addRow(lane, li, placeOf(a.at));
   }

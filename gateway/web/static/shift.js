@@ -45,7 +45,6 @@ function keptLost() {
   try { return JSON.parse(sessionStorage.getItem(LOST_HANDOVER) || "null"); } catch (err) { return null; }
 }
 let lostHandover = keptLost();
-const unknownAnswer = (err) => err.code === "network" || err.code === "internal_error";
 
 // The confirm dialog for `cash` on record: the body it confirms names it (`recorded_cash_fen`), so
 // a fee taken for him while he reads it is answered `shift_changed`, not recorded as short.
