@@ -14,8 +14,9 @@ if TYPE_CHECKING:
 # kind ("card", "plate", "qr"), the normalized value, and a confidence from 0 to 1.
 Emit = Callable[[str, str, float], None]
 
-# Lane inputs: a loop detector says a car is over it, barrier feedback says the arm is up.
-LaneInput = Literal["car_present", "barrier_open"]
+# Lane inputs: a loop detector says a car is over it, barrier feedback says the arm is up (or the
+# door open), a door's exit button (出门按钮) says someone inside presses it.
+LaneInput = Literal["car_present", "barrier_open", "exit_button"]
 # A sensor reports each change of an input: (input, active).
 InputEmit = Callable[[LaneInput, bool], None]
 

@@ -48,7 +48,12 @@ READ_SPAN = 256
 ANSWER_SLACK_S = 0.5
 
 
-def input_map(car_present: int | None, barrier_open: int | None, barrier_closed: int | None) -> InputMap:
+def input_map(
+    car_present: int | None,
+    barrier_open: int | None,
+    barrier_closed: int | None,
+    exit_button: int | None = None,
+) -> InputMap:
     found: InputMap = []
     if car_present is not None:
         found.append(("car_present", car_present, False))
@@ -56,6 +61,8 @@ def input_map(car_present: int | None, barrier_open: int | None, barrier_closed:
         found.append(("barrier_open", barrier_open, False))
     if barrier_closed is not None:
         found.append(("barrier_open", barrier_closed, True))
+    if exit_button is not None:  # after the door's contact: its opening is told it was expected
+        found.append(("exit_button", exit_button, False))
     return found
 
 

@@ -42,8 +42,20 @@ def cross_check(cfg: SiteConfig) -> list[Problem]:
                     fix='remove vehicle_class, or make the lane type = "vehicle"',
                 )
             )
+    lane_types = {lane.id: lane.type for lane in cfg.lanes}
     for i, device in enumerate(cfg.devices):
         problems += _reference(("devices", i, "lane"), device.lane, lanes, "lane")
+        inputs = getattr(device, "inputs", None)
+        button = getattr(inputs, "exit_button", None)
+        if button is not None and lane_types.get(device.lane) == "vehicle":
+            problems.append(
+                Problem(
+                    ("devices", i, "inputs", "exit_button"),
+                    "an exit button lets a person out through a door: a vehicle lane has none",
+                    button,
+                    fix="wire it on a device of the pedestrian lane whose door it opens, or remove it",
+                )
+            )
     for i, period in enumerate(cfg.policy.closed_management):
         if period.last_day < period.first_day:
             problems.append(

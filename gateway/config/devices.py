@@ -153,6 +153,12 @@ class ModbusInputs(Strict):
         title="Barrier closed",
         description="Discrete input: on while the barrier is down (when it has no open contact).",
     )
+    exit_button: ModbusAddress | None = Field(
+        None,
+        title="Exit button",
+        description="Discrete input: on while a door's exit button (出门按钮) is pressed; each press "
+        "lets the person inside out, on record. Pedestrian lanes only.",
+    )
 
     @model_validator(mode="after")
     def _one_barrier_contact(self) -> ModbusInputs:
@@ -239,6 +245,12 @@ class GpioInputs(Strict):
     barrier_closed: GpioPin | None = Field(
         None, title="Barrier closed", description="Input pin: active while the barrier is down."
     )
+    exit_button: GpioPin | None = Field(
+        None,
+        title="Exit button",
+        description="Input pin: active while a door's exit button (出门按钮) is pressed; each press "
+        "lets the person inside out, on record. Pedestrian lanes only.",
+    )
 
     @model_validator(mode="after")
     def _one_barrier_contact(self) -> GpioInputs:
@@ -283,7 +295,9 @@ def _check_kind(kind: str, output: int | None, inputs: Strict, output_key: str) 
     if kind == "sensor" and output is not None:
         raise ValueError(f'a sensor has no relay: remove {output_key}, or set kind = "relay"')
     if kind == "sensor" and all(v is None for v in inputs.model_dump().values()):
-        raise ValueError("a sensor needs at least one input: set inputs.car_present or a barrier contact")
+        raise ValueError(
+            "a sensor needs at least one input: set inputs.car_present, a barrier contact or exit_button"
+        )
 
 
 class SerialDisplayDevice(_Serial):

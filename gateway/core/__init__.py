@@ -6,6 +6,7 @@ Nothing here touches serial ports, cameras, SQLite, MQTT or HTTP; time comes in 
 from gateway.core.decide import decide
 from gateway.core.model import (
     AGAIN,
+    BUTTON,
     TYPED_BY,
     Billing,
     CredentialFacts,
@@ -25,6 +26,7 @@ from gateway.core.windows import ClosedPeriod, Validity, Window
 
 __all__ = [
     "AGAIN",
+    "BUTTON",
     "Billing",
     "ClosedPeriod",
     "CredentialFacts",

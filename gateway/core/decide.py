@@ -7,6 +7,7 @@ from dataclasses import replace
 
 from gateway.core.model import (
     AGAIN,
+    BUTTON,
     REFUSED_AGAIN,
     Billing,
     CredentialFacts,
@@ -49,6 +50,11 @@ def decide(p: Presented, facts: Facts, policy: Policy) -> Decision:
 
 
 def _decide(p: Presented, facts: Facts, policy: Policy) -> Decision:
+    if p.kind == BUTTON:
+        # Someone inside pressed the door's exit button: nobody is kept in, whatever the lane's
+        # state (closed by a guard, outside its hours, a closed-management period), as a door's
+        # button wired straight to its lock would not.
+        return Decision(Reason.EXIT_BUTTON)
     if facts.lane_closed:  # before anything, a car let through a moment ago included
         return _refused_again(p, facts, Decision(Reason.LANE_CLOSED))
     again = _again(p, facts)

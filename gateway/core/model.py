@@ -10,7 +10,10 @@ from typing import Literal
 
 from gateway.core.windows import ClosedPeriod, Validity, Window, all_at_once
 
-CredentialKind = Literal["card", "plate", "qr", "guard"]
+CredentialKind = Literal["card", "plate", "qr", "guard", "button"]
+# A door's exit button (出门按钮), pressed from inside: its value is the id of the device that
+# wires it. Not a credential: whoever is inside goes out (decide, gateway/runtime/exit_buttons.py).
+BUTTON: Literal["button"] = "button"
 HolderKind = Literal["resident", "visitor", "contractor"]
 Direction = Literal["entrance", "exit"]
 LaneType = Literal["vehicle", "pedestrian"]
@@ -18,7 +21,7 @@ VehicleClass = Literal["car", "motorcycle", "bicycle"]
 
 
 class Reason(StrEnum):
-    """Why a decision came out as it did. The first five admit; the rest refuse."""
+    """Why a decision came out as it did. The first five and the exit button admit; the rest refuse."""
 
     RESIDENT = "resident"
     MONTHLY = "monthly"
@@ -39,13 +42,16 @@ class Reason(StrEnum):
     LANE_CLOSED = "lane_closed"
     STORAGE_FAILED = "storage_failed"
     PAYMENT_DUE = "payment_due"  # the barrier stays shut until the fee is paid
+    EXIT_BUTTON = "exit_button"  # a door's exit button pressed from inside (BUTTON)
 
     @property
     def admits(self) -> bool:
         return self in _ADMITTING
 
 
-_ADMITTING = frozenset({Reason.RESIDENT, Reason.MONTHLY, Reason.VISITOR, Reason.CONTRACTOR, Reason.TEMPORARY})
+_ADMITTING = frozenset(
+    {Reason.RESIDENT, Reason.MONTHLY, Reason.VISITOR, Reason.CONTRACTOR, Reason.TEMPORARY, Reason.EXIT_BUTTON}
+)
 
 
 class Billing(StrEnum):

@@ -33,6 +33,7 @@ from gateway.store.units import unit_key
 from gateway.timefmt import local_iso, to_db
 
 KINDS = ("resident", "monthly", "visitor", "contractor", "temporary")
+EXIT_BUTTON = "exit_button"  # a door's (gateway/runtime/exit_buttons.py)
 CLASSES = ("car", "motorcycle", "bicycle")
 FLAGS = ("no_entry_record", "already_inside", "shared_slot", "monthly_expired", "no_slot", NO_PLATE)
 PASS_KINDS = ("visitor", "contractor")
@@ -230,8 +231,9 @@ def _traffic(conn: sqlite3.Connection, lanes: dict[str, LaneRules], s: str, e: s
         d: {"total": 0, "by_class": dict.fromkeys(CLASSES, 0), "by_kind": dict.fromkeys(KINDS, 0)}
         for d in ("entries", "exits")
     }
+    # People let out by a door's exit button, nobody known, are counted as exit_button.
     people: dict[str, dict[str, Any]] = {
-        d: {"total": 0, "by_kind": dict.fromkeys(KINDS, 0)} for d in ("entries", "exits")
+        d: {"total": 0, "by_kind": dict.fromkeys((*KINDS, EXIT_BUTTON), 0)} for d in ("entries", "exits")
     }
     refusals: Counter[str] = Counter()
     flags: Counter[str] = Counter()

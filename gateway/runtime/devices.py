@@ -188,7 +188,8 @@ def _modbus(device: Device, h: DeviceHealth, slot: LaneDevices, build: Build) ->
 
     bus = _on_port(build, device, new_bus)
     assert isinstance(bus, ModbusBus)
-    inputs = input_map(device.inputs.car_present, device.inputs.barrier_open, device.inputs.barrier_closed)
+    wired = device.inputs
+    inputs = input_map(wired.car_present, wired.barrier_open, wired.barrier_closed, wired.exit_button)
     module = ModbusModule(bus, h, device.unit, device.coil, inputs, device.poll_s, device.timeout_s)
     _place(module, device.coil is not None, bool(inputs), device, slot, build)
 
@@ -218,6 +219,7 @@ def _gpio(device: Device, h: DeviceHealth, slot: LaneDevices, build: Build) -> N
             ("car_present", device.inputs.car_present, False),
             ("barrier_open", device.inputs.barrier_open, False),
             ("barrier_open", device.inputs.barrier_closed, True),
+            ("exit_button", device.inputs.exit_button, False),
         )
         if pin is not None
     ]
@@ -246,8 +248,9 @@ def _place(
         return
     slot.sensors.append(obj)  # type: ignore[arg-type]
     if device.inputs.barrier_open is None and device.inputs.barrier_closed is None:
-        # A loop detector alone cannot report the barrier: its windows (defaults included) are
-        # not the lane's, or they would cut those of the lane's barrier contact module.
+        # A loop detector (or an exit button) alone cannot report the barrier: its windows
+        # (defaults included) are not the lane's, or they would cut those of the lane's barrier
+        # contact module.
         build.devices.loop_only.add(device.id)
         return
     build.devices.barrier_contacts.add(device.lane)

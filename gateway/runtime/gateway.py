@@ -24,7 +24,7 @@ from typing import TypeVar
 from drivers.cameras.snapshots import SnapshotWriter
 from drivers.health import DeviceHealth
 from gateway.config.models import SiteConfig
-from gateway.core import TYPED_BY, Decision, Facts, LaneRules, Presented, Reason, decide
+from gateway.core import BUTTON, TYPED_BY, Decision, Facts, LaneRules, Policy, Presented, Reason, decide
 from gateway.core.credentials import BadCredential, canonical
 from gateway.core.model import is_passage
 from gateway.events import AccessEvent
@@ -39,6 +39,7 @@ from gateway.runtime.cars_leaving import CarsLeaving
 from gateway.runtime.config_edits import say_at_start
 from gateway.runtime.devices import ChooserFor, Devices, build_devices
 from gateway.runtime.event_clips import OPENED, ClippedAlarm, EventClips, alarm_lane, tie_to_audit
+from gateway.runtime.exit_buttons import ExitButtons
 from gateway.runtime.exit_pulses import ExitPulses
 from gateway.runtime.hand_lanes import HandLanes
 from gateway.runtime.hand_opens import Kept, Recorded, WaitingRecords
@@ -95,6 +96,14 @@ def _room_to_start(cfg: SiteConfig) -> Room | None:
     return room if room.plan.delete else None
 
 
+def _pressed(p: Presented, lane: LaneRules, policy: Policy, flags: tuple[str, ...] = ()) -> AccessEvent:
+    """A door's exit button pressed (exit_buttons.py): someone goes out through the door, whichever
+    way its reader faces (an entrance door's button lets people out)."""
+    facts = Facts(lane=replace(lane, direction="exit"))
+    decision = decide(p, facts, policy)
+    return AccessEvent.of(p, facts, replace(decision, flags=(*decision.flags, *flags)))
+
+
 def _as_read(ev: AccessEvent, decided_as: str) -> AccessEvent:
     """A decision taken as another car than the plate the lane decided (the camera's repeat of a
     car whose hold a guard corrected since: ParkingDesk.as_corrected) names that car, its plate,
@@ -138,7 +147,11 @@ class Gateway:
             if self.devices.clip_cameras
             else None
         )
-        self.lane_io = LaneInputs(self.devices, self.on_worker, self.now, self._barrier_alarm)
+        self._pulse_seconds = {lane.id: lane.pulse_seconds for lane in cfg.lanes}
+        self.exit_buttons = ExitButtons(self.exit_button, self._pulse_seconds)  # 出门按钮 at doors
+        self.lane_io = LaneInputs(
+            self.devices, self.on_worker, self.now, self._barrier_alarm, self.exit_buttons.reported
+        )
         # Snapshots skipped or not saved are told on the camera's health; filed by the site's day.
         health_of = {h.device: h for h in self.devices.health}.get
         self.snapshots = (
@@ -146,7 +159,6 @@ class Gateway:
             if self.devices.snapshot_quality
             else None
         )
-        self._pulse_seconds = {lane.id: lane.pulse_seconds for lane in cfg.lanes}
         self._plate_match = {lane.id: lane.plate_match for lane in cfg.lanes}
         # Lanes closed or held open when it stopped: held again, or dropped if gone from the config,
         # at start (HandLanes.modes_again).
@@ -365,6 +377,12 @@ class Gateway:
 
         return emit
 
+    def exit_button(self, lane: str, device: str) -> bool:
+        """Someone inside pressed the door's exit button (ExitButtons): let out like a card, on
+        record with the lane's snapshot (who went out)."""
+        snapshot = self._snapshot(lane, device)
+        return self.present(Presented(lane, BUTTON, device, 1.0, self.now(), device, snapshot))
+
     def standing(self, lane: str, plate: str) -> bool:
         """A plate camera of the lane last decided this plate again (DecidedAgain.standing)."""
         return self._again.standing(lane, plate)
@@ -470,6 +488,10 @@ class Gateway:
         lane = self.site.lanes.get(p.lane)
         if lane is None:
             raise ValueError(f"unknown lane {p.lane!r}")
+        if p.kind == BUTTON:  # nobody known: no credential, presence or stay to look up or move
+            ev = _pressed(p, lane, self.site.policy)
+            write_event(self.conn, ev, ev.direction, lane.type)
+            return ev
         p = self._cards.as_registered(self.conn, p)  # from here on as if read so
         read = p.value
         previous = self._again.last(p.lane, read) if p.again else None
@@ -682,6 +704,9 @@ class Gateway:
         gateway's own), which his panel words: only a full disk sends him to free disk space
         (docs/guard-app.md)."""
         lane = self.site.lanes[p.lane]
+        if p.kind == BUTTON:
+            # Nobody is kept in for a record that cannot be written: the door opens, logged below.
+            return _pressed(p, lane, self.site.policy, flags=(f"storage:{cause}",))
         try:
             facts = lookup(self.conn, p, lane, self.site.capacity)
         except Exception:  # the database cannot even be read: the event names the credential only
@@ -697,7 +722,7 @@ class Gateway:
             "decision lane=%s kind=%s value=%s admitted=%s reason=%s flags=%s",
             ev.lane,
             ev.kind,
-            ev.value if ev.kind == "plate" else mask_card(ev.value),
+            ev.value if ev.kind in ("plate", BUTTON) else mask_card(ev.value),
             ev.admitted,
             ev.reason,
             ",".join(ev.flags) or "-",
@@ -741,7 +766,9 @@ class Gateway:
             for reader in devices.plate_readers:
                 reader.hold(ev.value)
         lane, language = self.site.lanes[ev.lane], self.site.config.site.language
-        lines = display_lines(ev, language, lane.direction, monthly_ended=self._monthly_ended(ev))
+        # As recorded: a door's exit button lets someone out (一路平安) at an entrance door too.
+        way = ev.direction or lane.direction
+        lines = display_lines(ev, language, way, monthly_ended=self._monthly_ended(ev))
         if ev.admitted:  # before the pulse: the barrier's feedback may be quick
             self.lane_io.opening(ev.lane, ev.plate or ev.subject)
         else:

@@ -1,5 +1,5 @@
 """Lane inputs: loop detectors and barrier contacts (forced_open, held_open alarms); guard commands
-are hand_lanes.py's.
+are hand_lanes.py's, a door's exit button exit_buttons.py's.
 
 - A car over the loop asks the lane's cameras for a fresh read (a car that stopped at the
   barrier is read again, even if its plate was seen a moment ago). Once the lane's last loop is
@@ -176,6 +176,7 @@ def expected_opening_s(devices: Devices) -> dict[str, float]:
 
 Worker = Callable[[Callable[[Any], Any]], "Future[Any]"]
 Record = Callable[[AlarmChange], None]
+Button = Callable[[str, str, bool], object]  # lane, device, pressed (ExitButtons.reported)
 
 
 class LaneInputs:
@@ -185,8 +186,10 @@ class LaneInputs:
         on_worker: Worker,
         now: Callable[[], datetime],
         record: Record | None = None,
+        button: Button | None = None,
     ):
         self.devices = devices
+        self._button = button  # a door's exit button, each report of it (exit_buttons.py)
         self.barriers = BarrierWatch(expected_opening_s(devices), on_hold=self._held_by_guard)
         self._on_worker = on_worker
         # The lane's alarms, written in turn with the records that wait for storage (the gateway's:
@@ -286,6 +289,8 @@ class LaneInputs:
                 self.car_present(lane, device, active)
             elif name == "barrier_open":
                 self.barrier(lane, device, active)
+            elif name == "exit_button" and self._button is not None:
+                self._button(lane, device, active)
             # After its report (an opening is on record first). A sensor with a barrier contact
             # reports it after its loop (drivers' input order): until then it is not heard from.
             if name == "barrier_open":

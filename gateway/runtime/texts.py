@@ -27,6 +27,7 @@ REASONS: dict[str, tuple[str, str]] = {
     "lane_closed": ("通道已关闭", "lane closed"),
     "storage_failed": ("系统故障 请联系保安", "storage failure: call the guard"),
     "payment_due": ("请缴费", "payment due"),
+    "exit_button": ("出门按钮", "exit button"),
 }
 
 

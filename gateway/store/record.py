@@ -9,7 +9,7 @@ from __future__ import annotations
 import sqlite3
 from datetime import datetime
 
-from gateway.core.model import is_passage
+from gateway.core.model import BUTTON, is_passage
 from gateway.events import AccessEvent
 from gateway.store.database import transaction
 from gateway.store.holds import car_of
@@ -107,6 +107,8 @@ def write_event(conn: sqlite3.Connection, ev: AccessEvent, direction: str, lane_
 
 
 def _move(conn: sqlite3.Connection, ev: AccessEvent, at: str, direction: str, lane_type: str) -> None:
+    if ev.kind == BUTTON:  # a door's exit button: someone went out, nobody known
+        return
     if lane_type == "pedestrian":
         conn.execute(_PRESENCE, (ev.subject, int(direction == "entrance"), ev.lane, at))
         return

@@ -122,6 +122,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "ev.card": ("卡号", "Card"),
     "ev.qr": ("二维码", "QR"),
     "ev.plate": ("车牌", "Plate"),
+    "ev.button": ("出门按钮", "Exit button"),  # a door's, pressed from inside: its device id follows
     "ev.unknown_holder": ("未登记", "Not registered"),
     # A car held to pay because its monthly period ran out (the event's and the quote's
     # `monthly_ended`, its last day): the driver's display says 月租到期, the guard must know why.
@@ -993,6 +994,7 @@ JS_KEYS = (
     "ev.card",
     "ev.qr",
     "ev.plate",
+    "ev.button",
     "ev.unknown_holder",
     "ev.monthly_ended",
     "fix.button",

@@ -36,7 +36,8 @@
     : T("ev.unknown_holder"));
   // After a guard's correction, the corrected plate's owner; before, the one the decision found
   // (a block of its own is the verdict's reason already).
-  const holder = (ev) => (ev.corrected
+  // Nobody is known by a door's exit button: its line names no holder, not 未登记 (not registered).
+  const holder = (ev) => (ev.kind === "button" ? "" : ev.corrected
     ? person(...(ev.corrected.holder
       ? ["kind", "name", "building", "unit", "blocked"].map((k) => ev.corrected.holder[k]) : []))
     : person(ev.holder_kind, ev.name, ev.building, ev.unit));
@@ -102,7 +103,7 @@
     }
   }
 
-  function rowText(ev) { return `${credential(ev)} ${holder(ev)}`; }
+  function rowText(ev) { return `${credential(ev)} ${holder(ev)}`.trim(); }
 
   // A plate corrected here or on another tablet: redraw the event wherever it is shown.
   function showCorrection(c) {
