@@ -6,6 +6,10 @@ driver at the barrier needs the current message, not a queue of old ones.
 
 A plate in the lines is spelt apart (spoken): a Mandarin engine says a run of digits as one number.
 So is the ticket of a car with no plate (无牌-0303-07), which its driver must give back at the exit.
+
+A prompt nobody hears is a fault, though the command said nothing went wrong: espeak-ng exits 0
+when it cannot open the sound card (no card, or /dev/snd/* root:audio 0660 and the service's user
+not in `audio`), with ALSA's errors on stderr only.
 """
 
 from __future__ import annotations
@@ -24,6 +28,22 @@ log = logging.getLogger(__name__)
 # Between two letters or digits of a plate. A Chinese character needs no space: the engine takes
 # the change of script as a word break (espeak-ng says 苏E and 苏 E alike), and 应急 stays a word.
 _ASCII_PAIR = re.compile(r"(?<=[0-9A-Z])(?=[0-9A-Z])")
+
+# A sound output that could not be opened, as alsa-lib ("ALSA lib confmisc.c:855:(parse_card) cannot
+# find card '0'", "... Unknown PCM default", "... open '/dev/snd/pcmC0D0p' failed (13): Permission
+# denied"), espeak-ng/pcaudiolib and aplay ("audio open error") write it. Not ALSA's "underrun
+# occurred" (a prompt heard with a crackle), nor an engine's own chatter ("Full dictionary is not
+# installed for 'cmn'"): the prompt is heard, the device stays online.
+_UNHEARD = re.compile(
+    r"^ALSA lib .*(cannot|unable to open|unknown pcm|failed|permission denied)"
+    r"|audio open error|could not open audio|cannot open audio",
+    re.IGNORECASE,
+)
+SOUND_FIX = (
+    "add the service's user to the audio group (sudo usermod -aG audio estate-gateway, as README's "
+    "useradd and the unit's SupplementaryGroups do) and restart it, or check the sound output "
+    "(aplay -l lists the cards: a speaker plugged in?)"
+)
 
 
 def spoken(lines: list[str]) -> str:
@@ -117,7 +137,11 @@ class VoicePrompt:
             proc.communicate()
             self.health.count("timeouts")
             return
-        if proc.returncode == 0:
+        unheard = unheard_why(err.decode(errors="replace")) if proc.returncode == 0 else None
+        if unheard is not None:
+            self.health.count("failures")
+            self.health.set_offline(f"{self._command[0]} played nothing: {unheard}; {SOUND_FIX}")
+        elif proc.returncode == 0:
             self.health.count("prompts")
             self.health.set_online()
         elif proc.returncode > 0:  # negative: we stopped it for a newer prompt
@@ -125,3 +149,10 @@ class VoicePrompt:
             self.health.set_offline(
                 f"{self._command[0]} exited {proc.returncode}: {err.decode(errors='replace').strip()[:200]}"
             )
+
+
+def unheard_why(stderr: str) -> str | None:
+    """The lines of a speech command's stderr that say its sound output could not be opened (the
+    first two unlike: "cannot find card '0'", "Unknown PCM default"); None when none do."""
+    lines = dict.fromkeys(line.strip() for line in stderr.splitlines() if _UNHEARD.search(line.strip()))
+    return "; ".join(list(lines)[:2])[:300] or None
