@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
-from gateway.core import Holder
+from gateway.core import BUTTON, Holder
 from gateway.events import AccessEvent
 from gateway.parking.book import MONTH_LAPSES, month_ran_out
 from gateway.privacy import mask_card, mask_name
@@ -70,8 +70,9 @@ SELECT coalesce(
 
 
 def shown_value(kind: str, value: str) -> str:
-    """Plates are shown whole (that is how a guard knows the car); card and QR numbers are not."""
-    return value if kind == "plate" else mask_card(value)
+    """Plates are shown whole (that is how a guard knows the car), and a door's exit button by its
+    device; card and QR numbers are not."""
+    return value if kind in ("plate", BUTTON) else mask_card(value)
 
 
 def snapshot_url(gw: Gateway, snapshot: str | None) -> str | None:
