@@ -1,6 +1,9 @@
 """The commands answered while the gateway runs, remembered so that a copy of one (the broker's
 QoS 1 redelivery after a link drop, or after a kill before its PUBACK) is neither run nor answered
-again: it was answered `ok`, then `replayed`, and the centre read the second (commands.py)."""
+again: it was answered `ok`, then `replayed`, and the centre read the second (commands.py).
+A copy is known by what the signature covers (commands.canonical), not by its bytes: whoever
+captured a command could publish it again respaced, its signature still good, and each spelling
+was a new command, refused and recorded again (past the limit on refusals), or run once valid."""
 
 from __future__ import annotations
 
@@ -18,32 +21,34 @@ ANSWERS_REMEMBERED = 1000
 _SAID_EVERY_S = 60.0
 
 
-def _digest(payload: bytes) -> bytes:
-    return hashlib.sha256(payload).digest()
+def _digest(content: bytes) -> bytes:
+    return hashlib.sha256(content).digest()
 
 
 class AnsweredCommands:
     def __init__(self) -> None:
         # By id: the digest of what was answered, and whether its id was used (run, or refused
-        # `replayed`). A refused one's id is not used: the centre may sign it again corrected, and
-        # only the very same bytes are a copy of it.
+        # `replayed`, `not_yet_valid` or `expired`). Refused otherwise, its id is not used: the
+        # centre may sign it again corrected, and only the same signed content is a copy of it.
         self._answered: OrderedDict[str, tuple[bytes, bool]] = OrderedDict()
         self._said_at: float | None = None  # monotonic time of the last copy said at INFO
         self._unsaid = 0  # copies since, at DEBUG
 
-    def remember(self, cid: str, payload: bytes, used: bool) -> None:
-        """The command answered (or its answer kept in memory): a copy of it is not answered again."""
-        self._answered[cid] = (_digest(payload), used)
+    def remember(self, cid: str, content: bytes, used: bool) -> None:
+        """The command answered (or its answer kept in memory): a copy of it is not answered again.
+        `content`: what its signature covers (commands.canonical)."""
+        self._answered[cid] = (_digest(content), used)
         self._answered.move_to_end(cid)
         while len(self._answered) > ANSWERS_REMEMBERED:
             self._answered.popitem(last=False)
 
-    def same_bytes(self, cid: str, payload: bytes) -> bool:
-        """Whether `payload` is the very command answered under `cid`, expired or not."""
-        return self._answered.get(cid, (b"", False))[0] == _digest(payload)
+    def same_command(self, cid: str, content: bytes) -> bool:
+        """Whether `content` is that of the command answered under `cid`, expired or not."""
+        return self._answered.get(cid, (b"", False))[0] == _digest(content)
 
     def used(self, cid: str) -> bool:
-        """Whether the signed id `cid` was used while the gateway runs (run, or refused `replayed`)."""
+        """Whether the signed id `cid` was used while the gateway runs (run, or refused `replayed`,
+        `not_yet_valid` or `expired`)."""
         return self._answered.get(cid, (b"", False))[1]
 
     def say(self, cid: str, why: str, now: float | None = None) -> None:

@@ -11,6 +11,10 @@ one accepted and cut short by a stop is answered `replayed` at the next start, e
 life or after the key changed, since whether it took effect is not known. One received again once
 answered (the broker's QoS 1 copy, after a link drop or a kill before paho's PUBACK) is neither
 run nor answered again: it was answered `ok`, then `replayed`, and the centre read the second.
+A copy is known by what its signature covers, not by its bytes (command_copies.py). One refused
+for its time alone (`not_yet_valid`, `expired`: the box's clock wrong) has its id kept as used, as
+an accepted one's is: a copy published once the clock was right opened the gate after the centre
+was answered that the command did not run.
 
 A command whose action goes ahead without its record (an opening, a lane let down: hand_lanes.py)
 goes ahead the same way when storage takes no writes (a full SD card at 03:00, the centre's 开闸):
@@ -114,7 +118,10 @@ _NOT_KNOWN = (
 
 class CommandRefused(Exception):
     """A command refused, with the code its reply names. `verified`: refused after its signature
-    was found good (the central server's own command, answered whatever the flood of others)."""
+    was found good (the central server's own command, answered whatever the flood of others).
+    `expires_at`: a signed command refused for its time alone (`not_yet_valid`, `expired`), which
+    the box's clock set right could take as valid: its id is kept as used until then (and the
+    clock skew), so that a copy of it never runs after the centre was answered that it did not."""
 
     def __init__(
         self,
@@ -124,12 +131,14 @@ class CommandRefused(Exception):
         name: str | None = None,
         *,
         verified: bool = False,
+        expires_at: datetime | None = None,
     ):
         self.code = code
         self.message = message
         self.command_id = command_id
         self.name = name
         self.verified = verified
+        self.expires_at = expires_at
         super().__init__(f"{code}: {message}")
 
 
@@ -198,8 +207,8 @@ def verify(data: bytes, key: bytes | None, site: str, now: datetime, max_age_s: 
     cid, name = _addressed(body)
     signed = False  # True once the signature is found good: read when a refusal is made
 
-    def refuse(code: str, message: str) -> CommandRefused:
-        return CommandRefused(code, message, cid, name, verified=signed)
+    def refuse(code: str, message: str, expires_at: datetime | None = None) -> CommandRefused:
+        return CommandRefused(code, message, cid, name, verified=signed, expires_at=expires_at)
 
     if body.get("v") != 1 or body.get("type") != "command":
         raise refuse("malformed", "expected v=1 and type=command")
@@ -229,9 +238,9 @@ def verify(data: bytes, key: bytes | None, site: str, now: datetime, max_age_s: 
         raise refuse("bad_lifetime", f"a command lives more than 0 and at most {max_age_s} s")
     skew = timedelta(seconds=skew_s)
     if issued > later(now, skew):
-        raise refuse("not_yet_valid", f"issued at {issued.isoformat()}, in the future")
+        raise refuse("not_yet_valid", f"issued at {issued.isoformat()}, in the future", expires)
     if now > expires + skew:
-        raise refuse("expired", f"expired at {expires.isoformat()}")
+        raise refuse("expired", f"expired at {expires.isoformat()}", expires)
     if name is None:
         raise refuse("unknown_command", f"{quoted(body.get('name'))} is not one of {sorted(COMMANDS)}")
     args = body.get("args", {})
@@ -268,11 +277,16 @@ def _addressed(body: Any) -> tuple[str | None, str | None]:
     )
 
 
-def _address_of(payload: bytes) -> tuple[str | None, str | None]:
+def _address_of(payload: bytes) -> tuple[str | None, str | None, bytes]:
+    """The id and name a reply names (_addressed), and what a signature covers (canonical), by
+    which a copy is known: respaced, or its keys in another order, it is the same command. The
+    bytes themselves where there is no JSON object."""
     try:
-        return _addressed(read_json(payload))
-    except ValueError:
-        return None, None
+        body = read_json(payload)
+        content = canonical(body) if isinstance(body, dict) else payload
+    except (ValueError, RecursionError):  # RecursionError: read just below the limit
+        return None, None, payload
+    return (*_addressed(body), content)
 
 
 def _time(body: dict[str, Any], name: str, refuse: Any) -> datetime:
@@ -434,17 +448,17 @@ class Commands:
         inbox letting go of it). `kept`: its id in the inbox, which holds its answer until that
         answer is on record (_answer)."""
         now = self.gw.now()
-        cid, name = _address_of(payload)
-        if cid is not None and self._answered.same_bytes(cid, payload):  # expired or not
+        cid, name, content = _address_of(payload)
+        if cid is not None and self._answered.same_command(cid, content):  # expired or not
             self._copy(cid, "answered while the gateway runs")
             return None
         before = self._recorded_before(cid) if resumed else set()
         if cid is not None and before & set(_ANSWERED):
-            self._answered.remember(cid, payload, used=False)  # the broker's copy may follow at the connect
+            self._answered.remember(cid, content, used=False)  # the broker's copy may follow at the connect
             return None
         held = self._inbox.answer(kept) if resumed and kept is not None and cid is not None else None
         if cid is not None and held is not None:
-            return self._answer_held(cid, payload, held, kept)
+            return self._answer_held(cid, content, held, kept)
         accepted = "command_accepted" in before
         try:
             if cid is not None and accepted:  # not verified again: the key may have changed since
@@ -463,7 +477,7 @@ class Commands:
                 return None
             replayed = self._kept_before(cmd, now) or self._accept_or_go_ahead(cmd, now)
             if isinstance(replayed, _Copy):
-                self._answered.remember(cmd.id, payload, used=True)
+                self._answered.remember(cmd.id, content, used=True)
                 self._copy(cmd.id, "its answer is on record")
                 return None
             if replayed is not None:
@@ -491,11 +505,16 @@ class Commands:
                 reply["refused_unrecorded_before"] = self.unrecorded
                 self.unrecorded = 0
             target = exc.name or ""
+            # Refused for its time: its id used as though it had run (CommandRefused.expires_at).
+            until = None
+            if exc.verified and exc.command_id is not None and exc.expires_at is not None:
+                until = self._used_until(exc.expires_at)
             self.gw.on_worker(
-                lambda conn: self._record(conn, "command_refused", "unverified", target, reply, now)
+                lambda conn: self._record(conn, "command_refused", "unverified", target, reply, now, until)
             ).result()
             if exc.verified and exc.command_id is not None:
-                self._answered.remember(exc.command_id, payload, used=exc.code == "replayed")
+                used = until is not None or exc.code == "replayed"
+                self._answered.remember(exc.command_id, content, used=used)
             return reply
         self.accepted += 1
         try:
@@ -517,7 +536,7 @@ class Commands:
             reply = _storage_failed(cmd, exc, self.gw.data_dir)
         self._acceptances.pop(cmd.id, None)
         self._answer(cmd, reply, self.gw.now(), kept)
-        self._answered.remember(cmd.id, payload, used=True)
+        self._answered.remember(cmd.id, content, used=True)
         log.info("remote command id=%s name=%s args=%s ok=%s", cmd.id, cmd.name, cmd.args, reply["ok"])
         return reply
 
@@ -586,7 +605,7 @@ class Commands:
             self._held.discard(kept)
             self._inbox.done([kept])
 
-    def _answer_held(self, cid: str, payload: bytes, held: str, kept: int | None) -> dict[str, Any]:
+    def _answer_held(self, cid: str, content: bytes, held: str, kept: int | None) -> dict[str, Any]:
         """A command taken up at a start that was done before the stop, its answer then waiting
         in memory (storage took no writes) and lost with it: answered now with that answer, held
         in the inbox (_answer), not run again. It was let go as the answer waited, and the centre
@@ -604,7 +623,7 @@ class Commands:
             reply.get("ok"),
         )
         self._answer(cmd, reply, at, kept, nonce=until)
-        self._answered.remember(cid, payload, used=True)
+        self._answered.remember(cid, content, used=True)
         return reply
 
     def _may_record_refusal(self) -> bool:
@@ -645,8 +664,11 @@ class Commands:
         return before
 
     def _keep_until(self, cmd: Command) -> datetime:
-        """How long its id is kept: past its life, and the clock skew it is accepted within."""
-        return cmd.expires_at + timedelta(seconds=self.cfg.clock_skew_s)
+        return self._used_until(cmd.expires_at)
+
+    def _used_until(self, expires_at: datetime) -> datetime:
+        """How long a command's id is kept: past its life, and the clock skew it is accepted within."""
+        return expires_at + timedelta(seconds=self.cfg.clock_skew_s)
 
     def _accepted_after(self, kept_until: str) -> datetime:
         """The earliest the command whose id is kept until `kept_until` (its command_nonces row:
