@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import re
+import shutil
 import subprocess
 import threading
 
@@ -84,7 +85,11 @@ class VoicePrompt:
         self._closed = False
         self._thread = threading.Thread(target=self._run, name=f"voice-{health.device}", daemon=True)
         self._thread.start()
-        health.set_online()
+        missing = not_installed(command)
+        if missing is None:
+            health.set_online()
+        else:  # said now, not at the first car's prompt
+            health.set_offline(missing)
 
     def show(self, lines: list[str]) -> None:
         text = spoken(lines)
@@ -149,6 +154,18 @@ class VoicePrompt:
             self.health.set_offline(
                 f"{self._command[0]} exited {proc.returncode}: {err.decode(errors='replace').strip()[:200]}"
             )
+
+
+def not_installed(command: list[str]) -> str | None:
+    """That the command's program is not on this box (not found on PATH, as `gateway check-config`
+    and the start look for it), with the fix; None when it is."""
+    program = command[0]
+    if shutil.which(program) is not None:
+        return None
+    name = program.rpartition("/")[2]
+    packaged = name in ("espeak-ng", "espeak")
+    fix = f"sudo apt install {name}" if packaged else "install it, or fix the device's command"
+    return f"{program} is not installed here: {fix}"
 
 
 def unheard_why(stderr: str) -> str | None:

@@ -19,9 +19,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from drivers.displays.voice import not_installed
 from gateway.config.crosscheck import capacity_warnings
 from gateway.config.devicecheck import gpio_library_warnings
-from gateway.config.devices import SerialReaderDevice
+from gateway.config.devices import SerialReaderDevice, VoiceDevice
 from gateway.config.models import Http, SiteConfig
 from gateway.config.parking import free_first_periods
 from gateway.errors import SetupError
@@ -321,7 +322,6 @@ def tls_expiry_warning(http: Http, now: datetime) -> str | None:
     )
 
 
-
 def _certificate_ends(path: Path) -> datetime | None:
     """The notAfter of the first certificate in `path` (the gateway's own: the load check puts it
     first). With ssl's own decoder: the box has no `cryptography`, and may have no openssl CLI."""
@@ -377,6 +377,7 @@ def warnings(cfg: SiteConfig) -> list[str]:
             found.append(
                 f"devices[{i}] {device.id}: {port} {problem}; the gateway starts and shows it offline"
             )
+    found += _voice_programs(cfg)
     found += _one_way_passback(cfg)
     found += _windows_without_contact(cfg)
     found += _em4100_numbers_differ(cfg)
@@ -388,6 +389,17 @@ def warnings(cfg: SiteConfig) -> list[str]:
             f"http.port: {cfg.http.port} is below 1024, where the systemd service (no privileges) "
             "cannot listen: use 1024 or more (e.g. 8080)"
         )
+    return found
+
+
+def _voice_programs(cfg: SiteConfig) -> list[str]:
+    """A voice device whose program is not on this box (espeak-ng in the example config, which
+    Raspberry Pi OS Lite does not have): the start shows it offline, and no prompt is ever heard."""
+    found = []
+    for i, device in enumerate(cfg.devices):
+        missing = not_installed(device.command) if isinstance(device, VoiceDevice) else None
+        if missing is not None:
+            found.append(f"devices[{i}] {device.id}: {missing}; the gateway starts and shows it offline")
     return found
 
 
