@@ -100,7 +100,7 @@ class BarrierWatch:
         with self._lock:
             self._last[lane] = now
             (self._held.add if on else self._held.discard)(lane)
-        self.tailgating.held(lane, on)
+        self.tailgating.held(lane, on, now)
         if on and self._on_hold is not None:
             self._on_hold(lane)
 

@@ -14,8 +14,12 @@ the one that drove onto the loop after the arm rose and whose last decision ther
 not let through since (by a decision, or by any guard's opening: he opens for the car he sees
 there), else nobody. A refusal alone raises nothing while the openings cover the
 passage: the camera decides the car queued behind the one let out too (Review 57i). Cars that
-pass while a guard holds the lane open, or after the arm came down, are not judged. A lane whose
-loop or barrier contact is not wired reports no such edges, and nothing is ever judged there.
+pass while a guard holds the lane open, or after the arm came down, are not judged; openings given
+while it is held count only as for an arm-up at its release, those in the `grace_s` before it (a
+car let through just before is still on the loop). An opening counted for an arm-up whose car was
+not decided again for COUNTED_FOR_S is forgotten, used or not: the car is gone, and decided later
+it is back, a new opening (a contact stuck up is an arm-up of weeks). A lane whose loop or barrier
+contact is not wired reports no such edges, and nothing is ever judged there.
 """
 
 from __future__ import annotations
@@ -28,6 +32,11 @@ DEFAULT_GRACE_S = 10.0
 # How long a refused or held car stays the one named by a tailgate on its lane: the camera decides
 # a car held at the shut arm again every 15 s, so the car still there has been refused this recently.
 NAMED_WITHIN_S = 60.0
+# How long an opening counted for an arm-up is kept after its car was last decided, used or not:
+# well past held_open_s (120 s), when an arm still up is a fault. Kept for the whole arm-up, a
+# contact stuck up for four weeks at a busy entrance kept 17,700 cars, and a resident back a day
+# later was no opening and raised a tailgate (Review 59a).
+COUNTED_FOR_S = 600.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,7 +54,7 @@ class Tailgate:
 class _Lane:
     up: bool = False
     unused: dict[str, float] = field(default_factory=dict)  # openings no car used yet: when given
-    counted: set[str] = field(default_factory=set)  # the openings counted for this arm-up
+    counted: dict[str, float] = field(default_factory=dict)  # counted for this arm-up: last decided
     passed: int = 0
     loop_on: bool = False
     arrived_up: bool = False  # the car on the loop drove onto it with the arm up
@@ -82,16 +91,20 @@ class Tailgating:
             # whole dict at each opening cost a burst of thousands of decisions a third of its
             # throughput (gateway bench decide, 2,601 -> 1,750 a second).
             unused = state.unused
+            _forget(state, now)
             while unused:
                 oldest, at = next(iter(unused.items()))
                 if oldest in state.counted or now - at <= grace:
                     break
                 del unused[oldest]
-            if not (state.up and key in state.counted):  # decided again under its arm-up: once
+            if state.up and key in state.counted:  # decided again under its arm-up: once
+                del state.counted[key]
+                state.counted[key] = now
+            else:
                 unused.pop(key, None)
                 unused[key] = now
-                if state.up:
-                    state.counted.add(key)
+                if state.up and not state.held:
+                    state.counted[key] = now
             # A guard's opening is for the car he sees at the arm, named or not: most often the
             # one refused or held there, whose name a car following it under the same arm-up took
             # (Review 57n).
@@ -107,10 +120,19 @@ class Tailgating:
             if state.loop_on:
                 state.on_loop_refused = (car, reason)
 
-    def held(self, lane: str, on: bool) -> None:
+    def held(self, lane: str, on: bool, now: float) -> None:
         """A guard holds the lane open (常开), or released it: any number of cars may pass."""
         with self._lock:
-            self._lane(lane).held = on
+            state = self._lane(lane)
+            if on == state.held:
+                return
+            state.held = on
+            # Held, nothing is counted, so the openings age out by `grace_s` alone: counted, each
+            # car let through in a hold of weeks was kept (Review 59a). Released with the arm up,
+            # the cars judged from then on are counted as for an arm-up then.
+            grace = self._grace.get(lane, self._default)
+            fresh = {key: at for key, at in state.unused.items() if now - at <= grace}
+            state.counted, state.passed = (fresh if state.up and not on else {}), 0
 
     def arm(self, lane: str, up: bool, now: float) -> None:
         """The lane's barrier is up (any contact open) or down (its last contact closed)."""
@@ -122,7 +144,7 @@ class Tailgating:
             grace = self._grace.get(lane, self._default)
             # Too old for this arm-up is too old for any later one.
             state.unused = {key: at for key, at in state.unused.items() if now - at <= grace}
-            state.counted = set(state.unused) if up else set()
+            state.counted = dict(state.unused) if up and not state.held else {}
 
     def loop_lost(self, lane: str) -> None:
         """The lane's loop no longer counts as on (its module went offline with a car on it): not a
@@ -144,9 +166,11 @@ class Tailgating:
             if not state.up or state.held:
                 return None
             state.passed += 1
-            left = [key for key in state.counted if key in state.unused]
-            if left:  # covered: the earliest opening given is used
-                del state.unused[min(left, key=state.unused.__getitem__)]
+            _forget(state, now)
+            # Covered: the earliest opening given is used (unused is kept oldest first).
+            earliest = next((key for key in state.unused if key in state.counted), None)
+            if earliest is not None:
+                del state.unused[earliest]
                 return None
             refused = state.on_loop_refused if state.arrived_up else None
             plate, reason = refused or self._recent_refusal(state, now)
@@ -157,3 +181,15 @@ class Tailgating:
         if state.refused is None or now - state.refused[2] > NAMED_WITHIN_S:
             return "", ""
         return state.refused[0], state.refused[1]
+
+
+def _forget(state: _Lane, now: float) -> None:
+    """Drops the openings counted for the arm-up whose car was last decided COUNTED_FOR_S ago,
+    kept oldest first (decided again, a key moves to the end)."""
+    counted = state.counted
+    while counted:
+        oldest, at = next(iter(counted.items()))
+        if now - at <= COUNTED_FOR_S:
+            return
+        del counted[oldest]
+        state.unused.pop(oldest, None)

@@ -110,11 +110,11 @@ def test_the_last_refusal_is_named_only_while_recent() -> None:
 
 def test_nothing_judged_while_held_open_after_the_arm_came_down_or_on_a_lost_loop() -> None:
     rule = Tailgating()
-    rule.held(LANE, True)
+    rule.held(LANE, True, 0.0)
     rule.arm(LANE, True, 0.0)
     for at in (1.0, 3.0, 5.0):
         assert _car_passes(rule, at) is None
-    rule.held(LANE, False)
+    rule.held(LANE, False, 6.0)
     rule.arm(LANE, False, 8.0)
     assert _car_passes(rule, 9.0) is None  # a car backing off the loop at a shut arm
     rule.opening(LANE, 10.0, "A")
