@@ -26,6 +26,7 @@ from gateway.config.devices import SerialReaderDevice, VoiceDevice
 from gateway.config.models import Http, SiteConfig
 from gateway.config.parking import free_first_periods
 from gateway.errors import SetupError
+from gateway.runtime.listen import bind_error, bind_fix, not_here
 from gateway.sync.command_key import key_problem
 
 SERIAL_PORTS_HINT = "`ls /dev/serial/by-id/`"
@@ -384,12 +385,27 @@ def warnings(cfg: SiteConfig) -> list[str]:
     found += capacity_warnings(cfg)
     found += free_first_periods(cfg.parking)
     found += gpio_library_warnings(cfg)
+    found += _listen_not_here(cfg.http)
     if cfg.http.port < 1024:
         found.append(
             f"http.port: {cfg.http.port} is below 1024, where the systemd service (no privileges) "
             "cannot listen: use 1024 or more (e.g. 8080)"
         )
     return found
+
+
+def _listen_not_here(http: Http) -> list[str]:
+    """[http] listen an address this box does not have: `gateway run` cannot listen (exit 1) and
+    systemd starts it again every 2 s, for good. Not a port in use: during an upgrade the running
+    gateway holds it."""
+    exc = bind_error(http.listen, http.port)
+    if exc is None or not not_here(exc):
+        return []
+    fix = bind_fix(exc, http.listen, http.port)
+    return [
+        f"http.listen: cannot listen on {http.listen}:{http.port} ({exc.strerror}): the service would "
+        f"fail to start and be restarted every 2 s, the guard pages down; {fix}"
+    ]
 
 
 def _voice_programs(cfg: SiteConfig) -> list[str]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import errno
 import logging
 import signal
-import socket
 import sqlite3
 import threading
 import time
@@ -22,6 +21,7 @@ from gateway.fault_log import FaultLog
 from gateway.runtime import systemd
 from gateway.runtime.gateway import Gateway
 from gateway.runtime.http_protocol import RequestsWaitedFor
+from gateway.runtime.listen import bind_error, bind_fix, not_here
 from gateway.runtime.watch import AlarmWatch
 from gateway.store.database import is_busy
 
@@ -34,35 +34,15 @@ HEALTH_LOG_S = 300.0  # a summary of every device's state in the log every five 
 
 
 def check_port_free(host: str, port: int) -> None:
-    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as sock:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            sock.bind((host, port))
-        except OSError as exc:
-            # A port in use may be free again in a moment (an older gateway stopping), and an
-            # address may not be up yet (DHCP or the switch after a power cut): systemd starts it
-            # again. A port below 1024 never will.
-            passing = exc.errno in (errno.EADDRINUSE, errno.EADDRNOTAVAIL) or isinstance(exc, socket.gaierror)
-            error = GatewayError if passing else SetupError
-            message = f"cannot listen on {host}:{port}: {exc.strerror}"
-            raise error(message, fix=_bind_fix(exc, host, port)) from exc
-
-
-def _bind_fix(exc: OSError, host: str, port: int) -> str:
-    """What to do about a failed bind: it depends on why, not only on the port being taken."""
-    if exc.errno == errno.EADDRINUSE:
-        return (
-            "another program uses the port (an older gateway still running?): stop it, "
-            "or set another [http] port in the site config"
-        )
-    if exc.errno == errno.EACCES:
-        return f"port {port} is below 1024 and needs privileges: set [http] port to 1024 or more (e.g. 8080)"
-    if isinstance(exc, socket.gaierror) or exc.errno == errno.EADDRNOTAVAIL:
-        return (
-            f"this box has no address {host}: set [http] listen to 0.0.0.0 (all its addresses), "
-            "127.0.0.1, or one of the addresses `ip -brief address` shows"
-        )
-    return "check [http] listen and port in the site config"
+    exc = bind_error(host, port)
+    if exc is None:
+        return
+    # A port in use may be free again in a moment (an older gateway stopping), and an address may
+    # not be up yet (DHCP or the switch after a power cut): systemd starts it again. A port below
+    # 1024 never will.
+    passing = exc.errno == errno.EADDRINUSE or not_here(exc)
+    error = GatewayError if passing else SetupError
+    raise error(f"cannot listen on {host}:{port}: {exc.strerror}", fix=bind_fix(exc, host, port)) from exc
 
 
 GRACEFUL_STOP_S = 3  # how long a stop waits for open HTTP responses (a live page's stream)
