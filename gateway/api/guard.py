@@ -34,6 +34,7 @@ from gateway.api.pages import router as pages_router
 from gateway.api.views import from_event
 from gateway.events import AccessEvent
 from gateway.runtime.gateway import Gateway
+from gateway.runtime.hand_opens import LaneRecord, Recorded
 from gateway.store.alarms import to_acknowledge
 from gateway.store.database import open_read_only
 
@@ -95,6 +96,12 @@ def install_guard_app(app: FastAPI, gw: Gateway) -> GuardApp:
             hub.publish("access", from_event(gw, ev), ev.event_id)
 
     gw.subscribe(push)
+
+    def push_action(record: LaneRecord, done: Recorded) -> None:
+        if hub.clients and (action := lanes.pushed_action(gw, record, done)) is not None:
+            hub.publish("action", action)
+
+    gw.by_hand.subscribe(push_action)
     for module in (
         session,
         lanes,

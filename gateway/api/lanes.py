@@ -26,6 +26,7 @@ from gateway.api.views import recent
 from gateway.runtime.gateway import Gateway
 from gateway.runtime.hand_opens import LaneRecord, Recorded, WaitsFor
 from gateway.store.audit import centre_operator, shown_actor, shown_by
+from gateway.store.database import open_read_only
 from gateway.timefmt import from_db, to_db
 
 router = APIRouter(tags=["lanes"], responses=ERRORS)
@@ -419,18 +420,28 @@ def _act(app: GuardApp, who: Principal, lane: str, action: Action, reason: str) 
         record_waits=waits is not None,
         waits_for=waits,
     )
-    at = recorded.at if recorded is not None else gw.now()
-    app.hub.publish(
-        "action",
-        {
-            **done.model_dump(),
-            "at": at.astimezone(gw.site.tz).isoformat(timespec="seconds"),
-            "audit_id": recorded.audit_id if recorded is not None else None,
-            "key": action_key(lane, action, to_db(at)),
-        },
-    )
-    app.hub.publish_status()
+    app.hub.publish_status()  # its record went to the pages as it was made (pushed_action)
     return done
+
+
+def pushed_action(gw: Gateway, record: LaneRecord, done: Recorded) -> dict[str, Any] | None:
+    """The stream's `action` for a lane record by hand as it is made (HandLanes.subscribe), shaped
+    as hand_actions lists it once written; None for one the lanes' lists leave out (a relay's
+    failure: the guard is told by his answer)."""
+    if f"lane.{record.action}" not in HAND_ACTIONS:
+        return None
+    with closing(open_read_only(gw.db_path, 2)) as conn:
+        named = _named(conn, record.actor, None)
+    return {
+        "audit_id": done.audit_id,
+        "key": action_key(record.lane, record.action, to_db(done.at)),
+        "at": _shown_at(gw, done.at),
+        "lane": record.lane,
+        "action": record.action,
+        **named,
+        "reason": record.reason,
+        "record_waits": done.waits is not None,
+    }
 
 
 @router.post(

@@ -139,6 +139,23 @@ class HandLanes:
         # a release that waited for storage ends the hold on record only if none was written since
         # it was made (ReleasedByHand).
         self._holds_written: dict[str, int] = {}
+        # Told each lane record by hand as it is written or kept to wait for storage (subscribe).
+        self._listeners: list[Callable[[LaneRecord, Recorded], None]] = []
+
+    def subscribe(self, listener: Callable[[LaneRecord, Recorded], None]) -> None:
+        """`listener(record, how it went)` for each lane record by hand as it is written, or kept to
+        wait for storage: a guard's, the centre's (its commands), the gateway's own (a hold again at
+        start). The live pages list each as it comes (gateway/api/guard.py), whoever did it: the
+        centre's opening was listed only once the page was reloaded."""
+        self._listeners.append(listener)
+
+    def _made(self, record: LaneRecord, done: Recorded) -> Recorded:
+        for listener in self._listeners:
+            try:
+                listener(record, done)
+            except Exception:
+                log.exception("lane record listener failed lane=%s action=%s", record.lane, record.action)
+        return done
 
     def open_lane(self, lane: str, actor: str, reason: str) -> Recorded:
         """Open a lane once by hand; returns how its record went: its audit row's id, its time (the
@@ -841,14 +858,14 @@ class HandLanes:
         # relay's failure is recorded after it moved, kept in memory too then (_drive).
         audit_id = _answer(self._on_worker_now(write or record.write), LANE_RECORD_WAIT_S)
         log.info("lane %s by hand lane=%s actor=%s", record.action, record.lane, record.actor)
-        return Recorded(f"audit:{audit_id}", record.at)
+        return self._made(record, Recorded(f"audit:{audit_id}", record.at))
 
     def _write_or_keep(self, record: LaneRecord) -> Recorded:
         """A record of what the relays do whether or not it can be written (WaitingRecords)."""
         done = self._waiting.write_or_keep(record, self._on_worker_now)
         if done.audit_id is not None:
             log.info("lane %s by hand lane=%s actor=%s", record.action, record.lane, record.actor)
-        return done
+        return self._made(record, done)
 
     def keep(self, record: Kept, why: object) -> None:
         """A record of a lane command (the central server's acceptance of it, hand_opens.Kept) that
