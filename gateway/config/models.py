@@ -252,6 +252,14 @@ class Mqtt(Strict):
         title="Largest upstream message",
         description="A record larger than this (or than the broker accepts) is quarantined, not sent.",
     )
+    max_received_kb: int = Field(
+        4096,
+        ge=64,
+        le=262144,
+        title="Largest message received",
+        description="The broker is asked (MQTT 5 Maximum Packet Size) to send nothing larger, and a "
+        "larger message is dropped on arrival, not kept: keep snapshot parts well under it.",
+    )
     reconnect_min_s: float = Field(
         1.0, gt=0, le=60, title="First reconnect delay", description="Doubles after each failure."
     )

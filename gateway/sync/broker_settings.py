@@ -44,6 +44,7 @@ def broker_settings(cfg: Mqtt, client_id: str, will: tuple[str, bytes]) -> Setti
         clean_start=False,
         inflight=cfg.inflight,
         will=will,
+        max_packet_size=cfg.max_received_kb * 1024,
     )
 
 

@@ -8,6 +8,11 @@ A broker that requires a client certificate refuses one it does not take with a 
 TLS 1.3 that alert comes after the gateway's own handshake succeeded, on the first read, where paho
 only logs it and reports a connection lost: the socket keeps the error (_TlsSocket), and the
 connection reports it as the refusal it is.
+
+A gateway's CONNECT names the largest packet it takes (Maximum Packet Size): mosquitto delivers up
+to 256 MB by default, and each message is held whole in memory (paho's buffer, the text, its JSON)
+and written to the downlink inbox before anything can refuse it. A broker that sends a larger one
+all the same has it dropped here, acknowledged and not handed on (_on_message).
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ import contextlib
 import logging
 import ssl
 import threading
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,6 +46,8 @@ from gateway.sync.errors import (
 
 log = logging.getLogger(__name__)
 _PAHO_LOG = logging.getLogger("paho")
+# A message dropped for its size is said at WARNING once a minute at most, the others at DEBUG.
+_DROPPED_SAID_EVERY_S = 60.0
 
 # How the gateway's config names the TLS files; the central sink names its options instead.
 MQTT_TLS_NAMES: Mapping[str, str] = {name: f"[mqtt] {name}" for name in ("ca_file", "cert_file", "key_file")}
@@ -63,6 +71,8 @@ class Settings:
     manual_ack: bool = False
     connect_timeout: float = 5.0
     tls_names: Mapping[str, str] = field(default_factory=lambda: MQTT_TLS_NAMES)  # in errors
+    # The largest message taken ([mqtt] max_received_kb), announced in CONNECT; None: no limit.
+    max_packet_size: int | None = None
 
     @property
     def broker(self) -> str:
@@ -275,11 +285,16 @@ class Connection:
         # answers each in turn. The lock: a SUBACK may come before subscribe() has kept them.
         self._subscribing: dict[int, list[str]] = {}
         self._subscribing_lock = threading.Lock()
+        self.dropped = 0  # messages over max_packet_size, dropped on arrival
+        self._dropped_said_at: float | None = None  # monotonic time of the last WARNING
+        self._dropped_unsaid = 0
 
     def open(self) -> None:
         """Connect (TCP, TLS, CONNECT); the broker's answer comes as Connected or Refused."""
         props = Properties(PacketTypes.CONNECT)
         props.SessionExpiryInterval = self.settings.session_expiry
+        if self.settings.max_packet_size is not None:
+            props.MaximumPacketSize = self.settings.max_packet_size
         s = self.settings
         try:
             self._client.connect(s.host, s.port, s.keepalive, clean_start=s.clean_start, properties=props)
@@ -381,6 +396,10 @@ class Connection:
         self._sink(Acked(mid, int(reason.value) if reason is not None else 0))
 
     def _on_message(self, client: paho.Client, userdata: Any, message: paho.MQTTMessage) -> None:
+        limit = self.settings.max_packet_size
+        if limit is not None and len(message.payload) > limit:  # acknowledged, never handed on
+            self._dropped_too_large(message.topic, len(message.payload), limit)
+            return
         self._sink(
             Received(
                 message.topic,
@@ -402,3 +421,26 @@ class Connection:
             if reason.is_failure
         )
         self._sink(Subscribed(mid, refused))
+
+    def _dropped_too_large(self, topic: str, size: int, limit: int) -> None:
+        """A message over the size announced in CONNECT, from a broker that sent it all the same
+        (or one that ignores the property). Whoever may publish to the downlink topics could
+        otherwise fill the gateway's memory and its inbox, so it is dropped. The topic is logged
+        with %r: whoever published chose it."""
+        self.dropped += 1
+        now = time.monotonic()
+        if self._dropped_said_at is not None and now - self._dropped_said_at < _DROPPED_SAID_EVERY_S:
+            self._dropped_unsaid += 1
+            log.debug("message on %r of %d bytes dropped: over %d bytes", topic, size, limit)
+            return
+        log.warning(
+            "message on %r of %d bytes dropped, not kept: over [mqtt] max_received_kb (%d bytes; and "
+            "%d others since the last such line) fix: send smaller snapshot parts from the central "
+            "server, or raise max_received_kb; check who may publish there in the broker's ACL",
+            topic,
+            size,
+            limit,
+            self._dropped_unsaid,
+        )
+        self._dropped_said_at = now
+        self._dropped_unsaid = 0
