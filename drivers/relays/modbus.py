@@ -57,12 +57,12 @@ def input_map(
     found: InputMap = []
     if car_present is not None:
         found.append(("car_present", car_present, False))
+    if exit_button is not None:  # before the door's contact: pushed open in the same poll, expected
+        found.append(("exit_button", exit_button, False))
     if barrier_open is not None:
         found.append(("barrier_open", barrier_open, False))
     if barrier_closed is not None:
         found.append(("barrier_open", barrier_closed, True))
-    if exit_button is not None:  # after the door's contact: its opening is told it was expected
-        found.append(("exit_button", exit_button, False))
     return found
 
 

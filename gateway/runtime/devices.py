@@ -217,9 +217,9 @@ def _gpio(device: Device, h: DeviceHealth, slot: LaneDevices, build: Build) -> N
         (name, pin, inverted)
         for name, pin, inverted in (
             ("car_present", device.inputs.car_present, False),
+            ("exit_button", device.inputs.exit_button, False),  # before the contact, as Modbus's
             ("barrier_open", device.inputs.barrier_open, False),
             ("barrier_open", device.inputs.barrier_closed, True),
-            ("exit_button", device.inputs.exit_button, False),
         )
         if pin is not None
     ]

@@ -5,10 +5,12 @@ docs/hardware.md *Doors*). Each press is presented to the decision worker as kin
 (gateway.core.BUTTON) and decided like a card (core.decide: always let out), so it is on record
 as an exit through the door (the access log, the centre's access stream, the daily report's
 people out), pulses the lane's lock relays, and tells the door's contact that it was opened on
-purpose: without the button on an input, everyone leaving by it raised 强行开门 (forced_open).
+purpose, from the press on (LaneInputs: a Modbus module reports the button before the door's
+contact of the same poll): without the button on an input, everyone leaving by it raised 强行开门
+(forced_open).
 
 - A press is the button's input going on. Its state as first reported (at start, or by a module
-  back from offline) is no press: a button stuck on, or wired the wrong way round, does not open
+  back from offline: forget) is no press: a button stuck on, or wired the wrong way round, does not open
   the door again at every start.
 - A press while the door is still open from the last one at the lane (within its
   `pulse_seconds`) is the same person leaving: one record and one pulse, not one per press of an
@@ -54,3 +56,9 @@ class ExitButtons:
         log.info("exit button lane=%s device=%s pressed", lane, device)
         self._press(lane, device)
         return True
+
+    def forget(self, lane: str, device: str) -> None:
+        """`device` went offline: its buttons' state is no longer known, and its first report once
+        back is as at start (a button stuck in while it was away is no press)."""
+        with self._lock:
+            self._on.pop((lane, device), None)

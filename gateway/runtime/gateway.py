@@ -101,7 +101,7 @@ def _pressed(p: Presented, lane: LaneRules, policy: Policy, flags: tuple[str, ..
     way its reader faces (an entrance door's button lets people out)."""
     facts = Facts(lane=replace(lane, direction="exit"))
     decision = decide(p, facts, policy)
-    return AccessEvent.of(p, facts, replace(decision, flags=(*decision.flags, *flags)))
+    return AccessEvent.of(p, facts, replace(decision, flags=(*decision.flags, *flags)), p.snapshot)
 
 
 def _as_read(ev: AccessEvent, decided_as: str) -> AccessEvent:
@@ -150,7 +150,7 @@ class Gateway:
         self._pulse_seconds = {lane.id: lane.pulse_seconds for lane in cfg.lanes}
         self.exit_buttons = ExitButtons(self.exit_button, self._pulse_seconds)  # 出门按钮 at doors
         self.lane_io = LaneInputs(
-            self.devices, self.on_worker, self.now, self._barrier_alarm, self.exit_buttons.reported
+            self.devices, self.on_worker, self.now, self._barrier_alarm, self.exit_buttons
         )
         # Snapshots skipped or not saved are told on the camera's health; filed by the site's day.
         health_of = {h.device: h for h in self.devices.health}.get

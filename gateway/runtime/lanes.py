@@ -41,6 +41,7 @@ from drivers.base import InputEmit, LaneInput
 from gateway.alarm_texts import AlarmText, Param
 from gateway.runtime.arm_rise import DEFAULT_RISE_WITHIN_S, ArmRise
 from gateway.runtime.devices import Devices
+from gateway.runtime.exit_buttons import ExitButtons
 from gateway.runtime.kept_records import AlarmChange
 from gateway.runtime.lane_boards import Pulsed
 from gateway.runtime.tailgating import Tailgate, Tailgating
@@ -176,7 +177,6 @@ def expected_opening_s(devices: Devices) -> dict[str, float]:
 
 Worker = Callable[[Callable[[Any], Any]], "Future[Any]"]
 Record = Callable[[AlarmChange], None]
-Button = Callable[[str, str, bool], object]  # lane, device, pressed (ExitButtons.reported)
 
 
 class LaneInputs:
@@ -186,10 +186,10 @@ class LaneInputs:
         on_worker: Worker,
         now: Callable[[], datetime],
         record: Record | None = None,
-        button: Button | None = None,
+        buttons: ExitButtons | None = None,
     ):
         self.devices = devices
-        self._button = button  # a door's exit button, each report of it (exit_buttons.py)
+        self._buttons = buttons  # doors' exit buttons, told each report of them (exit_buttons.py)
         self.barriers = BarrierWatch(expected_opening_s(devices), on_hold=self._held_by_guard)
         self._on_worker = on_worker
         # The lane's alarms, written in turn with the records that wait for storage (the gateway's:
@@ -289,8 +289,11 @@ class LaneInputs:
                 self.car_present(lane, device, active)
             elif name == "barrier_open":
                 self.barrier(lane, device, active)
-            elif name == "exit_button" and self._button is not None:
-                self._button(lane, device, active)
+            elif name == "exit_button" and self._pressed(lane, device, active):
+                # Expected from the press on, not from its decision on the worker: the door pushed
+                # open within the same poll of a Modbus module (the button cutting the lock's
+                # power itself) is reported right after it (drivers' input order).
+                self.barriers.commanded(lane, time.monotonic())
             # After its report (an opening is on record first). A sensor with a barrier contact
             # reports it after its loop (drivers' input order): until then it is not heard from.
             if name == "barrier_open":
@@ -298,6 +301,9 @@ class LaneInputs:
                 self._heard_from(lane, device)
 
         return on_input
+
+    def _pressed(self, lane: str, device: str, on: bool) -> bool:
+        return self._buttons is not None and self._buttons.reported(lane, device, on)
 
     def _heard_from(self, lane: str, device: str) -> None:
         """The last of the lane's sensors with a barrier contact to report since start (a double
@@ -359,7 +365,10 @@ class LaneInputs:
         whose last report was a car on its loop no longer counts as on: kept, it was on for good,
         and the lane's cameras, never told its loop went off, read the street once a second and
         decided the cars passing in it. Its first report once back counts again (car_present):
-        on, as the same car (_still_on)."""
+        on, as the same car (_still_on). Its exit buttons are forgotten: one found pressed at its
+        first report once back (stuck while it was away) is no press (ExitButtons.forget)."""
+        if self._buttons is not None:
+            self._buttons.forget(lane, device)
         with self._loops_lock:
             on = self._loops_on.get(lane)
             if on is None or device not in on:

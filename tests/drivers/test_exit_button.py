@@ -74,9 +74,7 @@ def test_a_press_opens_the_door_on_record_and_the_door_opening_is_no_forced_open
     assert open_alarms(gw, "forced_open") == []
     # The door is an entrance (its reader outside): the button lets someone out through it.
     assert button_records(gw) == [("button", "door-io", 1, "exit_button", "exit", "pedestrian")]
-    [payload] = [
-        json.loads(p) for (p,) in query(gw, "SELECT payload FROM outbox WHERE topic = 'access'")
-    ]
+    [payload] = [json.loads(p) for (p,) in query(gw, "SELECT payload FROM outbox WHERE topic = 'access'")]
     assert payload["credential"]["kind"] == "button" and payload["reason"] == "exit_button"
     assert payload["direction"] == "exit" and payload["admitted"] is True and payload["holder"] is None
     # Nobody known went out: the people-inside count has no one called "button:door-io".
@@ -178,3 +176,20 @@ def test_an_exit_button_on_a_vehicle_lane_is_refused_with_what_to_do(tmp_path: P
         parse_config(site_toml(tmp_path / "data") + car_lane_button, "site.toml")
     said = str(caught.value)
     assert "exit_button" in said and "pedestrian lane" in said, said
+
+
+def test_the_press_record_keeps_the_door_camera_s_snapshot(
+    tmp_path: Path,
+    mock_pins: MockFactory,  # noqa: F811
+    gateways: Callable[[Gateway], Gateway],  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Who went out at 02:13: the picture the door's camera gave for the press is on its record
+    (Review 59e: the JPEG was written and left unlinked)."""
+    shot = "snapshots/2026-11-25/door-cam-button.jpg"
+    gw = start_gateway(tmp_path, DOOR_IO)
+    monkeypatch.setattr(gw, "_snapshot", lambda lane, device: shot if lane == "door" else None)
+    gateways(gw)
+    press(mock_pins)
+    wait_for(lambda: len(button_records(gw)) == 1, "the press recorded")
+    assert query(gw, "SELECT snapshot FROM access_log WHERE kind = 'button'") == [(shot,)]

@@ -62,5 +62,10 @@ def test_a_hold_let_down_by_the_centre_s_close_is_listed_too(live_url: str, site
     site.gw.by_hand.hold_lane("door", "guard", "搬家")
     close = lambda: site.gw.by_hand.set_lane_mode("door", "closed", "central:zhang.wei", "夜间封闭")  # noqa: E731
     pushed = _actions_pushed(live_url, site, 2, close)
-    assert [(a["action"], a["by_centre"]) for a in pushed] == [("release", "zhang.wei"), ("close", "zhang.wei")]
-    assert [a["audit_id"] for a in pushed] == _audit_ids(site, "lane.release") + _audit_ids(site, "lane.close")
+    assert [(a["action"], a["by_centre"]) for a in pushed] == [
+        ("release", "zhang.wei"),
+        ("close", "zhang.wei"),
+    ]
+    assert [a["audit_id"] for a in pushed] == _audit_ids(site, "lane.release") + _audit_ids(
+        site, "lane.close"
+    )
