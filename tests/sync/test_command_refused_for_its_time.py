@@ -12,7 +12,6 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from conftest import SITE  # noqa: F401  (the sync fixtures' module)
 from sync_helpers import Mosquitto
 from test_sync_commands import command, pulses, send, write_key
 from test_sync_downlink import _site
