@@ -13,6 +13,9 @@ The other records that say what happened, and that the disk filling must not los
 and in turn (write_in_turn, kept_records.py): a device's alarm, a barrier's alarm, a guard's patrol
 tap. A record that still cannot be written at the stop is only in the journal (logged at ERROR),
 with what is left to put right by hand, if anything (OwnFix: the stay of a car let out, left open).
+Once storage takes writes again they are written a slice at a time (WRITE_SLICE_S), the lanes'
+decisions in between: each is a transaction and a disk flush of its own, and a card at a door once
+waited for a thousand of them (review 59f).
 """
 
 from __future__ import annotations
@@ -42,6 +45,11 @@ log = logging.getLogger(__name__)
 # offline and online all night, must never push a guard's opening or tap out of memory.
 MAX_UNRECORDED = 1000
 UNRECORDED_RETRY_S = 1.0
+# Once storage takes writes again, the records that waited are written for about this long at a
+# time (one at least), and the decisions queued meanwhile go next: a thousand, each with its own
+# disk flush, took 5 s on an SSD (tens on a Pi's SD card), a card at the door waiting for them all,
+# the worker marked not alive (/api/health) and, past 25 s, stuck (WorkerWatch).
+WRITE_SLICE_S = 0.05
 # Alarms that wait: each alarm's changes are folded (WaitingRecords._fold), at most three per alarm
 # (a device or a lane), so this bound is only reached by a site with hundreds of them all changing.
 MAX_ALARMS_WAITING = 1000
@@ -356,7 +364,9 @@ class WaitingRecords:
         return submit(lambda conn: self._in_turn(record, conn))
 
     def _in_turn(self, record: Kept, conn: sqlite3.Connection) -> None:
-        self.write_waiting(conn)
+        if self.write_waiting(conn):  # storage takes writes: behind the rest, written in their turn
+            self._behind(record)
+            return
         if self._records:
             self.keep(record, "those before it still wait")
             return
@@ -372,6 +382,33 @@ class WaitingRecords:
             if isinstance(why, sqlite3.Error):
                 self._cause = storage_cause(why, self._data_dir)
             cause = self._cause
+        if not self._append(record):
+            return
+        log.error(
+            "%s not recorded %s error=%s: the record waits in memory until storage takes writes again fix=%s",
+            record.what,
+            record.details(),
+            why,
+            self._fix(cause),
+        )
+
+    def _behind(self, record: Kept) -> None:
+        """`record` queued behind those that waited, storage taking writes again and the worker
+        writing them a slice at a time: written in its turn, within seconds, not a fault to log
+        at ERROR."""
+        if self._append(record):
+            log.info(
+                "%s written in turn behind %d records that waited for storage %s at=%s",
+                record.what,
+                self.waiting() - 1,
+                record.details(),
+                record.at.isoformat(),
+            )
+
+    def _append(self, record: Kept) -> bool:
+        """`record` at the end of the queue, folded with its alarm's changes that wait, the oldest
+        of its kind lost if it is at its bound (logged); False: folded, not kept."""
+        with self._lock:
             dropped = self._fold(record)
             kept = all(r is not record for r in dropped)
             lost = self._make_room(isinstance(record, KeptAlarm)) if kept else None
@@ -389,15 +426,7 @@ class WaitingRecords:
                 folded.details(),
                 folded.at.isoformat(),
             )
-        if not kept:
-            return
-        log.error(
-            "%s not recorded %s error=%s: the record waits in memory until storage takes writes again fix=%s",
-            record.what,
-            record.details(),
-            why,
-            self._fix(cause),
-        )
+        return kept
 
     def fix_for(self, exc: sqlite3.Error) -> str:
         """The fix of a write storage refused with `exc`, for the journal: by its cause."""
@@ -473,23 +502,33 @@ class WaitingRecords:
         """On the worker, for a look that judges by what is on record (Operations: patrol rounds,
         repair deadlines): the records that wait written now, whatever the retry time (the disk
         may have room since the last try, and a look that read what they say unwritten would
-        judge it for good); those that still wait, oldest first."""
+        judge it for good), a slice of them (WRITE_SLICE_S) like any turn on the worker; those
+        that still wait, oldest first, for the look to hold back."""
         self.write_waiting(conn, now=True)
         with self._lock:
             return list(self._records)
 
-    def write_waiting(self, conn: sqlite3.Connection, now: bool = False) -> None:
+    def write_waiting(self, conn: sqlite3.Connection, now: bool = False) -> bool:
         """On the worker: the records that waited, written in order once storage takes writes again
-        (tried at most every UNRECORDED_RETRY_S while it does not; `now`: whatever the retry time).
+        (tried at most every UNRECORDED_RETRY_S while it does not; `now`: whatever the retry time),
+        for about WRITE_SLICE_S, so that the decisions queued meanwhile are not held up by them
+        all. True: storage takes writes and records still wait, the rest for the next slice.
         One that fails for another reason, whatever it raised, is dropped, its journal line its
         only record: it would fail again, for good, and hold up every record behind it; raised
         here, it ended the decision worker, and every lane with it."""
+        return self._write_from_head(conn, now, time.monotonic() + WRITE_SLICE_S)
+
+    def _write_from_head(self, conn: sqlite3.Connection, now: bool, until: float | None) -> bool:
+        """write_waiting, until `until` (time.monotonic, the slice's real time, whatever clock the
+        retries follow; None: until none waits or storage refuses, at the stop)."""
         if not self._records or (not now and self._monotonic() < self._retry_at):
-            return
+            return False
         while True:
             with self._lock:
                 if not self._records:
-                    return
+                    return False
+                if until is not None and time.monotonic() >= until:
+                    return True
                 record = self._records[0]
                 self._writing = record
             try:
@@ -500,13 +539,14 @@ class WaitingRecords:
                     self._take(record, out=False)
                     self._retry_at = self._monotonic() + UNRECORDED_RETRY_S
                     log.debug("records still waiting for storage: %s", exc)
-                    return
+                    return False
                 if self._take(record):  # dropped: it would fail again
                     error = exc if isinstance(exc, sqlite3.Error) else repr(exc)  # a bug: its kind too
                     self._never(record, f"it cannot be written: {error}", _NOT_STORAGE_FIX)
                 continue
             self._take(record)
             self._cause = None
+            self._retry_at = 0.0  # written by a look's turn (`now`): the worker goes on at once
             log.warning(
                 "%s recorded now that storage is back %s at=%s",
                 record.what,
@@ -531,7 +571,7 @@ class WaitingRecords:
         disk may have room since the last try), on `conn` (the worker's; None: no worker can write).
         Those still waiting are lost with the process: the journal keeps them, at ERROR."""
         if conn is not None:
-            self.write_waiting(conn, now=True)
+            self._write_from_head(conn, now=True, until=None)  # no lane waits on a stopping worker
         with self._lock:
             lost, self._records = self._records, deque()
         fix = self._lost_fix(self._cause)

@@ -3,7 +3,8 @@
 Presentations are decided one at a time in arrival order, those already waiting together in one
 commit (group commit, up to MAX_BATCH); any other write (alarms, guard actions, sync) is a task run
 in its turn on the same connection. Between jobs, and while idle, the lane records that wait for
-storage (hand_opens.py) are tried again. Checkpoints of the WAL run on a thread of their own, and
+storage (hand_opens.py) are tried again, a slice at a time once storage takes writes, the jobs
+queued meanwhile taken between the slices. Checkpoints of the WAL run on a thread of their own, and
 between the batches of a long write (Checkpointer.turn).
 
 A task's storage failure (a full disk, a database held locked) goes back on its future, for the
@@ -158,12 +159,13 @@ class DecisionWorker:
 
     def _work(self) -> None:
         held: list[Job | _Task | None] = []  # what ended the last batch, taken before the queue
+        behind = False  # records that waited for storage are being written, a slice at a time
         while True:
             try:
-                job = held.pop() if held else self._jobs.get(timeout=1.0)
+                job = held.pop() if held else self._jobs.get(block=not behind, timeout=1.0)
             except queue.Empty:
                 self._last_tick = time.monotonic()
-                self._write_waiting()
+                behind = self._write_waiting()
                 continue
             self._last_tick = time.monotonic()
             if job is None:
@@ -177,16 +179,19 @@ class DecisionWorker:
                     self._decide_batch(batch)
                 except Exception:  # one bad presentation must never stop the lanes
                     log.exception("decisions failed lanes=%s", {j.presented.lane for j in batch})
-            self._write_waiting()
+            behind = self._write_waiting()
 
-    def _write_waiting(self) -> None:
-        """The records that wait for storage, tried again. WaitingRecords drops one whose write
-        fails for good, logged; whatever else a record raises (its own journal line, say) must
-        never end this thread either: every lane's decisions would stop with it."""
+    def _write_waiting(self) -> bool:
+        """The records that wait for storage, tried again: a slice of them, True if more are to be
+        written now (the next slice comes after the jobs queued meanwhile, at once if none are).
+        WaitingRecords drops one whose write fails for good, logged; whatever else a record raises
+        (its own journal line, say) must never end this thread either: every lane's decisions
+        would stop with it."""
         try:
-            self._waiting.write_waiting(self._conn)
+            return self._waiting.write_waiting(self._conn)
         except Exception:
             log.exception("records waiting for storage not written; tried again after the next job")
+            return False
 
     def _gather(self, first: Job, held: list[Job | _Task | None]) -> list[Job]:
         """Presentations already waiting join one transaction (group commit), up to MAX_BATCH."""
