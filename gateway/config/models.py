@@ -149,7 +149,12 @@ class Capacity(Strict):
 
 
 class Zone(Strict):
-    id: Identifier = Field(title="Zone id", description="Referenced by lanes and slots.")
+    id: Identifier = Field(
+        title="Zone id",
+        description="Referenced by lanes and slots. A zone is a car park whose lanes are the "
+        "estate's gates: one inside the estate behind its own barrier (an underground garage) is "
+        "not supported yet; count its spaces in the zone the gates lead to (docs/parking.md).",
+    )
     name: str = Field(title="Zone name", description="Shown to guards.")
     capacity: Capacity = Field(title="Capacity", description="Spaces per vehicle class.")
 
