@@ -18,7 +18,8 @@ pass while a guard holds the lane open, or after the arm came down, are not judg
 while it is held count only as for an arm-up at its release, those in the `grace_s` before it (a
 car let through just before is still on the loop). An opening counted for an arm-up whose car was
 not decided again for COUNTED_FOR_S is forgotten, used or not: the car is gone, and decided later
-it is back, a new opening (a contact stuck up is an arm-up of weeks). A lane whose loop or barrier
+it is back, a new opening (a contact stuck up is an arm-up of weeks); one used still counts among
+the arm-up's openings a tailgate reports, as its car among those passed. A lane whose loop or barrier
 contact is not wired reports no such edges, and nothing is ever judged there.
 """
 
@@ -55,6 +56,7 @@ class _Lane:
     up: bool = False
     unused: dict[str, float] = field(default_factory=dict)  # openings no car used yet: when given
     counted: dict[str, float] = field(default_factory=dict)  # counted for this arm-up: last decided
+    used_forgotten: int = 0  # openings counted for this arm-up, used by a car, then forgotten
     passed: int = 0
     loop_on: bool = False
     arrived_up: bool = False  # the car on the loop drove onto it with the arm up
@@ -132,7 +134,8 @@ class Tailgating:
             # the cars judged from then on are counted as for an arm-up then.
             grace = self._grace.get(lane, self._default)
             fresh = {key: at for key, at in state.unused.items() if now - at <= grace}
-            state.counted, state.passed = (fresh if state.up and not on else {}), 0
+            state.counted = fresh if state.up and not on else {}
+            state.passed = state.used_forgotten = 0
 
     def arm(self, lane: str, up: bool, now: float) -> None:
         """The lane's barrier is up (any contact open) or down (its last contact closed)."""
@@ -140,7 +143,7 @@ class Tailgating:
             state = self._lane(lane)
             if up == state.up:
                 return
-            state.up, state.passed = up, 0
+            state.up, state.passed, state.used_forgotten = up, 0, 0
             grace = self._grace.get(lane, self._default)
             # Too old for this arm-up is too old for any later one.
             state.unused = {key: at for key, at in state.unused.items() if now - at <= grace}
@@ -175,7 +178,8 @@ class Tailgating:
             refused = state.on_loop_refused if state.arrived_up else None
             plate, reason = refused or self._recent_refusal(state, now)
             state.refused = None
-            return Tailgate(lane, plate, reason, state.passed, len(state.counted))
+            openings = len(state.counted) + state.used_forgotten
+            return Tailgate(lane, plate, reason, state.passed, openings)
 
     def _recent_refusal(self, state: _Lane, now: float) -> tuple[str, str]:
         if state.refused is None or now - state.refused[2] > NAMED_WITHIN_S:
@@ -185,11 +189,15 @@ class Tailgating:
 
 def _forget(state: _Lane, now: float) -> None:
     """Drops the openings counted for the arm-up whose car was last decided COUNTED_FOR_S ago,
-    kept oldest first (decided again, a key moves to the end)."""
+    kept oldest first (decided again, a key moves to the end). One a car used is still counted
+    among the arm-up's openings: `passed` counts that car, and a tailgate's alarm says both of
+    the same cars (before Review 59g, "10 let through, 31 passed" under an arm stuck up for half
+    an hour with one car unpaid)."""
     counted = state.counted
     while counted:
         oldest, at = next(iter(counted.items()))
         if now - at <= COUNTED_FOR_S:
             return
         del counted[oldest]
-        state.unused.pop(oldest, None)
+        if state.unused.pop(oldest, None) is None:
+            state.used_forgotten += 1

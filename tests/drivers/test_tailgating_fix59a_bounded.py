@@ -81,10 +81,11 @@ def test_an_arm_stuck_up_for_weeks_keeps_only_recent_openings_and_still_judges()
     assert grown < 64 * 1024, f"{grown / 2**20:.1f} MiB kept by an arm stuck up 4 weeks"
 
     # The openings of the cars that turned away are gone with them: a car through on none, long
-    # after the last one, is a tailgate.
+    # after the last one, is a tailgate, and its alarm counts it as the one car not let through
+    # (Review 59g: the openings used and forgotten are still counted, as their cars among those passed).
     barriers.tailgating.loop(LANE, True, t + COUNTED_FOR_S + 10.0)
     tailgate = barriers.tailgating.loop(LANE, False, t + COUNTED_FOR_S + 12.0)
-    assert tailgate is not None and tailgate.openings == 0
+    assert tailgate is not None and tailgate.passed - tailgate.openings == 1
 
 
 def test_a_car_decided_again_under_its_arm_up_is_still_one_opening() -> None:
