@@ -30,13 +30,16 @@ log = logging.getLogger(__name__)
 # the change of script as a word break (espeak-ng says 苏E and 苏 E alike), and 应急 stays a word.
 _ASCII_PAIR = re.compile(r"(?<=[0-9A-Z])(?=[0-9A-Z])")
 
-# A sound output that could not be opened, as alsa-lib ("ALSA lib confmisc.c:855:(parse_card) cannot
-# find card '0'", "... Unknown PCM default", "... open '/dev/snd/pcmC0D0p' failed (13): Permission
-# denied"), espeak-ng/pcaudiolib and aplay ("audio open error") write it. Not ALSA's "underrun
-# occurred" (a prompt heard with a crackle), nor an engine's own chatter ("Full dictionary is not
-# installed for 'cmn'"): the prompt is heard, the device stays online.
+# The default sound output that could not be opened, as alsa-lib ("ALSA lib confmisc.c:855:
+# (parse_card) cannot find card '0'", "... Unknown PCM default", "... open '/dev/snd/pcmC0D0p' failed
+# (13): Permission denied"), espeak-ng/pcaudiolib and aplay ("audio open error") write it. Not the
+# lines of a PortAudio program's probe (classic espeak, PyAudio, sounddevice): it opens every PCM of
+# ALSA's config to list it, and alsa-lib writes "Unknown PCM cards.pcm.rear", "unable to open slave",
+# "Unable to find definition 'cards.…'" for those this card lacks, then the prompt plays (Review
+# 59g). Nor ALSA's "underrun occurred" (a prompt heard with a crackle), nor an engine's own chatter
+# ("Full dictionary is not installed for 'cmn'"): the prompt is heard, the device stays online.
 _UNHEARD = re.compile(
-    r"^ALSA lib .*(cannot|unable to open|unknown pcm|failed|permission denied)"
+    r"^ALSA lib .*(cannot find card|unknown pcm default$|/dev/snd/.*(permission denied|no such file))"
     r"|audio open error|could not open audio|cannot open audio",
     re.IGNORECASE,
 )
@@ -169,7 +172,7 @@ def not_installed(command: list[str]) -> str | None:
 
 
 def unheard_why(stderr: str) -> str | None:
-    """The lines of a speech command's stderr that say its sound output could not be opened (the
-    first two unlike: "cannot find card '0'", "Unknown PCM default"); None when none do."""
+    """The lines of a speech command's stderr that say its default sound output could not be opened
+    (the first two unlike: "cannot find card '0'", "Unknown PCM default"); None when none do."""
     lines = dict.fromkeys(line.strip() for line in stderr.splitlines() if _UNHEARD.search(line.strip()))
     return "; ".join(list(lines)[:2])[:300] or None
