@@ -26,7 +26,7 @@ from gateway.config.devices import SerialReaderDevice, VoiceDevice
 from gateway.config.models import Http, SiteConfig
 from gateway.config.parking import free_first_periods
 from gateway.errors import SetupError
-from gateway.runtime.listen import bind_error, bind_fix, not_here
+from gateway.runtime.listen import bind_error, bind_fix, comes_back, not_here
 from gateway.sync.command_key import key_problem
 
 SERIAL_PORTS_HINT = "`ls /dev/serial/by-id/`"
@@ -402,9 +402,10 @@ def _listen_not_here(http: Http) -> list[str]:
     if exc is None or not not_here(exc):
         return []
     fix = bind_fix(exc, http.listen, http.port)
+    then = "be restarted every 2 s" if comes_back(exc) else "stop until fixed"
     return [
         f"http.listen: cannot listen on {http.listen}:{http.port} ({exc.strerror}): the service would "
-        f"fail to start and be restarted every 2 s, the guard pages down; {fix}"
+        f"fail to start and {then}, the guard pages down; {fix}"
     ]
 
 

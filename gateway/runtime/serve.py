@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import errno
 import logging
 import signal
 import sqlite3
@@ -21,7 +20,7 @@ from gateway.fault_log import FaultLog
 from gateway.runtime import systemd
 from gateway.runtime.gateway import Gateway
 from gateway.runtime.http_protocol import RequestsWaitedFor
-from gateway.runtime.listen import bind_error, bind_fix, not_here
+from gateway.runtime.listen import bind_error, bind_fix, comes_back
 from gateway.runtime.watch import AlarmWatch
 from gateway.store.database import is_busy
 
@@ -37,11 +36,8 @@ def check_port_free(host: str, port: int) -> None:
     exc = bind_error(host, port)
     if exc is None:
         return
-    # A port in use may be free again in a moment (an older gateway stopping), and an address may
-    # not be up yet (DHCP or the switch after a power cut): systemd starts it again. A port below
-    # 1024 never will.
-    passing = exc.errno == errno.EADDRINUSE or not_here(exc)
-    error = GatewayError if passing else SetupError
+    # What may come back is started again by systemd; what never will stops it (exit 78).
+    error = GatewayError if comes_back(exc) else SetupError
     raise error(f"cannot listen on {host}:{port}: {exc.strerror}", fix=bind_fix(exc, host, port)) from exc
 
 
