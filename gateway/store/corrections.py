@@ -4,7 +4,8 @@ The access record stays as it was decided (it is append-only, and it is what the
 correction says which plate the car really carried: the guard pages show it, `gateway
 export-plates` labels the plate crop with it, and a temporary car's stay that was opened under
 the misread plate moves onto the real one, with what it paid ahead at the booth, so that the car
-is found when it leaves and pays for its stay, once. An entry the misread took for a car already
+is found when it leaves and pays for its stay, once; a car with no plate's stay, opened on its
+ticket, moves so onto a registered plate too, under its holder. An entry the misread took for a car already
 inside (soft anti-passback: `already_inside`) closed that car's stay as a missed exit; moved off
 the misread plate, it gives that stay back, open again, with any missed-exit charge it carried,
 or charge it kept a booth payment against, undone;
@@ -234,7 +235,7 @@ def correct_plate(
             if reentry and plate == value and holder is None
             else None
         )
-        stay_moved = _move_stay(conn, event_id, plate, holder)
+        stay_moved = _move_stay(conn, event_id, plate, holder, on_ticket="no_plate" in flags.split(","))
         # Moved onto a car seen leaving since with no entry on record: it left there.
         left = _left_unrecorded(conn, event_id, plate, at) if stay_moved else None
         # Moved off the misread plate, the entry was never that car's: the stay it closed was not
@@ -313,16 +314,26 @@ def _tell_upstream(
     enqueue(conn, "plate_correction", payload | stays, at)
 
 
-def _move_stay(conn: sqlite3.Connection, event_id: str, plate: str, holder: Holder | None) -> bool:
+def _move_stay(
+    conn: sqlite3.Connection, event_id: str, plate: str, holder: Holder | None, *, on_ticket: bool
+) -> bool:
     """A stay opened under an unknown plate (a temporary car) moves onto the corrected plate when
     that plate is unknown too and not inside already. A registered car's stay is the decision
-    core's business (its slot, its billing), so it is left as decided; so is any other."""
-    if holder is not None:
-        return False
+    core's business (its slot, its billing), so it is left as decided; so is any other.
+
+    A stay opened on a ticket (`on_ticket`: a car with no plate, flag no_plate) was never a
+    registered car's, so it moves whoever holds the corrected plate (a resident's new car on paper
+    plates, registered at the office before the guard corrects its entry), under that holder as a
+    stranger's stay follows its plate registered while parked (schema migration 20's triggers):
+    it leaves as it came in, a temporary car paying for its stay. Left on the ticket, the car left
+    on its plate with no entry record, free, and its ticket stayed inside for good."""
     row = conn.execute(_ENTRY_STAY, (event_id,)).fetchone()
-    if row is None or not row[1].startswith("plate:") or stay_open(conn, f"plate:{plate}"):
+    if row is None or not (on_ticket or (holder is None and row[1].startswith("plate:"))):
         return False
-    _stay_to(conn, row[0], plate)
+    subject = _subject_of(conn, plate)
+    if stay_open(conn, subject):
+        return False
+    _stay_to(conn, row[0], plate, subject)
     return True
 
 
@@ -423,13 +434,27 @@ def _left_unrecorded(
 # for ever as paid ahead by a car never seen leaving. The payment keeps the plate it was taken
 # under, as its receipt and its `payment` record say. An open stay has no charge of its own yet
 # (one is written as it closes), and the charges its misread plate still owes are that plate's car's.
-_STAY_TO = "UPDATE stays SET subject = :subject, plate = :plate WHERE id = :stay"
+# It names the plate's vehicle, if any, as migration 20's triggers name it (a temporary stay has no
+# period of its own to keep).
+_STAY_TO = """
+UPDATE stays SET subject = :subject, plate = :plate,
+       vehicle_id = (SELECT c.vehicle_id FROM credentials c WHERE c.kind = 'plate' AND c.value = :plate)
+WHERE id = :stay
+"""
 _PAYMENTS_TO = "UPDATE payments SET subject = :subject WHERE stay_id = :stay AND charge_id IS NULL"
+_SUBJECT_OF = "SELECT subject FROM plate_subjects WHERE plate = ?"
 
 
-def _stay_to(conn: sqlite3.Connection, stay_id: int, plate: str) -> None:
-    """The unregistered car's stay `stay_id`, with its booth payments not yet applied, under `plate`."""
-    moved = {"subject": f"plate:{plate}", "plate": plate, "stay": stay_id}
+def _subject_of(conn: sqlite3.Connection, plate: str) -> str:
+    """Whose a stay under `plate` is: its holder's (plate_subjects), or the plate's own."""
+    row = conn.execute(_SUBJECT_OF, (plate,)).fetchone()
+    return str(row[0]) if row else f"plate:{plate}"
+
+
+def _stay_to(conn: sqlite3.Connection, stay_id: int, plate: str, subject: str | None = None) -> None:
+    """The car's stay `stay_id`, with its booth payments not yet applied, under `plate`: the
+    unregistered plate's own (`subject` None), or its holder's."""
+    moved = {"subject": subject or f"plate:{plate}", "plate": plate, "stay": stay_id}
     conn.execute(_STAY_TO, moved)
     conn.execute(_PAYMENTS_TO, moved)
 
