@@ -1,4 +1,5 @@
-"""`gateway bench sync`: draining a backlog to a local Mosquitto, and applying a large snapshot.
+"""`gateway bench sync`: draining a backlog to a local Mosquitto, applying a large snapshot, and a
+delta handing slots on while their cars are parked.
 
 Needs the `mosquitto` binary (Debian package mosquitto); the bench runs its own on a free port.
 """
@@ -6,12 +7,14 @@ Needs the `mosquitto` binary (Debian package mosquitto); the bench runs its own 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import pwd
 import queue
 import random
 import shutil
 import socket
+import sqlite3
 import subprocess
 import tempfile
 import threading
@@ -39,8 +42,9 @@ from gateway.errors import GatewayError
 from gateway.runtime.gateway import Gateway
 from gateway.store.database import open_read_only
 from gateway.store.outbox import enqueue
-from gateway.sync.messages import encode_snapshot
+from gateway.sync.messages import MAX_DELTA_ENTRIES, encode_delta, encode_snapshot
 from gateway.sync.service import SyncService
+from gateway.timefmt import to_db
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -97,12 +101,21 @@ def _run(args: argparse.Namespace, work: Path, port: int) -> int:
         cards = _snapshot_entries(args.entries)
         card_values = [e["card"] for e in cards if e["kind"] == "card"]
         print(f"applying a {args.entries}-entry snapshot while cards are presented every 5 ms")
-        first_s, first_ms = _apply(gw, service, port, 1, cards, card_values)
+        snapshot = service.link.topics.snapshot
+        first = encode_snapshot(1, cards, per_part=2000)
+        first_s, first_ms = _apply(gw, service, port, 1, first, snapshot, card_values)
         steps = list(service.directory.step_ms)
         changed = _changed(cards, 0.1)
         print("applying it again with 10 % of the entries changed (a resync)")
-        again_s, again_ms = _apply(gw, service, port, 2, changed, card_values)
+        again = encode_snapshot(2, changed, per_part=2000)
+        again_s, again_ms = _apply(gw, service, port, 2, again, snapshot, card_values)
         steps += service.directory.step_ms
+        handed = _slots_handed_on(gw, changed)
+        print(
+            f"a delta handing {len(handed)} slots each to the next slot's car, every slot's car parked on it"
+        )
+        delta = [encode_delta(3, 2, handed)]
+        delta_s, delta_ms = _apply(gw, service, port, 3, delta, service.link.topics.delta, card_values)
         print("the same card decisions with nothing being applied, for comparison")
         idle_ms = _idle(gw, card_values, len(first_ms))
     finally:
@@ -124,6 +137,9 @@ def _run(args: argparse.Namespace, work: Path, port: int) -> int:
         "apply_steps": len(steps),
         "apply_step_p50_ms": rounded(percentile(steps, 50), 2),
         "apply_step_max_ms": rounded(max(steps, default=None), 2),
+        "slots_handed_on_parked": len(handed),
+        "slots_handed_on_apply_s": round(delta_s, 2),
+        "card_decision_during_slots_handed_on_max_ms": rounded(max(delta_ms, default=None), 2),
         "sync": cfg.storage.sync,
     }
     report(
@@ -141,6 +157,9 @@ def _run(args: argparse.Namespace, work: Path, port: int) -> int:
             "checks, "
             "staging in a child process, steps on the decision worker); the first apply is onto an "
             "empty directory, the second changes 10 % of the entries",
+            "slots handed on: a delta (one transaction on the decision worker) giving each of up to "
+            "5,000 slots, its car parked on it, to the next slot's car; a card presented meanwhile "
+            "waits for it",
         ],
     )
     return 0
@@ -271,6 +290,30 @@ def _changed(entries: list[dict[str, Any]], share: float) -> list[dict[str, Any]
     return out
 
 
+def _slots_handed_on(gw: Gateway, entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Evening: the car of each of the first slots (as many as a delta may change) parked on it; and
+    a delta's upserts giving each of those slots to the next slot's household and car (the year's
+    slot leases renewed), so that every car parked is moved off and handed its new slot."""
+    slots = [e for e in entries if e["kind"] == "slot"][: MAX_DELTA_ENTRIES + 1]
+    numbers = json.dumps([s["number"] for s in slots[:-1]])
+
+    def park(conn: sqlite3.Connection) -> None:
+        with conn:
+            conn.execute(
+                "INSERT INTO stays (subject, plate, vehicle_id, class, zone, slot_id, billing, entered_at) "
+                "SELECT 'resident:' || v.resident_id, v.plate, v.id, 'car', sl.zone, sl.id, 'slot', ? "
+                "FROM slots sl JOIN slot_vehicles sv ON sv.slot_id = sl.id "
+                "JOIN vehicles v ON v.id = sv.vehicle_id WHERE sl.number IN (SELECT value FROM json_each(?))",
+                (to_db(gw.now()), numbers),
+            )
+
+    gw.on_worker(park).result(60)
+    return [
+        {**s, "resident": n["resident"], "plates": n["plates"]}
+        for s, n in zip(slots[:-1], slots[1:], strict=True)
+    ]
+
+
 def _paced_cards(
     gw: Gateway,
     cards: list[str],
@@ -302,10 +345,12 @@ def _apply(
     service: SyncService,
     port: int,
     version: int,
-    entries: list[dict[str, Any]],
+    bodies: list[bytes],
+    topic: str,
     cards: list[str],
 ) -> tuple[float, list[float]]:
-    parts = encode_snapshot(version, entries, per_part=2000)
+    """`bodies` (a snapshot's parts, or a delta) published to `topic` as the centre does, while a
+    card is presented every 5 ms: the time until `version` is applied, and each card decision's."""
     central = paho.Client(CallbackAPIVersion.VERSION2, client_id="bench-central", protocol=paho.MQTTv5)
     central.connect("127.0.0.1", port)
     central.loop_start()
@@ -314,8 +359,8 @@ def _apply(
     presenter = threading.Thread(target=_paced_cards, args=(gw, cards, stop, version, latencies), daemon=True)
     began = time.perf_counter()
     presenter.start()
-    for body in parts:
-        central.publish(f"{service.link.topics.snapshot}", body, qos=1)
+    for body in bodies:
+        central.publish(topic, body, qos=1)
     while service.directory.versions.applied < version:
         time.sleep(0.01)
     took = time.perf_counter() - began
