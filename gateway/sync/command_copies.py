@@ -3,7 +3,10 @@ QoS 1 redelivery after a link drop, or after a kill before its PUBACK) is neithe
 again: it was answered `ok`, then `replayed`, and the centre read the second (commands.py).
 A copy is known by what the signature covers (commands.canonical), not by its bytes: whoever
 captured a command could publish it again respaced, its signature still good, and each spelling
-was a new command, refused and recorded again (past the limit on refusals), or run once valid."""
+was a new command, refused and recorded again (past the limit on refusals), or run once valid.
+Every content answered under an id is kept, not only the last: the centre may sign a command refused
+`bad_args` again, corrected, under its id, and whoever captured both published them alternately,
+each no longer the one remembered, each refused `expired` and recorded anew without bound."""
 
 from __future__ import annotations
 
@@ -11,6 +14,7 @@ import hashlib
 import logging
 import time
 from collections import OrderedDict
+from dataclasses import dataclass
 
 log = logging.getLogger("gateway.sync.commands")
 
@@ -18,6 +22,10 @@ log = logging.getLogger("gateway.sync.commands")
 # expired. Far more than the centre's commands in flight; an older one's id is still found on
 # record (commands._answered_on_record).
 ANSWERS_REMEMBERED = 1000
+# Contents answered under one id that are remembered (the latest so many): the centre signs an id
+# again only after a refusal that left it unused (`bad_args`, say), corrected, a few times at most.
+# Past them, a signed copy is still known by its id once that id is used (Commands.run).
+CONTENTS_PER_ID = 8
 _SAID_EVERY_S = 60.0
 
 
@@ -25,31 +33,44 @@ def _digest(content: bytes) -> bytes:
     return hashlib.sha256(content).digest()
 
 
+@dataclass(slots=True)
+class _Answered:
+    digests: list[bytes]  # of the contents answered under the id, oldest first
+    used: bool  # run, or refused `replayed`, `not_yet_valid` or `expired`: never unused again
+
+
 class AnsweredCommands:
     def __init__(self) -> None:
-        # By id: the digest of what was answered, and whether its id was used (run, or refused
-        # `replayed`, `not_yet_valid` or `expired`). Refused otherwise, its id is not used: the
-        # centre may sign it again corrected, and only the same signed content is a copy of it.
-        self._answered: OrderedDict[str, tuple[bytes, bool]] = OrderedDict()
+        # By id: what was answered under it, and whether the id was used. Refused otherwise, its id
+        # is not used: the centre may sign it again corrected, and only a content answered under it
+        # is a copy (until the id is used: then any command signed under it is, Commands.run).
+        self._answered: OrderedDict[str, _Answered] = OrderedDict()
         self._said_at: float | None = None  # monotonic time of the last copy said at INFO
         self._unsaid = 0  # copies since, at DEBUG
 
     def remember(self, cid: str, content: bytes, used: bool) -> None:
         """The command answered (or its answer kept in memory): a copy of it is not answered again.
         `content`: what its signature covers (commands.canonical)."""
-        self._answered[cid] = (_digest(content), used)
+        digest = _digest(content)
+        known = self._answered.setdefault(cid, _Answered([], used=False))
+        if digest not in known.digests:
+            known.digests.append(digest)
+            del known.digests[:-CONTENTS_PER_ID]
+        known.used = known.used or used
         self._answered.move_to_end(cid)
         while len(self._answered) > ANSWERS_REMEMBERED:
             self._answered.popitem(last=False)
 
     def same_command(self, cid: str, content: bytes) -> bool:
-        """Whether `content` is that of the command answered under `cid`, expired or not."""
-        return self._answered.get(cid, (b"", False))[0] == _digest(content)
+        """Whether `content` is that of a command answered under `cid`, expired or not."""
+        known = self._answered.get(cid)
+        return known is not None and _digest(content) in known.digests
 
     def used(self, cid: str) -> bool:
         """Whether the signed id `cid` was used while the gateway runs (run, or refused `replayed`,
         `not_yet_valid` or `expired`)."""
-        return self._answered.get(cid, (b"", False))[1]
+        known = self._answered.get(cid)
+        return known is not None and known.used
 
     def say(self, cid: str, why: str, now: float | None = None) -> None:
         """A copy of a command answered: the centre has its one answer, or gets it once storage

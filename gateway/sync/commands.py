@@ -483,6 +483,11 @@ class Commands:
             if replayed is not None:
                 raise replayed
         except CommandRefused as exc:
+            # Signed under an id used already: a copy, whatever verify found first (`expired`, once
+            # a captured one was answered under another content, refused so again and again).
+            if exc.verified and exc.command_id is not None and self._answered.used(exc.command_id):
+                self._copy(exc.command_id, "answered while the gateway runs")
+                return None
             self.refused += 1
             reply: dict[str, Any] = {
                 "id": exc.command_id,
