@@ -159,13 +159,17 @@ class DecisionWorker:
 
     def _work(self) -> None:
         held: list[Job | _Task | None] = []  # what ended the last batch, taken before the queue
-        behind = False  # records that waited for storage are being written, a slice at a time
+        # Records that waited for storage are being written, a slice at a time: the jobs queued by
+        # the end of a slice are taken first (`turns` of them, a batch one), then the next slice.
+        behind, turns = False, 0
         while True:
+            if behind and turns <= 0 and not held:
+                behind, turns = self._slice()
+                continue
             try:
                 job = held.pop() if held else self._jobs.get(block=not behind, timeout=1.0)
             except queue.Empty:
-                self._last_tick = time.monotonic()
-                behind = self._write_waiting()
+                behind, turns = self._slice()
                 continue
             self._last_tick = time.monotonic()
             if job is None:
@@ -179,14 +183,24 @@ class DecisionWorker:
                     self._decide_batch(batch)
                 except Exception:  # one bad presentation must never stop the lanes
                     log.exception("decisions failed lanes=%s", {j.presented.lane for j in batch})
-            behind = self._write_waiting()
+            if behind:
+                turns -= 1  # a slice after each job held a card behind N tasks N slices (review 59i)
+            else:
+                behind, turns = self._slice()
+
+    def _slice(self) -> tuple[bool, int]:
+        """A slice of the records that wait written (write_waiting): whether more are to be written
+        now, and the jobs queued meanwhile, to be taken before the next slice."""
+        self._last_tick = time.monotonic()
+        behind = self._write_waiting()
+        return behind, self._jobs.qsize() if behind else 0
 
     def _write_waiting(self) -> bool:
         """The records that wait for storage, tried again: a slice of them, True if more are to be
-        written now (the next slice comes after the jobs queued meanwhile, at once if none are).
-        WaitingRecords drops one whose write fails for good, logged; whatever else a record raises
-        (its own journal line, say) must never end this thread either: every lane's decisions
-        would stop with it."""
+        written now (the next slice comes after the jobs queued by the end of this one, at once if
+        none are). WaitingRecords drops one whose write fails for good, logged; whatever else a
+        record raises (its own journal line, say) must never end this thread either: every lane's
+        decisions would stop with it."""
         try:
             return self._waiting.write_waiting(self._conn)
         except Exception:
