@@ -17,7 +17,8 @@ afresh). A resident's own card that names no car, tapped within SAME_PASSAGE aft
 one of the resident's cars through (or held it) at the lane, is a card of that car (`resident_car`).
 A plate nobody registered and the QR of a pass, shown at an entrance within SAME_PASSAGE of each
 other (either order), are one car on that pass (`other_half`): the pass has no plate, or the visitor
-came in another car than the one registered with it.
+came in another car than the one registered with it. A plate refused `blocked` there and a
+QR shown within SAME_PASSAGE after it are one car too, refused again (whoever the QR's pass is).
 The car held to pay that a guard lets out by hand has no decision of its own: it is told here as let
 through at the opening (`let_out`), so that it too is one passage as it leaves.
 """
@@ -97,6 +98,13 @@ def _next_exit(p: Presented, last: Decided) -> bool:
         and not last.entrance
         and abs(elapsed(last.at, p.at)) <= SAME_PASSAGE
     )
+
+
+def _blocked_car(half: Decided) -> bool:
+    """`half`, a plate, was refused `blocked` (a driver who threatened a guard, a car reported
+    stolen): whatever pass's QR the driver then shows, the car at the barrier is that car, and the
+    QR is refused with it (Gateway._pass_car), as a resident's own card is (resident_car)."""
+    return half.kind == "plate" and half.decision.reason == Reason.BLOCKED
 
 
 @runtime_checkable
@@ -257,9 +265,11 @@ class DecidedAgain:
         a plate, or the visitor in another car than the one registered with it), if `p` is one: for
         a plate, the QR decided at its lane just before it; for a QR, the plate nobody registered
         decided there just before it (either order: the camera reads the car as the driver scans
-        the pass). Only the last plate or QR decided at the lane, within SAME_PASSAGE, and decided
-        nowhere else since: a plate already taken for a pass's car is not one, nor a QR let through
-        again on its car's plate read in its passage (its car is known: the car behind is not it).
+        the pass), or any plate refused `blocked` there just before it (the car at the barrier:
+        the QR is refused with it). Only the last plate or QR decided at the lane, within
+        SAME_PASSAGE, and decided nowhere else since: a plate already taken for a pass's car is
+        not one, nor a QR let through again on its car's plate read in its passage (its car is
+        known: the car behind is not it).
         Whether `p` is a plate nobody registered, neither plate one recorded inside already, the
         QR's pass one whose car is not known yet (not the car behind it), and the lane an
         entrance, is for the caller to say (Gateway._pass_car): an exit finds such a car by the
@@ -271,8 +281,8 @@ class DecidedAgain:
             or self._latest.get(half.subject) is not half
         ):
             return None
-        if half.kind == "plate" and half.subject != f"plate:{half.value}":  # a registered car's
-            return None
+        if half.kind == "plate" and half.subject != f"plate:{half.value}" and not _blocked_car(half):
+            return None  # a registered car's
         if half.kind == "qr" and AGAIN in half.decision.flags:  # its car's plate read with it
             return None
         return half if abs(elapsed(half.at, p.at)) <= SAME_PASSAGE else None

@@ -624,14 +624,22 @@ class Gateway:
         stay open (already_inside): each would leave the car a second stay open, or hand the pass a
         stay an earlier entry opened, or write the plate over the stay of the pass's car inside
         (its own plate, read at its entry: the car gone from the cars inside).
-        Without it, the car was two cars: two stays, two fees."""
+        Without it, the car was two cars: two stays, two fees. A QR after a plate refused `blocked`
+        there (any plate: a resident's stolen car, a visitor's who threatened a guard) is that car's
+        and refused `blocked` again (refused_again), whatever pass it is: decided alone, a friend's
+        pass forwarded by WeChat let the blocked car in as a visitor (Review 59k)."""
         none = None, facts, None
         half = self._again.other_half(p) if lane.direction == "entrance" else None
         if half is None:
             return none
         if p.kind == "qr":  # the plate came first
             cred = facts.credential
-            if cred is None or facts.inside or self._inside_already(half):
+            if cred is None:
+                return none
+            if half.decision.reason == Reason.BLOCKED:  # the car at the barrier is blocked: so is its QR
+                its_car = replace(cred.holder, vehicle_blocked=True)
+                return half, replace(facts, credential=replace(cred, holder=its_car)), None
+            if facts.inside or self._inside_already(half):
                 return none
             return (half, facts, half.value) if car_unknown(self.conn, cred.holder) else none
         if p.kind != "plate" or facts.inside:  # a stranger's plate recorded inside: its missed exit
