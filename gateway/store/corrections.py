@@ -5,7 +5,8 @@ correction says which plate the car really carried: the guard pages show it, `ga
 export-plates` labels the plate crop with it, and a temporary car's stay that was opened under
 the misread plate moves onto the real one, with what it paid ahead at the booth, so that the car
 is found when it leaves and pays for its stay, once; a car with no plate's stay, opened on its
-ticket, moves so onto a registered plate too, under its holder. An entry the misread took for a car already
+ticket, moves so onto a registered plate too, under its holder, and off again gives up a shared
+slot it was handed under it. An entry the misread took for a car already
 inside (soft anti-passback: `already_inside`) closed that car's stay as a missed exit; moved off
 the misread plate, it gives that stay back, open again, with any missed-exit charge it carried,
 or charge it kept a booth payment against, undone;
@@ -36,7 +37,7 @@ from gateway.store.config_seen import tariffs_first_seen, tariffs_gone, tariffs_
 from gateway.store.holds import hold_decisions
 from gateway.store.lookup import plate_holder, stay_open
 from gateway.store.outbox import enqueue
-from gateway.store.parking import keep_paid_ahead, stay_by_id, void_charge
+from gateway.store.parking import keep_paid_ahead, off_slots_not_theirs, stay_by_id, void_charge
 from gateway.timefmt import from_db, to_db
 
 _LATEST = "SELECT plate FROM latest_plate_corrections WHERE event_id = ?"
@@ -236,6 +237,8 @@ def correct_plate(
             else None
         )
         stay_moved = _move_stay(conn, event_id, plate, holder, on_ticket="no_plate" in flags.split(","))
+        # Moved off the car of a shared slot it was handed (一位多车), the stay is no car of that slot.
+        slot_left = _off_a_slot_not_its(conn, event_id, at) if stay_moved else None
         # Moved onto a car seen leaving since with no entry on record: it left there.
         left = _left_unrecorded(conn, event_id, plate, at) if stay_moved else None
         # Moved off the misread plate, the entry was never that car's: the stay it closed was not
@@ -264,6 +267,7 @@ def correct_plate(
         detail += given_back.said() if given_back else ""
         detail += taken_back.said() if taken_back else ""
         detail += left.said() if left else ""
+        detail += f", off slot {slot_left} it was handed, billed from its entry" if slot_left else ""
         detail += f", with {len(others)} more decisions of its hold" if others else ""
         audit(conn, at, actor, "plates.correct", event_id, detail)
     return Correction(
@@ -335,6 +339,39 @@ def _move_stay(
         return False
     _stay_to(conn, row[0], plate, subject)
     return True
+
+
+# The entry's open stay on a slot that does not list its car, its handover undone: a handover stopped
+# its billing (store/parking.py _HANDED_OVER), which a renewal's stop outlives (billed_until_cause),
+# as a car decided again as its slot's second car is billed on (parking/inside.py _SECOND_CAR).
+_HANDOVER_UNDONE = """
+UPDATE stays SET handed_over_at = NULL,
+    billed_until = CASE WHEN billed_until_cause IS 'renewal' THEN billed_until END
+WHERE entry_event = ? AND exited_at IS NULL AND slot_id IS NOT NULL AND handed_over_at IS NOT NULL
+  AND NOT EXISTS (SELECT 1 FROM slot_vehicles sv
+                  WHERE sv.slot_id = stays.slot_id AND sv.vehicle_id IS stays.vehicle_id)
+RETURNING id, plate, slot_id
+"""
+
+
+def _off_a_slot_not_its(conn: sqlite3.Connection, event_id: str, at: datetime) -> int | None:
+    """The entry's stay, moved onto a car its slot does not list, off that slot: a ticket's stay
+    corrected to a car of a shared slot by mistake, and handed the slot as that car when the slot's
+    other car left (一位多车), then corrected back to its ticket or to another plate. Its handover
+    is undone (billed from its entry again, as the temporary car it is, and counted no handover by
+    the daily report), a `stay` record `handover_undone` tells the centre so, and the slot passes
+    on as when the register takes a slot from a parked car (off_slots_not_theirs: to a car of it
+    parked in the shared spaces, sent as its `handover`). Left on it, the stranger left free, and
+    the slot's own car coming home found it taken and paid as its second car. Returns the slot."""
+    row = conn.execute(_HANDOVER_UNDONE, (event_id,)).fetchone()
+    if row is None:
+        return None
+    stay_id, plate, slot_id = row
+    undone = {"at": at.isoformat(), "change": "handover_undone", "stay_id": stay_id, "plate": plate}
+    undone |= {"slot_id": slot_id, "handed_over_at": None, "access_event_id": event_id}
+    enqueue(conn, "stay", undone, at)
+    off_slots_not_theirs(conn, at, "?", (slot_id,), cause="correction")
+    return int(slot_id)
 
 
 # The first exit that let the car of `plate` out after the stay's entry with no entry on record

@@ -825,7 +825,12 @@ SELECT id, slot_id FROM stays WHERE exited_at IS NULL AND slot_id IN ({slots}) A
 
 
 def off_slots_not_theirs(
-    conn: sqlite3.Connection, at: datetime, slots: str, params: Sequence[Any] | Mapping[str, Any]
+    conn: sqlite3.Connection,
+    at: datetime,
+    slots: str,
+    params: Sequence[Any] | Mapping[str, Any],
+    *,
+    cause: str = "reassigned",
 ) -> None:
     """Slots deleted or handed to other cars (an admin, the central server, an import) while a car
     they no longer list is parked on one: that car is still in the garage, so it takes one of the
@@ -833,7 +838,8 @@ def off_slots_not_theirs(
     (its stay keeps its billing: a resident's car on its own slot leaves free). Left on the slot,
     it made the slot's new car a second car that pays or is refused until it left. A car of the
     slot already parked in the shared spaces moves onto it at once, as at an exit (handover).
-    `slots`: SQL for the slots' ids, with `params`.
+    `slots`: SQL for the slots' ids, with `params`; `cause` the handovers' (a plate correction's
+    stay moved off a slot it was handed: `correction`).
 
     All the cars are moved off first, and then each slot left free, and each slot that now lists a
     car moved off, takes its car: two neighbours' slots swapped (in one step, or in two steps of a
@@ -849,7 +855,7 @@ def off_slots_not_theirs(
         freed.update(slot for (slot,) in conn.execute(_SLOTS_OF_THE_CAR, (stay_id,)))
     for slot_id in sorted(freed):
         if conn.execute(_SLOT_TAKEN, (slot_id,)).fetchone() is None:
-            handover(conn, slot_id, at, "reassigned")
+            handover(conn, slot_id, at, cause)
 
 
 # The pairs a change's first pass sets aside (parked_as_listed's `going`), as SQL on the
