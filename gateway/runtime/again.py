@@ -17,7 +17,8 @@ afresh). A resident's own card that names no car, tapped within SAME_PASSAGE aft
 one of the resident's cars through (or held it) at the lane, is a card of that car (`resident_car`).
 A plate nobody registered and the QR of a pass, shown at an entrance within SAME_PASSAGE of each
 other (either order), are one car on that pass (`other_half`): the pass has no plate, or the visitor
-came in another car than the one registered with it. A plate refused `blocked` there and a
+came in another car than the one registered with it; so are a pass's plate refused for its own
+pass's time (expired...) and another pass's QR. A plate refused `blocked` there and a
 QR shown within SAME_PASSAGE after it are one car too, refused again (whoever the QR's pass is).
 The car held to pay that a guard lets out by hand has no decision of its own: it is told here as let
 through at the opening (`let_out`), so that it too is one passage as it leaves.
@@ -100,11 +101,25 @@ def _next_exit(p: Presented, last: Decided) -> bool:
     )
 
 
+# A pass's plate refused for its own pass's time: the visit it was registered for is over (or not
+# begun, or outside its hours), and the car may come in on another pass's QR.
+_PASS_ENDED = frozenset({Reason.EXPIRED, Reason.NOT_YET_VALID, Reason.OUTSIDE_HOURS})
+
+
 def _blocked_car(half: Decided) -> bool:
     """`half`, a plate, was refused `blocked` (a driver who threatened a guard, a car reported
     stolen): whatever pass's QR the driver then shows, the car at the barrier is that car, and the
     QR is refused with it (Gateway._pass_car), as a resident's own card is (resident_car)."""
     return half.kind == "plate" and half.decision.reason == Reason.BLOCKED
+
+
+def _car_of_an_ended_pass(half: Decided) -> bool:
+    """`half`, a plate registered with a pass, was refused for that pass's time (yesterday's visit):
+    the visitor back in the same car on a new pass registered on foot scans its QR, and the car is
+    the new pass's, as a plate nobody registered would be. Decided alone, the QR's stay carried no
+    plate: the car left free on its plate (no_entry_record) and the stay stayed open for good."""
+    pass_car = half.subject.split(":", 1)[0] in ("visitor", "contractor")
+    return pass_car and not half.decision.admitted and half.decision.reason in _PASS_ENDED
 
 
 @runtime_checkable
@@ -265,7 +280,8 @@ class DecidedAgain:
         a plate, or the visitor in another car than the one registered with it), if `p` is one: for
         a plate, the QR decided at its lane just before it; for a QR, the plate nobody registered
         decided there just before it (either order: the camera reads the car as the driver scans
-        the pass), or any plate refused `blocked` there just before it (the car at the barrier:
+        the pass) or a pass's plate refused there for its own pass's time (the visitor back on a
+        new pass), or any plate refused `blocked` there just before it (the car at the barrier:
         the QR is refused with it). Only the last plate or QR decided at the lane, within
         SAME_PASSAGE, and decided nowhere else since: a plate already taken for a pass's car is
         not one, nor a QR let through again on its car's plate read in its passage (its car is
@@ -281,7 +297,8 @@ class DecidedAgain:
             or self._latest.get(half.subject) is not half
         ):
             return None
-        if half.kind == "plate" and half.subject != f"plate:{half.value}" and not _blocked_car(half):
+        registered = half.kind == "plate" and half.subject != f"plate:{half.value}"
+        if registered and not _blocked_car(half) and not _car_of_an_ended_pass(half):
             return None  # a registered car's
         if half.kind == "qr" and AGAIN in half.decision.flags:  # its car's plate read with it
             return None

@@ -26,7 +26,7 @@ from drivers.health import DeviceHealth
 from gateway.config.models import SiteConfig
 from gateway.core import BUTTON, TYPED_BY, Decision, Facts, LaneRules, Policy, Presented, Reason, decide
 from gateway.core.credentials import BadCredential, canonical
-from gateway.core.model import is_passage
+from gateway.core.model import CredentialFacts, is_passage
 from gateway.events import AccessEvent
 from gateway.ids import uuid7
 from gateway.parking.book import MONTH_LAPSES, month_ran_out
@@ -113,6 +113,17 @@ def _as_read(ev: AccessEvent, decided_as: str) -> AccessEvent:
     guard's panel shows the correction beside it (识别为, from its `read:` flag). Its `again` looks
     are that car too (Decided.car), as a look-alike's are its match."""
     return ev if ev.value == decided_as else replace(ev, value=decided_as)
+
+
+def _ended_visit(cred: CredentialFacts, at: datetime) -> bool:
+    """`cred`, a plate, is a pass's whose visit is over (or not begun, or outside its hours) at
+    `at`: refused for that pass's time alone, its car may come in on another pass's QR scanned
+    with it (Gateway._pass_car, the visitor back on a new pass registered on foot)."""
+    if cred.kind != "plate" or cred.holder.kind not in ("visitor", "contractor"):
+        return False
+    if cred.blocked or cred.holder.blocked or cred.holder.vehicle_blocked:  # refused as blocked first
+        return False
+    return not (cred.validity.admits(at) and cred.holder.validity.admits(at))
 
 
 class Gateway:
@@ -599,7 +610,7 @@ class Gateway:
         passage = self._again.same_passage(p, subject_of(p, cred, lane.type), at_exit)
         if passage is not None:
             return passage, facts, None
-        if cred is None or p.kind == "qr":
+        if cred is None or p.kind == "qr" or _ended_visit(cred, p.at):
             return self._pass_car(p, lane, facts)
         car = self._again.resident_car(p, cred, lane.direction == "entrance")
         if car is None:
@@ -612,8 +623,9 @@ class Gateway:
     def _pass_car(
         self, p: Presented, lane: LaneRules, facts: Facts
     ) -> tuple[Decided | None, Facts, str | None]:
-        """At an entrance, a plate nobody registered and the QR of a pass, shown within
-        SAME_PASSAGE of each other (DecidedAgain.other_half), are one car on that pass: the
+        """At an entrance, a plate nobody registered (or a pass's plate refused for that pass's
+        time: _ended_visit) and the QR of a pass, shown within SAME_PASSAGE of each other
+        (DecidedAgain.other_half), are one car on that pass: the
         decision on the first, the facts to decide `p` on (the pass's), and the plate the car
         carries, which its stay then carries too (car_of_pass). The pass has no plate, or one the
         camera did not read: the visitor came in another car (a friend's, a taxi), which is the
