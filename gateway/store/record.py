@@ -53,6 +53,11 @@ UPDATE stays SET plate = :plate WHERE subject = :car AND exited_at IS NULL AND (
     WHERE p.id = CAST(substr(:car, instr(:car, ':') + 1) AS INTEGER) AND :car = p.kind || ':' || p.id))
 """
 
+# The plate the stay of a pass's car inside carries, if any (its re-entry on the QR keeps it).
+_PLATE_INSIDE = """
+SELECT plate FROM stays WHERE subject = ? AND exited_at IS NULL AND plate IS NOT NULL ORDER BY id DESC LIMIT 1
+"""
+
 
 def record(conn: sqlite3.Connection, ev: AccessEvent, direction: str, lane_type: str) -> None:
     """One transaction: when it returns, the decision is on disk; if it raises, nothing is."""
@@ -115,13 +120,14 @@ def _move(conn: sqlite3.Connection, ev: AccessEvent, at: str, direction: str, la
     if direction == "exit":
         conn.execute(_CLOSE_STAY, (at, ev.event_id, "exit", ev.subject))
         return
+    plate = _plate_of_car(conn, ev)  # before the stay inside closes: a pass's car keeps its plate
     # An entry while the car is still recorded inside means its exit was missed: close that stay.
     conn.execute(_CLOSE_STAY, (at, None, "reentry", ev.subject))
     conn.execute(
         _OPEN_STAY,
         (
             ev.subject,
-            _plate_of_car(conn, ev),
+            plate,
             ev.vehicle_id,
             ev.vehicle_class,
             ev.zone,
@@ -138,9 +144,15 @@ def _plate_of_car(conn: sqlite3.Connection, ev: AccessEvent) -> str | None:
     plate, so that the car's stay follows the plate to a renewal registered while it is parked (the
     schema's triggers) and the exit's camera finds it. None for a pass without a plate. The plate
     the lane's camera reads in the same passage replaces either (car_of_pass): the visitor came in
-    another car."""
+    another car. A QR that lets its pass in again over its car inside (already_inside: a QR
+    forwarded to a second car) keeps the plate that car's stay carries: the pass's car inside stays
+    listed as it is. With the pass's (none, for a pass without a plate), the first car, read as
+    its QR let it in, was gone from the cars inside and held at its exit as no_entry_record."""
     if ev.plate is not None or ev.kind != "qr" or ev.holder_kind not in ("visitor", "contractor"):
         return ev.plate
+    inside = conn.execute(_PLATE_INSIDE, (ev.subject,)).fetchone()
+    if inside is not None:
+        return str(inside[0])
     return plate_of_pass(conn, ev.holder_id) if ev.holder_id is not None else None
 
 
