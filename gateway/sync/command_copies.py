@@ -6,7 +6,10 @@ captured a command could publish it again respaced, its signature still good, an
 was a new command, refused and recorded again (past the limit on refusals), or run once valid.
 Every content answered under an id is kept, not only the last: the centre may sign a command refused
 `bad_args` again, corrected, under its id, and whoever captured both published them alternately,
-each no longer the one remembered, each refused `expired` and recorded anew without bound."""
+each no longer the one remembered, each refused `expired` and recorded anew without bound.
+A content never answered under an id used already is answered once (`replayed`, Commands.run):
+the centre signed it again there (a `bad_args` for a lane the site does not have is answered after
+the id is used), and waited for ever for an answer; past CONTENTS_PER_ID under that id, not."""
 
 from __future__ import annotations
 
@@ -23,8 +26,9 @@ log = logging.getLogger("gateway.sync.commands")
 # record (commands._answered_on_record).
 ANSWERS_REMEMBERED = 1000
 # Contents answered under one id that are remembered (the latest so many): the centre signs an id
-# again only after a refusal that left it unused (`bad_args`, say), corrected, a few times at most.
-# Past them, a signed copy is still known by its id once that id is used (Commands.run).
+# again only after a refusal, corrected, a few times at most. Under an id used, a content not
+# among them is answered `replayed` only while there is room for it here, so that whoever captured
+# them gets no more answers than this by publishing them in turn; past them, it is a copy.
 CONTENTS_PER_ID = 8
 _SAID_EVERY_S = 60.0
 
@@ -65,6 +69,11 @@ class AnsweredCommands:
         """Whether `content` is that of a command answered under `cid`, expired or not."""
         known = self._answered.get(cid)
         return known is not None and _digest(content) in known.digests
+
+    def room_under(self, cid: str) -> bool:
+        """Whether one more content answered under `cid` is remembered without letting go of one."""
+        known = self._answered.get(cid)
+        return known is None or len(known.digests) < CONTENTS_PER_ID
 
     def used(self, cid: str) -> bool:
         """Whether the signed id `cid` was used while the gateway runs (run, or refused `replayed`,

@@ -11,7 +11,9 @@ one accepted and cut short by a stop is answered `replayed` at the next start, e
 life or after the key changed, since whether it took effect is not known. One received again once
 answered (the broker's QoS 1 copy, after a link drop or a kill before paho's PUBACK) is neither
 run nor answered again: it was answered `ok`, then `replayed`, and the centre read the second.
-A copy is known by what its signature covers, not by its bytes (command_copies.py). One refused
+A copy is known by what its signature covers, not by its bytes (command_copies.py); another
+command signed under an id used is answered `replayed` once, never run (Commands._under_used_id):
+the centre signed it again corrected, after a refusal that came once the id was used. One refused
 for its time alone (`not_yet_valid`, `expired`: the box's clock wrong) has its id kept as used, as
 an accepted one's is: a copy published once the clock was right opened the gate after the centre
 was answered that the command did not run.
@@ -121,7 +123,8 @@ class CommandRefused(Exception):
     was found good (the central server's own command, answered whatever the flood of others).
     `expires_at`: a signed command refused for its time alone (`not_yet_valid`, `expired`), which
     the box's clock set right could take as valid: its id is kept as used until then (and the
-    clock skew), so that a copy of it never runs after the centre was answered that it did not."""
+    clock skew), so that a copy of it never runs after the centre was answered that it did not.
+    `fix`: what the centre is to do, sent with the reply as a `bad_args` one's is."""
 
     def __init__(
         self,
@@ -132,6 +135,7 @@ class CommandRefused(Exception):
         *,
         verified: bool = False,
         expires_at: datetime | None = None,
+        fix: str | None = None,
     ):
         self.code = code
         self.message = message
@@ -139,6 +143,7 @@ class CommandRefused(Exception):
         self.name = name
         self.verified = verified
         self.expires_at = expires_at
+        self.fix = fix
         super().__init__(f"{code}: {message}")
 
 
@@ -347,6 +352,21 @@ def _storage_fix(exc: sqlite3.Error, data_dir: Path) -> str:
     return storage_fix(storage_cause(exc, data_dir), data_dir)
 
 
+def _id_used(cid: str, name: str | None) -> CommandRefused:
+    """A command signed under an id used already that is no copy of one answered under it: the
+    centre signed it again there, after a refusal that came once the id was used (`bad_args` for a
+    lane the site does not have, say: Commands._execute). Answered, so that it does not wait for
+    ever; never run, since the id is used once."""
+    return CommandRefused(
+        "replayed",
+        f"command {cid}: its id was used already, by a command answered before; this one is not run",
+        cid,
+        name,
+        verified=True,
+        fix="send it again under a new id",
+    )
+
+
 def _cut_short(cid: str) -> str:
     return (
         f"command {cid} was accepted before the gateway stopped, which came before its reply: it "
@@ -472,9 +492,8 @@ class Commands:
                 self.cfg.command_max_age_s,
                 self.cfg.clock_skew_s,
             )
-            if self._answered.used(cmd.id):  # signed: the centre's id, used once
-                self._copy(cmd.id, "answered while the gateway runs")
-                return None
+            if self._answered.used(cmd.id):  # signed: the centre's id, used once; no copy (above)
+                raise _id_used(cmd.id, cmd.name)
             replayed = self._kept_before(cmd, now) or self._accept_or_go_ahead(cmd, now)
             if isinstance(replayed, _Copy):
                 self._answered.remember(cmd.id, content, used=True)
@@ -483,43 +502,43 @@ class Commands:
             if replayed is not None:
                 raise replayed
         except CommandRefused as exc:
-            # Signed under an id used already: a copy, whatever verify found first (`expired`, once
-            # a captured one was answered under another content, refused so again and again).
-            if exc.verified and exc.command_id is not None and self._answered.used(exc.command_id):
-                self._copy(exc.command_id, "answered while the gateway runs")
+            refusal = self._under_used_id(exc)
+            if refusal is None:
                 return None
             self.refused += 1
             reply: dict[str, Any] = {
-                "id": exc.command_id,
-                "name": exc.name,
+                "id": refusal.command_id,
+                "name": refusal.name,
                 "ok": False,
-                "code": exc.code,
-                "message": exc.message,
+                "code": refusal.code,
+                "message": refusal.message,
             }
-            if not exc.verified and not self._may_record_refusal():
+            if refusal.fix:
+                reply["fix"] = refusal.fix
+            if not refusal.verified and not self._may_record_refusal():
                 return reply
             # %r: the id and name are checked, yet came from whoever published; one line an event.
             log.warning(
                 "remote command refused id=%r name=%r code=%s: %r",
-                exc.command_id,
-                exc.name,
-                exc.code,
-                exc.message,
+                refusal.command_id,
+                refusal.name,
+                refusal.code,
+                refusal.message,
             )
             if self.unrecorded:
                 reply["refused_unrecorded_before"] = self.unrecorded
                 self.unrecorded = 0
-            target = exc.name or ""
+            target = refusal.name or ""
             # Refused for its time: its id used as though it had run (CommandRefused.expires_at).
             until = None
-            if exc.verified and exc.command_id is not None and exc.expires_at is not None:
-                until = self._used_until(exc.expires_at)
+            if refusal.verified and refusal.command_id is not None and refusal.expires_at is not None:
+                until = self._used_until(refusal.expires_at)
             self.gw.on_worker(
                 lambda conn: self._record(conn, "command_refused", "unverified", target, reply, now, until)
             ).result()
-            if exc.verified and exc.command_id is not None:
-                used = until is not None or exc.code == "replayed"
-                self._answered.remember(exc.command_id, content, used=used)
+            if refusal.verified and refusal.command_id is not None:
+                used = until is not None or refusal.code == "replayed"
+                self._answered.remember(refusal.command_id, content, used=used)
             return reply
         self.accepted += 1
         try:
@@ -646,6 +665,20 @@ class Commands:
             )
         self.unrecorded += 1
         return False
+
+    def _under_used_id(self, exc: CommandRefused) -> CommandRefused | None:
+        """The refusal to answer: signed under an id used already while the gateway runs, a content
+        never answered under it (a copy of one is known on arrival) is refused `replayed`, whatever
+        verify found first (`expired`, say), once; past the contents remembered under that id
+        (CONTENTS_PER_ID), a copy, not answered (None), so that whoever captured them gets no
+        answer each time he publishes them in turn."""
+        cid = exc.command_id
+        if not exc.verified or cid is None or not self._answered.used(cid):
+            return exc
+        if self._answered.room_under(cid):
+            return exc if exc.code == "replayed" else _id_used(cid, exc.name)
+        self._copy(cid, "answered while the gateway runs")
+        return None
 
     def _copy(self, cid: str, why: str) -> None:
         self._answered.say(cid, why, self._clock())
