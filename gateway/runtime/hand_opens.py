@@ -73,6 +73,14 @@ _STORAGE_CODES = frozenset(
     }
 )
 
+# A stop that took the records still waiting while the worker wrote them (cut short): how long it
+# waits for the one under way, which holds its place and is not said lost if it gets through.
+HELD_AT_STOP_S = 2.0
+_CUT_SHORT = "the gateway stopped before the decision worker got to it: storage took writes again"
+_CUT_SHORT_FIX = (
+    "once disk space is freed, let the records that waited be written (the journal's lines "
+    "'recorded now that storage is back' stop) before the gateway is stopped"
+)
 # A waiting record that fails for a reason other than storage's fails for good.
 _NOT_STORAGE_FIX = "report this line: a fault of the gateway, not of the disk"
 
@@ -573,17 +581,41 @@ class WaitingRecords:
                 return True
             return False
 
-    def write_at_stop(self, conn: sqlite3.Connection | None) -> None:
+    def write_at_stop(self, conn: sqlite3.Connection | None, cut_short: bool = False) -> None:
         """The gateway stops: the records that waited are written now, whatever the retry time (the
-        disk may have room since the last try), on `conn` (the worker's; None: no worker can write).
-        Those still waiting are lost with the process: the journal keeps them, at ERROR."""
+        disk may have room since the last try), on `conn` (the worker's; None: no worker can write,
+        or it did not finish). Those still waiting are lost with the process: the journal keeps
+        them, at ERROR. `cut_short`: the worker still wrote them, storage taking writes, when the
+        stop could wait no longer (DecisionWorker.stop); the one it is writing is left to it."""
         if conn is not None:
             self._write_from_head(conn, now=True, until=None)  # no lane waits on a stopping worker
         with self._lock:
-            lost, self._records = self._records, deque()
-        fix = self._lost_fix(self._cause)
+            held = self._writing  # a worker still running: its record may yet be on record
+            lost = [r for r in self._records if r is not held]
+            self._records = deque(r for r in self._records if r is held)
+        if cut_short:
+            why, fix = _CUT_SHORT, _CUT_SHORT_FIX
+        else:
+            why, fix = "the gateway stopped while storage took no writes", self._lost_fix(self._cause)
         for record in lost:
-            self._never(record, "the gateway stopped while storage took no writes", fix)
+            self._never(record, why, fix)
+        if held is not None:
+            self._held_at_stop(held, fix)
+
+    def _held_at_stop(self, record: Kept, fix: str) -> None:
+        """The record the worker was writing when the stop took those behind it: waited for a
+        moment (a write takes milliseconds), said in the journal if it is still under way."""
+        with self._written:
+            if self._written.wait_for(lambda: self._writing is not record, HELD_AT_STOP_S):
+                return
+        log.error(
+            "%s still being written as the gateway stopped %s at=%s: on record if that write got "
+            "through, else this line is its only record fix=%s",
+            record.what,
+            record.details(),
+            record.at.isoformat(),
+            fix,
+        )
 
     def _never(self, record: Kept, why: str, fix: str) -> None:
         if isinstance(record, OwnFix) and record.if_never():

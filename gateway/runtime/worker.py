@@ -44,6 +44,15 @@ T = TypeVar("T")
 # Decisions waiting together share one commit; more than this and the first ones would wait too long.
 MAX_BATCH = 64
 CHECKPOINT_EVERY_S = 1.0
+# The stop waits for the worker's last job, the records that waited for storage, while it writes
+# them: after a full evening a thousand lane records and a thousand alarms, each with its own disk
+# flush, take tens of seconds on an SD card. Bounded within systemd's stop timeout (the unit sets no
+# TimeoutStopSec: 90 s), the rest of the stop (the pages' streams, 3 s; the link; the last
+# checkpoint) in the margin. A worker that moves nothing for STOP_STALL_S (a write held by another
+# process's lock) is waited for no longer, as before. Joined for 10 s in all, a stop right after
+# the guard freed space logged hundreds of records written meanwhile "never recorded" (review 59m).
+STOP_WAIT_S = 60.0
+STOP_STALL_S = 10.0
 
 
 class StillRunning(TimeoutError):
@@ -116,9 +125,30 @@ class DecisionWorker:
 
     def stop(self) -> None:
         self._jobs.put(None)
-        if self._thread is not None:
-            self._thread.join(timeout=10)  # its last job: the lane records still waiting
-        self._waiting.write_at_stop(None)  # a worker that never ran or never finished: logged only
+        cut_short = self._thread is not None and self._still_writing()  # its last job: the records
+        self._waiting.write_at_stop(None, cut_short)  # a worker that never ran or never finished: logged only
+
+    def _still_writing(self) -> bool:
+        """Joins the worker while it moves (records written, jobs taken), up to STOP_WAIT_S: True if
+        it still ran when that ran out, having written records meanwhile (storage takes writes);
+        False once it ended, or stood still STOP_STALL_S, or wrote none."""
+        assert self._thread is not None
+        start = time.monotonic()
+        moved_at, seen = start, self._moves()
+        first = seen[0]  # the records that wait
+        while self._thread.is_alive():
+            now = time.monotonic()
+            if now - moved_at >= STOP_STALL_S:
+                return False
+            if now - start >= STOP_WAIT_S:
+                return self._waiting.waiting() < first
+            self._thread.join(timeout=min(0.2, start + STOP_WAIT_S - now))
+            if self._moves() != seen:
+                moved_at, seen = time.monotonic(), self._moves()
+        return False
+
+    def _moves(self) -> tuple[int, int]:
+        return self._waiting.waiting(), self._jobs.qsize()
 
     def alive(self) -> bool:
         """For the health reports: the worker thread runs and has looped in the last few seconds
