@@ -19,9 +19,12 @@ while it is held count only as for an arm-up at its release, those in the `grace
 car let through just before is still on the loop). An opening counted for an arm-up whose car was
 not decided again for COUNTED_FOR_S is forgotten, used or not: the car is gone, and decided later
 it is back, a new opening (a contact stuck up is an arm-up of weeks); one used still counts among
-the arm-up's openings a tailgate reports, as its car among those passed. A car let through again
-more than `grace_s` after it used its opening is a new opening (it went out and came back under the
-same arm-up); decided again sooner, it is the car just through, read once more. A lane whose loop or barrier
+the arm-up's openings a tailgate reports, as its car among those passed. A car decided again before
+its opening is forgotten is that opening still, used or not: the loop cannot tell which car used it,
+and a car let in that waits at the arm while an unpaid one drives over first is read again before
+it passes (taken for a new opening, that tailgate was hidden: Review 59n). So under an arm stuck
+up, a car out by the exit and let in again within COUNTED_FOR_S of its last decision reads as a
+tailgate (the stuck arm is a held_open alarm of its own). A lane whose loop or barrier
 contact is not wired reports no such edges, and nothing is ever judged there.
 """
 
@@ -58,8 +61,7 @@ class _Lane:
     up: bool = False
     unused: dict[str, float] = field(default_factory=dict)  # openings no car used yet: when given
     counted: dict[str, float] = field(default_factory=dict)  # counted for this arm-up: last decided
-    used: dict[str, float] = field(default_factory=dict)  # of those, the ones a car used: when
-    used_forgotten: int = 0  # openings counted for this arm-up, used by a car, then forgotten or given again
+    used_forgotten: int = 0  # openings counted for this arm-up, used by a car, then forgotten
     passed: int = 0
     loop_on: bool = False
     arrived_up: bool = False  # the car on the loop drove onto it with the arm up
@@ -102,14 +104,9 @@ class Tailgating:
                 if oldest in state.counted or now - at <= grace:
                     break
                 del unused[oldest]
-            used = state.used.get(key)
-            if used is not None and now - used > grace:
-                # Its car went through and is back (a taxi's next fare under an arm stuck up): a
-                # new opening, the one it used still among the arm-up's. Refreshed only, its second
-                # passage was a tailgate, 放行 1 辆，通过 2 辆 for a car let through (Review 59l).
-                del state.used[key], state.counted[key]
-                state.used_forgotten += 1
-            if state.up and key in state.counted:  # decided again under its arm-up: once
+            # Decided again under its arm-up: once, used or not. The loop does not say which car
+            # used it: the car let in may still wait at the arm, an unpaid one through (Review 59n).
+            if state.up and key in state.counted:
                 del state.counted[key]
                 state.counted[key] = now
             else:
@@ -145,7 +142,6 @@ class Tailgating:
             grace = self._grace.get(lane, self._default)
             fresh = {key: at for key, at in state.unused.items() if now - at <= grace}
             state.counted = fresh if state.up and not on else {}
-            state.used = {}
             state.passed = state.used_forgotten = 0
 
     def arm(self, lane: str, up: bool, now: float) -> None:
@@ -159,7 +155,6 @@ class Tailgating:
             # Too old for this arm-up is too old for any later one.
             state.unused = {key: at for key, at in state.unused.items() if now - at <= grace}
             state.counted = dict(state.unused) if up and not state.held else {}
-            state.used = {}
 
     def loop_lost(self, lane: str) -> None:
         """The lane's loop no longer counts as on (its module went offline with a car on it): not a
@@ -186,7 +181,6 @@ class Tailgating:
             earliest = next((key for key in state.unused if key in state.counted), None)
             if earliest is not None:
                 del state.unused[earliest]
-                state.used[earliest] = now
                 return None
             refused = state.on_loop_refused if state.arrived_up else None
             plate, reason = refused or self._recent_refusal(state, now)
@@ -213,5 +207,4 @@ def _forget(state: _Lane, now: float) -> None:
             return
         del counted[oldest]
         if state.unused.pop(oldest, None) is None:
-            state.used.pop(oldest, None)
             state.used_forgotten += 1
