@@ -18,8 +18,9 @@ one of the resident's cars through (or held it) at the lane, is a card of that c
 A plate nobody registered and the QR of a pass, shown at an entrance within SAME_PASSAGE of each
 other (either order), are one car on that pass (`other_half`): the pass has no plate, or the visitor
 came in another car than the one registered with it; so are a pass's plate refused for its own
-pass's time (expired...) and another pass's QR. A plate refused `blocked` there and a
-QR shown within SAME_PASSAGE after it are one car too, refused again (whoever the QR's pass is).
+pass's time (expired...) and another pass's QR. A plate refused `blocked` at a lane (entrance or
+exit) and any card or QR shown there within SAME_PASSAGE after it are one car too, refused again
+(whoever the card or pass is: `blocked_car`).
 The car held to pay that a guard lets out by hand has no decision of its own: it is told here as let
 through at the opening (`let_out`), so that it too is one passage as it leaves.
 """
@@ -106,13 +107,6 @@ def _next_exit(p: Presented, last: Decided) -> bool:
 _PASS_ENDED = frozenset({Reason.EXPIRED, Reason.NOT_YET_VALID, Reason.OUTSIDE_HOURS})
 
 
-def _blocked_car(half: Decided) -> bool:
-    """`half`, a plate, was refused `blocked` (a driver who threatened a guard, a car reported
-    stolen): whatever pass's QR the driver then shows, the car at the barrier is that car, and the
-    QR is refused with it (Gateway._pass_car), as a resident's own card is (resident_car)."""
-    return half.kind == "plate" and half.decision.reason == Reason.BLOCKED
-
-
 def _car_of_an_ended_pass(half: Decided) -> bool:
     """`half`, a plate registered with a pass, was refused for that pass's time (yesterday's visit):
     the visitor back in the same car on a new pass registered on foot scans its QR, and the car is
@@ -173,6 +167,8 @@ class DecidedAgain:
         self._cars: OrderedDict[tuple[str, str], Decided] = OrderedDict()
         # lane -> the last plate or QR decided there: one half of a car on a pass, its plate unknown.
         self._halves: dict[str, Decided] = {}
+        # lane -> the last plate decided there: a blocked car's, the car at the barrier (blocked_car).
+        self._plates: dict[str, Decided] = {}
         self._seq = itertools.count()
         # What a batch of decisions changed, to undo if it is not stored (undo_batch): while None,
         # nothing is kept.
@@ -281,11 +277,9 @@ class DecidedAgain:
         a plate, the QR decided at its lane just before it; for a QR, the plate nobody registered
         decided there just before it (either order: the camera reads the car as the driver scans
         the pass) or a pass's plate refused there for its own pass's time (the visitor back on a
-        new pass), or any plate refused `blocked` there just before it (the car at the barrier:
-        the QR is refused with it). Only the last plate or QR decided at the lane, within
-        SAME_PASSAGE, and decided nowhere else since: a plate already taken for a pass's car is
-        not one, nor a QR let through again on its car's plate read in its passage (its car is
-        known: the car behind is not it).
+        new pass). Only the last plate or QR decided at the lane, within SAME_PASSAGE, and decided
+        nowhere else since: a plate already taken for a pass's car is not one, nor a QR let through
+        again on its car's plate read in its passage (its car is known: the car behind is not it).
         Whether `p` is a plate nobody registered, neither plate one recorded inside already, the
         QR's pass one whose car is not known yet (not the car behind it), and the lane an
         entrance, is for the caller to say (Gateway._pass_car): an exit finds such a car by the
@@ -298,11 +292,28 @@ class DecidedAgain:
         ):
             return None
         registered = half.kind == "plate" and half.subject != f"plate:{half.value}"
-        if registered and not _blocked_car(half) and not _car_of_an_ended_pass(half):
+        if registered and not _car_of_an_ended_pass(half):
             return None  # a registered car's
         if half.kind == "qr" and AGAIN in half.decision.flags:  # its car's plate read with it
             return None
         return half if abs(elapsed(half.at, p.at)) <= SAME_PASSAGE else None
+
+    def blocked_car(self, p: Presented) -> Decided | None:
+        """The plate refused `blocked` at `p`'s lane just before it (a car reported stolen, a driver
+        who threatened a guard), if `p`, a card or QR shown within SAME_PASSAGE after it, is that
+        car's: whoever's card or pass it is (a neighbour's card that names no car, a friend's pass
+        forwarded by WeChat), the car at the barrier is the blocked one, at an entrance or an exit.
+        The caller decides `p` with its car blocked: refused `blocked` again (refused_again), one
+        car turned away. Decided alone, it opened the barrier: let in as a temporary car or a
+        visitor, its stay carrying no plate, or let out with its stay open for good. Only the last
+        plate decided at the lane, decided nowhere else since: the car behind's plate read, the
+        blocked car is gone from the barrier. Later than SAME_PASSAGE, `p` is its own again."""
+        plate = self._plates.get(p.lane)
+        if p.kind not in ("card", "qr") or plate is None or plate.decision.reason != Reason.BLOCKED:
+            return None
+        if self._latest.get(plate.subject) is not plate:
+            return None
+        return plate if abs(elapsed(plate.at, p.at)) <= SAME_PASSAGE else None
 
     def _camera_read(self, p: Presented) -> bool:
         """`p` is a plate one of its lane's plate cameras read: not one a guard typed (what is on
@@ -352,7 +363,13 @@ class DecidedAgain:
         there, still at the shut barrier, is decided afresh, as an exit that closes its stay. Let
         through again on it (flag `again`: no stay moves), it left with its stay open for good.
         `repeats`: those that joined its passage (Gateway._put_back), at another exit lane too."""
-        memories: tuple[dict[Any, Decided], ...] = (self._decided, self._latest, self._cars, self._halves)
+        memories: tuple[dict[Any, Decided], ...] = (
+            self._decided,
+            self._latest,
+            self._cars,
+            self._halves,
+            self._plates,
+        )
         for memory in memories:
             for key in [key for key, decided in memory.items() if _on(decided, ev, repeats)]:
                 self._note(memory, key)
@@ -362,6 +379,8 @@ class DecidedAgain:
         self._keep(self._latest, decided.subject, decided)
         if decided.kind == "plate":
             self._keep(self._decided, (decided.lane, read), decided)
+            self._note(self._plates, decided.lane)
+            self._plates[decided.lane] = decided
         if decided.kind in ("plate", "qr"):
             self._note(self._halves, decided.lane)
             self._halves[decided.lane] = decided

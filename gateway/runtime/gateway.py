@@ -602,7 +602,12 @@ class Gateway:
         to decide `p` on; and the plate of the car of a pass without a plate (_pass_car). A
         resident's own card that names no car, tapped for one of their cars
         (DecidedAgain.resident_car), is a card of that car: the car held to pay, it asks the hold's
-        fee as the car's own card would, where the resident alone would be let out free."""
+        fee as the car's own card would, where the resident alone would be let out free. Any card
+        or QR shown a moment after a plate refused `blocked` there (DecidedAgain.blocked_car) is
+        that car's, whoever's it is, and is decided with its car blocked: refused `blocked` again
+        (refused_again), at an entrance or an exit. Decided alone, a neighbour's card let a stolen
+        car in as a temporary car, a forwarded pass's QR let it in as a visitor or out with its
+        stay open for good (Reviews 59k, 59n)."""
         if lane.type != "vehicle":
             return None, facts, None
         cred = facts.credential
@@ -610,6 +615,10 @@ class Gateway:
         passage = self._again.same_passage(p, subject_of(p, cred, lane.type), at_exit)
         if passage is not None:
             return passage, facts, None
+        blocked = self._again.blocked_car(p)
+        if blocked is not None and cred is not None:  # the car at the barrier: so is its card or QR
+            its_car = replace(cred.holder, vehicle_blocked=True)
+            return blocked, replace(facts, credential=replace(cred, holder=its_car)), None
         if cred is None or p.kind == "qr" or _ended_visit(cred, p.at):
             return self._pass_car(p, lane, facts)
         car = self._again.resident_car(p, cred, lane.direction == "entrance")
@@ -636,22 +645,15 @@ class Gateway:
         stay open (already_inside): each would leave the car a second stay open, or hand the pass a
         stay an earlier entry opened, or write the plate over the stay of the pass's car inside
         (its own plate, read at its entry: the car gone from the cars inside).
-        Without it, the car was two cars: two stays, two fees. A QR after a plate refused `blocked`
-        there (any plate: a resident's stolen car, a visitor's who threatened a guard) is that car's
-        and refused `blocked` again (refused_again), whatever pass it is: decided alone, a friend's
-        pass forwarded by WeChat let the blocked car in as a visitor (Review 59k)."""
+        Without it, the car was two cars: two stays, two fees. (A QR after a plate refused
+        `blocked` is the blocked car's: _same_passage.)"""
         none = None, facts, None
         half = self._again.other_half(p) if lane.direction == "entrance" else None
         if half is None:
             return none
         if p.kind == "qr":  # the plate came first
             cred = facts.credential
-            if cred is None:
-                return none
-            if half.decision.reason == Reason.BLOCKED:  # the car at the barrier is blocked: so is its QR
-                its_car = replace(cred.holder, vehicle_blocked=True)
-                return half, replace(facts, credential=replace(cred, holder=its_car)), None
-            if facts.inside or self._inside_already(half):
+            if cred is None or facts.inside or self._inside_already(half):
                 return none
             return (half, facts, half.value) if car_unknown(self.conn, cred.holder) else none
         if p.kind != "plate" or facts.inside:  # a stranger's plate recorded inside: its missed exit
