@@ -53,10 +53,8 @@ UPDATE stays SET plate = :plate WHERE subject = :car AND exited_at IS NULL AND (
     WHERE p.id = CAST(substr(:car, instr(:car, ':') + 1) AS INTEGER) AND :car = p.kind || ':' || p.id))
 """
 
-# The plate the stay of a pass's car inside carries, if any (its re-entry on the QR keeps it).
-_PLATE_INSIDE = """
-SELECT plate FROM stays WHERE subject = ? AND exited_at IS NULL AND plate IS NOT NULL ORDER BY id DESC LIMIT 1
-"""
+# A pass's car listed inside by the plate its stay carries (read by the camera, or the pass's own).
+_PASS_CAR_LISTED = "SELECT 1 FROM stays WHERE subject = ? AND exited_at IS NULL AND plate IS NOT NULL LIMIT 1"
 
 
 def record(conn: sqlite3.Connection, ev: AccessEvent, direction: str, lane_type: str) -> None:
@@ -120,14 +118,15 @@ def _move(conn: sqlite3.Connection, ev: AccessEvent, at: str, direction: str, la
     if direction == "exit":
         conn.execute(_CLOSE_STAY, (at, ev.event_id, "exit", ev.subject))
         return
-    plate = _plate_of_car(conn, ev)  # before the stay inside closes: a pass's car keeps its plate
+    if _qr_over_listed_car(conn, ev):
+        return
     # An entry while the car is still recorded inside means its exit was missed: close that stay.
     conn.execute(_CLOSE_STAY, (at, None, "reentry", ev.subject))
     conn.execute(
         _OPEN_STAY,
         (
             ev.subject,
-            plate,
+            _plate_of_car(conn, ev),
             ev.vehicle_id,
             ev.vehicle_class,
             ev.zone,
@@ -144,16 +143,26 @@ def _plate_of_car(conn: sqlite3.Connection, ev: AccessEvent) -> str | None:
     plate, so that the car's stay follows the plate to a renewal registered while it is parked (the
     schema's triggers) and the exit's camera finds it. None for a pass without a plate. The plate
     the lane's camera reads in the same passage replaces either (car_of_pass): the visitor came in
-    another car. A QR that lets its pass in again over its car inside (already_inside: a QR
-    forwarded to a second car) keeps the plate that car's stay carries: the pass's car inside stays
-    listed as it is. With the pass's (none, for a pass without a plate), the first car, read as
-    its QR let it in, was gone from the cars inside and held at its exit as no_entry_record."""
-    if ev.plate is not None or ev.kind != "qr" or ev.holder_kind not in ("visitor", "contractor"):
+    another car."""
+    if not _pass_qr(ev):
         return ev.plate
-    inside = conn.execute(_PLATE_INSIDE, (ev.subject,)).fetchone()
-    if inside is not None:
-        return str(inside[0])
     return plate_of_pass(conn, ev.holder_id) if ev.holder_id is not None else None
+
+
+def _pass_qr(ev: AccessEvent) -> bool:
+    """`ev` let a visitor's or contractor's pass in on its QR, no plate read with it."""
+    return ev.plate is None and ev.kind == "qr" and ev.holder_kind in ("visitor", "contractor")
+
+
+def _qr_over_listed_car(conn: sqlite3.Connection, ev: AccessEvent) -> bool:
+    """A pass's QR let it in again (already_inside) while its car is listed inside by the plate
+    its stay carries: a QR forwarded to a second car (WeChat), whose plate, read in its passage,
+    is a car of its own (Gateway._pass_car). The car inside stays listed as it is, on its stay and
+    its entry time: closed as a missed exit and opened anew, it lost the time parked before
+    (`policy.reentry = "void"`: 3 h parked billed from the second scan, Review 59n). The car back
+    itself, its exit missed, read before its QR is a reentry as any car's (its plate's decision);
+    read after it, it is that passage again, and stays on its first stay, billed from then."""
+    return _pass_qr(ev) and conn.execute(_PASS_CAR_LISTED, (ev.subject,)).fetchone() is not None
 
 
 def car_of_pass(conn: sqlite3.Connection, subject: str, plate: str, opened_by: str | None) -> None:
