@@ -10,17 +10,16 @@ still in order, at their own times, each once."""
 from __future__ import annotations
 
 import sqlite3
-import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from functools import partial
 from pathlib import Path
 
 import pytest
 
 from gateway.core import Presented
 from gateway.runtime.hand_opens import MAX_UNRECORDED, LaneRecord, WaitingRecords
+from tests.kept_record_helpers import KeptRecord
 from tests.ui.conftest import (
     CARD,
     Site,
@@ -31,8 +30,6 @@ from tests.ui.conftest import (
     stored,
     wait_for,
 )
-
-T0 = datetime(2024, 5, 1, 21, 0)
 
 
 @pytest.fixture
@@ -73,24 +70,7 @@ def test_a_card_after_the_disk_is_freed_is_decided_before_the_openings_kept_mean
     assert stored(site, "SELECT count(*) FROM outbox WHERE topic = 'lane_action'") == [(MAX_UNRECORDED,)]
 
 
-@dataclass
-class _Record:
-    """A kept record whose write takes a disk flush's time, and says so in `written`."""
-
-    n: int
-    written: list[int]
-    at: datetime = field(init=False)
-    what: str = "test record"
-
-    def __post_init__(self) -> None:
-        self.at = T0 + timedelta(seconds=self.n)
-
-    def details(self) -> str:
-        return f"n={self.n}"
-
-    def write(self, conn: sqlite3.Connection) -> None:
-        time.sleep(0.002)
-        self.written.append(self.n)
+_Record = partial(KeptRecord, flush_s=0.002)
 
 
 def _now(conn: sqlite3.Connection) -> Callable[[Callable[[sqlite3.Connection], None]], Future[None]]:

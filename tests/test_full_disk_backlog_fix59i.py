@@ -14,8 +14,8 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -23,33 +23,12 @@ import pytest
 from gateway.core import Presented
 from gateway.runtime.hand_opens import WaitingRecords
 from gateway.runtime.worker import DecisionWorker, Job
+from tests.kept_record_helpers import KeptRecord
 
-T0 = datetime(2024, 5, 1, 21, 0)
 BACKLOG = 300
 
 
-@dataclass
-class _Record:
-    """A kept record whose write takes a disk flush's time (1 ms), says so in `written`, and the
-    first of which holds the worker in its slice until the test has queued what it queues."""
-
-    n: int
-    written: list[int]
-    hold: threading.Event | None = None
-    at: datetime = field(init=False)
-    what: str = "test record"
-
-    def __post_init__(self) -> None:
-        self.at = T0 + timedelta(seconds=self.n)
-
-    def details(self) -> str:
-        return f"n={self.n}"
-
-    def write(self, conn: sqlite3.Connection) -> None:
-        if self.hold is not None:
-            assert self.hold.wait(10)
-        time.sleep(0.001)
-        self.written.append(self.n)
+_Record = KeptRecord
 
 
 class _Slices(WaitingRecords):

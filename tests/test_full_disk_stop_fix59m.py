@@ -16,8 +16,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -25,30 +24,12 @@ import pytest
 from gateway.runtime import hand_opens, worker
 from gateway.runtime.hand_opens import MAX_UNRECORDED, WaitingRecords
 from gateway.runtime.worker import DecisionWorker
+from tests.kept_record_helpers import KeptRecord
 
-T0 = datetime(2024, 5, 1, 21, 0)
 FLUSH_S = 0.013  # one record's transaction and disk flush on a Pi's SD card (13 s for 1,000)
 
 
-@dataclass
-class _Record:
-    n: int
-    written: list[int]
-    hold: threading.Event | None = None  # a write held up (another process's lock) until set
-    at: datetime = field(init=False)
-    what: str = "lane open by hand"
-
-    def __post_init__(self) -> None:
-        self.at = T0 + timedelta(seconds=self.n)
-
-    def details(self) -> str:
-        return f"n={self.n}"
-
-    def write(self, conn: sqlite3.Connection) -> None:
-        if self.hold is not None:
-            assert self.hold.wait(10)
-        time.sleep(FLUSH_S)
-        self.written.append(self.n)
+_Record = partial(KeptRecord, flush_s=FLUSH_S)
 
 
 @pytest.fixture

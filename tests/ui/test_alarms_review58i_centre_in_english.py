@@ -43,7 +43,7 @@ def _centre_acknowledges(site: Site, alarm_id: int) -> None:
 
 
 def test_an_english_guard_reads_the_centres_acknowledgement_in_english(
-    browser_site: tuple[Site, str],
+    browser_site: tuple[Site, str],  # noqa: F811
     browser: Any,  # noqa: F811
 ) -> None:
     site, url = browser_site
