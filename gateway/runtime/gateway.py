@@ -74,7 +74,7 @@ from gateway.store.database import (
 from gateway.store.lanes import modes_on_record
 from gateway.store.lookup import car_unknown, lookup, stay_open, subject_of
 from gateway.store.parking import open_stay
-from gateway.store.record import car_of_pass, write_event
+from gateway.store.record import car_of_pass, own_car_back, qr_over_listed_car, write_event
 from gateway.timefmt import from_db
 
 log = logging.getLogger(__name__)
@@ -540,6 +540,10 @@ class Gateway:
         elif p.value != read:  # decided as the corrected car: the reading beside it, as a look-alike's
             decision = replace(decision, flags=(*decision.flags, f"read:{read}"))
         ev = _as_read(AccessEvent.of(p, facts, decision, snapshot=p.snapshot), decided_as)
+        if before is not None and before.reentered is not None and qr_over_listed_car(self.conn, ev):
+            # The car listed inside stays on its stay (write_event): no missed exit to settle. Settled,
+            # policy.reentry = "charge" carried its fee to its exit, which billed the stay again.
+            before = None
         write_event(self.conn, ev, lane.direction, lane.type)
         if is_passage(decision.flags):  # a car decided again was charged, if at all, the first time
             self.parking.settle(self.conn, ev, lane, before)  # charge, payments, shared-slot handover
@@ -613,8 +617,10 @@ class Gateway:
         cred = facts.credential
         at_exit = lane.direction == "exit"
         passage = self._again.same_passage(p, subject_of(p, cred, lane.type), at_exit)
-        if passage is not None:
+        if passage is not None and not self._own_car_back(p, passage):
             return passage, facts, None
+        if passage is not None:  # its re-entry, decided on its plate
+            return None, facts, None
         blocked = self._again.blocked_car(p)
         if blocked is not None and cred is not None:  # the car at the barrier: so is its card or QR
             its_car = replace(cred.holder, vehicle_blocked=True)
@@ -628,6 +634,19 @@ class Gateway:
         if its.credential is None or its.credential.vehicle is None:  # its plate was deleted since
             return None, facts, None
         return car, replace(its, credential=replace(cred, vehicle=its.credential.vehicle)), None
+
+    def _own_car_back(self, p: Presented, passage: Decided) -> bool:
+        """`p`, a plate read in the passage of a pass's QR that let the pass in again
+        (already_inside) over its car listed inside, moving no stay (qr_over_listed_car), is that
+        car's plate: the car itself back at the entrance, its exit missed (own_car_back), decided
+        as itself, as when its plate is read first. Another plate is a second car on the QR."""
+        return (
+            p.kind == "plate"
+            and passage.kind == "qr"
+            and passage.decision.admitted
+            and "already_inside" in passage.decision.flags
+            and own_car_back(self.conn, passage.subject, passage.event, p.value)
+        )
 
     def _pass_car(
         self, p: Presented, lane: LaneRules, facts: Facts

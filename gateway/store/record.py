@@ -53,8 +53,12 @@ UPDATE stays SET plate = :plate WHERE subject = :car AND exited_at IS NULL AND (
     WHERE p.id = CAST(substr(:car, instr(:car, ':') + 1) AS INTEGER) AND :car = p.kind || ':' || p.id))
 """
 
-# A pass's car listed inside by the plate its stay carries (read by the camera, or the pass's own).
-_PASS_CAR_LISTED = "SELECT 1 FROM stays WHERE subject = ? AND exited_at IS NULL AND plate IS NOT NULL LIMIT 1"
+# A pass's car listed inside by the plate its stay carries (read by the camera, or the pass's own),
+# and the entry that opened that stay.
+_PASS_CAR_LISTED = """
+SELECT plate, entry_event FROM stays WHERE subject = ? AND exited_at IS NULL AND plate IS NOT NULL
+ORDER BY id DESC LIMIT 1
+"""
 
 
 def record(conn: sqlite3.Connection, ev: AccessEvent, direction: str, lane_type: str) -> None:
@@ -118,7 +122,7 @@ def _move(conn: sqlite3.Connection, ev: AccessEvent, at: str, direction: str, la
     if direction == "exit":
         conn.execute(_CLOSE_STAY, (at, ev.event_id, "exit", ev.subject))
         return
-    if _qr_over_listed_car(conn, ev):
+    if qr_over_listed_car(conn, ev):
         return
     # An entry while the car is still recorded inside means its exit was missed: close that stay.
     conn.execute(_CLOSE_STAY, (at, None, "reentry", ev.subject))
@@ -154,15 +158,28 @@ def _pass_qr(ev: AccessEvent) -> bool:
     return ev.plate is None and ev.kind == "qr" and ev.holder_kind in ("visitor", "contractor")
 
 
-def _qr_over_listed_car(conn: sqlite3.Connection, ev: AccessEvent) -> bool:
+def qr_over_listed_car(conn: sqlite3.Connection, ev: AccessEvent) -> bool:
     """A pass's QR let it in again (already_inside) while its car is listed inside by the plate
     its stay carries: a QR forwarded to a second car (WeChat), whose plate, read in its passage,
     is a car of its own (Gateway._pass_car). The car inside stays listed as it is, on its stay and
-    its entry time: closed as a missed exit and opened anew, it lost the time parked before
-    (`policy.reentry = "void"`: 3 h parked billed from the second scan, Review 59n). The car back
-    itself, its exit missed, read before its QR is a reentry as any car's (its plate's decision);
-    read after it, it is that passage again, and stays on its first stay, billed from then."""
+    its entry time, and nothing of it is settled (Gateway._decide_one): closed as a missed exit and
+    opened anew, it lost the time parked before (`policy.reentry = "void"`: 3 h parked billed from
+    the second scan, Review 59n). The car back itself, its exit missed, is a reentry as any car's,
+    on its plate's decision: read before its QR, or after it (own_car_back)."""
     return _pass_qr(ev) and conn.execute(_PASS_CAR_LISTED, (ev.subject,)).fetchone() is not None
+
+
+def own_car_back(conn: sqlite3.Connection, subject: str, qr_event: str | None, plate: str) -> bool:
+    """`plate`, read in the passage of the QR `qr_event` that let the pass `subject` in again over
+    its car listed inside (qr_over_listed_car: no stay moved), is the plate that car's stay carries:
+    the pass's own car at the entrance again, its exit missed, not a second car on a forwarded QR.
+    Its plate is decided as itself (Gateway._same_passage): the re-entry it is, the old stay closed
+    under policy.reentry and one opened with the plate, as when the plate is read first. Taken for
+    the QR's passage, the car stayed on its first stay, billed from its first entry (15元 where
+    the reentry it is cost 5元, Review 59n). Not when the QR's entry opened the stay (one that
+    carried no plate closed at the QR, the new one carrying the pass's): that is the re-entry."""
+    row = conn.execute(_PASS_CAR_LISTED, (subject,)).fetchone()
+    return row is not None and row[0] == plate and row[1] != qr_event
 
 
 def car_of_pass(conn: sqlite3.Connection, subject: str, plate: str, opened_by: str | None) -> None:
