@@ -98,7 +98,7 @@ def install_guard_app(app: FastAPI, gw: Gateway) -> GuardApp:
     gw.subscribe(push)
 
     def push_action(record: LaneRecord, done: Recorded) -> None:
-        if hub.clients and (action := lanes.pushed_action(gw, record, done)) is not None:
+        if (action := lanes.pushed_action(gw, record, done)) is not None:  # rare: no page count asked
             hub.publish("action", action)
 
     gw.by_hand.subscribe(push_action)
