@@ -112,6 +112,9 @@ _SIG = re.compile(r"[0-9a-fA-F]{64}")
 _ID = re.compile(r"[!-~]{8,64}")  # printable ASCII without spaces, as a UUID is
 # The audit rows a command leaves: accepted (then cut short if nothing follows), answered.
 _ANSWERED = ("command_done", "command_refused", "command_failed")
+# Refusals that use the id though the command was not accepted (docs/mqtt.md, An id used, or left
+# free); every other refusal before acceptance leaves it free.
+_REFUSALS_USING_THE_ID = frozenset({"not_yet_valid", "expired", "replayed"})
 _NOT_KNOWN = (
     "whether it took effect is not known (fix: check the lane or the directory, and send a new "
     "command if needed)"
@@ -335,6 +338,29 @@ def _answered_on_record(conn: sqlite3.Connection, cid: str, since: datetime) -> 
     return row is not None
 
 
+def _its_answers(rows: list[tuple[str, str, str]]) -> tuple[set[str], list[tuple[datetime, str, str]]]:
+    """Of the audit rows under a command's id (at, action, detail, in order) those that can be the
+    command's own: its actions, from its acceptance on where it was accepted (an answer before that
+    was another command's, refused with the id left free); and, apart, the refusals that left the
+    id free (when, code, message), this command's only if it is refused so (Commands._refused_so).
+    A row cut short (audit.detail holds 500 characters) is taken for one that used the id."""
+    accepted = [i for i, (_, action, _) in enumerate(rows) if action == "command_accepted"]
+    if accepted:
+        return {action for _, action, _ in rows[accepted[-1] :]}, []
+    actions: set[str] = set()
+    free: list[tuple[datetime, str, str]] = []
+    for at, action, detail in rows:
+        try:
+            reply = json.loads(detail) if action == "command_refused" else None
+        except ValueError:
+            reply = None
+        if isinstance(reply, dict) and reply.get("code") not in _REFUSALS_USING_THE_ID:
+            free.append((datetime.fromisoformat(at), str(reply.get("code")), str(reply.get("message"))))
+        else:
+            actions.add(action)
+    return actions, free
+
+
 def _storage_failed(cmd: Command, exc: sqlite3.Error, data_dir: Path) -> dict[str, Any]:
     """The answer to a command accepted whose action was refused for want of storage: its fix by
     the cause, as the gateway's journal and the API's 503 word it (only a full disk is freed)."""
@@ -472,7 +498,7 @@ class Commands:
         if cid is not None and self._answered.same_command(cid, content):  # expired or not
             self._copy(cid, "answered while the gateway runs")
             return None
-        before = self._recorded_before(cid) if resumed else set()
+        before = self._recorded_before(cid, payload) if resumed else set()
         if cid is not None and before & set(_ANSWERED):
             self._answered.remember(cid, content, used=False)  # the broker's copy may follow at the connect
             return None
@@ -683,23 +709,45 @@ class Commands:
     def _copy(self, cid: str, why: str) -> None:
         self._answered.say(cid, why, self._clock())
 
-    def _recorded_before(self, cid: str | None) -> set[str]:
-        """What the audit table holds of the command with this id: its actions (_ANSWERED and
-        command_accepted). Searched only for the few commands taken up at a start: the audit
-        table has no index to find a command's rows by."""
+    def _recorded_before(self, cid: str | None, payload: bytes) -> set[str]:
+        """What the audit table holds of this command, under its id: its actions (_ANSWERED and
+        command_accepted), not those of another command signed under that id before a refusal
+        left it free (_its_answers). Searched only for the few commands taken up at a start: the
+        audit table has no index to find a command's rows by."""
         if cid is None:
             return set()
         marks = ", ".join("?" * (len(_ANSWERED) + 1))
         rows = self.gw.on_worker(
             lambda conn: conn.execute(
-                f"SELECT DISTINCT action FROM audit WHERE action IN ({marks}) AND instr(detail, ?) > 0",
+                f"SELECT at, action, detail FROM audit WHERE action IN ({marks}) AND instr(detail, ?) > 0 "
+                "ORDER BY id",
                 (*_ANSWERED, "command_accepted", f'"id": {json.dumps(cid)}'),  # as its rows have it
             ).fetchall()
         ).result()
-        before = {str(action) for (action,) in rows}
+        before, free = _its_answers(rows)
+        if any(self._refused_so(payload, *refusal) for refusal in free):
+            before.add("command_refused")
         if before & set(_ANSWERED):
             log.info("remote command id=%s was answered before the last stop; not again", cid)
         return before
+
+    def _refused_so(self, payload: bytes, at: datetime, code: str, message: str) -> bool:
+        """Whether this command is the one a refusal that left its id free answered at `at`: it is
+        refused so, as it would have been then (the stop came before the inbox let go of it). The
+        answer names no more of the command: another signed under that id and refused the same
+        gets it too."""
+        try:
+            verify(
+                payload,
+                self._key.read(),
+                self.gw.site.config.site.id,
+                at,
+                self.cfg.command_max_age_s,
+                self.cfg.clock_skew_s,
+            )
+        except CommandRefused as exc:
+            return (exc.code, exc.message) == (code, message)
+        return False
 
     def _keep_until(self, cmd: Command) -> datetime:
         return self._used_until(cmd.expires_at)
