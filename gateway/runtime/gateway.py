@@ -636,15 +636,15 @@ class Gateway:
         return car, replace(its, credential=replace(cred, vehicle=its.credential.vehicle)), None
 
     def _own_car_back(self, p: Presented, passage: Decided) -> bool:
-        """`p`, a plate read in the passage of a pass's QR that let the pass in again
-        (already_inside) over its car listed inside, moving no stay (qr_over_listed_car), is that
-        car's plate: the car itself back at the entrance, its exit missed (own_car_back), decided
-        as itself, as when its plate is read first. Another plate is a second car on the QR."""
+        """`p`, a plate read in the passage of a pass's QR that let the pass in again over its car
+        listed inside, moving no stay (qr_over_listed_car), is that car's plate: the car itself
+        back at the entrance, its exit missed (own_car_back), decided as itself, as when its plate
+        is read first. Another plate is a second car on the QR. Whether that QR's decision says
+        already_inside does not matter: under anti_passback = "off" it says nothing (Review 59p)."""
         return (
             p.kind == "plate"
             and passage.kind == "qr"
             and passage.decision.admitted
-            and "already_inside" in passage.decision.flags
             and own_car_back(self.conn, passage.subject, passage.event, p.value)
         )
 
