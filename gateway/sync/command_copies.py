@@ -33,7 +33,8 @@ CONTENTS_PER_ID = 8
 _SAID_EVERY_S = 60.0
 
 
-def _digest(content: bytes) -> bytes:
+def digest(content: bytes) -> bytes:
+    """What a copy is known by: the sha256 of what its signature covers (commands.canonical)."""
     return hashlib.sha256(content).digest()
 
 
@@ -55,10 +56,10 @@ class AnsweredCommands:
     def remember(self, cid: str, content: bytes, used: bool) -> None:
         """The command answered (or its answer kept in memory): a copy of it is not answered again.
         `content`: what its signature covers (commands.canonical)."""
-        digest = _digest(content)
+        its = digest(content)
         known = self._answered.setdefault(cid, _Answered([], used=False))
-        if digest not in known.digests:
-            known.digests.append(digest)
+        if its not in known.digests:
+            known.digests.append(its)
             del known.digests[:-CONTENTS_PER_ID]
         known.used = known.used or used
         self._answered.move_to_end(cid)
@@ -68,7 +69,7 @@ class AnsweredCommands:
     def same_command(self, cid: str, content: bytes) -> bool:
         """Whether `content` is that of a command answered under `cid`, expired or not."""
         known = self._answered.get(cid)
-        return known is not None and _digest(content) in known.digests
+        return known is not None and digest(content) in known.digests
 
     def room_under(self, cid: str) -> bool:
         """Whether one more content answered under `cid` is remembered without letting go of one."""

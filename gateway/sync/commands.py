@@ -68,7 +68,7 @@ from gateway.store.audit import audit as write_audit
 from gateway.store.database import open_read_only, storage_cause, storage_fix, transaction
 from gateway.store.outbox import enqueue
 from gateway.store.set_aside import send_again
-from gateway.sync.command_copies import AnsweredCommands
+from gateway.sync.command_copies import AnsweredCommands, digest
 from gateway.sync.command_key import CommandKey
 from gateway.sync.inbox import Inbox
 from gateway.sync.messages import quoted, read_json
@@ -115,6 +115,10 @@ _ANSWERED = ("command_done", "command_refused", "command_failed")
 # Refusals that use the id though the command was not accepted (docs/mqtt.md, An id used, or left
 # free); every other refusal before acceptance leaves it free.
 _REFUSALS_USING_THE_ID = frozenset({"not_yet_valid", "expired", "replayed"})
+# In the audit row of such a refusal (not in its reply): the sha256 of what the signature covers
+# (command_copies.digest), by which a start knows whether a command left in the inbox is the one
+# refused (_its_answers), whatever the key or [mqtt] became since.
+_SIGNED = "signed_sha256"
 _NOT_KNOWN = (
     "whether it took effect is not known (fix: check the lane or the directory, and send a new "
     "command if needed)"
@@ -338,27 +342,26 @@ def _answered_on_record(conn: sqlite3.Connection, cid: str, since: datetime) -> 
     return row is not None
 
 
-def _its_answers(rows: list[tuple[str, str, str]]) -> tuple[set[str], list[tuple[datetime, str, str]]]:
-    """Of the audit rows under a command's id (at, action, detail, in order) those that can be the
-    command's own: its actions, from its acceptance on where it was accepted (an answer before that
-    was another command's, refused with the id left free); and, apart, the refusals that left the
-    id free (when, code, message), this command's only if it is refused so (Commands._refused_so).
-    A row cut short (audit.detail holds 500 characters) is taken for one that used the id."""
-    accepted = [i for i, (_, action, _) in enumerate(rows) if action == "command_accepted"]
+def _its_answers(rows: list[tuple[str, str]], signed: str) -> set[str]:
+    """Of the audit rows under a command's id (action, detail, in order) the actions that can be
+    the command's own: from its acceptance on where it was accepted (an answer before that was
+    another command's, refused with the id left free); where not, those that used the id, and the
+    refusals that left it free of this command: what their signature covered (_SIGNED) is what
+    this one's covers (`signed`), or the row, written by an older release, does not say. A row cut short
+    (audit.detail holds 500 characters) is taken for one that used the id."""
+    accepted = [i for i, (action, _) in enumerate(rows) if action == "command_accepted"]
     if accepted:
-        return {action for _, action, _ in rows[accepted[-1] :]}, []
+        return {action for action, _ in rows[accepted[-1] :]}
     actions: set[str] = set()
-    free: list[tuple[datetime, str, str]] = []
-    for at, action, detail in rows:
+    for action, detail in rows:
         try:
             reply = json.loads(detail) if action == "command_refused" else None
         except ValueError:
             reply = None
-        if isinstance(reply, dict) and reply.get("code") not in _REFUSALS_USING_THE_ID:
-            free.append((datetime.fromisoformat(at), str(reply.get("code")), str(reply.get("message"))))
-        else:
+        free = reply if isinstance(reply, dict) and reply.get("code") not in _REFUSALS_USING_THE_ID else None
+        if free is None or free.get(_SIGNED, signed) == signed:
             actions.add(action)
-    return actions, free
+    return actions
 
 
 def _storage_failed(cmd: Command, exc: sqlite3.Error, data_dir: Path) -> dict[str, Any]:
@@ -498,7 +501,7 @@ class Commands:
         if cid is not None and self._answered.same_command(cid, content):  # expired or not
             self._copy(cid, "answered while the gateway runs")
             return None
-        before = self._recorded_before(cid, payload) if resumed else set()
+        before = self._recorded_before(cid, content) if resumed else set()
         if cid is not None and before & set(_ANSWERED):
             self._answered.remember(cid, content, used=False)  # the broker's copy may follow at the connect
             return None
@@ -559,8 +562,14 @@ class Commands:
             until = None
             if refusal.verified and refusal.command_id is not None and refusal.expires_at is not None:
                 until = self._used_until(refusal.expires_at)
+            # Its id left free: the row says which command it answered (_SIGNED), not the reply.
+            signed = None
+            if refusal.command_id is not None and refusal.code not in _REFUSALS_USING_THE_ID:
+                signed = digest(content).hex()
             self.gw.on_worker(
-                lambda conn: self._record(conn, "command_refused", "unverified", target, reply, now, until)
+                lambda conn: self._record(
+                    conn, "command_refused", "unverified", target, reply, now, until, signed
+                )
             ).result()
             if refusal.verified and refusal.command_id is not None:
                 used = until is not None or refusal.code == "replayed"
@@ -709,7 +718,7 @@ class Commands:
     def _copy(self, cid: str, why: str) -> None:
         self._answered.say(cid, why, self._clock())
 
-    def _recorded_before(self, cid: str | None, payload: bytes) -> set[str]:
+    def _recorded_before(self, cid: str | None, content: bytes) -> set[str]:
         """What the audit table holds of this command, under its id: its actions (_ANSWERED and
         command_accepted), not those of another command signed under that id before a refusal
         left it free (_its_answers). Searched only for the few commands taken up at a start: the
@@ -719,35 +728,15 @@ class Commands:
         marks = ", ".join("?" * (len(_ANSWERED) + 1))
         rows = self.gw.on_worker(
             lambda conn: conn.execute(
-                f"SELECT at, action, detail FROM audit WHERE action IN ({marks}) AND instr(detail, ?) > 0 "
+                f"SELECT action, detail FROM audit WHERE action IN ({marks}) AND instr(detail, ?) > 0 "
                 "ORDER BY id",
                 (*_ANSWERED, "command_accepted", f'"id": {json.dumps(cid)}'),  # as its rows have it
             ).fetchall()
         ).result()
-        before, free = _its_answers(rows)
-        if any(self._refused_so(payload, *refusal) for refusal in free):
-            before.add("command_refused")
+        before = _its_answers(rows, digest(content).hex())
         if before & set(_ANSWERED):
             log.info("remote command id=%s was answered before the last stop; not again", cid)
         return before
-
-    def _refused_so(self, payload: bytes, at: datetime, code: str, message: str) -> bool:
-        """Whether this command is the one a refusal that left its id free answered at `at`: it is
-        refused so, as it would have been then (the stop came before the inbox let go of it). The
-        answer names no more of the command: another signed under that id and refused the same
-        gets it too."""
-        try:
-            verify(
-                payload,
-                self._key.read(),
-                self.gw.site.config.site.id,
-                at,
-                self.cfg.command_max_age_s,
-                self.cfg.clock_skew_s,
-            )
-        except CommandRefused as exc:
-            return (exc.code, exc.message) == (code, message)
-        return False
 
     def _keep_until(self, cmd: Command) -> datetime:
         return self._used_until(cmd.expires_at)
@@ -915,14 +904,17 @@ class Commands:
         reply: dict[str, Any],
         now: datetime,
         nonce_until: datetime | None = None,
+        signed: str | None = None,
     ) -> None:
         """The reply as it is in the audit row (its start: the id first), cut to fit as it goes up.
-        `nonce_until`: the command's id kept as used with it, if it is not already."""
+        `nonce_until`: the command's id kept as used with it, if it is not already. `signed`: in
+        the audit row only, after the id (_SIGNED)."""
+        row = {"id": reply["id"], _SIGNED: signed, **reply} if signed is not None else reply
         with transaction(conn):
             if nonce_until is not None:
                 conn.execute(
                     "INSERT OR IGNORE INTO command_nonces (id, expires_at) VALUES (?, ?)",
                     (reply["id"], to_db(nonce_until)),
                 )
-            write_audit(conn, now, actor, action, target, json.dumps(reply, ensure_ascii=False))
+            write_audit(conn, now, actor, action, target, json.dumps(row, ensure_ascii=False))
             enqueue(conn, "command_reply", {"at": now.isoformat(), **fit(reply, self._reply_room)}, now)
