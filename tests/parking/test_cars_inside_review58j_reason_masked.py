@@ -10,7 +10,7 @@ import json
 import sqlite3
 from collections.abc import Callable
 from contextlib import closing
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -38,7 +38,10 @@ def site(tmp_path: Path) -> Path:
 
 def test_import_inside_reason_is_masked_in_audit_and_upstream(site: Path, tmp_path: Path) -> None:
     listed = tmp_path / "inside.csv"
-    listed.write_text(f"plate,entered_at\n苏E12345,{datetime.now(TZ):%Y-%m-%d} 08:00\n", encoding="utf-8")
+    # An hour ago in the site's time: today's 08:00 is still to come before 08:00 there (the test
+    # failed on CI run between 16:00 and 24:00 UTC, Shanghai's small hours).
+    came_in = datetime.now(TZ) - timedelta(hours=1)
+    listed.write_text(f"plate,entered_at\n苏E12345,{came_in:%Y-%m-%d %H:%M}\n", encoding="utf-8")
     reason = f"旧系统名单，物业王经理{PHONE}确认"
     assert main(["import-inside", "-c", str(site), "--reason", reason, str(listed)]) == 0
     with closing(sqlite3.connect(site.parent / "data" / "gateway.db")) as conn:

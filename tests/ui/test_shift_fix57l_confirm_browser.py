@@ -29,6 +29,7 @@ def _shift_page_with_14_cash(site: Site, url: str, chromium: object):  # type: i
         _take_cash(site, page, plate)
     page.click("#nav-shift")
     expect(page.locator("#shift-cash")).to_have_text("14.00")
+    page.wait_for_load_state("load")  # shift.js wired up: a click before it does nothing
     page.fill("#shift-counted", "14.00")
     return page
 

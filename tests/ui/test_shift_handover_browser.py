@@ -46,6 +46,7 @@ def test_a_guard_hands_over_a_drawer_short_and_the_next_shift_starts_from_zero(
 
     page.click("#nav-shift")
     expect(page.locator("#shift-totals [data-method=cash]")).to_contain_text("14.00")
+    page.wait_for_load_state("load")  # shift.js wired up: a click before it does nothing
     expect(page.locator("#shift-totals [data-method=cash]")).to_contain_text("2")
     expect(page.locator("#shift-cash")).to_have_text("14.00")
     for plate in PLATES:

@@ -27,6 +27,7 @@ def test_a_qr_fee_paid_in_cash_is_corrected_and_the_drawer_matches(
 
     page.click("#nav-shift")
     expect(page.locator("#shift-cash")).to_have_text("7.00")
+    page.wait_for_load_state("load")  # shift.js wired up: a click before it does nothing
     expect(page.locator("#shift-totals [data-method=qr]")).to_contain_text("7.00")
     qr_row = page.locator("#shift-payments tr", has_text="鲁B22222")
     expect(qr_row).to_contain_text("扫码支付")
