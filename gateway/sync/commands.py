@@ -119,6 +119,8 @@ _REFUSALS_USING_THE_ID = frozenset({"not_yet_valid", "expired", "replayed"})
 # (command_copies.digest), by which a start knows whether a command left in the inbox is the one
 # refused (_its_answers), whatever the key or [mqtt] became since.
 _SIGNED = "signed_sha256"
+# The digest of a refusal's row cut short at audit.detail's 500 characters: it comes right after the id.
+_SIGNED_IN_CUT_ROW = re.compile(r'"signed_sha256": "([0-9a-f]{64})"')
 _NOT_KNOWN = (
     "whether it took effect is not known (fix: check the lane or the directory, and send a new "
     "command if needed)"
@@ -348,7 +350,9 @@ def _its_answers(rows: list[tuple[str, str]], signed: str) -> set[str]:
     another command's, refused with the id left free); where not, those that used the id, and the
     refusals that left it free of this command: what their signature covered (_SIGNED) is what
     this one's covers (`signed`), or the row, written by an older release, does not say. A row cut short
-    (audit.detail holds 500 characters) is taken for one that used the id."""
+    (audit.detail holds 500 characters) is taken for one that used the id, unless what its signature
+    covered is still readable in it and is another command's (Review 59r: an id and a name full of
+    characters JSON escapes pushed a refusal's row past 500 once it named its digest)."""
     accepted = [i for i, (action, _) in enumerate(rows) if action == "command_accepted"]
     if accepted:
         return {action for action, _ in rows[accepted[-1] :]}
@@ -357,6 +361,9 @@ def _its_answers(rows: list[tuple[str, str]], signed: str) -> set[str]:
         try:
             reply = json.loads(detail) if action == "command_refused" else None
         except ValueError:
+            cut = _SIGNED_IN_CUT_ROW.search(detail or "")
+            if cut is not None and cut[1] != signed:
+                continue  # another command's refusal, cut short
             reply = None
         free = reply if isinstance(reply, dict) and reply.get("code") not in _REFUSALS_USING_THE_ID else None
         if free is None or free.get(_SIGNED, signed) == signed:
