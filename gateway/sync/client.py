@@ -21,7 +21,6 @@ import contextlib
 import logging
 import ssl
 import threading
-import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -43,11 +42,10 @@ from gateway.sync.errors import (
     connack_error,
     is_certificate_alert,
 )
+from gateway.sync.said_every import SaidEvery
 
 log = logging.getLogger(__name__)
 _PAHO_LOG = logging.getLogger("paho")
-# A message dropped for its size is said at WARNING once a minute at most, the others at DEBUG.
-_DROPPED_SAID_EVERY_S = 60.0
 
 # How the gateway's config names the TLS files; the central sink names its options instead.
 MQTT_TLS_NAMES: Mapping[str, str] = {name: f"[mqtt] {name}" for name in ("ca_file", "cert_file", "key_file")}
@@ -286,8 +284,7 @@ class Connection:
         self._subscribing: dict[int, list[str]] = {}
         self._subscribing_lock = threading.Lock()
         self.dropped = 0  # messages over max_packet_size, dropped on arrival
-        self._dropped_said_at: float | None = None  # monotonic time of the last WARNING
-        self._dropped_unsaid = 0
+        self._dropped_said = SaidEvery()  # one at WARNING once a minute, the others at DEBUG
 
     def open(self) -> None:
         """Connect (TCP, TLS, CONNECT); the broker's answer comes as Connected or Refused."""
@@ -428,9 +425,8 @@ class Connection:
         otherwise fill the gateway's memory and its inbox, so it is dropped. The topic is logged
         with %r: whoever published chose it."""
         self.dropped += 1
-        now = time.monotonic()
-        if self._dropped_said_at is not None and now - self._dropped_said_at < _DROPPED_SAID_EVERY_S:
-            self._dropped_unsaid += 1
+        unsaid = self._dropped_said.due()
+        if unsaid is None:
             log.debug("message on %r of %d bytes dropped: over %d bytes", topic, size, limit)
             return
         log.warning(
@@ -440,7 +436,5 @@ class Connection:
             topic,
             size,
             limit,
-            self._dropped_unsaid,
+            unsaid,
         )
-        self._dropped_said_at = now
-        self._dropped_unsaid = 0

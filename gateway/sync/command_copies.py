@@ -15,9 +15,10 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import time
 from collections import OrderedDict
 from dataclasses import dataclass
+
+from gateway.sync.said_every import SaidEvery
 
 log = logging.getLogger("gateway.sync.commands")
 
@@ -30,7 +31,6 @@ ANSWERS_REMEMBERED = 1000
 # among them is answered `replayed` only while there is room for it here, so that whoever captured
 # them gets no more answers than this by publishing them in turn; past them, it is a copy.
 CONTENTS_PER_ID = 8
-_SAID_EVERY_S = 60.0
 
 
 def digest(content: bytes) -> bytes:
@@ -50,8 +50,7 @@ class AnsweredCommands:
         # is not used: the centre may sign it again corrected, and only a content answered under it
         # is a copy (until the id is used: then any command signed under it is, Commands.run).
         self._answered: OrderedDict[str, _Answered] = OrderedDict()
-        self._said_at: float | None = None  # monotonic time of the last copy said at INFO
-        self._unsaid = 0  # copies since, at DEBUG
+        self._said = SaidEvery()  # a copy said at INFO once a minute, the others at DEBUG
 
     def remember(self, cid: str, content: bytes, used: bool) -> None:
         """The command answered (or its answer kept in memory): a copy of it is not answered again.
@@ -86,9 +85,8 @@ class AnsweredCommands:
         """A copy of a command answered: the centre has its one answer, or gets it once storage
         takes it. Said at INFO once a minute at most, with how many were not said since: a
         reconnect delivers again every command not acknowledged at once."""
-        now = time.monotonic() if now is None else now
-        if self._said_at is not None and now - self._said_at < _SAID_EVERY_S:
-            self._unsaid += 1
+        unsaid = self._said.due(now)
+        if unsaid is None:
             log.debug("remote command id=%s received again, %s: not run or answered again", cid, why)
             return
         log.info(
@@ -96,7 +94,5 @@ class AnsweredCommands:
             "(and %d other copies since the last such line)",
             cid,
             why,
-            self._unsaid,
+            unsaid,
         )
-        self._said_at = now
-        self._unsaid = 0
