@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Literal, get_args
 
 from gateway.errors import StorageError
-from gateway.typed import typed
+from gateway.typed import AS_HYPHEN, DASHES, typed
 
 _NOT_DIGIT_OR_X = re.compile(r"[^0-9Xx]")
 _NOT_LETTER_OR_DIGIT = re.compile(r"[^0-9A-Z]")
@@ -163,17 +163,20 @@ def mask_id_number(id_number: str, kind: IdKind = "resident_id") -> str:
 
 # Free text a guard types (a handover note, a correction's reason, an alarm's note) may hold a phone
 # or ID number: a run of 7 digits or more (an ID number's with its X), a mobile typed in groups as
-# contact cards print it (138 1234 5678, 138-1234-5678, 138.1234.5678, 138·1234·5678), a landline in
+# contact cards print it (138 1234 5678, 138-1234-5678, 138.1234.5678, 138·1234·5678; the dash as a
+# Chinese keyboard types it too, 138—1234—5678 or 138——1234——5678, _as_matched), a landline in
 # its groups (0571-8765 4321; a local number never begins with 0 or 1, so a time such as 0830-1130
 # is none, nor what is left of a number masked already, ****4005 4614; without its area code only
 # after a phone word, 座机 8765 4321, as 2030-2200 or 3栋2201-2204室 is a time or a range) or an ID
 # card's number in the groups the card prints (110101 19900307 123X) or in any groups (_ids_in_groups).
 # Kept: a receipt number the gateway makes (20261125-0001, store/payments.py), a date (20261125)
 # and a thing's code (_a_code).
-_GROUPS = r"[ .·-]"
+# Between groups: a space, a dot or a dash; two dashes, as an input method gives —— for its dash key.
+_GROUPS = r"(?:[ .·]|--?)"
+_ID_GROUPS = r"(?: |--?)"
 _NUMBER_IN_TEXT = re.compile(
     r"(?<![0-9])(?P<receipt>[0-9]{8}-[0-9]{4,})(?![0-9])"
-    r"|(?<![0-9])(?P<id>[0-9]{6}[ -]?[0-9]{8}[ -]?[0-9]{3}[0-9Xx])(?![0-9])"
+    rf"|(?<![0-9])(?P<id>[0-9]{{6}}{_ID_GROUPS}?[0-9]{{8}}{_ID_GROUPS}?[0-9]{{3}}[0-9Xx])(?![0-9])"
     rf"|(?<![0-9])(?P<mobile>1[0-9]{{2}}{_GROUPS}[0-9]{{4}}{_GROUPS}[0-9]{{4}})(?![0-9])"
     rf"|(?<![0-9*])(?P<landline>(?P<area>0[0-9]{{2,3}}{_GROUPS}?)?[2-9][0-9]{{2,3}}{_GROUPS}[0-9]{{4}})(?![0-9])"
     r"|(?<![0-9])(?P<number>[0-9]{7,}[Xx]?)(?![0-9])"
@@ -187,8 +190,11 @@ _LONGEST_PERSONAL = 18
 def _as_matched(char: str) -> str:
     """A character as the number patterns read it: a full-width digit, X, space (U+3000), dash
     (U+FF0D) or dot (U+FF0E), as a Chinese input method's 全角 mode types them, as its ASCII self
-    (NFKC); anything else as it is. One character for one, so a match's place is its place in the
-    text as typed."""
+    (NFKC), and a dash a Chinese keyboard gives for the hyphen (— in Chinese punctuation mode, – from
+    a phone's keyboard: DASHES) as '-'; anything else as it is. One character for one, so a match's
+    place is its place in the text as typed."""
+    if char in DASHES:
+        return "-"
     plain = unicodedata.normalize("NFKC", char)
     return plain if len(plain) == 1 and plain in _MATCHED_AS_TYPED else char
 
@@ -313,7 +319,7 @@ def _phone_word_near(before: str) -> bool:
 
 # An ID card's number in groups other than the card's (110101 1990 0307 1234, 1101 0119 9003 0712
 # 34, as read out or copied from a message): taken when its digits, joined, are one (_an_id_number).
-_DIGITS_IN_GROUPS = re.compile(r"(?<![0-9])[0-9]{2,8}(?:[ -][0-9]{1,8}){1,8}[Xx]?(?![0-9])")
+_DIGITS_IN_GROUPS = re.compile(rf"(?<![0-9])[0-9]{{2,8}}(?:{_ID_GROUPS}[0-9]{{1,8}}){{1,8}}[Xx]?(?![0-9])")
 
 
 def _an_id_number(number: str) -> bool:
@@ -360,7 +366,8 @@ def _a_code(text: str, start: int, end: int) -> bool:
     passport's or permit's (_a_document, asked first)."""
     if _personal_shape(normalize_number(text[start:end])):
         return False
-    look_back = unicodedata.normalize("NFKC", text[max(start - _LOOK_BACK, 0) : start])
+    # A Chinese keyboard's dash is the hyphen of a model typed with it (BCD—2160000).
+    look_back = unicodedata.normalize("NFKC", text[max(start - _LOOK_BACK, 0) : start]).translate(AS_HYPHEN)
     before = _CODE_BEFORE.search(look_back)
     if before is not None and before["letters"].lower().endswith(_CONTACT_WORDS):
         return False
@@ -383,8 +390,9 @@ def mask_numbers_in(text: str) -> str:
     """`text` with every phone- or ID-like number in it masked (REQUIREMENTS *Privacy*: never
     upstream in clear): 电话13812345678 -> 电话138****5678, an ID card's number to its last four.
     Numbers typed full-width (１３８　１２３４－５６７８) are read as theirs, and so are a phone's
-    groups with dots between (138.1234.5678, 139·1234·5678, 0571-8765 4321); the rest of the text
-    is kept as typed. Kept: a date (20261125), a receipt number (20261125-0001), a run of more
+    groups with dots between (138.1234.5678, 139·1234·5678, 0571-8765 4321) or a Chinese
+    keyboard's dashes (138—1234—5678, 138——1234——5678, 138–1234–5678); the rest of the text is
+    kept as typed. Kept: a date (20261125), a receipt number (20261125-0001), a run of more
     than 18 digits (a QR payment's transaction number) and a thing's code written with letters
     (SF1234567890123, BCD-2160000, SN:C1Z2034567) that has no phone's or ID card's shape and
     follows no contact or document word; a landline with its extension is masked, and a passport's

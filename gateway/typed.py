@@ -17,6 +17,13 @@ from __future__ import annotations
 
 import unicodedata
 
+# The dashes a Chinese keyboard gives for the hyphen (in Chinese punctuation mode the key gives — or
+# ——, as the input method has it; a phone's keyboard or a paste from WeChat gives –): read as '-'
+# where a hyphen is meant, in hours (core/windows.py), in a ticket (core/tickets.py) and between a
+# phone's or ID number's groups in free text (privacy.mask_numbers_in). NFKC leaves them as they are.
+DASHES = "‐‑‒–—―"
+AS_HYPHEN = str.maketrans(dict.fromkeys(DASHES, "-"))
+
 
 def typed(text: str) -> str:
     """A number, code or query as typed: full-width letters, digits and punctuation as their ASCII

@@ -15,8 +15,7 @@ import re
 import unicodedata
 from datetime import date
 
-from gateway.core.windows import DASHES
-from gateway.typed import typed
+from gateway.typed import AS_HYPHEN, typed
 
 PREFIX = "无牌-"
 # The flag of every decision on a ticket (the decision core adds it).
@@ -29,9 +28,8 @@ NO_PLATE_WORDS = frozenset({"无牌", "无牌车", "无车牌"})
 # no ticket, was given it again and could not leave on it.
 _TICKET = re.compile(r"^无牌-([0-9]{4})-([0-9]{2,})$")
 # As a guard types it back: the dashes left out or typed as spaces (a full-width －, ０ is its
-# ASCII self after typed(); a Chinese keyboard's — or – is '-' after _AS_HYPHEN).
+# ASCII self after typed(); a Chinese keyboard's — or – is '-' after AS_HYPHEN).
 _TYPED = re.compile(r"^无牌[-\s]*([0-9]{4})[-\s]*([0-9]{2,})$")
-_AS_HYPHEN = str.maketrans(dict.fromkeys(DASHES, "-"))
 # Its number alone, as read off the paper ticket (0303-07): on a booth tablet 无牌 needs the Chinese
 # input method, the digits do not. Digits alone are no whole plate (every plate begins with a
 # province, or letters), but they are an embassy car's without its 使 (224001 for 使224001): only
@@ -74,7 +72,7 @@ def number_of(value: str) -> int:
 def as_ticket(text: str) -> str | None:
     """A ticket as a guard typed it (无牌030307, 无牌 0303 07, full-width digits, a Chinese
     keyboard's dashes: 无牌—0303—07), in its stored form; None when the text is no ticket."""
-    found = _TYPED.match(typed(text).translate(_AS_HYPHEN))
+    found = _TYPED.match(typed(text).translate(AS_HYPHEN))
     return f"{PREFIX}{found.group(1)}-{found.group(2)}" if found else None
 
 
@@ -83,7 +81,7 @@ def as_ticket_or_number(text: str) -> str | None:
     (0303-07, 0303 07, ０３０３－０７, 0303—07): the ticket 无牌-0303-07. None when it is neither,
     also for digits no ticket can have (224001: there is no month 22), which are left to the
     plate's reading."""
-    found = _NUMBER.match(typed(text).translate(_AS_HYPHEN))
+    found = _NUMBER.match(typed(text).translate(AS_HYPHEN))
     if found is not None and _day_of_a_ticket(found.group(1)):
         return f"{PREFIX}{found.group(1)}-{found.group(2)}"
     return as_ticket(text)
@@ -104,7 +102,7 @@ def ticket_piece(text: str) -> str | None:
     stands in the stored ticket (无牌-0303, 0303-1), read as as_ticket reads a whole one; None when
     the text is no piece of one with 无牌 or a dash (digits alone are a plate's piece too: 0303 is
     in 皖A03031)."""
-    shown = _SEPARATED.sub("-", typed(text).translate(_AS_HYPHEN))
+    shown = _SEPARATED.sub("-", typed(text).translate(AS_HYPHEN))
     begun = _BEGUN.fullmatch(shown)
     if begun is None:
         return shown if _NUMBER_BEGUN.fullmatch(shown) else None
@@ -125,7 +123,7 @@ def meant_as_number(text: str) -> bool:
     """The guard typed a ticket's number, well formed or not (0303-1 its counter short, 0303-0l a
     letter for a digit): digits, dashes and spaces only, or a month-day and a dash, as no plate is
     (every plate begins with a province, or letters)."""
-    shown = typed(text).translate(_AS_HYPHEN)
+    shown = typed(text).translate(AS_HYPHEN)
     return _NUMBER_TYPED.match(shown) is not None
 
 

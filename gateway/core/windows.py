@@ -8,14 +8,10 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta, tzinfo
 from itertools import pairwise
 
-from gateway.typed import typed
+from gateway.typed import DASHES, typed
 
 ALL_DAYS = frozenset(range(7))  # Monday = 0, as datetime.weekday() counts
 _HOURS = re.compile(r"^\s*([0-9]{1,2}):([0-9]{2})\s*-\s*([0-9]{1,2}):([0-9]{2})\s*$")
-# The dashes a Chinese keyboard gives for the hyphen (in Chinese punctuation mode the key gives — or
-# ——, as the input method has it): read as '-' where a hyphen is meant, in hours and in a ticket
-# (core/tickets.py).
-DASHES = "‐‑‒–—―"
 # What Chinese keyboards give between the two times besides the hyphen (typed() makes the full-width
 # －, ～ and ： ASCII): the tilde 08:00~18:00, as times are often written, the wave dash 〜, dashes,
 # and 至 (to); and ∶ (U+2236), which some input methods give for the colon.
