@@ -209,12 +209,16 @@ def test_a_box_at_schema_46_has_its_records_left_as_they_were_queued(
     schema_46: OldRelease, tmp_path: Path
 ) -> None:
     """Stop 46's release queued the same morning's records in the site's offset: nothing is listed,
-    nothing rewritten."""
+    nothing rewritten (but for the `pass_ref` migration 60 gives a queued materials record, null
+    for this pass registered at the booth)."""
     before = _morning(schema_46, tmp_path)
     cfg = parking_config(tmp_path / "data")
     assert _listed(cfg) == []
     gw = Gateway(cfg)
     try:
-        assert _queued(gw.conn) == before
+        after = {seq: json.loads(payload) for seq, payload in _queued(gw.conn).items()}
     finally:
         gw.conn.close()
+    refs = [r["record"].pop("pass_ref", "absent") for r in after.values() if r["type"] == "materials"]
+    assert refs == [None]
+    assert after == {seq: json.loads(payload) for seq, payload in before.items()}

@@ -37,6 +37,9 @@ class MaterialsIn(BaseModel):
 class MaterialsOut(BaseModel):
     id: int
     pass_id: int | None
+    pass_ref: str | None = Field(
+        description="The centre's own ref of the pass, one it sent down; null for one registered here."
+    )
     pass_kind: str | None
     name: str | None = Field(description="The pass holder, masked.")
     company: str | None

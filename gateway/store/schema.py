@@ -1171,6 +1171,22 @@ MIGRATIONS: list[str] = [
         DELETE FROM event_clips WHERE audit_id = OLD.id;
     END;
     """,
+    # A `materials` record names its pass by the centre's `ref` too (`pass_ref`, docs/mqtt.md; null
+    # for a pass registered at the booth, or none): the gateway's `pass_id` of a pass the centre sent
+    # down reaches it only in a `checked_out` record, which a crew's pass that runs out never gets.
+    # Those an older gateway queued without it (the link down at the upgrade) get it here, once,
+    # from their pass, as migration 47 mends a booth block's record; one whose pass is gone since
+    # (retention) goes up as it was queued. Found through the indexes of the rows waiting,
+    # quarantined ones too (they may be put back in line).
+    """
+    UPDATE outbox SET payload = json_set(payload, '$.record.pass_ref', (
+        SELECT p.ref FROM passes p WHERE p.id = json_extract(outbox.payload, '$.record.pass_id')))
+    WHERE seq IN (SELECT seq FROM outbox WHERE sent_at IS NULL AND quarantined IS NULL
+                  UNION ALL SELECT seq FROM outbox WHERE quarantined IS NOT NULL AND sent_at IS NULL)
+      AND topic = 'materials' AND json_type(payload, '$.record.pass_ref') IS NULL
+      AND (json_type(payload, '$.record.pass_id') IS NOT 'integer'
+           OR json_extract(payload, '$.record.pass_id') IN (SELECT id FROM passes));
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
