@@ -108,7 +108,7 @@ def _again(p: Presented, facts: Facts) -> Decision | None:
 def _refused_again(p: Presented, facts: Facts, decision: Decision) -> Decision:
     """A car refused before at the lane and refused again for the same reason while it still stands
     there (a driver arguing with the guard) is still one car turned away: flag "refused_again", so
-    that the report counts it once."""
+    that the report counts it once. So is a person at a door showing her refused pass again."""
     previous = facts.previous_here
     if not p.again or previous is None or decision.admitted or decision.reason != previous.reason:
         return decision

@@ -79,6 +79,7 @@ class Presented:
     vehicle_class: VehicleClass | None = None
     # The lane's plate reader decided the same car again while it is still there (it stood at the
     # barrier, or reached the loop from a queue): one more look at the same car, not a new arrival.
+    # At a door: a person refused there a moment ago showing her card or pass again.
     again: bool = False
 
 
@@ -97,9 +98,10 @@ AGAIN = "again"
 
 # The flag of a decision for a car decided again while still at the lane (Presented.again) that is
 # refused for the reason it was refused before: the same car still turned away, not one more refusal
-# (as a car held to pay is one hold, however often the camera decides it again).
+# (as a car held to pay is one hold, however often the camera decides it again). So is a person
+# refused at a door who shows her card or pass again within SAME_PASSAGE: one person turned away.
 REFUSED_AGAIN = "refused_again"
-# A decision with one of these flags is one more look at a car the report has counted already.
+# A decision with one of these flags is one more look at a car (or person) the report has counted.
 REPEATS = (AGAIN, REFUSED_AGAIN)
 
 

@@ -20,7 +20,8 @@ other (either order), are one car on that pass (`other_half`): the pass has no p
 came in another car than the one registered with it; so are a pass's plate refused for its own
 pass's time (expired...) and another pass's QR. A plate refused `blocked` at a lane (entrance or
 exit) and any card or QR shown there within SAME_PASSAGE after it are one car too, refused again
-(whoever the card or pass is: `blocked_car`).
+(whoever the card or pass is: `blocked_car`). A person refused at a door who shows her card or pass
+again there within SAME_PASSAGE is one person turned away too (`refused_at_door`).
 The car held to pay that a guard lets out by hand has no decision of its own: it is told here as let
 through at the opening (`let_out`), so that it too is one passage as it leaves.
 """
@@ -250,6 +251,19 @@ class DecidedAgain:
         if not last.decision.admitted:  # the driver taps the card as the barrier stays shut
             within = min(within, SAME_PASSAGE)
         return last if abs(elapsed(last.at, p.at)) <= within else None
+
+    def refused_at_door(self, p: Presented, subject: str) -> Decided | None:
+        """The decision that refused `subject` (the person, whichever of their cards or passes: an
+        unknown card or QR is itself) at this door a moment ago, if `p` is her showing it again:
+        within SAME_PASSAGE of it, and nothing decided for her at another lane since. The scanner
+        beeped red, she shows her pass again, or taps her card again after the reader's debounce:
+        one person turned away. The caller decides `p` afresh, as a repeat of it (refused again for
+        the same reason: refused_again, counted once). One let in a moment ago is not: her card
+        shown again lets a friend in behind her, anti-passback's business as any second entry."""
+        last = self._latest.get(subject)
+        if last is None or last.lane != p.lane or last.decision.admitted:
+            return None
+        return last if abs(elapsed(last.at, p.at)) <= SAME_PASSAGE else None
 
     def resident_car(self, p: Presented, card: CredentialFacts, entrance: bool) -> Decided | None:
         """The decision on the plate of the resident's car that let it through at this lane a moment

@@ -611,9 +611,11 @@ class Gateway:
         that car's, whoever's it is, and is decided with its car blocked: refused `blocked` again
         (refused_again), at an entrance or an exit. Decided alone, a neighbour's card let a stolen
         car in as a temporary car, a forwarded pass's QR let it in as a visitor or out with its
-        stay open for good (Reviews 59k, 59n)."""
+        stay open for good (Reviews 59k, 59n). At a door, the refusal a moment ago of the person
+        showing her card or pass again (DecidedAgain.refused_at_door): one person turned away."""
         if lane.type != "vehicle":
-            return None, facts, None
+            refused = self._again.refused_at_door(p, subject_of(p, facts.credential, lane.type))
+            return refused, facts, None
         cred = facts.credential
         at_exit = lane.direction == "exit"
         passage = self._again.same_passage(p, subject_of(p, cred, lane.type), at_exit)

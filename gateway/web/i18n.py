@@ -224,7 +224,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "flag.monthly_expired": ("月租过期", "monthly expired"),
     "flag.lookalike": ("近似匹配", "look-alike match"),
     "flag.again": ("同车再次抬杆", "same car, opened again"),
-    "flag.refused_again": ("同车再次拒绝", "same car, refused again"),
+    "flag.refused_again": ("同车/同人再次拒绝", "same car or person, refused again"),
     "holder.resident": ("业主", "Resident"),
     "holder.visitor": ("访客", "Visitor"),
     "holder.contractor": ("施工人员", "Contractor"),
