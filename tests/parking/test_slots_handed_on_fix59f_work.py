@@ -12,7 +12,7 @@ from datetime import timedelta
 from typing import Any
 
 from gateway.runtime.gateway import Gateway
-from gateway.store.parking import _HANDOVER_CANDIDATE
+from gateway.store.slot_handover import _HANDOVER_CANDIDATE
 from gateway.timefmt import to_db
 from tests.conftest import query_plan
 from tests.parking.conftest import T0
