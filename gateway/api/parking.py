@@ -387,6 +387,17 @@ def parking_router(gw: Gateway) -> APIRouter:
                 f"a patrol round due in the report period of {day} is still open, until {at} at the latest",
                 f"build it after {at}, or wait: the gateway builds it once the round is done, late or missed",
             )
+        # So would a device back online before the period ended, whose fault clears as of then.
+        until = gw.operations.returns_open(db, day, now)
+        if until is not None:
+            at = until.astimezone(gw.site.tz).isoformat()
+            raise ApiError(
+                409,
+                "returns_open",
+                f"a device back online in the report period of {day} waits to clear its fault until {at}",
+                f"build it after {at}, or wait: the gateway builds it once the fault is cleared or the "
+                "device is off again",
+            )
         gw.operations.check_rebuild(db, day, now)
         # Waited for as the API's other writes are: a stuck worker answers busy (503, try again),
         # not after the operations thread's 5 minutes.

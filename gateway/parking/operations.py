@@ -320,8 +320,8 @@ class Operations:
                 r[0] for r in conn.execute("SELECT day FROM daily_reports WHERE day >= ?", (day.isoformat(),))
             }
             while day <= last:
-                if self.rounds_open(conn, day, now) is not None:
-                    break  # this day's report, and the later ones, wait for its last rounds
+                if self.rounds_open(conn, day, now) or self.returns_open(conn, day, now):
+                    break  # this day's report, and the later ones, wait for its last rounds and repairs
                 if day.isoformat() not in built:
                     self.build_report(day, now, conn)
                     done.append(day.isoformat())
@@ -365,6 +365,21 @@ class Operations:
                 for due in still_open(route, start, end, now, self.site.tz)
                 if (route.id, to_db(due)) not in judged
             ),
+            default=None,
+        )
+
+    def returns_open(self, conn: sqlite3.Connection, day: date, now: datetime) -> datetime | None:
+        """Until when a device back online before the day's report period ended may still be
+        repaired in it (None: none may). Its fault clears once it has stayed back `[alarms]
+        clear_after_s`, as of its return (the `returns` step, before this one): built before, the
+        report would list a fault open at the period's end that was over, and the next report
+        starts after the repair, so that a late one is counted in neither. Gone again meanwhile,
+        it waits no more and the fault is open. One built by hand is refused until then (409
+        returns_open)."""
+        end = self.report_period(conn, day)[1]
+        after = timedelta(seconds=self.cfg.alarms.clear_after_s)
+        return max(
+            (at + after for at in waiting_returns(conn).values() if at < end and now - at < after),
             default=None,
         )
 

@@ -895,6 +895,10 @@ TEXTS: dict[str, tuple[str, str]] = {
         "统计期内还有巡更轮次未结束，结束后再生成报表",
         "A patrol round of the period is still open: build the report after it ends",
     ),
+    "err.returns_open": (
+        "统计期内恢复在线的设备尚待确认故障消除，稍后再生成报表",
+        "A device back online in the period waits to clear its fault: build the report a few minutes later",
+    ),
     # A guard page's error as a page (pages.error_page): a pass or record gone, an address mistyped.
     "errpage.not_found": (
         "没有这个页面，或要查看的记录已不存在",
