@@ -26,6 +26,7 @@ from gateway.core import (
     ZoneFacts,
     decide,
 )
+from gateway.core.decide import REGISTRATION_FLAGS
 from gateway.core.windows import ALL_DAYS
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -219,8 +220,10 @@ def test_credential_outside_validity_never_comes_in(
     """A card or plate (or the pass that holds it) valid from 08:00 Monday to 09:00 Tuesday, at an
     entrance with no hours, neither blocked nor limited otherwise. From its first instant to just
     before its end the validity makes no difference: the decision is the one with no validity at
-    all. Before it, or from its end, it never comes in, and is decided as one a month away from
-    either edge is (not_yet_valid, expired)."""
+    all. Before it, or from its end, it is decided as one a month away from either edge is, and
+    never comes in (not_yet_valid, expired), but for a resident's plate at a car entrance: that car
+    is decided as an unregistered car is, flagged with why, and refused by its registration's
+    reason where the site refuses unregistered cars (Review 60a)."""
     p, facts, policy = s
     p = replace(p, kind=cred.kind, at=at)
     lane = replace(facts.lane, direction="entrance", hours=())
@@ -244,7 +247,16 @@ def test_credential_outside_validity_never_comes_in(
         as_if = Validity(valid_to=VALID_TO - month)
     decided = decide(p, valid_by(Validity(VALID_FROM, VALID_TO)), policy)
     assert decided == decide(p, valid_by(as_if), policy)
-    assert valid or not decided.admitted
+    residents_car = whose == "credential" and cred.kind == "plate" and cred.holder.kind == "resident"
+    if valid or not (residents_car and lane.type == "vehicle"):
+        assert valid or not decided.admitted
+        return
+    outside = Reason.NOT_YET_VALID if at < VALID_FROM else Reason.EXPIRED
+    stranger = decide(p, replace(facts, lane=lane, credential=None), policy)
+    if policy.unknown_vehicle == "refuse":
+        assert decided == replace(stranger, reason=outside)
+    else:
+        assert decided == replace(stranger, flags=(*stranger.flags, REGISTRATION_FLAGS[outside]))
 
 
 @given(situations())

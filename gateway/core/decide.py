@@ -39,6 +39,13 @@ _BILLING_REASON: dict[Billing | None, Reason] = {
 }
 _PASS_REASONS = (Reason.VISITOR, Reason.CONTRACTOR)
 
+# A resident's plate at a car entrance outside its registration (valid_from, valid_to): the car
+# comes in as an unregistered car would, flagged with why (texts.py tells the driver).
+REGISTRATION_FLAGS = {
+    Reason.NOT_YET_VALID: "registration_not_yet_valid",
+    Reason.EXPIRED: "registration_expired",
+}
+
 
 def decide(p: Presented, facts: Facts, policy: Policy) -> Decision:
     decision = _decide(p, facts, policy)
@@ -77,6 +84,9 @@ def _afresh(p: Presented, facts: Facts, policy: Policy) -> Decision:
         return Decision(Reason.BLOCKED)
     if lane.direction == "exit":
         return _exit(cred, facts)
+    outside = _outside_registration(cred, p)
+    if outside is not None:
+        return _unregistered_now(outside, facts, policy, closed)
     refused = _credential_refusal(cred, lane, p, closed)
     if refused is not None:
         return Decision(refused)
@@ -142,14 +152,47 @@ def _unknown(p: Presented, facts: Facts, policy: Policy, closed: ClosedPeriod | 
         return Decision(Reason.UNKNOWN)
     if lane.direction == "exit":
         return _unknown_exit(p, facts, policy)
+    return _stranger_entry(facts, policy, closed, ())
+
+
+def _stranger_entry(
+    facts: Facts, policy: Policy, closed: ClosedPeriod | None, flags: tuple[str, ...]
+) -> Decision:
+    """A car at an entrance that the register does not let in as anyone's: a temporary (paying)
+    car, as the site's policy and a closed-management period have it."""
     if closed is not None and not closed.admit_temporary_vehicles:
-        return Decision(Reason.CLOSED_MANAGEMENT)
+        return Decision(Reason.CLOSED_MANAGEMENT, flags=flags)
     if policy.unknown_vehicle == "refuse":
-        return Decision(Reason.UNKNOWN)
+        return Decision(Reason.UNKNOWN, flags=flags)
     entry_flags = _passback(facts, policy)
     if entry_flags is None:
-        return Decision(Reason.ANTI_PASSBACK)
-    return _temporary(facts, entry_flags)
+        return Decision(Reason.ANTI_PASSBACK, flags=flags)
+    return _temporary(facts, entry_flags + flags)
+
+
+def _outside_registration(cred: CredentialFacts, p: Presented) -> Reason | None:
+    """Why a resident's plate is not registered at `p.at` (not yet valid, or expired), else None.
+    A plate only: a card outside its validity is refused (it is the resident's card, not a car),
+    and so is a pass's plate (the visit is over or not begun: docs/parking.md)."""
+    if p.kind != "plate" or cred.holder.kind != "resident":
+        return None
+    if cred.validity.not_yet(p.at):
+        return Reason.NOT_YET_VALID
+    if cred.validity.expired(p.at):
+        return Reason.EXPIRED
+    return None
+
+
+def _unregistered_now(outside: Reason, facts: Facts, policy: Policy, closed: ClosedPeriod | None) -> Decision:
+    """A resident's car at an entrance outside its registration (registered the evening before its
+    first day, or past its end) is not refused where an unregistered car comes in: it comes in as
+    one, a temporary car that pays (flag registration_not_yet_valid or registration_expired), and
+    leaves as one. Refused by its registration's reason, as before, where the site refuses
+    unregistered cars (policy.unknown_vehicle). Review 60a: refused 未到有效期, the driver who had
+    just bought a month was the one car at the barrier not let in to pay."""
+    if policy.unknown_vehicle == "refuse":
+        return Decision(outside)
+    return _stranger_entry(facts, policy, closed, (REGISTRATION_FLAGS[outside],))
 
 
 def _unknown_exit(p: Presented, facts: Facts, policy: Policy) -> Decision:

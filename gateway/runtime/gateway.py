@@ -75,7 +75,6 @@ from gateway.store.lanes import modes_on_record
 from gateway.store.lookup import car_unknown, lookup, stay_open, subject_of
 from gateway.store.parking import open_stay
 from gateway.store.record import car_of_pass, own_car_back, qr_over_listed_car, write_event
-from gateway.timefmt import from_db
 
 log = logging.getLogger(__name__)
 
@@ -778,27 +777,25 @@ class Gateway:
 
     def _monthly_ended(self, ev: AccessEvent) -> bool:
         """A car held at an exit to pay whose monthly period has run out by now, billed by time for
-        it: its driver is told why he pays, 月租到期 (texts.display_lines). A monthly stay by its
-        period (the register's now, else the end its stay kept: a car struck off while parked), a
-        car that came in as a temporary car (flag monthly_expired, on its entry: an exit's decision
-        carries none, and the report counts the lapsed car once) by its registration now. Not a
-        monthly car paid up that owes only a charge carried from before, nor a car on its own slot,
-        which a lapsed month costs nothing: told 月租到期, its driver renewed what needs no renewal."""
+        it: its driver is told why he pays, 月租到期 (texts.display_lines). By its stay's period, as
+        the guard's panel (api/views.py monthly_ended), his pay dialog (desk_checks.quote_json) and
+        a release's words (hand_lane_displays) read it: the register's now, else the end the stay
+        kept (a monthly car struck off while parked; a lapsed car that came in as a temporary car,
+        flag monthly_expired on its entry, none on its exit, whose renewal while parked an import's
+        empty cell or the centre took back). Read from the register alone, such a car was asked
+        请缴费 as an owner's car while the guard's tablet said 月租已于 … 到期 (Review 60a). A
+        temporary car only if registered (the panel's _may_have_lapsed). Not a monthly car paid up
+        that owes only a charge carried from before, nor a car on its own slot, which a lapsed month
+        costs nothing: told 月租到期, its driver renewed what needs no renewal."""
         if ev.reason != "payment_due" or ev.billing not in MONTH_LAPSES:
             return False
+        if ev.billing != "monthly" and ev.vehicle_id is None:
+            return False
         try:
-            if ev.billing == "monthly":
-                stay = open_stay(self.conn, ev.subject)
-                until = stay.monthly_until if stay is not None else None
-            elif ev.vehicle_id is None:
-                return False
-            else:
-                row = self.conn.execute(
-                    "SELECT monthly_until FROM vehicles WHERE id = ?", (ev.vehicle_id,)
-                ).fetchone()
-                until = from_db(row[0]) if row is not None else None
+            stay = open_stay(self.conn, ev.subject)
         except sqlite3.Error:  # the words only: the fee is asked all the same
             return False
+        until = stay.monthly_until if stay is not None else None
         return month_ran_out(ev.billing, until, ev.at) is not None
 
     def _act(self, ev: AccessEvent) -> None:

@@ -43,6 +43,14 @@ _PAYS: dict[str, tuple[str, str]] = {
 }
 
 
+# A resident's car let in as a temporary car because its registration has not begun or has ended
+# (decide.py REGISTRATION_FLAGS): told why it pays, not taken for a stranger's car or a misread plate.
+_UNREGISTERED_NOW: dict[str, tuple[str, str]] = {
+    "registration_not_yet_valid": ("登记未生效 临时车 请入场", "Not yet registered: temporary vehicle"),
+    "registration_expired": ("登记已过期 临时车 请入场", "Registration ended: temporary vehicle"),
+}
+
+
 # Said at a lane whose barrier (or door lock) was to open and did not take its pulse: its relay
 # board unplugged or without power. As storage_failed, the driver is sent to the guard.
 _FAULTS: dict[str, tuple[str, str]] = {
@@ -86,6 +94,8 @@ def display_lines(
         if ev.reason == "temporary" and lapsed:
             # Paying by time until renewed: told so, not taken for a stranger's car or a misread plate.
             first = "月租到期 临时车 请入场" if language == "zh" else "Monthly pass ended: temporary vehicle"
+        elif ev.reason == "temporary" and (told := _unregistered_now(ev.flags, language)):
+            first = told
         elif ev.reason == "temporary" and no_plate:
             first = "无牌车 请入场" if language == "zh" else "No plate: ticket"
         elif ev.reason == "temporary":
@@ -96,6 +106,14 @@ def display_lines(
             first = "欢迎光临" if language == "zh" else "Welcome"
         return [first, who] if who else [first]
     return refusal_lines(ev.reason, who, language, direction)
+
+
+def _unregistered_now(flags: tuple[str, ...], language: str) -> str | None:
+    for flag in flags:
+        if flag in _UNREGISTERED_NOW:
+            zh, en = _UNREGISTERED_NOW[flag]
+            return zh if language == "zh" else en
+    return None
 
 
 def pay_lines(
