@@ -32,6 +32,9 @@ Openings, holds and releases of one lane take turns (a lock per lane, held while
 its relay's answer): a release pressed while a Modbus module had not yet answered the hold was
 done first, and the hold's late "taken" then kept the lane held, on the pages and the board, at a
 barrier the release had shut. The decisions never take these locks: a car is not kept waiting.
+HandLanes is here, with its openings, its lane modes and the start; its other parts are its records and
+relays (hand_lane_writes.py), the car a single opening lets out (hand_let_outs.py), what the lane's
+displays are told (hand_lane_displays.py), and its holds and releases (hand_holds.py).
 """
 
 from __future__ import annotations
@@ -44,49 +47,26 @@ from collections.abc import Callable
 from concurrent.futures import Future
 from datetime import datetime
 from functools import partial
-from typing import Any, TypeVar
+from typing import Any
 
-from drivers.relays.control import WrittenLater
-from gateway.core.tickets import NO_PLATE
-from gateway.errors import Conflict, GatewayError, NotFound, Refused
-from gateway.parking.book import month_ran_out
+from gateway.errors import Conflict, GatewayError, Refused
 from gateway.parking.service import ParkingDesk
 from gateway.runtime.devices import Devices
-from gateway.runtime.hand_lane_records import (
-    Gone,
-    LetOutByHand,
-    OnWorkerNow,
-    OpenedByHand,
-    ReleasedByHand,
-)
-from gateway.runtime.hand_opens import Kept, LaneRecord, Recorded, WaitingRecords
+from gateway.runtime.hand_holds import LaneHolds
+from gateway.runtime.hand_lane_records import Gone, LetOutByHand, OnWorkerNow, OpenedByHand
+from gateway.runtime.hand_let_outs import LetOutsByHand
+from gateway.runtime.hand_opens import LaneRecord, Recorded, WaitingRecords
 from gateway.runtime.kept_records import AlarmChange
-from gateway.runtime.lane_boards import JoinedByHand, LaneBoards, held, released, taken
+from gateway.runtime.lane_boards import JoinedByHand, LaneBoards, taken
 from gateway.runtime.lanes import BarrierWatch
-from gateway.runtime.texts import (
-    closed_lines,
-    fault_lines,
-    idle_lines,
-    let_through_lines,
-    pay_lines,
-    refusal_lines,
-)
-from gateway.runtime.worker import StillRunning, wait_or_call_off
 from gateway.site import Site
 from gateway.store.alarms import clear_alarm
-from gateway.store.database import transaction
-from gateway.store.holds import Held, Told, last_told
-from gateway.store.lanes import LANE_MODES, ModeOnRecord, forget_hold, set_lane_mode
-from gateway.store.parking import Owed
+from gateway.store.lanes import LANE_MODES, ModeOnRecord, set_lane_mode
 
 log = logging.getLogger(__name__)
 
-T = TypeVar("T")
 
-LANE_RECORD_WAIT_S = 10.0  # a lane held, released, closed by hand waits this long for its record
-
-
-class HandLanes:
+class HandLanes(LaneHolds, LetOutsByHand):
     def __init__(
         self,
         site: Site,
@@ -141,21 +121,6 @@ class HandLanes:
         self._holds_written: dict[str, int] = {}
         # Told each lane record by hand as it is written or kept to wait for storage (subscribe).
         self._listeners: list[Callable[[LaneRecord, Recorded], None]] = []
-
-    def subscribe(self, listener: Callable[[LaneRecord, Recorded], None]) -> None:
-        """`listener(record, how it went)` for each lane record by hand as it is written, or kept to
-        wait for storage: a guard's, the centre's (its commands), the gateway's own (a hold again at
-        start). The live pages list each as it comes (gateway/api/guard.py), whoever did it: the
-        centre's opening was listed only once the page was reloaded."""
-        self._listeners.append(listener)
-
-    def _made(self, record: LaneRecord, done: Recorded) -> Recorded:
-        for listener in self._listeners:
-            try:
-                listener(record, done)
-            except Exception:
-                log.exception("lane record listener failed lane=%s action=%s", record.lane, record.action)
-        return done
 
     def open_lane(self, lane: str, actor: str, reason: str) -> Recorded:
         """Open a lane once by hand; returns how its record went: its audit row's id, its time (the
@@ -221,186 +186,6 @@ class HandLanes:
             camera.opened_by_hand()
         return done
 
-    def _arm_known(self, lane: str, ticket: int, plate: str | None, rose: Future[bool]) -> None:
-        """An opening the relay took whose arm never rose (its contact watched: LaneInputs.rising,
-        which raised barrier_no_response): the board sends the driver to the guard, as a
-        decision's does, unless something newer was shown meanwhile (Review 57p)."""
-        if not rose.result():
-            language, kind = self.site.config.site.language, self.site.lanes[lane].type
-            self._boards.show_unless_newer(lane, ticket, fault_lines(plate, language, kind))
-
-    def _let_out_once_up(self, let_out: LetOutByHand, ref: str, rose: Future[bool]) -> None:
-        """The car the opening lets out, let out once its arm rose where that is watched
-        (LaneInputs.rising): on the relay's word alone, a guard's 开闸 at a dead barrier controller
-        closed the stay of a car still sitting at the shut arm and ended its hold, and read again a
-        minute on it was a car with no entry record (Review 57p). Not risen, it stays held, its
-        stay open. Waiting for the arm (1-6 s), the lane's next openings pass over it already; the
-        guard's answer does not wait for it (he sees the arm), nor for its record."""
-        if rose.done():
-            if rose.result():
-                self._let_out(let_out, ref)
-            return
-        if let_out.opened.found == [None]:
-            return  # none held there
-        self._leave(let_out)
-
-        def arm_known(up: Future[bool]) -> None:
-            if up.result():
-                self._write_let_out(let_out, wait=False)
-            else:
-                self._no_longer_leaving(let_out)
-
-        rose.add_done_callback(arm_known)
-
-    def _let_out(self, let_out: LetOutByHand, ref: str) -> None:
-        """The car the opening let out, on record now that a relay took it. Its opening's record
-        written, the guard's answer waits for this one too (at most HAND_OPEN_WAIT_S), so that the
-        pages read the car as gone; the opening's record waiting for storage, this one waits in
-        turn behind it (and any before it), and the guard is not kept waiting twice. Sent to the
-        worker apart from the queue, it was written first once storage took writes again: before
-        its opening's record, and, with the lane opened again meanwhile, by the later opening.
-        Until it is written, the lane's next openings pass over the car (_leaving_cars)."""
-        if let_out.opened.found == [None]:
-            return  # none held there
-        self._leave(let_out)
-        self._write_let_out(let_out, wait=ref.startswith("audit:"))
-
-    def _leave(self, let_out: LetOutByHand) -> None:
-        with self._leaving_lock:
-            self._leaving.setdefault(let_out.lane, []).append(let_out)
-
-    def _write_let_out(self, let_out: LetOutByHand, wait: bool) -> None:
-        """Written in turn, the guard not waiting for it, unless `wait` (its opening's record
-        written, the guard not answered yet): its opening's record waits for storage, or the
-        guard was answered already (the arm waited for)."""
-        if not wait:
-            # The car has gone through: read again as it pulls away, it is that passage, before
-            # its record is written (as when the write is tried and fails: LetOutByHand.write).
-            self._on_worker_now(lambda _conn: let_out.left())
-            written = self._waiting.write_in_turn(let_out, self._on_worker_now)
-            written.add_done_callback(
-                lambda done: self._not_written(let_out, None if done.cancelled() else done.exception())
-            )
-            return
-        try:
-            self._waiting.write_or_keep(let_out, self._on_worker_now)
-        except sqlite3.Error as exc:  # not storage: the barrier is up, the guard told it opened
-            self._not_written(let_out, exc)
-
-    def _not_written(self, let_out: LetOutByHand, exc: BaseException | None) -> None:
-        """A let-out that failed for a reason other than storage's (not kept: it would fail again):
-        the barrier is up, the guard told it opened, the car's stay left open."""
-        if exc is None:
-            return
-        log.error(
-            "%s not on record %s at=%s error=%s fix=%s",
-            let_out.what,
-            let_out.details(),
-            let_out.at.isoformat(),
-            exc,
-            let_out.if_never() or "nothing to close: the car had no stay",
-        )
-
-    def _leaving_cars(self, lane: str) -> frozenset[tuple[str, datetime]]:
-        """The cars earlier openings let out at `lane` whose records are not written yet, by their
-        hold key and when their hold (or refusal) began (ParkingDesk.car_at_barrier)."""
-        with self._leaving_lock:
-            waiting = list(self._leaving.get(lane, ()))
-        cars = (let_out.car() for let_out in waiting)
-        return frozenset((found[0].car, found[0].at) for found in cars if found is not None)
-
-    def _no_longer_leaving(self, let_out: LetOutByHand) -> None:
-        with self._leaving_lock:
-            waiting = self._leaving.get(let_out.lane, [])
-            waiting[:] = [w for w in waiting if w is not let_out]
-
-    def _tell_lane(self, lane: str, opened: bool, plate: str | None) -> int:
-        """The lane's displays after an opening by hand: left as they were, the driver let out
-        was still asked for the fee (临时车 请缴费 7元), a car let in still read 禁止入内. A
-        barrier that did not open sends him to the guard, as a decision's does (Gateway._act).
-        Displays return at once (a serial board writes on its own thread): the guard waits for none."""
-        rules, language = self.site.lanes[lane], self.site.config.site.language
-        if opened:
-            lines = let_through_lines(plate, language, rules.direction)
-        else:
-            lines = fault_lines(plate, language, rules.type)
-        return self._boards.show(lane, lines)
-
-    def _tell_shut(self, lane: str, closed: bool = False) -> None:
-        """The lane's displays once its barrier is down again by hand (a release, a closed lane
-        reopened: idle_lines) or it is closed (closed_lines, what its decisions tell everyone now).
-        Left reading 请通行 (一路平安 at an exit) from the hold, the board told the next driver to
-        go at a lowered arm, as a failed hold's would (_hold)."""
-        self._boards.show(lane, self._shut_lines(lane, closed))
-
-    def _shut_lines(self, lane: str, closed: bool = False) -> list[str]:
-        rules, language = self.site.lanes[lane], self.site.config.site.language
-        return closed_lines(language, rules.direction) if closed else idle_lines(language, rules.type)
-
-    def _tell_released(self, lane: str) -> None:
-        """The lane's displays once a release by hand is taken: the idle line (_tell_shut), unless
-        a car is at its barrier being asked (_car_asked): a car held behind a convoy to pay, the
-        guard releasing the lane so that it pays, was told 一车一杆 减速慢行 as if nobody were being
-        decided, and no longer asked for its fee. It is told again what it is asked: the hold's
-        一路平安 replaced what it was told before the hold, and stayed over the lowered arm."""
-        try:
-            asked = _answer(self._car_asked(lane), LANE_RECORD_WAIT_S)
-        except Exception as exc:  # the words only: the release is done, its barrier down
-            log.warning("lane %s released: its barrier's car not looked for (%s): idle line shown", lane, exc)
-            asked = None
-        self._boards.show(lane, asked or self._shut_lines(lane))
-
-    def _car_asked(self, lane: str) -> Future[list[str] | None]:
-        """What the car at the barrier of the exit `lane` is asked, now (on the worker), in its
-        decision's words (_asked_lines); None: nobody is asked. The car there held to pay, or
-        refused a moment ago (ParkingDesk.car_at_barrier, the car an opening by hand would let
-        out), while it still owes: one that paid at the booth since is asked nothing (still told
-        请缴费 7元, its driver would pay twice), its next decision lets it out. So is a car let out
-        at a barrier that did not open (道闸故障, its stay put back), which was never refused: it is
-        asked what its stay owes now, if anything (told 禁止通行 临时车 by its exit's reason, a
-        driver owing nothing was refused). A car its camera watching the lane no longer sees has
-        gone, through the barrier held up (still held on record for a while): nobody is asked."""
-        rules, at = self.site.lanes[lane], self.now()
-        if rules.direction != "exit" or rules.type != "vehicle":
-            none: Future[list[str] | None] = Future()
-            none.set_result(None)
-            return none
-
-        def asked(conn: sqlite3.Connection) -> list[str] | None:
-            found = self._desk.car_at_barrier(conn, lane, at, self._leaving_cars(lane))
-            if found is None or not self._still_seen(lane, found[0]):
-                return None
-            held, account = found
-            told = last_told(conn, lane, held, self.site.lanes)
-            if told is None:
-                return None
-            if not _refused(held, told) and account.quote.due_fen <= 0:
-                return None  # paid since it was held (at the booth), or put back owing nothing
-            return self._asked_lines(lane, held, account, told, at)
-
-        return self._on_worker_now(asked)
-
-    def _still_seen(self, lane: str, car: Held) -> bool:
-        """Whether the car found at the barrier is still there: seen by the lane's camera (by the
-        text it read), or the lane has none watching it to tell."""
-        plate = car.plate_read or car.plate
-        return not self.devices.watches(lane) or (plate is not None and self.devices.sees(lane, plate))
-
-    def _asked_lines(self, lane: str, held: Held, account: Owed, told: Told, at: datetime) -> list[str]:
-        """What its decision's display told the car at the barrier (texts.display_lines), built
-        again from what the desk finds now: a refusal's words, or the fee it still owes (less what
-        it paid at the booth since) as whose car it is, 月租到期 for a month that has run out."""
-        rules, language = self.site.lanes[lane], self.site.config.site.language
-        if _refused(held, told):
-            return refusal_lines(told.reason, held.plate, language, rules.direction)
-        # As Gateway._monthly_ended tells it at its decision: its stay's period, the register's now.
-        until = account.stay.monthly_until if account.stay is not None else None
-        lapsed = "monthly_expired" in told.flags or month_ran_out(told.billing, until, at) is not None
-        no_plate = NO_PLATE in told.flags
-        return pay_lines(
-            account.quote.due_fen, held.plate, told.holder_kind, language, lapsed=lapsed, no_plate=no_plate
-        )
-
     def hold_lane(self, lane: str, actor: str, reason: str) -> Recorded:
         """Keep a lane open (a convoy, an ambulance) until release_lane, across restarts too (the
         hold is on record with its audit row; hold_again). A closed lane is reopened first, on
@@ -454,18 +239,6 @@ class HandLanes:
     @staticmethod
     def _held_by(lane: str, actor: str) -> Callable[[sqlite3.Connection, datetime], None]:
         return lambda conn, at: set_lane_mode(conn, lane, "open", at, actor)
-
-    def _hold_written(self, lane: str) -> None:
-        """A hold of the lane is on record (on the decision worker, once its transaction is
-        committed): a release made before it and written after it leaves it there."""
-        self._holds_written[lane] = self._holds_written.get(lane, 0) + 1
-
-    def _no_hold_since(self, lane: str) -> Callable[[], bool]:
-        """Whether no hold of the lane has been written on record since now (read on the worker,
-        where holds are counted: _hold_written). Made in the lane's turn, after any hold made
-        before it was written or refused."""
-        seen = self._holds_written.get(lane, 0)
-        return lambda: self._holds_written.get(lane, 0) == seen
 
     def modes_again(self, on_record: dict[str, ModeOnRecord]) -> None:
         """At start, before the barriers' inputs are watched: the lanes closed or held open when the
@@ -550,198 +323,6 @@ class HandLanes:
             return False
         return True
 
-    def _hold(self, lane: str, holder: str, reason: str) -> None:
-        self.barriers.commanded(lane, time.monotonic())
-
-        def hold(relay: Any) -> None:
-            # Not held (a Modbus module that did not take the write), it fails as a hold that
-            # raised does: lane.hold_failed, and the guard (or the centre's command reply) is told.
-            if not held(relay):
-                raise OSError(f"did not take the hold: {relay.health.last_error or 'no answer'}")
-
-        try:
-            self._drive(lane, holder, reason, "hold", hold)
-        except GatewayError:
-            if lane not in self.held:
-                self._let_go(lane)
-                # A convoy told 一路平安 at a barrier held by no relay would drive into it: sent to
-                # the guard, as a single opening that did not open is (_tell_lane). A standing hold
-                # keeps what its lane shows.
-                self._tell_lane(lane, False, None)
-            raise
-        with self._held_lock:
-            self.held[lane] = holder
-            self._releasing.pop(lane, None)  # held again: a release written later no longer ends it
-        self.barriers.held(lane, True, time.monotonic())
-        # Opened for whoever is there, as a single opening is: a board left reading 禁止入内 (the
-        # card refused before) would tell every walker through the open door to stay out.
-        self._tell_lane(lane, True, None)
-
-    def _let_go(self, lane: str) -> None:
-        """A hold that failed is not held on the relays either. A relay wants its state before it
-        writes it, so that a board replugged is sent what it should be (drivers/relays/control.py):
-        a hold whose write failed (an LCUS board not back yet after a power cut), or that one relay
-        of two took, would raise the barrier of a lane held nowhere on record once the board is back."""
-        for relay in self.devices.lanes[lane].relays:
-            try:
-                relay.release()
-            except Exception as exc:  # wanted "off" all the same: sent when the board is back
-                log.warning(
-                    "lane %s relay %s not released after a failed hold: %s", lane, relay.health.device, exc
-                )
-
-    def _forget_hold(self, lane: str) -> None:
-        """A hold that did not take (or cannot at start) is off record: not tried at every start."""
-        # Kept on record, it is tried again (and fails again) at start.
-        self._on_record(
-            lane,
-            lambda conn, _at: forget_hold(conn, lane),
-            "not held, but still on record as held (tried again at start)",
-        )
-
-    def _on_record(
-        self,
-        lane: str,
-        change: Callable[[sqlite3.Connection, datetime], None],
-        if_not: str,
-        then: Callable[[], None] | None = None,
-    ) -> None:
-        """A lane's mode changed on record after its relays moved: a failure is logged, not raised
-        (the relays have done what was asked). `then`, on the worker once it is written."""
-
-        def write(conn: sqlite3.Connection) -> None:
-            with transaction(conn):
-                change(conn, self.now())
-            if then is not None:
-                then()
-
-        try:
-            _answer(self._on_worker_now(write), LANE_RECORD_WAIT_S)
-        except (GatewayError, sqlite3.Error, TimeoutError) as exc:
-            log.error("lane %s %s: %s", lane, if_not, exc)
-
-    def release_lane(self, lane: str, actor: str, reason: str) -> Recorded:
-        """Let a held lane's barrier down. Judged as a hold is (lane_boards.released: a Modbus
-        module never raises, its adapter unplugged): a relay that did not take it fails it
-        (`lane.release_failed`), and the lane is still shown held, its barrier up, until that
-        relay writes the release, still wanted, once it answers again (_down_later). On a disk that
-        takes no writes it goes ahead as a single opening does, its record (the hold off record with
-        it) waiting in memory (ReleasedByHand). A lane not held open (released meanwhile on another
-        tablet) is 409 already_done, nothing written (_still_held). Returns how its record went, as
-        open_lane does."""
-        self._check_lane(lane, "release", reason)
-        with self._turns[lane]:  # read once a hold or release under way is done
-            self._still_held(lane)
-            return self._release(lane, actor, reason)
-
-    def _release(
-        self, lane: str, actor: str, reason: str, stored_first: bool = False, tell: bool = True
-    ) -> Recorded:
-        """release_lane; `stored_first`: its record written before any relay moves, or refused
-        (sqlite3.Error) with nothing moved, as a close's is (_set_mode). `tell`: the lane's displays
-        told once it is down (_tell_released); not by a close, which tells them it is closed, one
-        announcement, not the idle line and then the closed one. A release not taken, written
-        later, is told once written whatever `tell` says: its close is refused (_down_later)."""
-        self._check_lane(lane, "release", reason)
-        not_taken: list[WrittenLater] = []
-        unknown: list[Any] = []
-
-        def release(relay: Any) -> None:
-            try:
-                took = released(relay)
-            except Exception:
-                unknown.append(relay)
-                raise
-            if not took:  # only a relay written later answers so (lane_boards.released)
-                not_taken.append(relay)
-                raise OSError(f"did not take the release: {relay.health.last_error or 'no answer'}")
-
-        with self._turns[lane]:  # after a hold under way: the release is the last word
-            record = ReleasedByHand(
-                self.now(), lane, "release", actor, reason.strip(), no_hold_since=self._no_hold_since(lane)
-            )
-            done = self._write_lane(record) if stored_first else self._write_or_keep(record)
-            try:
-                self._drive(lane, actor, reason, "release", release)
-            except GatewayError:
-                if not_taken and not unknown:  # a relay that raised says nothing of a later write
-                    # Told once written, whoever asked: a close that began with this release is
-                    # refused with it, and would tell the board nothing ever (一路平安 for good).
-                    self._down_later(lane, not_taken)
-                raise
-            with self._held_lock:
-                self.held.pop(lane, None)
-                self._releasing.pop(lane, None)
-                self.barriers.held(lane, False, time.monotonic())
-            if tell:
-                self._tell_released(lane)
-        return done
-
-    def _still_held(self, lane: str) -> None:
-        """A release of a lane not held open (released meanwhile on another tablet, or on a page
-        drawn before) is said so (Conflict already_done), nothing written nor moved, as a close of a
-        lane closed already is (_set_mode): done again, it was a second lane.release row and
-        lane_action record upstream, the centre counting two releases of one hold. A release its
-        relays did not take, still wanted (_down_later), may be pressed again. Not asked of a close
-        that lets a hold down (_set_mode): its relays' late release meanwhile is no reason to refuse it.
-        Its `state` says why, for the pages to word it (通道未处于常开状态): a lane never held open was
-        released by nobody, and 已由他人处理 was false."""
-        with self._held_lock:
-            standing = lane in self.held or lane in self._releasing
-        if not standing:
-            raise Conflict(
-                f"lane {lane} is not held open: there is nothing to release",
-                fix="nothing to do",
-                code="already_done",
-                data={"state": "not_held"},
-            )
-
-    def _down_later(self, lane: str, relays: list[WrittenLater]) -> None:
-        """A release its Modbus relays did not take (the adapter unplugged) is still wanted, and
-        written once they answer again: the lane is then no longer held, in `held` (the pages:
-        常开中, the centre's lane_modes) nor in the barrier watch. Kept held, a barrier down and its
-        hold off record (a restart showed it normal) was shown held by the guard for good, and a car
-        forcing the arm up raised no forced_open alarm. Unless the lane was held again meanwhile
-        (a hold that took), or released again (this release's wait is then that one's). Told on the
-        relays' bus thread: the turns are not taken there (a hold under way waits on that thread).
-        Its displays are told once it is written, as a release's (_tell_released), the car at the
-        barrier looked for then, the bus thread not waiting for the worker (_tell_written): also
-        after a close refused because of it, which told them nothing."""
-        token = object()
-        with self._held_lock:
-            self._releasing[lane] = token
-        offs = [relay.off_written() for relay in relays]
-        # Shown once written, unless a car decided meanwhile has been told something since.
-        ticket = self._boards.reserve(lane)
-
-        def written(_: Future[bool]) -> None:
-            if not all(off.done() and not off.cancelled() and off.result() for off in offs):
-                return  # another relay still to write it (or closed: the gateway stops)
-            with self._held_lock:
-                if self._releasing.get(lane) is not token:
-                    return
-                del self._releasing[lane]
-                was = self.held.pop(lane, None)
-                self.barriers.held(lane, False, time.monotonic())
-            self._car_asked(lane).add_done_callback(partial(self._tell_written, lane, ticket))
-            log.warning(
-                "lane %s released after all: its relays took the release once they answered again "
-                "(held by %r until then; lane.release_failed on record)",
-                lane,
-                was,
-            )
-
-        for off in offs:
-            off.add_done_callback(written)
-
-    def _tell_written(self, lane: str, ticket: int, asked: Future[list[str] | None]) -> None:
-        """A release written later (_down_later), once its barrier's car was looked for: what that
-        car is asked (_car_asked), else the idle line, or what the lane is then, closed, under the
-        ticket reserved when the release failed."""
-        closed = self.lane_modes.get(lane) == "closed"
-        lines = None if closed else _asked(asked)
-        self._boards.show_unless_newer(lane, ticket, lines or self._shut_lines(lane, closed))
-
     def set_lane_mode(self, lane: str, mode: str, actor: str, reason: str) -> None:
         """normal; open (held open, as hold_lane); or closed: everyone at the lane is refused
         (reason lane_closed) until it is set back to normal, across restarts too."""
@@ -813,21 +394,6 @@ class HandLanes:
         waiting (ReleasedByHand), and a lane neither held nor closed has nothing to do."""
         return mode != "normal" or self.lane_modes.get(lane) == "closed"
 
-    def _known_lane(self, lane: str) -> None:
-        if lane not in self.site.lanes:
-            raise NotFound(f"no lane {lane!r}", fix=f"use one of {sorted(self.site.lanes)}")
-
-    def _check_lane(self, lane: str, action: str, reason: str, needs_relay: bool = True) -> None:
-        self._known_lane(lane)
-        if not reason.strip():
-            raise Refused(f"a reason is needed to {action} a lane by hand", fix="say why, e.g. 救护车")
-        if needs_relay and not self.devices.lanes[lane].relays:
-            raise Refused(
-                f"lane {lane} has no relay to {action}",
-                fix="add a relay device for this lane to the site config",
-                code="no_relay",
-            )
-
     def _record_lane(
         self,
         lane: str,
@@ -850,75 +416,6 @@ class HandLanes:
 
         return self._write_lane(record, write)
 
-    def _write_lane(
-        self, record: LaneRecord, write: Callable[[sqlite3.Connection], int] | None = None
-    ) -> Recorded:
-        # Audited before any relay moves: a gate never opens by hand without its record on disk,
-        # but for a single opening or a release when storage takes no writes (_write_or_keep). A
-        # relay's failure is recorded after it moved, kept in memory too then (_drive).
-        audit_id = _answer(self._on_worker_now(write or record.write), LANE_RECORD_WAIT_S)
-        log.info("lane %s by hand lane=%s actor=%s", record.action, record.lane, record.actor)
-        return self._made(record, Recorded(f"audit:{audit_id}", record.at))
-
-    def _write_or_keep(self, record: LaneRecord) -> Recorded:
-        """A record of what the relays do whether or not it can be written (WaitingRecords)."""
-        done = self._waiting.write_or_keep(record, self._on_worker_now)
-        if done.audit_id is not None:
-            log.info("lane %s by hand lane=%s actor=%s", record.action, record.lane, record.actor)
-        return self._made(record, done)
-
-    def keep(self, record: Kept, why: object) -> None:
-        """A record of a lane command (the central server's acceptance of it, hand_opens.Kept) that
-        storage did not take: it waits in memory with the lane records, ahead of those it comes
-        before (the opening's own), and is written in turn once storage takes writes."""
-        self._waiting.keep(record, why)
-
-    def call_off(self, record: Kept) -> bool:
-        """A record kept (keep) taken back unwritten: True if it still waited
-        (WaitingRecords.call_off)."""
-        return self._waiting.call_off(record)
-
-    def in_turn(self, record: Kept) -> Future[None]:
-        """A record of a lane command (its answer) written behind the records that wait, or kept
-        behind them (WaitingRecords.write_in_turn)."""
-        return self._waiting.write_in_turn(record, self._on_worker_now)
-
-    def unwritten(self) -> list[LaneRecord]:
-        """The lane records by hand that still wait for storage, oldest first (their audit rows not
-        written yet): the live pages list them as the stream's `action` did (gateway/api/lanes.py)."""
-        return [r for r in self._waiting.kept_now() if isinstance(r, LaneRecord)]
-
-    def unrecorded_opens(self) -> int:
-        """Records that still wait for storage: lane records by hand (single opens, holds again at
-        start, relays that failed: `<action>_failed`), and the alarms and patrol taps that wait in
-        the same queue, in turn with them (kept_records.py)."""
-        return self._waiting.waiting()
-
-    def _drive(self, lane: str, actor: str, reason: str, action: str, act: Callable[[Any], None]) -> None:
-        failed = []
-        relays = self.devices.lanes[lane].relays
-        for relay in relays:
-            try:
-                act(relay)
-            except Exception as exc:
-                relay.health.set_offline(f"{action} by hand failed: {exc}")
-                failed.append(f"{relay.health.device}: {exc}")
-        if failed:
-            error = f"{action} on lane {lane} failed: {'; '.join(failed)}"
-            fix = "check the relay's cable and power; the device list shows which one is offline"
-            # On record with the guard's reason, as its attempt is: the guard pages list it. The
-            # relay's error, for the installer, goes upstream with it and to the journal. Taken by
-            # a relay of two, the barrier moved all the same: the reason says so, `(took=1 of 2)`
-            # (a 纠正并重新判断 reads it: api/corrections.py, _OPENED).
-            took = len(relays) - len(failed)
-            said = f"{reason.strip()} (took={took} of {len(relays)})" if took else reason.strip()
-            failure = LaneRecord(self.now(), lane, f"{action}_failed", actor, said, error)
-            log.error(
-                "lane %s by hand failed actor=%r reason=%r error=%s fix=%s", action, actor, reason, error, fix
-            )
-            self._write_or_keep(failure)
-            raise GatewayError(error, fix=fix, code="relay_failed")  # worded on the pages: err.relay_failed
-
 
 def _once(tell: Callable[[bool], Future[bool]]) -> Callable[[bool], Future[bool]]:
     """`tell`, called the first time only; later calls return that first outcome."""
@@ -939,24 +436,3 @@ def _held_plate(record: LaneRecord) -> str | None:
     if not isinstance(record, OpenedByHand) or not record.found or record.found[0] is None:
         return None
     return record.found[0][0].plate
-
-
-def _asked(found: Future[list[str] | None]) -> list[str] | None:
-    """_car_asked's answer; not known (storage failed, the gateway stopping): nobody asked, the
-    idle line shown, as before a car could be asked."""
-    return None if found.cancelled() or found.exception() is not None else found.result()
-
-
-def _refused(held: Held, told: Told) -> bool:
-    """Whether the car at the barrier was refused there (car_at_barrier), not held to pay nor let
-    out at a barrier that did not open (its exit admitted it: its stay put back, its fee asked)."""
-    return held.refused is not None and not told.admitted
-
-
-def _answer(future: Future[T], timeout_s: float) -> T:
-    """The result of a write on the worker: one not begun within `timeout_s` is called off
-    (wait_or_call_off), one under way is waited for (the busy timeout bounds it)."""
-    try:
-        return wait_or_call_off(future, timeout_s)
-    except StillRunning:
-        return future.result()
