@@ -35,7 +35,16 @@ from gateway.timefmt import local_iso, to_db
 KINDS = ("resident", "monthly", "visitor", "contractor", "temporary")
 EXIT_BUTTON = "exit_button"  # a door's (gateway/runtime/exit_buttons.py)
 CLASSES = ("car", "motorcycle", "bicycle")
-FLAGS = ("no_entry_record", "already_inside", "shared_slot", "monthly_expired", "no_slot", NO_PLATE)
+FLAGS = (
+    "no_entry_record",
+    "already_inside",
+    "shared_slot",
+    "monthly_expired",
+    "registration_not_yet_valid",
+    "registration_expired",
+    "no_slot",
+    NO_PLATE,
+)
 PASS_KINDS = ("visitor", "contractor")
 NOT_REFUSALS = ("payment_due",)  # a car held until it pays is not turned away
 

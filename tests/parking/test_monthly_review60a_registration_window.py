@@ -19,7 +19,7 @@ from gateway.runtime.texts import display_lines
 from gateway.store.admin import import_csv
 from gateway.web.i18n import TEXTS
 from tests.conftest import write_csv
-from tests.parking.conftest import T0, parking_toml, pay, seed, show
+from tests.parking.conftest import T0, parking_toml, pay, report_of_t0_day, seed, show
 
 H = timedelta(hours=1)
 EVENING = T0 + 12 * H  # 21:00 on 2025-03-03, the day before the new car's registration starts
@@ -92,3 +92,15 @@ def test_where_unregistered_cars_are_refused_it_is_refused_as_before(tmp_path: P
         assert (early.admitted, early.reason, early.flags) == (False, "not_yet_valid", ())
     finally:
         gw.conn.close()
+
+
+def test_the_daily_report_counts_the_cars_let_in_outside_their_registration(
+    gw: Gateway, tmp_path: Path
+) -> None:
+    """The office reads in the day's report how many residents' cars came in paying because their
+    registration had not begun or had ended (its flags), as it reads the lapsed months."""
+    _register(gw, tmp_path)
+    show(gw, "car-in", NEW_CAR, EVENING)
+    show(gw, "car-in", GONE_CAR, EVENING)
+    flags = report_of_t0_day(gw, EVENING + 12 * H)["flags"]
+    assert (flags["registration_not_yet_valid"], flags["registration_expired"]) == (1, 1), flags
