@@ -48,9 +48,10 @@ CHECKPOINT_EVERY_S = 1.0
 # them: after a full evening a thousand lane records and a thousand alarms, each with its own disk
 # flush, take tens of seconds on an SD card. Bounded within systemd's stop timeout (the unit's
 # TimeoutStopSec, 120 s), the rest of the stop (the pages' streams, 3 s; the link and the
-# directory, stopped first; the last checkpoint) in the margin. A worker that moves nothing for STOP_STALL_S (a write held by another
-# process's lock) is waited for no longer, as before. Joined for 10 s in all, a stop right after
-# the guard freed space logged hundreds of records written meanwhile "never recorded" (review 59m).
+# directory, stopped first; the last checkpoint) in the margin. A worker that moves nothing for
+# STOP_STALL_S (a write held by another process's lock) is waited for no longer, as before.
+# Joined for 10 s in all, a stop right after the guard freed space logged hundreds of records
+# written meanwhile "never recorded" (review 59m).
 STOP_WAIT_S = 60.0
 STOP_STALL_S = 10.0
 
