@@ -171,15 +171,18 @@ def _stranger_entry(
 
 
 def _outside_registration(cred: CredentialFacts, p: Presented) -> Reason | None:
-    """Why a resident's plate is not registered at `p.at` (not yet valid, or expired), else None.
+    """Why a resident's plate is not registered at `p.at` (not yet valid, or expired: the car's
+    registration or its resident's), else None.
     A plate only: a card outside its validity is refused (it is the resident's card, not a car),
     and so is a pass's plate (the visit is over or not begun: docs/parking.md)."""
     if p.kind != "plate" or cred.holder.kind != "resident":
         return None
-    if cred.validity.not_yet(p.at):
-        return Reason.NOT_YET_VALID
-    if cred.validity.expired(p.at):
-        return Reason.EXPIRED
+    # The car's registration, then its resident's (a tenant whose lease has ended, or not begun).
+    for validity in (cred.validity, cred.holder.validity):
+        if validity.not_yet(p.at):
+            return Reason.NOT_YET_VALID
+        if validity.expired(p.at):
+            return Reason.EXPIRED
     return None
 
 
