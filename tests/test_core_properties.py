@@ -221,8 +221,8 @@ def test_credential_outside_validity_never_comes_in(
     entrance with no hours, neither blocked nor limited otherwise. From its first instant to just
     before its end the validity makes no difference: the decision is the one with no validity at
     all. Before it, or from its end, it is decided as one a month away from either edge is, and
-    never comes in (not_yet_valid, expired), but for a resident's plate at a car entrance: that car
-    is decided as an unregistered car is, flagged with why, and refused by its registration's
+    never comes in (not_yet_valid, expired), but for a resident's plate at a car entrance (outside
+    the car's registration or its resident's): that car is decided as an unregistered car is, flagged with why, and refused by its registration's
     reason where the site refuses unregistered cars (Review 60a)."""
     p, facts, policy = s
     p = replace(p, kind=cred.kind, at=at)
@@ -247,7 +247,8 @@ def test_credential_outside_validity_never_comes_in(
         as_if = Validity(valid_to=VALID_TO - month)
     decided = decide(p, valid_by(Validity(VALID_FROM, VALID_TO)), policy)
     assert decided == decide(p, valid_by(as_if), policy)
-    residents_car = whose == "credential" and cred.kind == "plate" and cred.holder.kind == "resident"
+    # the car's registration (its plate credential's) or its resident's own
+    residents_car = cred.kind == "plate" and cred.holder.kind == "resident"
     if valid or not (residents_car and lane.type == "vehicle"):
         assert valid or not decided.admitted
         return
