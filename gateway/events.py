@@ -33,6 +33,9 @@ class AccessEvent:
     subject: str
     holder_kind: str | None
     holder_id: int | None
+    # The centre's key of the holder (a resident's ref, a pass's it sent down): None for a pass
+    # registered at the booth, or a holder the register has forgotten since.
+    holder_ref: str | None
     holder_name: str  # masked
     building: str
     unit: str
@@ -70,6 +73,7 @@ class AccessEvent:
             subject=subject_of(p, cred, facts.lane.type),
             holder_kind=holder.kind if holder else None,
             holder_id=holder.id if holder else None,
+            holder_ref=holder.ref if holder else None,
             holder_name=holder.name_masked if holder else "",
             building=holder.building if holder else "",
             unit=holder.unit if holder else "",
@@ -108,7 +112,9 @@ class AccessEvent:
             "reason": self.reason,
             "billing": self.billing,
             "flags": list(self.flags),
-            "holder": {"kind": self.holder_kind, "id": self.holder_id} if self.holder_kind else None,
+            "holder": {"kind": self.holder_kind, "id": self.holder_id, "ref": self.holder_ref}
+            if self.holder_kind
+            else None,
             "vehicle": {"id": self.vehicle_id, "plate": self.plate, "class": self.vehicle_class}
             if self.plate
             else None,

@@ -134,6 +134,10 @@ class Holder:
     # closed period that asks for the driver finds them missing, and at a vehicle exit its QR is no
     # car unless it let one in (decide.py).
     without_plate: bool = False
+    # The key the central server knows the holder by: a resident's ref, the ref of a pass it sent
+    # down; None for a pass registered at the booth, or a holder the register has forgotten. Not
+    # for deciding: it goes up in the access record beside the gateway's id (events.py).
+    ref: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

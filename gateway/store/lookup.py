@@ -34,7 +34,7 @@ SELECT id, kind, value, resident_id, pass_id, vehicle_id, valid_from, valid_to, 
 FROM credentials WHERE kind = ? AND value = ?
 """
 _RESIDENT = """
-SELECT id, name, building, unit, blocked, valid_from, valid_to FROM residents WHERE id = ?
+SELECT id, name, building, unit, blocked, valid_from, valid_to, ref FROM residents WHERE id = ?
 """
 # A pass counts as blocked when its QR is: that is what a guard blocks (kind "qr") at the booth,
 # and then the pass's plate must not open the gate either.
@@ -47,7 +47,7 @@ PASS_VEHICLE_BLOCKED = """EXISTS (SELECT 1 FROM credentials c
         WHERE c.kind = 'plate' AND c.value = p.plate AND c.blocked)"""
 _PASS = f"""
 SELECT p.id, p.kind, p.name, p.host_building, p.host_unit, {PASS_BLOCKED}, p.valid_from, p.valid_to,
-       p.hours, p.registered_fields, p.checked_out_at, p.vehicle_class, p.plate, {PASS_VEHICLE_BLOCKED}
+       p.hours, p.registered_fields, p.checked_out_at, p.vehicle_class, p.plate, p.ref, {PASS_VEHICLE_BLOCKED}
 FROM passes p WHERE p.id = ?
 """
 # The visit a car recorded inside by its plate is on, and its stay: a pass of that plate (the one it
@@ -436,7 +436,7 @@ def plate_holder(conn: sqlite3.Connection, plate: str) -> Holder | None:
 
 
 def _resident(conn: sqlite3.Connection, rid: int) -> Holder:
-    rid, name, building, unit, blocked, vfrom, vto = conn.execute(_RESIDENT, (rid,)).fetchone()
+    rid, name, building, unit, blocked, vfrom, vto, ref = conn.execute(_RESIDENT, (rid,)).fetchone()
     return Holder(
         kind="resident",
         id=rid,
@@ -445,13 +445,14 @@ def _resident(conn: sqlite3.Connection, rid: int) -> Holder:
         unit=unit,
         blocked=bool(blocked),
         validity=_validity(vfrom, vto, ""),
+        ref=ref,
     )
 
 
 def _pass(conn: sqlite3.Connection, pid: int) -> Holder:
     found: Any = conn.execute(_PASS, (pid,)).fetchone()
     *row, car_blocked = found  # the pass, then the block on its plate
-    pid, kind, name, building, unit, blocked, vfrom, vto, hours, fields, checked_out, vclass, plate = row
+    pid, kind, name, building, unit, blocked, vfrom, vto, hours, fields, checked_out, vclass, plate, ref = row
     # A visitor who has checked out cannot come back in on the same pass.
     vto = min(vto, checked_out) if checked_out else vto
     return Holder(
@@ -468,6 +469,7 @@ def _pass(conn: sqlite3.Connection, pid: int) -> Holder:
         vehicle_class=vclass if plate else None,
         vehicle_blocked=bool(car_blocked),
         without_plate=not plate,
+        ref=ref,
     )
 
 

@@ -1187,6 +1187,32 @@ MIGRATIONS: list[str] = [
       AND (json_type(payload, '$.record.pass_id') IS NOT 'integer'
            OR json_extract(payload, '$.record.pass_id') IN (SELECT id FROM passes));
     """,
+    # An `access` record's `holder` names the holder by the centre's `ref` too (docs/mqtt.md; null
+    # for a pass registered at the booth): its `id` is the gateway's own, which the centre learns of
+    # a pass it sent down only from a `checked_out` record a pass that runs out never gets. Those an
+    # older gateway queued without it (the link down at the upgrade) get it here, once, from the
+    # holder as the register has them; one whose holder is gone since (deleted, withdrawn,
+    # retention) goes up as it was queued, as migration 60 leaves a materials record. Through the
+    # indexes of the rows waiting, quarantined ones too (they may be put back in line).
+    """
+    UPDATE outbox SET payload = json_set(payload, '$.holder.ref', CASE json_extract(payload, '$.holder.kind')
+        WHEN 'resident' THEN (SELECT r.ref FROM residents r WHERE r.id = json_extract(payload, '$.holder.id'))
+        ELSE (SELECT p.ref FROM passes p WHERE p.id = json_extract(payload, '$.holder.id')) END)
+    WHERE seq IN (SELECT seq FROM outbox WHERE sent_at IS NULL AND quarantined IS NULL
+                  UNION ALL SELECT seq FROM outbox WHERE quarantined IS NOT NULL AND sent_at IS NULL)
+      AND topic = 'access' AND json_type(payload, '$.holder') = 'object'
+      AND json_type(payload, '$.holder.ref') IS NULL
+      AND CASE json_extract(payload, '$.holder.kind')
+          WHEN 'resident' THEN json_extract(payload, '$.holder.id') IN (SELECT id FROM residents)
+          ELSE json_extract(payload, '$.holder.id') IN (SELECT id FROM passes) END;
+    """,
+    # People on foot inside on one subject (gateway/store/record.py): a pass registered for several
+    # (人数: a crew, a family) lets each of them in on its QR, each counted inside (Review 60b: the
+    # 2nd to 4th of a crew refused already inside, the people inside one). Read while inside = 1;
+    # everyone inside before this is one person.
+    """
+    ALTER TABLE presence ADD COLUMN people INTEGER NOT NULL DEFAULT 1;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -90,7 +90,7 @@ def test_the_exit_display_shows_the_fee_a_held_car_must_pay(
 def _refused(reason: str) -> AccessEvent:
     return AccessEvent(
         "e1", datetime.now(UTC), "lane", "cam", "plate", "皖A12345", 0.99, False, reason, None, (), "",
-        None, None, "", "", "", None, "car", "皖A12345", None, None, fee_fen=1050,
+        None, None, None, "", "", "", None, "car", "皖A12345", None, None, fee_fen=1050,
     )  # fmt: skip
 
 
