@@ -512,6 +512,11 @@ TEXTS: dict[str, tuple[str, str]] = {
         "已恢复登录前填写的内容；手机号、证件号码请重新输入",
         "What was typed before logging in is back; type the phone and ID numbers again",
     ),
+    "form.not_restored": (
+        "登录前在“{forms}”中填写的内容未恢复：此页已没有该表单，请重新打开后再填写",
+        "What was typed into {forms} before logging in is not back: this page no longer has that form;"
+        " open it and type it again",
+    ),
     # What the pages say for the API's error codes (their message is English, for API clients);
     # ".fields": the same, followed by the fields the error names.
     "err.invalid_pass": ("填写有误，请检查后重试", "Something typed is not valid; check and try again"),
@@ -1072,6 +1077,7 @@ JS_KEYS = (
     "admin.token_once",
     "lane.unknown",
     "form.restored",
+    "form.not_restored",
     # the fields an error names
     "visitor.name",
     "visitor.phone",

@@ -120,9 +120,28 @@ async function freshCsrf() {
 const KEPT = "egw-form:";
 const NOT_KEPT = /(^|_)(id_number|phone|password|token|csrf)$/;
 const OCCUPANTS = "occupants";  // a kept form's rows of people in the vehicle, as formBody sends them
+// The forms kept: those app.js sends (data-api) and those a page's own script sends (data-keep:
+// 交班). Each by a key that names it on any page drawn: its id, else where it is sent (a car's 续期
+// names the car). Never by its place among the forms: a search's results add forms before 禁用,
+// and a kept 禁用 would come back in 解除禁用. A key two forms share names neither: not kept.
+const KEPT_FORMS = "form[data-api], form[data-keep]";
+function formsByKey() {
+  const byKey = new Map();
+  for (const form of document.querySelectorAll(KEPT_FORMS)) {
+    const key = form.id || `${form.dataset.method || "POST"} ${form.dataset.api}`;
+    byKey.set(key, byKey.has(key) ? null : form);
+  }
+  return byKey;
+}
+// What a form kept but not filled in again is called in the toast: its button's words (续期).
+function formName(form) {
+  const button = form.querySelector("button[type=submit], button:not([type])");
+  return button ? button.textContent.trim() : "";
+}
 function keepForms() {
   const forms = {};
-  document.querySelectorAll("form[data-api]").forEach((form, i) => {
+  formsByKey().forEach((form, key) => {
+    if (!form) return;
     const values = {};
     for (const el of form.elements) {
       if (!el.name || NOT_KEPT.test(el.name) || ["password", "hidden", "file"].includes(el.type)) continue;
@@ -138,7 +157,7 @@ function keepForms() {
       return person;
     });
     if (rows.length) values[OCCUPANTS] = rows;
-    if (Object.keys(values).length) forms[i] = values;
+    if (Object.keys(values).length) forms[key] = { name: formName(form), values };
   });
   try {
     // Whose, and when: only the same guard gets it back, and only soon after (a shared tablet).
@@ -154,28 +173,34 @@ function forgetForms() {
   } catch (err) { /* storage off: nothing was kept */ }
 }
 
+// Each kept form is filled in again where the page drawn after the login has it; one it has not
+// (a search's 续期: the login comes back to the page without the search) is named in the toast.
 function restoreForms() {
   const key = KEPT + location.pathname + location.search;
   let kept = null;
   try { kept = JSON.parse(sessionStorage.getItem(key) || "null"); sessionStorage.removeItem(key); } catch (err) { return; }
   if (!kept || kept.user !== boot.user || !(Date.now() - kept.at < KEPT_FOR_MS)) return;
-  const forms = kept.forms || {};
-  const all = document.querySelectorAll("form[data-api]");
-  for (const [i, values] of Object.entries(forms)) {
-    const form = all[Number(i)];
-    if (!form) continue;
-    for (const [name, value] of Object.entries(values)) {
-      if (name === OCCUPANTS) {
+  const byKey = formsByKey();
+  const lost = [];
+  let restored = false;
+  for (const [formKey, { name, values }] of Object.entries(kept.forms || {})) {
+    const form = byKey.get(formKey);
+    if (!form) { if (name && !lost.includes(name)) lost.push(name); continue; }
+    restored = true;
+    for (const [field, value] of Object.entries(values || {})) {
+      if (field === OCCUPANTS) {
         const box = form.querySelector("[data-occupants]");
         if (box) for (const person of value) addOccupant(box, person);
         continue;
       }
-      const el = form.elements[name];
+      const el = form.elements[field];
       if (!el || !("value" in el)) continue;
       if (el.type === "checkbox") el.checked = value; else el.value = value;
     }
   }
-  toast(T("form.restored"));
+  const said = restored ? [T("form.restored")] : [];
+  if (lost.length) said.push(fill(T("form.not_restored"), { forms: lost.join(" · ") }));
+  if (said.length) toast(said.join(" "), lost.length > 0);
 }
 
 let toastTimer = 0;
@@ -755,7 +780,7 @@ const refreshing = document.querySelector("[data-refresh]");
 const REFRESH_S = Number((refreshing && refreshing.dataset.refresh) || 0);
 const typing = () => document.querySelector("dialog[open]") ||
   (document.activeElement && document.activeElement.closest("form")) ||
-  [...document.querySelectorAll("form[data-api] input")].some((el) => el.value !== el.defaultValue);
+  [...document.querySelectorAll(`${KEPT_FORMS} input`)].some((el) => el.value !== el.defaultValue);
 if (REFRESH_S > 0) setInterval(() => { if (!typing()) reloadPage(); }, REFRESH_S * 1000);
 
 // The sticky top bar's height, for app.css's scroll-padding-top: it changes with the width (a

@@ -26,6 +26,7 @@ function showDifference() {
   el.className = fen === null || fen === boot.shift.cash_fen ? "muted" : "error";
 }
 counted.addEventListener("input", showDifference);
+showDifference();  // a count filled in again after a login (app.js restoreForms)
 
 let asked = null;  // the body confirmed in the dialog
 // A handover sent whose answer never came (the Wi-Fi, the gateway's 500): it may be stored. Until
