@@ -33,6 +33,7 @@ from gateway.runtime.devices import ClipCamera
 from gateway.runtime.hand_opens import Kept
 from gateway.runtime.kept_records import AlarmChange
 from gateway.store.alarms import raise_alarm_with
+from gateway.store.outbox import enqueue
 
 # Alarms about a lane's barrier or door, by kind: a tailgate's source is `lane@time`, the others'
 # the lane.
@@ -186,12 +187,21 @@ def tie_to_alarm(conn: sqlite3.Connection, kind: str, source: str, cut: Cut) -> 
     )
 
 
-def tie_to_audit(conn: sqlite3.Connection, audit_id: int, cut: Cut) -> None:
-    """The clips cut for an opening by hand, tied to its audit row."""
+def tie_to_audit(conn: sqlite3.Connection, audit_id: int, cut: Cut, at: datetime, now: datetime) -> None:
+    """The clips cut for an opening by hand, tied to its audit row; the centre gets the opening's
+    `lane_action` record again (`at` its own time) with them, `"change": "clips"`: they are cut
+    once the opening is on record, after its record was queued, and the centre is to know which
+    shows what the guard let through (REQUIREMENTS 7). `now` dates the outbox row."""
     conn.executemany(
         "INSERT OR IGNORE INTO event_clips (file, camera, audit_id) VALUES (?, ?, ?)",
         [(name, camera, audit_id) for camera, name in cut],
     )
+    actor, lane, reason = conn.execute(
+        "SELECT actor, target, detail FROM audit WHERE id = ?", (audit_id,)
+    ).fetchone()
+    clips = [{"file": name, "camera": camera} for camera, name in sorted(cut, key=lambda c: c[1])]
+    record = {"at": at.isoformat(), "lane": lane, "action": OPENED, "actor": actor, "reason": reason}
+    enqueue(conn, "lane_action", {**record, "change": "clips", "clips": clips}, now)
 
 
 def alarm_clips(

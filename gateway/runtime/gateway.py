@@ -364,7 +364,7 @@ class Gateway:
 
         def tie(conn: sqlite3.Connection) -> None:
             with transaction(conn):
-                tie_to_audit(conn, audit_id, cut)
+                tie_to_audit(conn, audit_id, cut, done.at, self.now())
 
         self.on_worker(tie)
 

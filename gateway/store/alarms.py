@@ -37,21 +37,27 @@ def raise_alarm_with(
     at: datetime,
 ) -> bool:
     """raise_alarm, and `then` in the same transaction when it raised a new one (the event clips cut
-    for it, gateway/runtime/event_clips.py); the kind is the caller's, written out where it is made."""
+    for it, gateway/runtime/event_clips.py), before its `raised` record is queued: the record names
+    what `then` tied to it (_clips). The kind is the caller's, written out where it is made."""
     with transaction(conn):
-        raised = write_alarm(conn, kind, source, text, at)
-        if raised:
-            then(conn)
-    return raised
+        return write_alarm(conn, kind, source, text, at, then)
 
 
-def write_alarm(conn: sqlite3.Connection, kind: str, source: str, text: AlarmText, at: datetime) -> bool:
+def write_alarm(
+    conn: sqlite3.Connection,
+    kind: str,
+    source: str,
+    text: AlarmText,
+    at: datetime,
+    then: Callable[[sqlite3.Connection], None] = lambda conn: None,
+) -> bool:
     """raise_alarm inside a transaction the caller owns (the MQTT link's quarantine does)."""
     raised = conn.execute(
         "INSERT OR IGNORE INTO alarms (kind, source, message, raised_at) VALUES (?, ?, ?, ?) RETURNING id",
         (kind, source, text.stored(), to_db(at)),
     ).fetchall()
     for (alarm_id,) in raised:  # none when one is open already
+        then(conn)
         _upstream(conn, "raised", alarm_id, kind, source, at, text)
     return bool(raised)
 
@@ -163,10 +169,19 @@ def _upstream(
             message_en=text.render("en"),
             text={"key": text.key, "params": text.params},
         )
+    if state == "raised" and (clips := _clips(conn, alarm_id)):
+        payload["clips"] = clips
     elif state != "acknowledged":
         payload["message"] = ""
     payload.update(more)
     enqueue(conn, "alarm", payload, queued_at or at)
+
+
+def _clips(conn: sqlite3.Connection, alarm_id: int) -> list[dict[str, str]]:
+    """The clips of the lane's cameras tied to an alarm (event_clips: a barrier's alarms), as its
+    `raised` record names them: "check the recording" (请查看录像) says which one (REQUIREMENTS 7)."""
+    rows = conn.execute("SELECT file, camera FROM event_clips WHERE alarm_id = ? ORDER BY file", (alarm_id,))
+    return [{"file": file, "camera": camera} for file, camera in rows]
 
 
 # Which alarms an alarm_id is among: a database numbers its own, and each stream is one database's
