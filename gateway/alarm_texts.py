@@ -14,6 +14,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from gateway.core.model import Reason
+from gateway.runtime.texts import REASONS
+
 Param = str | int | float | list[str]
 
 MESSAGES: dict[str, tuple[str, str]] = {
@@ -235,6 +238,21 @@ def device_fault_zh(error: str) -> str:
     return f"设备原始报错：{error}"
 
 
+# tailgate's: why the car that went through had been refused, for every refusal the decision core
+# gives (tests/parking/test_tailgate_review60h_refusal_words.py), in the lane's reason words
+# (runtime/texts.py REASONS, as the live page says them) after 被拒 / "refused:". Not so a car held
+# to pay, storage_failed, whose REASONS words are the driver's (系统故障 请联系保安), nor
+# anti_passback, whose English has brackets of its own and the sentence puts the refusal in brackets.
+REFUSALS: dict[str, tuple[str, str]] = {
+    reason.value: (f"{REASONS[reason][0]}被拒", f"refused: {REASONS[reason][1]}")
+    for reason in Reason
+    if not reason.admits
+} | {
+    "payment_due": ("待缴费", "held to pay"),
+    "anti_passback": ("重复入场被拒", "refused: already inside"),
+    "storage_failed": ("未能记录被拒", "refused: not recorded"),
+}
+
 # Parameters whose values are words themselves, translated when the message is rendered.
 TERMS: dict[str, dict[str, tuple[str, str]]] = {
     "device_kind": {
@@ -244,18 +262,8 @@ TERMS: dict[str, dict[str, tuple[str, str]]] = {
         "display": ("显示屏", "display"),
         "sensor": ("传感器", "sensor"),  # a loop detector or barrier sensor on Modbus or GPIO
     },
-    "error": DEVICE_FAULTS,
-    # tailgate's: why the car that went through had been refused (any other reads as its code)
-    "refusal": {
-        "payment_due": ("待缴费", "held to pay"),
-        "zone_full": ("车位已满被拒", "refused: car park full"),
-        "unknown": ("未登记被拒", "refused: not registered"),
-        "blocked": ("已禁用被拒", "refused: blocked"),
-        "expired": ("已过期被拒", "refused: expired"),
-        "anti_passback": ("重复入场被拒", "refused: already inside"),
-        "lane_closed": ("通道已关闭被拒", "refused: lane closed"),
-        "no_slot": ("无车位被拒", "refused: no parking slot"),
-    },  # device_offline's: a known fault in the reader's language
+    "error": DEVICE_FAULTS,  # device_offline's: a known fault in the reader's language
+    "refusal": REFUSALS,
 }
 
 

@@ -817,7 +817,7 @@ class Operations:
             if kept < ret.snapshots_days:  # REQUIREMENTS 7: footage is kept a week; the centre must know
                 text = AlarmText("retention_short", {"kept_days": kept, "days": ret.snapshots_days})
                 where = str(self.snapshots_dir)
-                self._run(partial(raise_alarm, kind="retention_short", source=where, text=text, at=now))
+                self._run(lambda w: _raise_retention_short(w, where, text, now))
         source = str(self.data_dir)
         if result.alarm:
             text = self._disk_low_text(result.free_percent_after)
@@ -891,6 +891,29 @@ def _keep_disk_low_true(conn: sqlite3.Connection, source: str, text: AlarmText, 
 def _reword_disk_low(conn: sqlite3.Connection, source: str, text: AlarmText, at: datetime) -> None:
     if reword_alarm(conn, "disk_low", source, text, at):
         log.info("alarm disk_low of %s reworded: %s", source, text.render("en"))
+
+
+def _raise_retention_short(conn: sqlite3.Connection, source: str, text: AlarmText, at: datetime) -> None:
+    """Raise retention_short, or give the open one the days kept now where they moved far enough
+    to tell (_days_moved): as the card fills further the same alarm says 6.0 days, then 0.5, at the
+    guard's page and (a `raised` record again) at the centre, which must know the week of footage
+    is not there. Not at every pruning (each 30 s look may delete a few more minutes' worth)."""
+    said = open_alarm_text(conn, "retention_short", source)
+    if said is None or not _days_moved(said, text):
+        raise_alarm(conn, "retention_short", source, text, at)
+    elif reword_alarm(conn, "retention_short", source, text, at):
+        log.info("alarm retention_short of %s reworded: %s", source, text.render("en"))
+
+
+def _days_moved(said: AlarmText, text: AlarmText) -> bool:
+    """A whole day more or less kept than the open alarm says, or under half of it (1 day, then
+    half a day: the last day is where a day more or less matters), or another number of days asked."""
+    before, now = said.params.get("kept_days"), text.params.get("kept_days")
+    if said.params.get("days") != text.params.get("days"):
+        return True
+    if not isinstance(before, int | float) or not isinstance(now, int | float):
+        return before != now
+    return abs(now - before) >= 1 or (now <= before / 2 and before - now >= 0.1)
 
 
 def _tells_other_things(said: AlarmText, text: AlarmText) -> bool:
