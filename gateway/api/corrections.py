@@ -263,10 +263,13 @@ def _after(upstream: str, by_time: str) -> str:
 
 def _upstream(topic: str, at: str, field: str, value: str) -> str:
     """SQL: the seq of the upstream `topic` record written at `at` (an SQL time) whose `field` is
-    `value` (SQL expressions): the one written with a lane action's audit row, or a stay's change."""
+    `value` (SQL expressions): the one written with a lane action's audit row, or a stay's change.
+    Not an opening's record sent again with its clips (`"change": "clips"`, event_clips.py): that
+    one is queued when the clips are cut, after the opening."""
     return (
         f"(SELECT max(b.seq) FROM outbox b INDEXED BY outbox_created WHERE b.created_at = {at} "
-        f"AND b.topic != 'access' AND b.topic = '{topic}' AND json_extract(b.payload, '$.{field}') = {value})"
+        f"AND b.topic != 'access' AND b.topic = '{topic}' AND json_extract(b.payload, '$.{field}') = {value} "
+        "AND json_extract(b.payload, '$.change') IS NOT 'clips')"
     )
 
 
