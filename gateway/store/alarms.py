@@ -169,10 +169,10 @@ def _upstream(
             message_en=text.render("en"),
             text={"key": text.key, "params": text.params},
         )
-    if state == "raised" and (clips := _clips(conn, alarm_id)):
-        payload["clips"] = clips
     elif state != "acknowledged":
         payload["message"] = ""
+    if state == "raised" and (clips := _clips(conn, alarm_id)):
+        payload["clips"] = clips
     payload.update(more)
     enqueue(conn, "alarm", payload, queued_at or at)
 
