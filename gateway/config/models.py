@@ -193,7 +193,9 @@ class Lane(Strict):
         title="Vehicle class",
         description="The class of an unregistered vehicle on this lane, e.g. motorcycle for a "
         "motorcycle lane: counted and billed as such. Unset: car. Registered vehicles and "
-        "visitors' vehicles keep their own class (vehicle lanes only). An entrance's zone needs "
+        "visitors' vehicles keep their own class (vehicle lanes only), but a card or pass QR that "
+        "names a car, at a motorcycle or bicycle lane, is its holder on the lane's class, the car "
+        "left where it is. An entrance's zone needs "
         "spaces of its class (fixed slots are car slots): check-config warns of an entrance into a "
         "zone with none (a car one still lets cars on their own slots in).",
     )

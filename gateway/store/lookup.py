@@ -139,6 +139,7 @@ SELECT s.subject, s.plate, s.class, a.vehicle_id, a.holder_kind, a.holder_id,
 FROM not_registered_cars s CROSS JOIN access_log a ON a.event_id = s.entry_event
 WHERE a.kind = :kind AND a.value = :value AND a.holder_kind IS NOT NULL
   AND (:holder_kind IS NULL OR (a.holder_kind = :holder_kind AND a.holder_id = :holder_id))
+  AND (:car IS NULL OR (s.class = 'car') = :car)
 ORDER BY s.id DESC LIMIT 1
 """
 # The car the card names left moments ago (on its plate): the tap is that passage again.
@@ -203,8 +204,11 @@ def lookup(
     cred = _credential(conn, p, lane, leaving)
     if lane.type == "vehicle" and cred is None and p.kind == "plate":
         cred = _pass_car_inside(conn, p)
-    if lane.type == "vehicle" and lane.direction == "exit" and p.kind in ("card", "qr"):
-        cred = _car_let_in_by(conn, p, cred, lane.zone)
+    holder_only = _holder_only(p, cred, lane)
+    if holder_only is not None:
+        cred = holder_only
+    elif lane.type == "vehicle" and lane.direction == "exit" and p.kind in ("card", "qr"):
+        cred = _car_let_in_by(conn, p, cred, lane)
     entered_on_it = False
     if lane.type == "pedestrian" and lane.direction == "exit" and cred is None and p.kind in ("card", "qr"):
         cred, entered_on_it = _struck_off_on_foot(conn, p)
@@ -249,8 +253,39 @@ def _credential(
     )
 
 
+def _names_car(cred: CredentialFacts | None) -> bool:
+    """The card names a car (a resident's registered one), or the QR is of a pass registered with one."""
+    if cred is None:
+        return False
+    return (cred.vehicle.vehicle_class if cred.vehicle is not None else cred.holder.vehicle_class) == "car"
+
+
+def _holder_only(p: Presented, cred: CredentialFacts | None, lane: LaneRules) -> CredentialFacts | None:
+    """A card or a pass's QR that names a car, at a bicycle or motorcycle lane (a resident's card
+    that opens the barrier for his car, tapped at the 非机动车 gate he rides his e-bike through), is
+    its holder alone there: the resident or the pass, counted and billed as the lane's class, the
+    car's stay, slot, block and registration left alone. Taken for the car, the e-bike's exit
+    closed the parked car's stay and freed its slot. No car passes such a lane; a registered
+    motorcycle or bicycle keeps its class at any lane, and a plate stays its car. None otherwise."""
+    if lane.type != "vehicle" or lane.vehicle_class in (None, "car") or p.kind == "plate":
+        return None
+    if cred is None or not _names_car(cred):
+        return None
+    return replace(cred, vehicle=None, holder=replace(cred.holder, vehicle_class=None))
+
+
+def _car_or_not(cred: CredentialFacts | None, lane: LaneRules) -> bool | None:
+    """Whether the vehicle at an exit is a car, where that is known: none at a bicycle or
+    motorcycle lane, one where the card or QR names a car (_holder_only read it so elsewhere).
+    A car the card let in is looked for among stays of that kind alone (_struck_off_let_in): a
+    car not recorded inside, its card tapped, closed the holder's e-bike's stay as it left."""
+    if lane.vehicle_class in ("motorcycle", "bicycle"):
+        return False
+    return True if _names_car(cred) else None
+
+
 def _car_let_in_by(
-    conn: sqlite3.Connection, p: Presented, cred: CredentialFacts | None, lane_zone: str | None
+    conn: sqlite3.Connection, p: Presented, cred: CredentialFacts | None, lane: LaneRules
 ) -> CredentialFacts | None:
     """A card at a vehicle exit is the car it names, unless that car is not inside and the card let
     in another car of the same resident still inside: then it is that car, which leaves as it came
@@ -264,9 +299,9 @@ def _car_let_in_by(
     card alone) is inside or just left; taken for the resident alone, the held car left free and
     its stay stayed open."""
     if cred is None:
-        return _struck_off_let_in(conn, p, None)
+        return _struck_off_let_in(conn, p, None, _car_or_not(None, lane))
     if cred.kind == "qr":
-        return _car_on_qr(conn, p, cred)
+        return _car_on_qr(conn, p, cred, _car_or_not(cred, lane))
     if cred.kind != "card":
         return cred
     if cred.vehicle is None:
@@ -281,11 +316,13 @@ def _car_let_in_by(
     if cred.vehicle is not None:
         row = conn.execute(_CAR_LET_IN_ON_CARD, {"card": cred.value, "named": cred.vehicle.id}).fetchone()
         if row is not None:
-            return replace(cred, vehicle=_vehicle(conn, row[0], lane_zone))
-    return _struck_off_let_in(conn, p, cred) or cred
+            return replace(cred, vehicle=_vehicle(conn, row[0], lane.zone))
+    return _struck_off_let_in(conn, p, cred, _car_or_not(cred, lane)) or cred
 
 
-def _car_on_qr(conn: sqlite3.Connection, p: Presented, cred: CredentialFacts) -> CredentialFacts:
+def _car_on_qr(
+    conn: sqlite3.Connection, p: Presented, cred: CredentialFacts, car: bool | None
+) -> CredentialFacts:
     """A pass's QR at a vehicle exit is the car its pass let in: recorded inside on the pass, else
     the car of its plate parked on the pass that took the plate over (a renewal registered while the
     car is parked: its stay follows the plate, schema migration 10), else the car the QR let in
@@ -297,11 +334,11 @@ def _car_on_qr(conn: sqlite3.Connection, p: Presented, cred: CredentialFacts) ->
     visit = conn.execute(_VISIT_INSIDE, {"plate": plate}).fetchone() if plate else None
     if visit is not None:
         return replace(cred, stay_subject=visit[4])
-    return _struck_off_let_in(conn, p, cred) or cred
+    return _struck_off_let_in(conn, p, cred, car) or cred
 
 
 def _struck_off_let_in(
-    conn: sqlite3.Connection, p: Presented, cred: CredentialFacts | None
+    conn: sqlite3.Connection, p: Presented, cred: CredentialFacts | None, car: bool | None
 ) -> CredentialFacts | None:
     """The car a card or QR let in that is still inside, found by its entry's access record, when
     the register no longer names it: the card went with its resident (moved out), the QR with its
@@ -313,7 +350,7 @@ def _struck_off_let_in(
     holder = (cred.holder.kind, cred.holder.id) if cred is not None else (None, None)
     row = conn.execute(
         _STAY_LET_IN_ON,
-        {"kind": p.kind, "value": p.value, "holder_kind": holder[0], "holder_id": holder[1]},
+        {"kind": p.kind, "value": p.value, "holder_kind": holder[0], "holder_id": holder[1], "car": car},
     ).fetchone()
     if row is None:
         return None
