@@ -249,7 +249,7 @@ def test_ids_are_never_given_again_after_the_upgrade_that_keeps_every_row(tmp_pa
         "VALUES ('e1', ?, 'door', 'r', 'card', 'C1', 1, 1, 'resident', 'resident', 3)",
         (at,),
     )
-    conn.execute("INSERT INTO presence VALUES ('visitor:7', 1, 'door', ?)", (at,))
+    conn.execute("INSERT INTO presence (subject, inside, lane, at) VALUES ('visitor:7', 1, 'door', ?)", (at,))
     # Pass 9, pruned too, left owing 5元: charges are kept for good.
     conn.execute(
         "INSERT INTO charges (subject, plate, class, kind, tariff_version, ended_at, amount_fen, at) "

@@ -74,7 +74,8 @@ def _lane(db_path: Path, done: Any, ready: Any, results: Any) -> None:
         began = time.perf_counter()
         begin_immediate(conn)  # as the decision worker asks for the lock
         conn.execute(
-            "INSERT INTO presence VALUES ('x', 1, 'door', 'now') ON CONFLICT DO UPDATE SET at = 'now'"
+            "INSERT INTO presence (subject, inside, lane, at) VALUES ('x', 1, 'door', 'now') "
+            "ON CONFLICT DO UPDATE SET at = 'now'"
         )
         conn.execute("COMMIT")
         waits.append(time.perf_counter() - began)

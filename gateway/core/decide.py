@@ -220,9 +220,20 @@ def _unknown_exit(p: Presented, facts: Facts, policy: Policy) -> Decision:
 
 def _passback(facts: Facts, policy: Policy) -> tuple[str, ...] | None:
     """An entry while recorded inside: None to refuse (hard), or the flags to admit it with."""
-    if not facts.inside or policy.anti_passback == "off":
+    if not facts.inside or policy.anti_passback == "off" or _party_still_coming(facts):
         return ()
     return None if policy.anti_passback == "hard" else ("already_inside",)
+
+
+def _party_still_coming(facts: Facts) -> bool:
+    """At a door, a pass registered for several people (人数: a renovation crew, a visiting family)
+    with fewer of them inside than it is for: the next one showing its QR is one more of them, an
+    entry as the first was, not the first come back (Review 60b: the guard opened by hand for each
+    of a crew of four, counted one person inside). A car is one passage however many are in it."""
+    cred = facts.credential
+    if facts.lane.type != "pedestrian" or cred is None or cred.holder.people <= 1:
+        return False
+    return facts.people_inside < cred.holder.people
 
 
 def _credential_refusal(

@@ -123,6 +123,9 @@ class Holder:
     validity: Validity = Validity()
     # Visitors: every field a closed-management period asks for was registered.
     registered_fields: frozenset[str] = frozenset()
+    # The people the holder stands for at a door: a pass's people count (人数, `passengers`), a crew
+    # or a family walking in one by one on its one QR; 1 for a resident (decide.py _passback).
+    people: int = 1
     # A pass's vehicle: the class the guard (or the central server) registered with its plate; None
     # for residents and for a pass without a plate (the lane's class applies).
     vehicle_class: VehicleClass | None = None
@@ -231,6 +234,9 @@ class Facts:
     lane: LaneRules
     credential: CredentialFacts | None = None
     inside: bool = False  # the credential's subject (person or vehicle) is inside now
+    # At a door: how many are recorded inside on the subject, each of a pass's party who walked in
+    # on its QR (Holder.people); 1 for a person inside, 0 for one not.
+    people_inside: int = 0
     zone: ZoneFacts | None = None  # the lane's zone, for the presented vehicle's class
     fee_due: int = 0  # fen still to pay before leaving (exit lanes; worked out by the store's fee desk)
     stay_billing: Billing | None = None  # exit lanes: how the stay now ending was billed

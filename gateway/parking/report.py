@@ -579,7 +579,7 @@ def _closed(
                 and holder_id is not None
             ):
                 left = _checked_out_inside(conn, holder_kind, holder_id)
-                if left is not None and left <= at:
+                if left is not None and left[0] <= at:
                     continue  # counted out when the guard checked her out
             counts[f"{who}_{'in' if direction == 'entrance' else 'out'}"] += 1
         elif direction == "entrance" and reason not in NOT_REFUSALS:
@@ -588,11 +588,10 @@ def _closed(
     for kind, pass_id, out_text in conn.execute(
         "SELECT kind, id, checked_out_at FROM passes WHERE checked_out_at >= ? AND checked_out_at < ?", (s, e)
     ):
-        if history.active(datetime.fromisoformat(out_text).astimezone(tz)) and _checked_out_inside(
-            conn, kind, pass_id
-        ):
-            counts["people_out"] += 1
-            counts["people_checked_out"] += 1
+        left = _checked_out_inside(conn, kind, pass_id)
+        if left is not None and history.active(datetime.fromisoformat(out_text).astimezone(tz)):
+            counts["people_out"] += left[1]  # each of a crew still inside (人数)
+            counts["people_checked_out"] += left[1]
     keys = (
         "people_in",
         "people_out",
@@ -643,23 +642,32 @@ def _registered(
     return registered, registered_for
 
 
-def _checked_out_inside(conn: sqlite3.Connection, kind: str, pass_id: int) -> datetime | None:
-    """When the guard checked the pass out at the booth (离开登记) with its holder inside on foot:
-    her last passage through a door before then let her in, as the people-inside count has it
-    (gateway/store/record.py gone_out). None when not checked out, or checked out with her not
-    inside on foot: gone through an exit door already, never come in, or come by car (the car is
-    counted out at the car exit). Her passages are read through the index of passages on foot by
-    holder (schema migration 47)."""
+def _checked_out_inside(conn: sqlite3.Connection, kind: str, pass_id: int) -> tuple[datetime, int] | None:
+    """When the guard checked the pass out at the booth (离开登记) with its holder inside on foot,
+    and how many were inside on it then: her passages through doors before it, as the
+    people-inside count has them (gateway/store/record.py: each of a party registered for several,
+    人数, up to their number, one less for each gone out; gone_out). None when not checked out, or
+    checked out with nobody inside on foot: gone through an exit door already, never come in, or
+    come by car (the car is counted out at the car exit). Her passages are read through the index
+    of passages on foot by holder (schema migration 47)."""
     row = conn.execute(
-        f"""SELECT p.checked_out_at, (
-                SELECT a.direction FROM access_log a INDEXED BY access_log_on_foot_by_holder
-                WHERE a.holder_kind = p.kind AND a.holder_id = p.id AND a.admitted = 1
-                  AND a.lane_type = 'pedestrian' AND a.at <= p.checked_out_at AND {_COUNTED}
-                ORDER BY a.id DESC LIMIT 1)
-            FROM passes p WHERE p.id = ? AND p.kind = ? AND p.checked_out_at IS NOT NULL""",
+        "SELECT checked_out_at, passengers FROM passes "
+        "WHERE id = ? AND kind = ? AND checked_out_at IS NOT NULL",
         (pass_id, kind),
     ).fetchone()
-    return datetime.fromisoformat(row[0]) if row is not None and row[1] == "entrance" else None
+    if row is None:
+        return None
+    out, party = row
+    inside = 0
+    for (direction,) in conn.execute(
+        f"""SELECT a.direction FROM access_log a INDEXED BY access_log_on_foot_by_holder
+            WHERE a.holder_kind = ? AND a.holder_id = ? AND a.admitted = 1
+              AND a.lane_type = 'pedestrian' AND a.at <= ? AND {_COUNTED}
+            ORDER BY a.id""",
+        (kind, pass_id, out),
+    ):
+        inside = min(inside + 1, max(party, 1)) if direction == "entrance" else max(inside - 1, 0)
+    return (datetime.fromisoformat(out), inside) if inside else None
 
 
 def repair_hours_sent(conn: sqlite3.Connection, day: date) -> float | None:

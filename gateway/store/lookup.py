@@ -47,7 +47,8 @@ PASS_VEHICLE_BLOCKED = """EXISTS (SELECT 1 FROM credentials c
         WHERE c.kind = 'plate' AND c.value = p.plate AND c.blocked)"""
 _PASS = f"""
 SELECT p.id, p.kind, p.name, p.host_building, p.host_unit, {PASS_BLOCKED}, p.valid_from, p.valid_to,
-       p.hours, p.registered_fields, p.checked_out_at, p.vehicle_class, p.plate, p.ref, {PASS_VEHICLE_BLOCKED}
+       p.hours, p.registered_fields, p.checked_out_at, p.vehicle_class, p.plate, p.ref, p.passengers,
+       {PASS_VEHICLE_BLOCKED}
 FROM passes p WHERE p.id = ?
 """
 # The visit a car recorded inside by its plate is on, and its stay: a pass of that plate (the one it
@@ -144,7 +145,7 @@ ORDER BY s.id DESC LIMIT 1
 """
 # The car the card names left moments ago (on its plate): the tap is that passage again.
 _JUST_LEFT = "SELECT 1 FROM stays WHERE subject = ? AND exited_at >= ? AND exited_at <= ? LIMIT 1"
-_PRESENT = "SELECT inside, lane FROM presence WHERE subject = ?"
+_PRESENT = "SELECT inside, lane, people FROM presence WHERE subject = ?"
 # Where a person checked out at the booth was last seen, in presence.lane (store/record.py
 # gone_out): no lane id can be spelt so (config Identifier).
 CHECKED_OUT = "(checked out)"
@@ -216,6 +217,7 @@ def lookup(
     if lane.type == "vehicle" and p.vehicle_class is not None:
         lane = replace(lane, vehicle_class=p.vehicle_class)  # a guard typed the plate and said so
     entered_as = None
+    people = 0  # at a door: recorded inside on the subject (_on_foot)
     if lane.type == "vehicle":
         stay = conn.execute(_STAY_ENTERED_AS, (subject,)).fetchone()
         inside = stay is not None
@@ -223,9 +225,18 @@ def lookup(
         vclass = vehicle_class_of(cred, lane)
         zone = _zone(conn, lane.zone, vclass, subject, capacity, leaving) if lane.zone else None
     else:
-        inside = _inside_on_foot(conn, subject, lane.direction) or entered_on_it
+        people, checked_out = _on_foot(conn, subject)
+        # At an exit door one checked out at the booth since they came in is inside (_on_foot).
+        inside = people > 0 or (lane.direction == "exit" and checked_out) or entered_on_it
         zone = None
-    return Facts(lane=lane, credential=cred, inside=inside, zone=zone, stay_entered_as=entered_as)
+    return Facts(
+        lane=lane,
+        credential=cred,
+        inside=inside,
+        people_inside=people,
+        zone=zone,
+        stay_entered_as=entered_as,
+    )
 
 
 def _credential(
@@ -398,16 +409,17 @@ def _holder_now(conn: sqlite3.Connection, kind: HolderKind, holder_id: int, regi
     return _resident(conn, holder_id) if kind == "resident" else _pass(conn, holder_id)
 
 
-def _inside_on_foot(conn: sqlite3.Connection, subject: str, direction: str) -> bool:
-    """The person is recorded inside on foot. At an exit door so is one checked out at the booth
-    since they came in (CHECKED_OUT): the check-out took them out of the people-inside count, but
-    they still walk out through the door, and that exit has its entry on record (no missed read,
-    no no_entry_record)."""
+def _on_foot(conn: sqlite3.Connection, subject: str) -> tuple[int, bool]:
+    """How many are recorded inside on foot on the subject (a person: 1 or 0; a pass's party: each
+    who walked in on its QR), and whether it was checked out at the booth since they came in
+    (CHECKED_OUT). The check-out took them out of the people-inside count, but they still walk out
+    through the exit door, and that exit has its entry on record (no missed read, no
+    no_entry_record)."""
     row = conn.execute(_PRESENT, (subject,)).fetchone()
     if row is None:
-        return False
-    inside, last_seen = row
-    return bool(inside) or (direction == "exit" and last_seen == CHECKED_OUT)
+        return 0, False
+    inside, last_seen, people = row
+    return (people if inside else 0), last_seen == CHECKED_OUT
 
 
 def _visit_of_plate(
@@ -488,7 +500,7 @@ def _resident(conn: sqlite3.Connection, rid: int) -> Holder:
 
 def _pass(conn: sqlite3.Connection, pid: int) -> Holder:
     found: Any = conn.execute(_PASS, (pid,)).fetchone()
-    *row, car_blocked = found  # the pass, then the block on its plate
+    *row, people, car_blocked = found  # the pass, its people count (人数), then the block on its plate
     pid, kind, name, building, unit, blocked, vfrom, vto, hours, fields, checked_out, vclass, plate, ref = row
     # A visitor who has checked out cannot come back in on the same pass.
     vto = min(vto, checked_out) if checked_out else vto
@@ -501,6 +513,7 @@ def _pass(conn: sqlite3.Connection, pid: int) -> Holder:
         blocked=bool(blocked),
         validity=_validity(vfrom, vto, hours),
         registered_fields=frozenset(f for f in fields.split(",") if f),
+        people=people,
         # A pass without a plate registered no vehicle (the form takes a class only with a plate):
         # whatever its QR brings in at a vehicle lane is counted and billed as the lane's class.
         vehicle_class=vclass if plate else None,

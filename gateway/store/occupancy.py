@@ -164,4 +164,5 @@ def _searched(parts: Sequence[str]) -> str | None:
 
 
 def people_inside(conn: sqlite3.Connection) -> int:
-    return int(conn.execute("SELECT count(*) FROM presence WHERE inside = 1").fetchone()[0])
+    """People recorded inside on foot, each of a pass's party who walked in on its QR."""
+    return int(conn.execute("SELECT coalesce(sum(people), 0) FROM presence WHERE inside = 1").fetchone()[0])

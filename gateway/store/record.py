@@ -33,10 +33,27 @@ _OPEN_STAY = """
 INSERT INTO stays (subject, plate, vehicle_id, class, zone, slot_id, billing, entered_at, entry_event)
 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
 """
-_PRESENCE = """
-INSERT INTO presence (subject, inside, lane, at) VALUES (?, ?, ?, ?)
-ON CONFLICT (subject) DO UPDATE SET inside = excluded.inside, lane = excluded.lane, at = excluded.at
+# A passage on foot. `people` counts those inside on the subject while `inside` is 1: a person is
+# 1, a pass's party one more for each who walks in on its QR, up to its people count (人数, an
+# entry past it is one of them come back: already_inside), one less for each who walks out. Checked
+# out at the booth (gone_out), it keeps how many of them are still to walk out through the exit
+# door, each a plain exit (lookup.py CHECKED_OUT), the pass seen as checked out till the last.
+_PRESENCE_IN = """
+INSERT INTO presence (subject, inside, lane, at, people) VALUES (:subject, 1, :lane, :at, 1)
+ON CONFLICT (subject) DO UPDATE SET inside = 1, lane = excluded.lane, at = excluded.at,
+    people = CASE WHEN presence.inside = 1 THEN min(presence.people + 1, :party) ELSE 1 END
 """
+_STILL_CHECKED_OUT = f"presence.inside = 0 AND presence.lane = '{CHECKED_OUT}' AND presence.people > 1"
+_PRESENCE_OUT = f"""
+INSERT INTO presence (subject, inside, lane, at, people) VALUES (:subject, 0, :lane, :at, 1)
+ON CONFLICT (subject) DO UPDATE SET
+    inside = presence.inside = 1 AND presence.people > 1,
+    people = max(presence.people - 1, 1),
+    lane = CASE WHEN {_STILL_CHECKED_OUT} THEN presence.lane ELSE excluded.lane END,
+    at = CASE WHEN {_STILL_CHECKED_OUT} THEN presence.at ELSE excluded.at END
+"""
+# The people count of the pass a passage on foot was on (1: a resident, or none found).
+_PARTY = "SELECT passengers FROM passes WHERE id = ? AND kind = ?"
 _GONE = "UPDATE presence SET inside = 0, lane = ?, at = ? WHERE subject = ? AND inside = 1"
 # What a stranger's plate has open, with the car when it turns out to be a pass's: its stay, the
 # booth payments not yet applied and the charges still owed (as schema migration 17 moves a pass's).
@@ -117,7 +134,11 @@ def _move(conn: sqlite3.Connection, ev: AccessEvent, at: str, direction: str, la
     if ev.kind == BUTTON:  # a door's exit button: someone went out, nobody known
         return
     if lane_type == "pedestrian":
-        conn.execute(_PRESENCE, (ev.subject, int(direction == "entrance"), ev.lane, at))
+        moved = {"subject": ev.subject, "lane": ev.lane, "at": at}
+        if direction == "entrance":
+            conn.execute(_PRESENCE_IN, {**moved, "party": _party(conn, ev)})
+        else:
+            conn.execute(_PRESENCE_OUT, moved)
         return
     if direction == "exit":
         conn.execute(_CLOSE_STAY, (at, ev.event_id, "exit", ev.subject))
@@ -140,6 +161,14 @@ def _move(conn: sqlite3.Connection, ev: AccessEvent, at: str, direction: str, la
             ev.event_id,
         ),
     )
+
+
+def _party(conn: sqlite3.Connection, ev: AccessEvent) -> int:
+    """How many people the holder let through on foot stands for (Holder.people, as decided)."""
+    if ev.holder_kind not in ("visitor", "contractor") or ev.holder_id is None:
+        return 1
+    row = conn.execute(_PARTY, (ev.holder_id, ev.holder_kind)).fetchone()
+    return max(int(row[0]), 1) if row is not None else 1
 
 
 def _plate_of_car(conn: sqlite3.Connection, ev: AccessEvent) -> str | None:
