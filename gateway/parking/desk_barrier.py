@@ -145,10 +145,11 @@ class BarrierDesk(DeskBase):
     def held_car(self, conn: sqlite3.Connection, lane_id: str, at: datetime) -> tuple[Held, Owed] | None:
         """The car held at an exit lane for payment that the lane shows, and what it owes (as of when
         it was read there). Two cars held there at once (a queue, or a car that backed away from the
-        barrier and the next one): the first held that the lane's camera still sees, usually the
-        car at the barrier (one held earlier that came back behind it counts from its first hold:
-        the guard checks the plate the dialog names); if it sees none of them (no camera, or a
-        plate a guard typed), the last held."""
+        barrier and the next one): the one a guard typed last, where the lane's camera watches
+        (_typed_last); else the first held that the lane's camera still sees, usually the car at
+        the barrier (one held earlier that came back behind it counts from its first hold: the
+        guard checks the plate the dialog names); if it sees none of them (no camera, or a plate a
+        guard typed), the last held."""
         lane = self._exit_lane(lane_id)
         held = self._shown(lane.id, holds_at_lane(conn, lane.id, at, self.site.lanes))
         return None if held is None else (held, self._account(conn, lane, held, at))
@@ -169,7 +170,8 @@ class BarrierDesk(DeskBase):
         hold does not beat a fresh refusal: a car held that backed away is still held for half an
         hour (PENDING_FOR), and the guard opening for the resident refused behind it let out that
         car on record instead.
-        The first that the lane's camera still sees (in the order held, or first refused of those
+        The one a guard typed last, where the lane's camera watches (_typed_last); else the first
+        that the lane's camera still sees (in the order held, or first refused of those
         refused again and again: the car standing at the barrier, not the one refused behind it);
         if it sees none (no camera, or cars it did not read), the one decided last: the car held
         that the lane shows (held_car, so that the guard's "Take the fee" quote names the car an
@@ -193,10 +195,11 @@ class BarrierDesk(DeskBase):
         refused = [
             r for r in refused_at_lane(conn, lane.id, at) if there(r) and self._still_there(lane.id, r)
         ]
-        seen = [h for h in [*held, *refused] if self._sees_car(lane.id, h)]
+        car = self._typed_last(lane.id, [*held, *refused])
+        seen = [h for h in [*held, *refused] if car is None and self._sees_car(lane.id, h)]
         if seen:
-            car: Held | None = min(seen, key=lambda h: h.at)  # the first held or refused of them
-        else:
+            car = min(seen, key=lambda h: h.at)  # the first held or refused of them
+        elif car is None:
             car = max(held[-1:] + refused[-1:], key=lambda h: h.decided_at or h.at, default=None)
         return None if car is None else (car, self._account(conn, lane, car, at))
 
@@ -219,10 +222,26 @@ class BarrierDesk(DeskBase):
         return plate is not None and self._sees(lane, plate)
 
     def _shown(self, lane: str, cars: list[Held]) -> Held | None:
-        """Of the cars held at an exit lane (in the order held), the one at the barrier: the first
-        that the lane's camera still sees; if it sees none of them, the last."""
+        """Of the cars held at an exit lane (in the order held), the one at the barrier: the one a
+        guard typed last (_typed_last); else the first that the lane's camera still sees; if it
+        sees none of them, the last."""
+        typed = self._typed_last(lane, cars)
         seen = [h for h in cars if self._sees_car(lane, h)]
-        return seen[0] if seen else cars[-1] if cars else None
+        return typed or (seen[0] if seen else cars[-1] if cars else None)
+
+    def _typed_last(self, lane: str, cars: list[Held]) -> Held | None:
+        """Of the cars held or refused at an exit lane whose camera watches it, the one whose last
+        decision there was on a plate or ticket a guard typed (Held.typed), the latest typed: the
+        guard typed the car at the barrier, which the camera could not read (a car with no plate
+        on its ticket, a plate covered or on paper). The camera cannot tell about it: it keeps a
+        typed text in mind for 3 s only (PlateReader.hold), and a car it reads behind it, or the
+        same car's own plate read before the guard typed its ticket, was taken for the car at the
+        barrier: its fee asked, the opening by hand booked to it. None if no car there was typed,
+        or at a lane with no camera watching (nothing is seen: the last held or decided is)."""
+        typed = [h for h in cars if h.typed]
+        if not typed or not self._watches(lane):
+            return None
+        return max(typed, key=lambda h: h.decided_at or h.at)
 
     def _account(self, conn: sqlite3.Connection, lane: LaneRules, held: Held, at: datetime) -> Owed:
         """What the car `held` at the exit `lane` owes at `at`: to the start of its hold (fee_until).

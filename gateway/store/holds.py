@@ -253,7 +253,9 @@ class Held:
     camera holds (before a guard's correction or a look-alike match), so it can tell whether the
     car is still at the barrier (ParkingDesk.car_at_barrier); None if a guard typed it, or it was
     refused on a card or QR. A hold's `plate_read` is that of its last decision, the same way, so
-    the camera is asked about the car held as it is about one refused."""
+    the camera is asked about the car held as it is about one refused. `typed`: that decision was
+    on a plate or ticket a guard typed (the camera could not read the car at the barrier, or it
+    has no plate): the guard says which car stands there, which the camera cannot tell."""
 
     car: str
     kind: Literal["plate", "qr", "card"]
@@ -268,6 +270,7 @@ class Held:
     decided_row: int | None = None
     plate_read: str | None = None
     by_hand: bool = False
+    typed: bool = False
 
     @property
     def plate(self) -> str | None:
@@ -485,8 +488,9 @@ def _held(
     shown_as = value if on == "card" else car  # the plate (also of a car held on its card) or QR
     start, last = datetime.fromisoformat(began), datetime.fromisoformat(decided)
     read = _lane_read(kind, value, device, flags)
+    typed = kind == "plate" and device.startswith(TYPED_BY)
     held = Held(car, on, shown_as, start, held_as, holder_kind=by, holder_id=by_id, **more)
-    return replace(held, decided_at=last, plate_read=read)
+    return replace(held, decided_at=last, plate_read=read, typed=typed)
 
 
 # A car an exit refused (outside the lane's hours, the lane closed, the car blocked, no entry
