@@ -826,8 +826,9 @@ def _changed(
 
 def _resident_changes(data: dict[str, Any], values: dict[str, Any], at: datetime) -> dict[str, Any]:
     """What a resident edit sets, for the centre to take into its register: the name and phone
-    masked, as a pass record has them (the clear phone never leaves the gateway). A block set or
-    lifted goes in its own record (record_block)."""
+    masked, as a pass record has them (the clear phone never leaves the gateway); a snapshot that
+    echoes them so keeps the stored ones (sync/apply.py _KEPT_NAME, sync/entries.py masked_phone).
+    A block set or lifted goes in its own record (record_block)."""
     sent: dict[str, Any] = {
         k: data[k] for k in ("building", "unit", "room", "valid_from", "valid_to") if k in data
     }

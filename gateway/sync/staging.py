@@ -36,7 +36,15 @@ from gateway.store.csv_import import card_car_problem, cards_left_on_moved_cars,
 from gateway.store.csv_rows import CardRow, ResidentRow, SlotRow, VehicleRow, card_digits
 from gateway.store.database import open_read_only, transaction
 from gateway.store.private_sqlite import cut_wal, zero_deleted
-from gateway.sync.entries import EntryError, PassRow, describe, parse_entry, parse_key, row_key
+from gateway.sync.entries import (
+    EntryError,
+    PassRow,
+    describe,
+    masked_phone,
+    parse_entry,
+    parse_key,
+    row_key,
+)
 from gateway.sync.errors import DownlinkRejected
 from gateway.sync.messages import parse_delta, parse_snapshot_part
 
@@ -143,6 +151,8 @@ class Staged:
     base: int | None = None
     # The entries that leave `blocked` out, by (kind, key): the block stored stays (apply.py).
     block_unsaid: set[tuple[str, tuple[str, ...]]] = field(default_factory=set)
+    # Resident entries whose phone came masked (entries.masked_phone), staged without it.
+    masked_phones: int = 0
 
     def add(self, kind: str, row: Any) -> None:
         getattr(self, {"pass": "passes"}.get(kind, kind + "s")).append(row)
@@ -152,7 +162,9 @@ class Staged:
         return None if (kind, (key,)) in self.block_unsaid else int(blocked)
 
     def counts(self) -> dict[str, int]:
-        return {
+        """The rows of each kind; and `masked_phones` where an entry's phone was not taken, so that
+        the sync_applied record and the audit row say so (a phone left unmatched is silent)."""
+        counts = {
             "residents": len(self.residents),
             "vehicles": len(self.vehicles),
             "cards": len(self.cards),
@@ -160,6 +172,7 @@ class Staged:
             "passes": len(self.passes),
             "deletes": len(self.deletes),
         }
+        return counts | ({"masked_phones": self.masked_phones} if self.masked_phones else {})
 
 
 def open_staging(path: Path) -> sqlite3.Connection:
@@ -310,6 +323,8 @@ def _read(conn: sqlite3.Connection, job: StageJob, problems: list[str]) -> Stage
         seen[key] = i
         if "blocked" not in entry:
             staged.block_unsaid.add(key)
+        if kind == "resident" and masked_phone(entry):
+            staged.masked_phones += 1
         staged.add(kind, _plate_both_ways(row) if isinstance(row, PassRow) else row)
     for i, entry in enumerate(deletes):
         try:
