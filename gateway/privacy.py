@@ -207,9 +207,10 @@ def _a_date(digits: str) -> bool:
 
 
 # What a thing's code is written with: ASCII letters glued to its digits (SF1234567890123, a
-# serial's C1Z2034567, 2160000W) or before them with a dash, colon, # or dot (BCD-2160000, SN:
-# 12345678, No.1234567), matched on the text before the digits as NFKC reads it (ＳＮ：).
-_CODE_BEFORE = re.compile(r"(?P<letters>[A-Za-z][A-Za-z/]*)(?:[-:#.] *)?$")
+# serial's C1Z2034567, 2160000W) or before them with a dash (or an input method's two, BCD——
+# 2160000), colon, # or dot (BCD-2160000, SN:12345678, No.1234567), matched on the text before the
+# digits as NFKC and _as_matched read it (ＳＮ：, — as -).
+_CODE_BEFORE = re.compile(r"(?P<letters>[A-Za-z][A-Za-z/]*)(?:(?:--?|[:#.]) *)?$")
 # The letters glued to the digits, a word of their own (E in 护照E12345678, not Z in C1Z2034567).
 _GLUED_LETTERS = re.compile(r"(?<![0-9A-Za-z])[A-Za-z]{1,3}$")
 # Words that say the number after them is a person's (Tel:87654321, QQ:12345678, ID-..., 护照

@@ -45,6 +45,9 @@ def test_a_number_in_groups_with_chinese_dashes_is_masked(typed: str, sent: str)
         "交班 2026—11—25",
         "收据 20261125—0001",
         "冰箱 BCD—2160000",  # a model: its dash as a Chinese keyboard types it
+        "冰箱 型号BCD——2160000",  # and as an input method types it, two (review 60l)
+        "空调 SN——12345678",
+        "快递单号 SF——1234567890123",
     ],
 )
 def test_what_is_no_ones_number_is_kept_with_chinese_dashes(typed: str) -> None:
