@@ -21,7 +21,8 @@ came in another car than the one registered with it; so are a pass's plate refus
 pass's time (expired...) and another pass's QR. A plate refused `blocked` at a lane (entrance or
 exit) and any card or QR shown there within SAME_PASSAGE after it are one car too, refused again
 (whoever the card or pass is: `blocked_car`). A person refused at a door who shows her card or pass
-again there within SAME_PASSAGE is one person turned away too (`refused_at_door`).
+again there within SAME_PASSAGE is one person turned away too (`refused_at_door`); a pass for several
+people (a crew on one QR) is that many, one after another, before a show is her trying again.
 The car held to pay that a guard lets out by hand has no decision of its own: it is told here as let
 through at the opening (`let_out`), so that it too is one passage as it leaves.
 """
@@ -31,12 +32,12 @@ from __future__ import annotations
 import itertools
 from collections import OrderedDict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any, Protocol, TypeVar, runtime_checkable
 
 from gateway.core import TYPED_BY, Billing, CredentialFacts, Decision, Presented, Reason
-from gateway.core.model import AGAIN, SAME_PASSAGE
+from gateway.core.model import AGAIN, REFUSED_AGAIN, SAME_PASSAGE
 from gateway.events import AccessEvent
 from gateway.runtime.devices import Devices
 from gateway.store.holds import Held
@@ -117,6 +118,21 @@ def _car_of_an_ended_pass(half: Decided) -> bool:
     return pass_car and not half.decision.admitted and half.decision.reason in _PASS_ENDED
 
 
+def _turned_away(last: Decided | None, decided: Decided) -> int:
+    """Decided.turned_away of `decided`, `last` the decision on its subject before it: one more
+    turned away at the lane, unless a repeat (refused_again) of a refusal there a moment ago."""
+    if decided.decision.admitted:
+        return 0
+    chained = (
+        last is not None
+        and last.lane == decided.lane
+        and not last.decision.admitted
+        and abs(elapsed(last.at, decided.at)) <= SAME_PASSAGE
+    )
+    before = last.turned_away if last is not None and chained else 0
+    return before if before and REFUSED_AGAIN in decided.decision.flags else before + 1
+
+
 @runtime_checkable
 class StandingPlates(Protocol):
     """A lane's plate reader (gateway/runtime/plate_reading.py): knows a car that stayed."""
@@ -144,6 +160,10 @@ class Decided:
     corrected: str = ""
     # Decided at an entrance, the only lane hard anti-passback refuses a car at (same_passage).
     entrance: bool = False
+    # Refused: how many were turned away at its lane in the refusals of the subject there, each
+    # within SAME_PASSAGE of the one before, that ended with it (a repeat adds none): a crew's pass
+    # refused at a door is as many people as it is for (refused_at_door). 0 for one let through.
+    turned_away: int = 0
 
     @property
     def car(self) -> str:
@@ -252,16 +272,19 @@ class DecidedAgain:
             within = min(within, SAME_PASSAGE)
         return last if abs(elapsed(last.at, p.at)) <= within else None
 
-    def refused_at_door(self, p: Presented, subject: str) -> Decided | None:
+    def refused_at_door(self, p: Presented, subject: str, people: int = 1) -> Decided | None:
         """The decision that refused `subject` (the person, whichever of their cards or passes: an
         unknown card or QR is itself) at this door a moment ago, if `p` is her showing it again:
         within SAME_PASSAGE of it, and nothing decided for her at another lane since. The scanner
         beeped red, she shows her pass again, or taps her card again after the reader's debounce:
         one person turned away. The caller decides `p` afresh, as a repeat of it (refused again for
         the same reason: refused_again, counted once). One let in a moment ago is not: her card
-        shown again lets a friend in behind her, anti-passback's business as any second entry."""
+        shown again lets a friend in behind her, anti-passback's business as any second entry.
+        A pass for `people` (人数: a crew of four on one QR) is shown by each of them in turn: a
+        repeat only once that many were turned away in its refusals there (Decided.turned_away).
+        Taken for one, a crew of four refused in turn was one person turned away (Review 60l)."""
         last = self._latest.get(subject)
-        if last is None or last.lane != p.lane or last.decision.admitted:
+        if last is None or last.lane != p.lane or last.decision.admitted or last.turned_away < people:
             return None
         return last if abs(elapsed(last.at, p.at)) <= SAME_PASSAGE else None
 
@@ -355,6 +378,7 @@ class DecidedAgain:
             _corrected_car(ev),
             ev.direction == "entrance",
         )
+        decided = replace(decided, turned_away=_turned_away(self._latest.get(ev.subject), decided))
         self._keep_decided(read, decided)
         if ev.kind == "plate" and ev.holder_kind == "resident" and ev.holder_id is not None:
             self._keep(self._cars, (holder_subject("resident", ev.holder_id), ev.lane), decided)

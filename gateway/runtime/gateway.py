@@ -611,11 +611,13 @@ class Gateway:
         (refused_again), at an entrance or an exit. Decided alone, a neighbour's card let a stolen
         car in as a temporary car, a forwarded pass's QR let it in as a visitor or out with its
         stay open for good (Reviews 59k, 59n). At a door, the refusal a moment ago of the person
-        showing her card or pass again (DecidedAgain.refused_at_door): one person turned away."""
-        if lane.type != "vehicle":
-            refused = self._again.refused_at_door(p, subject_of(p, facts.credential, lane.type))
-            return refused, facts, None
+        showing her card or pass again (DecidedAgain.refused_at_door): one person turned away, or
+        as many as a pass for several people is for, each showing its QR in turn."""
         cred = facts.credential
+        if lane.type != "vehicle":
+            people = cred.holder.people if cred is not None else 1
+            refused = self._again.refused_at_door(p, subject_of(p, cred, lane.type), people)
+            return refused, facts, None
         at_exit = lane.direction == "exit"
         passage = self._again.same_passage(p, subject_of(p, cred, lane.type), at_exit)
         if passage is not None and not self._own_car_back(p, passage):
