@@ -36,6 +36,7 @@ from gateway.store.holds import REFUSED_JUST_NOW, car_held_sql
 from gateway.store.tickets import (
     next_ticket,
     no_such_ticket,
+    record_ticket,
     ticket_inside,
     tickets_data,
     tickets_inside,
@@ -100,6 +101,10 @@ class CorrectionDone(BaseModel):
     stay_moved: bool = Field(
         description="A temporary car's stay, opened under the misread plate, now stands under this one."
     )
+    no_plate: bool = Field(
+        False,
+        description="The car has no plate (corrected to 无牌车): `plate` is its ticket, to hand the driver.",
+    )
 
 
 @router.post(
@@ -108,12 +113,15 @@ class CorrectionDone(BaseModel):
     response_model=CorrectionDone,
 )
 def correct(event_id: EventId, body: PlateIn, who: User, app: App) -> CorrectionDone:
-    ticket = as_ticket_or_number(body.plate)
-    plate = _typed(body.plate) if ticket is None else ticket
+    no_plate = says_no_plate(body.plate)
+    ticket = None if no_plate else as_ticket_or_number(body.plate)
+    plate = body.plate if no_plate else _typed(body.plate) if ticket is None else ticket
     gw = app.gw
     at = gw.now()
 
     def corrected(conn: sqlite3.Connection) -> Correction:
+        if no_plate:
+            return correct_plate(conn, event_id, _ticket_of(conn, gw.site.lanes, event_id, at), who.name, at)
         if ticket is not None:
             _own_ticket(conn, event_id, ticket)
         return correct_plate(conn, event_id, plate, who.name, at)
@@ -129,6 +137,7 @@ def correct(event_id: EventId, body: PlateIn, who: User, app: App) -> Correction
         at=at.astimezone(gw.site.tz).isoformat(timespec="seconds"),
         holder=holder_shape(done.holder),
         stay_moved=done.stay_moved,
+        no_plate=is_ticket(done.plate),
     )
     app.hub.publish("correction", out.model_dump())
     return out
@@ -159,9 +168,13 @@ def type_plate(
     at = gw.now()
 
     def prepare(conn: sqlite3.Connection) -> Presented:
+        # 纠正并重新判断 of a record corrected to 无牌车: the car is decided on the ticket that gave it.
+        own = None if body.corrected_event is None else record_ticket(conn, body.corrected_event)
         if body.corrected_event is not None:
-            _car_still_at_lane(conn, rules, body.corrected_event, typed)
-        plate = _ticket_given(conn, rules, at) if typed is None else _plate_here(conn, rules, typed)
+            _car_still_at_lane(conn, rules, body.corrected_event, typed or own)
+        plate = (
+            (own or _ticket_given(conn, rules, at)) if typed is None else _plate_here(conn, rules, typed, own)
+        )
         # Committed with the decision: who typed which plate is on disk before any barrier moves.
         said = f" ({body.vehicle_class})" if body.vehicle_class else ""
         what = f"无牌车, ticket {plate}" if typed is None else plate
@@ -213,10 +226,13 @@ def _ticket_typed(text: str, lane: LaneRules) -> str | None:
     return ticket
 
 
-def _plate_here(conn: sqlite3.Connection, lane: LaneRules, plate: str) -> str:
+def _plate_here(conn: sqlite3.Connection, lane: LaneRules, plate: str, own: str | None = None) -> str:
     """A typed plate, or a ticket: only at an exit, and only one of a car inside (a slip of the pen
-    left free as a stranger whose entry was missed, its real stay open for good)."""
+    left free as a stranger whose entry was missed, its real stay open for good); at an entrance
+    only `own`, the ticket a correction to 无牌车 just gave the car decided again there."""
     if not (is_ticket(plate) or meant_as_ticket(plate) or meant_as_number(plate)):
+        return plate
+    if lane.direction == "entrance" and plate == own:
         return plate
     if lane.direction == "entrance":
         raise Refused(
@@ -481,37 +497,58 @@ def _read_before(conn: sqlite3.Connection, lane: str, record_id: int, kind: str,
     return set() if read[0] in read[others:] else {read[0]}
 
 
-# The ticket a plate record was decided on: the only ticket it is ever corrected to.
+# What a plate record was decided on: a ticket of its own, or a plate (record_ticket for its own).
 _DECIDED_ON = "SELECT value FROM access_log WHERE event_id = ? AND kind = 'plate'"
 
 
 def _own_ticket(conn: sqlite3.Connection, event_id: str, ticket: str) -> None:
-    """A record is corrected to a ticket only back to its own, the one the lane decided it on: a
-    correction to the wrong car's plate (two cars with no plate, the driver of one back with his
-    new plate) is undone so, the stay moving back onto the ticket. Any other ticket is refused: a
-    ticket is given once, at an entrance, to one car (docs/parking.md, *A ticket is given once*)."""
+    """A record is corrected to a ticket only back to its own, the one the lane decided it on or a
+    correction to 无牌车 gave it (record_ticket): a correction to the wrong car's plate (two cars
+    with no plate, the driver of one back with his new plate) is undone so, the stay moving back
+    onto the ticket. Any other ticket is refused: a ticket is given once, at an entrance, to one car
+    (docs/parking.md, *A ticket is given once*)."""
     row = conn.execute(_DECIDED_ON, (event_id,)).fetchone()
-    if row is None or row[0] == ticket:
+    if row is None or ticket in (row[0], record_ticket(conn, event_id)):
         return  # no such record: correct_plate says so
     raise Refused(
         f"{ticket!r} stands for a car with no plate, not a plate; this record was decided on {row[0]}",
-        fix="type the plate on the car; a car with no plate gets its ticket at the entrance (无牌车), "
-        "and a record decided on a ticket is corrected back to that ticket only",
+        fix="type the plate on the car; a car with no plate gets its ticket at the entrance (无牌车, "
+        "or its entry corrected to 无牌车), and a record is corrected back to its own ticket only",
         code="ticket_not_a_plate",
     )
 
 
+# Where a record was decided: kept on the record since migration 18, else the lane's as configured.
+_DIRECTION = "SELECT lane, direction FROM access_log WHERE event_id = ?"
+
+
+def _ticket_of(conn: sqlite3.Connection, lanes: dict[str, LaneRules], event_id: str, at: datetime) -> str:
+    """A record corrected to 无牌车: the camera read a plate off a car that has none (a paper
+    temporary plate, a covered one). At an entrance the car is given its ticket by the correction,
+    its stay moving onto it as a misread's moves onto the corrected plate: the entrance's 无牌车
+    typed after it (what the page used to advise) gave the car a second stay, and the misread
+    plate's stayed open for good, the car counted inside twice. A record that has a ticket already
+    (decided on one, or given one by an earlier correction) keeps it: a car is given one ticket.
+    At an exit a car with no plate leaves on the ticket it was given: no ticket is given there."""
+    own = record_ticket(conn, event_id)
+    if own is not None:
+        return own  # same_plate if the record stands under it now
+    row = conn.execute(_DIRECTION, (event_id,)).fetchone()
+    if row is None:
+        return "无牌车"  # no such record: correct_plate says so
+    lane, direction = row
+    if (direction or getattr(lanes.get(lane), "direction", None)) == "entrance":
+        return next_ticket(conn, at)
+    raise Refused(
+        "a car with no plate leaves on the ticket it was given at the entrance: a record at an exit "
+        "is not corrected to 无牌车",
+        fix=tickets_named(conn, "type its ticket at the exit (输入车牌), or tap 无牌车 there to pick it"),
+        code="no_plate_not_a_plate",
+        data=tickets_data(conn),
+    )
+
+
 def _typed(text: str) -> str:
-    if says_no_plate(text):
-        # The camera read a plate off a car that has none: no ticket was typed, and there is no
-        # plate to type. A correction gives no ticket; the lane gives one, typed there as 无牌车.
-        raise ApiError(
-            422,
-            "no_plate_not_a_plate",
-            f"{text!r} says the car has no plate: a record is corrected to the plate on a car",
-            "a car with no plate gets its ticket at the entrance: tap 输入车牌 Type plate there, then "
-            "无牌车 No plate; at the exit it leaves on that ticket",
-        )
     if as_ticket(text) is not None:
         raise ApiError(
             422,

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
 from gateway.core import Holder
+from gateway.core.tickets import NO_PLATE
 from gateway.errors import NotFound, Refused
 from gateway.parking.fees import Tariff, tariff_of_stay
 from gateway.parking.tariffs import known_since
@@ -38,12 +39,13 @@ from gateway.store.holds import hold_decisions
 from gateway.store.lookup import plate_holder, stay_open
 from gateway.store.outbox import enqueue
 from gateway.store.parking import keep_paid_ahead, off_slots_not_theirs, stay_by_id, void_charge
+from gateway.store.tickets import record_ticket
 from gateway.timefmt import from_db, to_db
 
 _LATEST = "SELECT plate FROM latest_plate_corrections WHERE event_id = ?"
 _EVENT = "SELECT lane, kind, value, flags, at, reason FROM access_log WHERE event_id = ?"
 _INSERT = "INSERT INTO plate_corrections (event_id, plate, previous, at, actor) VALUES (?, ?, ?, ?, ?)"
-_ENTRY_STAY = "SELECT id, subject FROM stays WHERE entry_event = ? AND exited_at IS NULL"
+_ENTRY_STAY = "SELECT id, subject, billing FROM stays WHERE entry_event = ? AND exited_at IS NULL"
 # The stay an entry closed as its car's missed exit: a `reentry` close names no exit event, so it is
 # found by its plate and the entry's moment (a stay never ends before it began: gateway/store/record.py).
 _CLOSED_AS_REENTRY = """
@@ -236,7 +238,11 @@ def correct_plate(
             if reentry and plate == value and holder is None
             else None
         )
-        stay_moved = _move_stay(conn, event_id, plate, holder, on_ticket="no_plate" in flags.split(","))
+        # On a ticket: decided on one, or given one by a correction to 无牌车 (a plate read off a car
+        # that has none), its temporary stay moved onto it.
+        on_ticket = NO_PLATE in flags.split(",")
+        given_ticket = not on_ticket and record_ticket(conn, event_id) is not None
+        stay_moved = _move_stay(conn, event_id, plate, holder, on_ticket=on_ticket, given_ticket=given_ticket)
         # Moved off the car of a shared slot it was handed (一位多车), the stay is no car of that slot.
         slot_left = _off_a_slot_not_its(conn, event_id, at) if stay_moved else None
         # Moved onto a car seen leaving since with no entry on record: it left there.
@@ -319,20 +325,31 @@ def _tell_upstream(
 
 
 def _move_stay(
-    conn: sqlite3.Connection, event_id: str, plate: str, holder: Holder | None, *, on_ticket: bool
+    conn: sqlite3.Connection,
+    event_id: str,
+    plate: str,
+    holder: Holder | None,
+    *,
+    on_ticket: bool,
+    given_ticket: bool = False,
 ) -> bool:
     """A stay opened under an unknown plate (a temporary car) moves onto the corrected plate when
     that plate is unknown too and not inside already. A registered car's stay is the decision
     core's business (its slot, its billing), so it is left as decided; so is any other.
 
-    A stay opened on a ticket (`on_ticket`: a car with no plate, flag no_plate) was never a
-    registered car's, so it moves whoever holds the corrected plate (a resident's new car on paper
-    plates, registered at the office before the guard corrects its entry), under that holder as a
-    stranger's stay follows its plate registered while parked (schema migration 20's triggers):
-    it leaves as it came in, a temporary car paying for its stay. Left on the ticket, the car left
-    on its plate with no entry record, free, and its ticket stayed inside for good."""
+    A stay on a ticket (`on_ticket`: a car with no plate, flag no_plate; or `given_ticket` by a
+    correction to 无牌车, its stay a temporary car's: one the lane decided a registered car's, the
+    misread plate a resident's, is left as decided) was never a registered car's, so it moves
+    whoever holds the corrected plate (a resident's new car on paper plates, registered at the
+    office before the guard corrects its entry), under that holder as a stranger's stay follows
+    its plate registered while parked (schema migration 20's triggers): it leaves as it came in, a
+    temporary car paying for its stay. Left on the ticket, the car left on its plate with no entry
+    record, free, and its ticket stayed inside for good."""
     row = conn.execute(_ENTRY_STAY, (event_id,)).fetchone()
-    if row is None or not (on_ticket or (holder is None and row[1].startswith("plate:"))):
+    if row is None:
+        return False
+    a_ticket_car = on_ticket or (given_ticket and row[2] == "temporary")
+    if not (a_ticket_car or (holder is None and row[1].startswith("plate:"))):
         return False
     subject = _subject_of(conn, plate)
     if stay_open(conn, subject):

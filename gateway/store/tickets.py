@@ -34,6 +34,15 @@ SELECT plate FROM stays WHERE {_A_TICKET.format(column="plate")} AND plate >= :l
 # And a charge still owed on one (a car let out by hand unpaid): charges are never deleted, so this
 # holds after retention has deleted the ticket's records (charges_unsettled_plate is its index).
 _OWED_OF_DAY = "SELECT plate FROM charges WHERE settled_at IS NULL AND plate >= :lo AND plate < :hi"
+# And one a correction to 无牌车 gave a record the camera misread (gateway/api/corrections.py), kept
+# when its stay has moved on to the plate the driver came back with. Corrections are few: read whole.
+_CORRECTED_OF_DAY = "SELECT plate FROM plate_corrections WHERE plate >= :lo AND plate < :hi"
+# The ticket a record stands for: the one it was decided on, else the one a correction gave it.
+_DECIDED_ON = f"SELECT value FROM access_log WHERE event_id = ? AND {_A_TICKET.format(column='value')}"
+_GIVEN_BY_CORRECTION = f"""
+SELECT plate FROM plate_corrections WHERE event_id = ? AND {_A_TICKET.format(column="plate")}
+ORDER BY id LIMIT 1
+"""
 # '.' follows '-': every ticket lies between the prefix and the prefix with its dash as a dot.
 _INSIDE = """
 SELECT id, plate, entered_at, zone, class FROM stays
@@ -49,9 +58,9 @@ def _after(prefix: str) -> str:
 
 def next_ticket(conn: sqlite3.Connection, at: datetime) -> str:
     """The ticket to give a car with no plate at `at` (in the site's time): one past the highest of
-    that month-day's that any access record or stay kept names, whatever its date and year (a
-    ticket has no year). A ticket is so never given again while a record names it or a charge is
-    owed on it: a charge carried on a ticket (its car let out by hand unpaid) would be asked of the
+    that month-day's that any access record, correction or stay kept names, whatever its date and
+    year (a ticket has no year). A ticket is so never given again while a record names it or a
+    charge is owed on it: a charge carried on a ticket (its car let out by hand unpaid) would be asked of the
     car given it next, whose plate it then is.
     Called in the entrance decision's transaction, so two guards tapping 无牌车 at once get two
     numbers, and an admin recording cars with no plate found inside gets one each (the ticket of
@@ -62,7 +71,20 @@ def next_ticket(conn: sqlite3.Connection, at: datetime) -> str:
     found = [row[0] for row in conn.execute(_GIVEN_OF_DAY, span)]
     found += [row[0] for row in conn.execute(_STAYED_OF_DAY, span)]
     found += [row[0] for row in conn.execute(_OWED_OF_DAY, span)]
+    found += [row[0] for row in conn.execute(_CORRECTED_OF_DAY, span)]
     return ticket(day, max(map(number_of, found), default=0) + 1)
+
+
+def record_ticket(conn: sqlite3.Connection, event_id: str) -> str | None:
+    """The ticket of the car of access record `event_id`: the one it was decided on, or the one a
+    correction to 无牌车 gave it (the camera read a plate off a car that has none); None if neither.
+    A car keeps its ticket: corrected to 无牌车 again, or back from the plate typed in between, it
+    is that ticket, never a second one."""
+    for sql in (_DECIDED_ON, _GIVEN_BY_CORRECTION):
+        row = conn.execute(sql, (event_id,)).fetchone()
+        if row is not None:
+            return str(row[0])
+    return None
 
 
 def tickets_inside(conn: sqlite3.Connection, tz: tzinfo) -> list[dict[str, Any]]:

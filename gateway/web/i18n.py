@@ -796,10 +796,12 @@ TEXTS: dict[str, tuple[str, str]] = {
         "这是无牌车的票号，不是车牌：请按车上的车牌填写",
         "That is a no-plate car's ticket, not a plate: type the plate on the car",
     ),
+    # At an exit only: an entry corrected to 无牌车 is given its ticket (api/corrections.py _ticket_of).
+    # Followed by the tickets inside, the error's `tickets` (app.js errorText, ticket.inside_now).
     "err.no_plate_not_a_plate": (
-        "无牌车不能通过纠正车牌登记：请在入口车道点「输入车牌」再点「无牌车」，发给它票号；出口按票号放行",
-        "A car with no plate is not recorded by correcting the plate: at the entrance tap Type plate, "
-        "then No plate, to give it a ticket; it leaves on that ticket",
+        "出口的记录不能纠正为无牌车：无牌车凭入场时发的票号出场，请点「输入车牌」输入或选择其票号",
+        "An exit's record is not corrected to No plate: a car with no plate leaves on the ticket it "
+        "was given at the entrance: tap Type plate and type or pick it",
     ),
     "err.ticket_typed": (
         "这是无牌车的票号，不能登记：无牌车请在车牌处填写「无牌车」，系统会发给它新的票号",

@@ -60,6 +60,10 @@
   // display says 月租到期, and the owner says "I'm a monthly car" to the guard.
   const monthEnded = (day) => (day ? T("ev.monthly_ended").replace("{day}", day) : "");
   const noPlate = (ev) => ev.flags.includes("no_plate");  // its plate is the ticket the entrance gave
+  // A car shown on its ticket: decided on one, or given one by its entry corrected to 无牌车
+  // (gateway/core/tickets.py PREFIX); corrected to the plate the driver came back with, no more.
+  const TICKET_PREFIX = "无牌-";
+  const onTicket = (ev) => (ev.corrected ? ev.corrected.plate.startsWith(TICKET_PREFIX) : noPlate(ev));
 
   function showLatest(lane, ev) {
     const box = lane.latest;
@@ -81,7 +85,7 @@
     const plate = ev.kind === "plate";
     // A car with no plate: its ticket, large, under the words that say what the number is, for
     // the guard to write on the paper ticket or read out to the driver.
-    if (noPlate(ev) && !ev.corrected) box.append(node("div", "ticket-label", T("ticket.label")));
+    if (onTicket(ev)) box.append(node("div", "ticket-label", T("ticket.label")));
     box.append(node("div", plate ? "plate" : "plate card-no", plate && ev.corrected ? ev.corrected.plate : credential(ev)));
     if (ev.corrected) box.append(node("div", "fixed", `${T("fix.read")} ${read(ev)} · ${T("fix.by")} ${ev.corrected.by}`));
     box.append(node("div", "verdict", verdict(ev) + (ev.monthly_ended ? ` · ${monthEnded(ev.monthly_ended)}` : "")));
@@ -380,6 +384,9 @@
     const answer = await askPlate({
       title: T("fix.title"), reading: read(ev), value: ev.corrected ? ev.corrected.plate : read(ev),
       decide: !ev.admitted && lanes.get(ev.lane).info.type === "vehicle",
+      // An entry let in on a plate read off a car that has none: 无牌车 gives it its ticket, its
+      // stay moving onto it. A refusal is corrected to 无牌车 typed, then decided again.
+      noPlate: ev.admitted && lanes.get(ev.lane).info.direction === "entrance" ? "entrance" : undefined,
     });
     if (!answer) return;
     fix.disabled = true;
@@ -388,6 +395,7 @@
       const done = await corrected(ev, answer.text, decide);
       if (done) showCorrection(done);
       if (decide) await decideAgain(ev, done ? done.plate : answer.text);
+      else if (done.no_plate) toast(`${T("fix.done")}: ${T("ticket.label")} ${done.plate}`);
       else toast(`${T("fix.done")}: ${done.plate} · ${holder(ev)}` + (done.stay_moved ? ` · ${T("fix.stay_moved")}` : ""));
     } catch (err) { failed(err); fix.disabled = false; }
   });
