@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
-from pydantic import BaseModel, Field
+from pydantic import AwareDatetime, BaseModel, Field
 
 from gateway.accounts.passwords import typed_username
 from gateway.api.auth import Principal, User
@@ -46,6 +46,13 @@ class HandoverIn(BaseModel):
         "fee taken for him since changed it, the handover is 409 `shift_changed` (nothing stored) "
         "with the figure now in `recorded_cash_fen`: show it and confirm again. Left out: the "
         "figure at the time of the handover.",
+    )
+    shift_start: AwareDatetime | None = Field(
+        None,
+        description="Optional: the `start` of the shift the guard was shown (GET /api/shift, "
+        "2025-03-10T08:00:00+08:00). If that shift was handed over since (the same guard on another "
+        "tablet), the handover is 409 `already_done`, by whom and when in its data, nothing stored. "
+        "Left out: the shift as it stands at the handover.",
     )
 
 
@@ -165,7 +172,9 @@ def handover(body: HandoverIn, who: User, app: App, idempotency_key: Idempotency
         idempotency_key,
         body.model_dump_json(),
         lambda: gw.on_worker(
-            lambda c: hand_over(c, guard, gw.now(), counted, note, gw.site.tz, body.recorded_cash_fen)
+            lambda c: hand_over(
+                c, guard, gw.now(), counted, note, gw.site.tz, body.recorded_cash_fen, body.shift_start
+            )
         ),
     )
     return handover_json(gw, made)
@@ -176,14 +185,15 @@ def shift_page(request: Request, db: Db) -> Response:
     who = page_user(request, db)
     gw = guard_app(request).gw
     shift = shift_of(db, who.name, gw.now())
+    shown = shift_json(gw, shift)
     return render(
         request,
         db,
         who,
         "shift.html",
         "shift",
-        boot={"shift": {"cash_fen": shift.cash_fen}},
-        shift=shift_json(gw, shift),
+        boot={"shift": {"cash_fen": shift.cash_fen, "start": shown["start"]}},
+        shift=shown,
         counted=COUNTED.values(),
         lane_names=gw.site.lane_names(),
         yuan=in_yuan,

@@ -28,7 +28,7 @@ from typing import Any, Literal
 from gateway.errors import Conflict
 from gateway.parking.desk_checks import METHODS
 from gateway.privacy import mask_numbers_in
-from gateway.store.audit import audit, transaction
+from gateway.store.audit import audit, done_already, transaction
 from gateway.store.outbox import enqueue
 from gateway.timefmt import from_db, later, to_db
 
@@ -177,16 +177,26 @@ def hand_over(
     note: str,
     tz: tzinfo,
     shown_cash_fen: int | None = None,
+    shown_start: datetime | None = None,
 ) -> Handover:
     """Record `guard`'s handover: the cash his shift recorded, what he counted in the drawer, the
     difference; with its record for the centre. It covers the payments written before it: his
     next shift holds those after (shift_start). A phone number in the note is kept and sent masked.
-    With `shown_cash_fen`, the cash on record the guard was shown as he confirmed: a fee taken for
-    him since (a booth's token) is Conflict `shift_changed`, nothing stored, rather than a
-    difference he never saw."""
+    With `shown_start`, the start of the shift the guard was shown: that shift handed over since
+    (he is logged in at two booths and pressed 交班 on both) is Conflict `already_done` naming the
+    handover, nothing stored, rather than a second handover of the next, empty shift. With
+    `shown_cash_fen`, the cash on record the guard was shown as he confirmed: a fee taken for him
+    since (a booth's token) is Conflict `shift_changed`, nothing stored, rather than a difference
+    he never saw."""
     note = mask_numbers_in(note)
     with transaction(conn):
         shift = shift_of(conn, guard, at)
+        if shown_start is not None and _handed_over_since(shift.start, shown_start):
+            by, done_at = conn.execute(
+                "SELECT actor, at FROM audit WHERE id = ?", (shift.start.audit_after,)
+            ).fetchone()
+            shown = shown_start.astimezone(tz).isoformat()
+            raise done_already(conn, f"the shift begun at {shown} was handed over", by, done_at, guard, at)
         recorded = shift.cash_fen
         if shown_cash_fen is not None and shown_cash_fen != recorded:
             raise Conflict(
@@ -206,6 +216,13 @@ def hand_over(
         local = at.astimezone(tz)
         enqueue(conn, "shift_handover", handover_record(made, shift, tz), local)
     return made
+
+
+def _handed_over_since(start: ShiftStart, shown: datetime) -> bool:
+    """Whether the shift now began at a handover after the shift that began at `shown` (as
+    GET /api/shift gives it, to the second). Only a handover begins a shift anew: a look-back's
+    start moves on with the clock and a login's as its window does, and neither is a handover."""
+    return start.since == "handover" and start.at.replace(microsecond=0) != shown
 
 
 def handover_record(h: Handover, shift: Shift, tz: tzinfo) -> dict[str, Any]:

@@ -972,6 +972,13 @@ TEXTS: dict[str, tuple[str, str]] = {
         "确认期间又有收费记入本班：系统记录现金现为 {yuan} 元，请重新核对后确认",
         "A fee was taken for this shift meanwhile: cash on record is now {yuan} yuan; check, confirm again",
     ),
+    # The shift the page showed was handed over meanwhile: by this account, on another tablet (only
+    # a guard hands over his own shift), so no 他人; the page reloads with the shift begun there.
+    "shift.handed_over": (
+        "本班已于 {at} 交班（本账号在另一台平板上），无需再交：现显示交班后的新一班",
+        "This shift was handed over at {at} already (this account, on another tablet): nothing to do; "
+        "the new shift since is shown",
+    ),
     "err.shift_changed": (
         "系统记录现金已变化，请重新核对后确认交班",
         "The cash on record has changed: check it and confirm the handover again",
@@ -1115,6 +1122,7 @@ JS_KEYS = (
     "shift.bad_amount",
     "shift.done",
     "shift.changed",
+    "shift.handed_over",
     "shift.method_fixed",
 )
 JS_PREFIXES = ("err.", "state.")  # every key of these

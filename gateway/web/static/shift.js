@@ -48,19 +48,31 @@ function keptLost() {
 let lostHandover = keptLost();
 
 // The confirm dialog for `cash` on record: the body it confirms names it (`recorded_cash_fen`), so
-// a fee taken for him while he reads it is answered `shift_changed`, not recorded as short.
+// a fee taken for him while he reads it is answered `shift_changed`, not recorded as short; and the
+// shift the page showed (`shift_start`), so that shift handed over meanwhile on another tablet he is
+// logged in at is answered `already_done`, not handed over a second time, empty or all 长款.
 function askToConfirm(fen, cash) {
   boot.shift.cash_fen = cash;
   document.getElementById("shift-cash").textContent = inYuan(cash);
   showDifference();
-  asked = { counted_cash_fen: fen, note: shiftForm.elements.note.value.trim(), recorded_cash_fen: cash };
+  asked = {
+    counted_cash_fen: fen, note: shiftForm.elements.note.value.trim(), recorded_cash_fen: cash,
+    shift_start: boot.shift.start,
+  };
   document.getElementById("shift-confirm-recorded").textContent = inYuan(cash);
   document.getElementById("shift-confirm-counted").textContent = inYuan(fen);
   document.getElementById("shift-confirm-difference").textContent = differenceWords(fen - cash);
   openDialog(shiftDialog);
 }
 
-async function sendHandover(body, key) {
+// Handed over already: on the other tablet, said so with when; or, sent again after 网关没有回应,
+// this one's own (`resent`), his first tap done and only its answer lost.
+function handedOver(err, resent) {
+  const at = err.data && err.data.at;
+  reloadSaying(resent ? doneWords(err, true) : at ? ownWords(T("shift.handed_over"), { at }) : T("err.already_done"));
+}
+
+async function sendHandover(body, key, resent = false) {
   const button = document.getElementById("shift-submit");
   button.disabled = true;
   try {
@@ -83,6 +95,10 @@ async function sendHandover(body, key) {
       askToConfirm(body.counted_cash_fen, err.data.recorded_cash_fen);
       return;
     }
+    if (err.code === "already_done") {
+      handedOver(err, resent);
+      return;
+    }
     if (err.fields.includes("counted_cash_fen")) counted.setAttribute("aria-invalid", "true");
     failed(err);
   }
@@ -91,7 +107,7 @@ async function sendHandover(body, key) {
 shiftForm.addEventListener("submit", async (e) => {
   e.preventDefault();
   if (lostHandover) {
-    sendHandover(lostHandover.body, lostHandover.key);
+    sendHandover(lostHandover.body, lostHandover.key, true);
     return;
   }
   const fen = typedFen(counted.value);
@@ -105,6 +121,11 @@ shiftForm.addEventListener("submit", async (e) => {
   try {
     // The cash on record now: another tablet may have taken a fee for this guard since the page was drawn.
     const shift = await api("GET", "/api/shift");
+    // The shift drawn here handed over since (on another tablet): nothing to ask; the page shows the next.
+    if (shift.since === "handover" && shift.start !== boot.shift.start) {
+      reloadSaying(ownWords(T("shift.handed_over"), { at: shift.start }));
+      return;
+    }
     askToConfirm(fen, shift.cash_fen);
   } catch (err) { failed(err); } finally { button.disabled = false; }
 });
