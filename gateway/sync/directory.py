@@ -7,18 +7,14 @@ neither the MQTT link nor the lanes wait for it. Remote commands do not queue be
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 import os
 import queue
 import random
 import sqlite3
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -44,8 +40,9 @@ from gateway.sync.staging import (
     save_delta,
     save_part,
     site_job,
-    stage,
+    whole_parts,
 )
+from gateway.sync.staging_run import StagingFault, run_stage
 from gateway.sync.versions import Apply, Request, Versions
 from gateway.timefmt import from_db
 
@@ -54,10 +51,6 @@ log = logging.getLogger(__name__)
 # A snapshot step aims at this long on the decision worker: a card waits at most about one step.
 STEP_TARGET_MS = 2.0
 TASK_S = 0.05  # longest run of back-to-back steps on the worker while nothing else waits
-
-# Up to this many entries are staged on this thread; more go to a child process, whose Python
-# work cannot hold up the decision worker (the GIL).
-IN_PROCESS_ENTRIES = 2000
 
 # A snapshot step or a delta that fails (a full disk, the database locked by another writer) is
 # tried again (a snapshot from its staged copy) after 1 s, doubling up to a minute: a snapshot is
@@ -69,6 +62,11 @@ RETRY_MAX_S = 60.0
 # last one, or since the start for parts kept before it) are not completed, and they hold clear
 # phone and ID numbers: they are dropped and the snapshot asked for again.
 UNFINISHED_PARTS_S = 3600.0
+
+# A snapshot or delta whose staging fails this many times in a row with no verdict on its data (its
+# child process killed: out of memory) is given up, the centre told `not_staged`, and a snapshot
+# asked for again after resync_interval_s: a box short of memory is not sent one after another.
+STAGING_TRIES = 3
 
 
 class Directory:
@@ -97,6 +95,7 @@ class Directory:
         # (what to try again, when) after a snapshot step or a delta failed
         self._retry: tuple[Callable[[], None], float] | None = None
         self._failures = 0
+        self._staging_faults = 0  # stagings in a row that ended with no verdict (StagingFault)
         self._rng = random.Random()
         # When the last part of an unfinished snapshot was kept (monotonic); None: none is.
         self._parts_since: float | None = time.monotonic()
@@ -278,16 +277,78 @@ class Directory:
         if not save_part(self._staging, part.version, part.part, part.parts, part.total, payload):
             self._parts_since = time.monotonic()
             return
+        self._stage_snapshot(part.version, part.total)
+
+    def _stage_snapshot(self, version: int, total: int) -> None:
+        """Stage the snapshot whose parts are all here, and apply it. A staging that ends with no
+        verdict (its child killed by a stop, or for want of memory) keeps the parts: staged again
+        after a moment, or at the next start (_take_up_parts), STAGING_TRIES times in a row."""
+        assert self._staging is not None
+        given_up = None
         try:
-            meta = self._stage("snapshot", part.version, part.total)
-        finally:
-            # Staged or refused, its parts have served: the same version sent again starts afresh.
-            drop_parts(self._staging, part.version)
-            self._parts_since = None
-        if meta["status"] != "staged":
-            self._reject("snapshot", _refused("snapshot", part.version, meta))
+            meta = self._stage("snapshot", version, total)
+        except StagingFault as exc:
+            given_up = self._staging_failed("snapshot", version, exc)
+            if given_up is None:
+                if not self._stop.is_set():
+                    self._retry = (self._take_up_parts, time.monotonic() + self._failed())
+                return
+        # Staged, refused or given up, its parts have served: the same version sent again starts afresh.
+        drop_parts(self._staging, version)
+        self._parts_since = None
+        if given_up is not None:
+            self._reject("snapshot", given_up)
+            self._act(self.versions.not_staged(time.monotonic()))
+        elif meta["status"] != "staged":
+            self._reject("snapshot", _refused("snapshot", version, meta))
+        else:
+            self._apply_snapshot(version, meta, start=0)
+
+    def _take_up_parts(self) -> None:
+        """Stage again the snapshot whose parts are all kept (its staging failed, or a stop cut it
+        short), unless an apply is under way or the store has gone past it."""
+        assert self._staging is not None
+        whole = whole_parts(self._staging)
+        if whole is None or self.applying is not None or self._stop.is_set():
             return
-        self._apply_snapshot(part.version, meta, start=0)
+        version, total = whole
+        if not self._takes(version):
+            drop_parts(self._staging, version)
+            return
+        log.info("snapshot %d: staging its kept parts again", version)
+        self._stage_snapshot(version, total)
+
+    def _staging_failed(self, kind: str, version: int, exc: StagingFault) -> DownlinkRejected | None:
+        """A staging that ended with no verdict: None while it is to be tried again, else (after
+        STAGING_TRIES in a row) the `not_staged` error reply for the centre."""
+        if self._stop.is_set():
+            log.info(
+                "%s %d: staging cut short by the stop (%s); taken up at the next start",
+                kind,
+                version,
+                exc,
+            )
+            return None
+        self._staging_faults += 1
+        if self._staging_faults < STAGING_TRIES:
+            log.error(
+                "%s %d could not be staged (%d of %d tries): %s; trying again (fix: %s)",
+                kind,
+                version,
+                self._staging_faults,
+                STAGING_TRIES,
+                exc,
+                exc.fix,
+            )
+            return None
+        self._staging_faults = 0
+        return DownlinkRejected(
+            "not_staged",
+            f"{kind} {version} not applied: the gateway failed to stage it {STAGING_TRIES} times; "
+            "a snapshot is asked for again later",
+            version=version,
+            problems=[f"{exc} (fix: {exc.fix})"],
+        )
 
     def _takes(self, version: int) -> bool:
         """Whether a snapshot of `version` is applied. One below the applied version is a resend,
@@ -343,12 +404,17 @@ class Directory:
         except StaleApply as exc:
             log.warning("directory: %s", exc)
             return self.versions.rejected("delta", action.version, now)
-        except Exception as exc:  # the disk, or a lock: held (so kept in the inbox) and tried again
+        except StagingFault as exc:  # no verdict on it (its staging process killed)
+            given_up = self._staging_failed("delta", action.version, exc)
+            if given_up is not None:
+                self._reject("delta", given_up)
+                return self.versions.not_staged(now)
+            self._hold(action)
+            return []
+        except Exception as exc:  # the disk, or a lock
             if damaged(exc):
                 self._mend_staging()  # staged afresh when tried again
-            self.versions.failed(action)
-            delay = self._failed()
-            self._retry = (lambda: self._try_again(action), time.monotonic() + delay)
+            delay = self._hold(action)
             log.error(
                 "delta %d could not be applied: %s; trying again in %.1f s (fix: %s)",
                 action.version,
@@ -364,6 +430,13 @@ class Directory:
         follow = self.versions.applied_to(action.version, time.monotonic())
         self._publish_state()
         return follow
+
+    def _hold(self, action: Apply) -> float:
+        """A delta that failed: held (so kept in the inbox) and tried again; the seconds until then."""
+        self.versions.failed(action)
+        delay = self._failed()
+        self._retry = (lambda: self._try_again(action), time.monotonic() + delay)
+        return delay
 
     def _write_delta(self, action: Apply, body: bytes) -> dict[str, int]:
         """Stage the delta, then apply it in one transaction; its counts. Raises DownlinkRejected
@@ -535,17 +608,21 @@ class Directory:
             self._act(self.versions.resync(behind, time.monotonic()))
         if version is not None:
             self._carry_on(version)
+            self._take_up_parts()
             return
         # Staged, then stopped (a kill) before its first step went in: its parts are gone.
         assert self._staging is not None
         meta = read_meta(self._staging)
         if meta and meta["kind"] == "snapshot" and meta["status"] == "staged" and meta["version"] > applied:
             self._carry_on(meta["version"])
+            self._take_up_parts()
             return
         # Nothing to finish: what is staged has served (a kill after an apply, or a file from
         # before the staged copy was emptied after each one).
         self._clear_staged()
-        if applied == 0 and not self._register_kept_by_hand():
+        # A snapshot received whole whose staging a stop cut short (its child killed with it).
+        self._take_up_parts()
+        if applied == 0 and self.versions.applied == 0 and not self._register_kept_by_hand():
             # An empty register (a new box, a fresh gateway.db): every resident is refused
             # `unknown` until one comes, and the centre sends one when asked. Asked as for a lost
             # inbox, and again every resync_interval_s until a snapshot is in. A register kept by
@@ -606,33 +683,11 @@ class Directory:
             )
 
     def _stage(self, kind: str, version: int, entries: int) -> dict[str, Any]:
-        job = site_job(self.gw.site.config, self.gw.data_dir, self.gw.db_path, kind, version)
-        if entries <= IN_PROCESS_ENTRIES:
-            return stage(job)
-        raw = {k: (str(v) if k in ("staging", "main_db", "data_dir") else v) for k, v in asdict(job).items()}
-        began = time.perf_counter()
-        done = subprocess.run(
-            [sys.executable, "-m", "gateway.sync.staging", json.dumps(raw)],
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        if done.returncode != 0:
-            log.error("staging %s %d failed: %s", kind, version, done.stderr[-2000:])
-            return {
-                "status": "rejected",
-                "problems": ["the gateway could not stage it (see its log)"],
-            }
-        log.info(
-            "%s %d staged in %.2f s (%d entries)",
-            kind,
-            version,
-            time.perf_counter() - began,
-            entries,
-        )
+        """Staging's verdict on the received data; raises StagingFault when there is none."""
         assert self._staging is not None
-        meta = read_meta(self._staging)
-        assert meta is not None
+        job = site_job(self.gw.site.config, self.gw.data_dir, self.gw.db_path, kind, version)
+        meta = run_stage(job, entries, self._staging)
+        self._staging_faults = 0
         return meta
 
     def _reject(self, kind: str, exc: DownlinkRejected) -> None:

@@ -211,6 +211,15 @@ def save_part(conn: sqlite3.Connection, version: int, part: int, parts: int, tot
     return bool(have == parts)
 
 
+def whole_parts(conn: sqlite3.Connection) -> tuple[int, int] | None:
+    """(version, total) of the newest snapshot whose parts are all kept, if any."""
+    row = conn.execute(
+        "SELECT version, total, parts, count(*) FROM parts GROUP BY version, parts, total "
+        "ORDER BY version DESC LIMIT 1"
+    ).fetchone()
+    return (int(row[0]), int(row[1])) if row is not None and row[3] == row[2] else None
+
+
 def drop_parts(conn: sqlite3.Connection, version: int | None = None) -> list[int]:
     """Drop the raw parts of snapshots up to `version` (of every snapshot when None); the
     versions that had parts here."""

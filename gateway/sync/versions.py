@@ -76,6 +76,14 @@ class Versions:
         what = f"{kind} {version}" if version is not None else f"a {kind}"
         return self._request(f"{what} was rejected", now)
 
+    def not_staged(self, now: float) -> list[Action]:
+        """A snapshot or delta given up after its staging failed time after time (its child
+        process killed: out of memory): only a snapshot mends the chain, asked for after
+        resync_interval, not at once, so that a box short of memory is not sent one after another."""
+        self.need_snapshot = True
+        self.last_request = now
+        return []
+
     def failed(self, action: Apply) -> None:
         """The delta could not be written (a full disk, a lock): held on its base, as if it waited
         for it, until it is tried again and in (or passed by a snapshot)."""

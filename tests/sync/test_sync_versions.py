@@ -59,3 +59,11 @@ def test_a_rejected_delta_asks_at_once_but_not_twice_in_a_row() -> None:
     assert v.rejected("snapshot", 3, now=1) == []
     assert v.rejected("snapshot", 4, now=10) == [Request("snapshot 4 was rejected")]
     assert isinstance(v.resync("requested by command", now=2)[0], Request)  # forced
+
+
+def test_a_snapshot_given_up_for_want_of_memory_is_asked_for_after_the_resync_interval() -> None:
+    v = fresh()
+    assert v.not_staged(now=100) == []  # not at once: a box short of memory is not sent another
+    assert v.need_snapshot
+    assert v.tick(now=399) == []
+    assert v.tick(now=400) == [Request("still waiting for a snapshot")]
