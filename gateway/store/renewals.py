@@ -20,6 +20,7 @@ from datetime import datetime
 from typing import Any
 
 from gateway.core.model import Billing
+from gateway.store.stay_rows import decided_with
 from gateway.timefmt import to_db
 
 # A stay's car paid up past `:at`.
@@ -42,10 +43,7 @@ UPDATE stays SET billed_until = max(entered_at, :at), billed_until_cause = 'rene
 WHERE exited_at IS NULL AND billing = '{Billing.TEMPORARY.value}' AND billed_until IS NULL
 AND vehicle_id IN ({{vehicles}})
 AND {_PAID_UP}
-AND CASE WHEN redecided_flags IS NOT NULL
-    THEN instr(',' || redecided_flags || ',', ',monthly_expired,') > 0
-    ELSE EXISTS (SELECT 1 FROM access_log a WHERE a.event_id = stays.entry_event
-                 AND instr(',' || a.flags || ',', ',monthly_expired,') > 0) END
+AND {decided_with(["monthly_expired"])}
 """
 # The open stays of those cars on their own slot whose period had run out when they came in (the
 # end it had then kept on the stay by schema migration 40's trigger, at this write) and now runs

@@ -11,7 +11,9 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
+from gateway.core.decide import REGISTRATION_FLAGS
 from gateway.store.outbox import enqueue
+from gateway.store.stay_rows import decided_with
 from gateway.timefmt import later, to_db
 
 # How far a handover may be stamped before the entry of the car it hands the slot and still be
@@ -43,6 +45,14 @@ WHERE id = :id
 # was handed one (handed_over_at: its billing stopped then, and a slot taken from it does not start
 # it again). A car still paying in the shared spaces is not one.
 _PAYS_NOTHING = "(s.billing = 'slot' OR s.handed_over_at IS NOT NULL)"
+# A car of the slot let in outside its registration (not begun, or ended: decide.py
+# _unregistered_now) came in as an unregistered car, and leaves as the temporary car it came in as,
+# paying its stay, even once its registration has begun (docs/parking.md, *No slot / unregistered*).
+# It is no car of the slot for this stay: handed the slot, its billing stopped, it parked free on it,
+# and the slot's registered car coming back was made its second car and paid (review 60l). Told by
+# its entry's decision, not by its registration at the handover: a month that began overnight counts
+# from the car's next entry, as a month sold to a car already parked does (*Monthly*).
+_CAME_IN_UNREGISTERED = decided_with(REGISTRATION_FLAGS.values(), "s")
 # The car of a slot parked in the shared spaces, moved onto the slot when its car leaves (fixed
 # slots are car slots: a motorcycle listed on the slot stays in its own spaces). One that pays
 # nothing goes first, then the one waiting longest: handed to a paying second car, the slot stopped
@@ -56,7 +66,7 @@ SELECT s.id, s.subject, s.plate FROM slots sl
 CROSS JOIN slot_vehicles sv ON sv.slot_id = sl.id
 CROSS JOIN stays s INDEXED BY stays_open_vehicle ON s.vehicle_id = sv.vehicle_id
 WHERE sl.id = :slot AND s.exited_at IS NULL AND s.slot_id IS NULL AND s.zone = sl.zone AND s.class = 'car'
-  AND (:free_only = 0 OR {_PAYS_NOTHING})
+  AND (:free_only = 0 OR {_PAYS_NOTHING}) AND NOT {_CAME_IN_UNREGISTERED}
 ORDER BY {_PAYS_NOTHING} DESC, s.entered_at, s.id LIMIT 1
 """
 
@@ -101,7 +111,9 @@ def handover(
     its slot handed on) is put back on one: never billed, it has no billing to stop, and the report
     counts none (no second car was involved). Such a car, or one handed a slot before, is put on
     before a car paying, even one that came in before it: handed to the paying one, the slot stopped its
-    billing and left the free one parked beside it for nothing (review 57c).
+    billing and left the free one parked beside it for nothing (review 57c). A car of the slot
+    that came in outside its registration is never handed it: it came in as an unregistered car,
+    and pays its stay as one (_CAME_IN_UNREGISTERED).
     `free_only`: only such a car, or one handed a slot before (its billing stopped then, and kept
     stopped: it is the slot's car), is put back (a slot an admin adds again is new to a paying car).
     `entered_within`: a car that came in at most that long after `at` is handed the slot at its

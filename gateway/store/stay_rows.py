@@ -6,6 +6,7 @@ Used by the account (gateway/store/parking.py) and by an exit put back (gateway/
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterable
 from datetime import datetime
 
 from gateway.parking.book import StayFacts
@@ -61,3 +62,22 @@ def open_stay(conn: sqlite3.Connection, subject: str) -> StayFacts | None:
 
 def stay_by_id(conn: sqlite3.Connection, stay_id: int) -> StayFacts | None:
     return _stay(conn.execute(_STAY_BY_ID, (stay_id,)).fetchone())
+
+
+def decided_with(flags: Iterable[str], stay: str = "stays") -> str:
+    """SQL, true where the decision the stay `stay` (its table's name or alias) stands on carries
+    one of `flags`: those kept on the stay where it was decided again or recorded by hand
+    (redecided_flags, gateway/parking/inside.py), else its entry's own access record's, which says
+    what the car came in as. A recorded stay has no entry record; one decided again came in as its
+    access record does not say (the log is append-only). Read per stay through the log's unique
+    event id: for the few stays of one car or slot, not for a scan of every stay."""
+    wanted = tuple(flags)
+
+    def carried(column: str) -> str:
+        return " OR ".join(f"instr(',' || {column} || ',', ',{flag},') > 0" for flag in wanted)
+
+    return (
+        f"CASE WHEN {stay}.redecided_flags IS NOT NULL THEN ({carried(f'{stay}.redecided_flags')})"
+        f" ELSE EXISTS (SELECT 1 FROM access_log a WHERE a.event_id = {stay}.entry_event"
+        f" AND ({carried('a.flags')})) END"
+    )
