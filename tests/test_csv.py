@@ -324,8 +324,10 @@ def test_an_import_is_audited_and_sent_upstream(config: Path, tmp_path: Path) ->
     )
     assert actor.startswith("cli:") and target == "people.csv,cars.csv,cards.csv,slots.csv"
     assert json.loads(detail)["counts"] == {"residents": 2, "vehicles": 3, "cards": 2, "slots": 1}
-    (payload,) = table(config, "SELECT payload FROM outbox WHERE topic = 'registry'")
-    assert json.loads(payload[0])["op"] == "import"
+    sent = [json.loads(p) for (p,) in table(config, "SELECT payload FROM outbox WHERE topic = 'registry'")]
+    # Its rows (each one added: csv_records.py), then its summary.
+    assert [(r["op"], r["entity"]) for r in sent] == [("import", "rows")] * 4 + [("import", "batch")]
+    assert sum(len(r["rows"]) for r in sent[:-1]) == 2 + 3 + 2 + 1
 
 
 def test_a_card_cannot_open_the_barrier_for_another_residents_car(

@@ -110,8 +110,8 @@ def _import_record(gw: Gateway) -> tuple[dict[str, Any], dict[str, Any]]:
     ).fetchone()
     audited = json.loads(detail)
     (payload,) = gw.conn.execute(
-        "SELECT payload FROM outbox WHERE topic = 'registry' AND payload LIKE ?",
-        (f'%"{audited["import"]}"%',),
+        "SELECT payload FROM outbox WHERE topic = 'registry' AND payload LIKE ? AND payload LIKE ?",
+        (f'%"{audited["import"]}"%', '%"entity": "batch"%'),  # not its rows' records (csv_records.py)
     ).fetchone()
     sent = json.loads(payload)
     return {k: v for k, v in audited.items() if k != "import"}, {

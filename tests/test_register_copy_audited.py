@@ -69,7 +69,7 @@ def test_an_import_given_up_half_way_audits_the_rows_it_wrote(
         r.get("op") == "import" or r.get("entity") == "resident" and str(r.get("ref", "")).startswith("N")
         for r in upstream
     ), "the centre is never told of the 500 residents written"
-    [batch] = [r for r in upstream if r.get("op") == "import" and r["id"] == json.loads(detail)["import"]]
+    [batch] = [r for r in upstream if r.get("entity") == "batch" and r["id"] == json.loads(detail)["import"]]
     assert batch["stopped"] == stopped  # what the office's audit row says, the centre is told
 
 

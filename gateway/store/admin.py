@@ -39,6 +39,7 @@ from gateway.store.database import (
     transaction,
 )
 from gateway.store.zone_capacity import what_to_do, zones_over_capacity
+from gateway.sync.replies import room as reply_room
 
 if TYPE_CHECKING:
     from gateway.store.plate_crops import CropExport
@@ -60,13 +61,15 @@ def import_csv(
     tz = ZoneInfo(cfg.site.timezone)
     zones = frozenset(z.id for z in cfg.zones)
     staging = data_dir / csv_staging.STAGING_NAME
+    # The imported rows go up in `registry` records of at most this many bytes (csv_records.py).
+    room = reply_room(cfg.mqtt.max_message_bytes, cfg.mqtt.topic_prefix, cfg.site.id, "registry")
     try:
         with _one_import_at_a_time(data_dir):
             # Its `registry` records go up in the database's stream: a copy put back (README,
             # going back after an upgrade) and imported into before the service starts gets a
             # stream of its own here, or they would take seqs the centre holds.
             _check_stream(db.conn, data_dir, datetime.now(tz), staging)
-            _finish_interrupted(db.conn, staging, tz, zones, pause)
+            _finish_interrupted(db.conn, staging, tz, zones, room, pause)
             if not files:
                 return {}
             batch, problems = read_files(files, tz, card_digits(cfg), encoding)
@@ -88,7 +91,7 @@ def import_csv(
                     f"cannot write the staging file {staging}: {exc}; nothing was imported",
                     fix=f"{_storage_fix(exc, data_dir)}; then run it again",
                 ) from exc
-            _apply(db.conn, staged, tz, zones, pause)
+            _apply(db.conn, staged, tz, zones, room, pause)
             # With the summary: the installer is still at the console, and the lanes say only zone_full.
             for zone, over in zones_over_capacity(db.conn, cfg).items():
                 log.warning("%s", what_to_do(zone, over["capacity"], over["fixed_slots"]))
@@ -134,15 +137,17 @@ def _apply(
     staged: csv_staging.Staged,
     tz: ZoneInfo,
     zones: frozenset[str],
+    room: int,
     pause: Callable[[], None] | None,
     resumed: bool = False,
 ) -> None:
     """Write a staged import; `zones`: the site config's (a slot in a zone it lacks is moved to
-    the row's, csv_steps.py); `resumed`: one an earlier run left unfinished, so part of it may be
-    in the store already, and its staging file is kept whatever fails."""
+    the row's, csv_steps.py); `room`: the bytes a record of its rows may take upstream; `resumed`:
+    one an earlier run left unfinished, so part of it may be in the store already, and its staging
+    file is kept whatever fails."""
     staging = staged.path
     try:
-        csv_steps.apply_steps(conn, staged, zones, lambda: datetime.now(tz), pause)
+        csv_steps.apply_steps(conn, staged, zones, room, lambda: datetime.now(tz), pause)
     except csv_steps.Stopped as exc:
         if exc.unwritable:
             # Written again, these rows would fail again (or tie a card to another household's car):
@@ -214,7 +219,12 @@ def _given_up(exc: csv_steps.Stopped, total: int, resumed: bool) -> StorageError
 
 
 def _finish_interrupted(
-    conn: Any, staging: Path, tz: ZoneInfo, zones: frozenset[str], pause: Callable[[], None] | None
+    conn: Any,
+    staging: Path,
+    tz: ZoneInfo,
+    zones: frozenset[str],
+    room: int,
+    pause: Callable[[], None] | None,
 ) -> None:
     try:
         found = csv_staging.read_staged(staging)
@@ -233,7 +243,7 @@ def _finish_interrupted(
         ", ".join(found.meta["files"]),
         found.total,
     )
-    _apply(conn, found, tz, zones, pause, resumed=True)
+    _apply(conn, found, tz, zones, room, pause, resumed=True)
 
 
 def _unreadable_staging(staging: Path, exc: sqlite3.Error) -> StorageError:

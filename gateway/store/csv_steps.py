@@ -39,6 +39,7 @@ from typing import Any
 
 from gateway.store.audit import audit
 from gateway.store.csv_recheck import no_longer_fit
+from gateway.store.csv_records import told_upstream
 from gateway.store.csv_staging import Run, Staged
 from gateway.store.database import transaction
 from gateway.store.outbox import enqueue
@@ -67,7 +68,8 @@ CHECKPOINT_S = 0.25
 @dataclass(frozen=True, slots=True)
 class Part:
     """Rows first..last of one run, written in one step; who the import's audit rows name, and when;
-    the zones the site config has."""
+    the zones the site config has; the import's id and the bytes a record of its rows may take
+    upstream (csv_records.py)."""
 
     run: Run
     first: int
@@ -75,6 +77,8 @@ class Part:
     at: datetime
     actor: str
     zones: frozenset[str]
+    import_id: str
+    room: int
 
     @property
     def span(self) -> tuple[int, int]:
@@ -105,12 +109,14 @@ def apply_steps(
     conn: sqlite3.Connection,
     staged: Staged,
     zones: frozenset[str],
+    room: int,
     now: Callable[[], datetime],
     pause: Callable[[], None] | None = None,
 ) -> None:
     """Write the staged rows in steps of about STEP_S each, the audit row and the upstream record
-    with the last; `zones`: the site config's. Steps before the last commit without waiting for the
-    disk (as snapshot steps do); the last one waits, and with it all before it. Raises Stopped."""
+    with the last; `zones`: the site config's; `room`: the bytes a record of rows may take. Steps
+    before the last commit without waiting for the disk (as snapshot steps do); the last one waits,
+    and with it all before it. Raises Stopped."""
     level = int(conn.execute("PRAGMA synchronous").fetchone()[0])
     try:
         conn.execute("ATTACH DATABASE ? AS st", (str(staged.path),))
@@ -125,8 +131,10 @@ def apply_steps(
             began = time.perf_counter()
             try:
                 at = now()
+                meta = staged.meta
                 parts = [
-                    Part(run, first, last, at, staged.meta["actor"], zones) for run, first, last in spans
+                    Part(run, first, last, at, meta["actor"], zones, meta["import_id"], room)
+                    for run, first, last in spans
                 ]
                 _step(conn, parts, staged.meta if is_last else None, at)
             except _Overtaken as exc:
@@ -222,7 +230,8 @@ def _step(conn: sqlite3.Connection, parts: list[Part], meta: dict[str, Any] | No
             unwritable = no_longer_fit(conn, part.run.kind, part.run.given, part.span)
             if unwritable:
                 raise _Overtaken(unwritable)
-            WRITERS[part.run.kind](conn, part)
+            with told_upstream(conn, part):  # each row it adds or changes (csv_records.py)
+                WRITERS[part.run.kind](conn, part)
         if meta is not None:
             _finish(conn, meta, at)
 

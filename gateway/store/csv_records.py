@@ -1,0 +1,133 @@
+"""The `registry` records a CSV import sends up: the rows it adds or changes, as an admin's change at
+the booth is told (docs/mqtt.md, `registry`).
+
+The central server owns the register, and its next snapshot removes what it does not list, those
+the booth added too: the registry records are how it learns of them. An import sent only its
+`batch` summary, which names no row, so on a register the centre keeps every row imported was
+removed by its next snapshot, and nobody was told (found by reviewer 60k). Now each row a step adds
+or changes goes up in that step's transaction as an `upsert` carrying every field the centre's
+snapshot entry for it has (masked as the admin's records are), many to a record (`"op": "import",
+"entity": "rows"`): one record a row was 350,000 outbox rows for the benchmark's register, 60 us each,
+and as many messages. A row the store had as the file has it goes nowhere, so a file imported again
+sends nothing but its summary; a step written again (an import finished by a later run) finds its
+rows in already and sends them no second time. A block set or lifted has its own record
+(record_block), as at the booth.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from gateway.store.outbox import enqueue
+from gateway.store.registry import _resident_changes
+from gateway.timefmt import from_db, local_iso
+
+if TYPE_CHECKING:
+    from gateway.store.csv_steps import Part
+
+# Each kind's rows :lo..:hi as the store has them, keyed by the file's row: (n, id, fields...). A
+# row the store lacks is not listed. The fields are those of the centre's snapshot entry, but for
+# `blocked` (its own record), with the clear ones a masked record cannot tell apart (a name, a
+# phone's hash) after them: compared, not sent. CROSS JOIN keeps the step's rows first: left to
+# itself, SQLite read every card in the store for each step (the staging file's index on card
+# numbers), and a 40,000-card import took minutes.
+_STORED = {
+    "residents": """SELECT x.n, r.id, r.ref, r.building, r.unit, r.room, r.valid_from, r.valid_to,
+            r.phone_masked, r.name, r.phone_hash
+        FROM st.residents x CROSS JOIN residents r ON r.ref = x.ref WHERE x.n BETWEEN :lo AND :hi""",
+    "vehicles": """SELECT x.n, v.id, v.plate, r.ref, v.class, v.monthly_until, c.valid_from, c.valid_to
+        FROM st.vehicles x CROSS JOIN vehicles v ON v.plate = x.plate
+        LEFT JOIN residents r ON r.id = v.resident_id
+        LEFT JOIN credentials c ON c.kind = 'plate' AND c.value = v.plate
+        WHERE x.n BETWEEN :lo AND :hi""",
+    "cards": """SELECT x.n, c.id, c.value, r.ref, v.plate, c.valid_from, c.valid_to, c.hours
+        FROM st.cards x CROSS JOIN credentials c ON c.kind = 'card' AND c.value = x.card
+        LEFT JOIN residents r ON r.id = c.resident_id LEFT JOIN vehicles v ON v.id = c.vehicle_id
+        WHERE x.n BETWEEN :lo AND :hi""",
+    # A slot's cars are its row's once both passes are in (csv_steps.SLOT_CARS_UNLISTED): after the
+    # first they are told as the file lists them ({plates}), so that a slot goes up once, as it ends.
+    "slots": """SELECT x.n, s.id, s.zone, s.number, r.ref, {plates}
+        FROM st.slots x CROSS JOIN slots s ON s.zone = x.zone AND s.number = x.number
+        LEFT JOIN residents r ON r.id = s.resident_id WHERE x.n BETWEEN :lo AND :hi""",
+}
+_SLOT_CARS = """(SELECT json_group_array(plate) FROM (SELECT v.plate FROM slot_vehicles sv
+    JOIN vehicles v ON v.id = sv.vehicle_id WHERE sv.slot_id = s.id ORDER BY v.plate))"""
+_FILE_CARS = """(SELECT json_group_array(plate) FROM (SELECT plate FROM st.slot_plates p
+    WHERE p.n = x.n ORDER BY plate))"""
+_ENTITY = {"residents": "resident", "vehicles": "vehicle", "cards": "card", "slots": "slot"}
+
+
+# What a record of rows adds around them: {"op", "entity", "id" (the import's), "rows", "at"}.
+_AROUND_BYTES = 160
+
+
+@contextmanager
+def told_upstream(conn: sqlite3.Connection, part: Part) -> Iterator[None]:
+    """The rows of `part` that the block adds or changes are queued upstream after it, in records
+    of at most part.room bytes. The slots' second pass tells nothing (the first told the cars)."""
+    if part.run.kind not in _STORED:
+        yield
+        return
+    before = _stored(conn, part, after=False)
+    yield
+    entity = _ENTITY[part.run.kind]
+    rows = [
+        {"op": "upsert", "entity": entity, "id": row[0], **_fields(part.run.kind, row[1:], part.at)}
+        for n, row in _stored(conn, part, after=True).items()
+        if before.get(n) != row
+    ]
+    for some in _packed(rows, part.room - _AROUND_BYTES):
+        record = {"op": "import", "entity": "rows", "id": part.import_id, "rows": some}
+        enqueue(conn, "registry", record | {"at": part.at.isoformat()}, part.at)
+
+
+def _packed(rows: list[dict[str, Any]], room: int) -> Iterator[list[dict[str, Any]]]:
+    """The rows in runs that fit in `room` bytes as JSON (a row too large alone goes alone: the
+    uplink sets its record aside, as any record over the broker's limit)."""
+    some: list[dict[str, Any]] = []
+    size = 0
+    for row in rows:
+        n = len(json.dumps(row, ensure_ascii=False).encode()) + 2
+        if some and size + n > room:
+            yield some
+            some, size = [], 0
+        some.append(row)
+        size += n
+    if some:
+        yield some
+
+
+def _stored(conn: sqlite3.Connection, part: Part, after: bool) -> dict[int, tuple[Any, ...]]:
+    plates = _FILE_CARS if after and "plates" in part.run.given else _SLOT_CARS
+    sql = _STORED[part.run.kind].format(plates=plates)
+    return {n: tuple(rest) for n, *rest in conn.execute(sql, {"lo": part.first, "hi": part.last})}
+
+
+def _fields(kind: str, row: tuple[Any, ...], at: datetime) -> dict[str, Any]:
+    """A stored row (_STORED, less n and id) as its record gives it: times in the site's offset."""
+    if kind == "residents":
+        ref, building, unit, room, valid_from, valid_to, phone, name, _ = row
+        data = {"building": building, "unit": unit, "room": room, "name": name}
+        data |= {"valid_from": from_db(valid_from), "valid_to": from_db(valid_to)}
+        return {"ref": ref, **_resident_changes(data, {"phone_masked": phone}, at)}
+    if kind == "vehicles":
+        plate, owner, vehicle_class, monthly_until, valid_from, valid_to = row
+        entry = {"plate": plate, "resident": owner, "class": vehicle_class, "monthly_until": monthly_until}
+        return _times(entry | {"valid_from": valid_from, "valid_to": valid_to}, at)
+    if kind == "cards":
+        card, owner, plate, valid_from, valid_to, hours = row
+        entry = {"card": card, "resident": owner, "plate": plate, "valid_from": valid_from}
+        return _times(entry | {"valid_to": valid_to, "hours": [h for h in hours.split(",") if h]}, at)
+    zone, number, owner, plates = row
+    return {"zone": zone, "number": number, "resident": owner, "plates": json.loads(plates)}
+
+
+def _times(entry: dict[str, Any], at: datetime) -> dict[str, Any]:
+    """The stored times (UTC text) of an entry in the site's offset, as every record gives them."""
+    moments = ("monthly_until", "valid_from", "valid_to")
+    return {k: local_iso(v, at.tzinfo) if k in moments else v for k, v in entry.items()}
