@@ -38,6 +38,7 @@ from gateway.store.tickets import (
     no_such_ticket,
     record_ticket,
     ticket_inside,
+    ticket_let_in_since,
     tickets_data,
     tickets_inside,
     tickets_named,
@@ -82,6 +83,15 @@ class TypedPlateIn(BaseModel):
         "none opened), the lane not opened by hand since nor held open at the record (an opening "
         "no relay took does not count); else 409 car_left_lane, nothing decided (the correction "
         "stands).",
+    )
+    shown: str | None = Field(
+        None,
+        max_length=64,
+        description="With no_plate: the event id of the lane's newest record this tablet has shown its "
+        'guard ("" for none). A car with no plate the lane let in since, within 10 s, with no other '
+        "car decided there since, is the car the guard tapped 无牌车 for (the other tablet's guard "
+        "tapped it a moment before): its decision answered again on its ticket (flag `again`), no "
+        "second ticket nor stay. Left out (an older page, another client): every 无牌车 a new ticket.",
     )
 
 
@@ -173,7 +183,9 @@ def type_plate(
         if body.corrected_event is not None:
             _car_still_at_lane(conn, rules, body.corrected_event, typed or own)
         plate = (
-            (own or _ticket_given(conn, rules, at)) if typed is None else _plate_here(conn, rules, typed, own)
+            (own or _ticket_given(conn, rules, at, body.shown))
+            if typed is None
+            else _plate_here(conn, rules, typed, own)
         )
         # Committed with the decision: who typed which plate is on disk before any barrier moves.
         said = f" ({body.vehicle_class})" if body.vehicle_class else ""
@@ -200,10 +212,13 @@ def tickets(lane: str, db: Db, _: User, app: App) -> list[dict[str, Any]]:
     return tickets_inside(db, app.gw.site.tz)
 
 
-def _ticket_given(conn: sqlite3.Connection, lane: LaneRules, at: datetime) -> str:
-    """无牌车 at an entrance: the car's ticket. At an exit the car leaves on the one it was given."""
+def _ticket_given(conn: sqlite3.Connection, lane: LaneRules, at: datetime, shown: str | None) -> str:
+    """无牌车 at an entrance: the car's ticket, a new one, or that of the car let in a moment ago
+    that the guard's tablet had not shown him (ticket_let_in_since). At an exit the car leaves on
+    the one it was given."""
     if lane.direction == "entrance":
-        return next_ticket(conn, at)
+        just_in = None if shown is None else ticket_let_in_since(conn, lane.id, shown, at)
+        return just_in or next_ticket(conn, at)
     # Raised on the decision worker: its own errors are the caller's to report (runtime/worker.py).
     raise Refused(
         "a car with no plate leaves on the ticket it was given at the entrance",

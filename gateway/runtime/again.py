@@ -38,6 +38,7 @@ from typing import Any, Protocol, TypeVar, runtime_checkable
 
 from gateway.core import TYPED_BY, Billing, CredentialFacts, Decision, Presented, Reason
 from gateway.core.model import AGAIN, REFUSED_AGAIN, SAME_PASSAGE
+from gateway.core.tickets import is_ticket
 from gateway.events import AccessEvent
 from gateway.runtime.devices import Devices
 from gateway.store.holds import Held
@@ -244,7 +245,8 @@ class DecidedAgain:
         give a second stay at an entrance, or hold at an exit as a car with no entry record; not
         at an entrance under hard anti-passback, which an estate sets to refuse a second car with
         those plates coming in (a clone): the second guard is told the car is inside already, and
-        nothing is recorded twice. Hard anti-passback refuses no exit, so at an exit the typed
+        nothing is recorded twice (but a car with no plate's ticket, which only the car given it
+        carries, is that car still). Hard anti-passback refuses no exit, so at an exit the typed
         plate is that car still. The same card twice is not, nor the same plate from another
         system, nor a plate a guard types for a car refused there (he types it to have the car
         decided again, once registered or unblocked): anti-passback, or the decision afresh,
@@ -260,8 +262,9 @@ class DecidedAgain:
         if p.kind == last.kind == "plate":
             # Only the lane's own plate camera forgets a car it has not read for a few seconds; a
             # guard types the plate of a car let through there a moment ago when his tablet had not
-            # shown it yet (the other tablet's guard typed it, or the camera read it).
-            clone_guarded = self._hard_anti_passback and last.entrance
+            # shown it yet (the other tablet's guard typed it, or the camera read it). A ticket is
+            # no plate a second car can carry: the gateway gave it, to the car let in (review 60j).
+            clone_guarded = self._hard_anti_passback and last.entrance and not is_ticket(p.value)
             typed = not clone_guarded and p.device.startswith(TYPED_BY) and last.decision.admitted
             within = SAME_CAR if typed or self._camera_read(p) else timedelta(0)
         elif "plate" in (p.kind, last.kind):

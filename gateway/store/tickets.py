@@ -7,8 +7,10 @@ import sqlite3
 from datetime import UTC, datetime, tzinfo
 from typing import Any
 
+from gateway.core.model import SAME_PASSAGE
 from gateway.core.tickets import PREFIX, day_prefix, number_of, ticket
 from gateway.errors import NotFound
+from gateway.timefmt import elapsed, from_db
 
 # What every ticket begins with, written out as the partial indexes of tickets say it
 # (access_log_tickets and stays_tickets, gateway/store/schema.py): SQLite uses a partial index only
@@ -50,6 +52,15 @@ WHERE exited_at IS NULL AND plate >= :lo AND plate < :hi
 ORDER BY entered_at DESC, id DESC
 """
 _INSIDE_ON = "SELECT 1 FROM stays WHERE exited_at IS NULL AND plate = ? LIMIT 1"
+# The lane's records after the one a tablet showed last (its event id; "", the page having shown
+# none there, or one the log does not have: all of the lane's), newest first. A few at most: more, and it
+# was no moment ago (_A_FEW).
+_A_FEW = 4
+_SINCE_SHOWN = f"""
+SELECT kind, value, admitted, at FROM access_log INDEXED BY access_log_lane
+WHERE lane = :lane AND id > coalesce((SELECT id FROM access_log WHERE event_id = :shown), 0)
+ORDER BY id DESC LIMIT {_A_FEW + 1}
+"""
 
 
 def _after(prefix: str) -> str:
@@ -73,6 +84,24 @@ def next_ticket(conn: sqlite3.Connection, at: datetime) -> str:
     found += [row[0] for row in conn.execute(_OWED_OF_DAY, span)]
     found += [row[0] for row in conn.execute(_CORRECTED_OF_DAY, span)]
     return ticket(day, max(map(number_of, found), default=0) + 1)
+
+
+def ticket_let_in_since(conn: sqlite3.Connection, lane: str, shown: str, at: datetime) -> str | None:
+    """The ticket of the car with no plate the entrance `lane` let in since record `shown`, the
+    lane's newest a guard's tablet has shown him, when 无牌车 tapped there at `at` is that car: two
+    guards in the booth tapped it for one car within a moment, neither tablet showing the other's
+    ticket yet (review 60j). Every record since names that ticket (the other tablet's tap, and
+    maybe a third's, answered `again`), the newest let it in within SAME_PASSAGE. None for a new
+    car: the guard had seen the last car's ticket before he tapped (a convoy of cars with no plate
+    through one lane), or the lane decided another car since, or it was longer ago."""
+    rows = conn.execute(_SINCE_SHOWN, {"lane": lane, "shown": shown}).fetchall()
+    if not 0 < len(rows) <= _A_FEW or not all(r[0] == "plate" and r[1] == rows[0][1] for r in rows):
+        return None
+    _, value, admitted, when = rows[0]
+    stamp = from_db(when)
+    if not (admitted and value.startswith(PREFIX)) or stamp is None:
+        return None
+    return str(value) if abs(elapsed(stamp, at)) <= SAME_PASSAGE else None
 
 
 def record_ticket(conn: sqlite3.Connection, event_id: str) -> str | None:

@@ -6,7 +6,7 @@
     const el = document.getElementById("lane-" + info.id);
     lanes.set(info.id, {
       el, info, latest: el.querySelector("[data-latest]"), recent: el.querySelector("[data-recent]"),
-      status: el.querySelector("[data-status]"), newest: "",
+      status: el.querySelector("[data-status]"), newest: "", answered: "",
     });
   }
   // event id -> Date.now() when it was put on screen; `gateway bench ui` and the tests read it.
@@ -303,6 +303,8 @@
   // `what`: the decision's key's name (decidedOnce).
   async function decideTyped(laneId, body, what) {
     const ev = await decidedOnce(laneId, body, what);
+    const lane = lanes.get(laneId);
+    if (ev.event_id > lane.answered) lane.answered = ev.event_id;  // its toast shows the guard the car
     const car = noPlate(ev) ? `${T("ticket.label")} ${ev.plate}` : ev.plate || ev.value;
     // The car let through there a moment ago (typed on the other tablet, or read by the camera
     // before this one showed it): said so, not taken for a second car (DecidedAgain.same_passage).
@@ -362,8 +364,14 @@
   // As the gateway reads a car with no plate (gateway/core/tickets.py NO_PLATE_WORDS): tapped, or typed.
   const NO_PLATE_WORDS = ["无牌", "无牌车", "无车牌"];
   const asksNoPlate = (body) => Boolean(body.no_plate) || NO_PLATE_WORDS.includes((body.plate || "").replace(/\s/g, ""));
-  const typedBody = (answer) => {
+  // The lane's newest record this tablet has shown its guard: on the panel, or a typed plate's
+  // answer in its toast (before the stream brings it). Sent with 无牌车: a car with no plate let in
+  // there since, a moment ago, is the car the other tablet's guard tapped it for, answered again on
+  // its ticket; one shown here already, the guard taps for the next car (ticket_let_in_since).
+  const shownAt = (lane) => (lane.answered > lane.newest ? lane.answered : lane.newest);
+  const typedBody = (answer, lane) => {
     const body = answer.noPlate ? { no_plate: true } : { plate: answer.text };
+    if (asksNoPlate(body)) body.shown = shownAt(lane);
     if (answer.vehicleClass) body.vehicle_class = answer.vehicleClass;
     return body;
   };
@@ -478,7 +486,7 @@
     });
     if (!answer) return;
     button.disabled = true;
-    try { await decideTyped(laneId, typedBody(answer), `lane ${laneId}`); }
+    try { await decideTyped(laneId, typedBody(answer, lanes.get(laneId)), `lane ${laneId}`); }
     catch (err) { failed(err); } finally { button.disabled = false; }
   });
 
