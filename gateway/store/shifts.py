@@ -9,7 +9,9 @@ A shift begins at the guard's last handover: he may work on after it, log out an
 the shift stays whole until his next one, however long it lasts. A guard who never handed over
 begins at his first login of the last 36 hours (LOOK_BACK, real time: longer than the longest
 shift, a 24-hour 做一休一 re-logged-in when its 12-hour session ended), and one with no login in
-that window (a booth token takes his fees) at the window's start: weeks of takings never add up.
+that window, or with fees a booth token took for him before that login (the night at the kiosk,
+handed over in the morning), at the window's start: weeks of takings never add up, and the
+kiosk's fees are in his first handover.
 
 Where a shift begins and ends is by row order, not time (docs/parking.md, *When the clock jumps*):
 the login or handover row keeps the id of the newest payment written before it (`shift_marks`), and
@@ -103,7 +105,8 @@ def mark_payments(conn: sqlite3.Connection, audit_id: int) -> None:
 
 
 def shift_start(conn: sqlite3.Connection, guard: str, now: datetime) -> ShiftStart:
-    """Where `guard`'s shift began: his last handover; with none, his first login in LOOK_BACK."""
+    """Where `guard`'s shift began: his last handover; with none, his first login in LOOK_BACK, or
+    the window's start where there is none or a fee was taken for him before it (a kiosk's token)."""
     handed = conn.execute(
         "SELECT a.id, a.at, m.payment_id FROM shift_marks m JOIN audit a ON a.id = m.audit_id "
         "WHERE a.action = ? AND a.target = ? COLLATE NOCASE ORDER BY m.audit_id DESC LIMIT 1",
@@ -112,6 +115,10 @@ def shift_start(conn: sqlite3.Connection, guard: str, now: datetime) -> ShiftSta
     if handed:
         return ShiftStart(_at(handed[1]), "handover", handed[2], handed[0])
     floor = later(now, -LOOK_BACK)
+    payments_after, audit_after = conn.execute(
+        f"SELECT {_dated_from('payments', ':at')}, {_dated_from('audit', ':at')}", {"at": to_db(floor)}
+    ).fetchone()
+    window = ShiftStart(floor, "look_back", payments_after, audit_after)
     login = conn.execute(
         f"SELECT a.id, a.at, coalesce(m.payment_id, {_dated_from('payments', 'a.at')}) "
         "FROM audit a LEFT JOIN shift_marks m ON m.audit_id = a.id "
@@ -119,12 +126,15 @@ def shift_start(conn: sqlite3.Connection, guard: str, now: datetime) -> ShiftSta
         "ORDER BY a.id LIMIT 1",
         (guard, to_db(floor)),
     ).fetchone()
-    if login:
-        return ShiftStart(_at(login[1]), "login", login[2], login[0])
-    payments_after, audit_after = conn.execute(
-        f"SELECT {_dated_from('payments', ':at')}, {_dated_from('audit', ':at')}", {"at": to_db(floor)}
+    if login is None:
+        return window
+    # The night's fees a booth kiosk took for him before he logged in to hand them over are in no
+    # handover of his if the shift began at the login: it begins at the window's start instead.
+    taken_before = conn.execute(
+        f"SELECT 1 FROM payments WHERE id > :after AND id <= :login AND {_HIS} LIMIT 1",
+        {"after": payments_after, "login": login[2], "guard": guard},
     ).fetchone()
-    return ShiftStart(floor, "look_back", payments_after, audit_after)
+    return window if taken_before else ShiftStart(_at(login[1]), "login", login[2], login[0])
 
 
 def shift_of(conn: sqlite3.Connection, guard: str, now: datetime) -> Shift:

@@ -927,8 +927,8 @@ TEXTS: dict[str, tuple[str, str]] = {
     "shift.since.login": ("登录时", "at login"),
     "shift.since.handover": ("上次交班后", "after the last handover"),
     "shift.since.look_back": (
-        "36 小时内无登录，从 36 小时前算起",
-        "no login in 36 hours: counted from 36 hours ago",
+        "无交班记录，36 小时内无登录或登录前已有收费：从 36 小时前算起",
+        "no handover on record, no login in 36 hours or fees taken before it: counted from 36 hours ago",
     ),
     "shift.method": ("方式", "Method"),
     "shift.count": ("笔数", "Payments"),
