@@ -38,10 +38,13 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
 # entry past it is one of them come back: already_inside), one less for each who walks out. Checked
 # out at the booth (gone_out), it keeps how many of them are still to walk out through the exit
 # door, each a plain exit (lookup.py CHECKED_OUT), the pass seen as checked out till the last.
+# An entry never lowers the count: a pass edited to fewer people while more are inside (the
+# centre's delta) keeps those inside counted, and each walks out as an exit (review 60o).
 _PRESENCE_IN = """
 INSERT INTO presence (subject, inside, lane, at, people) VALUES (:subject, 1, :lane, :at, 1)
 ON CONFLICT (subject) DO UPDATE SET inside = 1, lane = excluded.lane, at = excluded.at,
-    people = CASE WHEN presence.inside = 1 THEN min(presence.people + 1, :party) ELSE 1 END
+    people = CASE WHEN presence.inside = 1
+        THEN max(presence.people, min(presence.people + 1, :party)) ELSE 1 END
 """
 _STILL_CHECKED_OUT = f"presence.inside = 0 AND presence.lane = '{CHECKED_OUT}' AND presence.people > 1"
 _PRESENCE_OUT = f"""

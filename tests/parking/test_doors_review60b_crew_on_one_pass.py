@@ -137,3 +137,22 @@ def test_a_family_of_four_in_the_closed_management_summary(make_gw: Callable[...
     assert cm["visitors_registered"] == 1
     assert body["people"]["entries"]["total"] == 4
     assert body["flags"]["already_inside"] == 0
+
+
+def test_a_pass_lowered_while_its_crew_is_inside_keeps_them_counted(tmp_path: Path) -> None:
+    """Review 60o: four of a crew inside, the centre lowers the pass to 2 people (its delta updates
+    `passengers` in place); one steps out for materials and walks back in. The occupancy page went
+    from 3 to 2 at his entry: an entry set the count to its new cap. An entry never lowers it."""
+    cfg = parse_config(parking_toml(tmp_path / "data", extra=DOOR_OUT), "site.toml")
+    seed(cfg, tmp_path)
+    gw = Gateway(cfg)
+    try:
+        pid, qr = _pass(gw, "contractor", 4, T0 - timedelta(hours=1), company="好家装饰")
+        assert all(_shown(gw, "door", qr, T0 + timedelta(seconds=20 * i)).admitted for i in range(4))
+        gw.conn.execute("UPDATE passes SET passengers = 2 WHERE id = ?", (pid,))
+        assert _shown(gw, "door-out", qr, T0 + timedelta(hours=1)).admitted
+        assert people_inside(gw.conn) == 3
+        assert _shown(gw, "door", qr, T0 + timedelta(hours=1, seconds=60)).admitted
+        assert people_inside(gw.conn) == 3  # not 2
+    finally:
+        gw.conn.close()
