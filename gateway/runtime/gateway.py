@@ -26,7 +26,7 @@ from drivers.health import DeviceHealth
 from gateway.config.models import SiteConfig
 from gateway.core import BUTTON, TYPED_BY, Decision, Facts, LaneRules, Policy, Presented, Reason, decide
 from gateway.core.credentials import BadCredential, canonical
-from gateway.core.model import CredentialFacts, is_passage
+from gateway.core.model import AGAIN, REFUSED_AGAIN, CredentialFacts, is_passage
 from gateway.events import AccessEvent
 from gateway.ids import uuid7
 from gateway.parking.book import MONTH_LAPSES, month_ran_out
@@ -56,7 +56,7 @@ from gateway.runtime.lanes import LaneInputs
 from gateway.runtime.logsetup import log_in_zone
 from gateway.runtime.outbox_stream import check_outbox_stream
 from gateway.runtime.plate_match import lookalike_of
-from gateway.runtime.texts import display_lines, fault_lines
+from gateway.runtime.texts import display_lines, fault_lines, let_through_lines
 from gateway.runtime.worker import Checkpointer, DecisionWorker, Job
 from gateway.site import Site
 from gateway.store.card_forms import RegisteredCards
@@ -811,12 +811,20 @@ class Gateway:
         # As recorded: a door's exit button lets someone out (一路平安) at an entrance door too.
         way = ev.direction or lane.direction
         lines = display_lines(ev, language, way, monthly_ended=self._monthly_ended(ev))
+        held = not ev.admitted and ev.reason != Reason.PAYMENT_DUE and ev.lane in self.by_hand.held
+        if held:
+            # A refusal at a lane held open (常开) keeps the hold's 请通行 (一路平安): a card refused
+            # there turned the board to 禁止入内 at a door still wide open, for everyone after. It
+            # is recorded and on the guard's panel (Review 60u). A car held to pay is still asked:
+            # a hold lets no car out on record, and the guard releases the lane so that it pays.
+            lines = let_through_lines(None, language, lane.direction)
+        nothing_new = held or AGAIN in ev.flags or REFUSED_AGAIN in ev.flags  # voice not replayed
         if ev.admitted:  # before the pulse: the barrier's feedback may be quick
             self.lane_io.opening(ev.lane, ev.plate or ev.subject)
         else:
             self.lane_io.refused(ev.lane, ev.plate or "", ev.reason)
         if not (ev.admitted and devices.relays):
-            self.boards.show(ev.lane, lines)
+            self.boards.show(ev.lane, lines, nothing_new=nothing_new)
             return
         pulses: list[Pulsed] = []
         for relay in devices.relays:
@@ -831,7 +839,7 @@ class Gateway:
         # send him to the guard instead, and the car, still inside, is put back on its stay.
         fault = fault_lines(ev.plate, language, lane.type)
         known = self._exit_pulses.pulses_known(ev, lane)  # at a vehicle exit, the car's passage judged
-        tell_opening(self.boards, ev.lane, pulses, lines, fault, known, rose)
+        tell_opening(self.boards, ev.lane, pulses, lines, fault, known, rose, nothing_new=nothing_new)
 
     def opened_by_hand(self, lane: str) -> JoinedByHand:
         """An opening or a hold by hand of `lane` about to drive its relays (HandLanes): the

@@ -18,6 +18,7 @@ from datetime import datetime
 from typing import Generic, TypeVar
 
 from drivers.base import Display, Relay
+from drivers.displays.voice import VoicePrompt
 from drivers.relays.control import WrittenLater
 from gateway.runtime.devices import Devices
 
@@ -76,12 +77,15 @@ def _known(relay: Relay, outcome: Future[bool]) -> bool:
 
 def show_on(displays: Iterable[Display], lines: list[str]) -> None:
     """Show the lines on a lane's displays (and voice); one that fails is marked offline, the rest
-    go on."""
+    go on. One offline already (a serial board unplugged: it raises its own last error) keeps its
+    driver's words: prefixed again at every car, they read "show failed: show failed: ... is not
+    there (unplugged?)", which alarm_texts.device_fault_zh no longer words in Chinese (Review 60u)."""
     for display in displays:
         try:
             display.show(lines)
         except Exception as exc:
-            display.health.set_offline(f"show failed: {exc}")
+            if display.health.online or not display.health.last_error:
+                display.health.set_offline(f"show failed: {exc}")
 
 
 class LaneBoards:
@@ -99,12 +103,18 @@ class LaneBoards:
         self._lock = threading.Lock()
         self._taken: dict[str, int] = {}  # the lane's last ticket taken
         self._shown: dict[str, int] = {}  # the ticket whose lines the lane shows
+        self._lines: dict[str, list[str]] = {}  # and those lines
 
-    def show(self, lane: str, lines: list[str]) -> int:
-        """Show the lines on the lane's displays now; the ticket that names this showing."""
+    def show(self, lane: str, lines: list[str], *, nothing_new: bool = False) -> int:
+        """Show the lines on the lane's displays now; the ticket that names this showing.
+        `nothing_new`: a decision that tells the lane nothing new (the camera deciding again the
+        car standing at the barrier; a refusal at a lane held open, which keeps the hold's words):
+        where the lane shows these lines already, its boards are sent them again but its voice is
+        not played again. Played at every repeat, a driver finding his phone to pay heard
+        "临时车 请缴费 9元" every 15 s, each cutting the last one short (Review 60u)."""
         with self._lock:
             ticket = self._take(lane)
-            self._show(lane, ticket, lines)
+            self._show(lane, ticket, lines, quiet=nothing_new and self._lines.get(lane) == lines)
             return ticket
 
     def reserve(self, lane: str) -> int:
@@ -123,9 +133,10 @@ class LaneBoards:
         ticket = self._taken[lane] = self._taken.get(lane, 0) + 1
         return ticket
 
-    def _show(self, lane: str, ticket: int, lines: list[str]) -> None:
-        self._shown[lane] = ticket
-        show_on(self._devices.lanes[lane].displays, lines)
+    def _show(self, lane: str, ticket: int, lines: list[str], quiet: bool = False) -> None:
+        self._shown[lane], self._lines[lane] = ticket, lines
+        displays = self._devices.lanes[lane].displays
+        show_on([d for d in displays if not (quiet and isinstance(d, VoicePrompt))], lines)
 
 
 def _told_nobody(took: bool) -> None:
@@ -140,6 +151,8 @@ def tell_opening(
     fault: list[str],
     known: Callable[[bool], None] = _told_nobody,
     rose: list[Future[bool]] | None = None,
+    *,
+    nothing_new: bool = False,
 ) -> None:
     """After a lane's relays were pulsed: `opened` (the greeting) if any took its pulse, `fault`
     (道闸故障 请联系保安) if none did, and then `known(took)`, once, on the thread that learns
@@ -151,7 +164,8 @@ def tell_opening(
     voice cannot take it back). `rose`: the same pulses taken only once the lane's arm rose
     (LaneInputs.rising), where that is watched: the greeting still goes by the relays, and only
     the fault and `known` wait for the arm (1-6 s); waited for as a whole, a driver told 请缴费 a
-    moment ago read it under the rising arm (Review 57n)."""
+    moment ago read it under the rising arm (Review 57n). `nothing_new`: the greeting of a repeat
+    (LaneBoards.show)."""
 
     def told(took: bool, ticket: int) -> None:
         if not took or rose is None:
@@ -166,14 +180,14 @@ def tell_opening(
         _when_known(rose, arm_known)
 
     if any(outcome.done() and outcome.result() for outcome, _ in pulses):
-        told(True, boards.show(lane, opened))
+        told(True, boards.show(lane, opened, nothing_new=nothing_new))
         return
     waiting = [(outcome, online) for outcome, online in pulses if not outcome.done()]
     if not waiting:
         told(False, boards.show(lane, fault))
         return
     if any(online for _, online in waiting):
-        ticket = boards.show(lane, opened)
+        ticket = boards.show(lane, opened, nothing_new=nothing_new)
 
         def fault_if_not(took: bool) -> None:
             if not took:
