@@ -409,14 +409,7 @@ def _parking(conn: sqlite3.Connection, start: datetime, end: datetime) -> dict[s
             f"SELECT DISTINCT c.tariff_version FROM charges c WHERE {_CHARGED} ORDER BY 1", period
         )
     ]
-    by_method = dict.fromkeys(("cash", "qr", "monthly"), 0)
-    payments = 0
-    for method, n, total in conn.execute(
-        "SELECT method, count(*), sum(amount_fen) FROM payments WHERE at >= ? AND at < ? GROUP BY method",
-        (s, e),
-    ):
-        by_method[method] = total
-        payments += n
+    revenue = _revenue(conn, s, e)
     # A handover sets the stay's handed_over_at (once per stay, schema migration 28; not its
     # billed_until, which a renewal before it set): the stay is kept as long as the access records,
     # where the `stay` message upstream is pruned a week after it went.
@@ -439,14 +432,25 @@ def _parking(conn: sqlite3.Connection, start: datetime, end: datetime) -> dict[s
         "reversed_fen": reversed_[1],
         "unpaid_fen": charges[2],
         "tariff_versions": versions,
-        "revenue_fen": sum(by_method.values()),
-        "payments": payments,
-        "revenue_by_method_fen": by_method,
+        **revenue,
         "paid_ahead_not_left_fen": pending,
         "handovers": handovers,
         "host_validations": audited.get("stay.validate", 0),
         "admin_corrections": audited.get("stay.close", 0),
     }
+
+
+def _revenue(conn: sqlite3.Connection, s: str, e: str) -> dict[str, Any]:
+    """The period's payments, their total and their total by method, as the rows stand."""
+    by_method = dict.fromkeys(("cash", "qr", "monthly"), 0)
+    payments = 0
+    for method, n, total in conn.execute(
+        "SELECT method, count(*), sum(amount_fen) FROM payments WHERE at >= ? AND at < ? GROUP BY method",
+        (s, e),
+    ):
+        by_method[method] = total
+        payments += n
+    return {"revenue_fen": sum(by_method.values()), "payments": payments, "revenue_by_method_fen": by_method}
 
 
 # The cars inside at the period's start (:s): those still inside now, through an index of the open
@@ -694,8 +698,14 @@ def store_report(
     the name of who asked. `read_after` is the count of re-datings read before the body's rows
     (gateway/store/report_rebuilds.py): the day's rebuild mark is forgotten if none committed since;
     one that did while the body waited for the worker (it may count rows on their old dates) leaves
-    the day marked to be built again, whether or not a report of it was kept then."""
+    the day marked to be built again, whether or not a report of it was kept then. The revenue by
+    method is counted again here, in the transaction that stores it: a payment's method corrected
+    (改为现金) while the body waited found no report kept to move it in (move_method_in_kept_reports),
+    and, read before it, the report kept and sent said the old method for good."""
     with transaction(conn):
+        if body.get("parking") is not None:
+            s, e = (to_db(datetime.fromisoformat(body[k])) for k in ("period_start", "period_end"))
+            body["parking"].update(_revenue(conn, s, e))
         if actor:
             audit(conn, at, actor, "report.build", f"day:{body['day']}")
         stored_rebuild(conn, date.fromisoformat(body["day"]), read_after, at)

@@ -15,9 +15,9 @@ none: the report stored is). So each re-dating counts itself (`redatings`, a cou
 marks), the builder reads the count before its rows, and the store forgets the day's mark only if
 the count is still the one read; else it marks the day, and the next reports step builds it again.
 
-A payment's method corrected (gateway/store/payment_method.py: cash tapped as QR) marks the day whose
-report counted it, and counts itself, the same way: that report is built again with the money under
-its true method, and sent again."""
+A payment's method corrected (gateway/store/payment_method.py: cash tapped as QR) marks nothing: the
+kept report of its day has the amount moved (gateway/parking/report.py move_method_in_kept_reports),
+and a report being built counts the revenue by method again as it is stored (store_report)."""
 
 from __future__ import annotations
 
