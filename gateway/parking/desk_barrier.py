@@ -17,7 +17,16 @@ from gateway.parking.desk_base import DeskBase
 from gateway.parking.desk_checks import fee_until, quote_json
 from gateway.store.holds import Held, holder_shown, holds_at_lane, refused_at_lane
 from gateway.store.parking import Owed, owed
-from gateway.timefmt import from_db, later, to_db
+from gateway.timefmt import elapsed, from_db, later, to_db
+
+# A car the exit's camera first reads (held or refused there) at least this long after a guard typed
+# the car at the barrier, and still sees, has come up to the barrier: the typed car (which the
+# camera cannot see) backed away meanwhile, its driver without the fee. One first read sooner is
+# queued behind it as it pays (BarrierDesk._typed_last). No camera tells the two apart (a plate
+# read behind a car with no plate is read as one at the barrier): a minute is about a guard's
+# dealing with a car at the barrier, and a guard who sees the dialog name the other car types the
+# one standing there again.
+CAME_UP_AFTER = timedelta(minutes=1)
 
 # The last exit a car settled (ParkingDesk.left_settled): paid for (its fee taken at the lane, or
 # ahead at the booth: payments linked to that exit's charge), or a stay's exit that owed nothing (a
@@ -236,12 +245,26 @@ class BarrierDesk(DeskBase):
         on its ticket, a plate covered or on paper). The camera cannot tell about it: it keeps a
         typed text in mind for 3 s only (PlateReader.hold), and a car it reads behind it, or the
         same car's own plate read before the guard typed its ticket, was taken for the car at the
-        barrier: its fee asked, the opening by hand booked to it. None if no car there was typed,
-        or at a lane with no camera watching (nothing is seen: the last held or decided is)."""
+        barrier: its fee asked, the opening by hand booked to it. Until a car the camera still sees
+        came up after it (_came_up): then the typed car backed away, and held for half an hour
+        (PENDING_FOR) it took the fee and the opening from the car standing there, which left
+        unpaid and stayed inside for good. None then, if no car there was typed, or at a lane with
+        no camera watching (nothing is seen: the last held or decided is)."""
         typed = [h for h in cars if h.typed]
         if not typed or not self._watches(lane):
             return None
-        return max(typed, key=lambda h: h.decided_at or h.at)
+        car = max(typed, key=lambda h: h.decided_at or h.at)
+        return None if any(self._came_up(lane, h, car) for h in cars) else car
+
+    def _came_up(self, lane: str, car: Held, typed: Held) -> bool:
+        """Whether `car`, held or refused at the exit `lane`, came up to its barrier after the guard
+        typed `typed` there: read by the camera, which still sees it, its hold (or refusals in a row)
+        begun CAME_UP_AFTER or more after that typing. One begun before it (the typed car's own
+        plate, a car queued behind read already) or sooner after it is queued behind the typed car;
+        one a guard typed is not read (the one typed last is the car at the barrier)."""
+        if car.typed or elapsed(typed.decided_at or typed.at, car.at) < CAME_UP_AFTER:
+            return False
+        return self._sees_car(lane, car)
 
     def _account(self, conn: sqlite3.Connection, lane: LaneRules, held: Held, at: datetime) -> Owed:
         """What the car `held` at the exit `lane` owes at `at`: to the start of its hold (fee_until).
