@@ -10,8 +10,10 @@ snapshot entry for it has (masked as the admin's records are), many to a record 
 "entity": "rows"`): one record a row was 350,000 outbox rows for the benchmark's register, 60 us each,
 and as many messages. A row the store had as the file has it goes nowhere, so a file imported again
 sends nothing but its summary; a step written again (an import finished by a later run) finds its
-rows in already and sends them no second time. A block set or lifted has its own record
-(record_block), as at the booth.
+rows in already and sends them no second time. But where an older release staged the import and
+wrote its first steps (it was cut short, the gateway then upgraded), those steps told nobody: the
+run that finishes it tells every row it writes, changed or not (Part.tell_all; found by reviewer
+60p). A block set or lifted has its own record (record_block), as at the booth.
 """
 
 from __future__ import annotations
@@ -69,11 +71,12 @@ _AROUND_BYTES = 160
 @contextmanager
 def told_upstream(conn: sqlite3.Connection, part: Part) -> Iterator[None]:
     """The rows of `part` that the block adds or changes are queued upstream after it, in records
-    of at most part.room bytes. The slots' second pass tells nothing (the first told the cars)."""
+    of at most part.room bytes (part.tell_all: all of them). The slots' second pass tells nothing
+    (the first told the cars)."""
     if part.run.kind not in _STORED:
         yield
         return
-    before = _stored(conn, part, after=False)
+    before = {} if part.tell_all else _stored(conn, part, after=False)
     yield
     entity = _ENTITY[part.run.kind]
     rows = [

@@ -23,9 +23,12 @@ from gateway.store.csv_rows import KINDS, ResidentRow
 
 STAGING_NAME = "import-staging.db"
 
+# `told`: 1 where each step tells the central server of the rows it writes (csv_records.py). A
+# file an older release staged has no such column: the steps it wrote before it was cut short told
+# nobody, so the run that finishes it after the upgrade tells every row it writes (Staged.told).
 _META = """
 CREATE TABLE meta (id INTEGER PRIMARY KEY CHECK (id = 1), import_id TEXT NOT NULL, files TEXT NOT NULL,
-    actor TEXT NOT NULL, counts TEXT NOT NULL, total INTEGER NOT NULL);
+    actor TEXT NOT NULL, counts TEXT NOT NULL, total INTEGER NOT NULL, told INTEGER NOT NULL DEFAULT 0);
 """
 # csv_recheck.py asks, for each card in the store tied to a car of a step, whether the import gives
 # that card too: without this, each asking read every staged card. Made once the rows are in.
@@ -71,6 +74,7 @@ class Staged:
     meta: dict[str, Any]  # import_id, files, actor, counts
     runs: list[Run]
     total: int
+    told: bool = True  # False: staged by a release whose steps told the central server nothing
 
 
 def _phone(r: ResidentRow, given: frozenset[str], secrets: Secrets) -> tuple[str, str, str]:
@@ -164,7 +168,7 @@ def stage(path: Path, batch: Batch, secrets: Secrets, meta: dict[str, Any]) -> S
             ((r.kind, ",".join(sorted(r.given)), r.first, r.last) for r in runs),
         )
         conn.execute(
-            "INSERT INTO meta VALUES (1, ?, ?, ?, ?, ?)",
+            "INSERT INTO meta VALUES (1, ?, ?, ?, ?, ?, 1)",
             (
                 meta["import_id"],
                 json.dumps(meta["files"], ensure_ascii=False),
@@ -189,7 +193,8 @@ def read_staged(path: Path) -> Staged | None:
     conn = sqlite3.connect(path, isolation_level=None)
     try:
         try:
-            found = conn.execute("SELECT import_id, files, actor, counts, total FROM meta").fetchone()
+            cursor = conn.execute("SELECT * FROM meta")
+            found = cursor.fetchone()
         except sqlite3.OperationalError as exc:
             if _no_table(exc, "meta"):
                 return None  # a power cut before its tables were made: never got to its first step
@@ -204,10 +209,11 @@ def read_staged(path: Path) -> Staged | None:
         runs = conn.execute("SELECT kind, given, first, last FROM runs ORDER BY first").fetchall()
     finally:
         conn.close()
-    import_id, files, actor, counts, total = found
-    meta = {"import_id": import_id, "files": json.loads(files), "actor": actor, "counts": json.loads(counts)}
+    row = dict(zip([d[0] for d in cursor.description], found, strict=True))
+    meta = {"import_id": row["import_id"], "files": json.loads(row["files"]), "actor": row["actor"]}
+    meta["counts"] = json.loads(row["counts"])
     given = [Run(k, frozenset(g.split(",")) - {""}, first, last) for k, g, first, last in runs]
-    return Staged(path, meta, given, total)
+    return Staged(path, meta, given, row["total"], told=bool(row.get("told")))
 
 
 def _no_table(exc: sqlite3.OperationalError, name: str) -> bool:

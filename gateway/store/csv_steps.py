@@ -69,7 +69,7 @@ CHECKPOINT_S = 0.25
 class Part:
     """Rows first..last of one run, written in one step; who the import's audit rows name, and when;
     the zones the site config has; the import's id and the bytes a record of its rows may take
-    upstream (csv_records.py)."""
+    upstream (csv_records.py); `tell_all`: every row goes up, changed or not (Staged.told)."""
 
     run: Run
     first: int
@@ -79,6 +79,7 @@ class Part:
     zones: frozenset[str]
     import_id: str
     room: int
+    tell_all: bool = False
 
     @property
     def span(self) -> tuple[int, int]:
@@ -133,7 +134,7 @@ def apply_steps(
                 at = now()
                 meta = staged.meta
                 parts = [
-                    Part(run, first, last, at, meta["actor"], zones, meta["import_id"], room)
+                    Part(run, first, last, at, meta["actor"], zones, meta["import_id"], room, not staged.told)
                     for run, first, last in spans
                 ]
                 _step(conn, parts, staged.meta if is_last else None, at)
