@@ -40,7 +40,9 @@ def test_the_car_let_out_by_the_first_opening_is_on_record_as_let_out_by_it(
     shown: list[list[str]] = []
     boards = gw.by_hand._boards
     told = boards.show
-    monkeypatch.setattr(boards, "show", lambda lane, lines: (shown.append(lines), told(lane, lines))[1])
+    monkeypatch.setattr(
+        boards, "show", lambda lane, lines, **how: (shown.append(lines), told(lane, lines, **how))[1]
+    )
     with _exit_with_relay(gw) as (look, open_by_hand):
         look("car-in", STRANGER, T0)
         held = look("car-out", STRANGER, T0 + 2 * H)
