@@ -316,7 +316,7 @@ def _rounds_alarmed(
 
 # The stays of earlier boots inside now (and, with :since, those that left since then), with their
 # billing stop and handover, and whether the slot was handed to the car at an exit since then: the
-# exit of a stay of its slot, at the time of the handover (gateway/store/parking.py handover).
+# exit of a stay of its slot, at the time of the handover (gateway/store/slot_handover.py handover).
 _INSIDE_BEFORE = """
 SELECT s.id, s.billed_until, s.handed_over_at, EXISTS (
     SELECT 1 FROM slot_vehicles sv JOIN stays t ON t.slot_id = sv.slot_id AND t.exited_at = s.handed_over_at

@@ -55,7 +55,7 @@ WHERE c.at > :since AND c.at <= :at AND c.subject = :subject AND c.kind IN ('exi
 ORDER BY c.at DESC, c.id DESC LIMIT 1
 """
 # The exit a car with no entry record paid its day's fee for at a barrier that did not open, kept
-# as put back with no stay (gateway/store/parking.py put_back), within a day of `:at` (the day it
+# as put back with no stay (gateway/store/exits_put_back.py put_back), within a day of `:at` (the day it
 # paid for), that it has not left on since: not let out by the guard's opening by hand on it or on
 # a repeat of it (flag again: read again at the shut arm, its pulse taken by no relay either, kept
 # put back too: store put_back), nor by a later exit of the same car (the car the record names, on

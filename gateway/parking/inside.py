@@ -179,7 +179,7 @@ _OFF_SLOT = "UPDATE stays SET slot_id = NULL WHERE id = ?"
 # it (SLOT_PREFERENCE): the car came in on it free. Judged by the slot the lookup picks now alone,
 # a family's car with its other slot free then was billed as the second car of the slot its
 # slot-mate was on. Else, every slot taken then, the one left first: the car came in as the second
-# car and was handed it when the last car ahead of it on it left (store/parking.py handover: the
+# car and was handed it when the last car ahead of it on it left (store/slot_handover.py handover: the
 # car waiting longest is handed the slot freed first). A car seen leaving only: an admin's close
 # says when the admin pressed 已离场, and closes a record typed wrong as well as a car gone unseen.
 # Read from the exits after that time (the partial index on exited_at), as _LEFT_SINCE; as there,
@@ -249,7 +249,7 @@ WHERE s.exited_at IS NULL AND s.id != :displaced AND s.entered_at < :entered AND
 LIMIT 1
 """
 # A car on the slot when the displaced car came in, gone since: the displaced car came in as its
-# second car and was handed the slot when it went (store/parking.py handover), which its
+# second car and was handed the slot when it went (store/slot_handover.py handover), which its
 # displacement forgot (handed_over_at = NULL). Only a stay on record then (a smaller id: stays are
 # numbered as they are written): a car recorded since with an earlier time (the record closed now,
 # or one closed before it, typed wrong twice) is not what it came in as.

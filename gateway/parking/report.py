@@ -57,7 +57,7 @@ _COUNTED = " AND ".join(f"instr(',' || a.flags || ',', ',{flag},') = 0" for flag
 
 def _not_put_back(row: str) -> str:
     """SQL: access_log row `row` is not an exit whose barrier did not open (道闸故障), its stay put
-    back (gateway/store/parking.py put_back, schema migration 49). Such a record is kept, as the
+    back (gateway/store/exits_put_back.py put_back, schema migration 49). Such a record is kept, as the
     attempt, and is no passage: the car is counted out once, by its next decision at an exit (or,
     let out by the guard's opening, with the corrections, as a car held or refused there and let
     out so is). Counted, one car put back and then let out was two exits. An exit put back with no

@@ -86,7 +86,7 @@ def _params(actor: str | None, action: str | None, target: str | None, before: i
 
 # The monitoring centre as the guard pages name it, in Chinese and in English (the pages' words
 # actor.centre and actor.centre.named, web/i18n.py): its commands' actor is `central:` and the name
-# its operator signed them with (sync/commands.py verify).
+# its operator signed them with (sync/command_verify.py verify).
 CENTRE = ("监控中心", "Monitoring centre")
 CENTRE_NAMED = ("监控中心（{operator}）", "Monitoring centre ({operator})")
 

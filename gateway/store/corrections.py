@@ -56,7 +56,7 @@ ORDER BY id DESC LIMIT 1
 _REOPEN = "UPDATE stays SET exited_at = NULL, exit_event = NULL, closed_by = NULL WHERE id = ?"
 # The charge that entry wrote for the stay it closed: the missed exit's fee carried to the car's
 # next exit (policy.reentry = "charge", kind `reentry`), or what the stay paid ahead at the booth,
-# kept against a settled charge of it ("void", kind `exit`: service.py _missed_exit).
+# kept against a settled charge of it ("void", kind `exit`: desk_base.py _missed_exit).
 _MISSED_EXIT_CHARGE = """
 SELECT id, kind, plate, settled_at FROM charges
 WHERE at = ? AND event_id = ? AND stay_id = ? AND voided_at IS NULL

@@ -121,7 +121,7 @@ def _keep_put_back(conn: sqlite3.Connection, event_ids: Sequence[str], stay_id: 
     """The decisions `event_ids` of one passage at a barrier that did not open (its exit, and the
     repeats of it that joined the passage before a relay answered: ExitPassages.repeated), each
     kept as put back with the stay the exit closed (or none: a day's fee paid, kept). Each is
-    read so on its own record (gateway/store/holds.py _put_back_sql, gateway/parking/service.py
+    read so on its own record (gateway/store/holds.py _put_back_sql, gateway/parking/desk_barrier.py
     _PAID_EXIT_WAITED_ON): a repeat not kept read as the car let out on a barrier that opened, so
     the guard's opening by hand found no car at the barrier, and a car with no entry record was
     taken for gone on what it paid. A repeat whose own pulse a relay took is no part of it: the

@@ -93,7 +93,7 @@ SLOT_PREFERENCE = f"""{OWN_HOUSEHOLD_FIRST},
      WHERE o.slot_id = s.id AND ov.class = 'car'), s.id"""
 # A car's slot: one in the lane's zone, and of those one no other car is on (a family with two
 # slots listing both its cars on both parks both free), by SLOT_PREFERENCE. A car leaving on a slot
-# is on it till its barrier confirms: put back, it is back on its slot (store/parking.py put_back).
+# is on it till its barrier confirms: put back, it is back on its slot (store/exits_put_back.py put_back).
 _SLOT = f"""
 SELECT s.id, s.zone, s.number, EXISTS (SELECT 1 FROM stays t
     WHERE t.exited_at IS NULL AND t.slot_id = s.id AND t.subject != :subject) OR EXISTS (SELECT 1

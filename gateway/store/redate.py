@@ -446,7 +446,7 @@ def _older_stays(conn: sqlite3.Connection, first: First, older: Mapping[int, Sta
     return moved + _older_payments(conn, first, older, step)
 
 
-# The booth's payments are taken on no lane of the site's (gateway/parking/service.py prepay).
+# The booth's payments are taken on no lane of the site's (gateway/parking/desk_fees.py prepay).
 _BOOTH = "booth"
 # Of the stays inside as the box booted (a JSON list of ids), those still open.
 _STILL_INSIDE = "SELECT id FROM stays WHERE id IN (SELECT value FROM json_each(?)) AND exited_at IS NULL"

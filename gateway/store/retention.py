@@ -116,7 +116,7 @@ ORDER BY a.at, a.id LIMIT :batch
 # What names an access record by its event id, and goes with it: its upstream message, a guard's
 # plate corrections of it, the opening by hand that ended the hold it was the last decision of
 # (gateway/store/holds.py end_hold_by_hand): with its record gone, that names no hold; and, for an
-# exit whose barrier did not open, that its stay was put back (gateway/store/parking.py put_back).
+# exit whose barrier did not open, that its stay was put back (gateway/store/exits_put_back.py put_back).
 _NAMING_ACCESS_RECORDS = (
     ("outbox", "event_id"),
     ("plate_corrections", "event_id"),

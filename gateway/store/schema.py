@@ -1027,7 +1027,7 @@ MIGRATIONS: list[str] = [
     });
     """,
     # The vehicle exits whose barrier did not open (no relay of the lane took the pulse: 道闸故障),
-    # the stay each closed put back open (gateway/store/parking.py put_back). The exit's access
+    # the stay each closed put back open (gateway/store/exits_put_back.py put_back). The exit's access
     # record is kept as written (append-only), as the attempt: read as the passage it looks like, a
     # guard's opening by hand found no car at that barrier (gateway/store/holds.py refused_at_lane)
     # and the daily report counted the car's exit twice (gateway/parking/report.py). Goes with its
@@ -1040,7 +1040,7 @@ MIGRATIONS: list[str] = [
     """,
     # An exit whose barrier did not open that closed no stay: a car with no entry record that paid
     # its day's fee there (exit_without_entry = "charge"), kept as put back with no stay (stay_id
-    # NULL), so that it leaves on what it paid (gateway/store/parking.py put_back). Rebuilt, as
+    # NULL), so that it leaves on what it paid (gateway/store/exits_put_back.py put_back). Rebuilt, as
     # SQLite changes a column; each step can run again over a newer schema (a box made at schema
     # 43 from a new database runs the migrations after 43 again: tests/parking/
     # test_fix45c_doors_upgrade.py).

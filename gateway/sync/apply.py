@@ -196,7 +196,7 @@ _CARS_GOING = f"""WITH span AS ({_SLOTS_IN_RANGE}),
 # the step that writes that car's new slot (its old one is among those its cars leave then), or
 # in the second pass (_SLOTS_IN_RANGE), once the car is off it.
 # Whether the change gives the car of the slot_vehicles row `n` a slot of n's zone that does not
-# list it yet (a row further on): a car moving there (gateway.store.parking._NEEDS_ITS_SLOT).
+# list it yet (a row further on): a car moving there (gateway.store.slots_given_anew._NEEDS_ITS_SLOT).
 _MOVING_IN = """EXISTS (SELECT 1 FROM staging.s_slot_plates q JOIN vehicles x ON x.plate = q.plate
         JOIN staging.s_slots o ON o.n = q.slot_n JOIN slots z ON z.id = n.slot_id
         WHERE x.id = n.vehicle_id AND o.zone = z.zone AND NOT EXISTS (

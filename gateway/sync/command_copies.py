@@ -1,7 +1,7 @@
 """The commands answered while the gateway runs, remembered so that a copy of one (the broker's
 QoS 1 redelivery after a link drop, or after a kill before its PUBACK) is neither run nor answered
 again: it was answered `ok`, then `replayed`, and the centre read the second (commands.py).
-A copy is known by what the signature covers (commands.canonical), not by its bytes: whoever
+A copy is known by what the signature covers (command_verify.canonical), not by its bytes: whoever
 captured a command could publish it again respaced, its signature still good, and each spelling
 was a new command, refused and recorded again (past the limit on refusals), or run once valid.
 Every content answered under an id is kept, not only the last: the centre may sign a command refused
@@ -24,7 +24,7 @@ log = logging.getLogger("gateway.sync.commands")
 
 # Commands answered while the gateway runs, remembered by id (the latest so many), even once
 # expired. Far more than the centre's commands in flight; an older one's id is still found on
-# record (commands._answered_on_record).
+# record (command_answers._answered_on_record).
 ANSWERS_REMEMBERED = 1000
 # Contents answered under one id that are remembered (the latest so many): the centre signs an id
 # again only after a refusal, corrected, a few times at most. Under an id used, a content not
@@ -34,7 +34,7 @@ CONTENTS_PER_ID = 8
 
 
 def digest(content: bytes) -> bytes:
-    """What a copy is known by: the sha256 of what its signature covers (commands.canonical)."""
+    """What a copy is known by: the sha256 of what its signature covers (command_verify.canonical)."""
     return hashlib.sha256(content).digest()
 
 
@@ -54,7 +54,7 @@ class AnsweredCommands:
 
     def remember(self, cid: str, content: bytes, used: bool) -> None:
         """The command answered (or its answer kept in memory): a copy of it is not answered again.
-        `content`: what its signature covers (commands.canonical)."""
+        `content`: what its signature covers (command_verify.canonical)."""
         its = digest(content)
         known = self._answered.setdefault(cid, _Answered([], used=False))
         if its not in known.digests:
