@@ -79,7 +79,6 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 """
 
 
-# A car held at an exit to pay (payment_due) is decided again every few seconds while it stands at
 class ParkingError(GatewayError):
     """A guard or admin action on parking that cannot be done as asked (the message says why).
     To an HTTP client it is 409 `refused` (the state does not allow it), or what the raiser says:
