@@ -16,7 +16,7 @@ from gateway.api.guard import install_guard_app
 from gateway.api.parking import parking_router
 from gateway.api.shapes import ERRORS
 from gateway.privacy import mask_card, mask_name
-from gateway.runtime.config_edits import slots_outside_zones
+from gateway.runtime.config_edits import slots_outside_zones, stays_outside_zones
 from gateway.runtime.gateway import Gateway
 from gateway.runtime.tariff_edits import tariffs_edited_in_place
 from gateway.runtime.texts import reason_text
@@ -91,8 +91,10 @@ def create_app(gw: Gateway, sync: SyncService | None = None) -> FastAPI:
             "mqtt": mqtt,
             "storage_failures": gw.storage_failures,
             "devices": devices,
-            # Residents whose slots are in a zone the config lost (renamed): their cars pay.
+            # Residents whose slots are in a zone no entrance leads to (renamed): their cars pay.
             "slots_outside_zones": slots_outside_zones(db, gw.site),
+            # Cars counted in such a zone: the lanes' zone lets in as many more than it has room for.
+            "stays_outside_zones": stays_outside_zones(db, gw.site),
             # Zones whose fixed slots take every car space: cars without a slot there are refused.
             "zones_over_capacity": zones_over_capacity(db, gw.site.config),
             # Tariff versions whose prices were edited in place: charged by numbers not published.

@@ -37,14 +37,95 @@ from gateway.timefmt import to_db
 log = logging.getLogger(__name__)
 
 _SLOT_ZONES = "SELECT zone, fixed FROM zone_slots WHERE fixed > 0 ORDER BY zone"
+_PARKED_ZONES = (
+    "SELECT zone, count(*) FROM stays WHERE exited_at IS NULL AND zone IS NOT NULL "
+    "GROUP BY zone ORDER BY zone"
+)
+# A slot's cars, its zone out of the lanes' reach: the admin's ways to move or delete it.
+_OR_DELETE = (
+    "or delete them (DELETE /api/slots/{id} in the admin API, or have the central server send a "
+    "snapshot without them or a delta that deletes them)"
+)
+
+
+def zones_entered(site: Site) -> set[str]:
+    """The zones a vehicle entrance of the site config leads to: a car finds its slot only in the
+    zone of the lane it comes in by (decide._vehicle_entry), and is counted there."""
+    return {
+        lane.zone
+        for lane in site.config.lanes
+        if lane.type == "vehicle" and lane.direction == "entrance" and lane.zone is not None
+    }
 
 
 def slots_outside_zones(conn: sqlite3.Connection, site: Site) -> dict[str, int]:
-    """Zone -> fixed slots the store has in it, for each zone the site config lacks (renamed or
-    removed): the lookup finds no slot in the lane's zone for their cars, which come in as cars
+    """Zone -> fixed slots the store has in it, for each zone no vehicle entrance leads to: one the
+    site config lacks (renamed or removed), or one left in it after its lanes were pointed at
+    another. The lookup finds no slot in the lane's zone for their cars, which come in as cars
     without a slot (policy.no_slot) and pay, or are refused."""
-    zones = {zone.id for zone in site.config.zones}
-    return {zone: fixed for zone, fixed in conn.execute(_SLOT_ZONES) if zone not in zones}
+    entered = zones_entered(site)
+    return {zone: fixed for zone, fixed in conn.execute(_SLOT_ZONES) if zone not in entered}
+
+
+def stays_outside_zones(conn: sqlite3.Connection, site: Site) -> dict[str, int]:
+    """Zone -> vehicles parked now counted in it, for each zone no vehicle entrance leads to (as
+    slots_outside_zones): they hold none of the spaces of the zone the lanes lead to now, whose
+    entrance lets in as many more until they leave. Cars a `gateway import` moves with their
+    slots follow them (csv_steps._shared_spaces_follow); a zone renamed with no slots, none do."""
+    entered = zones_entered(site)
+    return {zone: n for zone, n in conn.execute(_PARKED_ZONES) if zone not in entered}
+
+
+def _say_of_slots_outside(conn: sqlite3.Connection, site: Site) -> None:
+    configured = {z.id for z in site.config.zones}
+    for zone, fixed in slots_outside_zones(conn, site).items():
+        if zone not in configured:
+            log.error(
+                "%d fixed slot(s) are in zone %r, which the site config does not have: their "
+                "residents' cars come in without a slot (they pay, or are refused where policy.no_slot "
+                '= "refuse"); fix: if the zone was renamed, give it its old id %r again in site.toml; '
+                "or import the slots again (`gateway import`, the same numbers and owners) into the "
+                "configured zone it became, one of %s with no slots of its own yet, which moves them "
+                "there with their cars; %s",
+                fixed,
+                zone,
+                zone,
+                sorted(configured),
+                _OR_DELETE,
+            )
+            continue
+        log.error(
+            "%d fixed slot(s) are in zone %r, which no vehicle entrance of the site config leads to "
+            "(they lead to %s): their residents' cars come in without a slot (they pay, or are refused "
+            'where policy.no_slot = "refuse"); fix: if the lanes should lead to it, set their zone '
+            "back to %r in site.toml; if the car park is now another zone, take zone %r out of "
+            "site.toml, restart, and import the slots again (`gateway import`, the same numbers and "
+            "owners) into the zone the lanes lead to, which moves them there with their cars; %s",
+            fixed,
+            zone,
+            sorted(zones_entered(site)),
+            zone,
+            zone,
+            _OR_DELETE,
+        )
+
+
+def _say_of_stays_outside(conn: sqlite3.Connection, site: Site) -> None:
+    configured = {z.id for z in site.config.zones}
+    for zone, parked in stays_outside_zones(conn, site).items():
+        log.warning(
+            "%d vehicle(s) parked now are counted in zone %r, which %s: they hold none of the spaces "
+            "of %s, where the entrances lead, so those let in up to %d more than there is room for "
+            "until they leave (they leave and pay as ever); fix: if the zone was renamed, give it "
+            "its old id %r again in site.toml and restart, and rename it once they have left "
+            "(GET /api/parking/stays lists them); else nothing: each counts no more once it leaves",
+            parked,
+            zone,
+            "the site config does not have" if zone not in configured else "no vehicle entrance leads to",
+            sorted(zones_entered(site)),
+            parked,
+            zone,
+        )
 
 
 def _site_renamed(conn: sqlite3.Connection, site: Site, now: datetime) -> None:
@@ -125,20 +206,8 @@ def say_at_start(conn: sqlite3.Connection, tariffs: tuple[Tariff, ...], site: Si
     keep_tariffs_seen(conn, {t.version: prices(t) for t in tariffs}, now)
     keep_first_seen(conn, {"site_id": site.config.site.id}, now)
     say_of_tariffs(conn, tariffs, site, now)
-    for zone, fixed in slots_outside_zones(conn, site).items():
-        log.error(
-            "%d fixed slot(s) are in zone %r, which the site config does not have: their residents' "
-            'cars come in without a slot (they pay, or are refused where policy.no_slot = "refuse"); '
-            "fix: if the zone was renamed, give it its old id %r again in site.toml; or import the "
-            "slots again (`gateway import`, the same numbers and owners) into the configured zone it "
-            "became, one of %s with no slots of its own yet, which moves them there with their cars; "
-            "or delete them (DELETE /api/slots/{id} in the admin API, "
-            "or have the central server send a snapshot without them or a delta that deletes them)",
-            fixed,
-            zone,
-            zone,
-            sorted(z.id for z in site.config.zones),
-        )
+    _say_of_slots_outside(conn, site)
+    _say_of_stays_outside(conn, site)
     for zone, over in zones_over_capacity(conn, site.config).items():
         log.warning("%s", what_to_do(zone, over["capacity"], over["fixed_slots"]))
     for what, hours in hours_that_end_when_they_start(conn, now):

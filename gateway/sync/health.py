@@ -8,7 +8,7 @@ from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import Any
 
-from gateway.runtime.config_edits import slots_outside_zones
+from gateway.runtime.config_edits import slots_outside_zones, stays_outside_zones
 from gateway.runtime.gateway import Gateway
 from gateway.runtime.tariff_edits import tariffs_edited_in_place
 from gateway.store.alarms import open_alarm_summary
@@ -71,6 +71,7 @@ def _from_the_store(gw: Gateway) -> dict[str, Any]:
     with closing(open_read_only(gw.db_path, 5)) as conn:
         return {
             "slots_outside_zones": slots_outside_zones(conn, gw.site),
+            "stays_outside_zones": stays_outside_zones(conn, gw.site),
             "zones_over_capacity": zones_over_capacity(conn, gw.site.config),
             "tariffs_edited_in_place": tariffs_edited_in_place(conn, gw.parking.rules.tariffs),
             "alarms_open": open_alarm_summary(conn, gw.site.tz),
