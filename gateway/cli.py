@@ -286,6 +286,11 @@ def cmd_check_config(args: argparse.Namespace) -> int:
             print(f"{path}: ok ({_summary(cfg)})")
         for warning in filecheck.warnings(cfg):
             print(f"  warning: {warning}")
+        if not refused:
+            from gateway.runtime.store_check import store_warnings  # the start's, of its data_dir's store
+
+            for warning in store_warnings(cfg):
+                print(f"  warning: {warning}")
     return status
 
 

@@ -203,6 +203,15 @@ def hours_that_end_when_they_start(conn: sqlite3.Connection, now: datetime) -> l
 def say_at_start(conn: sqlite3.Connection, tariffs: tuple[Tariff, ...], site: Site, now: datetime) -> None:
     _site_renamed(conn, site, now)
     remember_closed_periods(conn, site.policy.closed_periods, now)
+    say_of_the_store(conn, tariffs, site, now)
+
+
+def say_of_the_store(
+    conn: sqlite3.Connection, tariffs: tuple[Tariff, ...], site: Site, now: datetime
+) -> None:
+    """What a start logs of the store against the config: tariffs, slots, stays, capacity, hours.
+    It writes config_seen alone (what it sees first), so that `gateway check-config` runs it on a
+    read-only store over a scratch copy of that table (store_check.py)."""
     keep_tariffs_seen(conn, {t.version: prices(t) for t in tariffs}, now)
     keep_first_seen(conn, {"site_id": site.config.site.id}, now)
     say_of_tariffs(conn, tariffs, site, now)

@@ -1,0 +1,73 @@
+"""What the next start would say of the store against a site config, for `gateway check-config`.
+
+The start's own checks (config_edits.say_of_the_store) run on the data_dir's database opened
+read-only, over a scratch copy of config_seen, the one table they write: nothing is migrated or
+kept, and the running gateway is not held up. Their WARNINGs and ERRORs come back as lines."""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
+from datetime import datetime
+
+from gateway.config.models import SiteConfig
+from gateway.parking.tariffs import tariffs_from_config
+from gateway.runtime.config_edits import say_of_the_store
+from gateway.site import Site
+from gateway.store.database import DB_NAME, open_read_only
+from gateway.store.schema import SCHEMA_VERSION
+
+_SAYERS = ("gateway.runtime.config_edits", "gateway.runtime.tariff_edits")
+
+
+class _Lines(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(record.getMessage())
+
+
+@contextmanager
+def _heard() -> Iterator[list[str]]:
+    """The sayers' WARNINGs and ERRORs, kept as lines and not logged."""
+    handler = _Lines()
+    loggers = [logging.getLogger(name) for name in _SAYERS]
+    kept = [(lg.propagate, lg.level) for lg in loggers]
+    for lg in loggers:
+        lg.addHandler(handler)
+        lg.propagate = False
+        lg.setLevel(logging.WARNING)
+    try:
+        yield handler.lines
+    finally:
+        for lg, (propagate, level) in zip(loggers, kept, strict=True):
+            lg.removeHandler(handler)
+            lg.propagate, lg.level = propagate, level
+
+
+def store_warnings(cfg: SiteConfig) -> list[str]:
+    """The start's warnings of the store, where data_dir has one; a note where it cannot be read."""
+    path = cfg.site.data_dir / DB_NAME
+    if not path.is_file():
+        return []
+    site = Site.from_config(cfg)
+    try:
+        with closing(open_read_only(path, 5)) as conn:
+            (version,) = conn.execute("PRAGMA user_version").fetchone()
+            if version != SCHEMA_VERSION:
+                return [
+                    f"the database {path} is of schema version {version}, this gateway's is "
+                    f"{SCHEMA_VERSION}: not checked against this config (the start says it, once migrated)"
+                ]
+            (ddl,) = conn.execute("SELECT sql FROM sqlite_master WHERE name = 'config_seen'").fetchone()
+            conn.execute(ddl.replace("CREATE TABLE", "CREATE TEMP TABLE", 1))
+            conn.execute("INSERT INTO temp.config_seen SELECT * FROM main.config_seen")
+            with _heard() as lines:
+                say_of_the_store(conn, tariffs_from_config(cfg.parking), site, datetime.now(site.tz))
+            return lines
+    except sqlite3.Error as exc:
+        return [f"the database {path} could not be read ({exc}): not checked against this config"]

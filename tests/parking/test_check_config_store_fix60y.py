@@ -1,0 +1,72 @@
+"""Review 60y (found by reviewer 60q): `gateway check-config`, run as README says before every
+restart, passed a tariff version edited in place with no word, though the data_dir's store
+remembers the prices it first charged by; the restart then charged the cars inside the new prices.
+It now says what the start would say of the store, read-only."""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from gateway.cli import main
+from gateway.config import parse_config
+from gateway.runtime.gateway import Gateway
+from tests.parking.conftest import parking_toml, seed, show
+
+
+def _seen(db: Path) -> list[tuple[str, str]]:
+    with sqlite3.connect(db) as conn:
+        return conn.execute("SELECT key, value FROM config_seen ORDER BY key").fetchall()
+
+
+def test_check_config_says_what_the_start_would_of_the_store_and_writes_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="gateway")
+    data = tmp_path / "data"
+    text = parking_toml(data)
+    cfg = parse_config(text, "site.toml")
+    seed(cfg, tmp_path)
+    gw = Gateway(cfg)
+    try:
+        assert show(gw, "car-in", "苏E10001", gw.now()).reason == "temporary"
+    finally:
+        gw.conn.close()
+    db = data / "gateway.db"
+    before = _seen(db)
+
+    path = tmp_path / "site.toml"
+    path.write_text(text, encoding="utf-8")
+    capsys.readouterr()
+    assert main(["check-config", str(path)]) == 0
+    plain = capsys.readouterr().out  # the config the store knows: nothing of the store to say
+    assert "'t1'" not in plain and "zone 'main'" not in plain
+
+    edited = text.replace("period_fen = 200", "period_fen = 300").replace('zone = "main"', 'zone = "garage"')
+    path.write_text(edited + '\n[[zones]]\nid = "garage"\nname = "地库"\ncapacity = { car = 6 }\n', "utf-8")
+    assert main(["check-config", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f"{path}: ok")
+    assert "  warning: tariff version 't1' has other prices" in out
+    assert "  warning: 2 fixed slot(s) are in zone 'main', which no vehicle entrance" in out
+    assert "  warning: 1 vehicle(s) parked now are counted in zone 'main'" in out
+    assert _seen(db) == before  # nothing kept: the start sees it first, and says it again
+
+
+def test_check_config_leaves_a_store_of_another_schema_alone(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = tmp_path / "data"
+    data.mkdir()
+    with sqlite3.connect(data / "gateway.db") as conn:
+        conn.execute("PRAGMA user_version = 3")
+    path = tmp_path / "site.toml"
+    path.write_text(parking_toml(data), encoding="utf-8")
+    assert main(["check-config", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "is of schema version 3" in out and "not checked against this config" in out
+    with sqlite3.connect(data / "gateway.db") as conn:
+        assert conn.execute("PRAGMA user_version").fetchone() == (3,)  # not migrated
