@@ -516,6 +516,8 @@ def _finish(conn: sqlite3.Connection, kind: str, version: int, counts: dict[str,
         "applying_done = 0, applying_total = 0",
         (version, to_db(now)),
     )
+    if kind == "snapshot":  # the one owed, if any (directory.py _give_up), is in
+        conn.execute("UPDATE sync_state SET snapshot_owed_at = NULL")
     audit(conn, now, "central", f"sync.apply_{kind}", str(version), json.dumps(counts))
     if counts.get("masked_phones"):
         log.warning(

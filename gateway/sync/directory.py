@@ -44,7 +44,7 @@ from gateway.sync.staging import (
 )
 from gateway.sync.staging_run import StagingFault, run_stage
 from gateway.sync.versions import Apply, Request, Versions
-from gateway.timefmt import from_db
+from gateway.timefmt import elapsed, from_db, to_db
 
 log = logging.getLogger(__name__)
 
@@ -297,8 +297,7 @@ class Directory:
         drop_parts(self._staging, version)
         self._parts_since = None
         if given_up is not None:
-            self._reject("snapshot", given_up)
-            self._act(self.versions.not_staged(time.monotonic()))
+            self._act(self._give_up("snapshot", given_up))
         elif meta["status"] != "staged":
             self._reject("snapshot", _refused("snapshot", version, meta))
         else:
@@ -349,6 +348,15 @@ class Directory:
             version=version,
             problems=[f"{exc} (fix: {exc.fix})"],
         )
+
+    def _give_up(self, kind: str, given_up: DownlinkRejected) -> list[Any]:
+        """The centre told `not_staged`, and the snapshot that mends the chain owed on record in the
+        same transaction: asked for after resync_interval_s, by the next start too if the gateway
+        restarts before then (the OOM killer, a reboot: a box short of memory); sync/state says so."""
+        self._reject(kind, given_up, owe=True)
+        follow = self.versions.not_staged(time.monotonic())
+        self._publish_state()
+        return follow
 
     def _takes(self, version: int) -> bool:
         """Whether a snapshot of `version` is applied. One below the applied version is a resend,
@@ -407,8 +415,7 @@ class Directory:
         except StagingFault as exc:  # no verdict on it (its staging process killed)
             given_up = self._staging_failed("delta", action.version, exc)
             if given_up is not None:
-                self._reject("delta", given_up)
-                return self.versions.not_staged(now)
+                return self._give_up("delta", given_up)
             self._hold(action)
             return []
         except Exception as exc:  # the disk, or a lock
@@ -601,6 +608,7 @@ class Directory:
         """A snapshot cut short by a restart is finished from its staged copy, or asked for. A
         register the centre keeps, on a database put back from an older copy, is asked for."""
         applied, version, _ = self._sync_state()
+        self._owed()
         behind = self._register_behind() if applied > 0 else None
         if behind is not None:
             # A card the centre struck off since the copy was made opens again until then.
@@ -630,6 +638,20 @@ class Directory:
             # would go on every resync_interval_s for one that never comes.
             reason = "the register is empty (applied version 0): a new box or a new database"
             self._act(self.versions.resync(reason, time.monotonic()))
+
+    def _owed(self) -> None:
+        """A snapshot given up `not_staged` before the last stop (_give_up): still owed, asked for
+        once resync_interval_s has passed since it was given up, not at once (a box short of memory)."""
+        since = from_db(self._read_sync_state("snapshot_owed_at")[0])
+        if since is None:
+            return
+        ago = elapsed(since, self.gw.now()).total_seconds()
+        log.info(
+            "directory: a snapshot given up not staged %.0f s ago is still owed; asked for %s",
+            ago,
+            "now" if ago >= self.versions.resync_interval else "once resync_interval_s has passed",
+        )
+        self.versions.not_staged(time.monotonic(), ago)
 
     def _carry_on(self, version: int) -> None:
         """Finish snapshot `version` from the step the store reached, from its staged copy; ask
@@ -690,9 +712,10 @@ class Directory:
         self._staging_faults = 0
         return meta
 
-    def _reject(self, kind: str, exc: DownlinkRejected) -> None:
+    def _reject(self, kind: str, exc: DownlinkRejected, owe: bool = False) -> None:
         """The error reply, its texts cut to fit in one message on `sync/error`: one over
-        max_message_bytes would be set aside, and the central server never answered."""
+        max_message_bytes would be set aside, and the central server never answered. owe: a
+        snapshot is owed from now on (_give_up)."""
         self.rejected += 1
         error = fit(
             {
@@ -712,19 +735,21 @@ class Directory:
             error["message"],
             "; ".join(error["problems"][:5]),
         )
-        self._outbox("sync_error", error)
+        self._outbox("sync_error", error, owe)
 
     def _request(self, reason: str) -> None:
         log.info("asking the central server for a snapshot: %s", reason)
         self._outbox("sync_request", {"have_version": self.versions.applied, "reason": reason})
         self._publish_state()
 
-    def _outbox(self, record_type: str, payload: dict[str, Any]) -> None:
+    def _outbox(self, record_type: str, payload: dict[str, Any], owe: bool = False) -> None:
         at = self.gw.now()
 
         def write(conn: sqlite3.Connection) -> None:
             with transaction(conn):
                 enqueue(conn, record_type, {"at": at.isoformat(), **payload}, at)
+                if owe:
+                    conn.execute("UPDATE sync_state SET snapshot_owed_at = ?", (to_db(at),))
 
         self.gw.on_worker(Unwaited(f"the {record_type} record", write))
 

@@ -76,12 +76,14 @@ class Versions:
         what = f"{kind} {version}" if version is not None else f"a {kind}"
         return self._request(f"{what} was rejected", now)
 
-    def not_staged(self, now: float) -> list[Action]:
+    def not_staged(self, now: float, ago: float = 0.0) -> list[Action]:
         """A snapshot or delta given up after its staging failed time after time (its child
         process killed: out of memory): only a snapshot mends the chain, asked for after
-        resync_interval, not at once, so that a box short of memory is not sent one after another."""
+        resync_interval, not at once, so that a box short of memory is not sent one after another.
+        `ago`: seconds since it was given up, for one given up before a restart (the wall clock's,
+        from the record: one set back reads as just now, so the wait is never past resync_interval)."""
         self.need_snapshot = True
-        self.last_request = now
+        self.last_request = now - min(max(ago, 0.0), self.resync_interval)
         return []
 
     def failed(self, action: Apply) -> None:

@@ -67,3 +67,15 @@ def test_a_snapshot_given_up_for_want_of_memory_is_asked_for_after_the_resync_in
     assert v.need_snapshot
     assert v.tick(now=399) == []
     assert v.tick(now=400) == [Request("still waiting for a snapshot")]
+
+
+def test_a_snapshot_given_up_before_a_restart_is_asked_for_when_its_interval_is_over() -> None:
+    v = fresh()
+    v.not_staged(now=5, ago=100)  # given up 100 s before the start (the record's wall clock)
+    assert v.need_snapshot and v.tick(now=204) == []
+    assert v.tick(now=205) == [Request("still waiting for a snapshot")]
+    long_ago, set_back = fresh(), fresh()
+    long_ago.not_staged(now=5, ago=10_000)
+    assert long_ago.tick(now=5) == [Request("still waiting for a snapshot")]
+    set_back.not_staged(now=5, ago=-50)  # a clock set back: as if just now, never longer
+    assert set_back.tick(now=304) == [] and set_back.tick(now=305) != []
