@@ -52,8 +52,11 @@ def _heard() -> Iterator[list[str]]:
 def store_warnings(cfg: SiteConfig) -> list[str]:
     """The start's warnings of the store, where data_dir has one; a note where it cannot be read."""
     path = cfg.site.data_dir / DB_NAME
-    if not path.is_file():
-        return []
+    try:
+        if not path.is_file():
+            return []
+    except OSError as exc:  # data_dir is the service's (0750): the installer's own user may not look
+        return [_not_read(path, exc)]
     site = Site.from_config(cfg)
     try:
         with closing(open_read_only(path, 5)) as conn:
@@ -69,5 +72,14 @@ def store_warnings(cfg: SiteConfig) -> list[str]:
             with _heard() as lines:
                 say_of_the_store(conn, tariffs_from_config(cfg.parking), site, datetime.now(site.tz))
             return lines
-    except sqlite3.Error as exc:
-        return [f"the database {path} could not be read ({exc}): not checked against this config"]
+    except (sqlite3.Error, OSError) as exc:
+        return [_not_read(path, exc)]
+
+
+def _not_read(path: object, exc: Exception) -> str:
+    """The note for a database this user cannot read (a WAL database in a folder it may not write
+    says `attempt to write a readonly database`: it cannot make the -shm file a reader needs)."""
+    return (
+        f"the database {path} could not be read by this user ({exc}): not checked against this "
+        "config; run check-config with sudo (or as the service's user) to check it against the store"
+    )

@@ -6,7 +6,12 @@ It now says what the start would say of the store, read-only."""
 from __future__ import annotations
 
 import logging
+import os
+import shutil
 import sqlite3
+import subprocess
+import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -70,3 +75,52 @@ def test_check_config_leaves_a_store_of_another_schema_alone(
     assert "is of schema version 3" in out and "not checked against this config" in out
     with sqlite3.connect(data / "gateway.db") as conn:
         assert conn.execute("PRAGMA user_version").fetchone() == (3,)  # not migrated
+
+
+NOBODY = 65534  # the installer's own user, not in the service's group
+
+
+@pytest.mark.skipif(os.geteuid() != 0 or shutil.which("setpriv") is None, reason="needs root and setpriv")
+def test_check_config_by_the_installer_on_a_running_box_does_not_crash() -> None:
+    """Review 60u: README's install and upgrade steps run check-config as the installer's own user,
+    who may not even look into the service's data_dir (0750): it printed "ok", then a
+    PermissionError traceback, and exited 1 where it exited 0 before the store checks. Now a note
+    says to run it with sudo to check the store, and it exits 0."""
+    box = Path(tempfile.mkdtemp())  # not under pytest's own 0700 folder: the installer must reach it
+    try:
+        box.chmod(0o755)
+        data = box / "data"
+        text = parking_toml(data)
+        cfg = parse_config(text, "site.toml")
+        seed(cfg, box)
+        gw = Gateway(cfg)  # the service, holding its database (WAL)
+        try:
+            show(gw, "car-in", "苏E10001", gw.now())
+            data.chmod(0o750)  # StateDirectoryMode=0750, owned by the service user (here root)
+            site = box / "site.toml"
+            site.write_text(text, encoding="utf-8")
+            site.chmod(0o644)
+            gateway = Path(sys.executable).with_name("gateway")
+            done = subprocess.run(
+                [
+                    "setpriv",
+                    f"--reuid={NOBODY}",
+                    f"--regid={NOBODY}",
+                    "--clear-groups",
+                    str(gateway),
+                    "check-config",
+                    str(site),
+                ],
+                capture_output=True,
+                text=True,
+                timeout=120,
+                cwd="/",
+            )
+        finally:
+            gw.conn.close()
+        assert "Traceback" not in done.stderr, done.stderr[-800:]
+        assert done.returncode == 0, (done.returncode, done.stderr[-800:])
+        assert done.stdout.startswith(f"{site}: ok")
+        assert "run check-config with sudo" in done.stdout + done.stderr
+    finally:
+        shutil.rmtree(box, ignore_errors=True)
