@@ -30,6 +30,7 @@ import paho.mqtt.client as paho
 from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
+from paho.mqtt.reasoncodes import ReasonCode
 
 from gateway.sync.errors import (
     BrokerRefused,
@@ -46,6 +47,16 @@ from gateway.sync.said_every import SaidEvery
 
 log = logging.getLogger(__name__)
 _PAHO_LOG = logging.getLogger("paho")
+
+# paho holds back a QoS 1 message over its in-flight limit until an ack frees a slot. The gateway
+# keeps its own window (the uplink's, at most [mqtt] inflight, and the broker's Receive Maximum
+# less these); paho's limit leaves room above it for the one retained topic in flight and the
+# `offline` status sent at a stop, which would otherwise wait behind a full window of records.
+_PAHO_HEADROOM = 2
+# How long a stop waits for the broker to take its last message (the `offline` status).
+_LAST_WAIT_S = 2.0
+# MQTT 5 DISCONNECT 0x04: the broker publishes the last will all the same.
+_LEAVE_WITH_WILL = ReasonCode(PacketTypes.DISCONNECT, identifier=4)
 
 # How the gateway's config names the TLS files; the central sink names its options instead.
 MQTT_TLS_NAMES: Mapping[str, str] = {name: f"[mqtt] {name}" for name in ("ca_file", "cert_file", "key_file")}
@@ -262,7 +273,7 @@ class Connection:
         )
         client.connect_timeout = settings.connect_timeout
         client.enable_logger(_PAHO_LOG)
-        client.max_inflight_messages_set(settings.inflight)
+        client.max_inflight_messages_set(settings.inflight + _PAHO_HEADROOM)
         if settings.username is not None:
             client.username_pw_set(settings.username, settings.password)
         if settings.ca_file is not None:
@@ -343,14 +354,26 @@ class Connection:
         self._client.ack(mid, qos)
 
     def close(self, last: tuple[str, bytes] | None = None) -> None:
-        """Disconnect cleanly (no last will), after `last` (retained) if still connected."""
+        """Disconnect cleanly (no last will), after `last` (retained) if still connected. Should
+        the broker not have taken `last` within _LAST_WAIT_S (a slow link), the broker is told to
+        publish the last will instead: a clean DISCONNECT would discard it, and the retained
+        status the centre reads would say `online` for good."""
+        reason = None
         if self._connected and last is not None:
             try:
                 info = self._client.publish(last[0], last[1], qos=1, retain=True)
-                info.wait_for_publish(timeout=2.0)
+                info.wait_for_publish(timeout=_LAST_WAIT_S)
+                if not info.is_published():
+                    log.info(
+                        "%s did not acknowledge %s in time: leaving with the last will",
+                        self.settings.broker,
+                        last[0],
+                    )
+                    reason = _LEAVE_WITH_WILL
             except (RuntimeError, ValueError) as exc:
                 log.debug("last message not sent: %s", exc)
-        self._client.disconnect()
+                reason = _LEAVE_WITH_WILL
+        self._client.disconnect(reason)
         self._client.loop_stop()
 
     # paho callbacks, on paho's network thread: translate and hand over, nothing else.
