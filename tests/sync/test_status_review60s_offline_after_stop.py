@@ -15,18 +15,29 @@ from slow_link import SlowLink
 from test_sync_uplink import CENTRE, produce
 
 from gateway.config import SiteConfig
+from gateway.sync import client
 from tests.sync.conftest import SITE, running
 from tests.sync.sync_helpers import Mosquitto, Subscriber, wait_for
 
 
-# The broker's answers reach the box `delay` s late (a congested 4G modem). Answered within the 2 s
-# a stop waits, the `offline` status says `stopped` (sent at once, not after an ack frees a slot in
-# the window: that wait made it `connection lost` at 1.3 s); answered later, the gateway leaves
-# with its last will (`connection lost`, after the `stopped` the broker may have taken).
-@pytest.mark.parametrize(("delay", "reasons"), [(1.3, {"stopped"}), (3.0, {"stopped", "connection lost"})])
+# The broker's answers reach the box `delay` s late (a congested 4G modem). Answered within the
+# `wait` a stop gives the last message (client._LAST_WAIT_S, 2 s; 6 s here, so that a loaded
+# machine's second or two cannot decide it), the `offline` status says `stopped`: sent at once,
+# not after an ack frees a slot in the window (that wait took it to 2 x 3.5 s, past the 6 s, and
+# made it `connection lost`). Answered later than the wait, the gateway leaves with its last will
+# (`connection lost`, after the `stopped` the broker may have taken).
+@pytest.mark.parametrize(
+    ("delay", "wait", "reasons"), [(3.5, 6.0, {"stopped"}), (3.0, 2.0, {"stopped", "connection lost"})]
+)
 def test_a_stop_with_records_in_flight_leaves_the_status_offline(
-    brokers: Callable[..., Mosquitto], sync_cfg: Callable[..., SiteConfig], delay: float, reasons: set[str]
+    brokers: Callable[..., Mosquitto],
+    sync_cfg: Callable[..., SiteConfig],
+    monkeypatch: pytest.MonkeyPatch,
+    delay: float,
+    wait: float,
+    reasons: set[str],
 ) -> None:
+    monkeypatch.setattr(client, "_LAST_WAIT_S", wait)
     # Receive Maximum 1000: the gateway's own window ([mqtt] inflight, 100) is the whole of it
     broker = brokers(extra="max_inflight_messages 1000\n")
     broker.start()
