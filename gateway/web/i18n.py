@@ -304,6 +304,8 @@ TEXTS: dict[str, tuple[str, str]] = {
     "pass.hours": ("每日时段", "Daily hours"),
     "pass.company": ("单位", "Company"),
     "pass.by": ("登记人", "Registered by"),
+    # A pass for several people (人数) says so where it is checked and listed: 赵师傅 · 4人.
+    "pass.people": ("{n}人", "{n} people"),
     "state.active": ("有效", "Valid"),
     "state.outside_hours": ("不在时段内", "Outside hours"),
     "state.upcoming": ("未到时间", "Not yet valid"),
@@ -1111,6 +1113,7 @@ JS_KEYS = (
     "pass.hours",
     "pass.company",
     "pass.car_blocked",
+    "pass.people",
     # a credential's kind in an error's words (err.already_done.blocked)
     "kind.card",
     "kind.plate",

@@ -423,7 +423,9 @@ const thens = {
     const el = document.getElementById("pass-state");
     // A pass over or not begun whose car is blocked says both: its state, and that the car stays out.
     const car = data.vehicle_blocked && data.state !== "vehicle_blocked" ? ` · ${T("pass.car_blocked")}` : "";
-    el.textContent = `#${data.id} ${data.name} ${data.host_building} ${data.host_unit} ${data.plate || ""} → ${T("state." + data.state)}${car}`;
+    // A pass for several people (a crew, a family) lets that many in on its one QR: the guard is told.
+    const people = data.passengers > 1 ? ` · ${fill(T("pass.people"), { n: data.passengers })}` : "";
+    el.textContent = `#${data.id} ${data.name}${people} ${data.host_building} ${data.host_unit} ${data.plate || ""} → ${T("state." + data.state)}${car}`;
     el.className = "result pill " + (data.state === "active" ? "ok" : "bad"); el.hidden = false;
   },
 };
