@@ -90,7 +90,7 @@ def _afresh(p: Presented, facts: Facts, policy: Policy) -> Decision:
     refused = _credential_refusal(cred, lane, p, closed)
     if refused is not None:
         return Decision(refused)
-    flags = _passback(facts, policy)
+    flags = _passback(facts, policy, closed)
     if flags is None:
         return Decision(Reason.ANTI_PASSBACK)
     if lane.type == "pedestrian":
@@ -164,7 +164,7 @@ def _stranger_entry(
         return Decision(Reason.CLOSED_MANAGEMENT, flags=flags)
     if policy.unknown_vehicle == "refuse":
         return Decision(Reason.UNKNOWN, flags=flags)
-    entry_flags = _passback(facts, policy)
+    entry_flags = _passback(facts, policy, closed)
     if entry_flags is None:
         return Decision(Reason.ANTI_PASSBACK, flags=flags)
     return _temporary(facts, entry_flags + flags)
@@ -218,20 +218,25 @@ def _unknown_exit(p: Presented, facts: Facts, policy: Policy) -> Decision:
     return Decision(Reason.TEMPORARY, Billing.TEMPORARY, flags=flags)
 
 
-def _passback(facts: Facts, policy: Policy) -> tuple[str, ...] | None:
+def _passback(facts: Facts, policy: Policy, closed: ClosedPeriod | None) -> tuple[str, ...] | None:
     """An entry while recorded inside: None to refuse (hard), or the flags to admit it with."""
-    if not facts.inside or policy.anti_passback == "off" or _party_still_coming(facts):
+    if not facts.inside or policy.anti_passback == "off" or _party_still_coming(facts, closed):
         return ()
     return None if policy.anti_passback == "hard" else ("already_inside",)
 
 
-def _party_still_coming(facts: Facts) -> bool:
+def _party_still_coming(facts: Facts, closed: ClosedPeriod | None) -> bool:
     """At a door, a pass registered for several people (人数: a renovation crew, a visiting family)
     with fewer of them inside than it is for: the next one showing its QR is one more of them, an
     entry as the first was, not the first come back (Review 60b: the guard opened by hand for each
-    of a crew of four, counted one person inside). A car is one passage however many are in it."""
+    of a crew of four, counted one person inside). A car is one passage however many are in it; a
+    pass with a plate is the people in its car, on foot its holder alone (lookup.py _pass). While a
+    closed-management period asks each person's ID number or phone, only the holder's are on
+    record: the others need passes of their own (Review 60x)."""
     cred = facts.credential
     if facts.lane.type != "pedestrian" or cred is None or cred.holder.people <= 1:
+        return False
+    if closed is not None and closed.asks_each_person:
         return False
     return facts.people_inside < cred.holder.people
 

@@ -167,6 +167,12 @@ class ClosedPeriod:
             if day.weekday() in w.weekdays
         ]
 
+    @property
+    def asks_each_person(self) -> bool:
+        """Its registration names a person (ID number, phone): a pass stands for its holder alone at
+        a door, as the others of its party (人数) are on record with neither (decide.py _party)."""
+        return bool({"id_number", "phone"} & set(self.visitor_fields))
+
     def keeps_out(self, holder_kind: str, registered_fields: Collection[str]) -> bool:
         """Whether the period keeps this pass holder out: a contractor unless contractors are
         admitted, a visitor registered without every field the period asks for."""

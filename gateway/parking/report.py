@@ -655,7 +655,7 @@ def _checked_out_inside(conn: sqlite3.Connection, kind: str, pass_id: int) -> tu
     come by car (the car is counted out at the car exit). Her passages are read through the index
     of passages on foot by holder (schema migration 47)."""
     row = conn.execute(
-        "SELECT checked_out_at, passengers FROM passes "
+        "SELECT checked_out_at, CASE WHEN coalesce(plate, '') = '' THEN passengers ELSE 1 END FROM passes "
         "WHERE id = ? AND kind = ? AND checked_out_at IS NOT NULL",
         (pass_id, kind),
     ).fetchone()
@@ -663,14 +663,17 @@ def _checked_out_inside(conn: sqlite3.Connection, kind: str, pass_id: int) -> tu
         return None
     out, party = row
     inside = 0
-    for (direction,) in conn.execute(
-        f"""SELECT a.direction FROM access_log a INDEXED BY access_log_on_foot_by_holder
+    for direction, flags in conn.execute(
+        f"""SELECT a.direction, a.flags FROM access_log a INDEXED BY access_log_on_foot_by_holder
             WHERE a.holder_kind = ? AND a.holder_id = ? AND a.admitted = 1
               AND a.lane_type = 'pedestrian' AND a.at <= ? AND {_COUNTED}
             ORDER BY a.id""",
         (kind, pass_id, out),
     ):
-        inside = min(inside + 1, max(party, 1)) if direction == "entrance" else max(inside - 1, 0)
+        if direction == "exit":
+            inside = max(inside - 1, 0)
+        elif "already_inside" not in flags.split(",") or not inside:
+            inside = min(inside + 1, max(party, 1))
     return (datetime.fromisoformat(out), inside) if inside else None
 
 

@@ -513,7 +513,9 @@ def _pass(conn: sqlite3.Connection, pid: int) -> Holder:
         blocked=bool(blocked),
         validity=_validity(vfrom, vto, hours),
         registered_fields=frozenset(f for f in fields.split(",") if f),
-        people=people,
+        # A pass with a plate is the people in its car (人数 counts the driver): on foot its holder
+        # alone, not as many again walking in on its QR (Review 60x).
+        people=1 if plate else people,
         # A pass without a plate registered no vehicle (the form takes a class only with a plate):
         # whatever its QR brings in at a vehicle lane is counted and billed as the lane's class.
         vehicle_class=vclass if plate else None,

@@ -55,8 +55,10 @@ ON CONFLICT (subject) DO UPDATE SET
     lane = CASE WHEN {_STILL_CHECKED_OUT} THEN presence.lane ELSE excluded.lane END,
     at = CASE WHEN {_STILL_CHECKED_OUT} THEN presence.at ELSE excluded.at END
 """
-# The people count of the pass a passage on foot was on (1: a resident, or none found).
-_PARTY = "SELECT passengers FROM passes WHERE id = ? AND kind = ?"
+# The people count of the pass a passage on foot was on (1: a resident, or none found); a pass
+# with a plate is the people in its car, on foot its holder alone (lookup.py _pass).
+_PARTY = """SELECT CASE WHEN coalesce(plate, '') = '' THEN passengers ELSE 1 END
+FROM passes WHERE id = ? AND kind = ?"""
 _GONE = "UPDATE presence SET inside = 0, lane = ?, at = ? WHERE subject = ? AND inside = 1"
 # What a stranger's plate has open, with the car when it turns out to be a pass's: its stay, the
 # booth payments not yet applied and the charges still owed (as schema migration 17 moves a pass's).
@@ -167,8 +169,12 @@ def _move(conn: sqlite3.Connection, ev: AccessEvent, at: str, direction: str, la
 
 
 def _party(conn: sqlite3.Connection, ev: AccessEvent) -> int:
-    """How many people the holder let through on foot stands for (Holder.people, as decided)."""
-    if ev.holder_kind not in ("visitor", "contractor") or ev.holder_id is None:
+    """How many people the holder let through on foot stands for (Holder.people, as decided). An
+    entry flagged already_inside is one of them come back, or one past the holder alone while a
+    closed-management period asks each person's ID (decide.py _party_still_coming): none more."""
+    if "already_inside" in ev.flags or ev.holder_kind not in ("visitor", "contractor"):
+        return 1
+    if ev.holder_id is None:
         return 1
     row = conn.execute(_PARTY, (ev.holder_id, ev.holder_kind)).fetchone()
     return max(int(row[0]), 1) if row is not None else 1

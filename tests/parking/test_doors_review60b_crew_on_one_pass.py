@@ -120,8 +120,9 @@ def test_a_family_of_four_in_the_closed_management_summary(make_gw: Callable[...
     """Under closed management (soft anti-passback, the test site's), a family of four on one pass:
     four people in, none flagged already inside; one goes out through the door, the guard checks
     the pass out with three inside (all three out then), and their QR at the exit door after it is
-    that same leaving."""
-    gw = make_gw(extra=CLOSED + DOOR_OUT)
+    that same leaving. The period asks no ID number or phone: one that does lets the holder alone
+    in on the pass (Review 60x, test_doors_review60x_party_holder_alone.py)."""
+    gw = make_gw(extra=CLOSED + 'visitor_fields = ["host_building", "host_unit"]\n' + DOOR_OUT)
     pid, qr = _pass(gw, "visitor", 4, DAY + 7 * H)
     family = [_shown(gw, "door", qr, DAY + 8 * H + i * 20 * S) for i in range(4)]
     assert [(ev.admitted, ev.flags) for ev in family] == [(True, ())] * 4
