@@ -7,10 +7,13 @@ kept, and the running gateway is not held up. Their WARNINGs and ERRORs come bac
 from __future__ import annotations
 
 import logging
+import os
+import pwd
 import sqlite3
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
 from datetime import datetime
+from pathlib import Path
 
 from gateway.config.models import SiteConfig
 from gateway.parking.tariffs import tariffs_from_config
@@ -55,8 +58,14 @@ def store_warnings(cfg: SiteConfig) -> list[str]:
     try:
         if not path.is_file():
             return []
+        owner = path.stat().st_uid
     except OSError as exc:  # data_dir is the service's (0750): the installer's own user may not look
-        return [_not_read(path, exc)]
+        return [_not_read(path, f"({exc})")]
+    if os.geteuid() == 0 and owner != 0:
+        # SQLite run as root hands a database's -wal and -shm files to its owner as it opens them:
+        # check-config would change the box (and hide the root-owned -wal a power cut left, which
+        # the start names with its chown), where it is to read only.
+        return [_not_read(path, "as root, a database another user owns is not opened")]
     site = Site.from_config(cfg)
     try:
         with closing(open_read_only(path, 5)) as conn:
@@ -73,13 +82,17 @@ def store_warnings(cfg: SiteConfig) -> list[str]:
                 say_of_the_store(conn, tariffs_from_config(cfg.parking), site, datetime.now(site.tz))
             return lines
     except (sqlite3.Error, OSError) as exc:
-        return [_not_read(path, exc)]
+        return [_not_read(path, f"({exc})")]
 
 
-def _not_read(path: object, exc: Exception) -> str:
-    """The note for a database this user cannot read (a WAL database in a folder it may not write
+def _not_read(path: Path, why: str) -> str:
+    """The note for a database this user does not read (a WAL database in a folder it may not write
     says `attempt to write a readonly database`: it cannot make the -shm file a reader needs)."""
+    try:
+        owner = pwd.getpwuid(path.stat().st_uid).pw_name
+    except (OSError, KeyError):
+        owner = "estate-gateway"
     return (
-        f"the database {path} could not be read by this user ({exc}): not checked against this "
-        "config; run check-config with sudo (or as the service's user) to check it against the store"
+        f"the database {path} was not read {why}: not checked against this config; run it as the "
+        f"service's user to check it against the store: sudo -u {owner} gateway check-config FILE"
     )
