@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import replace
+from datetime import datetime
 
 from gateway.core.model import (
     AGAIN,
@@ -22,7 +23,7 @@ from gateway.core.model import (
     VehicleFacts,
 )
 from gateway.core.tickets import NO_PLATE, is_ticket
-from gateway.core.windows import ClosedPeriod, within
+from gateway.core.windows import ClosedPeriod, Validity, within
 
 _HOLDER_REASON = {
     "resident": Reason.RESIDENT,
@@ -179,10 +180,17 @@ def _outside_registration(cred: CredentialFacts, p: Presented) -> Reason | None:
         return None
     # The car's registration, then its resident's (a tenant whose lease has ended, or not begun).
     for validity in (cred.validity, cred.holder.validity):
-        if validity.not_yet(p.at):
-            return Reason.NOT_YET_VALID
-        if validity.expired(p.at):
-            return Reason.EXPIRED
+        if (outside := _outside_dates(validity, p.at)) is not None:
+            return outside
+    return None
+
+
+def _outside_dates(validity: Validity, at: datetime) -> Reason | None:
+    """Why `at` is outside a validity's dates (not yet valid, or expired), else None."""
+    if validity.not_yet(at):
+        return Reason.NOT_YET_VALID
+    if validity.expired(at):
+        return Reason.EXPIRED
     return None
 
 
@@ -251,10 +259,8 @@ def _credential_refusal(
     vehicle = _car(cred, lane)
     car = (vehicle.validity,) if vehicle is not None else ()
     for validity in (cred.validity, holder.validity, *car):
-        if validity.not_yet(p.at):
-            return Reason.NOT_YET_VALID
-        if validity.expired(p.at):
-            return Reason.EXPIRED
+        if (outside := _outside_dates(validity, p.at)) is not None:
+            return outside
         if not within(validity.windows, p.at):
             return Reason.OUTSIDE_HOURS
     if closed is not None and closed.keeps_out(holder.kind, _registered(holder, lane)):

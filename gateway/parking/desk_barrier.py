@@ -205,11 +205,12 @@ class BarrierDesk(DeskBase):
             r for r in refused_at_lane(conn, lane.id, at) if there(r) and self._still_there(lane.id, r)
         ]
         car = self._typed_last(lane.id, [*held, *refused])
-        seen = [h for h in [*held, *refused] if car is None and self._sees_car(lane.id, h)]
-        if seen:
-            car = min(seen, key=lambda h: h.at)  # the first held or refused of them
-        elif car is None:
-            car = max(held[-1:] + refused[-1:], key=lambda h: h.decided_at or h.at, default=None)
+        if car is None:
+            seen = [h for h in [*held, *refused] if self._sees_car(lane.id, h)]
+            if seen:
+                car = min(seen, key=lambda h: h.at)  # the first held or refused of them
+            else:
+                car = max(held[-1:] + refused[-1:], key=lambda h: h.decided_at or h.at, default=None)
         return None if car is None else (car, self._account(conn, lane, car, at))
 
     def _still_there(self, lane: str, refused: Held) -> bool:
@@ -235,8 +236,10 @@ class BarrierDesk(DeskBase):
         guard typed last (_typed_last); else the first that the lane's camera still sees; if it
         sees none of them, the last."""
         typed = self._typed_last(lane, cars)
+        if typed is not None:
+            return typed
         seen = [h for h in cars if self._sees_car(lane, h)]
-        return typed or (seen[0] if seen else cars[-1] if cars else None)
+        return seen[0] if seen else cars[-1] if cars else None
 
     def _typed_last(self, lane: str, cars: list[Held]) -> Held | None:
         """Of the cars held or refused at an exit lane whose camera watches it, the one whose last

@@ -592,8 +592,10 @@ def _closed(
     for kind, pass_id, out_text in conn.execute(
         "SELECT kind, id, checked_out_at FROM passes WHERE checked_out_at >= ? AND checked_out_at < ?", (s, e)
     ):
+        if not history.active(datetime.fromisoformat(out_text).astimezone(tz)):
+            continue  # checked out outside a closed period: its passages are not read
         left = _checked_out_inside(conn, kind, pass_id)
-        if left is not None and history.active(datetime.fromisoformat(out_text).astimezone(tz)):
+        if left is not None:
             counts["people_out"] += left[1]  # each of a crew still inside (人数)
             counts["people_checked_out"] += left[1]
     keys = (
