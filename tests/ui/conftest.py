@@ -245,6 +245,11 @@ def live_url(app: FastAPI) -> Iterator[str]:
         yield url
 
 
+# How long a helper waits for the decision worker's turn: a bound on a hang, not a speed (a worker
+# writing a slice of kept records, under four test workers on two cores, took over 5 s in CI).
+_WORKER_TURN_S = 60
+
+
 def wait_for(predicate, timeout: float = 5.0) -> None:  # type: ignore[no-untyped-def]
     deadline = time.monotonic() + timeout
     while not predicate():
@@ -256,7 +261,7 @@ def wait_for(predicate, timeout: float = 5.0) -> None:  # type: ignore[no-untype
 def stored(site: Site, sql: str, *args: object) -> list[tuple[Any, ...]]:
     """The rows of `sql` once the decision worker has done what was queued before, read on a
     read-only connection of the test's own."""
-    site.gw.on_worker(lambda c: None).result(10)
+    site.gw.on_worker(lambda c: None).result(timeout=_WORKER_TURN_S)
     with closing(sqlite3.connect(f"file:{site.gw.db_path}?mode=ro", uri=True)) as conn:
         return conn.execute(sql, args).fetchall()
 
@@ -294,7 +299,7 @@ def fill_the_disk(site: Site) -> None:
                 f"CREATE TRIGGER full_{table} BEFORE INSERT ON {table} "
                 "BEGIN INSERT INTO ballast VALUES (zeroblob(1000000)); END"
             )
-    site.gw.on_worker(lambda c: c.execute("PRAGMA max_page_count = 1")).result(timeout=5)
+    site.gw.on_worker(lambda c: c.execute("PRAGMA max_page_count = 1")).result(timeout=_WORKER_TURN_S)
 
 
 def free_the_disk(site: Site) -> None:
@@ -302,7 +307,7 @@ def free_the_disk(site: Site) -> None:
     with sqlite3.connect(site.gw.db_path) as conn:
         for table in _FILLED:
             conn.execute(f"DROP TRIGGER full_{table}")
-    site.gw.on_worker(lambda c: c.execute("PRAGMA max_page_count = 1073741823")).result(timeout=5)
+    site.gw.on_worker(lambda c: c.execute("PRAGMA max_page_count = 1073741823")).result(timeout=_WORKER_TURN_S)
 
 
 def script_errors(page) -> list[str]:  # type: ignore[no-untyped-def]
