@@ -25,7 +25,9 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from gateway.store.outbox import enqueue
+import orjson
+
+from gateway.store.outbox import enqueue_listing
 from gateway.store.registry import _resident_changes
 from gateway.timefmt import from_db, local_iso
 
@@ -78,24 +80,26 @@ def told_upstream(conn: sqlite3.Connection, part: Part) -> Iterator[None]:
         return
     before = {} if part.tell_all else _stored(conn, part, after=False)
     yield
-    entity = _ENTITY[part.run.kind]
+    kind = part.run.kind
+    entity = _ENTITY[kind]
+    # Each row's JSON once (orjson: UTF-8 as sent), packed by its length, then put in its record.
     rows = [
-        {"op": "upsert", "entity": entity, "id": row[0], **_fields(part.run.kind, row[1:], part.at)}
+        orjson.dumps({"op": "upsert", "entity": entity, "id": row[0], **_fields(kind, row[1:], part.at)})
         for n, row in _stored(conn, part, after=True).items()
         if before.get(n) != row
     ]
+    record = {"op": "import", "entity": "rows", "id": part.import_id, "at": part.at.isoformat()}
     for some in _packed(rows, part.room - _AROUND_BYTES):
-        record = {"op": "import", "entity": "rows", "id": part.import_id, "rows": some}
-        enqueue(conn, "registry", record | {"at": part.at.isoformat()}, part.at)
+        enqueue_listing(conn, "registry", record, "rows", some, part.at)
 
 
-def _packed(rows: list[dict[str, Any]], room: int) -> Iterator[list[dict[str, Any]]]:
-    """The rows in runs that fit in `room` bytes as JSON (a row too large alone goes alone: the
+def _packed(rows: list[bytes], room: int) -> Iterator[list[bytes]]:
+    """The rows (JSON) in runs that fit in `room` bytes (a row too large alone goes alone: the
     uplink sets its record aside, as any record over the broker's limit)."""
-    some: list[dict[str, Any]] = []
+    some: list[bytes] = []
     size = 0
     for row in rows:
-        n = len(json.dumps(row, ensure_ascii=False).encode()) + 2
+        n = len(row) + 2
         if some and size + n > room:
             yield some
             some, size = [], 0
@@ -108,7 +112,7 @@ def _packed(rows: list[dict[str, Any]], room: int) -> Iterator[list[dict[str, An
 def _stored(conn: sqlite3.Connection, part: Part, after: bool) -> dict[int, tuple[Any, ...]]:
     plates = _FILE_CARS if after and "plates" in part.run.given else _SLOT_CARS
     sql = _STORED[part.run.kind].format(plates=plates)
-    return {n: tuple(rest) for n, *rest in conn.execute(sql, {"lo": part.first, "hi": part.last})}
+    return {row[0]: row[1:] for row in conn.execute(sql, {"lo": part.first, "hi": part.last})}
 
 
 def _fields(kind: str, row: tuple[Any, ...], at: datetime) -> dict[str, Any]:

@@ -22,12 +22,31 @@ def enqueue(
 ) -> str:
     """Queue one upstream message; call inside the transaction that writes the record itself."""
     event_id = event_id or uuid7()
+    _insert(conn, event_id, topic, _body(topic, event_id, payload), at)
+    return event_id
+
+
+def enqueue_listing(
+    conn: sqlite3.Connection, topic: str, payload: dict[str, Any], key: str, items: list[bytes], at: datetime
+) -> str:
+    """enqueue, the payload's `key` the list of `items`, each its JSON text already (an import's
+    rows, serialised once to be packed by size: gateway/store/csv_records.py). `key` goes last."""
+    event_id = uuid7()
+    body = _body(topic, event_id, payload)
+    _insert(conn, event_id, topic, f'{body[:-1]}, "{key}": [{b", ".join(items).decode()}]}}', at)
+    return event_id
+
+
+def _body(topic: str, event_id: str, payload: dict[str, Any]) -> str:
     body = {"v": PAYLOAD_VERSION, "type": topic, "event_id": event_id, **payload}
+    return json.dumps(body, ensure_ascii=False)
+
+
+def _insert(conn: sqlite3.Connection, event_id: str, topic: str, body: str, at: datetime) -> None:
     conn.execute(
         "INSERT INTO outbox (event_id, topic, payload, created_at) VALUES (?, ?, ?, ?)",
-        (event_id, topic, json.dumps(body, ensure_ascii=False), to_db(at)),
+        (event_id, topic, body, to_db(at)),
     )
-    return event_id
 
 
 # The outbox's seqs come in streams (gateway/runtime/outbox_stream.py): a stream is one database's
