@@ -158,6 +158,7 @@ class ClipWriter:
     def _done(self, clip: Clip, ok: bool, why: str) -> None:
         with self._lock:
             self._pending.discard(clip.name)
+            self._cancelled.discard(clip.name)  # called off, then dropped or failed: never written
         health = self._health_of(clip.device)
         if not ok and not self._warned:  # once at WARNING: a full disk would say it at every event
             log.warning("event clip not saved %s: %s", clip.name, why)

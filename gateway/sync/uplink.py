@@ -345,6 +345,7 @@ class Uplink:
                 )
                 self.settling.add(head)
                 del self._blame[head]
+                self._attempts.pop(head, None)
                 self.probing = False
             blamed = Blamed(head, poison)
         self.in_flight.clear()
