@@ -41,14 +41,27 @@ def acknowledging(
     so the centre's alarm 57 of the dead box is not this one's 57) or Conflict already_done."""
 
     def acknowledged(conn: sqlite3.Connection) -> dict[str, Any]:
-        if stream is not None and (alarm_stream(conn, alarm_id) or "") != stream:
-            raise NotFound(
-                f"no alarm {alarm_id} of stream {stream!r} on this gateway",
-                fix="nothing to do here: that alarm was another database's (a box replaced or restored)",
-            )
+        if stream is not None:
+            _of_stream(conn, alarm_id, stream)
         done = acknowledge_alarm(conn, alarm_id, gw.now(), actor, note.strip())
         if done["closed_now"]:  # told on the worker as it commits, answered in time or not
             gw.lane_io.closed_by_guard(str(done["kind"]), str(done["source"]))
         return done
 
     return acknowledged
+
+
+def _of_stream(conn: sqlite3.Connection, alarm_id: int, stream: str) -> None:
+    """NotFound unless this box holds alarm `alarm_id` of `stream`: the centre's command (review
+    61c: an alarm deleted by retention, or never raised here, was said to be a replaced box's)."""
+    if not conn.execute("SELECT 1 FROM alarms WHERE id = ?", (alarm_id,)).fetchone():
+        raise NotFound(
+            f"no alarm {alarm_id} on this gateway",
+            fix="nothing to do here: it was never raised on this box, or was closed and deleted "
+            "by retention since",
+        )
+    if (alarm_stream(conn, alarm_id) or "") != stream:
+        raise NotFound(
+            f"no alarm {alarm_id} of stream {stream!r} on this gateway",
+            fix="nothing to do here: that alarm was another database's (a box replaced or restored)",
+        )
