@@ -3,8 +3,8 @@ and the times of snapshots written on a stale boot clock, moved so that they are
 true age.
 
 Planners over file listings and disk figures, and `make_room`, which acts on one; the store's
-retention (gateway/store/retention.py) deletes records and gateway/parking/operations.py runs
-both. The gateway also makes room once as it starts: a database on a full disk cannot open.
+retention (gateway/store/retention.py) deletes records and gateway/parking/operations_retention.py
+runs both. The gateway also makes room once as it starts: a database on a full disk cannot open.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Patrol taps: a guard's card at a patrol checkpoint, recorded and queued upstream together; read
 back at their true time, and the rounds judged from them recorded with their alarms (the rules are
-gateway/parking/patrol.py's, the judging gateway/parking/operations.py's)."""
+gateway/parking/patrol.py's, the judging gateway/parking/operations_patrols.py's)."""
 
 from __future__ import annotations
 

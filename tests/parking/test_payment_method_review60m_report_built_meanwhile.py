@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-import gateway.parking.operations as operations
+import gateway.parking.operations_reports as operations_reports
 from gateway.runtime.gateway import Gateway
 from gateway.store.payment_method import correct_method
 from tests.parking.conftest import make_gw  # noqa: F401  (fixture)
@@ -52,7 +52,7 @@ def test_a_method_corrected_while_the_report_is_built_is_in_the_report_kept_and_
         if kept_before:
             assert client.post(f"/api/parking/reports/{day}/build", headers=token).status_code == 200
 
-        real = operations.build_report
+        real = operations_reports.build_report
         told: list[list[Any]] = []
 
         def built_meanwhile(*args: Any, **kwargs: Any) -> dict[str, Any]:
@@ -74,7 +74,7 @@ def test_a_method_corrected_while_the_report_is_built_is_in_the_report_kept_and_
             told.append(done.reports)
             return body
 
-        monkeypatch.setattr(operations, "build_report", built_meanwhile)
+        monkeypatch.setattr(operations_reports, "build_report", built_meanwhile)
         built = client.post(f"/api/parking/reports/{day}/build", headers=token)
         monkeypatch.undo()
         assert built.status_code == 200, built.text
