@@ -149,7 +149,12 @@ def _limited(app: GuardApp, db: Db, address: str, username: str, password: str) 
             app.limiter.succeeded(address, username, now)
     if passed is None:
         # For the admin of a locked-out account (docs/guard-app.md); the limit bounds these lines.
-        log.warning("a wrong password for user %r from %s", username, address)
+        # A name no account has is not written (review 61b): it is as likely a guard's password
+        # typed in the user-name box, which the log would then hold in clear.
+        if find_account(db, username) is not None:
+            log.warning("a wrong password for user %r from %s", username, address)
+        else:
+            log.warning("a login under a user name no account has from %s (the name is not logged)", address)
     return passed
 
 

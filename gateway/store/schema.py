@@ -216,7 +216,7 @@ WHERE s.kind IN ('card', 'qr')
 # Migration 47: the cards and QRs migration 44's trigger remembered though they were blocked when
 # struck off, told by the audit trail in the order it was written (its ids: its times are the box's
 # clock as it was, a stale boot clock's too, never re-dated when NTP sets it). The trail names a card
-# or QR by its number masked as gateway/store/registry.py _shown masks it (its last four
+# or QR by its number masked as gateway/store/registry_base.py _shown masks it (its last four
 # characters): a block or unblock in `target` (credential.block, credential.unblock), a card issued
 # or struck off in `detail` (card.add, card.delete, qr.delete); a resident deleted with their cards
 # is `resident:<id>` (resident.delete). Those rows are read once into trail_47, each under that name.
@@ -293,7 +293,7 @@ _STRUCK_OFF_REMEMBERED_51 = f"""CREATE TRIGGER struck_off_on_foot_remembered AFT
         ORDER BY a.id DESC LIMIT 1;
     END;"""
 
-# Migration 47's: the holder a booth block's `registry` record (gateway/store/registry.py
+# Migration 47's: the holder a booth block's `registry` record (gateway/store/registry_credentials.py
 # set_blocked, the only one with an `id`) names as the centre knows it, for a record waiting in the
 # outbox: a pass's `ref` by its `pass_id` (null for a pass registered at the booth), else the
 # resident's `ref` whose credential it is, that credential still the one blocked (its id, kind and

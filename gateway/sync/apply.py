@@ -367,7 +367,7 @@ def run_rows(conn: sqlite3.Connection, phase: int, lo: int, hi: int, now: dateti
 @contextmanager
 def _slots_withdrawn(conn: sqlite3.Connection, now: datetime, params: dict[str, object]) -> Iterator[None]:
     """The slots the range's deletes withdraw, deleted inside the block: a car parked on one is
-    still in the garage, so it moves off it as at an admin's delete (gateway.store.registry.
+    still in the garage, so it moves off it as at an admin's delete (store/registry_vehicles.py
     delete_slot): onto a slot that lists it, where one is free (a slot renumbered, B001 withdrawn
     and B101 sent for the same cars), or to the shared spaces. Left in the shared spaces beside a
     slot of its own, the slot read free and the household's second car came in free onto it."""

@@ -112,7 +112,7 @@ def method_detail(detail: str, t: Callable[[str], str]) -> str:
     return f"{amount} · {method(changed['was'])} → {method(changed['now'])} · {changed['reason']}"
 
 
-# vehicle.update's detail where its monthly period changed, as gateway/store/registry.py writes it
+# vehicle.update's detail where its monthly period changed, as gateway/store/registry_vehicles.py writes it
 # (_period_changed), read by the centre too, so kept: "皖C44444 monthly 2025-03-31 -> 2026-04-07",
 # the last days before and after ("none": no period), " (ended)" for a period ended by hand.
 _PERIOD = re.compile(r"(?P<car>.+) monthly (?P<was>\S+) -> (?P<now>\S+?)(?P<ended> \(ended\))?")

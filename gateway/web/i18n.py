@@ -703,7 +703,8 @@ TEXTS: dict[str, tuple[str, str]] = {
         "{kind} is not blocked: there is no block to lift",
     ),
     # A change that changes nothing (a renewal to the day the period ends already, a vehicle sent
-    # as it is): nothing saved, nothing to do (store/registry.py update_vehicle, upsert_resident).
+    # as it is): nothing saved, nothing to do (store/registry_vehicles.py update_vehicle,
+    # store/registry_residents.py upsert_resident).
     "err.nothing_to_change": (
         "没有修改：填写的内容与现有记录相同，未保存",
         "Nothing to change: what was typed is what is on record already, so nothing was saved",

@@ -226,7 +226,7 @@ def test_a_car_of_the_slot_inside_from_before_keeps_the_displaced_car_the_second
 
 def _third_car_on_b001(s: Site, plate: str) -> None:
     """R1's third car, and slot B001 given again listing all three (an admin deletes a slot and
-    adds it again to change its cars: store/registry.py add_slot)."""
+    adds it again to change its cars: store/registry_vehicles.py add_slot)."""
     (resident,), (slot,) = (
         s.read("SELECT id FROM residents WHERE ref = 'R1'"),
         s.read("SELECT id FROM slots WHERE number = 'B001'"),
