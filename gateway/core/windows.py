@@ -102,23 +102,51 @@ def within(windows: tuple[Window, ...], at: datetime) -> bool:
 
 @dataclass(frozen=True, slots=True)
 class Validity:
+    """A card's or a pass's dates, and its daily hours within them.
+
+    A bound on a local midnight is a whole day (valid_from a first day, valid_to the end of a last
+    day, as the pages and CSVs give them). Within its hours a moment counts for the day its hours
+    began on, as a closed period's do (ClosedPeriod.active): a night crew's pass from 1 to 2 Nov
+    with hours 22:00-06:00 lets it in until 06:00 on 3 Nov, and not at 02:00 on 1 Nov (the night of
+    31 Oct). Outside its hours, and for a bound given with a time of day, the instant decides."""
+
     valid_from: datetime | None = None
     valid_to: datetime | None = None
     windows: tuple[Window, ...] = ()
 
     def not_yet(self, at: datetime) -> bool:
-        return self.valid_from is not None and at < self.valid_from
+        if self.valid_from is None:
+            return False
+        days = self._days_of(at)
+        if days and (first := _whole_day(self.valid_from, at)) is not None:
+            return max(days) < first
+        return at < self.valid_from
 
     def expired(self, at: datetime) -> bool:
-        return self.valid_to is not None and at >= self.valid_to
+        if self.valid_to is None:
+            return False
+        days = self._days_of(at)
+        if days and (after_last := _whole_day(self.valid_to, at)) is not None:
+            return min(days) >= after_last
+        return at >= self.valid_to
+
+    def _days_of(self, at: datetime) -> list[date]:
+        """The days whose hours `at` falls in (two where a night's tail meets a morning's hours)."""
+        return [d for w in self.windows if (d := w.day_of(at)) is not None]
 
     def covers(self, at: datetime) -> bool:
-        """Begun and not over at `at` (its daily hours aside)."""
+        """Begun and not over at `at` (a night within its hours counts for the day it began on)."""
         return not self.not_yet(at) and not self.expired(at)
 
     def admits(self, at: datetime) -> bool:
         """Begun, not over, and within its daily hours at `at`."""
         return self.covers(at) and within(self.windows, at)
+
+
+def _whole_day(bound: datetime, at: datetime) -> date | None:
+    """The day `bound` begins, where it falls on a midnight in the zone of `at` (the site's)."""
+    local = bound.astimezone(at.tzinfo)
+    return local.date() if local.time() == time(0) else None
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import secrets as tokens
 import sqlite3
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Literal, cast, get_args
 
 from gateway.config.models import VisitorField
@@ -26,7 +26,7 @@ from gateway.store.hashes import hash_in
 from gateway.store.lookup import PASS_BLOCKED, PASS_VEHICLE_BLOCKED, holder_subject
 from gateway.store.outbox import enqueue
 from gateway.store.record import gone_out
-from gateway.timefmt import from_db, local_iso, to_db
+from gateway.timefmt import from_db, later, local_iso, to_db
 from gateway.typed import typed
 
 PassKind = Literal["visitor", "contractor"]
@@ -297,16 +297,25 @@ def pass_by_token(conn: sqlite3.Connection, token: str) -> dict[str, Any]:
 def list_passes(
     conn: sqlite3.Connection, kind: PassKind, now: datetime, current: bool, limit: int | None
 ) -> list[dict[str, Any]]:
-    """Newest first; `current`: passes not checked out whose window has not ended; `limit` None:
-    every one (the guard pages list every current pass: each may need checking out)."""
+    """Newest first; `current`: passes not checked out whose window has not ended (the night of its
+    last day still running counts, as at the door: Validity); `limit` None: every one (the guard
+    pages list every current pass: each may need checking out)."""
+    if not current:
+        cur = conn.execute(
+            f"SELECT {_COLUMNS} FROM passes p WHERE p.kind = ? ORDER BY p.id DESC LIMIT ?",
+            # SQLite reads a negative LIMIT as none.
+            (kind, -1 if limit is None else limit),
+        )
+        return _with_people(conn, _dicts(cur))
+    # A night runs less than a day past the end of its pass's last day: those ended a day ago or
+    # less are read, and the rule of the door keeps the ones whose last night is not over.
     cur = conn.execute(
-        f"""SELECT {_COLUMNS} FROM passes p WHERE p.kind = :kind
-            AND (NOT :current OR (p.checked_out_at IS NULL AND p.valid_to > :now))
-            ORDER BY p.id DESC LIMIT :limit""",
-        # SQLite reads a negative LIMIT as none.
-        {"kind": kind, "current": current, "now": to_db(now), "limit": -1 if limit is None else limit},
+        f"""SELECT {_COLUMNS} FROM passes p WHERE p.kind = ? AND p.checked_out_at IS NULL
+            AND p.valid_to > ? ORDER BY p.id DESC""",
+        (kind, to_db(later(now, -timedelta(days=1)))),
     )
-    return _with_people(conn, _dicts(cur))
+    rows = [r for r in _dicts(cur) if not _validity(r).expired(now)]
+    return _with_people(conn, rows[:limit])
 
 
 def find_returning(
@@ -348,18 +357,22 @@ def _door_state(row: dict[str, Any], now: datetime, closed: ClosedPeriod | None 
         return "checked_out"
     if row["blocked"]:
         return "blocked"
-    windows = stored_windows(row["hours"])
-    validity = Validity(from_db(row["valid_from"]), from_db(row["valid_to"]), windows)
+    validity = _validity(row)
     if validity.not_yet(now):
         return "upcoming"
     if validity.expired(now):
         return "expired"
-    if not within(windows, now):
+    if not within(validity.windows, now):
         return "outside_hours"
     # As the door asks it: not for the people in a car that is not there (decide.py registered_at).
     given = [f for f in row["registered_fields"].split(",") if f]
     fields = registered_at(given, "pedestrian", without_plate=not row["plate"])
     return "closed_management" if closed is not None and closed.keeps_out(row["kind"], fields) else "active"
+
+
+def _validity(row: dict[str, Any]) -> Validity:
+    """A stored pass's dates and hours, as the door judges its QR."""
+    return Validity(from_db(row["valid_from"]), from_db(row["valid_to"]), stored_windows(row["hours"]))
 
 
 def upstream(row: dict[str, Any], now: datetime) -> dict[str, Any]:
