@@ -30,6 +30,8 @@ def typed(text: str) -> str:
     selves (NFKC: １３８ is 138, ： is :, the ideographic space a space; case is kept, ＿ and －
     are _ and -), format characters dropped and spaces round it stripped (typed_text). Chinese
     characters are left as they are."""
+    if text.isascii():  # NFKC leaves ASCII as it is, and it holds no format character
+        return text.strip()
     return typed_text(unicodedata.normalize("NFKC", text))
 
 
@@ -37,5 +39,7 @@ def typed_text(text: str) -> str:
     """Free text (a name) as typed, as it is stored: format characters (Unicode category Cf: U+200B,
     U+FEFF, the joiners, the soft hyphen) dropped and spaces round it stripped; nothing else
     changed, so what the admin typed is what the register, the export and the centre hold."""
+    if text.isascii():  # no format character is ASCII (an import reads hundreds of thousands)
+        return text.strip()
     # A regex's \s and str.strip() do not see format characters: they would stay, invisible.
     return "".join(c for c in text if unicodedata.category(c) != "Cf").strip()
