@@ -14,6 +14,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 import gateway.runtime.gateway as gateway_module
+import gateway.runtime.gateway_base as gateway_base
+import gateway.runtime.gateway_deciding as gateway_deciding
 from drivers.simulated import SimulatedRelay
 from gateway.api.app import create_app
 from gateway.config import parse_config
@@ -196,14 +198,16 @@ def test_a_fault_deciding_one_presentation_shuts_only_its_gate_and_the_lanes_go_
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     gw = make_gateway(tmp_path)
-    real_lookup = gateway_module.lookup
+    real_lookup = gateway_base.lookup
 
     def lookup(conn, p, lane, capacity, *rest):  # type: ignore[no-untyped-def]  # a bug, for one card only
         if p.value == "BADBAD01":
             raise RuntimeError("a bug")
         return real_lookup(conn, p, lane, capacity, *rest)
 
-    monkeypatch.setattr(gateway_module, "lookup", lookup)
+    # Where the gateway's parts look it up: the facts of a presentation, and a refusal's.
+    monkeypatch.setattr(gateway_base, "lookup", lookup)
+    monkeypatch.setattr(gateway_deciding, "lookup", lookup)
     now = gw.now()
     cards = ("AAAA0001", "BADBAD01", "AAAA0001")
     jobs = [Job(Presented("door", "card", v, 1.0, now, "r"), 0.0) for v in cards]

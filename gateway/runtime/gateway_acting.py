@@ -1,0 +1,114 @@
+"""What the Gateway (gateway/runtime/gateway.py) does once a decision is on record: the relays
+pulsed, the lane's display and voice told (a fault if its barrier stays down), the plate readers
+told of a plate a guard typed, the decision logged and its listeners called.
+
+Apart from gateway_deciding.py: acting comes after the commit, and never for a decision not stored.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+import time
+
+from gateway.core import BUTTON, TYPED_BY, Reason
+from gateway.core.model import AGAIN, REFUSED_AGAIN
+from gateway.events import AccessEvent
+from gateway.parking.book import MONTH_LAPSES, month_ran_out
+from gateway.privacy import mask_card
+from gateway.runtime.gateway_base import GatewayBase
+from gateway.runtime.lane_boards import JoinedByHand, Pulsed, pulse, tell_opening
+from gateway.runtime.texts import display_lines, fault_lines, let_through_lines
+from gateway.store.parking import open_stay
+
+log = logging.getLogger("gateway.runtime.gateway")  # its journal lines stay gateway.py's
+
+
+class ActingOnDecisions(GatewayBase):
+    def _after(self, ev: AccessEvent, received: float) -> None:
+        self.decisions += 1
+        self._act(ev)
+        self.latencies_ms.append((time.perf_counter() - received) * 1000)
+        log.info(
+            "decision lane=%s kind=%s value=%s admitted=%s reason=%s flags=%s",
+            ev.lane,
+            ev.kind,
+            ev.value if ev.kind in ("plate", BUTTON) else mask_card(ev.value),
+            ev.admitted,
+            ev.reason,
+            ",".join(ev.flags) or "-",
+        )
+        for listener in self._listeners:
+            try:
+                listener(ev)
+            except Exception:
+                log.exception("event listener failed")
+
+    def _monthly_ended(self, ev: AccessEvent) -> bool:
+        """A car held at an exit to pay whose monthly period has run out by now, billed by time for
+        it: its driver is told why he pays, 月租到期 (texts.display_lines). By its stay's period, as
+        the guard's panel (api/views.py monthly_ended), his pay dialog (desk_checks.quote_json) and
+        a release's words (hand_lane_displays) read it: the register's now, else the end the stay
+        kept (a monthly car struck off while parked; a lapsed car that came in as a temporary car,
+        flag monthly_expired on its entry, none on its exit, whose renewal while parked an import's
+        empty cell or the centre took back). Read from the register alone, such a car was asked
+        请缴费 as an owner's car while the guard's tablet said 月租已于 … 到期 (Review 60a). A
+        temporary car only if registered (the panel's _may_have_lapsed). Not a monthly car paid up
+        that owes only a charge carried from before, nor a car on its own slot, which a lapsed month
+        costs nothing: told 月租到期, its driver renewed what needs no renewal."""
+        if ev.reason != "payment_due" or ev.billing not in MONTH_LAPSES:
+            return False
+        if ev.billing != "monthly" and ev.vehicle_id is None:
+            return False
+        try:
+            stay = open_stay(self.conn, ev.subject)
+        except sqlite3.Error:  # the words only: the fee is asked all the same
+            return False
+        until = stay.monthly_until if stay is not None else None
+        return month_ran_out(ev.billing, until, ev.at) is not None
+
+    def _act(self, ev: AccessEvent) -> None:
+        devices = self.devices.lanes[ev.lane]
+        if ev.kind == "plate" and ev.device.startswith(TYPED_BY):
+            # The guard typed it (the camera could not read it, or a fee was taken): the lane's
+            # cameras must not decide the same car again when they read it a moment later.
+            for reader in devices.plate_readers:
+                reader.hold(ev.value)
+        lane, language = self.site.lanes[ev.lane], self.site.config.site.language
+        # As recorded: a door's exit button lets someone out (一路平安) at an entrance door too.
+        way = ev.direction or lane.direction
+        lines = display_lines(ev, language, way, monthly_ended=self._monthly_ended(ev))
+        held = not ev.admitted and ev.reason != Reason.PAYMENT_DUE and ev.lane in self.by_hand.held
+        if held:
+            # A refusal at a lane held open (常开) keeps the hold's 请通行 (一路平安): a card refused
+            # there turned the board to 禁止入内 at a door still wide open, for everyone after. It
+            # is recorded and on the guard's panel (Review 60u). A car held to pay is still asked:
+            # a hold lets no car out on record, and the guard releases the lane so that it pays.
+            lines = let_through_lines(None, language, lane.direction)
+        nothing_new = held or AGAIN in ev.flags or REFUSED_AGAIN in ev.flags  # voice not replayed
+        if ev.admitted:  # before the pulse: the barrier's feedback may be quick
+            self.lane_io.opening(ev.lane, ev.plate or ev.subject)
+        else:
+            self.lane_io.refused(ev.lane, ev.plate or "", ev.reason)
+        if not (ev.admitted and devices.relays):
+            self.boards.show(ev.lane, lines, nothing_new=nothing_new)
+            return
+        pulses: list[Pulsed] = []
+        for relay in devices.relays:
+            try:
+                # Every relay pulsed, whichever took it: a lane's second relay may open alone.
+                pulses.append(pulse(relay, self._pulse_seconds[ev.lane], ev.event_id))
+            except Exception as exc:
+                relay.health.set_offline(f"pulse failed: {exc}")
+        rose = [taken for taken, _ in self.lane_io.rising(ev.lane, pulses)]  # once the arm rose
+        # A barrier that stays down (its relay board unplugged, or the arm never rose where that is
+        # seen): greeted, the driver would sit at it being told to go. The display and the voice
+        # send him to the guard instead, and the car, still inside, is put back on its stay.
+        fault = fault_lines(ev.plate, language, lane.type)
+        known = self._exit_pulses.pulses_known(ev, lane)  # at a vehicle exit, the car's passage judged
+        tell_opening(self.boards, ev.lane, pulses, lines, fault, known, rose, nothing_new=nothing_new)
+
+    def opened_by_hand(self, lane: str) -> JoinedByHand:
+        """An opening or a hold by hand of `lane` about to drive its relays (HandLanes): the
+        passages still judged there joined (ExitPulses.opened_by_hand)."""
+        return self._exit_pulses.opened_by_hand(lane)
