@@ -77,6 +77,12 @@ class LaneActionDone(BaseModel):
         "be stored yet: it waits in memory and is written when storage takes writes again "
         "(`waits_for` says why).",
     )
+    car_under_arm: bool = Field(
+        False,
+        description="A release (on record) of a vehicle lane whose loop sees a car: the barrier stays "
+        "up until the car has left the loop (at most 3 minutes: a loop stuck on lets it down then), "
+        "not dropped on the car. The lane's status says so too (`car_under_arm`).",
+    )
     waits_for: WaitsFor | None = Field(
         None,
         description="Why the record waits (null: it is stored): `full`, the disk is full (free disk "
@@ -116,6 +122,8 @@ def lanes_status(gw: Gateway) -> dict[str, Any]:
             "held_by_centre": centre_operator(held[lane.id]) if lane.id in held else None,
             # Closed by a guard or the central server: everyone at it is refused (lane_closed).
             "closed": gw.by_hand.lane_modes.get(lane.id) == "closed",
+            # Released, its barrier still up over the car on its loop until it leaves (hand_holds.py).
+            "car_under_arm": gw.by_hand.car_under_arm(lane.id),
         }
     return {"lanes": lanes}
 
@@ -419,6 +427,7 @@ def _act(app: GuardApp, who: Principal, lane: str, action: Action, reason: str) 
         relays=len(gw.devices.lanes[lane].relays),
         record_waits=waits is not None,
         waits_for=waits,
+        car_under_arm=action in ("release", "close") and gw.by_hand.car_under_arm(lane),
     )
     app.hub.publish_status()  # its record went to the pages as it was made (pushed_action)
     return done

@@ -1,5 +1,6 @@
-"""A lane held open by hand (hand_lanes.py), and let down again: its relays, its mode on record, and a
-release its relays did not take, written once they answer again."""
+"""A lane held open by hand (hand_lanes.py), and let down again: its relays, its mode on record, a
+release its relays did not take, written once they answer again, and one that waits for the car
+on the lane's loop to leave before the arm comes down."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future
+from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
@@ -19,9 +21,21 @@ from gateway.runtime.hand_lane_writes import LaneWrites
 from gateway.runtime.hand_opens import Recorded
 from gateway.runtime.lane_boards import held, released
 from gateway.runtime.lanes import BarrierWatch
+from gateway.runtime.loops_on import RELEASE_WAITS_FOR_CAR_S
 from gateway.store.lanes import forget_hold
 
 log = logging.getLogger("gateway.runtime.hand_lanes")  # its journal lines stay hand_lanes.py's
+
+
+@dataclass(slots=True)
+class ReleaseAfterCar:
+    """A release on record whose relays wait for the car under the arm to leave (_down_after_car):
+    who released it and why (its relays' failure recorded so), whether its displays are told."""
+
+    actor: str
+    reason: str
+    tell: bool
+    done: Recorded
 
 
 class LaneHolds(LaneDisplays, LaneWrites):
@@ -33,6 +47,7 @@ class LaneHolds(LaneDisplays, LaneWrites):
     _releasing: dict[str, object]
     _turns: dict[str, threading.RLock]
     _holds_written: dict[str, int]
+    _after_car: dict[str, ReleaseAfterCar]
 
     def _hold_written(self, lane: str) -> None:
         """A hold of the lane is on record (on the decision worker, once its transaction is
@@ -68,6 +83,7 @@ class LaneHolds(LaneDisplays, LaneWrites):
         with self._held_lock:
             self.held[lane] = holder
             self._releasing.pop(lane, None)  # held again: a release written later no longer ends it
+        self._after_car.pop(lane, None)  # nor one waiting for a car to leave (in the lane's turn)
         self.barriers.held(lane, True, time.monotonic())
         # Opened for whoever is there, as a single opening is: a board left reading 禁止入内 (the
         # card refused before) would tell every walker through the open door to stay out.
@@ -116,8 +132,27 @@ class LaneHolds(LaneDisplays, LaneWrites):
         (sqlite3.Error) with nothing moved, as a close's is (_set_mode). `tell`: the lane's displays
         told once it is down (_tell_released); not by a close, which tells them it is closed, one
         announcement, not the idle line and then the closed one. A release not taken, written
-        later, is told once written whatever `tell` says: its close is refused (_down_later)."""
+        later, is told once written whatever `tell` says: its close is refused (_down_later). A vehicle
+        lane whose loop sees a car keeps its relays held until the car has left (_down_after_car):
+        a close then finds it released already."""
         self._check_lane(lane, "release", reason)
+        with self._turns[lane]:  # after a hold under way: the release is the last word
+            waiting = self._after_car.get(lane)
+            if waiting is not None:  # a close of a lane whose release waits for a car: released already
+                waiting.tell = waiting.tell and tell
+                return waiting.done
+            record = ReleasedByHand(
+                self.now(), lane, "release", actor, reason.strip(), no_hold_since=self._no_hold_since(lane)
+            )
+            done = self._write_lane(record) if stored_first else self._write_or_keep(record)
+            if self.site.lanes[lane].type == "vehicle" and self.barriers.loops.car_on(lane):
+                self._down_after_car(lane, ReleaseAfterCar(actor, reason, tell, done))
+                return done
+            self._drop(lane, actor, reason, tell)
+        return done
+
+    def _drop(self, lane: str, actor: str, reason: str, tell: bool) -> None:
+        """The held lane's relays let go, in its turn (the release on record already)."""
         not_taken: list[WrittenLater] = []
         unknown: list[Any] = []
 
@@ -131,26 +166,65 @@ class LaneHolds(LaneDisplays, LaneWrites):
                 not_taken.append(relay)
                 raise OSError(f"did not take the release: {relay.health.last_error or 'no answer'}")
 
-        with self._turns[lane]:  # after a hold under way: the release is the last word
-            record = ReleasedByHand(
-                self.now(), lane, "release", actor, reason.strip(), no_hold_since=self._no_hold_since(lane)
-            )
-            done = self._write_lane(record) if stored_first else self._write_or_keep(record)
-            try:
-                self._drive(lane, actor, reason, "release", release)
-            except GatewayError:
-                if not_taken and not unknown:  # a relay that raised says nothing of a later write
-                    # Told once written, whoever asked: a close that began with this release is
-                    # refused with it, and would tell the board nothing ever (一路平安 for good).
-                    self._down_later(lane, not_taken)
-                raise
-            with self._held_lock:
-                self.held.pop(lane, None)
-                self._releasing.pop(lane, None)
-                self.barriers.held(lane, False, time.monotonic())
-            if tell:
-                self._tell_released(lane)
-        return done
+        try:
+            self._drive(lane, actor, reason, "release", release)
+        except GatewayError:
+            if not_taken and not unknown:  # a relay that raised says nothing of a later write
+                # Told once written, whoever asked: a close that began with this release is
+                # refused with it, and would tell the board nothing ever (一路平安 for good).
+                self._down_later(lane, not_taken)
+            raise
+        with self._held_lock:
+            self.held.pop(lane, None)
+            self._releasing.pop(lane, None)
+            self.barriers.held(lane, False, time.monotonic())
+        if tell:
+            self._tell_released(lane)
+
+    def _down_after_car(self, lane: str, waiting: ReleaseAfterCar) -> None:
+        """A release (on record already) of a vehicle lane whose loop sees a car: the arm would come
+        down on it wherever the barrier controller has no anti-smash loop or radar of its own. The
+        relays stay held, the lane still shown held with the car under its arm (`car_under_arm`:
+        the guard's answer and his page say 车辆在道闸下，车离开后落杆), and let go once the lane's
+        last loop goes off; a loop still on after RELEASE_WAITS_FOR_CAR_S is stuck, and the barrier
+        comes down all the same (logged): kept up for ever, it let every car in unseen. A hold
+        meanwhile keeps the lane held (_hold drops the wait); a gateway stopping drops it too."""
+        self._after_car[lane] = waiting
+        log.warning(
+            "lane %s release by %r waits: a car is on the loop under the arm; the barrier comes down once "
+            "it has left (at most %.0f s)",
+            lane,
+            waiting.actor,
+            RELEASE_WAITS_FOR_CAR_S,
+        )
+
+        def wait() -> None:
+            clear = self.barriers.loops.wait_clear(lane, RELEASE_WAITS_FOR_CAR_S)
+            if clear is None:
+                return  # the gateway stops
+            with self._turns[lane]:
+                if self._after_car.get(lane) is not waiting:
+                    return  # held again meanwhile
+                del self._after_car[lane]
+                if not clear:
+                    log.warning(
+                        "lane %s released after %.0f s although its loop still sees a car: the loop is "
+                        "taken for stuck (check the loop detector: a stuck relay, something metal over "
+                        "the loop); released by %r",
+                        lane,
+                        RELEASE_WAITS_FOR_CAR_S,
+                        waiting.actor,
+                    )
+                try:
+                    self._drop(lane, waiting.actor, waiting.reason, waiting.tell)
+                except GatewayError as exc:  # on record as lane.release_failed (_drive)
+                    log.error("lane %s not let down once the car had left: %s", lane, exc)
+
+        threading.Thread(target=wait, name=f"release-after-car-{lane}", daemon=True).start()
+
+    def car_under_arm(self, lane: str) -> bool:
+        """Whether the lane's release waits for the car on its loop to leave (_down_after_car)."""
+        return lane in self._after_car
 
     def _still_held(self, lane: str) -> None:
         """A release of a lane not held open (released meanwhile on another tablet, or on a page

@@ -52,7 +52,7 @@ from typing import Any
 from gateway.errors import Conflict, GatewayError, Refused
 from gateway.parking.service import ParkingDesk
 from gateway.runtime.devices import Devices
-from gateway.runtime.hand_holds import LaneHolds
+from gateway.runtime.hand_holds import LaneHolds, ReleaseAfterCar
 from gateway.runtime.hand_lane_records import Gone, LetOutByHand, OnWorkerNow, OpenedByHand
 from gateway.runtime.hand_let_outs import LetOutsByHand
 from gateway.runtime.hand_opens import LaneRecord, Recorded, WaitingRecords
@@ -114,6 +114,9 @@ class HandLanes(LaneHolds, LetOutsByHand):
         # by a later one, dropped by a hold or a release that takes. With `held` and the barrier
         # watch's hold, changed under _held_lock (a relay's bus thread tells it, outside the turns).
         self._releasing: dict[str, object] = {}
+        # lane -> a release on record whose relays wait for the car on its loop to leave
+        # (hand_holds.py _down_after_car): changed in the lane's turn.
+        self._after_car: dict[str, ReleaseAfterCar] = {}
         self._held_lock = threading.Lock()
         # lane -> holds written on record in this run, counted on the decision worker once written:
         # a release that waited for storage ends the hold on record only if none was written since

@@ -44,6 +44,7 @@ from gateway.runtime.devices import Devices
 from gateway.runtime.exit_buttons import ExitButtons
 from gateway.runtime.kept_records import AlarmChange
 from gateway.runtime.lane_boards import Pulsed
+from gateway.runtime.loops_on import LoopsOn
 from gateway.runtime.tailgating import Tailgate, Tailgating
 from gateway.runtime.worker import Unwaited
 from gateway.store.alarms import clear_alarm, clear_open_alarms, open_alarm_sources, raise_alarm
@@ -89,6 +90,8 @@ class BarrierWatch:
         self._lock = threading.Lock()
         # The same openings and holds count the cars each arm-up may let through (跟车通过).
         self.tailgating = Tailgating(self._grace, default_s)
+        # A car on a loop of the lane now: a guard's release waits for it to leave (hand_holds.py).
+        self.loops = LoopsOn()
 
     def commanded(self, lane: str, now: float, car: str = "") -> None:
         """An opening told to the lane: a decision letting `car` through, or a guard's (the car held
@@ -337,6 +340,7 @@ class LaneInputs:
             # loop whose module was away: no new arrival.
             edge = was_clear != cleared and not still
             tailgate = self.barriers.tailgating.loop(lane, active, time.monotonic()) if edge else None
+            self.barriers.loops.now(lane, not cleared)
         self._tailgated(tailgate)
         if still:
             log.info("loop lane=%s device=%s back, still on: the same car, no new arrival", lane, device)
@@ -378,6 +382,7 @@ class LaneInputs:
             self._loops_unheard.setdefault(lane, set()).add(device)
             if cleared:
                 self.barriers.tailgating.loop_lost(lane)
+                self.barriers.loops.now(lane, False)
         log.info("loop lane=%s device=%s offline: its last report (car on) no longer counts", lane, device)
         if cleared:
             for camera in self.devices.lanes[lane].cameras:
@@ -387,6 +392,7 @@ class LaneInputs:
         """No held-open check or forced_open clearing runs after this (the worker they write on is
         stopping; an alarm left open is judged again at the next start)."""
         self.arm_rise.stop()
+        self.barriers.loops.stop()  # a release waiting for a car gives up: the gateway stops
         with self._timers_lock:
             self._stopped = True
             for timer in [*self._held_open_timers.values(), *self._forced_settle_timers.values()]:

@@ -176,8 +176,10 @@
       lane.el.querySelector('[data-lane-mode="reopen"]').hidden = !s.closed;
       // 恢复 only on a lane held open (here or on another tablet): on any other it could only be refused.
       const release = lane.el.querySelector('[data-lane-action="release"]');
-      if (release) release.hidden = !s.held_by;
+      if (release) release.hidden = !s.held_by || s.car_under_arm;
       if (s.closed) { lane.status.className = "pill bad"; lane.status.textContent = T("lane.closed"); }
+      // Released, the barrier still up over a car on the loop: it comes down once the car has left.
+      else if (s.car_under_arm) { lane.status.className = "pill warn"; lane.status.textContent = T("lane.car_under_arm"); }
       // Named as the lane's rows name him (his display name), not by his login: held_by_name; the
       // centre in the page's words.
       else if (s.held_by) { lane.status.className = "pill warn"; lane.status.textContent = `${T("lane.held")} · ${heldBy(s)}`; }
@@ -505,6 +507,7 @@
       // (a full disk, or another program holding the database: told "the disk is full" whatever
       // the cause, a guard had files deleted while a suspended import held it).
       if (done && done.record_waits) toast(T("action.waits." + done.waits_for), true);
+      else if (done && done.car_under_arm) toast(T("lane.car_under_arm"), true);
       else toast(T("action.done"));
     } catch (err) { failed(err); } finally { button.disabled = false; }
   });
