@@ -109,6 +109,27 @@ def normalize(text: str) -> str:
     return _SEPARATORS.sub("", _visible(unicodedata.normalize("NFKC", text)).strip()).upper()
 
 
+# A serial never holds I or O (LETTERS), so there a guard's I is the digit 1 and O is 0: what he read
+# off a dirty plate. L is a serial's letter, so only l written small (which looks like 1) is read as
+# 1, before upper-casing. O is an office letter (粤O), so the office letter keeps it.
+_SERIAL_DIGITS = str.maketrans({"I": "1", "i": "1", "l": "1", "O": "0", "o": "0"})
+
+
+def serial_as_digits(text: str) -> str:
+    """A plate, or a piece of one, as normalize reads it, with I, l and O in its serial read as the
+    digits 1 and 0 (皖AI2345 and 皖Al2345 are 皖A12345). The serial is what follows the province (or
+    使) and the office letter; a piece typed without its province (AO1234) keeps its first letter as
+    the office letter, one beginning with a digit (2O45) is all serial."""
+    raw = _SEPARATORS.sub("", _visible(unicodedata.normalize("NFKC", text)).strip())
+    first, start = raw[:1], 0
+    if first and first in PROVINCES + SPECIAL_PREFIXES:
+        start = 1
+    office = raw[start : start + 1].upper()
+    if office and office in OFFICE_LETTERS and first not in SPECIAL_PREFIXES:
+        start += 1
+    return (raw[:start] + raw[start:].translate(_SERIAL_DIGITS)).upper()
+
+
 def formats_of(text: str) -> list[PlateFormat]:
     """Every format the (normalized) text fits; empty when it is not a plate."""
     return [f for f in FORMATS if f.matches(text)]

@@ -13,6 +13,8 @@ import sqlite3
 import unicodedata
 from dataclasses import dataclass
 
+from gateway.typed import AS_HYPHEN
+
 # Longest first: 号楼 before a shorter word it could end in.
 _BUILDING_WORDS = ("号楼", "栋", "幢")
 _UNIT_WORDS = ("单元",)
@@ -24,6 +26,15 @@ _ROOM_WORDS = ("室",)
 _TYPED_WHOLE = re.compile(
     rf"(?P<building>.+?)(?:{'|'.join(_BUILDING_WORDS)})\s*(?P<unit>.+?)(?:{'|'.join(_UNIT_WORDS)})"
     r"(?:\s*(?P<room>.+))?"
+)
+
+# The same flat as couriers, visitors and the property office write it: building, unit and room
+# with dashes (3-2-301), or # after the building (3#2-301), 室 after the room allowed. Only with its
+# room: 3-2 alone could be anything (a ticket's number is 0303-1). Short parts, so that a phone
+# number written with dashes (139-1234-5678) is not read as a flat.
+_DASHED = re.compile(
+    r"(?P<building>[0-9A-Za-z]{1,4})\s*[-#]\s*(?P<unit>[0-9A-Za-z]{1,3})\s*-\s*"
+    rf"(?P<room>[0-9A-Za-z]{{1,6}})\s*(?:{'|'.join(_ROOM_WORDS)})?"
 )
 
 
@@ -57,9 +68,11 @@ class Flat:
 
 def parse_flat(text: str) -> Flat | None:
     """The unit a text names whole, and its room if one follows: 7栋4单元 is ("7", "4") with no room;
-    7栋4单元1201, 7栋4单元 1201 and ７号楼４单元１２０１室 are ("7", "4") room "1201". None for anything
-    else (a name, a bare 74, a building alone, a unit and room with no building): not read as a unit."""
-    found = _TYPED_WHOLE.fullmatch(unicodedata.normalize("NFKC", text).strip())
+    7栋4单元1201, 7栋4单元 1201, ７号楼４单元１２０１室 and 7-4-1201 (7#4-1201) are ("7", "4") room
+    "1201". None for anything else (a name, a bare 74, a building alone, a unit and room with no
+    building, 7-4 with no room): not read as a unit."""
+    text = unicodedata.normalize("NFKC", text).translate(AS_HYPHEN).strip()
+    found = _TYPED_WHOLE.fullmatch(text) or _DASHED.fullmatch(text)
     if found is None:
         return None
     room = room_key(found["room"]) if found["room"] else None
@@ -84,9 +97,7 @@ def registered_as(conn: sqlite3.Connection, building: str, unit: str) -> list[tu
     unit_key, as the daily report's materials_out does). Empty where nobody lives.
     The units are compared in Python, one row per unit (an estate's few hundred), not per resident."""
     wanted = unit_key(building, unit)
-    rows = conn.execute(
-        "SELECT building, unit FROM residents GROUP BY building, unit ORDER BY min(id)"
-    )
+    rows = conn.execute("SELECT building, unit FROM residents GROUP BY building, unit ORDER BY min(id)")
     return [(b, u) for b, u in rows if unit_key(b, u) == wanted]
 
 
