@@ -575,8 +575,17 @@ function askPlate({ title, reading, value, decide, vehicleClass, noPlate }) {
     // with Ｅ５..., which are not ASCII but are the office letter and serial, kept behind the tap.
     const keys = [...e.target.parentElement.querySelectorAll("[data-province]")].map((k) => k.textContent);
     const typed = input.value.trim();
-    const first = typed.charAt(0);
-    input.value = e.target.textContent + (first === "使" || keys.includes(first) ? typed.slice(1) : typed);
+    const province = e.target.textContent;
+    // An armed-police plate has its province third, WJ京12345 (docs/plates.md): in front, 京WJ12345
+    // would be another valid plate (a green new-energy one), so after a typed WJ (wj, ＷＪ too) the
+    // tap goes after it, replacing a province there.
+    if (typed.slice(0, 2).normalize("NFKC").toUpperCase() === "WJ") {
+      const rest = typed.slice(2);
+      input.value = typed.slice(0, 2) + province + (keys.includes(rest.charAt(0)) ? rest.slice(1) : rest);
+    } else {
+      const first = typed.charAt(0);
+      input.value = province + (first === "使" || keys.includes(first) ? typed.slice(1) : typed);
+    }
     input.focus();
   }).then((answer) => answer && {
     ...answer, ...(vehicleClass ? { vehicleClass: kind.value } : {}),
