@@ -468,7 +468,7 @@ def delete_credential(credential_id: Id, who: Admin, app: App) -> None:
 
 @router.post(
     "/api/slots",
-    summary="Add a fixed slot, its owner and the cars that use it (admin)",
+    summary="Add a fixed slot with its owner and cars, or give one with no owner to a resident (admin)",
     response_model=Created,
 )
 def add_slot(body: SlotIn, who: Admin, app: App, idempotency_key: IdempotencyKey = None) -> Created:

@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from gateway.errors import Conflict, NotFound, Refused
+from gateway.privacy import mask_name
 from gateway.store.audit import transaction
 from gateway.store.parking import handover, off_slots_not_theirs
 from gateway.store.registry_base import (
@@ -199,11 +200,20 @@ def add_slot(
     resident_id: int | None,
     plates: list[str],
 ) -> int:
+    """Add slot `zone`/`number` for `resident_id` and the cars `plates`, or give it to them where
+    it is in the store with no owner (_given_to). One another resident holds is refused (409)
+    naming that resident: it is theirs until deleted from their page."""
     with transaction(conn):
         if resident_id is not None:
             _resident_exists(conn, resident_id)
-        if conn.execute("SELECT 1 FROM slots WHERE zone = ? AND number = ?", (zone, number)).fetchone():
-            raise Conflict(f"slot {zone}/{number} exists", fix="delete it first to reassign it")
+        held = conn.execute(
+            "SELECT id, resident_id FROM slots WHERE zone = ? AND number = ?", (zone, number)
+        ).fetchone()
+        if held is not None and held[1] is None and resident_id is not None:
+            _given_to(conn, at, actor, held[0], zone, number, resident_id, plates)
+            return int(held[0])
+        if held is not None:
+            raise _slot_taken(conn, held[0], held[1], f"{zone}/{number}")
         cur = conn.execute(
             "INSERT INTO slots (zone, number, resident_id) VALUES (?, ?, ?)",
             (zone, number, resident_id),
@@ -226,6 +236,74 @@ def add_slot(
         # for its stay (the slot is new to it).
         handover(conn, sid, at, "reassigned", free_only=True)
     return sid
+
+
+def _given_to(
+    conn: sqlite3.Connection,
+    at: datetime,
+    actor: str,
+    sid: int,
+    zone: str,
+    number: str,
+    resident_id: int,
+    plates: list[str],
+) -> None:
+    """Slot `sid`, in the store with no owner, given to `resident_id` with the cars `plates` (and
+    those only), keeping its id and history. A slot loses its owner when its resident is deleted
+    (schema: slots.resident_id ON DELETE SET NULL): a household moved out leaves its slot to the
+    flat's next owner. Refused "exists" before, with no page listing the slot to delete it from,
+    the new owner could not be given it at the booth, and the zone counted it a fixed slot of
+    nobody's for good; an import or the central server gave it so already (sync/apply.py _SLOTS).
+
+    The cars parked are placed as theirs are (apply.py's second pass): a car on the slot that it no
+    longer lists (another household's, that shared it) moves to the shared spaces, still inside,
+    and a car it now lists parked there moves onto it, as at a handover (its billing stops now)."""
+    cars = list(dict.fromkeys(plates))
+    ids = [_vehicle_id(conn, plate) for plate in cars]
+    conn.execute("UPDATE slots SET resident_id = ? WHERE id = ?", (resident_id, sid))
+    conn.execute(
+        "DELETE FROM slot_vehicles WHERE slot_id = ? AND vehicle_id NOT IN (SELECT value FROM json_each(?))",
+        (sid, json.dumps(ids)),
+    )
+    conn.executemany(
+        "INSERT OR IGNORE INTO slot_vehicles (slot_id, vehicle_id) VALUES (?, ?)", [(sid, v) for v in ids]
+    )
+    owner = _ref(conn, resident_id)
+    # An upsert carrying every field an add has, as an import's slot row: the centre takes the row
+    # as given, whether it still lists the slot (without owner) or dropped it with the resident.
+    entry = {"zone": zone, "number": number, "resident": owner, "plates": cars}
+    _changed(conn, at, actor, "upsert", "slot", sid, f"{zone}/{number} given to {owner}", **entry)
+    off_slots_not_theirs(conn, at, "?", (sid,))
+    onto_free_slots(conn, at, "?", (sid,))
+
+
+def _vehicle_id(conn: sqlite3.Connection, plate: str) -> int:
+    row = conn.execute("SELECT id FROM vehicles WHERE plate = ?", (plate,)).fetchone()
+    if row is None:
+        raise NotFound(f"no vehicle {plate}", fix="add the vehicle first")
+    return int(row[0])
+
+
+def _slot_taken(conn: sqlite3.Connection, sid: int, owner: int | None, slot: str) -> Conflict:
+    """The refusal of a slot in the store already: whose it is (ref, name masked, flat) and its id,
+    so that the admin can find it to delete it; "delete it first" alone sent him looking for a slot
+    that a resident deleted since left on no page."""
+    if owner is None:
+        return Conflict(
+            f"slot {slot} exists (#{sid}), with no owner",
+            fix=f"name the resident to give it to, or delete it (DELETE /api/slots/{sid})",
+            data={"slot": slot, "slot_id": sid},
+        )
+    ref, name, building, unit, room = conn.execute(
+        "SELECT ref, name, building, unit, room FROM residents WHERE id = ?", (owner,)
+    ).fetchone()
+    flat = " ".join(part for part in (building, unit, room) if part)
+    return Conflict(
+        f"slot {slot} (#{sid}) is resident {ref}'s ({mask_name(name)}, {flat})",
+        fix=f"to give it to someone else, delete it on {ref}'s page first (look up {ref}; "
+        f"or DELETE /api/slots/{sid}), then add it for the new owner",
+        data={"slot": slot, "slot_id": sid, "owner_ref": ref, "owner": mask_name(name), "flat": flat},
+    )
 
 
 def delete_slot(conn: sqlite3.Connection, at: datetime, actor: str, sid: int) -> None:

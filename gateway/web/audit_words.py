@@ -51,6 +51,7 @@ AUDIT_ACTIONS: dict[str, tuple[str, str]] = {
     "plate.delete": ("删除车牌", "Plate deleted"),
     "slot.add": ("添加车位", "Slot added"),
     "slot.delete": ("删除车位", "Slot deleted"),
+    "slot.upsert": ("无主车位交给业主", "Slot with no owner given to a resident"),
     "registry.import": ("导入业主资料", "Register imported"),
     "registry.export": ("导出业主资料", "Register exported"),
     "account.create": ("添加账号", "Account added"),

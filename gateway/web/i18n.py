@@ -592,6 +592,14 @@ TEXTS: dict[str, tuple[str, str]] = {
         "与已有记录冲突（同一车牌、卡号或号码已登记），未作任何修改",
         "This clashes with what is stored (the same plate, card or number); nothing was changed",
     ),
+    # A slot that another resident holds (store/registry_vehicles.py _slot_taken): whose, and where
+    # to delete it before giving it to the new owner (a slot with no owner is given, not refused).
+    "err.conflict.data": (
+        "车位 {slot} 属于业主 {owner_ref}（{owner}，{flat}），未作修改："
+        "如要给新业主，请先在查询页查 {owner_ref}，删除其名下的该车位，再添加",
+        "Slot {slot} is resident {owner_ref}'s ({owner}, {flat}); nothing was changed. To give it to "
+        "someone else, look up {owner_ref}, delete the slot on that page, then add it again",
+    ),
     # An admin's form sent again with its key (a retry after no answer), what it made deleted or
     # revoked meanwhile (on another tablet): never "已保存" for a card no reader knows any more.
     "err.deleted_since": (
