@@ -43,7 +43,7 @@ def test_reasons_read_in_both_languages() -> None:
 def test_every_flag_a_decision_can_carry_has_words_on_the_pages() -> None:
     gateway = TEMPLATES.parents[1]
     core = (gateway / "core" / "decide.py").read_text(encoding="utf-8")
-    runtime = (gateway / "runtime" / "gateway.py").read_text(encoding="utf-8")
+    runtime = "".join(p.read_text(encoding="utf-8") for p in (gateway / "runtime").glob("gateway*.py"))
     flags = set(re.findall(r'\("([a-z_]+)",\)', core))  # flags + ("shared_slot",) and the like
     flags |= set(re.findall(r'flags=\(\*decision\.flags, "([a-z_]+)"', runtime))  # "lookalike"
     flags.update(REPEATS)  # a car decided again at the lane (named flags of the model)
