@@ -156,6 +156,39 @@ WHERE held.car <> :value
 """
 
 
+_NO_ENTRY_RECORD = "no_entry_record"  # the flag of an exit with no stay open (core/decide.py)
+
+
+# A car an exit refused as having no entry record (exit_without_entry = "guard": refused, not held to
+# pay) is kept there by its plate only when that plate was misread: the guard corrects it
+# (纠正车牌) to the car's own, which is inside on its stay. That refusal is the start of the
+# corrected car's hold there, as a held car's correction is its hold's (_corrected_refusals): the
+# camera's repeat of the misread plate as the car still waits is that car, within HOLD_GAP of the
+# last refusal corrected and the car not let out since. Decided on the misread plate, it was
+# refused again as no_entry_record, the guard's correction of no use to the car at the barrier.
+def _no_entry_refusal_sql(row: str) -> str:
+    """SQL: access_log row `row` refused a plate at an exit as a car with no entry record, and a
+    guard corrected its plate since (the latest correction, car_held_sql, says which car)."""
+    return (
+        f"{row}.admitted = 0 AND {row}.kind = 'plate' AND {row}.reason <> 'payment_due' "
+        f"AND instr(',' || {row}.flags || ',', ',{_NO_ENTRY_RECORD},') > 0 "
+        f"AND {row}.event_id IN (SELECT event_id FROM plate_corrections)"
+    )
+
+
+# On the log's time index: the last half hour's decisions at the lane, of which the few refused.
+_REFUSED_AGAIN = f"""
+SELECT held.car FROM (
+    SELECT h.id, h.at, {car_held_sql("h")} AS car FROM access_log h INDEXED BY access_log_at
+    WHERE h.at >= :since AND h.at <= :at AND h.lane = :lane AND h.value = :value
+      AND {_no_entry_refusal_sql("h")}
+    ORDER BY h.id DESC LIMIT 1) held
+WHERE held.car <> :value
+  AND NOT EXISTS (SELECT 1 FROM access_log c WHERE {_let_out_sql("c", "held.id", "held.car")})
+  AND NOT EXISTS (SELECT 1 {_let_out_by_hand_sql("held", "held.car")})
+"""
+
+
 def car_of(
     conn: sqlite3.Connection,
     kind: str,
@@ -174,11 +207,14 @@ def car_of(
     who lets no car out: _names_a_car_sql). Given the decision's `lane` and time `at`, a
     plate whose hold at that lane the guard corrected names the corrected car (_MISREAD_AGAIN):
     keyed by the misread plate, the car decided again as it waits was a second hold, shown held
-    once the car had paid under its real plate and gone."""
+    once the car had paid under its real plate and gone. So does a plate refused there as a car
+    with no entry record that the guard corrected since (_REFUSED_AGAIN)."""
     if kind == "plate" and lane is not None and at is not None:
         since = to_db(later(at, -HOLD_GAP))
         params = {"since": since, "at": to_db(at), "lane": lane, "value": value}
-        again = conn.execute(_MISREAD_AGAIN, params).fetchone()
+        again = (
+            conn.execute(_MISREAD_AGAIN, params).fetchone() or conn.execute(_REFUSED_AGAIN, params).fetchone()
+        )
         if again is not None:
             return str(again[0])
     values = (kind, value, holder_kind, holder_id, vehicle_id, lane_type)
@@ -473,7 +509,90 @@ def _holds(
         hand = by_hand is not None and (through is None or by_hand <= through)
         more = {"let_out_at": out, "by_hand": hand, "decided_row": last_id}
         holds.append(_held(decision, began_at, last_at, held_as, **more))
-    return sorted(holds, key=lambda h: h.at)
+    return sorted(
+        _with_refusals(holds, _corrected_refusals(conn, lane, at, lanes, where, *args)), key=lambda h: h.at
+    )
+
+
+def _with_refusals(holds: list[Held], refusals: list[Held]) -> list[Held]:
+    """The holds at a lane with the corrected refusals there (_corrected_refusals): a car's refusal
+    corrected, then held to pay as the corrected car (the camera's repeat: it owes), is one hold
+    from the refusal on, its fee running to it; a refusal not followed by a hold is the hold."""
+    by_car = {held.car: held for held in holds}
+    for refused in refusals:
+        held = by_car.get(refused.car)
+        if held is None:
+            by_car[refused.car] = refused
+        elif refused.at < held.at and (refused.let_out_at is None or refused.let_out_at > held.at):
+            by_car[refused.car] = replace(held, at=refused.at)
+    return list(by_car.values())
+
+
+# The refusals at a lane as cars with no entry record, corrected since (_no_entry_refusal_sql), with
+# the car each names, oldest first, on the log's time index; and the decisions before one at its
+# lane, newest first, on the lane's index (back to the refusals in a row that ended with it).
+_CORRECTED_REFUSALS = f"""
+SELECT {car_held_sql("a")}, a.id, a.event_id, a.at, a.class, a.kind, a.value, a.holder_kind,
+       a.holder_id, a.device, a.flags
+FROM access_log a INDEXED BY access_log_at
+WHERE a.at >= ? AND a.at <= ? AND {{where}} AND {_no_entry_refusal_sql("a")}
+ORDER BY a.id
+"""
+_DECIDED_BEFORE = """
+SELECT b.at, b.kind, b.value, b.admitted FROM access_log b INDEXED BY access_log_lane
+WHERE b.lane = (SELECT lane FROM access_log WHERE id = :id) AND b.id < :id AND b.at >= :since
+ORDER BY b.id DESC
+"""
+
+
+def _corrected_refusals(
+    conn: sqlite3.Connection, lane: str, at: datetime, lanes: Collection[str], where: str, *args: str
+) -> list[Held]:
+    """The cars refused at the exit `lane` within PENDING_FOR of `at` as having no entry record
+    (exit_without_entry = "guard") on a plate the guard corrected since to another car's, each as a
+    hold of that car (its last such refusal, `refused`, the one an opening by hand names): the
+    misread kept the car at the barrier, and its fee runs to when it got there, the first of the
+    refusals in a row of that reading (_refused_since), not to the correction or the decision
+    after it. Let out since (let through as the corrected car, or by the guard's opening by hand),
+    `let_out_at` says when, as for a hold."""
+    since = to_db(later(at, -PENDING_FOR))
+    last: dict[str, tuple[Any, ...]] = {}
+    sql = _CORRECTED_REFUSALS.format(where=where)
+    for row in conn.execute(sql, (since, to_db(at), lane, *args)):
+        if row[0] is not None and row[0] != row[6]:  # corrected back to the reading: no other car
+            last[row[0]] = row
+    refused = []
+    for row in last.values():
+        car, row_id, event, when, held_as, kind, value, holder_kind, holder_id, device, flags = row
+        through, by_hand = conn.execute(_LET_OUT, {"held": row_id, "car": car}).fetchone()
+        hand = by_hand is not None and (through is None or by_hand <= through)
+        more = {
+            "let_out_at": from_db(min(filter(None, (through, by_hand)), default=None)),
+            "by_hand": hand,
+            "decided_row": row_id,
+            "refused": event,
+        }
+        decision = (car, kind, value, holder_kind, holder_id, device, flags)
+        refused.append(_held(decision, _refused_since(conn, row_id, value, when), when, held_as, **more))
+    return refused
+
+
+def _refused_since(conn: sqlite3.Connection, row_id: int, value: str, when: str) -> str:
+    """When the car refused on access_log row `row_id` (read as `value`, at `when`) got to the
+    barrier: the first of the refusals of that reading at the lane in a row that ended with it,
+    each within REFUSED_JUST_NOW of the next (the camera refuses a car standing there again every
+    15 s, and the guard corrects the one the live page shows, the last); back to the lane's letting
+    that reading through. Another car's decisions in between are the queue behind it."""
+    first, newer = when, from_db(when)
+    since = to_db(later(newer, -HOLD_GAP)) if newer is not None else when
+    for at, kind, text, admitted in conn.execute(_DECIDED_BEFORE, {"id": row_id, "since": since}):
+        then = from_db(at)
+        if kind != "plate" or text != value:
+            continue
+        if admitted or newer is None or then is None or newer - then > REFUSED_JUST_NOW:
+            break
+        first, newer = at, then
+    return first
 
 
 def _held(
