@@ -94,12 +94,16 @@ def _log_sql(lanes: Collection[str]) -> str:
         "WHEN a.admitted = 1 AND a.direction = 'entrance' THEN 1 "
         f"WHEN a.admitted = 1 THEN NOT {_ENDS_HOLD} ELSE 1 END"
     )
+    # A refusal the guard corrected and let in was no car turned away (review 61l: the summary of a
+    # closed period left it out, `refusals` counted it); a car held to pay stays its hold's.
+    corrected = f"CASE WHEN a.admitted = 0 AND a.reason != 'payment_due' THEN {_LET_IN_CORRECTED} ELSE 0 END"
     return f"""
 SELECT a.lane, a.direction, a.lane_type, a.admitted, coalesce({_redecided("redecided_reason")}, a.reason),
-       coalesce(a.class, v.class, 'car'), a.flags, {flags_counted}, {_redecided("redecided_flags")}, count(*)
+       coalesce(a.class, v.class, 'car'), a.flags, {flags_counted}, {_redecided("redecided_flags")},
+       {corrected}, count(*)
 FROM access_log a LEFT JOIN vehicles v ON v.id = a.vehicle_id
 WHERE a.at >= ? AND a.at < ? AND {_COUNTED} AND {_not_put_back("a")}
-GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9
+GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10
 """
 
 
@@ -246,12 +250,12 @@ def _traffic(conn: sqlite3.Connection, lanes: dict[str, LaneRules], s: str, e: s
     }
     refusals: Counter[str] = Counter()
     flags: Counter[str] = Counter()
-    for row in conn.execute(_log_sql(lanes), (s, e)):
-        lane_id, direction, lane_type, admitted, reason, vclass, flag_text, flags_counted, redecided, n = row
+    for *row, let_in, n in conn.execute(_log_sql(lanes), (s, e)):
+        lane_id, direction, lane_type, admitted, reason, vclass, flag_text, flags_counted, redecided = row
         if flags_counted:
             for flag in _flags_of(flag_text, redecided):
                 flags[flag] += n
-        if reason in NOT_REFUSALS:
+        if reason in NOT_REFUSALS or let_in:
             continue
         if not admitted:
             refusals[reason] += n

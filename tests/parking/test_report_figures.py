@@ -327,3 +327,5 @@ def _assert_one_in_none_turned_away(body: dict[str, Any]) -> None:
     cm = body["closed_management"]
     assert cm["vehicles_in"] == 1 and body["vehicles"]["entries"]["total"] == 1
     assert cm["vehicles_turned_away"] == 0, cm
+    # Nor one of the report's refusals (review 61l: the summary left it out, `refusals` counted it).
+    assert body["refusals"] == {"total": 0, "by_reason": {}}, body["refusals"]
