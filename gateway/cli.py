@@ -284,12 +284,12 @@ def cmd_check_config(args: argparse.Namespace) -> int:
             status = EX_CONFIG
         else:
             print(f"{path}: ok ({_summary(cfg)})")
-        for warning in filecheck.warnings(cfg):
+        for warning in filecheck.warnings(cfg, path):
             print(f"  warning: {warning}")
         if not refused:
             from gateway.runtime.store_check import store_warnings  # the start's, of its data_dir's store
 
-            for warning in store_warnings(cfg):
+            for warning in store_warnings(cfg, path):
                 print(f"  warning: {warning}")
     return status
 

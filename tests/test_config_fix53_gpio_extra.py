@@ -15,7 +15,10 @@ EXAMPLE = REPO / "config" / "example-estate.toml"
 
 
 def _check_config(path: Path, gpiozero: bool) -> subprocess.CompletedProcess[str]:
-    hide = "" if gpiozero else "sys.modules['gpiozero'] = None  # as in a venv without the gpio extra\n"
+    # With gpiozero, a pin library for it too (lgpio from apt, review 61f), looked up and not loaded.
+    lgpio = "import importlib.machinery, types\nsys.modules['lgpio'] = types.ModuleType('lgpio')\n"
+    lgpio += "sys.modules['lgpio'].__spec__ = importlib.machinery.ModuleSpec('lgpio', None)\n"
+    hide = lgpio if gpiozero else "sys.modules['gpiozero'] = None  # as in a venv without the gpio extra\n"
     code = (
         f"import sys\n{hide}from gateway.cli import main\nsys.exit(main(['check-config', {str(path)!r}]))\n"
     )

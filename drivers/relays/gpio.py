@@ -5,6 +5,7 @@ gpiozero is imported only when a gpio device is configured; tests use its MockFa
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 from typing import Any
 
@@ -18,6 +19,30 @@ MISSING = (
     "the gpio driver needs gpiozero: pip install 'estate-gateway[gpio]' "
     "(or apt install python3-gpiozero on Raspberry Pi OS)"
 )
+# gpiozero drives the pins through one of these (its pin factories, tried in this order): without
+# any, it has only its own native pins, which a Pi 5 lacks. pip installs none of them; lgpio is
+# Raspberry Pi OS's apt package, seen in a venv made with --system-site-packages only.
+PIN_LIBRARIES = ("lgpio", "RPi", "pigpio")
+NO_PIN_LIBRARY_FIX = (
+    "sudo apt install python3-lgpio (gpiozero's pin library on a Pi 5), and a venv that sees it, "
+    "made with --system-site-packages: sudo python3 -m venv --system-site-packages "
+    "/opt/estate-gateway/venv (run over the gateway's venv, it keeps what is installed in it); "
+    "then restart the gateway (docs/hardware.md, Raspberry Pi GPIO)"
+)
+
+
+def pin_library_found() -> bool:
+    """Whether gpiozero can find a pin library here; looked up, not imported (check-config runs
+    on boxes where importing one fails without the Pi's hardware)."""
+    return any(importlib.util.find_spec(name) is not None for name in PIN_LIBRARIES)
+
+
+def _pins_fix(exc: Exception, gpiozero: Any) -> str:
+    """No pin factory loads without a pin library (a venv without the system's lgpio): the gpio
+    group alone would lead nowhere on a Pi whose user is in it already."""
+    if isinstance(exc, gpiozero.BadPinFactory) and not pin_library_found():
+        return NO_PIN_LIBRARY_FIX
+    return "run on a Raspberry Pi with the gateway user in the gpio group"
 
 
 class GpioDevice:
@@ -57,10 +82,7 @@ class GpioDevice:
                 device.when_deactivated = self._changed(name, inverted)
                 self._inputs.append((name, inverted, device))
         except gpiozero.GPIOZeroError as exc:
-            health.set_offline(
-                f"cannot use the GPIO pins: {exc}; run on a Raspberry Pi with "
-                "the gateway user in the gpio group"
-            )
+            health.set_offline(f"cannot use the GPIO pins: {exc}; fix: {_pins_fix(exc, gpiozero)}")
             return
         health.set_online()
 

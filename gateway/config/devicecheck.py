@@ -9,6 +9,7 @@ from collections import defaultdict
 from collections.abc import Hashable, Iterable
 from dataclasses import dataclass
 
+from drivers.relays.gpio import NO_PIN_LIBRARY_FIX, pin_library_found
 from gateway.config.devices import (
     CameraDevice,
     GpioDevice,
@@ -88,18 +89,29 @@ def _plate_backends(cfg: SiteConfig) -> list[Problem]:
 
 
 def gpio_library_warnings(cfg: SiteConfig) -> list[str]:
-    """gpio devices on a box without gpiozero (the `gpio` extra): each starts offline and its barrier
-    never opens. A warning, unlike onnxruntime's problem above: the config may be checked on another
-    machine than the Pi, and a box without GPIO devices needs no gpiozero."""
+    """gpio devices on a box without gpiozero (the `gpio` extra), or without a pin library for it
+    (lgpio from apt, which a venv sees when made with --system-site-packages): each starts offline
+    and its barrier never opens. A warning, unlike onnxruntime's problem above: the config may be
+    checked on another machine than the Pi, and a box without GPIO devices needs neither."""
     gpio = [d.id for d in cfg.devices if isinstance(d, GpioDevice)]
-    if not gpio or importlib.util.find_spec("gpiozero") is not None:
+    if not gpio:
         return []
-    return [
-        f"devices: {', '.join(gpio)} (driver gpio) need gpiozero, which is not installed here: the "
-        "gateway starts and shows them offline, and their relays never pulse; fix: install the gpio "
-        "extra into the gateway's venv, sudo /opt/estate-gateway/venv/bin/pip install "
-        "'/opt/estate-gateway[fast,gpio]' (README, Install)"
-    ]
+    devices = f"devices: {', '.join(gpio)} (driver gpio)"
+    if importlib.util.find_spec("gpiozero") is None:
+        return [
+            f"{devices} need gpiozero, which is not installed here: the gateway starts and shows "
+            "them offline, and their relays never pulse; fix: install the gpio extra into the "
+            "gateway's venv, sudo /opt/estate-gateway/venv/bin/pip install "
+            "'/opt/estate-gateway[fast,gpio]' (README, Install), and its pin library: "
+            f"{NO_PIN_LIBRARY_FIX}"
+        ]
+    if not pin_library_found():
+        return [
+            f"{devices}: gpiozero finds no pin library here (lgpio, RPi.GPIO, pigpio): the gateway "
+            "starts and shows them offline (Unable to load any default pin factory), and their "
+            f"relays never pulse; fix: {NO_PIN_LIBRARY_FIX}"
+        ]
+    return []
 
 
 def _checkpoints(cfg: SiteConfig) -> list[Problem]:

@@ -25,6 +25,7 @@ from gateway.config.devicecheck import gpio_library_warnings
 from gateway.config.devices import SerialReaderDevice, VoiceDevice
 from gateway.config.models import Http, SiteConfig
 from gateway.config.parking import free_first_periods
+from gateway.config.service_user import SERVICE_USER, check_config_as, readable_fix
 from gateway.errors import SetupError
 from gateway.runtime.listen import bind_error, bind_fix, comes_back, not_here
 from gateway.sync.command_key import key_problem
@@ -336,7 +337,9 @@ def _certificate_ends(path: Path) -> datetime | None:
         return None
 
 
-def warnings(cfg: SiteConfig) -> list[str]:
+def warnings(cfg: SiteConfig, config: Path | None = None) -> list[str]:
+    """What this box lacks or the service would meet; `config`, the file checked, is named in the
+    line that checks it again as the service's user."""
     found: list[str] = []
     files: list[tuple[str, Path | None]] = [
         ("mqtt.password_file", cfg.mqtt.password_file if cfg.mqtt.enabled else None),
@@ -358,8 +361,8 @@ def warnings(cfg: SiteConfig) -> list[str]:
             # The gateway starts, but its link reads these as it connects: one that the service's
             # user cannot read keeps it off the broker, and nothing goes up to the centre.
             found.append(
-                f"{name}: {path} cannot be read by this user (sudo -u estate-gateway gateway "
-                "check-config checks as the service); the service's user (estate-gateway) must be "
+                f"{name}: {path} cannot be read by this user ({check_config_as(SERVICE_USER, config)} "
+                "checks as the service); the service's user (estate-gateway) must be "
                 f"able to read it, or the link never connects: {_readable_fix(name, path)}"
             )
     found += _hidden_warnings(files)
@@ -580,12 +583,8 @@ def _secret(name: str) -> bool:
 
 
 def _readable_fix(name: str, path: Path) -> str:
-    """How to let the service (systemd/estate-gateway.service: User and Group estate-gateway) read
-    a file it names: a secret (a password, a private key) for its user alone, as the link's own
-    error says; a certificate for its group."""
-    if _secret(name):
-        return f"sudo chown estate-gateway:estate-gateway {path} && sudo chmod 600 {path}"
-    return f"sudo chown root:estate-gateway {path} && sudo chmod 640 {path}"
+    """How to let the service read a file it names, as the link's own error says (service_user.py)."""
+    return readable_fix(path, secret=_secret(name))
 
 
 def _unreadable(path: Path) -> bool:

@@ -27,7 +27,9 @@ def render() -> str:
         "say of the store against the file (a tariff edited in place, slots or parked cars in a zone no",
         "entrance leads to), reading it only: run as another user than the service's (root too: SQLite",
         "as root would hand the database's -wal and -shm files to their owner), it says to run it as",
-        "the service's user to check the store (`sudo -u estate-gateway gateway check-config FILE`).",
+        "the service's user to check the store, with the line to run (`sudo -u estate-gateway",
+        "/opt/estate-gateway/venv/bin/gateway check-config /etc/estate-gateway/site.toml`: sudo's PATH",
+        "lacks the venv's command).",
         'The file is UTF-8 text; a byte-order mark at its start (Windows Notepad\'s "UTF-8 with BOM") '
         "is allowed. Values are taken as TOML types them: true/false and numbers without quotes "
         '(`enabled = "NO"` or `car = "10"` is refused); a whole number is taken for a decimal one.',

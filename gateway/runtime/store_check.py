@@ -16,6 +16,7 @@ from datetime import datetime
 from pathlib import Path
 
 from gateway.config.models import SiteConfig
+from gateway.config.service_user import SERVICE_USER, check_config_as
 from gateway.parking.tariffs import tariffs_from_config
 from gateway.runtime.config_edits import say_of_the_store
 from gateway.site import Site
@@ -52,20 +53,21 @@ def _heard() -> Iterator[list[str]]:
             lg.propagate, lg.level = propagate, level
 
 
-def store_warnings(cfg: SiteConfig) -> list[str]:
-    """The start's warnings of the store, where data_dir has one; a note where it cannot be read."""
+def store_warnings(cfg: SiteConfig, config: Path | None = None) -> list[str]:
+    """The start's warnings of the store, where data_dir has one; a note where it cannot be read,
+    with the line that checks `config` (the file checked) as the database's owner."""
     path = cfg.site.data_dir / DB_NAME
     try:
         if not path.is_file():
             return []
         owner = path.stat().st_uid
     except OSError as exc:  # data_dir is the service's (0750): the installer's own user may not look
-        return [_not_read(path, f"({exc})")]
+        return [_not_read(path, f"({exc})", config)]
     if os.geteuid() == 0 and owner != 0:
         # SQLite run as root hands a database's -wal and -shm files to its owner as it opens them:
         # check-config would change the box (and hide the root-owned -wal a power cut left, which
         # the start names with its chown), where it is to read only.
-        return [_not_read(path, "as root, a database another user owns is not opened")]
+        return [_not_read(path, "as root, a database another user owns is not opened", config)]
     site = Site.from_config(cfg)
     try:
         with closing(open_read_only(path, 5)) as conn:
@@ -82,17 +84,17 @@ def store_warnings(cfg: SiteConfig) -> list[str]:
                 say_of_the_store(conn, tariffs_from_config(cfg.parking), site, datetime.now(site.tz))
             return lines
     except (sqlite3.Error, OSError) as exc:
-        return [_not_read(path, f"({exc})")]
+        return [_not_read(path, f"({exc})", config)]
 
 
-def _not_read(path: Path, why: str) -> str:
+def _not_read(path: Path, why: str, config: Path | None) -> str:
     """The note for a database this user does not read (a WAL database in a folder it may not write
     says `attempt to write a readonly database`: it cannot make the -shm file a reader needs)."""
     try:
         owner = pwd.getpwuid(path.stat().st_uid).pw_name
     except (OSError, KeyError):
-        owner = "estate-gateway"
+        owner = SERVICE_USER
     return (
         f"the database {path} was not read {why}: not checked against this config; run it as the "
-        f"service's user to check it against the store: sudo -u {owner} gateway check-config FILE"
+        f"service's user to check it against the store: {check_config_as(owner, config)}"
     )

@@ -121,7 +121,7 @@ def test_check_config_by_the_installer_on_a_running_box_does_not_crash() -> None
         assert "Traceback" not in done.stderr, done.stderr[-800:]
         assert done.returncode == 0, (done.returncode, done.stderr[-800:])
         assert done.stdout.startswith(f"{site}: ok")
-        assert "sudo -u estate-gateway gateway check-config" in done.stdout + done.stderr
+        assert f"sudo -u estate-gateway {gateway.resolve()} check-config {site}" in done.stdout + done.stderr
     finally:
         shutil.rmtree(box, ignore_errors=True)
 

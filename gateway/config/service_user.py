@@ -1,0 +1,42 @@
+"""What a fix says to do as the service's user: let it read a file, or run check-config as it.
+
+The unit (systemd/estate-gateway.service) runs the gateway as User and Group estate-gateway, so a
+file an installer writes with sudo is root's until given to it, and a check that must see what the
+service sees is run with `sudo -u estate-gateway`. check-config and the running gateway say the
+same fix for the same file.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+SERVICE_USER = "estate-gateway"
+# Where README's Install puts the command: on no PATH, and sudo's secure_path lacks it.
+INSTALLED_GATEWAY = "/opt/estate-gateway/venv/bin/gateway"
+
+
+def readable_fix(path: Path, *, secret: bool) -> str:
+    """A shell line that lets the service read `path`: a secret (a password, a private key) for
+    its user alone; a certificate for its group. chmod alone would leave a file written with sudo
+    root's, which the service may not read."""
+    if secret:
+        return f"sudo chown {SERVICE_USER}:{SERVICE_USER} {path} && sudo chmod 600 {path}"
+    return f"sudo chown root:{SERVICE_USER} {path} && sudo chmod 640 {path}"
+
+
+def check_config_as(user: str, config: Path | None) -> str:
+    """The line that runs check-config on `config` as `user`: the gateway command by its path
+    (`sudo gateway` is "command not found"), the file by its absolute path (the user may not
+    reach this shell's folder)."""
+    file = str(config.absolute()) if config is not None else "FILE"
+    return f"sudo -u {user} {gateway_command()} check-config {file}"
+
+
+def gateway_command() -> str:
+    """The path of the gateway command running now, else where README installs it (run as
+    `python -m gateway`, the script is not the command)."""
+    argv0 = sys.argv[0] if sys.argv else ""
+    if Path(argv0).name != "gateway":
+        return INSTALLED_GATEWAY
+    return str(Path(argv0).resolve())
