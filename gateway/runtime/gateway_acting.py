@@ -78,12 +78,19 @@ class ActingOnDecisions(GatewayBase):
         # As recorded: a door's exit button lets someone out (一路平安) at an entrance door too.
         way = ev.direction or lane.direction
         lines = display_lines(ev, language, way, monthly_ended=self._monthly_ended(ev))
-        held = not ev.admitted and ev.reason != Reason.PAYMENT_DUE and ev.lane in self.by_hand.held
+        held = (
+            not ev.admitted
+            and ev.reason != Reason.PAYMENT_DUE
+            and ev.lane in self.by_hand.held
+            and not self.by_hand.car_under_arm(ev.lane)
+        )
         if held:
             # A refusal at a lane held open (常开) keeps the hold's 请通行 (一路平安): a card refused
             # there turned the board to 禁止入内 at a door still wide open, for everyone after. It
             # is recorded and on the guard's panel (Review 60u). A car held to pay is still asked:
             # a hold lets no car out on record, and the guard releases the lane so that it pays.
+            # Not once released: its arm up only for the car still under it, the lane decides
+            # again, and a car it refuses is told so (review 61q).
             lines = let_through_lines(None, language, lane.direction)
         nothing_new = held or AGAIN in ev.flags or REFUSED_AGAIN in ev.flags  # voice not replayed
         if ev.admitted:  # before the pulse: the barrier's feedback may be quick
