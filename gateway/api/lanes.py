@@ -4,12 +4,14 @@ hold open, release, close, reopen)."""
 from __future__ import annotations
 
 import asyncio
+import heapq
 import sqlite3
 import time
 import unicodedata
 from collections.abc import AsyncIterator, Callable
 from contextlib import closing
 from datetime import datetime
+from itertools import islice
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -274,10 +276,17 @@ def _shown_at(gw: Gateway, at: datetime | None) -> str | None:
 def with_hand_actions(
     events: list[dict[str, Any]], actions: list[dict[str, Any]], limit: int
 ) -> list[dict[str, Any]]:
-    """Decisions and lanes by hand together, newest first. Within one second the decisions keep
-    their order and come first: the page lists a lane action below them too (live.js placeOf)."""
-    both = sorted(events + actions, key=lambda item: datetime.fromisoformat(item["at"]), reverse=True)
-    return both[:limit]
+    """Decisions and lanes by hand together, newest first, each kept in its own order and the
+    actions put among the decisions by time (within one second below them). The decisions stay in
+    the order they were written (recent(): by row), not their times: after the gateway's clock
+    was set back (NTP putting right a clock that ran ahead), the newest are dated before those
+    written on the fast clock, and sorted by time a page catching up placed them under those
+    (live.js placeBetween)."""
+    return list(islice(heapq.merge(events, actions, key=_at, reverse=True), limit))
+
+
+def _at(item: dict[str, Any]) -> datetime:
+    return datetime.fromisoformat(item["at"])
 
 
 def recent_per_lane(
@@ -287,13 +296,13 @@ def recent_per_lane(
     hand), all newest first: each lane's list as the live page is loaded with it. The newest over
     all lanes together would leave a lane out at a busy moment: a hundred swipes at the door push
     out the car held at the exit to pay, and a page catching up after a Wi-Fi drop never shows it."""
-    events: list[dict[str, Any]] = []
-    done: list[dict[str, Any]] = []
+    each: list[list[dict[str, Any]]] = []
     for lane in lanes:
-        events += recent(gw, conn, lane, per_lane)
-        if actions:
-            done += hand_actions(gw, conn, lane, per_lane)
-    return with_hand_actions(events, done, len(events) + len(done))
+        events = recent(gw, conn, lane, per_lane)
+        done = hand_actions(gw, conn, lane, per_lane) if actions else []
+        each.append(with_hand_actions(events, done, len(events) + len(done)))
+    # Merged, not sorted: each lane's list keeps its order, the one its live page lists it in.
+    return list(heapq.merge(*each, key=_at, reverse=True))
 
 
 @router.get("/api/live/recent", summary="Recent lane events as the guard pages show them")

@@ -7,6 +7,7 @@
     lanes.set(info.id, {
       el, info, latest: el.querySelector("[data-latest]"), recent: el.querySelector("[data-recent]"),
       status: el.querySelector("[data-status]"), newest: "", answered: "",
+      top: 0, newestPlace: -Infinity, places: new Map(),
     });
   }
   // event id -> Date.now() when it was put on screen; `gateway bench ui` and the tests read it.
@@ -120,26 +121,48 @@
     if (li) li.textContent = rowText(ev);
   }
 
-  // A row's place in its lane's list: its time, then its event id (decisions of one second; a
-  // UUIDv7, whose text order is time order). A lane worked by hand has none: within its second it
-  // is listed below the decisions, as /api/live/recent lists it.
-  const placeOf = (at, id) => `${String(Date.parse(at) || 0).padStart(15, "0")} ${id || ""}`;
+  // A row's place in its lane's list is the order the gateway wrote it in, never its time: after
+  // the gateway's clock was set back (NTP putting right a clock that ran ahead), each new decision
+  // is dated before the rows of the fast clock, and placed by time it was left out of a full list
+  // for as long as the step (an hour), the guard unable to tap a misread car's row to correct it.
+  // (Nor its event id: one made after a restart on the clock set back is below those made before.)
+  // What comes live (the stream, and the first load drawn oldest first) is the lane's newest and
+  // goes on top; what a catch-up brings, some of it older than the rows shown, goes where its
+  // neighbours in /api/live/recent's list are (placeBetween). A place by item: its event id, or
+  // a lane action's key.
+  const itemKey = (item) => ("action" in item ? `action ${item.key}` : item.event_id);
+  const placeOf = (lane, item, place) => {
+    const key = itemKey(item);
+    if (!lane.places.has(key)) lane.places.set(key, place === undefined ? ++lane.top : place);
+    return lane.places.get(key);
+  };
+  // An item a catch-up brings that this page has not shown, `below` the place of the item listed
+  // just before it (older), if any: above that one and under anything shown newer than it.
+  function placeBetween(lane, below) {
+    let above;
+    for (const place of lane.places.values()) {
+      if ((below === undefined || place > below) && (above === undefined || place < above)) above = place;
+    }
+    if (above === undefined) return ++lane.top;
+    return below === undefined ? above - 1 : (below + above) / 2;
+  }
 
-  // Newest first, each row where its time puts it: a catch-up brings each lane's newest decisions,
-  // some older than those shown, and they must not push its newest ones out. One older than every
-  // row of a full list is not shown.
+  // Newest first, each row where the gateway's order puts it: a catch-up brings each lane's newest
+  // decisions, some older than those shown, and they must not push its newest ones out. One older
+  // than every row of a full list is not shown.
   function addRow(lane, li, place) {
     li.dataset.place = place;
     const rows = lane.recent.children;
-    const older = Array.from(rows).find((row) => row.dataset.place < place);
+    const older = Array.from(rows).find((row) => Number(row.dataset.place) < place);
     if (!older && rows.length >= RECENT) return;
     lane.recent.insertBefore(li, older || null);
     while (rows.length > RECENT) lane.recent.lastElementChild.remove();
   }
 
-  function show(ev, live) {
+  function show(ev, live, at) {
     const lane = lanes.get(ev.lane);
     if (!lane) return;
+    const place = placeOf(lane, ev, at);
     if (seen.has(ev.event_id)) {
       // Caught up after a dropped stream or a resync: a correction made meanwhile comes with it.
       const known = events.get(ev.event_id);
@@ -150,7 +173,8 @@
     }
     seen.add(ev.event_id);
     events.set(ev.event_id, ev);
-    if (ev.event_id > lane.newest) {  // UUIDv7: text order is time order
+    if (place > lane.newestPlace) {
+      lane.newestPlace = place;
       lane.newest = ev.event_id;
       showLatest(lane, ev);
     }
@@ -162,7 +186,7 @@
     }
     li.append(node("span", "t", time(ev.at)), node("span", "v", rowText(ev)),
       node("span", "r", verdict(ev)));
-    addRow(lane, li, placeOf(ev.at, ev.event_id));
+    addRow(lane, li, place);
     if (live) window.__shown[ev.event_id] = Date.now();
   }
 
@@ -197,22 +221,24 @@
   // live and once written. Not by its audit_id: one whose record waited for a full disk had none
   // live, and came again with one once written (listed twice, as if opened twice).
   const actionsShown = new Set();
-  function showAction(a) {
+  function showAction(a, live, at) {
     const lane = lanes.get(a.lane);
-    if (!lane || actionsShown.has(a.key)) return;
+    if (!lane) return;
+    const place = placeOf(lane, a, at);
+    if (actionsShown.has(a.key)) return;
     actionsShown.add(a.key);
     const li = node("li", "manual");
     li.append(node("span", "t", time(a.at)), node("span", "v", `${T("action.opened_by")}: ${T("lane." + a.action)} · ${actorName(a.by_centre, a.by)}`),
       node("span", "r", a.reason));
-    addRow(lane, li, placeOf(a.at));
+    addRow(lane, li, place);
   }
   // One item the page cannot draw (a browser lacking a call it makes, a field it does not expect)
   // is said and left out: it must not stop the others, nor the stream that opens after the page's
   // own decisions are drawn.
-  const drawn = (draw) => (item, live) => {
-    try { draw(item, live); } catch (err) { console.error(err); failed(err); }
+  const drawn = (draw) => (item, live, place) => {
+    try { draw(item, live, place); } catch (err) { console.error(err); failed(err); }
   };
-  const showItem = drawn((item, live) => ("action" in item ? showAction(item) : show(item, live)));
+  const showItem = drawn((item, live, place) => ("action" in item ? showAction : show)(item, live, place));
 
   for (const [lane, events] of Object.entries(boot.events)) {
     for (const ev of events.slice().reverse()) drawn(show)(ev, false);
@@ -225,7 +251,15 @@
   async function catchUp() {
     try {
       const items = await api("GET", `/api/live/recent?per_lane=${RECENT}&actions=true`);
-      for (const item of items.reverse()) showItem(item, true);
+      const below = new Map();  // lane -> the place of its item just drawn, oldest first
+      for (const item of items.reverse()) {
+        const lane = lanes.get(item.lane);
+        if (!lane) continue;
+        const known = lane.places.get(itemKey(item));
+        const place = known === undefined ? placeBetween(lane, below.get(item.lane)) : known;
+        below.set(item.lane, place);
+        showItem(item, true, place);
+      }
     } catch (err) { failed(err); }
   }
 
