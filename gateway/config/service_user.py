@@ -8,6 +8,7 @@ same fix for the same file.
 
 from __future__ import annotations
 
+import shlex
 import sys
 from pathlib import Path
 
@@ -19,18 +20,20 @@ INSTALLED_GATEWAY = "/opt/estate-gateway/venv/bin/gateway"
 def readable_fix(path: Path, *, secret: bool) -> str:
     """A shell line that lets the service read `path`: a secret (a password, a private key) for
     its user alone; a certificate for its group. chmod alone would leave a file written with sudo
-    root's, which the service may not read."""
+    root's, which the service may not read. Paths are quoted for the shell (a USB stick's
+    /media/pi/NEW VOLUME), as in every line given to paste."""
+    file = shlex.quote(str(path))
     if secret:
-        return f"sudo chown {SERVICE_USER}:{SERVICE_USER} {path} && sudo chmod 600 {path}"
-    return f"sudo chown root:{SERVICE_USER} {path} && sudo chmod 640 {path}"
+        return f"sudo chown {SERVICE_USER}:{SERVICE_USER} {file} && sudo chmod 600 {file}"
+    return f"sudo chown root:{SERVICE_USER} {file} && sudo chmod 640 {file}"
 
 
 def check_config_as(user: str, config: Path | None) -> str:
     """The line that runs check-config on `config` as `user`: the gateway command by its path
     (`sudo gateway` is "command not found"), the file by its absolute path (the user may not
     reach this shell's folder)."""
-    file = str(config.absolute()) if config is not None else "FILE"
-    return f"sudo -u {user} {gateway_command()} check-config {file}"
+    file = shlex.quote(str(config.absolute())) if config is not None else "FILE"
+    return f"sudo -u {user} {shlex.quote(gateway_command())} check-config {file}"
 
 
 def gateway_command() -> str:
