@@ -35,6 +35,7 @@ def test_open_by_hand_is_audited_with_the_guards_name_then_pulses(client: TestCl
         "relays": 1,
         "record_waits": False,
         "waits_for": None,
+        "car_under_arm": False,
     }
     assert audit_rows(site, "lane.open") == [("token:guard-bot", "door", "业主未带卡")]
     assert len(relay.pulses) == 1
