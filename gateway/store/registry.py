@@ -129,6 +129,9 @@ def search(
     # be 皖AL2345 typed small as well as 皖A12345.
     plates = list(dict.fromkeys((normalize(q), serial_as_digits(q))))
     whole_plates = [p for p in plates if is_plate(p)]
+    # A plate typed whole with its province names its car alone. One without it may be a piece as
+    # well: AD12345 is the army's plate and 皖AD12345's, a green car's, typed without its province.
+    whole_with_province = any(p[:1] in PROVINCES for p in whole_plates)
     for plate in whole_plates:
         add(
             "SELECT resident_id FROM credentials WHERE kind = 'plate' AND value = ? "
@@ -170,13 +173,16 @@ def search(
             like,
             like,
         )
-        if not whole_plates and flat is None:
+        if not whole_with_province and flat is None:
             _add_plate_pieces(conn, plates, ids)
     return Found([resident_detail(conn, rid) for rid in list(ids)[:limit]], len(ids))
 
 
 # A piece of a plate as a guard types it: its letters and digits, with or without the province.
-_PLATE_PIECE = re.compile(f"[0-9A-Z{PROVINCES}{SUFFIXES}{SPECIAL_PREFIXES}应急]+")
+# At least one letter or digit: Chinese alone is a name, 苏 a surname before it is Jiangsu's
+# province, which every local car's plate holds (and 学, 警 or 使 alone every coach, police or
+# embassy car).
+_PLATE_PIECE = re.compile(f"(?=.*[0-9A-Z])[0-9A-Z{PROVINCES}{SUFFIXES}{SPECIAL_PREFIXES}应急]+")
 
 
 def _add_plate_pieces(conn: sqlite3.Connection, pieces: list[str], ids: dict[int, None]) -> None:
