@@ -10,6 +10,7 @@ from pathlib import Path
 
 from drivers.simulated import Chooser
 from gateway.config.models import Device, SiteConfig
+from gateway.core.tickets import PREFIX as TICKET_PREFIX
 from gateway.demo.seed import random_plate
 from gateway.store.database import open_read_only
 
@@ -68,9 +69,24 @@ class DemoTraffic:
             return "plate", random_plate(self._rng, self._rng.choice("皖苏浙沪")), 0.93
 
     def _leaving(self) -> tuple[str, str, float] | None:
+        """A car inside, read by the exit camera. Not a car with no plate: it leaves by its ticket,
+        typed at the exit by the guard, and a camera reading 无牌-1126-01 as a plate had the gateway
+        log that the camera was misconfigured. Nor a car held at an exit to pay and not paid since:
+        it waits for the guard's 收费放行, and read again and again at random it raised 陌生车牌反复出现
+        (an unknown plate seen repeatedly) about a car the demo itself kept coming back."""
         with closing(open_read_only(self._db_path)) as conn:
-            row = conn.execute(
-                "SELECT plate FROM stays WHERE exited_at IS NULL AND plate IS NOT NULL "
-                "ORDER BY random() LIMIT 1"
-            ).fetchone()
+            row = conn.execute(_LEAVING_SQL, (TICKET_PREFIX + "%",)).fetchone()
         return ("plate", row[0], 0.96) if row else None
+
+
+# A held car is one decided payment_due (at an exit) during its stay, with no payment since: one paid
+# at the lane has left, its stay closed; one paid at the booth meanwhile may leave.
+_LEAVING_SQL = """
+SELECT s.plate FROM stays s
+WHERE s.exited_at IS NULL AND s.plate IS NOT NULL AND s.plate NOT LIKE ?
+  AND NOT EXISTS (
+    SELECT 1 FROM access_log a
+    WHERE a.reason = 'payment_due' AND a.at >= s.entered_at AND a.kind = 'plate' AND a.value = s.plate
+      AND NOT EXISTS (SELECT 1 FROM payments p WHERE p.plate = s.plate AND p.at >= a.at))
+ORDER BY random() LIMIT 1
+"""
