@@ -204,6 +204,7 @@ def parking_router(gw: Gateway) -> APIRouter:
     def on_worker(fn: Callable[[sqlite3.Connection], T]) -> T:
         return write(gw, fn, PARKING_WRITE_S)
 
+    # Open without a login, as the prices are: a free-space sign at the gate reads it (counts only).
     @router.get("/api/parking/occupancy", summary="Cars inside and free spaces, per zone and vehicle class")
     def get_occupancy(db: Db) -> list[dict[str, Any]]:
         names = {z.id: z.name for z in gw.site.config.zones}  # as /api/occupancy names them

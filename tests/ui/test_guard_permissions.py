@@ -144,3 +144,12 @@ def test_reads_of_personal_data_need_a_login(client: TestClient) -> None:
 def test_health_stays_open_for_monitoring(client: TestClient) -> None:
     r = client.get("/api/health")
     assert r.status_code == 200 and r.json()["status"] in ("ok", "degraded")
+
+
+def test_free_spaces_are_open_for_a_sign_at_the_gate_and_name_nobody(client: TestClient) -> None:
+    """Review 61x: /api/parking/occupancy answers without a login (docs/parking.md says so now):
+    a free-space sign reads it. It gives counts only."""
+    r = client.get("/api/parking/occupancy")
+    assert r.status_code == 200
+    for zone in r.json():
+        assert not {"plate", "plates", "name", "resident", "cars"} & set(zone), zone
