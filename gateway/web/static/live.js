@@ -106,6 +106,41 @@
       pay.type = "button"; pay.dataset.pay = ev.lane;
       box.append(pay);
     }
+    showHeldPay(lane);
+  }
+
+  // A car held at an exit to pay keeps 收费放行 on its lane after the camera decided the car behind
+  // it (let through, in its free minutes): the panel then shows that car, and the button on the
+  // held decision's panel went with it, the held car waiting for a fee nobody could take. The
+  // lane's quote says whether a car is held there owing (the car the dialog names): asked again
+  // after each decision, opening by hand or correction at the lane, one question at a time, and
+  // the lane's own button shown while the panel has none.
+  const paysAt = (lane) => lane.info.direction === "exit" && lane.info.type === "vehicle";
+  function heldPayButton(lane) {
+    if (!lane.heldPay) {
+      const pay = node("button", "action primary", T("pay.button"));
+      pay.type = "button"; pay.dataset.pay = lane.info.id; pay.dataset.heldPay = ""; pay.hidden = true;
+      lane.el.querySelector(".actions").append(pay);
+      lane.heldPay = pay;
+    }
+    return lane.heldPay;
+  }
+  function showHeldPay(lane) {
+    const shown = lane.owing && !lane.latest.querySelector("[data-pay]");
+    if (shown || lane.heldPay) heldPayButton(lane).hidden = !shown;
+  }
+  function askHeld(lane) {
+    if (!lane || !paysAt(lane)) return;
+    if (lane.asking) { lane.askAgain = true; return; }
+    lane.asking = true;
+    // A question that fails (the Wi-Fi) leaves the button as it was: the next decision asks again.
+    api("GET", `/api/parking/lanes/${lane.info.id}/quote`).then((quote) => {
+      lane.owing = Boolean((quote.plate || quote.pass || quote.resident) && quote.due_fen);
+    }, () => {}).then(() => {
+      lane.asking = false;
+      showHeldPay(lane);
+      if (lane.askAgain) { lane.askAgain = false; askHeld(lane); }
+    });
   }
 
   function rowText(ev) { return `${credential(ev)} ${holder(ev)}`.trim(); }
@@ -119,6 +154,7 @@
     if (lane && lane.latest.dataset.event === ev.event_id) showLatest(lane, ev);
     const li = lane && lane.recent.querySelector(`li[data-event="${ev.event_id}"] .v`);
     if (li) li.textContent = rowText(ev);
+    askHeld(lane);
   }
 
   // A row's place in its lane's list is the order the gateway wrote it in, never its time: after
@@ -187,6 +223,7 @@
     li.append(node("span", "t", time(ev.at)), node("span", "v", rowText(ev)),
       node("span", "r", verdict(ev)));
     addRow(lane, li, place);
+    askHeld(lane);
     if (live) window.__shown[ev.event_id] = Date.now();
   }
 
@@ -231,6 +268,7 @@
     li.append(node("span", "t", time(a.at)), node("span", "v", `${T("action.opened_by")}: ${T("lane." + a.action)} · ${actorName(a.by_centre, a.by)}`),
       node("span", "r", a.reason));
     addRow(lane, li, place);
+    askHeld(lane);
   }
   // One item the page cannot draw (a browser lacking a call it makes, a field it does not expect)
   // is said and left out: it must not stop the others, nor the stream that opens after the page's
