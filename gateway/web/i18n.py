@@ -245,6 +245,13 @@ TEXTS: dict[str, tuple[str, str]] = {
         "此平板已换成另一人登录，页面已按现在登录的身份刷新",
         "Someone else has logged in on this tablet: the page was reloaded for them",
     ),
+    # The gate whose lanes this tablet shows, at a site of several gates (live.html, live.js).
+    "live.gate_choice": ("本平板显示", "This tablet shows"),
+    "live.all_gates": ("全部大门", "All gates"),
+    "live.only_gate": (
+        "只显示 {gate}（{shown}/{total} 个通道）",
+        "Showing {gate} only ({shown} of {total} lanes)",
+    ),
     "visitor.register": ("访客登记", "Register a visitor"),
     "visitor.name": ("姓名", "Name"),
     "visitor.phone": ("手机号", "Phone"),
@@ -1064,6 +1071,7 @@ JS_KEYS = (
     "lane.closed",
     "live.reconnecting",
     "live.other_user",
+    "live.only_gate",
     "action.done",
     "action.waits.full",
     "action.waits.unwritable",

@@ -10,6 +10,41 @@
       top: 0, newestPlace: -Infinity, places: new Map(),
     });
   }
+
+  // One gateway serves all of an estate's gates, each with its booth: a tablet shows the lanes of
+  // the gate its guard chose (every gate's until he does), not the other gate's cars and refusals
+  // flashing among his own. The choice is kept on the tablet, by this gateway's site id; a gate
+  // no longer among the lanes (taken out of the config) is every gate again, never an empty page.
+  // The other lanes are only hidden: their decisions are still drawn, current when shown again.
+  const gateChoice = document.getElementById("gate-choice");
+  if (gateChoice) {
+    const keptAs = "egw-live-gate:" + gateChoice.dataset.site;
+    const showGate = () => {
+      const gate = gateChoice.value;
+      let shown = 0;
+      for (const lane of lanes.values()) {
+        lane.el.hidden = gate !== "" && lane.info.gate !== gate;
+        if (!lane.el.hidden) shown += 1;
+      }
+      // Said beside the choice, so that nobody takes a lane hidden for one gone.
+      const only = document.getElementById("gate-only");
+      only.hidden = gate === "";
+      only.textContent = gate === "" ? "" : fill(T("live.only_gate"), {
+        gate: gateChoice.options[gateChoice.selectedIndex].text, shown, total: lanes.size,
+      });
+    };
+    let kept = "";
+    try { kept = localStorage.getItem(keptAs) || ""; } catch (err) { /* storage off: every gate */ }
+    gateChoice.value = Array.from(lanes.values()).some((lane) => lane.info.gate === kept) ? kept : "";
+    showGate();
+    gateChoice.addEventListener("change", () => {
+      try {
+        if (gateChoice.value) localStorage.setItem(keptAs, gateChoice.value);
+        else localStorage.removeItem(keptAs);
+      } catch (err) { /* storage off (a private window): chosen for this page only */ }
+      showGate();
+    });
+  }
   // event id -> Date.now() when it was put on screen; `gateway bench ui` and the tests read it.
   window.__shown = {};
   const seen = new Set();
