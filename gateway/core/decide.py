@@ -258,11 +258,14 @@ def _credential_refusal(
     # A card for a car asks the car's own registration too (on its plate credential), as its plate would.
     vehicle = _car(cred, lane)
     car = (vehicle.validity,) if vehicle is not None else ()
-    for validity in (cred.validity, holder.validity, *car):
-        if (outside := _outside_dates(validity, p.at)) is not None:
-            return outside
-        if not within(validity.windows, p.at):
-            return Reason.OUTSIDE_HOURS
+    validities = (cred.validity, holder.validity, *car)
+    outside = [reason for v in validities if (reason := _outside_dates(v, p.at)) is not None]
+    if outside:
+        # Over outranks not yet: a pass checked out before its visit began (a booked visit called
+        # off) is over, not one to come back for, whatever its QR's own dates say (review 61v).
+        return Reason.EXPIRED if Reason.EXPIRED in outside else outside[0]
+    if not all(within(v.windows, p.at) for v in validities):
+        return Reason.OUTSIDE_HOURS
     if closed is not None and closed.keeps_out(holder.kind, _registered(holder, lane)):
         return Reason.CLOSED_MANAGEMENT
     return None

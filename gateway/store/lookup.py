@@ -502,8 +502,11 @@ def _pass(conn: sqlite3.Connection, pid: int) -> Holder:
     found: Any = conn.execute(_PASS, (pid,)).fetchone()
     *row, people, car_blocked = found  # the pass, its people count (人数), then the block on its plate
     pid, kind, name, building, unit, blocked, vfrom, vto, hours, fields, checked_out, vclass, plate, ref = row
-    # A visitor who has checked out cannot come back in on the same pass.
-    vto = min(vto, checked_out) if checked_out else vto
+    # A visitor who has checked out cannot come back in on the same pass: it is over from then, one
+    # checked out before it began too (a booked visit called off: not 未到有效期, review 61v).
+    if checked_out:
+        vto = min(vto, checked_out)
+        vfrom = min(vfrom, checked_out) if vfrom else vfrom
     return Holder(
         kind=kind,
         id=pid,
