@@ -129,6 +129,10 @@ class Directory:
     def resync(self, reason: str) -> None:
         self._queue.put(("resync", reason))
 
+    def session_lost(self, reason: str) -> None:
+        """The link's connect found no session kept by the broker (SyncLink.on_session_lost)."""
+        self._queue.put(("session_lost", reason))
+
     def status(self) -> dict[str, Any]:
         return {
             "applied_version": self.versions.applied,
@@ -256,6 +260,11 @@ class Directory:
             self._drop_unfinished(now)
         if kind == "resync":
             self._act(self.versions.resync(item, now))
+        elif kind == "session_lost":
+            actions = self.versions.session_lost(item, now)
+            if any(isinstance(a, Request) for a in actions):
+                log.warning("directory: %s; asking the central server for a snapshot", item)
+            self._act(actions)
         elif kind == "tick" and self._retry is not None:
             again, when = self._retry
             if now >= when:

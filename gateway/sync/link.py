@@ -148,6 +148,7 @@ class SyncLink:
         self._downlink: DownlinkHandler | None = None
         self._arrival: ArrivalHandler | None = None
         self._on_connect_hooks: list[Callable[[], None]] = []
+        self._on_session_lost_hooks: list[Callable[[str], None]] = []
         self._next: dict[str, float] = {}
         # What /api/health shows; plain attributes, read from other threads.
         self.state = "stopped"
@@ -196,6 +197,12 @@ class SyncLink:
 
     def on_connect(self, hook: Callable[[], None]) -> None:
         self._on_connect_hooks.append(hook)
+
+    def on_session_lost(self, hook: Callable[[str], None]) -> None:
+        """`hook(why)` runs on the link's thread, once for each connect the broker answers with no
+        session kept (session_present false): what it queued for the gateway while it was offline
+        may be lost. It must be quick and must not raise."""
+        self._on_session_lost_hooks.append(hook)
 
     def retained(self, topic: str) -> bytes | None:
         """The latest value set for a retained topic (sent, or to be sent on connect)."""
@@ -492,6 +499,11 @@ class SyncLink:
         except LinkError as exc:
             log.debug("connection went down while starting: %s", exc)
         self._set_state("connected")
+        if not ev.session_present:
+            # Every connect asks to resume the session (clean_start false): none kept means the
+            # downlink the broker held for the gateway while it was offline may be gone.
+            for lost in self._on_session_lost_hooks:
+                lost(self._session_lost_why())
         for hook in self._on_connect_hooks:
             hook()
 
@@ -521,6 +533,21 @@ class SyncLink:
             self._check_held(conn.settings.broker, time.monotonic() - began)
             if self._stopping.is_set():
                 return None
+
+    def _session_lost_why(self) -> str:
+        """Why the broker kept no session, for the log and the centre (sync/request's reason)."""
+        if self.cfg.session_expiry_s == 0:
+            causes = "[mqtt] session_expiry_s is 0: the broker keeps nothing while the gateway is offline"
+        else:
+            causes = (
+                "a broker restarted without persistence, the session expired after "
+                f"session_expiry_s={self.cfg.session_expiry_s} s offline, or another client with "
+                "this client id (a stolen box's credentials) connected with a clean start"
+            )
+        return (
+            f"session lost: the broker kept no session for {self.client_id} ({causes}); the deltas "
+            "sent while it was offline may be lost"
+        )
 
     def _quiet(self, began: float) -> bool:
         """Whether this connection, accepted at `began`, still sends no record: it tries the drops

@@ -24,6 +24,7 @@ class SyncService:
         self.commands = Commands(gw, self.directory.resync, self.inbox)
         self.link.on_downlink(self._downlink)
         self.link.on_arrival(self._arrival)
+        self.link.on_session_lost(self.directory.session_lost)
 
     def start(self) -> None:
         self.directory.start()

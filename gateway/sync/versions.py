@@ -106,6 +106,19 @@ class Versions:
             return self._request("still waiting for a snapshot", now)
         return []
 
+    def session_lost(self, reason: str, now: float) -> list[Action]:
+        """The broker kept no session for the gateway while it was offline: the deltas it queued
+        meanwhile may be gone, and nothing else would tell until the centre's next change shows a
+        gap (days), a card struck off opening meanwhile. A snapshot mends it, asked for once, unless
+        one is asked for already (asked again every resync_interval: an answer lost with the session
+        is asked for again; the first connect of a new box, whose request waits in the outbox) or no
+        version of the centre's is applied (a register kept by hand: one would never come)."""
+        if self.need_snapshot:
+            return [Ignore(f"{reason}; a snapshot is asked for already")]
+        if self.applied == 0:
+            return [Ignore(f"{reason}; no version of the central server's is applied, none asked for")]
+        return self._request(reason, now, force=True)
+
     def resync(self, reason: str, now: float) -> list[Action]:
         """Asked for by an operator or a command: always sent."""
         return self._request(reason, now, force=True)
