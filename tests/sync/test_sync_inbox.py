@@ -169,7 +169,11 @@ def test_a_command_answered_just_before_a_kill_is_not_answered_again(
     finally:
         central.close()
         sub.close()
-    assert [r["ok"] for r in replies()] == [True]
+    # One answer: its record may come twice (at least once: the first gateway stopped before the
+    # broker's PUBACK was on record, and the second sent it again, as docs/mqtt.md says; a clean-
+    # clone CI run saw it under load), never a second answer, a record of its own.
+    answers = {r["event_id"]: r["ok"] for r in replies()}
+    assert list(answers.values()) == [True], replies()
 
 
 # A command no central server sent (it is not even signed) whose id holds a JSON escape of a lone
