@@ -94,8 +94,9 @@ def _log_sql(lanes: Collection[str]) -> str:
         "WHEN a.admitted = 1 AND a.direction = 'entrance' THEN 1 "
         f"WHEN a.admitted = 1 THEN NOT {_ENDS_HOLD} ELSE 1 END"
     )
-    # A refusal the guard corrected and let in was no car turned away (review 61l: the summary of a
-    # closed period left it out, `refusals` counted it); a car held to pay stays its hold's.
+    # A refusal the guard corrected and let in or out was no car turned away (review 61l: the
+    # summary of a closed period left it out, `refusals` counted it), nor are its flags counted; a
+    # car held to pay stays its hold's.
     corrected = f"CASE WHEN a.admitted = 0 AND a.reason != 'payment_due' THEN {_LET_IN_CORRECTED} ELSE 0 END"
     return f"""
 SELECT a.lane, a.direction, a.lane_type, a.admitted, coalesce({_redecided("redecided_reason")}, a.reason),
@@ -134,16 +135,21 @@ def _flags_of(logged: str, redecided: str | None) -> list[str]:
     return again + [f for f in own if f in _ENTRY_MOMENT_FLAGS and f not in again]
 
 
-# A car refused on a misread plate that the guard corrected and that then came in under the
-# corrected plate at the same lane ("Correct and decide again", docs/guard-app.md) was never turned
-# away. Within CORRECTED_WITHIN of the correction: the car still at the barrier. The record the
-# guard corrected may be the refusal or one of its repeats (refused_again: the camera decided the
-# standing car again, and the live panel showed that one last).
+# A car refused on a misread plate that the guard corrected and that then came in (or went out) as
+# the corrected car at the same lane ("Correct and decide again", docs/guard-app.md) was never turned
+# away, and the refusal's flags were the misread plate's: a stranger's no_entry_record at an exit,
+# for a car whose entry is on record, would send the centre chasing a missed entry read. Within
+# CORRECTED_WITHIN of the correction: the car still at the barrier. The record the guard corrected
+# may be the refusal or one of its repeats (refused_again: the camera decided the standing car
+# again, and the live panel showed that one last). The car is the one the letting record names:
+# its plate typed at the lane, or the camera's repeat of the misread plate decided as the corrected
+# car (gateway/store/holds.py _corrected_refusals), kept under the value read and the car it was
+# decided as (access_log.car).
 CORRECTED_WITHIN = timedelta(minutes=30)
 _LET_IN_CORRECTED = f"""EXISTS (SELECT 1 FROM access_log r
 JOIN latest_plate_corrections pc ON pc.event_id = r.event_id
 JOIN access_log d
-ON d.lane = a.lane AND d.value = pc.plate AND d.admitted = 1 AND d.id > r.id AND d.at >= pc.at
+ON d.lane = a.lane AND pc.plate IN (d.value, d.car) AND d.admitted = 1 AND d.id > r.id AND d.at >= pc.at
 AND d.at <= strftime('%Y-%m-%dT%H:%M:%f', pc.at, '+{CORRECTED_WITHIN.total_seconds():.0f} seconds')
 WHERE r.lane = a.lane AND r.value = a.value AND r.id >= a.id AND r.admitted = 0
 AND (r.id = a.id OR instr(',' || r.flags || ',', ',{REFUSED_AGAIN},') > 0))"""
@@ -252,7 +258,7 @@ def _traffic(conn: sqlite3.Connection, lanes: dict[str, LaneRules], s: str, e: s
     flags: Counter[str] = Counter()
     for *row, let_in, n in conn.execute(_log_sql(lanes), (s, e)):
         lane_id, direction, lane_type, admitted, reason, vclass, flag_text, flags_counted, redecided = row
-        if flags_counted:
+        if flags_counted and not let_in:  # a corrected refusal's flags were the misread plate's
             for flag in _flags_of(flag_text, redecided):
                 flags[flag] += n
         if reason in NOT_REFUSALS or let_in:
