@@ -178,19 +178,20 @@ def _outside_registration(cred: CredentialFacts, p: Presented) -> Reason | None:
     and so is a pass's plate (the visit is over or not begun: docs/parking.md)."""
     if p.kind != "plate" or cred.holder.kind != "resident":
         return None
-    # The car's registration, then its resident's (a tenant whose lease has ended, or not begun).
-    for validity in (cred.validity, cred.holder.validity):
-        if (outside := _outside_dates(validity, p.at)) is not None:
-            return outside
-    return None
+    # The car's registration and its resident's (a tenant whose lease has ended, or not begun).
+    return _outside_dates(p.at, cred.validity, cred.holder.validity)
 
 
-def _outside_dates(validity: Validity, at: datetime) -> Reason | None:
-    """Why `at` is outside a validity's dates (not yet valid, or expired), else None."""
-    if validity.not_yet(at):
-        return Reason.NOT_YET_VALID
-    if validity.expired(at):
+def _outside_dates(at: datetime, *validities: Validity) -> Reason | None:
+    """Why `at` is outside the dates of any of `validities` (not yet valid, or expired), else None.
+    Over outranks not yet: a resident whose lease has ended, his car registered from a later day,
+    is over, not one to come back for; his plate says so as his card does (review 61z). So does a
+    pass checked out before its visit began (a booked visit called off), whatever its QR's own
+    dates say (review 61v)."""
+    if any(v.expired(at) for v in validities):
         return Reason.EXPIRED
+    if any(v.not_yet(at) for v in validities):
+        return Reason.NOT_YET_VALID
     return None
 
 
@@ -259,11 +260,9 @@ def _credential_refusal(
     vehicle = _car(cred, lane)
     car = (vehicle.validity,) if vehicle is not None else ()
     validities = (cred.validity, holder.validity, *car)
-    outside = [reason for v in validities if (reason := _outside_dates(v, p.at)) is not None]
-    if outside:
-        # Over outranks not yet: a pass checked out before its visit began (a booked visit called
-        # off) is over, not one to come back for, whatever its QR's own dates say (review 61v).
-        return Reason.EXPIRED if Reason.EXPIRED in outside else outside[0]
+    outside = _outside_dates(p.at, *validities)
+    if outside is not None:
+        return outside
     if not all(within(v.windows, p.at) for v in validities):
         return Reason.OUTSIDE_HOURS
     if closed is not None and closed.keeps_out(holder.kind, _registered(holder, lane)):
