@@ -112,11 +112,19 @@ class Versions:
         gap (days), a card struck off opening meanwhile. A snapshot mends it, asked for once, unless
         one is asked for already (asked again every resync_interval: an answer lost with the session
         is asked for again; the first connect of a new box, whose request waits in the outbox) or no
-        version of the centre's is applied (a register kept by hand: one would never come)."""
+        version of the centre's is applied (a register kept by hand: one would never come).
+        At most one a resync_interval: with session_expiry_s = 0 every reconnect of a flapping link
+        loses its session, and a full snapshot each time (100,000 residents) would keep the link
+        and the box busy with nothing else. One asked for within the interval (for the last lost
+        session, or a gap) leaves this one owed, asked for by tick once the interval is over."""
         if self.need_snapshot:
             return [Ignore(f"{reason}; a snapshot is asked for already")]
         if self.applied == 0:
             return [Ignore(f"{reason}; no version of the central server's is applied, none asked for")]
+        if self.last_request is not None and now - self.last_request < self.resync_interval:
+            self.need_snapshot = True
+            wait = self.resync_interval - (now - self.last_request)
+            return [Ignore(f"{reason}; a snapshot was asked for lately, asked for again in {wait:.0f} s")]
         return self._request(reason, now, force=True)
 
     def resync(self, reason: str, now: float) -> list[Action]:
