@@ -106,7 +106,13 @@ def normalize(text: str) -> str:
     look-alikes) and the invisible characters pasted text carries (a zero-width space); letters,
     digits and separators typed full-width (a Chinese input method's 全角: Ａ１２, －) count as
     their ASCII selves."""
-    return _SEPARATORS.sub("", _visible(unicodedata.normalize("NFKC", text)).strip()).upper()
+    return _cleaned(text).upper()
+
+
+def _cleaned(text: str) -> str:
+    """`text` with normalize's cleanup but its case kept: full-width folded (NFKC), invisible
+    characters and separators dropped (serial_as_digits reads a small l before upper-casing)."""
+    return _SEPARATORS.sub("", _visible(unicodedata.normalize("NFKC", text)).strip())
 
 
 # A serial never holds I or O (LETTERS), so there a guard's I is the digit 1 and O is 0: what he read
@@ -120,7 +126,7 @@ def serial_as_digits(text: str) -> str:
     digits 1 and 0 (皖AI2345 and 皖Al2345 are 皖A12345). The serial is what follows the province (or
     使) and the office letter; a piece typed without its province (AO1234) keeps its first letter as
     the office letter, one beginning with a digit (2O45) is all serial."""
-    raw = _SEPARATORS.sub("", _visible(unicodedata.normalize("NFKC", text)).strip())
+    raw = _cleaned(text)
     first, start = raw[:1], 0
     if first and first in PROVINCES + SPECIAL_PREFIXES:
         start = 1

@@ -362,7 +362,7 @@ def warnings(cfg: SiteConfig, config: Path | None = None) -> list[str]:
             # user cannot read keeps it off the broker, and nothing goes up to the centre.
             found.append(
                 f"{name}: {path} cannot be read by this user ({check_config_as(SERVICE_USER, config)} "
-                "checks as the service); the service's user (estate-gateway) must be "
+                f"checks as the service); the service's user ({SERVICE_USER}) must be "
                 f"able to read it, or the link never connects: {_readable_fix(name, path)}"
             )
     found += _hidden_warnings(files)

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from gateway.config.models import SiteConfig
+from gateway.config.service_user import INSTALLED_GATEWAY, SERVICE_USER
 from gateway.errors import GatewayError, ImportRejected, StorageError
 from gateway.ids import uuid7
 from gateway.privacy import Secrets
@@ -30,7 +31,6 @@ from gateway.store.csv_import import cards_given_twice, check_references, read_f
 from gateway.store.csv_rows import card_digits
 from gateway.store.database import (
     DB_NAME,
-    SERVICE_USER,
     give_to_service,
     is_damaged,
     open_database,
@@ -276,8 +276,8 @@ def _one_import_at_a_time(data_dir: Path) -> Iterator[None]:
     except OSError as exc:
         raise StorageError(
             f"cannot open the import lock {path}: {exc.strerror}; nothing was imported",
-            fix=f"{give_to_service([path])}, then run the import as `sudo -u {SERVICE_USER} gateway "
-            "import ...`",
+            fix=f"{give_to_service([path])}, then run the import as "
+            f"`sudo -u {SERVICE_USER} {INSTALLED_GATEWAY} import ...`",
         ) from exc
     with lock:
         try:

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from gateway.store.outbox import enqueue_listing
-from gateway.store.registry import _resident_changes
+from gateway.store.registry_base import _resident_changes
 from gateway.timefmt import from_db, local_iso
 
 if TYPE_CHECKING:

@@ -17,6 +17,7 @@ from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import Literal
 
+from gateway.config.service_user import SERVICE_USER
 from gateway.errors import GatewayError, StorageError
 from gateway.runtime import systemd
 from gateway.store.private_sqlite import zero_deleted
@@ -25,7 +26,6 @@ from gateway.store.schema import DATED_IN_UTC, DATED_IN_UTC_47, MIGRATIONS, SCHE
 log = logging.getLogger(__name__)
 
 DB_NAME = "gateway.db"
-SERVICE_USER = "estate-gateway"  # the systemd unit's User= and Group= (README, Install)
 POLL_S = 0.001  # how often a writer asks again for the write lock
 UPGRADE_TIMEOUT_US = 30 * 60 * 1_000_000  # how long systemd waits for a start that migrates
 # The WAL file is cut back to this once it starts over (SQLite's journal_size_limit, on every
@@ -59,9 +59,7 @@ class Database:
     conn: sqlite3.Connection
 
 
-def open_database(
-    path: Path, *, sync: Literal["full", "normal"] = "full", migrate: bool = True
-) -> Database:
+def open_database(path: Path, *, sync: Literal["full", "normal"] = "full", migrate: bool = True) -> Database:
     """The database at `path`, created and migrated to this version's schema if needed."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)

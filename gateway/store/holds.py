@@ -140,20 +140,28 @@ FROM (SELECT ? AS kind, ? AS value, ? AS holder_kind, ? AS holder_id, ? AS vehic
 """
 
 
-# The plate read at this lane holding a car there, its last decision within HOLD_GAP, corrected
-# since by the guard (keyed by another plate), and that car not let out since: the car misread
-# again as it still waits (the camera's repeat timer), its hold the corrected car's (car_of). On
-# the log's time index: it reads the last half hour's holds.
-_MISREAD_AGAIN = f"""
+def _again_sql(index: str, where: str) -> str:
+    """SQL: the car the last access_log row `h` at :lane read as :value within :since..:at and
+    matching `where` names (car_held_sql), when that is another plate than :value and that car
+    was not let out since (through, or by the guard's hand): the car read again as it still waits.
+    `index` is the log's index the query reads by."""
+    return f"""
 SELECT held.car FROM (
-    SELECT h.id, h.at, {car_held_sql("h")} AS car FROM access_log h INDEXED BY access_log_held_at
-    WHERE h.at >= :since AND h.at <= :at AND h.reason = 'payment_due' AND h.lane = :lane
-      AND h.kind = 'plate' AND h.value = :value
+    SELECT h.id, h.at, {car_held_sql("h")} AS car FROM access_log h INDEXED BY {index}
+    WHERE h.at >= :since AND h.at <= :at AND h.lane = :lane AND h.value = :value
+      AND {where}
     ORDER BY h.id DESC LIMIT 1) held
 WHERE held.car <> :value
   AND NOT EXISTS (SELECT 1 FROM access_log c WHERE {_let_out_sql("c", "held.id", "held.car")})
   AND NOT EXISTS (SELECT 1 {_let_out_by_hand_sql("held", "held.car")})
 """
+
+
+# The plate read at this lane holding a car there, its last decision within HOLD_GAP, corrected
+# since by the guard (keyed by another plate), and that car not let out since: the car misread
+# again as it still waits (the camera's repeat timer), its hold the corrected car's (car_of). On
+# the log's time index: it reads the last half hour's holds.
+_MISREAD_AGAIN = _again_sql("access_log_held_at", "h.reason = 'payment_due' AND h.kind = 'plate'")
 
 
 _NO_ENTRY_RECORD = "no_entry_record"  # the flag of an exit with no stay open (core/decide.py)
@@ -177,16 +185,7 @@ def _no_entry_refusal_sql(row: str) -> str:
 
 
 # On the log's time index: the last half hour's decisions at the lane, of which the few refused.
-_REFUSED_AGAIN = f"""
-SELECT held.car FROM (
-    SELECT h.id, h.at, {car_held_sql("h")} AS car FROM access_log h INDEXED BY access_log_at
-    WHERE h.at >= :since AND h.at <= :at AND h.lane = :lane AND h.value = :value
-      AND {_no_entry_refusal_sql("h")}
-    ORDER BY h.id DESC LIMIT 1) held
-WHERE held.car <> :value
-  AND NOT EXISTS (SELECT 1 FROM access_log c WHERE {_let_out_sql("c", "held.id", "held.car")})
-  AND NOT EXISTS (SELECT 1 {_let_out_by_hand_sql("held", "held.car")})
-"""
+_REFUSED_AGAIN = _again_sql("access_log_at", _no_entry_refusal_sql("h"))
 
 
 def car_of(
@@ -501,17 +500,22 @@ def _holds(
     holds = []
     for car, last_id, last_at, kind, value, holder_kind, holder_id, device, flags in last:
         began_at, held_as = conn.execute(began, (last_id, lane, car)).fetchone()
-        through, by_hand = conn.execute(_LET_OUT, {"held": last_id, "car": car}).fetchone()
-        out = from_db(min(filter(None, (through, by_hand)), default=None))
         decision = (car, kind, value, holder_kind, holder_id, device, flags)
-        # Let out by hand first: the fee was let go (or carried), none taken (a guard told it
-        # paid books money nobody took).
-        hand = by_hand is not None and (through is None or by_hand <= through)
-        more = {"let_out_at": out, "by_hand": hand, "decided_row": last_id}
+        more = _let_out(conn, last_id, car)
         holds.append(_held(decision, began_at, last_at, held_as, **more))
     return sorted(
-        _with_refusals(holds, _corrected_refusals(conn, lane, at, lanes, where, *args)), key=lambda h: h.at
+        _with_refusals(holds, _corrected_refusals(conn, lane, at, where, *args)), key=lambda h: h.at
     )
+
+
+def _let_out(conn: sqlite3.Connection, row_id: int, car: str) -> dict[str, Any]:
+    """The let-out fields of the hold of `car` decided on access_log row `row_id`: when it was let
+    out since (through, or by the guard's opening by hand, the first), and whether by hand first:
+    the fee was let go (or carried), none taken (a guard told it paid books money nobody took)."""
+    through, by_hand = conn.execute(_LET_OUT, {"held": row_id, "car": car}).fetchone()
+    hand = by_hand is not None and (through is None or by_hand <= through)
+    out = from_db(min(filter(None, (through, by_hand)), default=None))
+    return {"let_out_at": out, "by_hand": hand, "decided_row": row_id}
 
 
 def _with_refusals(holds: list[Held], refusals: list[Held]) -> list[Held]:
@@ -546,7 +550,7 @@ ORDER BY b.id DESC
 
 
 def _corrected_refusals(
-    conn: sqlite3.Connection, lane: str, at: datetime, lanes: Collection[str], where: str, *args: str
+    conn: sqlite3.Connection, lane: str, at: datetime, where: str, *args: str
 ) -> list[Held]:
     """The cars refused at the exit `lane` within PENDING_FOR of `at` as having no entry record
     (exit_without_entry = "guard") on a plate the guard corrected since to another car's, each as a
@@ -564,14 +568,7 @@ def _corrected_refusals(
     refused = []
     for row in last.values():
         car, row_id, event, when, held_as, kind, value, holder_kind, holder_id, device, flags = row
-        through, by_hand = conn.execute(_LET_OUT, {"held": row_id, "car": car}).fetchone()
-        hand = by_hand is not None and (through is None or by_hand <= through)
-        more = {
-            "let_out_at": from_db(min(filter(None, (through, by_hand)), default=None)),
-            "by_hand": hand,
-            "decided_row": row_id,
-            "refused": event,
-        }
+        more = {**_let_out(conn, row_id, car), "refused": event}
         decision = (car, kind, value, holder_kind, holder_id, device, flags)
         refused.append(_held(decision, _refused_since(conn, row_id, value, when), when, held_as, **more))
     return refused

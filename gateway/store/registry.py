@@ -22,7 +22,6 @@ from gateway.errors import NotFound
 from gateway.privacy import Secrets, mask_card, mask_name, normalize_number
 from gateway.store.card_forms import registered_cards_named
 from gateway.store.hashes import hash_in
-from gateway.store.registry_base import _resident_changes
 from gateway.store.registry_credentials import (
     add_card,
     audit_block,
@@ -54,7 +53,6 @@ __all__ = [
     "RESIDENT_NEEDS",
     "ResidentIncomplete",
     "UNIT_MAX",
-    "_resident_changes",
     "add_card",
     "add_slot",
     "add_vehicle",

@@ -2,7 +2,7 @@
 the fields a change sends as the centre reads them, and the checks and reads each change makes.
 
 Apart from the residents, vehicles, cards and slots that use them, so that each of those files
-imports them from one place (registry.py re-exports _resident_changes for csv_records.py).
+imports them from one place (csv_records.py too, for _resident_changes).
 """
 
 from __future__ import annotations

@@ -203,6 +203,7 @@ def add_slot(
     """Add slot `zone`/`number` for `resident_id` and the cars `plates`, or give it to them where
     it is in the store with no owner (_given_to). One another resident holds is refused (409)
     naming that resident: it is theirs until deleted from their page."""
+    plates = list(dict.fromkeys(plates))  # a plate listed twice uses the slot once
     with transaction(conn):
         if resident_id is not None:
             _resident_exists(conn, resident_id)
@@ -219,12 +220,9 @@ def add_slot(
             (zone, number, resident_id),
         )
         sid = int(cur.lastrowid or 0)
-        plates = list(dict.fromkeys(plates))  # a plate listed twice uses the slot once
         for plate in plates:
-            row = conn.execute("SELECT id FROM vehicles WHERE plate = ?", (plate,)).fetchone()
-            if row is None:
-                raise NotFound(f"no vehicle {plate}", fix="add the vehicle first")
-            conn.execute("INSERT INTO slot_vehicles (slot_id, vehicle_id) VALUES (?, ?)", (sid, row[0]))
+            vid = _vehicle_id(conn, plate)
+            conn.execute("INSERT INTO slot_vehicles (slot_id, vehicle_id) VALUES (?, ?)", (sid, vid))
         owner = None if resident_id is None else _ref(conn, resident_id)
         entry = {"zone": zone, "number": number, "resident": owner, "plates": plates}
         _changed(conn, at, actor, "add", "slot", sid, f"{zone}/{number}", **entry)
@@ -248,7 +246,7 @@ def _given_to(
     resident_id: int,
     plates: list[str],
 ) -> None:
-    """Slot `sid`, in the store with no owner, given to `resident_id` with the cars `plates` (and
+    """Slot `sid`, in the store with no owner, given to `resident_id` with the cars `plates` (each once, and
     those only), keeping its id and history. A slot loses its owner when its resident is deleted
     (schema: slots.resident_id ON DELETE SET NULL): a household moved out leaves its slot to the
     flat's next owner. Refused "exists" before, with no page listing the slot to delete it from,
@@ -258,8 +256,7 @@ def _given_to(
     The cars parked are placed as theirs are (apply.py's second pass): a car on the slot that it no
     longer lists (another household's, that shared it) moves to the shared spaces, still inside,
     and a car it now lists parked there moves onto it, as at a handover (its billing stops now)."""
-    cars = list(dict.fromkeys(plates))
-    ids = [_vehicle_id(conn, plate) for plate in cars]
+    ids = [_vehicle_id(conn, plate) for plate in plates]
     conn.execute("UPDATE slots SET resident_id = ? WHERE id = ?", (resident_id, sid))
     conn.execute(
         "DELETE FROM slot_vehicles WHERE slot_id = ? AND vehicle_id NOT IN (SELECT value FROM json_each(?))",
@@ -271,7 +268,7 @@ def _given_to(
     owner = _ref(conn, resident_id)
     # An upsert carrying every field an add has, as an import's slot row: the centre takes the row
     # as given, whether it still lists the slot (without owner) or dropped it with the resident.
-    entry = {"zone": zone, "number": number, "resident": owner, "plates": cars}
+    entry = {"zone": zone, "number": number, "resident": owner, "plates": plates}
     _changed(conn, at, actor, "upsert", "slot", sid, f"{zone}/{number} given to {owner}", **entry)
     off_slots_not_theirs(conn, at, "?", (sid,))
     onto_free_slots(conn, at, "?", (sid,))

@@ -10,14 +10,13 @@ import logging
 import stat
 from pathlib import Path
 
+from gateway.config.service_user import SERVICE_USER, readable_fix
 from gateway.fault_log import FaultLog
 
 log = logging.getLogger(__name__)
 
 MIN_KEY_CHARS = 16  # docs/mqtt.md, Keys
 _MAKE = "head -c 32 /dev/urandom | base64"
-# The unit's User= (systemd/estate-gateway.service): the key must be this user's to be read.
-SERVICE_USER = "estate-gateway"
 
 _Loaded = tuple[str, int] | OSError | ValueError
 
@@ -109,7 +108,7 @@ def _folder_there(folder: Path) -> bool:
 
 def _own_command(path: Path) -> str:
     """A shell line that gives a key already there to the service's user, readable by it only."""
-    return f"sudo chown {SERVICE_USER}:{SERVICE_USER} {path} && sudo chmod 600 {path}"
+    return readable_fix(path, secret=True)
 
 
 def _problem(path: Path, loaded: _Loaded) -> str | None:

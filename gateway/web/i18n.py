@@ -580,7 +580,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "err.admin_only": ("仅管理员可用", "Admins only"),
     "err.not_found": ("没有找到该记录", "Not found"),
     # 禁用 typed for a plate nobody holds, where unregistered cars come in as temporary ones: never
-    # "refused already" (registry._not_registered).
+    # "refused already" (registry_credentials._not_registered).
     "err.unregistered_plate": (
         "车牌 {plate} 未登记，无法禁用：本小区未登记车辆按临时车放行。"
         "要拦下这辆车，请在它到达时关闭车行入口；被盗车辆请报警",

@@ -230,10 +230,11 @@
     while (rows.length > RECENT) lane.recent.lastElementChild.remove();
   }
 
-  function show(ev, live, at) {
+  // `place`: where a catch-up puts the item in its lane's list (placeBetween); none live: the newest.
+  function show(ev, live, place) {
     const lane = lanes.get(ev.lane);
     if (!lane) return;
-    const place = placeOf(lane, ev, at);
+    const placed = placeOf(lane, ev, place);
     if (seen.has(ev.event_id)) {
       // Caught up after a dropped stream or a resync: a correction made meanwhile comes with it.
       const known = events.get(ev.event_id);
@@ -244,8 +245,8 @@
     }
     seen.add(ev.event_id);
     events.set(ev.event_id, ev);
-    if (place > lane.newestPlace) {
-      lane.newestPlace = place;
+    if (placed > lane.newestPlace) {
+      lane.newestPlace = placed;
       lane.newest = ev.event_id;
       showLatest(lane, ev);
     }
@@ -257,7 +258,7 @@
     }
     li.append(node("span", "t", time(ev.at)), node("span", "v", rowText(ev)),
       node("span", "r", verdict(ev)));
-    addRow(lane, li, place);
+    addRow(lane, li, placed);
     askHeld(lane);
     if (live) window.__shown[ev.event_id] = Date.now();
   }
@@ -293,16 +294,16 @@
   // live and once written. Not by its audit_id: one whose record waited for a full disk had none
   // live, and came again with one once written (listed twice, as if opened twice).
   const actionsShown = new Set();
-  function showAction(a, live, at) {
+  function showAction(a, place) {
     const lane = lanes.get(a.lane);
     if (!lane) return;
-    const place = placeOf(lane, a, at);
+    const placed = placeOf(lane, a, place);
     if (actionsShown.has(a.key)) return;
     actionsShown.add(a.key);
     const li = node("li", "manual");
     li.append(node("span", "t", time(a.at)), node("span", "v", `${T("action.opened_by")}: ${T("lane." + a.action)} · ${actorName(a.by_centre, a.by)}`),
       node("span", "r", a.reason));
-    addRow(lane, li, place);
+    addRow(lane, li, placed);
     askHeld(lane);
   }
   // One item the page cannot draw (a browser lacking a call it makes, a field it does not expect)
@@ -311,7 +312,7 @@
   const drawn = (draw) => (item, live, place) => {
     try { draw(item, live, place); } catch (err) { console.error(err); failed(err); }
   };
-  const showItem = drawn((item, live, place) => ("action" in item ? showAction : show)(item, live, place));
+  const showItem = drawn((item, live, place) => ("action" in item ? showAction(item, place) : show(item, live, place)));
 
   for (const [lane, events] of Object.entries(boot.events)) {
     for (const ev of events.slice().reverse()) drawn(show)(ev, false);
@@ -392,7 +393,7 @@
     on("ping", () => {});
     on("access", (e) => drawn(show)(JSON.parse(e.data), true));
     on("status", (e) => drawn(showStatus)(JSON.parse(e.data)));
-    on("action", (e) => drawn(showAction)(JSON.parse(e.data)));
+    on("action", (e) => drawn((a) => showAction(a))(JSON.parse(e.data)));
     on("correction", (e) => drawn(showCorrection)(JSON.parse(e.data)));
     on("resync", catchUp);
     source.addEventListener("error", () => {
