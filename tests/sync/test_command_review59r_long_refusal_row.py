@@ -11,6 +11,7 @@ import json
 import sqlite3
 import time
 from contextlib import closing
+from typing import Any
 
 from conftest import SITE, running
 from sync_helpers import Subscriber
@@ -38,14 +39,11 @@ def test_corrected_command_after_a_long_refusal_runs_at_the_next_start(broker, s
                 (detail,) = conn.execute("SELECT detail FROM audit WHERE action='command_refused'").fetchone()
             print("refusal row length", len(detail))
         with running(cfg) as (gw, _):
-            deadline = time.monotonic() + 10
-            while (
-                time.monotonic() < deadline
-                and len([r for r in sub.payloads("/cmd/reply") if r["id"] == cid]) < 2
-            ):
+            deadline = time.monotonic() + 60  # a bound on a hang under load, not a speed
+            while time.monotonic() < deadline and len(answers(sub, cid)) < 2:
                 time.sleep(0.1)
             time.sleep(0.5)
-            replies = [r for r in sub.payloads("/cmd/reply") if r["id"] == cid]
+            replies = answers(sub, cid)
     finally:
         sub.close()
     log = cfg.site.data_dir / "pulses.log"
@@ -55,3 +53,14 @@ def test_corrected_command_after_a_long_refusal_runs_at_the_next_start(broker, s
         True,
     ]  # the corrected one answered
     assert pulses == 1  # the corrected open_lane ran
+
+
+def answers(sub: Subscriber, cid: str) -> list[dict[str, Any]]:
+    """The replies to command `cid`, each answer once: a reply's record may come twice (at least
+    once, docs/mqtt.md: the first gateway stopped before the broker's PUBACK of its refusal was on
+    record, and the second sent it again; a clean-clone CI run saw it under load)."""
+    seen: dict[str, dict[str, Any]] = {}
+    for reply in sub.payloads("/cmd/reply"):
+        if reply["id"] == cid:
+            seen.setdefault(reply["event_id"], reply)
+    return list(seen.values())
