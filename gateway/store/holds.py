@@ -184,8 +184,8 @@ def _no_entry_refusal_sql(row: str) -> str:
     )
 
 
-# On the log's time index: the last half hour's decisions at the lane, of which the few refused.
-_REFUSED_AGAIN = _again_sql("access_log_at", _no_entry_refusal_sql("h"))
+# On the index of those refusals by time (migration 64): the few of the last half hour.
+_REFUSED_AGAIN = _again_sql("access_log_no_entry_refused", _no_entry_refusal_sql("h"))
 
 
 def car_of(
@@ -533,12 +533,13 @@ def _with_refusals(holds: list[Held], refusals: list[Held]) -> list[Held]:
 
 
 # The refusals at a lane as cars with no entry record, corrected since (_no_entry_refusal_sql), with
-# the car each names, oldest first, on the log's time index; and the decisions before one at its
-# lane, newest first, on the lane's index (back to the refusals in a row that ended with it).
+# the car each names, oldest first, on the index of such refusals by time (a handful a day, not
+# the half hour's every decision); and the decisions before one at its lane, newest first, on the
+# lane's index (back to the refusals in a row that ended with it).
 _CORRECTED_REFUSALS = f"""
 SELECT {car_held_sql("a")}, a.id, a.event_id, a.at, a.class, a.kind, a.value, a.holder_kind,
        a.holder_id, a.device, a.flags
-FROM access_log a INDEXED BY access_log_at
+FROM access_log a INDEXED BY access_log_no_entry_refused
 WHERE a.at >= ? AND a.at <= ? AND {{where}} AND {_no_entry_refusal_sql("a")}
 ORDER BY a.id
 """
