@@ -146,12 +146,16 @@ def _flags_of(logged: str, redecided: str | None) -> list[str]:
 # car (gateway/store/holds.py _corrected_refusals), kept under the value read and the car it was
 # decided as (access_log.car).
 CORRECTED_WITHIN = timedelta(minutes=30)
-_LET_IN_CORRECTED = f"""EXISTS (SELECT 1 FROM access_log r
+_WITHIN = f"'+{CORRECTED_WITHIN.total_seconds():.0f} seconds'"
+# Both on the log's time index, within CORRECTED_WITHIN: on the lane's, each refusal of a day's
+# report read every later decision at its lane (a busy day's report 30 % slower).
+_LET_IN_CORRECTED = f"""EXISTS (SELECT 1 FROM access_log r INDEXED BY access_log_at
 JOIN latest_plate_corrections pc ON pc.event_id = r.event_id
-JOIN access_log d
-ON d.lane = a.lane AND pc.plate IN (d.value, d.car) AND d.admitted = 1 AND d.id > r.id AND d.at >= pc.at
-AND d.at <= strftime('%Y-%m-%dT%H:%M:%f', pc.at, '+{CORRECTED_WITHIN.total_seconds():.0f} seconds')
-WHERE r.lane = a.lane AND r.value = a.value AND r.id >= a.id AND r.admitted = 0
+JOIN access_log d INDEXED BY access_log_at
+ON d.at >= pc.at AND d.at <= strftime('%Y-%m-%dT%H:%M:%f', pc.at, {_WITHIN})
+AND d.lane = a.lane AND pc.plate IN (d.value, d.car) AND d.admitted = 1 AND d.id > r.id
+WHERE r.at >= a.at AND r.at <= strftime('%Y-%m-%dT%H:%M:%f', a.at, {_WITHIN})
+AND r.lane = a.lane AND r.value = a.value AND r.id >= a.id AND r.admitted = 0
 AND (r.id = a.id OR instr(',' || r.flags || ',', ',{REFUSED_AGAIN},') > 0))"""
 
 
