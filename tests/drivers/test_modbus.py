@@ -35,6 +35,11 @@ class Module:
         self.inputs = [False] * 16
         self.writes: list[tuple[int, bool]] = []
         self.lock = threading.Lock()
+        # Cleared, a read of its inputs is held unanswered (asked set) until it is set again: a
+        # request under way for as long as a test needs.
+        self.answering = threading.Event()
+        self.answering.set()
+        self.asked = threading.Event()
 
     def coil_writes(self, coil: int, collapse: bool = True) -> list[bool]:
         """The coil's states in order; a write repeated after a late reply counts once."""
@@ -47,6 +52,10 @@ class Module:
     async def action(
         self, function: int, start: int, address: int, count: int, registers: list[int], values: Any
     ) -> None:
+        if function == DISCRETE_INPUTS and not self.answering.is_set():
+            self.asked.set()
+            while not self.answering.is_set():
+                await asyncio.sleep(0.01)
         with self.lock:
             if function == COILS and values is not None:
                 self.writes.append((address, bool(values[0])))

@@ -191,7 +191,7 @@ def log_in(client: TestClient, who: tuple[str, str]) -> dict[str, str]:
 class LiveServer:
     """The app on a real socket (uvicorn in a thread), for the browser and the live stream."""
 
-    def __init__(self, app: FastAPI):
+    def __init__(self, app: FastAPI, keep_alive_s: int = 5):
         self.server = uvicorn.Server(
             uvicorn.Config(
                 app,
@@ -202,6 +202,7 @@ class LiveServer:
                 access_log=False,
                 timeout_graceful_shutdown=0.5,  # type: ignore[arg-type]  # live streams are cut, not waited for (uvicorn takes a float; its hint says int)
                 http=RequestsWaitedFor,  # as gateway run serves
+                timeout_keep_alive=keep_alive_s,  # uvicorn's default, as gateway run serves
             )
         )
         self.thread = threading.Thread(target=self.server.run, daemon=True)
