@@ -222,8 +222,9 @@ def test_credential_outside_validity_never_comes_in(
     before its end the validity makes no difference: the decision is the one with no validity at
     all. Before it, or from its end, it is decided as one a month away from either edge is, and
     never comes in (not_yet_valid, expired), but for a resident's plate at a car entrance (outside
-    the car's registration or its resident's): that car is decided as an unregistered car is, flagged with why, and refused by its registration's
-    reason where the site refuses unregistered cars (Review 60a)."""
+    the car's registration or its resident's): that car is decided as an unregistered car is,
+    flagged with why, and refused by its registration's reason where the site refuses
+    unregistered cars (Review 60a)."""
     p, facts, policy = s
     p = replace(p, kind=cred.kind, at=at)
     lane = replace(facts.lane, direction="entrance", hours=())

@@ -110,7 +110,9 @@ def test_a_car_whose_resident_has_moved_out_comes_in_paying(gw: Gateway, tmp_pat
     """R2's lease ended on 2025-03-01 (his own valid_to; his car's registration has no end): his car
     back at the gate is a car the register no longer lets in as anyone's, and comes in paying as
     any unregistered car does, not shut out 已过期 while strangers come in."""
-    residents = write_csv(tmp_path / "r.csv", "ref,building,unit,name,valid_to\nR2,5栋,1单元,李四,2025-03-01\n")
+    residents = write_csv(
+        tmp_path / "r.csv", "ref,building,unit,name,valid_to\nR2,5栋,1单元,李四,2025-03-01\n"
+    )
     import_csv(gw.site.config, [residents])
     back = show(gw, "car-in", "皖B33333", EVENING)
     assert (back.admitted, back.reason, back.billing) == (True, "temporary", "temporary"), back.reason

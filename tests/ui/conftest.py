@@ -308,7 +308,9 @@ def free_the_disk(site: Site) -> None:
     with sqlite3.connect(site.gw.db_path) as conn:
         for table in _FILLED:
             conn.execute(f"DROP TRIGGER full_{table}")
-    site.gw.on_worker(lambda c: c.execute("PRAGMA max_page_count = 1073741823")).result(timeout=_WORKER_TURN_S)
+    site.gw.on_worker(lambda c: c.execute("PRAGMA max_page_count = 1073741823")).result(
+        timeout=_WORKER_TURN_S
+    )
 
 
 def script_errors(page) -> list[str]:  # type: ignore[no-untyped-def]

@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 
 from gateway.core import Presented
 from gateway.runtime.texts import display_lines
-from tests.ui.conftest import GUARD, Site, app, bearer, client, log_in, site  # noqa: F401 (fixtures)
+from tests.ui.conftest import GUARD, Site, bearer, log_in
 
 CREW = {
     "name": "赵装修",
