@@ -446,6 +446,7 @@ def _no_car_held(lane: str, now: datetime) -> dict[str, Any]:
         "monthly_ended": None,
         "pass": None,
         "resident": None,
+        "hold_ends_in_s": None,
     }
 
 

@@ -15,7 +15,7 @@ from gateway.core import Billing, Decision, LaneRules, Presented, Reason
 from gateway.parking.book import UNTIMED, Quote
 from gateway.parking.desk_base import DeskBase
 from gateway.parking.desk_checks import fee_until, quote_json
-from gateway.store.holds import Held, holder_shown, holds_at_lane, refused_at_lane
+from gateway.store.holds import PENDING_FOR, Held, holder_shown, holds_at_lane, refused_at_lane
 from gateway.store.parking import Owed, owed
 from gateway.timefmt import elapsed, from_db, later, to_db
 
@@ -138,17 +138,21 @@ class BarrierDesk(DeskBase):
         """The car held at an exit lane for payment, and what it owes (held_car). A car held on the
         QR of a pass without a plate is named by that pass (`pass`: its id, holder and unit visited;
         `plate` null), one held on a resident's card that names no car by that resident
-        (`resident`), never by the QR or card (holder_shown)."""
+        (`resident`), never by the QR or card (holder_shown). `hold_ends_in_s`: in how many seconds
+        the hold ends by itself, PENDING_FOR after the lane last decided the car (it backed away,
+        unseen since): a guard's page asks again then, and takes its 收费放行 away."""
         found = self.held_car(conn, lane_id, at)
         if found is None:
             return None
         held, account = found
         shown = holder_shown(conn, held)
+        decided = held.decided_at or held.at
         return {
             "lane": lane_id,
             **quote_json(account, held.plate, held.at, self.site.tz),
             "pass": shown if held.kind == "qr" else None,
             "resident": shown if held.kind == "card" else None,
+            "hold_ends_in_s": max(0.0, round(elapsed(at, later(decided, PENDING_FOR)).total_seconds(), 1)),
         }
 
     def held_car(self, conn: sqlite3.Connection, lane_id: str, at: datetime) -> tuple[Held, Owed] | None:

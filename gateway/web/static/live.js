@@ -103,6 +103,7 @@
 
   function showLatest(lane, ev) {
     const box = lane.latest;
+    lane.owingSincePanel = false;  // the lane's quote is asked again (askHeld)
     box.textContent = "";  // not replaceChildren(): Chrome 86, Safari 14
     box.className = "latest " + (ev.admitted ? "admitted" : "refused");
     box.dataset.event = ev.event_id;
@@ -149,7 +150,10 @@
   // held decision's panel went with it, the held car waiting for a fee nobody could take. The
   // lane's quote says whether a car is held there owing (the car the dialog names): asked again
   // after each decision, opening by hand or correction at the lane, one question at a time, and
-  // the lane's own button shown while the panel has none.
+  // the lane's own button shown while the panel has none. A hold ends by itself half an hour after
+  // the lane last decided the car (it backed away): the quote says when (hold_ends_in_s), the page
+  // asks again then, and once an answer newer than the panel's decision says no car owes there,
+  // the panel's own button goes too (it stayed, tapped for 没有待收费的车, until the next car).
   const paysAt = (lane) => lane.info.direction === "exit" && lane.info.type === "vehicle";
   function heldPayButton(lane) {
     if (!lane.heldPay) {
@@ -161,7 +165,9 @@
     return lane.heldPay;
   }
   function showHeldPay(lane) {
-    const shown = lane.owing && !lane.latest.querySelector("[data-pay]");
+    const panelPay = lane.latest.querySelector("[data-pay]");
+    if (panelPay && lane.owingSincePanel) panelPay.hidden = !lane.owing;
+    const shown = lane.owing && !panelPay;
     if (shown || lane.heldPay) heldPayButton(lane).hidden = !shown;
   }
   function askHeld(lane) {
@@ -171,6 +177,9 @@
     // A question that fails (the Wi-Fi) leaves the button as it was: the next decision asks again.
     api("GET", `/api/parking/lanes/${lane.info.id}/quote`).then((quote) => {
       lane.owing = Boolean((quote.plate || quote.pass || quote.resident) && quote.due_fen);
+      lane.owingSincePanel = !lane.askAgain;  // asked after the panel's decision was drawn
+      clearTimeout(lane.holdEnds);
+      if (quote.hold_ends_in_s != null) lane.holdEnds = setTimeout(() => askHeld(lane), (quote.hold_ends_in_s + 1) * 1000);
     }, () => {}).then(() => {
       lane.asking = false;
       showHeldPay(lane);
