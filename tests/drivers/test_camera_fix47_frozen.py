@@ -47,7 +47,7 @@ def test_a_frozen_picture_of_a_car_does_not_open_the_barrier_again_and_again(
         wait_for(lambda: camera.latest() is not None, "live frames")
         time.sleep(0.5)
         feed.level = CAR  # the car arrives at the barrier (live, noisy frames)
-        wait_for(lambda: _decided(gw), "the car decided", timeout=5)
+        wait_for(lambda: _decided(gw), "the car decided")
         time.sleep(0.3)
         feed.frozen = True  # the picture freezes on the car; the real car drives in
         time.sleep(17.5)

@@ -126,7 +126,7 @@ def test_a_car_standing_at_the_barrier_on_a_camera_with_key_frames_every_4_s_is_
         wait_for(lambda: camera.latest() is not None, "live frames")
         time.sleep(0.5)
         keyframes.level = CAR  # the car drives up (moving: every frame differs)
-        wait_for(lambda: _decided(gw), "the car decided", timeout=5)
+        wait_for(lambda: _decided(gw), "the car decided")
         time.sleep(0.3)
         keyframes.live = False  # it stands still: key frames every 3.8 s, exact repeats between
         time.sleep(12.5)  # under repeat_after_s (15 s) since the decision
@@ -157,7 +157,7 @@ def test_a_car_standing_at_the_barrier_on_a_dynamic_fps_camera_is_decided_once(
         wait_for(lambda: camera.latest() is not None, "live frames")
         time.sleep(1.5)  # 25 fps of an empty lane with traffic going by
         dynamic.level = CAR  # the car drives up
-        wait_for(lambda: _decided(gw), "the car decided", timeout=5)
+        wait_for(lambda: _decided(gw), "the car decided")
         time.sleep(0.3)
         dynamic.moving = False  # it stands: the camera drops to 1 fps
         time.sleep(12.0)  # under repeat_after_s (15 s) since the decision
