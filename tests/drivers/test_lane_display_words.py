@@ -54,7 +54,7 @@ def started(gateways: Callable[[Gateway], Gateway]) -> Callable[[str], Gateway]:
     return lambda text: gateways(Gateway(parse_config(text, "site.toml")))
 
 
-def _shown(panel: PtyDevice, lines: int, timeout: float = 5.0) -> list[str]:
+def _shown(panel: PtyDevice, lines: int, timeout: float = 30.0) -> list[str]:
     deadline = time.monotonic() + timeout
     out = b""
     while time.monotonic() < deadline and out.count(b"\r\n") < lines:
@@ -62,7 +62,7 @@ def _shown(panel: PtyDevice, lines: int, timeout: float = 5.0) -> list[str]:
     return out.decode("gb18030").split("\r\n")[:lines]
 
 
-def _displayed(gw: Gateway, lane: str, timeout: float = 5.0) -> list[str]:
+def _displayed(gw: Gateway, lane: str, timeout: float = 30.0) -> list[str]:
     display = gw.devices.lanes[lane].displays[0]
     deadline = time.monotonic() + timeout
     while not display.shown and time.monotonic() < deadline:

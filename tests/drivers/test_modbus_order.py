@@ -31,7 +31,7 @@ def test_one_lost_on_still_opens_the_barrier_for_its_pulse_on_a_bus_with_one_mod
         with modules.lock:
             modules.drop_coil_writes = 1
         gate.pulse(1.0)  # pulse_seconds' default
-        wait_for(lambda: modules.writes(1)[-2:] == [True, False], "the whole pulse", timeout=4)
+        wait_for(lambda: modules.writes(1)[-2:] == [True, False], "the whole pulse")
         closed = modules.written_at(1, False)[-1] - modules.written_at(1, True)[-1]
         # About 0.8 s: the pulse less one 0.2 s timeout. Retried a second later, 0.01 s.
         assert closed > 0.5, f"the relay was closed for {closed:.3f} s of a 1 s pulse"
@@ -58,7 +58,7 @@ def test_a_pulse_waits_at_most_for_the_one_request_already_on_the_wire(
         time.sleep(0.02)  # car-in's "on" is on the wire
         asked = time.monotonic()
         car_out.pulse(1.0)
-        wait_for(lambda: modules.written_at(2, True), "the car-out barrier opened", timeout=4)
+        wait_for(lambda: modules.written_at(2, True), "the car-out barrier opened")
         waited = modules.written_at(2, True)[0] - asked
         # About 0.5 s: car-in's timeout. Behind car-in's retry too, 1 s.
         assert waited < 0.75, f"the car-out barrier waited {waited:.2f} s (one timeout_s is 0.5 s)"

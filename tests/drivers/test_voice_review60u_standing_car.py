@@ -26,7 +26,9 @@ def _said(path: Path) -> list[str]:
     return path.read_text(encoding="utf-8").splitlines() if path.exists() else []
 
 
-def _wait_said(path: Path, n: int, within: float = 3.0) -> list[str]:
+def _wait_said(path: Path, n: int, within: float = 30.0) -> list[str]:
+    # Long enough for a speech program started on a loaded machine; where nothing more may be
+    # said, the caller gives the short time it listens for.
     deadline = time.monotonic() + within
     while len(_said(path)) < n and time.monotonic() < deadline:
         time.sleep(0.05)

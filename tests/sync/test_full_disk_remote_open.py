@@ -20,7 +20,7 @@ from test_sync_downlink import Site
 from tests.ui.conftest import fill_the_disk, free_the_disk
 
 
-def _pulsed(running: Site, count: int, within_s: float = 8.0) -> bool:
+def _pulsed(running: Site, count: int, within_s: float = 30.0) -> bool:
     deadline = time.monotonic() + within_s
     while time.monotonic() < deadline and len(pulses(running)) < count:
         time.sleep(0.05)
