@@ -46,7 +46,7 @@ def free_the_disk(gw: Gateway) -> None:
     with sqlite3.connect(gw.db_path) as conn:
         for table in _FILLED:
             conn.execute(f"DROP TRIGGER full_{table}")
-    gw.on_worker(lambda c: c.execute("PRAGMA max_page_count = 1073741823")).result(timeout=5)
+    gw.on_worker(lambda c: c.execute("PRAGMA max_page_count = 1073741823")).result(timeout=60)
 
 
 def holds(gw: Gateway) -> list[tuple[str, str]]:

@@ -215,7 +215,7 @@ def test_outbox_marks_failing_for_a_new_reason_are_said_again_at_error(
 def _locked(gw: Gateway) -> Iterator[sqlite3.Connection]:
     """Another process holds the write lock (a `gateway import` suspended with Ctrl-Z); the
     worker waits 2 s for it, then gives up with "database is locked"."""
-    gw.on_worker(lambda c: c.execute("PRAGMA busy_timeout=2000")).result(timeout=5)
+    gw.on_worker(lambda c: c.execute("PRAGMA busy_timeout=2000")).result(timeout=60)
     holder = sqlite3.connect(gw.db_path, isolation_level=None)
     try:
         holder.execute("BEGIN IMMEDIATE")

@@ -107,7 +107,7 @@ def _fill_the_disk(gw: Gateway) -> None:
             "CREATE TRIGGER full_outbox BEFORE INSERT ON outbox "
             "BEGIN INSERT INTO ballast VALUES (zeroblob(1000000)); END"
         )
-    gw.on_worker(lambda c: c.execute("PRAGMA max_page_count = 1")).result(timeout=5)
+    gw.on_worker(lambda c: c.execute("PRAGMA max_page_count = 1")).result(timeout=60)
 
 
 def test_a_step_failing_on_a_full_disk_is_logged_once_not_a_traceback_every_look(
@@ -149,8 +149,8 @@ def test_a_write_nobody_waits_for_that_fails_on_a_full_disk_is_logged_once(
             for _ in range(3):
                 with pytest.raises(sqlite3.OperationalError):
                     gw.on_worker(write).result(timeout=10)
-            gw.on_worker(lambda c: c.execute("PRAGMA max_page_count = 1073741823")).result(timeout=5)
-            gw.on_worker(lambda c: c.execute("DROP TRIGGER full_outbox")).result(timeout=5)
+            gw.on_worker(lambda c: c.execute("PRAGMA max_page_count = 1073741823")).result(timeout=60)
+            gw.on_worker(lambda c: c.execute("DROP TRIGGER full_outbox")).result(timeout=60)
             gw.on_worker(write).result(timeout=10)
             with pytest.raises(sqlite3.OperationalError):  # a fault of the gateway: a traceback
                 gw.on_worker(lambda c: c.execute("SELECT * FROM no_such_table")).result(timeout=10)

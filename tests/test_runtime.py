@@ -230,11 +230,11 @@ def test_device_offline_raises_one_alarm_and_online_clears_it(tmp_path: Path) ->
     health = relay(gw, "door").health
     health.set_offline("USB relay unplugged")
     health.set_offline("USB relay unplugged")  # a repeated fault is one alarm
-    gw.on_worker(lambda conn: None).result(5)
+    gw.on_worker(lambda conn: None).result(60)
     rows = gw.conn.execute("SELECT kind, source, cleared_at FROM alarms").fetchall()
     assert rows == [("device_offline", "door-lock", None)]
     health.set_online()
-    gw.on_worker(lambda conn: None).result(5)
+    gw.on_worker(lambda conn: None).result(60)
     # open until it has stayed back [alarms] clear_after_s (300): a loose cable is one fault
     assert gw.conn.execute("SELECT cleared_at IS NOT NULL FROM alarms").fetchone() == (0,)
     assert gw.operations.returns(gw.now() + timedelta(seconds=300)) == ["door-lock"]
@@ -256,7 +256,7 @@ def test_the_health_report_names_the_alarms_open_now_and_drops_them_once_cleared
     try:
         health = relay(gw, "door").health
         health.set_offline("USB relay unplugged")
-        gw.on_worker(lambda conn: None).result(5)
+        gw.on_worker(lambda conn: None).result(60)
         (alarm_id,) = gw.conn.execute("SELECT id FROM alarms").fetchone()
         upstream = health_report(gw, {}, 0, "test", gw.now())["alarms_open"]
         assert upstream["count"] == 1
@@ -272,7 +272,7 @@ def test_the_health_report_names_the_alarms_open_now_and_drops_them_once_cleared
         with TestClient(create_app(gw)) as client:
             assert client.get("/api/health").json()["alarms_open"] == {"device_offline": 1}
         health.set_online()
-        gw.on_worker(lambda conn: None).result(5)
+        gw.on_worker(lambda conn: None).result(60)
         gw.operations.returns(gw.now() + timedelta(seconds=300))  # back for [alarms] clear_after_s
         after = health_report(gw, {}, 0, "test", gw.now())["alarms_open"]
         assert after == {"count": 0, "by_kind": {}, "newest": []}
@@ -312,7 +312,7 @@ def test_values_no_credential_can_have_are_counted_not_decided(tmp_path: Path) -
     assert gw.rejected == 3 and gw.backlog() == 0
     assert gw.present(Presented("car-in", "plate", "皖a·11111", 0.9, gw.now(), "cam"))  # normalized
     gw.start()
-    gw.on_worker(lambda conn: None).result(5)
+    gw.on_worker(lambda conn: None).result(60)
     gw.stop()
     assert _read(gw, "SELECT value, reason FROM access_log") == [("皖A11111", "resident")]
 

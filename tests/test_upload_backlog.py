@@ -56,7 +56,7 @@ def test_a_site_without_mqtt_gets_no_upload_backlog_alarm_for_records_that_never
     try:
         gw.on_worker(lambda c: busy_gate(gw)).result(10)
         AlarmWatch(gw, gw.site.config.alarms).check_outbox()  # what the watch thread does every minute
-        gw.on_worker(lambda c: None).result(5)
+        gw.on_worker(lambda c: None).result(60)
     finally:
         gw.stop()
     assert ("outbox_backlog", "outbox") not in open_alarms(gw.db_path)
@@ -68,10 +68,10 @@ def test_upload_alarms_left_from_when_mqtt_was_on_are_cleared_when_it_is_turned_
     turned off. Nothing will ever send those records now, nor clear the alarm: the start does."""
     gw = started(tmp_path, BACKLOG + MQTT_ON)
     text = AlarmText("outbox_backlog", {"pending": 21, "limit": 20})
-    gw.on_worker(lambda c: raise_alarm(c, "outbox_backlog", "outbox", text, gw.now())).result(5)
+    gw.on_worker(lambda c: raise_alarm(c, "outbox_backlog", "outbox", text, gw.now())).result(60)
     gw.stop()
     off = started(tmp_path, BACKLOG)
-    off.on_worker(lambda c: None).result(5)
+    off.on_worker(lambda c: None).result(60)
     off.stop()
     assert open_alarms(off.db_path) == []
 
@@ -83,11 +83,11 @@ def test_with_mqtt_on_a_backlog_raises_the_alarm_and_clears_once_sent(tmp_path: 
         gw.on_worker(lambda c: busy_gate(gw)).result(10)
         watch = AlarmWatch(gw, gw.site.config.alarms)
         assert watch.check_outbox() > 20
-        gw.on_worker(lambda c: None).result(5)
+        gw.on_worker(lambda c: None).result(60)
         assert ("outbox_backlog", "outbox") in open_alarms(gw.db_path)
-        gw.on_worker(lambda c: c.execute("UPDATE outbox SET sent_at = 'x'")).result(5)
+        gw.on_worker(lambda c: c.execute("UPDATE outbox SET sent_at = 'x'")).result(60)
         watch.check_outbox()
-        gw.on_worker(lambda c: None).result(5)
+        gw.on_worker(lambda c: None).result(60)
     finally:
         gw.stop()
     assert ("outbox_backlog", "outbox") not in open_alarms(gw.db_path)

@@ -25,13 +25,13 @@ def test_a_pulse_taken_is_taken_once_the_arm_rose() -> None:
     [chained] = rise.expect("car-out", [_outcome(True)])
     assert not chained.done()
     rise.rose("car-out")
-    assert chained.result(1) is True and told == []
+    assert chained.result(30) is True and told == []
 
 
 def test_a_pulse_taken_with_no_rise_is_not_taken_and_told_once_for_all_the_lanes_relays() -> None:
     rise, told = _watch()
     chained = rise.expect("car-out", [_outcome(True), _outcome(True)])
-    assert [c.result(2) for c in chained] == [False, False]
+    assert [c.result(30) for c in chained] == [False, False]
     assert told == ["car-out"]
     rise.rose("car-out")  # later: nothing waits any more
 
@@ -39,7 +39,7 @@ def test_a_pulse_taken_with_no_rise_is_not_taken_and_told_once_for_all_the_lanes
 def test_a_pulse_not_taken_is_the_relays_fault_not_the_barriers() -> None:
     rise, told = _watch()
     [chained] = rise.expect("car-out", [_outcome(False)])
-    assert chained.result(1) is False
+    assert chained.result(30) is False
     rise.stop()
     assert told == []
 
@@ -51,4 +51,4 @@ def test_a_relay_answering_after_the_arm_rose_is_taken() -> None:
     [chained] = rise.expect("car-out", [outcome])
     rise.rose("car-out")
     outcome.set_result(True)
-    assert chained.result(1) is True and told == []
+    assert chained.result(30) is True and told == []

@@ -49,7 +49,7 @@ def gw(make_gw: Callable[..., Gateway]) -> Iterator[Gateway]:  # noqa: F811
     gw.clips = EventClips(gw.data_dir, [cam], [health], gw.site.tz)
     gw.clips.start()
     gw.worker.start()
-    gw.on_worker(lambda c: c.execute("PRAGMA busy_timeout=200")).result(5)
+    gw.on_worker(lambda c: c.execute("PRAGMA busy_timeout=200")).result(60)
     yield gw
     gw.worker.stop()
     gw.clips.stop()

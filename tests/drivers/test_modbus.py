@@ -121,7 +121,7 @@ class Bus:
 
     def close(self) -> None:
         assert self._server is not None
-        asyncio.run_coroutine_threadsafe(self._server.shutdown(), self._loop).result(timeout=5)
+        asyncio.run_coroutine_threadsafe(self._server.shutdown(), self._loop).result(timeout=60)
         self._thread.join(timeout=5)
         self._loop.close()
         self._stop.set()

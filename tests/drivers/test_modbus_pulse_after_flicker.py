@@ -33,7 +33,7 @@ def test_a_pulse_asked_after_the_module_restarted_mid_pulse_is_written_or_told_n
     try:
         wait_for(lambda: gate.health.online, "the module")
         first = gate.pulse_written(3.0)
-        assert first.result(timeout=5) is True
+        assert first.result(timeout=60) is True
         wait_for(lambda: module.coils[4], "the first opening's coil on")
         module.power_flicker()  # restarted: the coil is off now, the gateway does not know yet
         second = gate.pulse_written(3.0)
@@ -60,7 +60,7 @@ def test_a_pulse_during_a_pulse_on_a_module_as_written_is_taken_without_a_write(
     gate = ModbusModule(modbus_bus, health("gate", "relay"), 1, coil=4, inputs=[])
     try:
         wait_for(lambda: gate.health.online, "the module")
-        assert gate.pulse_written(3.0).result(timeout=5) is True
+        assert gate.pulse_written(3.0).result(timeout=60) is True
         reads = module.reads
         assert gate.pulse_written(3.0).result(timeout=gate.answer_within_s + 1) is True
         assert module.reads > reads, "the second pulse was told taken without asking the module"
@@ -82,7 +82,7 @@ def test_a_pulse_after_a_flicker_on_a_module_with_inputs_is_written(
     gate = ModbusModule(modbus_bus, health("gate", "relay"), 1, coil=4, inputs=inputs, poll_s=0.05)
     try:
         wait_for(lambda: gate.health.online, "the module")
-        assert gate.pulse_written(3.0).result(timeout=5) is True
+        assert gate.pulse_written(3.0).result(timeout=60) is True
         wait_for(lambda: module.coils[4], "the first opening's coil on")
         module.power_flicker()
         assert gate.pulse_written(3.0).result(timeout=gate.answer_within_s + 1) is True

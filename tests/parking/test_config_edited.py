@@ -60,8 +60,8 @@ def test_a_lane_closed_then_renamed_in_the_config_is_not_reported_closed_for_eve
             second.by_hand.set_lane_mode("car-out", "normal", "central", "repaired")
         trail = second.on_worker(
             lambda c: c.execute("SELECT action, actor, target FROM audit ORDER BY id DESC LIMIT 1").fetchall()
-        ).result(5)
-        on_record = second.on_worker(lambda c: c.execute("SELECT lane FROM lane_modes").fetchall()).result(5)
+        ).result(60)
+        on_record = second.on_worker(lambda c: c.execute("SELECT lane FROM lane_modes").fetchall()).result(60)
     finally:
         second.stop()
     assert modes == {}, f"health upstream says {modes}: a lane not in the config, closed for ever"

@@ -46,17 +46,17 @@ def test_a_device_taken_out_of_the_config_leaves_no_alarm_open_for_ever(tmp_path
     seed(first, tmp_path)
     gw = Gateway(first)
     gw.start()
-    gw.on_worker(lambda c: None).result(5)  # started; the camera breaks later
+    gw.on_worker(lambda c: None).result(60)  # started; the camera breaks later
     health = next(h for h in gw.devices.health if h.device == "car-in-camera-old")
     health.set_offline("RTSP stream closed: camera broken")
-    gw.on_worker(lambda c: None).result(5)
+    gw.on_worker(lambda c: None).result(60)
     assert ("device_offline", "car-in-camera-old") in open_alarms(gw.db_path)
     gw.stop()
 
     second = Gateway(parking_config(data))  # the camera is gone from the config
     second.start()
     try:
-        second.on_worker(lambda c: None).result(5)
+        second.on_worker(lambda c: None).result(60)
         worker = worker_of(second.on_worker)
         ops = Operations(second.site, second.db_path, second.data_dir, worker, second.now())
         later = second.now() + 25 * H

@@ -67,7 +67,7 @@ def test_disk_low_alarm_clears_once_the_data_directory_is_moved_to_a_disk_with_r
         second.operations.disk_guard(second.now(), usage=lambda _: ROOMY)
         for (alarm_id,) in second.conn.execute("SELECT id FROM alarms WHERE cleared_at IS NULL").fetchall():
             acknowledge = partial(acknowledge_alarm, alarm_id=alarm_id, at=second.now(), actor="guard1")
-            second.on_worker(acknowledge).result(5)  # the guard acknowledges it too
+            second.on_worker(acknowledge).result(60)  # the guard acknowledges it too
     finally:
         second.stop()
     still = open_alarms(new / "gateway.db")

@@ -32,14 +32,14 @@ def _fill(gw: Gateway) -> None:
                 f"CREATE TRIGGER full_{table} BEFORE INSERT ON {table} "
                 "BEGIN INSERT INTO ballast VALUES (zeroblob(1000000)); END"
             )
-    gw.on_worker(lambda c: c.execute("PRAGMA max_page_count = 1")).result(5)
+    gw.on_worker(lambda c: c.execute("PRAGMA max_page_count = 1")).result(60)
 
 
 def _free(gw: Gateway) -> None:
     with sqlite3.connect(gw.db_path) as conn:
         for table in _FILLED:
             conn.execute(f"DROP TRIGGER full_{table}")
-    gw.on_worker(lambda c: c.execute("PRAGMA max_page_count = 1073741823")).result(5)
+    gw.on_worker(lambda c: c.execute("PRAGMA max_page_count = 1073741823")).result(60)
 
 
 def _wait(cond: Callable[[], bool]) -> None:
@@ -54,9 +54,7 @@ def _ops(gw: Gateway, started: datetime, monotonic: Callable[[], float] = time.m
     """The operations thread as the gateway makes it, on its worker and its records that wait;
     `monotonic` for a test whose looks (tick) follow its own clock, so that they see no clock step."""
     worker = worker_of(gw.on_worker)
-    return Operations(
-        gw.site, gw.db_path, gw.data_dir, worker, started, monotonic, unwritten=gw.unwritten
-    )
+    return Operations(gw.site, gw.db_path, gw.data_dir, worker, started, monotonic, unwritten=gw.unwritten)
 
 
 def test_a_round_walked_on_time_while_the_disk_was_full_is_not_judged_late_once_it_has_room(
@@ -81,7 +79,7 @@ def test_a_round_walked_on_time_while_the_disk_was_full_is_not_judged_late_once_
         gw._emitter("door", "cp-b")("card", "0A0B0C0D0E", 1.0)  # 22:30: the round walked on time
         _wait(lambda: gw._waiting.waiting() == 2)
         time.sleep(1.1)
-        gw.on_worker(lambda c: None).result(5)  # the worker's last try of the waiting taps
+        gw.on_worker(lambda c: None).result(60)  # the worker's last try of the waiting taps
         clock["now"] = NIGHT + H
         _free(gw)  # 23:00: the guard frees space
         o.patrols(NIGHT + H + 5 * S)  # the operations thread's look, a moment later
@@ -132,13 +130,13 @@ def test_a_device_repaired_on_time_while_the_disk_was_full_is_not_judged_overdue
         display = next(h for h in gw.devices.health if h.device == "car-out-display")
         gw.on_worker(
             lambda c: raise_alarm(c, "device_offline", display.device, offline(display.device), T0)
-        ).result(5)
+        ).result(60)
         o = _ops(gw, T0)
         _fill(gw)
         gw._record_in_turn(DeviceChange.of(display, True, T0 + 20 * H))  # repaired: the record waits
         _wait(lambda: gw._waiting.waiting() == 1)
         time.sleep(1.1)
-        gw.on_worker(lambda c: None).result(5)
+        gw.on_worker(lambda c: None).result(60)
         assert o.repairs(T0 + 25 * H) == []  # still full: nothing judged for it
         _free(gw)
         o.repairs(T0 + 25 * H + 5 * S)  # the look once space is freed

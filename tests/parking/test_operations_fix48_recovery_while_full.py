@@ -41,7 +41,7 @@ def test_patrols_is_not_said_to_work_again_while_the_disk_is_still_full(
         gw._emitter("door", "cp-a")("card", "0A0B0C0D0E", 1.0)  # a tap: waits in memory
         _wait(lambda: gw._waiting.waiting() == 1)
         time.sleep(1.1)
-        gw.on_worker(lambda c: None).result(5)
+        gw.on_worker(lambda c: None).result(60)
         o.tick(NIGHT + 53 * M)  # the disk is still full
         still_full = gw._waiting.waiting() == 1
         said = [r.getMessage() for r in caplog.records if "step patrols" in r.getMessage()]

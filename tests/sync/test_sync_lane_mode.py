@@ -36,7 +36,7 @@ def _lane_actions(gw: Gateway) -> list[str]:
 
 def _refused_at(gw: Gateway, lane: str) -> str:
     p = Presented(lane, "plate", "皖A12345", 1.0, datetime.now(UTC), "cam")
-    return gw.on_worker(lambda c: gw.handle(p)).result(5).reason
+    return gw.on_worker(lambda c: gw.handle(p)).result(60).reason
 
 
 def test_open_refused_on_a_closed_lane_with_no_relay_leaves_it_closed(site_cfg: SiteConfig) -> None:

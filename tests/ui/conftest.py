@@ -251,7 +251,9 @@ def live_url(app: FastAPI) -> Iterator[str]:
 _WORKER_TURN_S = 60
 
 
-def wait_for(predicate, timeout: float = 5.0) -> None:  # type: ignore[no-untyped-def]
+def wait_for(predicate, timeout: float = _WORKER_TURN_S) -> None:  # type: ignore[no-untyped-def]
+    """Until `predicate()` holds; the timeout bounds a hang (5 s was less than a loaded CI
+    machine's worker took), it is not a speed asked of the gateway."""
     deadline = time.monotonic() + timeout
     while not predicate():
         if time.monotonic() > deadline:
@@ -267,7 +269,9 @@ def stored(site: Site, sql: str, *args: object) -> list[tuple[Any, ...]]:
         return conn.execute(sql, args).fetchall()
 
 
-def decided(site: Site, device: str, kind: str, value: str, timeout: float = 5.0) -> dict[str, object]:
+def decided(
+    site: Site, device: str, kind: str, value: str, timeout: float = _WORKER_TURN_S
+) -> dict[str, object]:
     """Show a credential on a simulated device; the decision the gateway recorded for it."""
     with sqlite3.connect(f"file:{site.gw.db_path}?mode=ro", uri=True) as conn:
         last = conn.execute("SELECT coalesce(max(id), 0) FROM access_log").fetchone()[0]

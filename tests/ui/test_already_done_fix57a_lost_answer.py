@@ -32,7 +32,7 @@ def _first_answer_lost(sent: list[str]):  # type: ignore[no-untyped-def]
 
 def _forced_open(site: Site) -> None:
     text = AlarmText("forced_open", {"lane": "door", "device": "door-lock"})
-    site.gw.on_worker(lambda c: raise_alarm(c, "forced_open", "door", text, site.gw.now())).result(5)
+    site.gw.on_worker(lambda c: raise_alarm(c, "forced_open", "door", text, site.gw.now())).result(60)
 
 
 def _visitor(site: Site, url: str) -> int:

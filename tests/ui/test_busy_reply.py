@@ -24,7 +24,7 @@ BLOCKED = "SELECT blocked FROM credentials WHERE value = ?"
 def behind(site: Site, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[], None]]:  # noqa: F811
     """The database held locked by another process; call the fixture's value to let go. The waits of
     a real box (10 s busy timeout, 15 s for an answer) are shortened to 2 s and 1 s."""
-    site.gw.on_worker(lambda conn: conn.execute("PRAGMA busy_timeout=2000")).result(timeout=5)
+    site.gw.on_worker(lambda conn: conn.execute("PRAGMA busy_timeout=2000")).result(timeout=60)
     monkeypatch.setattr(deps, "WRITE_TIMEOUT_S", 1.0)
     with locked_by_another_process(site.gw.db_path) as let_go:
         yield let_go
@@ -48,7 +48,7 @@ def test_a_change_answered_busy_did_not_save_is_not_saved_later(
 ) -> None:
     # The worker waits up to 4 s for the lock, so that the guard's change is answered (1 s) while it
     # is still held up by the door's decision, however slowly the machine gets the read to it.
-    site.gw.on_worker(lambda conn: conn.execute("PRAGMA busy_timeout=4000")).result(timeout=5)
+    site.gw.on_worker(lambda conn: conn.execute("PRAGMA busy_timeout=4000")).result(timeout=60)
     site.traffic.show("door-reader", "card", CARD)  # a resident at the door: the worker waits for the lock
     deadline = time.monotonic() + 10
     while (site.gw.worker.since_last_loop() or 0) < 1.2 and time.monotonic() < deadline:

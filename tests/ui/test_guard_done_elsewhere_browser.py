@@ -27,7 +27,7 @@ def test_an_alarm_acknowledged_on_another_tablet_is_not_called_a_duplicate_plate
     was dealt with already, by whom (not 与已有记录冲突 同一车牌、卡号), and the alarm leaves A's list."""
     site, url = two_tablets
     text = AlarmText("forced_open", {"lane": "door", "device": "door-lock"})
-    site.gw.on_worker(lambda c: raise_alarm(c, "forced_open", "door", text, site.gw.now())).result(5)
+    site.gw.on_worker(lambda c: raise_alarm(c, "forced_open", "door", text, site.gw.now())).result(60)
     page = page_at(browser, url, LANDSCAPE)
     open_page(page, "alarms")
     row = page.locator("#alarm-list tr").first
