@@ -9,12 +9,10 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from gateway.config.common import most_allowed
-from gateway.config.parking import Parking as ParkingConfig
 from gateway.core import Billing, Decision, LaneRules, Presented, Reason
 from gateway.parking.book import UNTIMED, Quote
 from gateway.parking.desk_base import DeskBase
-from gateway.parking.desk_checks import fee_until, quote_json
+from gateway.parking.desk_checks import LONGEST_GRACE, fee_until, quote_json
 from gateway.store.holds import PENDING_FOR, Held, holder_shown, holds_at_lane, refused_at_lane
 from gateway.store.parking import Owed, owed
 from gateway.timefmt import elapsed, from_db, later, to_db
@@ -36,9 +34,7 @@ CAME_UP_AFTER = timedelta(minutes=1)
 # subject: gateway/store/record.py, `reentry`, at the entry, never before that stay began) is
 # not: two cars on one plate (a clone) made it, the other still about, and a free exit is no
 # payment of that one's fee to let it out on. On the charges' time index: the last few minutes only.
-# How far back a settled exit is looked for: the longest grace a payment can have been given
-# (parking.grace_minutes' most); each is then judged by its own (ParkingDesk._within_its_grace).
-LONGEST_GRACE = timedelta(minutes=most_allowed(ParkingConfig, "grace_minutes"))
+# Looked for back to LONGEST_GRACE, each then judged by its own grace (ParkingDesk._within_its_grace).
 _SETTLED_EXIT = """
 SELECT a.event_id, a.at, a.lane, a.reason, a.billing, a.slot_id,
   (SELECT max(g.grace_s) FROM payments p JOIN payment_graces g ON g.payment_id = p.id

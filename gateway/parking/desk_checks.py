@@ -7,6 +7,8 @@ import sqlite3
 from datetime import datetime, timedelta, tzinfo
 from typing import Any, NoReturn
 
+from gateway.config.common import most_allowed
+from gateway.config.parking import Parking as ParkingConfig
 from gateway.core import CredentialFacts, Presented
 from gateway.core.credentials import BadCredential, canonical
 from gateway.core.tickets import (
@@ -23,14 +25,26 @@ from gateway.store.holds import Held
 from gateway.store.parking import Owed, ParkingError, stay_by_id
 from gateway.store.tickets import no_such_ticket, tickets_data, tickets_named
 from gateway.store.units import resident_lives_in
-from gateway.timefmt import last_day, later, to_db
+from gateway.timefmt import elapsed, last_day, later, to_db
 
 METHODS = ("cash", "qr", "monthly")
 
-# The last booth payment of an amount on a stay, taken since a moment (_prepaid_already).
-_PREPAID_SINCE = """
-SELECT receipt, at FROM payments
-WHERE stay_id = ? AND lane = 'booth' AND amount_fen = ? AND at >= ? ORDER BY at DESC, id DESC LIMIT 1
+# How far back a payment within its grace is looked for: the longest grace a payment can have been
+# given (parking.grace_minutes' most); each is then judged by its own (ParkingDesk._within_its_grace,
+# prepaid_already).
+LONGEST_GRACE = timedelta(minutes=most_allowed(ParkingConfig, "grace_minutes"))
+# The booth payments of an amount for a car, newest first, taken since a moment, with the grace each
+# was given (prepaid_already): on its open stay (:stay); with none open, by whom it paid for or its
+# plate, with no stay (charges carried paid off) or on a stay that has ended (paid ahead, the car then
+# left within its grace, or a guard or admin closed its stay), on the payments' time index.
+_PAID_AT_BOOTH_SINCE = """
+SELECT p.receipt, p.at, g.grace_s FROM payments p INDEXED BY payments_at
+LEFT JOIN payment_graces g ON g.payment_id = p.id
+WHERE p.at >= :since AND p.lane = 'booth' AND p.amount_fen = :amount AND CASE
+  WHEN :stay IS NOT NULL THEN p.stay_id = :stay
+  ELSE (p.subject = :subject OR p.plate = :plate) AND (p.stay_id IS NULL OR EXISTS (
+    SELECT 1 FROM stays s WHERE s.id = p.stay_id AND s.exited_at IS NOT NULL)) END
+ORDER BY p.at DESC, p.id DESC
 """
 # A payment for a car from its hold's start to its let-out (paid_for_hold): taken in between, on the
 # payments' time index; with the wall clock set back during the hold (NTP correcting a clock that
@@ -130,37 +144,38 @@ def fee_until(held: Held | None, at: datetime) -> datetime:
 
 
 def prepaid_already(
-    conn: sqlite3.Connection, account: Owed, amount_fen: int, at: datetime, grace: timedelta, tz: tzinfo
-) -> None:
-    """A booth payment sent again (the kiosk or tablet lost the answer, its receipt left for the
-    gateway to make, so check_receipt has no number to know it by) is refused `already_paid`,
-    naming the receipt made and when, as at the lane (let_out_already): the same amount for the
-    same stay, taken within its grace. Checked as a new payment, it was told `nothing_owed`, "the
-    car may leave: open the barrier", for a car parked inside, with no receipt to hand the driver.
-    One that is the fee due now (a charge carried from a missed exit restored since, of the same
-    amount by chance) is a payment of its own, taken."""
-    if account.stay is None or account.quote.due_fen == amount_fen:
-        return
-    paid_again(conn, _PREPAID_SINCE, account.stay.id, amount_fen, at, grace, tz)
-
-
-def paid_again(
     conn: sqlite3.Connection,
-    query: str,
-    key: int | str,
+    account: Owed,
+    plate: str,
     amount_fen: int,
     at: datetime,
     grace: timedelta,
     tz: tzinfo,
 ) -> None:
-    """Refuses `already_paid`, naming its receipt and when, a booth payment of `amount_fen` that
-    `query` finds for `key` (a stay, or a car paying charges carried) taken within the grace."""
-    since = to_db(later(at, -grace))
-    row = conn.execute(query, (key, amount_fen, since)).fetchone()
-    if row is None:
+    """A booth payment sent again (the kiosk or tablet lost the answer, its receipt left for the
+    gateway to make, so check_receipt has no number to know it by) is refused `already_paid`,
+    naming the receipt made and when, as at the lane (let_out_already): the same amount for the
+    same stay, or with none open now, for the same car with no stay or on a stay ended since, taken
+    within its grace (the longer of the one its receipt gave and the config's `grace`, as the exit
+    judges it). Checked as a new payment, it was told `nothing_owed`, "the car may leave: open the
+    barrier", for a car parked inside, with no receipt to hand the driver; and for a car that, paid
+    up, drove out (or had its stay closed by a guard) before the retry came, "not recorded inside
+    and owes nothing", the kiosk told its 7元 did not go through that the day's revenue counted.
+    One that is the fee due now (a charge carried from a missed exit restored since, of the same
+    amount by chance) is a payment of its own, taken."""
+    if account.quote.due_fen == amount_fen:
         return
-    receipt, paid_at = row
-    raise went_through(receipt, amount_fen, paid_at, tz)
+    named = {
+        "since": to_db(later(at, -max(grace, LONGEST_GRACE))),
+        "amount": amount_fen,
+        "stay": account.stay.id if account.stay else None,
+        "subject": account.subject,
+        "plate": plate,
+    }
+    for receipt, paid_at, grace_s in conn.execute(_PAID_AT_BOOTH_SINCE, named):
+        # None kept: paid before schema migration 52.
+        if elapsed(datetime.fromisoformat(paid_at), at) <= max(grace, timedelta(seconds=grace_s or 0)):
+            raise went_through(receipt, amount_fen, paid_at, tz)
 
 
 def paid_while_held(conn: sqlite3.Connection, held: Held | None, account: Owed, tz: tzinfo) -> None:

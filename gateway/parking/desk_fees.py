@@ -18,7 +18,6 @@ from gateway.parking.desk_checks import (
     fee_until,
     let_out_already,
     named_car,
-    paid_again,
     paid_up_to,
     paid_while_held,
     plate_or_holder,
@@ -34,13 +33,6 @@ from gateway.store.payments import check_receipt, record_payment
 from gateway.timefmt import later
 
 _BOOTH = LaneRules("booth", "exit", "vehicle", None)
-# The last booth payment of an amount by a car with no stay (charges carried: ParkingDesk._debt_paid),
-# taken since a moment, on the payments' time index.
-_DEBT_PAID_SINCE = """
-SELECT receipt, at FROM payments INDEXED BY payments_at
-WHERE subject = ? AND stay_id IS NULL AND lane = 'booth' AND amount_fen = ? AND at >= ?
-ORDER BY at DESC, id DESC LIMIT 1
-"""
 
 
 @dataclass(slots=True)
@@ -148,9 +140,11 @@ class FeeDesk(DeskBase):
         rules = self._rules(conn, at)
         # As the quote asks it (unregistered: a stranger's missed entry), so the two agree.
         account = owed(conn, rules, subject, until, vehicle_class=vclass, unregistered=unregistered)
+        # Sent again after its answer was lost, also once the car has left on it: before anything
+        # that asks for a car inside.
+        prepaid_already(conn, account, plate, amount_fen, at, rules.grace, self.site.tz)
         if account.stay is None:
             return self._debt_paid(conn, rules, account, plate, amount_fen, (method, receipt, actor), at)
-        prepaid_already(conn, account, amount_fen, at, rules.grace, self.site.tz)
         check_amount(account, amount_fen)
         receipt = record_payment(
             conn,
@@ -197,9 +191,6 @@ class FeeDesk(DeskBase):
             raise ParkingError(
                 f"{plate} is not recorded inside", fix="take the fee at the exit lane when the car leaves"
             )
-        if account.quote.due_fen != amount_fen:
-            # Sent again after its answer was lost: the receipt it made, as for a prepayment.
-            paid_again(conn, _DEBT_PAID_SINCE, account.subject, amount_fen, at, rules.grace, self.site.tz)
         if not account.carried_ids:
             raise ParkingError(
                 f"{plate} is not recorded inside and owes nothing",
