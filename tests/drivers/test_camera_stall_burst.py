@@ -159,9 +159,9 @@ def test_a_burst_of_old_frames_after_a_stall_does_not_open_for_a_car_long_gone(
         bursty.stall_then_burst([CAR] * 40 + [EMPTY] * 35, live_after=EMPTY)
         # Waited for, not slept: on a loaded machine the burst was still being read 2 s on, and
         # the newest frame was older than max_frame_age_s (latest() None) for a moment.
-        wait_for(lambda: camera.health.counters["stale"] >= 40, "the burst, the car's 40 frames among it")
         wait_for(lambda: camera.latest() is not None and camera.health.online, "live again")
         assert _decided(gw) == [], "decided on frames from before the stall ended"
+        wait_for(lambda: camera.health.counters["stale"] >= 40, "the burst, the car's 40 frames among it")
     finally:
         gw.stop()
 
