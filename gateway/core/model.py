@@ -101,8 +101,13 @@ AGAIN = "again"
 # (as a car held to pay is one hold, however often the camera decides it again). So is a person
 # refused at a door who shows her card or pass again within SAME_PASSAGE: one person turned away.
 REFUSED_AGAIN = "refused_again"
+# The flag of a plate read at a vehicle lane within SAME_PASSAGE of a decision on it at a lane of the
+# other direction beside it (a camera that also sees the neighbouring lane; a car's front and rear
+# plates): the neighbouring lane's car, no passage here. Recorded refused `wrong_lane`, nothing acted
+# on (gateway/runtime/again.py DecidedAgain.neighbour_read).
+NEIGHBOUR_LANE = "neighbour_lane"
 # A decision with one of these flags is one more look at a car (or person) the report has counted.
-REPEATS = (AGAIN, REFUSED_AGAIN)
+REPEATS = (AGAIN, REFUSED_AGAIN, NEIGHBOUR_LANE)
 
 
 def is_passage(flags: Iterable[str]) -> bool:

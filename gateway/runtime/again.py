@@ -23,8 +23,12 @@ exit) and any card or QR shown there within SAME_PASSAGE after it are one car to
 (whoever the card or pass is: `blocked_car`). A person refused at a door who shows her card or pass
 again there within SAME_PASSAGE is one person turned away too (`refused_at_door`); a pass for several
 people (a crew on one QR) is that many, one after another, before a show is her trying again.
-The car held to pay that a guard lets out by hand has no decision of its own: it is told here as let
-through at the opening (`let_out`), so that it too is one passage as it leaves.
+A plate let through at a lane, read at another lane of the same direction within SAME_PASSAGE, is
+that passage too (a camera that also sees the next lane: `same_passage`, _next_lane); read by the
+camera of a lane of the other direction beside it, it is the neighbouring lane's car, no passage
+there (`neighbour_read`). The car held to pay that a guard lets out by hand has no decision of
+its own: it is told here as let through at the opening (`let_out`), so that it too is one passage
+as it leaves.
 """
 
 from __future__ import annotations
@@ -37,7 +41,7 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol, TypeVar, runtime_checkable
 
 from gateway.core import TYPED_BY, Billing, CredentialFacts, Decision, Presented, Reason
-from gateway.core.model import AGAIN, REFUSED_AGAIN, SAME_PASSAGE
+from gateway.core.model import AGAIN, NEIGHBOUR_LANE, REFUSED_AGAIN, SAME_PASSAGE
 from gateway.core.tickets import is_ticket
 from gateway.events import AccessEvent
 from gateway.runtime.devices import Devices
@@ -88,21 +92,36 @@ def _on(decided: Decided, ev: AccessEvent, repeats: Sequence[AccessEvent] = ()) 
     return repeat and decided.subject == ev.subject and decided.lane in lanes
 
 
-def _next_exit(p: Presented, last: Decided) -> bool:
-    """`p`, a plate at a vehicle exit, is the car `last` let out on its plate at another exit within
-    SAME_PASSAGE: a camera that also sees the next lane, or a car straddling two, reads one car at
-    both. A plate is the car itself, and no car leaves twice in a few seconds. Decided afresh, it
-    left twice: the second lane's barrier opened with flag no_entry_record (a registered car's stay
-    closed by the first), and the report counted two exits for one entry. Let through again there
-    (flag again), the second barrier opens too, as a repeat at the first lane's would: the car may
-    have moved to it as the first arm stayed down, and a registered car kept at a shut arm is what
-    a guard is called out for; it is counted once, its stay moved once."""
+def _next_lane(p: Presented, last: Decided, entrance: bool) -> bool:
+    """`p`, a plate at a vehicle lane, is the car `last` let through on its plate at another lane
+    of the same direction (`entrance`: both entrances, else both exits) within SAME_PASSAGE: a
+    camera that also sees the next lane, or a car straddling two, reads one car at both. A plate is
+    the car itself, and no car leaves (or comes in) twice in a few seconds. Decided afresh, it left
+    twice: the second exit's barrier opened with flag no_entry_record (a registered car's stay
+    closed by the first), and the report counted two exits for one entry (Review 57g); at a second
+    entrance it came in twice: flagged already_inside, its first stay closed as a re-entry half a
+    second after it opened and a second opened (Review 62c). Let through again there (flag again),
+    the second barrier opens too, as a repeat at the first lane's would: the car may have moved to
+    it as the first arm stayed down, and a registered car kept at a shut arm is what a guard is
+    called out for; it is counted once, its stay moved once."""
     return (
         p.kind == last.kind == "plate"
         and last.decision.admitted
-        and not last.entrance
+        and last.entrance == entrance
         and abs(elapsed(last.at, p.at)) <= SAME_PASSAGE
     )
+
+
+def _in_place(decided: Decided) -> bool:
+    """`decided` found its car where its lane expects one (an entry of a car not recorded inside, an
+    exit of one recorded inside), so that a read of the plate at the lane of the other direction
+    beside it a moment later is the neighbouring camera's (neighbour_read). Out of place, it may be
+    that camera's read itself (a car coming in read first by the exit camera beside it: held as a
+    car with no entry record): the read at the other lane is then the car's own, decided afresh."""
+    flags = decided.decision.flags
+    if decided.entrance:
+        return "already_inside" not in flags and decided.decision.reason != Reason.ANTI_PASSBACK
+    return "no_entry_record" not in flags
 
 
 # A pass's plate refused for its own pass's time: the visit it was registered for is over (or not
@@ -252,13 +271,16 @@ class DecidedAgain:
         decided again, once registered or unblocked): anti-passback, or the decision afresh,
         decides those. A refusal is no pass: the
         caller decides `p` afresh, as a repeat of it (refused again for the same reason: one car
-        turned away). `at_exit`: `p` is at a vehicle exit, where the car's plate let out at another
-        exit within SAME_PASSAGE is that passage too (_next_exit)."""
+        turned away). `at_exit`: `p` is at a vehicle exit, else an entrance; the car's plate let
+        through at another lane of the same direction within SAME_PASSAGE is that passage too
+        (_next_lane), but under hard anti-passback not a plate a guard types at an entrance (a
+        clone, as at the same lane)."""
         last = self._latest.get(subject)
         if last is None:
             return None
         if last.lane != p.lane:
-            return last if at_exit and _next_exit(p, last) else None
+            typed_clone = self._hard_anti_passback and not at_exit and p.device.startswith(TYPED_BY)
+            return last if not typed_clone and _next_lane(p, last, not at_exit) else None
         if p.kind == last.kind == "plate":
             # Only the lane's own plate camera forgets a car it has not read for a few seconds; a
             # guard types the plate of a car let through there a moment ago when his tablet had not
@@ -274,6 +296,30 @@ class DecidedAgain:
         if not last.decision.admitted:  # the driver taps the card as the barrier stays shut
             within = min(within, SAME_PASSAGE)
         return last if abs(elapsed(last.at, p.at)) <= within else None
+
+    def neighbour_read(self, p: Presented, other_way: Sequence[str]) -> Decided | None:
+        """The decision on `p`'s plate at one of `other_way` (the lanes of the other direction
+        beside `p`'s, at its gate) within SAME_PASSAGE, if `p`, a plate a camera read (not one a
+        guard typed, nor a car with no plate's ticket), is that car seen by the camera of the lane
+        beside it: a camera that also sees the neighbouring lane, or the rear plate of a car read
+        as its front plate is read at its own lane. No car drives round from one to the other in
+        seconds. Decided afresh, a stranger let in and read by the exit camera half a second later
+        was let out free, its stay closed in its free minutes (held as a car with no entry record,
+        fee 0, when it really left); a resident let in onto his slot was let out, the household's
+        other car given the slot; a car let out got a stay again (counted inside, refused by hard
+        anti-passback at its own gate that evening, or charged as a re-entry next time: Review
+        62c). Refused there too (a stranger at a full car park, read by the exit camera, was held
+        as a car with no entry record). Only a decision that found its car in place (_in_place),
+        decided nowhere else since. The caller records `p` as no passage (flag neighbour_lane)."""
+        if p.kind != "plate" or p.device.startswith(TYPED_BY) or is_ticket(p.value):
+            return None
+        for lane in other_way:
+            there = self.last(lane, p.value)
+            if there is None or there.kind != "plate" or self._latest.get(there.subject) is not there:
+                continue
+            if _in_place(there) and abs(elapsed(there.at, p.at)) <= SAME_PASSAGE:
+                return there
+        return None
 
     def refused_at_door(self, p: Presented, subject: str, people: int = 1) -> Decided | None:
         """The decision that refused `subject` (the person, whichever of their cards or passes: an
@@ -366,7 +412,11 @@ class DecidedAgain:
 
     def remember(self, read: str, ev: AccessEvent) -> None:
         """The decision just made at its lane (to be stored: see begin_batch), for the car decided
-        again while it is still there, or shown again in the same passage (same_passage)."""
+        again while it is still there, or shown again in the same passage (same_passage). The
+        neighbouring lane's car read here (flag neighbour_lane) is not: the decision at its own
+        lane stays its last, so that this lane's camera reading it again is that car still."""
+        if NEIGHBOUR_LANE in ev.flags:
+            return
         billing = Billing(ev.billing) if ev.billing else None
         decision = Decision(Reason(ev.reason), billing, ev.slot_id, ev.flags)
         decided = Decided(

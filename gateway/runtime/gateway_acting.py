@@ -12,7 +12,7 @@ import sqlite3
 import time
 
 from gateway.core import BUTTON, TYPED_BY, Reason
-from gateway.core.model import AGAIN, REFUSED_AGAIN
+from gateway.core.model import AGAIN, NEIGHBOUR_LANE, REFUSED_AGAIN
 from gateway.events import AccessEvent
 from gateway.parking.book import MONTH_LAPSES, month_ran_out
 from gateway.privacy import mask_card
@@ -68,6 +68,10 @@ class ActingOnDecisions(GatewayBase):
         return month_ran_out(ev.billing, until, ev.at) is not None
 
     def _act(self, ev: AccessEvent) -> None:
+        if NEIGHBOUR_LANE in ev.flags:
+            # The car at the lane beside this one (Gateway._neighbours_car): its own lane shows and
+            # opens for it. Not named for a tailgate here either: it never stood at this barrier.
+            return
         devices = self.devices.lanes[ev.lane]
         if ev.kind == "plate" and ev.device.startswith(TYPED_BY):
             # The guard typed it (the camera could not read it, or a fee was taken): the lane's

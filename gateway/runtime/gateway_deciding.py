@@ -17,7 +17,7 @@ from concurrent.futures import Future
 from dataclasses import replace
 
 from gateway.core import BUTTON, Decision, Facts, LaneRules, Policy, Presented, Reason, decide
-from gateway.core.model import is_passage
+from gateway.core.model import NEIGHBOUR_LANE, is_passage
 from gateway.events import AccessEvent
 from gateway.parking.service import Before
 from gateway.runtime.gateway_acting import ActingOnDecisions
@@ -130,6 +130,8 @@ class Deciding(WhichCar, ActingOnDecisions):
             write_event(self.conn, ev, ev.direction, lane.type)
             return ev
         p = self._cards.as_registered(self.conn, p)  # from here on as if read so
+        if self._neighbour_read(p, lane) is not None:
+            return self._neighbours_car(p, lane)
         read = p.value
         previous = self._again.last(p.lane, read) if p.again else None
         taken = previous if previous is not None and previous.decision.admitted else None
@@ -179,6 +181,19 @@ class Deciding(WhichCar, ActingOnDecisions):
             # Plate first, its decision opened the car's stay as a stranger's; QR first, none.
             opened = passage.event if passage is not None and passage.kind == "plate" else None
             car_of_pass(self.conn, ev.subject, car, opened)
+        return ev
+
+    def _neighbours_car(self, p: Presented, lane: LaneRules) -> AccessEvent:
+        """The car of the lane of the other direction beside this one, read by this lane's camera
+        a moment after its decision there (WhichCar._neighbour_read): no passage here. Recorded
+        as a refusal `wrong_lane` flagged neighbour_lane, so that the read is on record and the
+        guard's live panel says whose car it was; no stay opened, closed or moved, nothing held or
+        charged, not remembered as the car's last decision (DecidedAgain.remember), not counted
+        in the report (REPEATS), and nothing shown, said or opened at the lane (_act)."""
+        facts = self._facts(p, lane)
+        seen = Decision(Reason.WRONG_LANE, flags=(NEIGHBOUR_LANE,))
+        ev = AccessEvent.of(p, facts, seen, snapshot=p.snapshot)
+        write_event(self.conn, ev, lane.direction, lane.type)
         return ev
 
     def _let_out(self, ev: AccessEvent, lane: LaneRules, before: Before | None) -> None:

@@ -49,6 +49,21 @@ class WhichCar(GatewayBase):
         # Never remembered (seq -1): the decision now is, as any.
         return Decided(left.decision, p.value, subject, -1, left.lane, p.kind, left.at, left.event_id)
 
+    def _neighbour_read(self, p: Presented, lane: LaneRules) -> Decided | None:
+        """At a vehicle lane, the decision on this plate at a vehicle lane of the other direction
+        at the same gate a moment ago, if this read is that car seen by the camera beside it
+        (DecidedAgain.neighbour_read): the neighbouring lane's car, no passage here. Lanes at
+        another gate are not beside it: a car read at both within seconds is two cars (a clone),
+        anti-passback's business."""
+        if lane.type != "vehicle" or p.kind != "plate":
+            return None
+        lanes = self.site.config.lanes
+        gate = next((c.gate for c in lanes if c.id == lane.id), None)
+        other_way = [
+            c.id for c in lanes if c.gate == gate and c.type == "vehicle" and c.direction != lane.direction
+        ]
+        return self._again.neighbour_read(p, other_way) if other_way else None
+
     def _same_passage(
         self, p: Presented, lane: LaneRules, facts: Facts
     ) -> tuple[Decided | None, Facts, str | None]:

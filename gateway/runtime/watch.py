@@ -16,6 +16,7 @@ from contextlib import closing
 
 from gateway.alarm_texts import AlarmText
 from gateway.config.models import Alarms
+from gateway.core.model import NEIGHBOUR_LANE
 from gateway.events import AccessEvent
 from gateway.runtime.gateway import Gateway
 from gateway.runtime.worker import Unwaited
@@ -38,8 +39,11 @@ class AlarmWatch:
         self._thread: threading.Thread | None = None
 
     def on_event(self, ev: AccessEvent) -> None:
-        """A gateway listener (worker thread): count reads of plates nobody registered."""
+        """A gateway listener (worker thread): count reads of plates nobody registered. The car of
+        the lane beside read by this lane's camera (neighbour_lane) is the read there, not another."""
         if ev.kind != "plate" or ev.holder_kind is not None or self._gw.standing(ev.lane, ev.value):
+            return
+        if NEIGHBOUR_LANE in ev.flags:
             return
         now, window = self._clock(), self._rules.repeated_minutes * 60
         if len(self._reads) >= MAX_PLATES and ev.value not in self._reads:

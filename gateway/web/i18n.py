@@ -232,6 +232,14 @@ TEXTS: dict[str, tuple[str, str]] = {
     "flag.lookalike": ("近似匹配", "look-alike match"),
     "flag.again": ("同车再次抬杆", "same car, opened again"),
     "flag.refused_again": ("同车/同人再次拒绝", "same car or person, refused again"),
+    # A plate read by this lane's camera a moment after the car's decision at the lane of the other
+    # direction beside it (gateway/runtime/again.py neighbour_read): that lane's car, nothing done here.
+    "flag.neighbour_lane": ("邻道车辆", "car in the next lane"),
+    "ev.neighbour_lane": (
+        "旁边车道的车（刚在那条车道判定过）：本通道未抬杆，不计进出",
+        "The car in the lane beside this one, just decided there: nothing done at this lane, "
+        "no entry or exit recorded",
+    ),
     "holder.resident": ("业主", "Resident"),
     "holder.visitor": ("访客", "Visitor"),
     "holder.contractor": ("施工人员", "Contractor"),
@@ -1108,6 +1116,8 @@ JS_KEYS = (
     "flag.lookalike",
     "flag.again",
     "flag.refused_again",
+    "flag.neighbour_lane",
+    "ev.neighbour_lane",
     "admin.token_once",
     "lane.unknown",
     "form.restored",

@@ -91,7 +91,11 @@
   const notStored = (ev) => ev.flags.find((f) => f.startsWith("storage:"));
   const causeWords = (ev) => notStored(ev) && boot.texts[`why.storage_failed.${notStored(ev).slice(8)}`];
   const why = (ev) => causeWords(ev) || T("why." + ev.reason);
-  const verdict = (ev) => `${T(ev.admitted ? "ev.admitted" : "ev.refused")} · ${why(ev)}`;
+  // The car of the lane beside, read by this lane's camera (flag neighbour_lane): nothing was
+  // refused here, and the words say whose car it was, not 拒绝 · 通道不符.
+  const neighbours = (ev) => ev.flags.includes("neighbour_lane");
+  const verdict = (ev) => (neighbours(ev) ? T("ev.neighbour_lane")
+    : `${T(ev.admitted ? "ev.admitted" : "ev.refused")} · ${why(ev)}`);
   // Held to pay because its month ran out (its last day, the event's or the quote's): the driver's
   // display says 月租到期, and the owner says "I'm a monthly car" to the guard.
   const monthEnded = (day) => (day ? T("ev.monthly_ended").replace("{day}", day) : "");
@@ -254,12 +258,15 @@
     }
     seen.add(ev.event_id);
     events.set(ev.event_id, ev);
-    if (placed > lane.newestPlace) {
+    // The car of the lane beside is a line of the lane's list, not its panel: the panel keeps the
+    // lane's own car (a refusal the guard is about to correct, a car held to pay), not red for a
+    // car nobody refused.
+    if (placed > lane.newestPlace && !neighbours(ev)) {
       lane.newestPlace = placed;
       lane.newest = ev.event_id;
       showLatest(lane, ev);
     }
-    const li = node("li", ev.admitted ? "" : "refused");
+    const li = node("li", neighbours(ev) ? "neighbour" : ev.admitted ? "" : "refused");
     li.dataset.event = ev.event_id;
     if (ev.kind === "plate") {
       li.dataset.correct = ev.event_id; li.title = T("fix.button");
