@@ -168,9 +168,16 @@ WHERE s.kind = :kind AND s.value = :value
   AND NOT CASE s.holder_kind WHEN 'resident' THEN EXISTS (SELECT 1 FROM residents r WHERE r.id = s.holder_id)
         ELSE EXISTS (SELECT 1 FROM passes p WHERE p.id = s.holder_id) END
 """
+# The zone's shared spaces held by cars other than `subject`: all of them less its own. Asked as
+# one count with `subject != ?`, SQLite read each open stay's row for its subject, every car park's
+# cars at each plate decided; the count alone is read from the index (stays_open_shared holds zone
+# and class), and the car's own from its handful of open stays (stays_open_subject).
 _SHARED_OCCUPIED = """
-SELECT count(*) FROM stays
-WHERE exited_at IS NULL AND slot_id IS NULL AND zone = ? AND class = ? AND subject != ?
+SELECT (SELECT count(*) FROM stays INDEXED BY stays_open_shared
+        WHERE exited_at IS NULL AND slot_id IS NULL AND zone = :zone AND class = :class)
+     - (SELECT count(*) FROM stays INDEXED BY stays_open_subject
+        WHERE subject = :subject AND exited_at IS NULL AND slot_id IS NULL
+            AND zone = :zone AND class = :class)
 """
 _FIXED = "SELECT fixed FROM zone_slots WHERE zone = ?"
 
@@ -577,7 +584,8 @@ def _zone(
     if vclass == "car":  # fixed slots are car slots
         row = conn.execute(_FIXED, (zone,)).fetchone()
         fixed = row[0] if row else 0
-    occupied = conn.execute(_SHARED_OCCUPIED, (zone, vclass, subject)).fetchone()[0]
+    asked = {"zone": zone, "class": vclass, "subject": subject}
+    occupied = conn.execute(_SHARED_OCCUPIED, asked).fetchone()[0]
     occupied += sum(
         1
         for car in cars_leaving(conn, leaving)
