@@ -12,9 +12,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from gateway.core.decide import REGISTRATION_FLAGS
+from gateway.core.windows import Validity, stored_windows
 from gateway.store.outbox import enqueue
 from gateway.store.stay_rows import decided_with
-from gateway.timefmt import later, to_db
+from gateway.timefmt import from_db, later, to_db
 
 # How far a handover may be stamped before the entry of the car it hands the slot and still be
 # taken as made as that car came in. The first car's exit can be stamped before the second car's
@@ -50,25 +51,52 @@ _PAYS_NOTHING = "(s.billing = 'slot' OR s.handed_over_at IS NOT NULL)"
 # paying its stay, even once its registration has begun (docs/parking.md, *No slot / unregistered*).
 # It is no car of the slot for this stay: handed the slot, its billing stopped, it parked free on it,
 # and the slot's registered car coming back was made its second car and paid (review 60l). Told by
-# its entry's decision, not by its registration at the handover: a month that began overnight counts
-# from the car's next entry, as a month sold to a car already parked does (*Monthly*).
+# its entry's decision: a month that began overnight counts from the car's next entry, as a month
+# sold to a car already parked does (*Monthly*). A car that came in registered is also asked again
+# at the handover (_registered_at): one whose registration has ended since (its household moved
+# out) is no car of the slot either (review 62d).
 _CAME_IN_UNREGISTERED = decided_with(REGISTRATION_FLAGS.values(), "s")
 # The car of a slot parked in the shared spaces, moved onto the slot when its car leaves (fixed
 # slots are car slots: a motorcycle listed on the slot stays in its own spaces). One that pays
 # nothing goes first, then the one waiting longest: handed to a paying second car, the slot stopped
 # its billing, and the free car parked on beside it (one slot, two cars, neither paying).
-# `:free_only`: only a car that pays nothing. Read from the slot's few cars to their open stays
-# (CROSS JOIN keeps that order, INDEXED BY the open stays by car): left to itself, SQLite read every
-# car in the zone's shared spaces (stays_open_shared) for each slot, and a delta handing 5,000 slots
-# on while their cars were parked held the decision worker for seconds (review 59f).
+# `:free_only`: only a car that pays nothing. Of the candidates in that order the first still
+# registered at the handover is taken (_registered_at: whole days and night hours are not SQL).
+# Read from the slot's few cars to their open stays (CROSS JOIN keeps that order, INDEXED BY the
+# open stays by car): left to itself, SQLite read every car in the zone's shared spaces
+# (stays_open_shared) for each slot, and a delta handing 5,000 slots on while their cars were
+# parked held the decision worker for seconds (review 59f).
 _HANDOVER_CANDIDATE = f"""
-SELECT s.id, s.subject, s.plate FROM slots sl
+SELECT s.id, s.subject, s.plate, s.vehicle_id FROM slots sl
 CROSS JOIN slot_vehicles sv ON sv.slot_id = sl.id
 CROSS JOIN stays s INDEXED BY stays_open_vehicle ON s.vehicle_id = sv.vehicle_id
 WHERE sl.id = :slot AND s.exited_at IS NULL AND s.slot_id IS NULL AND s.zone = sl.zone AND s.class = 'car'
   AND (:free_only = 0 OR {_PAYS_NOTHING}) AND NOT {_CAME_IN_UNREGISTERED}
-ORDER BY {_PAYS_NOTHING} DESC, s.entered_at, s.id LIMIT 1
+ORDER BY {_PAYS_NOTHING} DESC, s.entered_at, s.id
 """
+# A car's registration (its plate credential's dates and hours) and its resident's (a lease), as
+# lookup.py reads them for the entry decision.
+_CAR_REGISTRATION = """
+SELECT c.valid_from, c.valid_to, c.hours FROM credentials c
+WHERE c.kind = 'plate' AND c.vehicle_id = :car ORDER BY c.blocked DESC, c.id LIMIT 1
+"""
+_RESIDENT_OF_CAR = """
+SELECT r.valid_from, r.valid_to FROM vehicles v JOIN residents r ON r.id = v.resident_id WHERE v.id = :car
+"""
+
+
+def _registered_at(conn: sqlite3.Connection, vehicle_id: int, at: datetime) -> bool:
+    """Whether the car and its resident are both registered at `at`, by the rule its entry is
+    decided by (decide.py _outside_registration: Validity, whole days and night hours). A car
+    outside it now would come in as a stranger (registration_expired): handed the slot of a
+    household that moved out, its billing stopped and it parked free from then on (review 62d)."""
+    car = conn.execute(_CAR_REGISTRATION, {"car": vehicle_id}).fetchone() or (None, None, "")
+    resident = conn.execute(_RESIDENT_OF_CAR, {"car": vehicle_id}).fetchone() or (None, None)
+    validities = (
+        Validity(from_db(car[0]), from_db(car[1]), stored_windows(car[2])),
+        Validity(from_db(resident[0]), from_db(resident[1])),
+    )
+    return all(v.covers(at) for v in validities)
 
 
 # The slot the stay closed by the exit `:event` (at `:at` or later) was on, free now, with a car of
@@ -113,17 +141,19 @@ def handover(
     before a car paying, even one that came in before it: handed to the paying one, the slot stopped its
     billing and left the free one parked beside it for nothing (review 57c). A car of the slot
     that came in outside its registration is never handed it: it came in as an unregistered car,
-    and pays its stay as one (_CAME_IN_UNREGISTERED).
+    and pays its stay as one (_CAME_IN_UNREGISTERED); nor is one whose registration, or its
+    resident's, is over at `at` (a household moved out: _registered_at).
     `free_only`: only such a car, or one handed a slot before (its billing stopped then, and kept
     stopped: it is the slot's car), is put back (a slot an admin adds again is new to a paying car).
     `entered_within`: a car that came in at most that long after `at` is handed the slot at its
     entry (_HANDED_AT); an admin's close at the exit a car was seen leaving on, found later
     (ParkingDesk.close_stay), hands it so to a car that came in since.
     """
-    row = conn.execute(_HANDOVER_CANDIDATE, {"slot": slot_id, "free_only": int(free_only)}).fetchone()
+    candidates = conn.execute(_HANDOVER_CANDIDATE, {"slot": slot_id, "free_only": int(free_only)}).fetchall()
+    row = next((c for c in candidates if _registered_at(conn, c[3], at)), None)
     if row is None:
         return None
-    stay_id, subject, plate = row
+    stay_id, subject, plate, _ = row
     moment = {"at": to_db(at), "late": to_db(later(at, entered_within))}
     conn.execute(_HANDED_OVER, {"slot": slot_id, **moment, "id": stay_id})
     enqueue(
