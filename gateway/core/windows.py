@@ -130,6 +130,23 @@ class Validity:
             return min(days) >= after_last
         return at >= self.valid_to
 
+    def ends(self, tz: tzinfo | None) -> datetime | None:
+        """When it is over (expired from then on), in `tz` (the site's): valid_to, or where its last
+        day's hours run past midnight, the end of that last night (06:00 on 3 Nov for the night
+        crew's pass above), as a guard is told it is valid until. None: it never ends."""
+        if self.valid_to is None:
+            return None
+        end = self.valid_to.astimezone(tz)
+        if end.time() != time(0):
+            return end
+        last_day = end.date() - timedelta(days=1)
+        nights = (
+            datetime.combine(end.date(), w.end, end.tzinfo)
+            for w in self.windows
+            if w.crosses_midnight and last_day.weekday() in w.weekdays
+        )
+        return max((end, *nights))
+
     def _days_of(self, at: datetime) -> list[date]:
         """The days whose hours `at` falls in (two where a night's tail meets a morning's hours)."""
         return [d for w in self.windows if (d := w.day_of(at)) is not None]

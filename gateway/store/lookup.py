@@ -27,6 +27,7 @@ from gateway.core.windows import stored_windows
 from gateway.privacy import mask_name
 from gateway.store.card_respell import old_spelling
 from gateway.store.occupancy import STAYS_LEAVING, cars_leaving
+from gateway.store.pass_in_use import ends_after, in_use
 from gateway.timefmt import from_db, later, to_db
 
 _CREDENTIAL = """
@@ -70,10 +71,13 @@ SELECT 1 FROM passes p WHERE p.id = ? AND NOT EXISTS (
     WHERE s.subject = p.kind || ':' || p.id AND s.exited_at IS NULL AND s.plate IS NOT NULL
     AND s.plate IS NOT nullif(p.plate, ''))
 """
-_PASS_OF_PLATE_NOW = """
+# The passes of a plate that may be in use now, newest first: those whose last night may still run
+# (pass_in_use.py), for the door's rule to pick from.
+_PASSES_OF_PLATE_NOW = """
 SELECT id, valid_from, valid_to, hours FROM passes
-WHERE plate = ? AND id != ? AND checked_out_at IS NULL AND valid_from <= ? AND valid_to > ?
-ORDER BY id DESC LIMIT 1
+WHERE plate = :plate AND id != :pass AND checked_out_at IS NULL
+    AND valid_from <= :now AND valid_to > :ends_after
+ORDER BY id DESC
 """
 _VEHICLE = "SELECT id, plate, class, monthly_until FROM vehicles WHERE id = ?"
 # A car's own block and registration period are on its plate credential (vehicles.csv, "Block now").
@@ -435,14 +439,19 @@ def _visit_of_plate(
     """The pass a visitor's plate comes (or leaves) on, when it is not the pass the plate's
     credential is on: a plate is on one pass at a time, the latest registered. A car inside
     is on the visit it came in for (its stay's pass), so that it leaves as it came; otherwise,
-    when the credential's pass is over or not begun, another pass of the plate valid now."""
+    when the credential's pass is over or not begun, the newest other pass of the plate begun and
+    not over now (a night crew's in its last night's small hours included, pass_in_use.py)."""
     inside = conn.execute(_VISIT_INSIDE, {"plate": plate}).fetchone()
     if inside is not None:
         return None if inside[0] == pass_id else inside[:4]
     if pass_covers_now:
         return None
-    row = conn.execute(_PASS_OF_PLATE_NOW, (plate, pass_id, to_db(at), to_db(at))).fetchone()
-    return None if row is None else row
+    rows = conn.execute(
+        _PASSES_OF_PLATE_NOW,
+        {"plate": plate, "pass": pass_id, "now": to_db(at), "ends_after": ends_after(at)},
+    ).fetchall()
+    valid_now = in_use(rows, at, lambda row: _validity(*row[1:]), begun=True)
+    return valid_now[0] if valid_now else None
 
 
 def _pass_car_inside(conn: sqlite3.Connection, p: Presented) -> CredentialFacts | None:

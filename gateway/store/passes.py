@@ -13,20 +13,21 @@ from __future__ import annotations
 import secrets as tokens
 import sqlite3
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any, Literal, cast, get_args
 
 from gateway.config.models import VisitorField
 from gateway.core.decide import registered_at
-from gateway.core.windows import ClosedPeriod, Validity, stored_windows, within
+from gateway.core.windows import ClosedPeriod, Validity, within
 from gateway.errors import Conflict, NotFound, Refused
 from gateway.privacy import IdKind, Secrets, mask_name
 from gateway.store.audit import audit, done_already, transaction
 from gateway.store.hashes import hash_in
 from gateway.store.lookup import PASS_BLOCKED, PASS_VEHICLE_BLOCKED, holder_subject
 from gateway.store.outbox import enqueue
+from gateway.store.pass_in_use import ends_after, in_use, stored_validity
 from gateway.store.record import gone_out
-from gateway.timefmt import from_db, later, local_iso, to_db
+from gateway.timefmt import local_iso, to_db
 from gateway.typed import typed
 
 PassKind = Literal["visitor", "contractor"]
@@ -200,10 +201,11 @@ def _plate_credential(
     # when this one is checked out (_plate_back). Compared with now alone, today's pass starting in
     # ten minutes was refused as "the later visit" while tomorrow's held the plate.
     current = _current_pass(conn, holder, at)
-    if current is not None and window[0] > max(to_db(at), current[0]):
-        # In the site's zone (`at` is the booth's now), to the second, as the pages give times: the
-        # stored UTC text told a guard at +08:00 a pass ending at 11:50 ends at 03:50.
-        until = datetime.fromisoformat(current[1]).astimezone(at.tzinfo).isoformat(timespec="seconds")
+    if current is not None and window[0] > to_db(max(at, current.valid_from or at)):
+        # When it is over, a last night included (06:00, not the midnight stored), in the site's
+        # zone (`at` is the booth's now), to the second, as the pages give times: the stored UTC
+        # text told a guard at +08:00 a pass ending at 11:50 ends at 03:50.
+        until = cast(datetime, current.ends(at.tzinfo)).isoformat(timespec="seconds")  # a pass ends
         raise Conflict(
             f"{plate} is on pass {holder}, valid until {until}",
             fix="register the later visit once that pass has ended or been checked out",
@@ -214,32 +216,37 @@ def _plate_credential(
     )
 
 
-def _current_pass(conn: sqlite3.Connection, pass_id: int | None, at: datetime) -> tuple[str, str] | None:
-    """The stored start and end of a pass that is not over at `at` (not checked out, not expired),
-    begun or not."""
-    row = conn.execute(
-        "SELECT valid_from, valid_to FROM passes WHERE id = ? AND checked_out_at IS NULL AND valid_to > ?",
-        (pass_id, to_db(at)),
-    ).fetchone()
-    return None if row is None else (str(row[0]), str(row[1]))
+def _current_pass(conn: sqlite3.Connection, pass_id: int | None, at: datetime) -> Validity | None:
+    """The dates and hours of a pass that is not over at `at` (not checked out, its last night not
+    over: pass_in_use.py), begun or not."""
+    rows = conn.execute(
+        "SELECT valid_from, valid_to, hours FROM passes "
+        "WHERE id = ? AND checked_out_at IS NULL AND valid_to > ?",
+        (pass_id, ends_after(at)),
+    ).fetchall()
+    current = in_use(rows, at, lambda row: stored_validity(*row))
+    return stored_validity(*current[0]) if current else None
 
 
 def _plate_back(conn: sqlite3.Connection, pass_id: int, at: datetime) -> None:
     """A pass checked out hands its plate back to the newest other pass of that plate still in
-    use (one registered by mistake over an earlier visitor's must not lock that visitor out)."""
-    other = conn.execute(
-        """SELECT o.id, o.valid_from, o.valid_to, o.hours FROM credentials c
+    use (one registered by mistake over an earlier visitor's must not lock that visitor out), a
+    night crew's in its last night included (pass_in_use.py)."""
+    rows = conn.execute(
+        """SELECT o.valid_from, o.valid_to, o.hours, o.id FROM credentials c
            JOIN passes p ON p.id = c.pass_id
            JOIN passes o ON o.plate = p.plate AND o.id != p.id
            WHERE c.kind = 'plate' AND c.pass_id = ? AND o.checked_out_at IS NULL AND o.valid_to > ?
-           ORDER BY o.id DESC LIMIT 1""",
-        (pass_id, to_db(at)),
-    ).fetchone()
-    if other is not None:
+           ORDER BY o.id DESC""",
+        (pass_id, ends_after(at)),
+    ).fetchall()
+    others = in_use(rows, at, lambda row: stored_validity(*row[:3]))
+    if others:
+        vfrom, vto, hours, other_id = others[0]
         conn.execute(
             "UPDATE credentials SET pass_id = ?, valid_from = ?, valid_to = ?, hours = ? "
             "WHERE kind = 'plate' AND pass_id = ?",
-            (*other, pass_id),
+            (other_id, vfrom, vto, hours, pass_id),
         )
 
 
@@ -307,14 +314,13 @@ def list_passes(
             (kind, -1 if limit is None else limit),
         )
         return _with_people(conn, _dicts(cur))
-    # A night runs less than a day past the end of its pass's last day: those ended a day ago or
-    # less are read, and the rule of the door keeps the ones whose last night is not over.
+    # Those whose last night may still run are read; the door's rule keeps those in use (pass_in_use.py).
     cur = conn.execute(
         f"""SELECT {_COLUMNS} FROM passes p WHERE p.kind = ? AND p.checked_out_at IS NULL
             AND p.valid_to > ? ORDER BY p.id DESC""",
-        (kind, to_db(later(now, -timedelta(days=1)))),
+        (kind, ends_after(now)),
     )
-    rows = [r for r in _dicts(cur) if not _validity(r).expired(now)]
+    rows = in_use(_dicts(cur), now, _validity)
     return _with_people(conn, rows[:limit])
 
 
@@ -372,7 +378,7 @@ def _door_state(row: dict[str, Any], now: datetime, closed: ClosedPeriod | None 
 
 def _validity(row: dict[str, Any]) -> Validity:
     """A stored pass's dates and hours, as the door judges its QR."""
-    return Validity(from_db(row["valid_from"]), from_db(row["valid_to"]), stored_windows(row["hours"]))
+    return stored_validity(row["valid_from"], row["valid_to"], row["hours"])
 
 
 def upstream(row: dict[str, Any], now: datetime) -> dict[str, Any]:
