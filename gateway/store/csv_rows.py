@@ -161,6 +161,9 @@ class VehicleRow:
     valid_from: str | None
     valid_to: str | None
     blocked: bool
+    # The plate the central server knew the car by before it re-registered it as `plate` (its
+    # entry's `previous_plate`: gateway/sync/entries.py); a CSV row has none.
+    previous_plate: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -41,6 +41,7 @@ from gateway.store.registry_vehicles import (
     delete_slot,
     delete_vehicle,
     onto_free_slots,
+    re_registered,
     slots_handed_on,
     update_vehicle,
 )
@@ -63,6 +64,7 @@ __all__ = [
     "delete_vehicle",
     "masked",
     "onto_free_slots",
+    "re_registered",
     "record_block",
     "resident_detail",
     "search",

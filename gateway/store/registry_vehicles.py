@@ -8,6 +8,7 @@ slots_handed_on here; the central server's changes and a CSV import use these to
 from __future__ import annotations
 
 import json
+import logging
 import sqlite3
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -16,7 +17,7 @@ from typing import Any
 
 from gateway.errors import Conflict, NotFound, Refused
 from gateway.privacy import mask_name
-from gateway.store.audit import transaction
+from gateway.store.audit import audit, transaction
 from gateway.store.parking import handover, off_slots_not_theirs
 from gateway.store.registry_base import (
     _changed,
@@ -28,6 +29,8 @@ from gateway.store.registry_base import (
 )
 from gateway.store.renewals import renewed_while_parked
 from gateway.timefmt import from_db, last_day
+
+log = logging.getLogger(__name__)
 
 
 def add_vehicle(
@@ -154,6 +157,26 @@ def _correct_plate(conn: sqlite3.Connection, vid: int, old: str, new: str) -> No
         )
     conn.execute("UPDATE credentials SET value = ? WHERE kind = 'plate' AND value = ?", (new, old))
     conn.execute("UPDATE vehicles SET plate = ? WHERE id = ?", (new, vid))
+
+
+def re_registered(conn: sqlite3.Connection, at: datetime, actor: str, old: str, new: str) -> bool:
+    """The car registered as `old` re-registered by the central server under `new` (a vehicle
+    entry's `previous_plate`, sync/apply.py), inside the caller's transaction: corrected in place
+    (_correct_plate), keeping its stay, money owed, cards, slot and block, and audited as an admin's
+    correction is. The centre is not told of its own change. False, changing nothing, where no car
+    is registered as `old` (a snapshot sent again after it, a step of one redone) or `new` is
+    another's: staging refuses that in a delta, and a snapshot's entry then updates that car while
+    `old`, which it no longer lists, goes."""
+    row = conn.execute("SELECT id FROM vehicles WHERE plate = ?", (old,)).fetchone()
+    if row is None:
+        return False
+    try:
+        _correct_plate(conn, row[0], old, new)
+    except Conflict as exc:
+        log.warning("%s not re-registered as %s: %s", old, new, exc)
+        return False
+    audit(conn, at, actor, "vehicle.update", f"vehicle:{row[0]}", f"{old} corrected to {new}")
+    return True
 
 
 def _plate_is_free(conn: sqlite3.Connection, vid: int, plate: str) -> None:

@@ -36,7 +36,7 @@ from gateway.store.parking import (
     off_slots_not_theirs,
     parked_as_listed,
 )
-from gateway.store.registry import audit_block, onto_free_slots, slots_handed_on
+from gateway.store.registry import audit_block, onto_free_slots, re_registered, slots_handed_on
 from gateway.store.renewals import renewed_while_parked
 from gateway.timefmt import to_db
 
@@ -97,6 +97,9 @@ _CREDENTIAL_UPSERT = """
        OR credentials.valid_from IS NOT excluded.valid_from
        OR credentials.valid_to IS NOT excluded.valid_to
        OR credentials.hours IS NOT excluded.hours OR credentials.blocked IS NOT excluded.blocked"""
+# The range's cars the centre re-registered under a new plate (`previous_plate`): (old, new).
+_RE_REGISTERED = f"""SELECT s.previous_plate, s.plate FROM staging.s_vehicles s
+    WHERE s.{R} AND s.previous_plate IS NOT NULL ORDER BY s.n"""
 _VEHICLES = [
     f"""INSERT INTO vehicles (plate, class, resident_id, monthly_until)
     SELECT s.plate, s.class, r.id, s.monthly_until
@@ -351,6 +354,9 @@ def run_rows(conn: sqlite3.Connection, phase: int, lo: int, hi: int, now: dateti
     withdrawn = _slots_withdrawn(conn, now, params) if name == "deletes" else nullcontext()
     if name == "residents":
         conn.create_function("mask_name", 1, mask_name, deterministic=True)  # for _KEPT_NAME
+    if name == "vehicles":  # first, so that the entry then updates the car under its new plate
+        for old, new in conn.execute(_RE_REGISTERED, params).fetchall():
+            re_registered(conn, now, "central", old, new)
     with withdrawn, struck_off:
         for sql in PHASES[phase][2]:
             conn.execute(sql, params)

@@ -67,7 +67,7 @@ CREATE TABLE IF NOT EXISTS s_residents (
     blocked INTEGER);
 CREATE TABLE IF NOT EXISTS s_vehicles (
     n INTEGER PRIMARY KEY, plate TEXT, resident_ref TEXT, class TEXT, monthly_until TEXT,
-    valid_from TEXT, valid_to TEXT, blocked INTEGER);
+    valid_from TEXT, valid_to TEXT, blocked INTEGER, previous_plate TEXT);
 CREATE TABLE IF NOT EXISTS s_cards (
     n INTEGER PRIMARY KEY, card TEXT, resident_ref TEXT, plate TEXT, valid_from TEXT, valid_to TEXT,
     hours TEXT, blocked INTEGER);
@@ -93,6 +93,7 @@ ADDED_COLUMNS = (
     ("s_passes", "vehicle_class", "TEXT"),
     ("meta", "code", "TEXT"),
     ("s_passes", "id_kind", "TEXT"),
+    ("s_vehicles", "previous_plate", "TEXT"),
 )
 TABLES = (
     "s_residents",
@@ -380,9 +381,11 @@ def _check_references(staged: Staged, main: sqlite3.Connection, job: StageJob, s
     # A resident deleted takes the cars still theirs with them (vehicles.resident_id ON DELETE
     # CASCADE): those the change does not hand to someone else are gone as if deleted by name.
     deleted["vehicle"] |= {p for p, ref in held.items() if ref in deleted["resident"]} - plates
-    car_owner = {p: ref for p, ref in held.items() if p not in deleted["vehicle"]}
-    car_owner.update({v.plate: v.resident_ref for v in staged.vehicles})
     problems: list[str] = []
+    # A car re-registered under a new plate is not under its old one any more (a pass may take it).
+    moved = _re_registrations(staged, main, snapshot, problems)
+    car_owner = {p: ref for p, ref in held.items() if p not in deleted["vehicle"] and p not in moved}
+    car_owner.update({v.plate: v.resident_ref for v in staged.vehicles})
 
     def known(kind: str, value: str, local: set[str], sql: str) -> bool:
         if value in local:
@@ -396,7 +399,13 @@ def _check_references(staged: Staged, main: sqlite3.Connection, job: StageJob, s
             _problem(problems, f"{where}: no resident {quoted(value)}")
 
     def plate(value: str | None, where: str) -> None:
-        if value is not None and not known(
+        if value in moved:
+            _problem(
+                problems,
+                f"{where}: vehicle {value} is re-registered as {moved[value]} (previous_plate): "
+                f"name {moved[value]}",
+            )
+        elif value is not None and not known(
             "vehicle", value, plates, "SELECT 1 FROM vehicles WHERE plate = ?"
         ):
             _problem(problems, f"{where}: no vehicle {quoted(value)}")
@@ -410,7 +419,9 @@ def _check_references(staged: Staged, main: sqlite3.Connection, job: StageJob, s
         if not_its_own:
             _problem(problems, f"card {c.card}: {not_its_own}")
     if not snapshot:  # a snapshot lists every card it keeps: none is left behind
+        # A car re-registered keeps its cards: they must be its resident's (the entry's) too.
         incoming = {v.plate: v.resident_ref for v in staged.vehicles}
+        incoming |= {v.previous_plate: v.resident_ref for v in staged.vehicles if v.previous_plate}
         handled = {c.card for c in staged.cards} | deleted["card"] | _cards_of(main, deleted["resident"])
         for number, _, why in cards_left_on_moved_cars(main, incoming, handled):
             _problem(problems, f"card {number}: {why}")
@@ -450,6 +461,65 @@ def _check_references(staged: Staged, main: sqlite3.Connection, job: StageJob, s
                     "pass the visitor's own plate, or delete that vehicle in the same change",
                 )
     return problems
+
+
+def _re_registrations(
+    staged: Staged, main: sqlite3.Connection, snapshot: bool, problems: list[str]
+) -> dict[str, str]:
+    """previous plate -> plate, for the cars the change re-registers under a new plate (a vehicle
+    entry's `previous_plate`: store/registry_vehicles.py re_registered), each checked. A previous
+    plate is one car's, and not also an entry of its own. In a delta, it is a car in the store that
+    the delta does not also delete (deleted, the car's stay under it would stay open for good), and
+    the new plate is nobody's yet (the store's UNIQUE plate: the car would not be moved); a
+    snapshot, which says what the register is, takes it where the store still has the old plate
+    and the new one is free, and otherwise as an entry without it (the snapshot sent again once the
+    car was moved, or a step of it redone after a restart)."""
+    moved: dict[str, str] = {}
+    plates = {v.plate for v in staged.vehicles}
+    deleted = {key[0] for kind, key in staged.deletes if kind == "vehicle"}
+    for v in staged.vehicles:
+        old = v.previous_plate
+        if old is None:
+            continue
+        where = f"vehicle {v.plate}: previous_plate {old}"
+        if old in moved:
+            _problem(problems, f"{where} is also the previous plate of vehicle {moved[old]}: one car has one")
+            continue
+        moved[old] = v.plate
+        if old in plates:
+            _problem(problems, f"{where} is also an entry of its own: send the car under {v.plate} alone")
+        if snapshot:
+            continue
+        if old in deleted:
+            _problem(
+                problems,
+                f"{where} is also deleted by this change: leave the delete out (the car keeps its "
+                f"stay, payments, cards and slot under {v.plate})",
+            )
+        elif main.execute("SELECT 1 FROM vehicles WHERE plate = ?", (old,)).fetchone() is None:
+            _problem(problems, f"{where}: no vehicle {old} in the gateway's register to re-register")
+        holder = _plate_holder(main, v.plate)
+        if holder is not None:
+            _problem(
+                problems,
+                f"vehicle {v.plate}: {v.plate} is {holder}'s plate already; a car re-registered "
+                "takes a plate nobody holds: delete that registration in an earlier delta",
+            )
+    return moved
+
+
+def _plate_holder(main: sqlite3.Connection, plate: str) -> str | None:
+    """Who holds `plate` in the store (a resident's car, a pass), as the guard would name them."""
+    sql = (
+        "SELECT coalesce('resident ' || r.ref, 'pass ' || coalesce(p.ref, p.id)) FROM credentials c "
+        "LEFT JOIN residents r ON r.id = c.resident_id LEFT JOIN passes p ON p.id = c.pass_id "
+        "WHERE c.kind = 'plate' AND c.value = ?"
+    )
+    row = (
+        main.execute(sql, (plate,)).fetchone()
+        or main.execute("SELECT 'a vehicle' FROM vehicles WHERE plate = ?", (plate,)).fetchone()
+    )
+    return None if row is None else str(row[0])
 
 
 def _cards_of(main: sqlite3.Connection, refs: set[str]) -> set[str]:
@@ -540,7 +610,7 @@ def _insert(conn: sqlite3.Connection, staged: Staged, secrets: Secrets) -> None:
         ),
     )
     conn.executemany(
-        "INSERT INTO s_vehicles VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO s_vehicles VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
             (
                 n,
@@ -551,6 +621,7 @@ def _insert(conn: sqlite3.Connection, staged: Staged, secrets: Secrets) -> None:
                 v.valid_from,
                 v.valid_to,
                 staged.block("vehicle", v.plate, v.blocked),
+                v.previous_plate,
             )
             for n, v in enumerate(staged.vehicles)
         ),
