@@ -33,12 +33,13 @@ from tests.drivers.test_event_clips import Picture
 from tests.parking.conftest import make_gw  # noqa: F401  (fixture)
 
 
-def _wait(cond: Callable[[], bool], what: str) -> None:
-    for _ in range(200):
-        if cond():
-            return
+def _wait(cond: Callable[[], bool], what: str, within_s: float = 60.0) -> None:
+    """A bound on a hang, counted in time: a loaded machine's threads are late, not wrong."""
+    deadline = time.monotonic() + within_s
+    while not cond():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out: {what}")
         time.sleep(0.05)
-    raise AssertionError(f"timed out: {what}")
 
 
 @pytest.fixture
@@ -64,13 +65,20 @@ def _clear(gw: Gateway, kind: str) -> None:
 
 
 def _storage_back(gw: Gateway, let_go: Callable[[], None]) -> None:
+    """Storage takes writes again: the records that waited written, and every clip cut written or
+    called off. Waited for, not slept: each step is written a slice (WRITE_SLICE_S) at a time, and
+    a loaded machine's camera thread gathers a clip's last frame late."""
     let_go()
-    time.sleep(1.1)  # the retry time of the records that wait
-    gw.on_worker(lambda c: gw._waiting.write_waiting(c, now=True)).result(10)
-    assert gw._waiting.waiting() == 0
-    time.sleep(1.0)  # every clip gathered
+
+    def all_written() -> bool:
+        more = gw.on_worker(lambda c: gw._waiting.write_waiting(c, now=True)).result(60)
+        return not more and gw._waiting.waiting() == 0
+
+    _wait(all_written, "the records that waited written")
     assert gw.clips is not None
-    gw.clips.writer.flush()
+    writer = gw.clips.writer
+    _wait(lambda: not writer._pending, "every clip cut written, or called off")
+    writer.flush()
 
 
 def _on_disk(gw: Gateway, kind: str) -> set[str]:
