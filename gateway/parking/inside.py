@@ -70,9 +70,12 @@ INSERT INTO stays (subject, plate, vehicle_id, class, zone, slot_id, billing, en
                    entered_typed, redecided_flags, handed_over_at, billed_until)
 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 """
-# The plate's (or its car's) stay still open: a car is inside once.
+# The plate's (or its car's) stay still open: a car is inside once. Among the open stays alone: left
+# to itself, SQLite walked every stay kept newest first for the order, and a car not inside (the one
+# an admin records) read them all.
 _INSIDE = """
-SELECT id, entered_at FROM stays WHERE exited_at IS NULL AND (subject = :subject OR plate = :plate)
+SELECT id, entered_at FROM stays INDEXED BY stays_open_subject
+WHERE exited_at IS NULL AND (subject = :subject OR plate = :plate)
 ORDER BY id DESC LIMIT 1
 """
 # A stay of the plate that ended after the time given: the car was seen leaving since it came in
