@@ -148,7 +148,7 @@ class BarrierDesk(DeskBase):
             **quote_json(account, held.plate, held.at, self.site.tz),
             "pass": shown if held.kind == "qr" else None,
             "resident": shown if held.kind == "card" else None,
-            "hold_ends_in_s": max(0.0, round(elapsed(at, later(decided, PENDING_FOR)).total_seconds(), 1)),
+            "hold_ends_in_s": _hold_ends_in_s(decided, at),
         }
 
     def held_car(self, conn: sqlite3.Connection, lane_id: str, at: datetime) -> tuple[Held, Owed] | None:
@@ -281,3 +281,10 @@ class BarrierDesk(DeskBase):
         if account.stay is None and account.quote.due_fen > 0 and self.left_settled(conn, subject, at):
             return replace(account, quote=Quote(0, None, 0, 0), payment_ids=(), carried_ids=())
         return account
+
+
+def _hold_ends_in_s(decided: datetime, at: datetime) -> float:
+    """In how many seconds a hold last decided at `decided` ends by itself (PENDING_FOR after it),
+    at most PENDING_FOR: a hold dated ahead of a clock set back is not said to last a month."""
+    left = elapsed(at, later(decided, PENDING_FOR))
+    return round(min(max(left, timedelta(0)), PENDING_FOR).total_seconds(), 1)

@@ -174,17 +174,27 @@
     const shown = lane.owing && !panelPay;
     if (shown || lane.heldPay) heldPayButton(lane).hidden = !shown;
   }
+  const HOLD_LOOK_S = 300, ASK_AGAIN_S = 15;
+  function askHeldIn(lane, seconds) {
+    clearTimeout(lane.holdEnds);
+    lane.holdEnds = setTimeout(() => askHeld(lane), seconds * 1000);
+  }
   function askHeld(lane) {
     if (!lane || !paysAt(lane)) return;
     if (lane.asking) { lane.askAgain = true; return; }
     lane.asking = true;
-    // A question that fails (the Wi-Fi) leaves the button as it was: the next decision asks again.
+    // A question that fails (the Wi-Fi) leaves the button as it was, and is asked again in
+    // ASK_AGAIN_S while a button is up: else one lost as the hold ended left it up all night.
+    // Asked again at least every HOLD_LOOK_S: a timer longer than 2^31 ms fires at once (a hold
+    // dated ahead of a clock set back a month), and a tablet asleep may fire it late.
+    clearTimeout(lane.holdEnds);
     api("GET", `/api/parking/lanes/${lane.info.id}/quote`).then((quote) => {
       lane.owing = Boolean((quote.plate || quote.pass || quote.resident) && quote.due_fen);
       lane.owingSincePanel = !lane.askAgain;  // asked after the panel's decision was drawn
-      clearTimeout(lane.holdEnds);
-      if (quote.hold_ends_in_s != null) lane.holdEnds = setTimeout(() => askHeld(lane), (quote.hold_ends_in_s + 1) * 1000);
-    }, () => {}).then(() => {
+      if (quote.hold_ends_in_s != null) askHeldIn(lane, Math.min(quote.hold_ends_in_s + 1, HOLD_LOOK_S));
+    }, () => {
+      if (lane.owing || lane.latest.querySelector("[data-pay]")) askHeldIn(lane, ASK_AGAIN_S);
+    }).then(() => {
       lane.asking = false;
       showHeldPay(lane);
       if (lane.askAgain) { lane.askAgain = false; askHeld(lane); }
