@@ -34,16 +34,18 @@ METHODS = ("cash", "qr", "monthly")
 # prepaid_already).
 LONGEST_GRACE = timedelta(minutes=most_allowed(ParkingConfig, "grace_minutes"))
 # The booth payments of an amount for a car, newest first, taken since a moment, with the grace each
-# was given (prepaid_already): on its open stay (:stay); with none open, by whom it paid for or its
-# plate, with no stay (charges carried paid off) or on a stay that has ended (paid ahead, the car then
-# left within its grace, or a guard or admin closed its stay), on the payments' time index.
+# was given (prepaid_already): on its open stay (:stay), or by whom it paid for or its plate, with no
+# stay (charges carried paid off) or on a stay that has ended (paid ahead, the car then left within
+# its grace, or a guard or admin closed its stay; and maybe came back in since, review 62g: the
+# retry was told nothing_owed, "open the barrier", for the car that had just come in), on the
+# payments' time index.
 _PAID_AT_BOOTH_SINCE = """
 SELECT p.receipt, p.at, g.grace_s FROM payments p INDEXED BY payments_at
 LEFT JOIN payment_graces g ON g.payment_id = p.id
-WHERE p.at >= :since AND p.lane = 'booth' AND p.amount_fen = :amount AND CASE
-  WHEN :stay IS NOT NULL THEN p.stay_id = :stay
-  ELSE (p.subject = :subject OR p.plate = :plate) AND (p.stay_id IS NULL OR EXISTS (
-    SELECT 1 FROM stays s WHERE s.id = p.stay_id AND s.exited_at IS NOT NULL)) END
+WHERE p.at >= :since AND p.lane = 'booth' AND p.amount_fen = :amount AND (
+  p.stay_id = :stay
+  OR (p.subject = :subject OR p.plate = :plate) AND (p.stay_id IS NULL OR EXISTS (
+    SELECT 1 FROM stays s WHERE s.id = p.stay_id AND s.exited_at IS NOT NULL)))
 ORDER BY p.at DESC, p.id DESC
 """
 # A payment for a car from its hold's start to its let-out (paid_for_hold): taken in between, on the
@@ -155,7 +157,7 @@ def prepaid_already(
     """A booth payment sent again (the kiosk or tablet lost the answer, its receipt left for the
     gateway to make, so check_receipt has no number to know it by) is refused `already_paid`,
     naming the receipt made and when, as at the lane (let_out_already): the same amount for the
-    same stay, or with none open now, for the same car with no stay or on a stay ended since, taken
+    same stay, or for the same car with no stay or on a stay ended since (back in or not), taken
     within its grace (the longer of the one its receipt gave and the config's `grace`, as the exit
     judges it). Checked as a new payment, it was told `nothing_owed`, "the car may leave: open the
     barrier", for a car parked inside, with no receipt to hand the driver; and for a car that, paid
