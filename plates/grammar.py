@@ -98,6 +98,10 @@ def _visible(text: str) -> str:
     # Format characters (Unicode category Cf: the zero-width space U+200B that WeChat and QQ
     # messages carry, U+FEFF, the joiners U+200C/U+200D, U+2060, the soft hyphen) show nothing, so
     # a pasted plate that holds one looks right; \s does not match them and NFKC keeps them.
+    # Printable text holds none (str.isprintable is false for every category C* character): the
+    # common case, asked in C, where the scan below took a tenth of an import's reading of its files.
+    if text.isprintable():
+        return text
     return "".join(c for c in text if unicodedata.category(c) != "Cf")
 
 

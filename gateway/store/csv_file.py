@@ -158,7 +158,7 @@ def read_csv(path: Path, encoding: str | None = None) -> CsvFile:
 
 def blank(fields: list[str]) -> bool:
     """A row with no cell holding anything: a blank line, or a row cleared in Excel (`,,,,`)."""
-    return not any(f.strip() for f in fields)
+    return not "".join(fields).strip()  # as any(f.strip() ...), in C
 
 
 def unused_columns(header: list[str], rows: list[list[str]]) -> frozenset[int]:

@@ -22,19 +22,20 @@ import json
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import datetime, tzinfo
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 import orjson
 
 from gateway.store.outbox import enqueue_listing
 from gateway.store.registry_base import _resident_changes
-from gateway.timefmt import from_db, local_iso
+from gateway.timefmt import local_iso
 
 if TYPE_CHECKING:
     from gateway.store.csv_steps import Part
 
-# Each kind's rows :lo..:hi as the store has them, keyed by the file's row: (n, id, fields...). A
+# Each kind's rows :lo..:hi as the store has them, the file's row first: (n, id, fields...). A
 # row the store lacks is not listed. The fields are those of the centre's snapshot entry, but for
 # `blocked` (its own record), with the clear ones a masked record cannot tell apart (a name, a
 # phone's hash) after them: compared, not sent. CROSS JOIN keeps the step's rows first: left to
@@ -78,15 +79,15 @@ def told_upstream(conn: sqlite3.Connection, part: Part) -> Iterator[None]:
     if part.run.kind not in _STORED:
         yield
         return
-    before = {} if part.tell_all else _stored(conn, part, after=False)
+    before = {} if part.tell_all else {row[0]: row[1:] for row in _stored(conn, part, after=False)}
     yield
     kind = part.run.kind
     entity = _ENTITY[kind]
     # Each row's JSON once (orjson: UTF-8 as sent), packed by its length, then put in its record.
     rows = [
-        orjson.dumps({"op": "upsert", "entity": entity, "id": row[0], **_fields(kind, row[1:], part.at)})
-        for n, row in _stored(conn, part, after=True).items()
-        if before.get(n) != row
+        orjson.dumps({"op": "upsert", "entity": entity, "id": row[1], **_fields(kind, row[2:], part.at)})
+        for row in _stored(conn, part, after=True)
+        if before.get(row[0]) != row[1:]
     ]
     record = {"op": "import", "entity": "rows", "id": part.import_id, "at": part.at.isoformat()}
     for some in _packed(rows, part.room - _AROUND_BYTES):
@@ -109,10 +110,10 @@ def _packed(rows: list[bytes], room: int) -> Iterator[list[bytes]]:
         yield some
 
 
-def _stored(conn: sqlite3.Connection, part: Part, after: bool) -> dict[int, tuple[Any, ...]]:
+def _stored(conn: sqlite3.Connection, part: Part, after: bool) -> sqlite3.Cursor:
     plates = _FILE_CARS if after and "plates" in part.run.given else _SLOT_CARS
     sql = _STORED[part.run.kind].format(plates=plates)
-    return {row[0]: row[1:] for row in conn.execute(sql, {"lo": part.first, "hi": part.last})}
+    return conn.execute(sql, {"lo": part.first, "hi": part.last})
 
 
 def _fields(kind: str, row: tuple[Any, ...], at: datetime) -> dict[str, Any]:
@@ -120,7 +121,7 @@ def _fields(kind: str, row: tuple[Any, ...], at: datetime) -> dict[str, Any]:
     if kind == "residents":
         ref, building, unit, room, valid_from, valid_to, phone, name, _ = row
         data = {"building": building, "unit": unit, "room": room, "name": name}
-        data |= {"valid_from": from_db(valid_from), "valid_to": from_db(valid_to)}
+        data |= {"valid_from": _local(valid_from, at.tzinfo), "valid_to": _local(valid_to, at.tzinfo)}
         return {"ref": ref, **_resident_changes(data, {"phone_masked": phone}, at)}
     if kind == "vehicles":
         plate, owner, vehicle_class, monthly_until, valid_from, valid_to = row
@@ -136,5 +137,14 @@ def _fields(kind: str, row: tuple[Any, ...], at: datetime) -> dict[str, Any]:
 
 def _times(entry: dict[str, Any], at: datetime) -> dict[str, Any]:
     """The stored times (UTC text) of an entry in the site's offset, as every record gives them."""
-    moments = ("monthly_until", "valid_from", "valid_to")
-    return {k: local_iso(v, at.tzinfo) if k in moments else v for k, v in entry.items()}
+    return {k: _local(v, at.tzinfo) if k in _MOMENTS else v for k, v in entry.items()}
+
+
+_MOMENTS = frozenset(("monthly_until", "valid_from", "valid_to"))
+
+
+@lru_cache(maxsize=4096)
+def _local(stored: str | None, tz: tzinfo | None) -> str | None:
+    """local_iso, once for each time: an import's rows share a few (a date typed for a whole file,
+    the month's end), and each is a parse and a step into the site's zone."""
+    return local_iso(stored, tz)

@@ -11,6 +11,7 @@ import difflib
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -122,7 +123,7 @@ def lost_in_gbk(row: dict[str, str], read_as_gbk: bool) -> None:
             raise RowError(
                 column,
                 f"{quoted(value.strip())} has a '?', what Excel writes for a character GBK lacks (such "
-                f"as 䶮 or Ł) when it saves \"CSV\": {_lost_fix(read_as_gbk)}",
+                f'as 䶮 or Ł) when it saves "CSV": {_lost_fix(read_as_gbk)}',
             )
 
 
@@ -224,12 +225,19 @@ def _when(
     if not value:
         return None
     try:
-        if open_end:
-            at = parse_end(value, tz)
-            return None if at is None else to_db(at)
-        return to_db(parse_local(value, tz, end_of_day=end))
+        return _stored_time(value, tz, end, open_end)
     except ValueError as exc:  # gateway.timefmt quotes the text whole
         raise RowError(column, requoted(str(exc), value)) from None
+
+
+@lru_cache(maxsize=4096)
+def _stored_time(value: str, tz: ZoneInfo, end: bool, open_end: bool) -> str | None:
+    """_when's date, once for each text: a file's rows share a few dates (a month's end), and the
+    step to the site's zone costs more than the rest of a row's reading (a ValueError is not kept)."""
+    if open_end:
+        at = parse_end(value, tz)
+        return None if at is None else to_db(at)
+    return to_db(parse_local(value, tz, end_of_day=end))
 
 
 def _period(row: dict[str, str], tz: ZoneInfo) -> tuple[str | None, str | None]:
@@ -416,7 +424,7 @@ def _site_time(row: dict[str, str], column: str) -> None:
     digits after one are as likely a day's working hours ("2026-03-01 08:00-18", "08:00-12") as an
     offset; `export` writes none."""
     text = (row.get(column) or "").strip()
-    if gives_offset(text):
+    if text and gives_offset(text):  # most cells are empty: no need to match them
         raise RowError(
             column,
             f"{quoted(text)} is not a date: a CSV date is the site's time, without an offset "
