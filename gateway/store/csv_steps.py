@@ -50,7 +50,7 @@ from gateway.store.parking import (
     off_slots_not_theirs,
     parked_as_listed,
 )
-from gateway.store.registry import onto_free_slots, record_block
+from gateway.store.registry import onto_free_slots, onto_slots_of_registered, record_block
 from gateway.store.renewals import renewed_while_parked
 
 STEP_ROWS = 500  # the first step; later ones are sized to take about STEP_S
@@ -344,6 +344,16 @@ def _residents(conn: sqlite3.Connection, part: Part) -> None:
                phone_masked = excluded.phone_masked, phone_hash = excluded.phone_hash""",
         part.span,
     )
+    if "valid_from" in part.run.given or "valid_to" in part.run.given:
+        # A lease renewed: a slot that passed over a car of the household while it had lapsed is
+        # handed to it now.
+        onto_slots_of_registered(
+            conn,
+            part.at,
+            """SELECT v.id FROM st.residents x JOIN residents r ON r.ref = x.ref
+               JOIN vehicles v ON v.resident_id = r.id WHERE x.n BETWEEN :lo AND :hi""",
+            {"lo": part.first, "hi": part.last},
+        )
 
 
 def _vehicles(conn: sqlite3.Connection, part: Part) -> None:
@@ -366,12 +376,10 @@ def _vehicles(conn: sqlite3.Connection, part: Part) -> None:
     _credentials(conn, part, "plate", "st.vehicles", "x.plate", "''")
     # A renewal of a car parked paying since its period ran out (after its plate: a car deleted
     # and added again has its stay follow the plate to it).
-    renewed_while_parked(
-        conn,
-        part.at,
-        "SELECT v.id FROM st.vehicles x JOIN vehicles v ON v.plate = x.plate WHERE x.n BETWEEN :lo AND :hi",
-        {"lo": part.first, "hi": part.last},
-    )
+    cars = "SELECT v.id FROM st.vehicles x JOIN vehicles v ON v.plate = x.plate WHERE x.n BETWEEN :lo AND :hi"
+    renewed_while_parked(conn, part.at, cars, {"lo": part.first, "hi": part.last})
+    # A car registered again: a slot of its that passed it over while it had lapsed is handed now.
+    onto_slots_of_registered(conn, part.at, cars, {"lo": part.first, "hi": part.last})
 
 
 def _cards(conn: sqlite3.Connection, part: Part) -> None:

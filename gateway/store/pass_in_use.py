@@ -11,6 +11,7 @@ door's rule says are not over.
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from typing import TypeVar
@@ -42,3 +43,17 @@ def in_use(
     if begun:
         return [r for r in rows if validity(r).covers(now)]
     return [r for r in rows if not validity(r).expired(now)]
+
+
+def current_pass(conn: sqlite3.Connection, pass_id: int | None, at: datetime) -> Validity | None:
+    """The dates and hours of pass `pass_id` where it is not over at `at` (not checked out, its
+    last night not over), begun or not (a pass booked for later holds its plate): the one rule for
+    whether a pass still holds its plate, a visit registered at the booth (passes.py) and a car
+    re-registered onto the plate (registry_vehicles.py) alike."""
+    rows = conn.execute(
+        "SELECT valid_from, valid_to, hours FROM passes "
+        "WHERE id = ? AND checked_out_at IS NULL AND valid_to > ?",
+        (pass_id, ends_after(at)),
+    ).fetchall()
+    current = in_use(rows, at, lambda row: stored_validity(*row))
+    return stored_validity(*current[0]) if current else None

@@ -25,7 +25,7 @@ from gateway.store.audit import audit, done_already, transaction
 from gateway.store.hashes import hash_in
 from gateway.store.lookup import PASS_BLOCKED, PASS_VEHICLE_BLOCKED, holder_subject
 from gateway.store.outbox import enqueue
-from gateway.store.pass_in_use import ends_after, in_use, stored_validity
+from gateway.store.pass_in_use import current_pass, ends_after, in_use, stored_validity
 from gateway.store.record import gone_out
 from gateway.timefmt import local_iso, to_db
 from gateway.typed import typed
@@ -200,7 +200,7 @@ def _plate_credential(
     # lets the car in once this one is over (lookup.py _visit_of_plate), and gets the plate back
     # when this one is checked out (_plate_back). Compared with now alone, today's pass starting in
     # ten minutes was refused as "the later visit" while tomorrow's held the plate.
-    current = _current_pass(conn, holder, at)
+    current = current_pass(conn, holder, at)
     if current is not None and window[0] > to_db(max(at, current.valid_from or at)):
         # When it is over, a last night included (06:00, not the midnight stored), in the site's
         # zone (`at` is the booth's now), to the second, as the pages give times: the stored UTC
@@ -214,18 +214,6 @@ def _plate_credential(
         "UPDATE credentials SET pass_id = ?, valid_from = ?, valid_to = ?, hours = ? WHERE id = ?",
         (pass_id, *window, cid),
     )
-
-
-def _current_pass(conn: sqlite3.Connection, pass_id: int | None, at: datetime) -> Validity | None:
-    """The dates and hours of a pass that is not over at `at` (not checked out, its last night not
-    over: pass_in_use.py), begun or not."""
-    rows = conn.execute(
-        "SELECT valid_from, valid_to, hours FROM passes "
-        "WHERE id = ? AND checked_out_at IS NULL AND valid_to > ?",
-        (pass_id, ends_after(at)),
-    ).fetchall()
-    current = in_use(rows, at, lambda row: stored_validity(*row))
-    return stored_validity(*current[0]) if current else None
 
 
 def _plate_back(conn: sqlite3.Connection, pass_id: int, at: datetime) -> None:

@@ -22,7 +22,7 @@ from gateway.store.registry_base import (
     _resident_changes,
 )
 from gateway.store.registry_credentials import record_block
-from gateway.store.registry_vehicles import slots_handed_on
+from gateway.store.registry_vehicles import onto_slots_of_registered, slots_handed_on
 from gateway.typed import typed_text
 
 
@@ -70,6 +70,8 @@ def upsert_resident(
                 (*(values[c] for c in differs), data["ref"]),
             )
         rid = int(conn.execute("SELECT id FROM residents WHERE ref = ?", (data["ref"],)).fetchone()[0])
+        if {"valid_from", "valid_to"} & set(differs):  # a lease renewed: a slot that passed over its car
+            onto_slots_of_registered(conn, at, "SELECT id FROM vehicles WHERE resident_id = ?", (rid,))
         # A block alone is the block's record (record_block): an upsert naming only the ref beside
         # it went upstream and into the audit as a second, empty change.
         if set(differs) - {"blocked"}:

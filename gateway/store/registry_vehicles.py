@@ -8,17 +8,17 @@ slots_handed_on here; the central server's changes and a CSV import use these to
 from __future__ import annotations
 
 import json
-import logging
 import sqlite3
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from gateway.errors import Conflict, NotFound, Refused
 from gateway.privacy import mask_name
 from gateway.store.audit import audit, transaction
 from gateway.store.parking import handover, off_slots_not_theirs
+from gateway.store.pass_in_use import current_pass
 from gateway.store.registry_base import (
     _changed,
     _db,
@@ -29,8 +29,6 @@ from gateway.store.registry_base import (
 )
 from gateway.store.renewals import renewed_while_parked
 from gateway.timefmt import from_db, last_day
-
-log = logging.getLogger(__name__)
 
 
 def add_vehicle(
@@ -105,7 +103,7 @@ def update_vehicle(
             )
         label, corrected = row[0], {}
         if plate != row[0]:
-            _correct_plate(conn, vid, row[0], plate)
+            _correct_plate(conn, vid, row[0], plate, at)
             label, corrected = f"{row[0]} corrected to {plate}", {"new_plate": plate}
         if "monthly_until" in changes:
             label += _period_changed(stored["monthly_until"], changes["monthly_until"], ended, at)
@@ -133,7 +131,7 @@ def _period_changed(was: datetime | None, now: datetime | None, ended: bool, at:
     return f" monthly {day(was)} -> {day(now)}{' (ended)' if ended else ''}"
 
 
-def _correct_plate(conn: sqlite3.Connection, vid: int, old: str, new: str) -> None:
+def _correct_plate(conn: sqlite3.Connection, vid: int, old: str, new: str, at: datetime) -> None:
     """Vehicle `vid`'s plate typed wrong (`old`) corrected to the one on the car (`new`). What is
     keyed by the car (vehicle:N: its open stay, booth payments not yet applied, charges still owed;
     its cards, slot and block) stays the car's; what names the plate says `new`. Deleting the car
@@ -143,8 +141,16 @@ def _correct_plate(conn: sqlite3.Connection, vid: int, old: str, new: str) -> No
     The stays and money take the new plate before the credential does: the schema's trigger on the
     credential's value (migration 10) then finds the car parked under `new` and keeps all of it the
     car's (and a stranger's stay under `new`, the same car come in unrecognised, becomes the car's,
-    as for a plate registered while parked)."""
-    _plate_is_free(conn, vid, new)
+    as for a plate registered while parked).
+
+    A pass over or checked out by `at` whose plate was `new` (the new car let in as a visitor
+    before it was registered) lets it go, its block kept, as a vehicle entry or import taking the
+    plate over does: _plate_is_free refuses only a pass still in use."""
+    _plate_is_free(conn, vid, new, at)
+    passed_on = conn.execute(
+        "SELECT blocked FROM credentials WHERE kind = 'plate' AND value = ? AND pass_id IS NOT NULL", (new,)
+    ).fetchone()
+    conn.execute("DELETE FROM credentials WHERE kind = 'plate' AND value = ? AND pass_id IS NOT NULL", (new,))
     subject = f"vehicle:{vid}"
     for table, still_open in (
         ("stays", "exited_at IS NULL"),
@@ -155,7 +161,11 @@ def _correct_plate(conn: sqlite3.Connection, vid: int, old: str, new: str) -> No
             f"UPDATE {table} SET plate = ? WHERE subject = ? AND plate = ? AND {still_open}",
             (new, subject, old),
         )
-    conn.execute("UPDATE credentials SET value = ? WHERE kind = 'plate' AND value = ?", (new, old))
+    kept_block = "max(blocked, ?)" if passed_on else "blocked"
+    conn.execute(
+        f"UPDATE credentials SET value = ?, blocked = {kept_block} WHERE kind = 'plate' AND value = ?",
+        (new, *(passed_on or ()), old),
+    )
     conn.execute("UPDATE vehicles SET plate = ? WHERE id = ?", (new, vid))
 
 
@@ -164,24 +174,24 @@ def re_registered(conn: sqlite3.Connection, at: datetime, actor: str, old: str, 
     entry's `previous_plate`, sync/apply.py), inside the caller's transaction: corrected in place
     (_correct_plate), keeping its stay, money owed, cards, slot and block, and audited as an admin's
     correction is. The centre is not told of its own change. False, changing nothing, where no car
-    is registered as `old` (a snapshot sent again after it, a step of one redone) or `new` is
-    another's: staging refuses that in a delta, and a snapshot's entry then updates that car while
-    `old`, which it no longer lists, goes."""
+    is registered as `old` (a snapshot sent again after it, a step of one redone). Raises Conflict,
+    changing nothing, where `new` is another car's, a resident's or a pass's still in use: the
+    caller refuses a delta for it, and a snapshot's entry then updates the car under `new`."""
     row = conn.execute("SELECT id FROM vehicles WHERE plate = ?", (old,)).fetchone()
     if row is None:
         return False
-    try:
-        _correct_plate(conn, row[0], old, new)
-    except Conflict as exc:
-        log.warning("%s not re-registered as %s: %s", old, new, exc)
-        return False
+    _correct_plate(conn, row[0], old, new, at)
     audit(conn, at, actor, "vehicle.update", f"vehicle:{row[0]}", f"{old} corrected to {new}")
     return True
 
 
-def _plate_is_free(conn: sqlite3.Connection, vid: int, plate: str) -> None:
-    """Refuse a correction to a plate registered to another vehicle or to a pass: that is another
-    car, or this one registered twice, which the admin must sort out first."""
+def _plate_is_free(conn: sqlite3.Connection, vid: int, plate: str, at: datetime) -> None:
+    """Refuse a correction to a plate registered to another vehicle, to a resident or to a pass
+    still in use at `at` (current_pass, the door's rule): that is another car, or this one
+    registered twice, which the admin must sort out first. A pass over or checked out is no
+    holder: its plate stays with it only until retention deletes it, and refused, the centre's
+    re-registration of a car onto the plate its driver came in on as a visitor last week could
+    not be done at all (the pass is the booth's, the centre cannot delete it)."""
     other = conn.execute("SELECT id FROM vehicles WHERE plate = ? AND id != ?", (plate, vid)).fetchone()
     if other is not None:
         raise Conflict(
@@ -194,13 +204,23 @@ def _plate_is_free(conn: sqlite3.Connection, vid: int, plate: str) -> None:
         "WHERE kind = 'plate' AND value = ? AND vehicle_id IS NOT ?",
         (plate, vid),
     ).fetchone()
-    if held is not None:
-        holder = f"pass {held[1]}" if held[1] is not None else f"resident {held[2]}"
+    if held is None:
+        return
+    if held[1] is not None:
+        current = current_pass(conn, held[1], at)
+        if current is None:
+            return
+        until = cast(datetime, current.ends(at.tzinfo)).isoformat(timespec="seconds")  # a pass ends
         raise Conflict(
-            f"{plate} is the plate of {holder}",
-            fix=f"check the plate on the car; if that registration was this car, delete its plate "
-            f"(DELETE /api/credentials/{held[0]}) and correct this one again",
+            f"{plate} is on pass {held[1]}, in use until {until}",
+            fix="check the plate on the car; once that visit is over, check the pass out at the "
+            "booth (or wait until it ends) and correct this one again",
         )
+    raise Conflict(
+        f"{plate} is the plate of resident {held[2]}",
+        fix=f"check the plate on the car; if that registration was this car, delete its plate "
+        f"(DELETE /api/credentials/{held[0]}) and correct this one again",
+    )
 
 
 def delete_vehicle(conn: sqlite3.Connection, at: datetime, actor: str, vid: int) -> None:
@@ -379,3 +399,16 @@ def onto_free_slots(
     free too."""
     for (slot_id,) in conn.execute(_FREE_WITH_A_CAR_WAITING.format(slots=slots), params).fetchall():
         handover(conn, slot_id, at, "reassigned")
+
+
+def onto_slots_of_registered(
+    conn: sqlite3.Connection, at: datetime, cars: str, params: Sequence[Any] | Mapping[str, Any]
+) -> None:
+    """The cars `cars` (SQL for their ids, with `params`) whose registration, or their resident's,
+    was just written (an admin's edit of a lease, the central server's resident or vehicle entry,
+    an import's row): each slot of theirs that no car is on takes a car of it parked in the shared
+    spaces that is registered now (onto_free_slots, handover). A handover passes over a car whose
+    registration had lapsed when its slot freed (a lease renewed a day late); renewed since, it is
+    a registered car of a free slot, and nothing else hands it on: it paid by the hour till it left,
+    its slot standing empty beside it (review 62f)."""
+    onto_free_slots(conn, at, _SLOTS_OF_CARS.format(cars=cars), params)

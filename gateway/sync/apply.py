@@ -25,6 +25,7 @@ from contextlib import contextmanager, nullcontext, suppress
 from datetime import datetime
 from pathlib import Path
 
+from gateway.errors import Conflict
 from gateway.privacy import mask_name
 from gateway.store.audit import audit
 from gateway.store.database import begin_immediate
@@ -36,8 +37,15 @@ from gateway.store.parking import (
     off_slots_not_theirs,
     parked_as_listed,
 )
-from gateway.store.registry import audit_block, onto_free_slots, re_registered, slots_handed_on
+from gateway.store.registry import (
+    audit_block,
+    onto_free_slots,
+    onto_slots_of_registered,
+    re_registered,
+    slots_handed_on,
+)
 from gateway.store.renewals import renewed_while_parked
+from gateway.sync.errors import DownlinkRejected
 from gateway.timefmt import to_db
 
 log = logging.getLogger(__name__)
@@ -125,6 +133,8 @@ _CARDS = [
     {_CREDENTIAL_UPSERT}""",
 ]
 _VEHICLES_IN_RANGE = f"SELECT v.id FROM staging.s_vehicles s JOIN vehicles v ON v.plate = s.plate WHERE s.{R}"
+_CARS_OF_RESIDENTS_IN_RANGE = f"""SELECT v.id FROM staging.s_residents s
+    JOIN residents r ON r.ref = s.ref JOIN vehicles v ON v.resident_id = r.id WHERE s.{R}"""
 _SLOTS_IN_RANGE = f"""SELECT sl.id FROM staging.s_slots s
     JOIN slots sl ON sl.zone = s.zone AND sl.number = s.number WHERE s.{R}"""
 # A slot's cars are given in two passes over the slots: first every car a slot now lists is added
@@ -341,8 +351,11 @@ def _span(counts: dict[str, int], done: int, rows: int) -> tuple[int, int, int]:
     return len(PHASES), 0, 0
 
 
-def run_rows(conn: sqlite3.Connection, phase: int, lo: int, hi: int, now: datetime) -> None:
-    """Copy rows lo..hi of one phase in, inside the caller's transaction (staging attached)."""
+def run_rows(
+    conn: sqlite3.Connection, phase: int, lo: int, hi: int, now: datetime, *, delta: int | None = None
+) -> None:
+    """Copy rows lo..hi of one phase in, inside the caller's transaction (staging attached);
+    `delta`: the version of the delta they are of (None: a snapshot's step)."""
     name = PHASES[phase][0]
     params = {"lo": lo, "hi": hi, "now": to_db(now)}
     if name in _BLOCKS_SAID:
@@ -355,19 +368,45 @@ def run_rows(conn: sqlite3.Connection, phase: int, lo: int, hi: int, now: dateti
     if name == "residents":
         conn.create_function("mask_name", 1, mask_name, deterministic=True)  # for _KEPT_NAME
     if name == "vehicles":  # first, so that the entry then updates the car under its new plate
-        for old, new in conn.execute(_RE_REGISTERED, params).fetchall():
-            re_registered(conn, now, "central", old, new)
+        _re_register(conn, now, params, delta)
     with withdrawn, struck_off:
         for sql in PHASES[phase][2]:
             conn.execute(sql, params)
+    if name == "residents":  # a lease renewed: a slot that passed over its car (lapsed) is handed now
+        onto_slots_of_registered(conn, now, _CARS_OF_RESIDENTS_IN_RANGE, params)
     if name == "vehicles":  # a renewal of a car parked paying since its period ran out
         renewed_while_parked(conn, now, _VEHICLES_IN_RANGE, params)
+        onto_slots_of_registered(conn, now, _VEHICLES_IN_RANGE, params)
     if name == "slots":  # the cars parked placed as the rows have them; one waiting in the shared spaces
         with parked_as_listed(conn, now, conn.execute(_CARS_GOING, params).fetchall(), _MOVING_IN):
             onto_free_slots(conn, now, _SLOTS_TO_HAND, params)
     if name == "slot_cars_unlisted":  # a slot handed on: the car parked there that it no longer lists
         off_slots_not_theirs(conn, now, _SLOTS_IN_RANGE, params)
         onto_free_slots(conn, now, _SLOTS_IN_RANGE, params)  # one held for its old car (_SLOTS_TO_HAND)
+
+
+def _re_register(
+    conn: sqlite3.Connection, now: datetime, params: dict[str, object], delta: int | None
+) -> None:
+    """The range's cars the centre re-registered under a new plate, moved onto it (re_registered).
+    One whose new plate was taken after staging checked it (a guard's pass registered with it
+    meanwhile, still in use; an admin's car) refuses a delta whole, nothing of it applied: applied,
+    its entry added the new plate as another car, the car's stay under its old plate stayed open
+    for good, and the delta was reported in. A snapshot's step, which cannot be refused alone,
+    applies the entry as one without `previous_plate` (its old plate, no longer listed, goes)."""
+    for old, new in conn.execute(_RE_REGISTERED, params).fetchall():
+        try:
+            re_registered(conn, now, "central", old, new)
+        except Conflict as exc:
+            problem = f"vehicle {new}: previous_plate {old}: {exc.message} (fix: {exc.fix})"
+            if delta is not None:
+                raise DownlinkRejected(
+                    "invalid",
+                    f"delta {delta} refused, nothing of it applied",
+                    version=delta,
+                    problems=[problem],
+                ) from exc
+            log.warning("not re-registered, applied as a new car: %s", problem)
 
 
 @contextmanager
@@ -415,7 +454,7 @@ def apply_delta(
                 raise StaleApply(f"delta {version} is based on {base}, the store is at {applied[0]}")
             for phase, (name, _, _) in enumerate(PHASES):
                 if _rows(counts, name):
-                    run_rows(conn, phase, 0, _rows(counts, name), now)
+                    run_rows(conn, phase, 0, _rows(counts, name), now, delta=version)
             _finish(conn, "delta", version, counts, now)
             conn.execute("COMMIT")
         except BaseException:

@@ -470,7 +470,8 @@ def _re_registrations(
     entry's `previous_plate`: store/registry_vehicles.py re_registered), each checked. A previous
     plate is one car's, and not also an entry of its own. In a delta, it is a car in the store that
     the delta does not also delete (deleted, the car's stay under it would stay open for good), and
-    the new plate is nobody's yet (the store's UNIQUE plate: the car would not be moved); a
+    the new plate is no other car's or resident's (the store's UNIQUE plate: the car would not be
+    moved; a pass's is judged as the delta is applied: _plate_holder); a
     snapshot, which says what the register is, takes it where the store still has the old plate
     and the new one is free, and otherwise as an entry without it (the snapshot sent again once the
     car was moved, or a step of it redone after a restart)."""
@@ -509,10 +510,13 @@ def _re_registrations(
 
 
 def _plate_holder(main: sqlite3.Connection, plate: str) -> str | None:
-    """Who holds `plate` in the store (a resident's car, a pass), as the guard would name them."""
+    """Who holds `plate` in the store (a resident's car), as the guard would name them. A pass's
+    plate is judged when the delta is applied (re_registered), by the door's rule at the gateway's
+    time, which staging has not: one over or checked out lets it go (the new car let in as a
+    visitor last week), one still in use refuses the delta then. Refused here, the delta could not
+    be sent at all: the centre cannot delete a pass registered at the booth."""
     sql = (
-        "SELECT coalesce('resident ' || r.ref, 'pass ' || coalesce(p.ref, p.id)) FROM credentials c "
-        "LEFT JOIN residents r ON r.id = c.resident_id LEFT JOIN passes p ON p.id = c.pass_id "
+        "SELECT 'resident ' || r.ref FROM credentials c JOIN residents r ON r.id = c.resident_id "
         "WHERE c.kind = 'plate' AND c.value = ?"
     )
     row = (

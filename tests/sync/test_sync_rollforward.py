@@ -69,12 +69,21 @@ class FullDisk:
         self._real = apply.run_rows
         monkeypatch.setattr(apply, "run_rows", self)
 
-    def __call__(self, conn: sqlite3.Connection, phase: int, lo: int, hi: int, now: datetime) -> None:
+    def __call__(
+        self,
+        conn: sqlite3.Connection,
+        phase: int,
+        lo: int,
+        hi: int,
+        now: datetime,
+        *,
+        delta: int | None = None,
+    ) -> None:
         self.calls += 1
         if self.calls >= self._after and self._failing():
             self.failures += 1
             raise sqlite3.OperationalError("database or disk is full")
-        self._real(conn, phase, lo, hi, now)
+        self._real(conn, phase, lo, hi, now, delta=delta)
 
 
 N = 2000  # residents: staged in process, applied in several steps
