@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
@@ -18,6 +19,7 @@ from drivers.cameras.frame import Frame
 from gateway.config import parse_config
 from gateway.core import Presented
 from gateway.events import AccessEvent
+from gateway.runtime import plate_reading
 from gateway.runtime.gateway import Gateway
 from gateway.runtime.plate_reading import PlateReader
 from plates.reading import Reading
@@ -63,15 +65,22 @@ def night_exit_confusable(tmp_path: Path) -> Iterator[Gateway]:
 
 class ExitCamera:
     """car-out's plate camera: the real PlateReader and LaneVoter, fed frames on the monotonic clock
-    (only the recognizer is fake), so the gateway can tell which car is at the barrier."""
+    (only the recognizer is fake), so the gateway can tell which car is at the barrier.
 
-    def __init__(self, gw: Gateway) -> None:
+    `monkeypatch` given: the lane is judged at the time of the last frame fed (the reader's clock is
+    the camera's), as for a camera whose frames run on up to each decision. Otherwise the reader
+    judges it on the real monotonic clock, and a test that takes more than gone_after_s (3 s) past
+    its last frame to reach a decision (a loaded CI box) finds the car it sees gone from the lane."""
+
+    def __init__(self, gw: Gateway, monkeypatch: pytest.MonkeyPatch | None = None) -> None:
         self.recognizer = Recognizer()
         self.reader = PlateReader(None, self.recognizer)  # type: ignore[arg-type]
         gw.devices.lanes["car-out"].plate_readers.append(self.reader)
         self.seq = 0
         self.t = time.monotonic()
         self.image = np.zeros((720, 1280, 3), np.uint8)
+        if monkeypatch is not None:
+            monkeypatch.setattr(plate_reading, "time", SimpleNamespace(monotonic=lambda: self.t))
 
     def frames(self, seconds: float, in_view: list[str], behind: Sequence[str] = ()) -> None:
         """`in_view` at the barrier, `behind` queued behind it, for `seconds` of frames."""
@@ -115,13 +124,13 @@ def test_resident_car_let_out_by_hand_outside_the_exits_hours_is_no_longer_insid
 
 
 def test_the_camera_reading_the_refused_car_let_out_as_it_pulls_away_lets_it_go(
-    night_exit: Gateway,
+    night_exit: Gateway, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Let out by hand, the resident's car is read again by the exit's camera 3 s later, still under
     the barrier: it is the car just let out (flag `again`), not refused once more, and no more
     refusals go on record (*One car, one passage*)."""
     gw = night_exit
-    cam = ExitCamera(gw)  # the camera that reads the car sees it at the barrier
+    cam = ExitCamera(gw, monkeypatch)  # the camera that reads the car sees it at the barrier
     with _exit_with_relay(gw) as (look, open_by_hand):
         look("car-in", RESIDENT, T0)
         cam.frames(1.0, [RESIDENT])
@@ -189,7 +198,7 @@ def test_a_lane_held_open_for_a_car_refused_closes_no_stay(night_exit: Gateway) 
 
 
 def test_a_refused_car_the_camera_saw_drive_away_is_not_let_out_by_an_opening_for_a_bike(
-    night_exit: Gateway,
+    night_exit: Gateway, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """23:00, outside the car exit's hours: the resident's car is refused (不在通行时段) and, told so,
     turns back into the estate; the exit's own camera sees it leave the lane. 20 s later the guard
@@ -198,7 +207,7 @@ def test_a_refused_car_the_camera_saw_drive_away_is_not_let_out_by_an_opening_fo
     recorded let out, its slot shown free all night, and next morning it left flagged
     no_entry_record). The lane's camera says the refused car is no longer at the barrier."""
     gw = night_exit
-    cam = ExitCamera(gw)
+    cam = ExitCamera(gw, monkeypatch)
     with _exit_with_relay(gw) as (look, open_by_hand):
         assert look("car-in", RESIDENT, T0).admitted
         cam.frames(1.0, [RESIDENT])  # the car at the barrier
@@ -216,7 +225,7 @@ def test_a_refused_car_the_camera_saw_drive_away_is_not_let_out_by_an_opening_fo
 
 
 def test_the_refused_car_the_camera_sees_is_let_out_not_a_stale_hold_that_backed_away(
-    night_exit: Gateway,
+    night_exit: Gateway, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """21:50, the car exit still open: a stranger's car is held to pay, and its driver, unwilling to
     pay, backs away into the car park (the camera sees it go). 22:05, after the exit's hours, the
@@ -227,7 +236,7 @@ def test_the_refused_car_the_camera_sees_is_let_out_not_a_stale_hold_that_backed
     reentry = "void", and the resident, still "inside", was refused back in under anti_passback =
     "hard")."""
     gw = night_exit
-    cam = ExitCamera(gw)
+    cam = ExitCamera(gw, monkeypatch)
     with _exit_with_relay(gw) as (look, open_by_hand):
         assert look("car-in", RESIDENT, T0).admitted
         assert look("car-in", STRANGER, T0).admitted
@@ -271,7 +280,7 @@ def _guard_at(
 
 
 def test_of_two_residents_queued_at_night_the_opening_lets_out_the_one_at_the_barrier(
-    night_exit: Gateway,
+    night_exit: Gateway, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """23:00, outside the exit's hours. Resident car RESIDENT reaches the barrier and is refused
     (不在通行时段); OTHER queues behind it and is refused too; the camera sees both. RESIDENT stands
@@ -282,7 +291,7 @@ def test_of_two_residents_queued_at_night_the_opening_lets_out_the_one_at_the_ba
     out "the first the lane's camera still sees" - the car at the barrier, not the one whose last
     refusal happens to be the oldest."""
     gw = night_exit
-    cam = ExitCamera(gw)
+    cam = ExitCamera(gw, monkeypatch)
     with _guard_at(gw) as (look, open_by_hand, _, _):
         assert look("car-in", RESIDENT, T0).admitted
         assert look("car-in", OTHER, T0).admitted
@@ -302,7 +311,7 @@ def test_of_two_residents_queued_at_night_the_opening_lets_out_the_one_at_the_ba
 
 
 def test_a_refused_resident_whose_misread_plate_the_guard_corrected_is_let_out(
-    night_exit: Gateway,
+    night_exit: Gateway, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """23:00, outside the exit's hours. The exit camera misreads the resident's plate 皖B33333 as
     皖B33338 and refuses it; the guard corrects the plate on the live page (the record now stands
@@ -311,7 +320,7 @@ def test_a_refused_resident_whose_misread_plate_the_guard_corrected_is_let_out(
     under anti_passback = "hard": the refusal was dropped because the camera 'did not see'
     皖B33333 (it holds the text it read, 皖B33338), though the car never moved."""
     gw = night_exit
-    cam = ExitCamera(gw)
+    cam = ExitCamera(gw, monkeypatch)
     misread = "皖B33338"
     with _guard_at(gw) as (look, open_by_hand, client, auth):
         assert look("car-in", RESIDENT, T0).admitted
@@ -328,14 +337,16 @@ def test_a_refused_resident_whose_misread_plate_the_guard_corrected_is_let_out(
     assert back.admitted, back
 
 
-def test_a_refused_resident_read_as_a_lookalike_is_let_out(night_exit_confusable: Gateway) -> None:
+def test_a_refused_resident_read_as_a_lookalike_is_let_out(
+    night_exit_confusable: Gateway, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The exit allows look-alike plates (plate_match = "confusable"). 23:00: the camera reads
     R1's car 皖A11111 as 皖A1111T (1/T), the gateway takes it for 皖A11111 and refuses it (不在通行
     时段). The guard opens by hand for it and it drives out; the gateway kept it inside (stay open,
     slot B001 taken, refused back in under anti_passback = "hard"), because it asked the camera
     whether it sees 皖A11111 while the camera holds the text it read."""
     gw = night_exit_confusable
-    cam = ExitCamera(gw)
+    cam = ExitCamera(gw, monkeypatch)
     read = "皖A1111T"
     with _guard_at(gw) as (look, open_by_hand, _, _):
         assert look("car-in", OTHER, T0).admitted
@@ -349,7 +360,7 @@ def test_a_refused_resident_read_as_a_lookalike_is_let_out(night_exit_confusable
 
 
 def test_of_two_cars_held_to_pay_the_one_at_the_barrier_read_as_a_lookalike_is_let_out(
-    night_exit_confusable: Gateway,
+    night_exit_confusable: Gateway, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """21:00, the car exit open, taking look-alike plates (plate_match = "confusable"). The camera
     reads R4's car 皖D55555 (its monthly lapsed) as 皖D5555S (5/S); the gateway takes it for 皖D55555
@@ -359,7 +370,7 @@ def test_of_two_cars_held_to_pay_the_one_at_the_barrier_read_as_a_lookalike_is_l
     the gateway asked the camera whether it sees 皖D55555, while the camera holds the text it read,
     皖D5555S (docs/parking.md *Let out by hand*: "the first the lane's camera still sees")."""
     gw = night_exit_confusable
-    cam = ExitCamera(gw)
+    cam = ExitCamera(gw, monkeypatch)
     lapsed, read = "皖D55555", "皖D5555S"
     at = T0 + 12 * H  # 21:00
     with _guard_at(gw) as (look, open_by_hand, client, auth):
