@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import threading
 import time
+from contextlib import suppress
 from pathlib import Path
 
 from gpiozero.pins.mock import MockFactory
 
+from tests.drivers.conftest import wait_for
 from tests.parking.test_exit_fix49_barrier_not_opened import RelayWrittenLater
 from tests.parking.test_exit_fix57e_arm_never_rose import (  # noqa: F401  (mock_pins: a fixture)
     ALARMS,
@@ -136,6 +138,9 @@ def test_a_module_believed_offline_greets_once_its_write_is_answered(
         assert _decide(gw, "car-out")
         threading.Thread(target=relay.outcomes[0].set_result, args=(True,)).start()  # taken
         time.sleep(1.0)  # the arm is rising, not up yet
+        # The greeting waited for too: a loaded machine's display thread can be later than that.
+        with suppress(AssertionError):
+            wait_for(lambda: "一路平安" in ([""] + _board(gw, "car-out")[before:])[-1], "the greeting")
         told = _board(gw, "car-out")[before:]
         assert told and "一路平安" in told[-1], f"the module took the pulse; the driver reads {told}"
         contact.drive_low()
