@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import sqlite3
+from contextlib import closing
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -12,13 +13,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from gateway.bench.import_lanes import lane_wait_during_import
 from gateway.cli import EX_DATAERR, main
 from gateway.config import EX_CONFIG, SiteConfig, parse_config
 from gateway.store import csv_import, csv_staging
 from gateway.store.admin import import_csv
 from gateway.store.csv_import import read_files
-from gateway.store.database import open_database
+from gateway.store.csv_steps import MAX_STEP_ROWS
+from gateway.store.database import DB_NAME, open_database
 from gateway.store.registry import set_blocked
 from tests.conftest import site_toml, write_csv
 
@@ -402,15 +403,55 @@ def test_export_then_import_into_a_new_gateway_keeps_masked_phones(tmp_path: Pat
     assert main(["import", "-c", str(new / "site.toml"), str(clear)]) == EX_DATAERR
 
 
+_RESIDENTS_AND_CARDS = "SELECT (SELECT count(*) FROM residents) + (SELECT count(*) FROM credentials)"
+
+
 def test_a_large_import_does_not_hold_up_the_lanes(tmp_path: Path) -> None:
+    """One transaction held the write lock 1.1 s for 40,000 residents with cards (8.4 s for
+    100,000), and a lane's card past the 10 s busy timeout failed as storage_failed. What lets the
+    lanes in is checked here: the import commits in steps of at most MAX_STEP_ROWS rows, and in
+    the gap after each step another connection takes the write lock at once (BEGIN IMMEDIATE with
+    no busy timeout), writes as a lane does and commits. How long a lane waits is a benchmark's
+    figure, not a test's: `gateway bench import --rows 100000 --json`, `lane_wait_max_ms`
+    (docs/benchmarks.md)."""
     cfg = parse_config(site_toml(tmp_path / "data"), "site.toml")
-    n = 40_000  # one transaction held the write lock 1.1 s for this many, 8.4 s for 100,000
-    # A lane writes what the decision worker does for each card (one short write transaction).
-    result = lane_wait_during_import(cfg, tmp_path, n)
-    assert result.counts == {"residents": n, "vehicles": 0, "cards": n, "slots": 0}
-    # Steps of about 20 ms, and a lane asks for the lock every ms: it waits about one step (more on a
-    # box busy with other work).
-    assert result.max_wait_s < 0.5, f"a lane write waited {result.max_wait_s:.2f} s behind the import"
+    n = 40_000
+    people = tmp_path / "r.csv"
+    people.write_text(
+        "ref,building,unit,name\n" + "".join(f"R{i},{i % 50}栋,{i % 6}单元,张{i}\n" for i in range(n)),
+        encoding="utf-8",
+    )
+    cards = tmp_path / "c.csv"
+    cards.write_text("card,resident_ref\n" + "".join(f"{i:010d},R{i}\n" for i in range(n)), encoding="utf-8")
+    written: list[int] = []  # residents and cards in the store at each gap
+
+    def lane_writes() -> None:
+        lane = sqlite3.connect(cfg.site.data_dir / DB_NAME, timeout=0, isolation_level=None)
+        try:
+            lane.execute("BEGIN IMMEDIATE")  # raises "database is locked" where the import holds it
+            (rows,) = lane.execute(_RESIDENTS_AND_CARDS).fetchone()
+            lane.execute(
+                "INSERT INTO presence (subject, inside, lane, at) VALUES ('x', 1, 'door', 'now') "
+                "ON CONFLICT DO UPDATE SET at = 'now'"
+            )
+            lane.execute("COMMIT")
+        finally:
+            lane.close()
+        written.append(rows)
+
+    assert import_csv(cfg, [people, cards], pause=lane_writes) == {
+        "residents": n,
+        "vehicles": 0,
+        "cards": n,
+        "slots": 0,
+    }
+    with closing(sqlite3.connect(cfg.site.data_dir / DB_NAME)) as db:
+        (in_store,) = db.execute(_RESIDENTS_AND_CARDS).fetchone()
+    assert in_store == 2 * n
+    steps = [*written, in_store]
+    assert len(steps) >= 2 * n // MAX_STEP_ROWS, f"{2 * n} rows written in {len(steps)} steps"
+    sizes = [after - before for before, after in zip([0, *steps], steps, strict=False)]
+    assert min(sizes) > 0 and max(sizes) <= MAX_STEP_ROWS, f"steps of {min(sizes)}-{max(sizes)} rows"
 
 
 def _stopped_after_two_steps(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> SiteConfig:

@@ -40,6 +40,7 @@ def _once(action: Callable[[], None]) -> Callable[[], None]:
 def test_an_import_given_up_half_way_audits_the_rows_it_wrote(
     make_gw: Callable[..., Gateway],  # noqa: F811 (the fixture)
     tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """The office imports 600 new flats and a car for R2; after the first 500 rows the centre
     deletes R2 and the import is given up ("The first 500 rows are in"). The 500 residents it did
@@ -47,6 +48,10 @@ def test_an_import_given_up_half_way_audits_the_rows_it_wrote(
     or resident.upsert), and the centre was sent no registry record of them. House rule
     (docs/guard-app.md, Audit; README: "every import writes a registry.import audit row ... and a
     registry record upstream"): every change writes its audit row in the same transaction."""
+    # Steps of 500 rows: the second, after R2 is deleted, has the other 100 flats and the car. The
+    # steps after the first are sized by their time (csv_steps), smaller on a busy box.
+    for name in ("STEP_ROWS", "MIN_STEP_ROWS", "MAX_STEP_ROWS"):
+        monkeypatch.setattr(f"gateway.store.csv_steps.{name}", 500)
     gw = make_gw()
     flats = write_csv(tmp_path / "r.csv", NEW_FLATS)
     car = write_csv(tmp_path / "v.csv", "plate,resident_ref\n皖F12345,R2\n")

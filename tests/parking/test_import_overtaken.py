@@ -21,6 +21,15 @@ from tests.parking.directory_exit_helpers import delta
 NEW_FLATS = "ref,building,unit,name\n" + "".join(f"N{i},9栋,1单元,住户{i}\n" for i in range(600))
 
 
+@pytest.fixture(autouse=True)
+def steps_of_500_rows(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every step 500 rows, so that each test's other writer comes after the first 500 flats and
+    before the step with the rest and the car or card: the steps after the first are sized by their
+    time (csv_steps), smaller on a busy box."""
+    for name in ("STEP_ROWS", "MIN_STEP_ROWS", "MAX_STEP_ROWS"):
+        monkeypatch.setattr(f"gateway.store.csv_steps.{name}", 500)
+
+
 def _once(action: Callable[[], None]) -> Callable[[], None]:
     """A pause between two steps in which `action` happens, the first time only."""
     done: list[bool] = []
