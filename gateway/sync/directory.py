@@ -81,6 +81,9 @@ class Directory:
         self._stop = threading.Event()
         applied, self.last_applied_at = self._applied()
         self.versions = Versions(applied, self.cfg.gap_wait_s, self.cfg.resync_interval_s)
+        # Read here, as the applied version is, not on the thread: until the thread got to it (a
+        # slow start) /api/health said no snapshot was needed though one was owed on record.
+        self._owed()
         # Deltas held until the one before them is in, with their inbox ids.
         self._bodies: dict[int, tuple[bytes, int | None]] = {}
         self._inbox = inbox  # shared with the commands; closed by the service
@@ -617,7 +620,6 @@ class Directory:
         """A snapshot cut short by a restart is finished from its staged copy, or asked for. A
         register the centre keeps, on a database put back from an older copy, is asked for."""
         applied, version, _ = self._sync_state()
-        self._owed()
         behind = self._register_behind() if applied > 0 else None
         if behind is not None:
             # A card the centre struck off since the copy was made opens again until then.
