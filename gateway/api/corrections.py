@@ -33,6 +33,7 @@ from gateway.store.audit import audit
 from gateway.store.corrections import Correction, correct_plate
 from gateway.store.csv_rows import RowError, plate_value
 from gateway.store.holds import REFUSED_JUST_NOW, car_held_sql
+from gateway.store.neighbour_rows import not_neighbours_sql
 from gateway.store.tickets import (
     next_ticket,
     no_such_ticket,
@@ -315,10 +316,11 @@ def _stay_since(at: str, event: str) -> str:
 
 _LANE_ACTION = _upstream("lane_action", "o.at", "lane", "o.target")
 # The lane's decisions before a record, newest first: the run of refusals that ended with it is
-# among them (the last 100: a car that waited longer was read the same way over and over).
-_BEFORE = """
+# among them (the last 100: a car that waited longer was read the same way over and over). Not the
+# neighbouring lane's car read by the lane's camera (neighbour_lane): no car at this barrier.
+_BEFORE = f"""
 SELECT at, device, kind, value, admitted FROM access_log INDEXED BY access_log_lane
-WHERE lane = :lane AND id < :id ORDER BY id DESC LIMIT 100
+WHERE lane = :lane AND id < :id AND {not_neighbours_sql()} ORDER BY id DESC LIMIT 100
 """
 # Whether the lane decided another car since a record: one let through, or one that names another
 # car than the record's texts (the record's, the plate it is corrected to, and for a typed record
@@ -327,10 +329,13 @@ WHERE lane = :lane AND id < :id ORDER BY id DESC LIMIT 100
 # pass's QR shown as it waits, which names that car (the car a hold is keyed by, car_held_sql: a
 # card's car by its plate, a pass's by the pass's; at a vehicle lane only). A row that names no car
 # (an unknown card, a resident's own card that names none) is not tied to this one: another car,
-# the barrier stays down. On the lane's index from the record on.
+# the barrier stays down. Nor is the car of the lane beside, read by this lane's camera as it went
+# through its own (neighbour_lane): it never came to this barrier, and taken for the next car here,
+# the car still waiting at it was refused 纠正并重新判断 as gone (Review 62j). On the lane's index
+# from the record on.
 _OTHER_CAR = f"""
 SELECT EXISTS (SELECT 1 FROM access_log l INDEXED BY access_log_lane
-               WHERE l.lane = :lane AND l.id > :id
+               WHERE l.lane = :lane AND l.id > :id AND {not_neighbours_sql("l")}
                  AND (l.admitted = 1
                       OR coalesce({car_held_sql("l")}, l.value)
                          NOT IN (SELECT value FROM json_each(:texts))))

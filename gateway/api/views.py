@@ -16,11 +16,14 @@ from gateway.privacy import mask_card, mask_name
 from gateway.runtime.gateway import Gateway
 from gateway.store.database import open_read_only
 from gateway.store.lookup import plate_holder
+from gateway.store.neighbour_rows import not_neighbours_sql
 from gateway.timefmt import from_db, last_day
 
 log = logging.getLogger(__name__)
 
-_RECENT = """
+# The plate log's 只看拒绝 (refused only) lists cars turned away: not the car of the lane beside read
+# by the lane's camera (neighbour_lane, refused wrong_lane on record only), gone through its own lane.
+_RECENT = f"""
 SELECT a.event_id, a.at, a.lane, a.kind, a.value, a.confidence, a.admitted, a.reason, a.billing,
        a.flags, a.holder_kind, a.snapshot, v.plate, v.class,
        coalesce(r.name, p.name) AS name, coalesce(r.building, p.host_building) AS building,
@@ -32,8 +35,8 @@ LEFT JOIN passes p ON a.holder_kind IN ('visitor', 'contractor') AND p.id = a.ho
 LEFT JOIN vehicles v ON v.id = a.vehicle_id
 LEFT JOIN slots s ON s.id = a.slot_id
 LEFT JOIN latest_plate_corrections c ON c.event_id = a.event_id
-WHERE a.id > :after AND a.id < :before AND {lane}
-  AND (:kind IS NULL OR a.kind = :kind) AND (:refused = 0 OR a.admitted = 0)
+WHERE a.id > :after AND a.id < :before AND {{lane}}
+  AND (:kind IS NULL OR a.kind = :kind) AND (:refused = 0 OR (a.admitted = 0 AND {not_neighbours_sql("a")}))
 ORDER BY a.id DESC LIMIT :limit
 """
 # Every lane's, newest id down.

@@ -23,19 +23,19 @@ exit) and any card or QR shown there within SAME_PASSAGE after it are one car to
 (whoever the card or pass is: `blocked_car`). A person refused at a door who shows her card or pass
 again there within SAME_PASSAGE is one person turned away too (`refused_at_door`); a pass for several
 people (a crew on one QR) is that many, one after another, before a show is her trying again.
-A plate let through at a lane, read at another lane of the same direction within SAME_PASSAGE, is
-that passage too (a camera that also sees the next lane: `same_passage`, _next_lane); read by the
-camera of a lane of the other direction beside it, it is the neighbouring lane's car, no passage
-there (`neighbour_read`). The car held to pay that a guard lets out by hand has no decision of
-its own: it is told here as let through at the opening (`let_out`), so that it too is one passage
-as it leaves.
+A plate let through at a lane, read at another lane of the same direction at its gate within
+SAME_PASSAGE, is that passage too (a camera that also sees the next lane: `same_passage`,
+_next_lane); read by the camera of a lane of the other direction beside it, it is the neighbouring
+lane's car, no passage there (`neighbour_read`). The car held to pay that a guard lets out by
+hand has no decision of its own: it is told here as let through at the opening (`let_out`), so
+that it too is one passage as it leaves.
 """
 
 from __future__ import annotations
 
 import itertools
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any, Protocol, TypeVar, runtime_checkable
@@ -94,7 +94,8 @@ def _on(decided: Decided, ev: AccessEvent, repeats: Sequence[AccessEvent] = ()) 
 
 def _next_lane(p: Presented, last: Decided, entrance: bool) -> bool:
     """`p`, a plate at a vehicle lane, is the car `last` let through on its plate at another lane
-    of the same direction (`entrance`: both entrances, else both exits) within SAME_PASSAGE: a
+    of the same direction (`entrance`: both entrances, else both exits) at the same gate (the
+    caller asks: DecidedAgain.same_passage) within SAME_PASSAGE: a
     camera that also sees the next lane, or a car straddling two, reads one car at both. A plate is
     the car itself, and no car leaves (or comes in) twice in a few seconds. Decided afresh, it left
     twice: the second exit's barrier opened with flag no_entry_record (a registered car's stay
@@ -253,7 +254,9 @@ class DecidedAgain:
         typed = self._decided.get((lane, mine.value))
         return typed if typed is not None and typed.seq > mine.seq else mine
 
-    def same_passage(self, p: Presented, subject: str, at_exit: bool = False) -> Decided | None:
+    def same_passage(
+        self, p: Presented, subject: str, at_exit: bool = False, beside: Collection[str] = ()
+    ) -> Decided | None:
         """The decision that let `subject` (the car: its plate, or a card or pass naming it) through
         at this lane a moment ago, or refused it there, if `p` is one more look at that passage: its
         plate again from the lane's plate camera within SAME_CAR, or its plate and a card or pass
@@ -272,15 +275,19 @@ class DecidedAgain:
         decides those. A refusal is no pass: the
         caller decides `p` afresh, as a repeat of it (refused again for the same reason: one car
         turned away). `at_exit`: `p` is at a vehicle exit, else an entrance; the car's plate let
-        through at another lane of the same direction within SAME_PASSAGE is that passage too
-        (_next_lane), but under hard anti-passback not a plate a guard types at an entrance (a
-        clone, as at the same lane)."""
+        through at another lane of the same direction at its gate (`beside`) within SAME_PASSAGE
+        is that passage too (_next_lane), but under hard anti-passback not a plate a guard types at
+        an entrance (a clone, as at the same lane). A lane at another gate is not beside it: no
+        camera there sees it, and a car read at both within seconds is two cars on one plate (a
+        clone, refused by hard anti-passback as it comes in; one leaving is a car with no entry
+        record, decided so: let through again, it left free and uncounted: Review 62j)."""
         last = self._latest.get(subject)
         if last is None:
             return None
         if last.lane != p.lane:
             typed_clone = self._hard_anti_passback and not at_exit and p.device.startswith(TYPED_BY)
-            return last if not typed_clone and _next_lane(p, last, not at_exit) else None
+            next_lane = last.lane in beside and _next_lane(p, last, not at_exit)
+            return last if not typed_clone and next_lane else None
         if p.kind == last.kind == "plate":
             # Only the lane's own plate camera forgets a car it has not read for a few seconds; a
             # guard types the plate of a car let through there a moment ago when his tablet had not

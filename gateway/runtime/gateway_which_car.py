@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime
 
+from gateway.config.models import Lane
 from gateway.core import TYPED_BY, Facts, LaneRules, Presented
 from gateway.core.model import CredentialFacts
 from gateway.runtime.again import Decided
@@ -57,12 +58,15 @@ class WhichCar(GatewayBase):
         anti-passback's business."""
         if lane.type != "vehicle" or p.kind != "plate":
             return None
+        other_way = [c.id for c in self._vehicle_lanes_at_gate(lane) if c.direction != lane.direction]
+        return self._again.neighbour_read(p, other_way) if other_way else None
+
+    def _vehicle_lanes_at_gate(self, lane: LaneRules) -> list[Lane]:
+        """The vehicle lanes at `lane`'s gate (itself among them), as configured now: the lanes a
+        camera there may also see."""
         lanes = self.site.config.lanes
         gate = next((c.gate for c in lanes if c.id == lane.id), None)
-        other_way = [
-            c.id for c in lanes if c.gate == gate and c.type == "vehicle" and c.direction != lane.direction
-        ]
-        return self._again.neighbour_read(p, other_way) if other_way else None
+        return [c for c in lanes if c.gate == gate and c.type == "vehicle"]
 
     def _same_passage(
         self, p: Presented, lane: LaneRules, facts: Facts
@@ -86,7 +90,8 @@ class WhichCar(GatewayBase):
             refused = self._again.refused_at_door(p, subject_of(p, cred, lane.type), people)
             return refused, facts, None
         at_exit = lane.direction == "exit"
-        passage = self._again.same_passage(p, subject_of(p, cred, lane.type), at_exit)
+        beside = [c.id for c in self._vehicle_lanes_at_gate(lane) if c.direction == lane.direction]
+        passage = self._again.same_passage(p, subject_of(p, cred, lane.type), at_exit, beside)
         if passage is not None and not self._own_car_back(p, passage):
             return passage, facts, None
         if passage is not None:  # its re-entry, decided on its plate

@@ -16,6 +16,7 @@ from typing import Any, Literal
 from gateway.core import TYPED_BY, CredentialFacts, Presented
 from gateway.core.model import AGAIN, VehicleClass
 from gateway.privacy import mask_name
+from gateway.store.neighbour_rows import not_neighbours_sql
 from gateway.timefmt import from_db, later, to_db
 
 # the barrier (the camera's repeat timer, docs/plates.md): those decisions are one hold, and its fee
@@ -640,15 +641,18 @@ def _put_back_sql(row: str) -> str:
 # The decisions at a lane from REFUSED_JUST_NOW before an opening, in order, each with the car it
 # names (car_held_sql), the device that read it, whether an opening by hand names it already, and
 # whether it let its car out at a barrier that did not open (its stay put back, _put_back_sql).
-# On the log's time index:
-# half a minute of the whole site's decisions, a handful of rows.
+# Not a read of the neighbouring lane's car (flag neighbour_lane: the car just let in at the entrance
+# beside, its rear plate read by the exit camera), which never stood at this barrier: taken for a car
+# refused there, the guard's opening for a tricycle let it out on record, or, a car held to pay
+# there, let it out instead of the held car, which drove out and stayed held and inside (Review 62j).
+# On the log's time index: half a minute of the whole site's decisions, a handful of rows.
 _JUST_DECIDED = f"""
 SELECT {car_held_sql("a")}, a.event_id, a.at, a.class, a.kind, a.value, a.holder_kind, a.holder_id,
        a.admitted, a.reason, a.device, a.flags,
        EXISTS (SELECT 1 FROM let_outs_by_hand o WHERE o.held_event = a.event_id),
        {_put_back_sql("a")}
 FROM access_log a INDEXED BY access_log_at
-WHERE a.at >= ? AND a.at <= ? AND a.lane = ?
+WHERE a.at >= ? AND a.at <= ? AND a.lane = ? AND {not_neighbours_sql("a")}
 ORDER BY a.id
 """
 
@@ -656,7 +660,8 @@ ORDER BY a.id
 def refused_at_lane(conn: sqlite3.Connection, lane: str, at: datetime) -> list[Held]:
     """The cars the exit `lane` refused within REFUSED_JUST_NOW before `at`, each by its last
     decision there, in the order of those: not one let through there since, nor one held there to
-    pay since (holds_at_lane has it), nor one an opening by hand let out already. A car let through
+    pay since (holds_at_lane has it), nor one an opening by hand let out already, nor the car of the
+    lane beside read by its camera (neighbour_lane, _JUST_DECIDED). A car let through
     there at a barrier that did not open, its stay put back (道闸故障: parking.put_back), was let
     through on record only, also by the camera's repeat of that exit (_put_back_sql), and stands at
     the shut arm as one refused does: it is one of them. Each

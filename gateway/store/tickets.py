@@ -10,6 +10,7 @@ from typing import Any
 from gateway.core.model import SAME_PASSAGE
 from gateway.core.tickets import PREFIX, day_prefix, number_of, ticket
 from gateway.errors import NotFound
+from gateway.store.neighbour_rows import not_neighbours_sql
 from gateway.timefmt import elapsed, from_db
 
 # What every ticket begins with, written out as the partial indexes of tickets say it
@@ -54,11 +55,14 @@ ORDER BY entered_at DESC, id DESC
 _INSIDE_ON = "SELECT 1 FROM stays WHERE exited_at IS NULL AND plate = ? LIMIT 1"
 # The lane's records after the one a tablet showed last (its event id; "", the page having shown
 # none there, or one the log does not have: all of the lane's), newest first. A few at most: more, and it
-# was no moment ago (_A_FEW).
+# was no moment ago (_A_FEW). Not the car of the exit beside read by the entrance camera as it left
+# (neighbour_lane): no car at this barrier, and taken for one, the second guard's 无牌车 for the car
+# the first had just given a ticket was a second ticket and stay (Review 62j).
 _A_FEW = 4
 _SINCE_SHOWN = f"""
 SELECT kind, value, admitted, at FROM access_log INDEXED BY access_log_lane
 WHERE lane = :lane AND id > coalesce((SELECT id FROM access_log WHERE event_id = :shown), 0)
+  AND {not_neighbours_sql()}
 ORDER BY id DESC LIMIT {_A_FEW + 1}
 """
 
