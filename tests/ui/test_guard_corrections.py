@@ -8,6 +8,7 @@ import json
 import re
 import sqlite3
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -168,8 +169,15 @@ def test_a_plate_the_camera_did_not_read_is_typed_and_decided_like_a_read_one(
     assert rows(site, "SELECT actor, target, detail FROM audit WHERE action = 'lane.plate'") == [
         ("token:guard-bot", "car-in", "typed 皖A12345")
     ]
-    # A stranger typed in comes in as a temporary car, and its stay is found when it is read leaving.
-    stranger = client.post("/api/lanes/car-in/plate", json={"plate": "豫A5B123"}, headers=guard).json()
+    # A stranger typed in comes in as a temporary car, and its stay is found when it is read leaving
+    # (two minutes later: read by the exit camera within SAME_PASSAGE of its entry, the camera saw
+    # the car in the entrance lane beside it, no passage, review 62c).
+    now = site.gw.now
+    site.gw.now = lambda: now() - timedelta(minutes=2)  # type: ignore[method-assign]
+    try:
+        stranger = client.post("/api/lanes/car-in/plate", json={"plate": "豫A5B123"}, headers=guard).json()
+    finally:
+        site.gw.now = now  # type: ignore[method-assign]
     assert (stranger["admitted"], stranger["reason"]) == (True, "temporary")
     out = decided(site, "car-out-camera", "plate", "豫A5B123")
     assert out["admitted"] == 1 and "no_entry_record" not in out["flags"]
