@@ -121,14 +121,20 @@ def test_a_silent_unit_costs_one_timeout_a_second_not_one_every_pass(adapter: st
     )
     try:
         wait_for(lambda: dead.health.last_error and gate.health.online, "the silent unit offline")
-        before = dict(client.requests)
-        time.sleep(3.0)
-        to_dead = client.requests[9] - before[9]
-        to_healthy = client.requests[1] - before[1]
-        # One retry a second for the silent unit; the healthy one keeps near its poll_s (60 in 3 s,
-        # less the 3 timeouts). Retrying the silent unit on every pass gave 10 and 10.
-        assert to_dead <= 5, f"{to_dead} requests to the silent unit in 3 s"
-        assert to_healthy >= 25, f"the healthy module was polled {to_healthy} times in 3 s"
+        since = len(client.log)
+
+        def sent() -> list[int]:
+            with client.lock:
+                return [unit for unit, _ in client.log[since:]]
+
+        wait_for(lambda: sent().count(9) >= 3, "the silent unit asked 3 times", timeout=60)
+        units = sent()
+        asked = [i for i, unit in enumerate(units) if unit == 9][:3]
+        between = [units[a:b].count(1) for a, b in zip(asked, asked[1:], strict=False)]
+        # Counted in requests, not seconds (a loaded machine's bus thread is late): one retry a
+        # second for the silent unit, the healthy one polled near its poll_s meanwhile (about 20).
+        # Retrying the silent unit on every pass polled the healthy one once between its retries.
+        assert max(between) >= 3, f"the healthy module was polled {between} times between the retries"
     finally:
         dead.close()
         gate.close()
