@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
-import time
+import multiprocessing
 from pathlib import Path
+from types import SimpleNamespace
 
 import cv2
 import pytest
@@ -57,12 +58,14 @@ def test_day_decisions_per_s_counts_the_decisions_it_times(
     argv = ["--log-level", "WARNING", "bench", "day", "--slots", "200", "--visitors", "60"]
     assert gateway_main(argv + ["--sync", "normal", "--report-movements", "0", "--json"]) == 0
     figures = last_json(capsys.readouterr().out)
-    per_s = figures["day_decisions_per_s_sync_normal"]
-    true_rate = timed["decisions"] / seconds[0]
-    assert abs(per_s - true_rate) <= 0.03 * true_rate, (
-        f"day_decisions_per_s_sync_normal={per_s}, but {timed['decisions']} decisions were made in the "
-        f"{seconds[0]:.3f} s timed: {true_rate:.0f}/s (day_movements={figures['day_movements']})"
+    # The rate is the bench's figure (docs/benchmarks.md); checked here is what it is made of: the
+    # decisions it counts are those made in the time it divides by, and the division itself (the
+    # same float day_s came from: no wall-clock tolerance).
+    assert figures["day_decisions"] == timed["decisions"] > figures["day_movements"], (
+        f"day_decisions={figures['day_decisions']}, but {timed['decisions']} decisions were made in the "
+        f"time day_s measures (day_movements={figures['day_movements']})"
     )
+    assert figures["day_decisions_per_s_sync_normal"] == round(timed["decisions"] / seconds[0])
 
 
 def test_bench_import_s_is_the_import_alone(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
@@ -73,23 +76,32 @@ def test_bench_import_s_is_the_import_alone(monkeypatch: pytest.MonkeyPatch, tmp
     from gateway.bench.common import write_bench_config
     from gateway.config import load_config
 
-    took: list[float] = []
+    # import_s is the bench's figure (docs/benchmarks.md); checked here on a fake clock that moves
+    # only while import_csv runs, each reading noting whether the lane process was still running:
+    # the clock stops as the import returns, before the lane is told to stop and joined.
+    clock = {"now": 100.0}
+    readings: list[bool] = []
+
+    def perf_counter() -> float:
+        readings.append(any(p.name == "bench-lane" for p in multiprocessing.active_children()))
+        return clock["now"]
+
     real = il.import_csv
 
-    def timed(*a, **k):
-        t = time.perf_counter()
+    def one_second_import(*a, **k):
         try:
             return real(*a, **k)
         finally:
-            took.append(time.perf_counter() - t)
+            clock["now"] += 1.0
 
-    monkeypatch.setattr(il, "import_csv", timed)
+    monkeypatch.setattr(il, "time", SimpleNamespace(perf_counter=perf_counter))
+    monkeypatch.setattr(il, "import_csv", one_second_import)
     cfg = load_config(write_bench_config(tmp_path))
     result = il.lane_wait_during_import(cfg, tmp_path, 0)
-    extra_ms = (result.import_s - took[0]) * 1000
-    assert extra_ms < 10, (
-        f"import_s {result.import_s * 1000:.1f} ms, import_csv took {took[0] * 1000:.1f} ms: "
-        f"{extra_ms:.1f} ms of the lane process stopping counted as the import"
+    assert result.import_s == 1.0
+    assert readings == [True, True], (
+        f"the lane process running at each reading of the import's clock: {readings} "
+        "(the lane's stopping counted as the import)"
     )
 
 

@@ -3,9 +3,11 @@ it is decided, while its JPEG is still being written in the background (drivers/
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -86,24 +88,41 @@ def test_a_snapshot_still_being_written_is_served_once_written(client: TestClien
     assert image.content == (gw.data_dir / name).read_bytes()
 
 
-def test_a_snapshot_the_writer_does_not_have_answers_404_at_once(client: TestClient, site: Site) -> None:
+class _CountingSleeps:
+    """The route's asyncio, its sleeps (each a wait for the writer) noted in `waits`."""
+
+    def __init__(self, waits: list[float]) -> None:
+        self._waits = waits
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(asyncio, name)
+
+    async def sleep(self, seconds: float) -> None:
+        self._waits.append(seconds)
+        await asyncio.sleep(seconds)
+
+
+def test_a_snapshot_the_writer_does_not_have_answers_404_at_once(
+    client: TestClient, site: Site, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Waiting is only for a snapshot still being written: a name the writer does not have and
     the disk does not hold is answered at once, as before."""
     gw = site.gw
+    waits: list[float] = []
+    monkeypatch.setattr(lanes_api, "asyncio", _CountingSleeps(waits))
     gw.snapshots = writer = SnapshotWriter(gw.data_dir)
     try:
         for frame in [_frame(k) for k in range(4)]:  # the writer busy with others
             assert writer.submit(frame, "car-out-camera", 85) is not None
         gone = "/api/snapshots/2024-05-01/080000-000000-car-in-camera-1.jpg"
-        client.get(gone, headers=bearer(site.guard_token))  # the app's first answer is slower
-        started = time.monotonic()
         answer = client.get(gone, headers=bearer(site.guard_token))
-        took = time.monotonic() - started
     finally:
         gw.snapshots = None
         writer.close()
     assert answer.status_code == 404
-    assert took < 1.0  # not the SNAPSHOT_WAIT_S of one still being written
+    assert answer.json()["error"]["message"] == "no such snapshot", answer.json()
+    # Answered at once: the route never slept on the writer (checked so, not by timing the answer).
+    assert waits == [], f"the route waited {len(waits)} times for a snapshot the writer does not have"
 
 
 @needs_chromium

@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import logging
 import sqlite3
-import time
 from datetime import datetime
 from pathlib import Path
 
@@ -59,18 +58,20 @@ def test_the_guard_can_open_by_hand_while_another_process_holds_the_database(
     door within seconds, and its record is written once, when the lock is let go."""
     door = site.gw.devices.lanes["door"].relays[0]
     assert isinstance(door, SimulatedRelay)
+    # The worker's writes wait for the lock up to 60 s (10 s on a real box): an open answered
+    # "slow" was answered while the worker still waited, after HAND_OPEN_WAIT_S, not once its
+    # write failed ("locked"). Checked so, not by timing the answer; 60 s only bounds a hang.
+    site.gw.on_worker(lambda c: c.execute("PRAGMA busy_timeout = 60000")).result(10)
     other = sqlite3.connect(site.gw.db_path, isolation_level=None)
     other.execute("BEGIN IMMEDIATE")
     try:
         if card_first:  # a resident's card, waiting on the lock, holds the worker
             site.gw.present(Presented("door", "card", CARD, 1.0, site.gw.now(), "door-reader"))
-        began = time.monotonic()
         r = client.post(
             "/api/lanes/door/open", json={"reason": "业主刷卡 系统故障"}, headers=bearer(site.guard_token)
         )
-        took = time.monotonic() - began
         assert (r.status_code, len(door.pulses)) == (200, 1), r.text
-        assert r.json()["record_waits"] is True and took < 5
+        assert (r.json()["record_waits"], r.json()["waits_for"]) == (True, "slow"), r.json()
     finally:
         other.execute("ROLLBACK")
         other.close()
