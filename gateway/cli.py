@@ -25,6 +25,7 @@ log = logging.getLogger("gateway")
 EX_DATAERR = 65
 EX_NOINPUT = 66  # sysexits.h: an input file missing or unreadable
 MAX_PORT = 65535
+LOG_LEVELS = ["DEBUG", "INFO", "WARNING", "ERROR"]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -152,7 +153,7 @@ def _fix(exc: sqlite3.OperationalError, cause: StorageCause, data_dir: Path | No
 
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="gateway", description="Estate gate and parking gateway.")
-    p.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
+    p.add_argument("--log-level", default="INFO", choices=LOG_LEVELS)
     sub = p.add_subparsers(metavar="COMMAND")
 
     def command(name: str, func: Callable[[argparse.Namespace], int], help: str) -> argparse.ArgumentParser:
@@ -238,7 +239,19 @@ def _parser() -> argparse.ArgumentParser:
         bp.add_argument("--json", action="store_true", help="print one JSON object as the last line")
         add_arguments(bp)
         bp.set_defaults(func=run)
+    _log_level_after_the_command(p)
     return p
+
+
+def _log_level_after_the_command(parser: argparse.ArgumentParser) -> None:
+    """--log-level taken after the command too (`gateway run -c site.toml --log-level DEBUG`, as one
+    adds it to the unit's ExecStart): refused there, argparse's exit 2 had systemd start the service
+    again every 2 s for ever. Left unset when not given, so the one given before the command stands."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in action.choices.values():
+                sub.add_argument("--log-level", default=argparse.SUPPRESS, choices=LOG_LEVELS)
+                _log_level_after_the_command(sub)
 
 
 def cmd_run(args: argparse.Namespace) -> int:

@@ -15,10 +15,6 @@ from drivers.relays.control import PulseControl
 
 log = logging.getLogger(__name__)
 
-MISSING = (
-    "the gpio driver needs gpiozero: pip install 'estate-gateway[gpio]' "
-    "(or apt install python3-gpiozero on Raspberry Pi OS)"
-)
 # gpiozero drives the pins through one of these (its pin factories, tried in this order): without
 # any, it has only its own native pins, which a Pi 5 lacks. pip installs none of them; lgpio is
 # Raspberry Pi OS's apt package, seen in a venv made with --system-site-packages only.
@@ -29,6 +25,13 @@ NO_PIN_LIBRARY_FIX = (
     "/opt/estate-gateway/venv (run over the gateway's venv, it keeps what is installed in it); "
     "then restart the gateway (docs/hardware.md, Raspberry Pi GPIO)"
 )
+# Said alike by check-config and the device's error (journal, /api/health, guard pages): the gateway
+# is not on the package index, and pip outside the venv is refused on bookworm (externally managed).
+NO_GPIOZERO_FIX = (
+    "install the gpio extra into the gateway's venv, sudo /opt/estate-gateway/venv/bin/pip install "
+    f"'/opt/estate-gateway[fast,gpio]' (README, Install), and its pin library: {NO_PIN_LIBRARY_FIX}"
+)
+MISSING = f"the gpio driver needs gpiozero, which is not installed here; fix: {NO_GPIOZERO_FIX}"
 
 
 def pin_library_found() -> bool:

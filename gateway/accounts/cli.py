@@ -98,8 +98,13 @@ def _password(username: str, from_stdin: bool) -> str:
     if from_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
     else:
-        password = getpass.getpass(f"password for {username}: ")
-        if getpass.getpass("again: ") != password:
+        try:
+            password = getpass.getpass(f"password for {username}: ")
+            again = getpass.getpass("again: ")
+        except EOFError:  # Ctrl-D at the prompt: given up, as with Ctrl-C (exit 130, nothing changed)
+            print(file=sys.stderr)  # the shell's prompt on a line of its own, not after ours
+            raise KeyboardInterrupt from None
+        if again != password:
             raise GatewayError("the two passwords differ", fix="run the command again")
     refusal = password_refusal(username, password)
     if refusal:

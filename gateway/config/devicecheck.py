@@ -9,7 +9,7 @@ from collections import defaultdict
 from collections.abc import Hashable, Iterable
 from dataclasses import dataclass
 
-from drivers.relays.gpio import NO_PIN_LIBRARY_FIX, pin_library_found
+from drivers.relays.gpio import NO_GPIOZERO_FIX, NO_PIN_LIBRARY_FIX, pin_library_found
 from gateway.config.devices import (
     CameraDevice,
     GpioDevice,
@@ -100,10 +100,7 @@ def gpio_library_warnings(cfg: SiteConfig) -> list[str]:
     if importlib.util.find_spec("gpiozero") is None:
         return [
             f"{devices} need gpiozero, which is not installed here: the gateway starts and shows "
-            "them offline, and their relays never pulse; fix: install the gpio extra into the "
-            "gateway's venv, sudo /opt/estate-gateway/venv/bin/pip install "
-            "'/opt/estate-gateway[fast,gpio]' (README, Install), and its pin library: "
-            f"{NO_PIN_LIBRARY_FIX}"
+            f"them offline, and their relays never pulse; fix: {NO_GPIOZERO_FIX}"
         ]
     if not pin_library_found():
         return [

@@ -15,6 +15,7 @@ from pathlib import Path
 SERVICE_USER = "estate-gateway"
 # Where README's Install puts the command: on no PATH, and sudo's secure_path lacks it.
 INSTALLED_GATEWAY = "/opt/estate-gateway/venv/bin/gateway"
+SERVICE_DATA_DIR = Path("/var/lib/estate-gateway")  # the unit's StateDirectory
 
 
 def readable_fix(path: Path, *, secret: bool) -> str:
@@ -43,3 +44,13 @@ def gateway_command() -> str:
     if Path(argv0).name != "gateway":
         return INSTALLED_GATEWAY
     return str(Path(argv0).resolve())
+
+
+def this_command_as(user: str) -> str:
+    """The command running now, as `user`, to paste: the gateway by its path, a site config
+    (`-c`) by its absolute path (`user` may not reach this shell's folder, a home of mode 700)."""
+    argv = sys.argv[1:] if Path(sys.argv[0] if sys.argv else "").name in ("gateway", "__main__.py") else []
+    words = [
+        str(Path(w).absolute()) if argv[:i][-1:] in (["-c"], ["--config"]) else w for i, w in enumerate(argv)
+    ]
+    return shlex.join(["sudo", "-u", user, gateway_command(), *words]) + ("" if words else " COMMAND ...")

@@ -309,8 +309,8 @@ def export_csv(cfg: SiteConfig, out_dir: Path, actor: str) -> dict[str, int]:
 def _aside(out_dir: Path) -> Iterator[Path]:
     """A hidden folder in out_dir that the export is written to, gone afterwards whatever happens
     (with out_dir, if it was made for an export that left nothing in it)."""
-    made = not out_dir.exists()
     try:
+        made = not out_dir.exists()  # raises inside a folder this user may not enter (a home of mode 700)
         out_dir.mkdir(parents=True, exist_ok=True)
         for left in out_dir.glob(f"{_ASIDE}*"):  # by an export killed outright (SIGKILL, power cut)
             shutil.rmtree(left, ignore_errors=True)

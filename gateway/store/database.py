@@ -6,6 +6,7 @@ import errno
 import logging
 import os
 import pwd
+import shlex
 import shutil
 import sqlite3
 import tempfile
@@ -17,7 +18,7 @@ from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import Literal
 
-from gateway.config.service_user import SERVICE_USER
+from gateway.config.service_user import SERVICE_DATA_DIR, SERVICE_USER, this_command_as
 from gateway.errors import GatewayError, StorageError
 from gateway.runtime import systemd
 from gateway.store.private_sqlite import zero_deleted
@@ -66,8 +67,7 @@ def open_database(path: Path, *, sync: Literal["full", "normal"] = "full", migra
     except OSError as exc:
         raise StorageError(
             f"cannot create the data directory {path.parent}: {exc.strerror}",
-            fix="set site.data_dir to a directory the gateway user may write "
-            "(under systemd: /var/lib/estate-gateway)",
+            fix=_make_data_dir_fix(path.parent, exc),
         ) from exc
     blocked = not_writable(path)
     if blocked:
@@ -131,7 +131,26 @@ def not_writable(path: Path) -> list[Path]:
     leaves them root's: a -wal and -shm for good when a power cut ends it before it closes them."""
     folder = [] if _may_write(path.parent) else [path.parent]
     files = (path, path.with_name(f"{path.name}-wal"), path.with_name(f"{path.name}-shm"))
-    return folder + [f for f in files if f.exists() and not _may_write(f)]
+    try:
+        return folder + [f for f in files if f.exists() and not _may_write(f)]
+    except OSError:  # a folder this user may not even look into (the service's, mode 750): it is the fault
+        return [path.parent]
+
+
+def _make_data_dir_fix(data_dir: Path, exc: OSError) -> str:
+    """A data directory this user may not make (/var/lib is root's: the import or first account
+    run before the service's first start) is made for the service with the line README's Install
+    gives; setting data_dir to the value it already has could not help."""
+    if exc.errno not in (errno.EACCES, errno.EPERM):
+        return (
+            f"set site.data_dir to a directory the gateway user may write (under systemd: {SERVICE_DATA_DIR})"
+        )
+    made_at_start = " (or start the service once: its unit makes it)" if data_dir == SERVICE_DATA_DIR else ""
+    return (
+        f"make it for the gateway's user: sudo install -d -o {SERVICE_USER} -g {SERVICE_USER} -m 750 "
+        f"{shlex.quote(str(data_dir))}{made_at_start}, then run the command again as that user "
+        f"(sudo -u {SERVICE_USER} ...)"
+    )
 
 
 def _may_write(path: Path) -> bool:
@@ -227,12 +246,34 @@ def _read_only_disk(path: Path) -> bool:
 def _not_writable(path: Path, blocked: list[Path]) -> StorageError:
     names = ", ".join(str(p) for p in blocked)
     read_only = _read_only_disk(blocked[0]) and not _read_only_view(blocked[0])
+    owner = None if read_only else _other_owner(blocked[0])
+    if owner is not None:  # the service's own folder, a command run as the installer's login user
+        return StorageError(
+            f"cannot open the database {path}: this user ({_user()}) may not write {names}, "
+            f"which is {owner}'s",
+            fix=f"run the command as {owner}, as README does: {this_command_as(owner)}",
+        )
     who = f"the disk of {names} is read-only" if read_only else f"this user ({_user()}) may not write {names}"
     return StorageError(
         f"cannot write the database {path}: {who}",
         fix=f"{give_to_service(blocked)}; do not delete {path.name}-wal: it may hold records that "
         f"are not yet in {path.name}",
     )
+
+
+def _other_owner(path: Path) -> str | None:
+    """Who owns `path`, where it is neither this user nor root (root's is a command run with plain
+    sudo, which a chown mends): the service's user, whose folder no chown should take from it."""
+    try:
+        uid = path.stat().st_uid
+    except OSError:
+        return None
+    if uid in (0, os.geteuid()):
+        return None
+    try:
+        return pwd.getpwuid(uid).pw_name
+    except KeyError:  # a uid with no name: sudo takes it as #UID
+        return f"#{uid}"
 
 
 def _user() -> str:

@@ -67,9 +67,17 @@ def export_plate_crops(
     and audit it as plates.export; what was copied is removed again if the audit row is not
     written, whatever stopped it. Raises Refused, GatewayError (`out` cannot be written, or a
     hangup or terminate stopped it), StorageError (the audit row); a KeyboardInterrupt goes on."""
-    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+    try:
+        made = not out.exists()
+        taken = not made and (not out.is_dir() or any(out.iterdir()))
+    except (
+        OSError
+    ) as exc:  # inside a folder this user may not enter (a home of mode 700), as `export` says it
+        raise GatewayError(
+            f"cannot write the crops to {out}: {exc.strerror or exc}", fix=_out_fix(exc)
+        ) from exc
+    if taken:
         raise Refused(f"{out} is not an empty folder", fix="give a new folder, so that no crop is mixed up")
-    made = not out.exists()
     written: list[Path] = []
     # Whatever ends it before its audit row commits (a full disk, Ctrl-C, the office's SSH session
     # dropped: SIGHUP, as `gateway export` takes it) takes out what it wrote: a crop is a resident's

@@ -285,7 +285,9 @@ def test_gpio_without_gpiozero_is_an_offline_device_that_says_the_fix(
     device = GpioDevice(health("gate", "relay"), 17)
     try:
         assert not device.health.online
-        assert "pip install 'estate-gateway[gpio]'" in device.health.last_error
+        assert "sudo /opt/estate-gateway/venv/bin/pip install '/opt/estate-gateway[fast,gpio]'" in (
+            device.health.last_error
+        )
         with pytest.raises(RuntimeError):
             device.pulse(1.0)
     finally:

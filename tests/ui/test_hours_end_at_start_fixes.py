@@ -141,7 +141,14 @@ PLACES: dict[str, tuple[Said, str]] = {
         OR_EMPTY,
     ),
     "a closed-management period's hours (site.toml)": (
-        _check_config('hours = ["07:00-21:00"]', lambda h: f"hours = {json.dumps(h)}"),
+        _check_config(  # commented out in the example, as the patrol route is
+            "# [[policy.closed_management]]\n# first_day = 2026-12-01\n# last_day = 2026-12-31\n"
+            '# hours = ["07:00-21:00"]',
+            lambda h: (
+                "[[policy.closed_management]]\nfirst_day = 2026-12-01\nlast_day = 2026-12-31\n"
+                f"hours = {json.dumps(h)}"
+            ),
+        ),
         OR_EMPTY,
     ),
     "a tariff's night hours (site.toml)": (
