@@ -5,6 +5,7 @@ on a minute (the stuck-loop fallback). The camera driver, PlateReader and LaneVo
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -30,7 +31,10 @@ def test_a_car_waiting_for_its_shared_slot_is_let_in_once_the_other_car_leaves(
         tmp_path, f"{A},R1\n{B},R1\n", slots=f"main,B001,R1,{A};{B}\n", shared="refuse"
     )
     try:
-        assert gw.handle(Presented("car-in", "plate", A, 0.99, gw.now(), "x")).reason == "resident"
+        # A came in a minute ago: its exit read within SAME_PASSAGE of its entry would be the exit
+        # camera seeing the car in the entrance lane beside it, no passage (docs/parking.md).
+        came = gw.now() - timedelta(minutes=1)
+        assert gw.handle(Presented("car-in", "plate", A, 0.99, came, "x")).reason == "resident"
         lane = Lane(monkeypatch, read_mode=mode)
         gw.devices.lanes["car-in"].plate_readers.append(lane.reader)
         emit = gw._emitter("car-in", "car-in-camera")

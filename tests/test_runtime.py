@@ -104,9 +104,12 @@ def test_refused_card_does_not_open(tmp_path: Path) -> None:
 
 def test_shared_slot_second_car_pays_and_stays_are_kept(tmp_path: Path) -> None:
     gw = make_gateway(tmp_path, shared="temporary")
-    first = show(gw, "car-in", "plate", "皖A11111")
+    # Both cars came in a minute ago: an exit read within SAME_PASSAGE of the car's entry is the
+    # exit camera seeing the car in the entrance lane beside it, no passage (docs/parking.md).
+    came = gw.now() - timedelta(minutes=1)
+    first = show(gw, "car-in", "plate", "皖A11111", came)
     assert (first.reason, first.billing, first.slot_id) == ("resident", "slot", 1)
-    second = show(gw, "car-in", "plate", "皖A22222")
+    second = show(gw, "car-in", "plate", "皖A22222", came)
     assert (second.reason, second.billing, second.flags) == (
         "temporary",
         "temporary",
@@ -129,11 +132,14 @@ def test_shared_slot_policy_refuse(tmp_path: Path) -> None:
 
 def test_zone_full_refuses_temporary_cars_but_not_a_car_with_a_free_slot(tmp_path: Path) -> None:
     gw = make_gateway(tmp_path, capacity=3, no_slot="temporary")  # 3 spaces, 1 of them a fixed slot
-    assert show(gw, "car-in", "plate", "沪C00001").reason == "temporary"
-    assert show(gw, "car-in", "plate", "沪C00002").reason == "temporary"
-    assert show(gw, "car-in", "plate", "沪C00003").reason == "zone_full"
-    assert show(gw, "car-in", "plate", "皖B33333").reason == "zone_full"  # R2's car has no slot
-    assert show(gw, "car-in", "plate", "皖A11111").reason == "resident"
+    # The cars came a minute ago: an exit read within SAME_PASSAGE of the car's entry is the exit
+    # camera seeing the car in the entrance lane beside it, no passage (docs/parking.md).
+    came = gw.now() - timedelta(minutes=1)
+    assert show(gw, "car-in", "plate", "沪C00001", came).reason == "temporary"
+    assert show(gw, "car-in", "plate", "沪C00002", came).reason == "temporary"
+    assert show(gw, "car-in", "plate", "沪C00003", came).reason == "zone_full"
+    assert show(gw, "car-in", "plate", "皖B33333", came).reason == "zone_full"  # R2's car has no slot
+    assert show(gw, "car-in", "plate", "皖A11111", came).reason == "resident"
     show(gw, "car-out", "plate", "沪C00001")
     assert show(gw, "car-in", "plate", "沪C00003").reason == "temporary"
 
