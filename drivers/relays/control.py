@@ -53,10 +53,13 @@ class WrittenLater(Protocol):
 
 
 class PulseControl:
-    def __init__(self, output: Callable[[bool], None], health: DeviceHealth):
+    def __init__(
+        self, output: Callable[[bool], None], health: DeviceHealth, lock: threading.RLock | None = None
+    ):
+        """`lock`: one shared by the relays of one port (an LCUS board's channels), for rewrite()."""
         self._output = output
         self.health = health
-        self._cond = threading.Condition()
+        self._cond = threading.Condition(lock)
         self._on = False
         # The last write failed: the output may not be what _on says. A pulse or hold writes "on"
         # again then, even though "on" is wanted already (a pulse's failed write, still timed).
@@ -71,6 +74,20 @@ class PulseControl:
     def wanted(self) -> bool:
         """What the output should be now (a driver re-sends it after reconnecting)."""
         return self._on
+
+    def rewrite(self) -> None:
+        """Write what is wanted again (a board plugged back starts with its relays off), in turn
+        with pulse, hold and release. Read outside their lock, a hold between the read and the
+        write was undone: its "on" went out first, the stale "off" after it, and the barrier came
+        down while the lane said it was held open.
+
+        The port's reopen calls this for every relay on it, from a write of one of them that found
+        the port back (holding that relay's lock and the port's) or from the port's own thread. So
+        relays that share a port share one lock: with one each, the reopen waited for a second
+        relay's lock while that relay, ending a pulse, waited for the port, and both stopped for
+        good. A pulse waits no longer than before: it waited for the port's lock for these writes."""
+        with self._cond:
+            self._output(self._on)
 
     def pulse(self, seconds: float) -> None:
         with self._cond:
@@ -131,11 +148,12 @@ class PulseControl:
             self._until = 0.0
             self._cond.notify()
         self._thread.join(timeout=2)
-        if self._on:
-            try:
-                self._set(False)
-            except Exception as exc:  # closing down: nothing to tell but the log
-                log.warning("relay not released on close device=%s error=%s", self.health.device, exc)
+        with self._cond:  # after a rewrite of "on" in progress, not before it
+            if self._on:
+                try:
+                    self._set(False)
+                except Exception as exc:  # closing down: nothing to tell but the log
+                    log.warning("relay not released on close device=%s error=%s", self.health.device, exc)
 
     def _set(self, on: bool) -> None:
         # The state changes first: if the write fails, a reconnect re-sends what is wanted, a hold

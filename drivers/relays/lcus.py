@@ -10,6 +10,7 @@ LcusBoard opens the port once, and each channel's LcusRelay writes through it.
 from __future__ import annotations
 
 import contextlib
+import threading
 from dataclasses import dataclass, field
 
 from drivers.health import DeviceHealth
@@ -51,6 +52,8 @@ class LcusBoard:
         # Not logged: each channel's device says it (a line of "device=lcus:/dev/... lane=" named a
         # device that is in no config).
         self.health = _BoardHealth(device=f"lcus:{port}", kind="relay", lane="", driver="lcus", logged=False)
+        # Every channel's pulses, holds, releases and resends take turns under it (PulseControl.rewrite).
+        self.lock = threading.RLock()
         self._relays: list[LcusRelay] = []
         self._link = SerialLink(
             self.health, port, baudrate, reconnect_max_s=reconnect_max_s, on_open=self._resend
@@ -85,7 +88,7 @@ class LcusRelay:
         self.health = health
         self._board = board
         self._channel = channel
-        self._control = PulseControl(self._write, health)
+        self._control = PulseControl(self._write, health, lock=board.lock)
         board.add(self)
 
     def pulse(self, seconds: float, ref: str = "") -> None:
@@ -102,7 +105,7 @@ class LcusRelay:
         self._board.remove(self)
 
     def resend(self) -> None:
-        self._write(self._control.wanted)
+        self._control.rewrite()
 
     def _write(self, on: bool) -> None:
         self._board.write(self._channel, on)
