@@ -153,7 +153,7 @@ def _fix(exc: sqlite3.OperationalError, cause: StorageCause, data_dir: Path | No
 
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="gateway", description="Estate gate and parking gateway.")
-    p.add_argument("--log-level", default="INFO", choices=LOG_LEVELS)
+    p.add_argument("--log-level", default="INFO", choices=LOG_LEVELS, type=str.upper)
     sub = p.add_subparsers(metavar="COMMAND")
 
     def command(name: str, func: Callable[[argparse.Namespace], int], help: str) -> argparse.ArgumentParser:
@@ -250,7 +250,7 @@ def _log_level_after_the_command(parser: argparse.ArgumentParser) -> None:
     for action in parser._actions:
         if isinstance(action, argparse._SubParsersAction):
             for sub in action.choices.values():
-                sub.add_argument("--log-level", default=argparse.SUPPRESS, choices=LOG_LEVELS)
+                sub.add_argument("--log-level", default=argparse.SUPPRESS, choices=LOG_LEVELS, type=str.upper)
                 _log_level_after_the_command(sub)
 
 
