@@ -272,8 +272,9 @@ def _ticket_mistyped(text: str) -> str | None:
 
 # The record corrected, at its lane: where it stands in the lane's decisions, and what it read; and
 # where it stands in the order records were written, its upstream `access` record's seq (_after).
-_RECORD = """
-SELECT lane, id, device, kind, value, at, admitted, (SELECT b.seq FROM outbox b WHERE b.event_id = l.event_id)
+_RECORD = f"""
+SELECT lane, id, device, kind, value, at, admitted,
+  (SELECT b.seq FROM outbox b WHERE b.event_id = l.event_id), NOT {not_neighbours_sql("l")}
 FROM access_log l WHERE l.event_id = ?
 """
 # What happened since a record is read by record, not by time (docs/parking.md, *When the clock
@@ -411,7 +412,9 @@ def _car_still_at_lane(conn: sqlite3.Connection, rules: LaneRules, event_id: str
     for that car, the lane was held open while it stood there, the car left by another lane, or
     the next car pulled up, a decision that lets the corrected car out raised the barrier for the
     car now there, which drove out unpaid. The correction stands (it was stored before): only the
-    decision is refused. An opening by hand no relay took let nobody out: the car still waits."""
+    decision is refused. An opening by hand no relay took let nobody out: the car still waits. A
+    read of the neighbouring lane's car (neighbour_lane) had no car at this barrier: decided, it
+    let the car just let in beside out of the car park on record (review 62l)."""
     lane = rules.id
     row = conn.execute(_RECORD, (event_id,)).fetchone()
     if row is None:
@@ -419,7 +422,7 @@ def _car_still_at_lane(conn: sqlite3.Connection, rules: LaneRules, event_id: str
             f"no access record {event_id}",
             fix="decide the car from its record on the live page, or type its plate (输入车牌)",
         )
-    decided_at, record_id, device, kind, value, at, admitted, seq = row
+    decided_at, record_id, device, kind, value, at, admitted, seq, beside = row
     if decided_at != lane:
         raise Refused(
             f"record {event_id} was decided at {decided_at}, not at {lane}",
@@ -429,7 +432,9 @@ def _car_still_at_lane(conn: sqlite3.Connection, rules: LaneRules, event_id: str
     car = json.dumps(sorted({value, plate or ""}))
     asked = {"id": record_id, "texts": car, "exit": rules.direction == "exit", "since": at, "seq": seq}
     since = (
-        "it was let through on that record"
+        "it was the car of the lane beside, read by this lane's camera: no car stood at this barrier"
+        if beside
+        else "it was let through on that record"
         if admitted
         else "it was let through elsewhere since"
         if conn.execute(_LET_THROUGH, asked).fetchone()[0]

@@ -527,7 +527,7 @@
     if (!ev) return;
     const answer = await askPlate({
       title: T("fix.title"), reading: read(ev), value: ev.corrected ? ev.corrected.plate : read(ev),
-      decide: !ev.admitted && lanes.get(ev.lane).info.type === "vehicle",
+      decide: !ev.admitted && !neighbours(ev) && lanes.get(ev.lane).info.type === "vehicle",
       // An entry let in on a plate read off a car that has none: 无牌车 gives it its ticket, its
       // stay moving onto it. A refusal is corrected to 无牌车 typed, then decided again.
       noPlate: ev.admitted && lanes.get(ev.lane).info.direction === "entrance" ? "entrance" : undefined,
