@@ -6,6 +6,7 @@ import random
 import threading
 import time
 from contextlib import closing
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from drivers.simulated import Chooser
@@ -13,6 +14,7 @@ from gateway.config.models import Device, SiteConfig
 from gateway.core.tickets import PREFIX as TICKET_PREFIX
 from gateway.demo.seed import random_plate
 from gateway.store.database import open_read_only
+from gateway.timefmt import to_db
 
 
 class DemoTraffic:
@@ -73,17 +75,23 @@ class DemoTraffic:
         typed at the exit by the guard, and a camera reading 无牌-1126-01 as a plate had the gateway
         log that the camera was misconfigured. Nor a car held at an exit to pay and not paid since:
         it waits for the guard's 收费放行, and read again and again at random it raised 陌生车牌反复出现
-        (an unknown plate seen repeatedly) about a car the demo itself kept coming back."""
+        (an unknown plate seen repeatedly) about a car the demo itself kept coming back. Nor a car
+        let in within the last minute: read at the exit seconds after its entry it is the exit camera
+        seeing the entrance lane beside it (no passage, neighbour_lane), a line on the live page
+        about a car that never left."""
+        settled = to_db(datetime.now(UTC) - CAME_IN_AT_LEAST)
         with closing(open_read_only(self._db_path)) as conn:
-            row = conn.execute(_LEAVING_SQL, (TICKET_PREFIX + "%",)).fetchone()
+            row = conn.execute(_LEAVING_SQL, (TICKET_PREFIX + "%", settled)).fetchone()
         return ("plate", row[0], 0.96) if row else None
 
 
+# How long ago a car the demo lets out came in: longer than SAME_PASSAGE (gateway/runtime/again.py).
+CAME_IN_AT_LEAST = timedelta(minutes=1)
 # A held car is one decided payment_due (at an exit) during its stay, with no payment since: one paid
 # at the lane has left, its stay closed; one paid at the booth meanwhile may leave.
 _LEAVING_SQL = """
 SELECT s.plate FROM stays s
-WHERE s.exited_at IS NULL AND s.plate IS NOT NULL AND s.plate NOT LIKE ?
+WHERE s.exited_at IS NULL AND s.plate IS NOT NULL AND s.plate NOT LIKE ? AND s.entered_at <= ?
   AND NOT EXISTS (
     SELECT 1 FROM access_log a
     WHERE a.reason = 'payment_due' AND a.at >= s.entered_at AND a.kind = 'plate' AND a.value = s.plate
