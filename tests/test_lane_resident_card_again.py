@@ -16,7 +16,7 @@ from gateway.runtime.gateway import Gateway
 from gateway.store.admin import import_csv
 from gateway.store.registry import set_blocked
 from tests.conftest import report_so_far, write_csv
-from tests.rush_helpers import parking_gw
+from tests.rush_helpers import RELAYS, parking_gw
 from tests.test_lane_card_and_plate import CAR, FIRST, SECOND, _entries
 
 DOOR_CARD = "0012345678"  # R2's door card, naming no car (CAR is R2's)
@@ -78,13 +78,29 @@ def test_a_residents_door_card_is_the_car_just_let_in_though_their_other_car_lef
     assert len(_open_stays(gw)) == 1, f"one car inside (SECOND); stays open: {_open_stays(gw)}"
 
 
+# An exit at another gate: read at the north gate's own exit 3 s after its entry, the car is the exit
+# camera seeing the entrance lane beside it (no passage, flag neighbour_lane, review 62c).
+SOUTH_EXIT = """
+[[gates]]
+id = "south"
+name = "南门"
+
+[[lanes]]
+id = "south-out"
+gate = "south"
+direction = "exit"
+type = "vehicle"
+zone = "main"
+"""
+
+
 def test_a_residents_door_card_after_their_car_came_and_left_is_not_that_car(tmp_path: Path) -> None:
-    """The car is let in, then out at the other lane, and the door card is tapped at the entrance
+    """The car is let in, then out at another lane, and the door card is tapped at the entrance
     3 s later: the car is gone, so the card is not that car again (decided as the resident alone)."""
-    gw = _gateway(tmp_path)
+    gw = _with_card(parking_gw(tmp_path, extra=RELAYS + SOUTH_EXIT), tmp_path, f"{DOOR_CARD},R2,")
     at = gw.now() - timedelta(hours=1)
     assert _plate(gw, "car-in", CAR, at).admitted
-    assert _plate(gw, "car-out", CAR, at + timedelta(seconds=3)).admitted
+    assert _plate(gw, "south-out", CAR, at + timedelta(seconds=3)).admitted
     card = _tap(gw, "car-in", DOOR_CARD, at + timedelta(seconds=6))
     assert "again" not in card.flags, (card.reason, card.flags)
 
