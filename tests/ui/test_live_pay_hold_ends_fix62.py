@@ -15,7 +15,7 @@ import requests
 from gateway.parking import desk_barrier
 from gateway.store import holds
 from tests.conftest import TARIFF_TOML
-from tests.ui.conftest import ADMIN, bearer, decided, make_config, served
+from tests.ui.conftest import ADMIN, Site, bearer, decided, make_config, served
 from tests.ui.test_guard_browser import (
     LANDSCAPE,
     browser,  # noqa: F401  (fixture)
@@ -28,6 +28,21 @@ HELD = "苏E55555"
 ENDS_AFTER = timedelta(seconds=6)
 
 
+def parked_long_ago(site: Site, url: str) -> None:
+    """HELD recorded inside since 130 minutes ago: at the exit it owes, and is held to pay."""
+    long_ago = (site.gw.now() - timedelta(minutes=130)).astimezone(site.gw.site.tz)
+    r = requests.post(
+        f"{url}/api/parking/stays",
+        headers=bearer(site.admin_token),
+        json={
+            "plate": HELD,
+            "entered_at": long_ago.strftime("%Y-%m-%d %H:%M"),
+            "reason": "before the gateway",
+        },
+    )
+    assert r.status_code == 200, r.text
+
+
 def test_take_the_fee_goes_when_the_hold_ends_by_itself(
     tmp_path: Any,
     browser: Any,  # noqa: F811
@@ -37,17 +52,7 @@ def test_take_the_fee_goes_when_the_hold_ends_by_itself(
     monkeypatch.setattr(desk_barrier, "PENDING_FOR", ENDS_AFTER)
     with served(make_config(tmp_path / "data", TARIFF_TOML + EXIT_CAMERA)) as (site, url):
         admin = bearer(site.admin_token)
-        long_ago = (site.gw.now() - timedelta(minutes=130)).astimezone(site.gw.site.tz)
-        r = requests.post(
-            f"{url}/api/parking/stays",
-            headers=admin,
-            json={
-                "plate": HELD,
-                "entered_at": long_ago.strftime("%Y-%m-%d %H:%M"),
-                "reason": "before the gateway",
-            },
-        )
-        assert r.status_code == 200, r.text
+        parked_long_ago(site, url)
         page = page_at(browser, url, LANDSCAPE, who=ADMIN)
         lane = page.locator("#lane-car-out")
         pay = lane.locator("[data-pay]:visible")

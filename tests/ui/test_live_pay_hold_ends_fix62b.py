@@ -29,23 +29,11 @@ from tests.ui.test_guard_browser import (
     pytestmark,  # noqa: F401  (skipped without chromium)
 )
 from tests.ui.test_live_pay_held_fix61p import EXIT_CAMERA
-
-HELD = "苏E55555"
+from tests.ui.test_live_pay_hold_ends_fix62 import HELD, parked_long_ago
 
 
 def _held(site: Any, url: str) -> None:
-    admin = bearer(site.admin_token)
-    long_ago = (site.gw.now() - timedelta(minutes=130)).astimezone(site.gw.site.tz)
-    r = requests.post(
-        f"{url}/api/parking/stays",
-        headers=admin,
-        json={
-            "plate": HELD,
-            "entered_at": long_ago.strftime("%Y-%m-%d %H:%M"),
-            "reason": "before the gateway",
-        },
-    )
-    assert r.status_code == 200, r.text
+    parked_long_ago(site, url)
     assert decided(site, "car-out-camera", "plate", HELD, 30)["reason"] == "payment_due"
 
 
