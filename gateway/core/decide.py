@@ -9,6 +9,7 @@ from datetime import datetime
 from gateway.core.model import (
     AGAIN,
     BUTTON,
+    NO_ENTRY_RECORD,
     REFUSED_AGAIN,
     Billing,
     CredentialFacts,
@@ -217,7 +218,7 @@ def _unknown_exit(p: Presented, facts: Facts, policy: Policy) -> Decision:
         if facts.fee_due > 0:
             return Decision(Reason.PAYMENT_DUE, facts.stay_billing, fee_fen=facts.fee_due)
         return Decision(_leaves_as(facts, None), facts.stay_billing)
-    flags = ("no_entry_record",)
+    flags = (NO_ENTRY_RECORD,)
     if is_ticket(p.value):
         return Decision(Reason.UNKNOWN, flags=flags)
     if facts.fee_due > 0:
@@ -293,7 +294,7 @@ def registered_at(fields: Collection[str], lane_type: LaneType, *, without_plate
 def _exit(cred: CredentialFacts, facts: Facts) -> Decision:
     # Nobody is kept in: an exit without a recorded entry still opens, and is flagged for the guard.
     # A car that owes a fee (a visitor's, or a resident's second car of a shared slot) pays first.
-    flags = () if facts.inside else ("no_entry_record",)
+    flags = () if facts.inside else (NO_ENTRY_RECORD,)
     if facts.lane.type == "vehicle" and cred.holder.without_plate and not facts.inside:
         # A pass without a plate is a car at an exit only as the car it let in (recorded on the
         # pass, found by lookup). It let none in: whatever car waits is not its (a temporary car

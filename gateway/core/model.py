@@ -106,6 +106,9 @@ REFUSED_AGAIN = "refused_again"
 # plates): the neighbouring lane's car, no passage here. Recorded refused `wrong_lane`, nothing acted
 # on (gateway/runtime/again.py DecidedAgain.neighbour_read).
 NEIGHBOUR_LANE = "neighbour_lane"
+# The flag of an exit decision for a car with no stay open: its entry was never on record (missed or
+# misread); the exit's rule for such cars decides (core/decide.py).
+NO_ENTRY_RECORD = "no_entry_record"
 # A decision with one of these flags is one more look at a car (or person) the report has counted.
 REPEATS = (AGAIN, REFUSED_AGAIN, NEIGHBOUR_LANE)
 

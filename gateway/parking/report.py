@@ -24,6 +24,7 @@ from gateway.core.windows import ClosedHistory, ClosedPeriod
 from gateway.parking.faults import device_faults
 from gateway.store.audit import audit
 from gateway.store.database import transaction
+from gateway.store.flags_sql import has_flag_sql, lacks_flag_sql
 from gateway.store.holds import HOLD_GAP, car_held_sql, starts_hold_sql
 from gateway.store.outbox import enqueue
 from gateway.store.parking import charge_owed_sql
@@ -52,7 +53,7 @@ NOT_REFUSALS = ("payment_due",)  # a car held until it pays is not turned away
 # registered class for rows written before migration 11 kept it. A car decided again while still
 # at the lane, let through or refused as before (gateway.core.model.REPEATS), is counted once: its
 # passage, or its refusal and its flags, are those of its first decision.
-_COUNTED = " AND ".join(f"instr(',' || a.flags || ',', ',{flag},') = 0" for flag in REPEATS)
+_COUNTED = " AND ".join(lacks_flag_sql("a.flags", flag) for flag in REPEATS)
 
 
 def _not_put_back(row: str) -> str:
@@ -156,7 +157,7 @@ ON d.at >= pc.at AND d.at <= strftime('%Y-%m-%dT%H:%M:%f', pc.at, {_WITHIN})
 AND d.lane = a.lane AND pc.plate IN (d.value, d.car) AND d.admitted = 1 AND d.id > r.id
 WHERE r.at >= a.at AND r.at <= strftime('%Y-%m-%dT%H:%M:%f', a.at, {_WITHIN})
 AND r.lane = a.lane AND r.value = a.value AND r.id >= a.id AND r.admitted = 0
-AND (r.id = a.id OR instr(',' || r.flags || ',', ',{REFUSED_AGAIN},') > 0))"""
+AND (r.id = a.id OR {has_flag_sql("r.flags", REFUSED_AGAIN)}))"""
 
 
 def _held_sql(lanes: Collection[str]) -> str:

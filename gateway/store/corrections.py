@@ -29,12 +29,14 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
 from gateway.core import Holder
+from gateway.core.model import NO_ENTRY_RECORD
 from gateway.core.tickets import NO_PLATE
 from gateway.errors import NotFound, Refused
 from gateway.parking.fees import Tariff, tariff_of_stay
 from gateway.parking.tariffs import known_since
 from gateway.store.audit import audit, transaction
 from gateway.store.config_seen import tariffs_first_seen, tariffs_gone, tariffs_seen
+from gateway.store.flags_sql import has_flag_sql
 from gateway.store.holds import hold_decisions
 from gateway.store.lookup import plate_holder, stay_open
 from gateway.store.outbox import enqueue
@@ -394,13 +396,13 @@ def _off_a_slot_not_its(conn: sqlite3.Connection, event_id: str, at: datetime) -
 # The first exit that let the car of `plate` out after the stay's entry with no entry on record
 # (flagged no_entry_record: its entry was the one misread), not corrected to another car since and
 # not put back (its barrier did not open), on the log's index of exits. Its no_entry charge, if any.
-_LEFT_UNRECORDED = """
+_LEFT_UNRECORDED = f"""
 SELECT a.event_id, a.at, c.id, c.plate FROM stays s CROSS JOIN access_log a INDEXED BY access_log_exits
 LEFT JOIN charges c ON c.event_id = a.event_id AND c.stay_id IS NULL AND c.kind = 'no_entry'
     AND c.voided_at IS NULL
 WHERE s.id = :stay AND a.car = :plate AND a.at > s.entered_at
   AND a.admitted = 1 AND a.direction = 'exit' AND a.lane_type = 'vehicle'
-  AND instr(',' || a.flags || ',', ',no_entry_record,') > 0
+  AND {has_flag_sql("a.flags", NO_ENTRY_RECORD)}
   AND coalesce((SELECT l.plate FROM latest_plate_corrections l WHERE l.event_id = a.event_id), a.car) = :plate
   AND NOT EXISTS (SELECT 1 FROM exits_put_back x WHERE x.event_id = a.event_id)
 ORDER BY a.at, a.id LIMIT 1
@@ -409,11 +411,11 @@ ORDER BY a.at, a.id LIMIT 1
 # refusal or hold with no entry record there (exit_without_entry = "guard", the default): it wrote
 # no admitted exit, the opening names the decision it ended (let_outs_by_hand), as corrected, as
 # parking/inside.py _LET_OUT_BY_HAND reads it. Openings by hand are few: read on their time index.
-_LET_OUT_UNRECORDED = """
+_LET_OUT_UNRECORDED = f"""
 SELECT o.held_event, o.at, NULL, NULL
 FROM stays s CROSS JOIN let_outs_by_hand o INDEXED BY let_outs_by_hand_at
 JOIN access_log a ON a.event_id = o.held_event
-WHERE s.id = :stay AND o.at > s.entered_at AND instr(',' || a.flags || ',', ',no_entry_record,') > 0
+WHERE s.id = :stay AND o.at > s.entered_at AND {has_flag_sql("a.flags", NO_ENTRY_RECORD)}
   AND coalesce((SELECT l.plate FROM latest_plate_corrections l WHERE l.event_id = a.event_id), a.car) = :plate
 ORDER BY o.at, o.id LIMIT 1
 """

@@ -42,6 +42,7 @@ from gateway.store.csv_recheck import no_longer_fit
 from gateway.store.csv_records import told_upstream
 from gateway.store.csv_staging import Run, Staged
 from gateway.store.database import transaction
+from gateway.store.flags_sql import has_flag_sql
 from gateway.store.outbox import enqueue
 from gateway.store.parking import (
     HELD_BESIDE,
@@ -476,12 +477,12 @@ _CARS_OF_THE_SPAN = """SELECT v.id FROM st.slot_plates p JOIN vehicles v ON v.pl
     WHERE p.n BETWEEN :lo AND :hi"""
 # Whether the files take the car of the slot_vehicles row `{row}` off its slot `sl`: a row of a
 # slots file giving `plates` (anywhere in the files) does not list it.
-_TAKEN_OFF = """EXISTS (
+_TAKEN_OFF = f"""EXISTS (
         SELECT 1 FROM st.slots o JOIN st.runs r ON o.n BETWEEN r.first AND r.last
         WHERE o.zone = sl.zone AND o.number = sl.number
-          AND r.kind = 'slots' AND instr(',' || r.given || ',', ',plates,')
+          AND r.kind = 'slots' AND {has_flag_sql("r.given", "plates")}
           AND NOT EXISTS (SELECT 1 FROM st.slot_plates q JOIN vehicles w ON w.plate = q.plate
-              WHERE q.n = o.n AND w.id = {row}.vehicle_id))"""
+              WHERE q.n = o.n AND w.id = {{row}}.vehicle_id))"""
 _CARS_GOING = f"""WITH span AS ({_SLOTS_OF_ROWS.format(rows=_IN_SPAN)}),
     moving AS (
         SELECT t.vehicle_id, t.slot_id FROM stays t

@@ -13,6 +13,7 @@ from datetime import datetime, tzinfo
 
 from gateway.core.model import AGAIN
 from gateway.store.charge_rows import _spent_on_carried, charge_owed_sql, void_charge
+from gateway.store.flags_sql import has_flag_sql, lacks_flag_sql
 from gateway.store.stay_rows import open_stay
 from gateway.timefmt import to_db
 
@@ -48,9 +49,9 @@ _EXIT_REPEATED_PUT_BACK = f"""
 SELECT a.event_id, a.at, x.stay_id FROM access_log r
 JOIN access_log a INDEXED BY access_log_exits ON a.car = r.car AND a.at <= r.at AND a.id < r.id
 JOIN exits_put_back x ON x.event_id = a.event_id
-WHERE r.event_id = :event AND instr(',' || r.flags || ',', ',{AGAIN},') > 0
+WHERE r.event_id = :event AND {has_flag_sql("r.flags", AGAIN)}
   AND a.admitted = 1 AND a.direction = 'exit' AND a.lane_type = 'vehicle'
-  AND instr(',' || a.flags || ',', ',{AGAIN},') = 0
+  AND {lacks_flag_sql("a.flags", AGAIN)}
   AND NOT EXISTS (SELECT 1 FROM access_log l INDEXED BY access_log_exits
                   WHERE l.car = r.car AND l.at >= a.at AND l.at <= r.at AND l.id > a.id AND l.id < r.id
                     AND l.admitted = 1 AND l.direction = 'exit' AND l.lane_type = 'vehicle'

@@ -14,8 +14,9 @@ from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from gateway.core import TYPED_BY, CredentialFacts, Presented
-from gateway.core.model import AGAIN, VehicleClass
+from gateway.core.model import AGAIN, NO_ENTRY_RECORD, VehicleClass
 from gateway.privacy import mask_name
+from gateway.store.flags_sql import has_flag_sql, lacks_flag_sql
 from gateway.store.neighbour_rows import not_neighbours_sql
 from gateway.timefmt import from_db, later, to_db
 
@@ -165,9 +166,6 @@ WHERE held.car <> :value
 _MISREAD_AGAIN = _again_sql("access_log_held_at", "h.reason = 'payment_due' AND h.kind = 'plate'")
 
 
-_NO_ENTRY_RECORD = "no_entry_record"  # the flag of an exit with no stay open (core/decide.py)
-
-
 # A car an exit refused as having no entry record (exit_without_entry = "guard": refused, not held to
 # pay) is kept there by its plate only when that plate was misread: the guard corrects it
 # (纠正车牌) to the car's own, which is inside on its stay. That refusal is the start of the
@@ -180,7 +178,7 @@ def _no_entry_refusal_sql(row: str) -> str:
     guard corrected its plate since (the latest correction, car_held_sql, says which car)."""
     return (
         f"{row}.admitted = 0 AND {row}.kind = 'plate' AND {row}.reason <> 'payment_due' "
-        f"AND instr(',' || {row}.flags || ',', ',{_NO_ENTRY_RECORD},') > 0 "
+        f"AND {has_flag_sql(f'{row}.flags', NO_ENTRY_RECORD)} "
         f"AND {row}.event_id IN (SELECT event_id FROM plate_corrections)"
     )
 
@@ -426,7 +424,7 @@ def _opened_for(conn: sqlite3.Connection, lane: str, held: Held, lanes: Collecti
 # record waited for storage is let through again on it (DecidedAgain.let_out) before it is on record.
 _LEFT_SINCE = f"""
 SELECT EXISTS (SELECT 1 FROM access_log c WHERE {_let_out_sql("c", "held.id", ":car")}
-                 AND instr(',' || c.flags || ',', ',{AGAIN},') = 0)
+                 AND {lacks_flag_sql("c.flags", AGAIN)})
     OR EXISTS (SELECT 1 {_let_out_by_hand_sql("held", ":car")})
 FROM access_log held WHERE held.event_id = :event
 """

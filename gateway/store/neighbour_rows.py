@@ -7,6 +7,7 @@ guard's correction, the lane's last decision) leaves these rows out."""
 from __future__ import annotations
 
 from gateway.core.model import NEIGHBOUR_LANE
+from gateway.store.flags_sql import lacks_flag_sql
 
 
 def not_neighbours_sql(row: str = "") -> str:
@@ -14,4 +15,4 @@ def not_neighbours_sql(row: str = "") -> str:
     lane's car (flag neighbour_lane). A residual term on the flags, as the log's other flags are read
     (gateway/parking/report.py): it leaves the index a query reads by as it is."""
     flags = f"{row}.flags" if row else "flags"
-    return f"instr(',' || {flags} || ',', ',{NEIGHBOUR_LANE},') = 0"
+    return lacks_flag_sql(flags, NEIGHBOUR_LANE)

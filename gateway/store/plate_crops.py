@@ -28,6 +28,7 @@ from gateway.store.admin import signals_end_it
 from gateway.store.audit import audit, transaction
 from gateway.store.corrections import lane_reading
 from gateway.store.database import storage_cause, storage_fix
+from gateway.store.flags_sql import lacks_flag_sql
 from gateway.timefmt import to_db
 
 COLUMNS = ("file", "plate", "kind", "read", "confidence", "lane", "at", "label")
@@ -44,7 +45,7 @@ LEFT JOIN latest_plate_corrections c ON c.event_id = a.event_id
 LEFT JOIN vehicles v ON v.id = a.vehicle_id AND v.plate = a.value
 WHERE a.kind = 'plate' AND a.snapshot IS NOT NULL AND a.at >= :since AND (:until IS NULL OR a.at < :until)
   AND (c.plate IS NOT NULL OR v.plate IS NOT NULL)
-  AND instr(',' || a.flags || ',', ',{NO_PLATE},') = 0
+  AND {lacks_flag_sql("a.flags", NO_PLATE)}
 ORDER BY a.id
 """
 

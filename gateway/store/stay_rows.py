@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from gateway.parking.book import StayFacts
+from gateway.store.flags_sql import has_flag_sql
 from gateway.timefmt import from_db
 
 # A monthly car's period as the register has it now (a renewal pushed while it is parked counts;
@@ -74,7 +75,7 @@ def decided_with(flags: Iterable[str], stay: str = "stays") -> str:
     wanted = tuple(flags)
 
     def carried(column: str) -> str:
-        return " OR ".join(f"instr(',' || {column} || ',', ',{flag},') > 0" for flag in wanted)
+        return " OR ".join(has_flag_sql(column, flag) for flag in wanted)
 
     return (
         f"CASE WHEN {stay}.redecided_flags IS NOT NULL THEN ({carried(f'{stay}.redecided_flags')})"
