@@ -409,7 +409,7 @@ class Visitors(Strict):
     default_hours: float = Field(
         4.0,
         gt=0,
-        le=168,
+        le=366 * 24,
         title="Visitor pass length",
         description="Hours a visitor pass is valid when the guard does not give an end time; at most "
         "visitor_max_days days.",
