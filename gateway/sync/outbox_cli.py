@@ -35,7 +35,7 @@ def cmd_outbox(args: argparse.Namespace) -> int:
     db = open_database(cfg.site.data_dir / DB_NAME, sync=cfg.storage.sync)
     try:
         if args.send_again:
-            return _send_again(db.conn, args.send_again, datetime.now(tz))
+            return _send_again(db.conn, args.send_again, datetime.now(tz), args.config)
         # The store keeps UTC; printed in the site's time, as /api/outbox and the alarms page give it.
         waiting = backlog(db.conn)
         oldest = _local(waiting["oldest_pending_at"], tz)
@@ -46,7 +46,7 @@ def cmd_outbox(args: argparse.Namespace) -> int:
             at = _local(row.set_aside_at, tz)
             print(f"  seq {row.seq}  {row.record_type}  {row.event_id}  {at}  {row.reason}")
         if rows:
-            print("after fixing the cause: gateway outbox -c CONFIG --send-again all (or the seqs)")
+            print(f"after fixing the cause: gateway outbox -c {args.config} --send-again all (or the seqs)")
         return 0
     finally:
         db.conn.close()
@@ -59,11 +59,10 @@ def _local(text: str | None, tz: tzinfo) -> str:
     return at.astimezone(tz).isoformat(timespec="seconds") if at else "-"
 
 
-_SEE_SEQS = "run `gateway outbox -c CONFIG` to see the set-aside records and their seqs"
-
-
-def _send_again(conn: sqlite3.Connection, wanted: list[str], at: datetime) -> int:
+def _send_again(conn: sqlite3.Connection, wanted: list[str], at: datetime, config: str) -> int:
     from gateway.accounts.cli import cli_actor
+
+    see_seqs = f"run `gateway outbox -c {config}` to see the set-aside records and their seqs"
 
     if wanted == ["all"]:
         seqs = None
@@ -73,7 +72,7 @@ def _send_again(conn: sqlite3.Connection, wanted: list[str], at: datetime) -> in
         except ValueError:
             raise GatewayError(
                 f"--send-again takes seqs or `all`, not {' '.join(wanted)!r}",
-                fix=_SEE_SEQS,
+                fix=see_seqs,
             ) from None
     done = send_again(conn, seqs, at, cli_actor())
     missing = sorted(set(seqs or []) - set(done))
@@ -82,7 +81,7 @@ def _send_again(conn: sqlite3.Connection, wanted: list[str], at: datetime) -> in
     if missing:
         raise GatewayError(
             f"not set aside: seq {', '.join(map(str, missing))}",
-            fix=_SEE_SEQS,
+            fix=see_seqs,
         )
     if not done:
         print("nothing was set aside")
