@@ -1227,6 +1227,12 @@ MIGRATIONS: list[str] = [
     CREATE INDEX access_log_no_entry_refused ON access_log(at)
         WHERE admitted = 0 AND instr(',' || flags || ',', ',no_entry_record,') > 0;
     """,
+    # Whether a patrol tap is a guard's (gateway/parking/patrol.py not_counted): why it walks no
+    # round (a card on the register, not one of [patrol] guard_cards, blocked), NULL for one that
+    # does. The taps an older version recorded (any card walked a round then) count as they did.
+    """
+    ALTER TABLE patrol_taps ADD COLUMN not_counted TEXT;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
