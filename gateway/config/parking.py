@@ -9,8 +9,17 @@ from collections.abc import Callable
 from datetime import date
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
+from gateway.core.credentials import BadCredential, canonical
 from gateway.core.windows import Window
 
 # The audit trail's shortest keep: the database's own trigger refuses to delete a younger row
@@ -243,12 +252,49 @@ class Route(_Strict):
         return self
 
 
+def _a_card(value: str) -> str:
+    """A guard's card as the register keeps every card (core/credentials.py canonical)."""
+    try:
+        return canonical("card", value)
+    except BadCredential as exc:
+        raise ValueError(str(exc)) from exc
+
+
+GuardCard = Annotated[str, AfterValidator(_a_card)]
+
+
 class Patrol(_Strict):
     routes: list[Route] = Field(
         default_factory=list,
         title="Patrol routes",
         description="Rounds of checkpoints with their schedule (电子巡更).",
     )
+    guard_cards: list[GuardCard] | None = Field(
+        None,
+        title="Guards' patrol cards",
+        description='The numbers of the guards\' patrol cards, e.g. ["0372653390", "054:15694"] (10 '
+        "digits zeros first, or facility:card): only their taps at a checkpoint walk a round. Not set: a tap "
+        "by any card counts but one the register holds (a resident's, a pass's). A card blocked on the "
+        "register never counts. A tap that does not count is still recorded and sent to the centre, "
+        "marked `counted: false`, and its round stays late or missed.",
+    )
+
+    @field_validator("guard_cards")
+    @classmethod
+    def _each_once(cls, cards: list[str] | None) -> list[str] | None:
+        if cards is None:
+            return None
+        if not cards:
+            raise ValueError(
+                "no card listed: no tap would walk a round; list the guards' patrol cards, or leave "
+                "guard_cards out to count any card the register does not hold"
+            )
+        twice = sorted({card for card in cards if cards.count(card) > 1})
+        if twice:
+            raise ValueError(
+                f"guard card {twice[0]} is listed twice (written alike or not): list each card once"
+            )
+        return cards
 
 
 class Retention(_Strict):

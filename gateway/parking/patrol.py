@@ -5,6 +5,10 @@ Pure: the schedule, the taps and the current time come in as parameters. A round
 until the next round is due. All checkpoints tapped within `allowed` of the due time: done; all
 tapped later, but before the next round: late; not all tapped by then: missed. Past `allowed` and
 still unfinished, it is overdue (the alarm for a late round is raised then, not at the end).
+
+Only a guard's tap counts towards a round (not_counted, decided as the tap is recorded): with
+`[patrol] guard_cards` listed, a tap by one of them; without, a tap by any card the register does
+not hold. A resident's door card tapped at the checkpoints is on record, and never a round walked.
 """
 
 from __future__ import annotations
@@ -14,11 +18,18 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo
 
+from gateway.core.card_forms import TenDigits, agreed_bits, card_id
 from gateway.core.windows import Window
 from gateway.timefmt import later
 
 Status = Literal["pending", "overdue", "done", "late", "missed"]
 FINAL = ("done", "late", "missed")
+# What the register says of the card tapped (the store looks it up): not held, held (a resident's
+# or a pass's), or held and blocked (the card, or its holder).
+OnRegister = Literal["", "registered", "blocked"]
+# Why a tap is not a guard's: a card not in [patrol] guard_cards, a card the register holds (no
+# guard_cards listed), a card blocked on the register (whatever is listed).
+NotCounted = Literal["not_a_guard_card", "registered_card", "blocked_card"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +46,45 @@ class RouteSpec:
 class Tap:
     at: datetime
     checkpoint: str
+    counted: bool = True  # a guard's (not_counted None); a tap an older version recorded: True
+
+
+@dataclass(frozen=True, slots=True)
+class GuardCards:
+    """`[patrol] guard_cards` (None: not listed), 10-digit numbers meant as the register means its
+    own (`listed_as`, gateway/store/card_forms.py register_ten_digits)."""
+
+    cards: tuple[str, ...] | None = None
+    listed_as: TenDigits = "decimal"
+
+
+def not_counted(
+    card: str, read_as: TenDigits, on_register: OnRegister, guards: GuardCards
+) -> NotCounted | None:
+    """Why a tap of `card` (as its checkpoint reads 10 digits: `read_as`) is not a guard's, or None
+    for one that counts towards a round.
+
+    A card blocked on the register never counts (a guard's lost card too). With guard cards listed,
+    theirs count and no other; without (a site set up before the list), any card but one the
+    register holds: the round a resident's door card "walked" stays late or missed, its alarms raised."""
+    if on_register == "blocked":
+        return "blocked_card"
+    if guards.cards is not None:
+        return None if _listed(card, read_as, guards) else "not_a_guard_card"
+    return "registered_card" if on_register else None
+
+
+def _listed(card: str, read_as: TenDigits, guards: GuardCards) -> bool:
+    """Whether the card read is a listed guard card: the same number, or one of another form that
+    agrees with it on every bit both carry (a printed number listed, read by a hex checkpoint)."""
+    cards = guards.cards or ()
+    if card in cards:
+        return True
+    read = card_id(card, read_as)
+    if read is None:
+        return False
+    listed = (card_id(value, guards.listed_as) for value in cards)
+    return any(agreed_bits(read, guard) for guard in listed if guard is not None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,8 +155,9 @@ def evaluate(
     found_overdue: bool = False,
     closes: datetime | None = None,
 ) -> RoundResult:
-    """The state of one round at `now`, from the taps at the route's checkpoints, taken until
-    `closes` (round_closes: the next round due; `every` after `due` where not given).
+    """The state of one round at `now`, from the guards' taps at the route's checkpoints (a tap not
+    `counted` walks no round), taken until `closes` (round_closes: the next round due; `every` after
+    `due` where not given).
 
     A round `found_overdue` (on record as overdue: unfinished at its deadline, and the centre told
     it was late) is late at best: judged again on a route edited since (a checkpoint taken out,
@@ -117,7 +168,9 @@ def evaluate(
     deadline = opens + route.allowed
     first: dict[str, datetime] = {}
     for tap in taps:
-        counts = tap.checkpoint in route.checkpoints and opens <= tap.at < closes and tap.at <= now
+        counts = (
+            tap.counted and tap.checkpoint in route.checkpoints and opens <= tap.at < closes and tap.at <= now
+        )
         if counts and (tap.checkpoint not in first or tap.at < first[tap.checkpoint]):
             first[tap.checkpoint] = tap.at
     missing = tuple(c for c in route.checkpoints if c not in first)

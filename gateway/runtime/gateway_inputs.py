@@ -26,6 +26,7 @@ from gateway.runtime.hand_opens import Kept, Recorded
 from gateway.runtime.kept_records import AlarmChange, DeviceChange, PatrolTap, held_back
 from gateway.runtime.worker import Job
 from gateway.store.database import transaction
+from gateway.store.patrol import PatrolCards
 
 log = logging.getLogger("gateway.runtime.gateway")  # its journal lines stay gateway.py's
 
@@ -129,6 +130,8 @@ class GatewayInputs(GatewayBase):
         return self._again.standing(lane, plate)
 
     def _patrol_tap(self, lane: str, device: str) -> Callable[[str, str, float], None]:
+        cards = PatrolCards.of(self.site.config)  # whether a tap is a guard's, decided as it is written
+
         def tap(kind: str, value: str, confidence: float) -> None:
             at = self.now()
             try:
@@ -138,7 +141,7 @@ class GatewayInputs(GatewayBase):
                 log.warning("patrol tap ignored checkpoint=%s: %s", device, exc)
                 return
             log.info("patrol tap checkpoint=%s card=%s", device, mask_card(card))
-            self._record_in_turn(PatrolTap(at, uuid7(), device, lane, card))
+            self._record_in_turn(PatrolTap(at, uuid7(), device, lane, card, cards))
 
         return tap
 

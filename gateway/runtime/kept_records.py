@@ -26,7 +26,7 @@ from gateway.privacy import mask_card
 from gateway.runtime.device_alarms import device_alarm, settle_alarms
 from gateway.runtime.hand_opens import Kept, Switch
 from gateway.store.alarms import raise_alarm
-from gateway.store.patrol import record_tap
+from gateway.store.patrol import PatrolCards, record_tap
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,13 +137,15 @@ class DevicesSettled:
 
 @dataclass(frozen=True, slots=True)
 class PatrolTap:
-    """A guard's card at a patrol checkpoint (store/patrol.py): its round is judged by its time."""
+    """A card at a patrol checkpoint (store/patrol.py): its round is judged by its time, if it is a
+    guard's (`cards`: [patrol] guard_cards, and the register as it is written)."""
 
     at: datetime
     tap_id: str
     checkpoint: str
     lane: str
     card: str
+    cards: PatrolCards = PatrolCards()
 
     @property
     def what(self) -> str:
@@ -153,7 +155,7 @@ class PatrolTap:
         return f"checkpoint={self.checkpoint!r} lane={self.lane} card={mask_card(self.card)}"
 
     def write(self, conn: sqlite3.Connection) -> None:
-        record_tap(conn, self.tap_id, self.at, self.checkpoint, self.lane, self.card)
+        record_tap(conn, self.tap_id, self.at, self.checkpoint, self.lane, self.card, self.cards)
 
 
 def held_back(records: Sequence[Kept]) -> Unwritten:

@@ -1,50 +1,148 @@
-"""Patrol taps: a guard's card at a patrol checkpoint, recorded and queued upstream together; read
-back at their true time, and the rounds judged from them recorded with their alarms (the rules are
-gateway/parking/patrol.py's, the judging gateway/parking/operations_patrols.py's)."""
+"""Patrol taps: a card at a patrol checkpoint, recorded and queued upstream together, with whether
+it is a guard's (what the register says of the card, for gateway/parking/patrol.py not_counted to
+decide); read back at their true time, and the rounds judged from them recorded with their alarms
+(the rules are gateway/parking/patrol.py's, the judging gateway/parking/operations_patrols.py's)."""
 
 from __future__ import annotations
 
+import logging
 import sqlite3
+from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from gateway.alarm_texts import AlarmText
-from gateway.parking.patrol import FINAL, RoundResult, RouteSpec, Tap
+from gateway.config.devices import SerialReaderDevice
+from gateway.config.models import SiteConfig
+from gateway.core.card_forms import CardId, Form, TenDigits, card_id, spelled
+from gateway.parking.patrol import FINAL, GuardCards, NotCounted, OnRegister, RoundResult, RouteSpec, Tap
+from gateway.parking.patrol import not_counted as not_counted_by
+from gateway.privacy import mask_card
 from gateway.store.alarms import end_alarm, write_alarm
+from gateway.store.card_forms import register_ten_digits, registered_cards_named
 from gateway.store.database import transaction
+from gateway.store.lookup import PASS_BLOCKED
 from gateway.store.outbox import enqueue
 from gateway.store.redate import Boot
 from gateway.timefmt import to_db
 
+log = logging.getLogger(__name__)
+
+# Any of the cards blocked: the card itself, or its holder (a pass as lookup.py counts one blocked).
+_ANY_BLOCKED = """
+SELECT 1 FROM credentials c
+LEFT JOIN residents r ON r.id = c.resident_id
+LEFT JOIN passes p ON p.id = c.pass_id
+WHERE c.kind = 'card' AND c.value IN ({}) AND (c.blocked OR coalesce(r.blocked, 0) OR coalesce({}, 0))
+LIMIT 1
+""".format("{}", PASS_BLOCKED)
+_WHY = {
+    "not_a_guard_card": "not one of [patrol] guard_cards",
+    "registered_card": "a card on the register (a resident's or a pass's), not a guard's",
+    "blocked_card": "a card blocked on the register",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class PatrolCards:
+    """What tells a guard's tap: `[patrol] guard_cards`, and how the register and each checkpoint
+    mean 10 digits (a hex checkpoint's read is asked of a register of printed numbers as the card
+    it is, as a door reader's is: gateway/store/card_forms.py)."""
+
+    guards: GuardCards = GuardCards()
+    register: TenDigits = "decimal"
+    reads: dict[str, TenDigits] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, cfg: SiteConfig) -> PatrolCards:
+        register = register_ten_digits(cfg)
+        listed = cfg.patrol.guard_cards
+        reads: dict[str, TenDigits] = {
+            d.id: d.em4100_number
+            for d in cfg.devices
+            if isinstance(d, SerialReaderDevice) and d.role == "patrol" and d.format == "em4100"
+        }
+        return cls(GuardCards(None if listed is None else tuple(listed), register), register, reads)
+
+    def not_counted(self, conn: sqlite3.Connection, checkpoint: str, card: str) -> NotCounted | None:
+        """Why the tap is not a guard's (gateway/parking/patrol.py not_counted), or None."""
+        read_as = self.reads.get(checkpoint, self.register)
+        return not_counted_by(card, read_as, self._on_register(conn, card, read_as), self.guards)
+
+    def _on_register(self, conn: sqlite3.Connection, card: str, read_as: TenDigits) -> OnRegister:
+        """What the register says of the card read, found in any form it holds it in."""
+        found = registered_cards_named(conn, _as_register_reads(card, read_as, self.register), self.register)
+        if not found:
+            return ""
+        blocked = conn.execute(_ANY_BLOCKED.format(",".join("?" * len(found))), found).fetchone()
+        return "blocked" if blocked else "registered"
+
+
+def _as_register_reads(card: str, read_as: TenDigits, register: TenDigits) -> str:
+    """The read, written so that the register, reading 10 digits its own way, takes it for the card
+    read: a hex checkpoint's all-digit id as its printed number (the low 32 bits), a decimal one's
+    printed number as facility:card (the same 32 bits) for a register of hex numbers."""
+    read = card_id(card, read_as)
+    if read is None or card_id(card, register) == read:
+        return card
+    other: Form = "Wiegand 34" if read.form == "EM4100 decimal" else "EM4100 decimal"
+    return spelled(CardId(other, read.low & 0xFFFFFFFF))
+
 
 def record_tap(
-    conn: sqlite3.Connection, tap_id: str, at: datetime, checkpoint: str, lane: str, card: str
+    conn: sqlite3.Connection,
+    tap_id: str,
+    at: datetime,
+    checkpoint: str,
+    lane: str,
+    card: str,
+    cards: PatrolCards = PatrolCards(),
 ) -> None:
-    """One transaction: the tap and its outbox row."""
+    """One transaction: the tap and its outbox row, each saying whether it is a guard's (`cards`:
+    no guard cards listed where not given). One that is not walks no round, and is on record so
+    that the centre sees who else tapped the checkpoint."""
     with transaction(conn):
+        why = cards.not_counted(conn, checkpoint, card)
         conn.execute(
-            "INSERT INTO patrol_taps (tap_id, at, checkpoint, lane, card) VALUES (?, ?, ?, ?, ?)",
-            (tap_id, to_db(at), checkpoint, lane, card),
+            "INSERT INTO patrol_taps (tap_id, at, checkpoint, lane, card, not_counted) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            (tap_id, to_db(at), checkpoint, lane, card, why),
         )
-        enqueue(
-            conn,
-            "patrol",
-            {"at": at.isoformat(), "checkpoint": checkpoint, "lane": lane, "card": card},
-            at,
-            tap_id,
+        payload: dict[str, Any] = {
+            "at": at.isoformat(),
+            "checkpoint": checkpoint,
+            "lane": lane,
+            "card": card,
+            "counted": why is None,
+        }
+        if why is not None:
+            payload["not_counted"] = why
+        enqueue(conn, "patrol", payload, at, tap_id)
+    if why is not None:
+        log.info(
+            "patrol tap checkpoint=%s card=%s not counted towards a round: %s (%s)",
+            checkpoint,
+            mask_card(card),
+            why,
+            _WHY[why],
         )
 
 
 def taps_between(conn: sqlite3.Connection, boot: Boot, since: datetime, now: datetime) -> list[Tap]:
-    """The taps from `since` to `now`, at their true time: those this boot wrote on a clock NTP
+    """The taps from `since` to `now`, at their true time, each counted or not (a guard's: its
+    not_counted, NULL for one an older version recorded): those this boot wrote on a clock NTP
     set right since are kept as recorded (append-only), and found by their id instead."""
     first = boot.first["patrol_taps"]
     old = max((off.last for off in boot.taps_off), default=first - 1)
     rows = conn.execute(
-        "SELECT id, at, checkpoint FROM patrol_taps WHERE at >= ? AND at <= ? OR id BETWEEN ? AND ?",
+        "SELECT id, at, checkpoint, not_counted FROM patrol_taps "
+        "WHERE at >= ? AND at <= ? OR id BETWEEN ? AND ?",
         (to_db(since), to_db(now), first, old),
     )
-    taps = [Tap(boot.tap_time(tap_id, datetime.fromisoformat(at)), c) for tap_id, at, c in rows]
+    taps = [
+        Tap(boot.tap_time(tap_id, datetime.fromisoformat(at)), c, why is None) for tap_id, at, c, why in rows
+    ]
     return [tap for tap in taps if since <= tap.at <= now]
 
 
