@@ -8,7 +8,7 @@ import string
 from pathlib import Path
 
 from gateway.alarm_texts import MESSAGES
-from gateway.core.model import REPEATS
+from gateway.core.model import NO_ENTRY_RECORD, REPEATS
 from gateway.runtime.texts import REASONS
 from gateway.web.i18n import JS_KEYS, TEXTS, translator
 
@@ -46,7 +46,7 @@ def test_every_flag_a_decision_can_carry_has_words_on_the_pages() -> None:
     runtime = "".join(p.read_text(encoding="utf-8") for p in (gateway / "runtime").glob("gateway*.py"))
     flags = set(re.findall(r'\("([a-z_]+)",\)', core))  # flags + ("shared_slot",) and the like
     flags |= set(re.findall(r'flags=\(\*decision\.flags, "([a-z_]+)"', runtime))  # "lookalike"
-    flags.update(REPEATS)  # a car decided again at the lane (named flags of the model)
+    flags.update((*REPEATS, NO_ENTRY_RECORD))  # flags named in the model: a car decided again, no entry
     assert {"no_entry_record", "already_inside", "shared_slot", "lookalike"} <= flags
     assert {f for f in flags if f"flag.{f}" not in TEXTS or f"flag.{f}" not in JS_KEYS} == set()
 
