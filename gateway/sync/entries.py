@@ -170,7 +170,12 @@ def parse_entry(
                 f"{exc.column}: is not a valid {exc.column.replace('_', ' ')} "
                 "(the value is not repeated here)"
             ) from None
-        raise EntryError(f"{exc.column}: {exc}") from None
+        raise EntryError(f"{_field(exc.column)}: {exc}") from None
+
+
+def _field(column: str) -> str:
+    """The entry's field a CSV column came from (_csv_row): the problem names what the centre sent."""
+    return "resident" if column == "resident_ref" else column
 
 
 def masked_phone(entry: dict[str, Any]) -> bool:
@@ -182,8 +187,10 @@ def masked_phone(entry: dict[str, Any]) -> bool:
     return isinstance(phone, str) and "*" in typed(phone)
 
 
-def parse_key(entry: Any) -> tuple[str, tuple[str, ...]]:
-    """(kind, key) of a delete: {"kind": "card", "card": "..."}."""
+def parse_key(entry: Any, card_digits: int | None = None) -> tuple[str, tuple[str, ...]]:
+    """(kind, key) of a delete: {"kind": "card", "card": "..."}; a card's number checked as an
+    entry's is (`card_digits`): a number Excel cut short named no card, and the lost card it was
+    meant to strike off kept opening."""
     if not isinstance(entry, dict) or entry.get("kind") not in KEYS:
         raise EntryError(f"a delete names its kind ({sorted(KEYS)}) and key")
     kind = entry["kind"]
@@ -194,9 +201,9 @@ def parse_key(entry: Any) -> tuple[str, tuple[str, ...]]:
         if kind == "vehicle":
             return kind, (plate_value(entry["plate"]),)
         if kind == "card":
-            return kind, (card_value(entry["card"]),)
+            return kind, (card_value(entry["card"], card_digits),)
     except RowError as exc:
-        raise EntryError(str(exc)) from None
+        raise EntryError(f"{_field(exc.column)}: {exc}") from None
     return kind, tuple(entry[n].strip() for n in names)
 
 

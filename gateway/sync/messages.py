@@ -23,6 +23,12 @@ MAX_DELTA_ENTRIES = 5_000  # larger changes come as a snapshot, applied in steps
 # Versions and counts are stored as SQLite integers (64-bit signed): larger ones are malformed.
 MAX_INT = 2**63 - 1
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+# The top-level fields of each message. Another is refused: a misspelt list ("deletes") read as
+# an empty one was a delta applied without the change the centre meant (a card struck off kept opening).
+_FIELDS = {
+    "snapshot": ("v", "type", "version", "part", "parts", "total", "entries"),
+    "delta": ("v", "type", "version", "base", "upsert", "delete"),
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +87,13 @@ def load(data: bytes, expected_type: str) -> dict[str, Any]:
     if body.get("type") != expected_type:
         raise DownlinkRejected(
             "malformed", f"type {quoted(body.get('type'))} on the {expected_type} topic", version=version
+        )
+    allowed = _FIELDS[expected_type]
+    if unknown := set(body) - set(allowed):
+        raise DownlinkRejected(
+            "malformed",
+            f"unknown field(s) {quoted(sorted(unknown))}; a {expected_type} has {list(allowed)}",
+            version=version,
         )
     return body
 

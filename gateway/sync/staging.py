@@ -154,6 +154,8 @@ class Staged:
     block_unsaid: set[tuple[str, tuple[str, ...]]] = field(default_factory=set)
     # Resident entries whose phone came masked (entries.masked_phone), staged without it.
     masked_phones: int = 0
+    # A delta's deletes naming what the store does not hold (_not_held): applied, and counted.
+    deletes_not_held: int = 0
 
     def add(self, kind: str, row: Any) -> None:
         getattr(self, {"pass": "passes"}.get(kind, kind + "s")).append(row)
@@ -163,8 +165,10 @@ class Staged:
         return None if (kind, (key,)) in self.block_unsaid else int(blocked)
 
     def counts(self) -> dict[str, int]:
-        """The rows of each kind; and `masked_phones` where an entry's phone was not taken, so that
-        the sync_applied record and the audit row say so (a phone left unmatched is silent)."""
+        """The rows of each kind; and `masked_phones` where an entry's phone was not taken, and
+        `deletes_not_held` where a delta's deletes named what the store does not hold, so that the
+        sync_applied record and the audit row say so (a phone left unmatched, a delete that struck
+        nothing off, is silent)."""
         counts = {
             "residents": len(self.residents),
             "vehicles": len(self.vehicles),
@@ -173,7 +177,11 @@ class Staged:
             "passes": len(self.passes),
             "deletes": len(self.deletes),
         }
-        return counts | ({"masked_phones": self.masked_phones} if self.masked_phones else {})
+        if self.masked_phones:
+            counts["masked_phones"] = self.masked_phones
+        if self.deletes_not_held:
+            counts["deletes_not_held"] = self.deletes_not_held
+        return counts
 
 
 def open_staging(path: Path) -> sqlite3.Connection:
@@ -282,6 +290,8 @@ def stage(job: StageJob) -> dict[str, Any]:
             problems = _check_references(staged, main, job, snapshot=job.kind == "snapshot")
         if not problems and job.kind == "snapshot":
             staged.deletes = _removed(staged, main)
+        elif not problems:
+            staged.deletes_not_held = _not_held(staged.deletes, main)
         _write(conn, job, staged, problems, code)
         meta = read_meta(conn)
         assert meta is not None
@@ -338,7 +348,7 @@ def _read(conn: sqlite3.Connection, job: StageJob, problems: list[str]) -> Stage
         staged.add(kind, _plate_both_ways(row) if isinstance(row, PassRow) else row)
     for i, entry in enumerate(deletes):
         try:
-            kind_key = parse_key(entry)
+            kind_key = parse_key(entry, job.card_digits)
         except EntryError as exc:
             _problem(problems, f"delete {i}: {exc}")
             continue
@@ -534,6 +544,25 @@ def _cards_of(main: sqlite3.Connection, refs: set[str]) -> set[str]:
         "WHERE c.kind = 'card' AND r.ref = ?"
     )
     return {card for ref in refs for (card,) in main.execute(sql, (ref,))}
+
+
+# Whether the store holds what a delete names (apply.py _DELETES: a card or plate a pass holds is
+# the pass's, and no card or vehicle delete strikes it off).
+_HELD = {
+    "resident": "SELECT 1 FROM residents WHERE ref = ?",
+    "vehicle": "SELECT 1 FROM vehicles WHERE plate = ?",
+    "card": "SELECT 1 FROM credentials WHERE kind = 'card' AND pass_id IS NULL AND value = ?",
+    "slot": "SELECT 1 FROM slots WHERE zone = ? AND number = ?",
+    "pass": "SELECT 1 FROM passes WHERE ref = ?",
+}
+
+
+def _not_held(deletes: list[tuple[str, tuple[str, ...]]], main: sqlite3.Connection) -> int:
+    """How many of a delta's deletes name what the store does not hold. Not refused: the same delete
+    sent again (after a snapshot that left it out already) is no fault. Counted, so that a centre
+    whose key was wrong (a card in another form than the one it sent, a ref misspelt) sees that it
+    struck nothing off."""
+    return sum(main.execute(_HELD[kind], key).fetchone() is None for kind, key in deletes)
 
 
 def _removed(staged: Staged, main: sqlite3.Connection) -> list[tuple[str, tuple[str, ...]]]:
