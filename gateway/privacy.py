@@ -157,8 +157,12 @@ def normalize_document(value: str, kind: IdKind = "resident_id") -> str:
 
 
 def mask_id_number(id_number: str, kind: IdKind = "resident_id") -> str:
-    digits = normalize_document(id_number, kind)
-    return "*" * max(len(digits) - 4, 0) + digits[-4:]
+    """An ID number by its last four characters, and never more than it hides, as mask_phone: an ID
+    card's **************002X, a passport's *****5678; a short one (5 to 7 characters are taken)
+    ****34, ****456."""
+    chars = normalize_document(id_number, kind)
+    shown = min(4, max(len(chars) - 4, 0))
+    return "*" * (len(chars) - shown) + chars[len(chars) - shown :]
 
 
 # Free text a guard types (a handover note, a correction's reason, an alarm's note) may hold a phone
@@ -169,6 +173,10 @@ def mask_id_number(id_number: str, kind: IdKind = "resident_id") -> str:
 # is none, nor what is left of a number masked already, ****4005 4614; without its area code only
 # after a phone word, 座机 8765 4321, as 2030-2200 or 3栋2201-2204室 is a time or a range) or an ID
 # card's number in the groups the card prints (110101 19900307 123X) or in any groups (_ids_in_groups).
+# A phone of Taiwan's in its groups (0912-345-678, 0912 345678), and any number dialled with its
+# country code (+852 9123 4567, +853 6612 3456, +886 912 345 678, (+86)139 1234 5678, 00852 9123
+# 4567: _with_country_code) are someone's too, and so is a document's number read out in groups after
+# a word naming the document (已核对护照 E 1234 5678: _documents_in_groups).
 # Kept: a receipt number the gateway makes (20261125-0001, store/payments.py), a date (20261125)
 # and a thing's code (_a_code).
 # Between groups: a space, a dot or a dash; two dashes, as an input method gives —— for its dash key.
@@ -178,10 +186,11 @@ _NUMBER_IN_TEXT = re.compile(
     r"(?<![0-9])(?P<receipt>[0-9]{8}-[0-9]{4,})(?![0-9])"
     rf"|(?<![0-9])(?P<id>[0-9]{{6}}{_ID_GROUPS}?[0-9]{{8}}{_ID_GROUPS}?[0-9]{{3}}[0-9Xx])(?![0-9])"
     rf"|(?<![0-9])(?P<mobile>1[0-9]{{2}}{_GROUPS}[0-9]{{4}}{_GROUPS}[0-9]{{4}})(?![0-9])"
+    rf"|(?<![0-9])(?P<taiwan>09[0-9]{{2}}{_GROUPS}[0-9]{{3}}{_GROUPS}?[0-9]{{3}})(?![0-9])"
     rf"|(?<![0-9*])(?P<landline>(?P<area>0[0-9]{{2,3}}{_GROUPS}?)?[2-9][0-9]{{2,3}}{_GROUPS}[0-9]{{4}})(?![0-9])"
     r"|(?<![0-9])(?P<number>[0-9]{7,}[Xx]?)(?![0-9])"
 )
-_MATCHED_AS_TYPED = frozenset("0123456789Xx -.")
+_MATCHED_AS_TYPED = frozenset("0123456789Xx -.+()")
 # No phone or ID card number is longer (18, an ID's X included): a longer run is a payment's
 # transaction number (WeChat's and Alipay's are 28 digits), which the office looks up in full.
 _LONGEST_PERSONAL = 18
@@ -189,10 +198,10 @@ _LONGEST_PERSONAL = 18
 
 def _as_matched(char: str) -> str:
     """A character as the number patterns read it: a full-width digit, X, space (U+3000), dash
-    (U+FF0D) or dot (U+FF0E), as a Chinese input method's 全角 mode types them, as its ASCII self
-    (NFKC), and a dash a Chinese keyboard gives for the hyphen (— in Chinese punctuation mode, – from
-    a phone's keyboard: DASHES) as '-'; anything else as it is. One character for one, so a match's
-    place is its place in the text as typed."""
+    (U+FF0D), dot (U+FF0E), plus or bracket (＋, （）), as a Chinese input method's 全角 mode types
+    them, as its ASCII self (NFKC), and a dash a Chinese keyboard gives for the hyphen (— in Chinese
+    punctuation mode, – from a phone's keyboard: DASHES) as '-'; anything else as it is. One
+    character for one, so a match's place is its place in the text as typed."""
     if char in DASHES:
         return "-"
     plain = unicodedata.normalize("NFKC", char)
@@ -328,9 +337,102 @@ def _an_id_number(number: str) -> bool:
     return _a_date(number[6:14]) and _resident_id_problem(number.upper()) is None
 
 
-def _ids_in_groups(matched: str) -> list[tuple[int, int]]:
-    """Where `matched` (_as_matched) holds an ID card's number in groups, 110101 1990 0307 1234."""
-    return [m.span() for m in _DIGITS_IN_GROUPS.finditer(matched) if _an_id_number(re.sub("[ -]", "", m[0]))]
+def _ids_in_groups(text: str, matched: str) -> Iterator[tuple[int, int, str]]:
+    """Where `matched` (_as_matched) holds an ID card's number in groups, 110101 1990 0307 1234, and
+    what is shown of it."""
+    for m in _DIGITS_IN_GROUPS.finditer(matched):
+        if _an_id_number(number := re.sub("[ -]", "", m[0])):
+            yield m.start(), m.end(), mask_id_number(number)
+
+
+# A number dialled with its country code: + (or 00, the code then typed apart from the number) and
+# digit groups with a space, dot, dash or a bracket between, (+86)139 1234 5678.
+_WITH_COUNTRY_CODE = re.compile(
+    rf"(?<![0-9])(?:\+|(?<![A-Za-z])00(?=[1-9][0-9]{{0,3}}(?:\)|{_GROUPS})[0-9]))"
+    rf"[0-9]{{1,15}}(?:(?:\) ?|{_GROUPS})[0-9]{{1,15}}){{0,6}}(?![0-9])"
+)
+_DIGIT_RUN = re.compile("[0-9]+")
+# No country code begins with 0, and only North America's (1) and Russia's (7) have one digit.
+_A_COUNTRY_CODE = re.compile("[17]|[1-9][0-9]{1,3}")
+# A phone number has 15 digits at most with its country code (ITU-T E.164), 7 at least without it;
+# past them a number after it (+852 9123 4567 2030-2200) is another's, read on its own.
+_LONGEST_DIALLED = 15
+_SHORTEST_LOCAL = 7
+
+
+def _with_country_code(text: str, matched: str) -> Iterator[tuple[int, int, str]]:
+    """Where `matched` holds a phone number dialled with its country code typed apart from it (or
+    glued to its first group, +8529123 4567), and what is shown of it: the code as typed and the
+    number by its last four digits (+852 ****4567, +886 *****5678), a mainland mobile's as anywhere
+    ((+86)139****5678). Its digits after the code are at least 7: +86 2030 is no phone."""
+    for m in _WITH_COUNTRY_CODE.finditer(matched):
+        lead = 1 if m[0].startswith("+") else 2  # + or 00
+        groups = list(_DIGIT_RUN.finditer(m[0], lead))
+        if len(groups) == 1:
+            continue  # +85291234567: a run of digits, read as one (_NUMBER_IN_TEXT)
+        code = groups[0][0] if len(groups[0][0]) <= 4 else ""
+        if code and not _A_COUNTRY_CODE.fullmatch(code):
+            continue  # 加时 +2 2030-2200: no country's code
+        dialled = groups[1:] if code else groups
+        number, end = "", 0
+        for group in dialled:
+            if len(number) >= _SHORTEST_LOCAL and len(code + number + group[0]) > _LONGEST_DIALLED:
+                break  # +852 9123 4567 2030-2200: the time is read on its own
+            number, end = number + group[0], group.end()
+        if len(number) < _SHORTEST_LOCAL:
+            continue
+        kept = dialled[0].start() if code else lead
+        yield m.start(), m.start() + end, text[m.start() : m.start() + kept] + _mask_dialled(number)
+
+
+def _mask_dialled(number: str) -> str:
+    """A number dialled from abroad by its last four digits; a mainland mobile as mask_phone shows it
+    (139****5678): whatever country's, one longer than a local number may have the next number's
+    digits in it (+852 9123 4567 2030), and its first three are then the person's."""
+    if len(number) < 11 or _mainland_mobile(normalize_phone(number)):
+        return mask_phone(number)
+    return "*" * (len(number) - 4) + number[-4:]
+
+
+# A document's number read out or copied in groups (E 1234 5678, H 1234 5678, 1990 0307): taken
+# after a word naming a document (_document_word_near), its letters kept as typed, its digits masked
+# as a pass's ID number is.
+_DOCUMENT_IN_GROUPS = re.compile(
+    rf"(?<![0-9A-Za-z])(?:[A-Za-z]{{1,3}}{_GROUPS}?)?(?P<digits>[0-9]{{1,10}}(?:{_GROUPS}[0-9]{{1,10}}){{0,5}})"
+    r"[Xx]?(?![0-9A-Za-z])"
+)
+# A passport's, a permit's or a 2017 foreign permanent residence card's digits: 7 to 12. An ID card's
+# 18 in groups are one only with its birth date and check character (_ids_in_groups).
+_LONGEST_DOCUMENT_DIGITS = 12
+_DATE_IN_GROUPS = re.compile(rf"[0-9]{{4}}{_GROUPS}[0-9]{{1,2}}{_GROUPS}[0-9]{{1,2}}")
+
+
+def _documents_in_groups(text: str, matched: str) -> Iterator[tuple[int, int, str]]:
+    """Where `matched` holds a document's number in groups after a word naming the document (已核对护照
+    E 1234 5678, 台胞证 1990 0307), and what is shown of it (E ****5678). A date so written after it
+    (证件 2026-11-25 到期) is kept."""
+    for m in _DOCUMENT_IN_GROUPS.finditer(matched):
+        digits = normalize_number(m["digits"])
+        if m["digits"].isdigit() or not _SHORTEST_LOCAL <= len(digits) <= _LONGEST_DOCUMENT_DIGITS:
+            continue  # not in groups: read as any number (mask_numbers_in); an ID card's: _ids_in_groups
+        if _DATE_IN_GROUPS.fullmatch(m["digits"]):
+            continue
+        if _document_word_near(text[: m.start()]) or _document_word_near(text[: m.start("digits")]):
+            yield m.start("digits"), m.end(), mask_id_number(matched[m.start("digits") : m.end()])
+
+
+def _numbers_in_groups(text: str, matched: str) -> list[tuple[int, int, str]]:
+    """Where `matched` holds a person's number in groups that _NUMBER_IN_TEXT does not read whole, and
+    what is shown of each, in the order they are written; where two overlap, the first found."""
+    found: list[tuple[int, int, str]] = []
+    for start, end, shown in [
+        *_ids_in_groups(text, matched),
+        *_with_country_code(text, matched),
+        *_documents_in_groups(text, matched),
+    ]:
+        if all(end <= s or start >= e for s, e, _ in found):
+            found.append((start, end, shown))
+    return sorted(found)
 
 
 def _a_document(text: str, start: int, end: int) -> bool:
@@ -348,11 +450,12 @@ def _a_document(text: str, start: int, end: int) -> bool:
     )
 
 
-def _after_a_persons_word(text: str) -> bool:
-    """Whether `text` (NFKC) ends with a contact or document word, and what may follow it."""
+def _after_a_persons_word(text: str, words: tuple[str, ...] = _CONTACT_WORDS + _DOCUMENT_WORDS) -> bool:
+    """Whether `text` (NFKC) ends with a contact or document word (one of `words`), and what may
+    follow it."""
     text = text.rstrip(_SEPARATORS).lower()
     text = _NUMBER_WORD.sub("", text).rstrip(_SEPARATORS)
-    for word in _CONTACT_WORDS + _DOCUMENT_WORDS:
+    for word in words:
         rest = text.removesuffix(word)
         if rest != text and not (word.isascii() and rest[-1:].isascii() and rest[-1:].isalpha()):
             return True  # ID:, 证件号, not Android
@@ -383,8 +486,24 @@ def _no_ones_number(text: str, start: int, end: int) -> bool:
     than any phone or ID number) or a thing's code (SF1234567890123, BCD-2160000, SN:C1Z2034567)."""
     digits = normalize_number(text[start:end])
     return (
-        len(digits) == 8 and _a_date(digits) or len(digits) > _LONGEST_PERSONAL or _a_code(text, start, end)
+        len(digits) == 8
+        and _a_date(digits)
+        and not _right_after_a_number_word(text, start)
+        or len(digits) > _LONGEST_PERSONAL
+        or _a_code(text, start, end)
     )
+
+
+# The words a phone's number follows at once (电话20120315, 手机号：20120315) besides _CONTACT_WORDS.
+_PHONE_NOUNS = ("电话", "座机", "固话", "手机", "热线", "传真")
+
+
+def _right_after_a_number_word(text: str, start: int) -> bool:
+    """Whether the 8 digits at `start` that read as a date follow a contact, document or phone word
+    at once (号, 号码, No. or a colon allowed between): 台胞证19900307 (a Taiwan permit's 8 digits),
+    电话20120315 are someone's number, 交班 20261125 a date."""
+    look_back = unicodedata.normalize("NFKC", text[max(start - _LOOK_BACK, 0) : start])
+    return _after_a_persons_word(look_back, _CONTACT_WORDS + _DOCUMENT_WORDS + _PHONE_NOUNS)
 
 
 def mask_numbers_in(text: str) -> str:
@@ -398,7 +517,9 @@ def mask_numbers_in(text: str) -> str:
     (SF1234567890123, BCD-2160000, SN:C1Z2034567) that has no phone's or ID card's shape and
     follows no contact or document word; a landline with its extension is masked, and a passport's
     or a permit's number (护照E12345678, H12345678, M1234567890, 护照号为TK1234567) keeps its last
-    four digits."""
+    four digits, as do a number dialled with its country code (+852 9123 4567 -> +852 ****4567), a
+    Taiwan mobile in its groups (0912-345-678) and a document's number in groups after its word
+    (已核对护照 E 1234 5678 -> E ****5678)."""
 
     parts: list[str] = []
     kept_to = 0
@@ -411,8 +532,9 @@ def mask_numbers_in(text: str) -> str:
 def _masked(text: str, matched: str) -> Iterator[tuple[int, int, str]]:
     """Where mask_numbers_in masks `text` (`matched`, as the patterns read it), and what it shows."""
     searched_from = 0
-    for id_start, id_end in [*_ids_in_groups(matched), (len(matched), len(matched))]:
-        for m in _NUMBER_IN_TEXT.finditer(matched, searched_from, id_start):
+    end_of_text = (len(matched), len(matched), "")
+    for grouped_start, grouped_end, grouped in [*_numbers_in_groups(text, matched), end_of_text]:
+        for m in _NUMBER_IN_TEXT.finditer(matched, searched_from, grouped_start):
             if m["receipt"] and _a_date(m[0][:8]):  # a receipt number, 20261125-0001, not 65123456-8001
                 continue
             if m["landline"] and not m["area"] and not _phone_word_near(text[: m.start()]):
@@ -427,11 +549,17 @@ def _masked(text: str, matched: str) -> Iterator[tuple[int, int, str]]:
             yield (
                 m.start(),
                 m.end(),
-                mask_id_number(digits) if len(digits) >= 15 or document else mask_phone(digits),
+                _by_last_four(digits) if len(digits) >= 15 or document else mask_phone(digits),
             )
-        if id_end > id_start:
-            yield id_start, id_end, mask_id_number(matched[id_start:id_end])
-        searched_from = id_end
+        if grouped:
+            yield grouped_start, grouped_end, grouped
+        searched_from = grouped_end
+
+
+def _by_last_four(digits: str) -> str:
+    """An ID card's number, or a document's digits written after its letters (护照EA***4567, the
+    letters kept before them), by their last four."""
+    return "*" * max(len(digits) - 4, 0) + digits[-4:]
 
 
 def mask_name(name: str) -> str:

@@ -34,12 +34,12 @@ from gateway.api.deps import (
 from gateway.api.errors import ApiError
 from gateway.api.shapes import ERRORS
 from gateway.core.windows import DIFFERENT_END_OR_EMPTY, Window, hours_text
-from gateway.privacy import IdKind, id_number_problem, mask_name
+from gateway.privacy import IdKind, id_number_problem, mask_name, normalize_number
 from gateway.runtime.gateway import Gateway
 from gateway.store import passes as store
 from gateway.store.csv_rows import RowError, plate_value
 from gateway.timefmt import later
-from gateway.typed import typed, typed_text
+from gateway.typed import AS_HYPHEN, typed, typed_text
 from gateway.web.qr import qr_svg
 
 log = logging.getLogger(__name__)
@@ -50,7 +50,23 @@ _issued: KeyedWrites[dict[str, Any]] = KeyedWrites("contractor pass")
 # A problem's field: "phone: ...", "occupants: ...", or a person's in the vehicle, "occupants[2]
 # (occupant 3) id_number: ...", named occupants.2.id_number for the page to name his row and input.
 _FIELD = re.compile(r"(?P<field>[a-z_]+)(?:\[(?P<row>\d+)\] \([^)]*\) (?P<own>[a-z_]+))?")
-_PHONE = re.compile(r"^\+?[0-9][0-9 -]{5,18}[0-9]$")
+# A phone number as typed or copied from a contact card: its digits in groups with spaces, dashes or
+# dots between, its country code with + or in brackets: 138 1234 5678, 138.1234.5678, 139·1234·5678,
+# (+86)139 1234 5678, +852 9123 4567 (hashed and masked by its digits, privacy.normalize_phone).
+_PHONE = re.compile(r"\(?\+?[0-9][0-9 .·()-]*")
+_PHONE_DIGITS = range(7, 21)
+_PHONE_FORM = (
+    "is not a phone number: type its 7 to 20 digits, in groups if you like, with +, spaces, dashes, dots "
+    "or brackets between them (138 0013 8000, (+86)138 0013 8000, +852 6000 0000), and nothing else "
+    "(the value is not repeated here)"
+)
+# An ID number as typed: an ID card's read out or copied in groups (110105 1949 1231 002X, 21
+# characters) is taken, its spaces and dashes left out when it is checked, hashed and masked.
+ID_NUMBER_TYPED = 30
+_ID_NUMBER_DESCRIPTION = (
+    "Stored masked plus a keyed hash only, as its letters and digits: spaces and dashes typed "
+    "between its groups are left out."
+)
 
 
 VehicleClass = Literal["car", "motorcycle", "bicycle"]
@@ -67,7 +83,7 @@ _ID_KIND_OUT = "The document the ID number is from; empty without an ID number."
 class OccupantIn(BaseModel):
     name: str = Field(min_length=1, max_length=40)
     phone: str = Field("", max_length=20, description="Stored masked plus a keyed hash only.")
-    id_number: str = Field("", max_length=20, description="Stored masked plus a keyed hash only.")
+    id_number: str = Field("", max_length=ID_NUMBER_TYPED, description=_ID_NUMBER_DESCRIPTION)
     id_kind: IdKind = Field("resident_id", description=_ID_KIND_IN)
 
 
@@ -81,7 +97,7 @@ class OccupantOut(BaseModel):
 class VisitorIn(BaseModel):
     name: str = Field(min_length=1, max_length=40)
     phone: str = Field("", max_length=20, description="Stored masked plus a keyed hash only.")
-    id_number: str = Field("", max_length=20, description="Stored masked plus a keyed hash only.")
+    id_number: str = Field("", max_length=ID_NUMBER_TYPED, description=_ID_NUMBER_DESCRIPTION)
     id_kind: IdKind = Field("resident_id", description=_ID_KIND_IN)
     host_building: str = Field("", max_length=20)
     host_unit: str = Field("", max_length=20)
@@ -177,7 +193,7 @@ class TokenIn(BaseModel):
 
 class FindIn(BaseModel):
     phone: str = Field("", max_length=20)
-    id_number: str = Field("", max_length=20)
+    id_number: str = Field("", max_length=ID_NUMBER_TYPED)
     id_kind: IdKind = Field("resident_id", description="A pass is found by an ID number of this kind only.")
 
 
@@ -269,8 +285,10 @@ def _number_problems(phone: str, id_number: str, id_kind: IdKind, whose: str) ->
     """What is wrong with a person's phone and ID number (of a document of `id_kind`), each named
     after `whose`."""
     problems = []
-    if phone and not _PHONE.match(phone):
-        problems.append(f"{whose}phone: {phone!r} is not a phone number")
+    if phone and not (
+        _PHONE.fullmatch(phone.translate(AS_HYPHEN)) and len(normalize_number(phone)) in _PHONE_DIGITS
+    ):
+        problems.append(f"{whose}phone: {_PHONE_FORM}")
     if id_number and (problem := id_number_problem(id_number, id_kind)):
         problems.append(f"{whose}id_number: {problem}")
     return problems
