@@ -28,6 +28,12 @@ from gateway.store.units import resident_lives_in
 from gateway.timefmt import elapsed, last_day, later, to_db
 
 METHODS = ("cash", "qr", "monthly")
+# `monthly` puts the fee on the car's monthly account (月租), billed with its renewal: no money is
+# taken at the gate. A car has one when it is on the register with a monthly period, paid up or run
+# out (vehicles.monthly_until set); every other car (a stranger's, a visitor's, a resident's car with
+# no period, one struck off the register, one named only by a card or pass) pays in cash or by QR.
+TAKEN_AT_THE_GATE = ("cash", "qr")
+_MONTHLY_ACCOUNT = "SELECT 1 FROM vehicles WHERE id = ? AND monthly_until IS NOT NULL"
 
 # How far back a payment within its grace is looked for: the longest grace a payment can have been
 # given (parking.grace_minutes' most); each is then judged by its own (ParkingDesk._within_its_grace,
@@ -377,6 +383,27 @@ def check_method(method: str) -> None:
             status=422,
             code="bad_method",
         )
+
+
+def check_account(conn: sqlite3.Connection, method: str, subject: str, car: str) -> None:
+    """A fee put on a monthly account (method `monthly`) is refused, 422 `no_monthly_account`, for
+    a car with none (METHODS): taken, it let a stranger out and booked 9元 nobody collected, a
+    payment whose method no correction can change (review 63m). The fix names the methods it can
+    pay with, in its data too."""
+    if method != "monthly":
+        return
+    kind, _, number = subject.partition(":")
+    if kind == "vehicle" and conn.execute(_MONTHLY_ACCOUNT, (number,)).fetchone():
+        return
+    raise ParkingError(
+        f"{car} has no monthly account to put its fee on: only a registered car with a monthly "
+        "period pays by the monthly method",
+        fix=f"take the fee in cash or by QR code (method {' or '.join(TAKEN_AT_THE_GATE)})",
+        status=422,
+        code="no_monthly_account",
+        data={"methods": list(TAKEN_AT_THE_GATE)},
+        fields=["method"],
+    )
 
 
 def check_amount(account: Owed, amount_fen: int) -> None:

@@ -13,6 +13,7 @@ from gateway.core import TYPED_BY, LaneRules, Presented
 from gateway.parking.book import Rules
 from gateway.parking.desk_base import DeskBase
 from gateway.parking.desk_checks import (
+    check_account,
     check_amount,
     check_method,
     fee_until,
@@ -90,6 +91,7 @@ class FeeDesk(DeskBase):
             value = on.value if on else plate
             p = Presented(lane.id, kind, value, 1.0, at, f"{TYPED_BY}{actor}", vehicle_class=held_as)
             subject, vclass, unregistered = self._who(conn, p, lane)
+            check_account(conn, method, subject, named_car(on.holder_kind, on.holder_id) if on else plate)
             until = fee_until(held, at)
             rules = self._rules(conn, at)
             account = owed(conn, rules, subject, until, vehicle_class=vclass, unregistered=unregistered)
@@ -135,6 +137,7 @@ class FeeDesk(DeskBase):
         check_method(method)
         p = Presented(_BOOTH.id, "plate", plate, 1.0, at, f"{TYPED_BY}{actor}")
         subject, vclass, unregistered = self._who(conn, p, _BOOTH)
+        check_account(conn, method, subject, plate)
         check_receipt(conn, receipt, plate, amount_fen, self.site.tz)
         until = self._booth_fee_until(conn, plate, at)
         rules = self._rules(conn, at)

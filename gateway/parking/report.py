@@ -456,7 +456,10 @@ def _parking(conn: sqlite3.Connection, start: datetime, end: datetime) -> dict[s
 
 
 def _revenue(conn: sqlite3.Connection, s: str, e: str) -> dict[str, Any]:
-    """The period's payments, their total and their total by method, as the rows stand."""
+    """The period's payments, their total and their total by method, as the rows stand. The total
+    is every fee paid, those put on a monthly account (method `monthly`, no money taken at the gate:
+    desk_checks.METHODS) included, as the charges they settle count; the money taken is the `cash`
+    and `qr` of the methods (docs/parking.md, *Daily report*)."""
     by_method = dict.fromkeys(("cash", "qr", "monthly"), 0)
     payments = 0
     for method, n, total in conn.execute(

@@ -139,7 +139,7 @@ def test_the_same_method_an_unknown_payment_a_monthly_one_and_a_kiosk_token_are_
         csrf = log_in(client, GUARD)
         clock["now"] += M
         take(gw, client, csrf, "苏E60001")
-        take(gw, client, csrf, "苏E60002", method="monthly")
+        take(gw, client, csrf, "皖D55555", method="monthly")  # R4's car: its fee on its monthly account
         mine = receipts(client)
 
         same = client.post(f"/api/payments/{mine['苏E60001']}/method", headers=csrf, json=CASH)
@@ -147,7 +147,7 @@ def test_the_same_method_an_unknown_payment_a_monthly_one_and_a_kiosk_token_are_
         unknown = client.post("/api/payments/20990101-0001/method", headers=csrf, json=CASH)
         assert unknown.status_code == 404 and unknown.json()["error"]["code"] == "unknown_payment"
         assert client.post("/api/payments/987654/method", headers=token, json=CASH).status_code == 404
-        monthly = client.post(f"/api/payments/{mine['苏E60002']}/method", headers=token, json=QR)
+        monthly = client.post(f"/api/payments/{mine['皖D55555']}/method", headers=token, json=QR)
         assert monthly.status_code == 422, monthly.text
         assert monthly.json()["error"]["code"] == "method_not_correctable"
         assert "monthly" in monthly.json()["error"]["message"]
