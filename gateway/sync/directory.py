@@ -726,7 +726,9 @@ class Directory:
     def _reject(self, kind: str, exc: DownlinkRejected, owe: bool = False) -> None:
         """The error reply, its texts cut to fit in one message on `sync/error`: one over
         max_message_bytes would be set aside, and the central server never answered. owe: a
-        snapshot is owed from now on (_give_up)."""
+        snapshot is owed from now on (_give_up). A message refused whole (malformed, unsupported,
+        too_large) has its one problem in `problems` too, as staging's refusals have: the centre reads
+        `problems` for every refusal, and until Review 63r found it empty."""
         self.rejected += 1
         error = fit(
             {
@@ -734,7 +736,7 @@ class Directory:
                 "version": exc.version,
                 "code": exc.code,
                 "message": exc.message,
-                "problems": exc.problems[:50],
+                "problems": (exc.problems or [exc.message])[:50],
             },
             self._error_room,
         )

@@ -187,10 +187,10 @@ def masked_phone(entry: dict[str, Any]) -> bool:
     return isinstance(phone, str) and "*" in typed(phone)
 
 
-def parse_key(entry: Any, card_digits: int | None = None) -> tuple[str, tuple[str, ...]]:
-    """(kind, key) of a delete: {"kind": "card", "card": "..."}; a card's number checked as an
-    entry's is (`card_digits`): a number Excel cut short named no card, and the lost card it was
-    meant to strike off kept opening."""
+def parse_key(entry: Any) -> tuple[str, tuple[str, ...]]:
+    """(kind, key) of a delete: {"kind": "card", "card": "..."}. A card's number is not checked
+    for its digits here: one the store holds as sent is struck off, however short (staging.py
+    _card_deletes, which refuses a short one naming nothing held)."""
     if not isinstance(entry, dict) or entry.get("kind") not in KEYS:
         raise EntryError(f"a delete names its kind ({sorted(KEYS)}) and key")
     kind = entry["kind"]
@@ -201,7 +201,7 @@ def parse_key(entry: Any, card_digits: int | None = None) -> tuple[str, tuple[st
         if kind == "vehicle":
             return kind, (plate_value(entry["plate"]),)
         if kind == "card":
-            return kind, (card_value(entry["card"], card_digits),)
+            return kind, (card_value(entry["card"]),)
     except RowError as exc:
         raise EntryError(f"{_field(exc.column)}: {exc}") from None
     return kind, tuple(entry[n].strip() for n in names)
